@@ -1,0 +1,206 @@
+// The kernel interface. A kernel is a plain function over typed arrays: no Tensor, no autograd, no
+// allocation of its outputs (the op allocates them and passes them in). Backends implement kernels,
+// never gradients: the ops in src/ops call kernels in their forward and in their backward.
+//
+// The reference backend (./reference) implements every kernel with plain loops: it is the spec.
+// A faster backend implements any subset (`Partial<KernelTable>`) and falls back to the reference for
+// the rest, so replacing one kernel never touches an op.
+//
+// Conventions used in the signatures below:
+//   Arr            a typed array of any dtype (the op guarantees the dtypes the kernel documents)
+//   (outer, r, inner)  a tensor viewed as [outer, r, inner] with the reduced / normalised dim in the middle;
+//                  element (o, i, j) sits at o*r*inner + i*inner + j
+//   strides        element strides; a broadcast dim has stride 0
+
+export type Arr = Float32Array | Float64Array | Int32Array | Uint8Array;
+export type FloatArr = Float32Array | Float64Array;
+
+// ---------------------------------------------------------------------------------------------------
+// Elementwise
+
+/** out[i] = f(x[i]); x and out have the same length (and usually the same dtype). */
+export type UnaryKernel = (x: Arr, out: Arr) => void;
+
+/**
+ * out[idx] = f(a[idx·aStrides], b[idx·bStrides]) for every index idx of `shape` (row-major);
+ * out is contiguous with numel(shape) elements.
+ */
+export type BinaryKernel = (a: Arr, aStrides: readonly number[], b: Arr, bStrides: readonly number[], out: Arr, shape: readonly number[]) => void;
+
+export const UNARY_KERNELS = [
+  "neg", "abs", "sign", "exp", "log", "log1p", "sqrt", "rsqrt", "reciprocal", "sin", "cos", "tanh", "sigmoid",
+  "relu", "gelu", "geluTanh", "silu", "erf",
+] as const;
+export type UnaryKernelName = (typeof UNARY_KERNELS)[number];
+
+export const BINARY_KERNELS = [
+  "add", "sub", "mul", "div", "pow", "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge",
+] as const;
+export type BinaryKernelName = (typeof BINARY_KERNELS)[number];
+
+export type ElementwiseKernels = { [K in UnaryKernelName]: UnaryKernel } & { [K in BinaryKernelName]: BinaryKernel } & {
+  /** out[i] = cond[i] ? a[i] : b[i], all three read through broadcast strides. */
+  where(cond: Uint8Array, cStrides: readonly number[], a: Arr, aStrides: readonly number[], b: Arr, bStrides: readonly number[], out: Arr, shape: readonly number[]): void;
+  /** out[i] = x[i] ** p */
+  powScalar(x: Arr, out: Arr, p: number): void;
+  /** out[i] = min(max(x[i], lo), hi); NaN stays NaN */
+  clamp(x: Arr, out: Arr, lo: number, hi: number): void;
+  /** out[i] = x[i] > 0 ? x[i] : slope·x[i] */
+  leakyRelu(x: Arr, out: Arr, slope: number): void;
+  /** out[i] = x[i] > 0 ? x[i] : alpha·(e^x[i] − 1) */
+  elu(x: Arr, out: Arr, alpha: number): void;
+  /** out[i] = x·β > threshold ? x : log(1 + e^(βx)) / β */
+  softplus(x: Arr, out: Arr, beta: number, threshold: number): void;
+  /** out[i] = x[i] (with the destination's conversion: float to int truncates toward zero) */
+  cast(x: Arr, out: Arr): void;
+  /** out[i] = value */
+  fill(out: Arr, value: number): void;
+};
+
+// ---------------------------------------------------------------------------------------------------
+// Reductions over the middle dim of (outer, r, inner); out has outer*inner elements.
+
+export interface ReduceKernels {
+  sum(x: Arr, out: Arr, outer: number, r: number, inner: number): void;
+  /** values and the index (0..r-1) of the first maximum; NaN wins (propagates) as in PyTorch */
+  max(x: Arr, values: Arr, indices: Int32Array, outer: number, r: number, inner: number): void;
+  min(x: Arr, values: Arr, indices: Int32Array, outer: number, r: number, inner: number): void;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Matrix multiply: out[b] = op(A[b]) · op(B[b]) for b < batch, where op transposes when the flag is set.
+
+export interface MatmulParams {
+  batch: number;
+  m: number;
+  n: number;
+  k: number;
+  /** A[b] is stored as [k, m] (row-major) instead of [m, k] */
+  transA: boolean;
+  /** B[b] is stored as [n, k] instead of [k, n] */
+  transB: boolean;
+  /** elements between consecutive batch matrices of A and B; 0 broadcasts one matrix over the batch */
+  strideA: number;
+  strideB: number;
+}
+
+export interface MatmulKernels {
+  /** out is contiguous [batch, m, n] and is overwritten (or accumulated into when `accumulate`). */
+  matmul(a: FloatArr, b: FloatArr, out: FloatArr, p: MatmulParams, accumulate?: boolean): void;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Layout: copies through arbitrary strides (permute, slice with steps, expand, flip, narrow, cat).
+
+export interface LayoutKernels {
+  /** out[idx] = x[offset + idx·strides] for every idx of `shape` (strides may be 0 or negative). */
+  stridedCopy(x: Arr, offset: number, strides: readonly number[], shape: readonly number[], out: Arr): void;
+  /** dst[offset + idx·strides] = src[idx] (or += when accumulate) for every idx of `shape`. */
+  stridedAssign(src: Arr, dst: Arr, offset: number, strides: readonly number[], shape: readonly number[], accumulate: boolean): void;
+  /** out = x with everything above (upper=false: tril) or below (upper=true: triu) diagonal k zeroed, per [rows, cols] matrix. */
+  tri(x: Arr, out: Arr, batch: number, rows: number, cols: number, k: number, upper: boolean): void;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Indexing
+
+export interface IndexKernels {
+  /**
+   * out[(o, i, j)] = x[(o, index[(o, i, j)], j)]: torch.gather along the middle dim. x is viewed as
+   * (outer, rx, inner) and index/out as (outer, ri, inner); index values are already checked to be in [0, rx).
+   */
+  gather(x: Arr, index: Int32Array, out: Arr, outer: number, rx: number, ri: number, inner: number): void;
+  /** dst[(o, index[(o, i, j)], j)] += src[(o, i, j)]: the adjoint of gather. */
+  scatterAdd(dst: Arr, index: Int32Array, src: Arr, outer: number, rd: number, ri: number, inner: number): void;
+  /** out[(o, i, j)] = x[(o, idx[i], j)], x viewed as (outer, n, inner), out as (outer, idx.length, inner). */
+  indexSelect(x: Arr, idx: Int32Array, out: Arr, outer: number, n: number, inner: number): void;
+  /** dst[(o, idx[i], j)] += src[(o, i, j)]: the adjoint of indexSelect (embedding's backward). */
+  indexAdd(dst: Arr, idx: Int32Array, src: Arr, outer: number, n: number, inner: number): void;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Neural-network kernels with hand-derived backwards (see docs/derivations/).
+
+export interface NnKernels {
+  /** y = softmax(x) along the middle dim of (outer, r, inner) */
+  softmax(x: FloatArr, y: FloatArr, outer: number, r: number, inner: number): void;
+  /** dx = y ⊙ (dy − Σ dy⊙y) */
+  softmaxBackward(y: FloatArr, dy: FloatArr, dx: FloatArr, outer: number, r: number, inner: number): void;
+  logSoftmax(x: FloatArr, y: FloatArr, outer: number, r: number, inner: number): void;
+  /** dx = dy − e^y Σ dy */
+  logSoftmaxBackward(y: FloatArr, dy: FloatArr, dx: FloatArr, outer: number, r: number, inner: number): void;
+  /**
+   * Per-position cross-entropy of logits (outer=N, r=C, inner=d) against int32 targets (outer, inner).
+   * loss = −(1−ε)·log p[target] − ε/C · Σ_c log p[c]; positions whose target equals ignoreIndex get loss 0.
+   * Writes losses (outer*inner) and the row log-sum-exp (outer*inner) for the backward.
+   */
+  crossEntropy(logits: FloatArr, target: Int32Array, losses: FloatArr, lse: FloatArr, outer: number, c: number, inner: number, ignoreIndex: number, labelSmoothing: number): void;
+  /** dlogits = dloss · (softmax − (1−ε)·onehot − ε/C) at every non-ignored position, 0 elsewhere. */
+  crossEntropyBackward(logits: FloatArr, target: Int32Array, lse: FloatArr, dloss: FloatArr, dlogits: FloatArr, outer: number, c: number, inner: number, ignoreIndex: number, labelSmoothing: number): void;
+  /** y = (x − mean)·rstd·w + b over the last `cols` elements of each row; writes mean and rstd per row. w, b may be null. */
+  layerNorm(x: FloatArr, w: FloatArr | null, b: FloatArr | null, y: FloatArr, mean: FloatArr, rstd: FloatArr, rows: number, cols: number, eps: number): void;
+  /** dx (overwritten), dw and db (accumulated into, may be null). */
+  layerNormBackward(dy: FloatArr, x: FloatArr, w: FloatArr | null, mean: FloatArr, rstd: FloatArr, dx: FloatArr, dw: FloatArr | null, db: FloatArr | null, rows: number, cols: number): void;
+  /** y = x·rstd·w with rstd = 1/√(mean(x²) + eps); writes rstd per row. w may be null. */
+  rmsNorm(x: FloatArr, w: FloatArr | null, y: FloatArr, rstd: FloatArr, rows: number, cols: number, eps: number): void;
+  rmsNormBackward(dy: FloatArr, x: FloatArr, w: FloatArr | null, rstd: FloatArr, dx: FloatArr, dw: FloatArr | null, rows: number, cols: number): void;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Convolution, pooling and resampling (NCHW). conv1d is conv2d with H = 1.
+
+export interface Conv2dGeometry {
+  n: number; c: number; h: number; w: number; // input (N, C, H, W)
+  kh: number; kw: number;                    // kernel
+  sh: number; sw: number;                    // stride
+  ph: number; pw: number;                    // zero padding (top/left; bottom/right follow from oh, ow)
+  dh: number; dw: number;                    // dilation
+  oh: number; ow: number;                    // output spatial size
+}
+
+export interface ConvKernels {
+  /** cols[n][(c, ki, kj)][(oi, oj)] = x[n][c][oi·sh − ph + ki·dh][oj·sw − pw + kj·dw] (0 outside): shape (N, C·kh·kw, oh·ow). */
+  im2col(x: FloatArr, g: Conv2dGeometry, cols: FloatArr): void;
+  /** The adjoint of im2col: dx (zeroed by the caller) += every column entry at its source pixel. */
+  col2im(cols: FloatArr, g: Conv2dGeometry, dx: FloatArr): void;
+  /** Max over each window (padding counts as −inf); indices are flat offsets h*W + w within the (n, c) plane. */
+  maxPool2d(x: FloatArr, g: Conv2dGeometry, out: FloatArr, indices: Int32Array): void;
+  maxPool2dBackward(dy: FloatArr, indices: Int32Array, g: Conv2dGeometry, dx: FloatArr): void;
+  /** Mean over each window; divisor = window size counted with padding (countIncludePad) or without. */
+  avgPool2d(x: FloatArr, g: Conv2dGeometry, out: FloatArr, countIncludePad: boolean): void;
+  avgPool2dBackward(dy: FloatArr, g: Conv2dGeometry, dx: FloatArr, countIncludePad: boolean): void;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Attention: y = softmax(q·kᵀ·scale + mask) · v, per (batch·head), without materialising more than a row.
+
+export interface AttentionParams {
+  bh: number;     // batch × heads
+  tq: number;     // query length
+  tk: number;     // key length
+  d: number;      // q/k head size
+  dv: number;     // v head size
+  scale: number;
+  causal: boolean; // query i sees keys j ≤ i + (tk − tq), as PyTorch's is_causal (top-left aligned when tq = tk)
+}
+
+export interface AttentionKernels {
+  /**
+   * q (bh, tq, d), k (bh, tk, d), v (bh, tk, dv) → y (bh, tq, dv) and lse (bh, tq), the log-sum-exp of each
+   * score row (for the backward). mask, when given, is an additive float bias read through maskStrides over
+   * the shape (bh, tq, tk); −inf masks a key out. A fully masked row gives NaN, as PyTorch does.
+   */
+  attention(q: FloatArr, k: FloatArr, v: FloatArr, mask: FloatArr | null, maskStrides: readonly number[] | null, p: AttentionParams, y: FloatArr, lse: FloatArr): void;
+  /** dq, dk, dv (overwritten) from dy, recomputing the probabilities from lse. */
+  attentionBackward(q: FloatArr, k: FloatArr, v: FloatArr, mask: FloatArr | null, maskStrides: readonly number[] | null, p: AttentionParams, y: FloatArr, lse: FloatArr, dy: FloatArr, dq: FloatArr, dk: FloatArr, dv: FloatArr): void;
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+export type KernelTable = ElementwiseKernels & ReduceKernels & MatmulKernels & LayoutKernels & IndexKernels & NnKernels & ConvKernels & AttentionKernels;
+
+export interface Backend {
+  readonly name: string;
+  /** The kernels this backend implements itself; the rest come from the reference backend. */
+  readonly kernels: Partial<KernelTable>;
+}

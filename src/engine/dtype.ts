@@ -1,0 +1,57 @@
+// Data types and their storage. Storage is an ordinary garbage-collected typed array.
+//
+//   float32  Float32Array   the default for floating tensors
+//   float64  Float64Array   the reference backend's precision, used by gradient checks
+//   int32    Int32Array     indices, class labels, token ids
+//   bool     Uint8Array     masks produced by comparisons (0 or 1); never differentiable
+
+import { DTypeError } from "./errors.js";
+
+export type DType = "float32" | "float64" | "int32" | "bool";
+export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
+
+export const DTYPES: readonly DType[] = ["float32", "float64", "int32", "bool"];
+
+export function allocate(dtype: DType, n: number): TypedArray {
+  switch (dtype) {
+    case "float32": return new Float32Array(n);
+    case "float64": return new Float64Array(n);
+    case "int32": return new Int32Array(n);
+    case "bool": return new Uint8Array(n);
+  }
+}
+
+export function dtypeOf(storage: TypedArray): DType {
+  if (storage instanceof Float32Array) return "float32";
+  if (storage instanceof Float64Array) return "float64";
+  if (storage instanceof Int32Array) return "int32";
+  return "bool";
+}
+
+export function isFloating(dtype: DType): boolean {
+  return dtype === "float32" || dtype === "float64";
+}
+
+const RANK: Record<DType, number> = { bool: 0, int32: 1, float32: 2, float64: 3 };
+
+/** PyTorch's promotion for two tensors: bool < int32 < float32 < float64. */
+export function promoteTypes(a: DType, b: DType): DType {
+  return RANK[a] >= RANK[b] ? a : b;
+}
+
+/**
+ * The dtype of `tensor op scalar` as in PyTorch: a Python scalar does not promote a tensor of its own
+ * category (float32 + 2.5 stays float32, int32 + 2 stays int32); a float scalar turns an integer or
+ * bool tensor into the default float dtype (float32); an integer scalar turns a bool tensor into int32.
+ */
+export function scalarResultType(dtype: DType, value: number): DType {
+  const integral = Number.isInteger(value);
+  if (isFloating(dtype)) return dtype;
+  if (!integral) return "float32";
+  return dtype === "bool" ? "int32" : dtype;
+}
+
+export function checkDType(op: string, dtype: unknown): DType {
+  if (typeof dtype === "string" && (DTYPES as readonly string[]).includes(dtype)) return dtype as DType;
+  throw new DTypeError(`${op}: unknown dtype ${JSON.stringify(dtype)}; expected one of ${DTYPES.join(", ")}`);
+}

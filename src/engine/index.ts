@@ -1,0 +1,7 @@
+export * from "./errors.js";
+export * from "./dtype.js";
+export * from "./shape.js";
+export * from "./rng.js";
+export * from "./autograd.js";
+export * from "./tensor.js";
+export * from "./creation.js";

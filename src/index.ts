@@ -1,0 +1,5 @@
+// writtingnns: the public API. `import * as wnn from "writtingnns"`.
+
+export * from "./engine/index.js";
+export * from "./ops/index.js";
+export * as nn from "./nn/index.js";

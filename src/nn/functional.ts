@@ -1,0 +1,11 @@
+// `wnn.nn.functional` (F): the functional forms of the layers, PyTorch's names in camelCase.
+// The ops themselves live in src/ops (forward and backward side by side); this module only gathers them.
+
+// activations (elementwise family)
+export { relu } from "../ops/elementwise.js";
+// softmax, losses, norms, dropout, linear, embedding (nn family)
+export * from "../ops/nn.js";
+// convolution, pooling, interpolation (conv family)
+export * from "../ops/conv.js";
+// attention
+export * from "../ops/attention.js";

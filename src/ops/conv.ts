@@ -1,0 +1,2 @@
+// SCAFFOLD: the conv op family is being written in this session.
+export {};

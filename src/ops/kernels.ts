@@ -1,0 +1,41 @@
+// Backend selection. Ops ask `kernels()` for the active table; a backend that implements only some
+// kernels is completed with the reference ones, so every entry is always present.
+
+import { ArgumentError } from "../engine/errors.js";
+import type { Backend, KernelTable } from "../backend/backend.js";
+import { referenceBackend, referenceKernels } from "../backend/reference/backend.js";
+
+const backends = new Map<string, Backend>([["reference", referenceBackend]]);
+let activeName = "reference";
+let active: KernelTable = referenceKernels;
+
+/** The active kernel table. */
+export function kernels(): KernelTable {
+  return active;
+}
+
+/** The reference kernel table, whatever backend is active (float64 always runs here). */
+export function reference(): KernelTable {
+  return referenceKernels;
+}
+
+export function registerBackend(backend: Backend): void {
+  backends.set(backend.name, backend);
+}
+
+export function setBackend(name: string): void {
+  const b = backends.get(name);
+  if (!b) throw new ArgumentError(`setBackend: unknown backend ${JSON.stringify(name)}; available: ${[...backends.keys()].join(", ")}`);
+  activeName = name;
+  active = { ...referenceKernels, ...b.kernels };
+}
+
+export function getBackend(): string {
+  return activeName;
+}
+
+export function listBackends(): string[] {
+  return [...backends.keys()];
+}
+
+export type { Backend, KernelTable } from "../backend/backend.js";

@@ -1,0 +1,2 @@
+// SCAFFOLD: the nn op family is being written in this session.
+export {};

@@ -1,0 +1,2 @@
+// SCAFFOLD: the reduce op family is being written in this session.
+export {};

@@ -1,0 +1,2 @@
+// SCAFFOLD: the shape op family is being written in this session.
+export {};

@@ -1,0 +1,4 @@
+// Op-table entries of the conv family (see test/harness/optable.ts).
+import type { OpInfo } from "../../harness/optable.js";
+
+export const cases: OpInfo[] = [];
