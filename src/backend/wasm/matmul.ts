@@ -14,8 +14,14 @@ import { matmul as reference } from "../reference/matmul.js";
 import { ARENA, ensureBytes, PARAMS, wasm } from "./instance.js";
 import { threadPool } from "./pool.js";
 
-/** Below this many multiply-adds (≈ 40 µs on one core) the call never dispatches to the pool. */
-export const PARALLEL_MIN_MACS = 1 << 20;
+/** Below this many multiply-adds (≈ 50 µs on one core) the call never dispatches to the pool. */
+const PARALLEL_MIN_MACS = 1 << 20;
+let parallelMinMacs = PARALLEL_MIN_MACS;
+
+/** Tests only: dispatch to the pool from this many multiply-adds on (undefined: the default). */
+export function setParallelThreshold(macs: number | undefined): void {
+  parallelMinMacs = macs ?? PARALLEL_MIN_MACS;
+}
 /** Tasks per thread, so that a slow thread (another process on its core) does not stall the others. */
 const TASKS_PER_THREAD = 4;
 
@@ -55,7 +61,7 @@ function matmulF32(a: Float32Array, b: Float32Array, out: Float32Array, p: Matmu
   const st = wasm();
   const x = st.exports;
   const MR = x.MR.value, NR = x.NR.value;
-  const pool = batch * m * n * k >= PARALLEL_MIN_MACS ? threadPool(st) : null;
+  const pool = batch * m * n * k >= parallelMinMacs ? threadPool(st) : null;
   const threads = pool ? pool.threads : 1;
 
   // Arena layout (bytes, 16-aligned).
