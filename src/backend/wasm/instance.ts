@@ -18,7 +18,6 @@ const PAGE = 65536;
 /** The exports of the kernels module (see ./assembly/matmul.ts). */
 export interface KernelExports {
   runTask(params: number, task: number, thread: number): void;
-  packB(b: number, rsB: number, csB: number, k: number, n: number, dst: number): void;
   packedBElems(k: number, n: number): number;
   scratchBytes(): number;
   MR: WebAssembly.Global;

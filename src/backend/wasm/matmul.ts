@@ -30,8 +30,10 @@ const align = (x: number, a: number): number => Math.ceil(x / a) * a;
 /** Parameter block fields (i32 index = byte offset / 4); mirrors P_* in ./assembly/matmul.ts. */
 const enum P {
   KIND, A, BP, C, M, N, K, RSA, CSA, STRIDE_A, STRIDE_BP, ACC, ROWS, COLS, TASKS_M, TASKS_N, SCRATCH, SCRATCH_STRIDE,
+  B, RSB, CSB, STRIDE_B, PACK_COLS, PACK_TASKS,
 }
 const KIND_GEMM = 1;
+const KIND_PACK_B = 2;
 
 /** Time spent copying operands in and the result out, for the benchmark's accounting. */
 export const copyStats = { calls: 0, copyMs: 0 };
@@ -88,8 +90,6 @@ function matmulF32(a: Float32Array, b: Float32Array, out: Float32Array, p: Matmu
   // op(A)(i, p) sits at i·rsA + p·csA; op(B)(p, j) at p·rsB + j·csB.
   const rsA = transA ? 1 : k, csA = transA ? m : 1;
   const rsB = transB ? 1 : n, csB = transB ? k : 1;
-  for (let t = 0; t < bBatches; t++) x.packB(bOff + 4 * t * strideB, rsB, csB, k, n, bpOff + 4 * t * bpLen);
-
   // Tasks: split rows (multiples of MR) until there are enough; split columns only when rows run out.
   const want = threads === 1 ? 1 : Math.ceil((TASKS_PER_THREAD * threads) / batch);
   const tasksM0 = Math.min(want, Math.ceil(m / MR));
@@ -98,7 +98,6 @@ function matmulF32(a: Float32Array, b: Float32Array, out: Float32Array, p: Matmu
   const cols = align(Math.ceil(n / tasksN0), NR), tasksN = Math.ceil(n / cols);
 
   const prm = new Int32Array(buf, PARAMS, 32);
-  prm[P.KIND] = KIND_GEMM;
   prm[P.A] = aOff; prm[P.BP] = bpOff; prm[P.C] = cOff;
   prm[P.M] = m; prm[P.N] = n; prm[P.K] = k;
   prm[P.RSA] = rsA; prm[P.CSA] = csA;
@@ -106,9 +105,20 @@ function matmulF32(a: Float32Array, b: Float32Array, out: Float32Array, p: Matmu
   prm[P.ACC] = accumulate ? 1 : 0;
   prm[P.ROWS] = rows; prm[P.COLS] = cols; prm[P.TASKS_M] = tasksM; prm[P.TASKS_N] = tasksN;
   prm[P.SCRATCH] = scratchOff; prm[P.SCRATCH_STRIDE] = scratchStride;
-  const count = batch * tasksM * tasksN;
-  if (pool && count > 1) pool.run(count);
-  else for (let t = 0; t < count; t++) x.runTask(PARAMS, t, 0);
+  prm[P.B] = bOff; prm[P.RSB] = rsB; prm[P.CSB] = csB; prm[P.STRIDE_B] = strideB;
+
+  // Phase 1: pack op(B), split over column panels. Phase 2: the products, split over rows (and columns).
+  const packTasks = pool ? Math.min(Math.ceil(n / NR), Math.ceil((TASKS_PER_THREAD * threads) / bBatches)) : 1;
+  const packCols = align(Math.ceil(n / packTasks), NR);
+  prm[P.PACK_COLS] = packCols; prm[P.PACK_TASKS] = Math.ceil(n / packCols);
+  run(KIND_PACK_B, bBatches * prm[P.PACK_TASKS]!);
+  run(KIND_GEMM, batch * tasksM * tasksN);
+
+  function run(kind: number, count: number): void {
+    prm[P.KIND] = kind;
+    if (pool && count > 1) pool.run(count);
+    else for (let t = 0; t < count; t++) x.runTask(PARAMS, t, 0);
+  }
 
   const t2 = measureCopies ? performance.now() : 0;
   out.set(heap.subarray(cOff >> 2, (cOff >> 2) + cLen));

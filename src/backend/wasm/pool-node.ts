@@ -4,9 +4,9 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { CTL, PARAMS, type WasmState } from "./instance.js";
-import { CTL_COUNT, CTL_GEN, CTL_NEXT, CTL_PENDING, CTL_READY, CTL_WORDS, installThreadPool, type ThreadPool } from "./pool.js";
+import { COUNT_MASK, CTL_DONE, CTL_GEN, CTL_READY, CTL_TASKS, CTL_WORDS, FRESH, installThreadPool, type ThreadPool } from "./pool.js";
 
-/** Iterations the caller spins on PENDING before sleeping in Atomics.wait. */
+/** Iterations the caller spins on DONE before sleeping in Atomics.wait. */
 const SPIN = 20000;
 
 export interface WorkerData {
@@ -38,14 +38,16 @@ function createPool(st: WasmState, threads: number): ThreadPool | null {
   return {
     threads,
     run(count: number): void {
-      Atomics.store(ctl, CTL_NEXT, 0);
-      Atomics.store(ctl, CTL_COUNT, count);
-      Atomics.store(ctl, CTL_PENDING, workers.length);
+      Atomics.store(ctl, CTL_DONE, 0);
+      Atomics.store(ctl, CTL_TASKS, FRESH | count);
       Atomics.add(ctl, CTL_GEN, 1);
       Atomics.notify(ctl, CTL_GEN);
-      for (let t; (t = Atomics.add(ctl, CTL_NEXT, 1)) < count; ) runTask(PARAMS, t, 0);
-      for (let spin = 0, p; (p = Atomics.load(ctl, CTL_PENDING)) !== 0; spin++) {
-        if (spin > SPIN) Atomics.wait(ctl, CTL_PENDING, p);
+      for (let v; ((v = Atomics.sub(ctl, CTL_TASKS, 1)) & FRESH) !== 0 && (v & COUNT_MASK) !== 0; ) {
+        runTask(PARAMS, (v & COUNT_MASK) - 1, 0);
+        Atomics.add(ctl, CTL_DONE, 1);
+      }
+      for (let spin = 0, d; (d = Atomics.load(ctl, CTL_DONE)) < count; spin++) {
+        if (spin > SPIN) Atomics.wait(ctl, CTL_DONE, d);
       }
     },
     close(): void {

@@ -4,20 +4,23 @@
 // thread.
 //
 // Dispatch protocol over the control words at CTL in the shared wasm memory (Int32 indices below):
-// the caller writes the kernel's parameter block, sets NEXT = 0, COUNT = tasks, PENDING = workers, then
-// bumps GEN and notifies. Every worker (and the caller, as thread 0) takes task indices with
-// Atomics.add(NEXT, 1) until they run out, calling the module's runTask(PARAMS, task, thread); each
-// worker then decrements PENDING, and the last one notifies the caller, which waits for PENDING = 0.
-// A new generation is published only after every worker finished the previous one.
+// the caller writes the kernel's parameter block, sets DONE = 0 and TASKS = FRESH | count, then bumps
+// GEN and notifies. Every thread (the caller too, as thread 0) takes tasks with Atomics.sub(TASKS, 1):
+// a result v with the FRESH bit set and a non-zero count is task (v & COUNT_MASK) − 1; anything else
+// means the tasks ran out (once the count reaches 0 the next sub borrows the FRESH bit away). After
+// each task a thread increments DONE and notifies; the caller returns once DONE = count. So the caller
+// never waits for a worker that is asleep or descheduled, only for tasks in progress, and a worker that
+// wakes late can only take tasks of the current dispatch (its parameters stay put until DONE = count).
 
 import type { WasmState } from "./instance.js";
 
 export const CTL_GEN = 0;
-export const CTL_NEXT = 1;
-export const CTL_COUNT = 2;
-export const CTL_PENDING = 3;
-export const CTL_READY = 4;
+export const CTL_TASKS = 1;
+export const CTL_DONE = 2;
+export const CTL_READY = 3;
 export const CTL_WORDS = 16;
+export const FRESH = 1 << 30;
+export const COUNT_MASK = FRESH - 1;
 
 export interface ThreadPool {
   /** threads including the caller */

@@ -3,7 +3,7 @@
 
 import { workerData } from "node:worker_threads";
 import { CTL, PARAMS } from "./instance.js";
-import { CTL_COUNT, CTL_GEN, CTL_NEXT, CTL_PENDING, CTL_READY, CTL_WORDS } from "./pool.js";
+import { COUNT_MASK, CTL_DONE, CTL_GEN, CTL_READY, CTL_TASKS, CTL_WORDS, FRESH } from "./pool.js";
 import type { WorkerData } from "./pool-node.js";
 
 /** Iterations a worker spins on GEN after a generation before sleeping (back-to-back kernels skip the futex). */
@@ -22,7 +22,9 @@ for (;;) {
     if (spin > SPIN) Atomics.wait(ctl, CTL_GEN, gen);
   }
   gen = Atomics.load(ctl, CTL_GEN);
-  const count = Atomics.load(ctl, CTL_COUNT);
-  for (let t; (t = Atomics.add(ctl, CTL_NEXT, 1)) < count; ) runTask(PARAMS, t, thread);
-  if (Atomics.sub(ctl, CTL_PENDING, 1) === 1) Atomics.notify(ctl, CTL_PENDING);
+  for (let v; ((v = Atomics.sub(ctl, CTL_TASKS, 1)) & FRESH) !== 0 && (v & COUNT_MASK) !== 0; ) {
+    runTask(PARAMS, (v & COUNT_MASK) - 1, thread);
+    Atomics.add(ctl, CTL_DONE, 1);
+    Atomics.notify(ctl, CTL_DONE);
+  }
 }

@@ -36,6 +36,12 @@ const P_TASKS_M = 56;   // row tasks per batch matrix
 const P_TASKS_N = 60;   // column tasks per row task
 const P_SCRATCH = 64;   // scratch base (bytes); thread t uses [base + t·stride, base + (t+1)·stride)
 const P_SCRATCH_STRIDE = 68;
+const P_B = 72;          // B as stored (bytes), for the packing tasks
+const P_RSB = 76;        // elements between op(B)(p, j) and op(B)(p+1, j)
+const P_CSB = 80;        // elements between op(B)(p, j) and op(B)(p, j+1)
+const P_STRIDE_B = 84;   // elements between batch matrices of B as stored
+const P_PACK_COLS = 88;  // columns per packing task (multiple of NR)
+const P_PACK_TASKS = 92; // packing tasks per batch matrix of B
 
 /** Bytes of scratch one thread needs: the packed A block and one edge tile. */
 export function scratchBytes(): i32 {
@@ -48,15 +54,15 @@ export function packedBElems(k: i32, n: i32): i32 {
 }
 
 /**
- * Packs op(B) (k×n; element (p, j) at b + (p·rsB + j·csB)·4) into dst: for each KC block starting at p0,
- * NR-column panels of kc×NR floats; panel j0 of block p0 starts at element p0·npad + j0·kc. Columns past n
- * are zero.
+ * Packs columns [jBegin, jEnd) (jBegin a multiple of NR) of op(B) (k×n; element (p, j) at
+ * b + (p·rsB + j·csB)·4) into dst: for each KC block starting at p0, NR-column panels of kc×NR floats;
+ * panel j0 of block p0 starts at element p0·npad + j0·kc. Columns past n are zero.
  */
-export function packB(b: usize, rsB: i32, csB: i32, k: i32, n: i32, dst: usize): void {
+export function packB(b: usize, rsB: i32, csB: i32, k: i32, n: i32, jBegin: i32, jEnd: i32, dst: usize): void {
   const npad = ((n + NR - 1) / NR) * NR;
   for (let p0 = 0; p0 < k; p0 += KC) {
     const kc = min(KC, k - p0);
-    for (let j0 = 0; j0 < n; j0 += NR) {
+    for (let j0 = jBegin; j0 < jEnd; j0 += NR) {
       const nr = min(NR, n - j0);
       let d = dst + (<usize>(p0 * npad + j0 * kc) << 2);
       if (csB == 1 && nr == NR) {
@@ -233,9 +239,20 @@ function gemmTask(params: usize, task: i32, scratch: usize): void {
   }
 }
 
+/** One packing task of a gemm: columns [j0, j1) of batch matrix t of op(B). */
+function packBTask(params: usize, task: i32): void {
+  const n = load<i32>(params, P_N), k = load<i32>(params, P_K);
+  const cols = load<i32>(params, P_PACK_COLS), perBatch = load<i32>(params, P_PACK_TASKS);
+  const t = task / perBatch, j0 = (task % perBatch) * cols, j1 = min(n, j0 + cols);
+  const b = <usize>load<i32>(params, P_B) + (<usize>(t * load<i32>(params, P_STRIDE_B)) << 2);
+  const bp = <usize>load<i32>(params, P_BP) + (<usize>(t * load<i32>(params, P_STRIDE_BP)) << 2);
+  packB(b, load<i32>(params, P_RSB), load<i32>(params, P_CSB), k, n, j0, j1, bp);
+}
+
 /** Runs task `task` of the kernel described at `params`, using thread `thread`'s scratch. */
 export function runTask(params: usize, task: i32, thread: i32): void {
   const scratch = <usize>load<i32>(params, P_SCRATCH) + <usize>(thread * load<i32>(params, P_SCRATCH_STRIDE));
   const kind = load<i32>(params, P_KIND);
   if (kind == 1) gemmTask(params, task, scratch);
+  else if (kind == 2) packBTask(params, task);
 }
