@@ -3,6 +3,7 @@
 // Tolerance: float32 accumulation of k products, |Δ| ≤ 2·k·2⁻²⁴·Σ_p |a_ip·b_pj| (+ a tiny floor).
 
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { after, describe, test } from "node:test";
 import { getNumThreads, setBackend, setNumThreads } from "../../src/node.js";
 import type { FloatArr, MatmulParams } from "../../src/backend/backend.js";
@@ -131,6 +132,29 @@ describe("wasm backend", () => {
     assert.throws(() => setNumThreads(0), ArgumentError);
     assert.throws(() => setNumThreads(1.5), ArgumentError);
   });
+});
+
+test("without SharedArrayBuffer the backend runs single-threaded on a plain memory", () => {
+  // A fresh process where SharedArrayBuffer does not exist (as in a browser without cross-origin isolation).
+  const script = `
+    delete globalThis.SharedArrayBuffer;
+    const { setNumThreads } = await import("./src/node.js");
+    const { wasm } = await import("./src/backend/wasm/instance.js");
+    const { matmul } = await import("./src/backend/wasm/matmul.js");
+    const { matmul: ref } = await import("./src/backend/reference/matmul.js");
+    setNumThreads(2);
+    const m = 70, k = 300, n = 90, p = { batch: 1, m, n, k, transA: false, transB: true, strideA: 0, strideB: 0 };
+    const a = Float32Array.from({ length: m * k }, (_, i) => Math.sin(i)), b = Float32Array.from({ length: k * n }, (_, i) => Math.cos(i));
+    const got = new Float32Array(m * n), want = new Float32Array(m * n);
+    matmul.matmul(a, b, got, p); ref.matmul(a, b, want, p);
+    let err = 0; for (let i = 0; i < m * n; i++) err = Math.max(err, Math.abs(got[i] - want[i]));
+    console.log(JSON.stringify({ shared: wasm().memory.buffer instanceof ArrayBuffer ? false : true, err }));`;
+  const dist = new URL("../../", import.meta.url); // dist/
+  const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { cwd: dist, encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  const { shared, err } = JSON.parse(r.stdout) as { shared: boolean; err: number };
+  assert.equal(shared, false);
+  assert.ok(err < 1e-3, `max |wasm − reference| = ${err}`);
 });
 
 after(() => {
