@@ -70,6 +70,16 @@ export function erf(x: number): number {
   return x < 0 ? erfc - 1 : 1 - erfc;
 }
 
+/**
+ * aᵇ with C's pow semantics (which PyTorch follows) where JavaScript's `**` differs:
+ * 1ᵇ = 1 even for b = NaN, and (−1)^±∞ = 1 (JavaScript gives NaN for both).
+ */
+export function powC(a: number, b: number): number {
+  if (a === 1) return 1;
+  if (a === -1 && (b === Infinity || b === -Infinity)) return 1;
+  return a ** b;
+}
+
 const SQRT1_2 = Math.SQRT1_2;
 const SQRT_2_PI = Math.sqrt(2 / Math.PI);
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
@@ -102,7 +112,7 @@ export const elementwise: ElementwiseKernels = {
   sub: binary((a, b) => a - b),
   mul: binary((a, b) => a * b),
   div: binary((a, b) => a / b),
-  pow: binary((a, b) => a ** b),
+  pow: binary(powC),
   maximum: binary((a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b))),
   minimum: binary((a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.min(a, b))),
   eq: binary((a, b) => (a === b ? 1 : 0)),
@@ -133,7 +143,7 @@ export const elementwise: ElementwiseKernels = {
   },
   powScalar(x, out, p) {
     if (p === 2) for (let i = 0; i < x.length; i++) out[i] = x[i]! * x[i]!;
-    else for (let i = 0; i < x.length; i++) out[i] = x[i]! ** p;
+    else for (let i = 0; i < x.length; i++) out[i] = powC(x[i]!, p);
   },
   clamp(x, out, lo, hi) {
     for (let i = 0; i < x.length; i++) {
