@@ -10,8 +10,8 @@
 //   tensor of its own category, and a fractional number turns an int/bool tensor into float32
 //   (`lift` in ./util.ts). `div` is true division: integer inputs give float32.
 // - add sub mul neg abs relu maximum minimum where maskedFill clamp pow keep int32 for int32 inputs;
-//   on bool, add is logical or, mul logical and, maximum/minimum or/and; sub, neg and abs of bool are
-//   errors, as in PyTorch.
+//   on bool, add is logical or, mul logical and, maximum/minimum or/and; sub with any bool operand,
+//   and neg and abs of bool, are errors, as in PyTorch.
 // - OUR CHOICE: the transcendental and smooth functions (exp log log1p sqrt rsqrt sin cos tanh sigmoid
 //   leakyRelu elu gelu silu softplus) raise DTypeError naming the op on int32/bool inputs, where
 //   PyTorch would silently promote to float32. Integer tensors in this library are indices and
@@ -65,7 +65,7 @@ export function neg(x: Tensor): Tensor {
 export function abs(x: Tensor): Tensor {
   rejectBool("abs", x, "a bool tensor is already non-negative");
   const y = map(x, "abs");
-  // y = |x|  ⇒  dx = dy·sign(x)   (sign(0) = 0, as PyTorch)
+  // y = |x|  ⇒  dx = dy·sign(x)   (sign(0) = sign(NaN) = 0, as PyTorch)
   return record("abs", [x], y, (dy) => [mul(dy, map(x, "sign"))]);
 }
 
@@ -126,8 +126,8 @@ export function sigmoid(x: Tensor): Tensor {
 export function relu(x: Tensor): Tensor {
   rejectBool("relu", x, "convert it with .float() or .int()");
   const y = map(x, "relu"); // keeps int32, like PyTorch
-  // y = max(x, 0)  ⇒  dx = dy·[y > 0]   (0 at the kink, as PyTorch)
-  return record("relu", [x], y, (dy) => [mul(dy, gt(y, 0))]);
+  // y = max(x, 0)  ⇒  dx = dy·[y > 0]   (0 at the kink; NaN passes dy on, as PyTorch's threshold_backward)
+  return record("relu", [x], y, (dy) => [where(le(y, 0), 0, dy)]);
 }
 
 /** y = x for x > 0, negativeSlope·x otherwise. */
@@ -248,10 +248,13 @@ export function add(a: TensorLike, b: TensorLike): Tensor {
 }
 
 export function sub(a: TensorLike, b: TensorLike): Tensor {
-  const [ta, tb, dtype] = lift("sub", a, b);
-  if (dtype === "bool") {
-    throw new DTypeError(`sub: subtracting two bool tensors (${fmt(ta.shape)} and ${fmt(tb.shape)}) is not supported; for exclusive or use ne(a, b)`);
+  for (const t of [a, b]) {
+    if (t instanceof Tensor && t.dtype === "bool") {
+      const shapes = [a, b].map((v) => (v instanceof Tensor ? fmt(v.shape) : String(v))).join(" and ");
+      throw new DTypeError(`sub: subtraction with a bool tensor is not supported (operands ${shapes}); for exclusive or use ne(a, b), to invert a mask use mask.eq(0)`);
+    }
   }
+  const [ta, tb, dtype] = lift("sub", a, b);
   const y = broadcastKernel("sub", ta, tb, dtype, kernels().sub);
   return record("sub", [ta, tb], y, (dy) => [sumToShape(dy, ta.shape), sumToShape(neg(dy), tb.shape)]);
 }

@@ -88,7 +88,7 @@ const sigmoid = (v: number): number => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.e
 export const elementwise: ElementwiseKernels = {
   neg: unary((v) => -v),
   abs: unary(Math.abs),
-  sign: unary((v) => (v > 0 ? 1 : v < 0 ? -1 : v)), // keeps ±0 and NaN
+  sign: unary((v) => (v > 0 ? 1 : v < 0 ? -1 : 0)), // 0 for ±0 and NaN, as torch.sign
   exp: unary(Math.exp),
   log: unary(Math.log),
   log1p: unary(Math.log1p),

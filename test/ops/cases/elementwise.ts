@@ -298,6 +298,7 @@ export const cases: OpInfo[] = [
     errors: [
       ...binaryErrors("sub", wnn.sub),
       { label: "bool − bool", call: () => wnn.sub(bool([1, 0]), bool([1])), error: DTypeError, message: [/sub/, /bool/, /\(2\)/, /\(1\)/] },
+      { label: "int32 − bool", call: () => wnn.sub(int32([1, 0]), bool([1])), error: DTypeError, message: [/sub/, /bool/, /\(2\)/, /\(1\)/] },
     ],
   },
   {
