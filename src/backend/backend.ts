@@ -51,6 +51,20 @@ export type ElementwiseKernels = { [K in UnaryKernelName]: UnaryKernel } & { [K 
   elu(x: Arr, out: Arr, alpha: number): void;
   /** out[i] = x·β > threshold ? x : log(1 + e^(βx)) / β */
   softplus(x: Arr, out: Arr, beta: number, threshold: number): void;
+  // Backward kernels of the activations whose derivative would take several ops to compose:
+  // dx[i] = dy[i]·f'(x[i]); x, dy and dx have the same length and float dtype.
+  /** f = gelu (erf form): f'(x) = Φ(x) + x·φ(x) */
+  geluBackward(x: FloatArr, dy: FloatArr, dx: FloatArr): void;
+  /** f = gelu (tanh form) */
+  geluTanhBackward(x: FloatArr, dy: FloatArr, dx: FloatArr): void;
+  /** f = silu: f'(x) = σ(x)·(1 + x·(1 − σ(x))) */
+  siluBackward(x: FloatArr, dy: FloatArr, dx: FloatArr): void;
+  /** f = leakyRelu: f'(x) = x > 0 ? 1 : slope (slope at 0 and for NaN, as PyTorch) */
+  leakyReluBackward(x: FloatArr, dy: FloatArr, dx: FloatArr, slope: number): void;
+  /** f = elu: f'(x) = x ≤ 0 ? alpha·eˣ : 1 */
+  eluBackward(x: FloatArr, dy: FloatArr, dx: FloatArr, alpha: number): void;
+  /** f = softplus: f'(x) = x·β > threshold ? 1 : σ(βx) */
+  softplusBackward(x: FloatArr, dy: FloatArr, dx: FloatArr, beta: number, threshold: number): void;
   /** out[i] = x[i] (with the destination's conversion: float to int truncates toward zero) */
   cast(x: Arr, out: Arr): void;
   /** out[i] = value */
