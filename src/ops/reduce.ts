@@ -167,13 +167,18 @@ function centered(x: Tensor, red: Reduction): { d: Tensor; ss: Tensor } {
   return { d, ss: sumValues(mul(d, d), red) };
 }
 
+/** N − correction; N − c ≤ 0 gives an inf or NaN result as in PyTorch, and N = 0 (nothing to reduce) NaN. */
+function dofOf(red: Reduction, correction: number): number {
+  return red.r === 0 ? NaN : red.r - correction;
+}
+
 /** The variance over `dim`: Σ (x − mean)² / (N − correction). */
 function variance(x: Tensor, dim?: Dims | boolean, opts?: VarOptions | boolean, keepdimArg?: boolean): Tensor {
   requireFloat("var", x);
   const { dim: dims, correction, keepdim } = varArgs("var", dim, opts, keepdimArg);
   const red = planReduction("var", x, dims, keepdim);
   const { d, ss } = centered(x, red);
-  const dof = red.r - correction; // ≤ 0 gives inf or NaN, as PyTorch
+  const dof = dofOf(red, correction);
   // y = Σ (x − μ)² / (N − c)
   const y = div(ss, dof);
   // dy/dx_i = 2 (x_i − μ) / (N − c)   (the −Σ 2(x − μ)/N through μ vanishes: Σ (x − μ) = 0)
@@ -186,7 +191,7 @@ export function std(x: Tensor, dim?: Dims | boolean, opts?: VarOptions | boolean
   const { dim: dims, correction, keepdim } = varArgs("std", dim, opts, keepdimArg);
   const red = planReduction("std", x, dims, keepdim);
   const { d, ss } = centered(x, red);
-  const dof = red.r - correction;
+  const dof = dofOf(red, correction);
   const v = div(ss, dof);
   // y = √var
   const y = empty(v.shape, v.dtype);
