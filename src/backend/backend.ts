@@ -75,10 +75,15 @@ export type ElementwiseKernels = { [K in UnaryKernelName]: UnaryKernel } & { [K 
 // Reductions over the middle dim of (outer, r, inner); out has outer*inner elements.
 
 export interface ReduceKernels {
+  /** out = Σ_i x[(o, i, j)]; an empty reduction (r = 0) gives 0. Integer and bool inputs sum into an int32 out. */
   sum(x: Arr, out: Arr, outer: number, r: number, inner: number): void;
-  /** values and the index (0..r-1) of the first maximum; NaN wins (propagates) as in PyTorch */
+  /** values and the index (0..r-1) of the first maximum; NaN wins (propagates) as in PyTorch; needs r ≥ 1 */
   max(x: Arr, values: Arr, indices: Int32Array, outer: number, r: number, inner: number): void;
   min(x: Arr, values: Arr, indices: Int32Array, outer: number, r: number, inner: number): void;
+  /** out = m + log Σ_i e^(x − m) with m the row maximum (0 when it is ±inf); r = 0 gives −inf */
+  logsumexp(x: FloatArr, out: FloatArr, outer: number, r: number, inner: number): void;
+  /** dx[(o, indices[(o, j)], j)] += dy[(o, j)]: the adjoint of max/min along a dim (dx zeroed by the caller) */
+  scatterToIndex(dy: FloatArr, indices: Int32Array, dx: FloatArr, outer: number, r: number, inner: number): void;
 }
 
 // ---------------------------------------------------------------------------------------------------
