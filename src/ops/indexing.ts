@@ -61,7 +61,7 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   const idx = checkRange("gather", index, rx, `dim ${d} of the input ${fmt(x.shape)}`);
   const xc = cutTo(x, index.shape, d); // the part of x that index can reach
   const [outer, ri, inner] = around(index.shape, d);
-  const y = empty(index.shape, x.dtype);
+  const y = empty(index.shape, x.dtype); // (outer, ri, inner)
   kernels().gather(xc.storage, idx, y.storage, outer, rx, ri, inner);
   // y[o, i, j] = x[o, index[o, i, j], j]  ⇒  dx[o, index[o, i, j], j] += dy[o, i, j]
   return record("gather", [xc], y, (dy) => {
@@ -147,7 +147,7 @@ export function embedding(indices: Tensor, weight: Tensor, opts: EmbeddingOption
     if (!Number.isInteger(pad) || pad < -V || pad >= V) throw new ArgumentError(`embedding: paddingIdx ${pad} is out of range for ${V} embeddings`);
     if (pad < 0) pad += V;
   }
-  const y = empty([...indices.shape, D], weight.dtype);
+  const y = empty([...indices.shape, D], weight.dtype); // (...indices.shape, D)
   kernels().indexSelect(weight.storage, idx, y.storage, 1, V, D);
   // y[..., :] = W[indices[...], :]  ⇒  dW[indices[...], :] += dy[..., :], except the padding row
   return record("embedding", [weight], y, (dy) => {
@@ -175,7 +175,7 @@ export function oneHot(indices: Tensor, numClasses = -1): Tensor {
   }
   const idx = checkRange("oneHot", indices, c, "the classes");
   // y[n, indices[n]] += 1, with y viewed as (N, C) and the indices as (N, 1)
-  const y = empty([...indices.shape, c], "int32");
+  const y = empty([...indices.shape, c], "int32"); // (...indices.shape, C)
   const ones = empty([s.length], "int32");
   kernels().fill(ones.storage, 1);
   kernels().scatterAdd(y.storage, idx, ones.storage, s.length, c, 1, 1);

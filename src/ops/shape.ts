@@ -108,10 +108,19 @@ export function squeeze(x: Tensor, dim?: number | readonly number[]): Tensor {
   return viewAs("squeeze", x, shape);
 }
 
+/** The position of a new dim inserted into `shape` (unsqueeze, stack): in [−ndim−1, ndim]. */
+function newDim(op: string, dim: number, shape: Shape): number {
+  const n = shape.length + 1;
+  if (!Number.isInteger(dim) || dim < -n || dim >= n) {
+    throw new ArgumentError(`${op}: dim ${dim} is out of range for inserting a dim into shape ${fmt(shape)}; expected a dim in [${-n}, ${n - 1}]`);
+  }
+  return dim < 0 ? dim + n : dim;
+}
+
 /** Insert a size-1 dim at `dim` (in [−ndim−1, ndim]). */
 export function unsqueeze(x: Tensor, dim: number): Tensor {
   checkTensor("unsqueeze", x);
-  const d = normDim("unsqueeze", dim, x.ndim + 1, x.shape);
+  const d = newDim("unsqueeze", dim, x.shape);
   return viewAs("unsqueeze", x, [...x.shape.slice(0, d), 1, ...x.shape.slice(d)]);
 }
 
@@ -172,7 +181,7 @@ export function expand(x: Tensor, ...sizes: SizeArgs): Tensor {
     }
     shape.push(size);
   }
-  const y = empty(shape, x.dtype);
+  const y = empty(shape, x.dtype); // (...sizes)
   kernels().stridedCopy(x.storage, 0, strides, shape, y.storage);
   // y = broadcast(x)  ⇒  dx = dy summed over the broadcast dims
   return record("expand", [x], y, (dy) => [sumToShape(dy, x.shape)]);
@@ -307,7 +316,7 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   const xs = tensors.map((t) => toDType(t, dtype));
   const shape = ref.shape.slice();
   shape[d] = total;
-  const y = empty(shape, dtype);
+  const y = empty(shape, dtype); // (..., Σ n_i, ...)
   const st = stridesOf(shape);
   // y[.., o_i : o_i + n_i, ..] = x_i: each input is written at its offset o_i along dim
   const offsets: number[] = [];
@@ -338,7 +347,7 @@ export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
       throw new ShapeError(`stack: expects tensors of one shape, got ${fmt(ref.shape)} at entry 0 and ${fmt(t.shape)} at entry ${i}`);
     }
   });
-  const d = normDim("stack", dim, ref.ndim + 1, ref.shape);
+  const d = newDim("stack", dim, ref.shape);
   return cat(tensors.map((t) => unsqueeze(t, d)), d);
 }
 
