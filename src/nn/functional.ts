@@ -9,3 +9,4 @@ export * from "../ops/nn.js";
 export * from "../ops/conv.js";
 // attention
 export * from "../ops/attention.js";
+export { embedding, oneHot, pad } from "../ops/index.js"; // shape and indexing families
