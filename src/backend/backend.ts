@@ -163,6 +163,41 @@ export interface NnKernels {
   /** y = x·rstd·w with rstd = 1/√(mean(x²) + eps); writes rstd per row. w may be null. */
   rmsNorm(x: FloatArr, w: FloatArr | null, y: FloatArr, rstd: FloatArr, rows: number, cols: number, eps: number): void;
   rmsNormBackward(dy: FloatArr, x: FloatArr, w: FloatArr | null, rstd: FloatArr, dx: FloatArr, dw: FloatArr | null, rows: number, cols: number): void;
+  /**
+   * Per-position negative log-likelihood of log-probabilities (outer=N, r=C, inner=d) against int32 targets
+   * (outer, inner): loss = −logProbs[target], 0 where target equals ignoreIndex.
+   */
+  nllLoss(logProbs: FloatArr, target: Int32Array, losses: FloatArr, outer: number, c: number, inner: number, ignoreIndex: number): void;
+  /** dlogProbs (overwritten) = −dloss at each non-ignored target position, 0 elsewhere. */
+  nllLossBackward(target: Int32Array, dloss: FloatArr, dlogProbs: FloatArr, outer: number, c: number, inner: number, ignoreIndex: number): void;
+  /**
+   * Elementwise binary cross-entropy of logits x against targets t (same length), pw = pos_weight already
+   * expanded to x's length (or null): loss = (1 − t)·x + (1 + (pw − 1)·t)·(log(1 + e^(−|x|)) + max(−x, 0)).
+   */
+  bceWithLogits(x: FloatArr, t: FloatArr, pw: FloatArr | null, loss: FloatArr): void;
+  /** dx (overwritten) and, when not null, dt and dpw (overwritten, full length), from dloss. */
+  bceWithLogitsBackward(x: FloatArr, t: FloatArr, pw: FloatArr | null, dloss: FloatArr, dx: FloatArr, dt: FloatArr | null, dpw: FloatArr | null): void;
+  /**
+   * Group norm of x viewed as (n, groups, cpg, hw) with cpg = channels per group: each (n, group) slab of
+   * cpg·hw values is normalised, then channel ch gets w[ch], b[ch] (may be null). Writes mean and rstd per
+   * (n, group).
+   */
+  groupNorm(x: FloatArr, w: FloatArr | null, b: FloatArr | null, y: FloatArr, mean: FloatArr, rstd: FloatArr, n: number, c: number, hw: number, groups: number, eps: number): void;
+  /** dx (overwritten), dw and db (accumulated into, may be null). */
+  groupNormBackward(dy: FloatArr, x: FloatArr, w: FloatArr | null, mean: FloatArr, rstd: FloatArr, dx: FloatArr, dw: FloatArr | null, db: FloatArr | null, n: number, c: number, hw: number, groups: number): void;
+  /** Per-channel mean and biased variance of x viewed as (n, c, hw). */
+  batchNormStats(x: FloatArr, mean: FloatArr, variance: FloatArr, n: number, c: number, hw: number): void;
+  /** y = (x − mean[ch])·rstd[ch]·w[ch] + b[ch] with rstd = 1/√(variance + eps), written per channel; w, b may be null. */
+  batchNorm(x: FloatArr, mean: FloatArr, variance: FloatArr, w: FloatArr | null, b: FloatArr | null, y: FloatArr, rstd: FloatArr, n: number, c: number, hw: number, eps: number): void;
+  /**
+   * dx (overwritten), dw and db (accumulated into, may be null). training: mean and rstd are the batch
+   * statistics and are differentiated through; otherwise they are constants (running statistics).
+   */
+  batchNormBackward(dy: FloatArr, x: FloatArr, w: FloatArr | null, mean: FloatArr, rstd: FloatArr, dx: FloatArr, dw: FloatArr | null, db: FloatArr | null, n: number, c: number, hw: number, training: boolean): void;
+  /** In place: running = (1 − momentum)·running + momentum·batch, the variance made unbiased by count/(count − 1). */
+  batchNormUpdateStats(runningMean: FloatArr | null, runningVar: FloatArr | null, mean: FloatArr, variance: FloatArr, momentum: number, count: number): void;
+  /** mask[i] = u[i] < p ? 0 : 1/(1 − p) for uniforms u in [0, 1) (all 0 when p = 1). */
+  dropoutMask(u: FloatArr, mask: FloatArr, p: number): void;
 }
 
 // ---------------------------------------------------------------------------------------------------
