@@ -9,4 +9,5 @@ export * from "../ops/nn.js";
 export * from "../ops/conv.js";
 // attention
 export * from "../ops/attention.js";
-export { embedding, oneHot, pad } from "../ops/index.js"; // shape and indexing families
+export { embedding, oneHot } from "../ops/indexing.js";
+export { pad } from "../ops/shape.js"; // shape and indexing families
