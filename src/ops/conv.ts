@@ -57,7 +57,8 @@ function outSize(inSize: number, k: number, s: number, padBefore: number, padTot
   return o;
 }
 
-function sub(a: FloatArr, start: number, length: number): FloatArr {
+/** A view of a[start, start + length) (no copy): the matmul kernel reads and writes through it. */
+function part(a: FloatArr, start: number, length: number): FloatArr {
   return a.subarray(start, start + length) as FloatArr;
 }
 
@@ -84,10 +85,10 @@ function convGemm(x: FloatArr, w: FloatArr, g: Conv2dGeometry, groups: number, o
   const L = g.oh * g.ow, K = (g.c / groups) * g.kh * g.kw, og = o / groups, chw = g.c * g.h * g.w;
   const cols = alloc(x, g.c * g.kh * g.kw * L); // (C·kh·kw, L) of one sample
   for (let n = 0; n < g.n; n++) {
-    kernels().im2col(sub(x, n * chw, chw), one(g), cols);
+    kernels().im2col(part(x, n * chw, chw), one(g), cols);
     for (let gi = 0; gi < groups; gi++) {
       // y[n,g] = W_g · cols[n,g]
-      matmul(sub(w, gi * og * K, og * K), sub(cols, gi * K * L, K * L), sub(y, (n * o + gi * og) * L, og * L), og, L, K, false, false, false);
+      matmul(part(w, gi * og * K, og * K), part(cols, gi * K * L, K * L), part(y, (n * o + gi * og) * L, og * L), og, L, K, false, false, false);
     }
   }
 }
@@ -100,9 +101,9 @@ function convAdjoint(dy: FloatArr, w: FloatArr, g: Conv2dGeometry, groups: numbe
   for (let n = 0; n < g.n; n++) {
     for (let gi = 0; gi < groups; gi++) {
       // dcols[n,g] = W_gᵀ · dy[n,g]
-      matmul(sub(w, gi * og * K, og * K), sub(dy, (n * o + gi * og) * L, og * L), sub(dcols, gi * K * L, K * L), K, L, og, true, false, false);
+      matmul(part(w, gi * og * K, og * K), part(dy, (n * o + gi * og) * L, og * L), part(dcols, gi * K * L, K * L), K, L, og, true, false, false);
     }
-    kernels().col2im(dcols, one(g), sub(dx, n * chw, chw));
+    kernels().col2im(dcols, one(g), part(dx, n * chw, chw));
   }
 }
 
@@ -112,10 +113,10 @@ function convWeightGrad(x: FloatArr, dy: FloatArr, g: Conv2dGeometry, groups: nu
   const cols = alloc(x, g.c * g.kh * g.kw * L);
   dw.fill(0);
   for (let n = 0; n < g.n; n++) {
-    kernels().im2col(sub(x, n * chw, chw), one(g), cols);
+    kernels().im2col(part(x, n * chw, chw), one(g), cols);
     for (let gi = 0; gi < groups; gi++) {
       // dW_g += dy[n,g] · cols[n,g]ᵀ
-      matmul(sub(dy, (n * o + gi * og) * L, og * L), sub(cols, gi * K * L, K * L), sub(dw, gi * og * K, og * K), og, K, L, false, true, true);
+      matmul(part(dy, (n * o + gi * og) * L, og * L), part(cols, gi * K * L, K * L), part(dw, gi * og * K, og * K), og, K, L, false, true, true);
     }
   }
 }

@@ -74,6 +74,7 @@ export const conv: ConvKernels = {
   },
 
   col2im(cols, g, dx) {
+    // forward: cols[(c, ki, kj)][(oi, oj)] = x[c][ih][iw]  ⇒  dx[c][ih][iw] += cols[(c, ki, kj)][(oi, oj)]
     const { n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow } = g;
     let o = 0;
     for (let b = 0; b < n; b++) {
@@ -105,6 +106,7 @@ export const conv: ConvKernels = {
   },
 
   biasGrad(dy, db, n, c, inner) {
+    // forward: y[i, c, j] += b[c]  ⇒  db[c] = Σ_{i, j} dy[i, c, j]
     for (let ch = 0; ch < c; ch++) {
       let s = 0;
       for (let b = 0; b < n; b++) {
@@ -144,6 +146,7 @@ export const conv: ConvKernels = {
   },
 
   maxPool2dBackward(dy, indices, g, dx) {
+    // forward: y[o] = x[indices[o]]  ⇒  dx[indices[o]] += dy[o]
     const { n, c, h, w, oh, ow } = g;
     dx.fill(0);
     for (let p = 0, o = 0; p < n * c; p++) {
@@ -171,6 +174,7 @@ export const conv: ConvKernels = {
   },
 
   avgPool2dBackward(dy, g, dx, countIncludePad) {
+    // forward: y[o] = Σ_window x / divisor  ⇒  dx[window] += dy[o] / divisor
     const { n, c, h, w, oh, ow } = g;
     const win: AvgWindow = { h0: 0, h1: 0, w0: 0, w1: 0, divisor: 0 };
     dx.fill(0);
@@ -203,6 +207,7 @@ export const conv: ConvKernels = {
   },
 
   adaptiveAvgPool2dBackward(dy, g, dx) {
+    // forward: y[o] = Σ_window x / |window|  ⇒  dx[window] += dy[o] / |window|
     const { planes, h, w, oh, ow } = g;
     dx.fill(0);
     for (let p = 0, o = 0; p < planes; p++) {
@@ -223,6 +228,7 @@ export const conv: ConvKernels = {
   },
 
   upsampleNearest2dBackward(dy, g, scaleH, scaleW, dx) {
+    // forward: y[dst] = x[src]  ⇒  dx[src] += dy[dst]
     dx.fill(0);
     nearest(g, scaleH, scaleW, (src, dst) => { dx[src] += dy[dst]!; });
   },
@@ -234,6 +240,7 @@ export const conv: ConvKernels = {
   },
 
   upsampleBilinear2dBackward(dy, g, alignCorners, scaleH, scaleW, dx) {
+    // forward: y = Σ w_ab·x[s_ab]  ⇒  dx[s_ab] += w_ab·dy
     dx.fill(0);
     bilinear(g, alignCorners, scaleH, scaleW, (dst, s00, s01, s10, s11, w00, w01, w10, w11) => {
       const d = dy[dst]!;
