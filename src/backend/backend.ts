@@ -212,17 +212,56 @@ export interface Conv2dGeometry {
   oh: number; ow: number;                    // output spatial size
 }
 
+/** A stack of `planes` = N·C images resampled from (h, w) to (oh, ow). */
+export interface ResampleGeometry {
+  planes: number;
+  h: number; w: number;   // input plane
+  oh: number; ow: number; // output plane
+}
+
 export interface ConvKernels {
   /** cols[n][(c, ki, kj)][(oi, oj)] = x[n][c][oi·sh − ph + ki·dh][oj·sw − pw + kj·dw] (0 outside): shape (N, C·kh·kw, oh·ow). */
   im2col(x: FloatArr, g: Conv2dGeometry, cols: FloatArr): void;
   /** The adjoint of im2col: dx (zeroed by the caller) += every column entry at its source pixel. */
   col2im(cols: FloatArr, g: Conv2dGeometry, dx: FloatArr): void;
-  /** Max over each window (padding counts as −inf); indices are flat offsets h*W + w within the (n, c) plane. */
+  /** y[(i, c, j)] += bias[c] for y viewed as (n, c, inner). */
+  biasAdd(y: FloatArr, bias: FloatArr, n: number, c: number, inner: number): void;
+  /** db[c] = Σ_{i, j} dy[(i, c, j)] (overwritten) for dy viewed as (n, c, inner). */
+  biasGrad(dy: FloatArr, db: FloatArr, n: number, c: number, inner: number): void;
+  /**
+   * Max over each window (padding counts as −inf; windows that ceil mode lets run past the bottom/right
+   * edge are clipped); indices are flat offsets h*W + w within the (n, c) plane. NaN wins, as in PyTorch.
+   */
   maxPool2d(x: FloatArr, g: Conv2dGeometry, out: FloatArr, indices: Int32Array): void;
+  /** dx (overwritten) = Σ of dy over the outputs whose maximum sat at each pixel. */
   maxPool2dBackward(dy: FloatArr, indices: Int32Array, g: Conv2dGeometry, dx: FloatArr): void;
-  /** Mean over each window; divisor = window size counted with padding (countIncludePad) or without. */
+  /**
+   * Mean over each window (dilation is 1). As PyTorch: the window is first clipped to the padded input
+   * (its size is the divisor when countIncludePad), then to the input (the summed pixels, and the divisor
+   * when not countIncludePad).
+   */
   avgPool2d(x: FloatArr, g: Conv2dGeometry, out: FloatArr, countIncludePad: boolean): void;
+  /** dx (overwritten): each dy spread evenly, with the forward's divisor, over its window's pixels. */
   avgPool2dBackward(dy: FloatArr, g: Conv2dGeometry, dx: FloatArr, countIncludePad: boolean): void;
+  /** out[p][i][j] = mean of x[p] over rows [⌊i·h/oh⌋, ⌈(i+1)·h/oh⌉) and columns [⌊j·w/ow⌋, ⌈(j+1)·w/ow⌉). */
+  adaptiveAvgPool2d(x: FloatArr, g: ResampleGeometry, out: FloatArr): void;
+  /** dx (overwritten) = each dy spread evenly over its window. */
+  adaptiveAvgPool2dBackward(dy: FloatArr, g: ResampleGeometry, dx: FloatArr): void;
+  /**
+   * Nearest-neighbour resampling as PyTorch's upsample_nearest2d: source row = min(⌊i·scaleH⌋, h − 1) with
+   * scaleH the input size per output row (h/oh, or 1/scaleFactor when one was given), in float32 arithmetic.
+   */
+  upsampleNearest2d(x: FloatArr, g: ResampleGeometry, scaleH: number, scaleW: number, out: FloatArr): void;
+  /** dx (overwritten) = Σ of dy over the outputs that copied each pixel. */
+  upsampleNearest2dBackward(dy: FloatArr, g: ResampleGeometry, scaleH: number, scaleW: number, dx: FloatArr): void;
+  /**
+   * Bilinear resampling as PyTorch's upsample_bilinear2d. Source coordinate of output row i:
+   * alignCorners ? i·(h−1)/(oh−1) : max((i + ½)·scaleH − ½, 0), with scaleH as for nearest;
+   * out = the two-by-two interpolation of the pixels around it (clamped at the last row/column).
+   */
+  upsampleBilinear2d(x: FloatArr, g: ResampleGeometry, alignCorners: boolean, scaleH: number, scaleW: number, out: FloatArr): void;
+  /** dx (overwritten): each dy spread over its four source pixels with the forward's weights. */
+  upsampleBilinear2dBackward(dy: FloatArr, g: ResampleGeometry, alignCorners: boolean, scaleH: number, scaleW: number, dx: FloatArr): void;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -235,7 +274,7 @@ export interface AttentionParams {
   d: number;      // q/k head size
   dv: number;     // v head size
   scale: number;
-  causal: boolean; // query i sees keys j ≤ i + (tk − tq), as PyTorch's is_causal (top-left aligned when tq = tk)
+  causal: boolean; // query i sees keys j ≤ i (top-left aligned, as PyTorch 2.x's is_causal = ones(tq, tk).tril())
 }
 
 export interface AttentionKernels {
@@ -243,10 +282,21 @@ export interface AttentionKernels {
    * q (bh, tq, d), k (bh, tk, d), v (bh, tk, dv) → y (bh, tq, dv) and lse (bh, tq), the log-sum-exp of each
    * score row (for the backward). mask, when given, is an additive float bias read through maskStrides over
    * the shape (bh, tq, tk); −inf masks a key out. A fully masked row gives NaN, as PyTorch does.
+   * Online softmax over the keys: no score row is ever held, only a running max, sum and (dv) accumulator.
    */
   attention(q: FloatArr, k: FloatArr, v: FloatArr, mask: FloatArr | null, maskStrides: readonly number[] | null, p: AttentionParams, y: FloatArr, lse: FloatArr): void;
-  /** dq, dk, dv (overwritten) from dy, recomputing the probabilities from lse. */
-  attentionBackward(q: FloatArr, k: FloatArr, v: FloatArr, mask: FloatArr | null, maskStrides: readonly number[] | null, p: AttentionParams, y: FloatArr, lse: FloatArr, dy: FloatArr, dq: FloatArr, dk: FloatArr, dv: FloatArr): void;
+  /**
+   * dq, dk, dv (overwritten) from dy, recomputing the probabilities from lse. dmask, when given, receives
+   * (overwritten, contiguous (bh, tq, tk)) the gradient of the additive mask, i.e. of the scaled scores.
+   */
+  attentionBackward(q: FloatArr, k: FloatArr, v: FloatArr, mask: FloatArr | null, maskStrides: readonly number[] | null, p: AttentionParams, y: FloatArr, lse: FloatArr, dy: FloatArr, dq: FloatArr, dk: FloatArr, dv: FloatArr, dmask: FloatArr | null): void;
+  /**
+   * The materialised softmax (used when attention probabilities are dropped out): probs (bh, tq, tk) =
+   * softmax over keys of scores·scale + mask (causal keys masked), from raw scores = q·kᵀ. probs may be scores.
+   */
+  attentionSoftmax(scores: FloatArr, mask: FloatArr | null, maskStrides: readonly number[] | null, p: AttentionParams, probs: FloatArr): void;
+  /** dlogits = P ⊙ (dP − Σ_j dP⊙P) per row of (bh·tq, tk); the gradient of the softmax's input. May alias dprobs. */
+  attentionSoftmaxBackward(probs: FloatArr, dprobs: FloatArr, p: AttentionParams, dlogits: FloatArr): void;
 }
 
 // ---------------------------------------------------------------------------------------------------
