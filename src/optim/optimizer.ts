@@ -12,7 +12,7 @@
 
 import { isFloating } from "../engine/dtype.js";
 import { ArgumentError, DTypeError, ShapeError } from "../engine/errors.js";
-import { fmt } from "../engine/shape.js";
+import { fmt, sameShape } from "../engine/shape.js";
 import { Tensor } from "../engine/tensor.js";
 
 export type FloatStorage = Float32Array | Float64Array;
@@ -121,7 +121,7 @@ export abstract class Optimizer<H extends HyperParams = HyperParams> {
         const i = index++;
         const g = p.grad;
         if (g === null) continue;
-        if (g.numel() !== p.numel() || g.dtype !== p.dtype) {
+        if (!sameShape(g.shape, p.shape) || g.dtype !== p.dtype) {
           throw new ShapeError(`${this.name}.step: parameter ${i} is ${fmt(p.shape)} ${p.dtype} but its gradient is ${fmt(g.shape)} ${g.dtype}`);
         }
         let s = this.state.get(p);
