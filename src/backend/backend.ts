@@ -300,8 +300,60 @@ export interface AttentionKernels {
 }
 
 // ---------------------------------------------------------------------------------------------------
+// Optimizers: one in-place update of a parameter from its gradient and its state buffers (src/optim).
+// param, grad and every buffer have the same length and dtype; the optimizer owns the buffers and the
+// step count, and passes the scalars of the step. PyTorch 1.13's single-tensor update, element by element.
 
-export type KernelTable = ElementwiseKernels & ReduceKernels & MatmulKernels & LayoutKernels & IndexKernels & NnKernels & ConvKernels & AttentionKernels;
+export interface SgdParams {
+  lr: number;
+  momentum: number;
+  dampening: number;
+  nesterov: boolean;
+  weightDecay: number;
+  maximize: boolean;
+  /** the momentum buffer was just created: it takes the (decayed) gradient as is, b ← g */
+  initBuffer: boolean;
+}
+
+export interface AdamParams {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** AdamW: θ ← θ·(1 − lr·λ) before the update; Adam: g ← g + λ·θ (L2) */
+  decoupledWeightDecay: boolean;
+  maximize: boolean;
+  /** 1 − β1ᵗ and 1 − β2ᵗ at this step t */
+  biasCorrection1: number;
+  biasCorrection2: number;
+}
+
+export interface RmspropParams {
+  lr: number;
+  alpha: number;
+  eps: number;
+  weightDecay: number;
+  momentum: number;
+  maximize: boolean;
+}
+
+export interface OptimKernels {
+  /** SGD with momentum/Nesterov: momentumBuffer is null when momentum is 0. */
+  sgd(param: FloatArr, grad: FloatArr, momentumBuffer: FloatArr | null, p: SgdParams): void;
+  /** Adam and AdamW; maxExpAvgSq is non-null for AMSGrad. */
+  adam(param: FloatArr, grad: FloatArr, expAvg: FloatArr, expAvgSq: FloatArr, maxExpAvgSq: FloatArr | null, p: AdamParams): void;
+  /** RMSprop; gradAvg is non-null when centered, momentumBuffer when momentum > 0. */
+  rmsprop(param: FloatArr, grad: FloatArr, squareAvg: FloatArr, gradAvg: FloatArr | null, momentumBuffer: FloatArr | null, p: RmspropParams): void;
+  /** ‖x‖_p = (Σ|x|ᵖ)^(1/p); p = Infinity gives max|x|, p = 0 the number of non-zeros (torch.norm). */
+  vectorNorm(x: FloatArr, p: number): number;
+  /** x ← alpha·x, in place (gradient clipping). */
+  scale(x: FloatArr, alpha: number): void;
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+export type KernelTable = ElementwiseKernels & ReduceKernels & MatmulKernels & LayoutKernels & IndexKernels & NnKernels & ConvKernels & AttentionKernels & OptimKernels;
 
 export interface Backend {
   readonly name: string;
