@@ -3,4 +3,5 @@
 export * from "./engine/index.js";
 export * from "./ops/index.js";
 export * as nn from "./nn/index.js";
+export * as optim from "./optim/index.js";
 export { setNumThreads, getNumThreads } from "./ops/kernels.js";

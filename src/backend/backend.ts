@@ -51,6 +51,20 @@ export type ElementwiseKernels = { [K in UnaryKernelName]: UnaryKernel } & { [K 
   elu(x: Arr, out: Arr, alpha: number): void;
   /** out[i] = x·β > threshold ? x : log(1 + e^(βx)) / β */
   softplus(x: Arr, out: Arr, beta: number, threshold: number): void;
+  // Backward kernels of the activations whose derivative would take several ops to compose:
+  // dx[i] = dy[i]·f'(x[i]); x, dy and dx have the same length and float dtype.
+  /** f = gelu (erf form): f'(x) = Φ(x) + x·φ(x) */
+  geluBackward(x: FloatArr, dy: FloatArr, dx: FloatArr): void;
+  /** f = gelu (tanh form) */
+  geluTanhBackward(x: FloatArr, dy: FloatArr, dx: FloatArr): void;
+  /** f = silu: f'(x) = σ(x)·(1 + x·(1 − σ(x))) */
+  siluBackward(x: FloatArr, dy: FloatArr, dx: FloatArr): void;
+  /** f = leakyRelu: f'(x) = x > 0 ? 1 : slope (slope at 0 and for NaN, as PyTorch) */
+  leakyReluBackward(x: FloatArr, dy: FloatArr, dx: FloatArr, slope: number): void;
+  /** f = elu: f'(x) = x ≤ 0 ? alpha·eˣ : 1 */
+  eluBackward(x: FloatArr, dy: FloatArr, dx: FloatArr, alpha: number): void;
+  /** f = softplus: f'(x) = x·β > threshold ? 1 : σ(βx) */
+  softplusBackward(x: FloatArr, dy: FloatArr, dx: FloatArr, beta: number, threshold: number): void;
   /** out[i] = x[i] (with the destination's conversion: float to int truncates toward zero) */
   cast(x: Arr, out: Arr): void;
   /** out[i] = value */
@@ -61,10 +75,15 @@ export type ElementwiseKernels = { [K in UnaryKernelName]: UnaryKernel } & { [K 
 // Reductions over the middle dim of (outer, r, inner); out has outer*inner elements.
 
 export interface ReduceKernels {
+  /** out = Σ_i x[(o, i, j)]; an empty reduction (r = 0) gives 0. Integer and bool inputs sum into an int32 out. */
   sum(x: Arr, out: Arr, outer: number, r: number, inner: number): void;
-  /** values and the index (0..r-1) of the first maximum; NaN wins (propagates) as in PyTorch */
+  /** values and the index (0..r-1) of the first maximum; NaN wins (propagates) as in PyTorch; needs r ≥ 1 */
   max(x: Arr, values: Arr, indices: Int32Array, outer: number, r: number, inner: number): void;
   min(x: Arr, values: Arr, indices: Int32Array, outer: number, r: number, inner: number): void;
+  /** out = m + log Σ_i e^(x − m) with m the row maximum (0 when it is ±inf); r = 0 gives −inf */
+  logsumexp(x: FloatArr, out: FloatArr, outer: number, r: number, inner: number): void;
+  /** dx[(o, indices[(o, j)], j)] += dy[(o, j)]: the adjoint of max/min along a dim (dx zeroed by the caller) */
+  scatterToIndex(dy: FloatArr, indices: Int32Array, dx: FloatArr, outer: number, r: number, inner: number): void;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -144,6 +163,41 @@ export interface NnKernels {
   /** y = x·rstd·w with rstd = 1/√(mean(x²) + eps); writes rstd per row. w may be null. */
   rmsNorm(x: FloatArr, w: FloatArr | null, y: FloatArr, rstd: FloatArr, rows: number, cols: number, eps: number): void;
   rmsNormBackward(dy: FloatArr, x: FloatArr, w: FloatArr | null, rstd: FloatArr, dx: FloatArr, dw: FloatArr | null, rows: number, cols: number): void;
+  /**
+   * Per-position negative log-likelihood of log-probabilities (outer=N, r=C, inner=d) against int32 targets
+   * (outer, inner): loss = −logProbs[target], 0 where target equals ignoreIndex.
+   */
+  nllLoss(logProbs: FloatArr, target: Int32Array, losses: FloatArr, outer: number, c: number, inner: number, ignoreIndex: number): void;
+  /** dlogProbs (overwritten) = −dloss at each non-ignored target position, 0 elsewhere. */
+  nllLossBackward(target: Int32Array, dloss: FloatArr, dlogProbs: FloatArr, outer: number, c: number, inner: number, ignoreIndex: number): void;
+  /**
+   * Elementwise binary cross-entropy of logits x against targets t (same length), pw = pos_weight already
+   * expanded to x's length (or null): loss = (1 − t)·x + (1 + (pw − 1)·t)·(log(1 + e^(−|x|)) + max(−x, 0)).
+   */
+  bceWithLogits(x: FloatArr, t: FloatArr, pw: FloatArr | null, loss: FloatArr): void;
+  /** dx (overwritten) and, when not null, dt and dpw (overwritten, full length), from dloss. */
+  bceWithLogitsBackward(x: FloatArr, t: FloatArr, pw: FloatArr | null, dloss: FloatArr, dx: FloatArr, dt: FloatArr | null, dpw: FloatArr | null): void;
+  /**
+   * Group norm of x viewed as (n, groups, cpg, hw) with cpg = channels per group: each (n, group) slab of
+   * cpg·hw values is normalised, then channel ch gets w[ch], b[ch] (may be null). Writes mean and rstd per
+   * (n, group).
+   */
+  groupNorm(x: FloatArr, w: FloatArr | null, b: FloatArr | null, y: FloatArr, mean: FloatArr, rstd: FloatArr, n: number, c: number, hw: number, groups: number, eps: number): void;
+  /** dx (overwritten), dw and db (accumulated into, may be null). */
+  groupNormBackward(dy: FloatArr, x: FloatArr, w: FloatArr | null, mean: FloatArr, rstd: FloatArr, dx: FloatArr, dw: FloatArr | null, db: FloatArr | null, n: number, c: number, hw: number, groups: number): void;
+  /** Per-channel mean and biased variance of x viewed as (n, c, hw). */
+  batchNormStats(x: FloatArr, mean: FloatArr, variance: FloatArr, n: number, c: number, hw: number): void;
+  /** y = (x − mean[ch])·rstd[ch]·w[ch] + b[ch] with rstd = 1/√(variance + eps), written per channel; w, b may be null. */
+  batchNorm(x: FloatArr, mean: FloatArr, variance: FloatArr, w: FloatArr | null, b: FloatArr | null, y: FloatArr, rstd: FloatArr, n: number, c: number, hw: number, eps: number): void;
+  /**
+   * dx (overwritten), dw and db (accumulated into, may be null). training: mean and rstd are the batch
+   * statistics and are differentiated through; otherwise they are constants (running statistics).
+   */
+  batchNormBackward(dy: FloatArr, x: FloatArr, w: FloatArr | null, mean: FloatArr, rstd: FloatArr, dx: FloatArr, dw: FloatArr | null, db: FloatArr | null, n: number, c: number, hw: number, training: boolean): void;
+  /** In place: running = (1 − momentum)·running + momentum·batch, the variance made unbiased by count/(count − 1). */
+  batchNormUpdateStats(runningMean: FloatArr | null, runningVar: FloatArr | null, mean: FloatArr, variance: FloatArr, momentum: number, count: number): void;
+  /** mask[i] = u[i] < p ? 0 : 1/(1 − p) for uniforms u in [0, 1) (all 0 when p = 1). */
+  dropoutMask(u: FloatArr, mask: FloatArr, p: number): void;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -158,17 +212,56 @@ export interface Conv2dGeometry {
   oh: number; ow: number;                    // output spatial size
 }
 
+/** A stack of `planes` = N·C images resampled from (h, w) to (oh, ow). */
+export interface ResampleGeometry {
+  planes: number;
+  h: number; w: number;   // input plane
+  oh: number; ow: number; // output plane
+}
+
 export interface ConvKernels {
   /** cols[n][(c, ki, kj)][(oi, oj)] = x[n][c][oi·sh − ph + ki·dh][oj·sw − pw + kj·dw] (0 outside): shape (N, C·kh·kw, oh·ow). */
   im2col(x: FloatArr, g: Conv2dGeometry, cols: FloatArr): void;
   /** The adjoint of im2col: dx (zeroed by the caller) += every column entry at its source pixel. */
   col2im(cols: FloatArr, g: Conv2dGeometry, dx: FloatArr): void;
-  /** Max over each window (padding counts as −inf); indices are flat offsets h*W + w within the (n, c) plane. */
+  /** y[(i, c, j)] += bias[c] for y viewed as (n, c, inner). */
+  biasAdd(y: FloatArr, bias: FloatArr, n: number, c: number, inner: number): void;
+  /** db[c] = Σ_{i, j} dy[(i, c, j)] (overwritten) for dy viewed as (n, c, inner). */
+  biasGrad(dy: FloatArr, db: FloatArr, n: number, c: number, inner: number): void;
+  /**
+   * Max over each window (padding counts as −inf; windows that ceil mode lets run past the bottom/right
+   * edge are clipped); indices are flat offsets h*W + w within the (n, c) plane. NaN wins, as in PyTorch.
+   */
   maxPool2d(x: FloatArr, g: Conv2dGeometry, out: FloatArr, indices: Int32Array): void;
+  /** dx (overwritten) = Σ of dy over the outputs whose maximum sat at each pixel. */
   maxPool2dBackward(dy: FloatArr, indices: Int32Array, g: Conv2dGeometry, dx: FloatArr): void;
-  /** Mean over each window; divisor = window size counted with padding (countIncludePad) or without. */
+  /**
+   * Mean over each window (dilation is 1). As PyTorch: the window is first clipped to the padded input
+   * (its size is the divisor when countIncludePad), then to the input (the summed pixels, and the divisor
+   * when not countIncludePad).
+   */
   avgPool2d(x: FloatArr, g: Conv2dGeometry, out: FloatArr, countIncludePad: boolean): void;
+  /** dx (overwritten): each dy spread evenly, with the forward's divisor, over its window's pixels. */
   avgPool2dBackward(dy: FloatArr, g: Conv2dGeometry, dx: FloatArr, countIncludePad: boolean): void;
+  /** out[p][i][j] = mean of x[p] over rows [⌊i·h/oh⌋, ⌈(i+1)·h/oh⌉) and columns [⌊j·w/ow⌋, ⌈(j+1)·w/ow⌉). */
+  adaptiveAvgPool2d(x: FloatArr, g: ResampleGeometry, out: FloatArr): void;
+  /** dx (overwritten) = each dy spread evenly over its window. */
+  adaptiveAvgPool2dBackward(dy: FloatArr, g: ResampleGeometry, dx: FloatArr): void;
+  /**
+   * Nearest-neighbour resampling as PyTorch's upsample_nearest2d: source row = min(⌊i·scaleH⌋, h − 1) with
+   * scaleH the input size per output row (h/oh, or 1/scaleFactor when one was given), in float32 arithmetic.
+   */
+  upsampleNearest2d(x: FloatArr, g: ResampleGeometry, scaleH: number, scaleW: number, out: FloatArr): void;
+  /** dx (overwritten) = Σ of dy over the outputs that copied each pixel. */
+  upsampleNearest2dBackward(dy: FloatArr, g: ResampleGeometry, scaleH: number, scaleW: number, dx: FloatArr): void;
+  /**
+   * Bilinear resampling as PyTorch's upsample_bilinear2d. Source coordinate of output row i:
+   * alignCorners ? i·(h−1)/(oh−1) : max((i + ½)·scaleH − ½, 0), with scaleH as for nearest;
+   * out = the two-by-two interpolation of the pixels around it (clamped at the last row/column).
+   */
+  upsampleBilinear2d(x: FloatArr, g: ResampleGeometry, alignCorners: boolean, scaleH: number, scaleW: number, out: FloatArr): void;
+  /** dx (overwritten): each dy spread over its four source pixels with the forward's weights. */
+  upsampleBilinear2dBackward(dy: FloatArr, g: ResampleGeometry, alignCorners: boolean, scaleH: number, scaleW: number, dx: FloatArr): void;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -181,7 +274,7 @@ export interface AttentionParams {
   d: number;      // q/k head size
   dv: number;     // v head size
   scale: number;
-  causal: boolean; // query i sees keys j ≤ i + (tk − tq), as PyTorch's is_causal (top-left aligned when tq = tk)
+  causal: boolean; // query i sees keys j ≤ i (top-left aligned, as PyTorch 2.x's is_causal = ones(tq, tk).tril())
 }
 
 export interface AttentionKernels {
@@ -189,15 +282,78 @@ export interface AttentionKernels {
    * q (bh, tq, d), k (bh, tk, d), v (bh, tk, dv) → y (bh, tq, dv) and lse (bh, tq), the log-sum-exp of each
    * score row (for the backward). mask, when given, is an additive float bias read through maskStrides over
    * the shape (bh, tq, tk); −inf masks a key out. A fully masked row gives NaN, as PyTorch does.
+   * Online softmax over the keys: no score row is ever held, only a running max, sum and (dv) accumulator.
    */
   attention(q: FloatArr, k: FloatArr, v: FloatArr, mask: FloatArr | null, maskStrides: readonly number[] | null, p: AttentionParams, y: FloatArr, lse: FloatArr): void;
-  /** dq, dk, dv (overwritten) from dy, recomputing the probabilities from lse. */
-  attentionBackward(q: FloatArr, k: FloatArr, v: FloatArr, mask: FloatArr | null, maskStrides: readonly number[] | null, p: AttentionParams, y: FloatArr, lse: FloatArr, dy: FloatArr, dq: FloatArr, dk: FloatArr, dv: FloatArr): void;
+  /**
+   * dq, dk, dv (overwritten) from dy, recomputing the probabilities from lse. dmask, when given, receives
+   * (overwritten, contiguous (bh, tq, tk)) the gradient of the additive mask, i.e. of the scaled scores.
+   */
+  attentionBackward(q: FloatArr, k: FloatArr, v: FloatArr, mask: FloatArr | null, maskStrides: readonly number[] | null, p: AttentionParams, y: FloatArr, lse: FloatArr, dy: FloatArr, dq: FloatArr, dk: FloatArr, dv: FloatArr, dmask: FloatArr | null): void;
+  /**
+   * The materialised softmax (used when attention probabilities are dropped out): probs (bh, tq, tk) =
+   * softmax over keys of scores·scale + mask (causal keys masked), from raw scores = q·kᵀ. probs may be scores.
+   */
+  attentionSoftmax(scores: FloatArr, mask: FloatArr | null, maskStrides: readonly number[] | null, p: AttentionParams, probs: FloatArr): void;
+  /** dlogits = P ⊙ (dP − Σ_j dP⊙P) per row of (bh·tq, tk); the gradient of the softmax's input. May alias dprobs. */
+  attentionSoftmaxBackward(probs: FloatArr, dprobs: FloatArr, p: AttentionParams, dlogits: FloatArr): void;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Optimizers: one in-place update of a parameter from its gradient and its state buffers (src/optim).
+// param, grad and every buffer have the same length and dtype; the optimizer owns the buffers and the
+// step count, and passes the scalars of the step. PyTorch 1.13's single-tensor update, element by element.
+
+export interface SgdParams {
+  lr: number;
+  momentum: number;
+  dampening: number;
+  nesterov: boolean;
+  weightDecay: number;
+  maximize: boolean;
+  /** the momentum buffer was just created: it takes the (decayed) gradient as is, b ← g */
+  initBuffer: boolean;
+}
+
+export interface AdamParams {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** AdamW: θ ← θ·(1 − lr·λ) before the update; Adam: g ← g + λ·θ (L2) */
+  decoupledWeightDecay: boolean;
+  maximize: boolean;
+  /** 1 − β1ᵗ and 1 − β2ᵗ at this step t */
+  biasCorrection1: number;
+  biasCorrection2: number;
+}
+
+export interface RmspropParams {
+  lr: number;
+  alpha: number;
+  eps: number;
+  weightDecay: number;
+  momentum: number;
+  maximize: boolean;
+}
+
+export interface OptimKernels {
+  /** SGD with momentum/Nesterov: momentumBuffer is null when momentum is 0. */
+  sgd(param: FloatArr, grad: FloatArr, momentumBuffer: FloatArr | null, p: SgdParams): void;
+  /** Adam and AdamW; maxExpAvgSq is non-null for AMSGrad. */
+  adam(param: FloatArr, grad: FloatArr, expAvg: FloatArr, expAvgSq: FloatArr, maxExpAvgSq: FloatArr | null, p: AdamParams): void;
+  /** RMSprop; gradAvg is non-null when centered, momentumBuffer when momentum > 0. */
+  rmsprop(param: FloatArr, grad: FloatArr, squareAvg: FloatArr, gradAvg: FloatArr | null, momentumBuffer: FloatArr | null, p: RmspropParams): void;
+  /** ‖x‖_p = (Σ|x|ᵖ)^(1/p); p = Infinity gives max|x|, p = 0 the number of non-zeros (torch.norm). */
+  vectorNorm(x: FloatArr, p: number): number;
+  /** x ← alpha·x, in place (gradient clipping). */
+  scale(x: FloatArr, alpha: number): void;
 }
 
 // ---------------------------------------------------------------------------------------------------
 
-export type KernelTable = ElementwiseKernels & ReduceKernels & MatmulKernels & LayoutKernels & IndexKernels & NnKernels & ConvKernels & AttentionKernels;
+export type KernelTable = ElementwiseKernels & ReduceKernels & MatmulKernels & LayoutKernels & IndexKernels & NnKernels & ConvKernels & AttentionKernels & OptimKernels;
 
 export interface Backend {
   readonly name: string;

@@ -129,6 +129,7 @@ export function linspace(start: number, end: number, steps: number, opts: Create
   // fill from both ends, as PyTorch does, so the last value is exactly `end`
   const half = Math.floor(steps / 2);
   for (let i = 0; i < steps; i++) out[i] = i < half ? start + h * i : end - h * (steps - 1 - i);
+  if (steps === 1) out[0] = start;
   return finish(out, [steps], opts.requiresGrad);
 }
 

@@ -3,6 +3,7 @@ import * as ops from "../../src/ops/index.js";
 import * as wnn from "../../src/index.js";
 import { checkComplete, runOpTable } from "../harness/optable.js";
 import { cases as attention } from "./cases/attention.js";
+import { cases as cast } from "./cases/cast.js";
 import { cases as conv } from "./cases/conv.js";
 import { cases as elementwise } from "./cases/elementwise.js";
 import { cases as indexing } from "./cases/indexing.js";
@@ -11,7 +12,7 @@ import { cases as nn } from "./cases/nn.js";
 import { cases as reduce } from "./cases/reduce.js";
 import { cases as shape } from "./cases/shape.js";
 
-const all = [...elementwise, ...reduce, ...matmul, ...shape, ...indexing, ...nn, ...conv, ...attention];
+const all = [...cast, ...elementwise, ...reduce, ...matmul, ...shape, ...indexing, ...nn, ...conv, ...attention];
 
 runOpTable(all);
 

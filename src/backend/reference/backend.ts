@@ -10,8 +10,9 @@ import { index } from "./index-kernels.js";
 import { layout } from "./layout.js";
 import { matmul } from "./matmul.js";
 import { nn } from "./nn.js";
+import { optim } from "./optim.js";
 import { reduce } from "./reduce.js";
 
-export const referenceKernels: KernelTable = { ...elementwise, ...reduce, ...matmul, ...layout, ...index, ...nn, ...conv, ...attention };
+export const referenceKernels: KernelTable = { ...elementwise, ...reduce, ...matmul, ...layout, ...index, ...nn, ...conv, ...attention, ...optim };
 
 export const referenceBackend: Backend = { name: "reference", kernels: referenceKernels };

@@ -70,14 +70,25 @@ export function erf(x: number): number {
   return x < 0 ? erfc - 1 : 1 - erfc;
 }
 
+/**
+ * aᵇ with C's pow semantics (which PyTorch follows) where JavaScript's `**` differs:
+ * 1ᵇ = 1 even for b = NaN, and (−1)^±∞ = 1 (JavaScript gives NaN for both).
+ */
+export function powC(a: number, b: number): number {
+  if (a === 1) return 1;
+  if (a === -1 && (b === Infinity || b === -Infinity)) return 1;
+  return a ** b;
+}
+
 const SQRT1_2 = Math.SQRT1_2;
 const SQRT_2_PI = Math.sqrt(2 / Math.PI);
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 const sigmoid = (v: number): number => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v)));
 
 export const elementwise: ElementwiseKernels = {
   neg: unary((v) => -v),
   abs: unary(Math.abs),
-  sign: unary((v) => (v > 0 ? 1 : v < 0 ? -1 : v)), // keeps ±0 and NaN
+  sign: unary((v) => (v > 0 ? 1 : v < 0 ? -1 : 0)), // 0 for ±0 and NaN, as torch.sign
   exp: unary(Math.exp),
   log: unary(Math.log),
   log1p: unary(Math.log1p),
@@ -101,7 +112,7 @@ export const elementwise: ElementwiseKernels = {
   sub: binary((a, b) => a - b),
   mul: binary((a, b) => a * b),
   div: binary((a, b) => a / b),
-  pow: binary((a, b) => a ** b),
+  pow: binary(powC),
   maximum: binary((a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b))),
   minimum: binary((a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.min(a, b))),
   eq: binary((a, b) => (a === b ? 1 : 0)),
@@ -132,7 +143,7 @@ export const elementwise: ElementwiseKernels = {
   },
   powScalar(x, out, p) {
     if (p === 2) for (let i = 0; i < x.length; i++) out[i] = x[i]! * x[i]!;
-    else for (let i = 0; i < x.length; i++) out[i] = x[i]! ** p;
+    else for (let i = 0; i < x.length; i++) out[i] = powC(x[i]!, p);
   },
   clamp(x, out, lo, hi) {
     for (let i = 0; i < x.length; i++) {
@@ -151,6 +162,40 @@ export const elementwise: ElementwiseKernels = {
       const v = x[i]!;
       out[i] = v * beta > threshold ? v : Math.log1p(Math.exp(beta * v)) / beta;
     }
+  },
+  geluBackward(x, dy, dx) {
+    // y = x·Φ(x)  ⇒  y' = Φ(x) + x·φ(x), φ(x) = e^(−x²/2)/√(2π)
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i]!;
+      dx[i] = dy[i]! * (0.5 * (1 + erf(v * SQRT1_2)) + v * Math.exp(-0.5 * v * v) * INV_SQRT_2PI);
+    }
+  },
+  geluTanhBackward(x, dy, dx) {
+    // y = x/2·(1 + t), t = tanh(u), u = √(2/π)(x + 0.044715x³)
+    //   ⇒  y' = (1 + t)/2 + x/2·(1 − t²)·√(2/π)(1 + 3·0.044715x²)
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i]!;
+      const t = Math.tanh(SQRT_2_PI * (v + 0.044715 * v * v * v));
+      dx[i] = dy[i]! * (0.5 * (1 + t) + 0.5 * v * (1 - t * t) * SQRT_2_PI * (1 + 3 * 0.044715 * v * v));
+    }
+  },
+  siluBackward(x, dy, dx) {
+    // y = x·σ(x)  ⇒  y' = σ(x)·(1 + x·(1 − σ(x)))
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i]!, s = sigmoid(v);
+      dx[i] = dy[i]! * s * (1 + v * (1 - s));
+    }
+  },
+  leakyReluBackward(x, dy, dx, slope) {
+    for (let i = 0; i < x.length; i++) dx[i] = x[i]! > 0 ? dy[i]! : dy[i]! * slope;
+  },
+  eluBackward(x, dy, dx, alpha) {
+    // PyTorch's test is x ≤ 0, so NaN takes the positive branch and x = 0 the negative one
+    for (let i = 0; i < x.length; i++) dx[i] = x[i]! <= 0 ? dy[i]! * alpha * Math.exp(x[i]!) : dy[i]!;
+  },
+  softplusBackward(x, dy, dx, beta, threshold) {
+    // y = log(1 + e^(βx))/β  ⇒  y' = e^(βx)/(1 + e^(βx)) = σ(βx)
+    for (let i = 0; i < x.length; i++) dx[i] = x[i]! * beta > threshold ? dy[i]! : dy[i]! * sigmoid(beta * x[i]!);
   },
   cast(x: Arr, out: Arr) {
     if (out instanceof Uint8Array) for (let i = 0; i < x.length; i++) out[i] = x[i] !== 0 ? 1 : 0; // NaN is truthy, as in PyTorch

@@ -1,7 +1,9 @@
-// Reference reductions over the middle dim of (outer, r, inner).
+// Reference reductions over the middle dim of (outer, r, inner): element (o, i, j) sits at
+// o·r·inner + i·inner + j and the result (o, j) at o·inner + j. One plain loop nest each.
 
 import type { Arr, ReduceKernels } from "../backend.js";
 
+/** max (better = >) or min (better = <) with the index of the first winner; a NaN wins and stops the scan. */
 function extreme(better: (a: number, b: number) => boolean) {
   return (x: Arr, values: Arr, indices: Int32Array, outer: number, r: number, inner: number): void => {
     for (let o = 0; o < outer; o++) {
@@ -34,4 +36,29 @@ export const reduce: ReduceKernels = {
   },
   max: extreme((a, b) => a > b),
   min: extreme((a, b) => a < b),
+
+  logsumexp(x, out, outer, r, inner) {
+    for (let o = 0; o < outer; o++) {
+      for (let j = 0; j < inner; j++) {
+        const base = o * r * inner + j;
+        // m = max_i x_i, taken as 0 when infinite so that all −inf gives −inf and a +inf gives +inf
+        let m = -Infinity;
+        for (let i = 0; i < r; i++) m = Math.max(m, x[base + i * inner]!); // Math.max propagates NaN
+        if (m === Infinity || m === -Infinity) m = 0;
+        // lse = m + log Σ_i e^(x_i − m)
+        let s = 0;
+        for (let i = 0; i < r; i++) s += Math.exp(x[base + i * inner]! - m);
+        out[o * inner + j] = m + Math.log(s);
+      }
+    }
+  },
+
+  scatterToIndex(dy, indices, dx, outer, r, inner) {
+    for (let o = 0; o < outer; o++) {
+      for (let j = 0; j < inner; j++) {
+        const p = o * r * inner + indices[o * inner + j]! * inner + j;
+        dx[p] = dx[p]! + dy[o * inner + j]!;
+      }
+    }
+  },
 };

@@ -1,0 +1,195 @@
+// The Module base: parameters and submodules are found by walking the module's own fields, in the order
+// they were assigned (as PyTorch registers them in __init__), so a layer needs no registration calls:
+//
+//   class MLP extends Module {
+//     up = new Linear(8, 32);      // a submodule: its parameters appear as "up.weight", "up.bias"
+//     down = new Linear(32, 8);
+//     forward(x: Tensor) { return this.down.forward(this.up.forward(x).relu()); }
+//   }
+//
+// A Parameter is a Tensor that requires grad and belongs to a module; buffers (running statistics) are
+// registered by name with registerBuffer and saved in stateDict but not returned by parameters().
+
+import { noGrad } from "../engine/autograd.js";
+import { ArgumentError, ShapeError } from "../engine/errors.js";
+import { fmt, sameShape } from "../engine/shape.js";
+import { Tensor } from "../engine/tensor.js";
+
+/** A trainable tensor owned by a module (PyTorch's nn.Parameter). */
+export class Parameter extends Tensor {
+  constructor(data: Tensor, requiresGrad = true) {
+    super(data.storage, data.shape);
+    if (requiresGrad) this.requiresGrad = true;
+  }
+}
+
+export interface LoadOptions {
+  /** every key must match (default true); with false, missing and unexpected keys are reported, not thrown */
+  strict?: boolean;
+}
+
+export abstract class Module {
+  /** training mode (dropout active, batch statistics) vs evaluation mode */
+  training = true;
+  private buffers_ = new Map<string, { persistent: boolean }>();
+
+  // -------------------------------------------------------------------------------------------------
+  // Walking the tree
+
+  /** Direct submodules with their field names, in assignment order. */
+  *namedChildren(): Generator<[string, Module]> {
+    for (const [name, value] of Object.entries(this)) if (value instanceof Module) yield [name, value];
+  }
+
+  children(): Module[] {
+    return [...this.namedChildren()].map(([, m]) => m);
+  }
+
+  /** This module and every descendant, with dotted names ("" for this one). */
+  *namedModules(prefix = ""): Generator<[string, Module]> {
+    yield [prefix, this];
+    for (const [name, child] of this.namedChildren()) yield* child.namedModules(prefix ? `${prefix}.${name}` : name);
+  }
+
+  /** Every parameter with its dotted name ("blocks.0.attn.wq.weight"); a tensor shared by two fields is listed once. */
+  namedParameters(prefix = ""): [string, Parameter][] {
+    const out: [string, Parameter][] = [];
+    const seen = new Set<Tensor>();
+    for (const [path, m] of this.namedModules(prefix)) {
+      for (const [name, value] of Object.entries(m)) {
+        if (value instanceof Parameter && !seen.has(value)) {
+          seen.add(value);
+          out.push([path ? `${path}.${name}` : name, value]);
+        }
+      }
+    }
+    return out;
+  }
+
+  parameters(): Parameter[] {
+    return this.namedParameters().map(([, p]) => p);
+  }
+
+  /** Register a non-trainable tensor (running statistics, fixed tables) saved in stateDict when persistent. */
+  registerBuffer(name: string, value: Tensor, persistent = true): void {
+    this.buffers_.set(name, { persistent });
+    (this as unknown as Record<string, Tensor>)[name] = value;
+  }
+
+  namedBuffers(prefix = ""): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    for (const [path, m] of this.namedModules(prefix)) {
+      for (const [name, { persistent }] of m.buffers_) {
+        const t = (m as unknown as Record<string, Tensor>)[name];
+        if (persistent && t instanceof Tensor) out.push([path ? `${path}.${name}` : name, t]);
+      }
+    }
+    return out;
+  }
+
+  /** The number of parameters (shared tensors counted once). */
+  numParameters(): number {
+    return this.parameters().reduce((n, p) => n + p.numel(), 0);
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Modes
+
+  train(mode = true): this {
+    for (const [, m] of this.namedModules()) m.training = mode;
+    return this;
+  }
+
+  eval(): this {
+    return this.train(false);
+  }
+
+  zeroGrad(): void {
+    for (const p of this.parameters()) p.grad = null;
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // State
+
+  /** Parameters and persistent buffers by dotted name (sharing storage with the module). */
+  stateDict(): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
+    for (const [name, p] of this.namedParameters()) out[name] = p;
+    for (const [name, b] of this.namedBuffers()) out[name] = b;
+    return out;
+  }
+
+  /**
+   * Copy values into this module's parameters and buffers. Names and shapes are checked first: with
+   * strict (the default) a missing or unexpected name or a wrong shape throws before anything is copied.
+   */
+  loadStateDict(state: Record<string, Tensor>, opts: LoadOptions = {}): { missing: string[]; unexpected: string[] } {
+    const strict = opts.strict ?? true;
+    const own = this.stateDict();
+    const missing = Object.keys(own).filter((k) => !(k in state));
+    const unexpected = Object.keys(state).filter((k) => !(k in own));
+    if (strict && (missing.length || unexpected.length)) {
+      const parts = [];
+      if (missing.length) parts.push(`missing keys: ${missing.join(", ")}`);
+      if (unexpected.length) parts.push(`unexpected keys: ${unexpected.join(", ")}`);
+      throw new ArgumentError(`loadStateDict: the state does not match ${this.constructor.name}: ${parts.join("; ")}`);
+    }
+    for (const [name, t] of Object.entries(own)) {
+      const src = state[name];
+      if (src === undefined) continue;
+      if (!(src instanceof Tensor)) throw new ArgumentError(`loadStateDict: ${name} is not a Tensor`);
+      if (!sameShape(src.shape, t.shape)) {
+        throw new ShapeError(`loadStateDict: ${name} has shape ${fmt(src.shape)} in the state but ${fmt(t.shape)} in ${this.constructor.name}`);
+      }
+    }
+    noGrad(() => {
+      for (const [name, t] of Object.entries(own)) {
+        const src = state[name];
+        if (src !== undefined) t.storage.set(src.storage);
+      }
+    });
+    return { missing, unexpected };
+  }
+
+  /** A one-line-per-module outline, like PyTorch's print(model). */
+  toString(): string {
+    const lines: string[] = [];
+    const walk = (m: Module, name: string, depth: number): void => {
+      const own = Object.entries(m).filter(([, v]) => v instanceof Parameter).map(([k, v]) => `${k}${fmt((v as Tensor).shape)}`);
+      lines.push(`${"  ".repeat(depth)}${name ? name + ": " : ""}${m.constructor.name}${own.length ? `  [${own.join(", ")}]` : ""}`);
+      for (const [n, c] of m.namedChildren()) walk(c, n, depth + 1);
+    };
+    walk(this, "", 0);
+    return lines.join("\n");
+  }
+}
+
+/** A list of modules whose parameters are named by index ("blocks.0.attn.wq.weight"). */
+export class ModuleList<M extends Module = Module> extends Module {
+  constructor(modules: M[] = []) {
+    super();
+    modules.forEach((m, i) => this.append(m, i));
+  }
+
+  private append(m: M, i: number): void {
+    (this as unknown as Record<string, M>)[String(i)] = m;
+  }
+
+  get length(): number {
+    return this.children().length;
+  }
+
+  at(i: number): M {
+    const m = (this as unknown as Record<string, M>)[String(i < 0 ? i + this.length : i)];
+    if (!m) throw new ArgumentError(`ModuleList: index ${i} is out of range for ${this.length} modules`);
+    return m;
+  }
+
+  push(m: M): void {
+    this.append(m, this.length);
+  }
+
+  *[Symbol.iterator](): Iterator<M> {
+    for (const m of this.children()) yield m as M;
+  }
+}
