@@ -14,8 +14,12 @@ import { matmul as reference } from "../reference/matmul.js";
 import { ARENA, ensureBytes, PARAMS, wasm } from "./instance.js";
 import { threadPool } from "./pool.js";
 
-/** Below this many multiply-adds (≈ 50 µs on one core) the call never dispatches to the pool. */
-const PARALLEL_MIN_MACS = 1 << 20;
+/**
+ * Below this many multiply-adds (≈ 0.1 ms on one core) the call never dispatches to the pool: waking a
+ * sleeping worker costs tens of µs on a quiet machine and far more on a loaded one, while back-to-back
+ * dispatches to a spinning worker cost ≈ 4 µs.
+ */
+const PARALLEL_MIN_MACS = 1 << 22;
 let parallelMinMacs = PARALLEL_MIN_MACS;
 
 /** Tests only: dispatch to the pool from this many multiply-adds on (undefined: the default). */
