@@ -79,4 +79,5 @@ if (workloads.includes("w1")) {
   });
 }
 
+log(`\nload average at the end: ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
 if (args["out"]) writeFileSync(args["out"], JSON.stringify({ date: new Date().toISOString(), results, tfjs }, null, 1));

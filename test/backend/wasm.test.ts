@@ -10,6 +10,7 @@ import type { FloatArr, MatmulParams } from "../../src/backend/backend.js";
 import { matmul as reference } from "../../src/backend/reference/matmul.js";
 import { matmul as wasmMatmul, setParallelThreshold } from "../../src/backend/wasm/matmul.js";
 import { kernels } from "../../src/ops/kernels.js";
+import { relaxedSimdSupported, wasm } from "../../src/backend/wasm/instance.js";
 import { ArgumentError } from "../../src/engine/errors.js";
 import { Generator } from "../../src/engine/rng.js";
 
@@ -123,6 +124,10 @@ describe("wasm backend", () => {
     wasmMatmul.matmul(a, b, got as FloatArr, p);
     reference.matmul(a, b, want, p);
     assert.deepEqual(got, want);
+  });
+  test("the relaxed-SIMD (fused multiply-add) build runs exactly where the host validates relaxed SIMD", () => {
+    assert.equal(wasm().relaxed, relaxedSimdSupported());
+    assert.equal(wasm().shared, true); // Node has SharedArrayBuffer
   });
   test("setBackend('wasm') routes matmul to the wasm kernel; setNumThreads validates", () => {
     setBackend("wasm");

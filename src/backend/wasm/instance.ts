@@ -8,7 +8,7 @@
 // reused by every call (operands are copied in, results copied out; see matmul.ts).
 // The kernels have no static data and no allocator, so nothing of theirs lives in this memory.
 
-import { INITIAL_PAGES, MAX_PAGES, WASM_SHARED, WASM_SINGLE } from "./generated/kernels.js";
+import { INITIAL_PAGES, MAX_PAGES, WASM_SHARED, WASM_SHARED_RELAXED, WASM_SINGLE, WASM_SINGLE_RELAXED } from "./generated/kernels.js";
 
 export const CTL = 1024;
 export const PARAMS = 2048;
@@ -28,6 +28,8 @@ export interface WasmState {
   readonly module: WebAssembly.Module;
   readonly memory: WebAssembly.Memory;
   readonly shared: boolean;
+  /** built with relaxed SIMD (fused multiply-add) */
+  readonly relaxed: boolean;
   readonly exports: KernelExports;
 }
 
@@ -56,9 +58,10 @@ function instantiate(): WasmState {
   }
   const shared = memory !== null;
   memory ??= new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES });
-  const module = new WebAssembly.Module(decode(shared ? WASM_SHARED : WASM_SINGLE));
+  const relaxed = relaxedSimdSupported();
+  const module = new WebAssembly.Module(decode(shared ? (relaxed ? WASM_SHARED_RELAXED : WASM_SHARED) : relaxed ? WASM_SINGLE_RELAXED : WASM_SINGLE));
   const instance = new WebAssembly.Instance(module, { env: { memory } });
-  return { module, memory, shared, exports: instance.exports as unknown as KernelExports };
+  return { module, memory, shared, relaxed, exports: instance.exports as unknown as KernelExports };
 }
 
 /** True when the host runs WebAssembly SIMD (validates a tiny module using a v128 instruction). */
@@ -66,6 +69,23 @@ export function simdSupported(): boolean {
   if (typeof WebAssembly !== "object") return false;
   // (module (func (result v128) i32.const 0 i32x4.splat))
   const probe = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 8, 1, 6, 0, 65, 0, 253, 17, 11]);
+  try {
+    return WebAssembly.validate(probe);
+  } catch {
+    return false;
+  }
+}
+
+/** True when the host runs relaxed SIMD (Node ≥ 22, Chrome ≥ 114; Node 20 only with --experimental-wasm-relaxed-simd). */
+export function relaxedSimdSupported(): boolean {
+  // (module (func (result v128) v128.const 0 v128.const 0 v128.const 0 f32x4.relaxed_madd))
+  const probe = new Uint8Array([
+    0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 61, 1, 59, 0,
+    253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    253, 133, 2, 11,
+  ]);
   try {
     return WebAssembly.validate(probe);
   } catch {
