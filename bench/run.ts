@@ -10,6 +10,7 @@ import { cpus, loadavg } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as wnn from "../src/node.js";
+import { wasm } from "../src/backend/wasm/instance.js";
 import { peersDir, runTfjs, runTorch, torchMissing, type PeerResult } from "./peers.js";
 import { runW1, W1_SHAPES, w1Subject, type W1Result } from "./w1.js";
 
@@ -31,7 +32,7 @@ const torchWhyNot = withPeers ? torchMissing(peers) : "--no-peers";
 
 log(`writtingnns bench — ${new Date().toISOString()}`);
 log(`machine: ${cpus()[0]?.model ?? "?"} × ${cpus().length} cpus; node ${process.version}; load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
-log(`backend: wasm (SIMD), W1 times ${w1Subject()}`);
+log(`backend: wasm (SIMD${wasm().relaxed ? " + relaxed-SIMD FMA" : ", no relaxed SIMD"}; ${wasm().shared ? "shared memory" : "no shared memory: 1 thread"}), W1 times ${w1Subject()}`);
 log(`peers: PyTorch ${torchWhyNot ? `skipped (${torchWhyNot})` : "yes"}; TensorFlow.js ${peers ? "if installed in " + peers : "skipped"}`);
 
 wnn.setBackend("wasm");
