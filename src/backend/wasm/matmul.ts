@@ -27,7 +27,7 @@ export function setParallelThreshold(macs: number | undefined): void {
   parallelMinMacs = macs ?? PARALLEL_MIN_MACS;
 }
 /** Tasks per thread, so that a slow thread (another process on its core) does not stall the others. */
-const TASKS_PER_THREAD = 4;
+const TASKS_PER_THREAD = 8;
 
 const align = (x: number, a: number): number => Math.ceil(x / a) * a;
 
