@@ -1,12 +1,13 @@
 // AssemblyScript (compiled to WebAssembly SIMD by tools/build-wasm.mjs; not part of the tsc build).
 // Single-precision GEMM in the Goto/BLIS layout:
 //
-//   for pc in k by KC:                 B block KC×n, packed once per call by packB (shared by all threads)
-//     for ic in rows of the task by MC:  A block MC×KC, packed per task into the thread's scratch (L2)
+//   B packed whole (all KC×NR panels) once per call by packB tasks, shared by all threads; then per task:
+//   for ic in rows of the task by MC:
+//     for pc in k by KC:                 A block MC×KC, packed into the thread's scratch (L2)
 //       for jr in n by NR:                 B micro-panel KC×NR (L1)
 //         for ir in mc by MR:                micro-kernel: C[MR×NR] (+)= Apanel[MR×KC] · Bpanel[KC×NR]
 //
-// Memory is owned by the JavaScript side (the arena in ../memory.ts): every pointer below is a byte
+// Memory is owned by the JavaScript side (the arena of ../instance.ts, ../matmul.ts): every pointer is a byte
 // offset it chose. Nothing here allocates, and the module has no data segments, so each worker can
 // instantiate it over the same shared memory without clobbering anything.
 
@@ -215,11 +216,13 @@ function gemmTask(params: usize, task: i32, scratch: usize): void {
   const npad = ((n + NR - 1) / NR) * NR;
   const ldc = <usize>n << 2;
   const pa = scratch, tile = scratch + (<usize>(MC * KC) << 2);
-  for (let p0 = 0; p0 < k; p0 += KC) {
-    const kc = min(KC, k - p0);
-    const beta = acc || p0 > 0;
-    for (let ic = i0; ic < i1; ic += MC) {
-      const mc = min(MC, i1 - ic);
+  // ic outside pc: the MC×n strip of C being accumulated stays in L2 across the KC blocks (B is
+  // already packed whole, so this order costs nothing).
+  for (let ic = i0; ic < i1; ic += MC) {
+    const mc = min(MC, i1 - ic);
+    for (let p0 = 0; p0 < k; p0 += KC) {
+      const kc = min(KC, k - p0);
+      const beta = acc || p0 > 0;
       packA(a, rsA, csA, ic, mc, p0, kc, pa);
       for (let jr = j0; jr < j1; jr += NR) {
         const nr = min(NR, j1 - jr);
