@@ -8,7 +8,7 @@
 // reused by every call (operands are copied in, results copied out; see matmul.ts).
 // The kernels have no static data and no allocator, so nothing of theirs lives in this memory.
 
-import { INITIAL_PAGES, MAX_PAGES, WASM_SHARED, WASM_SHARED_RELAXED, WASM_SINGLE, WASM_SINGLE_RELAXED } from "./generated/kernels.js";
+import { INITIAL_PAGES, MAX_PAGES, MEMORY_FLAG_OFFSET, WASM_RELAXED_SIMD, WASM_SIMD } from "./generated/kernels.js";
 
 export const CTL = 1024;
 export const PARAMS = 2048;
@@ -59,7 +59,11 @@ function instantiate(): WasmState {
   const shared = memory !== null;
   memory ??= new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES });
   const relaxed = relaxedSimdSupported();
-  const module = new WebAssembly.Module(decode(shared ? (relaxed ? WASM_SHARED_RELAXED : WASM_SHARED) : relaxed ? WASM_SINGLE_RELAXED : WASM_SINGLE));
+  const bytes = decode(relaxed ? WASM_RELAXED_SIMD : WASM_SIMD);
+  // The modules import a shared memory; without one, import a plain memory instead (limits flag
+  // 0x03 → 0x01; tools/build-wasm.mjs checks that this is all a plain-memory build changes).
+  if (!shared) bytes[MEMORY_FLAG_OFFSET] = 0x01;
+  const module = new WebAssembly.Module(bytes);
   const instance = new WebAssembly.Instance(module, { env: { memory } });
   return { module, memory, shared, relaxed, exports: instance.exports as unknown as KernelExports };
 }
