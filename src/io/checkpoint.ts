@@ -137,12 +137,6 @@ export function parseCheckpoint(bytes: Uint8Array): LoadedCheckpoint {
   if (docText === undefined) throw new LoadError("checkpoint: the metadata has no checkpoint document");
   if (crcText === undefined || !/^[0-9a-f]{8}$/.test(crcText)) throw new LoadError("checkpoint: the metadata has no valid crc32");
 
-  // Recompute the checksum over what the file says (entries in data order) before trusting anything.
-  const entries = planSafetensors(tensors).entries;
-  const chunks = entries.map((e) => storageBytes(tensors[e.name]!.storage));
-  const crc = checkpointCrc(docText, entries, chunks);
-  if (hex32(crc) !== crcText) throw new LoadError(`checkpoint: checksum mismatch (the file says ${crcText}, its contents give ${hex32(crc)}): the file is corrupted`);
-
   let doc: unknown;
   try {
     doc = JSON.parse(docText);
@@ -153,6 +147,7 @@ export function parseCheckpoint(bytes: Uint8Array): LoadedCheckpoint {
   const d = doc as Record<string, Json>;
   if (d.version !== CHECKPOINT_VERSION) throw new LoadError(`checkpoint: format version ${JSON.stringify(d.version ?? null)} is not supported (this library reads version ${CHECKPOINT_VERSION})`);
   if (typeof d.step !== "number" || !Number.isSafeInteger(d.step) || d.step < 0) throw new LoadError("checkpoint: step is missing or not a non-negative integer");
+  if ("rng" in d && !isGeneratorState(d.rng)) throw new LoadError("checkpoint: rng is not a Generator state { s: [4 uint32], spare: number | null }");
 
   const out: LoadedCheckpoint = { model: {}, step: d.step };
   const optTensors: Record<string, Tensor> = {};
@@ -161,11 +156,18 @@ export function parseCheckpoint(bytes: Uint8Array): LoadedCheckpoint {
     else if (name.startsWith("optim.")) setOwn(optTensors, name.slice(6), tensors[name]!);
     else throw new LoadError(`checkpoint: tensor ${JSON.stringify(name)} is neither model.* nor optim.*`);
   }
+  if (!("optimizer" in d) && Object.keys(optTensors).length > 0) throw new LoadError("checkpoint: optimizer tensors without the optimizer's state");
+
+  // Last, the checksum over what the file says (entries in data order): a bit flipped anywhere fails here.
+  const entries = planSafetensors(tensors).entries;
+  const chunks = entries.map((e) => storageBytes(tensors[e.name]!.storage));
+  const crc = checkpointCrc(docText, entries, chunks);
+  if (hex32(crc) !== crcText) throw new LoadError(`checkpoint: checksum mismatch (the file says ${crcText}, its contents give ${hex32(crc)}): the file is corrupted`);
+
   if ("optimizer" in d) out.optimizer = { tensors: optTensors, json: d.optimizer! };
-  else if (Object.keys(optTensors).length > 0) throw new LoadError("checkpoint: optimizer tensors without the optimizer's state");
   if ("rng" in d) {
-    if (!isGeneratorState(d.rng)) throw new LoadError("checkpoint: rng is not a Generator state { s: [4 uint32], spare: number | null }");
-    out.rng = { s: [...d.rng.s], spare: d.rng.spare };
+    const rng = d.rng as unknown as GeneratorState;
+    out.rng = { s: [...rng.s], spare: rng.spare };
   }
   for (const field of JSON_FIELDS) if (field in d) out[field] = d[field]!;
   return out;
