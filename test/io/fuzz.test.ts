@@ -108,6 +108,7 @@ test("safetensors: every bit flip is a LoadError or, in tensor data, a valid fil
     outcome === "LoadError" ? errors++ : loaded++;
   }
   assert.ok(errors >= 200, `${errors} flips were rejected`);
+  console.log(`safetensors fuzz: ${validSafetensors.length} bytes, ${validSafetensors.length * 8} bit flips: ${errors} LoadError, ${loaded} loaded`);
 });
 
 test("safetensors: random byte overwrites in the header never crash", { timeout: 20_000 }, () => {
@@ -132,4 +133,5 @@ test("checkpoint: every truncation and every bit flip is a LoadError", { timeout
     flips++;
   }
   assert.ok(flips >= 200);
+  console.log(`checkpoint fuzz: ${validCheckpoint.length} truncations and ${flips} bit flips, all LoadError`);
 });
