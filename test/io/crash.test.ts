@@ -21,10 +21,13 @@ function runAndKill(path: string, start: number, delayMs: number): Promise<numbe
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, [child, path, String(start)], { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
-    let lastSaved = start - 1;
+    let lastSaved = start - 1, armed = false;
     p.stdout.on("data", (d: Buffer) => {
       out += d.toString();
-      if (out.startsWith("ready\n") && !p.killed) setTimeout(() => p.kill("SIGKILL"), delayMs);
+      if (!armed && out.startsWith("ready\n")) {
+        armed = true;
+        setTimeout(() => p.kill("SIGKILL"), delayMs);
+      }
       for (const m of out.matchAll(/saved (\d+)\n/g)) lastSaved = Math.max(lastSaved, Number(m[1]));
     });
     p.on("error", reject);
