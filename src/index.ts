@@ -4,3 +4,4 @@ export * from "./engine/index.js";
 export * from "./ops/index.js";
 export * as nn from "./nn/index.js";
 export * as optim from "./optim/index.js";
+export * as io from "./io/index.js";
