@@ -3,3 +3,4 @@
 export * from "./engine/index.js";
 export * from "./ops/index.js";
 export * as nn from "./nn/index.js";
+export * as data from "./data/index.js";
