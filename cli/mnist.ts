@@ -35,6 +35,7 @@ const options = (m: MnistModel) =>
     lr: { kind: "number", min: 0, default: DEFAULTS[m].lr, help: "initial learning rate (cosine decay to 0 over all steps)" },
     optimizer: { kind: "string", choices: ["adam", "sgd"], default: "adam", help: "Adam, or SGD with momentum 0.9" },
     augment: { kind: "int", min: 0, max: 4, default: 0, help: "shift each training digit by up to N pixels (random, per step)" },
+    subset: { kind: "int", min: 1, help: "train on the first N training digits only (quick trials)" },
     seed: { kind: "int", min: 0, default: 0, help: "seed of the weights, the order of the digits and dropout" },
     out: { kind: "string", metavar: "DIR", help: `the run's folder (default runs/${m}-<date>-<time>)` },
     log_interval: { kind: "int", min: 1, default: 25, help: "print a line every N steps when not on a terminal" },
@@ -120,7 +121,9 @@ export async function trainMnist(m: MnistModel, args: readonly string[], out: Ou
   log.retain(() => false);
 
   const t0 = performance.now();
-  const { train, test } = loadMnist();
+  const { train: all, test } = loadMnist();
+  const n = Math.min(all.count, v.subset ?? all.count);
+  const train: MnistSplit = { images: all.images.subarray(0, n * 784), labels: all.labels.subarray(0, n), count: n };
   manualSeed(v.seed); // dropout
   const g = new Generator(v.seed);
   const model = mnistModel(m, g);
