@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Generator, noGrad, Tensor, tensor, randint, ArgumentError, ShapeError } from "../../index.js";
+import { Generator, noGrad, Tensor, tensor, randint, ArgumentError, DTypeError, ShapeError } from "../../index.js";
 import { assertClose, assertThrowsWith } from "../../../test/harness/assert.js";
 import { fromJson, type TensorJson } from "../../../test/harness/fixtures.js";
 import type { Parameter } from "../../nn/module.js";
@@ -243,7 +243,8 @@ test("configs are frozen and checked", () => {
   assertThrowsWith(() => gptConfig("gpt3" as "gpt2"), ArgumentError, /unknown preset "gpt3"/);
   assertThrowsWith(() => gptConfig("tiny", { dropout: 1 }), ArgumentError, /dropout/);
   const model = new GPT(fxConfig, { generator: new Generator(0) });
-  assertThrowsWith(() => model.forward(tensor([[1, 2]])), ShapeError, /idx must be \(B, T\) int32/);
+  assertThrowsWith(() => model.forward(tensor([[1, 2]])), DTypeError, /idx must be int32 token ids, got float32 \(1,2\)/);
+  assertThrowsWith(() => model.forward(randint(0, 11, [4])), ShapeError, /idx must be \(B, T\) token ids, got shape \(4\)/);
   assertThrowsWith(() => model.forward(randint(0, 11, [1, 9])), ShapeError, /9 tokens exceed blockSize 8/);
   assertThrowsWith(() => model.forward(randint(0, 11, [1, 4]), randint(0, 11, [1, 5])), ShapeError, /targets \(1,5\)/);
 });

@@ -17,7 +17,7 @@
 
 import { noGrad } from "../../engine/autograd.js";
 import { arange, tensor } from "../../engine/creation.js";
-import { ArgumentError, ShapeError } from "../../engine/errors.js";
+import { ArgumentError, DTypeError, ShapeError } from "../../engine/errors.js";
 import { defaultGenerator, Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import type { Tensor } from "../../engine/tensor.js";
@@ -289,7 +289,8 @@ export class GPT extends Module {
 
   /** The trunk: embeddings, blocks and the final norm; the residual stream before the head, (B, T, C). */
   hidden(idx: Tensor, cache?: KVCache): Tensor {
-    if (idx.dtype !== "int32" || idx.ndim !== 2) throw new ShapeError(`GPT: idx must be (B, T) int32 token ids, got ${idx.dtype} ${fmt(idx.shape)}`);
+    if (idx.ndim !== 2) throw new ShapeError(`GPT: idx must be (B, T) token ids, got shape ${fmt(idx.shape)}`);
+    if (idx.dtype !== "int32") throw new DTypeError(`GPT: idx must be int32 token ids, got ${idx.dtype} ${fmt(idx.shape)}`);
     const T = idx.shape[1]!;
     const P = cache?.length ?? 0;
     if (P + T > this.config.blockSize) {
