@@ -169,6 +169,10 @@ test("generate: the KV cache gives the tokens of the recomputed window, past blo
     assert.deepEqual(cached.narrow(1, 0, 3).toArray(), prompt.toArray(), "the prompt is kept");
   }
   assert.equal(model.training, true, "generate restores the training mode");
+  assertThrowsWith(() => model.generate(prompt, 2, { topP: 0 }), ArgumentError, /topP must be in \(0, 1\], got 0/);
+  assertThrowsWith(() => model.generate(prompt, 2, { topK: 0 }), ArgumentError, /topK must be a positive integer, got 0/);
+  assertThrowsWith(() => model.generate(prompt, 2, { temperature: -1 }), ArgumentError, /temperature must be ≥ 0/);
+  assertThrowsWith(() => model.generate(prompt, -1), ArgumentError, /maxNewTokens must be an integer ≥ 0, got -1/);
 });
 
 test("generate: greedy decoding takes the argmax of the full forward at every step", () => {
