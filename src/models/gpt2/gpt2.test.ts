@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { Generator, noGrad, Tensor, tensor, randint, ArgumentError, DTypeError, ShapeError } from "../../index.js";
 import { assertClose, assertThrowsWith } from "../../../test/harness/assert.js";
 import { fromJson, type TensorJson } from "../../../test/harness/fixtures.js";
-import type { Parameter } from "../../nn/module.js";
+import * as optim from "../../optim/index.js";
 import { countParameters, fromGPT2Checkpoint, GPT, gptConfig, KVCache, PRESETS, sampleTokens, toGPT2Checkpoint, type GPTConfig } from "./model.js";
 
 // -----------------------------------------------------------------------------------------------------
@@ -38,41 +38,13 @@ function fixtureModel(): GPT {
   return model;
 }
 
-/** AdamW as torch.optim.AdamW computes it (decoupled weight decay), in float64 per element. */
-class TestAdamW {
-  private m = new Map<Parameter, Float64Array>();
-  private v = new Map<Parameter, Float64Array>();
-  private t = 0;
-  constructor(private groups: { params: Parameter[]; weightDecay: number }[], private lr: number, private betas: [number, number], private eps: number) {}
-
-  step(): void {
-    this.t++;
-    const [b1, b2] = this.betas;
-    const bc1 = 1 - b1 ** this.t, bc2 = 1 - b2 ** this.t;
-    for (const { params, weightDecay } of this.groups) {
-      for (const p of params) {
-        const g = p.grad!.storage, w = p.storage;
-        if (!this.m.has(p)) (this.m.set(p, new Float64Array(w.length)), this.v.set(p, new Float64Array(w.length)));
-        const m = this.m.get(p)!, v = this.v.get(p)!;
-        for (let i = 0; i < w.length; i++) {
-          let x = w[i]! * (1 - this.lr * weightDecay); // θ ← θ(1 − lr·λ)
-          m[i] = b1 * m[i]! + (1 - b1) * g[i]!; //      m ← β1·m + (1 − β1)·g
-          v[i] = b2 * v[i]! + (1 - b2) * g[i]! * g[i]!; // v ← β2·v + (1 − β2)·g²
-          x -= (this.lr / bc1) * m[i]! / (Math.sqrt(v[i]!) / Math.sqrt(bc2) + this.eps); // θ ← θ − lr·m̂/(√v̂ + ε)
-          w[i] = x;
-        }
-      }
-    }
-  }
-}
-
 /** nanoGPT's optimizer groups: weight decay on the 2-D parameters (matmul weights, embeddings) only. */
-function nanoGptAdamW(model: GPT, lr: number, betas: [number, number], eps: number, weightDecay: number): TestAdamW {
+function nanoGptAdamW(model: GPT, lr: number, betas: [number, number], eps: number, weightDecay: number): optim.AdamW {
   const params = model.parameters();
-  return new TestAdamW([
+  return new optim.AdamW([
     { params: params.filter((p) => p.ndim >= 2), weightDecay },
     { params: params.filter((p) => p.ndim < 2), weightDecay: 0 },
-  ], lr, betas, eps);
+  ], { lr, betas, eps });
 }
 
 // -----------------------------------------------------------------------------------------------------
