@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import * as wnn from "../../src/index.js";
 import { Tensor } from "../../src/index.js";
 import { assertClose, assertThrowsWith } from "../harness/assert.js";
+import { gradcheck } from "../harness/gradcheck.js";
 
 const { nn } = wnn;
 
@@ -201,4 +202,16 @@ test("layer constructor and input errors name the layer and the sizes", () => {
 test("toString outlines the tree", () => {
   const s = new nn.Sequential(new nn.Linear(3, 4), new nn.ReLU()).toString();
   assert.match(s, /^Sequential\n {2}0: Linear {2}\[weight\(4,3\), bias\(4\)\]\n {2}1: ReLU$/);
+});
+
+test("MultiheadAttention in float64 (to('float64')): input gradients pass a finite-difference check, both paths", () => {
+  const g = new wnn.Generator(9);
+  const mha = new nn.MultiheadAttention(4, 2, { kdim: 3, vdim: 5, generator: g }).double();
+  const q = wnn.randn([3, 2, 4], { dtype: "float64", generator: g }); // (L, N, E)
+  const k = wnn.randn([4, 2, 3], { dtype: "float64", generator: g }); // (S, N, kdim)
+  const v = wnn.randn([4, 2, 5], { dtype: "float64", generator: g }); // (S, N, vdim)
+  const keyPaddingMask = wnn.tensor([[false, true, false, false], [false, false, false, true]]);
+  const attnMask = wnn.randn([3, 4], { dtype: "float64", generator: g });
+  gradcheck((a, b, c) => { const r = mha.forward(a!, b!, c!, { keyPaddingMask, attnMask }); return [r.output, r.weights!]; }, [q, k, v]);
+  gradcheck((a, b, c) => mha.forward(a!, b!, c!, { keyPaddingMask, attnMask, needWeights: false }).output, [q, k, v]);
 });
