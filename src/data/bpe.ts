@@ -308,9 +308,9 @@ export class BPETokenizer implements Tokenizer {
       if (this.specialIds.has(id)) for (const b of encoder.encode(token)) bytes.push(b);
       else for (const ch of token) bytes.push(charToByte(ch));
     }
-    // bytes that are not valid UTF-8 (a multi-byte character cut between tokens) become U+FFFD,
-    // as GPT-2's decoder with errors="replace"
-    return new TextDecoder("utf-8").decode(new Uint8Array(bytes));
+    // bytes that are not valid UTF-8 (a multi-byte character cut between tokens) become U+FFFD, as
+    // GPT-2's decoder with errors="replace"; ignoreBOM keeps a leading U+FEFF that was in the text
+    return new TextDecoder("utf-8", { ignoreBOM: true }).decode(new Uint8Array(bytes));
   }
 
   // -------------------------------------------------------------------------------------------------
