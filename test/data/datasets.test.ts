@@ -1,9 +1,12 @@
 // The npm datasets, checked against the packages' own JavaScript APIs (loaded with require).
 import assert from "node:assert/strict";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
-import { data } from "../../src/index.js";
-import { loadMnist, loadMobyDick, loadNames } from "../../src/node.js";
+import { LoadError, data } from "../../src/index.js";
+import { loadMnist, loadMobyDick, loadNames, loadTokenizerFile, saveTokenizerFile } from "../../src/node.js";
 
 const require = createRequire(import.meta.url);
 
@@ -107,4 +110,22 @@ test("loadMnist shuffles each split with a seed, keeping images and labels toget
   assert.ok(found);
   const dist = Array.from(a.train.images.subarray(0, 784 * 100));
   assert.ok(Math.min(...dist) === 0 && Math.max(...dist) === 1);
+});
+
+test("saveTokenizerFile / loadTokenizerFile write and read tokenizer.json on disk", () => {
+  const dir = mkdtempSync(join(tmpdir(), "wnn-tok-"));
+  try {
+    const tok = data.BPETokenizer.train("Call me Ishmael. Some years ago, never mind how long precisely. ".repeat(5), 300, { specialTokens: ["<|endoftext|>"] });
+    const path = join(dir, "tokenizer.json");
+    saveTokenizerFile(tok, path);
+    assert.deepEqual(readdirSync(dir), ["tokenizer.json"]); // no temporary file left behind
+    const back = loadTokenizerFile(path);
+    assert.equal(JSON.stringify(back), JSON.stringify(tok));
+    assert.deepEqual(back.encode("Call me<|endoftext|>"), tok.encode("Call me<|endoftext|>"));
+    assert.throws(() => loadTokenizerFile(join(dir, "missing.json")), (e: Error) => e instanceof LoadError && /cannot read/.test(e.message));
+    writeFileSync(path, "{ truncated");
+    assert.throws(() => loadTokenizerFile(path), (e: Error) => e instanceof LoadError && /not valid JSON/.test(e.message));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
