@@ -187,7 +187,10 @@ export class BPETokenizer implements Tokenizer {
         const w = words[wi]!, f = freq[wi]!;
         const merged = mergeWord(w, a, b, id);
         if (merged === w) continue; // the set may name words that lost the pair to an earlier merge
-        for (let i = 0; i + 1 < w.length; i++) delta.set(pairKey(w[i]!, w[i + 1]!), (delta.get(pairKey(w[i]!, w[i + 1]!)) ?? 0) - f);
+        for (let i = 0; i + 1 < w.length; i++) {
+          const key = pairKey(w[i]!, w[i + 1]!);
+          delta.set(key, (delta.get(key) ?? 0) - f);
+        }
         for (let i = 0; i + 1 < merged.length; i++) {
           const key = pairKey(merged[i]!, merged[i + 1]!);
           delta.set(key, (delta.get(key) ?? 0) + f);
