@@ -14,9 +14,13 @@ const ALLOWED = {
   "src/io": ["src/engine", "src/ops", "src/nn"],
   "src/models": ["src/engine", "src/ops", "src/nn", "src/optim", "src/data", "src/io"],
   "src/index.ts": ["src/engine", "src/backend", "src/ops", "src/nn", "src/optim", "src/data", "src/io", "src/models"],
+  "src/node.ts": ["src/engine", "src/data", "src/io"],
 };
 /** layers that must bundle for the browser: no Node built-ins */
-const CORE = ["src/engine", "src/ops", "src/nn", "src/optim", "src/models", "src/backend/reference", "src/backend/backend.ts"];
+const CORE = ["src/engine", "src/ops", "src/nn", "src/optim", "src/models", "src/backend/reference", "src/backend/backend.ts", "src/data"];
+/** folders inside the core that hold its Node-only half (exported from src/node.ts, "writtingnns/node") */
+const NODE_HALF = ["src/data/node/"];
+const isCore = (file) => CORE.some((c) => file.startsWith(c)) && !NODE_HALF.some((n) => file.startsWith(n));
 const NODE_ONLY = /^(node:|fs$|path$|os$|worker_threads$|child_process$|process$|url$|crypto$|zlib$)/;
 
 const files = [];
@@ -49,11 +53,12 @@ for (const file of files) {
       const tl = layerOf(relative(".", target));
       if (tl !== layer && allowed && !allowed.includes(tl)) problems.push(`${file}: imports ${spec} (${tl}), but ${layer} may import only ${allowed.join(", ") || "itself"}`);
       if (!tl.startsWith("src")) problems.push(`${file}: imports ${spec} outside src/`);
-    } else if (NODE_ONLY.test(spec) && CORE.some((c) => file.startsWith(c))) {
+      const rel = relative(".", target);
+      if (isCore(file) && NODE_HALF.some((n) => rel.startsWith(n))) problems.push(`${file}: imports ${spec}, a Node-only file; the core must bundle for browsers`);
+    } else if (NODE_ONLY.test(spec) && isCore(file)) {
       problems.push(`${file}: imports the Node-only module ${spec}; the core must bundle for browsers`);
     } else if (!NODE_ONLY.test(spec) && !spec.startsWith(".")) {
-      const isCore = CORE.some((c) => file.startsWith(c));
-      if (isCore) problems.push(`${file}: imports the package ${spec}; the core has no runtime dependencies`);
+      if (isCore(file)) problems.push(`${file}: imports the package ${spec}; the core has no runtime dependencies`);
     }
   }
 }

@@ -1,0 +1,4 @@
+// writtingnns/node: the parts of the library that need Node (the file system). `import { loadMobyDick }
+// from "writtingnns/node"`. Everything that also runs in a browser is in "writtingnns".
+
+export * from "./data/node/index.js";
