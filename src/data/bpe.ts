@@ -187,7 +187,10 @@ export class BPETokenizer implements Tokenizer {
         const w = words[wi]!, f = freq[wi]!;
         const merged = mergeWord(w, a, b, id);
         if (merged === w) continue; // the set may name words that lost the pair to an earlier merge
-        for (let i = 0; i + 1 < w.length; i++) delta.set(pairKey(w[i]!, w[i + 1]!), (delta.get(pairKey(w[i]!, w[i + 1]!)) ?? 0) - f);
+        for (let i = 0; i + 1 < w.length; i++) {
+          const key = pairKey(w[i]!, w[i + 1]!);
+          delta.set(key, (delta.get(key) ?? 0) - f);
+        }
         for (let i = 0; i + 1 < merged.length; i++) {
           const key = pairKey(merged[i]!, merged[i + 1]!);
           delta.set(key, (delta.get(key) ?? 0) + f);
@@ -308,9 +311,9 @@ export class BPETokenizer implements Tokenizer {
       if (this.specialIds.has(id)) for (const b of encoder.encode(token)) bytes.push(b);
       else for (const ch of token) bytes.push(charToByte(ch));
     }
-    // bytes that are not valid UTF-8 (a multi-byte character cut between tokens) become U+FFFD,
-    // as GPT-2's decoder with errors="replace"
-    return new TextDecoder("utf-8").decode(new Uint8Array(bytes));
+    // bytes that are not valid UTF-8 (a multi-byte character cut between tokens) become U+FFFD, as
+    // GPT-2's decoder with errors="replace"; ignoreBOM keeps a leading U+FEFF that was in the text
+    return new TextDecoder("utf-8", { ignoreBOM: true }).decode(new Uint8Array(bytes));
   }
 
   // -------------------------------------------------------------------------------------------------

@@ -12,6 +12,8 @@
 // added to the scores in both. Every mask is turned into one additive float mask (−inf = not allowed).
 //
 // Vocabulary: N batch, L target (query) length, S source (key) length, E embedDim, H heads, d = E/H.
+// The returned weights are the probabilities after dropout (as PyTorch's), so in training mode with
+// dropout > 0 their rows need not sum to 1.
 // Differences from PyTorch: no addBiasKV / addZeroAttn; isCausal without attnMask builds the causal mask
 // itself (PyTorch requires attnMask with the hint); with attnMask, isCausal is ignored as a hint as there.
 

@@ -26,7 +26,9 @@ export class Sequential extends ModuleList<UnaryModule> {
 
 /**
  * Modules by name, in insertion order (PyTorch's nn.ModuleDict): parameters are named "<key>.<name>".
- * The keys are kept in a list, so names that look like integers keep their insertion order too.
+ * The keys are kept in a Map, so names that look like integers keep their insertion order too — but
+ * an object literal puts them first ({ cls: a, 1: b } iterates "1" first, a rule of JS), so pass
+ * [key, module] pairs when such keys must keep their order.
  */
 export class ModuleDict<M extends Module = Module> extends Module {
   private readonly entries_ = new Map<string, M>();

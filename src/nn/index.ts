@@ -8,3 +8,4 @@ export { LayerNorm, RMSNorm, GroupNorm, BatchNorm1d, BatchNorm2d, type LayerNorm
 export { Dropout, ReLU, LeakyReLU, GELU, SiLU, Tanh, Sigmoid, Softmax, LogSoftmax, type DropoutOptions, type GELUOptions } from "./activation.js";
 export { Conv1d, Conv2d, ConvTranspose2d, MaxPool2d, AvgPool2d, type Conv1dOptions, type Conv2dOptions, type ConvTranspose2dOptions, type MaxPool2dOptions, type AvgPool2dOptions } from "./conv.js";
 export { MultiheadAttention, type MultiheadAttentionOptions, type MultiheadAttentionForwardOptions, type MultiheadAttentionOutput } from "./attention.js";
+export { fromTorchName, toTorchName } from "./names.js";

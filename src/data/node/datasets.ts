@@ -64,7 +64,7 @@ export interface NamesOptions {
   unique?: boolean;
 }
 
-/** English first names: 4,951 female then 3,898 male (8,849; 8,241 distinct). */
+/** English first names: 4,951 female then 3,898 male (8,849; 8,422 distinct). */
 export function loadNames(opts: NamesOptions = {}): string[] {
   const set = opts.set ?? "all";
   const lists = set === "all" ? ["female", "male"] : set === "female" || set === "male" ? [set] : null;

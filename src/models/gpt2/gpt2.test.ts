@@ -4,10 +4,10 @@
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Generator, noGrad, Tensor, tensor, randint, ArgumentError, ShapeError } from "../../index.js";
+import { Generator, noGrad, Tensor, tensor, randint, ArgumentError, DTypeError, ShapeError } from "../../index.js";
 import { assertClose, assertThrowsWith } from "../../../test/harness/assert.js";
 import { fromJson, type TensorJson } from "../../../test/harness/fixtures.js";
-import type { Parameter } from "../../nn/module.js";
+import * as optim from "../../optim/index.js";
 import { countParameters, fromGPT2Checkpoint, GPT, gptConfig, KVCache, PRESETS, sampleTokens, toGPT2Checkpoint, type GPTConfig } from "./model.js";
 
 // -----------------------------------------------------------------------------------------------------
@@ -38,41 +38,13 @@ function fixtureModel(): GPT {
   return model;
 }
 
-/** AdamW as torch.optim.AdamW computes it (decoupled weight decay), in float64 per element. */
-class TestAdamW {
-  private m = new Map<Parameter, Float64Array>();
-  private v = new Map<Parameter, Float64Array>();
-  private t = 0;
-  constructor(private groups: { params: Parameter[]; weightDecay: number }[], private lr: number, private betas: [number, number], private eps: number) {}
-
-  step(): void {
-    this.t++;
-    const [b1, b2] = this.betas;
-    const bc1 = 1 - b1 ** this.t, bc2 = 1 - b2 ** this.t;
-    for (const { params, weightDecay } of this.groups) {
-      for (const p of params) {
-        const g = p.grad!.storage, w = p.storage;
-        if (!this.m.has(p)) (this.m.set(p, new Float64Array(w.length)), this.v.set(p, new Float64Array(w.length)));
-        const m = this.m.get(p)!, v = this.v.get(p)!;
-        for (let i = 0; i < w.length; i++) {
-          let x = w[i]! * (1 - this.lr * weightDecay); // θ ← θ(1 − lr·λ)
-          m[i] = b1 * m[i]! + (1 - b1) * g[i]!; //      m ← β1·m + (1 − β1)·g
-          v[i] = b2 * v[i]! + (1 - b2) * g[i]! * g[i]!; // v ← β2·v + (1 − β2)·g²
-          x -= (this.lr / bc1) * m[i]! / (Math.sqrt(v[i]!) / Math.sqrt(bc2) + this.eps); // θ ← θ − lr·m̂/(√v̂ + ε)
-          w[i] = x;
-        }
-      }
-    }
-  }
-}
-
 /** nanoGPT's optimizer groups: weight decay on the 2-D parameters (matmul weights, embeddings) only. */
-function nanoGptAdamW(model: GPT, lr: number, betas: [number, number], eps: number, weightDecay: number): TestAdamW {
+function nanoGptAdamW(model: GPT, lr: number, betas: [number, number], eps: number, weightDecay: number): optim.AdamW {
   const params = model.parameters();
-  return new TestAdamW([
+  return new optim.AdamW([
     { params: params.filter((p) => p.ndim >= 2), weightDecay },
     { params: params.filter((p) => p.ndim < 2), weightDecay: 0 },
-  ], lr, betas, eps);
+  ], { lr, betas, eps });
 }
 
 // -----------------------------------------------------------------------------------------------------
@@ -169,6 +141,10 @@ test("generate: the KV cache gives the tokens of the recomputed window, past blo
     assert.deepEqual(cached.narrow(1, 0, 3).toArray(), prompt.toArray(), "the prompt is kept");
   }
   assert.equal(model.training, true, "generate restores the training mode");
+  assertThrowsWith(() => model.generate(prompt, 2, { topP: 0 }), ArgumentError, /topP must be in \(0, 1\], got 0/);
+  assertThrowsWith(() => model.generate(prompt, 2, { topK: 0 }), ArgumentError, /topK must be a positive integer, got 0/);
+  assertThrowsWith(() => model.generate(prompt, 2, { temperature: -1 }), ArgumentError, /temperature must be ≥ 0/);
+  assertThrowsWith(() => model.generate(prompt, -1), ArgumentError, /maxNewTokens must be an integer ≥ 0, got -1/);
 });
 
 test("generate: greedy decoding takes the argmax of the full forward at every step", () => {
@@ -243,7 +219,8 @@ test("configs are frozen and checked", () => {
   assertThrowsWith(() => gptConfig("gpt3" as "gpt2"), ArgumentError, /unknown preset "gpt3"/);
   assertThrowsWith(() => gptConfig("tiny", { dropout: 1 }), ArgumentError, /dropout/);
   const model = new GPT(fxConfig, { generator: new Generator(0) });
-  assertThrowsWith(() => model.forward(tensor([[1, 2]])), ShapeError, /idx must be \(B, T\) int32/);
+  assertThrowsWith(() => model.forward(tensor([[1, 2]])), DTypeError, /idx must be int32 token ids, got float32 \(1,2\)/);
+  assertThrowsWith(() => model.forward(randint(0, 11, [4])), ShapeError, /idx must be \(B, T\) token ids, got shape \(4\)/);
   assertThrowsWith(() => model.forward(randint(0, 11, [1, 9])), ShapeError, /9 tokens exceed blockSize 8/);
   assertThrowsWith(() => model.forward(randint(0, 11, [1, 4]), randint(0, 11, [1, 5])), ShapeError, /targets \(1,5\)/);
 });

@@ -10,14 +10,14 @@
 // the output head tied to the token embedding.
 //
 // Read top to bottom: config → layers (attention, MLP) → block → model → init → weight map → generate.
-// The checkpoint's key names appear only in the weight map at the bottom.
+// The checkpoint's key names appear only in the weight-map table near the bottom.
 //
 // Vocabulary (shape comments): B batch, T tokens in this call, P tokens already in the KV cache,
 // C = nEmbd channels, nh = nHead heads, hs = C/nh head size, V vocabulary, L = nLayer blocks.
 
 import { noGrad } from "../../engine/autograd.js";
 import { arange, tensor } from "../../engine/creation.js";
-import { ArgumentError, ShapeError } from "../../engine/errors.js";
+import { ArgumentError, DTypeError, ShapeError } from "../../engine/errors.js";
 import { defaultGenerator, Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import type { Tensor } from "../../engine/tensor.js";
@@ -289,7 +289,8 @@ export class GPT extends Module {
 
   /** The trunk: embeddings, blocks and the final norm; the residual stream before the head, (B, T, C). */
   hidden(idx: Tensor, cache?: KVCache): Tensor {
-    if (idx.dtype !== "int32" || idx.ndim !== 2) throw new ShapeError(`GPT: idx must be (B, T) int32 token ids, got ${idx.dtype} ${fmt(idx.shape)}`);
+    if (idx.ndim !== 2) throw new ShapeError(`GPT: idx must be (B, T) token ids, got shape ${fmt(idx.shape)}`);
+    if (idx.dtype !== "int32") throw new DTypeError(`GPT: idx must be int32 token ids, got ${idx.dtype} ${fmt(idx.shape)}`);
     const T = idx.shape[1]!;
     const P = cache?.length ?? 0;
     if (P + T > this.config.blockSize) {
@@ -337,101 +338,10 @@ export class GPT extends Module {
     });
   }
 
-  // ===================================================================================================
-  // Generate
-
-  /**
-   * Append `maxNewTokens` tokens to idx (B, T0) and return (B, T0 + maxNewTokens). Each step feeds only
-   * the new token: the keys and values of the earlier ones come from a KV cache. When the context
-   * reaches blockSize, the cache is rebuilt from the last blockSize tokens (learned positions cannot
-   * slide), which is nanoGPT's crop `idx[:, -block_size:]`.
-   */
+  /** Append maxNewTokens sampled tokens to idx (B, T0) → (B, T0 + maxNewTokens); see `generate` below. */
   generate(idx: Tensor, maxNewTokens: number, opts: GenerateOptions = {}): Tensor {
-    const { temperature = 1, topK = null, topP = 1, useCache = true } = opts;
-    const generator = opts.generator ?? defaultGenerator;
-    if (!(temperature >= 0)) throw new ArgumentError(`generate: temperature must be ≥ 0, got ${temperature}`);
-    if (topK !== null && !(Number.isInteger(topK) && topK >= 1)) throw new ArgumentError(`generate: topK must be a positive integer, got ${topK}`);
-    if (!(topP > 0 && topP <= 1)) throw new ArgumentError(`generate: topP must be in (0, 1], got ${topP}`);
-    const { blockSize } = this.config;
-    const wasTraining = this.training;
-    this.eval();
-    try {
-      return noGrad(() => {
-        let out = idx; //  (B, T0 + steps so far)
-        let next = idx; // the tokens not yet in the cache
-        let cache = new KVCache(this.config.nLayer);
-        for (let step = 0; step < maxNewTokens; step++) {
-          if (!useCache || cache.length + next.shape[1]! > blockSize) {
-            // (re)start from the context window: the last ≤ blockSize tokens at positions 0…
-            const Tc = Math.min(out.shape[1]!, blockSize);
-            next = out.narrow(1, out.shape[1]! - Tc, Tc); // (B, Tc)
-            cache = new KVCache(this.config.nLayer);
-          }
-          const h = this.hidden(next, cache); // (B, Tn, C)
-          const last = h.narrow(1, h.shape[1]! - 1, 1); // (B, 1, C)
-          const logits = this.lmHead.forward(last); // (B, 1, V)
-          const tok = sampleTokens(logits, { temperature, topK, topP }, generator); // (B, 1) int32
-          out = cat([out, tok], 1);
-          next = tok;
-        }
-        return out;
-      });
-    } finally {
-      this.train(wasTraining);
-    }
+    return generate(this, idx, maxNewTokens, opts);
   }
-}
-
-export interface GenerateOptions {
-  /** divide the logits by this before sampling; 0 takes the most likely token (greedy); default 1 */
-  temperature?: number;
-  /** sample only among the k most likely tokens */
-  topK?: number | null;
-  /** nucleus sampling: only among the most likely tokens whose probabilities sum to ≥ topP (default 1: all) */
-  topP?: number;
-  /** the source of the samples (default: the library's default generator) */
-  generator?: Generator;
-  /** feed only the new token each step, reusing cached keys and values (default true); false recomputes the window */
-  useCache?: boolean;
-}
-
-/** One token per row from logits (B, 1, V): greedy at temperature 0, else top-k / top-p sampling. → (B, 1) int32 */
-export function sampleTokens(logits: Tensor, opts: { temperature: number; topK: number | null; topP: number }, generator: Generator): Tensor {
-  const B = logits.shape[0]!, V = logits.shape[logits.ndim - 1]!;
-  const out = new Int32Array(B);
-  for (let b = 0; b < B; b++) {
-    const row = logits.storage.subarray(b * V, (b + 1) * V);
-    out[b] = opts.temperature === 0 ? argmax(row) : sampleRow(row, opts, generator);
-  }
-  return tensor(out, { shape: [B, 1] });
-}
-
-function argmax(row: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < row.length; i++) if (row[i]! > row[best]!) best = i;
-  return best;
-}
-
-function sampleRow(row: ArrayLike<number>, opts: { temperature: number; topK: number | null; topP: number }, generator: Generator): number {
-  const V = row.length;
-  // candidates sorted by logit, highest first
-  const order = Array.from({ length: V }, (_, i) => i).sort((a, b) => row[b]! - row[a]! || a - b);
-  const keep = Math.min(opts.topK ?? V, V); // top-k: only the k highest logits
-  // p_i = e^{(z_i − z_max)/τ} / Σ_j e^{(z_j − z_max)/τ}
-  const zMax = row[order[0]!]!;
-  const p = order.slice(0, keep).map((i) => Math.exp((row[i]! - zMax) / opts.temperature));
-  const total = p.reduce((s, x) => s + x, 0);
-  // top-p (Holtzman et al. 2019): the shortest prefix whose probability reaches topP
-  let n = 0;
-  for (let cum = 0; n < p.length && (n === 0 || cum < opts.topP * total); n++) cum += p[n]!;
-  const mass = p.slice(0, n).reduce((s, x) => s + x, 0);
-  // inverse CDF: the first candidate whose cumulative probability exceeds u
-  let u = generator.random() * mass;
-  for (let r = 0; r < n; r++) {
-    u -= p[r]!;
-    if (u < 0) return order[r]!;
-  }
-  return order[n - 1]!;
 }
 
 // =====================================================================================================
@@ -539,4 +449,101 @@ export function toGPT2Checkpoint(state: Record<string, Tensor>, config: GPTConfi
     }
     return out;
   });
+}
+
+// =====================================================================================================
+// Generate
+
+/**
+ * Append `maxNewTokens` tokens to idx (B, T0) and return (B, T0 + maxNewTokens). Each step feeds only
+ * the new token: the keys and values of the earlier ones come from a KV cache. When the context
+ * reaches blockSize, the cache is rebuilt from the last blockSize tokens (learned positions cannot
+ * slide), which is nanoGPT's crop `idx[:, -block_size:]`.
+ */
+export function generate(model: GPT, idx: Tensor, maxNewTokens: number, opts: GenerateOptions = {}): Tensor {
+  const { temperature = 1, topK = null, topP = 1, useCache = true } = opts;
+  const generator = opts.generator ?? defaultGenerator;
+  if (!(Number.isInteger(maxNewTokens) && maxNewTokens >= 0)) throw new ArgumentError(`generate: maxNewTokens must be an integer ≥ 0, got ${maxNewTokens}`);
+  if (!(temperature >= 0)) throw new ArgumentError(`generate: temperature must be ≥ 0, got ${temperature}`);
+  if (topK !== null && !(Number.isInteger(topK) && topK >= 1)) throw new ArgumentError(`generate: topK must be a positive integer, got ${topK}`);
+  if (!(topP > 0 && topP <= 1)) throw new ArgumentError(`generate: topP must be in (0, 1], got ${topP}`);
+  const { blockSize } = model.config;
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    return noGrad(() => {
+      let out = idx; //  (B, T0 + steps so far)
+      let next = idx; // the tokens not yet in the cache
+      let cache = new KVCache(model.config.nLayer);
+      for (let step = 0; step < maxNewTokens; step++) {
+        if (!useCache || cache.length + next.shape[1]! > blockSize) {
+          // (re)start from the context window: the last ≤ blockSize tokens at positions 0…
+          const Tc = Math.min(out.shape[1]!, blockSize);
+          next = out.narrow(1, out.shape[1]! - Tc, Tc); // (B, Tc)
+          cache = new KVCache(model.config.nLayer);
+        }
+        const h = model.hidden(next, cache); // (B, Tn, C)
+        const last = h.narrow(1, h.shape[1]! - 1, 1); // (B, 1, C)
+        const logits = model.lmHead.forward(last); // (B, 1, V)
+        const tok = sampleTokens(logits, { temperature, topK, topP }, generator); // (B, 1) int32
+        out = cat([out, tok], 1);
+        next = tok;
+      }
+      return out;
+    });
+  } finally {
+    model.train(wasTraining);
+  }
+}
+
+export interface GenerateOptions {
+  /** divide the logits by this before sampling; 0 takes the most likely token (greedy); default 1 */
+  temperature?: number;
+  /** sample only among the k most likely tokens */
+  topK?: number | null;
+  /** nucleus sampling: only among the most likely tokens whose probabilities sum to ≥ topP (default 1: all) */
+  topP?: number;
+  /** the source of the samples (default: the library's default generator) */
+  generator?: Generator;
+  /** feed only the new token each step, reusing cached keys and values (default true); false recomputes the window */
+  useCache?: boolean;
+}
+
+/** One token per row from logits (B, 1, V): greedy at temperature 0, else top-k / top-p sampling. → (B, 1) int32 */
+export function sampleTokens(logits: Tensor, opts: { temperature: number; topK: number | null; topP: number }, generator: Generator): Tensor {
+  const B = logits.shape[0]!, V = logits.shape[logits.ndim - 1]!;
+  const out = new Int32Array(B);
+  for (let b = 0; b < B; b++) {
+    const row = logits.storage.subarray(b * V, (b + 1) * V);
+    out[b] = opts.temperature === 0 ? argmax(row) : sampleRow(row, opts, generator);
+  }
+  return tensor(out, { shape: [B, 1] });
+}
+
+function argmax(row: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < row.length; i++) if (row[i]! > row[best]!) best = i;
+  return best;
+}
+
+function sampleRow(row: ArrayLike<number>, opts: { temperature: number; topK: number | null; topP: number }, generator: Generator): number {
+  const V = row.length;
+  // candidates sorted by logit, highest first
+  const order = Array.from({ length: V }, (_, i) => i).sort((a, b) => row[b]! - row[a]! || a - b);
+  const keep = Math.min(opts.topK ?? V, V); // top-k: only the k highest logits
+  // p_i = e^{(z_i − z_max)/τ} / Σ_j e^{(z_j − z_max)/τ}
+  const zMax = row[order[0]!]!;
+  const p = order.slice(0, keep).map((i) => Math.exp((row[i]! - zMax) / opts.temperature));
+  const total = p.reduce((s, x) => s + x, 0);
+  // top-p (Holtzman et al. 2019): the shortest prefix whose probability reaches topP
+  let n = 0;
+  for (let cum = 0; n < p.length && (n === 0 || cum < opts.topP * total); n++) cum += p[n]!;
+  const mass = p.slice(0, n).reduce((s, x) => s + x, 0);
+  // inverse CDF: the first candidate whose cumulative probability exceeds u
+  let u = generator.random() * mass;
+  for (let r = 0; r < n; r++) {
+    u -= p[r]!;
+    if (u < 0) return order[r]!;
+  }
+  return order[n - 1]!;
 }

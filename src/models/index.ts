@@ -1,0 +1,2 @@
+// The model zoo: one namespace per paper (wnn.models.gpt2.GPT, ...).
+export * as gpt2 from "./gpt2/model.js";
