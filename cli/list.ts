@@ -8,6 +8,7 @@ import { PRESETS, countParameters, gptConfig } from "../src/models/gpt2/model.js
 import { loadMobyDick } from "../src/node.js";
 import { helpText, parseOptions, type OptionSpecs } from "./args.js";
 import type { Output } from "./progress.js";
+import { RECIPES } from "./recipes.js";
 import { spiralParameterCount } from "./spirals.js";
 
 export interface ZooEntry {
@@ -16,7 +17,8 @@ export interface ZooEntry {
   command: string | null;
   model: string;
   paper: string;
-  parameters: number;
+  /** null for a recipe, whose model is built when it runs */
+  parameters: number | null;
   trainsOn: string;
 }
 
@@ -38,6 +40,7 @@ export function zoo(): ZooEntry[] {
     { name: "mlp", command: "wnn train mlp", model: "MLP 784 → 512 → 256 → 10, ReLU, dropout 0.2", paper: "Rumelhart, Hinton, Williams 1986, Learning representations by back-propagating errors", parameters: new MLP().numParameters(), trainsOn: "MNIST digits (the mnist package: 8,000 train, 2,000 test)" },
     { name: "cnn", command: "wnn train cnn", model: "LeNet-5: conv 5×5 (6) → pool → conv 5×5 (16) → pool → 120 → 84 → 10, ReLU", paper: "LeCun et al. 1998, Gradient-Based Learning Applied to Document Recognition", parameters: new LeNet5().numParameters(), trainsOn: "MNIST digits (the mnist package: 8,000 train, 2,000 test)" },
     { name: "spirals", command: "wnn train spirals", model: "MLP 2 → 64 → 3, tanh", paper: "Rumelhart, Hinton, Williams 1986 (the classic spiral toy problem)", parameters: spiralParameterCount(64), trainsOn: "300 points on 3 seeded spiral arms (generated)" },
+    ...RECIPES.map((r) => ({ name: r.name, command: `wnn train ${r.name}`, model: "a training recipe (src/models/)", paper: r.paper, parameters: null, trainsOn: r.trainsOn })),
   ];
 }
 
@@ -58,7 +61,7 @@ export function listCommand(args: readonly string[], out: Output): number {
   }
   const w = Math.max(...entries.map((e) => e.name.length));
   for (const e of entries) {
-    out.write(`${e.name.padEnd(w)}  ${e.parameters.toLocaleString("en-US").padStart(11)} parameters  ${e.model}\n`);
+    out.write(`${e.name.padEnd(w)}  ${(e.parameters === null ? "—" : e.parameters.toLocaleString("en-US")).padStart(11)} parameters  ${e.model}\n`);
     out.write(`${"".padEnd(w)}  paper: ${e.paper}\n${"".padEnd(w)}  trains on: ${e.trainsOn}${e.command ? `  (${e.command})` : ""}\n`);
   }
   return 0;

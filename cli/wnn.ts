@@ -8,6 +8,7 @@ import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js"
 import { GPT_HELP, trainGpt } from "./gpt.js";
 import { LIST_HELP, listCommand } from "./list.js";
 import { MNIST_HELP, trainMnist } from "./mnist.js";
+import { RECIPES, recipeHelp, runRecipe } from "./recipes.js";
 import { SAMPLE_HELP, sampleCommand } from "./sample.js";
 import { trainSpirals } from "./spirals.js";
 
@@ -19,14 +20,15 @@ commands:
   train mlp                 an MLP on MNIST digits
   train cnn                 LeNet-5 on MNIST digits
   train spirals             a 2-layer MLP on a seeded 3-arm spiral
+  train <recipe>            any recipe of the zoo (\`wnn list\` names them)
   sample --checkpoint DIR   text from a GPT trained by \`wnn train gpt\`
 
 \`wnn <command> --help\` shows a command's options.
 `;
 
-const TRAIN_USAGE = `usage: wnn train <model> [options]
+const TRAIN_USAGE = (): string => `usage: wnn train <model> [options]
 
-models: gpt, mlp, cnn, spirals   (\`wnn train <model> --help\` for the options)
+models: ${MODELS.join(", ")}   (\`wnn train <model> --help\` for the options)
 `;
 
 const SPIRAL_OPTIONS = {
@@ -49,7 +51,13 @@ function spirals(args: readonly string[]): number {
   return 0;
 }
 
-const HELP: Record<string, string> = { list: LIST_HELP, sample: SAMPLE_HELP, "train gpt": GPT_HELP, "train mlp": MNIST_HELP("mlp"), "train cnn": MNIST_HELP("cnn"), "train spirals": SPIRAL_HELP };
+/** What `wnn train` trains: its own commands, then the zoo's recipes. */
+const MODELS = ["gpt", "mlp", "cnn", "spirals", ...RECIPES.map((r) => r.name)];
+
+const HELP: Record<string, string> = {
+  list: LIST_HELP, sample: SAMPLE_HELP, "train gpt": GPT_HELP, "train mlp": MNIST_HELP("mlp"), "train cnn": MNIST_HELP("cnn"), "train spirals": SPIRAL_HELP,
+  ...Object.fromEntries(RECIPES.map((r) => [`train ${r.name}`, recipeHelp(r)])),
+};
 
 async function run(argv: string[]): Promise<number> {
   const out = process.stdout;
@@ -73,14 +81,16 @@ async function run(argv: string[]): Promise<number> {
     case "train": {
       const [model, ...args] = rest;
       if (model === undefined || model === "--help" || model === "-h") {
-        if (model === undefined) throw new UsageError("train: which model? (gpt, mlp, cnn, spirals)");
-        out.write(TRAIN_USAGE);
+        if (model === undefined) throw new UsageError(`train: which model? (${MODELS.join(", ")})`);
+        out.write(TRAIN_USAGE());
         return 0;
       }
       if (model === "gpt") return trainGpt(args, out);
       if (model === "mlp" || model === "cnn") return trainMnist(model, args, out);
       if (model === "spirals") return spirals(args);
-      throw new UsageError(`train: unknown model ${JSON.stringify(model)} (gpt, mlp, cnn, spirals)`);
+      const recipe = RECIPES.find((r) => r.name === model);
+      if (recipe) return runRecipe(recipe, args, out);
+      throw new UsageError(`train: unknown model ${JSON.stringify(model)} (${MODELS.join(", ")})`);
     }
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)} (list, train, sample)`);
