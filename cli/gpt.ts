@@ -223,7 +223,7 @@ export async function trainGpt(args: readonly string[], out: Output): Promise<nu
   drawChart();
   const wall = (performance.now() - wallStart) / 1000;
   const perStep = steps ? trainMs / steps : NaN;
-  print(`done: step ${trainer.step} in ${formatDuration(wall)} (${steps} steps here, ${perStep.toFixed(0)} ms per step, ${formatDuration(evalMs / 1000)} estimating losses)`);
+  print(`done: step ${trainer.step} of ${t.iters} in ${formatDuration(wall)}` + (steps ? ` (${steps} steps here, ${perStep.toFixed(0)} ms per step, ${formatDuration(evalMs / 1000)} estimating losses)` : " (no steps left to take)"));
   const final = lastEval as { train: number; val: number } | null;
   if (final) print(`final: train loss ${final.train.toFixed(4)}, val loss ${final.val.toFixed(4)}`);
   print(`wrote ${ckptFile}, ${join(dir, "log.jsonl")}, ${join(dir, "loss.png")}`);

@@ -48,7 +48,7 @@ export class Progress {
     const head = `step ${String(step).padStart(width)}/${total}`;
     const tail = [`${rate < 10 ? rate.toFixed(2) : rate.toFixed(1)} it/s`, ...fields, `ETA ${eta}`];
     if (this.tty) {
-      const cols = this.o.out.columns ?? 100;
+      const cols = this.o.out.columns || 100; // 0 when the terminal does not say
       const pct = `${String(Math.floor((100 * step) / total)).padStart(3)}%`;
       const rest = ` ${pct} | ${tail.join(" | ")}`;
       const barWidth = Math.max(10, Math.min(40, cols - head.length - rest.length - 4));
