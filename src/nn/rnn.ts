@@ -289,7 +289,7 @@ abstract class RNNBase extends Module {
   }
 
   /** The weights of layer k, direction d (looked up by name: `to(dtype)` replaces the fields). */
-  weights(k: number, d: number): CellWeights {
+  weightsOf(k: number, d: number): CellWeights {
     const f = this as unknown as Record<string, Parameter>, sfx = suffix(k, d);
     return { wIh: f[`weightIh${sfx}`]!, wHh: f[`weightHh${sfx}`]!, bIh: f[`biasIh${sfx}`] ?? null, bHh: f[`biasHh${sfx}`] ?? null };
   }
@@ -330,7 +330,7 @@ abstract class RNNBase extends Module {
       if (k > 0 && this.dropout > 0 && this.training) xs = xs.map((t) => dropout(t, this.dropout, true, { generator: this.generator }));
       const ys: Tensor[][] = []; // per direction, T × (B, H)
       for (let d = 0; d < D; d++) {
-        const w = this.weights(k, d);
+        const w = this.weightsOf(k, d);
         let state = init.map((s) => s[k * D + d]!); // [h] or [h, c], each (B, H)
         const y = new Array<Tensor>(T);
         for (let s = 0; s < T; s++) {
