@@ -70,7 +70,7 @@ export interface SBMOptions {
   pOut?: number;
   /** feature dimensions (F) */
   featureDim?: number;
-  /** the standard deviation of the noise added to the class means (the means have unit-variance entries) */
+  /** σ: the standard deviation of the noise added to the class means (whose entries have unit variance), before both are scaled by 1/√(1 + σ²) */
   featureNoise?: number;
   /** labelled nodes per class for training */
   trainPerClass?: number;
@@ -81,15 +81,17 @@ export interface SBMOptions {
 }
 
 export const SBM_DEFAULTS = Object.freeze({
-  numClasses: 4, nodesPerClass: 60, pIn: 0.1, pOut: 0.02, featureDim: 16, featureNoise: 2.5, trainPerClass: 10, valPerClass: 20,
+  numClasses: 4, nodesPerClass: 40, pIn: 0.15, pOut: 0.03, featureDim: 16, featureNoise: 2.5, trainPerClass: 10, valPerClass: 10,
 });
 
 /**
  * A planted-partition stochastic block model (Holland, Laskey & Leinhardt 1983): N = K·nodesPerClass nodes,
  * node i in community c_i = ⌊i / nodesPerClass⌋; every pair {i, j} is an edge independently with
  *   P(i ~ j) = pIn if c_i = c_j, else pOut.
- * Features: x_i = μ_{c_i} + σ·ε_i with class means μ_c ~ N(0, I_F) and noise ε_i ~ N(0, I_F), so that
- * the features alone classify poorly when σ is large and the graph (homophilous when pIn > pOut) helps.
+ * Features: x_i = (μ_{c_i} + σ·ε_i)/√(1 + σ²) with class means μ_c ~ N(0, I_F) and noise ε_i ~ N(0, I_F):
+ * unit variance per entry whatever σ (the papers' row-normalised bag-of-words features are small too; GAT's
+ * attention scores saturate on large inputs), and features that alone classify poorly when σ is large,
+ * so that the graph (homophilous when pIn > pOut) helps.
  * Split: per class, trainPerClass random nodes for training, valPerClass for validation, the rest test.
  */
 export function stochasticBlockModel(opts: SBMOptions = {}): Graph {
@@ -119,11 +121,12 @@ export function stochasticBlockModel(opts: SBMOptions = {}): Graph {
     }
   }
 
-  // features: x_i = μ_{c_i} + σ·ε_i
+  // features: x_i = (μ_{c_i} + σ·ε_i)/√(1 + σ²)
   const mu = Float64Array.from({ length: K * F }, () => g.normal()); // (K, F)
   const x = new Float32Array(N * F); // (N, F)
+  const scale = 1 / Math.sqrt(1 + o.featureNoise ** 2);
   for (let i = 0; i < N; i++) {
-    for (let f = 0; f < F; f++) x[i * F + f] = mu[community(i) * F + f]! + o.featureNoise * g.normal();
+    for (let f = 0; f < F; f++) x[i * F + f] = (mu[community(i) * F + f]! + o.featureNoise * g.normal()) * scale;
   }
   const labels = Int32Array.from({ length: N }, (_, i) => community(i));
 

@@ -80,7 +80,7 @@ test("stochastic block model: edge densities near p_in and p_out, each pair at m
   assert.equal(stochasticBlockModel({ numClasses: 2, nodesPerClass: 40, pIn: 1, pOut: 0, trainPerClass: 1, valPerClass: 1 }).edges.length, 2 * (40 * 39) / 2);
 });
 
-test("stochastic block model: features are class means plus noise of the given standard deviation", () => {
+test("stochastic block model: features are class means plus noise of the given standard deviation, scaled to unit variance", () => {
   const K = 4, n = 100, Fd = 8, sigma = 1.5;
   const g = stochasticBlockModel({ numClasses: K, nodesPerClass: n, featureDim: Fd, featureNoise: sigma, generator: 12 });
   assert.deepEqual([...g.features.shape], [K * n, Fd]);
@@ -97,8 +97,12 @@ test("stochastic block model: features are class means plus noise of the given s
     for (let i = c * n; i < (c + 1) * n; i++) for (let f = 0; f < Fd; f++) ss += (x[i * Fd + f]! - m[f]!) ** 2;
   }
   const std = Math.sqrt(ss / (K * (n - 1) * Fd));
-  assert.ok(Math.abs(std - sigma) < 0.1, `within-class std ${std} vs σ = ${sigma}`);
-  // the class means differ (μ_c ~ N(0, I)): the distance between two means is ≈ √(2F) = 4, far above the noise of a mean (σ/√n)
+  const scale = 1 / Math.sqrt(1 + sigma ** 2);
+  assert.ok(Math.abs(std - sigma * scale) < 0.05, `within-class std ${std} vs σ/√(1 + σ²) = ${sigma * scale}`);
+  let total = 0;
+  for (const v of x) total += v * v;
+  assert.ok(Math.abs(total / x.length - 1) < 0.5, `mean square ${total / x.length} ≈ 1 (unit variance; K = 4 class means make it noisy)`);
+  // the class means differ (μ_c ~ N(0, I), scaled): two means lie ≈ √(2F)·scale ≈ 2.2 apart, far above the noise of a mean
   for (let a = 0; a < K; a++) for (let b = a + 1; b < K; b++) {
     const dist = Math.sqrt(means[a]!.reduce((s, v, f) => s + (v - means[b]![f]!) ** 2, 0));
     assert.ok(dist > 1, `classes ${a} and ${b}: means ${dist.toFixed(2)} apart`);
@@ -122,7 +126,7 @@ test("stochastic block model: per-class train/val/test split, seeded", () => {
   const other = stochasticBlockModel({ numClasses: 3, nodesPerClass: 30, trainPerClass: 5, valPerClass: 7, generator: 14 });
   assert.notDeepEqual(other.edges, g.edges);
   assert.throws(() => stochasticBlockModel({ pIn: 1.5 }), /pIn must be a probability in \[0, 1\], got 1.5/);
-  assert.throws(() => stochasticBlockModel({ nodesPerClass: 10 }), /trainPerClass 10 \+ valPerClass 20 exceed nodesPerClass 10/);
+  assert.throws(() => stochasticBlockModel({ nodesPerClass: 10 }), /trainPerClass 10 \+ valPerClass 10 exceed nodesPerClass 10/);
   assert.throws(() => stochasticBlockModel({ numClasses: 0 }), ArgumentError);
   assert.throws(() => stochasticBlockModel({ featureNoise: -1 }), ArgumentError);
 });
