@@ -303,7 +303,7 @@ function disc(c: Canvas, cx: number, cy: number, r: number, color: Rgb): void {
 export function karatePng(graph: Graph, panels: { title: string; predictions: Int32Array }[], seed = 0): Uint8Array {
   const size = 360, margin = 30, top = 24;
   const layout = springLayout(graph, seed);
-  const canvas = new Canvas(size * panels.length, size + top + 16);
+  const canvas = new Canvas(size * panels.length, size + top + 26);
   const colors = [PALETTE[0]!, PALETTE[1]!];
   panels.forEach((panel, p) => {
     const ox = p * size;
@@ -320,8 +320,8 @@ export function karatePng(graph: Graph, panels: { title: string; predictions: In
       canvas.text(x - (label.length * 6) / 2 + 1, y - 3, label, [255, 255, 255]);
     }
   });
-  const legend = `fill: predicted faction (blue ${KARATE_FACTIONS[0]}, orange ${KARATE_FACTIONS[1]}); black ring: labelled; red ring: wrong`;
-  canvas.text(10, size + top, legend, [0, 0, 0]);
+  canvas.text(10, size + top, `fill: predicted faction (blue ${KARATE_FACTIONS[0]}, orange ${KARATE_FACTIONS[1]})`, [0, 0, 0]);
+  canvas.text(10, size + top + 10, "black ring: labelled; red ring: wrong", [0, 0, 0]);
   return encodePng(canvas.toImage());
 }
 
