@@ -2,3 +2,5 @@
 export * as gpt2 from "./gpt2/model.js";
 export * as bengioMlp from "./bengio-mlp/model.js";
 export * as charRnn from "./char-rnn/model.js";
+export * as gcn from "./gcn/model.js";
+export * as gat from "./gat/model.js";
