@@ -7,6 +7,11 @@ import { join } from "node:path";
 import { ArgumentError } from "../src/engine/errors.js";
 import { Generator } from "../src/engine/rng.js";
 import { writeFileAtomic } from "../src/io/node.js";
+import { bengioMlpRecipe } from "../src/models/bengio-mlp/recipe.js";
+import { charRnnRecipe } from "../src/models/char-rnn/recipe.js";
+import { gatRecipe } from "../src/models/gat/recipe.js";
+import { gcnRecipe } from "../src/models/gcn/recipe.js";
+import { namesCompareRecipe } from "../src/models/names-compare/recipe.js";
 import type { Recipe, RecipeData, RecipeResult } from "../src/models/recipe.js";
 import { loadMnist, loadMobyDick, loadNames } from "../src/node.js";
 import { UsageError, helpText, parseOptions, type OptionSpec, type OptionSpecs } from "./args.js";
@@ -19,7 +24,7 @@ export type AnyRecipe = Recipe<any>;
  * The recipes `wnn train` runs, beside its own commands (gpt, mlp, cnn, spirals). A model's branch adds
  * its recipe here: `import { lenet5Recipe } from "../src/models/lenet5/recipe.js"` and one entry.
  */
-export const RECIPES: readonly AnyRecipe[] = [];
+export const RECIPES: readonly AnyRecipe[] = [bengioMlpRecipe, charRnnRecipe, namesCompareRecipe, gcnRecipe, gatRecipe];
 
 /** `batchSize` → `batch_size` */
 export const snake = (s: string): string => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
