@@ -9,7 +9,7 @@ import { writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import * as wnn from "../src/node.js";
+import * as wnn from "../src/index-node.js";
 import { wasm } from "../src/backend/wasm/instance.js";
 import { peersDir, runTfjs, runTorch, torchMissing, type PeerResult } from "./peers.js";
 import { runW1, W1_SHAPES, w1Subject, type W1Result } from "./w1.js";

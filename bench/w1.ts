@@ -2,7 +2,7 @@
 // allocated on every call; 5 warm-up calls, then timed calls until ≥ 10 calls and ≥ 1 s (max 500);
 // GFLOP/s = 2·m·n·k / median.
 
-import * as wnn from "../src/node.js";
+import * as wnn from "../src/index-node.js";
 import { kernels } from "../src/ops/kernels.js";
 import { copyStats, setMeasureCopies } from "../src/backend/wasm/matmul.js";
 import type { Tensor } from "../src/index.js";

@@ -1,9 +1,4 @@
-// writtingnns for Node (the package's "node" export condition): the whole library, plus the worker-
-// thread pool of the wasm backend, so large kernels use every core (`setNumThreads(n)` to change).
-// Browsers get ./index.js, which never loads worker_threads.
+// writtingnns/node: the parts of the library that need Node (the file system). `import { loadMobyDick }
+// from "writtingnns/node"`. Everything that also runs in a browser is in "writtingnns".
 
-import { installNodeThreadPool } from "./backend/wasm/pool-node.js";
-
-installNodeThreadPool();
-
-export * from "./index.js";
+export * from "./data/node/index.js";

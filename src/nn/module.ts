@@ -11,6 +11,7 @@
 // registered by name with registerBuffer and saved in stateDict but not returned by parameters().
 
 import { noGrad } from "../engine/autograd.js";
+import { allocate, isFloating } from "../engine/dtype.js";
 import { ArgumentError, ShapeError } from "../engine/errors.js";
 import { fmt, sameShape } from "../engine/shape.js";
 import { Tensor } from "../engine/tensor.js";
@@ -108,14 +109,76 @@ export abstract class Module {
     for (const p of this.parameters()) p.grad = null;
   }
 
+  /** Call fn on every descendant and then on this module (PyTorch's apply: children first). */
+  apply(fn: (m: Module) => void): this {
+    for (const child of this.children()) child.apply(fn);
+    fn(this);
+    return this;
+  }
+
+  /**
+   * Convert every floating-point parameter and buffer to `dtype` (PyTorch's model.to(dtype) /
+   * .double()). The fields get new Parameter objects, so an optimizer must be created afterwards;
+   * a tensor shared by two fields stays shared. Integer buffers (counters) keep their dtype.
+   */
+  to(dtype: "float32" | "float64"): this {
+    const converted = new Map<Tensor, Tensor>();
+    const cast = (t: Tensor): Tensor => {
+      let c = converted.get(t);
+      if (!c) {
+        const storage = allocate(dtype, t.numel());
+        storage.set(t.storage);
+        const fresh = new Tensor(storage, t.shape);
+        c = t instanceof Parameter ? new Parameter(fresh, t.requiresGrad) : fresh;
+        converted.set(t, c);
+      }
+      return c;
+    };
+    for (const [, m] of this.namedModules()) {
+      const fields = m as unknown as Record<string, unknown>;
+      for (const [name, value] of Object.entries(m)) {
+        if (value instanceof Parameter && value.dtype !== dtype && isFloating(value.dtype)) fields[name] = cast(value);
+      }
+      for (const name of m.buffers_.keys()) {
+        const t = fields[name];
+        if (t instanceof Tensor && t.dtype !== dtype && isFloating(t.dtype)) fields[name] = cast(t);
+      }
+    }
+    return this;
+  }
+
+  double(): this {
+    return this.to("float64");
+  }
+
+  float(): this {
+    return this.to("float32");
+  }
+
   // -------------------------------------------------------------------------------------------------
   // State
 
-  /** Parameters and persistent buffers by dotted name (sharing storage with the module). */
+  /**
+   * Parameters and persistent buffers by dotted name (sharing storage with the module), in PyTorch's
+   * order: module by module (this one first, then its children depth-first), each module's parameters
+   * before its buffers. A tensor shared by two fields is listed once, under its first name.
+   */
   stateDict(): Record<string, Tensor> {
     const out: Record<string, Tensor> = {};
-    for (const [name, p] of this.namedParameters()) out[name] = p;
-    for (const [name, b] of this.namedBuffers()) out[name] = b;
+    const seen = new Set<Tensor>();
+    for (const [path, m] of this.namedModules()) {
+      const own: [string, Tensor][] = [];
+      for (const [name, value] of Object.entries(m)) if (value instanceof Parameter) own.push([name, value]);
+      for (const [name, { persistent }] of m.buffers_) {
+        const t = (m as unknown as Record<string, unknown>)[name];
+        if (persistent && t instanceof Tensor) own.push([name, t]);
+      }
+      for (const [name, t] of own) {
+        if (seen.has(t)) continue;
+        seen.add(t);
+        out[path ? `${path}.${name}` : name] = t;
+      }
+    }
     return out;
   }
 

@@ -3,7 +3,7 @@
 // the reference kernel, by design; the float32 samples and fixtures (forward and gradients) run wasm.
 
 import { after, before } from "node:test";
-import * as wnn from "../../src/node.js";
+import * as wnn from "../../src/index-node.js";
 import { setParallelThreshold } from "../../src/backend/wasm/matmul.js";
 import { replayFixtures, type FixtureCall } from "../harness/fixtures.js";
 import { runOpTable } from "../harness/optable.js";

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { after, describe, test } from "node:test";
-import { getNumThreads, setBackend, setNumThreads } from "../../src/node.js";
+import { getNumThreads, setBackend, setNumThreads } from "../../src/index-node.js";
 import type { FloatArr, MatmulParams } from "../../src/backend/backend.js";
 import { matmul as reference } from "../../src/backend/reference/matmul.js";
 import { matmul as wasmMatmul, setParallelThreshold } from "../../src/backend/wasm/matmul.js";
@@ -143,7 +143,7 @@ test("without SharedArrayBuffer the backend runs single-threaded on a plain memo
   // A fresh process where SharedArrayBuffer does not exist (as in a browser without cross-origin isolation).
   const script = `
     delete globalThis.SharedArrayBuffer;
-    const { setNumThreads } = await import("./src/node.js");
+    const { setNumThreads } = await import("./src/index-node.js");
     const { wasm } = await import("./src/backend/wasm/instance.js");
     const { matmul } = await import("./src/backend/wasm/matmul.js");
     const { matmul: ref } = await import("./src/backend/reference/matmul.js");

@@ -1,0 +1,121 @@
+// The character-level tokenizer of nanoGPT's shakespeare_char: the vocabulary is the sorted set of the
+// corpus's characters, and a character's id is its place in that list.
+//
+// "Character" means a Unicode code point (what Python's `sorted(set(text))` sorts), not a UTF-16 code
+// unit, so an emoji is one token; the order is by code point, as in Python.
+
+import { ArgumentError, LoadError } from "../engine/errors.js";
+import { Tensor } from "../engine/tensor.js";
+import type { Tokenizer } from "./tokenizer.js";
+
+export interface CharTokenizerOptions {
+  /**
+   * A token for characters that are not in the vocabulary. Without it, encoding an unknown character
+   * throws. If it is not one of the characters, it is added as the last id.
+   */
+  unk?: string;
+}
+
+/** The saved form of a CharTokenizer (inside a checkpoint's config). */
+export interface CharTokenizerJSON {
+  type: "char";
+  chars: string[];
+  unk: string | null;
+}
+
+export class CharTokenizer implements Tokenizer {
+  /** id → character (the unk token, when there is one, may be longer than one character). */
+  readonly chars: readonly string[];
+  readonly unk: string | null;
+  private readonly ids = new Map<string, number>();
+  private readonly unkId: number;
+
+  /** A tokenizer over exactly these characters, in this order (ids 0, 1, ...). */
+  constructor(chars: readonly string[], opts: CharTokenizerOptions = {}) {
+    const list = [...chars];
+    list.forEach((ch, i) => {
+      // one character each; only the unk token may be longer (a saved vocabulary holds it at its id)
+      if (typeof ch !== "string" || (ch !== opts.unk && [...ch].length !== 1)) {
+        throw new ArgumentError(`CharTokenizer: vocabulary entry ${i} must be one character, got ${JSON.stringify(ch)}`);
+      }
+      if (this.ids.has(ch)) throw new ArgumentError(`CharTokenizer: the character ${describe(ch)} appears twice in the vocabulary`);
+      this.ids.set(ch, i);
+    });
+    this.unk = opts.unk ?? null;
+    if (this.unk !== null && !this.ids.has(this.unk)) {
+      if (this.unk.length === 0) throw new ArgumentError("CharTokenizer: the unk token must not be empty");
+      this.ids.set(this.unk, list.length);
+      list.push(this.unk);
+    }
+    this.unkId = this.unk === null ? -1 : this.ids.get(this.unk)!;
+    this.chars = Object.freeze(list);
+  }
+
+  /** The vocabulary of a corpus: its distinct characters sorted by code point. */
+  static fromText(text: string, opts: CharTokenizerOptions = {}): CharTokenizer {
+    const seen = new Set<number>();
+    for (const ch of text) seen.add(ch.codePointAt(0)!);
+    const chars = [...seen].sort((a, b) => a - b).map((c) => String.fromCodePoint(c));
+    return new CharTokenizer(chars, opts);
+  }
+
+  get vocabSize(): number {
+    return this.chars.length;
+  }
+
+  encode(text: string): number[] {
+    const out: number[] = [];
+    let at = 0; // position in UTF-16 units, for the error message
+    for (const ch of text) {
+      const id = this.ids.get(ch);
+      if (id !== undefined) out.push(id);
+      else if (this.unkId >= 0) out.push(this.unkId);
+      else {
+        throw new ArgumentError(
+          `CharTokenizer.encode: the character ${describe(ch)} at index ${at} is not in the vocabulary of ${this.chars.length} characters ` +
+            `(build the tokenizer from a text that contains it, or pass { unk } to map unknown characters to one token)`,
+        );
+      }
+      at += ch.length;
+    }
+    return out;
+  }
+
+  encodeTensor(text: string): Tensor {
+    const ids = this.encode(text);
+    return new Tensor(Int32Array.from(ids), [ids.length]);
+  }
+
+  decode(ids: ArrayLike<number> | Tensor): string {
+    const list = ids instanceof Tensor ? ids.storage : ids;
+    let s = "";
+    for (let i = 0; i < list.length; i++) {
+      const ch = this.chars[list[i]!];
+      if (ch === undefined) throw new ArgumentError(`CharTokenizer.decode: id ${list[i]} at position ${i} is outside the vocabulary [0, ${this.chars.length})`);
+      s += ch;
+    }
+    return s;
+  }
+
+  toJSON(): CharTokenizerJSON {
+    return { type: "char", chars: [...this.chars], unk: this.unk }; // an appended unk is in chars already
+  }
+
+  static fromJSON(json: unknown): CharTokenizer {
+    const j = json as Partial<CharTokenizerJSON> | null;
+    if (j === null || typeof j !== "object" || j.type !== "char" || !Array.isArray(j.chars)) {
+      throw new LoadError(`CharTokenizer.fromJSON: expected { type: "char", chars: string[], unk }, got ${JSON.stringify(json)?.slice(0, 80)}`);
+    }
+    if (j.unk !== null && j.unk !== undefined && typeof j.unk !== "string") throw new LoadError(`CharTokenizer.fromJSON: unk must be a string or null`);
+    try {
+      return new CharTokenizer(j.chars, j.unk ? { unk: j.unk } : {});
+    } catch (e) {
+      throw new LoadError(`CharTokenizer.fromJSON: ${(e as Error).message}`);
+    }
+  }
+}
+
+/** 'x' (U+0078), so invisible characters are still named. */
+function describe(ch: string): string {
+  return `${JSON.stringify(ch)} (U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")})`;
+}

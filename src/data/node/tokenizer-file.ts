@@ -1,0 +1,24 @@
+// Reading and writing tokenizer.json files. Node only: it uses the file system (in a browser, fetch the
+// text and call BPETokenizer.fromJSON).
+
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { LoadError } from "../../engine/errors.js";
+import { BPETokenizer } from "../bpe.js";
+
+/** Read a Hugging Face tokenizer.json (GPT-2 style byte-level BPE). */
+export function loadTokenizerFile(path: string): BPETokenizer {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new LoadError(`loadTokenizerFile: cannot read ${path}: ${(e as Error).message}`);
+  }
+  return BPETokenizer.fromJSON(text);
+}
+
+/** Write a tokenizer.json (through a temporary file and a rename, so a crash leaves the old one). */
+export function saveTokenizerFile(tokenizer: BPETokenizer, path: string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, JSON.stringify(tokenizer, null, 2) + "\n");
+  renameSync(tmp, path);
+}

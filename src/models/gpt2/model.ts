@@ -1,0 +1,549 @@
+// GPT-2: a decoder-only Transformer language model.
+//   Radford, Wu, Child, Luan, Amodei, Sutskever 2019, "Language Models are Unsupervised Multitask Learners"
+//   https://cdn.openai.com/better-language-models/language_models_are_unsupervised_multitask_learners.pdf
+//   Vaswani et al. 2017, "Attention Is All You Need", https://arxiv.org/abs/1706.03762 (the attention)
+//   Radford et al. 2018, "Improving Language Understanding by Generative Pre-Training" (GPT-1, the decoder stack)
+//
+// What GPT-2 changed from GPT-1: the LayerNorm moved to the input of each sub-block (pre-LN) and one more
+// was added after the last block (normF); residual projections are initialised scaled by 1/√(2·nLayer).
+// The rest: learned position embeddings, masked (causal) multi-head self-attention, a 4× MLP with GELU,
+// the output head tied to the token embedding.
+//
+// Read top to bottom: config → layers (attention, MLP) → block → model → init → weight map → generate.
+// The checkpoint's key names appear only in the weight-map table near the bottom.
+//
+// Vocabulary (shape comments): B batch, T tokens in this call, P tokens already in the KV cache,
+// C = nEmbd channels, nh = nHead heads, hs = C/nh head size, V vocabulary, L = nLayer blocks.
+
+import { noGrad } from "../../engine/autograd.js";
+import { arange, tensor } from "../../engine/creation.js";
+import { ArgumentError, DTypeError, ShapeError } from "../../engine/errors.js";
+import { defaultGenerator, Generator } from "../../engine/rng.js";
+import { fmt } from "../../engine/shape.js";
+import type { Tensor } from "../../engine/tensor.js";
+import { cat, split } from "../../ops/shape.js";
+import * as F from "../../nn/functional.js";
+import { Module, ModuleList, type Parameter } from "../../nn/module.js";
+import { Dropout, Embedding, LayerNorm, Linear } from "../../nn/index.js";
+import { normal_, zeros_ } from "../../nn/init.js";
+
+// =====================================================================================================
+// Config
+
+export interface GPTConfig {
+  /** tokens in the vocabulary (V) */
+  readonly vocabSize: number;
+  /** the longest context: the number of learned positions */
+  readonly blockSize: number;
+  /** Transformer blocks (L) */
+  readonly nLayer: number;
+  /** attention heads per block (nh) */
+  readonly nHead: number;
+  /** channels of the residual stream (C); a multiple of nHead */
+  readonly nEmbd: number;
+  /** dropout on the embeddings, the attention probabilities and both residual branches */
+  readonly dropout: number;
+  /** biases in the Linears and LayerNorms (GPT-2: true) */
+  readonly bias: boolean;
+}
+
+/** A checked, frozen config: `gptConfig("tiny", { vocabSize: tokenizer.vocabSize })`. */
+export function gptConfig(base: GPTConfig | keyof typeof PRESETS, overrides: Partial<GPTConfig> = {}): GPTConfig {
+  const c = { ...(typeof base === "string" ? presetOf(base) : base), ...overrides };
+  for (const key of ["vocabSize", "blockSize", "nLayer", "nHead", "nEmbd"] as const) {
+    if (!Number.isInteger(c[key]) || c[key] < 1) throw new ArgumentError(`GPTConfig: ${key} must be a positive integer, got ${c[key]}`);
+  }
+  if (c.nEmbd % c.nHead !== 0) throw new ArgumentError(`GPTConfig: nEmbd ${c.nEmbd} must be a multiple of nHead ${c.nHead}`);
+  if (!(c.dropout >= 0 && c.dropout < 1)) throw new ArgumentError(`GPTConfig: dropout must be in [0, 1), got ${c.dropout}`);
+  if (typeof c.bias !== "boolean") throw new ArgumentError(`GPTConfig: bias must be true or false, got ${String(c.bias)}`);
+  return Object.freeze(c);
+}
+
+export const PRESETS = Object.freeze({
+  /** GPT-2 small, the released 124M model: 124,439,808 parameters (the tied head counted once) */
+  gpt2: Object.freeze({ vocabSize: 50257, blockSize: 1024, nLayer: 12, nHead: 12, nEmbd: 768, dropout: 0, bias: true }),
+  /** nanoGPT's Shakespeare-char configuration for a CPU; vocabSize is the character tokenizer's (65 for Shakespeare) */
+  tiny: Object.freeze({ vocabSize: 65, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0, bias: true }),
+} satisfies Record<string, GPTConfig>);
+
+function presetOf(name: string): GPTConfig {
+  const p = (PRESETS as Record<string, GPTConfig>)[name];
+  if (!p) throw new ArgumentError(`GPTConfig: unknown preset "${name}"; the presets are ${Object.keys(PRESETS).join(", ")}`);
+  return p;
+}
+
+/**
+ * The number of parameters of a config, counted from the equations (nothing allocated), the tied head
+ * once. `nonEmbedding` leaves out the position embeddings, as nanoGPT's report does (the token
+ * embedding stays: it is also the output head).
+ */
+export function countParameters(c: GPTConfig, opts: { nonEmbedding?: boolean } = {}): number {
+  const { vocabSize: V, blockSize, nLayer: L, nEmbd: C } = c;
+  const b = c.bias ? 1 : 0;
+  const norm = C + b * C; //                      γ (C), β (C)
+  const attn = 4 * (C * C + b * C); //            wq, wk, wv, wo: W (C, C), b (C)
+  const mlp = C * 4 * C + b * 4 * C + 4 * C * C + b * C; // up (4C, C) + (4C), down (C, 4C) + (C)
+  const block = 2 * norm + attn + mlp;
+  const positions = opts.nonEmbedding ? 0 : blockSize * C;
+  return V * C + positions + L * block + norm; //  tokEmb (= lmHead), posEmb, blocks, normF
+}
+
+// =====================================================================================================
+// Layers
+
+/** The per-layer KV cache: keys and values of every token seen so far. */
+export interface LayerCache {
+  k: Tensor | null; // (B, nh, P, hs)
+  v: Tensor | null; // (B, nh, P, hs)
+}
+
+/** Keys and values for each block, grown by one `cat` per call; `length` is P, the tokens cached. */
+export class KVCache {
+  readonly layers: LayerCache[];
+
+  constructor(nLayer: number) {
+    this.layers = Array.from({ length: nLayer }, () => ({ k: null, v: null }));
+  }
+
+  get length(): number {
+    return this.layers[0]?.k?.shape[2] ?? 0;
+  }
+}
+
+/**
+ * Which keys each query may see. Query i of this call sits at position P + i and sees keys j ≤ P + i.
+ * With an empty cache that is PyTorch's isCausal (the square lower triangle); one new token sees every
+ * key; several new tokens after a cache need the explicit (T, P + T) mask.
+ */
+function causality(P: number, T: number): { isCausal?: boolean; attnMask?: Tensor } {
+  if (P === 0) return { isCausal: true };
+  if (T === 1) return {};
+  // M_ij = (j ≤ P + i)
+  const j = arange(P + T).unsqueeze(0); // (1, P+T)
+  const i = arange(P, P + T).unsqueeze(1); // (T, 1)
+  return { attnMask: j.le(i) }; // (T, P+T) bool
+}
+
+/** Masked multi-head self-attention (Vaswani et al. 2017, §3.2.2). */
+export class CausalSelfAttention extends Module {
+  readonly nHead: number;
+  readonly dropoutP: number;
+  wq: Linear;
+  wk: Linear;
+  wv: Linear;
+  wo: Linear;
+  residDrop: Dropout;
+
+  constructor(c: GPTConfig, generator: Generator) {
+    super();
+    this.nHead = c.nHead;
+    this.dropoutP = c.dropout;
+    const opts = { bias: c.bias, generator };
+    this.wq = new Linear(c.nEmbd, c.nEmbd, opts);
+    this.wk = new Linear(c.nEmbd, c.nEmbd, opts);
+    this.wv = new Linear(c.nEmbd, c.nEmbd, opts);
+    this.wo = new Linear(c.nEmbd, c.nEmbd, opts);
+    this.residDrop = new Dropout(c.dropout);
+  }
+
+  forward(x: Tensor, cache?: LayerCache): Tensor {
+    const [B, T, C] = x.shape as [number, number, number]; // x (B, T, C)
+    const nh = this.nHead, hs = C / nh;
+    // q = x·Wqᵀ + bq, k = x·Wkᵀ + bk, v = x·Wvᵀ + bv, each split into nh heads of hs channels
+    const q = this.wq.forward(x).view(B, T, nh, hs).transpose(1, 2); // (B, nh, T, hs)
+    let k = this.wk.forward(x).view(B, T, nh, hs).transpose(1, 2); //   (B, nh, T, hs)
+    let v = this.wv.forward(x).view(B, T, nh, hs).transpose(1, 2); //   (B, nh, T, hs)
+    const P = cache?.k ? cache.k.shape[2]! : 0;
+    if (cache) {
+      // append this call's keys and values to those of the earlier tokens
+      if (cache.k && cache.v) {
+        k = cat([cache.k, k], 2); // (B, nh, P+T, hs)
+        v = cat([cache.v, v], 2); // (B, nh, P+T, hs)
+      }
+      cache.k = k;
+      cache.v = v;
+    }
+    // y = softmax(q·kᵀ/√hs + M)·v, M = −∞ where a key lies in the query's future (Vaswani eq. 1)
+    const dropoutP = this.training ? this.dropoutP : 0;
+    const y = F.scaledDotProductAttention(q, k, v, { ...causality(P, T), dropoutP }); // (B, nh, T, hs)
+    // concatenate the heads: (B, nh, T, hs) → (B, T, nh·hs = C), then the output projection
+    const merged = y.transpose(1, 2).reshape(B, T, C); // (B, T, C)
+    return this.residDrop.forward(this.wo.forward(merged)); // (B, T, C)
+  }
+}
+
+/** The position-wise feed-forward network: two Linears around a GELU, 4× wide inside. */
+export class MLP extends Module {
+  up: Linear;
+  down: Linear;
+  drop: Dropout;
+
+  constructor(c: GPTConfig, generator: Generator) {
+    super();
+    this.up = new Linear(c.nEmbd, 4 * c.nEmbd, { bias: c.bias, generator });
+    this.down = new Linear(4 * c.nEmbd, c.nEmbd, { bias: c.bias, generator });
+    this.drop = new Dropout(c.dropout);
+  }
+
+  forward(x: Tensor): Tensor {
+    const h = this.up.forward(x); // (B, T, 4C)
+    // GELU as GPT-2 computes it, the tanh approximation: g(h) = h/2·(1 + tanh(√(2/π)·(h + 0.044715h³)))
+    // (nanoGPT uses the exact h·Φ(h); the two differ by < 1e-3 and GPT-2's weights were trained with this one)
+    const g = F.gelu(h, { approximate: "tanh" }); // (B, T, 4C)
+    return this.drop.forward(this.down.forward(g)); // (B, T, C)
+  }
+}
+
+/** The output head tied to the token embedding E (V, C): logits = h·Eᵀ, a Linear without a weight of its own. */
+export class TiedHead extends Module {
+  constructor(public weight: Parameter) {
+    super();
+  }
+
+  forward(h: Tensor): Tensor {
+    return F.linear(h, this.weight); // (B, T, C) → (B, T, V)
+  }
+}
+
+// =====================================================================================================
+// Block
+
+/** A pre-LN Transformer block: each sub-layer reads a normalised copy of the residual stream and adds back. */
+export class Block extends Module {
+  norm1: LayerNorm;
+  attn: CausalSelfAttention;
+  norm2: LayerNorm;
+  mlp: MLP;
+
+  constructor(c: GPTConfig, generator: Generator) {
+    super();
+    this.norm1 = new LayerNorm(c.nEmbd, { bias: c.bias });
+    this.attn = new CausalSelfAttention(c, generator);
+    this.norm2 = new LayerNorm(c.nEmbd, { bias: c.bias });
+    this.mlp = new MLP(c, generator);
+  }
+
+  forward(x: Tensor, cache?: LayerCache): Tensor {
+    // x ← x + attn(LN(x));  x ← x + mlp(LN(x))   (pre-LN: GPT-2 §2.3)
+    x = x.add(this.attn.forward(this.norm1.forward(x), cache)); // (B, T, C)
+    x = x.add(this.mlp.forward(this.norm2.forward(x))); //         (B, T, C)
+    return x;
+  }
+}
+
+// =====================================================================================================
+// Model
+
+export interface GPTOptions {
+  /** the source of the initial weights (default: the library's default generator, seeded by manualSeed) */
+  generator?: Generator;
+}
+
+export interface GPTOutput {
+  logits: Tensor; // (B, T, V)
+  /** mean cross-entropy over all B·T positions, when targets were given */
+  loss: Tensor | null; // ()
+}
+
+export class GPT extends Module {
+  readonly config: GPTConfig;
+  tokEmb: Embedding;
+  posEmb: Embedding;
+  drop: Dropout;
+  blocks: ModuleList<Block>;
+  normF: LayerNorm;
+  lmHead: TiedHead;
+
+  constructor(config: GPTConfig, opts: GPTOptions = {}) {
+    super();
+    const c = (this.config = gptConfig(config));
+    const generator = opts.generator ?? defaultGenerator;
+    this.tokEmb = new Embedding(c.vocabSize, c.nEmbd, { generator });
+    this.posEmb = new Embedding(c.blockSize, c.nEmbd, { generator });
+    this.drop = new Dropout(c.dropout);
+    this.blocks = new ModuleList(Array.from({ length: c.nLayer }, () => new Block(c, generator)));
+    this.normF = new LayerNorm(c.nEmbd, { bias: c.bias });
+    // weight tying (Press & Wolf 2017): the output head reads the token embedding, logits = h·Eᵀ.
+    // One tensor in two places: namedParameters lists it once, as tokEmb.weight.
+    this.lmHead = new TiedHead(this.tokEmb.weight);
+    this.initWeights(generator);
+  }
+
+  /**
+   * idx (B, T) int32 token ids → logits (B, T, V) for every position (nanoGPT computes only the last
+   * one when there are no targets; we keep all T, which generate avoids by calling `hidden`), and with
+   * targets (B, T) the mean cross-entropy of predicting each next token.
+   */
+  forward(idx: Tensor, targets?: Tensor | null, cache?: KVCache): GPTOutput {
+    const h = this.hidden(idx, cache); // (B, T, C)
+    const logits = this.lmHead.forward(h); // (B, T, V)
+    if (!targets) return { logits, loss: null };
+    const [B, T, V] = logits.shape as [number, number, number];
+    if (targets.shape.length !== 2 || targets.shape[0] !== B || targets.shape[1] !== T) {
+      throw new ShapeError(`GPT: targets ${fmt(targets.shape)} must have the shape of idx ${fmt(idx.shape)}`);
+    }
+    // loss = −(1/BT)·Σ_{b,t} log softmax(logits[b,t])[targets[b,t]]
+    const loss = F.crossEntropy(logits.view(B * T, V), targets.view(B * T)); // ()
+    return { logits, loss };
+  }
+
+  /** The trunk: embeddings, blocks and the final norm; the residual stream before the head, (B, T, C). */
+  hidden(idx: Tensor, cache?: KVCache): Tensor {
+    if (idx.ndim !== 2) throw new ShapeError(`GPT: idx must be (B, T) token ids, got shape ${fmt(idx.shape)}`);
+    if (idx.dtype !== "int32") throw new DTypeError(`GPT: idx must be int32 token ids, got ${idx.dtype} ${fmt(idx.shape)}`);
+    const T = idx.shape[1]!;
+    const P = cache?.length ?? 0;
+    if (P + T > this.config.blockSize) {
+      throw new ShapeError(`GPT: ${P ? `${P} cached + ` : ""}${T} tokens exceed blockSize ${this.config.blockSize} (idx ${fmt(idx.shape)})`);
+    }
+    // x = E[idx] + W_pos[P..P+T)   (learned absolute positions)
+    const pos = arange(P, P + T); // (T) int32
+    let x = this.tokEmb.forward(idx).add(this.posEmb.forward(pos)); // (B, T, C) + (T, C)
+    x = this.drop.forward(x);
+    let l = 0;
+    for (const block of this.blocks) x = block.forward(x, cache?.layers[l++]); // (B, T, C)
+    return this.normF.forward(x); // (B, T, C)
+  }
+
+  /** Parameters, the tied head counted once; `nonEmbedding` leaves out the position embeddings (nanoGPT's report). */
+  override numParameters(opts: { nonEmbedding?: boolean } = {}): number {
+    const n = super.numParameters();
+    return opts.nonEmbedding ? n - this.posEmb.weight.numel() : n;
+  }
+
+  // ===================================================================================================
+  // Init
+
+  /**
+   * GPT-2's initialisation (as nanoGPT writes it): every weight matrix and both embeddings N(0, 0.02),
+   * biases 0, LayerNorm γ = 1, β = 0; the projections that write into the residual stream (attn.wo,
+   * mlp.down) N(0, 0.02/√(2·L)), so the stream's variance does not grow with depth (GPT-2 §2.3).
+   */
+  private initWeights(generator: Generator): void {
+    const std = 0.02;
+    const residualStd = 0.02 / Math.sqrt(2 * this.config.nLayer);
+    noGrad(() => {
+      for (const [, m] of this.namedModules()) {
+        if (m instanceof Linear) {
+          normal_(m.weight, 0, std, { generator });
+          if (m.bias) zeros_(m.bias);
+        } else if (m instanceof Embedding) {
+          normal_(m.weight, 0, std, { generator });
+        }
+      }
+      for (const block of this.blocks) {
+        normal_(block.attn.wo.weight, 0, residualStd, { generator });
+        normal_(block.mlp.down.weight, 0, residualStd, { generator });
+      }
+    });
+  }
+
+  /** Append maxNewTokens sampled tokens to idx (B, T0) → (B, T0 + maxNewTokens); see `generate` below. */
+  generate(idx: Tensor, maxNewTokens: number, opts: GenerateOptions = {}): Tensor {
+    return generate(this, idx, maxNewTokens, opts);
+  }
+}
+
+// =====================================================================================================
+// Weight map: our names ↔ the released GPT-2 checkpoints (OpenAI's, as HF transformers names them)
+//
+// | ours                              | GPT-2 checkpoint                         | how                            |
+// |-----------------------------------|------------------------------------------|--------------------------------|
+// | tokEmb.weight (V, C)              | transformer.wte.weight (V, C)            |                                |
+// | posEmb.weight (blockSize, C)      | transformer.wpe.weight (blockSize, C)    |                                |
+// | blocks.{i}.norm1.weight/.bias     | transformer.h.{i}.ln_1.weight/.bias      |                                |
+// | blocks.{i}.attn.wq/wk/wv.weight   | transformer.h.{i}.attn.c_attn.weight     | transposed (C, 3C), split in 3 |
+// | blocks.{i}.attn.wq/wk/wv.bias     | transformer.h.{i}.attn.c_attn.bias (3C)  | split in 3                     |
+// | blocks.{i}.attn.wo.weight         | transformer.h.{i}.attn.c_proj.weight     | transposed                     |
+// | blocks.{i}.attn.wo.bias           | transformer.h.{i}.attn.c_proj.bias       |                                |
+// | blocks.{i}.norm2.weight/.bias     | transformer.h.{i}.ln_2.weight/.bias      |                                |
+// | blocks.{i}.mlp.up.weight          | transformer.h.{i}.mlp.c_fc.weight        | transposed                     |
+// | blocks.{i}.mlp.up.bias            | transformer.h.{i}.mlp.c_fc.bias          |                                |
+// | blocks.{i}.mlp.down.weight        | transformer.h.{i}.mlp.c_proj.weight      | transposed                     |
+// | blocks.{i}.mlp.down.bias          | transformer.h.{i}.mlp.c_proj.bias        |                                |
+// | normF.weight/.bias                | transformer.ln_f.weight/.bias            |                                |
+// | lmHead.weight (= tokEmb.weight)   | lm_head.weight                           | tied: not stored, ignored      |
+//
+// Transposed: OpenAI's "conv1d" (HF's Conv1D) stores W as (in, out) and computes x·W; our Linear stores
+// (out, in) and computes x·Wᵀ. Split in 3: c_attn holds q, k and v side by side along its out dim.
+// Reading also accepts the names without "transformer." (HF's GPT2Model files) and skips the causal-mask
+// buffers (attn.bias, attn.masked_bias) that older files carry.
+
+interface MapEntry {
+  readonly ours: readonly string[]; // one name, or the parts of a fused tensor (split along our dim 0)
+  readonly theirs: string;
+  readonly transposed: boolean;
+}
+
+const e = (ours: string | string[], theirs: string, transposed = false): MapEntry => ({ ours: ([] as string[]).concat(ours), theirs, transposed });
+
+const WEIGHT_MAP: readonly MapEntry[] = [
+  e("tokEmb.weight", "transformer.wte.weight"),
+  e("posEmb.weight", "transformer.wpe.weight"),
+  e("blocks.{i}.norm1.weight", "transformer.h.{i}.ln_1.weight"),
+  e("blocks.{i}.norm1.bias", "transformer.h.{i}.ln_1.bias"),
+  e(["blocks.{i}.attn.wq.weight", "blocks.{i}.attn.wk.weight", "blocks.{i}.attn.wv.weight"], "transformer.h.{i}.attn.c_attn.weight", true),
+  e(["blocks.{i}.attn.wq.bias", "blocks.{i}.attn.wk.bias", "blocks.{i}.attn.wv.bias"], "transformer.h.{i}.attn.c_attn.bias"),
+  e("blocks.{i}.attn.wo.weight", "transformer.h.{i}.attn.c_proj.weight", true),
+  e("blocks.{i}.attn.wo.bias", "transformer.h.{i}.attn.c_proj.bias"),
+  e("blocks.{i}.norm2.weight", "transformer.h.{i}.ln_2.weight"),
+  e("blocks.{i}.norm2.bias", "transformer.h.{i}.ln_2.bias"),
+  e("blocks.{i}.mlp.up.weight", "transformer.h.{i}.mlp.c_fc.weight", true),
+  e("blocks.{i}.mlp.up.bias", "transformer.h.{i}.mlp.c_fc.bias"),
+  e("blocks.{i}.mlp.down.weight", "transformer.h.{i}.mlp.c_proj.weight", true),
+  e("blocks.{i}.mlp.down.bias", "transformer.h.{i}.mlp.c_proj.bias"),
+  e("normF.weight", "transformer.ln_f.weight"),
+  e("normF.bias", "transformer.ln_f.bias"),
+];
+
+/** Keys that a GPT-2 checkpoint may hold and that we do not load: the tied head and causal-mask buffers. */
+const SKIPPED = /^(lm_head\.weight|transformer\.h\.\d+\.attn\.(bias|masked_bias))$/;
+
+/** The table with {i} expanded for each block; entries whose tensors the config lacks (bias: false) dropped. */
+function expandedMap(c: GPTConfig): MapEntry[] {
+  const out: MapEntry[] = [];
+  for (const m of WEIGHT_MAP) {
+    if (!c.bias && m.ours[0]!.endsWith(".bias")) continue;
+    const layers = m.theirs.includes("{i}") ? c.nLayer : 1;
+    for (let i = 0; i < layers; i++) {
+      const at = (s: string): string => s.replace("{i}", String(i));
+      out.push({ ours: m.ours.map(at), theirs: at(m.theirs), transposed: m.transposed });
+    }
+  }
+  return out;
+}
+
+/** A GPT-2 checkpoint's state dict (HF names and layouts) → ours, ready for `model.loadStateDict`. */
+export function fromGPT2Checkpoint(state: Record<string, Tensor>, config: GPTConfig): Record<string, Tensor> {
+  const named: Record<string, Tensor> = {};
+  for (const [k, t] of Object.entries(state)) named[k.startsWith("transformer.") || k.startsWith("lm_head.") ? k : `transformer.${k}`] = t;
+  const map = expandedMap(config);
+  const known = new Set(map.map((m) => m.theirs));
+  const unexpected = Object.keys(named).filter((k) => !known.has(k) && !SKIPPED.test(k));
+  if (unexpected.length) throw new ArgumentError(`fromGPT2Checkpoint: unexpected keys for this config: ${unexpected.join(", ")}`);
+  const out: Record<string, Tensor> = {};
+  return noGrad(() => {
+    for (const m of map) {
+      const src = named[m.theirs];
+      if (!src) throw new ArgumentError(`fromGPT2Checkpoint: missing key ${m.theirs}`);
+      const t = m.transposed ? src.transpose(0, 1) : src; // (in, out) → (out, in)
+      const parts = m.ours.length === 1 ? [t] : split(t, t.shape[0]! / m.ours.length, 0);
+      m.ours.forEach((name, j) => (out[name] = parts[j]!));
+    }
+    return out;
+  });
+}
+
+/** Our state dict → a GPT-2 checkpoint's names and layouts (without the tied lm_head.weight). */
+export function toGPT2Checkpoint(state: Record<string, Tensor>, config: GPTConfig): Record<string, Tensor> {
+  const out: Record<string, Tensor> = {};
+  return noGrad(() => {
+    for (const m of expandedMap(config)) {
+      const parts = m.ours.map((name) => {
+        const t = state[name];
+        if (!t) throw new ArgumentError(`toGPT2Checkpoint: missing key ${name}`);
+        return t;
+      });
+      const t = parts.length === 1 ? parts[0]! : cat(parts, 0);
+      out[m.theirs] = m.transposed ? t.transpose(0, 1) : t; // (out, in) → (in, out)
+    }
+    return out;
+  });
+}
+
+// =====================================================================================================
+// Generate
+
+/**
+ * Append `maxNewTokens` tokens to idx (B, T0) and return (B, T0 + maxNewTokens). Each step feeds only
+ * the new token: the keys and values of the earlier ones come from a KV cache. When the context
+ * reaches blockSize, the cache is rebuilt from the last blockSize tokens (learned positions cannot
+ * slide), which is nanoGPT's crop `idx[:, -block_size:]`.
+ */
+export function generate(model: GPT, idx: Tensor, maxNewTokens: number, opts: GenerateOptions = {}): Tensor {
+  const { temperature = 1, topK = null, topP = 1, useCache = true } = opts;
+  const generator = opts.generator ?? defaultGenerator;
+  if (!(Number.isInteger(maxNewTokens) && maxNewTokens >= 0)) throw new ArgumentError(`generate: maxNewTokens must be an integer ≥ 0, got ${maxNewTokens}`);
+  if (!(temperature >= 0)) throw new ArgumentError(`generate: temperature must be ≥ 0, got ${temperature}`);
+  if (topK !== null && !(Number.isInteger(topK) && topK >= 1)) throw new ArgumentError(`generate: topK must be a positive integer, got ${topK}`);
+  if (!(topP > 0 && topP <= 1)) throw new ArgumentError(`generate: topP must be in (0, 1], got ${topP}`);
+  const { blockSize } = model.config;
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    return noGrad(() => {
+      let out = idx; //  (B, T0 + steps so far)
+      let next = idx; // the tokens not yet in the cache
+      let cache = new KVCache(model.config.nLayer);
+      for (let step = 0; step < maxNewTokens; step++) {
+        if (!useCache || cache.length + next.shape[1]! > blockSize) {
+          // (re)start from the context window: the last ≤ blockSize tokens at positions 0…
+          const Tc = Math.min(out.shape[1]!, blockSize);
+          next = out.narrow(1, out.shape[1]! - Tc, Tc); // (B, Tc)
+          cache = new KVCache(model.config.nLayer);
+        }
+        const h = model.hidden(next, cache); // (B, Tn, C)
+        const last = h.narrow(1, h.shape[1]! - 1, 1); // (B, 1, C)
+        const logits = model.lmHead.forward(last); // (B, 1, V)
+        const tok = sampleTokens(logits, { temperature, topK, topP }, generator); // (B, 1) int32
+        out = cat([out, tok], 1);
+        next = tok;
+      }
+      return out;
+    });
+  } finally {
+    model.train(wasTraining);
+  }
+}
+
+export interface GenerateOptions {
+  /** divide the logits by this before sampling; 0 takes the most likely token (greedy); default 1 */
+  temperature?: number;
+  /** sample only among the k most likely tokens */
+  topK?: number | null;
+  /** nucleus sampling: only among the most likely tokens whose probabilities sum to ≥ topP (default 1: all) */
+  topP?: number;
+  /** the source of the samples (default: the library's default generator) */
+  generator?: Generator;
+  /** feed only the new token each step, reusing cached keys and values (default true); false recomputes the window */
+  useCache?: boolean;
+}
+
+/** One token per row from logits (B, 1, V): greedy at temperature 0, else top-k / top-p sampling. → (B, 1) int32 */
+export function sampleTokens(logits: Tensor, opts: { temperature: number; topK: number | null; topP: number }, generator: Generator): Tensor {
+  const B = logits.shape[0]!, V = logits.shape[logits.ndim - 1]!;
+  const out = new Int32Array(B);
+  for (let b = 0; b < B; b++) {
+    const row = logits.storage.subarray(b * V, (b + 1) * V);
+    out[b] = opts.temperature === 0 ? argmax(row) : sampleRow(row, opts, generator);
+  }
+  return tensor(out, { shape: [B, 1] });
+}
+
+function argmax(row: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < row.length; i++) if (row[i]! > row[best]!) best = i;
+  return best;
+}
+
+function sampleRow(row: ArrayLike<number>, opts: { temperature: number; topK: number | null; topP: number }, generator: Generator): number {
+  const V = row.length;
+  // candidates sorted by logit, highest first
+  const order = Array.from({ length: V }, (_, i) => i).sort((a, b) => row[b]! - row[a]! || a - b);
+  const keep = Math.min(opts.topK ?? V, V); // top-k: only the k highest logits
+  // p_i = e^{(z_i − z_max)/τ} / Σ_j e^{(z_j − z_max)/τ}
+  const zMax = row[order[0]!]!;
+  const p = order.slice(0, keep).map((i) => Math.exp((row[i]! - zMax) / opts.temperature));
+  const total = p.reduce((s, x) => s + x, 0);
+  // top-p (Holtzman et al. 2019): the shortest prefix whose probability reaches topP
+  let n = 0;
+  for (let cum = 0; n < p.length && (n === 0 || cum < opts.topP * total); n++) cum += p[n]!;
+  const mass = p.slice(0, n).reduce((s, x) => s + x, 0);
+  // inverse CDF: the first candidate whose cumulative probability exceeds u
+  let u = generator.random() * mass;
+  for (let r = 0; r < n; r++) {
+    u -= p[r]!;
+    if (u < 0) return order[r]!;
+  }
+  return order[n - 1]!;
+}

@@ -1,0 +1,64 @@
+// CharTokenizer: vocabulary order, round trips, unknown characters, saving.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { ArgumentError, Generator, LoadError, data } from "../../src/index.js";
+
+const { CharTokenizer } = data;
+
+test("the vocabulary is the distinct characters sorted by code point (as Python's sorted(set(text)))", () => {
+  // "\uFFFF" sorts before "😀" (U+1F600) by code point, though its UTF-16 unit (FFFF) is above 😀's (D83D)
+  const tok = CharTokenizer.fromText("b😀a\uFFFFab😀");
+  assert.deepEqual(tok.chars, ["a", "b", "\uFFFF", "😀"]);
+  assert.equal(tok.vocabSize, 4);
+  assert.deepEqual(tok.encode("ab😀\uFFFF"), [0, 1, 3, 2]); // the emoji is one token, not two surrogates
+});
+
+test("encode then decode gives the text back (seeded random texts over a mixed alphabet)", () => {
+  const alphabet = ["a", "Z", " ", "\n", "\t", "é", "ж", "中", "😀", "👍", "\u0000", "'", "—"];
+  const gen = new Generator(1);
+  const corpus = alphabet.join("");
+  const tok = CharTokenizer.fromText(corpus);
+  for (let k = 0; k < 200; k++) {
+    let s = "";
+    const n = gen.randint(0, 40);
+    for (let i = 0; i < n; i++) s += alphabet[gen.randint(0, alphabet.length)];
+    const ids = tok.encode(s);
+    assert.equal(ids.length, [...s].length);
+    assert.equal(tok.decode(ids), s);
+    assert.equal(tok.decode(Int32Array.from(ids)), s);
+  }
+});
+
+test("encodeTensor gives a 1-d int32 tensor that decode accepts", () => {
+  const tok = CharTokenizer.fromText("hello");
+  const t = tok.encodeTensor("hello");
+  assert.equal(t.dtype, "int32");
+  assert.deepEqual(t.shape, [5]);
+  assert.deepEqual(t.toArray(), [1, 0, 2, 2, 3]); // e h l o → sorted: e=0 h=1 l=2 o=3
+  assert.equal(tok.decode(t), "hello");
+});
+
+test("an unknown character is a clear error, or the unk token when one is given", () => {
+  const tok = CharTokenizer.fromText("abc");
+  assert.throws(() => tok.encode("abxc"), (e: Error) => e instanceof ArgumentError && /"x" \(U\+0078\) at index 2 is not in the vocabulary of 3 characters/.test(e.message));
+  assert.throws(() => tok.decode([0, 3]), (e: Error) => e instanceof ArgumentError && /id 3 at position 1/.test(e.message));
+  const withUnk = CharTokenizer.fromText("abc", { unk: "<unk>" });
+  assert.equal(withUnk.vocabSize, 4);
+  assert.deepEqual(withUnk.encode("axb"), [0, 3, 1]);
+  assert.equal(withUnk.decode([0, 3, 1]), "a<unk>b");
+  const unkInside = CharTokenizer.fromText("abc?", { unk: "?" }); // an unk that is already a character
+  assert.equal(unkInside.vocabSize, 4);
+  assert.deepEqual(unkInside.encode("a!"), [1, 0]); // '?' sorts first (0x3F < 'a')
+});
+
+test("toJSON / fromJSON keep the vocabulary and the unk token", () => {
+  for (const tok of [CharTokenizer.fromText("the whale 🐳"), CharTokenizer.fromText("abc", { unk: "<unk>" })]) {
+    const back = CharTokenizer.fromJSON(JSON.parse(JSON.stringify(tok)));
+    assert.deepEqual(back.chars, tok.chars);
+    assert.equal(back.unk, tok.unk);
+    assert.deepEqual(back.toJSON(), tok.toJSON());
+  }
+  assert.throws(() => CharTokenizer.fromJSON({ type: "bpe" }), LoadError);
+  assert.throws(() => CharTokenizer.fromJSON({ type: "char", chars: ["a", "a"], unk: null }), (e: Error) => e instanceof LoadError && /twice/.test(e.message));
+  assert.throws(() => CharTokenizer.fromJSON({ type: "char", chars: ["ab"], unk: null }), (e: Error) => e instanceof LoadError && /one character/.test(e.message));
+});

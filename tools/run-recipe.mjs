@@ -1,0 +1,41 @@
+// Run one recipe of the zoo from the compiled library (until `wnn train <name>` is wired to the recipes):
+//   npm run build && node tools/run-recipe.mjs <name> [--option value ...]
+// Loads the data the recipe needs, prints its log, and writes its tables, samples, images and metrics
+// under runs/<name>/.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Generator } from "../dist/src/index.js";
+import { loadNames } from "../dist/src/node.js";
+import { bengioMlpRecipe } from "../dist/src/models/bengio-mlp/recipe.js";
+import { charRnnRecipe } from "../dist/src/models/char-rnn/recipe.js";
+import { namesCompareRecipe } from "../dist/src/models/names-compare/recipe.js";
+
+const recipes = Object.fromEntries([bengioMlpRecipe, charRnnRecipe, namesCompareRecipe].map((r) => [r.name, r]));
+const [name, ...args] = process.argv.slice(2);
+const recipe = recipes[name];
+if (!recipe) {
+  console.error(`usage: node tools/run-recipe.mjs <${Object.keys(recipes).join("|")}> [--option value ...]`);
+  process.exit(1);
+}
+const options = { ...recipe.defaults };
+for (let i = 0; i < args.length; i += 2) {
+  const key = args[i].replace(/^--/, "");
+  if (!(key in options)) throw new Error(`unknown option ${key}; the options are ${Object.keys(options).join(", ")}`);
+  const d = options[key];
+  options[key] = typeof d === "number" ? Number(args[i + 1]) : typeof d === "boolean" ? args[i + 1] === "true" : args[i + 1];
+}
+const data = {};
+if (recipe.needs.includes("words")) data.words = loadNames();
+console.log(`${recipe.name}: ${JSON.stringify(options)}`);
+const t0 = Date.now();
+const result = recipe.run(options, data, { log: (l) => console.log(l) }, new Generator(options.seed ?? 0));
+const out = join("runs", recipe.name);
+mkdirSync(out, { recursive: true });
+for (const [file, md] of Object.entries(result.tables ?? {})) {
+  writeFileSync(join(out, file), md + "\n");
+  console.log(`\n${md}\n`);
+}
+for (const [file, png] of Object.entries(result.images ?? {})) writeFileSync(join(out, file), png);
+if (result.samples) writeFileSync(join(out, "samples.txt"), result.samples.join("\n") + "\n");
+writeFileSync(join(out, "metrics.json"), JSON.stringify({ options, metrics: result.metrics, wallSeconds: (Date.now() - t0) / 1000 }, null, 2) + "\n");
+console.log(`metrics ${JSON.stringify(result.metrics)}\nwrote ${out}/ in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
