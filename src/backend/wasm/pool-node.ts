@@ -1,5 +1,5 @@
 // The Node thread pool: worker_threads over the wasm backend's shared memory (protocol: pool.ts).
-// Node-only; loaded by src/node.ts, never by the core.
+// Node-only; loaded by src/index-node.ts, never by the core.
 
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";

@@ -1,5 +1,5 @@
 // The thread-pool seam. The core knows only this interface; the Node implementation (pool-node.ts,
-// worker_threads) is installed by the Node entry point (src/node.ts), so the core still bundles for
+// worker_threads) is installed by the Node entry point (src/index-node.ts), so the core still bundles for
 // browsers. Without an installed pool, or without shared memory, every kernel runs on the calling
 // thread.
 //
