@@ -13,6 +13,7 @@ import * as wnn from "../src/index-node.js";
 import { wasm } from "../src/backend/wasm/instance.js";
 import { peersDir, runTfjs, runTorch, torchMissing, type PeerResult } from "./peers.js";
 import { runW1, W1_SHAPES, w1Subject, type W1Result } from "./w1.js";
+import { runW2, type W2Result } from "./w2.js";
 
 const args = Object.fromEntries(
   process.argv.slice(2).map((a) => {
@@ -36,12 +37,13 @@ log(`backend: wasm (SIMD${wasm().relaxed ? " + relaxed-SIMD FMA" : ", no relaxed
 log(`peers: PyTorch ${torchWhyNot ? `skipped (${torchWhyNot})` : "yes"}; TensorFlow.js ${peers ? "if installed in " + peers : "skipped"}`);
 
 wnn.setBackend("wasm");
-const results: { threads: number; ours: { w1?: W1Result[] }; torch: PeerResult | null }[] = [];
+const results: { threads: number; ours: { w1?: W1Result[]; w2?: W2Result }; torch: PeerResult | null }[] = [];
 for (const threads of threadCounts) {
   wnn.setNumThreads(threads);
   log(`\n== ${threads} thread(s): writtingnns (wasm)`);
-  const ours: { w1?: W1Result[] } = {};
+  const ours: { w1?: W1Result[]; w2?: W2Result } = {};
   if (workloads.includes("w1")) ours.w1 = runW1(log);
+  if (workloads.includes("w2")) ours.w2 = runW2(log);
   let torch: PeerResult | null = null;
   if (!torchWhyNot && peers) {
     log(`== ${threads} thread(s): PyTorch (OpenBLAS openmp)`);

@@ -4,7 +4,7 @@
 import { ArgumentError } from "../engine/errors.js";
 import type { Backend, KernelTable } from "../backend/backend.js";
 import { referenceBackend, referenceKernels } from "../backend/reference/backend.js";
-import { setThreads, threads, wasmBackend } from "../backend/wasm/index.js";
+import { setThreads, threads, wasmAvailable, wasmBackend } from "../backend/wasm/index.js";
 
 const backends = new Map<string, Backend>([["reference", referenceBackend]]);
 let activeName = "reference";
@@ -53,6 +53,22 @@ export function listBackends(): string[] {
   return [...backends.keys()];
 }
 
-registerBackend(wasmBackend); // selectable with setBackend("wasm"); not the default yet
+registerBackend(wasmBackend);
+
+/**
+ * The backend at load: $WNN_BACKEND ("reference" or "wasm") where a `process.env` exists, else wasm
+ * where WebAssembly SIMD exists, else the reference.
+ */
+export function defaultBackend(): string {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.["WNN_BACKEND"];
+  if (env !== undefined && env !== "") {
+    if (env !== "reference" && env !== "wasm") throw new ArgumentError(`WNN_BACKEND=${JSON.stringify(env)}: expected "reference" or "wasm"`);
+    if (env === "wasm" && !wasmAvailable()) throw new ArgumentError("WNN_BACKEND=wasm: this host has no WebAssembly SIMD");
+    return env;
+  }
+  return wasmAvailable() ? "wasm" : "reference";
+}
+
+setBackend(defaultBackend());
 
 export type { Backend, KernelTable } from "../backend/backend.js";

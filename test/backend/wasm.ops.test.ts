@@ -9,6 +9,7 @@ import { replayFixtures, type FixtureCall } from "../harness/fixtures.js";
 import { runOpTable } from "../harness/optable.js";
 import { cases } from "../ops/cases/matmul.js";
 
+const previous = wnn.getBackend();
 before(() => {
   wnn.setBackend("wasm");
   wnn.setNumThreads(2);
@@ -27,5 +28,5 @@ replayFixtures("ops/matmul.json", calls, () => ({ rtol: 1e-4, atol: 1e-4 }));
 after(() => {
   setParallelThreshold(undefined);
   wnn.setNumThreads(1);
-  wnn.setBackend("reference");
+  wnn.setBackend(previous);
 });

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { after, describe, test } from "node:test";
-import { getNumThreads, setBackend, setNumThreads } from "../../src/index-node.js";
+import { getBackend, getNumThreads, setBackend, setNumThreads } from "../../src/index-node.js";
 import type { FloatArr, MatmulParams } from "../../src/backend/backend.js";
 import { matmul as reference } from "../../src/backend/reference/matmul.js";
 import { matmul as wasmMatmul, setParallelThreshold } from "../../src/backend/wasm/matmul.js";
@@ -130,10 +130,12 @@ describe("wasm backend", () => {
     assert.equal(wasm().shared, true); // Node has SharedArrayBuffer
   });
   test("setBackend('wasm') routes matmul to the wasm kernel; setNumThreads validates", () => {
+    const before = getBackend();
     setBackend("wasm");
     assert.equal(kernels().matmul, wasmMatmul.matmul);
     setBackend("reference");
     assert.equal(kernels().matmul, reference.matmul);
+    setBackend(before);
     assert.throws(() => setNumThreads(0), ArgumentError);
     assert.throws(() => setNumThreads(1.5), ArgumentError);
   });

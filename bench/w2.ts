@@ -1,0 +1,106 @@
+// W2 — GPT-tiny training step (../shared/peers/README.md): nanoGPT's shakespeare-char CPU config,
+// vocab 65, 4 layers, 4 heads, n_embd 128, block 64, batch 12, dropout 0, biases, tied head; AdamW
+// lr 1e-3, betas (0.9, 0.99), eps 1e-8, weight decay 0.1 on the ≥ 2-D parameters, no clipping.
+// Inputs and targets: independent uniform tokens in [0, 65), pre-generated (untimed). One iteration =
+// forward + mean cross-entropy + backward + AdamW step + reading the loss; 10 warm-up, median of 50.
+//
+// The model is src/models/gpt2/model.ts's GPT (what `wnn train gpt` trains). Two differences from the
+// peers' model, neither of which changes the parameter count (809,856) or the matmul FLOPs: GELU is
+// GPT-2's tanh form (the peers use the exact erf form), and q, k, v are three 128→128 Linears instead
+// of one fused 128→384.
+
+import * as wnn from "../src/index-node.js";
+import { GPT, gptConfig } from "../src/models/gpt2/model.js";
+import { AdamW } from "../src/optim/adam.js";
+import { median } from "./timing.js";
+
+export const W2_CONFIG = gptConfig("tiny", { vocabSize: 65 });
+export const W2_BATCH = 12;
+
+export interface W2Result {
+  median_ms: number;
+  min_ms: number;
+  max_ms: number;
+  runs: number;
+  warmup: number;
+  tokens_per_s_at_median: number;
+  params_total: number;
+  loss_first: number;
+  loss_last: number;
+  /** process peak resident set size (MiB) at the end of the run */
+  peak_rss_mib: number;
+  /** resident set size (MiB) after the steps listed in `rss_at` */
+  rss_mib: Record<string, number>;
+}
+
+export interface W2Options {
+  warmup?: number;
+  runs?: number;
+  /** steps after which to record the RSS (1-based, counting warm-up steps) */
+  rssAt?: number[];
+  /** called after every step with its index (1-based) and time */
+  onStep?: (step: number, ms: number, loss: number) => void;
+}
+
+/** A W2 trainer: the model, its AdamW and a step function over pre-generated batches. */
+export function w2Trainer(seed = 1337): { model: GPT; step: (x: wnn.Tensor, y: wnn.Tensor) => number } {
+  wnn.manualSeed(seed);
+  const model = new GPT(W2_CONFIG);
+  model.train();
+  const params = model.parameters();
+  const decay = params.filter((p) => p.ndim >= 2), noDecay = params.filter((p) => p.ndim < 2);
+  const opt = new AdamW([{ params: decay, weightDecay: 0.1 }, { params: noDecay, weightDecay: 0 }], { lr: 1e-3, betas: [0.9, 0.99], eps: 1e-8 });
+  const step = (x: wnn.Tensor, y: wnn.Tensor): number => {
+    const { loss } = model.forward(x, y);
+    opt.zeroGrad();
+    loss!.backward();
+    opt.step();
+    return loss!.item();
+  };
+  return { model, step };
+}
+
+/** Uniform random (B, T) int32 token batches. */
+export function w2Batches(count: number, seed = 42): { x: wnn.Tensor; y: wnn.Tensor }[] {
+  const g = new wnn.Generator(seed);
+  const { vocabSize: V, blockSize: T } = W2_CONFIG;
+  const draw = (): wnn.Tensor => {
+    const a = new Int32Array(W2_BATCH * T);
+    for (let i = 0; i < a.length; i++) a[i] = Math.floor(g.random() * V);
+    return new wnn.Tensor(a, [W2_BATCH, T]);
+  };
+  return Array.from({ length: count }, () => ({ x: draw(), y: draw() }));
+}
+
+const mib = (bytes: number): number => bytes / 2 ** 20;
+
+export function runW2(log: (line: string) => void, o: W2Options = {}): W2Result {
+  const warmup = o.warmup ?? 10, runs = o.runs ?? 50;
+  const rssAt = new Set(o.rssAt ?? []);
+  const { model, step } = w2Trainer();
+  // at most 60 distinct batches in memory; longer runs cycle through them
+  const batches = w2Batches(Math.min(warmup + runs, 60));
+  const times: number[] = [];
+  const rss: Record<string, number> = {};
+  let first = NaN, last = NaN;
+  for (let i = 0; i < warmup + runs; i++) {
+    const { x, y } = batches[i % batches.length]!;
+    const t0 = performance.now();
+    const loss = step(x, y);
+    const dt = performance.now() - t0;
+    if (i === 0) first = loss;
+    last = loss;
+    if (i >= warmup) times.push(dt);
+    if (rssAt.has(i + 1)) rss[String(i + 1)] = mib(process.memoryUsage.rss());
+    o.onStep?.(i + 1, dt, loss);
+  }
+  const med = median(times);
+  const r: W2Result = {
+    median_ms: med, min_ms: Math.min(...times), max_ms: Math.max(...times), runs, warmup,
+    tokens_per_s_at_median: (W2_BATCH * W2_CONFIG.blockSize) / (med * 1e-3),
+    params_total: model.numParameters(), loss_first: first, loss_last: last,
+    peak_rss_mib: process.resourceUsage().maxRSS / 1024, rss_mib: rss,
+  };
+  log(`  w2 GPT-tiny train step: median ${med.toFixed(2)} ms  ${r.tokens_per_s_at_median.toFixed(0)} tok/s (best ${r.min_ms.toFixed(2)} ms; params ${r.params_total}, loss ${first.toFixed(3)} -> ${last.toFixed(3)}; peak RSS ${r.peak_rss_mib.toFixed(0)} MiB)`);
+  return r;
+}

@@ -1,0 +1,41 @@
+// The backend-parity suite: the engine's whole op table (float32 samples against the float64 reference
+// computation, each op with its own float32 tolerance; error cases) and every PyTorch fixture replay of
+// the ops, the nn modules, the recurrent layers and the optimizers, re-run on the backend that the rest
+// of the suite does not use (./parity-backend.ts). With the default (wasm) everywhere else, this file
+// runs them on the reference backend; with WNN_BACKEND=reference, on wasm. float64 gradient checks are
+// skipped here: float64 always runs the reference kernels, whatever the backend (the op table's own
+// run checks them).
+import { PARITY_BACKEND } from "./parity-backend.js"; // first: selects the backend before the modules below register their tests
+import assert from "node:assert/strict";
+import { after, test } from "node:test";
+import { getBackend } from "../../src/index.js";
+import { runOpTable } from "../harness/optable.js";
+import { cases as attention } from "../ops/cases/attention.js";
+import { cases as cast } from "../ops/cases/cast.js";
+import { cases as conv } from "../ops/cases/conv.js";
+import { cases as elementwise } from "../ops/cases/elementwise.js";
+import { cases as indexing } from "../ops/cases/indexing.js";
+import { cases as matmul } from "../ops/cases/matmul.js";
+import { cases as nn } from "../ops/cases/nn.js";
+import { cases as reduce } from "../ops/cases/reduce.js";
+import { cases as shape } from "../ops/cases/shape.js";
+// The fixture replays: importing a fixtures test module registers its tests in this file.
+import "../ops/attention.fixtures.test.js";
+import "../ops/cast.fixtures.test.js";
+import "../ops/conv.fixtures.test.js";
+import "../ops/elementwise.fixtures.test.js";
+import "../ops/indexing.fixtures.test.js";
+import "../ops/matmul.fixtures.test.js";
+import "../ops/nn.fixtures.test.js";
+import "../ops/nn.threeway.test.js";
+import "../ops/reduce.fixtures.test.js";
+import "../ops/shape.fixtures.test.js";
+import "../nn/modules.fixtures.test.js";
+import "../nn/rnn.fixtures.test.js";
+import "../optim/optim.fixtures.test.js";
+
+runOpTable([...cast, ...elementwise, ...reduce, ...matmul, ...shape, ...indexing, ...nn, ...conv, ...attention], { gradcheck: false, prefix: `[${PARITY_BACKEND}] ` });
+
+test(`parity: the run above used the ${PARITY_BACKEND} backend`, () => assert.equal(getBackend(), PARITY_BACKEND));
+
+after(() => assert.equal(getBackend(), PARITY_BACKEND, "a test module changed the backend during the parity run"));
