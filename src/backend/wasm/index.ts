@@ -1,13 +1,21 @@
 // The wasm backend: WebAssembly SIMD kernels (./assembly, compiled by tools/build-wasm.mjs) over one
-// wasm memory, with an optional worker-thread pool (pool.ts; Node: pool-node.ts). Implements a subset
-// of the KernelTable; the rest, and every non-float32 call, falls back to the reference kernels.
+// wasm memory, with an optional worker-thread pool (pool.ts; Node: pool-node.ts), and TypeScript
+// kernels where a copy into wasm memory would cost more than it saves (layout copies, binary
+// arithmetic, sums, the Adam update). Implements a subset of the KernelTable; the rest, and every
+// call whose dtype a kernel does not handle (float64 always), falls back to the reference kernels.
 
 import type { Backend } from "../backend.js";
+import { attention } from "./attention.js";
+import { elementwise } from "./elementwise.js";
 import { simdSupported } from "./instance.js";
+import { layout } from "./layout.js";
 import { matmul } from "./matmul.js";
+import { nn } from "./nn.js";
+import { optim } from "./optim.js";
 import { setThreads, threads } from "./pool.js";
+import { reduce } from "./reduce.js";
 
-export const wasmBackend: Backend = { name: "wasm", kernels: { ...matmul } };
+export const wasmBackend: Backend = { name: "wasm", kernels: { ...matmul, ...elementwise, ...layout, ...reduce, ...nn, ...attention, ...optim } };
 
 /** True where this host can run the wasm backend (WebAssembly with SIMD). */
 export const wasmAvailable = simdSupported;

@@ -15,13 +15,23 @@ export const PARAMS = 2048;
 export const ARENA = 65536;
 const PAGE = 65536;
 
-/** The exports of the kernels module (see ./assembly/matmul.ts). */
+/** The exports of the kernels module (./assembly/index.ts). Pointers are byte offsets into the memory. */
 export interface KernelExports {
   runTask(params: number, task: number, thread: number): void;
   packedBElems(k: number, n: number): number;
   scratchBytes(): number;
   MR: WebAssembly.Global;
   NR: WebAssembly.Global;
+  attentionScratchBytes(ldq: number, ldv: number, tk: number): number;
+  unaryRange(op: number, x: number, dy: number, y: number, i0: number, i1: number): void;
+  layerNormF32(x: number, w: number, b: number, y: number, mean: number, rstd: number, rows: number, cols: number, eps: number): void;
+  layerNormBackwardF32(dy: number, x: number, w: number, mean: number, rstd: number, dx: number, dw: number, db: number, rows: number, cols: number): void;
+  softmaxF32(x: number, y: number, rows: number, cols: number): void;
+  softmaxBackwardF32(y: number, dy: number, dx: number, rows: number, cols: number): void;
+  logSoftmaxF32(x: number, y: number, rows: number, cols: number): void;
+  logSoftmaxBackwardF32(y: number, dy: number, dx: number, rows: number, cols: number): void;
+  crossEntropyF32(logits: number, target: number, losses: number, lse: number, rows: number, c: number, ignoreIndex: number, eps: number): void;
+  crossEntropyBackwardF32(logits: number, target: number, lse: number, dloss: number, dlogits: number, rows: number, c: number, ignoreIndex: number, eps: number): void;
 }
 
 export interface WasmState {

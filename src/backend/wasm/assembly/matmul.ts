@@ -200,7 +200,7 @@ function packA(a: usize, rsA: i32, csA: i32, i0: i32, mc: i32, p0: i32, kc: i32,
 }
 
 /** One task of a gemm: rows [i0, i1) × columns [j0, j1) of batch matrix t, with thread-private scratch. */
-function gemmTask(params: usize, task: i32, scratch: usize): void {
+export function gemmTask(params: usize, task: i32, scratch: usize): void {
   const m = load<i32>(params, P_M), n = load<i32>(params, P_N), k = load<i32>(params, P_K);
   const rsA = load<i32>(params, P_RSA), csA = load<i32>(params, P_CSA);
   const rows = load<i32>(params, P_ROWS), cols = load<i32>(params, P_COLS);
@@ -250,19 +250,11 @@ function gemmTask(params: usize, task: i32, scratch: usize): void {
 }
 
 /** One packing task of a gemm: columns [j0, j1) of batch matrix t of op(B). */
-function packBTask(params: usize, task: i32): void {
+export function packBTask(params: usize, task: i32): void {
   const n = load<i32>(params, P_N), k = load<i32>(params, P_K);
   const cols = load<i32>(params, P_PACK_COLS), perBatch = load<i32>(params, P_PACK_TASKS);
   const t = task / perBatch, j0 = (task % perBatch) * cols, j1 = min(n, j0 + cols);
   const b = <usize>load<i32>(params, P_B) + (<usize>(t * load<i32>(params, P_STRIDE_B)) << 2);
   const bp = <usize>load<i32>(params, P_BP) + (<usize>(t * load<i32>(params, P_STRIDE_BP)) << 2);
   packB(b, load<i32>(params, P_RSB), load<i32>(params, P_CSB), k, n, j0, j1, bp);
-}
-
-/** Runs task `task` of the kernel described at `params`, using thread `thread`'s scratch. */
-export function runTask(params: usize, task: i32, thread: i32): void {
-  const scratch = <usize>load<i32>(params, P_SCRATCH) + <usize>(thread * load<i32>(params, P_SCRATCH_STRIDE));
-  const kind = load<i32>(params, P_KIND);
-  if (kind == 1) gemmTask(params, task, scratch);
-  else if (kind == 2) packBTask(params, task);
 }

@@ -1,0 +1,71 @@
+// AssemblyScript: elementwise float32 kernels, four lanes at a time. Every loop runs over ⌈n/4⌉ whole
+// vectors: the JavaScript side pads each operand's region of the arena to a multiple of 16 bytes and
+// copies back only n elements, so no scalar tail is needed (lanes never interact).
+//
+// Operations (op ids mirror UNARY_OPS in ../elementwise.ts):
+//   0 exp       y = eˣ
+//   1 tanh      y = tanh x
+//   2 sigmoid   y = σ(x) = 1/(1 + e^(−x))
+//   3 silu      y = x·σ(x)
+//   4 geluTanh  y = x/2·(1 + tanh(√(2/π)·(x + 0.044715x³)))
+//   5 siluBackward      dx = dy·σ(x)·(1 + x·(1 − σ(x)))
+//   6 geluTanhBackward  dx = dy·((1 + t)/2 + x/2·(1 − t²)·√(2/π)(1 + 3·0.044715x²)),  t = tanh(√(2/π)(x + 0.044715x³))
+
+import { exp4, madd, sigmoid4, tanh4 } from "./vmath";
+
+const SQRT_2_PI: f32 = 0.7978845608028654; // √(2/π)
+const GELU_A: f32 = 0.044715;
+
+// @ts-ignore: decorator
+@inline function geluTanhU(x: v128): v128 {
+  // u = √(2/π)·(x + 0.044715x³)
+  const x3 = f32x4.mul(f32x4.mul(x, x), x);
+  return f32x4.mul(f32x4.splat(SQRT_2_PI), madd(f32x4.splat(GELU_A), x3, x));
+}
+
+// @ts-ignore: decorator
+@inline function geluTanh4(v: v128): v128 {
+  // y = x/2·(1 + t)
+  const t = tanh4(geluTanhU(v));
+  return f32x4.mul(f32x4.mul(f32x4.splat(0.5), v), f32x4.add(f32x4.splat(1), t));
+}
+
+// @ts-ignore: decorator
+@inline function siluBackward4(v: v128, dy: v128): v128 {
+  // dx = dy·s·(1 + x·(1 − s)),  s = σ(x)
+  const one = f32x4.splat(1);
+  const s = sigmoid4(v);
+  return f32x4.mul(dy, f32x4.mul(s, madd(v, f32x4.sub(one, s), one)));
+}
+
+// @ts-ignore: decorator
+@inline function geluTanhBackward4(v: v128, dy: v128): v128 {
+  // dx = dy·((1 + t)/2 + x/2·(1 − t²)·√(2/π)·(1 + 3·0.044715x²))
+  const half = f32x4.splat(0.5), one = f32x4.splat(1);
+  const t = tanh4(geluTanhU(v));
+  const du = f32x4.mul(f32x4.splat(SQRT_2_PI), madd(f32x4.splat(3 * GELU_A), f32x4.mul(v, v), one));
+  const sech2 = f32x4.sub(one, f32x4.mul(t, t));
+  const flatSlope = f32x4.mul(half, f32x4.add(one, t));
+  const g = madd(f32x4.mul(f32x4.mul(half, v), sech2), du, flatSlope);
+  // 10 < |x| < inf: 1 − t² is exactly 0 but x² may overflow float32 (0·inf): the slope is (1 + t)/2
+  const ax = f32x4.abs(v);
+  const flat = v128.and(f32x4.gt(ax, f32x4.splat(10)), f32x4.lt(ax, f32x4.splat(Infinity)));
+  return f32x4.mul(dy, v128.bitselect(flatSlope, g, flat));
+}
+
+/**
+ * One elementwise operation over elements [i0, i1) (i0 a multiple of 4): x at `x`, dy at `dy`
+ * (backward ops only), the result at `y` (may equal x or dy). One loop per operation.
+ */
+export function unaryRange(op: i32, x: usize, dy: usize, y: usize, i0: i32, i1: i32): void {
+  const b = <usize>i0 << 2, e = <usize>i1 << 2;
+  switch (op) {
+    case 0: for (let o = b; o < e; o += 16) v128.store(y + o, exp4(v128.load(x + o))); break;
+    case 1: for (let o = b; o < e; o += 16) v128.store(y + o, tanh4(v128.load(x + o))); break;
+    case 2: for (let o = b; o < e; o += 16) v128.store(y + o, sigmoid4(v128.load(x + o))); break;
+    case 3: for (let o = b; o < e; o += 16) { const v = v128.load(x + o); v128.store(y + o, f32x4.mul(v, sigmoid4(v))); } break;
+    case 4: for (let o = b; o < e; o += 16) v128.store(y + o, geluTanh4(v128.load(x + o))); break;
+    case 5: for (let o = b; o < e; o += 16) v128.store(y + o, siluBackward4(v128.load(x + o), v128.load(dy + o))); break;
+    case 6: for (let o = b; o < e; o += 16) v128.store(y + o, geluTanhBackward4(v128.load(x + o), v128.load(dy + o))); break;
+  }
+}

@@ -1,0 +1,9 @@
+// AssemblyScript: the module's exports (the only entry file; tools/build-wasm.mjs compiles from here).
+export { MR, NR, packedBElems, scratchBytes } from "./matmul";
+export { runTask } from "./tasks";
+export { attentionScratchBytes } from "./attention";
+export { unaryRange } from "./elementwise";
+export {
+  layerNormF32, layerNormBackwardF32, softmaxF32, softmaxBackwardF32, logSoftmaxF32, logSoftmaxBackwardF32,
+  crossEntropyF32, crossEntropyBackwardF32,
+} from "./nn";

@@ -1,0 +1,142 @@
+// Fused attention of the wasm backend (./assembly/attention.ts), float32: q, k, v (and dy, y, lse for the
+// backward) are copied into the arena with their head dims zero-padded to a multiple of 4, the slices
+// b < bh are split over the pool (runs of slices per task; each task owns the dk, dv rows of its slices),
+// the results are copied out. Other dtypes, and calls without keys or queries, run the reference.
+
+import type { AttentionKernels, AttentionParams, FloatArr } from "../backend.js";
+import { attention as reference } from "../reference/attention.js";
+import { Frame } from "./arena.js";
+import { PARAMS, wasm } from "./instance.js";
+import { threadPool } from "./pool.js";
+
+const KIND_ATTENTION = 4;
+const KIND_ATTENTION_BACKWARD = 5;
+/** Multiply-adds from which the slices are split over the pool (as matmul's threshold). */
+const PARALLEL_MIN_MACS = 1 << 22;
+/** Tasks per thread, so that a thread slowed by another process does not stall the others. */
+const TASKS_PER_THREAD = 4;
+
+/** Parameter block fields (i32 index = byte offset / 4); mirrors A_* in ./assembly/attention.ts. */
+const enum A {
+  KIND, Q, K, V, Y, LSE, MASK, MSB, MSQ, MSK, BH, TQ, TK, D, DV, LDQ, LDV, SCALE, CAUSAL, SCRATCH, SCRATCH_STRIDE, PER_TASK,
+  DY, DQ, DK, DVO, DMASK,
+}
+
+const pad4 = (x: number): number => (x + 3) & ~3;
+const align64 = (x: number): number => Math.ceil(x / 64) * 64;
+
+/** rows × width floats of src into the region at `off`, each row padded with zeros to ld floats. */
+function putRows(fr: Frame, off: number, src: Float32Array, rows: number, width: number, ld: number): void {
+  if (ld === width) {
+    fr.put(off, src.subarray(0, rows * width));
+    return;
+  }
+  const h = fr.f32, base = off >> 2;
+  h.fill(0, base, base + rows * ld);
+  for (let r = 0; r < rows; r++) h.set(src.subarray(r * width, (r + 1) * width), base + r * ld);
+}
+
+/** The inverse of putRows: rows × width floats out of rows ld floats apart. */
+function getRows(fr: Frame, off: number, dst: Float32Array, rows: number, width: number, ld: number): void {
+  if (ld === width) {
+    fr.get(off, dst, rows * width);
+    return;
+  }
+  const h = fr.f32, base = off >> 2;
+  for (let r = 0; r < rows; r++) dst.set(h.subarray(base + r * ld, base + r * ld + width), r * width);
+}
+
+interface Layout {
+  fr: Frame;
+  prm: Int32Array;
+  ldq: number;
+  ldv: number;
+}
+
+/** Allocates and fills the regions both passes share; `extra` allocates the backward's. */
+function setup(q: Float32Array, k: Float32Array, v: Float32Array, mask: FloatArr | null, ms: readonly number[] | null, p: AttentionParams, y: Float32Array | null, lse: Float32Array | null, extra: (fr: Frame, ldq: number, ldv: number) => void, threads: number): Layout {
+  const { bh, tq, tk, d, dv } = p;
+  const ldq = pad4(d), ldv = pad4(dv);
+  const fr = new Frame();
+  const qo = fr.alloc(bh * tq * ldq), ko = fr.alloc(bh * tk * ldq), vo = fr.alloc(bh * tk * ldv);
+  const yo = fr.alloc(bh * tq * ldv), lo = fr.alloc(bh * tq);
+  const mo = mask ? fr.alloc(mask.length) : 0;
+  extra(fr, ldq, ldv);
+  const scratchStride = align64(fr.exports.attentionScratchBytes(ldq, ldv, tk));
+  const so = fr.alloc((scratchStride * threads) / 4);
+  fr.commit();
+  putRows(fr, qo, q, bh * tq, d, ldq);
+  putRows(fr, ko, k, bh * tk, d, ldq);
+  putRows(fr, vo, v, bh * tk, dv, ldv);
+  if (y) putRows(fr, yo, y, bh * tq, dv, ldv);
+  if (lse) fr.put(lo, lse.subarray(0, bh * tq));
+  if (mask) fr.put(mo, mask as Float32Array);
+  const prm = new Int32Array(fr.st.memory.buffer, PARAMS, 64);
+  prm[A.Q] = qo; prm[A.K] = ko; prm[A.V] = vo; prm[A.Y] = yo; prm[A.LSE] = lo;
+  prm[A.MASK] = mo; prm[A.MSB] = ms?.[0] ?? 0; prm[A.MSQ] = ms?.[1] ?? 0; prm[A.MSK] = ms?.[2] ?? 0;
+  prm[A.BH] = bh; prm[A.TQ] = tq; prm[A.TK] = tk; prm[A.D] = d; prm[A.DV] = dv; prm[A.LDQ] = ldq; prm[A.LDV] = ldv;
+  new Float32Array(fr.st.memory.buffer, PARAMS, 64)[A.SCALE] = p.scale;
+  prm[A.CAUSAL] = p.causal ? 1 : 0;
+  prm[A.SCRATCH] = so; prm[A.SCRATCH_STRIDE] = scratchStride;
+  return { fr, prm, ldq, ldv };
+}
+
+/** Runs every slice, on the pool when the work is large enough. */
+function dispatch(l: Layout, kind: number, p: AttentionParams, pool: ReturnType<typeof threadPool>): void {
+  const { bh } = p;
+  const threads = pool ? pool.threads : 1;
+  const per = pool ? Math.max(1, Math.ceil(bh / (TASKS_PER_THREAD * threads))) : bh;
+  const tasks = Math.ceil(bh / per);
+  l.prm[A.KIND] = kind;
+  l.prm[A.PER_TASK] = per;
+  if (pool && tasks > 1) pool.run(tasks);
+  else for (let t = 0; t < tasks; t++) l.fr.exports.runTask(PARAMS, t, 0);
+}
+
+/** The pool for this call's size, or null (single thread). */
+function poolFor(p: AttentionParams): ReturnType<typeof threadPool> {
+  const macs = p.bh * p.tq * p.tk * (p.d + p.dv) * (p.causal ? 0.5 : 1);
+  return macs >= PARALLEL_MIN_MACS && p.bh > 1 ? threadPool(wasm()) : null;
+}
+
+const f32 = (...xs: (FloatArr | null)[]): boolean => xs.every((x) => x === null || x instanceof Float32Array);
+
+export const attention: Partial<AttentionKernels> = {
+  attention(q, k, v, mask, ms, p, y, lse) {
+    if (!f32(q, k, v, mask, y, lse) || p.bh * p.tq === 0 || p.tk === 0 || (mask !== null && ms === null)) {
+      reference.attention(q, k, v, mask, ms, p, y, lse);
+      return;
+    }
+    const { bh, tq, dv } = p;
+    const pool = poolFor(p);
+    const l = setup(q as Float32Array, k as Float32Array, v as Float32Array, mask, ms, p, null, null, () => {}, pool ? pool.threads : 1);
+    dispatch(l, KIND_ATTENTION, p, pool);
+    getRows(l.fr, l.prm[A.Y]!, y as Float32Array, bh * tq, dv, l.ldv);
+    l.fr.get(l.prm[A.LSE]!, lse as Float32Array, bh * tq);
+  },
+
+  attentionBackward(q, k, v, mask, ms, p, y, lse, dy, dq, dk, dv, dmask) {
+    if (!f32(q, k, v, mask, y, lse, dy, dq, dk, dv, dmask) || p.bh * p.tq === 0 || p.tk === 0 || (mask !== null && ms === null)) {
+      reference.attentionBackward(q, k, v, mask, ms, p, y, lse, dy, dq, dk, dv, dmask);
+      return;
+    }
+    const { bh, tq, tk, d } = p;
+    const pool = poolFor(p);
+    let dyo = 0, dqo = 0, dko = 0, dvo = 0, dmo = 0;
+    const l = setup(q as Float32Array, k as Float32Array, v as Float32Array, mask, ms, p, y as Float32Array, lse as Float32Array, (fr, ldq, ldv) => {
+      dyo = fr.alloc(bh * tq * ldv);
+      dqo = fr.alloc(bh * tq * ldq);
+      dko = fr.alloc(bh * tk * ldq);
+      dvo = fr.alloc(bh * tk * ldv);
+      if (dmask) dmo = fr.alloc(bh * tq * tk);
+    }, pool ? pool.threads : 1);
+    putRows(l.fr, dyo, dy as Float32Array, bh * tq, p.dv, l.ldv);
+    if (dmask) l.fr.f32.fill(0, dmo >> 2, (dmo >> 2) + bh * tq * tk);
+    l.prm[A.DY] = dyo; l.prm[A.DQ] = dqo; l.prm[A.DK] = dko; l.prm[A.DVO] = dvo; l.prm[A.DMASK] = dmo;
+    dispatch(l, KIND_ATTENTION_BACKWARD, p, pool);
+    getRows(l.fr, dqo, dq as Float32Array, bh * tq, d, l.ldq);
+    getRows(l.fr, dko, dk as Float32Array, bh * tk, d, l.ldq);
+    getRows(l.fr, dvo, dv as Float32Array, bh * tk, p.dv, l.ldv);
+    if (dmask) l.fr.get(dmo, dmask as Float32Array, bh * tq * tk);
+  },
+};
