@@ -10,24 +10,28 @@
 //   4 geluTanh  y = x/2·(1 + tanh(√(2/π)·(x + 0.044715x³)))
 //   5 siluBackward      dx = dy·σ(x)·(1 + x·(1 − σ(x)))
 //   6 geluTanhBackward  dx = dy·((1 + t)/2 + x/2·(1 − t²)·√(2/π)(1 + 3·0.044715x²)),  t = tanh(√(2/π)(x + 0.044715x³))
+// (both gelu forms are evaluated as x·σ(2u): see geluGate)
 
 import { exp4, madd, sigmoid4, tanh4 } from "./vmath";
 
 const SQRT_2_PI: f32 = 0.7978845608028654; // √(2/π)
 const GELU_A: f32 = 0.044715;
 
+// gelu_tanh(x) = x/2·(1 + tanh u) = x·σ(2u), u = √(2/π)·(x + 0.044715x³)   (1 + tanh u = 2σ(2u))
+
+/** σ(2u) = 1/(1 + e^(−2u)) */
 // @ts-ignore: decorator
-@inline function geluTanhU(x: v128): v128 {
-  // u = √(2/π)·(x + 0.044715x³)
+@inline function geluGate(x: v128): v128 {
+  // −2u = −2√(2/π)·(x + 0.044715x³)
   const x3 = f32x4.mul(f32x4.mul(x, x), x);
-  return f32x4.mul(f32x4.splat(SQRT_2_PI), madd(f32x4.splat(GELU_A), x3, x));
+  const m2u = f32x4.mul(f32x4.splat(-2 * SQRT_2_PI), madd(f32x4.splat(GELU_A), x3, x));
+  return f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), exp4(m2u)));
 }
 
 // @ts-ignore: decorator
 @inline function geluTanh4(v: v128): v128 {
-  // y = x/2·(1 + t)
-  const t = tanh4(geluTanhU(v));
-  return f32x4.mul(f32x4.mul(f32x4.splat(0.5), v), f32x4.add(f32x4.splat(1), t));
+  // y = x·σ(2u)
+  return f32x4.mul(v, geluGate(v));
 }
 
 // @ts-ignore: decorator
@@ -40,17 +44,16 @@ const GELU_A: f32 = 0.044715;
 
 // @ts-ignore: decorator
 @inline function geluTanhBackward4(v: v128, dy: v128): v128 {
-  // dx = dy·((1 + t)/2 + x/2·(1 − t²)·√(2/π)·(1 + 3·0.044715x²))
-  const half = f32x4.splat(0.5), one = f32x4.splat(1);
-  const t = tanh4(geluTanhU(v));
-  const du = f32x4.mul(f32x4.splat(SQRT_2_PI), madd(f32x4.splat(3 * GELU_A), f32x4.mul(v, v), one));
-  const sech2 = f32x4.sub(one, f32x4.mul(t, t));
-  const flatSlope = f32x4.mul(half, f32x4.add(one, t));
-  const g = madd(f32x4.mul(f32x4.mul(half, v), sech2), du, flatSlope);
-  // 10 < |x| < inf: 1 − t² is exactly 0 but x² may overflow float32 (0·inf): the slope is (1 + t)/2
+  // y = x·s, s = σ(2u)  ⇒  y' = s + 2x·s·(1 − s)·u',  u' = √(2/π)·(1 + 3·0.044715x²)
+  // (the same as (1 + t)/2 + x/2·(1 − t²)·u' with t = tanh u = 2s − 1)
+  const one = f32x4.splat(1);
+  const s = geluGate(v);
+  const du2 = f32x4.mul(f32x4.splat(2 * SQRT_2_PI), madd(f32x4.splat(3 * GELU_A), f32x4.mul(v, v), one));
+  const g = madd(f32x4.mul(f32x4.mul(v, s), f32x4.sub(one, s)), du2, s);
+  // 10 < |x| < inf: s·(1 − s) underflows to 0 while x² may overflow float32 (0·inf): the slope is s
   const ax = f32x4.abs(v);
   const flat = v128.and(f32x4.gt(ax, f32x4.splat(10)), f32x4.lt(ax, f32x4.splat(Infinity)));
-  return f32x4.mul(dy, v128.bitselect(flatSlope, g, flat));
+  return f32x4.mul(dy, v128.bitselect(s, g, flat));
 }
 
 /**

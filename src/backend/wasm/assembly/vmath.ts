@@ -25,21 +25,25 @@
   return max(f32x4.extract_lane(s, 0), f32x4.extract_lane(s, 1));
 }
 
-// exp: x = n·ln2 + r with |r| ≤ ln2/2, eˣ = 2ⁿ·e^r, e^r = 1 + r + r²·P(r).
-// Above EXP_HI the result is +inf; below EXP_LO it is 0 (the reference rounds e^x there to a float32
-// subnormal, < 1.2e-38 away).
-const EXP_HI: f32 = 88.3762626647949;
-const EXP_LO: f32 = -87.3365447504;
+// exp: x = n·ln2 + r with |r| ≤ ln2/2, eˣ = 2ⁿ·e^r, e^r = 1 + r + r²·P(r). n is rounded with the
+// 1.5·2²³ trick (adding it leaves round(x·log₂e) in the low mantissa bits), and 2ⁿ is built in the
+// exponent bits. x is clamped to [−127·ln2, 128·ln2] first, where 2ⁿ becomes 0 (exponent field 0)
+// and +inf (exponent field 255): eˣ below about −87.9 is 0 (the reference rounds it to a float32
+// subnormal, < 1.2e-38 away) and above about 88.4 it is +inf.
+const EXP_HI: f32 = 88.72283935546875; // 128·ln2
+const EXP_LO: f32 = -88.02969360351562; // −127·ln2
 const LOG2E: f32 = 1.44269504088896341;
 const LN2_HI: f32 = 0.693359375;
 const LN2_LO: f32 = -2.12194440e-4;
+const ROUND: f32 = 12582912; // 1.5·2²³
 
 /** eˣ per lane. */
 // @ts-ignore: decorator
 @inline export function exp4(x: v128): v128 {
   const xc = f32x4.min(f32x4.max(x, f32x4.splat(EXP_LO)), f32x4.splat(EXP_HI)); // NaN stays NaN
-  // n = round(x·log₂e);  r = x − n·ln2 (ln2 in two parts, so n·LN2_HI is exact)
-  const n = f32x4.nearest(f32x4.mul(xc, f32x4.splat(LOG2E)));
+  // n = round(x·log₂e) (t holds it in its low mantissa bits);  r = x − n·ln2, ln2 in two parts
+  const t = madd(xc, f32x4.splat(LOG2E), f32x4.splat(ROUND));
+  const n = f32x4.sub(t, f32x4.splat(ROUND));
   let r = f32x4.sub(xc, f32x4.mul(n, f32x4.splat(LN2_HI)));
   r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(LN2_LO)));
   // e^r = 1 + r + r²·P(r)
@@ -49,12 +53,10 @@ const LN2_LO: f32 = -2.12194440e-4;
   p = madd(p, r, f32x4.splat(4.1665795894e-2));
   p = madd(p, r, f32x4.splat(1.6666665459e-1));
   p = madd(p, r, f32x4.splat(5.0000001201e-1));
-  let e = f32x4.add(madd(p, f32x4.mul(r, r), r), f32x4.splat(1));
-  // · 2ⁿ, built in the exponent bits (n ∈ [−126, 127] after the clamp)
-  const pow2 = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
-  e = f32x4.mul(e, pow2);
-  e = v128.bitselect(f32x4.splat(Infinity), e, f32x4.gt(x, f32x4.splat(EXP_HI)));
-  return v128.bitselect(f32x4.splat(0), e, f32x4.lt(x, f32x4.splat(EXP_LO)));
+  const e = f32x4.add(madd(p, f32x4.mul(r, r), r), f32x4.splat(1));
+  // 2ⁿ: (n + 127) << 23, with n = bits(t) − bits(1.5·2²³)
+  const pow2 = i32x4.shl(i32x4.add(t, i32x4.splat(127 - 0x4b400000)), 23);
+  return f32x4.mul(e, pow2);
 }
 
 /** tanh per lane: an odd polynomial below |x| = 0.625, else 1 − 2/(e^{2|x|} + 1); the sign of x restored. */
