@@ -29,6 +29,8 @@ export interface W2Result {
   loss_last: number;
   /** process peak resident set size (MiB) at the end of the run */
   peak_rss_mib: number;
+  /** process CPU time (user + system, all threads) per timed step, ms: on a loaded machine a steadier figure than the wall clock */
+  cpu_ms_per_iter: number;
   /** resident set size (MiB) after the steps listed in `rss_at` */
   rss_mib: Record<string, number>;
 }
@@ -83,7 +85,9 @@ export function runW2(log: (line: string) => void, o: W2Options = {}): W2Result 
   const times: number[] = [];
   const rss: Record<string, number> = {};
   let first = NaN, last = NaN;
+  let cpu0 = process.cpuUsage();
   for (let i = 0; i < warmup + runs; i++) {
+    if (i === warmup) cpu0 = process.cpuUsage();
     const { x, y } = batches[i % batches.length]!;
     const t0 = performance.now();
     const loss = step(x, y);
@@ -94,13 +98,15 @@ export function runW2(log: (line: string) => void, o: W2Options = {}): W2Result 
     if (rssAt.has(i + 1)) rss[String(i + 1)] = mib(process.memoryUsage.rss());
     o.onStep?.(i + 1, dt, loss);
   }
+  const cpu = process.cpuUsage(cpu0);
   const med = median(times);
   const r: W2Result = {
     median_ms: med, min_ms: Math.min(...times), max_ms: Math.max(...times), runs, warmup,
     tokens_per_s_at_median: (W2_BATCH * W2_CONFIG.blockSize) / (med * 1e-3),
     params_total: model.numParameters(), loss_first: first, loss_last: last,
+    cpu_ms_per_iter: (cpu.user + cpu.system) / 1000 / runs,
     peak_rss_mib: process.resourceUsage().maxRSS / 1024, rss_mib: rss,
   };
-  log(`  w2 GPT-tiny train step: median ${med.toFixed(2)} ms  ${r.tokens_per_s_at_median.toFixed(0)} tok/s (best ${r.min_ms.toFixed(2)} ms; params ${r.params_total}, loss ${first.toFixed(3)} -> ${last.toFixed(3)}; peak RSS ${r.peak_rss_mib.toFixed(0)} MiB)`);
+  log(`  w2 GPT-tiny train step: median ${med.toFixed(2)} ms  ${r.tokens_per_s_at_median.toFixed(0)} tok/s (best ${r.min_ms.toFixed(2)} ms; CPU ${r.cpu_ms_per_iter.toFixed(1)} ms/iter; params ${r.params_total}, loss ${first.toFixed(3)} -> ${last.toFixed(3)}; peak RSS ${r.peak_rss_mib.toFixed(0)} MiB)`);
   return r;
 }

@@ -14,6 +14,7 @@ import { loadCheckpoint, saveCheckpoint, savePng, writeFileAtomic } from "../src
 import { PRESETS, gptConfig, type GPTConfig } from "../src/models/gpt2/model.js";
 import { CPU_TRAIN, GPTTrainer, checkpointConfig, type TrainConfig } from "../src/models/gpt2/train.js";
 import { loadMobyDick } from "../src/node.js";
+import { wasm } from "../src/backend/wasm/instance.js";
 import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js";
 import { Progress, formatDuration, type Output } from "./progress.js";
 import { CHECKPOINT, JsonlLog, checkpointPath, createRunDir, defaultRunDir } from "./rundir.js";
@@ -65,6 +66,14 @@ exactly where the run stopped (the same batches, the same losses, bit for bit).`
   GPT_OPTIONS,
   "example: wnn train gpt --iters 200 --out runs/quick && wnn sample --checkpoint runs/quick",
 );
+
+/** The active backend, its SIMD features and its threads, e.g. "wasm (SIMD + FMA), 2 threads". */
+function backendSummary(): string {
+  const name = wnn.getBackend();
+  const threads = name === "wasm" ? wnn.getNumThreads() : 1;
+  const simd = name === "wasm" ? (wasm().relaxed ? " (SIMD + FMA)" : " (SIMD)") : "";
+  return `${name}${simd}, ${threads} thread${threads === 1 ? "" : "s"}`;
+}
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -128,15 +137,8 @@ export async function trainGpt(args: readonly string[], out: Output): Promise<nu
   print(`data: Moby Dick, ${text.length.toLocaleString("en-US")} characters, vocabulary ${tok.vocabSize}; ${data.train.length.toLocaleString("en-US")} for training, ${data.val.length.toLocaleString("en-US")} for validation`);
   print(`training: ${t.iters} steps of batch ${t.batchSize}, AdamW lr ${t.lr} (warmup ${t.warmupIters}, cosine to ${t.minLr} at ${t.lrDecayIters}), β ${t.beta1}/${t.beta2}, weight decay ${t.weightDecay}, clip ${t.gradClip}, seed ${t.seed}`);
   print(`estimates every ${t.evalInterval} steps on ${t.evalIters} batches per split; writing ${dir}/`);
-  if (v.threads !== undefined) {
-    const set = (wnn as unknown as Record<string, unknown>).setNumThreads;
-    if (typeof set === "function") {
-      (set as (n: number) => void)(v.threads);
-      print(`threads: ${v.threads}`);
-    } else {
-      print(`threads: --threads ${v.threads} has no effect yet (the reference backend runs on one thread)`);
-    }
-  }
+  if (v.threads !== undefined) wnn.setNumThreads(v.threads);
+  print(`kernels: ${backendSummary()}`);
 
   // ---- the curves, rebuilt from the log on resume
   const batchLoss: [number, number][] = [], evalTrain: [number, number][] = [], evalVal: [number, number][] = [];

@@ -3,6 +3,7 @@
 // Exit codes: 0 done, 1 an error while running (a file that cannot be read, ...), 2 a usage error
 // (unknown command, bad option), 130 interrupted by Ctrl-C after saving a checkpoint.
 
+import "../src/index-node.js"; // the Node entry: the wasm backend's thread pool and relaxed SIMD
 import { LoadError, WnnError } from "../src/engine/errors.js";
 import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js";
 import { GPT_HELP, trainGpt } from "./gpt.js";
