@@ -32,6 +32,7 @@ export interface KernelExports {
   logSoftmaxBackwardF32(y: number, dy: number, dx: number, rows: number, cols: number): void;
   crossEntropyF32(logits: number, target: number, losses: number, lse: number, rows: number, c: number, ignoreIndex: number, eps: number): void;
   crossEntropyBackwardF32(logits: number, target: number, lse: number, dloss: number, dlogits: number, rows: number, c: number, ignoreIndex: number, eps: number): void;
+  adamF32(param: number, grad: number, m: number, v: number, n: number, decay: number, weightDecay: number, decoupled: number, beta1: number, beta2: number, eps: number, stepSize: number, bc2Sqrt: number): void;
 }
 
 export interface WasmState {

@@ -1,11 +1,13 @@
 // Layout kernels of the wasm backend, in TypeScript (a copy gains nothing from wasm: it would be copied
-// in and out again). The reference visits every element through a closure; here the view's dims are
-// coalesced (size-1 dims dropped, dims that step like one merged) and the innermost dim is copied as a
-// run: TypedArray.set for long contiguous runs, fill for a broadcast one, a plain loop otherwise. The
-// outer dims are walked by an odometer once per run. Exact for every dtype (copies and, for
-// stridedAssign with accumulate, the reference's one addition per element).
+// in and out again), for float32 (other dtypes run the reference). The reference visits every element
+// through a closure; here the view's dims are coalesced (size-1 dims dropped, dims that step like one
+// merged) and the innermost dim is copied as a run — TypedArray.set for long contiguous runs, a plain
+// loop otherwise — with the outer dims walked by an odometer once per run. The functions take
+// Float32Array only, so V8 compiles monomorphic loads and stores. Exact: copies, and for stridedAssign
+// with accumulate the reference's additions in the reference's order.
 
 import type { Arr, LayoutKernels } from "../backend.js";
+import { layout as reference } from "../reference/layout.js";
 
 /** Runs at least this long are copied with TypedArray.set (below, a loop is cheaper than a subarray). */
 const SET_MIN = 64;
@@ -17,6 +19,7 @@ function coalesce(shape: readonly number[], strides: readonly number[]): [number
     const n = shape[d]!;
     if (n === 1) continue;
     const k = sh.length - 1;
+    // dim d continues dim k when one step of k equals n steps of d
     if (k >= 0 && st[k] === strides[d]! * n) {
       sh[k] = sh[k]! * n;
       st[k] = strides[d]!;
@@ -28,19 +31,26 @@ function coalesce(shape: readonly number[], strides: readonly number[]): [number
   return [sh, st];
 }
 
-/**
- * Calls run(i, p) for each run of the coalesced view: i the index of its first element in row-major
- * order, p its offset in the strided array.
- */
-function eachRun(offset: number, sh: number[], st: number[], run: (i: number, p: number) => void): void {
+/** out[i] = x[offset + idx(i)·st] over the coalesced view (sh, st), run by run. */
+function copyF32(x: Float32Array, offset: number, sh: number[], st: number[], out: Float32Array): void {
   const nd = sh.length;
-  const inner = sh[nd - 1]!;
+  if (nd === 0) {
+    out[0] = x[offset]!;
+    return;
+  }
+  const inner = sh[nd - 1]!, s = st[nd - 1]!;
   let outer = 1;
   for (let d = 0; d < nd - 1; d++) outer *= sh[d]!;
-  const idx = new Array<number>(Math.max(nd - 1, 0)).fill(0);
+  const idx = new Int32Array(nd);
   let p = offset;
   for (let r = 0, i = 0; r < outer; r++, i += inner) {
-    run(i, p);
+    // out[i .. i+inner) = x[p], x[p + s], ...
+    if (s === 1) {
+      if (inner >= SET_MIN) out.set(x.subarray(p, p + inner), i);
+      else for (let j = 0; j < inner; j++) out[i + j] = x[p + j]!;
+    } else {
+      for (let j = 0, q = p; j < inner; j++, q += s) out[i + j] = x[q]!;
+    }
     for (let d = nd - 2; d >= 0; d--) {
       idx[d]!++;
       p += st[d]!;
@@ -51,43 +61,48 @@ function eachRun(offset: number, sh: number[], st: number[], run: (i: number, p:
   }
 }
 
+/** dst[offset + idx(i)·st] (+)= src[i] over the coalesced view, run by run in row-major order. */
+function assignF32(src: Float32Array, dst: Float32Array, offset: number, sh: number[], st: number[], accumulate: boolean): void {
+  const nd = sh.length;
+  if (nd === 0) {
+    dst[offset] = accumulate ? dst[offset]! + src[0]! : src[0]!;
+    return;
+  }
+  const inner = sh[nd - 1]!, s = st[nd - 1]!;
+  let outer = 1;
+  for (let d = 0; d < nd - 1; d++) outer *= sh[d]!;
+  const idx = new Int32Array(nd);
+  let p = offset;
+  for (let r = 0, i = 0; r < outer; r++, i += inner) {
+    // dst[p], dst[p + s], ... (+)= src[i .. i+inner); where a zero stride sends several elements to one
+    // destination they are added in the reference's (row-major) order
+    if (accumulate) for (let j = 0, q = p; j < inner; j++, q += s) dst[q] = dst[q]! + src[i + j]!;
+    else if (s === 1 && inner >= SET_MIN) dst.set(src.subarray(i, i + inner), p);
+    else for (let j = 0, q = p; j < inner; j++, q += s) dst[q] = src[i + j]!;
+    for (let d = nd - 2; d >= 0; d--) {
+      idx[d]!++;
+      p += st[d]!;
+      if (idx[d]! < sh[d]!) break;
+      p -= st[d]! * sh[d]!;
+      idx[d] = 0;
+    }
+  }
+}
+
+const numel = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
 export const layout: Partial<LayoutKernels> = {
   stridedCopy(x: Arr, offset: number, strides: readonly number[], shape: readonly number[], out: Arr): void {
-    let n = 1;
-    for (const d of shape) n *= d;
-    if (n === 0) return;
+    if (!(x instanceof Float32Array && out instanceof Float32Array)) return reference.stridedCopy(x, offset, strides, shape, out);
+    if (numel(shape) === 0) return;
     const [sh, st] = coalesce(shape, strides);
-    if (sh.length === 0) {
-      out[0] = x[offset]!;
-      return;
-    }
-    const inner = sh[sh.length - 1]!, s = st[st.length - 1]!;
-    // out[i .. i+inner) = x[p], x[p + s], ...
-    if (s === 1 && inner >= SET_MIN) eachRun(offset, sh, st, (i, p) => out.set(x.subarray(p, p + inner), i));
-    else if (s === 0) eachRun(offset, sh, st, (i, p) => out.fill(x[p]!, i, i + inner));
-    else eachRun(offset, sh, st, (i, p) => {
-      for (let j = 0; j < inner; j++, p += s) out[i + j] = x[p]!;
-    });
+    copyF32(x, offset, sh, st, out);
   },
 
   stridedAssign(src: Arr, dst: Arr, offset: number, strides: readonly number[], shape: readonly number[], accumulate: boolean): void {
-    let n = 1;
-    for (const d of shape) n *= d;
-    if (n === 0) return;
+    if (!(src instanceof Float32Array && dst instanceof Float32Array)) return reference.stridedAssign(src, dst, offset, strides, shape, accumulate);
+    if (numel(shape) === 0) return;
     const [sh, st] = coalesce(shape, strides);
-    if (sh.length === 0) {
-      dst[offset] = accumulate ? dst[offset]! + src[0]! : src[0]!;
-      return;
-    }
-    const inner = sh[sh.length - 1]!, s = st[st.length - 1]!;
-    // dst[p], dst[p + s], ... (+)= src[i .. i+inner), runs in row-major order: where a broadcast (zero)
-    // stride makes several elements land on one destination, they are added in the reference's order
-    if (accumulate) eachRun(offset, sh, st, (i, p) => {
-      for (let j = 0; j < inner; j++, p += s) dst[p] = dst[p]! + src[i + j]!;
-    });
-    else if (s === 1 && inner >= SET_MIN) eachRun(offset, sh, st, (i, p) => dst.set(src.subarray(i, i + inner), p));
-    else eachRun(offset, sh, st, (i, p) => {
-      for (let j = 0; j < inner; j++, p += s) dst[p] = src[i + j]!;
-    });
+    assignF32(src, dst, offset, sh, st, accumulate);
   },
 };

@@ -19,10 +19,13 @@ const A_BH = 40, A_TQ = 44, A_TK = 48, A_D = 52, A_DV = 56, A_LDQ = 60, A_LDV = 
 const A_SCRATCH = 76, A_SCRATCH_STRIDE = 80, A_PER_TASK = 84;
 const A_DY = 88, A_DQ = 92, A_DK = 96, A_DVO = 100, A_DMASK = 104;
 
-/** Bytes of scratch one thread needs: Kᵀ and Vᵀ (head dim × key length) and three blocks of 4 score rows. */
+/** Query rows per block of the backward (the score rows of a block are kept: QB × tk floats, three times). */
+const QB = 16;
+
+/** Bytes of scratch one thread needs: Kᵀ and Vᵀ (head dim × key length) and three blocks of QB score rows. */
 export function attentionScratchBytes(ldq: i32, ldv: i32, tk: i32): i32 {
   const tkp = (tk + 3) & ~3;
-  return (ldq + ldv + 12) * tkp * 4;
+  return (ldq + ldv + 3 * QB) * tkp * 4;
 }
 
 /** dst[e][j] = src[j][e] for j < tk (rows `ld` floats apart), 0 for tk ≤ j < tkp: a (d × tkp) matrix. */
@@ -34,15 +37,40 @@ function transpose(src: usize, ld: i32, tk: i32, tkp: i32, d: i32, dst: usize): 
 }
 
 /**
- * out[r][j] = scale·Σ_e a_r[e]·bT[e][j] for the four rows a_r (`lda` floats apart, starting at a),
- * j < jn4 (a multiple of 4); out rows are tkp floats apart.
+ * out[r][j] = scale·Σ_e a_r[e]·bT[e][j] for r < 4 (rows a_r `lda` floats apart from a; rows past nr
+ * repeat the last valid one and their results are never read) and j < jn4 (a multiple of 4); out rows
+ * are tkp floats apart. Tiles of 4 rows × 8 keys: per step of e, two vector loads of bT and four
+ * broadcasts of a serve eight multiply-adds.
  */
 function rowsTimesT(a: usize, lda: i32, nr: i32, bT: usize, tkp: i32, d: i32, jn4: i32, scale: f32, out: usize): void {
-  // rows past nr read the last valid row again (their results are never used)
   const a0 = a, a1 = a + (<usize>(min(1, nr - 1) * lda) << 2), a2 = a + (<usize>(min(2, nr - 1) * lda) << 2), a3 = a + (<usize>(min(3, nr - 1) * lda) << 2);
   const rs = <usize>tkp << 2;
   const sc = f32x4.splat(scale);
-  for (let j = 0; j < jn4; j += 4) {
+  let j = 0;
+  for (; j + 8 <= jn4; j += 8) {
+    let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+    let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+    let pb = bT + (<usize>j << 2);
+    for (let e = 0; e < d; e++) {
+      const b0 = v128.load(pb), b1 = v128.load(pb, 16);
+      const o = <usize>e << 2;
+      let x = v128.load32_splat(a0 + o);
+      c00 = madd(x, b0, c00); c01 = madd(x, b1, c01);
+      x = v128.load32_splat(a1 + o);
+      c10 = madd(x, b0, c10); c11 = madd(x, b1, c11);
+      x = v128.load32_splat(a2 + o);
+      c20 = madd(x, b0, c20); c21 = madd(x, b1, c21);
+      x = v128.load32_splat(a3 + o);
+      c30 = madd(x, b0, c30); c31 = madd(x, b1, c31);
+      pb += rs;
+    }
+    const po = out + (<usize>j << 2);
+    v128.store(po, f32x4.mul(c00, sc)); v128.store(po, f32x4.mul(c01, sc), 16);
+    v128.store(po + rs, f32x4.mul(c10, sc)); v128.store(po + rs, f32x4.mul(c11, sc), 16);
+    v128.store(po + 2 * rs, f32x4.mul(c20, sc)); v128.store(po + 2 * rs, f32x4.mul(c21, sc), 16);
+    v128.store(po + 3 * rs, f32x4.mul(c30, sc)); v128.store(po + 3 * rs, f32x4.mul(c31, sc), 16);
+  }
+  if (j < jn4) {
     let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
     let pb = bT + (<usize>j << 2);
     for (let e = 0; e < d; e++) {
@@ -59,6 +87,113 @@ function rowsTimesT(a: usize, lda: i32, nr: i32, bT: usize, tkp: i32, d: i32, jn
     v128.store(po + rs, f32x4.mul(c1, sc));
     v128.store(po + 2 * rs, f32x4.mul(c2, sc));
     v128.store(po + 3 * rs, f32x4.mul(c3, sc));
+  }
+}
+
+/**
+ * out_r = s_r·Σ_{j<jn} w[r][j]·B_j for r < nr: w rows `rs` bytes apart (rows past nr are read but
+ * unused), B rows `ldb` floats apart (a multiple of 4), out rows `ldb` floats apart. Tiles of 4 rows ×
+ * 8 floats of the head dim: per key, two vector loads of B and four broadcasts of w serve eight
+ * multiply-adds.
+ */
+function weightsTimesRows(w: usize, rs: usize, nr: i32, jn: i32, B: usize, ldb: i32, out: usize, s0: f32, s1: f32, s2: f32, s3: f32): void {
+  const bs = <usize>ldb << 2;
+  let e = 0;
+  for (; e + 8 <= ldb; e += 8) {
+    let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+    let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+    let pb = B + (<usize>e << 2);
+    for (let j = 0; j < jn; j++) {
+      const b0 = v128.load(pb), b1 = v128.load(pb, 16);
+      const pw = w + (<usize>j << 2);
+      let x = v128.load32_splat(pw);
+      c00 = madd(x, b0, c00); c01 = madd(x, b1, c01);
+      x = v128.load32_splat(pw + rs);
+      c10 = madd(x, b0, c10); c11 = madd(x, b1, c11);
+      x = v128.load32_splat(pw + 2 * rs);
+      c20 = madd(x, b0, c20); c21 = madd(x, b1, c21);
+      x = v128.load32_splat(pw + 3 * rs);
+      c30 = madd(x, b0, c30); c31 = madd(x, b1, c31);
+      pb += bs;
+    }
+    const o = out + (<usize>e << 2);
+    let v = f32x4.splat(s0);
+    v128.store(o, f32x4.mul(c00, v)); v128.store(o, f32x4.mul(c01, v), 16);
+    if (nr > 1) { v = f32x4.splat(s1); v128.store(o + bs, f32x4.mul(c10, v)); v128.store(o + bs, f32x4.mul(c11, v), 16); }
+    if (nr > 2) { v = f32x4.splat(s2); v128.store(o + 2 * bs, f32x4.mul(c20, v)); v128.store(o + 2 * bs, f32x4.mul(c21, v), 16); }
+    if (nr > 3) { v = f32x4.splat(s3); v128.store(o + 3 * bs, f32x4.mul(c30, v)); v128.store(o + 3 * bs, f32x4.mul(c31, v), 16); }
+  }
+  if (e < ldb) {
+    let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+    let pb = B + (<usize>e << 2);
+    for (let j = 0; j < jn; j++) {
+      const bv = v128.load(pb);
+      const pw = w + (<usize>j << 2);
+      c0 = madd(v128.load32_splat(pw), bv, c0);
+      c1 = madd(v128.load32_splat(pw + rs), bv, c1);
+      c2 = madd(v128.load32_splat(pw + 2 * rs), bv, c2);
+      c3 = madd(v128.load32_splat(pw + 3 * rs), bv, c3);
+      pb += bs;
+    }
+    const o = out + (<usize>e << 2);
+    v128.store(o, f32x4.mul(c0, f32x4.splat(s0)));
+    if (nr > 1) v128.store(o + bs, f32x4.mul(c1, f32x4.splat(s1)));
+    if (nr > 2) v128.store(o + 2 * bs, f32x4.mul(c2, f32x4.splat(s2)));
+    if (nr > 3) v128.store(o + 3 * bs, f32x4.mul(c3, f32x4.splat(s3)));
+  }
+}
+
+/**
+ * dB_j += s·Σ_{r<nr} w[r][j]·A_r for j < jn: w rows `rs` bytes apart, A and dB rows `ld` floats apart
+ * (a multiple of 4). Tiles of 4 keys × 8 floats kept in registers over all nr rows.
+ */
+function weightsTTimesRows(w: usize, rs: usize, nr: i32, jn: i32, A: usize, ld: i32, dB: usize, s: f32): void {
+  const ls = <usize>ld << 2;
+  const sv = f32x4.splat(s);
+  for (let j0 = 0; j0 < jn; j0 += 4) {
+    const jb = min(4, jn - j0);
+    // rows of dB past jn are not touched: tiles short of 4 keys use key j0 again and do not store it
+    const d0 = dB + <usize>j0 * ls, d1 = dB + <usize>(j0 + min(1, jb - 1)) * ls, d2 = dB + <usize>(j0 + min(2, jb - 1)) * ls, d3 = dB + <usize>(j0 + min(3, jb - 1)) * ls;
+    const pw = w + (<usize>j0 << 2);
+    let e = 0;
+    for (; e + 8 <= ld; e += 8) {
+      const o = <usize>e << 2;
+      let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+      let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+      for (let r = 0; r < nr; r++) {
+        const pa = A + <usize>r * ls + o;
+        const a0 = v128.load(pa), a1 = v128.load(pa, 16);
+        const pr = pw + <usize>r * rs;
+        let x = v128.load32_splat(pr);
+        c00 = madd(x, a0, c00); c01 = madd(x, a1, c01);
+        x = v128.load32_splat(pr, 4);
+        c10 = madd(x, a0, c10); c11 = madd(x, a1, c11);
+        x = v128.load32_splat(pr, 8);
+        c20 = madd(x, a0, c20); c21 = madd(x, a1, c21);
+        x = v128.load32_splat(pr, 12);
+        c30 = madd(x, a0, c30); c31 = madd(x, a1, c31);
+      }
+      v128.store(d0 + o, madd(c00, sv, v128.load(d0 + o))); v128.store(d0 + o, madd(c01, sv, v128.load(d0 + o, 16)), 16);
+      if (jb > 1) { v128.store(d1 + o, madd(c10, sv, v128.load(d1 + o))); v128.store(d1 + o, madd(c11, sv, v128.load(d1 + o, 16)), 16); }
+      if (jb > 2) { v128.store(d2 + o, madd(c20, sv, v128.load(d2 + o))); v128.store(d2 + o, madd(c21, sv, v128.load(d2 + o, 16)), 16); }
+      if (jb > 3) { v128.store(d3 + o, madd(c30, sv, v128.load(d3 + o))); v128.store(d3 + o, madd(c31, sv, v128.load(d3 + o, 16)), 16); }
+    }
+    if (e < ld) {
+      const o = <usize>e << 2;
+      let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+      for (let r = 0; r < nr; r++) {
+        const a0 = v128.load(A + <usize>r * ls + o);
+        const pr = pw + <usize>r * rs;
+        c0 = madd(v128.load32_splat(pr), a0, c0);
+        c1 = madd(v128.load32_splat(pr, 4), a0, c1);
+        c2 = madd(v128.load32_splat(pr, 8), a0, c2);
+        c3 = madd(v128.load32_splat(pr, 12), a0, c3);
+      }
+      v128.store(d0 + o, madd(c0, sv, v128.load(d0 + o)));
+      if (jb > 1) v128.store(d1 + o, madd(c1, sv, v128.load(d1 + o)));
+      if (jb > 2) v128.store(d2 + o, madd(c2, sv, v128.load(d2 + o)));
+      if (jb > 3) v128.store(d3 + o, madd(c3, sv, v128.load(d3 + o)));
+    }
   }
 }
 
@@ -95,7 +230,7 @@ export function attentionForward(P: usize, b: i32, scratch: usize): void {
     const jn = causal ? min(i0 + nr, tk) : tk, jn4 = (jn + 3) & ~3;
     // S_rj = scale·q_r·k_j
     rowsTimesT(q + (<usize>(i0 * ldq) << 2), ldq, nr, kT, tkp, d, jn4, scale, S);
-    let i0v: f32 = 1, i1v: f32 = 1, i2v: f32 = 1, i3v: f32 = 1;
+    let l0: f32 = 1, l1: f32 = 1, l2: f32 = 1, l3: f32 = 1;
     for (let r = 0; r < nr; r++) {
       const i = i0 + r, last = causal ? min(i, tk - 1) : tk - 1;
       const srow = S + <usize>r * rs;
@@ -114,35 +249,18 @@ export function attentionForward(P: usize, b: i32, scratch: usize): void {
       const l = hsum(lv);
       // lse_i = m + log l  (a fully masked row: m = −inf, P = NaN, as the reference)
       store<f32>(lse + (<usize>i << 2), f32x4.extract_lane(m, 0) + logf(l));
-      const il: f32 = 1 / l;
-      if (r == 0) i0v = il; else if (r == 1) i1v = il; else if (r == 2) i2v = il; else i3v = il;
+      if (r == 0) l0 = l; else if (r == 1) l1 = l; else if (r == 2) l2 = l; else l3 = l;
     }
-    // y_r = (Σ_j P_rj·v_j) / l_r, one vector of the head dim at a time
-    for (let e = 0; e < ldv; e += 4) {
-      let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
-      let pv = v + (<usize>e << 2);
-      const vs = <usize>ldv << 2;
-      for (let j = 0; j < jn; j++) {
-        const vv = v128.load(pv);
-        const po = S + (<usize>j << 2);
-        c0 = madd(v128.load32_splat(po), vv, c0);
-        c1 = madd(v128.load32_splat(po + rs), vv, c1);
-        c2 = madd(v128.load32_splat(po + 2 * rs), vv, c2);
-        c3 = madd(v128.load32_splat(po + 3 * rs), vv, c3);
-        pv += vs;
-      }
-      const yo = y + (<usize>(i0 * ldv + e) << 2);
-      v128.store(yo, f32x4.mul(c0, f32x4.splat(i0v)));
-      if (nr > 1) v128.store(yo + vs, f32x4.mul(c1, f32x4.splat(i1v)));
-      if (nr > 2) v128.store(yo + 2 * vs, f32x4.mul(c2, f32x4.splat(i2v)));
-      if (nr > 3) v128.store(yo + 3 * vs, f32x4.mul(c3, f32x4.splat(i3v)));
-    }
+    // y_r = (Σ_j P_rj·v_j) / l_r
+    weightsTimesRows(S, rs, nr, jn, v, ldv, y + (<usize>(i0 * ldv) << 2), 1 / l0, 1 / l1, 1 / l2, 1 / l3);
   }
 }
 
 /**
  * Backward of slice b: dq (tq × ldq, overwritten), dk (tk × ldq) and dv (tk × ldv) (overwritten: zeroed
  * here, then accumulated over the query blocks), dmask (tq × tk, when given; zeroed by the caller).
+ * Query blocks of QB rows: their probabilities P and score gradients dS are kept, so dk and dv are
+ * read and written once per block.
  */
 export function attentionBackward(P: usize, b: i32, scratch: usize): void {
   const tq = load<i32>(P, A_TQ), tk = load<i32>(P, A_TK), d = load<i32>(P, A_D), dvs = load<i32>(P, A_DV);
@@ -159,23 +277,26 @@ export function attentionBackward(P: usize, b: i32, scratch: usize): void {
   const dk = <usize>load<i32>(P, A_DK) + (<usize>(b * tk * ldq) << 2);
   const dv = <usize>load<i32>(P, A_DVO) + (<usize>(b * tk * ldv) << 2);
   const dmaskBase = <usize>load<i32>(P, A_DMASK);
-  const kT = scratch, vT = kT + (<usize>(ldq * tkp) << 2);
-  const S = vT + (<usize>(ldv * tkp) << 2); // scores, then dS
   const rs = <usize>tkp << 2;
-  const Pb = S + 4 * rs, dP = Pb + 4 * rs; // probabilities; dP = dy·vᵀ
+  const kT = scratch, vT = kT + (<usize>(ldq * tkp) << 2);
+  const S = vT + (<usize>(ldv * tkp) << 2); // QB rows of scores, then of dS
+  const Pb = S + QB * rs, dP = Pb + QB * rs; // QB rows of probabilities and of dP = dy·vᵀ
   transpose(k, ldq, tk, tkp, d, kT);
   transpose(v, ldv, tk, tkp, dvs, vT);
   memory.fill(dk, 0, <usize>(tk * ldq) << 2);
   memory.fill(dv, 0, <usize>(tk * ldv) << 2);
   const qs = <usize>ldq << 2, vs = <usize>ldv << 2;
-  for (let i0 = 0; i0 < tq; i0 += 4) {
-    const nr = min(4, tq - i0);
-    const jn = causal ? min(i0 + nr, tk) : tk, jn4 = (jn + 3) & ~3;
-    // forward: s = scale·q·kᵀ + mask;  dP = dy·vᵀ
-    rowsTimesT(q + <usize>i0 * qs, ldq, nr, kT, tkp, d, jn4, scale, S);
-    rowsTimesT(dy + <usize>i0 * vs, ldv, nr, vT, tkp, dvs, jn4, 1, dP);
-    for (let r = 0; r < nr; r++) {
-      const i = i0 + r, last = causal ? min(i, tk - 1) : tk - 1;
+  for (let q0 = 0; q0 < tq; q0 += QB) {
+    const nq = min(QB, tq - q0);
+    const jn = causal ? min(q0 + nq, tk) : tk, jn4 = (jn + 3) & ~3;
+    for (let i0 = q0; i0 < q0 + nq; i0 += 4) {
+      const nr = min(4, q0 + nq - i0), ro = <usize>(i0 - q0) * rs;
+      // forward: s = scale·q·kᵀ + mask;  dP = dy·vᵀ
+      rowsTimesT(q + <usize>i0 * qs, ldq, nr, kT, tkp, d, jn4, scale, S + ro);
+      rowsTimesT(dy + <usize>i0 * vs, ldv, nr, vT, tkp, dvs, jn4, 1, dP + ro);
+    }
+    for (let r = 0; r < nq; r++) {
+      const i = q0 + r, last = causal ? min(i, tk - 1) : tk - 1;
       const srow = S + <usize>r * rs, prow = Pb + <usize>r * rs, dprow = dP + <usize>r * rs;
       maskRow(P, srow, b, i, last, jn4);
       // D_i = Σ_e dy_ie·y_ie
@@ -200,42 +321,12 @@ export function attentionBackward(P: usize, b: i32, scratch: usize): void {
       }
     }
     // forward: y_i = Σ_j P_ij·v_j  ⇒  dv_j += Σ_i P_ij·dy_i
-    // forward: s_ij = q_i·k_j·scale  ⇒  dk_j += scale·Σ_i dS_ij·q_i
-    for (let j = 0; j < jn; j++) {
-      const pj = Pb + (<usize>j << 2), sj = S + (<usize>j << 2);
-      const dvj = dv + <usize>j * vs, dkj = dk + <usize>j * qs;
-      for (let e = 0; e < ldv; e += 4) {
-        const o = <usize>e << 2;
-        let acc = v128.load(dvj + o);
-        for (let r = 0; r < nr; r++) acc = madd(v128.load32_splat(pj + <usize>r * rs), v128.load(dy + <usize>(i0 + r) * vs + o), acc);
-        v128.store(dvj + o, acc);
-      }
-      for (let e = 0; e < ldq; e += 4) {
-        const o = <usize>e << 2;
-        let acc = v128.load(dkj + o);
-        for (let r = 0; r < nr; r++) acc = madd(f32x4.splat(load<f32>(sj + <usize>r * rs) * scale), v128.load(q + <usize>(i0 + r) * qs + o), acc);
-        v128.store(dkj + o, acc);
-      }
-    }
-    // ⇒  dq_i = scale·Σ_j dS_ij·k_j
-    for (let e = 0; e < ldq; e += 4) {
-      let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
-      let pk = k + (<usize>e << 2);
-      for (let j = 0; j < jn; j++) {
-        const kv = v128.load(pk);
-        const po = S + (<usize>j << 2);
-        c0 = madd(v128.load32_splat(po), kv, c0);
-        c1 = madd(v128.load32_splat(po + rs), kv, c1);
-        c2 = madd(v128.load32_splat(po + 2 * rs), kv, c2);
-        c3 = madd(v128.load32_splat(po + 3 * rs), kv, c3);
-        pk += qs;
-      }
-      const sc = f32x4.splat(scale);
-      const o = dq + (<usize>(i0 * ldq + e) << 2);
-      v128.store(o, f32x4.mul(c0, sc));
-      if (nr > 1) v128.store(o + qs, f32x4.mul(c1, sc));
-      if (nr > 2) v128.store(o + 2 * qs, f32x4.mul(c2, sc));
-      if (nr > 3) v128.store(o + 3 * qs, f32x4.mul(c3, sc));
+    weightsTTimesRows(Pb, rs, nq, jn, dy + <usize>q0 * vs, ldv, dv, 1);
+    // forward: s_ij = q_i·k_j·scale  ⇒  dk_j += scale·Σ_i dS_ij·q_i,  dq_i = scale·Σ_j dS_ij·k_j
+    weightsTTimesRows(S, rs, nq, jn, q + <usize>q0 * qs, ldq, dk, scale);
+    for (let i0 = q0; i0 < q0 + nq; i0 += 4) {
+      const nr = min(4, q0 + nq - i0);
+      weightsTimesRows(S + <usize>(i0 - q0) * rs, rs, nr, jn, k, ldq, dq + <usize>i0 * qs, scale, scale, scale, scale);
     }
   }
 }

@@ -7,3 +7,4 @@ export {
   layerNormF32, layerNormBackwardF32, softmaxF32, softmaxBackwardF32, logSoftmaxF32, logSoftmaxBackwardF32,
   crossEntropyF32, crossEntropyBackwardF32,
 } from "./nn";
+export { adamF32 } from "./optim";
