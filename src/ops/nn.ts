@@ -10,7 +10,7 @@ import type { DType } from "../engine/dtype.js";
 import { ArgumentError, DTypeError, ShapeError } from "../engine/errors.js";
 import { defaultGenerator, type Generator } from "../engine/rng.js";
 import { rand } from "../engine/creation.js";
-import { broadcastShapes, broadcastStrides, fmt, normDim, numel, sameShape, type Shape } from "../engine/shape.js";
+import { broadcastShapes, broadcastStrides, fmt, normDim, numel, sameShape, stridesOf, type Shape } from "../engine/shape.js";
 import { Tensor, checkTensor } from "../engine/tensor.js";
 import type { FloatArr } from "../backend/backend.js";
 import { mul, sub } from "./elementwise.js";
@@ -483,9 +483,11 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   const yShape = [...x.shape.slice(0, -1), out];
   const y = empty(yShape, x.dtype); // (*, out)
   const mm = kernels().matmul;
-  // y = b broadcast over the rows, then y += x·Wᵀ with A = x (rows, in), B = W stored (out, in) → transB
-  if (b) kernels().stridedCopy(b.storage, 0, broadcastStrides(b.shape, yShape), yShape, y.storage);
-  mm(f(x), f(weight), f(y), { batch: 1, m: rows, n: out, k, transA: false, transB: true, strideA: 0, strideB: 0 }, b !== null);
+  // y = x·Wᵀ with A = x (rows, in), B = W stored (out, in) → transB; then y += b broadcast over the rows, in
+  // place (cheaper than seeding y with b for an accumulating product: a backend that copies operands
+  // into its own memory would copy y in as well)
+  mm(f(x), f(weight), f(y), { batch: 1, m: rows, n: out, k, transA: false, transB: true, strideA: 0, strideB: 0 });
+  if (b) kernels().add(y.storage, stridesOf(yShape), b.storage, broadcastStrides(b.shape, yShape), y.storage, yShape);
   return record("linear", present(x, weight, b), y, (dy) => {
     // y = x·Wᵀ + b  ⇒  dx = dy·W,  dW = dyᵀ·x (summed over every leading dim),  db = Σ dy
     let dx: Tensor | null = null, dW: Tensor | null = null, db: Tensor | null = null;

@@ -3,7 +3,8 @@
 // (SharedArrayBuffer: Node, cross-origin-isolated browsers) so worker threads can instantiate the
 // same module over it, plain otherwise.
 //
-// Memory map (bytes):  [0, 1024) unused by anyone · [CTL, CTL+256) the pool's control words ·
+// Memory map (bytes):  [0, 256) unused · [256, 512) the constant table of ./assembly/vmath.ts (written
+// once by initConstants) · [CTL, CTL+256) the pool's control words ·
 // [PARAMS, PARAMS+256) the parameter block of the running kernel · [ARENA, ...) the scratch arena,
 // reused by every call (operands are copied in, results copied out; see matmul.ts).
 // The kernels have no static data and no allocator, so nothing of theirs lives in this memory.
@@ -18,6 +19,7 @@ const PAGE = 65536;
 /** The exports of the kernels module (./assembly/index.ts). Pointers are byte offsets into the memory. */
 export interface KernelExports {
   runTask(params: number, task: number, thread: number): void;
+  initConstants(): void;
   packedBElems(k: number, n: number): number;
   scratchBytes(): number;
   MR: WebAssembly.Global;
@@ -76,7 +78,9 @@ function instantiate(): WasmState {
   if (!shared) bytes[MEMORY_FLAG_OFFSET] = 0x01;
   const module = new WebAssembly.Module(bytes);
   const instance = new WebAssembly.Instance(module, { env: { memory } });
-  return { module, memory, shared, relaxed, exports: instance.exports as unknown as KernelExports };
+  const exports = instance.exports as unknown as KernelExports;
+  exports.initConstants(); // the vector math's constant table (workers share this memory)
+  return { module, memory, shared, relaxed, exports };
 }
 
 /** True when the host runs WebAssembly SIMD (validates a tiny module using a v128 instruction). */

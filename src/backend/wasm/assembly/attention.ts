@@ -12,7 +12,7 @@
 //
 // Parameter block (i32 fields; byte offset = 4·index), written by ../attention.ts.
 
-import { exp4, hmax, hsum, logf, madd } from "./vmath";
+import { exp4, hmax, hsum, kc, K_NEG_INF, logf, madd } from "./vmath";
 
 const A_Q = 4, A_K = 8, A_V = 12, A_Y = 16, A_LSE = 20, A_MASK = 24, A_MSB = 28, A_MSQ = 32, A_MSK = 36;
 const A_BH = 40, A_TQ = 44, A_TK = 48, A_D = 52, A_DV = 56, A_LDQ = 60, A_LDV = 64, A_SCALE = 68, A_CAUSAL = 72;
@@ -236,7 +236,7 @@ export function attentionForward(P: usize, b: i32, scratch: usize): void {
       const srow = S + <usize>r * rs;
       maskRow(P, srow, b, i, last, jn4);
       // m = max_j s_ij;  P_ij = e^{s_ij − m} (stored over s);  l = Σ_j P_ij
-      let mv = f32x4.splat(-Infinity);
+      let mv = kc(K_NEG_INF);
       for (let j = 0; j < jn4; j += 4) mv = f32x4.max(mv, v128.load(srow + (<usize>j << 2)));
       const m = f32x4.splat(hmax(mv));
       let lv = f32x4.splat(0);
@@ -308,7 +308,7 @@ export function attentionBackward(P: usize, b: i32, scratch: usize): void {
         const o = <usize>j << 2;
         const s = v128.load(srow + o);
         // forward: P_ij = e^{s_ij − lse_i}; a masked key (s = −inf) takes no part at all
-        const hidden = f32x4.eq(s, f32x4.splat(-Infinity));
+        const hidden = f32x4.eq(s, kc(K_NEG_INF));
         const p = v128.bitselect(f32x4.splat(0), exp4(f32x4.sub(s, li)), hidden);
         // forward: P_i = softmax(s_i)  ⇒  dS_ij = P_ij·(dP_ij − D_i)
         const ds = v128.bitselect(f32x4.splat(0), f32x4.mul(p, f32x4.sub(v128.load(dprow + o), Di)), hidden);

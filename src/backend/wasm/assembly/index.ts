@@ -1,6 +1,14 @@
 // AssemblyScript: the module's exports (the only entry file; tools/build-wasm.mjs compiles from here).
 export { MR, NR, packedBElems, scratchBytes } from "./matmul";
 export { runTask } from "./tasks";
+import { initMathConstants } from "./vmath";
+import { initElementwiseConstants } from "./elementwise";
+
+/** Writes the constant table of ./vmath.ts; called once by the JavaScript side when it creates the memory. */
+export function initConstants(): void {
+  initMathConstants();
+  initElementwiseConstants();
+}
 export { attentionScratchBytes } from "./attention";
 export { unaryRange } from "./elementwise";
 export {

@@ -4,7 +4,7 @@
 // Formulas and special values are the reference kernels' (../../reference/nn.ts), with sums
 // accumulated in float32 lanes instead of float64.
 
-import { exp4, hmax, hsum, logf, madd } from "./vmath";
+import { exp4, hmax, hsum, kc, K_NEG_INF, logf, madd } from "./vmath";
 
 /** eˣ of one float32 through the vector routine (the same rounding as the vector lanes). */
 // @ts-ignore: decorator
@@ -25,7 +25,7 @@ function rowSum(x: usize, n: i32): f32 {
 /** max_i x_i over a row of n ≥ 1 floats; NaN wins. */
 function rowMax(x: usize, n: i32): f32 {
   const n4 = n & ~3;
-  let acc = f32x4.splat(-Infinity);
+  let acc = kc(K_NEG_INF);
   for (let i = 0; i < n4; i += 4) acc = f32x4.max(acc, v128.load(x + (<usize>i << 2)));
   let m = hmax(acc);
   for (let i = n4; i < n; i++) {
