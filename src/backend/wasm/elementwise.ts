@@ -3,11 +3,12 @@
 // - Transcendental activations (exp, tanh, sigmoid, silu, geluTanh and the backwards of silu and
 //   geluTanh) run in wasm SIMD (./assembly/elementwise.ts): the operand is copied into the arena, the
 //   kernel runs in place (on the pool when large), the result is copied out.
-// - add, sub, mul, div stay in TypeScript: copying both operands into wasm memory would cost more than
-//   the arithmetic. The reference walks every element through a shared closure (one call per element);
-//   here the broadcast dims are first coalesced and each op has its own loop over at most two dims
-//   (same shape; a row vector, a column or a scalar broadcast against a matrix). Bit-identical to the
-//   reference: the same float64 operation rounded once to float32.
+// - add, sub, mul, div: the broadcast dims are first coalesced; what is then at most two dims with unit
+//   or zero inner strides (same shape; a row vector, a column or a scalar broadcast against a matrix)
+//   runs in wasm SIMD (./assembly/arith.ts) — even with both operands copied in and the result copied
+//   out, that is ≈ 3× faster than V8's scalar loop (memcpy runs at memory speed, the loop at ≈ 2 ns per
+//   element); small or other cases run a TypeScript loop over at most two dims, the rest the reference.
+//   float32 arithmetic: the same single operation, rounded once, as the reference (bit-identical).
 
 import type { Arr, BinaryKernel, ElementwiseKernels, FloatArr, UnaryKernel } from "../backend.js";
 import { elementwise as reference } from "../reference/elementwise.js";
@@ -97,16 +98,38 @@ function binary2d(op: Bin, a: Float32Array, ra: number, ca: number, b: Float32Ar
   }
 }
 
+/** Below this many output elements the TypeScript loop beats setting up the copies. */
+const WASM_BINARY_MIN = 1024;
+
+/** out (rows × cols) = a ∘ b in wasm (./assembly/arith.ts): a and b copied in whole, out copied back. */
+function binaryWasm(op: Bin, a: Float32Array, ra: number, ca: number, b: Float32Array, rb: number, cb: number, out: Float32Array, rows: number, cols: number): void {
+  const n = rows * cols;
+  const fr = new Frame();
+  const ao = fr.alloc(a.length), bo = fr.alloc(b.length), oo = fr.alloc(n);
+  fr.commit();
+  fr.put(ao, a);
+  fr.put(bo, b);
+  fr.exports.binaryF32(op, ao, ra, ca, bo, rb, cb, oo, rows, cols);
+  fr.get(oo, out, n);
+}
+
 const binary = (op: Bin, ref: BinaryKernel): BinaryKernel => (a, as, b, bs, out, shape) => {
   if (!f32(a, b, out) || out.length === 0) {
     ref(a, as, b, bs, out, shape);
     return;
   }
   const [sh, sa, sb] = coalesce(shape, as, bs);
-  if (sh.length === 0) binary2d(op, a as Float32Array, 0, 0, b as Float32Array, 0, 0, out as Float32Array, 1, 1);
-  else if (sh.length === 1) binary2d(op, a as Float32Array, 0, sa[0]!, b as Float32Array, 0, sb[0]!, out as Float32Array, 1, sh[0]!);
-  else if (sh.length === 2) binary2d(op, a as Float32Array, sa[0]!, sa[1]!, b as Float32Array, sb[0]!, sb[1]!, out as Float32Array, sh[0]!, sh[1]!);
-  else ref(a, as, b, bs, out, shape);
+  if (sh.length > 2) {
+    ref(a, as, b, bs, out, shape);
+    return;
+  }
+  // (rows, cols) with row strides ra, rb and column strides ca, cb
+  const rows = sh.length === 2 ? sh[0]! : 1, cols = sh.length === 0 ? 1 : sh[sh.length - 1]!;
+  const ra = sh.length === 2 ? sa[0]! : 0, rb = sh.length === 2 ? sb[0]! : 0;
+  const ca = sh.length === 0 ? 0 : sa[sa.length - 1]!, cb = sh.length === 0 ? 0 : sb[sb.length - 1]!;
+  const unit = (c: number): boolean => c === 0 || c === 1;
+  if (rows * cols >= WASM_BINARY_MIN && unit(ca) && unit(cb)) binaryWasm(op, a as Float32Array, ra, ca, b as Float32Array, rb, cb, out as Float32Array, rows, cols);
+  else binary2d(op, a as Float32Array, ra, ca, b as Float32Array, rb, cb, out as Float32Array, rows, cols);
 };
 
 export const elementwise: Partial<ElementwiseKernels> = {

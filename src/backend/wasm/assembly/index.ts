@@ -16,3 +16,4 @@ export {
   crossEntropyF32, crossEntropyBackwardF32,
 } from "./nn";
 export { adamF32 } from "./optim";
+export { binaryF32, sumF32 } from "./arith";

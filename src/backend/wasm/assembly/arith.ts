@@ -1,0 +1,88 @@
+// AssemblyScript: float32 binary arithmetic over a (rows × cols) output and the sum reduction, four lanes
+// at a time.
+//
+// binaryF32: out[i][j] = a[i·ra + j·ca] ∘ b[i·rb + j·cb] with ca, cb ∈ {0, 1} (the JavaScript side
+// coalesces the broadcast dims to this form: same shape, a row vector, a column, a scalar); ∘ is
+// 0 add · 1 sub · 2 mul · 3 div. out may be a (in place).
+//
+// sumF32: out[o][j] = Σ_i x[o][i][j] over (outer, r, inner), accumulated in float64 in the reference's
+// order (i ascending for each (o, j)), so the result is the reference's, bit for bit.
+
+// @ts-ignore: decorator
+@inline function apply(op: i32, x: v128, y: v128): v128 {
+  if (op == 0) return f32x4.add(x, y);
+  if (op == 1) return f32x4.sub(x, y);
+  if (op == 2) return f32x4.mul(x, y);
+  return f32x4.div(x, y);
+}
+
+// @ts-ignore: decorator
+@inline function apply1(op: i32, x: f32, y: f32): f32 {
+  if (op == 0) return x + y;
+  if (op == 1) return x - y;
+  if (op == 2) return x * y;
+  return x / y;
+}
+
+/** One row: out[j] = a[j·ca] ∘ b[j·cb] for j < cols; a loop per operation and stride pattern. */
+// @ts-ignore: decorator
+@inline function row(op: i32, pa: usize, ca: i32, pb: usize, cb: i32, po: usize, cols: i32): void {
+  const c4 = <usize>(cols & ~3) << 2, end = <usize>cols << 2;
+  if (ca == 1 && cb == 1) {
+    for (let o: usize = 0; o < c4; o += 16) v128.store(po + o, apply(op, v128.load(pa + o), v128.load(pb + o)));
+    for (let o = c4; o < end; o += 4) store<f32>(po + o, apply1(op, load<f32>(pa + o), load<f32>(pb + o)));
+  } else if (ca == 1) {
+    const sb = load<f32>(pb), vb = f32x4.splat(sb);
+    for (let o: usize = 0; o < c4; o += 16) v128.store(po + o, apply(op, v128.load(pa + o), vb));
+    for (let o = c4; o < end; o += 4) store<f32>(po + o, apply1(op, load<f32>(pa + o), sb));
+  } else if (cb == 1) {
+    const sa = load<f32>(pa), va = f32x4.splat(sa);
+    for (let o: usize = 0; o < c4; o += 16) v128.store(po + o, apply(op, va, v128.load(pb + o)));
+    for (let o = c4; o < end; o += 4) store<f32>(po + o, apply1(op, sa, load<f32>(pb + o)));
+  } else {
+    const r = apply1(op, load<f32>(pa), load<f32>(pb));
+    for (let o: usize = 0; o < end; o += 4) store<f32>(po + o, r);
+  }
+}
+
+export function binaryF32(op: i32, a: usize, ra: i32, ca: i32, b: usize, rb: i32, cb: i32, out: usize, rows: i32, cols: i32): void {
+  for (let i = 0; i < rows; i++) {
+    const pa = a + (<usize>(i * ra) << 2), pb = b + (<usize>(i * rb) << 2), po = out + (<usize>(i * cols) << 2);
+    switch (op) {
+      case 0: row(0, pa, ca, pb, cb, po, cols); break;
+      case 1: row(1, pa, ca, pb, cb, po, cols); break;
+      case 2: row(2, pa, ca, pb, cb, po, cols); break;
+      default: row(3, pa, ca, pb, cb, po, cols);
+    }
+  }
+}
+
+/** out (outer × inner) = Σ over the middle dim of x (outer, r, inner), float64 accumulators in acc (inner doubles). */
+export function sumF32(x: usize, out: usize, outer: i32, r: i32, inner: i32, acc: usize): void {
+  const i4 = inner & ~3;
+  for (let o = 0; o < outer; o++) {
+    const xo = x + (<usize>(o * r * inner) << 2), oo = out + (<usize>(o * inner) << 2);
+    if (inner == 1) {
+      let s: f64 = 0;
+      for (let i = 0; i < r; i++) s += <f64>load<f32>(xo + (<usize>i << 2));
+      store<f32>(oo, <f32>s);
+      continue;
+    }
+    memory.fill(acc, 0, <usize>inner << 3);
+    for (let i = 0; i < r; i++) {
+      const xr = xo + (<usize>(i * inner) << 2);
+      // acc_j += x_ij: four floats promoted to two pairs of doubles
+      for (let j = 0; j < i4; j += 4) {
+        const v = v128.load(xr + (<usize>j << 2));
+        const pa = acc + (<usize>j << 3);
+        v128.store(pa, f64x2.add(v128.load(pa), f64x2.promote_low_f32x4(v)));
+        v128.store(pa, f64x2.add(v128.load(pa, 16), f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1))), 16);
+      }
+      for (let j = i4; j < inner; j++) {
+        const pa = acc + (<usize>j << 3);
+        store<f64>(pa, load<f64>(pa) + <f64>load<f32>(xr + (<usize>j << 2)));
+      }
+    }
+    for (let j = 0; j < inner; j++) store<f32>(oo + (<usize>j << 2), <f32>load<f64>(acc + (<usize>j << 3)));
+  }
+}
