@@ -5,8 +5,9 @@
 // Seven layers on a 32×32 image: C1 conv 5×5 → 6 maps, S2 2×2 subsampling, C3 conv 5×5 → 16 maps,
 // S4 2×2 subsampling, C5 conv 5×5 → 120 (1×1 maps: a fully connected layer that stays a convolution on
 // bigger inputs), F6 fully connected → 84, and the output → 10 classes. MNIST's 28×28 digits are padded
-// by 2 in C1, which is the paper's own trick: its digits were 20×20 centred in a 28×28 field, itself
-// padded to 32×32 "so that distinctive features can appear in the centre of the receptive field" of C5.
+// by 2 in C1, as the paper's own input was: digits of at most 20×20 centred in a 28×28 field, placed in a
+// 32×32 image so that features such as stroke end-points and corners can fall in the centre of the
+// receptive field of the highest-level feature detectors (§II.B).
 //
 // This file is the modern variant, as PyTorch users write LeNet-5 today. Differences from the paper
 // (DIFF(paper) at each line; the README has the full list):
