@@ -29,7 +29,7 @@ export const resnetRecipe: Recipe<ResNetRecipeOptions> = {
   paper: "He, Zhang, Ren, Sun 2016, Deep Residual Learning for Image Recognition, https://arxiv.org/abs/1512.03385",
   trainsOn: "MNIST digits (the mnist package: 8,000 train / 2,000 test)",
   needs: ["mnist"],
-  defaults: Object.freeze({ preset: "resnet-mnist-small", epochs: 2, batchSize: 64, lr: 3e-3, trainLimit: 0, testLimit: 0 }),
+  defaults: Object.freeze({ preset: "resnet-mnist-small", epochs: 3, batchSize: 64, lr: 1e-2, trainLimit: 0, testLimit: 0 }),
 
   run(options: ResNetRecipeOptions, data: RecipeData, hooks: RecipeHooks, generator: Generator): RecipeResult {
     const o = { ...this.defaults, ...options };
