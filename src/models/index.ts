@@ -4,3 +4,7 @@ export * as bengioMlp from "./bengio-mlp/model.js";
 export * as charRnn from "./char-rnn/model.js";
 export * as gcn from "./gcn/model.js";
 export * as gat from "./gat/model.js";
+export * as lenet5 from "./lenet5/model.js";
+export * as resnet from "./resnet/model.js";
+export { lenet5Recipe } from "./lenet5/recipe.js";
+export { resnetRecipe } from "./resnet/recipe.js";
