@@ -30,6 +30,7 @@ import type { Tensor } from "../../engine/tensor.js";
 import * as F from "../../nn/functional.js";
 import { Module } from "../../nn/module.js";
 import { Conv2d, Linear } from "../../nn/index.js";
+import { convFlops, linearFlops, sortedKinds, type Architecture } from "../architecture.js";
 
 // =====================================================================================================
 // Config
@@ -105,6 +106,28 @@ export function countParameters(c: LeNetConfig): number {
   const linear = (fin: number, fout: number): number => fout * (fin + 1); //   W (out, in), b (out)
   const side = mapSizes(c).c5;
   return conv(c.inChannels, c.c1) + conv(c.c1, c.c3) + conv(c.c3, c.c5) + linear(c.c5 * side * side, c.f6) + linear(c.f6, c.numClasses);
+}
+
+/**
+ * The architecture in one row (src/models/architecture.ts). FLOPs per image: each 5×5 conv
+ * 2·in·25·out·side² over its output map (C1 28², C3 10², C5 1² for the preset), then F6 and the output;
+ * pooling is not counted. The preset: 2·(1·25·6·784 + 6·25·16·100 + 16·25·120·1 + 120·84 + 84·10) = 833,040.
+ */
+export function describe(c: LeNetConfig): Architecture {
+  const m = mapSizes(c);
+  const flops = convFlops(c.inChannels, c.c1, KERNEL, m.c1) + convFlops(c.c1, c.c3, KERNEL, m.c3) + convFlops(c.c3, c.c5, KERNEL, m.c5) +
+    linearFlops(c.c5 * m.c5 * m.c5, c.f6) + linearFlops(c.f6, c.numClasses);
+  return {
+    title: "LeNet-5",
+    config: `${c.imageSize}×${c.imageSize}×${c.inChannels} input (padding ${c.padding}), maps ${c.c1}-${c.c3}-${c.c5}, F6 ${c.f6}, ${c.numClasses} classes`,
+    parameters: countParameters(c),
+    layers: sortedKinds({ [Conv2d.name]: 3, [Linear.name]: 2 }),
+    normalization: "none",
+    positions: "none: 5×5 convolutions and 2×2 max-pooling (translation-equivariant); C5 reads the whole 5×5 map",
+    attention: "none",
+    activation: "ReLU (the paper: scaled tanh)",
+    flops: { value: flops, per: "image", at: `${c.imageSize}×${c.imageSize}` },
+  };
 }
 
 // =====================================================================================================

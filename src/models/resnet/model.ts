@@ -27,6 +27,7 @@ import type { Tensor } from "../../engine/tensor.js";
 import * as F from "../../nn/functional.js";
 import { Module, ModuleList } from "../../nn/module.js";
 import { BatchNorm2d, Conv2d, Linear, Sequential } from "../../nn/index.js";
+import { convFlops, linearFlops, sortedKinds, type Architecture } from "../architecture.js";
 import { kaimingNormal_, ones_, zeros_ } from "../../nn/init.js";
 
 // =====================================================================================================
@@ -96,6 +97,42 @@ export function countParameters(c: ResNetConfig): number {
     }
   });
   return n + c.numClasses * (cin + 1); // head: W (K, w_last), b (K)
+}
+
+/**
+ * The architecture in one row (src/models/architecture.ts), for square images of side `imageSize` (28 for
+ * MNIST). FLOPs per image: every conv 2·in·k²·out·side² over its output map (a stride-2 conv of padding 1,
+ * or a 1×1 projection of stride 2, maps S to ⌈S/2⌉), then the head; BN, ReLU, the residual adds and the
+ * global average pool are not counted.
+ */
+export function describe(c: ResNetConfig, imageSize = 28): Architecture {
+  let side = imageSize, cin = c.widths[0]!, convs = 1, projections = 0;
+  let flops = convFlops(c.inChannels, cin, 3, side); // the stem
+  c.widths.forEach((w, s) => {
+    for (let b = 0; b < c.blocks[s]!; b++) {
+      const stride = b === 0 ? strideOf(s) : 1;
+      side = Math.floor((side - 1) / stride) + 1; // (S + 2·1 − 3)/stride + 1, and the 1×1 projection's (S − 1)/stride + 1
+      flops += convFlops(cin, w, 3, side) + convFlops(w, w, 3, side);
+      convs += 2;
+      if (projects(cin, w, stride)) {
+        flops += convFlops(cin, w, 1, side);
+        projections++;
+      }
+      cin = w;
+    }
+  });
+  const depth = 2 * c.blocks.reduce((a, b) => a + b, 0) + 2; // the weighted layers on the main path (6n + 2)
+  return {
+    title: `ResNet-${depth}`,
+    config: `widths ${c.widths.join("-")}, blocks ${c.blocks.join("-")}, ${c.inChannels} channel${c.inChannels === 1 ? "" : "s"} in, ${c.numClasses} classes`,
+    parameters: countParameters(c),
+    layers: sortedKinds({ [Conv2d.name]: convs + projections, [BatchNorm2d.name]: convs + projections, [Linear.name]: 1 }),
+    normalization: `${BatchNorm2d.name} after every convolution (batch statistics in training, running averages in eval)`,
+    positions: "none: 3×3 convolutions (translation-equivariant), then global average pooling (invariant)",
+    attention: "none",
+    activation: "ReLU; identity shortcuts (1×1 projections where the shape changes) added before the last ReLU of a block",
+    flops: { value: flops + linearFlops(cin, c.numClasses), per: "image", at: `${imageSize}×${imageSize}` },
+  };
 }
 
 // =====================================================================================================
