@@ -68,12 +68,11 @@ export function listCommand(args: readonly string[], out: Output): number {
   const w = Math.max(...entries.map((e) => e.name.length));
   const pad = "".padEnd(w);
   const count = (n: number | null): string => (n === null ? "" : `${n.toLocaleString("en-US")} parameters`);
+  const presets = entries.flatMap((e) => e.presets);
+  const pw = Math.max(...presets.map((p) => p.name.length)), cw = Math.max(...presets.map((p) => count(p.parameters).length));
   for (const e of entries) {
     out.write(`${e.name.padEnd(w)}  ${e.title}${e.parameters === null ? "" : `, ${count(e.parameters)}`}\n`);
-    if (e.presets.length > 1) {
-      const pw = Math.max(...e.presets.map((p) => p.name.length));
-      for (const p of e.presets) out.write(`${pad}    ${p.name.padEnd(pw)}  ${count(p.parameters).padStart(26)}  ${p.config}\n`);
-    }
+    if (e.presets.length > 1) for (const p of e.presets) out.write(`${pad}    ${p.name.padEnd(pw)}  ${count(p.parameters).padStart(cw)}  ${p.config}\n`);
     out.write(`${pad}  paper: ${e.paper}\n${pad}  trains on: ${e.trainsOn}${e.commands.length ? `  (${e.commands.join(", ")})` : ""}\n`);
   }
   return 0;
