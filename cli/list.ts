@@ -2,7 +2,7 @@
 // own describe() (src/models/architecture.ts), the commands that train it, the CLI's own toy and the
 // comparison recipes. Nothing is typed by hand.
 
-import { ZOO } from "../src/models/zoo.js";
+import { ZOO, type ZooModel } from "../src/models/zoo.js";
 import { helpText, parseOptions, type OptionSpecs } from "./args.js";
 import type { Output } from "./progress.js";
 import { RECIPES } from "./recipes.js";
@@ -25,14 +25,16 @@ export interface ZooListing {
 /** The CLI's own training commands, beside the recipes: which zoo model each trains. */
 const CLI_COMMANDS: Record<string, string[]> = { gpt2: ["wnn train gpt"], mlp: ["wnn train mlp"], lenet5: ["wnn train cnn"] };
 
+/** The commands that train a model of the zoo: the CLI's own, then its recipes. */
+export const commandsOf = (m: ZooModel): string[] => [...(CLI_COMMANDS[m.name] ?? []), ...m.recipes.map((r) => `wnn train ${r.name}`)];
+
 export function zoo(): ZooListing[] {
   const models: ZooListing[] = ZOO.map((m) => {
     const presets = m.presets.map((p) => {
       const a = p.describe();
       return { name: p.name, title: a.title, config: a.config, parameters: a.parameters };
     });
-    const commands = [...(CLI_COMMANDS[m.name] ?? []), ...m.recipes.map((r) => `wnn train ${r.name}`)];
-    return { name: m.name, kind: "model", title: presets[0]!.title, paper: m.paper, parameters: presets[0]!.parameters, presets, trainsOn: m.trainsOn, commands };
+    return { name: m.name, kind: "model", title: presets[0]!.title, paper: m.paper, parameters: presets[0]!.parameters, presets, trainsOn: m.trainsOn, commands: commandsOf(m) };
   });
   const inZoo = new Set(ZOO.flatMap((m) => m.recipes.map((r) => r.name)));
   const comparisons: ZooListing[] = RECIPES.filter((r) => !inZoo.has(r.name)).map((r) => ({

@@ -46,8 +46,10 @@ export const ARCHITECTURE_ROWS: readonly (readonly [string, (a: Architecture) =>
 /** A markdown table, its columns padded to one width so that it also reads as plain text. */
 export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const cells = [header, ...rows].map((r) => r.map((c) => c.replace(/\|/g, "\\|")));
-  const widths = header.map((_, j) => Math.max(3, ...cells.map((r) => [...(r[j] ?? "")].length)));
-  const line = (r: readonly string[]): string => `| ${r.map((c, j) => c + " ".repeat(widths[j]! - [...c].length)).join(" | ")} |`;
+  // the width a terminal gives a cell: its characters, combining marks (the tilde of D̃) taking none
+  const width = (c: string): number => [...c.replace(/\p{M}/gu, "")].length;
+  const widths = header.map((_, j) => Math.max(3, ...cells.map((r) => width(r[j] ?? ""))));
+  const line = (r: readonly string[]): string => `| ${r.map((c, j) => c + " ".repeat(widths[j]! - width(c))).join(" | ")} |`;
   return [line(cells[0]!), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...cells.slice(1).map(line)].join("\n");
 }
 

@@ -130,7 +130,7 @@ export function describe(c: GATConfig, nodes = 160): Architecture {
     positions: "none: permutation-equivariant; a node sees only its neighbours (masked scores)",
     attention: `graph attention: additive scores LeakyReLU(aᵀ[W h_i ‖ W h_j]), softmax over N(i) ∪ {i}, ${c.heads} heads (concatenated; output ${c.outHeads}, averaged)`,
     activation: `ELU; LeakyReLU (slope ${c.negativeSlope}) in the scores`,
-    flops: { value: flops, per: "node", at: `${nodes} nodes, dense α` },
+    flops: { value: flops, per: "node", at: `${nodes.toLocaleString("en-US")} nodes, dense α` },
   };
 }
 

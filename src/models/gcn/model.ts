@@ -103,7 +103,7 @@ export function describe(c: GCNConfig, nodes = 160): Architecture {
     positions: "none: permutation-equivariant; a node knows its neighbours through Â",
     attention: "none: fixed neighbour weights Â_ij = 1/√(d̃_i d̃_j)",
     activation: "ReLU",
-    flops: { value: flops, per: "node", at: `${nodes} nodes, dense Â` },
+    flops: { value: flops, per: "node", at: `${nodes.toLocaleString("en-US")} nodes, dense Â` },
   };
 }
 
