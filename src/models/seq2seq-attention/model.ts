@@ -74,7 +74,7 @@ export const PRESETS = Object.freeze({
   /** the character-level dates task (67 source characters, 11 target characters, + 3 specials) */
   dates: Object.freeze({ srcVocab: 70, tgtVocab: 14, embDim: 32, hidden: 64, attnDim: 64, attention: "bahdanau" as AttentionKind }),
   /** reversal of 5…40 tokens out of 20 */
-  reversal: Object.freeze({ srcVocab: 23, tgtVocab: 23, embDim: 32, hidden: 128, attnDim: 64, attention: "bahdanau" as AttentionKind }),
+  reversal: Object.freeze({ srcVocab: 23, tgtVocab: 23, embDim: 16, hidden: 64, attnDim: 32, attention: "bahdanau" as AttentionKind }),
   /** the fixture's configuration */
   tiny: Object.freeze({ srcVocab: 9, tgtVocab: 7, embDim: 4, hidden: 6, attnDim: 5, attention: "bahdanau" as AttentionKind }),
 } satisfies Record<string, Seq2SeqConfig>);
