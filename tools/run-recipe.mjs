@@ -1,7 +1,7 @@
 // Run a model's training recipe and write what it returns under runs/<name>[-<task>]/: metrics.json,
 // the markdown tables, the PNG pictures and the samples. (A stand-in until `wnn train <name>` runs recipes.)
 // Usage: npm run build && node tools/run-recipe.mjs <name> [--option value ...]
-//   e.g. node tools/run-recipe.mjs seq2seq-attention --task dates --steps 600
+//   e.g. node tools/run-recipe.mjs seq2seq-attention --task dates --steps 600 [--run folder-under-runs]
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Generator } from "../dist/src/index.js";
@@ -13,12 +13,14 @@ if (!name) {
 }
 const { recipe } = await import(`../dist/src/models/${name}/recipe.js`);
 const options = { ...recipe.defaults };
+let runDir = null; // --run <folder under runs/> (default: <name>[-<task>])
 for (let i = 0; i < rest.length; i += 2) {
   const key = rest[i].replace(/^--/, ""), value = rest[i + 1];
+  if (key === "run") { runDir = value; continue; }
   if (!(key in options)) throw new Error(`${name}: unknown option --${key}; the options are ${Object.keys(options).join(", ")}`);
   options[key] = typeof options[key] === "number" ? Number(value) : typeof options[key] === "boolean" ? value === "true" : value;
 }
-const dir = join("runs", options.task ? `${name}-${options.task}` : name);
+const dir = join("runs", runDir ?? (options.task ? `${name}-${options.task}` : name));
 mkdirSync(dir, { recursive: true });
 const t0 = performance.now();
 const result = recipe.run(options, {}, { log: (line) => console.log(line) }, new Generator(options.seed ?? 0));

@@ -36,10 +36,13 @@ export interface Seq2SeqRecipeOptions extends Record<string, number | string | b
   seed: number;
   /** the width of a length bucket in the accuracy-vs-length table */
   bucket: number;
+  /** reversal only: the shortest and longest sequence */
+  minLen: number;
+  maxLen: number;
 }
 
 const DEFAULTS: Readonly<Seq2SeqRecipeOptions> = Object.freeze({
-  task: "dates", models: "all", steps: 600, batch: 32, lr: 3e-3, hidden: 0, embDim: 0, attnDim: 0, testSize: 1000, seed: 0, bucket: 0,
+  task: "dates", models: "all", steps: 600, batch: 32, lr: 3e-3, hidden: 0, embDim: 0, attnDim: 0, testSize: 1000, seed: 0, bucket: 0, minLen: 5, maxLen: 40,
 });
 
 /** The model of one attention kind after training, with what the comparison reports. */
@@ -52,9 +55,9 @@ interface Trained {
   outputs: { text: string; attention: number[][] }[];
 }
 
-function makeTask(name: string): Seq2SeqTask {
+function makeTask(name: string, o: Seq2SeqRecipeOptions): Seq2SeqTask {
   if (name === "dates") return datesTask();
-  if (name === "reversal") return reversalTask({ vocab: 20, minLen: 5, maxLen: 40 });
+  if (name === "reversal") return reversalTask({ vocab: 20, minLen: o.minLen, maxLen: o.maxLen });
   throw new ArgumentError(`seq2seq recipe: unknown task "${name}"; the tasks are dates, reversal`);
 }
 
@@ -135,7 +138,7 @@ const pct = (x: number): string => (Number.isNaN(x) ? "–" : (100 * x).toFixed(
 export const recipe: Recipe<Seq2SeqRecipeOptions> = {
   name: "seq2seq-attention",
   paper: "Bahdanau et al. 2015 https://arxiv.org/abs/1409.0473; Luong et al. 2015 https://arxiv.org/abs/1508.04025; Cho et al. 2014 https://arxiv.org/abs/1406.1078",
-  trainsOn: "synthetic: human-written dates → ISO, or reversal of 5…40 tokens",
+  trainsOn: "synthetic: human-written dates → ISO, or reversal of minLen…maxLen (5…40) tokens",
   needs: [],
   defaults: DEFAULTS,
 
@@ -145,7 +148,7 @@ export const recipe: Recipe<Seq2SeqRecipeOptions> = {
       if (!Number.isInteger(o[k]) || o[k] < 1) throw new ArgumentError(`seq2seq recipe: ${k} must be a positive integer, got ${o[k]}`);
     }
     if (!(o.lr > 0)) throw new ArgumentError(`seq2seq recipe: lr must be > 0, got ${o.lr}`);
-    const task = makeTask(o.task);
+    const task = makeTask(o.task, o);
     const kinds = parseModels(o.models);
     const test = distinctPairs(task, o.testSize, new Generator(o.seed + 3));
     hooks.log(`seq2seq on ${task.name}: ${kinds.join(", ")}; ${o.steps} steps of ${o.batch}, ${test.length} held-out examples`);
