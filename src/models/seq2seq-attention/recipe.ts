@@ -142,6 +142,9 @@ export const recipe: Recipe<Seq2SeqRecipeOptions> = {
   needs: [],
   defaults: DEFAULTS,
 
+  // The generator argument is not used: the data stream, the held-out set and each model's initial weights
+  // come from generators seeded by `seed`, so that every model sees the same examples in the same order
+  // whether it is trained alone or after the others.
   run(options: Seq2SeqRecipeOptions, _data: RecipeData, hooks: RecipeHooks, _generator: Generator): RecipeResult {
     const o = { ...DEFAULTS, ...options };
     for (const k of ["steps", "batch", "testSize"] as const) {

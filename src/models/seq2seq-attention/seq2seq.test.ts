@@ -9,6 +9,7 @@ import { assertClose, assertThrowsWith } from "../../../test/harness/assert.js";
 import { fromJson, type TensorJson } from "../../../test/harness/fixtures.js";
 import * as optim from "../../optim/index.js";
 import { distinctPairs, makeBatch, reversalTask } from "../../data/tasks/index.js";
+import { recipe } from "./recipe.js";
 import { ATTENTION_KINDS, countParameters, fromTorchState, greedyDecode, PRESETS, Seq2Seq, seq2seqConfig, toTorchState, type AttentionKind } from "./model.js";
 
 // -----------------------------------------------------------------------------------------------------
@@ -165,4 +166,25 @@ test("config and input errors name what is wrong", () => {
   assertThrowsWith(() => model.forward(tensor([1, 2, 3], { dtype: "int32" }), tensor([[1]], { dtype: "int32" })), ShapeError, /tgtIn \(1,1\) must be \(B, T\) with the batch of src \(3\)/);
   assertThrowsWith(() => model.forward(tensor([[1, 2]]), tensor([[1]], { dtype: "int32" })), DTypeError, /src must be int32 token ids, got float32 \(1,2\)/);
   assertThrowsWith(() => model.generate(tensor([[3, 4]], { dtype: "int32" }), -1), ArgumentError, /maxLen must be an integer ≥ 0, got -1/);
+});
+
+// -----------------------------------------------------------------------------------------------------
+// The recipe
+
+test("the recipe trains the chosen decoders alike and returns the comparison: metrics, table, charts, heatmaps", () => {
+  const lines: string[] = [];
+  const opts = { ...recipe.defaults, task: "reversal", models: "none,luong-dot", steps: 3, batch: 4, testSize: 12, hidden: 8, embDim: 4, attnDim: 4, minLen: 2, maxLen: 6 };
+  const r = recipe.run(opts, {}, { log: (l) => lines.push(l) }, new Generator(0));
+  for (const k of ["none", "luong-dot"]) {
+    for (const m of ["exactMatch", "tokenAccuracy", "seconds", "parameters", "finalLoss"]) assert.ok(Number.isFinite(r.metrics[`${k}.${m}`]), `${k}.${m}`);
+  }
+  assert.match(r.tables!.accuracyByLength!, /^\| input length \| n \| none exact \/ token % \| luong-dot exact \/ token % \|/);
+  assert.match(r.tables!.accuracyByLength!, /\| all \| 12 \|/);
+  assert.deepEqual(Object.keys(r.images!).sort(), ["accuracy-vs-length.png", "attention-luong-dot.png", "loss.png"]);
+  for (const png of Object.values(r.images!)) assert.deepEqual([...png.subarray(1, 4)], [80, 78, 71]);
+  // the same seed gives the same model whether trained alone or after another
+  const alone = recipe.run({ ...opts, models: "luong-dot" }, {}, { log: () => {} }, new Generator(0));
+  assert.equal(alone.metrics["luong-dot.finalLoss"], r.metrics["luong-dot.finalLoss"]);
+  assertThrowsWith(() => recipe.run({ ...opts, models: "transformer" }, {}, { log: () => {} }, new Generator(0)), ArgumentError, /unknown model "transformer"/);
+  assertThrowsWith(() => recipe.run({ ...opts, task: "sorting" }, {}, { log: () => {} }, new Generator(0)), ArgumentError, /unknown task "sorting"/);
 });
