@@ -35,6 +35,6 @@ const series = models.map((name, k) => ({
 }));
 mkdirSync(out, { recursive: true });
 writeFileSync(join(out, "accuracyByLength.md"), table + "\n");
-writeFileSync(join(out, "accuracy-vs-length.png"), io.lineChartPng({ title: `${task}: exact match vs input length`, xLabel: "input length (bucket middle)", yLabel: "exact match %", series }));
+writeFileSync(join(out, "accuracy-vs-length.png"), io.lineChartPng({ title: `${task}: exact match vs input length`, xLabel: "input length (bucket middle)", yLabel: "exact match %", yRange: [0, 100], series }));
 console.log(table);
 console.log(`wrote ${out}/accuracyByLength.md and accuracy-vs-length.png`);

@@ -87,6 +87,8 @@ export interface LineChartOptions {
   title?: string;
   xLabel?: string;
   yLabel?: string;
+  /** a y interval the axis must include (e.g. [0, 100] for percentages), besides the data */
+  yRange?: readonly [number, number];
 }
 
 /** Tick positions at a "nice" step (1, 2 or 5 × 10^k) giving about `count` intervals over [lo, hi]. */
@@ -129,6 +131,7 @@ export function lineChart(opts: LineChartOptions): RasterImage {
     }
   }
   if (x0 > x1) { x0 = 0; x1 = 1; y0 = 0; y1 = 1; } // nothing to draw: empty axes
+  if (opts.yRange) { y0 = Math.min(y0, opts.yRange[0]); y1 = Math.max(y1, opts.yRange[1]); }
   const xt = niceTicks(x0, x1, Math.max(2, Math.floor(width / 110)));
   const yt = niceTicks(y0, y1, Math.max(2, Math.floor(height / 70)));
   const yLabels = yt.ticks.map((v) => formatTick(v, yt.step));
@@ -344,7 +347,9 @@ export function heatmap(opts: HeatmapOptions): RasterImage {
 
   const S = 2; // title scale
   const labelW = Math.max(0, ...rowLabels.map((l) => textWidth(l)));
-  const labelH = Math.max(0, ...colLabels.map((l) => textWidth(l)));
+  // column labels of one character stand upright above their cells; longer ones are written vertically
+  const upright = colLabels.every((l) => [...l].length <= 1) && cell >= GLYPH_ADVANCE;
+  const labelH = upright ? (colLabels.length ? GLYPH_HEIGHT : 0) : Math.max(0, ...colLabels.map((l) => textWidth(l)));
   const left = 10 + labelW + 6, top = (title ? 12 + GLYPH_HEIGHT * S + 10 : 10) + labelH + 6;
   const barW = 12, barGap = 14, tickW = textWidth(formatTick(hi, (hi - lo) / 4)) + 8;
   const width = Math.max(left + cols * cell + barGap + barW + tickW + 10, title ? textWidth(title, S) + 24 : 0);
@@ -355,7 +360,10 @@ export function heatmap(opts: HeatmapOptions): RasterImage {
     for (let j = 0; j < cols; j++) c.rect(left + j * cell, top + i * cell, cell, cell, viridis((values[i]![j]! - lo) / (hi - lo)));
   }
   rowLabels.forEach((l, i) => c.text(left - 6 - textWidth(l), top + i * cell + Math.floor((cell - GLYPH_HEIGHT) / 2), l, BLACK));
-  colLabels.forEach((l, j) => verticalText(c, left + j * cell + Math.floor((cell - GLYPH_HEIGHT) / 2), top - 6, l, BLACK));
+  colLabels.forEach((l, j) => {
+    if (upright) c.text(left + j * cell + Math.floor((cell - textWidth(l)) / 2), top - 6 - GLYPH_HEIGHT, l, BLACK);
+    else verticalText(c, left + j * cell + Math.floor((cell - GLYPH_HEIGHT) / 2), top - 6, l, BLACK);
+  });
   // the colour bar, low at the bottom, with its ends labelled
   const bx = left + cols * cell + barGap, bh = rows * cell;
   for (let y = 0; y < bh; y++) c.rect(bx, top + y, barW, 1, viridis(1 - y / Math.max(1, bh - 1)));

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ArgumentError } from "../index.js";
 import { assertThrowsWith } from "../../test/harness/assert.js";
-import { heatmap, heatmapPng, viridis } from "./chart.js";
+import { heatmap, heatmapPng, lineChart, PALETTE, viridis } from "./chart.js";
 
 test("viridis runs from matplotlib's dark purple to its yellow, clipped outside [0, 1]", () => {
   assert.deepEqual(viridis(0), [68, 1, 84]);
@@ -38,4 +38,21 @@ test("heatmap: errors name what is wrong", () => {
   assertThrowsWith(() => heatmap({ values: [[1, 2], [3]] }), ArgumentError, /row 1 has 1 values, row 0 has 2/);
   assertThrowsWith(() => heatmap({ values: [[1]], rowLabels: ["a", "b"] }), ArgumentError, /2 row and 0 column labels for a 1×1 matrix/);
   assertThrowsWith(() => heatmap({ values: [[1]], range: [1, 1] }), ArgumentError, /range \[1, 1\] is empty/);
+});
+
+test("lineChart: yRange widens the axis to include it", () => {
+  const narrow = lineChart({ series: [{ name: "a", points: [[0, 40], [1, 60]] }] });
+  const wide = lineChart({ series: [{ name: "a", points: [[0, 40], [1, 60]] }], yRange: [0, 100] });
+  // the line spans fewer rows when the axis runs 0…100 than when it runs 40…60
+  const rowsWithLine = (img: ReturnType<typeof lineChart>): number => {
+    let n = 0;
+    for (let y = 0; y < img.height; y++) {
+      for (let x = 0; x < img.width; x++) {
+        const i = 3 * (y * img.width + x);
+        if (img.data[i] === PALETTE[0]![0] && img.data[i + 1] === PALETTE[0]![1] && img.data[i + 2] === PALETTE[0]![2]) { n++; break; }
+      }
+    }
+    return n;
+  };
+  assert.ok(rowsWithLine(wide) < rowsWithLine(narrow) / 2, `${rowsWithLine(wide)} vs ${rowsWithLine(narrow)}`);
 });

@@ -191,7 +191,7 @@ export const recipe: Recipe<Seq2SeqRecipeOptions> = {
 
     const images: Record<string, Uint8Array> = {};
     images["accuracy-vs-length.png"] = lineChartPng({
-      title: `${task.name}: exact match vs input length`, xLabel: "input length (bucket middle)", yLabel: "exact match %",
+      title: `${task.name}: exact match vs input length`, xLabel: "input length (bucket middle)", yLabel: "exact match %", yRange: [0, 100],
       series: trained.map((t) => ({ name: t.kind, points: buckets.map((b) => [(b.from + b.to) / 2, 100 * score(task, test, t.outputs, b.which).exact] as [number, number]) })),
     });
     images["loss.png"] = lineChartPng({
