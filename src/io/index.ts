@@ -8,3 +8,4 @@ export { encodePng, zlibStored, type PngOptions, type RasterImage } from "./png.
 export { Canvas, PALETTE, imageGrid, imageGridPng, lineChart, lineChartPng, niceTicks, formatTick, type ImageGridOptions, type LineChartOptions, type Series, type Rgb } from "./chart.js";
 export { crc32, adler32 } from "./checksum.js";
 export type { Json } from "./json.js";
+export { blues, heatmap, heatmapPng, type HeatmapOptions } from "./heatmap.js";

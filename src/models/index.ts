@@ -1,2 +1,3 @@
 // The model zoo: one namespace per paper (wnn.models.gpt2.GPT, ...).
 export * as gpt2 from "./gpt2/model.js";
+export * as transformer from "./transformer/model.js";
