@@ -617,13 +617,14 @@ export interface DecodeOptions {
 
 /**
  * Greedy decoding: start every row from BOS and append the most likely next token until it is EOS or
- * maxLen tokens were generated. The encoder runs once; each step feeds only the new token, the earlier
+ * maxLen tokens were generated. PAD and BOS are never generated (a PAD in the prefix would be masked out
+ * of the full forward's attention, so the cached and full decoders would disagree). The encoder runs once; each step feeds only the new token, the earlier
  * ones' keys and values coming from the KV cache. → the tokens of each row, without BOS and EOS.
  */
 export function greedyDecode(model: Transformer, src: Tensor, opts: DecodeOptions): number[][] {
   const { bosId, eosId } = opts;
   const maxLen = checkDecode(model, opts);
-  const B = src.shape[0]!;
+  const B = src.shape[0]!, V = model.config.vocabSize;
   return evalMode(model, () => {
     const srcMask = model.sourceMask(src);
     const memory = model.encode(src, srcMask); // (B, S, C)
@@ -633,15 +634,16 @@ export function greedyDecode(model: Transformer, src: Tensor, opts: DecodeOption
     let next = tensor(new Int32Array(B).fill(bosId), { shape: [B, 1] }); // (B, 1)
     for (let step = 0; step < maxLen && !done.every(Boolean); step++) {
       const h = model.decode(next, memory, srcMask, cache); // (B, 1, C)
-      const logits = model.lmHead.forward(h); // (B, 1, V)
-      const tok = logits.argmax(-1); // (B, 1) int32: argmax_v logits
+      const logits = model.lmHead.forward(h).storage; // (B, 1, V)
+      const tok = new Int32Array(B);
       for (let b = 0; b < B; b++) {
+        // argmax_v logits[b, v] over the tokens that may be generated
+        tok[b] = argmaxGenerable(logits, b * V, V, model.config.padId, bosId);
         if (done[b]) continue;
-        const t = tok.storage[b]!;
-        if (t === eosId) done[b] = true;
-        else out[b]!.push(t);
+        if (tok[b] === eosId) done[b] = true;
+        else out[b]!.push(tok[b]!);
       }
-      next = tok;
+      next = tensor(tok, { shape: [B, 1] }); // (B, 1)
     }
     return out;
   });
@@ -698,7 +700,7 @@ export function beamSearch(model: Transformer, src: Tensor, opts: BeamOptions): 
       const nextSeqs: number[][] = [], nextLogP = new Float64Array(B * K).fill(-Infinity);
       for (let b = 0; b < B; b++) {
         // the 2K best extensions of sentence b's live hypotheses: log P(y₁..y_t) = log P(y₁..y_{t−1}) + log p(y_t)
-        const cand = topCandidates(logp, logP, b, K, V, 2 * K);
+        const cand = topCandidates(logp, logP, b, K, V, 2 * K, model.config.padId, bosId);
         let live = 0;
         for (let r = 0; r < cand.length; r++) {
           const { row, tok, score } = cand[r]!;
@@ -740,13 +742,24 @@ export function beamSearch(model: Transformer, src: Tensor, opts: BeamOptions): 
   });
 }
 
-/** The n best (row, token) extensions of sentence b's K rows by log P, highest first (ties: lower row, then lower token). */
-function topCandidates(logp: ArrayLike<number>, logP: Float64Array, b: number, K: number, V: number, n: number): { row: number; tok: number; score: number }[] {
+/** The index of the largest of row[o … o+V), PAD and BOS left out (they are never generated); ties: the lower index. */
+function argmaxGenerable(row: ArrayLike<number>, o: number, V: number, padId: number, bosId: number): number {
+  let best = -1;
+  for (let v = 0; v < V; v++) if (v !== padId && v !== bosId && (best < 0 || row[o + v]! > row[o + best]!)) best = v;
+  return best;
+}
+
+/**
+ * The n best (row, token) extensions of sentence b's K rows by log P, highest first (ties: lower row, then
+ * lower token); PAD and BOS are never generated.
+ */
+function topCandidates(logp: ArrayLike<number>, logP: Float64Array, b: number, K: number, V: number, n: number, padId: number, bosId: number): { row: number; tok: number; score: number }[] {
   const best: { row: number; tok: number; score: number }[] = [];
   for (let k = 0; k < K; k++) {
     const row = b * K + k;
     if (logP[row] === -Infinity) continue;
     for (let v = 0; v < V; v++) {
+      if (v === padId || v === bosId) continue;
       const score = logP[row]! + logp[row * V + v]!;
       if (best.length === n && score <= best[n - 1]!.score) continue;
       let i = best.length < n ? best.length : n - 1;
