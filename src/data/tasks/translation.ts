@@ -15,7 +15,8 @@
 // them as they are). Every draw comes from the Generator passed in; browser-safe.
 
 import { ArgumentError } from "../../engine/errors.js";
-import type { Generator } from "../../engine/rng.js";
+import { Generator } from "../../engine/rng.js";
+import { SymbolVocab, type Pair, type Seq2SeqTask } from "./seq.js";
 
 /** English glosses of the concepts (for reading the examples; the languages themselves are invented). */
 export const GLOSSES = Object.freeze({
@@ -58,11 +59,6 @@ export interface Meaning {
   past: boolean;
   object: NounPhrase;
   adjunct: { adposition: number; np: NounPhrase } | null;
-}
-
-export interface TranslationPair {
-  source: string;
-  target: string;
 }
 
 /**
@@ -155,13 +151,37 @@ export function gloss(m: Meaning): string {
   return [np(m.subject), verb, np(m.object), ...(m.adjunct ? [GLOSSES.prepositions[m.adjunct.adposition]!, np(m.adjunct.np)] : [])].join(" ");
 }
 
-/** n sentence pairs of random meanings, seeded by g. */
-export function translationPairs(n: number, lex: Lexicon, g: Generator, opts: MeaningOptions = {}): TranslationPair[] {
-  if (!(Number.isInteger(n) && n >= 0)) throw new ArgumentError(`translationPairs: n must be an integer ≥ 0, got ${n}`);
-  return Array.from({ length: n }, () => {
-    const m = randomMeaning(g, opts);
-    return { source: sourceSentence(m, lex), target: targetSentence(m, lex) };
-  });
+export interface TranslationOptions extends MeaningOptions {
+  /** the seed of the lexicon: which invented words the two languages get (default 0) */
+  lexiconSeed?: number;
+}
+
+/**
+ * The translation task: source sentences in, target sentences out, both as space-separated words. The
+ * lexicon is fixed by `lexiconSeed`; the sentences are drawn by the generator passed to `sample`.
+ */
+export function translationTask(opts: TranslationOptions = {}): Seq2SeqTask & { readonly lexicon: Lexicon } {
+  const { lexiconSeed = 0, ...meaning } = opts;
+  const maxAdjectives = meaning.maxAdjectives ?? 2;
+  if (!(Number.isInteger(maxAdjectives) && maxAdjectives >= 0 && maxAdjectives <= GLOSSES.adjectives.length)) {
+    throw new ArgumentError(`translationTask: maxAdjectives must be an integer in [0, ${GLOSSES.adjectives.length}], got ${maxAdjectives}`);
+  }
+  const lexicon = makeLexicon(new Generator(lexiconSeed));
+  const words = (L: Language): string[] => [...L.nouns, ...L.adjectives, ...L.verbs, ...L.adpositions, L.plural, L.past, ...(L.object ? [L.object] : [])];
+  return {
+    name: "translation",
+    lexicon,
+    srcVocab: new SymbolVocab(words(lexicon.source)),
+    tgtVocab: new SymbolVocab(words(lexicon.target)),
+    split: (s: string) => (s === "" ? [] : s.split(" ")),
+    join: (symbols: readonly string[]) => symbols.join(" "),
+    // the longest target: three noun phrases of noun + plural + adjectives, the adposition, OBJ, verb, past
+    maxTgtLen: 3 * (2 + maxAdjectives) + 4,
+    sample(generator: Generator): Pair {
+      const m = randomMeaning(generator, meaning);
+      return { src: sourceSentence(m, lexicon), tgt: targetSentence(m, lexicon) };
+    },
+  };
 }
 
 /** Every word of both languages, sorted: the shared vocabulary of the task. */
