@@ -50,7 +50,7 @@ export interface TransformerRecipeOptions extends Record<string, number | string
 }
 
 const DEFAULTS: Readonly<TransformerRecipeOptions> = Object.freeze({
-  task: "dates", steps: 500, batch: 32, warmup: 100, lrFactor: 1, dModel: 64, nHead: 4, dFF: 128, layers: 2,
+  task: "dates", steps: 600, batch: 32, warmup: 100, lrFactor: 0.5, dModel: 64, nHead: 4, dFF: 128, layers: 2,
   dropout: 0.1, labelSmoothing: 0.1, testSize: 200, beam: 4, alpha: 0.6, seed: 0,
 });
 
