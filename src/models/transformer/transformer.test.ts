@@ -84,9 +84,8 @@ test("the padding mask: padded source and target tokens change nothing else", ()
   const { src, tgtIn } = batch();
   noGrad(() => {
     const a = model.forward(src, tgtIn).logits; // (B, T, V)
-    // overwrite every padding position of both inputs with another token (still masked as padding? no: so
-    // instead compare row 2 alone, unpadded, against its padded version in the batch)
-    const S2 = 4, T2 = 2; // row 2 holds 3 source tokens + EOS and BOS + 1 target token
+    // row 2 alone, without padding, against its padded version in the batch
+    const S2 = 4, T2 = 2; // row 2 holds 3 source tokens + EOS, and BOS + 1 target token
     const alone = model.forward(src.narrow(0, 2, 1).narrow(1, 0, S2), tgtIn.narrow(0, 2, 1).narrow(1, 0, T2)).logits; // (1, T2, V)
     assertClose(alone, a.narrow(0, 2, 1).narrow(1, 0, T2), { atol: 1e-5, rtol: 1e-5 }, "row 2 without padding");
   });
