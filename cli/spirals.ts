@@ -35,6 +35,11 @@ export function makeSpirals(n: number, k: number, generator: wnn.Generator): { x
   return { x: wnn.tensor(xs, { shape: [n * k, 2] }), y: wnn.tensor(ys) };
 }
 
+/** W1 (H, 2), b1 (H), W2 (3, H), b2 (3) */
+export function spiralParameterCount(hidden: number): number {
+  return hidden * 2 + hidden + 3 * hidden + 3;
+}
+
 export function trainSpirals(o: SpiralOptions): { loss: number; accuracy: number } {
   const g = new wnn.Generator(o.seed);
   const { x, y } = makeSpirals(100, 3, g); // x (300, 2), y (300)

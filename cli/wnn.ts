@@ -1,63 +1,122 @@
 #!/usr/bin/env node
-// wnn — the command line. Until the CLI issue lands it has one job: `wnn train spirals`, a 2-layer MLP
-// trained on a seeded 3-arm spiral, printing its loss and accuracy.
+// wnn — the command line of writtingNNs: list the zoo, train a model, sample from one.
+// Exit codes: 0 done, 1 an error while running (a file that cannot be read, ...), 2 a usage error
+// (unknown command, bad option), 130 interrupted by Ctrl-C after saving a checkpoint.
 
-import { parseArgs } from "node:util";
+import { LoadError, WnnError } from "../src/engine/errors.js";
+import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js";
+import { GPT_HELP, trainGpt } from "./gpt.js";
+import { LIST_HELP, listCommand } from "./list.js";
+import { MNIST_HELP, trainMnist } from "./mnist.js";
+import { RECIPES, recipeHelp, runRecipe } from "./recipes.js";
+import { SAMPLE_HELP, sampleCommand } from "./sample.js";
 import { trainSpirals } from "./spirals.js";
 
 const USAGE = `usage: wnn <command> [options]
 
 commands:
-  train spirals   train a 2-layer MLP on a seeded 3-arm spiral (300 points) and print loss and accuracy
-                  --steps N (1500)  --hidden N (64)  --lr X (1)  --seed N (0)  --every N (100)
-  --help          show this help`;
+  list                      the model zoo: name, paper, parameters, what it trains on (--json)
+  train gpt                 a character-level GPT on Moby Dick (nanoGPT's CPU configuration)
+  train mlp                 an MLP on MNIST digits
+  train cnn                 LeNet-5 on MNIST digits
+  train spirals             a 2-layer MLP on a seeded 3-arm spiral
+  train <recipe>            any recipe of the zoo (\`wnn list\` names them)
+  sample --checkpoint DIR   text from a GPT trained by \`wnn train gpt\`
 
-function fail(message: string): never {
-  process.stderr.write(`wnn: ${message}\n\n${USAGE}\n`);
-  process.exit(2);
+\`wnn <command> --help\` shows a command's options.
+`;
+
+const TRAIN_USAGE = (): string => `usage: wnn train <model> [options]
+
+models: ${MODELS.join(", ")}   (\`wnn train <model> --help\` for the options)
+`;
+
+const SPIRAL_OPTIONS = {
+  steps: { kind: "int", min: 0, default: 1500, help: "steps of full-batch gradient descent" },
+  hidden: { kind: "int", min: 1, default: 64, help: "hidden units" },
+  lr: { kind: "number", min: 0, default: 1, help: "learning rate" },
+  seed: { kind: "int", min: 0, default: 0, help: "seed of the points and the weights" },
+  every: { kind: "int", min: 1, default: 100, help: "print the loss every N steps" },
+} as const satisfies OptionSpecs;
+
+const SPIRAL_HELP = helpText("wnn train spirals [options]", "Train a 2-layer MLP (2 → hidden → 3, tanh) on 300 points of a seeded 3-arm spiral and print loss and accuracy.", SPIRAL_OPTIONS);
+
+function spirals(args: readonly string[]): number {
+  const { values: v, help } = parseOptions("train spirals", args, SPIRAL_OPTIONS);
+  if (help) {
+    process.stdout.write(SPIRAL_HELP);
+    return 0;
+  }
+  trainSpirals({ steps: v.steps, hidden: v.hidden, lr: v.lr, seed: v.seed, every: v.every, log: (line) => process.stdout.write(line + "\n") });
+  return 0;
 }
 
-function main(argv: string[]): void {
-  if (argv.length === 0 || argv[0] === "--help" || argv[0] === "-h") {
-    process.stdout.write(USAGE + "\n");
-    return;
+/** What `wnn train` trains: its own commands, then the zoo's recipes. */
+const MODELS = ["gpt", "mlp", "cnn", "spirals", ...RECIPES.map((r) => r.name)];
+
+const HELP: Record<string, string> = {
+  list: LIST_HELP, sample: SAMPLE_HELP, "train gpt": GPT_HELP, "train mlp": MNIST_HELP("mlp"), "train cnn": MNIST_HELP("cnn"), "train spirals": SPIRAL_HELP,
+  ...Object.fromEntries(RECIPES.map((r) => [`train ${r.name}`, recipeHelp(r)])),
+};
+
+async function run(argv: string[]): Promise<number> {
+  const out = process.stdout;
+  const [command, ...rest] = argv;
+  if (command === undefined || command === "--help" || command === "-h") {
+    out.write(USAGE);
+    return 0;
   }
-  const [command, target, ...rest] = argv;
-  if (command !== "train") fail(`unknown command ${JSON.stringify(command)}`);
-  if (target !== "spirals") fail(target === undefined ? "train: which model? (spirals)" : `train: unknown model ${JSON.stringify(target)}`);
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: rest,
-      options: {
-        steps: { type: "string", default: "1500" },
-        hidden: { type: "string", default: "64" },
-        lr: { type: "string", default: "1" },
-        seed: { type: "string", default: "0" },
-        every: { type: "string", default: "100" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (e) {
-    fail((e as Error).message);
+  if (command === "help") {
+    const topic = rest.join(" ");
+    if (topic === "") out.write(USAGE);
+    else if (HELP[topic]) out.write(HELP[topic]);
+    else throw new UsageError(`help: no command ${JSON.stringify(topic)}`);
+    return 0;
   }
-  if (values.help) {
-    process.stdout.write(USAGE + "\n");
-    return;
+  switch (command) {
+    case "list":
+      return listCommand(rest, out);
+    case "sample":
+      return sampleCommand(rest, out);
+    case "train": {
+      const [model, ...args] = rest;
+      if (model === undefined || model === "--help" || model === "-h") {
+        if (model === undefined) throw new UsageError(`train: which model? (${MODELS.join(", ")})`);
+        out.write(TRAIN_USAGE());
+        return 0;
+      }
+      if (model === "gpt") return trainGpt(args, out);
+      if (model === "mlp" || model === "cnn") return trainMnist(model, args, out);
+      if (model === "spirals") return spirals(args);
+      const recipe = RECIPES.find((r) => r.name === model);
+      if (recipe) return runRecipe(recipe, args, out);
+      throw new UsageError(`train: unknown model ${JSON.stringify(model)} (${MODELS.join(", ")})`);
+    }
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(command)} (list, train, sample)`);
   }
-  const num = (name: string, v: string, integer: boolean): number => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || (integer && (!Number.isInteger(n) || n < 0))) fail(`--${name} must be ${integer ? "a non-negative integer" : "a number"}, got ${JSON.stringify(v)}`);
-    return n;
-  };
-  trainSpirals({
-    steps: num("steps", values.steps!, true),
-    hidden: num("hidden", values.hidden!, true),
-    lr: num("lr", values.lr!, false),
-    seed: num("seed", values.seed!, true),
-    every: Math.max(1, num("every", values.every!, true)),
-    log: (line) => process.stdout.write(line + "\n"),
-  });
 }
 
-main(process.argv.slice(2));
+// \`wnn list | head\`: a closed pipe ends the command quietly
+process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+  if (e.code === "EPIPE") process.exit(0);
+  throw e;
+});
+
+run(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    if (e instanceof UsageError) {
+      const topic = e.message.match(/^(train \w+|sample|list):/)?.[1];
+      process.stderr.write(`wnn: ${e.message}\n(run \`wnn ${topic ? `${topic} ` : ""}--help\` for the usage)\n`);
+      process.exitCode = 2;
+    } else if (e instanceof LoadError || e instanceof WnnError) {
+      process.stderr.write(`wnn: ${e.message}\n`);
+      process.exitCode = 1;
+    } else {
+      throw e;
+    }
+  },
+);

@@ -15,12 +15,19 @@ const ALLOWED = {
   "src/models": ["src/engine", "src/ops", "src/nn", "src/optim", "src/data", "src/io"],
   "src/index.ts": ["src/engine", "src/backend", "src/ops", "src/nn", "src/optim", "src/data", "src/io", "src/models"],
   "src/node.ts": ["src/engine", "src/data", "src/io"],
+  // "writtingnns" under Node's "node" condition: the library plus the Node-only thread pool of the wasm backend
+  "src/index-node.ts": ["src/index.ts", "src/backend"],
 };
 /** layers that must bundle for the browser: no Node built-ins */
-const CORE = ["src/engine", "src/ops", "src/nn", "src/optim", "src/models", "src/backend/reference", "src/backend/backend.ts", "src/data"];
+const CORE = ["src/engine", "src/ops", "src/nn", "src/optim", "src/models", "src/backend/reference", "src/backend/backend.ts", "src/backend/wasm", "src/data"];
 /** folders inside the core that hold its Node-only half (exported from src/node.ts, "writtingnns/node") */
 const NODE_HALF = ["src/data/node/"];
-const isCore = (file) => CORE.some((c) => file.startsWith(c)) && !NODE_HALF.some((n) => file.startsWith(n));
+/** Node-only files inside the core's folders: the wasm backend's worker-thread pool, loaded only by src/index-node.ts */
+const NODE_FILES = /^src\/backend\/wasm\/[\w-]+-node\.ts$/;
+const isNodeOnly = (rel) => NODE_HALF.some((n) => rel.startsWith(n)) || NODE_FILES.test(rel);
+const isCore = (file) => CORE.some((c) => file.startsWith(c)) && !isNodeOnly(file);
+/** AssemblyScript sources (compiled to wasm by tools/build-wasm.mjs, not by tsc) */
+const NOT_TS = /^src\/backend\/wasm\/assembly\//;
 const NODE_ONLY = /^(node:|fs$|path$|os$|worker_threads$|child_process$|process$|url$|crypto$|zlib$)/;
 
 const files = [];
@@ -42,19 +49,21 @@ const layerOf = (p) => {
 const problems = [];
 for (const file of files) {
   if (/\.test\.ts$/.test(file)) continue; // tests next to code may reach anywhere below cli
+  if (NOT_TS.test(file)) continue;
   const src = readFileSync(file, "utf8");
   const layer = layerOf(file);
   const allowed = ALLOWED[layer];
-  const re = /(?:import|export)\s[^'"]*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
+  // import … from "x", export … from "x", import("x"), and side-effect imports: import "x"
+  const re = /(?:import|export)\s[^'"]*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)|^\s*import\s+["']([^"']+)["']/gm;
   for (const m of src.matchAll(re)) {
-    const spec = m[1] ?? m[2];
+    const spec = m[1] ?? m[2] ?? m[3];
     if (spec.startsWith(".")) {
       const target = normalize(join(dirname(file), spec)).replace(/\.js$/, ".ts");
       const tl = layerOf(relative(".", target));
       if (tl !== layer && allowed && !allowed.includes(tl)) problems.push(`${file}: imports ${spec} (${tl}), but ${layer} may import only ${allowed.join(", ") || "itself"}`);
       if (!tl.startsWith("src")) problems.push(`${file}: imports ${spec} outside src/`);
       const rel = relative(".", target);
-      if (isCore(file) && NODE_HALF.some((n) => rel.startsWith(n))) problems.push(`${file}: imports ${spec}, a Node-only file; the core must bundle for browsers`);
+      if (isCore(file) && isNodeOnly(rel)) problems.push(`${file}: imports ${spec}, a Node-only file; the core must bundle for browsers`);
     } else if (NODE_ONLY.test(spec) && isCore(file)) {
       problems.push(`${file}: imports the Node-only module ${spec}; the core must bundle for browsers`);
     } else if (!NODE_ONLY.test(spec) && !spec.startsWith(".")) {

@@ -1,4 +1,8 @@
 // The model zoo: one namespace per paper (wnn.models.gpt2.GPT, ...).
 export * as gpt2 from "./gpt2/model.js";
+export * as bengioMlp from "./bengio-mlp/model.js";
+export * as charRnn from "./char-rnn/model.js";
+export * as gcn from "./gcn/model.js";
+export * as gat from "./gat/model.js";
 export * as seq2seqAttention from "./seq2seq-attention/model.js";
 export * as transformer from "./transformer/model.js";

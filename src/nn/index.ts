@@ -9,3 +9,4 @@ export { Dropout, ReLU, LeakyReLU, GELU, SiLU, Tanh, Sigmoid, Softmax, LogSoftma
 export { Conv1d, Conv2d, ConvTranspose2d, MaxPool2d, AvgPool2d, type Conv1dOptions, type Conv2dOptions, type ConvTranspose2dOptions, type MaxPool2dOptions, type AvgPool2dOptions } from "./conv.js";
 export { MultiheadAttention, type MultiheadAttentionOptions, type MultiheadAttentionForwardOptions, type MultiheadAttentionOutput } from "./attention.js";
 export { fromTorchName, toTorchName } from "./names.js";
+export { RNNCell, LSTMCell, GRUCell, RNN, LSTM, GRU, rnnStep, lstmStep, gruStep, type RNNCellOptions, type RNNOptions, type RNNOutput, type LSTMOutput, type CellWeights, type RNNNonlinearity } from "./rnn.js";

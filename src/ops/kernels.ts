@@ -4,6 +4,7 @@
 import { ArgumentError } from "../engine/errors.js";
 import type { Backend, KernelTable } from "../backend/backend.js";
 import { referenceBackend, referenceKernels } from "../backend/reference/backend.js";
+import { setThreads, threads, wasmBackend } from "../backend/wasm/index.js";
 
 const backends = new Map<string, Backend>([["reference", referenceBackend]]);
 let activeName = "reference";
@@ -30,6 +31,20 @@ export function setBackend(name: string): void {
   active = { ...referenceKernels, ...b.kernels };
 }
 
+/**
+ * Threads used by large kernels of the wasm backend (default: every core where a thread pool is
+ * installed, i.e. in Node through the package's Node entry point; 1 elsewhere). Small kernels always
+ * run on the calling thread.
+ */
+export function setNumThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new ArgumentError(`setNumThreads: expected a positive integer, got ${n}`);
+  setThreads(n);
+}
+
+export function getNumThreads(): number {
+  return threads();
+}
+
 export function getBackend(): string {
   return activeName;
 }
@@ -37,5 +52,7 @@ export function getBackend(): string {
 export function listBackends(): string[] {
   return [...backends.keys()];
 }
+
+registerBackend(wasmBackend); // selectable with setBackend("wasm"); not the default yet
 
 export type { Backend, KernelTable } from "../backend/backend.js";

@@ -9,3 +9,4 @@ export {
   type SchedulerStateDict, type SettingValue, type StepLROptions, type CosineAnnealingLROptions, type LinearLROptions, type OneCycleLROptions, type CosineWithWarmupOptions, type InverseSqrtWarmupOptions,
 } from "./schedulers.js";
 export { clipGradNorm, clipGradValue } from "./clip.js";
+export { stateDictToTensors, stateDictFromTensors, type OptimizerStateJSON } from "./state.js";

@@ -1,0 +1,84 @@
+// `npm run bench`: the workloads of ../shared/peers/README.md on the wasm backend, on 1 and 2 threads,
+// next to the peers (PyTorch + OpenBLAS; TensorFlow.js wasm) run in the same invocation, strictly one
+// after another. Prints our figures, theirs and the ratios.
+//
+//   npm run bench -- [--workloads=w1] [--threads=1,2] [--no-peers] [--out=bench.json]
+// Implemented so far: W1 (matmul). W2 and W3 come with the ops they need.
+
+import { writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as wnn from "../src/index-node.js";
+import { wasm } from "../src/backend/wasm/instance.js";
+import { peersDir, runTfjs, runTorch, torchMissing, type PeerResult } from "./peers.js";
+import { runW1, W1_SHAPES, w1Subject, type W1Result } from "./w1.js";
+
+const args = Object.fromEntries(
+  process.argv.slice(2).map((a) => {
+    const [key, value] = a.replace(/^--/, "").split("=");
+    return [key!, value ?? "true"];
+  }),
+);
+const workloads = (args["workloads"] ?? "w1").split(",");
+const threadCounts = (args["threads"] ?? "1,2").split(",").map(Number);
+const withPeers = args["no-peers"] !== "true";
+const log = (line: string): void => console.log(line);
+
+// dist/bench/run.js → the repository root is two levels up
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const peers = withPeers ? peersDir(repoRoot) : null;
+const torchWhyNot = withPeers ? torchMissing(peers) : "--no-peers";
+
+log(`writtingnns bench — ${new Date().toISOString()}`);
+log(`machine: ${cpus()[0]?.model ?? "?"} × ${cpus().length} cpus; node ${process.version}; load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
+log(`backend: wasm (SIMD${wasm().relaxed ? " + relaxed-SIMD FMA" : ", no relaxed SIMD"}; ${wasm().shared ? "shared memory" : "no shared memory: 1 thread"}), W1 times ${w1Subject()}`);
+log(`peers: PyTorch ${torchWhyNot ? `skipped (${torchWhyNot})` : "yes"}; TensorFlow.js ${peers ? "if installed in " + peers : "skipped"}`);
+
+wnn.setBackend("wasm");
+const results: { threads: number; ours: { w1?: W1Result[] }; torch: PeerResult | null }[] = [];
+for (const threads of threadCounts) {
+  wnn.setNumThreads(threads);
+  log(`\n== ${threads} thread(s): writtingnns (wasm)`);
+  const ours: { w1?: W1Result[] } = {};
+  if (workloads.includes("w1")) ours.w1 = runW1(log);
+  let torch: PeerResult | null = null;
+  if (!torchWhyNot && peers) {
+    log(`== ${threads} thread(s): PyTorch (OpenBLAS openmp)`);
+    torch = runTorch(peers, threads, workloads.join(","), log);
+  }
+  results.push({ threads, ours, torch });
+}
+wnn.setNumThreads(1);
+
+let tfjs: PeerResult | null = null;
+if (withPeers && peers) {
+  log(`\n== 1 thread: TensorFlow.js (wasm)`);
+  tfjs = runTfjs(peers, workloads.join(","), log);
+  if (!tfjs) log("  skipped (run `npm ci` in the peers folder to include it)");
+}
+
+if (workloads.includes("w1")) {
+  log(`\nW1 matmul, GFLOP/s (median), ratio = ours / peer`);
+  const head = ["shape (m×k·k×n)", ...results.flatMap((r) => [`ours ${r.threads}t`, ...(r.torch ? [`torch ${r.threads}t`, "ratio"] : [])]), ...(tfjs ? ["tfjs-wasm 1t", "ours 1t / tfjs"] : [])];
+  log(`| ${head.join(" | ")} |`);
+  log(`|${head.map(() => "---").join("|")}|`);
+  W1_SHAPES.forEach(([m, k, n], i) => {
+    const cells = [`${m}×${k}·${k}×${n}`];
+    for (const r of results) {
+      const ours = r.ours.w1![i]!.gflops_at_median;
+      cells.push(ours.toFixed(1));
+      const t = r.torch?.w1?.find((x) => x.m === m && x.k === k && x.n === n);
+      if (r.torch) cells.push(t ? t.gflops_at_median.toFixed(1) : "—", t ? (ours / t.gflops_at_median).toFixed(2) : "—");
+    }
+    if (tfjs) {
+      const t = tfjs.w1?.find((x) => x.m === m && x.k === k && x.n === n);
+      const ours1 = results.find((r) => r.threads === 1)?.ours.w1![i]!.gflops_at_median;
+      cells.push(t ? t.gflops_at_median.toFixed(1) : "—", t && ours1 ? (ours1 / t.gflops_at_median).toFixed(2) : "—");
+    }
+    log(`| ${cells.join(" | ")} |`);
+  });
+}
+
+log(`\nload average at the end: ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
+if (args["out"]) writeFileSync(args["out"], JSON.stringify({ date: new Date().toISOString(), results, tfjs }, null, 1));

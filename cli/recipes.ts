@@ -1,0 +1,122 @@
+// `wnn train <recipe>`: any training recipe of the zoo (src/models/recipe.ts) run from the command line.
+// Its options come from the recipe's defaults (camelCase `batchSize` becomes `--batch_size`), its data
+// from the npm packages it needs, its log lines and progress go to the terminal, and what it returns
+// (tables, pictures, samples, metrics) is written to runs/<name>-<date>-<time>/ (or --out DIR).
+
+import { join } from "node:path";
+import { ArgumentError } from "../src/engine/errors.js";
+import { Generator } from "../src/engine/rng.js";
+import { writeFileAtomic } from "../src/io/node.js";
+import { bengioMlpRecipe } from "../src/models/bengio-mlp/recipe.js";
+import { charRnnRecipe } from "../src/models/char-rnn/recipe.js";
+import { gatRecipe } from "../src/models/gat/recipe.js";
+import { gcnRecipe } from "../src/models/gcn/recipe.js";
+import { namesCompareRecipe } from "../src/models/names-compare/recipe.js";
+import type { Recipe, RecipeData, RecipeResult } from "../src/models/recipe.js";
+import { loadMnist, loadMobyDick, loadNames } from "../src/node.js";
+import { UsageError, helpText, parseOptions, type OptionSpec, type OptionSpecs } from "./args.js";
+import { Progress, formatDuration, type Output } from "./progress.js";
+import { createRunDir, defaultRunDir } from "./rundir.js";
+
+export type AnyRecipe = Recipe<any>;
+
+/**
+ * The recipes `wnn train` runs, beside its own commands (gpt, mlp, cnn, spirals). A model's branch adds
+ * its recipe here: `import { lenet5Recipe } from "../src/models/lenet5/recipe.js"` and one entry.
+ */
+export const RECIPES: readonly AnyRecipe[] = [bengioMlpRecipe, charRnnRecipe, namesCompareRecipe, gcnRecipe, gatRecipe];
+
+/** `batchSize` → `batch_size` */
+export const snake = (s: string): string => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/** The options of a recipe: one per default (typed by the default's type), a seed and --out. */
+export function recipeOptions(recipe: AnyRecipe): OptionSpecs {
+  const specs: Record<string, OptionSpec> = {};
+  for (const [key, d] of Object.entries(recipe.defaults as Record<string, unknown>)) {
+    const help = `the recipe's ${key}`;
+    if (typeof d === "number") specs[snake(key)] = { kind: "number", default: d, help };
+    else if (typeof d === "boolean") specs[snake(key)] = { kind: "string", choices: ["true", "false"], default: String(d), help };
+    else specs[snake(key)] = { kind: "string", default: String(d), help };
+  }
+  if (!("seed" in specs)) specs.seed = { kind: "int", min: 0, default: 0, help: "seed of the recipe's generator" };
+  specs.out = { kind: "string", metavar: "DIR", help: `the run's folder (default runs/${recipe.name}-<date>-<time>)` };
+  return specs;
+}
+
+export function recipeHelp(recipe: AnyRecipe): string {
+  return helpText(
+    `wnn train ${recipe.name} [options]`,
+    `${recipe.paper}\nTrains on: ${recipe.trainsOn}.\nWrites the recipe's tables (.md), pictures (.png), samples.txt and metrics.json to the run's folder.`,
+    recipeOptions(recipe),
+  );
+}
+
+/** The data a recipe says it needs, from the npm packages. */
+function loadData(recipe: AnyRecipe): RecipeData {
+  const data: RecipeData = {};
+  if (recipe.needs.includes("text")) data.text = loadMobyDick();
+  if (recipe.needs.includes("words")) data.words = loadNames();
+  if (recipe.needs.includes("mnist")) data.mnist = loadMnist();
+  return data;
+}
+
+/** Run a recipe as `wnn train <name>` does; resolves to the exit code. */
+export function runRecipe(recipe: AnyRecipe, args: readonly string[], out: Output): number {
+  const cmd = `train ${recipe.name}`;
+  const specs = recipeOptions(recipe);
+  const { values, help } = parseOptions(cmd, args, specs);
+  if (help) {
+    out.write(recipeHelp(recipe));
+    return 0;
+  }
+  const v = values as Record<string, string | number | boolean | undefined>;
+  const options: Record<string, number | string | boolean> = {};
+  for (const [key, d] of Object.entries(recipe.defaults as Record<string, unknown>)) {
+    const given = v[snake(key)]!;
+    options[key] = typeof d === "boolean" ? given === "true" : given;
+  }
+  const seed = Number(v.seed ?? options.seed ?? 0);
+  const dir = (v.out as string | undefined) ?? defaultRunDir(recipe.name);
+  createRunDir(dir, cmd);
+
+  const t0 = performance.now();
+  const data = loadData(recipe);
+  let progress: Progress | null = null;
+  const hooks = {
+    log: (line: string) => (progress ? progress.line(line) : out.write(line + "\n")),
+    progress: (step: number, total: number, metrics: Record<string, number>) => {
+      progress ??= new Progress({ total, start: 0, out, every: Math.max(1, Math.round(total / 50)) });
+      progress.update(step, Object.entries(metrics).map(([k, x]) => `${k} ${Number.isInteger(x) ? x : x.toPrecision(4)}`));
+    },
+  };
+  let result: RecipeResult;
+  try {
+    result = recipe.run(options, data, hooks, new Generator(seed));
+  } catch (e) {
+    if (e instanceof ArgumentError) throw new UsageError(`${cmd}: ${e.message}`);
+    throw e;
+  } finally {
+    (progress as Progress | null)?.done();
+  }
+  const seconds = (performance.now() - t0) / 1000;
+
+  const text = (s: string): Uint8Array => new TextEncoder().encode(s);
+  const written: string[] = [];
+  const write = (file: string, bytes: Uint8Array): void => {
+    writeFileAtomic(join(dir, file), [bytes]);
+    written.push(file);
+  };
+  for (const [name, md] of Object.entries(result.tables ?? {})) {
+    out.write(`\n${md}\n`);
+    write(name.endsWith(".md") ? name : `${name}.md`, text(md + "\n"));
+  }
+  for (const [file, png] of Object.entries(result.images ?? {})) write(file, png);
+  if (result.samples?.length) {
+    out.write(`\nsamples:\n${result.samples.join("\n")}\n`);
+    write("samples.txt", text(result.samples.join("\n") + "\n"));
+  }
+  write("metrics.json", text(JSON.stringify({ recipe: recipe.name, options, seed, metrics: result.metrics, wallSeconds: seconds }, null, 2) + "\n"));
+  out.write(`\n${Object.entries(result.metrics).map(([k, x]) => `${k} ${x}`).join(", ")}\n`);
+  out.write(`done in ${formatDuration(seconds)}; wrote ${written.map((f) => join(dir, f)).join(", ")}\n`);
+  return 0;
+}

@@ -1,0 +1,73 @@
+// `wnn sample --checkpoint runs/<name>`: continue a prompt with a trained GPT (nanoGPT's sample.py).
+
+import { CharTokenizer } from "../src/data/char.js";
+import { ArgumentError } from "../src/engine/errors.js";
+import { Generator } from "../src/engine/rng.js";
+import { tensor } from "../src/engine/creation.js";
+import { loadCheckpoint } from "../src/io/node.js";
+import { GPT } from "../src/models/gpt2/model.js";
+import { checkpointConfig } from "../src/models/gpt2/train.js";
+import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js";
+import type { Output } from "./progress.js";
+import { checkpointPath } from "./rundir.js";
+
+export interface SampleSettings {
+  prompt: string;
+  tokens: number;
+  temperature: number;
+  topK: number | null;
+  topP: number;
+  seed: number;
+}
+
+/** nanoGPT's sample.py: start from a newline, temperature 0.8, top-k 200 (here: every character, the vocabulary is smaller). */
+export const SAMPLE_DEFAULTS: Readonly<SampleSettings> = Object.freeze({ prompt: "\n", tokens: 500, temperature: 0.8, topK: 200, topP: 1, seed: 1337 });
+
+/** The prompt followed by `tokens` generated characters. */
+export function sampleText(model: GPT, tok: CharTokenizer, s: SampleSettings): string {
+  let ids: number[];
+  try {
+    ids = tok.encode(s.prompt);
+  } catch (e) {
+    if (e instanceof ArgumentError) throw new UsageError(`sample: the prompt has a character the model does not know: ${e.message.replace(/^CharTokenizer.encode: /, "")}`);
+    throw e;
+  }
+  if (ids.length === 0) throw new UsageError("sample: the prompt must not be empty");
+  const idx = tensor(Int32Array.from(ids), { shape: [1, ids.length] }); // (1, T0)
+  const out = model.generate(idx, s.tokens, { temperature: s.temperature, topK: s.topK, topP: s.topP, generator: new Generator(s.seed) }); // (1, T0 + tokens)
+  return tok.decode(out.storage);
+}
+
+export const SAMPLE_OPTIONS = {
+  checkpoint: { kind: "string", metavar: "DIR", help: "a run's folder (or its checkpoint.safetensors); required" },
+  prompt: { kind: "string", metavar: "TEXT", help: 'the text to continue (default a newline, "\\n")' },
+  tokens: { kind: "int", min: 0, default: SAMPLE_DEFAULTS.tokens, help: "characters to generate" },
+  temperature: { kind: "number", min: 0, default: SAMPLE_DEFAULTS.temperature, help: "divide the logits by this (0: always the most likely)" },
+  top_k: { kind: "int", min: 1, default: SAMPLE_DEFAULTS.topK!, help: "sample among the k most likely characters only" },
+  top_p: { kind: "number", min: 0, max: 1, exclusiveMin: true, default: SAMPLE_DEFAULTS.topP, help: "nucleus sampling: the most likely characters up to this probability" },
+  seed: { kind: "int", min: 0, default: SAMPLE_DEFAULTS.seed, help: "seed of the sampling (the same seed, the same text)" },
+} as const satisfies OptionSpecs;
+
+export const SAMPLE_HELP = helpText(
+  "wnn sample --checkpoint DIR [options]",
+  "Generate text with a GPT trained by `wnn train gpt`: the prompt, then --tokens characters sampled one at a\ntime (with a KV cache) at the given temperature, top-k and top-p.",
+  SAMPLE_OPTIONS,
+  'example: wnn sample --checkpoint runs/quick --prompt "Call me" --tokens 200 --seed 7',
+);
+
+export function sampleCommand(args: readonly string[], out: Output): number {
+  const { values: v, help } = parseOptions("sample", args, SAMPLE_OPTIONS);
+  if (help) {
+    out.write(SAMPLE_HELP);
+    return 0;
+  }
+  if (v.checkpoint === undefined) throw new UsageError("sample: which model? give --checkpoint runs/<name>");
+  const ckpt = loadCheckpoint(checkpointPath(v.checkpoint));
+  const { model: config, config: meta } = checkpointConfig(ckpt);
+  const tok = CharTokenizer.fromJSON(meta.tokenizer);
+  const model = new GPT(config);
+  model.loadStateDict(ckpt.model);
+  const text = sampleText(model, tok, { prompt: v.prompt ?? SAMPLE_DEFAULTS.prompt, tokens: v.tokens, temperature: v.temperature, topK: v.top_k, topP: v.top_p, seed: v.seed });
+  out.write(text + "\n");
+  return 0;
+}

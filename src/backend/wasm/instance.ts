@@ -1,0 +1,107 @@
+// The wasm kernels' instance and its memory. The module (generated/kernels.ts, built from ./assembly by
+// tools/build-wasm.mjs) imports its memory; we create it, shared when the host allows
+// (SharedArrayBuffer: Node, cross-origin-isolated browsers) so worker threads can instantiate the
+// same module over it, plain otherwise.
+//
+// Memory map (bytes):  [0, 1024) unused by anyone · [CTL, CTL+256) the pool's control words ·
+// [PARAMS, PARAMS+256) the parameter block of the running kernel · [ARENA, ...) the scratch arena,
+// reused by every call (operands are copied in, results copied out; see matmul.ts).
+// The kernels have no static data and no allocator, so nothing of theirs lives in this memory.
+
+import { INITIAL_PAGES, MAX_PAGES, MEMORY_FLAG_OFFSET, WASM_RELAXED_SIMD, WASM_SIMD } from "./generated/kernels.js";
+
+export const CTL = 1024;
+export const PARAMS = 2048;
+export const ARENA = 65536;
+const PAGE = 65536;
+
+/** The exports of the kernels module (see ./assembly/matmul.ts). */
+export interface KernelExports {
+  runTask(params: number, task: number, thread: number): void;
+  packedBElems(k: number, n: number): number;
+  scratchBytes(): number;
+  MR: WebAssembly.Global;
+  NR: WebAssembly.Global;
+}
+
+export interface WasmState {
+  readonly module: WebAssembly.Module;
+  readonly memory: WebAssembly.Memory;
+  readonly shared: boolean;
+  /** built with relaxed SIMD (fused multiply-add) */
+  readonly relaxed: boolean;
+  readonly exports: KernelExports;
+}
+
+let state: WasmState | null = null;
+
+/** The instance, created on first use (compiling is synchronous: the module is a few KiB). */
+export function wasm(): WasmState {
+  return (state ??= instantiate());
+}
+
+function decode(base64: string): Uint8Array {
+  const s = atob(base64);
+  const bytes = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i);
+  return bytes;
+}
+
+function instantiate(): WasmState {
+  let memory: WebAssembly.Memory | null = null;
+  if (typeof SharedArrayBuffer === "function") {
+    try {
+      memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES, shared: true });
+    } catch {
+      memory = null; // shared memory refused (a browser without cross-origin isolation)
+    }
+  }
+  const shared = memory !== null;
+  memory ??= new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES });
+  const relaxed = relaxedSimdSupported();
+  const bytes = decode(relaxed ? WASM_RELAXED_SIMD : WASM_SIMD);
+  // The modules import a shared memory; without one, import a plain memory instead (limits flag
+  // 0x03 → 0x01; tools/build-wasm.mjs checks that this is all a plain-memory build changes).
+  if (!shared) bytes[MEMORY_FLAG_OFFSET] = 0x01;
+  const module = new WebAssembly.Module(bytes);
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  return { module, memory, shared, relaxed, exports: instance.exports as unknown as KernelExports };
+}
+
+/** True when the host runs WebAssembly SIMD (validates a tiny module using a v128 instruction). */
+export function simdSupported(): boolean {
+  if (typeof WebAssembly !== "object") return false;
+  // (module (func (result v128) i32.const 0 i32x4.splat))
+  const probe = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 8, 1, 6, 0, 65, 0, 253, 17, 11]);
+  try {
+    return WebAssembly.validate(probe);
+  } catch {
+    return false;
+  }
+}
+
+/** True when the host runs relaxed SIMD (Node ≥ 22, Chrome ≥ 114; Node 20 only with --experimental-wasm-relaxed-simd). */
+export function relaxedSimdSupported(): boolean {
+  // (module (func (result v128) v128.const 0 v128.const 0 v128.const 0 f32x4.relaxed_madd))
+  const probe = new Uint8Array([
+    0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 61, 1, 59, 0,
+    253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    253, 133, 2, 11,
+  ]);
+  try {
+    return WebAssembly.validate(probe);
+  } catch {
+    return false;
+  }
+}
+
+/** Grows the memory so that [0, bytes) is addressable. Views over the old buffer must be recreated. */
+export function ensureBytes(st: WasmState, bytes: number): void {
+  const have = st.memory.buffer.byteLength;
+  if (bytes <= have) return;
+  const pages = Math.ceil((bytes - have) / PAGE);
+  if (have / PAGE + pages > MAX_PAGES) throw new RangeError(`wasm backend: ${bytes} bytes of scratch exceed the 4 GiB of wasm32 memory`);
+  st.memory.grow(pages);
+}

@@ -1,0 +1,133 @@
+// float32 matmul on the wasm kernels (./assembly/matmul.ts); every other dtype runs the reference loop.
+//
+// Memory model: tensors live in ordinary garbage-collected typed arrays, so each call copies its
+// operands into the scratch arena of the wasm memory and the result back out:
+//
+//   ARENA: [A: as stored, all batch matrices] [B: as stored] [packed B] [C: batch·m·n] [scratch × threads]
+//
+// The arena is reused by every call and only grows. B is packed once per call on the calling thread
+// (all of op(B), in KC×NR panels), then the output is cut into tasks of rows (and, when rows are few,
+// columns) that the pool's threads take in any order; each task packs its own rows of A.
+
+import type { FloatArr, MatmulKernels, MatmulParams } from "../backend.js";
+import { matmul as reference } from "../reference/matmul.js";
+import { ARENA, ensureBytes, PARAMS, wasm } from "./instance.js";
+import { threadPool } from "./pool.js";
+
+/**
+ * Below this many multiply-adds (≈ 0.1 ms on one core) the call never dispatches to the pool: waking a
+ * sleeping worker costs tens of µs on a quiet machine and far more on a loaded one, while back-to-back
+ * dispatches to a spinning worker cost ≈ 4 µs.
+ */
+const PARALLEL_MIN_MACS = 1 << 22;
+let parallelMinMacs = PARALLEL_MIN_MACS;
+
+/** Tests only: dispatch to the pool from this many multiply-adds on (undefined: the default). */
+export function setParallelThreshold(macs: number | undefined): void {
+  parallelMinMacs = macs ?? PARALLEL_MIN_MACS;
+}
+/** Tasks per thread, so that a slow thread (another process on its core) does not stall the others. */
+const TASKS_PER_THREAD = 8;
+
+const align = (x: number, a: number): number => Math.ceil(x / a) * a;
+
+/** Parameter block fields (i32 index = byte offset / 4); mirrors P_* in ./assembly/matmul.ts. */
+const enum P {
+  KIND, A, BP, C, M, N, K, RSA, CSA, STRIDE_A, STRIDE_BP, ACC, ROWS, COLS, TASKS_M, TASKS_N, SCRATCH, SCRATCH_STRIDE,
+  B, RSB, CSB, STRIDE_B, PACK_COLS, PACK_TASKS,
+}
+const KIND_GEMM = 1;
+const KIND_PACK_B = 2;
+
+/** Time spent copying operands in and the result out, for the benchmark's accounting. */
+export const copyStats = { calls: 0, copyMs: 0 };
+export let measureCopies = false;
+export function setMeasureCopies(on: boolean): void {
+  measureCopies = on;
+}
+
+export const matmul: MatmulKernels = {
+  matmul(a: FloatArr, b: FloatArr, out: FloatArr, p: MatmulParams, accumulate = false): void {
+    if (!(a instanceof Float32Array && b instanceof Float32Array && out instanceof Float32Array)) {
+      reference.matmul(a, b, out, p, accumulate);
+      return;
+    }
+    matmulF32(a, b, out, p, accumulate);
+  },
+};
+
+function matmulF32(a: Float32Array, b: Float32Array, out: Float32Array, p: MatmulParams, accumulate: boolean): void {
+  const { batch, m, n, k, transA, transB, strideA, strideB } = p;
+  const cLen = batch * m * n;
+  if (cLen === 0) return;
+  if (k === 0) {
+    if (!accumulate) out.fill(0, 0, cLen);
+    return;
+  }
+  const st = wasm();
+  const x = st.exports;
+  const MR = x.MR.value, NR = x.NR.value;
+  const pool = batch * m * n * k >= parallelMinMacs ? threadPool(st) : null;
+  const threads = pool ? pool.threads : 1;
+
+  // Arena layout (bytes, 16-aligned).
+  const aLen = strideA === 0 ? m * k : (batch - 1) * strideA + m * k;
+  const bLen = strideB === 0 ? k * n : (batch - 1) * strideB + k * n;
+  const bBatches = strideB === 0 ? 1 : batch;
+  const bpLen = x.packedBElems(k, n);
+  const aOff = ARENA;
+  const bOff = align(aOff + 4 * aLen, 64);
+  const bpOff = align(bOff + 4 * bLen, 64);
+  const cOff = align(bpOff + 4 * bpLen * bBatches, 64);
+  const scratchOff = align(cOff + 4 * cLen, 64);
+  const scratchStride = align(x.scratchBytes(), 64);
+  ensureBytes(st, scratchOff + scratchStride * threads);
+
+  const t0 = measureCopies ? performance.now() : 0;
+  const buf = st.memory.buffer;
+  const heap = new Float32Array(buf);
+  heap.set(a.subarray(0, aLen), aOff >> 2);
+  heap.set(b.subarray(0, bLen), bOff >> 2);
+  if (accumulate) heap.set(out.subarray(0, cLen), cOff >> 2);
+  const t1 = measureCopies ? performance.now() : 0;
+
+  // op(A)(i, p) sits at i·rsA + p·csA; op(B)(p, j) at p·rsB + j·csB.
+  const rsA = transA ? 1 : k, csA = transA ? m : 1;
+  const rsB = transB ? 1 : n, csB = transB ? k : 1;
+  // Tasks: split rows (multiples of MR) until there are enough; split columns only when rows run out.
+  const want = threads === 1 ? 1 : Math.ceil((TASKS_PER_THREAD * threads) / batch);
+  const tasksM0 = Math.min(want, Math.ceil(m / MR));
+  const rows = align(Math.ceil(m / tasksM0), MR), tasksM = Math.ceil(m / rows);
+  const tasksN0 = Math.min(Math.ceil(want / tasksM), Math.ceil(n / NR));
+  const cols = align(Math.ceil(n / tasksN0), NR), tasksN = Math.ceil(n / cols);
+
+  const prm = new Int32Array(buf, PARAMS, 32);
+  prm[P.A] = aOff; prm[P.BP] = bpOff; prm[P.C] = cOff;
+  prm[P.M] = m; prm[P.N] = n; prm[P.K] = k;
+  prm[P.RSA] = rsA; prm[P.CSA] = csA;
+  prm[P.STRIDE_A] = strideA; prm[P.STRIDE_BP] = strideB === 0 ? 0 : bpLen;
+  prm[P.ACC] = accumulate ? 1 : 0;
+  prm[P.ROWS] = rows; prm[P.COLS] = cols; prm[P.TASKS_M] = tasksM; prm[P.TASKS_N] = tasksN;
+  prm[P.SCRATCH] = scratchOff; prm[P.SCRATCH_STRIDE] = scratchStride;
+  prm[P.B] = bOff; prm[P.RSB] = rsB; prm[P.CSB] = csB; prm[P.STRIDE_B] = strideB;
+
+  // Phase 1: pack op(B), split over column panels. Phase 2: the products, split over rows (and columns).
+  const packTasks = pool ? Math.min(Math.ceil(n / NR), Math.ceil((TASKS_PER_THREAD * threads) / bBatches)) : 1;
+  const packCols = align(Math.ceil(n / packTasks), NR);
+  prm[P.PACK_COLS] = packCols; prm[P.PACK_TASKS] = Math.ceil(n / packCols);
+  run(KIND_PACK_B, bBatches * prm[P.PACK_TASKS]!);
+  run(KIND_GEMM, batch * tasksM * tasksN);
+
+  function run(kind: number, count: number): void {
+    prm[P.KIND] = kind;
+    if (pool && count > 1) pool.run(count);
+    else for (let t = 0; t < count; t++) x.runTask(PARAMS, t, 0);
+  }
+
+  const t2 = measureCopies ? performance.now() : 0;
+  out.set(heap.subarray(cOff >> 2, (cOff >> 2) + cLen));
+  if (measureCopies) {
+    copyStats.calls++;
+    copyStats.copyMs += t1 - t0 + (performance.now() - t2);
+  }
+}

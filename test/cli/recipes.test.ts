@@ -1,0 +1,64 @@
+// `wnn train <recipe>`: a recipe's defaults become options, its results become files. Run in-process
+// with a small recipe written here (the zoo's recipes are tested beside their models).
+
+import { strict as assert } from "node:assert";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { UsageError } from "../../cli/args.js";
+import { recipeOptions, runRecipe, snake, type AnyRecipe } from "../../cli/recipes.js";
+import type { Generator } from "../../src/engine/rng.js";
+import type { RecipeData, RecipeHooks } from "../../src/models/recipe.js";
+
+const tmp = mkdtempSync(join(tmpdir(), "wnn-recipe-"));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+const seen: { options?: Record<string, unknown>; first?: number } = {};
+const echo: AnyRecipe = {
+  name: "echo",
+  paper: "Nobody 2024, An echo",
+  trainsOn: "nothing",
+  needs: [],
+  defaults: Object.freeze({ batchSize: 4, lr: 0.5, mode: "fast", shuffle: true }),
+  run(options: Record<string, unknown>, _data: RecipeData, hooks: RecipeHooks, g: Generator) {
+    seen.options = options;
+    seen.first = g.random();
+    hooks.log("hello");
+    for (let s = 1; s <= 3; s++) hooks.progress?.(s, 3, { loss: 1 / s });
+    return { metrics: { answer: 42 }, tables: { "table.md": "| a |\n| - |\n| 1 |" }, images: { "x.png": new Uint8Array([1, 2, 3]) }, samples: ["one", "two"] };
+  },
+};
+
+function collect(): { write(s: string): void; text: string } {
+  const o = { text: "", write: (s: string) => void (o.text += s) };
+  return o;
+}
+
+test("a recipe's defaults become typed options, and its results files", () => {
+  assert.equal(snake("batchSize"), "batch_size");
+  assert.deepEqual(Object.keys(recipeOptions(echo)), ["batch_size", "lr", "mode", "shuffle", "seed", "out"]);
+  const dir = join(tmp, "echo");
+  const out = collect();
+  assert.equal(runRecipe(echo, ["--batch_size", "8", "--shuffle", "false", "--seed", "3", "--out", dir], out), 0);
+  assert.deepEqual(seen.options, { batchSize: 8, lr: 0.5, mode: "fast", shuffle: false });
+  assert.match(out.text, /hello[\s\S]*answer 42/);
+  assert.equal(readFileSync(join(dir, "table.md"), "utf8"), "| a |\n| - |\n| 1 |\n");
+  assert.deepEqual([...readFileSync(join(dir, "x.png"))], [1, 2, 3]);
+  assert.equal(readFileSync(join(dir, "samples.txt"), "utf8"), "one\ntwo\n");
+  const metrics = JSON.parse(readFileSync(join(dir, "metrics.json"), "utf8")) as { metrics: { answer: number }; seed: number };
+  assert.equal(metrics.metrics.answer, 42);
+  assert.equal(metrics.seed, 3);
+  // the generator is seeded by --seed
+  const first = seen.first;
+  runRecipe(echo, ["--seed", "3", "--out", join(tmp, "echo2")], collect());
+  assert.equal(seen.first, first);
+});
+
+test("a recipe's bad options are usage errors; --help lists them", () => {
+  assert.throws(() => runRecipe(echo, ["--batchsize", "8"], collect()), (e: unknown) => e instanceof UsageError && /unknown option --batchsize \(did you mean --batch_size\?\)/.test(e.message));
+  assert.throws(() => runRecipe(echo, ["--shuffle", "yes"], collect()), (e: unknown) => e instanceof UsageError && /--shuffle must be one of true, false/.test(e.message));
+  const out = collect();
+  assert.equal(runRecipe(echo, ["--help"], out), 0);
+  assert.match(out.text, /usage: wnn train echo[\s\S]*Nobody 2024[\s\S]*--batch_size X\s+the recipe's batchSize \(default 4\)/);
+});
