@@ -1,19 +1,24 @@
 // Run one recipe of the zoo from the compiled library (until `wnn train <name>` is wired to the recipes):
 //   npm run build && node tools/run-recipe.mjs <name> [--option value ...]
 //   e.g. node tools/run-recipe.mjs seq2seq-attention --task dates --steps 600
+//        node tools/run-recipe.mjs transformer --backend wasm --task translation
+// --backend <name> picks the kernel backend (setBackend; default: the library's default, reference).
 // <name> is a recipe registered below, or a model folder whose recipe.js exports `recipe`. Loads the data the
 // recipe needs, prints its log, and writes its tables, samples, images and metrics under runs/<name>[-<task>]/.
 // (Merged from the rnn and seq2seq branches' versions of this script.)
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Generator } from "../dist/src/index.js";
+import { Generator, setBackend } from "../dist/src/index.js";
 import { loadNames } from "../dist/src/node.js";
 import { bengioMlpRecipe } from "../dist/src/models/bengio-mlp/recipe.js";
 import { charRnnRecipe } from "../dist/src/models/char-rnn/recipe.js";
 import { namesCompareRecipe } from "../dist/src/models/names-compare/recipe.js";
 
 const recipes = Object.fromEntries([bengioMlpRecipe, charRnnRecipe, namesCompareRecipe].map((r) => [r.name, r]));
-const [name, ...args] = process.argv.slice(2);
+const [name, ...argv] = process.argv.slice(2);
+const b = argv.indexOf("--backend");
+const args = b >= 0 ? [...argv.slice(0, b), ...argv.slice(b + 2)] : argv;
+if (b >= 0) setBackend(argv[b + 1]);
 if (!name) {
   console.error(`usage: node tools/run-recipe.mjs <${Object.keys(recipes).join("|")}|model folder> [--option value ...]`);
   process.exit(1);
@@ -28,7 +33,7 @@ for (let i = 0; i < args.length; i += 2) {
 }
 const data = {};
 if (recipe.needs.includes("words")) data.words = loadNames();
-console.log(`${recipe.name}: ${JSON.stringify(options)}`);
+console.log(`${recipe.name}: ${JSON.stringify(options)}${b >= 0 ? ` (backend ${argv[b + 1]})` : ""}`);
 const t0 = Date.now();
 const result = recipe.run(options, data, { log: (l) => console.log(l) }, new Generator(options.seed ?? 0));
 const seconds = (Date.now() - t0) / 1000;
