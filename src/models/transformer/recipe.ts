@@ -50,7 +50,7 @@ export interface TransformerRecipeOptions extends Record<string, number | string
 }
 
 const DEFAULTS: Readonly<TransformerRecipeOptions> = Object.freeze({
-  task: "dates", steps: 600, batch: 32, warmup: 100, lrFactor: 0.5, dModel: 64, nHead: 4, dFF: 128, layers: 2,
+  task: "dates", steps: 1500, batch: 32, warmup: 100, lrFactor: 0.5, dModel: 64, nHead: 4, dFF: 128, layers: 2,
   dropout: 0.1, labelSmoothing: 0.1, testSize: 200, beam: 4, alpha: 0.6, seed: 0,
 });
 
@@ -172,7 +172,7 @@ export const recipe: Recipe<TransformerRecipeOptions> = {
       series: [{ name: "train", points: losses.filter(([s]) => s % 10 === 0).map(([s]) => [s, losses.slice(s - 10, s).reduce((a, [, l]) => a + l, 0) / 10] as [number, number]) }],
     });
     images["lr.png"] = lineChartPng({
-      title: `lr = ${o.lrFactor}·d^-0.5·min(s^-0.5, s·w^-1.5), d ${config.dModel}, w ${o.warmup}`, xLabel: "step", yLabel: "learning rate",
+      title: `lr = ${o.lrFactor} * min(1/sqrt(s), s/w**1.5)/sqrt(d), d ${config.dModel}, w ${o.warmup}`, xLabel: "step", yLabel: "learning rate",
       series: [{ name: "lr", points: lrs }],
     });
     const lengths = test.map((p) => task.split(p.src).length);
