@@ -3,13 +3,17 @@
 // (`wnn train <name>` does the same through the CLI; this script is what the recipes' READMEs used.)
 // Usage: npm run build && node tools/run-recipe.mjs <folder under src/models> [--option value ...] [--run folder]
 //   e.g. node tools/run-recipe.mjs seq2seq-attention --task dates --steps 600
-//        node tools/run-recipe.mjs names-compare
+//        node tools/run-recipe.mjs transformer --backend wasm --task translation
+// --backend <name> picks the kernel backend (setBackend) before the recipe runs.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Generator } from "../dist/src/index.js";
+import { Generator, setBackend } from "../dist/src/index.js";
 import { loadMnist, loadMobyDick, loadNames } from "../dist/src/node.js";
 
-const [name, ...rest] = process.argv.slice(2);
+const [name, ...argv] = process.argv.slice(2);
+const b = argv.indexOf("--backend");
+const rest = b >= 0 ? [...argv.slice(0, b), ...argv.slice(b + 2)] : argv;
+if (b >= 0) setBackend(argv[b + 1]);
 if (!name) {
   console.error("usage: node tools/run-recipe.mjs <name> [--option value ...]");
   process.exit(2);

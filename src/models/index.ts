@@ -9,3 +9,4 @@ export * as resnet from "./resnet/model.js";
 export { lenet5Recipe } from "./lenet5/recipe.js";
 export { resnetRecipe } from "./resnet/recipe.js";
 export * as seq2seqAttention from "./seq2seq-attention/model.js";
+export * as transformer from "./transformer/model.js";
