@@ -1,7 +1,7 @@
 // `wnn compare <a> <b> [...]`: models of the zoo side by side. Without options, the architecture table made
 // from each model's describe() (src/models/architecture.ts: parameters, layer kinds, normalisation, positional
 // scheme, attention, activation, forward FLOPs). With --train, it also trains them on the task they share
-// (src/models/compare.ts: the names task, MNIST, the stochastic-block-model graph) with the same seed and
+// (src/models/compare.ts: the names task, MNIST, the stochastic-block-model graph, dates) with the same seed and
 // step budget, each in a fresh process of its own so that its time and peak memory are its own, and puts
 // parameters, training time, wall time, peak RSS and the task's metric side by side. --out FILE writes the
 // tables as markdown.
@@ -18,11 +18,11 @@ import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js"
 import type { Output } from "./progress.js";
 
 const COMPARE_OPTIONS = {
-  train: { kind: "flag", help: "also train them on the task they share (names, mnist or graphs), each in its own process" },
-  steps: { kind: "int", min: 1, help: "optimizer steps (graphs: full-batch epochs); default the task's: names 400, mnist 250, graphs 300" },
-  batch_size: { kind: "int", min: 1, help: "examples per step; default the task's: names 32, mnist 64" },
+  train: { kind: "flag", help: "also train them on the task they share (names, mnist, graphs or dates), each in its own process" },
+  steps: { kind: "int", min: 1, help: "optimizer steps (graphs: full-batch epochs); default the task's: names 400, mnist 250, graphs 300, dates 600" },
+  batch_size: { kind: "int", min: 1, help: "examples per step; default the task's: names 32, mnist 64, dates 32" },
   seed: { kind: "int", min: 0, default: 0, help: "the seed of the weights and the batches, the same for every model" },
-  test_limit: { kind: "int", min: 0, default: 0, help: "mnist: evaluate on the first N test digits only (0: all 2,000)" },
+  test_limit: { kind: "int", min: 0, default: 0, help: "mnist: evaluate on the first N test digits only (0: all 2,000); dates: N held-out dates (0: 200)" },
   out: { kind: "string", metavar: "FILE", help: "also write the tables as markdown to FILE" },
 } as const satisfies OptionSpecs;
 
@@ -34,7 +34,8 @@ activation and forward FLOPs, all computed from the code (each model's describe(
 preset's name alone when it is unique (gru, lstm). The zoo: ${ZOO.map((m) => m.name).join(", ")}.
 
 With --train they are trained on the task they share — the names task (bengio-mlp, char-rnn, gpt2:names),
-MNIST (mlp, lenet5, resnet) or the stochastic block model (gcn, gat) — on the same data, seed and step
+MNIST (mlp, lenet5, resnet), the stochastic block model (gcn, gat) or dates → ISO (seq2seq-attention's
+none, bahdanau, luong-dot, luong-general, and transformer) — on the same data, seed and step
 budget, and the table adds the training time, the wall time, the peak memory (maxRSS of the model's own
 process) and the task's metric. Example: wnn compare lstm gru gpt2 --train --steps 200`,
   COMPARE_OPTIONS,

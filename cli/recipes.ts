@@ -15,6 +15,8 @@ import { namesCompareRecipe } from "../src/models/names-compare/recipe.js";
 import { lenet5Recipe } from "../src/models/lenet5/recipe.js";
 import { resnetRecipe } from "../src/models/resnet/recipe.js";
 import { graphsRecipe } from "../src/models/graphs.js";
+import { recipe as seq2seqRecipe } from "../src/models/seq2seq-attention/recipe.js";
+import { recipe as transformerRecipe } from "../src/models/transformer/recipe.js";
 import type { Recipe, RecipeData, RecipeResult } from "../src/models/recipe.js";
 import { loadMnist, loadMobyDick, loadNames } from "../src/node.js";
 import { UsageError, helpText, parseOptions, type OptionSpec, type OptionSpecs } from "./args.js";
@@ -32,8 +34,7 @@ export const RECIPES: readonly AnyRecipe[] = [
   bengioMlpRecipe, charRnnRecipe, namesCompareRecipe, // the names task
   lenet5Recipe, resnetRecipe, //                         MNIST
   gcnRecipe, gatRecipe, graphsRecipe, //                 node classification
-  // seq2seq: the seq2seq branch's recipe goes here once merged
-  // transformer: the transformer branch's recipe goes here once merged
+  seq2seqRecipe, transformerRecipe, //                   sequence to sequence (dates, reversal, translation)
 ];
 
 /** `batchSize` → `batch_size` */

@@ -17,6 +17,8 @@ import * as lenet5 from "./lenet5/model.js";
 import * as resnet from "./resnet/model.js";
 import * as gcn from "./gcn/model.js";
 import * as gat from "./gat/model.js";
+import * as seq2seq from "./seq2seq-attention/model.js";
+import * as transformer from "./transformer/model.js";
 
 /** A tiny model, what its describe() says, and one forward pass over `units` units (tokens, images, nodes). */
 interface Case {
@@ -28,7 +30,7 @@ interface Case {
 }
 
 const g = () => new Generator(0);
-const ids = (B: number, T: number, V: number): Tensor => randint(0, V, [B, T], { dtype: "int32", generator: g() });
+const ids = (B: number, T: number, V: number, low = 0): Tensor => randint(low, V, [B, T], { dtype: "int32", generator: g() });
 const images = (N: number, C: number, S: number): Tensor => tensor(Float32Array.from({ length: N * C * S * S }, (_, i) => ((i * 37) % 11) / 11), { shape: [N, C, S, S] });
 
 /** A symmetric 0/1 graph of n nodes without self-loops (a ring plus a few chords), and features (n, F). */
@@ -85,6 +87,17 @@ function cases(): Case[] {
     const m = new gat.GAT(c, { generator: g() });
     const { x, adj } = graph(6, 5);
     out.push({ name: "gat", arch: gat.describe(c, 6), model: m, forward: () => m.forward(x, adj), units: 6 });
+  }
+  for (const attention of seq2seq.ATTENTION_KINDS) {
+    const c = seq2seq.seq2seqConfig("tiny", { attention });
+    const m = new seq2seq.Seq2Seq(c, { generator: g() });
+    // one example of 7 source tokens (no padding: ids ≥ 3) and 5 target steps
+    out.push({ name: `seq2seq-attention (${attention})`, arch: seq2seq.describe(c, 7, 5), model: m, forward: () => m.forward(ids(1, 7, c.srcVocab, 3), ids(1, 5, c.tgtVocab, 1)), units: 1 });
+  }
+  for (const attnBias of [false, true]) {
+    const c = transformer.transformerConfig("tiny", { vocabSize: 9, maxLen: 10, nEncoderLayer: 2, nDecoderLayer: 1, nHead: 2, dModel: 8, dFF: 12, dropout: 0, attnBias });
+    const m = new transformer.Transformer(c, { generator: g() });
+    out.push({ name: `transformer${attnBias ? " (biases)" : ""}`, arch: transformer.describe(c, 7, 5), model: m, forward: () => m.forward(ids(1, 7, 9, 1), ids(1, 5, 9, 1)), units: 1 });
   }
   return out;
 }

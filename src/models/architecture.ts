@@ -9,7 +9,8 @@
 //   - flops equals the multiply-adds the kernels performed in one forward pass (counted by a wrapper
 //     around the matmul and attention kernels).
 //
-// FLOPs, one convention for every model: the forward pass of one example (a token, an image, a node),
+// FLOPs, one convention for every model: the forward pass of one unit (a token, an image, a node, a pair
+// of source and target sequences),
 // 2 FLOPs per multiply-add, matrix products only — Linear layers, convolutions (im2col · W), attention's
 // q·kᵀ and α·v, recurrent weights, graph aggregations (Â·H, α·W h). Elementwise work (activations,
 // norms, softmax, residual adds, pooling, embedding lookups) is left out: it is a few percent of the
@@ -19,8 +20,8 @@
 import type { Module } from "../nn/module.js";
 import { Parameter } from "../nn/module.js";
 
-/** The unit the FLOPs are counted per: a token of a sequence, an image, a node of a graph. */
-export type FlopsUnit = "token" | "image" | "node";
+/** The unit the FLOPs are counted per: a token of a sequence, an image, a node of a graph, a source–target pair. */
+export type FlopsUnit = "token" | "image" | "node" | "example";
 
 export interface Architecture {
   /** the model as the papers call it, with its preset: "GPT-2 (tiny)", "LSTM" */

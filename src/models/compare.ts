@@ -10,6 +10,11 @@
 //   mnist  — the mnist package's digits (mnist.ts): `steps` minibatches of `batchSize` digits in a seeded
 //            order (a new permutation every pass), Adam at the lr of the model's recipe with a cosine
 //            decay to 0 over the steps; metric: accuracy on the 2,000 test digits (eval mode).
+//   dates  — human-written dates → ISO 8601 (data/tasks/dates.ts): `steps` batches of `batchSize` pairs from
+//            one seeded stream (a held-out set of testLimit or 200 distinct sources never trained on), each
+//            model with its recipe's optimizer — the GRU seq2seq models Adam lr 3e-3 and clipping at 1, the
+//            Transformer Adam (0.9, 0.98) with the warmup + inverse-square-root schedule (warmup 100, factor
+//            0.5) and label smoothing 0.1; metric: exact match of greedy decoding on the held-out set.
 //   graphs — the seeded stochastic block model of graphs.ts (160 nodes, 4 communities): `steps` full-batch
 //            epochs, each model with its paper's settings (graphs.ts setup()); metric: test accuracy at
 //            the epoch of best validation accuracy.
@@ -26,6 +31,14 @@ import { evaluate, mnistBatch, permutation } from "./mnist.js";
 import type { RecipeData, RecipeHooks } from "./recipe.js";
 import { namesTask, trainOnNames } from "./tasks/names.js";
 import { entryName, type TaskName, type ZooEntry } from "./zoo.js";
+import { datesTask } from "../data/tasks/dates.js";
+import { BOS, EOS, PAD, distinctPairs, makeBatch, type Pair, type Seq2SeqTask } from "../data/tasks/seq.js";
+import { exactMatch } from "../data/tasks/metrics.js";
+import { clipGradNorm } from "../optim/clip.js";
+import { LambdaLR, inverseSqrtWarmup } from "../optim/schedulers.js";
+import { greedyDecode as seq2seqGreedy, PRESETS as SEQ2SEQ_PRESETS, Seq2Seq, seq2seqConfig } from "./seq2seq-attention/model.js";
+import { greedyDecode as transformerGreedy, Transformer, transformerConfig } from "./transformer/model.js";
+import { withEos, withSharedVocab } from "./transformer/recipe.js";
 
 // =====================================================================================================
 // The architecture table
@@ -88,6 +101,7 @@ export const TASKS: Readonly<Record<TaskName, TaskInfo>> = {
   names: { title: "English first names (validation split of tasks/names.ts)", needs: ["words"], metric: "val loss (nats/char)", better: "lower", defaults: { steps: 400, batchSize: 32 } },
   mnist: { title: "MNIST digits (the mnist package: 8,000 train / 2,000 test)", needs: ["mnist"], metric: "test accuracy (%)", better: "higher", defaults: { steps: 250, batchSize: 64 } },
   graphs: { title: "node classification on the seeded stochastic block model (160 nodes)", needs: [], metric: "test accuracy (%)", better: "higher", defaults: { steps: 300, batchSize: 1 } },
+  dates: { title: "human-written dates → ISO 8601 (data/tasks/dates.ts)", needs: [], metric: "exact match (%)", better: "higher", defaults: { steps: 600, batchSize: 32 } },
 };
 
 export interface TaskResult {
@@ -147,9 +161,78 @@ export function trainOnTask(entry: ZooEntry, o: TaskOptions, data: RecipeData, h
     const { accuracy, loss } = evaluate(net, test);
     return { model, task: "mnist", parameters: net.numParameters(), steps: o.steps, trainSeconds: seconds, metric: 100 * accuracy, note: `test loss ${loss.toFixed(4)} on ${test.count} digits` };
   }
+  if (t.task === "dates") return trainOnDates(entry, o, hooks);
   // graphs: the graph is fixed by graphs.ts's default seed; the model's seed changes its weights and dropout
   const graph = stochasticBlockModel({ generator: 0 });
   const r = trainOnGraph(t.model, graph, o.seed, o.steps);
   hooks.log(`${model}: test accuracy ${(100 * r.testAccuracy).toFixed(1)}% at epoch ${r.epoch} (val ${(100 * r.valAccuracy).toFixed(1)}%)`);
   return { model, task: "graphs", parameters: r.parameters, steps: o.steps, trainSeconds: r.seconds, metric: 100 * r.testAccuracy, note: `epoch ${r.epoch} chosen (val ${(100 * r.valAccuracy).toFixed(1)}%)` };
+}
+
+/** The dates task: one stream of examples and one held-out set for every model, each with its recipe's optimizer. */
+function trainOnDates(entry: ZooEntry, o: TaskOptions, hooks: RecipeHooks): TaskResult {
+  const t = entry.preset.train!;
+  if (t.task !== "dates") throw new ArgumentError(`compare: ${entryName(entry)} does not train on dates`);
+  // the Transformer shares one embedding between source and target: one vocabulary for both (the same pairs)
+  const task: Seq2SeqTask = t.model === "transformer" ? withSharedVocab(datesTask()) : datesTask();
+  const test = distinctPairs(task, o.testLimit || 200, new Generator(o.seed + 3));
+  const heldOut = new Set(test.map((p) => p.src));
+  const stream = new Generator(o.seed + 2);
+  const nextBatch = (): Pair[] => {
+    const pairs: Pair[] = [];
+    while (pairs.length < o.batchSize) {
+      const p = task.sample(stream);
+      if (!heldOut.has(p.src)) pairs.push(p);
+    }
+    return pairs;
+  };
+  let step: () => number, decode: (pairs: readonly Pair[]) => string[], parameters: number;
+  if (t.model === "seq2seq") {
+    const config = seq2seqConfig(SEQ2SEQ_PRESETS.dates, { srcVocab: task.srcVocab.size, tgtVocab: task.tgtVocab.size, attention: t.attention });
+    const model = new Seq2Seq(config, { generator: new Generator(o.seed + 1) });
+    const opt = new Adam(model.parameters(), { lr: 3e-3 });
+    parameters = model.numParameters();
+    step = () => {
+      const b = makeBatch(task, nextBatch());
+      model.zeroGrad();
+      const { loss } = model.forward(b.src, b.tgtIn, b.tgtOut);
+      loss!.backward();
+      clipGradNorm(model.parameters(), 1.0);
+      opt.step();
+      return loss!.item();
+    };
+    decode = (pairs) => seq2seqGreedy(model, makeBatch(task, pairs).src, task.maxTgtLen).tokens.map((ids) => task.join(task.tgtVocab.decode(ids)));
+  } else {
+    const config = transformerConfig("tiny", { vocabSize: task.srcVocab.size, padId: PAD });
+    const model = new Transformer(config, { generator: new Generator(o.seed + 1) });
+    const opt = new Adam(model.parameters(), { lr: 0.5, betas: [0.9, 0.98], eps: 1e-9 });
+    const sched = new LambdaLR(opt, inverseSqrtWarmup({ dModel: config.dModel, warmupSteps: 100 }));
+    parameters = model.numParameters();
+    step = () => {
+      const b = withEos(makeBatch(task, nextBatch()));
+      model.zeroGrad();
+      const { loss } = model.forward(b.src, b.tgtIn, b.tgtOut);
+      loss!.backward();
+      opt.step();
+      sched.step();
+      return loss!.item();
+    };
+    decode = (pairs) => transformerGreedy(model, withEos(makeBatch(task, pairs)).src, { bosId: BOS, eosId: EOS, maxLen: task.maxTgtLen + 1 }).map((ids) => task.join(task.tgtVocab.decode(ids)));
+  }
+  let seconds = 0;
+  for (let s = 1; s <= o.steps; s++) {
+    const t0 = globalThis.performance.now();
+    const l = step();
+    seconds += (globalThis.performance.now() - t0) / 1000;
+    hooks.progress?.(s, o.steps, { loss: l });
+    if (s % Math.max(1, Math.ceil(o.steps / 4)) === 0 || s === o.steps) hooks.log(`step ${s}/${o.steps}: loss ${l.toFixed(4)} (${seconds.toFixed(1)} s)`);
+  }
+  const hyps: string[] = [];
+  for (let i = 0; i < test.length; i += 100) hyps.push(...decode(test.slice(i, i + 100)));
+  const refs = test.map((p) => p.tgt);
+  const wrong = test.findIndex((p, i) => hyps[i] !== p.tgt);
+  return {
+    model: entryName(entry), task: "dates", parameters, steps: o.steps, trainSeconds: seconds, metric: 100 * exactMatch(hyps, refs),
+    note: `${test.length} held-out dates${wrong >= 0 ? `; e.g. ${test[wrong]!.src} → ${hyps[wrong]}` : ""}`,
+  };
 }

@@ -20,21 +20,27 @@ import * as lenet5 from "./lenet5/model.js";
 import * as resnet from "./resnet/model.js";
 import * as gcn from "./gcn/model.js";
 import * as gat from "./gat/model.js";
+import * as seq2seq from "./seq2seq-attention/model.js";
+import * as transformer from "./transformer/model.js";
 import { bengioMlpRecipe } from "./bengio-mlp/recipe.js";
 import { charRnnRecipe } from "./char-rnn/recipe.js";
 import { lenet5Recipe } from "./lenet5/recipe.js";
 import { resnetRecipe } from "./resnet/recipe.js";
 import { gcnRecipe } from "./gcn/recipe.js";
 import { gatRecipe } from "./gat/recipe.js";
+import { recipe as seq2seqRecipe } from "./seq2seq-attention/recipe.js";
+import { recipe as transformerRecipe } from "./transformer/recipe.js";
 
 /** The tasks that siblings share, on which `wnn compare --train` runs them side by side. */
-export type TaskName = "names" | "mnist" | "graphs";
+export type TaskName = "names" | "mnist" | "graphs" | "dates";
 
 /** How a preset is built and trained for its task (the settings shared by the task live in compare.ts). */
 export type TaskBuilder =
   | { readonly task: "names"; build(task: NamesTask, generator: Generator): NameModel }
   | { readonly task: "mnist"; build(generator: Generator): ImageClassifier; /** Adam's lr, the model's recipe's */ readonly lr: number }
-  | { readonly task: "graphs"; /** the model of ../graphs.ts, trained with its paper's settings */ readonly model: GraphModelName };
+  | { readonly task: "graphs"; /** the model of ../graphs.ts, trained with its paper's settings */ readonly model: GraphModelName }
+  | { readonly task: "dates"; readonly model: "seq2seq"; readonly attention: seq2seq.AttentionKind }
+  | { readonly task: "dates"; readonly model: "transformer" };
 
 export interface ZooPreset {
   /** the preset's name; `wnn compare <model>:<preset>` */
@@ -64,6 +70,9 @@ const GRAPHS = "a seeded stochastic block model (160 nodes, 4 communities) and Z
 /** the SBM's features and classes: the graph models' presets scaled to it, as ../graphs.ts's setup() does */
 const SBM = { inFeatures: SBM_DEFAULTS.featureDim, numClasses: SBM_DEFAULTS.numClasses };
 const SBM_NODES = SBM_DEFAULTS.numClasses * SBM_DEFAULTS.nodesPerClass;
+const DATES = "human-written dates → ISO 8601, characters (seeded, data/tasks/dates.ts)";
+/** the FLOPs of the seq2seq models are per example: a date of about 20 characters → 10 characters + EOS */
+const DATES_SRC = 20, DATES_TGT = 11;
 /** Cora (Sen et al. 2008, as Kipf & Welling and Veličković et al. use it): 2,708 nodes; PubMed: 19,717 */
 const CORA_NODES = 2708, PUBMED_NODES = 19717;
 
@@ -158,6 +167,27 @@ export const ZOO: readonly ZooModel[] = [
       { name: "sbm", describe: () => gat.describe(gat.gatConfig("cora", SBM), SBM_NODES), train: { task: "graphs", model: "gat" } },
       { name: "cora", describe: () => gat.describe(gat.gatConfig("cora"), CORA_NODES) },
       { name: "pubmed", describe: () => gat.describe(gat.gatConfig("pubmed"), PUBMED_NODES) },
+    ],
+  },
+  {
+    name: "seq2seq-attention",
+    paper: "Bahdanau, Cho, Bengio 2015, Neural Machine Translation by Jointly Learning to Align and Translate, https://arxiv.org/abs/1409.0473",
+    trainsOn: DATES,
+    recipes: [seq2seqRecipe],
+    presets: (["bahdanau", "none", "luong-dot", "luong-general"] as const).map((attention) => ({
+      name: attention,
+      describe: () => seq2seq.describe(seq2seq.seq2seqConfig("dates", { attention }), DATES_SRC, DATES_TGT),
+      train: { task: "dates" as const, model: "seq2seq" as const, attention },
+    })),
+  },
+  {
+    name: "transformer",
+    paper: "Vaswani et al. 2017, Attention Is All You Need, https://arxiv.org/abs/1706.03762",
+    trainsOn: `${DATES}; a seeded translation between two invented languages`,
+    recipes: [transformerRecipe],
+    presets: [
+      { name: "tiny", describe: () => transformer.describe(transformer.transformerConfig("tiny"), DATES_SRC, DATES_TGT, "Transformer (tiny)"), train: { task: "dates", model: "transformer" } },
+      { name: "base", describe: () => transformer.describe(transformer.transformerConfig("base"), 25, 25, "Transformer (base)") },
     ],
   },
 ];

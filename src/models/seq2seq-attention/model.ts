@@ -36,6 +36,7 @@ import { Module, type Parameter } from "../../nn/module.js";
 import { Embedding, Linear, param, type InitOptions } from "../../nn/linear.js";
 import { uniform_ } from "../../nn/init.js";
 import { fromTorchName, toTorchName } from "../../nn/names.js";
+import { linearFlops, matmulFlops, sortedKinds, type Architecture } from "../architecture.js";
 
 // =====================================================================================================
 // Config
@@ -98,6 +99,49 @@ export function countParameters(c: Seq2SeqConfig): number {
     "luong-general": V * E + gru(E, H) + H * H + 2 * H * H + H * V + V, //     embed, cell, W_a, W_c, out
   }[c.attention];
   return encoder + bridge + decoder;
+}
+
+const TITLES: Record<AttentionKind, string> = { none: "GRU seq2seq", bahdanau: "GRU seq2seq + Bahdanau attention", "luong-dot": "GRU seq2seq + Luong attention (dot)", "luong-general": "GRU seq2seq + Luong attention (general)" };
+
+/**
+ * The architecture in one row (src/models/architecture.ts). FLOPs per example of S source and T target
+ * tokens (teacher forcing): the encoder's two GRU directions over S tokens, 2·S·2·(E·3H/2 + H/2·3H/2); the
+ * bridge 2·H²; the attention's keys once per sentence (Bahdanau U_a: 2·S·H·A, Luong general W_a: 2·S·H²);
+ * then per target step the decoder's GRU, its scores (Bahdanau: W_a s 2·H·A and v_a over S, 2·S·A; Luong:
+ * s·kᵀ 2·S·H), the context α·h 2·S·H, Luong's W_c 2·2H·H and the output layer.
+ */
+export function describe(c: Seq2SeqConfig, srcLen = 20, tgtLen = 11): Architecture {
+  const { srcVocab: Vs, tgtVocab: V, embDim: E, hidden: H, attnDim: A } = c;
+  const S = srcLen, T = tgtLen, h2 = H / 2;
+  const gru = (inp: number, h: number): number => linearFlops(inp, 3 * h) + linearFlops(h, 3 * h); // W_ih x, W_hh h
+  const encoder = 2 * S * gru(E, h2);
+  const bridge = linearFlops(H, H);
+  const context = matmulFlops(1, S, H); // α·h
+  const step = {
+    none: gru(E + H, H) + linearFlops(2 * H + E, V),
+    bahdanau: linearFlops(H, A) + S * linearFlops(A, 1) + context + gru(E + H, H) + linearFlops(2 * H + E, V),
+    "luong-dot": gru(E, H) + matmulFlops(S, H, 1) + context + linearFlops(2 * H, H) + linearFlops(H, V),
+    "luong-general": gru(E, H) + matmulFlops(S, H, 1) + context + linearFlops(2 * H, H) + linearFlops(H, V),
+  }[c.attention];
+  const keys = { none: 0, bahdanau: S * linearFlops(H, A), "luong-dot": 0, "luong-general": S * linearFlops(H, H) }[c.attention];
+  // encoder.embed, decoder.embed; encoder.fwd, encoder.bwd, decoder.cell; bridge + the decoder's Linears
+  const linears = { none: 1 + 1, bahdanau: 1 + 3 + 1, "luong-dot": 1 + 2, "luong-general": 1 + 3 }[c.attention];
+  return {
+    title: TITLES[c.attention],
+    config: `E ${E}, H ${H}${c.attention === "bahdanau" ? `, A ${A}` : ""}, V ${Vs} → ${V}`,
+    parameters: countParameters(c),
+    layers: sortedKinds({ [Embedding.name]: 2, [GRUCell.name]: 3, [Linear.name]: linears }),
+    normalization: "none",
+    positions: "none: order from the GRU recurrences (a bidirectional encoder, annotations h_j = [→h_j; ←h_j])",
+    attention: {
+      none: "none: one fixed context vector [→h_S; ←h_1]",
+      bahdanau: "additive (Bahdanau): v_aᵀ tanh(W_a s_{i−1} + U_a h_j), softmax over the source, before the GRU step",
+      "luong-dot": "multiplicative (Luong dot): s_iᵀ h_j, softmax over the source, after the GRU step",
+      "luong-general": "multiplicative (Luong general): s_iᵀ W_a h_j, softmax over the source, after the GRU step",
+    }[c.attention],
+    activation: `GRU (sigmoid gates, tanh candidate); tanh in the bridge${c.attention === "bahdanau" ? " and the scores" : c.attention === "none" ? "" : " and h̃ = tanh(W_c [c; s])"}`,
+    flops: { value: encoder + bridge + keys + T * step, per: "example", at: `source ${S}, target ${T} tokens` },
+  };
 }
 
 // =====================================================================================================

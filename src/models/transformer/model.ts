@@ -35,6 +35,7 @@ import * as F from "../../nn/functional.js";
 import { Module, ModuleList, type Parameter } from "../../nn/module.js";
 import { Dropout, Embedding, LayerNorm, Linear } from "../../nn/index.js";
 import { normal_, xavierUniform_, zeros_ } from "../../nn/init.js";
+import { linearFlops, matmulFlops, sortedKinds, type Architecture } from "../architecture.js";
 
 // =====================================================================================================
 // Config
@@ -118,6 +119,34 @@ export function countParameters(c: TransformerConfig, opts: { nonEmbedding?: boo
   const decoderLayer = attn + norm + attn + norm + ffn + norm; // self-attention, cross-attention, ffn
   const embedding = opts.nonEmbedding ? 0 : V * C; // source = target = output head
   return embedding + c.nEncoderLayer * encoderLayer + c.nDecoderLayer * decoderLayer;
+}
+
+/**
+ * The architecture in one row (src/models/architecture.ts). FLOPs per example of S source and T target
+ * tokens (teacher forcing): per encoder layer and source token the four C×C projections, attention over S
+ * keys (q·kᵀ and α·v, 2·S·C each) and the FFN 2·2·C·F; per decoder layer and target token the same with
+ * T keys, plus cross-attention (W_Q, W_O per target token, W_K, W_V per source token, 2·S·C twice); the
+ * tied head 2·C·V per target token.
+ */
+export function describe(c: TransformerConfig, srcLen = 20, tgtLen = 11, title = "Transformer"): Architecture {
+  const { vocabSize: V, dModel: C, dFF: Fw, nEncoderLayer: Le, nDecoderLayer: Ld, nHead: nh } = c;
+  const S = srcLen, T = tgtLen;
+  const proj = linearFlops(C, C), ffn = linearFlops(C, Fw) + linearFlops(Fw, C);
+  const attend = (keys: number): number => 2 * matmulFlops(1, C, keys); // q·kᵀ and α·v over `keys` keys, all heads
+  const encoder = Le * S * (4 * proj + attend(S) + ffn);
+  const decoder = Ld * (T * (4 * proj + attend(T)) + T * 2 * proj + S * 2 * proj + T * attend(S) + T * ffn);
+  return {
+    title,
+    config: `${Le}+${Ld} layers, ${nh} heads, C ${C}, d_ff ${Fw}, V ${V} (shared)`,
+    parameters: countParameters(c),
+    // the shared embedding; per encoder layer 2 norms, wq wk wv wo, up, down; per decoder layer 3 norms, 2×4 projections, up, down; the tied head
+    layers: sortedKinds({ [Embedding.name]: 1, [LayerNorm.name]: 2 * Le + 3 * Ld, [Linear.name]: 6 * Le + 10 * Ld, [TiedHead.name]: 1 }),
+    normalization: `${LayerNorm.name} after each residual add (post-LN), no final norm`,
+    positions: "fixed sinusoids (sin/cos of pos/10000^(2i/C)), added to the √C-scaled embedding",
+    attention: `multi-head scaled dot product, ${nh} heads × ${C / nh}: encoder self-attention, masked (causal) decoder self-attention, cross-attention`,
+    activation: "ReLU in the feed-forward network",
+    flops: { value: encoder + decoder + T * linearFlops(C, V), per: "example", at: `source ${S}, target ${T} tokens` },
+  };
 }
 
 // =====================================================================================================

@@ -184,7 +184,7 @@ export const recipe: Recipe<TransformerRecipeOptions> = {
 };
 
 /** Append EOS to every source (the task's batches end sources at their last symbol). */
-function withEos(b: ReturnType<typeof makeBatch>): ReturnType<typeof makeBatch> {
+export function withEos(b: ReturnType<typeof makeBatch>): ReturnType<typeof makeBatch> {
   const [B, S] = b.src.shape as [number, number];
   const src = new Int32Array(B * (S + 1)); // PAD = 0
   for (let i = 0; i < B; i++) {
