@@ -11,3 +11,5 @@ export { resnetRecipe } from "./resnet/recipe.js";
 export * as seq2seqAttention from "./seq2seq-attention/model.js";
 export * as transformer from "./transformer/model.js";
 export * as llama from "./llama/model.js";
+export * as bloom from "./bloom/model.js";
+export * as falcon from "./falcon/model.js";
