@@ -10,3 +10,5 @@ export { lenet5Recipe } from "./lenet5/recipe.js";
 export { resnetRecipe } from "./resnet/recipe.js";
 export * as seq2seqAttention from "./seq2seq-attention/model.js";
 export * as transformer from "./transformer/model.js";
+export * as bert from "./bert/model.js";
+export * as roberta from "./roberta/model.js";
