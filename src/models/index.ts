@@ -13,3 +13,5 @@ export * as transformer from "./transformer/model.js";
 export * as llama from "./llama/model.js";
 export * as bloom from "./bloom/model.js";
 export * as falcon from "./falcon/model.js";
+export * as bert from "./bert/model.js";
+export * as roberta from "./roberta/model.js";
