@@ -10,3 +10,8 @@ export { lenet5Recipe } from "./lenet5/recipe.js";
 export { resnetRecipe } from "./resnet/recipe.js";
 export * as seq2seqAttention from "./seq2seq-attention/model.js";
 export * as transformer from "./transformer/model.js";
+export * as llama from "./llama/model.js";
+export * as bloom from "./bloom/model.js";
+export * as falcon from "./falcon/model.js";
+export * as bert from "./bert/model.js";
+export * as roberta from "./roberta/model.js";
