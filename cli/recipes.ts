@@ -12,6 +12,11 @@ import { charRnnRecipe } from "../src/models/char-rnn/recipe.js";
 import { gatRecipe } from "../src/models/gat/recipe.js";
 import { gcnRecipe } from "../src/models/gcn/recipe.js";
 import { namesCompareRecipe } from "../src/models/names-compare/recipe.js";
+import { lenet5Recipe } from "../src/models/lenet5/recipe.js";
+import { resnetRecipe } from "../src/models/resnet/recipe.js";
+import { graphsRecipe } from "../src/models/graphs.js";
+import { recipe as seq2seqRecipe } from "../src/models/seq2seq-attention/recipe.js";
+import { recipe as transformerRecipe } from "../src/models/transformer/recipe.js";
 import type { Recipe, RecipeData, RecipeResult } from "../src/models/recipe.js";
 import { loadMnist, loadMobyDick, loadNames } from "../src/node.js";
 import { UsageError, helpText, parseOptions, type OptionSpec, type OptionSpecs } from "./args.js";
@@ -22,9 +27,15 @@ export type AnyRecipe = Recipe<any>;
 
 /**
  * The recipes `wnn train` runs, beside its own commands (gpt, mlp, cnn, spirals). A model's branch adds
- * its recipe here: `import { lenet5Recipe } from "../src/models/lenet5/recipe.js"` and one entry.
+ * its recipe here (`import { lenet5Recipe } from "../src/models/lenet5/recipe.js"` and one entry) and its
+ * model to src/models/zoo.ts (for `wnn list` and `wnn compare`).
  */
-export const RECIPES: readonly AnyRecipe[] = [bengioMlpRecipe, charRnnRecipe, namesCompareRecipe, gcnRecipe, gatRecipe];
+export const RECIPES: readonly AnyRecipe[] = [
+  bengioMlpRecipe, charRnnRecipe, namesCompareRecipe, // the names task
+  lenet5Recipe, resnetRecipe, //                         MNIST
+  gcnRecipe, gatRecipe, graphsRecipe, //                 node classification
+  seq2seqRecipe, transformerRecipe, //                   sequence to sequence (dates, reversal, translation)
+];
 
 /** `batchSize` → `batch_size` */
 export const snake = (s: string): string => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);

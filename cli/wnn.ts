@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// wnn — the command line of writtingNNs: list the zoo, train a model, sample from one.
+// wnn — the command line of writtingNNs: list the zoo, train a model, sample from one, compare models.
 // Exit codes: 0 done, 1 an error while running (a file that cannot be read, ...), 2 a usage error
 // (unknown command, bad option), 130 interrupted by Ctrl-C after saving a checkpoint.
 
 import "../src/index-node.js"; // the Node entry: the wasm backend's thread pool and relaxed SIMD
 import { LoadError, WnnError } from "../src/engine/errors.js";
 import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js";
+import { COMPARE_HELP, compareCommand, compareWorker } from "./compare.js";
 import { GPT_HELP, trainGpt } from "./gpt.js";
 import { LIST_HELP, listCommand } from "./list.js";
 import { MNIST_HELP, trainMnist } from "./mnist.js";
@@ -23,6 +24,7 @@ commands:
   train spirals             a 2-layer MLP on a seeded 3-arm spiral
   train <recipe>            any recipe of the zoo (\`wnn list\` names them)
   sample --checkpoint DIR   text from a GPT trained by \`wnn train gpt\`
+  compare <a> <b> [...]     models side by side: architecture table; --train runs them on their shared task
 
 \`wnn <command> --help\` shows a command's options.
 `;
@@ -56,7 +58,7 @@ function spirals(args: readonly string[]): number {
 const MODELS = ["gpt", "mlp", "cnn", "spirals", ...RECIPES.map((r) => r.name)];
 
 const HELP: Record<string, string> = {
-  list: LIST_HELP, sample: SAMPLE_HELP, "train gpt": GPT_HELP, "train mlp": MNIST_HELP("mlp"), "train cnn": MNIST_HELP("cnn"), "train spirals": SPIRAL_HELP,
+  list: LIST_HELP, sample: SAMPLE_HELP, compare: COMPARE_HELP, "train gpt": GPT_HELP, "train mlp": MNIST_HELP("mlp"), "train cnn": MNIST_HELP("cnn"), "train spirals": SPIRAL_HELP,
   ...Object.fromEntries(RECIPES.map((r) => [`train ${r.name}`, recipeHelp(r)])),
 };
 
@@ -79,6 +81,10 @@ async function run(argv: string[]): Promise<number> {
       return listCommand(rest, out);
     case "sample":
       return sampleCommand(rest, out);
+    case "compare":
+      return compareCommand(rest, out);
+    case "__compare-worker": // one model of `wnn compare --train`, in its own process (not for users)
+      return compareWorker(rest, out);
     case "train": {
       const [model, ...args] = rest;
       if (model === undefined || model === "--help" || model === "-h") {
@@ -94,7 +100,7 @@ async function run(argv: string[]): Promise<number> {
       throw new UsageError(`train: unknown model ${JSON.stringify(model)} (${MODELS.join(", ")})`);
     }
     default:
-      throw new UsageError(`unknown command ${JSON.stringify(command)} (list, train, sample)`);
+      throw new UsageError(`unknown command ${JSON.stringify(command)} (list, train, sample, compare)`);
   }
 }
 
@@ -110,7 +116,7 @@ run(process.argv.slice(2)).then(
   },
   (e: unknown) => {
     if (e instanceof UsageError) {
-      const topic = e.message.match(/^(train \w+|sample|list):/)?.[1];
+      const topic = e.message.match(/^(train [\w-]+|sample|list|compare):/)?.[1];
       process.stderr.write(`wnn: ${e.message}\n(run \`wnn ${topic ? `${topic} ` : ""}--help\` for the usage)\n`);
       process.exitCode = 2;
     } else if (e instanceof LoadError || e instanceof WnnError) {

@@ -87,6 +87,8 @@ export interface LineChartOptions {
   title?: string;
   xLabel?: string;
   yLabel?: string;
+  /** a y interval the axis must include (e.g. [0, 100] for percentages), besides the data */
+  yRange?: readonly [number, number];
 }
 
 /** Tick positions at a "nice" step (1, 2 or 5 × 10^k) giving about `count` intervals over [lo, hi]. */
@@ -129,6 +131,7 @@ export function lineChart(opts: LineChartOptions): RasterImage {
     }
   }
   if (x0 > x1) { x0 = 0; x1 = 1; y0 = 0; y1 = 1; } // nothing to draw: empty axes
+  if (opts.yRange) { y0 = Math.min(y0, opts.yRange[0]); y1 = Math.max(y1, opts.yRange[1]); }
   const xt = niceTicks(x0, x1, Math.max(2, Math.floor(width / 110)));
   const yt = niceTicks(y0, y1, Math.max(2, Math.floor(height / 70)));
   const yLabels = yt.ticks.map((v) => formatTick(v, yt.step));
@@ -300,4 +303,75 @@ function unstack(t: Tensor): Tensor[] {
   const out: Tensor[] = [];
   for (let n = 0; n < t.shape[0]!; n++) out.push(new Tensor(t.storage.slice(n * size, (n + 1) * size), inner));
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Heatmaps (attention weights: one row per output token, one column per input token)
+
+export interface HeatmapOptions {
+  /** rows × cols values; every row must have the same length */
+  values: readonly (readonly number[])[];
+  /** one label per row, written left of it */
+  rowLabels?: readonly string[];
+  /** one label per column, written vertically above it */
+  colLabels?: readonly string[];
+  title?: string;
+  /** pixels per cell side (default 16) */
+  cell?: number;
+  /** the values mapped to the ends of the colour scale (default [0, 1]); outside is clipped */
+  range?: readonly [number, number];
+}
+
+/** matplotlib's "viridis" at five stops, interpolated linearly between them. */
+const VIRIDIS: readonly Rgb[] = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
+
+export function viridis(u: number): Rgb {
+  const t = Math.min(1, Math.max(0, Number.isNaN(u) ? 0 : u)) * (VIRIDIS.length - 1);
+  const i = Math.min(VIRIDIS.length - 2, Math.floor(t)), f = t - i;
+  const a = VIRIDIS[i]!, b = VIRIDIS[i + 1]!;
+  return [0, 1, 2].map((c) => Math.round(a[c]! + f * (b[c]! - a[c]!))) as unknown as Rgb;
+}
+
+/** A matrix as coloured cells (viridis), with row and column labels and a colour bar. */
+export function heatmap(opts: HeatmapOptions): RasterImage {
+  const { values, rowLabels = [], colLabels = [], title } = opts;
+  const cell = opts.cell ?? 16, [lo, hi] = opts.range ?? [0, 1];
+  const rows = values.length, cols = values[0]?.length ?? 0;
+  if (rows === 0 || cols === 0) throw new ArgumentError(`heatmap: values must be a non-empty matrix, got ${rows}×${cols}`);
+  values.forEach((r, i) => {
+    if (r.length !== cols) throw new ArgumentError(`heatmap: row ${i} has ${r.length} values, row 0 has ${cols}`);
+  });
+  if (rowLabels.length > rows || colLabels.length > cols) throw new ArgumentError(`heatmap: ${rowLabels.length} row and ${colLabels.length} column labels for a ${rows}×${cols} matrix`);
+  if (!Number.isInteger(cell) || cell < 2) throw new ArgumentError(`heatmap: cell must be an integer ≥ 2, got ${cell}`);
+  if (!(hi > lo)) throw new ArgumentError(`heatmap: range [${lo}, ${hi}] is empty`);
+
+  const S = 2; // title scale
+  const labelW = Math.max(0, ...rowLabels.map((l) => textWidth(l)));
+  // column labels of one character stand upright above their cells; longer ones are written vertically
+  const upright = colLabels.every((l) => [...l].length <= 1) && cell >= GLYPH_ADVANCE;
+  const labelH = upright ? (colLabels.length ? GLYPH_HEIGHT : 0) : Math.max(0, ...colLabels.map((l) => textWidth(l)));
+  const left = 10 + labelW + 6, top = (title ? 12 + GLYPH_HEIGHT * S + 10 : 10) + labelH + 6;
+  const barW = 12, barGap = 14, tickW = textWidth(formatTick(hi, (hi - lo) / 4)) + 8;
+  const width = Math.max(left + cols * cell + barGap + barW + tickW + 10, title ? textWidth(title, S) + 24 : 0);
+  const height = top + rows * cell + 10;
+  const c = new Canvas(width, height);
+  if (title) c.text(Math.round((width - textWidth(title, S)) / 2), 12, title, BLACK, S);
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++) c.rect(left + j * cell, top + i * cell, cell, cell, viridis((values[i]![j]! - lo) / (hi - lo)));
+  }
+  rowLabels.forEach((l, i) => c.text(left - 6 - textWidth(l), top + i * cell + Math.floor((cell - GLYPH_HEIGHT) / 2), l, BLACK));
+  colLabels.forEach((l, j) => {
+    if (upright) c.text(left + j * cell + Math.floor((cell - textWidth(l)) / 2), top - 6 - GLYPH_HEIGHT, l, BLACK);
+    else verticalText(c, left + j * cell + Math.floor((cell - GLYPH_HEIGHT) / 2), top - 6, l, BLACK);
+  });
+  // the colour bar, low at the bottom, with its ends labelled
+  const bx = left + cols * cell + barGap, bh = rows * cell;
+  for (let y = 0; y < bh; y++) c.rect(bx, top + y, barW, 1, viridis(1 - y / Math.max(1, bh - 1)));
+  c.text(bx + barW + 4, top, formatTick(hi, (hi - lo) / 4), BLACK);
+  c.text(bx + barW + 4, top + bh - GLYPH_HEIGHT, formatTick(lo, (hi - lo) / 4), BLACK);
+  return c.toImage();
+}
+
+export function heatmapPng(opts: HeatmapOptions, png: PngOptions = {}): Uint8Array {
+  return encodePng(heatmap(opts), png);
 }

@@ -5,6 +5,6 @@ export {
 } from "./safetensors.js";
 export { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, parseCheckpoint, planCheckpoint, serializeCheckpoint, type Checkpoint, type LoadedCheckpoint } from "./checkpoint.js";
 export { encodePng, zlibStored, type PngOptions, type RasterImage } from "./png.js";
-export { Canvas, PALETTE, imageGrid, imageGridPng, lineChart, lineChartPng, niceTicks, formatTick, type ImageGridOptions, type LineChartOptions, type Series, type Rgb } from "./chart.js";
+export { Canvas, PALETTE, imageGrid, imageGridPng, lineChart, lineChartPng, niceTicks, formatTick, heatmap, heatmapPng, viridis, type HeatmapOptions, type ImageGridOptions, type LineChartOptions, type Series, type Rgb } from "./chart.js";
 export { crc32, adler32 } from "./checksum.js";
 export type { Json } from "./json.js";

@@ -5,8 +5,8 @@ export { SGD, type SGDOptions } from "./sgd.js";
 export { Adam, AdamW, type AdamOptions } from "./adam.js";
 export { RMSprop, type RMSpropOptions } from "./rmsprop.js";
 export {
-  LRScheduler, StepLR, ExponentialLR, CosineAnnealingLR, LinearLR, OneCycleLR, CosineWithWarmupLR, cosineWithWarmup,
-  type SchedulerStateDict, type SettingValue, type StepLROptions, type CosineAnnealingLROptions, type LinearLROptions, type OneCycleLROptions, type CosineWithWarmupOptions,
+  LRScheduler, StepLR, ExponentialLR, CosineAnnealingLR, LinearLR, OneCycleLR, CosineWithWarmupLR, cosineWithWarmup, LambdaLR, inverseSqrtWarmup,
+  type SchedulerStateDict, type SettingValue, type StepLROptions, type CosineAnnealingLROptions, type LinearLROptions, type OneCycleLROptions, type CosineWithWarmupOptions, type InverseSqrtWarmupOptions,
 } from "./schedulers.js";
 export { clipGradNorm, clipGradValue } from "./clip.js";
 export { stateDictToTensors, stateDictFromTensors, type OptimizerStateJSON } from "./state.js";

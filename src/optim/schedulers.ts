@@ -409,3 +409,54 @@ export class CosineWithWarmupLR extends LRScheduler<{ warmupIters: number; lrDec
     this.schedule = cosineWithWarmup(this.settings);
   }
 }
+
+// ---------------------------------------------------------------------------------------------------
+
+/**
+ * PyTorch's LambdaLR: η = η₀·λ(t), one λ for every group or one per group. As in PyTorch, the functions
+ * are not saved in the state dict (only where the schedule is): a resumed scheduler is built with the
+ * same functions and then loaded.
+ */
+export class LambdaLR extends LRScheduler<Record<string, never>> {
+  private readonly lambdas: ((epoch: number) => number)[];
+
+  constructor(optimizer: Optimizer<HyperParams>, lrLambda: ((epoch: number) => number) | readonly ((epoch: number) => number)[]) {
+    const n = optimizer.paramGroups.length;
+    const lambdas = typeof lrLambda === "function" ? Array.from({ length: n }, () => lrLambda) : [...lrLambda];
+    if (lambdas.length !== n || lambdas.some((f) => typeof f !== "function")) {
+      throw new ArgumentError(`LambdaLR: expected one function or ${n} (one per parameter group), got ${Array.isArray(lrLambda) ? lrLambda.length : typeof lrLambda}`);
+    }
+    super("LambdaLR", optimizer, {});
+    this.lambdas = lambdas;
+    this.initialStep();
+  }
+
+  protected computeLr(): number[] {
+    return this.baseLrs.map((lr, i) => lr * this.lambdas[i]!(this.lastEpoch));
+  }
+}
+
+export interface InverseSqrtWarmupOptions {
+  /** the model width d_model */
+  dModel: number;
+  /** warmup steps (the Transformer paper: 4000) */
+  warmupSteps: number;
+}
+
+/**
+ * The Transformer's schedule (Vaswani et al. 2017, §5.3, eq. 3), as a LambdaLR factor of the epoch t
+ * (t = 0 after construction, i.e. before the first optimizer step, which is step s = t + 1):
+ *
+ *   lr(s) = d_model^−0.5 · min(s^−0.5, s·warmup^−1.5)
+ *
+ * linear growth for `warmupSteps` steps, then decay as 1/√s; the peak d_model^−0.5·warmup^−0.5 is at
+ * s = warmup. Use it with a base lr of 1 (the paper's) or a factor: `new LambdaLR(opt, inverseSqrtWarmup(...))`.
+ */
+export function inverseSqrtWarmup({ dModel, warmupSteps }: InverseSqrtWarmupOptions): (epoch: number) => number {
+  if (!(dModel > 0)) throw new ArgumentError(`inverseSqrtWarmup: dModel must be > 0, got ${dModel}`);
+  if (!(Number.isInteger(warmupSteps) && warmupSteps >= 1)) throw new ArgumentError(`inverseSqrtWarmup: warmupSteps must be an integer ≥ 1, got ${warmupSteps}`);
+  return (epoch: number): number => {
+    const s = epoch + 1;
+    return Math.pow(dModel, -0.5) * Math.min(Math.pow(s, -0.5), s * Math.pow(warmupSteps, -1.5));
+  };
+}

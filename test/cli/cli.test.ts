@@ -10,6 +10,7 @@ import { after, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { loadCheckpoint } from "../../src/io/node.js";
 import type { Tensor } from "../../src/engine/tensor.js";
+import { ZOO } from "../../src/models/zoo.js";
 
 const WNN = fileURLToPath(new URL("../../cli/wnn.js", import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), "wnn-cli-"));
@@ -45,7 +46,7 @@ test("usage errors exit 2 with a message that says what is wrong", () => {
   const cases: [string[], RegExp][] = [
     [["frobnicate"], /unknown command "frobnicate"/],
     [["train"], /train: which model\?/],
-    [["train", "resnet"], /train: unknown model "resnet"/],
+    [["train", "resnet50"], /train: unknown model "resnet50"/],
     [["train", "gpt", "--n_layr", "2"], /unknown option --n_layr \(did you mean --n_layer\?\)/],
     [["train", "gpt", "--iters", "abc"], /--iters must be an integer, got "abc"/],
     [["train", "gpt", "--iters", "2.5"], /--iters must be an integer/],
@@ -92,20 +93,29 @@ test("--help on every command prints its usage and exits 0", () => {
 // ---------------------------------------------------------------------------------------------------
 // wnn list
 
-test("list --json parses and holds the presets, their parameters computed", () => {
+test("list --json: every model of the zoo, each preset with its parameters computed", () => {
   const r = wnn("list", "--json");
   assert.equal(r.code, 0, r.stderr);
-  const zoo = JSON.parse(r.stdout) as { name: string; parameters: number; paper: string; trainsOn: string }[];
+  type Listing = { name: string; kind: string; parameters: number | null; paper: string; trainsOn: string; commands: string[]; presets: { name: string; parameters: number }[] };
+  const zoo = JSON.parse(r.stdout) as Listing[];
   const by = new Map(zoo.map((e) => [e.name, e]));
-  assert.deepEqual([...by.keys()].slice(0, 5), ["gpt2", "tiny", "mlp", "cnn", "spirals"]); // then the recipes
-  assert.equal(by.get("gpt2")!.parameters, 124_439_808); // GPT-2 small as released (HF's num_parameters())
-  // LeNet-5 as built here: conv 1→6 5×5, conv 6→16 5×5, 400→120→84→10, each with a bias
-  assert.equal(by.get("cnn")!.parameters, (6 * 25 + 6) + (16 * 6 * 25 + 16) + (400 * 120 + 120) + (120 * 84 + 84) + (84 * 10 + 10));
+  for (const m of ZOO) assert.equal(by.get(m.name)?.kind, "model", `${m.name} is listed`);
+  const preset = (model: string, name: string): number => by.get(model)!.presets.find((p) => p.name === name)!.parameters;
+  assert.equal(preset("gpt2", "gpt2"), 124_439_808); // GPT-2 small as released (HF's num_parameters())
+  // LeNet-5 as built here: conv 1→6 5×5, conv 6→16 5×5, conv 16→120 5×5 (= 400→120), 120→84→10, each with a bias
+  assert.equal(preset("lenet5", "lenet5"), (6 * 25 + 6) + (16 * 6 * 25 + 16) + (400 * 120 + 120) + (120 * 84 + 84) + (84 * 10 + 10));
   assert.equal(by.get("mlp")!.parameters, (784 * 512 + 512) + (512 * 256 + 256) + (256 * 10 + 10));
-  for (const e of zoo) assert.ok(e.paper.length > 0 && e.trainsOn.length > 0, e.name);
+  assert.deepEqual(by.get("lenet5")!.commands, ["wnn train cnn", "wnn train lenet5"]);
+  assert.deepEqual(by.get("resnet")!.commands, ["wnn train resnet"]);
+  for (const e of zoo) {
+    assert.ok(e.paper.length > 0 && e.trainsOn.length > 0 && e.commands.length + e.presets.length > 0, e.name);
+    if (e.kind !== "comparison") assert.ok(typeof e.parameters === "number" && e.parameters > 0 && e.presets.every((p) => p.parameters > 0), `${e.name}: parameters computed`);
+  }
+  assert.ok(zoo.some((e) => e.kind === "comparison" && e.name === "names-compare"));
   const text = wnn("list");
   assert.equal(text.code, 0);
-  assert.match(text.stdout, /gpt2\s+124,439,808 parameters/);
+  assert.match(text.stdout, /gpt2\s+GPT-2 \(tiny\), [\d,]+ parameters[\s\S]*gpt2\s+124,439,808 parameters\s+12 layers/);
+  assert.doesNotMatch(text.stdout, /—/);
 });
 
 // ---------------------------------------------------------------------------------------------------

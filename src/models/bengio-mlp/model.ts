@@ -26,6 +26,7 @@ import { add } from "../../ops/elementwise.js";
 import * as F from "../../nn/functional.js";
 import { Module } from "../../nn/module.js";
 import { Embedding, Linear } from "../../nn/index.js";
+import { linearFlops, sortedKinds, type Architecture } from "../architecture.js";
 
 // =====================================================================================================
 // Config
@@ -68,6 +69,25 @@ function presetOf(name: string): BengioConfig {
 export function countParameters(c: BengioConfig): number {
   const { vocabSize: V, context: n, nEmbd: m, nHidden: h } = c;
   return V * m + (h * n * m + h) + (V * h + V) + (c.direct ? V * n * m : 0);
+}
+
+/**
+ * The architecture in one row (src/models/architecture.ts). FLOPs per token: H (h, n·m) and U (V, h),
+ * 2·(n·m·h + h·V), plus W (V, n·m) when direct, 2·n·m·V; independent of the sequence length.
+ */
+export function describe(c: BengioConfig): Architecture {
+  const { vocabSize: V, context: n, nEmbd: m, nHidden: h } = c;
+  return {
+    title: "Bengio MLP",
+    config: `context ${n}, embedding ${m}, ${h} hidden, V ${V}${c.direct ? ", direct connections" : ""}`,
+    parameters: countParameters(c),
+    layers: sortedKinds({ [Embedding.name]: 1, [Linear.name]: c.direct ? 3 : 2 }),
+    normalization: "none",
+    positions: `none: a fixed window of ${n} tokens, each in its own slot of the concatenation`,
+    attention: "none",
+    activation: "tanh",
+    flops: { value: linearFlops(n * m, h) + linearFlops(h, V) + (c.direct ? linearFlops(n * m, V) : 0), per: "token", at: "any length" },
+  };
 }
 
 // =====================================================================================================

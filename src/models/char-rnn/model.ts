@@ -24,6 +24,7 @@ import { Tensor } from "../../engine/tensor.js";
 import * as F from "../../nn/functional.js";
 import { Module } from "../../nn/module.js";
 import { Embedding, Linear, RNN, LSTM, GRU } from "../../nn/index.js";
+import { linearFlops, sortedKinds, type Architecture } from "../architecture.js";
 
 // =====================================================================================================
 // Config
@@ -81,6 +82,36 @@ export function countParameters(c: CharRNNConfig): number {
   let n = V * C + V * H + V;
   for (let k = 0; k < L; k++) n += G * ((k === 0 ? C : H) + H + 2);
   return n;
+}
+
+const CELL_CLASS: Record<Cell, { name: string }> = { rnn: RNN, lstm: LSTM, gru: GRU };
+const CELL_TITLE: Record<Cell, string> = { rnn: "Elman RNN", lstm: "LSTM", gru: "GRU" };
+const CELL_ACTIVATION: Record<Cell, string> = {
+  rnn: "tanh",
+  lstm: "sigmoid gates (input, forget, output), tanh candidate and cell output",
+  gru: "sigmoid gates (reset, update), tanh candidate",
+};
+
+/**
+ * The architecture in one row (src/models/architecture.ts). FLOPs per token: each layer's G = gates·H rows
+ * of W_ih (G, in) and W_hh (G, H), 2·G·(in + H), then the head 2·H·V; independent of the sequence length.
+ */
+export function describe(c: CharRNNConfig): Architecture {
+  const { vocabSize: V, nEmbd: C, nHidden: H, nLayer: L } = c;
+  const G = GATES[c.cell] * H;
+  let flops = linearFlops(H, V);
+  for (let k = 0; k < L; k++) flops += linearFlops((k === 0 ? C : H) + H, G);
+  return {
+    title: CELL_TITLE[c.cell],
+    config: `${L} layer${L === 1 ? "" : "s"}, H ${H}, embedding ${C}, V ${V}`,
+    parameters: countParameters(c),
+    layers: sortedKinds({ [Embedding.name]: 1, [CELL_CLASS[c.cell].name]: 1, [Linear.name]: 1 }),
+    normalization: "none",
+    positions: "none: order comes from the recurrence (unbounded context through the state)",
+    attention: "none",
+    activation: CELL_ACTIVATION[c.cell],
+    flops: { value: flops, per: "token", at: "any length" },
+  };
 }
 
 // =====================================================================================================

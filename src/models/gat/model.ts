@@ -38,6 +38,7 @@ import { Module, ModuleList, Parameter } from "../../nn/module.js";
 import { Dropout, Linear } from "../../nn/index.js";
 import { param } from "../../nn/linear.js";
 import { uniform_, zeros_ } from "../../nn/init.js";
+import { linearFlops, matmulFlops, sortedKinds, type Architecture } from "../architecture.js";
 
 // =====================================================================================================
 // Config
@@ -108,6 +109,29 @@ export function countParameters(c: GATConfig): number {
     n += heads * outF * inF + 2 * heads * outF + (c.bias ? (concat ? heads * outF : outF) : 0);
   }
   return n;
+}
+
+/**
+ * The architecture in one row (src/models/architecture.ts), on a graph of `nodes` nodes (default 160, the
+ * stochastic block model of ../graphs.ts). FLOPs per node: each layer's W h for every head, 2·in·nh·F', and
+ * its share of the dense aggregation α·(W h) (nh, N, N)·(nh, N, F'), 2·nh·N·F'. The scores aᵀ[W h_i ‖ W h_j]
+ * are two dot products per node and head (elementwise work, not counted).
+ */
+export function describe(c: GATConfig, nodes = 160): Architecture {
+  let flops = 0;
+  for (const { inF, heads, outF } of layerShapes(c)) flops += linearFlops(inF, heads * outF) + (heads * matmulFlops(nodes, nodes, outF)) / nodes;
+  return {
+    title: "GAT",
+    config: `${c.nLayer} layers, ${c.heads} heads × ${c.hidden} hidden, ${c.outHeads} output head${c.outHeads === 1 ? "" : "s"}, ${c.inFeatures} → ${c.numClasses}`,
+    parameters: countParameters(c),
+    // GraphAttention owns a₁, a₂ (and the bias) and holds the Linear W of its heads
+    layers: sortedKinds({ [GraphAttention.name]: c.nLayer, [Linear.name]: c.nLayer }),
+    normalization: "none (softmax over each neighbourhood)",
+    positions: "none: permutation-equivariant; a node sees only its neighbours (masked scores)",
+    attention: `graph attention: additive scores LeakyReLU(aᵀ[W h_i ‖ W h_j]), softmax over N(i) ∪ {i}, ${c.heads} heads (concatenated; output ${c.outHeads}, averaged)`,
+    activation: `ELU; LeakyReLU (slope ${c.negativeSlope}) in the scores`,
+    flops: { value: flops, per: "node", at: `${nodes.toLocaleString("en-US")} nodes, dense α` },
+  };
 }
 
 // =====================================================================================================

@@ -29,6 +29,7 @@ import { Module, ModuleList, Parameter } from "../../nn/module.js";
 import { Dropout, Linear } from "../../nn/index.js";
 import { param } from "../../nn/linear.js";
 import { uniform_, zeros_ } from "../../nn/init.js";
+import { linearFlops, matmulFlops, sortedKinds, type Architecture } from "../architecture.js";
 
 // =====================================================================================================
 // Config
@@ -81,6 +82,29 @@ export function countParameters(c: GCNConfig): number {
   let n = 0;
   for (let l = 0; l < c.nLayer; l++) n += w[l]! * w[l + 1]! + (c.bias ? w[l + 1]! : 0); // W (in, out), b (out)
   return n;
+}
+
+/**
+ * The architecture in one row (src/models/architecture.ts), on a graph of `nodes` nodes (default 160, the
+ * stochastic block model of ../graphs.ts). FLOPs per node: each layer's H·W, 2·in·out, and its share of the
+ * dense aggregation Â·(HW) (N, N)·(N, out), 2·N·out — dense, so it grows with the graph, not the degree.
+ */
+export function describe(c: GCNConfig, nodes = 160): Architecture {
+  const w = widths(c);
+  let flops = 0;
+  for (let l = 0; l < c.nLayer; l++) flops += linearFlops(w[l]!, w[l + 1]!) + matmulFlops(nodes, nodes, w[l + 1]!) / nodes;
+  return {
+    title: "GCN",
+    config: `${c.nLayer} layers, ${w.join(" → ")}${c.bias ? "" : ", no bias"}`,
+    parameters: countParameters(c),
+    // GraphConv owns its bias (added after the aggregation) and holds the Linear W
+    layers: sortedKinds({ [GraphConv.name]: c.bias ? c.nLayer : 0, [Linear.name]: c.nLayer }),
+    normalization: "none in the layers; the adjacency is renormalised, Â = D̃^-1/2 (A + I) D̃^-1/2",
+    positions: "none: permutation-equivariant; a node knows its neighbours through Â",
+    attention: "none: fixed neighbour weights Â_ij = 1/√(d̃_i d̃_j)",
+    activation: "ReLU",
+    flops: { value: flops, per: "node", at: `${nodes.toLocaleString("en-US")} nodes, dense Â` },
+  };
 }
 
 // =====================================================================================================

@@ -26,6 +26,7 @@ import * as F from "../../nn/functional.js";
 import { Module, ModuleList, type Parameter } from "../../nn/module.js";
 import { Dropout, Embedding, LayerNorm, Linear } from "../../nn/index.js";
 import { normal_, zeros_ } from "../../nn/init.js";
+import { linearFlops, sortedKinds, type Architecture } from "../architecture.js";
 
 // =====================================================================================================
 // Config
@@ -64,6 +65,8 @@ export const PRESETS = Object.freeze({
   gpt2: Object.freeze({ vocabSize: 50257, blockSize: 1024, nLayer: 12, nHead: 12, nEmbd: 768, dropout: 0, bias: true }),
   /** nanoGPT's Shakespeare-char configuration for a CPU; vocabSize is the character tokenizer's (65 for Shakespeare) */
   tiny: Object.freeze({ vocabSize: 65, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0, bias: true }),
+  /** names-compare's GPT: 2 blocks of the siblings' width 32, context = the longest name + 1 (16), V = 28 */
+  names: Object.freeze({ vocabSize: 28, blockSize: 16, nLayer: 2, nHead: 4, nEmbd: 32, dropout: 0, bias: true }),
 } satisfies Record<string, GPTConfig>);
 
 function presetOf(name: string): GPTConfig {
@@ -86,6 +89,29 @@ export function countParameters(c: GPTConfig, opts: { nonEmbedding?: boolean } =
   const block = 2 * norm + attn + mlp;
   const positions = opts.nonEmbedding ? 0 : blockSize * C;
   return V * C + positions + L * block + norm; //  tokEmb (= lmHead), posEmb, blocks, normF
+}
+
+/**
+ * The architecture in one row (src/models/architecture.ts). FLOPs per token at the full context T =
+ * blockSize: per block the four C×C projections and the 4× MLP, 2·(4C² + 8C²) = 24C², plus attention's
+ * q·kᵀ and α·v over T keys, 2·T·C each; then the head 2·C·V. For the tiny preset (L 4, C 128, T 64, V 65):
+ * 4·(24·128² + 4·64·128) + 2·128·65 = 1,703,936 + 16,640 = 1,720,576.
+ */
+export function describe(c: GPTConfig, title = "GPT-2"): Architecture {
+  const { vocabSize: V, blockSize: T, nLayer: L, nHead: nh, nEmbd: C } = c;
+  const block = 4 * linearFlops(C, C) + linearFlops(C, 4 * C) + linearFlops(4 * C, C) + 2 * linearFlops(C, T); // + q·kᵀ, α·v
+  return {
+    title,
+    config: `${L} layers, ${nh} heads, C ${C}, context ${T}, V ${V}`,
+    parameters: countParameters(c),
+    // tokEmb, posEmb; per block norm1, wq wk wv wo, norm2, up, down; normF; the tied head
+    layers: sortedKinds({ [Embedding.name]: 2, [LayerNorm.name]: 2 * L + 1, [Linear.name]: 6 * L, [TiedHead.name]: 1 }),
+    normalization: `${LayerNorm.name} before each sub-block (pre-LN) and after the last block`,
+    positions: `learned absolute (${T} positions, added to the token embedding)`,
+    attention: `causal multi-head self-attention, ${nh} heads × ${C / nh}, scaled dot product`,
+    activation: "GELU (tanh approximation) in the 4× MLP",
+    flops: { value: L * block + linearFlops(C, V), per: "token", at: `context ${T}` },
+  };
 }
 
 // =====================================================================================================

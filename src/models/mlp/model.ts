@@ -10,6 +10,7 @@ import type { Generator } from "../../engine/rng.js";
 import type { Tensor } from "../../engine/tensor.js";
 import { Dropout, Linear } from "../../nn/index.js";
 import { Module, ModuleList } from "../../nn/module.js";
+import { linearFlops, sortedKinds, type Architecture } from "../architecture.js";
 
 export interface MLPConfig {
   readonly inputs: number;
@@ -22,6 +23,31 @@ export interface MLPConfig {
 
 /** 784 → 512 → 256 → 10 */
 export const MNIST_MLP: MLPConfig = Object.freeze({ inputs: 784, hidden: Object.freeze([512, 256]), classes: 10, dropout: 0.2 });
+
+/** The widths of the layers: inputs → hidden… → classes. */
+const widthsOf = (c: MLPConfig): number[] => [c.inputs, ...c.hidden, c.classes];
+
+/** Parameters from the equations: every layer W (out, in) and b (out). 535,818 for MNIST_MLP. */
+export function countParameters(c: MLPConfig): number {
+  const w = widthsOf(c);
+  return w.slice(1).reduce((n, out, i) => n + out * (w[i]! + 1), 0);
+}
+
+/** The architecture in one row (src/models/architecture.ts). FLOPs per image: Σ 2·in·out over the layers. */
+export function describe(c: MLPConfig): Architecture {
+  const w = widthsOf(c);
+  return {
+    title: "MLP",
+    config: `${w.join(" → ")}, dropout ${c.dropout}`,
+    parameters: countParameters(c),
+    layers: sortedKinds({ [Linear.name]: w.length - 1 }),
+    normalization: "none",
+    positions: "none: the pixels are flattened, each in its own input slot",
+    attention: "none",
+    activation: "ReLU",
+    flops: { value: w.slice(1).reduce((n, out, i) => n + linearFlops(w[i]!, out), 0), per: "image", at: `${c.inputs} inputs` },
+  };
+}
 
 export class MLP extends Module {
   readonly config: MLPConfig;

@@ -28,7 +28,7 @@ export function contenders(task: NamesTask, seed: number): { name: string; build
     { name: "GRU", build: () => new CharRNN(charRnnConfig("gru", { vocabSize: V }), { generator: generator() }) },
     {
       name: "GPT (2 blocks)",
-      build: () => new GPT(gptConfig("tiny", { vocabSize: V, blockSize: task.maxLen + 1, nLayer: 2, nHead: 4, nEmbd: 32 }), { generator: generator() }),
+      build: () => new GPT(gptConfig("names", { vocabSize: V, blockSize: task.maxLen + 1 }), { generator: generator() }),
     },
   ];
 }

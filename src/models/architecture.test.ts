@@ -1,0 +1,157 @@
+// Every model's describe() against the model it describes, built on a tiny config: parameters, layer kinds,
+// normalisation and FLOPs (counted by wrapping the kernels, test/harness/flops.ts) come from the code, not
+// from what describe() says. And one FLOP count by hand.
+
+import { strict as assert } from "node:assert";
+import { test } from "node:test";
+import { Generator, noGrad, randint, tensor, type Tensor } from "../index.js";
+import type { Module } from "../nn/module.js";
+import { countFlops } from "../../test/harness/flops.js";
+import { layerKinds, type Architecture } from "./architecture.js";
+import { ZOO } from "./zoo.js";
+import * as gpt2 from "./gpt2/model.js";
+import * as bengio from "./bengio-mlp/model.js";
+import * as charRnn from "./char-rnn/model.js";
+import * as mlp from "./mlp/model.js";
+import * as lenet5 from "./lenet5/model.js";
+import * as resnet from "./resnet/model.js";
+import * as gcn from "./gcn/model.js";
+import * as gat from "./gat/model.js";
+import * as seq2seq from "./seq2seq-attention/model.js";
+import * as transformer from "./transformer/model.js";
+
+/** A tiny model, what its describe() says, and one forward pass over `units` units (tokens, images, nodes). */
+interface Case {
+  name: string;
+  arch: Architecture;
+  model: Module;
+  forward: () => unknown;
+  units: number;
+}
+
+const g = () => new Generator(0);
+const ids = (B: number, T: number, V: number, low = 0): Tensor => randint(low, V, [B, T], { dtype: "int32", generator: g() });
+const images = (N: number, C: number, S: number): Tensor => tensor(Float32Array.from({ length: N * C * S * S }, (_, i) => ((i * 37) % 11) / 11), { shape: [N, C, S, S] });
+
+/** A symmetric 0/1 graph of n nodes without self-loops (a ring plus a few chords), and features (n, F). */
+function graph(n: number, F: number): { x: Tensor; adj: Tensor } {
+  const a = new Float32Array(n * n);
+  const edge = (i: number, j: number): void => void (a[i * n + j] = a[j * n + i] = 1);
+  for (let i = 0; i < n; i++) edge(i, (i + 1) % n);
+  edge(0, 3);
+  edge(1, 4);
+  return { x: tensor(Float32Array.from({ length: n * F }, (_, i) => Math.sin(i)), { shape: [n, F] }), adj: tensor(a, { shape: [n, n] }) };
+}
+
+function cases(): Case[] {
+  const out: Case[] = [];
+  {
+    const c = gpt2.gptConfig({ vocabSize: 7, blockSize: 6, nLayer: 2, nHead: 2, nEmbd: 8, dropout: 0, bias: true });
+    const m = new gpt2.GPT(c, { generator: g() });
+    out.push({ name: "gpt2", arch: gpt2.describe(c), model: m, forward: () => m.forward(ids(1, 6, 7)), units: 6 });
+  }
+  for (const direct of [false, true]) {
+    const c = bengio.bengioConfig({ vocabSize: 7, context: 3, nEmbd: 4, nHidden: 5, direct });
+    const m = new bengio.BengioMLP(c, { generator: g() });
+    out.push({ name: `bengio-mlp${direct ? " (direct)" : ""}`, arch: bengio.describe(c), model: m, forward: () => m.forward(ids(2, 5, 7)), units: 10 });
+  }
+  for (const cell of ["rnn", "lstm", "gru"] as const) {
+    const c = charRnn.charRnnConfig({ vocabSize: 7, cell, nEmbd: 4, nHidden: 5, nLayer: 2, dropout: 0 });
+    const m = new charRnn.CharRNN(c, { generator: g() });
+    out.push({ name: `char-rnn (${cell})`, arch: charRnn.describe(c), model: m, forward: () => m.forward(ids(2, 5, 7)), units: 10 });
+  }
+  {
+    const c: mlp.MLPConfig = { inputs: 12, hidden: [6, 5], classes: 3, dropout: 0 };
+    const m = new mlp.MLP(c, { generator: g() });
+    out.push({ name: "mlp", arch: mlp.describe(c), model: m, forward: () => m.forward(tensor(Float32Array.from({ length: 24 }, (_, i) => i / 24), { shape: [2, 12] })), units: 2 });
+  }
+  {
+    const c = lenet5.lenetConfig({ inChannels: 2, imageSize: 28, padding: 2, c1: 2, c3: 3, c5: 4, f6: 5, numClasses: 3 });
+    const m = new lenet5.LeNet5(c, { generator: g() });
+    out.push({ name: "lenet5", arch: lenet5.describe(c), model: m, forward: () => m.forward(images(2, 2, 28)), units: 2 });
+  }
+  {
+    // an odd side (9 → 5 → 3) checks the ⌈S/2⌉ of the stride-2 convs; two blocks in stage 1 check the identity shortcut
+    const c = resnet.resnetConfig({ inChannels: 1, widths: [2, 3, 3], blocks: [2, 1, 1], numClasses: 3 });
+    const m = new resnet.ResNet(c, { generator: g() });
+    out.push({ name: "resnet", arch: resnet.describe(c, 9), model: m, forward: () => m.forward(images(2, 1, 9)), units: 2 });
+  }
+  for (const bias of [true, false]) {
+    const c = gcn.gcnConfig({ inFeatures: 5, hidden: 4, numClasses: 3, nLayer: 3, dropout: 0, bias });
+    const m = new gcn.GCN(c, { generator: g() });
+    const { x, adj } = graph(6, 5);
+    out.push({ name: `gcn${bias ? "" : " (no bias)"}`, arch: gcn.describe(c, 6), model: m, forward: () => m.forward(x, adj), units: 6 });
+  }
+  {
+    const c = gat.gatConfig({ inFeatures: 5, hidden: 3, heads: 2, numClasses: 3, outHeads: 2, nLayer: 3, dropout: 0, attnDropout: 0, negativeSlope: 0.2, bias: true });
+    const m = new gat.GAT(c, { generator: g() });
+    const { x, adj } = graph(6, 5);
+    out.push({ name: "gat", arch: gat.describe(c, 6), model: m, forward: () => m.forward(x, adj), units: 6 });
+  }
+  for (const attention of seq2seq.ATTENTION_KINDS) {
+    const c = seq2seq.seq2seqConfig("tiny", { attention });
+    const m = new seq2seq.Seq2Seq(c, { generator: g() });
+    // one example of 7 source tokens (no padding: ids ≥ 3) and 5 target steps
+    out.push({ name: `seq2seq-attention (${attention})`, arch: seq2seq.describe(c, 7, 5), model: m, forward: () => m.forward(ids(1, 7, c.srcVocab, 3), ids(1, 5, c.tgtVocab, 1)), units: 1 });
+  }
+  for (const attnBias of [false, true]) {
+    const c = transformer.transformerConfig("tiny", { vocabSize: 9, maxLen: 10, nEncoderLayer: 2, nDecoderLayer: 1, nHead: 2, dModel: 8, dFF: 12, dropout: 0, attnBias });
+    const m = new transformer.Transformer(c, { generator: g() });
+    out.push({ name: `transformer${attnBias ? " (biases)" : ""}`, arch: transformer.describe(c, 7, 5), model: m, forward: () => m.forward(ids(1, 7, 9, 1), ids(1, 5, 9, 1)), units: 1 });
+  }
+  return out;
+}
+
+test("describe(): parameters, layer kinds and normalisation are those of the built model", () => {
+  for (const k of cases()) {
+    assert.equal(k.arch.parameters, k.model.numParameters(), `${k.name}: parameters`);
+    assert.deepEqual(k.arch.layers, layerKinds(k.model), `${k.name}: layer kinds`);
+    const norm = k.arch.normalization.split(/[ ,]/)[0]!;
+    assert.ok(norm === "none" || norm in k.arch.layers, `${k.name}: the normalisation "${k.arch.normalization}" names a layer of the model or says none`);
+  }
+});
+
+test("describe(): the FLOPs formula equals the multiply-adds the kernels perform in a forward pass", () => {
+  for (const k of cases()) {
+    k.model.eval();
+    const { flops } = countFlops(() => noGrad(k.forward));
+    assert.ok(flops > 0, k.name);
+    assert.equal(k.arch.flops.value * k.units, flops, `${k.name}: ${k.arch.flops.value} per ${k.arch.flops.per} × ${k.units}`);
+  }
+});
+
+test("a FLOP count by hand: GPT with V 7, context 6, 2 layers, 2 heads, C 8", () => {
+  const C = 8, T = 6, V = 7;
+  const perBlock =
+    3 * 2 * C * C + //  q, k, v: three (1, C)·(C, C) products per token
+    2 * T * C + //      q·kᵀ: one query against T keys of C channels (2 heads of 4)
+    2 * T * C + //      α·v: T weights times T values of C channels
+    2 * C * C + //      wo
+    2 * C * 4 * C + //  mlp.up (C → 4C)
+    2 * 4 * C * C; //   mlp.down (4C → C)
+  const hand = 2 * perBlock + 2 * C * V; // two blocks and the tied head
+  assert.equal(hand, 3568);
+  const c = gpt2.gptConfig({ vocabSize: V, blockSize: T, nLayer: 2, nHead: 2, nEmbd: C, dropout: 0, bias: true });
+  assert.equal(gpt2.describe(c).flops.value, hand);
+  const m = new gpt2.GPT(c, { generator: g() });
+  assert.equal(countFlops(() => noGrad(() => m.forward(ids(1, T, V)))).flops, T * hand);
+});
+
+test("every model of the zoo has a case here, and every preset describes itself", () => {
+  const covered = new Set(cases().map((k) => k.name.split(" ")[0]));
+  for (const m of ZOO) {
+    assert.ok(covered.has(m.name), `${m.name}: add a tiny config to src/models/architecture.test.ts`);
+    for (const p of m.presets) {
+      const a = p.describe();
+      assert.ok(a.parameters > 0 && a.flops.value > 0 && a.title && a.config, `${m.name}:${p.name}`);
+    }
+  }
+  // the presets' parameters, as their model files document them
+  const params = (name: string, preset: string): number => ZOO.find((m) => m.name === name)!.presets.find((p) => p.name === preset)!.describe().parameters;
+  assert.equal(params("gpt2", "gpt2"), 124_439_808);
+  assert.equal(params("lenet5", "lenet5"), 61_706);
+  assert.equal(params("resnet", "resnet-mnist-small"), 19_810);
+  assert.equal(params("resnet", "resnet20-mnist"), 272_186);
+  assert.equal(params("char-rnn", "lstm"), 25_164);
+  assert.equal(params("mlp", "mnist"), 535_818);
+});

@@ -1,0 +1,145 @@
+// BLOOM: parity with the PyTorch reference (tools/fixtures/bloom.py), ALiBi's slopes, the KV cache against
+// the full forward, overfitting one batch, the parameter counts, the weight map.
+
+import { readFileSync } from "node:fs";
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Generator, noGrad, Tensor, tensor, randint, ArgumentError } from "../../index.js";
+import { assertClose, assertThrowsWith } from "../../../test/harness/assert.js";
+import { fromJson, type TensorJson } from "../../../test/harness/fixtures.js";
+import * as optim from "../../optim/index.js";
+import { alibiSlopes, Bloom, bloomConfig, countParameters, fromBloomCheckpoint, KVCache, PRESETS, toBloomCheckpoint, type BloomConfig } from "./model.js";
+
+interface BloomFixture {
+  config: { vocab_size: number; block_size: number; n_layer: number; n_head: number; n_embd: number; dropout: number; bias: boolean };
+  state: Record<string, TensorJson>;
+  idx: TensorJson;
+  targets: TensorJson;
+  logits: TensorJson;
+  loss: number;
+  grads: Record<string, TensorJson>;
+  alibi_slopes: Record<string, number[]>;
+}
+
+const fx = JSON.parse(readFileSync(new URL("../../../../test/fixtures/models/bloom.json", import.meta.url), "utf8")) as BloomFixture;
+const fxConfig: BloomConfig = bloomConfig({
+  vocabSize: fx.config.vocab_size, blockSize: fx.config.block_size, nLayer: fx.config.n_layer,
+  nHead: fx.config.n_head, nEmbd: fx.config.n_embd, dropout: fx.config.dropout, bias: fx.config.bias,
+});
+const mapValues = (o: Record<string, TensorJson>): Record<string, Tensor> => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fromJson(v)]));
+
+function fixtureModel(): Bloom {
+  const model = new Bloom(fxConfig, { generator: new Generator(0) });
+  model.loadStateDict(fromBloomCheckpoint(mapValues(fx.state), fxConfig));
+  return model;
+}
+
+test("BLOOM matches the PyTorch reference: logits, loss, every parameter gradient (3 heads: interleaved ALiBi slopes)", () => {
+  const model = fixtureModel();
+  const { logits, loss } = model.forward(fromJson(fx.idx), fromJson(fx.targets));
+  assertClose(logits, fromJson(fx.logits), { atol: 1e-4, rtol: 0 }, "logits");
+  assert.ok(Math.abs(loss!.item() - fx.loss) <= 1e-5, `loss ${loss!.item()} vs PyTorch ${fx.loss}`);
+  loss!.backward();
+  const expected = fromBloomCheckpoint(mapValues(fx.grads), fxConfig); // the map is a permutation of rows: linear
+  const params = model.namedParameters();
+  assert.deepEqual(params.map(([n]) => n).sort(), Object.keys(expected).sort());
+  for (const [name, p] of params) assertClose(p.grad!, expected[name]!, { rtol: 1e-3, atol: 1e-6 }, `d loss/d ${name}`);
+  const ours = toBloomCheckpoint(Object.fromEntries(params.map(([n, p]) => [n, p.grad!])), fxConfig);
+  for (const [name, g] of Object.entries(ours)) assertClose(g, fromJson(fx.grads[name]!), { rtol: 1e-3, atol: 1e-6 }, `d loss/d ${name} (checkpoint layout)`);
+});
+
+test("ALiBi slopes: the paper's geometric sequence for powers of two, interleaved otherwise (vs the Python reference)", () => {
+  for (const [n, slopes] of Object.entries(fx.alibi_slopes)) assertClose(alibiSlopes(Number(n)), slopes, { rtol: 1e-12, atol: 0 }, `${n} heads`);
+});
+
+test("BLOOM overfits one batch", () => {
+  const config = bloomConfig("tiny", { vocabSize: 17, blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 32 });
+  const model = new Bloom(config, { generator: new Generator(3) });
+  const g = new Generator(4);
+  const idx = randint(0, 17, [4, 16], { generator: g }), targets = randint(0, 17, [4, 16], { generator: g });
+  const opt = new optim.AdamW(model.parameters(), { lr: 1e-2, betas: [0.9, 0.99], weightDecay: 0 });
+  let first = NaN, loss = NaN, steps = 0;
+  for (; steps < 150 && !(loss < 0.05); steps++) {
+    model.zeroGrad();
+    const out = model.forward(idx, targets);
+    loss = out.loss!.item();
+    if (steps === 0) first = loss;
+    out.loss!.backward();
+    opt.step();
+  }
+  assert.ok(first > 2.5, `the first loss ${first} should be near ln 17 = 2.83`);
+  assert.ok(loss < 0.05, `loss ${loss} after ${steps} steps (first ${first})`);
+});
+
+test("the KV-cached forward equals the full forward at every step (ALiBi biases at positions P…P+T)", () => {
+  const config = bloomConfig("tiny", { vocabSize: 13, blockSize: 12, nLayer: 2, nHead: 3, nEmbd: 18 });
+  const model = new Bloom(config, { generator: new Generator(5) }).eval();
+  const seq = randint(0, 13, [2, 12], { generator: new Generator(6) });
+  noGrad(() => {
+    const full = model.forward(seq).logits; // (B, T, V)
+    const cache = new KVCache(config.nLayer);
+    assertClose(model.forward(seq.narrow(1, 0, 3), null, cache).logits, full.narrow(1, 0, 3), { atol: 1e-5, rtol: 1e-5 }, "prompt");
+    for (let t = 3; t < 8; t++) {
+      assertClose(model.forward(seq.narrow(1, t, 1), null, cache).logits, full.narrow(1, t, 1), { atol: 1e-5, rtol: 1e-5 }, `step ${t}`);
+      assert.equal(cache.length, t + 1);
+    }
+    assertClose(model.forward(seq.narrow(1, 8, 4), null, cache).logits, full.narrow(1, 8, 4), { atol: 1e-5, rtol: 1e-5 }, "chunk after the cache");
+  });
+});
+
+test("generate: the KV cache gives the tokens of the recomputed window, past blockSize, greedy and sampled", () => {
+  const config = bloomConfig("tiny", { vocabSize: 13, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 16 });
+  const model = new Bloom(config, { generator: new Generator(7) });
+  const prompt = randint(0, 13, [2, 3], { generator: new Generator(8) });
+  for (const opts of [{ temperature: 0 }, { temperature: 1 }, { temperature: 0.8, topK: 4 }]) {
+    const cached = model.generate(prompt, 14, { ...opts, generator: new Generator(9) });
+    const recomputed = model.generate(prompt, 14, { ...opts, generator: new Generator(9), useCache: false });
+    assert.deepEqual([...cached.shape], [2, 17]);
+    assert.deepEqual(cached.toArray(), recomputed.toArray(), JSON.stringify(opts));
+  }
+  assert.equal(model.training, true, "generate restores the training mode");
+});
+
+test("bloom-560m has 559,214,592 parameters (counted, not allocated); the count equals the allocated model's", () => {
+  assert.equal(countParameters(PRESETS["bloom-560m"]), 559_214_592);
+  for (const c of [fxConfig, bloomConfig("tiny"), bloomConfig("tiny", { bias: false, nLayer: 3, nEmbd: 24, nHead: 3, vocabSize: 7 })]) {
+    assert.equal(new Bloom(c, { generator: new Generator(0) }).numParameters(), countParameters(c));
+  }
+  assert.equal(countParameters(fxConfig), Object.values(fx.state).reduce((n, t) => n + t.data.length, 0));
+});
+
+test("weight map: our names ↔ BLOOM checkpoint names and the per-head fused layout, both ways", () => {
+  const model = new Bloom(fxConfig, { generator: new Generator(12) });
+  const ours = model.stateDict();
+  const theirs = toBloomCheckpoint(ours, fxConfig);
+  assert.deepEqual(Object.keys(theirs).sort(), Object.keys(fx.state).sort());
+  for (const [k, t] of Object.entries(theirs)) assert.deepEqual([...t.shape], fx.state[k]!.shape, k);
+  // row h·3·hs + s·hs + d of query_key_value is row h·hs + d of wq / wk / wv (s = 0, 1, 2)
+  const C = fxConfig.nEmbd, nh = fxConfig.nHead, hs = C / nh;
+  const qkv = theirs["transformer.h.1.self_attention.query_key_value.weight"]!; // (3C, C)
+  for (const [s, w] of [[0, "wq"], [1, "wk"], [2, "wv"]] as const) {
+    const h = 2, d = 1, col = 4;
+    assert.equal(qkv.storage[(h * 3 * hs + s * hs + d) * C + col], ours[`blocks.1.attn.${w}.weight`]!.storage[(h * hs + d) * C + col], w);
+  }
+  const back = fromBloomCheckpoint(theirs, fxConfig);
+  assert.deepEqual(Object.keys(back).sort(), Object.keys(ours).sort());
+  for (const [k, t] of Object.entries(back)) assert.deepEqual(t.storage, ours[k]!.storage, k);
+  // BloomModel files (no "transformer." prefix) with a stored lm_head also load
+  const bare: Record<string, Tensor> = Object.fromEntries(Object.entries(theirs).map(([k, t]) => [k.replace(/^transformer\./, ""), t]));
+  bare["lm_head.weight"] = theirs["transformer.word_embeddings.weight"]!;
+  const fresh = new Bloom(fxConfig, { generator: new Generator(13) });
+  fresh.loadStateDict(fromBloomCheckpoint(bare, fxConfig));
+  for (const [k, t] of Object.entries(fresh.stateDict())) assert.deepEqual(t.storage, ours[k]!.storage, k);
+  assertThrowsWith(() => fromBloomCheckpoint({ ...theirs, "transformer.h.2.input_layernorm.weight": tensor([1]) }, fxConfig), ArgumentError, /unexpected keys.*h\.2\.input_layernorm/);
+  const { ["transformer.ln_f.bias"]: _, ...missing } = theirs;
+  assertThrowsWith(() => fromBloomCheckpoint(missing, fxConfig), ArgumentError, /missing key transformer\.ln_f\.bias/);
+});
+
+test("configs are frozen and checked; forward accepts more than blockSize tokens (no learned positions)", () => {
+  assert.ok(Object.isFrozen(bloomConfig("tiny")) && Object.isFrozen(PRESETS["bloom-560m"]));
+  assertThrowsWith(() => bloomConfig("tiny", { nHead: 3 }), ArgumentError, /nEmbd 128 must be a multiple of nHead 3/);
+  assertThrowsWith(() => bloomConfig("bloom-7b" as "tiny"), ArgumentError, /unknown preset "bloom-7b"/);
+  const model = new Bloom(fxConfig, { generator: new Generator(0) });
+  const out = noGrad(() => model.forward(randint(0, 11, [1, 12])).logits);
+  assert.deepEqual([...out.shape], [1, 12, 11]);
+});

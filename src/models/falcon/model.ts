@@ -1,0 +1,485 @@
+// Falcon (7B style): a decoder-only Transformer with multi-query attention, rotary positions and a
+// parallel attention + MLP block.
+//   Almazrouei et al. 2023, "The Falcon Series of Open Language Models", https://arxiv.org/abs/2311.16867
+//   Penedo et al. 2023, "The RefinedWeb Dataset for Falcon LLM", https://arxiv.org/abs/2306.01116
+//   Shazeer 2019, "Fast Transformer Decoding: One Write-Head is All You Need" (multi-query attention),
+//   https://arxiv.org/abs/1911.02150
+//   Su et al. 2021, "RoFormer: Enhanced Transformer with Rotary Position Embedding", https://arxiv.org/abs/2104.09864
+//   Wang & Komatsuzaki 2021, GPT-J (the parallel block y = x + attn(ln(x)) + mlp(ln(x)))
+//
+// Differences from GPT-2 (src/models/gpt2/model.ts), each marked `// DIFF(gpt2): …` where it happens:
+//   1. multi-query attention: nh query heads share ONE key head and ONE value head (wk, wv: C → hs), so
+//      the KV cache holds (B, 1, P, hs) instead of (B, nh, P, hs);
+//   2. rotary position embeddings on q and k (GPT-NeoX's rotate-half layout), no position embeddings;
+//   3. the parallel block: x ← x + attn(LN(x)) + mlp(LN(x)), one shared LayerNorm per block (norm1, no norm2);
+//   4. no biases in the Linears (the LayerNorms keep theirs), and GELU exact (erf), not the tanh form;
+//   5. forward accepts any length; blockSize is only the window `generate` keeps;
+//   6. init: every weight N(0, 0.02), without GPT-2's 1/√(2L) residual scaling (HF's FalconPreTrainedModel);
+//   7. the checkpoint fuses q, k, v as nh query heads then one k and one v head: (nh + 2)·hs rows.
+// The same as GPT-2: causal softmax attention with scale 1/√hs, a 4× MLP, normF, the tied head.
+//
+// Read top to bottom: config → layers (rotary, attention, MLP) → block → model → init → weight map → generate.
+// The checkpoint's key names appear only in the weight-map table near the bottom.
+//
+// Vocabulary (shape comments): B batch, T tokens in this call, P tokens already in the KV cache,
+// C = nEmbd channels, nh = nHead query heads, hs = C/nh head size, V vocabulary, L = nLayer blocks.
+
+import { noGrad } from "../../engine/autograd.js";
+import { arange, tensor } from "../../engine/creation.js";
+import { ArgumentError, DTypeError, ShapeError } from "../../engine/errors.js";
+import { defaultGenerator, Generator } from "../../engine/rng.js";
+import { fmt } from "../../engine/shape.js";
+import type { Tensor } from "../../engine/tensor.js";
+import { cat, split } from "../../ops/shape.js";
+import * as F from "../../nn/functional.js";
+import { Module, ModuleList } from "../../nn/module.js";
+import { Dropout, Embedding, LayerNorm, Linear } from "../../nn/index.js";
+import { normal_, zeros_ } from "../../nn/init.js";
+import { KVCache, sampleTokens, TiedHead, type GenerateOptions, type LayerCache } from "../gpt2/model.js"; // the same as GPT-2's
+
+export { KVCache, type GenerateOptions, type LayerCache };
+
+// =====================================================================================================
+// Config
+
+export interface FalconConfig {
+  /** tokens in the vocabulary (V) */
+  readonly vocabSize: number;
+  /** DIFF(gpt2): no learned positions; the context `generate` keeps (Falcon-7B was trained on 2048) */
+  readonly blockSize: number;
+  /** Transformer blocks (L) */
+  readonly nLayer: number;
+  /** query heads per block (nh); keys and values have one head (multi-query) */
+  readonly nHead: number;
+  /** channels of the residual stream (C); a multiple of nHead, with an even head size for the rotation */
+  readonly nEmbd: number;
+  /** dropout on the attention probabilities and the summed residual branch (Falcon: 0) */
+  readonly dropout: number;
+  /** DIFF(gpt2): biases in the Linears only (Falcon-7B: false); the LayerNorms always have β */
+  readonly bias: boolean;
+  /** DIFF(gpt2): the rotary base θ: pair k of a head turns by position·θ^(−2k/hs) (Falcon: 10000) */
+  readonly ropeBase: number;
+}
+
+/** A checked, frozen config: `falconConfig("tiny", { vocabSize: tokenizer.vocabSize })`. */
+export function falconConfig(base: FalconConfig | keyof typeof PRESETS, overrides: Partial<FalconConfig> = {}): FalconConfig {
+  const c = { ...(typeof base === "string" ? presetOf(base) : base), ...overrides };
+  for (const key of ["vocabSize", "blockSize", "nLayer", "nHead", "nEmbd"] as const) {
+    if (!Number.isInteger(c[key]) || c[key] < 1) throw new ArgumentError(`FalconConfig: ${key} must be a positive integer, got ${c[key]}`);
+  }
+  if (c.nEmbd % c.nHead !== 0) throw new ArgumentError(`FalconConfig: nEmbd ${c.nEmbd} must be a multiple of nHead ${c.nHead}`);
+  if ((c.nEmbd / c.nHead) % 2 !== 0) throw new ArgumentError(`FalconConfig: the head size ${c.nEmbd / c.nHead} must be even for the rotation`);
+  if (!(c.dropout >= 0 && c.dropout < 1)) throw new ArgumentError(`FalconConfig: dropout must be in [0, 1), got ${c.dropout}`);
+  if (typeof c.bias !== "boolean") throw new ArgumentError(`FalconConfig: bias must be true or false, got ${String(c.bias)}`);
+  if (!(c.ropeBase > 1)) throw new ArgumentError(`FalconConfig: ropeBase must be > 1, got ${c.ropeBase}`);
+  return Object.freeze(c);
+}
+
+export const PRESETS = Object.freeze({
+  /** tiiuae/falcon-7b: 6,921,720,704 parameters (the tied head counted once); head size 4544/71 = 64 */
+  "falcon-7b": Object.freeze({ vocabSize: 65024, blockSize: 2048, nLayer: 32, nHead: 71, nEmbd: 4544, dropout: 0, bias: false, ropeBase: 10000 }),
+  /** GPT-2's `tiny` (nanoGPT's Shakespeare-char on a CPU) with Falcon's architecture, for side-by-side runs */
+  tiny: Object.freeze({ vocabSize: 65, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0, bias: false, ropeBase: 10000 }),
+} satisfies Record<string, FalconConfig>);
+
+function presetOf(name: string): FalconConfig {
+  const p = (PRESETS as Record<string, FalconConfig>)[name];
+  if (!p) throw new ArgumentError(`FalconConfig: unknown preset "${name}"; the presets are ${Object.keys(PRESETS).join(", ")}`);
+  return p;
+}
+
+/** The number of parameters of a config, counted from the equations (nothing allocated), the tied head once. */
+export function countParameters(c: FalconConfig): number {
+  const { vocabSize: V, nLayer: L, nEmbd: C } = c;
+  const hs = C / c.nHead;
+  const b = c.bias ? 1 : 0;
+  const norm = 2 * C; //                          γ (C), β (C)
+  // DIFF(gpt2): multi-query: wq (C, C), wk and wv (hs, C), wo (C, C)
+  const attn = 2 * (C * C + b * C) + 2 * (hs * C + b * hs);
+  const mlp = C * 4 * C + b * 4 * C + 4 * C * C + b * C; // up (4C, C) + (4C), down (C, 4C) + (C)
+  const block = norm + attn + mlp; // DIFF(gpt2): one LayerNorm per block
+  return V * C + L * block + norm; //  tokEmb (= lmHead), blocks, normF  DIFF(gpt2): no position embeddings
+}
+
+// =====================================================================================================
+// Layers
+
+/**
+ * The rotary tables for positions P…P+T (RoFormer §3.4.2, in GPT-NeoX's rotate-half layout that Falcon uses):
+ * channel d and d + hs/2 form pair k = d mod hs/2, turned by the angle p·θ^(−2k/hs) at position p.
+ * → cos, sin (T, hs), each half repeated.
+ */
+export function rotaryTables(P: number, T: number, hs: number, base: number): { cos: Tensor; sin: Tensor } {
+  const half = hs / 2;
+  const cos = new Float32Array(T * hs), sin = new Float32Array(T * hs);
+  for (let t = 0; t < T; t++) {
+    for (let k = 0; k < half; k++) {
+      // the angle of pair k at position P + t: (P + t)·θ^(−2k/hs)
+      const angle = (P + t) * base ** ((-2 * k) / hs);
+      cos[t * hs + k] = cos[t * hs + half + k] = Math.cos(angle);
+      sin[t * hs + k] = sin[t * hs + half + k] = Math.sin(angle);
+    }
+  }
+  return { cos: tensor(cos, { shape: [T, hs] }), sin: tensor(sin, { shape: [T, hs] }) };
+}
+
+/** RoPE: x ⊙ cos + rotateHalf(x) ⊙ sin with rotateHalf([x₁, x₂]) = [−x₂, x₁] over the last dim. x (…, T, hs). */
+export function applyRotary(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
+  const hs = x.shape[x.ndim - 1]!, half = hs / 2;
+  const x1 = x.narrow(x.ndim - 1, 0, half), x2 = x.narrow(x.ndim - 1, half, half); // (…, T, hs/2)
+  const rotated = cat([x2.neg(), x1], x.ndim - 1); // (…, T, hs)
+  // (x₁, x₂) ↦ (x₁·cos − x₂·sin, x₂·cos + x₁·sin), pair by pair
+  return x.mul(cos).add(rotated.mul(sin)); // (…, T, hs)
+}
+
+/**
+ * Which keys each query may see. Query i of this call sits at position P + i and sees keys j ≤ P + i.
+ * With an empty cache that is PyTorch's isCausal (the square lower triangle); one new token sees every
+ * key; several new tokens after a cache need the explicit (T, P + T) mask.
+ */
+function causality(P: number, T: number): { isCausal?: boolean; attnMask?: Tensor } {
+  if (P === 0) return { isCausal: true };
+  if (T === 1) return {};
+  // M_ij = (j ≤ P + i)
+  const j = arange(P + T).unsqueeze(0); // (1, P+T)
+  const i = arange(P, P + T).unsqueeze(1); // (T, 1)
+  return { attnMask: j.le(i) }; // (T, P+T) bool
+}
+
+/** Masked multi-query self-attention (Shazeer 2019) with rotary positions. */
+export class CausalSelfAttention extends Module {
+  readonly nHead: number;
+  readonly dropoutP: number;
+  readonly ropeBase: number;
+  wq: Linear;
+  wk: Linear;
+  wv: Linear;
+  wo: Linear;
+  residDrop: Dropout;
+
+  constructor(c: FalconConfig, generator: Generator) {
+    super();
+    this.nHead = c.nHead;
+    this.dropoutP = c.dropout;
+    this.ropeBase = c.ropeBase;
+    const hs = c.nEmbd / c.nHead;
+    const opts = { bias: c.bias, generator };
+    this.wq = new Linear(c.nEmbd, c.nEmbd, opts);
+    this.wk = new Linear(c.nEmbd, hs, opts); // DIFF(gpt2): one key head (multi-query)
+    this.wv = new Linear(c.nEmbd, hs, opts); // DIFF(gpt2): one value head (multi-query)
+    this.wo = new Linear(c.nEmbd, c.nEmbd, opts);
+    this.residDrop = new Dropout(c.dropout);
+  }
+
+  forward(x: Tensor, cache?: LayerCache): Tensor {
+    const [B, T, C] = x.shape as [number, number, number]; // x (B, T, C)
+    const nh = this.nHead, hs = C / nh;
+    const P = cache?.k ? cache.k.shape[2]! : 0;
+    // q = x·Wqᵀ split into nh heads; k = x·Wkᵀ and v = x·Wvᵀ are ONE head each, shared by all nh
+    let q = this.wq.forward(x).view(B, T, nh, hs).transpose(1, 2); // (B, nh, T, hs)
+    let k = this.wk.forward(x).view(B, T, 1, hs).transpose(1, 2); //  (B, 1, T, hs)   DIFF(gpt2): multi-query
+    let v = this.wv.forward(x).view(B, T, 1, hs).transpose(1, 2); //  (B, 1, T, hs)   DIFF(gpt2): multi-query
+    // DIFF(gpt2): rotate q and k by their positions P…P+T: q_p·k_s then depends on p − s only (RoFormer eq. 16)
+    const { cos, sin } = rotaryTables(P, T, hs, this.ropeBase); // (T, hs) each
+    q = applyRotary(q, cos, sin); // (B, nh, T, hs)
+    k = applyRotary(k, cos, sin); // (B, 1, T, hs)
+    if (cache) {
+      // append this call's keys and values to those of the earlier tokens
+      if (cache.k && cache.v) {
+        k = cat([cache.k, k], 2); // (B, 1, P+T, hs)
+        v = cat([cache.v, v], 2); // (B, 1, P+T, hs)
+      }
+      cache.k = k;
+      cache.v = v;
+    }
+    // y = softmax(q·kᵀ/√hs + M)·v, M = −∞ where a key lies in the query's future (Vaswani eq. 1);
+    // DIFF(gpt2): k, v (B, 1, …) broadcast over the nh query heads
+    const dropoutP = this.training ? this.dropoutP : 0;
+    const y = F.scaledDotProductAttention(q, k, v, { ...causality(P, T), dropoutP }); // (B, nh, T, hs)
+    // concatenate the heads: (B, nh, T, hs) → (B, T, nh·hs = C), then the output projection
+    const merged = y.transpose(1, 2).reshape(B, T, C); // (B, T, C)
+    return this.residDrop.forward(this.wo.forward(merged)); // (B, T, C)
+  }
+}
+
+/** The position-wise feed-forward network: two Linears around a GELU, 4× wide inside. */
+export class MLP extends Module {
+  up: Linear;
+  down: Linear;
+  drop: Dropout;
+
+  constructor(c: FalconConfig, generator: Generator) {
+    super();
+    this.up = new Linear(c.nEmbd, 4 * c.nEmbd, { bias: c.bias, generator });
+    this.down = new Linear(4 * c.nEmbd, c.nEmbd, { bias: c.bias, generator });
+    this.drop = new Dropout(c.dropout);
+  }
+
+  forward(x: Tensor): Tensor {
+    const h = this.up.forward(x); // (B, T, 4C)
+    // DIFF(gpt2): GELU exact, g(h) = h·Φ(h) = h/2·(1 + erf(h/√2)) (Falcon's nn.GELU())
+    const g = F.gelu(h); // (B, T, 4C)
+    return this.drop.forward(this.down.forward(g)); // (B, T, C)
+  }
+}
+
+// =====================================================================================================
+// Block
+
+/** A parallel block: attention and MLP read the same normalised residual stream, and both add back. */
+export class Block extends Module {
+  norm1: LayerNorm;
+  attn: CausalSelfAttention;
+  mlp: MLP; // DIFF(gpt2): no norm2, the MLP reads norm1's output too
+
+  constructor(c: FalconConfig, generator: Generator) {
+    super();
+    this.norm1 = new LayerNorm(c.nEmbd); // DIFF(gpt2): always with β (Falcon's bias flag is the Linears')
+    this.attn = new CausalSelfAttention(c, generator);
+    this.mlp = new MLP(c, generator);
+  }
+
+  forward(x: Tensor, cache?: LayerCache): Tensor {
+    // DIFF(gpt2): x ← x + attn(LN(x)) + mlp(LN(x)), one LN shared (the parallel block, GPT-J / Falcon)
+    const h = this.norm1.forward(x); // (B, T, C)
+    return x.add(this.attn.forward(h, cache)).add(this.mlp.forward(h)); // (B, T, C)
+  }
+}
+
+// =====================================================================================================
+// Model
+
+export interface FalconOptions {
+  /** the source of the initial weights (default: the library's default generator, seeded by manualSeed) */
+  generator?: Generator;
+}
+
+export interface FalconOutput {
+  logits: Tensor; // (B, T, V)
+  /** mean cross-entropy over all B·T positions, when targets were given */
+  loss: Tensor | null; // ()
+}
+
+export class Falcon extends Module {
+  readonly config: FalconConfig;
+  tokEmb: Embedding;
+  drop: Dropout; // DIFF(gpt2): no posEmb
+  blocks: ModuleList<Block>;
+  normF: LayerNorm;
+  lmHead: TiedHead;
+
+  constructor(config: FalconConfig, opts: FalconOptions = {}) {
+    super();
+    const c = (this.config = falconConfig(config));
+    const generator = opts.generator ?? defaultGenerator;
+    this.tokEmb = new Embedding(c.vocabSize, c.nEmbd, { generator });
+    this.drop = new Dropout(c.dropout);
+    this.blocks = new ModuleList(Array.from({ length: c.nLayer }, () => new Block(c, generator)));
+    this.normF = new LayerNorm(c.nEmbd);
+    // weight tying (Press & Wolf 2017): the output head reads the token embedding, logits = h·Eᵀ.
+    // One tensor in two places: namedParameters lists it once, as tokEmb.weight.
+    this.lmHead = new TiedHead(this.tokEmb.weight);
+    this.initWeights(generator);
+  }
+
+  /**
+   * idx (B, T) int32 token ids → logits (B, T, V) for every position, and with targets (B, T) the mean
+   * cross-entropy of predicting each next token.
+   */
+  forward(idx: Tensor, targets?: Tensor | null, cache?: KVCache): FalconOutput {
+    const h = this.hidden(idx, cache); // (B, T, C)
+    const logits = this.lmHead.forward(h); // (B, T, V)
+    if (!targets) return { logits, loss: null };
+    const [B, T, V] = logits.shape as [number, number, number];
+    if (targets.shape.length !== 2 || targets.shape[0] !== B || targets.shape[1] !== T) {
+      throw new ShapeError(`Falcon: targets ${fmt(targets.shape)} must have the shape of idx ${fmt(idx.shape)}`);
+    }
+    // loss = −(1/BT)·Σ_{b,t} log softmax(logits[b,t])[targets[b,t]]
+    const loss = F.crossEntropy(logits.view(B * T, V), targets.view(B * T)); // ()
+    return { logits, loss };
+  }
+
+  /** The trunk: embeddings, blocks and the final norm; the residual stream before the head, (B, T, C). */
+  hidden(idx: Tensor, cache?: KVCache): Tensor {
+    if (idx.ndim !== 2) throw new ShapeError(`Falcon: idx must be (B, T) token ids, got shape ${fmt(idx.shape)}`);
+    if (idx.dtype !== "int32") throw new DTypeError(`Falcon: idx must be int32 token ids, got ${idx.dtype} ${fmt(idx.shape)}`);
+    // DIFF(gpt2): no blockSize check: rotary positions have no table to run out of
+    // DIFF(gpt2): x = E[idx], no position embedding (positions enter as rotations of q and k)
+    let x = this.tokEmb.forward(idx); // (B, T, C)
+    x = this.drop.forward(x);
+    let l = 0;
+    for (const block of this.blocks) x = block.forward(x, cache?.layers[l++]); // (B, T, C)
+    return this.normF.forward(x); // (B, T, C)
+  }
+
+  // ===================================================================================================
+  // Init
+
+  /**
+   * Falcon's initialisation (HF's FalconPreTrainedModel._init_weights): every weight matrix and the
+   * embedding N(0, 0.02), biases 0, LayerNorm γ = 1, β = 0.
+   * DIFF(gpt2): no 1/√(2L) scaling of the residual projections.
+   */
+  private initWeights(generator: Generator): void {
+    const std = 0.02;
+    noGrad(() => {
+      for (const [, m] of this.namedModules()) {
+        if (m instanceof Linear) {
+          normal_(m.weight, 0, std, { generator });
+          if (m.bias) zeros_(m.bias);
+        } else if (m instanceof Embedding) {
+          normal_(m.weight, 0, std, { generator });
+        }
+      }
+    });
+  }
+
+  /** Append maxNewTokens sampled tokens to idx (B, T0) → (B, T0 + maxNewTokens); see `generate` below. */
+  generate(idx: Tensor, maxNewTokens: number, opts: GenerateOptions = {}): Tensor {
+    return generate(this, idx, maxNewTokens, opts);
+  }
+}
+
+// =====================================================================================================
+// Weight map: our names ↔ the released Falcon-7B checkpoint (FalconForCausalLM, as HF transformers names it)
+//
+// | ours                              | Falcon checkpoint                                       | how                   |
+// |-----------------------------------|---------------------------------------------------------|-----------------------|
+// | tokEmb.weight (V, C)              | transformer.word_embeddings.weight (V, C)               |                       |
+// | blocks.{i}.norm1.weight/.bias     | transformer.h.{i}.input_layernorm.weight/.bias          |                       |
+// | blocks.{i}.attn.wq/wk/wv.weight   | transformer.h.{i}.self_attention.query_key_value.weight | ((nh+2)·hs, C): split |
+// | blocks.{i}.attn.wq/wk/wv.bias     | transformer.h.{i}.self_attention.query_key_value.bias   | (bias: true only)     |
+// | blocks.{i}.attn.wo.weight         | transformer.h.{i}.self_attention.dense.weight           |                       |
+// | blocks.{i}.mlp.up.weight          | transformer.h.{i}.mlp.dense_h_to_4h.weight              |                       |
+// | blocks.{i}.mlp.down.weight        | transformer.h.{i}.mlp.dense_4h_to_h.weight              |                       |
+// | normF.weight/.bias                | transformer.ln_f.weight/.bias                           |                       |
+// | lmHead.weight (= tokEmb.weight)   | lm_head.weight                                          | tied: not stored      |
+//
+// DIFF(gpt2): nothing is transposed (Falcon's Linears store (out, in), as ours). Split: for multi-query,
+// query_key_value's rows are (nh + 2, hs): the nh query heads (C rows, = wq), then the one key head (hs rows,
+// = wk), then the one value head (hs rows, = wv) — HF's `fused_qkv.view(B, T, nh + 2, hs)` then `[..., :-2, :]`,
+// `[..., [-2], :]`, `[..., [-1], :]`. (Falcon-40B's new_decoder_architecture groups heads differently; not here.)
+// With bias: true the .bias entries of the Linears follow the same layout.
+// Reading also accepts the names without "transformer." (HF's FalconModel files).
+
+interface MapEntry {
+  readonly ours: readonly string[]; // one name, or q, k, v of the fused tensor
+  readonly theirs: string;
+}
+
+const e = (ours: string | string[], theirs: string): MapEntry => ({ ours: ([] as string[]).concat(ours), theirs });
+
+const WEIGHT_MAP: readonly MapEntry[] = [
+  e("tokEmb.weight", "transformer.word_embeddings.weight"),
+  e("blocks.{i}.norm1.weight", "transformer.h.{i}.input_layernorm.weight"),
+  e("blocks.{i}.norm1.bias", "transformer.h.{i}.input_layernorm.bias"),
+  e(["blocks.{i}.attn.wq.weight", "blocks.{i}.attn.wk.weight", "blocks.{i}.attn.wv.weight"], "transformer.h.{i}.self_attention.query_key_value.weight"),
+  e(["blocks.{i}.attn.wq.bias", "blocks.{i}.attn.wk.bias", "blocks.{i}.attn.wv.bias"], "transformer.h.{i}.self_attention.query_key_value.bias"),
+  e("blocks.{i}.attn.wo.weight", "transformer.h.{i}.self_attention.dense.weight"),
+  e("blocks.{i}.attn.wo.bias", "transformer.h.{i}.self_attention.dense.bias"),
+  e("blocks.{i}.mlp.up.weight", "transformer.h.{i}.mlp.dense_h_to_4h.weight"),
+  e("blocks.{i}.mlp.up.bias", "transformer.h.{i}.mlp.dense_h_to_4h.bias"),
+  e("blocks.{i}.mlp.down.weight", "transformer.h.{i}.mlp.dense_4h_to_h.weight"),
+  e("blocks.{i}.mlp.down.bias", "transformer.h.{i}.mlp.dense_4h_to_h.bias"),
+  e("normF.weight", "transformer.ln_f.weight"),
+  e("normF.bias", "transformer.ln_f.bias"),
+];
+
+/** Keys that a Falcon checkpoint may hold and that we do not load: the tied head. */
+const SKIPPED = /^lm_head\.weight$/;
+
+/** The table with {i} expanded for each block; the Linears' bias entries dropped when bias: false. */
+function expandedMap(c: FalconConfig): MapEntry[] {
+  const out: MapEntry[] = [];
+  for (const m of WEIGHT_MAP) {
+    if (!c.bias && m.ours[0]!.endsWith(".bias") && !/norm/.test(m.ours[0]!)) continue; // DIFF(gpt2): LayerNorm β stays
+    const layers = m.theirs.includes("{i}") ? c.nLayer : 1;
+    for (let i = 0; i < layers; i++) {
+      const at = (s: string): string => s.replace("{i}", String(i));
+      out.push({ ours: m.ours.map(at), theirs: at(m.theirs) });
+    }
+  }
+  return out;
+}
+
+/** A Falcon checkpoint's state dict (HF names and layouts) → ours, ready for `model.loadStateDict`. */
+export function fromFalconCheckpoint(state: Record<string, Tensor>, config: FalconConfig): Record<string, Tensor> {
+  const named: Record<string, Tensor> = {};
+  for (const [k, t] of Object.entries(state)) named[k.startsWith("transformer.") || k.startsWith("lm_head.") ? k : `transformer.${k}`] = t;
+  const map = expandedMap(config);
+  const known = new Set(map.map((m) => m.theirs));
+  const unexpected = Object.keys(named).filter((k) => !known.has(k) && !SKIPPED.test(k));
+  if (unexpected.length) throw new ArgumentError(`fromFalconCheckpoint: unexpected keys for this config: ${unexpected.join(", ")}`);
+  const C = config.nEmbd, hs = C / config.nHead;
+  const out: Record<string, Tensor> = {};
+  return noGrad(() => {
+    for (const m of map) {
+      const src = named[m.theirs];
+      if (!src) throw new ArgumentError(`fromFalconCheckpoint: missing key ${m.theirs}`);
+      const parts = m.ours.length === 1 ? [src] : split(src, [C, hs, hs], 0); // rows (nh·hs | hs | hs)
+      m.ours.forEach((name, j) => (out[name] = parts[j]!));
+    }
+    return out;
+  });
+}
+
+/** Our state dict → a Falcon checkpoint's names and layouts (without the tied lm_head.weight). */
+export function toFalconCheckpoint(state: Record<string, Tensor>, config: FalconConfig): Record<string, Tensor> {
+  const out: Record<string, Tensor> = {};
+  return noGrad(() => {
+    for (const m of expandedMap(config)) {
+      const parts = m.ours.map((name) => {
+        const t = state[name];
+        if (!t) throw new ArgumentError(`toFalconCheckpoint: missing key ${name}`);
+        return t;
+      });
+      out[m.theirs] = parts.length === 1 ? parts[0]! : cat(parts, 0); // (C + 2hs, …)
+    }
+    return out;
+  });
+}
+
+// =====================================================================================================
+// Generate
+
+/**
+ * Append `maxNewTokens` tokens to idx (B, T0) and return (B, T0 + maxNewTokens). Each step feeds only
+ * the new token: the keys and values of the earlier ones come from a KV cache of (B, 1, P, hs) per block.
+ * When the context reaches blockSize, the cache is rebuilt from the last blockSize tokens (as GPT-2's
+ * generate does, so the cached and recomputed windows agree).
+ */
+export function generate(model: Falcon, idx: Tensor, maxNewTokens: number, opts: GenerateOptions = {}): Tensor {
+  const { temperature = 1, topK = null, topP = 1, useCache = true } = opts;
+  const generator = opts.generator ?? defaultGenerator;
+  if (!(Number.isInteger(maxNewTokens) && maxNewTokens >= 0)) throw new ArgumentError(`generate: maxNewTokens must be an integer ≥ 0, got ${maxNewTokens}`);
+  if (!(temperature >= 0)) throw new ArgumentError(`generate: temperature must be ≥ 0, got ${temperature}`);
+  if (topK !== null && !(Number.isInteger(topK) && topK >= 1)) throw new ArgumentError(`generate: topK must be a positive integer, got ${topK}`);
+  if (!(topP > 0 && topP <= 1)) throw new ArgumentError(`generate: topP must be in (0, 1], got ${topP}`);
+  const { blockSize } = model.config;
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    return noGrad(() => {
+      let out = idx; //  (B, T0 + steps so far)
+      let next = idx; // the tokens not yet in the cache
+      let cache = new KVCache(model.config.nLayer);
+      for (let step = 0; step < maxNewTokens; step++) {
+        if (!useCache || cache.length + next.shape[1]! > blockSize) {
+          // (re)start from the context window: the last ≤ blockSize tokens at positions 0…
+          const Tc = Math.min(out.shape[1]!, blockSize);
+          next = out.narrow(1, out.shape[1]! - Tc, Tc); // (B, Tc)
+          cache = new KVCache(model.config.nLayer);
+        }
+        const h = model.hidden(next, cache); // (B, Tn, C)
+        const last = h.narrow(1, h.shape[1]! - 1, 1); // (B, 1, C)
+        const logits = model.lmHead.forward(last); // (B, 1, V)
+        const tok = sampleTokens(logits, { temperature, topK, topP }, generator); // (B, 1) int32
+        out = cat([out, tok], 1);
+        next = tok;
+      }
+      return out;
+    });
+  } finally {
+    model.train(wasTraining);
+  }
+}

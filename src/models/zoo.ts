@@ -1,0 +1,231 @@
+// The model zoo as data: every model folder of src/models, its presets (each described by the model's own
+// `describe(config)`, src/models/architecture.ts), its paper and recipes, and — for the presets that share a
+// task with their siblings — how `wnn compare --train` builds them for that task (src/models/compare.ts).
+// `wnn list`, `wnn compare` and the generated docs (tools/gen-docs.mjs) read this table; a new model adds
+// one entry here. Browser-safe.
+
+import { ArgumentError } from "../engine/errors.js";
+import type { Generator } from "../engine/rng.js";
+import type { Architecture } from "./architecture.js";
+import type { Recipe } from "./recipe.js";
+import type { NameModel, NamesTask } from "./tasks/names.js";
+import type { ImageClassifier } from "./mnist.js";
+import type { ModelName as GraphModelName } from "./graphs.js";
+import { SBM_DEFAULTS } from "../data/graphs.js";
+import * as gpt2 from "./gpt2/model.js";
+import * as bengio from "./bengio-mlp/model.js";
+import * as charRnn from "./char-rnn/model.js";
+import * as mlp from "./mlp/model.js";
+import * as lenet5 from "./lenet5/model.js";
+import * as resnet from "./resnet/model.js";
+import * as gcn from "./gcn/model.js";
+import * as gat from "./gat/model.js";
+import * as seq2seq from "./seq2seq-attention/model.js";
+import * as transformer from "./transformer/model.js";
+import { bengioMlpRecipe } from "./bengio-mlp/recipe.js";
+import { charRnnRecipe } from "./char-rnn/recipe.js";
+import { lenet5Recipe } from "./lenet5/recipe.js";
+import { resnetRecipe } from "./resnet/recipe.js";
+import { gcnRecipe } from "./gcn/recipe.js";
+import { gatRecipe } from "./gat/recipe.js";
+import { recipe as seq2seqRecipe } from "./seq2seq-attention/recipe.js";
+import { recipe as transformerRecipe } from "./transformer/recipe.js";
+
+/** The tasks that siblings share, on which `wnn compare --train` runs them side by side. */
+export type TaskName = "names" | "mnist" | "graphs" | "dates";
+
+/** How a preset is built and trained for its task (the settings shared by the task live in compare.ts). */
+export type TaskBuilder =
+  | { readonly task: "names"; build(task: NamesTask, generator: Generator): NameModel }
+  | { readonly task: "mnist"; build(generator: Generator): ImageClassifier; /** Adam's lr, the model's recipe's */ readonly lr: number }
+  | { readonly task: "graphs"; /** the model of ../graphs.ts, trained with its paper's settings */ readonly model: GraphModelName }
+  | { readonly task: "dates"; readonly model: "seq2seq"; readonly attention: seq2seq.AttentionKind }
+  | { readonly task: "dates"; readonly model: "transformer" };
+
+export interface ZooPreset {
+  /** the preset's name; `wnn compare <model>:<preset>` */
+  readonly name: string;
+  /** the model's describe() on the preset's config */
+  describe(): Architecture;
+  /** the task it trains on in `wnn compare --train`, if it shares one with siblings */
+  readonly train?: TaskBuilder;
+}
+
+export interface ZooModel {
+  /** the folder under src/models, and the name `wnn compare` takes */
+  readonly name: string;
+  /** the paper(s), with a link */
+  readonly paper: string;
+  /** what its recipe trains on */
+  readonly trainsOn: string;
+  /** the recipes that train it (`wnn train <recipe.name>`) */
+  readonly recipes: readonly Recipe<any>[];
+  /** its presets; the first is the default */
+  readonly presets: readonly ZooPreset[];
+}
+
+const NAMES = "English first names, character by character (seeded 90/10 split)";
+const MNIST = "MNIST digits (the mnist package: 8,000 train / 2,000 test)";
+const GRAPHS = "a seeded stochastic block model (160 nodes, 4 communities) and Zachary's karate club";
+/** the SBM's features and classes: the graph models' presets scaled to it, as ../graphs.ts's setup() does */
+const SBM = { inFeatures: SBM_DEFAULTS.featureDim, numClasses: SBM_DEFAULTS.numClasses };
+const SBM_NODES = SBM_DEFAULTS.numClasses * SBM_DEFAULTS.nodesPerClass;
+const DATES = "human-written dates → ISO 8601, characters (seeded, data/tasks/dates.ts)";
+/** the FLOPs of the seq2seq models are per example: a date of about 20 characters → 10 characters + EOS */
+const DATES_SRC = 20, DATES_TGT = 11;
+/** Cora (Sen et al. 2008, as Kipf & Welling and Veličković et al. use it): 2,708 nodes; PubMed: 19,717 */
+const CORA_NODES = 2708, PUBMED_NODES = 19717;
+
+export const ZOO: readonly ZooModel[] = [
+  {
+    name: "gpt2",
+    paper: "Radford et al. 2019, Language Models are Unsupervised Multitask Learners, https://cdn.openai.com/better-language-models/language_models_are_unsupervised_multitask_learners.pdf",
+    trainsOn: "Moby Dick, characters (wnn train gpt); English first names (names preset)",
+    recipes: [],
+    presets: [
+      { name: "tiny", describe: () => gpt2.describe(gpt2.gptConfig("tiny"), "GPT-2 (tiny)") },
+      { name: "gpt2", describe: () => gpt2.describe(gpt2.gptConfig("gpt2"), "GPT-2 small") },
+      {
+        name: "names",
+        describe: () => gpt2.describe(gpt2.gptConfig("names"), "GPT-2 (2 blocks)"),
+        train: { task: "names", build: (t, g) => new gpt2.GPT(gpt2.gptConfig("names", { vocabSize: t.tokenizer.vocabSize, blockSize: t.maxLen + 1 }), { generator: g }) },
+      },
+    ],
+  },
+  {
+    name: "bengio-mlp",
+    paper: bengioMlpRecipe.paper,
+    trainsOn: NAMES,
+    recipes: [bengioMlpRecipe],
+    presets: [
+      {
+        name: "names",
+        describe: () => bengio.describe(bengio.bengioConfig("names")),
+        train: { task: "names", build: (t, g) => new bengio.BengioMLP(bengio.bengioConfig("names", { vocabSize: t.tokenizer.vocabSize }), { generator: g }) },
+      },
+    ],
+  },
+  {
+    name: "char-rnn",
+    paper: charRnnRecipe.paper,
+    trainsOn: NAMES,
+    recipes: [charRnnRecipe],
+    presets: (["lstm", "gru", "rnn"] as const).map((cell) => ({
+      name: cell,
+      describe: () => charRnn.describe(charRnn.charRnnConfig(cell)),
+      train: { task: "names", build: (t: NamesTask, g: Generator) => new charRnn.CharRNN(charRnn.charRnnConfig(cell, { vocabSize: t.tokenizer.vocabSize }), { generator: g }) },
+    })),
+  },
+  {
+    name: "mlp",
+    paper: "Rumelhart, Hinton, Williams 1986, Learning representations by back-propagating errors, https://www.nature.com/articles/323533a0",
+    trainsOn: MNIST,
+    recipes: [],
+    presets: [{ name: "mnist", describe: () => mlp.describe(mlp.MNIST_MLP), train: { task: "mnist", build: (g) => new mlp.MLP(mlp.MNIST_MLP, { generator: g }), lr: 1e-3 } }],
+  },
+  {
+    name: "lenet5",
+    paper: lenet5Recipe.paper,
+    trainsOn: MNIST,
+    recipes: [lenet5Recipe],
+    presets: [
+      {
+        name: "lenet5",
+        describe: () => lenet5.describe(lenet5.lenetConfig("lenet5")),
+        train: { task: "mnist", build: (g) => new lenet5.LeNet5(lenet5.lenetConfig("lenet5"), { generator: g }), lr: lenet5Recipe.defaults.lr },
+      },
+      { name: "lenet5-32", describe: () => lenet5.describe(lenet5.lenetConfig("lenet5-32")) },
+    ],
+  },
+  {
+    name: "resnet",
+    paper: resnetRecipe.paper,
+    trainsOn: MNIST,
+    recipes: [resnetRecipe],
+    presets: (["resnet-mnist-small", "resnet20-mnist"] as const).map((preset) => ({
+      name: preset,
+      describe: () => resnet.describe(resnet.resnetConfig(preset)),
+      train: { task: "mnist" as const, build: (g: Generator) => new resnet.ResNet(resnet.resnetConfig(preset), { generator: g }), lr: resnetRecipe.defaults.lr },
+    })),
+  },
+  {
+    name: "gcn",
+    paper: gcnRecipe.paper,
+    trainsOn: GRAPHS,
+    recipes: [gcnRecipe],
+    presets: [
+      { name: "sbm", describe: () => gcn.describe(gcn.gcnConfig("kipf", SBM), SBM_NODES), train: { task: "graphs", model: "gcn" } },
+      { name: "kipf", describe: () => gcn.describe(gcn.gcnConfig("kipf"), CORA_NODES) },
+    ],
+  },
+  {
+    name: "gat",
+    paper: gatRecipe.paper,
+    trainsOn: GRAPHS,
+    recipes: [gatRecipe],
+    presets: [
+      { name: "sbm", describe: () => gat.describe(gat.gatConfig("cora", SBM), SBM_NODES), train: { task: "graphs", model: "gat" } },
+      { name: "cora", describe: () => gat.describe(gat.gatConfig("cora"), CORA_NODES) },
+      { name: "pubmed", describe: () => gat.describe(gat.gatConfig("pubmed"), PUBMED_NODES) },
+    ],
+  },
+  {
+    name: "seq2seq-attention",
+    paper: "Bahdanau, Cho, Bengio 2015, Neural Machine Translation by Jointly Learning to Align and Translate, https://arxiv.org/abs/1409.0473",
+    trainsOn: DATES,
+    recipes: [seq2seqRecipe],
+    presets: (["bahdanau", "none", "luong-dot", "luong-general"] as const).map((attention) => ({
+      name: attention,
+      describe: () => seq2seq.describe(seq2seq.seq2seqConfig("dates", { attention }), DATES_SRC, DATES_TGT),
+      train: { task: "dates" as const, model: "seq2seq" as const, attention },
+    })),
+  },
+  {
+    name: "transformer",
+    paper: "Vaswani et al. 2017, Attention Is All You Need, https://arxiv.org/abs/1706.03762",
+    trainsOn: `${DATES}; a seeded translation between two invented languages`,
+    recipes: [transformerRecipe],
+    presets: [
+      { name: "tiny", describe: () => transformer.describe(transformer.transformerConfig("tiny"), DATES_SRC, DATES_TGT, "Transformer (tiny)"), train: { task: "dates", model: "transformer" } },
+      { name: "base", describe: () => transformer.describe(transformer.transformerConfig("base"), 25, 25, "Transformer (base)") },
+    ],
+  },
+];
+
+/** A model of the zoo with one of its presets: what `wnn compare` compares. */
+export interface ZooEntry {
+  readonly model: ZooModel;
+  readonly preset: ZooPreset;
+}
+
+/** "model:preset" */
+export const entryName = (e: ZooEntry): string => `${e.model.name}:${e.preset.name}`;
+
+/**
+ * A model of the zoo by name: "gpt2" (its default preset, or with `task` its first preset that trains on
+ * the task), "gpt2:names", or a preset's name alone when only one model has it ("gru", "resnet20-mnist").
+ */
+export function findModel(spec: string, task?: TaskName): ZooEntry {
+  const [name, presetName, extra] = spec.split(":");
+  const model = ZOO.find((m) => m.name === name);
+  if (model && extra === undefined) {
+    if (presetName === undefined) {
+      const preset = (task && model.presets.find((p) => p.train?.task === task)) || model.presets[0]!;
+      return { model, preset };
+    }
+    const preset = model.presets.find((p) => p.name === presetName);
+    if (preset) return { model, preset };
+    throw new ArgumentError(`unknown preset "${presetName}" of ${model.name}; its presets are ${model.presets.map((p) => p.name).join(", ")}`);
+  }
+  if (presetName === undefined) {
+    const owners = ZOO.flatMap((m) => m.presets.filter((p) => p.name === name).map((preset) => ({ model: m, preset })));
+    if (owners.length === 1) return owners[0]!;
+    if (owners.length > 1) throw new ArgumentError(`"${spec}" is a preset of ${owners.map(entryName).join(" and ")}: say which`);
+  }
+  throw new ArgumentError(`unknown model "${spec}"; the zoo: ${ZOO.map((m) => m.name).join(", ")} (model:preset picks a preset)`);
+}
+
+/** The tasks a model (any of its presets) can be trained on. */
+export function tasksOf(model: ZooModel): TaskName[] {
+  return [...new Set(model.presets.flatMap((p) => (p.train ? [p.train.task] : [])))];
+}

@@ -1,0 +1,95 @@
+// `wnn compare`, run as a user runs it (node dist/cli/wnn.js in a child process): the architecture table
+// of two models, usage errors, and --train on the cheapest pair (GCN and GAT, a few full-batch epochs).
+
+import { strict as assert } from "node:assert";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { formatKinds } from "../../src/models/architecture.js";
+import { findModel } from "../../src/models/zoo.js";
+
+const WNN = fileURLToPath(new URL("../../cli/wnn.js", import.meta.url));
+const tmp = mkdtempSync(join(tmpdir(), "wnn-compare-"));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+function wnn(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [WNN, ...args], { encoding: "utf8" });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The cells of a markdown table's row, by its label. */
+function row(table: string, label: string): string[] {
+  const line = table.split("\n").find((l) => l.startsWith(`| ${label} `));
+  assert.ok(line, `a row "${label}" in\n${table}`);
+  return line.split(/(?<!\\)\|/).slice(2, -1).map((c) => c.trim());
+}
+
+test("compare gpt2 char-rnn: the architecture table, every cell from the models' describe()", () => {
+  const r = wnn("compare", "gpt2", "char-rnn");
+  assert.equal(r.code, 0, r.stderr);
+  const gpt = findModel("gpt2").preset.describe(), lstm = findModel("char-rnn").preset.describe();
+  assert.deepEqual(row(r.stdout, ""), ["gpt2:tiny", "char-rnn:lstm"]);
+  assert.deepEqual(row(r.stdout, "model"), ["GPT-2 (tiny)", "LSTM"]);
+  assert.deepEqual(row(r.stdout, "parameters"), [gpt.parameters, lstm.parameters].map((n) => n.toLocaleString("en-US")));
+  assert.deepEqual(row(r.stdout, "layers (with parameters)"), [formatKinds(gpt.layers), formatKinds(lstm.layers)]);
+  assert.match(row(r.stdout, "normalisation")[0]!, /^LayerNorm .*pre-LN/);
+  assert.equal(row(r.stdout, "normalisation")[1], "none");
+  assert.match(row(r.stdout, "attention")[0]!, /causal multi-head self-attention, 4 heads × 32/);
+  assert.equal(row(r.stdout, "attention")[1], "none");
+  assert.match(row(r.stdout, "positions")[0]!, /learned absolute/);
+  assert.match(row(r.stdout, "activation")[0]!, /GELU/);
+  assert.deepEqual(row(r.stdout, "forward FLOPs"), [
+    `${gpt.flops.value.toLocaleString("en-US")} per token (context 64)`,
+    `${lstm.flops.value.toLocaleString("en-US")} per token (any length)`,
+  ]);
+  // model:preset and a unique preset name
+  const p = wnn("compare", "gpt2:gpt2", "gru", "resnet:resnet20-mnist");
+  assert.equal(p.code, 0, p.stderr);
+  assert.deepEqual(row(p.stdout, "parameters"), ["124,439,808", "25,277", "272,186"]);
+});
+
+test("compare: unknown models and bad combinations are usage errors (exit 2)", () => {
+  const cases: [string[], RegExp][] = [
+    [["compare", "gpt2", "resnet50"], /compare: unknown model "resnet50"; the zoo: gpt2, .*char-rnn/],
+    [["compare", "gpt2:huge"], /unknown preset "huge" of gpt2; its presets are tiny, gpt2, names/],
+    [["compare", "names"], /"names" is a preset of gpt2:names and bengio-mlp:names: say which/],
+    [["compare"], /compare: which models\?/],
+    [["compare", "gpt2", "lenet5", "--train"], /gpt2 \(names\), lenet5 \(mnist\) share no task to train on/],
+    [["compare", "gcn", "gat", "--steps", "3"], /--steps and --batch_size need --train/],
+    [["compare", "lenet5", "lenet5:lenet5-32", "--train"], /lenet5:lenet5-32 does not train on the mnist task/],
+    [["compare", "gcn", "--stpes", "3"], /unknown option --stpes \(did you mean --steps\?\)/],
+  ];
+  for (const [args, message] of cases) {
+    const r = wnn(...args);
+    assert.equal(r.code, 2, `wnn ${args.join(" ")}: exit code (stderr: ${r.stderr})`);
+    assert.match(r.stderr, message, `wnn ${args.join(" ")}`);
+    assert.match(r.stderr, /wnn compare --help/);
+  }
+  const help = wnn("compare", "--help");
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /usage: wnn compare <model> <model>[\s\S]*--train[\s\S]*--steps N/);
+});
+
+test("compare gcn gat --train: one budget, side by side, also as markdown", () => {
+  const file = join(tmp, "graphs.md");
+  const r = wnn("compare", "gcn", "gat", "--train", "--steps", "4", "--seed", "1", "--out", file);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /Trained on node classification .*: 4 full-batch epochs, seed 1/);
+  const results = r.stdout.slice(r.stdout.indexOf("Trained on"));
+  assert.deepEqual(row(results, ""), ["gcn:sbm", "gat:sbm"]);
+  assert.deepEqual(row(results, "parameters"), ["gcn:sbm", "gat:sbm"].map((n) => findModel(n).preset.describe().parameters.toLocaleString("en-US")));
+  for (const label of ["training time (s)", "wall time with evaluation (s)", "peak memory (maxRSS, MiB)"]) {
+    for (const cell of row(results, label)) assert.ok(Number(cell) >= 0 && Number.isFinite(Number(cell)), `${label}: ${cell}`);
+  }
+  for (const cell of row(results, "peak memory (maxRSS, MiB)")) assert.ok(Number(cell) > 10, `a Node process takes more than 10 MiB: ${cell}`);
+  const acc = row(results, "test accuracy (%), higher is better").map(Number);
+  for (const a of acc) assert.ok(a >= 0 && a <= 100, String(a));
+  // the same seed gives the same metric (each model in a fresh process)
+  const again = wnn("compare", "gcn", "gat", "--train", "--steps", "4", "--seed", "1");
+  assert.deepEqual(row(again.stdout.slice(again.stdout.indexOf("Trained on")), "test accuracy (%), higher is better").map(Number), acc);
+  const md = readFileSync(file, "utf8");
+  assert.match(md, /^# wnn compare gcn gat --train\n\n## Architecture\n\n\| +\| gcn:sbm +\| gat:sbm +\|[\s\S]*## Trained on node classification[\s\S]*\| test accuracy \(%\), higher is better/);
+});
