@@ -8,11 +8,10 @@ import { attention as reference } from "../reference/attention.js";
 import { Frame } from "./arena.js";
 import { PARAMS, wasm } from "./instance.js";
 import { threadPool } from "./pool.js";
+import { parallelMin } from "./thresholds.js";
 
 const KIND_ATTENTION = 4;
 const KIND_ATTENTION_BACKWARD = 5;
-/** Multiply-adds from which the slices are split over the pool (as matmul's threshold). */
-const PARALLEL_MIN_MACS = 1 << 22;
 /** Tasks per thread, so that a thread slowed by another process does not stall the others. */
 const TASKS_PER_THREAD = 4;
 
@@ -96,7 +95,7 @@ function dispatch(l: Layout, kind: number, p: AttentionParams, pool: ReturnType<
 /** The pool for this call's size, or null (single thread). */
 function poolFor(p: AttentionParams): ReturnType<typeof threadPool> {
   const macs = p.bh * p.tq * p.tk * (p.d + p.dv) * (p.causal ? 0.5 : 1);
-  return macs >= PARALLEL_MIN_MACS && p.bh > 1 ? threadPool(wasm()) : null;
+  return macs >= parallelMin.attentionMacs && p.bh > 1 ? threadPool(wasm()) : null;
 }
 
 const f32 = (...xs: (FloatArr | null)[]): boolean => xs.every((x) => x === null || x instanceof Float32Array);

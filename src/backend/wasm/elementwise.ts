@@ -14,14 +14,13 @@ import type { Arr, BinaryKernel, ElementwiseKernels, FloatArr, UnaryKernel } fro
 import { elementwise as reference } from "../reference/elementwise.js";
 import { Frame } from "./arena.js";
 import { threadPool } from "./pool.js";
+import { parallelMin } from "./thresholds.js";
 
 /** Op ids of ./assembly/elementwise.ts. */
 const enum Op {
   EXP = 0, TANH = 1, SIGMOID = 2, SILU = 3, GELU_TANH = 4, SILU_BACKWARD = 5, GELU_TANH_BACKWARD = 6,
 }
 const KIND_UNARY = 3;
-/** Elements from which an elementwise kernel is split over the pool (≈ 50–100 µs of work on one core). */
-const PARALLEL_MIN = 1 << 16;
 /** Elements per pool task (a multiple of 4). */
 const TASK_ELEMS = 1 << 14;
 
@@ -36,7 +35,7 @@ function runUnary(op: Op, x: Float32Array, dy: Float32Array | null, out: Float32
   fr.commit();
   fr.put(xo, x);
   if (dy) fr.put(dyo, dy);
-  const pool = n >= PARALLEL_MIN ? threadPool(fr.st) : null;
+  const pool = n >= parallelMin.elements ? threadPool(fr.st) : null;
   if (pool) {
     const prm = fr.params();
     prm[0] = KIND_UNARY; prm[1] = op; prm[2] = xo; prm[3] = dyo; prm[4] = xo; prm[5] = n; prm[6] = TASK_ELEMS;

@@ -13,18 +13,11 @@ import type { FloatArr, MatmulKernels, MatmulParams } from "../backend.js";
 import { matmul as reference } from "../reference/matmul.js";
 import { ARENA, ensureBytes, PARAMS, wasm } from "./instance.js";
 import { threadPool } from "./pool.js";
-
-/**
- * Below this many multiply-adds (≈ 0.1 ms on one core) the call never dispatches to the pool: waking a
- * sleeping worker costs tens of µs on a quiet machine and far more on a loaded one, while back-to-back
- * dispatches to a spinning worker cost ≈ 4 µs.
- */
-const PARALLEL_MIN_MACS = 1 << 22;
-let parallelMinMacs = PARALLEL_MIN_MACS;
+import { DEFAULT_PARALLEL_MIN, parallelMin, setParallelMin } from "./thresholds.js";
 
 /** Tests only: dispatch to the pool from this many multiply-adds on (undefined: the default). */
 export function setParallelThreshold(macs: number | undefined): void {
-  parallelMinMacs = macs ?? PARALLEL_MIN_MACS;
+  setParallelMin({ matmulMacs: macs ?? DEFAULT_PARALLEL_MIN.matmulMacs });
 }
 /** Tasks per thread, so that a slow thread (another process on its core) does not stall the others. */
 const TASKS_PER_THREAD = 8;
@@ -67,7 +60,7 @@ function matmulF32(a: Float32Array, b: Float32Array, out: Float32Array, p: Matmu
   const st = wasm();
   const x = st.exports;
   const MR = x.MR.value, NR = x.NR.value;
-  const pool = batch * m * n * k >= parallelMinMacs ? threadPool(st) : null;
+  const pool = batch * m * n * k >= parallelMin.matmulMacs ? threadPool(st) : null;
   const threads = pool ? pool.threads : 1;
 
   // Arena layout (bytes, 16-aligned).

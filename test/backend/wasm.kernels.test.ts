@@ -1,0 +1,306 @@
+// Backend parity, kernel by kernel: every kernel of the wasm backend (besides matmul: ./wasm.test.ts)
+// against the reference kernel (the spec) on the same inputs — SIMD tails (sizes 1, 3, 4, 5, 7, 8, 15,
+// 16, 17, 31, 32, 33), broadcasts, masks, special values — on one thread and on the 2-thread pool with
+// every parallel threshold at 0. Exact where the wasm kernel does the reference's arithmetic (binary
+// ops, sums, copies: float32 results of one IEEE operation or float64 sums in the same order), within
+// a float32 tolerance where it approximates (exp-based math, float32 accumulation).
+
+import assert from "node:assert/strict";
+import { after, describe, test } from "node:test";
+import { setNumThreads } from "../../src/index-node.js";
+import type { AttentionParams, FloatArr, KernelTable } from "../../src/backend/backend.js";
+import { referenceKernels as ref } from "../../src/backend/reference/backend.js";
+import { wasmBackend } from "../../src/backend/wasm/index.js";
+import { setParallelMin } from "../../src/backend/wasm/thresholds.js";
+import { Generator } from "../../src/engine/rng.js";
+import { assertClose, type Tolerance } from "../harness/assert.js";
+
+const wasm = wasmBackend.kernels as KernelTable;
+const TAILS = [1, 3, 4, 5, 7, 8, 15, 16, 17, 31, 32, 33];
+const SPECIAL = [0, -0, Infinity, -Infinity, NaN, 1e-30, -1e-30, 1e30, -1e30, 88, -88, 100, -100, 10.5, -10.5, 1, -1];
+const gen = new Generator(2024);
+
+function randn(n: number, scale = 1): Float32Array {
+  const x = new Float32Array(n);
+  for (let i = 0; i < n; i++) x[i] = scale * gen.normal();
+  return x;
+}
+
+/** Bitwise equality of two float arrays (NaN equals NaN, +0 differs from −0). */
+function assertSame(got: ArrayLike<number>, want: ArrayLike<number>, what: string): void {
+  assert.equal(got.length, want.length, `${what}: length`);
+  for (let i = 0; i < want.length; i++) {
+    if (!Object.is(got[i], want[i])) assert.fail(`${what}[${i}]: got ${got[i]}, reference ${want[i]}`);
+  }
+}
+
+const UNARY = ["exp", "tanh", "sigmoid", "silu", "geluTanh"] as const;
+const UNARY_BACKWARD = ["siluBackward", "geluTanhBackward"] as const;
+const APPROX: Tolerance = { rtol: 4e-6, atol: 1e-6 };
+const BACKWARD_APPROX: Tolerance = { rtol: 1e-5, atol: 2e-6 };
+
+function suite(threads: number): void {
+  describe(`wasm kernels, ${threads} thread(s)`, () => {
+    test("pool setting", () => {
+      setNumThreads(threads);
+      setParallelMin(threads > 1 ? { matmulMacs: 0, attentionMacs: 0, elements: 0 } : null);
+    });
+
+    test("activations and their backwards: tails, special values, large inputs", () => {
+      for (const n of [...TAILS, 1000, 70000]) {
+        const x = randn(n, 3);
+        if (n >= 33) x.set(SPECIAL, 0);
+        const dy = randn(n);
+        for (const k of UNARY) {
+          const got = new Float32Array(n), want = new Float32Array(n);
+          wasm[k](x, got);
+          ref[k](x, want);
+          assertClose(got, want, APPROX, `${k} n=${n}`);
+        }
+        for (const k of UNARY_BACKWARD) {
+          const got = new Float32Array(n), want = new Float32Array(n);
+          wasm[k](x, dy, got);
+          ref[k](x, dy, want);
+          assertClose(got, want, BACKWARD_APPROX, `${k} n=${n}`);
+        }
+      }
+    });
+
+    test("binary arithmetic: same shape, row, column and scalar broadcasts; bit-identical", () => {
+      for (const op of ["add", "sub", "mul", "div"] as const) {
+        for (const cols of TAILS) {
+          for (const rows of [1, 5, 40]) {
+            const a = randn(rows * cols), row = randn(cols), col = randn(rows), s = randn(1);
+            a[0] = NaN;
+            const cases: [Float32Array, number[], Float32Array, number[]][] = [
+              [a, [cols, 1], randn(rows * cols), [cols, 1]], // same shape
+              [a, [cols, 1], row, [0, 1]], //                   (rows, cols) ∘ (cols)
+              [col, [1, 0], a, [cols, 1]], //                   (rows, 1) ∘ (rows, cols)
+              [s, [0, 0], a, [cols, 1]], //                     scalar ∘ matrix
+            ];
+            for (const [x, xs, y, ys] of cases) {
+              const got = new Float32Array(rows * cols), want = new Float32Array(rows * cols);
+              wasm[op](x, xs, y, ys, got, [rows, cols]);
+              ref[op](x, xs, y, ys, want, [rows, cols]);
+              assertSame(got, want, `${op} (${rows},${cols}) strides ${xs}/${ys}`);
+            }
+          }
+        }
+      }
+      // three broadcast dims that do not coalesce, and in place (out = a)
+      const a = randn(4 * 5 * 6), b = randn(5);
+      const got = new Float32Array(a), want = new Float32Array(120);
+      ref.mul(a, [30, 6, 1], b, [0, 1, 0], want, [4, 5, 6]);
+      wasm.mul(got, [30, 6, 1], b, [0, 1, 0], got, [4, 5, 6]);
+      assertSame(got, want, "mul (4,5,6) ∘ (5,1)");
+      const big = randn(300 * 70), bias = randn(70), w2 = new Float32Array(21000), inplace = new Float32Array(big);
+      ref.add(big, [70, 1], bias, [0, 1], w2, [300, 70]);
+      wasm.add(inplace, [70, 1], bias, [0, 1], inplace, [300, 70]);
+      assertSame(inplace, w2, "add in place (300,70) + (70)");
+    });
+
+    test("sum over a middle dim: every (outer, r, inner) tail, bit-identical", () => {
+      for (const inner of [1, 3, 4, 5, 33]) {
+        for (const r of [1, 7, 130]) {
+          for (const outer of [1, 3]) {
+            const x = randn(outer * r * inner);
+            const got = new Float32Array(outer * inner), want = new Float32Array(outer * inner);
+            wasm.sum(x, got, outer, r, inner);
+            ref.sum(x, want, outer, r, inner);
+            assertSame(got, want, `sum (${outer},${r},${inner})`);
+          }
+        }
+      }
+      const x = randn(768 * 128), got = new Float32Array(128), want = new Float32Array(128);
+      wasm.sum(x, got, 1, 768, 128);
+      ref.sum(x, want, 1, 768, 128);
+      assertSame(got, want, "sum (1,768,128)");
+    });
+
+    test("strided copies and assignments: permutes, broadcasts, flips, offsets, overlapping accumulation; exact", () => {
+      const x = randn(2 * 3 * 4 * 70);
+      // [offset, strides, shape] of views of x (2, 3, 4, 70)
+      const views: [number, number[], number[]][] = [
+        [0, [840, 280, 70, 1], [2, 3, 4, 70]], // contiguous
+        [0, [840, 70, 280, 1], [2, 4, 3, 70]], // transpose(1, 2): runs of 70
+        [0, [1, 840, 280, 70], [70, 2, 3, 4]], // the last dim first: stride-70 runs
+        [5, [0, 1], [9, 33]], //                 a broadcast row, with an offset
+        [839, [-1], [840]], //                   a flip
+        [3, [280, 2], [6, 17]], //               a slice with a step
+      ];
+      for (const [offset, strides, shape] of views) {
+        const n = shape.reduce((a, b) => a * b, 1);
+        const got = new Float32Array(n), want = new Float32Array(n);
+        wasm.stridedCopy(x, offset, strides, shape, got);
+        ref.stridedCopy(x, offset, strides, shape, want);
+        assertSame(got, want, `stridedCopy ${strides} ${shape}`);
+        for (const acc of [false, true]) {
+          const src = randn(n), dg = randn(x.length), dw = new Float32Array(dg);
+          wasm.stridedAssign(src, dg, offset, strides, shape, acc);
+          ref.stridedAssign(src, dw, offset, strides, shape, acc);
+          assertSame(dg, dw, `stridedAssign ${acc ? "+=" : "="} ${strides} ${shape}`);
+        }
+      }
+    });
+
+    test("layerNorm and its backward: column tails, with and without affine, dw/db accumulated", () => {
+      for (const cols of [...TAILS, 128]) {
+        for (const affine of [true, false]) {
+          const rows = 6;
+          const x = randn(rows * cols, 2), dy = randn(rows * cols);
+          x[0] = 3;
+          const w = affine ? randn(cols) : null, b = affine ? randn(cols) : null;
+          const y = [new Float32Array(rows * cols), new Float32Array(rows * cols)];
+          const mean = [new Float32Array(rows), new Float32Array(rows)], rstd = [new Float32Array(rows), new Float32Array(rows)];
+          wasm.layerNorm(x, w, b, y[0]!, mean[0]!, rstd[0]!, rows, cols, 1e-5);
+          ref.layerNorm(x, w, b, y[1]!, mean[1]!, rstd[1]!, rows, cols, 1e-5);
+          const tol = { rtol: 1e-4, atol: 1e-5 };
+          assertClose(y[0]!, y[1]!, tol, `layerNorm y cols=${cols}`);
+          assertClose(mean[0]!, mean[1]!, tol, "mean");
+          assertClose(rstd[0]!, rstd[1]!, tol, "rstd");
+          const dx = [new Float32Array(rows * cols), new Float32Array(rows * cols)];
+          const dw0 = affine ? randn(cols) : null;
+          const dw = [dw0 && new Float32Array(dw0), dw0 && new Float32Array(dw0)], db = [dw0 && new Float32Array(dw0), dw0 && new Float32Array(dw0)];
+          wasm.layerNormBackward(dy, x, w, mean[1]!, rstd[1]!, dx[0]!, dw[0]!, db[0]!, rows, cols);
+          ref.layerNormBackward(dy, x, w, mean[1]!, rstd[1]!, dx[1]!, dw[1]!, db[1]!, rows, cols);
+          assertClose(dx[0]!, dx[1]!, tol, `layerNormBackward dx cols=${cols}`);
+          if (affine) {
+            assertClose(dw[0]!, dw[1]!, tol, "dw");
+            assertClose(db[0]!, db[1]!, tol, "db");
+          }
+        }
+      }
+      // a row of ±1e30 overflows float32 sums: the row falls back to float64
+      const x = Float32Array.from([1e30, -1e30, 88, -88, 1, 2, 3, 4]);
+      const got = new Float32Array(8), want = new Float32Array(8);
+      wasm.layerNorm(x, null, null, got, new Float32Array(2), new Float32Array(2), 2, 4, 1e-5);
+      ref.layerNorm(x, null, null, want, new Float32Array(2), new Float32Array(2), 2, 4, 1e-5);
+      assertClose(got, want, { rtol: 1e-5, atol: 1e-6 }, "layerNorm extremes");
+    });
+
+    test("softmax, logSoftmax and their backwards over the last dim: tails and special rows", () => {
+      for (const cols of [...TAILS, 65, 100]) {
+        const rows = 5;
+        const x = randn(rows * cols, 3), dy = randn(rows * cols);
+        if (cols >= 4) {
+          x.fill(-Infinity, 0, cols); //                       a row of −inf
+          x[cols] = Infinity; //                                a row with +inf
+          x[2 * cols + 1] = NaN; //                             a row with NaN
+          x[3 * cols] = -Infinity; //                           one −inf entry
+        }
+        for (const [fwd, bwd] of [["softmax", "softmaxBackward"], ["logSoftmax", "logSoftmaxBackward"]] as const) {
+          const got = new Float32Array(rows * cols), want = new Float32Array(rows * cols);
+          wasm[fwd](x, got, rows, cols, 1);
+          ref[fwd](x, want, rows, cols, 1);
+          assertClose(got, want, { rtol: 1e-5, atol: 1e-6 }, `${fwd} cols=${cols}`);
+          const y = Float32Array.from(want, (v) => (Number.isFinite(v) ? v : 0));
+          const dg = new Float32Array(rows * cols), dw = new Float32Array(rows * cols);
+          wasm[bwd](y, dy, dg, rows, cols, 1);
+          ref[bwd](y, dy, dw, rows, cols, 1);
+          assertClose(dg, dw, { rtol: 1e-5, atol: 1e-5 }, `${bwd} cols=${cols}`);
+        }
+      }
+    });
+
+    test("cross-entropy and its backward: class tails, ignored targets, label smoothing", () => {
+      for (const c of [...TAILS, 65]) {
+        for (const eps of [0, 0.1]) {
+          const rows = 9;
+          const logits = randn(rows * c, 2);
+          const target = Int32Array.from({ length: rows }, (_, i) => (i === 2 ? -100 : (i * 7) % c));
+          const losses = [new Float32Array(rows), new Float32Array(rows)], lse = [new Float32Array(rows), new Float32Array(rows)];
+          wasm.crossEntropy(logits, target, losses[0]!, lse[0]!, rows, c, 1, -100, eps);
+          ref.crossEntropy(logits, target, losses[1]!, lse[1]!, rows, c, 1, -100, eps);
+          const tol = { rtol: 1e-5, atol: 1e-5 };
+          assertClose(losses[0]!, losses[1]!, tol, `crossEntropy c=${c} ε=${eps}`);
+          assertClose(lse[0]!, lse[1]!, tol, "lse");
+          const dloss = randn(rows), dg = new Float32Array(rows * c), dw = new Float32Array(rows * c);
+          wasm.crossEntropyBackward(logits, target, lse[1]!, dloss, dg, rows, c, 1, -100, eps);
+          ref.crossEntropyBackward(logits, target, lse[1]!, dloss, dw, rows, c, 1, -100, eps);
+          assertClose(dg, dw, tol, `crossEntropyBackward c=${c} ε=${eps}`);
+        }
+      }
+    });
+
+    test("AdamW and Adam: ten steps against the reference", () => {
+      for (const n of [1, 5, 33, 1000]) {
+        for (const decoupled of [true, false]) {
+          const p = [randn(n), randn(n)];
+          p[1]!.set(p[0]!);
+          const m = [new Float32Array(n), new Float32Array(n)], v = [new Float32Array(n), new Float32Array(n)];
+          for (let t = 1; t <= 10; t++) {
+            const g = randn(n);
+            const prm = { lr: 1e-2, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.1, decoupledWeightDecay: decoupled, maximize: false, biasCorrection1: 1 - 0.9 ** t, biasCorrection2: 1 - 0.99 ** t };
+            wasm.adam(p[0]!, g, m[0]!, v[0]!, null, prm);
+            ref.adam(p[1]!, g, m[1]!, v[1]!, null, prm);
+          }
+          assertClose(p[0]!, p[1]!, { rtol: 1e-5, atol: 1e-6 }, `adam n=${n} decoupled=${decoupled}`);
+          assertClose(m[0]!, m[1]!, { rtol: 1e-5, atol: 1e-7 }, "m");
+          assertClose(v[0]!, v[1]!, { rtol: 1e-5, atol: 1e-9 }, "v");
+        }
+      }
+    });
+
+    test("attention and its backward: head-size and length tails, causal, masks, dmask", () => {
+      const shapes: [number, number, number, number, number][] = [
+        // bh, tq, tk, d, dv
+        [1, 1, 1, 1, 1], [2, 3, 5, 3, 7], [3, 4, 4, 4, 4], [2, 5, 17, 5, 8], [1, 17, 7, 8, 3], [2, 16, 16, 32, 32], [1, 33, 31, 15, 17], [3, 20, 40, 16, 16],
+      ];
+      for (const [bh, tq, tk, d, dv] of shapes) {
+        for (const variant of ["plain", "causal", "mask", "bcast-mask"] as const) {
+          if (variant === "causal" && tq > tk) continue;
+          const p: AttentionParams = { bh, tq, tk, d, dv, scale: 1 / Math.sqrt(d), causal: variant === "causal" };
+          const q = randn(bh * tq * d), k = randn(bh * tk * d), v = randn(bh * tk * dv), dy = randn(bh * tq * dv);
+          let mask: Float32Array | null = null, ms: number[] | null = null;
+          if (variant === "mask") {
+            mask = randn(bh * tq * tk);
+            for (let i = 0; i < mask.length; i += 3) mask[i] = -Infinity;
+            for (let j = 0; j < tk; j++) mask[j] = -Infinity; // query 0 of slice 0 sees no key: NaN, as PyTorch
+            ms = [tq * tk, tk, 1];
+          } else if (variant === "bcast-mask") {
+            mask = randn(tk); // one row of key biases for every slice and query
+            ms = [0, 0, 1];
+          }
+          const run = (kt: KernelTable, dtype: "f32" | "f64") => {
+            const c = <T extends FloatArr>(a: Float32Array): FloatArr => (dtype === "f64" ? Float64Array.from(a) : a) as T;
+            const mk = (n: number): FloatArr => (dtype === "f64" ? new Float64Array(n) : new Float32Array(n));
+            const y = mk(bh * tq * dv), lse = mk(bh * tq);
+            const mm = mask && c(mask);
+            kt.attention(c(q), c(k), c(v), mm, ms, p, y, lse);
+            const dq = mk(bh * tq * d), dk = mk(bh * tk * d), dvv = mk(bh * tk * dv), dmask = mask ? mk(bh * tq * tk) : null;
+            kt.attentionBackward(c(q), c(k), c(v), mm, ms, p, y, lse, c(dy), dq, dk, dvv, dmask);
+            return { y, lse, dq, dk, dv: dvv, dmask };
+          };
+          const got = run(wasm, "f32"), want = run(ref, "f64");
+          const tol = { rtol: 1e-4, atol: 2e-5 };
+          const what = `attention ${variant} (bh ${bh}, tq ${tq}, tk ${tk}, d ${d}, dv ${dv})`;
+          assertClose(got.y, want.y, tol, `${what} y`);
+          assertClose(got.lse, want.lse, tol, `${what} lse`);
+          assertClose(got.dq, want.dq, tol, `${what} dq`);
+          assertClose(got.dk, want.dk, tol, `${what} dk`);
+          assertClose(got.dv, want.dv, tol, `${what} dv`);
+          if (got.dmask) assertClose(got.dmask, want.dmask!, tol, `${what} dmask`);
+        }
+      }
+    });
+
+    test("float64 runs the reference kernels, bit for bit", () => {
+      const x = Float64Array.from(randn(37, 3)), dy = Float64Array.from(randn(37));
+      const g = new Float64Array(37), w = new Float64Array(37);
+      wasm.geluTanhBackward(x, dy, g);
+      ref.geluTanhBackward(x, dy, w);
+      assertSame(g, w, "geluTanhBackward float64");
+      wasm.layerNorm(x, null, null, g, new Float64Array(1), new Float64Array(1), 1, 37, 1e-5);
+      ref.layerNorm(x, null, null, w, new Float64Array(1), new Float64Array(1), 1, 37, 1e-5);
+      assertSame(g, w, "layerNorm float64");
+    });
+  });
+}
+
+suite(1);
+suite(2);
+
+after(() => {
+  setParallelMin(null);
+  setNumThreads(1); // closes the workers
+});
