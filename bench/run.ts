@@ -43,7 +43,14 @@ for (const threads of threadCounts) {
   log(`\n== ${threads} thread(s): writtingnns (wasm)`);
   const ours: { w1?: W1Result[]; w2?: W2Result } = {};
   if (workloads.includes("w1")) ours.w1 = runW1(log);
-  if (workloads.includes("w2")) ours.w2 = runW2(log);
+  if (workloads.includes("w2")) {
+    const rssAt = (args["rss-at"] ?? "").split(",").filter(Boolean).map(Number);
+    ours.w2 = runW2(log, {
+      runs: args["w2-runs"] ? Number(args["w2-runs"]) : undefined,
+      rssAt,
+      onStep: rssAt.length ? (step) => { if (rssAt.includes(step)) log(`  w2 step ${step}: RSS ${(process.memoryUsage.rss() / 2 ** 20).toFixed(0)} MiB, heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB`); } : undefined,
+    });
+  }
   let torch: PeerResult | null = null;
   if (!torchWhyNot && peers) {
     log(`== ${threads} thread(s): PyTorch (OpenBLAS openmp)`);

@@ -101,6 +101,12 @@ export interface MatmulParams {
   /** elements between consecutive batch matrices of A and B; 0 broadcasts one matrix over the batch */
   strideA: number;
   strideB: number;
+  /**
+   * Set by an op whose B is a weight read under noGrad (Linear at inference): nothing writes B while
+   * this number (the engine's gradient-mode region, one uninterrupted noGrad call) stays the same, so
+   * a backend may keep its own copy of B across calls with the same number. Absent: B may change.
+   */
+  constantB?: number;
 }
 
 export interface MatmulKernels {

@@ -22,30 +22,45 @@ export interface Node {
 }
 
 let gradEnabled = true;
+/** Counts the switches of gradient mode: constant over one uninterrupted no-grad region. */
+let gradModeSwitches = 0;
 
 export function isGradEnabled(): boolean {
   return gradEnabled;
 }
 
+/**
+ * An id of the current gradient-mode region, which changes whenever recording is switched on or off:
+ * one outermost `noGrad(fn)` call (an inference, a `generate`) is one region. Kernels may keep copies of
+ * weights within one no-grad region (see MatmulParams.constantB).
+ */
+export function gradModeRegion(): number {
+  return gradModeSwitches;
+}
+
 /** Run fn with gradient recording switched off (PyTorch's `torch.no_grad()`). */
 export function noGrad<T>(fn: () => T): T {
   const prev = gradEnabled;
+  if (prev) gradModeSwitches++;
   gradEnabled = false;
   try {
     return fn();
   } finally {
     gradEnabled = prev;
+    if (prev) gradModeSwitches++;
   }
 }
 
 /** Run fn with gradient recording switched on, even inside noGrad. */
 export function enableGrad<T>(fn: () => T): T {
   const prev = gradEnabled;
+  if (!prev) gradModeSwitches++;
   gradEnabled = true;
   try {
     return fn();
   } finally {
     gradEnabled = prev;
+    if (!prev) gradModeSwitches++;
   }
 }
 

@@ -5,7 +5,7 @@
 // Vocabulary: N batch, C classes or channels, d the extra dims of (N, C, d1, ...), in/out features of
 // linear; x input, y output, dy the gradient of y; dx, dW, db the gradients returned.
 
-import { record } from "../engine/autograd.js";
+import { gradModeRegion, isGradEnabled, record } from "../engine/autograd.js";
 import type { DType } from "../engine/dtype.js";
 import { ArgumentError, DTypeError, ShapeError } from "../engine/errors.js";
 import { defaultGenerator, type Generator } from "../engine/rng.js";
@@ -486,7 +486,9 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   // y = x·Wᵀ with A = x (rows, in), B = W stored (out, in) → transB; then y += b broadcast over the rows, in
   // place (cheaper than seeding y with b for an accumulating product: a backend that copies operands
   // into its own memory would copy y in as well)
-  mm(f(x), f(weight), f(y), { batch: 1, m: rows, n: out, k, transA: false, transB: true, strideA: 0, strideB: 0 });
+  // (under noGrad the weight is constant for the whole no-grad region: a backend may keep a copy of it)
+  const constantB = isGradEnabled() ? undefined : gradModeRegion();
+  mm(f(x), f(weight), f(y), { batch: 1, m: rows, n: out, k, transA: false, transB: true, strideA: 0, strideB: 0, constantB });
   if (b) kernels().add(y.storage, stridesOf(yShape), b.storage, broadcastStrides(b.shape, yShape), y.storage, yShape);
   return record("linear", present(x, weight, b), y, (dy) => {
     // y = x·Wᵀ + b  ⇒  dx = dy·W,  dW = dyᵀ·x (summed over every leading dim),  db = Σ dy

@@ -9,6 +9,8 @@ import { getBackend, getNumThreads, setBackend, setNumThreads } from "../../src/
 import type { FloatArr, MatmulParams } from "../../src/backend/backend.js";
 import { matmul as reference } from "../../src/backend/reference/matmul.js";
 import { matmul as wasmMatmul, setParallelThreshold } from "../../src/backend/wasm/matmul.js";
+import { clearWeightCache, weightCacheBytes } from "../../src/backend/wasm/weights.js";
+import * as wnn from "../../src/index-node.js";
 import { kernels } from "../../src/ops/kernels.js";
 import { relaxedSimdSupported, wasm } from "../../src/backend/wasm/instance.js";
 import { ArgumentError } from "../../src/engine/errors.js";
@@ -83,6 +85,18 @@ function suite(threads: number): void {
       }
       check(params(64, 32, 64, { batch: 12, transB: true })); // attention-like q·kᵀ
     });
+    test("up to four rows (the unpacked gemv path): both layouts of B, accumulate, many columns", () => {
+      for (const m of [1, 2, 3, 4]) {
+        for (const [k, n] of [[1, 1], [5, 17], [33, 100], [768, 300]] as const) {
+          for (const transA of [false, true]) {
+            for (const transB of [false, true]) {
+              check(params(m, k, n, { transA, transB }));
+              check({ ...params(m, k, n, { transA, transB }), accumulate: true });
+            }
+          }
+        }
+      }
+    });
     test("accumulate adds into out", () => {
       check({ ...params(17, 31, 9), accumulate: true });
       check({ ...params(33, 300, 16, { batch: 2, transA: true }), accumulate: true });
@@ -115,6 +129,55 @@ function suite(threads: number): void {
 
 suite(1);
 suite(2);
+
+describe("weights kept in wasm memory (MatmulParams.constantB)", () => {
+  const run = (a: Float32Array, b: Float32Array, p: MatmulParams): Float32Array => {
+    const out = new Float32Array(p.m * p.n);
+    wasmMatmul.matmul(a, b, out, p);
+    return out;
+  };
+  const want = (a: Float32Array, b: Float32Array, p: MatmulParams): Float32Array => {
+    const out = new Float32Array(p.m * p.n);
+    reference.matmul(a, b, out, p);
+    return out;
+  };
+  const close = (got: Float32Array, exp: Float32Array, what: string): void => {
+    for (let i = 0; i < exp.length; i++) assert.ok(Math.abs(got[i]! - exp[i]!) <= 1e-4 * (1 + Math.abs(exp[i]!)), `${what}[${i}]: ${got[i]} vs ${exp[i]}`);
+  };
+  test("kept within a region, recopied when the weight changes or the region ends", () => {
+    clearWeightCache();
+    const k = 40, n = 30;
+    const w = randn(n * k); // a Linear weight (out, in)
+    for (const m of [1, 9]) {
+      const p = { ...params(m, k, n, { transB: true }), constantB: 7 };
+      const x = randn(m * k);
+      close(run(x, w, p), want(x, w, p), `m=${m} first call`);
+      const held = weightCacheBytes();
+      assert.ok(held >= 4 * k * n, "the weight is kept");
+      close(run(x, w, p), want(x, w, p), `m=${m} second call`);
+      assert.equal(weightCacheBytes(), held, "the second call reuses the copy");
+      // rewritten in place inside the region (as loadStateDict does): the sampled elements differ
+      w.set(randn(n * k));
+      close(run(x, w, p), want(x, w, p), `m=${m} after the weight changed`);
+      assert.ok(weightCacheBytes() > held, "a new copy was made");
+      // another region: everything is dropped and copied again
+      const q = { ...p, constantB: 8 };
+      close(run(x, w, q), want(x, w, q), `m=${m} next region`);
+      assert.ok(weightCacheBytes() <= held, "the old copies were released");
+    }
+    clearWeightCache();
+  });
+  test("linear under noGrad keeps its weight; with gradients it does not", () => {
+    clearWeightCache();
+    const w = wnn.randn([16, 24]), x = wnn.randn([3, 24]);
+    const yTrain = wnn.nn.functional.linear(x, w);
+    assert.equal(weightCacheBytes(), 0);
+    const yEval = wnn.noGrad(() => wnn.nn.functional.linear(x, w));
+    assert.ok(weightCacheBytes() >= 4 * 16 * 24);
+    close(yEval.storage as Float32Array, yTrain.storage as Float32Array, "linear");
+    clearWeightCache();
+  });
+});
 
 describe("wasm backend", () => {
   test("float64 runs the reference kernel (bit-identical)", () => {

@@ -1,16 +1,18 @@
 // The scratch arena of the wasm memory, as one kernel call uses it: its operands are copied into
-// consecutive regions from ARENA on, the kernel runs, its results are copied out. Every call starts
-// again at ARENA (calls never overlap: JavaScript is single-threaded and the pool's tasks finish before
-// a kernel returns), and the memory only grows.
+// consecutive regions from the arena's base on (ARENA, or above the weights kept by weights.ts), the
+// kernel runs, its results are copied out. Every call starts again at the base (calls never overlap:
+// JavaScript is single-threaded and the pool's tasks finish before a kernel returns), and the memory
+// only grows.
 
-import { ARENA, ensureBytes, PARAMS, wasm, type KernelExports, type WasmState } from "./instance.js";
+import { ensureBytes, PARAMS, wasm, type KernelExports, type WasmState } from "./instance.js";
+import { arenaBase } from "./weights.js";
 
 const align64 = (x: number): number => Math.ceil(x / 64) * 64;
 
 /** The regions of one kernel call. */
 export class Frame {
   readonly st: WasmState = wasm();
-  private top = ARENA;
+  private top = arenaBase();
   private f32View: Float32Array | null = null;
 
   get exports(): KernelExports {

@@ -3,17 +3,20 @@
 // Memory model: tensors live in ordinary garbage-collected typed arrays, so each call copies its
 // operands into the scratch arena of the wasm memory and the result back out:
 //
-//   ARENA: [A: as stored, all batch matrices] [B: as stored] [packed B] [C: batch·m·n] [scratch × threads]
+//   arena: [A: as stored, all batch matrices] [B: as stored] [packed B] [C: batch·m·n] [scratch × threads]
 //
-// The arena is reused by every call and only grows. B is packed once per call on the calling thread
+// The arena is reused by every call and only grows. A weight B that the op marks constant (Linear under
+// noGrad: MatmulParams.constantB) is copied once per no-grad region and kept below the arena
+// (weights.ts). Products of at most four rows (decoding one token) skip packing: gemv below. B is packed once per call on the calling thread
 // (all of op(B), in KC×NR panels), then the output is cut into tasks of rows (and, when rows are few,
 // columns) that the pool's threads take in any order; each task packs its own rows of A.
 
 import type { FloatArr, MatmulKernels, MatmulParams } from "../backend.js";
 import { matmul as reference } from "../reference/matmul.js";
-import { ARENA, ensureBytes, PARAMS, wasm } from "./instance.js";
+import { ensureBytes, PARAMS, wasm, type WasmState } from "./instance.js";
 import { threadPool } from "./pool.js";
 import { DEFAULT_PARALLEL_MIN, parallelMin, setParallelMin } from "./thresholds.js";
+import { arenaBase, cachedWeight } from "./weights.js";
 
 /** Tests only: dispatch to the pool from this many multiply-adds on (undefined: the default). */
 export function setParallelThreshold(macs: number | undefined): void {
@@ -31,6 +34,15 @@ const enum P {
 }
 const KIND_GEMM = 1;
 const KIND_PACK_B = 2;
+const KIND_GEMV = 6;
+/** Products with at most this many rows (one batch matrix) take the unpacked gemv path. */
+const GEMV_MAX_M = 4;
+/** Multiply-adds from which a gemv is split over the pool (it streams B: ≈ 4 MB of weights). */
+const GEMV_PARALLEL_MIN = 1 << 20;
+/** Parameter block of a gemv (i32 index); mirrors G_* in ./assembly/gemv.ts. */
+const enum G {
+  KIND, A, B, C, M, N, K, TRANS_B, ACC, COLS,
+}
 
 /** Time spent copying operands in and the result out, for the benchmark's accounting. */
 export const copyStats = { calls: 0, copyMs: 0 };
@@ -59,18 +71,24 @@ function matmulF32(a: Float32Array, b: Float32Array, out: Float32Array, p: Matmu
   }
   const st = wasm();
   const x = st.exports;
+  // B kept in wasm memory across calls when the op says it is a constant weight (weights.ts)
+  const bKept = p.constantB !== undefined && strideB === 0 && b.length === k * n ? cachedWeight(st, b, p.constantB) : -1;
+  if (batch === 1 && m <= GEMV_MAX_M) {
+    gemv(st, a, b, bKept, out, p, accumulate);
+    return;
+  }
   const MR = x.MR.value, NR = x.NR.value;
   const pool = batch * m * n * k >= parallelMin.matmulMacs ? threadPool(st) : null;
   const threads = pool ? pool.threads : 1;
 
   // Arena layout (bytes, 16-aligned).
   const aLen = strideA === 0 ? m * k : (batch - 1) * strideA + m * k;
-  const bLen = strideB === 0 ? k * n : (batch - 1) * strideB + k * n;
+  const bLen = bKept >= 0 ? 0 : strideB === 0 ? k * n : (batch - 1) * strideB + k * n;
   const bBatches = strideB === 0 ? 1 : batch;
   const bpLen = x.packedBElems(k, n);
-  const aOff = ARENA;
-  const bOff = align(aOff + 4 * aLen, 64);
-  const bpOff = align(bOff + 4 * bLen, 64);
+  const aOff = arenaBase();
+  const bOff = bKept >= 0 ? bKept : align(aOff + 4 * aLen, 64);
+  const bpOff = align((bKept >= 0 ? aOff + 4 * aLen : bOff + 4 * bLen), 64);
   const cOff = align(bpOff + 4 * bpLen * bBatches, 64);
   const scratchOff = align(cOff + 4 * cLen, 64);
   const scratchStride = align(x.scratchBytes(), 64);
@@ -80,7 +98,7 @@ function matmulF32(a: Float32Array, b: Float32Array, out: Float32Array, p: Matmu
   const buf = st.memory.buffer;
   const heap = new Float32Array(buf);
   heap.set(a.subarray(0, aLen), aOff >> 2);
-  heap.set(b.subarray(0, bLen), bOff >> 2);
+  if (bKept < 0) heap.set(b.subarray(0, bLen), bOff >> 2);
   if (accumulate) heap.set(out.subarray(0, cLen), cOff >> 2);
   const t1 = measureCopies ? performance.now() : 0;
 
@@ -123,4 +141,33 @@ function matmulF32(a: Float32Array, b: Float32Array, out: Float32Array, p: Matmu
     copyStats.calls++;
     copyStats.copyMs += t1 - t0 + (performance.now() - t2);
   }
+}
+
+/**
+ * C (m × n, m ≤ 4) (+)= op(A)·op(B) without packing (./assembly/gemv.ts): A copied in as m contiguous
+ * rows, B read where it is (a kept weight) or copied in as stored, columns split over the pool.
+ */
+function gemv(st: WasmState, a: Float32Array, b: Float32Array, bKept: number, out: Float32Array, p: MatmulParams, accumulate: boolean): void {
+  const { m, n, k, transA, transB } = p;
+  const x = st.exports;
+  const aOff = arenaBase();
+  const bOff = bKept >= 0 ? bKept : align(aOff + 4 * m * k + 16, 64);
+  const cOff = align((bKept >= 0 ? aOff + 4 * m * k : bOff + 4 * k * n) + 16, 64);
+  ensureBytes(st, cOff + 4 * m * n + 16);
+  const heap = new Float32Array(st.memory.buffer);
+  // A as m contiguous rows of k (transposed when stored [k, m])
+  if (!transA || m === 1) heap.set(a.subarray(0, m * k), aOff >> 2);
+  else for (let i = 0; i < m; i++) for (let q = 0; q < k; q++) heap[(aOff >> 2) + i * k + q] = a[q * m + i]!;
+  if (bKept < 0) heap.set(b.subarray(0, k * n), bOff >> 2);
+  if (accumulate) heap.set(out.subarray(0, m * n), cOff >> 2);
+  const pool = m * n * k >= GEMV_PARALLEL_MIN ? threadPool(st) : null;
+  const tasks = pool ? Math.min(Math.ceil(n / 8), TASKS_PER_THREAD * pool.threads) : 1;
+  const cols = align(Math.ceil(n / tasks), 8);
+  const prm = new Int32Array(st.memory.buffer, PARAMS, 32);
+  prm[G.KIND] = KIND_GEMV; prm[G.A] = aOff; prm[G.B] = bOff; prm[G.C] = cOff;
+  prm[G.M] = m; prm[G.N] = n; prm[G.K] = k; prm[G.TRANS_B] = transB ? 1 : 0; prm[G.ACC] = accumulate ? 1 : 0; prm[G.COLS] = cols;
+  const count = Math.ceil(n / cols);
+  if (pool && count > 1) pool.run(count);
+  else for (let t = 0; t < count; t++) x.runTask(PARAMS, t, 0);
+  out.set(heap.subarray(cOff >> 2, (cOff >> 2) + m * n));
 }
