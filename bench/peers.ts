@@ -20,6 +20,11 @@ export interface PeerResult {
   peer: string;
   threads: number;
   w1?: PeerW1[];
+  w2?: { median_ms: number; tokens_per_s_at_median: number };
+  w3?: {
+    forward: { median_ms: number };
+    generate: { median_ms: number; tokens_per_s_total_at_median: number; prefill_median_ms: number; decode_median_ms_per_token: number };
+  };
 }
 
 /** $WNN_PEERS, else ../shared/peers next to the repository root (or next to its parent, for worktrees), if present. */

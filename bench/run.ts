@@ -2,8 +2,8 @@
 // next to the peers (PyTorch + OpenBLAS; TensorFlow.js wasm) run in the same invocation, strictly one
 // after another. Prints our figures, theirs and the ratios.
 //
-//   npm run bench -- [--workloads=w1] [--threads=1,2] [--no-peers] [--out=bench.json]
-// Implemented so far: W1 (matmul). W2 and W3 come with the ops they need.
+//   npm run bench -- [--workloads=w1,w2,w3] [--threads=1,2] [--no-peers] [--out=bench.json]
+//   npm run bench -- --workloads=w2 --w2-runs=1990 --rss-at=100,2000   (RSS along a long W2 run)
 
 import { writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
@@ -14,6 +14,7 @@ import { wasm } from "../src/backend/wasm/instance.js";
 import { peersDir, runTfjs, runTorch, torchMissing, type PeerResult } from "./peers.js";
 import { runW1, W1_SHAPES, w1Subject, type W1Result } from "./w1.js";
 import { runW2, type W2Result } from "./w2.js";
+import { runW3, type W3Result } from "./w3.js";
 
 const args = Object.fromEntries(
   process.argv.slice(2).map((a) => {
@@ -21,7 +22,7 @@ const args = Object.fromEntries(
     return [key!, value ?? "true"];
   }),
 );
-const workloads = (args["workloads"] ?? "w1").split(",");
+const workloads = (args["workloads"] ?? "w1,w2,w3").split(",");
 const threadCounts = (args["threads"] ?? "1,2").split(",").map(Number);
 const withPeers = args["no-peers"] !== "true";
 const log = (line: string): void => console.log(line);
@@ -37,11 +38,11 @@ log(`backend: wasm (SIMD${wasm().relaxed ? " + relaxed-SIMD FMA" : ", no relaxed
 log(`peers: PyTorch ${torchWhyNot ? `skipped (${torchWhyNot})` : "yes"}; TensorFlow.js ${peers ? "if installed in " + peers : "skipped"}`);
 
 wnn.setBackend("wasm");
-const results: { threads: number; ours: { w1?: W1Result[]; w2?: W2Result }; torch: PeerResult | null }[] = [];
+const results: { threads: number; ours: { w1?: W1Result[]; w2?: W2Result; w3?: W3Result }; torch: PeerResult | null }[] = [];
 for (const threads of threadCounts) {
   wnn.setNumThreads(threads);
   log(`\n== ${threads} thread(s): writtingnns (wasm)`);
-  const ours: { w1?: W1Result[]; w2?: W2Result } = {};
+  const ours: { w1?: W1Result[]; w2?: W2Result; w3?: W3Result } = {};
   if (workloads.includes("w1")) ours.w1 = runW1(log);
   if (workloads.includes("w2")) {
     const rssAt = (args["rss-at"] ?? "").split(",").filter(Boolean).map(Number);
@@ -51,6 +52,7 @@ for (const threads of threadCounts) {
       onStep: rssAt.length ? (step) => { if (rssAt.includes(step)) log(`  w2 step ${step}: RSS ${(process.memoryUsage.rss() / 2 ** 20).toFixed(0)} MiB, heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB`); } : undefined,
     });
   }
+  if (workloads.includes("w3")) ours.w3 = runW3(log);
   let torch: PeerResult | null = null;
   if (!torchWhyNot && peers) {
     log(`== ${threads} thread(s): PyTorch (OpenBLAS openmp)`);
@@ -88,6 +90,25 @@ if (workloads.includes("w1")) {
     log(`| ${cells.join(" | ")} |`);
   });
 }
+
+/** One table row per thread count: ours, PyTorch's, ratio (ours/peer as times: > 1 is slower), then tfjs (1 thread). */
+function timeTable(title: string, unit: string, ours: (r: (typeof results)[number]) => number | undefined, peer: (p: PeerResult) => number | undefined): void {
+  if (!results.some((r) => ours(r) !== undefined)) return;
+  log(`\n${title}, ${unit} (median); ratio = ours / peer (> 1: slower)`);
+  const head = ["threads", "ours", "torch", "ours / torch", ...(tfjs ? ["tfjs-wasm (1t)", "ours / tfjs"] : [])];
+  log(`| ${head.join(" | ")} |`);
+  log(`|${head.map(() => "---").join("|")}|`);
+  for (const r of results) {
+    const o = ours(r), t = r.torch ? peer(r.torch) : undefined, f = tfjs ? peer(tfjs) : undefined;
+    const fmt = (v: number | undefined): string => (v === undefined ? "—" : v >= 100 ? v.toFixed(0) : v.toFixed(2));
+    const ratio = (a: number | undefined, b: number | undefined): string => (a === undefined || b === undefined ? "—" : (a / b).toFixed(2));
+    log(`| ${[r.threads, fmt(o), fmt(t), ratio(o, t), ...(tfjs ? [fmt(f), ratio(o, f)] : [])].join(" | ")} |`);
+  }
+}
+timeTable("W2 GPT-tiny training step", "ms/iter", (r) => r.ours.w2?.median_ms, (p) => p.w2?.median_ms);
+timeTable("W3 GPT-2-small forward, 128 tokens", "ms", (r) => r.ours.w3?.forward.median_ms, (p) => p.w3?.forward.median_ms);
+timeTable("W3 greedy generation of 64 tokens after a 128-token prompt (prefill + 63 decode steps)", "ms total", (r) => r.ours.w3?.generate.median_ms, (p) => p.w3?.generate.median_ms);
+timeTable("W3 decode", "ms/token", (r) => r.ours.w3?.generate.decode_median_ms_per_token, (p) => p.w3?.generate.decode_median_ms_per_token);
 
 log(`\nload average at the end: ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
 if (args["out"]) writeFileSync(args["out"], JSON.stringify({ date: new Date().toISOString(), results, tfjs }, null, 1));
