@@ -168,14 +168,20 @@ describe("weights kept in wasm memory (MatmulParams.constantB)", () => {
     clearWeightCache();
   });
   test("linear under noGrad keeps its weight; with gradients it does not", () => {
-    clearWeightCache();
-    const w = wnn.randn([16, 24]), x = wnn.randn([3, 24]);
-    const yTrain = wnn.nn.functional.linear(x, w);
-    assert.equal(weightCacheBytes(), 0);
-    const yEval = wnn.noGrad(() => wnn.nn.functional.linear(x, w));
-    assert.ok(weightCacheBytes() >= 4 * 16 * 24);
-    close(yEval.storage as Float32Array, yTrain.storage as Float32Array, "linear");
-    clearWeightCache();
+    const before = getBackend();
+    setBackend("wasm");
+    try {
+      clearWeightCache();
+      const w = wnn.randn([16, 24]).requiresGrad_(), x = wnn.randn([3, 24]);
+      const yTrain = wnn.nn.functional.linear(x, w);
+      assert.equal(weightCacheBytes(), 0);
+      const yEval = wnn.noGrad(() => wnn.nn.functional.linear(x, w));
+      assert.ok(weightCacheBytes() >= 4 * 16 * 24);
+      close(yEval.storage as Float32Array, yTrain.storage as Float32Array, "linear");
+    } finally {
+      clearWeightCache();
+      setBackend(before);
+    }
   });
 });
 
