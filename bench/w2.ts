@@ -27,8 +27,10 @@ export interface W2Result {
   params_total: number;
   loss_first: number;
   loss_last: number;
-  /** process peak resident set size (MiB) at the end of the run */
+  /** process peak resident set size (MiB) at the end of the run (process-wide: includes earlier workloads) */
   peak_rss_mib: number;
+  /** resident set size (MiB) at the end of the run */
+  rss_end_mib: number;
   /** process CPU time (user + system, all threads) per timed step, ms: on a loaded machine a steadier figure than the wall clock */
   cpu_ms_per_iter: number;
   /** resident set size (MiB) after the steps listed in `rss_at` */
@@ -105,8 +107,8 @@ export function runW2(log: (line: string) => void, o: W2Options = {}): W2Result 
     tokens_per_s_at_median: (W2_BATCH * W2_CONFIG.blockSize) / (med * 1e-3),
     params_total: model.numParameters(), loss_first: first, loss_last: last,
     cpu_ms_per_iter: (cpu.user + cpu.system) / 1000 / runs,
-    peak_rss_mib: process.resourceUsage().maxRSS / 1024, rss_mib: rss,
+    peak_rss_mib: process.resourceUsage().maxRSS / 1024, rss_end_mib: mib(process.memoryUsage.rss()), rss_mib: rss,
   };
-  log(`  w2 GPT-tiny train step: median ${med.toFixed(2)} ms  ${r.tokens_per_s_at_median.toFixed(0)} tok/s (best ${r.min_ms.toFixed(2)} ms; CPU ${r.cpu_ms_per_iter.toFixed(1)} ms/iter; params ${r.params_total}, loss ${first.toFixed(3)} -> ${last.toFixed(3)}; peak RSS ${r.peak_rss_mib.toFixed(0)} MiB)`);
+  log(`  w2 GPT-tiny train step: median ${med.toFixed(2)} ms  ${r.tokens_per_s_at_median.toFixed(0)} tok/s (best ${r.min_ms.toFixed(2)} ms; CPU ${r.cpu_ms_per_iter.toFixed(1)} ms/iter; params ${r.params_total}, loss ${first.toFixed(3)} -> ${last.toFixed(3)}; RSS ${r.rss_end_mib.toFixed(0)} MiB, process peak so far ${r.peak_rss_mib.toFixed(0)} MiB)`);
   return r;
 }
