@@ -55,8 +55,9 @@ export interface InfillingResult {
  * Text infilling. round(ratio·n) tokens are masked, in spans of Poisson(λ) lengths: span lengths are drawn
  * until they add up to the budget (the last one cut to fit, as fairseq does); each span is placed at a
  * start drawn uniformly among those where it touches no other span (so that every span stays one [MASK]);
- * a 0-length span inserts a [MASK] before a uniformly drawn token (or at the end), at most one per place.
- * A span that finds no place is dropped (only on documents too short for the budget).
+ * a 0-length span inserts a [MASK] at a uniformly drawn free place (before a token or at the end, not
+ * beside a span, at most one per place). A span that finds no place is dropped and another length drawn
+ * (only on documents too short for the budget, where this shortens the spans).
  */
 export function textInfilling(tokens: readonly number[], opts: InfillingOptions): InfillingResult {
   const { maskId, maskRatio = 0.3, lambda = 3, generator } = opts;
@@ -70,9 +71,11 @@ export function textInfilling(tokens: readonly number[], opts: InfillingOptions)
   while (masked < budget && tries++ < 10 * n + 100) {
     const length = Math.min(samplePoisson(lambda, generator), budget - masked);
     if (length === 0) {
-      // a 0-length span: a [MASK] inserted before token i, where no other span begins or ends
-      const i = generator.randint(0, n + 1);
-      if (inserted[i] || (i < n && taken[i]) || (i > 0 && taken[i - 1])) continue;
+      // a 0-length span: a [MASK] inserted before token i, where no other span begins, ends or is inserted
+      const free: number[] = [];
+      for (let i = 0; i <= n; i++) if (!inserted[i] && !(i < n && taken[i]) && !(i > 0 && taken[i - 1])) free.push(i);
+      if (free.length === 0) continue;
+      const i = free[generator.randint(0, free.length)]!;
       inserted[i] = 1;
       spans.push({ start: i, length: 0 });
       continue;
