@@ -16,3 +16,4 @@ export * as falcon from "./falcon/model.js";
 export * as bert from "./bert/model.js";
 export * as roberta from "./roberta/model.js";
 export * as deberta from "./deberta/model.js";
+export * as bart from "./bart/model.js";
