@@ -275,3 +275,14 @@ test("weight map: HF T5ForConditionalGeneration names both ways; skipped copies,
     assertThrowsWith(() => fromHFT5({ ...state, "shared.weight": state["shared.weight"]!.narrow(0, 0, 5) }, config), ShapeError, /shared\.weight has shape \(5,12\), this config needs \(13,12\)/);
   }
 });
+
+test("dropout is active in training mode only, and its backward reaches the position tables", () => {
+  const model = new T5(t5Config("tiny", { vocabSize: 20, nEncoderLayer: 1, nDecoderLayer: 1, dropout: 0.3 }), { generator: new Generator(0) });
+  const src = tensor([[3, 4, 5, 6]], { dtype: "int32" }), dec = tensor([[0, 7, 8]], { dtype: "int32" }), targets = tensor([[7, 8, 1]], { dtype: "int32" });
+  const a = model.forward(src, dec, { targets }), b = model.forward(src, dec, { targets });
+  assert.notDeepEqual(a.logits.toArray(), b.logits.toArray());
+  a.loss!.backward();
+  for (const p of [model.encoderPosBias.emb.weight, model.decoderPosBias.emb.weight]) assert.ok((p.grad!.storage as Float32Array).some((x) => x !== 0));
+  model.eval();
+  noGrad(() => assert.deepEqual(model.forward(src, dec).logits.toArray(), model.forward(src, dec).logits.toArray()));
+});
