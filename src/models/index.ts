@@ -17,3 +17,4 @@ export * as bert from "./bert/model.js";
 export * as roberta from "./roberta/model.js";
 export * as deberta from "./deberta/model.js";
 export * as bart from "./bart/model.js";
+export * as t5 from "./t5/model.js";
