@@ -34,6 +34,7 @@ import * as F from "../../nn/functional.js";
 import { Module, ModuleList } from "../../nn/module.js";
 import { Dropout, Embedding, LayerNorm, Linear } from "../../nn/index.js";
 import { normal_, zeros_ } from "../../nn/init.js";
+import { linearFlops, matmulFlops, sortedKinds, type Architecture } from "../architecture.js";
 import { KVCache, TiedHead, type AttnCache, type Mask } from "../transformer/model.js";
 
 export { KVCache, type AttnCache, type Mask };
@@ -131,6 +132,34 @@ export function countParameters(c: BartConfig, opts: { nonEmbedding?: boolean } 
   const stackInput = (c.maxPositions + POSITION_OFFSET) * C + norm; // DIFF(transformer): learned positions + embedding LayerNorm, per stack
   const embedding = opts.nonEmbedding ? 0 : V * C; // source = target = output head
   return embedding + 2 * stackInput + c.nEncoderLayer * encoderLayer + c.nDecoderLayer * decoderLayer;
+}
+
+/**
+ * The architecture in one row (src/models/architecture.ts). FLOPs per example of S source and T target
+ * tokens (teacher forcing), the Transformer's formula: per encoder layer and source token the four C×C
+ * projections, attention over S keys (2·S·C twice) and the FFN 2·2·C·F; per decoder layer and target token
+ * the same over T keys, plus cross-attention (W_Q, W_O per target token, W_K, W_V per source token, 2·S·C
+ * twice per target token); the tied head 2·C·V per target token.
+ */
+export function describe(c: BartConfig, srcLen = 25, tgtLen = 25, title = "BART"): Architecture {
+  const { vocabSize: V, dModel: C, dFF: Fw, nEncoderLayer: Le, nDecoderLayer: Ld, nHead: nh } = c;
+  const S = srcLen, T = tgtLen;
+  const proj = linearFlops(C, C), ffn = linearFlops(C, Fw) + linearFlops(Fw, C);
+  const attend = (keys: number): number => 2 * matmulFlops(1, C, keys); // q·kᵀ and α·v over `keys` keys, all heads
+  const encoder = Le * S * (4 * proj + attend(S) + ffn);
+  const decoder = Ld * (T * (4 * proj + attend(T)) + T * 2 * proj + S * 2 * proj + T * attend(S) + T * ffn);
+  return {
+    title,
+    config: `${Le}+${Ld} layers, ${nh} heads, C ${C}, d_ff ${Fw}, ${c.maxPositions} positions, V ${V} (shared)`,
+    parameters: countParameters(c),
+    // the shared embedding and the two position tables; the two embedding norms, 2 per encoder layer, 3 per decoder layer; per encoder layer 6 Linears, per decoder layer 10; the tied head
+    layers: sortedKinds({ [Embedding.name]: 3, [LayerNorm.name]: 2 + 2 * Le + 3 * Ld, [Linear.name]: 6 * Le + 10 * Ld, [TiedHead.name]: 1 }),
+    normalization: `${LayerNorm.name} on the embeddings of each stack and after each residual add (post-LN)`,
+    positions: `learned absolute (${c.maxPositions} positions, offset 2), a table per stack, added to the token embedding`,
+    attention: `multi-head scaled dot product, ${nh} heads × ${C / nh}: encoder self-attention, causal decoder self-attention, cross-attention`,
+    activation: "GELU (exact, erf) in the FFN",
+    flops: { value: encoder + decoder + T * linearFlops(C, V), per: "example", at: `source ${S}, target ${T} tokens` },
+  };
 }
 
 // =====================================================================================================

@@ -42,6 +42,7 @@ import * as F from "../../nn/functional.js";
 import { Module, ModuleList, Parameter } from "../../nn/module.js";
 import { Dropout, Embedding, LayerNorm, Linear } from "../../nn/index.js";
 import { normal_, zeros_ } from "../../nn/init.js";
+import { linearFlops, sortedKinds, type Architecture } from "../architecture.js";
 
 // =====================================================================================================
 // Config
@@ -128,6 +129,32 @@ export function countParameters(c: DebertaConfig, opts: { pooler?: boolean; mlmH
   const pooler = opts.pooler ? C * C + C : 0; //        dense (C, C) + (C)
   const mlm = opts.mlmHead ? C * C + C + norm + V : 0; // transform dense, LayerNorm, output bias (V)
   return embeddings + c.nLayer * block + relative + pooler + mlm;
+}
+
+/**
+ * The architecture of DebertaModel (no pooler) in one row (src/models/architecture.ts). FLOPs per token of
+ * one sequence of S tokens: per layer the four C×C projections 4·2C², the FFN 2·2·C·F, and the disentangled
+ * attention: content→content q·kᵀ and α·v over S keys (2·S·C each), content→position q·K^rᵀ and
+ * position→content k·Q^rᵀ against all R = 2k rows of the relative table (2·R·C each); plus, once per layer
+ * and sequence, the table projected by W_k and W_q (2·2·R·C², shared by the S tokens: 4·R·C²/S each).
+ */
+export function describe(c: DebertaConfig, seqLen = 128, title = "DeBERTa-v3"): Architecture {
+  const { vocabSize: V, nLayer: L, nHead: nh, dModel: C, dFF: Fw, positionBuckets: k } = c;
+  const S = seqLen, R = 2 * k;
+  const layer = 4 * linearFlops(C, C) + linearFlops(C, Fw) + linearFlops(Fw, C) + 2 * linearFlops(C, S) + 2 * linearFlops(C, R); // + c2c, α·v, c2p, p2c
+  const relative = (2 * R * linearFlops(C, C)) / S; // K^r = P·W_k, Q^r = P·W_q, per layer, shared by the S tokens
+  return {
+    title,
+    config: `${L} layers, ${nh} heads, C ${C}, d_ff ${Fw}, ${R} relative buckets, V ${V}`,
+    parameters: countParameters(c),
+    // word (+ segment) embeddings, the relative table; the embedding LayerNorm, per layer norm1 norm2, the relative LayerNorm; per layer wq wk wv wo up down
+    layers: sortedKinds({ [Embedding.name]: 2 + (c.typeVocabSize > 0 ? 1 : 0), [LayerNorm.name]: 2 * L + 2, [Linear.name]: 6 * L }),
+    normalization: `${LayerNorm.name} on the embeddings, on the relative table and after each residual add (post-LN)`,
+    positions: `relative only: ${R} log buckets of i − j (to ±${c.maxRelativePositions}), a shared table entering every layer's attention; no absolute position embedding`,
+    attention: `bidirectional disentangled self-attention, ${nh} heads × ${C / nh}: content→content + content→position + position→content, scaled 1/√(3·${C / nh})`,
+    activation: "GELU (exact, erf) in the FFN",
+    flops: { value: L * (layer + relative), per: "token", at: `sequence ${S}, the relative projections shared` },
+  };
 }
 
 // =====================================================================================================

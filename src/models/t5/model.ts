@@ -43,6 +43,7 @@ import * as F from "../../nn/functional.js";
 import { Module, ModuleList, type Parameter } from "../../nn/module.js";
 import { Dropout, Embedding, Linear, RMSNorm } from "../../nn/index.js";
 import { normal_ } from "../../nn/init.js";
+import { linearFlops, matmulFlops, sortedKinds, type Architecture } from "../architecture.js";
 import { KVCache, type AttnCache } from "../transformer/model.js";
 
 export { KVCache, type AttnCache };
@@ -140,6 +141,42 @@ export function countParameters(c: T5Config): number {
   const decoder = c.nDecoderLayer * (norm + attn + norm + attn + norm + ffn) + posBias + norm;
   const head = c.tieHead ? 0 : V * C;
   return V * C + encoder + decoder + head;
+}
+
+/**
+ * The architecture in one row (src/models/architecture.ts). FLOPs per example of S source and T target
+ * tokens (teacher forcing), as the Transformer's, with the inner width I = nh·d_kv: per encoder layer and
+ * source token wq wk wv wo 4·2·C·I, attention over S keys (2·S·I twice) and the FFN ((2 or 3)·2·C·F); per
+ * decoder layer and target token the same over T keys, plus cross-attention (W_Q, W_O per target token,
+ * W_K, W_V per source token, 2·S·I twice per target token); the head 2·C·V per target token. The
+ * relative-position biases are lookups and adds, not counted.
+ */
+export function describe(c: T5Config, srcLen = 25, tgtLen = 25, title = "T5"): Architecture {
+  const { vocabSize: V, dModel: C, dFF: Fw, nEncoderLayer: Le, nDecoderLayer: Ld, nHead: nh, dKv } = c;
+  const S = srcLen, T = tgtLen, I = nh * dKv;
+  const gated = c.feedForward === "gated-gelu";
+  const proj = linearFlops(C, I), ffn = (gated ? 3 : 2) * linearFlops(C, Fw);
+  const attend = (keys: number): number => 2 * matmulFlops(1, I, keys); // q·kᵀ and α·v over `keys` keys, all heads
+  const encoder = Le * S * (4 * proj + attend(S) + ffn);
+  const decoder = Ld * (T * (4 * proj + attend(T)) + T * 2 * proj + S * 2 * proj + T * attend(S) + T * ffn);
+  const ffnLinears = gated ? 3 : 2;
+  return {
+    title,
+    config: `${Le}+${Ld} layers, ${nh} heads × ${dKv}, C ${C}, d_ff ${Fw}, V ${V} (shared)`,
+    parameters: countParameters(c),
+    // the shared embedding and the two position-bias tables; per encoder layer 2 norms, per decoder layer 3, the two final norms; the projections and FFNs; the head
+    layers: sortedKinds({
+      [Embedding.name]: 3,
+      [RMSNorm.name]: 2 * Le + 3 * Ld + 2,
+      [Linear.name]: Le * (4 + ffnLinears) + Ld * (8 + ffnLinears) + (c.tieHead ? 0 : 1),
+      [TiedHead.name]: c.tieHead ? 1 : 0,
+    }),
+    normalization: `${RMSNorm.name} (T5's LayerNorm: no mean, no β) before each sub-block (pre-norm) and after each stack`,
+    positions: `relative: a learned bias per head on ${c.numBuckets} log buckets of key − query (to ${c.maxDistance}), one table per stack; no position embedding`,
+    attention: `multi-head dot product without 1/√d scaling, ${nh} heads × ${dKv}: encoder self-attention, causal decoder self-attention, cross-attention`,
+    activation: gated ? "gated GELU (tanh approximation): GELU(x·W_i0) ⊙ x·W_i1 in the FFN" : "ReLU in the FFN",
+    flops: { value: encoder + decoder + T * linearFlops(C, V), per: "example", at: `source ${S}, target ${T} tokens` },
+  };
 }
 
 // =====================================================================================================
