@@ -289,6 +289,18 @@ export const ZOO: readonly ZooModel[] = [
   },
 ];
 
+/**
+ * Siblings that share no task but one architecture family: the generated docs set their released presets side
+ * by side (docs/compare/<family>-architecture.md), "model:preset" each, the first model the family's ancestor.
+ */
+export const FAMILIES = {
+  "decoder-only": { title: "decoder-only language models (GPT-2 and the Transformer family of issue 6)", presets: ["gpt2:gpt2", "llama:llama-2-7b", "bloom:bloom-560m", "falcon:falcon-7b"] },
+  "encoder-only": { title: "bidirectional encoders (BERT and its successors)", presets: ["bert:bert-base-uncased", "roberta:roberta-base", "deberta:deberta-v3-base"] },
+  "encoder-decoder": { title: "encoder-decoder Transformers", presets: ["transformer:base", "t5:t5-small", "t5:t5-v1_1-small", "bart:bart-base"] },
+} as const satisfies Record<string, { readonly title: string; readonly presets: readonly string[] }>;
+
+export type FamilyName = keyof typeof FAMILIES;
+
 /** A model of the zoo with one of its presets: what `wnn compare` compares. */
 export interface ZooEntry {
   readonly model: ZooModel;
