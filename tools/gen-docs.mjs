@@ -1,6 +1,6 @@
-// Write the generated docs (cli/docs.ts): a page per model under docs/models/, the architecture comparison
-// of each shared task under docs/compare/, and docs/models/index.md. Removes generated pages of models that
-// are gone. test/cli/docs.test.ts fails when these files are not up to date.
+// Write the generated docs (cli/docs.ts): a page per model under docs/models/, the architecture comparisons
+// of each shared task and each family of siblings under docs/compare/, and docs/models/index.md. Removes
+// generated pages of models that are gone. test/cli/docs.test.ts fails when these files are not up to date.
 //   npm run build && node tools/gen-docs.mjs
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";

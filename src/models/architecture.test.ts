@@ -19,6 +19,14 @@ import * as gcn from "./gcn/model.js";
 import * as gat from "./gat/model.js";
 import * as seq2seq from "./seq2seq-attention/model.js";
 import * as transformer from "./transformer/model.js";
+import * as llama from "./llama/model.js";
+import * as bloom from "./bloom/model.js";
+import * as falcon from "./falcon/model.js";
+import * as bert from "./bert/model.js";
+import * as roberta from "./roberta/model.js";
+import * as deberta from "./deberta/model.js";
+import * as t5 from "./t5/model.js";
+import * as bart from "./bart/model.js";
 
 /** A tiny model, what its describe() says, and one forward pass over `units` units (tokens, images, nodes). */
 interface Case {
@@ -99,6 +107,50 @@ function cases(): Case[] {
     const m = new transformer.Transformer(c, { generator: g() });
     out.push({ name: `transformer${attnBias ? " (biases)" : ""}`, arch: transformer.describe(c, 7, 5), model: m, forward: () => m.forward(ids(1, 7, 9, 1), ids(1, 5, 9, 1)), units: 1 });
   }
+  // the decoder-only siblings of GPT-2, at their full context (6 tokens)
+  for (const nKvHeads of [2, 1]) {
+    const c = llama.llamaConfig("tiny", { vocabSize: 7, blockSize: 6, nLayer: 2, nHead: 2, nKvHeads, nEmbd: 8, multipleOf: 4 });
+    const m = new llama.Llama(c, { generator: g() });
+    out.push({ name: `llama${nKvHeads === 1 ? " (multi-query)" : ""}`, arch: llama.describe(c), model: m, forward: () => m.forward(ids(1, 6, 7)), units: 6 });
+  }
+  {
+    const c = bloom.bloomConfig("tiny", { vocabSize: 7, blockSize: 6, nLayer: 2, nHead: 2, nEmbd: 8 });
+    const m = new bloom.Bloom(c, { generator: g() });
+    out.push({ name: "bloom", arch: bloom.describe(c), model: m, forward: () => m.forward(ids(1, 6, 7)), units: 6 });
+  }
+  {
+    const c = falcon.falconConfig("tiny", { vocabSize: 7, blockSize: 6, nLayer: 2, nHead: 2, nEmbd: 8 });
+    const m = new falcon.Falcon(c, { generator: g() });
+    out.push({ name: "falcon", arch: falcon.describe(c), model: m, forward: () => m.forward(ids(1, 6, 7)), units: 6 });
+  }
+  // the encoders, on one sequence of 8 tokens (the pooler's 2C² = 512 FLOPs shared by 8 tokens: 64 each)
+  {
+    const c = bert.bertConfig("tiny", { vocabSize: 11, maxPositions: 10, nLayer: 2, nHead: 2, dModel: 16, dFF: 24, dropout: 0 });
+    const m = new bert.BertModel(c, { generator: g() });
+    out.push({ name: "bert", arch: bert.describe(c, 8), model: m, forward: () => m.forward(ids(1, 8, 11, 1)), units: 8 });
+  }
+  {
+    const c = roberta.robertaConfig("tiny", { vocabSize: 11, maxPositions: 12, nLayer: 2, nHead: 2, dModel: 16, dFF: 24, dropout: 0 });
+    const m = new roberta.RobertaModel(c, { generator: g() });
+    out.push({ name: "roberta", arch: roberta.describe(c, 8), model: m, forward: () => m.forward(ids(1, 8, 11, 2)), units: 8 });
+  }
+  for (const typeVocabSize of [0, 2]) {
+    // R = 2k = 8 relative rows: the projections of the table, 2·2·8·16² per layer, shared by 8 tokens
+    const c = deberta.debertaConfig("tiny", { vocabSize: 11, typeVocabSize, nLayer: 2, nHead: 2, dModel: 16, dFF: 24, positionBuckets: 4, maxRelativePositions: 16, dropout: 0 });
+    const m = new deberta.DebertaModel(c, { generator: g() });
+    out.push({ name: `deberta${typeVocabSize ? " (segments)" : ""}`, arch: deberta.describe(c, 8), model: m, forward: () => m.forward(ids(1, 8, 11, 1)), units: 8 });
+  }
+  // the encoder-decoders, one example of 7 source and 5 target tokens
+  for (const v of ["relu", "gated-gelu"] as const) {
+    const c = t5.t5Config("tiny", { vocabSize: 9, nEncoderLayer: 2, nDecoderLayer: 1, nHead: 2, dModel: 8, dKv: 3, dFF: 12, dropout: 0, feedForward: v, tieHead: v === "relu" });
+    const m = new t5.T5(c, { generator: g() });
+    out.push({ name: `t5 (${v})`, arch: t5.describe(c, 7, 5), model: m, forward: () => m.forward(ids(1, 7, 9, 2), ids(1, 5, 9, 2)), units: 1 });
+  }
+  {
+    const c = bart.bartConfig("tiny", { vocabSize: 9, maxPositions: 10, nEncoderLayer: 2, nDecoderLayer: 1, nHead: 2, dModel: 8, dFF: 12, dropout: 0 });
+    const m = new bart.Bart(c, { generator: g() });
+    out.push({ name: "bart", arch: bart.describe(c, 7, 5), model: m, forward: () => m.forward(ids(1, 7, 9, 3), ids(1, 5, 9, 3)), units: 1 });
+  }
   return out;
 }
 
@@ -154,4 +206,13 @@ test("every model of the zoo has a case here, and every preset describes itself"
   assert.equal(params("resnet", "resnet20-mnist"), 272_186);
   assert.equal(params("char-rnn", "lstm"), 25_164);
   assert.equal(params("mlp", "mnist"), 535_818);
+  assert.equal(params("llama", "llama-2-7b"), 6_738_415_616);
+  assert.equal(params("bloom", "bloom-560m"), 559_214_592);
+  assert.equal(params("falcon", "falcon-7b"), 6_921_720_704);
+  assert.equal(params("bert", "bert-base-uncased"), 109_482_240);
+  assert.equal(params("roberta", "roberta-base"), 124_645_632);
+  assert.equal(params("deberta", "deberta-v3-base"), 183_831_552);
+  assert.equal(params("t5", "t5-small"), 60_506_624);
+  assert.equal(params("t5", "t5-v1_1-small"), 76_961_152);
+  assert.equal(params("bart", "bart-base"), 139_420_416);
 });

@@ -15,3 +15,6 @@ export * as bloom from "./bloom/model.js";
 export * as falcon from "./falcon/model.js";
 export * as bert from "./bert/model.js";
 export * as roberta from "./roberta/model.js";
+export * as deberta from "./deberta/model.js";
+export * as bart from "./bart/model.js";
+export * as t5 from "./t5/model.js";

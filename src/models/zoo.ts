@@ -22,6 +22,14 @@ import * as gcn from "./gcn/model.js";
 import * as gat from "./gat/model.js";
 import * as seq2seq from "./seq2seq-attention/model.js";
 import * as transformer from "./transformer/model.js";
+import * as llama from "./llama/model.js";
+import * as bloom from "./bloom/model.js";
+import * as falcon from "./falcon/model.js";
+import * as bert from "./bert/model.js";
+import * as roberta from "./roberta/model.js";
+import * as deberta from "./deberta/model.js";
+import * as t5 from "./t5/model.js";
+import * as bart from "./bart/model.js";
 import { bengioMlpRecipe } from "./bengio-mlp/recipe.js";
 import { charRnnRecipe } from "./char-rnn/recipe.js";
 import { lenet5Recipe } from "./lenet5/recipe.js";
@@ -73,6 +81,10 @@ const SBM_NODES = SBM_DEFAULTS.numClasses * SBM_DEFAULTS.nodesPerClass;
 const DATES = "human-written dates → ISO 8601, characters (seeded, data/tasks/dates.ts)";
 /** the FLOPs of the seq2seq models are per example: a date of about 20 characters → 10 characters + EOS */
 const DATES_SRC = 20, DATES_TGT = 11;
+/** the encoders' FLOPs are per token of a sequence of this many (BERT's pretraining length for 90% of its steps) */
+const ENCODER_SEQ = 128;
+/** the larger encoder-decoders' FLOPs are per example of 25 source and 25 target tokens, as the Transformer base's */
+const SEQ2SEQ_LEN = 25;
 /** Cora (Sen et al. 2008, as Kipf & Welling and Veličković et al. use it): 2,708 nodes; PubMed: 19,717 */
 const CORA_NODES = 2708, PUBMED_NODES = 19717;
 
@@ -187,10 +199,107 @@ export const ZOO: readonly ZooModel[] = [
     recipes: [transformerRecipe],
     presets: [
       { name: "tiny", describe: () => transformer.describe(transformer.transformerConfig("tiny"), DATES_SRC, DATES_TGT, "Transformer (tiny)"), train: { task: "dates", model: "transformer" } },
-      { name: "base", describe: () => transformer.describe(transformer.transformerConfig("base"), 25, 25, "Transformer (base)") },
+      { name: "base", describe: () => transformer.describe(transformer.transformerConfig("base"), SEQ2SEQ_LEN, SEQ2SEQ_LEN, "Transformer (base)") },
+    ],
+  },
+  // The Transformer family of issue 6, each with its tiny preset first (as GPT-2's and the Transformer's, so
+  // that `wnn compare gpt2 llama` sets models of one size side by side) and then the released checkpoints'.
+  // Every preset is described from its config alone (countParameters, formulas): nothing here builds a
+  // model, so the 7B presets cost nothing to list.
+  {
+    name: "llama",
+    paper: "Touvron et al. 2023, Llama 2: Open Foundation and Fine-Tuned Chat Models, https://arxiv.org/abs/2307.09288",
+    trainsOn: "nothing yet (no recipe); the tiny preset is GPT-2's tiny as a LLaMA",
+    recipes: [],
+    presets: [
+      { name: "tiny", describe: () => llama.describe(llama.llamaConfig("tiny"), "LLaMA (tiny)") },
+      { name: "llama-2-7b", describe: () => llama.describe(llama.llamaConfig("llama-2-7b"), "Llama 2 7B") },
+    ],
+  },
+  {
+    name: "bloom",
+    paper: "BigScience Workshop 2022, BLOOM: A 176B-Parameter Open-Access Multilingual Language Model, https://arxiv.org/abs/2211.05100",
+    trainsOn: "nothing yet (no recipe); the tiny preset is GPT-2's tiny as a BLOOM",
+    recipes: [],
+    presets: [
+      { name: "tiny", describe: () => bloom.describe(bloom.bloomConfig("tiny"), "BLOOM (tiny)") },
+      { name: "bloom-560m", describe: () => bloom.describe(bloom.bloomConfig("bloom-560m"), "BLOOM-560m") },
+    ],
+  },
+  {
+    name: "falcon",
+    paper: "Almazrouei et al. 2023, The Falcon Series of Open Language Models, https://arxiv.org/abs/2311.16867",
+    trainsOn: "nothing yet (no recipe); the tiny preset is GPT-2's tiny as a Falcon",
+    recipes: [],
+    presets: [
+      { name: "tiny", describe: () => falcon.describe(falcon.falconConfig("tiny"), "Falcon (tiny)") },
+      { name: "falcon-7b", describe: () => falcon.describe(falcon.falconConfig("falcon-7b"), "Falcon-7B") },
+    ],
+  },
+  {
+    name: "bert",
+    paper: "Devlin et al. 2019, BERT: Pre-training of Deep Bidirectional Transformers for Language Understanding, https://arxiv.org/abs/1810.04805",
+    trainsOn: "nothing yet (no recipe)",
+    recipes: [],
+    presets: [
+      { name: "tiny", describe: () => bert.describe(bert.bertConfig("tiny"), ENCODER_SEQ, "BERT (tiny)") },
+      { name: "bert-base-uncased", describe: () => bert.describe(bert.bertConfig("bert-base-uncased"), ENCODER_SEQ, "BERT-base (uncased)") },
+    ],
+  },
+  {
+    name: "roberta",
+    paper: "Liu et al. 2019, RoBERTa: A Robustly Optimized BERT Pretraining Approach, https://arxiv.org/abs/1907.11692",
+    trainsOn: "nothing yet (no recipe)",
+    recipes: [],
+    presets: [
+      { name: "tiny", describe: () => roberta.describe(roberta.robertaConfig("tiny"), ENCODER_SEQ, "RoBERTa (tiny)") },
+      { name: "roberta-base", describe: () => roberta.describe(roberta.robertaConfig("roberta-base"), ENCODER_SEQ, "RoBERTa-base") },
+    ],
+  },
+  {
+    name: "deberta",
+    paper: "He, Gao, Chen 2021, DeBERTaV3: Improving DeBERTa using ELECTRA-Style Pre-Training with Gradient-Disentangled Embedding Sharing, https://arxiv.org/abs/2111.09543",
+    trainsOn: "nothing yet (no recipe)",
+    recipes: [],
+    presets: [
+      { name: "tiny", describe: () => deberta.describe(deberta.debertaConfig("tiny"), ENCODER_SEQ, "DeBERTa-v3 (tiny)") },
+      { name: "deberta-v3-base", describe: () => deberta.describe(deberta.debertaConfig("deberta-v3-base"), ENCODER_SEQ, "DeBERTa-v3-base") },
+    ],
+  },
+  {
+    name: "t5",
+    paper: "Raffel et al. 2020, Exploring the Limits of Transfer Learning with a Unified Text-to-Text Transformer, https://arxiv.org/abs/1910.10683",
+    trainsOn: "nothing yet (no recipe)",
+    recipes: [],
+    presets: [
+      { name: "tiny", describe: () => t5.describe(t5.t5Config("tiny"), DATES_SRC, DATES_TGT, "T5 v1.1 (tiny)") },
+      { name: "t5-small", describe: () => t5.describe(t5.t5Config("t5-small"), SEQ2SEQ_LEN, SEQ2SEQ_LEN, "T5-small (v1.0)") },
+      { name: "t5-v1_1-small", describe: () => t5.describe(t5.t5Config("t5-v1_1-small"), SEQ2SEQ_LEN, SEQ2SEQ_LEN, "T5-small (v1.1)") },
+    ],
+  },
+  {
+    name: "bart",
+    paper: "Lewis et al. 2020, BART: Denoising Sequence-to-Sequence Pre-training for Natural Language Generation, Translation, and Comprehension, https://arxiv.org/abs/1910.13461",
+    trainsOn: "nothing yet (no recipe)",
+    recipes: [],
+    presets: [
+      { name: "tiny", describe: () => bart.describe(bart.bartConfig("tiny"), DATES_SRC, DATES_TGT, "BART (tiny)") },
+      { name: "bart-base", describe: () => bart.describe(bart.bartConfig("bart-base"), SEQ2SEQ_LEN, SEQ2SEQ_LEN, "BART-base") },
     ],
   },
 ];
+
+/**
+ * Siblings that share no task but one architecture family: the generated docs set their released presets side
+ * by side (docs/compare/<family>-architecture.md), "model:preset" each, the first model the family's ancestor.
+ */
+export const FAMILIES = {
+  "decoder-only": { title: "decoder-only language models (GPT-2 and the Transformer family of issue 6)", presets: ["gpt2:gpt2", "llama:llama-2-7b", "bloom:bloom-560m", "falcon:falcon-7b"] },
+  "encoder-only": { title: "bidirectional encoders (BERT and its successors)", presets: ["bert:bert-base-uncased", "roberta:roberta-base", "deberta:deberta-v3-base"] },
+  "encoder-decoder": { title: "encoder-decoder Transformers", presets: ["transformer:base", "t5:t5-small", "t5:t5-v1_1-small", "bart:bart-base"] },
+} as const satisfies Record<string, { readonly title: string; readonly presets: readonly string[] }>;
+
+export type FamilyName = keyof typeof FAMILIES;
 
 /** A model of the zoo with one of its presets: what `wnn compare` compares. */
 export interface ZooEntry {

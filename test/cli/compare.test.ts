@@ -51,6 +51,28 @@ test("compare gpt2 char-rnn: the architecture table, every cell from the models'
   assert.deepEqual(row(p.stdout, "parameters"), ["124,439,808", "25,277", "272,186"]);
 });
 
+test("compare gpt2 llama: the decoder-only siblings side by side, their differences in the generated table", () => {
+  const r = wnn("compare", "gpt2", "llama");
+  assert.equal(r.code, 0, r.stderr);
+  const gpt = findModel("gpt2").preset.describe(), llama = findModel("llama").preset.describe();
+  assert.deepEqual(row(r.stdout, ""), ["gpt2:tiny", "llama:tiny"]);
+  assert.deepEqual(row(r.stdout, "parameters"), [gpt.parameters, llama.parameters].map((n) => n.toLocaleString("en-US")));
+  const [gptNorm, llamaNorm] = row(r.stdout, "normalisation");
+  assert.match(gptNorm!, /^LayerNorm /);
+  assert.match(llamaNorm!, /^RMSNorm /);
+  const [gptPos, llamaPos] = row(r.stdout, "positions");
+  assert.match(gptPos!, /^learned absolute/);
+  assert.match(llamaPos!, /^rotary \(RoPE/);
+  assert.match(row(r.stdout, "attention")[1]!, /grouped-query self-attention, 4 query heads × 32 sharing 2 key\/value heads/);
+  assert.match(row(r.stdout, "activation")[1]!, /^SwiGLU/);
+  assert.deepEqual(row(r.stdout, "layers (with parameters)"), [formatKinds(gpt.layers), formatKinds(llama.layers)]);
+  assert.deepEqual(row(r.stdout, "forward FLOPs")[1], `${llama.flops.value.toLocaleString("en-US")} per token (context 64)`);
+  // the released checkpoints are described from their configs, nothing allocated: 7B parameters, printed at once
+  const big = wnn("compare", "llama:llama-2-7b", "falcon:falcon-7b", "bloom:bloom-560m");
+  assert.equal(big.code, 0, big.stderr);
+  assert.deepEqual(row(big.stdout, "parameters"), ["6,738,415,616", "6,921,720,704", "559,214,592"]);
+});
+
 test("compare: unknown models and bad combinations are usage errors (exit 2)", () => {
   const cases: [string[], RegExp][] = [
     [["compare", "gpt2", "resnet50"], /compare: unknown model "resnet50"; the zoo: gpt2, .*char-rnn/],

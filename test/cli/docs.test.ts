@@ -8,13 +8,14 @@ import { dirname, join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { GENERATED, generateDocs, rewriteLinks } from "../../cli/docs.js";
-import { ZOO } from "../../src/models/zoo.js";
+import { FAMILIES, ZOO } from "../../src/models/zoo.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", ".."); // dist/test/cli → the repository
 
 test("the generated docs are up to date (run `npm run build && node tools/gen-docs.mjs` when this fails)", () => {
   const files = generateDocs(ROOT);
   for (const m of ZOO) assert.ok(files.has(`docs/models/${m.name}.md`), `a page for ${m.name}`);
+  for (const f of Object.keys(FAMILIES)) assert.ok(files.has(`docs/compare/${f}-architecture.md`), `a page for the ${f} family`);
   assert.ok(files.has("docs/models/index.md"));
   for (const [path, text] of files) {
     const file = join(ROOT, path);

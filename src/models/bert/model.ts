@@ -35,6 +35,7 @@ import * as F from "../../nn/functional.js";
 import { Module, ModuleList, Parameter } from "../../nn/module.js";
 import { Dropout, Embedding, LayerNorm, Linear } from "../../nn/index.js";
 import { normal_, zeros_ } from "../../nn/init.js";
+import { linearFlops, sortedKinds, type Architecture } from "../architecture.js";
 
 // =====================================================================================================
 // Config
@@ -111,6 +112,31 @@ export function countParameters(c: BertConfig, opts: { pooler?: boolean; mlmHead
   const pooler = (opts.pooler ?? true) ? C * C + C : 0; // dense (C, C) + (C)
   const mlm = opts.mlmHead ? C * C + C + norm + V : 0; //  transform dense, LayerNorm, output bias (V)
   return embeddings + c.nLayer * block + pooler + mlm;
+}
+
+/**
+ * The architecture of BertModel (the trunk with the pooler) in one row (src/models/architecture.ts).
+ * FLOPs per token of one sequence of S tokens: per layer the four C×C projections 4·2C², the FFN 2·2·C·F,
+ * attention's q·kᵀ and α·v over S keys, 2·S·C each; plus the pooler's 2C², computed once on [CLS] and
+ * shared by the S tokens (2C²/S each). For bert-base at S 128: 12·(8·768² + 4·768·3072 + 4·128·768)
+ * + 2·768²/128 = 174,597,120.
+ */
+export function describe(c: BertConfig, seqLen = 128, title = "BERT"): Architecture {
+  const { vocabSize: V, nLayer: L, nHead: nh, dModel: C, dFF: Fw } = c;
+  const S = seqLen;
+  const layer = 4 * linearFlops(C, C) + linearFlops(C, Fw) + linearFlops(Fw, C) + 2 * linearFlops(C, S); // + q·kᵀ, α·v
+  return {
+    title,
+    config: `${L} layers, ${nh} heads, C ${C}, d_ff ${Fw}, ${c.maxPositions} positions, V ${V}`,
+    parameters: countParameters(c),
+    // word, position and segment embeddings; the embedding LayerNorm; per layer wq wk wv wo, norm1, up, down, norm2; the pooler
+    layers: sortedKinds({ [Embedding.name]: 3, [LayerNorm.name]: 2 * L + 1, [Linear.name]: 6 * L + 1 }),
+    normalization: `${LayerNorm.name} on the embeddings and after each residual add (post-LN)`,
+    positions: `learned absolute (${c.maxPositions} positions), added to the word and segment embeddings`,
+    attention: `bidirectional multi-head self-attention, ${nh} heads × ${C / nh}, scaled dot product (padding masked)`,
+    activation: "GELU (exact, erf) in the FFN; tanh in the pooler",
+    flops: { value: L * layer + linearFlops(C, C) / S, per: "token", at: `sequence ${S}, the pooler's [CLS] shared` },
+  };
 }
 
 // =====================================================================================================

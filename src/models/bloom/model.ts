@@ -31,6 +31,7 @@ import * as F from "../../nn/functional.js";
 import { Module, ModuleList } from "../../nn/module.js";
 import { Dropout, Embedding, LayerNorm, Linear } from "../../nn/index.js";
 import { normal_, zeros_ } from "../../nn/init.js";
+import { linearFlops, sortedKinds, type Architecture } from "../architecture.js";
 import { KVCache, sampleTokens, TiedHead, type GenerateOptions, type LayerCache } from "../gpt2/model.js"; // the same as GPT-2's
 
 export { KVCache, type GenerateOptions, type LayerCache };
@@ -90,6 +91,29 @@ export function countParameters(c: BloomConfig): number {
   const block = 2 * norm + attn + mlp;
   // DIFF(gpt2): no position embeddings; one more LayerNorm (normEmb) after the word embedding
   return V * C + norm + L * block + norm; //  tokEmb (= lmHead), normEmb, blocks, normF
+}
+
+/**
+ * The architecture in one row (src/models/architecture.ts). FLOPs per token at the context T = blockSize
+ * (forward takes any length; generation keeps blockSize): per block GPT-2's 24C² (four C×C projections,
+ * the 4× MLP) plus attention's q·kᵀ and α·v over T keys, 2·T·C each; then the tied head 2·C·V. The ALiBi
+ * bias is an elementwise add, not counted.
+ */
+export function describe(c: BloomConfig, title = "BLOOM"): Architecture {
+  const { vocabSize: V, blockSize: T, nLayer: L, nHead: nh, nEmbd: C } = c;
+  const block = 4 * linearFlops(C, C) + linearFlops(C, 4 * C) + linearFlops(4 * C, C) + 2 * linearFlops(C, T); // + q·kᵀ, α·v
+  return {
+    title,
+    config: `${L} layers, ${nh} heads, C ${C}, context ${T}, V ${V}`,
+    parameters: countParameters(c),
+    // tokEmb; normEmb; per block norm1, wq wk wv wo, norm2, up, down; normF; the tied head
+    layers: sortedKinds({ [Embedding.name]: 1, [LayerNorm.name]: 2 * L + 2, [Linear.name]: 6 * L, [TiedHead.name]: 1 }),
+    normalization: `${LayerNorm.name} after the word embedding, before each sub-block (pre-LN) and after the last block`,
+    positions: "ALiBi: a linear bias m_h·(j − i) on each head's attention scores; no position embedding",
+    attention: `causal multi-head self-attention, ${nh} heads × ${C / nh}, scaled dot product plus the ALiBi bias`,
+    activation: "GELU (tanh approximation) in the 4× MLP",
+    flops: { value: L * block + linearFlops(C, V), per: "token", at: `context ${T}` },
+  };
 }
 
 // =====================================================================================================

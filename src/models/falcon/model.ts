@@ -35,6 +35,7 @@ import * as F from "../../nn/functional.js";
 import { Module, ModuleList } from "../../nn/module.js";
 import { Dropout, Embedding, LayerNorm, Linear } from "../../nn/index.js";
 import { normal_, zeros_ } from "../../nn/init.js";
+import { linearFlops, sortedKinds, type Architecture } from "../architecture.js";
 import { KVCache, sampleTokens, TiedHead, type GenerateOptions, type LayerCache } from "../gpt2/model.js"; // the same as GPT-2's
 
 export { KVCache, type GenerateOptions, type LayerCache };
@@ -99,6 +100,30 @@ export function countParameters(c: FalconConfig): number {
   const mlp = C * 4 * C + b * 4 * C + 4 * C * C + b * C; // up (4C, C) + (4C), down (C, 4C) + (C)
   const block = norm + attn + mlp; // DIFF(gpt2): one LayerNorm per block
   return V * C + L * block + norm; //  tokEmb (= lmHead), blocks, normF  DIFF(gpt2): no position embeddings
+}
+
+/**
+ * The architecture in one row (src/models/architecture.ts). FLOPs per token at the context T = blockSize
+ * (forward takes any length; generation keeps blockSize): per block wq and wo 2·C² each, the single key
+ * and value heads 2·C·hs each (multi-query), the 4× MLP 2·8C², attention's q·kᵀ and α·v over T keys for
+ * every query head, 2·T·C each; then the tied head 2·C·V.
+ */
+export function describe(c: FalconConfig, title = "Falcon"): Architecture {
+  const { vocabSize: V, blockSize: T, nLayer: L, nHead: nh, nEmbd: C } = c;
+  const hs = C / nh;
+  const block = 2 * linearFlops(C, C) + 2 * linearFlops(C, hs) + linearFlops(C, 4 * C) + linearFlops(4 * C, C) + 2 * linearFlops(C, T); // + q·kᵀ, α·v
+  return {
+    title,
+    config: `${L} layers, ${nh} heads (1 KV), C ${C}, context ${T}, V ${V}`,
+    parameters: countParameters(c),
+    // tokEmb; per block norm1, wq wk wv wo, up, down; normF; the tied head
+    layers: sortedKinds({ [Embedding.name]: 1, [LayerNorm.name]: L + 1, [Linear.name]: 6 * L, [TiedHead.name]: 1 }),
+    normalization: `${LayerNorm.name}, one per block shared by the parallel attention and MLP, and after the last block`,
+    positions: `rotary (RoPE, θ ${c.ropeBase}) on q and k in every block; no position embedding`,
+    attention: `causal multi-query self-attention, ${nh} query heads × ${hs} sharing one key/value head`,
+    activation: "GELU (exact, erf) in the 4× MLP",
+    flops: { value: L * block + linearFlops(C, V), per: "token", at: `context ${T}` },
+  };
 }
 
 // =====================================================================================================

@@ -38,6 +38,7 @@ import * as F from "../../nn/functional.js";
 import { Module, ModuleList } from "../../nn/module.js";
 import { Dropout, Embedding, RMSNorm, Linear } from "../../nn/index.js"; // DIFF(gpt2): RMSNorm, not LayerNorm
 import { normal_ } from "../../nn/init.js";
+import { linearFlops, sortedKinds, type Architecture } from "../architecture.js";
 
 // =====================================================================================================
 // Config
@@ -130,6 +131,32 @@ export function countParameters(c: LlamaConfig, opts: { nonEmbedding?: boolean }
   const block = 2 * norm + attn + mlp;
   const embedding = opts.nonEmbedding ? 0 : V * C;
   return embedding + L * block + norm + V * C; //  tokEmb, blocks, normF, lmHead  DIFF(gpt2): no positions, untied head
+}
+
+/**
+ * The architecture in one row (src/models/architecture.ts). FLOPs per token at the full context T =
+ * blockSize: per block wq and wo 2·C² each, wk and wv 2·C·(nkv·hs) each (GQA), the SwiGLU MLP 3·2·C·I,
+ * and attention's q·kᵀ and α·v over T keys, 2·T·C each (every query head, the kv heads repeated); then
+ * the untied head 2·C·V.
+ */
+export function describe(c: LlamaConfig, title = "LLaMA"): Architecture {
+  const { vocabSize: V, blockSize: T, nLayer: L, nHead: nh, nKvHeads: nkv, nEmbd: C } = c;
+  const kv = nkv * (C / nh), I = intermediateSize(c);
+  const block = 2 * linearFlops(C, C) + 2 * linearFlops(C, kv) + 3 * linearFlops(C, I) + 2 * linearFlops(C, T); // + q·kᵀ, α·v
+  return {
+    title,
+    config: `${L} layers, ${nh} heads (${nkv} KV), C ${C}, I ${I}, context ${T}, V ${V}`,
+    parameters: countParameters(c),
+    // tokEmb; per block norm1, wq wk wv wo, norm2, gate up down; normF; lmHead
+    layers: sortedKinds({ [Embedding.name]: 1, [RMSNorm.name]: 2 * L + 1, [Linear.name]: 7 * L + 1 }),
+    normalization: `${RMSNorm.name} before each sub-block (pre-norm) and after the last block, no bias`,
+    positions: `rotary (RoPE, θ ${c.ropeTheta}) on q and k in every block; no position embedding`,
+    attention: nkv === nh
+      ? `causal multi-head self-attention, ${nh} heads × ${C / nh}, scaled dot product`
+      : `causal grouped-query self-attention, ${nh} query heads × ${C / nh} sharing ${nkv} key/value heads`,
+    activation: `SwiGLU (silu(gate)·up, I ${I}) in the MLP`,
+    flops: { value: L * block + linearFlops(C, V), per: "token", at: `context ${T}` },
+  };
 }
 
 // =====================================================================================================

@@ -23,9 +23,10 @@ import { ArgumentError } from "../../engine/errors.js";
 import type { Generator } from "../../engine/rng.js";
 import type { Tensor } from "../../engine/tensor.js";
 import { Embedding } from "../../nn/index.js";
+import type { Architecture } from "../architecture.js";
 import {
   BertForMaskedLM, BertForSequenceClassification, BertForTokenClassification, BertModel, CLASSIFIER_MAP, Embeddings,
-  bertConfig, countParameters as bertCountParameters,
+  bertConfig, countParameters as bertCountParameters, describe as bertDescribe,
   type BertConfig, type BertOptions, type CheckpointNaming, type MapRow,
 } from "../bert/model.js";
 
@@ -63,6 +64,17 @@ function presetOf(name: string): RobertaConfig {
 
 /** The number of parameters from the config (nothing allocated): BERT's count, the same equations. */
 export const countParameters = bertCountParameters;
+
+/**
+ * The architecture of RobertaModel in one row (src/models/architecture.ts): BERT's (its describe, the same
+ * layers and FLOPs per token at S tokens) with RoBERTa's positions. DIFF(bert): positions from padId + 1.
+ */
+export function describe(c: RobertaConfig, seqLen = 128, title = "RoBERTa"): Architecture {
+  return {
+    ...bertDescribe(c, seqLen, title),
+    positions: `learned absolute (${c.maxPositions - c.padId - 1} positions, counted from padId + 1 = ${c.padId + 1}, padding skipped), added to the token embedding`,
+  };
+}
 
 // =====================================================================================================
 // The one overridden layer
