@@ -179,7 +179,9 @@ for (const feedForward of ["relu", "gated-gelu"] as const) {
     const dec = tensor(Int32Array.from({ length: 24 }, (_, i) => (i % 6 === 0 ? 0 : targets.storage[i - 1]!)), { shape: [4, 6] });
     const opt = new optim.Adam(model.parameters(), { lr: 3e-3 });
     let first = NaN, loss = NaN, steps = 0;
-    for (; steps < 120 && !(loss < 0.05); steps++) {
+    // the budget leaves room for the backends' float32 rounding: Adam's trajectory is the same for ~60
+    // steps, then a loss spike resolves differently (reference 97 steps, wasm 132 for relu)
+    for (; steps < 200 && !(loss < 0.05); steps++) {
       model.zeroGrad();
       const out = model.forward(src, dec, { targets });
       loss = out.loss!.item();
