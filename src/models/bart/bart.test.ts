@@ -2,7 +2,7 @@
 // parameter names), Adam steps, the KV cache, greedy decoding, overfitting one batch, the parameter counts,
 // shiftTokensRight and the weight map.
 
-import { readFileSync } from "node:fs";
+import { readFileSync } from "../../../test/harness/files.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Generator, noGrad, Tensor, tensor, randint, ArgumentError, DTypeError, ShapeError } from "../../index.js";

@@ -1,7 +1,7 @@
 // bengio-mlp: parity with a PyTorch version of the same model (tools/fixtures/char_rnn.py), the context
 // windows, overfitting one batch, the parameter count, generation.
 
-import { readFileSync } from "node:fs";
+import { readFileSync } from "../../../test/harness/files.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Generator, noGrad, randint, tensor, ArgumentError, ShapeError, type Tensor } from "../../index.js";

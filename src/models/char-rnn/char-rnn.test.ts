@@ -2,7 +2,7 @@
 // carried between calls against one call over the whole sequence, overfitting one batch, the parameter
 // count, generation.
 
-import { readFileSync } from "node:fs";
+import { readFileSync } from "../../../test/harness/files.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Generator, noGrad, randint, ArgumentError, ShapeError, type Tensor } from "../../index.js";

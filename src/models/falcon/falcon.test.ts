@@ -1,7 +1,7 @@
 // Falcon: parity with the PyTorch reference (tools/fixtures/falcon.py), the multi-query KV cache against the
 // full forward, overfitting one batch, the parameter counts, the weight map.
 
-import { readFileSync } from "node:fs";
+import { readFileSync } from "../../../test/harness/files.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Generator, noGrad, Tensor, tensor, randint, ArgumentError } from "../../index.js";

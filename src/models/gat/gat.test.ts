@@ -1,7 +1,7 @@
 // GAT: parity with the PyTorch reference (tools/fixtures/gat.py, 2 heads), the attention's support
 // (rows sum to 1 over N(i) ∪ {i}, exactly 0 elsewhere), overfitting, the parameter count.
 
-import { readFileSync } from "node:fs";
+import { readFileSync } from "../../../test/harness/files.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Generator, noGrad, Tensor, tensor, ArgumentError, ShapeError } from "../../index.js";

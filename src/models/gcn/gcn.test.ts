@@ -1,7 +1,7 @@
 // GCN: parity with the PyTorch reference (tools/fixtures/gcn.py), the renormalised adjacency,
 // overfitting, the parameter count.
 
-import { readFileSync } from "node:fs";
+import { readFileSync } from "../../../test/harness/files.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Generator, noGrad, Tensor, tensor, ArgumentError, ShapeError } from "../../index.js";

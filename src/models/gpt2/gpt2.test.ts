@@ -1,7 +1,7 @@
 // GPT-2: parity with the PyTorch reference (tools/fixtures/gpt2.py), the KV cache against the full
 // forward, overfitting one batch, the parameter count, the weight map, sampling.
 
-import { readFileSync } from "node:fs";
+import { readFileSync } from "../../../test/harness/files.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Generator, noGrad, Tensor, tensor, randint, ArgumentError, DTypeError, ShapeError } from "../../index.js";

@@ -1,7 +1,7 @@
 // LeNet-5: parity with the PyTorch reference (tools/fixtures/lenet5.py), overfitting one batch, the
 // parameter count, the config's checks, and the recipe on a few synthetic digits.
 
-import { readFileSync } from "node:fs";
+import { readFileSync } from "../../../test/harness/files.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ArgumentError, Generator, noGrad, randint, rand, ShapeError, type Tensor } from "../../index.js";

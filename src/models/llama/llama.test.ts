@@ -1,7 +1,7 @@
 // LLaMA: parity with the PyTorch reference (tools/fixtures/llama.py), the KV cache against the full
 // forward, overfitting one batch, the parameter count, the weight map, Meta's RoPE layout.
 
-import { readFileSync } from "node:fs";
+import { readFileSync } from "../../../test/harness/files.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Generator, noGrad, Tensor, tensor, randint, randn, ArgumentError, DTypeError, ShapeError } from "../../index.js";

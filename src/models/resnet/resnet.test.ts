@@ -2,7 +2,7 @@
 // (BatchNorm's running statistics, batch statistics and buffer updates), overfitting one batch, the
 // parameter count, the shortcuts, the weight map, init, and the recipe on a few synthetic digits.
 
-import { readFileSync } from "node:fs";
+import { readFileSync } from "../../../test/harness/files.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ArgumentError, Generator, noGrad, rand, randint, ShapeError, type Tensor } from "../../index.js";

@@ -1,7 +1,7 @@
 // seq2seq with and without attention: parity of every decoder with the PyTorch reference
 // (tools/fixtures/seq2seq.py), overfitting one batch, parameter counts, greedy decoding, errors.
 
-import { readFileSync } from "node:fs";
+import { readFileSync } from "../../../test/harness/files.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Generator, noGrad, tensor, type Tensor, ArgumentError, DTypeError, ShapeError } from "../../index.js";

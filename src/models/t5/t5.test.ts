@@ -2,7 +2,7 @@
 // v1.0 and v1.1, the relative-position buckets, the KV cache, greedy decoding, overfitting one batch, the
 // parameter counts, the weight map.
 
-import { readFileSync } from "node:fs";
+import { readFileSync } from "../../../test/harness/files.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Generator, noGrad, Tensor, tensor, randint, ArgumentError, DTypeError, ShapeError } from "../../index.js";

@@ -2,7 +2,7 @@
 // post-LN layers), the schedule, Adam steps under it, the KV cache, greedy and beam decoding, overfitting
 // one batch, the parameter count, the weight map, attention weights.
 
-import { readFileSync } from "node:fs";
+import { readFileSync } from "../../../test/harness/files.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Generator, noGrad, Tensor, tensor, randint, ArgumentError, DTypeError, ShapeError } from "../../index.js";
