@@ -39,6 +39,7 @@ import { Module, ModuleList } from "../../nn/module.js";
 import { Dropout, Embedding, RMSNorm, Linear } from "../../nn/index.js"; // DIFF(gpt2): RMSNorm, not LayerNorm
 import { normal_ } from "../../nn/init.js";
 import { linearFlops, sortedKinds, type Architecture } from "../architecture.js";
+import { sampleTokens, type GenerateOptions } from "../gpt2/model.js";
 
 // =====================================================================================================
 // Config
@@ -612,54 +613,5 @@ export function generate(model: Llama, idx: Tensor, maxNewTokens: number, opts: 
   }
 }
 
-export interface GenerateOptions {
-  /** divide the logits by this before sampling; 0 takes the most likely token (greedy); default 1 */
-  temperature?: number;
-  /** sample only among the k most likely tokens */
-  topK?: number | null;
-  /** nucleus sampling: only among the most likely tokens whose probabilities sum to ≥ topP (default 1: all) */
-  topP?: number;
-  /** the source of the samples (default: the library's default generator) */
-  generator?: Generator;
-  /** feed only the new token each step, reusing cached keys and values (default true); false recomputes the window */
-  useCache?: boolean;
-}
-
-/** One token per row from logits (B, 1, V): greedy at temperature 0, else top-k / top-p sampling. → (B, 1) int32 */
-export function sampleTokens(logits: Tensor, opts: { temperature: number; topK: number | null; topP: number }, generator: Generator): Tensor {
-  const B = logits.shape[0]!, V = logits.shape[logits.ndim - 1]!;
-  const out = new Int32Array(B);
-  for (let b = 0; b < B; b++) {
-    const row = logits.storage.subarray(b * V, (b + 1) * V);
-    out[b] = opts.temperature === 0 ? argmax(row) : sampleRow(row, opts, generator);
-  }
-  return tensor(out, { shape: [B, 1] });
-}
-
-function argmax(row: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < row.length; i++) if (row[i]! > row[best]!) best = i;
-  return best;
-}
-
-function sampleRow(row: ArrayLike<number>, opts: { temperature: number; topK: number | null; topP: number }, generator: Generator): number {
-  const V = row.length;
-  // candidates sorted by logit, highest first
-  const order = Array.from({ length: V }, (_, i) => i).sort((a, b) => row[b]! - row[a]! || a - b);
-  const keep = Math.min(opts.topK ?? V, V); // top-k: only the k highest logits
-  // p_i = e^{(z_i − z_max)/τ} / Σ_j e^{(z_j − z_max)/τ}
-  const zMax = row[order[0]!]!;
-  const p = order.slice(0, keep).map((i) => Math.exp((row[i]! - zMax) / opts.temperature));
-  const total = p.reduce((s, x) => s + x, 0);
-  // top-p (Holtzman et al. 2019): the shortest prefix whose probability reaches topP
-  let n = 0;
-  for (let cum = 0; n < p.length && (n === 0 || cum < opts.topP * total); n++) cum += p[n]!;
-  const mass = p.slice(0, n).reduce((s, x) => s + x, 0);
-  // inverse CDF: the first candidate whose cumulative probability exceeds u
-  let u = generator.random() * mass;
-  for (let r = 0; r < n; r++) {
-    u -= p[r]!;
-    if (u < 0) return order[r]!;
-  }
-  return order[n - 1]!;
-}
+// Sampling is the same for every decoder of the zoo: GenerateOptions and sampleTokens come from GPT-2's file.
+export { sampleTokens, type GenerateOptions };
