@@ -9,3 +9,4 @@ export { getBatch, randomSplit, shuffle, trainValSplit, type Sliceable } from ".
 export { adjacency, degrees, karateClub, maskIndices, stochasticBlockModel, KARATE_FACTIONS, SBM_DEFAULTS, type Graph, type KarateOptions, type SBMOptions } from "./graphs.js";
 export * as tasks from "./tasks/index.js";
 export { WordPieceTokenizer, type WordPieceOptions, type EncodedPair } from "./wordpiece.js";
+export { tokenizerFromJSON } from "./tokenizer-json.js";
