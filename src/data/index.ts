@@ -10,3 +10,6 @@ export { adjacency, degrees, karateClub, maskIndices, stochasticBlockModel, KARA
 export * as tasks from "./tasks/index.js";
 export { WordPieceTokenizer, type WordPieceOptions, type EncodedPair } from "./wordpiece.js";
 export { tokenizerFromJSON } from "./tokenizer-json.js";
+export { UnigramTokenizer, type UnigramConfig } from "./unigram.js";
+export { ByteFallbackBPETokenizer, type ByteFallbackBPEConfig } from "./bpe-fallback.js";
+export { PipelineTokenizer, PrecompiledCharsmap, type PipelineEncodeOptions, type PipelineDecodeOptions } from "./hf-pipeline.js";

@@ -1,13 +1,26 @@
 // One entry point for Hugging Face's tokenizer.json: read the file's "model.type" and hand it to the
-// tokenizer that reads that kind. Byte-level BPE (GPT-2, RoBERTa, BART) and WordPiece (BERT) are read
-// here today; BPE with byte fallback (LLaMA) and Unigram (T5) join them in this switch.
+// tokenizer that reads that kind:
+//   - "BPE" with a ByteLevel pre-tokenizer or decoder → BPETokenizer (GPT-2, RoBERTa, BART);
+//   - any other "BPE" (Metaspace / Prepend + Replace, byte fallback) → ByteFallbackBPETokenizer (LLaMA);
+//   - "WordPiece" → WordPieceTokenizer (BERT);
+//   - "Unigram" → UnigramTokenizer (T5, ALBERT).
 
 import { LoadError } from "../engine/errors.js";
 import { BPETokenizer } from "./bpe.js";
+import { ByteFallbackBPETokenizer } from "./bpe-fallback.js";
 import type { Tokenizer } from "./tokenizer.js";
+import { UnigramTokenizer } from "./unigram.js";
 import { WordPieceTokenizer } from "./wordpiece.js";
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** True when a pre-tokenizer or decoder is ByteLevel, alone or inside a Sequence. */
+function isByteLevel(spec: unknown): boolean {
+  if (!isObject(spec)) return false;
+  if (spec.type === "ByteLevel") return true;
+  const inner = spec.pretokenizers ?? spec.decoders;
+  return spec.type === "Sequence" && Array.isArray(inner) && inner.some(isByteLevel);
+}
 
 /** Read a tokenizer.json (its text or its parsed object) into the tokenizer its "model.type" names. */
 export function tokenizerFromJSON(json: string | object): Tokenizer {
@@ -24,10 +37,13 @@ export function tokenizerFromJSON(json: string | object): Tokenizer {
   if (!isObject(model)) throw new LoadError(`tokenizer.json: "model" must be an object`);
   switch (model.type ?? "BPE") {
     case "BPE":
-      return BPETokenizer.fromJSON(j);
+      if (model.byte_fallback !== true && (isByteLevel(j.pre_tokenizer) || isByteLevel(j.decoder))) return BPETokenizer.fromJSON(j);
+      return ByteFallbackBPETokenizer.fromJSON(j);
     case "WordPiece":
       return WordPieceTokenizer.fromJSON(j);
+    case "Unigram":
+      return UnigramTokenizer.fromJSON(j);
     default:
-      throw new LoadError(`tokenizer.json: model type ${JSON.stringify(model.type)} is not supported (supported: "BPE" byte-level, "WordPiece")`);
+      throw new LoadError(`tokenizer.json: model type ${JSON.stringify(model.type)} is not supported (supported: "BPE" byte-level or with byte fallback, "WordPiece", "Unigram")`);
   }
 }
