@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { ArgumentError, LoadError, data } from "../../src/index.js";
+import { decoderFromJSON, normalizerFromJSON, preTokenizerFromJSON } from "../../src/data/hf-pipeline.js";
 import { assertThrowsWith } from "../harness/assert.js";
 
 const { BPETokenizer, ByteFallbackBPETokenizer, UnigramTokenizer, tokenizerFromJSON } = data;
@@ -183,4 +184,30 @@ test("unsupported components and malformed files raise a LoadError that names th
   ];
   for (const [, base, change, message] of cases) assertThrowsWith(() => tokenizerFromJSON({ ...base, ...change }), LoadError, message);
   assertThrowsWith(() => tokenizerFromJSON("{not json"), LoadError, /not valid JSON/);
+});
+
+test("pipeline components, hand-checked: NFKC, Lowercase, StripAccents, Replace, Strip, Prepend; Metaspace schemes; decoders", () => {
+  const norm = (spec: object, text: string) => normalizerFromJSON(spec)!(text);
+  assert.equal(norm({ type: "NFKC" }, "ｈｅｌｌｏ ﬁ ½"), "hello fi 1⁄2");
+  assert.equal(norm({ type: "NFC" }, "e\u0301"), "é");
+  assert.equal(norm({ type: "NFD" }, "é"), "e\u0301");
+  assert.equal(norm({ type: "NFKD" }, "ﬁé"), "fie\u0301");
+  assert.equal(norm({ type: "Sequence", normalizers: [{ type: "NFD" }, { type: "StripAccents" }, { type: "Lowercase" }] }, "ÀÉÎ Öz"), "aei oz");
+  assert.equal(norm({ type: "Replace", pattern: { Regex: " {2,}" }, content: "▁" }, "a  b   c d"), "a▁b▁c d");
+  assert.equal(norm({ type: "Replace", pattern: { String: "$" }, content: "$&" }, "a$b"), "a$&b"); // content is literal
+  assert.equal(norm({ type: "Strip", strip_left: false, strip_right: true }, " \t a \u3000\n"), " \t a");
+  assert.equal(norm({ type: "Strip", strip_left: true, strip_right: true }, "\u00a0a b\u2028"), "a b");
+  assert.equal(norm({ type: "Prepend", prepend: "▁" }, "a"), "▁a");
+  assert.equal(norm({ type: "Prepend", prepend: "▁" }, ""), "");
+  const pre = (spec: object, text: string, atStart = true) => preTokenizerFromJSON(spec)!([{ text, atStart }]).map((w) => w.text);
+  assert.deepEqual(pre({ type: "Metaspace", replacement: "▁", prepend_scheme: "always", split: true }, "Hey  friend"), ["▁Hey", "▁", "▁friend"]);
+  assert.deepEqual(pre({ type: "Metaspace", replacement: "▁", prepend_scheme: "never", split: true }, "Hey friend"), ["Hey", "▁friend"]);
+  assert.deepEqual(pre({ type: "Metaspace", replacement: "▁", prepend_scheme: "first", split: false }, "a b", false), ["a▁b"]);
+  assert.deepEqual(pre({ type: "Metaspace", replacement: "▁", add_prefix_space: false }, "a b"), ["a", "▁b"]);
+  assert.deepEqual(pre({ type: "WhitespaceSplit" }, " a\tb\n\nc "), ["a", "b", "c"]);
+  const dec = (spec: object, tokens: string[]) => decoderFromJSON(spec)!(tokens).join("");
+  assert.equal(dec({ type: "Metaspace", replacement: "▁", prepend_scheme: "always" }, ["▁Hey", "▁friend"]), "Hey friend");
+  assert.equal(dec({ type: "Metaspace", replacement: "▁", prepend_scheme: "never" }, ["▁Hey", "▁friend"]), " Hey friend");
+  assert.equal(dec({ type: "ByteFallback" }, ["a", "<0xE2>", "<0x96>", "<0x81>", "b", "<0xE2>", "c"]), "a▁b\uFFFDc");
+  assert.equal(dec({ type: "Strip", content: " ", start: 1, stop: 1 }, ["  a  "]), " a ");
 });
