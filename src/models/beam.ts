@@ -1,4 +1,5 @@
-// Beam search for the encoder-decoders (the Transformer, T5, BART): one routine over an interface.
+// Decoding for the encoder-decoders (the Transformer, T5, BART): beam search and sampling, one routine each over
+// an interface.
 //   Sutskever, Vinyals, Le 2014, "Sequence to Sequence Learning with Neural Networks", https://arxiv.org/abs/1409.3215
 //   (a left-to-right beam over partial hypotheses, §3.2)
 //   Wu et al. 2016, "Google's Neural Machine Translation System", https://arxiv.org/abs/1609.08144 (the length
@@ -15,7 +16,9 @@ import { tensor } from "../engine/creation.js";
 import { ArgumentError, ShapeError } from "../engine/errors.js";
 import { fmt } from "../engine/shape.js";
 import type { Tensor } from "../engine/tensor.js";
-import { penalizeRepetition } from "./gpt2/model.js";
+import { Generator } from "../engine/rng.js";
+import { cat } from "../ops/shape.js";
+import { penalizeRepetition, sampleTokens, type SamplingOptions } from "./gpt2/model.js";
 
 /** A decoder over N rows, each continuing one source: what beam search steps. */
 export interface BeamDecoder {
@@ -193,4 +196,46 @@ function topCandidates(logp: ArrayLike<number>, logP: Float64Array, b: number, K
     }
   }
   return best;
+}
+
+export interface SampleSeq2SeqOptions {
+  /** the most tokens to generate per row, EOS included */
+  maxLen: number;
+  /** the decoder's first input token */
+  startId: number;
+  /** the token that ends a row */
+  eosId: number;
+  /** temperature, top-k, top-p, repetition penalty: GPT-2's `sampleTokens` (src/models/gpt2/model.ts) */
+  sampling: SamplingOptions;
+  /** the source of the samples */
+  generator: Generator;
+}
+
+/**
+ * Sampling (greedy at temperature 0) from an encoder-decoder: every row starts from startId; each step feeds the
+ * last token through the decoder's KV cache and draws the next one with the decoders' `sampleTokens`, the
+ * repetition penalty seeing the row's decoder tokens so far (start token included, as Hugging Face's
+ * decoder_input_ids). A row stops at its EOS; all stop at maxLen. → the tokens of each row, without the start
+ * token and EOS.
+ */
+export function sampleSeq2Seq(model: BeamSearchable, opts: SampleSeq2SeqOptions): number[][] {
+  const { maxLen, startId, eosId, sampling, generator } = opts;
+  const B = model.batch, V = model.vocabSize;
+  const decoder = model.start(tensor(Int32Array.from({ length: B }, (_, b) => b), { shape: [B] }));
+  const out: number[][] = Array.from({ length: B }, () => []);
+  const done = new Array<boolean>(B).fill(false);
+  let next = tensor(new Int32Array(B).fill(startId), { shape: [B, 1] }); // (B, 1)
+  let context = next; // (B, 1 + steps so far): the decoder's tokens, for the repetition penalty
+  for (let step = 0; step < maxLen && !done.every(Boolean); step++) {
+    const logits = decoder.step(next).view(B, 1, V); // (B, 1, V)
+    next = sampleTokens(logits, sampling, generator, context); // (B, 1) int32
+    context = cat([context, next], 1);
+    for (let b = 0; b < B; b++) {
+      const tok = next.storage[b]!;
+      if (done[b]) continue;
+      if (tok === eosId) done[b] = true;
+      else out[b]!.push(tok);
+    }
+  }
+  return out;
 }
