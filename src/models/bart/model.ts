@@ -17,7 +17,7 @@
 // ignore index −100 (no label smoothing); N(0, 0.02²) init; decoding starts from </s> (decoder_start_token_id 2).
 //
 // Read top to bottom: config → layers (attention, feed-forward, positions) → blocks → model → init →
-// weight map → decode (greedy).
+// weight map → decode (greedy, sampling, beam search).
 //
 // Vocabulary (shape comments): B batch, S source tokens, T target tokens in this call, P target tokens
 // already in the KV cache, C = dModel channels, nh = nHead heads, hs = C/nh head size, F = dFF, V the shared
@@ -36,8 +36,11 @@ import { Dropout, Embedding, LayerNorm, Linear } from "../../nn/index.js";
 import { normal_, zeros_ } from "../../nn/init.js";
 import { linearFlops, matmulFlops, sortedKinds, type Architecture } from "../architecture.js";
 import { KVCache, TiedHead, type AttnCache, type Mask } from "../transformer/model.js";
+import { indexSelect } from "../../ops/indexing.js";
+import { samplingOptions, type GenerateOptions as SamplingGenerateOptions } from "../gpt2/model.js";
+import { sampleSeq2Seq, searchBeams, type BeamResult, type BeamSearchable, type Hypothesis } from "../beam.js";
 
-export { KVCache, type AttnCache, type Mask };
+export { KVCache, type AttnCache, type Mask, type BeamResult, type Hypothesis };
 export { samplePoisson, sentencePermutation, textInfilling, type InfillingOptions, type InfillingResult, type PermutationOptions, type Span } from "./noise.js";
 
 // =====================================================================================================
@@ -498,6 +501,16 @@ export class Bart extends Module {
   greedy(inputIds: Tensor, opts: DecodeOptions = {}): number[][] {
     return greedyDecode(this, inputIds, opts);
   }
+
+  /** Sampled (greedy at temperature 0) decoding of inputIds (B, S); see `generate` below. */
+  generate(inputIds: Tensor, opts: GenerateOptions = {}): number[][] {
+    return generate(this, inputIds, opts);
+  }
+
+  /** Beam search over inputIds (B, S); see `beamSearch` below. */
+  beamSearch(inputIds: Tensor, opts: BeamOptions): BeamResult {
+    return beamSearch(this, inputIds, opts);
+  }
 }
 
 /**
@@ -629,11 +642,8 @@ export interface DecodeOptions {
  * token and EOS.
  */
 export function greedyDecode(model: Bart, inputIds: Tensor, opts: DecodeOptions = {}): number[][] {
-  const { eosId, decoderStartId, vocabSize: V, maxPositions } = model.config;
-  const maxLen = opts.maxLen ?? maxPositions - 1;
-  if (!(Number.isInteger(maxLen) && maxLen >= 1 && maxLen < maxPositions)) {
-    throw new ArgumentError(`decode: maxLen must be an integer in [1, ${maxPositions - 1}], got ${maxLen}`);
-  }
+  const { eosId, decoderStartId, vocabSize: V } = model.config;
+  const maxLen = checkMaxLen(model, opts.maxLen);
   const B = inputIds.shape[0]!;
   const wasTraining = model.training;
   model.eval();
@@ -662,6 +672,90 @@ export function greedyDecode(model: Bart, inputIds: Tensor, opts: DecodeOptions 
       }
       return out;
     });
+  } finally {
+    model.train(wasTraining);
+  }
+}
+
+export interface GenerateOptions extends DecodeOptions, Omit<SamplingGenerateOptions, "useCache"> {}
+
+/**
+ * Generation: start every row from decoderStartId (</s>) and draw each next token from the decoder's logits —
+ * the repetition penalty θ on the row's decoder tokens so far (start token included), then temperature τ (0:
+ * greedy), top-k, top-p, as the decoders' generate (src/models/gpt2/model.ts) — until EOS or maxLen tokens.
+ * The encoder runs once; its keys and values for the cross-attention are computed at the first step and
+ * cached, the decoder's own grow by one token per step. → the tokens of each row, without the start token and EOS.
+ */
+export function generate(model: Bart, inputIds: Tensor, opts: GenerateOptions = {}): number[][] {
+  const maxLen = checkMaxLen(model, opts.maxLen);
+  const sampling = samplingOptions(opts);
+  const { eosId, decoderStartId } = model.config;
+  return evalMode(model, () => sampleSeq2Seq(searchable(model, inputIds, opts.attentionMask), {
+    maxLen, startId: decoderStartId, eosId, sampling, generator: opts.generator ?? defaultGenerator,
+  }));
+}
+
+export interface BeamOptions extends DecodeOptions {
+  /** K: hypotheses kept per input */
+  beamSize: number;
+  /** α of the length penalty (default 1, Hugging Face's); 0 ranks by log-probability alone */
+  lengthPenalty?: number;
+  /** lp(|Y|) = |Y|^α ("length", Hugging Face's, default) or ((5 + |Y|)/6)^α ("gnmt") */
+  lengthNorm?: "length" | "gnmt";
+  /** return this many best hypotheses per input in `nBest` (≤ beamSize; default 1) */
+  nBest?: number;
+  /** the repetition penalty θ on each hypothesis's decoder tokens (default 1: off) */
+  repetitionPenalty?: number;
+}
+
+/**
+ * Beam search (src/models/beam.ts): K hypotheses per input, ranked by log P(Y|X)/lp(|Y|), |Y| counting the EOS;
+ * the encoder runs once and its output is repeated K times, each decoder step feeds one token per hypothesis
+ * through the KV cache, reordered when hypotheses are extended. Every token may be generated. With K = 1 this is
+ * greedy decoding.
+ */
+export function beamSearch(model: Bart, inputIds: Tensor, opts: BeamOptions): BeamResult {
+  const maxLen = checkMaxLen(model, opts.maxLen);
+  const { eosId, decoderStartId } = model.config;
+  return evalMode(model, () => searchBeams(searchable(model, inputIds, opts.attentionMask), { ...opts, maxLen, startId: decoderStartId, eosId }));
+}
+
+/** The inputs encoded once; a decoder over any rows of them, its self- and cross-attention keys and values cached. */
+function searchable(model: Bart, inputIds: Tensor, attentionMask?: Tensor | null): BeamSearchable {
+  const srcMask = model.sourceMask(inputIds, attentionMask); // { attnMask: (B, 1, 1, S) } or {}
+  const memory = model.encode(inputIds, srcMask); //           (B, S, C)
+  return {
+    batch: inputIds.shape[0]!,
+    vocabSize: model.config.vocabSize,
+    start(rows) {
+      // row r continues input rows[r]
+      const memoryN = indexSelect(memory, 0, rows); // (N, S, C)
+      const maskN: Mask = srcMask.attnMask ? { attnMask: indexSelect(srcMask.attnMask, 0, rows) } : {}; // (N, 1, 1, S)
+      const cache = new KVCache(model.config.nDecoderLayer);
+      const N = rows.shape[0]!;
+      return {
+        step: (next) => model.logits(model.decode(next, memoryN, maskN, cache)).view(N, model.config.vocabSize), // (N, V)
+        select: (keep) => cache.select(keep),
+      };
+    },
+  };
+}
+
+/** maxLen (default maxPositions − 1), checked: the start token and maxLen − 1 fed tokens must fit the positions */
+function checkMaxLen(model: Bart, maxLen = model.config.maxPositions - 1): number {
+  const { maxPositions } = model.config;
+  if (!(Number.isInteger(maxLen) && maxLen >= 1 && maxLen < maxPositions)) {
+    throw new ArgumentError(`decode: maxLen must be an integer in [1, ${maxPositions - 1}], got ${maxLen}`);
+  }
+  return maxLen;
+}
+
+/** Run fn without gradients in eval mode, restoring the model's mode afterwards. */
+function evalMode<R>(model: Bart, fn: () => R): R {
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    return noGrad(fn);
   } finally {
     model.train(wasTraining);
   }

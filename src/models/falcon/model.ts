@@ -36,7 +36,7 @@ import { Module, ModuleList } from "../../nn/module.js";
 import { Dropout, Embedding, LayerNorm, Linear } from "../../nn/index.js";
 import { normal_, zeros_ } from "../../nn/init.js";
 import { linearFlops, sortedKinds, type Architecture } from "../architecture.js";
-import { KVCache, sampleTokens, TiedHead, type GenerateOptions, type LayerCache } from "../gpt2/model.js"; // the same as GPT-2's
+import { KVCache, sampleTokens, samplingOptions, TiedHead, type GenerateOptions, type LayerCache } from "../gpt2/model.js"; // the same as GPT-2's
 
 export { KVCache, type GenerateOptions, type LayerCache };
 
@@ -474,12 +474,10 @@ export function toFalconCheckpoint(state: Record<string, Tensor>, config: Falcon
  * generate does, so the cached and recomputed windows agree).
  */
 export function generate(model: Falcon, idx: Tensor, maxNewTokens: number, opts: GenerateOptions = {}): Tensor {
-  const { temperature = 1, topK = null, topP = 1, useCache = true } = opts;
+  const { useCache = true } = opts;
+  const sampling = samplingOptions(opts);
   const generator = opts.generator ?? defaultGenerator;
   if (!(Number.isInteger(maxNewTokens) && maxNewTokens >= 0)) throw new ArgumentError(`generate: maxNewTokens must be an integer ≥ 0, got ${maxNewTokens}`);
-  if (!(temperature >= 0)) throw new ArgumentError(`generate: temperature must be ≥ 0, got ${temperature}`);
-  if (topK !== null && !(Number.isInteger(topK) && topK >= 1)) throw new ArgumentError(`generate: topK must be a positive integer, got ${topK}`);
-  if (!(topP > 0 && topP <= 1)) throw new ArgumentError(`generate: topP must be in (0, 1], got ${topP}`);
   const { blockSize } = model.config;
   const wasTraining = model.training;
   model.eval();
@@ -498,7 +496,7 @@ export function generate(model: Falcon, idx: Tensor, maxNewTokens: number, opts:
         const h = model.hidden(next, cache); // (B, Tn, C)
         const last = h.narrow(1, h.shape[1]! - 1, 1); // (B, 1, C)
         const logits = model.lmHead.forward(last); // (B, 1, V)
-        const tok = sampleTokens(logits, { temperature, topK, topP }, generator); // (B, 1) int32
+        const tok = sampleTokens(logits, sampling, generator, out); // (B, 1) int32; the penalty sees prompt + generated
         out = cat([out, tok], 1);
         next = tok;
       }

@@ -487,12 +487,10 @@ export function toGPT2Checkpoint(state: Record<string, Tensor>, config: GPTConfi
  * slide), which is nanoGPT's crop `idx[:, -block_size:]`.
  */
 export function generate(model: GPT, idx: Tensor, maxNewTokens: number, opts: GenerateOptions = {}): Tensor {
-  const { temperature = 1, topK = null, topP = 1, useCache = true } = opts;
+  const { useCache = true } = opts;
+  const sampling = samplingOptions(opts);
   const generator = opts.generator ?? defaultGenerator;
   if (!(Number.isInteger(maxNewTokens) && maxNewTokens >= 0)) throw new ArgumentError(`generate: maxNewTokens must be an integer ≥ 0, got ${maxNewTokens}`);
-  if (!(temperature >= 0)) throw new ArgumentError(`generate: temperature must be ≥ 0, got ${temperature}`);
-  if (topK !== null && !(Number.isInteger(topK) && topK >= 1)) throw new ArgumentError(`generate: topK must be a positive integer, got ${topK}`);
-  if (!(topP > 0 && topP <= 1)) throw new ArgumentError(`generate: topP must be in (0, 1], got ${topP}`);
   const { blockSize } = model.config;
   const wasTraining = model.training;
   model.eval();
@@ -511,7 +509,7 @@ export function generate(model: GPT, idx: Tensor, maxNewTokens: number, opts: Ge
         const h = model.hidden(next, cache); // (B, Tn, C)
         const last = h.narrow(1, h.shape[1]! - 1, 1); // (B, 1, C)
         const logits = model.lmHead.forward(last); // (B, 1, V)
-        const tok = sampleTokens(logits, { temperature, topK, topP }, generator); // (B, 1) int32
+        const tok = sampleTokens(logits, sampling, generator, out); // (B, 1) int32; the penalty sees prompt + generated
         out = cat([out, tok], 1);
         next = tok;
       }
@@ -529,21 +527,74 @@ export interface GenerateOptions {
   topK?: number | null;
   /** nucleus sampling: only among the most likely tokens whose probabilities sum to ≥ topP (default 1: all) */
   topP?: number;
+  /** CTRL's repetition penalty θ on every token already in the sequence, prompt included (default 1: off; CTRL uses 1.2) */
+  repetitionPenalty?: number;
   /** the source of the samples (default: the library's default generator) */
   generator?: Generator;
   /** feed only the new token each step, reusing cached keys and values (default true); false recomputes the window */
   useCache?: boolean;
 }
 
-/** One token per row from logits (B, 1, V): greedy at temperature 0, else top-k / top-p sampling. → (B, 1) int32 */
-export function sampleTokens(logits: Tensor, opts: { temperature: number; topK: number | null; topP: number }, generator: Generator): Tensor {
+/** How one token is chosen from a row of logits: what `sampleTokens` needs. */
+export interface SamplingOptions {
+  temperature: number;
+  topK: number | null;
+  topP: number;
+  /** default 1 (off) */
+  repetitionPenalty?: number;
+}
+
+/** The sampling options with their defaults (τ 1, no top-k, top-p 1, θ 1), checked. */
+export function samplingOptions(opts: Partial<SamplingOptions> = {}, who = "generate"): Required<SamplingOptions> {
+  const { temperature = 1, topK = null, topP = 1, repetitionPenalty = 1 } = opts;
+  if (!(temperature >= 0)) throw new ArgumentError(`${who}: temperature must be ≥ 0, got ${temperature}`);
+  if (topK !== null && !(Number.isInteger(topK) && topK >= 1)) throw new ArgumentError(`${who}: topK must be a positive integer, got ${topK}`);
+  if (!(topP > 0 && topP <= 1)) throw new ArgumentError(`${who}: topP must be in (0, 1], got ${topP}`);
+  if (!(repetitionPenalty > 0 && Number.isFinite(repetitionPenalty))) throw new ArgumentError(`${who}: repetitionPenalty must be a positive number, got ${repetitionPenalty}`);
+  return { temperature, topK, topP, repetitionPenalty };
+}
+
+/**
+ * One token per row from logits (B, 1, V): the repetition penalty first, then greedy at temperature 0, else
+ * top-k / top-p sampling. `context` (B, T) int32 holds each row's tokens so far, which the penalty lowers.
+ * → (B, 1) int32
+ */
+export function sampleTokens(logits: Tensor, opts: SamplingOptions, generator: Generator, context?: Tensor | null): Tensor {
   const B = logits.shape[0]!, V = logits.shape[logits.ndim - 1]!;
+  const penalty = opts.repetitionPenalty ?? 1;
+  if (penalty !== 1 && (!context || context.ndim !== 2 || context.shape[0] !== B)) {
+    throw new ShapeError(`sampleTokens: repetitionPenalty needs the context (B, T) of the ${B} rows, got ${context ? fmt(context.shape) : "none"}`);
+  }
   const out = new Int32Array(B);
   for (let b = 0; b < B; b++) {
-    const row = logits.storage.subarray(b * V, (b + 1) * V);
+    let row: ArrayLike<number> = logits.storage.subarray(b * V, (b + 1) * V);
+    if (penalty !== 1) {
+      const T = context!.shape[1]!;
+      row = penalizeRepetition(row, context!.storage.subarray(b * T, (b + 1) * T), penalty);
+    }
     out[b] = opts.temperature === 0 ? argmax(row) : sampleRow(row, opts, generator);
   }
   return tensor(out, { shape: [B, 1] });
+}
+
+/**
+ * The repetition penalty of CTRL (Keskar et al. 2019, §4.1, https://arxiv.org/abs/1909.05858) with Hugging
+ * Face's signs: for every token i in `seen` (each once, however often it occurs)
+ *   z_i ← z_i / θ  if z_i > 0,   z_i ← z_i · θ  if z_i < 0
+ * so θ > 1 makes every seen token less likely (CTRL's z_i/θ alone would make a negative logit more likely).
+ * → a float64 copy of row
+ */
+export function penalizeRepetition(row: ArrayLike<number>, seen: ArrayLike<number>, penalty: number): Float64Array {
+  const z = Float64Array.from(row);
+  const V = z.length;
+  const done = new Uint8Array(V);
+  for (let t = 0; t < seen.length; t++) {
+    const i = seen[t]!;
+    if (i < 0 || i >= V || done[i]) continue;
+    done[i] = 1;
+    z[i] = z[i]! < 0 ? z[i]! * penalty : z[i]! / penalty;
+  }
+  return z;
 }
 
 function argmax(row: ArrayLike<number>): number {
@@ -552,7 +603,7 @@ function argmax(row: ArrayLike<number>): number {
   return best;
 }
 
-function sampleRow(row: ArrayLike<number>, opts: { temperature: number; topK: number | null; topP: number }, generator: Generator): number {
+function sampleRow(row: ArrayLike<number>, opts: SamplingOptions, generator: Generator): number {
   const V = row.length;
   // candidates sorted by logit, highest first
   const order = Array.from({ length: V }, (_, i) => i).sort((a, b) => row[b]! - row[a]! || a - b);

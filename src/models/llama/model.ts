@@ -39,7 +39,7 @@ import { Module, ModuleList } from "../../nn/module.js";
 import { Dropout, Embedding, RMSNorm, Linear } from "../../nn/index.js"; // DIFF(gpt2): RMSNorm, not LayerNorm
 import { normal_ } from "../../nn/init.js";
 import { linearFlops, sortedKinds, type Architecture } from "../architecture.js";
-import { sampleTokens, type GenerateOptions } from "../gpt2/model.js";
+import { sampleTokens, samplingOptions, type GenerateOptions } from "../gpt2/model.js";
 
 // =====================================================================================================
 // Config
@@ -578,12 +578,10 @@ export function fromMetaRotaryLayout(w: Tensor, heads: number): Tensor {
  * position 0, as GPT-2's does; RoPE itself would not need it), which is nanoGPT's crop `idx[:, -block_size:]`.
  */
 export function generate(model: Llama, idx: Tensor, maxNewTokens: number, opts: GenerateOptions = {}): Tensor {
-  const { temperature = 1, topK = null, topP = 1, useCache = true } = opts;
+  const { useCache = true } = opts;
+  const sampling = samplingOptions(opts);
   const generator = opts.generator ?? defaultGenerator;
   if (!(Number.isInteger(maxNewTokens) && maxNewTokens >= 0)) throw new ArgumentError(`generate: maxNewTokens must be an integer ≥ 0, got ${maxNewTokens}`);
-  if (!(temperature >= 0)) throw new ArgumentError(`generate: temperature must be ≥ 0, got ${temperature}`);
-  if (topK !== null && !(Number.isInteger(topK) && topK >= 1)) throw new ArgumentError(`generate: topK must be a positive integer, got ${topK}`);
-  if (!(topP > 0 && topP <= 1)) throw new ArgumentError(`generate: topP must be in (0, 1], got ${topP}`);
   const { blockSize } = model.config;
   const wasTraining = model.training;
   model.eval();
@@ -602,7 +600,7 @@ export function generate(model: Llama, idx: Tensor, maxNewTokens: number, opts: 
         const h = model.hidden(next, cache); // (B, Tn, C)
         const last = h.narrow(1, h.shape[1]! - 1, 1); // (B, 1, C)
         const logits = model.lmHead.forward(last); // (B, 1, V)
-        const tok = sampleTokens(logits, { temperature, topK, topP }, generator); // (B, 1) int32
+        const tok = sampleTokens(logits, sampling, generator, out); // (B, 1) int32; the penalty sees prompt + generated
         out = cat([out, tok], 1);
         next = tok;
       }

@@ -26,7 +26,7 @@
 // (Mesh TensorFlow's) normal init.
 //
 // Read top to bottom: config → layers (positions, attention, feed-forward, head) → blocks → model → init →
-// weight map → decode (greedy).
+// weight map → decode (greedy, sampling, beam search).
 //
 // Vocabulary (shape comments): B batch, S input tokens, T decoder tokens in this call, P decoder tokens already
 // in the KV cache, C = dModel channels, nh = nHead heads, dk = dKv head size, I = nh·dk the attention's inner
@@ -45,8 +45,11 @@ import { Dropout, Embedding, Linear, RMSNorm } from "../../nn/index.js";
 import { normal_ } from "../../nn/init.js";
 import { linearFlops, matmulFlops, sortedKinds, type Architecture } from "../architecture.js";
 import { KVCache, type AttnCache } from "../transformer/model.js";
+import { indexSelect } from "../../ops/indexing.js";
+import { samplingOptions, type GenerateOptions as SamplingGenerateOptions } from "../gpt2/model.js";
+import { sampleSeq2Seq, searchBeams, type BeamResult, type BeamSearchable, type Hypothesis } from "../beam.js";
 
-export { KVCache, type AttnCache };
+export { KVCache, type AttnCache, type BeamResult, type Hypothesis };
 
 // =====================================================================================================
 // Config
@@ -570,6 +573,16 @@ export class T5 extends Module {
   greedy(inputIds: Tensor, opts: DecodeOptions = {}): number[][] {
     return greedyDecode(this, inputIds, opts);
   }
+
+  /** Sampled (greedy at temperature 0) decoding of inputIds (B, S); see `generate` below. */
+  generate(inputIds: Tensor, opts: GenerateOptions = {}): number[][] {
+    return generate(this, inputIds, opts);
+  }
+
+  /** Beam search over inputIds (B, S); see `beamSearch` below. */
+  beamSearch(inputIds: Tensor, opts: BeamOptions): BeamResult {
+    return beamSearch(this, inputIds, opts);
+  }
 }
 
 /** M_ij = 0 where key j ≤ P + i (the query's past and itself), −∞ after → (T, P+T) */
@@ -747,6 +760,86 @@ export function greedyDecode(model: T5, inputIds: Tensor, opts: DecodeOptions = 
       }
       return out;
     });
+  } finally {
+    model.train(wasTraining);
+  }
+}
+
+export interface GenerateOptions extends DecodeOptions, Omit<SamplingGenerateOptions, "useCache"> {}
+
+/**
+ * Generation: start every row from decoderStartId and draw each next token from the decoder's logits — the
+ * repetition penalty θ on the row's decoder tokens so far (start token included), then temperature τ (0:
+ * greedy), top-k, top-p, as the decoders' generate (src/models/gpt2/model.ts) — until EOS or maxLen tokens.
+ * The encoder runs once; its keys and values for the cross-attention are computed at the first step and
+ * cached, the decoder's own grow by one token per step. → the tokens of each row, without the start token and EOS.
+ */
+export function generate(model: T5, inputIds: Tensor, opts: GenerateOptions = {}): number[][] {
+  const maxLen = checkMaxLen(opts.maxLen, "generate");
+  const sampling = samplingOptions(opts);
+  const { eosId, decoderStartId } = model.config;
+  return evalMode(model, () => sampleSeq2Seq(searchable(model, inputIds, opts.attentionMask ?? null), {
+    maxLen, startId: decoderStartId, eosId, sampling, generator: opts.generator ?? defaultGenerator,
+  }));
+}
+
+export interface BeamOptions extends DecodeOptions {
+  /** K: hypotheses kept per input */
+  beamSize: number;
+  /** α of the length penalty (default 1, Hugging Face's); 0 ranks by log-probability alone */
+  lengthPenalty?: number;
+  /** lp(|Y|) = |Y|^α ("length", Hugging Face's, default) or ((5 + |Y|)/6)^α ("gnmt") */
+  lengthNorm?: "length" | "gnmt";
+  /** return this many best hypotheses per input in `nBest` (≤ beamSize; default 1) */
+  nBest?: number;
+  /** the repetition penalty θ on each hypothesis's decoder tokens (default 1: off) */
+  repetitionPenalty?: number;
+}
+
+/**
+ * Beam search (src/models/beam.ts): K hypotheses per input, ranked by log P(Y|X)/lp(|Y|), |Y| counting the EOS;
+ * the encoder runs once and its output is repeated K times, each decoder step feeds one token per hypothesis
+ * through the KV cache, reordered when hypotheses are extended. Every token may be generated. With K = 1 this is
+ * greedy decoding.
+ */
+export function beamSearch(model: T5, inputIds: Tensor, opts: BeamOptions): BeamResult {
+  const maxLen = checkMaxLen(opts.maxLen, "beamSearch");
+  const { eosId, decoderStartId } = model.config;
+  return evalMode(model, () => searchBeams(searchable(model, inputIds, opts.attentionMask ?? null), { ...opts, maxLen, startId: decoderStartId, eosId }));
+}
+
+/** The inputs encoded once; a decoder over any rows of them, its self- and cross-attention keys and values cached. */
+function searchable(model: T5, inputIds: Tensor, attentionMask: Tensor | null): BeamSearchable {
+  const keyMask = model.keyMask(inputIds, attentionMask); // (B, 1, 1, S) or null
+  const memory = model.encode(inputIds, keyMask); //         (B, S, C)
+  return {
+    batch: inputIds.shape[0]!,
+    vocabSize: model.config.vocabSize,
+    start(rows) {
+      // row r continues input rows[r]
+      const memoryN = indexSelect(memory, 0, rows); //                      (N, S, C)
+      const maskN = keyMask ? indexSelect(keyMask, 0, rows) : null; //      (N, 1, 1, S)
+      const cache = new KVCache(model.config.nDecoderLayer);
+      const N = rows.shape[0]!;
+      return {
+        step: (next) => model.lmHead.forward(model.decode(next, memoryN, maskN, cache)).view(N, model.config.vocabSize), // (N, V)
+        select: (keep) => cache.select(keep),
+      };
+    },
+  };
+}
+
+function checkMaxLen(maxLen = 64, who: string): number {
+  if (!(Number.isInteger(maxLen) && maxLen >= 1)) throw new ArgumentError(`${who}: maxLen must be a positive integer, got ${maxLen}`);
+  return maxLen;
+}
+
+/** Run fn without gradients in eval mode, restoring the model's mode afterwards. */
+function evalMode<R>(model: T5, fn: () => R): R {
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    return noGrad(fn);
   } finally {
     model.train(wasTraining);
   }

@@ -36,6 +36,7 @@ import { Module, ModuleList, type Parameter } from "../../nn/module.js";
 import { Dropout, Embedding, LayerNorm, Linear } from "../../nn/index.js";
 import { normal_, xavierUniform_, zeros_ } from "../../nn/init.js";
 import { linearFlops, matmulFlops, sortedKinds, type Architecture } from "../architecture.js";
+import { searchBeams, type BeamResult, type BeamSearchable, type Hypothesis } from "../beam.js";
 
 // =====================================================================================================
 // Config
@@ -683,91 +684,44 @@ export interface BeamOptions extends DecodeOptions {
   beamSize: number;
   /** α of the length penalty lp(Y) = ((5 + |Y|)/6)^α (the paper: 0.6); 0 ranks by log-probability alone */
   lengthPenalty?: number;
+  /** return this many best hypotheses per sentence in `nBest` (≤ beamSize; default 1) */
+  nBest?: number;
+  /** the repetition penalty θ on the tokens of each hypothesis so far (default 1: off); see src/models/beam.ts */
+  repetitionPenalty?: number;
 }
 
-export interface BeamResult {
-  /** the best hypothesis of each sentence, without BOS and EOS */
-  tokens: number[][];
-  /** its score log P(Y|X) / lp(Y) */
-  scores: number[];
-}
+export type { BeamResult, Hypothesis };
 
 /**
  * Beam search (§6.1: beam 4, α = 0.6) with GNMT's length penalty (Wu et al. 2016, eq. 14):
  *   s(Y, X) = log P(Y|X) / lp(Y),  lp(Y) = (5 + |Y|)^α / (5 + 1)^α,  |Y| counting the EOS.
- * Each step extends the K live hypotheses of a sentence by every token and keeps the 2K best extensions by
- * log-probability. Those among the first K that end in EOS are finished (scored with the penalty); the
- * best K others stay live. A sentence is done when K hypotheses have finished (fairseq's rule), or at
- * maxLen, where the live ones finish too. With K = 1 this is exactly greedy decoding (tested).
+ * The search itself is shared with T5 and BART (src/models/beam.ts): each step extends the K live hypotheses of
+ * a sentence by every token and keeps the 2K best extensions by log-probability; those among the first K that
+ * end in EOS are finished, the best K others stay live; a sentence is done when K hypotheses have finished
+ * (fairseq's rule), or at maxLen. The encoder runs once, on the B sentences; its output is repeated K times.
+ * PAD and BOS are never generated. With K = 1 this is exactly greedy decoding (tested).
  */
 export function beamSearch(model: Transformer, src: Tensor, opts: BeamOptions): BeamResult {
-  const { bosId, eosId, beamSize: K, lengthPenalty: alpha = 0.6 } = opts;
+  const { bosId, eosId, beamSize, lengthPenalty = 0.6, nBest, repetitionPenalty } = opts;
   const maxLen = checkDecode(model, opts);
-  if (!(Number.isInteger(K) && K >= 1)) throw new ArgumentError(`beamSearch: beamSize must be a positive integer, got ${K}`);
-  if (!(alpha >= 0)) throw new ArgumentError(`beamSearch: lengthPenalty must be ≥ 0, got ${alpha}`);
-  const B = src.shape[0]!, V = model.config.vocabSize;
-  // lp(n) = ((5 + n)/6)^α
-  const lp = (n: number): number => Math.pow((5 + n) / 6, alpha);
   return evalMode(model, () => {
-    // every sentence's memory repeated K times: row b·K + k is beam k of sentence b
-    const rows = tensor(Int32Array.from({ length: B * K }, (_, r) => Math.floor(r / K)), { shape: [B * K] }); // (B·K)
-    const srcK = indexSelect(src, 0, rows); // (B·K, S)
-    const srcMask = model.sourceMask(srcK);
-    const memory = model.encode(srcK, srcMask); // (B·K, S, C)
-    const cache = new KVCache(model.config.nDecoderLayer);
-    // live hypotheses: tokens and log-probabilities per row; at the start only beam 0 of each sentence is live
-    let seqs: number[][] = Array.from({ length: B * K }, () => []);
-    let logP = Float64Array.from({ length: B * K }, (_, r) => (r % K === 0 ? 0 : -Infinity));
-    const finished: { tokens: number[]; score: number }[][] = Array.from({ length: B }, () => []);
-    const done = new Array<boolean>(B).fill(false);
-    let next = tensor(new Int32Array(B * K).fill(bosId), { shape: [B * K, 1] }); // (B·K, 1)
-    for (let step = 0; step < maxLen && !done.every(Boolean); step++) {
-      const h = model.decode(next, memory, srcMask, cache); // (B·K, 1, C)
-      const logp = model.lmHead.forward(h).view(B * K, V).logSoftmax(-1).storage; // (B·K, V): log p(v | prefix)
-      const lastStep = step === maxLen - 1;
-      const keepRows = new Int32Array(B * K), nextTok = new Int32Array(B * K);
-      const nextSeqs: number[][] = [], nextLogP = new Float64Array(B * K).fill(-Infinity);
-      for (let b = 0; b < B; b++) {
-        // the 2K best extensions of sentence b's live hypotheses: log P(y₁..y_t) = log P(y₁..y_{t−1}) + log p(y_t)
-        const cand = topCandidates(logp, logP, b, K, V, 2 * K, model.config.padId, bosId);
-        let live = 0;
-        for (let r = 0; r < cand.length; r++) {
-          const { row, tok, score } = cand[r]!;
-          if (done[b] || live === K) break;
-          const isEos = tok === eosId;
-          if ((isEos && r < K) || lastStep) {
-            // finished: |Y| counts the EOS (or the maxLen tokens of a cut-off hypothesis)
-            const tokens = isEos ? seqs[row]! : [...seqs[row]!, tok];
-            if (!isEos || r < K) finished[b]!.push({ tokens, score: score / lp(seqs[row]!.length + 1) });
-            if (finished[b]!.length >= K) done[b] = true;
-          } else if (!isEos) {
-            const slot = b * K + live++;
-            keepRows[slot] = row;
-            nextTok[slot] = tok;
-            nextSeqs[slot] = [...seqs[row]!, tok];
-            nextLogP[slot] = score;
-          }
-        }
-        for (let k = live; k < K; k++) {
-          // fewer than K live (the sentence is done): keep the row, with −∞ so it is never chosen
-          keepRows[b * K + k] = b * K;
-          nextSeqs[b * K + k] = [];
-        }
-      }
-      cache.select(tensor(keepRows, { shape: [B * K] }));
-      seqs = nextSeqs;
-      logP = nextLogP;
-      next = tensor(nextTok, { shape: [B * K, 1] });
-    }
-    const tokens: number[][] = [], scores: number[] = [];
-    for (let b = 0; b < B; b++) {
-      // the best by s(Y, X); ties go to the one finished first
-      let best = finished[b]![0]!;
-      for (const f of finished[b]!) if (f.score > best.score) best = f;
-      tokens.push(best.tokens);
-      scores.push(best.score);
-    }
-    return { tokens, scores };
+    const srcMask = model.sourceMask(src);
+    const memory = model.encode(src, srcMask); // (B, S, C)
+    const searchable: BeamSearchable = {
+      batch: src.shape[0]!,
+      vocabSize: model.config.vocabSize,
+      start(rows) {
+        // row r continues sentence rows[r]: its memory and padding mask, repeated
+        const memoryK = indexSelect(memory, 0, rows); // (N, S, C)
+        const maskK = model.sourceMask(indexSelect(src, 0, rows)); // (N, 1, 1, S)
+        const cache = new KVCache(model.config.nDecoderLayer);
+        return {
+          step: (next) => model.lmHead.forward(model.decode(next, memoryK, maskK, cache)).view(rows.shape[0]!, -1), // (N, V)
+          select: (keep) => cache.select(keep),
+        };
+      },
+    };
+    return searchBeams(searchable, { beamSize, maxLen, startId: bosId, eosId, lengthPenalty, lengthNorm: "gnmt", nBest, repetitionPenalty, banned: [model.config.padId, bosId] });
   });
 }
 
@@ -775,28 +729,6 @@ export function beamSearch(model: Transformer, src: Tensor, opts: BeamOptions): 
 function argmaxGenerable(row: ArrayLike<number>, o: number, V: number, padId: number, bosId: number): number {
   let best = -1;
   for (let v = 0; v < V; v++) if (v !== padId && v !== bosId && (best < 0 || row[o + v]! > row[o + best]!)) best = v;
-  return best;
-}
-
-/**
- * The n best (row, token) extensions of sentence b's K rows by log P, highest first (ties: lower row, then
- * lower token); PAD and BOS are never generated.
- */
-function topCandidates(logp: ArrayLike<number>, logP: Float64Array, b: number, K: number, V: number, n: number, padId: number, bosId: number): { row: number; tok: number; score: number }[] {
-  const best: { row: number; tok: number; score: number }[] = [];
-  for (let k = 0; k < K; k++) {
-    const row = b * K + k;
-    if (logP[row] === -Infinity) continue;
-    for (let v = 0; v < V; v++) {
-      if (v === padId || v === bosId) continue;
-      const score = logP[row]! + logp[row * V + v]!;
-      if (best.length === n && score <= best[n - 1]!.score) continue;
-      let i = best.length < n ? best.length : n - 1;
-      while (i > 0 && best[i - 1]!.score < score) i--;
-      best.splice(i, 0, { row, tok: v, score });
-      if (best.length > n) best.pop();
-    }
-  }
   return best;
 }
 
