@@ -96,11 +96,13 @@ test("llama-2-7b and falcon-7b build shape-only in well under a second each and 
 
 test("every preset of the zoo: its model built shape-only has the parameters its describe() formula says, and wnn list prints them", () => {
   const listed = new Map<string, number>(zoo().filter((e) => e.kind === "model").flatMap((e) => e.presets.map((p) => [`${e.name}:${p.name}`, p.parameters] as const)));
-  let n = 0;
+  let n = 0, buffers = 0;
   for (const m of ZOO) {
     for (const p of m.presets) {
       const name = entryName({ model: m, preset: p });
+      const before = process.memoryUsage().arrayBuffers;
       const built = meta(() => p.build());
+      buffers = Math.max(buffers, process.memoryUsage().arrayBuffers - before);
       assert.ok(built.parameters().every((t) => t.isMeta), `${name}: built shape-only`);
       assert.equal(built.numParameters(), p.describe().parameters, `${name}: the model built differs from describe()'s formula`);
       assert.equal(listed.get(name), built.numParameters(), `${name}: wnn list`);
@@ -108,4 +110,6 @@ test("every preset of the zoo: its model built shape-only has the parameters its
     }
   }
   assert.equal(listed.size, n);
+  // no preset's constructor computes a table of values inside meta() (the Transformer's sinusoids once did: 10 MB)
+  assert.ok(buffers < 2 ** 20, `a preset built shape-only allocated ${(buffers / 2 ** 20).toFixed(2)} MiB of array buffers`);
 });
