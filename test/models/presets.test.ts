@@ -80,7 +80,7 @@ test("the ten released presets, built shape-only: unique parameters = the publis
   }
 });
 
-test("llama-2-7b and falcon-7b build shape-only in well under a second each and allocate almost nothing", () => {
+test("llama-2-7b and falcon-7b build shape-only in under 2 s together (milliseconds in practice) and allocate almost nothing", () => {
   const before = process.memoryUsage();
   const t0 = performance.now();
   const models = [meta(PRESETS[4]!.build), meta(PRESETS[6]!.build)];
