@@ -1,7 +1,10 @@
-// `wnn list`: the model zoo (src/models/zoo.ts), every preset with its parameters computed by the model's
-// own describe() (src/models/architecture.ts), the commands that train it, the CLI's own toy and the
+// `wnn list`: the model zoo (src/models/zoo.ts), every preset with its parameters counted on the preset's
+// model built shape-only (meta(), src/engine/meta.ts: a 7B model in milliseconds, nothing allocated; the
+// count equals the model's own countParameters formula, test/models/presets.test.ts), its title and config
+// from describe() (src/models/architecture.ts), the commands that train it, the CLI's own toy and the
 // comparison recipes. Nothing is typed by hand.
 
+import { meta } from "../src/engine/meta.js";
 import { ZOO, type ZooModel } from "../src/models/zoo.js";
 import { helpText, parseOptions, type OptionSpecs } from "./args.js";
 import type { Output } from "./progress.js";
@@ -32,7 +35,7 @@ export function zoo(): ZooListing[] {
   const models: ZooListing[] = ZOO.map((m) => {
     const presets = m.presets.map((p) => {
       const a = p.describe();
-      return { name: p.name, title: a.title, config: a.config, parameters: a.parameters };
+      return { name: p.name, title: a.title, config: a.config, parameters: meta(() => p.build()).numParameters() };
     });
     return { name: m.name, kind: "model", title: presets[0]!.title, paper: m.paper, parameters: presets[0]!.parameters, presets, trainsOn: m.trainsOn, commands: commandsOf(m) };
   });

@@ -4,9 +4,14 @@
 // numbers give float32 unless a dtype is passed (PyTorch would give int64 for all-integer lists);
 // booleans give bool; a typed array keeps its own dtype (Uint8Array is read as bool). arange with
 // all-integer arguments gives int32, like PyTorch's integer arange.
+//
+// Inside meta(fn) (./meta.ts) every function here checks its arguments as usual and returns a shape-only
+// tensor of the shape and dtype it would have returned: no values are allocated, computed or drawn (the
+// generator does not advance).
 
 import { allocate, checkDType, isFloating, type DType, type TypedArray } from "./dtype.js";
 import { ArgumentError, DTypeError } from "./errors.js";
+import { inMeta, metaStorage } from "./meta.js";
 import { defaultGenerator, type Generator } from "./rng.js";
 import { checkShape, fmt, numel, type Shape } from "./shape.js";
 import { Tensor, type NestedArray } from "./tensor.js";
@@ -17,6 +22,11 @@ export interface CreateOptions {
 }
 export interface RandomOptions extends CreateOptions {
   generator?: Generator;
+}
+
+/** The shape-only tensor a creation function returns inside meta(). */
+function metaResult(dtype: DType, shape: Shape, requiresGrad?: boolean): Tensor {
+  return finish(metaStorage(dtype, shape), shape, requiresGrad);
 }
 
 function finish(storage: TypedArray, shape: Shape, requiresGrad?: boolean): Tensor {
@@ -42,6 +52,7 @@ export function tensor(data: NestedArray | TypedArray | readonly number[], opts:
     const d = dtype ?? (src instanceof Uint8Array ? "bool" : src instanceof Int32Array ? "int32" : src instanceof Float64Array ? "float64" : "float32");
     const shape = opts.shape === undefined ? [src.length] : checkShape("tensor", opts.shape);
     if (numel(shape) !== src.length) throw new ArgumentError(`tensor: ${src.length} values cannot fill shape ${fmt(shape)} (${numel(shape)} elements)`);
+    if (inMeta()) return metaResult(d, shape, opts.requiresGrad);
     const out = allocate(d, src.length);
     if (d === "bool") for (let i = 0; i < src.length; i++) out[i] = src[i] ? 1 : 0;
     else out.set(src);
@@ -72,6 +83,7 @@ export function tensor(data: NestedArray | TypedArray | readonly number[], opts:
     finalShape = checkShape("tensor", opts.shape);
     if (numel(finalShape) !== flat.length) throw new ArgumentError(`tensor: ${flat.length} values cannot fill shape ${fmt(finalShape)}`);
   }
+  if (inMeta()) return metaResult(d, finalShape, opts.requiresGrad);
   const out = allocate(d, flat.length);
   for (let i = 0; i < flat.length; i++) {
     const v = Number(flat[i]);
@@ -83,6 +95,7 @@ export function tensor(data: NestedArray | TypedArray | readonly number[], opts:
 export function full(shape: Shape, value: number, opts: CreateOptions = {}): Tensor {
   const s = checkShape("full", shape);
   const d = opts.dtype === undefined ? "float32" : checkDType("full", opts.dtype);
+  if (inMeta()) return metaResult(d, s, opts.requiresGrad);
   return finish(allocate(d, numel(s)).fill(value), s, opts.requiresGrad);
 }
 
@@ -115,6 +128,7 @@ export function arange(start: number, end?: number, step = 1, opts: CreateOption
   const n = Math.ceil((end - start) / step);
   const integral = Number.isInteger(start) && Number.isInteger(end) && Number.isInteger(step);
   const d = opts.dtype ?? (integral ? "int32" : "float32");
+  if (inMeta()) return metaResult(checkDType("arange", d), [n], opts.requiresGrad);
   const out = allocate(checkDType("arange", d), n);
   for (let i = 0; i < n; i++) out[i] = start + i * step;
   return finish(out, [n], opts.requiresGrad);
@@ -124,6 +138,7 @@ export function arange(start: number, end?: number, step = 1, opts: CreateOption
 export function linspace(start: number, end: number, steps: number, opts: CreateOptions = {}): Tensor {
   if (!Number.isInteger(steps) || steps < 0) throw new ArgumentError(`linspace: steps must be a non-negative integer, got ${steps}`);
   const d = floatDType("linspace", opts.dtype);
+  if (inMeta()) return metaResult(d, [steps], opts.requiresGrad);
   const out = allocate(d, steps);
   const h = steps > 1 ? (end - start) / (steps - 1) : 0;
   // fill from both ends, as PyTorch does, so the last value is exactly `end`
@@ -136,6 +151,7 @@ export function linspace(start: number, end: number, steps: number, opts: Create
 /** An n×m identity matrix (m defaults to n). */
 export function eye(n: number, m = n, opts: CreateOptions = {}): Tensor {
   const t = zeros([n, m], opts);
+  if (t.isMeta) return t;
   for (let i = 0; i < Math.min(n, m); i++) t.storage[i * m + i] = 1;
   return t;
 }
@@ -143,8 +159,10 @@ export function eye(n: number, m = n, opts: CreateOptions = {}): Tensor {
 /** Uniform in [0, 1). */
 export function rand(shape: Shape, opts: RandomOptions = {}): Tensor {
   const s = checkShape("rand", shape);
+  const d = floatDType("rand", opts.dtype);
+  if (inMeta()) return metaResult(d, s, opts.requiresGrad);
   const g = opts.generator ?? defaultGenerator;
-  const out = allocate(floatDType("rand", opts.dtype), numel(s));
+  const out = allocate(d, numel(s));
   for (let i = 0; i < out.length; i++) out[i] = g.random();
   return finish(out, s, opts.requiresGrad);
 }
@@ -152,8 +170,10 @@ export function rand(shape: Shape, opts: RandomOptions = {}): Tensor {
 /** Standard normal. */
 export function randn(shape: Shape, opts: RandomOptions = {}): Tensor {
   const s = checkShape("randn", shape);
+  const d = floatDType("randn", opts.dtype);
+  if (inMeta()) return metaResult(d, s, opts.requiresGrad);
   const g = opts.generator ?? defaultGenerator;
-  const out = allocate(floatDType("randn", opts.dtype), numel(s));
+  const out = allocate(d, numel(s));
   for (let i = 0; i < out.length; i++) out[i] = g.normal();
   return finish(out, s, opts.requiresGrad);
 }
@@ -164,8 +184,10 @@ export function randint(low: number, high: number, shape: Shape, opts: RandomOpt
   if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) {
     throw new ArgumentError(`randint: need integers low < high, got low=${low}, high=${high}`);
   }
+  const d = opts.dtype === undefined ? "int32" : checkDType("randint", opts.dtype);
+  if (inMeta()) return metaResult(d, s, opts.requiresGrad);
   const g = opts.generator ?? defaultGenerator;
-  const out = allocate(opts.dtype === undefined ? "int32" : checkDType("randint", opts.dtype), numel(s));
+  const out = allocate(d, numel(s));
   for (let i = 0; i < out.length; i++) out[i] = g.randint(low, high);
   return finish(out, s, opts.requiresGrad);
 }

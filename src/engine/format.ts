@@ -8,6 +8,8 @@ const EDGE = 3;
 const THRESHOLD = 1000;
 
 export function formatTensor(t: Tensor): string {
+  // a shape-only tensor (src/engine/meta.ts) has no values to print: PyTorch's `tensor(..., device='meta', size=(2, 3))`
+  if (t.isMeta) return `tensor(..., meta, size=(${t.shape.join(", ")}), dtype=${t.dtype}${t.requiresGrad ? ", requires_grad=True" : ""})`;
   const s = t.storage;
   const summarise = t.numel() > THRESHOLD;
   const isFloat = t.dtype === "float32" || t.dtype === "float64";

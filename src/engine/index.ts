@@ -5,3 +5,4 @@ export * from "./rng.js";
 export * from "./autograd.js";
 export * from "./tensor.js";
 export * from "./creation.js";
+export { meta, inMeta } from "./meta.js";

@@ -8,6 +8,7 @@ import { runBackward, type BackwardOptions, type Node } from "./autograd.js";
 import { allocate, dtypeOf, isFloating, type DType, type TypedArray } from "./dtype.js";
 import { ArgumentError, AutogradError, DTypeError } from "./errors.js";
 import { formatTensor } from "./format.js";
+import { isMetaStorage, metaError, metaStorage } from "./meta.js";
 import { fmt, numel, sameShape, type Shape } from "./shape.js";
 
 export type NestedArray = number | boolean | NestedArray[];
@@ -41,6 +42,11 @@ export class Tensor {
 
   numel(): number {
     return this.storage.length;
+  }
+
+  /** A shape-only tensor made inside meta(): it has a shape and a dtype but no values (src/engine/meta.ts). */
+  get isMeta(): boolean {
+    return isMetaStorage(this.storage);
   }
 
   /** `size()` is the shape; `size(dim)` one size (negative dims count from the end). */
@@ -124,6 +130,7 @@ export class Tensor {
 
   /** A copy with its own storage, cut off from the graph. (The differentiable clone is an op.) */
   clone(): Tensor {
+    if (this.isMeta) return new Tensor(metaStorage(this.dtype, this.shape), this.shape);
     return new Tensor(this.storage.slice(), this.shape);
   }
 
@@ -132,6 +139,7 @@ export class Tensor {
 
   /** A copy of the values as a flat typed array. */
   dataSync(): TypedArray {
+    if (this.isMeta) throw metaError(this.dtype, this.shape, "dataSync");
     return this.storage.slice();
   }
 
@@ -142,6 +150,7 @@ export class Tensor {
 
   /** The one value of a one-element tensor as a JS number (bool gives 0/1). */
   item(): number {
+    if (this.isMeta) throw metaError(this.dtype, this.shape, "item");
     if (this.numel() !== 1) {
       throw new ArgumentError(`item: only a tensor with one element can be converted to a number; this one has shape ${fmt(this.shape)} (${this.numel()} elements)`);
     }
@@ -150,6 +159,7 @@ export class Tensor {
 
   /** Nested JS arrays (bool gives booleans); a 0-d tensor gives a number. */
   toArray(): NestedArray {
+    if (this.isMeta) throw metaError(this.dtype, this.shape, "toArray");
     const s = this.storage;
     const isBool = this.dtype === "bool";
     const build = (dim: number, offset: number): NestedArray => {

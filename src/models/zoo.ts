@@ -7,6 +7,7 @@
 import { ArgumentError } from "../engine/errors.js";
 import type { Generator } from "../engine/rng.js";
 import type { Architecture } from "./architecture.js";
+import type { Module } from "../nn/module.js";
 import type { Recipe } from "./recipe.js";
 import type { NameModel, NamesTask } from "./tasks/names.js";
 import type { ImageClassifier } from "./mnist.js";
@@ -55,6 +56,12 @@ export interface ZooPreset {
   readonly name: string;
   /** the model's describe() on the preset's config */
   describe(): Architecture;
+  /**
+   * The model of the preset's config (the class describe() describes). Call it inside meta() to count or
+   * inspect a preset without allocating its weights: `wnn list` counts every preset so, and
+   * src/models/presets.test.ts checks that the count equals describe()'s formula.
+   */
+  build(): Module;
   /** the task it trains on in `wnn compare --train`, if it shares one with siblings */
   readonly train?: TaskBuilder;
 }
@@ -95,11 +102,12 @@ export const ZOO: readonly ZooModel[] = [
     trainsOn: "Moby Dick, characters (wnn train gpt); English first names (names preset)",
     recipes: [],
     presets: [
-      { name: "tiny", describe: () => gpt2.describe(gpt2.gptConfig("tiny"), "GPT-2 (tiny)") },
-      { name: "gpt2", describe: () => gpt2.describe(gpt2.gptConfig("gpt2"), "GPT-2 small") },
+      { name: "tiny", describe: () => gpt2.describe(gpt2.gptConfig("tiny"), "GPT-2 (tiny)"), build: () => new gpt2.GPT(gpt2.gptConfig("tiny")) },
+      { name: "gpt2", describe: () => gpt2.describe(gpt2.gptConfig("gpt2"), "GPT-2 small"), build: () => new gpt2.GPT(gpt2.gptConfig("gpt2")) },
       {
         name: "names",
         describe: () => gpt2.describe(gpt2.gptConfig("names"), "GPT-2 (2 blocks)"),
+        build: () => new gpt2.GPT(gpt2.gptConfig("names")),
         train: { task: "names", build: (t, g) => new gpt2.GPT(gpt2.gptConfig("names", { vocabSize: t.tokenizer.vocabSize, blockSize: t.maxLen + 1 }), { generator: g }) },
       },
     ],
@@ -113,6 +121,7 @@ export const ZOO: readonly ZooModel[] = [
       {
         name: "names",
         describe: () => bengio.describe(bengio.bengioConfig("names")),
+        build: () => new bengio.BengioMLP(bengio.bengioConfig("names")),
         train: { task: "names", build: (t, g) => new bengio.BengioMLP(bengio.bengioConfig("names", { vocabSize: t.tokenizer.vocabSize }), { generator: g }) },
       },
     ],
@@ -125,6 +134,7 @@ export const ZOO: readonly ZooModel[] = [
     presets: (["lstm", "gru", "rnn"] as const).map((cell) => ({
       name: cell,
       describe: () => charRnn.describe(charRnn.charRnnConfig(cell)),
+      build: () => new charRnn.CharRNN(charRnn.charRnnConfig(cell)),
       train: { task: "names", build: (t: NamesTask, g: Generator) => new charRnn.CharRNN(charRnn.charRnnConfig(cell, { vocabSize: t.tokenizer.vocabSize }), { generator: g }) },
     })),
   },
@@ -133,7 +143,7 @@ export const ZOO: readonly ZooModel[] = [
     paper: "Rumelhart, Hinton, Williams 1986, Learning representations by back-propagating errors, https://www.nature.com/articles/323533a0",
     trainsOn: MNIST,
     recipes: [],
-    presets: [{ name: "mnist", describe: () => mlp.describe(mlp.MNIST_MLP), train: { task: "mnist", build: (g) => new mlp.MLP(mlp.MNIST_MLP, { generator: g }), lr: 1e-3 } }],
+    presets: [{ name: "mnist", describe: () => mlp.describe(mlp.MNIST_MLP), build: () => new mlp.MLP(mlp.MNIST_MLP), train: { task: "mnist", build: (g) => new mlp.MLP(mlp.MNIST_MLP, { generator: g }), lr: 1e-3 } }],
   },
   {
     name: "lenet5",
@@ -144,9 +154,10 @@ export const ZOO: readonly ZooModel[] = [
       {
         name: "lenet5",
         describe: () => lenet5.describe(lenet5.lenetConfig("lenet5")),
+        build: () => new lenet5.LeNet5(lenet5.lenetConfig("lenet5")),
         train: { task: "mnist", build: (g) => new lenet5.LeNet5(lenet5.lenetConfig("lenet5"), { generator: g }), lr: lenet5Recipe.defaults.lr },
       },
-      { name: "lenet5-32", describe: () => lenet5.describe(lenet5.lenetConfig("lenet5-32")) },
+      { name: "lenet5-32", describe: () => lenet5.describe(lenet5.lenetConfig("lenet5-32")), build: () => new lenet5.LeNet5(lenet5.lenetConfig("lenet5-32")) },
     ],
   },
   {
@@ -157,6 +168,7 @@ export const ZOO: readonly ZooModel[] = [
     presets: (["resnet-mnist-small", "resnet20-mnist"] as const).map((preset) => ({
       name: preset,
       describe: () => resnet.describe(resnet.resnetConfig(preset)),
+      build: () => new resnet.ResNet(resnet.resnetConfig(preset)),
       train: { task: "mnist" as const, build: (g: Generator) => new resnet.ResNet(resnet.resnetConfig(preset), { generator: g }), lr: resnetRecipe.defaults.lr },
     })),
   },
@@ -166,8 +178,8 @@ export const ZOO: readonly ZooModel[] = [
     trainsOn: GRAPHS,
     recipes: [gcnRecipe],
     presets: [
-      { name: "sbm", describe: () => gcn.describe(gcn.gcnConfig("kipf", SBM), SBM_NODES), train: { task: "graphs", model: "gcn" } },
-      { name: "kipf", describe: () => gcn.describe(gcn.gcnConfig("kipf"), CORA_NODES) },
+      { name: "sbm", describe: () => gcn.describe(gcn.gcnConfig("kipf", SBM), SBM_NODES), build: () => new gcn.GCN(gcn.gcnConfig("kipf", SBM)), train: { task: "graphs", model: "gcn" } },
+      { name: "kipf", describe: () => gcn.describe(gcn.gcnConfig("kipf"), CORA_NODES), build: () => new gcn.GCN(gcn.gcnConfig("kipf")) },
     ],
   },
   {
@@ -176,9 +188,9 @@ export const ZOO: readonly ZooModel[] = [
     trainsOn: GRAPHS,
     recipes: [gatRecipe],
     presets: [
-      { name: "sbm", describe: () => gat.describe(gat.gatConfig("cora", SBM), SBM_NODES), train: { task: "graphs", model: "gat" } },
-      { name: "cora", describe: () => gat.describe(gat.gatConfig("cora"), CORA_NODES) },
-      { name: "pubmed", describe: () => gat.describe(gat.gatConfig("pubmed"), PUBMED_NODES) },
+      { name: "sbm", describe: () => gat.describe(gat.gatConfig("cora", SBM), SBM_NODES), build: () => new gat.GAT(gat.gatConfig("cora", SBM)), train: { task: "graphs", model: "gat" } },
+      { name: "cora", describe: () => gat.describe(gat.gatConfig("cora"), CORA_NODES), build: () => new gat.GAT(gat.gatConfig("cora")) },
+      { name: "pubmed", describe: () => gat.describe(gat.gatConfig("pubmed"), PUBMED_NODES), build: () => new gat.GAT(gat.gatConfig("pubmed")) },
     ],
   },
   {
@@ -189,6 +201,7 @@ export const ZOO: readonly ZooModel[] = [
     presets: (["bahdanau", "none", "luong-dot", "luong-general"] as const).map((attention) => ({
       name: attention,
       describe: () => seq2seq.describe(seq2seq.seq2seqConfig("dates", { attention }), DATES_SRC, DATES_TGT),
+      build: () => new seq2seq.Seq2Seq(seq2seq.seq2seqConfig("dates", { attention })),
       train: { task: "dates" as const, model: "seq2seq" as const, attention },
     })),
   },
@@ -198,22 +211,22 @@ export const ZOO: readonly ZooModel[] = [
     trainsOn: `${DATES}; a seeded translation between two invented languages`,
     recipes: [transformerRecipe],
     presets: [
-      { name: "tiny", describe: () => transformer.describe(transformer.transformerConfig("tiny"), DATES_SRC, DATES_TGT, "Transformer (tiny)"), train: { task: "dates", model: "transformer" } },
-      { name: "base", describe: () => transformer.describe(transformer.transformerConfig("base"), SEQ2SEQ_LEN, SEQ2SEQ_LEN, "Transformer (base)") },
+      { name: "tiny", describe: () => transformer.describe(transformer.transformerConfig("tiny"), DATES_SRC, DATES_TGT, "Transformer (tiny)"), build: () => new transformer.Transformer(transformer.transformerConfig("tiny")), train: { task: "dates", model: "transformer" } },
+      { name: "base", describe: () => transformer.describe(transformer.transformerConfig("base"), SEQ2SEQ_LEN, SEQ2SEQ_LEN, "Transformer (base)"), build: () => new transformer.Transformer(transformer.transformerConfig("base")) },
     ],
   },
   // The Transformer family of issue 6, each with its tiny preset first (as GPT-2's and the Transformer's, so
   // that `wnn compare gpt2 llama` sets models of one size side by side) and then the released checkpoints'.
-  // Every preset is described from its config alone (countParameters, formulas): nothing here builds a
-  // model, so the 7B presets cost nothing to list.
+  // Every preset is described from its config alone (countParameters, formulas), and built shape-only by
+  // `wnn list` (meta(), src/engine/meta.ts), so the 7B presets cost nothing to list.
   {
     name: "llama",
     paper: "Touvron et al. 2023, Llama 2: Open Foundation and Fine-Tuned Chat Models, https://arxiv.org/abs/2307.09288",
     trainsOn: "nothing yet (no recipe); the tiny preset is GPT-2's tiny as a LLaMA",
     recipes: [],
     presets: [
-      { name: "tiny", describe: () => llama.describe(llama.llamaConfig("tiny"), "LLaMA (tiny)") },
-      { name: "llama-2-7b", describe: () => llama.describe(llama.llamaConfig("llama-2-7b"), "Llama 2 7B") },
+      { name: "tiny", describe: () => llama.describe(llama.llamaConfig("tiny"), "LLaMA (tiny)"), build: () => new llama.Llama(llama.llamaConfig("tiny")) },
+      { name: "llama-2-7b", describe: () => llama.describe(llama.llamaConfig("llama-2-7b"), "Llama 2 7B"), build: () => new llama.Llama(llama.llamaConfig("llama-2-7b")) },
     ],
   },
   {
@@ -222,8 +235,8 @@ export const ZOO: readonly ZooModel[] = [
     trainsOn: "nothing yet (no recipe); the tiny preset is GPT-2's tiny as a BLOOM",
     recipes: [],
     presets: [
-      { name: "tiny", describe: () => bloom.describe(bloom.bloomConfig("tiny"), "BLOOM (tiny)") },
-      { name: "bloom-560m", describe: () => bloom.describe(bloom.bloomConfig("bloom-560m"), "BLOOM-560m") },
+      { name: "tiny", describe: () => bloom.describe(bloom.bloomConfig("tiny"), "BLOOM (tiny)"), build: () => new bloom.Bloom(bloom.bloomConfig("tiny")) },
+      { name: "bloom-560m", describe: () => bloom.describe(bloom.bloomConfig("bloom-560m"), "BLOOM-560m"), build: () => new bloom.Bloom(bloom.bloomConfig("bloom-560m")) },
     ],
   },
   {
@@ -232,8 +245,8 @@ export const ZOO: readonly ZooModel[] = [
     trainsOn: "nothing yet (no recipe); the tiny preset is GPT-2's tiny as a Falcon",
     recipes: [],
     presets: [
-      { name: "tiny", describe: () => falcon.describe(falcon.falconConfig("tiny"), "Falcon (tiny)") },
-      { name: "falcon-7b", describe: () => falcon.describe(falcon.falconConfig("falcon-7b"), "Falcon-7B") },
+      { name: "tiny", describe: () => falcon.describe(falcon.falconConfig("tiny"), "Falcon (tiny)"), build: () => new falcon.Falcon(falcon.falconConfig("tiny")) },
+      { name: "falcon-7b", describe: () => falcon.describe(falcon.falconConfig("falcon-7b"), "Falcon-7B"), build: () => new falcon.Falcon(falcon.falconConfig("falcon-7b")) },
     ],
   },
   {
@@ -242,8 +255,8 @@ export const ZOO: readonly ZooModel[] = [
     trainsOn: "nothing yet (no recipe)",
     recipes: [],
     presets: [
-      { name: "tiny", describe: () => bert.describe(bert.bertConfig("tiny"), ENCODER_SEQ, "BERT (tiny)") },
-      { name: "bert-base-uncased", describe: () => bert.describe(bert.bertConfig("bert-base-uncased"), ENCODER_SEQ, "BERT-base (uncased)") },
+      { name: "tiny", describe: () => bert.describe(bert.bertConfig("tiny"), ENCODER_SEQ, "BERT (tiny)"), build: () => new bert.BertModel(bert.bertConfig("tiny")) },
+      { name: "bert-base-uncased", describe: () => bert.describe(bert.bertConfig("bert-base-uncased"), ENCODER_SEQ, "BERT-base (uncased)"), build: () => new bert.BertModel(bert.bertConfig("bert-base-uncased")) },
     ],
   },
   {
@@ -252,8 +265,8 @@ export const ZOO: readonly ZooModel[] = [
     trainsOn: "nothing yet (no recipe)",
     recipes: [],
     presets: [
-      { name: "tiny", describe: () => roberta.describe(roberta.robertaConfig("tiny"), ENCODER_SEQ, "RoBERTa (tiny)") },
-      { name: "roberta-base", describe: () => roberta.describe(roberta.robertaConfig("roberta-base"), ENCODER_SEQ, "RoBERTa-base") },
+      { name: "tiny", describe: () => roberta.describe(roberta.robertaConfig("tiny"), ENCODER_SEQ, "RoBERTa (tiny)"), build: () => new roberta.RobertaModel(roberta.robertaConfig("tiny")) },
+      { name: "roberta-base", describe: () => roberta.describe(roberta.robertaConfig("roberta-base"), ENCODER_SEQ, "RoBERTa-base"), build: () => new roberta.RobertaModel(roberta.robertaConfig("roberta-base")) },
     ],
   },
   {
@@ -262,8 +275,8 @@ export const ZOO: readonly ZooModel[] = [
     trainsOn: "nothing yet (no recipe)",
     recipes: [],
     presets: [
-      { name: "tiny", describe: () => deberta.describe(deberta.debertaConfig("tiny"), ENCODER_SEQ, "DeBERTa-v3 (tiny)") },
-      { name: "deberta-v3-base", describe: () => deberta.describe(deberta.debertaConfig("deberta-v3-base"), ENCODER_SEQ, "DeBERTa-v3-base") },
+      { name: "tiny", describe: () => deberta.describe(deberta.debertaConfig("tiny"), ENCODER_SEQ, "DeBERTa-v3 (tiny)"), build: () => new deberta.DebertaModel(deberta.debertaConfig("tiny")) },
+      { name: "deberta-v3-base", describe: () => deberta.describe(deberta.debertaConfig("deberta-v3-base"), ENCODER_SEQ, "DeBERTa-v3-base"), build: () => new deberta.DebertaModel(deberta.debertaConfig("deberta-v3-base")) },
     ],
   },
   {
@@ -272,9 +285,9 @@ export const ZOO: readonly ZooModel[] = [
     trainsOn: "nothing yet (no recipe)",
     recipes: [],
     presets: [
-      { name: "tiny", describe: () => t5.describe(t5.t5Config("tiny"), DATES_SRC, DATES_TGT, "T5 v1.1 (tiny)") },
-      { name: "t5-small", describe: () => t5.describe(t5.t5Config("t5-small"), SEQ2SEQ_LEN, SEQ2SEQ_LEN, "T5-small (v1.0)") },
-      { name: "t5-v1_1-small", describe: () => t5.describe(t5.t5Config("t5-v1_1-small"), SEQ2SEQ_LEN, SEQ2SEQ_LEN, "T5-small (v1.1)") },
+      { name: "tiny", describe: () => t5.describe(t5.t5Config("tiny"), DATES_SRC, DATES_TGT, "T5 v1.1 (tiny)"), build: () => new t5.T5(t5.t5Config("tiny")) },
+      { name: "t5-small", describe: () => t5.describe(t5.t5Config("t5-small"), SEQ2SEQ_LEN, SEQ2SEQ_LEN, "T5-small (v1.0)"), build: () => new t5.T5(t5.t5Config("t5-small")) },
+      { name: "t5-v1_1-small", describe: () => t5.describe(t5.t5Config("t5-v1_1-small"), SEQ2SEQ_LEN, SEQ2SEQ_LEN, "T5-small (v1.1)"), build: () => new t5.T5(t5.t5Config("t5-v1_1-small")) },
     ],
   },
   {
@@ -283,8 +296,8 @@ export const ZOO: readonly ZooModel[] = [
     trainsOn: "nothing yet (no recipe)",
     recipes: [],
     presets: [
-      { name: "tiny", describe: () => bart.describe(bart.bartConfig("tiny"), DATES_SRC, DATES_TGT, "BART (tiny)") },
-      { name: "bart-base", describe: () => bart.describe(bart.bartConfig("bart-base"), SEQ2SEQ_LEN, SEQ2SEQ_LEN, "BART-base") },
+      { name: "tiny", describe: () => bart.describe(bart.bartConfig("tiny"), DATES_SRC, DATES_TGT, "BART (tiny)"), build: () => new bart.Bart(bart.bartConfig("tiny")) },
+      { name: "bart-base", describe: () => bart.describe(bart.bartConfig("bart-base"), SEQ2SEQ_LEN, SEQ2SEQ_LEN, "BART-base"), build: () => new bart.Bart(bart.bartConfig("bart-base")) },
     ],
   },
 ];

@@ -6,6 +6,9 @@
 // Our generator is not PyTorch's, so the values differ from PyTorch's for the same seed; the
 // distributions are the same, and the tests check their bounds and moments.
 //
+// Inside meta() (src/engine/meta.ts) the tensors are shape-only: every initialiser checks its arguments and
+// leaves a meta tensor as it is (nothing to fill, nothing drawn from the generator).
+//
 // Fans, for a weight of shape (out, in, *k) (Linear (out, in), Conv2d (out, in/groups, kh, kw)):
 //   fan_in = in · Π k,   fan_out = out · Π k
 // The gain of a nonlinearity (PyTorch's calculate_gain) keeps the variance of activations steady:
@@ -84,9 +87,10 @@ function floatStorage(op: string, t: Tensor) {
   return t.storage;
 }
 
-/** Fill every element with fn() (in place, outside autograd). */
+/** Fill every element with fn() (in place, outside autograd); a meta tensor has no elements to fill. */
 function fill(op: string, t: Tensor, fn: () => number): Tensor {
   const s = floatStorage(op, t);
+  if (t.isMeta) return t;
   noGrad(() => {
     for (let i = 0; i < s.length; i++) s[i] = fn();
   });

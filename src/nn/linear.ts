@@ -7,8 +7,9 @@ import { linear } from "../ops/nn.js";
 import { embedding } from "../ops/indexing.js";
 import { flatten } from "../ops/shape.js";
 import { ArgumentError } from "../engine/errors.js";
+import { inMeta, metaStorage } from "../engine/meta.js";
 import type { Generator } from "../engine/rng.js";
-import type { Tensor } from "../engine/tensor.js";
+import { Tensor } from "../engine/tensor.js";
 import { kaimingUniform_, normal_, uniform_, calculateFanInAndFanOut } from "./init.js";
 import { Module, Parameter } from "./module.js";
 
@@ -22,8 +23,9 @@ export function checkSize(layer: string, what: string, n: number, min = 1): numb
   return n;
 }
 
-/** A fresh float32 parameter of the given shape (values to be filled by an initialiser). */
+/** A fresh float32 parameter of the given shape (values to be filled by an initialiser); shape-only inside meta(). */
 export function param(shape: number[]): Parameter {
+  if (inMeta()) return new Parameter(new Tensor(metaStorage("float32", shape), shape));
   return new Parameter(empty(shape, "float32"));
 }
 
@@ -93,7 +95,7 @@ export class Embedding extends Module {
   /** PyTorch's default: W ~ N(0, 1), the padding row zeroed. */
   resetParameters(opts: InitOptions = {}): void {
     normal_(this.weight, 0, 1, opts);
-    if (this.paddingIdx !== null) {
+    if (this.paddingIdx !== null && !this.weight.isMeta) {
       const d = this.embeddingDim;
       this.weight.storage.fill(0, this.paddingIdx * d, (this.paddingIdx + 1) * d);
     }

@@ -12,6 +12,7 @@
 
 import { noGrad } from "../engine/autograd.js";
 import { allocate, isFloating } from "../engine/dtype.js";
+import { metaStorage } from "../engine/meta.js";
 import { ArgumentError, ShapeError } from "../engine/errors.js";
 import { fmt, sameShape } from "../engine/shape.js";
 import { Tensor } from "../engine/tensor.js";
@@ -27,6 +28,15 @@ export class Parameter extends Tensor {
 export interface LoadOptions {
   /** every key must match (default true); with false, missing and unexpected keys are reported, not thrown */
   strict?: boolean;
+  /**
+   * PyTorch's assign=True: instead of copying the values into the module's tensors, make the state's tensors
+   * the module's (a parameter becomes a Parameter sharing the state tensor's storage; a buffer becomes the
+   * state tensor itself). This is how a model built inside meta() (shape-only) receives real weights without
+   * a second allocation. Tied fields stay tied; the module's requiresGrad is kept; a state tensor of another
+   * dtype is converted (that one is copied). The fields get new objects, so create an optimizer afterwards.
+   * Default false.
+   */
+  assign?: boolean;
 }
 
 export abstract class Module {
@@ -126,9 +136,13 @@ export abstract class Module {
     const cast = (t: Tensor): Tensor => {
       let c = converted.get(t);
       if (!c) {
-        const storage = allocate(dtype, t.numel());
-        storage.set(t.storage);
-        const fresh = new Tensor(storage, t.shape);
+        let fresh: Tensor;
+        if (t.isMeta) fresh = new Tensor(metaStorage(dtype, t.shape), t.shape); // a shape-only tensor stays one
+        else {
+          const storage = allocate(dtype, t.numel());
+          storage.set(t.storage);
+          fresh = new Tensor(storage, t.shape);
+        }
         c = t instanceof Parameter ? new Parameter(fresh, t.requiresGrad) : fresh;
         converted.set(t, c);
       }
@@ -183,8 +197,9 @@ export abstract class Module {
   }
 
   /**
-   * Copy values into this module's parameters and buffers. Names and shapes are checked first: with
-   * strict (the default) a missing or unexpected name or a wrong shape throws before anything is copied.
+   * Copy values into this module's parameters and buffers (or, with `assign`, make the state's tensors the
+   * module's). Names and shapes are checked first: with strict (the default) a missing or unexpected name
+   * or a wrong shape throws before anything is copied.
    */
   loadStateDict(state: Record<string, Tensor>, opts: LoadOptions = {}): { missing: string[]; unexpected: string[] } {
     const strict = opts.strict ?? true;
@@ -205,6 +220,10 @@ export abstract class Module {
         throw new ShapeError(`loadStateDict: ${name} has shape ${fmt(src.shape)} in the state but ${fmt(t.shape)} in ${this.constructor.name}`);
       }
     }
+    if (opts.assign) {
+      this.assignTensors(own, state);
+      return { missing, unexpected };
+    }
     noGrad(() => {
       for (const [name, t] of Object.entries(own)) {
         const src = state[name];
@@ -212,6 +231,31 @@ export abstract class Module {
       }
     });
     return { missing, unexpected };
+  }
+
+  /** loadStateDict's assign: replace every field holding one of `own`'s tensors by its state tensor (ties kept). */
+  private assignTensors(own: Record<string, Tensor>, state: Record<string, Tensor>): void {
+    const replacement = new Map<Tensor, Tensor>();
+    for (const [name, t] of Object.entries(own)) {
+      const src = state[name];
+      if (src === undefined) continue;
+      // a state tensor of another dtype is converted to the module's (PyTorch would take the state's dtype;
+      // our layers compute in the dtype they were built with)
+      let value = src.dtype === t.dtype ? src : null;
+      if (value === null) {
+        const storage = allocate(t.dtype, src.numel());
+        storage.set(src.storage);
+        value = new Tensor(storage, src.shape);
+      }
+      replacement.set(t, t instanceof Parameter ? new Parameter(value, t.requiresGrad) : value.detach());
+    }
+    for (const [, m] of this.namedModules()) {
+      const fields = m as unknown as Record<string, unknown>;
+      for (const [name, value] of Object.entries(m)) {
+        const r = value instanceof Tensor ? replacement.get(value) : undefined;
+        if (r !== undefined) fields[name] = r;
+      }
+    }
   }
 
   /** A one-line-per-module outline, like PyTorch's print(model). */

@@ -173,6 +173,7 @@ abstract class BatchNormBase extends Module {
   }
 
   resetRunningStats(): void {
+    if (this.runningMean?.isMeta) return; // built inside meta(): nothing to reset
     this.runningMean?.storage.fill(0);
     this.runningVar?.storage.fill(1);
     this.numBatchesTracked?.storage.fill(0);

@@ -491,7 +491,7 @@ export class Bart extends Module {
           if (m.bias) zeros_(m.bias);
         } else if (m instanceof Embedding) {
           normal_(m.weight, 0, 0.02, { generator });
-          if (m.paddingIdx !== null) m.weight.storage.fill(0, m.paddingIdx * this.config.dModel, (m.paddingIdx + 1) * this.config.dModel);
+          if (m.paddingIdx !== null && !m.weight.isMeta) m.weight.storage.fill(0, m.paddingIdx * this.config.dModel, (m.paddingIdx + 1) * this.config.dModel);
         }
       }
     });

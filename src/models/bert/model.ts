@@ -474,7 +474,7 @@ function initWeights(root: Module, generator: Generator, std = 0.02): void {
         if (m.bias) zeros_(m.bias);
       } else if (m instanceof Embedding) {
         normal_(m.weight, 0, std, { generator });
-        if (m.paddingIdx !== null) m.weight.storage.fill(0, m.paddingIdx * m.embeddingDim, (m.paddingIdx + 1) * m.embeddingDim);
+        if (m.paddingIdx !== null && !m.weight.isMeta) m.weight.storage.fill(0, m.paddingIdx * m.embeddingDim, (m.paddingIdx + 1) * m.embeddingDim);
       }
     }
   });

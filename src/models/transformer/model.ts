@@ -24,7 +24,7 @@
 // vocabulary, K beams.
 
 import { noGrad } from "../../engine/autograd.js";
-import { arange, tensor } from "../../engine/creation.js";
+import { arange, tensor, zeros } from "../../engine/creation.js";
 import { ArgumentError, DTypeError, ShapeError } from "../../engine/errors.js";
 import { defaultGenerator, Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
@@ -300,7 +300,9 @@ export class TiedHead extends Module {
  * Computed in float64, stored float32. → (maxLen, C)
  */
 export function sinusoids(maxLen: number, C: number): Tensor {
-  const pe = new Float32Array(maxLen * C);
+  const table = zeros([maxLen, C]); // (maxLen, C)
+  if (table.isMeta) return table; // built inside meta(): shape only, nothing to compute
+  const pe = table.storage;
   for (let pos = 0; pos < maxLen; pos++) {
     for (let i = 0; 2 * i < C; i++) {
       const angle = pos / Math.pow(10000, (2 * i) / C);
@@ -308,7 +310,7 @@ export function sinusoids(maxLen: number, C: number): Tensor {
       if (2 * i + 1 < C) pe[pos * C + 2 * i + 1] = Math.cos(angle);
     }
   }
-  return tensor(pe, { shape: [maxLen, C] });
+  return table;
 }
 
 // =====================================================================================================
