@@ -12,6 +12,7 @@ import { charRnnRecipe } from "../src/models/char-rnn/recipe.js";
 import { gatRecipe } from "../src/models/gat/recipe.js";
 import { gcnRecipe } from "../src/models/gcn/recipe.js";
 import { namesCompareRecipe } from "../src/models/names-compare/recipe.js";
+import { decoderCompareRecipe } from "../src/models/decoder-compare/recipe.js";
 import { lenet5Recipe } from "../src/models/lenet5/recipe.js";
 import { resnetRecipe } from "../src/models/resnet/recipe.js";
 import { graphsRecipe } from "../src/models/graphs.js";
@@ -35,6 +36,7 @@ export const RECIPES: readonly AnyRecipe[] = [
   lenet5Recipe, resnetRecipe, //                         MNIST
   gcnRecipe, gatRecipe, graphsRecipe, //                 node classification
   seq2seqRecipe, transformerRecipe, //                   sequence to sequence (dates, reversal, translation)
+  decoderCompareRecipe, //                               Moby Dick: GPT-2 vs LLaMA vs BLOOM vs Falcon
 ];
 
 /** `batchSize` → `batch_size` */
