@@ -214,6 +214,7 @@ const EXTRAS: Readonly<Record<HFKind, readonly Extra[]>> = {
   t5: [
     { pattern: /^encoder\.embed_tokens\.weight$/, why: "a copy of shared.weight", tiedTo: "shared.weight" },
     { pattern: /^decoder\.embed_tokens\.weight$/, why: "a copy of shared.weight", tiedTo: "shared.weight" },
+    { pattern: /^lm_head\.weight$/, why: "the v1.0 head, tied to shared.weight", tiedTo: "shared.weight" }, // with tie_word_embeddings false it is a weight, expected
     { pattern: /^decoder\.block\.0\.layer\.1\.EncDecAttention\.relative_attention_bias\.weight$/, why: "an unused table of older T5 files (cross-attention has no position bias)" },
   ],
   bart: [

@@ -268,3 +268,46 @@ test("HF: a trunk saved without its prefix and TensorFlow-era gamma/beta names l
   bitsEqual(c.logits(loaded.model), c.logits(model), "renamed bert");
   assert.ok(existsSync(tmp));
 });
+
+test("HF: the layouts of released files — tied copies stored, prefixes dropped, buffers missing — load as the same model", () => {
+  const run = (name: string, kind: HFKind, edit: (f: { config: Record<string, unknown>; tensors: Record<string, Tensor> }) => void, prepare?: (m: Module) => void): void => {
+    const c = CASES.find((x) => x.name === name)!;
+    const { model, config } = c.make(new Generator(13));
+    model.eval();
+    prepare?.(model);
+    const files = toHFFiles(kind, model, config);
+    edit(files);
+    const loaded = fromPretrained(files);
+    bitsEqual(c.logits(loaded.model), c.logits(model), `${name} as released`);
+  };
+  // T5 v1.0: the stacks' copies of shared.weight and the tied lm_head are stored too
+  run("t5 v1.0", "t5", (f) => {
+    for (const k of ["encoder.embed_tokens.weight", "decoder.embed_tokens.weight", "lm_head.weight"]) f.tensors[k] = f.tensors["shared.weight"]!;
+  });
+  // BART saved as BartModel: no "model." prefix and no final_logits_bias (zeros, as Hugging Face starts it)
+  run("bart", "bart", (f) => {
+    for (const k of Object.keys(f.tensors)) {
+      const t = f.tensors[k]!;
+      delete f.tensors[k];
+      if (k !== "final_logits_bias") f.tensors[k.replace(/^model\./, "")] = t;
+    }
+  }, (m) => (m as Bart).finalLogitsBias.storage.fill(0));
+  // DeBERTa-v3's own MLM head names and its replaced-token-detection head
+  run("deberta", "deberta", (f) => {
+    for (const [from, to] of [["cls.predictions.transform.dense.weight", "lm_predictions.lm_head.dense.weight"], ["cls.predictions.transform.LayerNorm.bias", "lm_predictions.lm_head.LayerNorm.bias"], ["cls.predictions.bias", "lm_predictions.lm_head.bias"]] as const) {
+      f.tensors[to] = f.tensors[from]!;
+      delete f.tensors[from];
+    }
+    f.tensors["mask_predictions.classifier.weight"] = zeros([1, 16]);
+  });
+});
+
+test("HF: a LLaMA with tie_word_embeddings and no lm_head.weight gets the embedding as its head", () => {
+  const c = CASES.find((x) => x.name === "llama")!;
+  const { model, config } = c.make(new Generator(13));
+  const files = toHFFiles("llama", model, config);
+  delete files.tensors["lm_head.weight"];
+  loadError(() => fromPretrained(files), /missing tensors: lm_head\.weight \(50,16\)/);
+  const loaded = fromPretrained({ config: { ...files.config, tie_word_embeddings: true }, tensors: files.tensors }).model as Llama;
+  assert.deepEqual(Array.from(loaded.lmHead.weight.storage), Array.from((model as Llama).tokEmb.weight.storage));
+});
