@@ -23,15 +23,15 @@ import { ArgumentError, LoadError, WnnError } from "../engine/errors.js";
 import { fmt } from "../engine/shape.js";
 import type { Tensor } from "../engine/tensor.js";
 import type { Module } from "../nn/module.js";
-import { Bart, bartConfig, fromHuggingFace as fromBart, toHuggingFace as toBart, type BartConfig } from "./bart/model.js";
-import { BertForMaskedLM, BertModel, bertConfig, fromCheckpoint as fromBert, toCheckpoint as toBert, BERT_NAMING, type BertConfig } from "./bert/model.js";
-import { Bloom, bloomConfig, fromBloomCheckpoint, toBloomCheckpoint, type BloomConfig } from "./bloom/model.js";
-import { DebertaForMaskedLM, DebertaModel, debertaConfig, fromCheckpoint as fromDeberta, toCheckpoint as toDeberta, type DebertaConfig } from "./deberta/model.js";
-import { Falcon, falconConfig, fromFalconCheckpoint, toFalconCheckpoint, type FalconConfig } from "./falcon/model.js";
-import { GPT, gptConfig, fromGPT2Checkpoint, toGPT2Checkpoint, type GPTConfig } from "./gpt2/model.js";
-import { Llama, llamaConfig, fromLlamaCheckpoint, intermediateSize, toLlamaCheckpoint, type LlamaConfig } from "./llama/model.js";
+import { Bart, bartConfig, countParameters as bartCount, fromHuggingFace as fromBart, toHuggingFace as toBart, type BartConfig } from "./bart/model.js";
+import { BertForMaskedLM, BertModel, bertConfig, countParameters as bertCount, fromCheckpoint as fromBert, toCheckpoint as toBert, BERT_NAMING, type BertConfig } from "./bert/model.js";
+import { Bloom, bloomConfig, countParameters as bloomCount, fromBloomCheckpoint, toBloomCheckpoint, type BloomConfig } from "./bloom/model.js";
+import { DebertaForMaskedLM, DebertaModel, debertaConfig, countParameters as debertaCount, fromCheckpoint as fromDeberta, toCheckpoint as toDeberta, type DebertaConfig } from "./deberta/model.js";
+import { Falcon, falconConfig, countParameters as falconCount, fromFalconCheckpoint, toFalconCheckpoint, type FalconConfig } from "./falcon/model.js";
+import { GPT, gptConfig, countParameters as gptCount, fromGPT2Checkpoint, toGPT2Checkpoint, type GPTConfig } from "./gpt2/model.js";
+import { Llama, llamaConfig, countParameters as llamaCount, fromLlamaCheckpoint, intermediateSize, toLlamaCheckpoint, type LlamaConfig } from "./llama/model.js";
 import { RobertaForMaskedLM, RobertaModel, robertaConfig, ROBERTA_NAMING, type RobertaConfig } from "./roberta/model.js";
-import { T5, t5Config, fromHFT5, toHFT5, type T5Config } from "./t5/model.js";
+import { T5, t5Config, countParameters as t5Count, fromHFT5, toHFT5, type T5Config } from "./t5/model.js";
 
 // =====================================================================================================
 // What fromPretrained returns
@@ -259,6 +259,8 @@ interface Family<C, M extends Module> {
   readConfig(r: ConfigReader): C;
   /** our config → config.json's fields */
   writeConfig(c: C, model: M): Record<string, JsonValue>;
+  /** the parameters of the largest model `build` may make for this config, counted without allocating */
+  count(c: C): number;
   /** the model for this config; encoders pick the head by the tensors the file holds */
   build(c: C, names: ReadonlySet<string>): M;
   /** our state dict → the checkpoint's names and layouts (the model's weight map) */
@@ -297,6 +299,7 @@ const gpt2: Family<GPTConfig, GPT> = {
       resid_pdrop: c.dropout, embd_pdrop: c.dropout, attn_pdrop: c.dropout,
     };
   },
+  count: (c) => gptCount(c),
   build: (c) => new GPT(c),
   toHF: (m, c) => toGPT2Checkpoint(m.stateDict(), c),
   fromHF: (s, _m, c) => fromGPT2Checkpoint(s, c),
@@ -328,6 +331,7 @@ const llama: Family<LlamaConfig, Llama> = {
       rms_norm_eps: c.normEps, rope_theta: c.ropeTheta, hidden_act: "silu", tie_word_embeddings: false, attention_bias: false, mlp_bias: false,
     };
   },
+  count: (c) => llamaCount(c),
   build: (c) => new Llama(c),
   toHF: (m, c) => toLlamaCheckpoint(m.stateDict(), c),
   fromHF: (s, _m, c) => fromLlamaCheckpoint(s, c),
@@ -357,6 +361,7 @@ const bloom: Family<BloomConfig, Bloom> = {
       seq_length: c.blockSize, layer_norm_epsilon: 1e-5, apply_residual_connection_post_layernorm: false, hidden_dropout: c.dropout, attention_dropout: c.dropout,
     };
   },
+  count: (c) => bloomCount(c),
   build: (c) => new Bloom(c),
   toHF: (m, c) => toBloomCheckpoint(m.stateDict(), c),
   fromHF: (s, _m, c) => fromBloomCheckpoint(s, c),
@@ -390,6 +395,7 @@ const falcon: Family<FalconConfig, Falcon> = {
       tie_word_embeddings: true,
     };
   },
+  count: (c) => falconCount(c),
   build: (c) => new Falcon(c),
   toHF: (m, c) => toFalconCheckpoint(m.stateDict(), c),
   fromHF: (s, _m, c) => fromFalconCheckpoint(s, c),
@@ -420,6 +426,7 @@ function writeBertFields(c: BertConfig): Record<string, JsonValue> {
 const bert: Family<BertConfig, BertForMaskedLM | BertModel> = {
   readConfig: (r) => r.build(() => bertConfig(readBertFields(r))),
   writeConfig: (c, m) => ({ model_type: "bert", architectures: [m instanceof BertForMaskedLM ? "BertForMaskedLM" : "BertModel"], ...writeBertFields(c) }),
+  count: (c) => bertCount(c, { pooler: true, mlmHead: true }),
   build: (c, names) => ([...names].some((n) => MASK_HEAD.test(n)) ? new BertForMaskedLM(c) : new BertModel(c, { pooler: names.has("bert.pooler.dense.weight") })),
   toHF: (m) => toBert(m.stateDict(), m, BERT_NAMING),
   fromHF: (s, m) => fromBert(s, m, BERT_NAMING),
@@ -428,6 +435,7 @@ const bert: Family<BertConfig, BertForMaskedLM | BertModel> = {
 const roberta: Family<RobertaConfig, RobertaForMaskedLM | RobertaModel> = {
   readConfig: (r) => r.build(() => robertaConfig(readBertFields(r))),
   writeConfig: (c, m) => ({ model_type: "roberta", architectures: [m instanceof RobertaForMaskedLM ? "RobertaForMaskedLM" : "RobertaModel"], ...writeBertFields(c) }),
+  count: (c) => bertCount(c, { pooler: true, mlmHead: true }),
   build: (c, names) => ([...names].some((n) => MASK_HEAD.test(n)) ? new RobertaForMaskedLM(c) : new RobertaModel(c, { pooler: names.has("roberta.pooler.dense.weight") })),
   toHF: (m) => toBert(m.stateDict(), m, ROBERTA_NAMING),
   fromHF: (s, m) => fromBert(s, m, ROBERTA_NAMING),
@@ -467,6 +475,7 @@ const deberta: Family<DebertaConfig, DebertaForMaskedLM | DebertaModel> = {
       position_biased_input: false, type_vocab_size: c.typeVocabSize, layer_norm_eps: c.layerNormEps, pad_token_id: c.padId,
     };
   },
+  count: (c) => debertaCount(c, { mlmHead: true }),
   build: (c, names) => ([...names].some((n) => MASK_HEAD.test(n)) ? new DebertaForMaskedLM(c) : new DebertaModel(c)),
   toHF: (m) => toDeberta(m.stateDict(), m),
   fromHF: (s, m) => fromDeberta(s, m),
@@ -500,6 +509,7 @@ const t5: Family<T5Config, T5> = {
       tie_word_embeddings: c.tieHead, is_encoder_decoder: true, pad_token_id: c.padId, eos_token_id: c.eosId, decoder_start_token_id: c.decoderStartId,
     };
   },
+  count: (c) => t5Count(c),
   build: (c) => new T5(c),
   toHF: (m, c) => toHFT5(m.stateDict(), c),
   fromHF: (s, _m, c) => fromHFT5(s, c),
@@ -538,6 +548,7 @@ const bart: Family<BartConfig, Bart> = {
       pad_token_id: c.padId, eos_token_id: c.eosId, decoder_start_token_id: c.decoderStartId,
     };
   },
+  count: (c) => bartCount(c),
   build: (c) => new Bart(c),
   toHF: (m, c) => toBart(m.stateDict(), c),
   fromHF: (s, _m, c) => fromBart(s, c),
@@ -592,6 +603,14 @@ export function fromPretrained(files: { config: Record<string, unknown>; tensors
     const ours = alias(kind, name);
     if (Object.prototype.hasOwnProperty.call(state, ours)) throw new LoadError(`${kind} checkpoint: tensors ${JSON.stringify(name)} and another both name ${JSON.stringify(ours)}`);
     state[ours] = t;
+  }
+  // a config.json that describes a far larger model than the tensors hold would make us allocate it all
+  // before the names are compared: refuse it first (tied heads and zero buffers may be absent from files,
+  // so the file may hold less than the model; a heads' worth, not twice as much)
+  const held = Object.values(state).reduce((n, t) => n + t.numel(), 0);
+  const needs = family.count(config);
+  if (needs > 2 * held + 1_000_000) {
+    throw new LoadError(`${kind} checkpoint: config.json describes a model of ${needs.toLocaleString("en-US")} parameters, but the files hold ${held.toLocaleString("en-US")} numbers`);
   }
   const model: Module = family.build(config, new Set(Object.keys(state)));
   family.defaults?.(state, config);

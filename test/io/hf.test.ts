@@ -311,3 +311,35 @@ test("HF: a LLaMA with tie_word_embeddings and no lm_head.weight gets the embedd
   const loaded = fromPretrained({ config: { ...files.config, tie_word_embeddings: true }, tensors: files.tensors }).model as Llama;
   assert.deepEqual(Array.from(loaded.lmHead.weight.storage), Array.from((model as Llama).tokEmb.weight.storage));
 });
+
+test("HF malformed: a config.json far larger than its tensors is refused before anything is allocated", () => {
+  loadError(() => load(gpt2Folder("huge", { edit: (f) => (f.config.vocab_size = 1e9) })), /config\.json describes a model of 16,000,[\d,]+ parameters, but the files hold [\d,]+ numbers/);
+  loadError(() => load(gpt2Folder("deep", { edit: (f) => (f.config.n_layer = 100_000) })), /describes a model of [\d,]+ parameters/);
+});
+
+test("HF fuzz: mutated config.json and index.json bytes load or raise LoadError, never anything else", () => {
+  const dir = gpt2Folder("fuzz", { shard: 4000 });
+  const paths = [join(dir, "config.json"), join(dir, "model.safetensors.index.json")];
+  const originals = paths.map((p) => readFileSync(p));
+  const g = new Generator(2026);
+  let loadErrors = 0;
+  for (let trial = 0; trial < 300; trial++) {
+    const k = trial % 2;
+    const bytes = Buffer.from(originals[k]!);
+    for (let m = 1 + Math.floor(g.random() * 3); m > 0; m--) {
+      const at = Math.floor(g.random() * bytes.length);
+      const r = g.random();
+      // flip a digit, a quote, a brace, or any byte
+      bytes[at] = r < 0.3 ? 0x30 + Math.floor(g.random() * 10) : r < 0.45 ? 0x22 : r < 0.6 ? 0x7d : Math.floor(g.random() * 256);
+    }
+    writeFileSync(paths[k]!, bytes);
+    try {
+      load(dir);
+    } catch (e) {
+      if (!(e instanceof LoadError)) throw new Error(`trial ${trial}: ${String(e)}\n${bytes.toString("latin1").slice(0, 400)}`);
+      loadErrors++;
+    }
+    writeFileSync(paths[k]!, originals[k]!);
+  }
+  assert.ok(loadErrors > 100, `most mutations are caught (${loadErrors} of 300)`);
+});
