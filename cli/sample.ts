@@ -1,4 +1,5 @@
 // `wnn sample --checkpoint runs/<name>`: continue a prompt with a trained GPT (nanoGPT's sample.py).
+// `wnn sample --model DIR`: the same with a Hugging Face checkpoint folder (cli/hf.ts).
 
 import { CharTokenizer } from "../src/data/char.js";
 import { ArgumentError } from "../src/engine/errors.js";
@@ -8,6 +9,7 @@ import { loadCheckpoint } from "../src/io/node.js";
 import { GPT } from "../src/models/gpt2/model.js";
 import { checkpointConfig } from "../src/models/gpt2/train.js";
 import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js";
+import { sampleFromFolder } from "./hf.js";
 import type { Output } from "./progress.js";
 import { checkpointPath } from "./rundir.js";
 
@@ -39,9 +41,10 @@ export function sampleText(model: GPT, tok: CharTokenizer, s: SampleSettings): s
 }
 
 export const SAMPLE_OPTIONS = {
-  checkpoint: { kind: "string", metavar: "DIR", help: "a run's folder (or its checkpoint.safetensors); required" },
+  checkpoint: { kind: "string", metavar: "DIR", help: "a run's folder (or its checkpoint.safetensors); this or --model is required" },
+  model: { kind: "string", metavar: "DIR", help: "a Hugging Face checkpoint folder (config.json, model.safetensors, tokenizer.json) of gpt2, llama, bloom, falcon (continue the prompt) or t5, bart (answer it, greedily)" },
   prompt: { kind: "string", metavar: "TEXT", help: 'the text to continue (default a newline, "\\n")' },
-  tokens: { kind: "int", min: 0, default: SAMPLE_DEFAULTS.tokens, help: "characters to generate" },
+  tokens: { kind: "int", min: 0, default: SAMPLE_DEFAULTS.tokens, help: "characters (tokens with --model) to generate" },
   temperature: { kind: "number", min: 0, default: SAMPLE_DEFAULTS.temperature, help: "divide the logits by this (0: always the most likely)" },
   top_k: { kind: "int", min: 1, default: SAMPLE_DEFAULTS.topK!, help: "sample among the k most likely characters only" },
   top_p: { kind: "number", min: 0, max: 1, exclusiveMin: true, default: SAMPLE_DEFAULTS.topP, help: "nucleus sampling: the most likely characters up to this probability" },
@@ -49,19 +52,25 @@ export const SAMPLE_OPTIONS = {
 } as const satisfies OptionSpecs;
 
 export const SAMPLE_HELP = helpText(
-  "wnn sample --checkpoint DIR [options]",
-  "Generate text with a GPT trained by `wnn train gpt`: the prompt, then --tokens characters sampled one at a\ntime (with a KV cache) at the given temperature, top-k and top-p.",
+  "wnn sample --checkpoint DIR [options]\n       wnn sample --model DIR --prompt TEXT [options]",
+  "Generate text with a GPT trained by `wnn train gpt`: the prompt, then --tokens characters sampled one at a\ntime (with a KV cache) at the given temperature, top-k and top-p.\nWith --model, a Hugging Face checkpoint folder: a decoder (gpt2, llama, bloom, falcon) continues the prompt\nwith --tokens tokens, stopping at its end-of-sequence token; an encoder-decoder (t5, bart) reads the prompt\nand writes its answer greedily, at most --tokens tokens (--temperature, --top_k, --top_p, --seed unused).",
   SAMPLE_OPTIONS,
-  'example: wnn sample --checkpoint runs/quick --prompt "Call me" --tokens 200 --seed 7',
+  'example: wnn sample --checkpoint runs/quick --prompt "Call me" --tokens 200 --seed 7\n         wnn sample --model gpt2/ --prompt "Call me Ishmael." --tokens 40 --top_k 40',
 );
 
 export function sampleCommand(args: readonly string[], out: Output): number {
-  const { values: v, help } = parseOptions("sample", args, SAMPLE_OPTIONS);
+  const { values: v, help, given } = parseOptions("sample", args, SAMPLE_OPTIONS);
   if (help) {
     out.write(SAMPLE_HELP);
     return 0;
   }
-  if (v.checkpoint === undefined) throw new UsageError("sample: which model? give --checkpoint runs/<name>");
+  if (v.checkpoint !== undefined && v.model !== undefined) throw new UsageError("sample: give --checkpoint or --model, not both");
+  if (v.model !== undefined) {
+    const settings = { prompt: v.prompt ?? SAMPLE_DEFAULTS.prompt, tokens: v.tokens, temperature: v.temperature, topK: v.top_k, topP: v.top_p, seed: v.seed };
+    sampleFromFolder(v.model, settings, given, out, process.stderr);
+    return 0;
+  }
+  if (v.checkpoint === undefined) throw new UsageError("sample: which model? give --checkpoint runs/<name> (a run of wnn train gpt) or --model DIR (a Hugging Face checkpoint folder)");
   const ckpt = loadCheckpoint(checkpointPath(v.checkpoint));
   const { model: config, config: meta } = checkpointConfig(ckpt);
   const tok = CharTokenizer.fromJSON(meta.tokenizer);

@@ -7,6 +7,7 @@ import "../src/index-node.js"; // the Node entry: the wasm backend's thread pool
 import { LoadError, WnnError } from "../src/engine/errors.js";
 import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js";
 import { COMPARE_HELP, compareCommand, compareWorker } from "./compare.js";
+import { FILL_MASK_HELP, fillMaskCommand } from "./hf.js";
 import { GPT_HELP, trainGpt } from "./gpt.js";
 import { LIST_HELP, listCommand } from "./list.js";
 import { MNIST_HELP, trainMnist } from "./mnist.js";
@@ -24,6 +25,8 @@ commands:
   train spirals             a 2-layer MLP on a seeded 3-arm spiral
   train <recipe>            any recipe of the zoo (\`wnn list\` names them)
   sample --checkpoint DIR   text from a GPT trained by \`wnn train gpt\`
+  sample --model DIR        text from a Hugging Face checkpoint folder (gpt2, llama, bloom, falcon, t5, bart)
+  fill-mask --model DIR     the likeliest tokens for the masks of a text (bert, roberta, deberta-v2)
   compare <a> <b> [...]     models side by side: architecture table; --train runs them on their shared task
 
 \`wnn <command> --help\` shows a command's options.
@@ -58,7 +61,7 @@ function spirals(args: readonly string[]): number {
 const MODELS = ["gpt", "mlp", "cnn", "spirals", ...RECIPES.map((r) => r.name)];
 
 const HELP: Record<string, string> = {
-  list: LIST_HELP, sample: SAMPLE_HELP, compare: COMPARE_HELP, "train gpt": GPT_HELP, "train mlp": MNIST_HELP("mlp"), "train cnn": MNIST_HELP("cnn"), "train spirals": SPIRAL_HELP,
+  list: LIST_HELP, sample: SAMPLE_HELP, "fill-mask": FILL_MASK_HELP, compare: COMPARE_HELP, "train gpt": GPT_HELP, "train mlp": MNIST_HELP("mlp"), "train cnn": MNIST_HELP("cnn"), "train spirals": SPIRAL_HELP,
   ...Object.fromEntries(RECIPES.map((r) => [`train ${r.name}`, recipeHelp(r)])),
 };
 
@@ -81,6 +84,8 @@ async function run(argv: string[]): Promise<number> {
       return listCommand(rest, out);
     case "sample":
       return sampleCommand(rest, out);
+    case "fill-mask":
+      return fillMaskCommand(rest, out);
     case "compare":
       return compareCommand(rest, out);
     case "__compare-worker": // one model of `wnn compare --train`, in its own process (not for users)
@@ -100,7 +105,7 @@ async function run(argv: string[]): Promise<number> {
       throw new UsageError(`train: unknown model ${JSON.stringify(model)} (${MODELS.join(", ")})`);
     }
     default:
-      throw new UsageError(`unknown command ${JSON.stringify(command)} (list, train, sample, compare)`);
+      throw new UsageError(`unknown command ${JSON.stringify(command)} (list, train, sample, fill-mask, compare)`);
   }
 }
 
@@ -116,7 +121,7 @@ run(process.argv.slice(2)).then(
   },
   (e: unknown) => {
     if (e instanceof UsageError) {
-      const topic = e.message.match(/^(train [\w-]+|sample|list|compare):/)?.[1];
+      const topic = e.message.match(/^(train [\w-]+|sample|fill-mask|list|compare):/)?.[1];
       process.stderr.write(`wnn: ${e.message}\n(run \`wnn ${topic ? `${topic} ` : ""}--help\` for the usage)\n`);
       process.exitCode = 2;
     } else if (e instanceof LoadError || e instanceof WnnError) {

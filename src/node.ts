@@ -2,3 +2,4 @@
 // from "writtingnns/node"`. Everything that also runs in a browser is in "writtingnns".
 
 export * from "./data/node/index.js";
+export { readHFFolder, writeHFFolder, type HFFolder, type HFFiles, type WriteHFOptions } from "./io/hf-folder.js";

@@ -1,0 +1,199 @@
+// Hugging Face checkpoint folders on the command line:
+//   wnn sample --model DIR --prompt "..."      decoders (gpt2, llama, bloom, falcon) continue the prompt;
+//                                              encoder-decoders (t5, bart) read it and write their output
+//   wnn fill-mask --model DIR --text "..."     encoders (bert, roberta, deberta): the likeliest tokens at each mask
+// The folder holds config.json, model.safetensors (or shards + index) and tokenizer.json
+// (src/io/hf-folder.ts, src/models/hf.ts, src/data/tokenizer-json.ts).
+
+import { addedTokens, postProcessorFromJSON } from "../src/data/post-processor.js";
+import { tokenizerFromJSON } from "../src/data/tokenizer-json.js";
+import type { Tokenizer } from "../src/data/tokenizer.js";
+import { noGrad } from "../src/engine/autograd.js";
+import { tensor } from "../src/engine/creation.js";
+import { LoadError } from "../src/engine/errors.js";
+import { Generator } from "../src/engine/rng.js";
+import type { Tensor } from "../src/engine/tensor.js";
+import { readHFFolder, type HFFolder } from "../src/io/hf-folder.js";
+import { greedyDecode as bartDecode } from "../src/models/bart/model.js";
+import { BertForMaskedLM } from "../src/models/bert/model.js";
+import { generate as bloomGenerate } from "../src/models/bloom/model.js";
+import { DebertaForMaskedLM } from "../src/models/deberta/model.js";
+import { generate as falconGenerate } from "../src/models/falcon/model.js";
+import { generate as gptGenerate, type GenerateOptions } from "../src/models/gpt2/model.js";
+import { ENCODER_KINDS, fromPretrained, type Pretrained } from "../src/models/hf.js";
+import { generate as llamaGenerate } from "../src/models/llama/model.js";
+import { greedyDecode as t5Decode } from "../src/models/t5/model.js";
+import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js";
+import type { Output } from "./progress.js";
+
+/** The folder's model and its tokenizer (tokenizer.json), with the post-processor's special tokens. */
+function openFolder(command: string, dir: string): { folder: HFFolder; pre: Pretrained; tok: Tokenizer; encode: (text: string) => number[] } {
+  const folder = readHFFolder(dir);
+  if (folder.tokenizerJSON === undefined) throw new LoadError(`${dir}: no tokenizer.json; \`wnn ${command} --model\` needs the folder's tokenizer to turn text into token ids`);
+  const tok = tokenizerFromJSON(folder.tokenizerJSON);
+  const post = postProcessorFromJSON(folder.tokenizerJSON);
+  const pre = fromPretrained(folder);
+  return { folder, pre, tok, encode: (text) => post(tok.encode(text)) };
+}
+
+/** config.json's eos_token_id (a number or a list of them). */
+function eosIds(config: Record<string, unknown>): number[] {
+  const e = config.eos_token_id;
+  return typeof e === "number" ? [e] : Array.isArray(e) ? e.filter((x): x is number => typeof x === "number") : [];
+}
+
+export interface HFSampleSettings {
+  prompt: string;
+  tokens: number;
+  temperature: number;
+  topK: number | null;
+  topP: number;
+  seed: number;
+}
+
+/**
+ * `wnn sample --model DIR`: a decoder continues the prompt (printed, then the new tokens up to EOS); an
+ * encoder-decoder encodes the prompt and its decoder writes the answer, greedily. → the text printed
+ */
+export function sampleFromFolder(dir: string, s: HFSampleSettings, given: ReadonlySet<string>, out: Output, err: Output): string {
+  const { folder, pre, tok, encode } = openFolder("sample", dir);
+  if (pre.kind === "bert" || pre.kind === "roberta" || pre.kind === "deberta") {
+    throw new UsageError(`sample: ${dir} holds a ${pre.kind} model, an encoder; it fills in masked tokens instead: wnn fill-mask --model ${dir} --text "..."`);
+  }
+  const ids = encode(s.prompt);
+  if (ids.length === 0) throw new UsageError("sample: the prompt must not be empty");
+  const idx = tensor(Int32Array.from(ids), { shape: [1, ids.length] }); // (1, T0)
+  let text: string;
+  if (pre.kind === "t5" || pre.kind === "bart") {
+    // TODO(generation): beam search, sampling and a repetition penalty for encoder-decoders — pass
+    // --temperature/--top_k/--top_p/--seed (and new options) to them here once t5/bart's decoders take them.
+    const ignored = ["temperature", "top_k", "top_p", "seed"].filter((o) => given.has(o));
+    if (ignored.length) err.write(`wnn: sample: ${pre.kind} decodes greedily; ${ignored.map((o) => `--${o}`).join(", ")} not used\n`);
+    if (s.tokens === 0) return write(out, "");
+    const rows = pre.kind === "t5"
+      ? t5Decode(pre.model, idx, { maxLen: s.tokens })
+      : bartDecode(pre.model, idx, { maxLen: Math.min(s.tokens, pre.config.maxPositions - 1) });
+    text = tok.decode(rows[0]!);
+  } else {
+    const opts: GenerateOptions = { temperature: s.temperature, topK: s.topK, topP: s.topP, generator: new Generator(s.seed) };
+    let all: Tensor;
+    switch (pre.kind) {
+      case "gpt2": all = gptGenerate(pre.model, idx, s.tokens, opts); break;
+      case "llama": all = llamaGenerate(pre.model, idx, s.tokens, opts); break;
+      case "bloom": all = bloomGenerate(pre.model, idx, s.tokens, opts); break;
+      case "falcon": all = falconGenerate(pre.model, idx, s.tokens, opts); break;
+    }
+    const fresh = Array.from(all.storage.subarray(ids.length)); // the generated tokens
+    const eos = eosIds(folder.config);
+    const end = fresh.findIndex((t) => eos.includes(t));
+    text = s.prompt + tok.decode(end < 0 ? fresh : fresh.slice(0, end));
+  }
+  return write(out, text);
+}
+
+function write(out: Output, text: string): string {
+  out.write(text + "\n");
+  return text;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// wnn fill-mask
+
+export const FILL_MASK_OPTIONS = {
+  model: { kind: "string", metavar: "DIR", help: "a Hugging Face checkpoint folder of an encoder with its masked-LM head (bert, roberta, deberta-v2): config.json, model.safetensors, tokenizer.json; required" },
+  text: { kind: "string", metavar: "TEXT", help: 'the text, with the mask token where words are missing ("the [MASK] sat"); required' },
+  top_k: { kind: "int", min: 1, default: 5, help: "tokens to show for each mask" },
+  mask_token: { kind: "string", metavar: "TOKEN", help: "the mask token (default: tokenizer_config.json's mask_token, else the added token [MASK] or <mask>)" },
+  json: { kind: "flag", help: "print the predictions as JSON" },
+} as const satisfies OptionSpecs;
+
+export const FILL_MASK_HELP = helpText(
+  "wnn fill-mask --model DIR --text TEXT [options]",
+  "Fill in the masked tokens of a text with an encoder's masked-LM head: for each mask, the --top_k likeliest\ntokens and their probabilities (softmax over the vocabulary at that position).",
+  FILL_MASK_OPTIONS,
+  'example: wnn fill-mask --model bert-base-uncased/ --text "the capital of france is [MASK]."',
+);
+
+export interface MaskPrediction {
+  /** the mask's index among the text's token ids (special tokens counted) */
+  position: number;
+  candidates: { id: number; token: string; probability: number }[];
+}
+
+/** The mask token: the option, tokenizer_config.json's mask_token, or an added token spelled [MASK] or <mask>. */
+function maskToken(folder: HFFolder, option: string | undefined): { content: string; id: number | null; lstrip: boolean } {
+  const added = addedTokens(folder.tokenizerJSON!);
+  const find = (content: string): { content: string; id: number | null; lstrip: boolean } => {
+    const a = added.find((t) => t.content === content);
+    return { content, id: a?.id ?? null, lstrip: a?.lstrip ?? false };
+  };
+  if (option !== undefined) return find(option);
+  const m = folder.tokenizerConfig?.mask_token;
+  const fromConfig = typeof m === "string" ? m : typeof m === "object" && m !== null && !Array.isArray(m) && typeof (m as Record<string, unknown>).content === "string" ? ((m as Record<string, unknown>).content as string) : null;
+  if (fromConfig !== null) return find(fromConfig);
+  const a = added.find((t) => t.special && (t.content === "[MASK]" || t.content === "<mask>"));
+  if (a) return { content: a.content, id: a.id, lstrip: a.lstrip };
+  throw new UsageError("fill-mask: the folder names no mask token (tokenizer_config.json's mask_token, or an added token [MASK] / <mask>); give it with --mask_token");
+}
+
+/** The predictions for every mask of `text`. */
+export function fillMask(dir: string, text: string, topK: number, maskOption?: string): MaskPrediction[] {
+  const { folder, pre, tok, encode } = openFolder("fill-mask", dir);
+  if (!ENCODER_KINDS.includes(pre.kind)) {
+    throw new UsageError(`fill-mask: ${dir} holds a ${pre.kind} model; fill-mask needs an encoder with a masked-LM head (bert, roberta, deberta-v2); for text generation: wnn sample --model ${dir}`);
+  }
+  const model = pre.model;
+  if (!(model instanceof BertForMaskedLM || model instanceof DebertaForMaskedLM)) {
+    throw new LoadError(`${dir}: the ${pre.kind} checkpoint has no masked-LM head (cls.predictions.* / lm_head.*), so it cannot fill in masks`);
+  }
+  const mask = maskToken(folder, maskOption);
+  if (!text.includes(mask.content)) throw new UsageError(`fill-mask: the text has no mask token ${mask.content}`);
+  // a mask token that strips the space on its left (RoBERTa's <mask>) takes it into itself
+  if (mask.lstrip) text = text.replace(new RegExp(`\\s+${escapeRegExp(mask.content)}`, "g"), mask.content);
+  let maskId = mask.id;
+  if (maskId === null) {
+    const one = tok.encode(mask.content);
+    if (one.length !== 1) throw new UsageError(`fill-mask: the tokenizer does not read ${mask.content} as one token (got ${one.length}); give the right one with --mask_token`);
+    maskId = one[0]!;
+  }
+  const ids = encode(text);
+  const positions = ids.flatMap((id, i) => (id === maskId ? [i] : []));
+  if (positions.length === 0) throw new UsageError(`fill-mask: the tokenizer did not keep ${mask.content} as a token in the text`);
+  const idx = tensor(Int32Array.from(ids), { shape: [1, ids.length] }); // (1, T)
+  const logits = noGrad(() => model.forward(idx).logits); // (1, T, V)
+  const V = logits.shape[2]!;
+  return positions.map((position) => {
+    const row = logits.storage.subarray(position * V, (position + 1) * V);
+    // p_v = e^{z_v − z_max} / Σ_u e^{z_u − z_max}, in float64
+    let zMax = -Infinity;
+    for (let v = 0; v < V; v++) zMax = Math.max(zMax, row[v]!);
+    let total = 0;
+    for (let v = 0; v < V; v++) total += Math.exp(row[v]! - zMax);
+    const order = Array.from({ length: V }, (_, v) => v).sort((a, b) => row[b]! - row[a]! || a - b).slice(0, Math.min(topK, V));
+    return { position, candidates: order.map((id) => ({ id, token: tok.decode([id]), probability: Math.exp(row[id]! - zMax) / total })) };
+  });
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+export function fillMaskCommand(args: readonly string[], out: Output): number {
+  const { values: v, help } = parseOptions("fill-mask", args, FILL_MASK_OPTIONS);
+  if (help) {
+    out.write(FILL_MASK_HELP);
+    return 0;
+  }
+  if (v.model === undefined) throw new UsageError("fill-mask: which model? give --model DIR (a Hugging Face checkpoint folder)");
+  if (v.text === undefined) throw new UsageError('fill-mask: give the text with --text "... [MASK] ..."');
+  const predictions = fillMask(v.model, v.text, v.top_k, v.mask_token);
+  if (v.json) {
+    out.write(JSON.stringify(predictions, null, 2) + "\n");
+    return 0;
+  }
+  predictions.forEach((p, k) => {
+    out.write(`mask ${k + 1} of ${predictions.length} (token ${p.position}):\n`);
+    for (const c of p.candidates) out.write(`  ${c.probability.toFixed(4)}  ${JSON.stringify(c.token)}  (id ${c.id})\n`);
+  });
+  return 0;
+}
