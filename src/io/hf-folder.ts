@@ -26,7 +26,7 @@ export const INDEX_FILE = "model.safetensors.index.json";
 export const TOKENIZER_FILE = "tokenizer.json";
 export const TOKENIZER_CONFIG_FILE = "tokenizer_config.json";
 
-/** File names that hold Python pickles: refused whether or not safetensors sit beside them. */
+/** File names that hold Python pickles: never opened; ignored beside safetensors, refused alone. */
 const PICKLE = /\.(bin|pt|pth|ckpt|pkl|pickle)$/i;
 
 export interface HFFolder {
@@ -53,13 +53,15 @@ export function readHFFolder(dir: string): HFFolder {
     if (e instanceof LoadError) throw e;
     throw new LoadError(`${dir}: cannot read the folder: ${(e as Error).message}`);
   }
+  // Pickles are never opened: beside safetensors they are ignored (Hugging Face folders often ship both);
+  // alone they are refused, because a pickle can run arbitrary code when it is loaded.
   const pickles = names.filter((n) => PICKLE.test(n)).sort();
-  if (pickles.length) {
-    const hasSafetensors = names.includes(WEIGHTS_FILE) || names.includes(INDEX_FILE);
+  const hasSafetensors = names.includes(WEIGHTS_FILE) || names.includes(INDEX_FILE);
+  if (pickles.length && !hasSafetensors) {
     throw new LoadError(
-      `${dir}: holds pickle file${pickles.length > 1 ? "s" : ""} ${pickles.join(", ")}; a pickle can run arbitrary code when it is loaded, ` +
-        `so writtingNNs never reads one. The folder needs its weights as safetensors (${WEIGHTS_FILE}, or shards with ${INDEX_FILE})` +
-        (hasSafetensors ? `: it has them, so remove the pickle files to load it` : `: convert them with safetensors' own tools in Python, then remove the pickle files`),
+      `${dir}: holds only pickle weights (${pickles.join(", ")}); a pickle can run arbitrary code when it is loaded, ` +
+        `so writtingNNs never reads one. The folder needs its weights as safetensors (${WEIGHTS_FILE}, or shards with ${INDEX_FILE}): ` +
+        `convert them with safetensors' own tools in Python`,
     );
   }
 

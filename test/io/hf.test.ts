@@ -3,7 +3,7 @@
 // malformed folders and checkpoints are LoadErrors that name the problem.
 
 import { strict as assert } from "node:assert";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -190,17 +190,21 @@ test("HF malformed: an unknown model_type, an unknown field, an unsupported sett
   loadError(() => fromPretrained({ config: { ...files.config, feed_forward_proj: "gated-silu" }, tensors: files.tensors }), /feed_forward_proj is "gated-silu"/);
 });
 
-test("HF malformed: pickle files are refused, alone or next to safetensors, and never read", () => {
+test("HF pickles: refused when they are the only weights, ignored (never opened) beside safetensors", () => {
   const alone = join(tmp, "pickle-only");
   const dir = gpt2Folder("pickle-beside");
   rmSync(alone, { recursive: true, force: true });
   writeHFFolder(alone, { config: JSON.parse(readFileSync(join(dir, "config.json"), "utf8")) as object, tensors: {} });
   unlinkSync(join(alone, "model.safetensors"));
   writeFileSync(join(alone, "pytorch_model.bin"), "not a real pickle: it must never be opened");
-  loadError(() => readHFFolder(alone), /pickle file pytorch_model\.bin; a pickle can run arbitrary code[\s\S]*needs its weights as safetensors[\s\S]*convert/);
-  writeFileSync(join(dir, "training_args.bin"), "x");
-  writeFileSync(join(dir, "model.pt"), "x");
-  loadError(() => readHFFolder(dir), /pickle files model\.pt, training_args\.bin; a pickle can run arbitrary code[\s\S]*it has them, so remove the pickle files/);
+  loadError(() => readHFFolder(alone), /only pickle weights \(pytorch_model\.bin\); a pickle can run arbitrary code[\s\S]*needs its weights as safetensors[\s\S]*convert/);
+  // beside safetensors: "pickles" that cannot be read as files (folders) prove they are never opened
+  const before = readHFFolder(dir);
+  mkdirSync(join(dir, "pytorch_model.bin"));
+  mkdirSync(join(dir, "model.pt"));
+  const again = readHFFolder(dir);
+  assert.deepEqual(Object.keys(again.tensors).sort(), Object.keys(before.tensors).sort());
+  for (const [name, t] of Object.entries(before.tensors)) assert.deepEqual(again.tensors[name]!.storage, t.storage, name);
 });
 
 test("HF malformed: an index that names a missing shard, a path, or the wrong shard", () => {
