@@ -6,6 +6,7 @@
 // (src/io/hf-folder.ts, src/models/hf.ts, src/data/tokenizer-json.ts).
 
 import { addedTokens, postProcessorFromJSON } from "../src/data/post-processor.js";
+import { PipelineTokenizer } from "../src/data/hf-pipeline.js";
 import { tokenizerFromJSON } from "../src/data/tokenizer-json.js";
 import type { Tokenizer } from "../src/data/tokenizer.js";
 import { noGrad } from "../src/engine/autograd.js";
@@ -14,7 +15,7 @@ import { LoadError } from "../src/engine/errors.js";
 import { Generator } from "../src/engine/rng.js";
 import type { Tensor } from "../src/engine/tensor.js";
 import { readHFFolder, type HFFolder } from "../src/io/hf-folder.js";
-import { greedyDecode as bartDecode } from "../src/models/bart/model.js";
+import { beamSearch as bartBeamSearch, generate as bartGenerate } from "../src/models/bart/model.js";
 import { BertForMaskedLM } from "../src/models/bert/model.js";
 import { generate as bloomGenerate } from "../src/models/bloom/model.js";
 import { DebertaForMaskedLM } from "../src/models/deberta/model.js";
@@ -22,18 +23,23 @@ import { generate as falconGenerate } from "../src/models/falcon/model.js";
 import { generate as gptGenerate, type GenerateOptions } from "../src/models/gpt2/model.js";
 import { ENCODER_KINDS, fromPretrained, type Pretrained } from "../src/models/hf.js";
 import { generate as llamaGenerate } from "../src/models/llama/model.js";
-import { greedyDecode as t5Decode } from "../src/models/t5/model.js";
+import { beamSearch as t5BeamSearch, generate as t5Generate } from "../src/models/t5/model.js";
 import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js";
 import type { Output } from "./progress.js";
 
 /** The folder's model and its tokenizer (tokenizer.json), with the post-processor's special tokens. */
-function openFolder(command: string, dir: string): { folder: HFFolder; pre: Pretrained; tok: Tokenizer; encode: (text: string) => number[] } {
+function openFolder(command: string, dir: string): { folder: HFFolder; pre: Pretrained; tok: Tokenizer; encode: (text: string) => number[]; decode: (ids: number[]) => string } {
   const folder = readHFFolder(dir);
   if (folder.tokenizerJSON === undefined) throw new LoadError(`${dir}: no tokenizer.json; \`wnn ${command} --model\` needs the folder's tokenizer to turn text into token ids`);
   const tok = tokenizerFromJSON(folder.tokenizerJSON);
-  const post = postProcessorFromJSON(folder.tokenizerJSON);
   const pre = fromPretrained(folder);
-  return { folder, pre, tok, encode: (text) => post(tok.encode(text)) };
+  // Unigram (T5) and byte-fallback BPE (LLaMA) read the whole tokenizer.json pipeline, post-processor included;
+  // byte-level BPE and WordPiece get the post-processor's special tokens here.
+  if (tok instanceof PipelineTokenizer) {
+    return { folder, pre, tok, encode: (text) => tok.encode(text), decode: (ids) => tok.decode(ids, { skipSpecialTokens: true }) };
+  }
+  const post = postProcessorFromJSON(folder.tokenizerJSON);
+  return { folder, pre, tok, encode: (text) => post(tok.encode(text)), decode: (ids) => tok.decode(ids) };
 }
 
 /** config.json's eos_token_id (a number or a list of them). */
@@ -49,6 +55,10 @@ export interface HFSampleSettings {
   topK: number | null;
   topP: number;
   seed: number;
+  /** the repetition penalty θ (1: off) */
+  repetitionPenalty: number;
+  /** beam width for encoder-decoders (1: no beam search) */
+  beam: number;
 }
 
 /**
@@ -56,7 +66,7 @@ export interface HFSampleSettings {
  * encoder-decoder encodes the prompt and its decoder writes the answer, greedily. → the text printed
  */
 export function sampleFromFolder(dir: string, s: HFSampleSettings, given: ReadonlySet<string>, out: Output, err: Output): string {
-  const { folder, pre, tok, encode } = openFolder("sample", dir);
+  const { folder, pre, encode, decode } = openFolder("sample", dir);
   if (pre.kind === "bert" || pre.kind === "roberta" || pre.kind === "deberta") {
     throw new UsageError(`sample: ${dir} holds a ${pre.kind} model, an encoder; it fills in masked tokens instead: wnn fill-mask --model ${dir} --text "..."`);
   }
@@ -65,17 +75,22 @@ export function sampleFromFolder(dir: string, s: HFSampleSettings, given: Readon
   const idx = tensor(Int32Array.from(ids), { shape: [1, ids.length] }); // (1, T0)
   let text: string;
   if (pre.kind === "t5" || pre.kind === "bart") {
-    // TODO(generation): beam search, sampling and a repetition penalty for encoder-decoders — pass
-    // --temperature/--top_k/--top_p/--seed (and new options) to them here once t5/bart's decoders take them.
-    const ignored = ["temperature", "top_k", "top_p", "seed"].filter((o) => given.has(o));
-    if (ignored.length) err.write(`wnn: sample: ${pre.kind} decodes greedily; ${ignored.map((o) => `--${o}`).join(", ")} not used\n`);
+    // encoder-decoders answer greedily unless --temperature is given; --beam K > 1 searches K hypotheses
+    if (s.beam > 1) {
+      const ignored = ["temperature", "top_k", "top_p", "seed"].filter((o) => given.has(o));
+      if (ignored.length) err.write(`wnn: sample: beam search is deterministic; ${ignored.map((o) => `--${o}`).join(", ")} not used\n`);
+    }
     if (s.tokens === 0) return write(out, "");
+    const maxLen = pre.kind === "t5" ? s.tokens : Math.min(s.tokens, pre.config.maxPositions - 1);
+    const sampling = { maxLen, temperature: given.has("temperature") ? s.temperature : 0, topK: s.topK, topP: s.topP, repetitionPenalty: s.repetitionPenalty, generator: new Generator(s.seed) };
+    const beam = { beamSize: s.beam, maxLen, repetitionPenalty: s.repetitionPenalty };
     const rows = pre.kind === "t5"
-      ? t5Decode(pre.model, idx, { maxLen: s.tokens })
-      : bartDecode(pre.model, idx, { maxLen: Math.min(s.tokens, pre.config.maxPositions - 1) });
-    text = tok.decode(rows[0]!);
+      ? (s.beam > 1 ? t5BeamSearch(pre.model, idx, beam).tokens : t5Generate(pre.model, idx, sampling))
+      : (s.beam > 1 ? bartBeamSearch(pre.model, idx, beam).tokens : bartGenerate(pre.model, idx, sampling));
+    text = decode(rows[0]!);
   } else {
-    const opts: GenerateOptions = { temperature: s.temperature, topK: s.topK, topP: s.topP, generator: new Generator(s.seed) };
+    if (s.beam > 1) throw new UsageError(`sample: --beam is for encoder-decoders (t5, bart); ${pre.kind} samples one token at a time`);
+    const opts: GenerateOptions = { temperature: s.temperature, topK: s.topK, topP: s.topP, repetitionPenalty: s.repetitionPenalty, generator: new Generator(s.seed) };
     let all: Tensor;
     switch (pre.kind) {
       case "gpt2": all = gptGenerate(pre.model, idx, s.tokens, opts); break;
@@ -86,7 +101,7 @@ export function sampleFromFolder(dir: string, s: HFSampleSettings, given: Readon
     const fresh = Array.from(all.storage.subarray(ids.length)); // the generated tokens
     const eos = eosIds(folder.config);
     const end = fresh.findIndex((t) => eos.includes(t));
-    text = s.prompt + tok.decode(end < 0 ? fresh : fresh.slice(0, end));
+    text = s.prompt + decode(end < 0 ? fresh : fresh.slice(0, end));
   }
   return write(out, text);
 }

@@ -20,6 +20,8 @@ export interface SampleSettings {
   topK: number | null;
   topP: number;
   seed: number;
+  /** the repetition penalty θ (default 1: off) */
+  repetitionPenalty?: number;
 }
 
 /** nanoGPT's sample.py: start from a newline, temperature 0.8, top-k 200 (here: every character, the vocabulary is smaller). */
@@ -36,24 +38,26 @@ export function sampleText(model: GPT, tok: CharTokenizer, s: SampleSettings): s
   }
   if (ids.length === 0) throw new UsageError("sample: the prompt must not be empty");
   const idx = tensor(Int32Array.from(ids), { shape: [1, ids.length] }); // (1, T0)
-  const out = model.generate(idx, s.tokens, { temperature: s.temperature, topK: s.topK, topP: s.topP, generator: new Generator(s.seed) }); // (1, T0 + tokens)
+  const out = model.generate(idx, s.tokens, { temperature: s.temperature, topK: s.topK, topP: s.topP, repetitionPenalty: s.repetitionPenalty ?? 1, generator: new Generator(s.seed) }); // (1, T0 + tokens)
   return tok.decode(out.storage);
 }
 
 export const SAMPLE_OPTIONS = {
   checkpoint: { kind: "string", metavar: "DIR", help: "a run's folder (or its checkpoint.safetensors); this or --model is required" },
-  model: { kind: "string", metavar: "DIR", help: "a Hugging Face checkpoint folder (config.json, model.safetensors, tokenizer.json) of gpt2, llama, bloom, falcon (continue the prompt) or t5, bart (answer it, greedily)" },
+  model: { kind: "string", metavar: "DIR", help: "a Hugging Face checkpoint folder (config.json, model.safetensors, tokenizer.json) of gpt2, llama, bloom, falcon (continue the prompt) or t5, bart (answer it: greedy, sampled with --temperature, or --beam K)" },
   prompt: { kind: "string", metavar: "TEXT", help: 'the text to continue (default a newline, "\\n")' },
   tokens: { kind: "int", min: 0, default: SAMPLE_DEFAULTS.tokens, help: "characters (tokens with --model) to generate" },
   temperature: { kind: "number", min: 0, default: SAMPLE_DEFAULTS.temperature, help: "divide the logits by this (0: always the most likely)" },
   top_k: { kind: "int", min: 1, default: SAMPLE_DEFAULTS.topK!, help: "sample among the k most likely characters only" },
   top_p: { kind: "number", min: 0, max: 1, exclusiveMin: true, default: SAMPLE_DEFAULTS.topP, help: "nucleus sampling: the most likely characters up to this probability" },
   seed: { kind: "int", min: 0, default: SAMPLE_DEFAULTS.seed, help: "seed of the sampling (the same seed, the same text)" },
+  repetition_penalty: { kind: "number", min: 0, exclusiveMin: true, default: 1, help: "divide the logit of every token already in the text by θ (multiply when negative; CTRL's penalty, 1: off)" },
+  beam: { kind: "int", min: 1, default: 1, help: "with --model t5/bart: beam search over this many hypotheses (1: greedy, or sampling with --temperature)" },
 } as const satisfies OptionSpecs;
 
 export const SAMPLE_HELP = helpText(
   "wnn sample --checkpoint DIR [options]\n       wnn sample --model DIR --prompt TEXT [options]",
-  "Generate text with a GPT trained by `wnn train gpt`: the prompt, then --tokens characters sampled one at a\ntime (with a KV cache) at the given temperature, top-k and top-p.\nWith --model, a Hugging Face checkpoint folder: a decoder (gpt2, llama, bloom, falcon) continues the prompt\nwith --tokens tokens, stopping at its end-of-sequence token; an encoder-decoder (t5, bart) reads the prompt\nand writes its answer greedily, at most --tokens tokens (--temperature, --top_k, --top_p, --seed unused).",
+  "Generate text with a GPT trained by `wnn train gpt`: the prompt, then --tokens characters sampled one at a\ntime (with a KV cache) at the given temperature, top-k and top-p.\nWith --model, a Hugging Face checkpoint folder: a decoder (gpt2, llama, bloom, falcon) continues the prompt\nwith --tokens tokens, stopping at its end-of-sequence token; an encoder-decoder (t5, bart) reads the prompt\nand writes its answer, at most --tokens tokens: greedily, sampled when --temperature is given, or with\n--beam K beam search.",
   SAMPLE_OPTIONS,
   'example: wnn sample --checkpoint runs/quick --prompt "Call me" --tokens 200 --seed 7\n         wnn sample --model gpt2/ --prompt "Call me Ishmael." --tokens 40 --top_k 40',
 );
@@ -66,7 +70,7 @@ export function sampleCommand(args: readonly string[], out: Output): number {
   }
   if (v.checkpoint !== undefined && v.model !== undefined) throw new UsageError("sample: give --checkpoint or --model, not both");
   if (v.model !== undefined) {
-    const settings = { prompt: v.prompt ?? SAMPLE_DEFAULTS.prompt, tokens: v.tokens, temperature: v.temperature, topK: v.top_k, topP: v.top_p, seed: v.seed };
+    const settings = { prompt: v.prompt ?? SAMPLE_DEFAULTS.prompt, tokens: v.tokens, temperature: v.temperature, topK: v.top_k, topP: v.top_p, seed: v.seed, repetitionPenalty: v.repetition_penalty, beam: v.beam };
     sampleFromFolder(v.model, settings, given, out, process.stderr);
     return 0;
   }
@@ -76,7 +80,8 @@ export function sampleCommand(args: readonly string[], out: Output): number {
   const tok = CharTokenizer.fromJSON(meta.tokenizer);
   const model = new GPT(config);
   model.loadStateDict(ckpt.model);
-  const text = sampleText(model, tok, { prompt: v.prompt ?? SAMPLE_DEFAULTS.prompt, tokens: v.tokens, temperature: v.temperature, topK: v.top_k, topP: v.top_p, seed: v.seed });
+  if (v.beam > 1) throw new UsageError("sample: --beam is for encoder-decoders (--model with t5 or bart); a GPT samples one character at a time");
+  const text = sampleText(model, tok, { prompt: v.prompt ?? SAMPLE_DEFAULTS.prompt, tokens: v.tokens, temperature: v.temperature, topK: v.top_k, topP: v.top_p, seed: v.seed, repetitionPenalty: v.repetition_penalty });
   out.write(text + "\n");
   return 0;
 }
