@@ -17,6 +17,7 @@ import { resnetRecipe } from "../src/models/resnet/recipe.js";
 import { graphsRecipe } from "../src/models/graphs.js";
 import { recipe as seq2seqRecipe } from "../src/models/seq2seq-attention/recipe.js";
 import { recipe as transformerRecipe } from "../src/models/transformer/recipe.js";
+import { recipe as encoderDecoderCompareRecipe } from "../src/models/encoder-decoder-compare/recipe.js";
 import type { Recipe, RecipeData, RecipeResult } from "../src/models/recipe.js";
 import { loadMnist, loadMobyDick, loadNames } from "../src/node.js";
 import { UsageError, helpText, parseOptions, type OptionSpec, type OptionSpecs } from "./args.js";
@@ -35,6 +36,7 @@ export const RECIPES: readonly AnyRecipe[] = [
   lenet5Recipe, resnetRecipe, //                         MNIST
   gcnRecipe, gatRecipe, graphsRecipe, //                 node classification
   seq2seqRecipe, transformerRecipe, //                   sequence to sequence (dates, reversal, translation)
+  encoderDecoderCompareRecipe, //                        T5 vs BART: denoising pretraining on Moby Dick, then dates
 ];
 
 /** `batchSize` → `batch_size` */
