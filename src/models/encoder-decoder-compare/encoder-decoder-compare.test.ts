@@ -68,7 +68,7 @@ test("the contenders: the same size, each loss finite, greedy decoding within ma
 test("encoder-decoder-compare on a tiny budget: pretraining, four fine-tunings, the table, the curves", () => {
   const lines: string[] = [];
   const r = recipe.run(
-    { ...recipe.defaults, pretrainSteps: 3, finetuneSteps: 3, pretrainBatch: 2, chunk: 24, finetuneBatch: 4, dModel: 16, nHead: 2, layers: 1, dFF: 32, testSize: 6, valPassages: 2, evalEvery: 2 },
+    { ...recipe.defaults, pretrainSteps: 3, finetuneSteps: 3, pretrainBatch: 2, chunk: 24, finetuneBatch: 4, dModel: 16, nHead: 2, layers: 1, ffWidth: 32, testSize: 6, valPassages: 2, evalEvery: 2 },
     { text: TEXT.repeat(4) }, { log: (l) => lines.push(l) }, new Generator(0),
   );
   const table = r.tables!["encoder-decoder-compare.md"]!.split("\n");

@@ -63,8 +63,8 @@ export interface EncoderDecoderCompareOptions extends Record<string, number | st
   nHead: number;
   /** encoder layers = decoder layers */
   layers: number;
-  /** the FFN's inner width (both) */
-  dFF: number;
+  /** the FFN's inner width d_ff (both) */
+  ffWidth: number;
   /** held-out dates, never drawn for training */
   testSize: number;
   /** book passages held out for the pretraining validation loss */
@@ -75,8 +75,8 @@ export interface EncoderDecoderCompareOptions extends Record<string, number | st
 }
 
 export const DEFAULTS: Readonly<EncoderDecoderCompareOptions> = Object.freeze({
-  pretrainSteps: 100, finetuneSteps: 200, pretrainBatch: 16, chunk: 64, finetuneBatch: 16, lr: 2e-3,
-  dModel: 128, nHead: 4, layers: 2, dFF: 512, testSize: 200, valPassages: 32, evalEvery: 50, seed: 0,
+  pretrainSteps: 100, finetuneSteps: 160, pretrainBatch: 16, chunk: 64, finetuneBatch: 16, lr: 2e-3,
+  dModel: 128, nHead: 4, layers: 2, ffWidth: 512, testSize: 200, valPassages: 32, evalEvery: 40, seed: 0,
 });
 
 // =====================================================================================================
@@ -335,7 +335,7 @@ export const recipe: Recipe<EncoderDecoderCompareOptions> = {
 
   run(options: EncoderDecoderCompareOptions, data: RecipeData, hooks: RecipeHooks, _generator: Generator): RecipeResult {
     const o = { ...DEFAULTS, ...options };
-    for (const k of ["pretrainSteps", "finetuneSteps", "pretrainBatch", "chunk", "finetuneBatch", "dModel", "nHead", "layers", "dFF", "testSize", "valPassages", "evalEvery"] as const) {
+    for (const k of ["pretrainSteps", "finetuneSteps", "pretrainBatch", "chunk", "finetuneBatch", "dModel", "nHead", "layers", "ffWidth", "testSize", "valPassages", "evalEvery"] as const) {
       if (!Number.isInteger(o[k]) || o[k] < 1) throw new ArgumentError(`encoder-decoder-compare: ${k} must be a positive integer, got ${o[k]}`);
     }
     if (o.dModel % o.nHead !== 0) throw new ArgumentError(`encoder-decoder-compare: dModel ${o.dModel} must be a multiple of nHead ${o.nHead}`);
@@ -357,7 +357,7 @@ export const recipe: Recipe<EncoderDecoderCompareOptions> = {
     const test = distinctPairs(task, o.testSize, new Generator(o.seed + 3));
     const heldOut = new Set(test.map((p) => p.src));
     // BART's position tables: a passage (+ </s>), or a date (the longest format writes 29 characters), + </s>
-    const size: Size = { vocabSize: vocab.size, dModel: o.dModel, nHead: o.nHead, layers: o.layers, dFF: o.dFF, maxPositions: Math.max(o.chunk, 40) + 2 };
+    const size: Size = { vocabSize: vocab.size, dModel: o.dModel, nHead: o.nHead, layers: o.layers, dFF: o.ffWidth, maxPositions: Math.max(o.chunk, 40) + 2 };
     hooks.log(`vocabulary ${vocab.size} (3 specials, ${SENTINELS} sentinels, ${vocab.chars.length} characters); book: ${trainText.length} train / ${valText.length} validation characters; dates: ${o.testSize} held out`);
 
     const build = (name: "T5" | "BART"): Contender => (name === "T5" ? t5Contender(size, o.seed + 1) : bartContender(size, o.seed + 1));
