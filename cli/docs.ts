@@ -21,6 +21,8 @@ const banner = (from: string): string =>
 
 /** The hand-written result page of a task under docs/compare/, when there is one. */
 const RESULTS: Partial<Record<TaskName, string>> = { names: "names.md", graphs: "graphs.md" };
+/** The hand-written result page of a family of siblings under docs/compare/, when there is one. */
+const FAMILY_RESULTS: Partial<Record<FamilyName, string>> = { "encoder-decoder": "encoder-decoder.md" };
 
 /** Every preset of the zoo that trains on a task, in zoo order. */
 function taskEntries(task: TaskName): ZooEntry[] {
@@ -109,6 +111,7 @@ function familyPage(family: FamilyName): string {
     architectureTable(entries),
     "",
     `Their tiny presets, built and tested here: \`wnn compare ${models.join(" ")}\`. The models: ${models.map((m) => `[${m}](../models/${m}.md)`).join(", ")}.`,
+    ...(FAMILY_RESULTS[family] ? ["", `Results measured so far: [${FAMILY_RESULTS[family]}](${FAMILY_RESULTS[family]}).`] : []),
     "",
   ].join("\n");
 }
@@ -133,7 +136,7 @@ function indexPage(): string {
     "## Comparisons",
     "",
     ...TASK_ORDER.map((t) => `- **${t}** — ${TASKS[t].title}: [architectures](../compare/${t}-architecture.md)${RESULTS[t] ? `, [results](../compare/${RESULTS[t]})` : ""} (${taskEntries(t).map(entryName).join(", ")})`),
-    ...FAMILY_ORDER.map((f) => `- **${f}** — ${FAMILIES[f].title}: [architectures](../compare/${f}-architecture.md) (${familyEntries(f).map(entryName).join(", ")})`),
+    ...FAMILY_ORDER.map((f) => `- **${f}** — ${FAMILIES[f].title}: [architectures](../compare/${f}-architecture.md)${FAMILY_RESULTS[f] ? `, [results](../compare/${FAMILY_RESULTS[f]})` : ""} (${familyEntries(f).map(entryName).join(", ")})`),
     "",
     "`wnn compare <a> <b>` prints the architecture table of any models of the zoo; `--train` trains them on their shared task with one seed and budget ([docs/cli.md](../cli.md)).",
     "",

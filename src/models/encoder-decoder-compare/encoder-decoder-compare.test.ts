@@ -78,12 +78,13 @@ test("encoder-decoder-compare on a tiny budget: pretraining, four fine-tunings, 
   for (const m of ["t5", "bart"]) {
     assert.ok(r.metrics[`${m}.pretrainValLoss`]! > 0);
     for (const init of ["pretrained", "scratch"]) {
-      const em = r.metrics[`${m}.${init}.exactMatch`]!;
-      assert.ok(em >= 0 && em <= 1, `${m}.${init}`);
+      const em = r.metrics[`${m}.${init}.exactMatch`]!, chars = r.metrics[`${m}.${init}.charAccuracy`]!;
+      assert.ok(em >= 0 && em <= chars && chars <= 1, `${m}.${init}: exact match ${em}, characters ${chars}`);
+      assert.ok(r.metrics[`${m}.${init}.testLoss`]! > 0);
     }
   }
   for (const png of Object.values(r.images!)) assert.deepEqual([...png.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
-  assert.deepEqual(Object.keys(r.images!).sort(), ["finetune-exact-match.png", "finetune-loss.png", "pretrain-loss.png"]);
+  assert.deepEqual(Object.keys(r.images!).sort(), ["finetune-char-accuracy.png", "finetune-exact-match.png", "finetune-loss.png", "pretrain-loss.png"]);
   assert.equal(r.samples!.length, 6);
   assert.ok(lines.some((l) => l.startsWith("T5 from scratch: exact match")));
   assertThrowsWith(() => recipe.run({ ...recipe.defaults, dModel: 15 }, { text: TEXT }, { log: () => {} }, new Generator(0)), ArgumentError, /dModel 15 must be a multiple of nHead 4/);

@@ -253,21 +253,21 @@ interface Curve {
 interface RunResult {
   /** the training loss, the mean of every 10 steps */
   loss: Curve;
-  /** evaluations: pretraining validation loss, or fine-tuning exact match */
-  evals: [number, number][];
+  /** evaluations by step: the pretraining validation loss, or the fine-tuning test metrics */
+  evals: [number, Record<string, number>][];
   seconds: number;
 }
 
 /** AdamW, warmup 5% then cosine to lr/10, gradients clipped to 1; `next` gives step s's batch. */
 function train(
-  c: Contender, label: string, steps: number, lr: number, next: (step: number) => Example[], evaluate: (() => number) | null, evalEvery: number,
+  c: Contender, label: string, steps: number, lr: number, next: (step: number) => Example[], evaluate: (() => Record<string, number>) | null, evalEvery: number,
   hooks: RecipeHooks, progress: { done: number; total: number },
 ): RunResult {
   const params = c.model.parameters();
   const opt = new AdamW(params, { lr, betas: [0.9, 0.999], weightDecay: 0.01 });
   const warmup = Math.max(1, Math.round(0.05 * steps));
   const schedule = cosineWithWarmup({ warmupIters: warmup, lrDecayIters: steps, maxLr: lr, minLr: lr / 10 });
-  const loss: [number, number][] = [], evals: [number, number][] = [];
+  const loss: [number, number][] = [], evals: [number, Record<string, number>][] = [];
   let window = 0, inWindow = 0;
   c.model.train();
   const t0 = performance.now();
@@ -292,7 +292,8 @@ function train(
       evals.push([step, evaluate()]);
       evalMs += performance.now() - te;
       c.model.train();
-      hooks.log(`  ${label} step ${step}/${steps}: loss ${v.toFixed(4)}, eval ${evals[evals.length - 1]![1].toFixed(4)} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+      const shown = Object.entries(evals[evals.length - 1]![1]).map(([k, x]) => `${k} ${x.toFixed(4)}`).join(", ");
+      hooks.log(`  ${label} step ${step}/${steps}: loss ${v.toFixed(4)}; ${shown} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
     }
   }
   return { loss: { name: label, points: loss }, evals, seconds: (performance.now() - t0 - evalMs) / 1000 };
@@ -311,14 +312,29 @@ function meanLoss(c: Contender, examples: readonly Example[], batch: number): nu
   });
 }
 
-/** Greedy decoding of the test dates → exact match (the whole ISO string right). */
-function dateExactMatch(c: Contender, vocab: CharVocab, test: readonly Pair[]): { em: number; hyps: string[] } {
+export interface DateScores {
+  /** the share of outputs equal to the ISO date */
+  exactMatch: number;
+  /** the share of the ten ISO characters right, position by position (a short output misses the rest) */
+  charAccuracy: number;
+  /** the teacher-forced cross-entropy of the test targets (nats per target token, </s> included) */
+  testLoss: number;
+}
+
+/** Greedy decoding of the test dates → exact match and character accuracy; and the teacher-forced test loss. */
+function dateScores(c: Contender, vocab: CharVocab, test: readonly Pair[]): { scores: DateScores; hyps: string[] } {
   const hyps: string[] = [];
   for (let i = 0; i < test.length; i += 100) {
     const part = test.slice(i, i + 100);
     for (const ids of c.greedy(part.map((p) => vocab.encode(p.src)), 11)) hyps.push(vocab.decode(ids));
   }
-  return { em: exactMatch(hyps, test.map((p) => p.tgt)), hyps };
+  let right = 0, total = 0;
+  test.forEach((p, i) => {
+    for (let j = 0; j < p.tgt.length; j++) if (hyps[i]![j] === p.tgt[j]) right++;
+    total += p.tgt.length;
+  });
+  const testLoss = meanLoss(c, test.map((p) => ({ src: vocab.encode(p.src), tgt: vocab.encode(p.tgt) })), 100);
+  return { scores: { exactMatch: exactMatch(hyps, test.map((p) => p.tgt)), charAccuracy: right / total, testLoss }, hyps };
 }
 
 // =====================================================================================================
@@ -375,8 +391,8 @@ export const recipe: Recipe<EncoderDecoderCompareOptions> = {
       const val = valPassages.map((p) => corrupt(p, vocab, valNoiseG));
       const run = train(c, `${name} pretraining`, o.pretrainSteps, o.lr,
         () => Array.from({ length: o.pretrainBatch }, () => corrupt(passage(trainText, dataG), vocab, noiseG)),
-        () => meanLoss(c, val, 16), o.evalEvery, hooks, progress);
-      const valLoss = run.evals[run.evals.length - 1]![1];
+        () => ({ valLoss: meanLoss(c, val, 16) }), o.evalEvery, hooks, progress);
+      const valLoss = run.evals[run.evals.length - 1]![1].valLoss!;
       // one held-out passage: what the model reads, and what it writes back
       const out = c.greedy([val[0]!.src], name === "T5" ? val[0]!.tgt.length + 8 : Math.min(size.maxPositions - 1, o.chunk + 8))[0]!;
       const sample = `${name} pretraining, a held-out passage\n  reads:  ${vocab.show(val[0]!.src)}\n  writes: ${vocab.show(out)}\n  wanted: ${vocab.show(val[0]!.tgt)}`;
@@ -385,7 +401,7 @@ export const recipe: Recipe<EncoderDecoderCompareOptions> = {
     }
 
     // -- fine-tuning on dates: four runs on the same batches, from the pretrained weights and from scratch
-    const rows: { name: "T5" | "BART"; init: "pretrained" | "scratch"; c: Contender; run: RunResult; em: number; hyps: string[] }[] = [];
+    const rows: { name: "T5" | "BART"; init: "pretrained" | "scratch"; c: Contender; run: RunResult; scores: DateScores; hyps: string[] }[] = [];
     for (const name of ["T5", "BART"] as const) {
       for (const init of ["pretrained", "scratch"] as const) {
         const c = init === "pretrained" ? pretrained.get(name)!.c : build(name);
@@ -400,11 +416,11 @@ export const recipe: Recipe<EncoderDecoderCompareOptions> = {
         };
         const label = `${name} ${init === "pretrained" ? "pretrained" : "from scratch"}`;
         hooks.log(`${label}: fine-tuning ${o.finetuneSteps} steps × ${o.finetuneBatch} dates`);
-        let last = { em: 0, hyps: [] as string[] };
-        const run = train(c, label, o.finetuneSteps, o.lr, next, () => (last = dateExactMatch(c, vocab, test)).em, o.evalEvery, hooks, progress);
-        const { em, hyps } = last; // the evaluation after the last step
-        hooks.log(`${label}: exact match ${pct(em)}% on ${test.length} held-out dates`);
-        rows.push({ name, init, c, run, em, hyps });
+        let last: { scores: DateScores; hyps: string[] } | null = null;
+        const run = train(c, label, o.finetuneSteps, o.lr, next, () => ({ ...(last = dateScores(c, vocab, test)).scores }), o.evalEvery, hooks, progress);
+        const { scores, hyps } = last!; // the evaluation after the last step
+        hooks.log(`${label}: exact match ${pct(scores.exactMatch)}%, characters right ${pct(scores.charAccuracy)}%, test loss ${scores.testLoss.toFixed(4)} on ${test.length} held-out dates`);
+        rows.push({ name, init, c, run, scores, hyps });
       }
     }
 
@@ -418,19 +434,22 @@ export const recipe: Recipe<EncoderDecoderCompareOptions> = {
     }
     for (const r of rows) {
       const key = `${r.name.toLowerCase()}.${r.init}`;
-      metrics[`${key}.exactMatch`] = r.em;
+      metrics[`${key}.exactMatch`] = r.scores.exactMatch;
+      metrics[`${key}.charAccuracy`] = r.scores.charAccuracy;
+      metrics[`${key}.testLoss`] = r.scores.testLoss;
       metrics[`${key}.finetuneSeconds`] = r.run.seconds;
       metrics[`${key}.finalLoss`] = r.run.loss.points[r.run.loss.points.length - 1]![1];
     }
     const table = [
-      `| model | parameters | pretraining (${o.pretrainSteps} × ${o.pretrainBatch} × ${o.chunk} chars) | pretraining val loss (nats/target token) | fine-tuning init | fine-tuning s (${o.finetuneSteps} × ${o.finetuneBatch}) | final train loss | exact match (${test.length} held-out dates) |`,
-      "|---|---:|---:|---:|---|---:|---:|---:|",
+      `| model | parameters | pretraining (${o.pretrainSteps} × ${o.pretrainBatch} × ${o.chunk} chars) | pretraining val loss (nats/target token) | fine-tuned from | fine-tuning s (${o.finetuneSteps} × ${o.finetuneBatch}) | test loss | characters right | exact match |`,
+      "|---|---:|---:|---:|---|---:|---:|---:|---:|",
       ...rows.map((r) => {
         const p = pretrained.get(r.name)!;
         const pre = r.init === "pretrained";
-        return `| ${r.name} | ${p.c.model.numParameters().toLocaleString("en-US")} | ${pre ? `${p.run.seconds.toFixed(0)} s (${((1000 * p.run.seconds) / o.pretrainSteps).toFixed(0)} ms/step)` : "—"} | ${pre ? p.valLoss.toFixed(3) : "—"} | ${pre ? "pretrained" : "random (scratch)"} | ${r.run.seconds.toFixed(0)} | ${metrics[`${r.name.toLowerCase()}.${r.init}.finalLoss`]!.toFixed(4)} | **${pct(r.em)}%** |`;
+        return `| ${r.name} | ${p.c.model.numParameters().toLocaleString("en-US")} | ${pre ? `${p.run.seconds.toFixed(0)} s (${((1000 * p.run.seconds) / o.pretrainSteps).toFixed(0)} ms/step)` : "—"} | ${pre ? p.valLoss.toFixed(3) : "—"} | ${pre ? "the pretrained weights" : "random weights (scratch)"} | ${r.run.seconds.toFixed(0)} | ${r.scores.testLoss.toFixed(4)} | ${pct(r.scores.charAccuracy)}% | **${pct(r.scores.exactMatch)}%** |`;
       }),
     ].join("\n");
+    const evalCurve = (key: keyof DateScores) => rows.map((r) => ({ name: r.run.loss.name, points: r.run.evals.map(([step, e]) => [step, e[key]!] as [number, number]) }));
     const images = {
       "pretrain-loss.png": lineChartPng({
         title: `pretraining on Moby Dick: T5 span corruption vs BART infilling + permutation`, xLabel: "step", yLabel: "train loss (mean of 10 steps)",
@@ -440,9 +459,13 @@ export const recipe: Recipe<EncoderDecoderCompareOptions> = {
         title: `fine-tuning on dates: pretrained vs from scratch`, xLabel: "step", yLabel: "train loss (mean of 10 steps)",
         series: rows.map((r) => r.run.loss),
       }),
+      "finetune-char-accuracy.png": lineChartPng({
+        title: `dates: characters right on ${test.length} held-out dates (greedy)`, xLabel: "fine-tuning step", yLabel: "share of ISO characters right",
+        series: evalCurve("charAccuracy"),
+      }),
       "finetune-exact-match.png": lineChartPng({
         title: `dates: exact match on ${test.length} held-out dates (greedy)`, xLabel: "fine-tuning step", yLabel: "exact match",
-        series: rows.map((r) => ({ name: r.run.loss.name, points: r.run.evals })),
+        series: evalCurve("exactMatch"),
       }),
     };
     const samples = [
