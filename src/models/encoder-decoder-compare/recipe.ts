@@ -452,7 +452,7 @@ export const recipe: Recipe<EncoderDecoderCompareOptions> = {
     const evalCurve = (key: keyof DateScores) => rows.map((r) => ({ name: r.run.loss.name, points: r.run.evals.map(([step, e]) => [step, e[key]!] as [number, number]) }));
     const images = {
       "pretrain-loss.png": lineChartPng({
-        title: `pretraining on Moby Dick: T5 span corruption vs BART infilling + permutation`, xLabel: "step", yLabel: "train loss (mean of 10 steps)",
+        title: `pretraining on Moby Dick (T5: spans, BART: infilling)`, xLabel: "step", yLabel: "train loss (mean of 10 steps)",
         series: [...pretrained.values()].map((p) => p.run.loss),
       }),
       "finetune-loss.png": lineChartPng({
