@@ -18,6 +18,7 @@ import { resnetRecipe } from "../src/models/resnet/recipe.js";
 import { graphsRecipe } from "../src/models/graphs.js";
 import { recipe as seq2seqRecipe } from "../src/models/seq2seq-attention/recipe.js";
 import { recipe as transformerRecipe } from "../src/models/transformer/recipe.js";
+import { recipe as encoderDecoderCompareRecipe } from "../src/models/encoder-decoder-compare/recipe.js";
 import type { Recipe, RecipeData, RecipeResult } from "../src/models/recipe.js";
 import { loadMnist, loadMobyDick, loadNames } from "../src/node.js";
 import { UsageError, helpText, parseOptions, type OptionSpec, type OptionSpecs } from "./args.js";
@@ -37,6 +38,7 @@ export const RECIPES: readonly AnyRecipe[] = [
   gcnRecipe, gatRecipe, graphsRecipe, //                 node classification
   seq2seqRecipe, transformerRecipe, //                   sequence to sequence (dates, reversal, translation)
   decoderCompareRecipe, //                               Moby Dick: GPT-2 vs LLaMA vs BLOOM vs Falcon
+  encoderDecoderCompareRecipe, //                        T5 vs BART: denoising pretraining on Moby Dick, then dates
 ];
 
 /** `batchSize` → `batch_size` */

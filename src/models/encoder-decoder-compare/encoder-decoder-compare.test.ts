@@ -1,0 +1,91 @@
+// The T5-vs-BART comparison: its tokenizer, its batches, the two pretraining examples, and the whole recipe on a
+// tiny budget (tiny models, a few steps).
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { ArgumentError, Generator } from "../../index.js";
+import { assertThrowsWith } from "../../../test/harness/assert.js";
+import { undoSpanCorruption } from "../t5/noise.js";
+import { bartContender, bartExample, CharVocab, collate, EOS, MASK, normalizeText, PAD, recipe, SENTINELS, t5Contender, t5Example } from "./recipe.js";
+
+const TEXT = normalizeText(
+  "Call me Ishmael. Some years ago - never mind how long precisely - having little or no money in my purse, and nothing\n" +
+  "particular to interest me on shore, I thought I would sail about a little and see the watery part of the world! Is it\n" +
+  "a way I have of driving off the spleen? It is. ".repeat(4),
+);
+
+test("CharVocab: specials, then sentinels, then sorted characters; encode/decode/show", () => {
+  const v = new CharVocab("ba, b");
+  assert.deepEqual(v.chars, [" ", ",", "a", "b"]);
+  assert.equal(v.size, 3 + SENTINELS + 4);
+  assert.deepEqual(v.sentinelIds, Array.from({ length: SENTINELS }, (_, i) => 3 + i));
+  const ids = v.encode("a b");
+  assert.deepEqual(ids, [3 + SENTINELS + 2, 3 + SENTINELS, 3 + SENTINELS + 3]);
+  assert.equal(v.decode([...ids, EOS, ids[0]!]), "a b", "stops at </s>");
+  assert.equal(v.decode([PAD, v.sentinelIds[0]!, ...ids]), "a b", "skips the specials");
+  assert.equal(v.show([v.sentinelIds[1]!, MASK, ids[0]!, EOS, PAD]), "<1><mask>a</s><pad>");
+  assertThrowsWith(() => v.encode("a?"), ArgumentError, /character "\?" is not in the vocabulary/);
+  assert.equal(normalizeText("a \n\n  b\tc"), "a b c");
+});
+
+test("collate: </s> after every source and target, padding masked, targets −100 past </s>, decoder input shifted right", () => {
+  const b = collate([{ src: [10, 11, 12], tgt: [20] }, { src: [13], tgt: [21, 22, 23] }], 7);
+  assert.deepEqual(b.inputIds.toArray(), [[10, 11, 12, EOS], [13, EOS, PAD, PAD]]);
+  assert.deepEqual(b.attentionMask.toArray(), [[1, 1, 1, 1], [1, 1, 0, 0]]);
+  assert.deepEqual(b.targets.toArray(), [[20, EOS, -100, -100], [21, 22, 23, EOS]]);
+  assert.deepEqual(b.decoderInputIds.toArray(), [[7, 20, EOS, PAD], [7, 21, 22, 23]]);
+});
+
+test("pretraining examples: T5's input + target give the passage back; BART's target is the passage, its input has masks", () => {
+  const v = new CharVocab(TEXT);
+  const passage = v.encode(TEXT.slice(0, 64));
+  const g = new Generator(5);
+  for (let rep = 0; rep < 20; rep++) {
+    const t5 = t5Example(passage, v, g);
+    assert.deepEqual(undoSpanCorruption(t5.src, t5.tgt, v.sentinelIds), passage);
+    assert.equal(t5.src.length + t5.tgt.length, 64 + 2 * 3 + 1, "64 characters, 10 dropped in 3 spans: 3 sentinels in each, the final one");
+    const bart = bartExample(passage, v, g);
+    assert.deepEqual(bart.tgt, passage);
+    assert.ok(bart.src.includes(MASK));
+    // 30% of the 64 characters are masked, each span one <mask>: the input is shorter
+    assert.ok(bart.src.filter((t) => t !== MASK).length === 64 - Math.round(0.3 * 64), "round(0.3·64) characters masked");
+  }
+});
+
+test("the contenders: the same size, each loss finite, greedy decoding within maxLen", () => {
+  const v = new CharVocab(TEXT);
+  const size = { vocabSize: v.size, dModel: 16, nHead: 2, layers: 1, dFF: 32, maxPositions: 40 };
+  const batch = [{ src: v.encode("Call me"), tgt: v.encode("Ishmael") }, { src: v.encode("It is."), tgt: v.encode("no") }];
+  for (const c of [t5Contender(size, 1), bartContender(size, 1)]) {
+    const l = c.loss(batch).item();
+    assert.ok(Number.isFinite(l) && l > 0, `${c.name} loss ${l}`);
+    const out = c.greedy(batch.map((e) => e.src), 5);
+    assert.equal(out.length, 2);
+    for (const o of out) assert.ok(o.length <= 5);
+  }
+});
+
+test("encoder-decoder-compare on a tiny budget: pretraining, four fine-tunings, the table, the curves", () => {
+  const lines: string[] = [];
+  const r = recipe.run(
+    { ...recipe.defaults, pretrainSteps: 3, finetuneSteps: 3, pretrainBatch: 2, chunk: 24, finetuneBatch: 4, dModel: 16, nHead: 2, layers: 1, ffWidth: 32, testSize: 6, valPassages: 2, evalEvery: 2 },
+    { text: TEXT.repeat(4) }, { log: (l) => lines.push(l) }, new Generator(0),
+  );
+  const table = r.tables!["encoder-decoder-compare.md"]!.split("\n");
+  assert.equal(table.length, 6);
+  assert.ok(table[2]!.startsWith("| T5 |") && table[2]!.includes("pretrained"));
+  assert.ok(table[5]!.startsWith("| BART |") && table[5]!.includes("scratch"));
+  for (const m of ["t5", "bart"]) {
+    assert.ok(r.metrics[`${m}.pretrainValLoss`]! > 0);
+    for (const init of ["pretrained", "scratch"]) {
+      const em = r.metrics[`${m}.${init}.exactMatch`]!, chars = r.metrics[`${m}.${init}.charAccuracy`]!;
+      assert.ok(em >= 0 && em <= chars && chars <= 1, `${m}.${init}: exact match ${em}, characters ${chars}`);
+      assert.ok(r.metrics[`${m}.${init}.testLoss`]! > 0);
+    }
+  }
+  for (const png of Object.values(r.images!)) assert.deepEqual([...png.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
+  assert.deepEqual(Object.keys(r.images!).sort(), ["finetune-char-accuracy.png", "finetune-exact-match.png", "finetune-loss.png", "pretrain-loss.png"]);
+  assert.equal(r.samples!.length, 6);
+  assert.ok(lines.some((l) => l.startsWith("T5 from scratch: exact match")));
+  assertThrowsWith(() => recipe.run({ ...recipe.defaults, dModel: 15 }, { text: TEXT }, { log: () => {} }, new Generator(0)), ArgumentError, /dModel 15 must be a multiple of nHead 4/);
+});
