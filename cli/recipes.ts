@@ -12,6 +12,7 @@ import { charRnnRecipe } from "../src/models/char-rnn/recipe.js";
 import { gatRecipe } from "../src/models/gat/recipe.js";
 import { gcnRecipe } from "../src/models/gcn/recipe.js";
 import { namesCompareRecipe } from "../src/models/names-compare/recipe.js";
+import { encoderCompareRecipe } from "../src/models/encoder-compare/recipe.js";
 import { lenet5Recipe } from "../src/models/lenet5/recipe.js";
 import { resnetRecipe } from "../src/models/resnet/recipe.js";
 import { graphsRecipe } from "../src/models/graphs.js";
@@ -19,6 +20,7 @@ import { recipe as seq2seqRecipe } from "../src/models/seq2seq-attention/recipe.
 import { recipe as transformerRecipe } from "../src/models/transformer/recipe.js";
 import type { Recipe, RecipeData, RecipeResult } from "../src/models/recipe.js";
 import { loadMnist, loadMobyDick, loadNames } from "../src/node.js";
+import { loadSpamAssassin } from "../src/node.js";
 import { UsageError, helpText, parseOptions, type OptionSpec, type OptionSpecs } from "./args.js";
 import { Progress, formatDuration, type Output } from "./progress.js";
 import { createRunDir, defaultRunDir } from "./rundir.js";
@@ -35,6 +37,7 @@ export const RECIPES: readonly AnyRecipe[] = [
   lenet5Recipe, resnetRecipe, //                         MNIST
   gcnRecipe, gatRecipe, graphsRecipe, //                 node classification
   seq2seqRecipe, transformerRecipe, //                   sequence to sequence (dates, reversal, translation)
+  encoderCompareRecipe, //                               MLM on Moby Dick, then spam classification
 ];
 
 /** `batchSize` → `batch_size` */
@@ -68,6 +71,7 @@ function loadData(recipe: AnyRecipe): RecipeData {
   if (recipe.needs.includes("text")) data.text = loadMobyDick();
   if (recipe.needs.includes("words")) data.words = loadNames();
   if (recipe.needs.includes("mnist")) data.mnist = loadMnist();
+  if (recipe.needs.includes("emails")) data.emails = loadSpamAssassin();
   return data;
 }
 
