@@ -438,7 +438,7 @@ export const encoderCompareRecipe: Recipe<EncoderCompareOptions> = {
   defaults: {
     vocabSize: 4096, dModel: 128, nLayer: 2, nHead: 4, ffDim: 256,
     mlmSteps: 100, mlmBatch: 16, mlmLen: 64, mlmLr: 1e-3,
-    ftSteps: 40, ftBatch: 16, ftLen: 64, ftLr: 3e-4,
+    ftSteps: 60, ftBatch: 16, ftLen: 64, ftLr: 1e-3,
     evalEvery: 20, valWindows: 32, emailChars: 800, testFraction: 0.2, seed: 0,
   },
   run(o: EncoderCompareOptions, data: RecipeData, hooks: RecipeHooks, _generator: Generator): RecipeResult {
@@ -478,7 +478,7 @@ export const encoderCompareRecipe: Recipe<EncoderCompareOptions> = {
       images: {
         "mlm-loss.png": lineChartPng({
           series: rows.filter((r) => r.pre).map((r) => ({ name: r.name, points: r.pre!.curve })),
-          title: `Moby Dick MLM: validation loss (fixed masks), ${o.mlmSteps} steps of ${o.mlmBatch} × ${o.mlmLen}`, xLabel: "step", yLabel: "val MLM nats/token",
+          title: `Moby Dick MLM: validation loss (fixed masks), ${o.mlmSteps} steps of ${o.mlmBatch} x ${o.mlmLen} tokens`, xLabel: "step", yLabel: "val MLM nats/token",
         }),
       },
     };
