@@ -22,7 +22,7 @@ const banner = (from: string): string =>
 /** The hand-written result page of a task under docs/compare/, when there is one. */
 const RESULTS: Partial<Record<TaskName, string>> = { names: "names.md", graphs: "graphs.md" };
 /** The hand-written result page of a family of siblings under docs/compare/, when there is one. */
-const FAMILY_RESULTS: Partial<Record<FamilyName, string>> = { "decoder-only": "decoder-only.md", "encoder-decoder": "encoder-decoder.md" };
+const FAMILY_RESULTS: Partial<Record<FamilyName, string>> = { "encoder-only": "encoder-only.md", "decoder-only": "decoder-only.md", "encoder-decoder": "encoder-decoder.md" };
 
 /** Every preset of the zoo that trains on a task, in zoo order. */
 function taskEntries(task: TaskName): ZooEntry[] {

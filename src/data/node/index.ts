@@ -2,4 +2,5 @@
 // files. Exported as "writtingnns/node" (src/node.ts), so browser bundles of "writtingnns" never see fs.
 
 export { loadMnist, loadMobyDick, loadNames, MNIST_SIZE, type MnistOptions, type MnistSplit, type NamesOptions } from "./datasets.js";
+export { loadSpamAssassin, stripMailHeaders, type SpamAssassinEmail, type SpamAssassinOptions } from "./datasets.js";
 export { loadTokenizerFile, saveTokenizerFile } from "./tokenizer-file.js";

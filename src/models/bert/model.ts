@@ -466,7 +466,7 @@ function tokenLoss(name: string, logits: Tensor, targets: Tensor): Tensor {
  * N(0, 0.02) — truncated at ±2σ in TensorFlow, plain here as in HF — biases 0, the padding row 0,
  * LayerNorm γ = 1, β = 0 (as constructed).
  */
-function initWeights(root: Module, generator: Generator, std = 0.02): void {
+export function initWeights(root: Module, generator: Generator, std = 0.02): void {
   noGrad(() => {
     for (const [, m] of root.namedModules()) {
       if (m instanceof Linear) {

@@ -10,7 +10,7 @@ import { assertClose, assertThrowsWith } from "../../../test/harness/assert.js";
 import { fromJson, type TensorJson } from "../../../test/harness/fixtures.js";
 import * as optim from "../../optim/index.js";
 import {
-  DebertaForMaskedLM, DebertaForSequenceClassification, DebertaModel, debertaConfig, countParameters,
+  DebertaForMaskedLM, DebertaForMaskedLMWithEMD, DebertaForSequenceClassification, DebertaModel, debertaConfig, countParameters,
   fromCheckpoint, logBucketPosition, PRESETS, relativeIndices, toCheckpoint, weightMap,
 } from "./model.js";
 
@@ -113,6 +113,52 @@ test("the padding mask matters: without it the real tokens' outputs change; with
     other.storage[1 * T + 8] = 4;
     assertClose(real(model.forward(other, { attentionMask })), real(masked), { atol: 1e-6, rtol: 0 }, "real tokens");
   });
+});
+
+// -----------------------------------------------------------------------------------------------------
+// The enhanced mask decoder (§3.2)
+
+interface EmdFixture {
+  config: { emd_steps: number; emd_positions: number };
+  state: Record<string, TensorJson>;
+  idx: TensorJson; attention_mask: TensorJson; mlm_labels: TensorJson;
+  mlm_logits: TensorJson; mlm_loss: number; mlm_grads: Record<string, TensorJson>; emd1_logits: TensorJson;
+}
+
+test("the enhanced mask decoder matches the PyTorch reference (tools/fixtures/deberta_emd.py): logits, loss, every gradient; n matters", () => {
+  const ex = JSON.parse(readFileSync(new URL("../../../../test/fixtures/models/deberta_emd.json", import.meta.url), "utf8")) as EmdFixture;
+  const make = (emdSteps: number): DebertaForMaskedLMWithEMD => new DebertaForMaskedLMWithEMD(fxConfig, { ...gen(), emdSteps, maxPositions: ex.config.emd_positions });
+  const model = make(ex.config.emd_steps);
+  assert.equal(model.emd.steps, 2);
+  model.loadStateDict(fromCheckpoint(mapValues(ex.state), model));
+  const idx = fromJson(ex.idx), attentionMask = fromJson(ex.attention_mask);
+  const out = model.forward(idx, { attentionMask, targets: fromJson(ex.mlm_labels) });
+  assertClose(out.logits, fromJson(ex.mlm_logits), { atol: 1e-4, rtol: 0 }, "EMD logits");
+  assert.ok(Math.abs(out.loss!.item() - ex.mlm_loss) <= 1e-5, `EMD loss ${out.loss!.item()} vs PyTorch ${ex.mlm_loss}`);
+  out.loss!.backward();
+  const expected = fromCheckpoint(mapValues(ex.mlm_grads), model);
+  const params = model.namedParameters();
+  assert.deepEqual(params.map(([n]) => n).sort(), Object.keys(expected).sort());
+  for (const [name, p] of params) assertClose(p.grad!, expected[name]!, { rtol: 1e-3, atol: 1e-5 }, `d loss/d ${name}`);
+  // the absolute table z learns (it enters only through the EMD), and so does every layer
+  assert.ok(model.emd.posEmb.weight.grad!.abs().max().item() > 1e-4);
+  // one step (n = 1) gives PyTorch's n = 1 logits, which differ from n = 2's
+  const one = make(1);
+  one.loadStateDict(fromCheckpoint(mapValues(ex.state), one));
+  const l1 = noGrad(() => one.forward(idx, { attentionMask }).logits);
+  assertClose(l1, fromJson(ex.emd1_logits), { atol: 1e-4, rtol: 0 }, "n = 1 logits");
+  assert.ok(l1.sub(out.logits.detach()).abs().max().item() > 1e-2, "n = 1 and n = 2 differ");
+  // the parameters: the trunk and the MLM head of DebertaForMaskedLM, plus z (P, C) — the EMD layer is the trunk's
+  assert.equal(model.numParameters(), countParameters(fxConfig, { mlmHead: true, emdPositions: ex.config.emd_positions }));
+  assert.equal(model.numParameters() - new DebertaForMaskedLM(fxConfig, gen()).numParameters(), ex.config.emd_positions * fxConfig.dModel);
+  // the trunk's weights load into the sequence classifier, without z
+  const seq = new DebertaForSequenceClassification(fxConfig, 2, gen());
+  const trunk = Object.fromEntries(Object.entries(toCheckpoint(model.stateDict(), model)).filter(([k]) => k.startsWith("deberta.") && !k.includes("position_embeddings")));
+  seq.loadStateDict({ ...seq.stateDict(), ...Object.fromEntries(Object.entries(fromCheckpoint(trunk, new DebertaModel(fxConfig, gen()))).map(([k, v]) => [`encoder.${k}`, v])) });
+  // too many tokens for z is a ShapeError naming the EMD
+  const long = new DebertaForMaskedLMWithEMD(fxConfig, { ...gen(), maxPositions: 4 });
+  assertThrowsWith(() => long.forward(idx), ShapeError, /EnhancedMaskDecoder: 9 tokens exceed its 4 absolute positions/);
+  assertThrowsWith(() => new DebertaForMaskedLMWithEMD(fxConfig, { emdSteps: 0 }), ArgumentError, /EnhancedMaskDecoder: steps must be a positive integer, got 0/);
 });
 
 // -----------------------------------------------------------------------------------------------------

@@ -33,7 +33,7 @@
 // size, F = dFF, V vocabulary, K labels, L = nLayer blocks, R = 2k rows of the relative table (k buckets).
 
 import { noGrad } from "../../engine/autograd.js";
-import { tensor, zeros } from "../../engine/creation.js";
+import { arange, tensor, zeros } from "../../engine/creation.js";
 import { ArgumentError, DTypeError, ShapeError } from "../../engine/errors.js";
 import { defaultGenerator, Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
@@ -116,9 +116,9 @@ function presetOf(name: string): DebertaConfig {
  * The number of parameters of a config, counted from the equations (nothing allocated). The default is
  * HF's DebertaV2Model: embeddings, layers, the relative table and its LayerNorm (no pooler). `mlmHead` adds
  * the masked-LM head (its decoder weight is the word embedding, counted once); `pooler` adds the
- * ContextPooler of the sequence classifier.
+ * ContextPooler of the sequence classifier; `emdPositions` P the enhanced mask decoder's absolute table (P, C).
  */
-export function countParameters(c: DebertaConfig, opts: { pooler?: boolean; mlmHead?: boolean } = {}): number {
+export function countParameters(c: DebertaConfig, opts: { pooler?: boolean; mlmHead?: boolean; emdPositions?: number } = {}): number {
   const { vocabSize: V, typeVocabSize: S, dModel: C, dFF: Fw, positionBuckets: k } = c;
   const norm = 2 * C; //                                γ (C), β (C)
   const embeddings = V * C + S * C + norm; //           DIFF(bert): word (+ token type), LayerNorm; no position table
@@ -128,7 +128,8 @@ export function countParameters(c: DebertaConfig, opts: { pooler?: boolean; mlmH
   const relative = 2 * k * C + norm; //                 DIFF(bert): the relative table P (2k, C) and its LayerNorm
   const pooler = opts.pooler ? C * C + C : 0; //        dense (C, C) + (C)
   const mlm = opts.mlmHead ? C * C + C + norm + V : 0; // transform dense, LayerNorm, output bias (V)
-  return embeddings + c.nLayer * block + relative + pooler + mlm;
+  const emd = (opts.emdPositions ?? 0) * C; //            the EMD's absolute table z (P, C); its layer is the trunk's last
+  return embeddings + c.nLayer * block + relative + pooler + mlm + emd;
 }
 
 /**
@@ -261,12 +262,15 @@ export class SelfAttention extends Module {
     this.residDrop = new Dropout(c.dropout);
   }
 
-  /** x (B, T, C), masked (B, 1, T, T) bool: true where query or key is padding → (B, T, C) */
-  forward(x: Tensor, masked: Tensor | null, r: RelativeContext): Tensor {
+  /**
+   * x (B, T, C) the keys' and values' stream; masked (B, 1, T, T) bool: true where query or key is padding;
+   * query (B, T, C) the queries' stream — x itself, except in the enhanced mask decoder → (B, T, C)
+   */
+  forward(x: Tensor, masked: Tensor | null, r: RelativeContext, query: Tensor = x): Tensor {
     const [B, T, C] = x.shape as [number, number, number];
     const nh = this.nHead, hs = C / nh;
     const heads = (t: Tensor): Tensor => t.view(t.shape[0]!, t.shape[1]!, nh, hs).transpose(1, 2); // (·, n, C) → (·, nh, n, hs)
-    const q = heads(this.wq.forward(x)); // (B, nh, T, hs)
+    const q = heads(this.wq.forward(query)); // (B, nh, T, hs)
     const k = heads(this.wk.forward(x)); // (B, nh, T, hs)
     const v = heads(this.wv.forward(x)); // (B, nh, T, hs)
     // DIFF(bert): K^r = P·W_k + b_k, Q^r = P·W_q + b_q — the content projections applied to the relative table
@@ -374,11 +378,12 @@ export class Block extends Module {
     this.norm2 = new LayerNorm(c.dModel, { eps: c.layerNormEps });
   }
 
-  forward(x: Tensor, masked: Tensor | null, r: RelativeContext): Tensor {
-    // post-LN, x ← LN(x + sublayer(x))
-    x = this.norm1.forward(x.add(this.attn.forward(x, masked, r))); // (B, T, C)
-    x = this.norm2.forward(x.add(this.mlp.forward(x))); //               (B, T, C)
-    return x;
+  /** x (B, T, C); query (B, T, C): the stream the queries and the first residual come from (default x; the EMD's I) */
+  forward(x: Tensor, masked: Tensor | null, r: RelativeContext, query: Tensor = x): Tensor {
+    // post-LN, x ← LN(x + sublayer(x)); with a query stream I: y ← LN(I + attn(Q = I, K = V = x))
+    let y = this.norm1.forward(query.add(this.attn.forward(x, masked, r, query))); // (B, T, C)
+    y = this.norm2.forward(y.add(this.mlp.forward(y))); //                              (B, T, C)
+    return y;
   }
 }
 
@@ -426,13 +431,21 @@ export class DebertaModel extends Module {
 
   /** idx (B, T) int32 → the last layer's hidden states (B, T, C). */
   forward(idx: Tensor, opts: ForwardOptions = {}): Tensor {
+    return this.encode(idx, opts, this.config.nLayer).x;
+  }
+
+  /**
+   * The embeddings and the first n layers: their output (B, T, C) with the padding mask and the relative
+   * context they used (the enhanced mask decoder runs the last layer again with both).
+   */
+  encode(idx: Tensor, opts: ForwardOptions, n: number): { x: Tensor; masked: Tensor | null; r: RelativeContext } {
     const { tokenTypeIds, realTokens, masked } = this.checkInputs(idx, opts);
     const [B, T] = idx.shape as [number, number];
     let x = this.embeddings.forward(idx, tokenTypeIds, realTokens); // (B, T, C)
     // DIFF(bert): the relative table, normalised once per forward, and the gather indices of δ(i, j)
     const r: RelativeContext = { rel: this.relNorm.forward(this.relEmb.weight), ...relativeIndices(this.config, B, T) };
-    for (const block of this.layers) x = block.forward(x, masked, r); // (B, T, C)
-    return x;
+    for (let i = 0; i < n; i++) x = this.layers.at(i).forward(x, masked, r); // (B, T, C)
+    return { x, masked, r };
   }
 
   private checkInputs(idx: Tensor, opts: ForwardOptions): { tokenTypeIds: Tensor | null; realTokens: Tensor | null; masked: Tensor | null } {
@@ -454,7 +467,7 @@ export class DebertaModel extends Module {
   }
 }
 
-/** Masked language modelling: the trunk, then HF's MLM head on the last layer (no enhanced mask decoder). */
+/** Masked language modelling as HF's DebertaV2ForMaskedLM: the trunk, then the MLM head on the last layer (no EMD). */
 export class DebertaForMaskedLM extends Module {
   readonly config: DebertaConfig;
   encoder: DebertaModel;
@@ -474,6 +487,79 @@ export class DebertaForMaskedLM extends Module {
   forward(idx: Tensor, opts: ForwardOptions = {}): HeadOutput {
     const logits = this.mlmHead.forward(this.encoder.forward(idx, opts)); // (B, T, V)
     return { logits, loss: opts.targets ? tokenLoss("DebertaForMaskedLM", logits, opts.targets) : null };
+  }
+}
+
+/**
+ * The enhanced mask decoder (§3.2, "EMD"; Figure 2): absolute positions enter only here, right before the MLM
+ * head. With H the output of layer L−1 and z the absolute position embedding of each token,
+ *   I₁ = H + z,   I_{s+1} = Layer_L(K = V = H, Q = I_s),  s = 1 … n,   logits = MLMHead(I_{n+1})
+ * where Layer_L is the trunk's last layer, run n = 2 times with its own weights (the paper: "the n layers can
+ * share the same weight … we share the same weight for n = 2"; the original code reuses encoder.layer[-1] and
+ * takes H = the second-to-last layer's output). The relative positions and the padding mask are the trunk's.
+ * The table z is the only new parameter; fine-tuning drops it with the EMD.
+ */
+export class EnhancedMaskDecoder extends Module {
+  readonly steps: number;
+  posEmb: Embedding; // z (P, C) absolute positions 0 … P−1
+
+  constructor(c: DebertaConfig, opts: { steps: number; maxPositions: number; generator: Generator }) {
+    super();
+    if (!Number.isInteger(opts.steps) || opts.steps < 1) throw new ArgumentError(`EnhancedMaskDecoder: steps must be a positive integer, got ${opts.steps}`);
+    if (!Number.isInteger(opts.maxPositions) || opts.maxPositions < 1) throw new ArgumentError(`EnhancedMaskDecoder: maxPositions must be a positive integer, got ${opts.maxPositions}`);
+    this.steps = opts.steps;
+    this.posEmb = new Embedding(opts.maxPositions, c.dModel, { generator: opts.generator });
+  }
+
+  /** h (B, T, C) = H, the stream the EMD decodes from (keys and values); layer: the trunk's last → (B, T, C) */
+  forward(h: Tensor, layer: Block, masked: Tensor | null, r: RelativeContext): Tensor {
+    const T = h.shape[1]!;
+    if (T > this.posEmb.numEmbeddings) throw new ShapeError(`EnhancedMaskDecoder: ${T} tokens exceed its ${this.posEmb.numEmbeddings} absolute positions (h ${fmt(h.shape)})`);
+    // I₁ = H + z: the absolute positions, added only here (DIFF(bert): BERT adds them to the input)
+    let query = h.add(this.posEmb.forward(arange(T))); // (B, T, C) + (T, C)
+    // I_{s+1} = Layer(K = V = H, Q = I_s): the same layer, the same weights, n times
+    for (let s = 0; s < this.steps; s++) query = layer.forward(h, masked, r, query); // (B, T, C)
+    return query;
+  }
+}
+
+export interface EmdOptions extends DebertaOptions {
+  /** n, the decoding passes through the last layer (the paper: 2) */
+  emdSteps?: number;
+  /** rows of the absolute position table z (default maxRelativePositions, v3's max_position_embeddings) */
+  maxPositions?: number;
+}
+
+/**
+ * Masked language modelling with the paper's enhanced mask decoder (§3.2): the trunk's first L−1 layers give
+ * H; the EMD runs layer L n times with H + z as the queries; the MLM head reads its output. The trunk
+ * (`encoder.*`) is DebertaModel's, so the pretrained weights load into DebertaForSequenceClassification, which
+ * runs all L layers once, without z.
+ */
+export class DebertaForMaskedLMWithEMD extends Module {
+  readonly config: DebertaConfig;
+  encoder: DebertaModel;
+  emd: EnhancedMaskDecoder;
+  mlmHead: MLMHead;
+
+  constructor(config: DebertaConfig, opts: EmdOptions = {}) {
+    super();
+    const generator = opts.generator ?? defaultGenerator;
+    this.encoder = new DebertaModel(config, { generator });
+    this.config = this.encoder.config;
+    this.emd = new EnhancedMaskDecoder(this.config, { steps: opts.emdSteps ?? 2, maxPositions: opts.maxPositions ?? this.config.maxRelativePositions, generator });
+    this.mlmHead = new MLMHead(this.config, this.encoder.embeddings.tokEmb.weight, generator);
+    initWeights(this.emd, generator);
+    initWeights(this.mlmHead, generator);
+  }
+
+  /** → logits (B, T, V); with targets (B, T), −100 at the unmasked positions, the mean cross-entropy of the rest. */
+  forward(idx: Tensor, opts: ForwardOptions = {}): HeadOutput {
+    const L = this.config.nLayer;
+    const { x: h, masked, r } = this.encoder.encode(idx, opts, L - 1); // H (B, T, C): layer L−1's output
+    const y = this.emd.forward(h, this.encoder.layers.at(L - 1), masked, r); // (B, T, C)  DIFF(bert): the EMD
+    const logits = this.mlmHead.forward(y); // (B, T, V)
+    return { logits, loss: opts.targets ? tokenLoss("DebertaForMaskedLMWithEMD", logits, opts.targets) : null };
   }
 }
 
@@ -561,13 +647,16 @@ function initWeights(root: Module, generator: Generator, std = 0.02): void {
 // | mlmHead.norm.weight/.bias                    | cls.predictions.transform.LayerNorm.*                        |
 // | mlmHead.bias (V)                             | cls.predictions.bias                                         |
 // | mlmHead.decoder (= tokEmb.weight)            | cls.predictions.decoder.weight: tied, not read               |
+// | emd.posEmb.weight (P, C)                     | deberta.embeddings.position_embeddings.weight (see below)    |
 // | pooler.dense.weight/.bias                    | pooler.dense.*                                               |
 // | classifier.weight/.bias                      | classifier.*                                                 |
 //
 // No transposes: HF uses nn.Linear, (out, in) like ours. The MLM head's names are HF's (legacy) DebertaV2
 // ones; the original repository's lm_predictions.lm_head.* are not mapped. Reading skips the tied decoder
 // (and its bias alias), the position_ids buffer of older files, and the RTD discriminator head of the v3
-// checkpoints (mask_predictions.*), which no model here holds.
+// checkpoints (mask_predictions.*), which no model here holds. The EMD's table z is named as the original code
+// names the table it takes z from (the embeddings' position table, unused in the input when
+// position_biased_input is false); HF's DebertaV2 has no EMD and, for v3, no such table: no released file has it.
 
 /** One row of the table: our name suffix ↔ theirs, `{i}` the layer. */
 export type MapRow = readonly [ours: string, theirs: string];
@@ -598,6 +687,7 @@ export const HEAD_MAP: readonly MapRow[] = [
   ["mlmHead.norm.weight", "cls.predictions.transform.LayerNorm.weight"],
   ["mlmHead.norm.bias", "cls.predictions.transform.LayerNorm.bias"],
   ["mlmHead.bias", "cls.predictions.bias"],
+  ["emd.posEmb.weight", "deberta.embeddings.position_embeddings.weight"],
   ["pooler.dense.weight", "pooler.dense.weight"],
   ["pooler.dense.bias", "pooler.dense.bias"],
   ["classifier.weight", "classifier.weight"],
@@ -606,7 +696,7 @@ export const HEAD_MAP: readonly MapRow[] = [
 
 const SKIPPED = /^(cls\.predictions\.decoder\.(weight|bias)|deberta\.embeddings\.position_ids|mask_predictions\..*)$/;
 
-type AnyDeberta = DebertaModel | DebertaForMaskedLM | DebertaForSequenceClassification;
+type AnyDeberta = DebertaModel | DebertaForMaskedLM | DebertaForMaskedLMWithEMD | DebertaForSequenceClassification;
 
 /** The (ours, theirs) name pairs of one model, {i} expanded, only the tensors the model holds. */
 export function weightMap(model: AnyDeberta): [string, string][] {

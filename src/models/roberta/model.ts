@@ -14,20 +14,25 @@
 // - the position table therefore has maxPositions = 512 + 2 rows (514), and its padding row gets no gradient;
 // - one token type (typeVocabSize 1): no sentence-B embedding, since there is no next-sentence task;
 // - vocabulary 50,265 byte-level BPE tokens, padId 1 (<s> 0, <pad> 1, </s> 2, <unk> 3);
-// - the checkpoints' MLM head is named lm_head.* (dense, layer_norm, decoder tied, bias) and the trunk roberta.*.
+// - the checkpoints' MLM head is named lm_head.* (dense, layer_norm, decoder tied, bias) and the trunk roberta.*;
+// - sequence classification has no pooler: a head of its own on <s> (dropout, dense, tanh, dropout, out_proj),
+//   HF's RobertaClassificationHead, named classifier.dense.* and classifier.out_proj.*.
 //
 // Vocabulary (shape comments): B batch, T tokens, C channels.
 
 import { tensor } from "../../engine/creation.js";
-import { ArgumentError } from "../../engine/errors.js";
-import type { Generator } from "../../engine/rng.js";
+import { ArgumentError, ShapeError } from "../../engine/errors.js";
+import { defaultGenerator, type Generator } from "../../engine/rng.js";
+import { fmt } from "../../engine/shape.js";
 import type { Tensor } from "../../engine/tensor.js";
-import { Embedding } from "../../nn/index.js";
+import * as F from "../../nn/functional.js";
+import { Module } from "../../nn/module.js";
+import { Dropout, Embedding, Linear } from "../../nn/index.js";
 import type { Architecture } from "../architecture.js";
 import {
-  BertForMaskedLM, BertForSequenceClassification, BertForTokenClassification, BertModel, CLASSIFIER_MAP, Embeddings,
-  bertConfig, countParameters as bertCountParameters, describe as bertDescribe,
-  type BertConfig, type BertOptions, type CheckpointNaming, type MapRow,
+  BertForMaskedLM, BertForTokenClassification, BertModel, CLASSIFIER_MAP, Embeddings,
+  bertConfig, countParameters as bertCountParameters, describe as bertDescribe, initWeights,
+  type BertConfig, type BertOptions, type CheckpointNaming, type ForwardOptions, type HeadOutput, type MapRow,
 } from "../bert/model.js";
 
 export type RobertaConfig = BertConfig;
@@ -128,13 +133,54 @@ export class RobertaForMaskedLM extends BertForMaskedLM {
 }
 
 /**
- * Sequence classification on the pooled first token. (HF's RobertaForSequenceClassification drops the
- * pooler and uses a head of its own, dense + tanh + out_proj, on <s>; the same equations under other names,
- * with dropout also before the dense. Here the BERT head is kept.)
+ * HF's RobertaClassificationHead (fairseq's RobertaClassificationHead): on the <s> token's final hidden state,
+ * logits = W_o·Dropout(tanh(W_d·Dropout(h_<s>) + b_d)) + b_o.
+ * The same equations as BERT's pooler + classifier, but the dense layer belongs to the head (it is trained
+ * afresh for each task) and there is a dropout before it as well.
  */
-export class RobertaForSequenceClassification extends BertForSequenceClassification {
-  constructor(config: RobertaConfig, numLabels: number, opts: Opts = {}) {
-    super(robertaConfig(config), numLabels, { ...opts, embeddings: RobertaEmbeddings });
+export class ClassificationHead extends Module {
+  drop: Dropout;
+  dense: Linear;
+  outProj: Linear;
+
+  constructor(c: RobertaConfig, numLabels: number, generator: Generator) {
+    super();
+    this.drop = new Dropout(c.dropout);
+    this.dense = new Linear(c.dModel, c.dModel, { generator });
+    this.outProj = new Linear(c.dModel, numLabels, { generator });
+  }
+
+  forward(h: Tensor): Tensor {
+    const [B, , C] = h.shape as [number, number, number];
+    const first = h.narrow(1, 0, 1).reshape(B, C); //                  (B, C) the <s> position
+    const x = F.tanh(this.dense.forward(this.drop.forward(first))); // (B, C)  DIFF(bert): dropout before the dense too
+    return this.outProj.forward(this.drop.forward(x)); //              (B, K)
+  }
+}
+
+/** Sequence classification (HF's RobertaForSequenceClassification): the trunk without pooler, then ClassificationHead. */
+export class RobertaForSequenceClassification extends Module {
+  readonly config: RobertaConfig;
+  encoder: RobertaModel;
+  classifier: ClassificationHead; // DIFF(bert): its own dense + tanh head on <s> (BERT: the trunk's pooler, dropout, a Linear)
+
+  constructor(config: RobertaConfig, readonly numLabels: number, opts: Opts = {}) {
+    super();
+    const generator = opts.generator ?? defaultGenerator;
+    this.encoder = new RobertaModel(config, { ...opts, generator, pooler: false }); // DIFF(bert): no pooler
+    this.config = this.encoder.config;
+    this.classifier = new ClassificationHead(this.config, numLabels, generator);
+    initWeights(this.classifier, generator);
+  }
+
+  /** → logits (B, K); with targets (B) int32 the mean cross-entropy. */
+  forward(idx: Tensor, opts: ForwardOptions = {}): HeadOutput {
+    const logits = this.classifier.forward(this.encoder.forward(idx, opts).hidden); // (B, K)
+    if (!opts.targets) return { logits, loss: null };
+    if (opts.targets.ndim !== 1 || opts.targets.shape[0] !== logits.shape[0]) {
+      throw new ShapeError(`RobertaForSequenceClassification: targets ${fmt(opts.targets.shape)} must be (B) = (${logits.shape[0]}) labels`);
+    }
+    return { logits, loss: F.crossEntropy(logits, opts.targets) };
   }
 }
 
@@ -154,6 +200,9 @@ export class RobertaForTokenClassification extends BertForTokenClassification {
 // | mlmHead.norm.weight/bias  | lm_head.layer_norm.weight/bias                       |
 // | mlmHead.bias (V)          | lm_head.bias                                         |
 // | mlmHead.decoder (tied)    | lm_head.decoder.weight (and .bias, an alias): not read |
+// | classifier.dense.weight/bias   | classifier.dense.weight/bias (sequence classification) |
+// | classifier.outProj.weight/bias | classifier.out_proj.weight/bias                        |
+// | classifier.weight/bias         | classifier.weight/bias (token classification, BERT's)  |
 
 // DIFF(bert): the MLM head is lm_head.* (BERT: cls.predictions.*)
 const ROBERTA_MLM_HEAD_MAP: readonly MapRow[] = [
@@ -164,9 +213,18 @@ const ROBERTA_MLM_HEAD_MAP: readonly MapRow[] = [
   ["mlmHead.bias", "lm_head.bias"],
 ];
 
+// DIFF(bert): the sequence classifier's own head (the token classifier keeps BERT's names)
+const ROBERTA_CLASSIFIER_MAP: readonly MapRow[] = [
+  ...CLASSIFIER_MAP,
+  ["classifier.dense.weight", "classifier.dense.weight"],
+  ["classifier.dense.bias", "classifier.dense.bias"],
+  ["classifier.outProj.weight", "classifier.out_proj.weight"],
+  ["classifier.outProj.bias", "classifier.out_proj.bias"],
+];
+
 export const ROBERTA_NAMING: CheckpointNaming = {
   prefix: "roberta",
   mlmHead: ROBERTA_MLM_HEAD_MAP,
-  classifier: CLASSIFIER_MAP,
+  classifier: ROBERTA_CLASSIFIER_MAP,
   skipped: /^(lm_head\.decoder\.(weight|bias)|roberta\.embeddings\.position_ids)$/,
 };

@@ -3,9 +3,10 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Generator, noGrad, tensor, randint, ArgumentError } from "../../index.js";
+import { Generator, noGrad, tensor, randint, ArgumentError, ShapeError } from "../../index.js";
 import { assertClose, assertThrowsWith } from "../../../test/harness/assert.js";
-import { fromJson } from "../../../test/harness/fixtures.js";
+import { readFileSync } from "../../../test/harness/files.js";
+import { fromJson, type TensorJson } from "../../../test/harness/fixtures.js";
 import * as optim from "../../optim/index.js";
 import { checkParity, configOf, fixtures, mapValues } from "../../../test/harness/bert-fixture.js";
 import { fromCheckpoint, toCheckpoint, weightMap } from "../bert/model.js";
@@ -33,13 +34,35 @@ test("RoBERTa's positions start at padId + 1 and skip padding (left- and right-p
   });
 });
 
-test("RoBERTa matches the PyTorch reference: sequence output with padding, pooler, MLM loss and every gradient, heads", () => {
+test("RoBERTa matches the PyTorch reference: sequence output with padding, pooler, MLM loss and every gradient, token head", () => {
   checkParity(fx, {
     model: (c) => new RobertaModel(c, gen()),
     mlm: (c) => new RobertaForMaskedLM(c, gen()),
-    seq: (c, k) => new RobertaForSequenceClassification(c, k, gen()),
     tok: (c, k) => new RobertaForTokenClassification(c, k, gen()),
   }, ROBERTA_NAMING);
+});
+
+test("RoBERTa's sequence classifier (HF's RobertaClassificationHead on <s>) matches PyTorch: logits, loss, every gradient", () => {
+  const cls = JSON.parse(readFileSync(new URL("../../../../test/fixtures/models/roberta_cls.json", import.meta.url), "utf8")) as {
+    state: Record<string, TensorJson>; idx: TensorJson; attention_mask: TensorJson; labels: TensorJson; logits: TensorJson; loss: number; grads: Record<string, TensorJson>;
+  };
+  const model = new RobertaForSequenceClassification(fxConfig, 3, gen());
+  assert.equal(model.encoder.pooler, null, "no pooler: the head has its own dense");
+  // the checkpoint's names: classifier.dense.* and classifier.out_proj.*, nothing else outside roberta.*
+  assert.deepEqual(weightMap(model, ROBERTA_NAMING).map(([, t]) => t).sort(), Object.keys(cls.state).sort());
+  model.loadStateDict(fromCheckpoint(mapValues(cls.state), model, ROBERTA_NAMING));
+  const out = model.forward(fromJson(cls.idx), { attentionMask: fromJson(cls.attention_mask), targets: fromJson(cls.labels) });
+  assertClose(out.logits, fromJson(cls.logits), { atol: 1e-4, rtol: 0 }, "logits");
+  assert.ok(Math.abs(out.loss!.item() - cls.loss) <= 1e-5, `loss ${out.loss!.item()} vs PyTorch ${cls.loss}`);
+  out.loss!.backward();
+  const expected = fromCheckpoint(mapValues(cls.grads), model, ROBERTA_NAMING);
+  for (const [name, p] of model.namedParameters()) assertClose(p.grad!, expected[name]!, { rtol: 1e-3, atol: 1e-5 }, `d loss/d ${name}`);
+  // toCheckpoint writes the same names back, and the parameter count is the trunk's without pooler + the head's
+  assert.deepEqual(Object.keys(toCheckpoint(model.stateDict(), model, ROBERTA_NAMING)).sort(), Object.keys(cls.state).sort());
+  const C = fxConfig.dModel;
+  assert.equal(model.numParameters(), countParameters(fxConfig, { pooler: false }) + C * C + C + 3 * C + 3);
+  // a bad target shape names the model and the shapes
+  assertThrowsWith(() => model.forward(fromJson(cls.idx), { targets: tensor([[1, 0, 1]], { dtype: "int32" }) }), ShapeError, /RobertaForSequenceClassification: targets \(1,3\) must be \(B\) = \(3\)/);
 });
 
 test("RoBERTa overrides only the embeddings: the position table's padding row learns nothing", () => {
