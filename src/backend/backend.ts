@@ -107,6 +107,17 @@ export interface MatmulParams {
    * a backend may keep its own copy of B across calls with the same number. Absent: B may change.
    */
   constantB?: number;
+  /**
+   * When given (n elements): added to every row of every output matrix after the product, rounded once
+   * more — C = op(A)·op(B) + bias, the same values as the product followed by a broadcast add (Linear's bias).
+   */
+  bias?: FloatArr;
+  /**
+   * When given (m elements, batch 1): overwritten with the row sums of op(A), Σ_p op(A)(i, p), added in
+   * float64 in the order p = 0, 1, … as the `sum` kernel does — Linear's bias gradient Σ_rows dy, taken from
+   * the dy its weight gradient already reads.
+   */
+  rowSumsA?: FloatArr;
 }
 
 export interface MatmulKernels {
