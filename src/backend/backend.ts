@@ -292,6 +292,12 @@ export interface AttentionParams {
   dv: number;     // v head size
   scale: number;
   causal: boolean; // query i sees keys j ≤ i (top-left aligned, as PyTorch 2.x's is_causal = ones(tq, tk).tril())
+  /**
+   * When set (H): q, k, v, y and their gradients are stored (B, T, H, D) — the heads after the sequence, as a
+   * Linear's output viewed per head — with bh = B·H and slice b = (batch ⌊b/H⌋, head b mod H); token t of
+   * slice b sits at row (⌊b/H⌋·T + t)·H + b mod H. lse, the mask strides and dmask stay over (bh, tq, tk).
+   */
+  heads?: number;
 }
 
 export interface AttentionKernels {

@@ -284,6 +284,23 @@ function suite(threads: number): void {
       }
     });
 
+    test("attention in the (B, T, H, D) layout (AttentionParams.heads): forward and backward against the reference", () => {
+      for (const [B, H, tq, tk, d, dv, causal] of [[2, 4, 7, 7, 32, 32, true], [1, 3, 5, 9, 5, 3, false], [3, 2, 1, 4, 8, 7, true]] as [number, number, number, number, number, number, boolean][]) {
+        const p: AttentionParams = { bh: B * H, tq, tk, d, dv, scale: 1 / Math.sqrt(d), causal, heads: H };
+        const q = randn(B * tq * H * d), k = randn(B * tk * H * d), v = randn(B * tk * H * dv), dy = randn(B * tq * H * dv);
+        const run = (kt: KernelTable, mk: (n: number) => FloatArr, c: (x: Float32Array) => FloatArr) => {
+          const y = mk(B * tq * H * dv), lse = mk(B * H * tq);
+          kt.attention(c(q), c(k), c(v), null, null, p, y, lse);
+          const dq = mk(q.length), dk = mk(k.length), dvv = mk(v.length);
+          kt.attentionBackward(c(q), c(k), c(v), null, null, p, y, lse, c(dy), dq, dk, dvv, null);
+          return { y, lse, dq, dk, dv: dvv };
+        };
+        const got = run(wasm, (n) => new Float32Array(n), (x) => x), want = run(ref, (n) => new Float64Array(n), (x) => Float64Array.from(x));
+        const tol = { rtol: 1e-4, atol: 2e-5 };
+        for (const key of ["y", "lse", "dq", "dk", "dv"] as const) assertClose(got[key], want[key], tol, `attention heads ${key} (B ${B}, H ${H}, tq ${tq}, tk ${tk}, d ${d}, dv ${dv})`);
+      }
+    });
+
     test("rmsNorm and its backward: tails, with and without weight, huge rows", () => {
       for (const cols of [...TAILS, 128, 1000]) {
         for (const withW of [true, false]) {
