@@ -17,12 +17,16 @@ import { conv as reference } from "../reference/conv.js";
 
 const isF32 = (...xs: FloatArr[]): boolean => xs.every((x) => x instanceof Float32Array);
 
+/** The first output o < count whose input index o·s + off is ≥ 0: o ≥ ⌈−off/s⌉. */
+const firstInside = (count: number, s: number, off: number): number => Math.min(count, Math.max(0, Math.ceil(-off / s)));
+
+/** One past the last output o < count whose input index o·s + off is ≤ size − 1: o ≤ ⌊(size − 1 − off)/s⌋. */
+const endInside = (count: number, s: number, off: number, size: number): number => Math.max(0, Math.min(count, Math.floor((size - 1 - off) / s) + 1));
+
 /** The outputs o in [lo, hi) whose input index o·s + off falls inside [0, size). */
 function inside(count: number, s: number, off: number, size: number): [number, number] {
-  // o·s + off ≥ 0  ⇔  o ≥ ⌈−off/s⌉;   o·s + off ≤ size − 1  ⇔  o ≤ ⌊(size − 1 − off)/s⌋
-  const lo = Math.max(0, Math.ceil(-off / s));
-  const hi = Math.min(count, Math.floor((size - 1 - off) / s) + 1);
-  return [lo, Math.max(lo, hi)];
+  const lo = firstInside(count, s, off);
+  return [lo, Math.max(lo, endInside(count, s, off, size))];
 }
 
 /** Runs at least this long are copied with TypedArray.set. */
@@ -87,10 +91,10 @@ function maxPoolF32(x: Float32Array, g: Conv2dGeometry, out: Float32Array, indic
     const plane = p * hw;
     for (let oi = 0; oi < oh; oi++) {
       const top = oi * sh - ph;
-      const [k0, k1] = inside(kh, dh, top, h); // the window's rows inside the input
+      const k0 = firstInside(kh, dh, top), k1 = endInside(kh, dh, top, h); // the window's rows inside the input
       for (let oj = 0; oj < ow; oj++, o++) {
         const left = oj * sw - pw;
-        const [l0, l1] = inside(kw, dw, left, w);
+        const l0 = firstInside(kw, dw, left), l1 = endInside(kw, dw, left, w);
         // y = max over the window (the first maximum; NaN wins, the last NaN as the reference)
         let best = -Infinity, at = -1;
         for (let ki = k0; ki < k1; ki++) {
