@@ -81,8 +81,8 @@ function matmul(a: FloatArr, b: FloatArr, out: FloatArr, m: number, n: number, k
 /** A geometry for `count` samples of g. */
 const some = (g: Conv2dGeometry, count: number): Conv2dGeometry => ({ ...g, n: count });
 
-/** Columns held at once: samples are taken in chunks of at most this many floats of columns (at least one sample). */
-const COLS_MAX = 1 << 22;
+/** Columns held at once: samples are taken in chunks of at most this many floats of columns (2 MiB, about an L2; at least one sample). */
+const COLS_MAX = 1 << 19;
 
 /** Samples per chunk when one sample's columns hold `perSample` floats. */
 const chunkOf = (perSample: number, n: number): number => Math.max(1, Math.min(n, Math.floor(COLS_MAX / Math.max(1, perSample))));
