@@ -76,11 +76,11 @@ export function runTorch(dir: string, threads: number, workloads: string, log: (
 }
 
 /** Runs tfjs_bench.mjs (wasm backend, 1 thread) when the peers' npm set is installed. */
-export function runTfjs(dir: string | null, workloads: string, log: (line: string) => void): PeerResult | null {
+export function runTfjs(dir: string | null, workloads: string, log: (line: string) => void, extraArgs: string[] = []): PeerResult | null {
   if (!dir || !existsSync(join(dir, "node_modules/@tensorflow/tfjs-backend-wasm"))) return null;
   const tmp = mkdtempSync(join(tmpdir(), "wnn-bench-"));
   const outFile = join(tmp, "tfjs.json");
-  const r = spawnSync(process.execPath, [join(dir, "tfjs_bench.mjs"), "--backend=wasm", `--workloads=${workloads}`, `--out=${outFile}`], { cwd: dir, encoding: "utf8" });
+  const r = spawnSync(process.execPath, [join(dir, "tfjs_bench.mjs"), "--backend=wasm", `--workloads=${workloads}`, `--out=${outFile}`, ...extraArgs], { cwd: dir, encoding: "utf8" });
   for (const line of (r.stdout ?? "").split("\n")) if (line.trim()) log(`  | ${line}`);
   try {
     if (r.status !== 0) {

@@ -4,6 +4,7 @@
 //
 //   npm run bench -- [--workloads=w1,w2,w3] [--threads=1,2] [--no-peers] [--out=bench.json]
 //   npm run bench -- --workloads=w2 --w2-runs=1990 --rss-at=100,2000   (RSS along a long W2 run)
+//   npm run bench -- --workloads=w2 --threads=1 --no-torch --tfjs-w2-warmup=1 --tfjs-w2-runs=3   (a quick tfjs check)
 
 import { writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
@@ -54,7 +55,7 @@ for (const threads of threadCounts) {
   }
   if (workloads.includes("w3")) ours.w3 = runW3(log);
   let torch: PeerResult | null = null;
-  if (!torchWhyNot && peers) {
+  if (!torchWhyNot && peers && args["no-torch"] !== "true") {
     log(`== ${threads} thread(s): PyTorch (OpenBLAS openmp)`);
     torch = runTorch(peers, threads, workloads.join(","), log);
   }
@@ -65,7 +66,9 @@ wnn.setNumThreads(1);
 let tfjs: PeerResult | null = null;
 if (withPeers && peers) {
   log(`\n== 1 thread: TensorFlow.js (wasm)`);
-  tfjs = runTfjs(peers, workloads.join(","), log);
+  // --tfjs-w2-warmup / --tfjs-w2-runs: fewer repetitions of its slow W2 (≈ 2 s per step) for a quick check
+  const extra = ["w2-warmup", "w2-runs"].filter((k) => args[`tfjs-${k}`]).map((k) => `--${k}=${args[`tfjs-${k}`]}`);
+  tfjs = runTfjs(peers, workloads.join(","), log, extra);
   if (!tfjs) log("  skipped (run `npm ci` in the peers folder to include it)");
 }
 

@@ -107,6 +107,17 @@ export interface MatmulParams {
    * a backend may keep its own copy of B across calls with the same number. Absent: B may change.
    */
   constantB?: number;
+  /**
+   * When given (n elements): added to every row of every output matrix after the product, rounded once
+   * more — C = op(A)·op(B) + bias, the same values as the product followed by a broadcast add (Linear's bias).
+   */
+  bias?: FloatArr;
+  /**
+   * When given (m elements, batch 1): overwritten with the row sums of op(A), Σ_p op(A)(i, p), added in
+   * float64 in the order p = 0, 1, … as the `sum` kernel does — Linear's bias gradient Σ_rows dy, taken from
+   * the dy its weight gradient already reads.
+   */
+  rowSumsA?: FloatArr;
 }
 
 export interface MatmulKernels {
@@ -281,6 +292,12 @@ export interface AttentionParams {
   dv: number;     // v head size
   scale: number;
   causal: boolean; // query i sees keys j ≤ i (top-left aligned, as PyTorch 2.x's is_causal = ones(tq, tk).tril())
+  /**
+   * When set (H): q, k, v, y and their gradients are stored (B, T, H, D) — the heads after the sequence, as a
+   * Linear's output viewed per head — with bh = B·H and slice b = (batch ⌊b/H⌋, head b mod H); token t of
+   * slice b sits at row (⌊b/H⌋·T + t)·H + b mod H. lse, the mask strides and dmask stay over (bh, tq, tk).
+   */
+  heads?: number;
 }
 
 export interface AttentionKernels {

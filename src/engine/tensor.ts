@@ -190,10 +190,18 @@ function castStorage(t: Tensor, dtype: DType): Tensor {
 
 /** a + b for two tensors of the same shape and dtype (the tape's gradient accumulation). */
 function addSameShape(a: Tensor, b: Tensor): Tensor {
-  const out = allocate(a.dtype, a.numel());
   const x = a.storage, y = b.storage;
+  // float32 (nearly every gradient) in a loop of its own: monomorphic loads and stores
+  if (x instanceof Float32Array && y instanceof Float32Array) return new Tensor(addF32(x, y), a.shape);
+  const out = allocate(a.dtype, a.numel());
   for (let i = 0; i < out.length; i++) out[i] = x[i]! + y[i]!;
   return new Tensor(out, a.shape);
+}
+
+function addF32(x: Float32Array, y: Float32Array): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let i = 0; i < out.length; i++) out[i] = x[i]! + y[i]!;
+  return out;
 }
 
 export function checkTensor(op: string, x: unknown, what = "input"): Tensor {

@@ -15,6 +15,7 @@ import { broadcastShapes, broadcastStrides, fmt, numel, sameShape, type Shape } 
 import { Tensor, checkTensor } from "../engine/tensor.js";
 import type { AttentionParams, FloatArr } from "../backend/backend.js";
 import { kernels } from "./kernels.js";
+import { transpose } from "./shape.js";
 import { empty, requireFloat, sumToShape, toDType } from "./util.js";
 
 export interface ScaledDotProductAttentionOptions {
@@ -28,6 +29,13 @@ export interface ScaledDotProductAttentionOptions {
   scale?: number | null;
   /** the generator of the dropout mask (default: the global one, seeded by manualSeed) */
   generator?: Generator;
+  /**
+   * "BHTE" (default, PyTorch's): q (…, Tq, E), k, v (…, Tk, E/Ev) → (…, Tq, Ev). "BTHE": q (B, Tq, H, E),
+   * k (B, Tk, H, E), v (B, Tk, H, Ev) → (B, Tq, H, Ev) — the heads after the sequence, as a Linear's output
+   * viewed per head, so a multi-head layer needs no transposes to (B, H, T, E) and back. The same
+   * attention (this op on each tensor transposed by (1, 2), the result transposed back); no broadcasting.
+   */
+  layout?: "BHTE" | "BTHE";
 }
 
 /** x (…, T, D) copied to a contiguous (…B, T, D) when its leading dims are broadcast; else x itself. */
@@ -78,6 +86,8 @@ function additiveMask(mask: Tensor, dtype: "float32" | "float64"): Tensor {
  */
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: ScaledDotProductAttentionOptions = {}): Tensor {
   const op = "scaledDotProductAttention";
+  if (opts.layout === "BTHE") return attentionBTHE(q, k, v, opts);
+  if (opts.layout !== undefined && opts.layout !== "BHTE") throw new ArgumentError(`${op}: layout must be "BHTE" or "BTHE", got ${JSON.stringify(opts.layout)}`);
   for (const [t, name] of [[q, "query"], [k, "key"], [v, "value"]] as const) {
     checkTensor(op, t, name);
     requireFloat(op, t, name);
@@ -186,5 +196,47 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
     kb.matmul(dlogits, args[1], dq, { batch: bh, m: tq, n: e, k: tk, transA: false, transB: false, strideA: tq * tk, strideB: tk * e });
     kb.matmul(dlogits, args[0], dk, { batch: bh, m: tk, n: e, k: tq, transA: true, transB: false, strideA: tq * tk, strideB: tq * e });
     return [reduce(dq, q), reduce(dk, k), reduce(dv, v), dm];
+  });
+}
+
+/**
+ * The "BTHE" layout: q (B, Tq, H, E), k (B, Tk, H, E), v (B, Tk, H, Ev) → (B, Tq, H, Ev). Without a mask or
+ * dropout the fused kernels read and write this layout themselves (AttentionParams.heads); with either,
+ * the inputs are transposed to (B, H, T, E) and the result back.
+ */
+function attentionBTHE(q: Tensor, k: Tensor, v: Tensor, opts: ScaledDotProductAttentionOptions): Tensor {
+  const op = "scaledDotProductAttention";
+  for (const [t, name] of [[q, "query"], [k, "key"], [v, "value"]] as const) {
+    checkTensor(op, t, name);
+    requireFloat(op, t, name);
+    if (t.ndim !== 4) throw new ShapeError(`${op}: with layout "BTHE" ${name} must be 4-D (B, T, H, E), got shape ${fmt(t.shape)}`);
+  }
+  if (k.dtype !== q.dtype || v.dtype !== q.dtype) throw new DTypeError(`${op}: query, key and value must have one dtype, got ${q.dtype}, ${k.dtype} and ${v.dtype}`);
+  const [B, tq, H, e] = q.shape as [number, number, number, number];
+  const [Bk, tk, Hk, ek] = k.shape as [number, number, number, number];
+  const [Bv, tv, Hv, ev] = v.shape as [number, number, number, number];
+  if (Bk !== B || Bv !== B || Hk !== H || Hv !== H) {
+    throw new ShapeError(`${op}: with layout "BTHE" query ${fmt(q.shape)}, key ${fmt(k.shape)} and value ${fmt(v.shape)} must have the same batch (dim 0) and heads (dim 2)`);
+  }
+  if (e !== ek) throw new ShapeError(`${op}: query ${fmt(q.shape)} and key ${fmt(k.shape)} have different head sizes ${e} and ${ek}`);
+  if (tk !== tv) throw new ShapeError(`${op}: key ${fmt(k.shape)} and value ${fmt(v.shape)} have different lengths ${tk} and ${tv}`);
+  const { attnMask = null, dropoutP = 0, isCausal = false } = opts;
+  if ((attnMask !== null && attnMask !== undefined) || dropoutP !== 0) {
+    // (B, T, H, E) → (B, H, T, E), the default layout's op, and back
+    const y = scaledDotProductAttention(transpose(q, 1, 2), transpose(k, 1, 2), transpose(v, 1, 2), { ...opts, layout: "BHTE" });
+    return transpose(y, 1, 2);
+  }
+  const scale = opts.scale ?? 1 / Math.sqrt(e);
+  const p: AttentionParams = { bh: B * H, tq, tk, d: e, dv: ev, scale, causal: isCausal, heads: H };
+  const y = empty([B, tq, H, ev], q.dtype); // (B, Tq, H, Ev)
+  const lse = empty([B * H, tq], q.dtype); // log Σ_j e^{S_ij}, per (batch·head, query)
+  const f = (t: Tensor): FloatArr => t.storage as FloatArr;
+  // y_i = Σ_j softmax_j(q_i·k_j·scale)·v_j for every (batch, head)
+  kernels().attention(f(q), f(k), f(v), null, null, p, f(y), f(lse));
+  return record(op, [q, k, v], y, (dy) => {
+    const dq = empty(q.shape, q.dtype), dk = empty(k.shape, q.dtype), dv = empty(v.shape, q.dtype);
+    // P = e^{S − lse}; dv = Pᵀ·dy; dS = P ⊙ (dy·vᵀ − rowsum(dy ⊙ y)); dq = dS·k·scale; dk = dSᵀ·q·scale
+    kernels().attentionBackward(f(q), f(k), f(v), null, null, p, f(y), f(lse), f(dy), f(dq), f(dk), f(dv), null);
+    return [dq, dk, dv];
   });
 }

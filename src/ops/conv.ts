@@ -71,24 +71,40 @@ function alloc(like: TypedArray, n: number): FloatArr {
 //   y[n,g] (Og, L) = W_g (Og, K) · cols[n,g] (K, L)                       convGemm
 //   dcols[n,g] (K, L) = W_gᵀ (K, Og) · dy[n,g] (Og, L);  dx = col2im(dcols)    convAdjoint
 //   dW_g (Og, K) += dy[n,g] (Og, L) · cols[n,g]ᵀ (L, K)                     convWeightGrad
-// where cols = im2col(x). The columns of one sample at a time are held, never the batch's.
+// where cols = im2col(x). The columns of a chunk of samples are held (at most COLS_MAX floats, at least one
+// sample), never the whole batch's; with one group, a chunk's products are one batched matmul.
 
 function matmul(a: FloatArr, b: FloatArr, out: FloatArr, m: number, n: number, k: number, transA: boolean, transB: boolean, accumulate: boolean): void {
   kernels().matmul(a, b, out, { batch: 1, m, n, k, transA, transB, strideA: 0, strideB: 0 }, accumulate);
 }
 
-/** A geometry for one sample of g. */
-const one = (g: Conv2dGeometry): Conv2dGeometry => ({ ...g, n: 1 });
+/** A geometry for `count` samples of g. */
+const some = (g: Conv2dGeometry, count: number): Conv2dGeometry => ({ ...g, n: count });
+
+/** Columns held at once: samples are taken in chunks of at most this many floats of columns (2 MiB, about an L2; at least one sample). */
+const COLS_MAX = 1 << 19;
+
+/** Samples per chunk when one sample's columns hold `perSample` floats. */
+const chunkOf = (perSample: number, n: number): number => Math.max(1, Math.min(n, Math.floor(COLS_MAX / Math.max(1, perSample))));
 
 /** y (N, O, oh, ow) from x (N, C, H, W) and w (O, Cg, kh, kw). */
 function convGemm(x: FloatArr, w: FloatArr, g: Conv2dGeometry, groups: number, o: number, y: FloatArr): void {
   const L = g.oh * g.ow, K = (g.c / groups) * g.kh * g.kw, og = o / groups, chw = g.c * g.h * g.w;
-  const cols = alloc(x, g.c * g.kh * g.kw * L); // (C·kh·kw, L) of one sample
-  for (let n = 0; n < g.n; n++) {
-    kernels().im2col(part(x, n * chw, chw), one(g), cols);
-    for (let gi = 0; gi < groups; gi++) {
-      // y[n,g] = W_g · cols[n,g]
-      matmul(part(w, gi * og * K, og * K), part(cols, gi * K * L, K * L), part(y, (n * o + gi * og) * L, og * L), og, L, K, false, false, false);
+  const chunk = chunkOf(g.c * g.kh * g.kw * L, g.n);
+  const cols = alloc(x, chunk * g.c * g.kh * g.kw * L); // (chunk, C·kh·kw, L)
+  for (let n0 = 0; n0 < g.n; n0 += chunk) {
+    const cn = Math.min(chunk, g.n - n0);
+    kernels().im2col(part(x, n0 * chw, cn * chw), some(g, cn), cols);
+    if (groups === 1) {
+      // y[n] = W · cols[n] for the chunk's samples in one batched product (W broadcast)
+      kernels().matmul(w, cols, part(y, n0 * o * L, cn * o * L), { batch: cn, m: o, n: L, k: K, transA: false, transB: false, strideA: 0, strideB: K * L }, false);
+      continue;
+    }
+    for (let s = 0; s < cn; s++) {
+      for (let gi = 0; gi < groups; gi++) {
+        // y[n,g] = W_g · cols[n,g]
+        matmul(part(w, gi * og * K, og * K), part(cols, (s * groups + gi) * K * L, K * L), part(y, ((n0 + s) * o + gi * og) * L, og * L), og, L, K, false, false, false);
+      }
     }
   }
 }
@@ -96,27 +112,40 @@ function convGemm(x: FloatArr, w: FloatArr, g: Conv2dGeometry, groups: number, o
 /** dx (N, C, H, W) from dy (N, O, oh, ow) and w (O, Cg, kh, kw): the adjoint of convGemm in x. */
 function convAdjoint(dy: FloatArr, w: FloatArr, g: Conv2dGeometry, groups: number, o: number, dx: FloatArr): void {
   const L = g.oh * g.ow, K = (g.c / groups) * g.kh * g.kw, og = o / groups, chw = g.c * g.h * g.w;
-  const dcols = alloc(dy, g.c * g.kh * g.kw * L);
+  const chunk = chunkOf(g.c * g.kh * g.kw * L, g.n);
+  const dcols = alloc(dy, chunk * g.c * g.kh * g.kw * L);
   dx.fill(0);
-  for (let n = 0; n < g.n; n++) {
-    for (let gi = 0; gi < groups; gi++) {
-      // dcols[n,g] = W_gᵀ · dy[n,g]
-      matmul(part(w, gi * og * K, og * K), part(dy, (n * o + gi * og) * L, og * L), part(dcols, gi * K * L, K * L), K, L, og, true, false, false);
+  for (let n0 = 0; n0 < g.n; n0 += chunk) {
+    const cn = Math.min(chunk, g.n - n0);
+    if (groups === 1) {
+      // dcols[n] = Wᵀ · dy[n] for the chunk's samples in one batched product
+      kernels().matmul(w, part(dy, n0 * o * L, cn * o * L), dcols, { batch: cn, m: K, n: L, k: o, transA: true, transB: false, strideA: 0, strideB: o * L }, false);
+    } else {
+      for (let s = 0; s < cn; s++) {
+        for (let gi = 0; gi < groups; gi++) {
+          // dcols[n,g] = W_gᵀ · dy[n,g]
+          matmul(part(w, gi * og * K, og * K), part(dy, ((n0 + s) * o + gi * og) * L, og * L), part(dcols, (s * groups + gi) * K * L, K * L), K, L, og, true, false, false);
+        }
+      }
     }
-    kernels().col2im(dcols, one(g), part(dx, n * chw, chw));
+    kernels().col2im(dcols, some(g, cn), part(dx, n0 * chw, cn * chw));
   }
 }
 
 /** dw (O, Cg, kh, kw) from x (N, C, H, W) and dy (N, O, oh, ow): the adjoint of convGemm in w. */
 function convWeightGrad(x: FloatArr, dy: FloatArr, g: Conv2dGeometry, groups: number, o: number, dw: FloatArr): void {
   const L = g.oh * g.ow, K = (g.c / groups) * g.kh * g.kw, og = o / groups, chw = g.c * g.h * g.w;
-  const cols = alloc(x, g.c * g.kh * g.kw * L);
+  const chunk = chunkOf(g.c * g.kh * g.kw * L, g.n);
+  const cols = alloc(x, chunk * g.c * g.kh * g.kw * L);
   dw.fill(0);
-  for (let n = 0; n < g.n; n++) {
-    kernels().im2col(part(x, n * chw, chw), one(g), cols);
-    for (let gi = 0; gi < groups; gi++) {
-      // dW_g += dy[n,g] · cols[n,g]ᵀ
-      matmul(part(dy, (n * o + gi * og) * L, og * L), part(cols, gi * K * L, K * L), part(dw, gi * og * K, og * K), og, K, L, false, true, true);
+  for (let n0 = 0; n0 < g.n; n0 += chunk) {
+    const cn = Math.min(chunk, g.n - n0);
+    kernels().im2col(part(x, n0 * chw, cn * chw), some(g, cn), cols);
+    for (let s = 0; s < cn; s++) {
+      for (let gi = 0; gi < groups; gi++) {
+        // dW_g += dy[n,g] · cols[n,g]ᵀ
+        matmul(part(dy, ((n0 + s) * o + gi * og) * L, og * L), part(cols, (s * groups + gi) * K * L, K * L), part(dw, gi * og * K, og * K), og, K, L, false, true, true);
+      }
     }
   }
 }

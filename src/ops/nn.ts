@@ -483,13 +483,11 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   const yShape = [...x.shape.slice(0, -1), out];
   const y = empty(yShape, x.dtype); // (*, out)
   const mm = kernels().matmul;
-  // y = x·Wᵀ with A = x (rows, in), B = W stored (out, in) → transB; then y += b broadcast over the rows, in
-  // place (cheaper than seeding y with b for an accumulating product: a backend that copies operands
-  // into its own memory would copy y in as well)
+  // y = x·Wᵀ + b with A = x (rows, in), B = W stored (out, in) → transB; the kernel adds b to every row
+  // after the product (MatmulParams.bias: a backend that copies operands into its own memory adds it there)
   // (under noGrad the weight is constant for the whole no-grad region: a backend may keep a copy of it)
   const constantB = isGradEnabled() ? undefined : gradModeRegion();
-  mm(f(x), f(weight), f(y), { batch: 1, m: rows, n: out, k, transA: false, transB: true, strideA: 0, strideB: 0, constantB });
-  if (b) kernels().add(y.storage, stridesOf(yShape), b.storage, broadcastStrides(b.shape, yShape), y.storage, yShape);
+  mm(f(x), f(weight), f(y), { batch: 1, m: rows, n: out, k, transA: false, transB: true, strideA: 0, strideB: 0, constantB, ...(b ? { bias: f(b) } : {}) });
   return record("linear", present(x, weight, b), y, (dy) => {
     // y = x·Wᵀ + b  ⇒  dx = dy·W,  dW = dyᵀ·x (summed over every leading dim),  db = Σ dy
     let dx: Tensor | null = null, dW: Tensor | null = null, db: Tensor | null = null;
@@ -497,12 +495,12 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
       dx = empty(x.shape, x.dtype); // (*, in)
       mm(f(dy), f(weight), f(dx), { batch: 1, m: rows, n: k, k: out, transA: false, transB: false, strideA: 0, strideB: 0 });
     }
+    if (b && b.requiresGrad) db = empty(b.shape, b.dtype); // (out)
     if (weight.requiresGrad) {
       dW = empty(weight.shape, weight.dtype); // (out, in); A = dy stored (rows, out) = (k, m) → transA
-      mm(f(dy), f(x), f(dW), { batch: 1, m: out, n: k, k: rows, transA: true, transB: false, strideA: 0, strideB: 0 });
-    }
-    if (b && b.requiresGrad) {
-      db = empty(b.shape, b.dtype); // (out)
+      // db = Σ_rows dy: the row sums of op(A) = dyᵀ, from the same product (MatmulParams.rowSumsA)
+      mm(f(dy), f(x), f(dW), { batch: 1, m: out, n: k, k: rows, transA: true, transB: false, strideA: 0, strideB: 0, ...(db ? { rowSumsA: f(db) } : {}) });
+    } else if (db) {
       kernels().sum(dy.storage, db.storage, 1, rows, out);
     }
     return b ? [dx, dW, db] : [dx, dW];

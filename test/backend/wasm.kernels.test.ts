@@ -284,6 +284,123 @@ function suite(threads: number): void {
       }
     });
 
+    test("attention in the (B, T, H, D) layout (AttentionParams.heads): forward and backward against the reference", () => {
+      for (const [B, H, tq, tk, d, dv, causal] of [[2, 4, 7, 7, 32, 32, true], [1, 3, 5, 9, 5, 3, false], [3, 2, 1, 4, 8, 7, true]] as [number, number, number, number, number, number, boolean][]) {
+        const p: AttentionParams = { bh: B * H, tq, tk, d, dv, scale: 1 / Math.sqrt(d), causal, heads: H };
+        const q = randn(B * tq * H * d), k = randn(B * tk * H * d), v = randn(B * tk * H * dv), dy = randn(B * tq * H * dv);
+        const run = (kt: KernelTable, mk: (n: number) => FloatArr, c: (x: Float32Array) => FloatArr) => {
+          const y = mk(B * tq * H * dv), lse = mk(B * H * tq);
+          kt.attention(c(q), c(k), c(v), null, null, p, y, lse);
+          const dq = mk(q.length), dk = mk(k.length), dvv = mk(v.length);
+          kt.attentionBackward(c(q), c(k), c(v), null, null, p, y, lse, c(dy), dq, dk, dvv, null);
+          return { y, lse, dq, dk, dv: dvv };
+        };
+        const got = run(wasm, (n) => new Float32Array(n), (x) => x), want = run(ref, (n) => new Float64Array(n), (x) => Float64Array.from(x));
+        const tol = { rtol: 1e-4, atol: 2e-5 };
+        for (const key of ["y", "lse", "dq", "dk", "dv"] as const) assertClose(got[key], want[key], tol, `attention heads ${key} (B ${B}, H ${H}, tq ${tq}, tk ${tk}, d ${d}, dv ${dv})`);
+      }
+    });
+
+    test("rmsNorm and its backward: tails, with and without weight, huge rows", () => {
+      for (const cols of [...TAILS, 128, 1000]) {
+        for (const withW of [true, false]) {
+          const rows = 6, n = rows * cols;
+          const x = randn(n, 2), dy = randn(n), w = withW ? randn(cols) : null;
+          x.fill(3e19, 0, cols); // the first row's float32 sum of squares overflows: float64 path
+          const y = [new Float32Array(n), new Float32Array(n)], rs = [new Float32Array(rows), new Float32Array(rows)];
+          wasm.rmsNorm(x, w, y[0]!, rs[0]!, rows, cols, 1e-6);
+          ref.rmsNorm(x, w, y[1]!, rs[1]!, rows, cols, 1e-6);
+          assertClose(y[0]!, y[1]!, { rtol: 1e-5, atol: 1e-6 }, `rmsNorm y cols=${cols}`);
+          assertClose(rs[0]!, rs[1]!, { rtol: 1e-5, atol: 1e-30 }, `rmsNorm rstd cols=${cols}`);
+          x.fill(0.5, 0, cols);
+          ref.rmsNorm(x, w, y[1]!, rs[1]!, rows, cols, 1e-6);
+          const dx = [new Float32Array(n), new Float32Array(n)];
+          const dw = withW ? [randn(cols), new Float32Array(cols)] : [null, null];
+          if (dw[1]) dw[1].set(dw[0]!); // accumulated into
+          wasm.rmsNormBackward(dy, x, w, rs[1]!, dx[0]!, dw[0]!, rows, cols);
+          ref.rmsNormBackward(dy, x, w, rs[1]!, dx[1]!, dw[1]!, rows, cols);
+          assertClose(dx[0]!, dx[1]!, { rtol: 1e-4, atol: 2e-5 }, `rmsNormBackward dx cols=${cols}`);
+          if (withW) assertClose(dw[0]!, dw[1]!, { rtol: 1e-4, atol: 2e-5 }, `rmsNormBackward dw cols=${cols}`);
+        }
+      }
+    });
+
+    test("im2col, col2im, bias, max and average pooling: padding, stride, dilation, tails; bit-identical", () => {
+      // (c, h, w, kh, kw, sh, sw, ph, pw, dh, dw)
+      const shapes = [
+        [3, 7, 9, 3, 3, 1, 1, 1, 1, 1, 1], [2, 8, 8, 2, 2, 2, 2, 0, 0, 1, 1], [1, 5, 33, 3, 5, 2, 3, 1, 2, 1, 1],
+        [2, 9, 7, 3, 3, 1, 2, 1, 1, 2, 2], [4, 1, 40, 1, 3, 1, 1, 0, 1, 1, 1], [1, 32, 32, 5, 5, 1, 1, 2, 2, 1, 1],
+        [2, 6, 6, 4, 4, 3, 3, 2, 2, 1, 1], [1, 3, 3, 3, 3, 1, 1, 0, 0, 1, 1],
+      ];
+      for (const [c, h, w, kh, kw, sh, sw, ph, pw, dh, dw] of shapes as number[][]) {
+        const n = 2;
+        const oh = Math.floor((h! + 2 * ph! - dh! * (kh! - 1) - 1) / sh!) + 1, ow = Math.floor((w! + 2 * pw! - dw! * (kw! - 1) - 1) / sw!) + 1;
+        const g = { n, c: c!, h: h!, w: w!, kh: kh!, kw: kw!, sh: sh!, sw: sw!, ph: ph!, pw: pw!, dh: dh!, dw: dw!, oh, ow };
+        const what = JSON.stringify(g);
+        const x = randn(n * c! * h! * w!);
+        x[3] = NaN;
+        const colsLen = n * c! * kh! * kw! * oh * ow;
+        const cols = [new Float32Array(colsLen).fill(7), new Float32Array(colsLen)];
+        wasm.im2col(x, g, cols[0]!);
+        ref.im2col(x, g, cols[1]!);
+        assertSame(cols[0]!, cols[1]!, `im2col ${what}`);
+        const dcols = randn(colsLen), dx = [new Float32Array(x.length), new Float32Array(x.length)];
+        wasm.col2im(dcols, g, dx[0]!);
+        ref.col2im(dcols, g, dx[1]!);
+        assertSame(dx[0]!, dx[1]!, `col2im ${what}`);
+        const bias = randn(c!), yb = [randn(x.length), new Float32Array(x.length)], db = [new Float32Array(c!), new Float32Array(c!)];
+        yb[1]!.set(yb[0]!);
+        wasm.biasAdd(yb[0]!, bias, n, c!, h! * w!);
+        ref.biasAdd(yb[1]!, bias, n, c!, h! * w!);
+        assertSame(yb[0]!, yb[1]!, `biasAdd ${what}`);
+        wasm.biasGrad(x, db[0]!, n, c!, h! * w!);
+        ref.biasGrad(x, db[1]!, n, c!, h! * w!);
+        assertSame(db[0]!, db[1]!, `biasGrad ${what}`);
+        if (2 * ph! > kh! || 2 * pw! > kw!) continue; // pooling allows padding up to half the kernel
+        const out = n * c! * oh * ow, dy = randn(out);
+        const y = [new Float32Array(out), new Float32Array(out)], idx = [new Int32Array(out), new Int32Array(out)];
+        wasm.maxPool2d(x, g, y[0]!, idx[0]!);
+        ref.maxPool2d(x, g, y[1]!, idx[1]!);
+        assertSame(y[0]!, y[1]!, `maxPool2d ${what}`);
+        assertSame(idx[0]!, idx[1]!, `maxPool2d indices ${what}`);
+        wasm.maxPool2dBackward(dy, idx[1]!, g, dx[0]!);
+        ref.maxPool2dBackward(dy, idx[1]!, g, dx[1]!);
+        assertSame(dx[0]!, dx[1]!, `maxPool2dBackward ${what}`);
+        if (dh !== 1 || dw !== 1) continue; // average pooling has no dilation
+        for (const cip of [true, false]) {
+          wasm.avgPool2d(x, g, y[0]!, cip);
+          ref.avgPool2d(x, g, y[1]!, cip);
+          assertSame(y[0]!, y[1]!, `avgPool2d ${what} countIncludePad=${cip}`);
+          wasm.avgPool2dBackward(dy, g, dx[0]!, cip);
+          ref.avgPool2dBackward(dy, g, dx[1]!, cip);
+          assertSame(dx[0]!, dx[1]!, `avgPool2dBackward ${what} countIncludePad=${cip}`);
+        }
+      }
+    });
+
+    test("gather, scatterAdd, indexSelect, indexAdd: short and long rows; bit-identical", () => {
+      for (const [outer, rx, ri, inner] of [[1, 5, 7, 1], [3, 4, 6, 5], [2, 9, 3, 33], [1, 65, 40, 128]] as number[][]) {
+        const x = randn(outer! * rx! * inner!), src = randn(outer! * ri! * inner!);
+        const index = new Int32Array(outer! * ri! * inner!).map(() => gen.randint(0, rx!));
+        const out = [new Float32Array(src.length), new Float32Array(src.length)];
+        wasm.gather(x, index, out[0]!, outer!, rx!, ri!, inner!);
+        ref.gather(x, index, out[1]!, outer!, rx!, ri!, inner!);
+        assertSame(out[0]!, out[1]!, `gather ${[outer, rx, ri, inner]}`);
+        const dst = [x.slice(), x.slice()];
+        wasm.scatterAdd(dst[0]!, index, src, outer!, rx!, ri!, inner!);
+        ref.scatterAdd(dst[1]!, index, src, outer!, rx!, ri!, inner!);
+        assertSame(dst[0]!, dst[1]!, `scatterAdd ${[outer, rx, ri, inner]}`);
+        const idx = new Int32Array(ri!).map(() => gen.randint(0, rx!));
+        wasm.indexSelect(x, idx, out[0]!, outer!, rx!, inner!);
+        ref.indexSelect(x, idx, out[1]!, outer!, rx!, inner!);
+        assertSame(out[0]!, out[1]!, `indexSelect ${[outer, rx, ri, inner]}`);
+        const d2 = [x.slice(), x.slice()];
+        wasm.indexAdd(d2[0]!, idx, src, outer!, rx!, inner!);
+        ref.indexAdd(d2[1]!, idx, src, outer!, rx!, inner!);
+        assertSame(d2[0]!, d2[1]!, `indexAdd ${[outer, rx, ri, inner]}`);
+      }
+    });
+
     test("float64 runs the reference kernels, bit for bit", () => {
       const x = Float64Array.from(randn(37, 3)), dy = Float64Array.from(randn(37));
       const g = new Float64Array(37), w = new Float64Array(37);

@@ -8,6 +8,7 @@ import { after, describe, test } from "node:test";
 import { getBackend, getNumThreads, setBackend, setNumThreads } from "../../src/index-node.js";
 import type { FloatArr, MatmulParams } from "../../src/backend/backend.js";
 import { matmul as reference } from "../../src/backend/reference/matmul.js";
+import { reduce as referenceReduce } from "../../src/backend/reference/reduce.js";
 import { matmul as wasmMatmul, setParallelThreshold } from "../../src/backend/wasm/matmul.js";
 import { clearWeightCache, weightCacheBytes } from "../../src/backend/wasm/weights.js";
 import * as wnn from "../../src/index-node.js";
@@ -25,6 +26,8 @@ function randn(n: number): Float32Array {
   for (let i = 0; i < n; i++) x[i] = gen.random() * 2 - 1;
   return x;
 }
+
+const refSum = (x: Float32Array, out: Float32Array, o: number, r: number, i: number): void => referenceReduce.sum(x, out, o, r, i);
 
 interface Case extends MatmulParams {
   accumulate?: boolean;
@@ -97,6 +100,30 @@ function suite(threads: number): void {
         }
       }
     });
+    test("bias row and row sums of op(A) (Linear's forward and bias gradient): as the reference, bit for bit", () => {
+      // (m, k, n, transA): the gemm path, the gemv path (m ≤ 4), k = 0 and an empty n
+      for (const [m, k, n, transA] of [[37, 19, 33, true], [768, 128, 65, false], [64, 300, 17, true], [3, 40, 9, false], [2, 5, 7, true], [5, 0, 6, false], [6, 4, 0, true]] as [number, number, number, boolean][]) {
+        for (const accumulate of [false, true]) {
+          const p: MatmulParams = { ...params(m, k, n), transA, bias: randn(n), rowSumsA: new Float32Array(m) };
+          const a = randn(m * k), b = randn(k * n), init = randn(m * n);
+          const got = init.slice(), want = init.slice(), sumsWant = new Float32Array(m);
+          wasmMatmul.matmul(a, b, got, p, accumulate);
+          // the reference: the same product through the wasm kernel (its own accuracy is checked above), then the bias row
+          const plain = init.slice();
+          wasmMatmul.matmul(a, b, plain, { ...p, bias: undefined, rowSumsA: undefined }, accumulate);
+          for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) want[i * n + j] = plain[i * n + j]! + p.bias![j]!;
+          // the row sums of op(A) through the reference's sum kernel on A as stored
+          if (transA) refSum(a, sumsWant, 1, k, m);
+          else refSum(a, sumsWant, m, k, 1);
+          assert.deepEqual(got, want, `bias (m ${m}, k ${k}, n ${n}, transA ${transA}, accumulate ${accumulate})`);
+          assert.deepEqual(p.rowSumsA, sumsWant, `row sums (m ${m}, k ${k}, n ${n}, transA ${transA})`);
+          const gotRef = init.slice(), sumsRef = new Float32Array(m);
+          reference.matmul(a, b, gotRef, { ...p, rowSumsA: sumsRef }, accumulate);
+          assert.deepEqual(sumsRef, sumsWant, `reference row sums (m ${m}, k ${k}, n ${n}, transA ${transA})`);
+        }
+      }
+    });
+
     test("accumulate adds into out", () => {
       check({ ...params(17, 31, 9), accumulate: true });
       check({ ...params(33, 300, 16, { batch: 2, transA: true }), accumulate: true });

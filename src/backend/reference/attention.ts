@@ -15,22 +15,26 @@ function score(q: FloatArr, qo: number, k: FloatArr, ko: number, d: number, mask
   return mask === null ? s : s + mask[mo]!;
 }
 
+/** Row of token t of slice b in a tensor of T tokens: b·T + t, or (⌊b/H⌋·T + t)·H + b mod H with p.heads = H. */
+const rowOf = (b: number, t: number, T: number, heads: number): number => (heads > 0 ? (Math.floor(b / heads) * T + t) * heads + (b % heads) : b * T + t);
+
 /** Offset of mask element (b, i, j) through the strides. */
 const maskAt = (st: readonly number[] | null, b: number, i: number, j: number): number => (st === null ? 0 : b * st[0]! + i * st[1]! + j * st[2]!);
 
 export const attention: AttentionKernels = {
   attention(q, k, v, mask, ms, p, y, lse) {
     const { bh, tq, tk, d, dv, scale, causal } = p;
+    const hd = p.heads ?? 0;
     const acc = new Float64Array(dv); // the running Σ_j e^{s_ij − m}·v_j of one query
     for (let b = 0; b < bh; b++) {
       for (let i = 0; i < tq; i++) {
-        const qo = (b * tq + i) * d;
+        const qo = rowOf(b, i, tq, hd) * d;
         // Online softmax: m = max_j s_ij so far, l = Σ_j e^{s_ij − m}, acc = Σ_j e^{s_ij − m}·v_j
         let m = -Infinity, l = 0;
         acc.fill(0);
         const last = causal ? Math.min(i, tk - 1) : tk - 1;
         for (let j = 0; j <= last; j++) {
-          const s = score(q, qo, k, (b * tk + j) * d, d, mask, maskAt(ms, b, i, j), scale);
+          const s = score(q, qo, k, rowOf(b, j, tk, hd) * d, d, mask, maskAt(ms, b, i, j), scale);
           if (s === -Infinity) continue; // a masked key adds e^{−inf} = 0
           if (s > m || Number.isNaN(s)) {
             // m' = max(m, s): rescale what was summed so far by e^{m − m'}
@@ -41,12 +45,12 @@ export const attention: AttentionKernels = {
           }
           const pj = Math.exp(s - m);
           l += pj;
-          const vo = (b * tk + j) * dv;
+          const vo = rowOf(b, j, tk, hd) * dv;
           for (let e = 0; e < dv; e++) acc[e]! += pj * v[vo + e]!;
         }
         // y_i = acc / l; lse_i = m + log l. A fully masked row has l = 0: 0/0 = NaN, as PyTorch; with no
         // keys at all (tk = 0) y is the empty sum 0, as PyTorch's matmul of an empty (Tq, 0)·(0, Ev).
-        const yo = (b * tq + i) * dv;
+        const yo = rowOf(b, i, tq, hd) * dv;
         const empty = tk === 0;
         for (let e = 0; e < dv; e++) y[yo + e] = empty ? 0 : l === 0 ? NaN : acc[e]! / l;
         lse[b * tq + i] = empty ? -Infinity : l === 0 ? NaN : m + Math.log(l);
@@ -56,20 +60,21 @@ export const attention: AttentionKernels = {
 
   attentionBackward(q, k, v, mask, ms, p, y, lse, dy, dq, dk, dv, dmask) {
     const { bh, tq, tk, d, dv: ev, scale, causal } = p;
+    const hd = p.heads ?? 0;
     dq.fill(0);
     dk.fill(0);
     dv.fill(0);
     if (dmask !== null) dmask.fill(0);
     for (let b = 0; b < bh; b++) {
       for (let i = 0; i < tq; i++) {
-        const qo = (b * tq + i) * d, yo = (b * tq + i) * ev;
+        const qo = rowOf(b, i, tq, hd) * d, yo = rowOf(b, i, tq, hd) * ev;
         // D_i = Σ_e dy_ie·y_ie = Σ_j P_ij·dP_ij (the softmax backward's row sum)
         let di = 0;
         for (let e = 0; e < ev; e++) di += dy[yo + e]! * y[yo + e]!;
         const li = lse[b * tq + i]!;
         const last = causal ? Math.min(i, tk - 1) : tk - 1;
         for (let j = 0; j <= last; j++) {
-          const ko = (b * tk + j) * d, vo = (b * tk + j) * ev;
+          const ko = rowOf(b, j, tk, hd) * d, vo = rowOf(b, j, tk, hd) * ev;
           // forward: P_ij = e^{s_ij − lse_i}
           const s = score(q, qo, k, ko, d, mask, maskAt(ms, b, i, j), scale);
           if (s === -Infinity) continue;

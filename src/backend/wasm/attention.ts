@@ -1,7 +1,8 @@
 // Fused attention of the wasm backend (./assembly/attention.ts), float32: q, k, v (and dy, y, lse for the
 // backward) are copied into the arena with their head dims zero-padded to a multiple of 4, the slices
 // b < bh are split over the pool (runs of slices per task; each task owns the dk, dv rows of its slices),
-// the results are copied out. Other dtypes, and calls without keys or queries, run the reference.
+// the results are copied out (gathered from and scattered to the (B, T, H, D) layout when
+// AttentionParams.heads is set). Other dtypes, and calls without keys or queries, run the reference.
 
 import type { AttentionKernels, AttentionParams, FloatArr } from "../backend.js";
 import { attention as reference } from "../reference/attention.js";
@@ -45,6 +46,46 @@ function getRows(fr: Frame, off: number, dst: Float32Array, rows: number, width:
   for (let r = 0; r < rows; r++) dst.set(h.subarray(base + r * ld, base + r * ld + width), r * width);
 }
 
+/**
+ * putRows for the (B, T, H, width) layout (AttentionParams.heads = H): slice b's T rows, gathered from rows
+ * (⌊b/H⌋·T + t)·H + b mod H, land one after another as in (bh, T, ld).
+ */
+function putRowsHeads(fr: Frame, off: number, src: Float32Array, bh: number, T: number, heads: number, width: number, ld: number): void {
+  const h = fr.f32;
+  for (let b = 0, dst = off >> 2; b < bh; b++) {
+    const first = Math.floor(b / heads) * T * heads + (b % heads);
+    for (let t = 0; t < T; t++, dst += ld) {
+      const s = (first + t * heads) * width;
+      for (let e = 0; e < width; e++) h[dst + e] = src[s + e]!;
+      for (let e = width; e < ld; e++) h[dst + e] = 0;
+    }
+  }
+}
+
+/** The inverse of putRowsHeads. */
+function getRowsHeads(fr: Frame, off: number, dst: Float32Array, bh: number, T: number, heads: number, width: number, ld: number): void {
+  const h = fr.f32;
+  for (let b = 0, src = off >> 2; b < bh; b++) {
+    const first = Math.floor(b / heads) * T * heads + (b % heads);
+    for (let t = 0; t < T; t++, src += ld) {
+      const d = (first + t * heads) * width;
+      for (let e = 0; e < width; e++) dst[d + e] = h[src + e]!;
+    }
+  }
+}
+
+/** The bh·T rows of a q/k/v-like tensor into the arena, from either layout. */
+function putTokens(fr: Frame, off: number, src: Float32Array, p: AttentionParams, T: number, width: number, ld: number): void {
+  if (p.heads) putRowsHeads(fr, off, src, p.bh, T, p.heads, width, ld);
+  else putRows(fr, off, src, p.bh * T, width, ld);
+}
+
+/** The inverse of putTokens. */
+function getTokens(fr: Frame, off: number, dst: Float32Array, p: AttentionParams, T: number, width: number, ld: number): void {
+  if (p.heads) getRowsHeads(fr, off, dst, p.bh, T, p.heads, width, ld);
+  else getRows(fr, off, dst, p.bh * T, width, ld);
+}
+
 interface Layout {
   fr: Frame;
   prm: Int32Array;
@@ -64,10 +105,10 @@ function setup(q: Float32Array, k: Float32Array, v: Float32Array, mask: FloatArr
   const scratchStride = align64(fr.exports.attentionScratchBytes(ldq, ldv, tk));
   const so = fr.alloc((scratchStride * threads) / 4);
   fr.commit();
-  putRows(fr, qo, q, bh * tq, d, ldq);
-  putRows(fr, ko, k, bh * tk, d, ldq);
-  putRows(fr, vo, v, bh * tk, dv, ldv);
-  if (y) putRows(fr, yo, y, bh * tq, dv, ldv);
+  putTokens(fr, qo, q, p, tq, d, ldq);
+  putTokens(fr, ko, k, p, tk, d, ldq);
+  putTokens(fr, vo, v, p, tk, dv, ldv);
+  if (y) putTokens(fr, yo, y, p, tq, dv, ldv);
   if (lse) fr.put(lo, lse.subarray(0, bh * tq));
   if (mask) fr.put(mo, mask as Float32Array);
   const prm = new Int32Array(fr.st.memory.buffer, PARAMS, 64);
@@ -110,7 +151,7 @@ export const attention: Partial<AttentionKernels> = {
     const pool = poolFor(p);
     const l = setup(q as Float32Array, k as Float32Array, v as Float32Array, mask, ms, p, null, null, () => {}, pool ? pool.threads : 1);
     dispatch(l, KIND_ATTENTION, p, pool);
-    getRows(l.fr, l.prm[A.Y]!, y as Float32Array, bh * tq, dv, l.ldv);
+    getTokens(l.fr, l.prm[A.Y]!, y as Float32Array, p, tq, dv, l.ldv);
     l.fr.get(l.prm[A.LSE]!, lse as Float32Array, bh * tq);
   },
 
@@ -129,13 +170,13 @@ export const attention: Partial<AttentionKernels> = {
       dvo = fr.alloc(bh * tk * ldv);
       if (dmask) dmo = fr.alloc(bh * tq * tk);
     }, pool ? pool.threads : 1);
-    putRows(l.fr, dyo, dy as Float32Array, bh * tq, p.dv, l.ldv);
+    putTokens(l.fr, dyo, dy as Float32Array, p, tq, p.dv, l.ldv);
     if (dmask) l.fr.f32.fill(0, dmo >> 2, (dmo >> 2) + bh * tq * tk);
     l.prm[A.DY] = dyo; l.prm[A.DQ] = dqo; l.prm[A.DK] = dko; l.prm[A.DVO] = dvo; l.prm[A.DMASK] = dmo;
     dispatch(l, KIND_ATTENTION_BACKWARD, p, pool);
-    getRows(l.fr, dqo, dq as Float32Array, bh * tq, d, l.ldq);
-    getRows(l.fr, dko, dk as Float32Array, bh * tk, d, l.ldq);
-    getRows(l.fr, dvo, dv as Float32Array, bh * tk, p.dv, l.ldv);
+    getTokens(l.fr, dqo, dq as Float32Array, p, tq, d, l.ldq);
+    getTokens(l.fr, dko, dk as Float32Array, p, tk, d, l.ldq);
+    getTokens(l.fr, dvo, dv as Float32Array, p, tk, p.dv, l.ldv);
     if (dmask) l.fr.get(dmo, dmask as Float32Array, bh * tq * tk);
   },
 };

@@ -28,6 +28,8 @@ export interface KernelExports {
   unaryRange(op: number, x: number, dy: number, y: number, i0: number, i1: number): void;
   layerNormF32(x: number, w: number, b: number, y: number, mean: number, rstd: number, rows: number, cols: number, eps: number): void;
   layerNormBackwardF32(dy: number, x: number, w: number, mean: number, rstd: number, dx: number, dw: number, db: number, rows: number, cols: number): void;
+  rmsNormF32(x: number, w: number, y: number, rstd: number, rows: number, cols: number, eps: number): void;
+  rmsNormBackwardF32(dy: number, x: number, w: number, rstd: number, dx: number, dw: number, rows: number, cols: number): void;
   softmaxF32(x: number, y: number, rows: number, cols: number): void;
   softmaxBackwardF32(y: number, dy: number, dx: number, rows: number, cols: number): void;
   logSoftmaxF32(x: number, y: number, rows: number, cols: number): void;

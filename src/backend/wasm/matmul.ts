@@ -64,9 +64,10 @@ export const matmul: MatmulKernels = {
 function matmulF32(a: Float32Array, b: Float32Array, out: Float32Array, p: MatmulParams, accumulate: boolean): void {
   const { batch, m, n, k, transA, transB, strideA, strideB } = p;
   const cLen = batch * m * n;
-  if (cLen === 0) return;
-  if (k === 0) {
-    if (!accumulate) out.fill(0, 0, cLen);
+  if (cLen === 0 || k === 0) {
+    if (k === 0 && !accumulate) out.fill(0, 0, cLen);
+    if (k === 0 && p.bias) addBias(out, p.bias, batch * m, n);
+    if (p.rowSumsA) rowSums(a, p, p.rowSumsA);
     return;
   }
   const st = wasm();
@@ -92,7 +93,10 @@ function matmulF32(a: Float32Array, b: Float32Array, out: Float32Array, p: Matmu
   const cOff = align(bpOff + 4 * bpLen * bBatches, 64);
   const scratchOff = align(cOff + 4 * cLen, 64);
   const scratchStride = align(x.scratchBytes(), 64);
-  ensureBytes(st, scratchOff + scratchStride * threads);
+  // the bias row, the row sums of op(A) and their float64 accumulators
+  const biasOff = align(scratchOff + scratchStride * threads, 64);
+  const sumsOff = align(biasOff + 4 * n + 16, 64), accOff = align(sumsOff + 4 * m + 16, 64);
+  ensureBytes(st, p.rowSumsA ? accOff + 8 * Math.max(m, 1) + 16 : p.bias ? sumsOff : scratchOff + scratchStride * threads);
 
   const t0 = measureCopies ? performance.now() : 0;
   const buf = st.memory.buffer;
@@ -128,6 +132,17 @@ function matmulF32(a: Float32Array, b: Float32Array, out: Float32Array, p: Matmu
   prm[P.PACK_COLS] = packCols; prm[P.PACK_TASKS] = Math.ceil(n / packCols);
   run(KIND_PACK_B, bBatches * prm[P.PACK_TASKS]!);
   run(KIND_GEMM, batch * tasksM * tasksN);
+  if (p.bias) {
+    // C += bias on every row (./assembly/arith.ts, op 0 = add), while C is still in cache
+    heap.set(p.bias.subarray(0, n), biasOff >> 2);
+    x.binaryF32(0, cOff, n, 1, biasOff, 0, 1, cOff, batch * m, n);
+  }
+  if (p.rowSumsA) {
+    // Σ_p op(A)(i, p) from A's copy: down the columns of A stored [k, m], along the rows of A stored [m, k]
+    if (transA) x.sumF32(aOff, sumsOff, 1, k, m, accOff);
+    else x.sumF32(aOff, sumsOff, m, k, 1, accOff);
+    p.rowSumsA.set(heap.subarray(sumsOff >> 2, (sumsOff >> 2) + m));
+  }
 
   function run(kind: number, count: number): void {
     prm[P.KIND] = kind;
@@ -161,6 +176,7 @@ function gemv(st: WasmState, a: Float32Array, b: Float32Array, bKept: number, ou
   if (bKept < 0) heap.set(b.subarray(0, k * n), bOff >> 2);
   if (accumulate) heap.set(out.subarray(0, m * n), cOff >> 2);
   const pool = m * n * k >= GEMV_PARALLEL_MIN ? threadPool(st) : null;
+  if (p.rowSumsA) rowSums(a, p, p.rowSumsA);
   const tasks = pool ? Math.min(Math.ceil(n / 8), TASKS_PER_THREAD * pool.threads) : 1;
   const cols = align(Math.ceil(n / tasks), 8);
   const prm = new Int32Array(st.memory.buffer, PARAMS, 32);
@@ -170,4 +186,21 @@ function gemv(st: WasmState, a: Float32Array, b: Float32Array, bKept: number, ou
   if (pool && count > 1) pool.run(count);
   else for (let t = 0; t < count; t++) x.runTask(PARAMS, t, 0);
   out.set(heap.subarray(cOff >> 2, (cOff >> 2) + m * n));
+  if (p.bias) addBias(out, p.bias, m, n);
+}
+
+/** out (rows × n) += bias on every row. */
+function addBias(out: Float32Array, bias: FloatArr, rows: number, n: number): void {
+  for (let i = 0, c = 0; i < rows; i++) for (let j = 0; j < n; j++, c++) out[c] = out[c]! + bias[j]!;
+}
+
+/** sums[i] = Σ_p op(A)(i, p) in float64, p in order (batch 1): the reference's row sums. */
+function rowSums(a: Float32Array, p: MatmulParams, sums: FloatArr): void {
+  const { m, k, transA } = p;
+  const ai = transA ? 1 : k, ap = transA ? m : 1;
+  for (let i = 0; i < m; i++) {
+    let s = 0;
+    for (let q = 0; q < k; q++) s += a[i * ai + q * ap]!;
+    sums[i] = s;
+  }
 }

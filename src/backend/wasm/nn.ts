@@ -1,5 +1,5 @@
 // Row-wise nn kernels of the wasm backend (./assembly/nn.ts), float32 with the normalised or reduced
-// dim last (layerNorm always; softmax, logSoftmax and cross-entropy when inner = 1, i.e. the class dim
+// dim last (layerNorm and rmsNorm always; softmax, logSoftmax and cross-entropy when inner = 1, i.e. the class dim
 // is the last one). Operands are copied into the arena, results out. Everything else runs the
 // reference kernel.
 
@@ -81,6 +81,43 @@ export const nn: Partial<NnKernels> = {
     fr.get(dyo, dx as Float32Array, n);
     if (dw) fr.get(dwo, dw as Float32Array, cols);
     if (db) fr.get(dbo, db as Float32Array, cols);
+  },
+
+  rmsNorm(x, w, y, rstd, rows, cols, eps) {
+    if (!isF32(x, w, y, rstd) || rows * cols === 0) {
+      reference.rmsNorm(x, w, y, rstd, rows, cols, eps);
+      return;
+    }
+    const n = rows * cols;
+    const fr = new Frame();
+    const xo = fr.alloc(n), wo = fr.alloc(cols), ro = fr.alloc(rows);
+    fr.commit();
+    fr.put(xo, (x as Float32Array).subarray(0, n));
+    region(fr, wo, w as Float32Array | null, cols, 1);
+    // y = x·rstd·w, written over x
+    fr.exports.rmsNormF32(xo, wo, xo, ro, rows, cols, eps);
+    fr.get(xo, y as Float32Array, n);
+    fr.get(ro, rstd as Float32Array, rows);
+  },
+
+  rmsNormBackward(dy, x, w, rstd, dx, dw, rows, cols) {
+    if (!isF32(dy, x, w, rstd, dx, dw) || rows * cols === 0) {
+      reference.rmsNormBackward(dy, x, w, rstd, dx, dw, rows, cols);
+      return;
+    }
+    const n = rows * cols;
+    const fr = new Frame();
+    const dyo = fr.alloc(n), xo = fr.alloc(n), wo = fr.alloc(cols), ro = fr.alloc(rows), dwo = fr.alloc(cols);
+    fr.commit();
+    fr.put(dyo, (dy as Float32Array).subarray(0, n));
+    fr.put(xo, (x as Float32Array).subarray(0, n));
+    region(fr, wo, w as Float32Array | null, cols, 1);
+    fr.put(ro, (rstd as Float32Array).subarray(0, rows));
+    region(fr, dwo, dw as Float32Array | null, cols, 0); // accumulated into
+    // dx written over dy
+    fr.exports.rmsNormBackwardF32(dyo, xo, wo, ro, dyo, dwo, rows, cols);
+    fr.get(dyo, dx as Float32Array, n);
+    if (dw) fr.get(dwo, dw as Float32Array, cols);
   },
 
   softmax(x, y, outer, r, inner) {

@@ -175,6 +175,16 @@ export class CausalSelfAttention extends Module {
   forward(x: Tensor, cache?: LayerCache): Tensor {
     const [B, T, C] = x.shape as [number, number, number]; // x (B, T, C)
     const nh = this.nHead, hs = C / nh;
+    const dropoutP = this.training ? this.dropoutP : 0;
+    if (!cache) {
+      // the same attention with the heads after the sequence (layout "BTHE"): no transposes to (B, nh, T, hs) and back
+      const q = this.wq.forward(x).view(B, T, nh, hs); // (B, T, nh, hs)
+      const k = this.wk.forward(x).view(B, T, nh, hs); // (B, T, nh, hs)
+      const v = this.wv.forward(x).view(B, T, nh, hs); // (B, T, nh, hs)
+      // y = softmax(q·kᵀ/√hs + M)·v per head, M = −∞ where a key lies in the query's future (Vaswani eq. 1)
+      const y = F.scaledDotProductAttention(q, k, v, { isCausal: true, dropoutP, layout: "BTHE" }); // (B, T, nh, hs)
+      return this.residDrop.forward(this.wo.forward(y.reshape(B, T, C))); // (B, T, C)
+    }
     // q = x·Wqᵀ + bq, k = x·Wkᵀ + bk, v = x·Wvᵀ + bv, each split into nh heads of hs channels
     const q = this.wq.forward(x).view(B, T, nh, hs).transpose(1, 2); // (B, nh, T, hs)
     let k = this.wk.forward(x).view(B, T, nh, hs).transpose(1, 2); //   (B, nh, T, hs)
@@ -190,7 +200,6 @@ export class CausalSelfAttention extends Module {
       cache.v = v;
     }
     // y = softmax(q·kᵀ/√hs + M)·v, M = −∞ where a key lies in the query's future (Vaswani eq. 1)
-    const dropoutP = this.training ? this.dropoutP : 0;
     const y = F.scaledDotProductAttention(q, k, v, { ...causality(P, T), dropoutP }); // (B, nh, T, hs)
     // concatenate the heads: (B, nh, T, hs) → (B, T, nh·hs = C), then the output projection
     const merged = y.transpose(1, 2).reshape(B, T, C); // (B, T, C)

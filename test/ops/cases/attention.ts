@@ -23,6 +23,16 @@ function broadcast(...shapes: (readonly number[])[]): number[] {
 export function attentionRef(inputs: Tensor[], args: unknown[]): number[] {
   const [q, k, v] = inputs as [Tensor, Tensor, Tensor];
   const o = (args[0] as Opts | undefined) ?? {};
+  if (o.layout === "BTHE") {
+    // (B, T, H, E): the default layout's reference on (B, H, T, E), read back in (B, Tq, H, Ev) order
+    const t = (x: Tensor): Tensor => x.transpose(1, 2);
+    const [B, tq, H] = q.shape as [number, number, number];
+    const ev = v.shape[3]!;
+    const y = attentionRef([t(q), t(k), t(v), ...inputs.slice(3).map(t)], [{ ...o, layout: "BHTE" }]);
+    const out: number[] = [];
+    for (let b = 0; b < B; b++) for (let i = 0; i < tq; i++) for (let h = 0; h < H; h++) for (let c = 0; c < ev; c++) out.push(y[((b * H + h) * tq + i) * ev + c]!);
+    return out;
+  }
   const mask = (inputs[3] ?? o.attnMask ?? null) as Tensor | null;
   const [tq, e] = q.shape.slice(-2) as [number, number];
   const tk = k.shape[k.ndim - 2]!, ev = v.shape[v.ndim - 1]!;
@@ -88,6 +98,10 @@ export const cases: OpInfo[] = [
       { label: "E = 17 (a loop tail)", inputs: [r([1, 2, 17], 43), r([1, 3, 17], 44), r([1, 3, 5], 45)] },
       { label: "no keys (Tk = 0) gives zeros", inputs: [r([1, 2, 3], 46), r([1, 0, 3], 47), r([1, 0, 2], 48)] },
       { label: "a fully masked row gives NaN", inputs: [r([2, 2], 49), r([3, 2], 50), r([3, 2], 51)], args: [{ attnMask: bool([0, 0, 0, 1, 0, 1], [2, 3]) }], grad: false },
+      { label: "layout BTHE (B,T,H,E) = (2,3,2,4)", inputs: [r([2, 3, 2, 4], 52), r([2, 3, 2, 4], 53), r([2, 3, 2, 4], 54)], args: [{ layout: "BTHE" }] },
+      { label: "layout BTHE causal, Tq = 4, Tk = 4, H = 3, E = 5, Ev = 3", inputs: [r([1, 4, 3, 5], 55), r([1, 4, 3, 5], 56), r([1, 4, 3, 3], 57)], args: [{ layout: "BTHE", isCausal: true }] },
+      { label: "layout BTHE causal, Tq = 3 < Tk = 5, scale 0.4", inputs: [r([2, 3, 2, 2], 58), r([2, 5, 2, 2], 59), r([2, 5, 2, 4], 60)], args: [{ layout: "BTHE", isCausal: true, scale: 0.4 }] },
+      { label: "layout BTHE with a bool mask (through the transposed path)", inputs: [r([1, 2, 2, 3], 61), r([1, 3, 2, 3], 62), r([1, 3, 2, 3], 63)], args: [{ layout: "BTHE", attnMask: bool([1, 0, 1, 1, 1, 0], [2, 3]) }] },
       { label: "extreme scores (±1e3·, inf in v)", inputs: [values64([30, -30, 1, 0], [2, 2]), values64([40, 1, -40, 2, 0, 0], [3, 2]), values64([1, Infinity, 2, 3, -0, 5], [3, 2])], grad: false },
     ],
     differentiable: true,
@@ -101,6 +115,9 @@ export const cases: OpInfo[] = [
       { label: "isCausal with a mask", call: () => F.scaledDotProductAttention(wnn.zeros([3, 4]), wnn.zeros([3, 4]), wnn.zeros([3, 4]), { isCausal: true, attnMask: wnn.zeros([3, 3]) }), error: ArgumentError, message: [/scaledDotProductAttention/, /isCausal/, /\(3,3\)/] },
       { label: "1-D query", call: () => F.scaledDotProductAttention(wnn.zeros([4]), wnn.zeros([3, 4]), wnn.zeros([3, 4])), error: ShapeError, message: [/scaledDotProductAttention/, /query/, /\(4\)/] },
       { label: "mixed dtypes", call: () => F.scaledDotProductAttention(wnn.zeros([3, 4]), wnn.zeros([3, 4], { dtype: "float64" }), wnn.zeros([3, 4])), error: DTypeError, message: [/scaledDotProductAttention/, /float64/] },
+      { label: "layout BTHE needs 4-D inputs", call: () => F.scaledDotProductAttention(wnn.zeros([2, 3, 4]), wnn.zeros([2, 3, 4]), wnn.zeros([2, 3, 4]), { layout: "BTHE" }), error: ShapeError, message: [/scaledDotProductAttention/, /BTHE/, /\(2,3,4\)/] },
+      { label: "layout BTHE does not broadcast heads", call: () => F.scaledDotProductAttention(wnn.zeros([2, 3, 4, 8]), wnn.zeros([2, 3, 1, 8]), wnn.zeros([2, 3, 1, 8]), { layout: "BTHE" }), error: ShapeError, message: [/scaledDotProductAttention/, /\(2,3,4,8\)/, /\(2,3,1,8\)/] },
+      { label: "unknown layout", call: () => F.scaledDotProductAttention(wnn.zeros([3, 4]), wnn.zeros([3, 4]), wnn.zeros([3, 4]), { layout: "THE" as "BTHE" }), error: ArgumentError, message: [/scaledDotProductAttention/, /layout/, /THE/] },
       { label: "dropoutP out of range", call: () => F.scaledDotProductAttention(wnn.zeros([3, 4]), wnn.zeros([3, 4]), wnn.zeros([3, 4]), { dropoutP: 1.5 }), error: ArgumentError, message: [/scaledDotProductAttention/, /dropoutP/] },
     ],
   },

@@ -13,7 +13,7 @@ export { attentionScratchBytes } from "./attention";
 export { unaryRange } from "./elementwise";
 export {
   layerNormF32, layerNormBackwardF32, softmaxF32, softmaxBackwardF32, logSoftmaxF32, logSoftmaxBackwardF32,
-  crossEntropyF32, crossEntropyBackwardF32,
+  crossEntropyF32, crossEntropyBackwardF32, rmsNormF32, rmsNormBackwardF32,
 } from "./nn";
 export { adamF32 } from "./optim";
 export { binaryF32, sumF32 } from "./arith";

@@ -287,3 +287,101 @@ export function crossEntropyBackwardF32(logits: usize, target: usize, lse: usize
     store<f32>(dlogits + o, g * (exp1(load<f32>(logits + o) - l) - (<f32>1 - eps) - off));
   }
 }
+
+// -----------------------------------------------------------------------------------------------------
+// rmsNorm
+
+/** One row of rmsNorm with a float64 sum of squares (the reference's arithmetic), for rows that overflow float32. */
+function rmsNormRow64(xr: usize, w: usize, yr: usize, rstd: usize, cols: i32, eps: f32): void {
+  let s: f64 = 0;
+  for (let i = 0; i < cols; i++) {
+    const v = <f64>load<f32>(xr + (<usize>i << 2));
+    s += v * v;
+  }
+  const rs = 1 / Math.sqrt(s / <f64>cols + <f64>eps);
+  store<f32>(rstd, <f32>rs);
+  for (let i = 0; i < cols; i++) {
+    const o = <usize>i << 2;
+    store<f32>(yr + o, <f32>(<f64>load<f32>(xr + o) * rs * <f64>load<f32>(w + o)));
+  }
+}
+
+/** y = x·rstd·w per row with rstd = 1/√(mean(x²) + eps); rstd per row. w points at cols floats (ones when absent). */
+export function rmsNormF32(x: usize, w: usize, y: usize, rstd: usize, rows: i32, cols: i32, eps: f32): void {
+  const c4 = cols & ~3;
+  for (let r = 0; r < rows; r++) {
+    const xr = x + (<usize>(r * cols) << 2), yr = y + (<usize>(r * cols) << 2);
+    // Σ x²
+    let acc = f32x4.splat(0);
+    for (let i = 0; i < c4; i += 4) {
+      const v = v128.load(xr + (<usize>i << 2));
+      acc = madd(v, v, acc);
+    }
+    let s = hsum(acc);
+    for (let i = c4; i < cols; i++) {
+      const v = load<f32>(xr + (<usize>i << 2));
+      s += v * v;
+    }
+    if (!isFinite(s)) {
+      // |x| beyond ~1e19 overflows the float32 sum: this row in float64, as the reference
+      rmsNormRow64(xr, w, yr, rstd + (<usize>r << 2), cols, eps);
+      continue;
+    }
+    const rs: f32 = 1 / Mathf.sqrt(s / <f32>cols + eps);
+    store<f32>(rstd + (<usize>r << 2), rs);
+    // y = x·rstd·w
+    const rsv = f32x4.splat(rs);
+    for (let i = 0; i < c4; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(yr + o, f32x4.mul(f32x4.mul(v128.load(xr + o), rsv), v128.load(w + o)));
+    }
+    for (let i = c4; i < cols; i++) {
+      const o = <usize>i << 2;
+      store<f32>(yr + o, load<f32>(xr + o) * rs * load<f32>(w + o));
+    }
+  }
+}
+
+/** dx (overwritten); dw (accumulated into, cols floats) from dy. w points at ones when absent. */
+export function rmsNormBackwardF32(dy: usize, x: usize, w: usize, rstd: usize, dx: usize, dw: usize, rows: i32, cols: i32): void {
+  const c4 = cols & ~3;
+  const inv: f32 = 1 / <f32>cols;
+  for (let r = 0; r < rows; r++) {
+    const ro = <usize>(r * cols) << 2;
+    const xr = x + ro, dyr = dy + ro, dxr = dx + ro;
+    const rs = load<f32>(rstd + (<usize>r << 2));
+    const rsv = f32x4.splat(rs);
+    // x̂ = x·rstd,  g = dy·w;  Σ g·x̂;  dw += dy·x̂
+    let sgxv = f32x4.splat(0);
+    for (let i = 0; i < c4; i += 4) {
+      const o = <usize>i << 2;
+      const xhat = f32x4.mul(v128.load(xr + o), rsv);
+      const d = v128.load(dyr + o);
+      sgxv = madd(f32x4.mul(d, v128.load(w + o)), xhat, sgxv);
+      v128.store(dw + o, madd(d, xhat, v128.load(dw + o)));
+    }
+    let sgx = hsum(sgxv);
+    for (let i = c4; i < cols; i++) {
+      const o = <usize>i << 2;
+      const xhat = load<f32>(xr + o) * rs;
+      const d = load<f32>(dyr + o);
+      sgx += d * load<f32>(w + o) * xhat;
+      store<f32>(dw + o, load<f32>(dw + o) + d * xhat);
+    }
+    // dx = rstd·(g − x̂·mean(g·x̂))
+    const mgx = sgx * inv;
+    const mgxv = f32x4.splat(mgx);
+    for (let i = 0; i < c4; i += 4) {
+      const o = <usize>i << 2;
+      const xhat = f32x4.mul(v128.load(xr + o), rsv);
+      const g = f32x4.mul(v128.load(dyr + o), v128.load(w + o));
+      v128.store(dxr + o, f32x4.mul(rsv, f32x4.sub(g, f32x4.mul(xhat, mgxv))));
+    }
+    for (let i = c4; i < cols; i++) {
+      const o = <usize>i << 2;
+      const xhat = load<f32>(xr + o) * rs;
+      const g = load<f32>(dyr + o) * load<f32>(w + o);
+      store<f32>(dxr + o, rs * (g - xhat * mgx));
+    }
+  }
+}
