@@ -35,6 +35,10 @@ const options = (m: MnistModel) =>
     lr: { kind: "number", min: 0, default: DEFAULTS[m].lr, help: "initial learning rate (cosine decay to 0 over all steps)" },
     optimizer: { kind: "string", choices: ["adam", "sgd"], default: "adam", help: "Adam, or SGD with momentum 0.9" },
     augment: { kind: "int", min: 0, max: 4, default: 0, help: "shift each training digit by up to N pixels (random, per step)" },
+    rotate: { kind: "number", min: 0, max: 45, default: 0, help: "also rotate each training digit by up to ±DEG degrees (bilinear resampling)" },
+    scale: { kind: "number", min: 0, max: 0.5, default: 0, help: "also scale each training digit by a factor in [1 − F, 1 + F]" },
+    c1: { kind: "int", min: 1, default: 6, help: "cnn: feature maps of the first convolution (LeNet-5: 6)" },
+    c3: { kind: "int", min: 1, default: 16, help: "cnn: feature maps of the second convolution (LeNet-5: 16)" },
     subset: { kind: "int", min: 1, help: "train on the first N training digits only (quick trials)" },
     seed: { kind: "int", min: 0, default: 0, help: "seed of the weights, the order of the digits and dropout" },
     out: { kind: "string", metavar: "DIR", help: `the run's folder (default runs/${m}-<date>-<time>)` },
@@ -55,19 +59,22 @@ export const MNIST_HELP = (m: MnistModel): string =>
   helpText(`wnn train ${m} [options]`, `${ABOUT[m]}\n\nWrites DIR/checkpoint.safetensors, DIR/log.jsonl, DIR/loss.png and DIR/mistakes.png (misclassified test digits).`, MNIST_OPTIONS[m]);
 
 /** The model a command trains, from the seeded generator. */
-export function mnistModel(m: MnistModel, generator?: Generator): Module & { forward(x: Tensor): Tensor } {
-  return m === "mlp" ? new MLP(MNIST_MLP, { generator }) : new LeNet5(lenetConfig("lenet5"), { generator });
+export function mnistModel(m: MnistModel, generator?: Generator, widths: { c1?: number; c3?: number } = {}): Module & { forward(x: Tensor): Tensor } {
+  return m === "mlp" ? new MLP(MNIST_MLP, { generator }) : new LeNet5(lenetConfig("lenet5", widths), { generator });
 }
 
 /** Images [from, to) of a split as (n, 1, 28, 28) and their labels (n). */
-function slice(split: MnistSplit, order: Int32Array | null, from: number, to: number, shift: number, g: Generator): { x: Tensor; y: Tensor } {
+function slice(split: MnistSplit, order: Int32Array | null, from: number, to: number, shift: number, g: Generator, affine: { rotate: number; scale: number } = { rotate: 0, scale: 0 }): { x: Tensor; y: Tensor } {
   const n = to - from, P = 784;
   const x = new Float32Array(n * P), y = new Int32Array(n);
   for (let k = 0; k < n; k++) {
     const i = order ? order[from + k]! : from + k;
     y[k] = split.labels[i]!;
     const src = split.images.subarray(i * P, (i + 1) * P);
-    if (shift === 0) x.set(src, k * P);
+    if (affine.rotate > 0 || affine.scale > 0) {
+      const angle = (((2 * g.random() - 1) * affine.rotate) * Math.PI) / 180, zoom = 1 + (2 * g.random() - 1) * affine.scale;
+      warp(src, x.subarray(k * P, (k + 1) * P), angle, zoom, (2 * g.random() - 1) * shift, (2 * g.random() - 1) * shift);
+    } else if (shift === 0) x.set(src, k * P);
     else translate(src, x.subarray(k * P, (k + 1) * P), g.randint(-shift, shift + 1), g.randint(-shift, shift + 1));
   }
   return { x: new Tensor(x, [n, 1, 28, 28]), y: new Tensor(y, [n]) };
@@ -81,6 +88,24 @@ function translate(src: Float32Array, dst: Float32Array, dx: number, dy: number)
     for (let c = 0; c < 28; c++) {
       const sc = c - dx;
       if (sc >= 0 && sc < 28) dst[r * 28 + c] = src[sr * 28 + sc]!;
+    }
+  }
+}
+
+/**
+ * dst = src rotated by `angle` (radians) and scaled by `zoom` about the image centre, then moved (dx, dy)
+ * pixels; each output pixel reads the input at the inverse-mapped point with bilinear interpolation
+ * (zero outside): p_src = R(−angle)·(p − c − t)/zoom + c.
+ */
+function warp(src: Float32Array, dst: Float32Array, angle: number, zoom: number, dx: number, dy: number): void {
+  const c = 13.5, cos = Math.cos(angle) / zoom, sin = Math.sin(angle) / zoom;
+  const at = (r: number, col: number): number => (r >= 0 && r < 28 && col >= 0 && col < 28 ? src[r * 28 + col]! : 0);
+  for (let r = 0; r < 28; r++) {
+    for (let col = 0; col < 28; col++) {
+      const u = col - c - dx, v = r - c - dy;
+      const sx = cos * u + sin * v + c, sy = -sin * u + cos * v + c;
+      const x0 = Math.floor(sx), y0 = Math.floor(sy), fx = sx - x0, fy = sy - y0;
+      dst[r * 28 + col] = (1 - fy) * ((1 - fx) * at(y0, x0) + fx * at(y0, x0 + 1)) + fy * ((1 - fx) * at(y0 + 1, x0) + fx * at(y0 + 1, x0 + 1));
     }
   }
 }
@@ -126,13 +151,13 @@ export async function trainMnist(m: MnistModel, args: readonly string[], out: Ou
   const train: MnistSplit = { images: all.images.subarray(0, n * 784), labels: all.labels.subarray(0, n), count: n };
   manualSeed(v.seed); // dropout
   const g = new Generator(v.seed);
-  const model = mnistModel(m, g);
+  const model = mnistModel(m, g, m === "cnn" ? { c1: v.c1, c3: v.c3 } : {});
   const opt = v.optimizer === "adam" ? new Adam(model.parameters(), { lr: v.lr }) : new SGD(model.parameters(), { lr: v.lr, momentum: 0.9 });
   const stepsPerEpoch = Math.ceil(train.count / v.batch_size), total = v.epochs * stepsPerEpoch;
   const sched = new CosineAnnealingLR(opt, { tMax: total });
-  print(`${m === "mlp" ? "MLP 784 → 512 → 256 → 10" : "LeNet-5"}: ${model.numParameters().toLocaleString("en-US")} parameters`);
+  print(`${m === "mlp" ? "MLP 784 → 512 → 256 → 10" : `LeNet-5 (${v.c1} and ${v.c3} feature maps)`}: ${model.numParameters().toLocaleString("en-US")} parameters`);
   print(`data: the mnist package, ${train.count.toLocaleString("en-US")} training and ${test.count.toLocaleString("en-US")} test digits (28×28)`);
-  print(`training: ${v.epochs} epochs of ${stepsPerEpoch} steps, batch ${v.batch_size}, ${v.optimizer === "adam" ? "Adam" : "SGD (momentum 0.9)"} lr ${v.lr} with cosine decay, ${v.augment ? `shifts up to ${v.augment} px, ` : ""}seed ${v.seed}; writing ${dir}/`);
+  print(`training: ${v.epochs} epochs of ${stepsPerEpoch} steps, batch ${v.batch_size}, ${v.optimizer === "adam" ? "Adam" : "SGD (momentum 0.9)"} lr ${v.lr} with cosine decay, ${v.augment ? `shifts up to ${v.augment} px, ` : ""}${v.rotate ? `rotations up to ±${v.rotate}°, ` : ""}${v.scale ? `scaling by 1 ± ${v.scale}, ` : ""}seed ${v.seed}; writing ${dir}/`);
 
   const points: [number, number][] = [], testPoints: [number, number][] = [];
   const progress = new Progress({ total, start: 0, out, every: v.log_interval });
@@ -145,7 +170,7 @@ export async function trainMnist(m: MnistModel, args: readonly string[], out: Ou
       [order[i], order[j]] = [order[j]!, order[i]!];
     }
     for (let from = 0; from < train.count; from += v.batch_size) {
-      const { x, y } = slice(train, order, from, Math.min(train.count, from + v.batch_size), v.augment, g);
+      const { x, y } = slice(train, order, from, Math.min(train.count, from + v.batch_size), v.augment, g, { rotate: v.rotate, scale: v.scale });
       const loss = crossEntropy(model.forward(x), y);
       loss.backward();
       opt.step();
@@ -166,7 +191,7 @@ export async function trainMnist(m: MnistModel, args: readonly string[], out: Ou
   }
   progress.done();
 
-  saveCheckpoint(join(dir, CHECKPOINT), { model: model.stateDict(), step, config: { kind: m, epochs: v.epochs, batchSize: v.batch_size, lr: v.lr, optimizer: v.optimizer, augment: v.augment, seed: v.seed } });
+  saveCheckpoint(join(dir, CHECKPOINT), { model: model.stateDict(), step, config: { kind: m, epochs: v.epochs, batchSize: v.batch_size, lr: v.lr, optimizer: v.optimizer, augment: v.augment, rotate: v.rotate, scale: v.scale, ...(m === "cnn" ? { c1: v.c1, c3: v.c3 } : {}), seed: v.seed } });
   savePng(join(dir, "loss.png"), lineChart({ series: [{ name: "train (one batch)", points, color: [174, 199, 232] }, { name: "test", points: testPoints }], title: `${m.toUpperCase()} on MNIST`, xLabel: "step", yLabel: "loss" }));
   if (last.wrong.length) {
     const shown = last.wrong.slice(0, 64);
