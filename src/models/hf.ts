@@ -534,7 +534,7 @@ const bart: Family<BartConfig, Bart> = {
       nHead: same("encoder_attention_heads", "decoder_attention_heads"), dModel: r.int("d_model"), dFF: same("encoder_ffn_dim", "decoder_ffn_dim"),
       dropout: dropout(r, "dropout"), attnDropout: dropout(r, "attention_dropout"), activationDropout: dropout(r, "activation_dropout"),
       scaleEmbedding: r.bool("scale_embedding", false), layerNormEps: 1e-5, padId: r.int("pad_token_id", 1), eosId: r.int("eos_token_id", 2),
-      decoderStartId: r.int("decoder_start_token_id", 2),
+      decoderStartId: r.int("decoder_start_token_id", 2), initStd: r.num("init_std", 0.02),
     }));
   },
   writeConfig(c) {
@@ -545,7 +545,7 @@ const bart: Family<BartConfig, Bart> = {
       encoder_ffn_dim: c.dFF, decoder_ffn_dim: c.dFF, d_model: c.dModel, dropout: c.dropout, attention_dropout: c.attnDropout,
       activation_dropout: c.activationDropout, activation_function: "gelu", scale_embedding: c.scaleEmbedding, normalize_before: false,
       add_final_layer_norm: false, normalize_embedding: true, add_bias_logits: false, is_encoder_decoder: true,
-      pad_token_id: c.padId, eos_token_id: c.eosId, decoder_start_token_id: c.decoderStartId,
+      pad_token_id: c.padId, eos_token_id: c.eosId, decoder_start_token_id: c.decoderStartId, init_std: c.initStd,
     };
   },
   count: (c) => bartCount(c),

@@ -231,6 +231,11 @@ test("init: N(0, 0.02²) weights, zero biases and pad row, unit gains; seeded", 
   assert.ok(a.tokEmb.weight.narrow(0, 1, 1).storage.every((x) => x === 0), "the <pad> row is 0");
   assert.ok(a.encoder.at(0).attn.wq.bias!.storage.every((x) => x === 0) && a.encEmbNorm.weight!.storage.every((x) => x === 1));
   assert.ok(a.finalLogitsBias.storage.every((x) => x === 0) && !a.parameters().includes(a.finalLogitsBias as never));
+  // initStd (Hugging Face's init_std) sets σ of every Linear and Embedding weight
+  const wide = new Bart(bartConfig(c, { initStd: 0.125 }), { generator: new Generator(1) });
+  for (const w of [wide.tokEmb.weight, wide.decoder.at(1).cross.wv.weight, wide.decPos.table.weight]) assert.ok(Math.abs(std(w) / 0.125 - 1) < 0.05, `std ${std(w)}`);
+  assert.ok(wide.tokEmb.weight.narrow(0, 1, 1).storage.every((x) => x === 0), "the <pad> row is 0");
+  assertThrowsWith(() => bartConfig("tiny", { initStd: 0 }), ArgumentError, /initStd must be a positive number, got 0/);
 });
 
 test("dropout is active in training mode only", () => {

@@ -77,6 +77,13 @@ export interface BartConfig {
   readonly eosId: number;
   /** the decoder's first input (decoder_start_token_id: 2, which is </s>) */
   readonly decoderStartId: number;
+  /**
+   * σ of the N(0, σ²) init of every Linear and Embedding weight (init_std: 0.02, chosen for d_model 768–1024).
+   * At a small width it is too small: at d_model 128 each projection scales its input by ~0.02·√128 ≈ 0.23,
+   * and BART then learns only the unigram distribution for hundreds of steps (measured, and identical in the
+   * PyTorch reference: src/models/bart/README.md, "Init"); 1/√d_model suits such widths.
+   */
+  readonly initStd: number;
 }
 
 /** A checked, frozen config: `bartConfig("tiny", { vocabSize: 40 })`. */
@@ -89,6 +96,7 @@ export function bartConfig(base: BartConfig | keyof typeof PRESETS, overrides: P
   for (const key of ["dropout", "attnDropout", "activationDropout"] as const) {
     if (!(c[key] >= 0 && c[key] < 1)) throw new ArgumentError(`BartConfig: ${key} must be in [0, 1), got ${c[key]}`);
   }
+  if (!(c.initStd > 0 && Number.isFinite(c.initStd))) throw new ArgumentError(`BartConfig: initStd must be a positive number, got ${c.initStd}`);
   for (const key of ["padId", "eosId", "decoderStartId"] as const) {
     if (!Number.isInteger(c[key]) || c[key] < 0 || c[key] >= c.vocabSize) throw new ArgumentError(`BartConfig: ${key} must be a token id in [0, ${c.vocabSize}), got ${c[key]}`);
   }
@@ -104,11 +112,13 @@ export const PRESETS = Object.freeze({
   "bart-base": Object.freeze({
     vocabSize: 50265, maxPositions: 1024, nEncoderLayer: 6, nDecoderLayer: 6, nHead: 12, dModel: 768, dFF: 3072,
     dropout: 0.1, attnDropout: 0, activationDropout: 0, scaleEmbedding: false, layerNormEps: 1e-5, padId: 1, eosId: 2, decoderStartId: 2,
+    initStd: 0.02,
   }),
   /** A CPU-sized model for the denoising pretraining and the date task; vocabSize from the task */
   tiny: Object.freeze({
     vocabSize: 64, maxPositions: 64, nEncoderLayer: 2, nDecoderLayer: 2, nHead: 4, dModel: 64, dFF: 128,
     dropout: 0.1, attnDropout: 0, activationDropout: 0, scaleEmbedding: false, layerNormEps: 1e-5, padId: 1, eosId: 2, decoderStartId: 2,
+    initStd: 0.02,
   }),
 } satisfies Record<string, BartConfig>);
 
@@ -479,18 +489,18 @@ export class Bart extends Module {
   // Init
 
   /**
-   * Hugging Face's BART init (init_std 0.02): every Linear and Embedding weight N(0, 0.02²), biases 0, the
-   * <pad> row of the token embedding 0; LayerNorm γ = 1, β = 0; final_logits_bias 0.
-   * DIFF(transformer): N(0, 0.02²) everywhere instead of Xavier-uniform and N(0, 1/C).
+   * Hugging Face's BART init (init_std σ, 0.02 in the presets): every Linear and Embedding weight N(0, σ²),
+   * biases 0, the <pad> row of the token embedding 0; LayerNorm γ = 1, β = 0; final_logits_bias 0.
+   * DIFF(transformer): N(0, σ²) everywhere instead of Xavier-uniform and N(0, 1/C).
    */
   private initWeights(generator: Generator): void {
     noGrad(() => {
       for (const [, m] of this.namedModules()) {
         if (m instanceof Linear) {
-          normal_(m.weight, 0, 0.02, { generator });
+          normal_(m.weight, 0, this.config.initStd, { generator });
           if (m.bias) zeros_(m.bias);
         } else if (m instanceof Embedding) {
-          normal_(m.weight, 0, 0.02, { generator });
+          normal_(m.weight, 0, this.config.initStd, { generator });
           if (m.paddingIdx !== null && !m.weight.isMeta) m.weight.storage.fill(0, m.paddingIdx * this.config.dModel, (m.paddingIdx + 1) * this.config.dModel);
         }
       }

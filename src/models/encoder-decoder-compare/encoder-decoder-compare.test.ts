@@ -5,6 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ArgumentError, Generator } from "../../index.js";
 import { assertThrowsWith } from "../../../test/harness/assert.js";
+import * as optim from "../../optim/index.js";
 import { undoSpanCorruption } from "../t5/noise.js";
 import { bartContender, bartExample, CharVocab, collate, EOS, MASK, normalizeText, PAD, recipe, SENTINELS, t5Contender, t5Example } from "./recipe.js";
 
@@ -63,6 +64,35 @@ test("the contenders: the same size, each loss finite, greedy decoding within ma
     assert.equal(out.length, 2);
     for (const o of out) assert.ok(o.length <= 5);
   }
+});
+
+test("BART at the recipe's init learns to copy its input; at bart-base's N(0, 0.02²) it stays on the unigram plateau", () => {
+  // source = target = 8 symbols drawn uniformly from 10: a model that ignores its input can do no better than
+  // (8·ln 10 + 0)/9 ≈ 2.05 nats per target (the </s> is certain); one that reads it, ~0.
+  const A = 10, len = 8, first = 3 + SENTINELS;
+  const size = { vocabSize: first + A, dModel: 32, nHead: 2, layers: 1, dFF: 64, maxPositions: len + 2 };
+  const run = (c: ReturnType<typeof bartContender>): number => {
+    const params = c.model.parameters();
+    const opt = new optim.AdamW(params, { lr: 3e-3 });
+    const g = new Generator(7);
+    let last = 0;
+    for (let step = 1; step <= 120; step++) {
+      const batch = Array.from({ length: 16 }, () => {
+        const seq = Array.from({ length: len }, () => first + g.randint(0, A));
+        return { src: seq, tgt: seq };
+      });
+      c.model.zeroGrad();
+      const loss = c.loss(batch);
+      loss.backward();
+      opt.step();
+      if (step > 110) last += loss.item() / 10;
+    }
+    return last;
+  };
+  const recipeInit = run(bartContender(size, 1));
+  assert.ok(recipeInit < 0.5, `initStd 1/√C: mean loss of steps 111–120 ${recipeInit.toFixed(3)}, want < 0.5`);
+  const bartBase = run(bartContender(size, 1, 0.02));
+  assert.ok(bartBase > 1.5, `initStd 0.02: mean loss of steps 111–120 ${bartBase.toFixed(3)}, the plateau is ≈ 2.05`);
 });
 
 test("encoder-decoder-compare on a tiny budget: pretraining, four fine-tunings, the table, the curves", () => {

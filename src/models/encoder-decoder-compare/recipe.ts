@@ -7,7 +7,8 @@
 //      each span a sentinel in the input; the target the sentinels and the spans: t5/noise.ts).
 //   BART (src/models/bart: post-LN, learned positions, GELU), pretrained with text infilling (30% of the tokens
 //      in Poisson(3) spans, each span one <mask>) after sentence permutation; the target the whole original
-//      (Lewis et al. 2020 §2.2, §5.1: bart/noise.ts).
+//      (Lewis et al. 2020 §2.2, §5.1: bart/noise.ts). Its init is N(0, 1/C), not bart-base's N(0, 0.02²), which
+//      at this width keeps it on the unigram plateau (bartContender).
 //
 // One shared character-level tokenizer (the dates task is character-level, and Moby Dick has 88 distinct
 // characters once whitespace is collapsed): <pad> 0, </s> 1, <mask> 2, <extra_id_0 … extra_id_{S−1}> 3 … S+2, then
@@ -206,11 +207,18 @@ export function t5Contender(s: Size, seed: number): Contender {
   };
 }
 
-/** BART at the same width, depth and FFN width; </s> starts the decoder, as BART's (decoder_start_token_id = eos). */
-export function bartContender(s: Size, seed: number): Contender {
+/**
+ * BART at the same width, depth and FFN width; </s> starts the decoder, as BART's (decoder_start_token_id = eos).
+ * Its weights start N(0, 1/C) (initStd = 1/√dModel), not N(0, 0.02²): 0.02 was chosen for d_model 768–1024, and at
+ * C = 128 every projection then shrinks its input ~4× (0.02·√128 ≈ 0.23), so that the sub-layers add almost nothing
+ * to the embeddings and BART learns only the unigram distribution (~3.1 nats per character) for hundreds of steps —
+ * even on copying its input, and the same in the PyTorch reference (src/models/bart/README.md, "Init at a small
+ * width"). 1/√C is the scale T5's init (1/√d_model for most of its matrices) gives its contender.
+ */
+export function bartContender(s: Size, seed: number, initStd = 1 / Math.sqrt(s.dModel)): Contender {
   const config = bartConfig("tiny", {
     vocabSize: s.vocabSize, maxPositions: s.maxPositions, nEncoderLayer: s.layers, nDecoderLayer: s.layers, nHead: s.nHead, dModel: s.dModel,
-    dFF: s.dFF, dropout: 0, padId: PAD, eosId: EOS, decoderStartId: EOS,
+    dFF: s.dFF, dropout: 0, padId: PAD, eosId: EOS, decoderStartId: EOS, initStd,
   });
   const model = new Bart(config, { generator: new Generator(seed) });
   return {
