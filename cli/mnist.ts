@@ -81,7 +81,7 @@ function slice(split: MnistSplit, order: Int32Array | null, from: number, to: nu
 }
 
 /** dst(r, c) = src(r − dy, c − dx), zero outside: the digit moved dx pixels right and dy down. */
-function translate(src: Float32Array, dst: Float32Array, dx: number, dy: number): void {
+export function translate(src: Float32Array, dst: Float32Array, dx: number, dy: number): void {
   for (let r = 0; r < 28; r++) {
     const sr = r - dy;
     if (sr < 0 || sr >= 28) continue;
@@ -97,7 +97,7 @@ function translate(src: Float32Array, dst: Float32Array, dx: number, dy: number)
  * pixels; each output pixel reads the input at the inverse-mapped point with bilinear interpolation
  * (zero outside): p_src = R(−angle)·(p − c − t)/zoom + c.
  */
-function warp(src: Float32Array, dst: Float32Array, angle: number, zoom: number, dx: number, dy: number): void {
+export function warp(src: Float32Array, dst: Float32Array, angle: number, zoom: number, dx: number, dy: number): void {
   const c = 13.5, cos = Math.cos(angle) / zoom, sin = Math.sin(angle) / zoom;
   const at = (r: number, col: number): number => (r >= 0 && r < 28 && col >= 0 && col < 28 ? src[r * 28 + col]! : 0);
   for (let r = 0; r < 28; r++) {
