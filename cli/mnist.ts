@@ -36,6 +36,7 @@ const options = (m: MnistModel) =>
     optimizer: { kind: "string", choices: ["adam", "sgd"], default: "adam", help: "Adam, or SGD with momentum 0.9" },
     augment: { kind: "int", min: 0, max: 4, default: 0, help: "shift each training digit by up to N pixels (random, per step)" },
     rotate: { kind: "number", min: 0, max: 45, default: 0, help: "also rotate each training digit by up to ±DEG degrees (bilinear resampling)" },
+    elastic: { kind: "number", min: 0, max: 100, default: 0, help: "also distort each training digit elastically: a random displacement field smoothed by a Gaussian of σ 4 px, times ALPHA px (Simard et al. 2003 used 34)" },
     scale: { kind: "number", min: 0, max: 0.5, default: 0, help: "also scale each training digit by a factor in [1 − F, 1 + F]" },
     c1: { kind: "int", min: 1, default: 6, help: "cnn: feature maps of the first convolution (LeNet-5: 6)" },
     c3: { kind: "int", min: 1, default: 16, help: "cnn: feature maps of the second convolution (LeNet-5: 16)" },
@@ -64,16 +65,18 @@ export function mnistModel(m: MnistModel, generator?: Generator, widths: { c1?: 
 }
 
 /** Images [from, to) of a split as (n, 1, 28, 28) and their labels (n). */
-function slice(split: MnistSplit, order: Int32Array | null, from: number, to: number, shift: number, g: Generator, affine: { rotate: number; scale: number } = { rotate: 0, scale: 0 }): { x: Tensor; y: Tensor } {
+function slice(split: MnistSplit, order: Int32Array | null, from: number, to: number, shift: number, g: Generator, affine: { rotate: number; scale: number; elastic?: number } = { rotate: 0, scale: 0 }): { x: Tensor; y: Tensor } {
   const n = to - from, P = 784;
   const x = new Float32Array(n * P), y = new Int32Array(n);
   for (let k = 0; k < n; k++) {
     const i = order ? order[from + k]! : from + k;
     y[k] = split.labels[i]!;
     const src = split.images.subarray(i * P, (i + 1) * P);
-    if (affine.rotate > 0 || affine.scale > 0) {
+    const elastic = affine.elastic ?? 0;
+    if (affine.rotate > 0 || affine.scale > 0 || elastic > 0) {
       const angle = (((2 * g.random() - 1) * affine.rotate) * Math.PI) / 180, zoom = 1 + (2 * g.random() - 1) * affine.scale;
-      warp(src, x.subarray(k * P, (k + 1) * P), angle, zoom, (2 * g.random() - 1) * shift, (2 * g.random() - 1) * shift);
+      const field = elastic > 0 ? elasticField(g, elastic, ELASTIC_SIGMA) : undefined;
+      warp(src, x.subarray(k * P, (k + 1) * P), angle, zoom, (2 * g.random() - 1) * shift, (2 * g.random() - 1) * shift, field);
     } else if (shift === 0) x.set(src, k * P);
     else translate(src, x.subarray(k * P, (k + 1) * P), g.randint(-shift, shift + 1), g.randint(-shift, shift + 1));
   }
@@ -97,17 +100,52 @@ export function translate(src: Float32Array, dst: Float32Array, dx: number, dy: 
  * pixels; each output pixel reads the input at the inverse-mapped point with bilinear interpolation
  * (zero outside): p_src = R(−angle)·(p − c − t)/zoom + c.
  */
-export function warp(src: Float32Array, dst: Float32Array, angle: number, zoom: number, dx: number, dy: number): void {
+export function warp(src: Float32Array, dst: Float32Array, angle: number, zoom: number, dx: number, dy: number, field?: { dx: Float64Array; dy: Float64Array }): void {
   const c = 13.5, cos = Math.cos(angle) / zoom, sin = Math.sin(angle) / zoom;
   const at = (r: number, col: number): number => (r >= 0 && r < 28 && col >= 0 && col < 28 ? src[r * 28 + col]! : 0);
   for (let r = 0; r < 28; r++) {
     for (let col = 0; col < 28; col++) {
       const u = col - c - dx, v = r - c - dy;
-      const sx = cos * u + sin * v + c, sy = -sin * u + cos * v + c;
+      let sx = cos * u + sin * v + c, sy = -sin * u + cos * v + c;
+      if (field) {
+        sx += field.dx[r * 28 + col]!;
+        sy += field.dy[r * 28 + col]!;
+      }
       const x0 = Math.floor(sx), y0 = Math.floor(sy), fx = sx - x0, fy = sy - y0;
       dst[r * 28 + col] = (1 - fy) * ((1 - fx) * at(y0, x0) + fx * at(y0, x0 + 1)) + fy * ((1 - fx) * at(y0 + 1, x0) + fx * at(y0 + 1, x0 + 1));
     }
   }
+}
+
+/** The smoothing of the elastic distortion's displacement field, in pixels (Simard et al. 2003: σ 4 for 29×29 digits). */
+export const ELASTIC_SIGMA = 4;
+
+/**
+ * Simard, Steinkraus, Platt 2003 ("Best practices for convolutional neural networks applied to visual document
+ * analysis", §2): a displacement per pixel drawn uniformly from [−1, 1] for x and for y, smoothed by a Gaussian
+ * of standard deviation σ (separable, zero outside the image, truncated at 3σ) and scaled by α pixels.
+ */
+export function elasticField(g: Generator, alpha: number, sigma: number): { dx: Float64Array; dy: Float64Array } {
+  const R = Math.ceil(3 * sigma), kernel = new Float64Array(2 * R + 1);
+  let total = 0;
+  for (let i = -R; i <= R; i++) total += kernel[i + R] = Math.exp(-(i * i) / (2 * sigma * sigma));
+  for (let i = 0; i < kernel.length; i++) kernel[i]! /= total;
+  const smooth = (f: Float64Array): Float64Array => {
+    const rows = new Float64Array(784), out = new Float64Array(784);
+    for (let r = 0; r < 28; r++) for (let c = 0; c < 28; c++) {
+      let acc = 0;
+      for (let i = -R; i <= R; i++) if (c + i >= 0 && c + i < 28) acc += kernel[i + R]! * f[r * 28 + c + i]!;
+      rows[r * 28 + c] = acc;
+    }
+    for (let r = 0; r < 28; r++) for (let c = 0; c < 28; c++) {
+      let acc = 0;
+      for (let i = -R; i <= R; i++) if (r + i >= 0 && r + i < 28) acc += kernel[i + R]! * rows[(r + i) * 28 + c]!;
+      out[r * 28 + c] = alpha * acc;
+    }
+    return out;
+  };
+  const noise = (): Float64Array => Float64Array.from({ length: 784 }, () => 2 * g.random() - 1);
+  return { dx: smooth(noise()), dy: smooth(noise()) };
 }
 
 /** Test loss, accuracy and the wrong predictions, in eval mode without gradients. */
@@ -157,7 +195,7 @@ export async function trainMnist(m: MnistModel, args: readonly string[], out: Ou
   const sched = new CosineAnnealingLR(opt, { tMax: total });
   print(`${m === "mlp" ? "MLP 784 → 512 → 256 → 10" : `LeNet-5 (${v.c1} and ${v.c3} feature maps)`}: ${model.numParameters().toLocaleString("en-US")} parameters`);
   print(`data: the mnist package, ${train.count.toLocaleString("en-US")} training and ${test.count.toLocaleString("en-US")} test digits (28×28)`);
-  print(`training: ${v.epochs} epochs of ${stepsPerEpoch} steps, batch ${v.batch_size}, ${v.optimizer === "adam" ? "Adam" : "SGD (momentum 0.9)"} lr ${v.lr} with cosine decay, ${v.augment ? `shifts up to ${v.augment} px, ` : ""}${v.rotate ? `rotations up to ±${v.rotate}°, ` : ""}${v.scale ? `scaling by 1 ± ${v.scale}, ` : ""}seed ${v.seed}; writing ${dir}/`);
+  print(`training: ${v.epochs} epochs of ${stepsPerEpoch} steps, batch ${v.batch_size}, ${v.optimizer === "adam" ? "Adam" : "SGD (momentum 0.9)"} lr ${v.lr} with cosine decay, ${v.augment ? `shifts up to ${v.augment} px, ` : ""}${v.rotate ? `rotations up to ±${v.rotate}°, ` : ""}${v.scale ? `scaling by 1 ± ${v.scale}, ` : ""}${v.elastic ? `elastic distortions α ${v.elastic} σ ${ELASTIC_SIGMA}, ` : ""}seed ${v.seed}; writing ${dir}/`);
 
   const points: [number, number][] = [], testPoints: [number, number][] = [];
   const progress = new Progress({ total, start: 0, out, every: v.log_interval });
@@ -170,7 +208,7 @@ export async function trainMnist(m: MnistModel, args: readonly string[], out: Ou
       [order[i], order[j]] = [order[j]!, order[i]!];
     }
     for (let from = 0; from < train.count; from += v.batch_size) {
-      const { x, y } = slice(train, order, from, Math.min(train.count, from + v.batch_size), v.augment, g, { rotate: v.rotate, scale: v.scale });
+      const { x, y } = slice(train, order, from, Math.min(train.count, from + v.batch_size), v.augment, g, { rotate: v.rotate, scale: v.scale, elastic: v.elastic });
       const loss = crossEntropy(model.forward(x), y);
       loss.backward();
       opt.step();
@@ -191,7 +229,7 @@ export async function trainMnist(m: MnistModel, args: readonly string[], out: Ou
   }
   progress.done();
 
-  saveCheckpoint(join(dir, CHECKPOINT), { model: model.stateDict(), step, config: { kind: m, epochs: v.epochs, batchSize: v.batch_size, lr: v.lr, optimizer: v.optimizer, augment: v.augment, rotate: v.rotate, scale: v.scale, ...(m === "cnn" ? { c1: v.c1, c3: v.c3 } : {}), seed: v.seed } });
+  saveCheckpoint(join(dir, CHECKPOINT), { model: model.stateDict(), step, config: { kind: m, epochs: v.epochs, batchSize: v.batch_size, lr: v.lr, optimizer: v.optimizer, augment: v.augment, rotate: v.rotate, scale: v.scale, elastic: v.elastic, ...(m === "cnn" ? { c1: v.c1, c3: v.c3 } : {}), seed: v.seed } });
   savePng(join(dir, "loss.png"), lineChart({ series: [{ name: "train (one batch)", points, color: [174, 199, 232] }, { name: "test", points: testPoints }], title: `${m.toUpperCase()} on MNIST`, xLabel: "step", yLabel: "loss" }));
   if (last.wrong.length) {
     const shown = last.wrong.slice(0, 64);

@@ -10,7 +10,7 @@ import { after, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { Generator } from "../../src/engine/rng.js";
 import { loadCheckpoint } from "../../src/io/node.js";
-import { translate, warp } from "../../cli/mnist.js";
+import { ELASTIC_SIGMA, elasticField, translate, warp } from "../../cli/mnist.js";
 
 const WNN = fileURLToPath(new URL("../../cli/wnn.js", import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), "wnn-mnist-"));
@@ -44,12 +44,31 @@ test("warp by a zoom of 2 reads halfway points: the mean of the two neighbours o
   for (let c = 0; c < 28; c++) assert.ok(Math.abs(dst[5 * 28 + c]! - (13.5 + (c - 13.5) / 2)) < 1e-5, `column ${c}: ${dst[5 * 28 + c]}`);
 });
 
+test("elasticField: a smooth field scaled by α; with a constant field, warp is a shift", () => {
+  const f = elasticField(new Generator(3), 34, ELASTIC_SIGMA), z = elasticField(new Generator(3), 0, ELASTIC_SIGMA);
+  assert.ok(z.dx.every((v) => v === 0) && z.dy.every((v) => v === 0), "α 0: no displacement");
+  const half = elasticField(new Generator(3), 17, ELASTIC_SIGMA);
+  for (let i = 0; i < 784; i++) assert.ok(Math.abs(half.dx[i]! - f.dx[i]! / 2) < 1e-12 && Math.abs(half.dy[i]! - f.dy[i]! / 2) < 1e-12, "linear in α");
+  // smooth: neighbouring displacements differ far less than the field's own spread
+  let spread = 0, step = 0;
+  for (let r = 0; r < 28; r++) for (let c = 0; c < 27; c++) {
+    spread = Math.max(spread, Math.abs(f.dx[r * 28 + c]!));
+    step = Math.max(step, Math.abs(f.dx[r * 28 + c + 1]! - f.dx[r * 28 + c]!));
+  }
+  assert.ok(spread > 0.5 && step < spread / 2, `largest |dx| ${spread}, largest step between neighbours ${step}`);
+  // a constant field (1, −2) samples src at (c + 1, r − 2): the digit moved 1 left and 2 down, as translate(−1, 2)
+  const src = image(4), a = new Float32Array(784), b = new Float32Array(784);
+  translate(src, a, -1, 2);
+  warp(src, b, 0, 1, 0, 0, { dx: new Float64Array(784).fill(1), dy: new Float64Array(784).fill(-2) });
+  for (let i = 0; i < 784; i++) assert.ok(Math.abs(a[i]! - b[i]!) < 1e-6, `pixel ${i}`);
+});
+
 test("train cnn --c1 --c3 --rotate --scale: a wider LeNet-5 trained on warped digits, widths in the checkpoint", () => {
   const dir = join(tmp, "wide");
-  const r = spawnSync(process.execPath, [WNN, "train", "cnn", "--epochs", "1", "--subset", "512", "--batch_size", "32", "--c1", "8", "--c3", "12", "--augment", "2", "--rotate", "10", "--scale", "0.1", "--out", dir], { encoding: "utf8" });
+  const r = spawnSync(process.execPath, [WNN, "train", "cnn", "--epochs", "1", "--subset", "512", "--batch_size", "32", "--c1", "8", "--c3", "12", "--augment", "2", "--rotate", "10", "--scale", "0.1", "--elastic", "20", "--out", dir], { encoding: "utf8" });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /LeNet-5 \(8 and 12 feature maps\)/);
-  assert.match(r.stdout, /shifts up to 2 px, rotations up to ±10°, scaling by 1 ± 0.1/);
+  assert.match(r.stdout, /shifts up to 2 px, rotations up to ±10°, scaling by 1 ± 0.1, elastic distortions α 20 σ 4/);
   const acc = /test accuracy: (\d+\.\d\d)% \((\d+)\/2000\)/.exec(r.stdout);
   assert.ok(acc && Number(acc[2]) > 400, r.stdout);
   const ckpt = loadCheckpoint(join(dir, "checkpoint.safetensors"));
