@@ -496,6 +496,28 @@ export function toGPT2Checkpoint(state: Record<string, Tensor>, config: GPTConfi
  * slide), which is nanoGPT's crop `idx[:, -block_size:]`.
  */
 export function generate(model: GPT, idx: Tensor, maxNewTokens: number, opts: GenerateOptions = {}): Tensor {
+  return generateWithCache(model, idx, maxNewTokens, opts, () => new KVCache(model.config.nLayer));
+}
+
+/** What the shared decoding loop needs of a decoder: its window, its hidden states over a cache, its head. */
+export interface CachedDecoder<Cache extends { readonly length: number }> {
+  readonly config: { readonly blockSize: number };
+  readonly training: boolean;
+  eval(): unknown;
+  train(mode?: boolean): unknown;
+  /** the last layer's hidden states (B, Tn, C) of the tokens `next`, appending their keys and values to `cache` */
+  hidden(next: Tensor, cache: Cache): Tensor;
+  readonly lmHead: { forward(x: Tensor): Tensor };
+}
+
+/**
+ * The decoding loop of every decoder in the zoo (GPT-2, LLaMA, BLOOM, Falcon: each passes its own KV cache):
+ * feed the tokens not yet cached, sample the next one from the last position's logits, append it; rebuild the
+ * cache from the last blockSize tokens when the window is full (or at every step without a cache).
+ */
+export function generateWithCache<Cache extends { readonly length: number }>(
+  model: CachedDecoder<NoInfer<Cache>>, idx: Tensor, maxNewTokens: number, opts: GenerateOptions, newCache: () => Cache,
+): Tensor {
   const { useCache = true } = opts;
   const sampling = samplingOptions(opts);
   const generator = opts.generator ?? defaultGenerator;
@@ -507,13 +529,13 @@ export function generate(model: GPT, idx: Tensor, maxNewTokens: number, opts: Ge
     return noGrad(() => {
       let out = idx; //  (B, T0 + steps so far)
       let next = idx; // the tokens not yet in the cache
-      let cache = new KVCache(model.config.nLayer);
+      let cache = newCache();
       for (let step = 0; step < maxNewTokens; step++) {
         if (!useCache || cache.length + next.shape[1]! > blockSize) {
           // (re)start from the context window: the last ≤ blockSize tokens at positions 0…
           const Tc = Math.min(out.shape[1]!, blockSize);
           next = out.narrow(1, out.shape[1]! - Tc, Tc); // (B, Tc)
-          cache = new KVCache(model.config.nLayer);
+          cache = newCache();
         }
         const h = model.hidden(next, cache); // (B, Tn, C)
         const last = h.narrow(1, h.shape[1]! - 1, 1); // (B, 1, C)

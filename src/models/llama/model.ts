@@ -39,7 +39,7 @@ import { Module, ModuleList } from "../../nn/module.js";
 import { Dropout, Embedding, RMSNorm, Linear } from "../../nn/index.js"; // DIFF(gpt2): RMSNorm, not LayerNorm
 import { normal_ } from "../../nn/init.js";
 import { linearFlops, sortedKinds, type Architecture } from "../architecture.js";
-import { sampleTokens, samplingOptions, type GenerateOptions } from "../gpt2/model.js";
+import { generateWithCache, sampleTokens, type GenerateOptions } from "../gpt2/model.js";
 
 // =====================================================================================================
 // Config
@@ -578,37 +578,7 @@ export function fromMetaRotaryLayout(w: Tensor, heads: number): Tensor {
  * position 0, as GPT-2's does; RoPE itself would not need it), which is nanoGPT's crop `idx[:, -block_size:]`.
  */
 export function generate(model: Llama, idx: Tensor, maxNewTokens: number, opts: GenerateOptions = {}): Tensor {
-  const { useCache = true } = opts;
-  const sampling = samplingOptions(opts);
-  const generator = opts.generator ?? defaultGenerator;
-  if (!(Number.isInteger(maxNewTokens) && maxNewTokens >= 0)) throw new ArgumentError(`generate: maxNewTokens must be an integer ≥ 0, got ${maxNewTokens}`);
-  const { blockSize } = model.config;
-  const wasTraining = model.training;
-  model.eval();
-  try {
-    return noGrad(() => {
-      let out = idx; //  (B, T0 + steps so far)
-      let next = idx; // the tokens not yet in the cache
-      let cache = new KVCache(model.config.nLayer);
-      for (let step = 0; step < maxNewTokens; step++) {
-        if (!useCache || cache.length + next.shape[1]! > blockSize) {
-          // (re)start from the context window: the last ≤ blockSize tokens at positions 0…
-          const Tc = Math.min(out.shape[1]!, blockSize);
-          next = out.narrow(1, out.shape[1]! - Tc, Tc); // (B, Tc)
-          cache = new KVCache(model.config.nLayer);
-        }
-        const h = model.hidden(next, cache); // (B, Tn, C)
-        const last = h.narrow(1, h.shape[1]! - 1, 1); // (B, 1, C)
-        const logits = model.lmHead.forward(last); // (B, 1, V)
-        const tok = sampleTokens(logits, sampling, generator, out); // (B, 1) int32; the penalty sees prompt + generated
-        out = cat([out, tok], 1);
-        next = tok;
-      }
-      return out;
-    });
-  } finally {
-    model.train(wasTraining);
-  }
+  return generateWithCache(model, idx, maxNewTokens, opts, () => new KVCache(model.config.nLayer));
 }
 
 // Sampling is the same for every decoder of the zoo: GenerateOptions and sampleTokens come from GPT-2's file.
