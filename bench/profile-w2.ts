@@ -1,0 +1,80 @@
+// Where a W2 step's time goes: runs W2 steps under V8's sampling profiler (node:inspector, in this process)
+// and sums the samples' self time by kind — the wasm kernels, the JavaScript that copies operands into wasm
+// memory and results out (src/backend/wasm), typed-array allocation, the garbage collector, and the rest of the
+// JavaScript (ops, autograd, optimizer). Not part of `npm run bench`:
+//
+//   node dist/bench/profile-w2.js [--threads=1] [--steps=40]
+//
+// Then the finalizer check: whether a FinalizationRegistry ever runs inside a synchronous training loop. It
+// decides whether tensors could live in wasm memory and still be garbage-collected (see bench/README.md).
+
+import { Session, type Profiler, type Runtime } from "node:inspector";
+import * as wnn from "../src/index-node.js";
+import { w2Batches, w2Trainer } from "./w2.js";
+
+const arg = (name: string, fallback: number): number => {
+  const a = process.argv.find((s) => s.startsWith(`--${name}=`));
+  return a === undefined ? fallback : Number(a.slice(name.length + 3));
+};
+const threads = arg("threads", 1), steps = arg("steps", 40);
+wnn.setNumThreads(threads);
+
+/** The kind of a profile node: by its function and file. */
+function kindOf(f: Runtime.CallFrame): string {
+  if (f.url.startsWith("wasm://") || f.functionName.startsWith("wasm-function") || f.functionName.startsWith("$")) return "wasm kernels";
+  if (f.functionName === "(garbage collector)") return "garbage collector";
+  if (f.url.includes("/engine/dtype.")) return "typed-array allocation (engine/dtype allocate)";
+  if (f.url.includes("/backend/wasm/")) return "copies into / out of wasm memory, kernel set-up (backend/wasm JS)";
+  if (f.functionName === "(idle)" || f.functionName === "(program)") return "idle / program";
+  return "other JavaScript (ops, autograd, optimizer, model)";
+}
+
+function post<T>(s: Session, method: string, params?: object): T {
+  let out: T | undefined, err: Error | null = null;
+  s.post(method, params ?? {}, (e, r) => ((err = e), (out = r as T)));
+  if (err) throw err;
+  return out!;
+}
+
+const { step } = w2Trainer();
+const batches = w2Batches(10 + steps);
+for (let i = 0; i < 10; i++) step(batches[i]!.x, batches[i]!.y); // warm-up, unprofiled
+
+const session = new Session();
+session.connect();
+post(session, "Profiler.enable");
+post(session, "Profiler.setSamplingInterval", { interval: 100 });
+post(session, "Profiler.start");
+const t0 = performance.now();
+for (let i = 10; i < 10 + steps; i++) step(batches[i]!.x, batches[i]!.y);
+const wallMs = (performance.now() - t0) / steps;
+const { profile } = post<{ profile: Profiler.Profile }>(session, "Profiler.stop");
+session.disconnect();
+
+const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+const kinds = new Map<string, number>();
+let total = 0;
+profile.samples!.forEach((id, i) => {
+  const dt = profile.timeDeltas![i]!;
+  const k = kindOf(byId.get(id)!.callFrame);
+  kinds.set(k, (kinds.get(k) ?? 0) + dt);
+  total += dt;
+});
+console.log(`W2, ${threads} thread(s), ${steps} profiled steps: ${wallMs.toFixed(1)} ms per step (wall, under the profiler); the calling thread's time by kind:`);
+for (const [k, us] of [...kinds].sort((a, b) => b[1] - a[1])) {
+  console.log(`  ${((100 * us) / total).toFixed(1).padStart(5)} %  ${(us / 1000 / steps).toFixed(1).padStart(6)} ms/step  ${k}`);
+}
+
+// A FinalizationRegistry callback is a task of the event loop: a loop that never yields never sees one.
+const registry = new FinalizationRegistry<number>(() => void finalized++);
+let finalized = 0, made = 0;
+const churn = (): void => {
+  for (let i = 0; i < 2000; i++) registry.register(new Float32Array(16), made++);
+};
+for (let s = 0; s < 200; s++) churn();
+console.log(`finalizers: a synchronous loop made ${made} registered arrays and saw ${finalized} finalized`);
+for (let s = 0; s < 200; s++) {
+  churn();
+  await new Promise((r) => setImmediate(r));
+}
+console.log(`finalizers: the same loop yielding to the event loop after each 2,000: ${made} made, ${finalized} finalized`);
