@@ -24,6 +24,7 @@ import { ArgumentError, LoadError } from "../engine/errors.js";
 import { Tensor } from "../engine/tensor.js";
 import { BYTE_ORDER, BYTE_TO_CHAR, bytesToChars, charToByte, pretokenize } from "./bytelevel.js";
 import type { Tokenizer } from "./tokenizer.js";
+import { isObject, kind, parseTokenizerJSON } from "./tokenizer-file.js";
 
 /** Ids are below 2^21, so a pair of ids packs into one exact number: a·2^21 + b. */
 const ID_LIMIT = 2 ** 21;
@@ -356,17 +357,8 @@ export class BPETokenizer implements Tokenizer {
    * says what was found.
    */
   static fromJSON(json: string | object): BPETokenizer {
-    let j: unknown = json;
-    if (typeof json === "string") {
-      try {
-        j = JSON.parse(json);
-      } catch (e) {
-        throw new LoadError(`tokenizer.json: not valid JSON (${(e as Error).message})`);
-      }
-    }
-    if (!isObject(j)) throw new LoadError(`tokenizer.json: expected an object at the top level, got ${kind(j)}`);
+    const j = parseTokenizerJSON(json);
     const model = j.model;
-    if (!isObject(model)) throw new LoadError(`tokenizer.json: "model" must be an object, got ${kind(model)}`);
     if (model.type !== undefined && model.type !== "BPE") throw new LoadError(`tokenizer.json: model type ${JSON.stringify(model.type)} is not supported; this loader reads byte-level BPE (model type "BPE")`);
     if (!isObject(model.vocab)) throw new LoadError(`tokenizer.json: model.vocab must be an object of token → id, got ${kind(model.vocab)}`);
     if (!Array.isArray(model.merges)) throw new LoadError(`tokenizer.json: model.merges must be an array, got ${kind(model.merges)}`);
@@ -512,10 +504,3 @@ class PairHeap {
   }
 }
 
-function isObject(v: unknown): v is Record<string, any> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-function kind(v: unknown): string {
-  return v === null ? "null" : Array.isArray(v) ? "an array" : typeof v;
-}

@@ -22,24 +22,11 @@
 import { ArgumentError, LoadError } from "../engine/errors.js";
 import { Tensor } from "../engine/tensor.js";
 import type { Tokenizer } from "./tokenizer.js";
+import { isObject } from "./tokenizer-file.js";
 
-export const isObject = (v: unknown): v is Record<string, any> => typeof v === "object" && v !== null && !Array.isArray(v);
+export { isObject, parseTokenizerJSON } from "./tokenizer-file.js";
 const describe = (v: unknown): string => (isObject(v) ? JSON.stringify(v.type ?? "an object without a type") : JSON.stringify(v));
 
-/** Parse a tokenizer.json given as text or as its object. */
-export function parseTokenizerJSON(json: string | object): Record<string, any> {
-  let j: unknown = json;
-  if (typeof json === "string") {
-    try {
-      j = JSON.parse(json);
-    } catch (e) {
-      throw new LoadError(`tokenizer.json: not valid JSON (${(e as Error).message})`);
-    }
-  }
-  if (!isObject(j)) throw new LoadError(`tokenizer.json: expected an object at the top level`);
-  if (!isObject(j.model)) throw new LoadError(`tokenizer.json: "model" must be an object`);
-  return j;
-}
 
 // ---------------------------------------------------------------------------------------------------
 // Precompiled: sentencepiece's character map

@@ -9,8 +9,7 @@
 //   Sequence                         { processors: [...] }, applied in order
 
 import { LoadError } from "../engine/errors.js";
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+import { isObject, parseTokenizerJSON } from "./tokenizer-file.js";
 
 /** Adds a model's special tokens around the ids of one text. */
 export type PostProcessor = (ids: readonly number[]) => number[];
@@ -68,16 +67,7 @@ function one(p: unknown): PostProcessor {
 
 /** The post-processor of a tokenizer.json (its text or parsed object). */
 export function postProcessorFromJSON(json: string | object): PostProcessor {
-  let j: unknown = json;
-  if (typeof json === "string") {
-    try {
-      j = JSON.parse(json);
-    } catch (e) {
-      throw new LoadError(`tokenizer.json: not valid JSON (${(e as Error).message})`);
-    }
-  }
-  if (!isObject(j)) throw new LoadError("tokenizer.json: expected an object at the top level");
-  return one(j.post_processor);
+  return one(parseTokenizerJSON(json, { model: false }).post_processor);
 }
 
 /** tokenizer.json's added_tokens: content, id, and whether it is special / strips the space on its left. */

@@ -9,10 +9,10 @@ import { LoadError } from "../engine/errors.js";
 import { BPETokenizer } from "./bpe.js";
 import { ByteFallbackBPETokenizer } from "./bpe-fallback.js";
 import type { Tokenizer } from "./tokenizer.js";
+import { isObject, parseTokenizerJSON } from "./tokenizer-file.js";
 import { UnigramTokenizer } from "./unigram.js";
 import { WordPieceTokenizer } from "./wordpiece.js";
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** True when a pre-tokenizer or decoder is ByteLevel, alone or inside a Sequence. */
 function isByteLevel(spec: unknown): boolean {
@@ -24,17 +24,8 @@ function isByteLevel(spec: unknown): boolean {
 
 /** Read a tokenizer.json (its text or its parsed object) into the tokenizer its "model.type" names. */
 export function tokenizerFromJSON(json: string | object): Tokenizer {
-  let j: unknown = json;
-  if (typeof json === "string") {
-    try {
-      j = JSON.parse(json);
-    } catch (e) {
-      throw new LoadError(`tokenizer.json: not valid JSON (${(e as Error).message})`);
-    }
-  }
-  if (!isObject(j)) throw new LoadError(`tokenizer.json: expected an object at the top level`);
+  const j = parseTokenizerJSON(json);
   const model = j.model;
-  if (!isObject(model)) throw new LoadError(`tokenizer.json: "model" must be an object`);
   switch (model.type ?? "BPE") {
     case "BPE":
       if (model.byte_fallback !== true && (isByteLevel(j.pre_tokenizer) || isByteLevel(j.decoder))) return BPETokenizer.fromJSON(j);

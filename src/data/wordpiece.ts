@@ -18,6 +18,7 @@
 import { ArgumentError, LoadError } from "../engine/errors.js";
 import { Tensor } from "../engine/tensor.js";
 import type { Tokenizer } from "./tokenizer.js";
+import { isObject, parseTokenizerJSON } from "./tokenizer-file.js";
 
 export interface WordPieceOptions {
   /** lower-case the text and strip accents (bert-base-uncased: true; the cased models: false) */
@@ -205,16 +206,8 @@ export class WordPieceTokenizer implements Tokenizer {
 
   /** HF's tokenizer.json (text or parsed) with model type "WordPiece"; the BertNormalizer's flags are read. */
   static fromJSON(json: string | object): WordPieceTokenizer {
-    let j: unknown = json;
-    if (typeof json === "string") {
-      try {
-        j = JSON.parse(json);
-      } catch (e) {
-        throw new LoadError(`tokenizer.json: not valid JSON (${(e as Error).message})`);
-      }
-    }
-    const obj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-    if (!obj(j)) throw new LoadError("tokenizer.json: expected an object at the top level");
+    const j = parseTokenizerJSON(json, { model: false });
+    const obj = isObject;
     const model = j.model;
     if (!obj(model) || model.type !== "WordPiece") throw new LoadError(`tokenizer.json: model type ${JSON.stringify(obj(model) ? model.type : model)} is not supported; this loader reads "WordPiece"`);
     if (!obj(model.vocab)) throw new LoadError("tokenizer.json: model.vocab must be an object of token → id");

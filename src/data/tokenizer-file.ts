@@ -1,0 +1,29 @@
+// The first steps of every reader of a Hugging Face tokenizer.json (bpe.ts, wordpiece.ts, hf-pipeline.ts,
+// post-processor.ts, tokenizer-json.ts): take the file's text or its parsed object, refuse what is not a JSON
+// object with a LoadError that says what was found.
+
+import { LoadError } from "../engine/errors.js";
+
+/** A JSON object: not null, not an array. */
+export const isObject = (v: unknown): v is Record<string, any> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** What a JSON value is, for messages: "null", "an array", or its typeof. */
+export const kind = (v: unknown): string => (v === null ? "null" : Array.isArray(v) ? "an array" : typeof v);
+
+/**
+ * A tokenizer.json given as its text or as its parsed object → the object. With `model` (the default), its
+ * "model" must be an object too.
+ */
+export function parseTokenizerJSON(json: string | object, opts: { model?: boolean } = {}): Record<string, any> {
+  let j: unknown = json;
+  if (typeof json === "string") {
+    try {
+      j = JSON.parse(json);
+    } catch (e) {
+      throw new LoadError(`tokenizer.json: not valid JSON (${(e as Error).message})`);
+    }
+  }
+  if (!isObject(j)) throw new LoadError(`tokenizer.json: expected an object at the top level, got ${kind(j)}`);
+  if ((opts.model ?? true) && !isObject(j.model)) throw new LoadError(`tokenizer.json: "model" must be an object, got ${kind(j.model)}`);
+  return j;
+}
