@@ -165,7 +165,7 @@ export class ByteFallbackBPETokenizer extends PipelineTokenizer {
       vocab.set(token, id);
     }
     if (model.unk_token !== undefined && model.unk_token !== null && typeof model.unk_token !== "string") throw new LoadError(`tokenizer.json: model.unk_token must be a string or null`);
-    const parts = pipelineFromJSON(j, (t) => vocab.get(t));
+    const parts = pipelineFromJSON(j);
     for (const t of parts.addedTokens) {
       const known = vocab.get(t.content);
       if (known !== undefined && known !== t.id) throw new LoadError(`tokenizer.json: added token ${JSON.stringify(t.content)} has id ${t.id}, but the vocabulary gives it ${known}`);

@@ -21,6 +21,7 @@
 
 import { ArgumentError, LoadError } from "../engine/errors.js";
 import { Tensor } from "../engine/tensor.js";
+import { applySingle, templatesFromJSON, type SingleTemplate, type Template } from "./post-processor.js";
 import type { Tokenizer } from "./tokenizer.js";
 import { isObject } from "./tokenizer-file.js";
 
@@ -337,30 +338,13 @@ export function decoderFromJSON(spec: unknown): Decoder | null {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Post-processor: TemplateProcessing
+// Post-processor: TemplateProcessing, read by post-processor.ts
 
-/** A template: "A" / "B" for the first / second text's ids, or the ids of a special token. */
-export type Template = (number[] | "A" | "B")[];
-
-export function templateFromJSON(spec: unknown, tokenToId: (t: string) => number | undefined): { single: Template; pair: Template | null } | null {
+/** The post-processor's templates; only TemplateProcessing is supported here. */
+export function templateFromJSON(spec: unknown): { single: SingleTemplate; pair: Template | null } | null {
   if (spec === null || spec === undefined) return null;
   if (!isObject(spec) || spec.type !== "TemplateProcessing") throw new LoadError(`tokenizer.json: post_processor ${describe(spec)} is not supported here (supported: TemplateProcessing)`);
-  const specials = isObject(spec.special_tokens) ? spec.special_tokens : {};
-  const read = (items: unknown, name: string): Template => {
-    if (!Array.isArray(items)) throw new LoadError(`tokenizer.json: post_processor TemplateProcessing needs a "${name}" array`);
-    return items.map((item: unknown): number[] | "A" | "B" => {
-      if (isObject(item) && isObject(item.Sequence)) return item.Sequence.id === "B" ? "B" : "A";
-      if (isObject(item) && isObject(item.SpecialToken) && typeof item.SpecialToken.id === "string") {
-        const name = item.SpecialToken.id as string;
-        const known = specials[name];
-        const ids = isObject(known) && Array.isArray(known.ids) ? (known.ids as unknown[]) : [tokenToId(name)];
-        if (!ids.every((i) => typeof i === "number" && Number.isInteger(i) && i >= 0)) throw new LoadError(`tokenizer.json: post_processor special token ${JSON.stringify(name)} has no id`);
-        return ids as number[];
-      }
-      throw new LoadError(`tokenizer.json: post_processor template item ${JSON.stringify(item)} is not a Sequence or a SpecialToken`);
-    });
-  };
-  return { single: read(spec.single, "single"), pair: spec.pair === undefined ? null : read(spec.pair, "pair") };
+  return templatesFromJSON(spec);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -407,17 +391,17 @@ export interface PipelineParts {
   addedTokens: AddedToken[];
   normalizer: Normalizer | null;
   preTokenizer: PreTokenizer | null;
-  postProcessor: { single: Template; pair: Template | null } | null;
+  postProcessor: { single: SingleTemplate; pair: Template | null } | null;
   decoder: Decoder | null;
 }
 
 /** Read the parts around the model from a parsed tokenizer.json. */
-export function pipelineFromJSON(j: Record<string, any>, tokenToId: (t: string) => number | undefined): PipelineParts {
+export function pipelineFromJSON(j: Record<string, any>): PipelineParts {
   return {
     addedTokens: addedTokensFromJSON(j.added_tokens),
     normalizer: normalizerFromJSON(j.normalizer),
     preTokenizer: preTokenizerFromJSON(j.pre_tokenizer),
-    postProcessor: templateFromJSON(j.post_processor, tokenToId),
+    postProcessor: templateFromJSON(j.post_processor),
     decoder: decoderFromJSON(j.decoder),
   };
 }
@@ -524,7 +508,7 @@ export abstract class PipelineTokenizer implements Tokenizer {
     const ids = this.encodeBare(text);
     const post = this.parts.postProcessor;
     if (!post || opts.addSpecialTokens === false) return ids;
-    return post.single.flatMap((item) => (item === "A" ? ids : item === "B" ? [] : item));
+    return applySingle(post.single, ids);
   }
 
   encodeTensor(text: string, opts: PipelineEncodeOptions = {}): Tensor {

@@ -158,8 +158,7 @@ export class UnigramTokenizer extends PipelineTokenizer {
       return [e[0], e[1]];
     });
     if (typeof model.unk_id !== "number") throw new LoadError(`tokenizer.json: model.unk_id must be a number (a Unigram model without an unknown piece is not supported)`);
-    const ids = new Map<string, number>(vocab.map(([p]: [string, number], i: number) => [p, i]));
-    const parts = pipelineFromJSON(j, (t) => ids.get(t));
+    const parts = pipelineFromJSON(j);
     for (const t of parts.addedTokens) {
       if (t.id < vocab.length && vocab[t.id]![0] !== t.content) throw new LoadError(`tokenizer.json: added token ${JSON.stringify(t.content)} has id ${t.id}, but the vocabulary gives that id to ${JSON.stringify(vocab[t.id]?.[0])}`);
     }
