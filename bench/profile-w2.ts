@@ -24,7 +24,7 @@ function kindOf(f: Runtime.CallFrame): string {
   if (f.url.startsWith("wasm://") || f.functionName.startsWith("wasm-function") || f.functionName.startsWith("$")) return "wasm kernels";
   if (f.functionName === "(garbage collector)") return "garbage collector";
   if (f.url.includes("/engine/dtype.")) return "typed-array allocation (engine/dtype allocate)";
-  if (f.url.includes("/backend/wasm/")) return "copies into / out of wasm memory, kernel set-up (backend/wasm JS)";
+  if (f.url.includes("/backend/wasm/")) return "copies into / out of wasm memory, kernel set-up, waiting for the pool (backend/wasm JS)";
   if (f.functionName === "(idle)" || f.functionName === "(program)") return "idle / program";
   return "other JavaScript (ops, autograd, optimizer, model)";
 }
