@@ -26,6 +26,7 @@ import { generate as llamaGenerate } from "../src/models/llama/model.js";
 import { beamSearch as t5BeamSearch, generate as t5Generate } from "../src/models/t5/model.js";
 import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js";
 import type { Output } from "./progress.js";
+import type { SampleSettings } from "./sample.js";
 
 /** The folder's model and its tokenizer (tokenizer.json), with the post-processor's special tokens. */
 function openFolder(command: string, dir: string): { folder: HFFolder; pre: Pretrained; tok: Tokenizer; encode: (text: string) => number[]; decode: (ids: number[]) => string } {
@@ -48,13 +49,8 @@ function eosIds(config: Record<string, unknown>): number[] {
   return typeof e === "number" ? [e] : Array.isArray(e) ? e.filter((x): x is number => typeof x === "number") : [];
 }
 
-export interface HFSampleSettings {
-  prompt: string;
-  tokens: number;
-  temperature: number;
-  topK: number | null;
-  topP: number;
-  seed: number;
+/** `wnn sample`'s settings (./sample.ts), with the repetition penalty always given, and a beam width. */
+export interface HFSampleSettings extends SampleSettings {
   /** the repetition penalty θ (1: off) */
   repetitionPenalty: number;
   /** beam width for encoder-decoders (1: no beam search) */

@@ -38,6 +38,20 @@ export interface BeamSearchable {
   start(rows: Tensor): BeamDecoder;
 }
 
+/** What a caller of an encoder-decoder's beamSearch chooses (T5, BART: their BeamOptions add their DecodeOptions). */
+export interface BeamChoices {
+  /** K: hypotheses kept per input */
+  beamSize: number;
+  /** α of the length penalty (default 1, Hugging Face's); 0 ranks by log-probability alone */
+  lengthPenalty?: number;
+  /** lp(|Y|) = |Y|^α ("length", Hugging Face's, default) or ((5 + |Y|)/6)^α ("gnmt") */
+  lengthNorm?: "length" | "gnmt";
+  /** return this many best hypotheses per input in `nBest` (≤ beamSize; default 1) */
+  nBest?: number;
+  /** the repetition penalty θ on each hypothesis's decoder tokens (default 1: off) */
+  repetitionPenalty?: number;
+}
+
 export interface BeamSearchOptions {
   /** K: the hypotheses kept per source */
   beamSize: number;

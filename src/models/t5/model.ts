@@ -47,7 +47,7 @@ import { linearFlops, matmulFlops, sortedKinds, type Architecture } from "../arc
 import { KVCache, type AttnCache } from "../transformer/model.js";
 import { indexSelect } from "../../ops/indexing.js";
 import { samplingOptions, type GenerateOptions as SamplingGenerateOptions } from "../gpt2/model.js";
-import { sampleSeq2Seq, searchBeams, type BeamResult, type BeamSearchable, type Hypothesis } from "../beam.js";
+import { sampleSeq2Seq, searchBeams, type BeamChoices, type BeamResult, type BeamSearchable, type Hypothesis } from "../beam.js";
 
 export { KVCache, type AttnCache, type BeamResult, type Hypothesis };
 
@@ -783,18 +783,8 @@ export function generate(model: T5, inputIds: Tensor, opts: GenerateOptions = {}
   }));
 }
 
-export interface BeamOptions extends DecodeOptions {
-  /** K: hypotheses kept per input */
-  beamSize: number;
-  /** α of the length penalty (default 1, Hugging Face's); 0 ranks by log-probability alone */
-  lengthPenalty?: number;
-  /** lp(|Y|) = |Y|^α ("length", Hugging Face's, default) or ((5 + |Y|)/6)^α ("gnmt") */
-  lengthNorm?: "length" | "gnmt";
-  /** return this many best hypotheses per input in `nBest` (≤ beamSize; default 1) */
-  nBest?: number;
-  /** the repetition penalty θ on each hypothesis's decoder tokens (default 1: off) */
-  repetitionPenalty?: number;
-}
+/** Greedy-decoding options and the beam's (src/models/beam.ts). */
+export interface BeamOptions extends DecodeOptions, BeamChoices {}
 
 /**
  * Beam search (src/models/beam.ts): K hypotheses per input, ranked by log P(Y|X)/lp(|Y|), |Y| counting the EOS;
