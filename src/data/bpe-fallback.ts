@@ -15,11 +15,9 @@
 // when it is not byte-level (tokenizerFromJSON sends byte-level files to BPETokenizer).
 
 import { ArgumentError, LoadError } from "../engine/errors.js";
+import { ID_LIMIT, mergeTable, pairKey } from "./bpe.js";
 import { PipelineTokenizer, parseTokenizerJSON, pipelineFromJSON, type PipelineParts } from "./hf-pipeline.js";
 
-/** Ids are below 2^21, so a pair of ids packs into one exact number: a·2^21 + b. */
-const ID_LIMIT = 2 ** 21;
-const pairKey = (a: number, b: number): number => a * ID_LIMIT + b;
 
 export interface ByteFallbackBPEConfig {
   /** token → id (LLaMA: "▁the" → 278, "<0x0A>" → 13) */
@@ -40,7 +38,7 @@ export class ByteFallbackBPETokenizer extends PipelineTokenizer {
   private readonly tokens: (string | undefined)[] = [];
   private readonly ids = new Map<string, number>();
   /** pair of ids → the rule's rank and the id of the merged token */
-  private readonly ranks = new Map<number, { rank: number; id: number }>();
+  private readonly ranks: Map<number, { rank: number; id: number }>;
   /** id of each byte's <0xXX> token (−1 when the vocabulary lacks it) */
   private readonly byteIds = new Int32Array(256).fill(-1);
   readonly unkId: number | null;
@@ -59,15 +57,7 @@ export class ByteFallbackBPETokenizer extends PipelineTokenizer {
       this.ids.set(token, id);
     }
     for (let b = 0; b < 256; b++) this.byteIds[b] = this.ids.get(`<0x${b.toString(16).toUpperCase().padStart(2, "0")}>`) ?? -1;
-    config.merges.forEach(([a, b], rank) => {
-      const ia = this.ids.get(a), ib = this.ids.get(b), merged = this.ids.get(a + b);
-      if (ia === undefined || ib === undefined || merged === undefined) {
-        const missing = ia === undefined ? a : ib === undefined ? b : a + b;
-        throw new ArgumentError(`ByteFallbackBPETokenizer: merge ${rank} ("${a} ${b}") needs the token ${JSON.stringify(missing)}, which is not in the vocabulary`);
-      }
-      const key = pairKey(ia, ib);
-      if (!this.ranks.has(key)) this.ranks.set(key, { rank, id: merged }); // a repeated rule keeps its first rank
-    });
+    this.ranks = mergeTable(config.merges, this.ids, "ByteFallbackBPETokenizer");
     const unk = config.unkToken ?? null;
     if (unk !== null && !this.ids.has(unk)) throw new ArgumentError(`ByteFallbackBPETokenizer: the unknown token ${JSON.stringify(unk)} is not in the vocabulary`);
     this.unkId = unk === null ? null : this.ids.get(unk)!;

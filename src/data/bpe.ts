@@ -27,8 +27,27 @@ import type { Tokenizer } from "./tokenizer.js";
 import { isObject, kind, parseTokenizerJSON } from "./tokenizer-file.js";
 
 /** Ids are below 2^21, so a pair of ids packs into one exact number: a·2^21 + b. */
-const ID_LIMIT = 2 ** 21;
-const pairKey = (a: number, b: number): number => a * ID_LIMIT + b;
+export const ID_LIMIT = 2 ** 21;
+export const pairKey = (a: number, b: number): number => a * ID_LIMIT + b;
+
+/**
+ * The merge rules as a table: pairKey(id of a, id of b) → the rule's rank and the id of the merged token a+b.
+ * Every token a rule names must be in the vocabulary (`who` names the tokenizer in the error); a repeated rule
+ * keeps its first rank. Shared with the byte-fallback BPE (bpe-fallback.ts).
+ */
+export function mergeTable(merges: readonly (readonly [string, string])[], ids: ReadonlyMap<string, number>, who: string): Map<number, { rank: number; id: number }> {
+  const ranks = new Map<number, { rank: number; id: number }>();
+  merges.forEach(([a, b], rank) => {
+    const ia = ids.get(a), ib = ids.get(b), merged = ids.get(a + b);
+    if (ia === undefined || ib === undefined || merged === undefined) {
+      const missing = ia === undefined ? a : ib === undefined ? b : a + b;
+      throw new ArgumentError(`${who}: merge ${rank} ("${a} ${b}") needs the token ${JSON.stringify(missing)}, which is not in the vocabulary`);
+    }
+    const key = pairKey(ia, ib);
+    if (!ranks.has(key)) ranks.set(key, { rank, id: merged });
+  });
+  return ranks;
+}
 
 export interface BPEConfig {
   /** byte-level token string → id (GPT-2: "Ġthe" → 262) */
@@ -62,7 +81,7 @@ export class BPETokenizer implements Tokenizer {
   private readonly tokens: (string | undefined)[] = [];
   private readonly ids = new Map<string, number>();
   /** pair of ids → the rule's rank and the id of the merged token */
-  private readonly ranks = new Map<number, { rank: number; id: number }>();
+  private readonly ranks: Map<number, { rank: number; id: number }>;
   private readonly mergeList: (readonly [string, string])[];
   private readonly specials = new Map<string, number>();
   private readonly specialIds = new Set<number>();
@@ -79,15 +98,7 @@ export class BPETokenizer implements Tokenizer {
     for (const [token, id] of entries) this.addToken("vocab", token, id);
     for (let b = 0; b < 256; b++) this.byteIds[b] = this.ids.get(BYTE_TO_CHAR[b]!) ?? -1;
     this.mergeList = config.merges.map((m) => [m[0], m[1]] as const);
-    this.mergeList.forEach(([a, b], rank) => {
-      const ia = this.ids.get(a), ib = this.ids.get(b), merged = this.ids.get(a + b);
-      if (ia === undefined || ib === undefined || merged === undefined) {
-        const missing = ia === undefined ? a : ib === undefined ? b : a + b;
-        throw new ArgumentError(`BPETokenizer: merge ${rank} ("${a} ${b}") needs the token ${JSON.stringify(missing)}, which is not in the vocabulary`);
-      }
-      const key = pairKey(ia, ib);
-      if (!this.ranks.has(key)) this.ranks.set(key, { rank, id: merged }); // a repeated rule keeps its first rank
-    });
+    this.ranks = mergeTable(this.mergeList, this.ids, "BPETokenizer");
     const specials = config.specialTokens instanceof Map ? [...config.specialTokens] : Object.entries(config.specialTokens ?? {});
     for (const [token, id] of specials) {
       if (token.length === 0) throw new ArgumentError("BPETokenizer: a special token must not be empty");
