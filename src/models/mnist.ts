@@ -4,13 +4,12 @@
 //
 // Vocabulary (shape comments): N images, B batch, K classes, S = 28 the digits' side.
 
-import { noGrad } from "../engine/autograd.js";
 import { tensor } from "../engine/creation.js";
 import { ArgumentError } from "../engine/errors.js";
 import type { Generator } from "../engine/rng.js";
 import type { Tensor } from "../engine/tensor.js";
 import * as F from "../nn/functional.js";
-import type { Module } from "../nn/module.js";
+import { evaluating, type Module } from "../nn/module.js";
 import { imageGridPng, lineChartPng } from "../io/chart.js";
 import type { Optimizer } from "../optim/optimizer.js";
 import type { LRScheduler } from "../optim/schedulers.js";
@@ -64,24 +63,18 @@ export function permutation(n: number, generator: Generator): Int32Array {
 
 /** Accuracy and mean cross-entropy on a split, in eval mode (BatchNorm's running statistics), without gradients. */
 export function evaluate(model: ImageClassifier, split: MnistSplit, batchSize = 500): { accuracy: number; loss: number } {
-  const wasTraining = model.training;
-  model.eval();
-  try {
-    return noGrad(() => {
-      const order = Int32Array.from({ length: split.count }, (_, i) => i);
-      let correct = 0, lossSum = 0;
-      for (let start = 0; start < split.count; start += batchSize) {
-        const { x, y } = mnistBatch(split, order, start, batchSize);
-        const logits = model.forward(x); // (B, K)
-        lossSum += F.crossEntropy(logits, y, { reduction: "sum" }).item();
-        const pred = logits.argmax(1); //   (B) int32
-        for (let b = 0; b < y.numel(); b++) if (pred.storage[b] === y.storage[b]) correct++;
-      }
-      return { accuracy: correct / split.count, loss: lossSum / split.count };
-    });
-  } finally {
-    model.train(wasTraining);
-  }
+  return evaluating(model, () => {
+    const order = Int32Array.from({ length: split.count }, (_, i) => i);
+    let correct = 0, lossSum = 0;
+    for (let start = 0; start < split.count; start += batchSize) {
+      const { x, y } = mnistBatch(split, order, start, batchSize);
+      const logits = model.forward(x); // (B, K)
+      lossSum += F.crossEntropy(logits, y, { reduction: "sum" }).item();
+      const pred = logits.argmax(1); //   (B) int32
+      for (let b = 0; b < y.numel(); b++) if (pred.storage[b] === y.storage[b]) correct++;
+    }
+    return { accuracy: correct / split.count, loss: lossSum / split.count };
+  });
 }
 
 export interface TrainOptions {

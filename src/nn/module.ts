@@ -271,6 +271,20 @@ export abstract class Module {
   }
 }
 
+/**
+ * Runs fn in eval mode (dropout off, running statistics used) without gradients, then puts the module back in
+ * the mode it was in — what decoding and evaluation loops wrap themselves in.
+ */
+export function evaluating<R>(module: { readonly training: boolean; eval(): unknown; train(mode?: boolean): unknown }, fn: () => R): R {
+  const wasTraining = module.training;
+  module.eval();
+  try {
+    return noGrad(fn);
+  } finally {
+    module.train(wasTraining);
+  }
+}
+
 /** A list of modules whose parameters are named by index ("blocks.0.attn.wq.weight"). */
 export class ModuleList<M extends Module = Module> extends Module {
   constructor(modules: M[] = []) {

@@ -31,7 +31,7 @@ import { fmt } from "../../engine/shape.js";
 import { Tensor } from "../../engine/tensor.js";
 import { cat } from "../../ops/shape.js";
 import * as F from "../../nn/functional.js";
-import { Module, ModuleList } from "../../nn/module.js";
+import { Module, ModuleList, evaluating } from "../../nn/module.js";
 import { Dropout, Embedding, LayerNorm, Linear } from "../../nn/index.js";
 import { normal_, zeros_ } from "../../nn/init.js";
 import { linearFlops, matmulFlops, sortedKinds, type Architecture } from "../architecture.js";
@@ -655,36 +655,30 @@ export function greedyDecode(model: Bart, inputIds: Tensor, opts: DecodeOptions 
   const { eosId, decoderStartId, vocabSize: V } = model.config;
   const maxLen = checkMaxLen(model, opts.maxLen);
   const B = inputIds.shape[0]!;
-  const wasTraining = model.training;
-  model.eval();
-  try {
-    return noGrad(() => {
-      const srcMask = model.sourceMask(inputIds, opts.attentionMask);
-      const memory = model.encode(inputIds, srcMask); // (B, S, C)
-      const cache = new KVCache(model.config.nDecoderLayer);
-      const out: number[][] = Array.from({ length: B }, () => []);
-      const done = new Array<boolean>(B).fill(false);
-      let next = tensor(new Int32Array(B).fill(decoderStartId), { shape: [B, 1] }); // (B, 1)
-      for (let step = 0; step < maxLen && !done.every(Boolean); step++) {
-        const h = model.decode(next, memory, srcMask, cache); // (B, 1, C)
-        const logits = model.logits(h).storage; // (B, 1, V)
-        const tok = new Int32Array(B);
-        for (let b = 0; b < B; b++) {
-          // argmax_v logits[b, v]; ties: the lower index
-          let best = 0;
-          for (let v = 1; v < V; v++) if (logits[b * V + v]! > logits[b * V + best]!) best = v;
-          tok[b] = best;
-          if (done[b]) continue;
-          if (best === eosId) done[b] = true;
-          else out[b]!.push(best);
-        }
-        next = tensor(tok, { shape: [B, 1] }); // (B, 1)
+  return evaluating(model, () => {
+    const srcMask = model.sourceMask(inputIds, opts.attentionMask);
+    const memory = model.encode(inputIds, srcMask); // (B, S, C)
+    const cache = new KVCache(model.config.nDecoderLayer);
+    const out: number[][] = Array.from({ length: B }, () => []);
+    const done = new Array<boolean>(B).fill(false);
+    let next = tensor(new Int32Array(B).fill(decoderStartId), { shape: [B, 1] }); // (B, 1)
+    for (let step = 0; step < maxLen && !done.every(Boolean); step++) {
+      const h = model.decode(next, memory, srcMask, cache); // (B, 1, C)
+      const logits = model.logits(h).storage; // (B, 1, V)
+      const tok = new Int32Array(B);
+      for (let b = 0; b < B; b++) {
+        // argmax_v logits[b, v]; ties: the lower index
+        let best = 0;
+        for (let v = 1; v < V; v++) if (logits[b * V + v]! > logits[b * V + best]!) best = v;
+        tok[b] = best;
+        if (done[b]) continue;
+        if (best === eosId) done[b] = true;
+        else out[b]!.push(best);
       }
-      return out;
-    });
-  } finally {
-    model.train(wasTraining);
-  }
+      next = tensor(tok, { shape: [B, 1] }); // (B, 1)
+    }
+    return out;
+  });
 }
 
 export interface GenerateOptions extends DecodeOptions, Omit<SamplingGenerateOptions, "useCache"> {}
@@ -700,7 +694,7 @@ export function generate(model: Bart, inputIds: Tensor, opts: GenerateOptions = 
   const maxLen = checkMaxLen(model, opts.maxLen);
   const sampling = samplingOptions(opts);
   const { eosId, decoderStartId } = model.config;
-  return evalMode(model, () => sampleSeq2Seq(searchable(model, inputIds, opts.attentionMask), {
+  return evaluating(model, () => sampleSeq2Seq(searchable(model, inputIds, opts.attentionMask), {
     maxLen, startId: decoderStartId, eosId, sampling, generator: opts.generator ?? defaultGenerator,
   }));
 }
@@ -717,7 +711,7 @@ export interface BeamOptions extends DecodeOptions, BeamChoices {}
 export function beamSearch(model: Bart, inputIds: Tensor, opts: BeamOptions): BeamResult {
   const maxLen = checkMaxLen(model, opts.maxLen);
   const { eosId, decoderStartId } = model.config;
-  return evalMode(model, () => searchBeams(searchable(model, inputIds, opts.attentionMask), { ...opts, maxLen, startId: decoderStartId, eosId }));
+  return evaluating(model, () => searchBeams(searchable(model, inputIds, opts.attentionMask), { ...opts, maxLen, startId: decoderStartId, eosId }));
 }
 
 /** The inputs encoded once; a decoder over any rows of them, its self- and cross-attention keys and values cached. */
@@ -750,13 +744,3 @@ function checkMaxLen(model: Bart, maxLen = model.config.maxPositions - 1): numbe
   return maxLen;
 }
 
-/** Run fn without gradients in eval mode, restoring the model's mode afterwards. */
-function evalMode<R>(model: Bart, fn: () => R): R {
-  const wasTraining = model.training;
-  model.eval();
-  try {
-    return noGrad(fn);
-  } finally {
-    model.train(wasTraining);
-  }
-}

@@ -23,7 +23,7 @@ import { fmt } from "../../engine/shape.js";
 import type { Tensor } from "../../engine/tensor.js";
 import { cat, split } from "../../ops/shape.js";
 import * as F from "../../nn/functional.js";
-import { Module, ModuleList, type Parameter } from "../../nn/module.js";
+import { Module, ModuleList, evaluating, type Parameter } from "../../nn/module.js";
 import { Dropout, Embedding, LayerNorm, Linear } from "../../nn/index.js";
 import { normal_, zeros_ } from "../../nn/init.js";
 import { linearFlops, sortedKinds, type Architecture } from "../architecture.js";
@@ -523,32 +523,26 @@ export function generateWithCache<Cache extends { readonly length: number }>(
   const generator = opts.generator ?? defaultGenerator;
   if (!(Number.isInteger(maxNewTokens) && maxNewTokens >= 0)) throw new ArgumentError(`generate: maxNewTokens must be an integer ≥ 0, got ${maxNewTokens}`);
   const { blockSize } = model.config;
-  const wasTraining = model.training;
-  model.eval();
-  try {
-    return noGrad(() => {
-      let out = idx; //  (B, T0 + steps so far)
-      let next = idx; // the tokens not yet in the cache
-      let cache = newCache();
-      for (let step = 0; step < maxNewTokens; step++) {
-        if (!useCache || cache.length + next.shape[1]! > blockSize) {
-          // (re)start from the context window: the last ≤ blockSize tokens at positions 0…
-          const Tc = Math.min(out.shape[1]!, blockSize);
-          next = out.narrow(1, out.shape[1]! - Tc, Tc); // (B, Tc)
-          cache = newCache();
-        }
-        const h = model.hidden(next, cache); // (B, Tn, C)
-        const last = h.narrow(1, h.shape[1]! - 1, 1); // (B, 1, C)
-        const logits = model.lmHead.forward(last); // (B, 1, V)
-        const tok = sampleTokens(logits, sampling, generator, out); // (B, 1) int32; the penalty sees prompt + generated
-        out = cat([out, tok], 1);
-        next = tok;
+  return evaluating(model, () => {
+    let out = idx; //  (B, T0 + steps so far)
+    let next = idx; // the tokens not yet in the cache
+    let cache = newCache();
+    for (let step = 0; step < maxNewTokens; step++) {
+      if (!useCache || cache.length + next.shape[1]! > blockSize) {
+        // (re)start from the context window: the last ≤ blockSize tokens at positions 0…
+        const Tc = Math.min(out.shape[1]!, blockSize);
+        next = out.narrow(1, out.shape[1]! - Tc, Tc); // (B, Tc)
+        cache = newCache();
       }
-      return out;
-    });
-  } finally {
-    model.train(wasTraining);
-  }
+      const h = model.hidden(next, cache); // (B, Tn, C)
+      const last = h.narrow(1, h.shape[1]! - 1, 1); // (B, 1, C)
+      const logits = model.lmHead.forward(last); // (B, 1, V)
+      const tok = sampleTokens(logits, sampling, generator, out); // (B, 1) int32; the penalty sees prompt + generated
+      out = cat([out, tok], 1);
+      next = tok;
+    }
+    return out;
+  });
 }
 
 export interface GenerateOptions {

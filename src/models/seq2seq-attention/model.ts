@@ -24,7 +24,6 @@
 // decoder's state and an annotation h_j = [→h_j; ←h_j]; each encoder direction has H/2), A = attnDim
 // (Bahdanau), V target vocabulary. Token id 0 is padding (PAD), 1 starts (BOS) and 2 ends (EOS) a target.
 
-import { noGrad } from "../../engine/autograd.js";
 import { tensor, zeros } from "../../engine/creation.js";
 import { ArgumentError, DTypeError, ShapeError } from "../../engine/errors.js";
 import { defaultGenerator, type Generator } from "../../engine/rng.js";
@@ -32,7 +31,7 @@ import { fmt } from "../../engine/shape.js";
 import type { Tensor } from "../../engine/tensor.js";
 import { cat, stack } from "../../ops/shape.js";
 import * as F from "../../nn/functional.js";
-import { Module, type Parameter } from "../../nn/module.js";
+import { Module, evaluating, type Parameter } from "../../nn/module.js";
 import { Embedding, Linear, param, type InitOptions } from "../../nn/linear.js";
 import { uniform_ } from "../../nn/init.js";
 import { fromTorchName, toTorchName } from "../../nn/names.js";
@@ -552,35 +551,29 @@ export interface GreedyOutput {
  */
 export function greedyDecode(model: Seq2Seq, src: Tensor, maxLen: number): GreedyOutput {
   if (!(Number.isInteger(maxLen) && maxLen >= 0)) throw new ArgumentError(`greedyDecode: maxLen must be an integer ≥ 0, got ${maxLen}`);
-  const wasTraining = model.training;
-  model.eval();
-  try {
-    return noGrad(() => {
-      const { mem, s0 } = model.encode(src);
-      const B = src.shape[0]!, S = src.shape[1]!, V = model.config.tgtVocab;
-      const tokens: number[][] = Array.from({ length: B }, () => []);
-      const attention: number[][][] = Array.from({ length: B }, () => []);
-      const done = new Array<boolean>(B).fill(false);
-      let y = tensor(new Int32Array(B).fill(1)); // (B) BOS
-      let s = s0;
-      for (let i = 0; i <= maxLen && done.includes(false); i++) {
-        const out = model.decoder.step(y, s, mem);
-        s = out.s;
-        const next = new Int32Array(B);
-        for (let b = 0; b < B; b++) {
-          next[b] = argmax(out.logits.storage.subarray(b * V, (b + 1) * V));
-          if (done[b]) continue;
-          if (out.weights) attention[b]!.push(Array.from(out.weights.storage.subarray(b * S, (b + 1) * S)));
-          if (next[b] === 2 || i === maxLen) done[b] = true;
-          else tokens[b]!.push(next[b]!);
-        }
-        y = tensor(next); // (B)
+  return evaluating(model, () => {
+    const { mem, s0 } = model.encode(src);
+    const B = src.shape[0]!, S = src.shape[1]!, V = model.config.tgtVocab;
+    const tokens: number[][] = Array.from({ length: B }, () => []);
+    const attention: number[][][] = Array.from({ length: B }, () => []);
+    const done = new Array<boolean>(B).fill(false);
+    let y = tensor(new Int32Array(B).fill(1)); // (B) BOS
+    let s = s0;
+    for (let i = 0; i <= maxLen && done.includes(false); i++) {
+      const out = model.decoder.step(y, s, mem);
+      s = out.s;
+      const next = new Int32Array(B);
+      for (let b = 0; b < B; b++) {
+        next[b] = argmax(out.logits.storage.subarray(b * V, (b + 1) * V));
+        if (done[b]) continue;
+        if (out.weights) attention[b]!.push(Array.from(out.weights.storage.subarray(b * S, (b + 1) * S)));
+        if (next[b] === 2 || i === maxLen) done[b] = true;
+        else tokens[b]!.push(next[b]!);
       }
-      return { tokens, attention };
-    });
-  } finally {
-    model.train(wasTraining);
-  }
+      y = tensor(next); // (B)
+    }
+    return { tokens, attention };
+  });
 }
 
 function argmax(row: ArrayLike<number>): number {

@@ -40,7 +40,7 @@ import { fmt } from "../../engine/shape.js";
 import type { Tensor } from "../../engine/tensor.js";
 import { cat } from "../../ops/shape.js";
 import * as F from "../../nn/functional.js";
-import { Module, ModuleList, type Parameter } from "../../nn/module.js";
+import { Module, ModuleList, evaluating, type Parameter } from "../../nn/module.js";
 import { Dropout, Embedding, Linear, RMSNorm } from "../../nn/index.js";
 import { normal_ } from "../../nn/init.js";
 import { linearFlops, matmulFlops, sortedKinds, type Architecture } from "../architecture.js";
@@ -734,35 +734,29 @@ export function greedyDecode(model: T5, inputIds: Tensor, opts: DecodeOptions = 
   if (!(Number.isInteger(maxLen) && maxLen >= 1)) throw new ArgumentError(`greedyDecode: maxLen must be a positive integer, got ${maxLen}`);
   const { eosId, decoderStartId, vocabSize: V } = model.config;
   const B = inputIds.shape[0]!;
-  const wasTraining = model.training;
-  model.eval();
-  try {
-    return noGrad(() => {
-      const keyMask = model.keyMask(inputIds, opts.attentionMask ?? null);
-      const memory = model.encode(inputIds, keyMask); // (B, S, C)
-      const cache = new KVCache(model.config.nDecoderLayer);
-      const out: number[][] = Array.from({ length: B }, () => []);
-      const done = new Array<boolean>(B).fill(false);
-      let next = tensor(new Int32Array(B).fill(decoderStartId), { shape: [B, 1] }); // (B, 1)
-      for (let step = 0; step < maxLen && !done.every(Boolean); step++) {
-        const logits = model.lmHead.forward(model.decode(next, memory, keyMask, cache)).storage; // (B, 1, V)
-        const tok = new Int32Array(B);
-        for (let b = 0; b < B; b++) {
-          // argmax_v logits[b, v]; ties: the lower index
-          let best = 0;
-          for (let v = 1; v < V; v++) if (logits[b * V + v]! > logits[b * V + best]!) best = v;
-          tok[b] = best;
-          if (done[b]) continue;
-          if (best === eosId) done[b] = true;
-          else out[b]!.push(best);
-        }
-        next = tensor(tok, { shape: [B, 1] }); // (B, 1)
+  return evaluating(model, () => {
+    const keyMask = model.keyMask(inputIds, opts.attentionMask ?? null);
+    const memory = model.encode(inputIds, keyMask); // (B, S, C)
+    const cache = new KVCache(model.config.nDecoderLayer);
+    const out: number[][] = Array.from({ length: B }, () => []);
+    const done = new Array<boolean>(B).fill(false);
+    let next = tensor(new Int32Array(B).fill(decoderStartId), { shape: [B, 1] }); // (B, 1)
+    for (let step = 0; step < maxLen && !done.every(Boolean); step++) {
+      const logits = model.lmHead.forward(model.decode(next, memory, keyMask, cache)).storage; // (B, 1, V)
+      const tok = new Int32Array(B);
+      for (let b = 0; b < B; b++) {
+        // argmax_v logits[b, v]; ties: the lower index
+        let best = 0;
+        for (let v = 1; v < V; v++) if (logits[b * V + v]! > logits[b * V + best]!) best = v;
+        tok[b] = best;
+        if (done[b]) continue;
+        if (best === eosId) done[b] = true;
+        else out[b]!.push(best);
       }
-      return out;
-    });
-  } finally {
-    model.train(wasTraining);
-  }
+      next = tensor(tok, { shape: [B, 1] }); // (B, 1)
+    }
+    return out;
+  });
 }
 
 export interface GenerateOptions extends DecodeOptions, Omit<SamplingGenerateOptions, "useCache"> {}
@@ -778,7 +772,7 @@ export function generate(model: T5, inputIds: Tensor, opts: GenerateOptions = {}
   const maxLen = checkMaxLen(opts.maxLen, "generate");
   const sampling = samplingOptions(opts);
   const { eosId, decoderStartId } = model.config;
-  return evalMode(model, () => sampleSeq2Seq(searchable(model, inputIds, opts.attentionMask ?? null), {
+  return evaluating(model, () => sampleSeq2Seq(searchable(model, inputIds, opts.attentionMask ?? null), {
     maxLen, startId: decoderStartId, eosId, sampling, generator: opts.generator ?? defaultGenerator,
   }));
 }
@@ -795,7 +789,7 @@ export interface BeamOptions extends DecodeOptions, BeamChoices {}
 export function beamSearch(model: T5, inputIds: Tensor, opts: BeamOptions): BeamResult {
   const maxLen = checkMaxLen(opts.maxLen, "beamSearch");
   const { eosId, decoderStartId } = model.config;
-  return evalMode(model, () => searchBeams(searchable(model, inputIds, opts.attentionMask ?? null), { ...opts, maxLen, startId: decoderStartId, eosId }));
+  return evaluating(model, () => searchBeams(searchable(model, inputIds, opts.attentionMask ?? null), { ...opts, maxLen, startId: decoderStartId, eosId }));
 }
 
 /** The inputs encoded once; a decoder over any rows of them, its self- and cross-attention keys and values cached. */
@@ -824,13 +818,3 @@ function checkMaxLen(maxLen = 64, who: string): number {
   return maxLen;
 }
 
-/** Run fn without gradients in eval mode, restoring the model's mode afterwards. */
-function evalMode<R>(model: T5, fn: () => R): R {
-  const wasTraining = model.training;
-  model.eval();
-  try {
-    return noGrad(fn);
-  } finally {
-    model.train(wasTraining);
-  }
-}

@@ -32,7 +32,7 @@ import { Tensor } from "../../engine/tensor.js";
 import { cat, split } from "../../ops/shape.js";
 import { indexSelect } from "../../ops/indexing.js";
 import * as F from "../../nn/functional.js";
-import { Module, ModuleList, type Parameter } from "../../nn/module.js";
+import { Module, ModuleList, evaluating, type Parameter } from "../../nn/module.js";
 import { Dropout, Embedding, LayerNorm, Linear } from "../../nn/index.js";
 import { normal_, xavierUniform_, zeros_ } from "../../nn/init.js";
 import { linearFlops, matmulFlops, sortedKinds, type Architecture } from "../architecture.js";
@@ -657,7 +657,7 @@ export function greedyDecode(model: Transformer, src: Tensor, opts: DecodeOption
   const { bosId, eosId } = opts;
   const maxLen = checkDecode(model, opts);
   const B = src.shape[0]!, V = model.config.vocabSize;
-  return evalMode(model, () => {
+  return evaluating(model, () => {
     const srcMask = model.sourceMask(src);
     const memory = model.encode(src, srcMask); // (B, S, C)
     const cache = new KVCache(model.config.nDecoderLayer);
@@ -706,7 +706,7 @@ export type { BeamResult, Hypothesis };
 export function beamSearch(model: Transformer, src: Tensor, opts: BeamOptions): BeamResult {
   const { bosId, eosId, beamSize, lengthPenalty = 0.6, nBest, repetitionPenalty } = opts;
   const maxLen = checkDecode(model, opts);
-  return evalMode(model, () => {
+  return evaluating(model, () => {
     const srcMask = model.sourceMask(src);
     const memory = model.encode(src, srcMask); // (B, S, C)
     const searchable: BeamSearchable = {
@@ -746,13 +746,3 @@ function checkDecode(model: Transformer, opts: DecodeOptions): number {
   return maxLen;
 }
 
-/** Run fn without gradients in eval mode, restoring the model's mode afterwards. */
-function evalMode<T>(model: Transformer, fn: () => T): T {
-  const wasTraining = model.training;
-  model.eval();
-  try {
-    return noGrad(fn);
-  } finally {
-    model.train(wasTraining);
-  }
-}
