@@ -15,7 +15,7 @@
 // when it is not byte-level (tokenizerFromJSON sends byte-level files to BPETokenizer).
 
 import { ArgumentError, LoadError } from "../engine/errors.js";
-import { ID_LIMIT, mergeTable, pairKey } from "./bpe.js";
+import { ID_LIMIT, mergeTable, mergesFromJSON, pairKey } from "./bpe.js";
 import { PipelineTokenizer, parseTokenizerJSON, pipelineFromJSON, type PipelineParts } from "./hf-pipeline.js";
 
 
@@ -140,15 +140,7 @@ export class ByteFallbackBPETokenizer extends PipelineTokenizer {
       if (model[field] !== undefined && model[field] !== null && model[field] !== "") throw new LoadError(`tokenizer.json: model.${field} ${JSON.stringify(model[field])} is not supported`);
     }
     if (model.dropout !== undefined && model.dropout !== null && model.dropout !== 0) throw new LoadError(`tokenizer.json: BPE dropout ${JSON.stringify(model.dropout)} is not supported`);
-    const merges: [string, string][] = model.merges.map((m: unknown, i: number) => {
-      if (typeof m === "string") {
-        const parts = m.split(" ");
-        if (parts.length !== 2 || !parts[0] || !parts[1]) throw new LoadError(`tokenizer.json: merge ${i} ${JSON.stringify(m)} must be two tokens separated by one space`);
-        return [parts[0], parts[1]];
-      }
-      if (Array.isArray(m) && m.length === 2 && typeof m[0] === "string" && typeof m[1] === "string") return [m[0], m[1]];
-      throw new LoadError(`tokenizer.json: merge ${i} must be "a b" or ["a", "b"], got ${JSON.stringify(m)?.slice(0, 60)}`);
-    });
+    const merges = mergesFromJSON(model.merges);
     const vocab = new Map<string, number>();
     for (const [token, id] of Object.entries(model.vocab)) {
       if (typeof id !== "number") throw new LoadError(`tokenizer.json: vocab entry ${JSON.stringify(token)} has id ${JSON.stringify(id)}; ids must be integers`);

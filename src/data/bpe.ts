@@ -30,6 +30,19 @@ import { isObject, kind, parseTokenizerJSON } from "./tokenizer-file.js";
 export const ID_LIMIT = 2 ** 21;
 export const pairKey = (a: number, b: number): number => a * ID_LIMIT + b;
 
+/** tokenizer.json's model.merges (an array, checked by the caller): each "a b" (older files) or ["a", "b"] (newer). */
+export function mergesFromJSON(merges: readonly unknown[]): [string, string][] {
+  return merges.map((m: unknown, i: number): [string, string] => {
+    if (typeof m === "string") {
+      const parts = m.split(" ");
+      if (parts.length !== 2 || !parts[0] || !parts[1]) throw new LoadError(`tokenizer.json: merge ${i} ${JSON.stringify(m)} must be two tokens separated by one space`);
+      return [parts[0], parts[1]];
+    }
+    if (Array.isArray(m) && m.length === 2 && typeof m[0] === "string" && typeof m[1] === "string") return [m[0], m[1]];
+    throw new LoadError(`tokenizer.json: merge ${i} must be "a b" or ["a", "b"], got ${JSON.stringify(m)?.slice(0, 60)}`);
+  });
+}
+
 /**
  * The merge rules as a table: pairKey(id of a, id of b) → the rule's rank and the id of the merged token a+b.
  * Every token a rule names must be in the vocabulary (`who` names the tokenizer in the error); a repeated rule
@@ -386,15 +399,7 @@ export class BPETokenizer implements Tokenizer {
     const dec = j.decoder;
     if (dec !== undefined && dec !== null && !(isObject(dec) && dec.type === "ByteLevel")) throw new LoadError(`tokenizer.json: decoder ${JSON.stringify(isObject(dec) ? dec.type : dec)} is not supported; expected "ByteLevel"`);
 
-    const merges: [string, string][] = model.merges.map((m: unknown, i: number) => {
-      if (typeof m === "string") {
-        const parts = m.split(" ");
-        if (parts.length !== 2 || !parts[0] || !parts[1]) throw new LoadError(`tokenizer.json: merge ${i} ${JSON.stringify(m)} must be two tokens separated by one space`);
-        return [parts[0], parts[1]];
-      }
-      if (Array.isArray(m) && m.length === 2 && typeof m[0] === "string" && typeof m[1] === "string") return [m[0], m[1]];
-      throw new LoadError(`tokenizer.json: merge ${i} must be "a b" or ["a", "b"], got ${JSON.stringify(m)?.slice(0, 60)}`);
-    });
+    const merges = mergesFromJSON(model.merges);
     const added = j.added_tokens ?? [];
     if (!Array.isArray(added)) throw new LoadError(`tokenizer.json: added_tokens must be an array, got ${kind(added)}`);
     const specials = new Map<string, number>();
