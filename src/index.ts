@@ -7,4 +7,5 @@ export * as optim from "./optim/index.js";
 export * as io from "./io/index.js";
 export * as models from "./models/index.js";
 export * as data from "./data/index.js";
+export * as audio from "./audio/index.js";
 export { setNumThreads, getNumThreads } from "./ops/kernels.js";
