@@ -3,3 +3,4 @@
 export { stft, istft, magnitude, hannWindow, Fft, type StftOptions, type IstftOptions, type Spectrogram } from "./stft.js";
 export { hzToMel, melToHz, melFilterBank, applyFilterBank, logMelSpectrogram, type MelScale, type MelOptions, type LogMelOptions } from "./mel.js";
 export { griffinLim, spectralConvergence, inverseMel, type GriffinLimOptions } from "./griffin-lim.js";
+export { frameEnergy, yinPitch, monotonicAlignment, averageByDuration, type PitchOptions } from "./features.js";
