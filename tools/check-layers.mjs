@@ -12,7 +12,7 @@ const ALLOWED = {
   "src/optim": ["src/engine", "src/ops", "src/nn"],
   "src/data": ["src/engine", "src/ops"],
   "src/io": ["src/engine", "src/ops", "src/nn"],
-  "src/audio": ["src/engine"],
+  "src/audio": ["src/engine", "src/ops"],
   "src/models": ["src/engine", "src/ops", "src/nn", "src/optim", "src/data", "src/io"],
   "src/index.ts": ["src/engine", "src/backend", "src/ops", "src/nn", "src/optim", "src/data", "src/io", "src/audio", "src/models"],
   "src/node.ts": ["src/engine", "src/data", "src/io"],
