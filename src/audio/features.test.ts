@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { ArgumentError } from "../engine/errors.js";
 import { Generator } from "../engine/rng.js";
 import { assertThrowsWith } from "../../test/harness/assert.js";
-import { averageByDuration, frameEnergy, magnitude, monotonicAlignment, stft, yinPitch } from "./index.js";
+import { averageByDuration, flatStartDurations, frameEnergy, magnitude, monotonicAlignment, stft, yinPitch } from "./index.js";
 
 test("YIN finds the pitch of tones and harmonic sounds within 1%, and calls noise and silence unvoiced", () => {
   const sr = 16000;
@@ -58,4 +58,28 @@ test("per-symbol averages over durations; unvoiced frames left out of pitch", ()
   assert.deepEqual([...averageByDuration([1, 3, 5, 0, 0, 7], [2, 1, 3])], [2, 5, 7 / 3]);
   assert.deepEqual([...averageByDuration([1, 3, 5, 0, 0, 7], [2, 1, 3], true)], [2, 5, 7]);
   assert.deepEqual([...averageByDuration([0, 0], [1, 1], true)], [0, 0]);
+});
+
+test("flat-start alignment recovers the durations of a corpus whose symbols each emit their own feature vector", () => {
+  const g = new Generator(12);
+  const nSymbols = 6, D = 3;
+  const proto = Array.from({ length: nSymbols }, () => Array.from({ length: D }, () => 3 * g.normal()));
+  const truth: number[][] = [];
+  const corpus = Array.from({ length: 40 }, () => {
+    const S = 3 + g.randint(0, 5);
+    const ids = Array.from({ length: S }, () => g.randint(0, nSymbols));
+    const dur = ids.map(() => 1 + g.randint(0, 6));
+    truth.push(dur);
+    const T = dur.reduce((a, b) => a + b, 0);
+    const features = new Float64Array(D * T);
+    let t = 0;
+    dur.forEach((n, j) => { for (let k = 0; k < n; k++, t++) for (let d = 0; d < D; d++) features[d * T + t] = proto[ids[j]][d] + 0.3 * g.normal(); });
+    return { ids, features, nFrames: T };
+  });
+  const found = flatStartDurations(corpus, nSymbols, D, 8);
+  let exact = 0, total = 0;
+  found.forEach((d, i) => d.forEach((n, j) => { total++; if (n === truth[i][j] || corpus[i].ids[j] === corpus[i].ids[j + 1] || corpus[i].ids[j] === corpus[i].ids[j - 1]) exact++; }));
+  // a symbol repeated twice in a row cannot be split exactly; every other symbol's duration is recovered
+  assert.ok(exact / total > 0.95, `${exact} of ${total} durations recovered`);
+  assertThrowsWith(() => flatStartDurations([{ ids: [1, 2, 3], features: new Float64Array(6), nFrames: 2 }], 4, 3), ArgumentError, /1 ≤ S ≤ T/);
 });

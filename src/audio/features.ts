@@ -133,3 +133,61 @@ export function averageByDuration(values: ArrayLike<number>, durations: number[]
   if (t > values.length) throw new ArgumentError(`averageByDuration: durations cover ${t} frames, the feature has ${values.length}`);
   return out;
 }
+
+export interface AlignUtterance {
+  /** the symbol ids, S of them */
+  ids: readonly number[];
+  /** the frames as (D, T) row-major features (a log-mel spectrogram: D = nMels) */
+  features: Float64Array;
+  nFrames: number;
+}
+
+/**
+ * Durations for a corpus without any aligner model: "flat-start" Viterbi training, as speech recognisers
+ * bootstrap their HMMs. Every symbol starts with an equal share of its utterance's frames; then, `iterations`
+ * times: each symbol type's mean feature vector μ_s and one variance σ² per dimension are estimated from the
+ * frames aligned to it, and every utterance is re-aligned by monotonicAlignment with the Gaussian
+ * log-likelihood score[j, t] = −Σ_d (f_{d,t} − μ_{s_j,d})² / 2σ_d². Needs S ≤ T in every utterance.
+ */
+export function flatStartDurations(corpus: readonly AlignUtterance[], nSymbols: number, D: number, iterations = 8): number[][] {
+  for (const [i, u] of corpus.entries()) {
+    if (u.ids.length < 1 || u.ids.length > u.nFrames || u.features.length !== D * u.nFrames) throw new ArgumentError(`flatStartDurations: utterance ${i} has ${u.ids.length} symbols, ${u.nFrames} frames and ${u.features.length} values (need 1 ≤ S ≤ T and D·T values)`);
+    if (u.ids.some((s) => !Number.isInteger(s) || s < 0 || s >= nSymbols)) throw new ArgumentError(`flatStartDurations: utterance ${i} has a symbol outside [0, ${nSymbols})`);
+  }
+  // the flat start: T frames shared out as evenly as the integers allow
+  let durations = corpus.map((u) => u.ids.map((_, j) => Math.floor(((j + 1) * u.nFrames) / u.ids.length) - Math.floor((j * u.nFrames) / u.ids.length)));
+  for (let it = 0; it < iterations; it++) {
+    // μ_s and σ²_d from the current alignment
+    const sum = new Float64Array(nSymbols * D), count = new Float64Array(nSymbols);
+    corpus.forEach((u, i) => {
+      let t = 0;
+      durations[i].forEach((n, j) => {
+        const s = u.ids[j];
+        for (let k = 0; k < n; k++, t++) { count[s]++; for (let d = 0; d < D; d++) sum[s * D + d] += u.features[d * u.nFrames + t]; }
+      });
+    });
+    const mu = sum.map((v, i) => (count[Math.floor(i / D)] > 0 ? v / count[Math.floor(i / D)] : 0));
+    const v2 = new Float64Array(D);
+    let frames = 0;
+    corpus.forEach((u, i) => {
+      let t = 0;
+      durations[i].forEach((n, j) => {
+        for (let k = 0; k < n; k++, t++) for (let d = 0; d < D; d++) v2[d] += (u.features[d * u.nFrames + t] - mu[u.ids[j] * D + d]) ** 2;
+      });
+      frames += u.nFrames;
+    });
+    for (let d = 0; d < D; d++) v2[d] = Math.max(v2[d] / frames, 1e-6);
+    // re-align every utterance under the new model
+    durations = corpus.map((u) => {
+      const S = u.ids.length, T = u.nFrames;
+      const score = new Float64Array(S * T);
+      for (let j = 0; j < S; j++) for (let t = 0; t < T; t++) {
+        let s = 0;
+        for (let d = 0; d < D; d++) s -= (u.features[d * T + t] - mu[u.ids[j] * D + d]) ** 2 / (2 * v2[d]);
+        score[j * T + t] = s;
+      }
+      return monotonicAlignment(score, S, T);
+    });
+  }
+  return durations;
+}

@@ -3,5 +3,5 @@
 export { stft, istft, magnitude, hannWindow, Fft, type StftOptions, type IstftOptions, type Spectrogram } from "./stft.js";
 export { hzToMel, melToHz, melFilterBank, applyFilterBank, logMelSpectrogram, type MelScale, type MelOptions, type LogMelOptions } from "./mel.js";
 export { griffinLim, spectralConvergence, inverseMel, type GriffinLimOptions } from "./griffin-lim.js";
-export { frameEnergy, yinPitch, monotonicAlignment, averageByDuration, type PitchOptions } from "./features.js";
+export { frameEnergy, yinPitch, monotonicAlignment, averageByDuration, flatStartDurations, type PitchOptions, type AlignUtterance } from "./features.js";
 export { LogMelTransform, type MelTensorOptions } from "./mel-tensor.js";
