@@ -37,7 +37,7 @@ export function teacherSay(text: string, voice: TeacherVoice = "slt"): Uint8Arra
   const root = new PreopenDirectory("/", new Map());
   let log = "";
   const stdio = [new OpenFile(new File([])), ConsoleStdout.lineBuffered((l) => (log += l + "\n")), ConsoleStdout.lineBuffered((l) => (log += l + "\n"))];
-  const wasi = new WASI(["flite", "-voice", voice, "-t", text, "-o", "/out.wav"], [], [...stdio, root]);
+  const wasi = new WASI(["flite", "-voice", voice, "-t", text, "-o", "/out.wav"], [], [...stdio, root], { debug: false });
   const instance = new WebAssembly.Instance(fliteModule(), { wasi_snapshot_preview1: wasi.wasiImport as unknown as Record<string, unknown> });
   const code = wasi.start(instance as unknown as { exports: { memory: WebAssembly.Memory; _start: () => unknown } });
   const out = root.dir.contents.get("out.wav");
