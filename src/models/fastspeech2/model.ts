@@ -312,7 +312,7 @@ export class FastSpeech2 extends Module {
     const energy = this.energyPredictor.forward(x, zero); //   (B, S)
     const p = targets ? targets.pitch : pitch.detach(), e = targets ? targets.energy : energy.detach();
     x = x.add(this.pitchEmbed.forward(bucketize(p, this.pitchBins))).add(this.energyEmbed.forward(bucketize(e, this.energyBins))).mul(zero); // (B, S, C)
-    const durations = targets ? targets.durations : roundDurations(logDuration, textLengths);
+    const durations = targets ? targets.durations : roundDurations(logDuration, textLengths, c.maxLen);
     const { frames, lengths: melLengths } = lengthRegulate(x, durations); // (B, T, C)
 
     // DIFF(transformer): the decoder reads all frames at once; no causal mask, no cross-attention
@@ -350,11 +350,18 @@ function uniformBins(lo: number, hi: number, K: number): number[] {
   return Array.from({ length: K - 1 }, (_, i) => lo + ((hi - lo) * (i + 1)) / K);
 }
 
-/** d = max(0, round(exp(log(1 + d)) − 1)) on real symbols, 0 on padding. */
-function roundDurations(logDuration: Tensor, lengths: number[]): number[][] {
+/**
+ * d = max(0, round(exp(log(1 + d)) − 1)) on real symbols, 0 on padding; a row longer than maxLen frames is
+ * scaled down to fit (an untrained predictor can ask for any length).
+ */
+function roundDurations(logDuration: Tensor, lengths: number[], maxLen: number): number[][] {
   const [B, S] = logDuration.shape as [number, number];
   const v = logDuration.dataSync();
-  return Array.from({ length: B }, (_, b) => Array.from({ length: S }, (_, j) => (j < lengths[b] ? Math.max(0, Math.round(Math.exp(v[b * S + j]) - 1)) : 0)));
+  return Array.from({ length: B }, (_, b) => {
+    const d = Array.from({ length: S }, (_, j) => (j < lengths[b] ? Math.max(0, Math.round(Math.min(Math.exp(v[b * S + j]), 1e6) - 1)) : 0));
+    const total = d.reduce((a, x) => a + x, 0);
+    return total > maxLen ? d.map((x) => Math.floor((x * maxLen) / total)) : d;
+  });
 }
 
 function masks(lengths: number[], T: number, dtype: DType): { keep: Tensor; zero: Tensor } {
