@@ -352,7 +352,7 @@ function uniformBins(lo: number, hi: number, K: number): number[] {
 
 /**
  * d = max(0, round(exp(log(1 + d)) − 1)) on real symbols, 0 on padding; a row longer than maxLen frames is
- * scaled down to fit (an untrained predictor can ask for any length).
+ * scaled down to fit and a row of no frames gets one (an untrained predictor can ask for any length).
  */
 function roundDurations(logDuration: Tensor, lengths: number[], maxLen: number): number[][] {
   const [B, S] = logDuration.shape as [number, number];
@@ -360,6 +360,7 @@ function roundDurations(logDuration: Tensor, lengths: number[], maxLen: number):
   return Array.from({ length: B }, (_, b) => {
     const d = Array.from({ length: S }, (_, j) => (j < lengths[b] ? Math.max(0, Math.round(Math.min(Math.exp(v[b * S + j]), 1e6) - 1)) : 0));
     const total = d.reduce((a, x) => a + x, 0);
+    if (total === 0) d[0] = 1; // at least one frame, so that the decoder's attention has a key
     return total > maxLen ? d.map((x) => Math.floor((x * maxLen) / total)) : d;
   });
 }

@@ -19,6 +19,8 @@ import { alignCorpus, prepareUtterance, symbolProsody, ttsBatch, TTS_AUDIO, type
 import { FastSpeech2, fastSpeech2Config, PRESETS } from "./model.js";
 
 export interface FastSpeech2RecipeOptions extends Record<string, number | string | boolean> {
+  /** the corpus: this many Moby Dick sentences and a tenth as many short prompts (read by the CLI) */
+  sentences: number;
   steps: number;
   batchSize: number;
   lr: number;
@@ -40,7 +42,7 @@ export const fastspeech2Recipe: Recipe<FastSpeech2RecipeOptions> = {
   paper: "Ren, Hu, Tan, Qin, Zhao, Zhao, Liu 2021, FastSpeech 2: Fast and High-Quality End-to-End Text to Speech, https://arxiv.org/abs/2006.04558",
   trainsOn: "the synthesized speech corpus (Moby Dick sentences read by the flite teacher voice)",
   needs: ["speech"],
-  defaults: Object.freeze({ steps: 3000, batchSize: 16, lr: 1e-3, heldOut: 20, evalEvery: 250, frontEnd: "phonemes", preset: "small", alignIterations: 8, griffinLimIterations: 60 }),
+  defaults: Object.freeze({ sentences: 1000, steps: 3000, batchSize: 16, lr: 1e-3, heldOut: 20, evalEvery: 250, frontEnd: "phonemes", preset: "small", alignIterations: 8, griffinLimIterations: 60 }),
 
   run(options: FastSpeech2RecipeOptions, data: RecipeData, hooks: RecipeHooks, generator: Generator): RecipeResult {
     const o = { ...this.defaults, ...options };
@@ -165,8 +167,16 @@ function heldOutLoss(model: FastSpeech2, held: TtsUtterance[]): number {
 /** A log-mel (nMels, T) → 16-bit WAV through NNLS mel inversion and Griffin-Lim, peak-normalised to 0.9. */
 export function melToWav(logMel: Float64Array, T: number, nIter: number): Uint8Array {
   const c = TTS_AUDIO, nFreq = c.nFft / 2 + 1;
+  // fewer frames than one window spans (an untrained model's durations) are padded with silence
+  const minFrames = Math.ceil(c.nFft / c.hopLength) + 1;
+  if (T < minFrames) {
+    const padded = new Float64Array(c.nMels * minFrames).fill(Math.log(1e-5));
+    for (let d = 0; d < c.nMels; d++) padded.set(logMel.subarray(d * T, (d + 1) * T), d * minFrames);
+    return melToWav(padded, minFrames, nIter);
+  }
   const fb = melFilterBank(nFreq, { sampleRate: c.sampleRate, nMels: c.nMels, fMin: c.fMin, fMax: c.fMax, scale: "slaney", norm: "slaney" });
-  const lin = inverseMel(logMel.map(Math.exp), c.nMels, T, fb, nFreq, 100);
+  // log-mels clamped to the corpus's range (−11.5 is the silence floor) so that an untrained model stays finite
+  const lin = inverseMel(logMel.map((v) => Math.exp(Math.min(5, Math.max(-11.6, Number.isFinite(v) ? v : -11.6)))), c.nMels, T, fb, nFreq, 100);
   const y = griffinLim(lin, nFreq, T, { nFft: c.nFft, hopLength: c.hopLength, winLength: c.winLength, power: 1, nIter });
   let peak = 1e-9;
   for (const v of y) peak = Math.max(peak, Math.abs(v));
