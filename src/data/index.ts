@@ -14,3 +14,4 @@ export { tokenizerFromJSON } from "./tokenizer-json.js";
 export { UnigramTokenizer, type UnigramConfig } from "./unigram.js";
 export { ByteFallbackBPETokenizer, type ByteFallbackBPEConfig } from "./bpe-fallback.js";
 export { PipelineTokenizer, PrecompiledCharsmap, type PipelineEncodeOptions, type PipelineDecodeOptions } from "./hf-pipeline.js";
+export { speakableSentences, shortPrompts, numberToWords, ordinalWords, yearWords, charFrontEnd, phonemeFrontEnd, parseCmudict, type SentenceOptions, type TextFrontEnd } from "./speech.js";

@@ -7,4 +7,5 @@ export { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, parseCheckpoint, planCheckpoint,
 export { encodePng, zlibStored, type PngOptions, type RasterImage } from "./png.js";
 export { Canvas, PALETTE, imageGrid, imageGridPng, lineChart, lineChartPng, niceTicks, formatTick, heatmap, heatmapPng, viridis, type HeatmapOptions, type ImageGridOptions, type LineChartOptions, type Series, type Rgb } from "./chart.js";
 export { crc32, adler32 } from "./checksum.js";
+export { encodeWav, decodeWav, WAV_LIMITS, type Wav } from "./wav.js";
 export type { Json } from "./json.js";

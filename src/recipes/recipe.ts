@@ -23,6 +23,10 @@ export interface RecipeData {
   mnist?: { train: { images: Float32Array; labels: Int32Array; count: number }; test: { images: Float32Array; labels: Int32Array; count: number } };
   /** labelled e-mails (SpamAssassin: loadSpamAssassin), label 1 = spam */
   emails?: { text: string; label: number }[];
+  /** the synthesized speech corpus: sentences and their WAV files' bytes (buildSpeechCorpus, loadSpeechCorpus) */
+  speech?: { items: { text: string; wav: Uint8Array }[] };
+  /** a pronouncing dictionary, word → phonemes (loadCmudict) */
+  pronunciations?: ReadonlyMap<string, readonly string[]>;
 }
 
 export interface RecipeResult {
@@ -34,6 +38,8 @@ export interface RecipeResult {
   images?: Record<string, Uint8Array>;
   /** generated samples (text) */
   samples?: string[];
+  /** sounds as WAV bytes, by file name */
+  audio?: Record<string, Uint8Array>;
 }
 
 export interface Recipe<Options extends Record<string, number | string | boolean>> {
