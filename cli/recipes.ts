@@ -20,6 +20,7 @@ import { graphsRecipe } from "../src/models/graphs.js";
 import { recipe as seq2seqRecipe } from "../src/models/seq2seq-attention/recipe.js";
 import { recipe as transformerRecipe } from "../src/models/transformer/recipe.js";
 import { recipe as encoderDecoderCompareRecipe } from "../src/models/encoder-decoder-compare/recipe.js";
+import { finetuneCompareRecipe } from "../src/finetune/compare.js";
 import type { Recipe, RecipeData, RecipeResult } from "../src/models/recipe.js";
 import { loadMnist, loadMobyDick, loadNames } from "../src/node.js";
 import { loadSpamAssassin } from "../src/node.js";
@@ -42,6 +43,7 @@ export const RECIPES: readonly AnyRecipe[] = [
   decoderCompareRecipe, //                               Moby Dick: GPT-2 vs LLaMA vs BLOOM vs Falcon
   encoderDecoderCompareRecipe, //                        T5 vs BART: denoising pretraining on Moby Dick, then dates
   encoderCompareRecipe, //                               MLM on Moby Dick, then spam classification
+  finetuneCompareRecipe, //                              fine-tuning methods on one frozen GPT: spam and dates
 ];
 
 /** `batchSize` → `batch_size` */
