@@ -11,3 +11,4 @@ export * from "./prompt.js";
 export * from "./bitfit.js";
 export * from "./ia3.js";
 export * from "./methods.js";
+export * from "./peft.js";
