@@ -9,7 +9,7 @@
 //   P_θ[i, :] = MLP_θ(P'_θ[i, :]) = W₂·tanh(W₁·P'_θ[i, :] + b₁) + b₂,    (n, L·2·nkv·hs)
 // and once training ends only P_θ is kept: `fold()` computes it once and drops P'_θ and the MLP.
 //
-// How the prefix reaches attention: through the decoder's own KV cache. Before the tokens are fed, the
+// How the prefix reaches attention: through the decoder's own KV cache (src/nn/kv-cache.ts). Before the tokens are fed, the
 // cache of each layer is filled with the prefix keys and values (B, nkv, n, hs); the decoder then treats
 // them as n earlier positions, so its causal mask already lets every query see the whole prefix
 // (query i sees keys j ≤ n + i), the real tokens take positions n…n+T−1 (as in Hugging Face models fed
@@ -29,26 +29,8 @@ import { normal_ } from "../nn/init.js";
 import { Linear, param } from "../nn/linear.js";
 import { Module, Parameter } from "../nn/module.js";
 import { freeze, trainableParameters, type Finetuned } from "./common.js";
-import { generateWithCache, type GenerateOptions } from "../models/gpt2/model.js";
-
-/** One layer's cached keys and values, as the zoo's decoders (GPT-2, LLaMA, BLOOM, Falcon) keep them. */
-export interface LayerKV {
-  k: Tensor | null; // (B, nkv, P, hs)
-  v: Tensor | null; // (B, nkv, P, hs)
-}
-
-/** A KV cache of the shape every decoder of the zoo reads: one {k, v} per block, length = P. */
-export class PrefixKVCache {
-  readonly layers: LayerKV[];
-
-  constructor(nLayer: number) {
-    this.layers = Array.from({ length: nLayer }, () => ({ k: null, v: null }));
-  }
-
-  get length(): number {
-    return this.layers[0]?.k?.shape[2] ?? 0;
-  }
-}
+import { generateWithCache, type GenerateOptions } from "../generation/index.js";
+import { KVCache } from "../nn/kv-cache.js";
 
 interface AttentionShape {
   readonly nHead: number;
@@ -59,7 +41,7 @@ interface AttentionShape {
 /** What prefix and prompt tuning need of a decoder: a trunk that reads a KV cache, a head, its blocks. */
 export interface CachedLM extends Module {
   readonly config: { readonly blockSize: number; readonly nLayer: number };
-  hidden(idx: Tensor, cache?: PrefixKVCache): Tensor; // (B, T, C)
+  hidden(idx: Tensor, cache?: KVCache): Tensor; // (B, T, C)
   readonly lmHead: { forward(h: Tensor): Tensor };
   readonly blocks: Iterable<Module & { attn: Module }>;
 }
@@ -152,8 +134,8 @@ export class PrefixTuning<M extends CachedLM = CachedLM> extends Module {
   }
 
   /** A cache for a batch of B rows, each layer holding the prefix keys and values (B, nkv, n, hs). */
-  prefixCache(B: number): PrefixKVCache {
-    const cache = new PrefixKVCache(this.L);
+  prefixCache(B: number): KVCache {
+    const cache = new KVCache(this.L);
     if (this.n === 0) return cache;
     const { n, L, nkv, hs } = this;
     // (n, L·2·nkv·hs) → (n, 2L, nkv, hs) → (2L, nkv, n, hs): row 2l holds layer l's keys, 2l + 1 its values
@@ -166,7 +148,7 @@ export class PrefixTuning<M extends CachedLM = CachedLM> extends Module {
   }
 
   /** The trunk over idx (B, T) after the prefix: (B, T, C). An empty cache is filled with the prefix first. */
-  hidden(idx: Tensor, cache?: PrefixKVCache): Tensor {
+  hidden(idx: Tensor, cache?: KVCache): Tensor {
     if (idx.ndim !== 2) throw new ShapeError(`prefix: idx must be (B, T) token ids, got shape ${fmt(idx.shape)}`);
     const B = idx.shape[0]!;
     const c = cache ?? this.prefixCache(B);
@@ -204,7 +186,7 @@ export class PrefixTuning<M extends CachedLM = CachedLM> extends Module {
 
   /** Sample maxNewTokens tokens after idx (B, T0) with the prefix in every layer's cache. */
   generate(idx: Tensor, maxNewTokens: number, opts: GenerateOptions = {}): Tensor {
-    return generateWithCache(this, idx, maxNewTokens, opts, () => new PrefixKVCache(this.L));
+    return generateWithCache(this, idx, maxNewTokens, opts, () => new KVCache(this.L));
   }
 }
 

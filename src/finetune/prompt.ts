@@ -26,9 +26,10 @@ import { embedding } from "../ops/indexing.js";
 import * as F from "../nn/functional.js";
 import { Embedding, param } from "../nn/linear.js";
 import { Module, type Parameter } from "../nn/module.js";
-import { generateWithCache, type GenerateOptions } from "../models/gpt2/model.js";
+import { generateWithCache, type GenerateOptions } from "../generation/index.js";
 import { findTargets, freeze, replaceModule, trainableParameters, type Finetuned } from "./common.js";
-import { attentionGeometry, PrefixKVCache, virtualTokens, type CachedLM, type LMOutput } from "./prefix.js";
+import { KVCache } from "../nn/kv-cache.js";
+import { attentionGeometry, virtualTokens, type CachedLM, type LMOutput } from "./prefix.js";
 
 /** The token embedding E (V, C) extended by the soft prompt P_e (n, C): ids ≥ V look up P_e. */
 export class PromptEmbedding extends Module {
@@ -100,7 +101,7 @@ export class PromptTuning<M extends CachedLM = CachedLM> extends Module {
   }
 
   /** The trunk over idx (B, T) read after the soft prompt: (B, T, C), the prompt's positions cut off. */
-  hidden(idx: Tensor, cache?: PrefixKVCache): Tensor {
+  hidden(idx: Tensor, cache?: KVCache): Tensor {
     if (idx.ndim !== 2) throw new ShapeError(`prompt: idx must be (B, T) token ids, got shape ${fmt(idx.shape)}`);
     const [B, T] = idx.shape as [number, number];
     if (this.n === 0) return this.base.hidden(idx, cache);
@@ -127,7 +128,7 @@ export class PromptTuning<M extends CachedLM = CachedLM> extends Module {
   }
 
   generate(idx: Tensor, maxNewTokens: number, opts: GenerateOptions = {}): Tensor {
-    return generateWithCache(this, idx, maxNewTokens, opts, () => new PrefixKVCache(this.base.config.nLayer));
+    return generateWithCache(this, idx, maxNewTokens, opts, () => new KVCache(this.base.config.nLayer));
   }
 }
 
