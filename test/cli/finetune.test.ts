@@ -9,6 +9,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { BPETokenizer } from "../../src/data/bpe.js";
+import { Generator } from "../../src/engine/rng.js";
+import { writeHFFolder } from "../../src/io/hf-folder.js";
+import { GPT, gptConfig } from "../../src/models/gpt2/model.js";
+import { toHFFiles } from "../../src/models/hf.js";
 
 const WNN = fileURLToPath(new URL("../../cli/wnn.js", import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), "wnn-finetune-"));
@@ -59,4 +64,25 @@ test("wnn finetune: bad input is a usage error naming the problem", () => {
   const s = wnn("sample", "--checkpoint", base, "--adapter", join(tmp, "nothing-here"));
   assert.equal(s.code, 1);
   assert.match(s.stderr, /neither adapter_config\.json/);
+});
+
+test("wnn finetune on a Hugging Face GPT-2 folder: LoRA --merge writes a plain HF folder that samples as the adapter does", () => {
+  const corpus = ["Call me Ishmael. Some years ago, never mind how long precisely, having little or no money in my purse,"];
+  const bpe = BPETokenizer.train(corpus, 256 + 20, { specialTokens: ["</s>"] });
+  const c = gptConfig({ vocabSize: bpe.vocabSize, blockSize: 32, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0, bias: true });
+  const dir = join(tmp, "hf-gpt2");
+  const files = toHFFiles("gpt2", new GPT(c, { generator: new Generator(2) }), c);
+  writeHFFolder(dir, { config: files.config, tensors: files.tensors, tokenizerJSON: JSON.parse(JSON.stringify(bpe)) as object });
+  writeFileSync(data, corpus[0]!.repeat(20));
+  const out = join(tmp, "hf-lora");
+  const r = wnn("finetune", "--model", dir, "--method", "lora", "--target_modules", "attn.wq,attn.wv,mlp.down", "--data", data, "--steps", "5", "--batch_size", "2", "--block_size", "16", "--lr", "0.05", "--merge", "true", "--out", out);
+  assert.equal(r.code, 0, r.stderr);
+  for (const f of ["adapter_config.json", "adapter_model.safetensors", "merged/config.json", "merged/model.safetensors", "merged/tokenizer.json"]) assert.ok(existsSync(join(out, f)), f);
+  const args = ["--prompt", "Call me", "--tokens", "8", "--temperature", "0"];
+  const withAdapter = wnn("sample", "--model", dir, "--adapter", out, ...args);
+  const merged = wnn("sample", "--model", join(out, "merged"), ...args);
+  const plain = wnn("sample", "--model", dir, ...args);
+  assert.equal(withAdapter.code, 0, withAdapter.stderr);
+  assert.equal(merged.stdout, withAdapter.stdout, "the merged folder generates what the base + adapter generate");
+  assert.notEqual(withAdapter.stdout, plain.stdout, "the adapter changed the model");
 });
