@@ -9,4 +9,5 @@ export * as generation from "./generation/index.js";
 export * as models from "./models/index.js";
 export * as finetune from "./finetune/index.js";
 export * as data from "./data/index.js";
-export { setNumThreads, getNumThreads } from "./ops/kernels.js";
+export { setNumThreads, getNumThreads, backendSummary } from "./ops/kernels.js";
+export * as recipes from "./recipes/index.js";

@@ -31,9 +31,10 @@ import * as F from "../nn/functional.js";
 import { Linear } from "../nn/linear.js";
 import { Module, type Parameter } from "../nn/module.js";
 import { GPT, gptConfig, type GPTConfig } from "../models/gpt2/model.js";
-import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "../models/recipe.js";
-import { trainableReport, type TrainableReport } from "./common.js";
-import { applyMethod, type MethodName } from "./methods.js";
+import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "./recipe.js";
+import { runLoopSync, type TrainingJob } from "./loop.js";
+import { trainableReport, type TrainableReport } from "../finetune/common.js";
+import { applyMethod, type MethodName } from "../finetune/methods.js";
 
 export type FinetuneCompareOptions = {
   /** the base model: blocks, heads, width, context */
@@ -211,20 +212,30 @@ export interface MethodResult {
   losses: number[];
 }
 
-/** Train `params` for `steps` steps with AdamW at `lr`: the loss of each step; the mean ms per step. */
+/** Train `params` for `steps` steps with AdamW at `lr` through the shared loop: the loss of each step; the mean ms per step. */
 function trainLoop(params: Parameter[], lr: number, steps: number, loss: (step: number) => Tensor): { losses: number[]; msPerStep: number } {
   const opt = new AdamW(params, { lr, betas: [0.9, 0.99], weightDecay: 0 });
   const losses: number[] = [];
-  const t0 = performance.now();
-  for (let step = 0; step < steps; step++) {
-    const l = loss(step);
-    for (const p of params) p.grad = null;
-    l.backward();
-    clipGradNorm(params, 1);
-    opt.step();
-    losses.push(l.item());
-  }
-  return { losses, msPerStep: (performance.now() - t0) / steps };
+  let ms = 0;
+  const job: TrainingJob<{ loss: number }, Record<string, never>> = {
+    step: 0,
+    totalSteps: steps,
+    trainStep() {
+      const l = loss(this.step);
+      for (const p of params) p.grad = null;
+      l.backward();
+      clipGradNorm(params, 1);
+      opt.step();
+      (this as { step: number }).step++;
+      return { loss: l.item() };
+    },
+    evalDue: () => false, // each task evaluates once, after the last step
+    *evaluate() {
+      return {};
+    },
+  };
+  runLoopSync(job, { onStep: (_, m, t) => { losses.push(m.loss); ms += t; } });
+  return { losses, msPerStep: ms / steps };
 }
 
 function memoryOf(model: Module): { report: TrainableReport; trainingBytes: number } {

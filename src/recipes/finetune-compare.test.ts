@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Generator } from "../engine/rng.js";
-import { dateRow, decodeChars, emailWindows, encodeChars, finetuneCompareRecipe, DEFAULTS } from "./compare.js";
+import { dateRow, decodeChars, emailWindows, encodeChars, finetuneCompareRecipe, DEFAULTS } from "./finetune-compare.js";
 
 test("dateRow: the answer characters are the only targets, each the next character", () => {
   const r = dateRow("3 May 1999", "1999-05-03", 24);
