@@ -28,6 +28,7 @@ import { beamSearch as t5BeamSearch, generate as t5Generate } from "../src/model
 import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js";
 import type { Output } from "./progress.js";
 import type { SampleSettings } from "./sample.js";
+import { loadAdapter } from "./finetune.js";
 
 /** The folder's model and its tokenizer (tokenizer.json), with the post-processor's special tokens. */
 function openFolder(command: string, dir: string): { folder: HFFolder; pre: Pretrained; tok: Tokenizer; encode: (text: string) => number[]; decode: (ids: number[]) => string } {
@@ -56,6 +57,8 @@ export interface HFSampleSettings extends SampleSettings {
   repetitionPenalty: number;
   /** beam width for encoder-decoders (1: no beam search) */
   beam: number;
+  /** a folder of wnn finetune (or PEFT LoRA) applied to the model first */
+  adapter?: string;
 }
 
 /**
@@ -72,6 +75,7 @@ export function sampleFromFolder(dir: string, s: HFSampleSettings, given: Readon
   const idx = tensor(Int32Array.from(ids), { shape: [1, ids.length] }); // (1, T0)
   let text: string;
   if (pre.kind === "t5" || pre.kind === "bart") {
+    if (s.adapter !== undefined) throw new UsageError(`sample: --adapter applies to decoders (gpt2, llama, bloom, falcon); ${dir} holds ${pre.kind}`);
     // encoder-decoders answer greedily unless --temperature is given; --beam K > 1 searches K hypotheses
     if (s.beam > 1) {
       const ignored = ["temperature", "top_k", "top_p", "seed"].filter((o) => given.has(o));
@@ -89,7 +93,9 @@ export function sampleFromFolder(dir: string, s: HFSampleSettings, given: Readon
     if (s.beam > 1) throw new UsageError(`sample: --beam is for encoder-decoders (t5, bart); ${pre.kind} samples one token at a time`);
     const opts: GenerateOptions = { temperature: s.temperature, topK: s.topK, topP: s.topP, repetitionPenalty: s.repetitionPenalty, generator: new Generator(s.seed) };
     let all: Tensor;
-    switch (pre.kind) {
+    const tuned = s.adapter !== undefined ? loadAdapter(pre.model, s.adapter) : null; // prefix/prompt: a wrapper that generates
+    if (tuned) all = tuned.generate(idx, s.tokens, opts);
+    else switch (pre.kind) {
       case "gpt2": all = gptGenerate(pre.model, idx, s.tokens, opts); break;
       case "llama": all = llamaGenerate(pre.model, idx, s.tokens, opts); break;
       case "bloom": all = bloomGenerate(pre.model, idx, s.tokens, opts); break;

@@ -20,6 +20,7 @@ import { graphsRecipe } from "../src/recipes/graphs.js";
 import { recipe as seq2seqRecipe } from "../src/models/seq2seq-attention/recipe.js";
 import { recipe as transformerRecipe } from "../src/models/transformer/recipe.js";
 import { recipe as encoderDecoderCompareRecipe } from "../src/recipes/encoder-decoder-compare.js";
+import { finetuneCompareRecipe } from "../src/recipes/finetune-compare.js";
 import type { Recipe, RecipeData, RecipeResult } from "../src/recipes/recipe.js";
 import { buildSpeechCorpus, loadCmudict, loadMnist, loadMobyDick, loadNames, loadSpeechCorpus } from "../src/node.js";
 import { shortPrompts, speakableSentences } from "../src/data/speech.js";
@@ -45,6 +46,7 @@ export const RECIPES: readonly AnyRecipe[] = [
   encoderDecoderCompareRecipe, //                        T5 vs BART: denoising pretraining on Moby Dick, then dates
   encoderCompareRecipe, //                               MLM on Moby Dick, then spam classification
   fastspeech2Recipe, //                                  text to speech on the synthesized corpus
+  finetuneCompareRecipe, //                              fine-tuning methods on one frozen GPT: spam and dates
 ];
 
 /** `batchSize` → `batch_size`, `dFF` → `d_ff` (a run of capitals is one word) */

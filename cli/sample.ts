@@ -10,6 +10,7 @@ import { GPT } from "../src/models/gpt2/model.js";
 import { checkpointConfig } from "../src/models/gpt2/train.js";
 import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js";
 import { sampleFromFolder } from "./hf.js";
+import { loadAdapter } from "./finetune.js";
 import type { Output } from "./progress.js";
 import { checkpointPath } from "./rundir.js";
 
@@ -53,6 +54,7 @@ export const SAMPLE_OPTIONS = {
   seed: { kind: "int", min: 0, default: SAMPLE_DEFAULTS.seed, help: "seed of the sampling (the same seed, the same text)" },
   repetition_penalty: { kind: "number", min: 0, exclusiveMin: true, default: 1, help: "divide the logit of every token already in the text by θ (multiply when negative; CTRL's penalty, 1: off)" },
   beam: { kind: "int", min: 1, default: 1, help: "with --model t5/bart: beam search over this many hypotheses (1: greedy, or sampling with --temperature)" },
+  adapter: { kind: "string", metavar: "DIR", help: "a folder written by wnn finetune (or a PEFT LoRA folder) to apply to the model first" },
 } as const satisfies OptionSpecs;
 
 export const SAMPLE_HELP = helpText(
@@ -70,7 +72,7 @@ export function sampleCommand(args: readonly string[], out: Output): number {
   }
   if (v.checkpoint !== undefined && v.model !== undefined) throw new UsageError("sample: give --checkpoint or --model, not both");
   if (v.model !== undefined) {
-    const settings = { prompt: v.prompt ?? SAMPLE_DEFAULTS.prompt, tokens: v.tokens, temperature: v.temperature, topK: v.top_k, topP: v.top_p, seed: v.seed, repetitionPenalty: v.repetition_penalty, beam: v.beam };
+    const settings = { prompt: v.prompt ?? SAMPLE_DEFAULTS.prompt, tokens: v.tokens, temperature: v.temperature, topK: v.top_k, topP: v.top_p, seed: v.seed, repetitionPenalty: v.repetition_penalty, beam: v.beam, adapter: v.adapter };
     sampleFromFolder(v.model, settings, given, out, process.stderr);
     return 0;
   }
@@ -80,8 +82,9 @@ export function sampleCommand(args: readonly string[], out: Output): number {
   const tok = CharTokenizer.fromJSON(meta.tokenizer);
   const model = new GPT(config);
   model.loadStateDict(ckpt.model);
+  const tuned = v.adapter !== undefined ? loadAdapter(model, v.adapter) : null; // prefix/prompt: a wrapper that generates
   if (v.beam > 1) throw new UsageError("sample: --beam is for encoder-decoders (--model with t5 or bart); a GPT samples one character at a time");
-  const text = sampleText(model, tok, { prompt: v.prompt ?? SAMPLE_DEFAULTS.prompt, tokens: v.tokens, temperature: v.temperature, topK: v.top_k, topP: v.top_p, seed: v.seed, repetitionPenalty: v.repetition_penalty });
+  const text = sampleText((tuned ?? model) as GPT, tok, { prompt: v.prompt ?? SAMPLE_DEFAULTS.prompt, tokens: v.tokens, temperature: v.temperature, topK: v.top_k, topP: v.top_p, seed: v.seed, repetitionPenalty: v.repetition_penalty });
   out.write(text + "\n");
   return 0;
 }

@@ -7,6 +7,7 @@ export * as optim from "./optim/index.js";
 export * as io from "./io/index.js";
 export * as generation from "./generation/index.js";
 export * as models from "./models/index.js";
+export * as finetune from "./finetune/index.js";
 export * as data from "./data/index.js";
 export * as audio from "./audio/index.js";
 export { setNumThreads, getNumThreads, backendSummary } from "./ops/kernels.js";

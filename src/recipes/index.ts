@@ -5,3 +5,4 @@ export type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "./recipe.js"
 export { trainOnNames, type NameModel, type TrainOptions, type TrainResult } from "./names.js";
 export { lenet5Recipe } from "../models/lenet5/recipe.js";
 export { resnetRecipe } from "../models/resnet/recipe.js";
+export { finetuneCompareRecipe } from "./finetune-compare.js";

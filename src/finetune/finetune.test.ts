@@ -1,0 +1,199 @@
+// Fine-tuning methods on tiny models of four families: the wrapped model equals the base at step 0, the
+// frozen parameters do not move during training, merge/unmerge agree, the trainable counts follow from the
+// shapes, and bad input is refused with a typed error before anything changes.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { ArgumentError, Generator, noGrad, randint, type Tensor } from "../index.js";
+import * as optim from "../optim/index.js";
+import { assertThrowsWith } from "../../test/harness/assert.js";
+import { GPT, gptConfig } from "../models/gpt2/model.js";
+import { Llama, llamaConfig } from "../models/llama/model.js";
+import { BertForSequenceClassification, bertConfig } from "../models/bert/model.js";
+import { T5, t5Config } from "../models/t5/model.js";
+import type { Module } from "../nn/module.js";
+import {
+  applyAdapters, applyBitFit, applyFullFinetune, applyIA3, applyLora, applyMethod, applyPrefixTuning, applyPromptTuning,
+  loraLayers, mergeAndUnloadLora, mergeLora, snapshotFrozen, trainableReport, unmergeLora, METHODS, PrefixTuning, type Finetuned,
+} from "./index.js";
+
+const g = (): Generator => new Generator(7);
+const gpt = (): GPT => new GPT(gptConfig({ vocabSize: 13, blockSize: 12, nLayer: 2, nHead: 2, nEmbd: 16, dropout: 0, bias: true }), { generator: g() });
+const llama = (): Llama => new Llama(llamaConfig("tiny", { vocabSize: 13, blockSize: 12, nLayer: 2, nHead: 4, nKvHeads: 2, nEmbd: 32 }), { generator: g() });
+const bert = (): BertForSequenceClassification => new BertForSequenceClassification(bertConfig("tiny", { vocabSize: 13, nLayer: 2, dModel: 16, nHead: 2, dFF: 32, dropout: 0 }), 2, { generator: g() });
+const t5 = (): T5 => new T5(t5Config("tiny", { vocabSize: 13, dModel: 16, dKv: 8, nHead: 2, dFF: 32, dropout: 0 }), { generator: g() });
+
+const idx = randint(0, 13, [2, 6], { generator: new Generator(3) });
+const idx2 = randint(0, 13, [2, 5], { generator: new Generator(4) });
+
+type Family = { name: string; make: () => Module; run: (m: Module) => Tensor };
+const FAMILIES: Family[] = [
+  { name: "GPT-2", make: gpt, run: (m) => (m as GPT).forward(idx).logits },
+  { name: "LLaMA", make: llama, run: (m) => (m as Llama).forward(idx).logits },
+  { name: "BERT", make: bert, run: (m) => (m as BertForSequenceClassification).forward(idx).logits },
+  { name: "T5", make: t5, run: (m) => (m as T5).forward(idx, idx2).logits },
+];
+
+const out = (f: Family, m: Module): Float32Array => noGrad(() => f.run(m).storage.slice() as Float32Array);
+const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!));
+  return d;
+};
+
+// -----------------------------------------------------------------------------------------------------
+// Step 0: the wrapped model is the base model
+
+for (const f of FAMILIES) {
+  test(`${f.name}: LoRA and (IA)³ at initialisation reproduce the base model bit for bit; adapters within 1% of the output's scale`, () => {
+    const base = out(f, f.make());
+    const lora = applyLora(f.make(), { r: 4, alpha: 8, targetModules: ["attn.wq", "attn.wv", "mlp.down"], generator: g() });
+    assert.deepEqual(out(f, lora.model), base, "LoRA at step 0");
+    const ia3 = applyIA3(f.make());
+    assert.deepEqual(out(f, ia3.model), base, "IA3 at step 0");
+    const adapter = applyAdapters(f.make(), { bottleneck: 4, generator: g() });
+    // near identity: |Δy| ≤ 1e-2·max|y| (the N(0, 10⁻⁴) weights perturb each sublayer by ~1e-4 of its output)
+    const d = maxDiff(out(f, adapter.model), base), scale = maxDiff(base, new Float32Array(base.length));
+    assert.ok(d > 0 && d < 1e-2 * scale, `adapters near identity: max |Δ| ${d} for max |y| ${scale}`);
+  });
+}
+
+for (const make of [gpt, llama]) {
+  test(`${make().constructor.name}: prefix and prompt tuning of length 0 are the base model; longer ones change it`, () => {
+    const base = noGrad(() => make().forward(idx).logits.storage.slice());
+    for (const apply of [applyPrefixTuning, applyPromptTuning]) {
+      const zero = apply(make() as never, { numVirtualTokens: 0, generator: g() });
+      assert.deepEqual(noGrad(() => zero.model.forward(idx).logits.storage.slice()), base, `${apply.name} n = 0`);
+      const some = apply(make() as never, { numVirtualTokens: 3, generator: g() });
+      assert.ok(maxDiff(noGrad(() => some.model.forward(idx).logits.storage), base) > 1e-3, `${apply.name} n = 3 changes the output`);
+    }
+  });
+}
+
+// -----------------------------------------------------------------------------------------------------
+// Training: only the method's parameters move
+
+/** Train `steps` AdamW steps of next-token prediction (or classification) on one batch; return the losses. */
+function train(ft: Finetuned<Module>, loss: (m: Module) => Tensor, steps = 5): number[] {
+  const opt = new optim.AdamW(ft.trainable.map(([, p]) => p), { lr: 1e-2, weightDecay: 0 });
+  const losses: number[] = [];
+  for (let s = 0; s < steps; s++) {
+    const l = loss(ft.model);
+    losses.push(l.item());
+    l.backward();
+    opt.step();
+    opt.zeroGrad();
+  }
+  return losses;
+}
+
+const lmLoss = (m: Module): Tensor => (m as GPT).forward(idx.narrow(1, 0, 5), idx.narrow(1, 1, 5)).loss!;
+
+for (const method of METHODS) {
+  test(`GPT-2 ${method}: training lowers the loss and leaves every frozen parameter bit-identical`, () => {
+    const ft = applyMethod(method, gpt(), { r: 2, bottleneck: 4, numVirtualTokens: 2, generator: g() });
+    const frozen = snapshotFrozen(ft.model);
+    const start = new Map(ft.trainable.map(([name, p]) => [name, p.storage.slice()]));
+    if (method !== "full") assert.ok(frozen.size > 0, "something is frozen");
+    const losses = train(ft, lmLoss);
+    assert.ok(losses[losses.length - 1]! < losses[0]!, `loss ${losses[0]} → ${losses[losses.length - 1]}`);
+    const now = new Map(ft.model.namedParameters());
+    for (const [name, values] of frozen) assert.deepEqual(now.get(name)!.storage, values, `${name} moved`);
+    const moved = ft.trainable.filter(([name, p]) => maxDiff(p.storage, start.get(name)!) > 0).length;
+    assert.ok(moved > 0, "the method's parameters moved");
+  });
+}
+
+test("BERT and T5: LoRA training leaves the frozen parameters bit-identical", () => {
+  const b = applyLora(bert(), { r: 2, generator: g() });
+  const bFrozen = snapshotFrozen(b.model);
+  const labels = randint(0, 2, [2], { generator: new Generator(5) });
+  train(b, (m) => (m as BertForSequenceClassification).forward(idx, { targets: labels }).loss!, 3);
+  for (const [name, p] of b.model.namedParameters()) if (bFrozen.has(name)) assert.deepEqual(p.storage, bFrozen.get(name), name);
+  const t = applyLora(t5(), { r: 2, targetModules: ["attn.wq", "attn.wv", "cross.wq", "cross.wv"], generator: g() });
+  const tFrozen = snapshotFrozen(t.model);
+  train(t, (m) => (m as T5).forward(idx, idx2, { targets: idx2 }).loss!, 3);
+  for (const [name, p] of t.model.namedParameters()) if (tFrozen.has(name)) assert.deepEqual(p.storage, tFrozen.get(name), name);
+});
+
+// -----------------------------------------------------------------------------------------------------
+// LoRA: merge, unmerge, counts
+
+test("LoRA: merged and unmerged outputs agree within 1e-5; unmerge restores the base weight within 1e-6", () => {
+  const ft = applyLora(gpt(), { r: 4, alpha: 16, targetModules: ["wq", "wk", "wv", "wo", "up", "down"], generator: g() });
+  train(ft, lmLoss, 5); // B ≠ 0 now
+  const before = noGrad(() => (ft.model as GPT).forward(idx).logits.storage.slice());
+  const w0 = loraLayers(ft.model)[0]![1].base.weight.storage.slice();
+  mergeLora(ft.model);
+  const merged = noGrad(() => (ft.model as GPT).forward(idx).logits.storage.slice());
+  assert.ok(maxDiff(merged, before) < 1e-5, `merged vs unmerged: ${maxDiff(merged, before)}`);
+  assert.ok(maxDiff(loraLayers(ft.model)[0]![1].base.weight.storage, w0) > 1e-4, "the merge changed W");
+  unmergeLora(ft.model);
+  assert.ok(maxDiff(loraLayers(ft.model)[0]![1].base.weight.storage, w0) < 1e-6, "unmerge restored W₀");
+  assert.ok(maxDiff(noGrad(() => (ft.model as GPT).forward(idx).logits.storage), before) < 1e-5);
+  mergeAndUnloadLora(ft.model);
+  assert.equal(loraLayers(ft.model).length, 0);
+  assert.deepEqual(Object.keys(ft.model.stateDict()), Object.keys(gpt().stateDict()), "a plain GPT again");
+  assert.ok(maxDiff(noGrad(() => (ft.model as GPT).forward(idx).logits.storage), before) < 1e-5);
+});
+
+test("trainable counts follow from the shapes", () => {
+  // GPT-2 tiny here: L 2, C 16, 4C 64
+  const L = 2, C = 16;
+  assert.equal(trainableReport(applyLora(gpt(), { r: 4, generator: g() }).model).trainable, L * 2 * (4 * C + C * 4)); // wq, wv: A (r, C) + B (C, r)
+  assert.equal(trainableReport(applyAdapters(gpt(), { bottleneck: 4, generator: g() }).model).trainable, L * 2 * (C * 4 + 4 + 4 * C + C));
+  assert.equal(trainableReport(applyAdapters(gpt(), { bottleneck: 4, placement: "pfeiffer", generator: g() }).model).trainable, L * (C * 4 + 4 + 4 * C + C));
+  assert.equal(trainableReport(applyIA3(gpt()).model).trainable, L * (C + C + 4 * C));
+  assert.equal(trainableReport(applyPromptTuning(gpt(), { numVirtualTokens: 3, generator: g() }).model).trainable, 3 * C);
+  const prefix = applyPrefixTuning(gpt(), { numVirtualTokens: 3, generator: g() });
+  assert.equal(trainableReport(prefix.model).trainable, 3 * C + (C * C + C) + (C * L * 2 * C + L * 2 * C)); // P' (n, C), W₁ (C, C), W₂ (2LC, C)
+  const full = applyFullFinetune(gpt());
+  const r = trainableReport(full.model);
+  assert.equal(r.trainable, r.total);
+  assert.equal(r.optimizerBytes, 8 * r.total);
+  // BitFit on GPT-2: the Linears' biases (4C + 4C + C per block) and the LayerNorms' β (2C per block, + C)
+  assert.equal(trainableReport(applyBitFit(gpt()).model).trainable, L * (4 * C + 4 * C + C + 2 * C) + C);
+});
+
+test("prefix tuning: folding the MLP away keeps the outputs and leaves P_θ alone; generation sees the prefix", () => {
+  const ft = applyPrefixTuning(gpt(), { numVirtualTokens: 3, generator: g() });
+  train(ft, (m) => (m as PrefixTuning).forward(idx.narrow(1, 0, 5), idx.narrow(1, 1, 5)).loss!, 3);
+  const before = noGrad(() => ft.model.forward(idx).logits.storage.slice());
+  ft.model.fold();
+  assert.equal(ft.model.mlpIn, null);
+  assert.equal(ft.model.parameters().filter((p) => p.requiresGrad).length, 0, "nothing left to train after folding");
+  assert.ok(maxDiff(noGrad(() => ft.model.forward(idx).logits.storage), before) < 1e-5);
+  // greedy generation with the KV cache = the argmax of the full forward over the prefix + the sequence so far
+  const prompt = idx.narrow(0, 0, 1).narrow(1, 0, 3);
+  const gen = ft.model.generate(prompt, 4, { temperature: 0 });
+  const again = ft.model.generate(prompt, 4, { temperature: 0, useCache: false });
+  assert.deepEqual(gen.storage, again.storage, "cached and uncached decoding agree");
+  assert.equal(gen.shape[1], 7);
+});
+
+test("prompt tuning: cached generation agrees with recomputing the window", () => {
+  const ft = applyPromptTuning(llama(), { numVirtualTokens: 2, generator: g() });
+  train(ft, (m) => (m as PrefixTuning).forward(idx.narrow(1, 0, 5), idx.narrow(1, 1, 5)).loss!, 3);
+  const prompt = idx.narrow(0, 0, 1).narrow(1, 0, 3);
+  assert.deepEqual(ft.model.generate(prompt, 4, { temperature: 0 }).storage, ft.model.generate(prompt, 4, { temperature: 0, useCache: false }).storage);
+});
+
+// -----------------------------------------------------------------------------------------------------
+// Bad input
+
+test("bad input: unknown targets, r ≤ 0, a bias-free model for BitFit, unknown methods; nothing changes", () => {
+  const m = gpt();
+  const names = Object.keys(m.stateDict());
+  assertThrowsWith(() => applyLora(m, { targetModules: ["attn.wq", "attn.q_proj"] }), ArgumentError, /attn\.q_proj/, /matches no module/, /attn\.wq/);
+  assertThrowsWith(() => applyLora(m, { r: 0 }), ArgumentError, /r must be a positive integer/);
+  assertThrowsWith(() => applyLora(m, { r: -2 }), ArgumentError, /r must be a positive integer/);
+  assertThrowsWith(() => applyLora(m, { r: 2.5 }), ArgumentError, /r must be a positive integer/);
+  assertThrowsWith(() => applyAdapters(m, { bottleneck: 0 }), ArgumentError, /bottleneck/);
+  assertThrowsWith(() => applyIA3(m, { targetModules: ["attn.wk"], feedforwardModules: ["mlp.down"] }), ArgumentError, /mlp\.down/);
+  assertThrowsWith(() => applyPrefixTuning(m, { numVirtualTokens: 12 }), ArgumentError, /leaves no room/);
+  assertThrowsWith(() => applyMethod("qlora", m), ArgumentError, /unknown method "qlora"/);
+  assert.deepEqual(Object.keys(m.stateDict()), names, "the model is unchanged");
+  assert.ok(m.parameters().every((p) => p.requiresGrad), "nothing was frozen");
+  assertThrowsWith(() => applyBitFit(llama()), ArgumentError, /no bias parameters/);
+  assertThrowsWith(() => applyPrefixTuning(bert() as never), ArgumentError, /blocks\[i\]\.attn/);
+});

@@ -1,0 +1,44 @@
+// One entry point over every method, for the CLI and the comparison: `applyMethod("lora", model, { r: 4 })`.
+
+import { ArgumentError } from "../engine/errors.js";
+import type { Generator } from "../engine/rng.js";
+import type { Module } from "../nn/module.js";
+import { applyAdapters } from "./adapter.js";
+import { applyBitFit } from "./bitfit.js";
+import type { Finetuned } from "./common.js";
+import { applyFullFinetune } from "./full.js";
+import { applyIA3 } from "./ia3.js";
+import { applyLora } from "./lora.js";
+import { applyPrefixTuning, type CachedLM } from "./prefix.js";
+import { applyPromptTuning } from "./prompt.js";
+
+export const METHODS = ["full", "lora", "adapter", "adapter-pfeiffer", "prefix", "prompt", "bitfit", "ia3"] as const;
+export type MethodName = (typeof METHODS)[number];
+
+export interface MethodOptions {
+  /** LoRA */
+  r?: number;
+  alpha?: number;
+  dropout?: number;
+  targetModules?: readonly string[];
+  /** adapters */
+  bottleneck?: number;
+  /** prefix and prompt tuning */
+  numVirtualTokens?: number;
+  generator?: Generator;
+}
+
+/** Apply the named method to a model of the zoo (prefix and prompt tuning: a decoder, which they wrap). */
+export function applyMethod(method: string, model: Module, opts: MethodOptions = {}): Finetuned<Module> {
+  switch (method as MethodName) {
+    case "full": return applyFullFinetune(model);
+    case "lora": return applyLora(model, opts);
+    case "adapter": return applyAdapters(model, { bottleneck: opts.bottleneck, generator: opts.generator });
+    case "adapter-pfeiffer": return applyAdapters(model, { bottleneck: opts.bottleneck, placement: "pfeiffer", generator: opts.generator });
+    case "prefix": return applyPrefixTuning(model as CachedLM, { numVirtualTokens: opts.numVirtualTokens, generator: opts.generator });
+    case "prompt": return applyPromptTuning(model as CachedLM, { numVirtualTokens: opts.numVirtualTokens, generator: opts.generator });
+    case "bitfit": return applyBitFit(model);
+    case "ia3": return applyIA3(model, { targetModules: opts.targetModules });
+    default: throw new ArgumentError(`finetune: unknown method "${method}"; the methods are ${METHODS.join(", ")}`);
+  }
+}
