@@ -3,13 +3,17 @@
 // are written in F32, Q8_0 and Q4_0; llama.cpp's logits at the last prompt position and its greedy
 // continuation are compared with ours, computed from the same file read back by fromGguf.
 //
-// node-llama-cpp is not a dependency of the package. .ci/run installs it (CPU package only); elsewhere:
-//   npm install --no-save --ignore-scripts --omit=optional node-llama-cpp@3.22.1 @node-llama-cpp/linux-x64@3.22.1
+// node-llama-cpp is not a dependency of the package: its optional GPU packages would add ~450 MB.
+// .ci/run installs only the CPU build into a folder of its own and names it in WNN_NODE_LLAMA_CPP:
+//   npm install --prefix /tmp/wnn-llama-cpp --ignore-scripts --omit=optional node-llama-cpp@3.22.1 @node-llama-cpp/linux-x64@3.22.1
+//   WNN_NODE_LLAMA_CPP=/tmp/wnn-llama-cpp/node_modules/node-llama-cpp npm test
+// (--ignore-scripts: nothing is built or downloaded; the binary comes from the npm package.)
 // Without it, or where its prebuilt binary cannot load, these tests say so and skip.
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { after, before, test } from "node:test";
 import { noGrad, tensor, type Tensor } from "../../src/index.js";
 import { BYTE_TO_CHAR } from "../../src/data/bytelevel.js";
@@ -35,7 +39,8 @@ let dir = "";
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "wnn-llama-cpp-"));
   try {
-    const name = "node-llama-cpp";
+    const dir = process.env.WNN_NODE_LLAMA_CPP;
+    const name = dir ? pathToFileURL(join(dir, "dist", "index.js")).href : "node-llama-cpp";
     const mod = (await import(name)) as { getLlama(o: object): Promise<LlamaCpp> };
     llama = await mod.getLlama({ gpu: false, build: "never", logLevel: "error", progressLogs: false });
   } catch (e) {
