@@ -2,7 +2,7 @@
 // file llama.cpp runs. `wnn sample --model FILE.gguf`: text from a GGUF file (ours or llama.cpp's),
 // its matrices kept in their GGML blocks.
 
-import { renameSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { BPETokenizer, mergesFromJSON } from "../src/data/bpe.js";
 import { noGrad } from "../src/engine/autograd.js";
 import { tensor } from "../src/engine/creation.js";
@@ -12,6 +12,7 @@ import type { Tensor } from "../src/engine/tensor.js";
 import { toGguf, type GgufModelConfig, type GgufTokenizer } from "../src/io/ggml/convert.js";
 import { GGML_TYPE_NAMES, type GgmlType } from "../src/io/ggml/quants.js";
 import { readHFFolder } from "../src/io/hf-folder.js";
+import { writeFileAtomic } from "../src/io/node.js";
 import { loadGguf } from "../src/models/gguf.js";
 import { generate as gptGenerate, type GPT } from "../src/models/gpt2/model.js";
 import { fromPretrained } from "../src/models/hf.js";
@@ -25,7 +26,7 @@ const TYPES = ["q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q2_k", "q3_k", "q4_k", "
 export const QUANTIZE_OPTIONS = {
   model: { kind: "string", metavar: "DIR", help: "a Hugging Face checkpoint folder (gpt2 or llama) with its tokenizer.json" },
   type: { kind: "string", metavar: "TYPE", default: "q8_0", help: `the type of the matrices: ${TYPES.join(", ")}` },
-  out: { kind: "string", metavar: "FILE", help: "the GGUF file to write (written to FILE.tmp, then renamed)" },
+  out: { kind: "string", metavar: "FILE", help: "the GGUF file to write (atomically: a temporary file, fsynced, then renamed)" },
 } as const satisfies OptionSpecs;
 
 export const QUANTIZE_HELP = helpText(
@@ -79,14 +80,7 @@ export function quantizeCommand(args: readonly string[], out: Output, err: Outpu
   const bytes = toGguf(pre.model.stateDict(), cfg, type, tok, {
     onTensor: (done, total, name) => err.write(`\rquantize: ${done}/${total} ${name.padEnd(28)}${done === total ? "\n" : ""}`),
   });
-  const tmp = `${v.out}.tmp`;
-  try {
-    writeFileSync(tmp, bytes);
-    renameSync(tmp, v.out); // atomic: a reader sees the old file or the whole new one
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
+  writeFileAtomic(v.out, [bytes]); // a reader sees the old file or the whole new one
   out.write(`${v.out}: ${cfg.arch}, ${type}, ${bytes.length} bytes\n`);
   return 0;
 }
