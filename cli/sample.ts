@@ -9,6 +9,7 @@ import { loadCheckpoint } from "../src/io/node.js";
 import { GPT } from "../src/models/gpt2/model.js";
 import { checkpointConfig } from "../src/models/gpt2/train.js";
 import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js";
+import { sampleFromGguf } from "./gguf.js";
 import { sampleFromFolder } from "./hf.js";
 import { loadAdapter } from "./finetune.js";
 import type { Output } from "./progress.js";
@@ -71,6 +72,9 @@ export function sampleCommand(args: readonly string[], out: Output): number {
     return 0;
   }
   if (v.checkpoint !== undefined && v.model !== undefined) throw new UsageError("sample: give --checkpoint or --model, not both");
+  if (v.model !== undefined && v.model.endsWith(".gguf")) {
+    return sampleFromGguf(v.model, { prompt: v.prompt ?? SAMPLE_DEFAULTS.prompt, tokens: v.tokens, temperature: v.temperature, topK: v.top_k, topP: v.top_p, seed: v.seed, repetitionPenalty: v.repetition_penalty }, out);
+  }
   if (v.model !== undefined) {
     const settings = { prompt: v.prompt ?? SAMPLE_DEFAULTS.prompt, tokens: v.tokens, temperature: v.temperature, topK: v.top_k, topP: v.top_p, seed: v.seed, repetitionPenalty: v.repetition_penalty, beam: v.beam, adapter: v.adapter };
     sampleFromFolder(v.model, settings, given, out, process.stderr);

@@ -10,6 +10,7 @@ import { COMPARE_HELP, compareCommand, compareWorker } from "./compare.js";
 import { FILL_MASK_HELP, fillMaskCommand } from "./hf.js";
 import { FINETUNE_HELP, finetuneCommand } from "./finetune.js";
 import { GPT_HELP, trainGpt } from "./gpt.js";
+import { QUANTIZE_HELP, quantizeCommand } from "./gguf.js";
 import { LIST_HELP, listCommand } from "./list.js";
 import { MNIST_HELP, trainMnist } from "./mnist.js";
 import { RECIPES, recipeHelp, runRecipe } from "./recipes.js";
@@ -27,6 +28,8 @@ commands:
   train <recipe>            any recipe of the zoo (\`wnn list\` names them)
   sample --checkpoint DIR   text from a GPT trained by \`wnn train gpt\`
   sample --model DIR        text from a Hugging Face checkpoint folder (gpt2, llama, bloom, falcon, t5, bart)
+  sample --model FILE.gguf  text from a GGUF file (llama, gpt2), its matrices kept quantized
+  quantize --model DIR      a Hugging Face folder (gpt2, llama) → a GGUF file llama.cpp runs (--type q8_0, q4_0, ...)
   finetune --model DIR ...  fine-tune a decoder on a text file: full, lora, adapter, prefix, prompt, bitfit, ia3
   fill-mask --model DIR     the likeliest tokens for the masks of a text (bert, roberta, deberta-v2)
   compare <a> <b> [...]     models side by side: architecture table; --train runs them on their shared task
@@ -63,7 +66,7 @@ function spirals(args: readonly string[]): number {
 const MODELS = ["gpt", "mlp", "cnn", "spirals", ...RECIPES.map((r) => r.name)];
 
 const HELP: Record<string, string> = {
-  list: LIST_HELP, sample: SAMPLE_HELP, finetune: FINETUNE_HELP, "fill-mask": FILL_MASK_HELP, compare: COMPARE_HELP, "train gpt": GPT_HELP, "train mlp": MNIST_HELP("mlp"), "train cnn": MNIST_HELP("cnn"), "train spirals": SPIRAL_HELP,
+  list: LIST_HELP, sample: SAMPLE_HELP, finetune: FINETUNE_HELP, quantize: QUANTIZE_HELP, "fill-mask": FILL_MASK_HELP, compare: COMPARE_HELP, "train gpt": GPT_HELP, "train mlp": MNIST_HELP("mlp"), "train cnn": MNIST_HELP("cnn"), "train spirals": SPIRAL_HELP,
   ...Object.fromEntries(RECIPES.map((r) => [`train ${r.name}`, recipeHelp(r)])),
 };
 
@@ -90,6 +93,8 @@ async function run(argv: string[]): Promise<number> {
       return fillMaskCommand(rest, out);
     case "finetune":
       return finetuneCommand(rest, out);
+    case "quantize":
+      return quantizeCommand(rest, out, process.stderr);
     case "compare":
       return compareCommand(rest, out);
     case "__compare-worker": // one model of `wnn compare --train`, in its own process (not for users)
@@ -109,7 +114,7 @@ async function run(argv: string[]): Promise<number> {
       throw new UsageError(`train: unknown model ${JSON.stringify(model)} (${MODELS.join(", ")})`);
     }
     default:
-      throw new UsageError(`unknown command ${JSON.stringify(command)} (list, train, sample, finetune, fill-mask, compare)`);
+      throw new UsageError(`unknown command ${JSON.stringify(command)} (list, train, sample, finetune, quantize, fill-mask, compare)`);
   }
 }
 
@@ -125,7 +130,7 @@ run(process.argv.slice(2)).then(
   },
   (e: unknown) => {
     if (e instanceof UsageError) {
-      const topic = e.message.match(/^(train [\w-]+|sample|finetune|fill-mask|list|compare):/)?.[1];
+      const topic = e.message.match(/^(train [\w-]+|sample|finetune|quantize|fill-mask|list|compare):/)?.[1];
       process.stderr.write(`wnn: ${e.message}\n(run \`wnn ${topic ? `${topic} ` : ""}--help\` for the usage)\n`);
       process.exitCode = 2;
     } else if (e instanceof LoadError || e instanceof WnnError) {

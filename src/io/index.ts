@@ -9,3 +9,8 @@ export { Canvas, PALETTE, imageGrid, imageGridPng, lineChart, lineChartPng, nice
 export { crc32, adler32 } from "./checksum.js";
 export { encodeWav, decodeWav, WAV_LIMITS, type Wav } from "./wav.js";
 export type { Json } from "./json.js";
+export { GGML_TYPES, GGML_TYPE_NAMES, QK_K, quantize, dequantize, rowBytes, fp32ToFp16, fp16ToFp32, fp32ToBf16, bf16ToFp32, type GgmlType, type GgmlTypeInfo } from "./ggml/quants.js";
+export { GgufError, parseGguf, serializeGguf, tensorBytes, metaNumber, metaString, metaArray, type Gguf, type GgufEntry, type GgufValue, type GgufValueType, type GgufArray, type GgufTensorInfo, type GgufTensorData } from "./ggml/gguf.js";
+export { toGguf, fromGguf, permuteRotary, type GgufModelConfig, type GgufTokenizer, type GgufModel } from "./ggml/convert.js";
+export { qmatmul, quantizeActivations } from "./ggml/qmatmul.js";
+export { QuantLinear } from "./ggml/qlinear.js";

@@ -17,3 +17,4 @@ export * as deberta from "./deberta/model.js";
 export * as bart from "./bart/model.js";
 export * as t5 from "./t5/model.js";
 export * as hf from "./hf.js";
+export * as gguf from "./gguf.js";

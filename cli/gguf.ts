@@ -1,0 +1,106 @@
+// `wnn quantize --model DIR --type T --out FILE.gguf`: a Hugging Face folder (gpt2 or llama) → a GGUF
+// file llama.cpp runs. `wnn sample --model FILE.gguf`: text from a GGUF file (ours or llama.cpp's),
+// its matrices kept in their GGML blocks.
+
+import { readFileSync } from "node:fs";
+import { BPETokenizer, mergesFromJSON } from "../src/data/bpe.js";
+import { noGrad } from "../src/engine/autograd.js";
+import { tensor } from "../src/engine/creation.js";
+import { LoadError } from "../src/engine/errors.js";
+import { Generator } from "../src/engine/rng.js";
+import type { Tensor } from "../src/engine/tensor.js";
+import { toGguf, type GgufModelConfig, type GgufTokenizer } from "../src/io/ggml/convert.js";
+import { GGML_TYPE_NAMES, type GgmlType } from "../src/io/ggml/quants.js";
+import { readHFFolder } from "../src/io/hf-folder.js";
+import { writeFileAtomic } from "../src/io/node.js";
+import { loadGguf } from "../src/models/gguf.js";
+import { generate as gptGenerate, type GPT } from "../src/models/gpt2/model.js";
+import { fromPretrained } from "../src/models/hf.js";
+import { intermediateSize, generate as llamaGenerate, type Llama } from "../src/models/llama/model.js";
+import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js";
+import type { Output } from "./progress.js";
+import type { SampleSettings } from "./sample.js";
+
+const TYPES = ["q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q2_k", "q3_k", "q4_k", "q5_k", "q6_k", "f16", "bf16", "f32"];
+
+export const QUANTIZE_OPTIONS = {
+  model: { kind: "string", metavar: "DIR", help: "a Hugging Face checkpoint folder (gpt2 or llama) with its tokenizer.json" },
+  type: { kind: "string", metavar: "TYPE", default: "q8_0", help: `the type of the matrices: ${TYPES.join(", ")}` },
+  out: { kind: "string", metavar: "FILE", help: "the GGUF file to write (atomically: a temporary file, fsynced, then renamed)" },
+} as const satisfies OptionSpecs;
+
+export const QUANTIZE_HELP = helpText(
+  "wnn quantize --model DIR --type TYPE --out FILE.gguf",
+  "Write a Hugging Face folder's model as a GGUF file llama.cpp runs: llama.cpp's architecture, keys and\ntensor names, the tokenizer's vocabulary and merges, LLaMA's q/k rows permuted for llama.cpp's RoPE;\nthe matrices quantized with ggml's reference quantizer (norms and biases stay F32).",
+  QUANTIZE_OPTIONS,
+  "example: wnn quantize --model gpt2/ --type q4_0 --out gpt2-q4_0.gguf",
+);
+
+/** tokenizer.json of a byte-level BPE → llama.cpp's "gpt2" vocabulary (tokens by id, merges, special tokens). */
+export function ggufTokenizerFromJSON(json: Record<string, unknown>, config: Record<string, unknown>, vocabSize: number): GgufTokenizer {
+  const model = json.model as { type?: string; vocab?: Record<string, number>; merges?: unknown[]; byte_fallback?: boolean } | undefined;
+  if (!model || model.type !== "BPE" || typeof model.vocab !== "object" || !Array.isArray(model.merges) || model.byte_fallback) {
+    throw new LoadError("quantize: only byte-level BPE tokenizers (GPT-2's kind) are written to GGUF so far; this tokenizer.json is not one");
+  }
+  const tokens: string[] = new Array<string>(vocabSize);
+  const types: number[] = new Array<number>(vocabSize).fill(1);
+  for (const [t, id] of Object.entries(model.vocab)) if (id >= 0 && id < vocabSize) tokens[id] = t;
+  for (const a of (json.added_tokens as { id: number; content: string; special?: boolean }[] | undefined) ?? []) {
+    if (a.id >= 0 && a.id < vocabSize) { tokens[a.id] = a.content; types[a.id] = a.special ? 3 : 4; }
+  }
+  for (let i = 0; i < vocabSize; i++) if (tokens[i] === undefined) { tokens[i] = `[PAD${i}]`; types[i] = 5; } // ids the model has and the tokenizer lacks
+  const id = (k: string): number | undefined => (typeof config[k] === "number" ? (config[k] as number) : undefined);
+  return {
+    model: "gpt2", pre: "gpt-2", tokens, tokenTypes: types, merges: mergesFromJSON(model.merges).map(([a, b]) => `${a} ${b}`),
+    bosId: id("bos_token_id"), eosId: id("eos_token_id"), padId: id("pad_token_id"),
+  };
+}
+
+export function quantizeCommand(args: readonly string[], out: Output, err: Output): number {
+  const { values: v, help } = parseOptions("quantize", args, QUANTIZE_OPTIONS);
+  if (help) { out.write(QUANTIZE_HELP); return 0; }
+  if (v.model === undefined) throw new UsageError("quantize: which model? give --model DIR (a Hugging Face folder)");
+  if (v.out === undefined) throw new UsageError("quantize: give --out FILE.gguf");
+  const type = GGML_TYPE_NAMES.find((t) => t.toLowerCase() === v.type.toLowerCase()) as GgmlType | undefined;
+  if (type === undefined || !TYPES.includes(v.type.toLowerCase())) throw new UsageError(`quantize: unknown --type ${v.type} (${TYPES.join(", ")})`);
+  const folder = readHFFolder(v.model);
+  if (folder.tokenizerJSON === undefined) throw new LoadError(`${v.model}: no tokenizer.json; a GGUF file carries its tokenizer`);
+  const pre = fromPretrained(folder);
+  let cfg: GgufModelConfig;
+  if (pre.kind === "gpt2") {
+    const c = pre.config;
+    cfg = { arch: "gpt2", vocabSize: c.vocabSize, blockSize: c.blockSize, nLayer: c.nLayer, nHead: c.nHead, nEmbd: c.nEmbd, intermediateSize: 4 * c.nEmbd, normEps: 1e-5 };
+  } else if (pre.kind === "llama") {
+    const c = pre.config;
+    cfg = { arch: "llama", vocabSize: c.vocabSize, blockSize: c.blockSize, nLayer: c.nLayer, nHead: c.nHead, nKvHeads: c.nKvHeads, nEmbd: c.nEmbd, intermediateSize: intermediateSize(c), normEps: c.normEps, ropeTheta: c.ropeTheta };
+  } else {
+    throw new UsageError(`quantize: ${v.model} holds a ${pre.kind} model; GGUF conversion is written for gpt2 and llama so far`);
+  }
+  const tok = ggufTokenizerFromJSON(JSON.parse(folder.tokenizerJSON) as Record<string, unknown>, folder.config, cfg.vocabSize);
+  const bytes = toGguf(pre.model.stateDict(), cfg, type, tok, {
+    onTensor: (done, total, name) => err.write(`\rquantize: ${done}/${total} ${name.padEnd(28)}${done === total ? "\n" : ""}`),
+  });
+  writeFileAtomic(v.out, [bytes]); // a reader sees the old file or the whole new one
+  out.write(`${v.out}: ${cfg.arch}, ${type}, ${bytes.length} bytes\n`);
+  return 0;
+}
+
+/** `wnn sample --model FILE.gguf`: the prompt continued by the file's model, with the file's tokenizer. */
+export function sampleFromGguf(path: string, s: SampleSettings & { repetitionPenalty: number }, out: Output): number {
+  const g = loadGguf(new Uint8Array(readFileSync(path)));
+  const t = g.tokenizer;
+  if (t.model !== "gpt2") throw new LoadError(`${path}: tokenizer.ggml.model ${t.model} is not read yet (byte-level BPE, "gpt2", is)`);
+  const specials = new Map<string, number>();
+  const vocab = new Map<string, number>();
+  t.tokens.forEach((tok, id) => ((t.tokenTypes?.[id] ?? 1) === 3 ? specials.set(tok, id) : vocab.set(tok, id)));
+  const bpe = new BPETokenizer({ vocab, merges: (t.merges ?? []).map((m) => { const i = m.indexOf(" "); return [m.slice(0, i), m.slice(i + 1)] as const; }), specialTokens: specials });
+  const ids = [...(t.addBos && t.bosId !== undefined ? [t.bosId] : []), ...bpe.encode(s.prompt)];
+  if (ids.length === 0) throw new UsageError("sample: the prompt must not be empty");
+  const idx = tensor(Int32Array.from(ids), { shape: [1, ids.length] }); // (1, T0)
+  const opts = { temperature: s.temperature, topK: s.topK, topP: s.topP, repetitionPenalty: s.repetitionPenalty, generator: new Generator(s.seed) };
+  const all: Tensor = noGrad(() => (g.config.arch === "gpt2" ? gptGenerate(g.model as GPT, idx, s.tokens, opts) : llamaGenerate(g.model as Llama, idx, s.tokens, opts)));
+  const fresh = Array.from(all.storage.subarray(ids.length) as Int32Array);
+  const end = t.eosId === undefined ? -1 : fresh.indexOf(t.eosId);
+  out.write(s.prompt + bpe.decode(end < 0 ? fresh : fresh.slice(0, end)) + "\n");
+  return 0;
+}

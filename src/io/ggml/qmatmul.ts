@@ -1,0 +1,153 @@
+// Matrix products on GGML blocks: y = x·Wᵀ with W kept quantized, never expanded to a float32 matrix.
+// The reference kernel (plain loops, the spec a faster kernel is tested against), following what
+// ggml's CPU backend computes (ggml-cpu/quants.c, the generic vec_dot_* as facts):
+//
+//   Q4_0 Q5_0 Q8_0   the activation row is quantized to Q8_0 blocks (see quantizeActivations), then
+//                    Σ_blocks (d_w·d_x)·Σ_j q_w[j]·q_x[j]          (an exact integer inner sum)
+//   Q4_1 Q5_1        to Q8_1 (Q8_0 plus s = d_x·Σ q_x), then Σ_blocks (d_w·d_x)·Σ q_w·q_x + m_w·s_x
+//   F16 / BF16       the activations rounded to F16 / BF16, products summed in double
+//   F32              summed in double
+//   k-quants         each 256-weight block decoded into a small buffer and dotted with the float
+//                    activations (ggml quantizes them to Q8_K instead; not reproduced here)
+//
+// Shapes: x (T, K) float32, W (N, K) as N rows of K/blockSize blocks, y (T, N).
+
+import { ArgumentError } from "../../engine/errors.js";
+import { GGML_TYPES, bf16ToFp32, dequantize, fp16ToFp32, fp32ToBf16, fp32ToFp16, rowBytes, type GgmlType } from "./quants.js";
+
+const f = Math.fround;
+
+/** The legacy types: per block a scale d, an offset m (Q4_1, Q5_1) and 32 integers. */
+const LEGACY = new Set<GgmlType>(["Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0"]);
+const HAS_MIN = new Set<GgmlType>(["Q4_1", "Q5_1"]);
+
+/** Block b of a legacy row: q receives the 32 integers (offset removed where the format has one). */
+function decodeLegacy(type: GgmlType, w: Uint8Array, o: number, q: Int32Array): { d: number; m: number } {
+  const v = new DataView(w.buffer, w.byteOffset + o, GGML_TYPES[type].typeSize);
+  const d = fp16ToFp32(v.getUint16(0, true));
+  switch (type) {
+    case "Q8_0":
+      for (let j = 0; j < 32; j++) q[j] = v.getInt8(2 + j);
+      return { d, m: 0 };
+    case "Q4_0":
+      for (let j = 0; j < 16; j++) { const b = w[o + 2 + j]!; q[j] = (b & 0xf) - 8; q[j + 16] = (b >> 4) - 8; }
+      return { d, m: 0 };
+    case "Q4_1":
+      for (let j = 0; j < 16; j++) { const b = w[o + 4 + j]!; q[j] = b & 0xf; q[j + 16] = b >> 4; }
+      return { d, m: fp16ToFp32(v.getUint16(2, true)) };
+    case "Q5_0": {
+      const qh = v.getUint32(2, true);
+      for (let j = 0; j < 16; j++) {
+        const b = w[o + 6 + j]!;
+        q[j] = ((b & 0xf) | (((qh >>> j) & 1) << 4)) - 16;
+        q[j + 16] = ((b >> 4) | (((qh >>> (j + 16)) & 1) << 4)) - 16;
+      }
+      return { d, m: 0 };
+    }
+    case "Q5_1": {
+      const qh = v.getUint32(4, true);
+      for (let j = 0; j < 16; j++) {
+        const b = w[o + 8 + j]!;
+        q[j] = (b & 0xf) | (((qh >>> j) & 1) << 4);
+        q[j + 16] = (b >> 4) | (((qh >>> (j + 16)) & 1) << 4);
+      }
+      return { d, m: fp16ToFp32(v.getUint16(2, true)) };
+    }
+    default:
+      throw new ArgumentError(`qmatmul: ${type} is not a 32-block type`);
+  }
+}
+
+/**
+ * One activation row quantized to Q8_0 blocks (Q8_1 with `withSum`) as ggml's x86 CPU backend does it
+ * (quantize_row_q8_0 for AVX: the path of llama.cpp's x86 builds): d = max|x|/127 stored as f16, the
+ * values scaled by id = 127/max|x| and rounded to the nearest integer, ties to even; s = fp16(d·Σq).
+ * (The portable quantize_row_q8_0_ref differs only in id = 1/d and ties away from zero.)
+ */
+export function quantizeActivations(x: Float32Array, withSum: boolean): { d: Float32Array; s: Float32Array; q: Int8Array } {
+  const nb = x.length / 32;
+  const d = new Float32Array(nb), s = new Float32Array(nb), q = new Int8Array(x.length);
+  for (let b = 0; b < nb; b++) {
+    let amax = 0;
+    for (let j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(x[32 * b + j]!));
+    const db = f(amax / 127);
+    d[b] = fp16ToFp32(fp32ToFp16(db));
+    const id = amax !== 0 ? f(127 / amax) : 0;
+    let sum = 0;
+    for (let j = 0; j < 32; j++) {
+      const v = f(x[32 * b + j]! * id);
+      let r = Math.round(v); // halves up; fix ties to even below
+      if (r - v === 0.5 && r % 2 !== 0) r -= 1;
+      q[32 * b + j] = r;
+      sum += r;
+    }
+    // ggml's AVX path: s = d·Σq with the unrounded d
+    if (withSum) s[b] = fp16ToFp32(fp32ToFp16(f(sum * db)));
+  }
+  return { d, s, q };
+}
+
+/** y (T, N) = x (T, K) · Wᵀ, W (N, K) stored as `type` blocks in `w` (rowBytes(type, K) bytes per row). */
+export function qmatmul(x: Float32Array, T: number, K: number, w: Uint8Array, type: GgmlType, N: number): Float32Array {
+  const rb = rowBytes(type, K);
+  if (x.length !== T * K) throw new ArgumentError(`qmatmul: x has ${x.length} values, expected (${T}, ${K})`);
+  if (w.length !== rb * N) throw new ArgumentError(`qmatmul: ${type} weight (${N}, ${K}) takes ${rb * N} bytes, got ${w.length}`);
+  const y = new Float32Array(T * N);
+  const { blockSize, typeSize } = GGML_TYPES[type];
+  const nb = K / blockSize;
+
+  if (LEGACY.has(type)) {
+    // decode every weight block once: integers and scales (the memory of the integers is transient per call)
+    const qw = new Int32Array(32);
+    const withMin = HAS_MIN.has(type);
+    const acts = Array.from({ length: T }, (_, t) => quantizeActivations(x.subarray(t * K, (t + 1) * K), withMin));
+    for (let n = 0; n < N; n++) {
+      for (let b = 0; b < nb; b++) {
+        const { d, m } = decodeLegacy(type, w, n * rb + b * typeSize, qw);
+        for (let t = 0; t < T; t++) {
+          const a = acts[t]!;
+          let sumi = 0;
+          for (let j = 0; j < 32; j++) sumi += qw[j]! * a.q[32 * b + j]!;
+          // sumf += (d_w·d_x)·sumi (+ m_w·s_x)
+          let term = f(f(d * a.d[b]!) * sumi);
+          if (withMin) term = f(term + f(m * a.s[b]!));
+          y[t * N + n] = f(y[t * N + n]! + term);
+        }
+      }
+    }
+    return y;
+  }
+
+  if (type === "F32" || type === "F16" || type === "BF16") {
+    // ggml rounds the activations to the weight's type before the dot product
+    const xr = type === "F32" ? x : Float32Array.from(x, type === "F16" ? (v) => fp16ToFp32(fp32ToFp16(v)) : (v) => bf16ToFp32(fp32ToBf16(v)));
+    const wRow = new Float32Array(K);
+    for (let n = 0; n < N; n++) {
+      wRow.set(dequantize(type, w.subarray(n * rb, (n + 1) * rb), K));
+      for (let t = 0; t < T; t++) {
+        let s = 0;
+        for (let k = 0; k < K; k++) s += xr[t * K + k]! * wRow[k]!;
+        y[t * N + n] = s;
+      }
+    }
+    return y;
+  }
+
+  // k-quants: one 256-weight block decoded at a time
+  const acc = new Float64Array(T);
+  for (let n = 0; n < N; n++) {
+    acc.fill(0);
+    for (let b = 0; b < nb; b++) {
+      const o = n * rb + b * typeSize;
+      const wb = dequantize(type, w.subarray(o, o + typeSize), blockSize); // (256)
+      for (let t = 0; t < T; t++) {
+        let s = 0;
+        const xo = t * K + b * blockSize;
+        for (let j = 0; j < blockSize; j++) s += x[xo + j]! * wb[j]!;
+        acc[t]! += s;
+      }
+    }
+    for (let t = 0; t < T; t++) y[t * N + n] = acc[t]!;
+  }
+  return y;
+}
