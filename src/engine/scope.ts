@@ -41,7 +41,14 @@ export function setResidentAllocator(a: ResidentAllocator | null): void {
 }
 
 /** Below this many elements a block is not worth the bookkeeping: the output stays an ordinary array. */
-const MIN_RESIDENT = 64;
+let MIN_RESIDENT = 64;
+
+/** Tests: the smallest storage that goes into a block (1: every float32 and int32 one). Returns the old value. */
+export function setScopeMinElements(n: number): number {
+  const old = MIN_RESIDENT;
+  MIN_RESIDENT = Math.max(1, n);
+  return old;
+}
 
 interface Block {
   readonly view: Float32Array | Int32Array;
@@ -314,8 +321,7 @@ export function accumulateLeafGrad(old: Tensor | null, g: Tensor, add: (a: Tenso
   const sum = old === null ? g : add(old, g);
   const s = sum.storage;
   const b = sum.dtype === "float32" ? keptBlock("float32", s.length, s) : null;
-  const t = new tensorClass!(b ? b.view : s.slice(), sum.shape);
-  if (b) b.refs++;
+  const t = new tensorClass!(b ? b.view : s.slice(), sum.shape); // (the constructor counts the block's user)
   keptTensors.add(t);
   return t;
 }
