@@ -11,6 +11,7 @@
 //     estimate changes neither stream and is the same whether or not the run was interrupted.
 
 import { noGrad } from "../../engine/autograd.js";
+import { tidy } from "../../engine/scope.js";
 import { ArgumentError, LoadError } from "../../engine/errors.js";
 import { defaultGenerator, Generator, manualSeed, type GeneratorState } from "../../engine/rng.js";
 import { getBatch } from "../../data/batch.js";
@@ -110,6 +111,11 @@ export class GPTTrainer {
 
   /** One optimizer step on a fresh batch; returns that batch's loss, the lr used and the gradient norm before clipping. */
   trainStep(): { loss: number; lr: number; gradNorm: number } {
+    // inside a memory scope: activations live in wasm memory and are freed at the step's end
+    return tidy("GPTTrainer.trainStep", () => this.trainStepInScope());
+  }
+
+  private trainStepInScope(): { loss: number; lr: number; gradNorm: number } {
     const { batchSize, gradClip } = this.config;
     const lr = this.optimizer.paramGroups[0]!.lr;
     const { x, y } = getBatch(this.data.train, this.modelConfig.blockSize, batchSize, this.generator); // (B, T), (B, T)
@@ -140,7 +146,7 @@ export class GPTTrainer {
     const was = this.model.training;
     this.model.eval();
     try {
-      return noGrad(() => this.model.forward(x, y).loss!.item());
+      return tidy("GPTTrainer.evalBatch", () => noGrad(() => this.model.forward(x, y).loss!.item()));
     } finally {
       this.model.train(was);
     }
