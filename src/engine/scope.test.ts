@@ -225,3 +225,30 @@ test("a kept gradient is released by zeroGrad; an ordinary one is left alone", (
   u.opt.zeroGrad();
   assert.ok(!h.isReleased);
 });
+
+test("a GPT trained inside tidy exports the same Hugging Face tensors as one trained outside", async () => {
+  const { GPT, gptConfig } = await import("../models/gpt2/model.js");
+  const { toHFFiles } = await import("../models/hf.js");
+  const config = gptConfig("tiny", { vocabSize: 40, nLayer: 1, nHead: 2, nEmbd: 32, blockSize: 16 });
+  const make = () => {
+    wnn.manualSeed(5);
+    const model = new GPT(config);
+    const opt = new wnn.optim.AdamW(model.parameters(), { lr: 1e-2 });
+    return { model, opt };
+  };
+  const a = make(), b = make();
+  const g = new wnn.Generator(3);
+  const x = wnn.randint(0, 40, [4, 16], { generator: g }), y = wnn.randint(0, 40, [4, 16], { generator: g });
+  const step = (m: ReturnType<typeof make>): number => {
+    const { loss } = m.model.forward(x, y);
+    m.opt.zeroGrad();
+    loss!.backward();
+    m.opt.step();
+    return loss!.item();
+  };
+  for (let i = 0; i < 3; i++) assert.equal(tidy(() => step(b)), step(a));
+  assert.ok(resident(b.model.parameters()[0]!));
+  const fa = toHFFiles("gpt2", a.model, config), fb = toHFFiles("gpt2", b.model, config);
+  assert.deepEqual(Object.keys(fb.tensors), Object.keys(fa.tensors));
+  for (const k of Object.keys(fa.tensors)) assert.deepEqual(fb.tensors[k]!.dataSync(), fa.tensors[k]!.dataSync(), k);
+});
