@@ -25,7 +25,7 @@ export class ReleasedTensorError extends WnnError {}
 
 /** What a backend lends the engine: blocks of its memory as typed arrays. */
 export interface ResidentAllocator {
-  /** A view of n elements over a new block (contents undefined), or null when none can be had. */
+  /** A zero-filled view of n elements over a new block, or null when none can be had. */
   alloc(dtype: "float32" | "int32", n: number): Float32Array | Int32Array | null;
   /** Returns the block that `view` (as returned by alloc) covers. */
   free(view: Float32Array | Int32Array): void;
@@ -91,7 +91,6 @@ export function scopedAllocate(dtype: DType, n: number): TypedArray | null {
   if (current === null || allocator === null || n < MIN_RESIDENT || (dtype !== "float32" && dtype !== "int32")) return null;
   const view = allocator.alloc(dtype, n);
   if (view === null) return null;
-  view.fill(0);
   const b: Block = { view, refs: 0, owner: current, freed: false };
   blockOf.set(view, b);
   current.blocks.push(b);
@@ -104,7 +103,6 @@ function keptBlock(dtype: "float32" | "int32", n: number, init: TypedArray | nul
   const view = allocator.alloc(dtype, n);
   if (view === null) return null;
   if (init) view.set(init);
-  else view.fill(0);
   const b: Block = { view, refs: 0, owner: null, freed: false };
   blockOf.set(view, b);
   finalizer?.register(view, b, b);
