@@ -4,6 +4,7 @@
 //
 //   npm run bench -- [--workloads=w1,w2,w3] [--threads=1,2] [--no-peers] [--out=bench.json]
 //   npm run bench -- --workloads=w2 --w2-runs=1990 --rss-at=100,2000   (RSS along a long W2 run)
+//   npm run bench -- --workloads=w2 --w2-forms=module-tidy,user-tidy     (W2 variants: module-tidy, module, user-tidy, user)
 //   npm run bench -- --workloads=w2 --threads=1 --no-torch --tfjs-w2-warmup=1 --tfjs-w2-runs=3   (a quick tfjs check)
 
 import { writeFileSync } from "node:fs";
@@ -39,19 +40,27 @@ log(`backend: wasm (SIMD${wasm().relaxed ? " + relaxed-SIMD FMA" : ", no relaxed
 log(`peers: PyTorch ${torchWhyNot ? `skipped (${torchWhyNot})` : "yes"}; TensorFlow.js ${peers ? "if installed in " + peers : "skipped"}`);
 
 wnn.setBackend("wasm");
-const results: { threads: number; ours: { w1?: W1Result[]; w2?: W2Result; w3?: W3Result }; torch: PeerResult | null }[] = [];
+interface Ours { w1?: W1Result[]; w2?: W2Result; w2Plain?: W2Result; w2User?: W2Result; w2UserPlain?: W2Result; w3?: W3Result }
+const results: { threads: number; ours: Ours; torch: PeerResult | null }[] = [];
+// --w2-forms: which W2 variants run (module-tidy is the headline; the others show what the scope and the way of writing cost)
+const w2Forms = (args["w2-forms"] ?? "module-tidy,module,user-tidy,user").split(",");
 for (const threads of threadCounts) {
   wnn.setNumThreads(threads);
   log(`\n== ${threads} thread(s): writtingnns (wasm)`);
-  const ours: { w1?: W1Result[]; w2?: W2Result; w3?: W3Result } = {};
+  const ours: Ours = {};
   if (workloads.includes("w1")) ours.w1 = runW1(log);
   if (workloads.includes("w2")) {
     const rssAt = (args["rss-at"] ?? "").split(",").filter(Boolean).map(Number);
-    ours.w2 = runW2(log, {
+    const run = (form: "module" | "user", scoped: boolean): W2Result => runW2(log, {
+      form, scoped,
       runs: args["w2-runs"] ? Number(args["w2-runs"]) : undefined,
       rssAt,
       onStep: rssAt.length ? (step) => { if (rssAt.includes(step)) log(`  w2 step ${step}: RSS ${(process.memoryUsage.rss() / 2 ** 20).toFixed(0)} MiB, heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB`); } : undefined,
     });
+    if (w2Forms.includes("module-tidy")) ours.w2 = run("module", true);
+    if (w2Forms.includes("module")) ours.w2Plain = run("module", false);
+    if (w2Forms.includes("user-tidy")) ours.w2User = run("user", true);
+    if (w2Forms.includes("user")) ours.w2UserPlain = run("user", false);
   }
   if (workloads.includes("w3")) ours.w3 = runW3(log);
   let torch: PeerResult | null = null;
@@ -108,7 +117,10 @@ function timeTable(title: string, unit: string, ours: (r: (typeof results)[numbe
     log(`| ${[r.threads, fmt(o), fmt(t), ratio(o, t), ...(tfjs ? [fmt(f), ratio(o, f)] : [])].join(" | ")} |`);
   }
 }
-timeTable("W2 GPT-tiny training step", "ms/iter", (r) => r.ours.w2?.median_ms, (p) => p.w2?.median_ms);
+timeTable("W2 GPT-tiny training step (GPT module, inside wnn.tidy)", "ms/iter", (r) => r.ours.w2?.median_ms, (p) => p.w2?.median_ms);
+timeTable("W2 GPT-tiny training step (GPT module, no scope)", "ms/iter", (r) => r.ours.w2Plain?.median_ms, (p) => p.w2?.median_ms);
+timeTable("W2 GPT-tiny training step (user-written with raw tensors, inside wnn.tidy)", "ms/iter", (r) => r.ours.w2User?.median_ms, (p) => p.w2?.median_ms);
+timeTable("W2 GPT-tiny training step (user-written with raw tensors, no scope)", "ms/iter", (r) => r.ours.w2UserPlain?.median_ms, (p) => p.w2?.median_ms);
 timeTable("W3 GPT-2-small forward, 128 tokens", "ms", (r) => r.ours.w3?.forward.median_ms, (p) => p.w3?.forward.median_ms);
 timeTable("W3 greedy generation of 64 tokens after a 128-token prompt (prefill + 63 decode steps)", "ms total", (r) => r.ours.w3?.generate.median_ms, (p) => p.w3?.generate.median_ms);
 timeTable("W3 decode", "ms/token", (r) => r.ours.w3?.generate.decode_median_ms_per_token, (p) => p.w3?.generate.decode_median_ms_per_token);

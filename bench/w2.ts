@@ -13,6 +13,7 @@ import * as wnn from "../src/index-node.js";
 import { GPT, gptConfig } from "../src/models/gpt2/model.js";
 import { AdamW } from "../src/optim/adam.js";
 import { median } from "./timing.js";
+import { w2UserTrainer } from "./w2-user.js";
 
 export const W2_CONFIG = gptConfig("tiny", { vocabSize: 65 });
 export const W2_BATCH = 12;
@@ -44,6 +45,10 @@ export interface W2Options {
   rssAt?: number[];
   /** called after every step with its index (1-based) and time */
   onStep?: (step: number, ms: number, loss: number) => void;
+  /** run each step inside wnn.tidy (default true: what the project's own loops do) */
+  scoped?: boolean;
+  /** "module": src/models/gpt2's GPT (default); "user": the step written with raw tensors the PyTorch way (./w2-user.ts) */
+  form?: "module" | "user";
 }
 
 /** A W2 trainer: the model, its AdamW and a step function over pre-generated batches. */
@@ -81,7 +86,10 @@ const mib = (bytes: number): number => bytes / 2 ** 20;
 export function runW2(log: (line: string) => void, o: W2Options = {}): W2Result {
   const warmup = o.warmup ?? 10, runs = o.runs ?? 50;
   const rssAt = new Set(o.rssAt ?? []);
-  const { model, step } = w2Trainer();
+  const scoped = o.scoped ?? true, form = o.form ?? "module";
+  const trainer = form === "user" ? w2UserTrainer() : w2Trainer();
+  const step = scoped ? (x: wnn.Tensor, y: wnn.Tensor): number => wnn.tidy("w2 step", () => trainer.step(x, y)) : trainer.step;
+  const paramsTotal = "model" in trainer ? trainer.model.numParameters() : trainer.params.reduce((n, p) => n + p.numel(), 0);
   // at most 60 distinct batches in memory; longer runs cycle through them
   const batches = w2Batches(Math.min(warmup + runs, 60));
   const times: number[] = [];
@@ -105,10 +113,10 @@ export function runW2(log: (line: string) => void, o: W2Options = {}): W2Result 
   const r: W2Result = {
     median_ms: med, min_ms: Math.min(...times), max_ms: Math.max(...times), runs, warmup,
     tokens_per_s_at_median: (W2_BATCH * W2_CONFIG.blockSize) / (med * 1e-3),
-    params_total: model.numParameters(), loss_first: first, loss_last: last,
+    params_total: paramsTotal, loss_first: first, loss_last: last,
     cpu_ms_per_iter: (cpu.user + cpu.system) / 1000 / runs,
     peak_rss_mib: process.resourceUsage().maxRSS / 1024, rss_end_mib: mib(process.memoryUsage.rss()), rss_mib: rss,
   };
-  log(`  w2 GPT-tiny train step: median ${med.toFixed(2)} ms  ${r.tokens_per_s_at_median.toFixed(0)} tok/s (best ${r.min_ms.toFixed(2)} ms; CPU ${r.cpu_ms_per_iter.toFixed(1)} ms/iter; params ${r.params_total}, loss ${first.toFixed(3)} -> ${last.toFixed(3)}; RSS ${r.rss_end_mib.toFixed(0)} MiB, process peak so far ${r.peak_rss_mib.toFixed(0)} MiB)`);
+  log(`  w2 GPT-tiny train step (${form === "user" ? "user-written" : "GPT module"}, ${scoped ? "inside tidy" : "no scope"}): median ${med.toFixed(2)} ms  ${r.tokens_per_s_at_median.toFixed(0)} tok/s (best ${r.min_ms.toFixed(2)} ms; CPU ${r.cpu_ms_per_iter.toFixed(1)} ms/iter; params ${r.params_total}, loss ${first.toFixed(3)} -> ${last.toFixed(3)}; RSS ${r.rss_end_mib.toFixed(0)} MiB, process peak so far ${r.peak_rss_mib.toFixed(0)} MiB)`);
   return r;
 }

@@ -6,7 +6,8 @@
 //     once and takes the last position's logits (token 1), then 63 one-token decode steps (tokens 2…64);
 //     1 warm-up, median of 3: total ms, tokens/s = 64/total, prefill ms, decode ms/token. Untimed check:
 //     a cache-free forward over prompt + generated tokens predicts the same 64 tokens.
-// Each forward and each generation runs inside one noGrad call, as an application would (so the wasm
+// Each forward and each generation runs inside one wnn.tidy and one noGrad call, as the project's own
+// generation does (activations in wasm memory, freed at the end of the call; so the wasm
 // backend keeps the weights in its memory for that call: MatmulParams.constantB).
 //
 // The model is src/models/gpt2/model.ts's GPT, whose GELU is the tanh form (GPT-2's own; the peers use
@@ -54,7 +55,7 @@ const tokens = (ids: number[]): wnn.Tensor => new wnn.Tensor(Int32Array.from(ids
 
 /** Greedy generation with the KV cache: the tokens, prefill and decode seconds (ms). */
 function greedy(model: GPT, prompt: number[], nNew: number): { toks: number[]; prefillMs: number; decodeMs: number } {
-  return wnn.noGrad(() => {
+  return wnn.tidy("w3 generate", () => wnn.noGrad(() => {
     const V = model.config.vocabSize;
     const t0 = performance.now();
     const cache = new KVCache(model.config.nLayer);
@@ -69,7 +70,7 @@ function greedy(model: GPT, prompt: number[], nNew: number): { toks: number[]; p
       toks.push(argmax(logits.storage, 0, V));
     }
     return { toks, prefillMs: t1 - t0, decodeMs: performance.now() - t1 };
-  });
+  }));
 }
 
 export function runW3(log: (line: string) => void, o: W3Options = {}): W3Result {
@@ -84,7 +85,7 @@ export function runW3(log: (line: string) => void, o: W3Options = {}): W3Result 
   const times: number[] = [];
   for (let i = 0; i < fwdWarmup + fwdRuns; i++) {
     const t0 = performance.now();
-    wnn.noGrad(() => model.forward(x).logits); // (1, 128, 50257)
+    wnn.tidy("w3 forward", () => { wnn.noGrad(() => model.forward(x).logits); }); // (1, 128, 50257), freed at once
     if (i >= fwdWarmup) times.push(performance.now() - t0);
   }
   const fwd = { median_ms: median(times), min_ms: Math.min(...times), runs: fwdRuns };

@@ -9,6 +9,7 @@
 import { isFloating } from "./dtype.js";
 import { AutogradError } from "./errors.js";
 import { fmt, sameShape } from "./shape.js";
+import { accumulateLeafGrad } from "./scope.js";
 import type { Tensor } from "./tensor.js";
 
 /** Gradients of the op's inputs, in input order, given the gradient of its output; null = no gradient. */
@@ -113,7 +114,7 @@ export function runBackward(root: Tensor, grad: Tensor, opts: BackwardOptions, a
     grads.delete(t);
     if (t.gradFn === null || t.retainsGrad) {
       // a leaf (or a tensor that asked for retainGrad): accumulate into .grad
-      t.grad = t.grad === null ? g.clone() : add(t.grad, g);
+      t.grad = accumulateLeafGrad(t.grad, g, add); // (inside a memory scope: kept, ./scope.ts)
     }
     const node = t.gradFn;
     if (node === null) continue;

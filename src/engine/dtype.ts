@@ -1,4 +1,5 @@
-// Data types and their storage. Storage is an ordinary garbage-collected typed array.
+// Data types and their storage. Storage is an ordinary garbage-collected typed array (inside a memory
+// scope, a typed array over the kernels' memory: ./scope.ts).
 //
 //   float32  Float32Array   the default for floating tensors
 //   float64  Float64Array   the reference backend's precision, used by gradient checks
@@ -6,13 +7,17 @@
 //   bool     Uint8Array     masks produced by comparisons (0 or 1); never differentiable
 
 import { DTypeError } from "./errors.js";
+import { scopedAllocate } from "./scope.js";
 
 export type DType = "float32" | "float64" | "int32" | "bool";
 export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
 
 export const DTYPES: readonly DType[] = ["float32", "float64", "int32", "bool"];
 
+/** A zero-filled storage of n elements: an ordinary typed array, or inside a memory scope a block of the kernels' memory (./scope.ts). */
 export function allocate(dtype: DType, n: number): TypedArray {
+  const s = scopedAllocate(dtype, n);
+  if (s !== null) return s;
   switch (dtype) {
     case "float32": return new Float32Array(n);
     case "float64": return new Float64Array(n);

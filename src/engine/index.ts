@@ -6,3 +6,4 @@ export * from "./autograd.js";
 export * from "./tensor.js";
 export * from "./creation.js";
 export { meta, inMeta } from "./meta.js";
+export { tidy, keep, dispose, inScope, ReleasedTensorError, setResidentAllocator, type ResidentAllocator } from "./scope.js";

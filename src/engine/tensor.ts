@@ -1,5 +1,6 @@
 // The Tensor: a shape, a dtype and a contiguous row-major storage (an ordinary typed array, so memory
-// is garbage-collected and nothing is ever disposed by hand), plus the autograd fields.
+// is garbage-collected and nothing is ever disposed by hand — unless the code opts into a memory scope,
+// ./scope.ts: then the storage may be a view over the kernels' memory), plus the autograd fields.
 //
 // The op methods (x.add, x.matmul, x.softmax, ...) are installed by src/ops/methods.ts: the engine knows
 // nothing about ops, and ops import the engine, so imports point inward.
@@ -9,6 +10,7 @@ import { allocate, dtypeOf, isFloating, type DType, type TypedArray } from "./dt
 import { ArgumentError, AutogradError, DTypeError } from "./errors.js";
 import { formatTensor } from "./format.js";
 import { isMetaStorage, metaError, metaStorage } from "./meta.js";
+import { adopt, dispose, registerTensorClass, releasedError, releasedReason } from "./scope.js";
 import { fmt, numel, sameShape, type Shape } from "./shape.js";
 
 export type NestedArray = number | boolean | NestedArray[];
@@ -34,6 +36,27 @@ export class Tensor {
     this.storage = storage;
     this.shape = Object.freeze(shape.slice());
     this.dtype = dtypeOf(storage);
+    adopt(this, storage);
+  }
+
+  /** @internal the memory scope moves or releases the storage (./scope.ts) */
+  replaceStorage(storage: TypedArray): void {
+    this.storage = storage;
+  }
+
+  /** True once the tensor was released (its scope ended, or dispose()): any use throws ReleasedTensorError. */
+  get isReleased(): boolean {
+    return releasedReason(this.storage) !== undefined;
+  }
+
+  /** Releases this tensor now (and its memory, when it was the last user of a block of the kernels' memory). */
+  dispose(): void {
+    dispose(this);
+  }
+
+  private checkLive(op: string): void {
+    const why = releasedReason(this.storage);
+    if (why !== undefined) throw releasedError(op, this, why);
   }
 
   get ndim(): number {
@@ -104,6 +127,7 @@ export class Tensor {
    * `gradient` of its own shape (the vector in the vector-Jacobian product).
    */
   backward(gradient?: Tensor, opts: BackwardOptions = {}): void {
+    this.checkLive("backward");
     if (!this.requires) {
       const why = isFloating(this.dtype) ? "it does not require grad and was not computed from a tensor that does" : `it is ${this.dtype}; only floating-point tensors have gradients`;
       throw new AutogradError(`backward: cannot differentiate this tensor of shape ${fmt(this.shape)}: ${why}`);
@@ -130,6 +154,7 @@ export class Tensor {
 
   /** A copy with its own storage, cut off from the graph. (The differentiable clone is an op.) */
   clone(): Tensor {
+    this.checkLive("clone");
     if (this.isMeta) return new Tensor(metaStorage(this.dtype, this.shape), this.shape);
     return new Tensor(this.storage.slice(), this.shape);
   }
@@ -139,6 +164,7 @@ export class Tensor {
 
   /** A copy of the values as a flat typed array. */
   dataSync(): TypedArray {
+    this.checkLive("dataSync");
     if (this.isMeta) throw metaError(this.dtype, this.shape, "dataSync");
     return this.storage.slice();
   }
@@ -150,6 +176,7 @@ export class Tensor {
 
   /** The one value of a one-element tensor as a JS number (bool gives 0/1). */
   item(): number {
+    this.checkLive("item");
     if (this.isMeta) throw metaError(this.dtype, this.shape, "item");
     if (this.numel() !== 1) {
       throw new ArgumentError(`item: only a tensor with one element can be converted to a number; this one has shape ${fmt(this.shape)} (${this.numel()} elements)`);
@@ -159,6 +186,7 @@ export class Tensor {
 
   /** Nested JS arrays (bool gives booleans); a 0-d tensor gives a number. */
   toArray(): NestedArray {
+    this.checkLive("toArray");
     if (this.isMeta) throw metaError(this.dtype, this.shape, "toArray");
     const s = this.storage;
     const isBool = this.dtype === "bool";
@@ -180,6 +208,14 @@ export class Tensor {
   [Symbol.for("nodejs.util.inspect.custom")](): string {
     return this.toString();
   }
+}
+
+registerTensorClass(Tensor);
+
+/** `using t = …` (explicit resource management) disposes t at the end of the block. */
+const disposeSymbol = (Symbol as unknown as { dispose?: symbol }).dispose;
+if (disposeSymbol !== undefined) {
+  Object.defineProperty(Tensor.prototype, disposeSymbol, { value: function (this: Tensor) { this.dispose(); }, writable: true, configurable: true });
 }
 
 function castStorage(t: Tensor, dtype: DType): Tensor {

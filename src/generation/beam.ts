@@ -17,6 +17,7 @@ import { ArgumentError, ShapeError } from "../engine/errors.js";
 import { fmt } from "../engine/shape.js";
 import type { Tensor } from "../engine/tensor.js";
 import { Generator } from "../engine/rng.js";
+import { tidy } from "../engine/scope.js";
 import { cat } from "../ops/shape.js";
 import { penalizeRepetition, sampleTokens, type SamplingOptions } from "./sampling.js";
 
@@ -106,6 +107,10 @@ export interface BeamResult {
  * K = 1 this is greedy decoding exactly.
  */
 export function searchBeams(model: BeamSearchable, opts: BeamSearchOptions): BeamResult {
+  return tidy("beamSearch", () => searchBeamsInScope(model, opts)); // every step's tensors freed at the end
+}
+
+function searchBeamsInScope(model: BeamSearchable, opts: BeamSearchOptions): BeamResult {
   const { beamSize: K, maxLen, startId, eosId, lengthPenalty: alpha = 1, lengthNorm = "length", nBest = 1, repetitionPenalty = 1 } = opts;
   const B = model.batch, V = model.vocabSize;
   if (!(Number.isInteger(K) && K >= 1)) throw new ArgumentError(`beamSearch: beamSize must be a positive integer, got ${K}`);
@@ -233,6 +238,10 @@ export interface SampleSeq2SeqOptions {
  * token and EOS.
  */
 export function sampleSeq2Seq(model: BeamSearchable, opts: SampleSeq2SeqOptions): number[][] {
+  return tidy("sampleSeq2Seq", () => sampleSeq2SeqInScope(model, opts)); // every step's tensors freed at the end
+}
+
+function sampleSeq2SeqInScope(model: BeamSearchable, opts: SampleSeq2SeqOptions): number[][] {
   const { maxLen, startId, eosId, sampling, generator } = opts;
   const B = model.batch, V = model.vocabSize;
   const decoder = model.start(tensor(Int32Array.from({ length: B }, (_, b) => b), { shape: [B] }));

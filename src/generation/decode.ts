@@ -5,6 +5,7 @@
 
 import { ArgumentError } from "../engine/errors.js";
 import { defaultGenerator } from "../engine/rng.js";
+import { tidy } from "../engine/scope.js";
 import type { Tensor } from "../engine/tensor.js";
 import { cat } from "../ops/shape.js";
 import { evaluating } from "../nn/module.js";
@@ -34,7 +35,8 @@ export function generateWithCache<Cache extends { readonly length: number }>(
   const generator = opts.generator ?? defaultGenerator;
   if (!(Number.isInteger(maxNewTokens) && maxNewTokens >= 0)) throw new ArgumentError(`generate: maxNewTokens must be an integer ≥ 0, got ${maxNewTokens}`);
   const { blockSize } = model.config;
-  return evaluating(model, () => {
+  // inside a memory scope: the activations and caches of every step live in wasm memory, freed at the end
+  return tidy("generate", () => evaluating(model, () => {
     let out = idx; //  (B, T0 + steps so far)
     let next = idx; // the tokens not yet in the cache
     let cache = newCache();
@@ -53,5 +55,5 @@ export function generateWithCache<Cache extends { readonly length: number }>(
       next = tok;
     }
     return out;
-  });
+  }));
 }

@@ -10,6 +10,7 @@
 // A Parameter is a Tensor that requires grad and belongs to a module; buffers (running statistics) are
 // registered by name with registerBuffer and saved in stateDict but not returned by parameters().
 
+import { disposeIfResident } from "../engine/scope.js";
 import { noGrad } from "../engine/autograd.js";
 import { allocate, isFloating } from "../engine/dtype.js";
 import { metaStorage } from "../engine/meta.js";
@@ -116,7 +117,10 @@ export abstract class Module {
   }
 
   zeroGrad(): void {
-    for (const p of this.parameters()) p.grad = null;
+    for (const p of this.parameters()) {
+      if (p.grad !== null) disposeIfResident(p.grad, "zeroGrad() dropped it"); // a gradient kept in the kernels' memory (src/engine/scope.ts)
+      p.grad = null;
+    }
   }
 
   /** Call fn on every descendant and then on this module (PyTorch's apply: children first). */

@@ -5,7 +5,9 @@ import { ArgumentError } from "../engine/errors.js";
 import type { Backend, KernelTable } from "../backend/backend.js";
 import { referenceBackend, referenceKernels } from "../backend/reference/backend.js";
 import { setThreads, threads, wasmAvailable, wasmBackend } from "../backend/wasm/index.js";
+import { residentAllocator } from "../backend/wasm/heap.js";
 import { wasm } from "../backend/wasm/instance.js";
+import { setResidentAllocator } from "../engine/scope.js";
 
 const backends = new Map<string, Backend>([["reference", referenceBackend]]);
 let activeName = "reference";
@@ -30,6 +32,8 @@ export function setBackend(name: string): void {
   if (!b) throw new ArgumentError(`setBackend: unknown backend ${JSON.stringify(name)}; available: ${[...backends.keys()].join(", ")}`);
   activeName = name;
   active = { ...referenceKernels, ...b.kernels };
+  // inside a memory scope, outputs live in the wasm heap while its kernels run (src/engine/scope.ts)
+  setResidentAllocator(name === "wasm" ? residentAllocator : null);
 }
 
 /**

@@ -14,6 +14,7 @@ import { isFloating } from "../engine/dtype.js";
 import { ArgumentError, DTypeError, ShapeError } from "../engine/errors.js";
 import { fmt, sameShape } from "../engine/shape.js";
 import { Tensor } from "../engine/tensor.js";
+import { disposeIfResident, inScope, keptBuffer, makeResident } from "../engine/scope.js";
 
 export type FloatStorage = Float32Array | Float64Array;
 
@@ -130,6 +131,8 @@ export abstract class Optimizer<H extends HyperParams = HyperParams> {
           this.state.set(p, s);
         }
         s.step += 1;
+        // inside a memory scope the parameter moves into the kernels' memory once, and stays there
+        if (inScope()) makeResident(p);
         this.update(p.storage as FloatStorage, g.storage as FloatStorage, s, group);
       }
     }
@@ -139,8 +142,11 @@ export abstract class Optimizer<H extends HyperParams = HyperParams> {
   zeroGrad({ setToNone = true }: { setToNone?: boolean } = {}): void {
     for (const group of this.paramGroups) {
       for (const p of group.params) {
-        if (setToNone) p.grad = null;
-        else p.grad?.storage.fill(0);
+        if (setToNone) {
+          // a gradient kept in the kernels' memory (made inside a memory scope) is freed now
+          if (p.grad !== null) disposeIfResident(p.grad, "zeroGrad() dropped it");
+          p.grad = null;
+        } else p.grad?.storage.fill(0);
       }
     }
   }
@@ -154,7 +160,8 @@ export abstract class Optimizer<H extends HyperParams = HyperParams> {
   protected buffer(state: ParamState, name: string, like: FloatStorage): { buf: FloatStorage; created: boolean } {
     const have = state.buffers[name];
     if (have !== undefined) return { buf: have, created: false };
-    const buf = like instanceof Float32Array ? new Float32Array(like.length) : new Float64Array(like.length);
+    // inside a memory scope, in the kernels' memory for the optimizer's life (src/engine/scope.ts)
+    const buf = like instanceof Float32Array ? (inScope() ? keptBuffer(like.length) : new Float32Array(like.length)) : new Float64Array(like.length);
     state.buffers[name] = buf;
     return { buf, created: true };
   }

@@ -19,6 +19,7 @@
 //            epochs, each model with its paper's settings (graphs.ts setup()); metric: test accuracy at
 //            the epoch of best validation accuracy.
 
+import { tidy } from "../engine/scope.js";
 import { ArgumentError } from "../engine/errors.js";
 import { Generator, manualSeed } from "../engine/rng.js";
 import * as F from "../nn/functional.js";
@@ -149,13 +150,15 @@ export function trainOnTask(entry: ZooEntry, o: TaskOptions, data: RecipeData, h
       const t0 = globalThis.performance.now();
       const { x, y } = mnistBatch(train, order, at, o.batchSize);
       at += o.batchSize;
-      optimizer.zeroGrad();
-      const loss = F.crossEntropy(net.forward(x), y); // ()
-      loss.backward();
-      optimizer.step();
-      scheduler.step();
+      const l = tidy("compare step", () => { // the step's tensors live in wasm memory, freed at its end
+        optimizer.zeroGrad();
+        const loss = F.crossEntropy(net.forward(x), y); // ()
+        loss.backward();
+        optimizer.step();
+        scheduler.step();
+        return loss.item();
+      });
       seconds += (globalThis.performance.now() - t0) / 1000;
-      const l = loss.item();
       hooks.progress?.(step, o.steps, { loss: l });
       if (step % Math.max(1, Math.ceil(o.steps / 4)) === 0 || step === o.steps) hooks.log(`step ${step}/${o.steps}: loss ${l.toFixed(4)} (${seconds.toFixed(1)} s)`);
     }
@@ -223,7 +226,7 @@ function trainOnDates(entry: ZooEntry, o: TaskOptions, hooks: RecipeHooks): Task
   let seconds = 0;
   for (let s = 1; s <= o.steps; s++) {
     const t0 = globalThis.performance.now();
-    const l = step();
+    const l = tidy("compare step", step); // the step's tensors live in wasm memory, freed at its end
     seconds += (globalThis.performance.now() - t0) / 1000;
     hooks.progress?.(s, o.steps, { loss: l });
     if (s % Math.max(1, Math.ceil(o.steps / 4)) === 0 || s === o.steps) hooks.log(`step ${s}/${o.steps}: loss ${l.toFixed(4)} (${seconds.toFixed(1)} s)`);

@@ -9,7 +9,13 @@
 // may pause and stop; the evaluation's result counts only when the generator returns. Stopping leaves the job
 // at a step boundary (its last completed step), which is where checkpoints are written and resumed from.
 //
+// Memory: every step and every unit of an evaluation runs inside `tidy` (src/engine/scope.ts), so its tensors
+// live in wasm memory and are freed when it ends; only numbers leave it. A job keeps no tensor across steps but
+// its parameters, gradients and optimizer state, which the scope keeps by itself.
+//
 // Browser-safe: no timers of Node, no signals; the caller says how to pause and when to stop.
+
+import { tidy } from "../engine/scope.js";
 
 /** Numbers a step or an evaluation reports (loss first by convention: { loss, lr }, { train, val }). */
 export type Metrics = Record<string, number>;
@@ -45,14 +51,15 @@ export function* trainingLoop<S extends Metrics, E extends Metrics>(job: Trainin
     if (job.evalDue()) {
       const t0 = now();
       const it = job.evaluate();
-      let r = it.next();
-      for (; !r.done; r = it.next()) yield;
+      const next = (): IteratorResult<void, E> => tidy("evaluation", () => it.next());
+      let r = next();
+      for (; !r.done; r = next()) yield;
       const metrics = r.value;
       events.onEval?.(job.step, metrics, now() - t0);
     }
     if (job.step >= job.totalSteps) return;
     const t0 = now();
-    const metrics = job.trainStep();
+    const metrics = tidy("training step", () => job.trainStep());
     events.onStep?.(job.step, metrics, now() - t0);
     yield;
   }

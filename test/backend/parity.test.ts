@@ -37,6 +37,9 @@ import "../nn/rnn.fixtures.test.js";
 import "../optim/optim.fixtures.test.js";
 
 runOpTable([...cast, ...elementwise, ...reduce, ...matmul, ...shape, ...indexing, ...nn, ...conv, ...attention], { gradcheck: false, prefix: `[${PARITY_BACKEND}] ` });
+// and inside a memory scope on this backend: the same values and gradients as outside one (on the reference
+// backend the scope records and releases tensors but lends no wasm memory)
+runOpTable([...cast, ...elementwise, ...reduce, ...matmul, ...shape, ...indexing, ...nn, ...conv, ...attention], { scopedOnly: true, prefix: `[${PARITY_BACKEND}] ` });
 
 test(`parity: the run above used the ${PARITY_BACKEND} backend`, () => assert.equal(getBackend(), PARITY_BACKEND));
 

@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Generator, Tensor, noGrad, type DType } from "../../src/index.js";
+import { Generator, Tensor, allocate, isFloating, noGrad, tidy, type DType } from "../../src/index.js";
 import { assertClose, assertThrowsWith, type Tolerance } from "./assert.js";
 import { gradcheck, outputsOf, type Outputs } from "./gradcheck.js";
 
@@ -109,10 +109,67 @@ export interface OpTableOptions {
   gradcheck?: boolean;
   /** a prefix for the test names */
   prefix?: string;
+  /**
+   * only the memory-scope check of every sample: inside `tidy`, on inputs copied into the scope's storage
+   * (the wasm heap when that backend is active), the float32 outputs and the gradients of a backward are
+   * bit-identical to the same computation outside any scope, and they are released when the scope ends
+   */
+  scopedOnly?: boolean;
+}
+
+/** A copy of x made inside the running scope (its storage a scope block where the backend lends one). */
+function scopedCopy(x: Tensor): Tensor {
+  const t = new Tensor(allocate(x.dtype, x.numel()), x.shape);
+  t.storage.set(x.storage);
+  if (x.requiresGrad) t.requiresGrad = true;
+  return t;
+}
+
+/** outputs, then the gradients of Σ outᵢ·wᵢ (fixed weights) with respect to every float input */
+function valuesAndGrads(info: OpInfo, inputs: Tensor[], args: unknown[]): number[][] {
+  const xs = inputs.map((x) => (isFloating(x.dtype) ? x.detach().requiresGrad_(info.differentiable) : x));
+  const outs = callOp(info, xs, args);
+  const res = outs.map((o) => [...o.storage]);
+  if (info.differentiable) {
+    let loss: Tensor | null = null;
+    outs.forEach((o, i) => {
+      if (!o.requiresGrad || o.dtype !== "float32") return;
+      const w = new Tensor(Float32Array.from({ length: o.numel() }, (_, j) => ((j * 7 + i * 3) % 11) / 11 - 0.5), o.shape);
+      const term = o.mul(w).sum();
+      loss = loss === null ? term : loss.add(term);
+    });
+    if (loss !== null) {
+      (loss as Tensor).backward();
+      for (const x of xs) if (x.grad) res.push([...x.grad.storage]);
+    }
+  }
+  return res;
 }
 
 export function runOpTable(infos: OpInfo[], opts: OpTableOptions = {}): void {
   const { gradcheck: withGradcheck = true, prefix = "" } = opts;
+  if (opts.scopedOnly) {
+    for (const info of infos) {
+      test(`${prefix}op ${info.name} inside tidy`, async (t) => {
+        for (const s of info.samples) {
+          const args = s.args ?? [];
+          await t.test(`the same values and gradients inside a scope: ${s.label}`, () => {
+            const in32 = s.inputs.map((x) => (x.dtype === "float64" ? as(x, "float32") : x));
+            const want = valuesAndGrads(info, in32, args);
+            let inside: Tensor[] = [];
+            const got = tidy(() => {
+              const xs = in32.map(scopedCopy);
+              inside = xs;
+              return valuesAndGrads(info, xs, args);
+            });
+            assert.deepEqual(got, want, `${info.name}: scoped float32 values and gradients`);
+            for (const x of inside) assert.ok(x.isReleased, `${info.name}: an input made inside the scope is released at its end`);
+          });
+        }
+      });
+    }
+    return;
+  }
   for (const info of infos) {
     test(`${prefix}op ${info.name}`, async (t) => {
       await t.test("has samples and error cases", () => {

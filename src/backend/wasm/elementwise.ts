@@ -1,8 +1,8 @@
 // Elementwise kernels of the wasm backend, float32 only (every other dtype runs the reference kernel).
 //
 // - Transcendental activations (exp, tanh, sigmoid, silu, geluTanh and the backwards of silu and
-//   geluTanh) run in wasm SIMD (./assembly/elementwise.ts): the operand is copied into the arena, the
-//   kernel runs in place (on the pool when large), the result is copied out.
+//   geluTanh) run in wasm SIMD (./assembly/elementwise.ts) on the pool when large; operands that do not
+//   live in wasm memory are copied into the arena and the result out (arena.ts).
 // - add, sub, mul, div: the broadcast dims are first coalesced; what is then at most two dims with unit
 //   or zero inner strides (same shape; a row vector, a column or a scalar broadcast against a matrix)
 //   runs in wasm SIMD (./assembly/arith.ts) — even with both operands copied in and the result copied
@@ -31,19 +31,17 @@ function runUnary(op: Op, x: Float32Array, dy: Float32Array | null, out: Float32
   const n = x.length;
   if (n === 0) return;
   const fr = new Frame();
-  const xo = fr.alloc(n), dyo = dy ? fr.alloc(n) : 0;
+  const xo = fr.in(x), dyo = dy ? fr.in(dy) : 0, yo = fr.out(out, n);
   fr.commit();
-  fr.put(xo, x);
-  if (dy) fr.put(dyo, dy);
   const pool = n >= parallelMin.elements ? threadPool(fr.st) : null;
   if (pool) {
     const prm = fr.params();
-    prm[0] = KIND_UNARY; prm[1] = op; prm[2] = xo; prm[3] = dyo; prm[4] = xo; prm[5] = n; prm[6] = TASK_ELEMS;
+    prm[0] = KIND_UNARY; prm[1] = op; prm[2] = xo; prm[3] = dyo; prm[4] = yo; prm[5] = n; prm[6] = TASK_ELEMS;
     pool.run(Math.ceil(n / TASK_ELEMS));
   } else {
-    fr.exports.unaryRange(op, xo, dyo, xo, 0, n);
+    fr.exports.unaryRange(op, xo, dyo, yo, 0, n);
   }
-  fr.get(xo, out, n);
+  fr.finish();
 }
 
 const unary = (op: Op, ref: UnaryKernel): UnaryKernel => (x, out) => {
@@ -104,12 +102,10 @@ const WASM_BINARY_MIN = 1024;
 function binaryWasm(op: Bin, a: Float32Array, ra: number, ca: number, b: Float32Array, rb: number, cb: number, out: Float32Array, rows: number, cols: number): void {
   const n = rows * cols;
   const fr = new Frame();
-  const ao = fr.alloc(a.length), bo = fr.alloc(b.length), oo = fr.alloc(n);
+  const ao = fr.in(a), bo = fr.in(b), oo = fr.out(out, n);
   fr.commit();
-  fr.put(ao, a);
-  fr.put(bo, b);
   fr.exports.binaryF32(op, ao, ra, ca, bo, rb, cb, oo, rows, cols);
-  fr.get(oo, out, n);
+  fr.finish();
 }
 
 const binary = (op: Bin, ref: BinaryKernel): BinaryKernel => (a, as, b, bs, out, shape) => {

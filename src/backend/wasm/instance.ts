@@ -38,6 +38,7 @@ export interface KernelExports {
   crossEntropyBackwardF32(logits: number, target: number, lse: number, dloss: number, dlogits: number, rows: number, c: number, ignoreIndex: number, eps: number): void;
   binaryF32(op: number, a: number, ra: number, ca: number, b: number, rb: number, cb: number, out: number, rows: number, cols: number): void;
   sumF32(x: number, out: number, outer: number, r: number, inner: number, acc: number): void;
+  zeroBytes(p: number, n: number): void;
   adamF32(param: number, grad: number, m: number, v: number, n: number, decay: number, weightDecay: number, decoupled: number, beta1: number, beta2: number, eps: number, stepSize: number, bc2Sqrt: number): void;
 }
 

@@ -1,11 +1,12 @@
 // float32 matmul on the wasm kernels (./assembly/matmul.ts); every other dtype runs the reference loop.
 //
-// Memory model: tensors live in ordinary garbage-collected typed arrays, so each call copies its
-// operands into the scratch arena of the wasm memory and the result back out:
+// Memory model: an operand that lives in wasm memory (a tensor made inside a memory scope, or a kept
+// one: heap.ts) is read, and C written, where it is; an ordinary garbage-collected typed array is copied
+// into the scratch arena of the wasm memory (and C back out):
 //
 //   arena: [A: as stored, all batch matrices] [B: as stored] [packed B] [C: batch·m·n] [scratch × threads]
 //
-// The arena is reused by every call and only grows. A weight B that the op marks constant (Linear under
+// (A, B and C take no arena room when resident.) The arena is reused by every call and only grows. A weight B that the op marks constant (Linear under
 // noGrad: MatmulParams.constantB) is copied once per no-grad region and kept below the arena
 // (weights.ts). Products of at most four rows (decoding one token) skip packing: gemv below. B is packed once per call on the calling thread
 // (all of op(B), in KC×NR panels), then the output is cut into tasks of rows (and, when rows are few,
@@ -16,7 +17,8 @@ import { matmul as reference } from "../reference/matmul.js";
 import { ensureBytes, PARAMS, wasm, type WasmState } from "./instance.js";
 import { threadPool } from "./pool.js";
 import { DEFAULT_PARALLEL_MIN, parallelMin, setParallelMin } from "./thresholds.js";
-import { arenaBase, cachedWeight } from "./weights.js";
+import { heapTop, residentOffset } from "./heap.js";
+import { cachedWeight } from "./weights.js";
 
 /** Tests only: dispatch to the pool from this many multiply-adds on (undefined: the default). */
 export function setParallelThreshold(macs: number | undefined): void {
@@ -73,7 +75,8 @@ function matmulF32(a: Float32Array, b: Float32Array, out: Float32Array, p: Matmu
   const st = wasm();
   const x = st.exports;
   // B kept in wasm memory across calls when the op says it is a constant weight (weights.ts)
-  const bKept = p.constantB !== undefined && strideB === 0 && b.length === k * n ? cachedWeight(st, b, p.constantB) : -1;
+  const bRes = residentOffset(b);
+  const bKept = bRes >= 0 ? bRes : p.constantB !== undefined && strideB === 0 && b.length === k * n ? cachedWeight(st, b, p.constantB) : -1;
   if (batch === 1 && m <= GEMV_MAX_M) {
     gemv(st, a, b, bKept, out, p, accumulate);
     return;
@@ -87,11 +90,14 @@ function matmulF32(a: Float32Array, b: Float32Array, out: Float32Array, p: Matmu
   const bLen = bKept >= 0 ? 0 : strideB === 0 ? k * n : (batch - 1) * strideB + k * n;
   const bBatches = strideB === 0 ? 1 : batch;
   const bpLen = x.packedBElems(k, n);
-  const aOff = arenaBase();
-  const bOff = bKept >= 0 ? bKept : align(aOff + 4 * aLen, 64);
-  const bpOff = align((bKept >= 0 ? aOff + 4 * aLen : bOff + 4 * bLen), 64);
-  const cOff = align(bpOff + 4 * bpLen * bBatches, 64);
-  const scratchOff = align(cOff + 4 * cLen, 64);
+  const aRes = residentOffset(a), cRes = residentOffset(out);
+  const base = heapTop();
+  const aOff = aRes >= 0 ? aRes : base;
+  const aEnd = aRes >= 0 ? base : aOff + 4 * aLen;
+  const bOff = bKept >= 0 ? bKept : align(aEnd, 64);
+  const bpOff = align((bKept >= 0 ? aEnd : bOff + 4 * bLen), 64);
+  const cOff = cRes >= 0 ? cRes : align(bpOff + 4 * bpLen * bBatches, 64);
+  const scratchOff = align(cRes >= 0 ? bpOff + 4 * bpLen * bBatches : cOff + 4 * cLen, 64);
   const scratchStride = align(x.scratchBytes(), 64);
   // the bias row, the row sums of op(A) and their float64 accumulators
   const biasOff = align(scratchOff + scratchStride * threads, 64);
@@ -101,9 +107,9 @@ function matmulF32(a: Float32Array, b: Float32Array, out: Float32Array, p: Matmu
   const t0 = measureCopies ? performance.now() : 0;
   const buf = st.memory.buffer;
   const heap = new Float32Array(buf);
-  heap.set(a.subarray(0, aLen), aOff >> 2);
+  if (aRes < 0) heap.set(a.subarray(0, aLen), aOff >> 2);
   if (bKept < 0) heap.set(b.subarray(0, bLen), bOff >> 2);
-  if (accumulate) heap.set(out.subarray(0, cLen), cOff >> 2);
+  if (accumulate && cRes < 0) heap.set(out.subarray(0, cLen), cOff >> 2);
   const t1 = measureCopies ? performance.now() : 0;
 
   // op(A)(i, p) sits at i·rsA + p·csA; op(B)(p, j) at p·rsB + j·csB.
@@ -134,14 +140,15 @@ function matmulF32(a: Float32Array, b: Float32Array, out: Float32Array, p: Matmu
   run(KIND_GEMM, batch * tasksM * tasksN);
   if (p.bias) {
     // C += bias on every row (./assembly/arith.ts, op 0 = add), while C is still in cache
-    heap.set(p.bias.subarray(0, n), biasOff >> 2);
-    x.binaryF32(0, cOff, n, 1, biasOff, 0, 1, cOff, batch * m, n);
+    const biasRes = residentOffset(p.bias);
+    if (biasRes < 0) heap.set(p.bias.subarray(0, n), biasOff >> 2);
+    x.binaryF32(0, cOff, n, 1, biasRes >= 0 ? biasRes : biasOff, 0, 1, cOff, batch * m, n);
   }
   if (p.rowSumsA) {
     // Σ_p op(A)(i, p) from A's copy: down the columns of A stored [k, m], along the rows of A stored [m, k]
     if (transA) x.sumF32(aOff, sumsOff, 1, k, m, accOff);
     else x.sumF32(aOff, sumsOff, m, k, 1, accOff);
-    p.rowSumsA.set(heap.subarray(sumsOff >> 2, (sumsOff >> 2) + m));
+    (p.rowSumsA as Float32Array).set(heap.subarray(sumsOff >> 2, (sumsOff >> 2) + m));
   }
 
   function run(kind: number, count: number): void {
@@ -151,7 +158,7 @@ function matmulF32(a: Float32Array, b: Float32Array, out: Float32Array, p: Matmu
   }
 
   const t2 = measureCopies ? performance.now() : 0;
-  out.set(heap.subarray(cOff >> 2, (cOff >> 2) + cLen));
+  if (cRes < 0) out.set(heap.subarray(cOff >> 2, (cOff >> 2) + cLen));
   if (measureCopies) {
     copyStats.calls++;
     copyStats.copyMs += t1 - t0 + (performance.now() - t2);
@@ -165,12 +172,12 @@ function matmulF32(a: Float32Array, b: Float32Array, out: Float32Array, p: Matmu
 function gemv(st: WasmState, a: Float32Array, b: Float32Array, bKept: number, out: Float32Array, p: MatmulParams, accumulate: boolean): void {
   const { m, n, k, transA, transB } = p;
   const x = st.exports;
-  const aOff = arenaBase();
+  const aOff = heapTop();
   const bOff = bKept >= 0 ? bKept : align(aOff + 4 * m * k + 16, 64);
   const cOff = align((bKept >= 0 ? aOff + 4 * m * k : bOff + 4 * k * n) + 16, 64);
   ensureBytes(st, cOff + 4 * m * n + 16);
   const heap = new Float32Array(st.memory.buffer);
-  // A as m contiguous rows of k (transposed when stored [k, m])
+  // A as m contiguous rows of k (transposed when stored [k, m]); small, so always copied
   if (!transA || m === 1) heap.set(a.subarray(0, m * k), aOff >> 2);
   else for (let i = 0; i < m; i++) for (let q = 0; q < k; q++) heap[(aOff >> 2) + i * k + q] = a[q * m + i]!;
   if (bKept < 0) heap.set(b.subarray(0, k * n), bOff >> 2);

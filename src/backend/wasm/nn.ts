@@ -1,6 +1,6 @@
 // Row-wise nn kernels of the wasm backend (./assembly/nn.ts), float32 with the normalised or reduced
 // dim last (layerNorm and rmsNorm always; softmax, logSoftmax and cross-entropy when inner = 1, i.e. the class dim
-// is the last one). Operands are copied into the arena, results out. Everything else runs the
+// is the last one). Operands are copied into the arena and results out, unless they already live in wasm memory (arena.ts). Everything else runs the
 // reference kernel.
 
 import type { FloatArr, NnKernels } from "../backend.js";
@@ -9,22 +9,17 @@ import { Frame } from "./arena.js";
 
 const isF32 = (...xs: (FloatArr | Int32Array | null)[]): boolean => xs.every((x) => x === null || x instanceof Float32Array);
 
-/** A region holding x, or `fill` repeated n times when x is null. */
-function region(fr: Frame, off: number, x: Float32Array | null, n: number, fill: number): void {
-  if (x) fr.put(off, x.subarray(0, n));
-  else fr.f32.fill(fill, off >> 2, (off >> 2) + n);
-}
+const F = (x: FloatArr | null): Float32Array => x as Float32Array;
 
 /** softmax-like kernel over (rows, cols): one input, one output. */
 function rowwise(run: (fr: Frame, x: number, y: number, rows: number, cols: number) => void, x: Float32Array, y: Float32Array, rows: number, cols: number): void {
   const n = rows * cols;
   if (n === 0) return;
   const fr = new Frame();
-  const xo = fr.alloc(n);
+  const xo = fr.in(x, n), yo = fr.out(y, n);
   fr.commit();
-  fr.put(xo, x.subarray(0, n));
-  run(fr, xo, xo, rows, cols);
-  fr.get(xo, y, n);
+  run(fr, xo, yo, rows, cols);
+  fr.finish();
 }
 
 /** softmax-backward-like kernel over (rows, cols): y and dy in, dx out. */
@@ -32,12 +27,10 @@ function rowwiseBackward(run: (fr: Frame, y: number, dy: number, dx: number, row
   const n = rows * cols;
   if (n === 0) return;
   const fr = new Frame();
-  const yo = fr.alloc(n), dyo = fr.alloc(n);
+  const yo = fr.in(y, n), dyo = fr.in(dy, n), dxo = fr.out(dx, n);
   fr.commit();
-  fr.put(yo, y.subarray(0, n));
-  fr.put(dyo, dy.subarray(0, n));
-  run(fr, yo, dyo, dyo, rows, cols);
-  fr.get(dyo, dx, n);
+  run(fr, yo, dyo, dxo, rows, cols);
+  fr.finish();
 }
 
 export const nn: Partial<NnKernels> = {
@@ -48,16 +41,12 @@ export const nn: Partial<NnKernels> = {
     }
     const n = rows * cols;
     const fr = new Frame();
-    const xo = fr.alloc(n), wo = fr.alloc(cols), bo = fr.alloc(cols), mo = fr.alloc(rows), ro = fr.alloc(rows);
+    const xo = fr.in(F(x), n), wo = fr.inOr(F(w), cols, 1), bo = fr.inOr(F(b), cols, 0);
+    const yo = fr.out(F(y), n), mo = fr.out(F(mean), rows), ro = fr.out(F(rstd), rows);
     fr.commit();
-    fr.put(xo, (x as Float32Array).subarray(0, n));
-    region(fr, wo, w as Float32Array | null, cols, 1);
-    region(fr, bo, b as Float32Array | null, cols, 0);
-    // y = (x − μ)·rstd·w + b, written over x
-    fr.exports.layerNormF32(xo, wo, bo, xo, mo, ro, rows, cols, eps);
-    fr.get(xo, y as Float32Array, n);
-    fr.get(mo, mean as Float32Array, rows);
-    fr.get(ro, rstd as Float32Array, rows);
+    // y = (x − μ)·rstd·w + b
+    fr.exports.layerNormF32(xo, wo, bo, yo, mo, ro, rows, cols, eps);
+    fr.finish();
   },
 
   layerNormBackward(dy, x, w, mean, rstd, dx, dw, db, rows, cols) {
@@ -67,20 +56,13 @@ export const nn: Partial<NnKernels> = {
     }
     const n = rows * cols;
     const fr = new Frame();
-    const dyo = fr.alloc(n), xo = fr.alloc(n), wo = fr.alloc(cols), mo = fr.alloc(rows), ro = fr.alloc(rows), dwo = fr.alloc(cols), dbo = fr.alloc(cols);
+    const dyo = fr.in(F(dy), n), xo = fr.in(F(x), n), wo = fr.inOr(F(w), cols, 1), mo = fr.in(F(mean), rows), ro = fr.in(F(rstd), rows);
+    const dxo = fr.out(F(dx), n);
+    // dw, db accumulated into
+    const dwo = dw ? fr.inout(F(dw), cols) : fr.constant(cols, 0), dbo = db ? fr.inout(F(db), cols) : fr.constant(cols, 0);
     fr.commit();
-    fr.put(dyo, (dy as Float32Array).subarray(0, n));
-    fr.put(xo, (x as Float32Array).subarray(0, n));
-    region(fr, wo, w as Float32Array | null, cols, 1);
-    fr.put(mo, (mean as Float32Array).subarray(0, rows));
-    fr.put(ro, (rstd as Float32Array).subarray(0, rows));
-    region(fr, dwo, dw as Float32Array | null, cols, 0); // accumulated into
-    region(fr, dbo, db as Float32Array | null, cols, 0);
-    // dx written over dy
-    fr.exports.layerNormBackwardF32(dyo, xo, wo, mo, ro, dyo, dwo, dbo, rows, cols);
-    fr.get(dyo, dx as Float32Array, n);
-    if (dw) fr.get(dwo, dw as Float32Array, cols);
-    if (db) fr.get(dbo, db as Float32Array, cols);
+    fr.exports.layerNormBackwardF32(dyo, xo, wo, mo, ro, dxo, dwo, dbo, rows, cols);
+    fr.finish();
   },
 
   rmsNorm(x, w, y, rstd, rows, cols, eps) {
@@ -90,14 +72,11 @@ export const nn: Partial<NnKernels> = {
     }
     const n = rows * cols;
     const fr = new Frame();
-    const xo = fr.alloc(n), wo = fr.alloc(cols), ro = fr.alloc(rows);
+    const xo = fr.in(F(x), n), wo = fr.inOr(F(w), cols, 1), yo = fr.out(F(y), n), ro = fr.out(F(rstd), rows);
     fr.commit();
-    fr.put(xo, (x as Float32Array).subarray(0, n));
-    region(fr, wo, w as Float32Array | null, cols, 1);
-    // y = x·rstd·w, written over x
-    fr.exports.rmsNormF32(xo, wo, xo, ro, rows, cols, eps);
-    fr.get(xo, y as Float32Array, n);
-    fr.get(ro, rstd as Float32Array, rows);
+    // y = x·rstd·w
+    fr.exports.rmsNormF32(xo, wo, yo, ro, rows, cols, eps);
+    fr.finish();
   },
 
   rmsNormBackward(dy, x, w, rstd, dx, dw, rows, cols) {
@@ -107,19 +86,12 @@ export const nn: Partial<NnKernels> = {
     }
     const n = rows * cols;
     const fr = new Frame();
-    const dyo = fr.alloc(n), xo = fr.alloc(n), wo = fr.alloc(cols), ro = fr.alloc(rows), dwo = fr.alloc(cols);
+    const dyo = fr.in(F(dy), n), xo = fr.in(F(x), n), wo = fr.inOr(F(w), cols, 1), ro = fr.in(F(rstd), rows);
+    const dxo = fr.out(F(dx), n), dwo = dw ? fr.inout(F(dw), cols) : fr.constant(cols, 0); // dw accumulated into
     fr.commit();
-    fr.put(dyo, (dy as Float32Array).subarray(0, n));
-    fr.put(xo, (x as Float32Array).subarray(0, n));
-    region(fr, wo, w as Float32Array | null, cols, 1);
-    fr.put(ro, (rstd as Float32Array).subarray(0, rows));
-    region(fr, dwo, dw as Float32Array | null, cols, 0); // accumulated into
-    // dx written over dy
-    fr.exports.rmsNormBackwardF32(dyo, xo, wo, ro, dyo, dwo, rows, cols);
-    fr.get(dyo, dx as Float32Array, n);
-    if (dw) fr.get(dwo, dw as Float32Array, cols);
+    fr.exports.rmsNormBackwardF32(dyo, xo, wo, ro, dxo, dwo, rows, cols);
+    fr.finish();
   },
-
   softmax(x, y, outer, r, inner) {
     if (!isF32(x, y) || inner !== 1 || r === 0) return reference.softmax(x, y, outer, r, inner);
     rowwise((fr, xo, yo, rows, cols) => fr.exports.softmaxF32(xo, yo, rows, cols), x as Float32Array, y as Float32Array, outer, r);
@@ -146,13 +118,10 @@ export const nn: Partial<NnKernels> = {
       return;
     }
     const fr = new Frame();
-    const xo = fr.alloc(outer * c), to = fr.alloc(outer), lo = fr.alloc(outer), so = fr.alloc(outer);
+    const xo = fr.in(F(logits), outer * c), to = fr.in(target, outer), lo = fr.out(F(losses), outer), so = fr.out(F(lse), outer);
     fr.commit();
-    fr.put(xo, (logits as Float32Array).subarray(0, outer * c));
-    fr.put(to, target.subarray(0, outer));
     fr.exports.crossEntropyF32(xo, to, lo, so, outer, c, ignoreIndex, labelSmoothing);
-    fr.get(lo, losses as Float32Array, outer);
-    fr.get(so, lse as Float32Array, outer);
+    fr.finish();
   },
 
   crossEntropyBackward(logits, target, lse, dloss, dlogits, outer, c, inner, ignoreIndex, labelSmoothing) {
@@ -161,13 +130,10 @@ export const nn: Partial<NnKernels> = {
       return;
     }
     const fr = new Frame();
-    const xo = fr.alloc(outer * c), to = fr.alloc(outer), so = fr.alloc(outer), go = fr.alloc(outer), dxo = fr.alloc(outer * c);
+    const xo = fr.in(F(logits), outer * c), to = fr.in(target, outer), so = fr.in(F(lse), outer), go = fr.in(F(dloss), outer);
+    const dxo = fr.out(F(dlogits), outer * c);
     fr.commit();
-    fr.put(xo, (logits as Float32Array).subarray(0, outer * c));
-    fr.put(to, target.subarray(0, outer));
-    fr.put(so, (lse as Float32Array).subarray(0, outer));
-    fr.put(go, (dloss as Float32Array).subarray(0, outer));
     fr.exports.crossEntropyBackwardF32(xo, to, so, go, dxo, outer, c, ignoreIndex, labelSmoothing);
-    fr.get(dxo, dlogits as Float32Array, outer * c);
+    fr.finish();
   },
 };

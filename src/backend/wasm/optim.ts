@@ -1,6 +1,7 @@
 // Optimizer updates of the wasm backend: Adam and AdamW for float32 in wasm SIMD (./assembly/optim.ts),
 // in float32 arithmetic (the reference computes each element in float64 and rounds once per stored
-// value); param and both moments are copied into the arena, updated in place and copied back. AMSGrad,
+// value); param and both moments are updated in place where they live in wasm memory (kept parameters and
+// optimizer state), else copied into the arena and back (arena.ts). AMSGrad,
 // maximize and float64 run the reference.
 
 import type { OptimKernels } from "../backend.js";
@@ -15,17 +16,11 @@ export const optim: Partial<OptimKernels> = {
     }
     const n = param.length;
     const fr = new Frame();
-    const po = fr.alloc(n), go = fr.alloc(n), mo = fr.alloc(n), vo = fr.alloc(n);
+    const po = fr.inout(param, n), go = fr.in(grad, n), mo = fr.inout(m, n), vo = fr.inout(v, n);
     fr.commit();
-    fr.put(po, param);
-    fr.put(go, grad);
-    fr.put(mo, m);
-    fr.put(vo, v);
     // step_size = lr / (1 − β1ᵗ);  √(1 − β2ᵗ);  AdamW's factor 1 − lr·λ (computed in float64, as the reference)
     fr.exports.adamF32(po, go, mo, vo, n, 1 - p.lr * p.weightDecay, p.weightDecay, p.decoupledWeightDecay ? 1 : 0,
       p.beta1, p.beta2, p.eps, p.lr / p.biasCorrection1, Math.sqrt(p.biasCorrection2));
-    fr.get(po, param);
-    fr.get(mo, m);
-    fr.get(vo, v);
+    fr.finish();
   },
 };

@@ -6,13 +6,13 @@
 //     training in between, starts over: every copy is dropped and its memory reused), and
 //   - 16 elements sampled across the weight still hold the values copied (a cheap guard against a
 //     weight rewritten inside one no-grad region, e.g. loadStateDict between two generations).
-// Memory: the copies sit at the start of the arena, below the per-call regions (arena.ts), and are all
-// released together when the region changes.
+// A weight that already lives in wasm memory (a kept parameter, heap.ts) is read where it is, never copied.
+// Memory: each copy is a block of the heap (heap.ts); all are freed together when the region changes.
 
-import { ARENA, ensureBytes, type WasmState } from "./instance.js";
+import { heapAlloc, heapFree } from "./heap.js";
+import type { WasmState } from "./instance.js";
 
 const SAMPLES = 16;
-const align64 = (x: number): number => Math.ceil(x / 64) * 64;
 
 interface Entry {
   readonly off: number;
@@ -22,12 +22,9 @@ interface Entry {
 
 let region = NaN;
 let entries = new WeakMap<Float32Array, Entry>();
-let top = ARENA;
-
-/** Where the per-call regions of the arena start (above the cached weights). */
-export function arenaBase(): number {
-  return top;
-}
+/** every block held by a copy (stale ones included), freed when the region changes */
+let blocks: number[] = [];
+let bytes = 0;
 
 function sampleOf(b: Float32Array): Float32Array {
   const s = new Float32Array(SAMPLES);
@@ -44,19 +41,19 @@ function matches(b: Float32Array, e: Entry): boolean {
   return true;
 }
 
-/** The byte offset of a copy of b in wasm memory for this region: made now, or kept from an earlier call. */
+/** The byte offset of a copy of b in wasm memory for this region (made now, or kept from an earlier call), or -1 when the memory is full. */
 export function cachedWeight(st: WasmState, b: Float32Array, regionId: number): number {
   if (regionId !== region) {
+    clearWeightCache();
     region = regionId;
-    entries = new WeakMap();
-    top = ARENA;
   }
   const e = entries.get(b);
   if (e && matches(b, e)) return e.off;
-  // a new copy (a stale one's memory stays unused until the region ends)
-  const off = top;
-  top = align64(off + 4 * b.length + 16);
-  ensureBytes(st, top);
+  // a new copy (a stale one's block stays held until the region ends)
+  const off = heapAlloc(4 * b.length + 16);
+  if (off < 0) return -1;
+  blocks.push(off);
+  bytes += 4 * b.length;
   new Float32Array(st.memory.buffer).set(b, off >> 2);
   entries.set(b, { off, length: b.length, sample: sampleOf(b) });
   return off;
@@ -66,10 +63,12 @@ export function cachedWeight(st: WasmState, b: Float32Array, regionId: number): 
 export function clearWeightCache(): void {
   region = NaN;
   entries = new WeakMap();
-  top = ARENA;
+  for (const off of blocks) heapFree(off);
+  blocks = [];
+  bytes = 0;
 }
 
 /** Bytes held by copies of weights. */
 export function weightCacheBytes(): number {
-  return top - ARENA;
+  return bytes;
 }
