@@ -13,6 +13,8 @@ const ALLOWED = {
   "src/data": ["src/engine", "src/ops"],
   "src/io": ["src/engine", "src/ops", "src/nn"],
   "src/generation": ["src/engine", "src/ops", "src/nn"],
+  // collectives over SharedArrayBuffer and the data-parallel strategies; its *-node.ts files launch worker_threads
+  "src/distributed": ["src/engine", "src/ops", "src/nn", "src/optim"],
   "src/models": ["src/engine", "src/ops", "src/nn", "src/optim", "src/data", "src/io", "src/generation"],
   // what `wnn train` runs: the recipe shape, the shared training loop, the comparisons; a model folder's own
   // recipe.ts / train.ts and the zoo (src/models/zoo.ts) belong to this layer too (see RECIPE_FILES)
@@ -23,11 +25,14 @@ const ALLOWED = {
   "src/index-node.ts": ["src/index.ts", "src/backend"],
 };
 /** layers that must bundle for the browser: no Node built-ins */
-const CORE = ["src/engine", "src/ops", "src/nn", "src/optim", "src/generation", "src/models", "src/recipes", "src/backend/reference", "src/backend/backend.ts", "src/backend/wasm", "src/data"];
+const CORE = ["src/distributed", "src/engine", "src/ops", "src/nn", "src/optim", "src/generation", "src/models", "src/recipes", "src/backend/reference", "src/backend/backend.ts", "src/backend/wasm", "src/data"];
 /** folders inside the core that hold its Node-only half (exported from src/node.ts, "writtingnns/node") */
 const NODE_HALF = ["src/data/node/"];
-/** Node-only files inside the core's folders: the wasm backend's worker-thread pool, loaded only by src/index-node.ts */
-const NODE_FILES = /^src\/backend\/wasm\/[\w-]+-node\.ts$/;
+/**
+ * Node-only files inside the core's folders: the wasm backend's worker-thread pool, loaded only by src/index-node.ts,
+ * and the distributed launcher (worker_threads)
+ */
+const NODE_FILES = /^src\/(backend\/wasm|distributed)\/[\w-]+-node\.ts$/;
 const isNodeOnly = (rel) => NODE_HALF.some((n) => rel.startsWith(n)) || NODE_FILES.test(rel);
 const isCore = (file) => CORE.some((c) => file.startsWith(c)) && !isNodeOnly(file);
 /** AssemblyScript sources (compiled to wasm by tools/build-wasm.mjs, not by tsc) */
