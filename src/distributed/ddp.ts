@@ -28,9 +28,50 @@ export interface DDPOptions {
 }
 
 /** The parameters of one all-reduce: a run of parameters whose gradients are packed one after another. */
-interface Bucket {
+export interface Bucket {
   params: Parameter[];
   elements: number;
+}
+
+/**
+ * The module's trainable float32 parameters in reverse registration order, cut into buckets of at most cap
+ * elements; a parameter larger than cap gets a bucket of its own.
+ */
+export function makeBuckets(op: string, module: Module, cap: number): Bucket[] {
+  if (!Number.isInteger(cap) || cap < 1) throw new ArgumentError(`${op}: bucketElements must be a positive integer, got ${cap}`);
+  const params = module.parameters().filter((p) => p.requiresGrad);
+  for (const p of params) {
+    if (!(p.storage instanceof Float32Array)) throw new ArgumentError(`${op}: parameters must be float32, got ${p.dtype} of shape (${p.shape.join(", ")})`);
+  }
+  const buckets: Bucket[] = [];
+  let cur: Bucket = { params: [], elements: 0 };
+  for (const p of [...params].reverse()) {
+    if (cur.elements > 0 && cur.elements + p.numel() > cap) {
+      buckets.push(cur);
+      cur = { params: [], elements: 0 };
+    }
+    cur.params.push(p);
+    cur.elements += p.numel();
+  }
+  if (cur.elements > 0) buckets.push(cur);
+  return buckets;
+}
+
+/** Copies the bucket's gradients one after another into flat (zeros for a parameter without one). */
+export function packGradients(bucket: Bucket, flat: Float32Array): void {
+  let off = 0;
+  for (const p of bucket.params) {
+    if (p.grad) flat.set(p.grad.storage as Float32Array, off);
+    else flat.fill(0, off, off + p.numel());
+    off += p.numel();
+  }
+}
+
+/** Copies the parameters of rank `root` (trainable or not, float32) to every worker. */
+export function broadcastParameters(module: Module, comm: Communicator, root = 0): void {
+  for (const p of module.parameters()) {
+    if (p.storage instanceof Float32Array) comm.broadcast(p.storage, root);
+  }
 }
 
 export class DistributedDataParallel {
@@ -42,32 +83,13 @@ export class DistributedDataParallel {
   constructor(module: Module, comm: Communicator, opts: DDPOptions = {}) {
     this.module = module;
     this.comm = comm;
-    const cap = opts.bucketElements ?? comm.capacity;
-    if (!Number.isInteger(cap) || cap < 1) throw new ArgumentError(`DistributedDataParallel: bucketElements must be a positive integer, got ${cap}`);
-    const params = module.parameters().filter((p) => p.requiresGrad);
-    for (const p of params) {
-      if (!(p.storage instanceof Float32Array)) throw new ArgumentError(`DistributedDataParallel: parameters must be float32, got ${p.dtype} of shape (${p.shape.join(", ")})`);
-    }
-    // reverse registration order; a parameter larger than a bucket gets a bucket of its own
-    this.buckets = [];
-    let cur: Bucket = { params: [], elements: 0 };
-    for (const p of [...params].reverse()) {
-      if (cur.elements > 0 && cur.elements + p.numel() > cap) {
-        this.buckets.push(cur);
-        cur = { params: [], elements: 0 };
-      }
-      cur.params.push(p);
-      cur.elements += p.numel();
-    }
-    if (cur.elements > 0) this.buckets.push(cur);
+    this.buckets = makeBuckets("DistributedDataParallel", module, opts.bucketElements ?? comm.capacity);
     this.flat = new Float32Array(Math.max(0, ...this.buckets.map((b) => b.elements)));
   }
 
-  /** Copies rank `root`'s parameters (and buffers of float32) to every worker, so that all start equal. */
+  /** Copies rank `root`'s parameters to every worker, so that all start equal. */
   broadcastParameters(root = 0): void {
-    for (const p of this.module.parameters()) {
-      if (p.storage instanceof Float32Array) this.comm.broadcast(p.storage, root);
-    }
+    broadcastParameters(this.module, this.comm, root);
   }
 
   /**
@@ -78,16 +100,10 @@ export class DistributedDataParallel {
     const N = this.comm.worldSize;
     for (const bucket of this.buckets) {
       const flat = this.flat.subarray(0, bucket.elements);
-      // pack
-      let off = 0;
-      for (const p of bucket.params) {
-        if (p.grad) flat.set(p.grad.storage as Float32Array, off);
-        else flat.fill(0, off, off + p.numel());
-        off += p.numel();
-      }
+      packGradients(bucket, flat);
       this.comm.allReduce(flat);
       // unpack: ∇L = (1/N) Σ_r ∇L_r
-      off = 0;
+      let off = 0;
       for (const p of bucket.params) {
         const n = p.numel();
         const g = new Float32Array(n); // a fresh gradient: the old one's storage may be shared with another tensor

@@ -38,27 +38,55 @@ function compare(got: TrainResult, ref: TrainResult, what: string): void {
 }
 
 const single = (): TrainResult => ddpTrainJob(new Communicator(createSharedBuffer(1, 1024), 0, 1), ARGS);
+let reference: TrainResult | undefined;
+const ref = (): TrainResult => (reference ??= single());
+const train = (N: number, strategy: string, extra: object = {}) =>
+  launch<TrainResult>({ worldSize: N, module: JOBS, fn: "ddpTrainJob", args: { ...ARGS, strategy, ...extra }, capacity: 1024, timeoutMs: 120_000 });
+/** DDP's runs, once per N, shared by the tests below */
+const ddpRuns = new Map<number, Promise<TrainResult[]>>();
+const ddp = (N: number): Promise<TrainResult[]> => {
+  if (!ddpRuns.has(N)) ddpRuns.set(N, train(N, "ddp"));
+  return ddpRuns.get(N)!;
+};
 
 test("DDP with 2 and 4 workers equals one process on the global batch after 20 AdamW steps", async () => {
-  const ref = single();
-  assert.ok(ref.losses[19]! < ref.losses[0]! * 0.9, `training makes progress: ${ref.losses[0]} → ${ref.losses[19]}`);
+  const one = ref();
+  assert.ok(one.losses[19]! < one.losses[0]! * 0.9, `training makes progress: ${one.losses[0]} → ${one.losses[19]}`);
   for (const N of [2, 4]) {
-    const ranks = await launch<TrainResult>({ worldSize: N, module: JOBS, fn: "ddpTrainJob", args: ARGS, capacity: 1024, timeoutMs: 120_000 });
-    for (let r = 0; r < N; r++) compare(ranks[r]!, ref, `N=${N} rank ${r}`);
+    const ranks = await ddp(N);
+    for (let r = 0; r < N; r++) compare(ranks[r]!, one, `N=${N} rank ${r}`);
     // the workers agree bit for bit with each other
     for (let r = 1; r < N; r++) assert.deepEqual(ranks[r]!.params, ranks[0]!.params, `N=${N}: rank ${r}'s parameters equal rank 0's`);
   }
 });
 
+for (const strategy of ["zero1", "zero2"] as const) {
+  test(`${strategy} with 2 and 4 workers equals one process, and DDP bit for bit`, async () => {
+    for (const N of [2, 4]) {
+      const zero = await train(N, strategy);
+      const same = await ddp(N);
+      for (let r = 0; r < N; r++) {
+        compare(zero[r]!, ref(), `${strategy} N=${N} rank ${r}`);
+        // the same buckets, the same ring, Adam elementwise: the sharded update is DDP's arithmetic
+        assert.deepEqual(zero[r]!.params, same[r]!.params, `${strategy} N=${N} rank ${r}: parameters equal DDP's`);
+        assert.deepEqual(zero[r]!.expAvgSq, same[r]!.expAvgSq, `${strategy} N=${N} rank ${r}: moments equal DDP's`);
+        // each worker holds its shard of the moments: 2 buffers × its chunk of every bucket (about Ψ/N each)
+        assert.ok(zero[r]!.stateElements <= Math.ceil(same[r]!.stateElements / N) + 2 * 6, `${strategy} N=${N} rank ${r}: ${zero[r]!.stateElements} state elements vs DDP's ${same[r]!.stateElements}`);
+      }
+      // the shards cover DDP's state exactly once
+      assert.equal(zero.reduce((n, z) => n + z.stateElements, 0), same[0]!.stateElements);
+    }
+  });
+}
+
 test("without the gradient all-reduce the workers drift apart (the comparison above can fail)", async () => {
-  const ref = single();
-  const ranks = await launch<TrainResult>({ worldSize: 2, module: JOBS, fn: "ddpTrainJob", args: { ...ARGS, noSync: true }, capacity: 1024, timeoutMs: 120_000 });
-  assert.ok(maxRel(ranks[0]!.params[0]!, ref.params[0]!) > 1e-2);
+  const ranks = await train(2, "ddp", { noSync: true });
+  assert.ok(maxRel(ranks[0]!.params[0]!, ref().params[0]!) > 1e-2);
 });
 
 test("DDP runs are bit-identical from one run to the next", async () => {
-  const run = () => launch<TrainResult>({ worldSize: 3, module: JOBS, fn: "ddpTrainJob", args: { ...ARGS, batch: 12 }, capacity: 64, timeoutMs: 120_000 });
-  const [a, b] = [await run(), await run()];
+  // a second run of N = 2 against the first one above
+  const [a, b] = [await ddp(2), await train(2, "ddp")];
   assert.deepEqual(a[0]!.losses, b[0]!.losses);
   assert.deepEqual(a[0]!.params, b[0]!.params);
   assert.deepEqual(a[0]!.expAvgSq, b[0]!.expAvgSq);

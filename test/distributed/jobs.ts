@@ -57,6 +57,10 @@ export { chunkRange };
 
 import * as wnn from "../../src/index.js";
 import { DistributedDataParallel } from "../../src/distributed/ddp.js";
+import { ZeRO1 } from "../../src/distributed/zero1.js";
+import { ZeRO2 } from "../../src/distributed/zero2.js";
+
+export type Strategy = "ddp" | "zero1" | "zero2";
 
 export interface TrainResult {
   /** the global batch's mean loss at every step (the mean of the workers' losses) */
@@ -66,13 +70,15 @@ export interface TrainResult {
   /** AdamW's moments per parameter after the last step */
   expAvg: Float32Array[];
   expAvgSq: Float32Array[];
+  /** float32 elements of optimizer state this worker holds */
+  stateElements: number;
 }
 
 /**
  * 20 AdamW steps of a small MLP classifier on a seeded global batch of B examples, of which this worker
  * takes rows [r·B/N, (r+1)·B/N). With one worker, this is plain single-process training.
  */
-export function ddpTrainJob(comm: Communicator, args: { steps: number; batch: number; bucketElements: number; noSync?: boolean }): TrainResult {
+export function ddpTrainJob(comm: Communicator, args: { steps: number; batch: number; bucketElements: number; strategy?: Strategy; noSync?: boolean }): TrainResult {
   const { steps, batch: B } = args;
   const N = comm.worldSize;
   if (B % N !== 0) throw new RangeError(`the global batch ${B} must split evenly over ${N} workers`);
@@ -81,9 +87,12 @@ export function ddpTrainJob(comm: Communicator, args: { steps: number; batch: nu
   // every worker builds the model from a different seed: broadcastParameters makes them equal to rank 0's
   wnn.manualSeed(comm.rank === 0 ? 0 : 100 + comm.rank);
   const model = new wnn.nn.Sequential(new wnn.nn.Linear(D, H), new wnn.nn.Tanh(), new wnn.nn.Linear(H, H), new wnn.nn.GELU(), new wnn.nn.Linear(H, K));
-  const ddp = new DistributedDataParallel(model, comm, { bucketElements: args.bucketElements });
-  ddp.broadcastParameters();
-  const opt = new wnn.optim.AdamW(model.parameters(), { lr: 1e-2, weightDecay: 0.1 });
+  const strategy = args.strategy ?? "ddp";
+  const makeOpt = (params: wnn.nn.Parameter[]) => new wnn.optim.AdamW(params, { lr: 1e-2, weightDecay: 0.1 });
+  const ddp = strategy === "ddp" ? new DistributedDataParallel(model, comm, { bucketElements: args.bucketElements }) : null;
+  const zero = strategy === "zero1" ? new ZeRO1(model, comm, makeOpt, { bucketElements: args.bucketElements }) : strategy === "zero2" ? new ZeRO2(model, comm, makeOpt, { bucketElements: args.bucketElements }) : null;
+  (ddp ?? zero)!.broadcastParameters();
+  const opt = ddp ? makeOpt(model.parameters()) : null;
   const gen = new wnn.Generator(7); // the data: the same global batches on every worker
   const losses: number[] = [];
   for (let step = 0; step < steps; step++) {
@@ -93,14 +102,21 @@ export function ddpTrainJob(comm: Communicator, args: { steps: number; batch: nu
     const yr = y.narrow(0, comm.rank * b, b); // (b,)
     const loss = wnn.nn.functional.crossEntropy(model.forward(xr), yr);
     loss.backward();
-    if (!args.noSync) ddp.allReduceGradients(); // noSync: the control that shows what the all-reduce does
-    opt.step();
-    opt.zeroGrad();
+    if (opt) {
+      if (!args.noSync) ddp!.allReduceGradients(); // noSync: the control that shows what the all-reduce does
+      opt.step();
+      opt.zeroGrad();
+    } else {
+      zero!.step();
+      zero!.zeroGrad();
+    }
     const l = new Float32Array([loss.item()]);
     comm.allReduce(l);
     losses.push(l[0]! / N);
   }
   const params = model.parameters();
-  const st = (name: string): Float32Array[] => params.map((p) => Float32Array.from(opt.getState(p)!.buffers[name]!));
-  return { losses, params: params.map((p) => Float32Array.from(p.storage as Float32Array)), expAvg: st("expAvg"), expAvgSq: st("expAvgSq") };
+  const st = (name: string): Float32Array[] => (opt ? params.map((p) => Float32Array.from(opt.getState(p)!.buffers[name]!)) : zero!.gatherState(name));
+  const own = opt ?? zero!.optimizer;
+  const stateElements = Object.values(own.stateDict().state).reduce((n, s) => n + Object.values(s.buffers).reduce((m, b) => m + b.length, 0), 0);
+  return { losses, params: params.map((p) => Float32Array.from(p.storage as Float32Array)), expAvg: st("expAvg"), expAvgSq: st("expAvgSq"), stateElements };
 }
