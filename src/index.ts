@@ -10,3 +10,4 @@ export * as models from "./models/index.js";
 export * as data from "./data/index.js";
 export { setNumThreads, getNumThreads, backendSummary } from "./ops/kernels.js";
 export * as recipes from "./recipes/index.js";
+export * as distributed from "./distributed/index.js";

@@ -19,8 +19,8 @@ const ALLOWED = {
   // what `wnn train` runs: the recipe shape, the shared training loop, the comparisons; a model folder's own
   // recipe.ts / train.ts and the zoo (src/models/zoo.ts) belong to this layer too (see RECIPE_FILES)
   "src/recipes": ["src/engine", "src/ops", "src/nn", "src/optim", "src/data", "src/io", "src/generation", "src/models"],
-  "src/index.ts": ["src/engine", "src/backend", "src/ops", "src/nn", "src/optim", "src/data", "src/io", "src/generation", "src/models", "src/recipes"],
-  "src/node.ts": ["src/engine", "src/data", "src/io"],
+  "src/index.ts": ["src/engine", "src/backend", "src/ops", "src/nn", "src/optim", "src/data", "src/io", "src/generation", "src/models", "src/recipes", "src/distributed"],
+  "src/node.ts": ["src/engine", "src/data", "src/io", "src/distributed"],
   // "writtingnns" under Node's "node" condition: the library plus the Node-only thread pool of the wasm backend
   "src/index-node.ts": ["src/index.ts", "src/backend"],
 };
