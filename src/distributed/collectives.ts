@@ -61,7 +61,7 @@ export function chunkRange(n: number, worldSize: number, c: number): [number, nu
 }
 
 export interface CommunicatorOptions {
-  /** How long one wait may last before the collective fails with a CollectiveError (default 30 s). */
+  /** How long one wait may last before the collective fails with a CollectiveError (default 5 min: a slow rank's step must fit). */
   timeoutMs?: number;
 }
 
@@ -86,7 +86,7 @@ export class Communicator {
     this.rank = rank;
     this.worldSize = worldSize;
     this.capacity = capacity;
-    this.timeoutMs = opts.timeoutMs ?? 30_000;
+    this.timeoutMs = opts.timeoutMs ?? 300_000;
     this.ctl = new Int32Array(buffer, 0, CTL_WORDS);
     this.seg = Array.from({ length: worldSize }, (_, r) => new Float32Array(buffer, CTL_BYTES + r * capacity * 4, capacity));
   }

@@ -23,7 +23,7 @@ export interface LaunchOptions {
   args?: unknown;
   /** float32 elements of each rank's shared segment (default 1 << 16) */
   capacity?: number;
-  /** one collective's wait limit inside the workers (default 30 s) */
+  /** one collective's wait limit inside the workers (default 5 min) */
   collectiveTimeoutMs?: number;
   /** the whole job's limit: after it every worker is terminated and launch rejects (default 10 min) */
   timeoutMs?: number;
@@ -48,7 +48,7 @@ export function launch<T = unknown>(opts: LaunchOptions): Promise<T[]> {
   if (!Number.isInteger(worldSize) || worldSize < 1) throw new ArgumentError(`launch: worldSize must be a positive integer, got ${worldSize}`);
   const buffer = createSharedBuffer(worldSize, opts.capacity ?? 1 << 16);
   const module = typeof opts.module === "string" ? opts.module : opts.module.href;
-  const collectiveTimeoutMs = opts.collectiveTimeoutMs ?? 30_000;
+  const collectiveTimeoutMs = opts.collectiveTimeoutMs ?? 300_000;
   const host = new Communicator(buffer, 0, worldSize); // only to abort the group from here
   return new Promise<T[]>((resolve, reject) => {
     const results: unknown[] = new Array(worldSize);

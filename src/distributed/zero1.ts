@@ -18,6 +18,7 @@
 // Adam is elementwise, so updating chunk by chunk is the same arithmetic as updating the whole: the result
 // equals DDP's, and one process's on the global batch up to float32 rounding of the gradient's sum.
 
+import { ArgumentError } from "../engine/errors.js";
 import { Tensor } from "../engine/tensor.js";
 import { Parameter, type Module } from "../nn/module.js";
 import type { Optimizer } from "../optim/optimizer.js";
@@ -50,6 +51,11 @@ export class ZeRO1 {
     this.module = module;
     this.comm = comm;
     const buckets = makeBuckets(new.target.name, module, Math.min(opts.bucketElements ?? comm.capacity, comm.capacity));
+    const big = buckets.find((b) => b.elements > comm.capacity);
+    if (big) {
+      // a bucket is all-gathered in one pass through the shared segments
+      throw new ArgumentError(`${new.target.name}: a parameter of shape (${big.params[0]!.shape.join(", ")}) has ${big.elements} elements, more than the group's capacity of ${comm.capacity} per rank; launch with a larger capacity`);
+    }
     this.flat = new Float32Array(Math.max(0, ...buckets.map((b) => b.elements)));
     this.shards = buckets.map((bucket) => {
       const [start, end] = chunkRange(bucket.elements, comm.worldSize, comm.rank);

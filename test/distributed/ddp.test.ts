@@ -7,6 +7,9 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Communicator, createSharedBuffer } from "../../src/distributed/collectives.js";
 import { launch } from "../../src/distributed/launch-node.js";
+import { ZeRO2 } from "../../src/distributed/zero2.js";
+import { ArgumentError } from "../../src/engine/errors.js";
+import * as wnn from "../../src/index.js";
 import { ddpTrainJob, type TrainResult } from "./jobs.js";
 
 const JOBS = new URL("./jobs.js", import.meta.url);
@@ -90,4 +93,12 @@ test("DDP runs are bit-identical from one run to the next", async () => {
   assert.deepEqual(a[0]!.losses, b[0]!.losses);
   assert.deepEqual(a[0]!.params, b[0]!.params);
   assert.deepEqual(a[0]!.expAvgSq, b[0]!.expAvgSq);
+});
+
+test("ZeRO refuses a parameter larger than the group's segments with an ArgumentError naming it", () => {
+  const comm = new Communicator(createSharedBuffer(1, 10), 0, 1);
+  assert.throws(
+    () => new ZeRO2(new wnn.nn.Linear(4, 4), comm, (p) => new wnn.optim.AdamW(p)),
+    (e: unknown) => e instanceof ArgumentError && /ZeRO2: a parameter of shape \(4, 4\) has 16 elements, more than the group's capacity of 10/.test(e.message),
+  );
 });
