@@ -12,3 +12,4 @@ export * as data from "./data/index.js";
 export * as audio from "./audio/index.js";
 export { setNumThreads, getNumThreads, backendSummary } from "./ops/kernels.js";
 export * as recipes from "./recipes/index.js";
+export * as distributed from "./distributed/index.js";

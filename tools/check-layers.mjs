@@ -14,22 +14,27 @@ const ALLOWED = {
   "src/io": ["src/engine", "src/ops", "src/nn"],
   "src/audio": ["src/engine", "src/ops"],
   "src/generation": ["src/engine", "src/ops", "src/nn"],
+  // collectives over SharedArrayBuffer and the data-parallel strategies; its *-node.ts files launch worker_threads
+  "src/distributed": ["src/engine", "src/ops", "src/nn", "src/optim"],
   "src/models": ["src/engine", "src/ops", "src/nn", "src/optim", "src/data", "src/io", "src/generation"],
   // what `wnn train` runs: the recipe shape, the shared training loop, the comparisons; a model folder's own
   // recipe.ts / train.ts and the zoo (src/models/zoo.ts) belong to this layer too (see RECIPE_FILES)
   "src/recipes": ["src/engine", "src/ops", "src/nn", "src/optim", "src/data", "src/io", "src/audio", "src/generation", "src/models", "src/finetune"],
-  "src/index.ts": ["src/engine", "src/backend", "src/ops", "src/nn", "src/optim", "src/data", "src/io", "src/audio", "src/generation", "src/models", "src/recipes", "src/finetune"],
+  "src/index.ts": ["src/engine", "src/backend", "src/ops", "src/nn", "src/optim", "src/data", "src/io", "src/audio", "src/generation", "src/models", "src/recipes", "src/finetune", "src/distributed"],
   "src/finetune": ["src/engine", "src/ops", "src/nn", "src/optim", "src/data", "src/io", "src/generation", "src/models"],
-  "src/node.ts": ["src/engine", "src/data", "src/io"],
+  "src/node.ts": ["src/engine", "src/data", "src/io", "src/distributed"],
   // "writtingnns" under Node's "node" condition: the library plus the Node-only thread pool of the wasm backend
   "src/index-node.ts": ["src/index.ts", "src/backend"],
 };
 /** layers that must bundle for the browser: no Node built-ins */
-const CORE = ["src/engine", "src/audio", "src/ops", "src/nn", "src/optim", "src/generation", "src/models", "src/recipes", "src/backend/reference", "src/backend/backend.ts", "src/backend/wasm", "src/data", "src/finetune"];
+const CORE = ["src/engine", "src/audio", "src/ops", "src/nn", "src/optim", "src/generation", "src/models", "src/recipes", "src/backend/reference", "src/backend/backend.ts", "src/backend/wasm", "src/data", "src/finetune", "src/distributed"];
 /** folders inside the core that hold its Node-only half (exported from src/node.ts, "writtingnns/node") */
 const NODE_HALF = ["src/data/node/"];
-/** Node-only files inside the core's folders: the wasm backend's worker-thread pool, loaded only by src/index-node.ts */
-const NODE_FILES = /^src\/backend\/wasm\/[\w-]+-node\.ts$/;
+/**
+ * Node-only files inside the core's folders: the wasm backend's worker-thread pool, loaded only by src/index-node.ts,
+ * and the distributed launcher (worker_threads)
+ */
+const NODE_FILES = /^src\/(backend\/wasm|distributed)\/[\w-]+-node\.ts$/;
 const isNodeOnly = (rel) => NODE_HALF.some((n) => rel.startsWith(n)) || NODE_FILES.test(rel);
 const isCore = (file) => CORE.some((c) => file.startsWith(c)) && !isNodeOnly(file);
 /** AssemblyScript sources (compiled to wasm by tools/build-wasm.mjs, not by tsc) */

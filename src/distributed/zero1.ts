@@ -1,0 +1,146 @@
+// ZeRO stage 1: optimizer state partitioning (P_os) — Rajbhandari et al. 2020, "ZeRO: Memory Optimizations
+// Toward Training Trillion Parameter Models", https://arxiv.org/abs/1910.02054, section 5.1.
+//
+// DDP keeps the whole Adam state on every worker. ZeRO-1 cuts the parameters into N shards; worker r keeps
+// the optimizer state of shard r only and updates only shard r; then every worker gathers the others' updated
+// shards. Per worker, with Ψ parameters and fp32 Adam (the paper's mixed-precision 2Ψ+2Ψ+12Ψ restated for our
+// all-fp32 case: 4Ψ parameters, 4Ψ gradients, 8Ψ moments):
+//
+//   DDP:     4Ψ + 4Ψ + 8Ψ     = 16Ψ bytes
+//   ZeRO-1:  4Ψ + 4Ψ + 8Ψ/N          (the moments are sharded)
+//
+// One step, per bucket of packed parameters (the same buckets as DDP; shard r = chunk r of the bucket):
+//
+//   g ← all-reduce(g) / N                      every worker holds the whole averaged gradient
+//   θ_r ← AdamW(θ_r, g_r, state_r)             only its own chunk, with only its own state
+//   θ ← all-gather(θ_r)                        every worker holds the whole updated parameters again
+//
+// Adam is elementwise, so updating chunk by chunk is the same arithmetic as updating the whole: the result
+// equals DDP's, and one process's on the global batch up to float32 rounding of the gradient's sum.
+
+import { ArgumentError } from "../engine/errors.js";
+import { Tensor } from "../engine/tensor.js";
+import { Parameter, type Module } from "../nn/module.js";
+import type { Optimizer } from "../optim/optimizer.js";
+import { chunkRange, type Communicator } from "./collectives.js";
+import { broadcastParameters, makeBuckets, packGradients, type Bucket } from "./ddp.js";
+
+export interface ZeroOptions {
+  /** float32 elements of one bucket (default and maximum: the communicator's capacity) */
+  bucketElements?: number;
+}
+
+/** One bucket and this worker's shard of it: chunk [start, end) of the packed bucket, a flat Parameter. */
+interface Shard {
+  bucket: Bucket;
+  start: number;
+  end: number;
+  param: Parameter; // (end − start,) this worker's slice of the bucket's parameters, the optimizer's view
+}
+
+export class ZeRO1 {
+  readonly module: Module;
+  readonly comm: Communicator;
+  /** the optimizer over this worker's shards only: its state is 1/N of DDP's */
+  readonly optimizer: Optimizer<any>;
+  protected readonly shards: Shard[];
+  protected readonly flat: Float32Array;
+
+  /** makeOptimizer receives this worker's shard parameters (one flat Parameter per bucket) */
+  constructor(module: Module, comm: Communicator, makeOptimizer: (params: Parameter[]) => Optimizer<any>, opts: ZeroOptions = {}) {
+    this.module = module;
+    this.comm = comm;
+    const buckets = makeBuckets(new.target.name, module, Math.min(opts.bucketElements ?? comm.capacity, comm.capacity));
+    const big = buckets.find((b) => b.elements > comm.capacity);
+    if (big) {
+      // a bucket is all-gathered in one pass through the shared segments
+      throw new ArgumentError(`${new.target.name}: a parameter of shape (${big.params[0]!.shape.join(", ")}) has ${big.elements} elements, more than the group's capacity of ${comm.capacity} per rank; launch with a larger capacity`);
+    }
+    this.flat = new Float32Array(Math.max(0, ...buckets.map((b) => b.elements)));
+    this.shards = buckets.map((bucket) => {
+      const [start, end] = chunkRange(bucket.elements, comm.worldSize, comm.rank);
+      const flat = this.flat.subarray(0, bucket.elements);
+      packParams(bucket, flat);
+      return { bucket, start, end, param: new Parameter(new Tensor(flat.slice(start, end), [end - start])) };
+    });
+    // a worker whose chunk of a bucket is empty (a bucket smaller than N) has nothing to optimize there
+    this.optimizer = makeOptimizer(this.shards.filter((s) => s.end > s.start).map((s) => s.param));
+  }
+
+  /** Copies rank `root`'s parameters to every worker (and into the shards), so that all start equal. */
+  broadcastParameters(root = 0): void {
+    broadcastParameters(this.module, this.comm, root);
+    for (const s of this.shards) {
+      const flat = this.flat.subarray(0, s.bucket.elements);
+      packParams(s.bucket, flat);
+      (s.param.storage as Float32Array).set(flat.subarray(s.start, s.end));
+    }
+  }
+
+  /**
+   * This worker's chunk of the bucket's averaged gradient, (1/N) Σ_r g_r over [start, end).
+   * ZeRO-1: all-reduce, so every worker also holds the whole gradient (4Ψ bytes), as in DDP.
+   */
+  protected reduceGradient(shard: Shard, flat: Float32Array): Float32Array {
+    this.comm.allReduce(flat); // (elements,) Σ_r g_r everywhere
+    return flat.slice(shard.start, shard.end);
+  }
+
+  /** After backward on every worker: averages the gradients, updates this worker's shards, gathers the parameters. */
+  step(): void {
+    const N = this.comm.worldSize;
+    for (const s of this.shards) {
+      const flat = this.flat.subarray(0, s.bucket.elements);
+      packGradients(s.bucket, flat);
+      const g = this.reduceGradient(s, flat); // (end − start,) Σ_r g_r
+      for (let i = 0; i < g.length; i++) g[i] = g[i]! / N;
+      s.param.grad = new Tensor(g, [g.length]);
+    }
+    // θ_r ← AdamW(θ_r, g_r, state_r)
+    this.optimizer.step();
+    this.optimizer.zeroGrad();
+    // θ ← all-gather(θ_r)
+    for (const s of this.shards) {
+      const flat = this.flat.subarray(0, s.bucket.elements);
+      this.comm.allGather(s.param.storage as Float32Array, flat);
+      let off = 0;
+      for (const p of s.bucket.params) {
+        (p.storage as Float32Array).set(flat.subarray(off, off + p.numel()));
+        off += p.numel();
+      }
+    }
+  }
+
+  /** Forget the module's gradients (PyTorch's zero_grad(set_to_none=True)). */
+  zeroGrad(): void {
+    for (const p of this.module.parameters()) p.grad = null;
+  }
+
+  /**
+   * One optimizer buffer (e.g. AdamW's "expAvg") of every parameter, gathered from all workers, in the module's
+   * registration order — what one process's optimizer would hold. A collective: every worker must call it.
+   */
+  gatherState(name: string): Float32Array[] {
+    const full = new Map<Parameter, Float32Array>();
+    for (const s of this.shards) {
+      const flat = this.flat.subarray(0, s.bucket.elements);
+      const mine = this.optimizer.getState(s.param)?.buffers[name];
+      this.comm.allGather(mine ? Float32Array.from(mine) : new Float32Array(s.end - s.start), flat);
+      let off = 0;
+      for (const p of s.bucket.params) {
+        full.set(p, flat.slice(off, off + p.numel()));
+        off += p.numel();
+      }
+    }
+    return this.module.parameters().filter((p) => full.has(p)).map((p) => full.get(p)!);
+  }
+}
+
+/** Copies the bucket's parameters one after another into flat. */
+function packParams(bucket: Bucket, flat: Float32Array): void {
+  let off = 0;
+  for (const p of bucket.params) {
+    flat.set(p.storage as Float32Array, off);
+    off += p.numel();
+  }
+}

@@ -1,0 +1,122 @@
+// Functions the distributed tests run inside launch()'s workers (each worker imports this module).
+import { chunkRange, type Communicator } from "../../src/distributed/collectives.js";
+
+/** Rank r's deterministic input of n elements, with magnitudes spread over 7 decades so that order matters. */
+export function inputOf(rank: number, n: number): Float32Array {
+  const x = new Float32Array(n);
+  for (let i = 0; i < n; i++) x[i] = Math.sin(rank * 1000.5 + i * 0.37) * 10 ** ((i % 7) - 3);
+  return x;
+}
+
+export interface CollectiveResults {
+  n: number;
+  allReduce: Float32Array;
+  reduceScatter: Float32Array | null;
+  allGather: Float32Array | null;
+  broadcast: Float32Array;
+}
+
+/** Every collective on each size; reduce-scatter and all-gather only where n fits one segment. */
+export function collectivesJob(comm: Communicator, args: { sizes: number[] }): CollectiveResults[] {
+  const out: CollectiveResults[] = [];
+  for (const n of args.sizes) {
+    const ar = inputOf(comm.rank, n);
+    comm.allReduce(ar);
+    let rs: Float32Array | null = null, ag: Float32Array | null = null;
+    if (n <= comm.capacity) {
+      rs = comm.reduceScatter(inputOf(comm.rank, n));
+      // gather the reduced shards back: every rank must end with the whole sum
+      ag = new Float32Array(n);
+      comm.allGather(rs, ag);
+    }
+    const bc = comm.rank === comm.worldSize - 1 ? inputOf(comm.rank, n) : new Float32Array(n);
+    comm.broadcast(bc, comm.worldSize - 1);
+    out.push({ n, allReduce: ar, reduceScatter: rs, allGather: ag, broadcast: bc });
+  }
+  return out;
+}
+
+/** Rank `bad` throws before the first collective; the others must stop with a CollectiveError. */
+export function throwingJob(comm: Communicator, args: { bad: number }): number {
+  if (comm.rank === args.bad) throw new RangeError(`rank ${comm.rank} cannot go on`);
+  const x = new Float32Array(10).fill(1);
+  for (let i = 0; i < 3; i++) comm.allReduce(x);
+  return x[0]!;
+}
+
+/** Rank `bad` never reaches the collective (blocked); the others time out with a CollectiveError. */
+export function hangingJob(comm: Communicator, args: { bad: number }): number {
+  if (comm.rank === args.bad) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60_000);
+  comm.barrier();
+  return comm.rank;
+}
+
+export { chunkRange };
+
+// ---- data-parallel training -----------------------------------------------------------------------------
+
+import * as wnn from "../../src/index.js";
+import { DistributedDataParallel } from "../../src/distributed/ddp.js";
+import { ZeRO1 } from "../../src/distributed/zero1.js";
+import { ZeRO2 } from "../../src/distributed/zero2.js";
+
+export type Strategy = "ddp" | "zero1" | "zero2";
+
+export interface TrainResult {
+  /** the global batch's mean loss at every step (the mean of the workers' losses) */
+  losses: number[];
+  /** every parameter after the last step, in registration order */
+  params: Float32Array[];
+  /** AdamW's moments per parameter after the last step */
+  expAvg: Float32Array[];
+  expAvgSq: Float32Array[];
+  /** float32 elements of optimizer state this worker holds */
+  stateElements: number;
+}
+
+/**
+ * 20 AdamW steps of a small MLP classifier on a seeded global batch of B examples, of which this worker
+ * takes rows [r·B/N, (r+1)·B/N). With one worker, this is plain single-process training.
+ */
+export function ddpTrainJob(comm: Communicator, args: { steps: number; batch: number; bucketElements: number; strategy?: Strategy; noSync?: boolean }): TrainResult {
+  const { steps, batch: B } = args;
+  const N = comm.worldSize;
+  if (B % N !== 0) throw new RangeError(`the global batch ${B} must split evenly over ${N} workers`);
+  const b = B / N;
+  const D = 12, H = 20, K = 5;
+  // every worker builds the model from a different seed: broadcastParameters makes them equal to rank 0's
+  wnn.manualSeed(comm.rank === 0 ? 0 : 100 + comm.rank);
+  const model = new wnn.nn.Sequential(new wnn.nn.Linear(D, H), new wnn.nn.Tanh(), new wnn.nn.Linear(H, H), new wnn.nn.GELU(), new wnn.nn.Linear(H, K));
+  const strategy = args.strategy ?? "ddp";
+  const makeOpt = (params: wnn.nn.Parameter[]) => new wnn.optim.AdamW(params, { lr: 1e-2, weightDecay: 0.1 });
+  const ddp = strategy === "ddp" ? new DistributedDataParallel(model, comm, { bucketElements: args.bucketElements }) : null;
+  const zero = strategy === "zero1" ? new ZeRO1(model, comm, makeOpt, { bucketElements: args.bucketElements }) : strategy === "zero2" ? new ZeRO2(model, comm, makeOpt, { bucketElements: args.bucketElements }) : null;
+  (ddp ?? zero)!.broadcastParameters();
+  const opt = ddp ? makeOpt(model.parameters()) : null;
+  const gen = new wnn.Generator(7); // the data: the same global batches on every worker
+  const losses: number[] = [];
+  for (let step = 0; step < steps; step++) {
+    const x = wnn.randn([B, D], { generator: gen }); // (B, D)
+    const y = x.narrow(1, 0, K).argmax(1); // (B,) a learnable rule: the class is the largest of the first K features
+    const xr = x.narrow(0, comm.rank * b, b); // (b, D)
+    const yr = y.narrow(0, comm.rank * b, b); // (b,)
+    const loss = wnn.nn.functional.crossEntropy(model.forward(xr), yr);
+    loss.backward();
+    if (opt) {
+      if (!args.noSync) ddp!.allReduceGradients(); // noSync: the control that shows what the all-reduce does
+      opt.step();
+      opt.zeroGrad();
+    } else {
+      zero!.step();
+      zero!.zeroGrad();
+    }
+    const l = new Float32Array([loss.item()]);
+    comm.allReduce(l);
+    losses.push(l[0]! / N);
+  }
+  const params = model.parameters();
+  const st = (name: string): Float32Array[] => (opt ? params.map((p) => Float32Array.from(opt.getState(p)!.buffers[name]!)) : zero!.gatherState(name));
+  const own = opt ?? zero!.optimizer;
+  const stateElements = Object.values(own.stateDict().state).reduce((n, s) => n + Object.values(s.buffers).reduce((m, b) => m + b.length, 0), 0);
+  return { losses, params: params.map((p) => Float32Array.from(p.storage as Float32Array)), expAvg: st("expAvg"), expAvgSq: st("expAvgSq"), stateElements };
+}
