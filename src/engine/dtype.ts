@@ -6,13 +6,16 @@
 //   bool     Uint8Array     masks produced by comparisons (0 or 1); never differentiable
 
 import { DTypeError } from "./errors.js";
+import { checkAllocation } from "./limits.js";
 
 export type DType = "float32" | "float64" | "int32" | "bool";
 export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
 
 export const DTYPES: readonly DType[] = ["float32", "float64", "int32", "bool"];
 
-export function allocate(dtype: DType, n: number): TypedArray {
+/** Fresh zeroed storage; a size past the tensor budget (./limits.ts) is an ArgumentError naming `op`. */
+export function allocate(dtype: DType, n: number, op = "allocate"): TypedArray {
+  checkAllocation(op, dtype, n);
   switch (dtype) {
     case "float32": return new Float32Array(n);
     case "float64": return new Float64Array(n);

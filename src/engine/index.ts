@@ -6,3 +6,4 @@ export * from "./autograd.js";
 export * from "./tensor.js";
 export * from "./creation.js";
 export { meta, inMeta } from "./meta.js";
+export { MAX_NDIM, DEFAULT_MAX_TENSOR_BYTES, setMaxTensorBytes, getMaxTensorBytes } from "./limits.js";
