@@ -3,6 +3,7 @@
 // object with a LoadError that says what was found.
 
 import { LoadError } from "../engine/errors.js";
+import { DEFAULT_MAX_JSON_DEPTH, parseJsonText, valueDepth } from "../engine/limits.js";
 
 /** A JSON object: not null, not an array. */
 export const isObject = (v: unknown): v is Record<string, any> => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -15,14 +16,11 @@ export const kind = (v: unknown): string => (v === null ? "null" : Array.isArray
  * "model" must be an object too.
  */
 export function parseTokenizerJSON(json: string | object, opts: { model?: boolean } = {}): Record<string, any> {
+  // the nesting is capped before anything walks it (normalizers, pre-tokenizers and decoders nest by
+  // Sequence, and their readers recurse): a file cannot make the host's stack decide the outcome
   let j: unknown = json;
-  if (typeof json === "string") {
-    try {
-      j = JSON.parse(json);
-    } catch (e) {
-      throw new LoadError(`tokenizer.json: not valid JSON (${(e as Error).message})`);
-    }
-  }
+  if (typeof json === "string") j = parseJsonText(json, "tokenizer.json");
+  else if (valueDepth(json, DEFAULT_MAX_JSON_DEPTH) > DEFAULT_MAX_JSON_DEPTH) throw new LoadError(`tokenizer.json: JSON nested deeper than ${DEFAULT_MAX_JSON_DEPTH} levels`);
   if (!isObject(j)) throw new LoadError(`tokenizer.json: expected an object at the top level, got ${kind(j)}`);
   if ((opts.model ?? true) && !isObject(j.model)) throw new LoadError(`tokenizer.json: "model" must be an object, got ${kind(j.model)}`);
   return j;

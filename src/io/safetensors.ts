@@ -59,7 +59,16 @@ export interface SafetensorsHeader {
   dataStart: number;
 }
 
+/**
+ * The most tensors one file may describe. The largest released checkpoints hold a few thousand per
+ * file; a header of a million zero-size entries (59 MB) would otherwise take seconds and gigabytes
+ * before any other check fails. Raise it with ParseOptions.maxTensors.
+ */
+export const DEFAULT_MAX_TENSORS = 100_000;
+
 export interface ParseOptions {
+  /** The most tensors the header may describe (default DEFAULT_MAX_TENSORS). */
+  maxTensors?: number;
   /** Accept only these file dtypes (e.g. ["F32"]); any other is a LoadError. Default: all we read. */
   allowedDtypes?: readonly string[];
 }
@@ -104,7 +113,9 @@ export function parseHeader(headerBytes: Uint8Array, dataLength: number, opts: P
   } catch {
     throw new LoadError("safetensors: the header is not valid UTF-8");
   }
-  const json = parseStrictJson(text, "safetensors: header");
+  const maxTensors = opts.maxTensors ?? DEFAULT_MAX_TENSORS;
+  // + 1 for __metadata__; an object past the cap is refused while it is being parsed
+  const json = parseStrictJson(text, "safetensors: header", 64, maxTensors + 1);
   if (!isJsonObject(json)) throw new LoadError("safetensors: the header is not a JSON object");
 
   const metadata: Record<string, string> = {};
