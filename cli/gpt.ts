@@ -19,7 +19,7 @@ import { loadMobyDick } from "../src/node.js";
 import { wasm } from "../src/backend/wasm/instance.js";
 import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js";
 import { Progress, formatDuration, type Output } from "./progress.js";
-import { CHECKPOINT, JsonlLog, checkWritable, checkpointPath, createRunDir, defaultRunDir } from "./rundir.js";
+import { CHECKPOINT, JsonlLog, checkRunDir, checkWritable, checkpointPath, createRunDir, defaultRunDir } from "./rundir.js";
 import { SAMPLE_DEFAULTS, sampleText } from "./sample.js";
 
 const tiny = PRESETS.tiny;
@@ -85,6 +85,14 @@ exactly where the run stopped (the same batches, the same losses, bit for bit).`
   "example: wnn train gpt --iters 200 --out runs/quick && wnn sample --checkpoint runs/quick",
 );
 
+/** A UsageError when trainingBytes (with a vocabulary of 256, the most a character tokenizer has here) passes 3/4 of the machine's memory. */
+function checkTrainingMemory(cmd: string, nLayer: number, nHead: number, nEmbd: number, blockSize: number, batchSize: number): void {
+  const need = trainingBytes({ ...tiny, vocabSize: 256, nLayer, nHead, nEmbd, blockSize }, batchSize), have = totalmem();
+  if (need > 0.75 * have) {
+    throw new UsageError(`${cmd}: this model and batch need about ${(need / 2 ** 30).toFixed(1)} GiB to train (weights, AdamW state, activations), more than this machine's ${(have / 2 ** 30).toFixed(1)} GiB allows; choose smaller --n_layer, --n_embd, --block_size or --batch_size`);
+  }
+}
+
 /** The active backend, its SIMD features and its threads, e.g. "wasm (SIMD + FMA), 2 threads". */
 function backendSummary(): string {
   const name = wnn.getBackend();
@@ -105,6 +113,11 @@ export async function trainGpt(args: readonly string[], out: Output): Promise<nu
   }
   const print = (s: string): void => void out.write(s + "\n");
   const wallStart = performance.now();
+  // what can be refused before the data is read: the run's folder, and a model no machine here can train
+  if (v.resume === undefined) {
+    if (v.out !== undefined) checkRunDir(v.out, cmd);
+    checkTrainingMemory(cmd, v.n_layer, v.n_head, v.n_embd, v.block_size, v.batch_size);
+  }
 
   // ---- the run: new, or resumed from its checkpoint
   let trainer: GPTTrainer, tok: CharTokenizer, dir: string, log: JsonlLog;
@@ -146,10 +159,6 @@ export async function trainGpt(args: readonly string[], out: Output): Promise<nu
     };
     try {
       modelConfig = gptConfig("tiny", { vocabSize: tok.vocabSize, nLayer: v.n_layer, nHead: v.n_head, nEmbd: v.n_embd, blockSize: v.block_size, dropout: v.dropout });
-      const need = trainingBytes(modelConfig, v.batch_size), have = totalmem();
-      if (need > 0.75 * have) {
-        throw new UsageError(`${cmd}: this model and batch need about ${(need / 2 ** 30).toFixed(1)} GiB to train (weights, AdamW state, activations), more than this machine's ${(have / 2 ** 30).toFixed(1)} GiB allows; choose smaller --n_layer, --n_embd, --block_size or --batch_size`);
-      }
       trainer = new GPTTrainer(modelConfig, train, split(tok));
     } catch (e) {
       if (e instanceof ArgumentError) throw new UsageError(`${cmd}: ${e.message}`);

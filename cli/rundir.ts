@@ -36,6 +36,18 @@ const SYSTEM = /^\/(proc|sys|dev)(\/|$)/;
  * recursive mkdir loops forever on some paths under /proc).
  */
 export function createRunDir(dir: string, command: string): void {
+  for (const d of checkRunDir(dir, command)) {
+    try {
+      mkdirSync(d);
+    } catch (e) {
+      throw new UsageError(`${command}: --out ${dir}: cannot create ${d}: ${why(e)}`);
+    }
+  }
+  checkWritable(dir, command);
+}
+
+/** The checks of createRunDir, nothing created: → the folders that would have to be made, outermost first. */
+export function checkRunDir(dir: string, command: string): string[] {
   const refuse = (msg: string): never => {
     throw new UsageError(`${command}: --out ${dir}: ${msg}`);
   };
@@ -64,15 +76,9 @@ export function createRunDir(dir: string, command: string): void {
   if (missing.length === 0) {
     const names = readdirSync(abs);
     if (names.length) refuse(`the folder is not empty (it holds ${names.slice(0, 3).join(", ")}${names.length > 3 ? ", ..." : ""}) and a new run never replaces files it did not write; choose a new or empty folder`);
-  }
-  for (const d of missing) {
-    try {
-      mkdirSync(d);
-    } catch (e) {
-      refuse(`cannot create ${d}: ${why(e)}`);
-    }
-  }
-  checkWritable(dir, command);
+    checkWritable(dir, command);
+  } else checkWritable(dirname(missing[0]!), command);
+  return missing;
 }
 
 /** A run's folder must be writable before the run starts (a resumed one included). */
