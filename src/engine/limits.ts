@@ -69,7 +69,8 @@ export function toInt32(op: string, v: number, where = ""): number {
   if (!(t >= INT32_MIN && t <= INT32_MAX)) {
     throw new DTypeError(`${op}: ${v}${where} cannot be stored as int32 (integers in [${INT32_MIN}, ${INT32_MAX}])`);
   }
-  return t;
+  return t | 0; // −0 → 0
+
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-export const HANG_MS = 20_000;
+export const HANG_MS = 30_000;
 export const CPU_MS = 2_000;
 export const RSS_MB = 300;
 
