@@ -40,8 +40,8 @@ models: ${MODELS.join(", ")}   (\`wnn train <model> --help\` for the options)
 `;
 
 const SPIRAL_OPTIONS = {
-  steps: { kind: "int", min: 0, default: 1500, help: "steps of full-batch gradient descent" },
-  hidden: { kind: "int", min: 1, default: 64, help: "hidden units" },
+  steps: { kind: "int", min: 0, max: 10_000_000, default: 1500, help: "steps of full-batch gradient descent" },
+  hidden: { kind: "int", min: 1, max: 65536, default: 64, help: "hidden units" },
   lr: { kind: "number", min: 0, default: 1, help: "learning rate" },
   seed: { kind: "int", min: 0, default: 0, help: "seed of the points and the weights" },
   every: { kind: "int", min: 1, default: 100, help: "print the loss every N steps" },
