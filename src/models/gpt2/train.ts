@@ -19,6 +19,7 @@ import { AdamW } from "../../optim/adam.js";
 import { clipGradNorm } from "../../optim/clip.js";
 import { CosineWithWarmupLR, type SchedulerStateDict } from "../../optim/schedulers.js";
 import { stateDictFromTensors, stateDictToTensors } from "../../optim/state.js";
+import type { TrainingJob } from "../../recipes/loop.js";
 import { GPT, countParameters, gptConfig, type GPTConfig } from "./model.js";
 
 export interface TrainConfig {
@@ -76,7 +77,7 @@ interface TrainerExtra {
   lastEval: number;
 }
 
-export class GPTTrainer {
+export class GPTTrainer implements TrainingJob<{ loss: number; lr: number; gradNorm: number; skipped: number }, { train: number; val: number }> {
   readonly modelConfig: GPTConfig;
   readonly config: TrainConfig;
   readonly model: GPT;
@@ -111,26 +112,26 @@ export class GPTTrainer {
   /**
    * One optimizer step on a fresh batch; returns that batch's loss, the lr used and the gradient norm
    * before clipping. A batch whose loss (or gradient norm) is not finite is skipped, as llm.c does: no
-   * update, the step count unchanged, `skipped: true`; the caller decides when too many is too many.
+   * update, the step count unchanged, `skipped: 1` (0 otherwise); the caller decides when too many is too many.
    */
-  trainStep(): { loss: number; lr: number; gradNorm: number; skipped: boolean } {
+  trainStep(): { loss: number; lr: number; gradNorm: number; skipped: number } {
     const { batchSize, gradClip } = this.config;
     const lr = this.optimizer.paramGroups[0]!.lr;
     const { x, y } = getBatch(this.data.train, this.modelConfig.blockSize, batchSize, this.generator); // (B, T), (B, T)
     const { loss } = this.model.forward(x, y);
     const value = loss!.item();
-    if (!Number.isFinite(value)) return { loss: value, lr, gradNorm: NaN, skipped: true };
+    if (!Number.isFinite(value)) return { loss: value, lr, gradNorm: NaN, skipped: 1 };
     loss!.backward();
     const gradNorm = gradClip > 0 ? clipGradNorm(this.model.parameters(), gradClip) : NaN;
     if (gradClip > 0 && !Number.isFinite(gradNorm)) {
       this.optimizer.zeroGrad();
-      return { loss: value, lr, gradNorm, skipped: true };
+      return { loss: value, lr, gradNorm, skipped: 1 };
     }
     this.optimizer.step();
     this.optimizer.zeroGrad();
     this.scheduler.step();
     this.step += 1;
-    return { loss: value, lr, gradNorm, skipped: false };
+    return { loss: value, lr, gradNorm, skipped: 0 };
   }
 
   /** Whether the loss estimate is due now: every evalInterval steps and at the last step, once each. */
@@ -158,13 +159,30 @@ export class GPTTrainer {
 
   /** nanoGPT's estimate_loss: the mean loss over evalIters batches of each split (marks this step as estimated). */
   estimateLoss(): { train: number; val: number } {
+    const it = this.evaluate();
+    for (;;) {
+      const r = it.next();
+      if (r.done) return r.value;
+    }
+  }
+
+  /** The steps of the run: the shared training loop (src/recipes/loop.ts) stops here. */
+  get totalSteps(): number {
+    return this.config.iters;
+  }
+
+  /** estimateLoss as the shared loop runs it: one batch per yield, so that a run can stop between batches. */
+  *evaluate(): Iterator<void, { train: number; val: number }, void> {
     const g = this.evalGenerator();
-    const mean = (split: keyof TokenSplits): number => {
+    const out = { train: 0, val: 0 };
+    for (const split of ["train", "val"] as const) {
       let s = 0;
-      for (let k = 0; k < this.config.evalIters; k++) s += this.evalBatch(split, g);
-      return s / this.config.evalIters;
-    };
-    const out = { train: mean("train"), val: mean("val") };
+      for (let k = 0; k < this.config.evalIters; k++) {
+        s += this.evalBatch(split, g);
+        yield;
+      }
+      out[split] = s / this.config.evalIters;
+    }
     this.lastEval = this.step;
     return out;
   }
