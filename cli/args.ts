@@ -99,7 +99,10 @@ function convert(command: string, name: string, text: string, spec: OptionSpec):
     if (text.length === 0) bad("must not be empty");
     return text;
   }
-  const n = text.trim() === "" ? NaN : Number(text);
+  // decimal only: Number() would also read "0x10" as 16, and "0b11", " 16 ", "Infinity"
+  const decimal = spec.kind === "int" ? /^[+-]?\d+$/ : /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+  if (/^\s*[+-]?0[xob]/i.test(text)) bad("must be written in decimal digits (not hexadecimal, octal or binary)");
+  const n = decimal.test(text) ? Number(text) : NaN;
   if (!Number.isFinite(n)) bad(`must be ${spec.kind === "int" ? "an integer" : "a number"}`);
   if (spec.kind === "int" && !Number.isSafeInteger(n)) bad("must be an integer");
   if (spec.min !== undefined && (n < spec.min || (spec.exclusiveMin && n === spec.min))) bad(`must be ${spec.exclusiveMin ? ">" : "≥"} ${spec.min}`);

@@ -4,31 +4,33 @@
 // src/models/gpt2/train.ts, and the loop that runs it is the recipes' shared one (src/recipes/loop.ts); this
 // file reads the options, shows progress, writes the run's folder, handles Ctrl-C and prints a sample.
 
+import { availableParallelism, totalmem } from "node:os";
 import { join } from "node:path";
 import * as wnn from "../src/index.js";
 import { CharTokenizer } from "../src/data/char.js";
 import { trainValSplit } from "../src/data/batch.js";
-import { ArgumentError } from "../src/engine/errors.js";
+import { ArgumentError, LoadError } from "../src/engine/errors.js";
 import { lineChart, type Series } from "../src/io/chart.js";
 import { loadCheckpoint, saveCheckpoint, savePng, writeFileAtomic } from "../src/io/node.js";
-import { PRESETS, gptConfig, type GPTConfig } from "../src/models/gpt2/model.js";
+import { PRESETS, countParameters, gptConfig, type GPTConfig } from "../src/models/gpt2/model.js";
+import { describeNonFinite } from "../src/io/finite.js";
 import { CPU_TRAIN, GPTTrainer, checkpointConfig, type TrainConfig } from "../src/models/gpt2/train.js";
 import { loadMobyDick } from "../src/node.js";
 import { runLoop } from "../src/recipes/loop.js";
 import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js";
 import { Progress, formatDuration, type Output } from "./progress.js";
-import { CHECKPOINT, JsonlLog, checkpointPath, createRunDir, defaultRunDir } from "./rundir.js";
+import { CHECKPOINT, JsonlLog, checkRunDir, checkWritable, checkpointPath, createRunDir, defaultRunDir } from "./rundir.js";
 import { SAMPLE_DEFAULTS, sampleText } from "./sample.js";
 
 const tiny = PRESETS.tiny;
 
 export const GPT_OPTIONS = {
-  n_layer: { kind: "int", min: 1, default: tiny.nLayer, help: "Transformer blocks" },
-  n_head: { kind: "int", min: 1, default: tiny.nHead, help: "attention heads (n_embd must be a multiple)" },
-  n_embd: { kind: "int", min: 1, default: tiny.nEmbd, help: "channels of the residual stream" },
-  block_size: { kind: "int", min: 1, default: tiny.blockSize, help: "context length in characters" },
+  n_layer: { kind: "int", min: 1, max: 128, default: tiny.nLayer, help: "Transformer blocks" },
+  n_head: { kind: "int", min: 1, max: 256, default: tiny.nHead, help: "attention heads (n_embd must be a multiple)" },
+  n_embd: { kind: "int", min: 1, max: 16384, default: tiny.nEmbd, help: "channels of the residual stream" },
+  block_size: { kind: "int", min: 1, max: 16384, default: tiny.blockSize, help: "context length in characters" },
   dropout: { kind: "number", min: 0, max: 0.99, default: tiny.dropout, help: "dropout probability" },
-  batch_size: { kind: "int", min: 1, default: CPU_TRAIN.batchSize, help: "sequences per batch" },
+  batch_size: { kind: "int", min: 1, max: 65536, default: CPU_TRAIN.batchSize, help: "sequences per batch" },
   lr: { kind: "number", min: 0, default: CPU_TRAIN.lr, help: "peak learning rate of AdamW" },
   min_lr: { kind: "number", min: 0, default: CPU_TRAIN.minLr, help: "learning rate at the end of the cosine decay" },
   warmup_iters: { kind: "int", min: 0, default: CPU_TRAIN.warmupIters, help: "steps of linear warmup" },
@@ -41,15 +43,31 @@ export const GPT_OPTIONS = {
   beta2: { kind: "number", min: 0, max: 0.999999, default: CPU_TRAIN.beta2, help: "AdamW β2" },
   grad_clip: { kind: "number", min: 0, default: CPU_TRAIN.gradClip, help: "clip the global gradient norm (0: off)" },
   seed: { kind: "int", min: 0, default: CPU_TRAIN.seed, help: "seed of the weights, batches, dropout and sample" },
-  threads: { kind: "int", min: 1, help: "worker threads of the kernels" },
+  threads: { kind: "int", min: 1, max: availableParallelism(), help: "worker threads of the kernels (at most the machine's cores)" },
   out: { kind: "string", metavar: "DIR", help: "the run's folder (default runs/gpt-<date>-<time>)" },
   resume: { kind: "string", metavar: "DIR", help: "continue the run in DIR from its checkpoint" },
   log_interval: { kind: "int", min: 1, default: 10, help: "print a line every N steps when not on a terminal" },
-  sample_tokens: { kind: "int", min: 0, default: SAMPLE_DEFAULTS.tokens, help: "characters of the sample printed at the end (0: none)" },
+  sample_tokens: { kind: "int", min: 0, max: 1_000_000, default: SAMPLE_DEFAULTS.tokens, help: "characters of the sample printed at the end (0: none)" },
+  max_bad_steps: { kind: "int", min: 1, max: 1000, default: 5, help: "stop (saving a checkpoint) after this many steps in a row whose loss is NaN or infinite; each is skipped" },
+  strict: { kind: "flag", help: "with --resume: refuse a checkpoint holding NaN or infinite weights (always refused for training; the flag is for symmetry with sample)" },
 } as const satisfies OptionSpecs;
 
+/**
+ * Roughly the memory a run of this size takes, in bytes: the weights, their gradients and AdamW's two
+ * moments (4 float32 copies of the parameters), and the activations the backward keeps: per block about
+ * 20·B·T·C values (norms, q k v, the MLP's 4C, residuals) and 3·B·nh·T² for the attention weights, plus
+ * 3·B·T·V for the logits, their softmax and gradient. A guard against sizes no machine can hold, not a
+ * measurement.
+ */
+export function trainingBytes(c: GPTConfig, batchSize: number): number {
+  const B = batchSize, T = c.blockSize, C = c.nEmbd, L = c.nLayer, V = c.vocabSize, nh = c.nHead;
+  const params = countParameters(c);
+  const activations = L * (20 * B * T * C + 3 * B * nh * T * T) + 3 * B * T * V;
+  return 4 * (4 * params + activations);
+}
+
 /** Options that may change when resuming; everything else comes from the checkpoint. */
-const RESUMABLE = new Set(["iters", "eval_interval", "eval_iters", "threads", "log_interval", "sample_tokens", "resume"]);
+const RESUMABLE = new Set(["iters", "eval_interval", "eval_iters", "threads", "log_interval", "sample_tokens", "resume", "max_bad_steps", "strict"]);
 
 export const GPT_HELP = helpText(
   "wnn train gpt [options]",
@@ -67,6 +85,14 @@ exactly where the run stopped (the same batches, the same losses, bit for bit).`
   "example: wnn train gpt --iters 200 --out runs/quick && wnn sample --checkpoint runs/quick",
 );
 
+/** A UsageError when trainingBytes (with a vocabulary of 256, the most a character tokenizer has here) passes 3/4 of the machine's memory. */
+function checkTrainingMemory(cmd: string, nLayer: number, nHead: number, nEmbd: number, blockSize: number, batchSize: number): void {
+  const need = trainingBytes({ ...tiny, vocabSize: 256, nLayer, nHead, nEmbd, blockSize }, batchSize), have = totalmem();
+  if (need > 0.75 * have) {
+    throw new UsageError(`${cmd}: this model and batch need about ${(need / 2 ** 30).toFixed(1)} GiB to train (weights, AdamW state, activations), more than this machine's ${(have / 2 ** 30).toFixed(1)} GiB allows; choose smaller --n_layer, --n_embd, --block_size or --batch_size`);
+  }
+}
+
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Run `wnn train gpt`; resolves to the exit code. */
@@ -79,6 +105,11 @@ export async function trainGpt(args: readonly string[], out: Output): Promise<nu
   }
   const print = (s: string): void => void out.write(s + "\n");
   const wallStart = performance.now();
+  // what can be refused before the data is read: the run's folder, and a model no machine here can train
+  if (v.resume === undefined) {
+    if (v.out !== undefined) checkRunDir(v.out, cmd);
+    checkTrainingMemory(cmd, v.n_layer, v.n_head, v.n_embd, v.block_size, v.batch_size);
+  }
 
   // ---- the run: new, or resumed from its checkpoint
   let trainer: GPTTrainer, tok: CharTokenizer, dir: string, log: JsonlLog;
@@ -90,7 +121,16 @@ export async function trainGpt(args: readonly string[], out: Output): Promise<nu
     if (fixed.length) throw new UsageError(`${cmd}: ${fixed.map((k) => `--${k}`).join(", ")} cannot change when resuming (the run's settings come from its checkpoint; only --iters, --eval_interval, --eval_iters, --threads, --log_interval and --sample_tokens can)`);
     dir = v.resume;
     const ckpt = loadCheckpoint(checkpointPath(dir));
-    const { config } = checkpointConfig(ckpt);
+    const { config, train: saved } = checkpointConfig(ckpt);
+    // NaN or infinite weights never train back to anything: refused, by name
+    const bad = describeNonFinite(ckpt.model);
+    if (bad !== null) throw new LoadError(`${checkpointPath(dir)}: ${bad}; this run cannot continue (start a new one, with a lower --lr)`);
+    checkWritable(dir, cmd);
+    if (given.has("iters") && v.iters < ckpt.step) throw new UsageError(`${cmd}: --iters ${v.iters} is before the checkpoint's step ${ckpt.step}`);
+    if (given.has("iters") && v.iters > saved.lrDecayIters) {
+      // the schedule is the run's: it is not stretched; say so loudly rather than in passing
+      process.stderr.write(`warning: the learning rate keeps the schedule the run started with: its cosine decay ends at step ${saved.lrDecayIters}, and the steps after it (up to ${v.iters}) use min_lr ${saved.minLr}\n`);
+    }
     tok = CharTokenizer.fromJSON(config.tokenizer);
     const overrides: { -readonly [K in keyof TrainConfig]?: TrainConfig[K] } = {};
     if (given.has("iters")) overrides.iters = v.iters;
@@ -158,10 +198,20 @@ export async function trainGpt(args: readonly string[], out: Output): Promise<nu
 
   // ---- the shared training loop (src/recipes/loop.ts): estimate when due, step, yield so Ctrl-C is heard
   let trainMs = 0, evalMs = 0, steps = 0, lastEval: { train: number; val: number } | null = null;
+  let badInARow = 0, badTotal = 0, diverged = false;
   try {
     await runLoop(trainer, {
       onStep: (step, r, ms) => {
         trainMs += ms;
+        if (r.skipped) {
+          // a NaN or infinite loss: the step was skipped (no update); too many in a row ends the run
+          badInARow++;
+          badTotal++;
+          log.append({ type: "skipped", step, loss: String(r.loss), gradNorm: String(r.gradNorm) });
+          if (badInARow >= v.max_bad_steps) diverged = true;
+          return;
+        }
+        badInARow = 0;
         steps++;
         log.append({ type: "train", step, loss: r.loss, lr: r.lr, ms: Math.round(ms * 10) / 10 });
         batchLoss.push([step, r.loss]);
@@ -177,11 +227,18 @@ export async function trainGpt(args: readonly string[], out: Output): Promise<nu
         drawChart();
         save();
       },
-    }, { pause: tick, shouldStop: () => stop });
+    }, { pause: tick, shouldStop: () => stop || diverged });
   } finally {
     progress.done();
   }
 
+  if (diverged) {
+    save();
+    drawChart();
+    process.off("SIGINT", onSigint);
+    process.stderr.write(`wnn: training stopped at step ${trainer.step}: the loss was NaN or infinite for ${v.max_bad_steps} batches in a row (${badTotal} skipped in all); the learning rate (${t.lr}) is probably too high. Saved ${ckptFile}\n`);
+    return 1;
+  }
   if (stop) {
     save();
     drawChart();

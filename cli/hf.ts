@@ -8,6 +8,8 @@
 import { addedTokens, postProcessorFromJSON } from "../src/data/post-processor.js";
 import { PipelineTokenizer } from "../src/data/hf-pipeline.js";
 import { tokenizerFromJSON } from "../src/data/tokenizer-json.js";
+import { checkTokenizerFits } from "../src/data/tokenizer-file.js";
+import { checkFinite } from "../src/io/finite.js";
 import type { Tokenizer } from "../src/data/tokenizer.js";
 import { noGrad } from "../src/engine/autograd.js";
 import { tensor } from "../src/engine/creation.js";
@@ -31,9 +33,13 @@ import type { SampleSettings } from "./sample.js";
 import { loadAdapter } from "./finetune.js";
 
 /** The folder's model and its tokenizer (tokenizer.json), with the post-processor's special tokens. */
-function openFolder(command: string, dir: string): { folder: HFFolder; pre: Pretrained; tok: Tokenizer; encode: (text: string) => number[]; decode: (ids: number[]) => string } {
+function openFolder(command: string, dir: string, strict = false): { folder: HFFolder; pre: Pretrained; tok: Tokenizer; encode: (text: string) => number[]; decode: (ids: number[]) => string } {
   const folder = readHFFolder(dir);
   if (folder.tokenizerJSON === undefined) throw new LoadError(`${dir}: no tokenizer.json; \`wnn ${command} --model\` needs the folder's tokenizer to turn text into token ids`);
+  // consistency before anything is built: the tokenizer's ids within the model's vocabulary, the weights finite
+  const vocabSize = folder.config.vocab_size;
+  if (typeof vocabSize === "number") checkTokenizerFits(folder.tokenizerJSON, vocabSize, `${dir}/tokenizer.json`);
+  checkFinite(dir, folder.tensors, { strict, warn: (line) => process.stderr.write(line + "\n") });
   const tok = tokenizerFromJSON(folder.tokenizerJSON);
   const pre = fromPretrained(folder);
   // Unigram (T5) and byte-fallback BPE (LLaMA) read the whole tokenizer.json pipeline, post-processor included;
@@ -59,6 +65,8 @@ export interface HFSampleSettings extends SampleSettings {
   beam: number;
   /** a folder of wnn finetune (or PEFT LoRA) applied to the model first */
   adapter?: string;
+  /** refuse NaN or infinite weights (default: a warning) */
+  strict?: boolean;
 }
 
 /**
@@ -66,7 +74,7 @@ export interface HFSampleSettings extends SampleSettings {
  * encoder-decoder encodes the prompt and its decoder writes the answer, greedily. → the text printed
  */
 export function sampleFromFolder(dir: string, s: HFSampleSettings, given: ReadonlySet<string>, out: Output, err: Output): string {
-  const { folder, pre, encode, decode } = openFolder("sample", dir);
+  const { folder, pre, encode, decode } = openFolder("sample", dir, s.strict === true);
   if (pre.kind === "bert" || pre.kind === "roberta" || pre.kind === "deberta") {
     throw new UsageError(`sample: ${dir} holds a ${pre.kind} model, an encoder; it fills in masked tokens instead: wnn fill-mask --model ${dir} --text "..."`);
   }

@@ -1,8 +1,8 @@
 // A run's folder, runs/<name>/: checkpoint.safetensors, log.jsonl (one JSON object per line, appended
 // as the run goes), loss.png, and whatever else the command writes.
 
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { accessSync, appendFileSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { writeFileAtomic } from "../src/io/node.js";
 import { UsageError } from "./args.js";
 
@@ -15,12 +15,79 @@ export function defaultRunDir(prefix: string, now = new Date()): string {
   return join("runs", `${prefix}-${stamp}`);
 }
 
-/** Create the folder of a new run; a folder that already holds a checkpoint is refused (it would be overwritten). */
+/** Why an errno failed, in words. */
+function why(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  const words: Record<string, string> = {
+    EACCES: "permission denied", EPERM: "permission denied", EROFS: "the file system is read-only", ENOTDIR: "a part of the path is a file, not a folder",
+    ENOENT: "the path does not exist", EEXIST: "it exists already", ENOSPC: "the disk is full", ENAMETOOLONG: "the name is too long", ELOOP: "too many symbolic links",
+  };
+  return (code && words[code]) ?? (e as Error).message.split("\n")[0]!;
+}
+
+/** Folders a run is never written under: the kernel's views of itself and the devices. */
+const SYSTEM = /^\/(proc|sys|dev)(\/|$)/;
+
+/**
+ * Create the folder of a new run. Refused, with one line saying why: a folder that already holds a run
+ * (it would be overwritten), a folder that holds anything else (files this command did not write are
+ * never replaced), a path that is a file or a device, a path under /proc, /sys or /dev, and a folder that
+ * cannot be created or written. The folders are made one at a time from the nearest existing one (Node's
+ * recursive mkdir loops forever on some paths under /proc).
+ */
 export function createRunDir(dir: string, command: string): void {
+  for (const d of checkRunDir(dir, command)) {
+    try {
+      mkdirSync(d);
+    } catch (e) {
+      throw new UsageError(`${command}: --out ${dir}: cannot create ${d}: ${why(e)}`);
+    }
+  }
+  checkWritable(dir, command);
+}
+
+/** The checks of createRunDir, nothing created: → the folders that would have to be made, outermost first. */
+export function checkRunDir(dir: string, command: string): string[] {
+  const refuse = (msg: string): never => {
+    throw new UsageError(`${command}: --out ${dir}: ${msg}`);
+  };
+  const abs = resolve(dir);
+  if (SYSTEM.test(abs)) refuse("a run cannot be written under /proc, /sys or /dev");
   if (existsSync(join(dir, CHECKPOINT))) {
     throw new UsageError(`${command}: ${dir} already holds a run (${CHECKPOINT}); continue it with --resume ${dir}, or choose another --out`);
   }
-  mkdirSync(dir, { recursive: true });
+  // the nearest existing folder, then each missing one below it
+  const missing: string[] = [];
+  let at = abs;
+  for (;;) {
+    let st;
+    try {
+      st = statSync(at);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") refuse(why(e));
+      if (dirname(at) === at) refuse("the path does not exist");
+      missing.unshift(at);
+      at = dirname(at);
+      continue;
+    }
+    if (!st.isDirectory()) refuse(at === abs ? "it exists and is not a folder" : `${at} is a file, not a folder`);
+    break;
+  }
+  if (missing.length === 0) {
+    const names = readdirSync(abs);
+    if (names.length) refuse(`the folder is not empty (it holds ${names.slice(0, 3).join(", ")}${names.length > 3 ? ", ..." : ""}) and a new run never replaces files it did not write; choose a new or empty folder`);
+    checkWritable(dir, command);
+  } else checkWritable(dirname(missing[0]!), command);
+  return missing;
+}
+
+/** A run's folder must be writable before the run starts (a resumed one included). */
+export function checkWritable(dir: string, command: string): void {
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch (e) {
+    throw new UsageError(`${command}: cannot write to ${dir}: ${why(e)}`);
+  }
 }
 
 /** A run's checkpoint file, given the run's folder or the file itself. */

@@ -2,7 +2,8 @@
 // `wnn sample --model DIR`: the same with a Hugging Face checkpoint folder (cli/hf.ts).
 
 import { CharTokenizer } from "../src/data/char.js";
-import { ArgumentError } from "../src/engine/errors.js";
+import { ArgumentError, LoadError } from "../src/engine/errors.js";
+import { checkFinite } from "../src/io/finite.js";
 import { Generator } from "../src/engine/rng.js";
 import { tensor } from "../src/engine/creation.js";
 import { loadCheckpoint } from "../src/io/node.js";
@@ -48,12 +49,13 @@ export const SAMPLE_OPTIONS = {
   checkpoint: { kind: "string", metavar: "DIR", help: "a run's folder (or its checkpoint.safetensors); this or --model is required" },
   model: { kind: "string", metavar: "DIR", help: "a Hugging Face checkpoint folder (config.json, model.safetensors, tokenizer.json) of gpt2, llama, bloom, falcon (continue the prompt) or t5, bart (answer it: greedy, sampled with --temperature, or --beam K)" },
   prompt: { kind: "string", metavar: "TEXT", help: 'the text to continue (default a newline, "\\n")' },
-  tokens: { kind: "int", min: 0, default: SAMPLE_DEFAULTS.tokens, help: "characters (tokens with --model) to generate" },
+  tokens: { kind: "int", min: 0, max: 1_000_000, default: SAMPLE_DEFAULTS.tokens, help: "characters (tokens with --model) to generate" },
   temperature: { kind: "number", min: 0, default: SAMPLE_DEFAULTS.temperature, help: "divide the logits by this (0: always the most likely)" },
   top_k: { kind: "int", min: 1, default: SAMPLE_DEFAULTS.topK!, help: "sample among the k most likely characters only" },
   top_p: { kind: "number", min: 0, max: 1, exclusiveMin: true, default: SAMPLE_DEFAULTS.topP, help: "nucleus sampling: the most likely characters up to this probability" },
   seed: { kind: "int", min: 0, default: SAMPLE_DEFAULTS.seed, help: "seed of the sampling (the same seed, the same text)" },
   repetition_penalty: { kind: "number", min: 0, exclusiveMin: true, default: 1, help: "divide the logit of every token already in the text by θ (multiply when negative; CTRL's penalty, 1: off)" },
+  strict: { kind: "flag", help: "refuse weights holding NaN or infinite values (default: a warning naming them)" },
   beam: { kind: "int", min: 1, default: 1, help: "with --model t5/bart: beam search over this many hypotheses (1: greedy, or sampling with --temperature)" },
   adapter: { kind: "string", metavar: "DIR", help: "a folder written by wnn finetune (or a PEFT LoRA folder) to apply to the model first" },
 } as const satisfies OptionSpecs;
@@ -76,7 +78,7 @@ export function sampleCommand(args: readonly string[], out: Output): number {
     return sampleFromGguf(v.model, { prompt: v.prompt ?? SAMPLE_DEFAULTS.prompt, tokens: v.tokens, temperature: v.temperature, topK: v.top_k, topP: v.top_p, seed: v.seed, repetitionPenalty: v.repetition_penalty }, out);
   }
   if (v.model !== undefined) {
-    const settings = { prompt: v.prompt ?? SAMPLE_DEFAULTS.prompt, tokens: v.tokens, temperature: v.temperature, topK: v.top_k, topP: v.top_p, seed: v.seed, repetitionPenalty: v.repetition_penalty, beam: v.beam, adapter: v.adapter };
+    const settings = { prompt: v.prompt ?? SAMPLE_DEFAULTS.prompt, tokens: v.tokens, temperature: v.temperature, topK: v.top_k, topP: v.top_p, seed: v.seed, repetitionPenalty: v.repetition_penalty, beam: v.beam, adapter: v.adapter, strict: v.strict };
     sampleFromFolder(v.model, settings, given, out, process.stderr);
     return 0;
   }
@@ -84,6 +86,8 @@ export function sampleCommand(args: readonly string[], out: Output): number {
   const ckpt = loadCheckpoint(checkpointPath(v.checkpoint));
   const { model: config, config: meta } = checkpointConfig(ckpt);
   const tok = CharTokenizer.fromJSON(meta.tokenizer);
+  if (tok.vocabSize > config.vocabSize) throw new LoadError(`${checkpointPath(v.checkpoint)}: the tokenizer has ${tok.vocabSize} characters, past the model's vocabulary of ${config.vocabSize}`);
+  checkFinite(checkpointPath(v.checkpoint), ckpt.model, { strict: v.strict, warn: (line) => process.stderr.write(line + "\n") });
   const model = new GPT(config);
   model.loadStateDict(ckpt.model);
   const tuned = v.adapter !== undefined ? loadAdapter(model, v.adapter) : null; // prefix/prompt: a wrapper that generates

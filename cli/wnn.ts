@@ -2,6 +2,8 @@
 // wnn — the command line of writtingNNs: list the zoo, train a model, sample from one, compare models.
 // Exit codes: 0 done, 1 an error while running (a file that cannot be read, ...), 2 a usage error
 // (unknown command, bad option), 130 interrupted by Ctrl-C after saving a checkpoint.
+// One error path: whatever goes wrong ends as one line on stderr ("wnn: ...") and a non-zero exit; the
+// stack trace is printed only with --debug (anywhere on the command line) or WNN_DEBUG=1.
 
 import "../src/index-node.js"; // the Node entry: the wasm backend's thread pool and relaxed SIMD
 import { LoadError, WnnError } from "../src/engine/errors.js";
@@ -43,8 +45,8 @@ models: ${MODELS.join(", ")}   (\`wnn train <model> --help\` for the options)
 `;
 
 const SPIRAL_OPTIONS = {
-  steps: { kind: "int", min: 0, default: 1500, help: "steps of full-batch gradient descent" },
-  hidden: { kind: "int", min: 1, default: 64, help: "hidden units" },
+  steps: { kind: "int", min: 0, max: 10_000_000, default: 1500, help: "steps of full-batch gradient descent" },
+  hidden: { kind: "int", min: 1, max: 65536, default: 64, help: "hidden units" },
   lr: { kind: "number", min: 0, default: 1, help: "learning rate" },
   seed: { kind: "int", min: 0, default: 0, help: "seed of the points and the weights" },
   every: { kind: "int", min: 1, default: 100, help: "print the loss every N steps" },
@@ -124,20 +126,42 @@ process.stdout.on("error", (e: NodeJS.ErrnoException) => {
   throw e;
 });
 
-run(process.argv.slice(2)).then(
+const argv = process.argv.slice(2);
+const debug = argv.includes("--debug") || (process.env.WNN_DEBUG ?? "") !== "" && process.env.WNN_DEBUG !== "0";
+
+/** One line: newlines folded, very long messages cut. */
+const oneLine = (s: string): string => {
+  const flat = s.replace(/\s*\n\s*/g, " ").trim();
+  return flat.length > 2000 ? flat.slice(0, 2000) + " ..." : flat;
+};
+
+/** Every failure the user can cause, as one line and an exit code (the stack only with --debug). */
+function fail(e: unknown): void {
+  if (e instanceof UsageError) {
+    const topic = e.message.match(/^(train [\w-]+|sample|finetune|quantize|fill-mask|list|compare):/)?.[1];
+    process.stderr.write(`wnn: ${oneLine(e.message)} (run \`wnn ${topic ? `${topic} ` : ""}--help\` for the usage)\n`);
+    process.exitCode = 2;
+  } else if (e instanceof LoadError || e instanceof WnnError) {
+    process.stderr.write(`wnn: ${oneLine(e.message)}\n`);
+    process.exitCode = 1;
+  } else {
+    // not one of ours: a file-system error (EACCES, ENOSPC, ...) or a bug; still one line
+    const err = e instanceof Error ? e : new Error(String(e));
+    const code = (err as NodeJS.ErrnoException).code;
+    process.stderr.write(`wnn: ${code ? "" : "internal error: "}${oneLine(err.message)}${debug ? "" : " (--debug shows where)"}\n`);
+    process.exitCode = 1;
+  }
+  if (debug && e instanceof Error && e.stack) process.stderr.write(e.stack + "\n");
+}
+
+process.on("uncaughtException", (e) => {
+  fail(e);
+  process.exit(process.exitCode ?? 1);
+});
+
+run(argv.filter((a) => a !== "--debug")).then(
   (code) => {
     process.exitCode = code;
   },
-  (e: unknown) => {
-    if (e instanceof UsageError) {
-      const topic = e.message.match(/^(train [\w-]+|sample|finetune|quantize|fill-mask|list|compare):/)?.[1];
-      process.stderr.write(`wnn: ${e.message}\n(run \`wnn ${topic ? `${topic} ` : ""}--help\` for the usage)\n`);
-      process.exitCode = 2;
-    } else if (e instanceof LoadError || e instanceof WnnError) {
-      process.stderr.write(`wnn: ${e.message}\n`);
-      process.exitCode = 1;
-    } else {
-      throw e;
-    }
-  },
+  fail,
 );

@@ -11,6 +11,8 @@ const ALLOWED = {
   "src/nn": ["src/engine", "src/backend", "src/ops"],
   "src/optim": ["src/engine", "src/ops", "src/nn"],
   "src/data": ["src/engine", "src/ops"],
+  // the Node half of data reads files through src/io's checked-file reader (regular files, sizes capped)
+  "src/data/node": ["src/data", "src/engine", "src/ops", "src/io"],
   "src/io": ["src/engine", "src/ops", "src/nn"],
   "src/audio": ["src/engine", "src/ops"],
   "src/generation": ["src/engine", "src/ops", "src/nn"],
@@ -22,7 +24,7 @@ const ALLOWED = {
   "src/recipes": ["src/engine", "src/ops", "src/nn", "src/optim", "src/data", "src/io", "src/audio", "src/generation", "src/models", "src/finetune"],
   "src/index.ts": ["src/engine", "src/backend", "src/ops", "src/nn", "src/optim", "src/data", "src/io", "src/audio", "src/generation", "src/models", "src/recipes", "src/finetune", "src/distributed"],
   "src/finetune": ["src/engine", "src/ops", "src/nn", "src/optim", "src/data", "src/io", "src/generation", "src/models"],
-  "src/node.ts": ["src/engine", "src/data", "src/io", "src/distributed"],
+  "src/node.ts": ["src/engine", "src/data", "src/io", "src/distributed", "src/data/node"],
   // "writtingnns" under Node's "node" condition: the library plus the Node-only thread pool of the wasm backend
   "src/index-node.ts": ["src/index.ts", "src/backend"],
 };
@@ -58,6 +60,7 @@ walk("src");
  */
 const RECIPE_FILES = /^src\/models\/([\w-]+\/(recipe|train|zoo)|zoo|zoo-entry)\.ts$/;
 const layerOf = (p) => {
+  if (p.startsWith("src/data/node/")) return "src/data/node";
   if (RECIPE_FILES.test(p)) return "src/recipes";
   const parts = p.split("/");
   if (parts.length === 2) return p; // src/index.ts

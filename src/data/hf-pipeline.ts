@@ -23,6 +23,7 @@ import { ArgumentError, LoadError } from "../engine/errors.js";
 import { Tensor } from "../engine/tensor.js";
 import { applySingle, templatesFromJSON, type SingleTemplate, type Template } from "./post-processor.js";
 import type { Tokenizer } from "./tokenizer.js";
+import { LinearRegex } from "./regex.js";
 import { isObject } from "./tokenizer-file.js";
 
 export { isObject, parseTokenizerJSON } from "./tokenizer-file.js";
@@ -140,13 +141,14 @@ function replacer(spec: Record<string, any>, where: string): (s: string) => stri
     return (s) => s.split(from).join(content);
   }
   if (isObject(pattern) && typeof pattern.Regex === "string") {
-    let re: RegExp;
+    // a pattern from a file is untrusted: matched in linear time (./regex.ts), never by RegExp's backtracking
+    let re: LinearRegex;
     try {
-      re = new RegExp(pattern.Regex, "gu");
+      re = new LinearRegex(pattern.Regex);
     } catch (e) {
-      throw new LoadError(`tokenizer.json: ${where} Replace regex ${JSON.stringify(pattern.Regex)} is not supported here (${(e as Error).message})`);
+      throw new LoadError(`tokenizer.json: ${where} Replace: ${(e as Error).message}`);
     }
-    return (s) => s.replace(re, () => content); // a function: "$" in content is literal, as in Rust
+    return (s) => re.replaceAll(s, content); // "$" in content is literal, as in Rust
   }
   throw new LoadError(`tokenizer.json: ${where} Replace needs a pattern {"String": ...} or {"Regex": ...}, got ${JSON.stringify(pattern)}`);
 }

@@ -13,6 +13,7 @@
 // template for one text ("single") has only "A"; a special token takes its ids from special_tokens — the
 // library never looks it up in the vocabulary, and one missing there is an error.
 
+import { parseJsonText } from "../engine/limits.js";
 import { LoadError } from "../engine/errors.js";
 import { isObject, kind, parseTokenizerJSON } from "./tokenizer-file.js";
 
@@ -95,7 +96,7 @@ export function postProcessorFromJSON(json: string | object): PostProcessor {
 
 /** tokenizer.json's added_tokens: content, id, and whether it is special / strips the space on its left. */
 export function addedTokens(json: string | object): { id: number; content: string; special: boolean; lstrip: boolean }[] {
-  const j: unknown = typeof json === "string" ? JSON.parse(json) : json;
+  const j: unknown = typeof json === "string" ? parseJsonText(json, "tokenizer.json") : json;
   if (!isObject(j) || !Array.isArray(j.added_tokens)) return [];
   return j.added_tokens
     .filter((t): t is Record<string, unknown> => isObject(t) && typeof t.content === "string" && isId(t.id))

@@ -11,6 +11,7 @@
 
 import { allocate, checkDType, isFloating, type DType, type TypedArray } from "./dtype.js";
 import { ArgumentError, DTypeError } from "./errors.js";
+import { checkAllocation, checkNdim, toInt32 } from "./limits.js";
 import { inMeta, metaStorage } from "./meta.js";
 import { defaultGenerator, type Generator } from "./rng.js";
 import { checkShape, fmt, numel, type Shape } from "./shape.js";
@@ -53,14 +54,18 @@ export function tensor(data: NestedArray | TypedArray | readonly number[], opts:
     const shape = opts.shape === undefined ? [src.length] : checkShape("tensor", opts.shape);
     if (numel(shape) !== src.length) throw new ArgumentError(`tensor: ${src.length} values cannot fill shape ${fmt(shape)} (${numel(shape)} elements)`);
     if (inMeta()) return metaResult(d, shape, opts.requiresGrad);
-    const out = allocate(d, src.length);
+    const out = allocate(d, src.length, "tensor");
     if (d === "bool") for (let i = 0; i < src.length; i++) out[i] = src[i] ? 1 : 0;
+    else if (d === "int32" && !(src instanceof Int32Array)) for (let i = 0; i < src.length; i++) out[i] = toInt32("tensor", src[i]!, ` (value ${i})`);
     else out.set(src);
     return finish(out, shape, opts.requiresGrad);
   }
   // Infer the shape from the nesting and check that it is rectangular.
   const shape: number[] = [];
-  for (let v: unknown = data; Array.isArray(v); v = v[0]) shape.push(v.length);
+  for (let v: unknown = data; Array.isArray(v); v = v[0]) {
+    shape.push(v.length);
+    checkNdim("tensor", shape.length); // before the recursion below, which goes as deep as the nesting
+  }
   const flat: (number | boolean)[] = [];
   let sawBool = false, sawNumber = false;
   const visit = (v: unknown, dim: number): void => {
@@ -84,27 +89,29 @@ export function tensor(data: NestedArray | TypedArray | readonly number[], opts:
     if (numel(finalShape) !== flat.length) throw new ArgumentError(`tensor: ${flat.length} values cannot fill shape ${fmt(finalShape)}`);
   }
   if (inMeta()) return metaResult(d, finalShape, opts.requiresGrad);
-  const out = allocate(d, flat.length);
+  const out = allocate(d, flat.length, "tensor");
   for (let i = 0; i < flat.length; i++) {
     const v = Number(flat[i]);
-    out[i] = d === "bool" ? (v ? 1 : 0) : d === "int32" ? Math.trunc(v) : v;
+    out[i] = d === "bool" ? (v ? 1 : 0) : d === "int32" ? toInt32("tensor", v, ` (value ${i})`) : v;
   }
   return finish(out, finalShape, opts.requiresGrad);
 }
 
-export function full(shape: Shape, value: number, opts: CreateOptions = {}): Tensor {
-  const s = checkShape("full", shape);
-  const d = opts.dtype === undefined ? "float32" : checkDType("full", opts.dtype);
+export function full(shape: Shape, value: number, opts: CreateOptions = {}, op = "full"): Tensor {
+  const s = checkShape(op, shape);
+  const d = opts.dtype === undefined ? "float32" : checkDType(op, opts.dtype);
+  if (d === "int32") toInt32(op, value);
   if (inMeta()) return metaResult(d, s, opts.requiresGrad);
+  checkAllocation(op, d, numel(s), s);
   return finish(allocate(d, numel(s)).fill(value), s, opts.requiresGrad);
 }
 
 export function zeros(shape: Shape, opts: CreateOptions = {}): Tensor {
-  return full(shape, 0, opts);
+  return full(shape, 0, opts, "zeros");
 }
 
 export function ones(shape: Shape, opts: CreateOptions = {}): Tensor {
-  return full(shape, 1, opts);
+  return full(shape, 1, opts, "ones");
 }
 
 export function zerosLike(x: Tensor, opts: CreateOptions = {}): Tensor {
@@ -127,9 +134,11 @@ export function arange(start: number, end?: number, step = 1, opts: CreateOption
   if ((end - start) / step < 0) throw new ArgumentError(`arange: the range from ${start} to ${end} never ends with step ${step}`);
   const n = Math.ceil((end - start) / step);
   const integral = Number.isInteger(start) && Number.isInteger(end) && Number.isInteger(step);
-  const d = opts.dtype ?? (integral ? "int32" : "float32");
-  if (inMeta()) return metaResult(checkDType("arange", d), [n], opts.requiresGrad);
-  const out = allocate(checkDType("arange", d), n);
+  const d = checkDType("arange", opts.dtype ?? (integral ? "int32" : "float32"));
+  if (d === "int32" && n > 0) toInt32("arange", start + (n - 1) * step, " (its last value)"), toInt32("arange", start);
+  if (inMeta()) return metaResult(d, [n], opts.requiresGrad);
+  checkAllocation("arange", d, n, [n]);
+  const out = allocate(d, n);
   for (let i = 0; i < n; i++) out[i] = start + i * step;
   return finish(out, [n], opts.requiresGrad);
 }
@@ -139,6 +148,7 @@ export function linspace(start: number, end: number, steps: number, opts: Create
   if (!Number.isInteger(steps) || steps < 0) throw new ArgumentError(`linspace: steps must be a non-negative integer, got ${steps}`);
   const d = floatDType("linspace", opts.dtype);
   if (inMeta()) return metaResult(d, [steps], opts.requiresGrad);
+  checkAllocation("linspace", d, steps, [steps]);
   const out = allocate(d, steps);
   const h = steps > 1 ? (end - start) / (steps - 1) : 0;
   // fill from both ends, as PyTorch does, so the last value is exactly `end`
@@ -150,7 +160,7 @@ export function linspace(start: number, end: number, steps: number, opts: Create
 
 /** An n×m identity matrix (m defaults to n). */
 export function eye(n: number, m = n, opts: CreateOptions = {}): Tensor {
-  const t = zeros([n, m], opts);
+  const t = full([n, m], 0, opts, "eye");
   if (t.isMeta) return t;
   for (let i = 0; i < Math.min(n, m); i++) t.storage[i * m + i] = 1;
   return t;
@@ -162,7 +172,7 @@ export function rand(shape: Shape, opts: RandomOptions = {}): Tensor {
   const d = floatDType("rand", opts.dtype);
   if (inMeta()) return metaResult(d, s, opts.requiresGrad);
   const g = opts.generator ?? defaultGenerator;
-  const out = allocate(d, numel(s));
+  const out = allocate(d, numel(s), "rand");
   for (let i = 0; i < out.length; i++) out[i] = g.random();
   return finish(out, s, opts.requiresGrad);
 }
@@ -173,7 +183,7 @@ export function randn(shape: Shape, opts: RandomOptions = {}): Tensor {
   const d = floatDType("randn", opts.dtype);
   if (inMeta()) return metaResult(d, s, opts.requiresGrad);
   const g = opts.generator ?? defaultGenerator;
-  const out = allocate(d, numel(s));
+  const out = allocate(d, numel(s), "randn");
   for (let i = 0; i < out.length; i++) out[i] = g.normal();
   return finish(out, s, opts.requiresGrad);
 }
@@ -187,7 +197,7 @@ export function randint(low: number, high: number, shape: Shape, opts: RandomOpt
   const d = opts.dtype === undefined ? "int32" : checkDType("randint", opts.dtype);
   if (inMeta()) return metaResult(d, s, opts.requiresGrad);
   const g = opts.generator ?? defaultGenerator;
-  const out = allocate(d, numel(s));
+  const out = allocate(d, numel(s), "randint");
   for (let i = 0; i < out.length; i++) out[i] = g.randint(low, high);
   return finish(out, s, opts.requiresGrad);
 }

@@ -8,14 +8,19 @@
 
 import { DTypeError } from "./errors.js";
 import { scopedAllocate } from "./scope.js";
+import { checkAllocation } from "./limits.js";
 
 export type DType = "float32" | "float64" | "int32" | "bool";
 export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
 
 export const DTYPES: readonly DType[] = ["float32", "float64", "int32", "bool"];
 
-/** A zero-filled storage of n elements: an ordinary typed array, or inside a memory scope a block of the kernels' memory (./scope.ts). */
-export function allocate(dtype: DType, n: number): TypedArray {
+/**
+ * Fresh zeroed storage of n elements: an ordinary typed array, or inside a memory scope a block of the kernels'
+ * memory (./scope.ts); a size past the tensor budget (./limits.ts) is an ArgumentError naming `op`.
+ */
+export function allocate(dtype: DType, n: number, op = "allocate"): TypedArray {
+  checkAllocation(op, dtype, n);
   const s = scopedAllocate(dtype, n);
   if (s !== null) return s;
   switch (dtype) {

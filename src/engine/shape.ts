@@ -2,6 +2,7 @@
 // row-major order, so the strides of a shape are a function of the shape alone.
 
 import { ArgumentError, ShapeError } from "./errors.js";
+import { checkNdim } from "./limits.js";
 
 export type Shape = readonly number[];
 
@@ -34,8 +35,9 @@ export function sameShape(a: Shape, b: Shape): boolean {
 
 export function checkShape(op: string, shape: unknown): number[] {
   if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
-    throw new ArgumentError(`${op}: a shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+    throw new ArgumentError(`${op}: a shape must be an array of non-negative integers, got ${JSON.stringify(shape).slice(0, 200)}`);
   }
+  checkNdim(op, shape.length);
   return shape.slice() as number[];
 }
 

@@ -12,10 +12,11 @@
 // the file chooses. Every problem is a LoadError naming the folder and the file. What the tensors mean
 // (which model, which names) is src/models/hf.ts's business: this file only moves bytes.
 
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, statSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { ArgumentError, LoadError } from "../engine/errors.js";
 import type { Tensor } from "../engine/tensor.js";
+import { DEFAULT_MAX_JSON_BYTES, readCheckedText } from "./checked-file-node.js";
 import { isJsonObject, parseStrictJson, type Json, type JsonObject } from "./json.js";
 import { openSafetensors, writeFileAtomic } from "./node.js";
 import { planSafetensors, setOwn } from "./safetensors.js";
@@ -82,12 +83,9 @@ export function readHFFolder(dir: string): HFFolder {
   return out;
 }
 
+/** A JSON file of the folder: a regular file (never a FIFO or folder) of at most DEFAULT_MAX_JSON_BYTES. */
 function readText(path: string): string {
-  try {
-    return readFileSync(path, "utf8");
-  } catch (e) {
-    throw new LoadError(`${path}: cannot read: ${(e as Error).message}`);
-  }
+  return readCheckedText(path, { maxBytes: DEFAULT_MAX_JSON_BYTES });
 }
 
 function readJsonObject(path: string): JsonObject {

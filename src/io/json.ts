@@ -2,6 +2,7 @@
 // it silently keeps the last of two equal keys, so a file naming the same tensor twice would load as
 // something other than what it says. This parser reports duplicate keys, limits nesting depth, and
 // builds objects without prototypes (a key "__proto__" is an ordinary key). Grammar: RFC 8259.
+// `maxMembers` caps the members of any one object or array, so a count is refused as soon as it passes.
 
 import { LoadError } from "../engine/errors.js";
 
@@ -11,7 +12,7 @@ export interface JsonObject {
 }
 
 /** Parse `text` as one JSON value; throws LoadError("<what>: ...") naming the position of a problem. */
-export function parseStrictJson(text: string, what: string, maxDepth = 64): Json {
+export function parseStrictJson(text: string, what: string, maxDepth = 64, maxMembers = Infinity): Json {
   let i = 0;
   const fail = (msg: string): never => {
     throw new LoadError(`${what}: ${msg} at character ${i}`);
@@ -78,6 +79,7 @@ export function parseStrictJson(text: string, what: string, maxDepth = 64): Json
     if (c === "{") {
       i++;
       const obj = Object.create(null) as JsonObject;
+      let members = 0;
       skipSpace();
       if (text[i] === "}") {
         i++;
@@ -87,7 +89,8 @@ export function parseStrictJson(text: string, what: string, maxDepth = 64): Json
         skipSpace();
         if (text[i] !== '"') fail("invalid JSON: expected a string key");
         const key = parseString();
-        if (Object.prototype.hasOwnProperty.call(obj, key)) fail(`duplicate key ${JSON.stringify(key)}`);
+        if (Object.prototype.hasOwnProperty.call(obj, key)) fail(`duplicate key ${JSON.stringify(key).slice(0, 200)}`);
+        if (++members > maxMembers) fail(`an object with more than ${maxMembers.toLocaleString("en-US")} members`);
         skipSpace();
         expect(":");
         obj[key] = parseValue(depth + 1);
@@ -108,6 +111,7 @@ export function parseStrictJson(text: string, what: string, maxDepth = 64): Json
         return arr;
       }
       for (;;) {
+        if (arr.length >= maxMembers) fail(`an array with more than ${maxMembers.toLocaleString("en-US")} items`);
         arr.push(parseValue(depth + 1));
         skipSpace();
         if (text[i] === ",") i++;

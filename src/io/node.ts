@@ -9,11 +9,12 @@
 // durable.
 
 import { randomBytes } from "node:crypto";
-import { closeSync, fstatSync, fsyncSync, openSync, readdirSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { deflateSync, inflateSync } from "node:zlib";
 import { LoadError, WnnError } from "../engine/errors.js";
 import type { Tensor } from "../engine/tensor.js";
+import { openCheckedFile, readCheckedFile, readFully } from "./checked-file-node.js";
 import { parseCheckpoint, planCheckpoint, type Checkpoint, type LoadedCheckpoint } from "./checkpoint.js";
 import { encodePng, type RasterImage } from "./png.js";
 import { crc32 } from "./checksum.js";
@@ -100,28 +101,7 @@ function isAlive(pid: number): boolean {
 // Reading whole files, with the path in every error
 
 function readWhole(path: string): Uint8Array {
-  let fd: number;
-  try {
-    fd = openSync(path, "r");
-  } catch (e) {
-    throw new LoadError(`${path}: cannot open: ${(e as Error).message}`);
-  }
-  try {
-    const size = fstatSync(fd).size;
-    const out = new Uint8Array(size);
-    readFully(fd, out, 0, path);
-    return out;
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function readFully(fd: number, into: Uint8Array, position: number, path: string): void {
-  for (let done = 0; done < into.length;) {
-    const n = readSync(fd, into, done, into.length - done, position + done);
-    if (n === 0) throw new LoadError(`${path}: the file ended early (it changed while being read?)`);
-    done += n;
-  }
+  return readCheckedFile(path); // a regular file, never a folder, FIFO or device (./checked-file-node.ts)
 }
 
 function withPath<T>(path: string, f: () => T): T {
@@ -160,14 +140,8 @@ export interface SafetensorsReader {
 
 /** Read only the header now (checked as parseSafetensors checks it); tensors are read on demand. */
 export function openSafetensors(path: string, opts: ParseOptions = {}): SafetensorsReader {
-  let fd: number;
+  const { fd, size } = openCheckedFile(path);
   try {
-    fd = openSync(path, "r");
-  } catch (e) {
-    throw new LoadError(`${path}: cannot open: ${(e as Error).message}`);
-  }
-  try {
-    const size = fstatSync(fd).size;
     const first8 = new Uint8Array(Math.min(8, size));
     readFully(fd, first8, 0, path);
     const n = withPath(path, () => readHeaderLength(first8, size));

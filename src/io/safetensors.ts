@@ -59,7 +59,19 @@ export interface SafetensorsHeader {
   dataStart: number;
 }
 
+/**
+ * The most tensors one file may describe. The largest released checkpoints hold a few thousand per
+ * file; a header of a million zero-size entries (59 MB) would otherwise take seconds and gigabytes
+ * before any other check fails. Raise it with ParseOptions.maxTensors.
+ */
+export const DEFAULT_MAX_TENSORS = 100_000;
+
+/** The longest tensor name accepted, in characters (real names are under 200). */
+export const MAX_NAME_LENGTH = 4096;
+
 export interface ParseOptions {
+  /** The most tensors the header may describe (default DEFAULT_MAX_TENSORS). */
+  maxTensors?: number;
   /** Accept only these file dtypes (e.g. ["F32"]); any other is a LoadError. Default: all we read. */
   allowedDtypes?: readonly string[];
 }
@@ -104,7 +116,12 @@ export function parseHeader(headerBytes: Uint8Array, dataLength: number, opts: P
   } catch {
     throw new LoadError("safetensors: the header is not valid UTF-8");
   }
-  const json = parseStrictJson(text, "safetensors: header");
+  const maxTensors = opts.maxTensors ?? DEFAULT_MAX_TENSORS;
+  // counted on the bytes, before a string or an object is made of them (a 59 MB header of a million
+  // entries would otherwise cost its size twice over before the parser's own cap is reached)
+  if (topLevelMembers(headerBytes, maxTensors + 1) > maxTensors + 1) throw new LoadError(`safetensors: the header describes more than ${maxTensors.toLocaleString("en-US")} tensors (the limit; ParseOptions.maxTensors raises it)`);
+  // + 1 for __metadata__; an object past the cap is refused while it is being parsed
+  const json = parseStrictJson(text, "safetensors: header", 64, maxTensors + 1);
   if (!isJsonObject(json)) throw new LoadError("safetensors: the header is not a JSON object");
 
   const metadata: Record<string, string> = {};
@@ -138,6 +155,7 @@ export function parseHeader(headerBytes: Uint8Array, dataLength: number, opts: P
 }
 
 function parseEntry(name: string, value: Json | undefined, dataLength: number, opts: ParseOptions): SafetensorsEntry {
+  if (name.length > MAX_NAME_LENGTH) throw new LoadError(`safetensors: a tensor name of ${name.length.toLocaleString("en-US")} characters (${JSON.stringify(name.slice(0, 40))}...), longer than the limit of ${MAX_NAME_LENGTH}`);
   const where = `safetensors: tensor ${JSON.stringify(name)}`;
   if (!isJsonObject(value)) throw new LoadError(`${where}: its entry is not an object`);
   for (const key of Object.keys(value)) {
@@ -176,6 +194,23 @@ function parseEntry(name: string, value: Json | undefined, dataLength: number, o
     throw new LoadError(`${where}: shape ${fmt(dims)} of ${dtype} needs ${count * size > bytes ? "more than " + bytes : count * size} bytes, but data_offsets [${begin}, ${end}] hold ${bytes}`);
   }
   return { name, dtype: dtype as SafetensorsDType, shape: dims.slice(), begin, end };
+}
+
+/**
+ * The members of the top-level JSON object in `bytes` (its commas at depth 1, plus one), counted
+ * without decoding; stops once past `limit`. Malformed JSON gives some count; the parser reports it.
+ */
+function topLevelMembers(bytes: Uint8Array, limit: number): number {
+  let depth = 0, members = 1;
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i]!;
+    if (c === 0x22) { // a string: to its closing quote, over escapes
+      for (i++; i < bytes.length && bytes[i] !== 0x22; i++) if (bytes[i] === 0x5c) i++;
+    } else if (c === 0x7b || c === 0x5b) depth++;
+    else if (c === 0x7d || c === 0x5d) depth--;
+    else if (c === 0x2c && depth === 1 && ++members > limit) return members;
+  }
+  return members;
 }
 
 function isIndex(v: Json): boolean {

@@ -41,8 +41,11 @@ export function setBackend(name: string): void {
  * installed, i.e. in Node through the package's Node entry point; 1 elsewhere). Small kernels always
  * run on the calling thread.
  */
+/** The most worker threads setNumThreads accepts: each costs memory, and no machine we know gains past it. */
+export const MAX_THREADS = 256;
+
 export function setNumThreads(n: number): void {
-  if (!Number.isInteger(n) || n < 1) throw new ArgumentError(`setNumThreads: expected a positive integer, got ${n}`);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) throw new ArgumentError(`setNumThreads: expected an integer from 1 to ${MAX_THREADS}, got ${n}`);
   setThreads(n);
 }
 

@@ -171,7 +171,7 @@ test("unsupported components and malformed files raise a LoadError that names th
     ["a ByteLevel pre-tokenizer in a Unigram file", uni.tokenizer, { pre_tokenizer: { type: "Sequence", pretokenizers: [{ type: "Digits" }] } }, /pre_tokenizer "Digits" is not supported/],
     ["a WordPiece decoder", bpe.tokenizer, { decoder: { type: "WordPiece" } }, /decoder "WordPiece" is not supported/],
     ["a BertProcessing post-processor", uni.tokenizer, { post_processor: { type: "BertProcessing" } }, /post_processor "BertProcessing" is not supported/],
-    ["a bad regex", uni.tokenizer, { normalizer: { type: "Replace", pattern: { Regex: "(?<" }, content: "" } }, /Replace regex "\(\?<" is not supported/],
+    ["a bad regex", uni.tokenizer, { normalizer: { type: "Replace", pattern: { Regex: "(?<" }, content: "" } }, /Replace: regex "\(\?<": bad group name/],
     ["a charsmap that is not base64", uni.tokenizer, { normalizer: { type: "Precompiled", precompiled_charsmap: "@@@@" } }, /precompiled_charsmap is not valid base64/],
     ["a charsmap whose trie is larger than itself", uni.tokenizer, { normalizer: { type: "Precompiled", precompiled_charsmap: "AAEAAA==" } }, /says its trie has 256 bytes, but 0 bytes follow/],
     ["a Unigram vocab entry that is not a pair", uni.tokenizer, { model: { ...uni.tokenizer.model, vocab: [["a", -1], ["b"]] } }, /model.vocab\[1\] must be a \[piece, score\] pair/],

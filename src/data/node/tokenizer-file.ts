@@ -1,18 +1,13 @@
 // Reading and writing tokenizer.json files. Node only: it uses the file system (in a browser, fetch the
 // text and call BPETokenizer.fromJSON).
 
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
-import { LoadError } from "../../engine/errors.js";
+import { renameSync, writeFileSync } from "node:fs";
+import { DEFAULT_MAX_JSON_BYTES, readCheckedText } from "../../io/checked-file-node.js";
 import { BPETokenizer } from "../bpe.js";
 
 /** Read a Hugging Face tokenizer.json (GPT-2 style byte-level BPE). */
 export function loadTokenizerFile(path: string): BPETokenizer {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    throw new LoadError(`loadTokenizerFile: cannot read ${path}: ${(e as Error).message}`);
-  }
+  const text = readCheckedText(path, { maxBytes: DEFAULT_MAX_JSON_BYTES }); // a regular file, its size capped
   return BPETokenizer.fromJSON(text);
 }
 

@@ -11,7 +11,7 @@
 //     estimate changes neither stream and is the same whether or not the run was interrupted.
 
 import { noGrad } from "../../engine/autograd.js";
-import { ArgumentError, LoadError } from "../../engine/errors.js";
+import { ArgumentError, LoadError, WnnError } from "../../engine/errors.js";
 import { defaultGenerator, Generator, manualSeed, type GeneratorState } from "../../engine/rng.js";
 import { getBatch } from "../../data/batch.js";
 import type { Checkpoint, LoadedCheckpoint } from "../../io/checkpoint.js";
@@ -20,7 +20,7 @@ import { clipGradNorm } from "../../optim/clip.js";
 import { CosineWithWarmupLR, type SchedulerStateDict } from "../../optim/schedulers.js";
 import { stateDictFromTensors, stateDictToTensors } from "../../optim/state.js";
 import type { TrainingJob } from "../../recipes/loop.js";
-import { GPT, gptConfig, type GPTConfig } from "./model.js";
+import { GPT, countParameters, gptConfig, type GPTConfig } from "./model.js";
 
 export interface TrainConfig {
   /** sequences per batch (B) */
@@ -77,7 +77,7 @@ interface TrainerExtra {
   lastEval: number;
 }
 
-export class GPTTrainer implements TrainingJob<{ loss: number; lr: number; gradNorm: number }, { train: number; val: number }> {
+export class GPTTrainer implements TrainingJob<{ loss: number; lr: number; gradNorm: number; skipped: number }, { train: number; val: number }> {
   readonly modelConfig: GPTConfig;
   readonly config: TrainConfig;
   readonly model: GPT;
@@ -109,19 +109,29 @@ export class GPTTrainer implements TrainingJob<{ loss: number; lr: number; gradN
     this.scheduler = new CosineWithWarmupLR(this.optimizer, { warmupIters, lrDecayIters, maxLr: lr, minLr });
   }
 
-  /** One optimizer step on a fresh batch; returns that batch's loss, the lr used and the gradient norm before clipping. */
-  trainStep(): { loss: number; lr: number; gradNorm: number } {
+  /**
+   * One optimizer step on a fresh batch; returns that batch's loss, the lr used and the gradient norm
+   * before clipping. A batch whose loss (or gradient norm) is not finite is skipped, as llm.c does: no
+   * update, the step count unchanged, `skipped: 1` (0 otherwise); the caller decides when too many is too many.
+   */
+  trainStep(): { loss: number; lr: number; gradNorm: number; skipped: number } {
     const { batchSize, gradClip } = this.config;
     const lr = this.optimizer.paramGroups[0]!.lr;
     const { x, y } = getBatch(this.data.train, this.modelConfig.blockSize, batchSize, this.generator); // (B, T), (B, T)
     const { loss } = this.model.forward(x, y);
+    const value = loss!.item();
+    if (!Number.isFinite(value)) return { loss: value, lr, gradNorm: NaN, skipped: 1 };
     loss!.backward();
     const gradNorm = gradClip > 0 ? clipGradNorm(this.model.parameters(), gradClip) : NaN;
+    if (gradClip > 0 && !Number.isFinite(gradNorm)) {
+      this.optimizer.zeroGrad();
+      return { loss: value, lr, gradNorm, skipped: 1 };
+    }
     this.optimizer.step();
     this.optimizer.zeroGrad();
     this.scheduler.step();
     this.step += 1;
-    return { loss: loss!.item(), lr, gradNorm };
+    return { loss: value, lr, gradNorm, skipped: 0 };
   }
 
   /** Whether the loss estimate is due now: every evalInterval steps and at the last step, once each. */
@@ -195,10 +205,15 @@ export class GPTTrainer implements TrainingJob<{ loss: number; lr: number; gradN
   static fromCheckpoint(ckpt: LoadedCheckpoint, data: TokenSplits, overrides: Partial<TrainConfig> = {}): GPTTrainer {
     const { model, train } = checkpointConfig(ckpt);
     const t = new GPTTrainer(model, { ...train, ...overrides }, data);
-    t.model.loadStateDict(ckpt.model);
     if (!ckpt.optimizer || !ckpt.scheduler || !ckpt.rng) throw new LoadError("GPTTrainer: the checkpoint has no optimizer, scheduler or generator state (was it written by GPTTrainer.checkpoint?)");
-    t.optimizer.loadStateDict(stateDictFromTensors(ckpt.optimizer.tensors, ckpt.optimizer.json));
-    t.scheduler.loadStateDict(ckpt.scheduler as unknown as SchedulerStateDict);
+    try {
+      t.model.loadStateDict(ckpt.model);
+      t.optimizer.loadStateDict(stateDictFromTensors(ckpt.optimizer.tensors, ckpt.optimizer.json));
+      t.scheduler.loadStateDict(ckpt.scheduler as unknown as SchedulerStateDict);
+    } catch (e) {
+      if (e instanceof LoadError || !(e instanceof WnnError)) throw e;
+      throw new LoadError(`GPTTrainer: the checkpoint's state does not fit the run it describes: ${e.message}`);
+    }
     t.generator.setState(ckpt.rng);
     const extra = ckpt.extra as unknown as Partial<TrainerExtra> | undefined;
     if (extra?.dropoutRng) defaultGenerator.setState(extra.dropoutRng);
@@ -208,15 +223,60 @@ export class GPTTrainer implements TrainingJob<{ loss: number; lr: number; gradN
   }
 }
 
-/** The model and training configs of a GPT checkpoint (a LoadError when it is not one). */
+/**
+ * The largest GPT a checkpoint may describe before its weights are compared with its config: beyond
+ * these, a file claiming `nLayer: 1e6` or `blockSize: 1e9` would allocate gigabytes before any other
+ * check. (GPT-3 175B has 96 layers, 12,288 channels, context 2,048.)
+ */
+export const CHECKPOINT_CAPS = Object.freeze({ nLayer: 1024, nHead: 1024, nEmbd: 65536, blockSize: 1 << 20, vocabSize: 1 << 22 });
+
+/**
+ * The model and training configs of a GPT checkpoint, checked before anything is built from them: the
+ * model config as gptConfig checks it and within CHECKPOINT_CAPS; the parameter count the config implies
+ * equal to the elements the file holds (so a config and weights that disagree are refused before the
+ * model is allocated); the training config as checkTrainConfig checks it; the step within the run's
+ * iters; the dropout generator's state. Any problem is a LoadError.
+ */
 export function checkpointConfig(ckpt: LoadedCheckpoint): { model: GPTConfig; train: TrainConfig; config: Record<string, unknown> } {
   const c = ckpt.config as Record<string, unknown> | undefined;
   if (!c || typeof c !== "object" || c.kind !== "gpt" || typeof c.model !== "object" || c.model === null) {
     throw new LoadError(`not a GPT checkpoint (its config.kind is ${JSON.stringify((c as { kind?: unknown } | undefined)?.kind ?? null)})`);
   }
+  let model: GPTConfig, train: TrainConfig;
   try {
-    return { model: gptConfig(c.model as GPTConfig), train: c.train as TrainConfig, config: c };
+    model = gptConfig(c.model as GPTConfig);
   } catch (e) {
     throw new LoadError(`the checkpoint's model config is not valid: ${(e as Error).message}`);
   }
+  for (const [k, cap] of Object.entries(CHECKPOINT_CAPS)) {
+    const v = model[k as keyof typeof CHECKPOINT_CAPS];
+    if (v > cap) throw new LoadError(`the checkpoint's model config has ${k} ${v}, more than the ${cap.toLocaleString("en-US")} a checkpoint may describe`);
+  }
+  const expected = countParameters(model);
+  let held = 0;
+  for (const t of Object.values(ckpt.model)) held += t.numel();
+  if (held !== expected) {
+    throw new LoadError(`the checkpoint's model config (${model.nLayer} layers, ${model.nEmbd} channels, context ${model.blockSize}, vocabulary ${model.vocabSize}) has ${expected.toLocaleString("en-US")} parameters, but the file holds ${held.toLocaleString("en-US")} weights`);
+  }
+  try {
+    train = checkTrainConfig(c.train as TrainConfig);
+  } catch (e) {
+    throw new LoadError(`the checkpoint's training config is not valid: ${(e as Error).message}`);
+  }
+  if (ckpt.step > train.iters) throw new LoadError(`the checkpoint is at step ${ckpt.step}, past the ${train.iters} steps of its run`);
+  const extra = ckpt.extra as Record<string, unknown> | undefined;
+  if (extra !== undefined) {
+    if (typeof extra !== "object" || extra === null) throw new LoadError("the checkpoint's extra state is not an object");
+    if ("dropoutRng" in extra && !isGeneratorState(extra.dropoutRng)) throw new LoadError("the checkpoint's extra.dropoutRng is not a generator state { s: [4 uint32], spare: number | null }");
+    if ("lastEval" in extra && !(Number.isSafeInteger(extra.lastEval) && (extra.lastEval as number) >= -1 && (extra.lastEval as number) <= ckpt.step)) {
+      throw new LoadError(`the checkpoint's extra.lastEval is ${JSON.stringify(extra.lastEval)}, expected an integer from -1 to the step ${ckpt.step}`);
+    }
+  }
+  return { model, train, config: c };
+}
+
+function isGeneratorState(v: unknown): boolean {
+  if (typeof v !== "object" || v === null) return false;
+  const { s, spare } = v as { s?: unknown; spare?: unknown };
+  return Array.isArray(s) && s.length === 4 && s.every((w) => Number.isInteger(w) && w >= 0 && w < 2 ** 32) && (spare === null || (typeof spare === "number" && Number.isFinite(spare)));
 }
