@@ -10,3 +10,4 @@ export { Conv1d, Conv2d, ConvTranspose2d, MaxPool2d, AvgPool2d, type Conv1dOptio
 export { MultiheadAttention, type MultiheadAttentionOptions, type MultiheadAttentionForwardOptions, type MultiheadAttentionOutput } from "./attention.js";
 export { fromTorchName, toTorchName } from "./names.js";
 export { RNNCell, LSTMCell, GRUCell, RNN, LSTM, GRU, rnnStep, lstmStep, gruStep, type RNNCellOptions, type RNNOptions, type RNNOutput, type LSTMOutput, type CellWeights, type RNNNonlinearity } from "./rnn.js";
+export { MoE, SwiGLUExpert, GeluExpert, SWITCH, MIXTRAL, moeOptions, expertCapacity, route, loadBalancingLoss, routerZLoss, type MoEOptions, type MoEOutput, type Routing, type Expert } from "./moe.js";
