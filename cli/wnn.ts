@@ -25,7 +25,7 @@ commands:
   train spirals             a 2-layer MLP on a seeded 3-arm spiral
   train <recipe>            any recipe of the zoo (\`wnn list\` names them)
   sample --checkpoint DIR   text from a GPT trained by \`wnn train gpt\`
-  sample --model DIR        text from a Hugging Face checkpoint folder (gpt2, llama, bloom, falcon, t5, bart)
+  sample --model DIR        text from a Hugging Face checkpoint folder (gpt2, llama, mixtral, bloom, falcon, t5, bart)
   fill-mask --model DIR     the likeliest tokens for the masks of a text (bert, roberta, deberta-v2)
   compare <a> <b> [...]     models side by side: architecture table; --train runs them on their shared task
 

@@ -30,17 +30,19 @@ import { DebertaForMaskedLM, DebertaModel, debertaConfig, countParameters as deb
 import { Falcon, falconConfig, countParameters as falconCount, fromFalconCheckpoint, toFalconCheckpoint, type FalconConfig } from "./falcon/model.js";
 import { GPT, gptConfig, countParameters as gptCount, fromGPT2Checkpoint, toGPT2Checkpoint, type GPTConfig } from "./gpt2/model.js";
 import { Llama, llamaConfig, countParameters as llamaCount, fromLlamaCheckpoint, intermediateSize, toLlamaCheckpoint, type LlamaConfig } from "./llama/model.js";
+import { Mixtral, mixtralConfig, countParameters as mixtralCount, fromMixtralCheckpoint, toMixtralCheckpoint, type MixtralConfig } from "./mixtral/model.js";
 import { RobertaForMaskedLM, RobertaModel, robertaConfig, ROBERTA_NAMING, type RobertaConfig } from "./roberta/model.js";
 import { T5, t5Config, countParameters as t5Count, fromHFT5, toHFT5, type T5Config } from "./t5/model.js";
 
 // =====================================================================================================
 // What fromPretrained returns
 
-export type HFKind = "gpt2" | "llama" | "bloom" | "falcon" | "bert" | "roberta" | "deberta" | "t5" | "bart";
+export type HFKind = "gpt2" | "llama" | "mixtral" | "bloom" | "falcon" | "bert" | "roberta" | "deberta" | "t5" | "bart";
 
 export type Pretrained =
   | { kind: "gpt2"; model: GPT; config: GPTConfig }
   | { kind: "llama"; model: Llama; config: LlamaConfig }
+  | { kind: "mixtral"; model: Mixtral; config: MixtralConfig }
   | { kind: "bloom"; model: Bloom; config: BloomConfig }
   | { kind: "falcon"; model: Falcon; config: FalconConfig }
   | { kind: "bert"; model: BertForMaskedLM | BertModel; config: BertConfig }
@@ -51,10 +53,10 @@ export type Pretrained =
 
 /** config.json's "model_type" → our family. */
 export const MODEL_TYPES: Readonly<Record<string, HFKind>> = Object.freeze({
-  gpt2: "gpt2", llama: "llama", bloom: "bloom", falcon: "falcon", bert: "bert", roberta: "roberta", "deberta-v2": "deberta", t5: "t5", bart: "bart",
+  gpt2: "gpt2", llama: "llama", mixtral: "mixtral", bloom: "bloom", falcon: "falcon", bert: "bert", roberta: "roberta", "deberta-v2": "deberta", t5: "t5", bart: "bart",
 });
 
-export const DECODER_KINDS: readonly HFKind[] = ["gpt2", "llama", "bloom", "falcon"];
+export const DECODER_KINDS: readonly HFKind[] = ["gpt2", "llama", "mixtral", "bloom", "falcon"];
 export const ENCODER_KINDS: readonly HFKind[] = ["bert", "roberta", "deberta"];
 export const SEQ2SEQ_KINDS: readonly HFKind[] = ["t5", "bart"];
 
@@ -190,6 +192,7 @@ const EXTRAS: Readonly<Record<HFKind, readonly Extra[]>> = {
     { pattern: /^transformer\.h\.\d+\.attn\.(bias|masked_bias)$/, why: "causal-mask buffers of older files" },
   ],
   llama: [{ pattern: /^model\.layers\.\d+\.self_attn\.rotary_emb\.inv_freq$/, why: "the rotary frequencies, a buffer recomputed from rope_theta" }],
+  mixtral: [{ pattern: /^model\.layers\.\d+\.self_attn\.rotary_emb\.inv_freq$/, why: "the rotary frequencies, a buffer recomputed from rope_theta" }],
   bloom: [{ pattern: /^lm_head\.weight$/, why: "the head, tied to word_embeddings", tiedTo: "transformer.word_embeddings.weight" }],
   falcon: [{ pattern: /^lm_head\.weight$/, why: "the head, tied to word_embeddings", tiedTo: "transformer.word_embeddings.weight" }],
   bert: [
@@ -235,7 +238,7 @@ function alias(kind: HFKind, name: string): string {
   switch (kind) {
     case "gpt2": case "bloom": case "falcon":
       return name.startsWith("transformer.") || name.startsWith("lm_head.") ? name : `transformer.${name}`;
-    case "llama":
+    case "llama": case "mixtral":
       return name.startsWith("model.") || name.startsWith("lm_head.") ? name : `model.${name}`;
     case "bert": case "roberta": case "deberta": {
       if (kind === "deberta") {
@@ -340,6 +343,39 @@ const llama: Family<LlamaConfig, Llama> = {
     if (tiedLlama.get(c) && !s["lm_head.weight"] && s["model.embed_tokens.weight"]) s["lm_head.weight"] = s["model.embed_tokens.weight"];
   },
 };
+/** Mixtral (mistralai/Mixtral-8x7B-v0.1's config.json): LLaMA's fields and the router's. */
+const mixtral: Family<MixtralConfig, Mixtral> = {
+  readConfig(r) {
+    r.only("hidden_act", "silu", ["silu"], "the experts are SwiGLU");
+    r.only("rope_scaling", null, [null], "RoPE without scaling");
+    r.only("sliding_window", null, [null], "attention over the whole context, as the released Mixtral 8x7B");
+    r.only("tie_word_embeddings", false, [false], "Mixtral's head is untied");
+    r.only("output_router_logits", false, [false, true], "whether HF returns the router logits; the loss always holds the load-balancing term");
+    r.known("attention_dropout", "router_jitter_noise"); // training-time noise and dropout
+    const C = r.int("hidden_size"), nh = r.int("num_attention_heads");
+    if (r.has("head_dim")) r.only("head_dim", C / nh, [C / nh], "the head size is hidden_size / num_attention_heads");
+    else r.known("head_dim");
+    return r.build(() => mixtralConfig({
+      vocabSize: r.int("vocab_size"), blockSize: r.int("max_position_embeddings", 4096 * 32), nLayer: r.int("num_hidden_layers"),
+      nHead: nh, nKvHeads: r.int("num_key_value_heads", nh), nEmbd: C, intermediateSize: r.int("intermediate_size"),
+      nExperts: r.int("num_local_experts"), topK: r.int("num_experts_per_tok"), routerAuxLossCoef: r.num("router_aux_loss_coef", 0.001),
+      normEps: r.num("rms_norm_eps", 1e-5), ropeTheta: r.num("rope_theta", 1e6), dropout: 0,
+    }));
+  },
+  writeConfig(c) {
+    return {
+      model_type: "mixtral", architectures: ["MixtralForCausalLM"], vocab_size: c.vocabSize, hidden_size: c.nEmbd, intermediate_size: c.intermediateSize,
+      num_hidden_layers: c.nLayer, num_attention_heads: c.nHead, num_key_value_heads: c.nKvHeads, max_position_embeddings: c.blockSize,
+      num_local_experts: c.nExperts, num_experts_per_tok: c.topK, router_aux_loss_coef: c.routerAuxLossCoef, output_router_logits: false,
+      rms_norm_eps: c.normEps, rope_theta: c.ropeTheta, hidden_act: "silu", tie_word_embeddings: false, sliding_window: null,
+    };
+  },
+  count: (c) => mixtralCount(c),
+  build: (c) => new Mixtral(c),
+  toHF: (m, c) => toMixtralCheckpoint(m.stateDict(), c),
+  fromHF: (s, _m, c) => fromMixtralCheckpoint(s, c),
+};
+
 /** Whether a LLaMA config.json said tie_word_embeddings (our LlamaConfig has no such field). */
 const tiedLlama = new WeakMap<LlamaConfig, boolean>();
 
@@ -559,7 +595,7 @@ const bart: Family<BartConfig, Bart> = {
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const FAMILIES: Record<HFKind, Family<any, any>> = { gpt2, llama, bloom, falcon, bert, roberta, deberta, t5, bart };
+const FAMILIES: Record<HFKind, Family<any, any>> = { gpt2, llama, mixtral, bloom, falcon, bert, roberta, deberta, t5, bart };
 
 // =====================================================================================================
 // Loading
