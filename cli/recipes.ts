@@ -13,6 +13,7 @@ import { gatRecipe } from "../src/models/gat/recipe.js";
 import { gcnRecipe } from "../src/models/gcn/recipe.js";
 import { namesCompareRecipe } from "../src/models/names-compare/recipe.js";
 import { decoderCompareRecipe } from "../src/models/decoder-compare/recipe.js";
+import { moeCompareRecipe } from "../src/models/moe-compare/recipe.js";
 import { encoderCompareRecipe } from "../src/models/encoder-compare/recipe.js";
 import { lenet5Recipe } from "../src/models/lenet5/recipe.js";
 import { resnetRecipe } from "../src/models/resnet/recipe.js";
@@ -42,6 +43,7 @@ export const RECIPES: readonly AnyRecipe[] = [
   decoderCompareRecipe, //                               Moby Dick: GPT-2 vs LLaMA vs BLOOM vs Falcon
   encoderDecoderCompareRecipe, //                        T5 vs BART: denoising pretraining on Moby Dick, then dates
   encoderCompareRecipe, //                               MLM on Moby Dick, then spam classification
+  moeCompareRecipe, //                                   Moby Dick: dense vs Switch mixture-of-experts GPTs
 ];
 
 /** `batchSize` → `batch_size` */
