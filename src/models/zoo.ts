@@ -24,6 +24,9 @@ import * as gat from "./gat/model.js";
 import * as seq2seq from "./seq2seq-attention/model.js";
 import * as transformer from "./transformer/model.js";
 import * as llama from "./llama/model.js";
+import * as mixtral from "./mixtral/model.js";
+import * as switchGpt from "./switch/model.js";
+import { moeCompareRecipe } from "./moe-compare/recipe.js";
 import * as bloom from "./bloom/model.js";
 import * as falcon from "./falcon/model.js";
 import * as bert from "./bert/model.js";
@@ -230,6 +233,26 @@ export const ZOO: readonly ZooModel[] = [
     ],
   },
   {
+    name: "mixtral",
+    paper: "Jiang et al. 2024, Mixtral of Experts, https://arxiv.org/abs/2401.04088",
+    trainsOn: "nothing yet (no recipe); the tiny preset is LLaMA's tiny with 8 experts of a quarter of its MLP, top-2",
+    recipes: [],
+    presets: [
+      { name: "tiny", describe: () => mixtral.describe(mixtral.mixtralConfig("tiny"), "Mixtral (tiny)"), build: () => new mixtral.Mixtral(mixtral.mixtralConfig("tiny")) },
+      { name: "mixtral-8x7b", describe: () => mixtral.describe(mixtral.mixtralConfig("mixtral-8x7b"), "Mixtral 8x7B"), build: () => new mixtral.Mixtral(mixtral.mixtralConfig("mixtral-8x7b")) },
+    ],
+  },
+  {
+    name: "switch",
+    paper: "Fedus, Zoph & Shazeer 2021, Switch Transformers: Scaling to Trillion Parameter Models with Simple and Efficient Sparsity, https://arxiv.org/abs/2101.03961",
+    trainsOn: "Moby Dick characters, against dense GPTs (moe-compare)",
+    recipes: [moeCompareRecipe],
+    presets: [
+      { name: "tiny", describe: () => switchGpt.describe(switchGpt.switchConfig("tiny"), "Switch GPT (tiny, top-1)"), build: () => new switchGpt.SwitchGPT(switchGpt.switchConfig("tiny")) },
+      { name: "tiny-top2", describe: () => switchGpt.describe(switchGpt.switchConfig("tiny-top2"), "Switch GPT (tiny, top-2)"), build: () => new switchGpt.SwitchGPT(switchGpt.switchConfig("tiny-top2")) },
+    ],
+  },
+  {
     name: "bloom",
     paper: "BigScience Workshop 2022, BLOOM: A 176B-Parameter Open-Access Multilingual Language Model, https://arxiv.org/abs/2211.05100",
     trainsOn: "nothing yet (no recipe); the tiny preset is GPT-2's tiny as a BLOOM",
@@ -307,7 +330,7 @@ export const ZOO: readonly ZooModel[] = [
  * by side (docs/compare/<family>-architecture.md), "model:preset" each, the first model the family's ancestor.
  */
 export const FAMILIES = {
-  "decoder-only": { title: "decoder-only language models (GPT-2 and the Transformer family of issue 6)", presets: ["gpt2:gpt2", "llama:llama-2-7b", "bloom:bloom-560m", "falcon:falcon-7b"] },
+  "decoder-only": { title: "decoder-only language models (GPT-2 and the Transformer family of issue 6)", presets: ["gpt2:gpt2", "llama:llama-2-7b", "bloom:bloom-560m", "falcon:falcon-7b", "mixtral:mixtral-8x7b"] },
   "encoder-only": { title: "bidirectional encoders (BERT and its successors)", presets: ["bert:bert-base-uncased", "roberta:roberta-base", "deberta:deberta-v3-base"] },
   "encoder-decoder": { title: "encoder-decoder Transformers", presets: ["transformer:base", "t5:t5-small", "t5:t5-v1_1-small", "bart:bart-base"] },
 } as const satisfies Record<string, { readonly title: string; readonly presets: readonly string[] }>;

@@ -203,7 +203,7 @@ export const moeCompareRecipe: Recipe<MoECompareOptions> = {
   needs: ["text"],
   defaults: {
     // the budget of the documented run (docs/compare/moe.md)
-    steps: 150, batchSize: 12, blockSize: 64, nLayer: 3, nHead: 4, nEmbd: 64, nExperts: 8,
+    steps: 200, batchSize: 8, blockSize: 64, nLayer: 2, nHead: 4, nEmbd: 48, nExperts: 8,
     lr: 2e-3, minLr: 2e-4, warmupSteps: 15, weightDecay: 0.1, gradClip: 1,
     evalEvery: 25, evalBatches: 4, seed: 1337, only: "all",
   },
