@@ -5,7 +5,7 @@
 //   Shazeer et al. 2017, "Outrageously Large Neural Networks", https://arxiv.org/abs/1701.06538 (sparse gating)
 //
 // Differences from LLaMA (src/models/llama/model.ts, written out whole so that `diff` shows only these;
-// every differing line carries `// DIFF(llama): …`):
+// every differing line carries `// DIFF(llama): …`, except those that only say Mixtral where LLaMA says Llama):
 //   1. The MLP of every block is a sparse mixture of experts (src/nn/moe.ts): a router (the "gate", (E, C))
 //      picks the top-2 of E = 8 SwiGLU experts for each token, and the block adds
 //      Σ_{i ∈ top-2} softmax(top-2 logits)_i · SwiGLU_i(x) (Mixtral §2.1 eq. 1–2). No capacity limit.
@@ -24,7 +24,6 @@
 // I an expert's hidden size, E experts, k experts per token, V vocabulary, L = nLayer blocks.
 
 import { noGrad } from "../../engine/autograd.js";
-import { arange } from "../../engine/creation.js";
 import { ArgumentError, DTypeError, ShapeError } from "../../engine/errors.js";
 import { defaultGenerator, Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
@@ -36,8 +35,12 @@ import { Dropout, Embedding, RMSNorm, Linear } from "../../nn/index.js";
 import { MIXTRAL, MoE, moeOptions, SwiGLUExpert, type MoEOutput } from "../../nn/moe.js"; // DIFF(llama)
 import { normal_ } from "../../nn/init.js";
 import { linearFlops, sortedKinds, type Architecture } from "../architecture.js";
-import { generateWithCache, sampleTokens, type GenerateOptions } from "../gpt2/model.js";
-import { applyRotary, KVCache, rotaryTables, type LayerCache } from "../llama/model.js"; // DIFF(llama): the same RoPE and cache
+import { KVCache, causalMask, type LayerCache } from "../../nn/kv-cache.js"; // the cache holds nkv heads, keys rotated
+import { applyRotary, rotaryTables } from "../../nn/rotary.js";
+import { generateWithCache } from "../../generation/decode.js";
+import type { GenerateOptions } from "../../generation/sampling.js";
+
+export { KVCache, type GenerateOptions, type LayerCache };
 
 // =====================================================================================================
 // Config
@@ -155,23 +158,7 @@ export function describe(c: MixtralConfig, title = "Mixtral"): Architecture {
 // =====================================================================================================
 // Layers
 
-export { KVCache, type LayerCache }; // DIFF(llama): LLaMA's cache, imported
-
-/**
- * Which keys each query may see. Query i of this call sits at position P + i and sees keys j ≤ P + i.
- * With an empty cache that is PyTorch's isCausal (the square lower triangle); one new token sees every
- * key; several new tokens after a cache need the explicit (T, P + T) mask.
- */
-function causality(P: number, T: number): { isCausal?: boolean; attnMask?: Tensor } {
-  if (P === 0) return { isCausal: true };
-  if (T === 1) return {};
-  // M_ij = (j ≤ P + i)
-  const j = arange(P + T).unsqueeze(0); // (1, P+T)
-  const i = arange(P, P + T).unsqueeze(1); // (T, 1)
-  return { attnMask: j.le(i) }; // (T, P+T) bool
-}
-
-/** GQA — each of the nkv key/value heads repeated for its nh/nkv query heads (HF's repeat_kv). */
+/** DIFF(gpt2): GQA — each of the nkv key/value heads repeated for its nh/nkv query heads (HF's repeat_kv). */
 function repeatKv(x: Tensor, nRep: number): Tensor {
   if (nRep === 1) return x;
   const [B, nkv, S, hs] = x.shape as [number, number, number, number]; // x (B, nkv, S, hs)
@@ -182,8 +169,8 @@ function repeatKv(x: Tensor, nRep: number): Tensor {
 /** Masked multi-head self-attention (Vaswani et al. 2017, §3.2.2) with rotary positions and grouped k/v heads. */
 export class CausalSelfAttention extends Module {
   readonly nHead: number;
-  readonly nKvHeads: number;
-  readonly ropeTheta: number;
+  readonly nKvHeads: number; // DIFF(gpt2): GQA
+  readonly ropeTheta: number; // DIFF(gpt2): RoPE
   readonly dropoutP: number;
   wq: Linear;
   wk: Linear;
@@ -191,17 +178,17 @@ export class CausalSelfAttention extends Module {
   wo: Linear;
   residDrop: Dropout;
 
-  constructor(c: MixtralConfig, generator: Generator) {
+  constructor(c: MixtralConfig, generator: Generator) { // DIFF(llama): Mixtral's config
     super();
     this.nHead = c.nHead;
-    this.nKvHeads = c.nKvHeads;
-    this.ropeTheta = c.ropeTheta;
+    this.nKvHeads = c.nKvHeads; // DIFF(gpt2)
+    this.ropeTheta = c.ropeTheta; // DIFF(gpt2)
     this.dropoutP = c.dropout;
-    const opts = { bias: false, generator };
-    const kvDim = c.nKvHeads * (c.nEmbd / c.nHead); // nkv·hs
+    const opts = { bias: false, generator }; // DIFF(gpt2): no biases
+    const kvDim = c.nKvHeads * (c.nEmbd / c.nHead); // DIFF(gpt2): nkv·hs
     this.wq = new Linear(c.nEmbd, c.nEmbd, opts);
-    this.wk = new Linear(c.nEmbd, kvDim, opts); // (nkv·hs, C)
-    this.wv = new Linear(c.nEmbd, kvDim, opts); // (nkv·hs, C)
+    this.wk = new Linear(c.nEmbd, kvDim, opts); // DIFF(gpt2): (nkv·hs, C)
+    this.wv = new Linear(c.nEmbd, kvDim, opts); // DIFF(gpt2): (nkv·hs, C)
     this.wo = new Linear(c.nEmbd, c.nEmbd, opts);
     this.residDrop = new Dropout(c.dropout);
   }
@@ -209,13 +196,13 @@ export class CausalSelfAttention extends Module {
   forward(x: Tensor, cache?: LayerCache): Tensor {
     const [B, T, C] = x.shape as [number, number, number]; // x (B, T, C)
     const nh = this.nHead, hs = C / nh;
-    const nkv = this.nKvHeads;
-    // q = x·Wqᵀ, k = x·Wkᵀ, v = x·Wvᵀ, split into nh (q) and nkv (k, v) heads of hs channels
+    const nkv = this.nKvHeads; // DIFF(gpt2)
+    // q = x·Wqᵀ, k = x·Wkᵀ, v = x·Wvᵀ, split into nh (q) and nkv (k, v) heads of hs channels  DIFF(gpt2): no biases
     let q = this.wq.forward(x).view(B, T, nh, hs).transpose(1, 2); // (B, nh, T, hs)
-    let k = this.wk.forward(x).view(B, T, nkv, hs).transpose(1, 2); // (B, nkv, T, hs)
-    let v = this.wv.forward(x).view(B, T, nkv, hs).transpose(1, 2); // (B, nkv, T, hs)
+    let k = this.wk.forward(x).view(B, T, nkv, hs).transpose(1, 2); // (B, nkv, T, hs)  DIFF(gpt2): nkv heads
+    let v = this.wv.forward(x).view(B, T, nkv, hs).transpose(1, 2); // (B, nkv, T, hs)  DIFF(gpt2): nkv heads
     const P = cache?.k ? cache.k.shape[2]! : 0;
-    // RoPE — q and k rotated by their positions P…P+T−1 (v is not); the cache keeps rotated keys
+    // DIFF(gpt2): RoPE — q and k rotated by their positions P…P+T−1 (v is not); the cache keeps rotated keys
     const { cos, sin } = rotaryTables(P, T, hs, this.ropeTheta, x.dtype === "float64" ? "float64" : "float32"); // (T, hs)
     q = applyRotary(q, cos, sin); // (B, nh, T, hs)
     k = applyRotary(k, cos, sin); // (B, nkv, T, hs)
@@ -228,12 +215,12 @@ export class CausalSelfAttention extends Module {
       cache.k = k;
       cache.v = v;
     }
-    // GQA — every kv head serves nh/nkv query heads
+    // DIFF(gpt2): GQA — every kv head serves nh/nkv query heads
     k = repeatKv(k, nh / nkv); // (B, nh, P+T, hs)
     v = repeatKv(v, nh / nkv); // (B, nh, P+T, hs)
     // y = softmax(q·kᵀ/√hs + M)·v, M = −∞ where a key lies in the query's future (Vaswani eq. 1)
     const dropoutP = this.training ? this.dropoutP : 0;
-    const y = F.scaledDotProductAttention(q, k, v, { ...causality(P, T), dropoutP }); // (B, nh, T, hs)
+    const y = F.scaledDotProductAttention(q, k, v, { ...causalMask(P, T), dropoutP }); // (B, nh, T, hs)
     // concatenate the heads: (B, nh, T, hs) → (B, T, nh·hs = C), then the output projection
     const merged = y.transpose(1, 2).reshape(B, T, C); // (B, T, C)
     return this.residDrop.forward(this.wo.forward(merged)); // (B, T, C)
@@ -254,34 +241,34 @@ export function sparseMoe(c: MixtralConfig, generator: Generator): MoE {
 // Block
 
 /** What a block returns: the residual stream and its MoE layer's routing (DIFF(llama)). */
-export interface BlockOutput {
+export interface BlockOutput { // DIFF(llama)
   x: Tensor; // (B, T, C)
   moe: MoEOutput;
 }
 
 /** A pre-norm Transformer block: each sub-layer reads a normalised copy of the residual stream and adds back. */
 export class Block extends Module {
-  norm1: RMSNorm;
+  norm1: RMSNorm; // DIFF(gpt2): RMSNorm
   attn: CausalSelfAttention;
-  norm2: RMSNorm;
+  norm2: RMSNorm; // DIFF(gpt2): RMSNorm
   moe: MoE; // DIFF(llama): sparse experts, not one MLP
   drop: Dropout; // DIFF(llama): the MLP's dropout, outside the experts
 
   constructor(c: MixtralConfig, generator: Generator) {
     super();
-    this.norm1 = new RMSNorm(c.nEmbd, { eps: c.normEps });
+    this.norm1 = new RMSNorm(c.nEmbd, { eps: c.normEps }); // DIFF(gpt2): RMSNorm, eps from the config
     this.attn = new CausalSelfAttention(c, generator);
-    this.norm2 = new RMSNorm(c.nEmbd, { eps: c.normEps });
+    this.norm2 = new RMSNorm(c.nEmbd, { eps: c.normEps }); // DIFF(gpt2): RMSNorm, eps from the config
     this.moe = sparseMoe(c, generator); // DIFF(llama)
     this.drop = new Dropout(c.dropout);
   }
 
-  forward(x: Tensor, cache?: LayerCache): BlockOutput {
+  forward(x: Tensor, cache?: LayerCache): BlockOutput { // DIFF(llama): the routing too
     // x ← x + attn(RMSNorm(x));  x ← x + moe(RMSNorm(x))   (pre-norm)  DIFF(llama): moe, not mlp
     x = x.add(this.attn.forward(this.norm1.forward(x), cache)); // (B, T, C)
     const moe = this.moe.forward(this.norm2.forward(x)); //        DIFF(llama): y (B, T, C) and the routing
-    x = x.add(this.drop.forward(moe.y)); //                         (B, T, C)
-    return { x, moe };
+    x = x.add(this.drop.forward(moe.y)); //                         (B, T, C)  DIFF(llama)
+    return { x, moe }; // DIFF(llama)
   }
 }
 
@@ -298,9 +285,9 @@ export interface MixtralOutput {
   /** mean cross-entropy over all B·T positions + routerAuxLossCoef·auxLoss, when targets were given */
   loss: Tensor | null; // ()
   /** DIFF(llama): the load-balancing loss E·Σ fᵢ·Pᵢ averaged over the blocks (1 when balanced), () */
-  auxLoss: Tensor;
+  auxLoss: Tensor; // DIFF(llama)
   /** DIFF(llama): the tokens each expert of each block processed in this call, (L) × (E) */
-  tokensPerExpert: number[][];
+  tokensPerExpert: number[][]; // DIFF(llama)
 }
 
 export class Mixtral extends Module {
@@ -308,8 +295,8 @@ export class Mixtral extends Module {
   tokEmb: Embedding;
   drop: Dropout;
   blocks: ModuleList<Block>;
-  normF: RMSNorm;
-  lmHead: Linear;
+  normF: RMSNorm; // DIFF(gpt2): RMSNorm
+  lmHead: Linear; // DIFF(gpt2): untied, a weight of its own
 
   constructor(config: MixtralConfig, opts: MixtralOptions = {}) {
     super();
@@ -318,8 +305,8 @@ export class Mixtral extends Module {
     this.tokEmb = new Embedding(c.vocabSize, c.nEmbd, { generator });
     this.drop = new Dropout(c.dropout);
     this.blocks = new ModuleList(Array.from({ length: c.nLayer }, () => new Block(c, generator)));
-    this.normF = new RMSNorm(c.nEmbd, { eps: c.normEps });
-    // no weight tying — logits = h·W_headᵀ with W_head (V, C) learned separately
+    this.normF = new RMSNorm(c.nEmbd, { eps: c.normEps }); // DIFF(gpt2): RMSNorm
+    // DIFF(gpt2): no weight tying — logits = h·W_headᵀ with W_head (V, C) learned separately
     this.lmHead = new Linear(c.nEmbd, c.vocabSize, { bias: false, generator });
     this.initWeights(generator);
   }
@@ -331,20 +318,20 @@ export class Mixtral extends Module {
   forward(idx: Tensor, targets?: Tensor | null, cache?: KVCache): MixtralOutput {
     const { h, auxLoss, tokensPerExpert } = this.trunk(idx, cache); // (B, T, C)  DIFF(llama): and the routers' losses
     const logits = this.lmHead.forward(h); // (B, T, V)
-    if (!targets) return { logits, loss: null, auxLoss, tokensPerExpert };
+    if (!targets) return { logits, loss: null, auxLoss, tokensPerExpert }; // DIFF(llama)
     const [B, T, V] = logits.shape as [number, number, number];
     if (targets.shape.length !== 2 || targets.shape[0] !== B || targets.shape[1] !== T) {
       throw new ShapeError(`Mixtral: targets ${fmt(targets.shape)} must have the shape of idx ${fmt(idx.shape)}`);
     }
     // loss = −(1/BT)·Σ_{b,t} log softmax(logits[b,t])[targets[b,t]] + α·L_aux   DIFF(llama): + α·L_aux
-    const ce = F.crossEntropy(logits.view(B * T, V), targets.view(B * T)); // ()
+    const ce = F.crossEntropy(logits.view(B * T, V), targets.view(B * T)); // ()  DIFF(llama): ce, then + α·L_aux
     const loss = this.config.routerAuxLossCoef > 0 ? ce.add(auxLoss.mul(this.config.routerAuxLossCoef)) : ce; // ()
-    return { logits, loss, auxLoss, tokensPerExpert };
+    return { logits, loss, auxLoss, tokensPerExpert }; // DIFF(llama)
   }
 
   /** The trunk: embedding, blocks and the final norm; the residual stream before the head, (B, T, C). */
   hidden(idx: Tensor, cache?: KVCache): Tensor {
-    return this.trunk(idx, cache).h;
+    return this.trunk(idx, cache).h; // DIFF(llama): the trunk below
   }
 
   /** DIFF(llama): the trunk and what its routers report: the mean load-balancing loss, the tokens per expert. */
@@ -359,15 +346,15 @@ export class Mixtral extends Module {
     // x = E[idx]   (no position embedding: each block rotates q and k instead)
     let x = this.tokEmb.forward(idx); // (B, T, C)
     x = this.drop.forward(x);
-    let l = 0, aux: Tensor | null = null;
-    const tokensPerExpert: number[][] = [];
+    let l = 0, aux: Tensor | null = null; // DIFF(llama)
+    const tokensPerExpert: number[][] = []; // DIFF(llama)
     for (const block of this.blocks) {
       const out = block.forward(x, cache?.layers[l++]); // DIFF(llama)
-      x = out.x; // (B, T, C)
+      x = out.x; // (B, T, C)  DIFF(llama)
       aux = aux ? aux.add(out.moe.loadBalancingLoss) : out.moe.loadBalancingLoss; // DIFF(llama): Σ over blocks
-      tokensPerExpert.push(out.moe.tokensPerExpert);
+      tokensPerExpert.push(out.moe.tokensPerExpert); // DIFF(llama)
     }
-    return { h: this.normF.forward(x), auxLoss: aux!.div(this.config.nLayer), tokensPerExpert }; // (B, T, C)
+    return { h: this.normF.forward(x), auxLoss: aux!.div(this.config.nLayer), tokensPerExpert }; // (B, T, C)  DIFF(llama): and the mean L_aux
   }
 
   /** Parameters; `nonEmbedding` leaves out the token embedding (the untied head stays). */
@@ -457,8 +444,8 @@ function expandedMap(c: MixtralConfig): MapEntry[] {
     const layers = m.theirs.includes("{i}") ? c.nLayer : 1;
     const experts = m.theirs.includes("{e}") ? c.nExperts : 1; // DIFF(llama)
     for (let i = 0; i < layers; i++) {
-      for (let x = 0; x < experts; x++) {
-        const at = (s: string): string => s.replace("{i}", String(i)).replace("{e}", String(x));
+      for (let x = 0; x < experts; x++) { // DIFF(llama)
+        const at = (s: string): string => s.replace("{i}", String(i)).replace("{e}", String(x)); // DIFF(llama): and {e}
         out.push({ ours: at(m.ours), theirs: at(m.theirs) });
       }
     }
@@ -517,6 +504,3 @@ export function toMixtralCheckpoint(state: Record<string, Tensor>, config: Mixtr
 export function generate(model: Mixtral, idx: Tensor, maxNewTokens: number, opts: GenerateOptions = {}): Tensor {
   return generateWithCache(model, idx, maxNewTokens, opts, () => new KVCache(model.config.nLayer));
 }
-
-// Sampling is the same for every decoder of the zoo.
-export { sampleTokens, type GenerateOptions };

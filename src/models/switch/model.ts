@@ -26,13 +26,13 @@ import { fmt } from "../../engine/shape.js";
 import type { Tensor } from "../../engine/tensor.js";
 import * as F from "../../nn/functional.js";
 import { Module, ModuleList } from "../../nn/module.js";
-import { Dropout, Embedding, LayerNorm, Linear } from "../../nn/index.js";
+import { Dropout, Embedding, LayerNorm, Linear, TiedHead, KVCache, type LayerCache } from "../../nn/index.js";
 import { GeluExpert, MoE, moeOptions, SWITCH, type MoEOptions, type MoEOutput } from "../../nn/moe.js";
 import { normal_, zeros_ } from "../../nn/init.js";
 import { linearFlops, sortedKinds, type Architecture } from "../architecture.js";
-import {
-  CausalSelfAttention, generateWithCache, gptConfig, KVCache, TiedHead, type GenerateOptions, type GPTConfig, type LayerCache,
-} from "../gpt2/model.js";
+import { generateWithCache } from "../../generation/decode.js";
+import type { GenerateOptions } from "../../generation/sampling.js";
+import { CausalSelfAttention, gptConfig, type GPTConfig } from "../gpt2/model.js";
 
 // =====================================================================================================
 // Config
