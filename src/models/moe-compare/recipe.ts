@@ -276,7 +276,7 @@ export const moeCompareRecipe: Recipe<MoECompareOptions> = {
       if (r.c.key === "switch" || r.c.key === "switch-nolb") {
         images[`expert-load-${r.c.key}.png`] = lineChartPng({
           series: Array.from({ length: o.nExperts }, (_, e) => ({ name: `expert ${e}`, points: r.load.map((l) => [l.step, 100 * l.shares[e]!] as [number, number]) })),
-          title: `${r.c.key}: block 0's share of the val tokens per expert (${(100 / o.nExperts).toFixed(1)}% = balanced)`, xLabel: "step", yLabel: "% of tokens", yRange: [0, 100],
+          title: `${r.c.key}: block 0, % of val tokens per expert`, xLabel: "step", yLabel: `% of tokens (${(100 / o.nExperts).toFixed(1)} = balanced)`, yRange: [0, 100],
         });
       }
     }
