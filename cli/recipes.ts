@@ -1,4 +1,4 @@
-// `wnn train <recipe>`: any training recipe of the zoo (src/models/recipe.ts) run from the command line.
+// `wnn train <recipe>`: any training recipe of the zoo (src/recipes/recipe.ts) run from the command line.
 // Its options come from the recipe's defaults (camelCase `batchSize` becomes `--batch_size`), its data
 // from the npm packages it needs, its log lines and progress go to the terminal, and what it returns
 // (tables, pictures, samples, metrics) is written to runs/<name>-<date>-<time>/ (or --out DIR).
@@ -11,17 +11,17 @@ import { bengioMlpRecipe } from "../src/models/bengio-mlp/recipe.js";
 import { charRnnRecipe } from "../src/models/char-rnn/recipe.js";
 import { gatRecipe } from "../src/models/gat/recipe.js";
 import { gcnRecipe } from "../src/models/gcn/recipe.js";
-import { namesCompareRecipe } from "../src/models/names-compare/recipe.js";
-import { decoderCompareRecipe } from "../src/models/decoder-compare/recipe.js";
-import { moeCompareRecipe } from "../src/models/moe-compare/recipe.js";
-import { encoderCompareRecipe } from "../src/models/encoder-compare/recipe.js";
+import { namesCompareRecipe } from "../src/recipes/names-compare.js";
+import { decoderCompareRecipe } from "../src/recipes/decoder-compare.js";
+import { moeCompareRecipe } from "../src/recipes/moe-compare.js";
+import { encoderCompareRecipe } from "../src/recipes/encoder-compare.js";
 import { lenet5Recipe } from "../src/models/lenet5/recipe.js";
 import { resnetRecipe } from "../src/models/resnet/recipe.js";
-import { graphsRecipe } from "../src/models/graphs.js";
+import { graphsRecipe } from "../src/recipes/graphs.js";
 import { recipe as seq2seqRecipe } from "../src/models/seq2seq-attention/recipe.js";
 import { recipe as transformerRecipe } from "../src/models/transformer/recipe.js";
-import { recipe as encoderDecoderCompareRecipe } from "../src/models/encoder-decoder-compare/recipe.js";
-import type { Recipe, RecipeData, RecipeResult } from "../src/models/recipe.js";
+import { recipe as encoderDecoderCompareRecipe } from "../src/recipes/encoder-decoder-compare.js";
+import type { Recipe, RecipeData, RecipeResult } from "../src/recipes/recipe.js";
 import { loadMnist, loadMobyDick, loadNames } from "../src/node.js";
 import { loadSpamAssassin } from "../src/node.js";
 import { UsageError, helpText, parseOptions, type OptionSpec, type OptionSpecs } from "./args.js";
@@ -41,9 +41,9 @@ export const RECIPES: readonly AnyRecipe[] = [
   gcnRecipe, gatRecipe, graphsRecipe, //                 node classification
   seq2seqRecipe, transformerRecipe, //                   sequence to sequence (dates, reversal, translation)
   decoderCompareRecipe, //                               Moby Dick: GPT-2 vs LLaMA vs BLOOM vs Falcon
+  moeCompareRecipe, //                                   Moby Dick: dense vs Switch mixture-of-experts GPTs
   encoderDecoderCompareRecipe, //                        T5 vs BART: denoising pretraining on Moby Dick, then dates
   encoderCompareRecipe, //                               MLM on Moby Dick, then spam classification
-  moeCompareRecipe, //                                   Moby Dick: dense vs Switch mixture-of-experts GPTs
 ];
 
 /** `batchSize` → `batch_size` */

@@ -1,6 +1,6 @@
 // The model zoo as data: every model folder of src/models, its presets (each described by the model's own
 // `describe(config)`, src/models/architecture.ts), its paper and recipes, and — for the presets that share a
-// task with their siblings — how `wnn compare --train` builds them for that task (src/models/compare.ts).
+// task with their siblings — how `wnn compare --train` builds them for that task (src/recipes/compare.ts).
 // `wnn list`, `wnn compare` and the generated docs (tools/gen-docs.mjs) read this table; a new model adds
 // one entry here. Browser-safe.
 
@@ -8,10 +8,11 @@ import { ArgumentError } from "../engine/errors.js";
 import type { Generator } from "../engine/rng.js";
 import type { Architecture } from "./architecture.js";
 import type { Module } from "../nn/module.js";
-import type { Recipe } from "./recipe.js";
-import type { NameModel, NamesTask } from "./tasks/names.js";
-import type { ImageClassifier } from "./mnist.js";
-import type { ModelName as GraphModelName } from "./graphs.js";
+import type { Recipe } from "../recipes/recipe.js";
+import type { NamesTask } from "../data/tasks/names.js";
+import type { NameModel } from "../recipes/names.js";
+import type { ImageClassifier } from "../recipes/mnist.js";
+import type { ModelName as GraphModelName } from "../recipes/graphs.js";
 import { SBM_DEFAULTS } from "../data/graphs.js";
 import * as gpt2 from "./gpt2/model.js";
 import * as bengio from "./bengio-mlp/model.js";
@@ -26,7 +27,7 @@ import * as transformer from "./transformer/model.js";
 import * as llama from "./llama/model.js";
 import * as mixtral from "./mixtral/model.js";
 import * as switchGpt from "./switch/model.js";
-import { moeCompareRecipe } from "./moe-compare/recipe.js";
+import { moeCompareRecipe } from "../recipes/moe-compare.js";
 import * as bloom from "./bloom/model.js";
 import * as falcon from "./falcon/model.js";
 import * as bert from "./bert/model.js";
@@ -50,7 +51,7 @@ export type TaskName = "names" | "mnist" | "graphs" | "dates";
 export type TaskBuilder =
   | { readonly task: "names"; build(task: NamesTask, generator: Generator): NameModel }
   | { readonly task: "mnist"; build(generator: Generator): ImageClassifier; /** Adam's lr, the model's recipe's */ readonly lr: number }
-  | { readonly task: "graphs"; /** the model of ../graphs.ts, trained with its paper's settings */ readonly model: GraphModelName }
+  | { readonly task: "graphs"; /** the model of src/recipes/graphs.ts, trained with its paper's settings */ readonly model: GraphModelName }
   | { readonly task: "dates"; readonly model: "seq2seq"; readonly attention: seq2seq.AttentionKind }
   | { readonly task: "dates"; readonly model: "transformer" };
 
@@ -85,7 +86,7 @@ export interface ZooModel {
 const NAMES = "English first names, character by character (seeded 90/10 split)";
 const MNIST = "MNIST digits (the mnist package: 8,000 train / 2,000 test)";
 const GRAPHS = "a seeded stochastic block model (160 nodes, 4 communities) and Zachary's karate club";
-/** the SBM's features and classes: the graph models' presets scaled to it, as ../graphs.ts's setup() does */
+/** the SBM's features and classes: the graph models' presets scaled to it, as src/recipes/graphs.ts's setup() does */
 const SBM = { inFeatures: SBM_DEFAULTS.featureDim, numClasses: SBM_DEFAULTS.numClasses };
 const SBM_NODES = SBM_DEFAULTS.numClasses * SBM_DEFAULTS.nodesPerClass;
 const DATES = "human-written dates → ISO 8601, characters (seeded, data/tasks/dates.ts)";

@@ -195,6 +195,18 @@ test("HF malformed: an unknown model_type, an unknown field, an unsupported sett
   loadError(() => fromPretrained({ config: { ...files.config, feed_forward_proj: "gated-silu" }, tensors: files.tensors }), /feed_forward_proj is "gated-silu"/);
 });
 
+test("HF: the generic tie_word_embeddings field — true loads a tied-head family (GPT-2, BERT), false is refused", () => {
+  const plain = fromPretrained(readHFFolder(gpt2Folder("tied-plain"))) as { model: Module };
+  const tied = fromPretrained(readHFFolder(gpt2Folder("tied-true", { edit: (f) => (f.config.tie_word_embeddings = true) }))) as { model: Module };
+  const a = plain.model.stateDict(), b = tied.model.stateDict();
+  assert.deepEqual(Object.keys(b), Object.keys(a));
+  for (const k of Object.keys(a)) assert.deepEqual(Array.from(b[k]!.storage), Array.from(a[k]!.storage), k);
+  loadError(() => load(gpt2Folder("tied-false", { edit: (f) => (f.config.tie_word_embeddings = false) })), /tie_word_embeddings is false, which writtingNNs does not support \(the output head is the word embedding/);
+  const bert = CASES.find((c) => c.kind === "bert")!.make(new Generator(2));
+  const files = toHFFiles("bert", bert.model, bert.config);
+  assert.doesNotThrow(() => fromPretrained({ config: { ...files.config, tie_word_embeddings: true }, tensors: files.tensors }));
+});
+
 test("HF pickles: refused when they are the only weights, ignored (never opened) beside safetensors", () => {
   const alone = join(tmp, "pickle-only");
   const dir = gpt2Folder("pickle-beside");

@@ -6,9 +6,9 @@ import type { Generator } from "../../engine/rng.js";
 import { Adam } from "../../optim/adam.js";
 import { CosineAnnealingLR } from "../../optim/schedulers.js";
 import { ArgumentError } from "../../engine/errors.js";
-import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "../recipe.js";
+import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "../../recipes/recipe.js";
 import { cat } from "../../ops/shape.js";
-import { epochTable, lossChart, mapsPng, meanLast, mnistBatch, takeSplit, trainClassifier } from "../mnist.js";
+import { epochTable, lossChart, mapsPng, meanLast, mnistBatch, takeSplit, trainClassifier } from "../../recipes/mnist.js";
 import { LeNet5, lenetConfig } from "./model.js";
 
 export interface LeNet5RecipeOptions extends Record<string, number | string | boolean> {

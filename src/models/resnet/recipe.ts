@@ -8,8 +8,8 @@ import type { Generator } from "../../engine/rng.js";
 import { cat } from "../../ops/shape.js";
 import { Adam } from "../../optim/adam.js";
 import { CosineAnnealingLR } from "../../optim/schedulers.js";
-import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "../recipe.js";
-import { epochTable, lossChart, mapsPng, meanLast, mnistBatch, takeSplit, trainClassifier } from "../mnist.js";
+import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "../../recipes/recipe.js";
+import { epochTable, lossChart, mapsPng, meanLast, mnistBatch, takeSplit, trainClassifier } from "../../recipes/mnist.js";
 import { PRESETS, ResNet, resnetConfig } from "./model.js";
 
 export interface ResNetRecipeOptions extends Record<string, number | string | boolean> {

@@ -20,21 +20,21 @@
 // busiest expert's share), the validation curves, the expert load over training with and without the load-
 // balancing loss (block 0's tokens per expert at every estimate), and the dropped fraction per capacity factor.
 
-import { noGrad } from "../../engine/autograd.js";
-import { ArgumentError } from "../../engine/errors.js";
-import { Generator } from "../../engine/rng.js";
-import type { Tensor } from "../../engine/tensor.js";
-import { CharTokenizer } from "../../data/char.js";
-import { getBatch, trainValSplit } from "../../data/batch.js";
-import { lineChartPng } from "../../io/chart.js";
-import { crossEntropy } from "../../ops/nn.js";
-import type { Module } from "../../nn/module.js";
-import { AdamW } from "../../optim/adam.js";
-import { clipGradNorm } from "../../optim/clip.js";
-import { CosineWithWarmupLR } from "../../optim/schedulers.js";
-import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "../recipe.js";
-import { GPT, gptConfig, countParameters as gptCount } from "../gpt2/model.js";
-import { SwitchGPT, switchConfig, countParameters as switchCount, type SwitchGPTConfig } from "../switch/model.js";
+import { noGrad } from "../engine/autograd.js";
+import { ArgumentError } from "../engine/errors.js";
+import { Generator } from "../engine/rng.js";
+import type { Tensor } from "../engine/tensor.js";
+import { CharTokenizer } from "../data/char.js";
+import { getBatch, trainValSplit } from "../data/batch.js";
+import { lineChartPng } from "../io/chart.js";
+import { crossEntropy } from "../ops/nn.js";
+import type { Module } from "../nn/module.js";
+import { AdamW } from "../optim/adam.js";
+import { clipGradNorm } from "../optim/clip.js";
+import { CosineWithWarmupLR } from "../optim/schedulers.js";
+import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "./recipe.js";
+import { GPT, gptConfig, countParameters as gptCount } from "../models/gpt2/model.js";
+import { SwitchGPT, switchConfig, countParameters as switchCount, type SwitchGPTConfig } from "../models/switch/model.js";
 
 export type MoECompareOptions = {
   /** optimizer steps per model */

@@ -25,8 +25,8 @@ import { Adam } from "../optim/adam.js";
 import { Canvas, PALETTE, type Rgb } from "../io/chart.js";
 import { encodePng } from "../io/png.js";
 import { adjacency, karateClub, maskIndices, stochasticBlockModel, KARATE_FACTIONS, type Graph } from "../data/graphs.js";
-import { GCN, gcnConfig } from "./gcn/model.js";
-import { GAT, gatConfig } from "./gat/model.js";
+import { GCN, gcnConfig } from "../models/gcn/model.js";
+import { GAT, gatConfig } from "../models/gat/model.js";
 import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "./recipe.js";
 
 // =====================================================================================================

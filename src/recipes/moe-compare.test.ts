@@ -4,8 +4,8 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Generator, meta } from "../../index.js";
-import { contenders, imbalance, moeCompareRecipe, type MoECompareOptions } from "./recipe.js";
+import { Generator, meta } from "../index.js";
+import { contenders, imbalance, moeCompareRecipe, type MoECompareOptions } from "./moe-compare.js";
 
 const TEXT = (
   "Call me Ishmael. Some years ago, never mind how long precisely, having little or no money in my purse, " +
