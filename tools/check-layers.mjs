@@ -44,8 +44,12 @@ const walk = (dir) => {
 };
 walk("src");
 
-/** files inside a model's folder that are recipes (they train the model; model.ts may not import them) */
-const RECIPE_FILES = /^src\/models\/([\w-]+\/(recipe|train)|zoo)\.ts$/;
+/**
+ * Files under src/models that belong to the recipes layer: a folder's recipe.ts / train.ts (they train the
+ * model) and zoo.ts (its zoo entry names its recipes), and the zoo itself (zoo.ts, zoo-entry.ts). A model.ts
+ * or hf.ts may not import them.
+ */
+const RECIPE_FILES = /^src\/models\/([\w-]+\/(recipe|train|zoo)|zoo|zoo-entry)\.ts$/;
 const layerOf = (p) => {
   if (RECIPE_FILES.test(p)) return "src/recipes";
   const parts = p.split("/");
