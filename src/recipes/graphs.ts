@@ -193,7 +193,7 @@ export function compare(models: readonly ModelName[], o: CompareOptions, hooks: 
       for (let seed = 0; seed < o.seeds; seed++) {
         const r = trainOnGraph(name, graph, seed, o.epochs);
         runs.push(r);
-        hooks.log(`${name} on ${graph.name}, seed ${seed}: test accuracy ${(100 * r.testAccuracy).toFixed(1)}% (epoch ${r.epoch}, val ${(100 * r.valAccuracy).toFixed(1)}%, train ${(100 * r.trainAccuracy).toFixed(1)}%), ${r.seconds.toFixed(1)} s`);
+        hooks.log(`${name} on ${graph.name}, seed ${seed}: test accuracy ${(100 * r.testAccuracy).toFixed(1)}% (epoch ${r.epoch}${Number.isNaN(r.valAccuracy) ? "" : `, val ${(100 * r.valAccuracy).toFixed(1)}%`}, train ${(100 * r.trainAccuracy).toFixed(1)}%), ${r.seconds.toFixed(1)} s`);
         hooks.progress?.(runs.length, total, { testAccuracy: r.testAccuracy });
       }
     }

@@ -183,6 +183,8 @@ test("HF malformed: no config.json", () => {
   const dir = gpt2Folder("no-config");
   unlinkSync(join(dir, "config.json"));
   loadError(() => readHFFolder(dir), /no config\.json/);
+  // a folder that is not there: say where such a folder comes from (nothing here downloads)
+  loadError(() => readHFFolder(join(tmp, "not-there")), /no such folder\. --model reads a Hugging Face checkpoint folder .* nothing here downloads/);
 });
 
 test("HF malformed: an unknown model_type, an unknown field, an unsupported setting", () => {

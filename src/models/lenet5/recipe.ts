@@ -27,6 +27,7 @@ export const lenet5Recipe: Recipe<LeNet5RecipeOptions> = {
   trainsOn: "MNIST digits (the mnist package: 8,000 train / 2,000 test)",
   needs: ["mnist"],
   defaults: Object.freeze({ epochs: 8, batchSize: 64, lr: 2e-3, trainLimit: 0, testLimit: 0 }),
+  help: { trainLimit: "use only the first N training digits (0: all)", testLimit: "use only the first N test digits (0: all)" },
 
   run(options: LeNet5RecipeOptions, data: RecipeData, hooks: RecipeHooks, generator: Generator): RecipeResult {
     const o = { ...this.defaults, ...options };
