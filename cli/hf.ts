@@ -1,5 +1,5 @@
 // Hugging Face checkpoint folders on the command line:
-//   wnn sample --model DIR --prompt "..."      decoders (gpt2, llama, bloom, falcon) continue the prompt;
+//   wnn sample --model DIR --prompt "..."      decoders (gpt2, llama, mixtral, bloom, falcon) continue the prompt;
 //                                              encoder-decoders (t5, bart) read it and write their output
 //   wnn fill-mask --model DIR --text "..."     encoders (bert, roberta, deberta): the likeliest tokens at each mask
 // The folder holds config.json, model.safetensors (or shards + index) and tokenizer.json
@@ -26,6 +26,7 @@ import { generate as gptGenerate } from "../src/models/gpt2/model.js";
 import type { GenerateOptions } from "../src/generation/sampling.js";
 import { ENCODER_KINDS, fromPretrained, type Pretrained } from "../src/models/hf.js";
 import { generate as llamaGenerate } from "../src/models/llama/model.js";
+import { generate as mixtralGenerate } from "../src/models/mixtral/model.js";
 import { beamSearch as t5BeamSearch, generate as t5Generate } from "../src/models/t5/model.js";
 import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js";
 import type { Output } from "./progress.js";
@@ -106,6 +107,7 @@ export function sampleFromFolder(dir: string, s: HFSampleSettings, given: Readon
     else switch (pre.kind) {
       case "gpt2": all = gptGenerate(pre.model, idx, s.tokens, opts); break;
       case "llama": all = llamaGenerate(pre.model, idx, s.tokens, opts); break;
+      case "mixtral": all = mixtralGenerate(pre.model, idx, s.tokens, opts); break;
       case "bloom": all = bloomGenerate(pre.model, idx, s.tokens, opts); break;
       case "falcon": all = falconGenerate(pre.model, idx, s.tokens, opts); break;
     }

@@ -19,7 +19,7 @@ export interface ZooListing {
   paper: string;
   /** the default preset's parameters (null for a comparison of several models) */
   parameters: number | null;
-  presets: { name: string; title: string; config: string; parameters: number }[];
+  presets: { name: string; title: string; config: string; parameters: number; activeParameters?: number }[];
   trainsOn: string;
   /** the commands that train it */
   commands: string[];
@@ -35,7 +35,8 @@ export function zoo(): ZooListing[] {
   const models: ZooListing[] = ZOO.map((m) => {
     const presets = m.presets.map((p) => {
       const a = p.describe();
-      return { name: p.name, title: a.title, config: a.config, parameters: meta(() => p.build()).numParameters() };
+      const active = a.activeParameters === undefined ? {} : { activeParameters: a.activeParameters }; // a mixture of experts: the router and k experts per token
+      return { name: p.name, title: a.title, config: a.config, parameters: meta(() => p.build()).numParameters(), ...active };
     });
     return { name: m.name, kind: "model", title: presets[0]!.title, paper: m.paper, parameters: presets[0]!.parameters, presets, trainsOn: m.trainsOn, commands: commandsOf(m) };
   });
@@ -72,12 +73,12 @@ export function listCommand(args: readonly string[], out: Output): number {
   }
   const w = Math.max(...entries.map((e) => e.name.length));
   const pad = "".padEnd(w);
-  const count = (n: number | null): string => (n === null ? "" : `${n.toLocaleString("en-US")} parameters`);
+  const count = (n: number | null, active?: number): string => (n === null ? "" : `${n.toLocaleString("en-US")} parameters${active === undefined ? "" : ` (${active.toLocaleString("en-US")} active)`}`);
   const presets = entries.flatMap((e) => e.presets);
-  const pw = Math.max(...presets.map((p) => p.name.length)), cw = Math.max(...presets.map((p) => count(p.parameters).length));
+  const pw = Math.max(...presets.map((p) => p.name.length)), cw = Math.max(...presets.map((p) => count(p.parameters, p.activeParameters).length));
   for (const e of entries) {
-    out.write(`${e.name.padEnd(w)}  ${e.title}${e.parameters === null ? "" : `, ${count(e.parameters)}`}\n`);
-    if (e.presets.length > 1) for (const p of e.presets) out.write(`${pad}    ${p.name.padEnd(pw)}  ${count(p.parameters).padStart(cw)}  ${p.config}\n`);
+    out.write(`${e.name.padEnd(w)}  ${e.title}${e.parameters === null ? "" : `, ${count(e.parameters, e.presets[0]?.activeParameters)}`}\n`);
+    if (e.presets.length > 1) for (const p of e.presets) out.write(`${pad}    ${p.name.padEnd(pw)}  ${count(p.parameters, p.activeParameters).padStart(cw)}  ${p.config}\n`);
     out.write(`${pad}  paper: ${e.paper}\n${pad}  trains on: ${e.trainsOn}${e.commands.length ? `  (${e.commands.join(", ")})` : ""}\n`);
   }
   return 0;

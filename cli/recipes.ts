@@ -13,6 +13,7 @@ import { gatRecipe } from "../src/models/gat/recipe.js";
 import { gcnRecipe } from "../src/models/gcn/recipe.js";
 import { namesCompareRecipe } from "../src/recipes/names-compare.js";
 import { decoderCompareRecipe } from "../src/recipes/decoder-compare.js";
+import { moeCompareRecipe } from "../src/recipes/moe-compare.js";
 import { encoderCompareRecipe } from "../src/recipes/encoder-compare.js";
 import { lenet5Recipe } from "../src/models/lenet5/recipe.js";
 import { resnetRecipe } from "../src/models/resnet/recipe.js";
@@ -43,6 +44,7 @@ export const RECIPES: readonly AnyRecipe[] = [
   gcnRecipe, gatRecipe, graphsRecipe, //                 node classification
   seq2seqRecipe, transformerRecipe, //                   sequence to sequence (dates, reversal, translation)
   decoderCompareRecipe, //                               Moby Dick: GPT-2 vs LLaMA vs BLOOM vs Falcon
+  moeCompareRecipe, //                                   Moby Dick: dense vs Switch mixture-of-experts GPTs
   encoderDecoderCompareRecipe, //                        T5 vs BART: denoising pretraining on Moby Dick, then dates
   encoderCompareRecipe, //                               MLM on Moby Dick, then spam classification
   fastspeech2Recipe, //                                  text to speech on the synthesized corpus

@@ -47,7 +47,7 @@ export function sampleText(model: GPT, tok: CharTokenizer, s: SampleSettings): s
 
 export const SAMPLE_OPTIONS = {
   checkpoint: { kind: "string", metavar: "DIR", help: "a run's folder (or its checkpoint.safetensors); this or --model is required" },
-  model: { kind: "string", metavar: "DIR", help: "a Hugging Face checkpoint folder (config.json, model.safetensors, tokenizer.json) of gpt2, llama, bloom, falcon (continue the prompt) or t5, bart (answer it: greedy, sampled with --temperature, or --beam K)" },
+  model: { kind: "string", metavar: "DIR", help: "a Hugging Face checkpoint folder (config.json, model.safetensors, tokenizer.json) of gpt2, llama, mixtral, bloom, falcon (continue the prompt) or t5, bart (answer it: greedy, sampled with --temperature, or --beam K)" },
   prompt: { kind: "string", metavar: "TEXT", help: 'the text to continue (default a newline, "\\n")' },
   tokens: { kind: "int", min: 0, max: 1_000_000, default: SAMPLE_DEFAULTS.tokens, help: "characters (tokens with --model) to generate" },
   temperature: { kind: "number", min: 0, default: SAMPLE_DEFAULTS.temperature, help: "divide the logits by this (0: always the most likely)" },
@@ -62,7 +62,7 @@ export const SAMPLE_OPTIONS = {
 
 export const SAMPLE_HELP = helpText(
   "wnn sample --checkpoint DIR [options]\n       wnn sample --model DIR --prompt TEXT [options]",
-  "Generate text with a GPT trained by `wnn train gpt`: the prompt, then --tokens characters sampled one at a\ntime (with a KV cache) at the given temperature, top-k and top-p.\nWith --model, a Hugging Face checkpoint folder: a decoder (gpt2, llama, bloom, falcon) continues the prompt\nwith --tokens tokens, stopping at its end-of-sequence token; an encoder-decoder (t5, bart) reads the prompt\nand writes its answer, at most --tokens tokens: greedily, sampled when --temperature is given, or with\n--beam K beam search.",
+  "Generate text with a GPT trained by `wnn train gpt`: the prompt, then --tokens characters sampled one at a\ntime (with a KV cache) at the given temperature, top-k and top-p.\nWith --model, a Hugging Face checkpoint folder: a decoder (gpt2, llama, mixtral, bloom, falcon) continues the prompt\nwith --tokens tokens, stopping at its end-of-sequence token; an encoder-decoder (t5, bart) reads the prompt\nand writes its answer, at most --tokens tokens: greedily, sampled when --temperature is given, or with\n--beam K beam search.",
   SAMPLE_OPTIONS,
   'example: wnn sample --checkpoint runs/quick --prompt "Call me" --tokens 200 --seed 7\n         wnn sample --model gpt2/ --prompt "Call me Ishmael." --tokens 40 --top_k 40',
 );

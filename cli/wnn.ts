@@ -29,7 +29,7 @@ commands:
   train spirals             a 2-layer MLP on a seeded 3-arm spiral
   train <recipe>            any recipe of the zoo (\`wnn list\` names them)
   sample --checkpoint DIR   text from a GPT trained by \`wnn train gpt\`
-  sample --model DIR        text from a Hugging Face checkpoint folder (gpt2, llama, bloom, falcon, t5, bart)
+  sample --model DIR        text from a Hugging Face checkpoint folder (gpt2, llama, mixtral, bloom, falcon, t5, bart)
   sample --model FILE.gguf  text from a GGUF file (llama, gpt2), its matrices kept quantized
   quantize --model DIR      a Hugging Face folder (gpt2, llama) → a GGUF file llama.cpp runs (--type q8_0, q4_0, ...)
   finetune --model DIR ...  fine-tune a decoder on a text file: full, lora, adapter, prefix, prompt, bitfit, ia3

@@ -82,6 +82,11 @@ export interface ReduceKernels {
   min(x: Arr, values: Arr, indices: Int32Array, outer: number, r: number, inner: number): void;
   /** out = m + log Σ_i e^(x − m) with m the row maximum (0 when it is ±inf); r = 0 gives −inf */
   logsumexp(x: FloatArr, out: FloatArr, outer: number, r: number, inner: number): void;
+  /**
+   * the k largest (smallest when !largest) of each row along the middle dim, best first: values and
+   * indices are (outer, k, inner); ties keep the lower index first; a NaN counts as the largest (as in PyTorch)
+   */
+  topk(x: Arr, values: Arr, indices: Int32Array, outer: number, r: number, inner: number, k: number, largest: boolean): void;
   /** dx[(o, indices[(o, j)], j)] += dy[(o, j)]: the adjoint of max/min along a dim (dx zeroed by the caller) */
   scatterToIndex(dy: FloatArr, indices: Int32Array, dx: FloatArr, outer: number, r: number, inner: number): void;
 }

@@ -20,6 +20,8 @@ import * as gat from "./gat/model.js";
 import * as seq2seq from "./seq2seq-attention/model.js";
 import * as transformer from "./transformer/model.js";
 import * as llama from "./llama/model.js";
+import * as mixtral from "./mixtral/model.js";
+import * as switchGpt from "./switch/model.js";
 import * as bloom from "./bloom/model.js";
 import * as falcon from "./falcon/model.js";
 import * as bert from "./bert/model.js";
@@ -112,6 +114,17 @@ function cases(): Case[] {
     const c = llama.llamaConfig("tiny", { vocabSize: 7, blockSize: 6, nLayer: 2, nHead: 2, nKvHeads, nEmbd: 8, multipleOf: 4 });
     const m = new llama.Llama(c, { generator: g() });
     out.push({ name: `llama${nKvHeads === 1 ? " (multi-query)" : ""}`, arch: llama.describe(c), model: m, forward: () => m.forward(ids(1, 6, 7)), units: 6 });
+  }
+  {
+    // every token runs exactly k experts (no capacity limit): the FLOPs are those of the formula
+    const c = mixtral.mixtralConfig("tiny", { vocabSize: 7, blockSize: 6, nLayer: 2, nHead: 2, nKvHeads: 1, nEmbd: 8, intermediateSize: 6, nExperts: 4, topK: 2 });
+    const m = new mixtral.Mixtral(c, { generator: g() });
+    out.push({ name: "mixtral", arch: mixtral.describe(c), model: m, forward: () => m.forward(ids(1, 6, 7)), units: 6 });
+  }
+  for (const topK of [1, 2]) {
+    const c = switchGpt.switchConfig("tiny", { vocabSize: 7, blockSize: 6, nLayer: 2, nHead: 2, nEmbd: 8, nExperts: 4, topK, expertHidden: 12, capacityFactor: null });
+    const m = new switchGpt.SwitchGPT(c, { generator: g() });
+    out.push({ name: `switch (top-${topK})`, arch: switchGpt.describe(c), model: m, forward: () => m.forward(ids(1, 6, 7)), units: 6 });
   }
   {
     const c = bloom.bloomConfig("tiny", { vocabSize: 7, blockSize: 6, nLayer: 2, nHead: 2, nEmbd: 8 });

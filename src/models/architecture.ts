@@ -30,6 +30,8 @@ export interface Architecture {
   readonly config: string;
   /** trainable parameters (countParameters of the model file) */
   readonly parameters: number;
+  /** the parameters one token uses, when fewer than all (a mixture of experts: the router and k of E experts) */
+  readonly activeParameters?: number;
   /** the classes of the modules that own parameters, with how many of each: { Linear: 24, LayerNorm: 9 } */
   readonly layers: Readonly<Record<string, number>>;
   /** the normalisation layers and where they sit: "LayerNorm, pre-LN …", or "none" */

@@ -29,6 +29,7 @@ import type { Module } from "../nn/module.js";
 import { ConfigReader, type HFFamily } from "./hf-family.js";
 import { hfFamily as gpt2 } from "./gpt2/hf.js";
 import { hfFamily as llama } from "./llama/hf.js";
+import { hfFamily as mixtral } from "./mixtral/hf.js";
 import { hfFamily as bloom } from "./bloom/hf.js";
 import { hfFamily as falcon } from "./falcon/hf.js";
 import { hfFamily as bert } from "./bert/hf.js";
@@ -42,7 +43,7 @@ export { ConfigReader, type HFFamily, type Extra, type HFRole } from "./hf-famil
 // =====================================================================================================
 // The families, one line each (each declared in its model's folder)
 
-const FAMILY_LIST = [gpt2, llama, bloom, falcon, bert, roberta, deberta, t5, bart] as const;
+const FAMILY_LIST = [gpt2, llama, mixtral, bloom, falcon, bert, roberta, deberta, t5, bart] as const;
 
 type AnyFamily = (typeof FAMILY_LIST)[number];
 export type HFKind = AnyFamily["kind"];

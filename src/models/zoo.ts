@@ -18,6 +18,8 @@ import { zooEntry as gat } from "./gat/zoo.js";
 import { zooEntry as seq2seqAttention } from "./seq2seq-attention/zoo.js";
 import { zooEntry as transformer } from "./transformer/zoo.js";
 import { zooEntry as llama } from "./llama/zoo.js";
+import { zooEntry as mixtral } from "./mixtral/zoo.js";
+import { zooEntry as switchGpt } from "./switch/zoo.js";
 import { zooEntry as bloom } from "./bloom/zoo.js";
 import { zooEntry as falcon } from "./falcon/zoo.js";
 import { zooEntry as bert } from "./bert/zoo.js";
@@ -44,6 +46,8 @@ export const ZOO: readonly ZooModel[] = [
   seq2seqAttention,
   transformer,
   llama,
+  mixtral,
+  switchGpt,
   bloom,
   falcon,
   bert,
@@ -58,7 +62,7 @@ export const ZOO: readonly ZooModel[] = [
  * by side (docs/compare/<family>-architecture.md), "model:preset" each, the first model the family's ancestor.
  */
 export const FAMILIES = {
-  "decoder-only": { title: "decoder-only language models (GPT-2, LLaMA, BLOOM, Falcon)", presets: ["gpt2:gpt2", "llama:llama-2-7b", "bloom:bloom-560m", "falcon:falcon-7b"] },
+  "decoder-only": { title: "decoder-only language models (GPT-2, LLaMA, BLOOM, Falcon, Mixtral)", presets: ["gpt2:gpt2", "llama:llama-2-7b", "bloom:bloom-560m", "falcon:falcon-7b", "mixtral:mixtral-8x7b"] },
   "encoder-only": { title: "bidirectional encoders (BERT and its successors)", presets: ["bert:bert-base-uncased", "roberta:roberta-base", "deberta:deberta-v3-base"] },
   "encoder-decoder": { title: "encoder-decoder Transformers", presets: ["transformer:base", "t5:t5-small", "t5:t5-v1_1-small", "bart:bart-base"] },
 } as const satisfies Record<string, { readonly title: string; readonly presets: readonly string[] }>;

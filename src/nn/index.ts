@@ -12,3 +12,4 @@ export { fromTorchName, toTorchName } from "./names.js";
 export { RNNCell, LSTMCell, GRUCell, RNN, LSTM, GRU, rnnStep, lstmStep, gruStep, type RNNCellOptions, type RNNOptions, type RNNOutput, type LSTMOutput, type CellWeights, type RNNNonlinearity } from "./rnn.js";
 export { KVCache, causalMask, type LayerCache } from "./kv-cache.js";
 export { rotaryTables, applyRotary } from "./rotary.js";
+export { MoE, SwiGLUExpert, GeluExpert, SWITCH, MIXTRAL, moeOptions, expertCapacity, route, loadBalancingLoss, routerZLoss, type MoEOptions, type MoEOutput, type Routing, type Expert } from "./moe.js";

@@ -1,4 +1,4 @@
-// Reductions: sum mean var std max min argmax argmin logsumexp, with PyTorch's dim/keepdim semantics.
+// Reductions: sum mean var std max min argmax argmin topk logsumexp, with PyTorch's dim/keepdim semantics.
 //
 // Every reduction runs one kernel over x viewed as (outer, r, inner), the reduced dims in the middle.
 // When the reduced dims are contiguous (one dim, or neighbours like (1, 2)) that view is x's own
@@ -290,6 +290,38 @@ export function argmin(x: Tensor, dim?: number, keepdim = false): Tensor {
 }
 
 // ---------------------------------------------------------------------------------------------------
+// topk
+
+/**
+ * The k largest values along dim (the k smallest with `largest: false`), best first, and their int32
+ * indices: both have x's shape with size k at dim (torch.topk, always sorted). Ties keep the lower index
+ * first. Only the values are differentiable: the choice of the indices is discrete.
+ */
+export function topk(x: Tensor, k: number, dim = -1, opts: { largest?: boolean } = {}): ValuesAndIndices {
+  const { largest = true } = opts;
+  if (typeof dim !== "number") throw new ArgumentError(`topk: dim must be a single number, got ${typeof dim} for the input of shape ${fmt(x.shape)}`);
+  if (x.ndim === 0) throw new ShapeError(`topk: the input must have at least one dim, got shape ${fmt(x.shape)}`);
+  const red = planReduction("topk", x, dim, true);
+  if (!Number.isInteger(k) || k < 0 || k > red.r) {
+    throw new ArgumentError(`topk: k must be an integer in [0, ${red.r}] (the size of dim ${red.dims[0]} of the input ${fmt(x.shape)}), got ${k}`);
+  }
+  const d = red.dims[0]!;
+  const shape = x.shape.map((s, i) => (i === d ? k : s));
+  const values = empty(shape, x.dtype);
+  const indices = empty(shape, "int32");
+  // x seen as (outer, r, inner) with dim in the middle; values and indices are (outer, k, inner)
+  const outer = numel(x.shape.slice(0, d)), inner = numel(x.shape.slice(d + 1));
+  kernels().topk(x.storage, values.storage, indices.storage as Int32Array, outer, red.r, inner, k, largest);
+  // y[o, s, j] = x[o, idx[o, s, j], j]  ⇒  dx[o, idx[o, s, j], j] += dy[o, s, j], 0 elsewhere
+  record("topk", [x], values, (dy) => {
+    const dx = empty(x.shape, dy.dtype);
+    kernels().scatterAdd(dx.storage, indices.storage as Int32Array, dy.storage, outer, red.r, k, inner);
+    return [dx];
+  });
+  return { values, indices };
+}
+
+// ---------------------------------------------------------------------------------------------------
 // logsumexp
 
 /** log Σ exp(x) over `dim`, computed stably as m + log Σ exp(x − m). Integer inputs compute in float32. */
@@ -319,6 +351,7 @@ declare module "../engine/tensor.js" {
     argmax(dim?: number, keepdim?: boolean): Tensor;
     argmin(dim?: number, keepdim?: boolean): Tensor;
     logsumexp(dim: number | readonly number[], keepdim?: boolean): Tensor;
+    topk(k: number, dim?: number, opts?: { largest?: boolean }): ValuesAndIndices;
   }
 }
 
@@ -331,3 +364,4 @@ Tensor.prototype.min = function (this: Tensor, dim?: number, keepdim?: boolean) 
 Tensor.prototype.argmax = function (dim, keepdim) { return argmax(this, dim, keepdim); };
 Tensor.prototype.argmin = function (dim, keepdim) { return argmin(this, dim, keepdim); };
 Tensor.prototype.logsumexp = function (dim, keepdim) { return logsumexp(this, dim, keepdim); };
+Tensor.prototype.topk = function (k, dim, opts) { return topk(this, k, dim, opts); };

@@ -49,7 +49,7 @@ import { withEos, withSharedVocab } from "../models/transformer/recipe.js";
 export const ARCHITECTURE_ROWS: readonly (readonly [string, (a: Architecture) => string])[] = [
   ["model", (a) => a.title],
   ["config", (a) => a.config],
-  ["parameters", (a) => a.parameters.toLocaleString("en-US")],
+  ["parameters", (a) => a.parameters.toLocaleString("en-US") + (a.activeParameters === undefined ? "" : ` (${a.activeParameters.toLocaleString("en-US")} active per token)`)],
   ["layers (with parameters)", (a) => formatKinds(a.layers)],
   ["normalisation", (a) => a.normalization],
   ["positions", (a) => a.positions],

@@ -28,6 +28,7 @@ import { Falcon, falconConfig, generate as falconGenerate } from "../../src/mode
 import { GPT, gptConfig, generate as gptGenerate } from "../../src/models/gpt2/model.js";
 import { fromPretrained, toHFFiles, type HFKind } from "../../src/models/hf.js";
 import { Llama, llamaConfig, generate as llamaGenerate } from "../../src/models/llama/model.js";
+import { Mixtral, mixtralConfig, generate as mixtralGenerate } from "../../src/models/mixtral/model.js";
 import { RobertaForMaskedLM, robertaConfig } from "../../src/models/roberta/model.js";
 import { T5, t5Config, beamSearch as t5BeamSearch, generate as t5Generate, greedyDecode as t5Decode } from "../../src/models/t5/model.js";
 import type { Module } from "../../src/nn/module.js";
@@ -84,6 +85,7 @@ const g = (): Generator => new Generator(11);
 const DECODERS = [
   { kind: "gpt2" as const, template: null, make: () => { const c = gptConfig({ vocabSize: V, blockSize: 32, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0, bias: true }); return { config: c, model: new GPT(c, { generator: g() }) }; }, gen: gptGenerate },
   { kind: "llama" as const, template: ["<s>", "A"], make: () => { const c = llamaConfig({ vocabSize: V, blockSize: 32, nLayer: 1, nHead: 2, nKvHeads: 1, nEmbd: 16, intermediateSize: 24, multipleOf: 8, normEps: 1e-5, ropeTheta: 10000, dropout: 0 }); return { config: c, model: new Llama(c, { generator: g() }) }; }, gen: llamaGenerate },
+  { kind: "mixtral" as const, template: ["<s>", "A"], make: () => { const c = mixtralConfig({ vocabSize: V, blockSize: 32, nLayer: 1, nHead: 2, nKvHeads: 1, nEmbd: 16, intermediateSize: 12, nExperts: 4, topK: 2, routerAuxLossCoef: 0.02, normEps: 1e-5, ropeTheta: 1e6, dropout: 0 }); return { config: c, model: new Mixtral(c, { generator: g() }) }; }, gen: mixtralGenerate },
   { kind: "bloom" as const, template: null, make: () => { const c = bloomConfig({ vocabSize: V, blockSize: 32, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0, bias: true }); return { config: c, model: new Bloom(c, { generator: g() }) }; }, gen: bloomGenerate },
   { kind: "falcon" as const, template: null, make: () => { const c = falconConfig({ vocabSize: V, blockSize: 32, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0, bias: false, ropeTheta: 10000 }); return { config: c, model: new Falcon(c, { generator: g() }) }; }, gen: falconGenerate },
 ];

@@ -20,6 +20,7 @@ import { Falcon, falconConfig } from "../../src/models/falcon/model.js";
 import { GPT, gptConfig } from "../../src/models/gpt2/model.js";
 import { fromPretrained, toHFFiles, type HFKind } from "../../src/models/hf.js";
 import { Llama, llamaConfig } from "../../src/models/llama/model.js";
+import { Mixtral, mixtralConfig } from "../../src/models/mixtral/model.js";
 import { RobertaForMaskedLM, robertaConfig } from "../../src/models/roberta/model.js";
 import { T5, t5Config } from "../../src/models/t5/model.js";
 import type { Module } from "../../src/nn/module.js";
@@ -56,6 +57,10 @@ const CASES: Case[] = [
   { name: "llama", kind: "llama", logits: decoder, make(g) {
     const config = llamaConfig({ vocabSize: V, blockSize: 16, nLayer: 2, nHead: 4, nKvHeads: 2, nEmbd: 16, intermediateSize: 24, multipleOf: 8, normEps: 1e-5, ropeTheta: 10000, dropout: 0 });
     return { model: new Llama(config, { generator: g }), config };
+  } },
+  { name: "mixtral", kind: "mixtral", shard: 6000, logits: decoder, make(g) {
+    const config = mixtralConfig({ vocabSize: V, blockSize: 16, nLayer: 2, nHead: 4, nKvHeads: 2, nEmbd: 16, intermediateSize: 12, nExperts: 4, topK: 2, routerAuxLossCoef: 0.02, normEps: 1e-5, ropeTheta: 1e6, dropout: 0 });
+    return { model: new Mixtral(config, { generator: g }), config };
   } },
   { name: "bloom", kind: "bloom", logits: decoder, make(g) {
     const config = bloomConfig({ vocabSize: V, blockSize: 16, nLayer: 2, nHead: 3, nEmbd: 18, dropout: 0, bias: true });

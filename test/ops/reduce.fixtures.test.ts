@@ -20,6 +20,7 @@ const calls: Record<string, FixtureCall> = {
   argmax: ([x], a) => wnn.argmax(x!, a.dim ?? undefined, a.keepdim),
   argmin: ([x], a) => wnn.argmin(x!, a.dim ?? undefined, a.keepdim),
   logsumexp: ([x], a) => wnn.logsumexp(x!, a.dim, a.keepdim),
+  topk: ([x], a) => wnn.topk(x!, a.k, a.dim, { largest: a.largest }),
 };
 
 replayFixtures("ops/reduce.json", calls, () => ({ rtol: 1e-4, atol: 1e-4 }));

@@ -35,6 +35,32 @@ export const reduce: ReduceKernels = {
     }
   },
   max: extreme((a, b) => a > b),
+  topk(x, values, indices, outer, r, inner, k, largest) {
+    // order (a, i) before (b, j) when a is better, or equal and i < j; NaN is the largest of all
+    const key = (v: number): number => (Number.isNaN(v) ? Infinity : v);
+    const ahead = (a: number, i: number, b: number, j: number): boolean => {
+      if (Number.isNaN(a) !== Number.isNaN(b)) return largest ? Number.isNaN(a) : Number.isNaN(b);
+      const ka = key(a), kb = key(b);
+      return ka === kb ? i < j : largest ? ka > kb : ka < kb;
+    };
+    const order = new Int32Array(r);
+    for (let o = 0; o < outer; o++) {
+      for (let j = 0; j < inner; j++) {
+        const base = o * r * inner + j;
+        for (let i = 0; i < r; i++) order[i] = i;
+        // a partial selection sort: k passes, each bringing the best of the rest to the front
+        for (let s = 0; s < k; s++) {
+          let best = s;
+          for (let i = s + 1; i < r; i++) {
+            if (ahead(x[base + order[i]! * inner]!, order[i]!, x[base + order[best]! * inner]!, order[best]!)) best = i;
+          }
+          const t = order[s]!; order[s] = order[best]!; order[best] = t;
+          values[(o * k + s) * inner + j] = x[base + order[s]! * inner]!;
+          indices[(o * k + s) * inner + j] = order[s]!;
+        }
+      }
+    }
+  },
   min: extreme((a, b) => a < b),
 
   logsumexp(x, out, outer, r, inner) {

@@ -140,6 +140,32 @@ function argSamples(): Sample[] {
 const argRef = (better: (a: number, b: number) => boolean) => (inputs: Tensor[], args: unknown[]) =>
   groups(inputs[0]!, args[0] as number | undefined).map((g) => jsExtreme(g, better)[1]);
 
+/** topk's reference: sort each group (ties: lower index first; NaN largest), keep k, lay out as (outer, k, inner). */
+function topkRef(inputs: Tensor[], args: unknown[]): number[][] {
+  const x = inputs[0]!, k = args[0] as number, nd = x.shape.length;
+  const dim = ((args[1] as number | undefined) ?? -1) < 0 ? ((args[1] as number | undefined) ?? -1) + nd : (args[1] as number);
+  const largest = (args[2] as { largest?: boolean } | undefined)?.largest ?? true;
+  const inner = x.shape.slice(dim + 1).reduce((a, b) => a * b, 1);
+  const gs = groups(x, dim);
+  const outer = gs.length / inner;
+  const values = new Array<number>(outer * k * inner), indices = new Array<number>(outer * k * inner);
+  gs.forEach((g, gi) => {
+    const o = Math.floor(gi / inner), j = gi % inner;
+    // NaN is larger than every number (+inf included); equal values keep their order
+    const cmp = (a: number, b: number): number => {
+      const u = g[a]!, v = g[b]!;
+      if (Number.isNaN(u) || Number.isNaN(v)) return Number.isNaN(u) && Number.isNaN(v) ? a - b : (Number.isNaN(u) ? -1 : 1) * (largest ? 1 : -1);
+      return u === v ? a - b : (largest ? v - u : u - v) > 0 ? 1 : -1;
+    };
+    const order = g.map((_, i) => i).sort(cmp);
+    for (let s = 0; s < k; s++) {
+      values[(o * k + s) * inner + j] = g[order[s]!]!;
+      indices[(o * k + s) * inner + j] = order[s]!;
+    }
+  });
+  return [values, indices];
+}
+
 const x23 = () => wnn.zeros([2, 3]);
 
 export const cases: OpInfo[] = [
@@ -258,6 +284,36 @@ export const cases: OpInfo[] = [
     errors: [
       { label: "empty along dim", call: () => wnn.argmin(wnn.zeros([3, 0]), 1), error: ShapeError, message: [/argmin/, /\(3,0\)/] },
       { label: "dim out of range", call: () => wnn.argmin(x23(), 2), error: ArgumentError, message: [/argmin/, /\(2,3\)/] },
+    ],
+  },
+  {
+    name: "topk",
+    fn: wnn.topk,
+    call: (inputs, args) => (wnn.topk as (x: Tensor, ...a: unknown[]) => { values: Tensor; indices: Tensor })(inputs[0]!, ...args),
+    samples: [
+      { label: "(7) k 3", inputs: [randn64([7], 1)], args: [3] },
+      { label: "(7) k 7 (a full sort)", inputs: [randn64([7], 2)], args: [7] },
+      { label: "(4,8) k 2 dim -1 (the router's top-2)", inputs: [randn64([4, 8], 3)], args: [2, -1] },
+      { label: "(4,8) k 1 dim 1", inputs: [randn64([4, 8], 4)], args: [1, 1] },
+      { label: "(3,17) k 5 dim 1", inputs: [randn64([3, 17], 5)], args: [5, 1] },
+      { label: "(2,5,3) k 2 dim 1 (inner dims)", inputs: [randn64([2, 5, 3], 6)], args: [2, 1] },
+      { label: "(5,3) k 2 dim 0 smallest", inputs: [randn64([5, 3], 7)], args: [2, 0, { largest: false }] },
+      { label: "(2,33) k 4 dim -1 smallest", inputs: [randn64([2, 33], 8)], args: [4, -1, { largest: false }] },
+      { label: "(3,4) k 0 (empty output)", inputs: [randn64([3, 4], 9)], args: [0, 1] },
+      { label: "(0,4) k 2 (no rows)", inputs: [randn64([0, 4], 10)], args: [2, 1] },
+      { label: "extremes k 4", inputs: [values64(EXTREMES)], args: [4], grad: false },
+      { label: "extremes k 4 smallest", inputs: [values64(EXTREMES)], args: [4, 0, { largest: false }], grad: false },
+      { label: "ties keep the lower index first", inputs: [values64([1, 3, 3, -0, 0, 3], [2, 3])], args: [2, 1], grad: false },
+      { label: "int32 (2,3) k 2", inputs: [int32([4, -2, 7, 7, 0, -9], [2, 3])], args: [2, 1], grad: false },
+    ],
+    differentiable: true,
+    ref: topkRef,
+    tol: FUSED_TOL,
+    errors: [
+      { label: "k too large", call: () => wnn.topk(x23(), 4, 1), error: ArgumentError, message: [/topk/, /\(2,3\)/, /\[0, 3\]/] },
+      { label: "k not an integer", call: () => wnn.topk(x23(), 1.5), error: ArgumentError, message: [/topk/, /\(2,3\)/] },
+      { label: "0-d input", call: () => wnn.topk(wnn.zeros([]), 1), error: ShapeError, message: [/topk/, /\(\)/] },
+      { label: "dim out of range", call: () => wnn.topk(x23(), 1, 2), error: ArgumentError, message: [/topk/, /\(2,3\)/] },
     ],
   },
   {
