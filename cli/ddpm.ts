@@ -14,6 +14,8 @@ import { DDPM_SCHEDULE, sample, type SampleOptions } from "../src/models/ddpm/di
 import { classDenoiser, DDPM_TRAIN, DDPMTrainer, loadDDPM } from "../src/models/ddpm/train.js";
 import { PRESETS, unetConfig, type UNet } from "../src/models/ddpm/unet.js";
 import type { Schedule } from "../src/models/ddpm/diffusion.js";
+import { LeNet5, lenetConfig } from "../src/models/lenet5/model.js";
+import { digitsTensor, frechetDistance, judge } from "../src/models/ddpm/quality.js";
 import { loadMnist } from "../src/node.js";
 import { cat } from "../src/ops/shape.js";
 import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js";
@@ -187,6 +189,36 @@ function pictures(model: UNet, schedule: Schedule, o: { steps: number; guidance:
   return { grid, strip };
 }
 
+/**
+ * The judge's verdict on generated digits (N, 1, 28, 28) in [0, 1] drawn for `labels`: class accuracy, and the
+ * Fréchet distance of F6 features to the first N test digits, beside the same distance for N training digits
+ * (the floor: real digits) and for N images of uniform noise (the ceiling).
+ */
+function measure(judgeDir: string, images: Tensor, labels: Int32Array): { accuracy: number; correct: number; fd: number; floor: number; ceiling: number } {
+  const ckpt = loadCheckpoint(checkpointPath(judgeDir));
+  const cfg = ckpt.config as { kind?: string; c1?: number; c3?: number } | undefined;
+  if (!cfg || cfg.kind !== "cnn") throw new UsageError(`generate: --judge ${judgeDir} is not a run of \`wnn train cnn\``);
+  const classifier = new LeNet5(lenetConfig("lenet5", { c1: cfg.c1, c3: cfg.c3 }));
+  classifier.loadStateDict(ckpt.model);
+  const N = labels.length;
+  const { train, test } = loadMnist();
+  if (N < 2 || N > test.count) throw new UsageError(`generate: --judge needs between 2 and ${test.count} digits, got ${N}`);
+  const gen = judge(classifier, images);
+  let correct = 0;
+  for (let i = 0; i < N; i++) if (gen.predictions[i] === labels[i]) correct++;
+  const d = gen.dim;
+  const real = judge(classifier, digitsTensor(test.images, 0, N)).features;
+  const floor = judge(classifier, digitsTensor(train.images, 0, N)).features;
+  const g = new Generator(12345);
+  const noise = judge(classifier, tensor(Float32Array.from({ length: N * 784 }, () => g.random()), { shape: [N, 1, 28, 28] })).features;
+  return {
+    accuracy: correct / N, correct,
+    fd: frechetDistance(gen.features, N, real, N, d),
+    floor: frechetDistance(floor, N, real, N, d),
+    ceiling: frechetDistance(noise, N, real, N, d),
+  };
+}
+
 // ---------------------------------------------------------------------------------------------------
 // wnn generate
 
@@ -201,6 +233,7 @@ export const GENERATE_OPTIONS = {
   seed: { kind: "int", min: 0, default: 0, help: "seed of the noise" },
   raw: { kind: "flag", help: "sample with the trained weights instead of their moving average" },
   out: { kind: "string", metavar: "FILE", help: "the PNG to write (default: DIR/generated-<digit>.png)" },
+  judge: { kind: "string", metavar: "DIR", help: "a LeNet-5 run of `wnn train cnn`: also measure the class accuracy and the Fréchet distance of its F6 features to as many test digits" },
 } as const satisfies OptionSpecs;
 
 export const GENERATE_HELP = helpText(
@@ -229,6 +262,11 @@ export function generateCommand(args: readonly string[], out: Output): number {
   const file = v.out ?? join(v.checkpoint.endsWith(".safetensors") ? "." : v.checkpoint, `generated-${v.digit ?? "all"}.png`);
   const cols = Math.min(v.n, 16);
   savePng(file, imageGrid(toPixels(x), Math.ceil(B / cols), cols, { scale: 2 }));
+  if (v.judge !== undefined) {
+    const q = measure(v.judge, toPixels(x), labels);
+    out.write(`judged by ${v.judge}: class accuracy ${(100 * q.accuracy).toFixed(1)}% (${q.correct}/${B}); Fréchet distance to ${B} test digits ${q.fd.toFixed(2)} (training digits: ${q.floor.toFixed(2)}, uniform noise: ${q.ceiling.toFixed(2)})\n`);
+    out.write(JSON.stringify({ sampler: v.sampler, steps: v.sampler === "ddpm" ? schedule.timesteps : v.steps, eta: v.eta, guidance: v.guidance, n: B, seconds: +seconds.toFixed(1), accuracy: q.accuracy, fd: +q.fd.toFixed(3), floor: +q.floor.toFixed(3), ceiling: +q.ceiling.toFixed(3) }) + "\n");
+  }
   out.write(`${B} digit${B === 1 ? "" : "s"} (${digits.join(", ")}) by ${v.sampler === "ddpm" ? `DDPM, ${schedule.timesteps} steps` : `DDIM, ${v.steps} steps, η ${v.eta}`}, guidance ${v.guidance}, in ${formatDuration(seconds)}; wrote ${file}\n`);
   return 0;
 }

@@ -14,6 +14,7 @@ import { parseCheckpoint, serializeCheckpoint } from "../../io/checkpoint.js";
 import { Adam } from "../../optim/adam.js";
 import * as F from "../../nn/functional.js";
 import { ddimStep, ddimTimesteps, ddpmStep, guided, qSample, sample, Schedule, target, type Denoiser } from "./diffusion.js";
+import { frechetDistance } from "./quality.js";
 import { classDenoiser, DDPMTrainer, loadDDPM } from "./train.js";
 import { PRESETS, UNet, unetConfig, type UNetConfig } from "./unet.js";
 
@@ -215,4 +216,13 @@ test("the trainer resumes from its checkpoint exactly: the same losses as a run 
   assert.deepEqual([...model.convIn.weight.storage], [...emaW]);
   assert.notDeepEqual([...emaW], [...rawW]);
   assertThrowsWith(() => loadDDPM(parseCheckpoint(serializeCheckpoint({ model: {}, step: 0, config: { kind: "gpt" } }))), Error, /ddpm/);
+});
+
+test("the Fréchet distance of two feature sets matches PyTorch's (eigh-based), and a set's distance to itself is 0", () => {
+  const f = (fx as unknown as { frechet: { a: TensorJson; b: TensorJson; d: number; distance: number; self: number } }).frechet;
+  const a = fromJson(f.a).storage as Float64Array, b = fromJson(f.b).storage as Float64Array;
+  const ours = frechetDistance(a, a.length / f.d, b, b.length / f.d, f.d);
+  assert.ok(Math.abs(ours - f.distance) <= 1e-8 * Math.abs(f.distance), `${ours} vs ${f.distance}`);
+  assert.ok(Math.abs(frechetDistance(a, a.length / f.d, a, a.length / f.d, f.d)) < 1e-8);
+  assertThrowsWith(() => frechetDistance(a, 1, b, b.length / f.d, f.d), ArgumentError, /meanCov/);
 });
