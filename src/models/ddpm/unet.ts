@@ -82,6 +82,11 @@ export const PRESETS = Object.freeze({
     inChannels: 1, outChannels: 1, channels: 16, channelMult: Object.freeze([1, 2, 2]), numResBlocks: 1, attnLevels: Object.freeze([2]),
     groups: 8, heads: 1, numClasses: 10, contextDim: 0, dropout: 0,
   }),
+  /** Stable Diffusion v1's UNet2DConditionModel (64×64×4 latents, CLIP ViT-L/14 context): 859,520,964 parameters */
+  "sd-v1-unet": Object.freeze({
+    inChannels: 4, outChannels: 4, channels: 320, channelMult: Object.freeze([1, 2, 4, 4]), numResBlocks: 2, attnLevels: Object.freeze([0, 1, 2]),
+    groups: 32, heads: 8, numClasses: 0, contextDim: 768, dropout: 0,
+  }),
 } satisfies Record<string, UNetConfig>);
 
 function presetOf(name: string): UNetConfig {
@@ -136,25 +141,29 @@ export class TimeEmbedding extends Module {
 export class ResBlock extends Module {
   norm1: GroupNorm;
   conv1: Conv2d;
-  timeProj: Linear;
+  timeProj: Linear | null;
   norm2: GroupNorm;
   conv2: Conv2d;
   skip: Conv2d | null;
 
-  constructor(cin: number, cout: number, embDim: number, groups: number, readonly dropout: number, generator: Generator) {
+  /** embDim 0: no time embedding (the VAE's blocks); eps: GroupNorm's (the VAE: 1e-6) */
+  constructor(cin: number, cout: number, embDim: number, groups: number, readonly dropout: number, generator: Generator, eps = 1e-5) {
     super();
-    this.norm1 = new GroupNorm(groups, cin, { eps: 1e-5 });
+    this.norm1 = new GroupNorm(groups, cin, { eps });
     this.conv1 = new Conv2d(cin, cout, 3, { padding: 1, generator });
-    this.timeProj = new Linear(embDim, cout, { generator });
-    this.norm2 = new GroupNorm(groups, cout, { eps: 1e-5 });
+    this.timeProj = embDim > 0 ? new Linear(embDim, cout, { generator }) : null;
+    this.norm2 = new GroupNorm(groups, cout, { eps });
     this.conv2 = new Conv2d(cout, cout, 3, { padding: 1, generator });
     this.skip = cin !== cout ? new Conv2d(cin, cout, 1, { generator }) : null;
   }
 
-  forward(x: Tensor, temb: Tensor): Tensor {
+  forward(x: Tensor, temb?: Tensor): Tensor {
     let h = this.conv1.forward(F.silu(this.norm1.forward(x))); //                  (B, cout, H, W)
     const [B, C] = h.shape as [number, number];
-    h = h.add(this.timeProj.forward(F.silu(temb)).reshape([B, C, 1, 1])); //       + W_t·SiLU(temb), broadcast over H, W
+    if (this.timeProj) {
+      if (!temb) throw new ArgumentError("ResBlock: this block adds a time embedding (B, E); none was given");
+      h = h.add(this.timeProj.forward(F.silu(temb)).reshape([B, C, 1, 1])); //     + W_t·SiLU(temb), broadcast over H, W
+    }
     h = F.silu(this.norm2.forward(h));
     if (this.dropout > 0) h = F.dropout(h, this.dropout, this.training);
     h = this.conv2.forward(h); //                                                    (B, cout, H, W)
@@ -200,9 +209,9 @@ export class AttnBlock extends Module {
   norm: GroupNorm;
   attn: Attention;
 
-  constructor(channels: number, groups: number, heads: number, generator: Generator) {
+  constructor(channels: number, groups: number, heads: number, generator: Generator, eps = 1e-5) {
     super();
-    this.norm = new GroupNorm(groups, channels, { eps: 1e-5 });
+    this.norm = new GroupNorm(groups, channels, { eps });
     this.attn = new Attention(channels, channels, heads, true, generator);
   }
 
@@ -270,15 +279,18 @@ export class SpatialTransformer extends Module {
   }
 }
 
-/** Halve the map: a 3×3 conv of stride 2, padding 1 (H → ⌈H/2⌉). */
+/**
+ * Halve the map: a 3×3 conv of stride 2, padding 1 (H → ⌈H/2⌉). The VAE's pads only the right and bottom
+ * by one (asymmetric), as diffusers' AutoencoderKL does: the same weights, a one-pixel shift of the grid.
+ */
 export class Downsample extends Module {
   conv: Conv2d;
-  constructor(channels: number, generator: Generator) {
+  constructor(channels: number, generator: Generator, readonly asymmetric = false) {
     super();
-    this.conv = new Conv2d(channels, channels, 3, { stride: 2, padding: 1, generator });
+    this.conv = new Conv2d(channels, channels, 3, { stride: 2, padding: asymmetric ? 0 : 1, generator });
   }
   forward(x: Tensor): Tensor {
-    return this.conv.forward(x);
+    return this.conv.forward(this.asymmetric ? F.pad(x, [0, 1, 0, 1]) : x);
   }
 }
 
