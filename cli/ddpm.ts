@@ -18,6 +18,7 @@ import { LeNet5, lenetConfig } from "../src/models/lenet5/model.js";
 import { digitsTensor, frechetDistance, judge } from "../src/models/ddpm/quality.js";
 import { loadMnist } from "../src/node.js";
 import { cat } from "../src/ops/shape.js";
+import { stableDiffusionCommand } from "./sd.js";
 import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js";
 import { Progress, formatDuration, type Output } from "./progress.js";
 import { CHECKPOINT, JsonlLog, checkpointPath, createRunDir, defaultRunDir } from "./rundir.js";
@@ -224,12 +225,15 @@ function measure(judgeDir: string, images: Tensor, labels: Int32Array): { accura
 
 export const GENERATE_OPTIONS = {
   checkpoint: { kind: "string", metavar: "DIR", help: "a run of `wnn train ddpm` (its folder or checkpoint file)" },
+  model: { kind: "string", metavar: "DIR", help: "a diffusers Stable Diffusion folder (unet/, vae/, text_encoder/, tokenizer/, scheduler/; safetensors only); the prompt follows the options" },
+  prompt: { kind: "string", help: "--model: the text (or give it as the last argument)" },
+  size: { kind: "int", min: 8, default: 512, help: "--model: the image's side in pixels" },
   digit: { kind: "int", min: 0, max: 9, help: "the digit to draw (default: a row of each digit 0–9)" },
   n: { kind: "int", min: 1, default: 16, help: "images per digit" },
   sampler: { kind: "string", choices: ["ddim", "ddpm"], default: "ddim", help: "DDIM (--steps) or DDPM's 1,000 ancestral steps" },
   steps: { kind: "int", min: 1, max: 1000, default: 50, help: "DDIM steps" },
   eta: { kind: "number", min: 0, default: 0, help: "DDIM's η (0: deterministic; 1: DDPM's variance)" },
-  guidance: { kind: "number", min: 0, default: 3, help: "classifier-free guidance scale w (0: unconditional, 1: conditional)" },
+  guidance: { kind: "number", min: 0, default: 3, help: "classifier-free guidance scale w (0: unconditional, 1: conditional; --model: 7.5 unless given)" },
   seed: { kind: "int", min: 0, default: 0, help: "seed of the noise" },
   raw: { kind: "flag", help: "sample with the trained weights instead of their moving average" },
   out: { kind: "string", metavar: "FILE", help: "the PNG to write (default: DIR/generated-<digit>.png)" },
@@ -238,19 +242,43 @@ export const GENERATE_OPTIONS = {
 
 export const GENERATE_HELP = helpText(
   "wnn generate --checkpoint DIR [options]",
-  "Draw digits with a DDPM trained by `wnn train ddpm`: DDIM in --steps steps (or DDPM's ancestral sampler), with\nclassifier-free guidance of scale --guidance. Writes a PNG grid.",
+  "Draw digits with a DDPM trained by `wnn train ddpm`: DDIM in --steps steps (or DDPM's ancestral sampler), with\nclassifier-free guidance of scale --guidance. Writes a PNG grid. With --model DIR instead: Stable Diffusion\nfrom a diffusers folder, text to image.",
   GENERATE_OPTIONS,
-  "example: wnn generate --checkpoint runs/ddpm --digit 7 --steps 50 --guidance 3",
+  'examples: wnn generate --checkpoint runs/ddpm --digit 7 --steps 50 --guidance 3\n          wnn generate --model ./stable-diffusion-v1-5 "a photograph of an astronaut riding a horse" --steps 20',
 );
+
+/** The arguments without the one that is not an option nor an option's value (the prompt), and that one. */
+function splitPrompt(args: readonly string[]): { options: string[]; prompt?: string } {
+  const options: string[] = [];
+  let prompt: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const spec = a.startsWith("--") && !a.includes("=") ? (GENERATE_OPTIONS as Record<string, { kind: string }>)[a.slice(2).replace(/-/g, "_")] : undefined;
+    if (a.startsWith("-")) {
+      options.push(a);
+      if (spec && spec.kind !== "flag" && i + 1 < args.length) options.push(args[++i]!);
+    } else if (prompt === undefined) prompt = a;
+    else options.push(a); // a second one: parseOptions reports it
+  }
+  return { options, prompt };
+}
 
 export function generateCommand(args: readonly string[], out: Output): number {
   const cmd = "generate";
-  const { values: v, help } = parseOptions(cmd, args, GENERATE_OPTIONS);
+  const split = splitPrompt(args);
+  const { values: v, given, help } = parseOptions(cmd, split.options, GENERATE_OPTIONS);
   if (help) {
     out.write(GENERATE_HELP);
     return 0;
   }
-  if (v.checkpoint === undefined) throw new UsageError(`${cmd}: --checkpoint DIR is required (a run of \`wnn train ddpm\`)`);
+  if (v.model !== undefined) {
+    if (v.checkpoint !== undefined) throw new UsageError(`${cmd}: give --model (Stable Diffusion) or --checkpoint (a DDPM run), not both`);
+    const prompt = v.prompt ?? split.prompt;
+    if (prompt === undefined) throw new UsageError(`${cmd}: --model needs a prompt: wnn generate --model DIR "a prompt"`);
+    return stableDiffusionCommand(v.model, prompt, { steps: given.has("steps") ? v.steps : 20, guidance: given.has("guidance") ? v.guidance : 7.5, size: v.size, seed: v.seed, out: v.out ?? "generated.png" }, out);
+  }
+  if (split.prompt !== undefined || v.prompt !== undefined) throw new UsageError(`${cmd}: a prompt needs --model DIR (a Stable Diffusion folder)`);
+  if (v.checkpoint === undefined) throw new UsageError(`${cmd}: --checkpoint DIR (a run of \`wnn train ddpm\`) or --model DIR (a Stable Diffusion folder) is required`);
   const { model, schedule } = loadDDPM(loadCheckpoint(checkpointPath(v.checkpoint)), !v.raw);
   const digits = v.digit !== undefined ? [v.digit] : Array.from({ length: 10 }, (_, d) => d);
   const labels = Int32Array.from({ length: digits.length * v.n }, (_, i) => digits[Math.floor(i / v.n)]!);
