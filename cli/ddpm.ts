@@ -117,7 +117,7 @@ export async function trainDdpm(args: readonly string[], out: Output): Promise<n
       for (let k = from; k <= i; k++) sum += points[k]![1];
       return [x, sum / (i - from + 1)] as [number, number];
     });
-    savePng(join(dir, "loss.png"), lineChart({ series: [{ name: "one batch", points, color: [174, 199, 232] }, { name: "mean of 50", points: smooth }], title: "DDPM on MNIST: ‖ε − ε_θ‖²", xLabel: "step", yLabel: "loss" }));
+    savePng(join(dir, "loss.png"), lineChart({ series: [{ name: "one batch", points, color: [174, 199, 232] }, { name: "mean of 50", points: smooth }], title: "DDPM on MNIST: mean squared error of the predicted noise", xLabel: "step", yLabel: "loss" }));
   };
   const save = (): void => saveCheckpoint(ckptFile, trainer.checkpoint());
 
