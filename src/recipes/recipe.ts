@@ -47,5 +47,7 @@ export interface Recipe<Options extends Record<string, number | string | boolean
   readonly needs: readonly (keyof RecipeData)[];
   /** every option with its default (the CLI turns them into --flags) */
   readonly defaults: Readonly<Options>;
+  /** what an option means, for the help (default: "the recipe's <name>"); say what a special default (0) means */
+  readonly help?: { readonly [K in keyof Options]?: string };
   run(options: Options, data: RecipeData, hooks: RecipeHooks, generator: Generator): RecipeResult;
 }

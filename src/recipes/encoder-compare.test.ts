@@ -4,12 +4,12 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Generator, noGrad } from "../../index.js";
-import * as F from "../../nn/functional.js";
-import { BertForMaskedLM } from "../bert/model.js";
+import { Generator, noGrad } from "../index.js";
+import * as F from "../nn/functional.js";
+import { BertForMaskedLM } from "../models/bert/model.js";
 import {
   SPECIALS, bertStaticSet, contenders, encoderCompareRecipe, encoderTask, maskBatch, maskedLmLoss, single, type EncoderCompareOptions,
-} from "./recipe.js";
+} from "./encoder-compare.js";
 
 /** A seeded text of ~30k characters from a small vocabulary, and e-mails whose class shows in their words. */
 function synthetic(): { text: string; emails: { text: string; label: number }[] } {

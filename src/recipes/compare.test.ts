@@ -4,7 +4,7 @@
 import { strict as assert } from "node:assert";
 import { test } from "node:test";
 import { architectureTable, markdownTable, trainOnTask, TASKS } from "./compare.js";
-import { findModel } from "./zoo.js";
+import { findModel } from "../models/zoo.js";
 import type { RecipeData } from "./recipe.js";
 
 const WORDS = ["emma", "olivia", "ava", "isabella", "sophia", "mia", "amelia", "harper", "evelyn", "abigail", "emily", "ella", "scarlett", "grace", "chloe", "lily", "zoe", "nora", "anna", "lea"];

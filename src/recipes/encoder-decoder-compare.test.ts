@@ -3,15 +3,15 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ArgumentError, Generator } from "../../index.js";
-import { assertThrowsWith } from "../../../test/harness/assert.js";
-import * as optim from "../../optim/index.js";
-import { undoSpanCorruption } from "../t5/noise.js";
-import type { Parameter } from "../../nn/module.js";
-import { T5 } from "../t5/model.js";
+import { ArgumentError, Generator } from "../index.js";
+import { assertThrowsWith } from "../../test/harness/assert.js";
+import * as optim from "../optim/index.js";
+import { undoSpanCorruption } from "../models/t5/noise.js";
+import type { Parameter } from "../nn/module.js";
+import { T5 } from "../models/t5/model.js";
 import {
   bartContender, bartExample, CharVocab, collate, EOS, MASK, normalizeText, PAD, recipe, SENTINELS, t5Contender, t5Example, t5LrScale, type Contender,
-} from "./recipe.js";
+} from "./encoder-decoder-compare.js";
 
 const TEXT = normalizeText(
   "Call me Ishmael. Some years ago - never mind how long precisely - having little or no money in my purse, and nothing\n" +

@@ -2,9 +2,9 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Generator, zeros, type Tensor } from "../../index.js";
-import { evalLoss, frame, IGNORE, namesTask, sampleName } from "../tasks/names.js";
-import { namesCompareRecipe } from "./recipe.js";
+import { Generator, zeros, type Tensor } from "../index.js";
+import { evalLoss, frame, IGNORE, namesTask, sampleName } from "../data/tasks/names.js";
+import { namesCompareRecipe } from "./names-compare.js";
 
 const WORDS = ["Emma", "olivia", "Ava", "ava", "Isabella", "Sophia", "Mia", "Amelia", "Harper", "Evelyn", "Abigail", "Emily", "Ella", "Scarlett", "Grace", "Chloe", "Mary-Kate", "Lily", "Zoe", "Nora"];
 

@@ -29,24 +29,24 @@
 // become <mask>, 10% a random token, 10% stay. The MLM validation loss is measured on the last 10% of the
 // book's tokens (never trained on) with one fixed mask, the same for all three models.
 
-import { noGrad } from "../../engine/autograd.js";
-import { ArgumentError } from "../../engine/errors.js";
-import { Generator, manualSeed } from "../../engine/rng.js";
-import { Tensor } from "../../engine/tensor.js";
-import { BPETokenizer } from "../../data/bpe.js";
-import { stratifiedSplit } from "../../data/batch.js";
-import * as F from "../../nn/functional.js";
-import { Module } from "../../nn/module.js";
-import { Linear } from "../../nn/index.js";
-import { AdamW } from "../../optim/adam.js";
-import { clipGradNorm } from "../../optim/clip.js";
-import { lineChartPng } from "../../io/chart.js";
-import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "../recipe.js";
+import { noGrad } from "../engine/autograd.js";
+import { ArgumentError } from "../engine/errors.js";
+import { Generator, manualSeed } from "../engine/rng.js";
+import { Tensor } from "../engine/tensor.js";
+import { BPETokenizer } from "../data/bpe.js";
+import { stratifiedSplit } from "../data/batch.js";
+import * as F from "../nn/functional.js";
+import { Module } from "../nn/module.js";
+import { Linear } from "../nn/index.js";
+import { AdamW } from "../optim/adam.js";
+import { clipGradNorm } from "../optim/clip.js";
+import { lineChartPng } from "../io/chart.js";
+import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "./recipe.js";
 import {
   BertForSequenceClassification, BertModel, MLMHead, bertConfig, initWeights, type BertConfig,
-} from "../bert/model.js";
-import { RobertaForMaskedLM, RobertaForSequenceClassification, robertaConfig } from "../roberta/model.js";
-import { DebertaForMaskedLMWithEMD, DebertaForSequenceClassification, debertaConfig } from "../deberta/model.js";
+} from "../models/bert/model.js";
+import { RobertaForMaskedLM, RobertaForSequenceClassification, robertaConfig } from "../models/roberta/model.js";
+import { DebertaForMaskedLMWithEMD, DebertaForSequenceClassification, debertaConfig } from "../models/deberta/model.js";
 
 export type EncoderCompareOptions = {
   /** BPE tokens learned (256 bytes + merges); the models add the 4 special tokens */

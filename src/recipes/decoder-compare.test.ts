@@ -2,10 +2,10 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Generator } from "../../index.js";
-import { countParameters as gptCount, gptConfig } from "../gpt2/model.js";
-import { countParameters as llamaCount, llamaConfig } from "../llama/model.js";
-import { contenders, decoderCompareRecipe, matchedIntermediateSize, type DecoderCompareOptions } from "./recipe.js";
+import { Generator } from "../index.js";
+import { countParameters as gptCount, gptConfig } from "../models/gpt2/model.js";
+import { countParameters as llamaCount, llamaConfig } from "../models/llama/model.js";
+import { contenders, decoderCompareRecipe, matchedIntermediateSize, type DecoderCompareOptions } from "./decoder-compare.js";
 
 // a short English text (the opening of Moby Dick), repeated so that both splits hold many windows
 const TEXT = (

@@ -6,8 +6,8 @@ import assert from "node:assert/strict";
 import { Generator } from "../index.js";
 import { karateClub } from "../data/graphs.js";
 import { graphRecipe, graphsRecipe, springLayout, trainOnGraph } from "./graphs.js";
-import { gcnRecipe } from "./gcn/recipe.js";
-import { gatRecipe } from "./gat/recipe.js";
+import { gcnRecipe } from "../models/gcn/recipe.js";
+import { gatRecipe } from "../models/gat/recipe.js";
 
 test("graph recipes: names, defaults, a short run gives the table, the metrics and karate.png", () => {
   assert.deepEqual([gcnRecipe.name, gatRecipe.name, graphsRecipe.name], ["gcn", "gat", "graphs"]);

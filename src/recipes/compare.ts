@@ -25,20 +25,21 @@ import * as F from "../nn/functional.js";
 import { Adam } from "../optim/adam.js";
 import { CosineAnnealingLR } from "../optim/schedulers.js";
 import { stochasticBlockModel } from "../data/graphs.js";
-import { formatKinds, type Architecture } from "./architecture.js";
+import { formatKinds, type Architecture } from "../models/architecture.js";
 import { trainOnGraph } from "./graphs.js";
 import { evaluate, mnistBatch, permutation } from "./mnist.js";
 import type { RecipeData, RecipeHooks } from "./recipe.js";
-import { namesTask, trainOnNames } from "./tasks/names.js";
-import { entryName, type TaskName, type ZooEntry } from "./zoo.js";
+import { namesTask } from "../data/tasks/names.js";
+import { trainOnNames } from "./names.js";
+import { entryName, type TaskName, type ZooEntry } from "../models/zoo.js";
 import { datesTask } from "../data/tasks/dates.js";
 import { BOS, EOS, PAD, distinctPairs, makeBatch, type Pair, type Seq2SeqTask } from "../data/tasks/seq.js";
 import { exactMatch } from "../data/tasks/metrics.js";
 import { clipGradNorm } from "../optim/clip.js";
 import { LambdaLR, inverseSqrtWarmup } from "../optim/schedulers.js";
-import { greedyDecode as seq2seqGreedy, PRESETS as SEQ2SEQ_PRESETS, Seq2Seq, seq2seqConfig } from "./seq2seq-attention/model.js";
-import { greedyDecode as transformerGreedy, Transformer, transformerConfig } from "./transformer/model.js";
-import { withEos, withSharedVocab } from "./transformer/recipe.js";
+import { greedyDecode as seq2seqGreedy, PRESETS as SEQ2SEQ_PRESETS, Seq2Seq, seq2seqConfig } from "../models/seq2seq-attention/model.js";
+import { greedyDecode as transformerGreedy, Transformer, transformerConfig } from "../models/transformer/model.js";
+import { withEos, withSharedVocab } from "../models/transformer/recipe.js";
 
 // =====================================================================================================
 // The architecture table

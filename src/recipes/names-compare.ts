@@ -7,13 +7,14 @@
 // Output: a markdown table (parameters, training time, validation nats per character, 5 samples each)
 // and the validation curves as a PNG.
 
-import { Generator } from "../../engine/rng.js";
-import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "../recipe.js";
-import { lineChartPng } from "../../io/chart.js";
-import { namesTask, trainOnNames, type NameModel, type NamesTask, type TrainResult } from "../tasks/names.js";
-import { BengioMLP, bengioConfig } from "../bengio-mlp/model.js";
-import { CharRNN, charRnnConfig } from "../char-rnn/model.js";
-import { GPT, gptConfig } from "../gpt2/model.js";
+import { Generator } from "../engine/rng.js";
+import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "./recipe.js";
+import { lineChartPng } from "../io/chart.js";
+import { namesTask, type NamesTask } from "../data/tasks/names.js";
+import { trainOnNames, type NameModel, type TrainResult } from "./names.js";
+import { BengioMLP, bengioConfig } from "../models/bengio-mlp/model.js";
+import { CharRNN, charRnnConfig } from "../models/char-rnn/model.js";
+import { GPT, gptConfig } from "../models/gpt2/model.js";
 
 export type NamesCompareOptions = { steps: number; batchSize: number; lr: number; evalEvery: number; seed: number; samples: number };
 

@@ -25,8 +25,8 @@ import { Adam } from "../optim/adam.js";
 import { Canvas, PALETTE, type Rgb } from "../io/chart.js";
 import { encodePng } from "../io/png.js";
 import { adjacency, karateClub, maskIndices, stochasticBlockModel, KARATE_FACTIONS, type Graph } from "../data/graphs.js";
-import { GCN, gcnConfig } from "./gcn/model.js";
-import { GAT, gatConfig } from "./gat/model.js";
+import { GCN, gcnConfig } from "../models/gcn/model.js";
+import { GAT, gatConfig } from "../models/gat/model.js";
 import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "./recipe.js";
 
 // =====================================================================================================
@@ -193,7 +193,7 @@ export function compare(models: readonly ModelName[], o: CompareOptions, hooks: 
       for (let seed = 0; seed < o.seeds; seed++) {
         const r = trainOnGraph(name, graph, seed, o.epochs);
         runs.push(r);
-        hooks.log(`${name} on ${graph.name}, seed ${seed}: test accuracy ${(100 * r.testAccuracy).toFixed(1)}% (epoch ${r.epoch}, val ${(100 * r.valAccuracy).toFixed(1)}%, train ${(100 * r.trainAccuracy).toFixed(1)}%), ${r.seconds.toFixed(1)} s`);
+        hooks.log(`${name} on ${graph.name}, seed ${seed}: test accuracy ${(100 * r.testAccuracy).toFixed(1)}% (epoch ${r.epoch}${Number.isNaN(r.valAccuracy) ? "" : `, val ${(100 * r.valAccuracy).toFixed(1)}%`}, train ${(100 * r.trainAccuracy).toFixed(1)}%), ${r.seconds.toFixed(1)} s`);
         hooks.progress?.(runs.length, total, { testAccuracy: r.testAccuracy });
       }
     }

@@ -27,24 +27,24 @@
 // Output: a table (parameters, seconds, pretraining validation loss, exact match), the loss curves (PNG) and
 // samples (a reconstructed passage of the book, decoded dates). Browser-safe: no files, no Node.
 
-import { ArgumentError } from "../../engine/errors.js";
-import { noGrad } from "../../engine/autograd.js";
-import { tensor } from "../../engine/creation.js";
-import { Generator } from "../../engine/rng.js";
-import type { Tensor } from "../../engine/tensor.js";
-import type { Module, Parameter } from "../../nn/module.js";
-import { lineChartPng } from "../../io/chart.js";
-import { AdamW } from "../../optim/adam.js";
-import { clipGradNorm } from "../../optim/clip.js";
-import { cosineWithWarmup } from "../../optim/schedulers.js";
-import { datesTask } from "../../data/tasks/dates.js";
-import { distinctPairs, type Pair } from "../../data/tasks/seq.js";
-import { exactMatch } from "../../data/tasks/metrics.js";
-import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "../recipe.js";
-import { T5, t5Config, greedyDecode as t5Greedy } from "../t5/model.js";
-import { spanCorruption } from "../t5/noise.js";
-import { Bart, bartConfig, shiftTokensRight, greedyDecode as bartGreedy } from "../bart/model.js";
-import { sentencePermutation, textInfilling } from "../bart/noise.js";
+import { ArgumentError } from "../engine/errors.js";
+import { noGrad } from "../engine/autograd.js";
+import { tensor } from "../engine/creation.js";
+import { Generator } from "../engine/rng.js";
+import type { Tensor } from "../engine/tensor.js";
+import type { Module, Parameter } from "../nn/module.js";
+import { lineChartPng } from "../io/chart.js";
+import { AdamW } from "../optim/adam.js";
+import { clipGradNorm } from "../optim/clip.js";
+import { cosineWithWarmup } from "../optim/schedulers.js";
+import { datesTask } from "../data/tasks/dates.js";
+import { distinctPairs, type Pair } from "../data/tasks/seq.js";
+import { exactMatch } from "../data/tasks/metrics.js";
+import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "./recipe.js";
+import { T5, t5Config, greedyDecode as t5Greedy } from "../models/t5/model.js";
+import { spanCorruption } from "../models/t5/noise.js";
+import { Bart, bartConfig, shiftTokensRight, greedyDecode as bartGreedy } from "../models/bart/model.js";
+import { sentencePermutation, textInfilling } from "../models/bart/noise.js";
 
 export interface EncoderDecoderCompareOptions extends Record<string, number | string | boolean> {
   /** optimizer steps of pretraining (each model) */

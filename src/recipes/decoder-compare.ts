@@ -22,23 +22,23 @@
 // Output: a markdown table (parameters, wall time, ms/step, final train and validation loss), the
 // validation-loss curves of the four as one PNG, and a sample of each.
 
-import { noGrad } from "../../engine/autograd.js";
-import { ArgumentError } from "../../engine/errors.js";
-import { Generator } from "../../engine/rng.js";
-import { tensor } from "../../engine/creation.js";
-import type { Tensor } from "../../engine/tensor.js";
-import { CharTokenizer } from "../../data/char.js";
-import { getBatch, trainValSplit } from "../../data/batch.js";
-import { lineChartPng } from "../../io/chart.js";
-import { AdamW } from "../../optim/adam.js";
-import { clipGradNorm } from "../../optim/clip.js";
-import { CosineWithWarmupLR } from "../../optim/schedulers.js";
-import type { Module } from "../../nn/module.js";
-import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "../recipe.js";
-import { GPT, gptConfig, countParameters as gptCount, type GenerateOptions } from "../gpt2/model.js";
-import { Llama, llamaConfig, countParameters as llamaCount, type LlamaConfig } from "../llama/model.js";
-import { Bloom, bloomConfig } from "../bloom/model.js";
-import { Falcon, falconConfig } from "../falcon/model.js";
+import { noGrad } from "../engine/autograd.js";
+import { ArgumentError } from "../engine/errors.js";
+import { Generator } from "../engine/rng.js";
+import { tensor } from "../engine/creation.js";
+import type { Tensor } from "../engine/tensor.js";
+import { CharTokenizer } from "../data/char.js";
+import { getBatch, trainValSplit } from "../data/batch.js";
+import { lineChartPng } from "../io/chart.js";
+import { AdamW } from "../optim/adam.js";
+import { clipGradNorm } from "../optim/clip.js";
+import { CosineWithWarmupLR } from "../optim/schedulers.js";
+import type { Module } from "../nn/module.js";
+import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "./recipe.js";
+import { GPT, gptConfig, countParameters as gptCount, type GenerateOptions } from "../models/gpt2/model.js";
+import { Llama, llamaConfig, countParameters as llamaCount, type LlamaConfig } from "../models/llama/model.js";
+import { Bloom, bloomConfig } from "../models/bloom/model.js";
+import { Falcon, falconConfig } from "../models/falcon/model.js";
 
 export type DecoderCompareOptions = {
   /** optimizer steps per model */
