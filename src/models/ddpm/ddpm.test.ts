@@ -226,3 +226,20 @@ test("the Fréchet distance of two feature sets matches PyTorch's (eigh-based), 
   assert.ok(Math.abs(frechetDistance(a, a.length / f.d, a, a.length / f.d, f.d)) < 1e-8);
   assertThrowsWith(() => frechetDistance(a, 1, b, b.length / f.d, f.d), ArgumentError, /meanCov/);
 });
+
+test("with an oracle network (the true ε, or v, of a known x_0) DDIM and DDPM's sampler land on x_0", () => {
+  const x0 = randn([2, 1, 3, 3], { generator: new Generator(9) }).clamp(-0.9, 0.9);
+  for (const prediction of ["epsilon", "v"] as const) {
+    const s = new Schedule({ prediction });
+    // ε = (x_t − √ᾱ_t·x_0)/√(1 − ᾱ_t);  v = √ᾱ_t·ε − √(1 − ᾱ_t)·x_0
+    const oracle: Denoiser = (x, t) => {
+      const ab = s.abar(t[0]!);
+      const eps = x.sub(x0.mul(Math.sqrt(ab))).div(Math.sqrt(1 - ab));
+      return prediction === "epsilon" ? eps : eps.mul(Math.sqrt(ab)).sub(x0.mul(Math.sqrt(1 - ab)));
+    };
+    for (const opts of [{ sampler: "ddim" as const, steps: 10 }, { sampler: "ddim" as const, steps: 7, eta: 1 }, { sampler: "ddpm" as const }]) {
+      const x = sample(s, oracle, [2, 1, 3, 3], { ...opts, generator: new Generator(4) });
+      assertClose(x, x0, { atol: 2e-4, rtol: 1e-4 }, `${prediction} ${JSON.stringify(opts)}`);
+    }
+  }
+});
