@@ -9,6 +9,7 @@ import "../src/index-node.js"; // the Node entry: the wasm backend's thread pool
 import { LoadError, WnnError } from "../src/engine/errors.js";
 import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js";
 import { COMPARE_HELP, compareCommand, compareWorker } from "./compare.js";
+import { DDPM_HELP, GENERATE_HELP, generateCommand, trainDdpm } from "./ddpm.js";
 import { FILL_MASK_HELP, fillMaskCommand } from "./hf.js";
 import { FINETUNE_HELP, finetuneCommand } from "./finetune.js";
 import { GPT_HELP, trainGpt } from "./gpt.js";
@@ -27,6 +28,7 @@ commands:
   train mlp                 an MLP on MNIST digits
   train cnn                 LeNet-5 on MNIST digits
   train spirals             a 2-layer MLP on a seeded 3-arm spiral
+  train ddpm                a class-conditional diffusion model (DDPM, U-Net) on MNIST digits
   train <recipe>            any recipe of the zoo (\`wnn list\` names them)
   sample --checkpoint DIR   text from a GPT trained by \`wnn train gpt\`
   sample --model DIR        text from a Hugging Face checkpoint folder (gpt2, llama, mixtral, bloom, falcon, t5, bart)
@@ -34,6 +36,7 @@ commands:
   quantize --model DIR      a Hugging Face folder (gpt2, llama) → a GGUF file llama.cpp runs (--type q8_0, q4_0, ...)
   finetune --model DIR ...  fine-tune a decoder on a text file: full, lora, adapter, prefix, prompt, bitfit, ia3
   fill-mask --model DIR     the likeliest tokens for the masks of a text (bert, roberta, deberta-v2)
+  generate --checkpoint DIR digits from a diffusion model trained by \`wnn train ddpm\` (PNG)
   compare <a> <b> [...]     models side by side: architecture table; --train runs them on their shared task
 
 \`wnn <command> --help\` shows a command's options.
@@ -65,10 +68,10 @@ function spirals(args: readonly string[]): number {
 }
 
 /** What `wnn train` trains: its own commands, then the zoo's recipes. */
-const MODELS = ["gpt", "mlp", "cnn", "spirals", ...RECIPES.map((r) => r.name)];
+const MODELS = ["gpt", "mlp", "cnn", "spirals", "ddpm", ...RECIPES.map((r) => r.name)];
 
 const HELP: Record<string, string> = {
-  list: LIST_HELP, sample: SAMPLE_HELP, finetune: FINETUNE_HELP, quantize: QUANTIZE_HELP, "fill-mask": FILL_MASK_HELP, compare: COMPARE_HELP, "train gpt": GPT_HELP, "train mlp": MNIST_HELP("mlp"), "train cnn": MNIST_HELP("cnn"), "train spirals": SPIRAL_HELP,
+  list: LIST_HELP, sample: SAMPLE_HELP, finetune: FINETUNE_HELP, quantize: QUANTIZE_HELP, "fill-mask": FILL_MASK_HELP, compare: COMPARE_HELP, "train gpt": GPT_HELP, "train mlp": MNIST_HELP("mlp"), "train cnn": MNIST_HELP("cnn"), "train spirals": SPIRAL_HELP, "train ddpm": DDPM_HELP, generate: GENERATE_HELP,
   ...Object.fromEntries(RECIPES.map((r) => [`train ${r.name}`, recipeHelp(r)])),
 };
 
@@ -99,6 +102,8 @@ async function run(argv: string[]): Promise<number> {
       return quantizeCommand(rest, out, process.stderr);
     case "compare":
       return compareCommand(rest, out);
+    case "generate":
+      return generateCommand(rest, out);
     case "__compare-worker": // one model of `wnn compare --train`, in its own process (not for users)
       return compareWorker(rest, out);
     case "train": {
@@ -111,12 +116,13 @@ async function run(argv: string[]): Promise<number> {
       if (model === "gpt") return trainGpt(args, out);
       if (model === "mlp" || model === "cnn") return trainMnist(model, args, out);
       if (model === "spirals") return spirals(args);
+      if (model === "ddpm") return trainDdpm(args, out);
       const recipe = RECIPES.find((r) => r.name === model);
       if (recipe) return runRecipe(recipe, args, out);
       throw new UsageError(`train: unknown model ${JSON.stringify(model)} (${MODELS.join(", ")})`);
     }
     default:
-      throw new UsageError(`unknown command ${JSON.stringify(command)} (list, train, sample, finetune, quantize, fill-mask, compare)`);
+      throw new UsageError(`unknown command ${JSON.stringify(command)} (list, train, sample, finetune, quantize, fill-mask, generate, compare)`);
   }
 }
 
@@ -138,7 +144,7 @@ const oneLine = (s: string): string => {
 /** Every failure the user can cause, as one line and an exit code (the stack only with --debug). */
 function fail(e: unknown): void {
   if (e instanceof UsageError) {
-    const topic = e.message.match(/^(train [\w-]+|sample|finetune|quantize|fill-mask|list|compare):/)?.[1];
+    const topic = e.message.match(/^(train [\w-]+|sample|finetune|quantize|fill-mask|generate|list|compare):/)?.[1];
     process.stderr.write(`wnn: ${oneLine(e.message)} (run \`wnn ${topic ? `${topic} ` : ""}--help\` for the usage)\n`);
     process.exitCode = 2;
   } else if (e instanceof LoadError || e instanceof WnnError) {

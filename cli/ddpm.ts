@@ -1,0 +1,300 @@
+// `wnn train ddpm` and `wnn generate`: a class-conditional DDPM on the `mnist` package's digits (the recipe
+// is src/models/ddpm/train.ts; the U-Net src/models/ddpm/unet.ts; the samplers src/models/ddpm/diffusion.ts).
+// This file reads the options, shows progress, writes the run's folder (checkpoint, log, loss curve, a 10×10
+// grid with a row per digit, a denoising strip), handles Ctrl-C and --resume, and samples digits to a PNG.
+
+import { join } from "node:path";
+import { tensor } from "../src/engine/creation.js";
+import { ArgumentError } from "../src/engine/errors.js";
+import { Generator } from "../src/engine/rng.js";
+import type { Tensor } from "../src/engine/tensor.js";
+import { imageGrid, lineChart } from "../src/io/chart.js";
+import { loadCheckpoint, saveCheckpoint, savePng } from "../src/io/node.js";
+import { DDPM_SCHEDULE, sample, type SampleOptions } from "../src/models/ddpm/diffusion.js";
+import { classDenoiser, DDPM_TRAIN, DDPMTrainer, loadDDPM } from "../src/models/ddpm/train.js";
+import { PRESETS, unetConfig, type UNet } from "../src/models/ddpm/unet.js";
+import type { Schedule } from "../src/models/ddpm/diffusion.js";
+import { LeNet5, lenetConfig } from "../src/models/lenet5/model.js";
+import { digitsTensor, frechetDistance, judge } from "../src/models/ddpm/quality.js";
+import { loadMnist } from "../src/node.js";
+import { cat } from "../src/ops/shape.js";
+import { stableDiffusionCommand } from "./sd.js";
+import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js";
+import { Progress, formatDuration, type Output } from "./progress.js";
+import { CHECKPOINT, JsonlLog, checkpointPath, createRunDir, defaultRunDir } from "./rundir.js";
+
+const P = PRESETS["ddpm-mnist"];
+
+export const DDPM_OPTIONS = {
+  steps: { kind: "int", min: 1, default: DDPM_TRAIN.steps, help: "optimizer steps" },
+  batch_size: { kind: "int", min: 1, default: DDPM_TRAIN.batchSize, help: "digits per step (drawn at random)" },
+  lr: { kind: "number", min: 0, default: DDPM_TRAIN.lr, help: "Adam's learning rate (after the warmup)" },
+  warmup: { kind: "int", min: 0, default: DDPM_TRAIN.warmup, help: "steps of linear learning-rate warmup" },
+  ema: { kind: "number", min: 0, max: 0.99999, default: DDPM_TRAIN.ema, help: "decay of the weights' moving average that samples" },
+  p_uncond: { kind: "number", min: 0, max: 1, default: DDPM_TRAIN.pUncond, help: "probability of dropping a label to ∅ (classifier-free guidance)" },
+  grad_clip: { kind: "number", min: 0, default: DDPM_TRAIN.gradClip, help: "clip the global gradient norm (0: off)" },
+  channels: { kind: "int", min: 1, default: P.channels, help: "C₀, the U-Net's first width (levels ×1, ×2, ×2)" },
+  schedule: { kind: "string", choices: ["linear", "cosine"], default: DDPM_SCHEDULE.schedule, help: "the β schedule (T = 1000)" },
+  prediction: { kind: "string", choices: ["epsilon", "v"], default: DDPM_SCHEDULE.prediction, help: "what the U-Net predicts" },
+  seed: { kind: "int", min: 0, default: DDPM_TRAIN.seed, help: "seed of the weights, the batches and the noise" },
+  checkpoint_every: { kind: "int", min: 1, default: 250, help: "save a checkpoint every N steps" },
+  out: { kind: "string", metavar: "DIR", help: "the run's folder (default runs/ddpm-<date>-<time>)" },
+  resume: { kind: "string", metavar: "DIR", help: "continue the run in DIR from its checkpoint" },
+  log_interval: { kind: "int", min: 1, default: 25, help: "print a line every N steps when not on a terminal" },
+  sample_steps: { kind: "int", min: 1, default: 50, help: "DDIM steps of the pictures drawn at the end" },
+  guidance: { kind: "number", min: 0, default: 3, help: "guidance scale of the pictures drawn at the end" },
+} as const satisfies OptionSpecs;
+
+const RESUMABLE = new Set(["steps", "resume", "log_interval", "checkpoint_every", "sample_steps", "guidance"]);
+
+export const DDPM_HELP = helpText(
+  "wnn train ddpm [options]",
+  `Train a class-conditional DDPM (Ho et al. 2020) on the \`mnist\` package's 8,000 training digits: a U-Net
+(widths C₀, 2C₀, 2C₀ at 28², 14², 7²; GroupNorm/SiLU residual blocks with the time and class embedding;
+self-attention at 7²) predicts the noise of x_t = √ᾱ_t·x_0 + √(1−ᾱ_t)·ε, T = 1000; labels are dropped to ∅
+with probability p_uncond so that one network samples with classifier-free guidance.
+
+Writes DIR/checkpoint.safetensors (every --checkpoint_every steps, at the end and on Ctrl-C; with the
+weights' moving average, which samples), DIR/log.jsonl, DIR/loss.png, and at the end DIR/grid.png (a row
+per digit 0–9, DDIM, guidance --guidance) and DIR/strip.png (x_t from t = T to 0, one row per digit).
+Ctrl-C saves and exits with code 130; --resume DIR continues where the run stopped.`,
+  DDPM_OPTIONS,
+  "example: wnn train ddpm --out runs/ddpm && wnn generate --checkpoint runs/ddpm --digit 7 --steps 50 --guidance 3",
+);
+
+const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+export async function trainDdpm(args: readonly string[], out: Output): Promise<number> {
+  const cmd = "train ddpm";
+  const { values: v, given, help } = parseOptions(cmd, args, DDPM_OPTIONS);
+  if (help) {
+    out.write(DDPM_HELP);
+    return 0;
+  }
+  const print = (s: string): void => void out.write(s + "\n");
+  const wallStart = performance.now();
+  const { train } = loadMnist();
+  let trainer: DDPMTrainer, dir: string, log: JsonlLog;
+  if (v.resume !== undefined) {
+    if (given.has("out")) throw new UsageError(`${cmd}: --resume continues the run in its own folder; leave out --out`);
+    const fixed = [...given].filter((k) => !RESUMABLE.has(k));
+    if (fixed.length) throw new UsageError(`${cmd}: ${fixed.map((k) => `--${k}`).join(", ")} cannot change when resuming (only --steps, --checkpoint_every, --log_interval, --sample_steps and --guidance can)`);
+    dir = v.resume;
+    trainer = DDPMTrainer.fromCheckpoint(loadCheckpoint(checkpointPath(dir)), train, given.has("steps") ? { steps: v.steps } : {});
+    log = new JsonlLog(join(dir, "log.jsonl"));
+    log.retain((e) => (e.step as number) <= trainer.step);
+    print(`resuming ${dir} at step ${trainer.step} of ${trainer.config.steps}`);
+  } else {
+    try {
+      trainer = new DDPMTrainer(
+        unetConfig("ddpm-mnist", { channels: v.channels }),
+        { schedule: v.schedule as "linear" | "cosine", prediction: v.prediction as "epsilon" | "v" },
+        { steps: v.steps, batchSize: v.batch_size, lr: v.lr, warmup: v.warmup, ema: v.ema, pUncond: v.p_uncond, gradClip: v.grad_clip, seed: v.seed },
+        train,
+      );
+    } catch (e) {
+      if (e instanceof ArgumentError) throw new UsageError(`${cmd}: ${e.message}`);
+      throw e;
+    }
+    dir = v.out ?? defaultRunDir("ddpm");
+    createRunDir(dir, cmd);
+    log = new JsonlLog(join(dir, "log.jsonl"));
+    log.retain(() => false);
+  }
+  const t = trainer.config, s = trainer.schedule.config, c = trainer.model.config;
+  print(`U-Net: widths ${c.channelMult.map((m) => m * c.channels).join(", ")}, ${c.numResBlocks} residual block(s) per level, attention at level(s) ${c.attnLevels.join(", ")}, ${c.numClasses} classes + ∅; ${trainer.model.numParameters().toLocaleString("en-US")} parameters`);
+  print(`diffusion: T = ${s.timesteps}, ${s.schedule} β schedule, predicting ${s.prediction === "v" ? "v" : "ε"}`);
+  print(`training: ${t.steps} steps of ${t.batchSize} digits (of ${train.count.toLocaleString("en-US")}), Adam lr ${t.lr} (warmup ${t.warmup}), clip ${t.gradClip}, EMA ${t.ema}, p_uncond ${t.pUncond}, seed ${t.seed}; writing ${dir}/`);
+
+  const ckptFile = join(dir, CHECKPOINT);
+  const points: [number, number][] = [];
+  for (const e of log.read()) if (e.type === "train") points.push([e.step as number, e.loss as number]);
+  const drawChart = (): void => {
+    // the per-step loss is noisy (t is drawn per digit): the chart adds its moving average over 50 steps
+    const smooth = points.map(([x], i) => {
+      const from = Math.max(0, i - 49);
+      let sum = 0;
+      for (let k = from; k <= i; k++) sum += points[k]![1];
+      return [x, sum / (i - from + 1)] as [number, number];
+    });
+    savePng(join(dir, "loss.png"), lineChart({ series: [{ name: "one batch", points, color: [174, 199, 232] }, { name: "mean of 50", points: smooth }], title: "DDPM on MNIST: mean squared error of the predicted noise", xLabel: "step", yLabel: "loss" }));
+  };
+  const save = (): void => saveCheckpoint(ckptFile, trainer.checkpoint());
+
+  let stop = false;
+  const onSigint = (): void => {
+    if (stop) process.exit(130);
+    stop = true;
+  };
+  process.on("SIGINT", onSigint);
+  const progress = new Progress({ total: t.steps, start: trainer.step, out, every: v.log_interval });
+  let trainMs = 0, steps = 0;
+  try {
+    while (!stop && trainer.step < t.steps) {
+      const t0 = performance.now();
+      const r = trainer.trainStep();
+      trainMs += performance.now() - t0;
+      steps++;
+      log.append({ type: "train", step: trainer.step, loss: r.loss, lr: r.lr });
+      points.push([trainer.step, r.loss]);
+      progress.update(trainer.step, [`loss ${r.loss.toFixed(4)}`]);
+      if (trainer.step % v.checkpoint_every === 0) {
+        save();
+        drawChart();
+      }
+      await tick();
+    }
+  } finally {
+    progress.done();
+  }
+  save();
+  drawChart();
+  if (stop) {
+    process.off("SIGINT", onSigint);
+    print(`interrupted: saved ${ckptFile} at step ${trainer.step}; continue with: wnn train ddpm --resume ${dir}`);
+    return 130;
+  }
+  process.off("SIGINT", onSigint);
+  print(`trained: step ${trainer.step} of ${t.steps} in ${formatDuration((performance.now() - wallStart) / 1000)}${steps ? ` (${(trainMs / steps).toFixed(0)} ms per step)` : ""}`);
+
+  const t1 = performance.now();
+  const { grid, strip } = pictures(trainer.ema, trainer.schedule, { steps: v.sample_steps, guidance: v.guidance, seed: t.seed });
+  savePng(join(dir, "grid.png"), grid);
+  savePng(join(dir, "strip.png"), strip);
+  print(`wrote ${ckptFile}, ${join(dir, "log.jsonl")}, ${join(dir, "loss.png")}, ${join(dir, "grid.png")}, ${join(dir, "strip.png")} (pictures in ${formatDuration((performance.now() - t1) / 1000)})`);
+  return 0;
+}
+
+/** x_0 (B, 1, 28, 28) in [−1, 1] → pixels in [0, 1]. */
+const toPixels = (x: Tensor): Tensor => x.add(1).mul(0.5).clamp(0, 1);
+
+/** The 10×10 grid (a row per digit) and the denoising strip (a row per digit, x_t at 10 points from t = T to 0). */
+function pictures(model: UNet, schedule: Schedule, o: { steps: number; guidance: number; seed: number }) {
+  const labels = Int32Array.from({ length: 100 }, (_, i) => Math.floor(i / 10)); // a row per digit
+  const g = new Generator(o.seed + 1);
+  const x = sample(schedule, classDenoiser(model, tensor(labels, { shape: [100] }), o.guidance), [100, 1, 28, 28], { sampler: "ddim", steps: o.steps, generator: g });
+  const grid = imageGrid(toPixels(x), 10, 10, { scale: 2 });
+  const first = Int32Array.from({ length: 10 }, (_, d) => d);
+  const snaps: Tensor[] = [];
+  const keep = new Set(Array.from({ length: 10 }, (_, k) => Math.round((k * (o.steps - 1)) / 9)));
+  let x0: Tensor | null = null;
+  sample(schedule, classDenoiser(model, tensor(first, { shape: [10] }), o.guidance), [10, 1, 28, 28], {
+    sampler: "ddim", steps: o.steps, generator: new Generator(o.seed + 2),
+    onStep: (xt, _t, i) => {
+      if (keep.has(i)) snaps.push(toPixels(xt.clamp(-1, 1)).unsqueeze(1)); // (10, 1, 1, 28, 28)
+      x0 = xt;
+    },
+  });
+  void x0;
+  const strip = imageGrid(cat(snaps, 1).reshape([10 * snaps.length, 1, 28, 28]), 10, snaps.length, { scale: 2 });
+  return { grid, strip };
+}
+
+/**
+ * The judge's verdict on generated digits (N, 1, 28, 28) in [0, 1] drawn for `labels`: class accuracy, and the
+ * Fréchet distance of F6 features to the first N test digits, beside the same distance for N training digits
+ * (the floor: real digits) and for N images of uniform noise (the ceiling).
+ */
+function measure(judgeDir: string, images: Tensor, labels: Int32Array): { accuracy: number; correct: number; fd: number; floor: number; ceiling: number } {
+  const ckpt = loadCheckpoint(checkpointPath(judgeDir));
+  const cfg = ckpt.config as { kind?: string; c1?: number; c3?: number } | undefined;
+  if (!cfg || cfg.kind !== "cnn") throw new UsageError(`generate: --judge ${judgeDir} is not a run of \`wnn train cnn\``);
+  const classifier = new LeNet5(lenetConfig("lenet5", { c1: cfg.c1, c3: cfg.c3 }));
+  classifier.loadStateDict(ckpt.model);
+  const N = labels.length;
+  const { train, test } = loadMnist();
+  if (N < 2 || N > test.count) throw new UsageError(`generate: --judge needs between 2 and ${test.count} digits, got ${N}`);
+  const gen = judge(classifier, images);
+  let correct = 0;
+  for (let i = 0; i < N; i++) if (gen.predictions[i] === labels[i]) correct++;
+  const d = gen.dim;
+  const real = judge(classifier, digitsTensor(test.images, 0, N)).features;
+  const floor = judge(classifier, digitsTensor(train.images, 0, N)).features;
+  const g = new Generator(12345);
+  const noise = judge(classifier, tensor(Float32Array.from({ length: N * 784 }, () => g.random()), { shape: [N, 1, 28, 28] })).features;
+  return {
+    accuracy: correct / N, correct,
+    fd: frechetDistance(gen.features, N, real, N, d),
+    floor: frechetDistance(floor, N, real, N, d),
+    ceiling: frechetDistance(noise, N, real, N, d),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// wnn generate
+
+export const GENERATE_OPTIONS = {
+  checkpoint: { kind: "string", metavar: "DIR", help: "a run of `wnn train ddpm` (its folder or checkpoint file)" },
+  model: { kind: "string", metavar: "DIR", help: "a diffusers Stable Diffusion folder (unet/, vae/, text_encoder/, tokenizer/, scheduler/; safetensors only); the prompt follows the options" },
+  prompt: { kind: "string", help: "--model: the text (or give it as the last argument)" },
+  size: { kind: "int", min: 8, default: 512, help: "--model: the image's side in pixels" },
+  digit: { kind: "int", min: 0, max: 9, help: "the digit to draw (default: a row of each digit 0–9)" },
+  n: { kind: "int", min: 1, default: 16, help: "images per digit" },
+  sampler: { kind: "string", choices: ["ddim", "ddpm"], default: "ddim", help: "DDIM (--steps) or DDPM's 1,000 ancestral steps" },
+  steps: { kind: "int", min: 1, max: 1000, default: 50, help: "DDIM steps" },
+  eta: { kind: "number", min: 0, default: 0, help: "DDIM's η (0: deterministic; 1: DDPM's variance)" },
+  guidance: { kind: "number", min: 0, default: 3, help: "classifier-free guidance scale w (0: unconditional, 1: conditional; --model: 7.5 unless given)" },
+  seed: { kind: "int", min: 0, default: 0, help: "seed of the noise" },
+  raw: { kind: "flag", help: "sample with the trained weights instead of their moving average" },
+  out: { kind: "string", metavar: "FILE", help: "the PNG to write (default: DIR/generated-<digit>.png)" },
+  judge: { kind: "string", metavar: "DIR", help: "a LeNet-5 run of `wnn train cnn`: also measure the class accuracy and the Fréchet distance of its F6 features to as many test digits" },
+} as const satisfies OptionSpecs;
+
+export const GENERATE_HELP = helpText(
+  "wnn generate --checkpoint DIR [options]",
+  "Draw digits with a DDPM trained by `wnn train ddpm`: DDIM in --steps steps (or DDPM's ancestral sampler), with\nclassifier-free guidance of scale --guidance. Writes a PNG grid. With --model DIR instead: Stable Diffusion\nfrom a diffusers folder, text to image.",
+  GENERATE_OPTIONS,
+  'examples: wnn generate --checkpoint runs/ddpm --digit 7 --steps 50 --guidance 3\n          wnn generate --model ./stable-diffusion-v1-5 "a photograph of an astronaut riding a horse" --steps 20',
+);
+
+/** The arguments without the one that is not an option nor an option's value (the prompt), and that one. */
+function splitPrompt(args: readonly string[]): { options: string[]; prompt?: string } {
+  const options: string[] = [];
+  let prompt: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const spec = a.startsWith("--") && !a.includes("=") ? (GENERATE_OPTIONS as Record<string, { kind: string }>)[a.slice(2).replace(/-/g, "_")] : undefined;
+    if (a.startsWith("-")) {
+      options.push(a);
+      if (spec && spec.kind !== "flag" && i + 1 < args.length) options.push(args[++i]!);
+    } else if (prompt === undefined) prompt = a;
+    else options.push(a); // a second one: parseOptions reports it
+  }
+  return { options, prompt };
+}
+
+export function generateCommand(args: readonly string[], out: Output): number {
+  const cmd = "generate";
+  const split = splitPrompt(args);
+  const { values: v, given, help } = parseOptions(cmd, split.options, GENERATE_OPTIONS);
+  if (help) {
+    out.write(GENERATE_HELP);
+    return 0;
+  }
+  if (v.model !== undefined) {
+    if (v.checkpoint !== undefined) throw new UsageError(`${cmd}: give --model (Stable Diffusion) or --checkpoint (a DDPM run), not both`);
+    const prompt = v.prompt ?? split.prompt;
+    if (prompt === undefined) throw new UsageError(`${cmd}: --model needs a prompt: wnn generate --model DIR "a prompt"`);
+    return stableDiffusionCommand(v.model, prompt, { steps: given.has("steps") ? v.steps : 20, guidance: given.has("guidance") ? v.guidance : 7.5, size: v.size, seed: v.seed, out: v.out ?? "generated.png" }, out);
+  }
+  if (split.prompt !== undefined || v.prompt !== undefined) throw new UsageError(`${cmd}: a prompt needs --model DIR (a Stable Diffusion folder)`);
+  if (v.checkpoint === undefined) throw new UsageError(`${cmd}: --checkpoint DIR (a run of \`wnn train ddpm\`) or --model DIR (a Stable Diffusion folder) is required`);
+  const { model, schedule } = loadDDPM(loadCheckpoint(checkpointPath(v.checkpoint)), !v.raw);
+  const digits = v.digit !== undefined ? [v.digit] : Array.from({ length: 10 }, (_, d) => d);
+  const labels = Int32Array.from({ length: digits.length * v.n }, (_, i) => digits[Math.floor(i / v.n)]!);
+  const B = labels.length;
+  const t0 = performance.now();
+  const opts: SampleOptions = { sampler: v.sampler as "ddim" | "ddpm", steps: v.steps, eta: v.eta, generator: new Generator(v.seed) };
+  const x = sample(schedule, classDenoiser(model, tensor(labels, { shape: [B] }), v.guidance), [B, 1, 28, 28], opts);
+  const seconds = (performance.now() - t0) / 1000;
+  const file = v.out ?? join(v.checkpoint.endsWith(".safetensors") ? "." : v.checkpoint, `generated-${v.digit ?? "all"}.png`);
+  const cols = Math.min(v.n, 16);
+  savePng(file, imageGrid(toPixels(x), Math.ceil(B / cols), cols, { scale: 2 }));
+  if (v.judge !== undefined) {
+    const q = measure(v.judge, toPixels(x), labels);
+    out.write(`judged by ${v.judge}: class accuracy ${(100 * q.accuracy).toFixed(1)}% (${q.correct}/${B}); Fréchet distance to ${B} test digits ${q.fd.toFixed(2)} (training digits: ${q.floor.toFixed(2)}, uniform noise: ${q.ceiling.toFixed(2)})\n`);
+    out.write(JSON.stringify({ sampler: v.sampler, steps: v.sampler === "ddpm" ? schedule.timesteps : v.steps, eta: v.eta, guidance: v.guidance, n: B, seconds: +seconds.toFixed(1), accuracy: q.accuracy, fd: +q.fd.toFixed(3), floor: +q.floor.toFixed(3), ceiling: +q.ceiling.toFixed(3) }) + "\n");
+  }
+  out.write(`${B} digit${B === 1 ? "" : "s"} (${digits.join(", ")}) by ${v.sampler === "ddpm" ? `DDPM, ${schedule.timesteps} steps` : `DDIM, ${v.steps} steps, η ${v.eta}`}, guidance ${v.guidance}, in ${formatDuration(seconds)}; wrote ${file}\n`);
+  return 0;
+}

@@ -1,0 +1,189 @@
+// The KL-regularised autoencoder of latent diffusion (Stable Diffusion's AutoencoderKL).
+//   Rombach, Blattmann, Lorenz, Esser, Ommer 2022, "High-Resolution Image Synthesis with Latent Diffusion Models",
+//   https://arxiv.org/abs/2112.10752 (§3.1: an encoder E to a latent z of 1/f the side, a decoder D, and a small
+//   KL penalty towards N(0, I)); Kingma & Welling 2014, "Auto-Encoding Variational Bayes", https://arxiv.org/abs/1312.6114
+//
+// The encoder is the U-Net's down path without time or skips (ddpm/unet.ts's ResBlock, Downsample, AttnBlock),
+// ending in 2·L channels: the mean and the log-variance of q(z | x). The decoder mirrors it with the up path.
+// Every level but the last halves the side: f = 2^(levels − 1) (SD: 4 levels, f = 8, L = 4).
+//
+// Read top to bottom: config → encoder → decoder → model (encode, sample, decode, loss).
+//
+// Vocabulary (shape comments): B batch, C image channels, H W the image's side, h w the latent's, L latent channels.
+
+import { ArgumentError, ShapeError } from "../../engine/errors.js";
+import { randn } from "../../engine/creation.js";
+import { defaultGenerator, type Generator } from "../../engine/rng.js";
+import { fmt } from "../../engine/shape.js";
+import type { Tensor } from "../../engine/tensor.js";
+import * as F from "../../nn/functional.js";
+import { Module, ModuleList } from "../../nn/module.js";
+import { Conv2d, GroupNorm } from "../../nn/index.js";
+import { AttnBlock, Downsample, ResBlock, Upsample } from "../ddpm/unet.js";
+
+// =====================================================================================================
+// Config
+
+export interface VAEConfig {
+  readonly inChannels: number;
+  readonly outChannels: number;
+  /** L, the latent's channels */
+  readonly latentChannels: number;
+  /** the width of each level (SD: 128, 256, 512, 512) */
+  readonly channels: readonly number[];
+  /** residual blocks per level in the encoder (the decoder has one more) */
+  readonly layersPerBlock: number;
+  readonly groups: number;
+}
+
+export const VAE_PRESETS = Object.freeze({
+  /** Stable Diffusion v1's AutoencoderKL (f = 8, L = 4): 83,653,863 parameters */
+  "sd-v1-vae": Object.freeze({ inChannels: 3, outChannels: 3, latentChannels: 4, channels: Object.freeze([128, 256, 512, 512]), layersPerBlock: 2, groups: 32 }),
+} satisfies Record<string, VAEConfig>);
+
+export function vaeConfig(base: VAEConfig | keyof typeof VAE_PRESETS, overrides: Partial<VAEConfig> = {}): VAEConfig {
+  const c = { ...(typeof base === "string" ? VAE_PRESETS[base] : base), ...overrides };
+  if (!c || !Array.isArray(c.channels) || c.channels.length < 1) throw new ArgumentError(`VAEConfig: unknown preset or empty channels: ${JSON.stringify(base)}`);
+  for (const key of ["inChannels", "outChannels", "latentChannels", "layersPerBlock", "groups"] as const) {
+    if (!(Number.isInteger(c[key]) && c[key] >= 1)) throw new ArgumentError(`VAEConfig: ${key} must be a positive integer, got ${c[key]}`);
+  }
+  for (const w of c.channels) if (!(Number.isInteger(w) && w >= 1 && w % c.groups === 0)) throw new ArgumentError(`VAEConfig: every width must be a positive multiple of groups ${c.groups}, got ${w}`);
+  return Object.freeze({ ...c, channels: Object.freeze([...c.channels]) });
+}
+
+const EPS = 1e-6; // GroupNorm's ε in the autoencoder
+
+// =====================================================================================================
+// Encoder and decoder
+
+/** A level: residual blocks, then a resampling (none at the bottom of the encoder / the top of the decoder). */
+export class VAELevel extends Module {
+  res: ModuleList<ResBlock>;
+  resample: Downsample | Upsample | null;
+  constructor(res: ResBlock[], resample: Downsample | Upsample | null) {
+    super();
+    this.res = new ModuleList(res);
+    this.resample = resample;
+  }
+  forward(x: Tensor): Tensor {
+    let h = x;
+    for (const r of this.res) h = r.forward(h);
+    return this.resample ? this.resample.forward(h) : h;
+  }
+}
+
+/** x (B, C, H, W) → the moments of q(z | x): (B, 2L, H/f, W/f), mean then log-variance. */
+export class Encoder extends Module {
+  convIn: Conv2d;
+  down: ModuleList<VAELevel>;
+  midRes1: ResBlock;
+  midAttn: AttnBlock;
+  midRes2: ResBlock;
+  normOut: GroupNorm;
+  convOut: Conv2d;
+
+  constructor(c: VAEConfig, g: Generator) {
+    super();
+    const ch = c.channels, n = ch.length;
+    this.convIn = new Conv2d(c.inChannels, ch[0]!, 3, { padding: 1, generator: g });
+    let cin = ch[0]!;
+    this.down = new ModuleList(ch.map((w, l) => {
+      const res = Array.from({ length: c.layersPerBlock }, (_, j) => new ResBlock(j === 0 ? cin : w, w, 0, c.groups, 0, g, EPS));
+      cin = w;
+      return new VAELevel(res, l < n - 1 ? new Downsample(w, g, true) : null);
+    }));
+    const top = ch[n - 1]!;
+    this.midRes1 = new ResBlock(top, top, 0, c.groups, 0, g, EPS);
+    this.midAttn = new AttnBlock(top, c.groups, 1, g, EPS);
+    this.midRes2 = new ResBlock(top, top, 0, c.groups, 0, g, EPS);
+    this.normOut = new GroupNorm(c.groups, top, { eps: EPS });
+    this.convOut = new Conv2d(top, 2 * c.latentChannels, 3, { padding: 1, generator: g });
+  }
+
+  forward(x: Tensor): Tensor {
+    let h = this.convIn.forward(x); //                               (B, ch₀, H, W)
+    for (const level of this.down) h = level.forward(h); //          (B, ch_top, H/f, W/f)
+    h = this.midRes2.forward(this.midAttn.forward(this.midRes1.forward(h)));
+    return this.convOut.forward(F.silu(this.normOut.forward(h))); // (B, 2L, h, w)
+  }
+}
+
+/** z (B, L, h, w) → x̂ (B, C, h·f, w·f). */
+export class Decoder extends Module {
+  convIn: Conv2d;
+  midRes1: ResBlock;
+  midAttn: AttnBlock;
+  midRes2: ResBlock;
+  up: ModuleList<VAELevel>;
+  normOut: GroupNorm;
+  convOut: Conv2d;
+
+  constructor(c: VAEConfig, g: Generator) {
+    super();
+    const ch = [...c.channels].reverse(), n = ch.length, top = ch[0]!;
+    this.convIn = new Conv2d(c.latentChannels, top, 3, { padding: 1, generator: g });
+    this.midRes1 = new ResBlock(top, top, 0, c.groups, 0, g, EPS);
+    this.midAttn = new AttnBlock(top, c.groups, 1, g, EPS);
+    this.midRes2 = new ResBlock(top, top, 0, c.groups, 0, g, EPS);
+    let cin = top;
+    this.up = new ModuleList(ch.map((w, l) => {
+      const res = Array.from({ length: c.layersPerBlock + 1 }, (_, j) => new ResBlock(j === 0 ? cin : w, w, 0, c.groups, 0, g, EPS));
+      cin = w;
+      return new VAELevel(res, l < n - 1 ? new Upsample(w, g) : null);
+    }));
+    this.normOut = new GroupNorm(c.groups, ch[n - 1]!, { eps: EPS });
+    this.convOut = new Conv2d(ch[n - 1]!, c.outChannels, 3, { padding: 1, generator: g });
+  }
+
+  forward(z: Tensor): Tensor {
+    let h = this.convIn.forward(z); //                               (B, ch_top, h, w)
+    h = this.midRes2.forward(this.midAttn.forward(this.midRes1.forward(h)));
+    for (const level of this.up) h = level.forward(h); //            (B, ch₀, H, W)
+    return this.convOut.forward(F.silu(this.normOut.forward(h))); // (B, C, H, W)
+  }
+}
+
+// =====================================================================================================
+// Model
+
+export class AutoencoderKL extends Module {
+  readonly config: VAEConfig;
+  encoder: Encoder;
+  decoder: Decoder;
+  quantConv: Conv2d;
+  postQuantConv: Conv2d;
+
+  constructor(config: VAEConfig, opts: { generator?: Generator } = {}) {
+    super();
+    const c = (this.config = vaeConfig(config));
+    const g = opts.generator ?? defaultGenerator;
+    this.encoder = new Encoder(c, g);
+    this.decoder = new Decoder(c, g);
+    this.quantConv = new Conv2d(2 * c.latentChannels, 2 * c.latentChannels, 1, { generator: g });
+    this.postQuantConv = new Conv2d(c.latentChannels, c.latentChannels, 1, { generator: g });
+  }
+
+  /** q(z | x) = N(μ, σ²): μ and log σ² (B, L, h, w); log σ² clamped to [−30, 20] as diffusers does. */
+  encode(x: Tensor): { mean: Tensor; logvar: Tensor } {
+    if (x.ndim !== 4 || x.shape[1] !== this.config.inChannels) throw new ShapeError(`AutoencoderKL: expected images (B, ${this.config.inChannels}, H, W), got ${fmt(x.shape)}`);
+    const moments = this.quantConv.forward(this.encoder.forward(x)); // (B, 2L, h, w)
+    const [mean, logvar] = moments.chunk(2, 1) as [Tensor, Tensor];
+    return { mean, logvar: logvar.clamp(-30, 20) };
+  }
+
+  /** z = μ + σ·ε (the reparameterisation trick), ε ~ N(0, I). */
+  sample(q: { mean: Tensor; logvar: Tensor }, generator?: Generator): Tensor {
+    return q.mean.add(q.logvar.mul(0.5).exp().mul(randn(q.mean.shape, { generator })));
+  }
+
+  decode(z: Tensor): Tensor {
+    if (z.ndim !== 4 || z.shape[1] !== this.config.latentChannels) throw new ShapeError(`AutoencoderKL: expected latents (B, ${this.config.latentChannels}, h, w), got ${fmt(z.shape)}`);
+    return this.decoder.forward(this.postQuantConv.forward(z)); // (B, C, H, W)
+  }
+
+  /** KL(q(z | x) ‖ N(0, I)) = ½·Σ (μ² + σ² − 1 − log σ²), summed over the latent and averaged over the batch. */
+  static kl(q: { mean: Tensor; logvar: Tensor }): Tensor {
+    const B = q.mean.shape[0]!;
+    return q.mean.mul(q.mean).add(q.logvar.exp()).sub(1).sub(q.logvar).sum().mul(0.5 / B);
+  }
+}

@@ -1,0 +1,72 @@
+// `wnn train ddpm`, `wnn generate --checkpoint` and `wnn generate --model`, run as a user runs them, with tiny
+// settings: the run's files, resume, the PNGs; Stable Diffusion from a tiny diffusers folder with random weights.
+
+import { strict as assert } from "node:assert";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { Generator } from "../../src/engine/rng.js";
+import { writeDiffusersFolder } from "../../src/io/diffusers-folder.js";
+import { UNet, unetConfig } from "../../src/models/ddpm/unet.js";
+import { AutoencoderKL, vaeConfig } from "../../src/models/latent-diffusion/vae.js";
+import { CLIPTextModel, clipTextConfig } from "../../src/models/latent-diffusion/clip-text.js";
+import { toDiffusers } from "../../src/models/latent-diffusion/diffusers.js";
+
+const WNN = fileURLToPath(new URL("../../cli/wnn.js", import.meta.url));
+const tmp = mkdtempSync(join(tmpdir(), "wnn-diffusion-"));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+function wnn(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [WNN, ...args], { encoding: "utf8" });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test("wnn train ddpm writes its run (checkpoint, log, loss curve, grid, strip), resumes, and wnn generate draws a digit", () => {
+  const dir = join(tmp, "ddpm");
+  const tiny = ["--batch_size", "2", "--channels", "8", "--sample_steps", "1", "--guidance", "1"];
+  const a = wnn("train", "ddpm", "--steps", "2", ...tiny, "--out", dir);
+  assert.equal(a.code, 0, a.stderr);
+  for (const f of ["checkpoint.safetensors", "log.jsonl", "loss.png", "grid.png", "strip.png"]) assert.ok(existsSync(join(dir, f)), f);
+  const b = wnn("train", "ddpm", "--resume", dir, "--steps", "3", "--sample_steps", "1", "--guidance", "1");
+  assert.equal(b.code, 0, b.stderr);
+  assert.match(b.stdout, /resuming .* at step 2 of 3/);
+  assert.equal(readFileSync(join(dir, "log.jsonl"), "utf8").trim().split("\n").length, 3);
+  const c = wnn("generate", "--checkpoint", dir, "--digit", "7", "--n", "2", "--steps", "2", "--out", join(dir, "seven.png"));
+  assert.equal(c.code, 0, c.stderr);
+  assert.match(c.stdout, /2 digits \(7\) by DDIM, 2 steps/);
+  assert.ok(existsSync(join(dir, "seven.png")));
+  const bad = wnn("train", "ddpm", "--resume", dir, "--lr", "0.1");
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--lr cannot change when resuming/);
+});
+
+test("wnn generate --model: Stable Diffusion from a diffusers folder (tiny, random weights) writes a PNG", () => {
+  const dir = join(tmp, "sd");
+  const g = new Generator(0);
+  const tok = JSON.parse(readFileSync(new URL("../../../test/fixtures/data/clip_tokenizer.json", import.meta.url), "utf8")) as { vocab: Record<string, number>; merges: string };
+  const nets = {
+    unet: new UNet(unetConfig("sd-v1-unet", { channels: 4, channelMult: [1, 2], numResBlocks: 1, attnLevels: [1], groups: 2, heads: 2, contextDim: 6 }), { generator: g }),
+    vae: new AutoencoderKL(vaeConfig("sd-v1-vae", { channels: [4, 8], layersPerBlock: 1, groups: 2 }), { generator: g }),
+    textEncoder: new CLIPTextModel(clipTextConfig("clip-vit-l-14-text", { vocabSize: Object.keys(tok.vocab).length, maxPositions: 8, width: 6, layers: 1, heads: 2, mlpWidth: 12 }), { generator: g }),
+  };
+  writeDiffusersFolder(dir, { ...toDiffusers(nets), tokenizer: tok, scheduler: { num_train_timesteps: 1000, beta_schedule: "scaled_linear", beta_start: 0.00085, beta_end: 0.012 } });
+  const out = join(tmp, "sd.png");
+  const r = wnn("generate", "--model", dir, "a thick slanted seven", "--steps", "2", "--size", "8", "--out", out);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /2 DDIM steps, guidance 7\.5, 8×8/);
+  assert.match(r.stdout, /s per U-Net evaluation/);
+  assert.ok(existsSync(out));
+  const png = readFileSync(out);
+  assert.equal(png.readUInt32BE(16), 8); // IHDR width
+  const noModel = wnn("generate", "a prompt");
+  assert.equal(noModel.code, 2);
+  assert.match(noModel.stderr, /needs --model/);
+  const both = wnn("generate", "--model", dir, "--checkpoint", dir, "x");
+  assert.equal(both.code, 2);
+  const missing = wnn("generate", "--model", join(tmp, "nowhere"), "x");
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /nowhere/);
+});
