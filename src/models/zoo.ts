@@ -19,6 +19,10 @@ import * as charRnn from "./char-rnn/model.js";
 import * as mlp from "./mlp/model.js";
 import * as lenet5 from "./lenet5/model.js";
 import * as resnet from "./resnet/model.js";
+import * as senet from "./senet/model.js";
+import * as cbam from "./cbam/model.js";
+import * as nonLocal from "./non-local/model.js";
+import * as vit from "./vit/model.js";
 import * as gcn from "./gcn/model.js";
 import * as gat from "./gat/model.js";
 import * as seq2seq from "./seq2seq-attention/model.js";
@@ -35,6 +39,7 @@ import { bengioMlpRecipe } from "./bengio-mlp/recipe.js";
 import { charRnnRecipe } from "./char-rnn/recipe.js";
 import { lenet5Recipe } from "./lenet5/recipe.js";
 import { resnetRecipe } from "./resnet/recipe.js";
+import { visionAttentionCompareRecipe } from "./vision-attention-compare/recipe.js";
 import { gcnRecipe } from "./gcn/recipe.js";
 import { gatRecipe } from "./gat/recipe.js";
 import { recipe as seq2seqRecipe } from "./seq2seq-attention/recipe.js";
@@ -170,6 +175,55 @@ export const ZOO: readonly ZooModel[] = [
       describe: () => resnet.describe(resnet.resnetConfig(preset)),
       build: () => new resnet.ResNet(resnet.resnetConfig(preset)),
       train: { task: "mnist" as const, build: (g: Generator) => new resnet.ResNet(resnet.resnetConfig(preset), { generator: g }), lr: resnetRecipe.defaults.lr },
+    })),
+  },
+  // attention in convolutional networks, and attention instead of them (wnn train vision-attention-compare)
+  {
+    name: "senet",
+    paper: "Hu, Shen, Albanie, Sun, Wu 2018, Squeeze-and-Excitation Networks, https://arxiv.org/abs/1709.01507",
+    trainsOn: MNIST,
+    recipes: [visionAttentionCompareRecipe],
+    presets: [{
+      name: "se-resnet",
+      describe: () => senet.describe(senet.seResNetConfig("se-resnet")),
+      build: () => new senet.SEResNet(senet.seResNetConfig("se-resnet")),
+      train: { task: "mnist", build: (g) => new senet.SEResNet(senet.seResNetConfig("se-resnet"), { generator: g }), lr: resnetRecipe.defaults.lr },
+    }],
+  },
+  {
+    name: "cbam",
+    paper: "Woo, Park, Lee, Kweon 2018, CBAM: Convolutional Block Attention Module, https://arxiv.org/abs/1807.06521",
+    trainsOn: MNIST,
+    recipes: [visionAttentionCompareRecipe],
+    presets: [{
+      name: "cbam-resnet",
+      describe: () => cbam.describe(cbam.cbamResNetConfig("cbam-resnet")),
+      build: () => new cbam.CBAMResNet(cbam.cbamResNetConfig("cbam-resnet")),
+      train: { task: "mnist", build: (g) => new cbam.CBAMResNet(cbam.cbamResNetConfig("cbam-resnet"), { generator: g }), lr: resnetRecipe.defaults.lr },
+    }],
+  },
+  {
+    name: "non-local",
+    paper: "Wang, Girshick, Gupta, He 2018, Non-local Neural Networks, https://arxiv.org/abs/1711.07971; Zhang, Goodfellow, Metaxas, Odena 2019, Self-Attention Generative Adversarial Networks, https://arxiv.org/abs/1805.08318",
+    trainsOn: MNIST,
+    recipes: [visionAttentionCompareRecipe],
+    presets: [{
+      name: "nonlocal-resnet",
+      describe: () => nonLocal.describe(nonLocal.nonLocalResNetConfig("nonlocal-resnet")),
+      build: () => new nonLocal.NonLocalResNet(nonLocal.nonLocalResNetConfig("nonlocal-resnet")),
+      train: { task: "mnist", build: (g) => new nonLocal.NonLocalResNet(nonLocal.nonLocalResNetConfig("nonlocal-resnet"), { generator: g }), lr: resnetRecipe.defaults.lr },
+    }],
+  },
+  {
+    name: "vit",
+    paper: "Dosovitskiy et al. 2021, An Image is Worth 16x16 Words: Transformers for Image Recognition at Scale, https://arxiv.org/abs/2010.11929",
+    trainsOn: MNIST,
+    recipes: [visionAttentionCompareRecipe],
+    presets: (["vit-mnist", "vit-mnist-p7"] as const).map((preset) => ({
+      name: preset,
+      describe: () => vit.describe(vit.vitConfig(preset)),
+      build: () => new vit.ViT(vit.vitConfig(preset)),
+      train: { task: "mnist" as const, build: (g: Generator) => new vit.ViT(vit.vitConfig(preset), { generator: g }), lr: 1e-3 },
     })),
   },
   {

@@ -30,7 +30,6 @@ import { clutteredDigits, type ImageSplit } from "../../data/cluttered-digits.js
 import type { Architecture } from "../architecture.js";
 import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "../recipe.js";
 import { permutation, takeSplit, type ImageClassifier } from "../mnist.js";
-import { markdownTable } from "../compare.js";
 import * as resnet from "../resnet/model.js";
 import * as senet from "../senet/model.js";
 import * as cbam from "../cbam/model.js";
@@ -171,13 +170,12 @@ export function trainContender(c: Contender, train: ImageSplit, test: ImageSplit
 
 /** The comparison table in markdown. */
 export function compareTable(rows: readonly RunResult[], steps: number): string {
-  return markdownTable(
-    ["model", "parameters", "forward FLOPs / image", "ms / step", "test accuracy", "test loss"],
-    rows.map((r) => [
-      r.contender.name, r.parameters.toLocaleString("en-US"), r.flops.toLocaleString("en-US"),
-      ((1000 * r.seconds) / steps).toFixed(0), `${(100 * r.accuracy).toFixed(2)}%`, r.loss.toFixed(4),
-    ]),
-  );
+  return [
+    "| model | parameters | forward FLOPs / image | ms / step | test accuracy | test loss |",
+    "|---|---:|---:|---:|---:|---:|",
+    ...rows.map((r) =>
+      `| ${r.contender.name} | ${r.parameters.toLocaleString("en-US")} | ${r.flops.toLocaleString("en-US")} | ${((1000 * r.seconds) / steps).toFixed(0)} | ${(100 * r.accuracy).toFixed(2)}% | ${r.loss.toFixed(4)} |`),
+  ].join("\n");
 }
 
 // =====================================================================================================
