@@ -305,6 +305,7 @@ export const visionAttentionCompareRecipe: Recipe<VisionAttentionOptions> = {
       metrics[`${r.contender.key}.msPerStep`] = (1000 * r.seconds) / o.steps;
       metrics[`${r.contender.key}.parameters`] = r.parameters;
       metrics[`${r.contender.key}.flops`] = r.flops;
+      for (const [step, loss] of r.curve) metrics[`${r.contender.key}.trainLoss@${step}`] = loss; // the loss curve, for merging runs
     }
     return { metrics, tables: { "vision-attention-compare.md": compareTable(rows, o.steps) }, images };
   },
