@@ -5,6 +5,7 @@ export * from "./ops/index.js";
 export * as nn from "./nn/index.js";
 export * as optim from "./optim/index.js";
 export * as io from "./io/index.js";
+export * as generation from "./generation/index.js";
 export * as models from "./models/index.js";
 export * as data from "./data/index.js";
 export { setNumThreads, getNumThreads } from "./ops/kernels.js";

@@ -12,14 +12,15 @@ const ALLOWED = {
   "src/optim": ["src/engine", "src/ops", "src/nn"],
   "src/data": ["src/engine", "src/ops"],
   "src/io": ["src/engine", "src/ops", "src/nn"],
-  "src/models": ["src/engine", "src/ops", "src/nn", "src/optim", "src/data", "src/io"],
-  "src/index.ts": ["src/engine", "src/backend", "src/ops", "src/nn", "src/optim", "src/data", "src/io", "src/models"],
+  "src/generation": ["src/engine", "src/ops", "src/nn"],
+  "src/models": ["src/engine", "src/ops", "src/nn", "src/optim", "src/data", "src/io", "src/generation"],
+  "src/index.ts": ["src/engine", "src/backend", "src/ops", "src/nn", "src/optim", "src/data", "src/io", "src/generation", "src/models"],
   "src/node.ts": ["src/engine", "src/data", "src/io"],
   // "writtingnns" under Node's "node" condition: the library plus the Node-only thread pool of the wasm backend
   "src/index-node.ts": ["src/index.ts", "src/backend"],
 };
 /** layers that must bundle for the browser: no Node built-ins */
-const CORE = ["src/engine", "src/ops", "src/nn", "src/optim", "src/models", "src/backend/reference", "src/backend/backend.ts", "src/backend/wasm", "src/data"];
+const CORE = ["src/engine", "src/ops", "src/nn", "src/optim", "src/generation", "src/models", "src/backend/reference", "src/backend/backend.ts", "src/backend/wasm", "src/data"];
 /** folders inside the core that hold its Node-only half (exported from src/node.ts, "writtingnns/node") */
 const NODE_HALF = ["src/data/node/"];
 /** Node-only files inside the core's folders: the wasm backend's worker-thread pool, loaded only by src/index-node.ts */

@@ -1,6 +1,6 @@
 // Run every compiled test file (dist/**/*.test.js) with Node's built-in test runner.
 // Usage: node tools/run-tests.mjs [substring ...]   (only files whose path contains a substring)
-import { readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 
@@ -10,9 +10,11 @@ const walk = (dir) => {
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
     if (statSync(p).isDirectory()) walk(p);
-    else if (p.endsWith(".test.js") && (filters.length === 0 || filters.some((f) => p.includes(f)))) files.push(p);
+    else if (p.endsWith(".test.js") && (filters.length === 0 || filters.some((f) => p.includes(f))) && hasSource(p)) files.push(p);
   }
 };
+/** a compiled test whose source was moved or deleted is stale output of an earlier build: skip it */
+const hasSource = (p) => existsSync(p.replace(/^dist[\\/]/, "").replace(/\.js$/, ".ts"));
 walk("dist");
 files.sort();
 if (files.length === 0) {

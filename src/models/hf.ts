@@ -384,14 +384,14 @@ const falcon: Family<FalconConfig, Falcon> = {
     r.only("ffn_hidden_size", null, [null, 4 * C], "the MLP is 4× wide");
     return r.build(() => falconConfig({
       vocabSize: r.int("vocab_size"), blockSize: r.int("max_position_embeddings", 2048), nLayer: r.int(["num_hidden_layers", "n_layer"]),
-      nHead: r.int(["num_attention_heads", "n_head"]), nEmbd: C, dropout: dropout(r, "hidden_dropout"), bias: r.bool("bias", false), ropeBase: r.num("rope_theta", 10000),
+      nHead: r.int(["num_attention_heads", "n_head"]), nEmbd: C, dropout: dropout(r, "hidden_dropout"), bias: r.bool("bias", false), ropeTheta: r.num("rope_theta", 10000),
     }));
   },
   writeConfig(c) {
     return {
       model_type: "falcon", architectures: ["FalconForCausalLM"], vocab_size: c.vocabSize, hidden_size: c.nEmbd, num_hidden_layers: c.nLayer,
       num_attention_heads: c.nHead, multi_query: true, new_decoder_architecture: false, parallel_attn: true, alibi: false, bias: c.bias,
-      layer_norm_epsilon: 1e-5, rope_theta: c.ropeBase, max_position_embeddings: c.blockSize, hidden_dropout: c.dropout, attention_dropout: c.dropout,
+      layer_norm_epsilon: 1e-5, rope_theta: c.ropeTheta, max_position_embeddings: c.blockSize, hidden_dropout: c.dropout, attention_dropout: c.dropout,
       tie_word_embeddings: true,
     };
   },

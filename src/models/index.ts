@@ -18,5 +18,4 @@ export * as roberta from "./roberta/model.js";
 export * as deberta from "./deberta/model.js";
 export * as bart from "./bart/model.js";
 export * as t5 from "./t5/model.js";
-export * as beam from "./beam.js";
 export * as hf from "./hf.js";

@@ -123,3 +123,17 @@ export class Flatten extends Module {
     return flatten(x, this.startDim, this.endDim);
   }
 }
+
+/**
+ * An output head tied to a token embedding E (V, C) (Press & Wolf 2017): logits = h·Eᵀ, a Linear without a
+ * weight of its own. One tensor in two places: namedParameters lists it once, under the embedding's name.
+ */
+export class TiedHead extends Module {
+  constructor(public weight: Parameter) {
+    super();
+  }
+
+  forward(h: Tensor): Tensor {
+    return linear(h, this.weight); // (B, T, C) → (B, T, V)
+  }
+}

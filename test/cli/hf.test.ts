@@ -85,7 +85,7 @@ const DECODERS = [
   { kind: "gpt2" as const, template: null, make: () => { const c = gptConfig({ vocabSize: V, blockSize: 32, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0, bias: true }); return { config: c, model: new GPT(c, { generator: g() }) }; }, gen: gptGenerate },
   { kind: "llama" as const, template: ["<s>", "A"], make: () => { const c = llamaConfig({ vocabSize: V, blockSize: 32, nLayer: 1, nHead: 2, nKvHeads: 1, nEmbd: 16, intermediateSize: 24, multipleOf: 8, normEps: 1e-5, ropeTheta: 10000, dropout: 0 }); return { config: c, model: new Llama(c, { generator: g() }) }; }, gen: llamaGenerate },
   { kind: "bloom" as const, template: null, make: () => { const c = bloomConfig({ vocabSize: V, blockSize: 32, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0, bias: true }); return { config: c, model: new Bloom(c, { generator: g() }) }; }, gen: bloomGenerate },
-  { kind: "falcon" as const, template: null, make: () => { const c = falconConfig({ vocabSize: V, blockSize: 32, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0, bias: false, ropeBase: 10000 }); return { config: c, model: new Falcon(c, { generator: g() }) }; }, gen: falconGenerate },
+  { kind: "falcon" as const, template: null, make: () => { const c = falconConfig({ vocabSize: V, blockSize: 32, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0, bias: false, ropeTheta: 10000 }); return { config: c, model: new Falcon(c, { generator: g() }) }; }, gen: falconGenerate },
 ];
 
 for (const d of DECODERS) {

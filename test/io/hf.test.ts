@@ -62,7 +62,7 @@ const CASES: Case[] = [
     return { model: new Bloom(config, { generator: g }), config };
   } },
   { name: "falcon", kind: "falcon", logits: decoder, make(g) {
-    const config = falconConfig({ vocabSize: V, blockSize: 16, nLayer: 2, nHead: 4, nEmbd: 16, dropout: 0, bias: false, ropeBase: 10000 });
+    const config = falconConfig({ vocabSize: V, blockSize: 16, nLayer: 2, nHead: 4, nEmbd: 16, dropout: 0, bias: false, ropeTheta: 10000 });
     return { model: new Falcon(config, { generator: g }), config };
   } },
   { name: "bert", kind: "bert", logits: masked, make(g) {

@@ -37,8 +37,8 @@ import { normal_, zeros_ } from "../../nn/init.js";
 import { linearFlops, matmulFlops, sortedKinds, type Architecture } from "../architecture.js";
 import { KVCache, TiedHead, type AttnCache, type Mask } from "../transformer/model.js";
 import { indexSelect } from "../../ops/indexing.js";
-import { samplingOptions, type GenerateOptions as SamplingGenerateOptions } from "../gpt2/model.js";
-import { sampleSeq2Seq, searchBeams, type BeamChoices, type BeamResult, type BeamSearchable, type Hypothesis } from "../beam.js";
+import { samplingOptions, type GenerateOptions as SamplingGenerateOptions } from "../../generation/sampling.js";
+import { sampleSeq2Seq, searchBeams, type BeamChoices, type BeamResult, type BeamSearchable, type Hypothesis } from "../../generation/beam.js";
 
 export { KVCache, type AttnCache, type Mask, type BeamResult, type Hypothesis };
 export { samplePoisson, sentencePermutation, textInfilling, type InfillingOptions, type InfillingResult, type PermutationOptions, type Span } from "./noise.js";

@@ -32,7 +32,10 @@ import { Module, ModuleList } from "../../nn/module.js";
 import { Dropout, Embedding, LayerNorm, Linear } from "../../nn/index.js";
 import { normal_, zeros_ } from "../../nn/init.js";
 import { linearFlops, sortedKinds, type Architecture } from "../architecture.js";
-import { generateWithCache, KVCache, TiedHead, type GenerateOptions, type LayerCache } from "../gpt2/model.js"; // the same as GPT-2's
+import { KVCache, type LayerCache } from "../../nn/kv-cache.js"; // the same as GPT-2's
+import { TiedHead } from "../../nn/linear.js"; // the same as GPT-2's
+import { generateWithCache } from "../../generation/decode.js";
+import type { GenerateOptions } from "../../generation/sampling.js";
 
 export { KVCache, type GenerateOptions, type LayerCache };
 

@@ -129,7 +129,7 @@ export function contenders(s: SharedShape): Contender[] {
     },
     {
       name: "Falcon", key: "falcon", note: "RoPE, multi-query attention, parallel attention + MLP, no biases, tied head",
-      build: (generator) => new Falcon(falconConfig({ ...s, dropout: 0, bias: false, ropeBase: 10000 }), { generator }),
+      build: (generator) => new Falcon(falconConfig({ ...s, dropout: 0, bias: false, ropeTheta: 10000 }), { generator }),
     },
   ];
 }

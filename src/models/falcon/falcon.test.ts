@@ -23,7 +23,7 @@ interface FalconFixture {
 const fx = JSON.parse(readFileSync(new URL("../../../../test/fixtures/models/falcon.json", import.meta.url), "utf8")) as FalconFixture;
 const fxConfig: FalconConfig = falconConfig({
   vocabSize: fx.config.vocab_size, blockSize: fx.config.block_size, nLayer: fx.config.n_layer, nHead: fx.config.n_head,
-  nEmbd: fx.config.n_embd, dropout: fx.config.dropout, bias: fx.config.bias, ropeBase: fx.config.rope_base,
+  nEmbd: fx.config.n_embd, dropout: fx.config.dropout, bias: fx.config.bias, ropeTheta: fx.config.rope_base,
 });
 const mapValues = (o: Record<string, TensorJson>): Record<string, Tensor> => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fromJson(v)]));
 

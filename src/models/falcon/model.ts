@@ -36,7 +36,11 @@ import { Module, ModuleList } from "../../nn/module.js";
 import { Dropout, Embedding, LayerNorm, Linear } from "../../nn/index.js";
 import { normal_, zeros_ } from "../../nn/init.js";
 import { linearFlops, sortedKinds, type Architecture } from "../architecture.js";
-import { generateWithCache, KVCache, TiedHead, type GenerateOptions, type LayerCache } from "../gpt2/model.js"; // the same as GPT-2's
+import { KVCache, causalMask, type LayerCache } from "../../nn/kv-cache.js"; // the same as GPT-2's
+import { TiedHead } from "../../nn/linear.js"; // the same as GPT-2's
+import { applyRotary, rotaryTables } from "../../nn/rotary.js"; // DIFF(gpt2): RoPE, the same as LLaMA's
+import { generateWithCache } from "../../generation/decode.js";
+import type { GenerateOptions } from "../../generation/sampling.js";
 
 export { KVCache, type GenerateOptions, type LayerCache };
 
@@ -59,7 +63,7 @@ export interface FalconConfig {
   /** DIFF(gpt2): biases in the Linears only (Falcon-7B: false); the LayerNorms always have β */
   readonly bias: boolean;
   /** DIFF(gpt2): the rotary base θ: pair k of a head turns by position·θ^(−2k/hs) (Falcon: 10000) */
-  readonly ropeBase: number;
+  readonly ropeTheta: number;
 }
 
 /** A checked, frozen config: `falconConfig("tiny", { vocabSize: tokenizer.vocabSize })`. */
@@ -72,15 +76,15 @@ export function falconConfig(base: FalconConfig | keyof typeof PRESETS, override
   if ((c.nEmbd / c.nHead) % 2 !== 0) throw new ArgumentError(`FalconConfig: the head size ${c.nEmbd / c.nHead} must be even for the rotation`);
   if (!(c.dropout >= 0 && c.dropout < 1)) throw new ArgumentError(`FalconConfig: dropout must be in [0, 1), got ${c.dropout}`);
   if (typeof c.bias !== "boolean") throw new ArgumentError(`FalconConfig: bias must be true or false, got ${String(c.bias)}`);
-  if (!(c.ropeBase > 1)) throw new ArgumentError(`FalconConfig: ropeBase must be > 1, got ${c.ropeBase}`);
+  if (!(c.ropeTheta > 1)) throw new ArgumentError(`FalconConfig: ropeTheta must be > 1, got ${c.ropeTheta}`);
   return Object.freeze(c);
 }
 
 export const PRESETS = Object.freeze({
   /** tiiuae/falcon-7b: 6,921,720,704 parameters (the tied head counted once); head size 4544/71 = 64 */
-  "falcon-7b": Object.freeze({ vocabSize: 65024, blockSize: 2048, nLayer: 32, nHead: 71, nEmbd: 4544, dropout: 0, bias: false, ropeBase: 10000 }),
+  "falcon-7b": Object.freeze({ vocabSize: 65024, blockSize: 2048, nLayer: 32, nHead: 71, nEmbd: 4544, dropout: 0, bias: false, ropeTheta: 10000 }),
   /** GPT-2's `tiny` (nanoGPT's Shakespeare-char on a CPU) with Falcon's architecture, for side-by-side runs */
-  tiny: Object.freeze({ vocabSize: 65, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0, bias: false, ropeBase: 10000 }),
+  tiny: Object.freeze({ vocabSize: 65, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0, bias: false, ropeTheta: 10000 }),
 } satisfies Record<string, FalconConfig>);
 
 function presetOf(name: string): FalconConfig {
@@ -119,7 +123,7 @@ export function describe(c: FalconConfig, title = "Falcon"): Architecture {
     // tokEmb; per block norm1, wq wk wv wo, up, down; normF; the tied head
     layers: sortedKinds({ [Embedding.name]: 1, [LayerNorm.name]: L + 1, [Linear.name]: 6 * L, [TiedHead.name]: 1 }),
     normalization: `${LayerNorm.name}, one per block shared by the parallel attention and MLP, and after the last block`,
-    positions: `rotary (RoPE, θ ${c.ropeBase}) on q and k in every block; no position embedding`,
+    positions: `rotary (RoPE, θ ${c.ropeTheta}) on q and k in every block; no position embedding`,
     attention: `causal multi-query self-attention, ${nh} query heads × ${hs} sharing one key/value head`,
     activation: "GELU (exact, erf) in the 4× MLP",
     flops: { value: L * block + linearFlops(C, V), per: "token", at: `context ${T}` },
@@ -129,53 +133,11 @@ export function describe(c: FalconConfig, title = "Falcon"): Architecture {
 // =====================================================================================================
 // Layers
 
-/**
- * The rotary tables for positions P…P+T (RoFormer §3.4.2, in GPT-NeoX's rotate-half layout that Falcon uses):
- * channel d and d + hs/2 form pair k = d mod hs/2, turned by the angle p·θ^(−2k/hs) at position p.
- * → cos, sin (T, hs), each half repeated.
- */
-export function rotaryTables(P: number, T: number, hs: number, base: number): { cos: Tensor; sin: Tensor } {
-  const half = hs / 2;
-  const cos = new Float32Array(T * hs), sin = new Float32Array(T * hs);
-  for (let t = 0; t < T; t++) {
-    for (let k = 0; k < half; k++) {
-      // the angle of pair k at position P + t: (P + t)·θ^(−2k/hs)
-      const angle = (P + t) * base ** ((-2 * k) / hs);
-      cos[t * hs + k] = cos[t * hs + half + k] = Math.cos(angle);
-      sin[t * hs + k] = sin[t * hs + half + k] = Math.sin(angle);
-    }
-  }
-  return { cos: tensor(cos, { shape: [T, hs] }), sin: tensor(sin, { shape: [T, hs] }) };
-}
-
-/** RoPE: x ⊙ cos + rotateHalf(x) ⊙ sin with rotateHalf([x₁, x₂]) = [−x₂, x₁] over the last dim. x (…, T, hs). */
-export function applyRotary(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
-  const hs = x.shape[x.ndim - 1]!, half = hs / 2;
-  const x1 = x.narrow(x.ndim - 1, 0, half), x2 = x.narrow(x.ndim - 1, half, half); // (…, T, hs/2)
-  const rotated = cat([x2.neg(), x1], x.ndim - 1); // (…, T, hs)
-  // (x₁, x₂) ↦ (x₁·cos − x₂·sin, x₂·cos + x₁·sin), pair by pair
-  return x.mul(cos).add(rotated.mul(sin)); // (…, T, hs)
-}
-
-/**
- * Which keys each query may see. Query i of this call sits at position P + i and sees keys j ≤ P + i.
- * With an empty cache that is PyTorch's isCausal (the square lower triangle); one new token sees every
- * key; several new tokens after a cache need the explicit (T, P + T) mask.
- */
-function causality(P: number, T: number): { isCausal?: boolean; attnMask?: Tensor } {
-  if (P === 0) return { isCausal: true };
-  if (T === 1) return {};
-  // M_ij = (j ≤ P + i)
-  const j = arange(P + T).unsqueeze(0); // (1, P+T)
-  const i = arange(P, P + T).unsqueeze(1); // (T, 1)
-  return { attnMask: j.le(i) }; // (T, P+T) bool
-}
-
 /** Masked multi-query self-attention (Shazeer 2019) with rotary positions. */
 export class CausalSelfAttention extends Module {
   readonly nHead: number;
   readonly dropoutP: number;
-  readonly ropeBase: number;
+  readonly ropeTheta: number;
   wq: Linear;
   wk: Linear;
   wv: Linear;
@@ -186,7 +148,7 @@ export class CausalSelfAttention extends Module {
     super();
     this.nHead = c.nHead;
     this.dropoutP = c.dropout;
-    this.ropeBase = c.ropeBase;
+    this.ropeTheta = c.ropeTheta;
     const hs = c.nEmbd / c.nHead;
     const opts = { bias: c.bias, generator };
     this.wq = new Linear(c.nEmbd, c.nEmbd, opts);
@@ -205,7 +167,7 @@ export class CausalSelfAttention extends Module {
     let k = this.wk.forward(x).view(B, T, 1, hs).transpose(1, 2); //  (B, 1, T, hs)   DIFF(gpt2): multi-query
     let v = this.wv.forward(x).view(B, T, 1, hs).transpose(1, 2); //  (B, 1, T, hs)   DIFF(gpt2): multi-query
     // DIFF(gpt2): rotate q and k by their positions P…P+T: q_p·k_s then depends on p − s only (RoFormer eq. 16)
-    const { cos, sin } = rotaryTables(P, T, hs, this.ropeBase); // (T, hs) each
+    const { cos, sin } = rotaryTables(P, T, hs, this.ropeTheta); // (T, hs) each
     q = applyRotary(q, cos, sin); // (B, nh, T, hs)
     k = applyRotary(k, cos, sin); // (B, 1, T, hs)
     if (cache) {
@@ -220,7 +182,7 @@ export class CausalSelfAttention extends Module {
     // y = softmax(q·kᵀ/√hs + M)·v, M = −∞ where a key lies in the query's future (Vaswani eq. 1);
     // DIFF(gpt2): k, v (B, 1, …) broadcast over the nh query heads
     const dropoutP = this.training ? this.dropoutP : 0;
-    const y = F.scaledDotProductAttention(q, k, v, { ...causality(P, T), dropoutP }); // (B, nh, T, hs)
+    const y = F.scaledDotProductAttention(q, k, v, { ...causalMask(P, T), dropoutP }); // (B, nh, T, hs)
     // concatenate the heads: (B, nh, T, hs) → (B, T, nh·hs = C), then the output projection
     const merged = y.transpose(1, 2).reshape(B, T, C); // (B, T, C)
     return this.residDrop.forward(this.wo.forward(merged)); // (B, T, C)

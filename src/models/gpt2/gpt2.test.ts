@@ -8,7 +8,8 @@ import { Generator, noGrad, Tensor, tensor, randint, ArgumentError, DTypeError, 
 import { assertClose, assertThrowsWith } from "../../../test/harness/assert.js";
 import { fromJson, type TensorJson } from "../../../test/harness/fixtures.js";
 import * as optim from "../../optim/index.js";
-import { countParameters, fromGPT2Checkpoint, GPT, gptConfig, KVCache, PRESETS, sampleTokens, toGPT2Checkpoint, type GPTConfig } from "./model.js";
+import { countParameters, fromGPT2Checkpoint, GPT, gptConfig, KVCache, PRESETS, toGPT2Checkpoint, type GPTConfig } from "./model.js";
+import { sampleTokens } from "../../generation/sampling.js";
 
 // -----------------------------------------------------------------------------------------------------
 // The fixture

@@ -24,7 +24,11 @@ import type { Tensor } from "../../engine/tensor.js";
 import { cat, split } from "../../ops/shape.js";
 import * as F from "../../nn/functional.js";
 import { Module, ModuleList, evaluating, type Parameter } from "../../nn/module.js";
-import { Dropout, Embedding, LayerNorm, Linear } from "../../nn/index.js";
+import { Dropout, Embedding, LayerNorm, Linear, TiedHead, KVCache, causalMask, type LayerCache } from "../../nn/index.js";
+import { generateWithCache } from "../../generation/decode.js";
+import type { GenerateOptions } from "../../generation/sampling.js";
+
+export { KVCache, type GenerateOptions, type LayerCache };
 import { normal_, zeros_ } from "../../nn/init.js";
 import { linearFlops, sortedKinds, type Architecture } from "../architecture.js";
 
@@ -117,39 +121,6 @@ export function describe(c: GPTConfig, title = "GPT-2"): Architecture {
 // =====================================================================================================
 // Layers
 
-/** The per-layer KV cache: keys and values of every token seen so far. */
-export interface LayerCache {
-  k: Tensor | null; // (B, nh, P, hs)
-  v: Tensor | null; // (B, nh, P, hs)
-}
-
-/** Keys and values for each block, grown by one `cat` per call; `length` is P, the tokens cached. */
-export class KVCache {
-  readonly layers: LayerCache[];
-
-  constructor(nLayer: number) {
-    this.layers = Array.from({ length: nLayer }, () => ({ k: null, v: null }));
-  }
-
-  get length(): number {
-    return this.layers[0]?.k?.shape[2] ?? 0;
-  }
-}
-
-/**
- * Which keys each query may see. Query i of this call sits at position P + i and sees keys j ≤ P + i.
- * With an empty cache that is PyTorch's isCausal (the square lower triangle); one new token sees every
- * key; several new tokens after a cache need the explicit (T, P + T) mask.
- */
-function causality(P: number, T: number): { isCausal?: boolean; attnMask?: Tensor } {
-  if (P === 0) return { isCausal: true };
-  if (T === 1) return {};
-  // M_ij = (j ≤ P + i)
-  const j = arange(P + T).unsqueeze(0); // (1, P+T)
-  const i = arange(P, P + T).unsqueeze(1); // (T, 1)
-  return { attnMask: j.le(i) }; // (T, P+T) bool
-}
-
 /** Masked multi-head self-attention (Vaswani et al. 2017, §3.2.2). */
 export class CausalSelfAttention extends Module {
   readonly nHead: number;
@@ -200,7 +171,7 @@ export class CausalSelfAttention extends Module {
       cache.v = v;
     }
     // y = softmax(q·kᵀ/√hs + M)·v, M = −∞ where a key lies in the query's future (Vaswani eq. 1)
-    const y = F.scaledDotProductAttention(q, k, v, { ...causality(P, T), dropoutP }); // (B, nh, T, hs)
+    const y = F.scaledDotProductAttention(q, k, v, { ...causalMask(P, T), dropoutP }); // (B, nh, T, hs)
     // concatenate the heads: (B, nh, T, hs) → (B, T, nh·hs = C), then the output projection
     const merged = y.transpose(1, 2).reshape(B, T, C); // (B, T, C)
     return this.residDrop.forward(this.wo.forward(merged)); // (B, T, C)
@@ -226,17 +197,6 @@ export class MLP extends Module {
     // (nanoGPT uses the exact h·Φ(h); the two differ by < 1e-3 and GPT-2's weights were trained with this one)
     const g = F.gelu(h, { approximate: "tanh" }); // (B, T, 4C)
     return this.drop.forward(this.down.forward(g)); // (B, T, C)
-  }
-}
-
-/** The output head tied to the token embedding E (V, C): logits = h·Eᵀ, a Linear without a weight of its own. */
-export class TiedHead extends Module {
-  constructor(public weight: Parameter) {
-    super();
-  }
-
-  forward(h: Tensor): Tensor {
-    return F.linear(h, this.weight); // (B, T, C) → (B, T, V)
   }
 }
 
@@ -497,155 +457,4 @@ export function toGPT2Checkpoint(state: Record<string, Tensor>, config: GPTConfi
  */
 export function generate(model: GPT, idx: Tensor, maxNewTokens: number, opts: GenerateOptions = {}): Tensor {
   return generateWithCache(model, idx, maxNewTokens, opts, () => new KVCache(model.config.nLayer));
-}
-
-/** What the shared decoding loop needs of a decoder: its window, its hidden states over a cache, its head. */
-export interface CachedDecoder<Cache extends { readonly length: number }> {
-  readonly config: { readonly blockSize: number };
-  readonly training: boolean;
-  eval(): unknown;
-  train(mode?: boolean): unknown;
-  /** the last layer's hidden states (B, Tn, C) of the tokens `next`, appending their keys and values to `cache` */
-  hidden(next: Tensor, cache: Cache): Tensor;
-  readonly lmHead: { forward(x: Tensor): Tensor };
-}
-
-/**
- * The decoding loop of every decoder in the zoo (GPT-2, LLaMA, BLOOM, Falcon: each passes its own KV cache):
- * feed the tokens not yet cached, sample the next one from the last position's logits, append it; rebuild the
- * cache from the last blockSize tokens when the window is full (or at every step without a cache).
- */
-export function generateWithCache<Cache extends { readonly length: number }>(
-  model: CachedDecoder<NoInfer<Cache>>, idx: Tensor, maxNewTokens: number, opts: GenerateOptions, newCache: () => Cache,
-): Tensor {
-  const { useCache = true } = opts;
-  const sampling = samplingOptions(opts);
-  const generator = opts.generator ?? defaultGenerator;
-  if (!(Number.isInteger(maxNewTokens) && maxNewTokens >= 0)) throw new ArgumentError(`generate: maxNewTokens must be an integer ≥ 0, got ${maxNewTokens}`);
-  const { blockSize } = model.config;
-  return evaluating(model, () => {
-    let out = idx; //  (B, T0 + steps so far)
-    let next = idx; // the tokens not yet in the cache
-    let cache = newCache();
-    for (let step = 0; step < maxNewTokens; step++) {
-      if (!useCache || cache.length + next.shape[1]! > blockSize) {
-        // (re)start from the context window: the last ≤ blockSize tokens at positions 0…
-        const Tc = Math.min(out.shape[1]!, blockSize);
-        next = out.narrow(1, out.shape[1]! - Tc, Tc); // (B, Tc)
-        cache = newCache();
-      }
-      const h = model.hidden(next, cache); // (B, Tn, C)
-      const last = h.narrow(1, h.shape[1]! - 1, 1); // (B, 1, C)
-      const logits = model.lmHead.forward(last); // (B, 1, V)
-      const tok = sampleTokens(logits, sampling, generator, out); // (B, 1) int32; the penalty sees prompt + generated
-      out = cat([out, tok], 1);
-      next = tok;
-    }
-    return out;
-  });
-}
-
-export interface GenerateOptions {
-  /** divide the logits by this before sampling; 0 takes the most likely token (greedy); default 1 */
-  temperature?: number;
-  /** sample only among the k most likely tokens */
-  topK?: number | null;
-  /** nucleus sampling: only among the most likely tokens whose probabilities sum to ≥ topP (default 1: all) */
-  topP?: number;
-  /** CTRL's repetition penalty θ on every token already in the sequence, prompt included (default 1: off; CTRL uses 1.2) */
-  repetitionPenalty?: number;
-  /** the source of the samples (default: the library's default generator) */
-  generator?: Generator;
-  /** feed only the new token each step, reusing cached keys and values (default true); false recomputes the window */
-  useCache?: boolean;
-}
-
-/** How one token is chosen from a row of logits: what `sampleTokens` needs. */
-export interface SamplingOptions {
-  temperature: number;
-  topK: number | null;
-  topP: number;
-  /** default 1 (off) */
-  repetitionPenalty?: number;
-}
-
-/** The sampling options with their defaults (τ 1, no top-k, top-p 1, θ 1), checked. */
-export function samplingOptions(opts: Partial<SamplingOptions> = {}, who = "generate"): Required<SamplingOptions> {
-  const { temperature = 1, topK = null, topP = 1, repetitionPenalty = 1 } = opts;
-  if (!(temperature >= 0)) throw new ArgumentError(`${who}: temperature must be ≥ 0, got ${temperature}`);
-  if (topK !== null && !(Number.isInteger(topK) && topK >= 1)) throw new ArgumentError(`${who}: topK must be a positive integer, got ${topK}`);
-  if (!(topP > 0 && topP <= 1)) throw new ArgumentError(`${who}: topP must be in (0, 1], got ${topP}`);
-  if (!(repetitionPenalty > 0 && Number.isFinite(repetitionPenalty))) throw new ArgumentError(`${who}: repetitionPenalty must be a positive number, got ${repetitionPenalty}`);
-  return { temperature, topK, topP, repetitionPenalty };
-}
-
-/**
- * One token per row from logits (B, 1, V): the repetition penalty first, then greedy at temperature 0, else
- * top-k / top-p sampling. `context` (B, T) int32 holds each row's tokens so far, which the penalty lowers.
- * → (B, 1) int32
- */
-export function sampleTokens(logits: Tensor, opts: SamplingOptions, generator: Generator, context?: Tensor | null): Tensor {
-  const B = logits.shape[0]!, V = logits.shape[logits.ndim - 1]!;
-  const penalty = opts.repetitionPenalty ?? 1;
-  if (penalty !== 1 && (!context || context.ndim !== 2 || context.shape[0] !== B)) {
-    throw new ShapeError(`sampleTokens: repetitionPenalty needs the context (B, T) of the ${B} rows, got ${context ? fmt(context.shape) : "none"}`);
-  }
-  const out = new Int32Array(B);
-  for (let b = 0; b < B; b++) {
-    let row: ArrayLike<number> = logits.storage.subarray(b * V, (b + 1) * V);
-    if (penalty !== 1) {
-      const T = context!.shape[1]!;
-      row = penalizeRepetition(row, context!.storage.subarray(b * T, (b + 1) * T), penalty);
-    }
-    out[b] = opts.temperature === 0 ? argmax(row) : sampleRow(row, opts, generator);
-  }
-  return tensor(out, { shape: [B, 1] });
-}
-
-/**
- * The repetition penalty of CTRL (Keskar et al. 2019, §4.1, https://arxiv.org/abs/1909.05858) with Hugging
- * Face's signs: for every token i in `seen` (each once, however often it occurs)
- *   z_i ← z_i / θ  if z_i > 0,   z_i ← z_i · θ  if z_i < 0
- * so θ > 1 makes every seen token less likely (CTRL's z_i/θ alone would make a negative logit more likely).
- * → a float64 copy of row
- */
-export function penalizeRepetition(row: ArrayLike<number>, seen: ArrayLike<number>, penalty: number): Float64Array {
-  const z = Float64Array.from(row);
-  const V = z.length;
-  const done = new Uint8Array(V);
-  for (let t = 0; t < seen.length; t++) {
-    const i = seen[t]!;
-    if (i < 0 || i >= V || done[i]) continue;
-    done[i] = 1;
-    z[i] = z[i]! < 0 ? z[i]! * penalty : z[i]! / penalty;
-  }
-  return z;
-}
-
-function argmax(row: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < row.length; i++) if (row[i]! > row[best]!) best = i;
-  return best;
-}
-
-function sampleRow(row: ArrayLike<number>, opts: SamplingOptions, generator: Generator): number {
-  const V = row.length;
-  // candidates sorted by logit, highest first
-  const order = Array.from({ length: V }, (_, i) => i).sort((a, b) => row[b]! - row[a]! || a - b);
-  const keep = Math.min(opts.topK ?? V, V); // top-k: only the k highest logits
-  // p_i = e^{(z_i − z_max)/τ} / Σ_j e^{(z_j − z_max)/τ}
-  const zMax = row[order[0]!]!;
-  const p = order.slice(0, keep).map((i) => Math.exp((row[i]! - zMax) / opts.temperature));
-  const total = p.reduce((s, x) => s + x, 0);
-  // top-p (Holtzman et al. 2019): the shortest prefix whose probability reaches topP
-  let n = 0;
-  for (let cum = 0; n < p.length && (n === 0 || cum < opts.topP * total); n++) cum += p[n]!;
-  const mass = p.slice(0, n).reduce((s, x) => s + x, 0);
-  // inverse CDF: the first candidate whose cumulative probability exceeds u
-  let u = generator.random() * mass;
-  for (let r = 0; r < n; r++) {
-    u -= p[r]!;
-    if (u < 0) return order[r]!;
-  }
-  return order[n - 1]!;
 }

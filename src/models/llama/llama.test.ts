@@ -10,9 +10,10 @@ import { fromJson, type TensorJson } from "../../../test/harness/fixtures.js";
 import * as optim from "../../optim/index.js";
 import { parseSafetensors, serializeSafetensors } from "../../io/safetensors.js";
 import {
-  applyRotary, countParameters, fromLlamaCheckpoint, fromMetaRotaryLayout, intermediateSize, KVCache, Llama, llamaConfig,
-  PRESETS, rotaryTables, toLlamaCheckpoint, type LlamaConfig,
+  countParameters, fromLlamaCheckpoint, fromMetaRotaryLayout, intermediateSize, KVCache, Llama, llamaConfig,
+  PRESETS, toLlamaCheckpoint, type LlamaConfig,
 } from "./model.js";
+import { applyRotary, rotaryTables } from "../../nn/rotary.js";
 
 // -----------------------------------------------------------------------------------------------------
 // The fixture

@@ -39,7 +39,12 @@ import { Module, ModuleList } from "../../nn/module.js";
 import { Dropout, Embedding, RMSNorm, Linear } from "../../nn/index.js"; // DIFF(gpt2): RMSNorm, not LayerNorm
 import { normal_ } from "../../nn/init.js";
 import { linearFlops, sortedKinds, type Architecture } from "../architecture.js";
-import { generateWithCache, sampleTokens, type GenerateOptions } from "../gpt2/model.js";
+import { KVCache, causalMask, type LayerCache } from "../../nn/kv-cache.js"; // the same as GPT-2's; DIFF(gpt2): the cache holds nkv heads, keys rotated
+import { applyRotary, rotaryTables } from "../../nn/rotary.js"; // DIFF(gpt2): RoPE
+import { generateWithCache } from "../../generation/decode.js";
+import type { GenerateOptions } from "../../generation/sampling.js";
+
+export { KVCache, type GenerateOptions, type LayerCache };
 
 // =====================================================================================================
 // Config
@@ -163,72 +168,6 @@ export function describe(c: LlamaConfig, title = "LLaMA"): Architecture {
 // =====================================================================================================
 // Layers
 
-/** The per-layer KV cache: keys and values of every token seen so far. */
-export interface LayerCache {
-  k: Tensor | null; // (B, nkv, P, hs)  DIFF(gpt2): nkv heads, keys stored rotated
-  v: Tensor | null; // (B, nkv, P, hs)
-}
-
-/** Keys and values for each block, grown by one `cat` per call; `length` is P, the tokens cached. */
-export class KVCache {
-  readonly layers: LayerCache[];
-
-  constructor(nLayer: number) {
-    this.layers = Array.from({ length: nLayer }, () => ({ k: null, v: null }));
-  }
-
-  get length(): number {
-    return this.layers[0]?.k?.shape[2] ?? 0;
-  }
-}
-
-/**
- * Which keys each query may see. Query i of this call sits at position P + i and sees keys j ≤ P + i.
- * With an empty cache that is PyTorch's isCausal (the square lower triangle); one new token sees every
- * key; several new tokens after a cache need the explicit (T, P + T) mask.
- */
-function causality(P: number, T: number): { isCausal?: boolean; attnMask?: Tensor } {
-  if (P === 0) return { isCausal: true };
-  if (T === 1) return {};
-  // M_ij = (j ≤ P + i)
-  const j = arange(P + T).unsqueeze(0); // (1, P+T)
-  const i = arange(P, P + T).unsqueeze(1); // (T, 1)
-  return { attnMask: j.le(i) }; // (T, P+T) bool
-}
-
-/**
- * DIFF(gpt2): the rotary tables for positions P…P+T−1, in the half-split layout: channel i and i + hs/2
- * form a pair rotated by the angle m·θ_i, θ_i = θ^(−2i/hs), i < hs/2 (RoFormer eq. 15, 34).
- * cos, sin (T, hs): [cos m·θ_0 … cos m·θ_{hs/2−1}, cos m·θ_0 … cos m·θ_{hs/2−1}], likewise sin.
- */
-export function rotaryTables(P: number, T: number, hs: number, theta: number, dtype: "float32" | "float64" = "float32"): { cos: Tensor; sin: Tensor } {
-  const half = hs / 2;
-  const cos = new Float64Array(T * hs), sin = new Float64Array(T * hs);
-  for (let t = 0; t < T; t++) {
-    for (let i = 0; i < half; i++) {
-      // m·θ_i, computed as HF does: θ_i = 1/θ^(2i/hs) in float32, then m·θ_i in float32
-      const a = Math.fround((P + t) * Math.fround(1 / Math.pow(theta, (2 * i) / hs)));
-      cos[t * hs + i] = cos[t * hs + i + half] = Math.cos(a);
-      sin[t * hs + i] = sin[t * hs + i + half] = Math.sin(a);
-    }
-  }
-  return { cos: tensor(cos, { shape: [T, hs], dtype }), sin: tensor(sin, { shape: [T, hs], dtype }) };
-}
-
-/**
- * DIFF(gpt2): RoPE. x (B, h, T, hs) rotated pairwise by its position: x' = x ⊙ cos + rotate_half(x) ⊙ sin,
- * rotate_half([x₁, x₂]) = [−x₂, x₁] with x₁, x₂ the two halves of the head — per pair (x₁ᵢ, x₂ᵢ):
- * (x₁ᵢ cos − x₂ᵢ sin, x₂ᵢ cos + x₁ᵢ sin), the 2-D rotation of RoFormer eq. 13. The half split (not Meta's
- * interleaved pairs (2i, 2i+1)) is the layout of the HF checkpoints, whose wq/wk rows were permuted for it
- * (see the weight map); then q·kᵀ depends on the positions only through their difference.
- */
-export function applyRotary(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
-  const hs = x.shape[3]!, half = hs / 2;
-  const x1 = x.narrow(3, 0, half), x2 = x.narrow(3, half, half); // (B, h, T, hs/2) each
-  const rotated = cat([x2.neg(), x1], 3); // (B, h, T, hs)
-  return x.mul(cos).add(rotated.mul(sin)); // (B, h, T, hs), cos and sin (T, hs) broadcast
-}
-
 /** DIFF(gpt2): GQA — each of the nkv key/value heads repeated for its nh/nkv query heads (HF's repeat_kv). */
 function repeatKv(x: Tensor, nRep: number): Tensor {
   if (nRep === 1) return x;
@@ -291,7 +230,7 @@ export class CausalSelfAttention extends Module {
     v = repeatKv(v, nh / nkv); // (B, nh, P+T, hs)
     // y = softmax(q·kᵀ/√hs + M)·v, M = −∞ where a key lies in the query's future (Vaswani eq. 1)
     const dropoutP = this.training ? this.dropoutP : 0;
-    const y = F.scaledDotProductAttention(q, k, v, { ...causality(P, T), dropoutP }); // (B, nh, T, hs)
+    const y = F.scaledDotProductAttention(q, k, v, { ...causalMask(P, T), dropoutP }); // (B, nh, T, hs)
     // concatenate the heads: (B, nh, T, hs) → (B, T, nh·hs = C), then the output projection
     const merged = y.transpose(1, 2).reshape(B, T, C); // (B, T, C)
     return this.residDrop.forward(this.wo.forward(merged)); // (B, T, C)
@@ -581,5 +520,3 @@ export function generate(model: Llama, idx: Tensor, maxNewTokens: number, opts: 
   return generateWithCache(model, idx, maxNewTokens, opts, () => new KVCache(model.config.nLayer));
 }
 
-// Sampling is the same for every decoder of the zoo: GenerateOptions and sampleTokens come from GPT-2's file.
-export { sampleTokens, type GenerateOptions };

@@ -36,7 +36,7 @@ import { Module, ModuleList, evaluating, type Parameter } from "../../nn/module.
 import { Dropout, Embedding, LayerNorm, Linear } from "../../nn/index.js";
 import { normal_, xavierUniform_, zeros_ } from "../../nn/init.js";
 import { linearFlops, matmulFlops, sortedKinds, type Architecture } from "../architecture.js";
-import { searchBeams, type BeamResult, type BeamSearchable, type Hypothesis } from "../beam.js";
+import { searchBeams, type BeamResult, type BeamSearchable, type Hypothesis } from "../../generation/beam.js";
 
 // =====================================================================================================
 // Config

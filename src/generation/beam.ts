@@ -18,7 +18,7 @@ import { fmt } from "../engine/shape.js";
 import type { Tensor } from "../engine/tensor.js";
 import { Generator } from "../engine/rng.js";
 import { cat } from "../ops/shape.js";
-import { penalizeRepetition, sampleTokens, type SamplingOptions } from "./gpt2/model.js";
+import { penalizeRepetition, sampleTokens, type SamplingOptions } from "./sampling.js";
 
 /** A decoder over N rows, each continuing one source: what beam search steps. */
 export interface BeamDecoder {
@@ -219,7 +219,7 @@ export interface SampleSeq2SeqOptions {
   startId: number;
   /** the token that ends a row */
   eosId: number;
-  /** temperature, top-k, top-p, repetition penalty: GPT-2's `sampleTokens` (src/models/gpt2/model.ts) */
+  /** temperature, top-k, top-p, repetition penalty: `sampleTokens` (src/generation/sampling.ts) */
   sampling: SamplingOptions;
   /** the source of the samples */
   generator: Generator;

@@ -1,5 +1,5 @@
 // Generation of the four decoders (GPT-2, LLaMA, BLOOM, Falcon): the repetition penalty of the shared sampling
-// (src/models/gpt2/model.ts `sampleTokens`) against PyTorch (tools/fixtures/repetition_penalty.py, Hugging
+// (src/generation/sampling.ts `sampleTokens`) against PyTorch (tools/fixtures/repetition_penalty.py, Hugging
 // Face's RepetitionPenaltyLogitsProcessor in plain torch) and a plain-JS float64 reference, in every decoder's
 // generate; greedy with a penalty equals the argmax of the full forward's penalised logits at every step.
 
@@ -9,10 +9,11 @@ import assert from "node:assert/strict";
 import { Generator, noGrad, tensor, randint, ArgumentError, ShapeError, type Tensor } from "../index.js";
 import { assertThrowsWith } from "../../test/harness/assert.js";
 import { fromJson, type TensorJson } from "../../test/harness/fixtures.js";
-import { GPT, gptConfig, penalizeRepetition, sampleTokens, type GenerateOptions } from "./gpt2/model.js";
-import { Llama, llamaConfig } from "./llama/model.js";
-import { Bloom, bloomConfig } from "./bloom/model.js";
-import { Falcon, falconConfig } from "./falcon/model.js";
+import { penalizeRepetition, sampleTokens, type GenerateOptions } from "./sampling.js";
+import { GPT, gptConfig } from "../models/gpt2/model.js";
+import { Llama, llamaConfig } from "../models/llama/model.js";
+import { Bloom, bloomConfig } from "../models/bloom/model.js";
+import { Falcon, falconConfig } from "../models/falcon/model.js";
 
 /** The reference: z_i/θ for a seen token with z_i > 0, z_i·θ with z_i < 0 (Hugging Face's signs), float64. */
 function refPenalty(z: readonly number[], seen: readonly number[], theta: number): number[] {

@@ -6,10 +6,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { cat, Generator, noGrad, tensor, randint, ArgumentError, type Tensor } from "../index.js";
 import { assertThrowsWith } from "../../test/harness/assert.js";
-import { sampleTokens, type SamplingOptions } from "./gpt2/model.js";
-import { beamSearch as t5Beam, generate as t5Generate, greedyDecode as t5Greedy, T5, t5Config } from "./t5/model.js";
-import { Bart, bartConfig, beamSearch as bartBeam, generate as bartGenerate, greedyDecode as bartGreedy } from "./bart/model.js";
-import { beamSearch as transformerBeam, Transformer, transformerConfig } from "./transformer/model.js";
+import { sampleTokens, type SamplingOptions } from "./sampling.js";
+import { beamSearch as t5Beam, generate as t5Generate, greedyDecode as t5Greedy, T5, t5Config } from "../models/t5/model.js";
+import { Bart, bartConfig, beamSearch as bartBeam, generate as bartGenerate, greedyDecode as bartGreedy } from "../models/bart/model.js";
+import { beamSearch as transformerBeam, Transformer, transformerConfig } from "../models/transformer/model.js";
 import type { BeamResult } from "./beam.js";
 
 // -----------------------------------------------------------------------------------------------------
