@@ -21,7 +21,7 @@ const parsed = runs.map((run) => {
   return { run, m, header: lines.slice(0, 2), rows: lines.slice(2), keys };
 });
 // one protocol: every run with the same options but the models
-const same = (o) => JSON.stringify({ ...o, models: undefined });
+const same = (o) => JSON.stringify({ ...o, models: undefined, vitLr: undefined }); // the ViT's lr may differ: the table says which run it comes from
 for (const p of parsed) if (same(p.m.options) !== same(parsed[0].m.options)) throw new Error(`${p.run}: its options differ from ${parsed[0].run}'s`);
 const rows = parsed.flatMap((p) => p.keys.map((k, i) => ({ k, row: p.rows[i] }))).sort((a, b) => order.indexOf(a.k) - order.indexOf(b.k));
 const table = [...parsed[0].header, ...rows.map((r) => r.row)].join("\n");
@@ -41,5 +41,5 @@ for (const p of parsed) {
   for (const pic of ["cbam-spatial.png", "nonlocal-attention.png", "vit-rollout.png"]) if (existsSync(join(p.run, pic))) copyFileSync(join(p.run, pic), join(out, pic));
 }
 const metrics = Object.assign({}, ...parsed.map((p) => p.m.metrics));
-writeFileSync(join(out, "metrics.json"), JSON.stringify({ recipe: "vision-attention-compare", options: { ...o, models: rows.map((r) => r.k).join(",") }, runs, metrics }, null, 2) + "\n");
+writeFileSync(join(out, "metrics.json"), JSON.stringify({ recipe: "vision-attention-compare", options: { ...o, models: rows.map((r) => r.k).join(",") }, runs: parsed.map((p) => ({ folder: p.run, options: p.m.options })), metrics }, null, 2) + "\n");
 console.log(table);
