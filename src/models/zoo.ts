@@ -223,7 +223,7 @@ export const ZOO: readonly ZooModel[] = [
       name: preset,
       describe: () => vit.describe(vit.vitConfig(preset)),
       build: () => new vit.ViT(vit.vitConfig(preset)),
-      train: { task: "mnist" as const, build: (g: Generator) => new vit.ViT(vit.vitConfig(preset), { generator: g }), lr: 1e-3 },
+      train: { task: "mnist" as const, build: (g: Generator) => new vit.ViT(vit.vitConfig(preset), { generator: g }), lr: 3e-3 }, // vision-attention-compare's
     })),
   },
   {
