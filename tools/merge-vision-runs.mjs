@@ -35,7 +35,7 @@ const series = rows.map(({ k }) => {
   return { name: name(k), points };
 });
 const o = parsed[0].m.options;
-const task = o.canvas === 0 ? "digits (28×28)" : `cluttered digits (${o.canvas}×${o.canvas}, ${o.clutter} pieces of clutter)`;
+const task = o.canvas === 0 ? "digits (28x28)" : `cluttered digits (${o.canvas}x${o.canvas}, ${o.clutter} pieces of clutter)`; // ASCII: the chart font has no ×
 writeFileSync(join(out, "loss.png"), io.lineChartPng({ title: `${task}: training loss (mean over ${Math.ceil(o.steps / 5)} steps)`, xLabel: "step", yLabel: "cross-entropy", series }));
 for (const p of parsed) {
   for (const pic of ["cbam-spatial.png", "nonlocal-attention.png", "vit-rollout.png"]) if (existsSync(join(p.run, pic))) copyFileSync(join(p.run, pic), join(out, pic));

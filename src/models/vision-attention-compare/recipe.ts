@@ -291,7 +291,7 @@ export const visionAttentionCompareRecipe: Recipe<VisionAttentionOptions> = {
     const shown = imageBatch(test, Int32Array.from({ length: Math.min(4, test.count) }, (_, i) => i), 0, 4).x; // (4, 1, S, S)
     const images: Record<string, Uint8Array> = {
       "loss.png": lineChartPng({
-        title: `${task}: training loss (mean over ${Math.ceil(o.steps / 5)} steps)`, xLabel: "step", yLabel: "cross-entropy",
+        title: `${task.replace(/×/g, "x")}: training loss (mean over ${Math.ceil(o.steps / 5)} steps)`, xLabel: "step", yLabel: "cross-entropy", // the chart font is ASCII
         series: rows.map((r) => ({ name: r.contender.name, points: r.curve })),
       }),
     };
