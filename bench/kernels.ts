@@ -1,5 +1,5 @@
-// Micro-benchmarks of the kernels that the wasm backend took over from the reference in issue 3's
-// second stint (convolution, pooling, rmsNorm, embedding/gather): each case forward + backward on three
+// Micro-benchmarks of the kernels that the wasm backend took over from the reference in its
+// second round (convolution, pooling, rmsNorm, embedding/gather): each case forward + backward on three
 // kernel tables — the reference backend, the wasm backend with those kernels removed (what it did
 // before: they fell back to the reference) and the wasm backend as it is. Median of the timed calls;
 // process CPU time per call beside it (steadier on a shared machine). Not part of `npm run bench`.

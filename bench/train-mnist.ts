@@ -11,7 +11,7 @@ import { loadMnist } from "../src/node.js";
 import { Generator } from "../src/index.js";
 import { lenet5Recipe } from "../src/models/lenet5/recipe.js";
 import { resnetRecipe } from "../src/models/resnet/recipe.js";
-import type { Recipe, RecipeResult } from "../src/models/recipe.js";
+import type { Recipe, RecipeResult } from "../src/recipes/recipe.js";
 
 type AnyRecipe = Recipe<Record<string, number | string | boolean>>;
 const RECIPES: Record<string, AnyRecipe> = { lenet5: lenet5Recipe as unknown as AnyRecipe, resnet: resnetRecipe as unknown as AnyRecipe };

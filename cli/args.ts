@@ -27,6 +27,8 @@ export interface OptionSpec {
   readonly choices?: readonly string[];
   /** the value's name in the help ("DIR", "N") */
   readonly metavar?: string;
+  /** other names of the same option (one vocabulary across commands: `--steps` for `--iters`) */
+  readonly aliases?: readonly string[];
 }
 
 export type OptionSpecs = Readonly<Record<string, OptionSpec>>;
@@ -61,7 +63,8 @@ export function parseOptions<S extends OptionSpecs>(command: string, args: reado
     }
     const eq = arg.indexOf("=");
     const rawName = arg.slice(2, eq < 0 ? undefined : eq);
-    const name = rawName.replace(/-/g, "_");
+    const spelled = rawName.replace(/-/g, "_");
+    const name = Object.prototype.hasOwnProperty.call(specs, spelled) ? spelled : (Object.entries(specs).find(([, s]) => s.aliases?.includes(spelled))?.[0] ?? spelled);
     const spec = Object.prototype.hasOwnProperty.call(specs, name) ? specs[name] : undefined;
     if (spec === undefined) {
       const near = closest(name, Object.keys(specs));
@@ -134,7 +137,8 @@ export function helpText(usage: string, about: string, specs: OptionSpecs, foote
   const rows = Object.entries(specs).map(([name, s]) => {
     const left = `--${name}${s.kind === "flag" ? "" : ` ${s.metavar ?? (s.kind === "int" ? "N" : s.kind === "number" ? "X" : s.choices ? s.choices.join("|") : "S")}`}`;
     const def = s.default !== undefined && s.kind !== "flag" ? ` (default ${s.default})` : "";
-    return [left, s.help + def] as const;
+    const also = s.aliases?.length ? ` (also ${s.aliases.map((a) => `--${a}`).join(", ")})` : "";
+    return [left, s.help + def + also] as const;
   });
   rows.push(["--help", "show this help"]);
   const w = Math.max(...rows.map(([l]) => l.length)) + 2;

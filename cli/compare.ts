@@ -1,7 +1,7 @@
 // `wnn compare <a> <b> [...]`: models of the zoo side by side. Without options, the architecture table made
 // from each model's describe() (src/models/architecture.ts: parameters, layer kinds, normalisation, positional
 // scheme, attention, activation, forward FLOPs). With --train, it also trains them on the task they share
-// (src/models/compare.ts: the names task, MNIST, the stochastic-block-model graph, dates) with the same seed and
+// (src/recipes/compare.ts: the names task, MNIST, the stochastic-block-model graph, dates) with the same seed and
 // step budget, each in a fresh process of its own so that its time and peak memory are its own, and puts
 // parameters, training time, wall time, peak RSS and the task's metric side by side. --out FILE writes the
 // tables as markdown.
@@ -10,8 +10,8 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { ArgumentError } from "../src/engine/errors.js";
 import { writeFileAtomic } from "../src/io/node.js";
-import { TASKS, architectureTable, markdownTable, trainOnTask, type TaskOptions, type TaskResult } from "../src/models/compare.js";
-import type { RecipeData } from "../src/models/recipe.js";
+import { TASKS, architectureTable, markdownTable, trainOnTask, type TaskOptions, type TaskResult } from "../src/recipes/compare.js";
+import type { RecipeData } from "../src/recipes/recipe.js";
 import { ZOO, entryName, findModel, tasksOf, type TaskName, type ZooEntry } from "../src/models/zoo.js";
 import { loadMnist, loadNames } from "../src/node.js";
 import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js";
@@ -130,7 +130,7 @@ export async function compareCommand(args: readonly string[], out: Output): Prom
       [task === "names" ? "samples" : "note", ...col((r) => r.note)],
     ]);
     out.write(`\n${table}\n`);
-    sections.push(`## ${heading}\n\n${table}\n\nEach model trained in a fresh process of its own (its peak memory includes Node and the task's data); the same seed, data and batches for every model (src/models/compare.ts says how each task is trained).`);
+    sections.push(`## ${heading}\n\n${table}\n\nEach model trained in a fresh process of its own (its peak memory includes Node and the task's data); the same seed, data and batches for every model (src/recipes/compare.ts says how each task is trained).`);
   }
 
   if (v.out) {

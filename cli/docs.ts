@@ -10,7 +10,7 @@
 
 import { existsSync, readFileSync } from "node:fs";
 import { join, posix } from "node:path";
-import { TASKS, architectureTable, markdownTable } from "../src/models/compare.js";
+import { TASKS, architectureTable, markdownTable } from "../src/recipes/compare.js";
 import { commandsOf } from "./list.js";
 import { FAMILIES, ZOO, entryName, findModel, type FamilyName, type TaskName, type ZooEntry, type ZooModel } from "../src/models/zoo.js";
 
@@ -87,7 +87,7 @@ function taskPage(task: TaskName): string {
     "",
     architectureTable(entries),
     "",
-    `Trained side by side on one seed and budget (${info.metric}; the protocol is in [compare.ts](../../src/models/compare.ts)):`,
+    `Trained side by side on one seed and budget (${info.metric}; the protocol is in [compare.ts](../../src/recipes/compare.ts)):`,
     "",
     "```",
     `npm run build && node dist/cli/wnn.js compare ${names} --train --out runs/compare-${task}.md`,

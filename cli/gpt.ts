@@ -1,8 +1,8 @@
 // `wnn train gpt`: a character-level GPT on Moby Dick with nanoGPT's CPU configuration
 // (config/train_shakespeare_char.py and its "I only have a macbook" overrides). The recipe itself —
 // batches, AdamW, the schedule, clipping, loss estimates, checkpoint contents — is
-// src/models/gpt2/train.ts; this file reads the options, shows progress, writes the run's folder,
-// handles Ctrl-C and prints a sample.
+// src/models/gpt2/train.ts, and the loop that runs it is the recipes' shared one (src/recipes/loop.ts); this
+// file reads the options, shows progress, writes the run's folder, handles Ctrl-C and prints a sample.
 
 import { join } from "node:path";
 import * as wnn from "../src/index.js";
@@ -14,7 +14,7 @@ import { loadCheckpoint, saveCheckpoint, savePng, writeFileAtomic } from "../src
 import { PRESETS, gptConfig, type GPTConfig } from "../src/models/gpt2/model.js";
 import { CPU_TRAIN, GPTTrainer, checkpointConfig, type TrainConfig } from "../src/models/gpt2/train.js";
 import { loadMobyDick } from "../src/node.js";
-import { wasm } from "../src/backend/wasm/instance.js";
+import { runLoop } from "../src/recipes/loop.js";
 import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js";
 import { Progress, formatDuration, type Output } from "./progress.js";
 import { CHECKPOINT, JsonlLog, checkpointPath, createRunDir, defaultRunDir } from "./rundir.js";
@@ -33,8 +33,8 @@ export const GPT_OPTIONS = {
   min_lr: { kind: "number", min: 0, default: CPU_TRAIN.minLr, help: "learning rate at the end of the cosine decay" },
   warmup_iters: { kind: "int", min: 0, default: CPU_TRAIN.warmupIters, help: "steps of linear warmup" },
   lr_decay_iters: { kind: "int", min: 0, help: "the step where the cosine decay reaches min_lr (default: --iters, or --warmup_iters if larger)" },
-  iters: { kind: "int", min: 1, default: CPU_TRAIN.iters, help: "optimizer steps" },
-  eval_interval: { kind: "int", min: 1, default: CPU_TRAIN.evalInterval, help: "estimate train and val loss every N steps" },
+  iters: { kind: "int", min: 1, default: CPU_TRAIN.iters, help: "optimizer steps", aliases: ["steps"] },
+  eval_interval: { kind: "int", min: 1, default: CPU_TRAIN.evalInterval, help: "estimate train and val loss every N steps", aliases: ["eval_every"] },
   eval_iters: { kind: "int", min: 1, default: CPU_TRAIN.evalIters, help: "batches per split in each estimate" },
   weight_decay: { kind: "number", min: 0, default: CPU_TRAIN.weightDecay, help: "AdamW weight decay (matrices only)" },
   beta1: { kind: "number", min: 0, max: 0.999999, default: CPU_TRAIN.beta1, help: "AdamW β1" },
@@ -66,14 +66,6 @@ exactly where the run stopped (the same batches, the same losses, bit for bit).`
   GPT_OPTIONS,
   "example: wnn train gpt --iters 200 --out runs/quick && wnn sample --checkpoint runs/quick",
 );
-
-/** The active backend, its SIMD features and its threads, e.g. "wasm (SIMD + FMA), 2 threads". */
-function backendSummary(): string {
-  const name = wnn.getBackend();
-  const threads = name === "wasm" ? wnn.getNumThreads() : 1;
-  const simd = name === "wasm" ? (wasm().relaxed ? " (SIMD + FMA)" : " (SIMD)") : "";
-  return `${name}${simd}, ${threads} thread${threads === 1 ? "" : "s"}`;
-}
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -138,7 +130,7 @@ export async function trainGpt(args: readonly string[], out: Output): Promise<nu
   print(`training: ${t.iters} steps of batch ${t.batchSize}, AdamW lr ${t.lr} (warmup ${t.warmupIters}, cosine to ${t.minLr} at ${t.lrDecayIters}), β ${t.beta1}/${t.beta2}, weight decay ${t.weightDecay}, clip ${t.gradClip}, seed ${t.seed}`);
   print(`estimates every ${t.evalInterval} steps on ${t.evalIters} batches per split; writing ${dir}/`);
   if (v.threads !== undefined) wnn.setNumThreads(v.threads);
-  print(`kernels: ${backendSummary()}`);
+  print(`kernels: ${wnn.backendSummary()}`);
 
   // ---- the curves, rebuilt from the log on resume
   const batchLoss: [number, number][] = [], evalTrain: [number, number][] = [], evalVal: [number, number][] = [];
@@ -164,52 +156,28 @@ export async function trainGpt(args: readonly string[], out: Output): Promise<nu
   process.on("SIGINT", onSigint);
   const progress = new Progress({ total: t.iters, start: trainer.step, out, every: v.log_interval });
 
-  /** The loss estimate, yielding between batches so Ctrl-C is heard; null when interrupted. */
-  const estimate = async (): Promise<{ train: number; val: number } | null> => {
-    const g = trainer.evalGenerator(); // the same batches as trainer.estimateLoss()
-    const r = { train: 0, val: 0 };
-    for (const s of ["train", "val"] as const) {
-      for (let k = 0; k < t.evalIters; k++) {
-        r[s] += trainer.evalBatch(s, g);
-        await tick();
-        if (stop) return null;
-      }
-      r[s] /= t.evalIters;
-    }
-    trainer.lastEval = trainer.step;
-    return r;
-  };
+  // ---- the shared training loop (src/recipes/loop.ts): estimate when due, step, yield so Ctrl-C is heard
   let trainMs = 0, evalMs = 0, steps = 0, lastEval: { train: number; val: number } | null = null;
-  const evaluate = async (): Promise<boolean> => {
-    const t0 = performance.now();
-    const r = await estimate();
-    if (r === null) return false;
-    const ms = performance.now() - t0;
-    evalMs += ms;
-    lastEval = r;
-    log.append({ type: "eval", step: trainer.step, train: r.train, val: r.val, ms: Math.round(ms) });
-    evalTrain.push([trainer.step, r.train]);
-    evalVal.push([trainer.step, r.val]);
-    progress.line(`step ${trainer.step}: train loss ${r.train.toFixed(4)}, val loss ${r.val.toFixed(4)} (${formatDuration(ms / 1000)})`);
-    drawChart();
-    save();
-    return true;
-  };
-
   try {
-    while (!stop) {
-      if (trainer.evalDue() && !(await evaluate())) break;
-      if (trainer.step >= t.iters) break;
-      const t0 = performance.now();
-      const r = trainer.trainStep();
-      const ms = performance.now() - t0;
-      trainMs += ms;
-      steps++;
-      log.append({ type: "train", step: trainer.step, loss: r.loss, lr: r.lr, ms: Math.round(ms * 10) / 10 });
-      batchLoss.push([trainer.step, r.loss]);
-      progress.update(trainer.step, [`loss ${r.loss.toFixed(4)}`, `lr ${r.lr.toExponential(2)}`]);
-      await tick();
-    }
+    await runLoop(trainer, {
+      onStep: (step, r, ms) => {
+        trainMs += ms;
+        steps++;
+        log.append({ type: "train", step, loss: r.loss, lr: r.lr, ms: Math.round(ms * 10) / 10 });
+        batchLoss.push([step, r.loss]);
+        progress.update(step, [`loss ${r.loss.toFixed(4)}`, `lr ${r.lr.toExponential(2)}`]);
+      },
+      onEval: (step, r, ms) => {
+        evalMs += ms;
+        lastEval = r;
+        log.append({ type: "eval", step, train: r.train, val: r.val, ms: Math.round(ms) });
+        evalTrain.push([step, r.train]);
+        evalVal.push([step, r.val]);
+        progress.line(`step ${step}: train loss ${r.train.toFixed(4)}, val loss ${r.val.toFixed(4)} (${formatDuration(ms / 1000)})`);
+        drawChart();
+        save();
+      },
+    }, { pause: tick, shouldStop: () => stop });
   } finally {
     progress.done();
   }

@@ -1,4 +1,4 @@
-// `wnn train <recipe>`: any training recipe of the zoo (src/models/recipe.ts) run from the command line.
+// `wnn train <recipe>`: any training recipe of the zoo (src/recipes/recipe.ts) run from the command line.
 // Its options come from the recipe's defaults (camelCase `batchSize` becomes `--batch_size`), its data
 // from the npm packages it needs, its log lines and progress go to the terminal, and what it returns
 // (tables, pictures, samples, metrics) is written to runs/<name>-<date>-<time>/ (or --out DIR).
@@ -6,22 +6,22 @@
 import { join } from "node:path";
 import { ArgumentError } from "../src/engine/errors.js";
 import { Generator } from "../src/engine/rng.js";
-import { writeFileAtomic } from "../src/io/node.js";
+import { deflatePng, writeFileAtomic } from "../src/io/node.js";
 import { bengioMlpRecipe } from "../src/models/bengio-mlp/recipe.js";
 import { charRnnRecipe } from "../src/models/char-rnn/recipe.js";
 import { gatRecipe } from "../src/models/gat/recipe.js";
 import { gcnRecipe } from "../src/models/gcn/recipe.js";
-import { namesCompareRecipe } from "../src/models/names-compare/recipe.js";
-import { decoderCompareRecipe } from "../src/models/decoder-compare/recipe.js";
-import { encoderCompareRecipe } from "../src/models/encoder-compare/recipe.js";
+import { namesCompareRecipe } from "../src/recipes/names-compare.js";
+import { decoderCompareRecipe } from "../src/recipes/decoder-compare.js";
+import { encoderCompareRecipe } from "../src/recipes/encoder-compare.js";
 import { lenet5Recipe } from "../src/models/lenet5/recipe.js";
 import { resnetRecipe } from "../src/models/resnet/recipe.js";
-import { visionAttentionCompareRecipe } from "../src/models/vision-attention-compare/recipe.js";
-import { graphsRecipe } from "../src/models/graphs.js";
+import { visionAttentionCompareRecipe } from "../src/recipes/vision-attention-compare.js";
+import { graphsRecipe } from "../src/recipes/graphs.js";
 import { recipe as seq2seqRecipe } from "../src/models/seq2seq-attention/recipe.js";
 import { recipe as transformerRecipe } from "../src/models/transformer/recipe.js";
-import { recipe as encoderDecoderCompareRecipe } from "../src/models/encoder-decoder-compare/recipe.js";
-import type { Recipe, RecipeData, RecipeResult } from "../src/models/recipe.js";
+import { recipe as encoderDecoderCompareRecipe } from "../src/recipes/encoder-decoder-compare.js";
+import type { Recipe, RecipeData, RecipeResult } from "../src/recipes/recipe.js";
 import { loadMnist, loadMobyDick, loadNames } from "../src/node.js";
 import { loadSpamAssassin } from "../src/node.js";
 import { UsageError, helpText, parseOptions, type OptionSpec, type OptionSpecs } from "./args.js";
@@ -46,17 +46,20 @@ export const RECIPES: readonly AnyRecipe[] = [
   encoderCompareRecipe, //                               MLM on Moby Dick, then spam classification
 ];
 
-/** `batchSize` → `batch_size` */
-export const snake = (s: string): string => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+/** `batchSize` → `batch_size`, `dFF` → `d_ff` (a run of capitals is one word) */
+export const snake = (s: string): string => s.replace(/([a-z0-9])([A-Z])/g, "$1_$2").replace(/([A-Z])([A-Z][a-z])/g, "$1_$2").toLowerCase();
+/** the spelling before runs of capitals were one word (`d_f_f`), kept as an alias */
+const letterSnake = (s: string): string => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 /** The options of a recipe: one per default (typed by the default's type), a seed and --out. */
 export function recipeOptions(recipe: AnyRecipe): OptionSpecs {
   const specs: Record<string, OptionSpec> = {};
   for (const [key, d] of Object.entries(recipe.defaults as Record<string, unknown>)) {
-    const help = `the recipe's ${key}`;
-    if (typeof d === "number") specs[snake(key)] = { kind: "number", default: d, help };
-    else if (typeof d === "boolean") specs[snake(key)] = { kind: "string", choices: ["true", "false"], default: String(d), help };
-    else specs[snake(key)] = { kind: "string", default: String(d), help };
+    const help = (recipe.help as Record<string, string | undefined> | undefined)?.[key] ?? `the recipe's ${key}`;
+    const aliases = letterSnake(key) !== snake(key) ? { aliases: [letterSnake(key)] } : {};
+    if (typeof d === "number") specs[snake(key)] = { kind: "number", default: d, help, ...aliases };
+    else if (typeof d === "boolean") specs[snake(key)] = { kind: "string", choices: ["true", "false"], default: String(d), help, ...aliases };
+    else specs[snake(key)] = { kind: "string", default: String(d), help, ...aliases };
   }
   if (!("seed" in specs)) specs.seed = { kind: "int", min: 0, default: 0, help: "seed of the recipe's generator" };
   specs.out = { kind: "string", metavar: "DIR", help: `the run's folder (default runs/${recipe.name}-<date>-<time>)` };
@@ -131,7 +134,7 @@ export function runRecipe(recipe: AnyRecipe, args: readonly string[], out: Outpu
     out.write(`\n${md}\n`);
     write(name.endsWith(".md") ? name : `${name}.md`, text(md + "\n"));
   }
-  for (const [file, png] of Object.entries(result.images ?? {})) write(file, png);
+  for (const [file, png] of Object.entries(result.images ?? {})) write(file, deflatePng(png)); // the core stores PNGs uncompressed
   if (result.samples?.length) {
     out.write(`\nsamples:\n${result.samples.join("\n")}\n`);
     write("samples.txt", text(result.samples.join("\n") + "\n"));

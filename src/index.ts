@@ -8,4 +8,5 @@ export * as io from "./io/index.js";
 export * as generation from "./generation/index.js";
 export * as models from "./models/index.js";
 export * as data from "./data/index.js";
-export { setNumThreads, getNumThreads } from "./ops/kernels.js";
+export { setNumThreads, getNumThreads, backendSummary } from "./ops/kernels.js";
+export * as recipes from "./recipes/index.js";

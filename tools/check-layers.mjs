@@ -14,13 +14,16 @@ const ALLOWED = {
   "src/io": ["src/engine", "src/ops", "src/nn"],
   "src/generation": ["src/engine", "src/ops", "src/nn"],
   "src/models": ["src/engine", "src/ops", "src/nn", "src/optim", "src/data", "src/io", "src/generation"],
-  "src/index.ts": ["src/engine", "src/backend", "src/ops", "src/nn", "src/optim", "src/data", "src/io", "src/generation", "src/models"],
+  // what `wnn train` runs: the recipe shape, the shared training loop, the comparisons; a model folder's own
+  // recipe.ts / train.ts and the zoo (src/models/zoo.ts) belong to this layer too (see RECIPE_FILES)
+  "src/recipes": ["src/engine", "src/ops", "src/nn", "src/optim", "src/data", "src/io", "src/generation", "src/models"],
+  "src/index.ts": ["src/engine", "src/backend", "src/ops", "src/nn", "src/optim", "src/data", "src/io", "src/generation", "src/models", "src/recipes"],
   "src/node.ts": ["src/engine", "src/data", "src/io"],
   // "writtingnns" under Node's "node" condition: the library plus the Node-only thread pool of the wasm backend
   "src/index-node.ts": ["src/index.ts", "src/backend"],
 };
 /** layers that must bundle for the browser: no Node built-ins */
-const CORE = ["src/engine", "src/ops", "src/nn", "src/optim", "src/generation", "src/models", "src/backend/reference", "src/backend/backend.ts", "src/backend/wasm", "src/data"];
+const CORE = ["src/engine", "src/ops", "src/nn", "src/optim", "src/generation", "src/models", "src/recipes", "src/backend/reference", "src/backend/backend.ts", "src/backend/wasm", "src/data"];
 /** folders inside the core that hold its Node-only half (exported from src/node.ts, "writtingnns/node") */
 const NODE_HALF = ["src/data/node/"];
 /** Node-only files inside the core's folders: the wasm backend's worker-thread pool, loaded only by src/index-node.ts */
@@ -41,7 +44,14 @@ const walk = (dir) => {
 };
 walk("src");
 
+/**
+ * Files under src/models that belong to the recipes layer: a folder's recipe.ts / train.ts (they train the
+ * model) and zoo.ts (its zoo entry names its recipes), and the zoo itself (zoo.ts, zoo-entry.ts). A model.ts
+ * or hf.ts may not import them.
+ */
+const RECIPE_FILES = /^src\/models\/([\w-]+\/(recipe|train|zoo)|zoo|zoo-entry)\.ts$/;
 const layerOf = (p) => {
+  if (RECIPE_FILES.test(p)) return "src/recipes";
   const parts = p.split("/");
   if (parts.length === 2) return p; // src/index.ts
   return parts.slice(0, 2).join("/");

@@ -6,7 +6,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { io } from "../dist/src/index.js";
-import { CONTENDERS } from "../dist/src/models/vision-attention-compare/recipe.js";
+import { CONTENDERS } from "../dist/src/recipes/vision-attention-compare.js";
 
 const [out, ...runs] = process.argv.slice(2);
 if (!out || runs.length === 0) {

@@ -4,7 +4,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { Generator } from "../dist/src/index.js";
 import { recompress } from "./png-deflate.mjs";
-import { graphsRecipe } from "../dist/src/models/graphs.js";
+import { graphsRecipe } from "../dist/src/recipes/graphs.js";
 import { gcnRecipe } from "../dist/src/models/gcn/recipe.js";
 import { gatRecipe } from "../dist/src/models/gat/recipe.js";
 

@@ -12,7 +12,7 @@
 //   node tools/t5-lr-sweep.mjs --variant=qlr --posscale=100   # the recipe's choice: 99.5%
 //   options: --lr=0.002 --steps=400 --batch=32 --posscale=1; --model=BART runs bartContender instead
 import * as wnn from "../dist/src/index.js";
-import { t5Contender, bartContender, CharVocab } from "../dist/src/models/encoder-decoder-compare/recipe.js";
+import { t5Contender, bartContender, CharVocab } from "../dist/src/recipes/encoder-decoder-compare.js";
 import { datesTask } from "../dist/src/data/tasks/dates.js";
 import { distinctPairs } from "../dist/src/data/tasks/seq.js";
 import { Generator } from "../dist/src/engine/rng.js";

@@ -51,6 +51,9 @@ export function readHFFolder(dir: string): HFFolder {
     names = readdirSync(dir);
   } catch (e) {
     if (e instanceof LoadError) throw e;
+    if ((e as { code?: string }).code === "ENOENT") {
+      throw new LoadError(`${dir}: no such folder. --model reads a Hugging Face checkpoint folder that is already on this machine (config.json, model.safetensors, tokenizer.json); nothing here downloads one — on a machine with internet access, \`huggingface-cli download gpt2 --local-dir ./gpt2\` fetches one (README, "Real checkpoints")`);
+    }
     throw new LoadError(`${dir}: cannot read the folder: ${(e as Error).message}`);
   }
   // Pickles are never opened: beside safetensors they are ignored (Hugging Face folders often ship both);

@@ -11,11 +11,12 @@
 import { randomBytes } from "node:crypto";
 import { closeSync, fstatSync, fsyncSync, openSync, readdirSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { deflateSync } from "node:zlib";
+import { deflateSync, inflateSync } from "node:zlib";
 import { LoadError, WnnError } from "../engine/errors.js";
 import type { Tensor } from "../engine/tensor.js";
 import { parseCheckpoint, planCheckpoint, type Checkpoint, type LoadedCheckpoint } from "./checkpoint.js";
 import { encodePng, type RasterImage } from "./png.js";
+import { crc32 } from "./checksum.js";
 import {
   decodeTensor, parseHeader, parseSafetensors, planSafetensors, readHeaderLength,
   type ParseOptions, type Safetensors, type SafetensorsEntry,
@@ -218,6 +219,37 @@ export function loadCheckpoint(path: string): LoadedCheckpoint {
 /** zlib's deflate (much smaller files than the core's stored blocks). */
 export function zlibDeflate(raw: Uint8Array): Uint8Array {
   return deflateSync(raw, { level: 9 });
+}
+
+/**
+ * The same PNG with its image data deflated (zlib level 9), for PNG bytes made by the browser-safe core
+ * (`encodePng` without a deflate: stored blocks, about 4 bytes a pixel). The other chunks are kept as they are.
+ */
+export function deflatePng(png: Uint8Array): Uint8Array {
+  const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
+  const chunks: [string, Uint8Array][] = [];
+  let idat: Uint8Array[] = [];
+  for (let at = 8; at + 12 <= png.length; ) {
+    const len = view.getUint32(at), type = String.fromCharCode(...png.subarray(at + 4, at + 8));
+    if (at + 12 + len > png.length) throw new LoadError(`deflatePng: chunk ${JSON.stringify(type)} of ${len} bytes runs past the end of the ${png.length}-byte file`);
+    const body = png.subarray(at + 8, at + 8 + len);
+    if (type === "IDAT") idat.push(body);
+    else {
+      if (idat.length) chunks.push(["IDAT", deflateSync(inflateSync(Buffer.concat(idat)), { level: 9 })]), (idat = []);
+      chunks.push([type, body]);
+    }
+    at += 12 + len;
+  }
+  const parts: Uint8Array[] = [png.subarray(0, 8)];
+  for (const [type, body] of chunks) {
+    const head = new Uint8Array(8);
+    new DataView(head.buffer).setUint32(0, body.length);
+    head.set([...type].map((c) => c.charCodeAt(0)), 4);
+    const crc = new Uint8Array(4);
+    new DataView(crc.buffer).setUint32(0, crc32(Buffer.concat([head.subarray(4), body])));
+    parts.push(head, body, crc);
+  }
+  return Buffer.concat(parts);
 }
 
 /** Write an image as a PNG file, compressed with zlib, atomically. */

@@ -7,7 +7,7 @@ import { ArgumentError, Generator, rand, tensor } from "../index.js";
 import { PALETTE, formatTick, imageGrid, imageGridPng, lineChart, lineChartPng, niceTicks } from "./chart.js";
 import { adler32, crc32 } from "./checksum.js";
 import { GLYPH_HEIGHT, GLYPH_WIDTH, glyph } from "./font.js";
-import { zlibDeflate } from "./node.js";
+import { deflatePng, zlibDeflate } from "./node.js";
 import { encodePng, zlibStored, type RasterImage } from "./png.js";
 
 interface Decoded { width: number; height: number; bitDepth: number; colorType: number; chunks: string[]; pixels: Uint8Array }
@@ -129,6 +129,17 @@ test("lineChart draws axes, both series in their colours, a title and a legend",
   // empty and flat series still give a chart
   assert.equal(lineChart({ series: [] }).width, 800);
   assert.equal(lineChart({ series: [{ name: "flat", points: [[0, 1], [1, 1]] }] }).height, 500);
+});
+
+test("deflatePng: a stored chart (as a recipe returns it) shrinks and keeps its pixels and chunks; a truncated file is a LoadError", () => {
+  const series = [{ name: "loss", points: Array.from({ length: 100 }, (_, i) => [i, Math.exp(-i / 30)] as [number, number]) }];
+  const stored = lineChartPng({ series, width: 800, height: 500, title: "Loss" }); // the core's default: no compression
+  const small = deflatePng(stored);
+  const a = decodePng(stored), b = decodePng(small);
+  assert.deepEqual([b.width, b.height, b.colorType, b.chunks], [a.width, a.height, a.colorType, a.chunks]);
+  assert.deepEqual(b.pixels, a.pixels);
+  assert.ok(small.length * 10 < stored.length, `${small.length} bytes deflated vs ${stored.length} stored`);
+  assert.throws(() => deflatePng(stored.subarray(0, 100)), (e: unknown) => e instanceof Error && e.name === "LoadError" && /runs past the end/.test(e.message));
 });
 
 test("nice ticks and their labels", () => {

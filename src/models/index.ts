@@ -6,8 +6,6 @@ export * as gcn from "./gcn/model.js";
 export * as gat from "./gat/model.js";
 export * as lenet5 from "./lenet5/model.js";
 export * as resnet from "./resnet/model.js";
-export { lenet5Recipe } from "./lenet5/recipe.js";
-export { resnetRecipe } from "./resnet/recipe.js";
 export * as seq2seqAttention from "./seq2seq-attention/model.js";
 export * as transformer from "./transformer/model.js";
 export * as llama from "./llama/model.js";

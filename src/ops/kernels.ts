@@ -5,6 +5,7 @@ import { ArgumentError } from "../engine/errors.js";
 import type { Backend, KernelTable } from "../backend/backend.js";
 import { referenceBackend, referenceKernels } from "../backend/reference/backend.js";
 import { setThreads, threads, wasmAvailable, wasmBackend } from "../backend/wasm/index.js";
+import { wasm } from "../backend/wasm/instance.js";
 
 const backends = new Map<string, Backend>([["reference", referenceBackend]]);
 let activeName = "reference";
@@ -47,6 +48,14 @@ export function getNumThreads(): number {
 
 export function getBackend(): string {
   return activeName;
+}
+
+/** The active backend, its SIMD features and its threads, e.g. "wasm (SIMD + FMA), 2 threads" (what a run prints). */
+export function backendSummary(): string {
+  const name = getBackend();
+  const n = name === "wasm" ? getNumThreads() : 1;
+  const simd = name === "wasm" ? (wasm().relaxed ? " (SIMD + FMA)" : " (SIMD)") : "";
+  return `${name}${simd}, ${n} thread${n === 1 ? "" : "s"}`;
 }
 
 export function listBackends(): string[] {

@@ -42,7 +42,7 @@ test(`parity: the run above used the ${PARITY_BACKEND} backend`, () => assert.eq
 
 after(() => assert.equal(getBackend(), PARITY_BACKEND, "a test module changed the backend during the parity run"));
 
-// The kernels of issue 3 that once fell back to the reference on the wasm backend: the wasm backend
+// The kernels that once fell back to the reference on the wasm backend: the wasm backend
 // must serve them itself (so that the op table above, or the rest of the suite, runs them on wasm).
 const WASM_SERVED = [
   "im2col", "col2im", "biasAdd", "biasGrad", "maxPool2d", "maxPool2dBackward", "avgPool2d", "avgPool2dBackward",

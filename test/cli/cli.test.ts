@@ -163,7 +163,8 @@ test("exact resume: 10 steps, save, 10 more in a fresh process = 20 steps uninte
   assert.equal(wnn("train", "gpt", ...common, "--iters", "20", "--out", straight).code, 0);
   assert.equal(wnn("train", "gpt", ...common, "--iters", "10", "--out", split).code, 0);
   assert.equal(loadCheckpoint(join(split, "checkpoint.safetensors")).step, 10);
-  const resumed = wnn("train", "gpt", "--resume", split, "--iters", "20", "--sample_tokens", "0");
+  // --steps: the recipes' name for --iters, accepted as its alias (and allowed to change on resume, as --iters is)
+  const resumed = wnn("train", "gpt", "--resume", split, "--steps", "20", "--sample_tokens", "0");
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.match(resumed.stdout, /resuming .* at step 10 of 20/);
 

@@ -9,7 +9,7 @@ import { after, test } from "node:test";
 import { UsageError } from "../../cli/args.js";
 import { recipeOptions, runRecipe, snake, type AnyRecipe } from "../../cli/recipes.js";
 import type { Generator } from "../../src/engine/rng.js";
-import type { RecipeData, RecipeHooks } from "../../src/models/recipe.js";
+import type { RecipeData, RecipeHooks } from "../../src/recipes/recipe.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "wnn-recipe-"));
 after(() => rmSync(tmp, { recursive: true, force: true }));

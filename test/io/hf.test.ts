@@ -178,6 +178,8 @@ test("HF malformed: no config.json", () => {
   const dir = gpt2Folder("no-config");
   unlinkSync(join(dir, "config.json"));
   loadError(() => readHFFolder(dir), /no config\.json/);
+  // a folder that is not there: say where such a folder comes from (nothing here downloads)
+  loadError(() => readHFFolder(join(tmp, "not-there")), /no such folder\. --model reads a Hugging Face checkpoint folder .* nothing here downloads/);
 });
 
 test("HF malformed: an unknown model_type, an unknown field, an unsupported setting", () => {
@@ -188,6 +190,18 @@ test("HF malformed: an unknown model_type, an unknown field, an unsupported sett
   const t5 = CASES.find((c) => c.name === "t5 v1.1")!.make(new Generator(1));
   const files = toHFFiles("t5", t5.model, t5.config);
   loadError(() => fromPretrained({ config: { ...files.config, feed_forward_proj: "gated-silu" }, tensors: files.tensors }), /feed_forward_proj is "gated-silu"/);
+});
+
+test("HF: the generic tie_word_embeddings field — true loads a tied-head family (GPT-2, BERT), false is refused", () => {
+  const plain = fromPretrained(readHFFolder(gpt2Folder("tied-plain"))) as { model: Module };
+  const tied = fromPretrained(readHFFolder(gpt2Folder("tied-true", { edit: (f) => (f.config.tie_word_embeddings = true) }))) as { model: Module };
+  const a = plain.model.stateDict(), b = tied.model.stateDict();
+  assert.deepEqual(Object.keys(b), Object.keys(a));
+  for (const k of Object.keys(a)) assert.deepEqual(Array.from(b[k]!.storage), Array.from(a[k]!.storage), k);
+  loadError(() => load(gpt2Folder("tied-false", { edit: (f) => (f.config.tie_word_embeddings = false) })), /tie_word_embeddings is false, which writtingNNs does not support \(the output head is the word embedding/);
+  const bert = CASES.find((c) => c.kind === "bert")!.make(new Generator(2));
+  const files = toHFFiles("bert", bert.model, bert.config);
+  assert.doesNotThrow(() => fromPretrained({ config: { ...files.config, tie_word_embeddings: true }, tensors: files.tensors }));
 });
 
 test("HF pickles: refused when they are the only weights, ignored (never opened) beside safetensors", () => {

@@ -1,4 +1,4 @@
-// The released presets of issue 6, built shape-only (meta(), src/engine/meta.ts): each model's unique
+// The released presets of the Transformer families, built shape-only (meta(), src/engine/meta.ts): each model's unique
 // parameters (a tied tensor counted once) add up to the published count and to the model's own
 // countParameters formula; the two 7B models build in milliseconds without allocating their weights; and
 // every preset of the zoo — the counts `wnn list` prints — equals its describe() formula, so a formula and
@@ -25,7 +25,7 @@ interface Preset {
   zoo: string;
   build: () => Module;
   formula: () => number;
-  /** the count published for the released checkpoint (issue 6; the model's README for deberta-v3-base and t5-v1_1-small) */
+  /** the count published for the released checkpoint (the model's README for deberta-v3-base and t5-v1_1-small) */
   published: number;
 }
 

@@ -49,7 +49,7 @@ export const fixture = JSON.parse(readFileSync(new URL("../../../test/fixtures/o
   clip: ClipCase[];
 };
 
-/** The tolerance of the issue: float32 rtol 1e-5 / atol 1e-6; float64 agrees with PyTorch's float64 to 1e-12. */
+/** The tolerance asked of the optimizers: float32 rtol 1e-5 / atol 1e-6; float64 agrees with PyTorch's float64 to 1e-12. */
 export const TOL: Record<"float32" | "float64", Tolerance> = { float32: { rtol: 1e-5, atol: 1e-6 }, float64: { rtol: 1e-12, atol: 1e-12 } };
 
 const CLASSES = { SGD: optim.SGD, Adam: optim.Adam, AdamW: optim.AdamW, RMSprop: optim.RMSprop } as const;

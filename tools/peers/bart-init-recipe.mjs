@@ -16,7 +16,7 @@ import { clipGradNorm } from "../../dist/src/optim/clip.js";
 import { cosineWithWarmup } from "../../dist/src/optim/schedulers.js";
 import { datesTask } from "../../dist/src/data/tasks/dates.js";
 import { distinctPairs } from "../../dist/src/data/tasks/seq.js";
-import { bartContender, bartExample, CharVocab, normalizeText, t5Contender, t5Example } from "../../dist/src/models/encoder-decoder-compare/recipe.js";
+import { bartContender, bartExample, CharVocab, normalizeText, t5Contender, t5Example } from "../../dist/src/recipes/encoder-decoder-compare.js";
 import { loadMobyDick } from "../../dist/src/node.js";
 
 const [mode = "denoise", stepsArg = "200", ...specs] = process.argv.slice(2);

@@ -13,7 +13,7 @@ import { Generator } from "../../dist/src/engine/rng.js";
 import { AdamW } from "../../dist/src/optim/adam.js";
 import { clipGradNorm } from "../../dist/src/optim/clip.js";
 import { cosineWithWarmup } from "../../dist/src/optim/schedulers.js";
-import { bartContender, CharVocab, normalizeText } from "../../dist/src/models/encoder-decoder-compare/recipe.js";
+import { bartContender, CharVocab, normalizeText } from "../../dist/src/recipes/encoder-decoder-compare.js";
 import { loadMobyDick } from "../../dist/src/node.js";
 
 const initStd = Number(process.argv[2] ?? 0.02), steps = Number(process.argv[3] ?? 200), out = process.argv[4] ?? "runs/bart-init/batches.json";

@@ -1,7 +1,7 @@
 // What gives DeBERTa its MLM lead in the encoder-compare recipe: its relative positions in the attention, or the
 // enhanced mask decoder (the last layer re-run with absolute positions added to its queries)? The recipe's MLM
 // pretraining alone for DeBERTa, as tools/peers/encoder-init.mjs runs it — the recipe's task, window order,
-// masks, optimizer and validation set (encoder-compare/recipe.ts: encoderTask, contenders, pretrain), its
+// masks, optimizer and validation set (src/recipes/encoder-compare.ts: encoderTask, contenders, pretrain), its
 // defaults except the steps and evaluation interval; every Linear and Embedding weight re-drawn N(0, 0.02²) from
 // the recipe's weight seed (so `recipe` repeats encoder-init.mjs's DeBERTa 0.02 row); one thread — with one or
 // more parts switched off. No model code changes: the switches are frozen zeroed tables and a loss that skips
@@ -26,7 +26,7 @@ import { loadMobyDick, loadSpamAssassin } from "../../dist/src/data/node/dataset
 import { initWeights } from "../../dist/src/models/bert/model.js";
 import {
   contenders, encoderCompareRecipe, encoderTask, maskBatch, maskedLmLoss, pretrain, single,
-} from "../../dist/src/models/encoder-compare/recipe.js";
+} from "../../dist/src/recipes/encoder-compare.js";
 
 setNumThreads(1);
 const [variant = "recipe", stepsArg = "400", evalArg = "100"] = process.argv.slice(2);

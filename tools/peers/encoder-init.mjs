@@ -1,7 +1,7 @@
 // The encoder-compare recipe's MLM pretraining alone, for one contender, with its weights re-initialised:
 // is BERT's and RoBERTa's slow MLM at C = 128 the N(0, 0.02²) init, as BART's was (BART README, "Init at a
 // small width")? The recipe's task, contenders, window order, masks, optimizer and validation set
-// (encoder-compare/recipe.ts: encoderTask, contenders, pretrain), its defaults except the steps, lr and
+// (src/recipes/encoder-compare.ts: encoderTask, contenders, pretrain), its defaults except the steps, lr and
 // evaluation interval; one thread (the recorded runs used one).
 //
 //   npm run build && node tools/peers/encoder-init.mjs MODEL STD STEPS [LR] [EVAL_EVERY] [POSITIONS]
@@ -20,7 +20,7 @@ import { Generator, manualSeed } from "../../dist/src/engine/rng.js";
 import { normal_ } from "../../dist/src/nn/init.js";
 import { loadMobyDick, loadSpamAssassin } from "../../dist/src/data/node/datasets.js";
 import { initWeights } from "../../dist/src/models/bert/model.js";
-import { contenders, encoderCompareRecipe, encoderTask, pretrain } from "../../dist/src/models/encoder-compare/recipe.js";
+import { contenders, encoderCompareRecipe, encoderTask, pretrain } from "../../dist/src/recipes/encoder-compare.js";
 
 setNumThreads(1);
 const [model = "RoBERTa", stdArg = "0.02", stepsArg = "300", lrArg = "1e-3", evalArg = "50", positions = ""] = process.argv.slice(2);

@@ -2,9 +2,10 @@
 // 5 characters of context, the `names` preset of model.ts (~25k parameters).
 
 import type { Generator } from "../../engine/rng.js";
-import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "../recipe.js";
+import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "../../recipes/recipe.js";
 import { lineChartPng } from "../../io/chart.js";
-import { namesTask, trainOnNames } from "../tasks/names.js";
+import { namesTask } from "../../data/tasks/names.js";
+import { trainOnNames } from "../../recipes/names.js";
 import { BengioMLP, bengioConfig } from "./model.js";
 
 export type BengioMlpOptions = { context: number; direct: boolean; steps: number; batchSize: number; lr: number; evalEvery: number; seed: number; samples: number };

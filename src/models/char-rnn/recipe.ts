@@ -2,9 +2,10 @@
 // The cell is an option (rnn, lstm, gru); the sizes are the presets of model.ts (~25k parameters each).
 
 import type { Generator } from "../../engine/rng.js";
-import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "../recipe.js";
+import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "../../recipes/recipe.js";
 import { lineChartPng } from "../../io/chart.js";
-import { namesTask, trainOnNames } from "../tasks/names.js";
+import { namesTask } from "../../data/tasks/names.js";
+import { trainOnNames } from "../../recipes/names.js";
 import { CharRNN, charRnnConfig, type Cell } from "./model.js";
 
 export type CharRnnOptions = { cell: string; steps: number; batchSize: number; lr: number; evalEvery: number; seed: number; samples: number };

@@ -113,7 +113,7 @@ export function countParameters(c: GATConfig): number {
 
 /**
  * The architecture in one row (src/models/architecture.ts), on a graph of `nodes` nodes (default 160, the
- * stochastic block model of ../graphs.ts). FLOPs per node: each layer's W h for every head, 2·in·nh·F', and
+ * stochastic block model of src/recipes/graphs.ts). FLOPs per node: each layer's W h for every head, 2·in·nh·F', and
  * its share of the dense aggregation α·(W h) (nh, N, N)·(nh, N, F'), 2·nh·N·F'. The scores aᵀ[W h_i ‖ W h_j]
  * are two dot products per node and head (elementwise work, not counted).
  */

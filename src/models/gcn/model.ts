@@ -86,7 +86,7 @@ export function countParameters(c: GCNConfig): number {
 
 /**
  * The architecture in one row (src/models/architecture.ts), on a graph of `nodes` nodes (default 160, the
- * stochastic block model of ../graphs.ts). FLOPs per node: each layer's H·W, 2·in·out, and its share of the
+ * stochastic block model of src/recipes/graphs.ts). FLOPs per node: each layer's H·W, 2·in·out, and its share of the
  * dense aggregation Â·(HW) (N, N)·(N, out), 2·N·out — dense, so it grows with the graph, not the degree.
  */
 export function describe(c: GCNConfig, nodes = 160): Architecture {

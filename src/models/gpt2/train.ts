@@ -19,6 +19,7 @@ import { AdamW } from "../../optim/adam.js";
 import { clipGradNorm } from "../../optim/clip.js";
 import { CosineWithWarmupLR, type SchedulerStateDict } from "../../optim/schedulers.js";
 import { stateDictFromTensors, stateDictToTensors } from "../../optim/state.js";
+import type { TrainingJob } from "../../recipes/loop.js";
 import { GPT, gptConfig, type GPTConfig } from "./model.js";
 
 export interface TrainConfig {
@@ -76,7 +77,7 @@ interface TrainerExtra {
   lastEval: number;
 }
 
-export class GPTTrainer {
+export class GPTTrainer implements TrainingJob<{ loss: number; lr: number; gradNorm: number }, { train: number; val: number }> {
   readonly modelConfig: GPTConfig;
   readonly config: TrainConfig;
   readonly model: GPT;
@@ -148,13 +149,30 @@ export class GPTTrainer {
 
   /** nanoGPT's estimate_loss: the mean loss over evalIters batches of each split (marks this step as estimated). */
   estimateLoss(): { train: number; val: number } {
+    const it = this.evaluate();
+    for (;;) {
+      const r = it.next();
+      if (r.done) return r.value;
+    }
+  }
+
+  /** The steps of the run: the shared training loop (src/recipes/loop.ts) stops here. */
+  get totalSteps(): number {
+    return this.config.iters;
+  }
+
+  /** estimateLoss as the shared loop runs it: one batch per yield, so that a run can stop between batches. */
+  *evaluate(): Iterator<void, { train: number; val: number }, void> {
     const g = this.evalGenerator();
-    const mean = (split: keyof TokenSplits): number => {
+    const out = { train: 0, val: 0 };
+    for (const split of ["train", "val"] as const) {
       let s = 0;
-      for (let k = 0; k < this.config.evalIters; k++) s += this.evalBatch(split, g);
-      return s / this.config.evalIters;
-    };
-    const out = { train: mean("train"), val: mean("val") };
+      for (let k = 0; k < this.config.evalIters; k++) {
+        s += this.evalBatch(split, g);
+        yield;
+      }
+      out[split] = s / this.config.evalIters;
+    }
     this.lastEval = this.step;
     return out;
   }

@@ -6,9 +6,9 @@ import type { Generator } from "../../engine/rng.js";
 import { Adam } from "../../optim/adam.js";
 import { CosineAnnealingLR } from "../../optim/schedulers.js";
 import { ArgumentError } from "../../engine/errors.js";
-import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "../recipe.js";
+import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "../../recipes/recipe.js";
 import { cat } from "../../ops/shape.js";
-import { epochTable, lossChart, mapsPng, meanLast, mnistBatch, takeSplit, trainClassifier } from "../mnist.js";
+import { epochTable, lossChart, mapsPng, meanLast, mnistBatch, takeSplit, trainClassifier } from "../../recipes/mnist.js";
 import { LeNet5, lenetConfig } from "./model.js";
 
 export interface LeNet5RecipeOptions extends Record<string, number | string | boolean> {
@@ -27,6 +27,7 @@ export const lenet5Recipe: Recipe<LeNet5RecipeOptions> = {
   trainsOn: "MNIST digits (the mnist package: 8,000 train / 2,000 test)",
   needs: ["mnist"],
   defaults: Object.freeze({ epochs: 8, batchSize: 64, lr: 2e-3, trainLimit: 0, testLimit: 0 }),
+  help: { trainLimit: "use only the first N training digits (0: all)", testLimit: "use only the first N test digits (0: all)" },
 
   run(options: LeNet5RecipeOptions, data: RecipeData, hooks: RecipeHooks, generator: Generator): RecipeResult {
     const o = { ...this.defaults, ...options };

@@ -8,8 +8,8 @@ import type { Generator } from "../../engine/rng.js";
 import { cat } from "../../ops/shape.js";
 import { Adam } from "../../optim/adam.js";
 import { CosineAnnealingLR } from "../../optim/schedulers.js";
-import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "../recipe.js";
-import { epochTable, lossChart, mapsPng, meanLast, mnistBatch, takeSplit, trainClassifier } from "../mnist.js";
+import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "../../recipes/recipe.js";
+import { epochTable, lossChart, mapsPng, meanLast, mnistBatch, takeSplit, trainClassifier } from "../../recipes/mnist.js";
 import { PRESETS, ResNet, resnetConfig } from "./model.js";
 
 export interface ResNetRecipeOptions extends Record<string, number | string | boolean> {
@@ -30,6 +30,7 @@ export const resnetRecipe: Recipe<ResNetRecipeOptions> = {
   trainsOn: "MNIST digits (the mnist package: 8,000 train / 2,000 test)",
   needs: ["mnist"],
   defaults: Object.freeze({ preset: "resnet-mnist-small", epochs: 3, batchSize: 64, lr: 1e-2, trainLimit: 0, testLimit: 0 }),
+  help: { trainLimit: "use only the first N training digits (0: all)", testLimit: "use only the first N test digits (0: all)" },
 
   run(options: ResNetRecipeOptions, data: RecipeData, hooks: RecipeHooks, generator: Generator): RecipeResult {
     const o = { ...this.defaults, ...options };

@@ -14,7 +14,7 @@ import { Adam } from "../../optim/adam.js";
 import { datesTask } from "../../data/tasks/dates.js";
 import { reversalTask } from "../../data/tasks/reversal.js";
 import { distinctPairs, makeBatch, type Pair, type Seq2SeqTask } from "../../data/tasks/seq.js";
-import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "../recipe.js";
+import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "../../recipes/recipe.js";
 import { ATTENTION_KINDS, greedyDecode, PRESETS, Seq2Seq, seq2seqConfig, type AttentionKind } from "./model.js";
 
 export interface Seq2SeqRecipeOptions extends Record<string, number | string | boolean> {

@@ -19,7 +19,7 @@ import { datesTask } from "../../data/tasks/dates.js";
 import { translationTask } from "../../data/tasks/translation.js";
 import { BOS, EOS, PAD, SymbolVocab, distinctPairs, makeBatch, type Pair, type Seq2SeqTask } from "../../data/tasks/seq.js";
 import { corpusBleu, exactMatch } from "../../data/tasks/metrics.js";
-import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "../recipe.js";
+import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "../../recipes/recipe.js";
 import { beamSearch, greedyDecode, MultiHeadAttention, Transformer, transformerConfig } from "./model.js";
 
 export interface TransformerRecipeOptions extends Record<string, number | string | boolean> {
