@@ -33,8 +33,8 @@ activation and forward FLOPs, all computed from the code (each model's describe(
 \`wnn list\` (its default preset), model:preset (gpt2:names, char-rnn:gru, resnet:resnet20-mnist), or a
 preset's name alone when it is unique (gru, lstm). The zoo: ${ZOO.map((m) => m.name).join(", ")}.
 
-With --train they are trained on the task they share — the names task (bengio-mlp, char-rnn, gpt2:names),
-MNIST (mlp, lenet5, resnet), the stochastic block model (gcn, gat) or dates → ISO (seq2seq-attention's
+With --train they are trained on the task they share — the names task (bengio-mlp, char-rnn, the names presets of
+gpt2, llama, bloom and falcon), MNIST (mlp, lenet5, resnet), the stochastic block model (gcn, gat) or dates → ISO (seq2seq-attention's
 none, bahdanau, luong-dot, luong-general, and transformer) — on the same data, seed and step
 budget, and the table adds the training time, the wall time, the peak memory (maxRSS of the model's own
 process) and the task's metric. Example: wnn compare lstm gru gpt2 --train --steps 200`,

@@ -67,3 +67,5 @@ export const ENCODER_SEQ = 128;
 export const SEQ2SEQ_LEN = 25;
 /** Cora (Sen et al. 2008, as Kipf & Welling and Veličković et al. use it): 2,708 nodes; PubMed: 19,717 */
 export const CORA_NODES = 2708, PUBMED_NODES = 19717;
+/** the decoders' names presets: the size of names-compare's GPT (gpt2:names), 2 blocks of width 32, context 16 */
+export const NAMES_DECODER = Object.freeze({ vocabSize: 28, blockSize: 16, nLayer: 2, nHead: 4, nEmbd: 32 });
