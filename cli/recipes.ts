@@ -17,6 +17,7 @@ import { moeCompareRecipe } from "../src/recipes/moe-compare.js";
 import { encoderCompareRecipe } from "../src/recipes/encoder-compare.js";
 import { lenet5Recipe } from "../src/models/lenet5/recipe.js";
 import { resnetRecipe } from "../src/models/resnet/recipe.js";
+import { visionAttentionCompareRecipe } from "../src/recipes/vision-attention-compare.js";
 import { graphsRecipe } from "../src/recipes/graphs.js";
 import { recipe as seq2seqRecipe } from "../src/models/seq2seq-attention/recipe.js";
 import { recipe as transformerRecipe } from "../src/models/transformer/recipe.js";
@@ -41,6 +42,7 @@ export type AnyRecipe = Recipe<any>;
 export const RECIPES: readonly AnyRecipe[] = [
   bengioMlpRecipe, charRnnRecipe, namesCompareRecipe, // the names task
   lenet5Recipe, resnetRecipe, //                         MNIST
+  visionAttentionCompareRecipe, //                       MNIST: ResNet vs SE vs CBAM vs non-local vs ViT
   gcnRecipe, gatRecipe, graphsRecipe, //                 node classification
   seq2seqRecipe, transformerRecipe, //                   sequence to sequence (dates, reversal, translation)
   decoderCompareRecipe, //                               Moby Dick: GPT-2 vs LLaMA vs BLOOM vs Falcon

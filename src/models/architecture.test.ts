@@ -15,6 +15,10 @@ import * as charRnn from "./char-rnn/model.js";
 import * as mlp from "./mlp/model.js";
 import * as lenet5 from "./lenet5/model.js";
 import * as resnet from "./resnet/model.js";
+import * as senet from "./senet/model.js";
+import * as cbam from "./cbam/model.js";
+import * as nonLocal from "./non-local/model.js";
+import * as vit from "./vit/model.js";
 import * as gcn from "./gcn/model.js";
 import * as gat from "./gat/model.js";
 import * as seq2seq from "./seq2seq-attention/model.js";
@@ -85,6 +89,24 @@ function cases(): Case[] {
     const c = resnet.resnetConfig({ inChannels: 1, widths: [2, 3, 3], blocks: [2, 1, 1], numClasses: 3 });
     const m = new resnet.ResNet(c, { generator: g() });
     out.push({ name: "resnet", arch: resnet.describe(c, 9), model: m, forward: () => m.forward(images(2, 1, 9)), units: 2 });
+  }
+  // the ResNet's attention variants on the same odd side (9 → 5 → 3); the non-local blocks after stages 1 and 2
+  {
+    const base = { inChannels: 1, widths: [2, 3, 4], blocks: [2, 1, 1], numClasses: 3 };
+    const se = senet.seResNetConfig({ ...base, reduction: 2 });
+    const sm = new senet.SEResNet(se, { generator: g() });
+    out.push({ name: "senet", arch: senet.describe(se, 9), model: sm, forward: () => sm.forward(images(2, 1, 9)), units: 2 });
+    const cb = cbam.cbamResNetConfig({ ...base, reduction: 2, spatialKernel: 3 });
+    const cm = new cbam.CBAMResNet(cb, { generator: g() });
+    out.push({ name: "cbam", arch: cbam.describe(cb, 9), model: cm, forward: () => cm.forward(images(2, 1, 9)), units: 2 });
+    const nl = nonLocal.nonLocalResNetConfig({ ...base, reduction: 2, nonLocal: [0, 1] });
+    const nm = new nonLocal.NonLocalResNet(nl, { generator: g() });
+    out.push({ name: "non-local", arch: nonLocal.describe(nl, 9), model: nm, forward: () => nm.forward(images(2, 1, 9)), units: 2 });
+  }
+  {
+    const c = vit.vitConfig({ imageSize: 12, patchSize: 4, inChannels: 2, dim: 8, depth: 2, heads: 2, mlpDim: 12, numClasses: 3 });
+    const m = new vit.ViT(c, { generator: g() });
+    out.push({ name: "vit", arch: vit.describe(c), model: m, forward: () => m.forward(images(2, 2, 12)), units: 2 });
   }
   for (const bias of [true, false]) {
     const c = gcn.gcnConfig({ inFeatures: 5, hidden: 4, numClasses: 3, nLayer: 3, dropout: 0, bias });

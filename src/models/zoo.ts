@@ -13,6 +13,10 @@ import { zooEntry as charRnn } from "./char-rnn/zoo.js";
 import { zooEntry as mlp } from "./mlp/zoo.js";
 import { zooEntry as lenet5 } from "./lenet5/zoo.js";
 import { zooEntry as resnet } from "./resnet/zoo.js";
+import { zooEntry as senet } from "./senet/zoo.js";
+import { zooEntry as cbam } from "./cbam/zoo.js";
+import { zooEntry as nonLocal } from "./non-local/zoo.js";
+import { zooEntry as vit } from "./vit/zoo.js";
 import { zooEntry as gcn } from "./gcn/zoo.js";
 import { zooEntry as gat } from "./gat/zoo.js";
 import { zooEntry as seq2seqAttention } from "./seq2seq-attention/zoo.js";
@@ -41,6 +45,10 @@ export const ZOO: readonly ZooModel[] = [
   mlp,
   lenet5,
   resnet,
+  senet,
+  cbam,
+  nonLocal,
+  vit,
   gcn,
   gat,
   seq2seqAttention,

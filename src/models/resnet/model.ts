@@ -26,7 +26,7 @@ import { fmt } from "../../engine/shape.js";
 import type { Tensor } from "../../engine/tensor.js";
 import * as F from "../../nn/functional.js";
 import { Module, ModuleList } from "../../nn/module.js";
-import { BatchNorm2d, Conv2d, Linear, Sequential } from "../../nn/index.js";
+import { BatchNorm2d, Conv2d, Linear, Sequential, type UnaryModule } from "../../nn/index.js";
 import { convFlops, linearFlops, sortedKinds, type Architecture } from "../architecture.js";
 import { kaimingNormal_, ones_, zeros_ } from "../../nn/init.js";
 
@@ -135,6 +135,12 @@ export function describe(c: ResNetConfig, imageSize = 28): Architecture {
   };
 }
 
+/** The side of each stage's output map for square images of side `imageSize` (28 → 28, 14, 7): what the variants' attention sees. */
+export function stageSides(c: ResNetConfig, imageSize = 28): number[] {
+  let side = imageSize;
+  return c.widths.map((_, s) => (side = Math.floor((side - 1) / strideOf(s)) + 1));
+}
+
 // =====================================================================================================
 // Layers
 
@@ -215,12 +221,26 @@ export class ResNet extends Module {
     this.stemNorm = new BatchNorm2d(c.widths[0]!);
     let cin = c.widths[0]!;
     this.stages = new ModuleList(c.widths.map((w, s) => {
-      const blocks = Array.from({ length: c.blocks[s]! }, (_, b) => new BasicBlock(b === 0 ? cin : w, w, b === 0 ? strideOf(s) : 1, generator));
+      const blocks = Array.from({ length: c.blocks[s]! }, (_, b) => this.block(b === 0 ? cin : w, w, b === 0 ? strideOf(s) : 1, generator));
       cin = w;
-      return new Sequential(...blocks);
+      return new Sequential(...blocks, ...this.afterStage(s, w, generator));
     }));
     this.head = new Linear(cin, c.numClasses, { generator });
     this.initWeights(generator);
+  }
+
+  /**
+   * One residual block of a stage: the basic block here. The variants that change the block (SE-Net,
+   * CBAM: src/models/senet, src/models/cbam) override this; the constructor calls it before their own
+   * fields exist, so it may read only its arguments and `this.config`.
+   */
+  protected block(cin: number, cout: number, stride: number, generator: Generator): UnaryModule {
+    return new BasicBlock(cin, cout, stride, generator);
+  }
+
+  /** Modules appended to stage s after its blocks: none here; the non-local network (src/models/non-local) adds its block. */
+  protected afterStage(_stage: number, _width: number, _generator: Generator): UnaryModule[] {
+    return [];
   }
 
   /** x (N, C, S, S) → logits (N, K). */
