@@ -178,6 +178,21 @@ export class Generator extends Module {
 // =====================================================================================================
 // Discriminators
 
+/**
+ * What both discriminators do after shaping their input: each convolution then LeakyReLU(0.1), a last
+ * convolution to one channel; the score map flattened per example and every layer's output (feature matching).
+ */
+function convChain(convs: Iterable<Module & { forward(x: Tensor): Tensor }>, convPost: Module & { forward(x: Tensor): Tensor }, h: Tensor): { score: Tensor; features: Tensor[] } {
+  const features: Tensor[] = [];
+  for (const conv of convs) {
+    h = F.leakyRelu(conv.forward(h), LRELU);
+    features.push(h);
+  }
+  h = convPost.forward(h);
+  features.push(h);
+  return { score: h.reshape([h.shape[0]!, -1]), features };
+}
+
 /** One period p of the MPD: the wave as (T/p, p) columns, 2-D convolutions with kernels (k, 1). */
 class PeriodDiscriminator extends Module {
   convs: ModuleList<Conv2d>;
@@ -195,15 +210,8 @@ class PeriodDiscriminator extends Module {
     const [B, , T] = x.shape as [number, number, number];
     const p = this.period;
     if (T % p !== 0) x = F.pad(x, [0, p - (T % p)], { mode: "reflect" }); // (B, 1, ⌈T/p⌉·p)
-    let h = x.reshape([B, 1, x.shape[2] / p, p]); // (B, 1, T/p, p)
-    const features: Tensor[] = [];
-    for (const conv of this.convs) {
-      h = F.leakyRelu(conv.forward(h), LRELU);
-      features.push(h);
-    }
-    h = this.convPost.forward(h);
-    features.push(h);
-    return { score: h.reshape([B, -1]), features };
+    const h = x.reshape([B, 1, x.shape[2] / p, p]); // (B, 1, T/p, p)
+    return convChain(this.convs, this.convPost, h);
   }
 }
 
@@ -219,15 +227,7 @@ class ScaleDiscriminator extends Module {
   }
 
   forward(x: Tensor): { score: Tensor; features: Tensor[] } {
-    const features: Tensor[] = [];
-    let h = x; // (B, 1, T)
-    for (const conv of this.convs) {
-      h = F.leakyRelu(conv.forward(h), LRELU);
-      features.push(h);
-    }
-    h = this.convPost.forward(h);
-    features.push(h);
-    return { score: h.reshape([h.shape[0], -1]), features };
+    return convChain(this.convs, this.convPost, x); // x (B, 1, T)
   }
 }
 
