@@ -37,9 +37,9 @@ export interface Bucket {
  * The module's trainable float32 parameters in reverse registration order, cut into buckets of at most cap
  * elements; a parameter larger than cap gets a bucket of its own.
  */
-export function makeBuckets(op: string, module: Module, cap: number): Bucket[] {
+export function makeBuckets(op: string, module: Module, cap: number, only?: readonly Parameter[]): Bucket[] {
   if (!Number.isInteger(cap) || cap < 1) throw new ArgumentError(`${op}: bucketElements must be a positive integer, got ${cap}`);
-  const params = module.parameters().filter((p) => p.requiresGrad);
+  const params = (only ?? module.parameters()).filter((p) => p.requiresGrad);
   for (const p of params) {
     if (!(p.storage instanceof Float32Array)) throw new ArgumentError(`${op}: parameters must be float32, got ${p.dtype} of shape (${p.shape.join(", ")})`);
   }
@@ -65,6 +65,36 @@ export function packGradients(bucket: Bucket, flat: Float32Array): void {
     else flat.fill(0, off, off + p.numel());
     off += p.numel();
   }
+}
+
+/** Copies the bucket's parameters one after another into flat. */
+export function packParams(bucket: Bucket, flat: Float32Array): void {
+  let off = 0;
+  for (const p of bucket.params) {
+    flat.set(p.storage as Float32Array, off);
+    off += p.numel();
+  }
+}
+
+/**
+ * The global-norm clipping of sharded gradients: ‖g‖ = √(Σ_r Σ_i g_r,i²), summed in float64 per worker and
+ * all-reduced (one float32 number), then each shard scaled by min(maxNorm/(‖g‖+1e-6), 1). Every worker must call it.
+ */
+export function clipShardedGradNorm(shards: readonly Tensor[], comm: Communicator, maxNorm: number): number {
+  let sq = 0;
+  for (const p of shards) {
+    const g = p.grad?.storage as Float32Array | undefined;
+    if (g) for (let i = 0; i < g.length; i++) sq += g[i]! * g[i]!;
+  }
+  const total = new Float32Array([sq]);
+  comm.allReduce(total);
+  const norm = Math.fround(Math.sqrt(total[0]!));
+  const coef = Math.fround(Math.min(maxNorm / (norm + 1e-6), 1));
+  for (const p of shards) {
+    const g = p.grad?.storage as Float32Array | undefined;
+    if (g) for (let i = 0; i < g.length; i++) g[i] = g[i]! * coef;
+  }
+  return norm;
 }
 
 /** Copies the parameters of rank `root` (trainable or not, float32) to every worker. */

@@ -23,16 +23,22 @@ import { Tensor } from "../engine/tensor.js";
 import { Parameter, type Module } from "../nn/module.js";
 import type { Optimizer } from "../optim/optimizer.js";
 import { chunkRange, type Communicator } from "./collectives.js";
-import { broadcastParameters, makeBuckets, packGradients, type Bucket } from "./ddp.js";
+import { broadcastParameters, clipShardedGradNorm, makeBuckets, packGradients, packParams, type Bucket } from "./ddp.js";
 
 export interface ZeroOptions {
   /** float32 elements of one bucket (default and maximum: the communicator's capacity) */
   bucketElements?: number;
+  /**
+   * Parameters that share optimizer settings (e.g. weight decay on matrices only): a bucket never mixes two
+   * groups, and makeOptimizer receives this worker's shards one list per group. Default: one group.
+   */
+  paramGroups?: Parameter[][];
 }
 
 /** One bucket and this worker's shard of it: chunk [start, end) of the packed bucket, a flat Parameter. */
 interface Shard {
   bucket: Bucket;
+  group: number;
   start: number;
   end: number;
   param: Parameter; // (end − start,) this worker's slice of the bucket's parameters, the optimizer's view
@@ -45,12 +51,18 @@ export class ZeRO1 {
   readonly optimizer: Optimizer<any>;
   protected readonly shards: Shard[];
   protected readonly flat: Float32Array;
+  private reduced = false;
 
-  /** makeOptimizer receives this worker's shard parameters (one flat Parameter per bucket) */
-  constructor(module: Module, comm: Communicator, makeOptimizer: (params: Parameter[]) => Optimizer<any>, opts: ZeroOptions = {}) {
+  /**
+   * makeOptimizer receives this worker's shard parameters (one flat Parameter per bucket), and the same
+   * split by paramGroups
+   */
+  constructor(module: Module, comm: Communicator, makeOptimizer: (params: Parameter[], groups: Parameter[][]) => Optimizer<any>, opts: ZeroOptions = {}) {
     this.module = module;
     this.comm = comm;
-    const buckets = makeBuckets(new.target.name, module, Math.min(opts.bucketElements ?? comm.capacity, comm.capacity));
+    const cap = Math.min(opts.bucketElements ?? comm.capacity, comm.capacity);
+    const groups = opts.paramGroups ?? [module.parameters()];
+    const buckets = groups.flatMap((g, group) => makeBuckets(new.target.name, module, cap, g).map((b) => ({ ...b, group })));
     const big = buckets.find((b) => b.elements > comm.capacity);
     if (big) {
       // a bucket is all-gathered in one pass through the shared segments
@@ -61,10 +73,11 @@ export class ZeRO1 {
       const [start, end] = chunkRange(bucket.elements, comm.worldSize, comm.rank);
       const flat = this.flat.subarray(0, bucket.elements);
       packParams(bucket, flat);
-      return { bucket, start, end, param: new Parameter(new Tensor(flat.slice(start, end), [end - start])) };
+      return { bucket, group: bucket.group, start, end, param: new Parameter(new Tensor(flat.slice(start, end), [end - start])) };
     });
     // a worker whose chunk of a bucket is empty (a bucket smaller than N) has nothing to optimize there
-    this.optimizer = makeOptimizer(this.shards.filter((s) => s.end > s.start).map((s) => s.param));
+    const live = this.shards.filter((s) => s.end > s.start);
+    this.optimizer = makeOptimizer(live.map((s) => s.param), groups.map((_, g) => live.filter((s) => s.group === g).map((s) => s.param)));
   }
 
   /** Copies rank `root`'s parameters to every worker (and into the shards), so that all start equal. */
@@ -86,8 +99,8 @@ export class ZeRO1 {
     return flat.slice(shard.start, shard.end);
   }
 
-  /** After backward on every worker: averages the gradients, updates this worker's shards, gathers the parameters. */
-  step(): void {
+  /** After backward on every worker: the shards' averaged gradients (1/N) Σ_r g_r (step() does it when not done yet). */
+  reduceGradients(): void {
     const N = this.comm.worldSize;
     for (const s of this.shards) {
       const flat = this.flat.subarray(0, s.bucket.elements);
@@ -96,6 +109,18 @@ export class ZeRO1 {
       for (let i = 0; i < g.length; i++) g[i] = g[i]! / N;
       s.param.grad = new Tensor(g, [g.length]);
     }
+    this.reduced = true;
+  }
+
+  /** Clip the global norm of the averaged gradient (after reduceGradients; see clipShardedGradNorm). */
+  clipGradNorm(maxNorm: number): number {
+    return clipShardedGradNorm(this.shards.filter((s) => s.end > s.start).map((s) => s.param), this.comm, maxNorm);
+  }
+
+  /** After backward on every worker: averages the gradients, updates this worker's shards, gathers the parameters. */
+  step(): void {
+    if (!this.reduced) this.reduceGradients();
+    this.reduced = false;
     // θ_r ← AdamW(θ_r, g_r, state_r)
     this.optimizer.step();
     this.optimizer.zeroGrad();
@@ -133,14 +158,5 @@ export class ZeRO1 {
       }
     }
     return this.module.parameters().filter((p) => full.has(p)).map((p) => full.get(p)!);
-  }
-}
-
-/** Copies the bucket's parameters one after another into flat. */
-function packParams(bucket: Bucket, flat: Float32Array): void {
-  let off = 0;
-  for (const p of bucket.params) {
-    flat.set(p.storage as Float32Array, off);
-    off += p.numel();
   }
 }

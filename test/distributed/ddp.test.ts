@@ -11,34 +11,10 @@ import { ZeRO2 } from "../../src/distributed/zero2.js";
 import { ArgumentError } from "../../src/engine/errors.js";
 import * as wnn from "../../src/index.js";
 import { ddpTrainJob, type TrainResult } from "./jobs.js";
+import { compareRuns as compare, maxRel } from "./compare.js";
 
 const JOBS = new URL("./jobs.js", import.meta.url);
 const ARGS = { steps: 20, batch: 16, bucketElements: 150 }; // 150 elements: several buckets, one parameter split over two
-const REL = 1e-6;
-
-/** the larger of ‖a − b‖₂ / ‖b‖₂ and max|a − b| / max|b| */
-function maxRel(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let d2 = 0, b2 = 0, dMax = 0, bMax = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i]! - b[i]!);
-    d2 += d * d;
-    b2 += b[i]! * b[i]!;
-    dMax = Math.max(dMax, d);
-    bMax = Math.max(bMax, Math.abs(b[i]!));
-  }
-  return Math.max(Math.sqrt(d2 / b2), dMax / bMax);
-}
-
-function compare(got: TrainResult, ref: TrainResult, what: string): void {
-  got.losses.forEach((l, i) => assert.ok(Math.abs(l - ref.losses[i]!) <= REL * ref.losses[i]!, `${what}: loss at step ${i + 1}: ${l} vs ${ref.losses[i]}`));
-  for (const key of ["params", "expAvg", "expAvgSq"] as const) {
-    got[key].forEach((a, i) => {
-      const r = maxRel(a, ref[key][i]!);
-      assert.ok(r <= REL, `${what}: ${key}[${i}] differs by ${r.toExponential(2)} relative`);
-    });
-  }
-}
 
 const single = (): TrainResult => ddpTrainJob(new Communicator(createSharedBuffer(1, 1024), 0, 1), ARGS);
 let reference: TrainResult | undefined;
@@ -78,6 +54,17 @@ for (const strategy of ["zero1", "zero2"] as const) {
       }
       // the shards cover DDP's state exactly once
       assert.equal(zero.reduce((n, z) => n + z.stateElements, 0), same[0]!.stateElements);
+    }
+  });
+}
+
+for (const strategy of ["fsdp", "fsdp-ac"] as const) {
+  test(`${strategy} (every Linear a unit${strategy === "fsdp-ac" ? ", recomputed in backward" : ""}) with 2 and 4 workers equals one process`, async () => {
+    for (const N of [2, 4]) {
+      const ranks = await train(N, strategy);
+      for (let r = 0; r < N; r++) compare(ranks[r]!, ref(), `${strategy} N=${N} rank ${r}`);
+      // the moments' shards cover one process's state exactly once
+      assert.equal(ranks.reduce((n, z) => n + z.stateElements, 0), ref().stateElements);
     }
   });
 }

@@ -59,8 +59,9 @@ import * as wnn from "../../src/index.js";
 import { DistributedDataParallel } from "../../src/distributed/ddp.js";
 import { ZeRO1 } from "../../src/distributed/zero1.js";
 import { ZeRO2 } from "../../src/distributed/zero2.js";
+import { FullyShardedDataParallel } from "../../src/distributed/fsdp.js";
 
-export type Strategy = "ddp" | "zero1" | "zero2";
+export type Strategy = "ddp" | "zero1" | "zero2" | "fsdp" | "fsdp-ac";
 
 export interface TrainResult {
   /** the global batch's mean loss at every step (the mean of the workers' losses) */
@@ -91,8 +92,10 @@ export function ddpTrainJob(comm: Communicator, args: { steps: number; batch: nu
   const makeOpt = (params: wnn.nn.Parameter[]) => new wnn.optim.AdamW(params, { lr: 1e-2, weightDecay: 0.1 });
   const ddp = strategy === "ddp" ? new DistributedDataParallel(model, comm, { bucketElements: args.bucketElements }) : null;
   const zero = strategy === "zero1" ? new ZeRO1(model, comm, makeOpt, { bucketElements: args.bucketElements }) : strategy === "zero2" ? new ZeRO2(model, comm, makeOpt, { bucketElements: args.bucketElements }) : null;
-  (ddp ?? zero)!.broadcastParameters();
-  const opt = ddp ? makeOpt(model.parameters()) : null;
+  // FSDP: every Linear is a unit (the root holds no parameter); "fsdp-ac" also recomputes each one in backward
+  const fsdp = strategy.startsWith("fsdp") ? new FullyShardedDataParallel(model, comm, { autoWrapPolicy: wnn.nn.moduleClassPolicy(wnn.nn.Linear), activationCheckpointing: strategy === "fsdp-ac", syncModuleStates: true }) : null;
+  if (!fsdp) (ddp ?? zero)!.broadcastParameters();
+  const opt = ddp ? makeOpt(model.parameters()) : fsdp ? makeOpt(fsdp.parameters()) : null;
   const gen = new wnn.Generator(7); // the data: the same global batches on every worker
   const losses: number[] = [];
   for (let step = 0; step < steps; step++) {
@@ -100,9 +103,14 @@ export function ddpTrainJob(comm: Communicator, args: { steps: number; batch: nu
     const y = x.narrow(1, 0, K).argmax(1); // (B,) a learnable rule: the class is the largest of the first K features
     const xr = x.narrow(0, comm.rank * b, b); // (b, D)
     const yr = y.narrow(0, comm.rank * b, b); // (b,)
-    const loss = wnn.nn.functional.crossEntropy(model.forward(xr), yr);
+    const loss = wnn.nn.functional.crossEntropy(fsdp ? fsdp.forward<[wnn.Tensor], wnn.Tensor>(xr) : model.forward(xr), yr);
     loss.backward();
-    if (opt) {
+    if (fsdp) {
+      fsdp.reduceGradients();
+      opt!.step();
+      opt!.zeroGrad();
+      fsdp.zeroGrad();
+    } else if (opt && ddp) {
       if (!args.noSync) ddp!.allReduceGradients(); // noSync: the control that shows what the all-reduce does
       opt.step();
       opt.zeroGrad();
@@ -115,8 +123,68 @@ export function ddpTrainJob(comm: Communicator, args: { steps: number; batch: nu
     losses.push(l[0]! / N);
   }
   const params = model.parameters();
-  const st = (name: string): Float32Array[] => (opt ? params.map((p) => Float32Array.from(opt.getState(p)!.buffers[name]!)) : zero!.gatherState(name));
+  const st = (name: string): Float32Array[] => (fsdp ? fsdp.gatherState(opt!, name) : opt ? params.map((p) => Float32Array.from(opt.getState(p)!.buffers[name]!)) : zero!.gatherState(name));
+  const full = fsdp?.fullParameters();
   const own = opt ?? zero!.optimizer;
   const stateElements = Object.values(own.stateDict().state).reduce((n, s) => n + Object.values(s.buffers).reduce((m, b) => m + b.length, 0), 0);
-  return { losses, params: params.map((p) => Float32Array.from(p.storage as Float32Array)), expAvg: st("expAvg"), expAvgSq: st("expAvgSq"), stateElements };
+  return { losses, params: params.map((p) => (full ? full.get(p)! : Float32Array.from(p.storage as Float32Array))), expAvg: st("expAvg"), expAvgSq: st("expAvgSq"), stateElements };
+}
+
+// ---- FSDP on a small GPT -------------------------------------------------------------------------------
+
+import { Block, GPT } from "../../src/models/gpt2/model.js";
+
+export const FSDP_GPT = { vocabSize: 11, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 16, dropout: 0, bias: false };
+
+export interface FsdpResult extends TrainResult {
+  /** bytes this worker holds between steps: parameter shards, their gradients (before zeroGrad), the largest unit gathered */
+  held: { params: number; grads: number; largestUnit: number };
+  /** Ψ, the model's trainable parameters */
+  psi: number;
+}
+
+/**
+ * AdamW steps of a 2-block GPT on a seeded global batch of B sequences, this worker taking rows [r·B/N, (r+1)·B/N);
+ * weight decay on matrices only (two parameter groups). `fsdp: false` is one process training the whole batch
+ * (N must be 1); `checkpointing` recomputes each block in backward.
+ */
+export function fsdpTrainJob(comm: Communicator, args: { steps: number; batch: number; fsdp: boolean; checkpointing?: boolean; lr?: number }): FsdpResult {
+  const N = comm.worldSize, B = args.batch, b = B / N, T = FSDP_GPT.blockSize;
+  wnn.manualSeed(comm.rank === 0 ? 0 : 100 + comm.rank); // syncModuleStates makes them rank 0's
+  const model = new GPT(FSDP_GPT);
+  const all = model.parameters();
+  const groups = [all.filter((p) => p.ndim >= 2), all.filter((p) => p.ndim < 2)];
+  const fsdp = args.fsdp
+    ? new FullyShardedDataParallel(model, comm, { autoWrapPolicy: wnn.nn.moduleClassPolicy(Block), activationCheckpointing: args.checkpointing, paramGroups: groups, syncModuleStates: true })
+    : null;
+  if (!fsdp && args.checkpointing) wnn.nn.applyActivationCheckpointing(model, wnn.nn.moduleClassPolicy(Block));
+  const [decay, noDecay] = fsdp ? fsdp.paramGroups() : groups;
+  const opt = new wnn.optim.AdamW([{ params: decay!, weightDecay: 0.1 }, { params: noDecay!, weightDecay: 0 }], { lr: args.lr ?? 1e-3 });
+  const gen = new wnn.Generator(7);
+  const losses: number[] = [];
+  let held = { params: 0, grads: 0, largestUnit: 0 };
+  for (let step = 0; step < args.steps; step++) {
+    // (B, T+1) the same on every worker: counting from a random start, mod V (a sequence the model can learn)
+    const starts = wnn.randint(0, FSDP_GPT.vocabSize, [B], { generator: gen }).toArray() as number[];
+    const idx = wnn.tensor(Int32Array.from({ length: B * (T + 1) }, (_, i) => (starts[Math.floor(i / (T + 1))]! + (i % (T + 1))) % FSDP_GPT.vocabSize), { shape: [B, T + 1] });
+    const mine = idx.narrow(0, comm.rank * b, b); // (b, T+1)
+    const x = mine.narrow(1, 0, T), y = mine.narrow(1, 1, T);
+    const { loss } = fsdp ? fsdp.forward<[wnn.Tensor, wnn.Tensor], { loss: wnn.Tensor }>(x, y) : model.forward(x, y);
+    loss!.backward();
+    if (fsdp) {
+      fsdp.reduceGradients();
+      held = fsdp.heldBytes();
+    }
+    opt.step();
+    opt.zeroGrad();
+    if (fsdp) fsdp.zeroGrad();
+    const l = new Float32Array([loss!.item()]);
+    comm.allReduce(l);
+    losses.push(l[0]! / N);
+  }
+  const st = (name: string): Float32Array[] => (fsdp ? fsdp.gatherState(opt, name) : all.map((p) => Float32Array.from(opt.getState(p)!.buffers[name]!)));
+  const full = fsdp?.fullParameters();
+  const params = all.map((p) => (full ? full.get(p)! : Float32Array.from(p.storage as Float32Array)));
+  const stateElements = Object.values(opt.stateDict().state).reduce((n, s) => n + Object.values(s.buffers).reduce((m, x) => m + x.length, 0), 0);
+  return { losses, params, expAvg: st("expAvg"), expAvgSq: st("expAvgSq"), stateElements, held, psi: all.reduce((n, p) => n + p.numel(), 0) };
 }

@@ -1,0 +1,73 @@
+// Activation checkpointing (gradient checkpointing): keep a block's input, drop everything its forward made,
+// and compute the forward again during backward — Chen et al. 2016, "Training Deep Nets with Sublinear Memory
+// Cost" (https://arxiv.org/abs/1604.06174), PyTorch's torch.utils.checkpoint. For L blocks whose forward keeps
+// A bytes of activations each, backward holds L·(block input) + A instead of L·A, for one more forward per block.
+//
+//   y = checkpoint(fn, x)                  forward: y = fn(x) without recording a graph (only x is kept)
+//   backward(dy):  x' = x.detach() that requires grad
+//                  y' = fn(x')            the forward again, recorded this time (the same dropout masks: the
+//                                         default generator is put back to where the first forward found it)
+//                  y'.backward(dy)        the block's parameters receive their gradients here
+//                  dx = x'.grad           passed on to whatever made x
+//
+// The recorded node lists x and the block's parameters as its inputs, so it is recorded when either requires
+// grad; its backward returns null for the parameters, which got theirs from the inner backward.
+// Browser-safe; usable alone (applyActivationCheckpointing below) and under FSDP (src/distributed/fsdp.ts).
+
+import { enableGrad, noGrad, record } from "../engine/autograd.js";
+import { ArgumentError } from "../engine/errors.js";
+import { defaultGenerator } from "../engine/rng.js";
+import { Tensor } from "../engine/tensor.js";
+import type { Module } from "./module.js";
+
+export interface CheckpointOptions {
+  /** the parameters fn reads (their gradients are accumulated by the recomputation); default none */
+  params?: readonly Tensor[];
+}
+
+/** y = fn(x), keeping only x for backward and running fn again there (see the top of this file). */
+export function checkpoint(fn: (x: Tensor) => Tensor, x: Tensor, opts: CheckpointOptions = {}): Tensor {
+  if (!(x instanceof Tensor)) throw new ArgumentError("checkpoint: the input must be a Tensor");
+  const params = (opts.params ?? []).filter((p) => p.requiresGrad);
+  const rng = defaultGenerator.getState(); // dropout masks are drawn again identically
+  const y = noGrad(() => fn(x.detach())); // no graph: the block's activations are freed when it returns
+  return record("checkpoint", [x, ...params], y, (dy) => {
+    const after = defaultGenerator.getState();
+    defaultGenerator.setState(rng);
+    const xr = x.detach().requiresGrad_(x.requiresGrad);
+    let yr: Tensor;
+    try {
+      yr = enableGrad(() => fn(xr)); // the forward again, recorded
+    } finally {
+      defaultGenerator.setState(after);
+    }
+    if (yr.requiresGrad) yr.backward(dy); // the parameters' gradients accumulate here
+    return [xr.requiresGrad ? xr.grad : null, ...params.map(() => null)];
+  });
+}
+
+/** Which submodules to wrap: PyTorch's check_fn / auto-wrap policy, by module (and its dotted name). */
+export type ModulePolicy = (m: Module, name: string) => boolean;
+
+/** A policy that wraps every module of one of these classes (PyTorch's transformer_auto_wrap_policy / ModuleWrapPolicy). */
+export function moduleClassPolicy(...classes: (abstract new (...args: never[]) => Module)[]): ModulePolicy {
+  if (classes.length === 0) throw new ArgumentError("moduleClassPolicy: name at least one module class");
+  return (m) => classes.some((c) => m instanceof c);
+}
+
+/**
+ * Replace the forward of every submodule that `policy` selects (not the root) by its checkpointed version
+ * (PyTorch's apply_activation_checkpointing(model, check_fn=...)). The module's forward must take the tensor
+ * to differentiate first; further arguments are passed through unchanged. Returns the names wrapped.
+ */
+export function applyActivationCheckpointing(model: Module, policy: ModulePolicy): string[] {
+  const wrapped: string[] = [];
+  for (const [name, m] of model.namedModules()) {
+    if (name === "" || !policy(m, name)) continue;
+    const inner = (m as unknown as { forward: (x: Tensor, ...rest: unknown[]) => Tensor }).forward.bind(m);
+    const params = m.parameters();
+    (m as unknown as { forward: unknown }).forward = (x: Tensor, ...rest: unknown[]): Tensor => checkpoint((xi) => inner(xi, ...rest), x, { params });
+    wrapped.push(name);
+  }
+  return wrapped;
+}
