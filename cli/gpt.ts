@@ -12,11 +12,15 @@ import { trainValSplit } from "../src/data/batch.js";
 import { ArgumentError, LoadError } from "../src/engine/errors.js";
 import { lineChart, type Series } from "../src/io/chart.js";
 import { loadCheckpoint, saveCheckpoint, savePng, writeFileAtomic } from "../src/io/node.js";
-import { PRESETS, countParameters, gptConfig, type GPTConfig } from "../src/models/gpt2/model.js";
+import { GPT, PRESETS, countParameters, gptConfig, type GPTConfig } from "../src/models/gpt2/model.js";
 import { describeNonFinite } from "../src/io/finite.js";
 import { CPU_TRAIN, GPTTrainer, checkpointConfig, type TrainConfig } from "../src/models/gpt2/train.js";
 import { loadMobyDick } from "../src/node.js";
 import { runLoop } from "../src/recipes/loop.js";
+import { STRATEGIES, type StrategyName } from "../src/distributed/data-parallel.js";
+import { launchWithHost } from "../src/distributed/launch-node.js";
+import { ParallelGPTTrainer } from "../src/recipes/gpt-parallel.js";
+import { agreeToStop, type GptWorkerArgs } from "./gpt-worker.js";
 import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js";
 import { Progress, formatDuration, type Output } from "./progress.js";
 import { CHECKPOINT, JsonlLog, checkRunDir, checkWritable, checkpointPath, createRunDir, defaultRunDir } from "./rundir.js";
@@ -50,6 +54,9 @@ export const GPT_OPTIONS = {
   sample_tokens: { kind: "int", min: 0, max: 1_000_000, default: SAMPLE_DEFAULTS.tokens, help: "characters of the sample printed at the end (0: none)" },
   max_bad_steps: { kind: "int", min: 1, max: 1000, default: 5, help: "stop (saving a checkpoint) after this many steps in a row whose loss is NaN or infinite; each is skipped" },
   strict: { kind: "flag", help: "with --resume: refuse a checkpoint holding NaN or infinite weights (always refused for training; the flag is for symmetry with sample)" },
+  workers: { kind: "int", min: 1, max: 64, default: 1, help: "data-parallel workers (threads); the global batch is split over them" },
+  strategy: { kind: "string", choices: STRATEGIES, help: "with --workers: ddp, zero1, zero2 or fsdp (default ddp; given with --workers 1, runs that strategy's code on one worker)" },
+  checkpointing: { kind: "flag", help: "activation checkpointing: recompute each block's forward during backward (data-parallel path)" },
 } as const satisfies OptionSpecs;
 
 /**
@@ -67,7 +74,7 @@ export function trainingBytes(c: GPTConfig, batchSize: number): number {
 }
 
 /** Options that may change when resuming; everything else comes from the checkpoint. */
-const RESUMABLE = new Set(["iters", "eval_interval", "eval_iters", "threads", "log_interval", "sample_tokens", "resume", "max_bad_steps", "strict"]);
+const RESUMABLE = new Set(["iters", "eval_interval", "eval_iters", "threads", "log_interval", "sample_tokens", "resume", "max_bad_steps", "strict", "workers", "strategy", "checkpointing"]);
 
 export const GPT_HELP = helpText(
   "wnn train gpt [options]",
@@ -80,7 +87,11 @@ estimated every 250 steps on 20 batches of each split.
 Writes DIR/checkpoint.safetensors (at every estimate, at the end and on Ctrl-C), DIR/log.jsonl (one
 line per step and per estimate), DIR/loss.png, DIR/sample.txt, and prints a sample at the end.
 Ctrl-C saves a checkpoint at the current step and exits with code 130; --resume DIR continues
-exactly where the run stopped (the same batches, the same losses, bit for bit).`,
+exactly where the run stopped (the same batches, the same losses, bit for bit).
+
+--workers N trains data-parallel on N threads (this one and N−1 workers), each on B/N sequences of
+every batch, with --strategy ddp|zero1|zero2|fsdp; the losses are those of --workers 1 up to float32
+rounding (without dropout). The checkpoint is one process's, so a run may resume with any --workers.`,
   GPT_OPTIONS,
   "example: wnn train gpt --iters 200 --out runs/quick && wnn sample --checkpoint runs/quick",
 );
@@ -164,13 +175,22 @@ export async function trainGpt(args: readonly string[], out: Output): Promise<nu
   const c = trainer.modelConfig, t = trainer.config;
   const ckptFile = join(dir, CHECKPOINT);
   const data = trainer.data;
+  // data parallel: this thread is rank 0 of the group, the workers (cli/gpt-worker.ts) ranks 1 … N−1
+  const parallel = v.workers > 1 || v.strategy !== undefined || v.checkpointing
+    ? startParallel(cmd, v, trainer, v.resume !== undefined ? { file: checkpointPath(dir), overrides: trainer.config } : undefined)
+    : null;
+  const job = parallel?.job ?? trainer;
+  let finalModel: Record<string, wnn.Tensor> | null = null;
+  let sampleModel: GPT = trainer.model;
 
   print(`GPT: ${plural(c.nLayer, "layer")}, ${plural(c.nHead, "head")}, ${c.nEmbd} channels, context ${c.blockSize}, dropout ${c.dropout}, ${trainer.model.numParameters().toLocaleString("en-US")} parameters`);
   print(`data: Moby Dick, ${text.length.toLocaleString("en-US")} characters, vocabulary ${tok.vocabSize}; ${data.train.length.toLocaleString("en-US")} for training, ${data.val.length.toLocaleString("en-US")} for validation`);
   print(`training: ${t.iters} steps of batch ${t.batchSize}, AdamW lr ${t.lr} (warmup ${t.warmupIters}, cosine to ${t.minLr} at ${t.lrDecayIters}), β ${t.beta1}/${t.beta2}, weight decay ${t.weightDecay}, clip ${t.gradClip}, seed ${t.seed}`);
   print(`estimates every ${t.evalInterval} steps on ${t.evalIters} batches per split; writing ${dir}/`);
   if (v.threads !== undefined) wnn.setNumThreads(v.threads);
+  else if (parallel) wnn.setNumThreads(1); // one thread per worker
   print(`kernels: ${wnn.backendSummary()}`);
+  if (parallel) print(`data parallel: ${plural(v.workers, "worker")} (threads), strategy ${parallel.job.dp.strategy}, ${t.batchSize / v.workers} sequences each${v.checkpointing ? ", activation checkpointing" : ""}`);
 
   // ---- the curves, rebuilt from the log on resume
   const batchLoss: [number, number][] = [], evalTrain: [number, number][] = [], evalVal: [number, number][] = [];
@@ -185,7 +205,15 @@ export async function trainGpt(args: readonly string[], out: Output): Promise<nu
     const series: Series[] = [{ name: "train (one batch)", points: batchLoss, color: [174, 199, 232] }, { name: "train", points: evalTrain }, { name: "val", points: evalVal }];
     savePng(join(dir, "loss.png"), lineChart({ series, title: `GPT on Moby Dick (characters), ${trainer.model.numParameters().toLocaleString("en-US")} parameters`, xLabel: "step", yLabel: "loss" }));
   };
-  const save = (): void => saveCheckpoint(ckptFile, trainer.checkpoint({ dataset: "moby-dick", split: 0.9, tokenizer: tok.toJSON() }));
+  const meta = { dataset: "moby-dick", split: 0.9, tokenizer: tok.toJSON() };
+  const save = (): void => {
+    if (!parallel) return saveCheckpoint(ckptFile, trainer.checkpoint(meta));
+    // consolidated from the shards (a collective); the values are kept for the sample (FSDP frees its parameters)
+    parallel.job.checkpoint(meta, (c) => {
+      saveCheckpoint(ckptFile, c);
+      finalModel = Object.fromEntries(Object.entries(c.model).map(([k, t]) => [k, t.clone()]));
+    });
+  };
 
   // ---- Ctrl-C: finish the current step, save, exit 130; a second Ctrl-C exits at once
   let stop = false;
@@ -200,7 +228,7 @@ export async function trainGpt(args: readonly string[], out: Output): Promise<nu
   let trainMs = 0, evalMs = 0, steps = 0, lastEval: { train: number; val: number } | null = null;
   let badInARow = 0, badTotal = 0, diverged = false;
   try {
-    await runLoop(trainer, {
+    await runLoop(job, {
       onStep: (step, r, ms) => {
         trainMs += ms;
         if (r.skipped) {
@@ -227,13 +255,28 @@ export async function trainGpt(args: readonly string[], out: Output): Promise<nu
         drawChart();
         save();
       },
-    }, { pause: tick, shouldStop: () => stop || diverged });
+    }, { pause: tick, shouldStop: () => (parallel ? agreeToStop(parallel.comm, stop || diverged) : stop || diverged) });
+  } catch (e) {
+    parallel?.comm.abort(); // the workers stop too
+    await parallel?.workers.catch(() => undefined);
+    throw e;
   } finally {
     progress.done();
   }
+  const finish = async (): Promise<void> => {
+    // after the last save: the workers end; the model gets the saved values (for the sample)
+    if (!parallel) return;
+    await parallel.workers;
+    if (finalModel) {
+      // a plain model for the sample: the trained one's blocks still run the strategy's collectives
+      sampleModel = new GPT(trainer.modelConfig);
+      sampleModel.loadStateDict(finalModel, { assign: true });
+    }
+  };
 
   if (diverged) {
     save();
+    await finish();
     drawChart();
     process.off("SIGINT", onSigint);
     process.stderr.write(`wnn: training stopped at step ${trainer.step}: the loss was NaN or infinite for ${v.max_bad_steps} batches in a row (${badTotal} skipped in all); the learning rate (${t.lr}) is probably too high. Saved ${ckptFile}\n`);
@@ -241,12 +284,14 @@ export async function trainGpt(args: readonly string[], out: Output): Promise<nu
   }
   if (stop) {
     save();
+    await finish();
     drawChart();
     process.off("SIGINT", onSigint);
     print(`interrupted: saved ${ckptFile} at step ${trainer.step}; continue with: wnn train gpt --resume ${dir}`);
     return 130;
   }
   save();
+  await finish();
   drawChart();
   const wall = (performance.now() - wallStart) / 1000;
   const perStep = steps ? trainMs / steps : NaN;
@@ -258,13 +303,32 @@ export async function trainGpt(args: readonly string[], out: Output): Promise<nu
   process.off("SIGINT", onSigint); // the checkpoint is saved: Ctrl-C may now end the process at once
   if (v.sample_tokens > 0) {
     const s = { ...SAMPLE_DEFAULTS, tokens: v.sample_tokens, seed: t.seed };
-    const sample = sampleText(trainer.model, tok, s);
+    const sample = sampleText(sampleModel, tok, s);
     print(`\n--- sample: ${s.tokens} characters after ${JSON.stringify(s.prompt)}, temperature ${s.temperature}, top-k ${s.topK}, seed ${s.seed} ---`);
     print(sample);
     print("---");
     writeText(join(dir, "sample.txt"), sample + "\n");
   }
   return 0;
+}
+
+/** Rank 0's trainer for `--workers N`, and the workers (ranks 1 … N−1) started on the same run. */
+function startParallel(cmd: string, v: { workers: number; strategy?: string; checkpointing?: boolean; threads?: number }, trainer: GPTTrainer, resume: GptWorkerArgs["resume"]) {
+  const N = v.workers, B = trainer.config.batchSize;
+  if (B % N !== 0) throw new UsageError(`${cmd}: --batch_size ${B} does not split evenly over --workers ${N}`);
+  const parallel = { strategy: (v.strategy ?? "ddp") as StrategyName, activationCheckpointing: v.checkpointing };
+  const args: GptWorkerArgs = { data: trainer.data, parallel, threads: v.threads ?? 1, ...(resume ? { resume } : { fresh: { model: trainer.modelConfig, train: trainer.config } }) };
+  // one segment holds the largest flat run a collective moves: FSDP's root or a block, a ZeRO bucket (≤ the segment)
+  const params = trainer.model.parameters().map((p) => p.numel());
+  const capacity = Math.max(1 << 16, Math.min(params.reduce((a, b) => a + b, 0), 1 << 24));
+  const { comm, workers } = launchWithHost<number>({ worldSize: N, module: new URL("./gpt-worker.js", import.meta.url), fn: "gptWorker", args, capacity, timeoutMs: 2 ** 31 - 1 });
+  workers.catch(() => comm.abort()); // a worker that fails stops this thread's collectives too
+  try {
+    return { comm, workers, job: new ParallelGPTTrainer(trainer, comm, parallel) };
+  } catch (e) {
+    comm.abort();
+    throw e;
+  }
 }
 
 /** Write a text file atomically, like every file of a run. */

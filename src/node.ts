@@ -3,4 +3,4 @@
 
 export * from "./data/node/index.js";
 export { readHFFolder, writeHFFolder, type HFFolder, type HFFiles, type WriteHFOptions } from "./io/hf-folder.js";
-export { launch, type LaunchOptions } from "./distributed/launch-node.js";
+export { launch, launchWithHost, type LaunchOptions } from "./distributed/launch-node.js";

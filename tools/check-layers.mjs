@@ -21,7 +21,7 @@ const ALLOWED = {
   "src/models": ["src/engine", "src/ops", "src/nn", "src/optim", "src/data", "src/io", "src/generation"],
   // what `wnn train` runs: the recipe shape, the shared training loop, the comparisons; a model folder's own
   // recipe.ts / train.ts and the zoo (src/models/zoo.ts) belong to this layer too (see RECIPE_FILES)
-  "src/recipes": ["src/engine", "src/ops", "src/nn", "src/optim", "src/data", "src/io", "src/audio", "src/generation", "src/models", "src/finetune"],
+  "src/recipes": ["src/engine", "src/ops", "src/nn", "src/optim", "src/data", "src/io", "src/audio", "src/generation", "src/models", "src/finetune", "src/distributed"],
   "src/index.ts": ["src/engine", "src/backend", "src/ops", "src/nn", "src/optim", "src/data", "src/io", "src/audio", "src/generation", "src/models", "src/recipes", "src/finetune", "src/distributed"],
   "src/finetune": ["src/engine", "src/ops", "src/nn", "src/optim", "src/data", "src/io", "src/generation", "src/models"],
   "src/node.ts": ["src/engine", "src/data", "src/io", "src/distributed", "src/data/node"],

@@ -44,6 +44,7 @@ import { Parameter, type Module } from "../nn/module.js";
 import type { Optimizer } from "../optim/optimizer.js";
 import { chunkRange, type Communicator } from "./collectives.js";
 import { clipShardedGradNorm, packGradients, packParams, type Bucket } from "./ddp.js";
+import { gatherShardState, gatherShards, type Shard } from "./shards.js";
 
 export interface FSDPOptions {
   /** which submodules become units (PyTorch's auto_wrap_policy); default: none, the whole model is one unit */
@@ -60,14 +61,7 @@ export interface FSDPOptions {
 }
 
 /** One FlatParameter: a run of a unit's parameters packed one after another; this worker holds chunk [start, end). */
-interface FlatParam {
-  bucket: Bucket;
-  group: number;
-  start: number;
-  end: number;
-  /** (end − start,) this worker's chunk: the optimizer's parameter */
-  shard: Parameter;
-}
+type FlatParam = Shard;
 
 interface Unit {
   /** the wrapped module's dotted name ("" for the root) */
@@ -129,7 +123,7 @@ export class FullyShardedDataParallel {
           throw new ArgumentError(`${op}: the unit ${name || "(root)"} has ${bucket.elements} elements in one flat parameter, more than the group's capacity of ${comm.capacity} per rank; launch with a larger capacity`);
         }
         const [start, end] = chunkRange(bucket.elements, comm.worldSize, comm.rank);
-        flats.push({ bucket, group: g, start, end, shard: new Parameter(new Tensor(new Float32Array(end - start), [end - start])) });
+        flats.push({ bucket, group: g, start, end, param: new Parameter(new Tensor(new Float32Array(end - start), [end - start])) });
       }
       return { name, flats, gathered: true };
     };
@@ -142,7 +136,7 @@ export class FullyShardedDataParallel {
         const flat = new Float32Array(f.bucket.elements);
         packParams(f.bucket, flat);
         if (opts.syncModuleStates && N > 1) comm.broadcast(flat, 0);
-        (f.shard.storage as Float32Array).set(flat.subarray(f.start, f.end));
+        (f.param.storage as Float32Array).set(flat.subarray(f.start, f.end));
       }
       this.free(u);
     }
@@ -160,7 +154,7 @@ export class FullyShardedDataParallel {
   /** This worker's shards, one list per group of `paramGroups` (in that order). */
   paramGroups(): Parameter[][] {
     const out: Parameter[][] = Array.from({ length: this.groupCount }, () => []);
-    for (const u of this.units) for (const f of u.flats) if (f.end > f.start) out[f.group]!.push(f.shard);
+    for (const u of this.units) for (const f of u.flats) if (f.end > f.start) out[f.group]!.push(f.param);
     return out;
   }
 
@@ -172,7 +166,7 @@ export class FullyShardedDataParallel {
     if (u.gathered) return;
     for (const f of u.flats) {
       const flat = new Float32Array(f.bucket.elements); // (elements,) the whole FlatParameter
-      this.comm.allGather(f.shard.storage as Float32Array, flat);
+      this.comm.allGather(f.param.storage as Float32Array, flat);
       let off = 0;
       for (const p of f.bucket.params) {
         p.replaceStorage(flat.subarray(off, off + p.numel())); // a view: the FlatParameter's memory
@@ -196,12 +190,12 @@ export class FullyShardedDataParallel {
       packGradients(f.bucket, flat); // (elements,) this worker's gradient of the whole FlatParameter
       const g = this.comm.reduceScatter(flat); // (end − start,) Σ_r g_r
       for (let i = 0; i < g.length; i++) g[i] = g[i]! / N;
-      const old = f.shard.grad;
+      const old = f.param.grad;
       if (old) { // gradient accumulation over several backward passes
         const a = old.storage as Float32Array;
         for (let i = 0; i < g.length; i++) g[i] = a[i]! + g[i]!;
       }
-      f.shard.grad = new Tensor(g, [g.length]);
+      f.param.grad = new Tensor(g, [g.length]);
       for (const p of f.bucket.params) {
         if (p.grad) disposeIfResident(p.grad, "FSDP reduce-scattered it");
         p.grad = null;
@@ -213,7 +207,7 @@ export class FullyShardedDataParallel {
   private wrap(m: Module, u: Unit): void {
     type Forward = (x: Tensor, ...rest: unknown[]) => Tensor;
     const inner = (m as unknown as { forward: Forward }).forward.bind(m);
-    const shards = u.flats.map((f) => f.shard);
+    const shards = u.flats.map((f) => f.param);
     const sharded: Forward = (x, ...rest) => {
       if (!(x instanceof Tensor)) throw new ArgumentError(`FullyShardedDataParallel: the unit ${u.name}'s forward must take a Tensor first`);
       const fn = (xi: Tensor): Tensor => inner(xi, ...rest);
@@ -296,40 +290,39 @@ export class FullyShardedDataParallel {
   /** Forget the shards' gradients. */
   zeroGrad(): void {
     for (const p of this.parameters()) p.grad = null;
-    for (const u of this.units) for (const f of u.flats) f.shard.grad = null;
+    for (const u of this.units) for (const f of u.flats) f.param.grad = null;
   }
 
   // -------------------------------------------------------------------------------------------------
   // Whole values (collectives: every worker must call them)
 
+  /** This worker's shards of every FlatParameter (the root's first). */
+  shards(): Shard[] {
+    return this.units.flatMap((u) => u.flats);
+  }
+
   /** Every trainable parameter's whole value, in the module's registration order (PyTorch's FULL_STATE_DICT). */
   fullParameters(): Map<Parameter, Float32Array> {
-    return this.gatherFlats((f) => f.shard.storage as Float32Array);
+    return gatherShards(this.comm, this.shards(), (f) => f.param.storage as Float32Array);
   }
 
   /** One optimizer buffer (e.g. AdamW's "expAvg") of every trainable parameter, gathered from all workers. */
   gatherState(optimizer: Optimizer<any>, name: string): Float32Array[] {
-    const full = this.gatherFlats((f) => {
-      const mine = optimizer.getState(f.shard)?.buffers[name];
-      return mine ? Float32Array.from(mine) : new Float32Array(f.end - f.start);
-    });
+    const full = gatherShardState(this.comm, this.shards(), optimizer, name);
     return this.module.parameters().filter((p) => full.has(p)).map((p) => full.get(p)!);
   }
 
-  private gatherFlats(chunkOf: (f: FlatParam) => Float32Array): Map<Parameter, Float32Array> {
-    const full = new Map<Parameter, Float32Array>();
-    for (const u of this.units) {
-      for (const f of u.flats) {
-        const flat = new Float32Array(f.bucket.elements);
-        this.comm.allGather(chunkOf(f), flat);
-        let off = 0;
-        for (const p of f.bucket.params) {
-          full.set(p, flat.slice(off, off + p.numel()));
-          off += p.numel();
-        }
-      }
+  /**
+   * Runs fn with every unit's whole parameters in the module (PyTorch's summon_full_params), then frees them
+   * again. A collective.
+   */
+  summonFullParams<T>(fn: () => T): T {
+    for (const u of this.units) this.gather(u);
+    try {
+      return fn();
+    } finally {
+      for (const u of this.units) this.free(u);
     }
-    return full;
   }
 
   /** Bytes this worker holds between steps: its parameter shards and their gradients (float32). */
@@ -339,7 +332,7 @@ export class FullyShardedDataParallel {
       let unit = 0;
       for (const f of u.flats) {
         params += 4 * (f.end - f.start);
-        if (f.shard.grad) grads += 4 * f.shard.grad.numel();
+        if (f.param.grad) grads += 4 * f.param.grad.numel();
         unit += 4 * f.bucket.elements;
       }
       largestUnit = Math.max(largestUnit, unit);

@@ -5,3 +5,4 @@ export { DistributedDataParallel, clipShardedGradNorm, type DDPOptions } from ".
 export { ZeRO1, type ZeroOptions } from "./zero1.js";
 export { ZeRO2 } from "./zero2.js";
 export { FullyShardedDataParallel, type FSDPOptions } from "./fsdp.js";
+export { DataParallel, STRATEGIES, type StrategyName, type DataParallelOptions } from "./data-parallel.js";

@@ -4,7 +4,8 @@
 //
 //   const results = await launch({ worldSize: 4, module: new URL("./job.js", import.meta.url), fn: "train", args });
 //
-// Each worker imports `module` and calls `fn(comm, args)`, where comm is its Communicator; the results come
+// Each worker imports `module` and calls `fn(comm, args, post)`, where comm is its Communicator and post(message)
+// reaches opts.onMessage on this thread (progress while the job runs); the results come
 // back in rank order. When a worker throws, the group is aborted (every rank waiting in a collective wakes
 // and throws CollectiveError), and launch rejects naming the first failing rank. When a worker hangs, the
 // others time out in their collective; launch terminates every worker after `timeoutMs` at the latest.
@@ -27,6 +28,8 @@ export interface LaunchOptions {
   collectiveTimeoutMs?: number;
   /** the whole job's limit: after it every worker is terminated and launch rejects (default 10 min) */
   timeoutMs?: number;
+  /** receives what a worker's fn passes to its third argument, post(message) (progress, while the job runs) */
+  onMessage?: (rank: number, message: unknown) => void;
 }
 
 /** What the worker entry receives. */
@@ -40,20 +43,41 @@ export interface LaunchWorkerData {
   collectiveTimeoutMs: number;
 }
 
-type Reply = { ok: true; result: unknown } | { ok: false; name: string; message: string; followsAbort: boolean };
+type Reply = { ok: true; result: unknown } | { ok: false; name: string; message: string; followsAbort: boolean } | { report: unknown };
 
 /** Runs fn on worldSize workers and resolves to their results in rank order. */
 export function launch<T = unknown>(opts: LaunchOptions): Promise<T[]> {
-  const { worldSize } = opts;
+  const buffer = createSharedBuffer(checkWorldSize(opts.worldSize), opts.capacity ?? 1 << 16);
+  return runWorkers<T>(buffer, 0, opts);
+}
+
+/**
+ * The group with this thread as rank 0: `comm` is rank 0's Communicator here (this thread runs its share of the
+ * job itself, e.g. the command line's training loop, with its progress and Ctrl-C), and `workers` resolves to
+ * the results of ranks 1 … N−1, each running fn in a worker thread. When this thread fails, it must call
+ * comm.abort() so that the workers stop.
+ */
+export function launchWithHost<T = unknown>(opts: LaunchOptions): { comm: Communicator; workers: Promise<T[]> } {
+  const buffer = createSharedBuffer(checkWorldSize(opts.worldSize), opts.capacity ?? 1 << 16);
+  const comm = new Communicator(buffer, 0, opts.worldSize, { timeoutMs: opts.collectiveTimeoutMs ?? 300_000 });
+  return { comm, workers: opts.worldSize > 1 ? runWorkers<T>(buffer, 1, opts) : Promise.resolve([]) };
+}
+
+function checkWorldSize(worldSize: number): number {
   if (!Number.isInteger(worldSize) || worldSize < 1) throw new ArgumentError(`launch: worldSize must be a positive integer, got ${worldSize}`);
-  const buffer = createSharedBuffer(worldSize, opts.capacity ?? 1 << 16);
+  return worldSize;
+}
+
+/** Ranks first … N−1 in worker threads; resolves to their results in rank order. */
+function runWorkers<T>(buffer: SharedArrayBuffer, first: number, opts: LaunchOptions): Promise<T[]> {
+  const { worldSize } = opts;
   const module = typeof opts.module === "string" ? opts.module : opts.module.href;
   const collectiveTimeoutMs = opts.collectiveTimeoutMs ?? 300_000;
   const host = new Communicator(buffer, 0, worldSize); // only to abort the group from here
   return new Promise<T[]>((resolve, reject) => {
-    const results: unknown[] = new Array(worldSize);
+    const results: unknown[] = new Array(worldSize - first);
     const workers: Worker[] = [];
-    let pending = worldSize;
+    let pending = worldSize - first;
     // every failure, in arrival order; the one reported is the first that is a cause, not another's consequence
     const failures: { error: CollectiveError; followsAbort: boolean }[] = [];
     let grace: ReturnType<typeof setTimeout> | undefined;
@@ -81,7 +105,7 @@ export function launch<T = unknown>(opts: LaunchOptions): Promise<T[]> {
       for (const w of workers) void w.terminate();
       finish();
     }, opts.timeoutMs ?? 600_000);
-    for (let rank = 0; rank < worldSize; rank++) {
+    for (let rank = first; rank < worldSize; rank++) {
       const data: LaunchWorkerData = { buffer, rank, worldSize, module, fn: opts.fn, args: opts.args, collectiveTimeoutMs };
       const w = new Worker(new URL("./worker-node.js", import.meta.url), { workerData: data });
       workers.push(w);
@@ -92,7 +116,11 @@ export function launch<T = unknown>(opts: LaunchOptions): Promise<T[]> {
         if (--pending === 0) finish();
       };
       w.on("message", (m: Reply) => {
-        if (m.ok) results[rank] = m.result;
+        if ("report" in m) {
+          opts.onMessage?.(rank, m.report);
+          return;
+        }
+        if (m.ok) results[rank - first] = m.result;
         else fail(`worker ${rank}`, `${m.name}: ${m.message}`, m.followsAbort);
         settle();
         void w.terminate();

@@ -11,7 +11,8 @@ try {
   const mod = (await import(d.module)) as Record<string, unknown>;
   const fn = mod[d.fn];
   if (typeof fn !== "function") throw new TypeError(`${d.module} does not export a function ${d.fn}`);
-  const result: unknown = await (fn as (c: Communicator, a: unknown) => unknown)(comm, d.args);
+  const post = (report: unknown): void => parentPort!.postMessage({ report });
+  const result: unknown = await (fn as (c: Communicator, a: unknown, p: typeof post) => unknown)(comm, d.args, post);
   parentPort!.postMessage({ ok: true, result });
 } catch (e) {
   comm.abort();

@@ -23,7 +23,8 @@ import { Tensor } from "../engine/tensor.js";
 import { Parameter, type Module } from "../nn/module.js";
 import type { Optimizer } from "../optim/optimizer.js";
 import { chunkRange, type Communicator } from "./collectives.js";
-import { broadcastParameters, clipShardedGradNorm, makeBuckets, packGradients, packParams, type Bucket } from "./ddp.js";
+import { broadcastParameters, clipShardedGradNorm, makeBuckets, packGradients, packParams } from "./ddp.js";
+import { gatherShardState, type Shard } from "./shards.js";
 
 export interface ZeroOptions {
   /** float32 elements of one bucket (default and maximum: the communicator's capacity) */
@@ -35,14 +36,6 @@ export interface ZeroOptions {
   paramGroups?: Parameter[][];
 }
 
-/** One bucket and this worker's shard of it: chunk [start, end) of the packed bucket, a flat Parameter. */
-interface Shard {
-  bucket: Bucket;
-  group: number;
-  start: number;
-  end: number;
-  param: Parameter; // (end − start,) this worker's slice of the bucket's parameters, the optimizer's view
-}
 
 export class ZeRO1 {
   readonly module: Module;
@@ -146,17 +139,13 @@ export class ZeRO1 {
    * registration order — what one process's optimizer would hold. A collective: every worker must call it.
    */
   gatherState(name: string): Float32Array[] {
-    const full = new Map<Parameter, Float32Array>();
-    for (const s of this.shards) {
-      const flat = this.flat.subarray(0, s.bucket.elements);
-      const mine = this.optimizer.getState(s.param)?.buffers[name];
-      this.comm.allGather(mine ? Float32Array.from(mine) : new Float32Array(s.end - s.start), flat);
-      let off = 0;
-      for (const p of s.bucket.params) {
-        full.set(p, flat.slice(off, off + p.numel()));
-        off += p.numel();
-      }
-    }
+    const full = gatherShardState(this.comm, this.shards, this.optimizer, name);
     return this.module.parameters().filter((p) => full.has(p)).map((p) => full.get(p)!);
   }
+
+  /** This worker's shards of every bucket. */
+  shardList(): readonly Shard[] {
+    return this.shards;
+  }
+
 }
