@@ -1,0 +1,92 @@
+// `wnn train gpt --workers N --strategy ...`: a few steps of every strategy print the losses of `--workers 1`
+// (the same digits; within 1e-6 relative in log.jsonl), and a run saved with 4 workers continues with 2 and
+// with 1 as the uninterrupted run does (the checkpoint is one process's, consolidated from the shards).
+
+import { strict as assert } from "node:assert";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { fileURLToPath } from "node:url";
+
+const WNN = fileURLToPath(new URL("../../cli/wnn.js", import.meta.url));
+const tmp = mkdtempSync(join(tmpdir(), "wnn-parallel-"));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+function wnn(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [WNN, ...args], { encoding: "utf8" });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A 2-block GPT, batch 4 (1, 2 or 4 sequences per worker), 6 steps with estimates at 0, 3 and 6. */
+const TINY = ["--n_layer", "2", "--n_embd", "32", "--block_size", "16", "--batch_size", "4", "--eval_iters", "2", "--warmup_iters", "2", "--lr_decay_iters", "6", "--eval_interval", "3", "--sample_tokens", "0", "--log_interval", "1"];
+
+type Entry = Record<string, number | string>;
+const readLog = (dir: string): Entry[] => readFileSync(join(dir, "log.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Entry);
+/** The lines that print a loss: "step 3/6 ... loss 4.1234 ...", "step 3: train loss ..., val loss ..." */
+const printed = (stdout: string): string[] => stdout.split("\n").filter((l) => /loss \d/.test(l)).map((l) => l.replace(/\s+[\d.]+ it\/s|\s+ETA.*$|\s*\([^)]*\)\s*$/g, ""));
+
+function run(dir: string, ...args: string[]): string {
+  const r = wnn("train", "gpt", ...TINY, ...args);
+  assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
+  return r.stdout;
+}
+
+function sameLosses(got: Entry[], want: Entry[], what: string): void {
+  const pick = (es: Entry[]) => es.filter((e) => e.type === "train" || e.type === "eval");
+  const [a, b] = [pick(got), pick(want)];
+  assert.equal(a.length, b.length, `${what}: the same entries`);
+  a.forEach((e, i) => {
+    assert.equal(e.step, b[i]!.step);
+    for (const k of ["loss", "train", "val"]) {
+      if (!(k in e)) continue;
+      const [x, y] = [e[k] as number, b[i]![k] as number];
+      assert.ok(Math.abs(x - y) <= 1e-6 * Math.abs(y), `${what}: step ${e.step} ${k} ${x} vs ${y}`);
+    }
+  });
+}
+
+let single: { out: string; log: Entry[] } | undefined;
+const one = () => {
+  if (!single) {
+    const dir = join(tmp, "one");
+    single = { out: run(dir, "--iters", "6", "--out", dir), log: readLog(dir) };
+  }
+  return single;
+};
+
+for (const [N, strategy, extra] of [[2, "ddp"], [2, "zero1"], [4, "zero2"], [4, "fsdp", "--checkpointing"]] as const) {
+  test(`--workers ${N} --strategy ${strategy}${extra ? ` ${extra}` : ""} prints the losses of --workers 1`, () => {
+    const dir = join(tmp, `${strategy}-${N}`);
+    const out = run(dir, "--iters", "6", "--workers", String(N), "--strategy", strategy, ...(extra ? [extra] : []), "--out", dir);
+    assert.match(out, new RegExp(`data parallel: ${N} workers \\(threads\\), strategy ${strategy}, ${4 / N} sequences each`));
+    assert.deepEqual(printed(out), printed(one().out));
+    assert.equal(printed(out).length, 6 + 3 + 1); // every step, the 3 estimates, the final line
+    sameLosses(readLog(dir), one().log, `${strategy} N=${N}`);
+  });
+}
+
+test("a run saved by 4 FSDP workers continues with 2 (ZeRO-2) and with 1 as if never stopped", () => {
+  const dir4 = join(tmp, "fsdp4");
+  run(dir4, "--iters", "3", "--workers", "4", "--strategy", "fsdp", "--out", dir4);
+  // copy the run: one continuation with 2 workers, one with a single process
+  for (const [N, strategy] of [[2, "zero2"], [1, undefined]] as const) {
+    const dir = join(tmp, `fsdp4-then-${N}`);
+    rmSync(dir, { recursive: true, force: true });
+    assert.equal(spawnSync("cp", ["-r", dir4, dir]).status, 0);
+    const r = wnn("train", "gpt", "--resume", dir, "--iters", "6", "--sample_tokens", "0", "--log_interval", "1", "--workers", String(N), ...(strategy ? ["--strategy", strategy] : []));
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /resuming .* at step 3 of 6/);
+    sameLosses(readLog(dir), one().log, `saved with 4 workers, continued with ${N}`);
+  }
+});
+
+test("--workers must divide the batch; --strategy names one of the four", () => {
+  const r = wnn("train", "gpt", ...TINY, "--iters", "1", "--workers", "3", "--out", join(tmp, "bad"));
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--batch_size 4 does not split evenly over --workers 3/);
+  const s = wnn("train", "gpt", ...TINY, "--iters", "1", "--workers", "2", "--strategy", "zero4", "--out", join(tmp, "bad2"));
+  assert.equal(s.code, 2);
+  assert.match(s.stderr, /--strategy/);
+});
