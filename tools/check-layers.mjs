@@ -16,8 +16,9 @@ const ALLOWED = {
   "src/io": ["src/engine", "src/ops", "src/nn"],
   "src/audio": ["src/engine", "src/ops"],
   "src/generation": ["src/engine", "src/ops", "src/nn"],
-  // collectives over SharedArrayBuffer and the data-parallel strategies; its *-node.ts files launch worker_threads
-  "src/distributed": ["src/engine", "src/ops", "src/nn", "src/optim"],
+  // collectives over SharedArrayBuffer and the data-parallel strategies; its *-node.ts files launch worker_threads and
+  // write sharded checkpoints (through src/io)
+  "src/distributed": ["src/engine", "src/ops", "src/nn", "src/optim", "src/io"],
   "src/models": ["src/engine", "src/ops", "src/nn", "src/optim", "src/data", "src/io", "src/generation"],
   // what `wnn train` runs: the recipe shape, the shared training loop, the comparisons; a model folder's own
   // recipe.ts / train.ts and the zoo (src/models/zoo.ts) belong to this layer too (see RECIPE_FILES)

@@ -20,6 +20,7 @@ import type { Communicator } from "./collectives.js";
 import { DistributedDataParallel } from "./ddp.js";
 import { FullyShardedDataParallel } from "./fsdp.js";
 import { gatherShardStateInto, loadShardState, type Shard } from "./shards.js";
+import { shardContents, wholeContents, type FlatEntry, type ShardTensors } from "./sharded-checkpoint.js";
 import { ZeRO1 } from "./zero1.js";
 import { ZeRO2 } from "./zero2.js";
 
@@ -161,6 +162,22 @@ export class DataParallel {
     if (this.optimizer === this.whole) return;
     if (this.zero) this.zero.broadcastParameters(); // re-packs the shards from the model (equal on every worker)
     loadShardState(this.shards(), this.optimizer, this.whole);
+  }
+
+  /**
+   * What this worker saves in a sharded checkpoint (null: nothing, DDP's ranks > 0), the flats of the index, and
+   * the number of shard files (N; 1 for DDP). No collective.
+   */
+  shardedState(): { tensors: ShardTensors | null; flats: FlatEntry[]; shards: number; buffers: string[]; stepCount: number } {
+    const names = this.stateNames;
+    const steps = this.optimizer.paramGroups.flatMap((g) => g.params).map((p) => this.optimizer.getState(p)?.step ?? 0);
+    const stepCount = Math.max(0, ...steps);
+    if (this.optimizer === this.whole) {
+      const { flats, tensors, buffers } = wholeContents(this.model, this.whole, names);
+      return { tensors: this.comm.rank === 0 ? tensors : null, flats, shards: 1, buffers, stepCount };
+    }
+    const { flats, tensors, buffers } = shardContents(this.model, this.shards(), this.optimizer, names);
+    return { tensors, flats, shards: this.comm.worldSize, buffers, stepCount };
   }
 
   /** Bytes this worker holds for parameters, gradients (as the optimizer reads them) and optimizer state. */

@@ -188,3 +188,38 @@ export function fsdpTrainJob(comm: Communicator, args: { steps: number; batch: n
   const stateElements = Object.values(opt.stateDict().state).reduce((n, s) => n + Object.values(s.buffers).reduce((m, x) => m + x.length, 0), 0);
   return { losses, params, expAvg: st("expAvg"), expAvgSq: st("expAvgSq"), stateElements, held, psi: all.reduce((n, p) => n + p.numel(), 0) };
 }
+
+// ---- sharded checkpoints -----------------------------------------------------------------------------------
+
+import { gptConfig } from "../../src/models/gpt2/model.js";
+import { ParallelGPTTrainer } from "../../src/recipes/gpt-parallel.js";
+import type { StrategyName } from "../../src/distributed/data-parallel.js";
+import { loadShardedCheckpoint, saveShardedCheckpoint } from "../../src/distributed/sharded-checkpoint-node.js";
+import { toCheckpoint } from "../../src/distributed/sharded-checkpoint.js";
+import type { LoadedCheckpoint } from "../../src/io/checkpoint.js";
+
+const SHARD_GPT = gptConfig("tiny", { vocabSize: 11, nLayer: 2, nHead: 2, nEmbd: 16, blockSize: 8, dropout: 0 });
+const SHARD_TRAIN = { batchSize: 4, lr: 1e-2, minLr: 1e-3, warmupIters: 2, lrDecayIters: 6, iters: 6, evalInterval: 100, evalIters: 1, weightDecay: 0.1, beta1: 0.9, beta2: 0.99, gradClip: 1, seed: 3 };
+/** a token stream the model can learn: counting mod 11 with a skip every 7 tokens */
+const shardData = () => {
+  const t = Int32Array.from({ length: 600 }, (_, i) => (i + Math.floor(i / 7)) % 11);
+  return { train: t, val: t.slice(0, 100) };
+};
+
+/**
+ * GPT-recipe steps on this worker's slice; `resume`: start from the sharded checkpoint in dir; `save`: write one
+ * after the steps (`die`: rank 1 exits its thread in the middle of that save).
+ */
+export function shardedJob(comm: Communicator, a: { dir: string; strategy: StrategyName; steps: number; resume?: boolean; save?: boolean; die?: boolean }): number[] {
+  const opts = { strategy: a.strategy };
+  const job = a.resume
+    ? ParallelGPTTrainer.fromCheckpoint(toCheckpoint(loadShardedCheckpoint(a.dir).index, loadShardedCheckpoint(a.dir)) as LoadedCheckpoint, shardData(), {}, comm, opts)
+    : ParallelGPTTrainer.create(SHARD_GPT, SHARD_TRAIN, shardData(), comm, opts);
+  const losses: number[] = [];
+  for (let i = 0; i < a.steps; i++) losses.push(job.trainStep().loss);
+  if (a.save) {
+    const { tensors, index } = job.shardedCheckpoint({});
+    saveShardedCheckpoint(a.dir, comm, tensors, index, { beforeWrite: a.die && comm.rank === 1 ? () => process.exit(1) : undefined });
+  }
+  return losses;
+}
