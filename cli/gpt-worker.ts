@@ -6,7 +6,13 @@
 import "../src/index-node.js";
 import * as wnn from "../src/index.js";
 import type { Communicator } from "../src/distributed/collectives.js";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { loadCheckpoint } from "../src/io/node.js";
+import type { Checkpoint, LoadedCheckpoint } from "../src/io/checkpoint.js";
+import { isShardedCheckpoint, loadShardedCheckpoint, saveShardedCheckpoint } from "../src/distributed/sharded-checkpoint-node.js";
+import { toCheckpoint } from "../src/distributed/sharded-checkpoint.js";
+import { checkpointPath } from "./rundir.js";
 import type { GPTConfig } from "../src/models/gpt2/model.js";
 import type { TokenSplits, TrainConfig } from "../src/models/gpt2/train.js";
 import { ParallelGPTTrainer, type ParallelOptions } from "../src/recipes/gpt-parallel.js";
@@ -18,7 +24,34 @@ export interface GptWorkerArgs {
   threads: number;
   /** a new run: its configs; a resumed one: the checkpoint file and the options that may change */
   fresh?: { model: GPTConfig; train: TrainConfig };
-  resume?: { file: string; overrides: Partial<TrainConfig> };
+  resume?: { dir: string; overrides: Partial<TrainConfig> };
+  /** save sharded checkpoints into this folder (instead of consolidating them on rank 0) */
+  shardedDir?: string;
+}
+
+/** The folder of a run's sharded checkpoints. */
+export const SHARDED_DIR = "sharded";
+
+/**
+ * The checkpoint a run continues from: its consolidated checkpoint.safetensors or its sharded saves (reassembled
+ * into one process's checkpoint), whichever is at the later step.
+ */
+export function loadRunCheckpoint(dir: string): LoadedCheckpoint {
+  const sharded = join(dir, SHARDED_DIR);
+  const fromShards = isShardedCheckpoint(sharded) ? (() => {
+    const s = loadShardedCheckpoint(sharded);
+    return toCheckpoint(s.index, s) as LoadedCheckpoint;
+  })() : null;
+  const file = checkpointPath(dir);
+  const whole = !fromShards || existsSync(file) ? loadCheckpoint(file) : null;
+  return fromShards && (!whole || fromShards.step > whole.step) ? fromShards : whole!;
+}
+
+/** Every worker's part of a save: the consolidated checkpoint (rank 0 writes it) or the sharded one. A collective. */
+export function saveRun(job: ParallelGPTTrainer, meta: Record<string, unknown>, shardedDir: string | undefined, write: (c: Checkpoint) => void): void {
+  if (shardedDir === undefined) return job.checkpoint(meta, write);
+  const { tensors, index } = job.shardedCheckpoint(meta);
+  saveShardedCheckpoint(shardedDir, job.dp.comm, tensors, index);
 }
 
 /** Rank 0's decision (stop or not), the same on every worker: one broadcast. */
@@ -30,14 +63,14 @@ export function agreeToStop(comm: Communicator, mine: boolean): boolean {
 
 /** Builds this worker's trainer, new or from the checkpoint (the same on every worker). */
 export function parallelTrainer(comm: Communicator, a: GptWorkerArgs): ParallelGPTTrainer {
-  if (a.resume) return ParallelGPTTrainer.fromCheckpoint(loadCheckpoint(a.resume.file), a.data, a.resume.overrides, comm, a.parallel);
+  if (a.resume) return ParallelGPTTrainer.fromCheckpoint(loadRunCheckpoint(a.resume.dir), a.data, a.resume.overrides, comm, a.parallel);
   return ParallelGPTTrainer.create(a.fresh!.model, a.fresh!.train, a.data, comm, a.parallel);
 }
 
 export async function gptWorker(comm: Communicator, a: GptWorkerArgs): Promise<number> {
   wnn.setNumThreads(a.threads);
   const job = parallelTrainer(comm, a);
-  const consolidate = (): void => job.checkpoint({}, () => {}); // rank 0 writes; the others take part
+  const consolidate = (): void => saveRun(job, {}, a.shardedDir, () => {}); // rank 0 writes; the others take part
   await runLoop(job, { onEval: consolidate }, { shouldStop: () => agreeToStop(comm, false) });
   consolidate(); // the save after the loop
   return job.step;

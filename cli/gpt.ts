@@ -11,7 +11,7 @@ import { CharTokenizer } from "../src/data/char.js";
 import { trainValSplit } from "../src/data/batch.js";
 import { ArgumentError, LoadError } from "../src/engine/errors.js";
 import { lineChart, type Series } from "../src/io/chart.js";
-import { loadCheckpoint, saveCheckpoint, savePng, writeFileAtomic } from "../src/io/node.js";
+import { saveCheckpoint, savePng, writeFileAtomic } from "../src/io/node.js";
 import { GPT, PRESETS, countParameters, gptConfig, type GPTConfig } from "../src/models/gpt2/model.js";
 import { describeNonFinite } from "../src/io/finite.js";
 import { CPU_TRAIN, GPTTrainer, checkpointConfig, type TrainConfig } from "../src/models/gpt2/train.js";
@@ -20,7 +20,8 @@ import { runLoop } from "../src/recipes/loop.js";
 import { STRATEGIES, type StrategyName } from "../src/distributed/data-parallel.js";
 import { launchWithHost } from "../src/distributed/launch-node.js";
 import { ParallelGPTTrainer } from "../src/recipes/gpt-parallel.js";
-import { agreeToStop, type GptWorkerArgs } from "./gpt-worker.js";
+import { SHARDED_DIR, agreeToStop, loadRunCheckpoint, saveRun, type GptWorkerArgs } from "./gpt-worker.js";
+import { loadShardedCheckpoint } from "../src/distributed/sharded-checkpoint-node.js";
 import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js";
 import { Progress, formatDuration, type Output } from "./progress.js";
 import { CHECKPOINT, JsonlLog, checkRunDir, checkWritable, checkpointPath, createRunDir, defaultRunDir } from "./rundir.js";
@@ -57,6 +58,7 @@ export const GPT_OPTIONS = {
   workers: { kind: "int", min: 1, max: 64, default: 1, help: "data-parallel workers (threads); the global batch is split over them" },
   strategy: { kind: "string", choices: STRATEGIES, help: "with --workers: ddp, zero1, zero2 or fsdp (default ddp; given with --workers 1, runs that strategy's code on one worker)" },
   checkpointing: { kind: "flag", help: "activation checkpointing: recompute each block's forward during backward (data-parallel path)" },
+  sharded_checkpoint: { kind: "flag", help: "data parallel: each worker saves its shard into DIR/sharded/ (plus an index) instead of one consolidated checkpoint; `wnn consolidate` joins them" },
 } as const satisfies OptionSpecs;
 
 /**
@@ -74,7 +76,7 @@ export function trainingBytes(c: GPTConfig, batchSize: number): number {
 }
 
 /** Options that may change when resuming; everything else comes from the checkpoint. */
-const RESUMABLE = new Set(["iters", "eval_interval", "eval_iters", "threads", "log_interval", "sample_tokens", "resume", "max_bad_steps", "strict", "workers", "strategy", "checkpointing"]);
+const RESUMABLE = new Set(["iters", "eval_interval", "eval_iters", "threads", "log_interval", "sample_tokens", "resume", "max_bad_steps", "strict", "workers", "strategy", "checkpointing", "sharded_checkpoint"]);
 
 export const GPT_HELP = helpText(
   "wnn train gpt [options]",
@@ -131,7 +133,7 @@ export async function trainGpt(args: readonly string[], out: Output): Promise<nu
     const fixed = [...given].filter((k) => !RESUMABLE.has(k));
     if (fixed.length) throw new UsageError(`${cmd}: ${fixed.map((k) => `--${k}`).join(", ")} cannot change when resuming (the run's settings come from its checkpoint; only --iters, --eval_interval, --eval_iters, --threads, --log_interval and --sample_tokens can)`);
     dir = v.resume;
-    const ckpt = loadCheckpoint(checkpointPath(dir));
+    const ckpt = loadRunCheckpoint(dir); // checkpoint.safetensors, or the sharded saves of a data-parallel run
     const { config, train: saved } = checkpointConfig(ckpt);
     // NaN or infinite weights never train back to anything: refused, by name
     const bad = describeNonFinite(ckpt.model);
@@ -176,8 +178,9 @@ export async function trainGpt(args: readonly string[], out: Output): Promise<nu
   const ckptFile = join(dir, CHECKPOINT);
   const data = trainer.data;
   // data parallel: this thread is rank 0 of the group, the workers (cli/gpt-worker.ts) ranks 1 … N−1
-  const parallel = v.workers > 1 || v.strategy !== undefined || v.checkpointing
-    ? startParallel(cmd, v, trainer, v.resume !== undefined ? { file: checkpointPath(dir), overrides: trainer.config } : undefined)
+  const shardedDir = v.sharded_checkpoint ? join(dir, SHARDED_DIR) : undefined;
+  const parallel = v.workers > 1 || v.strategy !== undefined || v.checkpointing || v.sharded_checkpoint
+    ? startParallel(cmd, v, trainer, v.resume !== undefined ? { dir, overrides: trainer.config } : undefined, shardedDir)
     : null;
   const job = parallel?.job ?? trainer;
   let finalModel: Record<string, wnn.Tensor> | null = null;
@@ -208,11 +211,12 @@ export async function trainGpt(args: readonly string[], out: Output): Promise<nu
   const meta = { dataset: "moby-dick", split: 0.9, tokenizer: tok.toJSON() };
   const save = (): void => {
     if (!parallel) return saveCheckpoint(ckptFile, trainer.checkpoint(meta));
-    // consolidated from the shards (a collective); the values are kept for the sample (FSDP frees its parameters)
-    parallel.job.checkpoint(meta, (c) => {
+    // consolidated from the shards (a collective), or sharded; the values are kept for the sample (FSDP frees its parameters)
+    saveRun(parallel.job, meta, shardedDir, (c) => {
       saveCheckpoint(ckptFile, c);
       finalModel = Object.fromEntries(Object.entries(c.model).map(([k, t]) => [k, t.clone()]));
     });
+    if (shardedDir) finalModel = null; // read back from the shards at the end
   };
 
   // ---- Ctrl-C: finish the current step, save, exit 130; a second Ctrl-C exits at once
@@ -267,6 +271,7 @@ export async function trainGpt(args: readonly string[], out: Output): Promise<nu
     // after the last save: the workers end; the model gets the saved values (for the sample)
     if (!parallel) return;
     await parallel.workers;
+    if (shardedDir) finalModel = loadShardedCheckpoint(shardedDir).model;
     if (finalModel) {
       // a plain model for the sample: the trained one's blocks still run the strategy's collectives
       sampleModel = new GPT(trainer.modelConfig);
@@ -313,11 +318,11 @@ export async function trainGpt(args: readonly string[], out: Output): Promise<nu
 }
 
 /** Rank 0's trainer for `--workers N`, and the workers (ranks 1 … N−1) started on the same run. */
-function startParallel(cmd: string, v: { workers: number; strategy?: string; checkpointing?: boolean; threads?: number }, trainer: GPTTrainer, resume: GptWorkerArgs["resume"]) {
+function startParallel(cmd: string, v: { workers: number; strategy?: string; checkpointing?: boolean; threads?: number }, trainer: GPTTrainer, resume: GptWorkerArgs["resume"], shardedDir: string | undefined) {
   const N = v.workers, B = trainer.config.batchSize;
   if (B % N !== 0) throw new UsageError(`${cmd}: --batch_size ${B} does not split evenly over --workers ${N}`);
   const parallel = { strategy: (v.strategy ?? "ddp") as StrategyName, activationCheckpointing: v.checkpointing };
-  const args: GptWorkerArgs = { data: trainer.data, parallel, threads: v.threads ?? 1, ...(resume ? { resume } : { fresh: { model: trainer.modelConfig, train: trainer.config } }) };
+  const args: GptWorkerArgs = { data: trainer.data, parallel, threads: v.threads ?? 1, shardedDir, ...(resume ? { resume } : { fresh: { model: trainer.modelConfig, train: trainer.config } }) };
   // one segment holds the largest flat run a collective moves: FSDP's root or a block, a ZeRO bucket (≤ the segment)
   const params = trainer.model.parameters().map((p) => p.numel());
   const capacity = Math.max(1 << 16, Math.min(params.reduce((a, b) => a + b, 0), 1 << 24));

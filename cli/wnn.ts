@@ -9,6 +9,7 @@ import "../src/index-node.js"; // the Node entry: the wasm backend's thread pool
 import { LoadError, WnnError } from "../src/engine/errors.js";
 import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js";
 import { COMPARE_HELP, compareCommand, compareWorker } from "./compare.js";
+import { CONSOLIDATE_HELP, consolidateCommand } from "./consolidate.js";
 import { DDPM_HELP, GENERATE_HELP, generateCommand, trainDdpm } from "./ddpm.js";
 import { FILL_MASK_HELP, fillMaskCommand } from "./hf.js";
 import { FINETUNE_HELP, finetuneCommand } from "./finetune.js";
@@ -38,6 +39,7 @@ commands:
   fill-mask --model DIR     the likeliest tokens for the masks of a text (bert, roberta, deberta-v2)
   generate --checkpoint DIR digits from a diffusion model trained by \`wnn train ddpm\` (PNG)
   compare <a> <b> [...]     models side by side: architecture table; --train runs them on their shared task
+  consolidate --checkpoint DIR  the sharded saves of a data-parallel run as one checkpoint (--hf OUT: a GPT-2 folder)
 
 \`wnn <command> --help\` shows a command's options.
 `;
@@ -71,7 +73,7 @@ function spirals(args: readonly string[]): number {
 const MODELS = ["gpt", "mlp", "cnn", "spirals", "ddpm", ...RECIPES.map((r) => r.name)];
 
 const HELP: Record<string, string> = {
-  list: LIST_HELP, sample: SAMPLE_HELP, finetune: FINETUNE_HELP, quantize: QUANTIZE_HELP, "fill-mask": FILL_MASK_HELP, compare: COMPARE_HELP, "train gpt": GPT_HELP, "train mlp": MNIST_HELP("mlp"), "train cnn": MNIST_HELP("cnn"), "train spirals": SPIRAL_HELP, "train ddpm": DDPM_HELP, generate: GENERATE_HELP,
+  list: LIST_HELP, sample: SAMPLE_HELP, finetune: FINETUNE_HELP, quantize: QUANTIZE_HELP, "fill-mask": FILL_MASK_HELP, compare: COMPARE_HELP, consolidate: CONSOLIDATE_HELP, "train gpt": GPT_HELP, "train mlp": MNIST_HELP("mlp"), "train cnn": MNIST_HELP("cnn"), "train spirals": SPIRAL_HELP, "train ddpm": DDPM_HELP, generate: GENERATE_HELP,
   ...Object.fromEntries(RECIPES.map((r) => [`train ${r.name}`, recipeHelp(r)])),
 };
 
@@ -104,6 +106,8 @@ async function run(argv: string[]): Promise<number> {
       return compareCommand(rest, out);
     case "generate":
       return generateCommand(rest, out);
+    case "consolidate":
+      return consolidateCommand(rest, out);
     case "__compare-worker": // one model of `wnn compare --train`, in its own process (not for users)
       return compareWorker(rest, out);
     case "train": {

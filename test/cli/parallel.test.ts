@@ -4,7 +4,9 @@
 
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { loadCheckpoint } from "../../src/io/node.js";
+import { readHFFolder } from "../../src/io/hf-folder.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -67,9 +69,11 @@ for (const [N, strategy, extra] of [[2, "ddp"], [2, "zero1"], [4, "zero2"], [4, 
   });
 }
 
-test("a run saved by 4 FSDP workers continues with 2 (ZeRO-2) and with 1 as if never stopped", () => {
+test("a run saved sharded by 4 FSDP workers continues with 2 (ZeRO-2) and with 1 as if never stopped, and consolidates", () => {
   const dir4 = join(tmp, "fsdp4");
-  run(dir4, "--iters", "3", "--workers", "4", "--strategy", "fsdp", "--out", dir4);
+  run(dir4, "--iters", "3", "--workers", "4", "--strategy", "fsdp", "--sharded_checkpoint", "--out", dir4);
+  assert.ok(existsSync(join(dir4, "sharded", "step-000003", "shard-00003-of-00004.safetensors")));
+  assert.ok(!existsSync(join(dir4, "checkpoint.safetensors")), "sharded saves only");
   // copy the run: one continuation with 2 workers, one with a single process
   for (const [N, strategy] of [[2, "zero2"], [1, undefined]] as const) {
     const dir = join(tmp, `fsdp4-then-${N}`);
@@ -80,6 +84,17 @@ test("a run saved by 4 FSDP workers continues with 2 (ZeRO-2) and with 1 as if n
     assert.match(r.stdout, /resuming .* at step 3 of 6/);
     sameLosses(readLog(dir), one().log, `saved with 4 workers, continued with ${N}`);
   }
+  // consolidation: one checkpoint that `wnn sample` reads, and a Hugging Face GPT-2 folder
+  const c = wnn("consolidate", "--checkpoint", dir4, "--hf", join(dir4, "hf"));
+  assert.equal(c.code, 0, c.stderr);
+  assert.match(c.stdout, /consolidated 4 shards \(fsdp\) of step 3 into/);
+  const ckpt = loadCheckpoint(join(dir4, "checkpoint.safetensors"));
+  assert.equal(ckpt.step, 3);
+  const hf = readHFFolder(join(dir4, "hf"));
+  assert.equal((hf.config as { model_type?: string }).model_type, "gpt2");
+  // the HF folder holds the consolidated weights (GPT-2's names; wte is tokEmb)
+  assert.deepEqual(Array.from(hf.tensors["wte.weight"]?.storage ?? hf.tensors["transformer.wte.weight"]!.storage), Array.from(ckpt.model["tokEmb.weight"]!.storage));
+  assert.equal(wnn("sample", "--checkpoint", dir4, "--tokens", "5").code, 0);
 });
 
 test("--workers must divide the batch; --strategy names one of the four", () => {
