@@ -74,6 +74,8 @@ export class Communicator {
   readonly timeoutMs: number;
   /** float32 elements this rank has copied out of other ranks' segments (the traffic a network would carry) */
   elementsReceived = 0;
+  /** the same, by the collective that moved them */
+  readonly receivedBy = { broadcast: 0, allReduce: 0, reduceScatter: 0, allGather: 0 };
   private readonly ctl: Int32Array;
   private readonly seg: Float32Array[];
 
@@ -136,6 +138,7 @@ export class Communicator {
   /** Every rank ends with root's values in `buf` (the same length on every rank). */
   broadcast(buf: Float32Array, root = 0): void {
     checkWorld("broadcast", this.worldSize, root);
+    const before = this.elementsReceived;
     for (let off = 0; off < buf.length || off === 0; off += this.capacity) {
       const piece = buf.subarray(off, Math.min(buf.length, off + this.capacity));
       if (this.rank === root) this.seg[root]!.set(piece);
@@ -147,10 +150,12 @@ export class Communicator {
       this.barrier(); // every rank has read it: root may overwrite its segment
       if (buf.length === 0) break;
     }
+    this.receivedBy.broadcast += this.elementsReceived - before;
   }
 
   /** buf ← Σ over ranks of buf, in place, the same bits on every rank (ring: reduce-scatter, then all-gather). */
   allReduce(buf: Float32Array): void {
+    const before = this.elementsReceived;
     for (let off = 0; off < buf.length || off === 0; off += this.capacity) {
       const piece = buf.subarray(off, Math.min(buf.length, off + this.capacity));
       const mine = this.seg[this.rank]!;
@@ -160,6 +165,7 @@ export class Communicator {
       piece.set(mine.subarray(0, piece.length));
       if (buf.length === 0) break;
     }
+    this.receivedBy.allReduce += this.elementsReceived - before;
   }
 
   /**
@@ -170,7 +176,9 @@ export class Communicator {
     this.checkFits("reduceScatter", buf.length);
     const mine = this.seg[this.rank]!;
     mine.set(buf);
+    const before = this.elementsReceived;
     this.ringReduceScatter(buf.length);
+    this.receivedBy.reduceScatter += this.elementsReceived - before;
     const [a, b] = chunkRange(buf.length, this.worldSize, this.rank);
     return mine.slice(a, b); // the last step's barrier has passed: no rank reads this segment any more
   }
@@ -187,7 +195,9 @@ export class Communicator {
     }
     const mine = this.seg[this.rank]!;
     mine.set(shard, a);
+    const before = this.elementsReceived;
     this.ringAllGather(out.length);
+    this.receivedBy.allGather += this.elementsReceived - before;
     out.set(mine.subarray(0, out.length));
   }
 

@@ -180,7 +180,10 @@ export class DataParallel {
     return { tensors, flats, shards: this.comm.worldSize, buffers, stepCount };
   }
 
-  /** Bytes this worker holds for parameters, gradients (as the optimizer reads them) and optimizer state. */
+  /**
+   * Bytes this worker keeps for parameters, averaged gradients and optimizer state (ZeRO's accounting; during
+   * backward every strategy but FSDP also holds each parameter's whole local gradient before it is reduced).
+   */
   heldBytes(): { params: number; grads: number; state: number } {
     const state = 4 * Object.values(this.optimizer.stateDict().state).reduce((n, s) => n + Object.values(s.buffers).reduce((m, b) => m + b.length, 0), 0);
     const psi = this.model.parameters().reduce((n, p) => n + p.numel(), 0);
@@ -188,7 +191,8 @@ export class DataParallel {
       const h = this.fsdp.heldBytes();
       return { params: h.params, grads: h.params, state };
     }
+    // ZeRO-1's all-reduce leaves the whole averaged gradient on every worker; ZeRO-2 keeps its shard of it
     const shard = this.shards().reduce((n, s) => n + s.end - s.start, 0);
-    return { params: 4 * psi, grads: this.zero ? 4 * shard : 4 * psi, state };
+    return { params: 4 * psi, grads: this.strategy === "zero2" ? 4 * shard : 4 * psi, state };
   }
 }

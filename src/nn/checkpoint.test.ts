@@ -5,30 +5,11 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as wnn from "../index.js";
 import { Block, GPT, type GPTConfig } from "../models/gpt2/model.js";
-import { applyActivationCheckpointing, checkpoint, moduleClassPolicy } from "./checkpoint.js";
+import { applyActivationCheckpointing, checkpoint, graphBytes, moduleClassPolicy } from "./checkpoint.js";
 import { ArgumentError } from "../engine/errors.js";
 import type { Tensor } from "../engine/tensor.js";
 
 const CONFIG = { vocabSize: 13, blockSize: 16, nLayer: 3, nHead: 2, nEmbd: 24, bias: true };
-
-/** Bytes of the distinct non-parameter storages the graph reaches from t (its saved activations, by its inputs). */
-export function graphBytes(t: Tensor): number {
-  const seen = new Set<Tensor>(), storages = new Set<unknown>();
-  const stack = [t];
-  let bytes = 0;
-  while (stack.length) {
-    const x = stack.pop()!;
-    if (seen.has(x)) continue;
-    seen.add(x);
-    if (x.gradFn === null) continue; // a leaf (parameters, inputs) is not an activation
-    if (!storages.has(x.storage)) {
-      storages.add(x.storage);
-      bytes += x.storage.length * (x.dtype === "float64" ? 8 : 4);
-    }
-    for (const i of x.gradFn.inputs) stack.push(i);
-  }
-  return bytes;
-}
 
 function run(config: Partial<GPTConfig>, ckpt: boolean): { loss: number; grads: number[][]; kept: number } {
   wnn.manualSeed(0);

@@ -71,3 +71,26 @@ export function applyActivationCheckpointing(model: Module, policy: ModulePolicy
   }
   return wrapped;
 }
+
+/**
+ * Bytes of the distinct storages of the non-leaf tensors the autograd graph reaches from t through its nodes'
+ * inputs: the activations a backward from t keeps alive (parameters and inputs, the leaves, are not counted;
+ * values a backward closure captures besides its inputs are not seen, so this is a lower bound).
+ */
+export function graphBytes(t: Tensor): number {
+  const seen = new Set<Tensor>(), storages = new Set<unknown>();
+  const stack = [t];
+  let bytes = 0;
+  while (stack.length) {
+    const x = stack.pop()!;
+    if (seen.has(x)) continue;
+    seen.add(x);
+    if (x.gradFn === null) continue; // a leaf (parameters, inputs) is not an activation
+    if (!storages.has(x.storage)) {
+      storages.add(x.storage);
+      bytes += x.storage.length * (x.dtype === "float64" ? 8 : 4);
+    }
+    for (const i of x.gradFn.inputs) stack.push(i);
+  }
+  return bytes;
+}

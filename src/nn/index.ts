@@ -13,4 +13,4 @@ export { RNNCell, LSTMCell, GRUCell, RNN, LSTM, GRU, rnnStep, lstmStep, gruStep,
 export { KVCache, causalMask, type LayerCache } from "./kv-cache.js";
 export { rotaryTables, applyRotary } from "./rotary.js";
 export { MoE, SwiGLUExpert, GeluExpert, SWITCH, MIXTRAL, moeOptions, expertCapacity, route, loadBalancingLoss, routerZLoss, type MoEOptions, type MoEOutput, type Routing, type Expert } from "./moe.js";
-export { checkpoint, applyActivationCheckpointing, moduleClassPolicy, type CheckpointOptions, type ModulePolicy } from "./checkpoint.js";
+export { checkpoint, applyActivationCheckpointing, moduleClassPolicy, graphBytes, type CheckpointOptions, type ModulePolicy } from "./checkpoint.js";
