@@ -131,7 +131,7 @@ export async function trainGpt(args: readonly string[], out: Output): Promise<nu
   if (v.resume !== undefined) {
     if (given.has("out")) throw new UsageError(`${cmd}: --resume continues the run in its own folder; leave out --out`);
     const fixed = [...given].filter((k) => !RESUMABLE.has(k));
-    if (fixed.length) throw new UsageError(`${cmd}: ${fixed.map((k) => `--${k}`).join(", ")} cannot change when resuming (the run's settings come from its checkpoint; only --iters, --eval_interval, --eval_iters, --threads, --log_interval and --sample_tokens can)`);
+    if (fixed.length) throw new UsageError(`${cmd}: ${fixed.map((k) => `--${k}`).join(", ")} cannot change when resuming (the run's settings come from its checkpoint; only --iters, --eval_interval, --eval_iters, --threads, --log_interval, --sample_tokens, --max_bad_steps and --workers, --strategy, --checkpointing, --sharded_checkpoint can)`);
     dir = v.resume;
     const ckpt = loadRunCheckpoint(dir); // checkpoint.safetensors, or the sharded saves of a data-parallel run
     const { config, train: saved } = checkpointConfig(ckpt);

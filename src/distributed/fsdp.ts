@@ -265,8 +265,7 @@ export class FullyShardedDataParallel {
    */
   reduceGradients(): void {
     const root = this.units[0]!;
-    this.gather(root); // a root forward may not have run on this worker (no-op when it did)
-    this.reduceScatter(root);
+    this.reduceScatter(root); // (reads the gradients only: a parameter without one counts as zeros)
     this.free(root);
   }
 
