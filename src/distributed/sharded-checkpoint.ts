@@ -125,13 +125,15 @@ export function reassemble(index: ShardedIndex, read: (rank: number) => ShardTen
   const model: Record<string, Tensor> = {};
   const buffers: Record<string, Record<string, Float32Array>> = {};
   const whole = (name: string, k: number, n: number): Float32Array => {
-    const flat = new Float32Array(n);
-    for (let r = 0; r < S; r++) {
+    // every chunk checked against the files first: the index's sizes allocate nothing the files do not hold
+    const chunks = files.map((f, r) => {
       const [a, b] = chunkRange(n, S, r);
-      const t = files[r]![name];
+      const t = f[name];
       if (!t || t.dtype !== "float32" || t.numel() !== b - a) throw new LoadError(`sharded checkpoint: shard ${r} of ${S} lacks ${name} (flat ${k}) of ${b - a} float32 elements`);
-      flat.set(t.storage as Float32Array, a);
-    }
+      return t.storage as Float32Array;
+    });
+    const flat = new Float32Array(n);
+    chunks.forEach((c, r) => flat.set(c, chunkRange(n, S, r)[0]));
     return flat;
   };
   index.flats.forEach((f, k) => {

@@ -2,7 +2,7 @@
 // and with 1 (ZeRO-1) and takes the steps of the uninterrupted run (losses within 1e-6 relative); a worker that
 // dies during a save leaves the previous save as the loadable one; a malformed index is a LoadError.
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync, cpSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -53,6 +53,11 @@ test("a malformed index is a LoadError naming the file", () => {
   cpSync(join(tmp, "four"), dir, { recursive: true });
   writeFileSync(join(dir, "step-000003", "index.json"), JSON.stringify({ format: "writtingnns.sharded-checkpoint", version: 1, shards: 1e9 }));
   assert.throws(() => loadShardedCheckpoint(dir), (e: unknown) => e instanceof LoadError && /index\.json: not a sharded checkpoint index: shards must be an integer/.test(e.message));
+  // an index whose flat claims more elements than the shards hold: refused before anything that size is allocated
+  const index = JSON.parse(readFileSync(join(tmp, "four", "step-000003", "index.json"), "utf8")) as { flats: { elements: number; params: { shape: number[] }[] }[] };
+  index.flats[0] = { ...index.flats[0]!, elements: 2 ** 40, params: [{ ...index.flats[0]!.params[0]!, shape: [2 ** 20, 2 ** 20] }] } as never;
+  writeFileSync(join(dir, "step-000003", "index.json"), JSON.stringify(index));
+  assert.throws(() => loadShardedCheckpoint(dir), (e: unknown) => e instanceof LoadError && /shard 0 of 4 lacks flat\.0 \(flat 0\)/.test(e.message));
   writeFileSync(join(dir, "latest"), "../../etc\n");
   assert.throws(() => loadShardedCheckpoint(dir), (e: unknown) => e instanceof LoadError && /expected the name of a save/.test(e.message));
 });
