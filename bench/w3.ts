@@ -54,7 +54,7 @@ function argmax(x: ArrayLike<number>, offset: number, n: number): number {
 const tokens = (ids: number[]): wnn.Tensor => new wnn.Tensor(Int32Array.from(ids), [1, ids.length]);
 
 /** Greedy generation with the KV cache: the tokens, prefill and decode seconds (ms). */
-function greedy(model: GPT, prompt: number[], nNew: number): { toks: number[]; prefillMs: number; decodeMs: number } {
+export function greedy(model: GPT, prompt: number[], nNew: number): { toks: number[]; prefillMs: number; decodeMs: number } {
   return wnn.tidy("w3 generate", () => wnn.noGrad(() => {
     const V = model.config.vocabSize;
     const t0 = performance.now();

@@ -55,6 +55,14 @@ export function loadGguf(bytes: Uint8Array, opts: { quantized?: boolean } = {}):
       types[name] = r.type;
       weightBytes += r.bytes.length;
     }
+    // GPT-2's head is tied to the token embedding: as llama.cpp does (output = token_embd when the file has
+    // no output.weight), the head reads the embedding's blocks; the lookup reads its float32 expansion
+    const emb = g.raw["tokEmb.weight"];
+    if (c.arch === "gpt2" && emb && emb.type !== "F32" && emb.shape.length === 2) {
+      (model as GPT).lmHead = new QuantLinear(emb.shape[1]!, emb.shape[0]!, emb.type, emb.bytes) as unknown as GPT["lmHead"];
+      types["lmHead.weight"] = emb.type;
+      weightBytes += emb.bytes.length;
+    }
   } else {
     for (const [name, r] of Object.entries(g.raw)) if (r.shape.length === 2) types[name] = r.type;
   }

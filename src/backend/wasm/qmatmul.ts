@@ -6,7 +6,7 @@
 //      weight's array is collected): a decode step then reads each weight once, in its 4.5 or 8.5 bits;
 //   3. the rows of W are cut into tasks of ROWS rows that the pool's threads take (above a work size).
 //
-//   arena: [q_x: T·K int8] [d_x: T·K/32 float32] [y: T·N float32] (and W's blocks when no heap block was had)
+//   arena: [q_x: T·K int8] [d_x: T·K/32 float32] [Σq_x: T·K/32 int32] [y: T·N float32] (and W's blocks when no heap block was had)
 
 import type { QuantKernels, QuantMatmulParams } from "../backend.js";
 import { quantizeActivations } from "../reference/qmatmul.js";
@@ -18,7 +18,7 @@ import { parallelMin } from "./thresholds.js";
 const KIND_QMATMUL = 7;
 /** Parameter block (i32 index); mirrors Q_* in ./assembly/qmatmul.ts. */
 const enum Q {
-  KIND, TYPE, W, XQ, XD, Y, T, N, K, ROWS,
+  KIND, TYPE, W, XQ, XD, Y, T, N, K, ROWS, XS,
 }
 const TYPE_CODE = { Q8_0: 0, Q4_0: 1 } as const;
 /** Tasks per thread, so that a slow thread (another process on its core) does not stall the others. */
@@ -78,19 +78,27 @@ export const qmatmul: QuantKernels = {
     const wOff = wKept >= 0 ? wKept : base;
     const xqOff = align(wKept >= 0 ? base : base + w.length + 16, 64);
     const xdOff = align(xqOff + T * K + 16, 64);
-    const yOff = align(xdOff + 4 * a.d.length + 16, 64);
+    const xsOff = align(xdOff + 4 * a.d.length + 16, 64);
+    const yOff = align(xsOff + 4 * a.d.length + 16, 64);
     ensureBytes(st, yOff + 4 * T * N + 16);
     const buf = st.memory.buffer;
     if (wKept < 0) new Uint8Array(buf).set(w, wOff);
     new Int8Array(buf).set(a.q, xqOff);
     new Float32Array(buf).set(a.d, xdOff >> 2);
+    // Σq_x per block (Q4_0's kernel takes Σ nib·q_x − 8·Σq_x)
+    const sums = new Int32Array(buf, xsOff, a.d.length);
+    for (let b = 0; b < a.d.length; b++) {
+      let s = 0;
+      for (let i = 32 * b; i < 32 * b + 32; i++) s += a.q[i]!;
+      sums[b] = s;
+    }
 
     const pool = T * N * K >= parallelMin.qmatmulMacs ? threadPool(st) : null;
     const tasks = pool ? Math.min(Math.ceil(N / 4), TASKS_PER_THREAD * pool.threads) : 1;
     const rows = align(Math.ceil(N / tasks), 4);
     const prm = new Int32Array(buf, PARAMS, 32);
     prm[Q.KIND] = KIND_QMATMUL; prm[Q.TYPE] = TYPE_CODE[type]; prm[Q.W] = wOff; prm[Q.XQ] = xqOff; prm[Q.XD] = xdOff;
-    prm[Q.Y] = yOff; prm[Q.T] = T; prm[Q.N] = N; prm[Q.K] = K; prm[Q.ROWS] = rows;
+    prm[Q.Y] = yOff; prm[Q.T] = T; prm[Q.N] = N; prm[Q.K] = K; prm[Q.ROWS] = rows; prm[Q.XS] = xsOff;
     const count = Math.ceil(N / rows);
     if (pool && count > 1) pool.run(count);
     else for (let t = 0; t < count; t++) st.exports.runTask(PARAMS, t, 0);

@@ -1,11 +1,15 @@
 // AssemblyScript: the product on GGML blocks, Y (T × N) = X (T × K) · Wᵀ with W (N × K) kept as N rows of
 // K/32 blocks (Q8_0: 34 bytes, Q4_0: 18 bytes; the layouts are drawn in ../../reference/qmatmul.ts, the
-// spec). X arrives already rounded to Q8_0 by the JavaScript side (../qmatmul.ts): int8 values q_x and one
-// float32 scale d_x per block of 32.
+// spec). X arrives already rounded to Q8_0 by the JavaScript side (../qmatmul.ts): int8 values q_x, one
+// float32 scale d_x per block of 32 and the block's integer sum Σq_x.
 //
-// Four rows of W at a time against one row of X: per block b, four integer dot products of 32 int8 pairs
-// (i16x8.extmul: the product of two int8 fits 15 bits, two of them 16; i32x4.extadd_pairwise), their four
-// horizontal sums gathered into one i32x4, then in the four float32 lanes
+// Four rows of W at a time against one row of X: per block b, four integer dot products of 32 int8 pairs,
+//   Q8_0:  Σ q_w·q_x                     (i16x8.extmul: an int8 product fits 15 bits, two of them 16;
+//                                          then i32x4.extadd_pairwise)
+//   Q4_0:  Σ nib·q_x − 8·Σ q_x           (q_w = nib − 8; the nibbles are 0…15, so with relaxed SIMD one
+//                                          i32x4.relaxed_dot_i8x16_i7x16_add_s per 16 pairs, exact)
+// their four horizontal sums gathered into one i32x4, the four rows' half scales decoded in four lanes,
+// then in the four float32 lanes
 //   y_r += (d_w[r][b]·d_x[b]) · sumi_r          (f32x4.mul and f32x4.add: never fused, block order kept)
 // — each lane does the reference's float32 operations in the reference's order, so the result is the
 // reference's bit for bit. The four rows' blocks (≤ 7 KB for K = 3072) stay in L1 while T rows of X pass.
@@ -13,15 +17,20 @@
 // Tasks (the pool's) take runs of ROWS (a multiple of 4) rows of W: [task·ROWS, (task+1)·ROWS).
 
 // parameter block (i32 fields, byte offsets), written by ../qmatmul.ts
-const Q_TYPE = 4, Q_W = 8, Q_XQ = 12, Q_XD = 16, Q_Y = 20, Q_T = 24, Q_N = 28, Q_K = 32, Q_ROWS = 36;
+const Q_TYPE = 4, Q_W = 8, Q_XQ = 12, Q_XD = 16, Q_Y = 20, Q_T = 24, Q_N = 28, Q_K = 32, Q_ROWS = 36, Q_XS = 40;
 const TYPE_Q8_0 = 0; // 1: Q4_0
 
-/** IEEE half → float32, exact: the 15 bits placed under a float32 exponent, scaled by 2^112; inf/NaN apart. */
+/**
+ * Four IEEE halves (the low 16 bits of each i32 lane) → four float32, exactly: the 15 bits placed under a
+ * float32 exponent and scaled by 2^112 (normal and subnormal halves alike); infinities and NaN apart.
+ */
 // @ts-ignore: decorator
-@inline function halfToF32(h: u32): f32 {
-  const a = h & 0x7fff;
-  const v: f32 = a >= 0x7c00 ? reinterpret<f32>(0x7f800000 | ((a & 0x3ff) << 13)) : reinterpret<f32>(a << 13) * reinterpret<f32>(0x77800000);
-  return (h & 0x8000) != 0 ? -v : v;
+@inline function halvesToF32(h: v128): v128 {
+  const a = v128.and(h, i32x4.splat(0x7fff));
+  const finite = f32x4.mul(i32x4.shl(a, 13), f32x4.splat(reinterpret<f32>(0x77800000)));
+  const special = v128.or(i32x4.splat(0x7f800000), i32x4.shl(v128.and(a, i32x4.splat(0x3ff)), 13));
+  const v = v128.bitselect(special, finite, i32x4.ge_s(a, i32x4.splat(0x7c00)));
+  return v128.or(v, i32x4.shl(v128.and(h, i32x4.splat(0x8000)), 16));
 }
 
 /** Σ a_i·b_i over 16 int8 pairs, as four partial i32 sums. */
@@ -30,19 +39,26 @@ const TYPE_Q8_0 = 0; // 1: Q4_0
   return i32x4.extadd_pairwise_i16x8_s(i16x8.add(i16x8.extmul_low_i8x16_s(a, b), i16x8.extmul_high_i8x16_s(a, b)));
 }
 
-/** Partial sums of one Q8_0 block (values at p) against 32 activations at x. */
+/** Σ x_i·u_i over 16 pairs, x int8, u in 0…127, as four partial i32 sums (one relaxed dot where the build has it). */
 // @ts-ignore: decorator
-@inline function dotQ8(p: usize, x: usize): v128 {
-  return i32x4.add(dot16(v128.load(p), v128.load(x)), dot16(v128.load(p, 16), v128.load(x, 16)));
+@inline function dot16u7(x: v128, u: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return i32x4.relaxed_dot_i8x16_i7x16_add_s(x, u, i32x4.splat(0));
+  return dot16(x, u);
 }
 
-/** Partial sums of one Q4_0 block (16 bytes of nibbles at p) against 32 activations at x. */
+/** Partial sums of one Q8_0 block (values at p) against the 32 activations x0, x1. */
 // @ts-ignore: decorator
-@inline function dotQ4(p: usize, x: usize): v128 {
-  const v = v128.load(p), eight = i8x16.splat(8);
-  const lo = i8x16.sub(v128.and(v, i8x16.splat(0x0f)), eight); // q_0 … q_15
-  const hi = i8x16.sub(i8x16.shr_u(v, 4), eight);                // q_16 … q_31
-  return i32x4.add(dot16(lo, v128.load(x)), dot16(hi, v128.load(x, 16)));
+@inline function dotQ8(p: usize, x0: v128, x1: v128): v128 {
+  return i32x4.add(dot16(v128.load(p), x0), dot16(v128.load(p, 16), x1));
+}
+
+/** Partial sums of Σ nib·q_x for one Q4_0 block (16 bytes of nibbles at p) against x0, x1. */
+// @ts-ignore: decorator
+@inline function dotQ4(p: usize, x0: v128, x1: v128): v128 {
+  const v = v128.load(p);
+  const lo = v128.and(v, i8x16.splat(0x0f)); // nib_0 … nib_15
+  const hi = i8x16.shr_u(v, 4);               // nib_16 … nib_31
+  return i32x4.add(dot16u7(x0, lo), dot16u7(x1, hi));
 }
 
 /** [Σ lanes of s0, Σ s1, Σ s2, Σ s3]. */
@@ -54,7 +70,7 @@ const TYPE_Q8_0 = 0; // 1: Q4_0
 }
 
 /** Rows [j0, j1) of W (clamped to N) against all T rows of X. */
-function qmatmulRows(type: i32, W: usize, xq: usize, xd: usize, Y: usize, T: i32, N: i32, K: i32, j0: i32, j1: i32): void {
+function qmatmulRows(type: i32, W: usize, xq: usize, xd: usize, xs: usize, Y: usize, T: i32, N: i32, K: i32, j0: i32, j1: i32): void {
   const nb = K >> 5;
   const bytes: usize = type == TYPE_Q8_0 ? 34 : 18;
   const rowBytes = <usize>nb * bytes;
@@ -64,20 +80,27 @@ function qmatmulRows(type: i32, W: usize, xq: usize, xd: usize, Y: usize, T: i32
     const w0 = W + <usize>j * rowBytes;
     const w1 = W + <usize>min(j + 1, N - 1) * rowBytes, w2 = W + <usize>min(j + 2, N - 1) * rowBytes, w3 = W + <usize>min(j + 3, N - 1) * rowBytes;
     for (let t = 0; t < T; t++) {
-      const xrow = xq + <usize>t * <usize>K, drow = xd + (<usize>(t * nb) << 2);
+      const xrow = xq + <usize>t * <usize>K, brow = <usize>(t * nb) << 2;
       let acc = f32x4.splat(0);
       let o: usize = 0;
       for (let b = 0; b < nb; b++, o += bytes) {
         const x = xrow + (<usize>b << 5);
+        const x0 = v128.load(x), x1 = v128.load(x, 16);
         let s: v128;
-        if (type == TYPE_Q8_0) s = hsum4(dotQ8(w0 + o + 2, x), dotQ8(w1 + o + 2, x), dotQ8(w2 + o + 2, x), dotQ8(w3 + o + 2, x));
-        else s = hsum4(dotQ4(w0 + o + 2, x), dotQ4(w1 + o + 2, x), dotQ4(w2 + o + 2, x), dotQ4(w3 + o + 2, x));
-        let dw = f32x4.splat(halfToF32(load<u16>(w0 + o)));
-        dw = f32x4.replace_lane(dw, 1, halfToF32(load<u16>(w1 + o)));
-        dw = f32x4.replace_lane(dw, 2, halfToF32(load<u16>(w2 + o)));
-        dw = f32x4.replace_lane(dw, 3, halfToF32(load<u16>(w3 + o)));
+        if (type == TYPE_Q8_0) {
+          s = hsum4(dotQ8(w0 + o + 2, x0, x1), dotQ8(w1 + o + 2, x0, x1), dotQ8(w2 + o + 2, x0, x1), dotQ8(w3 + o + 2, x0, x1));
+        } else {
+          s = hsum4(dotQ4(w0 + o + 2, x0, x1), dotQ4(w1 + o + 2, x0, x1), dotQ4(w2 + o + 2, x0, x1), dotQ4(w3 + o + 2, x0, x1));
+          s = i32x4.sub(s, i32x4.shl(v128.load32_splat(xs + brow + (<usize>b << 2)), 3)); // − 8·Σq_x
+        }
+        // the four rows' scales d_w: halves into the low 16 bits of four i32 lanes
+        let h = i32x4.splat(0);
+        h = v128.load16_lane(w0 + o, h, 0);
+        h = v128.load16_lane(w1 + o, h, 2);
+        h = v128.load16_lane(w2 + o, h, 4);
+        h = v128.load16_lane(w3 + o, h, 6);
         // y += (d_w·d_x)·sumi
-        const scale = f32x4.mul(dw, v128.load32_splat(drow + (<usize>b << 2)));
+        const scale = f32x4.mul(halvesToF32(h), v128.load32_splat(xd + brow + (<usize>b << 2)));
         acc = f32x4.add(acc, f32x4.mul(scale, f32x4.convert_i32x4_s(s)));
       }
       const py = Y + <usize>t * ys + (<usize>j << 2);
@@ -95,6 +118,6 @@ function qmatmulRows(type: i32, W: usize, xq: usize, xd: usize, Y: usize, T: i32
 export function qmatmulTask(P: usize, task: i32): void {
   const n = load<i32>(P, Q_N), rows = load<i32>(P, Q_ROWS);
   const j0 = task * rows, j1 = min(n, j0 + rows);
-  qmatmulRows(load<i32>(P, Q_TYPE), <usize>load<i32>(P, Q_W), <usize>load<i32>(P, Q_XQ), <usize>load<i32>(P, Q_XD), <usize>load<i32>(P, Q_Y),
-    load<i32>(P, Q_T), n, load<i32>(P, Q_K), j0, j1);
+  qmatmulRows(load<i32>(P, Q_TYPE), <usize>load<i32>(P, Q_W), <usize>load<i32>(P, Q_XQ), <usize>load<i32>(P, Q_XD), <usize>load<i32>(P, Q_XS),
+    <usize>load<i32>(P, Q_Y), load<i32>(P, Q_T), n, load<i32>(P, Q_K), j0, j1);
 }
