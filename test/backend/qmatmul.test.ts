@@ -2,14 +2,19 @@
 // dequantize-then-matmul in float64, and the wasm kernel against the reference bit for bit (the inner sums
 // are integers and the float32 steps are the same), on one thread and on the 2-thread pool with the
 // threshold at 0: row tails (N not a multiple of 4), T = 1 (a decode step) and T > 1 (a prompt), raw
-// random bytes as blocks (subnormal, infinite and NaN scales), and a weight rewritten in place.
+// random bytes as blocks (subnormal, infinite and NaN scales), and a weight rewritten in place. The file
+// runs itself once more in a child process with WNN_RELAXED_SIMD=0, so that the plain-SIMD build (Q4_0
+// without the relaxed dot product) is held to the same bits where the host can leave relaxed SIMD off.
 
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { after, describe, test } from "node:test";
 import { setBackend, setNumThreads } from "../../src/index-node.js";
 import type { KernelTable, QuantBlockType } from "../../src/backend/backend.js";
 import { referenceKernels as ref } from "../../src/backend/reference/backend.js";
 import { wasmBackend } from "../../src/backend/wasm/index.js";
+import { wasm as wasmState } from "../../src/backend/wasm/instance.js";
 import { setParallelMin } from "../../src/backend/wasm/thresholds.js";
 import { ArgumentError } from "../../src/engine/errors.js";
 import { getBackend } from "../../src/ops/kernels.js";
@@ -127,3 +132,19 @@ describe("qmatmulBlocks (the op) on both backends", () => {
     assert.throws(() => qmatmulBlocks(x, T, K, W, "Q5_0" as QuantBlockType, N), ArgumentError);
   });
 });
+
+if (process.env["WNN_QMATMUL_CHILD"] === undefined) {
+  test("the same tests on the plain-SIMD build (a child process with WNN_RELAXED_SIMD=0)", () => {
+    const env: Record<string, string | undefined> = { ...process.env, WNN_RELAXED_SIMD: "0", WNN_QMATMUL_CHILD: "1" };
+    delete env["NODE_TEST_CONTEXT"]; // a test runner of its own, not a child of ours
+    const r = spawnSync(process.execPath, ["--test-reporter=tap", fileURLToPath(import.meta.url)], { env, encoding: "utf8" });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /# pass [1-9]/);
+    assert.match(r.stdout, /# fail 0/);
+  });
+} else {
+  test(`child: relaxed SIMD ${wasmState().relaxed ? "on (this host cannot turn it off)" : "off"}`, () => {
+    // Node 20 ships relaxed SIMD behind a flag, which WNN_RELAXED_SIMD=0 leaves off
+    if (process.version.startsWith("v20.")) assert.equal(wasmState().relaxed, false);
+  });
+}

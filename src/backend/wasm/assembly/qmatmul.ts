@@ -6,8 +6,8 @@
 // Four rows of W at a time against one row of X: per block b, four integer dot products of 32 int8 pairs,
 //   Q8_0:  Σ q_w·q_x                     (i16x8.extmul: an int8 product fits 15 bits, two of them 16;
 //                                          then i32x4.extadd_pairwise)
-//   Q4_0:  Σ nib·q_x − 8·Σ q_x           (q_w = nib − 8; the nibbles are 0…15, so with relaxed SIMD one
-//                                          i32x4.relaxed_dot_i8x16_i7x16_add_s per 16 pairs, exact)
+//   Q4_0:  Σ nib·q_x − 8·Σ q_x           (q_w = nib − 8: the nibbles need no offset per weight; no relaxed
+//                                          dot product: Node 20's V8, behind its flag, gave wrong sums for it)
 // their four horizontal sums gathered into one i32x4, the four rows' half scales decoded in four lanes,
 // then in the four float32 lanes
 //   y_r += (d_w[r][b]·d_x[b]) · sumi_r          (f32x4.mul and f32x4.add: never fused, block order kept)
@@ -39,13 +39,6 @@ const TYPE_Q8_0 = 0; // 1: Q4_0
   return i32x4.extadd_pairwise_i16x8_s(i16x8.add(i16x8.extmul_low_i8x16_s(a, b), i16x8.extmul_high_i8x16_s(a, b)));
 }
 
-/** Σ x_i·u_i over 16 pairs, x int8, u in 0…127, as four partial i32 sums (one relaxed dot where the build has it). */
-// @ts-ignore: decorator
-@inline function dot16u7(x: v128, u: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return i32x4.relaxed_dot_i8x16_i7x16_add_s(x, u, i32x4.splat(0));
-  return dot16(x, u);
-}
-
 /** Partial sums of one Q8_0 block (values at p) against the 32 activations x0, x1. */
 // @ts-ignore: decorator
 @inline function dotQ8(p: usize, x0: v128, x1: v128): v128 {
@@ -58,7 +51,7 @@ const TYPE_Q8_0 = 0; // 1: Q4_0
   const v = v128.load(p);
   const lo = v128.and(v, i8x16.splat(0x0f)); // nib_0 … nib_15
   const hi = i8x16.shr_u(v, 4);               // nib_16 … nib_31
-  return i32x4.add(dot16u7(x0, lo), dot16u7(x1, hi));
+  return i32x4.add(dot16(x0, lo), dot16(x1, hi));
 }
 
 /** [Σ lanes of s0, Σ s1, Σ s2, Σ s3]. */
