@@ -1,4 +1,4 @@
-// `wnn quantize --model DIR --type T --out FILE.gguf`: a Hugging Face folder (gpt2 or llama) → a GGUF
+// `wnn quantize --model DIR --type T --out FILE.gguf`: a Hugging Face folder (gpt2, llama, bloom or falcon) → a GGUF
 // file llama.cpp runs. `wnn sample --model FILE.gguf`: text from a GGUF file (ours or llama.cpp's),
 // its matrices kept in their GGML blocks.
 
@@ -14,6 +14,8 @@ import { GGML_TYPE_NAMES, type GgmlType } from "../src/io/ggml/quants.js";
 import { readHFFolder } from "../src/io/hf-folder.js";
 import { writeFileAtomic } from "../src/io/node.js";
 import { loadGguf } from "../src/models/gguf.js";
+import { generate as bloomGenerate, type Bloom } from "../src/models/bloom/model.js";
+import { generate as falconGenerate, type Falcon } from "../src/models/falcon/model.js";
 import { generate as gptGenerate, type GPT } from "../src/models/gpt2/model.js";
 import { fromPretrained } from "../src/models/hf.js";
 import { intermediateSize, generate as llamaGenerate, type Llama } from "../src/models/llama/model.js";
@@ -24,7 +26,7 @@ import type { SampleSettings } from "./sample.js";
 const TYPES = ["q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q2_k", "q3_k", "q4_k", "q5_k", "q6_k", "f16", "bf16", "f32"];
 
 export const QUANTIZE_OPTIONS = {
-  model: { kind: "string", metavar: "DIR", help: "a Hugging Face checkpoint folder (gpt2 or llama) with its tokenizer.json" },
+  model: { kind: "string", metavar: "DIR", help: "a Hugging Face checkpoint folder (gpt2, llama, bloom or falcon) with its tokenizer.json" },
   type: { kind: "string", metavar: "TYPE", default: "q8_0", help: `the type of the matrices: ${TYPES.join(", ")}` },
   out: { kind: "string", metavar: "FILE", help: "the GGUF file to write (atomically: a temporary file, fsynced, then renamed)" },
 } as const satisfies OptionSpecs;
@@ -73,8 +75,13 @@ export function quantizeCommand(args: readonly string[], out: Output, err: Outpu
   } else if (pre.kind === "llama") {
     const c = pre.config;
     cfg = { arch: "llama", vocabSize: c.vocabSize, blockSize: c.blockSize, nLayer: c.nLayer, nHead: c.nHead, nKvHeads: c.nKvHeads, nEmbd: c.nEmbd, intermediateSize: intermediateSize(c), normEps: c.normEps, ropeTheta: c.ropeTheta };
+  } else if (pre.kind === "bloom" || pre.kind === "falcon") {
+    const c = pre.config;
+    if (pre.kind === "falcon" && c.bias) throw new UsageError(`quantize: ${v.model} is a Falcon with biases in its Linears, which llama.cpp's falcon has no tensors for`);
+    cfg = { arch: pre.kind, vocabSize: c.vocabSize, blockSize: c.blockSize, nLayer: c.nLayer, nHead: c.nHead, nEmbd: c.nEmbd, intermediateSize: 4 * c.nEmbd, normEps: 1e-5 };
+    if (pre.kind === "falcon") { cfg.nKvHeads = 1; cfg.ropeTheta = pre.config.ropeTheta; }
   } else {
-    throw new UsageError(`quantize: ${v.model} holds a ${pre.kind} model; GGUF conversion is written for gpt2 and llama so far`);
+    throw new UsageError(`quantize: ${v.model} holds a ${pre.kind} model; GGUF conversion is written for gpt2, llama, bloom and falcon`);
   }
   const tok = ggufTokenizerFromJSON(JSON.parse(folder.tokenizerJSON) as Record<string, unknown>, folder.config, cfg.vocabSize);
   const bytes = toGguf(pre.model.stateDict(), cfg, type, tok, {
@@ -98,7 +105,12 @@ export function sampleFromGguf(path: string, s: SampleSettings & { repetitionPen
   if (ids.length === 0) throw new UsageError("sample: the prompt must not be empty");
   const idx = tensor(Int32Array.from(ids), { shape: [1, ids.length] }); // (1, T0)
   const opts = { temperature: s.temperature, topK: s.topK, topP: s.topP, repetitionPenalty: s.repetitionPenalty, generator: new Generator(s.seed) };
-  const all: Tensor = noGrad(() => (g.config.arch === "gpt2" ? gptGenerate(g.model as GPT, idx, s.tokens, opts) : llamaGenerate(g.model as Llama, idx, s.tokens, opts)));
+  const arch = g.config.arch;
+  const all: Tensor = noGrad(() =>
+    arch === "gpt2" ? gptGenerate(g.model as GPT, idx, s.tokens, opts)
+    : arch === "bloom" ? bloomGenerate(g.model as Bloom, idx, s.tokens, opts)
+    : arch === "falcon" ? falconGenerate(g.model as Falcon, idx, s.tokens, opts)
+    : llamaGenerate(g.model as Llama, idx, s.tokens, opts));
   const fresh = Array.from(all.storage.subarray(ids.length) as Int32Array);
   const end = t.eosId === undefined ? -1 : fresh.indexOf(t.eosId);
   out.write(s.prompt + bpe.decode(end < 0 ? fresh : fresh.slice(0, end)) + "\n");
