@@ -58,7 +58,7 @@ function suite(threads: number): void {
   describe(`qmatmul on GGML blocks, ${threads} thread(s)`, () => {
     test("pool setting", () => {
       setNumThreads(threads);
-      setParallelMin(threads > 1 ? { qmatmulMacs: 0 } : null);
+      setParallelMin(threads > 1 ? { matmulMacs: 0 } : null);
     });
 
     test("reference = dequantize-then-matmul (float64); wasm = reference, bit for bit", () => {

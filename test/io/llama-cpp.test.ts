@@ -1,6 +1,6 @@
 // The independent check: llama.cpp (through node-llama-cpp's prebuilt CPU binary, a development-only
-// oracle) runs the GGUF files we write, and computes what we compute. A tiny random LLaMA and GPT-2
-// are written in F32, Q8_0 and Q4_0; llama.cpp's logits at the last prompt position and its greedy
+// oracle) runs the GGUF files we write, and computes what we compute. A tiny random LLaMA, GPT-2,
+// BLOOM and Falcon are written in F32, Q8_0 and Q4_0; llama.cpp's logits at the last prompt position and its greedy
 // continuation are compared with ours, computed from the same file read back by fromGguf.
 //
 // node-llama-cpp is not a dependency of the package: its optional GPU packages would add ~450 MB.
@@ -20,6 +20,8 @@ import { BYTE_TO_CHAR } from "../../src/data/bytelevel.js";
 import { Generator } from "../../src/engine/rng.js";
 import { loadGguf } from "../../src/models/gguf.js";
 import { toGguf, type GgufModelConfig, type GgufTokenizer } from "../../src/io/ggml/convert.js";
+import { Bloom, bloomConfig } from "../../src/models/bloom/model.js";
+import { Falcon, falconConfig } from "../../src/models/falcon/model.js";
 import { GPT, gptConfig } from "../../src/models/gpt2/model.js";
 import { Llama, intermediateSize, llamaConfig } from "../../src/models/llama/model.js";
 import type { GgmlType } from "../../src/io/ggml/quants.js";
@@ -95,7 +97,8 @@ async function compare(state: Record<string, Tensor>, cfg: GgufModelConfig, type
 // LLaMA: the same arithmetic up to summation order (for Q8_0/Q4_0 the same Q8_0 rounding of the
 // activations): measured ≤ 5e-6. GPT-2: ggml reads GELU from a float16 table (GGML_GELU_FP16), which
 // we do not imitate: measured 1.3e-3 in F32 and ≤ 0.055 after the quantized types amplify it.
-const TOLERANCE: Record<string, number> = { llama: 1e-4, gpt2: 0.1 };
+// BLOOM and Falcon: GELU again (ggml's float16 table; Falcon's own is the exact erf form).
+const TOLERANCE: Record<string, number> = { llama: 1e-4, gpt2: 0.1, bloom: 0.1, falcon: 0.1 };
 
 for (const type of ["F32", "Q8_0", "Q4_0"] as const) {
   test(`llama.cpp runs our tiny LLaMA in ${type}: last-position logits and ${STEPS} greedy tokens agree`, async (t) => {
@@ -119,4 +122,19 @@ for (const type of ["F32", "Q8_0", "Q4_0"] as const) {
     assert.ok(r.maxDiff < TOLERANCE[cfg.arch]!, `${type}: max |logit difference| ${r.maxDiff}`);
     assert.deepEqual(r.theirs, r.ours);
   });
+}
+
+for (const type of ["F32", "Q8_0", "Q4_0"] as const) {
+  for (const arch of ["bloom", "falcon"] as const) {
+    test(`llama.cpp runs our tiny ${arch === "bloom" ? "BLOOM" : "Falcon"} in ${type}: last-position logits and ${STEPS} greedy tokens agree`, async (t) => {
+      if (!llama) return t.skip(why);
+      const base = { vocabSize: V, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0 };
+      const model = arch === "bloom" ? new Bloom(bloomConfig({ ...base, bias: true }), { generator: new Generator(3) }) : new Falcon(falconConfig({ ...base, bias: false, ropeTheta: 10000 }), { generator: new Generator(3) });
+      const cfg: GgufModelConfig = { arch, vocabSize: V, blockSize: 64, nLayer: 4, nHead: 4, nKvHeads: arch === "bloom" ? 4 : 1, nEmbd: 128, intermediateSize: 512, normEps: 1e-5, ropeTheta: 10000 };
+      const r = await compare(sharpened(model.stateDict(), 5), cfg, type);
+      t.diagnostic(`${type}: max |logit difference| ${r.maxDiff}; ours ${r.ours.join(" ")}; llama.cpp ${r.theirs.join(" ")}`);
+      assert.ok(r.maxDiff < TOLERANCE[cfg.arch]!, `${type}: max |logit difference| ${r.maxDiff}`);
+      assert.deepEqual(r.theirs, r.ours);
+    });
+  }
 }

@@ -1,12 +1,13 @@
 // The product on GGML blocks on the wasm kernels (./assembly/qmatmul.ts): y (T, N) = x (T, K) · Wᵀ, W in
 // Q8_0 or Q4_0 blocks. The same values as the reference kernel (../reference/qmatmul.ts), bit for bit.
 //
-//   1. x is rounded to Q8_0 here, by the reference's own function (T·K values: small next to N·K weights);
+//   1. x is rounded to Q8_0 here, by the reference's own function (T·K values: small next to N·K weights),
+//      and laid out as int16 in the order the kernel unpacks the weights (./assembly/qmatmul.ts);
 //   2. W's blocks are copied into wasm memory once and kept there (a heap block per weight, freed when the
 //      weight's array is collected): a decode step then reads each weight once, in its 4.5 or 8.5 bits;
 //   3. the rows of W are cut into tasks of ROWS rows that the pool's threads take (above a work size).
 //
-//   arena: [q_x: T·K int8] [d_x: T·K/32 float32] [Σq_x: T·K/32 int32] [y: T·N float32] (and W's blocks when no heap block was had)
+//   arena: [q_x: T·K int16] [d_x: T·K/32 float32] [Σq_x: T·K/32 int32] [y: T·N float32] (and W's blocks when no heap block was had)
 
 import type { QuantKernels, QuantMatmulParams } from "../backend.js";
 import { quantizeActivations } from "../reference/qmatmul.js";
@@ -77,13 +78,22 @@ export const qmatmul: QuantKernels = {
     const base = heapTop();
     const wOff = wKept >= 0 ? wKept : base;
     const xqOff = align(wKept >= 0 ? base : base + w.length + 16, 64);
-    const xdOff = align(xqOff + T * K + 16, 64);
+    const xdOff = align(xqOff + 2 * T * K + 16, 64);
     const xsOff = align(xdOff + 4 * a.d.length + 16, 64);
     const yOff = align(xsOff + 4 * a.d.length + 16, 64);
     ensureBytes(st, yOff + 4 * T * N + 16);
     const buf = st.memory.buffer;
     if (wKept < 0) new Uint8Array(buf).set(w, wOff);
-    new Int8Array(buf).set(a.q, xqOff);
+    // per block of 32: q_0 q_2 … q_14 | q_1 q_3 … q_15 | q_16 q_18 … q_30 | q_17 … q_31
+    const xq = new Int16Array(buf, xqOff, T * K);
+    for (let o = 0; o < T * K; o += 32) {
+      for (let i = 0; i < 8; i++) {
+        xq[o + i] = a.q[o + 2 * i]!;
+        xq[o + 8 + i] = a.q[o + 2 * i + 1]!;
+        xq[o + 16 + i] = a.q[o + 16 + 2 * i]!;
+        xq[o + 24 + i] = a.q[o + 17 + 2 * i]!;
+      }
+    }
     new Float32Array(buf).set(a.d, xdOff >> 2);
     // Σq_x per block (Q4_0's kernel takes Σ nib·q_x − 8·Σq_x)
     const sums = new Int32Array(buf, xsOff, a.d.length);
@@ -93,7 +103,7 @@ export const qmatmul: QuantKernels = {
       sums[b] = s;
     }
 
-    const pool = T * N * K >= parallelMin.qmatmulMacs ? threadPool(st) : null;
+    const pool = T * N * K >= parallelMin.matmulMacs ? threadPool(st) : null; // the float32 matmul's threshold
     const tasks = pool ? Math.min(Math.ceil(N / 4), TASKS_PER_THREAD * pool.threads) : 1;
     const rows = align(Math.ceil(N / tasks), 4);
     const prm = new Int32Array(buf, PARAMS, 32);

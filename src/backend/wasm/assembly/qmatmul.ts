@@ -1,13 +1,17 @@
 // AssemblyScript: the product on GGML blocks, Y (T × N) = X (T × K) · Wᵀ with W (N × K) kept as N rows of
 // K/32 blocks (Q8_0: 34 bytes, Q4_0: 18 bytes; the layouts are drawn in ../../reference/qmatmul.ts, the
-// spec). X arrives already rounded to Q8_0 by the JavaScript side (../qmatmul.ts): int8 values q_x, one
-// float32 scale d_x per block of 32 and the block's integer sum Σq_x.
+// spec). X arrives already rounded to Q8_0 by the JavaScript side (../qmatmul.ts): the values q_x as int16,
+// in the order the weights unpack (below), one float32 scale d_x per block of 32 and the block's Σq_x.
 //
-// Four rows of W at a time against one row of X: per block b, four integer dot products of 32 int8 pairs,
-//   Q8_0:  Σ q_w·q_x                     (i16x8.extmul: an int8 product fits 15 bits, two of them 16;
-//                                          then i32x4.extadd_pairwise)
-//   Q4_0:  Σ nib·q_x − 8·Σ q_x           (q_w = nib − 8: the nibbles need no offset per weight; no relaxed
-//                                          dot product: Node 20's V8, behind its flag, gave wrong sums for it)
+// Four rows of W at a time against one row of X: per block b, four integer dot products of 32 pairs with
+// i32x4.dot_i16x8_s (one pmaddwd on x86). The weights are widened to 16-bit lanes by shifts and masks of
+// 16-bit lanes — no byte shuffles, which x86 runs on a single port:
+//   Q8_0  16 bytes as eight 16-bit lanes:  (v << 8) >> 8 (signed) = the even bytes q_0, q_2, …, q_14,
+//                                          v >> 8 (signed) = the odd bytes q_1, …, q_15;  the same for q_16…q_31
+//         x order per block:  x_0 x_2 … x_14 | x_1 … x_15 | x_16 … x_30 | x_17 … x_31
+//   Q4_0  16 bytes of nibbles:  v & 15 = nib_0, nib_2, …;  (v >> 8) & 15 = nib_1, nib_3, …;
+//         (v >> 4) & 15 = nib_16, nib_18, …;  (v >> 12) & 15 = nib_17, …    and Σ nib·q_x − 8·Σq_x (q_w = nib − 8)
+//         x order per block:  x_0 x_2 … x_14 | x_1 … x_15 | x_16 … x_30 | x_17 … x_31   (the same)
 // their four horizontal sums gathered into one i32x4, the four rows' half scales decoded in four lanes,
 // then in the four float32 lanes
 //   y_r += (d_w[r][b]·d_x[b]) · sumi_r          (f32x4.mul and f32x4.add: never fused, block order kept)
@@ -33,25 +37,20 @@ const TYPE_Q8_0 = 0; // 1: Q4_0
   return v128.or(v, i32x4.shl(v128.and(h, i32x4.splat(0x8000)), 16));
 }
 
-/** Σ a_i·b_i over 16 int8 pairs, as four partial i32 sums. */
+/** Partial sums of one Q8_0 block (32 int8 at p) against the activations x0…x3 (int16, in the order above). */
 // @ts-ignore: decorator
-@inline function dot16(a: v128, b: v128): v128 {
-  return i32x4.extadd_pairwise_i16x8_s(i16x8.add(i16x8.extmul_low_i8x16_s(a, b), i16x8.extmul_high_i8x16_s(a, b)));
+@inline function dotQ8(p: usize, x0: v128, x1: v128, x2: v128, x3: v128): v128 {
+  const v = v128.load(p), u = v128.load(p, 16);
+  const s = i32x4.add(i32x4.dot_i16x8_s(i16x8.shr_s(i16x8.shl(v, 8), 8), x0), i32x4.dot_i16x8_s(i16x8.shr_s(v, 8), x1));
+  return i32x4.add(s, i32x4.add(i32x4.dot_i16x8_s(i16x8.shr_s(i16x8.shl(u, 8), 8), x2), i32x4.dot_i16x8_s(i16x8.shr_s(u, 8), x3)));
 }
 
-/** Partial sums of one Q8_0 block (values at p) against the 32 activations x0, x1. */
+/** Partial sums of Σ nib·q_x for one Q4_0 block (16 bytes of nibbles at p) against x0…x3. */
 // @ts-ignore: decorator
-@inline function dotQ8(p: usize, x0: v128, x1: v128): v128 {
-  return i32x4.add(dot16(v128.load(p), x0), dot16(v128.load(p, 16), x1));
-}
-
-/** Partial sums of Σ nib·q_x for one Q4_0 block (16 bytes of nibbles at p) against x0, x1. */
-// @ts-ignore: decorator
-@inline function dotQ4(p: usize, x0: v128, x1: v128): v128 {
-  const v = v128.load(p);
-  const lo = v128.and(v, i8x16.splat(0x0f)); // nib_0 … nib_15
-  const hi = i8x16.shr_u(v, 4);               // nib_16 … nib_31
-  return i32x4.add(dot16(x0, lo), dot16(x1, hi));
+@inline function dotQ4(p: usize, x0: v128, x1: v128, x2: v128, x3: v128): v128 {
+  const v = v128.load(p), m = i16x8.splat(15);
+  const s = i32x4.add(i32x4.dot_i16x8_s(v128.and(v, m), x0), i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(v, 8), m), x1));
+  return i32x4.add(s, i32x4.add(i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(v, 4), m), x2), i32x4.dot_i16x8_s(i16x8.shr_u(v, 12), x3)));
 }
 
 /** [Σ lanes of s0, Σ s1, Σ s2, Σ s3]. */
@@ -73,17 +72,17 @@ function qmatmulRows(type: i32, W: usize, xq: usize, xd: usize, xs: usize, Y: us
     const w0 = W + <usize>j * rowBytes;
     const w1 = W + <usize>min(j + 1, N - 1) * rowBytes, w2 = W + <usize>min(j + 2, N - 1) * rowBytes, w3 = W + <usize>min(j + 3, N - 1) * rowBytes;
     for (let t = 0; t < T; t++) {
-      const xrow = xq + <usize>t * <usize>K, brow = <usize>(t * nb) << 2;
+      const xrow = xq + (<usize>t * <usize>K << 1), brow = <usize>(t * nb) << 2;
       let acc = f32x4.splat(0);
       let o: usize = 0;
       for (let b = 0; b < nb; b++, o += bytes) {
-        const x = xrow + (<usize>b << 5);
-        const x0 = v128.load(x), x1 = v128.load(x, 16);
+        const x = xrow + (<usize>b << 6);
+        const x0 = v128.load(x), x1 = v128.load(x, 16), x2 = v128.load(x, 32), x3 = v128.load(x, 48);
         let s: v128;
         if (type == TYPE_Q8_0) {
-          s = hsum4(dotQ8(w0 + o + 2, x0, x1), dotQ8(w1 + o + 2, x0, x1), dotQ8(w2 + o + 2, x0, x1), dotQ8(w3 + o + 2, x0, x1));
+          s = hsum4(dotQ8(w0 + o + 2, x0, x1, x2, x3), dotQ8(w1 + o + 2, x0, x1, x2, x3), dotQ8(w2 + o + 2, x0, x1, x2, x3), dotQ8(w3 + o + 2, x0, x1, x2, x3));
         } else {
-          s = hsum4(dotQ4(w0 + o + 2, x0, x1), dotQ4(w1 + o + 2, x0, x1), dotQ4(w2 + o + 2, x0, x1), dotQ4(w3 + o + 2, x0, x1));
+          s = hsum4(dotQ4(w0 + o + 2, x0, x1, x2, x3), dotQ4(w1 + o + 2, x0, x1, x2, x3), dotQ4(w2 + o + 2, x0, x1, x2, x3), dotQ4(w3 + o + 2, x0, x1, x2, x3));
           s = i32x4.sub(s, i32x4.shl(v128.load32_splat(xs + brow + (<usize>b << 2)), 3)); // − 8·Σq_x
         }
         // the four rows' scales d_w: halves into the low 16 bits of four i32 lanes
