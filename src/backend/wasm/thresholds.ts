@@ -8,13 +8,11 @@ export interface ParallelMin {
   matmulMacs: number;
   /** multiply-adds of an attention call */
   attentionMacs: number;
-  /** multiply-adds of a product on GGML blocks (it reads 1–2 bytes per weight, so it splits earlier than a matmul) */
-  qmatmulMacs: number;
   /** elements of an elementwise kernel (≈ 50–100 µs of exp-like work) */
   elements: number;
 }
 
-export const DEFAULT_PARALLEL_MIN: Readonly<ParallelMin> = Object.freeze({ matmulMacs: 1 << 22, attentionMacs: 1 << 22, qmatmulMacs: 1 << 18, elements: 1 << 16 });
+export const DEFAULT_PARALLEL_MIN: Readonly<ParallelMin> = Object.freeze({ matmulMacs: 1 << 22, attentionMacs: 1 << 22, elements: 1 << 16 });
 
 export const parallelMin: ParallelMin = { ...DEFAULT_PARALLEL_MIN };
 
