@@ -4,6 +4,7 @@
 
 import { readFileSync } from "node:fs";
 import { BPETokenizer, mergesFromJSON } from "../src/data/bpe.js";
+import { SpmTokenizer, fromByteFallbackBPE } from "../src/data/spm-vocab.js";
 import { noGrad } from "../src/engine/autograd.js";
 import { tensor } from "../src/engine/creation.js";
 import { LoadError } from "../src/engine/errors.js";
@@ -38,11 +39,15 @@ export const QUANTIZE_HELP = helpText(
   "example: wnn quantize --model gpt2/ --type q4_0 --out gpt2-q4_0.gguf",
 );
 
-/** tokenizer.json of a byte-level BPE → llama.cpp's "gpt2" vocabulary (tokens by id, merges, special tokens). */
+/**
+ * tokenizer.json → llama.cpp's vocabulary: a byte-level BPE (GPT-2's kind) as "gpt2" (tokens by id, merges,
+ * special tokens); a BPE with byte fallback (LLaMA's kind) as "llama", SentencePiece-style (tokens, scores
+ * from the merge ranks, token types, special ids: src/data/spm-vocab.ts).
+ */
 export function ggufTokenizerFromJSON(json: Record<string, unknown>, config: Record<string, unknown>, vocabSize: number): GgufTokenizer {
-  const model = json.model as { type?: string; vocab?: Record<string, number>; merges?: unknown[]; byte_fallback?: boolean } | undefined;
-  if (!model || model.type !== "BPE" || typeof model.vocab !== "object" || !Array.isArray(model.merges) || model.byte_fallback) {
-    throw new LoadError("quantize: only byte-level BPE tokenizers (GPT-2's kind) are written to GGUF so far; this tokenizer.json is not one");
+  const model = json.model as { type?: string; vocab?: Record<string, number>; merges?: unknown[]; byte_fallback?: boolean; unk_token?: string | null } | undefined;
+  if (!model || model.type !== "BPE" || typeof model.vocab !== "object" || !Array.isArray(model.merges)) {
+    throw new LoadError("quantize: only BPE tokenizers (GPT-2's byte-level kind, LLaMA's with byte fallback) are written to GGUF; this tokenizer.json is neither");
   }
   const tokens: string[] = new Array<string>(vocabSize);
   const types: number[] = new Array<number>(vocabSize).fill(1);
@@ -52,6 +57,18 @@ export function ggufTokenizerFromJSON(json: Record<string, unknown>, config: Rec
   }
   for (let i = 0; i < vocabSize; i++) if (tokens[i] === undefined) { tokens[i] = `[PAD${i}]`; types[i] = 5; } // ids the model has and the tokenizer lacks
   const id = (k: string): number | undefined => (typeof config[k] === "number" ? (config[k] as number) : undefined);
+  if (model.byte_fallback) {
+    const special = new Set(types.flatMap((t, i) => (t === 3 ? [i] : [])));
+    const unkId = typeof model.unk_token === "string" ? model.vocab[model.unk_token] : undefined;
+    const { scores, tokenTypes } = fromByteFallbackBPE(tokens, mergesFromJSON(model.merges), special, unkId);
+    for (let i = 0; i < vocabSize; i++) if (types[i] === 4 || types[i] === 5) tokenTypes[i] = types[i]!; // user-defined, padding
+    // BOS in front where the post-processor's single-sequence template starts with a special token
+    const single = (json.post_processor as { single?: { SpecialToken?: unknown }[] } | null | undefined)?.single;
+    return {
+      model: "llama", pre: "default", tokens, scores, tokenTypes,
+      bosId: id("bos_token_id"), eosId: id("eos_token_id"), unkId, padId: id("pad_token_id"), addBos: Array.isArray(single) && single[0]?.SpecialToken !== undefined,
+    };
+  }
   return {
     model: "gpt2", pre: "gpt-2", tokens, tokenTypes: types, merges: mergesFromJSON(model.merges).map(([a, b]) => `${a} ${b}`),
     bosId: id("bos_token_id"), eosId: id("eos_token_id"), padId: id("pad_token_id"),
@@ -92,16 +109,28 @@ export function quantizeCommand(args: readonly string[], out: Output, err: Outpu
   return 0;
 }
 
-/** `wnn sample --model FILE.gguf`: the prompt continued by the file's model, with the file's tokenizer. */
-export function sampleFromGguf(path: string, s: SampleSettings & { repetitionPenalty: number }, out: Output): number {
-  const g = loadGguf(new Uint8Array(readFileSync(path)));
-  const t = g.tokenizer;
-  if (t.model !== "gpt2") throw new LoadError(`${path}: tokenizer.ggml.model ${t.model} is not read yet (byte-level BPE, "gpt2", is)`);
+/**
+ * The tokenizer of a GGUF file's vocabulary: byte-level BPE ("gpt2") or SentencePiece-style ("llama"); BOS in
+ * front where the file asks; `decode` reads a continuation (the ids follow the prompt's text).
+ */
+export function ggufTextTokenizer(t: GgufTokenizer): { encode(text: string): number[]; decode(ids: number[]): string } {
+  if (t.model === "llama") {
+    if (!t.scores || !t.tokenTypes) throw new LoadError("gguf: a \"llama\" vocabulary needs tokenizer.ggml.scores and tokenizer.ggml.token_type");
+    const spm = new SpmTokenizer({ tokens: t.tokens, scores: t.scores, tokenTypes: t.tokenTypes, bosId: t.bosId, eosId: t.eosId, unkId: t.unkId, addBos: t.addBos ?? true });
+    return { encode: (text) => spm.encode(text), decode: (ids) => spm.decode(ids, { continuation: true }) };
+  }
   const specials = new Map<string, number>();
   const vocab = new Map<string, number>();
   t.tokens.forEach((tok, id) => ((t.tokenTypes?.[id] ?? 1) === 3 ? specials.set(tok, id) : vocab.set(tok, id)));
   const bpe = new BPETokenizer({ vocab, merges: (t.merges ?? []).map((m) => { const i = m.indexOf(" "); return [m.slice(0, i), m.slice(i + 1)] as const; }), specialTokens: specials });
-  const ids = [...(t.addBos && t.bosId !== undefined ? [t.bosId] : []), ...bpe.encode(s.prompt)];
+  return { encode: (text) => [...(t.addBos && t.bosId !== undefined ? [t.bosId] : []), ...bpe.encode(text)], decode: (ids) => bpe.decode(ids) };
+}
+
+/** `wnn sample --model FILE.gguf`: the prompt continued by the file's model, with the file's tokenizer. */
+export function sampleFromGguf(path: string, s: SampleSettings & { repetitionPenalty: number }, out: Output): number {
+  const g = loadGguf(new Uint8Array(readFileSync(path)));
+  const bpe = ggufTextTokenizer(g.tokenizer);
+  const ids = bpe.encode(s.prompt);
   if (ids.length === 0) throw new UsageError("sample: the prompt must not be empty");
   const idx = tensor(Int32Array.from(ids), { shape: [1, ids.length] }); // (1, T0)
   const opts = { temperature: s.temperature, topK: s.topK, topP: s.topP, repetitionPenalty: s.repetitionPenalty, generator: new Generator(s.seed) };
@@ -112,7 +141,7 @@ export function sampleFromGguf(path: string, s: SampleSettings & { repetitionPen
     : arch === "falcon" ? falconGenerate(g.model as Falcon, idx, s.tokens, opts)
     : llamaGenerate(g.model as Llama, idx, s.tokens, opts));
   const fresh = Array.from(all.storage.subarray(ids.length) as Int32Array);
-  const end = t.eosId === undefined ? -1 : fresh.indexOf(t.eosId);
+  const end = g.tokenizer.eosId === undefined ? -1 : fresh.indexOf(g.tokenizer.eosId);
   out.write(s.prompt + bpe.decode(end < 0 ? fresh : fresh.slice(0, end)) + "\n");
   return 0;
 }

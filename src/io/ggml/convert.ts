@@ -287,6 +287,8 @@ export function fromGguf(bytes: Uint8Array, opts: { dequantize?: boolean } = {})
   };
   const pre = metaString(g, "tokenizer.ggml.pre");
   if (pre !== undefined) tokenizer.pre = pre;
+  const addBos = g.metadata.get("tokenizer.ggml.add_bos_token");
+  if (addBos?.type === "bool") tokenizer.addBos = addBos.value as boolean;
   const byName = new Map(g.tensors.map((t) => [t.name, t]));
   const state: Record<string, Tensor> = {};
   const raw: GgufModel["raw"] = {};
