@@ -10,7 +10,7 @@
 // (--ignore-scripts: nothing is built or downloaded; the binary comes from the npm package.)
 // Without it, or where its prebuilt binary cannot load, these tests say so and skip.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -25,6 +25,8 @@ import { Falcon, falconConfig } from "../../src/models/falcon/model.js";
 import { GPT, gptConfig } from "../../src/models/gpt2/model.js";
 import { Llama, intermediateSize, llamaConfig } from "../../src/models/llama/model.js";
 import type { GgmlType } from "../../src/io/ggml/quants.js";
+import { ggufTokenizerFromJSON } from "../../cli/gguf.js";
+import { SpmTokenizer } from "../../src/data/spm-vocab.js";
 
 // The node-llama-cpp surface used here (typed locally: the package is optional).
 interface Seq {
@@ -32,7 +34,7 @@ interface Seq {
   evaluate(tokens: number[], opts: { temperature: number }): AsyncGenerator<number>;
 }
 interface LlamaCpp {
-  loadModel(o: { modelPath: string }): Promise<{ createContext(o: object): Promise<{ getSequence(): Seq; dispose(): Promise<void> }>; dispose(): Promise<void> }>;
+  loadModel(o: { modelPath: string }): Promise<{ createContext(o: object): Promise<{ getSequence(): Seq; dispose(): Promise<void> }>; tokenize(text: string, specialTokens?: boolean): number[]; dispose(): Promise<void> }>;
 }
 
 let llama: LlamaCpp | null = null;
@@ -138,3 +140,27 @@ for (const type of ["F32", "Q8_0", "Q4_0"] as const) {
     });
   }
 }
+
+test("llama.cpp reads our SentencePiece-style vocabulary (tokenizer.ggml.model \"llama\"): it tokenizes the recorded strings as we do", async (t) => {
+  if (!llama) return t.skip(why);
+  // the LLaMA-like tokenizer.json that sentencepiece trained (test/fixtures/data/sp_bpe.json), in a tiny LLaMA's file
+  const fx = JSON.parse(readFileSync(new URL("../../../test/fixtures/data/sp_bpe.json", import.meta.url), "utf8")) as { tokenizer: Record<string, unknown>; cases: { text: string }[] };
+  const Vs = Object.keys((fx.tokenizer.model as { vocab: object }).vocab).length;
+  const tok = ggufTokenizerFromJSON(fx.tokenizer, { bos_token_id: 1, eos_token_id: 2 }, Vs);
+  const c = llamaConfig("tiny", { vocabSize: Vs });
+  const cfg: GgufModelConfig = { arch: "llama", vocabSize: Vs, blockSize: c.blockSize, nLayer: c.nLayer, nHead: c.nHead, nKvHeads: c.nKvHeads, nEmbd: c.nEmbd, intermediateSize: intermediateSize(c), normEps: c.normEps, ropeTheta: c.ropeTheta };
+  const path = join(dir, "llama-spm.gguf");
+  writeFileSync(path, toGguf(new Llama(c, { generator: new Generator(1) }).stateDict(), cfg, "Q8_0", tok));
+  const ours = new SpmTokenizer({ tokens: tok.tokens, scores: tok.scores!, tokenTypes: tok.tokenTypes!, bosId: tok.bosId, unkId: tok.unkId, addBos: false });
+  const model = await llama!.loadModel({ modelPath: path });
+  let checked = 0;
+  for (const { text } of fx.cases) {
+    if (["<pad>", "</s>", "<unk>", "<s>", "▁"].some((x) => text.includes(x)) || text.length === 0) continue;
+    const theirs = Array.from(model.tokenize(text, false)).filter((id, i) => !(i === 0 && id === 1)); // without a BOS
+    assert.deepEqual(theirs, ours.encode(text, { addSpecialTokens: false }), `ids of ${JSON.stringify(text)}`);
+    checked++;
+  }
+  await model.dispose();
+  t.diagnostic(`${checked} strings tokenized alike`);
+  assert.ok(checked >= 400);
+});
