@@ -131,7 +131,8 @@ for (const type of ["F32", "Q8_0", "Q4_0"] as const) {
     test(`llama.cpp runs our tiny ${arch === "bloom" ? "BLOOM" : "Falcon"} in ${type}: last-position logits and ${STEPS} greedy tokens agree`, async (t) => {
       if (!llama) return t.skip(why);
       const base = { vocabSize: V, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0 };
-      const model = arch === "bloom" ? new Bloom(bloomConfig({ ...base, bias: true }), { generator: new Generator(3) }) : new Falcon(falconConfig({ ...base, bias: false, ropeTheta: 10000 }), { generator: new Generator(3) });
+      // (BLOOM's seed 3 gave a near tie at the third greedy step in Q8_0, where ggml's float16 GELU table tips it: seed 5)
+      const model = arch === "bloom" ? new Bloom(bloomConfig({ ...base, bias: true }), { generator: new Generator(5) }) : new Falcon(falconConfig({ ...base, bias: false, ropeTheta: 10000 }), { generator: new Generator(3) });
       const cfg: GgufModelConfig = { arch, vocabSize: V, blockSize: 64, nLayer: 4, nHead: 4, nKvHeads: arch === "bloom" ? 4 : 1, nEmbd: 128, intermediateSize: 512, normEps: 1e-5, ropeTheta: 10000 };
       const r = await compare(sharpened(model.stateDict(), 5), cfg, type);
       t.diagnostic(`${type}: max |logit difference| ${r.maxDiff}; ours ${r.ours.join(" ")}; llama.cpp ${r.theirs.join(" ")}`);
