@@ -9,12 +9,13 @@
 //     time, all threads), and the bytes the weights take in memory.
 // Writes a markdown table on stdout and, with --png, the picture of the loss change against bits per weight.
 //
-//   npm run build && node dist/bench/quantization-models.js --run runs/gpt [--types=f32,q8_0,…] [--batches=5] [--new=64] [--png=FILE]
+//   npm run build && node dist/bench/quantization-models.js --run=runs/gpt [--types=f32,q8_0,…] [--batches=5] [--new=64] [--png=FILE]
 //
 // The K-quants need rows of 256: a matrix with rows of 128 (both models are 128 wide) falls back to Q8_0 in that
 // file (convert.ts's matrixType), as llama.cpp's quantizer falls back for such rows; the table counts the real bytes.
 
 import { writeFileSync } from "node:fs";
+import { deflateSync } from "node:zlib";
 import * as wnn from "../src/index-node.js";
 import { CharTokenizer } from "../src/data/char.js";
 import { getBatch, trainValSplit } from "../src/data/batch.js";
@@ -31,7 +32,7 @@ import { contenders, decoderCompareRecipe, Run } from "../src/recipes/decoder-co
 import { median } from "./timing.js";
 
 const args = Object.fromEntries(process.argv.slice(2).map((a) => { const [k, v] = a.replace(/^--/, "").split("="); return [k!, v ?? "true"]; }));
-if (!args["run"]) throw new Error("give --run DIR, the folder of a `wnn train gpt` run");
+if (!args["run"] || args["run"] === "true") throw new Error("give --run=DIR, the folder of a `wnn train gpt` run");
 const types = (args["types"]?.split(",").map((t) => t.toUpperCase()) ?? ["F32", ...GGML_TYPE_NAMES.filter((t) => t !== "F32")]) as GgmlType[];
 const nBatches = Number(args["batches"] ?? 5), nNew = Number(args["new"] ?? 64);
 
@@ -106,6 +107,7 @@ for (const m of models) {
   series.push({ name: m.name, points: points.sort((a, b) => a[0] - b[0]) });
 }
 if (args["png"]) {
-  writeFileSync(args["png"], lineChartPng({ series, title: "validation loss change vs float32, by GGUF file bits per parameter", xLabel: "bits per parameter (file)", yLabel: "loss change (%)" }));
+  const chart = { series, title: "validation loss change vs float32, by GGUF file bits per parameter", xLabel: "bits per parameter (file)", yLabel: "loss change (%)" };
+  writeFileSync(args["png"], lineChartPng(chart, { deflate: (raw) => new Uint8Array(deflateSync(raw)) }));
   console.log(`\npicture: ${args["png"]}`);
 }
