@@ -69,7 +69,7 @@ export type EncoderCompareOptions = {
 
 /** Model ids: the 4 special tokens, then the BPE ids shifted by 4. */
 export const SPECIALS = { cls: 0, pad: 1, sep: 2, mask: 3 } as const;
-const OFFSET = 4;
+export const OFFSET = 4;
 
 // =====================================================================================================
 // Data: the tokenizer, the pretraining windows and their masks, the e-mails
