@@ -39,6 +39,7 @@ export function zooTrainOptions(name: string) {
     steps: { kind: "int", min: 1, max: 10_000_000, default: d.steps, help: OPTION_HELP.steps(kind), aliases: ["iters"] },
     batch_size: { kind: "int", min: 1, max: 65536, default: d.batchSize, help: OPTION_HELP.batchSize(kind) },
     lr: { kind: "number", min: 0, exclusiveMin: true, default: d.lr, help: OPTION_HELP.lr(kind) },
+    lr_decay_steps: { kind: "int", min: 1, help: "the step where the cosine decay of the learning rate ends (default: --steps; a resumed run keeps its own)" },
     eval_every: { kind: "int", min: 1, default: d.evalEvery, help: OPTION_HELP.evalEvery(kind), aliases: ["eval_interval"] },
     eval_size: { kind: "int", min: kind === "vision" ? 0 : 1, max: 100_000, default: d.evalSize, help: OPTION_HELP.evalSize(kind) },
     seed: { kind: "int", min: 0, default: d.seed, help: OPTION_HELP.seed(kind) },
@@ -103,7 +104,7 @@ export async function trainZooModel(name: string, args: readonly string[], out: 
   } else {
     if (v.out !== undefined) checkRunDir(v.out, cmd);
     try {
-      trainer = new ZooTrainer(name, { steps: v.steps, batchSize: v.batch_size, lr: v.lr, evalEvery: v.eval_every, evalSize: v.eval_size, seed: v.seed }, taskData(kind));
+      trainer = new ZooTrainer(name, { steps: v.steps, batchSize: v.batch_size, lr: v.lr, lrDecaySteps: v.lr_decay_steps ?? v.steps, evalEvery: v.eval_every, evalSize: v.eval_size, seed: v.seed }, taskData(kind));
     } catch (e) {
       if (e instanceof ArgumentError) throw new UsageError(`${cmd}: ${e.message}`);
       throw e;

@@ -168,6 +168,8 @@ export interface ZooTrainOptions {
   readonly batchSize: number;
   /** the peak learning rate */
   readonly lr: number;
+  /** the step where the cosine decay ends (default: steps); kept when a resumed run is lengthened, as `wnn train gpt` keeps its lrDecayIters */
+  readonly lrDecaySteps?: number;
   /** evaluate every this many steps (and at the last one) */
   readonly evalEvery: number;
   /** decoders, encoders: batches per evaluation; dates: held-out dates; MNIST: test digits (0: all 2,000) */
@@ -184,7 +186,7 @@ export const KIND_DEFAULTS: Readonly<Record<ZooKind, ZooTrainOptions>> = {
 };
 
 /** What each option means for a model of this kind, for the help. */
-export const OPTION_HELP: Readonly<Record<keyof ZooTrainOptions, (k: ZooKind) => string>> = {
+export const OPTION_HELP: Readonly<Record<Exclude<keyof ZooTrainOptions, "lrDecaySteps">, (k: ZooKind) => string>> = {
   steps: () => "optimizer steps",
   batchSize: (k) => (k === "decoder" ? "windows of 64 characters per batch" : k === "encoder" ? `windows of ${MLM_LEN} tokens per batch` : k === "encoder-decoder" ? "dates per batch" : "digits per batch"),
   lr: (k) => `peak learning rate of AdamW (${k === "vision" ? "cosine decay to 0" : "linear warmup, then cosine decay to a tenth"})`,
@@ -209,7 +211,9 @@ function checkOptions(o: ZooTrainOptions): ZooTrainOptions {
   for (const k of ["steps", "batchSize", "evalEvery"] as const) if (!(Number.isInteger(o[k]) && o[k] >= 1)) throw new ArgumentError(`${k} must be a positive integer, got ${o[k]}`);
   for (const k of ["evalSize", "seed"] as const) if (!(Number.isInteger(o[k]) && o[k] >= 0)) throw new ArgumentError(`${k} must be an integer ≥ 0, got ${o[k]}`);
   if (!(Number.isFinite(o.lr) && o.lr > 0)) throw new ArgumentError(`lr must be a finite number > 0, got ${o.lr}`);
-  return Object.freeze({ steps: o.steps, batchSize: o.batchSize, lr: o.lr, evalEvery: o.evalEvery, evalSize: o.evalSize, seed: o.seed });
+  const lrDecaySteps = o.lrDecaySteps ?? o.steps;
+  if (!(Number.isInteger(lrDecaySteps) && lrDecaySteps >= 1)) throw new ArgumentError(`lrDecaySteps must be a positive integer, got ${lrDecaySteps}`);
+  return Object.freeze({ steps: o.steps, batchSize: o.batchSize, lr: o.lr, lrDecaySteps, evalEvery: o.evalEvery, evalSize: o.evalSize, seed: o.seed });
 }
 
 // =====================================================================================================
@@ -453,8 +457,9 @@ export class ZooTrainer implements TrainingJob<ZooStep, Metrics> {
     const list = [...groups.values()];
     this.scales = list.map((x) => x.scale);
     this.optimizer = new AdamW(list.map(({ params, weightDecay }) => ({ params, weightDecay })), { lr: o.lr, betas });
-    const warmupIters = Math.min(o.steps, Math.round(warmup * o.steps));
-    this.schedule = cosineWithWarmup({ warmupIters, lrDecayIters: o.steps, maxLr: o.lr, minLr: o.lr * minLrRatio });
+    const decay = o.lrDecaySteps ?? o.steps;
+    const warmupIters = Math.min(decay, Math.round(warmup * decay));
+    this.schedule = cosineWithWarmup({ warmupIters, lrDecayIters: decay, maxLr: o.lr, minLr: o.lr * minLrRatio });
   }
 
   get totalSteps(): number {
@@ -564,13 +569,13 @@ export function savedRun(ckpt: LoadedCheckpoint): SavedRun {
   }
   let expected: number;
   try {
-    expected = meta(() => spec.build(config, new Generator(0)).numParameters());
+    expected = meta(() => Object.values(spec.build(config, new Generator(0)).stateDict()).reduce((n, t) => n + t.numel(), 0)); // parameters and buffers
   } catch (e) {
     throw new LoadError(`the checkpoint's ${c.model} config does not build: ${(e as Error).message}`);
   }
   let held = 0;
   for (const t of Object.values(ckpt.model)) held += t.numel();
-  if (held !== expected) throw new LoadError(`the checkpoint's ${c.model} config has ${expected.toLocaleString("en-US")} parameters, but the file holds ${held.toLocaleString("en-US")} weights`);
+  if (held !== expected) throw new LoadError(`the checkpoint's ${c.model} config has ${expected.toLocaleString("en-US")} weights (parameters and buffers), but the file holds ${held.toLocaleString("en-US")} weights`);
   if (c.tokenizer !== null && (typeof c.tokenizer !== "object" || Array.isArray(c.tokenizer))) throw new LoadError("the checkpoint's tokenizer is not an object");
   return { kind: "zoo", model: c.model, task: TASK_OF[spec.kind], config, options, tokenizer: (c.tokenizer ?? null) as Record<string, unknown> | null };
 }
