@@ -41,6 +41,8 @@ import { LambdaLR, inverseSqrtWarmup } from "../optim/schedulers.js";
 import { greedyDecode as seq2seqGreedy, PRESETS as SEQ2SEQ_PRESETS, Seq2Seq, seq2seqConfig } from "../models/seq2seq-attention/model.js";
 import { greedyDecode as transformerGreedy, Transformer, transformerConfig } from "../models/transformer/model.js";
 import { withEos, withSharedVocab } from "../models/transformer/recipe.js";
+import { ZooTrainer, defaultTaskOf, defaultsOf, kindOf, type ZooStep, type ZooTask } from "./zoo-train.js";
+import { runLoopSync, type Metrics, type TrainingJob } from "./loop.js";
 
 // =====================================================================================================
 // The architecture table
@@ -105,6 +107,48 @@ export const TASKS: Readonly<Record<TaskName, TaskInfo>> = {
   graphs: { title: "node classification on the seeded stochastic block model (160 nodes)", needs: [], metric: "test accuracy (%)", better: "higher", defaults: { steps: 300, batchSize: 1 } },
   dates: { title: "human-written dates → ISO 8601 (data/tasks/dates.ts)", needs: [], metric: "exact match (%)", better: "higher", defaults: { steps: 600, batchSize: 32 } },
 };
+
+/** The default tasks of the models' kinds (zoo-train.ts) that no preset declares: siblings without a shared preset task train on these. */
+export type DefaultOnlyTask = Exclude<ZooTask, TaskName>;
+export type CompareTask = TaskName | DefaultOnlyTask;
+export const DEFAULT_TASKS: Readonly<Record<DefaultOnlyTask, TaskInfo>> = {
+  "moby-dick": { title: "Moby Dick, characters (the tiny presets; wnn train <decoder>'s task)", needs: ["text"], metric: "val loss (nats/char)", better: "lower", defaults: { steps: 200, batchSize: 12 } },
+  mlm: { title: "masked LM on Moby Dick, characters (the tiny presets; wnn train <encoder>'s task)", needs: ["text"], metric: "held-out MLM loss (nats/masked char)", better: "lower", defaults: { steps: 200, batchSize: 16 } },
+};
+export const taskInfo = (t: CompareTask): TaskInfo => (Object.hasOwn(TASKS, t) ? TASKS[t as TaskName] : DEFAULT_TASKS[t as DefaultOnlyTask]);
+
+/**
+ * Train a model on its kind's default task (src/recipes/zoo-train.ts: the tiny preset, the task's optimizer and
+ * schedule) with the shared loop, evaluated once at the end: the protocol of `wnn train <model>`, with the
+ * comparison's steps, batch and seed.
+ */
+export function trainOnDefaultTask(entry: ZooEntry, task: CompareTask, o: TaskOptions, data: RecipeData, hooks: RecipeHooks): TaskResult {
+  const name = entry.model.name;
+  if (defaultTaskOf(name) !== task) throw new ArgumentError(`compare: ${name} does not train on the ${task} task`);
+  const kind = kindOf(name), d = defaultsOf(name);
+  const evalSize = kind === "encoder-decoder" ? o.testLimit || d.evalSize : kind === "vision" ? o.testLimit ?? 0 : d.evalSize;
+  const t = new ZooTrainer(name, { steps: o.steps, batchSize: o.batchSize, lr: d.lr, evalEvery: o.steps, evalSize, seed: o.seed }, data);
+  // evaluate at the end only
+  const job: TrainingJob<ZooStep, Metrics> = {
+    get step() { return t.step; },
+    totalSteps: t.totalSteps,
+    trainStep: () => t.trainStep(),
+    evalDue: () => t.step === t.totalSteps && t.lastEval !== t.step,
+    evaluate: () => t.evaluate(),
+  };
+  let ms = 0, metrics: Metrics = {};
+  runLoopSync(job, {
+    onStep: (step, r, stepMs) => {
+      ms += stepMs;
+      hooks.progress?.(step, o.steps, { loss: r.loss });
+      if (step % Math.max(1, Math.ceil(o.steps / 4)) === 0 || step === o.steps) hooks.log(`step ${step}/${o.steps}: loss ${r.loss.toFixed(4)} (${(ms / 1000).toFixed(1)} s)`);
+    },
+    onEval: (_step, m) => void (metrics = m),
+  });
+  const metric = kind === "encoder-decoder" ? 100 * metrics.exactMatch! : kind === "vision" ? 100 * metrics.accuracy! : metrics.val!;
+  const note = kind === "decoder" ? `train loss ${metrics.train!.toFixed(4)}` : kind === "encoder-decoder" ? `${evalSize} held-out dates; ${t.answer(["March 3, 1999"])[0]} for "March 3, 1999"` : "";
+  return { model: entryName(entry), task: task as TaskName, parameters: t.model.numParameters(), steps: o.steps, trainSeconds: ms / 1000, metric, note };
+}
 
 export interface TaskResult {
   model: string;
