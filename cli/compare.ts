@@ -19,9 +19,9 @@ import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js"
 import type { Output } from "./progress.js";
 
 const COMPARE_OPTIONS = {
-  train: { kind: "flag", help: "also train them on the task they share (names, mnist, graphs or dates), each in its own process" },
-  steps: { kind: "int", min: 1, max: 10_000_000, help: "optimizer steps (graphs: full-batch epochs); default the task's: names 400, mnist 250, graphs 300, dates 600" },
-  batch_size: { kind: "int", min: 1, max: 65536, help: "examples per step; default the task's: names 32, mnist 64, dates 32" },
+  train: { kind: "flag", help: "also train them on the task they share (names, mnist, graphs, dates, moby-dick or mlm), each in its own process" },
+  steps: { kind: "int", min: 1, max: 10_000_000, help: "optimizer steps (graphs: full-batch epochs); default the task's: names 400, mnist 250, graphs 300, dates 600, moby-dick 200, mlm 200" },
+  batch_size: { kind: "int", min: 1, max: 65536, help: "examples per step; default the task's: names 32, mnist 64, dates 32, moby-dick 12, mlm 16" },
   seed: { kind: "int", min: 0, default: 0, help: "the seed of the weights and the batches, the same for every model" },
   test_limit: { kind: "int", min: 0, default: 0, help: "mnist: evaluate on the first N test digits only (0: all 2,000); dates: N held-out dates (0: 200)" },
   out: { kind: "string", metavar: "FILE", help: "also write the tables as markdown to FILE" },
@@ -36,7 +36,9 @@ preset's name alone when it is unique (gru, lstm). The zoo: ${ZOO.map((m) => m.n
 
 With --train they are trained on the task they share — the names task (bengio-mlp, char-rnn, the names presets of
 gpt2, llama, bloom and falcon), MNIST (mlp, lenet5, resnet), the stochastic block model (gcn, gat) or dates → ISO (seq2seq-attention's
-none, bahdanau, luong-dot, luong-general, and transformer) — on the same data, seed and step
+none, bahdanau, luong-dot, luong-general, and transformer) — or, for siblings that share none of these, the
+default task of their kind that \`wnn train <model>\` runs: Moby Dick's characters (llama mixtral, gpt2 switch),
+masked LM on Moby Dick (bert roberta deberta), dates (t5 bart) — on the same data, seed and step
 budget, and the table adds the training time, the wall time, the peak memory (maxRSS of the model's own
 process) and the task's metric. Example: wnn compare lstm gru gpt2 --train --steps 200`,
   COMPARE_OPTIONS,
