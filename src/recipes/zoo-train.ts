@@ -31,7 +31,7 @@ import { distinctPairs, type Pair } from "../data/tasks/seq.js";
 import { exactMatch } from "../data/tasks/metrics.js";
 import type { Checkpoint, LoadedCheckpoint } from "../io/checkpoint.js";
 import * as F from "../nn/functional.js";
-import type { Module, Parameter } from "../nn/module.js";
+import { evaluating, type Module, type Parameter } from "../nn/module.js";
 import { AdamW } from "../optim/adam.js";
 import { clipGradNorm } from "../optim/clip.js";
 import { cosineWithWarmup } from "../optim/schedulers.js";
@@ -383,17 +383,6 @@ function visionTask(spec: ModelSpec, data: RecipeData, o: ZooTrainOptions, g: Ge
   };
 }
 
-
-/** fn in eval mode without gradients, the mode restored after. */
-function evaluating<T>(model: Module, fn: () => T): T {
-  const was = model.training;
-  model.eval();
-  try {
-    return noGrad(fn);
-  } finally {
-    model.train(was);
-  }
-}
 
 // =====================================================================================================
 // The job the shared loop runs, and its checkpoint
