@@ -19,7 +19,6 @@
 //            epochs, each model with its paper's settings (graphs.ts setup()); metric: test accuracy at
 //            the epoch of best validation accuracy.
 
-import { tidy } from "../engine/scope.js";
 import { ArgumentError } from "../engine/errors.js";
 import { Generator, manualSeed } from "../engine/rng.js";
 import * as F from "../nn/functional.js";
@@ -137,12 +136,9 @@ export function trainOnDefaultTask(entry: ZooEntry, task: CompareTask, o: TaskOp
     evaluate: () => t.evaluate(),
   };
   let ms = 0, metrics: Metrics = {};
+  const logStep = stepLogger(o, hooks);
   runLoopSync(job, {
-    onStep: (step, r, stepMs) => {
-      ms += stepMs;
-      hooks.progress?.(step, o.steps, { loss: r.loss });
-      if (step % Math.max(1, Math.ceil(o.steps / 4)) === 0 || step === o.steps) hooks.log(`step ${step}/${o.steps}: loss ${r.loss.toFixed(4)} (${(ms / 1000).toFixed(1)} s)`);
-    },
+    onStep: (step, r, stepMs) => logStep(step, r.loss, (ms += stepMs) / 1000),
     onEval: (_step, m) => void (metrics = m),
   });
   const metric = kind === "encoder-decoder" ? 100 * metrics.exactMatch! : kind === "vision" ? 100 * metrics.accuracy! : metrics.val!;
@@ -161,6 +157,14 @@ export interface TaskResult {
   metric: number;
   /** a few words more: samples (names), the chosen epoch (graphs) */
   note: string;
+}
+
+/** The progress and the four log lines of a comparison's training (step, loss, seconds in training so far). */
+function stepLogger(o: TaskOptions, hooks: RecipeHooks): (step: number, loss: number, seconds: number) => void {
+  return (step, l, seconds) => {
+    hooks.progress?.(step, o.steps, { loss: l });
+    if (step % Math.max(1, Math.ceil(o.steps / 4)) === 0 || step === o.steps) hooks.log(`step ${step}/${o.steps}: loss ${l.toFixed(4)} (${seconds.toFixed(1)} s)`);
+  };
 }
 
 /** Train one model of the zoo on its task, as the protocol at the top of this file says. */
@@ -187,25 +191,31 @@ export function trainOnTask(entry: ZooEntry, o: TaskOptions, data: RecipeData, h
     const net = t.build(g);
     const optimizer = new Adam(net.parameters(), { lr: t.lr });
     const scheduler = new CosineAnnealingLR(optimizer, { tMax: o.steps });
-    let order = permutation(train.count, g), at = 0, seconds = 0;
+    const logStep = stepLogger(o, hooks);
+    let order = permutation(train.count, g), at = 0, seconds = 0, step = 0;
     net.train();
-    for (let step = 1; step <= o.steps; step++) {
-      if (at + o.batchSize > train.count) [order, at] = [permutation(train.count, g), 0]; // a new pass, in a new order
-      const t0 = globalThis.performance.now();
-      const { x, y } = mnistBatch(train, order, at, o.batchSize);
-      at += o.batchSize;
-      const l = tidy("compare step", () => { // the step's tensors live in wasm memory, freed at its end
+    // the job the shared loop (loop.ts) runs: steps minibatches in a seeded order (a new one every pass), evaluated after
+    const job: TrainingJob<{ loss: number }, Record<string, never>> = {
+      get step() { return step; },
+      totalSteps: o.steps,
+      trainStep() {
+        if (at + o.batchSize > train.count) [order, at] = [permutation(train.count, g), 0]; // a new pass, in a new order
+        const { x, y } = mnistBatch(train, order, at, o.batchSize);
+        at += o.batchSize;
         optimizer.zeroGrad();
         const loss = F.crossEntropy(net.forward(x), y); // ()
         loss.backward();
         optimizer.step();
         scheduler.step();
-        return loss.item();
-      });
-      seconds += (globalThis.performance.now() - t0) / 1000;
-      hooks.progress?.(step, o.steps, { loss: l });
-      if (step % Math.max(1, Math.ceil(o.steps / 4)) === 0 || step === o.steps) hooks.log(`step ${step}/${o.steps}: loss ${l.toFixed(4)} (${seconds.toFixed(1)} s)`);
-    }
+        step++;
+        return { loss: loss.item() };
+      },
+      evalDue: () => false,
+      evaluate: function* () {
+        return {};
+      },
+    };
+    runLoopSync(job, { onStep: (s, { loss: l }, ms) => logStep(s, l, (seconds += ms / 1000)) });
     const { accuracy, loss } = evaluate(net, test);
     return { model, task: "mnist", parameters: net.numParameters(), steps: o.steps, trainSeconds: seconds, metric: 100 * accuracy, note: `test loss ${loss.toFixed(4)} on ${test.count} digits` };
   }
@@ -267,14 +277,18 @@ function trainOnDates(entry: ZooEntry, o: TaskOptions, hooks: RecipeHooks): Task
     };
     decode = (pairs) => transformerGreedy(model, withEos(makeBatch(task, pairs)).src, { bosId: BOS, eosId: EOS, maxLen: task.maxTgtLen + 1 }).map((ids) => task.join(task.tgtVocab.decode(ids)));
   }
-  let seconds = 0;
-  for (let s = 1; s <= o.steps; s++) {
-    const t0 = globalThis.performance.now();
-    const l = tidy("compare step", step); // the step's tensors live in wasm memory, freed at its end
-    seconds += (globalThis.performance.now() - t0) / 1000;
-    hooks.progress?.(s, o.steps, { loss: l });
-    if (s % Math.max(1, Math.ceil(o.steps / 4)) === 0 || s === o.steps) hooks.log(`step ${s}/${o.steps}: loss ${l.toFixed(4)} (${seconds.toFixed(1)} s)`);
-  }
+  let seconds = 0, done = 0;
+  const job: TrainingJob<{ loss: number }, Record<string, never>> = {
+    get step() { return done; },
+    totalSteps: o.steps,
+    trainStep: () => ({ loss: (done++, step()) }),
+    evalDue: () => false,
+    evaluate: function* () {
+      return {};
+    },
+  };
+  const logStep = stepLogger(o, hooks);
+  runLoopSync(job, { onStep: (s, { loss: l }, ms) => logStep(s, l, (seconds += ms / 1000)) });
   const hyps: string[] = [];
   for (let i = 0; i < test.length; i += 100) hyps.push(...decode(test.slice(i, i + 100)));
   const refs = test.map((p) => p.tgt);
