@@ -42,6 +42,7 @@ import { greedyDecode as transformerGreedy, Transformer, transformerConfig } fro
 import { withEos, withSharedVocab } from "../models/transformer/recipe.js";
 import { ZooTrainer, defaultTaskOf, defaultsOf, kindOf, type ZooStep, type ZooTask } from "./zoo-train.js";
 import { runLoopSync, type Metrics, type TrainingJob } from "./loop.js";
+import { runSteps } from "./steps.js";
 
 // =====================================================================================================
 // The architecture table
@@ -192,30 +193,20 @@ export function trainOnTask(entry: ZooEntry, o: TaskOptions, data: RecipeData, h
     const optimizer = new Adam(net.parameters(), { lr: t.lr });
     const scheduler = new CosineAnnealingLR(optimizer, { tMax: o.steps });
     const logStep = stepLogger(o, hooks);
-    let order = permutation(train.count, g), at = 0, seconds = 0, step = 0;
+    let order = permutation(train.count, g), at = 0, seconds = 0;
     net.train();
-    // the job the shared loop (loop.ts) runs: steps minibatches in a seeded order (a new one every pass), evaluated after
-    const job: TrainingJob<{ loss: number }, Record<string, never>> = {
-      get step() { return step; },
-      totalSteps: o.steps,
-      trainStep() {
-        if (at + o.batchSize > train.count) [order, at] = [permutation(train.count, g), 0]; // a new pass, in a new order
-        const { x, y } = mnistBatch(train, order, at, o.batchSize);
-        at += o.batchSize;
-        optimizer.zeroGrad();
-        const loss = F.crossEntropy(net.forward(x), y); // ()
-        loss.backward();
-        optimizer.step();
-        scheduler.step();
-        step++;
-        return { loss: loss.item() };
-      },
-      evalDue: () => false,
-      evaluate: function* () {
-        return {};
-      },
-    };
-    runLoopSync(job, { onStep: (s, { loss: l }, ms) => logStep(s, l, (seconds += ms / 1000)) });
+    // steps minibatches in a seeded order (a new one every pass) on the shared loop (steps.ts), evaluated after
+    runSteps(o.steps, () => {
+      if (at + o.batchSize > train.count) [order, at] = [permutation(train.count, g), 0]; // a new pass, in a new order
+      const { x, y } = mnistBatch(train, order, at, o.batchSize);
+      at += o.batchSize;
+      optimizer.zeroGrad();
+      const loss = F.crossEntropy(net.forward(x), y); // ()
+      loss.backward();
+      optimizer.step();
+      scheduler.step();
+      return { loss: loss.item() };
+    }, (s, { loss: l }, ms) => logStep(s, l, (seconds += ms / 1000)));
     const { accuracy, loss } = evaluate(net, test);
     return { model, task: "mnist", parameters: net.numParameters(), steps: o.steps, trainSeconds: seconds, metric: 100 * accuracy, note: `test loss ${loss.toFixed(4)} on ${test.count} digits` };
   }
@@ -277,18 +268,9 @@ function trainOnDates(entry: ZooEntry, o: TaskOptions, hooks: RecipeHooks): Task
     };
     decode = (pairs) => transformerGreedy(model, withEos(makeBatch(task, pairs)).src, { bosId: BOS, eosId: EOS, maxLen: task.maxTgtLen + 1 }).map((ids) => task.join(task.tgtVocab.decode(ids)));
   }
-  let seconds = 0, done = 0;
-  const job: TrainingJob<{ loss: number }, Record<string, never>> = {
-    get step() { return done; },
-    totalSteps: o.steps,
-    trainStep: () => ({ loss: (done++, step()) }),
-    evalDue: () => false,
-    evaluate: function* () {
-      return {};
-    },
-  };
+  let seconds = 0;
   const logStep = stepLogger(o, hooks);
-  runLoopSync(job, { onStep: (s, { loss: l }, ms) => logStep(s, l, (seconds += ms / 1000)) });
+  runSteps(o.steps, () => ({ loss: step() }), (s, { loss: l }, ms) => logStep(s, l, (seconds += ms / 1000)));
   const hyps: string[] = [];
   for (let i = 0; i < test.length; i += 100) hyps.push(...decode(test.slice(i, i + 100)));
   const refs = test.map((p) => p.tgt);

@@ -43,6 +43,7 @@ import { clipGradNorm } from "../optim/clip.js";
 import { lineChartPng } from "../io/chart.js";
 import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "./recipe.js";
 import { runLoopSync, type TrainingJob } from "./loop.js";
+import { runSteps } from "./steps.js";
 import {
   BertForSequenceClassification, BertModel, MLMHead, bertConfig, initWeights, type BertConfig,
 } from "../models/bert/model.js";
@@ -407,30 +408,17 @@ export function finetune(name: string, model: Classifier, task: EncoderTask, o: 
   const opt = new AdamW(model.parameters(), { lr: o.ftLr, weightDecay: 0.01 });
   model.train();
   const t0 = performance.now();
-  let step = 0;
-  // the job the shared loop (loop.ts) runs: ftSteps steps, no evaluation inside (the test e-mails are read once, below)
-  const job: TrainingJob<{ loss: number }, Record<string, never>> = {
-    get step() { return step; },
-    totalSteps: o.ftSteps,
-    trainStep() {
-      const { idx, mask, labels } = emailBatch(Array.from({ length: o.ftBatch }, () => task.train[order.randint(0, task.train.length)]!));
-      const { loss } = model.forward(idx, { attentionMask: mask, targets: labels });
-      model.zeroGrad();
-      loss!.backward();
-      clipGradNorm(model.parameters(), 1);
-      opt.step();
-      step++;
-      return { loss: loss!.item() };
-    },
-    evalDue: () => false,
-    evaluate: function* () {
-      return {};
-    },
-  };
-  runLoopSync(job, {
-    onStep(s, { loss }) {
-      if (s % Math.max(1, Math.floor(o.ftSteps / 4)) === 0) hooks.log(`  ${name} fine-tune step ${s}/${o.ftSteps}: loss ${loss.toFixed(4)}`);
-    },
+  // ftSteps steps on the shared loop (steps.ts); the test e-mails are read once, below
+  runSteps(o.ftSteps, () => {
+    const { idx, mask, labels } = emailBatch(Array.from({ length: o.ftBatch }, () => task.train[order.randint(0, task.train.length)]!));
+    const { loss } = model.forward(idx, { attentionMask: mask, targets: labels });
+    model.zeroGrad();
+    loss!.backward();
+    clipGradNorm(model.parameters(), 1);
+    opt.step();
+    return { loss: loss!.item() };
+  }, (s, { loss }) => {
+    if (s % Math.max(1, Math.floor(o.ftSteps / 4)) === 0) hooks.log(`  ${name} fine-tune step ${s}/${o.ftSteps}: loss ${loss.toFixed(4)}`);
   });
   const seconds = (performance.now() - t0) / 1000;
   model.eval();

@@ -14,7 +14,7 @@ import { Adam } from "../../optim/adam.js";
 import { datesTask } from "../../data/tasks/dates.js";
 import { reversalTask } from "../../data/tasks/reversal.js";
 import { bucketedBatches, distinctPairs, makeBatch, type Pair, type Seq2SeqTask } from "../../data/tasks/seq.js";
-import { runLoopSync, type TrainingJob } from "../../recipes/loop.js";
+import { runSteps } from "../../recipes/steps.js";
 import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "../../recipes/recipe.js";
 import { ATTENTION_KINDS, greedyDecode, PRESETS, Seq2Seq, seq2seqConfig, type AttentionKind } from "./model.js";
 
@@ -82,34 +82,22 @@ function trainOne(kind: AttentionKind, task: Seq2SeqTask, test: readonly Pair[],
   const heldOut = new Set(test.map((p) => p.src));
   const losses: [number, number][] = [];
   const t0 = performance.now();
-  let smooth = NaN, step = 0;
+  let smooth = NaN;
   const next = bucketedBatches(task, data, o.batch, heldOut, (src) => src.length);
-  // the job the shared loop (src/recipes/loop.ts) runs: o.steps steps, the held-out set decoded after it
-  const job: TrainingJob<{ loss: number }, Record<string, never>> = {
-    get step() { return step; },
-    totalSteps: o.steps,
-    trainStep() {
-      const batch = makeBatch(task, next());
-      model.zeroGrad();
-      const { loss } = model.forward(batch.src, batch.tgtIn, batch.tgtOut);
-      loss!.backward();
-      clipGradNorm(model.parameters(), 1.0);
-      opt.step();
-      step++;
-      return { loss: loss!.item() };
-    },
-    evalDue: () => false,
-    evaluate: function* () {
-      return {};
-    },
-  };
-  runLoopSync(job, {
-    onStep(s, { loss: l }) {
-      smooth = Number.isNaN(smooth) ? l : 0.95 * smooth + 0.05 * l;
-      losses.push([s, l]);
-      hooks.progress?.(s, o.steps, { loss: l });
-      if (s % 100 === 0 || s === o.steps) hooks.log(`${kind}: step ${s}/${o.steps} loss ${smooth.toFixed(4)} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
-    },
+  // o.steps steps on the shared loop (src/recipes/steps.ts), the held-out set decoded after them
+  runSteps(o.steps, () => {
+    const batch = makeBatch(task, next());
+    model.zeroGrad();
+    const { loss } = model.forward(batch.src, batch.tgtIn, batch.tgtOut);
+    loss!.backward();
+    clipGradNorm(model.parameters(), 1.0);
+    opt.step();
+    return { loss: loss!.item() };
+  }, (s, { loss: l }) => {
+    smooth = Number.isNaN(smooth) ? l : 0.95 * smooth + 0.05 * l;
+    losses.push([s, l]);
+    hooks.progress?.(s, o.steps, { loss: l });
+    if (s % 100 === 0 || s === o.steps) hooks.log(`${kind}: step ${s}/${o.steps} loss ${smooth.toFixed(4)} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   });
   const seconds = (performance.now() - t0) / 1000;
   const outputs: Trained["outputs"] = [];

@@ -18,7 +18,7 @@ import { LambdaLR, inverseSqrtWarmup } from "../../optim/schedulers.js";
 import { datesTask } from "../../data/tasks/dates.js";
 import { translationTask } from "../../data/tasks/translation.js";
 import { BOS, EOS, PAD, SymbolVocab, bucketedBatches, distinctPairs, makeBatch, type Pair, type Seq2SeqTask } from "../../data/tasks/seq.js";
-import { runLoopSync, type TrainingJob } from "../../recipes/loop.js";
+import { runSteps } from "../../recipes/steps.js";
 import { corpusBleu, exactMatch } from "../../data/tasks/metrics.js";
 import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "../../recipes/recipe.js";
 import { beamSearch, greedyDecode, MultiHeadAttention, Transformer, transformerConfig } from "./model.js";
@@ -98,37 +98,25 @@ export const recipe: Recipe<TransformerRecipeOptions> = {
     const sched = new LambdaLR(opt, inverseSqrtWarmup({ dModel: config.dModel, warmupSteps: o.warmup }));
     const data = new Generator(o.seed + 2);
     const losses: [number, number][] = [], lrs: [number, number][] = [];
-    let smooth = NaN, step = 0;
+    let smooth = NaN;
     const t0 = performance.now();
     const next = bucketedBatches(task, data, o.batch, heldOut, (src) => task.split(src).length);
-    // the job the shared loop (src/recipes/loop.ts) runs: o.steps steps, the held-out set decoded after it
-    const job: TrainingJob<{ loss: number; lr: number }, Record<string, never>> = {
-      get step() { return step; },
-      totalSteps: o.steps,
-      trainStep() {
-        const batch = withEos(makeBatch(task, next()));
-        const lr = opt.paramGroups[0]!.lr;
-        model.zeroGrad();
-        const { loss } = model.forward(batch.src, batch.tgtIn, batch.tgtOut);
-        loss!.backward();
-        opt.step();
-        sched.step();
-        step++;
-        return { loss: loss!.item(), lr };
-      },
-      evalDue: () => false,
-      evaluate: function* () {
-        return {};
-      },
-    };
-    runLoopSync(job, {
-      onStep(s, { loss: l, lr }) {
-        lrs.push([s, lr]);
-        smooth = Number.isNaN(smooth) ? l : 0.95 * smooth + 0.05 * l;
-        losses.push([s, l]);
-        hooks.progress?.(s, o.steps, { loss: l });
-        if (s % 50 === 0 || s === o.steps) hooks.log(`step ${s}/${o.steps} loss ${smooth.toFixed(4)} lr ${lr.toExponential(2)} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
-      },
+    // o.steps steps on the shared loop (src/recipes/steps.ts), the held-out set decoded after them
+    runSteps(o.steps, () => {
+      const batch = withEos(makeBatch(task, next()));
+      const lr = opt.paramGroups[0]!.lr;
+      model.zeroGrad();
+      const { loss } = model.forward(batch.src, batch.tgtIn, batch.tgtOut);
+      loss!.backward();
+      opt.step();
+      sched.step();
+      return { loss: loss!.item(), lr };
+    }, (s, { loss: l, lr }) => {
+      lrs.push([s, lr]);
+      smooth = Number.isNaN(smooth) ? l : 0.95 * smooth + 0.05 * l;
+      losses.push([s, l]);
+      hooks.progress?.(s, o.steps, { loss: l });
+      if (s % 50 === 0 || s === o.steps) hooks.log(`step ${s}/${o.steps} loss ${smooth.toFixed(4)} lr ${lr.toExponential(2)} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
     });
     const trainSeconds = (performance.now() - t0) / 1000;
 
