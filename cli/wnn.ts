@@ -32,12 +32,13 @@ commands:
   train spirals             a 2-layer MLP on a seeded 3-arm spiral
   train ddpm                a class-conditional diffusion model (DDPM, U-Net) on MNIST digits
   train <recipe>            any recipe of the zoo (\`wnn list\` names them)
-  sample --checkpoint DIR   text from a GPT trained by \`wnn train gpt\`
+  train <model>             any model of the zoo without a recipe, on its kind's default task (llama, bert, t5, vit, ...)
+  sample --checkpoint DIR   text from a GPT trained by \`wnn train gpt\` or a decoder by \`wnn train <model>\`
   sample --model DIR        text from a Hugging Face checkpoint folder (gpt2, llama, mixtral, bloom, falcon, t5, bart)
   sample --model FILE.gguf  text from a GGUF file (llama, gpt2), its matrices kept quantized
   quantize --model DIR      a Hugging Face folder (gpt2, llama) → a GGUF file llama.cpp runs (--type q8_0, q4_0, ...)
   finetune --model DIR ...  fine-tune a decoder on a text file: full, lora, adapter, prefix, prompt, bitfit, ia3
-  fill-mask --model DIR     the likeliest tokens for the masks of a text (bert, roberta, deberta-v2)
+  fill-mask --model DIR     the likeliest tokens for the masks of a text (bert, roberta, deberta-v2; --checkpoint: a run of wnn train bert)
   generate --checkpoint DIR digits from a diffusion model trained by \`wnn train ddpm\` (PNG)
   eval --checkpoint DIR     evaluate a model trained by \`wnn train <model>\` on its task (loss, exact match, accuracy)
   compare <a> <b> [...]     models side by side: architecture table; --train runs them on their shared task
