@@ -12,3 +12,4 @@ export * from "./bitfit.js";
 export * from "./ia3.js";
 export * from "./methods.js";
 export * from "./peft.js";
+export * from "./memory.js";
