@@ -13,3 +13,5 @@ export * from "./ia3.js";
 export * from "./methods.js";
 export * from "./peft.js";
 export * from "./memory.js";
+export * from "./prefix-encoders.js";
+export * from "./prompt-encoders.js";
