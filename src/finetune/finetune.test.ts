@@ -173,20 +173,26 @@ test("BERT and T5: LoRA training leaves the frozen parameters bit-identical", ()
   for (const [name, p] of t.model.namedParameters()) if (tFrozen.has(name)) assert.deepEqual(p.storage, tFrozen.get(name), name);
 });
 
-for (const method of ["prefix", "prompt"]) {
-  test(`BERT and T5 ${method} tuning: training lowers the loss and leaves every frozen parameter bit-identical`, () => {
-    const labels = randint(0, 2, [2], { generator: new Generator(5) });
-    const cases: [Module, (m: Module) => Tensor][] = [
-      [bert(), (m) => (m as BertForSequenceClassification).forward(idx, { targets: labels, attentionMask: pad }).loss!],
-      [t5(), (m) => (m as T5).forward(idx, idx2, { targets: idx2, attentionMask: pad }).loss!],
-    ];
-    for (const [model, loss] of cases) {
-      const ft = applyMethod(method, model, { numVirtualTokens: 2, generator: g() });
+// every method on every family where it applies (BitFit needs biases: LLaMA and T5 have none, and say so)
+const labels2 = randint(0, 2, [2], { generator: new Generator(5) });
+const familyLoss: [string, () => Module, (m: Module) => Tensor][] = [
+  ["LLaMA", llama, (m) => (m as Llama).forward(idx.narrow(1, 0, 5), idx.narrow(1, 1, 5)).loss!],
+  ["BERT", bert, (m) => (m as BertForSequenceClassification).forward(idx, { targets: labels2, attentionMask: pad }).loss!],
+  ["T5", t5, (m) => (m as T5).forward(idx, idx2, { targets: idx2, attentionMask: pad }).loss!],
+];
+for (const [name, make, loss] of familyLoss) {
+  test(`${name}: every method trains (the loss falls) and leaves every frozen parameter bit-identical`, () => {
+    for (const method of METHODS) {
+      if (method === "bitfit" && name !== "BERT") {
+        assertThrowsWith(() => applyMethod(method, make()), ArgumentError, /no bias parameters/);
+        continue;
+      }
+      const ft = applyMethod(method, make(), { r: 2, bottleneck: 4, numVirtualTokens: 2, generator: g() });
       const frozen = snapshotFrozen(ft.model);
-      assert.ok(frozen.size > 0 && ft.trainable.length > 0);
+      if (method !== "full") assert.ok(frozen.size > 0 && ft.trainable.length > 0, `${method}: something trains, something is frozen`);
       const losses = train(ft, loss, 4);
-      assert.ok(losses[3]! < losses[0]!, `${model.constructor.name}: loss ${losses[0]} → ${losses[3]}`);
-      for (const [name, p] of ft.model.namedParameters()) if (frozen.has(name)) assert.deepEqual(p.storage, frozen.get(name), name);
+      assert.ok(losses[3]! < losses[0]!, `${name} ${method}: loss ${losses[0]} → ${losses[3]}`);
+      for (const [p, t] of ft.model.namedParameters()) if (frozen.has(p)) assert.deepEqual(t.storage, frozen.get(p), `${name} ${method}: ${p} moved`);
     }
   });
 }
