@@ -16,7 +16,7 @@ import { T5, t5Config } from "../models/t5/model.js";
 import type { Module } from "../nn/module.js";
 import {
   applyAdapters, applyBitFit, applyEncoderPrefixTuning, applyEncoderPromptTuning, applyFullFinetune, applyIA3, applyLora, applyMethod, applyPrefixTuning, applyPromptTuning,
-  loraLayers, mergeAndUnloadLora, mergeLora, snapshotFrozen, trainableReport, unmergeLora, METHODS, PrefixTuning, type Finetuned,
+  loraLayers, mergeAndUnloadLora, mergeLora, snapshotFrozen, stepBytes, tapeBytes, trainableReport, unmergeLora, METHODS, PrefixTuning, type Finetuned,
 } from "./index.js";
 
 const g = (): Generator => new Generator(7);
@@ -283,4 +283,27 @@ test("bad input: unknown targets, r ≤ 0, a bias-free model for BitFit, unknown
     assert.ok(d.parameters().every((p) => p.requiresGrad), `${apply.name}: nothing was frozen`);
   }
   assertThrowsWith(() => applyEncoderPrefixTuning(t5(), { numVirtualTokens: -1 }), ArgumentError, /numVirtualTokens/);
+});
+
+// -----------------------------------------------------------------------------------------------------
+// Memory of a step, measured on the tape
+
+test("tapeBytes counts each storage the tape reaches once; stepBytes adds weights, grads and AdamW's moments", () => {
+  const x = randint(0, 5, [2, 3], { generator: new Generator(1) }).float(); // (2, 3), no gradient
+  const w = randint(0, 5, [3, 4], { generator: new Generator(2) }).float().requiresGrad_();
+  const y = x.matmul(w); //     (2, 4)
+  const loss = y.add(y).sum(); // y reached twice, counted once
+  // loss 1 + y+y 8 + y 8 + x 6 + w 12 floats
+  assert.equal(tapeBytes(loss), 4 * (1 + 8 + 8 + 6 + 12));
+  // a tiny GPT-2: LoRA holds gradients and moments for A and B only; a frozen layer's weights are still weights
+  const full = applyFullFinetune(gpt()), lora = applyLora(gpt(), { r: 2, generator: g() });
+  const sf = stepBytes(full.model, lmLoss(full.model)), sl = stepBytes(lora.model, lmLoss(lora.model));
+  const W = 4 * trainableReport(full.model).total;
+  assert.equal(sf.weights, W);
+  assert.equal(sf.grads, W);
+  assert.equal(sf.optimizer, 2 * W);
+  assert.equal(sl.grads, 4 * trainableReport(lora.model).trainable);
+  assert.equal(sl.weights, W + sl.grads, "LoRA's weights: the base and A, B");
+  assert.ok(sf.activations > 0 && sl.activations > 0);
+  assert.equal(sf.total, sf.weights + sf.grads + sf.optimizer + sf.activations);
 });
