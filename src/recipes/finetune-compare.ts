@@ -291,7 +291,7 @@ function trainLoop(model: Module, lr: number, steps: number, hooks: RecipeHooks,
     trainStep() {
       const l = loss();
       peakBytes = Math.max(peakBytes, stepBytes(model, l).total); // before backward: the tape is whole
-      for (const p of params) p.grad = null;
+      opt.zeroGrad(); // frees the gradients kept in the kernels' memory (a bare p.grad = null would leak them)
       l.backward();
       clipGradNorm(params, 1);
       opt.step();
