@@ -18,6 +18,7 @@ test("five models, one budget: the table, the metrics (parameters from describe(
   for (const c of CONTENDERS) {
     assert.equal(r.metrics[`${c.key}.parameters`], c.describe(28).parameters, c.key);
     assert.equal(r.metrics[`${c.key}.flops`], c.describe(28).flops.value, c.key);
+    assert.ok(r.metrics[`${c.key}.cpuMsPerStep`]! > 0 && r.metrics[`${c.key}.wallMsPerStep`]! > 0, `${c.key}: the CPU and wall time per step are measured`);
     const acc = r.metrics[`${c.key}.testAccuracy`]!;
     assert.equal(Math.round(acc * 8), acc * 8, `${c.key}: an accuracy counts whole images`);
   }
@@ -36,6 +37,15 @@ test("the cluttered variant trains on canvases of the given side; a subset of th
   assert.equal(r.metrics["vit.parameters"], CONTENDERS.find((c) => c.key === "vit")!.describe(32).parameters); // 64 patches: more positions
   assert.equal(r.metrics["resnet.parameters"], undefined);
   assert.deepEqual(Object.keys(r.images!).sort(), ["cbam-spatial.png", "loss.png", "vit-rollout.png"]);
+});
+
+test("the ViT's warmup: a linear rise of the lr before the cosine changes its training, not the ResNets'", () => {
+  const g = new Generator(8);
+  const mnist = { train: syntheticDigits(16, g), test: syntheticDigits(4, g) };
+  const run = (vitWarmup: number) => recipe.run({ ...recipe.defaults, steps: 3, batchSize: 8, models: "resnet,vit", vitWarmup }, { mnist }, { log: () => {} }, new Generator(0)).metrics;
+  const [cold, warm] = [run(0), run(2)];
+  assert.equal(cold["resnet.trainLoss@3"], warm["resnet.trainLoss@3"]);
+  assert.notEqual(cold["vit.trainLoss@2"], warm["vit.trainLoss@2"]);
 });
 
 test("bad options are typed errors", () => {
