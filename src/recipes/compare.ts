@@ -40,6 +40,7 @@ import { clipGradNorm } from "../optim/clip.js";
 import { LambdaLR, inverseSqrtWarmup } from "../optim/schedulers.js";
 import { greedyDecode as seq2seqGreedy, PRESETS as SEQ2SEQ_PRESETS, Seq2Seq, seq2seqConfig } from "../models/seq2seq-attention/model.js";
 import { greedyDecode as transformerGreedy, Transformer, transformerConfig } from "../models/transformer/model.js";
+import { ConvS2S, convS2SConfig, greedyDecode as convs2sGreedy } from "../models/convs2s/model.js";
 import { withEos, withSharedVocab } from "../models/transformer/recipe.js";
 
 // =====================================================================================================
@@ -206,6 +207,21 @@ function trainOnDates(entry: ZooEntry, o: TaskOptions, hooks: RecipeHooks): Task
       return loss!.item();
     };
     decode = (pairs) => seq2seqGreedy(model, makeBatch(task, pairs).src, task.maxTgtLen).tokens.map((ids) => task.join(task.tgtVocab.decode(ids)));
+  } else if (t.model === "convs2s") {
+    // as the GRU's: Adam 3e-3, the gradient norm clipped at 1 (src/recipes/convs2s-compare.ts)
+    const model = new ConvS2S(convS2SConfig("dates", { srcVocab: task.srcVocab.size, tgtVocab: task.tgtVocab.size }), { generator: new Generator(o.seed + 1) });
+    const opt = new Adam(model.parameters(), { lr: 3e-3 });
+    parameters = model.numParameters();
+    step = () => {
+      const b = makeBatch(task, nextBatch());
+      model.zeroGrad();
+      const { loss } = model.forward(b.src, b.tgtIn, b.tgtOut);
+      loss!.backward();
+      clipGradNorm(model.parameters(), 1.0);
+      opt.step();
+      return loss!.item();
+    };
+    decode = (pairs) => convs2sGreedy(model, makeBatch(task, pairs).src, task.maxTgtLen).tokens.map((ids) => task.join(task.tgtVocab.decode(ids)));
   } else {
     const config = transformerConfig("tiny", { vocabSize: task.srcVocab.size, padId: PAD });
     const model = new Transformer(config, { generator: new Generator(o.seed + 1) });

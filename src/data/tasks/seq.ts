@@ -110,3 +110,29 @@ export function makeBatch(task: Seq2SeqTask, pairs: readonly Pair[]): Seq2SeqBat
   }
   return { src: tensor(src, { shape: [B, S] }), tgtIn: tensor(tgtIn, { shape: [B, T] }), tgtOut: tensor(tgtOut, { shape: [B, T] }) };
 }
+
+/**
+ * An endless stream of training batches of similar lengths (less padding, less time): draw 8 batches' worth of
+ * examples (sources in `heldOut` skipped), sort them by source length, cut them into batches and hand those
+ * out in a random order; then draw again. Every draw comes from `generator`, so two models given streams of
+ * the same seed see the same batches in the same order.
+ */
+export function lengthBucketedBatches(task: Seq2SeqTask, batch: number, generator: Generator, heldOut: ReadonlySet<string>): () => Pair[] {
+  let queue: Pair[][] = [];
+  return () => {
+    if (queue.length === 0) {
+      const pool: Pair[] = [];
+      while (pool.length < 8 * batch) {
+        const p = task.sample(generator);
+        if (!heldOut.has(p.src)) pool.push(p);
+      }
+      pool.sort((a, b) => a.src.length - b.src.length);
+      queue = Array.from({ length: 8 }, (_, k) => pool.slice(k * batch, (k + 1) * batch));
+      for (let k = queue.length - 1; k > 0; k--) {
+        const r = generator.randint(0, k + 1);
+        [queue[k], queue[r]] = [queue[r]!, queue[k]!];
+      }
+    }
+    return queue.pop()!;
+  };
+}

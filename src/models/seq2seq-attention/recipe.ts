@@ -13,7 +13,7 @@ import { clipGradNorm } from "../../optim/clip.js";
 import { Adam } from "../../optim/adam.js";
 import { datesTask } from "../../data/tasks/dates.js";
 import { reversalTask } from "../../data/tasks/reversal.js";
-import { distinctPairs, makeBatch, type Pair, type Seq2SeqTask } from "../../data/tasks/seq.js";
+import { distinctPairs, lengthBucketedBatches, makeBatch, type Pair, type Seq2SeqTask } from "../../data/tasks/seq.js";
 import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "../../recipes/recipe.js";
 import { ATTENTION_KINDS, greedyDecode, PRESETS, Seq2Seq, seq2seqConfig, type AttentionKind } from "./model.js";
 
@@ -82,24 +82,10 @@ function trainOne(kind: AttentionKind, task: Seq2SeqTask, test: readonly Pair[],
   const losses: [number, number][] = [];
   const t0 = performance.now();
   let smooth = NaN;
-  // Batches of similar lengths (less padding, less time): draw 8 batches' worth, sort them by source
-  // length, cut them into batches and take those in a random order.
-  let queue: Pair[][] = [];
+  // batches of similar lengths (less padding, less time), the same stream for every model
+  const nextBatch = lengthBucketedBatches(task, o.batch, data, heldOut);
   for (let step = 1; step <= o.steps; step++) {
-    if (queue.length === 0) {
-      const pool: Pair[] = [];
-      while (pool.length < 8 * o.batch) {
-        const p = task.sample(data);
-        if (!heldOut.has(p.src)) pool.push(p);
-      }
-      pool.sort((a, b) => a.src.length - b.src.length);
-      queue = Array.from({ length: 8 }, (_, k) => pool.slice(k * o.batch, (k + 1) * o.batch));
-      for (let k = queue.length - 1; k > 0; k--) {
-        const r = data.randint(0, k + 1);
-        [queue[k], queue[r]] = [queue[r]!, queue[k]!];
-      }
-    }
-    const batch = makeBatch(task, queue.pop()!);
+    const batch = makeBatch(task, nextBatch());
     model.zeroGrad();
     const { loss } = model.forward(batch.src, batch.tgtIn, batch.tgtOut);
     loss!.backward();
