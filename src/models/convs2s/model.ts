@@ -36,12 +36,12 @@
 // Vocabulary (shape comments): B batch, S source tokens, T target steps, E = embDim, D = hidden (the
 // convolutions' channels), K = kernel, L the decoder's layers, V target vocabulary.
 
-import { tensor } from "../../engine/creation.js";
+import { arange, tensor, zeros } from "../../engine/creation.js";
 import { ArgumentError, DTypeError, ShapeError } from "../../engine/errors.js";
 import { defaultGenerator, type Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import type { Tensor } from "../../engine/tensor.js";
-import { arange } from "../../engine/creation.js";
+import { cat } from "../../ops/shape.js";
 import * as F from "../../nn/functional.js";
 import { Module, ModuleList, evaluating, type Parameter } from "../../nn/module.js";
 import { Embedding, param, type InitOptions } from "../../nn/linear.js";
@@ -125,7 +125,7 @@ export function describe(c: ConvS2SConfig, srcLen = 20, tgtLen = 11): Architectu
     config: `E ${E}, D ${D}, K ${K}, ${Le} + ${L} blocks, V ${c.srcVocab} → ${V}`,
     parameters: countParameters(c),
     layers: sortedKinds({ [Embedding.name]: 4, [WNConv1d.name]: Le + L, [WNLinear.name]: 2 + 2 + 2 * L + 1 }),
-    normalization: "weight normalisation (w = g·v/‖v‖) on every layer; residuals scaled by √0.5",
+    normalization: "WNLinear, WNConv1d: weight normalisation (w = g·v/‖v‖) in every layer; residuals scaled by √0.5",
     positions: "learned absolute position embeddings added to the tokens (source and target)",
     attention: "dot-product in every decoder layer: (W_d h_i + g_i)·z_j over the source, context Σ a (z_j + e_j) scaled by √m",
     activation: "GLU (A ⊗ σ(B)) after every convolution",
@@ -179,8 +179,8 @@ export class WNLinear extends Module {
 
 /**
  * A weight-normalised 1-D convolution (O, C, K) over (B, C, N) with K−1 zeros of padding: centred
- * ((K−1)/2 either side) for the encoder, causal (all K−1 before, the output cut to the input's length)
- * for the decoder, so that position i sees only positions ≤ i. v ~ N(0, √(4/(K·C))): the GLU halves the
+ * ((K−1)/2 either side) for the encoder, causal (all K−1 before) for the decoder, so that position i sees
+ * only positions ≤ i. v ~ N(0, √(4/(K·C))): the GLU halves the
  * variance of what it passes on (§3.5).
  */
 export class WNConv1d extends Module {
@@ -199,11 +199,13 @@ export class WNConv1d extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const N = x.shape[2]!, K = this.kernel; // x (B, C, N)
+    const K = this.kernel; // x (B, C, N)
     const w = weightNorm(this.weightV, this.weightG); // (O, C, K)
     // DIFF(seq2seq-attention): every position at once, no recurrence
     if (!this.causal) return F.conv1d(x, w, this.bias, { padding: (K - 1) / 2 }); // (B, O, N)
-    return F.conv1d(x, w, this.bias, { padding: K - 1 }).narrow(2, 0, N); // (B, O, N + K − 1) → (B, O, N): no future
+    // causal: K − 1 zeros before the sequence, none after, so that output i sees inputs i−K+1 … i
+    const [B, C] = x.shape as [number, number];
+    return F.conv1d(cat([zeros([B, C, K - 1]), x], 2), w, this.bias); // (B, C, N + K − 1) → (B, O, N)
   }
 }
 
