@@ -33,6 +33,7 @@ import type { RecipeData, RecipeHooks } from "./recipe.js";
 import { namesTask } from "../data/tasks/names.js";
 import { trainOnNames } from "./names.js";
 import { entryName, type TaskName, type ZooEntry } from "../models/zoo.js";
+import type { Tensor } from "../engine/tensor.js";
 import { datesTask } from "../data/tasks/dates.js";
 import { BOS, EOS, PAD, distinctPairs, makeBatch, type Pair, type Seq2SeqTask } from "../data/tasks/seq.js";
 import { exactMatch } from "../data/tasks/metrics.js";
@@ -192,9 +193,12 @@ function trainOnDates(entry: ZooEntry, o: TaskOptions, hooks: RecipeHooks): Task
     return pairs;
   };
   let step: () => number, decode: (pairs: readonly Pair[]) => string[], parameters: number;
-  if (t.model === "seq2seq") {
-    const config = seq2seqConfig(SEQ2SEQ_PRESETS.dates, { srcVocab: task.srcVocab.size, tgtVocab: task.tgtVocab.size, attention: t.attention });
-    const model = new Seq2Seq(config, { generator: new Generator(o.seed + 1) });
+  if (t.model === "seq2seq" || t.model === "convs2s") {
+    // ConvS2S is trained as the GRU is (Adam 3e-3, the gradient norm clipped at 1; src/recipes/convs2s-compare.ts)
+    const g = new Generator(o.seed + 1), vocab = { srcVocab: task.srcVocab.size, tgtVocab: task.tgtVocab.size };
+    const model = t.model === "seq2seq"
+      ? new Seq2Seq(seq2seqConfig(SEQ2SEQ_PRESETS.dates, { ...vocab, attention: t.attention }), { generator: g })
+      : new ConvS2S(convS2SConfig("dates", vocab), { generator: g });
     const opt = new Adam(model.parameters(), { lr: 3e-3 });
     parameters = model.numParameters();
     step = () => {
@@ -206,22 +210,8 @@ function trainOnDates(entry: ZooEntry, o: TaskOptions, hooks: RecipeHooks): Task
       opt.step();
       return loss!.item();
     };
-    decode = (pairs) => seq2seqGreedy(model, makeBatch(task, pairs).src, task.maxTgtLen).tokens.map((ids) => task.join(task.tgtVocab.decode(ids)));
-  } else if (t.model === "convs2s") {
-    // as the GRU's: Adam 3e-3, the gradient norm clipped at 1 (src/recipes/convs2s-compare.ts)
-    const model = new ConvS2S(convS2SConfig("dates", { srcVocab: task.srcVocab.size, tgtVocab: task.tgtVocab.size }), { generator: new Generator(o.seed + 1) });
-    const opt = new Adam(model.parameters(), { lr: 3e-3 });
-    parameters = model.numParameters();
-    step = () => {
-      const b = makeBatch(task, nextBatch());
-      model.zeroGrad();
-      const { loss } = model.forward(b.src, b.tgtIn, b.tgtOut);
-      loss!.backward();
-      clipGradNorm(model.parameters(), 1.0);
-      opt.step();
-      return loss!.item();
-    };
-    decode = (pairs) => convs2sGreedy(model, makeBatch(task, pairs).src, task.maxTgtLen).tokens.map((ids) => task.join(task.tgtVocab.decode(ids)));
+    const greedy = (src: Tensor): number[][] => (model instanceof Seq2Seq ? seq2seqGreedy(model, src, task.maxTgtLen) : convs2sGreedy(model, src, task.maxTgtLen)).tokens;
+    decode = (pairs) => greedy(makeBatch(task, pairs).src).map((ids) => task.join(task.tgtVocab.decode(ids)));
   } else {
     const config = transformerConfig("tiny", { vocabSize: task.srcVocab.size, padId: PAD });
     const model = new Transformer(config, { generator: new Generator(o.seed + 1) });
