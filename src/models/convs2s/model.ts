@@ -20,12 +20,12 @@
 //   e_j = w_j + p_j                              token + position embeddings (source; g_i the same for the target)
 //   block:  h^l = GLU(conv(h^{l−1})) + h^{l−1},  scaled by √0.5       (§3.2, §3.5)
 //   GLU([A B]) = A ⊗ σ(B)
-//   d_i^l = W_d^l h_i^l + b_d^l + g_i                                (§3.3 eq. for d)
+//   d_i^l = (W_d^l h_i^l + b_d^l + g_i)·√0.5                         (§3.3 eq. for d)
 //   a_ij^l = softmax_j(d_i^l · z_j^u)                               z^u: the encoder's last layer
-//   c_i^l = Σ_j a_ij^l (z_j^u + e_j),  scaled by m·√(1/m)           (m source vectors, §3.5)
+//   c_i^l = Σ_j a_ij^l (z_j^u + e_j)·√0.5,  scaled by m·√(1/m)      (m source vectors, §3.5)
 //   h_i^l ← (h_i^l + W_c c_i^l)·√0.5, then the residual of the block
 // Weight normalisation (w = g·v/‖v‖ per output unit, §3.5) on every linear and convolution layer, and the
-// paper's initialisation (§3.5: N(0, √(1/n_in)) for the layers feeding a GLU-free path, N(0, √(4/(k·n_in)))
+// paper's initialisation (§3.5: N(0, √(1/n_in)) for the linear layers, N(0, √(4/(k·n_in)))
 // for the convolutions feeding a GLU, embeddings N(0, 0.1)), with g set so that w = v at the start.
 // DIFF(paper): no dropout (our tasks are synthetic streams, never repeated), and no gradient scaling of the
 // encoder by 1/(2·decoder layers) (§3.5: it changes only the optimizer's step size for the encoder).
