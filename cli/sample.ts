@@ -15,6 +15,7 @@ import { sampleFromFolder } from "./hf.js";
 import { loadAdapter } from "./finetune.js";
 import type { Output } from "./progress.js";
 import { checkpointPath } from "./rundir.js";
+import { isZooCheckpoint, sampleZooRun } from "./zoo-train.js";
 
 export interface SampleSettings {
   prompt: string;
@@ -84,6 +85,10 @@ export function sampleCommand(args: readonly string[], out: Output): number {
   }
   if (v.checkpoint === undefined) throw new UsageError("sample: which model? give --checkpoint runs/<name> (a run of wnn train gpt) or --model DIR (a Hugging Face checkpoint folder)");
   const ckpt = loadCheckpoint(checkpointPath(v.checkpoint));
+  if (isZooCheckpoint(ckpt)) { // a run of wnn train <model> (llama, t5, ...)
+    checkFinite(checkpointPath(v.checkpoint), ckpt.model, { strict: v.strict, warn: (line) => process.stderr.write(line + "\n") });
+    return sampleZooRun(ckpt, { prompt: v.prompt ?? SAMPLE_DEFAULTS.prompt, tokens: v.tokens, temperature: v.temperature, topK: v.top_k, topP: v.top_p, seed: v.seed, repetitionPenalty: v.repetition_penalty }, out);
+  }
   const { model: config, config: meta } = checkpointConfig(ckpt);
   const tok = CharTokenizer.fromJSON(meta.tokenizer);
   if (tok.vocabSize > config.vocabSize) throw new LoadError(`${checkpointPath(v.checkpoint)}: the tokenizer has ${tok.vocabSize} characters, past the model's vocabulary of ${config.vocabSize}`);

@@ -2,7 +2,7 @@
 // with Bahdanau's attention (src/models/seq2seq-attention) and ConvS2S, convolutions with an attention in every
 // decoder layer (src/models/convs2s) — on the same tasks, data and budget.
 // The protocol, one for both: per task, the same stream of length-bucketed batches (src/data/tasks/seq.ts
-// lengthBucketedBatches) from one seed, `steps` Adam steps at `lr` with the gradient norm clipped at 1 (the
+// bucketedBatches) from one seed, `steps` Adam steps at `lr` with the gradient norm clipped at 1 (the
 // seq2seq-attention recipe's settings), the weights from one seed; then greedy decoding of a held-out set
 // (sources never trained on): exact match and token accuracy. Time per step is the training steps' own
 // (forward, backward, update), as the process's CPU time (user + system, src/recipes/clock.ts) and wall time.
@@ -20,7 +20,7 @@ import { clipGradNorm } from "../optim/clip.js";
 import { Adam } from "../optim/adam.js";
 import { datesTask } from "../data/tasks/dates.js";
 import { reversalTask } from "../data/tasks/reversal.js";
-import { distinctPairs, lengthBucketedBatches, makeBatch, type Pair, type Seq2SeqBatch, type Seq2SeqTask } from "../data/tasks/seq.js";
+import { bucketedBatches, distinctPairs, makeBatch, type Pair, type Seq2SeqBatch, type Seq2SeqTask } from "../data/tasks/seq.js";
 import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "./recipe.js";
 import { runLoopSync, type TrainingJob } from "./loop.js";
 import { timed } from "./clock.js";
@@ -103,7 +103,7 @@ class Seq2SeqJob implements TrainingJob<{ loss: number }, Scores> {
     this.model = c.build(task, taskName, new Generator(o.seed + 1));
     this.opt = new Adam(this.model.module.parameters(), { lr: o.lr });
     // the same stream of batches for every model (held-out sources never trained on)
-    this.nextBatch = lengthBucketedBatches(task, o.batch, new Generator(o.seed + 2), new Set(test.map((p) => p.src)));
+    this.nextBatch = bucketedBatches(task, new Generator(o.seed + 2), o.batch, new Set(test.map((p) => p.src)), (src) => src.length);
   }
 
   trainStep(): { loss: number } {

@@ -112,24 +112,23 @@ export function makeBatch(task: Seq2SeqTask, pairs: readonly Pair[]): Seq2SeqBat
 }
 
 /**
- * An endless stream of training batches of similar lengths (less padding, less time): draw 8 batches' worth of
- * examples (sources in `heldOut` skipped), sort them by source length, cut them into batches and hand those
- * out in a random order; then draw again. Every draw comes from `generator`, so two models given streams of
- * the same seed see the same batches in the same order.
+ * Batches of similar source lengths (less padding, less time), from the task's seeded stream with the held-out
+ * sources rejected: 8 batches' worth are drawn, sorted by `length` of the source, cut into batches and taken in
+ * a random order (a Fisher–Yates shuffle from the same generator); then 8 more. → the next batch's pairs.
  */
-export function lengthBucketedBatches(task: Seq2SeqTask, batch: number, generator: Generator, heldOut: ReadonlySet<string>): () => Pair[] {
+export function bucketedBatches(task: Seq2SeqTask, data: Generator, batch: number, heldOut: ReadonlySet<string>, length: (src: string) => number): () => Pair[] {
   let queue: Pair[][] = [];
   return () => {
     if (queue.length === 0) {
       const pool: Pair[] = [];
       while (pool.length < 8 * batch) {
-        const p = task.sample(generator);
+        const p = task.sample(data);
         if (!heldOut.has(p.src)) pool.push(p);
       }
-      pool.sort((a, b) => a.src.length - b.src.length);
+      pool.sort((a, b) => length(a.src) - length(b.src));
       queue = Array.from({ length: 8 }, (_, k) => pool.slice(k * batch, (k + 1) * batch));
       for (let k = queue.length - 1; k > 0; k--) {
-        const r = generator.randint(0, k + 1);
+        const r = data.randint(0, k + 1);
         [queue[k], queue[r]] = [queue[r]!, queue[k]!];
       }
     }
