@@ -20,7 +20,7 @@ const banner = (from: string): string =>
   `${GENERATED} from ${from}: edit that, then run \`npm run build && node tools/gen-docs.mjs\` -->`;
 
 /** The hand-written result page of a task under docs/compare/, when there is one. */
-const RESULTS: Partial<Record<TaskName, string>> = { names: "names.md", graphs: "graphs.md", mnist: "vision-attention.md" };
+const RESULTS: Partial<Record<TaskName, string>> = { names: "names.md", graphs: "graphs.md", mnist: "vision-attention.md", dates: "convs2s.md" };
 /** The hand-written result page of a family of siblings under docs/compare/, when there is one. */
 const FAMILY_RESULTS: Partial<Record<FamilyName, string>> = { "encoder-only": "encoder-only.md", "decoder-only": "decoder-only.md", "encoder-decoder": "encoder-decoder.md" };
 

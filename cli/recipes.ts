@@ -22,6 +22,7 @@ import { visionAttentionCompareRecipe } from "../src/recipes/vision-attention-co
 import { graphsRecipe } from "../src/recipes/graphs.js";
 import { recipe as seq2seqRecipe } from "../src/models/seq2seq-attention/recipe.js";
 import { recipe as transformerRecipe } from "../src/models/transformer/recipe.js";
+import { convs2sCompareRecipe } from "../src/recipes/convs2s-compare.js";
 import { recipe as encoderDecoderCompareRecipe } from "../src/recipes/encoder-decoder-compare.js";
 import { finetuneCompareRecipe } from "../src/recipes/finetune-compare.js";
 import type { Recipe, RecipeData, RecipeResult } from "../src/recipes/recipe.js";
@@ -46,6 +47,7 @@ export const RECIPES: readonly AnyRecipe[] = [
   visionAttentionCompareRecipe, //                       MNIST: ResNet vs SE vs CBAM vs non-local vs ViT
   gcnRecipe, gatRecipe, graphsRecipe, //                 node classification
   seq2seqRecipe, transformerRecipe, //                   sequence to sequence (dates, reversal, translation)
+  convs2sCompareRecipe, //                               dates and reversal: GRU + Bahdanau vs ConvS2S
   decoderCompareRecipe, //                               Moby Dick: GPT-2 vs LLaMA vs BLOOM vs Falcon
   moeCompareRecipe, //                                   Moby Dick: dense vs Switch mixture-of-experts GPTs
   encoderDecoderCompareRecipe, //                        T5 vs BART: denoising pretraining on Moby Dick, then dates

@@ -21,7 +21,7 @@ const parsed = runs.map((run) => {
   return { run, m, header: lines.slice(0, 2), rows: lines.slice(2), keys };
 });
 // one protocol: every run with the same options but the models
-const same = (o) => JSON.stringify({ ...o, models: undefined, vitLr: undefined }); // the ViT's lr may differ: the table says which run it comes from
+const same = (o) => JSON.stringify({ ...o, models: undefined, vitLr: undefined, vitWarmup: undefined }); // the ViT's lr and warmup may differ: the page says which run the row comes from
 for (const p of parsed) if (same(p.m.options) !== same(parsed[0].m.options)) throw new Error(`${p.run}: its options differ from ${parsed[0].run}'s`);
 const rows = parsed.flatMap((p) => p.keys.map((k, i) => ({ k, row: p.rows[i] }))).sort((a, b) => order.indexOf(a.k) - order.indexOf(b.k));
 const table = [...parsed[0].header, ...rows.map((r) => r.row)].join("\n");

@@ -23,6 +23,7 @@ import * as gcn from "./gcn/model.js";
 import * as gat from "./gat/model.js";
 import * as seq2seq from "./seq2seq-attention/model.js";
 import * as transformer from "./transformer/model.js";
+import * as convs2s from "./convs2s/model.js";
 import * as llama from "./llama/model.js";
 import * as mixtral from "./mixtral/model.js";
 import * as switchGpt from "./switch/model.js";
@@ -125,6 +126,11 @@ function cases(): Case[] {
     const m = new seq2seq.Seq2Seq(c, { generator: g() });
     // one example of 7 source tokens (no padding: ids ≥ 3) and 5 target steps
     out.push({ name: `seq2seq-attention (${attention})`, arch: seq2seq.describe(c, 7, 5), model: m, forward: () => m.forward(ids(1, 7, c.srcVocab, 3), ids(1, 5, c.tgtVocab, 1)), units: 1 });
+  }
+  {
+    const c = convs2s.convS2SConfig("tiny");
+    const m = new convs2s.ConvS2S(c, { generator: g() });
+    out.push({ name: "convs2s", arch: convs2s.describe(c, 7, 5), model: m, forward: () => m.forward(ids(1, 7, c.srcVocab, 3), ids(1, 5, c.tgtVocab, 1)), units: 1 });
   }
   for (const attnBias of [false, true]) {
     const c = transformer.transformerConfig("tiny", { vocabSize: 9, maxLen: 10, nEncoderLayer: 2, nDecoderLayer: 1, nHead: 2, dModel: 8, dFF: 12, dropout: 0, attnBias });

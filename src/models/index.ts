@@ -7,6 +7,7 @@ export * as gat from "./gat/model.js";
 export * as lenet5 from "./lenet5/model.js";
 export * as resnet from "./resnet/model.js";
 export * as seq2seqAttention from "./seq2seq-attention/model.js";
+export * as convs2s from "./convs2s/model.js";
 export * as transformer from "./transformer/model.js";
 export * as llama from "./llama/model.js";
 export * as bloom from "./bloom/model.js";

@@ -22,7 +22,8 @@ export type TaskBuilder =
   | { readonly task: "mnist"; build(generator: Generator): ImageClassifier; /** Adam's lr, the model's recipe's */ readonly lr: number }
   | { readonly task: "graphs"; /** the model of src/recipes/graphs.ts, trained with its paper's settings */ readonly model: GraphModelName }
   | { readonly task: "dates"; readonly model: "seq2seq"; readonly attention: AttentionKind }
-  | { readonly task: "dates"; readonly model: "transformer" };
+  | { readonly task: "dates"; readonly model: "transformer" }
+  | { readonly task: "dates"; readonly model: "convs2s" };
 
 export interface ZooPreset {
   /** the preset's name; `wnn compare <model>:<preset>` */

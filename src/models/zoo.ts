@@ -20,6 +20,7 @@ import { zooEntry as vit } from "./vit/zoo.js";
 import { zooEntry as gcn } from "./gcn/zoo.js";
 import { zooEntry as gat } from "./gat/zoo.js";
 import { zooEntry as seq2seqAttention } from "./seq2seq-attention/zoo.js";
+import { zooEntry as convs2s } from "./convs2s/zoo.js";
 import { zooEntry as transformer } from "./transformer/zoo.js";
 import { zooEntry as llama } from "./llama/zoo.js";
 import { zooEntry as mixtral } from "./mixtral/zoo.js";
@@ -52,6 +53,7 @@ export const ZOO: readonly ZooModel[] = [
   gcn,
   gat,
   seq2seqAttention,
+  convs2s,
   transformer,
   llama,
   mixtral,

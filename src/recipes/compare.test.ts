@@ -24,7 +24,7 @@ const quiet = { log: () => {} };
 
 test("trainOnTask: names, mnist, graphs and dates with a tiny budget, reproducible from the seed", () => {
   const data: RecipeData = { words: WORDS, mnist: { train: digits(40), test: digits(20) } };
-  const cases = [["bengio-mlp", 3, 4], ["char-rnn:gru", 3, 4], ["lenet5", 2, 8], ["mlp", 2, 8], ["gcn", 3, 1], ["bahdanau", 1, 2], ["transformer", 1, 2]] as const;
+  const cases = [["bengio-mlp", 3, 4], ["char-rnn:gru", 3, 4], ["lenet5", 2, 8], ["mlp", 2, 8], ["gcn", 3, 1], ["bahdanau", 1, 2], ["convs2s", 1, 2], ["transformer", 1, 2]] as const;
   for (const [spec, steps, batchSize] of cases) {
     const entry = findModel(spec);
     const a = trainOnTask(entry, { steps, batchSize, seed: 5, testLimit: 10 }, data, quiet);

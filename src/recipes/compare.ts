@@ -32,6 +32,7 @@ import type { RecipeData, RecipeHooks } from "./recipe.js";
 import { namesTask } from "../data/tasks/names.js";
 import { trainOnNames } from "./names.js";
 import { entryName, type TaskName, type ZooEntry } from "../models/zoo.js";
+import type { Tensor } from "../engine/tensor.js";
 import { datesTask } from "../data/tasks/dates.js";
 import { BOS, EOS, PAD, distinctPairs, makeBatch, type Pair, type Seq2SeqTask } from "../data/tasks/seq.js";
 import { exactMatch } from "../data/tasks/metrics.js";
@@ -39,6 +40,7 @@ import { clipGradNorm } from "../optim/clip.js";
 import { LambdaLR, inverseSqrtWarmup } from "../optim/schedulers.js";
 import { greedyDecode as seq2seqGreedy, PRESETS as SEQ2SEQ_PRESETS, Seq2Seq, seq2seqConfig } from "../models/seq2seq-attention/model.js";
 import { greedyDecode as transformerGreedy, Transformer, transformerConfig } from "../models/transformer/model.js";
+import { ConvS2S, convS2SConfig, greedyDecode as convs2sGreedy } from "../models/convs2s/model.js";
 import { withEos, withSharedVocab } from "../models/transformer/recipe.js";
 import { ZooTrainer, defaultTaskOf, defaultsOf, kindOf, type ZooStep, type ZooTask } from "./zoo-train.js";
 import { runLoopSync, type Metrics, type TrainingJob } from "./loop.js";
@@ -236,9 +238,12 @@ function trainOnDates(entry: ZooEntry, o: TaskOptions, hooks: RecipeHooks): Task
     return pairs;
   };
   let step: () => number, decode: (pairs: readonly Pair[]) => string[], parameters: number;
-  if (t.model === "seq2seq") {
-    const config = seq2seqConfig(SEQ2SEQ_PRESETS.dates, { srcVocab: task.srcVocab.size, tgtVocab: task.tgtVocab.size, attention: t.attention });
-    const model = new Seq2Seq(config, { generator: new Generator(o.seed + 1) });
+  if (t.model === "seq2seq" || t.model === "convs2s") {
+    // ConvS2S is trained as the GRU is (Adam 3e-3, the gradient norm clipped at 1; src/recipes/convs2s-compare.ts)
+    const g = new Generator(o.seed + 1), vocab = { srcVocab: task.srcVocab.size, tgtVocab: task.tgtVocab.size };
+    const model = t.model === "seq2seq"
+      ? new Seq2Seq(seq2seqConfig(SEQ2SEQ_PRESETS.dates, { ...vocab, attention: t.attention }), { generator: g })
+      : new ConvS2S(convS2SConfig("dates", vocab), { generator: g });
     const opt = new Adam(model.parameters(), { lr: 3e-3 });
     parameters = model.numParameters();
     step = () => {
@@ -250,7 +255,8 @@ function trainOnDates(entry: ZooEntry, o: TaskOptions, hooks: RecipeHooks): Task
       opt.step();
       return loss!.item();
     };
-    decode = (pairs) => seq2seqGreedy(model, makeBatch(task, pairs).src, task.maxTgtLen).tokens.map((ids) => task.join(task.tgtVocab.decode(ids)));
+    const greedy = (src: Tensor): number[][] => (model instanceof Seq2Seq ? seq2seqGreedy(model, src, task.maxTgtLen) : convs2sGreedy(model, src, task.maxTgtLen)).tokens;
+    decode = (pairs) => greedy(makeBatch(task, pairs).src).map((ids) => task.join(task.tgtVocab.decode(ids)));
   } else {
     const config = transformerConfig("tiny", { vocabSize: task.srcVocab.size, padId: PAD });
     const model = new Transformer(config, { generator: new Generator(o.seed + 1) });

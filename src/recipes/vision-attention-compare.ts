@@ -8,7 +8,9 @@
 // pass), `steps` minibatches of `batchSize`, Adam with a cosine decay of the learning rate to 0 over the
 // steps (the lr of each model's recipe: 1e-2 for the ResNets, as `wnn train resnet`; for the ViT --vit_lr, 3e-3 by default), the
 // weights drawn from the same seed; accuracy and loss on the test digits in eval mode. Time per step is
-// measured over the training steps alone (forward, backward, update).
+// measured over the training steps alone (forward, backward, update), as the process's CPU time (user +
+// system, src/recipes/clock.ts: on a shared machine the wall time measures the contention) and as wall time.
+// Each contender is a job of the shared training loop (src/recipes/loop.ts).
 // Two tasks: the mnist package's digits as they are (canvas 0: 8,000 train / 2,000 test, 28×28), and the
 // harder one (canvas S > 28): the same digits at random places of an S×S canvas with clutter from other
 // digits (src/data/cluttered-digits.ts), where the digit must first be found.
@@ -25,10 +27,12 @@ import { evaluating } from "../nn/module.js";
 import * as F from "../nn/functional.js";
 import { imageGridPng, lineChartPng } from "../io/chart.js";
 import { Adam } from "../optim/adam.js";
-import { CosineAnnealingLR } from "../optim/schedulers.js";
+import { CosineAnnealingLR, CosineWithWarmupLR } from "../optim/schedulers.js";
 import { clutteredDigits, type ImageSplit } from "../data/cluttered-digits.js";
 import type { Architecture } from "../models/architecture.js";
 import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "./recipe.js";
+import { runLoopSync, type TrainingJob } from "./loop.js";
+import { timed } from "./clock.js";
 import { permutation, takeSplit, type ImageClassifier } from "./mnist.js";
 import * as resnet from "../models/resnet/model.js";
 import * as senet from "../models/senet/model.js";
@@ -47,6 +51,8 @@ export interface VisionAttentionOptions extends Record<string, number | string |
   models: string;
   /** the ViT's Adam learning rate (the ResNets keep their recipe's 1e-2) */
   vitLr: number;
+  /** the ViT's linear warmup in steps before the cosine decay (0: none, the cosine from the first step as the ResNets) */
+  vitWarmup: number;
   /** use only the first trainLimit training / testLimit test digits (0: all) */
   trainLimit: number;
   testLimit: number;
@@ -106,20 +112,27 @@ export function imageBatch(split: ImageSplit, order: ArrayLike<number>, start: n
   return { x: tensor(images, { shape: [B, 1, split.side, split.side] }), y: tensor(labels, { shape: [B] }) };
 }
 
-/** Accuracy and mean cross-entropy on a split, in eval mode, without gradients. */
-export function evaluateImages(model: ImageClassifier, split: ImageSplit, batchSize = 250): { accuracy: number; loss: number } {
-  return evaluating(model, () => {
-    const order = Int32Array.from({ length: split.count }, (_, i) => i);
-    let correct = 0, lossSum = 0;
-    for (let start = 0; start < split.count; start += batchSize) {
+/** Accuracy and mean cross-entropy on a split, in eval mode, without gradients; one batch per `next()`. */
+export function* evaluateImagesSteps(model: ImageClassifier, split: ImageSplit, batchSize = 250): globalThis.Generator<void, { accuracy: number; loss: number }, void> {
+  const order = Int32Array.from({ length: split.count }, (_, i) => i);
+  let correct = 0, lossSum = 0;
+  for (let start = 0; start < split.count; start += batchSize) {
+    evaluating(model, () => {
       const { x, y } = imageBatch(split, order, start, batchSize);
       const logits = model.forward(x); // (B, K)
       lossSum += F.crossEntropy(logits, y, { reduction: "sum" }).item();
       const pred = logits.argmax(1);
       for (let b = 0; b < y.numel(); b++) if (pred.storage[b] === y.storage[b]) correct++;
-    }
-    return { accuracy: correct / split.count, loss: lossSum / split.count };
-  });
+    });
+    yield;
+  }
+  return { accuracy: correct / split.count, loss: lossSum / split.count };
+}
+
+/** The same, to the end in one call. */
+export function evaluateImages(model: ImageClassifier, split: ImageSplit, batchSize = 250): { accuracy: number; loss: number } {
+  const it = evaluateImagesSteps(model, split, batchSize);
+  for (let r = it.next(); ; r = it.next()) if (r.done) return r.value;
 }
 
 export interface RunResult {
@@ -127,56 +140,103 @@ export interface RunResult {
   model: ImageClassifier;
   parameters: number;
   flops: number;
-  seconds: number;
+  /** the training steps' wall time and the process's CPU time over them (user + system, all threads), in ms */
+  time: { wallMs: number; cpuMs: number };
   curve: [number, number][];
   accuracy: number;
   loss: number;
 }
 
+/** The learning rate of a contender and its schedule: cosine to 0 over the steps, after a linear warmup for the ViT if asked. */
+function schedule(c: Contender, optimizer: Adam, o: VisionAttentionOptions): CosineAnnealingLR | CosineWithWarmupLR {
+  const lr = c.key === "vit" ? o.vitLr : c.lr;
+  if (c.key === "vit" && o.vitWarmup > 0) return new CosineWithWarmupLR(optimizer, { warmupIters: o.vitWarmup, lrDecayIters: o.steps, maxLr: lr, minLr: 0 });
+  return new CosineAnnealingLR(optimizer, { tMax: o.steps });
+}
+
+/**
+ * One contender's training as a job of the shared loop (src/recipes/loop.ts): a step is one minibatch
+ * (forward, backward, update), timed in wall and CPU time; the evaluation on the test images runs once,
+ * after the last step.
+ */
+class ContenderJob implements TrainingJob<{ loss: number }, { accuracy: number; loss: number }> {
+  step = 0;
+  readonly totalSteps: number;
+  readonly model: ImageClassifier;
+  readonly time = { wallMs: 0, cpuMs: 0 };
+  result: { accuracy: number; loss: number } | null = null;
+  private readonly optimizer: Adam;
+  private readonly scheduler: CosineAnnealingLR | CosineWithWarmupLR;
+  private readonly g: Generator;
+  private order: Int32Array;
+  private at = 0;
+
+  constructor(readonly c: Contender, private readonly train: ImageSplit, private readonly test: ImageSplit, private readonly o: VisionAttentionOptions) {
+    this.totalSteps = o.steps;
+    this.model = c.build(train.side, new Generator(o.seed));
+    this.optimizer = new Adam(this.model.parameters(), { lr: c.key === "vit" ? o.vitLr : c.lr });
+    this.scheduler = schedule(c, this.optimizer, o);
+    this.g = new Generator(o.seed + 1); // the order of the digits: the same for every contender
+    this.order = permutation(train.count, this.g);
+    this.model.train();
+  }
+
+  trainStep(): { loss: number } {
+    const loss = timed(this.time, () => {
+      if (this.at + this.o.batchSize > this.train.count) [this.order, this.at] = [permutation(this.train.count, this.g), 0];
+      const { x, y } = imageBatch(this.train, this.order, this.at, this.o.batchSize);
+      this.at += this.o.batchSize;
+      this.optimizer.zeroGrad();
+      const loss = F.crossEntropy(this.model.forward(x), y); // ()
+      loss.backward();
+      this.optimizer.step();
+      this.scheduler.step();
+      return loss;
+    });
+    this.step++;
+    return { loss: loss.item() };
+  }
+
+  evalDue(): boolean {
+    return this.step === this.totalSteps && this.result === null;
+  }
+
+  *evaluate(): globalThis.Generator<void, { accuracy: number; loss: number }, void> {
+    this.result = yield* evaluateImagesSteps(this.model, this.test);
+    return this.result;
+  }
+}
+
 /** Train one contender with the protocol at the top of this file. */
 export function trainContender(c: Contender, train: ImageSplit, test: ImageSplit, o: VisionAttentionOptions, hooks: RecipeHooks): RunResult {
-  const model = c.build(train.side, new Generator(o.seed));
-  const optimizer = new Adam(model.parameters(), { lr: c.key === "vit" ? o.vitLr : c.lr });
-  const scheduler = new CosineAnnealingLR(optimizer, { tMax: o.steps });
-  const g = new Generator(o.seed + 1); // the order of the digits: the same for every contender
-  let order = permutation(train.count, g), at = 0, seconds = 0;
+  const job = new ContenderJob(c, train, test, o);
   const curve: [number, number][] = [];
   const every = Math.max(1, Math.ceil(o.steps / 5));
   let window = 0;
-  model.train();
-  for (let step = 1; step <= o.steps; step++) {
-    if (at + o.batchSize > train.count) [order, at] = [permutation(train.count, g), 0];
-    const t0 = globalThis.performance.now();
-    const { x, y } = imageBatch(train, order, at, o.batchSize);
-    at += o.batchSize;
-    optimizer.zeroGrad();
-    const loss = F.crossEntropy(model.forward(x), y); // ()
-    loss.backward();
-    optimizer.step();
-    scheduler.step();
-    seconds += (globalThis.performance.now() - t0) / 1000;
-    const l = loss.item();
-    window += l;
-    hooks.progress?.(step, o.steps, { loss: l });
-    if (step % every === 0 || step === o.steps) {
-      const n = step % every === 0 ? every : step % every;
-      curve.push([step, window / n]);
-      window = 0;
-      hooks.log(`  ${c.name}: step ${step}/${o.steps} loss ${l.toFixed(4)} (${seconds.toFixed(1)} s)`);
-    }
-  }
-  const { accuracy, loss } = evaluateImages(model, test);
-  hooks.log(`${c.name}: test accuracy ${(100 * accuracy).toFixed(2)}%, test loss ${loss.toFixed(4)} (${test.count} images), ${((1000 * seconds) / o.steps).toFixed(0)} ms/step`);
-  return { contender: c, model, parameters: model.numParameters(), flops: c.describe(train.side).flops.value, seconds, curve, accuracy, loss };
+  runLoopSync(job, {
+    onStep: (step, { loss: l }) => {
+      window += l;
+      hooks.progress?.(step, o.steps, { loss: l });
+      if (step % every === 0 || step === o.steps) {
+        const n = step % every === 0 ? every : step % every;
+        curve.push([step, window / n]);
+        window = 0;
+        hooks.log(`  ${c.name}: step ${step}/${o.steps} loss ${l.toFixed(4)} (${(job.time.wallMs / 1000).toFixed(1)} s wall, ${(job.time.cpuMs / 1000).toFixed(1)} s CPU)`);
+      }
+    },
+  });
+  const { accuracy, loss } = job.result!;
+  hooks.log(`${c.name}: test accuracy ${(100 * accuracy).toFixed(2)}%, test loss ${loss.toFixed(4)} (${test.count} images), ${(job.time.cpuMs / o.steps).toFixed(0)} CPU ms/step, ${(job.time.wallMs / o.steps).toFixed(0)} wall ms/step`);
+  return { contender: c, model: job.model, parameters: job.model.numParameters(), flops: c.describe(train.side).flops.value, time: job.time, curve, accuracy, loss };
 }
 
-/** The comparison table in markdown. */
+/** The comparison table in markdown; time per step is the process's CPU time (user + system) over the training steps. */
 export function compareTable(rows: readonly RunResult[], steps: number): string {
   return [
-    "| model | parameters | forward FLOPs / image | ms / step | test accuracy | test loss |",
+    "| model | parameters | forward FLOPs / image | CPU ms / step | test accuracy | test loss |",
     "|---|---:|---:|---:|---:|---:|",
     ...rows.map((r) =>
-      `| ${r.contender.name} | ${r.parameters.toLocaleString("en-US")} | ${r.flops.toLocaleString("en-US")} | ${((1000 * r.seconds) / steps).toFixed(0)} | ${(100 * r.accuracy).toFixed(2)}% | ${r.loss.toFixed(4)} |`),
+      `| ${r.contender.name} | ${r.parameters.toLocaleString("en-US")} | ${r.flops.toLocaleString("en-US")} | ${(r.time.cpuMs / steps).toFixed(0)} | ${(100 * r.accuracy).toFixed(2)}% | ${r.loss.toFixed(4)} |`),
   ].join("\n");
 }
 
@@ -255,7 +315,7 @@ export const visionAttentionCompareRecipe: Recipe<VisionAttentionOptions> = {
   paper: "He et al. 2016 (ResNet); Hu et al. 2018 (SE-Net); Woo et al. 2018 (CBAM); Wang et al. 2018 and Zhang et al. 2019 (non-local / self-attention); Dosovitskiy et al. 2021 (ViT)",
   trainsOn: "MNIST digits (the mnist package: 8,000 train / 2,000 test), as they are or cluttered on a larger canvas; five models, one budget",
   needs: ["mnist"],
-  defaults: Object.freeze({ steps: 250, batchSize: 64, canvas: 0, clutter: 4, models: CONTENDERS.map((c) => c.key).join(","), vitLr: 3e-3, trainLimit: 0, testLimit: 0, seed: 0 }),
+  defaults: Object.freeze({ steps: 250, batchSize: 64, canvas: 0, clutter: 4, models: CONTENDERS.map((c) => c.key).join(","), vitLr: 3e-3, vitWarmup: 0, trainLimit: 0, testLimit: 0, seed: 0 }),
 
   run(options: VisionAttentionOptions, data: RecipeData, hooks: RecipeHooks, _generator: Generator): RecipeResult {
     const o = { ...this.defaults, ...options };
@@ -304,7 +364,8 @@ export const visionAttentionCompareRecipe: Recipe<VisionAttentionOptions> = {
     for (const r of rows) {
       metrics[`${r.contender.key}.testAccuracy`] = r.accuracy;
       metrics[`${r.contender.key}.testLoss`] = r.loss;
-      metrics[`${r.contender.key}.msPerStep`] = (1000 * r.seconds) / o.steps;
+      metrics[`${r.contender.key}.cpuMsPerStep`] = r.time.cpuMs / o.steps;
+      metrics[`${r.contender.key}.wallMsPerStep`] = r.time.wallMs / o.steps;
       metrics[`${r.contender.key}.parameters`] = r.parameters;
       metrics[`${r.contender.key}.flops`] = r.flops;
       for (const [step, loss] of r.curve) metrics[`${r.contender.key}.trainLoss@${step}`] = loss; // the loss curve, for merging runs
