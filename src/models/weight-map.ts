@@ -43,11 +43,11 @@ export const entriesOf = (pairs: readonly MapRow[]): MapEntry[] => pairs.map(([o
  * The table with each placeholder `{x}` of `counts` expanded (x = 0 … counts.x − 1, nested in the order of
  * `counts`); entries that `keep` refuses (a bias the config lacks) are dropped first.
  */
-export function expandMap(
-  table: readonly MapEntry[],
+export function expandMap<E extends MapEntry>(
+  table: readonly E[],
   counts: Readonly<Record<string, number>>,
-  keep?: (m: MapEntry) => boolean,
-): MapEntry[] {
+  keep?: (m: E) => boolean,
+): E[] {
   let out = table.filter((m) => !keep || keep(m));
   for (const [key, n] of Object.entries(counts)) {
     const mark = `{${key}}`;
@@ -57,11 +57,7 @@ export function expandMap(
         (i: number) =>
         (s: string): string =>
           s.split(mark).join(String(i));
-      return Array.from({ length: n }, (_, i) => ({
-        ours: m.ours.map(at(i)),
-        theirs: at(i)(m.theirs),
-        transposed: m.transposed,
-      }));
+      return Array.from({ length: n }, (_, i) => ({ ...m, ours: m.ours.map(at(i)), theirs: at(i)(m.theirs) }));
     });
   }
   return out;

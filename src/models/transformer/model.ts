@@ -36,6 +36,7 @@ import { Module, ModuleList, evaluating, type Parameter } from "../../nn/module.
 import { Dropout, Embedding, LayerNorm, Linear } from "../../nn/index.js";
 import { normal_, xavierUniform_, zeros_ } from "../../nn/init.js";
 import { linearFlops, matmulFlops, sortedKinds, type Architecture } from "../architecture.js";
+import { entry, expandMap, type MapEntry as WeightMapEntry } from "../weight-map.js";
 import { searchBeams, type BeamResult, type BeamSearchable, type Hypothesis } from "../../generation/beam.js";
 
 // =====================================================================================================
@@ -520,22 +521,21 @@ export class Transformer extends Module {
 // nn.Transformer itself also adds a final LayerNorm after each stack (encoder.norm, decoder.norm), which
 // the paper does not have; a state dict holding them is refused as well.
 
-interface MapEntry {
-  readonly ours: readonly string[]; // one name, or the parts of a fused tensor (split along our dim 0)
-  readonly theirs: string;
+interface MapEntry extends WeightMapEntry {
   readonly bias: boolean; // an attention bias, present only with attnBias
 }
 
+const e = (ours: string | string[], theirs: string, bias = false): MapEntry => ({ ...entry(ours, theirs), bias });
 const attnEntries = (ours: string, theirs: string): MapEntry[] => [
-  { ours: ["wq", "wk", "wv"].map((w) => `${ours}.${w}.weight`), theirs: `${theirs}.in_proj_weight`, bias: false },
-  { ours: ["wq", "wk", "wv"].map((w) => `${ours}.${w}.bias`), theirs: `${theirs}.in_proj_bias`, bias: true },
-  { ours: [`${ours}.wo.weight`], theirs: `${theirs}.out_proj.weight`, bias: false },
-  { ours: [`${ours}.wo.bias`], theirs: `${theirs}.out_proj.bias`, bias: true },
+  e(["wq", "wk", "wv"].map((w) => `${ours}.${w}.weight`), `${theirs}.in_proj_weight`),
+  e(["wq", "wk", "wv"].map((w) => `${ours}.${w}.bias`), `${theirs}.in_proj_bias`, true),
+  e(`${ours}.wo.weight`, `${theirs}.out_proj.weight`),
+  e(`${ours}.wo.bias`, `${theirs}.out_proj.bias`, true),
 ];
-const plain = (ours: string, theirs: string): MapEntry[] => [".weight", ".bias"].map((s) => ({ ours: [ours + s], theirs: theirs + s, bias: false }));
+const plain = (ours: string, theirs: string): MapEntry[] => [".weight", ".bias"].map((s) => e(ours + s, theirs + s));
 
 const WEIGHT_MAP: readonly MapEntry[] = [
-  { ours: ["tokEmb.weight"], theirs: "embedding.weight", bias: false },
+  e("tokEmb.weight", "embedding.weight"),
   ...attnEntries("encoder.{i}.attn", "encoder.layers.{i}.self_attn"),
   ...plain("encoder.{i}.norm1", "encoder.layers.{i}.norm1"),
   ...plain("encoder.{i}.mlp.up", "encoder.layers.{i}.linear1"),
@@ -551,18 +551,7 @@ const WEIGHT_MAP: readonly MapEntry[] = [
 ];
 
 /** The table with {i} (encoder layers) and {j} (decoder layers) expanded. */
-function expandedMap(c: TransformerConfig): MapEntry[] {
-  const out: MapEntry[] = [];
-  for (const m of WEIGHT_MAP) {
-    const key = m.theirs.includes("{i}") ? "{i}" : m.theirs.includes("{j}") ? "{j}" : null;
-    const layers = key === "{i}" ? c.nEncoderLayer : key === "{j}" ? c.nDecoderLayer : 1;
-    for (let l = 0; l < layers; l++) {
-      const at = (s: string): string => (key ? s.replace(key, String(l)) : s);
-      out.push({ ours: m.ours.map(at), theirs: at(m.theirs), bias: m.bias });
-    }
-  }
-  return out;
-}
+const expandedMap = (c: TransformerConfig): MapEntry[] => expandMap(WEIGHT_MAP, { i: c.nEncoderLayer, j: c.nDecoderLayer });
 
 /** A state dict in PyTorch's nn.TransformerEncoderLayer/DecoderLayer names → ours, ready for `model.loadStateDict`. */
 export function fromTorchTransformer(state: Record<string, Tensor>, config: TransformerConfig): Record<string, Tensor> {
