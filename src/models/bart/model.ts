@@ -26,6 +26,7 @@
 import { noGrad } from "../../engine/autograd.js";
 import { arange, tensor, zeros } from "../../engine/creation.js";
 import { ArgumentError, DTypeError, ShapeError } from "../../engine/errors.js";
+import { presetOf } from "../presets.js";
 import { defaultGenerator, Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import { Tensor } from "../../engine/tensor.js";
@@ -89,7 +90,7 @@ export interface BartConfig {
 
 /** A checked, frozen config: `bartConfig("tiny", { vocabSize: 40 })`. */
 export function bartConfig(base: BartConfig | keyof typeof PRESETS, overrides: Partial<BartConfig> = {}): BartConfig {
-  const c = { ...(typeof base === "string" ? presetOf(base) : base), ...overrides };
+  const c = { ...(typeof base === "string" ? presetOf("BartConfig", PRESETS, base) : base), ...overrides };
   for (const key of ["vocabSize", "maxPositions", "nEncoderLayer", "nDecoderLayer", "nHead", "dModel", "dFF"] as const) {
     if (!Number.isInteger(c[key]) || c[key] < 1) throw new ArgumentError(`BartConfig: ${key} must be a positive integer, got ${c[key]}`);
   }
@@ -123,11 +124,6 @@ export const PRESETS = Object.freeze({
   }),
 } satisfies Record<string, BartConfig>);
 
-function presetOf(name: string): BartConfig {
-  const p = (PRESETS as Record<string, BartConfig>)[name];
-  if (!p) throw new ArgumentError(`BartConfig: unknown preset "${name}"; the presets are ${Object.keys(PRESETS).join(", ")}`);
-  return p;
-}
 
 /** The learned positions: position p is row p + 2 of the table (the released checkpoints' offset). */
 export const POSITION_OFFSET = 2;

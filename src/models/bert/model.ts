@@ -28,6 +28,7 @@
 import { noGrad } from "../../engine/autograd.js";
 import { arange, zeros } from "../../engine/creation.js";
 import { ArgumentError, DTypeError, ShapeError } from "../../engine/errors.js";
+import { presetOf } from "../presets.js";
 import { defaultGenerator, Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import type { Tensor } from "../../engine/tensor.js";
@@ -66,7 +67,7 @@ export interface BertConfig {
 
 /** A checked, frozen config: `bertConfig("tiny", { vocabSize: tokenizer.vocabSize })`. */
 export function bertConfig(base: BertConfig | keyof typeof PRESETS, overrides: Partial<BertConfig> = {}): BertConfig {
-  const c = { ...(typeof base === "string" ? presetOf(base) : base), ...overrides };
+  const c = { ...(typeof base === "string" ? presetOf("BertConfig", PRESETS, base) : base), ...overrides };
   for (const key of ["vocabSize", "maxPositions", "typeVocabSize", "nLayer", "nHead", "dModel", "dFF"] as const) {
     if (!Number.isInteger(c[key]) || c[key] < 1) throw new ArgumentError(`BertConfig: ${key} must be a positive integer, got ${c[key]}`);
   }
@@ -92,11 +93,6 @@ export const PRESETS = Object.freeze({
   }),
 } satisfies Record<string, BertConfig>);
 
-function presetOf(name: string): BertConfig {
-  const p = (PRESETS as Record<string, BertConfig>)[name];
-  if (!p) throw new ArgumentError(`BertConfig: unknown preset "${name}"; the presets are ${Object.keys(PRESETS).join(", ")}`);
-  return p;
-}
 
 /**
  * The number of parameters of a config, counted from the equations (nothing allocated). The default is

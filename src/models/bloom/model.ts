@@ -23,6 +23,7 @@
 import { noGrad } from "../../engine/autograd.js";
 import { tensor } from "../../engine/creation.js";
 import { ArgumentError, DTypeError, ShapeError } from "../../engine/errors.js";
+import { presetOf } from "../presets.js";
 import { defaultGenerator, Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import type { Tensor } from "../../engine/tensor.js";
@@ -62,7 +63,7 @@ export interface BloomConfig {
 
 /** A checked, frozen config: `bloomConfig("tiny", { vocabSize: tokenizer.vocabSize })`. */
 export function bloomConfig(base: BloomConfig | keyof typeof PRESETS, overrides: Partial<BloomConfig> = {}): BloomConfig {
-  const c = { ...(typeof base === "string" ? presetOf(base) : base), ...overrides };
+  const c = { ...(typeof base === "string" ? presetOf("BloomConfig", PRESETS, base) : base), ...overrides };
   for (const key of ["vocabSize", "blockSize", "nLayer", "nHead", "nEmbd"] as const) {
     if (!Number.isInteger(c[key]) || c[key] < 1) throw new ArgumentError(`BloomConfig: ${key} must be a positive integer, got ${c[key]}`);
   }
@@ -79,11 +80,6 @@ export const PRESETS = Object.freeze({
   tiny: Object.freeze({ vocabSize: 65, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0, bias: true }),
 } satisfies Record<string, BloomConfig>);
 
-function presetOf(name: string): BloomConfig {
-  const p = (PRESETS as Record<string, BloomConfig>)[name];
-  if (!p) throw new ArgumentError(`BloomConfig: unknown preset "${name}"; the presets are ${Object.keys(PRESETS).join(", ")}`);
-  return p;
-}
 
 /** The number of parameters of a config, counted from the equations (nothing allocated), the tied head once. */
 export function countParameters(c: BloomConfig): number {

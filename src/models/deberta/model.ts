@@ -35,6 +35,7 @@
 import { noGrad } from "../../engine/autograd.js";
 import { arange, tensor, zeros } from "../../engine/creation.js";
 import { ArgumentError, DTypeError, ShapeError } from "../../engine/errors.js";
+import { presetOf } from "../presets.js";
 import { defaultGenerator, Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import type { Tensor } from "../../engine/tensor.js";
@@ -75,7 +76,7 @@ export interface DebertaConfig {
 
 /** A checked, frozen config: `debertaConfig("tiny", { vocabSize: tokenizer.vocabSize })`. */
 export function debertaConfig(base: DebertaConfig | keyof typeof PRESETS, overrides: Partial<DebertaConfig> = {}): DebertaConfig {
-  const c = { ...(typeof base === "string" ? presetOf(base) : base), ...overrides };
+  const c = { ...(typeof base === "string" ? presetOf("DebertaConfig", PRESETS, base) : base), ...overrides };
   for (const key of ["vocabSize", "nLayer", "nHead", "dModel", "dFF", "positionBuckets", "maxRelativePositions"] as const) {
     if (!Number.isInteger(c[key]) || c[key] < 1) throw new ArgumentError(`DebertaConfig: ${key} must be a positive integer, got ${c[key]}`);
   }
@@ -107,11 +108,6 @@ export const PRESETS = Object.freeze({
   }),
 } satisfies Record<string, DebertaConfig>);
 
-function presetOf(name: string): DebertaConfig {
-  const p = (PRESETS as Record<string, DebertaConfig>)[name];
-  if (!p) throw new ArgumentError(`DebertaConfig: unknown preset "${name}"; the presets are ${Object.keys(PRESETS).join(", ")}`);
-  return p;
-}
 
 /**
  * The number of parameters of a config, counted from the equations (nothing allocated). The default is

@@ -27,6 +27,7 @@
 import { noGrad } from "../../engine/autograd.js";
 import { arange, tensor } from "../../engine/creation.js";
 import { ArgumentError, DTypeError, ShapeError } from "../../engine/errors.js";
+import { presetOf } from "../presets.js";
 import { defaultGenerator, Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import type { Tensor } from "../../engine/tensor.js";
@@ -69,7 +70,7 @@ export interface FalconConfig {
 
 /** A checked, frozen config: `falconConfig("tiny", { vocabSize: tokenizer.vocabSize })`. */
 export function falconConfig(base: FalconConfig | keyof typeof PRESETS, overrides: Partial<FalconConfig> = {}): FalconConfig {
-  const c = { ...(typeof base === "string" ? presetOf(base) : base), ...overrides };
+  const c = { ...(typeof base === "string" ? presetOf("FalconConfig", PRESETS, base) : base), ...overrides };
   for (const key of ["vocabSize", "blockSize", "nLayer", "nHead", "nEmbd"] as const) {
     if (!Number.isInteger(c[key]) || c[key] < 1) throw new ArgumentError(`FalconConfig: ${key} must be a positive integer, got ${c[key]}`);
   }
@@ -88,11 +89,6 @@ export const PRESETS = Object.freeze({
   tiny: Object.freeze({ vocabSize: 65, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0, bias: false, ropeTheta: 10000 }),
 } satisfies Record<string, FalconConfig>);
 
-function presetOf(name: string): FalconConfig {
-  const p = (PRESETS as Record<string, FalconConfig>)[name];
-  if (!p) throw new ArgumentError(`FalconConfig: unknown preset "${name}"; the presets are ${Object.keys(PRESETS).join(", ")}`);
-  return p;
-}
 
 /** The number of parameters of a config, counted from the equations (nothing allocated), the tied head once. */
 export function countParameters(c: FalconConfig): number {

@@ -18,6 +18,7 @@
 import { noGrad } from "../../engine/autograd.js";
 import { arange, tensor } from "../../engine/creation.js";
 import { ArgumentError, DTypeError, ShapeError } from "../../engine/errors.js";
+import { presetOf } from "../presets.js";
 import { defaultGenerator, Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import type { Tensor } from "../../engine/tensor.js";
@@ -55,7 +56,7 @@ export interface GPTConfig {
 
 /** A checked, frozen config: `gptConfig("tiny", { vocabSize: tokenizer.vocabSize })`. */
 export function gptConfig(base: GPTConfig | keyof typeof PRESETS, overrides: Partial<GPTConfig> = {}): GPTConfig {
-  const c = { ...(typeof base === "string" ? presetOf(base) : base), ...overrides };
+  const c = { ...(typeof base === "string" ? presetOf("GPTConfig", PRESETS, base) : base), ...overrides };
   for (const key of ["vocabSize", "blockSize", "nLayer", "nHead", "nEmbd"] as const) {
     if (!Number.isInteger(c[key]) || c[key] < 1) throw new ArgumentError(`GPTConfig: ${key} must be a positive integer, got ${c[key]}`);
   }
@@ -74,11 +75,6 @@ export const PRESETS = Object.freeze({
   names: Object.freeze({ vocabSize: 28, blockSize: 16, nLayer: 2, nHead: 4, nEmbd: 32, dropout: 0, bias: true }),
 } satisfies Record<string, GPTConfig>);
 
-function presetOf(name: string): GPTConfig {
-  const p = (PRESETS as Record<string, GPTConfig>)[name];
-  if (!p) throw new ArgumentError(`GPTConfig: unknown preset "${name}"; the presets are ${Object.keys(PRESETS).join(", ")}`);
-  return p;
-}
 
 /**
  * The number of parameters of a config, counted from the equations (nothing allocated), the tied head

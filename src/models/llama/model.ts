@@ -30,6 +30,7 @@
 import { noGrad } from "../../engine/autograd.js";
 import { arange, tensor } from "../../engine/creation.js";
 import { ArgumentError, DTypeError, ShapeError } from "../../engine/errors.js";
+import { presetOf } from "../presets.js";
 import { defaultGenerator, Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import type { Tensor } from "../../engine/tensor.js";
@@ -78,7 +79,7 @@ export interface LlamaConfig {
 
 /** A checked, frozen config: `llamaConfig("tiny", { vocabSize: tokenizer.vocabSize })`. */
 export function llamaConfig(base: LlamaConfig | keyof typeof PRESETS, overrides: Partial<LlamaConfig> = {}): LlamaConfig {
-  const c = { ...(typeof base === "string" ? presetOf(base) : base), ...overrides };
+  const c = { ...(typeof base === "string" ? presetOf("LlamaConfig", PRESETS, base) : base), ...overrides };
   for (const key of ["vocabSize", "blockSize", "nLayer", "nHead", "nKvHeads", "nEmbd", "multipleOf"] as const) {
     if (!Number.isInteger(c[key]) || c[key] < 1) throw new ArgumentError(`LlamaConfig: ${key} must be a positive integer, got ${c[key]}`);
   }
@@ -107,11 +108,6 @@ export const PRESETS = Object.freeze({
   }),
 } satisfies Record<string, LlamaConfig>);
 
-function presetOf(name: string): LlamaConfig {
-  const p = (PRESETS as Record<string, LlamaConfig>)[name];
-  if (!p) throw new ArgumentError(`LlamaConfig: unknown preset "${name}"; the presets are ${Object.keys(PRESETS).join(", ")}`);
-  return p;
-}
 
 /**
  * DIFF(gpt2): the SwiGLU hidden size. Given explicitly, or Meta's rule (llama/model.py, FeedForward):

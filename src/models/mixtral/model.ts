@@ -25,6 +25,7 @@
 
 import { noGrad } from "../../engine/autograd.js";
 import { ArgumentError, DTypeError, ShapeError } from "../../engine/errors.js";
+import { presetOf } from "../presets.js";
 import { defaultGenerator, Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import type { Tensor } from "../../engine/tensor.js";
@@ -77,7 +78,7 @@ export interface MixtralConfig {
 
 /** A checked, frozen config: `mixtralConfig("tiny", { vocabSize: tokenizer.vocabSize })`. */
 export function mixtralConfig(base: MixtralConfig | keyof typeof PRESETS, overrides: Partial<MixtralConfig> = {}): MixtralConfig {
-  const c = { ...(typeof base === "string" ? presetOf(base) : base), ...overrides };
+  const c = { ...(typeof base === "string" ? presetOf("MixtralConfig", PRESETS, base) : base), ...overrides };
   for (const key of ["vocabSize", "blockSize", "nLayer", "nHead", "nKvHeads", "nEmbd", "intermediateSize", "nExperts", "topK"] as const) { // DIFF(llama)
     if (!Number.isInteger(c[key]) || c[key] < 1) throw new ArgumentError(`MixtralConfig: ${key} must be a positive integer, got ${c[key]}`);
   }
@@ -105,11 +106,6 @@ export const PRESETS = Object.freeze({
   }),
 } satisfies Record<string, MixtralConfig>);
 
-function presetOf(name: string): MixtralConfig {
-  const p = (PRESETS as Record<string, MixtralConfig>)[name];
-  if (!p) throw new ArgumentError(`MixtralConfig: unknown preset "${name}"; the presets are ${Object.keys(PRESETS).join(", ")}`);
-  return p;
-}
 
 /**
  * The number of parameters of a config, counted from the equations (nothing allocated). `active`: those

@@ -35,6 +35,7 @@
 import { noGrad } from "../../engine/autograd.js";
 import { tensor, zeros } from "../../engine/creation.js";
 import { ArgumentError, DTypeError, ShapeError } from "../../engine/errors.js";
+import { presetOf } from "../presets.js";
 import { defaultGenerator, Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import type { Tensor } from "../../engine/tensor.js";
@@ -93,7 +94,7 @@ export interface T5Config {
 
 /** A checked, frozen config: `t5Config("tiny", { vocabSize: 40 })`. */
 export function t5Config(base: T5Config | keyof typeof PRESETS, overrides: Partial<T5Config> = {}): T5Config {
-  const c = { ...(typeof base === "string" ? presetOf(base) : base), ...overrides };
+  const c = { ...(typeof base === "string" ? presetOf("T5Config", PRESETS, base) : base), ...overrides };
   for (const key of ["vocabSize", "nEncoderLayer", "nDecoderLayer", "nHead", "dModel", "dKv", "dFF", "numBuckets", "maxDistance"] as const) {
     if (!Number.isInteger(c[key]) || c[key] < 1) throw new ArgumentError(`T5Config: ${key} must be a positive integer, got ${c[key]}`);
   }
@@ -128,11 +129,6 @@ export const PRESETS = Object.freeze({
   }),
 } satisfies Record<string, T5Config>);
 
-function presetOf(name: string): T5Config {
-  const p = (PRESETS as Record<string, T5Config>)[name];
-  if (!p) throw new ArgumentError(`T5Config: unknown preset "${name}"; the presets are ${Object.keys(PRESETS).join(", ")}`);
-  return p;
-}
 
 /** The number of parameters of a config, counted from the equations (nothing allocated), a tied head once. */
 export function countParameters(c: T5Config): number {

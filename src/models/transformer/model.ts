@@ -26,6 +26,7 @@
 import { noGrad } from "../../engine/autograd.js";
 import { arange, tensor, zeros } from "../../engine/creation.js";
 import { ArgumentError, DTypeError, ShapeError } from "../../engine/errors.js";
+import { presetOf } from "../presets.js";
 import { defaultGenerator, Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import { Tensor } from "../../engine/tensor.js";
@@ -69,7 +70,7 @@ export interface TransformerConfig {
 
 /** A checked, frozen config: `transformerConfig("tiny", { vocabSize: vocab.size })`. */
 export function transformerConfig(base: TransformerConfig | keyof typeof PRESETS, overrides: Partial<TransformerConfig> = {}): TransformerConfig {
-  const c = { ...(typeof base === "string" ? presetOf(base) : base), ...overrides };
+  const c = { ...(typeof base === "string" ? presetOf("TransformerConfig", PRESETS, base) : base), ...overrides };
   for (const key of ["vocabSize", "maxLen", "nEncoderLayer", "nDecoderLayer", "nHead", "dModel", "dFF"] as const) {
     if (!Number.isInteger(c[key]) || c[key] < 1) throw new ArgumentError(`TransformerConfig: ${key} must be a positive integer, got ${c[key]}`);
   }
@@ -100,11 +101,6 @@ export const PRESETS = Object.freeze({
   }),
 } satisfies Record<string, TransformerConfig>);
 
-function presetOf(name: string): TransformerConfig {
-  const p = (PRESETS as Record<string, TransformerConfig>)[name];
-  if (!p) throw new ArgumentError(`TransformerConfig: unknown preset "${name}"; the presets are ${Object.keys(PRESETS).join(", ")}`);
-  return p;
-}
 
 /**
  * The number of parameters of a config, counted from the equations (nothing allocated), the shared
