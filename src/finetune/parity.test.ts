@@ -9,9 +9,9 @@ import { Generator, type Tensor } from "../index.js";
 import { assertClose } from "../../test/harness/assert.js";
 import { fromJson, type TensorJson } from "../../test/harness/fixtures.js";
 import { fromGPT2Checkpoint, GPT, gptConfig } from "../models/gpt2/model.js";
-import { BertForMaskedLM, bertConfig, fromCheckpoint } from "../models/bert/model.js";
+import { BertForMaskedLM, bertConfig, fromBertCheckpoint } from "../models/bert/model.js";
 import type { Module } from "../nn/module.js";
-import { fromHFT5, T5, t5Config } from "../models/t5/model.js";
+import { fromT5Checkpoint, T5, t5Config } from "../models/t5/model.js";
 import { applyAdapters, applyEncoderPrefixTuning, applyEncoderPromptTuning, applyIA3, applyLora, applyPrefixTuning, applyPromptTuning, type Finetuned } from "./index.js";
 
 interface MethodCase { params: Record<string, TensorJson>; logits: TensorJson; loss: number; grads: Record<string, TensorJson> }
@@ -38,7 +38,7 @@ function bert(): BertForMaskedLM {
     vocabSize: c.vocab_size!, maxPositions: c.max_positions!, typeVocabSize: c.type_vocab_size!, nLayer: c.n_layer!,
     nHead: c.n_head!, dModel: c.d_model!, dFF: c.d_ff!, dropout: 0, layerNormEps: c.layer_norm_eps!, padId: c.pad_id!,
   }), { generator: new Generator(0) });
-  model.loadStateDict(fromCheckpoint(values(fx.bert.state), model));
+  model.loadStateDict(fromBertCheckpoint(values(fx.bert.state), model));
   return model;
 }
 
@@ -113,7 +113,7 @@ function t5(): T5 {
     tieHead: c.tie_head, padId: 0, eosId: 1, decoderStartId: 0,
   });
   const model = new T5(config, { generator: new Generator(0) });
-  model.loadStateDict(fromHFT5(values(fx.t5.state), config));
+  model.loadStateDict(fromT5Checkpoint(values(fx.t5.state), config));
   return model;
 }
 

@@ -140,10 +140,13 @@ export interface HFFamily<K extends string, C, M extends Module> {
   readonly modelTypes: readonly string[];
   readonly role: HFRole;
   /**
-   * The generic tie_word_embeddings field of every Hugging Face config: true when our model always ties its head
-   * to the embedding (the field, if present, must then be true), undefined when readConfig reads it itself.
+   * The generic tie_word_embeddings field of every Hugging Face config, read once by configFromHF: true when our
+   * model always ties its head to the embedding (the field, if present, must then be true), false when its head
+   * always has a weight of its own (the field must be false), "copy" when either is read (a tied file holds no
+   * head; our untied head starts as a copy of the embedding: `defaults` gets `tied`), undefined when readConfig
+   * reads the field itself (a config of ours that has it).
    */
-  readonly tiedHead?: boolean;
+  readonly tiedHead?: boolean | "copy";
   /** tensors its files may hold that are not loaded */
   readonly extras: readonly Extra[];
   /** other spellings of the same tensor (the trunk saved without its prefix, ...), renamed before the check */
@@ -160,8 +163,8 @@ export interface HFFamily<K extends string, C, M extends Module> {
   toHF(model: M, c: C): Record<string, Tensor>;
   /** the checkpoint's tensors (already checked) → our state dict */
   fromHF(state: Record<string, Tensor>, model: M, c: C): Record<string, Tensor>;
-  /** tensors a valid file may leave out, and their values (a tied head, a zero buffer) */
-  defaults?(state: Record<string, Tensor>, c: C): void;
+  /** tensors a valid file may leave out, and their values (a tied head, a zero buffer); `tied`: the file's tie_word_embeddings */
+  defaults?(state: Record<string, Tensor>, c: C, tied: boolean): void;
 }
 
 /** A dropout rate read from the first of `fields` present (0 when none is). */

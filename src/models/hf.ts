@@ -88,15 +88,21 @@ export function kindOf(config: Record<string, unknown>): HFKind {
 }
 
 /** Our config for a config.json (checked; unknown fields and unsupported settings are LoadErrors). */
-export function configFromHF(config: Record<string, unknown>): { kind: HFKind; config: unknown } {
+export function configFromHF(config: Record<string, unknown>): { kind: HFKind; config: unknown; tied: boolean } {
   const kind = kindOf(config);
   const r = new ConfigReader(config, config.model_type as string);
   const family = FAMILY[kind];
-  // the generic tie_word_embeddings of every Hugging Face config, for the families whose head is always tied
-  if (family.tiedHead !== undefined) r.only("tie_word_embeddings", true, [family.tiedHead], family.tiedHead ? "the output head is the word embedding" : "the output head has a weight of its own");
+  // the generic tie_word_embeddings of every Hugging Face config (Hugging Face's default: true)
+  const { tiedHead } = family;
+  let tied = true;
+  if (tiedHead === "copy") tied = r.bool("tie_word_embeddings", false);
+  else if (tiedHead !== undefined) {
+    r.only("tie_word_embeddings", tiedHead, [tiedHead], tiedHead ? "the output head is the word embedding" : "the output head has a weight of its own");
+    tied = tiedHead;
+  }
   const c = family.readConfig(r);
   r.finish();
-  return { kind, config: c };
+  return { kind, config: c, tied };
 }
 
 const MAX_LISTED = 12;
@@ -108,7 +114,7 @@ const list = (items: string[]): string => (items.length > MAX_LISTED ? `${items.
  * missing, unexpected and mis-shaped tensor is reported by name in one LoadError. The model is in eval mode.
  */
 export function fromPretrained(files: { config: Record<string, unknown>; tensors: Record<string, Tensor> }): Pretrained {
-  const { kind, config } = configFromHF(files.config);
+  const { kind, config, tied } = configFromHF(files.config);
   const family = FAMILY[kind];
 
   // the file's names, with Hugging Face's other spellings of the same tensors renamed
@@ -127,7 +133,7 @@ export function fromPretrained(files: { config: Record<string, unknown>; tensors
     throw new LoadError(`${kind} checkpoint: config.json describes a model of ${needs.toLocaleString("en-US")} parameters, but the files hold ${held.toLocaleString("en-US")} numbers`);
   }
   const model: Module = family.build(config, new Set(Object.keys(state)));
-  family.defaults?.(state, config);
+  family.defaults?.(state, config, tied);
 
   // what the model's weight map expects: its own state written under the checkpoint's names
   const expected = family.toHF(model, config);

@@ -8,7 +8,7 @@ import { assertClose } from "./assert.js";
 import { fromJson, type TensorJson } from "./fixtures.js";
 import {
   BertForMaskedLM, BertForSequenceClassification, BertForTokenClassification, BertModel, bertConfig,
-  fromCheckpoint, weightMap, type BertConfig,
+  fromBertCheckpoint, weightMap, type BertConfig,
 } from "../../src/models/bert/model.js";
 
 
@@ -37,8 +37,8 @@ export function configOf(fx: ModelFixture): BertConfig {
 export const mapValues = (o: Record<string, TensorJson>): Record<string, Tensor> => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fromJson(v)]));
 
 /** A checkpoint's state dict holding only the keys that `model` maps (drop the other head's). */
-export function load(model: BertModel | BertForMaskedLM | BertForSequenceClassification | BertForTokenClassification, state: Record<string, Tensor>, naming?: Parameters<typeof fromCheckpoint>[2]): void {
-  model.loadStateDict(fromCheckpoint(state, model, naming));
+export function load(model: BertModel | BertForMaskedLM | BertForSequenceClassification | BertForTokenClassification, state: Record<string, Tensor>, naming?: Parameters<typeof fromBertCheckpoint>[2]): void {
+  model.loadStateDict(fromBertCheckpoint(state, model, naming));
 }
 
 /** The checks shared by BERT and RoBERTa: every output of the fixture, every gradient of the MLM loss. */
@@ -46,7 +46,7 @@ export function checkParity(fx: ModelFixture, make: {
   model: (c: BertConfig) => BertModel; mlm: (c: BertConfig) => BertForMaskedLM;
   /** BERT's pooler + Linear head (RoBERTa has a head of its own, checked against tools/fixtures/roberta_cls.py) */
   seq?: (c: BertConfig, k: number) => BertForSequenceClassification; tok: (c: BertConfig, k: number) => BertForTokenClassification;
-}, naming?: Parameters<typeof fromCheckpoint>[2]): void {
+}, naming?: Parameters<typeof fromBertCheckpoint>[2]): void {
   const c = configOf(fx);
   const state = mapValues(fx.state);
   const inputs = { tokenTypeIds: fromJson(fx.token_type_ids), attentionMask: fromJson(fx.attention_mask) };
@@ -68,7 +68,7 @@ export function checkParity(fx: ModelFixture, make: {
   assertClose(out.logits, fromJson(fx.mlm_logits), { atol: 1e-4, rtol: 0 }, "MLM logits");
   assert.ok(Math.abs(out.loss!.item() - fx.mlm_loss) <= 1e-5, `MLM loss ${out.loss!.item()} vs PyTorch ${fx.mlm_loss}`);
   out.loss!.backward();
-  const expected = fromCheckpoint(mapValues(fx.mlm_grads), mlm, naming);
+  const expected = fromBertCheckpoint(mapValues(fx.mlm_grads), mlm, naming);
   const params = mlm.namedParameters();
   assert.deepEqual(params.map(([n]) => n).sort(), Object.keys(expected).sort());
   for (const [name, p] of params) assertClose(p.grad!, expected[name]!, { rtol: 1e-3, atol: 1e-5 }, `d loss/d ${name}`);

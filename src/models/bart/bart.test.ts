@@ -10,7 +10,7 @@ import { assertClose, assertThrowsWith } from "../../../test/harness/assert.js";
 import { fromJson, type TensorJson } from "../../../test/harness/fixtures.js";
 import * as optim from "../../optim/index.js";
 import {
-  Bart, bartConfig, countParameters, fromHuggingFace, greedyDecode, KVCache, PRESETS, shiftTokensRight, toHuggingFace, weightMap, type BartConfig,
+  Bart, bartConfig, countParameters, fromBartCheckpoint, greedyDecode, KVCache, PRESETS, shiftTokensRight, toBartCheckpoint, weightMap, type BartConfig,
 } from "./model.js";
 
 // -----------------------------------------------------------------------------------------------------
@@ -43,7 +43,7 @@ const mapValues = (o: Record<string, TensorJson>): Record<string, Tensor> => Obj
 
 function fixtureModel(config = fxConfig): Bart {
   const model = new Bart(config, { generator: new Generator(0) });
-  model.loadStateDict(fromHuggingFace(mapValues(fx.state), config));
+  model.loadStateDict(fromBartCheckpoint(mapValues(fx.state), config));
   return model;
 }
 
@@ -252,15 +252,15 @@ test("dropout is active in training mode only", () => {
 // Weight map
 
 test("weight map: our names ↔ BartForConditionalGeneration's, both ways; tied copies accepted; strict", () => {
-  const theirs = toHuggingFace(fixtureModel().stateDict(), fxConfig);
+  const theirs = toBartCheckpoint(fixtureModel().stateDict(), fxConfig);
   assert.deepEqual(Object.keys(theirs).sort(), Object.keys(fx.state).sort());
   for (const [k, t] of Object.entries(theirs)) assert.deepEqual(Array.from(t.storage), fx.state[k]!.data.map((x) => Math.fround(x as number)), k);
   const state = mapValues(fx.state);
   const shared = state["model.shared.weight"]!;
-  fromHuggingFace({ ...state, "lm_head.weight": shared, "model.encoder.embed_tokens.weight": shared }, fxConfig);
-  assertThrowsWith(() => fromHuggingFace({ ...state, "lm_head.weight": shared.narrow(0, 0, 3) }, fxConfig), ShapeError, /lm_head\.weight \(3,12\) is tied to model\.shared\.weight \(23,12\)/);
-  assertThrowsWith(() => fromHuggingFace({ ...state, "model.encoder.layer_norm.weight": tensor([1]) }, fxConfig), ArgumentError, /unexpected keys.*model\.encoder\.layer_norm\.weight/);
+  fromBartCheckpoint({ ...state, "lm_head.weight": shared, "model.encoder.embed_tokens.weight": shared }, fxConfig);
+  assertThrowsWith(() => fromBartCheckpoint({ ...state, "lm_head.weight": shared.narrow(0, 0, 3) }, fxConfig), ShapeError, /lm_head\.weight \(3,12\) is tied to model\.shared\.weight \(23,12\)/);
+  assertThrowsWith(() => fromBartCheckpoint({ ...state, "model.encoder.layer_norm.weight": tensor([1]) }, fxConfig), ArgumentError, /unexpected keys.*model\.encoder\.layer_norm\.weight/);
   const { ["final_logits_bias"]: _, ...missing } = state;
-  assertThrowsWith(() => fromHuggingFace(missing, fxConfig), ArgumentError, /missing key final_logits_bias/);
+  assertThrowsWith(() => fromBartCheckpoint(missing, fxConfig), ArgumentError, /missing key final_logits_bias/);
   assert.ok(Object.keys(theirs).includes("model.decoder.layers.1.encoder_attn_layer_norm.bias"));
 });

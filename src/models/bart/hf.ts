@@ -4,7 +4,7 @@
 import { ArgumentError, LoadError } from "../../engine/errors.js";
 import { zeros } from "../../engine/creation.js";
 import { type HFFamily, dropout } from "../hf-family.js";
-import { Bart, bartConfig, countParameters as bartCount, fromHuggingFace as fromBart, toHuggingFace as toBart, type BartConfig } from "./model.js";
+import { Bart, bartConfig, countParameters as bartCount, fromBartCheckpoint as fromBart, toBartCheckpoint as toBart, type BartConfig } from "./model.js";
 
 export const hfFamily: HFFamily<"bart", BartConfig, Bart> = {
   kind: "bart",

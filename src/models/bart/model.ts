@@ -26,6 +26,7 @@
 import { noGrad } from "../../engine/autograd.js";
 import { arange, tensor, zeros } from "../../engine/creation.js";
 import { ArgumentError, DTypeError, ShapeError } from "../../engine/errors.js";
+import { presetOf } from "../presets.js";
 import { defaultGenerator, Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import { Tensor } from "../../engine/tensor.js";
@@ -35,6 +36,7 @@ import { Module, ModuleList, evaluating } from "../../nn/module.js";
 import { Dropout, Embedding, LayerNorm, Linear } from "../../nn/index.js";
 import { normal_, zeros_ } from "../../nn/init.js";
 import { linearFlops, matmulFlops, sortedKinds, type Architecture } from "../architecture.js";
+import { entriesOf, expandMap, fromCheckpointWith, pairsOf, toCheckpointWith } from "../weight-map.js";
 import { KVCache, TiedHead, type AttnCache, type Mask } from "../transformer/model.js";
 import { indexSelect } from "../../ops/indexing.js";
 import { samplingOptions, type GenerateOptions as SamplingGenerateOptions } from "../../generation/sampling.js";
@@ -88,7 +90,7 @@ export interface BartConfig {
 
 /** A checked, frozen config: `bartConfig("tiny", { vocabSize: 40 })`. */
 export function bartConfig(base: BartConfig | keyof typeof PRESETS, overrides: Partial<BartConfig> = {}): BartConfig {
-  const c = { ...(typeof base === "string" ? presetOf(base) : base), ...overrides };
+  const c = { ...(typeof base === "string" ? presetOf("BartConfig", PRESETS, base) : base), ...overrides };
   for (const key of ["vocabSize", "maxPositions", "nEncoderLayer", "nDecoderLayer", "nHead", "dModel", "dFF"] as const) {
     if (!Number.isInteger(c[key]) || c[key] < 1) throw new ArgumentError(`BartConfig: ${key} must be a positive integer, got ${c[key]}`);
   }
@@ -122,11 +124,6 @@ export const PRESETS = Object.freeze({
   }),
 } satisfies Record<string, BartConfig>);
 
-function presetOf(name: string): BartConfig {
-  const p = (PRESETS as Record<string, BartConfig>)[name];
-  if (!p) throw new ArgumentError(`BartConfig: unknown preset "${name}"; the presets are ${Object.keys(PRESETS).join(", ")}`);
-  return p;
-}
 
 /** The learned positions: position p is row p + 2 of the table (the released checkpoints' offset). */
 export const POSITION_OFFSET = 2;
@@ -594,46 +591,26 @@ const WEIGHT_MAP: readonly [string, string][] = [
 const TIED_ALIASES = ["model.encoder.embed_tokens.weight", "model.decoder.embed_tokens.weight", "lm_head.weight"];
 
 /** The table with {i} (encoder layers) and {j} (decoder layers) expanded: [ours, theirs] pairs. */
-export function weightMap(c: BartConfig): [string, string][] {
-  const out: [string, string][] = [];
-  for (const [ours, theirs] of WEIGHT_MAP) {
-    const key = theirs.includes("{i}") ? "{i}" : theirs.includes("{j}") ? "{j}" : null;
-    const layers = key === "{i}" ? c.nEncoderLayer : key === "{j}" ? c.nDecoderLayer : 1;
-    for (let l = 0; l < layers; l++) out.push(key ? [ours.replace(key, String(l)), theirs.replace(key, String(l))] : [ours, theirs]);
-  }
-  return out;
-}
+export const weightMap = (c: BartConfig): [string, string][] => pairsOf(expandMap(entriesOf(WEIGHT_MAP), { i: c.nEncoderLayer, j: c.nDecoderLayer }));
 
 /** A state dict under Hugging Face's BartForConditionalGeneration names → ours, ready for `model.loadStateDict`. */
-export function fromHuggingFace(state: Record<string, Tensor>, config: BartConfig): Record<string, Tensor> {
-  const map = weightMap(config);
-  const known = new Set([...map.map(([, t]) => t), ...TIED_ALIASES]);
-  const unexpected = Object.keys(state).filter((k) => !known.has(k));
-  if (unexpected.length) throw new ArgumentError(`fromHuggingFace: unexpected keys for this config: ${unexpected.join(", ")}`);
+export function fromBartCheckpoint(state: Record<string, Tensor>, config: BartConfig): Record<string, Tensor> {
   const shared = state["model.shared.weight"];
   for (const alias of TIED_ALIASES) {
     const t = state[alias];
-    if (t && shared && fmt(t.shape) !== fmt(shared.shape)) throw new ShapeError(`fromHuggingFace: ${alias} ${fmt(t.shape)} is tied to model.shared.weight ${fmt(shared.shape)}`);
+    if (t && shared && fmt(t.shape) !== fmt(shared.shape)) throw new ShapeError(`fromBartCheckpoint: ${alias} ${fmt(t.shape)} is tied to model.shared.weight ${fmt(shared.shape)}`);
   }
-  const out: Record<string, Tensor> = {};
-  for (const [ours, theirs] of map) {
-    const t = state[theirs];
-    if (!t) throw new ArgumentError(`fromHuggingFace: missing key ${theirs}`);
-    out[ours] = t;
-  }
-  return out;
+  return fromCheckpointWith("fromBartCheckpoint", state, entriesOf(weightMap(config)), { skipped: (k) => TIED_ALIASES.includes(k) });
 }
 
 /** Our state dict → Hugging Face's names (the tied copies not written, as its safetensors files). */
-export function toHuggingFace(state: Record<string, Tensor>, config: BartConfig): Record<string, Tensor> {
-  const out: Record<string, Tensor> = {};
-  for (const [ours, theirs] of weightMap(config)) {
-    const t = state[ours];
-    if (!t) throw new ArgumentError(`toHuggingFace: missing key ${ours}`);
-    out[theirs] = t;
-  }
-  return out;
-}
+export const toBartCheckpoint = (state: Record<string, Tensor>, config: BartConfig): Record<string, Tensor> =>
+  toCheckpointWith("toBartCheckpoint", state, entriesOf(weightMap(config)));
+
+/** @deprecated the earlier name of fromBartCheckpoint */
+export const fromHuggingFace = fromBartCheckpoint;
+/** @deprecated the earlier name of toBartCheckpoint */
+export const toHuggingFace = toBartCheckpoint;
 
 // =====================================================================================================
 // Decode

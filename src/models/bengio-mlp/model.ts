@@ -19,6 +19,7 @@
 
 import { noGrad } from "../../engine/autograd.js";
 import { ArgumentError, DTypeError, ShapeError } from "../../engine/errors.js";
+import { presetOf } from "../presets.js";
 import { defaultGenerator, type Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import { Tensor } from "../../engine/tensor.js";
@@ -46,7 +47,7 @@ export interface BengioConfig {
 
 /** A checked, frozen config: `bengioConfig("names", { vocabSize: 28 })`. */
 export function bengioConfig(base: BengioConfig | keyof typeof PRESETS, overrides: Partial<BengioConfig> = {}): BengioConfig {
-  const c = { ...(typeof base === "string" ? presetOf(base) : base), ...overrides };
+  const c = { ...(typeof base === "string" ? presetOf("BengioConfig", PRESETS, base) : base), ...overrides };
   for (const key of ["vocabSize", "context", "nEmbd", "nHidden"] as const) {
     if (!Number.isInteger(c[key]) || c[key] < 1) throw new ArgumentError(`BengioConfig: ${key} must be a positive integer, got ${c[key]}`);
   }
@@ -59,11 +60,6 @@ export const PRESETS = Object.freeze({
   names: Object.freeze({ vocabSize: 28, context: 5, nEmbd: 32, nHidden: 128, direct: false }),
 } satisfies Record<string, BengioConfig>);
 
-function presetOf(name: string): BengioConfig {
-  const p = (PRESETS as Record<string, BengioConfig>)[name];
-  if (!p) throw new ArgumentError(`BengioConfig: unknown preset "${name}"; the presets are ${Object.keys(PRESETS).join(", ")}`);
-  return p;
-}
 
 /** Parameters from the equations: C (V·m), H and d (h·n·m + h), U and b (V·h + V), W (V·n·m) when direct. */
 export function countParameters(c: BengioConfig): number {

@@ -11,7 +11,7 @@ import { checkParity, configOf, fixtures, mapValues } from "../../../test/harnes
 import * as optim from "../../optim/index.js";
 import {
   BertForMaskedLM, BertForSequenceClassification, BertForTokenClassification, BertModel, bertConfig, countParameters,
-  fromCheckpoint, PRESETS, toCheckpoint, weightMap,
+  fromBertCheckpoint, PRESETS, toBertCheckpoint, weightMap,
 } from "./model.js";
 
 const fx = fixtures.bert;
@@ -34,7 +34,7 @@ test("BERT matches the PyTorch reference: sequence output with a padding mask, p
 
 test("the padding mask matters: without it the real tokens' outputs change; with it padding's values do not leak", () => {
   const model = new BertModel(fxConfig, gen());
-  model.loadStateDict(fromCheckpoint(Object.fromEntries(Object.entries(mapValues(fx.state)).filter(([k]) => k.startsWith("bert."))), model));
+  model.loadStateDict(fromBertCheckpoint(Object.fromEntries(Object.entries(mapValues(fx.state)).filter(([k]) => k.startsWith("bert."))), model));
   const idx = fromJson(fx.idx), attentionMask = fromJson(fx.attention_mask);
   noGrad(() => {
     const masked = model.forward(idx, { attentionMask }).hidden; // (B, T, C)
@@ -134,12 +134,12 @@ test("init: N(0, 0.02) weights and embeddings, the padding row 0, zero biases, u
 test("weight map: our names ↔ BERT checkpoint names, both ways; the NSP head and position_ids skipped", () => {
   const mlm = new BertForMaskedLM(fxConfig, { generator: new Generator(12) });
   const ours = mlm.stateDict();
-  const theirs = toCheckpoint(ours, mlm);
+  const theirs = toBertCheckpoint(ours, mlm);
   // the reference's names, less the pooler that the MLM model does not have
   assert.deepEqual(Object.keys(theirs).sort(), Object.keys(fx.state).filter((k) => !k.includes("pooler")).sort());
   for (const [k, t] of Object.entries(theirs)) assert.deepEqual([...t.shape], fx.state[k]!.shape, k);
   assert.ok("bert.encoder.layer.1.attention.self.query.weight" in theirs && "cls.predictions.transform.LayerNorm.bias" in theirs);
-  const back = fromCheckpoint(theirs, mlm);
+  const back = fromBertCheckpoint(theirs, mlm);
   for (const [k, t] of Object.entries(back)) assert.deepEqual(t.storage, ours[k]!.storage, k);
   // a full pretraining checkpoint (pooler, NSP head, tied decoder, position_ids) loads into the MLM model
   const full = {
@@ -148,11 +148,11 @@ test("weight map: our names ↔ BERT checkpoint names, both ways; the NSP head a
     "cls.predictions.decoder.weight": theirs["bert.embeddings.word_embeddings.weight"]!, "bert.embeddings.position_ids": tensor([[0]]),
   };
   const fresh = new BertForMaskedLM(fxConfig, { generator: new Generator(13) });
-  fresh.loadStateDict(fromCheckpoint(full, fresh));
+  fresh.loadStateDict(fromBertCheckpoint(full, fresh));
   for (const [k, t] of Object.entries(fresh.stateDict())) assert.deepEqual(t.storage, ours[k]!.storage, k);
-  assertThrowsWith(() => fromCheckpoint({ ...theirs, "bert.encoder.layer.2.output.dense.weight": tensor([1]) }, mlm), ArgumentError, /unexpected keys.*layer\.2\.output\.dense/);
+  assertThrowsWith(() => fromBertCheckpoint({ ...theirs, "bert.encoder.layer.2.output.dense.weight": tensor([1]) }, mlm), ArgumentError, /unexpected keys.*layer\.2\.output\.dense/);
   const { ["cls.predictions.bias"]: _, ...missing } = theirs;
-  assertThrowsWith(() => fromCheckpoint(missing, mlm), ArgumentError, /missing key cls\.predictions\.bias/);
+  assertThrowsWith(() => fromBertCheckpoint(missing, mlm), ArgumentError, /missing key cls\.predictions\.bias/);
   // every model's map covers all its tensors, one name each
   for (const m of [new BertModel(fxConfig, gen()), new BertForSequenceClassification(fxConfig, 2, gen()), new BertForTokenClassification(fxConfig, 2, gen())]) {
     const map = weightMap(m);

@@ -2,7 +2,7 @@
 // the extra tensors its files carry and the other spellings of its tensor names. src/models/hf.ts lists it.
 
 import { type HFFamily, type ConfigReader, type JsonValue, dropout, MASK_HEAD } from "../hf-family.js";
-import { BertForMaskedLM, BertModel, bertConfig, countParameters as bertCount, fromCheckpoint as fromBert, toCheckpoint as toBert, BERT_NAMING, type BertConfig } from "./model.js";
+import { BertForMaskedLM, BertModel, bertConfig, countParameters as bertCount, fromBertCheckpoint as fromBert, toBertCheckpoint as toBert, BERT_NAMING, type BertConfig } from "./model.js";
 
 /** BERT's and RoBERTa's config.json: the same fields. */
 export function readBertFields(r: ConfigReader): BertConfig {

@@ -28,6 +28,7 @@
 import { noGrad } from "../../engine/autograd.js";
 import { arange, zeros } from "../../engine/creation.js";
 import { ArgumentError, DTypeError, ShapeError } from "../../engine/errors.js";
+import { presetOf } from "../presets.js";
 import { defaultGenerator, Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import type { Tensor } from "../../engine/tensor.js";
@@ -36,6 +37,7 @@ import { Module, ModuleList, Parameter } from "../../nn/module.js";
 import { Dropout, Embedding, LayerNorm, Linear } from "../../nn/index.js";
 import { normal_, zeros_ } from "../../nn/init.js";
 import { linearFlops, sortedKinds, type Architecture } from "../architecture.js";
+import { entriesOf, fromCheckpointWith, modelMap, pairsOf, toCheckpointWith, type MapRow } from "../weight-map.js";
 
 // =====================================================================================================
 // Config
@@ -65,7 +67,7 @@ export interface BertConfig {
 
 /** A checked, frozen config: `bertConfig("tiny", { vocabSize: tokenizer.vocabSize })`. */
 export function bertConfig(base: BertConfig | keyof typeof PRESETS, overrides: Partial<BertConfig> = {}): BertConfig {
-  const c = { ...(typeof base === "string" ? presetOf(base) : base), ...overrides };
+  const c = { ...(typeof base === "string" ? presetOf("BertConfig", PRESETS, base) : base), ...overrides };
   for (const key of ["vocabSize", "maxPositions", "typeVocabSize", "nLayer", "nHead", "dModel", "dFF"] as const) {
     if (!Number.isInteger(c[key]) || c[key] < 1) throw new ArgumentError(`BertConfig: ${key} must be a positive integer, got ${c[key]}`);
   }
@@ -91,11 +93,6 @@ export const PRESETS = Object.freeze({
   }),
 } satisfies Record<string, BertConfig>);
 
-function presetOf(name: string): BertConfig {
-  const p = (PRESETS as Record<string, BertConfig>)[name];
-  if (!p) throw new ArgumentError(`BertConfig: unknown preset "${name}"; the presets are ${Object.keys(PRESETS).join(", ")}`);
-  return p;
-}
 
 /**
  * The number of parameters of a config, counted from the equations (nothing allocated). The default is
@@ -509,7 +506,7 @@ export function initWeights(root: Module, generator: Generator, std = 0.02): voi
 // (cls.seq_relationship.*), the position_ids buffer of older files, and the pooler when the model has none.
 
 /** One row of the table: our name suffix ↔ theirs, `{p}` the checkpoint's trunk prefix, `{i}` the layer. */
-export type MapRow = readonly [ours: string, theirs: string];
+export type { MapRow };
 
 export const TRUNK_MAP: readonly MapRow[] = [
   ["embeddings.tokEmb.weight", "{p}.embeddings.word_embeddings.weight"],
@@ -563,53 +560,25 @@ type AnyBert = BertModel | BertForMaskedLM | BertForSequenceClassification | Ber
 
 /** The (ours, theirs) name pairs of one model, {i} expanded, only the tensors the model holds. */
 export function weightMap(model: Module, naming: CheckpointNaming = BERT_NAMING): [string, string][] {
-  const own = new Set(Object.keys(model.stateDict()));
   const trunk = model instanceof BertModel ? "" : "encoder.";
-  const c = (model as AnyBert).config;
-  const rows: [string, string][] = [
-    ...TRUNK_MAP.map(([o, t]): [string, string] => [trunk + o, t]),
-    ...naming.mlmHead, ...naming.classifier,
-  ].map(([o, t]) => [o, t.replace("{p}", naming.prefix)]);
-  const out: [string, string][] = [];
-  for (const [o, t] of rows) {
-    const layers = o.includes("{i}") ? c.nLayer : 1;
-    for (let i = 0; i < layers; i++) {
-      const pair: [string, string] = [o.replace("{i}", String(i)), t.replace("{i}", String(i))];
-      if (own.has(pair[0])) out.push(pair);
-    }
-  }
-  if (out.length !== own.size) {
-    const mapped = new Set(out.map(([o]) => o));
-    throw new ArgumentError(`weightMap: no checkpoint name for ${[...own].filter((k) => !mapped.has(k)).join(", ")}`);
-  }
-  return out;
+  const rows = [...TRUNK_MAP.map(([o, t]): MapRow => [trunk + o, t]), ...naming.mlmHead, ...naming.classifier].map(([o, t]): MapRow => [o, t.replace("{p}", naming.prefix)]);
+  return pairsOf(modelMap(model, rows, { i: (model as AnyBert).config.nLayer }));
 }
 
 /** A checkpoint's state dict (HF names) → ours for `model.loadStateDict`; unknown keys refused, known extras skipped. */
-export function fromCheckpoint(state: Record<string, Tensor>, model: Module, naming: CheckpointNaming = BERT_NAMING): Record<string, Tensor> {
+export function fromBertCheckpoint(state: Record<string, Tensor>, model: Module, naming: CheckpointNaming = BERT_NAMING): Record<string, Tensor> {
   const map = weightMap(model, naming);
-  const known = new Set(map.map(([, t]) => t));
   // what a file holds that this model has no place for: the pooler of a pooler-less model, the other heads
   const poolerless = !map.some(([o]) => o.endsWith("pooler.dense.weight"));
-  const ignorable = (k: string): boolean => naming.skipped.test(k) || (poolerless && k.startsWith(`${naming.prefix}.pooler.`));
-  const unexpected = Object.keys(state).filter((k) => !known.has(k) && !ignorable(k));
-  if (unexpected.length) throw new ArgumentError(`fromCheckpoint: unexpected keys for this model: ${unexpected.join(", ")}`);
-  const out: Record<string, Tensor> = {};
-  for (const [o, t] of map) {
-    const src = state[t];
-    if (!src) throw new ArgumentError(`fromCheckpoint: missing key ${t}`);
-    out[o] = src;
-  }
-  return out;
+  const skipped = (k: string): boolean => naming.skipped.test(k) || (poolerless && k.startsWith(`${naming.prefix}.pooler.`));
+  return fromCheckpointWith("fromBertCheckpoint", state, entriesOf(map), { skipped, of: "model" });
 }
 
 /** Our state dict → the checkpoint's names (without the tied decoder weight). */
-export function toCheckpoint(state: Record<string, Tensor>, model: Module, naming: CheckpointNaming = BERT_NAMING): Record<string, Tensor> {
-  const out: Record<string, Tensor> = {};
-  for (const [o, t] of weightMap(model, naming)) {
-    const src = state[o];
-    if (!src) throw new ArgumentError(`toCheckpoint: missing key ${o}`);
-    out[t] = src;
-  }
-  return out;
-}
+export const toBertCheckpoint = (state: Record<string, Tensor>, model: Module, naming: CheckpointNaming = BERT_NAMING): Record<string, Tensor> =>
+  toCheckpointWith("toBertCheckpoint", state, entriesOf(weightMap(model, naming)));
+
+/** @deprecated the earlier name of fromBertCheckpoint */
+export const fromCheckpoint = fromBertCheckpoint;
+/** @deprecated the earlier name of toBertCheckpoint */
+export const toCheckpoint = toBertCheckpoint;

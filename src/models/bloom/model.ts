@@ -23,6 +23,7 @@
 import { noGrad } from "../../engine/autograd.js";
 import { tensor } from "../../engine/creation.js";
 import { ArgumentError, DTypeError, ShapeError } from "../../engine/errors.js";
+import { presetOf } from "../presets.js";
 import { defaultGenerator, Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import type { Tensor } from "../../engine/tensor.js";
@@ -32,6 +33,7 @@ import { Module, ModuleList } from "../../nn/module.js";
 import { Dropout, Embedding, LayerNorm, Linear } from "../../nn/index.js";
 import { normal_, zeros_ } from "../../nn/init.js";
 import { linearFlops, sortedKinds, type Architecture } from "../architecture.js";
+import { entry as e, expandMap, fromCheckpointWith, toCheckpointWith, type MapEntry } from "../weight-map.js";
 import { KVCache, type LayerCache } from "../../nn/kv-cache.js"; // the same as GPT-2's
 import { TiedHead } from "../../nn/linear.js"; // the same as GPT-2's
 import { generateWithCache } from "../../generation/decode.js";
@@ -61,7 +63,7 @@ export interface BloomConfig {
 
 /** A checked, frozen config: `bloomConfig("tiny", { vocabSize: tokenizer.vocabSize })`. */
 export function bloomConfig(base: BloomConfig | keyof typeof PRESETS, overrides: Partial<BloomConfig> = {}): BloomConfig {
-  const c = { ...(typeof base === "string" ? presetOf(base) : base), ...overrides };
+  const c = { ...(typeof base === "string" ? presetOf("BloomConfig", PRESETS, base) : base), ...overrides };
   for (const key of ["vocabSize", "blockSize", "nLayer", "nHead", "nEmbd"] as const) {
     if (!Number.isInteger(c[key]) || c[key] < 1) throw new ArgumentError(`BloomConfig: ${key} must be a positive integer, got ${c[key]}`);
   }
@@ -78,11 +80,6 @@ export const PRESETS = Object.freeze({
   tiny: Object.freeze({ vocabSize: 65, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0, bias: true }),
 } satisfies Record<string, BloomConfig>);
 
-function presetOf(name: string): BloomConfig {
-  const p = (PRESETS as Record<string, BloomConfig>)[name];
-  if (!p) throw new ArgumentError(`BloomConfig: unknown preset "${name}"; the presets are ${Object.keys(PRESETS).join(", ")}`);
-  return p;
-}
 
 /** The number of parameters of a config, counted from the equations (nothing allocated), the tied head once. */
 export function countParameters(c: BloomConfig): number {
@@ -367,13 +364,6 @@ export class Bloom extends Module {
 // instead q, k, v side by side (3, nh, hs).
 // Reading also accepts the names without "transformer." (HF's BloomModel files, such as bloom-560m's).
 
-interface MapEntry {
-  readonly ours: readonly string[]; // one name, or q, k, v of a fused tensor
-  readonly theirs: string;
-}
-
-const e = (ours: string | string[], theirs: string): MapEntry => ({ ours: ([] as string[]).concat(ours), theirs });
-
 const WEIGHT_MAP: readonly MapEntry[] = [
   e("tokEmb.weight", "transformer.word_embeddings.weight"),
   e("normEmb.weight", "transformer.word_embeddings_layernorm.weight"),
@@ -398,18 +388,7 @@ const WEIGHT_MAP: readonly MapEntry[] = [
 const SKIPPED = /^lm_head\.weight$/;
 
 /** The table with {i} expanded for each block; entries whose tensors the config lacks (bias: false) dropped. */
-function expandedMap(c: BloomConfig): MapEntry[] {
-  const out: MapEntry[] = [];
-  for (const m of WEIGHT_MAP) {
-    if (!c.bias && m.ours[0]!.endsWith(".bias")) continue;
-    const layers = m.theirs.includes("{i}") ? c.nLayer : 1;
-    for (let i = 0; i < layers; i++) {
-      const at = (s: string): string => s.replace("{i}", String(i));
-      out.push({ ours: m.ours.map(at), theirs: at(m.theirs) });
-    }
-  }
-  return out;
-}
+const expandedMap = (c: BloomConfig): MapEntry[] => expandMap(WEIGHT_MAP, { i: c.nLayer }, (m) => c.bias || !m.ours[0]!.endsWith(".bias"));
 
 /** query_key_value (3C, …) with rows (nh, 3, hs) → wq, wk, wv (C, …) each. */
 function unfusePerHead(t: Tensor, nh: number): Tensor[] {
@@ -428,40 +407,12 @@ function fusePerHead(parts: Tensor[], nh: number): Tensor {
 }
 
 /** A BLOOM checkpoint's state dict (HF names and layouts) → ours, ready for `model.loadStateDict`. */
-export function fromBloomCheckpoint(state: Record<string, Tensor>, config: BloomConfig): Record<string, Tensor> {
-  const named: Record<string, Tensor> = {};
-  for (const [k, t] of Object.entries(state)) named[k.startsWith("transformer.") || k.startsWith("lm_head.") ? k : `transformer.${k}`] = t;
-  const map = expandedMap(config);
-  const known = new Set(map.map((m) => m.theirs));
-  const unexpected = Object.keys(named).filter((k) => !known.has(k) && !SKIPPED.test(k));
-  if (unexpected.length) throw new ArgumentError(`fromBloomCheckpoint: unexpected keys for this config: ${unexpected.join(", ")}`);
-  const out: Record<string, Tensor> = {};
-  return noGrad(() => {
-    for (const m of map) {
-      const src = named[m.theirs];
-      if (!src) throw new ArgumentError(`fromBloomCheckpoint: missing key ${m.theirs}`);
-      const parts = m.ours.length === 1 ? [src] : unfusePerHead(src, config.nHead);
-      m.ours.forEach((name, j) => (out[name] = parts[j]!));
-    }
-    return out;
-  });
-}
+export const fromBloomCheckpoint = (state: Record<string, Tensor>, config: BloomConfig): Record<string, Tensor> =>
+  fromCheckpointWith("fromBloomCheckpoint", state, expandedMap(config), { skipped: SKIPPED, prefix: "transformer", unfuse: (t) => unfusePerHead(t, config.nHead) });
 
 /** Our state dict → a BLOOM checkpoint's names and layouts (without the tied lm_head.weight). */
-export function toBloomCheckpoint(state: Record<string, Tensor>, config: BloomConfig): Record<string, Tensor> {
-  const out: Record<string, Tensor> = {};
-  return noGrad(() => {
-    for (const m of expandedMap(config)) {
-      const parts = m.ours.map((name) => {
-        const t = state[name];
-        if (!t) throw new ArgumentError(`toBloomCheckpoint: missing key ${name}`);
-        return t;
-      });
-      out[m.theirs] = parts.length === 1 ? parts[0]! : fusePerHead(parts, config.nHead);
-    }
-    return out;
-  });
-}
+export const toBloomCheckpoint = (state: Record<string, Tensor>, config: BloomConfig): Record<string, Tensor> =>
+  toCheckpointWith("toBloomCheckpoint", state, expandedMap(config), (parts) => fusePerHead(parts, config.nHead));
 
 // =====================================================================================================
 // Generate

@@ -17,6 +17,7 @@
 // Vocabulary (shape comments): N batch, C channels of the block, H W the map's side, h = max(1, ⌊C/r⌋).
 
 import { ArgumentError } from "../../engine/errors.js";
+import { presetOf } from "../presets.js";
 import type { Generator } from "../../engine/rng.js";
 import type { Tensor } from "../../engine/tensor.js";
 import * as F from "../../nn/functional.js";
@@ -39,7 +40,7 @@ export interface CBAMResNetConfig extends ResNetConfig {
 
 /** A checked, frozen config: `cbamResNetConfig("cbam-resnet")`. */
 export function cbamResNetConfig(base: CBAMResNetConfig | keyof typeof PRESETS, overrides: Partial<CBAMResNetConfig> = {}): CBAMResNetConfig {
-  const c = { ...(typeof base === "string" ? presetOf(base) : base), ...overrides };
+  const c = { ...(typeof base === "string" ? presetOf("CBAMResNetConfig", PRESETS, base) : base), ...overrides };
   if (!Number.isInteger(c.reduction) || c.reduction < 1) throw new ArgumentError(`CBAMResNetConfig: reduction must be a positive integer, got ${c.reduction}`);
   if (!Number.isInteger(c.spatialKernel) || c.spatialKernel < 1 || c.spatialKernel % 2 === 0) {
     throw new ArgumentError(`CBAMResNetConfig: spatialKernel must be an odd positive integer (a "same" convolution), got ${c.spatialKernel}`);
@@ -52,11 +53,6 @@ export const PRESETS = Object.freeze({
   "cbam-resnet": Object.freeze({ ...resnet.PRESETS["resnet-mnist-small"], reduction: 4, spatialKernel: 7 }),
 } satisfies Record<string, CBAMResNetConfig>);
 
-function presetOf(name: string): CBAMResNetConfig {
-  const p = (PRESETS as Record<string, CBAMResNetConfig>)[name];
-  if (!p) throw new ArgumentError(`CBAMResNetConfig: unknown preset "${name}"; the presets are ${Object.keys(PRESETS).join(", ")}`);
-  return p;
-}
 
 /** The shared MLP's hidden width for C channels. */
 export const hiddenOf = (channels: number, reduction: number): number => Math.max(1, Math.floor(channels / reduction));

@@ -18,6 +18,7 @@
 
 import { noGrad } from "../../engine/autograd.js";
 import { ArgumentError, DTypeError, ShapeError } from "../../engine/errors.js";
+import { presetOf } from "../presets.js";
 import { defaultGenerator, type Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import { Tensor } from "../../engine/tensor.js";
@@ -48,7 +49,7 @@ export interface CharRNNConfig {
 
 /** A checked, frozen config: `charRnnConfig("lstm", { vocabSize: 28 })`. */
 export function charRnnConfig(base: CharRNNConfig | keyof typeof PRESETS, overrides: Partial<CharRNNConfig> = {}): CharRNNConfig {
-  const c = { ...(typeof base === "string" ? presetOf(base) : base), ...overrides };
+  const c = { ...(typeof base === "string" ? presetOf("CharRNNConfig", PRESETS, base) : base), ...overrides };
   for (const key of ["vocabSize", "nEmbd", "nHidden", "nLayer"] as const) {
     if (!Number.isInteger(c[key]) || c[key] < 1) throw new ArgumentError(`CharRNNConfig: ${key} must be a positive integer, got ${c[key]}`);
   }
@@ -67,11 +68,6 @@ export const PRESETS = Object.freeze({
   gru: Object.freeze({ vocabSize: 28, cell: "gru", nEmbd: 32, nHidden: 71, nLayer: 1, dropout: 0 }),
 } satisfies Record<string, CharRNNConfig>);
 
-function presetOf(name: string): CharRNNConfig {
-  const p = (PRESETS as Record<string, CharRNNConfig>)[name];
-  if (!p) throw new ArgumentError(`CharRNNConfig: unknown preset "${name}"; the presets are ${Object.keys(PRESETS).join(", ")}`);
-  return p;
-}
 
 const GATES: Record<Cell, number> = { rnn: 1, gru: 3, lstm: 4 };
 

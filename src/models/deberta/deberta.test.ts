@@ -11,7 +11,7 @@ import { fromJson, type TensorJson } from "../../../test/harness/fixtures.js";
 import * as optim from "../../optim/index.js";
 import {
   DebertaForMaskedLM, DebertaForMaskedLMWithEMD, DebertaForSequenceClassification, DebertaModel, debertaConfig, countParameters,
-  fromCheckpoint, logBucketPosition, PRESETS, relativeIndices, toCheckpoint, weightMap,
+  fromDebertaCheckpoint, logBucketPosition, PRESETS, relativeIndices, toDebertaCheckpoint, weightMap,
 } from "./model.js";
 
 interface Fixture {
@@ -72,17 +72,17 @@ test("log buckets: hand-derived values, and PyTorch's table for r in −700…70
 test("DeBERTa matches the PyTorch reference: sequence output with a padding mask, MLM logits, loss, every gradient", () => {
   const idx = fromJson(fx.idx), attentionMask = fromJson(fx.attention_mask);
   const model = new DebertaModel(fxConfig, gen());
-  model.loadStateDict(fromCheckpoint(trunkState, model));
+  model.loadStateDict(fromDebertaCheckpoint(trunkState, model));
   const hidden = noGrad(() => model.forward(idx, { attentionMask })); // padding positions included
   assertClose(hidden, fromJson(fx.hidden), { atol: 1e-4, rtol: 0 }, "sequence output");
 
   const mlm = new DebertaForMaskedLM(fxConfig, gen());
-  mlm.loadStateDict(fromCheckpoint(state, mlm));
+  mlm.loadStateDict(fromDebertaCheckpoint(state, mlm));
   const out = mlm.forward(idx, { attentionMask, targets: fromJson(fx.mlm_labels) });
   assertClose(out.logits, fromJson(fx.mlm_logits), { atol: 1e-4, rtol: 0 }, "MLM logits");
   assert.ok(Math.abs(out.loss!.item() - fx.mlm_loss) <= 1e-5, `MLM loss ${out.loss!.item()} vs PyTorch ${fx.mlm_loss}`);
   out.loss!.backward();
-  const expected = fromCheckpoint(mapValues(fx.mlm_grads), mlm);
+  const expected = fromDebertaCheckpoint(mapValues(fx.mlm_grads), mlm);
   const params = mlm.namedParameters();
   assert.deepEqual(params.map(([n]) => n).sort(), Object.keys(expected).sort());
   for (const [name, p] of params) assertClose(p.grad!, expected[name]!, { rtol: 1e-3, atol: 1e-5 }, `d loss/d ${name}`);
@@ -90,7 +90,7 @@ test("DeBERTa matches the PyTorch reference: sequence output with a padding mask
 
 test("the sequence classifier (ContextPooler: GELU on the [CLS] vector) matches the reference", () => {
   const seq = new DebertaForSequenceClassification(fxConfig, 3, gen());
-  seq.loadStateDict(fromCheckpoint({ ...trunkState, ...mapValues(fx.seq_head) }, seq));
+  seq.loadStateDict(fromDebertaCheckpoint({ ...trunkState, ...mapValues(fx.seq_head) }, seq));
   const s = noGrad(() => seq.forward(fromJson(fx.idx), { attentionMask: fromJson(fx.attention_mask), targets: fromJson(fx.seq_labels) }));
   assertClose(s.logits, fromJson(fx.seq_logits), { atol: 1e-4, rtol: 0 }, "sequence logits");
   assert.ok(Math.abs(s.loss!.item() - fx.seq_loss) <= 1e-5, `sequence loss ${s.loss!.item()} vs ${fx.seq_loss}`);
@@ -98,7 +98,7 @@ test("the sequence classifier (ContextPooler: GELU on the [CLS] vector) matches 
 
 test("the padding mask matters: without it the real tokens' outputs change; with it padding's values do not leak", () => {
   const model = new DebertaModel(fxConfig, gen());
-  model.loadStateDict(fromCheckpoint(trunkState, model));
+  model.loadStateDict(fromDebertaCheckpoint(trunkState, model));
   const idx = fromJson(fx.idx), attentionMask = fromJson(fx.attention_mask);
   const T = idx.shape[1]!;
   noGrad(() => {
@@ -130,13 +130,13 @@ test("the enhanced mask decoder matches the PyTorch reference (tools/fixtures/de
   const make = (emdSteps: number): DebertaForMaskedLMWithEMD => new DebertaForMaskedLMWithEMD(fxConfig, { ...gen(), emdSteps, maxPositions: ex.config.emd_positions });
   const model = make(ex.config.emd_steps);
   assert.equal(model.emd.steps, 2);
-  model.loadStateDict(fromCheckpoint(mapValues(ex.state), model));
+  model.loadStateDict(fromDebertaCheckpoint(mapValues(ex.state), model));
   const idx = fromJson(ex.idx), attentionMask = fromJson(ex.attention_mask);
   const out = model.forward(idx, { attentionMask, targets: fromJson(ex.mlm_labels) });
   assertClose(out.logits, fromJson(ex.mlm_logits), { atol: 1e-4, rtol: 0 }, "EMD logits");
   assert.ok(Math.abs(out.loss!.item() - ex.mlm_loss) <= 1e-5, `EMD loss ${out.loss!.item()} vs PyTorch ${ex.mlm_loss}`);
   out.loss!.backward();
-  const expected = fromCheckpoint(mapValues(ex.mlm_grads), model);
+  const expected = fromDebertaCheckpoint(mapValues(ex.mlm_grads), model);
   const params = model.namedParameters();
   assert.deepEqual(params.map(([n]) => n).sort(), Object.keys(expected).sort());
   for (const [name, p] of params) assertClose(p.grad!, expected[name]!, { rtol: 1e-3, atol: 1e-5 }, `d loss/d ${name}`);
@@ -144,7 +144,7 @@ test("the enhanced mask decoder matches the PyTorch reference (tools/fixtures/de
   assert.ok(model.emd.posEmb.weight.grad!.abs().max().item() > 1e-4);
   // one step (n = 1) gives PyTorch's n = 1 logits, which differ from n = 2's
   const one = make(1);
-  one.loadStateDict(fromCheckpoint(mapValues(ex.state), one));
+  one.loadStateDict(fromDebertaCheckpoint(mapValues(ex.state), one));
   const l1 = noGrad(() => one.forward(idx, { attentionMask }).logits);
   assertClose(l1, fromJson(ex.emd1_logits), { atol: 1e-4, rtol: 0 }, "n = 1 logits");
   assert.ok(l1.sub(out.logits.detach()).abs().max().item() > 1e-2, "n = 1 and n = 2 differ");
@@ -153,8 +153,8 @@ test("the enhanced mask decoder matches the PyTorch reference (tools/fixtures/de
   assert.equal(model.numParameters() - new DebertaForMaskedLM(fxConfig, gen()).numParameters(), ex.config.emd_positions * fxConfig.dModel);
   // the trunk's weights load into the sequence classifier, without z
   const seq = new DebertaForSequenceClassification(fxConfig, 2, gen());
-  const trunk = Object.fromEntries(Object.entries(toCheckpoint(model.stateDict(), model)).filter(([k]) => k.startsWith("deberta.") && !k.includes("position_embeddings")));
-  seq.loadStateDict({ ...seq.stateDict(), ...Object.fromEntries(Object.entries(fromCheckpoint(trunk, new DebertaModel(fxConfig, gen()))).map(([k, v]) => [`encoder.${k}`, v])) });
+  const trunk = Object.fromEntries(Object.entries(toDebertaCheckpoint(model.stateDict(), model)).filter(([k]) => k.startsWith("deberta.") && !k.includes("position_embeddings")));
+  seq.loadStateDict({ ...seq.stateDict(), ...Object.fromEntries(Object.entries(fromDebertaCheckpoint(trunk, new DebertaModel(fxConfig, gen()))).map(([k, v]) => [`encoder.${k}`, v])) });
   // too many tokens for z is a ShapeError naming the EMD
   const long = new DebertaForMaskedLMWithEMD(fxConfig, { ...gen(), maxPositions: 4 });
   assertThrowsWith(() => long.forward(idx), ShapeError, /EnhancedMaskDecoder: 9 tokens exceed its 4 absolute positions/);
@@ -244,22 +244,22 @@ test("init: N(0, 0.02) weights and embeddings (the relative table too), the padd
 test("weight map: our names ↔ HF DebertaV2 names, both ways; the tied decoder, position_ids and the RTD head skipped", () => {
   const mlm = new DebertaForMaskedLM(fxConfig, { generator: new Generator(12) });
   const ours = mlm.stateDict();
-  const theirs = toCheckpoint(ours, mlm);
+  const theirs = toDebertaCheckpoint(ours, mlm);
   assert.deepEqual(Object.keys(theirs).sort(), Object.keys(fx.state).sort()); // the reference's names, all of them
   for (const [k, t] of Object.entries(theirs)) assert.deepEqual([...t.shape], fx.state[k]!.shape, k);
   for (const k of ["deberta.encoder.layer.1.attention.self.query_proj.weight", "deberta.encoder.rel_embeddings.weight", "deberta.encoder.LayerNorm.weight", "cls.predictions.transform.LayerNorm.bias"]) assert.ok(k in theirs, k);
-  const back = fromCheckpoint(theirs, mlm);
+  const back = fromDebertaCheckpoint(theirs, mlm);
   for (const [k, t] of Object.entries(back)) assert.deepEqual(t.storage, ours[k]!.storage, k);
   const full = {
     ...theirs, "cls.predictions.decoder.weight": theirs["deberta.embeddings.word_embeddings.weight"]!,
     "deberta.embeddings.position_ids": tensor([[0]]), "mask_predictions.classifier.weight": tensor([[1]]),
   };
   const fresh = new DebertaForMaskedLM(fxConfig, { generator: new Generator(13) });
-  fresh.loadStateDict(fromCheckpoint(full, fresh));
+  fresh.loadStateDict(fromDebertaCheckpoint(full, fresh));
   for (const [k, t] of Object.entries(fresh.stateDict())) assert.deepEqual(t.storage, ours[k]!.storage, k);
-  assertThrowsWith(() => fromCheckpoint({ ...theirs, "deberta.encoder.layer.2.output.dense.weight": tensor([1]) }, mlm), ArgumentError, /unexpected keys.*layer\.2\.output\.dense/);
+  assertThrowsWith(() => fromDebertaCheckpoint({ ...theirs, "deberta.encoder.layer.2.output.dense.weight": tensor([1]) }, mlm), ArgumentError, /unexpected keys.*layer\.2\.output\.dense/);
   const { ["deberta.encoder.rel_embeddings.weight"]: _, ...missing } = theirs;
-  assertThrowsWith(() => fromCheckpoint(missing, mlm), ArgumentError, /missing key deberta\.encoder\.rel_embeddings\.weight/);
+  assertThrowsWith(() => fromDebertaCheckpoint(missing, mlm), ArgumentError, /missing key deberta\.encoder\.rel_embeddings\.weight/);
   for (const m of [new DebertaModel(fxConfig, gen()), new DebertaForSequenceClassification(fxConfig, 2, gen()), new DebertaModel(debertaConfig(fxConfig, { typeVocabSize: 2 }), gen())]) {
     const map = weightMap(m);
     assert.equal(map.length, Object.keys(m.stateDict()).length);

@@ -3,7 +3,7 @@
 
 import { LoadError } from "../../engine/errors.js";
 import { type HFFamily, dropout, MASK_HEAD } from "../hf-family.js";
-import { DebertaForMaskedLM, DebertaModel, debertaConfig, countParameters as debertaCount, fromCheckpoint as fromDeberta, toCheckpoint as toDeberta, type DebertaConfig } from "./model.js";
+import { DebertaForMaskedLM, DebertaModel, debertaConfig, countParameters as debertaCount, fromDebertaCheckpoint as fromDeberta, toDebertaCheckpoint as toDeberta, type DebertaConfig } from "./model.js";
 
 export const hfFamily: HFFamily<"deberta", DebertaConfig, DebertaForMaskedLM | DebertaModel> = {
   kind: "deberta",

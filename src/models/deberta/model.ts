@@ -35,6 +35,7 @@
 import { noGrad } from "../../engine/autograd.js";
 import { arange, tensor, zeros } from "../../engine/creation.js";
 import { ArgumentError, DTypeError, ShapeError } from "../../engine/errors.js";
+import { presetOf } from "../presets.js";
 import { defaultGenerator, Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import type { Tensor } from "../../engine/tensor.js";
@@ -43,6 +44,7 @@ import { Module, ModuleList, Parameter } from "../../nn/module.js";
 import { Dropout, Embedding, LayerNorm, Linear } from "../../nn/index.js";
 import { normal_, zeros_ } from "../../nn/init.js";
 import { linearFlops, sortedKinds, type Architecture } from "../architecture.js";
+import { entriesOf, fromCheckpointWith, modelMap, pairsOf, toCheckpointWith, type MapRow } from "../weight-map.js";
 
 // =====================================================================================================
 // Config
@@ -74,7 +76,7 @@ export interface DebertaConfig {
 
 /** A checked, frozen config: `debertaConfig("tiny", { vocabSize: tokenizer.vocabSize })`. */
 export function debertaConfig(base: DebertaConfig | keyof typeof PRESETS, overrides: Partial<DebertaConfig> = {}): DebertaConfig {
-  const c = { ...(typeof base === "string" ? presetOf(base) : base), ...overrides };
+  const c = { ...(typeof base === "string" ? presetOf("DebertaConfig", PRESETS, base) : base), ...overrides };
   for (const key of ["vocabSize", "nLayer", "nHead", "dModel", "dFF", "positionBuckets", "maxRelativePositions"] as const) {
     if (!Number.isInteger(c[key]) || c[key] < 1) throw new ArgumentError(`DebertaConfig: ${key} must be a positive integer, got ${c[key]}`);
   }
@@ -106,11 +108,6 @@ export const PRESETS = Object.freeze({
   }),
 } satisfies Record<string, DebertaConfig>);
 
-function presetOf(name: string): DebertaConfig {
-  const p = (PRESETS as Record<string, DebertaConfig>)[name];
-  if (!p) throw new ArgumentError(`DebertaConfig: unknown preset "${name}"; the presets are ${Object.keys(PRESETS).join(", ")}`);
-  return p;
-}
 
 /**
  * The number of parameters of a config, counted from the equations (nothing allocated). The default is
@@ -659,7 +656,7 @@ function initWeights(root: Module, generator: Generator, std = 0.02): void {
 // position_biased_input is false); HF's DebertaV2 has no EMD and, for v3, no such table: no released file has it.
 
 /** One row of the table: our name suffix ↔ theirs, `{i}` the layer. */
-export type MapRow = readonly [ours: string, theirs: string];
+export type { MapRow };
 
 export const TRUNK_MAP: readonly MapRow[] = [
   ["embeddings.tokEmb.weight", "deberta.embeddings.word_embeddings.weight"],
@@ -700,48 +697,22 @@ type AnyDeberta = DebertaModel | DebertaForMaskedLM | DebertaForMaskedLMWithEMD 
 
 /** The (ours, theirs) name pairs of one model, {i} expanded, only the tensors the model holds. */
 export function weightMap(model: AnyDeberta): [string, string][] {
-  const own = new Set(Object.keys(model.stateDict()));
   const trunk = model instanceof DebertaModel ? "" : "encoder.";
-  const rows: MapRow[] = [...TRUNK_MAP.map(([o, t]): MapRow => [trunk + o, t]), ...HEAD_MAP];
-  const out: [string, string][] = [];
-  for (const [o, t] of rows) {
-    const layers = o.includes("{i}") ? model.config.nLayer : 1;
-    for (let i = 0; i < layers; i++) {
-      const pair: [string, string] = [o.replace("{i}", String(i)), t.replace("{i}", String(i))];
-      if (own.has(pair[0])) out.push(pair);
-    }
-  }
-  if (out.length !== own.size) {
-    const mapped = new Set(out.map(([o]) => o));
-    throw new ArgumentError(`weightMap: no checkpoint name for ${[...own].filter((k) => !mapped.has(k)).join(", ")}`);
-  }
-  return out;
+  return pairsOf(modelMap(model, [...TRUNK_MAP.map(([o, t]): MapRow => [trunk + o, t]), ...HEAD_MAP], { i: model.config.nLayer }));
 }
 
 /** A checkpoint's state dict (HF names) → ours for `model.loadStateDict`; unknown keys refused, known extras skipped. */
-export function fromCheckpoint(state: Record<string, Tensor>, model: AnyDeberta): Record<string, Tensor> {
-  const map = weightMap(model);
-  const known = new Set(map.map(([, t]) => t));
+export function fromDebertaCheckpoint(state: Record<string, Tensor>, model: AnyDeberta): Record<string, Tensor> {
   // what a file holds that this model has no place for: the other model's head
-  const otherHead = (k: string): boolean => /^(cls|pooler|classifier)\./.test(k);
-  const unexpected = Object.keys(state).filter((k) => !known.has(k) && !SKIPPED.test(k) && !otherHead(k));
-  if (unexpected.length) throw new ArgumentError(`fromCheckpoint: unexpected keys for this model: ${unexpected.join(", ")}`);
-  const out: Record<string, Tensor> = {};
-  for (const [o, t] of map) {
-    const src = state[t];
-    if (!src) throw new ArgumentError(`fromCheckpoint: missing key ${t}`);
-    out[o] = src;
-  }
-  return out;
+  const skipped = (k: string): boolean => SKIPPED.test(k) || /^(cls|pooler|classifier)\./.test(k);
+  return fromCheckpointWith("fromDebertaCheckpoint", state, entriesOf(weightMap(model)), { skipped, of: "model" });
 }
 
 /** Our state dict → the checkpoint's names (without the tied decoder weight). */
-export function toCheckpoint(state: Record<string, Tensor>, model: AnyDeberta): Record<string, Tensor> {
-  const out: Record<string, Tensor> = {};
-  for (const [o, t] of weightMap(model)) {
-    const src = state[o];
-    if (!src) throw new ArgumentError(`toCheckpoint: missing key ${o}`);
-    out[t] = src;
-  }
-  return out;
-}
+export const toDebertaCheckpoint = (state: Record<string, Tensor>, model: AnyDeberta): Record<string, Tensor> =>
+  toCheckpointWith("toDebertaCheckpoint", state, entriesOf(weightMap(model)));
+
+/** @deprecated the earlier name of fromDebertaCheckpoint */
+export const fromCheckpoint = fromDebertaCheckpoint;
+/** @deprecated the earlier name of toDebertaCheckpoint */
+export const toCheckpoint = toDebertaCheckpoint;

@@ -23,7 +23,6 @@ export const hfFamily: HFFamily<"falcon", FalconConfig, Falcon> = {
     r.only("layer_norm_epsilon", 1e-5, [1e-5], "our LayerNorms use ε = 1e-5");
     r.only("apply_residual_connection_post_layernorm", false, [false], "the residual is taken before the LayerNorm");
     r.only("num_ln_in_parallel_attn", null, [null, 1], "one LayerNorm per block");
-    r.only("tie_word_embeddings", true, [true], "the head is the word embedding");
     r.known("num_kv_heads", "attention_dropout"); // with multi_query and the old layout Hugging Face uses one KV head whatever num_kv_heads says
     const C = r.int("hidden_size");
     r.only("ffn_hidden_size", null, [null, 4 * C], "the MLP is 4× wide");

@@ -27,6 +27,7 @@
 import { noGrad } from "../../engine/autograd.js";
 import { arange, tensor } from "../../engine/creation.js";
 import { ArgumentError, DTypeError, ShapeError } from "../../engine/errors.js";
+import { presetOf } from "../presets.js";
 import { defaultGenerator, Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import type { Tensor } from "../../engine/tensor.js";
@@ -36,6 +37,7 @@ import { Module, ModuleList } from "../../nn/module.js";
 import { Dropout, Embedding, LayerNorm, Linear } from "../../nn/index.js";
 import { normal_, zeros_ } from "../../nn/init.js";
 import { linearFlops, sortedKinds, type Architecture } from "../architecture.js";
+import { entry as e, expandMap, fromCheckpointWith, toCheckpointWith, type MapEntry } from "../weight-map.js";
 import { KVCache, causalMask, type LayerCache } from "../../nn/kv-cache.js"; // the same as GPT-2's
 import { TiedHead } from "../../nn/linear.js"; // the same as GPT-2's
 import { applyRotary, rotaryTables } from "../../nn/rotary.js"; // DIFF(gpt2): RoPE, the same as LLaMA's
@@ -68,7 +70,7 @@ export interface FalconConfig {
 
 /** A checked, frozen config: `falconConfig("tiny", { vocabSize: tokenizer.vocabSize })`. */
 export function falconConfig(base: FalconConfig | keyof typeof PRESETS, overrides: Partial<FalconConfig> = {}): FalconConfig {
-  const c = { ...(typeof base === "string" ? presetOf(base) : base), ...overrides };
+  const c = { ...(typeof base === "string" ? presetOf("FalconConfig", PRESETS, base) : base), ...overrides };
   for (const key of ["vocabSize", "blockSize", "nLayer", "nHead", "nEmbd"] as const) {
     if (!Number.isInteger(c[key]) || c[key] < 1) throw new ArgumentError(`FalconConfig: ${key} must be a positive integer, got ${c[key]}`);
   }
@@ -87,11 +89,6 @@ export const PRESETS = Object.freeze({
   tiny: Object.freeze({ vocabSize: 65, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0, bias: false, ropeTheta: 10000 }),
 } satisfies Record<string, FalconConfig>);
 
-function presetOf(name: string): FalconConfig {
-  const p = (PRESETS as Record<string, FalconConfig>)[name];
-  if (!p) throw new ArgumentError(`FalconConfig: unknown preset "${name}"; the presets are ${Object.keys(PRESETS).join(", ")}`);
-  return p;
-}
 
 /** The number of parameters of a config, counted from the equations (nothing allocated), the tied head once. */
 export function countParameters(c: FalconConfig): number {
@@ -349,13 +346,6 @@ export class Falcon extends Module {
 // With bias: true the .bias entries of the Linears follow the same layout.
 // Reading also accepts the names without "transformer." (HF's FalconModel files).
 
-interface MapEntry {
-  readonly ours: readonly string[]; // one name, or q, k, v of the fused tensor
-  readonly theirs: string;
-}
-
-const e = (ours: string | string[], theirs: string): MapEntry => ({ ours: ([] as string[]).concat(ours), theirs });
-
 const WEIGHT_MAP: readonly MapEntry[] = [
   e("tokEmb.weight", "transformer.word_embeddings.weight"),
   e("blocks.{i}.norm1.weight", "transformer.h.{i}.input_layernorm.weight"),
@@ -376,55 +366,19 @@ const WEIGHT_MAP: readonly MapEntry[] = [
 const SKIPPED = /^lm_head\.weight$/;
 
 /** The table with {i} expanded for each block; the Linears' bias entries dropped when bias: false. */
-function expandedMap(c: FalconConfig): MapEntry[] {
-  const out: MapEntry[] = [];
-  for (const m of WEIGHT_MAP) {
-    if (!c.bias && m.ours[0]!.endsWith(".bias") && !/norm/.test(m.ours[0]!)) continue; // DIFF(gpt2): LayerNorm β stays
-    const layers = m.theirs.includes("{i}") ? c.nLayer : 1;
-    for (let i = 0; i < layers; i++) {
-      const at = (s: string): string => s.replace("{i}", String(i));
-      out.push({ ours: m.ours.map(at), theirs: at(m.theirs) });
-    }
-  }
-  return out;
-}
+const expandedMap = (c: FalconConfig): MapEntry[] =>
+  expandMap(WEIGHT_MAP, { i: c.nLayer }, (m) => c.bias || !m.ours[0]!.endsWith(".bias") || /norm/.test(m.ours[0]!)); // DIFF(gpt2): LayerNorm β stays
 
 /** A Falcon checkpoint's state dict (HF names and layouts) → ours, ready for `model.loadStateDict`. */
-export function fromFalconCheckpoint(state: Record<string, Tensor>, config: FalconConfig): Record<string, Tensor> {
-  const named: Record<string, Tensor> = {};
-  for (const [k, t] of Object.entries(state)) named[k.startsWith("transformer.") || k.startsWith("lm_head.") ? k : `transformer.${k}`] = t;
-  const map = expandedMap(config);
-  const known = new Set(map.map((m) => m.theirs));
-  const unexpected = Object.keys(named).filter((k) => !known.has(k) && !SKIPPED.test(k));
-  if (unexpected.length) throw new ArgumentError(`fromFalconCheckpoint: unexpected keys for this config: ${unexpected.join(", ")}`);
+export const fromFalconCheckpoint = (state: Record<string, Tensor>, config: FalconConfig): Record<string, Tensor> => {
   const C = config.nEmbd, hs = C / config.nHead;
-  const out: Record<string, Tensor> = {};
-  return noGrad(() => {
-    for (const m of map) {
-      const src = named[m.theirs];
-      if (!src) throw new ArgumentError(`fromFalconCheckpoint: missing key ${m.theirs}`);
-      const parts = m.ours.length === 1 ? [src] : split(src, [C, hs, hs], 0); // rows (nh·hs | hs | hs)
-      m.ours.forEach((name, j) => (out[name] = parts[j]!));
-    }
-    return out;
-  });
-}
+  const unfuse = (t: Tensor): Tensor[] => split(t, [C, hs, hs], 0); // rows (nh·hs | hs | hs)
+  return fromCheckpointWith("fromFalconCheckpoint", state, expandedMap(config), { skipped: SKIPPED, prefix: "transformer", unfuse });
+};
 
-/** Our state dict → a Falcon checkpoint's names and layouts (without the tied lm_head.weight). */
-export function toFalconCheckpoint(state: Record<string, Tensor>, config: FalconConfig): Record<string, Tensor> {
-  const out: Record<string, Tensor> = {};
-  return noGrad(() => {
-    for (const m of expandedMap(config)) {
-      const parts = m.ours.map((name) => {
-        const t = state[name];
-        if (!t) throw new ArgumentError(`toFalconCheckpoint: missing key ${name}`);
-        return t;
-      });
-      out[m.theirs] = parts.length === 1 ? parts[0]! : cat(parts, 0); // (C + 2hs, …)
-    }
-    return out;
-  });
-}
+/** Our state dict → a Falcon checkpoint's names and layouts (without the tied lm_head.weight); q, k, v joined as (C + 2hs, …). */
+export const toFalconCheckpoint = (state: Record<string, Tensor>, config: FalconConfig): Record<string, Tensor> =>
+  toCheckpointWith("toFalconCheckpoint", state, expandedMap(config));
 
 // =====================================================================================================
 // Generate

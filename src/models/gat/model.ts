@@ -30,6 +30,7 @@
 import { noGrad } from "../../engine/autograd.js";
 import { eye } from "../../engine/creation.js";
 import { ArgumentError, ShapeError } from "../../engine/errors.js";
+import { presetOf } from "../presets.js";
 import { defaultGenerator, Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import type { Tensor } from "../../engine/tensor.js";
@@ -68,7 +69,7 @@ export interface GATConfig {
 
 /** A checked, frozen config: `gatConfig("cora", { inFeatures: 34, numClasses: 2 })`. */
 export function gatConfig(base: GATConfig | keyof typeof PRESETS, overrides: Partial<GATConfig> = {}): GATConfig {
-  const c = { ...(typeof base === "string" ? presetOf(base) : base), ...overrides };
+  const c = { ...(typeof base === "string" ? presetOf("GATConfig", PRESETS, base) : base), ...overrides };
   for (const key of ["inFeatures", "hidden", "heads", "numClasses", "outHeads", "nLayer"] as const) {
     if (!Number.isInteger(c[key]) || c[key] < 1) throw new ArgumentError(`GATConfig: ${key} must be a positive integer, got ${c[key]}`);
   }
@@ -87,11 +88,6 @@ export const PRESETS = Object.freeze({
   pubmed: Object.freeze({ inFeatures: 500, hidden: 8, heads: 8, numClasses: 3, outHeads: 8, nLayer: 2, dropout: 0.6, attnDropout: 0.6, negativeSlope: 0.2, bias: true }),
 } satisfies Record<string, GATConfig>);
 
-function presetOf(name: string): GATConfig {
-  const p = (PRESETS as Record<string, GATConfig>)[name];
-  if (!p) throw new ArgumentError(`GATConfig: unknown preset "${name}"; the presets are ${Object.keys(PRESETS).join(", ")}`);
-  return p;
-}
 
 /** Each layer's input width, heads, features per head, and whether its heads are concatenated. */
 function layerShapes(c: GATConfig): { inF: number; heads: number; outF: number; concat: boolean }[] {

@@ -21,6 +21,7 @@
 import { noGrad } from "../../engine/autograd.js";
 import { eye } from "../../engine/creation.js";
 import { ArgumentError, ShapeError } from "../../engine/errors.js";
+import { presetOf } from "../presets.js";
 import { defaultGenerator, Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import type { Tensor } from "../../engine/tensor.js";
@@ -51,7 +52,7 @@ export interface GCNConfig {
 
 /** A checked, frozen config: `gcnConfig("kipf", { inFeatures: 34, numClasses: 2 })`. */
 export function gcnConfig(base: GCNConfig | keyof typeof PRESETS, overrides: Partial<GCNConfig> = {}): GCNConfig {
-  const c = { ...(typeof base === "string" ? presetOf(base) : base), ...overrides };
+  const c = { ...(typeof base === "string" ? presetOf("GCNConfig", PRESETS, base) : base), ...overrides };
   for (const key of ["inFeatures", "hidden", "numClasses", "nLayer"] as const) {
     if (!Number.isInteger(c[key]) || c[key] < 1) throw new ArgumentError(`GCNConfig: ${key} must be a positive integer, got ${c[key]}`);
   }
@@ -65,11 +66,6 @@ export const PRESETS = Object.freeze({
   kipf: Object.freeze({ inFeatures: 1433, hidden: 16, numClasses: 7, nLayer: 2, dropout: 0.5, bias: true }),
 } satisfies Record<string, GCNConfig>);
 
-function presetOf(name: string): GCNConfig {
-  const p = (PRESETS as Record<string, GCNConfig>)[name];
-  if (!p) throw new ArgumentError(`GCNConfig: unknown preset "${name}"; the presets are ${Object.keys(PRESETS).join(", ")}`);
-  return p;
-}
 
 /** The widths of the layers: F → H → … → H → K. */
 function widths(c: GCNConfig): number[] {

@@ -18,6 +18,7 @@
 import { noGrad } from "../../engine/autograd.js";
 import { arange, tensor } from "../../engine/creation.js";
 import { ArgumentError, DTypeError, ShapeError } from "../../engine/errors.js";
+import { presetOf } from "../presets.js";
 import { defaultGenerator, Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import type { Tensor } from "../../engine/tensor.js";
@@ -31,6 +32,7 @@ import type { GenerateOptions } from "../../generation/sampling.js";
 export { KVCache, type GenerateOptions, type LayerCache };
 import { normal_, zeros_ } from "../../nn/init.js";
 import { linearFlops, sortedKinds, type Architecture } from "../architecture.js";
+import { entry as e, expandMap, fromCheckpointWith, toCheckpointWith, type MapEntry } from "../weight-map.js";
 
 // =====================================================================================================
 // Config
@@ -54,7 +56,7 @@ export interface GPTConfig {
 
 /** A checked, frozen config: `gptConfig("tiny", { vocabSize: tokenizer.vocabSize })`. */
 export function gptConfig(base: GPTConfig | keyof typeof PRESETS, overrides: Partial<GPTConfig> = {}): GPTConfig {
-  const c = { ...(typeof base === "string" ? presetOf(base) : base), ...overrides };
+  const c = { ...(typeof base === "string" ? presetOf("GPTConfig", PRESETS, base) : base), ...overrides };
   for (const key of ["vocabSize", "blockSize", "nLayer", "nHead", "nEmbd"] as const) {
     if (!Number.isInteger(c[key]) || c[key] < 1) throw new ArgumentError(`GPTConfig: ${key} must be a positive integer, got ${c[key]}`);
   }
@@ -73,11 +75,6 @@ export const PRESETS = Object.freeze({
   names: Object.freeze({ vocabSize: 28, blockSize: 16, nLayer: 2, nHead: 4, nEmbd: 32, dropout: 0, bias: true }),
 } satisfies Record<string, GPTConfig>);
 
-function presetOf(name: string): GPTConfig {
-  const p = (PRESETS as Record<string, GPTConfig>)[name];
-  if (!p) throw new ArgumentError(`GPTConfig: unknown preset "${name}"; the presets are ${Object.keys(PRESETS).join(", ")}`);
-  return p;
-}
 
 /**
  * The number of parameters of a config, counted from the equations (nothing allocated), the tied head
@@ -364,14 +361,6 @@ export class GPT extends Module {
 // Reading also accepts the names without "transformer." (HF's GPT2Model files) and skips the causal-mask
 // buffers (attn.bias, attn.masked_bias) that older files carry.
 
-interface MapEntry {
-  readonly ours: readonly string[]; // one name, or the parts of a fused tensor (split along our dim 0)
-  readonly theirs: string;
-  readonly transposed: boolean;
-}
-
-const e = (ours: string | string[], theirs: string, transposed = false): MapEntry => ({ ours: ([] as string[]).concat(ours), theirs, transposed });
-
 const WEIGHT_MAP: readonly MapEntry[] = [
   e("tokEmb.weight", "transformer.wte.weight"),
   e("posEmb.weight", "transformer.wpe.weight"),
@@ -395,56 +384,15 @@ const WEIGHT_MAP: readonly MapEntry[] = [
 const SKIPPED = /^(lm_head\.weight|transformer\.h\.\d+\.attn\.(bias|masked_bias))$/;
 
 /** The table with {i} expanded for each block; entries whose tensors the config lacks (bias: false) dropped. */
-function expandedMap(c: GPTConfig): MapEntry[] {
-  const out: MapEntry[] = [];
-  for (const m of WEIGHT_MAP) {
-    if (!c.bias && m.ours[0]!.endsWith(".bias")) continue;
-    const layers = m.theirs.includes("{i}") ? c.nLayer : 1;
-    for (let i = 0; i < layers; i++) {
-      const at = (s: string): string => s.replace("{i}", String(i));
-      out.push({ ours: m.ours.map(at), theirs: at(m.theirs), transposed: m.transposed });
-    }
-  }
-  return out;
-}
+const expandedMap = (c: GPTConfig): MapEntry[] => expandMap(WEIGHT_MAP, { i: c.nLayer }, (m) => c.bias || !m.ours[0]!.endsWith(".bias"));
 
 /** A GPT-2 checkpoint's state dict (HF names and layouts) → ours, ready for `model.loadStateDict`. */
-export function fromGPT2Checkpoint(state: Record<string, Tensor>, config: GPTConfig): Record<string, Tensor> {
-  const named: Record<string, Tensor> = {};
-  for (const [k, t] of Object.entries(state)) named[k.startsWith("transformer.") || k.startsWith("lm_head.") ? k : `transformer.${k}`] = t;
-  const map = expandedMap(config);
-  const known = new Set(map.map((m) => m.theirs));
-  const unexpected = Object.keys(named).filter((k) => !known.has(k) && !SKIPPED.test(k));
-  if (unexpected.length) throw new ArgumentError(`fromGPT2Checkpoint: unexpected keys for this config: ${unexpected.join(", ")}`);
-  const out: Record<string, Tensor> = {};
-  return noGrad(() => {
-    for (const m of map) {
-      const src = named[m.theirs];
-      if (!src) throw new ArgumentError(`fromGPT2Checkpoint: missing key ${m.theirs}`);
-      const t = m.transposed ? src.transpose(0, 1) : src; // (in, out) → (out, in)
-      const parts = m.ours.length === 1 ? [t] : split(t, t.shape[0]! / m.ours.length, 0);
-      m.ours.forEach((name, j) => (out[name] = parts[j]!));
-    }
-    return out;
-  });
-}
+export const fromGPT2Checkpoint = (state: Record<string, Tensor>, config: GPTConfig): Record<string, Tensor> =>
+  fromCheckpointWith("fromGPT2Checkpoint", state, expandedMap(config), { skipped: SKIPPED, prefix: "transformer" });
 
 /** Our state dict → a GPT-2 checkpoint's names and layouts (without the tied lm_head.weight). */
-export function toGPT2Checkpoint(state: Record<string, Tensor>, config: GPTConfig): Record<string, Tensor> {
-  const out: Record<string, Tensor> = {};
-  return noGrad(() => {
-    for (const m of expandedMap(config)) {
-      const parts = m.ours.map((name) => {
-        const t = state[name];
-        if (!t) throw new ArgumentError(`toGPT2Checkpoint: missing key ${name}`);
-        return t;
-      });
-      const t = parts.length === 1 ? parts[0]! : cat(parts, 0);
-      out[m.theirs] = m.transposed ? t.transpose(0, 1) : t; // (out, in) → (in, out)
-    }
-    return out;
-  });
-}
+export const toGPT2Checkpoint = (state: Record<string, Tensor>, config: GPTConfig): Record<string, Tensor> =>
+  toCheckpointWith("toGPT2Checkpoint", state, expandedMap(config));
 
 // =====================================================================================================
 // Generate

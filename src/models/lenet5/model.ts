@@ -24,6 +24,7 @@
 // K = numClasses.
 
 import { ArgumentError, ShapeError } from "../../engine/errors.js";
+import { presetOf } from "../presets.js";
 import { defaultGenerator, Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import type { Tensor } from "../../engine/tensor.js";
@@ -60,7 +61,7 @@ export const POOL = 2;
 
 /** A checked, frozen config: `lenetConfig("lenet5")`, `lenetConfig("lenet5", { numClasses: 4 })`. */
 export function lenetConfig(base: LeNetConfig | keyof typeof PRESETS, overrides: Partial<LeNetConfig> = {}): LeNetConfig {
-  const c = { ...(typeof base === "string" ? presetOf(base) : base), ...overrides };
+  const c = { ...(typeof base === "string" ? presetOf("LeNetConfig", PRESETS, base) : base), ...overrides };
   for (const key of ["inChannels", "imageSize", "c1", "c3", "c5", "f6", "numClasses"] as const) {
     if (!Number.isInteger(c[key]) || c[key] < 1) throw new ArgumentError(`LeNetConfig: ${key} must be a positive integer, got ${c[key]}`);
   }
@@ -78,11 +79,6 @@ export const PRESETS = Object.freeze({
   "lenet5-32": Object.freeze({ inChannels: 1, imageSize: 32, padding: 0, c1: 6, c3: 16, c5: 120, f6: 84, numClasses: 10 }),
 } satisfies Record<string, LeNetConfig>);
 
-function presetOf(name: string): LeNetConfig {
-  const p = (PRESETS as Record<string, LeNetConfig>)[name];
-  if (!p) throw new ArgumentError(`LeNetConfig: unknown preset "${name}"; the presets are ${Object.keys(PRESETS).join(", ")}`);
-  return p;
-}
 
 /** The side of each layer's square maps: a 5×5 conv takes 4 off, a 2×2 pool halves (rounding down). */
 export function mapSizes(c: LeNetConfig): { c1: number; s2: number; c3: number; s4: number; c5: number } {

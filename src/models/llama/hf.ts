@@ -8,6 +8,7 @@ export const hfFamily: HFFamily<"llama", LlamaConfig, Llama> = {
   kind: "llama",
   modelTypes: ["llama"],
   role: "decoder",
+  tiedHead: "copy",
   extras: [
     { pattern: /^model\.layers\.\d+\.self_attn\.rotary_emb\.inv_freq$/, why: "the rotary frequencies, a buffer recomputed from rope_theta" }
   ],
@@ -21,14 +22,11 @@ export const hfFamily: HFFamily<"llama", LlamaConfig, Llama> = {
     const C = r.int("hidden_size"), nh = r.int("num_attention_heads");
     if (r.has("head_dim")) r.only("head_dim", C / nh, [C / nh], "the head size is hidden_size / num_attention_heads");
     else r.known("head_dim");
-    const tied = r.bool("tie_word_embeddings", false);
-    const c = r.build(() => llamaConfig({
+    return r.build(() => llamaConfig({
       vocabSize: r.int("vocab_size"), blockSize: r.int("max_position_embeddings", 2048), nLayer: r.int("num_hidden_layers"),
       nHead: nh, nKvHeads: r.int("num_key_value_heads", nh), nEmbd: C, intermediateSize: r.int("intermediate_size"), multipleOf: 256,
       normEps: r.num("rms_norm_eps", 1e-6), ropeTheta: r.num("rope_theta", 10000), dropout: 0,
     }));
-    tiedLlama.set(c, tied);
-    return c;
   },
   writeConfig(c) {
     return {
@@ -42,10 +40,8 @@ export const hfFamily: HFFamily<"llama", LlamaConfig, Llama> = {
   toHF: (m, c) => toLlamaCheckpoint(m.stateDict(), c),
   fromHF: (s, _m, c) => fromLlamaCheckpoint(s, c),
   // tie_word_embeddings: the file holds no lm_head.weight; our untied head starts as a copy of the embedding
-  defaults(s, c) {
-    if (tiedLlama.get(c) && !s["lm_head.weight"] && s["model.embed_tokens.weight"]) s["lm_head.weight"] = s["model.embed_tokens.weight"];
+  defaults(s, _c, tied) {
+    if (tied && !s["lm_head.weight"] && s["model.embed_tokens.weight"]) s["lm_head.weight"] = s["model.embed_tokens.weight"];
   },
 };
 
-/** Whether a LLaMA config.json said tie_word_embeddings (our LlamaConfig has no such field). */
-const tiedLlama = new WeakMap<LlamaConfig, boolean>();

@@ -30,6 +30,7 @@
 import { noGrad } from "../../engine/autograd.js";
 import { arange, tensor } from "../../engine/creation.js";
 import { ArgumentError, DTypeError, ShapeError } from "../../engine/errors.js";
+import { presetOf } from "../presets.js";
 import { defaultGenerator, Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import type { Tensor } from "../../engine/tensor.js";
@@ -39,6 +40,7 @@ import { Module, ModuleList } from "../../nn/module.js";
 import { Dropout, Embedding, RMSNorm, Linear } from "../../nn/index.js"; // DIFF(gpt2): RMSNorm, not LayerNorm
 import { normal_ } from "../../nn/init.js";
 import { linearFlops, sortedKinds, type Architecture } from "../architecture.js";
+import { entry as e, expandMap, fromCheckpointWith, toCheckpointWith, type MapEntry } from "../weight-map.js";
 import { KVCache, causalMask, type LayerCache } from "../../nn/kv-cache.js"; // the same as GPT-2's; DIFF(gpt2): the cache holds nkv heads, keys rotated
 import { applyRotary, rotaryTables } from "../../nn/rotary.js"; // DIFF(gpt2): RoPE
 import { generateWithCache } from "../../generation/decode.js";
@@ -77,7 +79,7 @@ export interface LlamaConfig {
 
 /** A checked, frozen config: `llamaConfig("tiny", { vocabSize: tokenizer.vocabSize })`. */
 export function llamaConfig(base: LlamaConfig | keyof typeof PRESETS, overrides: Partial<LlamaConfig> = {}): LlamaConfig {
-  const c = { ...(typeof base === "string" ? presetOf(base) : base), ...overrides };
+  const c = { ...(typeof base === "string" ? presetOf("LlamaConfig", PRESETS, base) : base), ...overrides };
   for (const key of ["vocabSize", "blockSize", "nLayer", "nHead", "nKvHeads", "nEmbd", "multipleOf"] as const) {
     if (!Number.isInteger(c[key]) || c[key] < 1) throw new ArgumentError(`LlamaConfig: ${key} must be a positive integer, got ${c[key]}`);
   }
@@ -106,11 +108,6 @@ export const PRESETS = Object.freeze({
   }),
 } satisfies Record<string, LlamaConfig>);
 
-function presetOf(name: string): LlamaConfig {
-  const p = (PRESETS as Record<string, LlamaConfig>)[name];
-  if (!p) throw new ArgumentError(`LlamaConfig: unknown preset "${name}"; the presets are ${Object.keys(PRESETS).join(", ")}`);
-  return p;
-}
 
 /**
  * DIFF(gpt2): the SwiGLU hidden size. Given explicitly, or Meta's rule (llama/model.py, FeedForward):
@@ -418,13 +415,7 @@ export class Llama extends Module {
 // every head: W_hf = W_meta.view(h, hs/2, 2, C).transpose(1, 2).reshape(h·hs, C) (h = nh for wq, nkv for wk).
 // `fromMetaRotaryLayout` below is that permutation; with it, q·kᵀ is unchanged (a test checks).
 
-const e = (ours: string, theirs: string): MapEntry => ({ ours, theirs }); // DIFF(gpt2): one tensor each, no transposes
-
-interface MapEntry {
-  readonly ours: string;
-  readonly theirs: string;
-}
-
+// DIFF(gpt2): one tensor each, no transposes
 const WEIGHT_MAP: readonly MapEntry[] = [
   e("tokEmb.weight", "model.embed_tokens.weight"),
   e("blocks.{i}.norm1.weight", "model.layers.{i}.input_layernorm.weight"),
@@ -444,17 +435,7 @@ const WEIGHT_MAP: readonly MapEntry[] = [
 const SKIPPED = /^model\.layers\.\d+\.self_attn\.rotary_emb\.inv_freq$/;
 
 /** The table with {i} expanded for each block. */
-function expandedMap(c: LlamaConfig): MapEntry[] {
-  const out: MapEntry[] = [];
-  for (const m of WEIGHT_MAP) {
-    const layers = m.theirs.includes("{i}") ? c.nLayer : 1;
-    for (let i = 0; i < layers; i++) {
-      const at = (s: string): string => s.replace("{i}", String(i));
-      out.push({ ours: at(m.ours), theirs: at(m.theirs) });
-    }
-  }
-  return out;
-}
+const expandedMap = (c: LlamaConfig): MapEntry[] => expandMap(WEIGHT_MAP, { i: c.nLayer });
 
 /** The shape each checkpoint tensor must have under this config, by our name. */
 function expectedShape(name: string, c: LlamaConfig): number[] {
@@ -469,32 +450,12 @@ function expectedShape(name: string, c: LlamaConfig): number[] {
 }
 
 /** A LLaMA checkpoint's state dict (HF names) → ours, ready for `model.loadStateDict`; names and shapes checked. */
-export function fromLlamaCheckpoint(state: Record<string, Tensor>, config: LlamaConfig): Record<string, Tensor> {
-  const map = expandedMap(config);
-  const known = new Set(map.map((m) => m.theirs));
-  const unexpected = Object.keys(state).filter((k) => !known.has(k) && !SKIPPED.test(k));
-  if (unexpected.length) throw new ArgumentError(`fromLlamaCheckpoint: unexpected keys for this config: ${unexpected.join(", ")}`);
-  const out: Record<string, Tensor> = {};
-  for (const m of map) {
-    const src = state[m.theirs];
-    if (!src) throw new ArgumentError(`fromLlamaCheckpoint: missing key ${m.theirs}`);
-    const want = expectedShape(m.ours, config);
-    if (fmt(src.shape) !== fmt(want)) throw new ShapeError(`fromLlamaCheckpoint: ${m.theirs} has shape ${fmt(src.shape)}, this config needs ${fmt(want)}`);
-    out[m.ours] = src;
-  }
-  return out;
-}
+export const fromLlamaCheckpoint = (state: Record<string, Tensor>, config: LlamaConfig): Record<string, Tensor> =>
+  fromCheckpointWith("fromLlamaCheckpoint", state, expandedMap(config), { skipped: SKIPPED, shape: (name) => expectedShape(name, config) });
 
 /** Our state dict → a LLaMA checkpoint's names (HF LlamaForCausalLM). */
-export function toLlamaCheckpoint(state: Record<string, Tensor>, config: LlamaConfig): Record<string, Tensor> {
-  const out: Record<string, Tensor> = {};
-  for (const m of expandedMap(config)) {
-    const t = state[m.ours];
-    if (!t) throw new ArgumentError(`toLlamaCheckpoint: missing key ${m.ours}`);
-    out[m.theirs] = t;
-  }
-  return out;
-}
+export const toLlamaCheckpoint = (state: Record<string, Tensor>, config: LlamaConfig): Record<string, Tensor> =>
+  toCheckpointWith("toLlamaCheckpoint", state, expandedMap(config));
 
 /**
  * A wq or wk weight of Meta's original checkpoints (interleaved RoPE pairs) → the HF layout (half-split

@@ -8,6 +8,7 @@ export const hfFamily: HFFamily<"mixtral", MixtralConfig, Mixtral> = {
   kind: "mixtral",
   modelTypes: ["mixtral"],
   role: "decoder",
+  tiedHead: false,
   extras: [
     { pattern: /^model\.layers\.\d+\.self_attn\.rotary_emb\.inv_freq$/, why: "the rotary frequencies, a buffer recomputed from rope_theta" },
   ],
@@ -16,7 +17,6 @@ export const hfFamily: HFFamily<"mixtral", MixtralConfig, Mixtral> = {
     r.only("hidden_act", "silu", ["silu"], "the experts are SwiGLU");
     r.only("rope_scaling", null, [null], "RoPE without scaling");
     r.only("sliding_window", null, [null], "attention over the whole context, as the released Mixtral 8x7B");
-    r.only("tie_word_embeddings", false, [false], "Mixtral's head is untied");
     r.only("output_router_logits", false, [false, true], "whether HF returns the router logits; the loss always holds the load-balancing term");
     r.known("attention_dropout", "router_jitter_noise"); // training-time dropout and router noise
     const C = r.int("hidden_size"), nh = r.int("num_attention_heads");

@@ -25,6 +25,7 @@
 
 import { noGrad } from "../../engine/autograd.js";
 import { ArgumentError, DTypeError, ShapeError } from "../../engine/errors.js";
+import { presetOf } from "../presets.js";
 import { defaultGenerator, Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import type { Tensor } from "../../engine/tensor.js";
@@ -35,6 +36,7 @@ import { Dropout, Embedding, RMSNorm, Linear } from "../../nn/index.js";
 import { MIXTRAL, MoE, moeOptions, SwiGLUExpert, type MoEOutput } from "../../nn/moe.js"; // DIFF(llama)
 import { normal_ } from "../../nn/init.js";
 import { linearFlops, sortedKinds, type Architecture } from "../architecture.js";
+import { entry as e, expandMap, fromCheckpointWith, toCheckpointWith, type MapEntry } from "../weight-map.js";
 import { KVCache, causalMask, type LayerCache } from "../../nn/kv-cache.js"; // the cache holds nkv heads, keys rotated
 import { applyRotary, rotaryTables } from "../../nn/rotary.js";
 import { generateWithCache } from "../../generation/decode.js";
@@ -76,7 +78,7 @@ export interface MixtralConfig {
 
 /** A checked, frozen config: `mixtralConfig("tiny", { vocabSize: tokenizer.vocabSize })`. */
 export function mixtralConfig(base: MixtralConfig | keyof typeof PRESETS, overrides: Partial<MixtralConfig> = {}): MixtralConfig {
-  const c = { ...(typeof base === "string" ? presetOf(base) : base), ...overrides };
+  const c = { ...(typeof base === "string" ? presetOf("MixtralConfig", PRESETS, base) : base), ...overrides };
   for (const key of ["vocabSize", "blockSize", "nLayer", "nHead", "nKvHeads", "nEmbd", "intermediateSize", "nExperts", "topK"] as const) { // DIFF(llama)
     if (!Number.isInteger(c[key]) || c[key] < 1) throw new ArgumentError(`MixtralConfig: ${key} must be a positive integer, got ${c[key]}`);
   }
@@ -104,11 +106,6 @@ export const PRESETS = Object.freeze({
   }),
 } satisfies Record<string, MixtralConfig>);
 
-function presetOf(name: string): MixtralConfig {
-  const p = (PRESETS as Record<string, MixtralConfig>)[name];
-  if (!p) throw new ArgumentError(`MixtralConfig: unknown preset "${name}"; the presets are ${Object.keys(PRESETS).join(", ")}`);
-  return p;
-}
 
 /**
  * The number of parameters of a config, counted from the equations (nothing allocated). `active`: those
@@ -411,13 +408,6 @@ export class Mixtral extends Module {
 // DIFF(llama): the MLP rows become the router and E experts, named w1 (gate), w2 (down), w3 (up) as in
 // Mistral's reference code. Nothing is transposed; q and k rows are in HF's half-split RoPE layout.
 
-const e = (ours: string, theirs: string): MapEntry => ({ ours, theirs });
-
-interface MapEntry {
-  readonly ours: string;
-  readonly theirs: string;
-}
-
 const WEIGHT_MAP: readonly MapEntry[] = [
   e("tokEmb.weight", "model.embed_tokens.weight"),
   e("blocks.{i}.norm1.weight", "model.layers.{i}.input_layernorm.weight"),
@@ -438,20 +428,7 @@ const WEIGHT_MAP: readonly MapEntry[] = [
 const SKIPPED = /^model\.layers\.\d+\.self_attn\.rotary_emb\.inv_freq$/;
 
 /** The table with {i} expanded for each block and {e} for each expert. */
-function expandedMap(c: MixtralConfig): MapEntry[] {
-  const out: MapEntry[] = [];
-  for (const m of WEIGHT_MAP) {
-    const layers = m.theirs.includes("{i}") ? c.nLayer : 1;
-    const experts = m.theirs.includes("{e}") ? c.nExperts : 1; // DIFF(llama)
-    for (let i = 0; i < layers; i++) {
-      for (let x = 0; x < experts; x++) { // DIFF(llama)
-        const at = (s: string): string => s.replace("{i}", String(i)).replace("{e}", String(x)); // DIFF(llama): and {e}
-        out.push({ ours: at(m.ours), theirs: at(m.theirs) });
-      }
-    }
-  }
-  return out;
-}
+const expandedMap = (c: MixtralConfig): MapEntry[] => expandMap(WEIGHT_MAP, { i: c.nLayer, e: c.nExperts }); // DIFF(llama): and {e}
 
 /** The shape each checkpoint tensor must have under this config, by our name. */
 function expectedShape(name: string, c: MixtralConfig): number[] {
@@ -466,32 +443,12 @@ function expectedShape(name: string, c: MixtralConfig): number[] {
 }
 
 /** A Mixtral checkpoint's state dict (HF names) → ours, ready for `model.loadStateDict`; names and shapes checked. */
-export function fromMixtralCheckpoint(state: Record<string, Tensor>, config: MixtralConfig): Record<string, Tensor> {
-  const map = expandedMap(config);
-  const known = new Set(map.map((m) => m.theirs));
-  const unexpected = Object.keys(state).filter((k) => !known.has(k) && !SKIPPED.test(k));
-  if (unexpected.length) throw new ArgumentError(`fromMixtralCheckpoint: unexpected keys for this config: ${unexpected.join(", ")}`);
-  const out: Record<string, Tensor> = {};
-  for (const m of map) {
-    const src = state[m.theirs];
-    if (!src) throw new ArgumentError(`fromMixtralCheckpoint: missing key ${m.theirs}`);
-    const want = expectedShape(m.ours, config);
-    if (fmt(src.shape) !== fmt(want)) throw new ShapeError(`fromMixtralCheckpoint: ${m.theirs} has shape ${fmt(src.shape)}, this config needs ${fmt(want)}`);
-    out[m.ours] = src;
-  }
-  return out;
-}
+export const fromMixtralCheckpoint = (state: Record<string, Tensor>, config: MixtralConfig): Record<string, Tensor> =>
+  fromCheckpointWith("fromMixtralCheckpoint", state, expandedMap(config), { skipped: SKIPPED, shape: (name) => expectedShape(name, config) });
 
 /** Our state dict → a Mixtral checkpoint's names (HF MixtralForCausalLM). */
-export function toMixtralCheckpoint(state: Record<string, Tensor>, config: MixtralConfig): Record<string, Tensor> {
-  const out: Record<string, Tensor> = {};
-  for (const m of expandedMap(config)) {
-    const t = state[m.ours];
-    if (!t) throw new ArgumentError(`toMixtralCheckpoint: missing key ${m.ours}`);
-    out[m.theirs] = t;
-  }
-  return out;
-}
+export const toMixtralCheckpoint = (state: Record<string, Tensor>, config: MixtralConfig): Record<string, Tensor> =>
+  toCheckpointWith("toMixtralCheckpoint", state, expandedMap(config));
 
 // =====================================================================================================
 // Generate

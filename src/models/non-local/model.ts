@@ -23,6 +23,7 @@
 
 import { noGrad } from "../../engine/autograd.js";
 import { ArgumentError } from "../../engine/errors.js";
+import { presetOf } from "../presets.js";
 import type { Generator } from "../../engine/rng.js";
 import type { Tensor } from "../../engine/tensor.js";
 import * as F from "../../nn/functional.js";
@@ -46,7 +47,7 @@ export interface NonLocalResNetConfig extends ResNetConfig {
 
 /** A checked, frozen config: `nonLocalResNetConfig("nonlocal-resnet")`. */
 export function nonLocalResNetConfig(base: NonLocalResNetConfig | keyof typeof PRESETS, overrides: Partial<NonLocalResNetConfig> = {}): NonLocalResNetConfig {
-  const c = { ...(typeof base === "string" ? presetOf(base) : base), ...overrides };
+  const c = { ...(typeof base === "string" ? presetOf("NonLocalResNetConfig", PRESETS, base) : base), ...overrides };
   const parent = resnet.resnetConfig(c);
   if (!Number.isInteger(c.reduction) || c.reduction < 1) throw new ArgumentError(`NonLocalResNetConfig: reduction must be a positive integer, got ${c.reduction}`);
   const ok = Array.isArray(c.nonLocal) && c.nonLocal.length > 0 && c.nonLocal.every((s, i) => Number.isInteger(s) && s >= 0 && s < parent.widths.length && (i === 0 || s > c.nonLocal[i - 1]!));
@@ -59,11 +60,6 @@ export const PRESETS = Object.freeze({
   "nonlocal-resnet": Object.freeze({ ...resnet.PRESETS["resnet-mnist-small"], nonLocal: Object.freeze([1]), reduction: 2 }),
 } satisfies Record<string, NonLocalResNetConfig>);
 
-function presetOf(name: string): NonLocalResNetConfig {
-  const p = (PRESETS as Record<string, NonLocalResNetConfig>)[name];
-  if (!p) throw new ArgumentError(`NonLocalResNetConfig: unknown preset "${name}"; the presets are ${Object.keys(PRESETS).join(", ")}`);
-  return p;
-}
 
 /** C̄ for C channels. */
 export const innerOf = (channels: number, reduction: number): number => Math.max(1, Math.floor(channels / reduction));

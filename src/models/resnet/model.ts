@@ -21,6 +21,7 @@
 
 import { noGrad } from "../../engine/autograd.js";
 import { ArgumentError, ShapeError } from "../../engine/errors.js";
+import { presetOf } from "../presets.js";
 import { defaultGenerator, Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import type { Tensor } from "../../engine/tensor.js";
@@ -46,7 +47,7 @@ export interface ResNetConfig {
 
 /** A checked, frozen config: `resnetConfig("resnet-mnist-small")`. */
 export function resnetConfig(base: ResNetConfig | keyof typeof PRESETS, overrides: Partial<ResNetConfig> = {}): ResNetConfig {
-  const c = { ...(typeof base === "string" ? presetOf(base) : base), ...overrides };
+  const c = { ...(typeof base === "string" ? presetOf("ResNetConfig", PRESETS, base) : base), ...overrides };
   for (const key of ["inChannels", "numClasses"] as const) {
     if (!Number.isInteger(c[key]) || c[key] < 1) throw new ArgumentError(`ResNetConfig: ${key} must be a positive integer, got ${c[key]}`);
   }
@@ -66,11 +67,6 @@ export const PRESETS = Object.freeze({
   "resnet20-mnist": Object.freeze({ inChannels: 1, widths: Object.freeze([16, 32, 64]), blocks: Object.freeze([3, 3, 3]), numClasses: 10 }),
 } satisfies Record<string, ResNetConfig>);
 
-function presetOf(name: string): ResNetConfig {
-  const p = (PRESETS as Record<string, ResNetConfig>)[name];
-  if (!p) throw new ArgumentError(`ResNetConfig: unknown preset "${name}"; the presets are ${Object.keys(PRESETS).join(", ")}`);
-  return p;
-}
 
 /** Stage i's first block downsamples (stride 2) in every stage but the first. */
 const strideOf = (stage: number): number => (stage === 0 ? 1 : 2);

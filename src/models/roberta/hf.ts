@@ -4,7 +4,7 @@
 import { type HFFamily, MASK_HEAD } from "../hf-family.js";
 import { RobertaForMaskedLM, RobertaModel, robertaConfig, ROBERTA_NAMING, type RobertaConfig } from "./model.js";
 import { readBertFields, writeBertFields } from "../bert/hf.js";
-import { countParameters as bertCount, fromCheckpoint as fromBert, toCheckpoint as toBert } from "../bert/model.js";
+import { countParameters as bertCount, fromBertCheckpoint as fromBert, toBertCheckpoint as toBert } from "../bert/model.js";
 
 export const hfFamily: HFFamily<"roberta", RobertaConfig, RobertaForMaskedLM | RobertaModel> = {
   kind: "roberta",

@@ -22,6 +22,7 @@
 
 import { tensor } from "../../engine/creation.js";
 import { ArgumentError, ShapeError } from "../../engine/errors.js";
+import { presetOf } from "../presets.js";
 import { defaultGenerator, type Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import type { Tensor } from "../../engine/tensor.js";
@@ -39,7 +40,7 @@ export type RobertaConfig = BertConfig;
 
 /** A checked, frozen config: `robertaConfig("tiny", { vocabSize })`. */
 export function robertaConfig(base: RobertaConfig | keyof typeof PRESETS, overrides: Partial<RobertaConfig> = {}): RobertaConfig {
-  const c = bertConfig({ ...(typeof base === "string" ? presetOf(base) : base), ...overrides });
+  const c = bertConfig({ ...(typeof base === "string" ? presetOf("RobertaConfig", PRESETS, base) : base), ...overrides });
   if (c.maxPositions < c.padId + 2) throw new ArgumentError(`RobertaConfig: maxPositions ${c.maxPositions} leaves no position after padId ${c.padId}`);
   return c;
 }
@@ -61,11 +62,6 @@ export const PRESETS = Object.freeze({
   }),
 } satisfies Record<string, RobertaConfig>);
 
-function presetOf(name: string): RobertaConfig {
-  const p = (PRESETS as Record<string, RobertaConfig>)[name];
-  if (!p) throw new ArgumentError(`RobertaConfig: unknown preset "${name}"; the presets are ${Object.keys(PRESETS).join(", ")}`);
-  return p;
-}
 
 /** The number of parameters from the config (nothing allocated): BERT's count, the same equations. */
 export const countParameters = bertCountParameters;

@@ -9,7 +9,7 @@ import { readFileSync } from "../../../test/harness/files.js";
 import { fromJson, type TensorJson } from "../../../test/harness/fixtures.js";
 import * as optim from "../../optim/index.js";
 import { checkParity, configOf, fixtures, mapValues } from "../../../test/harness/bert-fixture.js";
-import { fromCheckpoint, toCheckpoint, weightMap } from "../bert/model.js";
+import { fromBertCheckpoint, toBertCheckpoint, weightMap } from "../bert/model.js";
 import {
   countParameters, positionIds, PRESETS, RobertaEmbeddings, RobertaForMaskedLM, RobertaForSequenceClassification,
   RobertaForTokenClassification, RobertaModel, robertaConfig, ROBERTA_NAMING,
@@ -50,15 +50,15 @@ test("RoBERTa's sequence classifier (HF's RobertaClassificationHead on <s>) matc
   assert.equal(model.encoder.pooler, null, "no pooler: the head has its own dense");
   // the checkpoint's names: classifier.dense.* and classifier.out_proj.*, nothing else outside roberta.*
   assert.deepEqual(weightMap(model, ROBERTA_NAMING).map(([, t]) => t).sort(), Object.keys(cls.state).sort());
-  model.loadStateDict(fromCheckpoint(mapValues(cls.state), model, ROBERTA_NAMING));
+  model.loadStateDict(fromBertCheckpoint(mapValues(cls.state), model, ROBERTA_NAMING));
   const out = model.forward(fromJson(cls.idx), { attentionMask: fromJson(cls.attention_mask), targets: fromJson(cls.labels) });
   assertClose(out.logits, fromJson(cls.logits), { atol: 1e-4, rtol: 0 }, "logits");
   assert.ok(Math.abs(out.loss!.item() - cls.loss) <= 1e-5, `loss ${out.loss!.item()} vs PyTorch ${cls.loss}`);
   out.loss!.backward();
-  const expected = fromCheckpoint(mapValues(cls.grads), model, ROBERTA_NAMING);
+  const expected = fromBertCheckpoint(mapValues(cls.grads), model, ROBERTA_NAMING);
   for (const [name, p] of model.namedParameters()) assertClose(p.grad!, expected[name]!, { rtol: 1e-3, atol: 1e-5 }, `d loss/d ${name}`);
-  // toCheckpoint writes the same names back, and the parameter count is the trunk's without pooler + the head's
-  assert.deepEqual(Object.keys(toCheckpoint(model.stateDict(), model, ROBERTA_NAMING)).sort(), Object.keys(cls.state).sort());
+  // toBertCheckpoint writes the same names back, and the parameter count is the trunk's without pooler + the head's
+  assert.deepEqual(Object.keys(toBertCheckpoint(model.stateDict(), model, ROBERTA_NAMING)).sort(), Object.keys(cls.state).sort());
   const C = fxConfig.dModel;
   assert.equal(model.numParameters(), countParameters(fxConfig, { pooler: false }) + C * C + C + 3 * C + 3);
   // a bad target shape names the model and the shapes
@@ -110,15 +110,15 @@ test("roberta-base has 124,645,632 parameters (RobertaModel with pooler), counte
 test("weight map: roberta.* and lm_head.*, both ways; the tied decoder and position_ids skipped", () => {
   const mlm = new RobertaForMaskedLM(fxConfig, { generator: new Generator(12) });
   const ours = mlm.stateDict();
-  const theirs = toCheckpoint(ours, mlm, ROBERTA_NAMING);
+  const theirs = toBertCheckpoint(ours, mlm, ROBERTA_NAMING);
   assert.deepEqual(Object.keys(theirs).sort(), Object.keys(fx.state).filter((k) => !k.includes("pooler")).sort());
   assert.ok("roberta.encoder.layer.0.attention.self.key.bias" in theirs && "lm_head.layer_norm.weight" in theirs && "lm_head.bias" in theirs);
   const full = { ...theirs, "lm_head.decoder.weight": theirs["roberta.embeddings.word_embeddings.weight"]!, "lm_head.decoder.bias": theirs["lm_head.bias"]!, "roberta.embeddings.position_ids": tensor([[0]]) };
   const fresh = new RobertaForMaskedLM(fxConfig, { generator: new Generator(13) });
-  fresh.loadStateDict(fromCheckpoint(full, fresh, ROBERTA_NAMING));
+  fresh.loadStateDict(fromBertCheckpoint(full, fresh, ROBERTA_NAMING));
   for (const [k, t] of Object.entries(fresh.stateDict())) assert.deepEqual(t.storage, ours[k]!.storage, k);
   // BERT's names are refused by the RoBERTa naming
-  assertThrowsWith(() => fromCheckpoint(mapValues(Object.fromEntries(Object.entries(fx.state).map(([k, v]) => [k.replace(/^roberta\./, "bert."), v]))), mlm, ROBERTA_NAMING), ArgumentError, /unexpected keys.*bert\.embeddings/);
+  assertThrowsWith(() => fromBertCheckpoint(mapValues(Object.fromEntries(Object.entries(fx.state).map(([k, v]) => [k.replace(/^roberta\./, "bert."), v]))), mlm, ROBERTA_NAMING), ArgumentError, /unexpected keys.*bert\.embeddings/);
   const m = new RobertaModel(fxConfig, gen());
   assert.equal(weightMap(m, ROBERTA_NAMING).length, Object.keys(m.stateDict()).length);
 });

@@ -17,6 +17,7 @@
 // Vocabulary (shape comments): N batch, C channels of the block, H W the map's side, h = max(1, ⌊C/r⌋).
 
 import { ArgumentError } from "../../engine/errors.js";
+import { presetOf } from "../presets.js";
 import type { Generator } from "../../engine/rng.js";
 import type { Tensor } from "../../engine/tensor.js";
 import * as F from "../../nn/functional.js";
@@ -36,7 +37,7 @@ export interface SEResNetConfig extends ResNetConfig {
 
 /** A checked, frozen config: `seResNetConfig("se-resnet")`. */
 export function seResNetConfig(base: SEResNetConfig | keyof typeof PRESETS, overrides: Partial<SEResNetConfig> = {}): SEResNetConfig {
-  const c = { ...(typeof base === "string" ? presetOf(base) : base), ...overrides };
+  const c = { ...(typeof base === "string" ? presetOf("SEResNetConfig", PRESETS, base) : base), ...overrides };
   if (!Number.isInteger(c.reduction) || c.reduction < 1) throw new ArgumentError(`SEResNetConfig: reduction must be a positive integer, got ${c.reduction}`);
   return Object.freeze({ ...resnet.resnetConfig(c), reduction: c.reduction });
 }
@@ -46,11 +47,6 @@ export const PRESETS = Object.freeze({
   "se-resnet": Object.freeze({ ...resnet.PRESETS["resnet-mnist-small"], reduction: 4 }),
 } satisfies Record<string, SEResNetConfig>);
 
-function presetOf(name: string): SEResNetConfig {
-  const p = (PRESETS as Record<string, SEResNetConfig>)[name];
-  if (!p) throw new ArgumentError(`SEResNetConfig: unknown preset "${name}"; the presets are ${Object.keys(PRESETS).join(", ")}`);
-  return p;
-}
 
 /** The excitation's hidden width for C channels. */
 export const hiddenOf = (channels: number, reduction: number): number => Math.max(1, Math.floor(channels / reduction));

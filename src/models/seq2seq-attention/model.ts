@@ -26,6 +26,7 @@
 
 import { tensor, zeros } from "../../engine/creation.js";
 import { ArgumentError, DTypeError, ShapeError } from "../../engine/errors.js";
+import { presetOf } from "../presets.js";
 import { defaultGenerator, type Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import type { Tensor } from "../../engine/tensor.js";
@@ -60,7 +61,7 @@ export interface Seq2SeqConfig {
 
 /** A checked, frozen config: `seq2seqConfig("dates", { attention: "bahdanau", srcVocab, tgtVocab })`. */
 export function seq2seqConfig(base: Seq2SeqConfig | keyof typeof PRESETS, overrides: Partial<Seq2SeqConfig> = {}): Seq2SeqConfig {
-  const c = { ...(typeof base === "string" ? presetOf(base) : base), ...overrides };
+  const c = { ...(typeof base === "string" ? presetOf("Seq2SeqConfig", PRESETS, base) : base), ...overrides };
   for (const key of ["srcVocab", "tgtVocab", "embDim", "hidden", "attnDim"] as const) {
     if (!Number.isInteger(c[key]) || c[key] < 1) throw new ArgumentError(`Seq2SeqConfig: ${key} must be a positive integer, got ${c[key]}`);
   }
@@ -79,11 +80,6 @@ export const PRESETS = Object.freeze({
   tiny: Object.freeze({ srcVocab: 9, tgtVocab: 7, embDim: 4, hidden: 6, attnDim: 5, attention: "bahdanau" as AttentionKind }),
 } satisfies Record<string, Seq2SeqConfig>);
 
-function presetOf(name: string): Seq2SeqConfig {
-  const p = (PRESETS as Record<string, Seq2SeqConfig>)[name];
-  if (!p) throw new ArgumentError(`Seq2SeqConfig: unknown preset "${name}"; the presets are ${Object.keys(PRESETS).join(", ")}`);
-  return p;
-}
 
 /** The number of parameters of a config, counted from the equations (nothing allocated). */
 export function countParameters(c: Seq2SeqConfig): number {

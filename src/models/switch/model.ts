@@ -21,6 +21,7 @@
 import { noGrad } from "../../engine/autograd.js";
 import { arange } from "../../engine/creation.js";
 import { ArgumentError, DTypeError, ShapeError } from "../../engine/errors.js";
+import { presetOf } from "../presets.js";
 import { defaultGenerator, Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import type { Tensor } from "../../engine/tensor.js";
@@ -56,7 +57,7 @@ export interface SwitchGPTConfig extends GPTConfig {
 
 /** A checked, frozen config. */
 export function switchConfig(base: SwitchGPTConfig | keyof typeof PRESETS, overrides: Partial<SwitchGPTConfig> = {}): SwitchGPTConfig {
-  const c = { ...(typeof base === "string" ? presetOf(base) : base), ...overrides };
+  const c = { ...(typeof base === "string" ? presetOf("SwitchGPTConfig", PRESETS, base) : base), ...overrides };
   gptConfig(c); // GPT-2's checks
   if (!Number.isInteger(c.expertHidden) || c.expertHidden < 1) throw new ArgumentError(`SwitchGPTConfig: expertHidden must be a positive integer, got ${c.expertHidden}`);
   for (const k of ["auxLossCoef", "zLossCoef"] as const) {
@@ -79,11 +80,6 @@ export const PRESETS = Object.freeze({
   }),
 } satisfies Record<string, SwitchGPTConfig>);
 
-function presetOf(name: string): SwitchGPTConfig {
-  const p = (PRESETS as Record<string, SwitchGPTConfig>)[name];
-  if (!p) throw new ArgumentError(`SwitchGPTConfig: unknown preset "${name}"; the presets are ${Object.keys(PRESETS).join(", ")}`);
-  return p;
-}
 
 /** The MoE layer's options of a config. */
 export function moeOf(c: SwitchGPTConfig): MoEOptions {

@@ -3,7 +3,7 @@
 
 import { LoadError } from "../../engine/errors.js";
 import { type HFFamily, dropout } from "../hf-family.js";
-import { T5, t5Config, countParameters as t5Count, fromHFT5, toHFT5, type T5Config } from "./model.js";
+import { T5, t5Config, countParameters as t5Count, fromT5Checkpoint, toT5Checkpoint, type T5Config } from "./model.js";
 
 export const hfFamily: HFFamily<"t5", T5Config, T5> = {
   kind: "t5",
@@ -44,6 +44,6 @@ export const hfFamily: HFFamily<"t5", T5Config, T5> = {
   },
   count: (c) => t5Count(c),
   build: (c) => new T5(c),
-  toHF: (m, c) => toHFT5(m.stateDict(), c),
-  fromHF: (s, _m, c) => fromHFT5(s, c),
+  toHF: (m, c) => toT5Checkpoint(m.stateDict(), c),
+  fromHF: (s, _m, c) => fromT5Checkpoint(s, c),
 };

@@ -35,6 +35,7 @@
 import { noGrad } from "../../engine/autograd.js";
 import { tensor, zeros } from "../../engine/creation.js";
 import { ArgumentError, DTypeError, ShapeError } from "../../engine/errors.js";
+import { presetOf } from "../presets.js";
 import { defaultGenerator, Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import type { Tensor } from "../../engine/tensor.js";
@@ -44,6 +45,7 @@ import { Module, ModuleList, evaluating, type Parameter } from "../../nn/module.
 import { Dropout, Embedding, Linear, RMSNorm } from "../../nn/index.js";
 import { normal_ } from "../../nn/init.js";
 import { linearFlops, matmulFlops, sortedKinds, type Architecture } from "../architecture.js";
+import { entry as e, expandMap, fromCheckpointWith, toCheckpointWith, type MapEntry } from "../weight-map.js";
 import { KVCache, type AttnCache } from "../transformer/model.js";
 import { causalBias } from "../../nn/kv-cache.js";
 import { indexSelect } from "../../ops/indexing.js";
@@ -92,7 +94,7 @@ export interface T5Config {
 
 /** A checked, frozen config: `t5Config("tiny", { vocabSize: 40 })`. */
 export function t5Config(base: T5Config | keyof typeof PRESETS, overrides: Partial<T5Config> = {}): T5Config {
-  const c = { ...(typeof base === "string" ? presetOf(base) : base), ...overrides };
+  const c = { ...(typeof base === "string" ? presetOf("T5Config", PRESETS, base) : base), ...overrides };
   for (const key of ["vocabSize", "nEncoderLayer", "nDecoderLayer", "nHead", "dModel", "dKv", "dFF", "numBuckets", "maxDistance"] as const) {
     if (!Number.isInteger(c[key]) || c[key] < 1) throw new ArgumentError(`T5Config: ${key} must be a positive integer, got ${c[key]}`);
   }
@@ -127,11 +129,6 @@ export const PRESETS = Object.freeze({
   }),
 } satisfies Record<string, T5Config>);
 
-function presetOf(name: string): T5Config {
-  const p = (PRESETS as Record<string, T5Config>)[name];
-  if (!p) throw new ArgumentError(`T5Config: unknown preset "${name}"; the presets are ${Object.keys(PRESETS).join(", ")}`);
-  return p;
-}
 
 /** The number of parameters of a config, counted from the equations (nothing allocated), a tied head once. */
 export function countParameters(c: T5Config): number {
@@ -613,12 +610,6 @@ export class T5 extends Module {
 // (the same tensor, computed once). Files may also hold encoder.embed_tokens.weight and
 // decoder.embed_tokens.weight (copies of shared.weight) and, for a tied head, lm_head.weight: skipped.
 
-interface MapEntry {
-  readonly ours: string;
-  readonly theirs: string;
-}
-
-const e = (ours: string, theirs: string): MapEntry => ({ ours, theirs });
 const attnEntries = (ours: string, theirs: string): MapEntry[] => [
   ...["q", "k", "v", "o"].map((w) => e(`${ours}.w${w}.weight`, `${theirs}.${w}.weight`)),
 ];
@@ -647,16 +638,7 @@ function expandedMap(c: T5Config): MapEntry[] {
     e("decoderNorm.weight", "decoder.final_layer_norm.weight"),
     ...(c.tieHead ? [] : [e("lmHead.weight", "lm_head.weight")]),
   ];
-  const out: MapEntry[] = [];
-  for (const m of table) {
-    const key = m.theirs.includes("{i}") ? "{i}" : m.theirs.includes("{j}") ? "{j}" : null;
-    const layers = key === "{i}" ? c.nEncoderLayer : key === "{j}" ? c.nDecoderLayer : 1;
-    for (let l = 0; l < layers; l++) {
-      const at = (s: string): string => (key ? s.replace(key, String(l)) : s);
-      out.push({ ours: at(m.ours), theirs: at(m.theirs) });
-    }
-  }
-  return out;
+  return expandMap(table, { i: c.nEncoderLayer, j: c.nDecoderLayer });
 }
 
 /** The shape each tensor must have under this config, by our name. */
@@ -679,32 +661,17 @@ function expectedShape(name: string, c: T5Config): number[] {
 const skipped = (c: T5Config, key: string): boolean => /^(encoder|decoder)\.embed_tokens\.weight$/.test(key) || (c.tieHead && key === "lm_head.weight");
 
 /** A T5ForConditionalGeneration state dict (HF names) → ours, ready for `model.loadStateDict`; names and shapes checked. */
-export function fromHFT5(state: Record<string, Tensor>, config: T5Config): Record<string, Tensor> {
-  const map = expandedMap(config);
-  const known = new Set(map.map((m) => m.theirs));
-  const unexpected = Object.keys(state).filter((k) => !known.has(k) && !skipped(config, k));
-  if (unexpected.length) throw new ArgumentError(`fromHFT5: unexpected keys for this config: ${unexpected.join(", ")}`);
-  const out: Record<string, Tensor> = {};
-  for (const m of map) {
-    const t = state[m.theirs];
-    if (!t) throw new ArgumentError(`fromHFT5: missing key ${m.theirs}`);
-    const want = expectedShape(m.ours, config);
-    if (fmt(t.shape) !== fmt(want)) throw new ShapeError(`fromHFT5: ${m.theirs} has shape ${fmt(t.shape)}, this config needs ${fmt(want)}`);
-    out[m.ours] = t;
-  }
-  return out;
-}
+export const fromT5Checkpoint = (state: Record<string, Tensor>, config: T5Config): Record<string, Tensor> =>
+  fromCheckpointWith("fromT5Checkpoint", state, expandedMap(config), { skipped: (k) => skipped(config, k), shape: (name) => expectedShape(name, config) });
 
 /** Our state dict → HF T5ForConditionalGeneration names (the tied head not written, as HF's safetensors files). */
-export function toHFT5(state: Record<string, Tensor>, config: T5Config): Record<string, Tensor> {
-  const out: Record<string, Tensor> = {};
-  for (const m of expandedMap(config)) {
-    const t = state[m.ours];
-    if (!t) throw new ArgumentError(`toHFT5: missing key ${m.ours}`);
-    out[m.theirs] = t;
-  }
-  return out;
-}
+export const toT5Checkpoint = (state: Record<string, Tensor>, config: T5Config): Record<string, Tensor> =>
+  toCheckpointWith("toT5Checkpoint", state, expandedMap(config));
+
+/** @deprecated the earlier name of fromT5Checkpoint */
+export const fromHFT5 = fromT5Checkpoint;
+/** @deprecated the earlier name of toT5Checkpoint */
+export const toHFT5 = toT5Checkpoint;
 
 // =====================================================================================================
 // Decode

@@ -9,7 +9,7 @@ import { Generator, noGrad, Tensor, tensor, randint, ArgumentError, DTypeError, 
 import { assertClose, assertThrowsWith } from "../../../test/harness/assert.js";
 import { fromJson, type TensorJson } from "../../../test/harness/fixtures.js";
 import * as optim from "../../optim/index.js";
-import { countParameters, fromHFT5, greedyDecode, KVCache, PRESETS, relativePositionBucket, T5, t5Config, toHFT5, type T5Config } from "./model.js";
+import { countParameters, fromT5Checkpoint, greedyDecode, KVCache, PRESETS, relativePositionBucket, T5, t5Config, toT5Checkpoint, type T5Config } from "./model.js";
 
 // -----------------------------------------------------------------------------------------------------
 // The fixture
@@ -52,7 +52,7 @@ function configOf(v: VersionFixture): T5Config {
 function fixtureModel(version: (typeof VERSIONS)[number]): { model: T5; v: VersionFixture; config: T5Config } {
   const v = fx[version], config = configOf(v);
   const model = new T5(config, { generator: new Generator(0) });
-  model.loadStateDict(fromHFT5(mapValues(v.state), config));
+  model.loadStateDict(fromT5Checkpoint(mapValues(v.state), config));
   return { model, v, config };
 }
 
@@ -69,7 +69,7 @@ for (const version of VERSIONS) {
     assertClose(logits, fromJson(v.logits), { atol: 1e-4, rtol: 0 }, "logits");
     assert.ok(Math.abs(loss!.item() - v.loss) <= 1e-5, `loss ${loss!.item()} vs PyTorch ${v.loss}`);
     loss!.backward();
-    const expected = fromHFT5(mapValues(v.grads), config);
+    const expected = fromT5Checkpoint(mapValues(v.grads), config);
     const params = model.namedParameters();
     assert.deepEqual(params.map(([n]) => n).sort(), Object.keys(expected).sort());
     for (const [name, p] of params) assertClose(p.grad!, expected[name]!, { rtol: 1e-3, atol: 1e-5 }, `d loss/d ${name}`);
@@ -263,18 +263,18 @@ test("configs are frozen and checked; inputs are checked", () => {
 test("weight map: HF T5ForConditionalGeneration names both ways; skipped copies, unknown keys and wrong shapes", () => {
   for (const version of VERSIONS) {
     const { model, v, config } = fixtureModel(version);
-    const hf = toHFT5(model.stateDict(), config);
+    const hf = toT5Checkpoint(model.stateDict(), config);
     assert.deepEqual(Object.keys(hf).sort(), Object.keys(v.state).sort(), version);
     const state = mapValues(v.state);
     // HF files may also carry the stacks' copies of shared.weight (and a tied model's lm_head): accepted, not loaded
     const withCopies: Record<string, Tensor> = { ...state, "encoder.embed_tokens.weight": state["shared.weight"]!, "decoder.embed_tokens.weight": state["shared.weight"]! };
     if (config.tieHead) withCopies["lm_head.weight"] = state["shared.weight"]!;
-    assert.deepEqual(Object.keys(fromHFT5(withCopies, config)).sort(), Object.keys(model.stateDict()).sort());
-    assertThrowsWith(() => fromHFT5({ ...state, "encoder.block.9.layer.0.layer_norm.weight": state["encoder.final_layer_norm.weight"]! }, config), ArgumentError, /unexpected keys for this config: encoder\.block\.9/);
+    assert.deepEqual(Object.keys(fromT5Checkpoint(withCopies, config)).sort(), Object.keys(model.stateDict()).sort());
+    assertThrowsWith(() => fromT5Checkpoint({ ...state, "encoder.block.9.layer.0.layer_norm.weight": state["encoder.final_layer_norm.weight"]! }, config), ArgumentError, /unexpected keys for this config: encoder\.block\.9/);
     const missing = { ...state };
     delete missing["decoder.final_layer_norm.weight"];
-    assertThrowsWith(() => fromHFT5(missing, config), ArgumentError, /missing key decoder\.final_layer_norm\.weight/);
-    assertThrowsWith(() => fromHFT5({ ...state, "shared.weight": state["shared.weight"]!.narrow(0, 0, 5) }, config), ShapeError, /shared\.weight has shape \(5,12\), this config needs \(13,12\)/);
+    assertThrowsWith(() => fromT5Checkpoint(missing, config), ArgumentError, /missing key decoder\.final_layer_norm\.weight/);
+    assertThrowsWith(() => fromT5Checkpoint({ ...state, "shared.weight": state["shared.weight"]!.narrow(0, 0, 5) }, config), ShapeError, /shared\.weight has shape \(5,12\), this config needs \(13,12\)/);
   }
 });
 

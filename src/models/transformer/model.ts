@@ -26,6 +26,7 @@
 import { noGrad } from "../../engine/autograd.js";
 import { arange, tensor, zeros } from "../../engine/creation.js";
 import { ArgumentError, DTypeError, ShapeError } from "../../engine/errors.js";
+import { presetOf } from "../presets.js";
 import { defaultGenerator, Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import { Tensor } from "../../engine/tensor.js";
@@ -36,6 +37,7 @@ import { Module, ModuleList, evaluating, type Parameter } from "../../nn/module.
 import { Dropout, Embedding, LayerNorm, Linear } from "../../nn/index.js";
 import { normal_, xavierUniform_, zeros_ } from "../../nn/init.js";
 import { linearFlops, matmulFlops, sortedKinds, type Architecture } from "../architecture.js";
+import { entry, expandMap, type MapEntry as WeightMapEntry } from "../weight-map.js";
 import { searchBeams, type BeamResult, type BeamSearchable, type Hypothesis } from "../../generation/beam.js";
 
 // =====================================================================================================
@@ -68,7 +70,7 @@ export interface TransformerConfig {
 
 /** A checked, frozen config: `transformerConfig("tiny", { vocabSize: vocab.size })`. */
 export function transformerConfig(base: TransformerConfig | keyof typeof PRESETS, overrides: Partial<TransformerConfig> = {}): TransformerConfig {
-  const c = { ...(typeof base === "string" ? presetOf(base) : base), ...overrides };
+  const c = { ...(typeof base === "string" ? presetOf("TransformerConfig", PRESETS, base) : base), ...overrides };
   for (const key of ["vocabSize", "maxLen", "nEncoderLayer", "nDecoderLayer", "nHead", "dModel", "dFF"] as const) {
     if (!Number.isInteger(c[key]) || c[key] < 1) throw new ArgumentError(`TransformerConfig: ${key} must be a positive integer, got ${c[key]}`);
   }
@@ -99,11 +101,6 @@ export const PRESETS = Object.freeze({
   }),
 } satisfies Record<string, TransformerConfig>);
 
-function presetOf(name: string): TransformerConfig {
-  const p = (PRESETS as Record<string, TransformerConfig>)[name];
-  if (!p) throw new ArgumentError(`TransformerConfig: unknown preset "${name}"; the presets are ${Object.keys(PRESETS).join(", ")}`);
-  return p;
-}
 
 /**
  * The number of parameters of a config, counted from the equations (nothing allocated), the shared
@@ -520,22 +517,21 @@ export class Transformer extends Module {
 // nn.Transformer itself also adds a final LayerNorm after each stack (encoder.norm, decoder.norm), which
 // the paper does not have; a state dict holding them is refused as well.
 
-interface MapEntry {
-  readonly ours: readonly string[]; // one name, or the parts of a fused tensor (split along our dim 0)
-  readonly theirs: string;
+interface MapEntry extends WeightMapEntry {
   readonly bias: boolean; // an attention bias, present only with attnBias
 }
 
+const e = (ours: string | string[], theirs: string, bias = false): MapEntry => ({ ...entry(ours, theirs), bias });
 const attnEntries = (ours: string, theirs: string): MapEntry[] => [
-  { ours: ["wq", "wk", "wv"].map((w) => `${ours}.${w}.weight`), theirs: `${theirs}.in_proj_weight`, bias: false },
-  { ours: ["wq", "wk", "wv"].map((w) => `${ours}.${w}.bias`), theirs: `${theirs}.in_proj_bias`, bias: true },
-  { ours: [`${ours}.wo.weight`], theirs: `${theirs}.out_proj.weight`, bias: false },
-  { ours: [`${ours}.wo.bias`], theirs: `${theirs}.out_proj.bias`, bias: true },
+  e(["wq", "wk", "wv"].map((w) => `${ours}.${w}.weight`), `${theirs}.in_proj_weight`),
+  e(["wq", "wk", "wv"].map((w) => `${ours}.${w}.bias`), `${theirs}.in_proj_bias`, true),
+  e(`${ours}.wo.weight`, `${theirs}.out_proj.weight`),
+  e(`${ours}.wo.bias`, `${theirs}.out_proj.bias`, true),
 ];
-const plain = (ours: string, theirs: string): MapEntry[] => [".weight", ".bias"].map((s) => ({ ours: [ours + s], theirs: theirs + s, bias: false }));
+const plain = (ours: string, theirs: string): MapEntry[] => [".weight", ".bias"].map((s) => e(ours + s, theirs + s));
 
 const WEIGHT_MAP: readonly MapEntry[] = [
-  { ours: ["tokEmb.weight"], theirs: "embedding.weight", bias: false },
+  e("tokEmb.weight", "embedding.weight"),
   ...attnEntries("encoder.{i}.attn", "encoder.layers.{i}.self_attn"),
   ...plain("encoder.{i}.norm1", "encoder.layers.{i}.norm1"),
   ...plain("encoder.{i}.mlp.up", "encoder.layers.{i}.linear1"),
@@ -551,18 +547,7 @@ const WEIGHT_MAP: readonly MapEntry[] = [
 ];
 
 /** The table with {i} (encoder layers) and {j} (decoder layers) expanded. */
-function expandedMap(c: TransformerConfig): MapEntry[] {
-  const out: MapEntry[] = [];
-  for (const m of WEIGHT_MAP) {
-    const key = m.theirs.includes("{i}") ? "{i}" : m.theirs.includes("{j}") ? "{j}" : null;
-    const layers = key === "{i}" ? c.nEncoderLayer : key === "{j}" ? c.nDecoderLayer : 1;
-    for (let l = 0; l < layers; l++) {
-      const at = (s: string): string => (key ? s.replace(key, String(l)) : s);
-      out.push({ ours: m.ours.map(at), theirs: at(m.theirs), bias: m.bias });
-    }
-  }
-  return out;
-}
+const expandedMap = (c: TransformerConfig): MapEntry[] => expandMap(WEIGHT_MAP, { i: c.nEncoderLayer, j: c.nDecoderLayer });
 
 /** A state dict in PyTorch's nn.TransformerEncoderLayer/DecoderLayer names → ours, ready for `model.loadStateDict`. */
 export function fromTorchTransformer(state: Record<string, Tensor>, config: TransformerConfig): Record<string, Tensor> {

@@ -21,6 +21,7 @@
 
 import { noGrad } from "../../engine/autograd.js";
 import { ArgumentError, ShapeError } from "../../engine/errors.js";
+import { presetOf } from "../presets.js";
 import { defaultGenerator, type Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import { tensor } from "../../engine/creation.js";
@@ -57,7 +58,7 @@ export interface ViTConfig {
 
 /** A checked, frozen config: `vitConfig("vit-mnist")`. */
 export function vitConfig(base: ViTConfig | keyof typeof PRESETS, overrides: Partial<ViTConfig> = {}): ViTConfig {
-  const c = { ...(typeof base === "string" ? presetOf(base) : base), ...overrides };
+  const c = { ...(typeof base === "string" ? presetOf("ViTConfig", PRESETS, base) : base), ...overrides };
   for (const key of ["imageSize", "patchSize", "inChannels", "dim", "depth", "heads", "mlpDim", "numClasses"] as const) {
     if (!Number.isInteger(c[key]) || c[key] < 1) throw new ArgumentError(`ViTConfig: ${key} must be a positive integer, got ${c[key]}`);
   }
@@ -73,11 +74,6 @@ export const PRESETS = Object.freeze({
   "vit-mnist-p7": Object.freeze({ imageSize: 28, patchSize: 7, inChannels: 1, dim: 32, depth: 2, heads: 4, mlpDim: 64, numClasses: 10 }),
 } satisfies Record<string, ViTConfig>);
 
-function presetOf(name: string): ViTConfig {
-  const p = (PRESETS as Record<string, ViTConfig>)[name];
-  if (!p) throw new ArgumentError(`ViTConfig: unknown preset "${name}"; the presets are ${Object.keys(PRESETS).join(", ")}`);
-  return p;
-}
 
 /** The patches N_p = (S/P)² and tokens T = N_p + 1. */
 export const patchesOf = (c: ViTConfig): number => (c.imageSize / c.patchSize) ** 2;
