@@ -10,6 +10,7 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { ArgumentError } from "../src/engine/errors.js";
 import { writeFileAtomic } from "../src/io/node.js";
+import { checkOutputFile } from "./rundir.js";
 import { TASKS, architectureTable, markdownTable, trainOnTask, type TaskOptions, type TaskResult } from "../src/recipes/compare.js";
 import type { RecipeData } from "../src/recipes/recipe.js";
 import { ZOO, entryName, findModel, tasksOf, type TaskName, type ZooEntry } from "../src/models/zoo.js";
@@ -87,6 +88,7 @@ export async function compareCommand(args: readonly string[], out: Output): Prom
     return 0;
   }
   if (names.length === 0) throw new UsageError(`compare: which models? (${ZOO.map((m) => m.name).join(", ")})`);
+  if (v.out !== undefined) checkOutputFile(v.out, "compare"); // before any training: a file it did not write is never replaced
   let entries = names.map((n) => resolve(n));
   const sections: string[] = [];
 

@@ -9,9 +9,11 @@ import { ArgumentError } from "../src/engine/errors.js";
 import { Generator } from "../src/engine/rng.js";
 import type { Tensor } from "../src/engine/tensor.js";
 import { imageGrid, lineChart } from "../src/io/chart.js";
-import { loadCheckpoint, saveCheckpoint, savePng } from "../src/io/node.js";
+import { saveCheckpoint, savePng } from "../src/io/node.js";
 import { DDPM_SCHEDULE, sample, type SampleOptions } from "../src/models/ddpm/diffusion.js";
-import { classDenoiser, DDPM_TRAIN, DDPMTrainer, loadDDPM } from "../src/models/ddpm/train.js";
+import { classDenoiser, DDPM_TRAIN, DDPMTrainer, ddpmCheckpointConfig, loadDDPM } from "../src/models/ddpm/train.js";
+import { NonFiniteGuard } from "../src/recipes/loop.js";
+import { mnistCheckpointConfig } from "./mnist.js";
 import { PRESETS, unetConfig, type UNet } from "../src/models/ddpm/unet.js";
 import type { Schedule } from "../src/models/ddpm/diffusion.js";
 import { LeNet5, lenetConfig } from "../src/models/lenet5/model.js";
@@ -21,7 +23,7 @@ import { cat } from "../src/ops/shape.js";
 import { stableDiffusionCommand } from "./sd.js";
 import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js";
 import { Progress, formatDuration, type Output } from "./progress.js";
-import { CHECKPOINT, JsonlLog, checkpointPath, createRunDir, defaultRunDir } from "./rundir.js";
+import { CHECKPOINT, JsonlLog, checkOutputFile, createRunDir, defaultRunDir, freshFile, loadRunCheckpoint, stopDiverged } from "./rundir.js";
 
 const P = PRESETS["ddpm-mnist"];
 
@@ -42,10 +44,11 @@ export const DDPM_OPTIONS = {
   resume: { kind: "string", metavar: "DIR", help: "continue the run in DIR from its checkpoint" },
   log_interval: { kind: "int", min: 1, default: 25, help: "print a line every N steps when not on a terminal" },
   sample_steps: { kind: "int", min: 1, default: 50, help: "DDIM steps of the pictures drawn at the end" },
-  guidance: { kind: "number", min: 0, default: 3, help: "guidance scale of the pictures drawn at the end" },
+  guidance: { kind: "number", min: 0, max: 100, default: 3, help: "guidance scale of the pictures drawn at the end" },
+  max_bad_steps: { kind: "int", min: 1, max: 1000, default: 5, help: "stop (saving a checkpoint) after this many steps in a row whose loss is NaN or infinite; each is skipped" },
 } as const satisfies OptionSpecs;
 
-const RESUMABLE = new Set(["steps", "resume", "log_interval", "checkpoint_every", "sample_steps", "guidance"]);
+const RESUMABLE = new Set(["steps", "resume", "log_interval", "checkpoint_every", "sample_steps", "guidance", "max_bad_steps"]);
 
 export const DDPM_HELP = helpText(
   "wnn train ddpm [options]",
@@ -80,7 +83,8 @@ export async function trainDdpm(args: readonly string[], out: Output): Promise<n
     const fixed = [...given].filter((k) => !RESUMABLE.has(k));
     if (fixed.length) throw new UsageError(`${cmd}: ${fixed.map((k) => `--${k}`).join(", ")} cannot change when resuming (only --steps, --checkpoint_every, --log_interval, --sample_steps and --guidance can)`);
     dir = v.resume;
-    trainer = DDPMTrainer.fromCheckpoint(loadCheckpoint(checkpointPath(dir)), train, given.has("steps") ? { steps: v.steps } : {});
+    const { ckpt } = loadRunCheckpoint(dir, cmd, ddpmCheckpointConfig, { resume: true });
+    trainer = DDPMTrainer.fromCheckpoint(ckpt, train, given.has("steps") ? { steps: v.steps } : {});
     log = new JsonlLog(join(dir, "log.jsonl"));
     log.retain((e) => (e.step as number) <= trainer.step);
     print(`resuming ${dir} at step ${trainer.step} of ${trainer.config.steps}`);
@@ -129,11 +133,17 @@ export async function trainDdpm(args: readonly string[], out: Output): Promise<n
   process.on("SIGINT", onSigint);
   const progress = new Progress({ total: t.steps, start: trainer.step, out, every: v.log_interval });
   let trainMs = 0, steps = 0;
+  const guard = new NonFiniteGuard(v.max_bad_steps); // the shared loop's count of NaN/infinite losses (src/recipes/loop.ts)
   try {
-    while (!stop && trainer.step < t.steps) {
+    while (!stop && trainer.step < t.steps && !guard.tripped) {
       const t0 = performance.now();
       const r = trainer.trainStep();
       trainMs += performance.now() - t0;
+      if (guard.record(r)) {
+        log.append({ type: "skipped", step: trainer.step, loss: String(r.loss) });
+        await tick();
+        continue;
+      }
       steps++;
       log.append({ type: "train", step: trainer.step, loss: r.loss, lr: r.lr });
       points.push([trainer.step, r.loss]);
@@ -146,6 +156,11 @@ export async function trainDdpm(args: readonly string[], out: Output): Promise<n
     }
   } finally {
     progress.done();
+  }
+  if (guard.tripped) {
+    drawChart();
+    process.off("SIGINT", onSigint);
+    return stopDiverged(guard, trainer.step, t.lr, save, ckptFile);
   }
   save();
   drawChart();
@@ -196,9 +211,7 @@ function pictures(model: UNet, schedule: Schedule, o: { steps: number; guidance:
  * (the floor: real digits) and for N images of uniform noise (the ceiling).
  */
 function measure(judgeDir: string, images: Tensor, labels: Int32Array): { accuracy: number; correct: number; fd: number; floor: number; ceiling: number } {
-  const ckpt = loadCheckpoint(checkpointPath(judgeDir));
-  const cfg = ckpt.config as { kind?: string; c1?: number; c3?: number } | undefined;
-  if (!cfg || cfg.kind !== "cnn") throw new UsageError(`generate: --judge ${judgeDir} is not a run of \`wnn train cnn\``);
+  const { ckpt, checked: cfg } = loadRunCheckpoint(judgeDir, "generate", (k) => mnistCheckpointConfig(k, "cnn"), { strict: true });
   const classifier = new LeNet5(lenetConfig("lenet5", { c1: cfg.c1, c3: cfg.c3 }));
   classifier.loadStateDict(ckpt.model);
   const N = labels.length;
@@ -236,6 +249,7 @@ export const GENERATE_OPTIONS = {
   guidance: { kind: "number", min: 0, default: 3, help: "classifier-free guidance scale w (0: unconditional, 1: conditional; --model: 7.5 unless given)" },
   seed: { kind: "int", min: 0, default: 0, help: "seed of the noise" },
   raw: { kind: "flag", help: "sample with the trained weights instead of their moving average" },
+  strict: { kind: "flag", help: "refuse a checkpoint holding NaN or infinite weights (without it: a warning naming them)" },
   out: { kind: "string", metavar: "FILE", help: "the PNG to write (default: DIR/generated-<digit>.png)" },
   judge: { kind: "string", metavar: "DIR", help: "a LeNet-5 run of `wnn train cnn`: also measure the class accuracy and the Fréchet distance of its F6 features to as many test digits" },
 } as const satisfies OptionSpecs;
@@ -275,11 +289,15 @@ export function generateCommand(args: readonly string[], out: Output): number {
     if (v.checkpoint !== undefined) throw new UsageError(`${cmd}: give --model (Stable Diffusion) or --checkpoint (a DDPM run), not both`);
     const prompt = v.prompt ?? split.prompt;
     if (prompt === undefined) throw new UsageError(`${cmd}: --model needs a prompt: wnn generate --model DIR "a prompt"`);
-    return stableDiffusionCommand(v.model, prompt, { steps: given.has("steps") ? v.steps : 20, guidance: given.has("guidance") ? v.guidance : 7.5, size: v.size, seed: v.seed, out: v.out ?? "generated.png" }, out);
+    if (v.out !== undefined) checkOutputFile(v.out, cmd);
+    return stableDiffusionCommand(v.model, prompt, { steps: given.has("steps") ? v.steps : 20, guidance: given.has("guidance") ? v.guidance : 7.5, size: v.size, seed: v.seed, out: v.out ?? freshFile("generated.png") }, out);
   }
   if (split.prompt !== undefined || v.prompt !== undefined) throw new UsageError(`${cmd}: a prompt needs --model DIR (a Stable Diffusion folder)`);
   if (v.checkpoint === undefined) throw new UsageError(`${cmd}: --checkpoint DIR (a run of \`wnn train ddpm\`) or --model DIR (a Stable Diffusion folder) is required`);
-  const { model, schedule } = loadDDPM(loadCheckpoint(checkpointPath(v.checkpoint)), !v.raw);
+  const file = v.out ?? freshFile(join(v.checkpoint.endsWith(".safetensors") ? "." : v.checkpoint, `generated-${v.digit ?? "all"}.png`));
+  if (v.out !== undefined) checkOutputFile(v.out, cmd);
+  const { ckpt } = loadRunCheckpoint(v.checkpoint, cmd, ddpmCheckpointConfig, { strict: v.strict });
+  const { model, schedule } = loadDDPM(ckpt, !v.raw);
   const digits = v.digit !== undefined ? [v.digit] : Array.from({ length: 10 }, (_, d) => d);
   const labels = Int32Array.from({ length: digits.length * v.n }, (_, i) => digits[Math.floor(i / v.n)]!);
   const B = labels.length;
@@ -287,7 +305,6 @@ export function generateCommand(args: readonly string[], out: Output): number {
   const opts: SampleOptions = { sampler: v.sampler as "ddim" | "ddpm", steps: v.steps, eta: v.eta, generator: new Generator(v.seed) };
   const x = sample(schedule, classDenoiser(model, tensor(labels, { shape: [B] }), v.guidance), [B, 1, 28, 28], opts);
   const seconds = (performance.now() - t0) / 1000;
-  const file = v.out ?? join(v.checkpoint.endsWith(".safetensors") ? "." : v.checkpoint, `generated-${v.digit ?? "all"}.png`);
   const cols = Math.min(v.n, 16);
   savePng(file, imageGrid(toPixels(x), Math.ceil(B / cols), cols, { scale: 2 }));
   if (v.judge !== undefined) {

@@ -2,7 +2,6 @@
 // file llama.cpp runs. `wnn sample --model FILE.gguf`: text from a GGUF file (ours or llama.cpp's),
 // its matrices kept in their GGML blocks.
 
-import { readFileSync } from "node:fs";
 import { BPETokenizer, mergesFromJSON } from "../src/data/bpe.js";
 import { noGrad } from "../src/engine/autograd.js";
 import { tensor } from "../src/engine/creation.js";
@@ -13,6 +12,8 @@ import { toGguf, type GgufModelConfig, type GgufTokenizer } from "../src/io/ggml
 import { GGML_TYPE_NAMES, type GgmlType } from "../src/io/ggml/quants.js";
 import { readHFFolder } from "../src/io/hf-folder.js";
 import { writeFileAtomic } from "../src/io/node.js";
+import { readCheckedFile } from "../src/io/checked-file-node.js";
+import { checkOutputFile } from "./rundir.js";
 import { loadGguf } from "../src/models/gguf.js";
 import { generate as gptGenerate, type GPT } from "../src/models/gpt2/model.js";
 import { fromPretrained } from "../src/models/hf.js";
@@ -61,6 +62,7 @@ export function quantizeCommand(args: readonly string[], out: Output, err: Outpu
   if (help) { out.write(QUANTIZE_HELP); return 0; }
   if (v.model === undefined) throw new UsageError("quantize: which model? give --model DIR (a Hugging Face folder)");
   if (v.out === undefined) throw new UsageError("quantize: give --out FILE.gguf");
+  checkOutputFile(v.out, "quantize"); // a file it did not write is never replaced
   const type = GGML_TYPE_NAMES.find((t) => t.toLowerCase() === v.type.toLowerCase()) as GgmlType | undefined;
   if (type === undefined || !TYPES.includes(v.type.toLowerCase())) throw new UsageError(`quantize: unknown --type ${v.type} (${TYPES.join(", ")})`);
   const folder = readHFFolder(v.model);
@@ -87,7 +89,7 @@ export function quantizeCommand(args: readonly string[], out: Output, err: Outpu
 
 /** `wnn sample --model FILE.gguf`: the prompt continued by the file's model, with the file's tokenizer. */
 export function sampleFromGguf(path: string, s: SampleSettings & { repetitionPenalty: number }, out: Output): number {
-  const g = loadGguf(new Uint8Array(readFileSync(path)));
+  const g = loadGguf(readCheckedFile(path));
   const t = g.tokenizer;
   if (t.model !== "gpt2") throw new LoadError(`${path}: tokenizer.ggml.model ${t.model} is not read yet (byte-level BPE, "gpt2", is)`);
   const specials = new Map<string, number>();

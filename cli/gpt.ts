@@ -9,17 +9,16 @@ import { join } from "node:path";
 import * as wnn from "../src/index.js";
 import { CharTokenizer } from "../src/data/char.js";
 import { trainValSplit } from "../src/data/batch.js";
-import { ArgumentError, LoadError } from "../src/engine/errors.js";
+import { ArgumentError } from "../src/engine/errors.js";
 import { lineChart, type Series } from "../src/io/chart.js";
-import { loadCheckpoint, saveCheckpoint, savePng, writeFileAtomic } from "../src/io/node.js";
+import { saveCheckpoint, savePng, writeFileAtomic } from "../src/io/node.js";
 import { PRESETS, countParameters, gptConfig, type GPTConfig } from "../src/models/gpt2/model.js";
-import { describeNonFinite } from "../src/io/finite.js";
 import { CPU_TRAIN, GPTTrainer, checkpointConfig, type TrainConfig } from "../src/models/gpt2/train.js";
 import { loadMobyDick } from "../src/node.js";
-import { runLoop } from "../src/recipes/loop.js";
+import { NonFiniteGuard, runLoop } from "../src/recipes/loop.js";
 import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js";
 import { Progress, formatDuration, type Output } from "./progress.js";
-import { CHECKPOINT, JsonlLog, checkRunDir, checkWritable, checkpointPath, createRunDir, defaultRunDir } from "./rundir.js";
+import { CHECKPOINT, JsonlLog, checkRunDir, createRunDir, defaultRunDir, loadRunCheckpoint, stopDiverged } from "./rundir.js";
 import { SAMPLE_DEFAULTS, sampleText } from "./sample.js";
 
 const tiny = PRESETS.tiny;
@@ -120,12 +119,8 @@ export async function trainGpt(args: readonly string[], out: Output): Promise<nu
     const fixed = [...given].filter((k) => !RESUMABLE.has(k));
     if (fixed.length) throw new UsageError(`${cmd}: ${fixed.map((k) => `--${k}`).join(", ")} cannot change when resuming (the run's settings come from its checkpoint; only --iters, --eval_interval, --eval_iters, --threads, --log_interval and --sample_tokens can)`);
     dir = v.resume;
-    const ckpt = loadCheckpoint(checkpointPath(dir));
-    const { config, train: saved } = checkpointConfig(ckpt);
-    // NaN or infinite weights never train back to anything: refused, by name
-    const bad = describeNonFinite(ckpt.model);
-    if (bad !== null) throw new LoadError(`${checkpointPath(dir)}: ${bad}; this run cannot continue (start a new one, with a lower --lr)`);
-    checkWritable(dir, cmd);
+    // NaN or infinite weights never train back to anything: refused, by name; the folder must be writable
+    const { ckpt, checked: { config, train: saved } } = loadRunCheckpoint(dir, cmd, checkpointConfig, { resume: true });
     if (given.has("iters") && v.iters < ckpt.step) throw new UsageError(`${cmd}: --iters ${v.iters} is before the checkpoint's step ${ckpt.step}`);
     if (given.has("iters") && v.iters > saved.lrDecayIters) {
       // the schedule is the run's: it is not stretched; say so loudly rather than in passing
@@ -198,20 +193,16 @@ export async function trainGpt(args: readonly string[], out: Output): Promise<nu
 
   // ---- the shared training loop (src/recipes/loop.ts): estimate when due, step, yield so Ctrl-C is heard
   let trainMs = 0, evalMs = 0, steps = 0, lastEval: { train: number; val: number } | null = null;
-  let badInARow = 0, badTotal = 0, diverged = false;
+  const guard = new NonFiniteGuard(v.max_bad_steps);
   try {
     await runLoop(trainer, {
+      onSkip: (step, r, ms) => {
+        // a NaN or infinite loss: the step was skipped (no update); the guard ends the run after too many in a row
+        trainMs += ms;
+        log.append({ type: "skipped", step, loss: String(r.loss), gradNorm: String(r.gradNorm) });
+      },
       onStep: (step, r, ms) => {
         trainMs += ms;
-        if (r.skipped) {
-          // a NaN or infinite loss: the step was skipped (no update); too many in a row ends the run
-          badInARow++;
-          badTotal++;
-          log.append({ type: "skipped", step, loss: String(r.loss), gradNorm: String(r.gradNorm) });
-          if (badInARow >= v.max_bad_steps) diverged = true;
-          return;
-        }
-        badInARow = 0;
         steps++;
         log.append({ type: "train", step, loss: r.loss, lr: r.lr, ms: Math.round(ms * 10) / 10 });
         batchLoss.push([step, r.loss]);
@@ -227,17 +218,15 @@ export async function trainGpt(args: readonly string[], out: Output): Promise<nu
         drawChart();
         save();
       },
-    }, { pause: tick, shouldStop: () => stop || diverged });
+    }, { pause: tick, shouldStop: () => stop, guard });
   } finally {
     progress.done();
   }
 
-  if (diverged) {
-    save();
+  if (guard.tripped) {
     drawChart();
     process.off("SIGINT", onSigint);
-    process.stderr.write(`wnn: training stopped at step ${trainer.step}: the loss was NaN or infinite for ${v.max_bad_steps} batches in a row (${badTotal} skipped in all); the learning rate (${t.lr}) is probably too high. Saved ${ckptFile}\n`);
-    return 1;
+    return stopDiverged(guard, trainer.step, t.lr, save, ckptFile);
   }
   if (stop) {
     save();
