@@ -76,15 +76,14 @@ export async function trainDdpm(args: readonly string[], out: Output): Promise<n
   }
   const print = (s: string): void => void out.write(s + "\n");
   const wallStart = performance.now();
-  const { train } = loadMnist();
   let trainer: DDPMTrainer, dir: string, log: JsonlLog;
   if (v.resume !== undefined) {
     if (given.has("out")) throw new UsageError(`${cmd}: --resume continues the run in its own folder; leave out --out`);
     const fixed = [...given].filter((k) => !RESUMABLE.has(k));
     if (fixed.length) throw new UsageError(`${cmd}: ${fixed.map((k) => `--${k}`).join(", ")} cannot change when resuming (only --steps, --checkpoint_every, --log_interval, --sample_steps and --guidance can)`);
     dir = v.resume;
-    const { ckpt } = loadRunCheckpoint(dir, cmd, ddpmCheckpointConfig, { resume: true });
-    trainer = DDPMTrainer.fromCheckpoint(ckpt, train, given.has("steps") ? { steps: v.steps } : {});
+    const { ckpt } = loadRunCheckpoint(dir, cmd, ddpmCheckpointConfig, { resume: true }); // checked before the digits are read
+    trainer = DDPMTrainer.fromCheckpoint(ckpt, loadMnist().train, given.has("steps") ? { steps: v.steps } : {});
     log = new JsonlLog(join(dir, "log.jsonl"));
     log.retain((e) => (e.step as number) <= trainer.step);
     print(`resuming ${dir} at step ${trainer.step} of ${trainer.config.steps}`);
@@ -94,7 +93,7 @@ export async function trainDdpm(args: readonly string[], out: Output): Promise<n
         unetConfig("ddpm-mnist", { channels: v.channels }),
         { schedule: v.schedule as "linear" | "cosine", prediction: v.prediction as "epsilon" | "v" },
         { steps: v.steps, batchSize: v.batch_size, lr: v.lr, warmup: v.warmup, ema: v.ema, pUncond: v.p_uncond, gradClip: v.grad_clip, seed: v.seed },
-        train,
+        loadMnist().train,
       );
     } catch (e) {
       if (e instanceof ArgumentError) throw new UsageError(`${cmd}: ${e.message}`);
@@ -108,7 +107,7 @@ export async function trainDdpm(args: readonly string[], out: Output): Promise<n
   const t = trainer.config, s = trainer.schedule.config, c = trainer.model.config;
   print(`U-Net: widths ${c.channelMult.map((m) => m * c.channels).join(", ")}, ${c.numResBlocks} residual block(s) per level, attention at level(s) ${c.attnLevels.join(", ")}, ${c.numClasses} classes + ∅; ${trainer.model.numParameters().toLocaleString("en-US")} parameters`);
   print(`diffusion: T = ${s.timesteps}, ${s.schedule} β schedule, predicting ${s.prediction === "v" ? "v" : "ε"}`);
-  print(`training: ${t.steps} steps of ${t.batchSize} digits (of ${train.count.toLocaleString("en-US")}), Adam lr ${t.lr} (warmup ${t.warmup}), clip ${t.gradClip}, EMA ${t.ema}, p_uncond ${t.pUncond}, seed ${t.seed}; writing ${dir}/`);
+  print(`training: ${t.steps} steps of ${t.batchSize} digits (of ${trainer.data.count.toLocaleString("en-US")}), Adam lr ${t.lr} (warmup ${t.warmup}), clip ${t.gradClip}, EMA ${t.ema}, p_uncond ${t.pUncond}, seed ${t.seed}; writing ${dir}/`);
 
   const ckptFile = join(dir, CHECKPOINT);
   const points: [number, number][] = [];
