@@ -22,8 +22,8 @@ const COMPARE_OPTIONS = {
   train: { kind: "flag", help: "also train them on the task they share (names, mnist, graphs or dates), each in its own process" },
   steps: { kind: "int", min: 1, max: 10_000_000, help: "optimizer steps (graphs: full-batch epochs); default the task's: names 400, mnist 250, graphs 300, dates 600" },
   batch_size: { kind: "int", min: 1, max: 65536, help: "examples per step; default the task's: names 32, mnist 64, dates 32" },
-  seed: { kind: "int", min: 0, default: 0, help: "the seed of the weights and the batches, the same for every model" },
-  test_limit: { kind: "int", min: 0, default: 0, help: "mnist: evaluate on the first N test digits only (0: all 2,000); dates: N held-out dates (0: 200)" },
+  seed: { kind: "int", min: 0, max: 2 ** 32 - 1, default: 0, help: "the seed of the weights and the batches, the same for every model" },
+  test_limit: { kind: "int", min: 0, max: 1_000_000, default: 0, help: "mnist: evaluate on the first N test digits only (0: all 2,000); dates: N held-out dates (0: 200)" },
   out: { kind: "string", metavar: "FILE", help: "also write the tables as markdown to FILE" },
 } as const satisfies OptionSpecs;
 
