@@ -34,6 +34,7 @@ import { tokenizerFromJSON } from "../src/data/tokenizer-json.js";
 import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js";
 import { Progress, formatDuration, type Output } from "./progress.js";
 import { checkRunDir, createRunDir, loadRunCheckpoint } from "./rundir.js";
+import { checkFinite } from "../src/io/finite.js";
 import { readCheckedJson, readCheckedText } from "../src/io/checked-file-node.js";
 
 export const FINETUNE_FILE = "finetune.json";
@@ -176,12 +177,14 @@ export function loadAdapter(model: Module, dir: string): TunedGenerator {
   if (existsSync(join(dir, ADAPTER_CONFIG_FILE))) {
     const config = readCheckedJson(join(dir, ADAPTER_CONFIG_FILE)) as Record<string, unknown>;
     const st = loadSafetensors(join(dir, ADAPTER_WEIGHTS_FILE));
+    checkFinite(join(dir, ADAPTER_WEIGHTS_FILE), st.tensors, { strict: true }); // NaN weights would make every output NaN
     fromPeft(model, { config, tensors: st.tensors, metadata: st.metadata });
     return null;
   }
   if (!existsSync(join(dir, FINETUNE_FILE))) throw new LoadError(`${dir}: neither ${ADAPTER_CONFIG_FILE} (PEFT LoRA) nor ${FINETUNE_FILE} (wnn finetune)`);
   const meta = readCheckedJson(join(dir, FINETUNE_FILE)) as { method: string; options: MethodOptions & { seed?: number }; folded?: boolean };
   const st = loadSafetensors(join(dir, FINETUNE_WEIGHTS));
+  checkFinite(join(dir, FINETUNE_WEIGHTS), st.tensors, { strict: true });
   const ft = applyMethod(meta.method, model, { ...meta.options, generator: new Generator(meta.options.seed ?? 0) });
   if (meta.folded) (ft.model as PrefixTuning).fold();
   const own = new Map(ft.model.namedParameters());
