@@ -149,7 +149,7 @@ export function helpText(usage: string, about: string, specs: OptionSpecs, foote
   const rows = Object.entries(specs).map(([name, s]) => {
     const left = `--${name}${s.kind === "flag" ? "" : ` ${s.metavar ?? (s.kind === "int" ? "N" : s.kind === "number" ? "X" : s.choices ? s.choices.join("|") : "S")}`}`;
     const range = s.kind === "int" || s.kind === "number" ? bounds(s) : "";
-    const def = s.default !== undefined && s.kind !== "flag" ? ` (default ${s.default}${range ? `; ${range}` : ""})` : range ? ` (${range})` : "";
+    const def = (s.default !== undefined && s.kind !== "flag" ? ` (default ${s.default})` : "") + (range ? ` [${range}]` : "");
     const also = s.aliases?.length ? ` (also ${s.aliases.map((a) => `--${a}`).join(", ")})` : "";
     return [left, s.help + def + also] as const;
   });

@@ -78,18 +78,19 @@ const MAX_STEPS = 10_000_000;
  */
 export function optionBounds(recipe: AnyRecipe, key: string, d: number): { kind: "int" | "number"; min: number; max: number } {
   const own = (recipe.bounds as Record<string, { min: number; max: number } | undefined> | undefined)?.[key];
-  const int = Number.isInteger(d) && !/(^|[a-z])(lr|Lr)|dropout|smoothing|fraction|alpha|temperature|clip|Clip|decay|Decay|beta|ema/i.test(key);
+  const words = snake(key).split("_"), has = (...w: string[]): boolean => words.some((x) => w.includes(x) || w.some((p) => p.endsWith("*") && x.startsWith(p.slice(0, -1))));
+  const real = has("lr", "dropout", "smoothing", "fraction", "prob", "alpha", "temperature", "clip", "decay", "beta*", "ema", "momentum", "factor");
+  const int = Number.isInteger(d) && !real;
   if (own) return { kind: int ? "int" : "number", ...own };
-  if (/seed/i.test(key)) return { kind: "int", min: 0, max: 2 ** 32 - 1 };
+  if (has("seed")) return { kind: "int", min: 0, max: 2 ** 32 - 1 };
   if (!int) {
-    if (/dropout|smoothing|fraction|prob/i.test(key)) return { kind: "number", min: 0, max: 1 };
-    if (/beta|ema|momentum/i.test(key)) return { kind: "number", min: 0, max: 0.999999 };
-    if (/(^|[a-z])(lr|Lr)/.test(key)) return { kind: "number", min: 0, max: 10 };
+    if (has("dropout", "smoothing", "fraction", "prob")) return { kind: "number", min: 0, max: 1 };
+    if (has("beta*", "ema", "momentum")) return { kind: "number", min: 0, max: 0.999999 };
+    if (has("lr")) return { kind: "number", min: 0, max: 10 };
     return { kind: "number", min: 0, max: Math.max(1000, 1000 * d) };
   }
-  const zeroOk = d === 0 || /warmup|Warmup|limit|Limit|samples|clutter|held|Held/.test(key);
-  const min = zeroOk ? 0 : 1;
-  if (/steps|Steps|epochs|iters|Iterations|every|Every|interval|Interval/.test(key) || /limit|Limit/.test(key)) return { kind: "int", min, max: MAX_STEPS };
+  const min = d === 0 || has("warmup", "limit", "samples", "clutter", "held") ? 0 : 1;
+  if (has("steps", "epochs", "iters", "iterations", "every", "interval", "limit")) return { kind: "int", min, max: MAX_STEPS };
   return { kind: "int", min, max: d === 0 ? 4096 : Math.max(64, 16 * d) };
 }
 
