@@ -162,12 +162,11 @@ export async function runCases(cases: readonly Case[], pool = 2): Promise<Result
 export function summary(results: readonly Result[]): string {
   const formats = [...new Set(results.map((r) => r.case.format))];
   const outcomes = ["typed", "refused", "ok", "raw", "hang"] as const;
-  const rows = formats.map((f) => {
-    const rs = results.filter((r) => r.case.format === f);
-    return [f, String(rs.length), ...outcomes.map((o) => String(rs.filter((r) => r.outcome === o).length)), String(rs.filter((r) => r.problem).length)];
-  });
-  const head = ["format", "cases", "typed error", "CLI refusal", "accepted", "raw error", "hang", "failing"];
-  const all = [head, ...rows, ["all", String(results.length), ...outcomes.map((o) => String(results.filter((r) => r.outcome === o).length)), String(results.filter((r) => r.problem).length)]];
+  const most = (rs: readonly Result[], k: "cpuMs" | "rssMB"): string => String(Math.round(Math.max(0, ...rs.map((r) => (Number.isFinite(r[k]) ? r[k] : 0)))));
+  const row = (name: string, rs: readonly Result[]): string[] => [name, String(rs.length), ...outcomes.map((o) => String(rs.filter((r) => r.outcome === o).length)), String(rs.filter((r) => r.problem).length), most(rs, "cpuMs"), most(rs, "rssMB")];
+  const rows = formats.map((f) => row(f, results.filter((r) => r.case.format === f)));
+  const head = ["format", "cases", "typed error", "CLI refusal", "accepted", "raw error", "hang", "failing", "max CPU ms", "max RSS MB"];
+  const all = [head, ...rows, row("all", results)];
   const w = head.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
   return all.map((r) => r.map((x, i) => (i === 0 ? x.padEnd(w[i]!) : x.padStart(w[i]!))).join("  ")).join("\n");
 }
