@@ -30,7 +30,7 @@ const P = PRESETS["ddpm-mnist"];
 export const DDPM_OPTIONS = {
   steps: { kind: "int", min: 1, max: 10_000_000, default: DDPM_TRAIN.steps, help: "optimizer steps" },
   batch_size: { kind: "int", min: 1, max: 1024, default: DDPM_TRAIN.batchSize, help: "digits per step (drawn at random)" },
-  lr: { kind: "number", min: 0, max: 10, default: DDPM_TRAIN.lr, help: "Adam's learning rate (after the warmup)" },
+  lr: { kind: "number", min: 0, max: 1e6, default: DDPM_TRAIN.lr, help: "Adam's learning rate (after the warmup)" },
   warmup: { kind: "int", min: 0, max: 10_000_000, default: DDPM_TRAIN.warmup, help: "steps of linear learning-rate warmup" },
   ema: { kind: "number", min: 0, max: 0.99999, default: DDPM_TRAIN.ema, help: "decay of the weights' moving average that samples" },
   p_uncond: { kind: "number", min: 0, max: 1, default: DDPM_TRAIN.pUncond, help: "probability of dropping a label to ∅ (classifier-free guidance)" },

@@ -55,7 +55,7 @@ const options = (m: MnistModel) =>
   ({
     epochs: { kind: "int", min: 1, max: 1000, default: DEFAULTS[m].epochs, help: "passes over the 8,000 training digits" },
     batch_size: { kind: "int", min: 1, max: 8000, default: 64, help: "digits per step" },
-    lr: { kind: "number", min: 0, max: 10, default: DEFAULTS[m].lr, help: "initial learning rate (cosine decay to 0 over all steps)" },
+    lr: { kind: "number", min: 0, max: 1e6, default: DEFAULTS[m].lr, help: "initial learning rate (cosine decay to 0 over all steps)" },
     optimizer: { kind: "string", choices: ["adam", "sgd"], default: "adam", help: "Adam, or SGD with momentum 0.9" },
     augment: { kind: "int", min: 0, max: 4, default: 0, help: "shift each training digit by up to N pixels (random, per step)" },
     rotate: { kind: "number", min: 0, max: 45, default: 0, help: "also rotate each training digit by up to ±DEG degrees (bilinear resampling)" },

@@ -67,7 +67,8 @@ const MAX_STEPS = 10_000_000;
  *   seeds                          integers 0 to 2³² − 1
  *   probabilities, fractions       0 to 1 (dropout, label smoothing, test fraction)
  *   β, EMA decay, momentum         0 to 0.999999
- *   learning rates (lr, *Lr)       0 to 10 (the recipe refuses 0 where it must)
+ *   learning rates (lr, *Lr)       0 to 1,000,000 (the recipe refuses 0 where it must; a rate that makes
+ *                                  the loss NaN is the training loop's to catch, not the parser's)
  *   other real numbers             0 to 1,000 × the default (at least 1,000): decay, clipping, temperature, α
  *   steps, epochs, iterations,
  *   evaluation intervals           up to 10,000,000
@@ -86,7 +87,7 @@ export function optionBounds(recipe: AnyRecipe, key: string, d: number): { kind:
   if (!int) {
     if (has("dropout", "smoothing", "fraction", "prob")) return { kind: "number", min: 0, max: 1 };
     if (has("beta*", "ema", "momentum")) return { kind: "number", min: 0, max: 0.999999 };
-    if (has("lr")) return { kind: "number", min: 0, max: 10 };
+    if (has("lr")) return { kind: "number", min: 0, max: 1e6 };
     return { kind: "number", min: 0, max: Math.max(1000, 1000 * d) };
   }
   const min = d === 0 || has("warmup", "limit", "samples", "clutter", "held") ? 0 : 1;
