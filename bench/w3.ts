@@ -54,7 +54,7 @@ function argmax(x: ArrayLike<number>, offset: number, n: number): number {
 const tokens = (ids: number[]): wnn.Tensor => new wnn.Tensor(Int32Array.from(ids), [1, ids.length]);
 
 /** Greedy generation with the KV cache: the tokens, prefill and decode seconds (ms). */
-function greedy(model: GPT, prompt: number[], nNew: number): { toks: number[]; prefillMs: number; decodeMs: number } {
+export function greedy(model: GPT, prompt: number[], nNew: number): { toks: number[]; prefillMs: number; decodeMs: number; decodeCpuMs: number } {
   return wnn.tidy("w3 generate", () => wnn.noGrad(() => {
     const V = model.config.vocabSize;
     const t0 = performance.now();
@@ -64,12 +64,14 @@ function greedy(model: GPT, prompt: number[], nNew: number): { toks: number[]; p
     let logits = model.lmHead.forward(h.narrow(1, prompt.length - 1, 1)); // (1, 1, V)
     const toks = [argmax(logits.storage, 0, V)];
     const t1 = performance.now();
+    const c1 = process.cpuUsage(); // the process's CPU time (all threads) of the decode steps
     for (let i = 0; i < nNew - 1; i++) {
       h = model.hidden(tokens([toks[toks.length - 1]!]), cache); // (1, 1, C)
       logits = model.lmHead.forward(h); // (1, 1, V)
       toks.push(argmax(logits.storage, 0, V));
     }
-    return { toks, prefillMs: t1 - t0, decodeMs: performance.now() - t1 };
+    const c = process.cpuUsage(c1);
+    return { toks, prefillMs: t1 - t0, decodeMs: performance.now() - t1, decodeCpuMs: (c.user + c.system) / 1000 };
   }));
 }
 

@@ -1,8 +1,9 @@
-// `wnn quantize --model DIR --type T --out FILE.gguf`: a Hugging Face folder (gpt2 or llama) → a GGUF
+// `wnn quantize --model DIR --type T --out FILE.gguf`: a Hugging Face folder (gpt2, llama, bloom or falcon) → a GGUF
 // file llama.cpp runs. `wnn sample --model FILE.gguf`: text from a GGUF file (ours or llama.cpp's),
 // its matrices kept in their GGML blocks.
 
 import { BPETokenizer, mergesFromJSON } from "../src/data/bpe.js";
+import { SpmTokenizer, fromByteFallbackBPE } from "../src/data/spm-vocab.js";
 import { noGrad } from "../src/engine/autograd.js";
 import { tensor } from "../src/engine/creation.js";
 import { LoadError } from "../src/engine/errors.js";
@@ -15,6 +16,8 @@ import { writeFileAtomic } from "../src/io/node.js";
 import { readCheckedFile } from "../src/io/checked-file-node.js";
 import { checkOutputFile } from "./rundir.js";
 import { loadGguf } from "../src/models/gguf.js";
+import { generate as bloomGenerate, type Bloom } from "../src/models/bloom/model.js";
+import { generate as falconGenerate, type Falcon } from "../src/models/falcon/model.js";
 import { generate as gptGenerate, type GPT } from "../src/models/gpt2/model.js";
 import { fromPretrained } from "../src/models/hf.js";
 import { intermediateSize, generate as llamaGenerate, type Llama } from "../src/models/llama/model.js";
@@ -25,7 +28,7 @@ import type { SampleSettings } from "./sample.js";
 const TYPES = ["q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q2_k", "q3_k", "q4_k", "q5_k", "q6_k", "f16", "bf16", "f32"];
 
 export const QUANTIZE_OPTIONS = {
-  model: { kind: "string", metavar: "DIR", help: "a Hugging Face checkpoint folder (gpt2 or llama) with its tokenizer.json" },
+  model: { kind: "string", metavar: "DIR", help: "a Hugging Face checkpoint folder (gpt2, llama, bloom or falcon) with its tokenizer.json" },
   type: { kind: "string", metavar: "TYPE", default: "q8_0", help: `the type of the matrices: ${TYPES.join(", ")}` },
   out: { kind: "string", metavar: "FILE", help: "the GGUF file to write (atomically: a temporary file, fsynced, then renamed)" },
 } as const satisfies OptionSpecs;
@@ -37,11 +40,15 @@ export const QUANTIZE_HELP = helpText(
   "example: wnn quantize --model gpt2/ --type q4_0 --out gpt2-q4_0.gguf",
 );
 
-/** tokenizer.json of a byte-level BPE → llama.cpp's "gpt2" vocabulary (tokens by id, merges, special tokens). */
+/**
+ * tokenizer.json → llama.cpp's vocabulary: a byte-level BPE (GPT-2's kind) as "gpt2" (tokens by id, merges,
+ * special tokens); a BPE with byte fallback (LLaMA's kind) as "llama", SentencePiece-style (tokens, scores
+ * from the merge ranks, token types, special ids: src/data/spm-vocab.ts).
+ */
 export function ggufTokenizerFromJSON(json: Record<string, unknown>, config: Record<string, unknown>, vocabSize: number): GgufTokenizer {
-  const model = json.model as { type?: string; vocab?: Record<string, number>; merges?: unknown[]; byte_fallback?: boolean } | undefined;
-  if (!model || model.type !== "BPE" || typeof model.vocab !== "object" || !Array.isArray(model.merges) || model.byte_fallback) {
-    throw new LoadError("quantize: only byte-level BPE tokenizers (GPT-2's kind) are written to GGUF so far; this tokenizer.json is not one");
+  const model = json.model as { type?: string; vocab?: Record<string, number>; merges?: unknown[]; byte_fallback?: boolean; unk_token?: string | null } | undefined;
+  if (!model || model.type !== "BPE" || typeof model.vocab !== "object" || !Array.isArray(model.merges)) {
+    throw new LoadError("quantize: only BPE tokenizers (GPT-2's byte-level kind, LLaMA's with byte fallback) are written to GGUF; this tokenizer.json is neither");
   }
   const tokens: string[] = new Array<string>(vocabSize);
   const types: number[] = new Array<number>(vocabSize).fill(1);
@@ -51,6 +58,18 @@ export function ggufTokenizerFromJSON(json: Record<string, unknown>, config: Rec
   }
   for (let i = 0; i < vocabSize; i++) if (tokens[i] === undefined) { tokens[i] = `[PAD${i}]`; types[i] = 5; } // ids the model has and the tokenizer lacks
   const id = (k: string): number | undefined => (typeof config[k] === "number" ? (config[k] as number) : undefined);
+  if (model.byte_fallback) {
+    const special = new Set(types.flatMap((t, i) => (t === 3 ? [i] : [])));
+    const unkId = typeof model.unk_token === "string" ? model.vocab[model.unk_token] : undefined;
+    const { scores, tokenTypes } = fromByteFallbackBPE(tokens, mergesFromJSON(model.merges), special, unkId);
+    for (let i = 0; i < vocabSize; i++) if (types[i] === 4 || types[i] === 5) tokenTypes[i] = types[i]!; // user-defined, padding
+    // BOS in front where the post-processor's single-sequence template starts with a special token
+    const single = (json.post_processor as { single?: { SpecialToken?: unknown }[] } | null | undefined)?.single;
+    return {
+      model: "llama", pre: "default", tokens, scores, tokenTypes,
+      bosId: id("bos_token_id"), eosId: id("eos_token_id"), unkId, padId: id("pad_token_id"), addBos: Array.isArray(single) && single[0]?.SpecialToken !== undefined,
+    };
+  }
   return {
     model: "gpt2", pre: "gpt-2", tokens, tokenTypes: types, merges: mergesFromJSON(model.merges).map(([a, b]) => `${a} ${b}`),
     bosId: id("bos_token_id"), eosId: id("eos_token_id"), padId: id("pad_token_id"),
@@ -75,8 +94,13 @@ export function quantizeCommand(args: readonly string[], out: Output, err: Outpu
   } else if (pre.kind === "llama") {
     const c = pre.config;
     cfg = { arch: "llama", vocabSize: c.vocabSize, blockSize: c.blockSize, nLayer: c.nLayer, nHead: c.nHead, nKvHeads: c.nKvHeads, nEmbd: c.nEmbd, intermediateSize: intermediateSize(c), normEps: c.normEps, ropeTheta: c.ropeTheta };
+  } else if (pre.kind === "bloom" || pre.kind === "falcon") {
+    const c = pre.config;
+    if (pre.kind === "falcon" && c.bias) throw new UsageError(`quantize: ${v.model} is a Falcon with biases in its Linears, which llama.cpp's falcon has no tensors for`);
+    cfg = { arch: pre.kind, vocabSize: c.vocabSize, blockSize: c.blockSize, nLayer: c.nLayer, nHead: c.nHead, nEmbd: c.nEmbd, intermediateSize: 4 * c.nEmbd, normEps: 1e-5 };
+    if (pre.kind === "falcon") { cfg.nKvHeads = 1; cfg.ropeTheta = pre.config.ropeTheta; }
   } else {
-    throw new UsageError(`quantize: ${v.model} holds a ${pre.kind} model; GGUF conversion is written for gpt2 and llama so far`);
+    throw new UsageError(`quantize: ${v.model} holds a ${pre.kind} model; GGUF conversion is written for gpt2, llama, bloom and falcon`);
   }
   const tok = ggufTokenizerFromJSON(JSON.parse(folder.tokenizerJSON) as Record<string, unknown>, folder.config, cfg.vocabSize);
   const bytes = toGguf(pre.model.stateDict(), cfg, type, tok, {
@@ -87,22 +111,39 @@ export function quantizeCommand(args: readonly string[], out: Output, err: Outpu
   return 0;
 }
 
-/** `wnn sample --model FILE.gguf`: the prompt continued by the file's model, with the file's tokenizer. */
-export function sampleFromGguf(path: string, s: SampleSettings & { repetitionPenalty: number }, out: Output): number {
-  const g = loadGguf(readCheckedFile(path));
-  const t = g.tokenizer;
-  if (t.model !== "gpt2") throw new LoadError(`${path}: tokenizer.ggml.model ${t.model} is not read yet (byte-level BPE, "gpt2", is)`);
+/**
+ * The tokenizer of a GGUF file's vocabulary: byte-level BPE ("gpt2") or SentencePiece-style ("llama"); BOS in
+ * front where the file asks; `decode` reads a continuation (the ids follow the prompt's text).
+ */
+export function ggufTextTokenizer(t: GgufTokenizer): { encode(text: string): number[]; decode(ids: number[]): string } {
+  if (t.model === "llama") {
+    if (!t.scores || !t.tokenTypes) throw new LoadError("gguf: a \"llama\" vocabulary needs tokenizer.ggml.scores and tokenizer.ggml.token_type");
+    const spm = new SpmTokenizer({ tokens: t.tokens, scores: t.scores, tokenTypes: t.tokenTypes, bosId: t.bosId, eosId: t.eosId, unkId: t.unkId, addBos: t.addBos ?? true });
+    return { encode: (text) => spm.encode(text), decode: (ids) => spm.decode(ids, { continuation: true }) };
+  }
   const specials = new Map<string, number>();
   const vocab = new Map<string, number>();
   t.tokens.forEach((tok, id) => ((t.tokenTypes?.[id] ?? 1) === 3 ? specials.set(tok, id) : vocab.set(tok, id)));
   const bpe = new BPETokenizer({ vocab, merges: (t.merges ?? []).map((m) => { const i = m.indexOf(" "); return [m.slice(0, i), m.slice(i + 1)] as const; }), specialTokens: specials });
-  const ids = [...(t.addBos && t.bosId !== undefined ? [t.bosId] : []), ...bpe.encode(s.prompt)];
+  return { encode: (text) => [...(t.addBos && t.bosId !== undefined ? [t.bosId] : []), ...bpe.encode(text)], decode: (ids) => bpe.decode(ids) };
+}
+
+/** `wnn sample --model FILE.gguf`: the prompt continued by the file's model, with the file's tokenizer. */
+export function sampleFromGguf(path: string, s: SampleSettings & { repetitionPenalty: number }, out: Output): number {
+  const g = loadGguf(readCheckedFile(path)); // a regular file within the caps: a FIFO is refused, not waited on
+  const bpe = ggufTextTokenizer(g.tokenizer);
+  const ids = bpe.encode(s.prompt);
   if (ids.length === 0) throw new UsageError("sample: the prompt must not be empty");
   const idx = tensor(Int32Array.from(ids), { shape: [1, ids.length] }); // (1, T0)
   const opts = { temperature: s.temperature, topK: s.topK, topP: s.topP, repetitionPenalty: s.repetitionPenalty, generator: new Generator(s.seed) };
-  const all: Tensor = noGrad(() => (g.config.arch === "gpt2" ? gptGenerate(g.model as GPT, idx, s.tokens, opts) : llamaGenerate(g.model as Llama, idx, s.tokens, opts)));
+  const arch = g.config.arch;
+  const all: Tensor = noGrad(() =>
+    arch === "gpt2" ? gptGenerate(g.model as GPT, idx, s.tokens, opts)
+    : arch === "bloom" ? bloomGenerate(g.model as Bloom, idx, s.tokens, opts)
+    : arch === "falcon" ? falconGenerate(g.model as Falcon, idx, s.tokens, opts)
+    : llamaGenerate(g.model as Llama, idx, s.tokens, opts));
   const fresh = Array.from(all.storage.subarray(ids.length) as Int32Array);
-  const end = t.eosId === undefined ? -1 : fresh.indexOf(t.eosId);
+  const end = g.tokenizer.eosId === undefined ? -1 : fresh.indexOf(g.tokenizer.eosId);
   out.write(s.prompt + bpe.decode(end < 0 ? fresh : fresh.slice(0, end)) + "\n");
   return 0;
 }

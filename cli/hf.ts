@@ -13,7 +13,9 @@ import { checkFinite } from "../src/io/finite.js";
 import type { Tokenizer } from "../src/data/tokenizer.js";
 import { noGrad } from "../src/engine/autograd.js";
 import { tensor } from "../src/engine/creation.js";
-import { LoadError } from "../src/engine/errors.js";
+import { ArgumentError, LoadError } from "../src/engine/errors.js";
+import { fillMaskChars } from "../src/recipes/zoo-train.js";
+import { openZooRun } from "./zoo-train.js";
 import { Generator } from "../src/engine/rng.js";
 import type { Tensor } from "../src/engine/tensor.js";
 import { readHFFolder, type HFFolder } from "../src/io/hf-folder.js";
@@ -128,7 +130,8 @@ function write(out: Output, text: string): string {
 // wnn fill-mask
 
 export const FILL_MASK_OPTIONS = {
-  model: { kind: "string", metavar: "DIR", help: "a Hugging Face checkpoint folder of an encoder with its masked-LM head (bert, roberta, deberta-v2): config.json, model.safetensors, tokenizer.json; required" },
+  model: { kind: "string", metavar: "DIR", help: "a Hugging Face checkpoint folder of an encoder with its masked-LM head (bert, roberta, deberta-v2): config.json, model.safetensors, tokenizer.json; this or --checkpoint is required" },
+  checkpoint: { kind: "string", metavar: "DIR", help: "a run of wnn train bert, roberta or deberta (its folder or checkpoint.safetensors): a character-level encoder; [MASK] stands for one character" },
   text: { kind: "string", metavar: "TEXT", help: 'the text, with the mask token where words are missing ("the [MASK] sat"); required' },
   top_k: { kind: "int", min: 1, default: 5, help: "tokens to show for each mask" },
   mask_token: { kind: "string", metavar: "TOKEN", help: "the mask token (default: tokenizer_config.json's mask_token, else the added token [MASK] or <mask>)" },
@@ -202,6 +205,17 @@ export function fillMask(dir: string, text: string, topK: number, maskOption?: s
   });
 }
 
+/** The predictions of an encoder trained by `wnn train bert|roberta|deberta` (one character per mask). */
+function fillMaskRun(dir: string, text: string, topK: number, maskOption?: string): MaskPrediction[] {
+  const { trainer } = openZooRun(dir);
+  try {
+    return fillMaskChars(trainer, text, topK, maskOption).map((p) => ({ position: p.position, candidates: p.candidates.map((c) => ({ id: c.id, token: c.token, probability: c.probability })) }));
+  } catch (e) {
+    if (e instanceof ArgumentError) throw new UsageError(`fill-mask: ${e.message.replace(/^fill-mask: /, "")}`);
+    throw e;
+  }
+}
+
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
@@ -212,9 +226,10 @@ export function fillMaskCommand(args: readonly string[], out: Output): number {
     out.write(FILL_MASK_HELP);
     return 0;
   }
-  if (v.model === undefined) throw new UsageError("fill-mask: which model? give --model DIR (a Hugging Face checkpoint folder)");
+  if (v.model !== undefined && v.checkpoint !== undefined) throw new UsageError("fill-mask: give --model or --checkpoint, not both");
+  if (v.model === undefined && v.checkpoint === undefined) throw new UsageError("fill-mask: which model? give --model DIR (a Hugging Face checkpoint folder) or --checkpoint DIR (a run of wnn train bert, roberta or deberta)");
   if (v.text === undefined) throw new UsageError('fill-mask: give the text with --text "... [MASK] ..."');
-  const predictions = fillMask(v.model, v.text, v.top_k, v.mask_token);
+  const predictions = v.checkpoint !== undefined ? fillMaskRun(v.checkpoint, v.text, v.top_k, v.mask_token) : fillMask(v.model!, v.text, v.top_k, v.mask_token);
   if (v.json) {
     out.write(JSON.stringify(predictions, null, 2) + "\n");
     return 0;

@@ -10,6 +10,7 @@ import { helpText, parseOptions, type OptionSpecs } from "./args.js";
 import type { Output } from "./progress.js";
 import { RECIPES } from "./recipes.js";
 import { spiralParameterCount } from "./spirals.js";
+import { ZOO_TRAINING } from "../src/recipes/zoo-train.js";
 
 export interface ZooListing {
   name: string;
@@ -29,7 +30,12 @@ export interface ZooListing {
 const CLI_COMMANDS: Record<string, string[]> = { gpt2: ["wnn train gpt"], mlp: ["wnn train mlp"], lenet5: ["wnn train cnn"] };
 
 /** The commands that train a model of the zoo: the CLI's own, then its recipes. */
-export const commandsOf = (m: ZooModel): string[] => [...(CLI_COMMANDS[m.name] ?? []), ...m.recipes.map((r) => `wnn train ${r.name}`)];
+export const commandsOf = (m: ZooModel): string[] => {
+  const own = [...(CLI_COMMANDS[m.name] ?? []), ...m.recipes.map((r) => `wnn train ${r.name}`)];
+  // the models trained on their kind's default task (src/recipes/zoo-train.ts), when no recipe has their name
+  const byDefault = Object.hasOwn(ZOO_TRAINING, m.name) && !RECIPES.some((r) => r.name === m.name) ? [`wnn train ${m.name}`] : [];
+  return [...own, ...byDefault];
+};
 
 export function zoo(): ZooListing[] {
   const models: ZooListing[] = ZOO.map((m) => {

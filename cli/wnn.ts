@@ -19,6 +19,8 @@ import { MNIST_HELP, trainMnist } from "./mnist.js";
 import { RECIPES, recipeHelp, runRecipe } from "./recipes.js";
 import { SAMPLE_HELP, sampleCommand } from "./sample.js";
 import { trainSpirals } from "./spirals.js";
+import { EVAL_HELP, evalCommand, trainZooModel, zooTrainHelp } from "./zoo-train.js";
+import { ZOO_TRAINING } from "../src/recipes/zoo-train.js";
 
 const USAGE = `usage: wnn <command> [options]
 
@@ -30,13 +32,15 @@ commands:
   train spirals             a 2-layer MLP on a seeded 3-arm spiral
   train ddpm                a class-conditional diffusion model (DDPM, U-Net) on MNIST digits
   train <recipe>            any recipe of the zoo (\`wnn list\` names them)
-  sample --checkpoint DIR   text from a GPT trained by \`wnn train gpt\`
+  train <model>             any model of the zoo without a recipe, on its kind's default task (llama, bert, t5, vit, ...)
+  sample --checkpoint DIR   text from a GPT trained by \`wnn train gpt\` or a decoder by \`wnn train <model>\`
   sample --model DIR        text from a Hugging Face checkpoint folder (gpt2, llama, mixtral, bloom, falcon, t5, bart)
   sample --model FILE.gguf  text from a GGUF file (llama, gpt2), its matrices kept quantized
   quantize --model DIR      a Hugging Face folder (gpt2, llama) → a GGUF file llama.cpp runs (--type q8_0, q4_0, ...)
   finetune --model DIR ...  fine-tune a decoder on a text file: full, lora, adapter, prefix, prompt, bitfit, ia3
-  fill-mask --model DIR     the likeliest tokens for the masks of a text (bert, roberta, deberta-v2)
+  fill-mask --model DIR     the likeliest tokens for the masks of a text (bert, roberta, deberta-v2; --checkpoint: a run of wnn train bert)
   generate --checkpoint DIR digits from a diffusion model trained by \`wnn train ddpm\` (PNG)
+  eval --checkpoint DIR     evaluate a model trained by \`wnn train <model>\` on its task (loss, exact match, accuracy)
   compare <a> <b> [...]     models side by side: architecture table; --train runs them on their shared task
 
 \`wnn <command> --help\` shows a command's options.
@@ -69,10 +73,15 @@ function spirals(args: readonly string[]): number {
 
 /** What `wnn train` trains: its own commands, then the zoo's recipes. */
 const MODELS = ["gpt", "mlp", "cnn", "spirals", "ddpm", ...RECIPES.map((r) => r.name)];
+/** The models of the zoo trained on their kind's default task (src/recipes/zoo-train.ts), unless a recipe has the name. */
+const ZOO_MODELS = Object.keys(ZOO_TRAINING).filter((n) => !MODELS.includes(n));
+MODELS.push(...ZOO_MODELS);
 
 const HELP: Record<string, string> = {
   list: LIST_HELP, sample: SAMPLE_HELP, finetune: FINETUNE_HELP, quantize: QUANTIZE_HELP, "fill-mask": FILL_MASK_HELP, compare: COMPARE_HELP, "train gpt": GPT_HELP, "train mlp": MNIST_HELP("mlp"), "train cnn": MNIST_HELP("cnn"), "train spirals": SPIRAL_HELP, "train ddpm": DDPM_HELP, generate: GENERATE_HELP,
   ...Object.fromEntries(RECIPES.map((r) => [`train ${r.name}`, recipeHelp(r)])),
+  ...Object.fromEntries(ZOO_MODELS.map((n) => [`train ${n}`, zooTrainHelp(n)])),
+  eval: EVAL_HELP,
 };
 
 async function run(argv: string[]): Promise<number> {
@@ -104,6 +113,8 @@ async function run(argv: string[]): Promise<number> {
       return compareCommand(rest, out);
     case "generate":
       return generateCommand(rest, out);
+    case "eval":
+      return evalCommand(rest, out);
     case "__compare-worker": // one model of `wnn compare --train`, in its own process (not for users)
       return compareWorker(rest, out);
     case "train": {
@@ -119,10 +130,11 @@ async function run(argv: string[]): Promise<number> {
       if (model === "ddpm") return trainDdpm(args, out);
       const recipe = RECIPES.find((r) => r.name === model);
       if (recipe) return runRecipe(recipe, args, out);
+      if (ZOO_MODELS.includes(model)) return trainZooModel(model, args, out);
       throw new UsageError(`train: unknown model ${JSON.stringify(model)} (${MODELS.join(", ")})`);
     }
     default:
-      throw new UsageError(`unknown command ${JSON.stringify(command)} (list, train, sample, finetune, quantize, fill-mask, generate, compare)`);
+      throw new UsageError(`unknown command ${JSON.stringify(command)} (list, train, sample, finetune, quantize, fill-mask, generate, eval, compare)`);
   }
 }
 
@@ -144,7 +156,7 @@ const oneLine = (s: string): string => {
 /** Every failure the user can cause, as one line and an exit code (the stack only with --debug). */
 function fail(e: unknown): void {
   if (e instanceof UsageError) {
-    const topic = e.message.match(/^(train [\w-]+|sample|finetune|quantize|fill-mask|generate|list|compare):/)?.[1];
+    const topic = e.message.match(/^(train [\w-]+|sample|finetune|quantize|fill-mask|generate|eval|list|compare):/)?.[1];
     process.stderr.write(`wnn: ${oneLine(e.message)} (run \`wnn ${topic ? `${topic} ` : ""}--help\` for the usage)\n`);
     process.exitCode = 2;
   } else if (e instanceof LoadError || e instanceof WnnError) {

@@ -381,7 +381,34 @@ export interface OptimKernels {
 
 // ---------------------------------------------------------------------------------------------------
 
-export type KernelTable = ElementwiseKernels & ReduceKernels & MatmulKernels & LayoutKernels & IndexKernels & NnKernels & ConvKernels & AttentionKernels & OptimKernels;
+// ---------------------------------------------------------------------------------------------------
+// Matrix products on GGML blocks: a weight W (n, k) kept as n rows of k/32 blocks, as a GGUF file stores it.
+
+/** The block types the quantized product takes: 32 weights per block, one float16 scale d, x ≈ d·q. */
+export const QUANT_BLOCK_TYPES = ["Q8_0", "Q4_0"] as const;
+export type QuantBlockType = (typeof QUANT_BLOCK_TYPES)[number];
+
+export interface QuantMatmulParams {
+  type: QuantBlockType;
+  /** rows of x (tokens) */
+  t: number;
+  /** columns of x = row length of W, a multiple of 32 */
+  k: number;
+  /** rows of W = columns of out */
+  n: number;
+}
+
+export interface QuantKernels {
+  /**
+   * out (t, n) = x (t, k) · Wᵀ, W given as its blocks (n·(k/32)·typeSize bytes). As ggml's CPU backend does,
+   * each row of x is first rounded to Q8_0 blocks (d_x = fp16(max|x|/127), q_x = round-half-even(x·127/max|x|)),
+   * then out[t][j] = Σ_blocks (d_w·d_x)·Σ_i q_w·q_x: an exact integer inner sum, the block terms added in
+   * float32 in block order. out is overwritten.
+   */
+  qmatmul(x: Float32Array, w: Uint8Array, out: Float32Array, p: QuantMatmulParams): void;
+}
+
+export type KernelTable = ElementwiseKernels & ReduceKernels & MatmulKernels & LayoutKernels & IndexKernels & NnKernels & ConvKernels & AttentionKernels & OptimKernels & QuantKernels;
 
 export interface Backend {
   readonly name: string;

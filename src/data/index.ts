@@ -13,5 +13,6 @@ export { WordPieceTokenizer, type WordPieceOptions, type EncodedPair } from "./w
 export { tokenizerFromJSON } from "./tokenizer-json.js";
 export { UnigramTokenizer, type UnigramConfig } from "./unigram.js";
 export { ByteFallbackBPETokenizer, type ByteFallbackBPEConfig } from "./bpe-fallback.js";
+export { SpmTokenizer, fromByteFallbackBPE, TOKEN_TYPE, type SpmVocab } from "./spm-vocab.js";
 export { PipelineTokenizer, PrecompiledCharsmap, type PipelineEncodeOptions, type PipelineDecodeOptions } from "./hf-pipeline.js";
 export { speakableSentences, shortPrompts, numberToWords, ordinalWords, yearWords, charFrontEnd, phonemeFrontEnd, parseCmudict, type SentenceOptions, type TextFrontEnd } from "./speech.js";

@@ -19,7 +19,6 @@
 //            epochs, each model with its paper's settings (graphs.ts setup()); metric: test accuracy at
 //            the epoch of best validation accuracy.
 
-import { tidy } from "../engine/scope.js";
 import { ArgumentError } from "../engine/errors.js";
 import { Generator, manualSeed } from "../engine/rng.js";
 import * as F from "../nn/functional.js";
@@ -41,6 +40,9 @@ import { LambdaLR, inverseSqrtWarmup } from "../optim/schedulers.js";
 import { greedyDecode as seq2seqGreedy, PRESETS as SEQ2SEQ_PRESETS, Seq2Seq, seq2seqConfig } from "../models/seq2seq-attention/model.js";
 import { greedyDecode as transformerGreedy, Transformer, transformerConfig } from "../models/transformer/model.js";
 import { withEos, withSharedVocab } from "../models/transformer/recipe.js";
+import { ZooTrainer, defaultTaskOf, defaultsOf, kindOf, type ZooStep, type ZooTask } from "./zoo-train.js";
+import { runLoopSync, type Metrics, type TrainingJob } from "./loop.js";
+import { runSteps } from "./steps.js";
 
 // =====================================================================================================
 // The architecture table
@@ -106,6 +108,45 @@ export const TASKS: Readonly<Record<TaskName, TaskInfo>> = {
   dates: { title: "human-written dates → ISO 8601 (data/tasks/dates.ts)", needs: [], metric: "exact match (%)", better: "higher", defaults: { steps: 600, batchSize: 32 } },
 };
 
+/** The default tasks of the models' kinds (zoo-train.ts) that no preset declares: siblings without a shared preset task train on these. */
+export type DefaultOnlyTask = Exclude<ZooTask, TaskName>;
+export type CompareTask = TaskName | DefaultOnlyTask;
+export const DEFAULT_TASKS: Readonly<Record<DefaultOnlyTask, TaskInfo>> = {
+  "moby-dick": { title: "Moby Dick, characters (the tiny presets; wnn train <decoder>'s task)", needs: ["text"], metric: "val loss (nats/char)", better: "lower", defaults: { steps: 200, batchSize: 12 } },
+  mlm: { title: "masked LM on Moby Dick, characters (the tiny presets; wnn train <encoder>'s task)", needs: ["text"], metric: "held-out MLM loss (nats/masked char)", better: "lower", defaults: { steps: 200, batchSize: 16 } },
+};
+export const taskInfo = (t: CompareTask): TaskInfo => (Object.hasOwn(TASKS, t) ? TASKS[t as TaskName] : DEFAULT_TASKS[t as DefaultOnlyTask]);
+
+/**
+ * Train a model on its kind's default task (src/recipes/zoo-train.ts: the tiny preset, the task's optimizer and
+ * schedule) with the shared loop, evaluated once at the end: the protocol of `wnn train <model>`, with the
+ * comparison's steps, batch and seed.
+ */
+export function trainOnDefaultTask(entry: ZooEntry, task: CompareTask, o: TaskOptions, data: RecipeData, hooks: RecipeHooks): TaskResult {
+  const name = entry.model.name;
+  if (defaultTaskOf(name) !== task) throw new ArgumentError(`compare: ${name} does not train on the ${task} task`);
+  const kind = kindOf(name), d = defaultsOf(name);
+  const evalSize = kind === "encoder-decoder" ? o.testLimit || d.evalSize : kind === "vision" ? o.testLimit ?? 0 : d.evalSize;
+  const t = new ZooTrainer(name, { steps: o.steps, batchSize: o.batchSize, lr: d.lr, evalEvery: o.steps, evalSize, seed: o.seed }, data);
+  // evaluate at the end only
+  const job: TrainingJob<ZooStep, Metrics> = {
+    get step() { return t.step; },
+    totalSteps: t.totalSteps,
+    trainStep: () => t.trainStep(),
+    evalDue: () => t.step === t.totalSteps && t.lastEval !== t.step,
+    evaluate: () => t.evaluate(),
+  };
+  let ms = 0, metrics: Metrics = {};
+  const logStep = stepLogger(o, hooks);
+  runLoopSync(job, {
+    onStep: (step, r, stepMs) => logStep(step, r.loss, (ms += stepMs) / 1000),
+    onEval: (_step, m) => void (metrics = m),
+  });
+  const metric = kind === "encoder-decoder" ? 100 * metrics.exactMatch! : kind === "vision" ? 100 * metrics.accuracy! : metrics.val!;
+  const note = kind === "decoder" ? `train loss ${metrics.train!.toFixed(4)}` : kind === "encoder-decoder" ? `${evalSize} held-out dates; ${t.answer(["March 3, 1999"])[0]} for "March 3, 1999"` : "";
+  return { model: entryName(entry), task: task as TaskName, parameters: t.model.numParameters(), steps: o.steps, trainSeconds: ms / 1000, metric, note };
+}
+
 export interface TaskResult {
   model: string;
   task: TaskName;
@@ -117,6 +158,14 @@ export interface TaskResult {
   metric: number;
   /** a few words more: samples (names), the chosen epoch (graphs) */
   note: string;
+}
+
+/** The progress and the four log lines of a comparison's training (step, loss, seconds in training so far). */
+function stepLogger(o: TaskOptions, hooks: RecipeHooks): (step: number, loss: number, seconds: number) => void {
+  return (step, l, seconds) => {
+    hooks.progress?.(step, o.steps, { loss: l });
+    if (step % Math.max(1, Math.ceil(o.steps / 4)) === 0 || step === o.steps) hooks.log(`step ${step}/${o.steps}: loss ${l.toFixed(4)} (${seconds.toFixed(1)} s)`);
+  };
 }
 
 /** Train one model of the zoo on its task, as the protocol at the top of this file says. */
@@ -143,25 +192,21 @@ export function trainOnTask(entry: ZooEntry, o: TaskOptions, data: RecipeData, h
     const net = t.build(g);
     const optimizer = new Adam(net.parameters(), { lr: t.lr });
     const scheduler = new CosineAnnealingLR(optimizer, { tMax: o.steps });
+    const logStep = stepLogger(o, hooks);
     let order = permutation(train.count, g), at = 0, seconds = 0;
     net.train();
-    for (let step = 1; step <= o.steps; step++) {
+    // steps minibatches in a seeded order (a new one every pass) on the shared loop (steps.ts), evaluated after
+    runSteps(o.steps, () => {
       if (at + o.batchSize > train.count) [order, at] = [permutation(train.count, g), 0]; // a new pass, in a new order
-      const t0 = globalThis.performance.now();
       const { x, y } = mnistBatch(train, order, at, o.batchSize);
       at += o.batchSize;
-      const l = tidy("compare step", () => { // the step's tensors live in wasm memory, freed at its end
-        optimizer.zeroGrad();
-        const loss = F.crossEntropy(net.forward(x), y); // ()
-        loss.backward();
-        optimizer.step();
-        scheduler.step();
-        return loss.item();
-      });
-      seconds += (globalThis.performance.now() - t0) / 1000;
-      hooks.progress?.(step, o.steps, { loss: l });
-      if (step % Math.max(1, Math.ceil(o.steps / 4)) === 0 || step === o.steps) hooks.log(`step ${step}/${o.steps}: loss ${l.toFixed(4)} (${seconds.toFixed(1)} s)`);
-    }
+      optimizer.zeroGrad();
+      const loss = F.crossEntropy(net.forward(x), y); // ()
+      loss.backward();
+      optimizer.step();
+      scheduler.step();
+      return { loss: loss.item() };
+    }, (s, { loss: l }, ms) => logStep(s, l, (seconds += ms / 1000)));
     const { accuracy, loss } = evaluate(net, test);
     return { model, task: "mnist", parameters: net.numParameters(), steps: o.steps, trainSeconds: seconds, metric: 100 * accuracy, note: `test loss ${loss.toFixed(4)} on ${test.count} digits` };
   }
@@ -224,13 +269,8 @@ function trainOnDates(entry: ZooEntry, o: TaskOptions, hooks: RecipeHooks): Task
     decode = (pairs) => transformerGreedy(model, withEos(makeBatch(task, pairs)).src, { bosId: BOS, eosId: EOS, maxLen: task.maxTgtLen + 1 }).map((ids) => task.join(task.tgtVocab.decode(ids)));
   }
   let seconds = 0;
-  for (let s = 1; s <= o.steps; s++) {
-    const t0 = globalThis.performance.now();
-    const l = tidy("compare step", step); // the step's tensors live in wasm memory, freed at its end
-    seconds += (globalThis.performance.now() - t0) / 1000;
-    hooks.progress?.(s, o.steps, { loss: l });
-    if (s % Math.max(1, Math.ceil(o.steps / 4)) === 0 || s === o.steps) hooks.log(`step ${s}/${o.steps}: loss ${l.toFixed(4)} (${seconds.toFixed(1)} s)`);
-  }
+  const logStep = stepLogger(o, hooks);
+  runSteps(o.steps, () => ({ loss: step() }), (s, { loss: l }, ms) => logStep(s, l, (seconds += ms / 1000)));
   const hyps: string[] = [];
   for (let i = 0; i < test.length; i += 100) hyps.push(...decode(test.slice(i, i + 100)));
   const refs = test.map((p) => p.tgt);

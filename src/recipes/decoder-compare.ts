@@ -35,6 +35,7 @@ import { clipGradNorm } from "../optim/clip.js";
 import { CosineWithWarmupLR } from "../optim/schedulers.js";
 import type { Module } from "../nn/module.js";
 import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "./recipe.js";
+import { runLoopSync, type TrainingJob } from "./loop.js";
 import { GPT, gptConfig, countParameters as gptCount, type GenerateOptions } from "../models/gpt2/model.js";
 import { Llama, llamaConfig, countParameters as llamaCount, type LlamaConfig } from "../models/llama/model.js";
 import { Bloom, bloomConfig } from "../models/bloom/model.js";
@@ -327,13 +328,27 @@ export const decoderCompareRecipe: Recipe<DecoderCompareOptions> = {
       });
       hooks.log(`step ${runs[0]!.step} train/val: ${parts.join(", ")}`);
     };
-    evaluate();
-    for (let step = 1; step <= o.steps; step++) {
-      const losses: Record<string, number> = {};
-      for (const run of runs) losses[run.contender.key] = run.trainStep();
-      hooks.progress?.(step, o.steps, losses);
-      if (step % o.evalEvery === 0 || step === o.steps) evaluate();
-    }
+    // the job the shared loop (loop.ts) runs: step s of every model before step s + 1 of any; the estimates at
+    // step 0, every evalEvery steps and at the last
+    let step = 0, lastEval = -1;
+    const job: TrainingJob<Record<string, number>, Record<string, never>> = {
+      get step() { return step; },
+      totalSteps: o.steps,
+      trainStep() {
+        const losses: Record<string, number> = {};
+        for (const run of runs) losses[run.contender.key] = run.trainStep();
+        step++;
+        return losses;
+      },
+      evalDue: () => lastEval !== step && (step === 0 || step % o.evalEvery === 0 || step === o.steps),
+      *evaluate() {
+        evaluate();
+        lastEval = step;
+        yield;
+        return {};
+      },
+    };
+    runLoopSync(job, { onStep: (s, losses) => hooks.progress?.(s, o.steps, losses) });
     const rows = runs.map((run) => ({
       c: run.contender,
       r: run.result(o.sampleChars > 0 ? run.sample(tok, o.prompt, o.sampleChars, o.temperature, o.seed + 3) : ""),

@@ -42,6 +42,8 @@ import { AdamW } from "../optim/adam.js";
 import { clipGradNorm } from "../optim/clip.js";
 import { lineChartPng } from "../io/chart.js";
 import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "./recipe.js";
+import { runLoopSync, type TrainingJob } from "./loop.js";
+import { runSteps } from "./steps.js";
 import {
   BertForSequenceClassification, BertModel, MLMHead, bertConfig, initWeights, type BertConfig,
 } from "../models/bert/model.js";
@@ -69,7 +71,7 @@ export type EncoderCompareOptions = {
 
 /** Model ids: the 4 special tokens, then the BPE ids shifted by 4. */
 export const SPECIALS = { cls: 0, pad: 1, sep: 2, mask: 3 } as const;
-const OFFSET = 4;
+export const OFFSET = 4;
 
 // =====================================================================================================
 // Data: the tokenizer, the pretraining windows and their masks, the e-mails
@@ -347,26 +349,43 @@ export function pretrain(c: Contender, task: EncoderTask, o: EncoderCompareOptio
   const order = new Generator(o.seed + 5); // the same windows, in the same order, for every model
   const opt = new AdamW(c.pretrain.parameters(), { lr: o.mlmLr, weightDecay: 0.01 });
   const val = (): number => task.val.reduce((s, b) => s + c.valLoss(b.idx, b.targets), 0) / task.val.length;
-  const curve: [number, number][] = [[0, val()]];
+  const curve: [number, number][] = [];
   c.pretrain.train();
-  const t0 = performance.now();
-  let evalMs = 0;
-  for (let step = 1; step <= o.mlmSteps; step++) {
-    const ids = Array.from({ length: o.mlmBatch }, () => order.randint(0, task.windows.length));
-    const loss = c.mlmLoss(ids);
-    c.pretrain.zeroGrad();
-    loss.backward();
-    clipGradNorm(c.pretrain.parameters(), 1);
-    opt.step();
-    if (step % o.evalEvery === 0 || step === o.mlmSteps) {
-      const e0 = performance.now();
-      curve.push([step, val()]);
-      evalMs += performance.now() - e0;
-      hooks.log(`  ${c.name} MLM step ${step}/${o.mlmSteps}: train loss ${loss.item().toFixed(3)}, val MLM loss ${curve[curve.length - 1]![1].toFixed(3)}`);
-    }
-    hooks.progress?.(step, o.mlmSteps, { loss: loss.item() });
-  }
-  return { seconds: (performance.now() - t0 - evalMs) / 1000, curve, valLoss: curve[curve.length - 1]![1], params: c.pretrain.numParameters() };
+  let step = 0, lastEval = -1, lastLoss = NaN, trainMs = 0;
+  // the job the shared loop (loop.ts) runs: the validation MLM loss at step 0, every evalEvery steps and at the end
+  const job: TrainingJob<{ loss: number }, { val: number }> = {
+    get step() { return step; },
+    totalSteps: o.mlmSteps,
+    trainStep() {
+      const ids = Array.from({ length: o.mlmBatch }, () => order.randint(0, task.windows.length));
+      const loss = c.mlmLoss(ids);
+      c.pretrain.zeroGrad();
+      loss.backward();
+      clipGradNorm(c.pretrain.parameters(), 1);
+      opt.step();
+      step++;
+      return { loss: loss.item() };
+    },
+    evalDue: () => lastEval !== step && (step === 0 || step % o.evalEvery === 0 || step === o.mlmSteps),
+    *evaluate() {
+      const v = val();
+      lastEval = step;
+      yield;
+      return { val: v };
+    },
+  };
+  runLoopSync(job, {
+    onStep(s, { loss }, ms) {
+      trainMs += ms;
+      lastLoss = loss;
+      hooks.progress?.(s, o.mlmSteps, { loss });
+    },
+    onEval(s, { val: v }) {
+      curve.push([s, v]);
+      if (s > 0) hooks.log(`  ${c.name} MLM step ${s}/${o.mlmSteps}: train loss ${lastLoss.toFixed(3)}, val MLM loss ${v.toFixed(3)}`);
+    },
+  });
+  return { seconds: trainMs / 1000, curve, valLoss: curve[curve.length - 1]![1], params: c.pretrain.numParameters() };
 }
 
 /** <s> ids </s>, padded with <pad> to the batch's longest → idx, attention mask (B, T), labels (B). */
@@ -389,15 +408,18 @@ export function finetune(name: string, model: Classifier, task: EncoderTask, o: 
   const opt = new AdamW(model.parameters(), { lr: o.ftLr, weightDecay: 0.01 });
   model.train();
   const t0 = performance.now();
-  for (let step = 1; step <= o.ftSteps; step++) {
+  // ftSteps steps on the shared loop (steps.ts); the test e-mails are read once, below
+  runSteps(o.ftSteps, () => {
     const { idx, mask, labels } = emailBatch(Array.from({ length: o.ftBatch }, () => task.train[order.randint(0, task.train.length)]!));
     const { loss } = model.forward(idx, { attentionMask: mask, targets: labels });
     model.zeroGrad();
     loss!.backward();
     clipGradNorm(model.parameters(), 1);
     opt.step();
-    if (step % Math.max(1, Math.floor(o.ftSteps / 4)) === 0) hooks.log(`  ${name} fine-tune step ${step}/${o.ftSteps}: loss ${loss!.item().toFixed(4)}`);
-  }
+    return { loss: loss!.item() };
+  }, (s, { loss }) => {
+    if (s % Math.max(1, Math.floor(o.ftSteps / 4)) === 0) hooks.log(`  ${name} fine-tune step ${s}/${o.ftSteps}: loss ${loss.toFixed(4)}`);
+  });
   const seconds = (performance.now() - t0) / 1000;
   model.eval();
   let tp = 0, fp = 0, fn = 0, right = 0;

@@ -41,6 +41,7 @@ import { datesTask } from "../data/tasks/dates.js";
 import { distinctPairs, type Pair } from "../data/tasks/seq.js";
 import { exactMatch } from "../data/tasks/metrics.js";
 import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "./recipe.js";
+import { runLoopSync, type TrainingJob } from "./loop.js";
 import { T5, t5Config, greedyDecode as t5Greedy } from "../models/t5/model.js";
 import { spanCorruption } from "../models/t5/noise.js";
 import { Bart, bartConfig, shiftTokensRight, greedyDecode as bartGreedy } from "../models/bart/model.js";
@@ -309,31 +310,48 @@ function train(
   let window = 0, inWindow = 0;
   c.model.train();
   const t0 = performance.now();
-  let evalMs = 0;
-  for (let step = 1; step <= steps; step++) {
-    opt.paramGroups.forEach((group, i) => (group.lr = schedule(step - 1) * scales[i]!));
-    c.model.zeroGrad();
-    const l = c.loss(next(step));
-    l.backward();
-    clipGradNorm(params, 1);
-    opt.step();
-    const v = l.item();
-    window += v;
-    inWindow++;
-    if (inWindow === 10 || step === steps) {
-      loss.push([step, window / inWindow]);
-      window = inWindow = 0;
-    }
-    hooks.progress?.(++progress.done, progress.total, { loss: v });
-    if (evaluate && (step % evalEvery === 0 || step === steps)) {
-      const te = performance.now();
-      evals.push([step, evaluate()]);
-      evalMs += performance.now() - te;
+  let evalMs = 0, step = 0, lastEval = 0, lastLoss = NaN;
+  // the job the shared loop (loop.ts) runs: one step per batch, the evaluation every evalEvery steps and at the last
+  const job: TrainingJob<{ loss: number }, Record<string, number>> = {
+    get step() { return step; },
+    totalSteps: steps,
+    trainStep() {
+      opt.paramGroups.forEach((group, i) => (group.lr = schedule(step) * scales[i]!));
+      c.model.zeroGrad();
+      const l = c.loss(next(step + 1));
+      l.backward();
+      clipGradNorm(params, 1);
+      opt.step();
+      step++;
+      return { loss: l.item() };
+    },
+    evalDue: () => evaluate !== null && step > lastEval && (step % evalEvery === 0 || step === steps),
+    *evaluate() {
+      const e = evaluate!();
+      lastEval = step;
+      yield;
+      return e;
+    },
+  };
+  runLoopSync(job, {
+    onStep(s, { loss: v }) {
+      lastLoss = v;
+      window += v;
+      inWindow++;
+      if (inWindow === 10 || s === steps) {
+        loss.push([s, window / inWindow]);
+        window = inWindow = 0;
+      }
+      hooks.progress?.(++progress.done, progress.total, { loss: v });
+    },
+    onEval(s, e, ms) {
+      evalMs += ms;
+      evals.push([s, e]);
       c.model.train();
-      const shown = Object.entries(evals[evals.length - 1]![1]).map(([k, x]) => `${k} ${x.toFixed(4)}`).join(", ");
-      hooks.log(`  ${label} step ${step}/${steps}: loss ${v.toFixed(4)}; ${shown} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
-    }
-  }
+      const shown = Object.entries(e).map(([k, x]) => `${k} ${x.toFixed(4)}`).join(", ");
+      hooks.log(`  ${label} step ${s}/${steps}: loss ${lastLoss.toFixed(4)}; ${shown} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+    },
+  });
   return { loss: { name: label, points: loss }, evals, seconds: (performance.now() - t0 - evalMs) / 1000 };
 }
 

@@ -28,6 +28,7 @@ import { adjacency, karateClub, maskIndices, stochasticBlockModel, KARATE_FACTIO
 import { GCN, gcnConfig } from "../models/gcn/model.js";
 import { GAT, gatConfig } from "../models/gat/model.js";
 import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "./recipe.js";
+import { runLoopSync, type TrainingJob } from "./loop.js";
 
 // =====================================================================================================
 // The models and their training settings
@@ -152,26 +153,41 @@ export function trainOnGraph(name: ModelName, graph: Graph, seed: number, epochs
   const start = performance.now();
   let best: Omit<RunResult, "model" | "graph" | "seed" | "parameters" | "seconds"> | null = null;
   let bestValLoss = Infinity;
-  for (let epoch = 1; epoch <= epochs; epoch++) {
-    model.train();
-    model.zeroGrad();
-    const logits = model.forward(x, adj); // (N, K)
-    // loss = −(1/|train|)·Σ_{i ∈ train} log softmax(z_i)[y_i]: only the labelled nodes are seen
-    const loss = F.crossEntropy(logits.indexSelect(0, train), y.indexSelect(0, train));
-    loss.backward();
-    optimizer.step();
-
-    model.eval();
-    noGrad(() => {
-      const z = model.forward(x, adj); // (N, K)
-      const v = score(z, y, val);
-      const better = val.numel() === 0 || best === null || v.accuracy > best.valAccuracy || (v.accuracy === best.valAccuracy && v.loss < bestValLoss);
-      if (better) {
-        best = { epoch, valAccuracy: v.accuracy, trainAccuracy: score(z, y, train).accuracy, testAccuracy: score(z, y, test).accuracy, predictions: Int32Array.from(z.argmax(1).storage) };
-        bestValLoss = v.loss;
-      }
-    });
-  }
+  // the job the shared loop (loop.ts) runs: a full-batch step per epoch, then the evaluation that keeps the best epoch
+  let epoch = 0, evaluated = 0;
+  const job: TrainingJob<{ loss: number }, { valAccuracy: number }> = {
+    get step() { return epoch; },
+    totalSteps: epochs,
+    trainStep() {
+      model.train();
+      model.zeroGrad();
+      const logits = model.forward(x, adj); // (N, K)
+      // loss = −(1/|train|)·Σ_{i ∈ train} log softmax(z_i)[y_i]: only the labelled nodes are seen
+      const loss = F.crossEntropy(logits.indexSelect(0, train), y.indexSelect(0, train));
+      loss.backward();
+      optimizer.step();
+      epoch++;
+      return { loss: loss.item() };
+    },
+    evalDue: () => epoch > evaluated,
+    *evaluate() {
+      model.eval();
+      const v = noGrad(() => {
+        const z = model.forward(x, adj); // (N, K)
+        const v = score(z, y, val);
+        const better = val.numel() === 0 || best === null || v.accuracy > best.valAccuracy || (v.accuracy === best.valAccuracy && v.loss < bestValLoss);
+        if (better) {
+          best = { epoch, valAccuracy: v.accuracy, trainAccuracy: score(z, y, train).accuracy, testAccuracy: score(z, y, test).accuracy, predictions: Int32Array.from(z.argmax(1).storage) };
+          bestValLoss = v.loss;
+        }
+        return v;
+      });
+      evaluated = epoch;
+      yield;
+      return { valAccuracy: v.accuracy };
+    },
+  };
+  runLoopSync(job, {});
   const seconds = (performance.now() - start) / 1000;
   return { model: name, graph: graph.name, seed, parameters: model.numParameters(), seconds, ...best! };
 }

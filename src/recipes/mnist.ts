@@ -14,6 +14,7 @@ import { imageGridPng, lineChartPng } from "../io/chart.js";
 import type { Optimizer } from "../optim/optimizer.js";
 import type { LRScheduler } from "../optim/schedulers.js";
 import type { RecipeData, RecipeHooks } from "./recipe.js";
+import { runLoopSync, type TrainingJob } from "./loop.js";
 
 export type MnistData = NonNullable<RecipeData["mnist"]>;
 export type MnistSplit = MnistData["train"];
@@ -112,10 +113,15 @@ export function trainClassifier(
   const logEvery = opts.logEvery ?? Math.max(1, Math.floor(perEpoch / 4));
   const result: TrainResult = { trainLoss: [], test: [], trainSeconds: 0, evalSeconds: 0, steps: 0 };
   model.train();
-  for (let epoch = 0; epoch < epochs; epoch++) {
-    const order = permutation(train.count, generator);
-    const t0 = performance.now();
-    for (let k = 0; k < perEpoch; k++) {
+  // the job the shared loop (loop.ts) runs: a step per minibatch, a new seeded order at each epoch's first step,
+  // the test split evaluated after each epoch's last step
+  let order: Int32Array = new Int32Array(0), lastEval = 0;
+  const job: TrainingJob<{ loss: number }, { loss: number; accuracy: number }> = {
+    get step() { return result.steps; },
+    totalSteps: total,
+    trainStep() {
+      const k = result.steps % perEpoch;
+      if (k === 0) order = permutation(train.count, generator);
       const { x, y } = mnistBatch(train, order, k * batchSize, batchSize);
       optimizer.zeroGrad();
       // loss = −(1/B)·Σ_b log softmax(f(x_b))[y_b]
@@ -123,19 +129,32 @@ export function trainClassifier(
       loss.backward();
       optimizer.step();
       scheduler?.step();
-      const step = ++result.steps;
-      const l = loss.item();
+      result.steps++;
+      return { loss: loss.item() };
+    },
+    evalDue: () => result.steps > 0 && result.steps % perEpoch === 0 && lastEval !== result.steps,
+    *evaluate() {
+      const r = evaluate(model, test);
+      lastEval = result.steps;
+      yield;
+      return r;
+    },
+  };
+  runLoopSync(job, {
+    onStep(step, { loss: l }, ms) {
+      result.trainSeconds += ms / 1000;
+      const epoch = Math.floor((step - 1) / perEpoch), k = (step - 1) % perEpoch;
       result.trainLoss.push([epoch + (k + 1) / perEpoch, l]);
       hooks.progress?.(step, total, { loss: l, epoch: epoch + (k + 1) / perEpoch });
       if (step % logEvery === 0) hooks.log(`epoch ${epoch + 1}/${epochs} step ${step}/${total} loss ${l.toFixed(4)}`);
-    }
-    result.trainSeconds += (performance.now() - t0) / 1000;
-    const t1 = performance.now();
-    const { accuracy, loss } = evaluate(model, test);
-    result.evalSeconds += (performance.now() - t1) / 1000;
-    result.test.push([epoch + 1, loss, accuracy]);
-    hooks.log(`epoch ${epoch + 1}/${epochs}: test loss ${loss.toFixed(4)}, test accuracy ${(100 * accuracy).toFixed(2)}% (${test.count} digits)`);
-  }
+    },
+    onEval(step, { accuracy, loss }, ms) {
+      result.evalSeconds += ms / 1000;
+      const epoch = step / perEpoch;
+      result.test.push([epoch, loss, accuracy]);
+      hooks.log(`epoch ${epoch}/${epochs}: test loss ${loss.toFixed(4)}, test accuracy ${(100 * accuracy).toFixed(2)}% (${test.count} digits)`);
+    },
+  });
   return result;
 }
 

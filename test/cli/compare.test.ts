@@ -79,7 +79,7 @@ test("compare: unknown models and bad combinations are usage errors (exit 2)", (
     [["compare", "gpt2:huge"], /unknown preset "huge" of gpt2; its presets are tiny, gpt2, names/],
     [["compare", "names"], /"names" is a preset of gpt2:names and bengio-mlp:names and llama:names and bloom:names and falcon:names: say which/],
     [["compare"], /compare: which models\?/],
-    [["compare", "gpt2", "lenet5", "--train"], /gpt2 \(names\), lenet5 \(mnist\) share no task to train on/],
+    [["compare", "gpt2", "lenet5", "--train"], /gpt2 \(names, moby-dick\), lenet5 \(mnist\) share no task to train on/],
     [["compare", "gcn", "gat", "--steps", "3"], /--steps and --batch_size need --train/],
     [["compare", "lenet5", "lenet5:lenet5-32", "--train"], /lenet5:lenet5-32 does not train on the mnist task/],
     [["compare", "gcn", "--stpes", "3"], /unknown option --stpes \(did you mean --steps\?\)/],
@@ -104,6 +104,25 @@ test("compare gpt2 llama --train: the decoder siblings share the names task (the
   const loss = row(results, "val loss (nats/char), lower is better").map(Number);
   // 3 steps from a uniform start: below the uniform ln 28 = 3.33 is not asked, only a finite loss near it
   for (const l of loss) assert.ok(Number.isFinite(l) && l > 2 && l < 4, String(l));
+});
+
+test("compare --train for the sibling groups the docs list: each trains on the task its group shares (a preset's, or the kind's default task)", () => {
+  const groups: [string[], string, string[]][] = [
+    [["bert", "roberta", "deberta"], "held-out MLM loss (nats/masked char), lower is better", ["--batch_size", "2"]],
+    [["t5", "bart"], "exact match (%), higher is better", ["--batch_size", "2", "--test_limit", "2"]],
+    [["llama", "mixtral"], "val loss (nats/char), lower is better", ["--batch_size", "2"]],
+    [["gpt2", "switch"], "val loss (nats/char), lower is better", ["--batch_size", "2"]],
+    // the vision siblings (resnet senet cbam non-local vit) share their MNIST presets' task: two of them stand for the five
+    [["senet", "vit"], "test accuracy (%), higher is better", ["--batch_size", "4", "--test_limit", "10"]],
+  ];
+  for (const [models, metric, options] of groups) {
+    const r = wnn("compare", ...models, "--train", "--steps", "1", ...options);
+    assert.equal(r.code, 0, `${models.join(" ")}: ${r.stderr}`);
+    const results = r.stdout.slice(r.stdout.indexOf("Trained on"));
+    const values = row(results, metric).map(Number);
+    assert.equal(values.length, models.length);
+    for (const x of values) assert.ok(Number.isFinite(x) && x >= 0, `${models.join(" ")}: ${metric} ${x}`);
+  }
 });
 
 test("compare gcn gat --train: one budget, side by side, also as markdown", () => {

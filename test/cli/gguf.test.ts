@@ -15,6 +15,8 @@ import { Generator } from "../../src/engine/rng.js";
 import { parseGguf, metaString, metaArray } from "../../src/io/ggml/gguf.js";
 import { writeHFFolder } from "../../src/io/hf-folder.js";
 import { loadGguf } from "../../src/models/gguf.js";
+import { Bloom, bloomConfig, generate as bloomGenerate } from "../../src/models/bloom/model.js";
+import { Falcon, falconConfig, generate as falconGenerate } from "../../src/models/falcon/model.js";
 import { GPT, gptConfig, generate as gptGenerate } from "../../src/models/gpt2/model.js";
 import { toHFFiles } from "../../src/models/hf.js";
 import { Llama, llamaConfig, generate as llamaGenerate } from "../../src/models/llama/model.js";
@@ -34,6 +36,8 @@ const PROMPT = "Call me";
 const CASES = [
   { arch: "gpt2" as const, make: () => { const c = gptConfig({ vocabSize: V, blockSize: 32, nLayer: 1, nHead: 2, nEmbd: 64, dropout: 0, bias: true }); return { config: c, model: new GPT(c, { generator: new Generator(3) }) }; } },
   { arch: "llama" as const, make: () => { const c = llamaConfig({ vocabSize: V, blockSize: 32, nLayer: 1, nHead: 2, nKvHeads: 1, nEmbd: 64, intermediateSize: 96, multipleOf: 8, normEps: 1e-5, ropeTheta: 10000, dropout: 0 }); return { config: c, model: new Llama(c, { generator: new Generator(3) }) }; } },
+  { arch: "bloom" as const, make: () => { const c = bloomConfig({ vocabSize: V, blockSize: 32, nLayer: 1, nHead: 2, nEmbd: 64, dropout: 0, bias: true }); return { config: c, model: new Bloom(c, { generator: new Generator(3) }) }; } },
+  { arch: "falcon" as const, make: () => { const c = falconConfig({ vocabSize: V, blockSize: 32, nLayer: 1, nHead: 2, nEmbd: 64, dropout: 0, bias: false, ropeTheta: 10000 }); return { config: c, model: new Falcon(c, { generator: new Generator(3) }) }; } },
 ];
 
 for (const c of CASES) {
@@ -59,7 +63,12 @@ for (const c of CASES) {
     const loaded = loadGguf(bytes);
     const ids = bpe.encode(PROMPT);
     const idx = tensor(Int32Array.from(ids), { shape: [1, ids.length] });
-    const all = noGrad(() => (c.arch === "gpt2" ? gptGenerate(loaded.model as GPT, idx, 8, { temperature: 0 }) : llamaGenerate(loaded.model as Llama, idx, 8, { temperature: 0 })));
+    const o = { temperature: 0 };
+    const all = noGrad(() =>
+      c.arch === "gpt2" ? gptGenerate(loaded.model as GPT, idx, 8, o)
+      : c.arch === "bloom" ? bloomGenerate(loaded.model as Bloom, idx, 8, o)
+      : c.arch === "falcon" ? falconGenerate(loaded.model as Falcon, idx, 8, o)
+      : llamaGenerate(loaded.model as Llama, idx, 8, o));
     const fresh = Array.from(all.storage.subarray(ids.length) as Int32Array);
     const end = fresh.indexOf(V - 1);
     assert.equal(s.stdout, PROMPT + bpe.decode(end < 0 ? fresh : fresh.slice(0, end)) + "\n");

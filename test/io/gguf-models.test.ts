@@ -1,6 +1,7 @@
-// toGguf → fromGguf / loadGguf without llama.cpp: F32 files give back every weight exactly (LLaMA's
-// q/k permutation undone), quantized files give a model whose logits follow the float model's, and
-// files that lack what a model needs raise a GgufError.
+// toGguf → fromGguf / loadGguf without llama.cpp, for LLaMA, GPT-2, BLOOM and Falcon: F32 files give back
+// every weight exactly (LLaMA's q/k permutation undone) and, expanded to float32, the same logits bit for
+// bit; quantized files give a model whose logits follow the float model's; BLOOM's and Falcon's files carry
+// llama.cpp's keys and tensor names; files that lack what a model needs raise a GgufError.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { noGrad, tensor } from "../../src/index.js";
@@ -9,6 +10,8 @@ import { GgufError, parseGguf, serializeGguf, tensorBytes } from "../../src/io/g
 import { fromGguf, permuteRotary, toGguf, type GgufModelConfig, type GgufTokenizer } from "../../src/io/ggml/convert.js";
 import { QuantLinear } from "../../src/io/ggml/qlinear.js";
 import { loadGguf } from "../../src/models/gguf.js";
+import { Bloom, bloomConfig } from "../../src/models/bloom/model.js";
+import { Falcon, falconConfig } from "../../src/models/falcon/model.js";
 import { GPT, gptConfig } from "../../src/models/gpt2/model.js";
 import { Llama, intermediateSize, llamaConfig } from "../../src/models/llama/model.js";
 
@@ -18,6 +21,10 @@ const lc = llamaConfig({ vocabSize: V, blockSize: 16, nLayer: 2, nHead: 4, nKvHe
 const LCFG: GgufModelConfig = { arch: "llama", vocabSize: V, blockSize: 16, nLayer: 2, nHead: 4, nKvHeads: 2, nEmbd: 64, intermediateSize: intermediateSize(lc), normEps: 1e-5, ropeTheta: 10000 };
 const gc = gptConfig({ vocabSize: V, blockSize: 16, nLayer: 2, nHead: 4, nEmbd: 64, dropout: 0, bias: true });
 const GCFG: GgufModelConfig = { arch: "gpt2", vocabSize: V, blockSize: 16, nLayer: 2, nHead: 4, nEmbd: 64, intermediateSize: 256, normEps: 1e-5 };
+const bc = bloomConfig({ vocabSize: V, blockSize: 16, nLayer: 2, nHead: 4, nEmbd: 64, dropout: 0, bias: true });
+const BCFG: GgufModelConfig = { arch: "bloom", vocabSize: V, blockSize: 16, nLayer: 2, nHead: 4, nKvHeads: 4, nEmbd: 64, intermediateSize: 256, normEps: 1e-5 };
+const fc = falconConfig({ vocabSize: V, blockSize: 16, nLayer: 2, nHead: 4, nEmbd: 64, dropout: 0, bias: false, ropeTheta: 10000 });
+const FCFG: GgufModelConfig = { arch: "falcon", vocabSize: V, blockSize: 16, nLayer: 2, nHead: 4, nKvHeads: 1, nEmbd: 64, intermediateSize: 256, normEps: 1e-5, ropeTheta: 10000 };
 const idx = tensor([[1, 5, 9, 2, 33, 7]], { dtype: "int32" });
 
 test("permuteRotary: the interleaved layout and back is the identity, and moves row s·hs/2 + i to 2i + s", () => {
@@ -27,7 +34,22 @@ test("permuteRotary: the interleaved layout and back is the identity, and moves 
   assert.deepEqual(permuteRotary(p, 8, 3, 2, true), w);
 });
 
-for (const [name, make, cfg] of [["LLaMA", () => new Llama(lc, { generator: new Generator(4) }), LCFG], ["GPT-2", () => new GPT(gc, { generator: new Generator(4) }), GCFG]] as const) {
+const MODELS = [
+  ["LLaMA", () => new Llama(lc, { generator: new Generator(4) }), LCFG],
+  ["GPT-2", () => new GPT(gc, { generator: new Generator(4) }), GCFG],
+  ["BLOOM", () => new Bloom(bc, { generator: new Generator(4) }), BCFG],
+  ["Falcon", () => new Falcon(fc, { generator: new Generator(4) }), FCFG],
+] as const;
+
+for (const [name, make, cfg] of MODELS) {
+  test(`${name}: an F32 file expanded to float32 gives the float model's logits bit for bit`, () => {
+    const model = make();
+    const loaded = loadGguf(toGguf(model.stateDict(), cfg, "F32", TOK), { quantized: false }).model;
+    assert.equal(loaded.constructor, model.constructor);
+    const a = noGrad(() => (model as Llama).forward(idx).logits).dataSync(), b = noGrad(() => (loaded as Llama).forward(idx).logits).dataSync();
+    assert.deepEqual(b, a);
+  });
+
   test(`${name}: an F32 file gives back every weight exactly and the same logits`, () => {
     const model = make();
     const file = toGguf(model.stateDict(), cfg, "F32", TOK);
@@ -63,5 +85,36 @@ test("files missing what a model needs raise a GgufError", () => {
   const noTensor = (name: string): Uint8Array => serializeGguf(g.metadata, g.tensors.filter((t) => t.name !== name).map((t) => ({ ...t, data: tensorBytes(file, t) })));
   for (const bad of [without("general.architecture"), without("llama.block_count"), without("tokenizer.ggml.tokens"), noTensor("blk.1.ffn_up.weight")]) {
     assert.throws(() => loadGguf(bad), GgufError);
+  }
+});
+
+test("BLOOM and Falcon files carry llama.cpp's keys and tensor names; q, k, v stacked as q; k; v", () => {
+  for (const [make, cfg, names] of [
+    [() => new Bloom(bc, { generator: new Generator(2) }), BCFG, ["token_embd.weight", "token_embd_norm.weight", "token_embd_norm.bias", "blk.0.attn_norm.bias", "blk.0.attn_qkv.weight", "blk.0.attn_qkv.bias", "blk.0.attn_output.bias", "blk.0.ffn_norm.weight", "blk.0.ffn_up.bias", "blk.0.ffn_down.weight", "output_norm.bias", "output.weight"]],
+    [() => new Falcon(fc, { generator: new Generator(2) }), FCFG, ["token_embd.weight", "blk.0.attn_norm.weight", "blk.0.attn_norm.bias", "blk.0.attn_qkv.weight", "blk.0.attn_output.weight", "blk.0.ffn_up.weight", "blk.0.ffn_down.weight", "output_norm.weight", "output_norm.bias", "output.weight"]],
+  ] as const) {
+    const model = make();
+    const file = toGguf(model.stateDict(), cfg, "F32", TOK);
+    const g = parseGguf(file);
+    const a = cfg.arch;
+    const keys = new Map([...g.metadata].map(([k, e]) => [k, e.value]));
+    for (const k of ["context_length", "embedding_length", "block_count", "feed_forward_length", "attention.head_count", "attention.head_count_kv", "attention.layer_norm_epsilon"]) {
+      assert.ok(keys.has(`${a}.${k}`), `${a}.${k}`);
+    }
+    assert.equal(keys.get(`${a}.attention.head_count_kv`), a === "falcon" ? 1 : 4);
+    const have = new Set(g.tensors.map((t) => t.name));
+    for (const n of names) assert.ok(have.has(n), `${a}: ${n}`);
+    assert.ok(!have.has("blk.0.ffn_norm.weight") || a === "bloom");
+    // attn_qkv holds wq's rows, then wk's, then wv's (Falcon: C + hs + hs rows)
+    const own = model.stateDict();
+    const qkv = g.tensors.find((t) => t.name === "blk.0.attn_qkv.weight")!;
+    const rows = qkv.ne[1]!;
+    assert.equal(rows, a === "falcon" ? 64 + 16 + 16 : 3 * 64);
+    const data = new Float32Array(tensorBytes(file, qkv).slice().buffer);
+    const want = [...own["blocks.0.attn.wq.weight"]!.dataSync(), ...own["blocks.0.attn.wk.weight"]!.dataSync(), ...own["blocks.0.attn.wv.weight"]!.dataSync()];
+    assert.deepEqual([...data], want);
+    // the tied head is stored as output, equal to token_embd
+    const out = g.tensors.find((t) => t.name === "output.weight")!, emb = g.tensors.find((t) => t.name === "token_embd.weight")!;
+    assert.deepEqual(tensorBytes(file, out), tensorBytes(file, emb));
   }
 });

@@ -11,8 +11,9 @@ import { layout } from "./layout.js";
 import { matmul } from "./matmul.js";
 import { nn } from "./nn.js";
 import { optim } from "./optim.js";
+import { qmatmul } from "./qmatmul.js";
 import { reduce } from "./reduce.js";
 
-export const referenceKernels: KernelTable = { ...elementwise, ...reduce, ...matmul, ...layout, ...index, ...nn, ...conv, ...attention, ...optim };
+export const referenceKernels: KernelTable = { ...elementwise, ...reduce, ...matmul, ...layout, ...index, ...nn, ...conv, ...attention, ...optim, ...qmatmul };
 
 export const referenceBackend: Backend = { name: "reference", kernels: referenceKernels };

@@ -15,9 +15,10 @@ import { matmul } from "./matmul.js";
 import { nn } from "./nn.js";
 import { optim } from "./optim.js";
 import { setThreads, threads } from "./pool.js";
+import { qmatmul } from "./qmatmul.js";
 import { reduce } from "./reduce.js";
 
-export const wasmBackend: Backend = { name: "wasm", kernels: { ...matmul, ...elementwise, ...layout, ...reduce, ...nn, ...attention, ...optim, ...conv, ...indexing } };
+export const wasmBackend: Backend = { name: "wasm", kernels: { ...matmul, ...elementwise, ...layout, ...reduce, ...nn, ...attention, ...optim, ...conv, ...indexing, ...qmatmul } };
 
 /** True where this host can run the wasm backend (WebAssembly with SIMD). */
 export const wasmAvailable = simdSupported;

@@ -110,3 +110,28 @@ export function makeBatch(task: Seq2SeqTask, pairs: readonly Pair[]): Seq2SeqBat
   }
   return { src: tensor(src, { shape: [B, S] }), tgtIn: tensor(tgtIn, { shape: [B, T] }), tgtOut: tensor(tgtOut, { shape: [B, T] }) };
 }
+
+/**
+ * Batches of similar source lengths (less padding, less time), from the task's seeded stream with the held-out
+ * sources rejected: 8 batches' worth are drawn, sorted by `length` of the source, cut into batches and taken in
+ * a random order (a Fisher–Yates shuffle from the same generator); then 8 more. → the next batch's pairs.
+ */
+export function bucketedBatches(task: Seq2SeqTask, data: Generator, batch: number, heldOut: ReadonlySet<string>, length: (src: string) => number): () => Pair[] {
+  let queue: Pair[][] = [];
+  return () => {
+    if (queue.length === 0) {
+      const pool: Pair[] = [];
+      while (pool.length < 8 * batch) {
+        const p = task.sample(data);
+        if (!heldOut.has(p.src)) pool.push(p);
+      }
+      pool.sort((a, b) => length(a.src) - length(b.src));
+      queue = Array.from({ length: 8 }, (_, k) => pool.slice(k * batch, (k + 1) * batch));
+      for (let k = queue.length - 1; k > 0; k--) {
+        const r = data.randint(0, k + 1);
+        [queue[k], queue[r]] = [queue[r]!, queue[k]!];
+      }
+    }
+    return queue.pop()!;
+  };
+}

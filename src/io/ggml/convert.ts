@@ -2,17 +2,24 @@
 // strings, the hyper-parameter keys, the tensor names, the tokenizer metadata, and LLaMA's q/k row
 // permutation (llama.cpp rotates interleaved pairs (2i, 2i+1), the HF layout we use pairs (i, i+hs/2)).
 //
-// | ours                        | llama.cpp (llama)        | llama.cpp (gpt2)          |
-// |-----------------------------|--------------------------|---------------------------|
-// | tokEmb.weight               | token_embd.weight        | token_embd.weight         |
-// | posEmb.weight               |                          | position_embd.weight      |
-// | blocks.{i}.norm1.{w,b}      | blk.{i}.attn_norm.weight | blk.{i}.attn_norm.{w,b}   |
-// | blocks.{i}.attn.wq/wk/wv    | blk.{i}.attn_q/k/v       | blk.{i}.attn_qkv (q;k;v)  |
-// | blocks.{i}.attn.wo          | blk.{i}.attn_output      | blk.{i}.attn_output       |
-// | blocks.{i}.norm2            | blk.{i}.ffn_norm         | blk.{i}.ffn_norm          |
-// | blocks.{i}.mlp.gate/up/down | blk.{i}.ffn_gate/up/down | blk.{i}.ffn_up/down       |
-// | normF                       | output_norm              | output_norm               |
-// | lmHead.weight               | output.weight            | (tied: token_embd)        |
+// | ours                        | llama.cpp (llama)        | llama.cpp (gpt2)          | (bloom)              | (falcon)                 |
+// |-----------------------------|--------------------------|---------------------------|----------------------|--------------------------|
+// | tokEmb.weight               | token_embd.weight        | token_embd.weight         | token_embd           | token_embd               |
+// | posEmb.weight               |                          | position_embd.weight      |                      |                          |
+// | normEmb.{w,b}               |                          |                           | token_embd_norm      |                          |
+// | blocks.{i}.norm1.{w,b}      | blk.{i}.attn_norm.weight | blk.{i}.attn_norm.{w,b}   | blk.{i}.attn_norm    | blk.{i}.attn_norm        |
+// | blocks.{i}.attn.wq/wk/wv    | blk.{i}.attn_q/k/v       | blk.{i}.attn_qkv (q;k;v)  | attn_qkv (q;k;v)     | attn_qkv (q: C; k, v: hs)|
+// | blocks.{i}.attn.wo          | blk.{i}.attn_output      | blk.{i}.attn_output       | attn_output          | attn_output              |
+// | blocks.{i}.norm2            | blk.{i}.ffn_norm         | blk.{i}.ffn_norm          | ffn_norm             | (none: a parallel block) |
+// | blocks.{i}.mlp.gate/up/down | blk.{i}.ffn_gate/up/down | blk.{i}.ffn_up/down       | ffn_up/down          | ffn_up/down              |
+// | normF                       | output_norm              | output_norm               | output_norm          | output_norm              |
+// | lmHead.weight               | output.weight            | (tied: token_embd)        | output (= token_embd)| output (= token_embd)    |
+//
+// BLOOM's checkpoint interleaves q, k, v per head ((nh, 3, hs) rows); llama.cpp's converter regroups them as
+// q; k; v, which is how our separate wq, wk, wv stack. Falcon's (7B style, one key/value head) is already
+// q (nh heads); k; v. Both tie the head to the embedding, and llama.cpp's converters store it twice (output
+// and token_embd), so we do too; reading, the head takes output's blocks. Falcon's rotary embedding is the
+// rotate-half kind (llama.cpp's NEOX rope), as ours: no row permutation.
 //
 // A weight (out, in) is stored with ne = [in, out]: the same bytes. One-dimensional tensors (norms,
 // biases) stay F32, as llama.cpp's converter keeps them; a matrix whose rows are not whole blocks of
@@ -26,7 +33,7 @@ import { GGML_TYPES, dequantize, quantize, rowBytes, type GgmlType } from "./qua
 
 /** The hyper-parameters GGUF needs, in our config's names (LLaMA's; GPT-2 leaves the LLaMA-only ones out). */
 export interface GgufModelConfig {
-  arch: "llama" | "gpt2";
+  arch: "llama" | "gpt2" | "bloom" | "falcon";
   vocabSize: number;
   blockSize: number;
   nLayer: number;
@@ -35,8 +42,9 @@ export interface GgufModelConfig {
   /** llama: the SwiGLU hidden size I; gpt2: 4·C */
   intermediateSize: number;
   normEps: number;
-  /** llama only */
+  /** llama (grouped-query) and falcon (1: multi-query) */
   nKvHeads?: number;
+  /** llama and falcon */
   ropeTheta?: number;
 }
 
@@ -115,7 +123,9 @@ export function toGguf(state: Record<string, Tensor>, c: GgufModelConfig, type: 
       ["llama.attention.layer_norm_rms_epsilon", f32(c.normEps)],
     );
   } else {
-    meta.push(["gpt2.attention.layer_norm_epsilon", f32(c.normEps)]);
+    if (a !== "gpt2") meta.push([`${a}.attention.head_count_kv`, u32(c.nKvHeads ?? c.nHead)]);
+    if (a === "falcon") meta.push(["falcon.rope.freq_base", f32(c.ropeTheta ?? 10000)]);
+    meta.push([`${a}.attention.layer_norm_epsilon`, f32(c.normEps)]);
   }
   meta.push(["tokenizer.ggml.model", str(tok.model)]);
   if (tok.pre !== undefined) meta.push(["tokenizer.ggml.pre", str(tok.pre)]);
@@ -132,6 +142,7 @@ export function toGguf(state: Record<string, Tensor>, c: GgufModelConfig, type: 
   const tensors: GgufTensorData[] = [];
   let done = 0;
   for (const p of plan) {
+    if (p.tiedHead && !p.write) continue;
     const parts = p.ours.map((n) => {
       const t = state[n];
       if (!t) throw new ArgumentError(`toGguf: the state dict has no ${n}`);
@@ -141,21 +152,27 @@ export function toGguf(state: Record<string, Tensor>, c: GgufModelConfig, type: 
     let data: Float32Array = new Float32Array(parts.reduce((s, t) => s + t.numel(), 0));
     let o = 0;
     for (const t of parts) { data.set(Float32Array.from(t.dataSync() as ArrayLike<number>), o); o += t.numel(); }
-    if (parts.length > 1) shape[0] = shape[0]! * parts.length; // q; k; v stacked along the output rows
+    if (parts.length > 1) shape[0] = parts.reduce((s, t) => s + t.shape[0]!, 0); // q; k; v stacked along the output rows
     if (p.rotaryHeads) data = permuteRotary(data, shape[0]!, shape[1]!, p.rotaryHeads);
     const ne = [...shape].reverse();
     const t = shape.length === 1 ? "F32" : matrixType(type, ne[0]!);
     tensors.push({ name: p.gguf, type: t, ne, data: quantize(t, data) });
-    opts.onTensor?.(++done, plan.length, p.gguf);
+    opts.onTensor?.(++done, plan.filter((e) => !e.tiedHead || e.write).length, p.gguf);
   }
   return serializeGguf(meta, tensors);
 }
 
-interface PlanEntry { ours: string[]; gguf: string; rotaryHeads?: number }
+/**
+ * One GGUF tensor: the tensors of ours it stacks (along the rows), LLaMA's rotary permutation, the row counts
+ * of unequal parts (Falcon's q; k; v), and for a head tied to the embedding: whether the file holds it.
+ */
+interface PlanEntry { ours: string[]; gguf: string; rotaryHeads?: number; partRows?: number[]; tiedHead?: boolean; write?: boolean }
 
 function tensorPlan(c: GgufModelConfig): PlanEntry[] {
   const out: PlanEntry[] = [{ ours: ["tokEmb.weight"], gguf: "token_embd.weight" }];
   if (c.arch === "gpt2") out.push({ ours: ["posEmb.weight"], gguf: "position_embd.weight" });
+  if (c.arch === "bloom") out.push({ ours: ["normEmb.weight"], gguf: "token_embd_norm.weight" }, { ours: ["normEmb.bias"], gguf: "token_embd_norm.bias" });
+  const hs = c.nEmbd / c.nHead;
   for (let i = 0; i < c.nLayer; i++) {
     const b = `blocks.${i}.`, g = `blk.${i}.`;
     if (c.arch === "llama") {
@@ -170,7 +187,19 @@ function tensorPlan(c: GgufModelConfig): PlanEntry[] {
         { ours: [`${b}mlp.up.weight`], gguf: `${g}ffn_up.weight` },
         { ours: [`${b}mlp.down.weight`], gguf: `${g}ffn_down.weight` },
       );
+    } else if (c.arch === "falcon") {
+      // DIFF(gpt2): one norm before the parallel attention and MLP, no biases in the Linears
+      const kv = (c.nKvHeads ?? 1) * hs;
+      out.push(
+        { ours: [`${b}norm1.weight`], gguf: `${g}attn_norm.weight` },
+        { ours: [`${b}norm1.bias`], gguf: `${g}attn_norm.bias` },
+        { ours: [`${b}attn.wq.weight`, `${b}attn.wk.weight`, `${b}attn.wv.weight`], gguf: `${g}attn_qkv.weight`, partRows: [c.nEmbd, kv, kv] },
+        { ours: [`${b}attn.wo.weight`], gguf: `${g}attn_output.weight` },
+        { ours: [`${b}mlp.up.weight`], gguf: `${g}ffn_up.weight` },
+        { ours: [`${b}mlp.down.weight`], gguf: `${g}ffn_down.weight` },
+      );
     } else {
+      // gpt2 and bloom: the same block, every norm and Linear with a bias
       for (const s of ["weight", "bias"]) {
         out.push(
           { ours: [`${b}norm1.${s}`], gguf: `${g}attn_norm.${s}` },
@@ -184,8 +213,12 @@ function tensorPlan(c: GgufModelConfig): PlanEntry[] {
     }
   }
   out.push({ ours: ["normF.weight"], gguf: "output_norm.weight" });
-  if (c.arch === "gpt2") out.push({ ours: ["normF.bias"], gguf: "output_norm.bias" });
-  else out.push({ ours: ["lmHead.weight"], gguf: "output.weight" });
+  if (c.arch === "llama") out.push({ ours: ["lmHead.weight"], gguf: "output.weight" });
+  else {
+    out.push({ ours: ["normF.bias"], gguf: "output_norm.bias" });
+    // the head tied to the embedding: read as lmHead (its blocks), written from tokEmb where llama.cpp's converter writes it
+    out.push({ ours: ["tokEmb.weight"], gguf: "output.weight", tiedHead: true, write: c.arch !== "gpt2" });
+  }
   return out;
 }
 
@@ -218,14 +251,16 @@ function permuteRows(bytes: Uint8Array, rows: number, rowLength: number, heads: 
 }
 
 /**
- * A GGUF file of a llama or gpt2 model (ours or llama.cpp's converter's) → our names. One-dimensional
+ * A GGUF file of a llama, gpt2, bloom or falcon model (ours or llama.cpp's converter's) → our names. One-dimensional
  * tensors and the token/position embeddings are always dequantized into `state`; the matrices are
  * dequantized too unless `dequantize` is false (then they are only in `raw`, still in blocks).
  */
 export function fromGguf(bytes: Uint8Array, opts: { dequantize?: boolean } = {}): GgufModel {
   const g = parseGguf(bytes);
   const arch = metaString(g, "general.architecture");
-  if (arch !== "llama" && arch !== "gpt2") throw new GgufError(`gguf: architecture ${JSON.stringify(arch)} is not one we load (llama, gpt2)`);
+  if (arch !== "llama" && arch !== "gpt2" && arch !== "bloom" && arch !== "falcon") {
+    throw new GgufError(`gguf: architecture ${JSON.stringify(arch)} is not one we load (llama, gpt2, bloom, falcon)`);
+  }
   const need = (key: string): number => {
     const v = metaNumber(g, key);
     if (v === undefined) throw new GgufError(`gguf: ${key} is missing`);
@@ -236,12 +271,11 @@ export function fromGguf(bytes: Uint8Array, opts: { dequantize?: boolean } = {})
   const c: GgufModelConfig = {
     arch, vocabSize: tokens.items.length, blockSize: need(`${arch}.context_length`), nLayer: need(`${arch}.block_count`),
     nHead: need(`${arch}.attention.head_count`), nEmbd: need(`${arch}.embedding_length`), intermediateSize: need(`${arch}.feed_forward_length`),
-    normEps: arch === "llama" ? need("llama.attention.layer_norm_rms_epsilon") : need("gpt2.attention.layer_norm_epsilon"),
+    normEps: arch === "llama" ? need("llama.attention.layer_norm_rms_epsilon") : need(`${arch}.attention.layer_norm_epsilon`),
   };
-  if (arch === "llama") {
-    c.nKvHeads = metaNumber(g, "llama.attention.head_count_kv") ?? c.nHead;
-    c.ropeTheta = metaNumber(g, "llama.rope.freq_base") ?? 10000;
-  }
+  if (arch !== "gpt2") c.nKvHeads = metaNumber(g, `${arch}.attention.head_count_kv`) ?? (arch === "falcon" ? 1 : c.nHead);
+  if (arch === "llama" || arch === "falcon") c.ropeTheta = metaNumber(g, `${arch}.rope.freq_base`) ?? 10000;
+  if (c.nHead < 1 || c.nEmbd % c.nHead !== 0) throw new GgufError(`gguf: embedding_length ${c.nEmbd} is not a multiple of head_count ${c.nHead}`);
   const tokModel = metaString(g, "tokenizer.ggml.model");
   const numbers = (key: string): number[] | undefined => metaArray(g, key)?.items.map(Number);
   const tokenizer: GgufTokenizer = {
@@ -253,26 +287,37 @@ export function fromGguf(bytes: Uint8Array, opts: { dequantize?: boolean } = {})
   };
   const pre = metaString(g, "tokenizer.ggml.pre");
   if (pre !== undefined) tokenizer.pre = pre;
+  const addBos = g.metadata.get("tokenizer.ggml.add_bos_token");
+  if (addBos?.type === "bool") tokenizer.addBos = addBos.value as boolean;
   const byName = new Map(g.tensors.map((t) => [t.name, t]));
   const state: Record<string, Tensor> = {};
   const raw: GgufModel["raw"] = {};
   for (const p of tensorPlan(c)) {
     let info = byName.get(p.gguf);
-    if (!info && p.gguf === "output.weight") info = byName.get("token_embd.weight"); // tied in the file
+    if (!info && p.tiedHead) info = byName.get("token_embd.weight"); // tied in the file
     if (!info) throw new GgufError(`gguf: tensor ${p.gguf} is missing`);
     const shape = [...info.ne].reverse(); // PyTorch order
     if (shape.length > 2) throw new GgufError(`gguf: tensor ${p.gguf} has ${shape.length} dimensions, a model's have at most 2`);
-    const cols = shape.length === 2 ? shape[1]! : shape[0]!;
+    const cols = shape.length === 2 ? shape[1]! : 1;
     const totalRows = shape[0]!;
-    if (totalRows % p.ours.length !== 0) throw new GgufError(`gguf: tensor ${p.gguf} (${shape.join(", ")}) does not split into ${p.ours.length} parts`);
-    const rb = rowBytes(info.type, cols);
+    // a row is a row of a matrix, or one element of a vector (vectors are F32, F16 or BF16: blocks of one)
+    const rb = shape.length === 2 ? rowBytes(info.type, cols) : GGML_TYPES[info.type].blockSize === 1 ? GGML_TYPES[info.type].typeSize : 0;
+    if (rb === 0) throw new GgufError(`gguf: vector ${p.gguf} is stored as ${info.type}; vectors are F32, F16 or BF16`);
+    const parts = p.partRows ?? p.ours.map(() => totalRows / p.ours.length);
+    if (parts.some((r) => !Number.isInteger(r)) || parts.reduce((s, r) => s + r, 0) !== totalRows) {
+      throw new GgufError(`gguf: tensor ${p.gguf} (${shape.join(", ")}) does not split into parts of ${parts.join(", ")} rows`);
+    }
     let stored = tensorBytes(bytes, info);
     if (p.rotaryHeads) stored = permuteRows(stored, totalRows, rb, p.rotaryHeads);
-    const rows = shape.length === 2 ? totalRows / p.ours.length : shape[0]! / p.ours.length;
-    p.ours.forEach((name, k) => {
+    const names = p.tiedHead ? ["lmHead.weight"] : p.ours;
+    let row = 0;
+    names.forEach((name, k) => {
+      const rows = parts[k]!;
       const partShape = shape.length === 1 ? [rows] : [rows, cols];
-      const partBytes = shape.length === 1 ? stored.subarray(k * rowBytes(info!.type, rows), (k + 1) * rowBytes(info!.type, rows)) : stored.subarray(k * rows * rb, (k + 1) * rows * rb);
+      const partBytes = stored.subarray(row * rb, (row + rows) * rb);
+      row += rows;
       raw[name] = { type: info!.type, shape: partShape, bytes: partBytes };
+      if (p.tiedHead) return; // our tied head has no tensor of its own: only its blocks are kept
       const isMatrix = shape.length === 2 && !/Emb\./.test(name);
       if (opts.dequantize ?? true ? true : !isMatrix) {
         const n = partShape.reduce((s, d) => s * d, 1);

@@ -3,7 +3,9 @@
 // ggml's CPU backend computes (ggml-cpu/quants.c, the generic vec_dot_* as facts):
 //
 //   Q4_0 Q5_0 Q8_0   the activation row is quantized to Q8_0 blocks (see quantizeActivations), then
-//                    Σ_blocks (d_w·d_x)·Σ_j q_w[j]·q_x[j]          (an exact integer inner sum)
+//                    Σ_blocks (d_w·d_x)·Σ_j q_w[j]·q_x[j]          (an exact integer inner sum);
+//                    Q8_0 and Q4_0 on the active backend's kernel (src/ops/qmatmul.ts: plain loops in
+//                    src/backend/reference/qmatmul.ts, SIMD over the thread pool in src/backend/wasm)
 //   Q4_1 Q5_1        to Q8_1 (Q8_0 plus s = d_x·Σ q_x), then Σ_blocks (d_w·d_x)·Σ q_w·q_x + m_w·s_x
 //   F16 / BF16       the activations rounded to F16 / BF16, products summed in double
 //   F32              summed in double
@@ -13,12 +15,15 @@
 // Shapes: x (T, K) float32, W (N, K) as N rows of K/blockSize blocks, y (T, N).
 
 import { ArgumentError } from "../../engine/errors.js";
+import { isQuantBlockType, qmatmulBlocks, quantizeActivations } from "../../ops/qmatmul.js";
 import { GGML_TYPES, bf16ToFp32, dequantize, fp16ToFp32, fp32ToBf16, fp32ToFp16, rowBytes, type GgmlType } from "./quants.js";
+
+export { quantizeActivations };
 
 const f = Math.fround;
 
-/** The legacy types: per block a scale d, an offset m (Q4_1, Q5_1) and 32 integers. */
-const LEGACY = new Set<GgmlType>(["Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0"]);
+/** The other legacy types (Q8_0 and Q4_0 run on the backend kernel, src/ops/qmatmul.ts): per block a scale d, an offset m (Q4_1, Q5_1) and 32 integers. */
+const LEGACY = new Set<GgmlType>(["Q4_1", "Q5_0", "Q5_1"]);
 const HAS_MIN = new Set<GgmlType>(["Q4_1", "Q5_1"]);
 
 /** Block b of a legacy row: q receives the 32 integers (offset removed where the format has one). */
@@ -26,12 +31,6 @@ function decodeLegacy(type: GgmlType, w: Uint8Array, o: number, q: Int32Array): 
   const v = new DataView(w.buffer, w.byteOffset + o, GGML_TYPES[type].typeSize);
   const d = fp16ToFp32(v.getUint16(0, true));
   switch (type) {
-    case "Q8_0":
-      for (let j = 0; j < 32; j++) q[j] = v.getInt8(2 + j);
-      return { d, m: 0 };
-    case "Q4_0":
-      for (let j = 0; j < 16; j++) { const b = w[o + 2 + j]!; q[j] = (b & 0xf) - 8; q[j + 16] = (b >> 4) - 8; }
-      return { d, m: 0 };
     case "Q4_1":
       for (let j = 0; j < 16; j++) { const b = w[o + 4 + j]!; q[j] = b & 0xf; q[j + 16] = b >> 4; }
       return { d, m: fp16ToFp32(v.getUint16(2, true)) };
@@ -58,40 +57,12 @@ function decodeLegacy(type: GgmlType, w: Uint8Array, o: number, q: Int32Array): 
   }
 }
 
-/**
- * One activation row quantized to Q8_0 blocks (Q8_1 with `withSum`) as ggml's x86 CPU backend does it
- * (quantize_row_q8_0 for AVX: the path of llama.cpp's x86 builds): d = max|x|/127 stored as f16, the
- * values scaled by id = 127/max|x| and rounded to the nearest integer, ties to even; s = fp16(d·Σq).
- * (The portable quantize_row_q8_0_ref differs only in id = 1/d and ties away from zero.)
- */
-export function quantizeActivations(x: Float32Array, withSum: boolean): { d: Float32Array; s: Float32Array; q: Int8Array } {
-  const nb = x.length / 32;
-  const d = new Float32Array(nb), s = new Float32Array(nb), q = new Int8Array(x.length);
-  for (let b = 0; b < nb; b++) {
-    let amax = 0;
-    for (let j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(x[32 * b + j]!));
-    const db = f(amax / 127);
-    d[b] = fp16ToFp32(fp32ToFp16(db));
-    const id = amax !== 0 ? f(127 / amax) : 0;
-    let sum = 0;
-    for (let j = 0; j < 32; j++) {
-      const v = f(x[32 * b + j]! * id);
-      let r = Math.round(v); // halves up; fix ties to even below
-      if (r - v === 0.5 && r % 2 !== 0) r -= 1;
-      q[32 * b + j] = r;
-      sum += r;
-    }
-    // ggml's AVX path: s = d·Σq with the unrounded d
-    if (withSum) s[b] = fp16ToFp32(fp32ToFp16(f(sum * db)));
-  }
-  return { d, s, q };
-}
-
 /** y (T, N) = x (T, K) · Wᵀ, W (N, K) stored as `type` blocks in `w` (rowBytes(type, K) bytes per row). */
 export function qmatmul(x: Float32Array, T: number, K: number, w: Uint8Array, type: GgmlType, N: number): Float32Array {
   const rb = rowBytes(type, K);
   if (x.length !== T * K) throw new ArgumentError(`qmatmul: x has ${x.length} values, expected (${T}, ${K})`);
   if (w.length !== rb * N) throw new ArgumentError(`qmatmul: ${type} weight (${N}, ${K}) takes ${rb * N} bytes, got ${w.length}`);
+  if (isQuantBlockType(type)) return qmatmulBlocks(x, T, K, w, type, N); // the backend's kernel
   const y = new Float32Array(T * N);
   const { blockSize, typeSize } = GGML_TYPES[type];
   const nb = K / blockSize;

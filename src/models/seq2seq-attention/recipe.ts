@@ -13,7 +13,8 @@ import { clipGradNorm } from "../../optim/clip.js";
 import { Adam } from "../../optim/adam.js";
 import { datesTask } from "../../data/tasks/dates.js";
 import { reversalTask } from "../../data/tasks/reversal.js";
-import { distinctPairs, makeBatch, type Pair, type Seq2SeqTask } from "../../data/tasks/seq.js";
+import { bucketedBatches, distinctPairs, makeBatch, type Pair, type Seq2SeqTask } from "../../data/tasks/seq.js";
+import { runSteps } from "../../recipes/steps.js";
 import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "../../recipes/recipe.js";
 import { ATTENTION_KINDS, greedyDecode, PRESETS, Seq2Seq, seq2seqConfig, type AttentionKind } from "./model.js";
 
@@ -82,35 +83,22 @@ function trainOne(kind: AttentionKind, task: Seq2SeqTask, test: readonly Pair[],
   const losses: [number, number][] = [];
   const t0 = performance.now();
   let smooth = NaN;
-  // Batches of similar lengths (less padding, less time): draw 8 batches' worth, sort them by source
-  // length, cut them into batches and take those in a random order.
-  let queue: Pair[][] = [];
-  for (let step = 1; step <= o.steps; step++) {
-    if (queue.length === 0) {
-      const pool: Pair[] = [];
-      while (pool.length < 8 * o.batch) {
-        const p = task.sample(data);
-        if (!heldOut.has(p.src)) pool.push(p);
-      }
-      pool.sort((a, b) => a.src.length - b.src.length);
-      queue = Array.from({ length: 8 }, (_, k) => pool.slice(k * o.batch, (k + 1) * o.batch));
-      for (let k = queue.length - 1; k > 0; k--) {
-        const r = data.randint(0, k + 1);
-        [queue[k], queue[r]] = [queue[r]!, queue[k]!];
-      }
-    }
-    const batch = makeBatch(task, queue.pop()!);
+  const next = bucketedBatches(task, data, o.batch, heldOut, (src) => src.length);
+  // o.steps steps on the shared loop (src/recipes/steps.ts), the held-out set decoded after them
+  runSteps(o.steps, () => {
+    const batch = makeBatch(task, next());
     model.zeroGrad();
     const { loss } = model.forward(batch.src, batch.tgtIn, batch.tgtOut);
     loss!.backward();
     clipGradNorm(model.parameters(), 1.0);
     opt.step();
-    const l = loss!.item();
+    return { loss: loss!.item() };
+  }, (s, { loss: l }) => {
     smooth = Number.isNaN(smooth) ? l : 0.95 * smooth + 0.05 * l;
-    losses.push([step, l]);
-    hooks.progress?.(step, o.steps, { loss: l });
-    if (step % 100 === 0 || step === o.steps) hooks.log(`${kind}: step ${step}/${o.steps} loss ${smooth.toFixed(4)} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
-  }
+    losses.push([s, l]);
+    hooks.progress?.(s, o.steps, { loss: l });
+    if (s % 100 === 0 || s === o.steps) hooks.log(`${kind}: step ${s}/${o.steps} loss ${smooth.toFixed(4)} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+  });
   const seconds = (performance.now() - t0) / 1000;
   const outputs: Trained["outputs"] = [];
   for (let i = 0; i < test.length; i += 100) {

@@ -45,6 +45,7 @@ import { Dropout, Embedding, Linear, RMSNorm } from "../../nn/index.js";
 import { normal_ } from "../../nn/init.js";
 import { linearFlops, matmulFlops, sortedKinds, type Architecture } from "../architecture.js";
 import { KVCache, type AttnCache } from "../transformer/model.js";
+import { causalBias } from "../../nn/kv-cache.js";
 import { indexSelect } from "../../ops/indexing.js";
 import { samplingOptions, type GenerateOptions as SamplingGenerateOptions } from "../../generation/sampling.js";
 import { sampleSeq2Seq, searchBeams, type BeamChoices, type BeamResult, type BeamSearchable, type Hypothesis } from "../../generation/beam.js";
@@ -525,7 +526,7 @@ export class T5 extends Module {
     const P = cache?.length ?? 0;
     let x = this.drop.forward(this.tokEmb.forward(decoderInputIds)); // (B, T, C)
     // bias_hij = b[bucket(j − (P + i)), h] (causal) + (j ≤ P + i ? 0 : −∞); the decoder inputs are not padding-masked
-    const bias = this.decoderPosBias.forward(T, P + T, P).add(causalMask(T, P)); // (1, nh, T, P+T)
+    const bias = this.decoderPosBias.forward(T, P + T, P).add(causalBias(P, T)); // (1, nh, T, P+T)
     let l = 0;
     for (const block of this.decoder) x = block.forward(x, memory, bias, keyMask, cache?.layers[l++]); // (B, T, C)
     return this.drop.forward(this.decoderNorm.forward(x)); // (B, T, C)
@@ -583,13 +584,6 @@ export class T5 extends Module {
   beamSearch(inputIds: Tensor, opts: BeamOptions): BeamResult {
     return beamSearch(this, inputIds, opts);
   }
-}
-
-/** M_ij = 0 where key j ≤ P + i (the query's past and itself), −∞ after → (T, P+T) */
-function causalMask(T: number, P: number): Tensor {
-  const m = new Float32Array(T * (P + T));
-  for (let i = 0; i < T; i++) for (let j = P + i + 1; j < P + T; j++) m[i * (P + T) + j] = -Infinity;
-  return tensor(m, { shape: [T, P + T] });
 }
 
 // =====================================================================================================

@@ -157,37 +157,9 @@ export function describe(c: TransformerConfig, srcLen = 20, tgtLen = 11, title =
  * One attention layer's cache. Self-attention appends each call's keys and values (`grow: true`);
  * cross-attention computes the encoder output's keys and values at the first call and reuses them.
  */
-export interface AttnCache {
-  readonly grow: boolean;
-  k: Tensor | null; // (B, nh, P or S, hs)
-  v: Tensor | null; // (B, nh, P or S, hs)
-}
-
-/** Keys and values for every decoder layer: its self-attention and its cross-attention. */
-export class KVCache {
-  readonly layers: { self: AttnCache; cross: AttnCache }[];
-
-  constructor(nLayer: number) {
-    this.layers = Array.from({ length: nLayer }, () => ({ self: { grow: true, k: null, v: null }, cross: { grow: false, k: null, v: null } }));
-  }
-
-  /** P: the target tokens cached so far */
-  get length(): number {
-    return this.layers[0]?.self.k?.shape[2] ?? 0;
-  }
-
-  /** Keep (and repeat) the cached rows of `rows` (N) int32, in that order: beam search's reordering. */
-  select(rows: Tensor): void {
-    for (const l of this.layers) {
-      for (const c of [l.self, l.cross]) {
-        if (c.k && c.v) {
-          c.k = indexSelect(c.k, 0, rows); // (N, nh, ·, hs)
-          c.v = indexSelect(c.v, 0, rows);
-        }
-      }
-    }
-  }
-}
+// The self- and cross-attention caches of the decoder live in src/nn/kv-cache.ts (shared with T5 and BART).
+import { EncoderDecoderCache as KVCache, type AttnCache } from "../../nn/kv-cache.js";
+export { KVCache, type AttnCache };
 
 /** Which keys each query may see, as `scaledDotProductAttention`'s options: a bool mask (true = attend) or isCausal. */
 export interface Mask {

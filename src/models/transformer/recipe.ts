@@ -17,7 +17,8 @@ import { Adam } from "../../optim/adam.js";
 import { LambdaLR, inverseSqrtWarmup } from "../../optim/schedulers.js";
 import { datesTask } from "../../data/tasks/dates.js";
 import { translationTask } from "../../data/tasks/translation.js";
-import { BOS, EOS, PAD, SymbolVocab, distinctPairs, makeBatch, type Pair, type Seq2SeqTask } from "../../data/tasks/seq.js";
+import { BOS, EOS, PAD, SymbolVocab, bucketedBatches, distinctPairs, makeBatch, type Pair, type Seq2SeqTask } from "../../data/tasks/seq.js";
+import { runSteps } from "../../recipes/steps.js";
 import { corpusBleu, exactMatch } from "../../data/tasks/metrics.js";
 import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "../../recipes/recipe.js";
 import { beamSearch, greedyDecode, MultiHeadAttention, Transformer, transformerConfig } from "./model.js";
@@ -99,35 +100,24 @@ export const recipe: Recipe<TransformerRecipeOptions> = {
     const losses: [number, number][] = [], lrs: [number, number][] = [];
     let smooth = NaN;
     const t0 = performance.now();
-    // batches of similar source lengths (less padding): draw 8 batches' worth, sort by length, shuffle the batches
-    let queue: Pair[][] = [];
-    for (let step = 1; step <= o.steps; step++) {
-      if (queue.length === 0) {
-        const pool: Pair[] = [];
-        while (pool.length < 8 * o.batch) {
-          const p = task.sample(data);
-          if (!heldOut.has(p.src)) pool.push(p);
-        }
-        pool.sort((a, b) => task.split(a.src).length - task.split(b.src).length);
-        queue = Array.from({ length: 8 }, (_, k) => pool.slice(k * o.batch, (k + 1) * o.batch));
-        for (let k = queue.length - 1; k > 0; k--) {
-          const r = data.randint(0, k + 1);
-          [queue[k], queue[r]] = [queue[r]!, queue[k]!];
-        }
-      }
-      const batch = withEos(makeBatch(task, queue.pop()!));
-      lrs.push([step, opt.paramGroups[0]!.lr]);
+    const next = bucketedBatches(task, data, o.batch, heldOut, (src) => task.split(src).length);
+    // o.steps steps on the shared loop (src/recipes/steps.ts), the held-out set decoded after them
+    runSteps(o.steps, () => {
+      const batch = withEos(makeBatch(task, next()));
+      const lr = opt.paramGroups[0]!.lr;
       model.zeroGrad();
       const { loss } = model.forward(batch.src, batch.tgtIn, batch.tgtOut);
       loss!.backward();
       opt.step();
       sched.step();
-      const l = loss!.item();
+      return { loss: loss!.item(), lr };
+    }, (s, { loss: l, lr }) => {
+      lrs.push([s, lr]);
       smooth = Number.isNaN(smooth) ? l : 0.95 * smooth + 0.05 * l;
-      losses.push([step, l]);
-      hooks.progress?.(step, o.steps, { loss: l });
-      if (step % 50 === 0 || step === o.steps) hooks.log(`step ${step}/${o.steps} loss ${smooth.toFixed(4)} lr ${lrs[lrs.length - 1]![1].toExponential(2)} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
-    }
+      losses.push([s, l]);
+      hooks.progress?.(s, o.steps, { loss: l });
+      if (s % 50 === 0 || s === o.steps) hooks.log(`step ${s}/${o.steps} loss ${smooth.toFixed(4)} lr ${lr.toExponential(2)} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+    });
     const trainSeconds = (performance.now() - t0) / 1000;
 
     // -- greedy and beam decoding of the held-out set

@@ -3,12 +3,13 @@
 // KIND field of the parameter block.
 //
 //   1 gemm · 2 pack B (./matmul.ts) · 3 elementwise (./elementwise.ts) · 4 attention forward ·
-//   5 attention backward (./attention.ts) · 6 gemv (./gemv.ts)
+//   5 attention backward (./attention.ts) · 6 gemv (./gemv.ts) · 7 product on GGML blocks (./qmatmul.ts)
 
 import { gemmTask, packBTask } from "./matmul";
 import { attentionTask } from "./attention";
 import { unaryRange } from "./elementwise";
 import { gemvTask } from "./gemv";
+import { qmatmulTask } from "./qmatmul";
 
 export const KIND_GEMM = 1;
 export const KIND_PACK_B = 2;
@@ -16,6 +17,7 @@ export const KIND_UNARY = 3;
 export const KIND_ATTENTION = 4;
 export const KIND_ATTENTION_BACKWARD = 5;
 export const KIND_GEMV = 6;
+export const KIND_QMATMUL = 7;
 
 // the elementwise parameter block (i32 fields, byte offsets)
 const U_OP = 4, U_X = 8, U_DY = 12, U_Y = 16, U_N = 20, U_CHUNK = 24;
@@ -37,5 +39,7 @@ export function runTask(params: usize, task: i32, thread: i32): void {
     attentionTask(params, task, thread, true);
   } else if (kind == KIND_GEMV) {
     gemvTask(params, task);
+  } else if (kind == KIND_QMATMUL) {
+    qmatmulTask(params, task);
   }
 }
