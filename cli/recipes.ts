@@ -3,6 +3,7 @@
 // from the npm packages it needs, its log lines and progress go to the terminal, and what it returns
 // (tables, pictures, samples, metrics) is written to runs/<name>-<date>-<time>/ (or --out DIR).
 
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ArgumentError } from "../src/engine/errors.js";
 import { Generator } from "../src/engine/rng.js";
@@ -30,7 +31,7 @@ import { fastspeech2Recipe } from "../src/models/fastspeech2/recipe.js";
 import { loadSpamAssassin } from "../src/node.js";
 import { UsageError, helpText, parseOptions, type OptionSpec, type OptionSpecs } from "./args.js";
 import { Progress, formatDuration, type Output } from "./progress.js";
-import { createRunDir, defaultRunDir } from "./rundir.js";
+import { checkpointPath, createRunDir, defaultRunDir } from "./rundir.js";
 
 export type AnyRecipe = Recipe<any>;
 
@@ -142,6 +143,7 @@ function loadData(recipe: AnyRecipe, options: Record<string, number | string | b
   if (recipe.needs.includes("words")) data.words = loadNames();
   if (recipe.needs.includes("mnist")) data.mnist = loadMnist();
   if (recipe.needs.includes("emails")) data.emails = loadSpamAssassin();
+  if (typeof options.base === "string" && options.base !== "") data.checkpoint = readFileSync(checkpointPath(options.base));
   return data;
 }
 
@@ -172,6 +174,10 @@ export function runRecipe(recipe: AnyRecipe, args: readonly string[], out: Outpu
     progress: (step: number, total: number, metrics: Record<string, number>) => {
       progress ??= new Progress({ total, start: 0, out, every: Math.max(1, Math.round(total / 50)) });
       progress.update(step, Object.entries(metrics).map(([k, x]) => `${k} ${Number.isInteger(x) ? x : x.toPrecision(4)}`));
+    },
+    cpuTime: () => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1e6;
     },
   };
   let result: RecipeResult;

@@ -9,12 +9,14 @@ import * as optim from "../optim/index.js";
 import { assertThrowsWith } from "../../test/harness/assert.js";
 import { GPT, gptConfig } from "../models/gpt2/model.js";
 import { Llama, llamaConfig } from "../models/llama/model.js";
-import { BertForSequenceClassification, bertConfig } from "../models/bert/model.js";
+import { BertForMaskedLM, BertForSequenceClassification, bertConfig } from "../models/bert/model.js";
+import { KVCache } from "../models/transformer/model.js";
+import { tensor } from "../engine/creation.js";
 import { T5, t5Config } from "../models/t5/model.js";
 import type { Module } from "../nn/module.js";
 import {
-  applyAdapters, applyBitFit, applyFullFinetune, applyIA3, applyLora, applyMethod, applyPrefixTuning, applyPromptTuning,
-  loraLayers, mergeAndUnloadLora, mergeLora, snapshotFrozen, trainableReport, unmergeLora, METHODS, PrefixTuning, type Finetuned,
+  applyAdapters, applyBitFit, applyEncoderPrefixTuning, applyEncoderPromptTuning, applyFullFinetune, applyIA3, applyLora, applyMethod, applyPrefixTuning, applyPromptTuning,
+  loraLayers, mergeAndUnloadLora, mergeLora, snapshotFrozen, stepBytes, tapeBytes, trainableReport, unmergeLora, METHODS, PrefixTuning, type Finetuned,
 } from "./index.js";
 
 const g = (): Generator => new Generator(7);
@@ -70,6 +72,61 @@ for (const make of [gpt, llama]) {
   });
 }
 
+// Encoders and encoder-decoders: prefix and prompt tuning of BERT and T5, with padding masks in play
+const bertMlm = (): BertForMaskedLM => new BertForMaskedLM(bertConfig("tiny", { vocabSize: 13, nLayer: 2, dModel: 16, nHead: 2, dFF: 32, dropout: 0 }), { generator: g() });
+const pad = tensor([[1, 1, 1, 1, 0, 0], [1, 1, 1, 1, 1, 1]], { dtype: "int32" }); // (2, 6): row 0 has 2 padding tokens
+const encoderCases: Family[] = [
+  { name: "BERT (classifier)", make: bert, run: (m) => (m as BertForSequenceClassification).forward(idx, { attentionMask: pad }).logits },
+  { name: "BERT (masked LM)", make: bertMlm, run: (m) => (m as BertForMaskedLM).forward(idx, { attentionMask: pad }).logits },
+  { name: "T5", make: t5, run: (m) => (m as T5).forward(idx, idx2, { attentionMask: pad }).logits },
+];
+
+for (const f of encoderCases) {
+  test(`${f.name}: prefix and prompt tuning of length 0 are the base model bit for bit; length 3 changes it; the shapes stay`, () => {
+    const base = out(f, f.make());
+    for (const apply of [applyEncoderPrefixTuning, applyEncoderPromptTuning] as ((m: never, o: object) => Finetuned<Module>)[]) {
+      const zero = apply(f.make() as never, { numVirtualTokens: 0, generator: g() });
+      assert.deepEqual(out(f, zero.model), base, `${apply.name} n = 0`);
+      const some = apply(f.make() as never, { numVirtualTokens: 3, generator: g() });
+      const o = out(f, some.model);
+      assert.equal(o.length, base.length, `${apply.name}: the real tokens' outputs only`);
+      const scale = maxDiff(base, new Float32Array(base.length));
+      assert.ok(maxDiff(o, base) > 1e-3 * scale, `${apply.name} n = 3 changes the output: max |Δ| ${maxDiff(o, base)}, max |y| ${scale}`);
+    }
+  });
+}
+
+test("BERT and T5 prompt tuning starts from real vocabulary rows; the trainable counts follow from the shapes", () => {
+  const ft = applyEncoderPromptTuning(t5(), { numVirtualTokens: 3, generator: g() });
+  const E = ft.model.base.tokEmb; // the wrapper around the shared embedding
+  const rows = (E as unknown as { base: { weight: Tensor } }).base.weight.storage, P = (E as unknown as { prompt: Tensor }).prompt.storage, C = 16;
+  for (let i = 0; i < 3; i++) {
+    const row = P.subarray(i * C, (i + 1) * C);
+    assert.ok(Array.from({ length: 13 }, (_, v) => v).some((v) => maxDiff(rows.subarray(v * C, (v + 1) * C), row) === 0), `P_e[${i}] is a row of E`);
+  }
+  assert.equal(trainableReport(ft.model).trainable, 3 * C);
+  // T5 tiny: 2 encoder + 2 decoder layers (self + cross) = 6 attentions of I = nh·dk = 16; prefix P' (3, C), W₁ (C, C), W₂ (6·2·16, C)
+  const nAttn = [...t5().namedModules()].filter(([p]) => /(attn|cross)$/.test(p)).length, I = 16;
+  const prefix = applyEncoderPrefixTuning(t5(), { numVirtualTokens: 3, generator: g() });
+  assert.equal(prefix.model.attentions.length, nAttn);
+  assert.equal(trainableReport(prefix.model).trainable, 3 * C + (C * C + C) + (nAttn * 2 * I * C + nAttn * 2 * I));
+  assert.equal(applyEncoderPrefixTuning(bert(), { numVirtualTokens: 3, generator: g() }).model.attentions.length, 2);
+});
+
+test("T5 prefix tuning: folding keeps the outputs; a KV cache is refused with a typed error", () => {
+  const ft = applyEncoderPrefixTuning(t5(), { numVirtualTokens: 2, generator: g() });
+  const run = (): Float32Array => noGrad(() => ft.model.forward(idx, idx2, { attentionMask: pad }).logits.storage.slice() as Float32Array);
+  const before = run();
+  ft.model.fold();
+  assert.ok(maxDiff(run(), before) < 1e-5);
+  assertThrowsWith(() => ft.model.base.forward(idx, idx2), ArgumentError, /outside EncoderPrefixTuning/);
+  assertThrowsWith(() => noGrad(() => {
+    const m = ft.model.base;
+    (ft.model as unknown as { setPrefixes(): void }).setPrefixes();
+    m.decode(idx2, m.encode(idx), null, new KVCache(m.config.nDecoderLayer));
+  }), ArgumentError, /without a KV cache/);
+});
+
 // -----------------------------------------------------------------------------------------------------
 // Training: only the method's parameters move
 
@@ -115,6 +172,30 @@ test("BERT and T5: LoRA training leaves the frozen parameters bit-identical", ()
   train(t, (m) => (m as T5).forward(idx, idx2, { targets: idx2 }).loss!, 3);
   for (const [name, p] of t.model.namedParameters()) if (tFrozen.has(name)) assert.deepEqual(p.storage, tFrozen.get(name), name);
 });
+
+// every method on every family where it applies (BitFit needs biases: LLaMA and T5 have none, and say so)
+const labels2 = randint(0, 2, [2], { generator: new Generator(5) });
+const familyLoss: [string, () => Module, (m: Module) => Tensor][] = [
+  ["LLaMA", llama, (m) => (m as Llama).forward(idx.narrow(1, 0, 5), idx.narrow(1, 1, 5)).loss!],
+  ["BERT", bert, (m) => (m as BertForSequenceClassification).forward(idx, { targets: labels2, attentionMask: pad }).loss!],
+  ["T5", t5, (m) => (m as T5).forward(idx, idx2, { targets: idx2, attentionMask: pad }).loss!],
+];
+for (const [name, make, loss] of familyLoss) {
+  test(`${name}: every method trains (the loss falls) and leaves every frozen parameter bit-identical`, () => {
+    for (const method of METHODS) {
+      if (method === "bitfit" && name !== "BERT") {
+        assertThrowsWith(() => applyMethod(method, make()), ArgumentError, /no bias parameters/);
+        continue;
+      }
+      const ft = applyMethod(method, make(), { r: 2, bottleneck: 4, numVirtualTokens: 2, generator: g() });
+      const frozen = snapshotFrozen(ft.model);
+      if (method !== "full") assert.ok(frozen.size > 0 && ft.trainable.length > 0, `${method}: something trains, something is frozen`);
+      const losses = train(ft, loss, 4);
+      assert.ok(losses[3]! < losses[0]!, `${name} ${method}: loss ${losses[0]} → ${losses[3]}`);
+      for (const [p, t] of ft.model.namedParameters()) if (frozen.has(p)) assert.deepEqual(t.storage, frozen.get(p), `${name} ${method}: ${p} moved`);
+    }
+  });
+}
 
 // -----------------------------------------------------------------------------------------------------
 // LoRA: merge, unmerge, counts
@@ -196,4 +277,33 @@ test("bad input: unknown targets, r ≤ 0, a bias-free model for BitFit, unknown
   assert.ok(m.parameters().every((p) => p.requiresGrad), "nothing was frozen");
   assertThrowsWith(() => applyBitFit(llama()), ArgumentError, /no bias parameters/);
   assertThrowsWith(() => applyPrefixTuning(bert() as never), ArgumentError, /blocks\[i\]\.attn/);
+  for (const apply of [applyEncoderPrefixTuning, applyEncoderPromptTuning] as ((m: never) => unknown)[]) {
+    const d = gpt();
+    assertThrowsWith(() => apply(d as never), ArgumentError, /no BERT or T5 attention/);
+    assert.ok(d.parameters().every((p) => p.requiresGrad), `${apply.name}: nothing was frozen`);
+  }
+  assertThrowsWith(() => applyEncoderPrefixTuning(t5(), { numVirtualTokens: -1 }), ArgumentError, /numVirtualTokens/);
+});
+
+// -----------------------------------------------------------------------------------------------------
+// Memory of a step, measured on the tape
+
+test("tapeBytes counts each storage the tape reaches once; stepBytes adds weights, grads and AdamW's moments", () => {
+  const x = randint(0, 5, [2, 3], { generator: new Generator(1) }).float(); // (2, 3), no gradient
+  const w = randint(0, 5, [3, 4], { generator: new Generator(2) }).float().requiresGrad_();
+  const y = x.matmul(w); //     (2, 4)
+  const loss = y.add(y).sum(); // y reached twice, counted once
+  // loss 1 + y+y 8 + y 8 + x 6 + w 12 floats
+  assert.equal(tapeBytes(loss), 4 * (1 + 8 + 8 + 6 + 12));
+  // a tiny GPT-2: LoRA holds gradients and moments for A and B only; a frozen layer's weights are still weights
+  const full = applyFullFinetune(gpt()), lora = applyLora(gpt(), { r: 2, generator: g() });
+  const sf = stepBytes(full.model, lmLoss(full.model)), sl = stepBytes(lora.model, lmLoss(lora.model));
+  const W = 4 * trainableReport(full.model).total;
+  assert.equal(sf.weights, W);
+  assert.equal(sf.grads, W);
+  assert.equal(sf.optimizer, 2 * W);
+  assert.equal(sl.grads, 4 * trainableReport(lora.model).trainable);
+  assert.equal(sl.weights, W + sl.grads, "LoRA's weights: the base and A, B");
+  assert.ok(sf.activations > 0 && sl.activations > 0);
+  assert.equal(sf.total, sf.weights + sf.grads + sf.optimizer + sf.activations);
 });

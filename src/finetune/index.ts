@@ -12,3 +12,6 @@ export * from "./bitfit.js";
 export * from "./ia3.js";
 export * from "./methods.js";
 export * from "./peft.js";
+export * from "./memory.js";
+export * from "./prefix-encoders.js";
+export * from "./prompt-encoders.js";

@@ -11,12 +11,14 @@ import { fromJson, type TensorJson } from "../../test/harness/fixtures.js";
 import { fromGPT2Checkpoint, GPT, gptConfig } from "../models/gpt2/model.js";
 import { BertForMaskedLM, bertConfig, fromCheckpoint } from "../models/bert/model.js";
 import type { Module } from "../nn/module.js";
-import { applyAdapters, applyIA3, applyLora, applyPrefixTuning, applyPromptTuning, type Finetuned } from "./index.js";
+import { fromHFT5, T5, t5Config } from "../models/t5/model.js";
+import { applyAdapters, applyEncoderPrefixTuning, applyEncoderPromptTuning, applyIA3, applyLora, applyPrefixTuning, applyPromptTuning, type Finetuned } from "./index.js";
 
 interface MethodCase { params: Record<string, TensorJson>; logits: TensorJson; loss: number; grads: Record<string, TensorJson> }
 interface Fixture {
   gpt2: { config: Record<string, number | boolean>; state: Record<string, TensorJson>; idx: TensorJson; targets: TensorJson; methods: Record<string, MethodCase> };
-  bert: { config: Record<string, number | boolean>; state: Record<string, TensorJson>; idx: TensorJson; labels: TensorJson; methods: Record<string, MethodCase> };
+  bert: { config: Record<string, number | boolean>; state: Record<string, TensorJson>; idx: TensorJson; labels: TensorJson; padded_mask: TensorJson; methods: Record<string, MethodCase> };
+  t5: { config: Record<string, number | string | boolean>; state: Record<string, TensorJson>; input_ids: TensorJson; attention_mask: TensorJson; decoder_input_ids: TensorJson; labels: TensorJson; methods: Record<string, MethodCase> };
 }
 
 const fx = JSON.parse(readFileSync(new URL("../../../test/fixtures/finetune.json", import.meta.url), "utf8")) as Fixture;
@@ -90,4 +92,38 @@ test("BERT + Houlsby adapters (inside the post-LN residual branch) matches PyTor
 
 test("BERT + (IA)³ matches PyTorch", () => {
   check(applyIA3(bert()), fx.bert.methods.ia3!, mlm, "BERT IA3");
+});
+
+// prefix and prompt tuning of the encoders: a batch whose row 0 ends in two padding tokens
+const mlmPadded = (m: Module): { logits: Tensor; loss: Tensor | null } => (m as BertForMaskedLM).forward(fromJson(fx.bert.idx), { targets: fromJson(fx.bert.labels), attentionMask: fromJson(fx.bert.padded_mask) });
+
+test("BERT + prefix tuning (every self-attention, the prefix never masked) matches PyTorch", () => {
+  check(applyEncoderPrefixTuning(bert(), { numVirtualTokens: 3, hidden: 8, generator: g }), fx.bert.methods.prefix!, mlmPadded, "BERT prefix");
+});
+
+test("BERT + prompt tuning (the prompt before [CLS], positions 0…n+T−1) matches PyTorch", () => {
+  check(applyEncoderPromptTuning(bert(), { numVirtualTokens: 3, generator: g }), fx.bert.methods.prompt!, mlmPadded, "BERT prompt");
+});
+
+function t5(): T5 {
+  const c = fx.t5.config as Record<string, never>;
+  const config = t5Config({
+    vocabSize: c.vocab_size, nEncoderLayer: c.n_encoder_layer, nDecoderLayer: c.n_decoder_layer, nHead: c.n_head, dModel: c.d_model, dKv: c.d_kv,
+    dFF: c.d_ff, numBuckets: c.num_buckets, maxDistance: c.max_distance, dropout: 0, eps: c.eps, feedForward: c.feed_forward,
+    tieHead: c.tie_head, padId: 0, eosId: 1, decoderStartId: 0,
+  });
+  const model = new T5(config, { generator: new Generator(0) });
+  model.loadStateDict(fromHFT5(values(fx.t5.state), config));
+  return model;
+}
+
+const seq2seq = (m: Module): { logits: Tensor; loss: Tensor | null } =>
+  (m as T5).forward(fromJson(fx.t5.input_ids), fromJson(fx.t5.decoder_input_ids), { attentionMask: fromJson(fx.t5.attention_mask), targets: fromJson(fx.t5.labels) });
+
+test("T5 + prefix tuning (encoder self-attention, decoder self- and cross-attention) matches PyTorch", () => {
+  check(applyEncoderPrefixTuning(t5(), { numVirtualTokens: 3, hidden: 8, generator: g }), fx.t5.methods.prefix!, seq2seq, "T5 prefix");
+});
+
+test("T5 + prompt tuning (the prompt before the encoder's input) matches PyTorch", () => {
+  check(applyEncoderPromptTuning(t5(), { numVirtualTokens: 3, generator: g }), fx.t5.methods.prompt!, seq2seq, "T5 prompt");
 });

@@ -12,6 +12,7 @@ import { parseSafetensors, serializeSafetensors } from "../io/safetensors.js";
 import { fromGPT2Checkpoint, GPT, gptConfig } from "../models/gpt2/model.js";
 import { Llama, llamaConfig } from "../models/llama/model.js";
 import * as optim from "../optim/index.js";
+import { fromPretrained } from "../models/hf.js";
 import { applyLora, fromPeft, loraLayers, toPeft } from "./index.js";
 
 const g = (): Generator => new Generator(5);
@@ -71,6 +72,8 @@ test("PEFT config and keys: peft_type, r, lora_alpha, target_modules, base model
   assert.equal(files.config.r, 4);
   assert.equal(files.config.lora_alpha, 8);
   assert.deepEqual(files.config.target_modules, ["c_attn"]);
+  // GPT-2's attention and feed-forward both have a c_proj: PEFT matches suffixes, so the feed-forward's is named in full
+  assert.deepEqual(toPeft(trained(gpt(), ["attn.wq", "mlp.down"], 2)).config.target_modules, ["c_attn", "mlp.c_proj"]);
   assert.equal(files.config.base_model_name_or_path, "gpt2");
   assert.equal(files.config.fan_in_fan_out, true);
   // q and v stacked: rank 8, α 16 on c_attn, keeping α/r = 2
@@ -115,3 +118,33 @@ test("PEFT bad input: another architecture, wrong shapes, not LoRA — a typed e
   assert.deepEqual(Object.keys(m.stateDict()), keys, "no module was wrapped");
   assert.ok(m.parameters().every((p) => p.requiresGrad), "nothing was frozen");
 });
+
+// The folders our code wrote (tools/fixtures/peft_lora_folders.mjs), read by tools/fixtures/peft_lora.py, which
+// applies the adapter as PEFT documents it (PEFT itself cannot be installed here): the same logits, unmerged and merged.
+for (const fam of ["gpt2", "llama"] as const) {
+  test(`PEFT's documented LoRA format, ${fam}: PyTorch applying our adapter folder gives our logits`, () => {
+    const at = (f: string): URL => new URL(`../../../test/fixtures/peft/${fam}/${f}`, import.meta.url);
+    const ref = (JSON.parse(readFileSync(new URL("../../../test/fixtures/peft_lora.json", import.meta.url), "utf8")) as Record<string, {
+      lora_modules: string[]; targeted_without_weights: string[]; logits: TensorJson; merged_logits: TensorJson; base_logits: TensorJson;
+    }>)[fam]!;
+    const base = fromPretrained({ config: JSON.parse(readFileSync(at("config.json"), "utf8")) as Record<string, unknown>, tensors: parseSafetensors(readFileSync(at("model.safetensors"))).tensors });
+    const model = base.model as GPT | Llama;
+    const input = JSON.parse(readFileSync(at("inputs.json"), "utf8")) as { idx: { shape: number[]; data: number[] } };
+    const idx = fromJson({ ...input.idx, dtype: "int32" });
+    assertClose(noGrad(() => model.forward(idx).logits), fromJson(ref.base_logits), { atol: 1e-4, rtol: 0 }, `${fam}: the base`);
+    const adapter = parseSafetensors(readFileSync(at("adapter_model.safetensors")));
+    fromPeft(model, { config: JSON.parse(readFileSync(at("adapter_config.json"), "utf8")) as Record<string, unknown>, tensors: adapter.tensors, metadata: adapter.metadata });
+    assert.deepEqual(ref.targeted_without_weights, [], "target_modules names no module the file has no weights for");
+    assert.ok(ref.lora_modules.length > 0);
+    const ours = noGrad(() => model.forward(idx).logits);
+    assertClose(ours, fromJson(ref.logits), { atol: 1e-4, rtol: 0 }, `${fam}: with the adapter (PEFT's unmerged forward)`);
+    assertClose(ours, fromJson(ref.merged_logits), { atol: 1e-4, rtol: 0 }, `${fam}: with the adapter merged (fan_in_fan_out ${fam === "gpt2"})`);
+    assert.ok(maxAbsDiff(ours, fromJson(ref.base_logits)) > 1e-2, "the adapter changes the output");
+  });
+}
+
+function maxAbsDiff(a: Tensor, b: Tensor): number {
+  let d = 0;
+  for (let i = 0; i < a.storage.length; i++) d = Math.max(d, Math.abs(a.storage[i]! - b.storage[i]!));
+  return d;
+}

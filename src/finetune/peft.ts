@@ -106,8 +106,11 @@ export function toPeft(model: Module, opts: { baseModelNameOrPath?: string } = {
   const targets = new Set<string>();
   noGrad(() => {
     for (const [key, g] of groups) {
+      // PEFT matches target_modules as name suffixes: the leaf ("c_attn") unless another module of the family
+      // ends the same way (GPT-2's attn.c_proj and mlp.c_proj), then the longer suffix ("mlp.c_proj")
       const leaf = g.theirs.split(".").pop()!;
-      targets.add(leaf);
+      const ambiguous = Object.values(spec.modules).some((m) => m.theirs !== g.theirs && m.theirs.split(".").pop() === leaf);
+      targets.add(ambiguous ? g.theirs : leaf);
       g.parts.sort((a, b) => a.part - b.part);
       const R = g.parts.reduce((n, p) => n + p.m.r, 0);
       const scale = g.parts[0]!.m.scaling;

@@ -81,37 +81,25 @@ export interface LMOutput {
   loss: Tensor | null; // ()
 }
 
-/** A frozen decoder with trainable per-layer prefixes of keys and values. */
-export class PrefixTuning<M extends CachedLM = CachedLM> extends Module {
-  base: M;
+/**
+ * The prefix's parameters: P'_θ (n, C) through the MLP, or P_θ (n, width) itself. The decoders' wrapper below
+ * and the encoders' (./prefix-encoders.ts) extend it; `width` is what their attention layers take in all.
+ */
+export class PrefixParameters extends Module {
   /** P'_θ (n, C): the small matrix the MLP expands; null after fold() or without reparameterisation */
   prefixEmb: Parameter | null;
   mlpIn: Linear | null; //  W₁ (H, C)
-  mlpOut: Linear | null; // W₂ (L·2·nkv·hs, H)
-  /** P_θ (n, L·2·nkv·hs) itself: after fold(), or trained directly without reparameterisation */
+  mlpOut: Linear | null; // W₂ (width, H)
+  /** P_θ (n, width) itself: after fold(), or trained directly without reparameterisation */
   prefixKV: Parameter | null;
   readonly n: number;
-  readonly L: number;
-  readonly nkv: number;
-  readonly hs: number;
-  readonly config: { readonly blockSize: number; readonly nLayer: number };
 
-  constructor(base: M, opts: PrefixOptions = {}) {
+  constructor(n: number, C: number, width: number, opts: PrefixOptions, who: string) {
     super();
-    const { L, nkv, hs } = attentionGeometry(base, "prefix");
-    const n = virtualTokens(base, opts.numVirtualTokens, "prefix");
-    const C = ([...base.blocks][0]!.attn as unknown as { wq: { inFeatures: number } }).wq.inFeatures; // the model width
     const H = opts.hidden ?? C;
-    if (!Number.isInteger(H) || H <= 0) throw new ArgumentError(`prefix: hidden must be a positive integer, got ${H}`);
+    if (!Number.isInteger(H) || H <= 0) throw new ArgumentError(`${who}: hidden must be a positive integer, got ${H}`);
     const generator = opts.generator ?? defaultGenerator;
-    this.base = base;
     this.n = n;
-    this.L = L;
-    this.nkv = nkv;
-    this.hs = hs;
-    // the prefix takes n of the base's positions: the wrapped model's window is what remains
-    this.config = Object.freeze({ blockSize: base.config.blockSize - n, nLayer: base.config.nLayer });
-    const width = L * 2 * nkv * hs;
     if (opts.noReparameterization) {
       this.prefixEmb = null;
       this.mlpIn = this.mlpOut = null;
@@ -126,11 +114,45 @@ export class PrefixTuning<M extends CachedLM = CachedLM> extends Module {
     }
   }
 
-  /** P_θ (n, L·2·nkv·hs): the folded matrix, or MLP_θ(P'_θ) while training. */
+  /** P_θ (n, width): the folded matrix, or MLP_θ(P'_θ) while training. */
   prefix(): Tensor {
     if (this.prefixKV) return this.prefixKV;
     // P_θ = W₂·tanh(W₁·P'_θ + b₁) + b₂   (Li & Liang §4.3)
-    return this.mlpOut!.forward(F.tanh(this.mlpIn!.forward(this.prefixEmb!))); // (n, L·2·nkv·hs)
+    return this.mlpOut!.forward(F.tanh(this.mlpIn!.forward(this.prefixEmb!))); // (n, width)
+  }
+
+  /**
+   * Compute P_θ once and keep it as a frozen tensor; drop P'_θ and the MLP (Li & Liang §4.3: "we only
+   * need to save the prefix parameters P_θ"). The outputs do not change.
+   */
+  fold(): void {
+    if (!this.mlpIn) return;
+    const p = noGrad(() => this.prefix().clone());
+    this.prefixKV = new Parameter(p, false);
+    this.prefixEmb = null;
+    this.mlpIn = this.mlpOut = null;
+  }
+}
+
+/** A frozen decoder with trainable per-layer prefixes of keys and values. */
+export class PrefixTuning<M extends CachedLM = CachedLM> extends PrefixParameters {
+  base: M;
+  readonly L: number;
+  readonly nkv: number;
+  readonly hs: number;
+  readonly config: { readonly blockSize: number; readonly nLayer: number };
+
+  constructor(base: M, opts: PrefixOptions = {}) {
+    const { L, nkv, hs } = attentionGeometry(base, "prefix");
+    const n = virtualTokens(base, opts.numVirtualTokens, "prefix");
+    const C = ([...base.blocks][0]!.attn as unknown as { wq: { inFeatures: number } }).wq.inFeatures; // the model width
+    super(n, C, L * 2 * nkv * hs, opts, "prefix");
+    this.base = base;
+    this.L = L;
+    this.nkv = nkv;
+    this.hs = hs;
+    // the prefix takes n of the base's positions: the wrapped model's window is what remains
+    this.config = Object.freeze({ blockSize: base.config.blockSize - n, nLayer: base.config.nLayer });
   }
 
   /** A cache for a batch of B rows, each layer holding the prefix keys and values (B, nkv, n, hs). */
@@ -170,18 +192,6 @@ export class PrefixTuning<M extends CachedLM = CachedLM> extends Module {
     const [B, T, V] = logits.shape as [number, number, number];
     if (targets.shape.length !== 2 || targets.shape[0] !== B || targets.shape[1] !== T) throw new ShapeError(`prefix: targets ${fmt(targets.shape)} must have the shape of idx ${fmt(idx.shape)}`);
     return { logits, loss: F.crossEntropy(logits.view(B * T, V), targets.view(B * T)) };
-  }
-
-  /**
-   * Compute P_θ once and keep it as a frozen tensor; drop P'_θ and the MLP (Li & Liang §4.3: "we only
-   * need to save the prefix parameters P_θ"). The outputs do not change.
-   */
-  fold(): void {
-    if (!this.mlpIn) return;
-    const p = noGrad(() => this.prefix().clone());
-    this.prefixKV = new Parameter(p, false);
-    this.prefixEmb = null;
-    this.mlpIn = this.mlpOut = null;
   }
 
   /** Sample maxNewTokens tokens after idx (B, T0) with the prefix in every layer's cache. */

@@ -74,7 +74,7 @@ export interface PromptOptions {
 }
 
 const isEmbedding = (m: Module): m is Embedding => m instanceof Embedding;
-const promptTarget = (base: Module, opts: PromptOptions): [[string, Embedding]] => findTargets(base, [opts.embedding ?? "tokEmb"], isEmbedding, "prompt") as [[string, Embedding]];
+export const promptTarget = (base: Module, opts: PromptOptions): [[string, Embedding]] => findTargets(base, [opts.embedding ?? "tokEmb"], isEmbedding, "prompt") as [[string, Embedding]];
 
 /** A frozen decoder reading n trainable soft-prompt embeddings before its input. */
 export class PromptTuning<M extends CachedLM = CachedLM> extends Module {

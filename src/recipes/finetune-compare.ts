@@ -1,22 +1,25 @@
 // wnn train finetune-compare: every fine-tuning method on one frozen model and two tasks, one step budget.
 //
-// 1. The base: a character-level GPT-2 pretrained here on Moby Dick (RecipeData.text), next-token
-//    prediction, `baseSteps` AdamW steps; its weights are kept in memory and every method starts from a
-//    fresh copy of them.
-// 2. Two downstream tasks, each method given the same `steps` × `batchSize`, the same batches in the same
+// 1. The base: a character-level GPT-2 pretrained on Moby Dick. Either a run folder of `wnn train gpt`
+//    (`--base DIR`: its checkpoint and its character vocabulary, read by the CLI into RecipeData.checkpoint),
+//    or, without one, pretrained here (RecipeData.text, `baseSteps` AdamW steps, printable ASCII + "\n").
+//    Its weights are kept in memory and every method starts from a fresh copy of them.
+// 2. Two downstream tasks, each method given the same steps × `batchSize`, the same batches in the same
 //    order (a fresh Generator(seed + 10) per run) and its own usual learning rate (LRS below):
 //    - spam: the SpamAssassin e-mails (RecipeData.emails), seeded stratified 80/20 split; the first
 //      `emailChars` characters of each (whitespace squeezed, left-padded with spaces) read by the model and a
 //      Linear head on the last position's hidden state (the head trains in every method, as PEFT's
-//      modules_to_save does for a classifier): test accuracy on `testEmails` held-out e-mails;
-//    - dates: "<a date in one of 14 formats>=<its ISO form>\n" (src/data/tasks/dates), the loss on the
-//      ISO characters only: exact match of greedy decoding on `testDates` unseen dates. Greedy decoding gives
-//      the reference exactly iff every teacher-forced argmax is right, so one batched forward measures it.
+//      modules_to_save does for a classifier): test accuracy on `testEmails` held-out e-mails; `spamSteps`;
+//    - dates: "<a date in one of 18 formats>=<its ISO form>\n" (src/data/tasks/dates), the loss on the
+//      ISO characters only: exact match of greedy decoding on `testDates` unseen dates; `steps`. Greedy
+//      decoding gives the reference exactly iff every teacher-forced argmax is right, so one batched forward
+//      measures it.
+//    A character the base's vocabulary lacks is written as another: "/" as "-", "=" as ":" (the book has
+//    neither; no date format becomes ambiguous), anything else as "?".
 // 3. For each method: trainable parameters (count and % of the model), AdamW state bytes (two float32
-//    moments per trainable parameter), training-state bytes (all weights + gradients of the trainable ones +
-//    AdamW state), ms per step, and the metric; then the LoRA rank sweep r ∈ `ranks` on the dates task.
-//
-// Characters: printable ASCII (32…126) and "\n", anything else read as "?": V = 96.
+//    moments per trainable parameter), the tensor bytes of a training step at its peak (src/finetune/memory.ts:
+//    weights, gradients, AdamW state and the activations the tape holds at the end of the forward pass),
+//    CPU and wall milliseconds per step, and the metric; then the LoRA rank sweep r ∈ `ranks` on the dates task.
 
 import { noGrad } from "../engine/autograd.js";
 import { ArgumentError } from "../engine/errors.js";
@@ -35,6 +38,10 @@ import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "./recipe.js"
 import { runLoopSync, type TrainingJob } from "./loop.js";
 import { trainableReport, type TrainableReport } from "../finetune/common.js";
 import { applyMethod, type MethodName } from "../finetune/methods.js";
+import { stepBytes } from "../finetune/memory.js";
+import { CharTokenizer } from "../data/char.js";
+import { parseCheckpoint } from "../io/checkpoint.js";
+import { checkpointConfig } from "../models/gpt2/train.js";
 
 export type FinetuneCompareOptions = {
   /** the base model: blocks, heads, width, context */
@@ -45,8 +52,13 @@ export type FinetuneCompareOptions = {
   /** pretraining steps on Moby Dick */
   baseSteps: number;
   baseLr: number;
-  /** fine-tuning steps per method and task */
+  /** a run folder of `wnn train gpt` to fine-tune ("" pretrains a base here; the CLI reads its checkpoint) */
+  base: string;
+  /** fine-tuning steps per method on the dates task, and on the spam task (0: the same as steps) */
   steps: number;
+  spamSteps: number;
+  /** characters of each date line (the longest is 42 with its answer) */
+  dateChars: number;
   batchSize: number;
   /** LoRA rank and α, adapter bottleneck, virtual tokens of prefix and prompt tuning */
   r: number;
@@ -66,7 +78,7 @@ export type FinetuneCompareOptions = {
 
 export const DEFAULTS: FinetuneCompareOptions = {
   nLayer: 4, nHead: 4, nEmbd: 64, blockSize: 64, baseSteps: 400, baseLr: 3e-3,
-  steps: 80, batchSize: 16, r: 4, alpha: 8, bottleneck: 8, numVirtualTokens: 8,
+  base: "", steps: 80, spamSteps: 0, dateChars: 44, batchSize: 16, r: 4, alpha: 8, bottleneck: 8, numVirtualTokens: 8,
   emailChars: 48, testEmails: 400, testDates: 200, ranks: "1,2,4,8,16,64",
   methods: "full,lora,adapter,adapter-pfeiffer,prefix,prompt,bitfit,ia3", seed: 0,
 };
@@ -79,23 +91,42 @@ export const LRS: Record<MethodName, number> = {
 // -----------------------------------------------------------------------------------------------------
 // Characters
 
-export const VOCAB = 96;
-const NEWLINE = 95;
+/** Stand-ins for characters a vocabulary lacks (Moby Dick has no "/" and no "="), then "?". */
+const SUBSTITUTES: Record<string, string> = { "/": "-", "=": ":" };
 
-/** Printable ASCII → 0…94, "\n" → 95, anything else → "?". */
-export function encodeChars(s: string): Int32Array {
-  const out = new Int32Array(s.length);
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    out[i] = c === 10 ? NEWLINE : c >= 32 && c <= 126 ? c - 32 : 63 - 32;
+/** A character vocabulary that never fails: a character it lacks is written as its substitute. */
+export class Chars {
+  readonly tok: CharTokenizer;
+  readonly newline: number;
+
+  constructor(tok: CharTokenizer) {
+    if (!tok.chars.includes("\n") || !tok.chars.includes("?") || !tok.chars.includes(" ")) throw new ArgumentError(`finetune-compare: the base's vocabulary must hold "\\n", " " and "?"`);
+    this.tok = tok;
+    this.newline = tok.chars.indexOf("\n");
   }
-  return out;
-}
 
-export function decodeChars(ids: ArrayLike<number>): string {
-  let s = "";
-  for (let i = 0; i < ids.length; i++) s += ids[i] === NEWLINE ? "\n" : String.fromCharCode(ids[i]! + 32);
-  return s;
+  /** Printable ASCII (32…126) and "\n": ids 0…94 and 95 — the vocabulary of a base pretrained here. */
+  static ascii(): Chars {
+    return new Chars(new CharTokenizer([...Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)), "\n"]));
+  }
+
+  get size(): number {
+    return this.tok.vocabSize;
+  }
+
+  /** s with every character the vocabulary lacks replaced. */
+  fit(s: string): string {
+    const has = (c: string): boolean => this.tok.chars.includes(c);
+    return [...s].map((c) => (has(c) ? c : SUBSTITUTES[c] !== undefined && has(SUBSTITUTES[c]!) ? SUBSTITUTES[c]! : "?")).join("");
+  }
+
+  encode(s: string): Int32Array {
+    return Int32Array.from(this.tok.encode(this.fit(s)));
+  }
+
+  decode(ids: ArrayLike<number>): string {
+    return this.tok.decode(ids);
+  }
 }
 
 // -----------------------------------------------------------------------------------------------------
@@ -124,16 +155,43 @@ export class LastTokenClassifier extends Module {
   }
 }
 
-function baseConfig(o: FinetuneCompareOptions): GPTConfig {
-  return gptConfig({ vocabSize: VOCAB, blockSize: o.blockSize, nLayer: o.nLayer, nHead: o.nHead, nEmbd: o.nEmbd, dropout: 0, bias: true });
+/** The pretrained base: its weights, config and characters. */
+export interface Base {
+  state: Record<string, Tensor>;
+  config: GPTConfig;
+  chars: Chars;
+  params: number;
+  /** mean next-character loss on 8 batches of the book's last 10% */
+  valLoss: number;
+  /** seconds spent pretraining here (0 for a loaded run) */
+  seconds: number;
 }
 
-/** Pretrain the base on the book: returns its weights (copies) and its validation loss. */
-export function pretrainBase(text: string, o: FinetuneCompareOptions, hooks: RecipeHooks): { state: Record<string, Tensor>; valLoss: number; seconds: number; params: number } {
-  const ids = encodeChars(text);
+/** The book's ids in the base's characters, split 90/10 as `wnn train gpt` splits it. */
+function bookSplit(text: string, chars: Chars): { train: Int32Array; val: Int32Array } {
+  const ids = chars.encode(text);
   const nVal = Math.floor(ids.length / 10);
-  const train = ids.subarray(0, ids.length - nVal), val = ids.subarray(ids.length - nVal);
-  const model = new GPT(baseConfig(o), { generator: new Generator(o.seed) });
+  return { train: ids.subarray(0, ids.length - nVal), val: ids.subarray(ids.length - nVal) };
+}
+
+function validationLoss(model: GPT, val: Int32Array, o: FinetuneCompareOptions): number {
+  const vg = new Generator(o.seed + 2);
+  let loss = 0;
+  noGrad(() => {
+    for (let i = 0; i < 8; i++) {
+      const { x, y } = getBatch(val, model.config.blockSize, o.batchSize, vg);
+      loss += model.forward(x, y).loss!.item() / 8;
+    }
+  });
+  return loss;
+}
+
+/** Pretrain a base on the book here (printable ASCII): its weights (copies) and validation loss. */
+export function pretrainBase(text: string, o: FinetuneCompareOptions, hooks: RecipeHooks): Base {
+  const chars = Chars.ascii();
+  const { train, val } = bookSplit(text, chars);
+  const config = gptConfig({ vocabSize: chars.size, blockSize: o.blockSize, nLayer: o.nLayer, nHead: o.nHead, nEmbd: o.nEmbd, dropout: 0, bias: true });
+  const model = new GPT(config, { generator: new Generator(o.seed) });
   const opt = new AdamW(model.parameters(), { lr: o.baseLr, betas: [0.9, 0.99], weightDecay: 0 });
   const batches = new Generator(o.seed + 1);
   const t0 = performance.now();
@@ -148,22 +206,24 @@ export function pretrainBase(text: string, o: FinetuneCompareOptions, hooks: Rec
     if (step % Math.max(1, Math.floor(o.baseSteps / 5)) === 0) hooks.log(`base: step ${step}/${o.baseSteps}, train loss ${loss!.item().toFixed(3)}`);
   }
   const seconds = (performance.now() - t0) / 1000;
-  const vg = new Generator(o.seed + 2);
-  let valLoss = 0;
-  noGrad(() => {
-    for (let i = 0; i < 8; i++) {
-      const { x, y } = getBatch(val, o.blockSize, o.batchSize, vg);
-      valLoss += model.forward(x, y).loss!.item() / 8;
-    }
-  });
   const state = Object.fromEntries(Object.entries(model.stateDict()).map(([k, t]) => [k, t.clone()]));
-  return { state, valLoss, seconds, params: model.numParameters() };
+  return { state, config, chars, params: model.numParameters(), valLoss: validationLoss(model, val, o), seconds };
+}
+
+/** A base from the checkpoint of a `wnn train gpt` run (its weights and its character vocabulary). */
+export function loadBase(bytes: Uint8Array, text: string, o: FinetuneCompareOptions): Base {
+  const ckpt = parseCheckpoint(bytes);
+  const { model: config, config: meta } = checkpointConfig(ckpt);
+  const chars = new Chars(CharTokenizer.fromJSON(meta.tokenizer));
+  const model = new GPT(config, { generator: new Generator(o.seed) });
+  model.loadStateDict(ckpt.model);
+  return { state: ckpt.model, config, chars, params: model.numParameters(), valLoss: validationLoss(model, bookSplit(text, chars).val, o), seconds: 0 };
 }
 
 /** A fresh copy of the pretrained base. */
-function freshBase(state: Record<string, Tensor>, o: FinetuneCompareOptions): GPT {
-  const model = new GPT(baseConfig(o), { generator: new Generator(o.seed) });
-  model.loadStateDict(state);
+function freshBase(base: Base, o: FinetuneCompareOptions): GPT {
+  const model = new GPT(base.config, { generator: new Generator(o.seed) });
+  model.loadStateDict(base.state);
   return model;
 }
 
@@ -173,10 +233,10 @@ function freshBase(state: Record<string, Tensor>, o: FinetuneCompareOptions): GP
 export interface Email { ids: Int32Array; label: number }
 
 /** The e-mails as fixed-length character windows: whitespace squeezed, the first n characters, left-padded. */
-export function emailWindows(emails: readonly { text: string; label: number }[], n: number): Email[] {
+export function emailWindows(emails: readonly { text: string; label: number }[], n: number, chars: Chars): Email[] {
   return emails.map((e) => {
     const s = e.text.replace(/\s+/g, " ").trim().slice(0, n);
-    return { ids: encodeChars(s.padStart(n, " ")), label: e.label };
+    return { ids: chars.encode(s.padStart(n, " ")), label: e.label };
   });
 }
 
@@ -190,10 +250,10 @@ function stackRows(rows: readonly Int32Array[]): Tensor {
 export interface DateRow { ids: Int32Array; targets: Int32Array; src: string; tgt: string }
 
 /** "<src>=<YYYY-MM-DD>\n" padded with "\n" to T; targets: the next character on the answer, −100 elsewhere. */
-export function dateRow(src: string, tgt: string, T: number): DateRow {
-  const full = encodeChars(`${src}=${tgt}\n`);
-  if (full.length > T + 1) throw new ArgumentError(`finetune-compare: the date line "${src}=${tgt}" is longer than the context ${T}`);
-  const ids = new Int32Array(T).fill(NEWLINE), targets = new Int32Array(T).fill(-100);
+export function dateRow(src: string, tgt: string, T: number, chars: Chars): DateRow {
+  const full = chars.encode(`${src}=${tgt}\n`);
+  if (full.length > T + 1) throw new ArgumentError(`finetune-compare: the date line "${src}=${tgt}" is longer than ${T} characters`);
+  const ids = new Int32Array(T).fill(chars.newline), targets = new Int32Array(T).fill(-100);
   ids.set(full.subarray(0, Math.min(full.length, T)));
   const answerStart = src.length + 1; // the first ISO character's position in `full`
   for (let t = answerStart; t < full.length; t++) targets[t - 1] = full[t]!; // predict full[t] from position t − 1
@@ -203,26 +263,35 @@ export function dateRow(src: string, tgt: string, T: number): DateRow {
 export interface MethodResult {
   method: string;
   report: TrainableReport;
-  /** weights + gradients of the trainable ones + AdamW state, bytes */
-  trainingBytes: number;
+  /** the tensor bytes of a training step at its peak (weights, grads, AdamW, the tape's activations), the most over the steps */
+  peakBytes: number;
+  /** wall-clock and process CPU (user + system, every thread) milliseconds per step; cpu is NaN when the host cannot tell */
   msPerStep: number;
+  cpuMsPerStep: number;
   metric: number;
   /** dates: the mean cross-entropy of the ISO characters on the test dates (teacher-forced) */
   testLoss?: number;
   losses: number[];
 }
 
-/** Train `params` for `steps` steps with AdamW at `lr` through the shared loop: the loss of each step; the mean ms per step. */
-function trainLoop(params: Parameter[], lr: number, steps: number, loss: (step: number) => Tensor): { losses: number[]; msPerStep: number } {
+type StepCost = Pick<MethodResult, "losses" | "peakBytes" | "msPerStep" | "cpuMsPerStep">;
+
+/**
+ * Train the trainable parameters of `model` for `steps` steps with AdamW at `lr` through the shared loop:
+ * the loss of each step, the peak tensor bytes of a step and the mean wall and CPU milliseconds per step.
+ */
+function trainLoop(model: Module, lr: number, steps: number, hooks: RecipeHooks, loss: () => Tensor): StepCost {
+  const params = model.parameters().filter((p) => p.requiresGrad);
   const opt = new AdamW(params, { lr, betas: [0.9, 0.99], weightDecay: 0 });
   const losses: number[] = [];
-  let ms = 0;
+  let ms = 0, peakBytes = 0;
   const job: TrainingJob<{ loss: number }, Record<string, never>> = {
     step: 0,
     totalSteps: steps,
     trainStep() {
-      const l = loss(this.step);
-      for (const p of params) p.grad = null;
+      const l = loss();
+      peakBytes = Math.max(peakBytes, stepBytes(model, l).total); // before backward: the tape is whole
+      opt.zeroGrad(); // frees the gradients kept in the kernels' memory (a bare p.grad = null would leak them)
       l.backward();
       clipGradNorm(params, 1);
       opt.step();
@@ -234,23 +303,22 @@ function trainLoop(params: Parameter[], lr: number, steps: number, loss: (step: 
       return {};
     },
   };
+  const cpu0 = hooks.cpuTime?.() ?? NaN;
   runLoopSync(job, { onStep: (_, m, t) => { losses.push(m.loss); ms += t; } });
-  return { losses, msPerStep: ms / steps };
+  const cpu = (hooks.cpuTime?.() ?? NaN) - cpu0; // includes the cost of measuring the tape, a walk over its nodes
+  return { losses, peakBytes, msPerStep: ms / steps, cpuMsPerStep: (1000 * cpu) / steps };
 }
 
-function memoryOf(model: Module): { report: TrainableReport; trainingBytes: number } {
-  const report = trainableReport(model);
-  return { report, trainingBytes: 4 * report.total + 4 * report.trainable + report.optimizerBytes };
-}
+const methodOptions = (o: FinetuneCompareOptions, r: number): Parameters<typeof applyMethod>[2] =>
+  ({ r, alpha: o.alpha, bottleneck: o.bottleneck, numVirtualTokens: o.numVirtualTokens, generator: new Generator(o.seed + 3) });
 
 /** One method on the spam task: test accuracy. */
-export function runSpam(method: MethodName, base: Record<string, Tensor>, train: Email[], test: Email[], o: FinetuneCompareOptions, extra: { r?: number } = {}): MethodResult {
-  const ft = applyMethod(method, freshBase(base, o), { r: extra.r ?? o.r, alpha: o.alpha, bottleneck: o.bottleneck, numVirtualTokens: o.numVirtualTokens, generator: new Generator(o.seed + 3) });
-  const clf = new LastTokenClassifier(ft.model as unknown as LM, o.nEmbd, 2, new Generator(o.seed + 4));
-  const params = clf.parameters().filter((p) => p.requiresGrad);
+export function runSpam(method: MethodName, base: Base, train: Email[], test: Email[], o: FinetuneCompareOptions, hooks: RecipeHooks, extra: { r?: number } = {}): MethodResult {
+  const ft = applyMethod(method, freshBase(base, o), methodOptions(o, extra.r ?? o.r));
+  const clf = new LastTokenClassifier(ft.model as unknown as LM, base.config.nEmbd, 2, new Generator(o.seed + 4));
   const order = new Generator(o.seed + 10);
   clf.train();
-  const { losses, msPerStep } = trainLoop(params, LRS[method], o.steps, () => {
+  const cost = trainLoop(clf, LRS[method], o.spamSteps || o.steps, hooks, () => {
     const rows = Array.from({ length: o.batchSize }, () => train[order.randint(0, train.length)]!);
     return F.crossEntropy(clf.forward(stackRows(rows.map((r) => r.ids))), new Tensor(Int32Array.from(rows, (r) => r.label), [rows.length]));
   });
@@ -263,23 +331,23 @@ export function runSpam(method: MethodName, base: Record<string, Tensor>, train:
       chunk.forEach((e, b) => { if (pred[b] === e.label) right++; });
     }
   });
-  return { method, ...memoryOf(clf), msPerStep, metric: right / test.length, losses };
+  return { method, report: trainableReport(clf), ...cost, metric: right / test.length };
 }
 
 /** One method on the dates task: exact match of greedy decoding on the test dates. */
-export function runDates(method: MethodName, base: Record<string, Tensor>, test: DateRow[], o: FinetuneCompareOptions, extra: { r?: number } = {}): MethodResult {
-  const ft = applyMethod(method, freshBase(base, o), { r: extra.r ?? o.r, alpha: o.alpha, bottleneck: o.bottleneck, numVirtualTokens: o.numVirtualTokens, generator: new Generator(o.seed + 3) });
+export function runDates(method: MethodName, base: Base, test: DateRow[], o: FinetuneCompareOptions, hooks: RecipeHooks, extra: { r?: number } = {}): MethodResult {
+  const ft = applyMethod(method, freshBase(base, o), methodOptions(o, extra.r ?? o.r));
   const lm = ft.model as unknown as LM;
-  const T = o.blockSize - o.numVirtualTokens;
+  const T = o.dateChars;
   const task = datesTask();
   const order = new Generator(o.seed + 10);
   const seen = new Set(test.map((r) => r.src));
   lm.train();
-  const { losses, msPerStep } = trainLoop(ft.trainable.map(([, p]) => p), LRS[method], o.steps, () => {
+  const cost = trainLoop(lm, LRS[method], o.steps, hooks, () => {
     const rows: DateRow[] = [];
     while (rows.length < o.batchSize) {
       const p = task.sample(order);
-      if (!seen.has(p.src)) rows.push(dateRow(p.src, p.tgt, T));
+      if (!seen.has(p.src)) rows.push(dateRow(p.src, p.tgt, T, base.chars));
     }
     return lm.forward(stackRows(rows.map((r) => r.ids)), stackRows(rows.map((r) => r.targets))).loss!;
   });
@@ -298,91 +366,105 @@ export function runDates(method: MethodName, base: Record<string, Tensor>, test:
       });
     }
   });
-  return { method, ...memoryOf(lm), msPerStep, metric: exact / test.length, testLoss, losses };
+  return { method, report: trainableReport(lm), ...cost, metric: exact / test.length, testLoss };
 }
 
 // -----------------------------------------------------------------------------------------------------
 // The recipe
 
 const kb = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KiB`;
+const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(2)} MiB`;
 const count = (n: number): string => n.toLocaleString("en-US");
+const both = (a: number | undefined, b: number | undefined, f: (x: number) => string): string => `${a === undefined ? "—" : f(a)} / ${b === undefined ? "—" : f(b)}`;
 
-function table(rows: { spam?: MethodResult; dates?: MethodResult }[], o: FinetuneCompareOptions): string {
+function table(rows: { spam?: MethodResult; dates?: MethodResult }[], headWeights: number): string {
   const lines = [
-    `| method | trainable parameters | % of the model | AdamW state | weights + grads + AdamW | ms/step (spam / dates) | spam test accuracy | dates exact match | dates test loss |`,
-    `|---|---:|---:|---:|---:|---:|---:|---:|---:|`,
+    `| method | trainable parameters | % of the model | AdamW state | peak step memory (spam / dates) | CPU ms/step (spam / dates) | wall ms/step (spam / dates) | spam test accuracy | dates exact match | dates test loss |`,
+    `|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|`,
   ];
   for (const { spam, dates } of rows) {
     const r = (dates ?? spam)!;
-    lines.push(`| ${r.method} (lr ${LRS[r.method as MethodName]}) | ${count(r.report.trainable)} | ${r.report.percent.toFixed(2)}% | ${kb(r.report.optimizerBytes)} | ${kb(r.trainingBytes)} | ${spam ? spam.msPerStep.toFixed(0) : "—"} / ${dates ? dates.msPerStep.toFixed(0) : "—"} | ${spam ? (100 * spam.metric).toFixed(1) + "%" : "—"} | ${dates ? (100 * dates.metric).toFixed(1) + "%" : "—"} | ${dates ? dates.testLoss!.toFixed(3) : "—"} |`);
+    lines.push(`| ${r.method} (lr ${LRS[r.method as MethodName]}) | ${count(r.report.trainable)} | ${r.report.percent.toFixed(2)}% | ${kb(r.report.optimizerBytes)} | ${both(spam?.peakBytes, dates?.peakBytes, mb)} | ${both(spam?.cpuMsPerStep, dates?.cpuMsPerStep, (x) => x.toFixed(0))} | ${both(spam?.msPerStep, dates?.msPerStep, (x) => x.toFixed(0))} | ${spam ? (100 * spam.metric).toFixed(1) + "%" : "—"} | ${dates ? (100 * dates.metric).toFixed(1) + "%" : "—"} | ${dates ? dates.testLoss!.toFixed(3) : "—"} |`);
   }
-  lines.push("", `Trainable counts on the dates task (the spam task adds the ${count(o.nEmbd * 2 + 2)} parameters of the classification head to each).`);
+  lines.push("", `Trainable counts and AdamW state on the dates task (the spam task adds the ${count(headWeights)} parameters of the classification head to each).`);
   return lines.join("\n");
 }
-
 export const finetuneCompareRecipe: Recipe<FinetuneCompareOptions> = {
   name: "finetune-compare",
   paper: "Full fine-tuning, LoRA (Hu et al. 2021), adapters (Houlsby et al. 2019; Pfeiffer et al. 2021), prefix tuning (Li & Liang 2021), prompt tuning (Lester et al. 2021), BitFit (Ben Zaken et al. 2021), (IA)³ (Liu et al. 2022)",
-  trainsOn: "a character GPT-2 pretrained on Moby Dick, then each method on SpamAssassin spam classification and dates → ISO, one step budget",
+  trainsOn: "a character GPT-2 pretrained on Moby Dick (a wnn train gpt run, or here), then each method on SpamAssassin spam classification and dates → ISO, one step budget",
   needs: ["text", "emails"],
   defaults: DEFAULTS,
+  help: {
+    base: "a run folder of wnn train gpt to fine-tune (its checkpoint and vocabulary); default: pretrain a base here with --n_layer, --n_embd, --base_steps",
+    spamSteps: "steps per method on the spam task (0: --steps)",
+  },
   run(o: FinetuneCompareOptions, data: RecipeData, hooks: RecipeHooks): RecipeResult {
     if (!data.text || data.text.length < 10_000) throw new ArgumentError("finetune-compare: needs the book (RecipeData.text)");
     if (!data.emails || data.emails.length < 100) throw new ArgumentError("finetune-compare: needs the SpamAssassin e-mails (RecipeData.emails)");
+    if (o.base && !data.checkpoint) throw new ArgumentError(`finetune-compare: --base ${o.base} given but no checkpoint was read (RecipeData.checkpoint)`);
     const methods = o.methods.split(",").map((s) => s.trim()).filter(Boolean) as MethodName[];
     for (const m of methods) if (!(m in LRS)) throw new ArgumentError(`finetune-compare: unknown method "${m}"; the methods are ${Object.keys(LRS).join(", ")}`);
     const ranks = o.ranks.split(",").map((s) => s.trim()).filter(Boolean).map(Number);
-    if (o.emailChars + o.numVirtualTokens > o.blockSize) throw new ArgumentError(`finetune-compare: emailChars ${o.emailChars} + numVirtualTokens ${o.numVirtualTokens} exceed the context ${o.blockSize}`);
 
-    const base = pretrainBase(data.text, o, hooks);
-    hooks.log(`base: ${count(base.params)} parameters, ${o.baseSteps} steps in ${base.seconds.toFixed(0)} s, validation loss ${base.valLoss.toFixed(3)}`);
+    const base = data.checkpoint ? loadBase(data.checkpoint, data.text, o) : pretrainBase(data.text, o, hooks);
+    const window = base.config.blockSize - o.numVirtualTokens;
+    if (o.emailChars > window || o.dateChars > window) throw new ArgumentError(`finetune-compare: emailChars ${o.emailChars} and dateChars ${o.dateChars} must fit the context ${base.config.blockSize} less numVirtualTokens ${o.numVirtualTokens}`);
+    hooks.log(`base: ${count(base.params)} parameters, vocabulary ${base.chars.size}, ` + (data.checkpoint ? `from ${o.base}` : `${o.baseSteps} steps in ${base.seconds.toFixed(0)} s`) + `, validation loss ${base.valLoss.toFixed(3)}`);
 
-    const split = stratifiedSplit(emailWindows(data.emails, o.emailChars), (e) => e.label, 0.8, o.seed);
+    const split = stratifiedSplit(emailWindows(data.emails, o.emailChars, base.chars), (e) => e.label, 0.8, o.seed);
     const spamTest = split.val.slice(0, o.testEmails);
     const tg = new Generator(o.seed + 20);
     const task = datesTask();
-    const T = o.blockSize - o.numVirtualTokens;
     const dateTest: DateRow[] = [];
     const srcs = new Set<string>();
     while (dateTest.length < o.testDates) {
       const p = task.sample(tg);
       if (!srcs.has(p.src)) {
         srcs.add(p.src);
-        dateTest.push(dateRow(p.src, p.tgt, T));
+        dateTest.push(dateRow(p.src, p.tgt, o.dateChars, base.chars));
       }
     }
 
     const rows: { spam?: MethodResult; dates?: MethodResult }[] = [];
     const metrics: Record<string, number> = { "base.params": base.params, "base.valLoss": base.valLoss, "base.seconds": base.seconds };
+    const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
     for (const m of methods) {
-      const spam = runSpam(m, base.state, split.train, spamTest, o);
-      const dates = runDates(m, base.state, dateTest, o);
-      hooks.log(`${m}: ${count(dates.report.trainable)} trainable (${dates.report.percent.toFixed(2)}%), spam accuracy ${(100 * spam.metric).toFixed(1)}%, dates exact match ${(100 * dates.metric).toFixed(1)}%, dates test loss ${dates.testLoss!.toFixed(3)}`);
+      const spam = runSpam(m, base, split.train, spamTest, o, hooks);
+      const dates = runDates(m, base, dateTest, o, hooks);
+      hooks.log(`${m}: ${count(dates.report.trainable)} trainable (${dates.report.percent.toFixed(2)}%), peak ${mb(dates.peakBytes)}, ${dates.cpuMsPerStep.toFixed(0)} CPU ms/step, spam accuracy ${pct(spam.metric)}, dates exact match ${pct(dates.metric)}, dates test loss ${dates.testLoss!.toFixed(3)}`);
       rows.push({ spam, dates });
       metrics[`${m}.trainable`] = dates.report.trainable;
       metrics[`${m}.spamAccuracy`] = spam.metric;
       metrics[`${m}.datesExactMatch`] = dates.metric;
       metrics[`${m}.datesTestLoss`] = dates.testLoss!;
       metrics[`${m}.msPerStep`] = dates.msPerStep;
+      metrics[`${m}.cpuMsPerStep`] = dates.cpuMsPerStep;
+      metrics[`${m}.peakBytes`] = dates.peakBytes;
+      metrics[`${m}.spamPeakBytes`] = spam.peakBytes;
     }
     const sweep: MethodResult[] = [];
     for (const r of ranks) {
-      const res = runDates("lora", base.state, dateTest, o, { r });
-      hooks.log(`lora r ${r}: ${count(res.report.trainable)} trainable, dates exact match ${(100 * res.metric).toFixed(1)}%, test loss ${res.testLoss!.toFixed(3)}`);
+      // the main table's LoRA run is the sweep's point at its rank: not trained twice
+      const res = r === o.r && rows.some((row) => row.dates?.method === "lora") ? rows.find((row) => row.dates?.method === "lora")!.dates! : runDates("lora", base, dateTest, o, hooks, { r });
+      hooks.log(`lora r ${r}: ${count(res.report.trainable)} trainable, dates exact match ${pct(res.metric)}, test loss ${res.testLoss!.toFixed(3)}`);
       sweep.push(res);
       metrics[`lora.r${r}.datesExactMatch`] = res.metric;
       metrics[`lora.r${r}.datesTestLoss`] = res.testLoss!;
     }
-    const tables: Record<string, string> = { "finetune-compare": table(rows, o) };
+    const tables: Record<string, string> = { "finetune-compare": table(rows, 2 * base.config.nEmbd + 2) };
     const images: Record<string, Uint8Array> = {};
     if (sweep.length) {
       tables["lora-ranks"] = [
-        `| r | trainable parameters | % of the model | dates exact match | dates test loss |`, `|---:|---:|---:|---:|---:|`,
-        ...sweep.map((s, i) => `| ${ranks[i]} | ${count(s.report.trainable)} | ${s.report.percent.toFixed(2)}% | ${(100 * s.metric).toFixed(1)}% | ${s.testLoss!.toFixed(3)} |`),
+        `| r | trainable parameters | % of the model | AdamW state | dates exact match | dates test loss |`, `|---:|---:|---:|---:|---:|---:|`,
+        ...sweep.map((s, i) => `| ${ranks[i]} | ${count(s.report.trainable)} | ${s.report.percent.toFixed(2)}% | ${kb(s.report.optimizerBytes)} | ${pct(s.metric)} | ${s.testLoss!.toFixed(3)} |`),
       ].join("\n");
       images["lora-ranks.png"] = lineChartPng({
-        title: "LoRA rank vs the dates test loss", xLabel: "log2 r", yLabel: "test loss",
-        series: [{ name: "dates test loss", points: sweep.map((s, i) => [Math.log2(ranks[i]!), s.testLoss!] as const) }],
+        title: "LoRA rank vs dates: exact match (%) and 10 x test loss", xLabel: "log2 r", yLabel: "",
+        series: [
+          { name: "exact match %", points: sweep.map((s, i) => [Math.log2(ranks[i]!), 100 * s.metric] as const) },
+          { name: "10 x test loss", points: sweep.map((s, i) => [Math.log2(ranks[i]!), 10 * s.testLoss!] as const) },
+        ],
       });
     }
     images["dates-loss.png"] = lineChartPng({

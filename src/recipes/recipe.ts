@@ -11,6 +11,8 @@ export interface RecipeHooks {
   log(line: string): void;
   /** machine-readable progress: step of total, with the current metrics (loss, accuracy, ...) */
   progress?(step: number, total: number, metrics: Record<string, number>): void;
+  /** the process's CPU seconds so far (user + system, all threads), where the host can tell (Node: process.cpuUsage) */
+  cpuTime?(): number;
 }
 
 /** What a recipe may be given by the caller; each recipe documents which of these it needs. */
@@ -27,6 +29,8 @@ export interface RecipeData {
   speech?: { items: { text: string; wav: Uint8Array }[] };
   /** a pronouncing dictionary, word → phonemes (loadCmudict) */
   pronunciations?: ReadonlyMap<string, readonly string[]>;
+  /** the checkpoint file of a run folder the recipe was pointed at (option `base`), as bytes */
+  checkpoint?: Uint8Array;
 }
 
 export interface RecipeResult {
