@@ -135,11 +135,21 @@ function editDistance(a: string, b: string): number {
   return prev[b.length]!;
 }
 
+/** An option's range in words: "1 to 128", "at least 0", "above 0". */
+function bounds(s: OptionSpec): string {
+  const n = (x: number): string => (Math.abs(x) >= 1e5 && Number.isInteger(x) ? x.toLocaleString("en-US") : String(x));
+  if (s.min !== undefined && s.max !== undefined) return `${s.exclusiveMin ? "above " + n(s.min) + ", up to" : n(s.min) + " to"} ${n(s.max)}`;
+  if (s.min !== undefined) return `${s.exclusiveMin ? "above" : "at least"} ${n(s.min)}`;
+  if (s.max !== undefined) return `at most ${n(s.max)}`;
+  return "";
+}
+
 /** The help of a command: usage line, what it does, its options with their defaults. */
 export function helpText(usage: string, about: string, specs: OptionSpecs, footer = ""): string {
   const rows = Object.entries(specs).map(([name, s]) => {
     const left = `--${name}${s.kind === "flag" ? "" : ` ${s.metavar ?? (s.kind === "int" ? "N" : s.kind === "number" ? "X" : s.choices ? s.choices.join("|") : "S")}`}`;
-    const def = s.default !== undefined && s.kind !== "flag" ? ` (default ${s.default})` : "";
+    const range = s.kind === "int" || s.kind === "number" ? bounds(s) : "";
+    const def = (s.default !== undefined && s.kind !== "flag" ? ` (default ${s.default})` : "") + (range ? ` [${range}]` : "");
     const also = s.aliases?.length ? ` (also ${s.aliases.map((a) => `--${a}`).join(", ")})` : "";
     return [left, s.help + def + also] as const;
   });

@@ -10,6 +10,7 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { ArgumentError } from "../src/engine/errors.js";
 import { writeFileAtomic } from "../src/io/node.js";
+import { checkOutputFile } from "./rundir.js";
 import { architectureTable, markdownTable, taskInfo, trainOnDefaultTask, trainOnTask, type CompareTask, type TaskOptions, type TaskResult } from "../src/recipes/compare.js";
 import { defaultTaskOf } from "../src/recipes/zoo-train.js";
 import type { RecipeData } from "../src/recipes/recipe.js";
@@ -22,8 +23,8 @@ const COMPARE_OPTIONS = {
   train: { kind: "flag", help: "also train them on the task they share (names, mnist, graphs, dates, moby-dick or mlm), each in its own process" },
   steps: { kind: "int", min: 1, max: 10_000_000, help: "optimizer steps (graphs: full-batch epochs); default the task's: names 400, mnist 250, graphs 300, dates 600, moby-dick 200, mlm 200" },
   batch_size: { kind: "int", min: 1, max: 65536, help: "examples per step; default the task's: names 32, mnist 64, dates 32, moby-dick 12, mlm 16" },
-  seed: { kind: "int", min: 0, default: 0, help: "the seed of the weights and the batches, the same for every model" },
-  test_limit: { kind: "int", min: 0, default: 0, help: "mnist: evaluate on the first N test digits only (0: all 2,000); dates: N held-out dates (0: 200)" },
+  seed: { kind: "int", min: 0, max: 2 ** 32 - 1, default: 0, help: "the seed of the weights and the batches, the same for every model" },
+  test_limit: { kind: "int", min: 0, max: 1_000_000, default: 0, help: "mnist: evaluate on the first N test digits only (0: all 2,000); dates: N held-out dates (0: 200)" },
   out: { kind: "string", metavar: "FILE", help: "also write the tables as markdown to FILE" },
 } as const satisfies OptionSpecs;
 
@@ -96,6 +97,7 @@ export async function compareCommand(args: readonly string[], out: Output): Prom
     return 0;
   }
   if (names.length === 0) throw new UsageError(`compare: which models? (${ZOO.map((m) => m.name).join(", ")})`);
+  if (v.out !== undefined) checkOutputFile(v.out, "compare"); // before any training: a file it did not write is never replaced
   let entries = names.map((n) => resolve(n));
   const sections: string[] = [];
 

@@ -9,9 +9,11 @@ import { ArgumentError } from "../src/engine/errors.js";
 import { Generator } from "../src/engine/rng.js";
 import type { Tensor } from "../src/engine/tensor.js";
 import { imageGrid, lineChart } from "../src/io/chart.js";
-import { loadCheckpoint, saveCheckpoint, savePng } from "../src/io/node.js";
+import { saveCheckpoint, savePng } from "../src/io/node.js";
 import { DDPM_SCHEDULE, sample, type SampleOptions } from "../src/models/ddpm/diffusion.js";
-import { classDenoiser, DDPM_TRAIN, DDPMTrainer, loadDDPM } from "../src/models/ddpm/train.js";
+import { classDenoiser, DDPM_TRAIN, DDPMTrainer, ddpmCheckpointConfig, loadDDPM } from "../src/models/ddpm/train.js";
+import { NonFiniteGuard } from "../src/recipes/loop.js";
+import { mnistCheckpointConfig } from "./mnist.js";
 import { PRESETS, unetConfig, type UNet } from "../src/models/ddpm/unet.js";
 import type { Schedule } from "../src/models/ddpm/diffusion.js";
 import { LeNet5, lenetConfig } from "../src/models/lenet5/model.js";
@@ -21,31 +23,32 @@ import { cat } from "../src/ops/shape.js";
 import { stableDiffusionCommand } from "./sd.js";
 import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js";
 import { Progress, formatDuration, type Output } from "./progress.js";
-import { CHECKPOINT, JsonlLog, checkpointPath, createRunDir, defaultRunDir } from "./rundir.js";
+import { CHECKPOINT, JsonlLog, checkOutputFile, createRunDir, defaultRunDir, freshFile, loadRunCheckpoint, stopDiverged } from "./rundir.js";
 
 const P = PRESETS["ddpm-mnist"];
 
 export const DDPM_OPTIONS = {
-  steps: { kind: "int", min: 1, default: DDPM_TRAIN.steps, help: "optimizer steps" },
-  batch_size: { kind: "int", min: 1, default: DDPM_TRAIN.batchSize, help: "digits per step (drawn at random)" },
-  lr: { kind: "number", min: 0, default: DDPM_TRAIN.lr, help: "Adam's learning rate (after the warmup)" },
-  warmup: { kind: "int", min: 0, default: DDPM_TRAIN.warmup, help: "steps of linear learning-rate warmup" },
+  steps: { kind: "int", min: 1, max: 10_000_000, default: DDPM_TRAIN.steps, help: "optimizer steps" },
+  batch_size: { kind: "int", min: 1, max: 1024, default: DDPM_TRAIN.batchSize, help: "digits per step (drawn at random)" },
+  lr: { kind: "number", min: 0, max: 1e6, default: DDPM_TRAIN.lr, help: "Adam's learning rate (after the warmup)" },
+  warmup: { kind: "int", min: 0, max: 10_000_000, default: DDPM_TRAIN.warmup, help: "steps of linear learning-rate warmup" },
   ema: { kind: "number", min: 0, max: 0.99999, default: DDPM_TRAIN.ema, help: "decay of the weights' moving average that samples" },
   p_uncond: { kind: "number", min: 0, max: 1, default: DDPM_TRAIN.pUncond, help: "probability of dropping a label to ∅ (classifier-free guidance)" },
-  grad_clip: { kind: "number", min: 0, default: DDPM_TRAIN.gradClip, help: "clip the global gradient norm (0: off)" },
-  channels: { kind: "int", min: 1, default: P.channels, help: "C₀, the U-Net's first width (levels ×1, ×2, ×2)" },
+  grad_clip: { kind: "number", min: 0, max: 1_000_000, default: DDPM_TRAIN.gradClip, help: "clip the global gradient norm (0: off)" },
+  channels: { kind: "int", min: 1, max: 256, default: P.channels, help: "C₀, the U-Net's first width (levels ×1, ×2, ×2)" },
   schedule: { kind: "string", choices: ["linear", "cosine"], default: DDPM_SCHEDULE.schedule, help: "the β schedule (T = 1000)" },
   prediction: { kind: "string", choices: ["epsilon", "v"], default: DDPM_SCHEDULE.prediction, help: "what the U-Net predicts" },
-  seed: { kind: "int", min: 0, default: DDPM_TRAIN.seed, help: "seed of the weights, the batches and the noise" },
-  checkpoint_every: { kind: "int", min: 1, default: 250, help: "save a checkpoint every N steps" },
+  seed: { kind: "int", min: 0, max: 2 ** 32 - 1, default: DDPM_TRAIN.seed, help: "seed of the weights, the batches and the noise" },
+  checkpoint_every: { kind: "int", min: 1, max: 10_000_000, default: 250, help: "save a checkpoint every N steps" },
   out: { kind: "string", metavar: "DIR", help: "the run's folder (default runs/ddpm-<date>-<time>)" },
   resume: { kind: "string", metavar: "DIR", help: "continue the run in DIR from its checkpoint" },
-  log_interval: { kind: "int", min: 1, default: 25, help: "print a line every N steps when not on a terminal" },
-  sample_steps: { kind: "int", min: 1, default: 50, help: "DDIM steps of the pictures drawn at the end" },
-  guidance: { kind: "number", min: 0, default: 3, help: "guidance scale of the pictures drawn at the end" },
+  log_interval: { kind: "int", min: 1, max: 10_000_000, default: 25, help: "print a line every N steps when not on a terminal" },
+  sample_steps: { kind: "int", min: 1, max: 1000, default: 50, help: "DDIM steps of the pictures drawn at the end" },
+  guidance: { kind: "number", min: 0, max: 100, default: 3, help: "guidance scale of the pictures drawn at the end" },
+  max_bad_steps: { kind: "int", min: 1, max: 1000, default: 5, help: "stop (saving a checkpoint) after this many steps in a row whose loss is NaN or infinite; each is skipped" },
 } as const satisfies OptionSpecs;
 
-const RESUMABLE = new Set(["steps", "resume", "log_interval", "checkpoint_every", "sample_steps", "guidance"]);
+const RESUMABLE = new Set(["steps", "resume", "log_interval", "checkpoint_every", "sample_steps", "guidance", "max_bad_steps"]);
 
 export const DDPM_HELP = helpText(
   "wnn train ddpm [options]",
@@ -73,14 +76,14 @@ export async function trainDdpm(args: readonly string[], out: Output): Promise<n
   }
   const print = (s: string): void => void out.write(s + "\n");
   const wallStart = performance.now();
-  const { train } = loadMnist();
   let trainer: DDPMTrainer, dir: string, log: JsonlLog;
   if (v.resume !== undefined) {
     if (given.has("out")) throw new UsageError(`${cmd}: --resume continues the run in its own folder; leave out --out`);
     const fixed = [...given].filter((k) => !RESUMABLE.has(k));
     if (fixed.length) throw new UsageError(`${cmd}: ${fixed.map((k) => `--${k}`).join(", ")} cannot change when resuming (only --steps, --checkpoint_every, --log_interval, --sample_steps and --guidance can)`);
     dir = v.resume;
-    trainer = DDPMTrainer.fromCheckpoint(loadCheckpoint(checkpointPath(dir)), train, given.has("steps") ? { steps: v.steps } : {});
+    const { ckpt } = loadRunCheckpoint(dir, cmd, ddpmCheckpointConfig, { resume: true }); // checked before the digits are read
+    trainer = DDPMTrainer.fromCheckpoint(ckpt, loadMnist().train, given.has("steps") ? { steps: v.steps } : {});
     log = new JsonlLog(join(dir, "log.jsonl"));
     log.retain((e) => (e.step as number) <= trainer.step);
     print(`resuming ${dir} at step ${trainer.step} of ${trainer.config.steps}`);
@@ -90,7 +93,7 @@ export async function trainDdpm(args: readonly string[], out: Output): Promise<n
         unetConfig("ddpm-mnist", { channels: v.channels }),
         { schedule: v.schedule as "linear" | "cosine", prediction: v.prediction as "epsilon" | "v" },
         { steps: v.steps, batchSize: v.batch_size, lr: v.lr, warmup: v.warmup, ema: v.ema, pUncond: v.p_uncond, gradClip: v.grad_clip, seed: v.seed },
-        train,
+        loadMnist().train,
       );
     } catch (e) {
       if (e instanceof ArgumentError) throw new UsageError(`${cmd}: ${e.message}`);
@@ -104,7 +107,7 @@ export async function trainDdpm(args: readonly string[], out: Output): Promise<n
   const t = trainer.config, s = trainer.schedule.config, c = trainer.model.config;
   print(`U-Net: widths ${c.channelMult.map((m) => m * c.channels).join(", ")}, ${c.numResBlocks} residual block(s) per level, attention at level(s) ${c.attnLevels.join(", ")}, ${c.numClasses} classes + ∅; ${trainer.model.numParameters().toLocaleString("en-US")} parameters`);
   print(`diffusion: T = ${s.timesteps}, ${s.schedule} β schedule, predicting ${s.prediction === "v" ? "v" : "ε"}`);
-  print(`training: ${t.steps} steps of ${t.batchSize} digits (of ${train.count.toLocaleString("en-US")}), Adam lr ${t.lr} (warmup ${t.warmup}), clip ${t.gradClip}, EMA ${t.ema}, p_uncond ${t.pUncond}, seed ${t.seed}; writing ${dir}/`);
+  print(`training: ${t.steps} steps of ${t.batchSize} digits (of ${trainer.data.count.toLocaleString("en-US")}), Adam lr ${t.lr} (warmup ${t.warmup}), clip ${t.gradClip}, EMA ${t.ema}, p_uncond ${t.pUncond}, seed ${t.seed}; writing ${dir}/`);
 
   const ckptFile = join(dir, CHECKPOINT);
   const points: [number, number][] = [];
@@ -129,11 +132,17 @@ export async function trainDdpm(args: readonly string[], out: Output): Promise<n
   process.on("SIGINT", onSigint);
   const progress = new Progress({ total: t.steps, start: trainer.step, out, every: v.log_interval });
   let trainMs = 0, steps = 0;
+  const guard = new NonFiniteGuard(v.max_bad_steps); // the shared loop's count of NaN/infinite losses (src/recipes/loop.ts)
   try {
-    while (!stop && trainer.step < t.steps) {
+    while (!stop && trainer.step < t.steps && !guard.tripped) {
       const t0 = performance.now();
       const r = trainer.trainStep();
       trainMs += performance.now() - t0;
+      if (guard.record(r)) {
+        log.append({ type: "skipped", step: trainer.step, loss: String(r.loss) });
+        await tick();
+        continue;
+      }
       steps++;
       log.append({ type: "train", step: trainer.step, loss: r.loss, lr: r.lr });
       points.push([trainer.step, r.loss]);
@@ -146,6 +155,11 @@ export async function trainDdpm(args: readonly string[], out: Output): Promise<n
     }
   } finally {
     progress.done();
+  }
+  if (guard.tripped) {
+    drawChart();
+    process.off("SIGINT", onSigint);
+    return stopDiverged(guard, trainer.step, t.lr, save, ckptFile);
   }
   save();
   drawChart();
@@ -196,9 +210,7 @@ function pictures(model: UNet, schedule: Schedule, o: { steps: number; guidance:
  * (the floor: real digits) and for N images of uniform noise (the ceiling).
  */
 function measure(judgeDir: string, images: Tensor, labels: Int32Array): { accuracy: number; correct: number; fd: number; floor: number; ceiling: number } {
-  const ckpt = loadCheckpoint(checkpointPath(judgeDir));
-  const cfg = ckpt.config as { kind?: string; c1?: number; c3?: number } | undefined;
-  if (!cfg || cfg.kind !== "cnn") throw new UsageError(`generate: --judge ${judgeDir} is not a run of \`wnn train cnn\``);
+  const { ckpt, checked: cfg } = loadRunCheckpoint(judgeDir, "generate", (k) => mnistCheckpointConfig(k, "cnn"), { strict: true });
   const classifier = new LeNet5(lenetConfig("lenet5", { c1: cfg.c1, c3: cfg.c3 }));
   classifier.loadStateDict(ckpt.model);
   const N = labels.length;
@@ -227,15 +239,16 @@ export const GENERATE_OPTIONS = {
   checkpoint: { kind: "string", metavar: "DIR", help: "a run of `wnn train ddpm` (its folder or checkpoint file)" },
   model: { kind: "string", metavar: "DIR", help: "a diffusers Stable Diffusion folder (unet/, vae/, text_encoder/, tokenizer/, scheduler/; safetensors only); the prompt follows the options" },
   prompt: { kind: "string", help: "--model: the text (or give it as the last argument)" },
-  size: { kind: "int", min: 8, default: 512, help: "--model: the image's side in pixels" },
+  size: { kind: "int", min: 8, max: 2048, default: 512, help: "--model: the image's side in pixels" },
   digit: { kind: "int", min: 0, max: 9, help: "the digit to draw (default: a row of each digit 0–9)" },
-  n: { kind: "int", min: 1, default: 16, help: "images per digit" },
+  n: { kind: "int", min: 1, max: 1024, default: 16, help: "images per digit" },
   sampler: { kind: "string", choices: ["ddim", "ddpm"], default: "ddim", help: "DDIM (--steps) or DDPM's 1,000 ancestral steps" },
   steps: { kind: "int", min: 1, max: 1000, default: 50, help: "DDIM steps" },
-  eta: { kind: "number", min: 0, default: 0, help: "DDIM's η (0: deterministic; 1: DDPM's variance)" },
-  guidance: { kind: "number", min: 0, default: 3, help: "classifier-free guidance scale w (0: unconditional, 1: conditional; --model: 7.5 unless given)" },
-  seed: { kind: "int", min: 0, default: 0, help: "seed of the noise" },
+  eta: { kind: "number", min: 0, max: 10, default: 0, help: "DDIM's η (0: deterministic; 1: DDPM's variance)" },
+  guidance: { kind: "number", min: 0, max: 100, default: 3, help: "classifier-free guidance scale w (0: unconditional, 1: conditional; --model: 7.5 unless given)" },
+  seed: { kind: "int", min: 0, max: 2 ** 32 - 1, default: 0, help: "seed of the noise" },
   raw: { kind: "flag", help: "sample with the trained weights instead of their moving average" },
+  strict: { kind: "flag", help: "refuse a checkpoint holding NaN or infinite weights (without it: a warning naming them)" },
   out: { kind: "string", metavar: "FILE", help: "the PNG to write (default: DIR/generated-<digit>.png)" },
   judge: { kind: "string", metavar: "DIR", help: "a LeNet-5 run of `wnn train cnn`: also measure the class accuracy and the Fréchet distance of its F6 features to as many test digits" },
 } as const satisfies OptionSpecs;
@@ -275,11 +288,15 @@ export function generateCommand(args: readonly string[], out: Output): number {
     if (v.checkpoint !== undefined) throw new UsageError(`${cmd}: give --model (Stable Diffusion) or --checkpoint (a DDPM run), not both`);
     const prompt = v.prompt ?? split.prompt;
     if (prompt === undefined) throw new UsageError(`${cmd}: --model needs a prompt: wnn generate --model DIR "a prompt"`);
-    return stableDiffusionCommand(v.model, prompt, { steps: given.has("steps") ? v.steps : 20, guidance: given.has("guidance") ? v.guidance : 7.5, size: v.size, seed: v.seed, out: v.out ?? "generated.png" }, out);
+    if (v.out !== undefined) checkOutputFile(v.out, cmd);
+    return stableDiffusionCommand(v.model, prompt, { steps: given.has("steps") ? v.steps : 20, guidance: given.has("guidance") ? v.guidance : 7.5, size: v.size, seed: v.seed, out: v.out ?? freshFile("generated.png") }, out);
   }
   if (split.prompt !== undefined || v.prompt !== undefined) throw new UsageError(`${cmd}: a prompt needs --model DIR (a Stable Diffusion folder)`);
   if (v.checkpoint === undefined) throw new UsageError(`${cmd}: --checkpoint DIR (a run of \`wnn train ddpm\`) or --model DIR (a Stable Diffusion folder) is required`);
-  const { model, schedule } = loadDDPM(loadCheckpoint(checkpointPath(v.checkpoint)), !v.raw);
+  const file = v.out ?? freshFile(join(v.checkpoint.endsWith(".safetensors") ? "." : v.checkpoint, `generated-${v.digit ?? "all"}.png`));
+  if (v.out !== undefined) checkOutputFile(v.out, cmd);
+  const { ckpt } = loadRunCheckpoint(v.checkpoint, cmd, ddpmCheckpointConfig, { strict: v.strict });
+  const { model, schedule } = loadDDPM(ckpt, !v.raw);
   const digits = v.digit !== undefined ? [v.digit] : Array.from({ length: 10 }, (_, d) => d);
   const labels = Int32Array.from({ length: digits.length * v.n }, (_, i) => digits[Math.floor(i / v.n)]!);
   const B = labels.length;
@@ -287,7 +304,6 @@ export function generateCommand(args: readonly string[], out: Output): number {
   const opts: SampleOptions = { sampler: v.sampler as "ddim" | "ddpm", steps: v.steps, eta: v.eta, generator: new Generator(v.seed) };
   const x = sample(schedule, classDenoiser(model, tensor(labels, { shape: [B] }), v.guidance), [B, 1, 28, 28], opts);
   const seconds = (performance.now() - t0) / 1000;
-  const file = v.out ?? join(v.checkpoint.endsWith(".safetensors") ? "." : v.checkpoint, `generated-${v.digit ?? "all"}.png`);
   const cols = Math.min(v.n, 16);
   savePng(file, imageGrid(toPixels(x), Math.ceil(B / cols), cols, { scale: 2 }));
   if (v.judge !== undefined) {

@@ -10,7 +10,7 @@
 //   the other methods     finetune.json (method, options) + finetune.safetensors (the trained tensors by name)
 // Every file is computed before the first is written, and each is written atomically.
 
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { CharTokenizer } from "../src/data/char.js";
 import { getBatch } from "../src/data/batch.js";
@@ -26,7 +26,6 @@ import type { Module } from "../src/nn/module.js";
 import { GPT } from "../src/models/gpt2/model.js";
 import { checkpointConfig } from "../src/models/gpt2/train.js";
 import { fromPretrained, toHFFiles, DECODER_KINDS, type HFKind } from "../src/models/hf.js";
-import { loadCheckpoint } from "../src/io/node.js";
 import {
   ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, applyMethod, fromPeft, mergeAndUnloadLora, toPeft, METHODS, PrefixTuning, PromptTuning,
   type MethodOptions,
@@ -34,7 +33,9 @@ import {
 import { tokenizerFromJSON } from "../src/data/tokenizer-json.js";
 import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js";
 import { Progress, formatDuration, type Output } from "./progress.js";
-import { checkpointPath } from "./rundir.js";
+import { checkRunDir, createRunDir, loadRunCheckpoint } from "./rundir.js";
+import { checkFinite } from "../src/io/finite.js";
+import { readCheckedJson, readCheckedText } from "../src/io/checked-file-node.js";
 
 export const FINETUNE_FILE = "finetune.json";
 export const FINETUNE_WEIGHTS = "finetune.safetensors";
@@ -60,8 +61,8 @@ export function openBase(dir: string): Base {
     const tok = tokenizerFromJSON(folder.tokenizerJSON);
     return { model: pre.model as Base["model"], encode: (t) => tok.encode(t), kind: pre.kind, hfConfig: pre.config, dir };
   }
-  const ckpt = loadCheckpoint(checkpointPath(dir));
-  const { model: config, config: meta } = checkpointConfig(ckpt);
+  // a base holding NaN or infinite weights is refused: nothing tunes back from NaN
+  const { ckpt, checked: { model: config, config: meta } } = loadRunCheckpoint(dir, "finetune", checkpointConfig, { strict: true });
   const tok = CharTokenizer.fromJSON(meta.tokenizer);
   const model = new GPT(config);
   model.loadStateDict(ckpt.model);
@@ -105,8 +106,9 @@ export function finetuneCommand(args: readonly string[], out: Output): number {
   if (v.model === undefined) throw new UsageError("finetune: which model? give --model DIR (a Hugging Face decoder folder or a run of wnn train gpt)");
   if (v.data === undefined) throw new UsageError("finetune: which text? give --data FILE");
   if (v.out === undefined) throw new UsageError("finetune: where to? give --out DIR");
+  checkRunDir(v.out, "finetune"); // a new or empty folder: files this command did not write are never replaced
   const base = openBase(v.model);
-  const text = readFileSync(v.data, "utf8");
+  const text = readCheckedText(v.data);
   const ids = Int32Array.from(base.encode(text));
   const targets = v.target_modules.split(",").map((s) => s.trim()).filter(Boolean);
   const opts: MethodOptions = {
@@ -158,7 +160,7 @@ function writeResult(dir: string, method: string, model: Module, trainable: [str
     const plan = planSafetensors(tensors, { format: "pt" });
     files.push([FINETUNE_FILE, json({ method, options: opts, folded: method === "prefix" })], [FINETUNE_WEIGHTS, [plan.head, ...plan.chunks]]);
   }
-  mkdirSync(dir, { recursive: true });
+  createRunDir(dir, "finetune");
   for (const [name, chunks] of files) writeFileAtomic(join(dir, name), chunks);
   if (merge && base.kind) {
     mergeAndUnloadLora(model);
@@ -173,14 +175,16 @@ export type TunedGenerator = { generate(idx: Tensor, maxNewTokens: number, opts:
 /** Apply the adapter folder written by `wnn finetune` (or a PEFT LoRA folder) to `model`. */
 export function loadAdapter(model: Module, dir: string): TunedGenerator {
   if (existsSync(join(dir, ADAPTER_CONFIG_FILE))) {
-    const config = JSON.parse(readFileSync(join(dir, ADAPTER_CONFIG_FILE), "utf8")) as Record<string, unknown>;
+    const config = readCheckedJson(join(dir, ADAPTER_CONFIG_FILE)) as Record<string, unknown>;
     const st = loadSafetensors(join(dir, ADAPTER_WEIGHTS_FILE));
+    checkFinite(join(dir, ADAPTER_WEIGHTS_FILE), st.tensors, { strict: true }); // NaN weights would make every output NaN
     fromPeft(model, { config, tensors: st.tensors, metadata: st.metadata });
     return null;
   }
   if (!existsSync(join(dir, FINETUNE_FILE))) throw new LoadError(`${dir}: neither ${ADAPTER_CONFIG_FILE} (PEFT LoRA) nor ${FINETUNE_FILE} (wnn finetune)`);
-  const meta = JSON.parse(readFileSync(join(dir, FINETUNE_FILE), "utf8")) as { method: string; options: MethodOptions & { seed?: number }; folded?: boolean };
+  const meta = readCheckedJson(join(dir, FINETUNE_FILE)) as { method: string; options: MethodOptions & { seed?: number }; folded?: boolean };
   const st = loadSafetensors(join(dir, FINETUNE_WEIGHTS));
+  checkFinite(join(dir, FINETUNE_WEIGHTS), st.tensors, { strict: true });
   const ft = applyMethod(meta.method, model, { ...meta.options, generator: new Generator(meta.options.seed ?? 0) });
   if (meta.folded) (ft.model as PrefixTuning).fold();
   const own = new Map(ft.model.namedParameters());

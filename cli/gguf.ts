@@ -2,7 +2,6 @@
 // file llama.cpp runs. `wnn sample --model FILE.gguf`: text from a GGUF file (ours or llama.cpp's),
 // its matrices kept in their GGML blocks.
 
-import { readFileSync } from "node:fs";
 import { BPETokenizer, mergesFromJSON } from "../src/data/bpe.js";
 import { SpmTokenizer, fromByteFallbackBPE } from "../src/data/spm-vocab.js";
 import { noGrad } from "../src/engine/autograd.js";
@@ -14,6 +13,8 @@ import { toGguf, type GgufModelConfig, type GgufTokenizer } from "../src/io/ggml
 import { GGML_TYPE_NAMES, type GgmlType } from "../src/io/ggml/quants.js";
 import { readHFFolder } from "../src/io/hf-folder.js";
 import { writeFileAtomic } from "../src/io/node.js";
+import { readCheckedFile } from "../src/io/checked-file-node.js";
+import { checkOutputFile } from "./rundir.js";
 import { loadGguf } from "../src/models/gguf.js";
 import { generate as bloomGenerate, type Bloom } from "../src/models/bloom/model.js";
 import { generate as falconGenerate, type Falcon } from "../src/models/falcon/model.js";
@@ -80,6 +81,7 @@ export function quantizeCommand(args: readonly string[], out: Output, err: Outpu
   if (help) { out.write(QUANTIZE_HELP); return 0; }
   if (v.model === undefined) throw new UsageError("quantize: which model? give --model DIR (a Hugging Face folder)");
   if (v.out === undefined) throw new UsageError("quantize: give --out FILE.gguf");
+  checkOutputFile(v.out, "quantize"); // a file it did not write is never replaced
   const type = GGML_TYPE_NAMES.find((t) => t.toLowerCase() === v.type.toLowerCase()) as GgmlType | undefined;
   if (type === undefined || !TYPES.includes(v.type.toLowerCase())) throw new UsageError(`quantize: unknown --type ${v.type} (${TYPES.join(", ")})`);
   const folder = readHFFolder(v.model);
@@ -128,7 +130,7 @@ export function ggufTextTokenizer(t: GgufTokenizer): { encode(text: string): num
 
 /** `wnn sample --model FILE.gguf`: the prompt continued by the file's model, with the file's tokenizer. */
 export function sampleFromGguf(path: string, s: SampleSettings & { repetitionPenalty: number }, out: Output): number {
-  const g = loadGguf(new Uint8Array(readFileSync(path)));
+  const g = loadGguf(readCheckedFile(path)); // a regular file within the caps: a FIFO is refused, not waited on
   const bpe = ggufTextTokenizer(g.tokenizer);
   const ids = bpe.encode(s.prompt);
   if (ids.length === 0) throw new UsageError("sample: the prompt must not be empty");

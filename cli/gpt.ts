@@ -16,7 +16,7 @@ import { GPT, PRESETS, countParameters, gptConfig, type GPTConfig } from "../src
 import { describeNonFinite } from "../src/io/finite.js";
 import { CPU_TRAIN, GPTTrainer, checkpointConfig, type TrainConfig } from "../src/models/gpt2/train.js";
 import { loadMobyDick } from "../src/node.js";
-import { runLoop } from "../src/recipes/loop.js";
+import { NonFiniteGuard, runLoop } from "../src/recipes/loop.js";
 import { STRATEGIES, type StrategyName } from "../src/distributed/data-parallel.js";
 import { launchWithHost } from "../src/distributed/launch-node.js";
 import { ParallelGPTTrainer } from "../src/recipes/gpt-parallel.js";
@@ -24,7 +24,7 @@ import { SHARDED_DIR, agreeToStop, loadRunCheckpoint, saveRun, type GptWorkerArg
 import { loadShardedCheckpoint } from "../src/distributed/sharded-checkpoint-node.js";
 import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js";
 import { Progress, formatDuration, type Output } from "./progress.js";
-import { CHECKPOINT, JsonlLog, checkRunDir, checkWritable, checkpointPath, createRunDir, defaultRunDir } from "./rundir.js";
+import { CHECKPOINT, JsonlLog, checkRunDir, checkWritable, checkpointPath, createRunDir, defaultRunDir, stopDiverged } from "./rundir.js";
 import { SAMPLE_DEFAULTS, sampleText } from "./sample.js";
 
 const tiny = PRESETS.tiny;
@@ -36,22 +36,22 @@ export const GPT_OPTIONS = {
   block_size: { kind: "int", min: 1, max: 16384, default: tiny.blockSize, help: "context length in characters" },
   dropout: { kind: "number", min: 0, max: 0.99, default: tiny.dropout, help: "dropout probability" },
   batch_size: { kind: "int", min: 1, max: 65536, default: CPU_TRAIN.batchSize, help: "sequences per batch" },
-  lr: { kind: "number", min: 0, default: CPU_TRAIN.lr, help: "peak learning rate of AdamW" },
-  min_lr: { kind: "number", min: 0, default: CPU_TRAIN.minLr, help: "learning rate at the end of the cosine decay" },
-  warmup_iters: { kind: "int", min: 0, default: CPU_TRAIN.warmupIters, help: "steps of linear warmup" },
-  lr_decay_iters: { kind: "int", min: 0, help: "the step where the cosine decay reaches min_lr (default: --iters, or --warmup_iters if larger)" },
-  iters: { kind: "int", min: 1, default: CPU_TRAIN.iters, help: "optimizer steps", aliases: ["steps"] },
-  eval_interval: { kind: "int", min: 1, default: CPU_TRAIN.evalInterval, help: "estimate train and val loss every N steps", aliases: ["eval_every"] },
-  eval_iters: { kind: "int", min: 1, default: CPU_TRAIN.evalIters, help: "batches per split in each estimate" },
-  weight_decay: { kind: "number", min: 0, default: CPU_TRAIN.weightDecay, help: "AdamW weight decay (matrices only)" },
+  lr: { kind: "number", min: 0, max: 1e6, default: CPU_TRAIN.lr, help: "peak learning rate of AdamW" },
+  min_lr: { kind: "number", min: 0, max: 1e6, default: CPU_TRAIN.minLr, help: "learning rate at the end of the cosine decay" },
+  warmup_iters: { kind: "int", min: 0, max: 10_000_000, default: CPU_TRAIN.warmupIters, help: "steps of linear warmup" },
+  lr_decay_iters: { kind: "int", min: 0, max: 10_000_000, help: "the step where the cosine decay reaches min_lr (default: --iters, or --warmup_iters if larger)" },
+  iters: { kind: "int", min: 1, max: 10_000_000, default: CPU_TRAIN.iters, help: "optimizer steps", aliases: ["steps"] },
+  eval_interval: { kind: "int", min: 1, max: 10_000_000, default: CPU_TRAIN.evalInterval, help: "estimate train and val loss every N steps", aliases: ["eval_every"] },
+  eval_iters: { kind: "int", min: 1, max: 100_000, default: CPU_TRAIN.evalIters, help: "batches per split in each estimate" },
+  weight_decay: { kind: "number", min: 0, max: 10, default: CPU_TRAIN.weightDecay, help: "AdamW weight decay (matrices only)" },
   beta1: { kind: "number", min: 0, max: 0.999999, default: CPU_TRAIN.beta1, help: "AdamW β1" },
   beta2: { kind: "number", min: 0, max: 0.999999, default: CPU_TRAIN.beta2, help: "AdamW β2" },
-  grad_clip: { kind: "number", min: 0, default: CPU_TRAIN.gradClip, help: "clip the global gradient norm (0: off)" },
-  seed: { kind: "int", min: 0, default: CPU_TRAIN.seed, help: "seed of the weights, batches, dropout and sample" },
+  grad_clip: { kind: "number", min: 0, max: 1_000_000, default: CPU_TRAIN.gradClip, help: "clip the global gradient norm (0: off)" },
+  seed: { kind: "int", min: 0, max: 2 ** 32 - 1, default: CPU_TRAIN.seed, help: "seed of the weights, batches, dropout and sample" },
   threads: { kind: "int", min: 1, max: availableParallelism(), help: "worker threads of the kernels (at most the machine's cores)" },
   out: { kind: "string", metavar: "DIR", help: "the run's folder (default runs/gpt-<date>-<time>)" },
   resume: { kind: "string", metavar: "DIR", help: "continue the run in DIR from its checkpoint" },
-  log_interval: { kind: "int", min: 1, default: 10, help: "print a line every N steps when not on a terminal" },
+  log_interval: { kind: "int", min: 1, max: 10_000_000, default: 10, help: "print a line every N steps when not on a terminal" },
   sample_tokens: { kind: "int", min: 0, max: 1_000_000, default: SAMPLE_DEFAULTS.tokens, help: "characters of the sample printed at the end (0: none)" },
   max_bad_steps: { kind: "int", min: 1, max: 1000, default: 5, help: "stop (saving a checkpoint) after this many steps in a row whose loss is NaN or infinite; each is skipped" },
   strict: { kind: "flag", help: "with --resume: refuse a checkpoint holding NaN or infinite weights (always refused for training; the flag is for symmetry with sample)" },
@@ -230,20 +230,21 @@ export async function trainGpt(args: readonly string[], out: Output): Promise<nu
 
   // ---- the shared training loop (src/recipes/loop.ts): estimate when due, step, yield so Ctrl-C is heard
   let trainMs = 0, evalMs = 0, steps = 0, lastEval: { train: number; val: number } | null = null;
-  let badInARow = 0, badTotal = 0, diverged = false;
+  const guard = new NonFiniteGuard(v.max_bad_steps);
   try {
     await runLoop(job, {
+      onSkip: (step, r, ms) => {
+        // a NaN or infinite loss: the step was skipped (no update); the guard ends the run after too many in a row
+        trainMs += ms;
+        log.append({ type: "skipped", step, loss: String(r.loss), gradNorm: String(r.gradNorm) });
+      },
       onStep: (step, r, ms) => {
         trainMs += ms;
-        if (r.skipped) {
-          // a NaN or infinite loss: the step was skipped (no update); too many in a row ends the run
-          badInARow++;
-          badTotal++;
+        if (parallel && guard.record(r)) {
+          // with workers the loop runs without the guard (rank 0 alone must not leave it): counted here instead
           log.append({ type: "skipped", step, loss: String(r.loss), gradNorm: String(r.gradNorm) });
-          if (badInARow >= v.max_bad_steps) diverged = true;
           return;
         }
-        badInARow = 0;
         steps++;
         log.append({ type: "train", step, loss: r.loss, lr: r.lr, ms: Math.round(ms * 10) / 10 });
         batchLoss.push([step, r.loss]);
@@ -259,7 +260,12 @@ export async function trainGpt(args: readonly string[], out: Output): Promise<nu
         drawChart();
         save();
       },
-    }, { pause: tick, shouldStop: () => (parallel ? agreeToStop(parallel.comm, stop || diverged) : stop || diverged) });
+    }, {
+      pause: tick,
+      // with workers, rank 0 decides and every worker hears it (one broadcast), so the guard is rank 0's to read
+      shouldStop: () => (parallel ? agreeToStop(parallel.comm, stop || guard.tripped) : stop),
+      guard: parallel ? undefined : guard,
+    });
   } catch (e) {
     parallel?.comm.abort(); // the workers stop too
     await parallel?.workers.catch(() => undefined);
@@ -279,13 +285,12 @@ export async function trainGpt(args: readonly string[], out: Output): Promise<nu
     }
   };
 
-  if (diverged) {
-    save();
+  if (guard.tripped) {
+    const code = stopDiverged(guard, trainer.step, t.lr, save, ckptFile);
     await finish();
     drawChart();
     process.off("SIGINT", onSigint);
-    process.stderr.write(`wnn: training stopped at step ${trainer.step}: the loss was NaN or infinite for ${v.max_bad_steps} batches in a row (${badTotal} skipped in all); the learning rate (${t.lr}) is probably too high. Saved ${ckptFile}\n`);
-    return 1;
+    return code;
   }
   if (stop) {
     save();

@@ -19,9 +19,32 @@ import { SGD } from "../src/optim/sgd.js";
 import { CosineAnnealingLR } from "../src/optim/schedulers.js";
 import { helpText, parseOptions, type OptionSpecs } from "./args.js";
 import { Progress, formatDuration, type Output } from "./progress.js";
-import { CHECKPOINT, JsonlLog, createRunDir, defaultRunDir } from "./rundir.js";
+import { CHECKPOINT, JsonlLog, createRunDir, defaultRunDir, stopDiverged } from "./rundir.js";
+import { LoadError } from "../src/engine/errors.js";
+import type { LoadedCheckpoint } from "../src/io/checkpoint.js";
+import { NonFiniteGuard, skipStep } from "../src/recipes/loop.js";
+import { checkCaps, checkImpliedSize, checkRunState, heldValues } from "../src/recipes/run-state.js";
 
 export type MnistModel = "mlp" | "cnn";
+
+/** The widest LeNet-5 a checkpoint may describe (the paper's: 6 and 16 maps). */
+const MNIST_CHECKPOINT_CAPS = Object.freeze({ c1: 4096, c3: 4096 });
+
+/**
+ * The config of a `wnn train mlp|cnn` checkpoint, checked before a model is built from it (src/recipes/run-state.ts):
+ * its kind, LeNet-5's widths within their caps and their parameters (C3's 25·c1·c3 and C5's 25·c3·120, at least)
+ * at most the values the file holds, the step an integer ≥ 0.
+ */
+export function mnistCheckpointConfig(ckpt: LoadedCheckpoint, kind: MnistModel): { kind: MnistModel; c1: number; c3: number } {
+  const c = ckpt.config as { kind?: unknown; c1?: unknown; c3?: unknown } | undefined;
+  if (!c || c.kind !== kind) throw new LoadError(`not a run of \`wnn train ${kind}\` (its config.kind is ${JSON.stringify(c?.kind ?? null)})`);
+  const widths = kind === "cnn" ? { c1: c.c1, c3: c.c3 } : { c1: 6, c3: 16 };
+  checkCaps("the checkpoint's config", widths, MNIST_CHECKPOINT_CAPS);
+  const { c1, c3 } = widths as { c1: number; c3: number };
+  if (kind === "cnn") checkImpliedSize("the checkpoint's config", 25 * c1 * c3 + 25 * c3 * 120, heldValues(ckpt.model));
+  checkRunState("the checkpoint", ckpt);
+  return { kind, c1, c3 };
+}
 
 const DEFAULTS: Record<MnistModel, { epochs: number; lr: number }> = {
   mlp: { epochs: 10, lr: 1e-3 },
@@ -32,18 +55,19 @@ const options = (m: MnistModel) =>
   ({
     epochs: { kind: "int", min: 1, max: 1000, default: DEFAULTS[m].epochs, help: "passes over the 8,000 training digits" },
     batch_size: { kind: "int", min: 1, max: 8000, default: 64, help: "digits per step" },
-    lr: { kind: "number", min: 0, default: DEFAULTS[m].lr, help: "initial learning rate (cosine decay to 0 over all steps)" },
+    lr: { kind: "number", min: 0, max: 1e6, default: DEFAULTS[m].lr, help: "initial learning rate (cosine decay to 0 over all steps)" },
     optimizer: { kind: "string", choices: ["adam", "sgd"], default: "adam", help: "Adam, or SGD with momentum 0.9" },
     augment: { kind: "int", min: 0, max: 4, default: 0, help: "shift each training digit by up to N pixels (random, per step)" },
     rotate: { kind: "number", min: 0, max: 45, default: 0, help: "also rotate each training digit by up to ±DEG degrees (bilinear resampling)" },
     elastic: { kind: "number", min: 0, max: 100, default: 0, help: "also distort each training digit elastically: a random displacement field smoothed by a Gaussian of σ 4 px, times ALPHA px (Simard et al. 2003 used 34)" },
     scale: { kind: "number", min: 0, max: 0.5, default: 0, help: "also scale each training digit by a factor in [1 − F, 1 + F]" },
-    c1: { kind: "int", min: 1, default: 6, help: "cnn: feature maps of the first convolution (LeNet-5: 6)" },
-    c3: { kind: "int", min: 1, default: 16, help: "cnn: feature maps of the second convolution (LeNet-5: 16)" },
-    subset: { kind: "int", min: 1, help: "train on the first N training digits only (quick trials)" },
-    seed: { kind: "int", min: 0, default: 0, help: "seed of the weights, the order of the digits and dropout" },
+    c1: { kind: "int", min: 1, max: 256, default: 6, help: "cnn: feature maps of the first convolution (LeNet-5: 6)" },
+    c3: { kind: "int", min: 1, max: 256, default: 16, help: "cnn: feature maps of the second convolution (LeNet-5: 16)" },
+    subset: { kind: "int", min: 1, max: 8000, help: "train on the first N training digits only (quick trials)" },
+    seed: { kind: "int", min: 0, max: 2 ** 32 - 1, default: 0, help: "seed of the weights, the order of the digits and dropout" },
     out: { kind: "string", metavar: "DIR", help: `the run's folder (default runs/${m}-<date>-<time>)` },
-    log_interval: { kind: "int", min: 1, default: 25, help: "print a line every N steps when not on a terminal" },
+    log_interval: { kind: "int", min: 1, max: 1_000_000, default: 25, help: "print a line every N steps when not on a terminal" },
+    max_bad_steps: { kind: "int", min: 1, max: 1000, default: 5, help: "stop (saving a checkpoint) after this many steps in a row whose loss is NaN or infinite; each is skipped" },
   }) as const satisfies OptionSpecs;
 
 export const MNIST_OPTIONS = { mlp: options("mlp"), cnn: options("cnn") };
@@ -200,6 +224,7 @@ export async function trainMnist(m: MnistModel, args: readonly string[], out: Ou
   const points: [number, number][] = [], testPoints: [number, number][] = [];
   const progress = new Progress({ total, start: 0, out, every: v.log_interval });
   let step = 0, last = { loss: NaN, correct: 0, wrong: [] as number[] };
+  const guard = new NonFiniteGuard(v.max_bad_steps);
   for (let epoch = 1; epoch <= v.epochs; epoch++) {
     // a new order of the training digits every epoch (Fisher–Yates)
     const order = Int32Array.from({ length: train.count }, (_, i) => i);
@@ -210,17 +235,24 @@ export async function trainMnist(m: MnistModel, args: readonly string[], out: Ou
     for (let from = 0; from < train.count; from += v.batch_size) {
       const { x, y } = slice(train, order, from, Math.min(train.count, from + v.batch_size), v.augment, g, { rotate: v.rotate, scale: v.scale, elastic: v.elastic });
       const loss = crossEntropy(model.forward(x), y);
+      const l = loss.item();
+      // a NaN or infinite loss is skipped (no update) and counted by the shared guard (src/recipes/loop.ts)
+      if (guard.record({ loss: l, skipped: skipStep(l) ? 1 : 0 })) {
+        log.append({ type: "skipped", epoch, step, loss: String(l) });
+        if (guard.tripped) break;
+        continue;
+      }
       loss.backward();
       opt.step();
       opt.zeroGrad();
       sched.step();
       step++;
-      const l = loss.item();
       points.push([step, l]);
       log.append({ type: "train", epoch, step, loss: l });
       progress.update(step, [`epoch ${epoch}/${v.epochs}`, `loss ${l.toFixed(4)}`]);
       if (step % 10 === 0) await new Promise((r) => setImmediate(r)); // let Ctrl-C through
     }
+    if (guard.tripped) break;
     last = evaluate(model, test, g);
     const acc = last.correct / test.count;
     testPoints.push([step, last.loss]);
@@ -229,7 +261,9 @@ export async function trainMnist(m: MnistModel, args: readonly string[], out: Ou
   }
   progress.done();
 
-  saveCheckpoint(join(dir, CHECKPOINT), { model: model.stateDict(), step, config: { kind: m, epochs: v.epochs, batchSize: v.batch_size, lr: v.lr, optimizer: v.optimizer, augment: v.augment, rotate: v.rotate, scale: v.scale, elastic: v.elastic, ...(m === "cnn" ? { c1: v.c1, c3: v.c3 } : {}), seed: v.seed } });
+  const save = (): void => saveCheckpoint(join(dir, CHECKPOINT), { model: model.stateDict(), step, config: { kind: m, epochs: v.epochs, batchSize: v.batch_size, lr: v.lr, optimizer: v.optimizer, augment: v.augment, rotate: v.rotate, scale: v.scale, elastic: v.elastic, ...(m === "cnn" ? { c1: v.c1, c3: v.c3 } : {}), seed: v.seed } });
+  if (guard.tripped) return stopDiverged(guard, step, v.lr, save, join(dir, CHECKPOINT));
+  save();
   savePng(join(dir, "loss.png"), lineChart({ series: [{ name: "train (one batch)", points, color: [174, 199, 232] }, { name: "test", points: testPoints }], title: `${m.toUpperCase()} on MNIST`, xLabel: "step", yLabel: "loss" }));
   if (last.wrong.length) {
     const shown = last.wrong.slice(0, 64);

@@ -61,17 +61,54 @@ export const snake = (s: string): string => s.replace(/([a-z0-9])([A-Z])/g, "$1_
 /** the spelling before runs of capitals were one word (`d_f_f`), kept as an alias */
 const letterSnake = (s: string): string => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
+/** The most steps (epochs, iterations) any option asks for, and the most items a data limit can take. */
+const MAX_STEPS = 10_000_000;
+
+/**
+ * The range of a recipe's numeric option, so that no value can ask for more than a machine has (every one is
+ * printed in the recipe's --help). The recipe's own `bounds` first; then by its name and default:
+ *   seeds                          integers 0 to 2³² − 1
+ *   probabilities, fractions       0 to 1 (dropout, label smoothing, test fraction)
+ *   β, EMA decay, momentum         0 to 0.999999
+ *   learning rates (lr, *Lr)       0 to 1,000,000 (the recipe refuses 0 where it must; a rate that makes
+ *                                  the loss NaN is the training loop's to catch, not the parser's)
+ *   other real numbers             0 to 1,000 × the default (at least 1,000): decay, clipping, temperature, α
+ *   steps, epochs, iterations,
+ *   evaluation intervals           up to 10,000,000
+ *   data limits (0: all)           up to 10,000,000
+ *   sizes (widths, layers, heads,
+ *   batches, lengths, counts)      1 to 16 × the default (at least 64); a default of 0 (chosen by the recipe): up to 4,096
+ * Integers start at 1, except where 0 has a meaning (the default is 0, or a warmup, a limit, a count of samples).
+ */
+export function optionBounds(recipe: AnyRecipe, key: string, d: number): { kind: "int" | "number"; min: number; max: number } {
+  const own = (recipe.bounds as Record<string, { min: number; max: number } | undefined> | undefined)?.[key];
+  const words = snake(key).split("_"), has = (...w: string[]): boolean => words.some((x) => w.includes(x) || w.some((p) => p.endsWith("*") && x.startsWith(p.slice(0, -1))));
+  const real = has("lr", "dropout", "smoothing", "fraction", "prob", "alpha", "temperature", "clip", "decay", "beta*", "ema", "momentum", "factor");
+  const int = Number.isInteger(d) && !real;
+  if (own) return { kind: int ? "int" : "number", ...own };
+  if (has("seed")) return { kind: "int", min: 0, max: 2 ** 32 - 1 };
+  if (!int) {
+    if (has("dropout", "smoothing", "fraction", "prob")) return { kind: "number", min: 0, max: 1 };
+    if (has("beta*", "ema", "momentum")) return { kind: "number", min: 0, max: 0.999999 };
+    if (has("lr")) return { kind: "number", min: 0, max: 1e6 };
+    return { kind: "number", min: 0, max: Math.max(1000, 1000 * d) };
+  }
+  const min = d === 0 || has("warmup", "limit", "samples", "clutter", "held") ? 0 : 1;
+  if (has("steps", "epochs", "iters", "iterations", "every", "interval", "limit")) return { kind: "int", min, max: MAX_STEPS };
+  return { kind: "int", min, max: d === 0 ? 4096 : Math.max(64, 16 * d) };
+}
+
 /** The options of a recipe: one per default (typed by the default's type), a seed and --out. */
 export function recipeOptions(recipe: AnyRecipe): OptionSpecs {
   const specs: Record<string, OptionSpec> = {};
   for (const [key, d] of Object.entries(recipe.defaults as Record<string, unknown>)) {
     const help = (recipe.help as Record<string, string | undefined> | undefined)?.[key] ?? `the recipe's ${key}`;
     const aliases = letterSnake(key) !== snake(key) ? { aliases: [letterSnake(key)] } : {};
-    if (typeof d === "number") specs[snake(key)] = { kind: "number", default: d, help, ...aliases };
+    if (typeof d === "number") specs[snake(key)] = { ...optionBounds(recipe, key, d), default: d, help, ...aliases };
     else if (typeof d === "boolean") specs[snake(key)] = { kind: "string", choices: ["true", "false"], default: String(d), help, ...aliases };
     else specs[snake(key)] = { kind: "string", default: String(d), help, ...aliases };
   }
-  if (!("seed" in specs)) specs.seed = { kind: "int", min: 0, default: 0, help: "seed of the recipe's generator" };
+  if (!("seed" in specs)) specs.seed = { kind: "int", min: 0, max: 2 ** 32 - 1, default: 0, help: "seed of the recipe's generator" };
   specs.out = { kind: "string", metavar: "DIR", help: `the run's folder (default runs/${recipe.name}-<date>-<time>)` };
   return specs;
 }

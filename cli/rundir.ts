@@ -3,7 +3,11 @@
 
 import { accessSync, appendFileSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { writeFileAtomic } from "../src/io/node.js";
+import { LoadError } from "../src/engine/errors.js";
+import type { LoadedCheckpoint } from "../src/io/checkpoint.js";
+import { describeNonFinite } from "../src/io/finite.js";
+import { loadCheckpoint, writeFileAtomic } from "../src/io/node.js";
+import type { NonFiniteGuard } from "../src/recipes/loop.js";
 import { UsageError } from "./args.js";
 
 export const CHECKPOINT = "checkpoint.safetensors";
@@ -88,6 +92,79 @@ export function checkWritable(dir: string, command: string): void {
   } catch (e) {
     throw new UsageError(`${command}: cannot write to ${dir}: ${why(e)}`);
   }
+}
+
+/**
+ * Refuse an output file this command would replace without having written it: the command's own
+ * `--out FILE` (compare's tables, generate's PNG, quantize's GGUF). A path that exists (a file, a folder,
+ * a device), a path under /proc, /sys or /dev, and a folder that is missing or cannot be written are
+ * refused with one line, before any work is done.
+ */
+export function checkOutputFile(file: string, command: string, option = "--out"): void {
+  const refuse = (msg: string): never => {
+    throw new UsageError(`${command}: ${option} ${file}: ${msg}`);
+  };
+  const abs = resolve(file);
+  if (SYSTEM.test(abs)) refuse("nothing is written under /proc, /sys or /dev");
+  let st;
+  try {
+    st = statSync(abs);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") refuse(why(e));
+  }
+  if (st) refuse(st.isFile() ? "the file exists, and a command never replaces a file it did not write; choose a new name or remove it first" : "it exists and is not a file");
+  let parent;
+  try {
+    parent = statSync(dirname(abs));
+  } catch (e) {
+    refuse(`its folder ${dirname(abs)} cannot be used: ${why(e)}`);
+  }
+  if (!parent!.isDirectory()) refuse(`${dirname(abs)} is not a folder`);
+  checkWritable(dirname(abs), command);
+}
+
+/** A default output name that replaces nothing: `file`, or `name-2.ext`, `name-3.ext`, ... (the first that does not exist). */
+export function freshFile(file: string): string {
+  const dot = file.lastIndexOf("."), stem = dot > file.lastIndexOf("/") ? file.slice(0, dot) : file, ext = file.slice(stem.length);
+  for (let k = 1; k <= 10_000; k++) {
+    const p = k === 1 ? file : `${stem}-${k}${ext}`;
+    if (!existsSync(p)) return p;
+  }
+  throw new UsageError(`${file} and 10,000 numbered copies of it exist already; choose a name with --out`);
+}
+
+/**
+ * A run's checkpoint, read and checked as every command that continues or uses a run does: the file
+ * through the checked reader, then `check` (the model's own: its config's caps, its weights against its
+ * config, the step, the generators; src/recipes/run-state.ts), then its weights: NaN or infinite values
+ * are named, refused when the run is to be continued (`resume`: nothing trains back from NaN) or with
+ * `strict`, a warning otherwise. A resumed run's folder must be writable.
+ */
+export function loadRunCheckpoint<T>(dirOrFile: string, command: string, check: (ckpt: LoadedCheckpoint) => T, o: { resume?: boolean; strict?: boolean } = {}): { ckpt: LoadedCheckpoint; checked: T } {
+  const file = checkpointPath(dirOrFile);
+  const ckpt = loadCheckpoint(file);
+  let checked: T;
+  try {
+    checked = check(ckpt);
+  } catch (e) {
+    if (e instanceof LoadError) throw new LoadError(`${file}: ${e.message}`);
+    throw e;
+  }
+  const bad = describeNonFinite(ckpt.model);
+  if (bad !== null) {
+    if (o.resume) throw new LoadError(`${file}: ${bad}; this run cannot continue (start a new one, with a lower learning rate)`);
+    if (o.strict) throw new LoadError(`${file}: ${bad}`);
+    process.stderr.write(`warning: ${file}: ${bad}\n`);
+  }
+  if (o.resume) checkWritable(dirname(file), command);
+  return { ckpt, checked };
+}
+
+/** The end of a run whose loss stayed NaN or infinite (NonFiniteGuard): save the last good state, say so in one line, exit code 1. */
+export function stopDiverged(guard: NonFiniteGuard, step: number, lr: number | undefined, save: () => void, file: string): number {
+  save();
+  process.stderr.write(`wnn: ${guard.message(step, lr)}. Saved ${file}\n`);
+  return 1;
 }
 
 /** A run's checkpoint file, given the run's folder or the file itself. */

@@ -3,18 +3,18 @@
 
 import { CharTokenizer } from "../src/data/char.js";
 import { ArgumentError, LoadError } from "../src/engine/errors.js";
-import { checkFinite } from "../src/io/finite.js";
 import { Generator } from "../src/engine/rng.js";
 import { tensor } from "../src/engine/creation.js";
-import { loadCheckpoint } from "../src/io/node.js";
 import { GPT } from "../src/models/gpt2/model.js";
 import { checkpointConfig } from "../src/models/gpt2/train.js";
+import { checkFinite } from "../src/io/finite.js";
+import { loadCheckpoint } from "../src/io/node.js";
 import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js";
 import { sampleFromGguf } from "./gguf.js";
 import { sampleFromFolder } from "./hf.js";
 import { loadAdapter } from "./finetune.js";
 import type { Output } from "./progress.js";
-import { checkpointPath } from "./rundir.js";
+import { checkpointPath, loadRunCheckpoint } from "./rundir.js";
 import { isZooCheckpoint, sampleZooRun } from "./zoo-train.js";
 
 export interface SampleSettings {
@@ -84,15 +84,15 @@ export function sampleCommand(args: readonly string[], out: Output): number {
     return 0;
   }
   if (v.checkpoint === undefined) throw new UsageError("sample: which model? give --checkpoint runs/<name> (a run of wnn train gpt) or --model DIR (a Hugging Face checkpoint folder)");
-  const ckpt = loadCheckpoint(checkpointPath(v.checkpoint));
-  if (isZooCheckpoint(ckpt)) { // a run of wnn train <model> (llama, t5, ...)
-    checkFinite(checkpointPath(v.checkpoint), ckpt.model, { strict: v.strict, warn: (line) => process.stderr.write(line + "\n") });
-    return sampleZooRun(ckpt, { prompt: v.prompt ?? SAMPLE_DEFAULTS.prompt, tokens: v.tokens, temperature: v.temperature, topK: v.top_k, topP: v.top_p, seed: v.seed, repetitionPenalty: v.repetition_penalty }, out);
+  const loaded = loadCheckpoint(checkpointPath(v.checkpoint));
+  if (isZooCheckpoint(loaded)) { // a run of wnn train <model> (llama, t5, ...)
+    checkFinite(checkpointPath(v.checkpoint), loaded.model, { strict: v.strict, warn: (line) => process.stderr.write(line + "\n") });
+    return sampleZooRun(loaded, { prompt: v.prompt ?? SAMPLE_DEFAULTS.prompt, tokens: v.tokens, temperature: v.temperature, topK: v.top_k, topP: v.top_p, seed: v.seed, repetitionPenalty: v.repetition_penalty }, out);
   }
-  const { model: config, config: meta } = checkpointConfig(ckpt);
+  // a GPT run of wnn train gpt: checked as every run checkpoint is (cli/rundir.ts)
+  const { ckpt, checked: { model: config, config: meta } } = loadRunCheckpoint(v.checkpoint, "sample", checkpointConfig, { strict: v.strict });
   const tok = CharTokenizer.fromJSON(meta.tokenizer);
   if (tok.vocabSize > config.vocabSize) throw new LoadError(`${checkpointPath(v.checkpoint)}: the tokenizer has ${tok.vocabSize} characters, past the model's vocabulary of ${config.vocabSize}`);
-  checkFinite(checkpointPath(v.checkpoint), ckpt.model, { strict: v.strict, warn: (line) => process.stderr.write(line + "\n") });
   const model = new GPT(config);
   model.loadStateDict(ckpt.model);
   const tuned = v.adapter !== undefined ? loadAdapter(model, v.adapter) : null; // prefix/prompt: a wrapper that generates

@@ -56,9 +56,9 @@ models: ${MODELS.join(", ")}   (\`wnn train <model> --help\` for the options)
 const SPIRAL_OPTIONS = {
   steps: { kind: "int", min: 0, max: 10_000_000, default: 1500, help: "steps of full-batch gradient descent" },
   hidden: { kind: "int", min: 1, max: 65536, default: 64, help: "hidden units" },
-  lr: { kind: "number", min: 0, default: 1, help: "learning rate" },
-  seed: { kind: "int", min: 0, default: 0, help: "seed of the points and the weights" },
-  every: { kind: "int", min: 1, default: 100, help: "print the loss every N steps" },
+  lr: { kind: "number", min: 0, max: 1e6, default: 1, help: "learning rate" },
+  seed: { kind: "int", min: 0, max: 2 ** 32 - 1, default: 0, help: "seed of the points and the weights" },
+  every: { kind: "int", min: 1, max: 10_000_000, default: 100, help: "print the loss every N steps" },
 } as const satisfies OptionSpecs;
 
 const SPIRAL_HELP = helpText("wnn train spirals [options]", "Train a 2-layer MLP (2 → hidden → 3, tanh) on 300 points of a seeded 3-arm spiral and print loss and accuracy.", SPIRAL_OPTIONS);

@@ -168,6 +168,9 @@ export function toPeft(model: Module, opts: { baseModelNameOrPath?: string } = {
 }
 
 /** The rank and α PEFT uses for module `key`: rank_pattern / alpha_pattern when a pattern names it, else r and lora_alpha. */
+/** The largest LoRA rank an adapter may claim. */
+const MAX_RANK = 65_536;
+
 function rankAndAlpha(config: Record<string, unknown>, key: string): { r: number; alpha: number } {
   const pick = (pattern: unknown, dflt: number): number => {
     if (pattern && typeof pattern === "object") {
@@ -194,6 +197,12 @@ export function fromPeft(model: Module, files: { config: Record<string, unknown>
   for (const k of ["r", "lora_alpha"] as const) {
     if (!(typeof config[k] === "number" && (config[k] as number) > 0)) throw new LoadError(`peft: adapter_config.json's ${k} must be a positive number, got ${JSON.stringify(config[k])}`);
   }
+  // PEFT's r is an integer (a rank); the most a checkpoint may claim is far past any real adapter's
+  if (!(Number.isSafeInteger(config.r) && (config.r as number) <= MAX_RANK)) throw new LoadError(`peft: adapter_config.json's r must be an integer from 1 to ${MAX_RANK}, got ${JSON.stringify(config.r)}`);
+  const targetModules = config.target_modules;
+  if (targetModules !== undefined && targetModules !== null && typeof targetModules !== "string" && !(Array.isArray(targetModules) && targetModules.every((t) => typeof t === "string"))) {
+    throw new LoadError(`peft: adapter_config.json's target_modules must be a module name pattern or a list of module names, got ${JSON.stringify(targetModules)}`);
+  }
   const parts: Record<string, string> = files.metadata?.["wnn.parts"] ? JSON.parse(files.metadata["wnn.parts"]) as Record<string, string> : {};
   // the HF module of each of our Linears
   const ours = new Map<string, { path: string; linear: Linear; part: number; of: number }[]>();
@@ -217,6 +226,8 @@ export function fromPeft(model: Module, files: { config: Record<string, unknown>
     const A = tensors[`base_model.model.${key}.lora_A.weight`], B = tensors[`base_model.model.${key}.lora_B.weight`];
     if (!A && !B) continue;
     if (!A || !B) throw new LoadError(`peft: ${key} has lora_${A ? "A" : "B"} but not lora_${A ? "B" : "A"}`);
+    // a list of target modules names every adapted module (a string is a pattern, as PEFT reads it)
+    if (Array.isArray(targetModules) && !targetModules.some((t) => key === t || key.endsWith(`.${t}`))) throw new LoadError(`peft: ${key} is adapted, but adapter_config.json's target_modules (${targetModules.join(", ")}) does not name it`);
     const { r: R, alpha } = rankAndAlpha(config, key);
     const of = targets[0]!.of, inF = targets[0]!.linear.inFeatures, out = targets[0]!.linear.outFeatures;
     if (A.ndim !== 2 || A.shape[0] !== R || A.shape[1] !== inF) throw new ShapeError(`peft: ${key}.lora_A.weight has shape ${fmt(A.shape)}, expected (${R}, ${inF}) for r ${R} and the model's ${inF} input features`);

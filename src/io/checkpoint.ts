@@ -175,7 +175,8 @@ export function parseCheckpoint(bytes: Uint8Array): LoadedCheckpoint {
 
 // ---------------------------------------------------------------------------------------------------
 
-function isGeneratorState(v: unknown): v is GeneratorState {
+/** A generator state as Generator.setState takes it: { s: [4 uint32], spare: number | null }. */
+export function isGeneratorState(v: unknown): v is GeneratorState {
   if (typeof v !== "object" || v === null) return false;
   const { s, spare } = v as { s?: unknown; spare?: unknown };
   return Array.isArray(s) && s.length === 4 && s.every((w) => Number.isInteger(w) && w >= 0 && w < 2 ** 32) && (spare === null || (typeof spare === "number" && Number.isFinite(spare)));

@@ -11,7 +11,8 @@
 // is refused and never opened. Every problem is a LoadError naming the folder and the file. What the tensors
 // mean is src/models/latent-diffusion/diffusers.ts's business: this file only moves bytes.
 
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { DEFAULT_MAX_JSON_BYTES, readCheckedText } from "./checked-file-node.js";
 import { join } from "node:path";
 import { LoadError } from "../engine/errors.js";
 import type { Tensor } from "../engine/tensor.js";
@@ -52,11 +53,7 @@ function listDir(dir: string, what: string): string[] {
 }
 
 function readText(path: string): string {
-  try {
-    return readFileSync(path, "utf8");
-  } catch (e) {
-    throw new LoadError(`${path}: cannot read: ${(e as Error).message}`);
-  }
+  return readCheckedText(path, { maxBytes: DEFAULT_MAX_JSON_BYTES }); // a regular file within the cap: a FIFO or a folder is refused, not waited on
 }
 
 function readJson(path: string): JsonObject {

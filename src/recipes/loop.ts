@@ -15,6 +15,7 @@
 //
 // Browser-safe: no timers of Node, no signals; the caller says how to pause and when to stop.
 
+import { ArgumentError } from "../engine/errors.js";
 import { tidy } from "../engine/scope.js";
 
 /** Numbers a step or an evaluation reports (loss first by convention: { loss, lr }, { train, val }). */
@@ -38,6 +39,56 @@ export interface TrainingJob<Step extends Metrics = Metrics, Eval extends Metric
 export interface LoopEvents<Step extends Metrics = Metrics, Eval extends Metrics = Metrics> {
   onStep?(step: number, metrics: Step, ms: number): void;
   onEval?(step: number, metrics: Eval, ms: number): void;
+  /** a step the job skipped because its loss (or gradient norm) was NaN or infinite (with a guard: instead of onStep) */
+  onSkip?(step: number, metrics: Step, ms: number): void;
+}
+
+/**
+ * Non-finite losses, counted in one place for every job. A job skips a step whose loss or gradient norm is NaN
+ * or infinite (no update: `skipStep`, as llm.c does) and says so with `skipped: 1` in its metrics; the guard
+ * counts those steps and ends the run after `maxInARow` of them in a row, so that the caller can save its
+ * checkpoint (the last good weights) and say why it stopped (`message`). A job that does not report `skipped`
+ * is judged by its `loss` alone.
+ */
+export class NonFiniteGuard {
+  /** bad steps in a row so far, and in all */
+  inARow = 0;
+  total = 0;
+
+  constructor(readonly maxInARow = 5) {
+    if (!(Number.isSafeInteger(maxInARow) && maxInARow >= 1)) throw new ArgumentError(`NonFiniteGuard: maxInARow must be a positive integer, got ${maxInARow}`);
+  }
+
+  /** Whether a step's metrics say it was skipped (or its loss is not finite). */
+  static isBad(m: Metrics): boolean {
+    return m.skipped === 1 || ("loss" in m && !Number.isFinite(m.loss));
+  }
+
+  /** Count one step's metrics; → whether it was bad. */
+  record(m: Metrics): boolean {
+    if (!NonFiniteGuard.isBad(m)) {
+      this.inARow = 0;
+      return false;
+    }
+    this.inARow++;
+    this.total++;
+    return true;
+  }
+
+  /** true once maxInARow bad steps came in a row: the run must stop */
+  get tripped(): boolean {
+    return this.inARow >= this.maxInARow;
+  }
+
+  /** Why the run stopped, in one line (without the file saved). */
+  message(step: number, lr?: number): string {
+    return `training stopped at step ${step}: the loss was NaN or infinite for ${this.inARow} batches in a row (${this.total} skipped in all)${lr !== undefined ? `; the learning rate (${lr}) is probably too high` : ""}`;
+  }
+}
+
+/** The test a job applies before its update: skip (no update) when the loss or the gradient norm is not finite. */
+export function skipStep(loss: number, gradNorm = 0): boolean {
+  return !Number.isFinite(loss) || !Number.isFinite(gradNorm);
 }
 
 const now = (): number => globalThis.performance.now();
@@ -46,7 +97,7 @@ const now = (): number => globalThis.performance.now();
  * The loop itself, as a generator that yields between units of work (after each step and after each batch
  * of an evaluation). Drive it with `runLoop` (asynchronous, stoppable) or `runLoopSync` (to the end).
  */
-export function* trainingLoop<S extends Metrics, E extends Metrics>(job: TrainingJob<S, E>, events: LoopEvents<NoInfer<S>, NoInfer<E>>): Generator<void, void, void> {
+export function* trainingLoop<S extends Metrics, E extends Metrics>(job: TrainingJob<S, E>, events: LoopEvents<NoInfer<S>, NoInfer<E>>, guard?: NonFiniteGuard): Generator<void, void, void> {
   for (;;) {
     if (job.evalDue()) {
       const t0 = now();
@@ -60,7 +111,10 @@ export function* trainingLoop<S extends Metrics, E extends Metrics>(job: Trainin
     if (job.step >= job.totalSteps) return;
     const t0 = now();
     const metrics = tidy("training step", () => job.trainStep());
-    events.onStep?.(job.step, metrics, now() - t0);
+    if (guard?.record(metrics)) {
+      events.onSkip?.(job.step, metrics, now() - t0);
+      if (guard.tripped) return; // the caller saves and says why (guard.message)
+    } else events.onStep?.(job.step, metrics, now() - t0);
     yield;
   }
 }
@@ -70,20 +124,22 @@ export interface RunOptions {
   pause?: () => Promise<void>;
   /** asked after every pause: true ends the run at the current unit of work (an unfinished evaluation is dropped) */
   shouldStop?: () => boolean;
+  /** counts the steps whose loss is not finite and ends the run after too many in a row (then the result is false and guard.tripped) */
+  guard?: NonFiniteGuard;
 }
 
 /** Run the loop asynchronously; resolves to true when it reached the last step, false when it was stopped. */
 export async function runLoop<S extends Metrics, E extends Metrics>(job: TrainingJob<S, E>, events: LoopEvents<NoInfer<S>, NoInfer<E>>, opts: RunOptions = {}): Promise<boolean> {
-  const { pause, shouldStop } = opts;
+  const { pause, shouldStop, guard } = opts;
   if (shouldStop?.()) return false;
-  for (const _ of trainingLoop(job, events)) {
+  for (const _ of trainingLoop(job, events, guard)) {
     if (pause) await pause();
     if (shouldStop?.()) return false;
   }
-  return true;
+  return !guard?.tripped;
 }
 
 /** Run the loop to the end in one call (the recipes that return their result synchronously). */
-export function runLoopSync<S extends Metrics, E extends Metrics>(job: TrainingJob<S, E>, events: LoopEvents<NoInfer<S>, NoInfer<E>>): void {
-  for (const _ of trainingLoop(job, events));
+export function runLoopSync<S extends Metrics, E extends Metrics>(job: TrainingJob<S, E>, events: LoopEvents<NoInfer<S>, NoInfer<E>>, guard?: NonFiniteGuard): void {
+  for (const _ of trainingLoop(job, events, guard));
 }

@@ -59,5 +59,7 @@ export interface Recipe<Options extends Record<string, number | string | boolean
   readonly defaults: Readonly<Options>;
   /** what an option means, for the help (default: "the recipe's <name>"); say what a special default (0) means */
   readonly help?: { readonly [K in keyof Options]?: string };
+  /** the range of a numeric option where the command line's rule (cli/recipes.ts optionBounds) does not fit it */
+  readonly bounds?: { readonly [K in keyof Options]?: { readonly min: number; readonly max: number } };
   run(options: Options, data: RecipeData, hooks: RecipeHooks, generator: Generator): RecipeResult;
 }

@@ -316,6 +316,7 @@ export const visionAttentionCompareRecipe: Recipe<VisionAttentionOptions> = {
   trainsOn: "MNIST digits (the mnist package: 8,000 train / 2,000 test), as they are or cluttered on a larger canvas; five models, one budget",
   needs: ["mnist"],
   defaults: Object.freeze({ steps: 250, batchSize: 64, canvas: 0, clutter: 4, models: CONTENDERS.map((c) => c.key).join(","), vitLr: 3e-3, vitWarmup: 0, trainLimit: 0, testLimit: 0, seed: 0 }),
+  bounds: { canvas: { min: 0, max: 256 } }, // a canvas side (0: none), not a size to scale by 16
 
   run(options: VisionAttentionOptions, data: RecipeData, hooks: RecipeHooks, _generator: Generator): RecipeResult {
     const o = { ...this.defaults, ...options };

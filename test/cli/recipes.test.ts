@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { UsageError } from "../../cli/args.js";
-import { recipeOptions, runRecipe, snake, type AnyRecipe } from "../../cli/recipes.js";
+import { RECIPES, recipeHelp, recipeOptions, runRecipe, snake, type AnyRecipe } from "../../cli/recipes.js";
 import type { Generator } from "../../src/engine/rng.js";
 import type { RecipeData, RecipeHooks } from "../../src/recipes/recipe.js";
 
@@ -60,5 +60,22 @@ test("a recipe's bad options are usage errors; --help lists them", () => {
   assert.throws(() => runRecipe(echo, ["--shuffle", "yes"], collect()), (e: unknown) => e instanceof UsageError && /--shuffle must be one of true, false/.test(e.message));
   const out = collect();
   assert.equal(runRecipe(echo, ["--help"], out), 0);
-  assert.match(out.text, /usage: wnn train echo[\s\S]*Nobody 2024[\s\S]*--batch_size X\s+the recipe's batchSize \(default 4\)/);
+  assert.match(out.text, /usage: wnn train echo[\s\S]*Nobody 2024[\s\S]*--batch_size N\s+the recipe's batchSize \(default 4\) \[1 to 64\]/);
+  assert.match(out.text, /--lr X\s+the recipe's lr \(default 0\.5\) \[0 to 1,000,000\]/);
+  // the bounds hold: a size past 16 × its default, a fractional count, a learning rate past 10⁶
+  for (const [args, why] of [[["--batch_size", "65"], /--batch_size must be ≤ 64/], [["--batch_size", "2.5"], /--batch_size must be an integer/], [["--lr", "2e6"], /--lr must be ≤ 1000000/], [["--seed", "4294967296"], /--seed must be ≤ 4294967295/]] as const) {
+    assert.throws(() => runRecipe(echo, [...args], collect()), (e: unknown) => e instanceof UsageError && why.test(e.message), args.join(" "));
+  }
+});
+
+test("every numeric option of every recipe of the zoo has a range, printed in its --help", () => {
+  for (const r of RECIPES) {
+    const specs = recipeOptions(r);
+    for (const [name, spec] of Object.entries(specs)) {
+      if (spec.kind !== "int" && spec.kind !== "number") continue;
+      assert.ok(spec.min !== undefined && spec.max !== undefined && Number.isFinite(spec.max), `${r.name} --${name} has no range`);
+      assert.ok(spec.default === undefined || ((spec.default as number) >= spec.min! && (spec.default as number) <= spec.max!), `${r.name} --${name}: its default ${String(spec.default)} is outside ${spec.min} to ${spec.max}`);
+      assert.match(recipeHelp(r), new RegExp(`--${name} [NX] .*\\[`), `${r.name} --${name} in --help`);
+    }
+  }
 });

@@ -79,6 +79,48 @@ const OPS: Record<string, (args: string[]) => Promise<void>> = {
     const tokens = Int32Array.from({ length: n }, (_, i) => i % model.vocabSize);
     GPTTrainer.fromCheckpoint(ckpt, { train: tokens, val: tokens });
   },
+  gguf: async ([p]) => {
+    const { readCheckedFile } = await import("../../src/io/checked-file-node.js");
+    const { parseGguf, tensorBytes } = await import("../../src/io/ggml/gguf.js");
+    const bytes = readCheckedFile(p!);
+    const g = parseGguf(bytes);
+    for (const t of g.tensors) tensorBytes(bytes, t);
+  },
+  "gguf-model": async ([p]) => {
+    const { readCheckedFile } = await import("../../src/io/checked-file-node.js");
+    const { loadGguf } = await import("../../src/models/gguf.js");
+    loadGguf(readCheckedFile(p!));
+  },
+  wav: async ([p]) => {
+    const { readCheckedFile } = await import("../../src/io/checked-file-node.js");
+    const { decodeWav } = await import("../../src/io/wav.js");
+    decodeWav(readCheckedFile(p!));
+  },
+  peft: async ([dir]) => {
+    // as `wnn sample --adapter DIR` reads it, onto the tiny GPT-2 the corpus's adapter was trained for
+    const { loadAdapter } = await import("../../cli/finetune.js");
+    const { GPT, gptConfig } = await import("../../src/models/gpt2/model.js");
+    const { Generator } = await import("../../src/engine/rng.js");
+    loadAdapter(new GPT(gptConfig("tiny", { vocabSize: 20, nLayer: 1, nHead: 2, nEmbd: 8, blockSize: 8 }), { generator: new Generator(1) }), dir!);
+  },
+  diffusers: async ([dir]) => {
+    const { loadStableDiffusion } = await import("../../cli/sd.js");
+    loadStableDiffusion(dir!);
+  },
+  "ddpm-checkpoint": async ([p]) => {
+    const { loadRunCheckpoint } = await import("../../cli/rundir.js");
+    const { DDPMTrainer, ddpmCheckpointConfig, loadDDPM } = await import("../../src/models/ddpm/train.js");
+    const { ckpt } = loadRunCheckpoint(p!, "corpus", ddpmCheckpointConfig, { strict: true });
+    loadDDPM(ckpt);
+    DDPMTrainer.fromCheckpoint(ckpt, { images: new Float32Array(4 * 784), labels: Int32Array.of(0, 1, 2, 3), count: 4 });
+  },
+  "cnn-checkpoint": async ([p]) => {
+    const { loadRunCheckpoint } = await import("../../cli/rundir.js");
+    const { mnistCheckpointConfig } = await import("../../cli/mnist.js");
+    const { LeNet5, lenetConfig } = await import("../../src/models/lenet5/model.js");
+    const { ckpt, checked } = loadRunCheckpoint(p!, "corpus", (k) => mnistCheckpointConfig(k, "cnn"), { strict: true });
+    new LeNet5(lenetConfig("lenet5", { c1: checked.c1, c3: checked.c3 })).loadStateDict(ckpt.model);
+  },
   tensor: async ([json]) => {
     // the tensor API without the model zoo (half the start-up time of "../../src/index.js")
     const wnn = { ...(await import("../../src/engine/index.js")), ...(await import("../../src/ops/index.js")), ...(await import("../../src/ops/kernels.js")), nn: { functional: await import("../../src/nn/functional.js") } };

@@ -7,7 +7,7 @@
 //   mutation fuzzing     a valid file with seeded random edits (bytes for binary files, values and
 //                        keys for JSON): each must be accepted or refused with a typed error
 
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,6 +23,7 @@ import { GPT, gptConfig } from "../../src/models/gpt2/model.js";
 import { GPTTrainer } from "../../src/models/gpt2/train.js";
 import { toHFFiles } from "../../src/models/hf.js";
 import type { Case } from "./run.js";
+import { MORE_GENERATORS } from "./corpus-more.js";
 
 export interface Ctx {
   /** the corpus's folder: every file a case reads is made under it */
@@ -483,11 +484,13 @@ export const GENERATORS: Record<string, CaseGenerator> = {
   tensor: tensorCases,
   cli: cliCases,
   "cli (checkpoints)": cliCheckpointCases,
+  ...MORE_GENERATORS,
 };
 
 /** Build the whole corpus in a new temporary folder, seeded. */
 export function buildCorpus(seed = 12): { root: string; cases: Case[] } {
   const root = mkdtempSync(join(tmpdir(), "wnn-hostile-"));
+  chmodSync(root, 0o755); // the read-only cases run as another user (./run.ts READ_ONLY_MODE)
   const g = new Generator(seed);
   const ctx: Ctx = {
     root, g,

@@ -7,7 +7,8 @@
 //             a command-line case must exit as expected, with at most one line on stderr per failure and
 //             no stack trace ("    at ...") in its output
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, statSync } from "node:fs";
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const HANG_MS = 30_000;
@@ -32,6 +33,26 @@ export interface Case {
   expect: Expect;
   /** files that must be byte-for-byte the same after the case (a command must not replace them) */
   keep?: string[];
+  /**
+   * folders the case must find read-only. Run as root (where permissions do not stop writes), the case runs as
+   * the unprivileged user `nobody` (setpriv), for whom the root-owned folders are read-only; otherwise the
+   * folders are made read-only (chmod 555) for the case and restored after it.
+   */
+  readOnly?: string[];
+}
+
+/** How a read-only case is run here: as nobody through setpriv (root), by chmod (another user), or not at all (root without setpriv). */
+export const READ_ONLY_MODE: "setpriv" | "chmod" | null = process.getuid?.() !== 0 ? "chmod" : existsSync("/usr/bin/setpriv") && othersCanRun() ? "setpriv" : null;
+
+/** Whether another user can reach node and this build (every folder above them searchable by others). */
+function othersCanRun(): boolean {
+  for (const file of [process.execPath, fileURLToPath(new URL("../../cli/wnn.js", import.meta.url))]) {
+    for (let d = dirname(file); ; d = dirname(d)) {
+      if ((statSync(d).mode & 0o001) === 0) return false;
+      if (dirname(d) === d) break;
+    }
+  }
+  return true;
 }
 
 export interface Result {
@@ -47,9 +68,15 @@ export interface Result {
 
 function runOne(c: Case): Promise<Result> {
   const kept = (c.keep ?? []).map((p) => [p, readFileSync(p)] as const);
-  const argv = c.lib ? [CHILD, c.lib.op, ...c.lib.args] : [WNN, ...c.cli!.argv];
+  const argv = [process.execPath, "--import", PROBE, ...(c.lib ? [CHILD, c.lib.op, ...c.lib.args] : [WNN, ...c.cli!.argv])];
+  const asNobody = c.readOnly !== undefined && READ_ONLY_MODE === "setpriv";
+  if (c.readOnly && READ_ONLY_MODE === "chmod") for (const d of c.readOnly) chmodSync(d, 0o555);
+  const restore = (): void => {
+    if (c.readOnly && READ_ONLY_MODE === "chmod") for (const d of c.readOnly) chmodSync(d, 0o755);
+  };
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", PROBE, ...argv], {
+    // setpriv execs node in its own process: the probe's fd 3 and the exit code are node's
+    const child = spawn(asNobody ? "/usr/bin/setpriv" : process.execPath, asNobody ? ["--reuid=65534", "--regid=65534", "--clear-groups", ...argv] : argv.slice(1), {
       cwd: c.cli?.cwd, stdio: ["ignore", "pipe", "pipe", "pipe"], env: { ...process.env, WNN_DEBUG: "" },
     });
     let stdout = "", stderr = "", probe = "", hung = false;
@@ -62,6 +89,7 @@ function runOne(c: Case): Promise<Result> {
     }, HANG_MS);
     child.on("close", (code) => {
       clearTimeout(timer);
+      restore();
       let cpuMs = NaN, rssMB = NaN;
       try {
         const p = JSON.parse(probe.trim().split("\n").pop()!) as { maxRssKB: number; cpuMs: number };
@@ -134,12 +162,11 @@ export async function runCases(cases: readonly Case[], pool = 2): Promise<Result
 export function summary(results: readonly Result[]): string {
   const formats = [...new Set(results.map((r) => r.case.format))];
   const outcomes = ["typed", "refused", "ok", "raw", "hang"] as const;
-  const rows = formats.map((f) => {
-    const rs = results.filter((r) => r.case.format === f);
-    return [f, String(rs.length), ...outcomes.map((o) => String(rs.filter((r) => r.outcome === o).length)), String(rs.filter((r) => r.problem).length)];
-  });
-  const head = ["format", "cases", "typed error", "CLI refusal", "accepted", "raw error", "hang", "failing"];
-  const all = [head, ...rows, ["all", String(results.length), ...outcomes.map((o) => String(results.filter((r) => r.outcome === o).length)), String(results.filter((r) => r.problem).length)]];
+  const most = (rs: readonly Result[], k: "cpuMs" | "rssMB"): string => String(Math.round(Math.max(0, ...rs.map((r) => (Number.isFinite(r[k]) ? r[k] : 0)))));
+  const row = (name: string, rs: readonly Result[]): string[] => [name, String(rs.length), ...outcomes.map((o) => String(rs.filter((r) => r.outcome === o).length)), String(rs.filter((r) => r.problem).length), most(rs, "cpuMs"), most(rs, "rssMB")];
+  const rows = formats.map((f) => row(f, results.filter((r) => r.case.format === f)));
+  const head = ["format", "cases", "typed error", "CLI refusal", "accepted", "raw error", "hang", "failing", "max CPU ms", "max RSS MB"];
+  const all = [head, ...rows, row("all", results)];
   const w = head.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
   return all.map((r) => r.map((x, i) => (i === 0 ? x.padEnd(w[i]!) : x.padStart(w[i]!))).join("  ")).join("\n");
 }

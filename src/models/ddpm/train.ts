@@ -8,8 +8,8 @@
 
 import { noGrad } from "../../engine/autograd.js";
 import { tensor } from "../../engine/creation.js";
-import { ArgumentError, LoadError } from "../../engine/errors.js";
-import { Generator, type GeneratorState } from "../../engine/rng.js";
+import { ArgumentError, LoadError, WnnError } from "../../engine/errors.js";
+import { Generator } from "../../engine/rng.js";
 import type { Tensor } from "../../engine/tensor.js";
 import type { Checkpoint, LoadedCheckpoint } from "../../io/checkpoint.js";
 import { Adam } from "../../optim/adam.js";
@@ -18,6 +18,8 @@ import { cat } from "../../ops/shape.js";
 import { stateDictFromTensors, stateDictToTensors } from "../../optim/state.js";
 import { diffusionLoss, Schedule, type ScheduleConfig, type Denoiser } from "./diffusion.js";
 import { UNet, unetConfig, type UNetConfig } from "./unet.js";
+import { skipStep } from "../../recipes/loop.js";
+import { checkCaps, checkImpliedSize, checkRunState, heldValues } from "../../recipes/run-state.js";
 
 export interface DDPMTrainConfig {
   readonly steps: number;
@@ -86,21 +88,28 @@ export class DDPMTrainer {
     return { x0: tensor(x, { shape: [B, 1, SIDE, SIDE] }), y: tensor(y, { shape: [B] }) };
   }
 
-  /** One optimizer step; returns the loss. */
-  trainStep(): { loss: number; lr: number } {
+  /** One optimizer step; returns the loss (`skipped: 1` when it was not finite and no update was made). */
+  trainStep(): { loss: number; lr: number; skipped: number } {
     this.model.train();
     const { x0, y } = this.batch();
     const lr = this.lrAt(this.step);
     for (const group of this.optimizer.paramGroups) group.lr = lr;
     const net: Denoiser = (x, t) => this.model.forward(x, t, y);
     const { loss } = diffusionLoss(this.schedule, net, x0, this.generator);
+    const value = loss.item();
+    // a NaN or infinite loss (or gradient norm) is skipped: no update, the step count unchanged (src/recipes/loop.ts)
+    if (skipStep(value)) return { loss: value, lr, skipped: 1 };
     this.optimizer.zeroGrad();
     loss.backward();
-    if (this.config.gradClip > 0) clipGradNorm(this.model.parameters(), this.config.gradClip);
+    const gradNorm = this.config.gradClip > 0 ? clipGradNorm(this.model.parameters(), this.config.gradClip) : 0;
+    if (skipStep(value, gradNorm)) {
+      this.optimizer.zeroGrad();
+      return { loss: value, lr, skipped: 1 };
+    }
     this.optimizer.step();
     this.updateEma();
     this.step++;
-    return { loss: loss.item(), lr };
+    return { loss: value, lr, skipped: 0 };
   }
 
   /** θ_ema ← d·θ_ema + (1 − d)·θ (d = 0 for the first step, so the EMA starts at the trained weights). */
@@ -128,27 +137,66 @@ export class DDPMTrainer {
 
   static fromCheckpoint(ckpt: LoadedCheckpoint, data: DigitSet, overrides: Partial<DDPMTrainConfig> = {}): DDPMTrainer {
     const cfg = ddpmCheckpointConfig(ckpt);
-    const t = new DDPMTrainer(cfg.unet, cfg.schedule, { ...(cfg.train ?? {}), ...overrides }, data);
-    const { model, ema } = splitState(ckpt);
-    t.model.loadStateDict(model);
-    t.ema.loadStateDict(ema);
     if (!ckpt.optimizer || !ckpt.rng) throw new LoadError("DDPMTrainer: the checkpoint has no optimizer or generator state (was it written by DDPMTrainer.checkpoint?)");
-    t.optimizer.loadStateDict(stateDictFromTensors(ckpt.optimizer.tensors, ckpt.optimizer.json));
-    t.generator.setState(ckpt.rng as GeneratorState);
-    t.step = ckpt.step;
-    return t;
+    try {
+      const t = new DDPMTrainer(cfg.unet, cfg.schedule, { ...(cfg.train ?? {}), ...overrides }, data);
+      const { model, ema } = splitState(ckpt);
+      t.model.loadStateDict(model);
+      t.ema.loadStateDict(ema);
+      t.optimizer.loadStateDict(stateDictFromTensors(ckpt.optimizer.tensors, ckpt.optimizer.json));
+      t.generator.setState(ckpt.rng);
+      t.step = ckpt.step;
+      return t;
+    } catch (e) {
+      if (e instanceof LoadError || !(e instanceof WnnError)) throw e;
+      throw new LoadError(`DDPMTrainer: the checkpoint's state does not fit the run it describes: ${e.message}`);
+    }
   }
 }
 
-/** The configuration kept in a DDPM checkpoint, checked. */
+/**
+ * The largest U-Net a checkpoint may describe (Stable Diffusion's is 320 channels, ×4, 2 blocks, 8 heads),
+ * checked before the parameters its widths imply are compared with the weights the file holds.
+ */
+export const DDPM_CHECKPOINT_CAPS = Object.freeze({ inChannels: 64, outChannels: 64, channels: 4096, numResBlocks: 16, groups: 4096, heads: 1024, numClasses: 100_000, contextDim: 65_536 });
+
+/** A lower bound of a U-Net's parameters: the second 3×3 convolution of every residual block, 9·w² each (numResBlocks down and numResBlocks + 1 up per level). */
+function unetParametersAtLeast(c: UNetConfig): number {
+  let n = 0;
+  for (const m of c.channelMult) n += (2 * c.numResBlocks + 1) * 9 * (c.channels * m) ** 2;
+  return n;
+}
+
+/**
+ * The configuration kept in a DDPM checkpoint, checked before anything is allocated (src/recipes/run-state.ts):
+ * the U-Net's sizes within DDPM_CHECKPOINT_CAPS and at most 8 levels of at most ×64; the parameters they imply
+ * at most the values the file holds (the weights and their moving average); the training config's numbers;
+ * the step within its steps; the generator's state.
+ */
 export function ddpmCheckpointConfig(ckpt: LoadedCheckpoint): { unet: UNetConfig; schedule: ScheduleConfig; train?: DDPMTrainConfig } {
   const c = ckpt.config as { kind?: string; unet?: UNetConfig; schedule?: ScheduleConfig; train?: DDPMTrainConfig } | undefined;
-  if (!c || c.kind !== "ddpm" || !c.unet || !c.schedule) throw new LoadError("ddpm: the checkpoint is not one written by `wnn train ddpm` (no ddpm config)");
+  if (!c || c.kind !== "ddpm" || typeof c.unet !== "object" || c.unet === null || !c.schedule) throw new LoadError("ddpm: the checkpoint is not one written by `wnn train ddpm` (no ddpm config)");
+  const what = "ddpm: the checkpoint's U-Net config";
+  checkCaps(what, c.unet as unknown as Record<string, unknown>, DDPM_CHECKPOINT_CAPS, ["numClasses", "contextDim"]);
+  const mult = c.unet.channelMult as unknown;
+  if (!Array.isArray(mult) || mult.length < 1 || mult.length > 8 || !mult.every((m) => Number.isSafeInteger(m) && m >= 1 && m <= 64)) throw new LoadError(`${what}: channelMult must be 1 to 8 integers from 1 to 64, got ${JSON.stringify(mult)}`);
+  checkImpliedSize(what, unetParametersAtLeast(c.unet), heldValues(ckpt.model));
+  let out: { unet: UNetConfig; schedule: ScheduleConfig; train?: DDPMTrainConfig };
   try {
-    return { unet: unetConfig(c.unet), schedule: new Schedule(c.schedule).config, train: c.train };
+    out = { unet: unetConfig(c.unet), schedule: new Schedule(c.schedule).config, train: c.train };
   } catch (e) {
     throw new LoadError(`ddpm: the checkpoint's config is invalid: ${(e as Error).message}`);
   }
+  const t = c.train as Partial<Record<keyof DDPMTrainConfig, unknown>> | undefined;
+  if (t !== undefined) {
+    checkCaps("ddpm: the checkpoint's training config", t, { steps: 10_000_000, batchSize: 65_536 });
+    checkCaps("ddpm: the checkpoint's training config", t, { warmup: 10_000_000, seed: 2 ** 32 - 1 }, ["warmup", "seed"]);
+    for (const k of ["lr", "ema", "pUncond", "gradClip"] as const) {
+      if (typeof t[k] !== "number" || !Number.isFinite(t[k]) || (t[k] as number) < 0) throw new LoadError(`ddpm: the checkpoint's training config: ${k} is ${JSON.stringify(t[k])}, expected a finite number ≥ 0`);
+    }
+  }
+  checkRunState("ddpm: the checkpoint", ckpt, { totalSteps: typeof t?.steps === "number" ? t.steps : undefined });
+  return out;
 }
 
 /** The trained weights and the EMA weights of a checkpoint. */

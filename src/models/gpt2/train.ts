@@ -19,7 +19,8 @@ import { AdamW } from "../../optim/adam.js";
 import { clipGradNorm } from "../../optim/clip.js";
 import { CosineWithWarmupLR, type SchedulerStateDict } from "../../optim/schedulers.js";
 import { stateDictFromTensors, stateDictToTensors } from "../../optim/state.js";
-import type { TrainingJob } from "../../recipes/loop.js";
+import { skipStep, type TrainingJob } from "../../recipes/loop.js";
+import { checkCaps, checkRunState, heldValues } from "../../recipes/run-state.js";
 import { GPT, countParameters, gptConfig, type GPTConfig } from "./model.js";
 
 export interface TrainConfig {
@@ -120,10 +121,10 @@ export class GPTTrainer implements TrainingJob<{ loss: number; lr: number; gradN
     const { x, y } = getBatch(this.data.train, this.modelConfig.blockSize, batchSize, this.generator); // (B, T), (B, T)
     const { loss } = this.model.forward(x, y);
     const value = loss!.item();
-    if (!Number.isFinite(value)) return { loss: value, lr, gradNorm: NaN, skipped: 1 };
+    if (skipStep(value)) return { loss: value, lr, gradNorm: NaN, skipped: 1 };
     loss!.backward();
     const gradNorm = gradClip > 0 ? clipGradNorm(this.model.parameters(), gradClip) : NaN;
-    if (gradClip > 0 && !Number.isFinite(gradNorm)) {
+    if (gradClip > 0 && skipStep(value, gradNorm)) {
       this.optimizer.zeroGrad();
       return { loss: value, lr, gradNorm, skipped: 1 };
     }
@@ -248,13 +249,9 @@ export function checkpointConfig(ckpt: LoadedCheckpoint): { model: GPTConfig; tr
   } catch (e) {
     throw new LoadError(`the checkpoint's model config is not valid: ${(e as Error).message}`);
   }
-  for (const [k, cap] of Object.entries(CHECKPOINT_CAPS)) {
-    const v = model[k as keyof typeof CHECKPOINT_CAPS];
-    if (v > cap) throw new LoadError(`the checkpoint's model config has ${k} ${v}, more than the ${cap.toLocaleString("en-US")} a checkpoint may describe`);
-  }
+  checkCaps("the checkpoint's model config", model as unknown as Record<string, unknown>, CHECKPOINT_CAPS);
   const expected = countParameters(model);
-  let held = 0;
-  for (const t of Object.values(ckpt.model)) held += t.numel();
+  const held = heldValues(ckpt.model);
   if (held !== expected) {
     throw new LoadError(`the checkpoint's model config (${model.nLayer} layers, ${model.nEmbd} channels, context ${model.blockSize}, vocabulary ${model.vocabSize}) has ${expected.toLocaleString("en-US")} parameters, but the file holds ${held.toLocaleString("en-US")} weights`);
   }
@@ -263,20 +260,10 @@ export function checkpointConfig(ckpt: LoadedCheckpoint): { model: GPTConfig; tr
   } catch (e) {
     throw new LoadError(`the checkpoint's training config is not valid: ${(e as Error).message}`);
   }
-  if (ckpt.step > train.iters) throw new LoadError(`the checkpoint is at step ${ckpt.step}, past the ${train.iters} steps of its run`);
+  checkRunState("the checkpoint", ckpt, { totalSteps: train.iters, generators: ["dropoutRng"] });
   const extra = ckpt.extra as Record<string, unknown> | undefined;
-  if (extra !== undefined) {
-    if (typeof extra !== "object" || extra === null) throw new LoadError("the checkpoint's extra state is not an object");
-    if ("dropoutRng" in extra && !isGeneratorState(extra.dropoutRng)) throw new LoadError("the checkpoint's extra.dropoutRng is not a generator state { s: [4 uint32], spare: number | null }");
-    if ("lastEval" in extra && !(Number.isSafeInteger(extra.lastEval) && (extra.lastEval as number) >= -1 && (extra.lastEval as number) <= ckpt.step)) {
-      throw new LoadError(`the checkpoint's extra.lastEval is ${JSON.stringify(extra.lastEval)}, expected an integer from -1 to the step ${ckpt.step}`);
-    }
+  if (extra !== undefined && "lastEval" in extra && !(Number.isSafeInteger(extra.lastEval) && (extra.lastEval as number) >= -1 && (extra.lastEval as number) <= ckpt.step)) {
+    throw new LoadError(`the checkpoint's extra.lastEval is ${JSON.stringify(extra.lastEval)}, expected an integer from -1 to the step ${ckpt.step}`);
   }
   return { model, train, config: c };
-}
-
-function isGeneratorState(v: unknown): boolean {
-  if (typeof v !== "object" || v === null) return false;
-  const { s, spare } = v as { s?: unknown; spare?: unknown };
-  return Array.isArray(s) && s.length === 4 && s.every((w) => Number.isInteger(w) && w >= 0 && w < 2 ** 32) && (spare === null || (typeof spare === "number" && Number.isFinite(spare)));
 }

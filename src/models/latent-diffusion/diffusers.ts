@@ -255,6 +255,13 @@ export function fromDiffusers(f: DiffusersFiles): { unet: UNet; vae: Autoencoder
   };
   const g = new Generator(0);
   const unetCfg = unetFromDiffusersConfig(f.unet.config), vaeCfg = vaeFromDiffusersConfig(f.vae.config), clipCfg = clipFromTransformersConfig(f.textEncoder.config);
+  // the module counts first: the shape-only model below is built before the shapes are compared, and a config
+  // claiming a million blocks would take minutes to build even without weights (Stable Diffusion's: 2, 4, 2, 4, 12)
+  const counts: [string, number, number][] = [
+    ["unet: layers_per_block", unetCfg.numResBlocks, 64], ["unet: block_out_channels' levels", unetCfg.channelMult.length, 8],
+    ["vae: layers_per_block", vaeCfg.layersPerBlock, 64], ["vae: block_out_channels' levels", vaeCfg.channels.length, 8], ["text_encoder: num_hidden_layers", clipCfg.layers, 1024],
+  ];
+  for (const [what, n, cap] of counts) if (n > cap) throw new LoadError(`diffusers: ${what} is ${n}, more than the ${cap} a folder may describe`);
   const sf = f.vae.config.scaling_factor;
   return {
     unet: build(() => new UNet(unetCfg, { generator: g }), f.unet.tensors, unetToDiffusers, "unet"),
