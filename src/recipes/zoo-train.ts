@@ -36,7 +36,7 @@ import { AdamW } from "../optim/adam.js";
 import { clipGradNorm } from "../optim/clip.js";
 import { cosineWithWarmup } from "../optim/schedulers.js";
 import { stateDictFromTensors, stateDictToTensors } from "../optim/state.js";
-import type { Metrics, TrainingJob } from "./loop.js";
+import { skipStep, type Metrics, type TrainingJob } from "./loop.js";
 import type { RecipeData } from "./recipe.js";
 import { evaluate as evaluateDigits, mnistBatch, takeSplit, type ImageClassifier } from "./mnist.js";
 import { OFFSET, SPECIALS, maskBatch, single } from "./encoder-compare.js";
@@ -402,7 +402,8 @@ interface TrainerExtra {
   lastEval: number;
 }
 
-export type ZooStep = { loss: number; lr: number };
+/** One step's numbers; `skipped: 1` when its loss or gradient norm was NaN or infinite (no update: the guard counts it). */
+export type ZooStep = { loss: number; lr: number; gradNorm: number; skipped: number };
 
 export class ZooTrainer implements TrainingJob<ZooStep, Metrics> {
   readonly kind: ZooKind;
@@ -462,12 +463,18 @@ export class ZooTrainer implements TrainingJob<ZooStep, Metrics> {
     this.model.train();
     const loss = this.run.loss(this.generator);
     const value = loss.item();
+    if (skipStep(value)) return { loss: value, lr, gradNorm: NaN, skipped: 1 }; // no update, as llm.c does
     loss.backward();
-    if (this.run.optim.clip > 0) clipGradNorm(this.model.parameters(), this.run.optim.clip);
+    const clip = this.run.optim.clip;
+    const gradNorm = clip > 0 ? clipGradNorm(this.model.parameters(), clip) : NaN;
+    if (clip > 0 && skipStep(value, gradNorm)) {
+      this.optimizer.zeroGrad();
+      return { loss: value, lr, gradNorm, skipped: 1 };
+    }
     this.optimizer.step();
     this.optimizer.zeroGrad();
     this.step += 1;
-    return { loss: value, lr };
+    return { loss: value, lr, gradNorm, skipped: 0 };
   }
 
   evalDue(): boolean {

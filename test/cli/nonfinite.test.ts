@@ -1,4 +1,4 @@
-// Non-finite losses in every command that trains and writes a checkpoint (`wnn train gpt`, `ddpm`, `mlp`): a
+// Non-finite losses in every command that trains and writes a checkpoint (`wnn train gpt`, `ddpm`, `mlp`, a zoo model): a
 // learning rate of 1e6 makes the loss NaN within a few steps; each such step is skipped (no update, logged
 // as "skipped"), and after --max_bad_steps in a row the run saves its checkpoint (the last good weights, all
 // finite), says why in one line and exits 1. The counting is the shared loop's (src/recipes/loop.ts
@@ -20,6 +20,7 @@ after(() => rmSync(tmp, { recursive: true, force: true }));
 const runs: [string, string[]][] = [
   ["gpt", ["--iters", "30", "--eval_interval", "100", "--n_layer", "1", "--n_embd", "16", "--n_head", "2", "--block_size", "8", "--batch_size", "2", "--warmup_iters", "0", "--sample_tokens", "0", "--max_bad_steps", "4"]],
   ["ddpm", ["--steps", "20", "--batch_size", "2", "--channels", "8", "--warmup", "0", "--max_bad_steps", "4"]],
+  ["llama", ["--steps", "30", "--eval_every", "100", "--batch_size", "2", "--sample_tokens", "0", "--max_bad_steps", "4"]], // wnn train <model> of the zoo
   ["mlp", ["--optimizer", "sgd", "--epochs", "1", "--subset", "64", "--batch_size", "8", "--max_bad_steps", "4"]], // Adam's bounded steps keep an MLP's loss finite
 ];
 
