@@ -19,23 +19,23 @@ test("PyTorch fixtures audio/front-end.json: stft, istft, mel filter banks, Grif
     const opts = { nFft: a.nFft, hopLength: a.hopLength, winLength: a.winLength, center: a.center, length: a.length };
     await t.test(`${c.op}: ${c.label}`, () => {
       if (c.op === "stft") {
-        const X = stft(f64(c.inputs[0]), opts);
-        assert.deepEqual([X.nFreq, X.nFrames], c.outputs[0].shape);
-        assertClose(X.re, f64(c.outputs[0]), TOL, "re");
-        assertClose(X.im, f64(c.outputs[1]), TOL, "im");
+        const X = stft(f64(c.inputs[0]!), opts);
+        assert.deepEqual([X.nFreq, X.nFrames], c.outputs[0]!.shape);
+        assertClose(X.re, f64(c.outputs[0]!), TOL, "re");
+        assertClose(X.im, f64(c.outputs[1]!), TOL, "im");
       } else if (c.op === "istft" || c.op === "istftRefused") {
-        const [nFreq, nFrames] = c.inputs[0].shape;
-        const spec = { re: f64(c.inputs[0]), im: f64(c.inputs[1]), nFreq, nFrames };
+        const [nFreq, nFrames] = c.inputs[0]!.shape;
+        const spec = { re: f64(c.inputs[0]!), im: f64(c.inputs[1]!), nFreq: nFreq!, nFrames: nFrames! };
         if (c.op === "istftRefused") assertThrowsWith(() => istft(spec, opts), ArgumentError, /overlap-add is zero/);
-        else assertClose(istft(spec, opts), f64(c.outputs[0]), TOL, "y");
+        else assertClose(istft(spec, opts), f64(c.outputs[0]!), TOL, "y");
       } else if (c.op === "melFilterBank") {
         const fb = melFilterBank(a.nFreqs, { sampleRate: a.sampleRate, nMels: a.nMels, fMin: a.fMin, fMax: a.fMax, scale: a.scale, norm: a.norm });
         // torchaudio computes the bank in float32
-        assertClose(fb, f64(c.outputs[0]), { rtol: 1e-5, atol: 1e-6 }, "fb");
+        assertClose(fb, f64(c.outputs[0]!), { rtol: 1e-5, atol: 1e-6 }, "fb");
       } else if (c.op === "griffinLim") {
-        const [nFreq, nFrames] = c.inputs[0].shape;
-        const y = griffinLim(f64(c.inputs[0]), nFreq, nFrames, { nFft: a.nFft, hopLength: a.hopLength, nIter: a.nIter, momentum: a.momentum, power: a.power, length: a.length });
-        assertClose(y, f64(c.outputs[0]), { rtol: 1e-7, atol: 1e-7 }, "y");
+        const [nFreq, nFrames] = c.inputs[0]!.shape;
+        const y = griffinLim(f64(c.inputs[0]!), nFreq!, nFrames!, { nFft: a.nFft, hopLength: a.hopLength, nIter: a.nIter, momentum: a.momentum, power: a.power, length: a.length });
+        assertClose(y, f64(c.outputs[0]!), { rtol: 1e-7, atol: 1e-7 }, "y");
       } else assert.fail(`no call for fixture op ${c.op}`);
     });
   }
@@ -51,8 +51,8 @@ test("the FFT equals the direct DFT for powers of two and other sizes, both dire
       const er = new Float64Array(n), ei = new Float64Array(n);
       for (let k = 0; k < n; k++) for (let j = 0; j < n; j++) {
         const ang = (sign * 2 * Math.PI * k * j) / n;
-        er[k] += re[j] * Math.cos(ang) - im[j] * Math.sin(ang);
-        ei[k] += re[j] * Math.sin(ang) + im[j] * Math.cos(ang);
+        er[k]! += re[j]! * Math.cos(ang) - im[j]! * Math.sin(ang);
+        ei[k]! += re[j]! * Math.sin(ang) + im[j]! * Math.cos(ang);
       }
       assertClose(r, er, { rtol: 1e-9, atol: 1e-9 }, `re n=${n}`);
       assertClose(i, ei, { rtol: 1e-9, atol: 1e-9 }, `im n=${n}`);
@@ -64,7 +64,7 @@ test("istft(stft(x)) gives x back (centred Hann frames overlap enough)", () => {
   const g = new Generator(5);
   const x = Float64Array.from({ length: 777 }, () => g.normal());
   for (const [nFft, hop] of [[64, 16], [100, 25], [256, 64]]) {
-    const y = istft(stft(x, { nFft, hopLength: hop }), { nFft, hopLength: hop, length: x.length });
+    const y = istft(stft(x, { nFft: nFft!, hopLength: hop }), { nFft: nFft!, hopLength: hop, length: x.length });
     assertClose(y, x, { rtol: 1e-9, atol: 1e-9 }, `nFft ${nFft}`);
   }
 });
@@ -98,7 +98,7 @@ test("inverseMel: a linear spectrogram whose mel projection matches the given me
   const mel = applyFilterBank(S, X.nFreq, X.nFrames, fb, 40);
   const back = applyFilterBank(inverseMel(mel, 40, X.nFrames, fb, X.nFreq, 300), X.nFreq, X.nFrames, fb, 40);
   let num = 0, den = 0;
-  for (let i = 0; i < mel.length; i++) { num += (back[i] - mel[i]) ** 2; den += mel[i] ** 2; }
+  for (let i = 0; i < mel.length; i++) { num += (back[i]! - mel[i]!) ** 2; den += mel[i]! ** 2; }
   assert.ok(Math.sqrt(num / den) < 0.05, `relative error of the re-projected mels: ${Math.sqrt(num / den)}`);
 });
 

@@ -31,8 +31,8 @@ test("frame energy is the L2 norm of each STFT magnitude column", () => {
   assert.equal(e.length, spec.nFrames);
   for (const m of [0, 7, spec.nFrames - 1]) {
     let s = 0;
-    for (let f = 0; f < spec.nFreq; f++) s += mag[f * spec.nFrames + m] ** 2;
-    assert.ok(Math.abs(e[m] - Math.sqrt(s)) < 1e-9 * Math.sqrt(s));
+    for (let f = 0; f < spec.nFreq; f++) s += mag[f * spec.nFrames + m]! ** 2;
+    assert.ok(Math.abs(e[m]! - Math.sqrt(s)) < 1e-9 * Math.sqrt(s));
   }
 });
 
@@ -40,15 +40,15 @@ test("monotonic alignment: the best path found by the dynamic programme equals t
   const g = new Generator(4);
   // every way to split T frames into S runs of at least one
   const splits = (S: number, T: number): number[][] => (S === 1 ? [[T]] : Array.from({ length: T - S + 1 }, (_, k) => k + 1).flatMap((d) => splits(S - 1, T - d).map((r) => [d, ...r])));
-  const total = (score: Float64Array, T: number, d: number[]) => { let t = 0, s = 0; d.forEach((n, j) => { for (let i = 0; i < n; i++, t++) s += score[j * T + t]; }); return s; };
+  const total = (score: Float64Array, T: number, d: number[]) => { let t = 0, s = 0; d.forEach((n, j) => { for (let i = 0; i < n; i++, t++) s += score[j * T + t]!; }); return s; };
   for (const [S, T] of [[1, 1], [1, 5], [3, 3], [3, 7], [4, 9], [5, 12]]) {
     for (let rep = 0; rep < 5; rep++) {
-      const score = Float64Array.from({ length: S * T }, () => g.normal());
-      const d = monotonicAlignment(score, S, T);
+      const score = Float64Array.from({ length: S! * T! }, () => g.normal());
+      const d = monotonicAlignment(score, S!, T!);
       assert.equal(d.reduce((a, b) => a + b, 0), T);
       assert.ok(d.every((n) => n >= 1));
-      const best = Math.max(...splits(S, T).map((c) => total(score, T, c)));
-      assert.ok(Math.abs(total(score, T, d) - best) < 1e-12, `S ${S} T ${T}: ${total(score, T, d)} vs best ${best}`);
+      const best = Math.max(...splits(S!, T!).map((c) => total(score, T!, c)));
+      assert.ok(Math.abs(total(score, T!, d) - best) < 1e-12, `S ${S} T ${T}: ${total(score, T!, d)} vs best ${best}`);
     }
   }
   assertThrowsWith(() => monotonicAlignment(new Float64Array(6), 3, 2), ArgumentError, /1 ≤ S ≤ T/);
@@ -73,12 +73,12 @@ test("flat-start alignment recovers the durations of a corpus whose symbols each
     const T = dur.reduce((a, b) => a + b, 0);
     const features = new Float64Array(D * T);
     let t = 0;
-    dur.forEach((n, j) => { for (let k = 0; k < n; k++, t++) for (let d = 0; d < D; d++) features[d * T + t] = proto[ids[j]][d] + 0.3 * g.normal(); });
+    dur.forEach((n, j) => { for (let k = 0; k < n; k++, t++) for (let d = 0; d < D; d++) features[d * T + t] = proto[ids[j]!]![d]! + 0.3 * g.normal(); });
     return { ids, features, nFrames: T };
   });
   const found = flatStartDurations(corpus, nSymbols, D, 8);
   let exact = 0, total = 0;
-  found.forEach((d, i) => d.forEach((n, j) => { total++; if (n === truth[i][j] || corpus[i].ids[j] === corpus[i].ids[j + 1] || corpus[i].ids[j] === corpus[i].ids[j - 1]) exact++; }));
+  found.forEach((d, i) => d.forEach((n, j) => { total++; if (n === truth[i]![j] || corpus[i]!.ids[j] === corpus[i]!.ids[j + 1] || corpus[i]!.ids[j] === corpus[i]!.ids[j - 1]) exact++; }));
   // a symbol repeated twice in a row cannot be split exactly; every other symbol's duration is recovered
   assert.ok(exact / total > 0.95, `${exact} of ${total} durations recovered`);
   assertThrowsWith(() => flatStartDurations([{ ids: [1, 2, 3], features: new Float64Array(6), nFrames: 2 }], 4, 3), ArgumentError, /1 ≤ S ≤ T/);

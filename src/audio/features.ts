@@ -19,8 +19,8 @@ export function frameEnergy(x: ArrayLike<number>, o: StftOptions): Float64Array 
   const spec = stft(x, o);
   const mag = magnitude(spec, 2);
   const out = new Float64Array(spec.nFrames);
-  for (let f = 0; f < spec.nFreq; f++) for (let m = 0; m < spec.nFrames; m++) out[m] += mag[f * spec.nFrames + m];
-  for (let m = 0; m < out.length; m++) out[m] = Math.sqrt(out[m]);
+  for (let f = 0; f < spec.nFreq; f++) for (let m = 0; m < spec.nFrames; m++) out[m]! += mag[f * spec.nFrames + m]!;
+  for (let m = 0; m < out.length; m++) out[m] = Math.sqrt(out[m]!);
   return out;
 }
 
@@ -57,7 +57,7 @@ export function yinPitch(x: ArrayLike<number>, o: PitchOptions): Float64Array {
     // d(τ) = Σ_{j<W} (x_j − x_{j+τ})²
     for (let tau = 1; tau <= tauMax + 1; tau++) {
       let s = 0;
-      for (let j = 0; j < W; j++) { const diff = at(j) - at(j + tau); s += diff * diff; }
+      for (let j = 0; j < W; j++) { const diff = at(j)! - at(j + tau)!; s += diff * diff; }
       d[tau] = s;
     }
     // d'(τ) = d(τ) · τ / Σ_{k=1..τ} d(k)
@@ -65,20 +65,20 @@ export function yinPitch(x: ArrayLike<number>, o: PitchOptions): Float64Array {
     const dn = new Float64Array(tauMax + 2);
     dn[0] = 1;
     for (let tau = 1; tau <= tauMax + 1; tau++) {
-      running += d[tau];
-      dn[tau] = running > 0 ? (d[tau] * tau) / running : 1;
+      running += d[tau]!;
+      dn[tau] = running > 0 ? (d[tau]! * tau) / running : 1;
     }
     let tau = -1;
     for (let t = tauMin; t <= tauMax; t++) {
-      if (dn[t] < threshold) {
-        while (t + 1 <= tauMax && dn[t + 1] < dn[t]) t++; // slide to the dip's minimum
+      if (dn[t]! < threshold) {
+        while (t + 1 <= tauMax && dn[t + 1]! < dn[t]!) t++; // slide to the dip's minimum
         tau = t;
         break;
       }
     }
     if (tau < 0) continue; // unvoiced
     // a parabola through (τ−1, τ, τ+1) refines the period
-    const a = dn[tau - 1], b = dn[tau], c = dn[tau + 1];
+    const a = dn[tau - 1]!, b = dn[tau]!, c = dn[tau + 1]!;
     const den = a - 2 * b + c;
     const shift = den !== 0 ? (0.5 * (a - c)) / den : 0;
     out[m] = sr / (tau + Math.max(-1, Math.min(1, shift)));
@@ -96,18 +96,18 @@ export function monotonicAlignment(score: Float64Array, S: number, T: number): n
   // Q[j, t]: the best total of frames 0..t with frame t on symbol j
   const Q = new Float64Array(S * T).fill(-Infinity);
   const fromPrev = new Uint8Array(S * T); // 1: frame t−1 was on symbol j − 1
-  Q[0] = score[0];
+  Q[0] = score[0]!;
   for (let t = 1; t < T; t++) {
     for (let j = Math.max(0, S - (T - t)); j <= Math.min(t, S - 1); j++) {
-      const stay = Q[j * T + t - 1];
-      const move = j > 0 ? Q[(j - 1) * T + t - 1] : -Infinity;
+      const stay = Q[j * T + t - 1]!;
+      const move = (j > 0 ? Q[(j - 1) * T + t - 1]! : -Infinity);
       fromPrev[j * T + t] = move > stay ? 1 : 0;
-      Q[j * T + t] = score[j * T + t] + Math.max(stay, move);
+      Q[j * T + t] = score[j * T + t]! + Math.max(stay!, move);
     }
   }
   const durations = new Array<number>(S).fill(0);
   for (let t = T - 1, j = S - 1; t >= 0; t--) {
-    durations[j]++;
+    durations[j]!++;
     if (t > 0 && fromPrev[j * T + t]) j--;
   }
   return durations;
@@ -123,7 +123,7 @@ export function averageByDuration(values: ArrayLike<number>, durations: number[]
   durations.forEach((n, j) => {
     let s = 0, k = 0;
     for (let i = 0; i < n; i++, t++) {
-      const v = values[t];
+      const v = values[t]!;
       if (voicedOnly && !(v > 0)) continue;
       s += v;
       k++;
@@ -161,29 +161,29 @@ export function flatStartDurations(corpus: readonly AlignUtterance[], nSymbols: 
     const sum = new Float64Array(nSymbols * D), count = new Float64Array(nSymbols);
     corpus.forEach((u, i) => {
       let t = 0;
-      durations[i].forEach((n, j) => {
-        const s = u.ids[j];
-        for (let k = 0; k < n; k++, t++) { count[s]++; for (let d = 0; d < D; d++) sum[s * D + d] += u.features[d * u.nFrames + t]; }
+      durations[i]!.forEach((n, j) => {
+        const s = u.ids[j]!;
+        for (let k = 0; k < n; k++, t++) { count[s!]!++; for (let d = 0; d < D; d++) sum[s * D + d]! += u.features[d * u.nFrames + t]!; }
       });
     });
-    const mu = sum.map((v, i) => (count[Math.floor(i / D)] > 0 ? v / count[Math.floor(i / D)] : 0));
+    const mu = sum.map((v, i) => (count[Math.floor(i / D)]! > 0 ? v / count[Math.floor(i / D)]! : 0));
     const v2 = new Float64Array(D);
     let frames = 0;
     corpus.forEach((u, i) => {
       let t = 0;
-      durations[i].forEach((n, j) => {
-        for (let k = 0; k < n; k++, t++) for (let d = 0; d < D; d++) v2[d] += (u.features[d * u.nFrames + t] - mu[u.ids[j] * D + d]) ** 2;
+      durations[i]!.forEach((n, j) => {
+        for (let k = 0; k < n; k++, t++) for (let d = 0; d < D; d++) v2[d]! += (u.features[d * u.nFrames + t]! - mu[u.ids[j]! * D + d]!) ** 2;
       });
       frames += u.nFrames;
     });
-    for (let d = 0; d < D; d++) v2[d] = Math.max(v2[d] / frames, 1e-6);
+    for (let d = 0; d < D; d++) v2[d] = Math.max(v2[d]! / frames, 1e-6);
     // re-align every utterance under the new model
     durations = corpus.map((u) => {
       const S = u.ids.length, T = u.nFrames;
       const score = new Float64Array(S * T);
       for (let j = 0; j < S; j++) for (let t = 0; t < T; t++) {
         let s = 0;
-        for (let d = 0; d < D; d++) s -= (u.features[d * T + t] - mu[u.ids[j] * D + d]) ** 2 / (2 * v2[d]);
+        for (let d = 0; d < D; d++) s -= (u.features[d * T + t]! - mu[u.ids[j]! * D + d]!) ** 2 / (2 * v2[d]!);
         score[j * T + t] = s;
       }
       return monotonicAlignment(score, S, T);

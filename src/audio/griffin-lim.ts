@@ -38,12 +38,12 @@ export function griffinLim(spec: Float64Array, nFreq: number, nFrames: number, o
   if (!(power > 0)) throw new ArgumentError(`griffinLim: power must be positive, got ${power}`);
   const n = spec.length;
   const S = new Float64Array(n);
-  for (let i = 0; i < n; i++) S[i] = spec[i] ** (1 / power);
+  for (let i = 0; i < n; i++) S[i] = spec[i]! ** (1 / power);
   const ar = new Float64Array(n).fill(1), ai = new Float64Array(n); // A = 1
   let pr: Float64Array = new Float64Array(n), pi: Float64Array = new Float64Array(n); // t_prev = 0
   const withPhase = (): Spectrogram => {
     const re = new Float64Array(n), im = new Float64Array(n);
-    for (let i = 0; i < n; i++) { re[i] = S[i] * ar[i]; im[i] = S[i] * ai[i]; }
+    for (let i = 0; i < n; i++) { re[i] = S[i]! * ar[i]!; im[i] = S[i]! * ai[i]!; }
     return { re, im, nFreq, nFrames };
   };
   const beta = momentum / (1 + momentum);
@@ -52,7 +52,7 @@ export function griffinLim(spec: Float64Array, nFreq: number, nFrames: number, o
     const R = stft(y, o);
     if (R.nFrames !== nFrames) throw new ArgumentError(`griffinLim: the rebuilt spectrogram has ${R.nFrames} frames, not ${nFrames}: pass the signal's length`);
     for (let i = 0; i < n; i++) {
-      const xr = R.re[i] - beta * pr[i], xi = R.im[i] - beta * pi[i];
+      const xr = R.re[i]! - beta * pr[i]!, xi = R.im[i]! - beta * pi[i]!;
       const a = Math.hypot(xr, xi) + 1e-16;
       ar[i] = xr / a; ai[i] = xi / a;
     }
@@ -70,9 +70,9 @@ export function spectralConvergence(y: ArrayLike<number>, S: Float64Array, o: St
   if (R.re.length !== S.length) throw new ArgumentError(`spectralConvergence: the signal's spectrogram holds ${R.re.length} values, the target ${S.length}`);
   let num = 0, den = 0;
   for (let i = 0; i < S.length; i++) {
-    const d = Math.hypot(R.re[i], R.im[i]) - S[i];
+    const d = Math.hypot(R.re[i]!, R.im[i]!) - S[i]!;
     num += d * d;
-    den += S[i] * S[i];
+    den += S[i]! * S[i]!;
   }
   return Math.sqrt(num / den);
 }
@@ -88,21 +88,21 @@ export function inverseMel(mel: Float64Array, nMels: number, nFrames: number, fb
   const S = new Float64Array(nFreq * nFrames).fill(1);
   const num = new Float64Array(nFreq * nFrames); // fb · mel, fixed
   for (let f = 0; f < nFreq; f++) for (let j = 0; j < nMels; j++) {
-    const w = fb[f * nMels + j];
-    if (w !== 0) for (let m = 0; m < nFrames; m++) num[f * nFrames + m] += w * mel[j * nFrames + m];
+    const w = fb[f * nMels + j]!;
+    if (w !== 0) for (let m = 0; m < nFrames; m++) num[f * nFrames + m]! += w * mel[j * nFrames + m]!;
   }
   const proj = new Float64Array(nMels * nFrames);
   for (let it = 0; it < iterations; it++) {
     proj.fill(0); // fbᵀ · S
     for (let f = 0; f < nFreq; f++) for (let j = 0; j < nMels; j++) {
-      const w = fb[f * nMels + j];
-      if (w !== 0) for (let m = 0; m < nFrames; m++) proj[j * nFrames + m] += w * S[f * nFrames + m];
+      const w = fb[f * nMels + j]!;
+      if (w !== 0) for (let m = 0; m < nFrames; m++) proj[j * nFrames + m]! += w * S[f * nFrames + m]!;
     }
     for (let f = 0; f < nFreq; f++) {
       for (let m = 0; m < nFrames; m++) {
         let den = 1e-12; // fb · (fbᵀ · S)
-        for (let j = 0; j < nMels; j++) den += fb[f * nMels + j] * proj[j * nFrames + m];
-        S[f * nFrames + m] *= num[f * nFrames + m] / den;
+        for (let j = 0; j < nMels; j++) den += fb[f * nMels + j]! * proj[j * nFrames + m]!;
+        S[f * nFrames + m]! *= num[f * nFrames + m]! / den;
       }
     }
   }

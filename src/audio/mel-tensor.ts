@@ -37,8 +37,8 @@ export class LogMelTransform {
     const cos = new Float64Array(N * F), sin = new Float64Array(N * F);
     for (let n = 0; n < N; n++) for (let f = 0; f < F; f++) {
       const k = (f * n) % N; // exact index arithmetic, as the FFT's twiddles
-      cos[n * F + f] = w[n] * Math.cos((2 * Math.PI * k) / N);
-      sin[n * F + f] = -w[n] * Math.sin((2 * Math.PI * k) / N);
+      cos[n * F + f] = w[n]! * Math.cos((2 * Math.PI * k) / N);
+      sin[n * F + f] = -w[n]! * Math.sin((2 * Math.PI * k) / N);
     }
     this.cos = tensor(cos, { shape: [N, F], dtype });
     this.sin = tensor(sin, { shape: [N, F], dtype });

@@ -57,10 +57,10 @@ export function melFilterBank(nFreqs: number, o: MelOptions): Float64Array {
   const fb = new Float64Array(nFreqs * nMels);
   for (let f = 0; f < nFreqs; f++) {
     for (let j = 0; j < nMels; j++) {
-      const down = (freqs[f] - p[j]) / (p[j + 1] - p[j]);
-      const up = (p[j + 2] - freqs[f]) / (p[j + 2] - p[j + 1]);
+      const down = (freqs[f]! - p[j]!) / (p[j + 1]! - p[j]!);
+      const up = (p[j + 2]! - freqs[f]!) / (p[j + 2]! - p[j + 1]!);
       let v = Math.max(0, Math.min(down, up));
-      if (o.norm === "slaney") v *= 2 / (p[j + 2] - p[j]);
+      if (o.norm === "slaney") v *= 2 / (p[j + 2]! - p[j]!);
       fb[f * nMels + j] = v;
     }
   }
@@ -74,9 +74,9 @@ export function applyFilterBank(spec: Float64Array, nFreq: number, nFrames: numb
   const out = new Float64Array(nMels * nFrames);
   for (let f = 0; f < nFreq; f++) {
     for (let j = 0; j < nMels; j++) {
-      const w = fb[f * nMels + j];
+      const w = fb[f * nMels + j]!;
       if (w === 0) continue;
-      for (let m = 0; m < nFrames; m++) out[j * nFrames + m] += w * spec[f * nFrames + m];
+      for (let m = 0; m < nFrames; m++) out[j * nFrames + m]! += w * spec[f * nFrames + m]!;
     }
   }
   return out;
@@ -95,6 +95,6 @@ export function logMelSpectrogram(x: ArrayLike<number>, o: LogMelOptions): { mel
   const fb = melFilterBank(spec.nFreq, o);
   const mel = applyFilterBank(magnitude(spec, o.power ?? 1), spec.nFreq, spec.nFrames, fb, o.nMels);
   const floor = o.floor ?? 1e-5;
-  for (let i = 0; i < mel.length; i++) mel[i] = Math.log(Math.max(mel[i], floor));
+  for (let i = 0; i < mel.length; i++) mel[i] = Math.log(Math.max(mel[i]!, floor));
   return { mel, nMels: o.nMels, nFrames: spec.nFrames };
 }

@@ -71,7 +71,7 @@ export function stft(x: ArrayLike<number>, opts: StftOptions): Spectrogram {
     let j = i - pad;
     if (j < 0) j = -j;
     else if (j >= x.length) j = 2 * (x.length - 1) - j;
-    xp[i] = x[j];
+    xp[i] = x[j]!;
   }
   const nFreq = Math.floor(nFft / 2) + 1;
   const nFrames = 1 + Math.floor((L - nFft) / hop);
@@ -79,9 +79,9 @@ export function stft(x: ArrayLike<number>, opts: StftOptions): Spectrogram {
   const fft = new Fft(nFft);
   const fr = new Float64Array(nFft), fi = new Float64Array(nFft);
   for (let m = 0; m < nFrames; m++) {
-    for (let n = 0; n < nFft; n++) { fr[n] = window[n] * xp[m * hop + n]; fi[n] = 0; }
+    for (let n = 0; n < nFft; n++) { fr[n] = window[n]! * xp[m * hop + n]!; fi[n] = 0; }
     fft.transform(fr, fi, -1);
-    for (let f = 0; f < nFreq; f++) { re[f * nFrames + m] = fr[f]; im[f * nFrames + m] = fi[f]; }
+    for (let f = 0; f < nFreq; f++) { re[f * nFrames + m] = fr[f]!; im[f * nFrames + m] = fi[f]!; }
   }
   return { re, im, nFreq, nFrames };
 }
@@ -104,14 +104,14 @@ export function istft(spec: Spectrogram, opts: IstftOptions): Float64Array {
   for (let m = 0; m < nFrames; m++) {
     // the full spectrum from the one-sided one: X[N − f] = conj(X[f]); the imaginary parts of the DC and
     // Nyquist bins cannot belong to a real signal and are dropped, as a C2R transform does
-    for (let f = 0; f < nFreq; f++) { fr[f] = re[f * nFrames + m]; fi[f] = im[f * nFrames + m]; }
+    for (let f = 0; f < nFreq; f++) { fr[f] = re[f * nFrames + m]!; fi[f] = im[f * nFrames + m]!; }
     fi[0] = 0;
     if (nFft % 2 === 0) fi[nFft / 2] = 0;
-    for (let f = nFreq; f < nFft; f++) { fr[f] = fr[nFft - f]; fi[f] = -fi[nFft - f]; }
+    for (let f = nFreq; f < nFft; f++) { fr[f] = fr[nFft - f]!; fi[f] = -fi[nFft - f]!; }
     fft.transform(fr, fi, +1); // irfft: (1/N) Σ_f X[f] e^{+2πi f n / N}
     for (let n = 0; n < nFft; n++) {
-      y[m * hop + n] += (window[n] * fr[n]) / nFft;
-      envelope[m * hop + n] += window[n] * window[n];
+      y[m * hop + n]! += (window[n]! * fr[n]!) / nFft;
+      envelope[m * hop + n]! += window[n]! * window[n]!;
     }
   }
   const start = center ? Math.floor(nFft / 2) : 0;
@@ -119,8 +119,8 @@ export function istft(spec: Spectrogram, opts: IstftOptions): Float64Array {
   if (opts.length !== undefined && (!Number.isInteger(opts.length) || opts.length < 0)) throw new ArgumentError(`istft: length must be a non-negative integer, got ${opts.length}`);
   const out = new Float64Array(end - start);
   for (let i = start; i < Math.min(end, expected); i++) {
-    if (Math.abs(envelope[i]) < 1e-11) throw new ArgumentError(`istft: the window's overlap-add is zero at sample ${i - start} (nonzero overlap-add is needed: choose a smaller hop or another window)`);
-    out[i - start] = y[i] / envelope[i];
+    if (Math.abs(envelope[i]!) < 1e-11) throw new ArgumentError(`istft: the window's overlap-add is zero at sample ${i - start} (nonzero overlap-add is needed: choose a smaller hop or another window)`);
+    out[i - start] = y[i]! / envelope[i]!;
   }
   return out;
 }
@@ -129,7 +129,7 @@ export function istft(spec: Spectrogram, opts: IstftOptions): Float64Array {
 export function magnitude(spec: Spectrogram, power = 1): Float64Array {
   const out = new Float64Array(spec.re.length);
   for (let i = 0; i < out.length; i++) {
-    const a = Math.hypot(spec.re[i], spec.im[i]);
+    const a = Math.hypot(spec.re[i]!, spec.im[i]!);
     out[i] = power === 1 ? a : power === 2 ? a * a : a ** power;
   }
   return out;
@@ -167,9 +167,9 @@ export class Fft {
       let sr = 0, si = 0;
       for (let j = 0, idx = 0; j < n; j++, idx = (idx + k) % n) {
         // e^{sign·2πi·k·j/N} = cos + sign·i·sin at index (k·j) mod N
-        const c = cos[idx], s = sign * sin[idx];
-        sr += re[j] * c - im[j] * s;
-        si += re[j] * s + im[j] * c;
+        const c = cos[idx]!, s = sign * sin[idx]!;
+        sr += re[j]! * c - im[j]! * s;
+        si += re[j]! * s + im[j]! * c;
       }
       tr[k] = sr; ti[k] = si;
     }
@@ -183,18 +183,18 @@ export class Fft {
       let bit = n >> 1;
       for (; j & bit; bit >>= 1) j ^= bit;
       j ^= bit;
-      if (i < j) { [re[i], re[j]] = [re[j], re[i]]; [im[i], im[j]] = [im[j], im[i]]; }
+      if (i < j) { [re[i], re[j]] = [re[j]!, re[i]!]; [im[i], im[j]] = [im[j]!, im[i]!]; }
     }
     // butterflies: a block of size `len` combines two halves with the twiddles e^{sign·2πi·k/len}
     for (let len = 2; len <= n; len <<= 1) {
       const half = len >> 1, step = n / len;
       for (let i = 0; i < n; i += len) {
         for (let k = 0; k < half; k++) {
-          const c = cos[k * step], s = sign * sin[k * step];
+          const c = cos[k * step]!, s = sign * sin[k * step]!;
           const a = i + k, b = a + half;
-          const br = re[b] * c - im[b] * s, bi = re[b] * s + im[b] * c;
-          re[b] = re[a] - br; im[b] = im[a] - bi;
-          re[a] += br; im[a] += bi;
+          const br = re[b]! * c - im[b]! * s, bi = re[b]! * s + im[b]! * c;
+          re[b] = re[a]! - br; im[b] = im[a]! - bi;
+          re[a]! += br; im[a]! += bi;
         }
       }
     }

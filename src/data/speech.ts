@@ -51,7 +51,7 @@ const MONTHS = ["january", "february", "march", "april", "may", "june", "july", 
 /** A whole number 0 … 999,999 in words, the way it is said: 1851 → "one thousand eight hundred fifty-one". */
 export function numberToWords(n: number): string {
   if (!Number.isInteger(n) || n < 0 || n > 999_999) throw new ArgumentError(`numberToWords: a whole number in [0, 999999], got ${n}`);
-  if (n < 20) return ONES[n];
+  if (n < 20) return ONES[n]!;
   if (n < 100) return TENS[Math.floor(n / 10)] + (n % 10 ? "-" + ONES[n % 10] : "");
   if (n < 1000) return ONES[Math.floor(n / 100)] + " hundred" + (n % 100 ? " " + numberToWords(n % 100) : "");
   return numberToWords(Math.floor(n / 1000)) + " thousand" + (n % 1000 ? " " + numberToWords(n % 1000) : "");
@@ -80,7 +80,7 @@ export function shortPrompts(names: string[], count: number, seed = 0): string[]
   const out: string[] = [];
   for (let i = 0; i < count; i++) {
     const kind = i % 3;
-    if (kind === 0 && names.length) out.push(`${names[g.randint(0, names.length)].toLowerCase().replace(/[^a-z' -]/g, "")}.`);
+    if (kind === 0 && names.length) out.push(`${names[g.randint(0, names.length)]!.toLowerCase().replace(/[^a-z' -]/g, "")}.`);
     else if (kind === 1) out.push(`${numberToWords(g.randint(0, 10_000))}.`);
     else out.push(`the ${ordinalWords(g.randint(1, 29))} of ${MONTHS[g.randint(0, 12)]}, ${yearWords(g.randint(1800, 2030))}.`);
   }
@@ -92,7 +92,7 @@ function shuffle<T>(xs: T[], seed: number): T[] {
   const a = xs.slice();
   for (let i = a.length - 1; i > 0; i--) {
     const j = g.randint(0, i + 1);
-    [a[i], a[j]] = [a[j], a[i]];
+    [a[i], a[j]] = [a[j]!, a[i]!];
   }
   return a;
 }
@@ -154,7 +154,7 @@ export function parseCmudict(text: string): Map<string, string[]> {
     if (!line || line.startsWith(";;;")) continue;
     const m = /^([^\s(]+)(\(\d+\))?\s+(.+)$/.exec(line.trim());
     if (!m || m[2]) continue; // alternates: keep the first pronunciation
-    dict.set(m[1].toLowerCase(), m[3].trim().split(/\s+/));
+    dict.set(m[1]!.toLowerCase(), m[3]!.trim().split(/\s+/));
   }
   return dict;
 }

@@ -108,9 +108,9 @@ test("BERT + prompt tuning (the prompt before [CLS], positions 0…n+T−1) matc
 function t5(): T5 {
   const c = fx.t5.config as Record<string, never>;
   const config = t5Config({
-    vocabSize: c.vocab_size, nEncoderLayer: c.n_encoder_layer, nDecoderLayer: c.n_decoder_layer, nHead: c.n_head, dModel: c.d_model, dKv: c.d_kv,
-    dFF: c.d_ff, numBuckets: c.num_buckets, maxDistance: c.max_distance, dropout: 0, eps: c.eps, feedForward: c.feed_forward,
-    tieHead: c.tie_head, padId: 0, eosId: 1, decoderStartId: 0,
+    vocabSize: c.vocab_size!, nEncoderLayer: c.n_encoder_layer!, nDecoderLayer: c.n_decoder_layer!, nHead: c.n_head!, dModel: c.d_model!, dKv: c.d_kv!,
+    dFF: c.d_ff!, numBuckets: c.num_buckets!, maxDistance: c.max_distance!, dropout: 0, eps: c.eps!, feedForward: c.feed_forward!,
+    tieHead: c.tie_head!, padId: 0, eosId: 1, decoderStartId: 0,
   });
   const model = new T5(config, { generator: new Generator(0) });
   model.loadStateDict(fromT5Checkpoint(values(fx.t5.state), config));

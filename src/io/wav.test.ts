@@ -41,14 +41,14 @@ test("16-bit PCM: encode → decode → encode gives the same bytes; samples are
   assert.deepEqual(encodeWav(wav), bytes);
   // the edges: -1 → -32768, values past +1 clip to 32767
   const edge = decodeWav(encodeWav({ sampleRate: 8000, channels: [Float32Array.from([-1, 2, -3, 0.5])] }));
-  assert.deepEqual([...edge.channels[0]], [-1, 32767 / 32768, -1, 0.5]);
+  assert.deepEqual([...edge.channels[0]!], [-1, 32767 / 32768, -1, 0.5]);
 });
 
 test("8-, 24- and 32-bit PCM and 32-bit float are read; other chunks are skipped, odd sizes padded", () => {
   const pcm8 = riff([["fmt ", fmt(1, 1, 8000, 8)], ["data", Uint8Array.from([0, 128, 255])]]);
-  assert.deepEqual([...decodeWav(pcm8).channels[0]], [-1, 0, 127 / 128]);
+  assert.deepEqual([...decodeWav(pcm8).channels[0]!], [-1, 0, 127 / 128]);
   const pcm24 = riff([["LIST", Uint8Array.from([1, 2, 3])], ["fmt ", fmt(1, 1, 8000, 24)], ["data", Uint8Array.from([0, 0, 0x80, 0xff, 0xff, 0x7f])]]);
-  assert.deepEqual([...decodeWav(pcm24).channels[0]], [-1, 8388607 / 8388608].map(Math.fround));
+  assert.deepEqual([...decodeWav(pcm24).channels[0]!], [-1, 8388607 / 8388608].map(Math.fround));
   const f = new Uint8Array(8);
   new DataView(f.buffer).setFloat32(0, 0.25, true);
   new DataView(f.buffer).setFloat32(4, -0.75, true);

@@ -34,7 +34,7 @@ export function encodeWav(wav: Wav): Uint8Array {
   if (channels.length < 1 || channels.length > WAV_LIMITS.maxChannels) {
     throw new ArgumentError(`encodeWav: 1 to ${WAV_LIMITS.maxChannels} channels, got ${channels.length}`);
   }
-  const n = channels[0].length;
+  const n = channels[0]!.length;
   for (const c of channels) {
     if (c.length !== n) throw new ArgumentError(`encodeWav: every channel must hold the same number of samples, got ${channels.map((x) => x.length).join(", ")}`);
   }
@@ -51,7 +51,7 @@ export function encodeWav(wav: Wav): Uint8Array {
   ascii(36, "data"); v.setUint32(40, dataBytes, true);
   for (let i = 0; i < n; i++) {
     for (let c = 0; c < nc; c++) {
-      const s = channels[c][i];
+      const s = channels[c]![i]!;
       if (Number.isNaN(s)) throw new ArgumentError(`encodeWav: sample ${i} of channel ${c} is NaN`);
       // s ∈ [-1, 1] → round(s · 32768), clipped to the int16 range: the inverse of the reader's q / 32768,
       // so that decoding and re-encoding a 16-bit file gives back its bytes
@@ -66,7 +66,7 @@ export function encodeWav(wav: Wav): Uint8Array {
 export function decodeWav(bytes: Uint8Array): Wav {
   if (!(bytes instanceof Uint8Array)) throw new LoadError("decodeWav: expected the file's bytes as a Uint8Array");
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const tag = (at: number) => String.fromCharCode(bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]);
+  const tag = (at: number) => String.fromCharCode(bytes[at]!, bytes[at + 1]!, bytes[at + 2]!, bytes[at + 3]!);
   if (bytes.length < 12 || tag(0) !== "RIFF" || tag(8) !== "WAVE") throw new LoadError("decodeWav: not a RIFF/WAVE file (no 'RIFF' … 'WAVE' header)");
   // The RIFF size may overstate a truncated file; chunks are bounded by the bytes actually present.
   const end = Math.min(bytes.length, 8 + v.getUint32(4, true));
@@ -115,11 +115,11 @@ function samples(bytes: Uint8Array, v: DataView, body: number, size: number, fmt
       const p = body + (i * nc + c) * width;
       let s: number;
       if (float) s = v.getFloat32(p, true);
-      else if (bits === 8) s = (bytes[p] - 128) / 128;
+      else if (bits === 8) s = (bytes[p]! - 128) / 128;
       else if (bits === 16) s = v.getInt16(p, true) / 32768;
-      else if (bits === 24) s = (((bytes[p + 2] << 24) | (bytes[p + 1] << 16) | (bytes[p] << 8)) >> 8) / 8388608;
+      else if (bits === 24) s = (((bytes[p + 2]! << 24) | (bytes[p + 1]! << 16) | (bytes[p]! << 8)) >> 8) / 8388608;
       else s = v.getInt32(p, true) / 2147483648;
-      channels[c][i] = s;
+      channels[c]![i] = s;
     }
   }
   return channels;

@@ -280,24 +280,24 @@ export function springLayout(graph: Pick<Graph, "numNodes" | "edges">, seed = 0,
         const dx = pos[i]![0] - pos[j]![0], dy = pos[i]![1] - pos[j]![1];
         const d = Math.max(Math.hypot(dx, dy), 1e-4);
         const f = (k * k) / d; // repulsion
-        disp[i]![0] += (dx / d) * f;
-        disp[i]![1] += (dy / d) * f;
+        disp[i]![0]! += (dx / d) * f;
+        disp[i]![1]! += (dy / d) * f;
       }
     }
     for (const [i, j] of graph.edges) {
       const dx = pos[i]![0] - pos[j]![0], dy = pos[i]![1] - pos[j]![1];
       const d = Math.max(Math.hypot(dx, dy), 1e-4);
       const f = (d * d) / k; // attraction
-      disp[i]![0] -= (dx / d) * f;
-      disp[i]![1] -= (dy / d) * f;
-      disp[j]![0] += (dx / d) * f;
-      disp[j]![1] += (dy / d) * f;
+      disp[i]![0]! -= (dx / d) * f;
+      disp[i]![1]! -= (dy / d) * f;
+      disp[j]![0]! += (dx / d) * f;
+      disp[j]![1]! += (dy / d) * f;
     }
     for (let i = 0; i < N; i++) {
-      const len = Math.max(Math.hypot(disp[i]![0], disp[i]![1]), 1e-9);
+      const len = Math.max(Math.hypot(disp[i]![0]!, disp[i]![1]!), 1e-9);
       const step = Math.min(len, t);
-      pos[i]![0] += (disp[i]![0] / len) * step;
-      pos[i]![1] += (disp[i]![1] / len) * step;
+      pos[i]![0] += (disp[i]![0]! / len) * step;
+      pos[i]![1] += (disp[i]![1]! / len) * step;
     }
   }
   // scale into [0, 1]²

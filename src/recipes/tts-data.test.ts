@@ -10,8 +10,8 @@ test("teacher sentences → trimmed features → aligned durations → a padded 
   const fe = charFrontEnd();
   const texts = ["call me ishmael.", "so be cheery, my lads!", "forty-two.", "it was the whale."];
   const utts = texts.map((t) => {
-    const samples = decodeWav(teacherSay(t)).channels[0];
-    const u = prepareUtterance(t, fe.encode(t), samples);
+    const samples = decodeWav(teacherSay(t)).channels[0]!;
+    const u = prepareUtterance(t, fe.encode(t), samples!);
     assert.ok(u.samples.length < samples.length, "silence trimmed");
     assert.equal(u.mel.length, TTS_AUDIO.nMels * u.nFrames);
     assert.equal(u.pitch.length, u.nFrames);
@@ -29,9 +29,9 @@ test("teacher sentences → trimmed features → aligned durations → a padded 
     assert.equal(p.pitch.length, u.ids.length);
   }
   const b = ttsBatch(aligned, [0, 1, 2], 2);
-  const S = Math.max(...[0, 1, 2].map((i) => aligned[i].ids.length));
+  const S = Math.max(...[0, 1, 2].map((i) => aligned[i]!.ids.length));
   assert.deepEqual(b.text.shape, [3, S]);
-  assert.equal(b.mel.shape[2] % 2, 0);
-  assert.deepEqual(b.melLengths, [0, 1, 2].map((i) => aligned[i].nFrames));
+  assert.equal(b.mel.shape[2]! % 2, 0);
+  assert.deepEqual(b.melLengths, [0, 1, 2].map((i) => aligned[i]!.nFrames));
   assert.ok(b.durations.every((d) => d.length === S));
 });

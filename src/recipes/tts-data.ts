@@ -47,7 +47,7 @@ export function prepareUtterance(text: string, ids: number[], samples: Float32Ar
   const e = frameEnergy(samples, { nFft: c.nFft, hopLength: c.hopLength, winLength: c.winLength });
   const peak = Math.max(...e), floor = peak * 10 ** (-db / 20);
   let first = e.findIndex((v) => v > floor), last = e.length - 1;
-  while (last > first && e[last] <= floor) last--;
+  while (last > first && e[last]! <= floor) last--;
   first = Math.max(0, first - margin);
   last = Math.min(e.length - 1, last + margin);
   const trimmed = samples.slice(first * c.hopLength, Math.min(samples.length, last * c.hopLength + 1));
@@ -62,7 +62,7 @@ export function prepareUtterance(text: string, ids: number[], samples: Float32Ar
 export function alignCorpus(utts: TtsUtterance[], nSymbols: number, iterations = 8): TtsUtterance[] {
   const kept = utts.filter((u) => u.ids.length <= u.nFrames);
   if (kept.length === 0) throw new ArgumentError("alignCorpus: no utterance has at least as many frames as symbols");
-  const nMels = kept[0].mel.length / kept[0].nFrames;
+  const nMels = kept[0]!.mel.length / kept[0]!.nFrames;
   const durations = flatStartDurations(kept.map((u) => ({ ids: u.ids, features: Float64Array.from(u.mel), nFrames: u.nFrames })), nSymbols, nMels, iterations);
   kept.forEach((u, i) => (u.durations = durations[i]));
   return kept;
@@ -88,28 +88,28 @@ export interface TtsBatch {
 /** A padded batch of the utterances at `indices`. */
 export function ttsBatch(utts: TtsUtterance[], indices: number[], multiple = 1): TtsBatch {
   const rows = indices.map((i) => utts[i]);
-  const S = Math.max(...rows.map((u) => u.ids.length));
-  const nMels = rows[0].mel.length / rows[0].nFrames;
-  const T = Math.ceil(Math.max(...rows.map((u) => u.nFrames)) / multiple) * multiple;
+  const S = Math.max(...rows.map((u) => u!.ids.length));
+  const nMels = rows[0]!.mel.length / rows[0]!.nFrames;
+  const T = Math.ceil(Math.max(...rows.map((u) => u!.nFrames)) / multiple) * multiple;
   const text = new Int32Array(rows.length * S);
   const mel = new Float32Array(rows.length * nMels * T).fill(Math.log(1e-5));
   const pitch = new Float32Array(rows.length * S), energy = new Float32Array(rows.length * S);
   const durations: number[][] = [];
   rows.forEach((u, b) => {
-    text.set(u.ids, b * S);
-    for (let d = 0; d < nMels; d++) mel.set(u.mel.subarray(d * u.nFrames, (d + 1) * u.nFrames), (b * nMels + d) * T);
-    if (u.durations) {
-      const p = symbolProsody(u);
+    text.set(u!.ids, b * S);
+    for (let d = 0; d < nMels; d++) mel.set(u!.mel.subarray(d * u!.nFrames, (d + 1) * u!.nFrames), (b * nMels + d) * T);
+    if (u!.durations) {
+      const p = symbolProsody(u!);
       pitch.set(p.pitch, b * S);
       energy.set(p.energy, b * S);
-      durations.push([...u.durations, ...new Array<number>(S - u.ids.length).fill(0)]);
+      durations.push([...u!.durations, ...new Array<number>(S - u!.ids.length).fill(0)]);
     }
   });
   return {
     text: tensor(text, { shape: [rows.length, S], dtype: "int32" }),
-    textLengths: rows.map((u) => u.ids.length),
+    textLengths: rows.map((u) => u!.ids.length),
     mel: tensor(mel, { shape: [rows.length, nMels, T] }),
-    melLengths: rows.map((u) => u.nFrames),
+    melLengths: rows.map((u) => u!.nFrames),
     durations,
     pitch: tensor(pitch, { shape: [rows.length, S] }),
     energy: tensor(energy, { shape: [rows.length, S] }),

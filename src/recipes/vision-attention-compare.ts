@@ -344,12 +344,12 @@ export const visionAttentionCompareRecipe: Recipe<VisionAttentionOptions> = {
           clutteredDigits(testDigits, { side: o.canvas, pieces: o.clutter, generator: new Generator(o.seed + 200) }),
         ];
     const task = o.canvas === 0 ? "digits (28×28)" : `cluttered digits (${o.canvas}×${o.canvas}, ${o.clutter} pieces of clutter)`;
-    hooks.log(`vision-attention-compare: ${task}; ${train.count} training and ${test.count} test images; ${o.steps} steps of ${o.batchSize}`);
+    hooks.log(`vision-attention-compare: ${task}; ${train!.count} training and ${test!.count} test images; ${o.steps} steps of ${o.batchSize}`);
 
-    const rows = chosen.map((c) => trainContender(c, train, test, o, hooks));
+    const rows = chosen.map((c) => trainContender(c, train!, test!, o, hooks));
 
     // the pictures, on the first 4 test images
-    const shown = imageBatch(test, Int32Array.from({ length: Math.min(4, test.count) }, (_, i) => i), 0, 4).x; // (4, 1, S, S)
+    const shown = imageBatch(test!, Int32Array.from({ length: Math.min(4, test!.count) }, (_, i) => i), 0, 4).x; // (4, 1, S, S)
     const images: Record<string, Uint8Array> = {
       "loss.png": lineChartPng({
         title: `${task.replace(/×/g, "x")}: training loss (mean over ${Math.ceil(o.steps / 5)} steps)`, xLabel: "step", yLabel: "cross-entropy", // the chart font is ASCII
@@ -361,7 +361,7 @@ export const visionAttentionCompareRecipe: Recipe<VisionAttentionOptions> = {
       if (r.model instanceof nonLocal.NonLocalResNet) images["nonlocal-attention.png"] = nonLocalPicture(r.model, shown);
       if (r.model instanceof vit.ViT) images["vit-rollout.png"] = vitPicture(r.model, shown);
     }
-    const metrics: Record<string, number> = { steps: o.steps, batchSize: o.batchSize, side: train.side, trainCount: train.count, testCount: test.count };
+    const metrics: Record<string, number> = { steps: o.steps, batchSize: o.batchSize, side: train!.side, trainCount: train!.count, testCount: test!.count };
     for (const r of rows) {
       metrics[`${r.contender.key}.testAccuracy`] = r.accuracy;
       metrics[`${r.contender.key}.testLoss`] = r.loss;

@@ -46,8 +46,8 @@ function dequantizedProduct(type: QuantBlockType, x: Float32Array, W: Uint8Array
     for (let j = 0; j < N; j++) {
       for (let k = 0; k < K; k++) {
         const v = a.q[t * K + k]! * a.d[(t * K + k) >> 5]! * wd[j * K + k]!;
-        y[t * N + j] += v;
-        scale[t * N + j] += Math.abs(v);
+        y[t * N + j]! += v;
+        scale[t * N + j]! += Math.abs(v);
       }
     }
   }

@@ -41,7 +41,7 @@ function mutate(c: Ctx, valid: Uint8Array): Uint8Array {
     const kind = c.g.randint(0, 3), at = c.g.randint(0, b.length);
     if (kind === 0) b[at] = c.g.randint(0, 256);
     else if (kind === 1) b[at] = [0, 1, 0xff, 0x7f, 0x80][c.g.randint(0, 5)]!;
-    else b[at] ^= 1 << c.g.randint(0, 8);
+    else b[at]! ^= 1 << c.g.randint(0, 8);
   }
   return c.g.random() < 0.2 ? b.subarray(0, c.g.randint(0, b.length)) : b;
 }

@@ -113,7 +113,7 @@ function safetensorsCases(c: Ctx): Case[] {
       const kind = c.g.randint(0, 3), at = c.g.randint(0, b.length);
       if (kind === 0) b[at] = c.g.randint(0, 256);
       else if (kind === 1) b[at] = "0123456789[]{}\",:-e.".charCodeAt(c.g.randint(0, 21));
-      else b[at] ^= 1 << c.g.randint(0, 8);
+      else b[at]! ^= 1 << c.g.randint(0, 8);
     }
     const cut = c.g.random() < 0.2 ? b.subarray(0, c.g.randint(0, b.length)) : b;
     add(`mutation ${k} of a valid file`, cut, "any");

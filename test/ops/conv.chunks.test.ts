@@ -32,8 +32,8 @@ for (const dtype of ["float64", "float32"] as const) {
         yn.backward(dy.narrow(0, n, 1).clone());
         ys.push(yn);
         dxs.push(xn.grad!);
-        wn.grad!.dataSync().forEach((v, i) => (dw[i] += v));
-        bn.grad!.dataSync().forEach((v, i) => (db[i] += v));
+        wn.grad!.dataSync().forEach((v, i) => (dw[i]! += v));
+        bn.grad!.dataSync().forEach((v, i) => (db[i]! += v));
       }
       const tol = dtype === "float64" ? 1e-9 : 2e-3;
       assert.ok(maxDiff(y.dataSync(), wnn.cat(ys, 0).dataSync()) <= tol, "y");

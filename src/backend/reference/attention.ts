@@ -82,7 +82,7 @@ export const attention: AttentionKernels = {
           // forward: y_i = Σ_j P_ij·v_j  ⇒  dv_j += P_ij·dy_i, dP_ij = dy_i·v_j
           let dp = 0;
           for (let e = 0; e < ev; e++) {
-            dv[vo + e] += pij * dy[yo + e]!;
+            dv[vo + e]! += pij * dy[yo + e]!;
             dp += dy[yo + e]! * v[vo + e]!;
           }
           // forward: P_i = softmax(s_i)  ⇒  dS_ij = P_ij·(dP_ij − D_i)
@@ -91,8 +91,8 @@ export const attention: AttentionKernels = {
           // forward: s_ij = q_i·k_j·scale  ⇒  dq_i += dS_ij·k_j·scale, dk_j += dS_ij·q_i·scale
           const g = ds * scale;
           for (let e = 0; e < d; e++) {
-            dq[qo + e] += g * k[ko + e]!;
-            dk[ko + e] += g * q[qo + e]!;
+            dq[qo + e]! += g * k[ko + e]!;
+            dk[ko + e]! += g * q[qo + e]!;
           }
         }
       }

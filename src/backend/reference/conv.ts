@@ -87,7 +87,7 @@ export const conv: ConvKernels = {
               const rowInside = ih >= 0 && ih < h;
               for (let oj = 0; oj < ow; oj++, o++) {
                 const iw = oj * sw - pw + kj * dw;
-                if (rowInside && iw >= 0 && iw < w) dx[plane + ih * w + iw] += cols[o]!;
+                if (rowInside && iw >= 0 && iw < w) dx[plane + ih * w + iw]! += cols[o]!;
               }
             }
           }
@@ -100,7 +100,7 @@ export const conv: ConvKernels = {
     for (let b = 0; b < n; b++) {
       for (let ch = 0; ch < c; ch++) {
         const base = (b * c + ch) * inner, v = bias[ch]!;
-        for (let j = 0; j < inner; j++) y[base + j] += v;
+        for (let j = 0; j < inner; j++) y[base + j]! += v;
       }
     }
   },
@@ -152,7 +152,7 @@ export const conv: ConvKernels = {
     for (let p = 0, o = 0; p < n * c; p++) {
       for (let q = 0; q < oh * ow; q++, o++) {
         const at = indices[o]!;
-        if (at >= 0) dx[p * h * w + at] += dy[o]!;
+        if (at >= 0) dx[p * h * w + at]! += dy[o]!;
       }
     }
   },
@@ -184,7 +184,7 @@ export const conv: ConvKernels = {
         for (let oj = 0; oj < ow; oj++, o++) {
           avgWindow(g, oi, oj, countIncludePad, win);
           const share = dy[o]! / win.divisor;
-          for (let ih = win.h0; ih < win.h1; ih++) for (let iw = win.w0; iw < win.w1; iw++) dx[plane + ih * w + iw] += share;
+          for (let ih = win.h0; ih < win.h1; ih++) for (let iw = win.w0; iw < win.w1; iw++) dx[plane + ih * w + iw]! += share;
         }
       }
     }
@@ -217,7 +217,7 @@ export const conv: ConvKernels = {
         for (let oj = 0; oj < ow; oj++, o++) {
           const w0 = adaptiveStart(oj, w, ow), w1 = adaptiveEnd(oj, w, ow);
           const share = dy[o]! / ((h1 - h0) * (w1 - w0));
-          for (let ih = h0; ih < h1; ih++) for (let iw = w0; iw < w1; iw++) dx[plane + ih * w + iw] += share;
+          for (let ih = h0; ih < h1; ih++) for (let iw = w0; iw < w1; iw++) dx[plane + ih * w + iw]! += share;
         }
       }
     }
@@ -230,7 +230,7 @@ export const conv: ConvKernels = {
   upsampleNearest2dBackward(dy, g, scaleH, scaleW, dx) {
     // forward: y[dst] = x[src]  ⇒  dx[src] += dy[dst]
     dx.fill(0);
-    nearest(g, scaleH, scaleW, (src, dst) => { dx[src] += dy[dst]!; });
+    nearest(g, scaleH, scaleW, (src, dst) => { dx[src]! += dy[dst]!; });
   },
 
   upsampleBilinear2d(x, g, alignCorners, scaleH, scaleW, out) {
@@ -244,10 +244,10 @@ export const conv: ConvKernels = {
     dx.fill(0);
     bilinear(g, alignCorners, scaleH, scaleW, (dst, s00, s01, s10, s11, w00, w01, w10, w11) => {
       const d = dy[dst]!;
-      dx[s00] += w00 * d;
-      dx[s01] += w01 * d;
-      dx[s10] += w10 * d;
-      dx[s11] += w11 * d;
+      dx[s00]! += w00 * d;
+      dx[s01]! += w01 * d;
+      dx[s10]! += w10 * d;
+      dx[s11]! += w11 * d;
     });
   },
 };

@@ -27,7 +27,7 @@ function sumF32(x: Float32Array, out: Float32Array, outer: number, r: number, in
     acc.fill(0);
     // acc_j = Σ_i x[(o, i, j)]
     for (let i = 0, p = o * r * inner; i < r; i++, p += inner) {
-      for (let j = 0; j < inner; j++) acc[j] += x[p + j]!;
+      for (let j = 0; j < inner; j++) acc[j]! += x[p + j]!;
     }
     for (let j = 0; j < inner; j++) out[o * inner + j] = acc[j]!;
   }

@@ -24,7 +24,7 @@ test("the teacher reads a sentence into a 16 kHz mono WAV, the same bytes every 
     const wav = decodeWav(a);
     assert.equal(wav.sampleRate, 16000);
     assert.equal(wav.channels.length, 1);
-    const seconds = wav.channels[0].length / 16000;
+    const seconds = wav.channels[0]!.length / 16000;
     assert.ok(seconds > 0.5 && seconds < 3, `${voice}: ${seconds} s`);
   }
   assertThrowsWith(() => teacherSay("", "slt"), LoadError, /1 to 10,000 characters/);
@@ -58,9 +58,9 @@ test("a killed corpus build goes on where it stopped and ends with the bytes of 
   const loaded = loadSpeechCorpus(clean);
   assert.deepEqual(loaded.items.map((i) => i.text), TEXTS);
   // a changed file is refused by name
-  const f = join(clean, whole.items[2].file);
+  const f = join(clean, whole.items[2]!.file);
   const bytes = readFileSync(f);
-  bytes[100] ^= 1;
+  bytes[100]! ^= 1;
   writeFileSync(f, bytes);
   assertThrowsWith(() => loadSpeechCorpus(clean), LoadError, /00002\.wav does not match its SHA-256/);
   writeFileSync(join(clean, "manifest.json"), "{\"format\": 1}");

@@ -89,12 +89,12 @@ export function buildSpeechCorpus(o: BuildSpeechCorpusOptions): SpeechCorpusMani
     if (prev && existsSync(path) && statSync(path).size === prev.bytes && sha256(readFileSync(path)) === prev.sha256) item = prev;
     const made = !item;
     if (!item) {
-      const wav = teacherSay(text, voice);
+      const wav = teacherSay(text!, voice);
       writeAtomic(path, wav);
-      item = { text, file, bytes: wav.length, sha256: sha256(wav) };
+      item = { text: text!, file, bytes: wav.length, sha256: sha256(wav) };
       sinceSave++;
     }
-    manifest.items.push(item);
+    manifest.items.push(item!);
     if (sinceSave >= (o.saveEvery ?? 25)) { save(); sinceSave = 0; }
     o.onProgress?.(i + 1, texts.length, made);
   }

@@ -82,7 +82,7 @@ test("round-trip error per type stays within its bound (seeded Gaussian rows)", 
   for (const t of GGML_TYPE_NAMES) {
     const y = dequantize(t, quantize(t, x), x.length);
     let e = 0;
-    for (let i = 0; i < x.length; i++) e += (y[i] - x[i]) ** 2;
+    for (let i = 0; i < x.length; i++) e += (y[i]! - x[i]!) ** 2;
     errors[t] = Math.sqrt(e / x.length) / rms;
     assert.ok(errors[t]! <= bounds[t], `${t}: relative RMS error ${errors[t]} above ${bounds[t]}`);
   }

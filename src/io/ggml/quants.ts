@@ -119,18 +119,18 @@ function quantizeQ8_0(x: Float32Array, y: Uint8Array, nb: number): void {
   for (let i = 0; i < nb; i++) {
     const o = i * 34, xi = i * 32;
     let amax = 0;
-    for (let j = 0; j < 32; j++) { const a = Math.abs(x[xi + j]); amax = amax > a ? amax : a; } // MAX(amax, |v|)
+    for (let j = 0; j < 32; j++) { const a = Math.abs(x[xi + j]!); amax = amax > a ? amax : a; } // MAX(amax, |v|)
     const d = f(amax / 127);
     const id = d ? f(1 / d) : 0;
     v.setUint16(o, fp32ToFp16(d), true);
-    for (let j = 0; j < 32; j++) y[o + 2 + j] = roundAway(f(x[xi + j] * id)) & 0xff;
+    for (let j = 0; j < 32; j++) y[o + 2 + j] = roundAway(f(x[xi + j]! * id)) & 0xff;
   }
 }
 function dequantizeQ8_0(y: Uint8Array, out: Float32Array, nb: number): void {
   const v = new DataView(y.buffer, y.byteOffset, y.byteLength);
   for (let i = 0; i < nb; i++) {
     const d = fp16ToFp32(v.getUint16(i * 34, true));
-    for (let j = 0; j < 32; j++) out[i * 32 + j] = f(int8(y[i * 34 + 2 + j]) * d);
+    for (let j = 0; j < 32; j++) out[i * 32 + j] = f(int8(y[i * 34 + 2 + j]!) * d);
   }
 }
 
@@ -142,13 +142,13 @@ function quantizeQ4_0(x: Float32Array, y: Uint8Array, nb: number): void {
   for (let i = 0; i < nb; i++) {
     const o = i * 18, xi = i * 32;
     let amax = 0, max = 0;
-    for (let j = 0; j < 32; j++) { const a = Math.abs(x[xi + j]); if (amax < a) { amax = a; max = x[xi + j]; } }
+    for (let j = 0; j < 32; j++) { const a = Math.abs(x[xi + j]!); if (amax < a) { amax = a; max = x[xi + j]!; } }
     const d = f(max / -8);
     const id = d ? f(1 / d) : 0;
     v.setUint16(o, fp32ToFp16(d), true);
     for (let j = 0; j < 16; j++) {
-      const q0 = Math.min(15, truncInt(f(f(x[xi + j] * id) + 8.5)));
-      const q1 = Math.min(15, truncInt(f(f(x[xi + 16 + j] * id) + 8.5)));
+      const q0 = Math.min(15, truncInt(f(f(x[xi + j]! * id) + 8.5)));
+      const q1 = Math.min(15, truncInt(f(f(x[xi + 16 + j]! * id) + 8.5)));
       y[o + 2 + j] = q0 | (q1 << 4);
     }
   }
@@ -158,7 +158,7 @@ function dequantizeQ4_0(y: Uint8Array, out: Float32Array, nb: number): void {
   for (let i = 0; i < nb; i++) {
     const d = fp16ToFp32(v.getUint16(i * 18, true));
     for (let j = 0; j < 16; j++) {
-      const b = y[i * 18 + 2 + j];
+      const b = y[i * 18 + 2 + j]!;
       out[i * 32 + j] = f(((b & 0x0f) - 8) * d);
       out[i * 32 + 16 + j] = f(((b >> 4) - 8) * d);
     }
@@ -172,14 +172,14 @@ function quantizeQ4_1(x: Float32Array, y: Uint8Array, nb: number): void {
   for (let i = 0; i < nb; i++) {
     const o = i * 20, xi = i * 32;
     let min = Infinity, max = -Infinity; // FLT_MAX and −FLT_MAX: no finite value differs
-    for (let j = 0; j < 32; j++) { const a = x[xi + j]; if (a < min) min = a; if (a > max) max = a; }
+    for (let j = 0; j < 32; j++) { const a = x[xi + j]!; if (a < min) min = a!; if (a > max) max = a!; }
     const d = f(f(max - min) / 15);
     const id = d ? f(1 / d) : 0;
     v.setUint16(o, fp32ToFp16(d), true);
     v.setUint16(o + 2, fp32ToFp16(min), true);
     for (let j = 0; j < 16; j++) {
-      const q0 = Math.min(15, truncInt(f(f(f(x[xi + j] - min) * id) + 0.5)));
-      const q1 = Math.min(15, truncInt(f(f(f(x[xi + 16 + j] - min) * id) + 0.5)));
+      const q0 = Math.min(15, truncInt(f(f(f(x[xi + j]! - min) * id) + 0.5)));
+      const q1 = Math.min(15, truncInt(f(f(f(x[xi + 16 + j]! - min) * id) + 0.5)));
       y[o + 4 + j] = q0 | (q1 << 4);
     }
   }
@@ -189,7 +189,7 @@ function dequantizeQ4_1(y: Uint8Array, out: Float32Array, nb: number): void {
   for (let i = 0; i < nb; i++) {
     const d = fp16ToFp32(v.getUint16(i * 20, true)), m = fp16ToFp32(v.getUint16(i * 20 + 2, true));
     for (let j = 0; j < 16; j++) {
-      const b = y[i * 20 + 4 + j];
+      const b = y[i * 20 + 4 + j]!;
       out[i * 32 + j] = f(f((b & 0x0f) * d) + m);
       out[i * 32 + 16 + j] = f(f((b >> 4) * d) + m);
     }
@@ -203,14 +203,14 @@ function quantizeQ5_0(x: Float32Array, y: Uint8Array, nb: number): void {
   for (let i = 0; i < nb; i++) {
     const o = i * 22, xi = i * 32;
     let amax = 0, max = 0;
-    for (let j = 0; j < 32; j++) { const a = Math.abs(x[xi + j]); if (amax < a) { amax = a; max = x[xi + j]; } }
+    for (let j = 0; j < 32; j++) { const a = Math.abs(x[xi + j]!); if (amax < a) { amax = a; max = x[xi + j]!; } }
     const d = f(max / -16);
     const id = d ? f(1 / d) : 0;
     v.setUint16(o, fp32ToFp16(d), true);
     let qh = 0;
     for (let j = 0; j < 16; j++) {
-      const q0 = Math.min(31, truncInt(f(f(x[xi + j] * id) + 16.5)));
-      const q1 = Math.min(31, truncInt(f(f(x[xi + 16 + j] * id) + 16.5)));
+      const q0 = Math.min(31, truncInt(f(f(x[xi + j]! * id) + 16.5)));
+      const q1 = Math.min(31, truncInt(f(f(x[xi + 16 + j]! * id) + 16.5)));
       y[o + 6 + j] = (q0 & 0x0f) | ((q1 & 0x0f) << 4);
       qh |= ((q0 & 0x10) >> 4) << j;
       qh |= ((q1 & 0x10) >> 4) << (j + 16);
@@ -224,7 +224,7 @@ function dequantizeQ5_0(y: Uint8Array, out: Float32Array, nb: number): void {
     const d = fp16ToFp32(v.getUint16(i * 22, true));
     const qh = v.getUint32(i * 22 + 2, true);
     for (let j = 0; j < 16; j++) {
-      const b = y[i * 22 + 6 + j];
+      const b = y[i * 22 + 6 + j]!;
       const h0 = ((qh >>> j) << 4) & 0x10, h1 = (qh >>> (j + 12)) & 0x10;
       out[i * 32 + j] = f((((b & 0x0f) | h0) - 16) * d);
       out[i * 32 + 16 + j] = f((((b >> 4) | h1) - 16) * d);
@@ -239,15 +239,15 @@ function quantizeQ5_1(x: Float32Array, y: Uint8Array, nb: number): void {
   for (let i = 0; i < nb; i++) {
     const o = i * 24, xi = i * 32;
     let min = Infinity, max = -Infinity;
-    for (let j = 0; j < 32; j++) { const a = x[xi + j]; if (a < min) min = a; if (a > max) max = a; }
+    for (let j = 0; j < 32; j++) { const a = x[xi + j]!; if (a < min) min = a!; if (a > max) max = a!; }
     const d = f(f(max - min) / 31);
     const id = d ? f(1 / d) : 0;
     v.setUint16(o, fp32ToFp16(d), true);
     v.setUint16(o + 2, fp32ToFp16(min), true);
     let qh = 0;
     for (let j = 0; j < 16; j++) {
-      const q0 = truncInt(f(f(f(x[xi + j] - min) * id) + 0.5)) & 0xff; // no clamp in the reference
-      const q1 = truncInt(f(f(f(x[xi + 16 + j] - min) * id) + 0.5)) & 0xff;
+      const q0 = truncInt(f(f(f(x[xi + j]! - min) * id) + 0.5)) & 0xff; // no clamp in the reference
+      const q1 = truncInt(f(f(f(x[xi + 16 + j]! - min) * id) + 0.5)) & 0xff;
       y[o + 8 + j] = (q0 & 0x0f) | ((q1 & 0x0f) << 4);
       qh |= ((q0 & 0x10) >> 4) << j;
       qh |= ((q1 & 0x10) >> 4) << (j + 16);
@@ -261,7 +261,7 @@ function dequantizeQ5_1(y: Uint8Array, out: Float32Array, nb: number): void {
     const d = fp16ToFp32(v.getUint16(i * 24, true)), m = fp16ToFp32(v.getUint16(i * 24 + 2, true));
     const qh = v.getUint32(i * 24 + 4, true);
     for (let j = 0; j < 16; j++) {
-      const b = y[i * 24 + 8 + j];
+      const b = y[i * 24 + 8 + j]!;
       const h0 = ((qh >>> j) << 4) & 0x10, h1 = (qh >>> (j + 12)) & 0x10;
       out[i * 32 + j] = f(f(((b & 0x0f) | h0) * d) + m);
       out[i * 32 + 16 + j] = f(f(((b >> 4) | h1) * d) + m);
@@ -279,12 +279,12 @@ function dequantizeQ5_1(y: Uint8Array, out: Float32Array, nb: number): void {
  */
 function makeQxQuants(n: number, nmax: number, x: Float32Array, xo: number, L: Int32Array, lo: number): number {
   let max = 0, amax = 0;
-  for (let i = 0; i < n; i++) { const ax = Math.abs(x[xo + i]); if (ax > amax) { amax = ax; max = x[xo + i]; } }
+  for (let i = 0; i < n; i++) { const ax = Math.abs(x[xo + i]!); if (ax > amax) { amax = ax; max = x[xo + i]!; } }
   if (amax < GROUP_MAX_EPS) { for (let i = 0; i < n; i++) L[lo + i] = 0; return 0; }
   let iscale = f(-nmax / max);
   let sumlx = 0, suml2 = 0;
   for (let i = 0; i < n; i++) {
-    const xi = x[xo + i];
+    const xi = x[xo + i]!;
     const l = clamp(nearestInt(f(iscale * xi)), -nmax, nmax - 1);
     L[lo + i] = l + nmax;
     const w = f(xi * xi);
@@ -298,14 +298,14 @@ function makeQxQuants(n: number, nmax: number, x: Float32Array, xo: number, L: I
     iscale = f(-f(nmax + f(f(0.1) * is)) / max);
     sumlx = 0; suml2 = 0;
     for (let i = 0; i < n; i++) {
-      const xi = x[xo + i];
+      const xi = x[xo + i]!;
       const l = clamp(nearestInt(f(iscale * xi)), -nmax, nmax - 1);
       const w = f(xi * xi);
       sumlx = f(sumlx + f(f(w * xi) * l));
       suml2 = f(suml2 + f(f(w * l) * l));
     }
     if (suml2 > 0 && f(sumlx * sumlx) > f(best * suml2)) {
-      for (let i = 0; i < n; i++) L[lo + i] = nmax + clamp(nearestInt(f(iscale * x[xo + i])), -nmax, nmax - 1);
+      for (let i = 0; i < n; i++) L[lo + i] = nmax + clamp(nearestInt(f(iscale * x[xo + i]!)), -nmax, nmax - 1);
       scale = f(sumlx / suml2); best = f(scale * sumlx);
     }
   }
@@ -315,12 +315,12 @@ function makeQxQuants(n: number, nmax: number, x: Float32Array, xo: number, L: I
 /** make_q3_quants with do_rmse: start from the rounded scale, then move single L[i] while Σ improves. */
 function makeQ3Quants(n: number, nmax: number, x: Float32Array, xo: number, L: Int32Array, lo: number): number {
   let max = 0, amax = 0;
-  for (let i = 0; i < n; i++) { const ax = Math.abs(x[xo + i]); if (ax > amax) { amax = ax; max = x[xo + i]; } }
+  for (let i = 0; i < n; i++) { const ax = Math.abs(x[xo + i]!); if (ax > amax) { amax = ax; max = x[xo + i]!; } }
   if (amax < GROUP_MAX_EPS) { for (let i = 0; i < n; i++) L[lo + i] = 0; return 0; }
   const iscale = f(-nmax / max);
   let sumlx = 0, suml2 = 0;
   for (let i = 0; i < n; i++) {
-    const xi = x[xo + i];
+    const xi = x[xo + i]!;
     const l = clamp(nearestInt(f(iscale * xi)), -nmax, nmax - 1);
     L[lo + i] = l;
     const w = f(xi * xi);
@@ -330,7 +330,7 @@ function makeQ3Quants(n: number, nmax: number, x: Float32Array, xo: number, L: I
   for (let itry = 0; itry < 5; ++itry) {
     let changed = 0;
     for (let i = 0; i < n; i++) {
-      const xi = x[xo + i], li = L[lo + i];
+      const xi = x[xo + i]!, li = L[lo + i]!;
       const w = f(xi * xi);
       let slx = f(sumlx - f(f(w * xi) * li));
       if (slx > 0) {
@@ -347,7 +347,7 @@ function makeQ3Quants(n: number, nmax: number, x: Float32Array, xo: number, L: I
     }
     if (!changed) break;
   }
-  for (let i = 0; i < n; i++) L[lo + i] += nmax;
+  for (let i = 0; i < n; i++) L[lo + i]! += nmax;
   return suml2 > 0 ? f(sumlx / suml2) : 0;
 }
 
@@ -362,64 +362,64 @@ function makeQkx2Quants(
   const Laux = new Int32Array(n);
   let min = x[xo], max = x[xo];
   let sumW = weights[0];
-  let sumX = f(sumW * x[xo]);
+  let sumX = f(sumW! * x[xo]!);
   for (let i = 1; i < n; i++) {
-    const xi = x[xo + i];
-    if (xi < min) min = xi;
-    if (xi > max) max = xi;
-    const w = weights[i];
-    sumW = f(sumW + w);
+    const xi = x[xo + i]!;
+    if (xi < min!) min = xi;
+    if (xi > max!) max = xi;
+    const w = weights[i]!;
+    sumW = f(sumW! + w);
     sumX = f(sumX + f(w * xi));
   }
-  if (min > 0) min = 0;
-  if (max === min) { for (let i = 0; i < n; i++) L[lo + i] = 0; mins[j] = -min; return 0; }
-  let iscale = f(nmax / f(max - min));
+  if (min! > 0) min = 0;
+  if (max === min) { for (let i = 0; i < n; i++) L[lo + i] = 0; mins[j] = -min!; return 0; }
+  let iscale = f(nmax / f(max! - min!));
   let scale = f(1 / iscale);
   let bestError = 0;
   for (let i = 0; i < n; i++) {
-    const l = clamp(nearestInt(f(iscale * f(x[xo + i] - min))), 0, nmax);
+    const l = clamp(nearestInt(f(iscale * f(x[xo + i]! - min!))), 0, nmax);
     L[lo + i] = l;
-    let diff = f(f(f(scale * l) + min) - x[xo + i]);
+    let diff = f(f(f(scale * l) + min!) - x[xo + i]!);
     diff = useMad ? Math.abs(diff) : f(diff * diff);
-    bestError = f(bestError + f(weights[i] * diff));
+    bestError = f(bestError + f(weights[i]! * diff));
   }
-  if (nstep < 1) { mins[j] = -min; return scale; }
+  if (nstep < 1) { mins[j] = -min!; return scale; }
   for (let is = 0; is <= nstep; ++is) {
-    iscale = f(f(f(rmin + f(rdelta * is)) + nmax) / f(max - min));
+    iscale = f(f(f(rmin + f(rdelta * is)) + nmax) / f(max! - min!));
     let sumL = 0, sumL2 = 0, sumXL = 0;
     for (let i = 0; i < n; i++) {
-      const l = clamp(nearestInt(f(iscale * f(x[xo + i] - min))), 0, nmax);
+      const l = clamp(nearestInt(f(iscale * f(x[xo + i]! - min!))), 0, nmax);
       Laux[i] = l;
-      const w = weights[i];
+      const w = weights[i]!;
       sumL = f(sumL + f(w * l));
       sumL2 = f(sumL2 + f(f(w * l) * l));
-      sumXL = f(sumXL + f(f(w * l) * x[xo + i]));
+      sumXL = f(sumXL + f(f(w * l) * x[xo + i]!));
     }
-    const D = f(f(sumW * sumL2) - f(sumL * sumL));
+    const D = f(f(sumW! * sumL2) - f(sumL * sumL));
     if (D > 0) {
-      let thisScale = f(f(f(sumW * sumXL) - f(sumX * sumL)) / D);
+      let thisScale = f(f(f(sumW! * sumXL) - f(sumX * sumL)) / D);
       let thisMin = f(f(f(sumL2 * sumX) - f(sumL * sumXL)) / D);
       if (thisMin > 0) { thisMin = 0; thisScale = f(sumXL / sumL2); }
       let curError = 0;
       for (let i = 0; i < n; i++) {
-        let diff = f(f(f(thisScale * Laux[i]) + thisMin) - x[xo + i]);
+        let diff = f(f(f(thisScale * Laux[i]!) + thisMin) - x[xo + i]!);
         diff = useMad ? Math.abs(diff) : f(diff * diff);
-        curError = f(curError + f(weights[i] * diff));
+        curError = f(curError + f(weights[i]! * diff));
       }
       if (curError < bestError) {
-        for (let i = 0; i < n; i++) L[lo + i] = Laux[i];
+        for (let i = 0; i < n; i++) L[lo + i] = Laux[i]!;
         bestError = curError; scale = thisScale; min = thisMin;
       }
     }
   }
-  mins[j] = -min;
+  mins[j] = -min!;
   return scale;
 }
 
 /** The 12 scale bytes of Q4_K/Q5_K hold 8 six-bit scales and 8 six-bit mins (get_scale_min_k4). */
 function scaleMinK4(j: number, q: Uint8Array, o: number): [number, number] {
-  if (j < 4) return [q[o + j] & 63, q[o + j + 4] & 63];
-  return [(q[o + j + 4] & 0xf) | ((q[o + j - 4] >> 6) << 4), (q[o + j + 4] >> 4) | ((q[o + j] >> 6) << 4)];
+  if (j < 4) return [q[o + j]! & 63, q[o + j + 4]! & 63];
+  return [(q[o + j + 4]! & 0xf) | ((q[o + j - 4]! >> 6) << 4), (q[o + j + 4]! >> 4) | ((q[o + j]! >> 6) << 4)];
 }
 
 // Q2_K: 84 bytes per 256     16 sub-blocks of 16: x = d·sc·q − dmin·mn,  q ∈ 0..3, sc and mn 4 bits
@@ -432,14 +432,14 @@ function quantizeQ2_K(x: Float32Array, y: Uint8Array, nb: number): void {
     const o = i * 84, xb = i * QK_K;
     let maxScale = 0, maxMin = 0;
     for (let j = 0; j < 16; j++) {
-      for (let l = 0; l < 16; l++) weights[l] = Math.abs(x[xb + 16 * j + l]);
+      for (let l = 0; l < 16; l++) weights[l] = Math.abs(x[xb + 16 * j + l]!);
       scales[j] = makeQkx2Quants(16, 3, x, xb + 16 * j, weights, L, 16 * j, mins, j, -0.5, f(0.1), 15, true);
-      if (scales[j] > maxScale) maxScale = scales[j];
-      if (mins[j] > maxMin) maxMin = mins[j];
+      if (scales[j]! > maxScale) maxScale = scales[j]!;
+      if (mins[j]! > maxMin) maxMin = mins[j]!;
     }
     if (maxScale > 0) {
       const iscale = f(15 / maxScale);
-      for (let j = 0; j < 16; j++) y[o + j] = nearestInt(f(iscale * scales[j])) & 0xff;
+      for (let j = 0; j < 16; j++) y[o + j] = nearestInt(f(iscale * scales[j]!)) & 0xff;
       v.setUint16(o + 80, fp32ToFp16(f(maxScale / 15)), true);
     } else {
       for (let j = 0; j < 16; j++) y[o + j] = 0;
@@ -447,21 +447,21 @@ function quantizeQ2_K(x: Float32Array, y: Uint8Array, nb: number): void {
     }
     if (maxMin > 0) {
       const iscale = f(15 / maxMin);
-      for (let j = 0; j < 16; j++) y[o + j] = (y[o + j] | (nearestInt(f(iscale * mins[j])) << 4)) & 0xff;
+      for (let j = 0; j < 16; j++) y[o + j] = (y[o + j]! | (nearestInt(f(iscale * mins[j]!)) << 4)) & 0xff;
       v.setUint16(o + 82, fp32ToFp16(f(maxMin / 15)), true);
     } else {
       v.setUint16(o + 82, fp32ToFp16(0), true);
     }
     const dAll = fp16ToFp32(v.getUint16(o + 80, true)), mAll = fp16ToFp32(v.getUint16(o + 82, true));
     for (let j = 0; j < 16; j++) {
-      const d = f(dAll * (y[o + j] & 0xf));
+      const d = f(dAll * (y[o + j]! & 0xf));
       if (!d) continue;
-      const dm = f(mAll * (y[o + j] >> 4));
-      for (let ii = 0; ii < 16; ii++) L[16 * j + ii] = clamp(nearestInt(f(f(x[xb + 16 * j + ii] + dm) / d)), 0, 3);
+      const dm = f(mAll * (y[o + j]! >> 4));
+      for (let ii = 0; ii < 16; ii++) L[16 * j + ii] = clamp(nearestInt(f(f(x[xb + 16 * j + ii]! + dm) / d)), 0, 3);
     }
     for (let j = 0; j < QK_K; j += 128) {
       for (let l = 0; l < 32; l++) {
-        y[o + 16 + j / 4 + l] = L[j + l] | (L[j + l + 32] << 2) | (L[j + l + 64] << 4) | (L[j + l + 96] << 6);
+        y[o + 16 + j / 4 + l] = L[j + l]! | (L[j + l + 32]! << 2) | (L[j + l + 64]! << 4) | (L[j + l + 96]! << 6);
       }
     }
   }
@@ -476,9 +476,9 @@ function dequantizeQ2_K(y: Uint8Array, out: Float32Array, nb: number): void {
       const q = o + 16 + n / 4;
       for (let shift = 0; shift < 8; shift += 2) {
         for (let half = 0; half < 2; half++) {
-          const sc = y[o + is++];
+          const sc = y[o + is++]!;
           const dl = f(d * (sc & 0xf)), ml = f(min * (sc >> 4));
-          for (let l = 0; l < 16; l++) out[k++] = f(f(dl * ((y[q + 16 * half + l] >> shift) & 3)) - ml);
+          for (let l = 0; l < 16; l++) out[k++] = f(f(dl * ((y[q + 16 * half + l]! >> shift) & 3)) - ml);
         }
       }
     }
@@ -496,19 +496,19 @@ function quantizeQ3_K(x: Float32Array, y: Uint8Array, nb: number): void {
     let maxScale = 0, amax = 0;
     for (let j = 0; j < 16; j++) {
       scales[j] = makeQ3Quants(16, 4, x, xb + 16 * j, L, 16 * j);
-      const s = Math.abs(scales[j]);
-      if (s > amax) { amax = s; maxScale = scales[j]; }
+      const s = Math.abs(scales[j]!);
+      if (s > amax) { amax = s; maxScale = scales[j]!; }
     }
     y.fill(0, sOff, sOff + 12);
     if (maxScale) {
       const iscale = f(-32 / maxScale);
       for (let j = 0; j < 16; j++) {
-        let l = int8(nearestInt(f(iscale * scales[j])));
+        let l = int8(nearestInt(f(iscale * scales[j]!)));
         l = clamp(l, -32, 31) + 32;
         if (j < 8) y[sOff + j] = l & 0xf;
-        else y[sOff + j - 8] |= (l & 0xf) << 4;
+        else y[sOff + j - 8]! |= (l & 0xf) << 4;
         l >>= 4;
-        y[sOff + 8 + (j % 4)] |= l << (2 * Math.floor(j / 4));
+        y[sOff + 8 + (j % 4)]! |= l << (2 * Math.floor(j / 4));
       }
       v.setUint16(o + 108, fp32ToFp16(f(1 / iscale)), true);
     } else {
@@ -518,25 +518,25 @@ function quantizeQ3_K(x: Float32Array, y: Uint8Array, nb: number): void {
     for (let j = 0; j < 16; j++) {
       const d = f(dAll * q3Scale(y, sOff, j));
       if (!d) continue;
-      for (let ii = 0; ii < 16; ii++) L[16 * j + ii] = clamp(nearestInt(f(x[xb + 16 * j + ii] / d)), -4, 3) + 4;
+      for (let ii = 0; ii < 16; ii++) L[16 * j + ii] = clamp(nearestInt(f(x[xb + 16 * j + ii]! / d)), -4, 3) + 4;
     }
     y.fill(0, o, o + 32);
     let m = 0, hm = 1;
     for (let j = 0; j < QK_K; j++) {
-      if (L[j] > 3) { y[o + m] |= hm; L[j] -= 4; }
+      if (L[j]! > 3) { y[o + m]! |= hm; L[j]! -= 4; }
       if (++m === 32) { m = 0; hm <<= 1; }
     }
     for (let j = 0; j < QK_K; j += 128) {
       for (let l = 0; l < 32; l++) {
-        y[o + 32 + j / 4 + l] = L[j + l] | (L[j + l + 32] << 2) | (L[j + l + 64] << 4) | (L[j + l + 96] << 6);
+        y[o + 32 + j / 4 + l] = L[j + l]! | (L[j + l + 32]! << 2) | (L[j + l + 64]! << 4) | (L[j + l + 96]! << 6);
       }
     }
   }
 }
 /** The signed 6-bit scale j of a Q3_K block: sc − 32. */
 function q3Scale(y: Uint8Array, sOff: number, j: number): number {
-  const lo = j < 8 ? y[sOff + j] & 0xf : y[sOff + j - 8] >> 4;
-  const hi = (y[sOff + 8 + (j % 4)] >> (2 * Math.floor(j / 4))) & 3;
+  const lo = j < 8 ? y[sOff + j]! & 0xf : y[sOff + j - 8]! >> 4;
+  const hi = (y[sOff + 8 + (j % 4)]! >> (2 * Math.floor(j / 4))) & 3;
   return (lo | (hi << 4)) - 32;
 }
 function dequantizeQ3_K(y: Uint8Array, out: Float32Array, nb: number): void {
@@ -552,7 +552,7 @@ function dequantizeQ3_K(y: Uint8Array, out: Float32Array, nb: number): void {
           const dl = f(dAll * q3Scale(y, o + 96, is++));
           for (let l = 0; l < 16; l++) {
             const e = 16 * half + l;
-            out[k++] = f(dl * (((y[q + e] >> shift) & 3) - (y[o + e] & m ? 0 : 4)));
+            out[k++] = f(dl * (((y[q + e]! >> shift) & 3) - (y[o + e]! & m ? 0 : 4)));
           }
         }
         m <<= 1;
@@ -570,26 +570,26 @@ function quantizeScalesMinsK(
   for (let j = 0; j < 8; j++) {
     // weights: the block's RMS plus |x|, so that large weights are fitted more closely
     let sumX2 = 0;
-    for (let l = 0; l < 32; l++) { const a = x[xb + 32 * j + l]; sumX2 = f(sumX2 + f(a * a)); }
+    for (let l = 0; l < 32; l++) { const a = x[xb + 32 * j + l]!; sumX2 = f(sumX2 + f(a * a)); }
     const avX = f(Math.sqrt(f(sumX2 / 32)));
-    for (let l = 0; l < 32; l++) weights[l] = f(avX + Math.abs(x[xb + 32 * j + l]));
+    for (let l = 0; l < 32; l++) weights[l] = f(avX + Math.abs(x[xb + 32 * j + l]!));
     scales[j] = makeQkx2Quants(32, nmax, x, xb + 32 * j, weights, L, 32 * j, mins, j, rmin, f(0.1), nstep, false);
-    if (scales[j] > maxScale) maxScale = scales[j];
-    if (mins[j] > maxMin) maxMin = mins[j];
+    if (scales[j]! > maxScale) maxScale = scales[j]!;
+    if (mins[j]! > maxMin) maxMin = mins[j]!;
   }
   const invScale = maxScale > 0 ? f(63 / maxScale) : 0;
   const invMin = maxMin > 0 ? f(63 / maxMin) : 0;
   const s = o + 4; // scales[12] after d and dmin
   for (let j = 0; j < 8; j++) {
-    const ls = Math.min(63, nearestInt(f(invScale * scales[j])) & 0xff);
-    const lm = Math.min(63, nearestInt(f(invMin * mins[j])) & 0xff);
+    const ls = Math.min(63, nearestInt(f(invScale * scales[j]!)) & 0xff);
+    const lm = Math.min(63, nearestInt(f(invMin * mins[j]!)) & 0xff);
     if (j < 4) {
       y[s + j] = ls;
       y[s + j + 4] = lm;
     } else {
       y[s + j + 4] = (ls & 0xf) | ((lm & 0xf) << 4);
-      y[s + j - 4] |= (ls >> 4) << 6;
-      y[s + j] |= (lm >> 4) << 6;
+      y[s + j - 4]! |= (ls >> 4) << 6;
+      y[s + j]! |= (lm >> 4) << 6;
     }
   }
   v.setUint16(o, fp32ToFp16(f(maxScale / 63)), true);
@@ -600,7 +600,7 @@ function quantizeScalesMinsK(
     const d = f(dAll * sc);
     if (!d) continue;
     const dm = f(mAll * m);
-    for (let ii = 0; ii < 32; ii++) L[32 * j + ii] = clamp(nearestInt(f(f(x[xb + 32 * j + ii] + dm) / d)), 0, nmax);
+    for (let ii = 0; ii < 32; ii++) L[32 * j + ii] = clamp(nearestInt(f(f(x[xb + 32 * j + ii]! + dm) / d)), 0, nmax);
   }
 }
 
@@ -615,7 +615,7 @@ function quantizeQ4_K(x: Float32Array, y: Uint8Array, nb: number): void {
     y.fill(0, o, o + 144);
     quantizeScalesMinsK(x, xb, L, y, o, v, 15, -1, 20);
     for (let c = 0; c < 4; c++) {
-      for (let l = 0; l < 32; l++) y[o + 16 + 32 * c + l] = L[64 * c + l] | (L[64 * c + 32 + l] << 4);
+      for (let l = 0; l < 32; l++) y[o + 16 + 32 * c + l] = L[64 * c + l]! | (L[64 * c + 32 + l]! << 4);
     }
   }
 }
@@ -628,8 +628,8 @@ function dequantizeQ4_K(y: Uint8Array, out: Float32Array, nb: number): void {
       const [sc1, m1] = scaleMinK4(2 * c, y, o + 4), [sc2, m2] = scaleMinK4(2 * c + 1, y, o + 4);
       const d1 = f(d * sc1), mm1 = f(min * m1), d2 = f(d * sc2), mm2 = f(min * m2);
       const k = i * QK_K + 64 * c, q = o + 16 + 32 * c;
-      for (let l = 0; l < 32; l++) out[k + l] = f(f(d1 * (y[q + l] & 0xf)) - mm1);
-      for (let l = 0; l < 32; l++) out[k + 32 + l] = f(f(d2 * (y[q + l] >> 4)) - mm2);
+      for (let l = 0; l < 32; l++) out[k + l] = f(f(d1 * (y[q + l]! & 0xf)) - mm1);
+      for (let l = 0; l < 32; l++) out[k + 32 + l] = f(f(d2 * (y[q + l]! >> 4)) - mm2);
     }
   }
 }
@@ -648,9 +648,9 @@ function quantizeQ5_K(x: Float32Array, y: Uint8Array, nb: number): void {
     for (let c = 0; c < 4; c++) {
       for (let l = 0; l < 32; l++) {
         let l1 = L[64 * c + l], l2 = L[64 * c + 32 + l];
-        if (l1 > 15) { l1 -= 16; y[qh + l] |= 1 << (2 * c); }
-        if (l2 > 15) { l2 -= 16; y[qh + l] |= 2 << (2 * c); }
-        y[ql + 32 * c + l] = l1 | (l2 << 4);
+        if (l1! > 15) { l1! -= 16; y[qh + l]! |= 1 << (2 * c); }
+        if (l2! > 15) { l2! -= 16; y[qh + l]! |= 2 << (2 * c); }
+        y[ql + 32 * c + l] = l1! | (l2! << 4);
       }
     }
   }
@@ -664,8 +664,8 @@ function dequantizeQ5_K(y: Uint8Array, out: Float32Array, nb: number): void {
       const [sc1, m1] = scaleMinK4(2 * c, y, o + 4), [sc2, m2] = scaleMinK4(2 * c + 1, y, o + 4);
       const d1 = f(d * sc1), mm1 = f(min * m1), d2 = f(d * sc2), mm2 = f(min * m2);
       const k = i * QK_K + 64 * c, q = o + 48 + 32 * c, u1 = 1 << (2 * c), u2 = 2 << (2 * c);
-      for (let l = 0; l < 32; l++) out[k + l] = f(f(d1 * ((y[q + l] & 0xf) + (y[qh + l] & u1 ? 16 : 0))) - mm1);
-      for (let l = 0; l < 32; l++) out[k + 32 + l] = f(f(d2 * ((y[q + l] >> 4) + (y[qh + l] & u2 ? 16 : 0))) - mm2);
+      for (let l = 0; l < 32; l++) out[k + l] = f(f(d1 * ((y[q + l]! & 0xf) + (y[qh + l]! & u1 ? 16 : 0))) - mm1);
+      for (let l = 0; l < 32; l++) out[k + 32 + l] = f(f(d2 * ((y[q + l]! >> 4) + (y[qh + l]! & u2 ? 16 : 0))) - mm2);
     }
   }
 }
@@ -689,17 +689,17 @@ function quantizeQ6_K(x: Float32Array, y: Uint8Array, nb: number): void {
     if (maxAbsScale < GROUP_MAX_EPS) { y.fill(0, o, o + 210); continue; }
     const iscale = f(-128 / maxScale);
     v.setUint16(o + 208, fp32ToFp16(f(1 / iscale)), true);
-    for (let ib = 0; ib < 16; ib++) y[sOff + ib] = Math.min(127, nearestInt(f(iscale * scales[ib]))) & 0xff;
+    for (let ib = 0; ib < 16; ib++) y[sOff + ib] = Math.min(127, nearestInt(f(iscale * scales[ib]!))) & 0xff;
     const dAll = fp16ToFp32(v.getUint16(o + 208, true));
     for (let j = 0; j < 16; j++) {
-      const d = f(dAll * int8(y[sOff + j]));
+      const d = f(dAll * int8(y[sOff + j]!));
       if (!d) continue;
-      for (let ii = 0; ii < 16; ii++) L[16 * j + ii] = clamp(nearestInt(f(x[xb + 16 * j + ii] / d)), -32, 31) + 32;
+      for (let ii = 0; ii < 16; ii++) L[16 * j + ii] = clamp(nearestInt(f(x[xb + 16 * j + ii]! / d)), -32, 31) + 32;
     }
     for (let h = 0; h < 2; h++) {
       const j = 128 * h, ql = o + 64 * h, qh = o + 128 + 32 * h;
       for (let l = 0; l < 32; l++) {
-        const q1 = L[j + l], q2 = L[j + l + 32], q3 = L[j + l + 64], q4 = L[j + l + 96];
+        const q1 = L[j + l]!, q2 = L[j + l + 32]!, q3 = L[j + l + 64]!, q4 = L[j + l + 96]!;
         y[ql + l] = (q1 & 0xf) | ((q3 & 0xf) << 4);
         y[ql + l + 32] = (q2 & 0xf) | ((q4 & 0xf) << 4);
         y[qh + l] = ((q1 >> 4) | ((q2 >> 4) << 2) | ((q3 >> 4) << 4) | ((q4 >> 4) << 6)) & 0xff;
@@ -716,14 +716,14 @@ function dequantizeQ6_K(y: Uint8Array, out: Float32Array, nb: number): void {
       const ql = o + 64 * h, qh = o + 128 + 32 * h, sc = o + 192 + 8 * h, k = i * QK_K + 128 * h;
       for (let l = 0; l < 32; l++) {
         const is = l >> 4;
-        const q1 = ((y[ql + l] & 0xf) | (((y[qh + l] >> 0) & 3) << 4)) - 32;
-        const q2 = ((y[ql + l + 32] & 0xf) | (((y[qh + l] >> 2) & 3) << 4)) - 32;
-        const q3 = ((y[ql + l] >> 4) | (((y[qh + l] >> 4) & 3) << 4)) - 32;
-        const q4 = ((y[ql + l + 32] >> 4) | (((y[qh + l] >> 6) & 3) << 4)) - 32;
-        out[k + l] = f(f(d * int8(y[sc + is])) * q1);
-        out[k + l + 32] = f(f(d * int8(y[sc + is + 2])) * q2);
-        out[k + l + 64] = f(f(d * int8(y[sc + is + 4])) * q3);
-        out[k + l + 96] = f(f(d * int8(y[sc + is + 6])) * q4);
+        const q1 = ((y[ql + l]! & 0xf) | (((y[qh + l]! >> 0) & 3) << 4)) - 32;
+        const q2 = ((y[ql + l + 32]! & 0xf) | (((y[qh + l]! >> 2) & 3) << 4)) - 32;
+        const q3 = ((y[ql + l]! >> 4) | (((y[qh + l]! >> 4) & 3) << 4)) - 32;
+        const q4 = ((y[ql + l + 32]! >> 4) | (((y[qh + l]! >> 6) & 3) << 4)) - 32;
+        out[k + l] = f(f(d * int8(y[sc + is]!)) * q1);
+        out[k + l + 32] = f(f(d * int8(y[sc + is + 2]!)) * q2);
+        out[k + l + 64] = f(f(d * int8(y[sc + is + 4]!)) * q3);
+        out[k + l + 96] = f(f(d * int8(y[sc + is + 6]!)) * q4);
       }
     }
   }
@@ -753,7 +753,7 @@ export function quantize(type: GgmlType, x: Float32Array): Uint8Array {
   if (type === "F16" || type === "BF16") {
     const v = new DataView(y.buffer);
     const cast = type === "F16" ? fp32ToFp16 : fp32ToBf16;
-    for (let i = 0; i < x.length; i++) v.setUint16(2 * i, cast(x[i]), true);
+    for (let i = 0; i < x.length; i++) v.setUint16(2 * i, cast(x[i]!), true);
     return y;
   }
   const bs = GGML_TYPES[type].blockSize;

@@ -58,8 +58,8 @@ test("log buckets: hand-derived values, and PyTorch's table for r in −700…70
   assert.deepEqual(c2p.shape, [2, fc.n_head, T, T]);
   const clampRow = (x: number): number => Math.min(Math.max(x, 0), 2 * k - 1);
   for (const [b, h] of [[0, 0], [1, 1]]) {
-    assert.deepEqual(c2p.narrow(0, b, 1).narrow(1, h, 1).reshape(T, T).toArray(), delta.map((row) => row.map((d) => clampRow(d + k))));
-    assert.deepEqual(p2c.narrow(0, b, 1).narrow(1, h, 1).reshape(T, T).toArray(), delta.map((row) => row.map((d) => clampRow(-d + k))));
+    assert.deepEqual(c2p.narrow(0, b!, 1).narrow(1, h!, 1).reshape(T, T).toArray(), delta.map((row) => row.map((d) => clampRow(d + k))));
+    assert.deepEqual(p2c.narrow(0, b!, 1).narrow(1, h!, 1).reshape(T, T).toArray(), delta.map((row) => row.map((d) => clampRow(-d + k))));
   }
   // T = 9 > max 6 reaches bucket ±4 = ±k, which the clamp puts on the table's edge (row 7 = 2k − 1)
   assert.equal(delta[8]![0], 4);

@@ -32,7 +32,7 @@ test("FastSpeech 2 matches PyTorch: mel, predicted durations, pitch and energy, 
   assert.ok(Math.abs(out.loss!.item() - fx.loss) < 1e-10, `loss ${out.loss!.item()} vs PyTorch ${fx.loss}`);
   out.loss!.backward();
   assert.deepEqual(model.namedParameters().map(([n]) => toTorchName(n)).sort(), Object.keys(fx.grads).sort());
-  for (const [n, p] of model.namedParameters()) assertClose(p.grad!, fromJson(fx.grads[toTorchName(n)]), { rtol: 1e-7, atol: 1e-10 }, `d loss/d ${n}`);
+  for (const [n, p] of model.namedParameters()) assertClose(p.grad!, fromJson(fx.grads[toTorchName(n)]!), { rtol: 1e-7, atol: 1e-10 }, `d loss/d ${n}`);
   assert.equal(model.numParameters(), fx.num_params);
   assert.equal(countParameters(model.config), fx.num_params);
   assert.equal(countParameters(fastSpeech2Config("paper")), fx.paper_params);

@@ -227,7 +227,7 @@ function bucketize(values: Tensor, boundaries: readonly number[]): Tensor {
   const out = new Int32Array(v.length);
   for (let i = 0; i < v.length; i++) {
     let n = 0;
-    while (n < boundaries.length && boundaries[n] < v[i]) n++;
+    while (n < boundaries.length && boundaries[n]! < v[i]!) n++;
     out[i] = n;
   }
   return tensor(out, { shape: values.shape, dtype: "int32" });
@@ -316,10 +316,10 @@ export class FastSpeech2 extends Module {
     const { frames, lengths: melLengths } = lengthRegulate(x, durations); // (B, T, C)
 
     // DIFF(transformer): the decoder reads all frames at once; no causal mask, no cross-attention
-    const T = frames.shape[1];
+    const T = frames.shape[1]!;
     if (T > c.maxLen) throw new ShapeError(`FastSpeech2: ${T} frames exceed maxLen ${c.maxLen}`);
-    const dm = masks(melLengths, T, frames.dtype);
-    let y = frames.add(this.positions.narrow(0, 0, T).to(frames.dtype)).mul(dm.zero); // (B, T, C)
+    const dm = masks(melLengths, T!, frames.dtype);
+    let y = frames.add(this.positions.narrow(0, 0, T!).to(frames.dtype)).mul(dm.zero); // (B, T, C)
     for (const block of this.decoder) y = block.forward(y, dm.keep, dm.zero); // (B, T, C)
     const mel = this.melHead.forward(y).mul(dm.zero).transpose(1, 2); // (B, M, T)
     const out: FastSpeech2Output = { mel, logDuration, pitch, energy, melLengths };
@@ -337,10 +337,10 @@ export class FastSpeech2 extends Module {
     }
     const S = out.logDuration.shape[1];
     const frameMask = masks(out.melLengths, T, t.mel.dtype).zero.transpose(1, 2); // (B, 1, T)
-    const symMask = masks(textLengths, S, t.mel.dtype).zero.squeeze(2); // (B, S)
+    const symMask = masks(textLengths, S!, t.mel.dtype).zero.squeeze(2); // (B, S)
     const nFrames = out.melLengths.reduce((a, b) => a + b, 0) * M, nSym = textLengths.reduce((a, b) => a + b, 0);
     const melLoss = out.mel.sub(t.mel).abs().mul(frameMask).sum().div(nFrames);
-    const logD = tensor(t.durations.flat().map((d) => Math.log(1 + d)), { shape: [B, S], dtype: t.mel.dtype });
+    const logD = tensor(t.durations.flat().map((d) => Math.log(1 + d)), { shape: [B, S!], dtype: t.mel.dtype });
     const mse = (a: Tensor, b: Tensor) => a.sub(b).pow(2).mul(symMask).sum().div(nSym);
     return melLoss.add(mse(out.logDuration, logD)).add(mse(out.pitch, t.pitch)).add(mse(out.energy, t.energy));
   }
@@ -358,7 +358,7 @@ function roundDurations(logDuration: Tensor, lengths: number[], maxLen: number):
   const [B, S] = logDuration.shape as [number, number];
   const v = logDuration.dataSync();
   return Array.from({ length: B }, (_, b) => {
-    const d = Array.from({ length: S }, (_, j) => (j < lengths[b] ? Math.max(0, Math.round(Math.min(Math.exp(v[b * S + j]), 1e6) - 1)) : 0));
+    const d = Array.from({ length: S }, (_, j) => (j < lengths[b]! ? Math.max(0, Math.round(Math.min(Math.exp(v[b * S + j]!), 1e6) - 1)) : 0));
     const total = d.reduce((a, x) => a + x, 0);
     if (total === 0) d[0] = 1; // at least one frame, so that the decoder's attention has a key
     return total > maxLen ? d.map((x) => Math.floor((x * maxLen) / total)) : d;
@@ -377,7 +377,7 @@ function checkText(text: Tensor, lengths: number[], c: FastSpeech2Config): [numb
   if (S === 0 || S > c.maxLen) throw new ShapeError(`FastSpeech2: text ${fmt(text.shape)} must hold 1 to maxLen ${c.maxLen} symbols`);
   if (lengths.length !== B || lengths.some((n) => !Number.isInteger(n) || n < 1 || n > S)) throw new ArgumentError(`FastSpeech2: textLengths must be ${B} integers in [1, ${S}], got [${lengths.join(", ")}]`);
   const ids = text.dataSync();
-  for (let i = 0; i < ids.length; i++) if (!(ids[i] >= 0 && ids[i] < c.nSymbols)) throw new ArgumentError(`FastSpeech2: symbol id ${ids[i]} outside [0, ${c.nSymbols})`);
+  for (let i = 0; i < ids.length; i++) if (!(ids[i]! >= 0 && ids[i]! < c.nSymbols)) throw new ArgumentError(`FastSpeech2: symbol id ${ids[i]} outside [0, ${c.nSymbols})`);
   return [B, S];
 }
 

@@ -53,7 +53,7 @@ export const fastspeech2Recipe: Recipe<FastSpeech2RecipeOptions> = {
     const prepared = data.speech.items.map((it) => {
       const wav = decodeWav(it.wav);
       if (wav.sampleRate !== TTS_AUDIO.sampleRate) throw new ArgumentError(`fastspeech2: "${it.text}" is at ${wav.sampleRate} Hz, the recipe reads ${TTS_AUDIO.sampleRate} Hz`);
-      return prepareUtterance(it.text, fe.encode(it.text), wav.channels[0]);
+      return prepareUtterance(it.text, fe.encode(it.text), wav.channels[0]!);
     });
     const utts = alignCorpus(prepared, fe.symbols.length, o.alignIterations);
     if (utts.length <= o.heldOut) throw new ArgumentError(`fastspeech2: ${utts.length} usable sentences, not more than heldOut ${o.heldOut}`);
@@ -104,14 +104,14 @@ export const fastspeech2Recipe: Recipe<FastSpeech2RecipeOptions> = {
     let predFrames = 0, teacherFrames = 0;
     for (const u of held) {
       const out = noGrad(() => model.forward(ttsBatch([u], [0]).text, [u.ids.length]));
-      predFrames += out.melLengths[0];
+      predFrames += out.melLengths[0]!;
       teacherFrames += u.nFrames;
     }
-    const first = held[0];
-    const out = noGrad(() => model.forward(ttsBatch([first], [0]).text, [first.ids.length]));
-    const wav = melToWav(Float64Array.from(out.mel.dataSync()), out.mel.shape[2], o.griffinLimIterations);
+    const first = held[0]!;
+    const out = noGrad(() => model.forward(ttsBatch([first!], [0]).text, [first.ids.length]));
+    const wav = melToWav(Float64Array.from(out.mel.dataSync()), out.mel.shape[2]!, o.griffinLimIterations);
     const T = out.mel.shape[2];
-    const melRows = (m: ArrayLike<number>, frames: number) => Array.from({ length: TTS_AUDIO.nMels }, (_, d) => Array.from({ length: frames }, (_, t) => m[(TTS_AUDIO.nMels - 1 - d) * frames + t]));
+    const melRows = (m: ArrayLike<number>, frames: number) => Array.from({ length: TTS_AUDIO.nMels }, (_, d) => Array.from({ length: frames }, (_, t) => m[(TTS_AUDIO.nMels - 1 - d) * frames + t]!));
     return {
       metrics: {
         heldOutLoss: valLoss[valLoss.length - 1]![1], trainLoss: trainLoss[trainLoss.length - 1]![1], durationRatio: predFrames / teacherFrames,
@@ -120,7 +120,7 @@ export const fastspeech2Recipe: Recipe<FastSpeech2RecipeOptions> = {
       images: {
         "loss.png": lineChartPng({ series: [{ name: "train", points: trainLoss }, { name: "held-out", points: valLoss }], title: "FastSpeech 2: L1(mel) + MSE(log d, pitch, energy)", xLabel: "step", yLabel: "loss" }),
         "mel-teacher.png": heatmapPng({ values: melRows(first.mel, first.nFrames), title: `teacher: ${first.text}`, cell: 2, range: [-11.5, 2] }),
-        "mel-predicted.png": heatmapPng({ values: melRows(out.mel.dataSync(), T), title: `FastSpeech 2: ${first.text}`, cell: 2, range: [-11.5, 2] }),
+        "mel-predicted.png": heatmapPng({ values: melRows(out.mel.dataSync(), T!), title: `FastSpeech 2: ${first.text}`, cell: 2, range: [-11.5, 2] }),
       },
       audio: { "held-out-0.wav": wav },
       samples: [first.text],

@@ -33,12 +33,12 @@ test("HiFi-GAN matches PyTorch: the wave, the scores, the three losses and every
   assertClose(logMel.forward(real), fromJson(fx.log_mel_real), TOL, "log-mel of the real wave");
   const fake = G.forward(fromJson(fx.mel));
   assertClose(fake, fromJson(fx.fake), TOL, "generated wave");
-  D.forward(real).forEach((d, k) => assertClose(d.score, fromJson(fx.d_scores_real[k]), TOL, `D_${k}(real)`));
+  D.forward(real).forEach((d, k) => assertClose(d.score, fromJson(fx.d_scores_real[k]!), TOL, `D_${k}(real)`));
 
   const dLoss = discriminatorLoss(D.forward(real), D.forward(fake.detach()));
   assert.ok(Math.abs(dLoss.item() - fx.d_loss) < 1e-10, `D loss ${dLoss.item()} vs ${fx.d_loss}`);
   dLoss.backward();
-  for (const [n, p] of D.namedParameters()) assertClose(p.grad!, fromJson(fx.d_grads[toTorchName(n)]), { rtol: 1e-7, atol: 1e-11 }, `dD/d ${n}`);
+  for (const [n, p] of D.namedParameters()) assertClose(p.grad!, fromJson(fx.d_grads[toTorchName(n)]!), { rtol: 1e-7, atol: 1e-11 }, `dD/d ${n}`);
   D.zeroGrad();
 
   const { adversarial, featureMatching } = generatorLosses(D.forward(real), D.forward(fake));
@@ -49,7 +49,7 @@ test("HiFi-GAN matches PyTorch: the wave, the scores, the three losses and every
   }
   gLoss.backward();
   assert.deepEqual(G.namedParameters().map(([n]) => toTorchName(n)).sort(), Object.keys(fx.g_grads).sort());
-  for (const [n, p] of G.namedParameters()) assertClose(p.grad!, fromJson(fx.g_grads[toTorchName(n)]), { rtol: 1e-6, atol: 1e-10 }, `dG/d ${n}`);
+  for (const [n, p] of G.namedParameters()) assertClose(p.grad!, fromJson(fx.g_grads[toTorchName(n)]!), { rtol: 1e-6, atol: 1e-10 }, `dG/d ${n}`);
 });
 
 test("V1 has the generator size PyTorch counts for it (13.9 M, the paper's Table 1)", () => {

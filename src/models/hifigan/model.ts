@@ -77,7 +77,7 @@ export function hifiganConfig(base: HiFiGANConfig | keyof typeof PRESETS, overri
     throw new ArgumentError(`HiFiGANConfig: upsampleRates and upsampleKernels must be lists of the same length of positive integers`);
   }
   c.upsampleRates.forEach((u, i) => {
-    if ((c.upsampleKernels[i] - u) % 2 !== 0 || c.upsampleKernels[i] < u) throw new ArgumentError(`HiFiGANConfig: upsample kernel ${c.upsampleKernels[i]} must be ≥ rate ${u} with an even difference (exact ×${u} lengths)`);
+    if ((c.upsampleKernels[i]! - u) % 2 !== 0 || c.upsampleKernels[i]! < u) throw new ArgumentError(`HiFiGANConfig: upsample kernel ${c.upsampleKernels[i]} must be ≥ rate ${u} with an even difference (exact ×${u} lengths)`);
   });
   if (c.initialChannels % 2 ** c.upsampleRates.length !== 0) throw new ArgumentError(`HiFiGANConfig: initialChannels ${c.initialChannels} must halve ${c.upsampleRates.length} times`);
   if (c.resblockKernels.length === 0 || c.resblockKernels.length !== c.resblockDilations.length || c.resblockKernels.some((k) => k % 2 !== 1)) {
@@ -85,8 +85,8 @@ export function hifiganConfig(base: HiFiGANConfig | keyof typeof PRESETS, overri
   }
   if (c.mpdChannels.length !== 4 || c.msdChannels.length !== 7 || !ints(c.periods)) throw new ArgumentError(`HiFiGANConfig: 4 MPD widths, 7 MSD widths and positive periods`);
   for (const [i, g] of MSD_GROUPS.entries()) {
-    const inC = i === 0 ? 1 : c.msdChannels[i - 1];
-    if (inC % g !== 0 || c.msdChannels[i] % g !== 0) throw new ArgumentError(`HiFiGANConfig: MSD layer ${i} has groups ${g}; widths ${inC} → ${c.msdChannels[i]} must divide by it`);
+    const inC = i === 0 ? 1 : c.msdChannels[i - 1]!;
+    if (inC % g !== 0 || c.msdChannels[i]! % g !== 0) throw new ArgumentError(`HiFiGANConfig: MSD layer ${i} has groups ${g}; widths ${inC} → ${c.msdChannels[i]} must divide by it`);
   }
   return Object.freeze(c);
 }
@@ -151,9 +151,9 @@ export class Generator extends Module {
     super();
     const c = config, K = c.resblockKernels.length;
     this.convPre = new Conv1d(c.nMels, c.initialChannels, 7, { padding: 3, ...opts });
-    this.ups = new ModuleList(c.upsampleRates.map((u, i) => new ConvTranspose1d(c.initialChannels >> i, c.initialChannels >> (i + 1), c.upsampleKernels[i], u, opts)));
+    this.ups = new ModuleList(c.upsampleRates.map((u, i) => new ConvTranspose1d(c.initialChannels >> i, c.initialChannels >> (i + 1), c.upsampleKernels[i]!, u, opts)));
     const blocks: ResBlock[] = [];
-    c.upsampleRates.forEach((_, i) => { for (let j = 0; j < K; j++) blocks.push(new ResBlock(c.initialChannels >> (i + 1), c.resblockKernels[j], c.resblockDilations[j], opts)); });
+    c.upsampleRates.forEach((_, i) => { for (let j = 0; j < K; j++) blocks.push(new ResBlock(c.initialChannels >> (i + 1), c.resblockKernels[j]!, c.resblockDilations[j]!, opts)); });
     this.resblocks = new ModuleList(blocks);
     this.convPost = new Conv1d(c.initialChannels >> c.upsampleRates.length, 1, 7, { padding: 3, ...opts });
   }
@@ -201,8 +201,8 @@ class PeriodDiscriminator extends Module {
   constructor(readonly period: number, widths: readonly number[], opts: InitOptions) {
     super();
     const chans = [1, ...widths, widths[3]];
-    this.convs = new ModuleList(chans.slice(0, 5).map((inC, i) => new Conv2d(inC, chans[i + 1], [5, 1], { stride: [i < 4 ? 3 : 1, 1], padding: [2, 0], ...opts })));
-    this.convPost = new Conv2d(widths[3], 1, [3, 1], { padding: [1, 0], ...opts });
+    this.convs = new ModuleList(chans.slice(0, 5).map((inC, i) => new Conv2d(inC!, chans[i + 1]!, [5, 1], { stride: [i < 4 ? 3 : 1, 1], padding: [2, 0], ...opts })));
+    this.convPost = new Conv2d(widths[3]!, 1, [3, 1], { padding: [1, 0], ...opts });
   }
 
   /** x (B, 1, T) → the score map flattened (B, ·) and the feature maps. */
@@ -210,7 +210,7 @@ class PeriodDiscriminator extends Module {
     const [B, , T] = x.shape as [number, number, number];
     const p = this.period;
     if (T % p !== 0) x = F.pad(x, [0, p - (T % p)], { mode: "reflect" }); // (B, 1, ⌈T/p⌉·p)
-    const h = x.reshape([B, 1, x.shape[2] / p, p]); // (B, 1, T/p, p)
+    const h = x.reshape([B, 1, x.shape[2]! / p, p]); // (B, 1, T/p, p)
     return convChain(this.convs, this.convPost, h);
   }
 }
@@ -222,8 +222,8 @@ class ScaleDiscriminator extends Module {
 
   constructor(widths: readonly number[], opts: InitOptions) {
     super();
-    this.convs = new ModuleList(widths.map((w, i) => new Conv1d(i === 0 ? 1 : widths[i - 1], w, MSD_KERNELS[i], { stride: MSD_STRIDES[i], groups: MSD_GROUPS[i], padding: (MSD_KERNELS[i] - 1) / 2, ...opts })));
-    this.convPost = new Conv1d(widths[6], 1, 3, { padding: 1, ...opts });
+    this.convs = new ModuleList(widths.map((w, i) => new Conv1d(i === 0 ? 1 : widths[i - 1]!, w, MSD_KERNELS[i]!, { stride: MSD_STRIDES[i], groups: MSD_GROUPS[i], padding: (MSD_KERNELS[i]! - 1) / 2, ...opts })));
+    this.convPost = new Conv1d(widths[6]!, 1, 3, { padding: 1, ...opts });
   }
 
   forward(x: Tensor): { score: Tensor; features: Tensor[] } {
@@ -259,19 +259,19 @@ export class Discriminators extends Module {
 
 /** The discriminators' loss: Σ_k E[(D_k(x) − 1)²] + E[D_k(G(s))²]. */
 export function discriminatorLoss(real: { score: Tensor }[], fake: { score: Tensor }[]): Tensor {
-  let loss = real[0].score.sub(1).pow(2).mean().add(fake[0].score.pow(2).mean());
-  for (let k = 1; k < real.length; k++) loss = loss.add(real[k].score.sub(1).pow(2).mean()).add(fake[k].score.pow(2).mean());
+  let loss = real[0]!.score.sub(1).pow(2).mean().add(fake[0]!.score.pow(2).mean());
+  for (let k = 1; k < real.length; k++) loss = loss.add(real[k]!.score.sub(1).pow(2).mean()).add(fake[k]!.score.pow(2).mean());
   return loss;
 }
 
 /** The generator's adversarial loss Σ_k E[(D_k(G(s)) − 1)²] and feature matching Σ_k Σ_i ‖D_k^i(x) − D_k^i(G(s))‖₁ / N_i. */
 export function generatorLosses(real: { features: Tensor[] }[], fake: { score: Tensor; features: Tensor[] }[]): { adversarial: Tensor; featureMatching: Tensor } {
-  let adversarial = fake[0].score.sub(1).pow(2).mean();
-  for (let k = 1; k < fake.length; k++) adversarial = adversarial.add(fake[k].score.sub(1).pow(2).mean());
+  let adversarial = fake[0]!.score.sub(1).pow(2).mean();
+  for (let k = 1; k < fake.length; k++) adversarial = adversarial.add(fake[k]!.score.sub(1).pow(2).mean());
   let featureMatching: Tensor | null = null;
   for (let k = 0; k < fake.length; k++) {
-    for (let i = 0; i < fake[k].features.length; i++) {
-      const l = fake[k].features[i].sub(real[k].features[i].detach()).abs().mean();
+    for (let i = 0; i < fake[k]!.features.length; i++) {
+      const l = fake[k]!.features[i]!.sub(real[k]!.features[i]!.detach()).abs().mean();
       featureMatching = featureMatching ? featureMatching.add(l) : l;
     }
   }

@@ -173,7 +173,7 @@ class Encoder extends Module {
     x = x.transpose(1, 2); // (B, S, C)
     // the reversal of each row within its length: rev[b, s] = L_b − 1 − s for s < L_b, else s
     const rev = tensor(lengths.flatMap((L) => Array.from({ length: S }, (_, s) => (s < L ? L - 1 - s : s))), { shape: [B, S], dtype: "int32" });
-    const revIdx = rev.unsqueeze(2).expand([B, S, x.shape[2]]); // (B, S, C)
+    const revIdx = rev.unsqueeze(2).expand([B, S, x.shape[2]!]); // (B, S, C)
     const fwd = this.direction(x, 0); // (B, S, C/2)
     const bwd = this.direction(x.gather(1, revIdx), 1).gather(1, rev.unsqueeze(2).expand([B, S, this.c.embDim / 2])); // (B, S, C/2)
     return cat([fwd, bwd], 2); // (B, S, C): h_j = [→h_j; ←h_j]
@@ -304,10 +304,10 @@ export class Tacotron2 extends Module {
     const c = this.config, r = c.framesPerStep;
     const [B, S] = checkText(text, textLengths, c);
     const { mel: target, melLengths } = targets;
-    if (target.ndim !== 3 || target.shape[0] !== B || target.shape[1] !== c.nMels || target.shape[2] % r !== 0 || target.shape[2] === 0) {
+    if (target.ndim !== 3 || target.shape[0] !== B || target.shape[1] !== c.nMels || target.shape[2]! % r !== 0 || target.shape[2] === 0) {
       throw new ShapeError(`Tacotron2: target mel ${fmt(target.shape)} must be (${B}, ${c.nMels}, T) with T a positive multiple of r = ${r}`);
     }
-    const T = target.shape[2], N = T / r;
+    const T = target.shape[2]!, N = T / r;
     if (melLengths.length !== B || melLengths.some((n) => !Number.isInteger(n) || n < 1 || n > T)) throw new ArgumentError(`Tacotron2: melLengths must be ${B} integers in [1, ${T}], got [${melLengths.join(", ")}]`);
     const h = this.encoder.forward(text, textLengths); // (B, S, C)
     const pad = padMask(textLengths, S); // (B, S)
@@ -322,7 +322,7 @@ export class Tacotron2 extends Module {
       stops.push(o.stop);
       aligns.push(o.weights);
     }
-    const mel = stack(outs, 1).reshape([B, N, r, c.nMels]).reshape([B, T, c.nMels]).transpose(1, 2); // (B, M, T)
+    const mel = stack(outs, 1).reshape([B, N, r, c.nMels]).reshape([B, T!, c.nMels]).transpose(1, 2); // (B, M, T)
     const melPost = mel.add(this.postnetForward(mel)); // (B, M, T)
     const stop = cat(stops, 1); // (B, N)
     const alignments = stack(aligns, 1); // (B, N, S)
@@ -376,7 +376,7 @@ export class Tacotron2 extends Module {
     const c = this.config, r = c.framesPerStep;
     const { mel: y, melLengths } = targets;
     const [B, M, T] = y.shape as [number, number, number];
-    const N = T / r, S = out.alignments.shape[2];
+    const N = T / r, S = out.alignments.shape[2]!;
     const frameMask = tensor(melLengths.flatMap((n) => Array.from({ length: T }, (_, t) => (t < n ? 1 : 0))), { shape: [B, 1, T], dtype: y.dtype }); // (B, 1, T)
     const count = melLengths.reduce((a, b) => a + b, 0) * M;
     const mse = (a: Tensor) => a.sub(y).pow(2).mul(frameMask).sum().div(count);
@@ -389,14 +389,14 @@ export class Tacotron2 extends Module {
       const w: number[] = [];
       let cells = 0;
       for (let b = 0; b < B; b++) {
-        const Nb = Math.ceil(melLengths[b] / r), Sb = textLengths[b];
+        const Nb = Math.ceil(melLengths[b]! / r), Sb = textLengths[b]!;
         for (let n = 0; n < N; n++) for (let s = 0; s < S; s++) {
           const inside = n < Nb && s < Sb;
           if (inside) cells++;
           w.push(inside ? 1 - Math.exp(-((n / Nb - s / Sb) ** 2) / (2 * g * g)) : 0);
         }
       }
-      const W = tensor(w, { shape: [B, N, S], dtype: y.dtype }); // (B, N, S)
+      const W = tensor(w, { shape: [B, N, S!], dtype: y.dtype }); // (B, N, S)
       loss = loss.add(out.alignments.mul(W).sum().div(cells).mul(lambda));
     }
     return loss;
@@ -435,7 +435,7 @@ function checkText(text: Tensor, lengths: number[], c: Tacotron2Config): [number
   if (S === 0) throw new ShapeError(`Tacotron2: text ${fmt(text.shape)} holds no symbols`);
   if (lengths.length !== B || lengths.some((n) => !Number.isInteger(n) || n < 1 || n > S)) throw new ArgumentError(`Tacotron2: textLengths must be ${B} integers in [1, ${S}], got [${lengths.join(", ")}]`);
   const ids = text.dataSync();
-  for (let i = 0; i < ids.length; i++) if (!(ids[i] >= 0 && ids[i] < c.nSymbols)) throw new ArgumentError(`Tacotron2: symbol id ${ids[i]} outside [0, ${c.nSymbols})`);
+  for (let i = 0; i < ids.length; i++) if (!(ids[i]! >= 0 && ids[i]! < c.nSymbols)) throw new ArgumentError(`Tacotron2: symbol id ${ids[i]} outside [0, ${c.nSymbols})`);
   return [B, S];
 }
 

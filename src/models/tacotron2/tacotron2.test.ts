@@ -32,7 +32,7 @@ test("Tacotron 2 matches PyTorch: frames, post-net, stop logits, alignments, los
   out.loss!.backward();
   const names = model.namedParameters().map(([n]) => toTorchName(n)).sort();
   assert.deepEqual(names, Object.keys(fx.grads).sort());
-  for (const [n, p] of model.namedParameters()) assertClose(p.grad!, fromJson(fx.grads[toTorchName(n)]), { rtol: 1e-7, atol: 1e-10 }, `d loss/d ${n}`);
+  for (const [n, p] of model.namedParameters()) assertClose(p.grad!, fromJson(fx.grads[toTorchName(n)]!), { rtol: 1e-7, atol: 1e-10 }, `d loss/d ${n}`);
   assert.equal(model.numParameters(), fx.num_params);
   assert.equal(countParameters(model.config), fx.num_params);
 });

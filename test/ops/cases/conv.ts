@@ -77,10 +77,10 @@ function convTranspose2dRef(inputs: Tensor[], args: unknown[]): number[] {
     for (let i = 0; i < H!; i++) for (let j = 0; j < W!; j++) for (let co = 0; co < Cog!; co++) for (let ki = 0; ki < KH!; ki++) for (let kj = 0; kj < KW!; kj++) {
       const oi = i * s[0] - p[0] + ki * d[0], oj = j * s[1] - p[1] + kj * d[1];
       if (oi < 0 || oi >= OH || oj < 0 || oj >= OW) continue;
-      y[((n * Cout + g * Cog! + co) * OH + oi) * OW + oj] += x.storage[((n * Cin! + ci) * H! + i) * W! + j]! * w.storage[((ci * Cog! + co) * KH! + ki) * KW! + kj]!;
+      y[((n * Cout + g * Cog! + co) * OH + oi) * OW + oj]! += x.storage[((n * Cin! + ci) * H! + i) * W! + j]! * w.storage[((ci * Cog! + co) * KH! + ki) * KW! + kj]!;
     }
   }
-  if (b) for (let n = 0; n < N!; n++) for (let c = 0; c < Cout; c++) for (let q = 0; q < OH * OW; q++) y[(n * Cout + c) * OH * OW + q] += b.storage[c]!;
+  if (b) for (let n = 0; n < N!; n++) for (let c = 0; c < Cout; c++) for (let q = 0; q < OH * OW; q++) y[(n * Cout + c) * OH * OW + q]! += b.storage[c]!;
   return Array.from(y);
 }
 
