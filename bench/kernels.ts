@@ -22,10 +22,27 @@ wnn.setNumThreads(threads);
 
 /** The kernels this stint moved onto the wasm backend. */
 const NEW: (keyof KernelTable)[] = [
-  "im2col", "col2im", "biasAdd", "biasGrad", "maxPool2d", "maxPool2dBackward", "avgPool2d", "avgPool2dBackward",
-  "rmsNorm", "rmsNormBackward", "gather", "scatterAdd", "indexSelect", "indexAdd",
+  "im2col",
+  "col2im",
+  "biasAdd",
+  "biasGrad",
+  "maxPool2d",
+  "maxPool2dBackward",
+  "avgPool2d",
+  "avgPool2dBackward",
+  "rmsNorm",
+  "rmsNormBackward",
+  "gather",
+  "scatterAdd",
+  "indexSelect",
+  "indexAdd",
 ];
-const before: Backend = { name: "wasm-before", kernels: Object.fromEntries(Object.entries(wasmBackend.kernels).filter(([k]) => !NEW.includes(k as keyof KernelTable))) };
+const before: Backend = {
+  name: "wasm-before",
+  kernels: Object.fromEntries(
+    Object.entries(wasmBackend.kernels).filter(([k]) => !NEW.includes(k as keyof KernelTable)),
+  ),
+};
 wnn.registerBackend(before);
 const BACKENDS = ["reference", "wasm-before", "wasm"];
 
@@ -46,7 +63,8 @@ const CASES: Record<string, Case> = {
       wnn.manualSeed(0);
       const model = new LeNet5(lenetConfig("lenet5"));
       const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
-      const x = wnn.randn([64, 1, 28, 28]), y = wnn.randint(0, 10, [64], { dtype: "int32" });
+      const x = wnn.randn([64, 1, 28, 28]),
+        y = wnn.randint(0, 10, [64], { dtype: "int32" });
       return () => {
         const loss = F.crossEntropy(model.forward(x), y);
         opt.zeroGrad();
@@ -62,9 +80,12 @@ const CASES: Record<string, Case> = {
     setup: () => {
       wnn.manualSeed(0);
       const x = wnn.randn([8, 64, 32, 32], { requiresGrad: true });
-      const w = wnn.randn([64, 64, 3, 3], { requiresGrad: true }), b = wnn.randn([64], { requiresGrad: true });
+      const w = wnn.randn([64, 64, 3, 3], { requiresGrad: true }),
+        b = wnn.randn([64], { requiresGrad: true });
       return () => {
-        x.grad = null; w.grad = null; b.grad = null;
+        x.grad = null;
+        w.grad = null;
+        b.grad = null;
         F.conv2d(x, w, b, { padding: 1 }).sum().backward();
       };
     },
@@ -77,7 +98,10 @@ const CASES: Record<string, Case> = {
       const x = wnn.randn([8, 64, 32, 32], { requiresGrad: true });
       return () => {
         x.grad = null;
-        F.maxPool2d(x, 2).sum().add(F.avgPool2d(x, 3, { stride: 1, padding: 1 }).sum()).backward();
+        F.maxPool2d(x, 2)
+          .sum()
+          .add(F.avgPool2d(x, 3, { stride: 1, padding: 1 }).sum())
+          .backward();
       };
     },
   },
@@ -86,9 +110,11 @@ const CASES: Record<string, Case> = {
     runs: 50,
     setup: () => {
       wnn.manualSeed(0);
-      const x = wnn.randn([768, 128], { requiresGrad: true }), w = wnn.ones([128], { requiresGrad: true });
+      const x = wnn.randn([768, 128], { requiresGrad: true }),
+        w = wnn.ones([128], { requiresGrad: true });
       return () => {
-        x.grad = null; w.grad = null;
+        x.grad = null;
+        w.grad = null;
         F.rmsNorm(x, [128], w).sum().backward();
       };
     },
@@ -100,16 +126,21 @@ const CASES: Record<string, Case> = {
       wnn.manualSeed(0);
       const wte = wnn.randn([50257, 768], { requiresGrad: true });
       const idx = wnn.randint(0, 50257, [768], { dtype: "int32" });
-      const logits = wnn.randn([768, 65], { requiresGrad: true }), t = wnn.randint(0, 65, [768, 1], { dtype: "int32" });
+      const logits = wnn.randn([768, 65], { requiresGrad: true }),
+        t = wnn.randint(0, 65, [768, 1], { dtype: "int32" });
       return () => {
-        wte.grad = null; logits.grad = null;
+        wte.grad = null;
+        logits.grad = null;
         F.embedding(idx, wte).sum().add(logits.gather(1, t).sum()).backward();
       };
     },
   },
 };
 
-const uptime = (await import("node:os")).loadavg().map((x) => x.toFixed(2)).join(" ");
+const uptime = (await import("node:os"))
+  .loadavg()
+  .map((x) => x.toFixed(2))
+  .join(" ");
 console.log(`kernels micro-benchmark, ${threads} thread(s), load average ${uptime}`);
 console.log(`| case | ${BACKENDS.map((b) => `${b} ms (cpu ms)`).join(" | ")} | reference / wasm | before / wasm |`);
 console.log(`|---|${BACKENDS.map(() => "---").join("|")}|---|---|`);
@@ -134,30 +165,91 @@ for (const key of cases) {
     med.push(m);
     cells.push(`${m.toFixed(2)} (${((u.user + u.system) / 1000 / c.runs).toFixed(2)})`);
   }
-  console.log(`| ${c.name} | ${cells.join(" | ")} | ${(med[0]! / med[2]!).toFixed(2)}× | ${(med[1]! / med[2]!).toFixed(2)}× |`);
+  console.log(
+    `| ${c.name} | ${cells.join(" | ")} | ${(med[0]! / med[2]!).toFixed(2)}× | ${(med[1]! / med[2]!).toFixed(2)}× |`,
+  );
 }
 
 // The kernels alone, on the same inputs (no op, no allocation): reference vs wasm.
-const ref = referenceKernels, was: KernelTable = { ...referenceKernels, ...wasmBackend.kernels };
+const ref = referenceKernels,
+  was: KernelTable = { ...referenceKernels, ...wasmBackend.kernels };
 const rnd = (n: number): Float32Array => Float32Array.from({ length: n }, () => Math.random() * 2 - 1);
 const g = { n: 8, c: 64, h: 32, w: 32, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dh: 1, dw: 1, oh: 32, ow: 32 };
 const gp = { ...g, kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0, oh: 16, ow: 16 };
-const x = rnd(8 * 64 * 32 * 32), cols = new Float32Array(8 * 64 * 9 * 1024), dx = new Float32Array(x.length);
-const ya = new Float32Array(x.length), yp = new Float32Array(8 * 64 * 16 * 16), ip = new Int32Array(yp.length), dyp = rnd(yp.length);
-const xr = rnd(768 * 128), wr = rnd(128), yr = new Float32Array(xr.length), rs = new Float32Array(768), dwr = new Float32Array(128);
-const wte = rnd(50257 * 768 / 8), idx = Int32Array.from({ length: 768 }, () => Math.floor(Math.random() * 6282)), emb = new Float32Array(768 * 768);
+const x = rnd(8 * 64 * 32 * 32),
+  cols = new Float32Array(8 * 64 * 9 * 1024),
+  dx = new Float32Array(x.length);
+const ya = new Float32Array(x.length),
+  yp = new Float32Array(8 * 64 * 16 * 16),
+  ip = new Int32Array(yp.length),
+  dyp = rnd(yp.length);
+const xr = rnd(768 * 128),
+  wr = rnd(128),
+  yr = new Float32Array(xr.length),
+  rs = new Float32Array(768),
+  dwr = new Float32Array(128);
+const wte = rnd((50257 * 768) / 8),
+  idx = Int32Array.from({ length: 768 }, () => Math.floor(Math.random() * 6282)),
+  emb = new Float32Array(768 * 768);
 const t65 = idx.map((v) => v % 65);
 const kcases: [string, (k: KernelTable) => void][] = [
   ["im2col (8, 64, 32, 32), 3×3 pad 1", (k) => k.im2col(x, g, cols)],
-  ["col2im (8, 64, 32, 32), 3×3 pad 1", (k) => { dx.fill(0); k.col2im(cols, g, dx); }],
-  ["biasAdd + biasGrad (8, 64, 1024)", (k) => { k.biasAdd(x, wr.subarray(0, 64), 8, 64, 1024); k.biasGrad(x, dwr.subarray(0, 64), 8, 64, 1024); }],
-  ["maxPool2d + backward 2×2, (8, 64, 32, 32)", (k) => { k.maxPool2d(x, gp, yp, ip); k.maxPool2dBackward(dyp, ip, gp, dx); }],
-  ["avgPool2d + backward 3×3/1 pad 1, (8, 64, 32, 32)", (k) => { k.avgPool2d(x, g, ya, true); k.avgPool2dBackward(ya, g, dx, true); }],
-  ["rmsNorm + backward (768, 128)", (k) => { k.rmsNorm(xr, wr, yr, rs, 768, 128, 1e-6); k.rmsNormBackward(yr, xr, wr, rs, dx.subarray(0, xr.length), dwr, 768, 128); }],
-  ["indexSelect + indexAdd 768 rows of 768 (embedding)", (k) => { k.indexSelect(wte, idx, emb, 1, 6282, 768); k.indexAdd(wte, idx, emb, 1, 6282, 768); }],
-  ["gather + scatterAdd (768, 65) → (768, 1)", (k) => { k.gather(xr.subarray(0, 768 * 65), t65, yr.subarray(0, 768), 768, 65, 1, 1); k.scatterAdd(dx.subarray(0, 768 * 65), t65, yr.subarray(0, 768), 768, 65, 1, 1); }],
+  [
+    "col2im (8, 64, 32, 32), 3×3 pad 1",
+    (k) => {
+      dx.fill(0);
+      k.col2im(cols, g, dx);
+    },
+  ],
+  [
+    "biasAdd + biasGrad (8, 64, 1024)",
+    (k) => {
+      k.biasAdd(x, wr.subarray(0, 64), 8, 64, 1024);
+      k.biasGrad(x, dwr.subarray(0, 64), 8, 64, 1024);
+    },
+  ],
+  [
+    "maxPool2d + backward 2×2, (8, 64, 32, 32)",
+    (k) => {
+      k.maxPool2d(x, gp, yp, ip);
+      k.maxPool2dBackward(dyp, ip, gp, dx);
+    },
+  ],
+  [
+    "avgPool2d + backward 3×3/1 pad 1, (8, 64, 32, 32)",
+    (k) => {
+      k.avgPool2d(x, g, ya, true);
+      k.avgPool2dBackward(ya, g, dx, true);
+    },
+  ],
+  [
+    "rmsNorm + backward (768, 128)",
+    (k) => {
+      k.rmsNorm(xr, wr, yr, rs, 768, 128, 1e-6);
+      k.rmsNormBackward(yr, xr, wr, rs, dx.subarray(0, xr.length), dwr, 768, 128);
+    },
+  ],
+  [
+    "indexSelect + indexAdd 768 rows of 768 (embedding)",
+    (k) => {
+      k.indexSelect(wte, idx, emb, 1, 6282, 768);
+      k.indexAdd(wte, idx, emb, 1, 6282, 768);
+    },
+  ],
+  [
+    "gather + scatterAdd (768, 65) → (768, 1)",
+    (k) => {
+      k.gather(xr.subarray(0, 768 * 65), t65, yr.subarray(0, 768), 768, 65, 1, 1);
+      k.scatterAdd(dx.subarray(0, 768 * 65), t65, yr.subarray(0, 768), 768, 65, 1, 1);
+    },
+  ],
 ];
-console.log(`\nkernels alone (median ms of 20 after 3 warm-up), load average ${(await import("node:os")).loadavg().map((v) => v.toFixed(2)).join(" ")}`);
+console.log(
+  `\nkernels alone (median ms of 20 after 3 warm-up), load average ${(await import("node:os"))
+    .loadavg()
+    .map((v) => v.toFixed(2))
+    .join(" ")}`,
+);
 console.log("| kernel | reference ms | wasm ms | reference / wasm |\n|---|---|---|---|");
 for (const [name, fn] of kcases) {
   const t = [ref, was].map((k) => {

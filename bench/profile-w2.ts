@@ -17,24 +17,29 @@ const arg = (name: string, fallback: number): number => {
   const a = process.argv.find((s) => s.startsWith(`--${name}=`));
   return a === undefined ? fallback : Number(a.slice(name.length + 3));
 };
-const threads = arg("threads", 1), steps = arg("steps", 40);
+const threads = arg("threads", 1),
+  steps = arg("steps", 40);
 // --scope=0: the step without wnn.tidy (default 1: inside it); --user=1: the user-written form (./w2-user.ts)
-const scoped = arg("scope", 1) !== 0, user = arg("user", 0) !== 0;
+const scoped = arg("scope", 1) !== 0,
+  user = arg("user", 0) !== 0;
 wnn.setNumThreads(threads);
 
 /** The kind of a profile node: by its function and file. */
 function kindOf(f: Runtime.CallFrame): string {
-  if (f.url.startsWith("wasm://") || f.functionName.startsWith("wasm-function") || f.functionName.startsWith("$")) return "wasm kernels";
+  if (f.url.startsWith("wasm://") || f.functionName.startsWith("wasm-function") || f.functionName.startsWith("$"))
+    return "wasm kernels";
   if (f.functionName === "(garbage collector)") return "garbage collector";
   if (f.url.includes("/engine/dtype.")) return "typed-array allocation (engine/dtype allocate)";
   if (f.url.includes("/engine/scope.")) return "memory scope: blocks, zero-fill, release (engine/scope)";
-  if (f.url.includes("/backend/wasm/")) return "copies into / out of wasm memory, kernel set-up, waiting for the pool (backend/wasm JS)";
+  if (f.url.includes("/backend/wasm/"))
+    return "copies into / out of wasm memory, kernel set-up, waiting for the pool (backend/wasm JS)";
   if (f.functionName === "(idle)" || f.functionName === "(program)") return "idle / program";
   return "other JavaScript (ops, autograd, optimizer, model)";
 }
 
 function post<T>(s: Session, method: string, params?: object): T {
-  let out: T | undefined, err: Error | null = null;
+  let out: T | undefined,
+    err: Error | null = null;
   s.post(method, params ?? {}, (e, r) => ((err = e), (out = r as T)));
   if (err) throw err;
   return out!;
@@ -65,9 +70,13 @@ profile.samples!.forEach((id, i) => {
   kinds.set(k, (kinds.get(k) ?? 0) + dt);
   total += dt;
 });
-console.log(`W2 (${user ? "user-written" : "GPT module"}, ${scoped ? "inside wnn.tidy" : "no scope"}), ${threads} thread(s), ${steps} profiled steps: ${wallMs.toFixed(1)} ms per step (wall, under the profiler); the calling thread's time by kind:`);
+console.log(
+  `W2 (${user ? "user-written" : "GPT module"}, ${scoped ? "inside wnn.tidy" : "no scope"}), ${threads} thread(s), ${steps} profiled steps: ${wallMs.toFixed(1)} ms per step (wall, under the profiler); the calling thread's time by kind:`,
+);
 for (const [k, us] of [...kinds].sort((a, b) => b[1] - a[1])) {
-  console.log(`  ${((100 * us) / total).toFixed(1).padStart(5)} %  ${(us / 1000 / steps).toFixed(1).padStart(6)} ms/step  ${k}`);
+  console.log(
+    `  ${((100 * us) / total).toFixed(1).padStart(5)} %  ${(us / 1000 / steps).toFixed(1).padStart(6)} ms/step  ${k}`,
+  );
 }
 // the functions with the most self time (JavaScript by name and file; wasm as one entry per function)
 const self = new Map<string, number>();
@@ -77,11 +86,13 @@ profile.samples!.forEach((id, i) => {
   self.set(key, (self.get(key) ?? 0) + profile.timeDeltas![i]!);
 });
 console.log("top functions by self time:");
-for (const [k, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`  ${((100 * us) / total).toFixed(1).padStart(5)} %  ${k}`);
+for (const [k, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 15))
+  console.log(`  ${((100 * us) / total).toFixed(1).padStart(5)} %  ${k}`);
 
 // A FinalizationRegistry callback is a task of the event loop: a loop that never yields never sees one.
 const registry = new FinalizationRegistry<number>(() => void finalized++);
-let finalized = 0, made = 0;
+let finalized = 0,
+  made = 0;
 const churn = (): void => {
   for (let i = 0; i < 2000; i++) registry.register(new Float32Array(16), made++);
 };
@@ -91,4 +102,6 @@ for (let s = 0; s < 200; s++) {
   churn();
   await new Promise((r) => setImmediate(r));
 }
-console.log(`finalizers: the same loop yielding to the event loop after each 2,000: ${made} made, ${finalized} finalized`);
+console.log(
+  `finalizers: the same loop yielding to the event loop after each 2,000: ${made} made, ${finalized} finalized`,
+);

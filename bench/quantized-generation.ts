@@ -16,9 +16,16 @@ import { GPT, gptConfig } from "../src/models/gpt2/model.js";
 import { median } from "./timing.js";
 import { greedy } from "./w3.js";
 
-const args = Object.fromEntries(process.argv.slice(2).map((a) => { const [k, v] = a.replace(/^--/, "").split("="); return [k!, v ?? "true"]; }));
+const args = Object.fromEntries(
+  process.argv.slice(2).map((a) => {
+    const [k, v] = a.replace(/^--/, "").split("=");
+    return [k!, v ?? "true"];
+  }),
+);
 const types = (args["types"] ?? "f32,q8_0,q4_0").split(",").map((t) => t.toUpperCase());
-const promptLen = Number(args["prompt"] ?? 128), nNew = Number(args["new"] ?? 64), runs = Number(args["runs"] ?? 3);
+const promptLen = Number(args["prompt"] ?? 128),
+  nNew = Number(args["new"] ?? 64),
+  runs = Number(args["runs"] ?? 3);
 const nLayer = Number(args["layers"] ?? 12);
 if (args["threads"]) wnn.setNumThreads(Number(args["threads"]));
 
@@ -27,26 +34,66 @@ wnn.manualSeed(0);
 const f32Model = new GPT(cfg);
 f32Model.eval();
 const params = f32Model.numParameters();
-const ggufCfg: GgufModelConfig = { arch: "gpt2", vocabSize: cfg.vocabSize, blockSize: cfg.blockSize, nLayer: cfg.nLayer, nHead: cfg.nHead, nEmbd: cfg.nEmbd, intermediateSize: 4 * cfg.nEmbd, normEps: 1e-5 };
+const ggufCfg: GgufModelConfig = {
+  arch: "gpt2",
+  vocabSize: cfg.vocabSize,
+  blockSize: cfg.blockSize,
+  nLayer: cfg.nLayer,
+  nHead: cfg.nHead,
+  nEmbd: cfg.nEmbd,
+  intermediateSize: 4 * cfg.nEmbd,
+  normEps: 1e-5,
+};
 const tok = { model: "gpt2" as const, tokens: Array.from({ length: cfg.vocabSize }, (_, i) => `t${i}`) };
 
-interface Variant { name: string; model: GPT; weightBytes: number; fileBytes: number; decode: number[]; cpu: number[]; prefill: number[]; toks: number[] }
+interface Variant {
+  name: string;
+  model: GPT;
+  weightBytes: number;
+  fileBytes: number;
+  decode: number[];
+  cpu: number[];
+  prefill: number[];
+  toks: number[];
+}
 const variants: Variant[] = [];
 for (const t of types) {
   if (t === "F32") {
-    variants.push({ name: "f32 (Linear)", model: f32Model, weightBytes: 4 * params, fileBytes: 0, decode: [], cpu: [], prefill: [], toks: [] });
+    variants.push({
+      name: "f32 (Linear)",
+      model: f32Model,
+      weightBytes: 4 * params,
+      fileBytes: 0,
+      decode: [],
+      cpu: [],
+      prefill: [],
+      toks: [],
+    });
     continue;
   }
   const t0 = performance.now();
   const bytes = toGguf(f32Model.stateDict(), ggufCfg, t as GgmlType, tok);
   const g = loadGguf(bytes);
-  console.log(`${t}: GGUF of ${bytes.length} bytes written and loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  variants.push({ name: t, model: g.model as GPT, weightBytes: g.weightBytes, fileBytes: bytes.length, decode: [], cpu: [], prefill: [], toks: [] });
+  console.log(
+    `${t}: GGUF of ${bytes.length} bytes written and loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
+  variants.push({
+    name: t,
+    model: g.model as GPT,
+    weightBytes: g.weightBytes,
+    fileBytes: bytes.length,
+    decode: [],
+    cpu: [],
+    prefill: [],
+    toks: [],
+  });
 }
 
 const gen = new wnn.Generator(7);
 const prompt = Array.from({ length: promptLen }, () => Math.floor(gen.random() * cfg.vocabSize));
-console.log(`GPT-2 small's shape (${nLayer} layers, ${params} parameters), random weights; prompt ${promptLen}, ${nNew} new tokens; ${wnn.backendSummary()}`);
+console.log(
+  `GPT-2 small's shape (${nLayer} layers, ${params} parameters), random weights; prompt ${promptLen}, ${nNew} new tokens; ${wnn.backendSummary()}`,
+);
 for (const v of variants) greedy(v.model, prompt, Math.min(nNew, 4)); // warm-up (weights copied into wasm memory)
 for (let r = 0; r < runs; r++) {
   for (const v of variants) {
@@ -58,11 +105,20 @@ for (let r = 0; r < runs; r++) {
   }
 }
 const base = variants[0]!;
-console.log(`load average: ${(await import("node:os")).loadavg().map((l) => l.toFixed(1)).join(" ")}`);
-console.log("| weights | bytes in memory | GGUF file | prefill (ms) | decode ms/token (wall) | decode tokens/s (wall) | decode CPU ms/token | tokens/s ÷ first row | same tokens as first row |");
+console.log(
+  `load average: ${(await import("node:os"))
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ")}`,
+);
+console.log(
+  "| weights | bytes in memory | GGUF file | prefill (ms) | decode ms/token (wall) | decode tokens/s (wall) | decode CPU ms/token | tokens/s ÷ first row | same tokens as first row |",
+);
 console.log("|---|---|---|---|---|---|---|---|---|");
 for (const v of variants) {
   const d = median(v.decode);
   const same = v.toks.filter((t, i) => t === base.toks[i]).length;
-  console.log(`| ${v.name} | ${v.weightBytes} | ${v.fileBytes || "–"} | ${median(v.prefill).toFixed(0)} | ${d.toFixed(1)} | ${(1000 / d).toFixed(2)} | ${median(v.cpu).toFixed(1)} | ${(median(base.decode) / d).toFixed(2)}× | ${same}/${nNew} |`);
+  console.log(
+    `| ${v.name} | ${v.weightBytes} | ${v.fileBytes || "–"} | ${median(v.prefill).toFixed(0)} | ${d.toFixed(1)} | ${(1000 / d).toFixed(2)} | ${median(v.cpu).toFixed(1)} | ${(median(base.decode) / d).toFixed(2)}× | ${same}/${nNew} |`,
+  );
 }

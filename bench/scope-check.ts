@@ -18,5 +18,10 @@ for (const scoped of [false, true, false, true]) {
   }
   const c = process.cpuUsage(c0);
   t.sort((a, b) => a - b);
-  console.log(`${scoped ? "tidy " : "plain"} median ${t[t.length >> 1]!.toFixed(1)} ms CPU ${((c.user + c.system) / 1000 / steps).toFixed(1)} ms/step  losses ${losses.slice(0, 3).map((l) => l.toFixed(6)).join(" ")} … ${losses[losses.length - 1]!.toFixed(6)}`);
+  console.log(
+    `${scoped ? "tidy " : "plain"} median ${t[t.length >> 1]!.toFixed(1)} ms CPU ${((c.user + c.system) / 1000 / steps).toFixed(1)} ms/step  losses ${losses
+      .slice(0, 3)
+      .map((l) => l.toFixed(6))
+      .join(" ")} … ${losses[losses.length - 1]!.toFixed(6)}`,
+  );
 }

@@ -9,14 +9,20 @@ import * as wnn from "../src/index-node.js";
 import { UNet, unetConfig } from "../src/models/ddpm/unet.js";
 
 const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, "").split("=") as [string, string]));
-const B = Number(args.batch ?? 2), runs = Number(args.runs ?? 1);
+const B = Number(args.batch ?? 2),
+  runs = Number(args.runs ?? 1);
 const t0 = performance.now();
 const unet = new UNet(unetConfig("sd-v1-unet"), { generator: new wnn.Generator(0) }).eval();
-console.log(`built the U-Net (${unet.numParameters().toLocaleString("en-US")} parameters, random weights) in ${((performance.now() - t0) / 1000).toFixed(1)} s; backend ${wnn.getBackend()}, ${wnn.getNumThreads()} threads`);
-const x = wnn.randn([B, 4, 64, 64]), context = wnn.randn([B, 77, 768]);
+console.log(
+  `built the U-Net (${unet.numParameters().toLocaleString("en-US")} parameters, random weights) in ${((performance.now() - t0) / 1000).toFixed(1)} s; backend ${wnn.getBackend()}, ${wnn.getNumThreads()} threads`,
+);
+const x = wnn.randn([B, 4, 64, 64]),
+  context = wnn.randn([B, 77, 768]);
 for (let r = 0; r < runs; r++) {
   const t1 = performance.now();
   const eps = wnn.noGrad(() => unet.forward(x, new Array<number>(B).fill(500), null, context));
   const s = (performance.now() - t1) / 1000;
-  console.log(`U-Net evaluation, batch ${B} at 64×64 latents: ${s.toFixed(1)} s (output ${eps.shape.join("×")}, finite: ${[...eps.storage].every(Number.isFinite)}); load average ${loadavg()[0]!.toFixed(1)}`);
+  console.log(
+    `U-Net evaluation, batch ${B} at 64×64 latents: ${s.toFixed(1)} s (output ${eps.shape.join("×")}, finite: ${[...eps.storage].every(Number.isFinite)}); load average ${loadavg()[0]!.toFixed(1)}`,
+  );
 }

@@ -13,8 +13,18 @@ import { W2_BATCH, W2_CONFIG } from "./w2.js";
 const F = wnn.nn.functional;
 
 interface Layer {
-  ln1w: wnn.Tensor; ln1b: wnn.Tensor; wqkv: wnn.Tensor; bqkv: wnn.Tensor; wo: wnn.Tensor; bo: wnn.Tensor;
-  ln2w: wnn.Tensor; ln2b: wnn.Tensor; wup: wnn.Tensor; bup: wnn.Tensor; wdown: wnn.Tensor; bdown: wnn.Tensor;
+  ln1w: wnn.Tensor;
+  ln1b: wnn.Tensor;
+  wqkv: wnn.Tensor;
+  bqkv: wnn.Tensor;
+  wo: wnn.Tensor;
+  bo: wnn.Tensor;
+  ln2w: wnn.Tensor;
+  ln2b: wnn.Tensor;
+  wup: wnn.Tensor;
+  bup: wnn.Tensor;
+  wdown: wnn.Tensor;
+  bdown: wnn.Tensor;
 }
 
 /** The user-written trainer: parameters as plain tensors and a step function. */
@@ -24,15 +34,34 @@ export function w2UserTrainer(seed = 1337): { params: wnn.Tensor[]; step: (x: wn
   const w = (...shape: number[]): wnn.Tensor => wnn.randn(shape).mul(0.02).requiresGrad_();
   const zeros = (n: number): wnn.Tensor => wnn.zeros([n]).requiresGrad_();
   const ones = (n: number): wnn.Tensor => wnn.ones([n]).requiresGrad_();
-  const wte = w(V, C), wpe = w(T, C);
+  const wte = w(V, C),
+    wpe = w(T, C);
   const layers: Layer[] = Array.from({ length: nLayer }, () => ({
-    ln1w: ones(C), ln1b: zeros(C), wqkv: w(C, 3 * C), bqkv: zeros(3 * C), wo: w(C, C), bo: zeros(C),
-    ln2w: ones(C), ln2b: zeros(C), wup: w(C, 4 * C), bup: zeros(4 * C), wdown: w(4 * C, C), bdown: zeros(C),
+    ln1w: ones(C),
+    ln1b: zeros(C),
+    wqkv: w(C, 3 * C),
+    bqkv: zeros(3 * C),
+    wo: w(C, C),
+    bo: zeros(C),
+    ln2w: ones(C),
+    ln2b: zeros(C),
+    wup: w(C, 4 * C),
+    bup: zeros(4 * C),
+    wdown: w(4 * C, C),
+    bdown: zeros(C),
   }));
-  const lnfw = ones(C), lnfb = zeros(C);
+  const lnfw = ones(C),
+    lnfb = zeros(C);
   const params = [wte, wpe, ...layers.flatMap((l) => Object.values(l)), lnfw, lnfb];
-  const decay = params.filter((p) => p.ndim >= 2), noDecay = params.filter((p) => p.ndim < 2);
-  const opt = new AdamW([{ params: decay, weightDecay: 0.1 }, { params: noDecay, weightDecay: 0 }], { lr: 1e-3, betas: [0.9, 0.99], eps: 1e-8 });
+  const decay = params.filter((p) => p.ndim >= 2),
+    noDecay = params.filter((p) => p.ndim < 2);
+  const opt = new AdamW(
+    [
+      { params: decay, weightDecay: 0.1 },
+      { params: noDecay, weightDecay: 0 },
+    ],
+    { lr: 1e-3, betas: [0.9, 0.99], eps: 1e-8 },
+  );
   const pos = wnn.arange(0, T, 1, { dtype: "int32" });
 
   const forward = (idx: wnn.Tensor, targets: wnn.Tensor): wnn.Tensor => {
@@ -42,7 +71,9 @@ export function w2UserTrainer(seed = 1337): { params: wnn.Tensor[]; step: (x: wn
       const h = F.layerNorm(x, [C], l.ln1w, l.ln1b);
       const qkv = h.matmul(l.wqkv).add(l.bqkv); // (B, T, 3C)
       const heads = (t: wnn.Tensor): wnn.Tensor => t.reshape([B, Tt, nh, C / nh]).permute(0, 2, 1, 3); // (B, nh, T, hs)
-      const q = heads(qkv.narrow(2, 0, C)), k = heads(qkv.narrow(2, C, C)), v = heads(qkv.narrow(2, 2 * C, C));
+      const q = heads(qkv.narrow(2, 0, C)),
+        k = heads(qkv.narrow(2, C, C)),
+        v = heads(qkv.narrow(2, 2 * C, C));
       const y = F.scaledDotProductAttention(q, k, v, { isCausal: true }).permute(0, 2, 1, 3).reshape([B, Tt, C]);
       x = x.add(y.matmul(l.wo).add(l.bo));
       const m = F.layerNorm(x, [C], l.ln2w, l.ln2b).matmul(l.wup).add(l.bup).gelu(); // (B, T, 4C)
@@ -59,7 +90,8 @@ export function w2UserTrainer(seed = 1337): { params: wnn.Tensor[]; step: (x: wn
     opt.step();
     return loss.item();
   };
-  if (params.reduce((s, p) => s + p.numel(), 0) !== 809_856) throw new Error("w2-user: the parameter count differs from W2's");
+  if (params.reduce((s, p) => s + p.numel(), 0) !== 809_856)
+    throw new Error("w2-user: the parameter count differs from W2's");
   void W2_BATCH;
   return { params, step };
 }

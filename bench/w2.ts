@@ -57,8 +57,15 @@ export function w2Trainer(seed = 1337): { model: GPT; step: (x: wnn.Tensor, y: w
   const model = new GPT(W2_CONFIG);
   model.train();
   const params = model.parameters();
-  const decay = params.filter((p) => p.ndim >= 2), noDecay = params.filter((p) => p.ndim < 2);
-  const opt = new AdamW([{ params: decay, weightDecay: 0.1 }, { params: noDecay, weightDecay: 0 }], { lr: 1e-3, betas: [0.9, 0.99], eps: 1e-8 });
+  const decay = params.filter((p) => p.ndim >= 2),
+    noDecay = params.filter((p) => p.ndim < 2);
+  const opt = new AdamW(
+    [
+      { params: decay, weightDecay: 0.1 },
+      { params: noDecay, weightDecay: 0 },
+    ],
+    { lr: 1e-3, betas: [0.9, 0.99], eps: 1e-8 },
+  );
   const step = (x: wnn.Tensor, y: wnn.Tensor): number => {
     const { loss } = model.forward(x, y);
     opt.zeroGrad();
@@ -84,17 +91,23 @@ export function w2Batches(count: number, seed = 42): { x: wnn.Tensor; y: wnn.Ten
 const mib = (bytes: number): number => bytes / 2 ** 20;
 
 export function runW2(log: (line: string) => void, o: W2Options = {}): W2Result {
-  const warmup = o.warmup ?? 10, runs = o.runs ?? 50;
+  const warmup = o.warmup ?? 10,
+    runs = o.runs ?? 50;
   const rssAt = new Set(o.rssAt ?? []);
-  const scoped = o.scoped ?? true, form = o.form ?? "module";
+  const scoped = o.scoped ?? true,
+    form = o.form ?? "module";
   const trainer = form === "user" ? w2UserTrainer() : w2Trainer();
-  const step = scoped ? (x: wnn.Tensor, y: wnn.Tensor): number => wnn.tidy("w2 step", () => trainer.step(x, y)) : trainer.step;
-  const paramsTotal = "model" in trainer ? trainer.model.numParameters() : trainer.params.reduce((n, p) => n + p.numel(), 0);
+  const step = scoped
+    ? (x: wnn.Tensor, y: wnn.Tensor): number => wnn.tidy("w2 step", () => trainer.step(x, y))
+    : trainer.step;
+  const paramsTotal =
+    "model" in trainer ? trainer.model.numParameters() : trainer.params.reduce((n, p) => n + p.numel(), 0);
   // at most 60 distinct batches in memory; longer runs cycle through them
   const batches = w2Batches(Math.min(warmup + runs, 60));
   const times: number[] = [];
   const rss: Record<string, number> = {};
-  let first = NaN, last = NaN;
+  let first = NaN,
+    last = NaN;
   let cpu0 = process.cpuUsage();
   for (let i = 0; i < warmup + runs; i++) {
     if (i === warmup) cpu0 = process.cpuUsage();
@@ -111,12 +124,22 @@ export function runW2(log: (line: string) => void, o: W2Options = {}): W2Result 
   const cpu = process.cpuUsage(cpu0);
   const med = median(times);
   const r: W2Result = {
-    median_ms: med, min_ms: Math.min(...times), max_ms: Math.max(...times), runs, warmup,
+    median_ms: med,
+    min_ms: Math.min(...times),
+    max_ms: Math.max(...times),
+    runs,
+    warmup,
     tokens_per_s_at_median: (W2_BATCH * W2_CONFIG.blockSize) / (med * 1e-3),
-    params_total: paramsTotal, loss_first: first, loss_last: last,
+    params_total: paramsTotal,
+    loss_first: first,
+    loss_last: last,
     cpu_ms_per_iter: (cpu.user + cpu.system) / 1000 / runs,
-    peak_rss_mib: process.resourceUsage().maxRSS / 1024, rss_end_mib: mib(process.memoryUsage.rss()), rss_mib: rss,
+    peak_rss_mib: process.resourceUsage().maxRSS / 1024,
+    rss_end_mib: mib(process.memoryUsage.rss()),
+    rss_mib: rss,
   };
-  log(`  w2 GPT-tiny train step (${form === "user" ? "user-written" : "GPT module"}, ${scoped ? "inside tidy" : "no scope"}): median ${med.toFixed(2)} ms  ${r.tokens_per_s_at_median.toFixed(0)} tok/s (best ${r.min_ms.toFixed(2)} ms; CPU ${r.cpu_ms_per_iter.toFixed(1)} ms/iter; params ${r.params_total}, loss ${first.toFixed(3)} -> ${last.toFixed(3)}; RSS ${r.rss_end_mib.toFixed(0)} MiB, process peak so far ${r.peak_rss_mib.toFixed(0)} MiB)`);
+  log(
+    `  w2 GPT-tiny train step (${form === "user" ? "user-written" : "GPT module"}, ${scoped ? "inside tidy" : "no scope"}): median ${med.toFixed(2)} ms  ${r.tokens_per_s_at_median.toFixed(0)} tok/s (best ${r.min_ms.toFixed(2)} ms; CPU ${r.cpu_ms_per_iter.toFixed(1)} ms/iter; params ${r.params_total}, loss ${first.toFixed(3)} -> ${last.toFixed(3)}; RSS ${r.rss_end_mib.toFixed(0)} MiB, process peak so far ${r.peak_rss_mib.toFixed(0)} MiB)`,
+  );
   return r;
 }

@@ -54,25 +54,31 @@ function argmax(x: ArrayLike<number>, offset: number, n: number): number {
 const tokens = (ids: number[]): wnn.Tensor => new wnn.Tensor(Int32Array.from(ids), [1, ids.length]);
 
 /** Greedy generation with the KV cache: the tokens, prefill and decode seconds (ms). */
-export function greedy(model: GPT, prompt: number[], nNew: number): { toks: number[]; prefillMs: number; decodeMs: number; decodeCpuMs: number } {
-  return wnn.tidy("w3 generate", () => wnn.noGrad(() => {
-    const V = model.config.vocabSize;
-    const t0 = performance.now();
-    const cache = new KVCache(model.config.nLayer);
-    // prefill: the prompt once, logits for its last position only
-    let h = model.hidden(tokens(prompt), cache); // (1, T0, C)
-    let logits = model.lmHead.forward(h.narrow(1, prompt.length - 1, 1)); // (1, 1, V)
-    const toks = [argmax(logits.storage, 0, V)];
-    const t1 = performance.now();
-    const c1 = process.cpuUsage(); // the process's CPU time (all threads) of the decode steps
-    for (let i = 0; i < nNew - 1; i++) {
-      h = model.hidden(tokens([toks[toks.length - 1]!]), cache); // (1, 1, C)
-      logits = model.lmHead.forward(h); // (1, 1, V)
-      toks.push(argmax(logits.storage, 0, V));
-    }
-    const c = process.cpuUsage(c1);
-    return { toks, prefillMs: t1 - t0, decodeMs: performance.now() - t1, decodeCpuMs: (c.user + c.system) / 1000 };
-  }));
+export function greedy(
+  model: GPT,
+  prompt: number[],
+  nNew: number,
+): { toks: number[]; prefillMs: number; decodeMs: number; decodeCpuMs: number } {
+  return wnn.tidy("w3 generate", () =>
+    wnn.noGrad(() => {
+      const V = model.config.vocabSize;
+      const t0 = performance.now();
+      const cache = new KVCache(model.config.nLayer);
+      // prefill: the prompt once, logits for its last position only
+      let h = model.hidden(tokens(prompt), cache); // (1, T0, C)
+      let logits = model.lmHead.forward(h.narrow(1, prompt.length - 1, 1)); // (1, 1, V)
+      const toks = [argmax(logits.storage, 0, V)];
+      const t1 = performance.now();
+      const c1 = process.cpuUsage(); // the process's CPU time (all threads) of the decode steps
+      for (let i = 0; i < nNew - 1; i++) {
+        h = model.hidden(tokens([toks[toks.length - 1]!]), cache); // (1, 1, C)
+        logits = model.lmHead.forward(h); // (1, 1, V)
+        toks.push(argmax(logits.storage, 0, V));
+      }
+      const c = process.cpuUsage(c1);
+      return { toks, prefillMs: t1 - t0, decodeMs: performance.now() - t1, decodeCpuMs: (c.user + c.system) / 1000 };
+    }),
+  );
 }
 
 export function runW3(log: (line: string) => void, o: W3Options = {}): W3Result {
@@ -87,14 +93,20 @@ export function runW3(log: (line: string) => void, o: W3Options = {}): W3Result 
   const times: number[] = [];
   for (let i = 0; i < fwdWarmup + fwdRuns; i++) {
     const t0 = performance.now();
-    wnn.tidy("w3 forward", () => { wnn.noGrad(() => model.forward(x).logits); }); // (1, 128, 50257), freed at once
+    wnn.tidy("w3 forward", () => {
+      wnn.noGrad(() => model.forward(x).logits);
+    }); // (1, 128, 50257), freed at once
     if (i >= fwdWarmup) times.push(performance.now() - t0);
   }
   const fwd = { median_ms: median(times), min_ms: Math.min(...times), runs: fwdRuns };
-  log(`  w3 GPT-2-small forward (1x${W3_CTX}, all-position logits): median ${fwd.median_ms.toFixed(1)} ms (best ${fwd.min_ms.toFixed(1)}, runs=${fwdRuns})`);
+  log(
+    `  w3 GPT-2-small forward (1x${W3_CTX}, all-position logits): median ${fwd.median_ms.toFixed(1)} ms (best ${fwd.min_ms.toFixed(1)}, runs=${fwdRuns})`,
+  );
 
   for (let i = 0; i < genWarmup; i++) greedy(model, prompt, W3_NEW);
-  const totals: number[] = [], prefills: number[] = [], decodes: number[] = [];
+  const totals: number[] = [],
+    prefills: number[] = [],
+    decodes: number[] = [];
   let toks: number[] = [];
   for (let i = 0; i < genRuns; i++) {
     const r = greedy(model, prompt, W3_NEW);
@@ -107,11 +119,24 @@ export function runW3(log: (line: string) => void, o: W3Options = {}): W3Result 
   const full = wnn.noGrad(() => model.forward(tokens([...prompt, ...toks.slice(0, -1)])).logits); // (1, 191, V)
   const V = W3_CONFIG.vocabSize;
   const check = toks.every((t, i) => argmax(full.storage, (W3_CTX - 1 + i) * V, V) === t);
-  const total = median(totals), decode = median(decodes);
+  const total = median(totals),
+    decode = median(decodes);
   const gen = {
-    median_ms: total, tokens_per_s_total_at_median: W3_NEW / (total * 1e-3), prefill_median_ms: median(prefills),
-    decode_median_ms_per_token: decode / (W3_NEW - 1), decode_tokens_per_s_at_median: (W3_NEW - 1) / (decode * 1e-3), runs: genRuns,
+    median_ms: total,
+    tokens_per_s_total_at_median: W3_NEW / (total * 1e-3),
+    prefill_median_ms: median(prefills),
+    decode_median_ms_per_token: decode / (W3_NEW - 1),
+    decode_tokens_per_s_at_median: (W3_NEW - 1) / (decode * 1e-3),
+    runs: genRuns,
   };
-  log(`  w3 generate ${W3_NEW} tokens (prefill ${W3_CTX}): median total ${total.toFixed(0)} ms = ${gen.tokens_per_s_total_at_median.toFixed(2)} tok/s; prefill ${gen.prefill_median_ms.toFixed(0)} ms, decode ${gen.decode_median_ms_per_token.toFixed(1)} ms/tok; kv-check ${check}`);
-  return { params_total: model.numParameters(), forward: fwd, generate: gen, kv_cache_matches_full_forward: check, peak_rss_mib: process.resourceUsage().maxRSS / 1024 };
+  log(
+    `  w3 generate ${W3_NEW} tokens (prefill ${W3_CTX}): median total ${total.toFixed(0)} ms = ${gen.tokens_per_s_total_at_median.toFixed(2)} tok/s; prefill ${gen.prefill_median_ms.toFixed(0)} ms, decode ${gen.decode_median_ms_per_token.toFixed(1)} ms/tok; kv-check ${check}`,
+  );
+  return {
+    params_total: model.numParameters(),
+    forward: fwd,
+    generate: gen,
+    kv_cache_matches_full_forward: check,
+    peak_rss_mib: process.resourceUsage().maxRSS / 1024,
+  };
 }

@@ -36,7 +36,9 @@ export type OptionSpecs = Readonly<Record<string, OptionSpec>>;
 type ValueOf<S extends OptionSpec> = S["kind"] extends "flag" ? boolean : S["kind"] extends "string" ? string : number;
 
 /** The parsed values: every option with a default has a value; the rest may be undefined. */
-export type Values<S extends OptionSpecs> = { -readonly [K in keyof S]: S[K] extends { default: unknown } ? ValueOf<S[K]> : ValueOf<S[K]> | undefined };
+export type Values<S extends OptionSpecs> = {
+  -readonly [K in keyof S]: S[K] extends { default: unknown } ? ValueOf<S[K]> : ValueOf<S[K]> | undefined;
+};
 
 export interface Parsed<S extends OptionSpecs> {
   values: Values<S>;
@@ -49,7 +51,8 @@ export interface Parsed<S extends OptionSpecs> {
 /** Parse `args` against `specs`; `command` names the command in error messages ("train gpt"). */
 export function parseOptions<S extends OptionSpecs>(command: string, args: readonly string[], specs: S): Parsed<S> {
   const values: Record<string, unknown> = {};
-  for (const [name, spec] of Object.entries(specs)) values[name] = spec.kind === "flag" ? spec.default ?? false : spec.default;
+  for (const [name, spec] of Object.entries(specs))
+    values[name] = spec.kind === "flag" ? (spec.default ?? false) : spec.default;
   const given = new Set<string>();
   let help = false;
   for (let i = 0; i < args.length; i++) {
@@ -59,12 +62,16 @@ export function parseOptions<S extends OptionSpecs>(command: string, args: reado
       continue;
     }
     if (!arg.startsWith("--") || arg === "--") {
-      throw new UsageError(`${command}: unexpected argument ${JSON.stringify(arg)}${arg.startsWith("-") ? "" : " (options start with --)"}`);
+      throw new UsageError(
+        `${command}: unexpected argument ${JSON.stringify(arg)}${arg.startsWith("-") ? "" : " (options start with --)"}`,
+      );
     }
     const eq = arg.indexOf("=");
     const rawName = arg.slice(2, eq < 0 ? undefined : eq);
     const spelled = rawName.replace(/-/g, "_");
-    const name = Object.prototype.hasOwnProperty.call(specs, spelled) ? spelled : (Object.entries(specs).find(([, s]) => s.aliases?.includes(spelled))?.[0] ?? spelled);
+    const name = Object.prototype.hasOwnProperty.call(specs, spelled)
+      ? spelled
+      : (Object.entries(specs).find(([, s]) => s.aliases?.includes(spelled))?.[0] ?? spelled);
     const spec = Object.prototype.hasOwnProperty.call(specs, name) ? specs[name] : undefined;
     if (spec === undefined) {
       const near = closest(name, Object.keys(specs));
@@ -81,7 +88,8 @@ export function parseOptions<S extends OptionSpecs>(command: string, args: reado
     if (eq >= 0) text = arg.slice(eq + 1);
     else {
       const next = args[i + 1];
-      if (next === undefined || (next.startsWith("--") && next.length > 2)) throw new UsageError(`${command}: --${name} needs a value (${describe(spec)})`);
+      if (next === undefined || (next.startsWith("--") && next.length > 2))
+        throw new UsageError(`${command}: --${name} needs a value (${describe(spec)})`);
       text = next;
       i++;
     }
@@ -105,19 +113,21 @@ function convert(command: string, name: string, text: string, spec: OptionSpec):
   const n = decimal.test(text) ? Number(text) : NaN;
   if (!Number.isFinite(n)) bad(`must be ${spec.kind === "int" ? "an integer" : "a number"}`);
   if (spec.kind === "int" && !Number.isSafeInteger(n)) bad("must be an integer");
-  if (spec.min !== undefined && (n < spec.min || (spec.exclusiveMin && n === spec.min))) bad(`must be ${spec.exclusiveMin ? ">" : "≥"} ${spec.min}`);
+  if (spec.min !== undefined && (n < spec.min || (spec.exclusiveMin && n === spec.min)))
+    bad(`must be ${spec.exclusiveMin ? ">" : "≥"} ${spec.min}`);
   if (spec.max !== undefined && n > spec.max) bad(`must be ≤ ${spec.max}`);
   return n;
 }
 
 function describe(spec: OptionSpec): string {
   if (spec.choices) return `one of ${spec.choices.join(", ")}`;
-  return spec.kind === "int" ? "an integer" : spec.kind === "number" ? "a number" : spec.metavar ?? "a value";
+  return spec.kind === "int" ? "an integer" : spec.kind === "number" ? "a number" : (spec.metavar ?? "a value");
 }
 
 /** The option name within edit distance 2 of `name`, if one is. */
 function closest(name: string, names: string[]): string | null {
-  let best: string | null = null, bestD = 3;
+  let best: string | null = null,
+    bestD = 3;
   for (const n of names) {
     const d = editDistance(name, n);
     if (d < bestD) [best, bestD] = [n, d];
@@ -129,7 +139,8 @@ function editDistance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++)
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
     prev = cur;
   }
   return prev[b.length]!;
@@ -138,7 +149,8 @@ function editDistance(a: string, b: string): number {
 /** An option's range in words: "1 to 128", "at least 0", "above 0". */
 function bounds(s: OptionSpec): string {
   const n = (x: number): string => (Math.abs(x) >= 1e5 && Number.isInteger(x) ? x.toLocaleString("en-US") : String(x));
-  if (s.min !== undefined && s.max !== undefined) return `${s.exclusiveMin ? "above " + n(s.min) + ", up to" : n(s.min) + " to"} ${n(s.max)}`;
+  if (s.min !== undefined && s.max !== undefined)
+    return `${s.exclusiveMin ? "above " + n(s.min) + ", up to" : n(s.min) + " to"} ${n(s.max)}`;
   if (s.min !== undefined) return `${s.exclusiveMin ? "above" : "at least"} ${n(s.min)}`;
   if (s.max !== undefined) return `at most ${n(s.max)}`;
   return "";
@@ -149,7 +161,8 @@ export function helpText(usage: string, about: string, specs: OptionSpecs, foote
   const rows = Object.entries(specs).map(([name, s]) => {
     const left = `--${name}${s.kind === "flag" ? "" : ` ${s.metavar ?? (s.kind === "int" ? "N" : s.kind === "number" ? "X" : s.choices ? s.choices.join("|") : "S")}`}`;
     const range = s.kind === "int" || s.kind === "number" ? bounds(s) : "";
-    const def = (s.default !== undefined && s.kind !== "flag" ? ` (default ${s.default})` : "") + (range ? ` [${range}]` : "");
+    const def =
+      (s.default !== undefined && s.kind !== "flag" ? ` (default ${s.default})` : "") + (range ? ` [${range}]` : "");
     const also = s.aliases?.length ? ` (also ${s.aliases.map((a) => `--${a}`).join(", ")})` : "";
     return [left, s.help + def + also] as const;
   });

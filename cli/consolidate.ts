@@ -20,8 +20,16 @@ import { SHARDED_DIR } from "./gpt-worker.js";
 import { checkpointPath } from "./rundir.js";
 
 const OPTIONS = {
-  checkpoint: { kind: "string", metavar: "DIR", help: "a run of wnn train gpt (its sharded/ folder, or its checkpoint.safetensors)" },
-  hf: { kind: "string", metavar: "OUT", help: "also write a Hugging Face GPT-2 folder here (config.json, model.safetensors, vocab.json of the characters)" },
+  checkpoint: {
+    kind: "string",
+    metavar: "DIR",
+    help: "a run of wnn train gpt (its sharded/ folder, or its checkpoint.safetensors)",
+  },
+  hf: {
+    kind: "string",
+    metavar: "OUT",
+    help: "also write a Hugging Face GPT-2 folder here (config.json, model.safetensors, vocab.json of the characters)",
+  },
 } as const satisfies OptionSpecs;
 
 export const CONSOLIDATE_HELP = helpText(
@@ -40,14 +48,17 @@ export function consolidateCommand(args: readonly string[], out: Output): number
     return 0;
   }
   if (v.checkpoint === undefined) throw new UsageError("consolidate: which run? give --checkpoint DIR");
-  const dir = v.checkpoint, sharded = join(dir, SHARDED_DIR);
+  const dir = v.checkpoint,
+    sharded = join(dir, SHARDED_DIR);
   let ckpt: LoadedCheckpoint;
   if (isShardedCheckpoint(sharded)) {
     const s = loadShardedCheckpoint(sharded);
     ckpt = toCheckpoint(s.index, s) as LoadedCheckpoint;
     checkpointConfig(ckpt); // a GPT run's checkpoint, its config and weights consistent
     saveCheckpoint(checkpointPath(dir), ckpt);
-    out.write(`consolidated ${s.index.shards} shard${s.index.shards === 1 ? "" : "s"} (${s.index.strategy}) of step ${s.index.step} into ${checkpointPath(dir)}\n`);
+    out.write(
+      `consolidated ${s.index.shards} shard${s.index.shards === 1 ? "" : "s"} (${s.index.strategy}) of step ${s.index.step} into ${checkpointPath(dir)}\n`,
+    );
   } else if (existsSync(checkpointPath(dir))) {
     ckpt = loadCheckpoint(checkpointPath(dir));
     out.write(`${dir} has no sharded saves; using ${checkpointPath(dir)} (step ${ckpt.step})\n`);
@@ -63,7 +74,9 @@ export function consolidateCommand(args: readonly string[], out: Output): number
       const vocab = Object.fromEntries([...(chars as Iterable<string>)].map((c, i) => [c, i]));
       writeFileAtomic(join(v.hf, "vocab.json"), [new TextEncoder().encode(JSON.stringify(vocab, null, 1) + "\n")]);
     }
-    out.write(`wrote ${v.hf}/ (config.json, model.safetensors${chars ? ", vocab.json" : ""}): a Hugging Face GPT-2 folder\n`);
+    out.write(
+      `wrote ${v.hf}/ (config.json, model.safetensors${chars ? ", vocab.json" : ""}): a Hugging Face GPT-2 folder\n`,
+    );
   }
   return 0;
 }

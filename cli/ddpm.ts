@@ -23,32 +23,113 @@ import { cat } from "../src/ops/shape.js";
 import { stableDiffusionCommand } from "./sd.js";
 import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js";
 import { Progress, formatDuration, type Output } from "./progress.js";
-import { CHECKPOINT, JsonlLog, checkOutputFile, createRunDir, defaultRunDir, freshFile, loadRunCheckpoint, stopDiverged } from "./rundir.js";
+import {
+  CHECKPOINT,
+  JsonlLog,
+  checkOutputFile,
+  createRunDir,
+  defaultRunDir,
+  freshFile,
+  loadRunCheckpoint,
+  stopDiverged,
+} from "./rundir.js";
 
 const P = PRESETS["ddpm-mnist"];
 
 export const DDPM_OPTIONS = {
   steps: { kind: "int", min: 1, max: 10_000_000, default: DDPM_TRAIN.steps, help: "optimizer steps" },
-  batch_size: { kind: "int", min: 1, max: 1024, default: DDPM_TRAIN.batchSize, help: "digits per step (drawn at random)" },
+  batch_size: {
+    kind: "int",
+    min: 1,
+    max: 1024,
+    default: DDPM_TRAIN.batchSize,
+    help: "digits per step (drawn at random)",
+  },
   lr: { kind: "number", min: 0, max: 1e6, default: DDPM_TRAIN.lr, help: "Adam's learning rate (after the warmup)" },
-  warmup: { kind: "int", min: 0, max: 10_000_000, default: DDPM_TRAIN.warmup, help: "steps of linear learning-rate warmup" },
-  ema: { kind: "number", min: 0, max: 0.99999, default: DDPM_TRAIN.ema, help: "decay of the weights' moving average that samples" },
-  p_uncond: { kind: "number", min: 0, max: 1, default: DDPM_TRAIN.pUncond, help: "probability of dropping a label to ∅ (classifier-free guidance)" },
-  grad_clip: { kind: "number", min: 0, max: 1_000_000, default: DDPM_TRAIN.gradClip, help: "clip the global gradient norm (0: off)" },
-  channels: { kind: "int", min: 1, max: 256, default: P.channels, help: "C₀, the U-Net's first width (levels ×1, ×2, ×2)" },
-  schedule: { kind: "string", choices: ["linear", "cosine"], default: DDPM_SCHEDULE.schedule, help: "the β schedule (T = 1000)" },
-  prediction: { kind: "string", choices: ["epsilon", "v"], default: DDPM_SCHEDULE.prediction, help: "what the U-Net predicts" },
-  seed: { kind: "int", min: 0, max: 2 ** 32 - 1, default: DDPM_TRAIN.seed, help: "seed of the weights, the batches and the noise" },
+  warmup: {
+    kind: "int",
+    min: 0,
+    max: 10_000_000,
+    default: DDPM_TRAIN.warmup,
+    help: "steps of linear learning-rate warmup",
+  },
+  ema: {
+    kind: "number",
+    min: 0,
+    max: 0.99999,
+    default: DDPM_TRAIN.ema,
+    help: "decay of the weights' moving average that samples",
+  },
+  p_uncond: {
+    kind: "number",
+    min: 0,
+    max: 1,
+    default: DDPM_TRAIN.pUncond,
+    help: "probability of dropping a label to ∅ (classifier-free guidance)",
+  },
+  grad_clip: {
+    kind: "number",
+    min: 0,
+    max: 1_000_000,
+    default: DDPM_TRAIN.gradClip,
+    help: "clip the global gradient norm (0: off)",
+  },
+  channels: {
+    kind: "int",
+    min: 1,
+    max: 256,
+    default: P.channels,
+    help: "C₀, the U-Net's first width (levels ×1, ×2, ×2)",
+  },
+  schedule: {
+    kind: "string",
+    choices: ["linear", "cosine"],
+    default: DDPM_SCHEDULE.schedule,
+    help: "the β schedule (T = 1000)",
+  },
+  prediction: {
+    kind: "string",
+    choices: ["epsilon", "v"],
+    default: DDPM_SCHEDULE.prediction,
+    help: "what the U-Net predicts",
+  },
+  seed: {
+    kind: "int",
+    min: 0,
+    max: 2 ** 32 - 1,
+    default: DDPM_TRAIN.seed,
+    help: "seed of the weights, the batches and the noise",
+  },
   checkpoint_every: { kind: "int", min: 1, max: 10_000_000, default: 250, help: "save a checkpoint every N steps" },
   out: { kind: "string", metavar: "DIR", help: "the run's folder (default runs/ddpm-<date>-<time>)" },
   resume: { kind: "string", metavar: "DIR", help: "continue the run in DIR from its checkpoint" },
-  log_interval: { kind: "int", min: 1, max: 10_000_000, default: 25, help: "print a line every N steps when not on a terminal" },
+  log_interval: {
+    kind: "int",
+    min: 1,
+    max: 10_000_000,
+    default: 25,
+    help: "print a line every N steps when not on a terminal",
+  },
   sample_steps: { kind: "int", min: 1, max: 1000, default: 50, help: "DDIM steps of the pictures drawn at the end" },
   guidance: { kind: "number", min: 0, max: 100, default: 3, help: "guidance scale of the pictures drawn at the end" },
-  max_bad_steps: { kind: "int", min: 1, max: 1000, default: 5, help: "stop (saving a checkpoint) after this many steps in a row whose loss is NaN or infinite; each is skipped" },
+  max_bad_steps: {
+    kind: "int",
+    min: 1,
+    max: 1000,
+    default: 5,
+    help: "stop (saving a checkpoint) after this many steps in a row whose loss is NaN or infinite; each is skipped",
+  },
 } as const satisfies OptionSpecs;
 
-const RESUMABLE = new Set(["steps", "resume", "log_interval", "checkpoint_every", "sample_steps", "guidance", "max_bad_steps"]);
+const RESUMABLE = new Set([
+  "steps",
+  "resume",
+  "log_interval",
+  "checkpoint_every",
+  "sample_steps",
+  "guidance",
+  "max_bad_steps",
+]);
 
 export const DDPM_HELP = helpText(
   "wnn train ddpm [options]",
@@ -80,7 +161,10 @@ export async function trainDdpm(args: readonly string[], out: Output): Promise<n
   if (v.resume !== undefined) {
     if (given.has("out")) throw new UsageError(`${cmd}: --resume continues the run in its own folder; leave out --out`);
     const fixed = [...given].filter((k) => !RESUMABLE.has(k));
-    if (fixed.length) throw new UsageError(`${cmd}: ${fixed.map((k) => `--${k}`).join(", ")} cannot change when resuming (only --steps, --checkpoint_every, --log_interval, --sample_steps and --guidance can)`);
+    if (fixed.length)
+      throw new UsageError(
+        `${cmd}: ${fixed.map((k) => `--${k}`).join(", ")} cannot change when resuming (only --steps, --checkpoint_every, --log_interval, --sample_steps and --guidance can)`,
+      );
     dir = v.resume;
     const { ckpt } = loadRunCheckpoint(dir, cmd, ddpmCheckpointConfig, { resume: true }); // checked before the digits are read
     trainer = DDPMTrainer.fromCheckpoint(ckpt, loadMnist().train, given.has("steps") ? { steps: v.steps } : {});
@@ -92,7 +176,16 @@ export async function trainDdpm(args: readonly string[], out: Output): Promise<n
       trainer = new DDPMTrainer(
         unetConfig("ddpm-mnist", { channels: v.channels }),
         { schedule: v.schedule as "linear" | "cosine", prediction: v.prediction as "epsilon" | "v" },
-        { steps: v.steps, batchSize: v.batch_size, lr: v.lr, warmup: v.warmup, ema: v.ema, pUncond: v.p_uncond, gradClip: v.grad_clip, seed: v.seed },
+        {
+          steps: v.steps,
+          batchSize: v.batch_size,
+          lr: v.lr,
+          warmup: v.warmup,
+          ema: v.ema,
+          pUncond: v.p_uncond,
+          gradClip: v.grad_clip,
+          seed: v.seed,
+        },
         loadMnist().train,
       );
     } catch (e) {
@@ -104,10 +197,16 @@ export async function trainDdpm(args: readonly string[], out: Output): Promise<n
     log = new JsonlLog(join(dir, "log.jsonl"));
     log.retain(() => false);
   }
-  const t = trainer.config, s = trainer.schedule.config, c = trainer.model.config;
-  print(`U-Net: widths ${c.channelMult.map((m) => m * c.channels).join(", ")}, ${c.numResBlocks} residual block(s) per level, attention at level(s) ${c.attnLevels.join(", ")}, ${c.numClasses} classes + ∅; ${trainer.model.numParameters().toLocaleString("en-US")} parameters`);
+  const t = trainer.config,
+    s = trainer.schedule.config,
+    c = trainer.model.config;
+  print(
+    `U-Net: widths ${c.channelMult.map((m) => m * c.channels).join(", ")}, ${c.numResBlocks} residual block(s) per level, attention at level(s) ${c.attnLevels.join(", ")}, ${c.numClasses} classes + ∅; ${trainer.model.numParameters().toLocaleString("en-US")} parameters`,
+  );
   print(`diffusion: T = ${s.timesteps}, ${s.schedule} β schedule, predicting ${s.prediction === "v" ? "v" : "ε"}`);
-  print(`training: ${t.steps} steps of ${t.batchSize} digits (of ${trainer.data.count.toLocaleString("en-US")}), Adam lr ${t.lr} (warmup ${t.warmup}), clip ${t.gradClip}, EMA ${t.ema}, p_uncond ${t.pUncond}, seed ${t.seed}; writing ${dir}/`);
+  print(
+    `training: ${t.steps} steps of ${t.batchSize} digits (of ${trainer.data.count.toLocaleString("en-US")}), Adam lr ${t.lr} (warmup ${t.warmup}), clip ${t.gradClip}, EMA ${t.ema}, p_uncond ${t.pUncond}, seed ${t.seed}; writing ${dir}/`,
+  );
 
   const ckptFile = join(dir, CHECKPOINT);
   const points: [number, number][] = [];
@@ -120,7 +219,18 @@ export async function trainDdpm(args: readonly string[], out: Output): Promise<n
       for (let k = from; k <= i; k++) sum += points[k]![1];
       return [x, sum / (i - from + 1)] as [number, number];
     });
-    savePng(join(dir, "loss.png"), lineChart({ series: [{ name: "one batch", points, color: [174, 199, 232] }, { name: "mean of 50", points: smooth }], title: "DDPM on MNIST: mean squared error of the predicted noise", xLabel: "step", yLabel: "loss" }));
+    savePng(
+      join(dir, "loss.png"),
+      lineChart({
+        series: [
+          { name: "one batch", points, color: [174, 199, 232] },
+          { name: "mean of 50", points: smooth },
+        ],
+        title: "DDPM on MNIST: mean squared error of the predicted noise",
+        xLabel: "step",
+        yLabel: "loss",
+      }),
+    );
   };
   const save = (): void => saveCheckpoint(ckptFile, trainer.checkpoint());
 
@@ -131,7 +241,8 @@ export async function trainDdpm(args: readonly string[], out: Output): Promise<n
   };
   process.on("SIGINT", onSigint);
   const progress = new Progress({ total: t.steps, start: trainer.step, out, every: v.log_interval });
-  let trainMs = 0, steps = 0;
+  let trainMs = 0,
+    steps = 0;
   const guard = new NonFiniteGuard(v.max_bad_steps); // the shared loop's count of NaN/infinite losses (src/recipes/loop.ts)
   try {
     while (!stop && trainer.step < t.steps && !guard.tripped) {
@@ -169,13 +280,21 @@ export async function trainDdpm(args: readonly string[], out: Output): Promise<n
     return 130;
   }
   process.off("SIGINT", onSigint);
-  print(`trained: step ${trainer.step} of ${t.steps} in ${formatDuration((performance.now() - wallStart) / 1000)}${steps ? ` (${(trainMs / steps).toFixed(0)} ms per step)` : ""}`);
+  print(
+    `trained: step ${trainer.step} of ${t.steps} in ${formatDuration((performance.now() - wallStart) / 1000)}${steps ? ` (${(trainMs / steps).toFixed(0)} ms per step)` : ""}`,
+  );
 
   const t1 = performance.now();
-  const { grid, strip } = pictures(trainer.ema, trainer.schedule, { steps: v.sample_steps, guidance: v.guidance, seed: t.seed });
+  const { grid, strip } = pictures(trainer.ema, trainer.schedule, {
+    steps: v.sample_steps,
+    guidance: v.guidance,
+    seed: t.seed,
+  });
   savePng(join(dir, "grid.png"), grid);
   savePng(join(dir, "strip.png"), strip);
-  print(`wrote ${ckptFile}, ${join(dir, "log.jsonl")}, ${join(dir, "loss.png")}, ${join(dir, "grid.png")}, ${join(dir, "strip.png")} (pictures in ${formatDuration((performance.now() - t1) / 1000)})`);
+  print(
+    `wrote ${ckptFile}, ${join(dir, "log.jsonl")}, ${join(dir, "loss.png")}, ${join(dir, "grid.png")}, ${join(dir, "strip.png")} (pictures in ${formatDuration((performance.now() - t1) / 1000)})`,
+  );
   return 0;
 }
 
@@ -186,14 +305,20 @@ const toPixels = (x: Tensor): Tensor => x.add(1).mul(0.5).clamp(0, 1);
 function pictures(model: UNet, schedule: Schedule, o: { steps: number; guidance: number; seed: number }) {
   const labels = Int32Array.from({ length: 100 }, (_, i) => Math.floor(i / 10)); // a row per digit
   const g = new Generator(o.seed + 1);
-  const x = sample(schedule, classDenoiser(model, tensor(labels, { shape: [100] }), o.guidance), [100, 1, 28, 28], { sampler: "ddim", steps: o.steps, generator: g });
+  const x = sample(schedule, classDenoiser(model, tensor(labels, { shape: [100] }), o.guidance), [100, 1, 28, 28], {
+    sampler: "ddim",
+    steps: o.steps,
+    generator: g,
+  });
   const grid = imageGrid(toPixels(x), 10, 10, { scale: 2 });
   const first = Int32Array.from({ length: 10 }, (_, d) => d);
   const snaps: Tensor[] = [];
   const keep = new Set(Array.from({ length: 10 }, (_, k) => Math.round((k * (o.steps - 1)) / 9)));
   let x0: Tensor | null = null;
   sample(schedule, classDenoiser(model, tensor(first, { shape: [10] }), o.guidance), [10, 1, 28, 28], {
-    sampler: "ddim", steps: o.steps, generator: new Generator(o.seed + 2),
+    sampler: "ddim",
+    steps: o.steps,
+    generator: new Generator(o.seed + 2),
     onStep: (xt, _t, i) => {
       if (keep.has(i)) snaps.push(toPixels(xt.clamp(-1, 1)).unsqueeze(1)); // (10, 1, 1, 28, 28)
       x0 = xt;
@@ -209,13 +334,20 @@ function pictures(model: UNet, schedule: Schedule, o: { steps: number; guidance:
  * Fréchet distance of F6 features to the first N test digits, beside the same distance for N training digits
  * (the floor: real digits) and for N images of uniform noise (the ceiling).
  */
-function measure(judgeDir: string, images: Tensor, labels: Int32Array): { accuracy: number; correct: number; fd: number; floor: number; ceiling: number } {
-  const { ckpt, checked: cfg } = loadRunCheckpoint(judgeDir, "generate", (k) => mnistCheckpointConfig(k, "cnn"), { strict: true });
+function measure(
+  judgeDir: string,
+  images: Tensor,
+  labels: Int32Array,
+): { accuracy: number; correct: number; fd: number; floor: number; ceiling: number } {
+  const { ckpt, checked: cfg } = loadRunCheckpoint(judgeDir, "generate", (k) => mnistCheckpointConfig(k, "cnn"), {
+    strict: true,
+  });
   const classifier = new LeNet5(lenetConfig("lenet5", { c1: cfg.c1, c3: cfg.c3 }));
   classifier.loadStateDict(ckpt.model);
   const N = labels.length;
   const { train, test } = loadMnist();
-  if (N < 2 || N > test.count) throw new UsageError(`generate: --judge needs between 2 and ${test.count} digits, got ${N}`);
+  if (N < 2 || N > test.count)
+    throw new UsageError(`generate: --judge needs between 2 and ${test.count} digits, got ${N}`);
   const gen = judge(classifier, images);
   let correct = 0;
   for (let i = 0; i < N; i++) if (gen.predictions[i] === labels[i]) correct++;
@@ -223,9 +355,16 @@ function measure(judgeDir: string, images: Tensor, labels: Int32Array): { accura
   const real = judge(classifier, digitsTensor(test.images, 0, N)).features;
   const floor = judge(classifier, digitsTensor(train.images, 0, N)).features;
   const g = new Generator(12345);
-  const noise = judge(classifier, tensor(Float32Array.from({ length: N * 784 }, () => g.random()), { shape: [N, 1, 28, 28] })).features;
+  const noise = judge(
+    classifier,
+    tensor(
+      Float32Array.from({ length: N * 784 }, () => g.random()),
+      { shape: [N, 1, 28, 28] },
+    ),
+  ).features;
   return {
-    accuracy: correct / N, correct,
+    accuracy: correct / N,
+    correct,
     fd: frechetDistance(gen.features, N, real, N, d),
     floor: frechetDistance(floor, N, real, N, d),
     ceiling: frechetDistance(noise, N, real, N, d),
@@ -237,20 +376,42 @@ function measure(judgeDir: string, images: Tensor, labels: Int32Array): { accura
 
 export const GENERATE_OPTIONS = {
   checkpoint: { kind: "string", metavar: "DIR", help: "a run of `wnn train ddpm` (its folder or checkpoint file)" },
-  model: { kind: "string", metavar: "DIR", help: "a diffusers Stable Diffusion folder (unet/, vae/, text_encoder/, tokenizer/, scheduler/; safetensors only); the prompt follows the options" },
+  model: {
+    kind: "string",
+    metavar: "DIR",
+    help: "a diffusers Stable Diffusion folder (unet/, vae/, text_encoder/, tokenizer/, scheduler/; safetensors only); the prompt follows the options",
+  },
   prompt: { kind: "string", help: "--model: the text (or give it as the last argument)" },
   size: { kind: "int", min: 8, max: 2048, default: 512, help: "--model: the image's side in pixels" },
   digit: { kind: "int", min: 0, max: 9, help: "the digit to draw (default: a row of each digit 0–9)" },
   n: { kind: "int", min: 1, max: 1024, default: 16, help: "images per digit" },
-  sampler: { kind: "string", choices: ["ddim", "ddpm"], default: "ddim", help: "DDIM (--steps) or DDPM's 1,000 ancestral steps" },
+  sampler: {
+    kind: "string",
+    choices: ["ddim", "ddpm"],
+    default: "ddim",
+    help: "DDIM (--steps) or DDPM's 1,000 ancestral steps",
+  },
   steps: { kind: "int", min: 1, max: 1000, default: 50, help: "DDIM steps" },
   eta: { kind: "number", min: 0, max: 10, default: 0, help: "DDIM's η (0: deterministic; 1: DDPM's variance)" },
-  guidance: { kind: "number", min: 0, max: 100, default: 3, help: "classifier-free guidance scale w (0: unconditional, 1: conditional; --model: 7.5 unless given)" },
+  guidance: {
+    kind: "number",
+    min: 0,
+    max: 100,
+    default: 3,
+    help: "classifier-free guidance scale w (0: unconditional, 1: conditional; --model: 7.5 unless given)",
+  },
   seed: { kind: "int", min: 0, max: 2 ** 32 - 1, default: 0, help: "seed of the noise" },
   raw: { kind: "flag", help: "sample with the trained weights instead of their moving average" },
-  strict: { kind: "flag", help: "refuse a checkpoint holding NaN or infinite weights (without it: a warning naming them)" },
+  strict: {
+    kind: "flag",
+    help: "refuse a checkpoint holding NaN or infinite weights (without it: a warning naming them)",
+  },
   out: { kind: "string", metavar: "FILE", help: "the PNG to write (default: DIR/generated-<digit>.png)" },
-  judge: { kind: "string", metavar: "DIR", help: "a LeNet-5 run of `wnn train cnn`: also measure the class accuracy and the Fréchet distance of its F6 features to as many test digits" },
+  judge: {
+    kind: "string",
+    metavar: "DIR",
+    help: "a LeNet-5 run of `wnn train cnn`: also measure the class accuracy and the Fréchet distance of its F6 features to as many test digits",
+  },
 } as const satisfies OptionSpecs;
 
 export const GENERATE_HELP = helpText(
@@ -266,7 +427,10 @@ function splitPrompt(args: readonly string[]): { options: string[]; prompt?: str
   let prompt: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    const spec = a.startsWith("--") && !a.includes("=") ? (GENERATE_OPTIONS as Record<string, { kind: string }>)[a.slice(2).replace(/-/g, "_")] : undefined;
+    const spec =
+      a.startsWith("--") && !a.includes("=")
+        ? (GENERATE_OPTIONS as Record<string, { kind: string }>)[a.slice(2).replace(/-/g, "_")]
+        : undefined;
     if (a.startsWith("-")) {
       options.push(a);
       if (spec && spec.kind !== "flag" && i + 1 < args.length) options.push(args[++i]!);
@@ -285,15 +449,34 @@ export function generateCommand(args: readonly string[], out: Output): number {
     return 0;
   }
   if (v.model !== undefined) {
-    if (v.checkpoint !== undefined) throw new UsageError(`${cmd}: give --model (Stable Diffusion) or --checkpoint (a DDPM run), not both`);
+    if (v.checkpoint !== undefined)
+      throw new UsageError(`${cmd}: give --model (Stable Diffusion) or --checkpoint (a DDPM run), not both`);
     const prompt = v.prompt ?? split.prompt;
-    if (prompt === undefined) throw new UsageError(`${cmd}: --model needs a prompt: wnn generate --model DIR "a prompt"`);
+    if (prompt === undefined)
+      throw new UsageError(`${cmd}: --model needs a prompt: wnn generate --model DIR "a prompt"`);
     if (v.out !== undefined) checkOutputFile(v.out, cmd);
-    return stableDiffusionCommand(v.model, prompt, { steps: given.has("steps") ? v.steps : 20, guidance: given.has("guidance") ? v.guidance : 7.5, size: v.size, seed: v.seed, out: v.out ?? freshFile("generated.png") }, out);
+    return stableDiffusionCommand(
+      v.model,
+      prompt,
+      {
+        steps: given.has("steps") ? v.steps : 20,
+        guidance: given.has("guidance") ? v.guidance : 7.5,
+        size: v.size,
+        seed: v.seed,
+        out: v.out ?? freshFile("generated.png"),
+      },
+      out,
+    );
   }
-  if (split.prompt !== undefined || v.prompt !== undefined) throw new UsageError(`${cmd}: a prompt needs --model DIR (a Stable Diffusion folder)`);
-  if (v.checkpoint === undefined) throw new UsageError(`${cmd}: --checkpoint DIR (a run of \`wnn train ddpm\`) or --model DIR (a Stable Diffusion folder) is required`);
-  const file = v.out ?? freshFile(join(v.checkpoint.endsWith(".safetensors") ? "." : v.checkpoint, `generated-${v.digit ?? "all"}.png`));
+  if (split.prompt !== undefined || v.prompt !== undefined)
+    throw new UsageError(`${cmd}: a prompt needs --model DIR (a Stable Diffusion folder)`);
+  if (v.checkpoint === undefined)
+    throw new UsageError(
+      `${cmd}: --checkpoint DIR (a run of \`wnn train ddpm\`) or --model DIR (a Stable Diffusion folder) is required`,
+    );
+  const file =
+    v.out ??
+    freshFile(join(v.checkpoint.endsWith(".safetensors") ? "." : v.checkpoint, `generated-${v.digit ?? "all"}.png`));
   if (v.out !== undefined) checkOutputFile(v.out, cmd);
   const { ckpt } = loadRunCheckpoint(v.checkpoint, cmd, ddpmCheckpointConfig, { strict: v.strict });
   const { model, schedule } = loadDDPM(ckpt, !v.raw);
@@ -301,16 +484,38 @@ export function generateCommand(args: readonly string[], out: Output): number {
   const labels = Int32Array.from({ length: digits.length * v.n }, (_, i) => digits[Math.floor(i / v.n)]!);
   const B = labels.length;
   const t0 = performance.now();
-  const opts: SampleOptions = { sampler: v.sampler as "ddim" | "ddpm", steps: v.steps, eta: v.eta, generator: new Generator(v.seed) };
+  const opts: SampleOptions = {
+    sampler: v.sampler as "ddim" | "ddpm",
+    steps: v.steps,
+    eta: v.eta,
+    generator: new Generator(v.seed),
+  };
   const x = sample(schedule, classDenoiser(model, tensor(labels, { shape: [B] }), v.guidance), [B, 1, 28, 28], opts);
   const seconds = (performance.now() - t0) / 1000;
   const cols = Math.min(v.n, 16);
   savePng(file, imageGrid(toPixels(x), Math.ceil(B / cols), cols, { scale: 2 }));
   if (v.judge !== undefined) {
     const q = measure(v.judge, toPixels(x), labels);
-    out.write(`judged by ${v.judge}: class accuracy ${(100 * q.accuracy).toFixed(1)}% (${q.correct}/${B}); Fréchet distance to ${B} test digits ${q.fd.toFixed(2)} (training digits: ${q.floor.toFixed(2)}, uniform noise: ${q.ceiling.toFixed(2)})\n`);
-    out.write(JSON.stringify({ sampler: v.sampler, steps: v.sampler === "ddpm" ? schedule.timesteps : v.steps, eta: v.eta, guidance: v.guidance, n: B, seconds: +seconds.toFixed(1), accuracy: q.accuracy, fd: +q.fd.toFixed(3), floor: +q.floor.toFixed(3), ceiling: +q.ceiling.toFixed(3) }) + "\n");
+    out.write(
+      `judged by ${v.judge}: class accuracy ${(100 * q.accuracy).toFixed(1)}% (${q.correct}/${B}); Fréchet distance to ${B} test digits ${q.fd.toFixed(2)} (training digits: ${q.floor.toFixed(2)}, uniform noise: ${q.ceiling.toFixed(2)})\n`,
+    );
+    out.write(
+      JSON.stringify({
+        sampler: v.sampler,
+        steps: v.sampler === "ddpm" ? schedule.timesteps : v.steps,
+        eta: v.eta,
+        guidance: v.guidance,
+        n: B,
+        seconds: +seconds.toFixed(1),
+        accuracy: q.accuracy,
+        fd: +q.fd.toFixed(3),
+        floor: +q.floor.toFixed(3),
+        ceiling: +q.ceiling.toFixed(3),
+      }) + "\n",
+    );
   }
-  out.write(`${B} digit${B === 1 ? "" : "s"} (${digits.join(", ")}) by ${v.sampler === "ddpm" ? `DDPM, ${schedule.timesteps} steps` : `DDIM, ${v.steps} steps, η ${v.eta}`}, guidance ${v.guidance}, in ${formatDuration(seconds)}; wrote ${file}\n`);
+  out.write(
+    `${B} digit${B === 1 ? "" : "s"} (${digits.join(", ")}) by ${v.sampler === "ddpm" ? `DDPM, ${schedule.timesteps} steps` : `DDIM, ${v.steps} steps, η ${v.eta}`}, guidance ${v.guidance}, in ${formatDuration(seconds)}; wrote ${file}\n`,
+  );
   return 0;
 }

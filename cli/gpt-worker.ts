@@ -10,7 +10,11 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { loadCheckpoint } from "../src/io/node.js";
 import type { Checkpoint, LoadedCheckpoint } from "../src/io/checkpoint.js";
-import { isShardedCheckpoint, loadShardedCheckpoint, saveShardedCheckpoint } from "../src/distributed/sharded-checkpoint-node.js";
+import {
+  isShardedCheckpoint,
+  loadShardedCheckpoint,
+  saveShardedCheckpoint,
+} from "../src/distributed/sharded-checkpoint-node.js";
 import { toCheckpoint } from "../src/distributed/sharded-checkpoint.js";
 import { checkpointPath } from "./rundir.js";
 import type { GPTConfig } from "../src/models/gpt2/model.js";
@@ -38,17 +42,24 @@ export const SHARDED_DIR = "sharded";
  */
 export function loadRunCheckpoint(dir: string): LoadedCheckpoint {
   const sharded = join(dir, SHARDED_DIR);
-  const fromShards = isShardedCheckpoint(sharded) ? (() => {
-    const s = loadShardedCheckpoint(sharded);
-    return toCheckpoint(s.index, s) as LoadedCheckpoint;
-  })() : null;
+  const fromShards = isShardedCheckpoint(sharded)
+    ? (() => {
+        const s = loadShardedCheckpoint(sharded);
+        return toCheckpoint(s.index, s) as LoadedCheckpoint;
+      })()
+    : null;
   const file = checkpointPath(dir);
   const whole = !fromShards || existsSync(file) ? loadCheckpoint(file) : null;
   return fromShards && (!whole || fromShards.step > whole.step) ? fromShards : whole!;
 }
 
 /** Every worker's part of a save: the consolidated checkpoint (rank 0 writes it) or the sharded one. A collective. */
-export function saveRun(job: ParallelGPTTrainer, meta: Record<string, unknown>, shardedDir: string | undefined, write: (c: Checkpoint) => void): void {
+export function saveRun(
+  job: ParallelGPTTrainer,
+  meta: Record<string, unknown>,
+  shardedDir: string | undefined,
+  write: (c: Checkpoint) => void,
+): void {
   if (shardedDir === undefined) return job.checkpoint(meta, write);
   const { tensors, index } = job.shardedCheckpoint(meta);
   saveShardedCheckpoint(shardedDir, job.dp.comm, tensors, index);
@@ -63,7 +74,14 @@ export function agreeToStop(comm: Communicator, mine: boolean): boolean {
 
 /** Builds this worker's trainer, new or from the checkpoint (the same on every worker). */
 export function parallelTrainer(comm: Communicator, a: GptWorkerArgs): ParallelGPTTrainer {
-  if (a.resume) return ParallelGPTTrainer.fromCheckpoint(loadRunCheckpoint(a.resume.dir), a.data, a.resume.overrides, comm, a.parallel);
+  if (a.resume)
+    return ParallelGPTTrainer.fromCheckpoint(
+      loadRunCheckpoint(a.resume.dir),
+      a.data,
+      a.resume.overrides,
+      comm,
+      a.parallel,
+    );
   return ParallelGPTTrainer.create(a.fresh!.model, a.fresh!.train, a.data, comm, a.parallel);
 }
 

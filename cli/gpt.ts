@@ -24,7 +24,16 @@ import { SHARDED_DIR, agreeToStop, loadRunCheckpoint, saveRun, type GptWorkerArg
 import { loadShardedCheckpoint } from "../src/distributed/sharded-checkpoint-node.js";
 import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js";
 import { Progress, formatDuration, type Output } from "./progress.js";
-import { CHECKPOINT, JsonlLog, checkRunDir, checkWritable, checkpointPath, createRunDir, defaultRunDir, stopDiverged } from "./rundir.js";
+import {
+  CHECKPOINT,
+  JsonlLog,
+  checkRunDir,
+  checkWritable,
+  checkpointPath,
+  createRunDir,
+  defaultRunDir,
+  stopDiverged,
+} from "./rundir.js";
 import { SAMPLE_DEFAULTS, sampleText } from "./sample.js";
 
 const tiny = PRESETS.tiny;
@@ -37,28 +46,125 @@ export const GPT_OPTIONS = {
   dropout: { kind: "number", min: 0, max: 0.99, default: tiny.dropout, help: "dropout probability" },
   batch_size: { kind: "int", min: 1, max: 65536, default: CPU_TRAIN.batchSize, help: "sequences per batch" },
   lr: { kind: "number", min: 0, max: 1e6, default: CPU_TRAIN.lr, help: "peak learning rate of AdamW" },
-  min_lr: { kind: "number", min: 0, max: 1e6, default: CPU_TRAIN.minLr, help: "learning rate at the end of the cosine decay" },
-  warmup_iters: { kind: "int", min: 0, max: 10_000_000, default: CPU_TRAIN.warmupIters, help: "steps of linear warmup" },
-  lr_decay_iters: { kind: "int", min: 0, max: 10_000_000, help: "the step where the cosine decay reaches min_lr (default: --iters, or --warmup_iters if larger)" },
-  iters: { kind: "int", min: 1, max: 10_000_000, default: CPU_TRAIN.iters, help: "optimizer steps", aliases: ["steps"] },
-  eval_interval: { kind: "int", min: 1, max: 10_000_000, default: CPU_TRAIN.evalInterval, help: "estimate train and val loss every N steps", aliases: ["eval_every"] },
-  eval_iters: { kind: "int", min: 1, max: 100_000, default: CPU_TRAIN.evalIters, help: "batches per split in each estimate" },
-  weight_decay: { kind: "number", min: 0, max: 10, default: CPU_TRAIN.weightDecay, help: "AdamW weight decay (matrices only)" },
+  min_lr: {
+    kind: "number",
+    min: 0,
+    max: 1e6,
+    default: CPU_TRAIN.minLr,
+    help: "learning rate at the end of the cosine decay",
+  },
+  warmup_iters: {
+    kind: "int",
+    min: 0,
+    max: 10_000_000,
+    default: CPU_TRAIN.warmupIters,
+    help: "steps of linear warmup",
+  },
+  lr_decay_iters: {
+    kind: "int",
+    min: 0,
+    max: 10_000_000,
+    help: "the step where the cosine decay reaches min_lr (default: --iters, or --warmup_iters if larger)",
+  },
+  iters: {
+    kind: "int",
+    min: 1,
+    max: 10_000_000,
+    default: CPU_TRAIN.iters,
+    help: "optimizer steps",
+    aliases: ["steps"],
+  },
+  eval_interval: {
+    kind: "int",
+    min: 1,
+    max: 10_000_000,
+    default: CPU_TRAIN.evalInterval,
+    help: "estimate train and val loss every N steps",
+    aliases: ["eval_every"],
+  },
+  eval_iters: {
+    kind: "int",
+    min: 1,
+    max: 100_000,
+    default: CPU_TRAIN.evalIters,
+    help: "batches per split in each estimate",
+  },
+  weight_decay: {
+    kind: "number",
+    min: 0,
+    max: 10,
+    default: CPU_TRAIN.weightDecay,
+    help: "AdamW weight decay (matrices only)",
+  },
   beta1: { kind: "number", min: 0, max: 0.999999, default: CPU_TRAIN.beta1, help: "AdamW β1" },
   beta2: { kind: "number", min: 0, max: 0.999999, default: CPU_TRAIN.beta2, help: "AdamW β2" },
-  grad_clip: { kind: "number", min: 0, max: 1_000_000, default: CPU_TRAIN.gradClip, help: "clip the global gradient norm (0: off)" },
-  seed: { kind: "int", min: 0, max: 2 ** 32 - 1, default: CPU_TRAIN.seed, help: "seed of the weights, batches, dropout and sample" },
-  threads: { kind: "int", min: 1, max: availableParallelism(), help: "worker threads of the kernels (at most the machine's cores)" },
+  grad_clip: {
+    kind: "number",
+    min: 0,
+    max: 1_000_000,
+    default: CPU_TRAIN.gradClip,
+    help: "clip the global gradient norm (0: off)",
+  },
+  seed: {
+    kind: "int",
+    min: 0,
+    max: 2 ** 32 - 1,
+    default: CPU_TRAIN.seed,
+    help: "seed of the weights, batches, dropout and sample",
+  },
+  threads: {
+    kind: "int",
+    min: 1,
+    max: availableParallelism(),
+    help: "worker threads of the kernels (at most the machine's cores)",
+  },
   out: { kind: "string", metavar: "DIR", help: "the run's folder (default runs/gpt-<date>-<time>)" },
   resume: { kind: "string", metavar: "DIR", help: "continue the run in DIR from its checkpoint" },
-  log_interval: { kind: "int", min: 1, max: 10_000_000, default: 10, help: "print a line every N steps when not on a terminal" },
-  sample_tokens: { kind: "int", min: 0, max: 1_000_000, default: SAMPLE_DEFAULTS.tokens, help: "characters of the sample printed at the end (0: none)" },
-  max_bad_steps: { kind: "int", min: 1, max: 1000, default: 5, help: "stop (saving a checkpoint) after this many steps in a row whose loss is NaN or infinite; each is skipped" },
-  strict: { kind: "flag", help: "with --resume: refuse a checkpoint holding NaN or infinite weights (always refused for training; the flag is for symmetry with sample)" },
-  workers: { kind: "int", min: 1, max: 64, default: 1, help: "data-parallel workers (threads); the global batch is split over them" },
-  strategy: { kind: "string", choices: STRATEGIES, help: "with --workers: ddp, zero1, zero2 or fsdp (default ddp; given with --workers 1, runs that strategy's code on one worker)" },
-  checkpointing: { kind: "flag", help: "activation checkpointing: recompute each block's forward during backward (data-parallel path)" },
-  sharded_checkpoint: { kind: "flag", help: "data parallel: each worker saves its shard into DIR/sharded/ (plus an index) instead of one consolidated checkpoint; `wnn consolidate` joins them" },
+  log_interval: {
+    kind: "int",
+    min: 1,
+    max: 10_000_000,
+    default: 10,
+    help: "print a line every N steps when not on a terminal",
+  },
+  sample_tokens: {
+    kind: "int",
+    min: 0,
+    max: 1_000_000,
+    default: SAMPLE_DEFAULTS.tokens,
+    help: "characters of the sample printed at the end (0: none)",
+  },
+  max_bad_steps: {
+    kind: "int",
+    min: 1,
+    max: 1000,
+    default: 5,
+    help: "stop (saving a checkpoint) after this many steps in a row whose loss is NaN or infinite; each is skipped",
+  },
+  strict: {
+    kind: "flag",
+    help: "with --resume: refuse a checkpoint holding NaN or infinite weights (always refused for training; the flag is for symmetry with sample)",
+  },
+  workers: {
+    kind: "int",
+    min: 1,
+    max: 64,
+    default: 1,
+    help: "data-parallel workers (threads); the global batch is split over them",
+  },
+  strategy: {
+    kind: "string",
+    choices: STRATEGIES,
+    help: "with --workers: ddp, zero1, zero2 or fsdp (default ddp; given with --workers 1, runs that strategy's code on one worker)",
+  },
+  checkpointing: {
+    kind: "flag",
+    help: "activation checkpointing: recompute each block's forward during backward (data-parallel path)",
+  },
+  sharded_checkpoint: {
+    kind: "flag",
+    help: "data parallel: each worker saves its shard into DIR/sharded/ (plus an index) instead of one consolidated checkpoint; `wnn consolidate` joins them",
+  },
 } as const satisfies OptionSpecs;
 
 /**
@@ -69,14 +175,33 @@ export const GPT_OPTIONS = {
  * measurement.
  */
 export function trainingBytes(c: GPTConfig, batchSize: number): number {
-  const B = batchSize, T = c.blockSize, C = c.nEmbd, L = c.nLayer, V = c.vocabSize, nh = c.nHead;
+  const B = batchSize,
+    T = c.blockSize,
+    C = c.nEmbd,
+    L = c.nLayer,
+    V = c.vocabSize,
+    nh = c.nHead;
   const params = countParameters(c);
   const activations = L * (20 * B * T * C + 3 * B * nh * T * T) + 3 * B * T * V;
   return 4 * (4 * params + activations);
 }
 
 /** Options that may change when resuming; everything else comes from the checkpoint. */
-const RESUMABLE = new Set(["iters", "eval_interval", "eval_iters", "threads", "log_interval", "sample_tokens", "resume", "max_bad_steps", "strict", "workers", "strategy", "checkpointing", "sharded_checkpoint"]);
+const RESUMABLE = new Set([
+  "iters",
+  "eval_interval",
+  "eval_iters",
+  "threads",
+  "log_interval",
+  "sample_tokens",
+  "resume",
+  "max_bad_steps",
+  "strict",
+  "workers",
+  "strategy",
+  "checkpointing",
+  "sharded_checkpoint",
+]);
 
 export const GPT_HELP = helpText(
   "wnn train gpt [options]",
@@ -99,10 +224,20 @@ rounding (without dropout). The checkpoint is one process's, so a run may resume
 );
 
 /** A UsageError when trainingBytes (with a vocabulary of 256, the most a character tokenizer has here) passes 3/4 of the machine's memory. */
-function checkTrainingMemory(cmd: string, nLayer: number, nHead: number, nEmbd: number, blockSize: number, batchSize: number): void {
-  const need = trainingBytes({ ...tiny, vocabSize: 256, nLayer, nHead, nEmbd, blockSize }, batchSize), have = totalmem();
+function checkTrainingMemory(
+  cmd: string,
+  nLayer: number,
+  nHead: number,
+  nEmbd: number,
+  blockSize: number,
+  batchSize: number,
+): void {
+  const need = trainingBytes({ ...tiny, vocabSize: 256, nLayer, nHead, nEmbd, blockSize }, batchSize),
+    have = totalmem();
   if (need > 0.75 * have) {
-    throw new UsageError(`${cmd}: this model and batch need about ${(need / 2 ** 30).toFixed(1)} GiB to train (weights, AdamW state, activations), more than this machine's ${(have / 2 ** 30).toFixed(1)} GiB allows; choose smaller --n_layer, --n_embd, --block_size or --batch_size`);
+    throw new UsageError(
+      `${cmd}: this model and batch need about ${(need / 2 ** 30).toFixed(1)} GiB to train (weights, AdamW state, activations), more than this machine's ${(have / 2 ** 30).toFixed(1)} GiB allows; choose smaller --n_layer, --n_embd, --block_size or --batch_size`,
+    );
   }
 }
 
@@ -127,22 +262,32 @@ export async function trainGpt(args: readonly string[], out: Output): Promise<nu
   // ---- the run: new, or resumed from its checkpoint
   let trainer: GPTTrainer, tok: CharTokenizer, dir: string, log: JsonlLog;
   const text = loadMobyDick();
-  const split = (t: CharTokenizer): { train: Int32Array; val: Int32Array } => trainValSplit(Int32Array.from(t.encode(text)), 0.9);
+  const split = (t: CharTokenizer): { train: Int32Array; val: Int32Array } =>
+    trainValSplit(Int32Array.from(t.encode(text)), 0.9);
   if (v.resume !== undefined) {
     if (given.has("out")) throw new UsageError(`${cmd}: --resume continues the run in its own folder; leave out --out`);
     const fixed = [...given].filter((k) => !RESUMABLE.has(k));
-    if (fixed.length) throw new UsageError(`${cmd}: ${fixed.map((k) => `--${k}`).join(", ")} cannot change when resuming (the run's settings come from its checkpoint; only --iters, --eval_interval, --eval_iters, --threads, --log_interval, --sample_tokens, --max_bad_steps and --workers, --strategy, --checkpointing, --sharded_checkpoint can)`);
+    if (fixed.length)
+      throw new UsageError(
+        `${cmd}: ${fixed.map((k) => `--${k}`).join(", ")} cannot change when resuming (the run's settings come from its checkpoint; only --iters, --eval_interval, --eval_iters, --threads, --log_interval, --sample_tokens, --max_bad_steps and --workers, --strategy, --checkpointing, --sharded_checkpoint can)`,
+      );
     dir = v.resume;
     const ckpt = loadRunCheckpoint(dir); // checkpoint.safetensors, or the sharded saves of a data-parallel run
     const { config, train: saved } = checkpointConfig(ckpt);
     // NaN or infinite weights never train back to anything: refused, by name
     const bad = describeNonFinite(ckpt.model);
-    if (bad !== null) throw new LoadError(`${checkpointPath(dir)}: ${bad}; this run cannot continue (start a new one, with a lower --lr)`);
+    if (bad !== null)
+      throw new LoadError(
+        `${checkpointPath(dir)}: ${bad}; this run cannot continue (start a new one, with a lower --lr)`,
+      );
     checkWritable(dir, cmd);
-    if (given.has("iters") && v.iters < ckpt.step) throw new UsageError(`${cmd}: --iters ${v.iters} is before the checkpoint's step ${ckpt.step}`);
+    if (given.has("iters") && v.iters < ckpt.step)
+      throw new UsageError(`${cmd}: --iters ${v.iters} is before the checkpoint's step ${ckpt.step}`);
     if (given.has("iters") && v.iters > saved.lrDecayIters) {
       // the schedule is the run's: it is not stretched; say so loudly rather than in passing
-      process.stderr.write(`warning: the learning rate keeps the schedule the run started with: its cosine decay ends at step ${saved.lrDecayIters}, and the steps after it (up to ${v.iters}) use min_lr ${saved.minLr}\n`);
+      process.stderr.write(
+        `warning: the learning rate keeps the schedule the run started with: its cosine decay ends at step ${saved.lrDecayIters}, and the steps after it (up to ${v.iters}) use min_lr ${saved.minLr}\n`,
+      );
     }
     tok = CharTokenizer.fromJSON(config.tokenizer);
     const overrides: { -readonly [K in keyof TrainConfig]?: TrainConfig[K] } = {};
@@ -152,18 +297,41 @@ export async function trainGpt(args: readonly string[], out: Output): Promise<nu
     trainer = GPTTrainer.fromCheckpoint(ckpt, split(tok), overrides);
     log = new JsonlLog(join(dir, "log.jsonl"));
     // drop what a killed process logged after its last checkpoint
-    log.retain((e) => (e.type === "train" ? (e.step as number) <= trainer.step : e.type === "eval" ? (e.step as number) <= trainer.lastEval : true));
+    log.retain((e) =>
+      e.type === "train"
+        ? (e.step as number) <= trainer.step
+        : e.type === "eval"
+          ? (e.step as number) <= trainer.lastEval
+          : true,
+    );
     print(`resuming ${dir} at step ${trainer.step} of ${trainer.config.iters}`);
   } else {
     tok = CharTokenizer.fromText(text);
     let modelConfig: GPTConfig;
     const train: TrainConfig = {
-      batchSize: v.batch_size, lr: v.lr, minLr: v.min_lr, warmupIters: v.warmup_iters, lrDecayIters: v.lr_decay_iters ?? Math.max(v.iters, v.warmup_iters),
-      iters: v.iters, evalInterval: v.eval_interval, evalIters: v.eval_iters, weightDecay: v.weight_decay,
-      beta1: v.beta1, beta2: v.beta2, gradClip: v.grad_clip, seed: v.seed,
+      batchSize: v.batch_size,
+      lr: v.lr,
+      minLr: v.min_lr,
+      warmupIters: v.warmup_iters,
+      lrDecayIters: v.lr_decay_iters ?? Math.max(v.iters, v.warmup_iters),
+      iters: v.iters,
+      evalInterval: v.eval_interval,
+      evalIters: v.eval_iters,
+      weightDecay: v.weight_decay,
+      beta1: v.beta1,
+      beta2: v.beta2,
+      gradClip: v.grad_clip,
+      seed: v.seed,
     };
     try {
-      modelConfig = gptConfig("tiny", { vocabSize: tok.vocabSize, nLayer: v.n_layer, nHead: v.n_head, nEmbd: v.n_embd, blockSize: v.block_size, dropout: v.dropout });
+      modelConfig = gptConfig("tiny", {
+        vocabSize: tok.vocabSize,
+        nLayer: v.n_layer,
+        nHead: v.n_head,
+        nEmbd: v.n_embd,
+        blockSize: v.block_size,
+        dropout: v.dropout,
+      });
       trainer = new GPTTrainer(modelConfig, train, split(tok));
     } catch (e) {
       if (e instanceof ArgumentError) throw new UsageError(`${cmd}: ${e.message}`);
@@ -174,29 +342,48 @@ export async function trainGpt(args: readonly string[], out: Output): Promise<nu
     log = new JsonlLog(join(dir, "log.jsonl"));
     log.retain(() => false); // a new run starts a new log
   }
-  const c = trainer.modelConfig, t = trainer.config;
+  const c = trainer.modelConfig,
+    t = trainer.config;
   const ckptFile = join(dir, CHECKPOINT);
   const data = trainer.data;
   // data parallel: this thread is rank 0 of the group, the workers (cli/gpt-worker.ts) ranks 1 … N−1
   const shardedDir = v.sharded_checkpoint ? join(dir, SHARDED_DIR) : undefined;
-  const parallel = v.workers > 1 || v.strategy !== undefined || v.checkpointing || v.sharded_checkpoint
-    ? startParallel(cmd, v, trainer, v.resume !== undefined ? { dir, overrides: trainer.config } : undefined, shardedDir)
-    : null;
+  const parallel =
+    v.workers > 1 || v.strategy !== undefined || v.checkpointing || v.sharded_checkpoint
+      ? startParallel(
+          cmd,
+          v,
+          trainer,
+          v.resume !== undefined ? { dir, overrides: trainer.config } : undefined,
+          shardedDir,
+        )
+      : null;
   const job = parallel?.job ?? trainer;
   let finalModel: Record<string, wnn.Tensor> | null = null;
   let sampleModel: GPT = trainer.model;
 
-  print(`GPT: ${plural(c.nLayer, "layer")}, ${plural(c.nHead, "head")}, ${c.nEmbd} channels, context ${c.blockSize}, dropout ${c.dropout}, ${trainer.model.numParameters().toLocaleString("en-US")} parameters`);
-  print(`data: Moby Dick, ${text.length.toLocaleString("en-US")} characters, vocabulary ${tok.vocabSize}; ${data.train.length.toLocaleString("en-US")} for training, ${data.val.length.toLocaleString("en-US")} for validation`);
-  print(`training: ${t.iters} steps of batch ${t.batchSize}, AdamW lr ${t.lr} (warmup ${t.warmupIters}, cosine to ${t.minLr} at ${t.lrDecayIters}), β ${t.beta1}/${t.beta2}, weight decay ${t.weightDecay}, clip ${t.gradClip}, seed ${t.seed}`);
+  print(
+    `GPT: ${plural(c.nLayer, "layer")}, ${plural(c.nHead, "head")}, ${c.nEmbd} channels, context ${c.blockSize}, dropout ${c.dropout}, ${trainer.model.numParameters().toLocaleString("en-US")} parameters`,
+  );
+  print(
+    `data: Moby Dick, ${text.length.toLocaleString("en-US")} characters, vocabulary ${tok.vocabSize}; ${data.train.length.toLocaleString("en-US")} for training, ${data.val.length.toLocaleString("en-US")} for validation`,
+  );
+  print(
+    `training: ${t.iters} steps of batch ${t.batchSize}, AdamW lr ${t.lr} (warmup ${t.warmupIters}, cosine to ${t.minLr} at ${t.lrDecayIters}), β ${t.beta1}/${t.beta2}, weight decay ${t.weightDecay}, clip ${t.gradClip}, seed ${t.seed}`,
+  );
   print(`estimates every ${t.evalInterval} steps on ${t.evalIters} batches per split; writing ${dir}/`);
   if (v.threads !== undefined) wnn.setNumThreads(v.threads);
   else if (parallel) wnn.setNumThreads(1); // one thread per worker
   print(`kernels: ${wnn.backendSummary()}`);
-  if (parallel) print(`data parallel: ${plural(v.workers, "worker")} (threads), strategy ${parallel.job.dp.strategy}, ${t.batchSize / v.workers} sequences each${v.checkpointing ? ", activation checkpointing" : ""}`);
+  if (parallel)
+    print(
+      `data parallel: ${plural(v.workers, "worker")} (threads), strategy ${parallel.job.dp.strategy}, ${t.batchSize / v.workers} sequences each${v.checkpointing ? ", activation checkpointing" : ""}`,
+    );
 
   // ---- the curves, rebuilt from the log on resume
-  const batchLoss: [number, number][] = [], evalTrain: [number, number][] = [], evalVal: [number, number][] = [];
+  const batchLoss: [number, number][] = [],
+    evalTrain: [number, number][] = [],
+    evalVal: [number, number][] = [];
   for (const e of log.read()) {
     if (e.type === "train") batchLoss.push([e.step as number, e.loss as number]);
     if (e.type === "eval") {
@@ -205,8 +392,20 @@ export async function trainGpt(args: readonly string[], out: Output): Promise<nu
     }
   }
   const drawChart = (): void => {
-    const series: Series[] = [{ name: "train (one batch)", points: batchLoss, color: [174, 199, 232] }, { name: "train", points: evalTrain }, { name: "val", points: evalVal }];
-    savePng(join(dir, "loss.png"), lineChart({ series, title: `GPT on Moby Dick (characters), ${trainer.model.numParameters().toLocaleString("en-US")} parameters`, xLabel: "step", yLabel: "loss" }));
+    const series: Series[] = [
+      { name: "train (one batch)", points: batchLoss, color: [174, 199, 232] },
+      { name: "train", points: evalTrain },
+      { name: "val", points: evalVal },
+    ];
+    savePng(
+      join(dir, "loss.png"),
+      lineChart({
+        series,
+        title: `GPT on Moby Dick (characters), ${trainer.model.numParameters().toLocaleString("en-US")} parameters`,
+        xLabel: "step",
+        yLabel: "loss",
+      }),
+    );
   };
   const meta = { dataset: "moby-dick", split: 0.9, tokenizer: tok.toJSON() };
   const save = (): void => {
@@ -229,43 +428,52 @@ export async function trainGpt(args: readonly string[], out: Output): Promise<nu
   const progress = new Progress({ total: t.iters, start: trainer.step, out, every: v.log_interval });
 
   // ---- the shared training loop (src/recipes/loop.ts): estimate when due, step, yield so Ctrl-C is heard
-  let trainMs = 0, evalMs = 0, steps = 0, lastEval: { train: number; val: number } | null = null;
+  let trainMs = 0,
+    evalMs = 0,
+    steps = 0,
+    lastEval: { train: number; val: number } | null = null;
   const guard = new NonFiniteGuard(v.max_bad_steps);
   try {
-    await runLoop(job, {
-      onSkip: (step, r, ms) => {
-        // a NaN or infinite loss: the step was skipped (no update); the guard ends the run after too many in a row
-        trainMs += ms;
-        log.append({ type: "skipped", step, loss: String(r.loss), gradNorm: String(r.gradNorm) });
-      },
-      onStep: (step, r, ms) => {
-        trainMs += ms;
-        if (parallel && guard.record(r)) {
-          // with workers the loop runs without the guard (rank 0 alone must not leave it): counted here instead
+    await runLoop(
+      job,
+      {
+        onSkip: (step, r, ms) => {
+          // a NaN or infinite loss: the step was skipped (no update); the guard ends the run after too many in a row
+          trainMs += ms;
           log.append({ type: "skipped", step, loss: String(r.loss), gradNorm: String(r.gradNorm) });
-          return;
-        }
-        steps++;
-        log.append({ type: "train", step, loss: r.loss, lr: r.lr, ms: Math.round(ms * 10) / 10 });
-        batchLoss.push([step, r.loss]);
-        progress.update(step, [`loss ${r.loss.toFixed(4)}`, `lr ${r.lr.toExponential(2)}`]);
+        },
+        onStep: (step, r, ms) => {
+          trainMs += ms;
+          if (parallel && guard.record(r)) {
+            // with workers the loop runs without the guard (rank 0 alone must not leave it): counted here instead
+            log.append({ type: "skipped", step, loss: String(r.loss), gradNorm: String(r.gradNorm) });
+            return;
+          }
+          steps++;
+          log.append({ type: "train", step, loss: r.loss, lr: r.lr, ms: Math.round(ms * 10) / 10 });
+          batchLoss.push([step, r.loss]);
+          progress.update(step, [`loss ${r.loss.toFixed(4)}`, `lr ${r.lr.toExponential(2)}`]);
+        },
+        onEval: (step, r, ms) => {
+          evalMs += ms;
+          lastEval = r;
+          log.append({ type: "eval", step, train: r.train, val: r.val, ms: Math.round(ms) });
+          evalTrain.push([step, r.train]);
+          evalVal.push([step, r.val]);
+          progress.line(
+            `step ${step}: train loss ${r.train.toFixed(4)}, val loss ${r.val.toFixed(4)} (${formatDuration(ms / 1000)})`,
+          );
+          drawChart();
+          save();
+        },
       },
-      onEval: (step, r, ms) => {
-        evalMs += ms;
-        lastEval = r;
-        log.append({ type: "eval", step, train: r.train, val: r.val, ms: Math.round(ms) });
-        evalTrain.push([step, r.train]);
-        evalVal.push([step, r.val]);
-        progress.line(`step ${step}: train loss ${r.train.toFixed(4)}, val loss ${r.val.toFixed(4)} (${formatDuration(ms / 1000)})`);
-        drawChart();
-        save();
+      {
+        pause: tick,
+        // with workers, rank 0 decides and every worker hears it (one broadcast), so the guard is rank 0's to read
+        shouldStop: () => (parallel ? agreeToStop(parallel.comm, stop || guard.tripped) : stop),
+        guard: parallel ? undefined : guard,
       },
-    }, {
-      pause: tick,
-      // with workers, rank 0 decides and every worker hears it (one broadcast), so the guard is rank 0's to read
-      shouldStop: () => (parallel ? agreeToStop(parallel.comm, stop || guard.tripped) : stop),
-      guard: parallel ? undefined : guard,
-    });
+    );
   } catch (e) {
     parallel?.comm.abort(); // the workers stop too
     await parallel?.workers.catch(() => undefined);
@@ -305,7 +513,12 @@ export async function trainGpt(args: readonly string[], out: Output): Promise<nu
   drawChart();
   const wall = (performance.now() - wallStart) / 1000;
   const perStep = steps ? trainMs / steps : NaN;
-  print(`done: step ${trainer.step} of ${t.iters} in ${formatDuration(wall)}` + (steps ? ` (${steps} steps here, ${perStep.toFixed(0)} ms per step, ${formatDuration(evalMs / 1000)} estimating losses)` : " (no steps left to take)"));
+  print(
+    `done: step ${trainer.step} of ${t.iters} in ${formatDuration(wall)}` +
+      (steps
+        ? ` (${steps} steps here, ${perStep.toFixed(0)} ms per step, ${formatDuration(evalMs / 1000)} estimating losses)`
+        : " (no steps left to take)"),
+  );
   const final = lastEval as { train: number; val: number } | null;
   if (final) print(`final: train loss ${final.train.toFixed(4)}, val loss ${final.val.toFixed(4)}`);
   print(`wrote ${ckptFile}, ${join(dir, "log.jsonl")}, ${join(dir, "loss.png")}`);
@@ -314,7 +527,9 @@ export async function trainGpt(args: readonly string[], out: Output): Promise<nu
   if (v.sample_tokens > 0) {
     const s = { ...SAMPLE_DEFAULTS, tokens: v.sample_tokens, seed: t.seed };
     const sample = sampleText(sampleModel, tok, s);
-    print(`\n--- sample: ${s.tokens} characters after ${JSON.stringify(s.prompt)}, temperature ${s.temperature}, top-k ${s.topK}, seed ${s.seed} ---`);
+    print(
+      `\n--- sample: ${s.tokens} characters after ${JSON.stringify(s.prompt)}, temperature ${s.temperature}, top-k ${s.topK}, seed ${s.seed} ---`,
+    );
     print(sample);
     print("---");
     writeText(join(dir, "sample.txt"), sample + "\n");
@@ -323,15 +538,41 @@ export async function trainGpt(args: readonly string[], out: Output): Promise<nu
 }
 
 /** Rank 0's trainer for `--workers N`, and the workers (ranks 1 … N−1) started on the same run. */
-function startParallel(cmd: string, v: { workers: number; strategy?: string; checkpointing?: boolean; threads?: number }, trainer: GPTTrainer, resume: GptWorkerArgs["resume"], shardedDir: string | undefined) {
-  const N = v.workers, B = trainer.config.batchSize;
+function startParallel(
+  cmd: string,
+  v: { workers: number; strategy?: string; checkpointing?: boolean; threads?: number },
+  trainer: GPTTrainer,
+  resume: GptWorkerArgs["resume"],
+  shardedDir: string | undefined,
+) {
+  const N = v.workers,
+    B = trainer.config.batchSize;
   if (B % N !== 0) throw new UsageError(`${cmd}: --batch_size ${B} does not split evenly over --workers ${N}`);
   const parallel = { strategy: (v.strategy ?? "ddp") as StrategyName, activationCheckpointing: v.checkpointing };
-  const args: GptWorkerArgs = { data: trainer.data, parallel, threads: v.threads ?? 1, shardedDir, ...(resume ? { resume } : { fresh: { model: trainer.modelConfig, train: trainer.config } }) };
+  const args: GptWorkerArgs = {
+    data: trainer.data,
+    parallel,
+    threads: v.threads ?? 1,
+    shardedDir,
+    ...(resume ? { resume } : { fresh: { model: trainer.modelConfig, train: trainer.config } }),
+  };
   // one segment holds the largest flat run a collective moves: FSDP's root or a block, a ZeRO bucket (≤ the segment)
   const params = trainer.model.parameters().map((p) => p.numel());
-  const capacity = Math.max(1 << 16, Math.min(params.reduce((a, b) => a + b, 0), 1 << 24));
-  const { comm, workers } = launchWithHost<number>({ worldSize: N, module: new URL("./gpt-worker.js", import.meta.url), fn: "gptWorker", args, capacity, timeoutMs: 2 ** 31 - 1 });
+  const capacity = Math.max(
+    1 << 16,
+    Math.min(
+      params.reduce((a, b) => a + b, 0),
+      1 << 24,
+    ),
+  );
+  const { comm, workers } = launchWithHost<number>({
+    worldSize: N,
+    module: new URL("./gpt-worker.js", import.meta.url),
+    fn: "gptWorker",
+    args,
+    capacity,
+    timeoutMs: 2 ** 31 - 1,
+  });
   workers.catch(() => comm.abort()); // a worker that fails stops this thread's collectives too
   try {
     return { comm, workers, job: new ParallelGPTTrainer(trainer, comm, parallel) };

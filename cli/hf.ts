@@ -36,9 +36,22 @@ import type { SampleSettings } from "./sample.js";
 import { loadAdapter } from "./finetune.js";
 
 /** The folder's model and its tokenizer (tokenizer.json), with the post-processor's special tokens. */
-function openFolder(command: string, dir: string, strict = false): { folder: HFFolder; pre: Pretrained; tok: Tokenizer; encode: (text: string) => number[]; decode: (ids: number[]) => string } {
+function openFolder(
+  command: string,
+  dir: string,
+  strict = false,
+): {
+  folder: HFFolder;
+  pre: Pretrained;
+  tok: Tokenizer;
+  encode: (text: string) => number[];
+  decode: (ids: number[]) => string;
+} {
   const folder = readHFFolder(dir);
-  if (folder.tokenizerJSON === undefined) throw new LoadError(`${dir}: no tokenizer.json; \`wnn ${command} --model\` needs the folder's tokenizer to turn text into token ids`);
+  if (folder.tokenizerJSON === undefined)
+    throw new LoadError(
+      `${dir}: no tokenizer.json; \`wnn ${command} --model\` needs the folder's tokenizer to turn text into token ids`,
+    );
   // consistency before anything is built: the tokenizer's ids within the model's vocabulary, the weights finite
   const vocabSize = folder.config.vocab_size;
   if (typeof vocabSize === "number") checkTokenizerFits(folder.tokenizerJSON, vocabSize, `${dir}/tokenizer.json`);
@@ -48,7 +61,13 @@ function openFolder(command: string, dir: string, strict = false): { folder: HFF
   // Unigram (T5) and byte-fallback BPE (LLaMA) read the whole tokenizer.json pipeline, post-processor included;
   // byte-level BPE and WordPiece get the post-processor's special tokens here.
   if (tok instanceof PipelineTokenizer) {
-    return { folder, pre, tok, encode: (text) => tok.encode(text), decode: (ids) => tok.decode(ids, { skipSpecialTokens: true }) };
+    return {
+      folder,
+      pre,
+      tok,
+      encode: (text) => tok.encode(text),
+      decode: (ids) => tok.decode(ids, { skipSpecialTokens: true }),
+    };
   }
   const post = postProcessorFromJSON(folder.tokenizerJSON);
   return { folder, pre, tok, encode: (text) => post(tok.encode(text)), decode: (ids) => tok.decode(ids) };
@@ -76,43 +95,87 @@ export interface HFSampleSettings extends SampleSettings {
  * `wnn sample --model DIR`: a decoder continues the prompt (printed, then the new tokens up to EOS); an
  * encoder-decoder encodes the prompt and its decoder writes the answer, greedily. → the text printed
  */
-export function sampleFromFolder(dir: string, s: HFSampleSettings, given: ReadonlySet<string>, out: Output, err: Output): string {
+export function sampleFromFolder(
+  dir: string,
+  s: HFSampleSettings,
+  given: ReadonlySet<string>,
+  out: Output,
+  err: Output,
+): string {
   const { folder, pre, encode, decode } = openFolder("sample", dir, s.strict === true);
   if (pre.kind === "bert" || pre.kind === "roberta" || pre.kind === "deberta") {
-    throw new UsageError(`sample: ${dir} holds a ${pre.kind} model, an encoder; it fills in masked tokens instead: wnn fill-mask --model ${dir} --text "..."`);
+    throw new UsageError(
+      `sample: ${dir} holds a ${pre.kind} model, an encoder; it fills in masked tokens instead: wnn fill-mask --model ${dir} --text "..."`,
+    );
   }
   const ids = encode(s.prompt);
   if (ids.length === 0) throw new UsageError("sample: the prompt must not be empty");
   const idx = tensor(Int32Array.from(ids), { shape: [1, ids.length] }); // (1, T0)
   let text: string;
   if (pre.kind === "t5" || pre.kind === "bart") {
-    if (s.adapter !== undefined) throw new UsageError(`sample: --adapter applies to decoders (gpt2, llama, bloom, falcon); ${dir} holds ${pre.kind}`);
+    if (s.adapter !== undefined)
+      throw new UsageError(
+        `sample: --adapter applies to decoders (gpt2, llama, bloom, falcon); ${dir} holds ${pre.kind}`,
+      );
     // encoder-decoders answer greedily unless --temperature is given; --beam K > 1 searches K hypotheses
     if (s.beam > 1) {
       const ignored = ["temperature", "top_k", "top_p", "seed"].filter((o) => given.has(o));
-      if (ignored.length) err.write(`wnn: sample: beam search is deterministic; ${ignored.map((o) => `--${o}`).join(", ")} not used\n`);
+      if (ignored.length)
+        err.write(`wnn: sample: beam search is deterministic; ${ignored.map((o) => `--${o}`).join(", ")} not used\n`);
     }
     if (s.tokens === 0) return write(out, "");
     const maxLen = pre.kind === "t5" ? s.tokens : Math.min(s.tokens, pre.config.maxPositions - 1);
-    const sampling = { maxLen, temperature: given.has("temperature") ? s.temperature : 0, topK: s.topK, topP: s.topP, repetitionPenalty: s.repetitionPenalty, generator: new Generator(s.seed) };
+    const sampling = {
+      maxLen,
+      temperature: given.has("temperature") ? s.temperature : 0,
+      topK: s.topK,
+      topP: s.topP,
+      repetitionPenalty: s.repetitionPenalty,
+      generator: new Generator(s.seed),
+    };
     const beam = { beamSize: s.beam, maxLen, repetitionPenalty: s.repetitionPenalty };
-    const rows = pre.kind === "t5"
-      ? (s.beam > 1 ? t5BeamSearch(pre.model, idx, beam).tokens : t5Generate(pre.model, idx, sampling))
-      : (s.beam > 1 ? bartBeamSearch(pre.model, idx, beam).tokens : bartGenerate(pre.model, idx, sampling));
+    const rows =
+      pre.kind === "t5"
+        ? s.beam > 1
+          ? t5BeamSearch(pre.model, idx, beam).tokens
+          : t5Generate(pre.model, idx, sampling)
+        : s.beam > 1
+          ? bartBeamSearch(pre.model, idx, beam).tokens
+          : bartGenerate(pre.model, idx, sampling);
     text = decode(rows[0]!);
   } else {
-    if (s.beam > 1) throw new UsageError(`sample: --beam is for encoder-decoders (t5, bart); ${pre.kind} samples one token at a time`);
-    const opts: GenerateOptions = { temperature: s.temperature, topK: s.topK, topP: s.topP, repetitionPenalty: s.repetitionPenalty, generator: new Generator(s.seed) };
+    if (s.beam > 1)
+      throw new UsageError(
+        `sample: --beam is for encoder-decoders (t5, bart); ${pre.kind} samples one token at a time`,
+      );
+    const opts: GenerateOptions = {
+      temperature: s.temperature,
+      topK: s.topK,
+      topP: s.topP,
+      repetitionPenalty: s.repetitionPenalty,
+      generator: new Generator(s.seed),
+    };
     let all: Tensor;
     const tuned = s.adapter !== undefined ? loadAdapter(pre.model, s.adapter) : null; // prefix/prompt: a wrapper that generates
     if (tuned) all = tuned.generate(idx, s.tokens, opts);
-    else switch (pre.kind) {
-      case "gpt2": all = gptGenerate(pre.model, idx, s.tokens, opts); break;
-      case "llama": all = llamaGenerate(pre.model, idx, s.tokens, opts); break;
-      case "mixtral": all = mixtralGenerate(pre.model, idx, s.tokens, opts); break;
-      case "bloom": all = bloomGenerate(pre.model, idx, s.tokens, opts); break;
-      case "falcon": all = falconGenerate(pre.model, idx, s.tokens, opts); break;
-    }
+    else
+      switch (pre.kind) {
+        case "gpt2":
+          all = gptGenerate(pre.model, idx, s.tokens, opts);
+          break;
+        case "llama":
+          all = llamaGenerate(pre.model, idx, s.tokens, opts);
+          break;
+        case "mixtral":
+          all = mixtralGenerate(pre.model, idx, s.tokens, opts);
+          break;
+        case "bloom":
+          all = bloomGenerate(pre.model, idx, s.tokens, opts);
+          break;
+        case "falcon":
+          all = falconGenerate(pre.model, idx, s.tokens, opts);
+          break;
+      }
     const fresh = Array.from(all.storage.subarray(ids.length)); // the generated tokens
     const eos = eosIds(folder.config);
     const end = fresh.findIndex((t) => eos.includes(t));
@@ -130,11 +193,27 @@ function write(out: Output, text: string): string {
 // wnn fill-mask
 
 export const FILL_MASK_OPTIONS = {
-  model: { kind: "string", metavar: "DIR", help: "a Hugging Face checkpoint folder of an encoder with its masked-LM head (bert, roberta, deberta-v2): config.json, model.safetensors, tokenizer.json; this or --checkpoint is required" },
-  checkpoint: { kind: "string", metavar: "DIR", help: "a run of wnn train bert, roberta or deberta (its folder or checkpoint.safetensors): a character-level encoder; [MASK] stands for one character" },
-  text: { kind: "string", metavar: "TEXT", help: 'the text, with the mask token where words are missing ("the [MASK] sat"); required' },
+  model: {
+    kind: "string",
+    metavar: "DIR",
+    help: "a Hugging Face checkpoint folder of an encoder with its masked-LM head (bert, roberta, deberta-v2): config.json, model.safetensors, tokenizer.json; this or --checkpoint is required",
+  },
+  checkpoint: {
+    kind: "string",
+    metavar: "DIR",
+    help: "a run of wnn train bert, roberta or deberta (its folder or checkpoint.safetensors): a character-level encoder; [MASK] stands for one character",
+  },
+  text: {
+    kind: "string",
+    metavar: "TEXT",
+    help: 'the text, with the mask token where words are missing ("the [MASK] sat"); required',
+  },
   top_k: { kind: "int", min: 1, default: 5, help: "tokens to show for each mask" },
-  mask_token: { kind: "string", metavar: "TOKEN", help: "the mask token (default: tokenizer_config.json's mask_token, else the added token [MASK] or <mask>)" },
+  mask_token: {
+    kind: "string",
+    metavar: "TOKEN",
+    help: "the mask token (default: tokenizer_config.json's mask_token, else the added token [MASK] or <mask>)",
+  },
   json: { kind: "flag", help: "print the predictions as JSON" },
 } as const satisfies OptionSpecs;
 
@@ -152,7 +231,10 @@ export interface MaskPrediction {
 }
 
 /** The mask token: the option, tokenizer_config.json's mask_token, or an added token spelled [MASK] or <mask>. */
-function maskToken(folder: HFFolder, option: string | undefined): { content: string; id: number | null; lstrip: boolean } {
+function maskToken(
+  folder: HFFolder,
+  option: string | undefined,
+): { content: string; id: number | null; lstrip: boolean } {
   const added = addedTokens(folder.tokenizerJSON!);
   const find = (content: string): { content: string; id: number | null; lstrip: boolean } => {
     const a = added.find((t) => t.content === content);
@@ -160,22 +242,36 @@ function maskToken(folder: HFFolder, option: string | undefined): { content: str
   };
   if (option !== undefined) return find(option);
   const m = folder.tokenizerConfig?.mask_token;
-  const fromConfig = typeof m === "string" ? m : typeof m === "object" && m !== null && !Array.isArray(m) && typeof (m as Record<string, unknown>).content === "string" ? ((m as Record<string, unknown>).content as string) : null;
+  const fromConfig =
+    typeof m === "string"
+      ? m
+      : typeof m === "object" &&
+          m !== null &&
+          !Array.isArray(m) &&
+          typeof (m as Record<string, unknown>).content === "string"
+        ? ((m as Record<string, unknown>).content as string)
+        : null;
   if (fromConfig !== null) return find(fromConfig);
   const a = added.find((t) => t.special && (t.content === "[MASK]" || t.content === "<mask>"));
   if (a) return { content: a.content, id: a.id, lstrip: a.lstrip };
-  throw new UsageError("fill-mask: the folder names no mask token (tokenizer_config.json's mask_token, or an added token [MASK] / <mask>); give it with --mask_token");
+  throw new UsageError(
+    "fill-mask: the folder names no mask token (tokenizer_config.json's mask_token, or an added token [MASK] / <mask>); give it with --mask_token",
+  );
 }
 
 /** The predictions for every mask of `text`. */
 export function fillMask(dir: string, text: string, topK: number, maskOption?: string): MaskPrediction[] {
   const { folder, pre, tok, encode } = openFolder("fill-mask", dir);
   if (!ENCODER_KINDS.includes(pre.kind)) {
-    throw new UsageError(`fill-mask: ${dir} holds a ${pre.kind} model; fill-mask needs an encoder with a masked-LM head (bert, roberta, deberta-v2); for text generation: wnn sample --model ${dir}`);
+    throw new UsageError(
+      `fill-mask: ${dir} holds a ${pre.kind} model; fill-mask needs an encoder with a masked-LM head (bert, roberta, deberta-v2); for text generation: wnn sample --model ${dir}`,
+    );
   }
   const model = pre.model;
   if (!(model instanceof BertForMaskedLM || model instanceof DebertaForMaskedLM)) {
-    throw new LoadError(`${dir}: the ${pre.kind} checkpoint has no masked-LM head (cls.predictions.* / lm_head.*), so it cannot fill in masks`);
+    throw new LoadError(
+      `${dir}: the ${pre.kind} checkpoint has no masked-LM head (cls.predictions.* / lm_head.*), so it cannot fill in masks`,
+    );
   }
   const mask = maskToken(folder, maskOption);
   if (!text.includes(mask.content)) throw new UsageError(`fill-mask: the text has no mask token ${mask.content}`);
@@ -184,12 +280,16 @@ export function fillMask(dir: string, text: string, topK: number, maskOption?: s
   let maskId = mask.id;
   if (maskId === null) {
     const one = tok.encode(mask.content);
-    if (one.length !== 1) throw new UsageError(`fill-mask: the tokenizer does not read ${mask.content} as one token (got ${one.length}); give the right one with --mask_token`);
+    if (one.length !== 1)
+      throw new UsageError(
+        `fill-mask: the tokenizer does not read ${mask.content} as one token (got ${one.length}); give the right one with --mask_token`,
+      );
     maskId = one[0]!;
   }
   const ids = encode(text);
   const positions = ids.flatMap((id, i) => (id === maskId ? [i] : []));
-  if (positions.length === 0) throw new UsageError(`fill-mask: the tokenizer did not keep ${mask.content} as a token in the text`);
+  if (positions.length === 0)
+    throw new UsageError(`fill-mask: the tokenizer did not keep ${mask.content} as a token in the text`);
   const idx = tensor(Int32Array.from(ids), { shape: [1, ids.length] }); // (1, T)
   const logits = noGrad(() => model.forward(idx).logits); // (1, T, V)
   const V = logits.shape[2]!;
@@ -200,8 +300,13 @@ export function fillMask(dir: string, text: string, topK: number, maskOption?: s
     for (let v = 0; v < V; v++) zMax = Math.max(zMax, row[v]!);
     let total = 0;
     for (let v = 0; v < V; v++) total += Math.exp(row[v]! - zMax);
-    const order = Array.from({ length: V }, (_, v) => v).sort((a, b) => row[b]! - row[a]! || a - b).slice(0, Math.min(topK, V));
-    return { position, candidates: order.map((id) => ({ id, token: tok.decode([id]), probability: Math.exp(row[id]! - zMax) / total })) };
+    const order = Array.from({ length: V }, (_, v) => v)
+      .sort((a, b) => row[b]! - row[a]! || a - b)
+      .slice(0, Math.min(topK, V));
+    return {
+      position,
+      candidates: order.map((id) => ({ id, token: tok.decode([id]), probability: Math.exp(row[id]! - zMax) / total })),
+    };
   });
 }
 
@@ -209,7 +314,10 @@ export function fillMask(dir: string, text: string, topK: number, maskOption?: s
 function fillMaskRun(dir: string, text: string, topK: number, maskOption?: string): MaskPrediction[] {
   const { trainer } = openZooRun(dir);
   try {
-    return fillMaskChars(trainer, text, topK, maskOption).map((p) => ({ position: p.position, candidates: p.candidates.map((c) => ({ id: c.id, token: c.token, probability: c.probability })) }));
+    return fillMaskChars(trainer, text, topK, maskOption).map((p) => ({
+      position: p.position,
+      candidates: p.candidates.map((c) => ({ id: c.id, token: c.token, probability: c.probability })),
+    }));
   } catch (e) {
     if (e instanceof ArgumentError) throw new UsageError(`fill-mask: ${e.message.replace(/^fill-mask: /, "")}`);
     throw e;
@@ -226,17 +334,25 @@ export function fillMaskCommand(args: readonly string[], out: Output): number {
     out.write(FILL_MASK_HELP);
     return 0;
   }
-  if (v.model !== undefined && v.checkpoint !== undefined) throw new UsageError("fill-mask: give --model or --checkpoint, not both");
-  if (v.model === undefined && v.checkpoint === undefined) throw new UsageError("fill-mask: which model? give --model DIR (a Hugging Face checkpoint folder) or --checkpoint DIR (a run of wnn train bert, roberta or deberta)");
+  if (v.model !== undefined && v.checkpoint !== undefined)
+    throw new UsageError("fill-mask: give --model or --checkpoint, not both");
+  if (v.model === undefined && v.checkpoint === undefined)
+    throw new UsageError(
+      "fill-mask: which model? give --model DIR (a Hugging Face checkpoint folder) or --checkpoint DIR (a run of wnn train bert, roberta or deberta)",
+    );
   if (v.text === undefined) throw new UsageError('fill-mask: give the text with --text "... [MASK] ..."');
-  const predictions = v.checkpoint !== undefined ? fillMaskRun(v.checkpoint, v.text, v.top_k, v.mask_token) : fillMask(v.model!, v.text, v.top_k, v.mask_token);
+  const predictions =
+    v.checkpoint !== undefined
+      ? fillMaskRun(v.checkpoint, v.text, v.top_k, v.mask_token)
+      : fillMask(v.model!, v.text, v.top_k, v.mask_token);
   if (v.json) {
     out.write(JSON.stringify(predictions, null, 2) + "\n");
     return 0;
   }
   predictions.forEach((p, k) => {
     out.write(`mask ${k + 1} of ${predictions.length} (token ${p.position}):\n`);
-    for (const c of p.candidates) out.write(`  ${c.probability.toFixed(4)}  ${JSON.stringify(c.token)}  (id ${c.id})\n`);
+    for (const c of p.candidates)
+      out.write(`  ${c.probability.toFixed(4)}  ${JSON.stringify(c.token)}  (id ${c.id})\n`);
   });
   return 0;
 }

@@ -27,13 +27,18 @@ export interface ZooListing {
 }
 
 /** The CLI's own training commands, beside the recipes: which zoo model each trains. */
-const CLI_COMMANDS: Record<string, string[]> = { gpt2: ["wnn train gpt"], mlp: ["wnn train mlp"], lenet5: ["wnn train cnn"] };
+const CLI_COMMANDS: Record<string, string[]> = {
+  gpt2: ["wnn train gpt"],
+  mlp: ["wnn train mlp"],
+  lenet5: ["wnn train cnn"],
+};
 
 /** The commands that train a model of the zoo: the CLI's own, then its recipes. */
 export const commandsOf = (m: ZooModel): string[] => {
   const own = [...(CLI_COMMANDS[m.name] ?? []), ...m.recipes.map((r) => `wnn train ${r.name}`)];
   // the models trained on their kind's default task (src/recipes/zoo-train.ts), when no recipe has their name
-  const byDefault = Object.hasOwn(ZOO_TRAINING, m.name) && !RECIPES.some((r) => r.name === m.name) ? [`wnn train ${m.name}`] : [];
+  const byDefault =
+    Object.hasOwn(ZOO_TRAINING, m.name) && !RECIPES.some((r) => r.name === m.name) ? [`wnn train ${m.name}`] : [];
   return [...own, ...byDefault];
 };
 
@@ -42,18 +47,45 @@ export function zoo(): ZooListing[] {
     const presets = m.presets.map((p) => {
       const a = p.describe();
       const active = a.activeParameters === undefined ? {} : { activeParameters: a.activeParameters }; // a mixture of experts: the router and k experts per token
-      return { name: p.name, title: a.title, config: a.config, parameters: meta(() => p.build()).numParameters(), ...active };
+      return {
+        name: p.name,
+        title: a.title,
+        config: a.config,
+        parameters: meta(() => p.build()).numParameters(),
+        ...active,
+      };
     });
-    return { name: m.name, kind: "model", title: presets[0]!.title, paper: m.paper, parameters: presets[0]!.parameters, presets, trainsOn: m.trainsOn, commands: commandsOf(m) };
+    return {
+      name: m.name,
+      kind: "model",
+      title: presets[0]!.title,
+      paper: m.paper,
+      parameters: presets[0]!.parameters,
+      presets,
+      trainsOn: m.trainsOn,
+      commands: commandsOf(m),
+    };
   });
   const inZoo = new Set(ZOO.flatMap((m) => m.recipes.map((r) => r.name)));
   const comparisons: ZooListing[] = RECIPES.filter((r) => !inZoo.has(r.name)).map((r) => ({
-    name: r.name, kind: "comparison", title: "a comparison recipe", paper: r.paper, parameters: null, presets: [], trainsOn: r.trainsOn, commands: [`wnn train ${r.name}`],
+    name: r.name,
+    kind: "comparison",
+    title: "a comparison recipe",
+    paper: r.paper,
+    parameters: null,
+    presets: [],
+    trainsOn: r.trainsOn,
+    commands: [`wnn train ${r.name}`],
   }));
   const spirals: ZooListing = {
-    name: "spirals", kind: "toy", title: "MLP 2 → 64 → 3, tanh", paper: "Rumelhart, Hinton, Williams 1986 (the classic spiral toy problem)",
-    parameters: spiralParameterCount(64), presets: [{ name: "default", title: "MLP", config: "2 → 64 → 3, tanh", parameters: spiralParameterCount(64) }],
-    trainsOn: "300 points on 3 seeded spiral arms (generated)", commands: ["wnn train spirals"],
+    name: "spirals",
+    kind: "toy",
+    title: "MLP 2 → 64 → 3, tanh",
+    paper: "Rumelhart, Hinton, Williams 1986 (the classic spiral toy problem)",
+    parameters: spiralParameterCount(64),
+    presets: [{ name: "default", title: "MLP", config: "2 → 64 → 3, tanh", parameters: spiralParameterCount(64) }],
+    trainsOn: "300 points on 3 seeded spiral arms (generated)",
+    commands: ["wnn train spirals"],
   };
   return [...models, spirals, ...comparisons];
 }
@@ -79,13 +111,25 @@ export function listCommand(args: readonly string[], out: Output): number {
   }
   const w = Math.max(...entries.map((e) => e.name.length));
   const pad = "".padEnd(w);
-  const count = (n: number | null, active?: number): string => (n === null ? "" : `${n.toLocaleString("en-US")} parameters${active === undefined ? "" : ` (${active.toLocaleString("en-US")} active)`}`);
+  const count = (n: number | null, active?: number): string =>
+    n === null
+      ? ""
+      : `${n.toLocaleString("en-US")} parameters${active === undefined ? "" : ` (${active.toLocaleString("en-US")} active)`}`;
   const presets = entries.flatMap((e) => e.presets);
-  const pw = Math.max(...presets.map((p) => p.name.length)), cw = Math.max(...presets.map((p) => count(p.parameters, p.activeParameters).length));
+  const pw = Math.max(...presets.map((p) => p.name.length)),
+    cw = Math.max(...presets.map((p) => count(p.parameters, p.activeParameters).length));
   for (const e of entries) {
-    out.write(`${e.name.padEnd(w)}  ${e.title}${e.parameters === null ? "" : `, ${count(e.parameters, e.presets[0]?.activeParameters)}`}\n`);
-    if (e.presets.length > 1) for (const p of e.presets) out.write(`${pad}    ${p.name.padEnd(pw)}  ${count(p.parameters, p.activeParameters).padStart(cw)}  ${p.config}\n`);
-    out.write(`${pad}  paper: ${e.paper}\n${pad}  trains on: ${e.trainsOn}${e.commands.length ? `  (${e.commands.join(", ")})` : ""}\n`);
+    out.write(
+      `${e.name.padEnd(w)}  ${e.title}${e.parameters === null ? "" : `, ${count(e.parameters, e.presets[0]?.activeParameters)}`}\n`,
+    );
+    if (e.presets.length > 1)
+      for (const p of e.presets)
+        out.write(
+          `${pad}    ${p.name.padEnd(pw)}  ${count(p.parameters, p.activeParameters).padStart(cw)}  ${p.config}\n`,
+        );
+    out.write(
+      `${pad}  paper: ${e.paper}\n${pad}  trains on: ${e.trainsOn}${e.commands.length ? `  (${e.commands.join(", ")})` : ""}\n`,
+    );
   }
   return 0;
 }

@@ -53,7 +53,10 @@ export class Progress {
       const rest = ` ${pct} | ${tail.join(" | ")}`;
       const barWidth = Math.max(10, Math.min(40, cols - head.length - rest.length - 4));
       const filled = Math.round((barWidth * step) / total);
-      this.last = `${head} [${"█".repeat(filled)}${"░".repeat(barWidth - filled)}]${rest}`.slice(0, Math.max(20, cols - 1));
+      this.last = `${head} [${"█".repeat(filled)}${"░".repeat(barWidth - filled)}]${rest}`.slice(
+        0,
+        Math.max(20, cols - 1),
+      );
       this.o.out.write(`\r\x1b[2K${this.last}`);
       this.drawn = true;
     } else if (step % this.o.every === 0 || step === total) {

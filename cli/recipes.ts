@@ -42,11 +42,17 @@ export type AnyRecipe = Recipe<any>;
  * model to src/models/zoo.ts (for `wnn list` and `wnn compare`).
  */
 export const RECIPES: readonly AnyRecipe[] = [
-  bengioMlpRecipe, charRnnRecipe, namesCompareRecipe, // the names task
-  lenet5Recipe, resnetRecipe, //                         MNIST
+  bengioMlpRecipe,
+  charRnnRecipe,
+  namesCompareRecipe, // the names task
+  lenet5Recipe,
+  resnetRecipe, //                         MNIST
   visionAttentionCompareRecipe, //                       MNIST: ResNet vs SE vs CBAM vs non-local vs ViT
-  gcnRecipe, gatRecipe, graphsRecipe, //                 node classification
-  seq2seqRecipe, transformerRecipe, //                   sequence to sequence (dates, reversal, translation)
+  gcnRecipe,
+  gatRecipe,
+  graphsRecipe, //                 node classification
+  seq2seqRecipe,
+  transformerRecipe, //                   sequence to sequence (dates, reversal, translation)
   convs2sCompareRecipe, //                               dates and reversal: GRU + Bahdanau vs ConvS2S
   decoderCompareRecipe, //                               Moby Dick: GPT-2 vs LLaMA vs BLOOM vs Falcon
   moeCompareRecipe, //                                   Moby Dick: dense vs Switch mixture-of-experts GPTs
@@ -57,7 +63,11 @@ export const RECIPES: readonly AnyRecipe[] = [
 ];
 
 /** `batchSize` → `batch_size`, `dFF` → `d_ff` (a run of capitals is one word) */
-export const snake = (s: string): string => s.replace(/([a-z0-9])([A-Z])/g, "$1_$2").replace(/([A-Z])([A-Z][a-z])/g, "$1_$2").toLowerCase();
+export const snake = (s: string): string =>
+  s
+    .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
+    .replace(/([A-Z])([A-Z][a-z])/g, "$1_$2")
+    .toLowerCase();
 /** the spelling before runs of capitals were one word (`d_f_f`), kept as an alias */
 const letterSnake = (s: string): string => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
@@ -80,10 +90,30 @@ const MAX_STEPS = 10_000_000;
  *   batches, lengths, counts)      1 to 16 × the default (at least 64); a default of 0 (chosen by the recipe): up to 4,096
  * Integers start at 1, except where 0 has a meaning (the default is 0, or a warmup, a limit, a count of samples).
  */
-export function optionBounds(recipe: AnyRecipe, key: string, d: number): { kind: "int" | "number"; min: number; max: number } {
+export function optionBounds(
+  recipe: AnyRecipe,
+  key: string,
+  d: number,
+): { kind: "int" | "number"; min: number; max: number } {
   const own = (recipe.bounds as Record<string, { min: number; max: number } | undefined> | undefined)?.[key];
-  const words = snake(key).split("_"), has = (...w: string[]): boolean => words.some((x) => w.includes(x) || w.some((p) => p.endsWith("*") && x.startsWith(p.slice(0, -1))));
-  const real = has("lr", "dropout", "smoothing", "fraction", "prob", "alpha", "temperature", "clip", "decay", "beta*", "ema", "momentum", "factor");
+  const words = snake(key).split("_"),
+    has = (...w: string[]): boolean =>
+      words.some((x) => w.includes(x) || w.some((p) => p.endsWith("*") && x.startsWith(p.slice(0, -1))));
+  const real = has(
+    "lr",
+    "dropout",
+    "smoothing",
+    "fraction",
+    "prob",
+    "alpha",
+    "temperature",
+    "clip",
+    "decay",
+    "beta*",
+    "ema",
+    "momentum",
+    "factor",
+  );
   const int = Number.isInteger(d) && !real;
   if (own) return { kind: int ? "int" : "number", ...own };
   if (has("seed")) return { kind: "int", min: 0, max: 2 ** 32 - 1 };
@@ -94,7 +124,8 @@ export function optionBounds(recipe: AnyRecipe, key: string, d: number): { kind:
     return { kind: "number", min: 0, max: Math.max(1000, 1000 * d) };
   }
   const min = d === 0 || has("warmup", "limit", "samples", "clutter", "held") ? 0 : 1;
-  if (has("steps", "epochs", "iters", "iterations", "every", "interval", "limit")) return { kind: "int", min, max: MAX_STEPS };
+  if (has("steps", "epochs", "iters", "iterations", "every", "interval", "limit"))
+    return { kind: "int", min, max: MAX_STEPS };
   return { kind: "int", min, max: d === 0 ? 4096 : Math.max(64, 16 * d) };
 }
 
@@ -105,10 +136,12 @@ export function recipeOptions(recipe: AnyRecipe): OptionSpecs {
     const help = (recipe.help as Record<string, string | undefined> | undefined)?.[key] ?? `the recipe's ${key}`;
     const aliases = letterSnake(key) !== snake(key) ? { aliases: [letterSnake(key)] } : {};
     if (typeof d === "number") specs[snake(key)] = { ...optionBounds(recipe, key, d), default: d, help, ...aliases };
-    else if (typeof d === "boolean") specs[snake(key)] = { kind: "string", choices: ["true", "false"], default: String(d), help, ...aliases };
+    else if (typeof d === "boolean")
+      specs[snake(key)] = { kind: "string", choices: ["true", "false"], default: String(d), help, ...aliases };
     else specs[snake(key)] = { kind: "string", default: String(d), help, ...aliases };
   }
-  if (!("seed" in specs)) specs.seed = { kind: "int", min: 0, max: 2 ** 32 - 1, default: 0, help: "seed of the recipe's generator" };
+  if (!("seed" in specs))
+    specs.seed = { kind: "int", min: 0, max: 2 ** 32 - 1, default: 0, help: "seed of the recipe's generator" };
   specs.out = { kind: "string", metavar: "DIR", help: `the run's folder (default runs/${recipe.name}-<date>-<time>)` };
   return specs;
 }
@@ -127,11 +160,26 @@ export function recipeHelp(recipe: AnyRecipe): string {
  * goes on where it stopped; docs/audio.md).
  */
 function speechCorpus(sentences: number, out: Output): NonNullable<RecipeData["speech"]> {
-  const texts = [...speakableSentences(loadMobyDick(), { count: sentences, seed: 0 }), ...shortPrompts(loadNames(), Math.ceil(sentences / 10), 0)];
+  const texts = [
+    ...speakableSentences(loadMobyDick(), { count: sentences, seed: 0 }),
+    ...shortPrompts(loadNames(), Math.ceil(sentences / 10), 0),
+  ];
   const dir = join("runs", `speech-corpus-${sentences}`);
   let made = 0;
-  const progress = new Progress({ total: texts.length, start: 0, out, every: Math.max(1, Math.round(texts.length / 50)) });
-  buildSpeechCorpus({ dir, texts, onProgress: (done, _total, m) => { made += m ? 1 : 0; progress.update(done, [`${made} synthesized`]); } });
+  const progress = new Progress({
+    total: texts.length,
+    start: 0,
+    out,
+    every: Math.max(1, Math.round(texts.length / 50)),
+  });
+  buildSpeechCorpus({
+    dir,
+    texts,
+    onProgress: (done, _total, m) => {
+      made += m ? 1 : 0;
+      progress.update(done, [`${made} synthesized`]);
+    },
+  });
   progress.done();
   return { items: loadSpeechCorpus(dir).items };
 }
@@ -145,7 +193,8 @@ function loadData(recipe: AnyRecipe, options: Record<string, number | string | b
   if (recipe.needs.includes("words")) data.words = loadNames();
   if (recipe.needs.includes("mnist")) data.mnist = loadMnist();
   if (recipe.needs.includes("emails")) data.emails = loadSpamAssassin();
-  if (typeof options.base === "string" && options.base !== "") data.checkpoint = readFileSync(checkpointPath(options.base));
+  if (typeof options.base === "string" && options.base !== "")
+    data.checkpoint = readFileSync(checkpointPath(options.base));
   return data;
 }
 
@@ -175,7 +224,10 @@ export function runRecipe(recipe: AnyRecipe, args: readonly string[], out: Outpu
     log: (line: string) => (progress ? progress.line(line) : out.write(line + "\n")),
     progress: (step: number, total: number, metrics: Record<string, number>) => {
       progress ??= new Progress({ total, start: 0, out, every: Math.max(1, Math.round(total / 50)) });
-      progress.update(step, Object.entries(metrics).map(([k, x]) => `${k} ${Number.isInteger(x) ? x : x.toPrecision(4)}`));
+      progress.update(
+        step,
+        Object.entries(metrics).map(([k, x]) => `${k} ${Number.isInteger(x) ? x : x.toPrecision(4)}`),
+      );
     },
     cpuTime: () => {
       const u = process.cpuUsage();
@@ -209,8 +261,18 @@ export function runRecipe(recipe: AnyRecipe, args: readonly string[], out: Outpu
     out.write(`\nsamples:\n${result.samples.join("\n")}\n`);
     write("samples.txt", text(result.samples.join("\n") + "\n"));
   }
-  write("metrics.json", text(JSON.stringify({ recipe: recipe.name, options, seed, metrics: result.metrics, wallSeconds: seconds }, null, 2) + "\n"));
-  out.write(`\n${Object.entries(result.metrics).map(([k, x]) => `${k} ${x}`).join(", ")}\n`);
+  write(
+    "metrics.json",
+    text(
+      JSON.stringify({ recipe: recipe.name, options, seed, metrics: result.metrics, wallSeconds: seconds }, null, 2) +
+        "\n",
+    ),
+  );
+  out.write(
+    `\n${Object.entries(result.metrics)
+      .map(([k, x]) => `${k} ${x}`)
+      .join(", ")}\n`,
+  );
   out.write(`done in ${formatDuration(seconds)}; wrote ${written.map((f) => join(dir, f)).join(", ")}\n`);
   return 0;
 }

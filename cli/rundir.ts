@@ -1,7 +1,16 @@
 // A run's folder, runs/<name>/: checkpoint.safetensors, log.jsonl (one JSON object per line, appended
 // as the run goes), loss.png, and whatever else the command writes.
 
-import { accessSync, appendFileSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import {
+  accessSync,
+  appendFileSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+} from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { LoadError } from "../src/engine/errors.js";
 import type { LoadedCheckpoint } from "../src/io/checkpoint.js";
@@ -23,8 +32,15 @@ export function defaultRunDir(prefix: string, now = new Date()): string {
 function why(e: unknown): string {
   const code = (e as NodeJS.ErrnoException).code;
   const words: Record<string, string> = {
-    EACCES: "permission denied", EPERM: "permission denied", EROFS: "the file system is read-only", ENOTDIR: "a part of the path is a file, not a folder",
-    ENOENT: "the path does not exist", EEXIST: "it exists already", ENOSPC: "the disk is full", ENAMETOOLONG: "the name is too long", ELOOP: "too many symbolic links",
+    EACCES: "permission denied",
+    EPERM: "permission denied",
+    EROFS: "the file system is read-only",
+    ENOTDIR: "a part of the path is a file, not a folder",
+    ENOENT: "the path does not exist",
+    EEXIST: "it exists already",
+    ENOSPC: "the disk is full",
+    ENAMETOOLONG: "the name is too long",
+    ELOOP: "too many symbolic links",
   };
   return (code && words[code]) ?? (e as Error).message.split("\n")[0]!;
 }
@@ -58,7 +74,9 @@ export function checkRunDir(dir: string, command: string): string[] {
   const abs = resolve(dir);
   if (SYSTEM.test(abs)) refuse("a run cannot be written under /proc, /sys or /dev");
   if (existsSync(join(dir, CHECKPOINT))) {
-    throw new UsageError(`${command}: ${dir} already holds a run (${CHECKPOINT}); continue it with --resume ${dir}, or choose another --out`);
+    throw new UsageError(
+      `${command}: ${dir} already holds a run (${CHECKPOINT}); continue it with --resume ${dir}, or choose another --out`,
+    );
   }
   // the nearest existing folder, then each missing one below it
   const missing: string[] = [];
@@ -79,7 +97,10 @@ export function checkRunDir(dir: string, command: string): string[] {
   }
   if (missing.length === 0) {
     const names = readdirSync(abs);
-    if (names.length) refuse(`the folder is not empty (it holds ${names.slice(0, 3).join(", ")}${names.length > 3 ? ", ..." : ""}) and a new run never replaces files it did not write; choose a new or empty folder`);
+    if (names.length)
+      refuse(
+        `the folder is not empty (it holds ${names.slice(0, 3).join(", ")}${names.length > 3 ? ", ..." : ""}) and a new run never replaces files it did not write; choose a new or empty folder`,
+      );
     checkWritable(dir, command);
   } else checkWritable(dirname(missing[0]!), command);
   return missing;
@@ -112,7 +133,12 @@ export function checkOutputFile(file: string, command: string, option = "--out")
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "ENOENT") refuse(why(e));
   }
-  if (st) refuse(st.isFile() ? "the file exists, and a command never replaces a file it did not write; choose a new name or remove it first" : "it exists and is not a file");
+  if (st)
+    refuse(
+      st.isFile()
+        ? "the file exists, and a command never replaces a file it did not write; choose a new name or remove it first"
+        : "it exists and is not a file",
+    );
   let parent;
   try {
     parent = statSync(dirname(abs));
@@ -125,7 +151,9 @@ export function checkOutputFile(file: string, command: string, option = "--out")
 
 /** A default output name that replaces nothing: `file`, or `name-2.ext`, `name-3.ext`, ... (the first that does not exist). */
 export function freshFile(file: string): string {
-  const dot = file.lastIndexOf("."), stem = dot > file.lastIndexOf("/") ? file.slice(0, dot) : file, ext = file.slice(stem.length);
+  const dot = file.lastIndexOf("."),
+    stem = dot > file.lastIndexOf("/") ? file.slice(0, dot) : file,
+    ext = file.slice(stem.length);
   for (let k = 1; k <= 10_000; k++) {
     const p = k === 1 ? file : `${stem}-${k}${ext}`;
     if (!existsSync(p)) return p;
@@ -140,7 +168,12 @@ export function freshFile(file: string): string {
  * are named, refused when the run is to be continued (`resume`: nothing trains back from NaN) or with
  * `strict`, a warning otherwise. A resumed run's folder must be writable.
  */
-export function loadRunCheckpoint<T>(dirOrFile: string, command: string, check: (ckpt: LoadedCheckpoint) => T, o: { resume?: boolean; strict?: boolean } = {}): { ckpt: LoadedCheckpoint; checked: T } {
+export function loadRunCheckpoint<T>(
+  dirOrFile: string,
+  command: string,
+  check: (ckpt: LoadedCheckpoint) => T,
+  o: { resume?: boolean; strict?: boolean } = {},
+): { ckpt: LoadedCheckpoint; checked: T } {
   const file = checkpointPath(dirOrFile);
   const ckpt = loadCheckpoint(file);
   let checked: T;
@@ -152,7 +185,8 @@ export function loadRunCheckpoint<T>(dirOrFile: string, command: string, check: 
   }
   const bad = describeNonFinite(ckpt.model);
   if (bad !== null) {
-    if (o.resume) throw new LoadError(`${file}: ${bad}; this run cannot continue (start a new one, with a lower learning rate)`);
+    if (o.resume)
+      throw new LoadError(`${file}: ${bad}; this run cannot continue (start a new one, with a lower learning rate)`);
     if (o.strict) throw new LoadError(`${file}: ${bad}`);
     process.stderr.write(`warning: ${file}: ${bad}\n`);
   }
@@ -161,7 +195,13 @@ export function loadRunCheckpoint<T>(dirOrFile: string, command: string, check: 
 }
 
 /** The end of a run whose loss stayed NaN or infinite (NonFiniteGuard): save the last good state, say so in one line, exit code 1. */
-export function stopDiverged(guard: NonFiniteGuard, step: number, lr: number | undefined, save: () => void, file: string): number {
+export function stopDiverged(
+  guard: NonFiniteGuard,
+  step: number,
+  lr: number | undefined,
+  save: () => void,
+  file: string,
+): number {
   save();
   process.stderr.write(`wnn: ${guard.message(step, lr)}. Saved ${file}\n`);
   return 1;

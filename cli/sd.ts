@@ -18,7 +18,13 @@ function scheduleOf(json: Record<string, unknown>): Schedule {
   const schedule = (json.beta_schedule ?? "scaled_linear") as BetaSchedule;
   const prediction = (json.prediction_type ?? "epsilon") as Prediction;
   try {
-    return new Schedule({ timesteps: Number(json.num_train_timesteps ?? 1000), schedule, betaStart: Number(json.beta_start ?? 0.00085), betaEnd: Number(json.beta_end ?? 0.012), prediction });
+    return new Schedule({
+      timesteps: Number(json.num_train_timesteps ?? 1000),
+      schedule,
+      betaStart: Number(json.beta_start ?? 0.00085),
+      betaEnd: Number(json.beta_end ?? 0.012),
+      prediction,
+    });
   } catch (e) {
     throw new LoadError(`scheduler/scheduler_config.json: ${(e as Error).message}`);
   }
@@ -28,17 +34,31 @@ function scheduleOf(json: Record<string, unknown>): Schedule {
 export function loadStableDiffusion(dir: string): StableDiffusion {
   const f = readDiffusersFolder(dir);
   const nets = fromDiffusers(f);
-  return { ...nets, tokenizer: new CLIPTokenizer(f.tokenizer.vocab, f.tokenizer.merges), schedule: scheduleOf(f.scheduler) };
+  return {
+    ...nets,
+    tokenizer: new CLIPTokenizer(f.tokenizer.vocab, f.tokenizer.merges),
+    schedule: scheduleOf(f.scheduler),
+  };
 }
 
-export function stableDiffusionCommand(dir: string, prompt: string, o: { steps: number; guidance: number; size: number; seed: number; out: string }, out: Output): number {
+export function stableDiffusionCommand(
+  dir: string,
+  prompt: string,
+  o: { steps: number; guidance: number; size: number; seed: number; out: string },
+  out: Output,
+): number {
   const t0 = performance.now();
   const sd = loadStableDiffusion(dir);
-  out.write(`loaded ${dir} in ${formatDuration((performance.now() - t0) / 1000)}: U-Net ${sd.unet.numParameters().toLocaleString("en-US")}, VAE ${sd.vae.numParameters().toLocaleString("en-US")}, text encoder ${sd.textEncoder.numParameters().toLocaleString("en-US")} parameters\n`);
+  out.write(
+    `loaded ${dir} in ${formatDuration((performance.now() - t0) / 1000)}: U-Net ${sd.unet.numParameters().toLocaleString("en-US")}, VAE ${sd.vae.numParameters().toLocaleString("en-US")}, text encoder ${sd.textEncoder.numParameters().toLocaleString("en-US")} parameters\n`,
+  );
   const times: number[] = [];
   const t1 = performance.now();
   const image = textToImage(sd, prompt, {
-    size: o.size, steps: o.steps, guidance: o.guidance, generator: new Generator(o.seed),
+    size: o.size,
+    steps: o.steps,
+    guidance: o.guidance,
+    generator: new Generator(o.seed),
     onStep: (i, ms) => {
       times.push(ms);
       out.write(`step ${i + 1}/${o.steps}: U-Net ${(ms / 1000).toFixed(1)} s (a batch of 2: the prompt and ∅)\n`);
@@ -46,6 +66,8 @@ export function stableDiffusionCommand(dir: string, prompt: string, o: { steps: 
   });
   savePng(o.out, imageGrid(image, 1, 1, { pad: 0 }));
   const mean = times.reduce((a, b) => a + b, 0) / Math.max(1, times.length);
-  out.write(`${JSON.stringify(prompt)}: ${o.steps} DDIM steps, guidance ${o.guidance}, ${o.size}×${o.size}, in ${formatDuration((performance.now() - t1) / 1000)} (${(mean / 1000).toFixed(1)} s per U-Net evaluation of 2 latents); wrote ${o.out}\n`);
+  out.write(
+    `${JSON.stringify(prompt)}: ${o.steps} DDIM steps, guidance ${o.guidance}, ${o.size}×${o.size}, in ${formatDuration((performance.now() - t1) / 1000)} (${(mean / 1000).toFixed(1)} s per U-Net evaluation of 2 latents); wrote ${o.out}\n`,
+  );
   return 0;
 }

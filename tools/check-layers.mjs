@@ -22,15 +22,65 @@ const ALLOWED = {
   "src/models": ["src/engine", "src/ops", "src/nn", "src/optim", "src/data", "src/io", "src/generation"],
   // what `wnn train` runs: the recipe shape, the shared training loop, the comparisons; a model folder's own
   // recipe.ts / train.ts and the zoo (src/models/zoo.ts) belong to this layer too (see RECIPE_FILES)
-  "src/recipes": ["src/engine", "src/ops", "src/nn", "src/optim", "src/data", "src/io", "src/audio", "src/generation", "src/models", "src/finetune", "src/distributed"],
-  "src/index.ts": ["src/engine", "src/backend", "src/ops", "src/nn", "src/optim", "src/data", "src/io", "src/audio", "src/generation", "src/models", "src/recipes", "src/finetune", "src/distributed"],
-  "src/finetune": ["src/engine", "src/ops", "src/nn", "src/optim", "src/data", "src/io", "src/generation", "src/models"],
+  "src/recipes": [
+    "src/engine",
+    "src/ops",
+    "src/nn",
+    "src/optim",
+    "src/data",
+    "src/io",
+    "src/audio",
+    "src/generation",
+    "src/models",
+    "src/finetune",
+    "src/distributed",
+  ],
+  "src/index.ts": [
+    "src/engine",
+    "src/backend",
+    "src/ops",
+    "src/nn",
+    "src/optim",
+    "src/data",
+    "src/io",
+    "src/audio",
+    "src/generation",
+    "src/models",
+    "src/recipes",
+    "src/finetune",
+    "src/distributed",
+  ],
+  "src/finetune": [
+    "src/engine",
+    "src/ops",
+    "src/nn",
+    "src/optim",
+    "src/data",
+    "src/io",
+    "src/generation",
+    "src/models",
+  ],
   "src/node.ts": ["src/engine", "src/data", "src/io", "src/distributed", "src/data/node"],
   // "writtingnns" under Node's "node" condition: the library plus the Node-only thread pool of the wasm backend
   "src/index-node.ts": ["src/index.ts", "src/backend"],
 };
 /** layers that must bundle for the browser: no Node built-ins */
-const CORE = ["src/engine", "src/audio", "src/ops", "src/nn", "src/optim", "src/generation", "src/models", "src/recipes", "src/backend/reference", "src/backend/backend.ts", "src/backend/wasm", "src/data", "src/finetune", "src/distributed"];
+const CORE = [
+  "src/engine",
+  "src/audio",
+  "src/ops",
+  "src/nn",
+  "src/optim",
+  "src/generation",
+  "src/models",
+  "src/recipes",
+  "src/backend/reference",
+  "src/backend/backend.ts",
+  "src/backend/wasm",
+  "src/data",
+  "src/finetune",
+  "src/distributed",
+];
 /** folders inside the core that hold its Node-only half (exported from src/node.ts, "writtingnns/node") */
 const NODE_HALF = ["src/data/node/"];
 /**
@@ -76,16 +126,21 @@ for (const file of files) {
   const layer = layerOf(file);
   const allowed = ALLOWED[layer];
   // import … from "x", export … from "x", import("x"), and side-effect imports: import "x"
-  const re = /(?:import|export)\s[^'"]*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)|^\s*import\s+["']([^"']+)["']/gm;
+  const re =
+    /(?:import|export)\s[^'"]*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)|^\s*import\s+["']([^"']+)["']/gm;
   for (const m of src.matchAll(re)) {
     const spec = m[1] ?? m[2] ?? m[3];
     if (spec.startsWith(".")) {
       const target = normalize(join(dirname(file), spec)).replace(/\.js$/, ".ts");
       const tl = layerOf(relative(".", target));
-      if (tl !== layer && allowed && !allowed.includes(tl)) problems.push(`${file}: imports ${spec} (${tl}), but ${layer} may import only ${allowed.join(", ") || "itself"}`);
+      if (tl !== layer && allowed && !allowed.includes(tl))
+        problems.push(
+          `${file}: imports ${spec} (${tl}), but ${layer} may import only ${allowed.join(", ") || "itself"}`,
+        );
       if (!tl.startsWith("src")) problems.push(`${file}: imports ${spec} outside src/`);
       const rel = relative(".", target);
-      if (isCore(file) && isNodeOnly(rel)) problems.push(`${file}: imports ${spec}, a Node-only file; the core must bundle for browsers`);
+      if (isCore(file) && isNodeOnly(rel))
+        problems.push(`${file}: imports ${spec}, a Node-only file; the core must bundle for browsers`);
     } else if (NODE_ONLY.test(spec) && isCore(file)) {
       problems.push(`${file}: imports the Node-only module ${spec}; the core must bundle for browsers`);
     } else if (!NODE_ONLY.test(spec) && !spec.startsWith(".")) {
@@ -94,7 +149,9 @@ for (const file of files) {
   }
 }
 if (problems.length) {
-  console.error("check-layers: imports that point outward or break the core's rules:\n" + problems.map((p) => "  " + p).join("\n"));
+  console.error(
+    "check-layers: imports that point outward or break the core's rules:\n" + problems.map((p) => "  " + p).join("\n"),
+  );
   process.exit(1);
 }
 console.log(`check-layers: ${files.length} files, imports point inward`);

@@ -6,9 +6,11 @@ import { Generator } from "../dist/src/index.js";
 import { datesTask } from "../dist/src/data/tasks/dates.js";
 import { distinctPairs } from "../dist/src/data/tasks/seq.js";
 
-const seed = Number(process.argv[2] ?? 0), n = Number(process.argv[3] ?? 200);
+const seed = Number(process.argv[2] ?? 0),
+  n = Number(process.argv[3] ?? 200);
 const test = distinctPairs(datesTask(), n, new Generator(seed + 3));
-let answer = "", right = 0;
+let answer = "",
+  right = 0;
 for (let j = 0; j < 10; j++) {
   const counts = new Map();
   for (const p of test) counts.set(p.tgt[j], (counts.get(p.tgt[j]) ?? 0) + 1);
@@ -17,4 +19,6 @@ for (let j = 0; j < 10; j++) {
   right += k;
 }
 const exact = test.filter((p) => p.tgt === answer).length;
-console.log(`constant answer ${answer}: characters right ${(100 * right / (10 * n)).toFixed(1)}%, exact match ${(100 * exact / n).toFixed(1)}% on ${n} test dates (seed ${seed})`);
+console.log(
+  `constant answer ${answer}: characters right ${((100 * right) / (10 * n)).toFixed(1)}%, exact match ${((100 * exact) / n).toFixed(1)}% on ${n} test dates (seed ${seed})`,
+);

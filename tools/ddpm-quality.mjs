@@ -7,18 +7,43 @@
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 
-const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith("--") ? [...acc, [a.slice(2), all[i + 1]]] : acc), []));
+const args = Object.fromEntries(
+  process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith("--") ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
+);
 if (!args.checkpoint || !args.judge) {
-  console.error("usage: node tools/ddpm-quality.mjs --checkpoint DIR --judge DIR [--n 10] [--settings ddim:20:3,...] [--out FILE]");
+  console.error(
+    "usage: node tools/ddpm-quality.mjs --checkpoint DIR --judge DIR [--n 10] [--settings ddim:20:3,...] [--out FILE]",
+  );
   process.exit(2);
 }
-const settings = (args.settings ?? "ddim:10:3,ddim:20:3,ddim:50:3,ddim:20:0,ddim:20:1,ddim:20:5").split(",").map((s) => {
-  const [sampler, steps, guidance] = s.split(":");
-  return { sampler, steps: Number(steps), guidance: Number(guidance) };
-});
+const settings = (args.settings ?? "ddim:10:3,ddim:20:3,ddim:50:3,ddim:20:0,ddim:20:1,ddim:20:5")
+  .split(",")
+  .map((s) => {
+    const [sampler, steps, guidance] = s.split(":");
+    return { sampler, steps: Number(steps), guidance: Number(guidance) };
+  });
 const rows = [];
 for (const s of settings) {
-  const cmd = ["dist/cli/wnn.js", "generate", "--checkpoint", args.checkpoint, "--judge", args.judge, "--n", args.n ?? "10", "--sampler", s.sampler, "--steps", String(s.steps), "--guidance", String(s.guidance), "--seed", args.seed ?? "0", "--out", `${args.checkpoint}/${s.sampler}-${s.steps}-w${s.guidance}.png`];
+  const cmd = [
+    "dist/cli/wnn.js",
+    "generate",
+    "--checkpoint",
+    args.checkpoint,
+    "--judge",
+    args.judge,
+    "--n",
+    args.n ?? "10",
+    "--sampler",
+    s.sampler,
+    "--steps",
+    String(s.steps),
+    "--guidance",
+    String(s.guidance),
+    "--seed",
+    args.seed ?? "0",
+    "--out",
+    `${args.checkpoint}/${s.sampler}-${s.steps}-w${s.guidance}.png`,
+  ];
   const r = spawnSync("node", cmd, { encoding: "utf8" });
   if (r.status !== 0) {
     console.error(r.stderr || r.stdout);
@@ -29,7 +54,8 @@ for (const s of settings) {
   console.log(row);
   rows.push({ row, floor: json.floor, ceiling: json.ceiling });
 }
-const head = "| sampler | steps | guidance w | digits | class accuracy | Fréchet distance | time |\n|---|---:|---:|---:|---:|---:|---:|";
+const head =
+  "| sampler | steps | guidance w | digits | class accuracy | Fréchet distance | time |\n|---|---:|---:|---:|---:|---:|---:|";
 const table = `${head}\n${rows.map((r) => r.row).join("\n")}\n\nFréchet distance of as many training digits (the floor): ${rows[0].floor.toFixed(1)}; of uniform noise (the ceiling): ${rows[0].ceiling.toFixed(1)}.\n`;
 if (args.out) writeFileSync(args.out, table);
 console.log("\n" + table);

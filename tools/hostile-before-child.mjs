@@ -18,7 +18,8 @@ function revive(v, wnn) {
   if (v === "NaN") return NaN;
   if (v === "Infinity") return Infinity;
   if (Array.isArray(v)) return v.map((x) => revive(x, wnn));
-  if (typeof v === "object" && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, revive(x, wnn)]));
+  if (typeof v === "object" && v !== null)
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, revive(x, wnn)]));
   return v;
 }
 
@@ -36,7 +37,8 @@ const OPS = {
   "hf-folder": async ([dir]) => {
     const f = (await lib("io/hf-folder.js")).readHFFolder(dir);
     (await lib("models/hf.js")).fromPretrained(f);
-    if (f.tokenizerJSON !== undefined) (await lib("data/tokenizer-json.js")).tokenizerFromJSON(f.tokenizerJSON).encode("Call me Ishmael.");
+    if (f.tokenizerJSON !== undefined)
+      (await lib("data/tokenizer-json.js")).tokenizerFromJSON(f.tokenizerJSON).encode("Call me Ishmael.");
   },
   tokenizer: async ([p, prompt]) => {
     const tok = (await lib("data/tokenizer-json.js")).tokenizerFromJSON(readFileSync(p, "utf8"));
@@ -52,7 +54,12 @@ const OPS = {
     GPTTrainer.fromCheckpoint(ckpt, { train: tokens, val: tokens });
   },
   tensor: async ([json]) => {
-    const wnn = { ...(await lib("engine/index.js")), ...(await lib("ops/index.js")), ...(await lib("ops/kernels.js")), nn: { functional: await lib("nn/functional.js") } };
+    const wnn = {
+      ...(await lib("engine/index.js")),
+      ...(await lib("ops/index.js")),
+      ...(await lib("ops/kernels.js")),
+      nn: { functional: await lib("nn/functional.js") },
+    };
     const c = revive(JSON.parse(json), wnn);
     const get = (path) => path.split(".").reduce((o, k) => o?.[k], wnn);
     if (c.on) {
@@ -71,7 +78,12 @@ const OPS = {
     const { loadAdapter } = await cli("finetune.js");
     const { GPT, gptConfig } = await lib("models/gpt2/model.js");
     const { Generator } = await lib("engine/rng.js");
-    loadAdapter(new GPT(gptConfig("tiny", { vocabSize: 20, nLayer: 1, nHead: 2, nEmbd: 8, blockSize: 8 }), { generator: new Generator(1) }), dir);
+    loadAdapter(
+      new GPT(gptConfig("tiny", { vocabSize: 20, nLayer: 1, nHead: 2, nEmbd: 8, blockSize: 8 }), {
+        generator: new Generator(1),
+      }),
+      dir,
+    );
   },
   diffusers: async () => NA,
   "ddpm-checkpoint": async () => NA,
@@ -85,6 +97,10 @@ try {
   const r = await OPS[op](args);
   line = { outcome: r === NA ? "na" : "ok" };
 } catch (e) {
-  line = { outcome: e instanceof WnnError ? "typed" : "raw", class: e?.constructor?.name ?? typeof e, message: String(e?.message ?? e).slice(0, 300) };
+  line = {
+    outcome: e instanceof WnnError ? "typed" : "raw",
+    class: e?.constructor?.name ?? typeof e,
+    message: String(e?.message ?? e).slice(0, 300),
+  };
 }
 process.stdout.write(JSON.stringify(line) + "\n");

@@ -68,10 +68,17 @@ const rows = formats.map((f) => {
   const counts = cols.map((k) => idx.filter((i) => kind(before[i]) === k).length);
   return [f, idx.length, ...counts, idx.filter((i) => after[i].problem === null).length];
 });
-const total = ["all", chosen.length, ...cols.map((_, j) => rows.reduce((s, r) => s + r[j + 2], 0)), rows.reduce((s, r) => s + r[r.length - 1], 0)];
+const total = [
+  "all",
+  chosen.length,
+  ...cols.map((_, j) => rows.reduce((s, r) => s + r[j + 2], 0)),
+  rows.reduce((s, r) => s + r[r.length - 1], 0),
+];
 const head = ["format", "cases", ...cols.map((k) => `before: ${k}`), "pass now"];
 console.log(`\n| ${head.join(" | ")} |\n|${head.map((_, i) => (i ? " ---: " : " --- ")).join("|")}|`);
 for (const r of [...rows, total]) console.log(`| ${r.join(" | ")} |`);
 const failingNow = after.filter((r) => r.problem !== null);
 for (const r of failingNow) console.log(`now failing: ${r.case.format}: ${r.case.name}: ${r.problem}`);
-if (process.env.WNN_BEFORE_DETAILS) for (let i = 0; i < chosen.length; i++) console.log(`${kind(before[i])}\t${chosen[i].format}\t${chosen[i].name}\t${before[i].problem ?? ""}`);
+if (process.env.WNN_BEFORE_DETAILS)
+  for (let i = 0; i < chosen.length; i++)
+    console.log(`${kind(before[i])}\t${chosen[i].format}\t${chosen[i].name}\t${before[i].problem ?? ""}`);

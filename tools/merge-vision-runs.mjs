@@ -17,13 +17,19 @@ const order = CONTENDERS.map((c) => c.key);
 const parsed = runs.map((run) => {
   const m = JSON.parse(readFileSync(join(run, "metrics.json"), "utf8"));
   const lines = readFileSync(join(run, "vision-attention-compare.md"), "utf8").trim().split("\n");
-  const keys = String(m.options.models).split(",").map((k) => k.trim());
+  const keys = String(m.options.models)
+    .split(",")
+    .map((k) => k.trim());
   return { run, m, header: lines.slice(0, 2), rows: lines.slice(2), keys };
 });
 // one protocol: every run with the same options but the models
 const same = (o) => JSON.stringify({ ...o, models: undefined, vitLr: undefined, vitWarmup: undefined }); // the ViT's lr and warmup may differ: the page says which run the row comes from
-for (const p of parsed) if (same(p.m.options) !== same(parsed[0].m.options)) throw new Error(`${p.run}: its options differ from ${parsed[0].run}'s`);
-const rows = parsed.flatMap((p) => p.keys.map((k, i) => ({ k, row: p.rows[i] }))).sort((a, b) => order.indexOf(a.k) - order.indexOf(b.k));
+for (const p of parsed)
+  if (same(p.m.options) !== same(parsed[0].m.options))
+    throw new Error(`${p.run}: its options differ from ${parsed[0].run}'s`);
+const rows = parsed
+  .flatMap((p) => p.keys.map((k, i) => ({ k, row: p.rows[i] })))
+  .sort((a, b) => order.indexOf(a.k) - order.indexOf(b.k));
 const table = [...parsed[0].header, ...rows.map((r) => r.row)].join("\n");
 mkdirSync(out, { recursive: true });
 writeFileSync(join(out, "vision-attention-compare.md"), table + "\n");
@@ -31,15 +37,39 @@ writeFileSync(join(out, "vision-attention-compare.md"), table + "\n");
 const name = (k) => CONTENDERS.find((c) => c.key === k).name;
 const series = rows.map(({ k }) => {
   const p = parsed.find((q) => q.keys.includes(k));
-  const points = Object.entries(p.m.metrics).filter(([key]) => key.startsWith(`${k}.trainLoss@`)).map(([key, v]) => [Number(key.split("@")[1]), v]);
+  const points = Object.entries(p.m.metrics)
+    .filter(([key]) => key.startsWith(`${k}.trainLoss@`))
+    .map(([key, v]) => [Number(key.split("@")[1]), v]);
   return { name: name(k), points };
 });
 const o = parsed[0].m.options;
-const task = o.canvas === 0 ? "digits (28x28)" : `cluttered digits (${o.canvas}x${o.canvas}, ${o.clutter} pieces of clutter)`; // ASCII: the chart font has no ×
-writeFileSync(join(out, "loss.png"), io.lineChartPng({ title: `${task}: training loss (mean over ${Math.ceil(o.steps / 5)} steps)`, xLabel: "step", yLabel: "cross-entropy", series }));
+const task =
+  o.canvas === 0 ? "digits (28x28)" : `cluttered digits (${o.canvas}x${o.canvas}, ${o.clutter} pieces of clutter)`; // ASCII: the chart font has no ×
+writeFileSync(
+  join(out, "loss.png"),
+  io.lineChartPng({
+    title: `${task}: training loss (mean over ${Math.ceil(o.steps / 5)} steps)`,
+    xLabel: "step",
+    yLabel: "cross-entropy",
+    series,
+  }),
+);
 for (const p of parsed) {
-  for (const pic of ["cbam-spatial.png", "nonlocal-attention.png", "vit-rollout.png"]) if (existsSync(join(p.run, pic))) copyFileSync(join(p.run, pic), join(out, pic));
+  for (const pic of ["cbam-spatial.png", "nonlocal-attention.png", "vit-rollout.png"])
+    if (existsSync(join(p.run, pic))) copyFileSync(join(p.run, pic), join(out, pic));
 }
 const metrics = Object.assign({}, ...parsed.map((p) => p.m.metrics));
-writeFileSync(join(out, "metrics.json"), JSON.stringify({ recipe: "vision-attention-compare", options: { ...o, models: rows.map((r) => r.k).join(",") }, runs: parsed.map((p) => ({ folder: p.run, options: p.m.options })), metrics }, null, 2) + "\n");
+writeFileSync(
+  join(out, "metrics.json"),
+  JSON.stringify(
+    {
+      recipe: "vision-attention-compare",
+      options: { ...o, models: rows.map((r) => r.k).join(",") },
+      runs: parsed.map((p) => ({ folder: p.run, options: p.m.options })),
+      metrics,
+    },
+    null,
+    2,
+  ) + "\n",
+);
 console.log(table);

@@ -18,7 +18,8 @@ for (let i = 0; i < args.length; i += 2) options[args[i].replace(/^--/, "")] = N
 const result = recipe.run(options, {}, { log: (line) => console.log(line) }, new Generator(0));
 const dir = `runs/${name}`;
 mkdirSync(dir, { recursive: true });
-for (const [file, bytes] of Object.entries(result.images ?? {})) writeFileSync(`${dir}/${file}`, file.endsWith(".png") ? recompress(bytes) : bytes);
+for (const [file, bytes] of Object.entries(result.images ?? {}))
+  writeFileSync(`${dir}/${file}`, file.endsWith(".png") ? recompress(bytes) : bytes);
 for (const [table, md] of Object.entries(result.tables ?? {})) writeFileSync(`${dir}/${table}.md`, md + "\n");
 writeFileSync(`${dir}/metrics.json`, JSON.stringify(result.metrics, null, 2) + "\n");
 for (const md of Object.values(result.tables ?? {})) console.log("\n" + md);

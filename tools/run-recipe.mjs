@@ -20,7 +20,9 @@ if (!name) {
 }
 const mod = await import(`../dist/src/models/${name}/recipe.js`);
 // the module's recipe: `recipe`, or its one export that is a Recipe (has defaults and run)
-const recipe = mod.recipe ?? Object.values(mod).find((v) => v && typeof v === "object" && "defaults" in v && typeof v.run === "function");
+const recipe =
+  mod.recipe ??
+  Object.values(mod).find((v) => v && typeof v === "object" && "defaults" in v && typeof v.run === "function");
 if (!recipe) {
   console.error(`${name}: src/models/${name}/recipe.ts exports no recipe`);
   process.exit(2);
@@ -28,10 +30,16 @@ if (!recipe) {
 const options = { ...recipe.defaults };
 let runDir = null; // --run <folder under runs/> (default: <name>[-<task>])
 for (let i = 0; i < rest.length; i += 2) {
-  const key = rest[i].replace(/^--/, ""), value = rest[i + 1];
-  if (key === "run") { runDir = value; continue; }
-  if (!(key in options)) throw new Error(`${name}: unknown option --${key}; the options are ${Object.keys(options).join(", ")}`);
-  options[key] = typeof options[key] === "number" ? Number(value) : typeof options[key] === "boolean" ? value === "true" : value;
+  const key = rest[i].replace(/^--/, ""),
+    value = rest[i + 1];
+  if (key === "run") {
+    runDir = value;
+    continue;
+  }
+  if (!(key in options))
+    throw new Error(`${name}: unknown option --${key}; the options are ${Object.keys(options).join(", ")}`);
+  options[key] =
+    typeof options[key] === "number" ? Number(value) : typeof options[key] === "boolean" ? value === "true" : value;
 }
 const data = {};
 if (recipe.needs.includes("text")) data.text = loadMobyDick();

@@ -10,7 +10,8 @@ const walk = (dir) => {
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
     if (statSync(p).isDirectory()) walk(p);
-    else if (p.endsWith(".test.js") && (filters.length === 0 || filters.some((f) => p.includes(f))) && hasSource(p)) files.push(p);
+    else if (p.endsWith(".test.js") && (filters.length === 0 || filters.some((f) => p.includes(f))) && hasSource(p))
+      files.push(p);
   }
 };
 /** a compiled test whose source was moved or deleted is stale output of an earlier build: skip it */

@@ -22,13 +22,17 @@ import { cosineWithWarmup } from "../dist/src/optim/schedulers.js";
 
 wnn.setNumThreads(1);
 const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, "").split("=")));
-const steps = Number(args.steps ?? 400), lr = Number(args.lr ?? 2e-3), batchN = Number(args.batch ?? 32);
-const variant = args.variant ?? "mesh", posScale = Number(args.posscale ?? 1);
+const steps = Number(args.steps ?? 400),
+  lr = Number(args.lr ?? 2e-3),
+  batchN = Number(args.batch ?? 32);
+const variant = args.variant ?? "mesh",
+  posScale = Number(args.posscale ?? 1);
 const task = datesTask();
 const vocab = new CharVocab(task.srcVocab.symbols.join("") + task.tgtVocab.symbols.join(""));
 const size = { vocabSize: vocab.size, dModel: 128, nHead: 4, layers: 2, dFF: 512, maxPositions: 66 };
 const c = (args.model ?? "T5") === "T5" ? t5Contender(size, 1) : bartContender(size, 1);
-const C = size.dModel, dKv = C / size.nHead;
+const C = size.dModel,
+  dKv = C / size.nHead;
 
 // one parameter group per parameter, with its lr multiplier (the contender's own t5LrScale is ignored here)
 const groups = c.model.namedParameters().map(([name, p]) => {
@@ -43,15 +47,28 @@ const groups = c.model.namedParameters().map(([name, p]) => {
   if (/PosBias/.test(name)) s *= posScale;
   return { p, s };
 });
-const opt = new AdamW(groups.map((g) => ({ params: [g.p] })), { lr, betas: [0.9, 0.999], weightDecay: 0.01 });
+const opt = new AdamW(
+  groups.map((g) => ({ params: [g.p] })),
+  { lr, betas: [0.9, 0.999], weightDecay: 0.01 },
+);
 const params = c.model.parameters();
-const schedule = cosineWithWarmup({ warmupIters: Math.max(1, Math.round(0.05 * steps)), lrDecayIters: steps, maxLr: lr, minLr: lr / 10 });
+const schedule = cosineWithWarmup({
+  warmupIters: Math.max(1, Math.round(0.05 * steps)),
+  lrDecayIters: steps,
+  maxLr: lr,
+  minLr: lr / 10,
+});
 const test = distinctPairs(task, 200, new Generator(3));
 const held = new Set(test.map((p) => p.src));
 const dataG = new Generator(6);
 const exactMatch = () => {
   c.model.eval();
-  const hyps = c.greedy(test.map((p) => vocab.encode(p.src)), 11).map((ids) => vocab.decode(ids));
+  const hyps = c
+    .greedy(
+      test.map((p) => vocab.encode(p.src)),
+      11,
+    )
+    .map((ids) => vocab.decode(ids));
   c.model.train();
   return hyps.filter((h, i) => h === test[i].tgt).length / test.length;
 };
@@ -73,7 +90,9 @@ for (let step = 1; step <= steps; step++) {
   window += loss.item();
   if (step % 50 === 0) {
     const em = step % 100 === 0 ? `, exact match ${exactMatch()}` : "";
-    console.log(`${c.name} ${variant} posscale ${posScale} lr ${lr} step ${step}: loss ${(window / 50).toFixed(4)}${em} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+    console.log(
+      `${c.name} ${variant} posscale ${posScale} lr ${lr} step ${step}: loss ${(window / 50).toFixed(4)}${em} (${((performance.now() - t0) / 1000).toFixed(0)} s)`,
+    );
     window = 0;
   }
 }

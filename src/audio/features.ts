@@ -43,21 +43,34 @@ export interface PitchOptions {
 /** f0 in Hz of each frame centred on sample m·hop, 0 where unvoiced. */
 export function yinPitch(x: ArrayLike<number>, o: PitchOptions): Float64Array {
   const { sampleRate: sr, hopLength: hop } = o;
-  const fMin = o.fMin ?? 60, fMax = o.fMax ?? 500, threshold = o.threshold ?? 0.1;
-  if (!(sr > 0) || !Number.isInteger(hop) || hop < 1) throw new ArgumentError(`yinPitch: sampleRate must be positive and hopLength a positive integer, got ${sr} and ${hop}`);
-  if (!(fMin > 0 && fMax > fMin && fMax < sr / 2)) throw new ArgumentError(`yinPitch: need 0 < fMin < fMax < sampleRate/2, got ${fMin}, ${fMax}`);
-  const tauMin = Math.max(2, Math.floor(sr / fMax)), tauMax = Math.ceil(sr / fMin);
+  const fMin = o.fMin ?? 60,
+    fMax = o.fMax ?? 500,
+    threshold = o.threshold ?? 0.1;
+  if (!(sr > 0) || !Number.isInteger(hop) || hop < 1)
+    throw new ArgumentError(
+      `yinPitch: sampleRate must be positive and hopLength a positive integer, got ${sr} and ${hop}`,
+    );
+  if (!(fMin > 0 && fMax > fMin && fMax < sr / 2))
+    throw new ArgumentError(`yinPitch: need 0 < fMin < fMax < sampleRate/2, got ${fMin}, ${fMax}`);
+  const tauMin = Math.max(2, Math.floor(sr / fMax)),
+    tauMax = Math.ceil(sr / fMin);
   const W = o.frameLength ?? 2 * tauMax; // the integration window
   const nFrames = o.nFrames ?? 1 + Math.floor(x.length / hop);
   const out = new Float64Array(nFrames);
   const d = new Float64Array(tauMax + 2);
   for (let m = 0; m < nFrames; m++) {
     const start = m * hop - Math.floor((W + tauMax) / 2);
-    const at = (i: number) => { const j = start + i; return j >= 0 && j < x.length ? x[j] : 0; };
+    const at = (i: number) => {
+      const j = start + i;
+      return j >= 0 && j < x.length ? x[j] : 0;
+    };
     // d(τ) = Σ_{j<W} (x_j − x_{j+τ})²
     for (let tau = 1; tau <= tauMax + 1; tau++) {
       let s = 0;
-      for (let j = 0; j < W; j++) { const diff = at(j)! - at(j + tau)!; s += diff * diff; }
+      for (let j = 0; j < W; j++) {
+        const diff = at(j)! - at(j + tau)!;
+        s += diff * diff;
+      }
       d[tau] = s;
     }
     // d'(τ) = d(τ) · τ / Σ_{k=1..τ} d(k)
@@ -78,7 +91,9 @@ export function yinPitch(x: ArrayLike<number>, o: PitchOptions): Float64Array {
     }
     if (tau < 0) continue; // unvoiced
     // a parabola through (τ−1, τ, τ+1) refines the period
-    const a = dn[tau - 1]!, b = dn[tau]!, c = dn[tau + 1]!;
+    const a = dn[tau - 1]!,
+      b = dn[tau]!,
+      c = dn[tau + 1]!;
     const den = a - 2 * b + c;
     const shift = den !== 0 ? (0.5 * (a - c)) / den : 0;
     out[m] = sr / (tau + Math.max(-1, Math.min(1, shift)));
@@ -91,8 +106,10 @@ export function yinPitch(x: ArrayLike<number>, o: PitchOptions): Float64Array {
  * (S, T) row-major; returns the frames of each symbol (durations summing to T, each ≥ 1).
  */
 export function monotonicAlignment(score: Float64Array, S: number, T: number): number[] {
-  if (!Number.isInteger(S) || !Number.isInteger(T) || S < 1 || T < S) throw new ArgumentError(`monotonicAlignment: need 1 ≤ S ≤ T, got S = ${S}, T = ${T}`);
-  if (score.length !== S * T) throw new ArgumentError(`monotonicAlignment: score must hold (${S}, ${T}) values, got ${score.length}`);
+  if (!Number.isInteger(S) || !Number.isInteger(T) || S < 1 || T < S)
+    throw new ArgumentError(`monotonicAlignment: need 1 ≤ S ≤ T, got S = ${S}, T = ${T}`);
+  if (score.length !== S * T)
+    throw new ArgumentError(`monotonicAlignment: score must hold (${S}, ${T}) values, got ${score.length}`);
   // Q[j, t]: the best total of frames 0..t with frame t on symbol j
   const Q = new Float64Array(S * T).fill(-Infinity);
   const fromPrev = new Uint8Array(S * T); // 1: frame t−1 was on symbol j − 1
@@ -100,7 +117,7 @@ export function monotonicAlignment(score: Float64Array, S: number, T: number): n
   for (let t = 1; t < T; t++) {
     for (let j = Math.max(0, S - (T - t)); j <= Math.min(t, S - 1); j++) {
       const stay = Q[j * T + t - 1]!;
-      const move = (j > 0 ? Q[(j - 1) * T + t - 1]! : -Infinity);
+      const move = j > 0 ? Q[(j - 1) * T + t - 1]! : -Infinity;
       fromPrev[j * T + t] = move > stay ? 1 : 0;
       Q[j * T + t] = score[j * T + t]! + Math.max(stay!, move);
     }
@@ -121,7 +138,8 @@ export function averageByDuration(values: ArrayLike<number>, durations: number[]
   const out = new Float64Array(durations.length);
   let t = 0;
   durations.forEach((n, j) => {
-    let s = 0, k = 0;
+    let s = 0,
+      k = 0;
     for (let i = 0; i < n; i++, t++) {
       const v = values[t]!;
       if (voicedOnly && !(v > 0)) continue;
@@ -130,7 +148,8 @@ export function averageByDuration(values: ArrayLike<number>, durations: number[]
     }
     out[j] = k > 0 ? s / k : 0;
   });
-  if (t > values.length) throw new ArgumentError(`averageByDuration: durations cover ${t} frames, the feature has ${values.length}`);
+  if (t > values.length)
+    throw new ArgumentError(`averageByDuration: durations cover ${t} frames, the feature has ${values.length}`);
   return out;
 }
 
@@ -149,21 +168,36 @@ export interface AlignUtterance {
  * frames aligned to it, and every utterance is re-aligned by monotonicAlignment with the Gaussian
  * log-likelihood score[j, t] = −Σ_d (f_{d,t} − μ_{s_j,d})² / 2σ_d². Needs S ≤ T in every utterance.
  */
-export function flatStartDurations(corpus: readonly AlignUtterance[], nSymbols: number, D: number, iterations = 8): number[][] {
+export function flatStartDurations(
+  corpus: readonly AlignUtterance[],
+  nSymbols: number,
+  D: number,
+  iterations = 8,
+): number[][] {
   for (const [i, u] of corpus.entries()) {
-    if (u.ids.length < 1 || u.ids.length > u.nFrames || u.features.length !== D * u.nFrames) throw new ArgumentError(`flatStartDurations: utterance ${i} has ${u.ids.length} symbols, ${u.nFrames} frames and ${u.features.length} values (need 1 ≤ S ≤ T and D·T values)`);
-    if (u.ids.some((s) => !Number.isInteger(s) || s < 0 || s >= nSymbols)) throw new ArgumentError(`flatStartDurations: utterance ${i} has a symbol outside [0, ${nSymbols})`);
+    if (u.ids.length < 1 || u.ids.length > u.nFrames || u.features.length !== D * u.nFrames)
+      throw new ArgumentError(
+        `flatStartDurations: utterance ${i} has ${u.ids.length} symbols, ${u.nFrames} frames and ${u.features.length} values (need 1 ≤ S ≤ T and D·T values)`,
+      );
+    if (u.ids.some((s) => !Number.isInteger(s) || s < 0 || s >= nSymbols))
+      throw new ArgumentError(`flatStartDurations: utterance ${i} has a symbol outside [0, ${nSymbols})`);
   }
   // the flat start: T frames shared out as evenly as the integers allow
-  let durations = corpus.map((u) => u.ids.map((_, j) => Math.floor(((j + 1) * u.nFrames) / u.ids.length) - Math.floor((j * u.nFrames) / u.ids.length)));
+  let durations = corpus.map((u) =>
+    u.ids.map((_, j) => Math.floor(((j + 1) * u.nFrames) / u.ids.length) - Math.floor((j * u.nFrames) / u.ids.length)),
+  );
   for (let it = 0; it < iterations; it++) {
     // μ_s and σ²_d from the current alignment
-    const sum = new Float64Array(nSymbols * D), count = new Float64Array(nSymbols);
+    const sum = new Float64Array(nSymbols * D),
+      count = new Float64Array(nSymbols);
     corpus.forEach((u, i) => {
       let t = 0;
       durations[i]!.forEach((n, j) => {
         const s = u.ids[j]!;
-        for (let k = 0; k < n; k++, t++) { count[s!]!++; for (let d = 0; d < D; d++) sum[s * D + d]! += u.features[d * u.nFrames + t]!; }
+        for (let k = 0; k < n; k++, t++) {
+          count[s!]!++;
+          for (let d = 0; d < D; d++) sum[s * D + d]! += u.features[d * u.nFrames + t]!;
+        }
       });
     });
     const mu = sum.map((v, i) => (count[Math.floor(i / D)]! > 0 ? v / count[Math.floor(i / D)]! : 0));
@@ -172,20 +206,23 @@ export function flatStartDurations(corpus: readonly AlignUtterance[], nSymbols: 
     corpus.forEach((u, i) => {
       let t = 0;
       durations[i]!.forEach((n, j) => {
-        for (let k = 0; k < n; k++, t++) for (let d = 0; d < D; d++) v2[d]! += (u.features[d * u.nFrames + t]! - mu[u.ids[j]! * D + d]!) ** 2;
+        for (let k = 0; k < n; k++, t++)
+          for (let d = 0; d < D; d++) v2[d]! += (u.features[d * u.nFrames + t]! - mu[u.ids[j]! * D + d]!) ** 2;
       });
       frames += u.nFrames;
     });
     for (let d = 0; d < D; d++) v2[d] = Math.max(v2[d]! / frames, 1e-6);
     // re-align every utterance under the new model
     durations = corpus.map((u) => {
-      const S = u.ids.length, T = u.nFrames;
+      const S = u.ids.length,
+        T = u.nFrames;
       const score = new Float64Array(S * T);
-      for (let j = 0; j < S; j++) for (let t = 0; t < T; t++) {
-        let s = 0;
-        for (let d = 0; d < D; d++) s -= (u.features[d * T + t]! - mu[u.ids[j]! * D + d]!) ** 2 / (2 * v2[d]!);
-        score[j * T + t] = s;
-      }
+      for (let j = 0; j < S; j++)
+        for (let t = 0; t < T; t++) {
+          let s = 0;
+          for (let d = 0; d < D; d++) s -= (u.features[d * T + t]! - mu[u.ids[j]! * D + d]!) ** 2 / (2 * v2[d]!);
+          score[j * T + t] = s;
+        }
       return monotonicAlignment(score, S, T);
     });
   }

@@ -31,32 +31,49 @@ export interface GriffinLimOptions extends StftOptions {
 
 /** A waveform whose STFT magnitude approximates `spec` ((F, M) row-major values of |X|^power). */
 export function griffinLim(spec: Float64Array, nFreq: number, nFrames: number, o: GriffinLimOptions): Float64Array {
-  const nIter = o.nIter ?? 32, momentum = o.momentum ?? 0.99, power = o.power ?? 2;
-  if (spec.length !== nFreq * nFrames) throw new ArgumentError(`griffinLim: the spectrogram must hold (${nFreq}, ${nFrames}) values, got ${spec.length}`);
-  if (!Number.isInteger(nIter) || nIter < 0 || nIter > 100_000) throw new ArgumentError(`griffinLim: nIter must be an integer in [0, 100000], got ${nIter}`);
-  if (!(momentum >= 0 && momentum < 1)) throw new ArgumentError(`griffinLim: momentum must be in [0, 1), got ${momentum}`);
+  const nIter = o.nIter ?? 32,
+    momentum = o.momentum ?? 0.99,
+    power = o.power ?? 2;
+  if (spec.length !== nFreq * nFrames)
+    throw new ArgumentError(`griffinLim: the spectrogram must hold (${nFreq}, ${nFrames}) values, got ${spec.length}`);
+  if (!Number.isInteger(nIter) || nIter < 0 || nIter > 100_000)
+    throw new ArgumentError(`griffinLim: nIter must be an integer in [0, 100000], got ${nIter}`);
+  if (!(momentum >= 0 && momentum < 1))
+    throw new ArgumentError(`griffinLim: momentum must be in [0, 1), got ${momentum}`);
   if (!(power > 0)) throw new ArgumentError(`griffinLim: power must be positive, got ${power}`);
   const n = spec.length;
   const S = new Float64Array(n);
   for (let i = 0; i < n; i++) S[i] = spec[i]! ** (1 / power);
-  const ar = new Float64Array(n).fill(1), ai = new Float64Array(n); // A = 1
-  let pr: Float64Array = new Float64Array(n), pi: Float64Array = new Float64Array(n); // t_prev = 0
+  const ar = new Float64Array(n).fill(1),
+    ai = new Float64Array(n); // A = 1
+  let pr: Float64Array = new Float64Array(n),
+    pi: Float64Array = new Float64Array(n); // t_prev = 0
   const withPhase = (): Spectrogram => {
-    const re = new Float64Array(n), im = new Float64Array(n);
-    for (let i = 0; i < n; i++) { re[i] = S[i]! * ar[i]!; im[i] = S[i]! * ai[i]!; }
+    const re = new Float64Array(n),
+      im = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      re[i] = S[i]! * ar[i]!;
+      im[i] = S[i]! * ai[i]!;
+    }
     return { re, im, nFreq, nFrames };
   };
   const beta = momentum / (1 + momentum);
   for (let it = 0; it < nIter; it++) {
     const y = istft(withPhase(), o);
     const R = stft(y, o);
-    if (R.nFrames !== nFrames) throw new ArgumentError(`griffinLim: the rebuilt spectrogram has ${R.nFrames} frames, not ${nFrames}: pass the signal's length`);
+    if (R.nFrames !== nFrames)
+      throw new ArgumentError(
+        `griffinLim: the rebuilt spectrogram has ${R.nFrames} frames, not ${nFrames}: pass the signal's length`,
+      );
     for (let i = 0; i < n; i++) {
-      const xr = R.re[i]! - beta * pr[i]!, xi = R.im[i]! - beta * pi[i]!;
+      const xr = R.re[i]! - beta * pr[i]!,
+        xi = R.im[i]! - beta * pi[i]!;
       const a = Math.hypot(xr, xi) + 1e-16;
-      ar[i] = xr / a; ai[i] = xi / a;
+      ar[i] = xr / a;
+      ai[i] = xi / a;
     }
-    pr = R.re; pi = R.im;
+    pr = R.re;
+    pi = R.im;
   }
   return istft(withPhase(), o);
 }
@@ -67,8 +84,12 @@ export function griffinLim(spec: Float64Array, nFreq: number, nFrames: number, o
  */
 export function spectralConvergence(y: ArrayLike<number>, S: Float64Array, o: StftOptions): number {
   const R = stft(y, o);
-  if (R.re.length !== S.length) throw new ArgumentError(`spectralConvergence: the signal's spectrogram holds ${R.re.length} values, the target ${S.length}`);
-  let num = 0, den = 0;
+  if (R.re.length !== S.length)
+    throw new ArgumentError(
+      `spectralConvergence: the signal's spectrogram holds ${R.re.length} values, the target ${S.length}`,
+    );
+  let num = 0,
+    den = 0;
   for (let i = 0; i < S.length; i++) {
     const d = Math.hypot(R.re[i]!, R.im[i]!) - S[i]!;
     num += d * d;
@@ -82,22 +103,33 @@ export function spectralConvergence(y: ArrayLike<number>, S: Float64Array, o: St
  * of nonnegative least squares (Lee & Seung 2001): S ← S ⊙ (fb · mel) / (fb · fbᵀ · S + ε).
  * Inverts a mel spectrogram for Griffin-Lim.
  */
-export function inverseMel(mel: Float64Array, nMels: number, nFrames: number, fb: Float64Array, nFreq: number, iterations = 200): Float64Array {
-  if (mel.length !== nMels * nFrames) throw new ArgumentError(`inverseMel: mel must hold (${nMels}, ${nFrames}) values, got ${mel.length}`);
-  if (fb.length !== nFreq * nMels) throw new ArgumentError(`inverseMel: the bank must hold (${nFreq}, ${nMels}) values, got ${fb.length}`);
+export function inverseMel(
+  mel: Float64Array,
+  nMels: number,
+  nFrames: number,
+  fb: Float64Array,
+  nFreq: number,
+  iterations = 200,
+): Float64Array {
+  if (mel.length !== nMels * nFrames)
+    throw new ArgumentError(`inverseMel: mel must hold (${nMels}, ${nFrames}) values, got ${mel.length}`);
+  if (fb.length !== nFreq * nMels)
+    throw new ArgumentError(`inverseMel: the bank must hold (${nFreq}, ${nMels}) values, got ${fb.length}`);
   const S = new Float64Array(nFreq * nFrames).fill(1);
   const num = new Float64Array(nFreq * nFrames); // fb · mel, fixed
-  for (let f = 0; f < nFreq; f++) for (let j = 0; j < nMels; j++) {
-    const w = fb[f * nMels + j]!;
-    if (w !== 0) for (let m = 0; m < nFrames; m++) num[f * nFrames + m]! += w * mel[j * nFrames + m]!;
-  }
+  for (let f = 0; f < nFreq; f++)
+    for (let j = 0; j < nMels; j++) {
+      const w = fb[f * nMels + j]!;
+      if (w !== 0) for (let m = 0; m < nFrames; m++) num[f * nFrames + m]! += w * mel[j * nFrames + m]!;
+    }
   const proj = new Float64Array(nMels * nFrames);
   for (let it = 0; it < iterations; it++) {
     proj.fill(0); // fbᵀ · S
-    for (let f = 0; f < nFreq; f++) for (let j = 0; j < nMels; j++) {
-      const w = fb[f * nMels + j]!;
-      if (w !== 0) for (let m = 0; m < nFrames; m++) proj[j * nFrames + m]! += w * S[f * nFrames + m]!;
-    }
+    for (let f = 0; f < nFreq; f++)
+      for (let j = 0; j < nMels; j++) {
+        const w = fb[f * nMels + j]!;
+        if (w !== 0) for (let m = 0; m < nFrames; m++) proj[j * nFrames + m]! += w * S[f * nFrames + m]!;
+      }
     for (let f = 0; f < nFreq; f++) {
       for (let m = 0; m < nFrames; m++) {
         let den = 1e-12; // fb · (fbᵀ · S)

@@ -42,18 +42,27 @@ export interface MelOptions {
 /** The filter bank, (nFreqs, nMels) row-major, for a one-sided spectrum of nFreqs bins. */
 export function melFilterBank(nFreqs: number, o: MelOptions): Float64Array {
   const { sampleRate, nMels } = o;
-  const fMin = o.fMin ?? 0, fMax = o.fMax ?? sampleRate / 2, scale = o.scale ?? "htk";
-  if (!Number.isInteger(nFreqs) || nFreqs < 2) throw new ArgumentError(`melFilterBank: nFreqs must be an integer ≥ 2, got ${nFreqs}`);
-  if (!Number.isInteger(nMels) || nMels < 1 || nMels > 4096) throw new ArgumentError(`melFilterBank: nMels must be an integer in [1, 4096], got ${nMels}`);
+  const fMin = o.fMin ?? 0,
+    fMax = o.fMax ?? sampleRate / 2,
+    scale = o.scale ?? "htk";
+  if (!Number.isInteger(nFreqs) || nFreqs < 2)
+    throw new ArgumentError(`melFilterBank: nFreqs must be an integer ≥ 2, got ${nFreqs}`);
+  if (!Number.isInteger(nMels) || nMels < 1 || nMels > 4096)
+    throw new ArgumentError(`melFilterBank: nMels must be an integer in [1, 4096], got ${nMels}`);
   if (!(sampleRate > 0) || !(fMin >= 0) || !(fMax > fMin) || fMax > sampleRate / 2) {
-    throw new ArgumentError(`melFilterBank: need 0 ≤ fMin < fMax ≤ sampleRate/2, got fMin ${fMin}, fMax ${fMax}, sampleRate ${sampleRate}`);
+    throw new ArgumentError(
+      `melFilterBank: need 0 ≤ fMin < fMax ≤ sampleRate/2, got fMin ${fMin}, fMax ${fMax}, sampleRate ${sampleRate}`,
+    );
   }
   // the bins' frequencies: linspace(0, ⌊sampleRate / 2⌋, nFreqs), as torchaudio computes them
   const nyquist = Math.floor(sampleRate / 2);
   const freqs = Float64Array.from({ length: nFreqs }, (_, i) => (nyquist * i) / (nFreqs - 1));
   // nMels + 2 points equally spaced in mel between fMin and fMax, back in Hz
-  const mMin = hzToMel(fMin, scale), mMax = hzToMel(fMax, scale);
-  const p = Float64Array.from({ length: nMels + 2 }, (_, i) => melToHz(mMin + ((mMax - mMin) * i) / (nMels + 1), scale));
+  const mMin = hzToMel(fMin, scale),
+    mMax = hzToMel(fMax, scale);
+  const p = Float64Array.from({ length: nMels + 2 }, (_, i) =>
+    melToHz(mMin + ((mMax - mMin) * i) / (nMels + 1), scale),
+  );
   const fb = new Float64Array(nFreqs * nMels);
   for (let f = 0; f < nFreqs; f++) {
     for (let j = 0; j < nMels; j++) {
@@ -68,9 +77,19 @@ export function melFilterBank(nFreqs: number, o: MelOptions): Float64Array {
 }
 
 /** mel = fbᵀ · S: (nMels, M) from a (F, M) power or magnitude spectrogram and a (F, nMels) bank. */
-export function applyFilterBank(spec: Float64Array, nFreq: number, nFrames: number, fb: Float64Array, nMels: number): Float64Array {
-  if (spec.length !== nFreq * nFrames) throw new ArgumentError(`applyFilterBank: the spectrogram must hold (${nFreq}, ${nFrames}) values, got ${spec.length}`);
-  if (fb.length !== nFreq * nMels) throw new ArgumentError(`applyFilterBank: the bank must hold (${nFreq}, ${nMels}) values, got ${fb.length}`);
+export function applyFilterBank(
+  spec: Float64Array,
+  nFreq: number,
+  nFrames: number,
+  fb: Float64Array,
+  nMels: number,
+): Float64Array {
+  if (spec.length !== nFreq * nFrames)
+    throw new ArgumentError(
+      `applyFilterBank: the spectrogram must hold (${nFreq}, ${nFrames}) values, got ${spec.length}`,
+    );
+  if (fb.length !== nFreq * nMels)
+    throw new ArgumentError(`applyFilterBank: the bank must hold (${nFreq}, ${nMels}) values, got ${fb.length}`);
   const out = new Float64Array(nMels * nFrames);
   for (let f = 0; f < nFreq; f++) {
     for (let j = 0; j < nMels; j++) {
@@ -90,7 +109,10 @@ export interface LogMelOptions extends StftOptions, MelOptions {
 }
 
 /** log(max(mel(|STFT(x)|^power), floor)): (nMels, M), the features TTS models predict. */
-export function logMelSpectrogram(x: ArrayLike<number>, o: LogMelOptions): { mel: Float64Array; nMels: number; nFrames: number } {
+export function logMelSpectrogram(
+  x: ArrayLike<number>,
+  o: LogMelOptions,
+): { mel: Float64Array; nMels: number; nFrames: number } {
   const spec = stft(x, o);
   const fb = melFilterBank(spec.nFreq, o);
   const mel = applyFilterBank(magnitude(spec, o.power ?? 1), spec.nFreq, spec.nFrames, fb, o.nMels);

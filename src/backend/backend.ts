@@ -25,22 +25,66 @@ export type UnaryKernel = (x: Arr, out: Arr) => void;
  * out[idx] = f(a[idx·aStrides], b[idx·bStrides]) for every index idx of `shape` (row-major);
  * out is contiguous with numel(shape) elements.
  */
-export type BinaryKernel = (a: Arr, aStrides: readonly number[], b: Arr, bStrides: readonly number[], out: Arr, shape: readonly number[]) => void;
+export type BinaryKernel = (
+  a: Arr,
+  aStrides: readonly number[],
+  b: Arr,
+  bStrides: readonly number[],
+  out: Arr,
+  shape: readonly number[],
+) => void;
 
 export const UNARY_KERNELS = [
-  "neg", "abs", "sign", "exp", "log", "log1p", "sqrt", "rsqrt", "reciprocal", "sin", "cos", "tanh", "sigmoid",
-  "relu", "gelu", "geluTanh", "silu", "erf",
+  "neg",
+  "abs",
+  "sign",
+  "exp",
+  "log",
+  "log1p",
+  "sqrt",
+  "rsqrt",
+  "reciprocal",
+  "sin",
+  "cos",
+  "tanh",
+  "sigmoid",
+  "relu",
+  "gelu",
+  "geluTanh",
+  "silu",
+  "erf",
 ] as const;
 export type UnaryKernelName = (typeof UNARY_KERNELS)[number];
 
 export const BINARY_KERNELS = [
-  "add", "sub", "mul", "div", "pow", "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge",
+  "add",
+  "sub",
+  "mul",
+  "div",
+  "pow",
+  "maximum",
+  "minimum",
+  "eq",
+  "ne",
+  "lt",
+  "le",
+  "gt",
+  "ge",
 ] as const;
 export type BinaryKernelName = (typeof BINARY_KERNELS)[number];
 
 export type ElementwiseKernels = { [K in UnaryKernelName]: UnaryKernel } & { [K in BinaryKernelName]: BinaryKernel } & {
   /** out[i] = cond[i] ? a[i] : b[i], all three read through broadcast strides. */
-  where(cond: Uint8Array, cStrides: readonly number[], a: Arr, aStrides: readonly number[], b: Arr, bStrides: readonly number[], out: Arr, shape: readonly number[]): void;
+  where(
+    cond: Uint8Array,
+    cStrides: readonly number[],
+    a: Arr,
+    aStrides: readonly number[],
+    b: Arr,
+    bStrides: readonly number[],
+    out: Arr,
+    shape: readonly number[],
+  ): void;
   /** out[i] = x[i] ** p */
   powScalar(x: Arr, out: Arr, p: number): void;
   /** out[i] = min(max(x[i], lo), hi); NaN stays NaN */
@@ -86,7 +130,16 @@ export interface ReduceKernels {
    * the k largest (smallest when !largest) of each row along the middle dim, best first: values and
    * indices are (outer, k, inner); ties keep the lower index first; a NaN counts as the largest (as in PyTorch)
    */
-  topk(x: Arr, values: Arr, indices: Int32Array, outer: number, r: number, inner: number, k: number, largest: boolean): void;
+  topk(
+    x: Arr,
+    values: Arr,
+    indices: Int32Array,
+    outer: number,
+    r: number,
+    inner: number,
+    k: number,
+    largest: boolean,
+  ): void;
   /** dx[(o, indices[(o, j)], j)] += dy[(o, j)]: the adjoint of max/min along a dim (dx zeroed by the caller) */
   scatterToIndex(dy: FloatArr, indices: Int32Array, dx: FloatArr, outer: number, r: number, inner: number): void;
 }
@@ -137,7 +190,14 @@ export interface LayoutKernels {
   /** out[idx] = x[offset + idx·strides] for every idx of `shape` (strides may be 0 or negative). */
   stridedCopy(x: Arr, offset: number, strides: readonly number[], shape: readonly number[], out: Arr): void;
   /** dst[offset + idx·strides] = src[idx] (or += when accumulate) for every idx of `shape`. */
-  stridedAssign(src: Arr, dst: Arr, offset: number, strides: readonly number[], shape: readonly number[], accumulate: boolean): void;
+  stridedAssign(
+    src: Arr,
+    dst: Arr,
+    offset: number,
+    strides: readonly number[],
+    shape: readonly number[],
+    accumulate: boolean,
+  ): void;
   /** out = x with everything above (upper=false: tril) or below (upper=true: triu) diagonal k zeroed, per [rows, cols] matrix. */
   tri(x: Arr, out: Arr, batch: number, rows: number, cols: number, k: number, upper: boolean): void;
 }
@@ -175,49 +235,181 @@ export interface NnKernels {
    * loss = −(1−ε)·log p[target] − ε/C · Σ_c log p[c]; positions whose target equals ignoreIndex get loss 0.
    * Writes losses (outer*inner) and the row log-sum-exp (outer*inner) for the backward.
    */
-  crossEntropy(logits: FloatArr, target: Int32Array, losses: FloatArr, lse: FloatArr, outer: number, c: number, inner: number, ignoreIndex: number, labelSmoothing: number): void;
+  crossEntropy(
+    logits: FloatArr,
+    target: Int32Array,
+    losses: FloatArr,
+    lse: FloatArr,
+    outer: number,
+    c: number,
+    inner: number,
+    ignoreIndex: number,
+    labelSmoothing: number,
+  ): void;
   /** dlogits = dloss · (softmax − (1−ε)·onehot − ε/C) at every non-ignored position, 0 elsewhere. */
-  crossEntropyBackward(logits: FloatArr, target: Int32Array, lse: FloatArr, dloss: FloatArr, dlogits: FloatArr, outer: number, c: number, inner: number, ignoreIndex: number, labelSmoothing: number): void;
+  crossEntropyBackward(
+    logits: FloatArr,
+    target: Int32Array,
+    lse: FloatArr,
+    dloss: FloatArr,
+    dlogits: FloatArr,
+    outer: number,
+    c: number,
+    inner: number,
+    ignoreIndex: number,
+    labelSmoothing: number,
+  ): void;
   /** y = (x − mean)·rstd·w + b over the last `cols` elements of each row; writes mean and rstd per row. w, b may be null. */
-  layerNorm(x: FloatArr, w: FloatArr | null, b: FloatArr | null, y: FloatArr, mean: FloatArr, rstd: FloatArr, rows: number, cols: number, eps: number): void;
+  layerNorm(
+    x: FloatArr,
+    w: FloatArr | null,
+    b: FloatArr | null,
+    y: FloatArr,
+    mean: FloatArr,
+    rstd: FloatArr,
+    rows: number,
+    cols: number,
+    eps: number,
+  ): void;
   /** dx (overwritten), dw and db (accumulated into, may be null). */
-  layerNormBackward(dy: FloatArr, x: FloatArr, w: FloatArr | null, mean: FloatArr, rstd: FloatArr, dx: FloatArr, dw: FloatArr | null, db: FloatArr | null, rows: number, cols: number): void;
+  layerNormBackward(
+    dy: FloatArr,
+    x: FloatArr,
+    w: FloatArr | null,
+    mean: FloatArr,
+    rstd: FloatArr,
+    dx: FloatArr,
+    dw: FloatArr | null,
+    db: FloatArr | null,
+    rows: number,
+    cols: number,
+  ): void;
   /** y = x·rstd·w with rstd = 1/√(mean(x²) + eps); writes rstd per row. w may be null. */
   rmsNorm(x: FloatArr, w: FloatArr | null, y: FloatArr, rstd: FloatArr, rows: number, cols: number, eps: number): void;
-  rmsNormBackward(dy: FloatArr, x: FloatArr, w: FloatArr | null, rstd: FloatArr, dx: FloatArr, dw: FloatArr | null, rows: number, cols: number): void;
+  rmsNormBackward(
+    dy: FloatArr,
+    x: FloatArr,
+    w: FloatArr | null,
+    rstd: FloatArr,
+    dx: FloatArr,
+    dw: FloatArr | null,
+    rows: number,
+    cols: number,
+  ): void;
   /**
    * Per-position negative log-likelihood of log-probabilities (outer=N, r=C, inner=d) against int32 targets
    * (outer, inner): loss = −logProbs[target], 0 where target equals ignoreIndex.
    */
-  nllLoss(logProbs: FloatArr, target: Int32Array, losses: FloatArr, outer: number, c: number, inner: number, ignoreIndex: number): void;
+  nllLoss(
+    logProbs: FloatArr,
+    target: Int32Array,
+    losses: FloatArr,
+    outer: number,
+    c: number,
+    inner: number,
+    ignoreIndex: number,
+  ): void;
   /** dlogProbs (overwritten) = −dloss at each non-ignored target position, 0 elsewhere. */
-  nllLossBackward(target: Int32Array, dloss: FloatArr, dlogProbs: FloatArr, outer: number, c: number, inner: number, ignoreIndex: number): void;
+  nllLossBackward(
+    target: Int32Array,
+    dloss: FloatArr,
+    dlogProbs: FloatArr,
+    outer: number,
+    c: number,
+    inner: number,
+    ignoreIndex: number,
+  ): void;
   /**
    * Elementwise binary cross-entropy of logits x against targets t (same length), pw = pos_weight already
    * expanded to x's length (or null): loss = (1 − t)·x + (1 + (pw − 1)·t)·(log(1 + e^(−|x|)) + max(−x, 0)).
    */
   bceWithLogits(x: FloatArr, t: FloatArr, pw: FloatArr | null, loss: FloatArr): void;
   /** dx (overwritten) and, when not null, dt and dpw (overwritten, full length), from dloss. */
-  bceWithLogitsBackward(x: FloatArr, t: FloatArr, pw: FloatArr | null, dloss: FloatArr, dx: FloatArr, dt: FloatArr | null, dpw: FloatArr | null): void;
+  bceWithLogitsBackward(
+    x: FloatArr,
+    t: FloatArr,
+    pw: FloatArr | null,
+    dloss: FloatArr,
+    dx: FloatArr,
+    dt: FloatArr | null,
+    dpw: FloatArr | null,
+  ): void;
   /**
    * Group norm of x viewed as (n, groups, cpg, hw) with cpg = channels per group: each (n, group) slab of
    * cpg·hw values is normalised, then channel ch gets w[ch], b[ch] (may be null). Writes mean and rstd per
    * (n, group).
    */
-  groupNorm(x: FloatArr, w: FloatArr | null, b: FloatArr | null, y: FloatArr, mean: FloatArr, rstd: FloatArr, n: number, c: number, hw: number, groups: number, eps: number): void;
+  groupNorm(
+    x: FloatArr,
+    w: FloatArr | null,
+    b: FloatArr | null,
+    y: FloatArr,
+    mean: FloatArr,
+    rstd: FloatArr,
+    n: number,
+    c: number,
+    hw: number,
+    groups: number,
+    eps: number,
+  ): void;
   /** dx (overwritten), dw and db (accumulated into, may be null). */
-  groupNormBackward(dy: FloatArr, x: FloatArr, w: FloatArr | null, mean: FloatArr, rstd: FloatArr, dx: FloatArr, dw: FloatArr | null, db: FloatArr | null, n: number, c: number, hw: number, groups: number): void;
+  groupNormBackward(
+    dy: FloatArr,
+    x: FloatArr,
+    w: FloatArr | null,
+    mean: FloatArr,
+    rstd: FloatArr,
+    dx: FloatArr,
+    dw: FloatArr | null,
+    db: FloatArr | null,
+    n: number,
+    c: number,
+    hw: number,
+    groups: number,
+  ): void;
   /** Per-channel mean and biased variance of x viewed as (n, c, hw). */
   batchNormStats(x: FloatArr, mean: FloatArr, variance: FloatArr, n: number, c: number, hw: number): void;
   /** y = (x − mean[ch])·rstd[ch]·w[ch] + b[ch] with rstd = 1/√(variance + eps), written per channel; w, b may be null. */
-  batchNorm(x: FloatArr, mean: FloatArr, variance: FloatArr, w: FloatArr | null, b: FloatArr | null, y: FloatArr, rstd: FloatArr, n: number, c: number, hw: number, eps: number): void;
+  batchNorm(
+    x: FloatArr,
+    mean: FloatArr,
+    variance: FloatArr,
+    w: FloatArr | null,
+    b: FloatArr | null,
+    y: FloatArr,
+    rstd: FloatArr,
+    n: number,
+    c: number,
+    hw: number,
+    eps: number,
+  ): void;
   /**
    * dx (overwritten), dw and db (accumulated into, may be null). training: mean and rstd are the batch
    * statistics and are differentiated through; otherwise they are constants (running statistics).
    */
-  batchNormBackward(dy: FloatArr, x: FloatArr, w: FloatArr | null, mean: FloatArr, rstd: FloatArr, dx: FloatArr, dw: FloatArr | null, db: FloatArr | null, n: number, c: number, hw: number, training: boolean): void;
+  batchNormBackward(
+    dy: FloatArr,
+    x: FloatArr,
+    w: FloatArr | null,
+    mean: FloatArr,
+    rstd: FloatArr,
+    dx: FloatArr,
+    dw: FloatArr | null,
+    db: FloatArr | null,
+    n: number,
+    c: number,
+    hw: number,
+    training: boolean,
+  ): void;
   /** In place: running = (1 − momentum)·running + momentum·batch, the variance made unbiased by count/(count − 1). */
-  batchNormUpdateStats(runningMean: FloatArr | null, runningVar: FloatArr | null, mean: FloatArr, variance: FloatArr, momentum: number, count: number): void;
+  batchNormUpdateStats(
+    runningMean: FloatArr | null,
+    runningVar: FloatArr | null,
+    mean: FloatArr,
+    variance: FloatArr,
+    momentum: number,
+    count: number,
+  ): void;
   /** mask[i] = u[i] < p ? 0 : 1/(1 − p) for uniforms u in [0, 1) (all 0 when p = 1). */
   dropoutMask(u: FloatArr, mask: FloatArr, p: number): void;
 }
@@ -226,19 +418,29 @@ export interface NnKernels {
 // Convolution, pooling and resampling (NCHW). conv1d is conv2d with H = 1.
 
 export interface Conv2dGeometry {
-  n: number; c: number; h: number; w: number; // input (N, C, H, W)
-  kh: number; kw: number;                    // kernel
-  sh: number; sw: number;                    // stride
-  ph: number; pw: number;                    // zero padding (top/left; bottom/right follow from oh, ow)
-  dh: number; dw: number;                    // dilation
-  oh: number; ow: number;                    // output spatial size
+  n: number;
+  c: number;
+  h: number;
+  w: number; // input (N, C, H, W)
+  kh: number;
+  kw: number; // kernel
+  sh: number;
+  sw: number; // stride
+  ph: number;
+  pw: number; // zero padding (top/left; bottom/right follow from oh, ow)
+  dh: number;
+  dw: number; // dilation
+  oh: number;
+  ow: number; // output spatial size
 }
 
 /** A stack of `planes` = N·C images resampled from (h, w) to (oh, ow). */
 export interface ResampleGeometry {
   planes: number;
-  h: number; w: number;   // input plane
-  oh: number; ow: number; // output plane
+  h: number;
+  w: number; // input plane
+  oh: number;
+  ow: number; // output plane
 }
 
 export interface ConvKernels {
@@ -281,20 +483,34 @@ export interface ConvKernels {
    * alignCorners ? i·(h−1)/(oh−1) : max((i + ½)·scaleH − ½, 0), with scaleH as for nearest;
    * out = the two-by-two interpolation of the pixels around it (clamped at the last row/column).
    */
-  upsampleBilinear2d(x: FloatArr, g: ResampleGeometry, alignCorners: boolean, scaleH: number, scaleW: number, out: FloatArr): void;
+  upsampleBilinear2d(
+    x: FloatArr,
+    g: ResampleGeometry,
+    alignCorners: boolean,
+    scaleH: number,
+    scaleW: number,
+    out: FloatArr,
+  ): void;
   /** dx (overwritten): each dy spread over its four source pixels with the forward's weights. */
-  upsampleBilinear2dBackward(dy: FloatArr, g: ResampleGeometry, alignCorners: boolean, scaleH: number, scaleW: number, dx: FloatArr): void;
+  upsampleBilinear2dBackward(
+    dy: FloatArr,
+    g: ResampleGeometry,
+    alignCorners: boolean,
+    scaleH: number,
+    scaleW: number,
+    dx: FloatArr,
+  ): void;
 }
 
 // ---------------------------------------------------------------------------------------------------
 // Attention: y = softmax(q·kᵀ·scale + mask) · v, per (batch·head), without materialising more than a row.
 
 export interface AttentionParams {
-  bh: number;     // batch × heads
-  tq: number;     // query length
-  tk: number;     // key length
-  d: number;      // q/k head size
-  dv: number;     // v head size
+  bh: number; // batch × heads
+  tq: number; // query length
+  tk: number; // key length
+  d: number; // q/k head size
+  dv: number; // v head size
   scale: number;
   causal: boolean; // query i sees keys j ≤ i (top-left aligned, as PyTorch 2.x's is_causal = ones(tq, tk).tril())
   /**
@@ -312,17 +528,46 @@ export interface AttentionKernels {
    * the shape (bh, tq, tk); −inf masks a key out. A fully masked row gives NaN, as PyTorch does.
    * Online softmax over the keys: no score row is ever held, only a running max, sum and (dv) accumulator.
    */
-  attention(q: FloatArr, k: FloatArr, v: FloatArr, mask: FloatArr | null, maskStrides: readonly number[] | null, p: AttentionParams, y: FloatArr, lse: FloatArr): void;
+  attention(
+    q: FloatArr,
+    k: FloatArr,
+    v: FloatArr,
+    mask: FloatArr | null,
+    maskStrides: readonly number[] | null,
+    p: AttentionParams,
+    y: FloatArr,
+    lse: FloatArr,
+  ): void;
   /**
    * dq, dk, dv (overwritten) from dy, recomputing the probabilities from lse. dmask, when given, receives
    * (overwritten, contiguous (bh, tq, tk)) the gradient of the additive mask, i.e. of the scaled scores.
    */
-  attentionBackward(q: FloatArr, k: FloatArr, v: FloatArr, mask: FloatArr | null, maskStrides: readonly number[] | null, p: AttentionParams, y: FloatArr, lse: FloatArr, dy: FloatArr, dq: FloatArr, dk: FloatArr, dv: FloatArr, dmask: FloatArr | null): void;
+  attentionBackward(
+    q: FloatArr,
+    k: FloatArr,
+    v: FloatArr,
+    mask: FloatArr | null,
+    maskStrides: readonly number[] | null,
+    p: AttentionParams,
+    y: FloatArr,
+    lse: FloatArr,
+    dy: FloatArr,
+    dq: FloatArr,
+    dk: FloatArr,
+    dv: FloatArr,
+    dmask: FloatArr | null,
+  ): void;
   /**
    * The materialised softmax (used when attention probabilities are dropped out): probs (bh, tq, tk) =
    * softmax over keys of scores·scale + mask (causal keys masked), from raw scores = q·kᵀ. probs may be scores.
    */
-  attentionSoftmax(scores: FloatArr, mask: FloatArr | null, maskStrides: readonly number[] | null, p: AttentionParams, probs: FloatArr): void;
+  attentionSoftmax(
+    scores: FloatArr,
+    mask: FloatArr | null,
+    maskStrides: readonly number[] | null,
+    p: AttentionParams,
+    probs: FloatArr,
+  ): void;
   /** dlogits = P ⊙ (dP − Σ_j dP⊙P) per row of (bh·tq, tk); the gradient of the softmax's input. May alias dprobs. */
   attentionSoftmaxBackward(probs: FloatArr, dprobs: FloatArr, p: AttentionParams, dlogits: FloatArr): void;
 }
@@ -370,9 +615,23 @@ export interface OptimKernels {
   /** SGD with momentum/Nesterov: momentumBuffer is null when momentum is 0. */
   sgd(param: FloatArr, grad: FloatArr, momentumBuffer: FloatArr | null, p: SgdParams): void;
   /** Adam and AdamW; maxExpAvgSq is non-null for AMSGrad. */
-  adam(param: FloatArr, grad: FloatArr, expAvg: FloatArr, expAvgSq: FloatArr, maxExpAvgSq: FloatArr | null, p: AdamParams): void;
+  adam(
+    param: FloatArr,
+    grad: FloatArr,
+    expAvg: FloatArr,
+    expAvgSq: FloatArr,
+    maxExpAvgSq: FloatArr | null,
+    p: AdamParams,
+  ): void;
   /** RMSprop; gradAvg is non-null when centered, momentumBuffer when momentum > 0. */
-  rmsprop(param: FloatArr, grad: FloatArr, squareAvg: FloatArr, gradAvg: FloatArr | null, momentumBuffer: FloatArr | null, p: RmspropParams): void;
+  rmsprop(
+    param: FloatArr,
+    grad: FloatArr,
+    squareAvg: FloatArr,
+    gradAvg: FloatArr | null,
+    momentumBuffer: FloatArr | null,
+    p: RmspropParams,
+  ): void;
   /** ‖x‖_p = (Σ|x|ᵖ)^(1/p); p = Infinity gives max|x|, p = 0 the number of non-zeros (torch.norm). */
   vectorNorm(x: FloatArr, p: number): number;
   /** x ← alpha·x, in place (gradient clipping). */
@@ -408,7 +667,16 @@ export interface QuantKernels {
   qmatmul(x: Float32Array, w: Uint8Array, out: Float32Array, p: QuantMatmulParams): void;
 }
 
-export type KernelTable = ElementwiseKernels & ReduceKernels & MatmulKernels & LayoutKernels & IndexKernels & NnKernels & ConvKernels & AttentionKernels & OptimKernels & QuantKernels;
+export type KernelTable = ElementwiseKernels &
+  ReduceKernels &
+  MatmulKernels &
+  LayoutKernels &
+  IndexKernels &
+  NnKernels &
+  ConvKernels &
+  AttentionKernels &
+  OptimKernels &
+  QuantKernels;
 
 export interface Backend {
   readonly name: string;

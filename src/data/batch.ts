@@ -32,7 +32,11 @@ export function trainValSplit<T extends Sliceable<T>>(data: T, fraction = 0.9): 
  * A seeded shuffle of a list, then its first `fraction` for training and the rest for validation
  * (for lists of independent items: names, images). `generator` is a Generator or a seed (default 0).
  */
-export function randomSplit<T>(items: readonly T[], fraction = 0.9, generator: Generator | number = 0): { train: T[]; val: T[] } {
+export function randomSplit<T>(
+  items: readonly T[],
+  fraction = 0.9,
+  generator: Generator | number = 0,
+): { train: T[]; val: T[] } {
   checkFraction("randomSplit", fraction);
   const shuffled = shuffle(items, generator);
   const n = Math.floor(fraction * shuffled.length);
@@ -55,14 +59,24 @@ export function shuffle<T>(items: readonly T[], generator: Generator | number = 
  * (the next token at every position), with offsets i drawn uniformly from [0, length − blockSize).
  * Returns int32 tensors x, y of shape (B, T).
  */
-export function getBatch(data: Int32Array | Tensor, blockSize: number, batchSize: number, generator: Generator = defaultGenerator): { x: Tensor; y: Tensor } {
+export function getBatch(
+  data: Int32Array | Tensor,
+  blockSize: number,
+  batchSize: number,
+  generator: Generator = defaultGenerator,
+): { x: Tensor; y: Tensor } {
   const tokens = data instanceof Tensor ? tokensOf(data) : data;
-  if (!Number.isInteger(blockSize) || blockSize < 1) throw new ArgumentError(`getBatch: blockSize must be a positive integer, got ${blockSize}`);
-  if (!Number.isInteger(batchSize) || batchSize < 0) throw new ArgumentError(`getBatch: batchSize must be a non-negative integer, got ${batchSize}`);
+  if (!Number.isInteger(blockSize) || blockSize < 1)
+    throw new ArgumentError(`getBatch: blockSize must be a positive integer, got ${blockSize}`);
+  if (!Number.isInteger(batchSize) || batchSize < 0)
+    throw new ArgumentError(`getBatch: batchSize must be a non-negative integer, got ${batchSize}`);
   if (tokens.length <= blockSize) {
-    throw new ArgumentError(`getBatch: ${tokens.length} tokens are too few for blocks of ${blockSize} (each block needs ${blockSize + 1} tokens: its inputs and the next one)`);
+    throw new ArgumentError(
+      `getBatch: ${tokens.length} tokens are too few for blocks of ${blockSize} (each block needs ${blockSize + 1} tokens: its inputs and the next one)`,
+    );
   }
-  const B = batchSize, T = blockSize;
+  const B = batchSize,
+    T = blockSize;
   const x = new Int32Array(B * T); // (B, T)
   const y = new Int32Array(B * T); // (B, T)
   for (let b = 0; b < B; b++) {
@@ -74,7 +88,8 @@ export function getBatch(data: Int32Array | Tensor, blockSize: number, batchSize
 }
 
 function tokensOf(t: Tensor): Int32Array {
-  if (t.dtype !== "int32" || t.ndim !== 1) throw new ArgumentError(`getBatch: expected a 1-d int32 tensor of tokens, got ${t.dtype} of shape ${fmt(t.shape)}`);
+  if (t.dtype !== "int32" || t.ndim !== 1)
+    throw new ArgumentError(`getBatch: expected a 1-d int32 tensor of tokens, got ${t.dtype} of shape ${fmt(t.shape)}`);
   return t.storage as Int32Array;
 }
 
@@ -88,7 +103,10 @@ function checkFraction(op: string, fraction: number): void {
  * each shuffled once more so that the classes mix. `labelOf` gives an item's class (any string or number).
  */
 export function stratifiedSplit<T>(
-  items: readonly T[], labelOf: (item: T) => string | number, fraction = 0.9, generator: Generator | number = 0,
+  items: readonly T[],
+  labelOf: (item: T) => string | number,
+  fraction = 0.9,
+  generator: Generator | number = 0,
 ): { train: T[]; val: T[] } {
   checkFraction("stratifiedSplit", fraction);
   const gen = typeof generator === "number" ? new Generator(generator) : generator;
@@ -99,7 +117,8 @@ export function stratifiedSplit<T>(
     if (!group) byLabel.set(label, (group = []));
     group.push(item);
   }
-  const train: T[] = [], val: T[] = [];
+  const train: T[] = [],
+    val: T[] = [];
   for (const group of byLabel.values()) {
     const shuffled = shuffle(group, gen);
     const n = Math.floor(fraction * shuffled.length);

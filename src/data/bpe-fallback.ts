@@ -18,7 +18,6 @@ import { ArgumentError, LoadError } from "../engine/errors.js";
 import { ID_LIMIT, mergeTable, mergesFromJSON, pairKey } from "./bpe.js";
 import { PipelineTokenizer, parseTokenizerJSON, pipelineFromJSON, type PipelineParts } from "./hf-pipeline.js";
 
-
 export interface ByteFallbackBPEConfig {
   /** token → id (LLaMA: "▁the" → 278, "<0x0A>" → 13) */
   vocab: Record<string, number> | ReadonlyMap<string, number>;
@@ -46,20 +45,42 @@ export class ByteFallbackBPETokenizer extends PipelineTokenizer {
   readonly fuseUnk: boolean;
   readonly ignoreMerges: boolean;
 
-  constructor(config: ByteFallbackBPEConfig, parts: PipelineParts = { addedTokens: [], normalizer: null, preTokenizer: null, postProcessor: null, decoder: null }) {
+  constructor(
+    config: ByteFallbackBPEConfig,
+    parts: PipelineParts = {
+      addedTokens: [],
+      normalizer: null,
+      preTokenizer: null,
+      postProcessor: null,
+      decoder: null,
+    },
+  ) {
     super(parts);
     const entries = config.vocab instanceof Map ? [...config.vocab] : Object.entries(config.vocab);
     for (const [token, id] of entries) {
-      if (typeof token !== "string" || token.length === 0) throw new ArgumentError(`ByteFallbackBPETokenizer: vocabulary entry ${JSON.stringify(token)} must be a non-empty string`);
-      if (!Number.isInteger(id) || id < 0 || id >= ID_LIMIT) throw new ArgumentError(`ByteFallbackBPETokenizer: vocabulary entry ${JSON.stringify(token)} has id ${id}; ids must be integers in [0, ${ID_LIMIT})`);
-      if (this.tokens[id] !== undefined) throw new ArgumentError(`ByteFallbackBPETokenizer: id ${id} is given to both ${JSON.stringify(this.tokens[id])} and ${JSON.stringify(token)}`);
+      if (typeof token !== "string" || token.length === 0)
+        throw new ArgumentError(
+          `ByteFallbackBPETokenizer: vocabulary entry ${JSON.stringify(token)} must be a non-empty string`,
+        );
+      if (!Number.isInteger(id) || id < 0 || id >= ID_LIMIT)
+        throw new ArgumentError(
+          `ByteFallbackBPETokenizer: vocabulary entry ${JSON.stringify(token)} has id ${id}; ids must be integers in [0, ${ID_LIMIT})`,
+        );
+      if (this.tokens[id] !== undefined)
+        throw new ArgumentError(
+          `ByteFallbackBPETokenizer: id ${id} is given to both ${JSON.stringify(this.tokens[id])} and ${JSON.stringify(token)}`,
+        );
       this.tokens[id] = token;
       this.ids.set(token, id);
     }
-    for (let b = 0; b < 256; b++) this.byteIds[b] = this.ids.get(`<0x${b.toString(16).toUpperCase().padStart(2, "0")}>`) ?? -1;
+    for (let b = 0; b < 256; b++)
+      this.byteIds[b] = this.ids.get(`<0x${b.toString(16).toUpperCase().padStart(2, "0")}>`) ?? -1;
     this.ranks = mergeTable(config.merges, this.ids, "ByteFallbackBPETokenizer");
     const unk = config.unkToken ?? null;
-    if (unk !== null && !this.ids.has(unk)) throw new ArgumentError(`ByteFallbackBPETokenizer: the unknown token ${JSON.stringify(unk)} is not in the vocabulary`);
+    if (unk !== null && !this.ids.has(unk))
+      throw new ArgumentError(
+        `ByteFallbackBPETokenizer: the unknown token ${JSON.stringify(unk)} is not in the vocabulary`,
+      );
     this.unkId = unk === null ? null : this.ids.get(unk)!;
     this.byteFallback = config.byteFallback ?? true;
     this.fuseUnk = config.fuseUnk ?? true;
@@ -107,13 +128,15 @@ export class ByteFallbackBPETokenizer extends PipelineTokenizer {
     }
     // merge the lowest-ranked adjacent pair, every occurrence left to right, until no rule applies
     for (;;) {
-      let best: { rank: number; id: number } | undefined, bestAt = -1;
+      let best: { rank: number; id: number } | undefined,
+        bestAt = -1;
       for (let i = 0; i + 1 < ids.length; i++) {
         const r = this.ranks.get(pairKey(ids[i]!, ids[i + 1]!));
-        if (r !== undefined && (best === undefined || r.rank < best.rank)) (best = r), (bestAt = i);
+        if (r !== undefined && (best === undefined || r.rank < best.rank)) ((best = r), (bestAt = i));
       }
       if (best === undefined) return ids;
-      const a = ids[bestAt]!, b = ids[bestAt + 1]!;
+      const a = ids[bestAt]!,
+        b = ids[bestAt + 1]!;
       const out: number[] = ids.slice(0, bestAt);
       for (let i = bestAt; i < ids.length; i++) {
         if (i + 1 < ids.length && ids[i] === a && ids[i + 1] === b) {
@@ -133,24 +156,35 @@ export class ByteFallbackBPETokenizer extends PipelineTokenizer {
   static fromJSON(json: string | object): ByteFallbackBPETokenizer {
     const j = parseTokenizerJSON(json);
     const model = j.model;
-    if (model.type !== undefined && model.type !== "BPE") throw new LoadError(`tokenizer.json: model type ${JSON.stringify(model.type)} is not "BPE"`);
-    if (typeof model.vocab !== "object" || model.vocab === null || Array.isArray(model.vocab)) throw new LoadError(`tokenizer.json: model.vocab must be an object of token → id`);
+    if (model.type !== undefined && model.type !== "BPE")
+      throw new LoadError(`tokenizer.json: model type ${JSON.stringify(model.type)} is not "BPE"`);
+    if (typeof model.vocab !== "object" || model.vocab === null || Array.isArray(model.vocab))
+      throw new LoadError(`tokenizer.json: model.vocab must be an object of token → id`);
     if (!Array.isArray(model.merges)) throw new LoadError(`tokenizer.json: model.merges must be an array`);
     for (const field of ["continuing_subword_prefix", "end_of_word_suffix"] as const) {
-      if (model[field] !== undefined && model[field] !== null && model[field] !== "") throw new LoadError(`tokenizer.json: model.${field} ${JSON.stringify(model[field])} is not supported`);
+      if (model[field] !== undefined && model[field] !== null && model[field] !== "")
+        throw new LoadError(`tokenizer.json: model.${field} ${JSON.stringify(model[field])} is not supported`);
     }
-    if (model.dropout !== undefined && model.dropout !== null && model.dropout !== 0) throw new LoadError(`tokenizer.json: BPE dropout ${JSON.stringify(model.dropout)} is not supported`);
+    if (model.dropout !== undefined && model.dropout !== null && model.dropout !== 0)
+      throw new LoadError(`tokenizer.json: BPE dropout ${JSON.stringify(model.dropout)} is not supported`);
     const merges = mergesFromJSON(model.merges);
     const vocab = new Map<string, number>();
     for (const [token, id] of Object.entries(model.vocab)) {
-      if (typeof id !== "number") throw new LoadError(`tokenizer.json: vocab entry ${JSON.stringify(token)} has id ${JSON.stringify(id)}; ids must be integers`);
+      if (typeof id !== "number")
+        throw new LoadError(
+          `tokenizer.json: vocab entry ${JSON.stringify(token)} has id ${JSON.stringify(id)}; ids must be integers`,
+        );
       vocab.set(token, id);
     }
-    if (model.unk_token !== undefined && model.unk_token !== null && typeof model.unk_token !== "string") throw new LoadError(`tokenizer.json: model.unk_token must be a string or null`);
+    if (model.unk_token !== undefined && model.unk_token !== null && typeof model.unk_token !== "string")
+      throw new LoadError(`tokenizer.json: model.unk_token must be a string or null`);
     const parts = pipelineFromJSON(j);
     for (const t of parts.addedTokens) {
       const known = vocab.get(t.content);
-      if (known !== undefined && known !== t.id) throw new LoadError(`tokenizer.json: added token ${JSON.stringify(t.content)} has id ${t.id}, but the vocabulary gives it ${known}`);
+      if (known !== undefined && known !== t.id)
+        throw new LoadError(
+          `tokenizer.json: added token ${JSON.stringify(t.content)} has id ${t.id}, but the vocabulary gives it ${known}`,
+        );
     }
     try {
       return new ByteFallbackBPETokenizer(

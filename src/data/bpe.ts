@@ -35,11 +35,16 @@ export function mergesFromJSON(merges: readonly unknown[]): [string, string][] {
   return merges.map((m: unknown, i: number): [string, string] => {
     if (typeof m === "string") {
       const parts = m.split(" ");
-      if (parts.length !== 2 || !parts[0] || !parts[1]) throw new LoadError(`tokenizer.json: merge ${i} ${JSON.stringify(m)} must be two tokens separated by one space`);
+      if (parts.length !== 2 || !parts[0] || !parts[1])
+        throw new LoadError(
+          `tokenizer.json: merge ${i} ${JSON.stringify(m)} must be two tokens separated by one space`,
+        );
       return [parts[0], parts[1]];
     }
     if (Array.isArray(m) && m.length === 2 && typeof m[0] === "string" && typeof m[1] === "string") return [m[0], m[1]];
-    throw new LoadError(`tokenizer.json: merge ${i} must be "a b" or ["a", "b"], got ${JSON.stringify(m)?.slice(0, 60)}`);
+    throw new LoadError(
+      `tokenizer.json: merge ${i} must be "a b" or ["a", "b"], got ${JSON.stringify(m)?.slice(0, 60)}`,
+    );
   });
 }
 
@@ -48,13 +53,21 @@ export function mergesFromJSON(merges: readonly unknown[]): [string, string][] {
  * Every token a rule names must be in the vocabulary (`who` names the tokenizer in the error); a repeated rule
  * keeps its first rank. Shared with the byte-fallback BPE (bpe-fallback.ts).
  */
-export function mergeTable(merges: readonly (readonly [string, string])[], ids: ReadonlyMap<string, number>, who: string): Map<number, { rank: number; id: number }> {
+export function mergeTable(
+  merges: readonly (readonly [string, string])[],
+  ids: ReadonlyMap<string, number>,
+  who: string,
+): Map<number, { rank: number; id: number }> {
   const ranks = new Map<number, { rank: number; id: number }>();
   merges.forEach(([a, b], rank) => {
-    const ia = ids.get(a), ib = ids.get(b), merged = ids.get(a + b);
+    const ia = ids.get(a),
+      ib = ids.get(b),
+      merged = ids.get(a + b);
     if (ia === undefined || ib === undefined || merged === undefined) {
       const missing = ia === undefined ? a : ib === undefined ? b : a + b;
-      throw new ArgumentError(`${who}: merge ${rank} ("${a} ${b}") needs the token ${JSON.stringify(missing)}, which is not in the vocabulary`);
+      throw new ArgumentError(
+        `${who}: merge ${rank} ("${a} ${b}") needs the token ${JSON.stringify(missing)}, which is not in the vocabulary`,
+      );
     }
     const key = pairKey(ia, ib);
     if (!ranks.has(key)) ranks.set(key, { rank, id: merged });
@@ -112,17 +125,23 @@ export class BPETokenizer implements Tokenizer {
     for (let b = 0; b < 256; b++) this.byteIds[b] = this.ids.get(BYTE_TO_CHAR[b]!) ?? -1;
     this.mergeList = config.merges.map((m) => [m[0], m[1]] as const);
     this.ranks = mergeTable(this.mergeList, this.ids, "BPETokenizer");
-    const specials = config.specialTokens instanceof Map ? [...config.specialTokens] : Object.entries(config.specialTokens ?? {});
+    const specials =
+      config.specialTokens instanceof Map ? [...config.specialTokens] : Object.entries(config.specialTokens ?? {});
     for (const [token, id] of specials) {
       if (token.length === 0) throw new ArgumentError("BPETokenizer: a special token must not be empty");
       const known = this.ids.get(token);
-      if (known !== undefined && known !== id) throw new ArgumentError(`BPETokenizer: special token ${JSON.stringify(token)} has id ${id}, but the vocabulary gives it ${known}`);
+      if (known !== undefined && known !== id)
+        throw new ArgumentError(
+          `BPETokenizer: special token ${JSON.stringify(token)} has id ${id}, but the vocabulary gives it ${known}`,
+        );
       if (known === undefined) this.addToken("special token", token, id, true);
       this.specials.set(token, id);
       this.specialIds.add(id);
     }
     // longest first, so "<|a|>b" is not cut at a special token that is a prefix of another
-    const escaped = [...this.specials.keys()].sort((x, y) => y.length - x.length).map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+    const escaped = [...this.specials.keys()]
+      .sort((x, y) => y.length - x.length)
+      .map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
     this.specialPattern = escaped.length ? new RegExp(`(${escaped.join("|")})`, "u") : null;
     this.addPrefixSpace = config.addPrefixSpace ?? false;
     this.useRegex = config.useRegex ?? true;
@@ -130,13 +149,24 @@ export class BPETokenizer implements Tokenizer {
   }
 
   private addToken(what: string, token: string, id: number, special = false): void {
-    if (typeof token !== "string" || token.length === 0) throw new ArgumentError(`BPETokenizer: ${what} entry ${JSON.stringify(token)} must be a non-empty string`);
-    if (!Number.isInteger(id) || id < 0 || id >= ID_LIMIT) throw new ArgumentError(`BPETokenizer: ${what} entry ${JSON.stringify(token)} has id ${id}; ids must be integers in [0, ${ID_LIMIT})`);
-    if (this.ids.has(token)) throw new ArgumentError(`BPETokenizer: ${what} entry ${JSON.stringify(token)} appears twice`);
-    if (this.tokens[id] !== undefined) throw new ArgumentError(`BPETokenizer: id ${id} is given to both ${JSON.stringify(this.tokens[id])} and ${JSON.stringify(token)}`);
+    if (typeof token !== "string" || token.length === 0)
+      throw new ArgumentError(`BPETokenizer: ${what} entry ${JSON.stringify(token)} must be a non-empty string`);
+    if (!Number.isInteger(id) || id < 0 || id >= ID_LIMIT)
+      throw new ArgumentError(
+        `BPETokenizer: ${what} entry ${JSON.stringify(token)} has id ${id}; ids must be integers in [0, ${ID_LIMIT})`,
+      );
+    if (this.ids.has(token))
+      throw new ArgumentError(`BPETokenizer: ${what} entry ${JSON.stringify(token)} appears twice`);
+    if (this.tokens[id] !== undefined)
+      throw new ArgumentError(
+        `BPETokenizer: id ${id} is given to both ${JSON.stringify(this.tokens[id])} and ${JSON.stringify(token)}`,
+      );
     if (!special) {
       for (const ch of token) {
-        if (charToByte(ch) < 0) throw new ArgumentError(`BPETokenizer: vocabulary entry ${JSON.stringify(token)} is not byte-level: ${JSON.stringify(ch)} stands for no byte (only special tokens may hold such characters)`);
+        if (charToByte(ch) < 0)
+          throw new ArgumentError(
+            `BPETokenizer: vocabulary entry ${JSON.stringify(token)} is not byte-level: ${JSON.stringify(ch)} stands for no byte (only special tokens may hold such characters)`,
+          );
       }
     }
     this.tokens[id] = token;
@@ -154,12 +184,16 @@ export class BPETokenizer implements Tokenizer {
     const specials = opts.specialTokens ?? [];
     const minFrequency = opts.minFrequency ?? 1;
     if (!Number.isInteger(vocabSize) || vocabSize < 256 + specials.length || vocabSize > ID_LIMIT) {
-      throw new ArgumentError(`BPETokenizer.train: vocabSize must be an integer in [${256 + specials.length}, ${ID_LIMIT}] (256 bytes + ${specials.length} special tokens), got ${vocabSize}`);
+      throw new ArgumentError(
+        `BPETokenizer.train: vocabSize must be an integer in [${256 + specials.length}, ${ID_LIMIT}] (256 bytes + ${specials.length} special tokens), got ${vocabSize}`,
+      );
     }
     // 1. count the pre-tokenized words (special tokens never take part in merges)
     const wordCounts = new Map<string, number>();
     const texts = typeof corpus === "string" ? [corpus] : corpus;
-    const split = specials.length ? new RegExp(specials.map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"), "u") : null;
+    const split = specials.length
+      ? new RegExp(specials.map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"), "u")
+      : null;
     for (const text of texts) {
       for (const part of split ? text.split(split) : [text]) {
         for (const w of pretokenize(part)) wordCounts.set(w, (wordCounts.get(w) ?? 0) + 1);
@@ -197,7 +231,8 @@ export class BPETokenizer implements Tokenizer {
     while (tokens.length < target) {
       const best = heap.popValid(pairCount);
       if (best === null || best.count < minFrequency) break;
-      const a = Math.floor(best.key / ID_LIMIT), b = best.key % ID_LIMIT;
+      const a = Math.floor(best.key / ID_LIMIT),
+        b = best.key % ID_LIMIT;
       const text = tokens[a]! + tokens[b]!;
       let id = tokenId.get(text); // two different merges can spell the same token; it keeps one id
       if (id === undefined) {
@@ -209,7 +244,8 @@ export class BPETokenizer implements Tokenizer {
       // re-count only the words that hold the pair: their old pairs out, their new pairs in
       const delta = new Map<number, number>();
       for (const wi of where.get(best.key) ?? []) {
-        const w = words[wi]!, f = freq[wi]!;
+        const w = words[wi]!,
+          f = freq[wi]!;
         const merged = mergeWord(w, a, b, id);
         if (merged === w) continue; // the set may name words that lost the pair to an earlier merge
         for (let i = 0; i + 1 < w.length; i++) {
@@ -278,7 +314,8 @@ export class BPETokenizer implements Tokenizer {
       else if (part.length) {
         // add_prefix_space, as Hugging Face's ByteLevel: each stretch between special tokens gets one
         if (this.addPrefixSpace && !part.startsWith(" ")) part = " " + part;
-        for (const word of this.useRegex ? pretokenize(part) : [part]) for (const id of this.encodeWord(word)) out.push(id);
+        for (const word of this.useRegex ? pretokenize(part) : [part])
+          for (const id of this.encodeWord(word)) out.push(id);
       }
     });
     return out;
@@ -306,15 +343,19 @@ export class BPETokenizer implements Tokenizer {
       ids = new Array<number>(bytes.length);
       for (let i = 0; i < bytes.length; i++) {
         const id = this.byteIds[bytes[i]!]!;
-        if (id < 0) throw new ArgumentError(`BPETokenizer.encode: the byte 0x${bytes[i]!.toString(16).padStart(2, "0")} (in ${JSON.stringify(word)}) has no token in this vocabulary`);
+        if (id < 0)
+          throw new ArgumentError(
+            `BPETokenizer.encode: the byte 0x${bytes[i]!.toString(16).padStart(2, "0")} (in ${JSON.stringify(word)}) has no token in this vocabulary`,
+          );
         ids[i] = id;
       }
       for (;;) {
         // the adjacent pair with the lowest-ranked rule
-        let best: { rank: number; id: number } | undefined, bestAt = -1;
+        let best: { rank: number; id: number } | undefined,
+          bestAt = -1;
         for (let i = 0; i + 1 < ids.length; i++) {
           const r = this.ranks.get(pairKey(ids[i]!, ids[i + 1]!));
-          if (r !== undefined && (best === undefined || r.rank < best.rank)) (best = r), (bestAt = i);
+          if (r !== undefined && (best === undefined || r.rank < best.rank)) ((best = r), (bestAt = i));
         }
         if (best === undefined) break;
         ids = mergeWord(ids, ids[bestAt]!, ids[bestAt + 1]!, best.id);
@@ -332,7 +373,10 @@ export class BPETokenizer implements Tokenizer {
     for (let i = 0; i < list.length; i++) {
       const id = list[i]!;
       const token = this.tokens[id];
-      if (token === undefined) throw new ArgumentError(`BPETokenizer.decode: id ${id} at position ${i} is not in the vocabulary (ids 0..${this.tokens.length - 1})`);
+      if (token === undefined)
+        throw new ArgumentError(
+          `BPETokenizer.decode: id ${id} at position ${i} is not in the vocabulary (ids 0..${this.tokens.length - 1})`,
+        );
       if (this.specialIds.has(id)) for (const b of encoder.encode(token)) bytes.push(b);
       else for (const ch of token) bytes.push(charToByte(ch));
     }
@@ -350,12 +394,25 @@ export class BPETokenizer implements Tokenizer {
     this.tokens.forEach((t, id) => {
       if (t !== undefined) vocab[t] = id;
     });
-    const byteLevel = { type: "ByteLevel", add_prefix_space: this.addPrefixSpace, trim_offsets: true, use_regex: this.useRegex };
+    const byteLevel = {
+      type: "ByteLevel",
+      add_prefix_space: this.addPrefixSpace,
+      trim_offsets: true,
+      use_regex: this.useRegex,
+    };
     return {
       version: "1.0",
       truncation: null,
       padding: null,
-      added_tokens: [...this.specials].map(([content, id]) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
+      added_tokens: [...this.specials].map(([content, id]) => ({
+        id,
+        content,
+        single_word: false,
+        lstrip: false,
+        rstrip: false,
+        normalized: false,
+        special: true,
+      })),
       normalizer: null,
       pre_tokenizer: byteLevel,
       post_processor: { ...byteLevel, trim_offsets: false },
@@ -383,36 +440,63 @@ export class BPETokenizer implements Tokenizer {
   static fromJSON(json: string | object): BPETokenizer {
     const j = parseTokenizerJSON(json);
     const model = j.model;
-    if (model.type !== undefined && model.type !== "BPE") throw new LoadError(`tokenizer.json: model type ${JSON.stringify(model.type)} is not supported; this loader reads byte-level BPE (model type "BPE")`);
-    if (!isObject(model.vocab)) throw new LoadError(`tokenizer.json: model.vocab must be an object of token → id, got ${kind(model.vocab)}`);
-    if (!Array.isArray(model.merges)) throw new LoadError(`tokenizer.json: model.merges must be an array, got ${kind(model.merges)}`);
+    if (model.type !== undefined && model.type !== "BPE")
+      throw new LoadError(
+        `tokenizer.json: model type ${JSON.stringify(model.type)} is not supported; this loader reads byte-level BPE (model type "BPE")`,
+      );
+    if (!isObject(model.vocab))
+      throw new LoadError(`tokenizer.json: model.vocab must be an object of token → id, got ${kind(model.vocab)}`);
+    if (!Array.isArray(model.merges))
+      throw new LoadError(`tokenizer.json: model.merges must be an array, got ${kind(model.merges)}`);
     for (const field of ["continuing_subword_prefix", "end_of_word_suffix"] as const) {
-      if (model[field] !== undefined && model[field] !== null && model[field] !== "") throw new LoadError(`tokenizer.json: model.${field} ${JSON.stringify(model[field])} is not supported (byte-level BPE uses none)`);
+      if (model[field] !== undefined && model[field] !== null && model[field] !== "")
+        throw new LoadError(
+          `tokenizer.json: model.${field} ${JSON.stringify(model[field])} is not supported (byte-level BPE uses none)`,
+        );
     }
-    if (model.byte_fallback === true) throw new LoadError(`tokenizer.json: model.byte_fallback is not supported (byte-level BPE needs no fallback)`);
-    if (model.dropout !== undefined && model.dropout !== null && model.dropout !== 0) throw new LoadError(`tokenizer.json: BPE dropout ${JSON.stringify(model.dropout)} is not supported`);
-    if (j.normalizer !== undefined && j.normalizer !== null) throw new LoadError(`tokenizer.json: normalizer ${JSON.stringify((j.normalizer as { type?: unknown }).type ?? j.normalizer)} is not supported (GPT-2 style tokenizers have none)`);
+    if (model.byte_fallback === true)
+      throw new LoadError(`tokenizer.json: model.byte_fallback is not supported (byte-level BPE needs no fallback)`);
+    if (model.dropout !== undefined && model.dropout !== null && model.dropout !== 0)
+      throw new LoadError(`tokenizer.json: BPE dropout ${JSON.stringify(model.dropout)} is not supported`);
+    if (j.normalizer !== undefined && j.normalizer !== null)
+      throw new LoadError(
+        `tokenizer.json: normalizer ${JSON.stringify((j.normalizer as { type?: unknown }).type ?? j.normalizer)} is not supported (GPT-2 style tokenizers have none)`,
+      );
     // the pre-tokenizer: ByteLevel, alone or as the only step of a Sequence
     let pre = j.pre_tokenizer;
-    if (isObject(pre) && pre.type === "Sequence" && Array.isArray(pre.pretokenizers) && pre.pretokenizers.length === 1) pre = pre.pretokenizers[0];
-    if (!isObject(pre) || pre.type !== "ByteLevel") throw new LoadError(`tokenizer.json: pre_tokenizer ${JSON.stringify(isObject(pre) ? pre.type : pre)} is not supported; expected "ByteLevel" (GPT-2 style)`);
+    if (isObject(pre) && pre.type === "Sequence" && Array.isArray(pre.pretokenizers) && pre.pretokenizers.length === 1)
+      pre = pre.pretokenizers[0];
+    if (!isObject(pre) || pre.type !== "ByteLevel")
+      throw new LoadError(
+        `tokenizer.json: pre_tokenizer ${JSON.stringify(isObject(pre) ? pre.type : pre)} is not supported; expected "ByteLevel" (GPT-2 style)`,
+      );
     const dec = j.decoder;
-    if (dec !== undefined && dec !== null && !(isObject(dec) && dec.type === "ByteLevel")) throw new LoadError(`tokenizer.json: decoder ${JSON.stringify(isObject(dec) ? dec.type : dec)} is not supported; expected "ByteLevel"`);
+    if (dec !== undefined && dec !== null && !(isObject(dec) && dec.type === "ByteLevel"))
+      throw new LoadError(
+        `tokenizer.json: decoder ${JSON.stringify(isObject(dec) ? dec.type : dec)} is not supported; expected "ByteLevel"`,
+      );
 
     const merges = mergesFromJSON(model.merges);
     const added = j.added_tokens ?? [];
     if (!Array.isArray(added)) throw new LoadError(`tokenizer.json: added_tokens must be an array, got ${kind(added)}`);
     const specials = new Map<string, number>();
     added.forEach((t: unknown, i: number) => {
-      if (!isObject(t) || typeof t.content !== "string" || typeof t.id !== "number") throw new LoadError(`tokenizer.json: added_tokens[${i}] must have a string "content" and a numeric "id"`);
+      if (!isObject(t) || typeof t.content !== "string" || typeof t.id !== "number")
+        throw new LoadError(`tokenizer.json: added_tokens[${i}] must have a string "content" and a numeric "id"`);
       specials.set(t.content, t.id);
     });
     // vocabulary entries that are special tokens (GPT-2 lists <|endoftext|> in both places) go in as specials
     const vocab = new Map<string, number>();
     for (const [token, id] of Object.entries(model.vocab)) {
-      if (typeof id !== "number") throw new LoadError(`tokenizer.json: vocab entry ${JSON.stringify(token)} has id ${JSON.stringify(id)}; ids must be integers`);
+      if (typeof id !== "number")
+        throw new LoadError(
+          `tokenizer.json: vocab entry ${JSON.stringify(token)} has id ${JSON.stringify(id)}; ids must be integers`,
+        );
       if (specials.has(token)) {
-        if (specials.get(token) !== id) throw new LoadError(`tokenizer.json: ${JSON.stringify(token)} has id ${id} in the vocab but ${specials.get(token)} in added_tokens`);
+        if (specials.get(token) !== id)
+          throw new LoadError(
+            `tokenizer.json: ${JSON.stringify(token)} has id ${id} in the vocab but ${specials.get(token)} in added_tokens`,
+          );
       } else vocab.set(token, id);
     }
     try {
@@ -436,7 +520,15 @@ export interface TokenizerJSON {
   version: string;
   truncation: null;
   padding: null;
-  added_tokens: { id: number; content: string; single_word: boolean; lstrip: boolean; rstrip: boolean; normalized: boolean; special: boolean }[];
+  added_tokens: {
+    id: number;
+    content: string;
+    single_word: boolean;
+    lstrip: boolean;
+    rstrip: boolean;
+    normalized: boolean;
+    special: boolean;
+  }[];
   normalizer: null;
   pre_tokenizer: { type: string; add_prefix_space: boolean; trim_offsets: boolean; use_regex: boolean };
   post_processor: { type: string; add_prefix_space: boolean; trim_offsets: boolean; use_regex: boolean };
@@ -474,7 +566,8 @@ class PairHeap {
   private keys: number[] = [];
 
   private above(i: number, j: number): boolean {
-    const ci = this.counts[i]!, cj = this.counts[j]!;
+    const ci = this.counts[i]!,
+      cj = this.counts[j]!;
     return ci > cj || (ci === cj && this.keys[i]! < this.keys[j]!);
   }
 
@@ -486,7 +579,7 @@ class PairHeap {
   push(count: number, key: number): void {
     this.counts.push(count);
     this.keys.push(key);
-    for (let i = this.counts.length - 1; i > 0; ) {
+    for (let i = this.counts.length - 1; i > 0;) {
       const parent = (i - 1) >> 1;
       if (!this.above(i, parent)) break;
       this.swap(i, parent);
@@ -501,8 +594,9 @@ class PairHeap {
     this.swap(0, n - 1);
     this.counts.pop();
     this.keys.pop();
-    for (let i = 0; ; ) {
-      const l = 2 * i + 1, r = l + 1;
+    for (let i = 0; ;) {
+      const l = 2 * i + 1,
+        r = l + 1;
       let m = i;
       if (l < n - 1 && this.above(l, m)) m = l;
       if (r < n - 1 && this.above(r, m)) m = r;
@@ -519,4 +613,3 @@ class PairHeap {
     return null;
   }
 }
-

@@ -36,9 +36,12 @@ export class CharTokenizer implements Tokenizer {
     list.forEach((ch, i) => {
       // one character each; only the unk token may be longer (a saved vocabulary holds it at its id)
       if (typeof ch !== "string" || (ch !== opts.unk && [...ch].length !== 1)) {
-        throw new ArgumentError(`CharTokenizer: vocabulary entry ${i} must be one character, got ${JSON.stringify(ch)}`);
+        throw new ArgumentError(
+          `CharTokenizer: vocabulary entry ${i} must be one character, got ${JSON.stringify(ch)}`,
+        );
       }
-      if (this.ids.has(ch)) throw new ArgumentError(`CharTokenizer: the character ${describe(ch)} appears twice in the vocabulary`);
+      if (this.ids.has(ch))
+        throw new ArgumentError(`CharTokenizer: the character ${describe(ch)} appears twice in the vocabulary`);
       this.ids.set(ch, i);
     });
     this.unk = opts.unk ?? null;
@@ -91,7 +94,10 @@ export class CharTokenizer implements Tokenizer {
     let s = "";
     for (let i = 0; i < list.length; i++) {
       const ch = this.chars[list[i]!];
-      if (ch === undefined) throw new ArgumentError(`CharTokenizer.decode: id ${list[i]} at position ${i} is outside the vocabulary [0, ${this.chars.length})`);
+      if (ch === undefined)
+        throw new ArgumentError(
+          `CharTokenizer.decode: id ${list[i]} at position ${i} is outside the vocabulary [0, ${this.chars.length})`,
+        );
       s += ch;
     }
     return s;
@@ -104,9 +110,12 @@ export class CharTokenizer implements Tokenizer {
   static fromJSON(json: unknown): CharTokenizer {
     const j = json as Partial<CharTokenizerJSON> | null;
     if (j === null || typeof j !== "object" || j.type !== "char" || !Array.isArray(j.chars)) {
-      throw new LoadError(`CharTokenizer.fromJSON: expected { type: "char", chars: string[], unk }, got ${JSON.stringify(json)?.slice(0, 80)}`);
+      throw new LoadError(
+        `CharTokenizer.fromJSON: expected { type: "char", chars: string[], unk }, got ${JSON.stringify(json)?.slice(0, 80)}`,
+      );
     }
-    if (j.unk !== null && j.unk !== undefined && typeof j.unk !== "string") throw new LoadError(`CharTokenizer.fromJSON: unk must be a string or null`);
+    if (j.unk !== null && j.unk !== undefined && typeof j.unk !== "string")
+      throw new LoadError(`CharTokenizer.fromJSON: unk must be a string or null`);
     try {
       return new CharTokenizer(j.chars, j.unk ? { unk: j.unk } : {});
     } catch (e) {

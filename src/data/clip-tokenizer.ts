@@ -28,7 +28,10 @@ export class CLIPTokenizer {
   constructor(vocab: Record<string, unknown>, merges: string) {
     this.vocab = new Map();
     for (const [token, id] of Object.entries(vocab)) {
-      if (!Number.isInteger(id) || (id as number) < 0) throw new LoadError(`CLIPTokenizer: vocab.json maps ${JSON.stringify(token)} to ${JSON.stringify(id)}, not an id`);
+      if (!Number.isInteger(id) || (id as number) < 0)
+        throw new LoadError(
+          `CLIPTokenizer: vocab.json maps ${JSON.stringify(token)} to ${JSON.stringify(id)}, not an id`,
+        );
       this.vocab.set(token, id as number);
     }
     this.ranks = new Map();
@@ -36,7 +39,10 @@ export class CLIPTokenizer {
     lines.forEach((line, i) => {
       if ((i === 0 && line.startsWith("#version")) || line.trim() === "") return;
       const parts = line.split(" ");
-      if (parts.length !== 2) throw new LoadError(`CLIPTokenizer: merges.txt line ${i + 1} should hold two symbols, got ${JSON.stringify(line)}`);
+      if (parts.length !== 2)
+        throw new LoadError(
+          `CLIPTokenizer: merges.txt line ${i + 1} should hold two symbols, got ${JSON.stringify(line)}`,
+        );
       if (!this.ranks.has(line)) this.ranks.set(line, this.ranks.size);
     });
     const special = (t: string): number => {
@@ -55,7 +61,8 @@ export class CLIPTokenizer {
     const chars = [...word];
     let symbols = [...chars.slice(0, -1), chars[chars.length - 1]! + "</w>"];
     for (;;) {
-      let best = -1, bestRank = Infinity;
+      let best = -1,
+        bestRank = Infinity;
       for (let i = 0; i + 1 < symbols.length; i++) {
         const r = this.ranks.get(`${symbols[i]} ${symbols[i + 1]}`);
         if (r !== undefined && r < bestRank) [best, bestRank] = [i, r];
@@ -99,7 +106,8 @@ export class CLIPTokenizer {
 
   /** Rule 5: [bos, ids…, eos] cut to `length` (the end token kept) and padded with the end token. */
   prompt(text: string, length = 77): Int32Array {
-    if (!Number.isInteger(length) || length < 2) throw new ArgumentError(`CLIPTokenizer.prompt: length must be an integer ≥ 2, got ${length}`);
+    if (!Number.isInteger(length) || length < 2)
+      throw new ArgumentError(`CLIPTokenizer.prompt: length must be an integer ≥ 2, got ${length}`);
     const ids = [this.bos, ...this.encode(text).slice(0, length - 2), this.eos];
     const out = new Int32Array(length).fill(this.eos);
     out.set(ids);
@@ -109,7 +117,9 @@ export class CLIPTokenizer {
   decode(ids: readonly number[]): string {
     const inv = new Map([...this.vocab].map(([t, i]) => [i, t]));
     const chars = ids.map((i) => inv.get(i) ?? "").join("");
-    const bytes = Uint8Array.from([...chars.replace(/<\/w>/g, " ")].map((c) => (c === " " ? 32 : BYTE_TO_CHAR.indexOf(c))).filter((b) => b >= 0));
+    const bytes = Uint8Array.from(
+      [...chars.replace(/<\/w>/g, " ")].map((c) => (c === " " ? 32 : BYTE_TO_CHAR.indexOf(c))).filter((b) => b >= 0),
+    );
     return new TextDecoder().decode(bytes).trim();
   }
 }

@@ -9,7 +9,8 @@ import { clutteredDigits } from "./cluttered-digits.js";
 /** n "digits": digit i is a 28×28 block of value (i + 1)/(n + 1) in a 6×6 square at (11, 11), zero elsewhere. */
 function blocks(n: number): { images: Float32Array; labels: Int32Array; count: number } {
   const images = new Float32Array(n * 784);
-  for (let i = 0; i < n; i++) for (let y = 11; y < 17; y++) for (let x = 11; x < 17; x++) images[i * 784 + y * 28 + x] = (i + 1) / (n + 1);
+  for (let i = 0; i < n; i++)
+    for (let y = 11; y < 17; y++) for (let x = 11; x < 17; x++) images[i * 784 + y * 28 + x] = (i + 1) / (n + 1);
   return { images, labels: Int32Array.from({ length: n }, (_, i) => i % 10), count: n };
 }
 
@@ -47,7 +48,19 @@ test("clutter adds pixels from other digits and never dims the digit; the same s
 
 test("bad options are typed errors", () => {
   const d = blocks(2);
-  assertThrowsWith(() => clutteredDigits(d, { side: 20, generator: new Generator(0) }), ArgumentError, /side must be an integer ≥ 28, got 20/);
-  assertThrowsWith(() => clutteredDigits(d, { side: 40, pieceSize: 29, generator: new Generator(0) }), ArgumentError, /pieceSize must be an integer in 1…28/);
-  assertThrowsWith(() => clutteredDigits({ ...d, count: 3 }, { side: 40, generator: new Generator(0) }), ArgumentError, /count·784 pixels/);
+  assertThrowsWith(
+    () => clutteredDigits(d, { side: 20, generator: new Generator(0) }),
+    ArgumentError,
+    /side must be an integer ≥ 28, got 20/,
+  );
+  assertThrowsWith(
+    () => clutteredDigits(d, { side: 40, pieceSize: 29, generator: new Generator(0) }),
+    ArgumentError,
+    /pieceSize must be an integer in 1…28/,
+  );
+  assertThrowsWith(
+    () => clutteredDigits({ ...d, count: 3 }, { side: 40, generator: new Generator(0) }),
+    ArgumentError,
+    /count·784 pixels/,
+  );
 });

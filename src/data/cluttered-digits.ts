@@ -37,14 +37,25 @@ const D = 28;
  * crop of another digit at a random place, then the digit at a random place; overlapping pixels keep the
  * brighter value (max), so the digit is never hidden.
  */
-export function clutteredDigits(digits: { images: Float32Array; labels: Int32Array; count: number }, opts: ClutterOptions): ImageSplit {
-  const S = opts.side, pieces = opts.pieces ?? 4, p = opts.pieceSize ?? 8, g = opts.generator;
+export function clutteredDigits(
+  digits: { images: Float32Array; labels: Int32Array; count: number },
+  opts: ClutterOptions,
+): ImageSplit {
+  const S = opts.side,
+    pieces = opts.pieces ?? 4,
+    p = opts.pieceSize ?? 8,
+    g = opts.generator;
   const N = digits.count;
-  if (!Number.isInteger(S) || S < D) throw new ArgumentError(`clutteredDigits: side must be an integer ≥ ${D}, got ${S}`);
-  if (!Number.isInteger(pieces) || pieces < 0) throw new ArgumentError(`clutteredDigits: pieces must be an integer ≥ 0, got ${pieces}`);
-  if (!Number.isInteger(p) || p < 1 || p > D) throw new ArgumentError(`clutteredDigits: pieceSize must be an integer in 1…${D}, got ${p}`);
+  if (!Number.isInteger(S) || S < D)
+    throw new ArgumentError(`clutteredDigits: side must be an integer ≥ ${D}, got ${S}`);
+  if (!Number.isInteger(pieces) || pieces < 0)
+    throw new ArgumentError(`clutteredDigits: pieces must be an integer ≥ 0, got ${pieces}`);
+  if (!Number.isInteger(p) || p < 1 || p > D)
+    throw new ArgumentError(`clutteredDigits: pieceSize must be an integer in 1…${D}, got ${p}`);
   if (!(N >= 1) || digits.images.length !== N * D * D || digits.labels.length !== N) {
-    throw new ArgumentError(`clutteredDigits: expected count·784 pixels and count labels, got ${digits.images.length} pixels and ${digits.labels.length} labels for count ${N}`);
+    throw new ArgumentError(
+      `clutteredDigits: expected count·784 pixels and count labels, got ${digits.images.length} pixels and ${digits.labels.length} labels for count ${N}`,
+    );
   }
   const images = new Float32Array(N * S * S); // (N, S, S)
   /** paste a (h, w) window of digit j, starting at (sy, sx) in it, at (ty, tx) of canvas i */
@@ -60,7 +71,16 @@ export function clutteredDigits(digits: { images: Float32Array; labels: Int32Arr
   for (let i = 0; i < N; i++) {
     for (let k = 0; k < pieces; k++) {
       const j = N > 1 ? (i + 1 + g.randint(0, N - 1)) % N : i; // another digit
-      paste(i, j, g.randint(0, D - p + 1), g.randint(0, D - p + 1), p, p, g.randint(0, S - p + 1), g.randint(0, S - p + 1));
+      paste(
+        i,
+        j,
+        g.randint(0, D - p + 1),
+        g.randint(0, D - p + 1),
+        p,
+        p,
+        g.randint(0, S - p + 1),
+        g.randint(0, S - p + 1),
+      );
     }
     paste(i, i, 0, 0, D, D, g.randint(0, S - D + 1), g.randint(0, S - D + 1));
   }

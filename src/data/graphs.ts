@@ -81,7 +81,14 @@ export interface SBMOptions {
 }
 
 export const SBM_DEFAULTS = Object.freeze({
-  numClasses: 4, nodesPerClass: 40, pIn: 0.15, pOut: 0.03, featureDim: 16, featureNoise: 2.5, trainPerClass: 10, valPerClass: 10,
+  numClasses: 4,
+  nodesPerClass: 40,
+  pIn: 0.15,
+  pOut: 0.03,
+  featureDim: 16,
+  featureNoise: 2.5,
+  trainPerClass: 10,
+  valPerClass: 10,
 });
 
 /**
@@ -95,17 +102,25 @@ export const SBM_DEFAULTS = Object.freeze({
  * Split: per class, trainPerClass random nodes for training, valPerClass for validation, the rest test.
  */
 export function stochasticBlockModel(opts: SBMOptions = {}): Graph {
-  const o = { ...SBM_DEFAULTS, ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) } as typeof SBM_DEFAULTS & SBMOptions;
-  const K = checkInt("numClasses", o.numClasses, 1), n = checkInt("nodesPerClass", o.nodesPerClass, 1);
+  const o = {
+    ...SBM_DEFAULTS,
+    ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)),
+  } as typeof SBM_DEFAULTS & SBMOptions;
+  const K = checkInt("numClasses", o.numClasses, 1),
+    n = checkInt("nodesPerClass", o.nodesPerClass, 1);
   const F = checkInt("featureDim", o.featureDim, 1);
   checkInt("trainPerClass", o.trainPerClass, 0);
   checkInt("valPerClass", o.valPerClass, 0);
   for (const key of ["pIn", "pOut"] as const) {
-    if (!(o[key] >= 0 && o[key] <= 1)) throw new ArgumentError(`stochasticBlockModel: ${key} must be a probability in [0, 1], got ${o[key]}`);
+    if (!(o[key] >= 0 && o[key] <= 1))
+      throw new ArgumentError(`stochasticBlockModel: ${key} must be a probability in [0, 1], got ${o[key]}`);
   }
-  if (!(o.featureNoise >= 0)) throw new ArgumentError(`stochasticBlockModel: featureNoise must be ≥ 0, got ${o.featureNoise}`);
+  if (!(o.featureNoise >= 0))
+    throw new ArgumentError(`stochasticBlockModel: featureNoise must be ≥ 0, got ${o.featureNoise}`);
   if (o.trainPerClass + o.valPerClass > n) {
-    throw new ArgumentError(`stochasticBlockModel: trainPerClass ${o.trainPerClass} + valPerClass ${o.valPerClass} exceed nodesPerClass ${n}`);
+    throw new ArgumentError(
+      `stochasticBlockModel: trainPerClass ${o.trainPerClass} + valPerClass ${o.valPerClass} exceed nodesPerClass ${n}`,
+    );
   }
   const g = o.generator instanceof Generator ? o.generator : new Generator(o.generator ?? 0);
   const N = K * n;
@@ -131,17 +146,25 @@ export function stochasticBlockModel(opts: SBMOptions = {}): Graph {
   const labels = Int32Array.from({ length: N }, (_, i) => community(i));
 
   // split: a seeded permutation of each community's nodes
-  const train = new Uint8Array(N), val = new Uint8Array(N), test = new Uint8Array(N);
+  const train = new Uint8Array(N),
+    val = new Uint8Array(N),
+    test = new Uint8Array(N);
   for (let c = 0; c < K; c++) {
     const members = permutation(n, g).map((k) => c * n + k);
-    members.forEach((i, r) => ((r < o.trainPerClass ? train : r < o.trainPerClass + o.valPerClass ? val : test)[i] = 1));
+    members.forEach(
+      (i, r) => ((r < o.trainPerClass ? train : r < o.trainPerClass + o.valPerClass ? val : test)[i] = 1),
+    );
   }
   return {
     name: `sbm(K=${K}, n=${n}, p_in=${o.pIn}, p_out=${o.pOut}, σ=${o.featureNoise})`,
-    numNodes: N, numClasses: K, edges,
+    numNodes: N,
+    numClasses: K,
+    edges,
     features: tensor(x, { shape: [N, F] }),
     labels: tensor(labels),
-    trainMask: tensor(train, { dtype: "bool" }), valMask: tensor(val, { dtype: "bool" }), testMask: tensor(test, { dtype: "bool" }),
+    trainMask: tensor(train, { dtype: "bool" }),
+    valMask: tensor(val, { dtype: "bool" }),
+    testMask: tensor(test, { dtype: "bool" }),
   };
 }
 
@@ -159,31 +182,83 @@ export function stochasticBlockModel(opts: SBMOptions = {}): Graph {
 // attribute ("Mr. Hi" / "Officer"); 17 members each. test/fixtures/data/karate.json, written by
 // tools/fixtures/karate.py from NetworkX, checks both lists.
 const KARATE_EDGES: readonly (readonly [number, number])[] = [
-  [0, 1], [0, 2], [0, 3], [0, 4], [0, 5], [0, 6], [0, 7], [0, 8], [0, 10], [0, 11], [0, 12], [0, 13], [0, 17], [0, 19], [0, 21], [0, 31],
-  [1, 2], [1, 3], [1, 7], [1, 13], [1, 17], [1, 19], [1, 21], [1, 30],
-  [2, 3], [2, 7], [2, 8], [2, 9], [2, 13], [2, 27], [2, 28], [2, 32],
-  [3, 7], [3, 12], [3, 13],
-  [4, 6], [4, 10],
-  [5, 6], [5, 10], [5, 16],
+  [0, 1],
+  [0, 2],
+  [0, 3],
+  [0, 4],
+  [0, 5],
+  [0, 6],
+  [0, 7],
+  [0, 8],
+  [0, 10],
+  [0, 11],
+  [0, 12],
+  [0, 13],
+  [0, 17],
+  [0, 19],
+  [0, 21],
+  [0, 31],
+  [1, 2],
+  [1, 3],
+  [1, 7],
+  [1, 13],
+  [1, 17],
+  [1, 19],
+  [1, 21],
+  [1, 30],
+  [2, 3],
+  [2, 7],
+  [2, 8],
+  [2, 9],
+  [2, 13],
+  [2, 27],
+  [2, 28],
+  [2, 32],
+  [3, 7],
+  [3, 12],
+  [3, 13],
+  [4, 6],
+  [4, 10],
+  [5, 6],
+  [5, 10],
+  [5, 16],
   [6, 16],
-  [8, 30], [8, 32], [8, 33],
+  [8, 30],
+  [8, 32],
+  [8, 33],
   [9, 33],
   [13, 33],
-  [14, 32], [14, 33],
-  [15, 32], [15, 33],
-  [18, 32], [18, 33],
+  [14, 32],
+  [14, 33],
+  [15, 32],
+  [15, 33],
+  [18, 32],
+  [18, 33],
   [19, 33],
-  [20, 32], [20, 33],
-  [22, 32], [22, 33],
-  [23, 25], [23, 27], [23, 29], [23, 32], [23, 33],
-  [24, 25], [24, 27], [24, 31],
+  [20, 32],
+  [20, 33],
+  [22, 32],
+  [22, 33],
+  [23, 25],
+  [23, 27],
+  [23, 29],
+  [23, 32],
+  [23, 33],
+  [24, 25],
+  [24, 27],
+  [24, 31],
   [25, 31],
-  [26, 29], [26, 33],
+  [26, 29],
+  [26, 33],
   [27, 33],
-  [28, 31], [28, 33],
-  [29, 32], [29, 33],
-  [30, 32], [30, 33],
-  [31, 32], [31, 33],
+  [28, 31],
+  [28, 33],
+  [29, 32],
+  [29, 33],
+  [30, 32],
+  [30, 33],
+  [31, 32],
+  [31, 33],
   [32, 33],
 ];
 
@@ -220,7 +295,8 @@ export function karateClub(opts: KarateOptions = {}): Graph {
     const g = opts.generator instanceof Generator ? opts.generator : new Generator(opts.generator ?? 0);
     for (const c of [0, 1]) {
       const others = [...Array(N).keys()].filter((i) => labels[i] === c && !train[i]);
-      if (perClass - 1 > others.length) throw new ArgumentError(`karateClub: trainPerClass ${perClass} exceeds the faction's 17 members`);
+      if (perClass - 1 > others.length)
+        throw new ArgumentError(`karateClub: trainPerClass ${perClass} exceeds the faction's 17 members`);
       for (const k of permutation(others.length, g).slice(0, perClass - 1)) train[others[k]!] = 1;
     }
   }
@@ -229,10 +305,14 @@ export function karateClub(opts: KarateOptions = {}): Graph {
   for (let i = 0; i < N; i++) eye[i * N + i] = 1;
   return {
     name: "karate club",
-    numNodes: N, numClasses: 2, edges: KARATE_EDGES,
+    numNodes: N,
+    numClasses: 2,
+    edges: KARATE_EDGES,
     features: tensor(eye, { shape: [N, N] }), // (N, N): x_i = e_i
     labels: tensor(labels),
-    trainMask: tensor(train, { dtype: "bool" }), valMask: tensor(new Uint8Array(N), { dtype: "bool" }), testMask: tensor(test, { dtype: "bool" }),
+    trainMask: tensor(train, { dtype: "bool" }),
+    valMask: tensor(new Uint8Array(N), { dtype: "bool" }),
+    testMask: tensor(test, { dtype: "bool" }),
   };
 }
 

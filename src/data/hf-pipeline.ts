@@ -27,8 +27,8 @@ import { LinearRegex } from "./regex.js";
 import { isObject } from "./tokenizer-file.js";
 
 export { isObject, parseTokenizerJSON } from "./tokenizer-file.js";
-const describe = (v: unknown): string => (isObject(v) ? JSON.stringify(v.type ?? "an object without a type") : JSON.stringify(v));
-
+const describe = (v: unknown): string =>
+  isObject(v) ? JSON.stringify(v.type ?? "an object without a type") : JSON.stringify(v);
 
 // ---------------------------------------------------------------------------------------------------
 // Precompiled: sentencepiece's character map
@@ -50,11 +50,16 @@ export class PrecompiledCharsmap {
       this.blob = new Uint8Array(0);
       return;
     }
-    if (bytes.length < 4) throw new LoadError(`tokenizer.json: precompiled_charsmap has ${bytes.length} bytes; it needs at least 4 (the trie's size)`);
+    if (bytes.length < 4)
+      throw new LoadError(
+        `tokenizer.json: precompiled_charsmap has ${bytes.length} bytes; it needs at least 4 (the trie's size)`,
+      );
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const trieBytes = view.getUint32(0, true);
     if (trieBytes % 4 !== 0 || 4 + trieBytes > bytes.length) {
-      throw new LoadError(`tokenizer.json: precompiled_charsmap says its trie has ${trieBytes} bytes, but ${bytes.length - 4} bytes follow (and the size must be a multiple of 4)`);
+      throw new LoadError(
+        `tokenizer.json: precompiled_charsmap says its trie has ${trieBytes} bytes, but ${bytes.length - 4} bytes follow (and the size must be a multiple of 4)`,
+      );
     }
     this.units = new Uint32Array(trieBytes / 4);
     for (let i = 0; i < this.units.length; i++) this.units[i] = view.getUint32(4 + 4 * i, true);
@@ -78,7 +83,7 @@ export class PrecompiledCharsmap {
       pos = (pos ^ c) >>> 0;
       if (pos >= u.length) break; // a malformed trie points outside itself: stop, as a mismatch
       const unit = u[pos]!;
-      if (((unit & 0x800000ff) >>> 0) !== c) break;
+      if ((unit & 0x800000ff) >>> 0 !== c) break;
       pos = (pos ^ offset(unit)) >>> 0;
       if ((unit >>> 8) & 1) {
         if (pos >= u.length) break;
@@ -92,7 +97,7 @@ export class PrecompiledCharsmap {
     if (this.units.length === 0) return text;
     const bytes = new TextEncoder().encode(text);
     const out: number[] = [];
-    for (let i = 0; i < bytes.length; ) {
+    for (let i = 0; i < bytes.length;) {
       const m = this.longestMatch(bytes, i);
       if (m.length > 0) {
         for (let k = m.value; k < this.blob.length && this.blob[k] !== 0; k++) out.push(this.blob[k]!);
@@ -112,9 +117,12 @@ const utf8Length = (lead: number): number => (lead < 0x80 ? 1 : lead < 0xe0 ? 2 
 export function base64Decode(s: string, where: string): Uint8Array {
   const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   const clean = s.replace(/=+$/, "");
-  if (/[^A-Za-z0-9+/]/.test(clean) || clean.length % 4 === 1) throw new LoadError(`tokenizer.json: ${where} is not valid base64`);
+  if (/[^A-Za-z0-9+/]/.test(clean) || clean.length % 4 === 1)
+    throw new LoadError(`tokenizer.json: ${where} is not valid base64`);
   const out = new Uint8Array(Math.floor((clean.length * 3) / 4));
-  let bits = 0, acc = 0, o = 0;
+  let bits = 0,
+    acc = 0,
+    o = 0;
   for (const ch of clean) {
     acc = (acc << 6) | alphabet.indexOf(ch);
     bits += 6;
@@ -133,7 +141,8 @@ export type Normalizer = (text: string) => string;
 
 /** A Replace pattern: {"String": "x"} replaces every occurrence, {"Regex": "..."} every match. */
 function replacer(spec: Record<string, any>, where: string): (s: string) => string {
-  const pattern = spec.pattern, content = spec.content;
+  const pattern = spec.pattern,
+    content = spec.content;
   if (typeof content !== "string") throw new LoadError(`tokenizer.json: ${where} Replace needs a string "content"`);
   if (isObject(pattern) && typeof pattern.String === "string") {
     const from = pattern.String;
@@ -150,29 +159,37 @@ function replacer(spec: Record<string, any>, where: string): (s: string) => stri
     }
     return (s) => re.replaceAll(s, content); // "$" in content is literal, as in Rust
   }
-  throw new LoadError(`tokenizer.json: ${where} Replace needs a pattern {"String": ...} or {"Regex": ...}, got ${JSON.stringify(pattern)}`);
+  throw new LoadError(
+    `tokenizer.json: ${where} Replace needs a pattern {"String": ...} or {"Regex": ...}, got ${JSON.stringify(pattern)}`,
+  );
 }
 
 export function normalizerFromJSON(spec: unknown): Normalizer | null {
   if (spec === null || spec === undefined) return null;
-  if (!isObject(spec)) throw new LoadError(`tokenizer.json: normalizer must be an object or null, got ${describe(spec)}`);
+  if (!isObject(spec))
+    throw new LoadError(`tokenizer.json: normalizer must be an object or null, got ${describe(spec)}`);
   switch (spec.type) {
     case "Sequence": {
-      if (!Array.isArray(spec.normalizers)) throw new LoadError(`tokenizer.json: normalizer Sequence needs a "normalizers" array`);
-      const steps = spec.normalizers.map((s: unknown) => normalizerFromJSON(s)).filter((s: Normalizer | null): s is Normalizer => s !== null);
+      if (!Array.isArray(spec.normalizers))
+        throw new LoadError(`tokenizer.json: normalizer Sequence needs a "normalizers" array`);
+      const steps = spec.normalizers
+        .map((s: unknown) => normalizerFromJSON(s))
+        .filter((s: Normalizer | null): s is Normalizer => s !== null);
       return (text) => steps.reduce((t: string, f: Normalizer) => f(t), text);
     }
     case "Precompiled": {
       const raw = spec.precompiled_charsmap;
       if (raw === null || raw === undefined || raw === "") return (t) => t;
-      if (typeof raw !== "string") throw new LoadError(`tokenizer.json: normalizer Precompiled needs a base64 string "precompiled_charsmap"`);
+      if (typeof raw !== "string")
+        throw new LoadError(`tokenizer.json: normalizer Precompiled needs a base64 string "precompiled_charsmap"`);
       const map = new PrecompiledCharsmap(base64Decode(raw, "precompiled_charsmap"));
       return (t) => map.normalize(t);
     }
     case "Replace":
       return replacer(spec, "normalizer");
     case "Strip": {
-      const left = spec.strip_left !== false, right = spec.strip_right !== false;
+      const left = spec.strip_left !== false,
+        right = spec.strip_right !== false;
       return (t) => {
         if (left) t = t.replace(LEADING_WS, "");
         if (right) t = t.replace(TRAILING_WS, "");
@@ -180,7 +197,8 @@ export function normalizerFromJSON(spec: unknown): Normalizer | null {
       };
     }
     case "Prepend": {
-      if (typeof spec.prepend !== "string") throw new LoadError(`tokenizer.json: normalizer Prepend needs a string "prepend"`);
+      if (typeof spec.prepend !== "string")
+        throw new LoadError(`tokenizer.json: normalizer Prepend needs a string "prepend"`);
       const p = spec.prepend;
       return (t) => (t.length ? p + t : t); // an empty text stays empty
     }
@@ -196,7 +214,9 @@ export function normalizerFromJSON(spec: unknown): Normalizer | null {
     case "StripAccents": // drop the combining marks (usually after NFD)
       return (t) => t.replace(/\p{Mn}/gu, "");
     default:
-      throw new LoadError(`tokenizer.json: normalizer ${describe(spec)} is not supported (supported: Sequence, Precompiled, Replace, Strip, Prepend, NFC, NFD, NFKC, NFKD, Lowercase, StripAccents)`);
+      throw new LoadError(
+        `tokenizer.json: normalizer ${describe(spec)} is not supported (supported: Sequence, Precompiled, Replace, Strip, Prepend, NFC, NFD, NFKC, NFKD, Lowercase, StripAccents)`,
+      );
   }
 }
 
@@ -214,12 +234,21 @@ export type PreTokenizer = (words: Word[]) => Word[];
 export type PrependScheme = "always" | "first" | "never";
 
 /** Metaspace's settings, old (`add_prefix_space`) or new (`prepend_scheme`, `split`) spelling. */
-function metaspaceSettings(spec: Record<string, any>, where: string): { replacement: string; scheme: PrependScheme; split: boolean } {
+function metaspaceSettings(
+  spec: Record<string, any>,
+  where: string,
+): { replacement: string; scheme: PrependScheme; split: boolean } {
   const replacement = spec.replacement ?? "▁";
-  if (typeof replacement !== "string" || [...replacement].length !== 1) throw new LoadError(`tokenizer.json: ${where} Metaspace replacement must be one character, got ${JSON.stringify(replacement)}`);
+  if (typeof replacement !== "string" || [...replacement].length !== 1)
+    throw new LoadError(
+      `tokenizer.json: ${where} Metaspace replacement must be one character, got ${JSON.stringify(replacement)}`,
+    );
   let scheme: PrependScheme;
   if (spec.prepend_scheme !== undefined) {
-    if (!["always", "first", "never"].includes(spec.prepend_scheme)) throw new LoadError(`tokenizer.json: ${where} Metaspace prepend_scheme ${JSON.stringify(spec.prepend_scheme)} is not one of "always", "first", "never"`);
+    if (!["always", "first", "never"].includes(spec.prepend_scheme))
+      throw new LoadError(
+        `tokenizer.json: ${where} Metaspace prepend_scheme ${JSON.stringify(spec.prepend_scheme)} is not one of "always", "first", "never"`,
+      );
     scheme = spec.prepend_scheme;
   } else scheme = spec.add_prefix_space === false ? "never" : "always";
   if (spec.add_prefix_space === false) scheme = "never";
@@ -228,11 +257,15 @@ function metaspaceSettings(spec: Record<string, any>, where: string): { replacem
 
 export function preTokenizerFromJSON(spec: unknown): PreTokenizer | null {
   if (spec === null || spec === undefined) return null;
-  if (!isObject(spec)) throw new LoadError(`tokenizer.json: pre_tokenizer must be an object or null, got ${describe(spec)}`);
+  if (!isObject(spec))
+    throw new LoadError(`tokenizer.json: pre_tokenizer must be an object or null, got ${describe(spec)}`);
   switch (spec.type) {
     case "Sequence": {
-      if (!Array.isArray(spec.pretokenizers)) throw new LoadError(`tokenizer.json: pre_tokenizer Sequence needs a "pretokenizers" array`);
-      const steps = spec.pretokenizers.map((s: unknown) => preTokenizerFromJSON(s)).filter((s: PreTokenizer | null): s is PreTokenizer => s !== null);
+      if (!Array.isArray(spec.pretokenizers))
+        throw new LoadError(`tokenizer.json: pre_tokenizer Sequence needs a "pretokenizers" array`);
+      const steps = spec.pretokenizers
+        .map((s: unknown) => preTokenizerFromJSON(s))
+        .filter((s: PreTokenizer | null): s is PreTokenizer => s !== null);
       return (words) => steps.reduce((w: Word[], f: PreTokenizer) => f(w), words);
     }
     case "Metaspace": {
@@ -242,7 +275,8 @@ export function preTokenizerFromJSON(spec: unknown): PreTokenizer | null {
           // spaces become "▁"; a "▁" goes in front unless one is there already ("first": only on the
           // stretch that begins the text)
           let t = text.split(" ").join(replacement);
-          if (!t.startsWith(replacement) && (scheme === "always" || (scheme === "first" && atStart))) t = replacement + t;
+          if (!t.startsWith(replacement) && (scheme === "always" || (scheme === "first" && atStart)))
+            t = replacement + t;
           if (!split) return t.length ? [{ text: t, atStart }] : [];
           // split before every "▁", which stays with the word it opens
           const parts: Word[] = [];
@@ -265,7 +299,9 @@ export function preTokenizerFromJSON(spec: unknown): PreTokenizer | null {
             .map((w, i) => ({ text: w, atStart: atStart && i === 0 && startsClean }));
         });
     default:
-      throw new LoadError(`tokenizer.json: pre_tokenizer ${describe(spec)} is not supported here (supported: Metaspace, WhitespaceSplit, Sequence)`);
+      throw new LoadError(
+        `tokenizer.json: pre_tokenizer ${describe(spec)} is not supported here (supported: Metaspace, WhitespaceSplit, Sequence)`,
+      );
   }
 }
 
@@ -281,8 +317,11 @@ export function decoderFromJSON(spec: unknown): Decoder | null {
   if (!isObject(spec)) throw new LoadError(`tokenizer.json: decoder must be an object or null, got ${describe(spec)}`);
   switch (spec.type) {
     case "Sequence": {
-      if (!Array.isArray(spec.decoders)) throw new LoadError(`tokenizer.json: decoder Sequence needs a "decoders" array`);
-      const steps = spec.decoders.map((s: unknown) => decoderFromJSON(s)).filter((s: Decoder | null): s is Decoder => s !== null);
+      if (!Array.isArray(spec.decoders))
+        throw new LoadError(`tokenizer.json: decoder Sequence needs a "decoders" array`);
+      const steps = spec.decoders
+        .map((s: unknown) => decoderFromJSON(s))
+        .filter((s: Decoder | null): s is Decoder => s !== null);
       return (tokens) => steps.reduce((t: string[], f: Decoder) => f(t), tokens);
     }
     case "Metaspace": {
@@ -324,18 +363,25 @@ export function decoderFromJSON(spec: unknown): Decoder | null {
       return (tokens) => [tokens.join("")];
     case "Strip": {
       // remove up to `start` copies of `content` from the front of each token and `stop` from the back
-      const content = spec.content, start = spec.start ?? 0, stop = spec.stop ?? 0;
-      if (typeof content !== "string" || [...content].length !== 1) throw new LoadError(`tokenizer.json: decoder Strip needs a one-character "content"`);
+      const content = spec.content,
+        start = spec.start ?? 0,
+        stop = spec.stop ?? 0;
+      if (typeof content !== "string" || [...content].length !== 1)
+        throw new LoadError(`tokenizer.json: decoder Strip needs a one-character "content"`);
       return (tokens) =>
         tokens.map((t) => {
-          let a = 0, b = t.length;
+          let a = 0,
+            b = t.length;
           for (let k = 0; k < start && t.startsWith(content, a); k++) a += content.length;
-          for (let k = 0; k < stop && b - content.length >= a && t.startsWith(content, b - content.length); k++) b -= content.length;
+          for (let k = 0; k < stop && b - content.length >= a && t.startsWith(content, b - content.length); k++)
+            b -= content.length;
           return t.slice(a, b);
         });
     }
     default:
-      throw new LoadError(`tokenizer.json: decoder ${describe(spec)} is not supported here (supported: Metaspace, Replace, ByteFallback, Fuse, Strip, Sequence)`);
+      throw new LoadError(
+        `tokenizer.json: decoder ${describe(spec)} is not supported here (supported: Metaspace, Replace, ByteFallback, Fuse, Strip, Sequence)`,
+      );
   }
 }
 
@@ -345,7 +391,10 @@ export function decoderFromJSON(spec: unknown): Decoder | null {
 /** The post-processor's templates; only TemplateProcessing is supported here. */
 export function templateFromJSON(spec: unknown): { single: SingleTemplate; pair: Template | null } | null {
   if (spec === null || spec === undefined) return null;
-  if (!isObject(spec) || spec.type !== "TemplateProcessing") throw new LoadError(`tokenizer.json: post_processor ${describe(spec)} is not supported here (supported: TemplateProcessing)`);
+  if (!isObject(spec) || spec.type !== "TemplateProcessing")
+    throw new LoadError(
+      `tokenizer.json: post_processor ${describe(spec)} is not supported here (supported: TemplateProcessing)`,
+    );
   return templatesFromJSON(spec);
 }
 
@@ -364,11 +413,29 @@ export function addedTokensFromJSON(added: unknown): AddedToken[] {
   if (added === undefined || added === null) return [];
   if (!Array.isArray(added)) throw new LoadError(`tokenizer.json: added_tokens must be an array`);
   return added.map((t: unknown, i: number) => {
-    if (!isObject(t) || typeof t.content !== "string" || t.content === "" || typeof t.id !== "number" || !Number.isInteger(t.id) || t.id < 0) {
-      throw new LoadError(`tokenizer.json: added_tokens[${i}] must have a non-empty string "content" and an integer "id" ≥ 0`);
+    if (
+      !isObject(t) ||
+      typeof t.content !== "string" ||
+      t.content === "" ||
+      typeof t.id !== "number" ||
+      !Number.isInteger(t.id) ||
+      t.id < 0
+    ) {
+      throw new LoadError(
+        `tokenizer.json: added_tokens[${i}] must have a non-empty string "content" and an integer "id" ≥ 0`,
+      );
     }
-    if (t.single_word === true) throw new LoadError(`tokenizer.json: added_tokens[${i}] (${JSON.stringify(t.content)}) has single_word: true, which is not supported`);
-    return { id: t.id, content: t.content, special: t.special !== false, lstrip: t.lstrip === true, rstrip: t.rstrip === true };
+    if (t.single_word === true)
+      throw new LoadError(
+        `tokenizer.json: added_tokens[${i}] (${JSON.stringify(t.content)}) has single_word: true, which is not supported`,
+      );
+    return {
+      id: t.id,
+      content: t.content,
+      special: t.special !== false,
+      lstrip: t.lstrip === true,
+      rstrip: t.rstrip === true,
+    };
   });
 }
 
@@ -425,7 +492,9 @@ export abstract class PipelineTokenizer implements Tokenizer {
       if (t.special) this.specialIds.add(t.id);
     }
     // longest first, so that a token that is a prefix of another does not cut it
-    const escaped = [...this.addedByContent.keys()].sort((a, b) => b.length - a.length).map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+    const escaped = [...this.addedByContent.keys()]
+      .sort((a, b) => b.length - a.length)
+      .map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
     this.addedPattern = escaped.length ? new RegExp(`(${escaped.join("|")})`, "u") : null;
   }
 
@@ -489,7 +558,9 @@ export abstract class PipelineTokenizer implements Tokenizer {
       }
       const normalized = this.parts.normalizer ? this.parts.normalizer(seg.text) : seg.text;
       if (!normalized.length) continue;
-      const words = this.parts.preTokenizer ? this.parts.preTokenizer([{ text: normalized, atStart: seg.atStart }]) : [{ text: normalized, atStart: seg.atStart }];
+      const words = this.parts.preTokenizer
+        ? this.parts.preTokenizer([{ text: normalized, atStart: seg.atStart }])
+        : [{ text: normalized, atStart: seg.atStart }];
       for (const w of words) if (w.text.length) for (const id of this.cachedWord(w.text)) out.push(id);
     }
     return out;
@@ -506,7 +577,8 @@ export abstract class PipelineTokenizer implements Tokenizer {
   }
 
   encode(text: string, opts: PipelineEncodeOptions = {}): number[] {
-    if (typeof text !== "string") throw new ArgumentError(`${this.constructor.name}.encode: expected a string, got ${typeof text}`);
+    if (typeof text !== "string")
+      throw new ArgumentError(`${this.constructor.name}.encode: expected a string, got ${typeof text}`);
     const ids = this.encodeBare(text);
     const post = this.parts.postProcessor;
     if (!post || opts.addSpecialTokens === false) return ids;
@@ -534,7 +606,10 @@ export abstract class PipelineTokenizer implements Tokenizer {
     for (let i = 0; i < list.length; i++) {
       const id = list[i]!;
       const token = this.idToToken(id);
-      if (token === undefined) throw new ArgumentError(`${this.constructor.name}.decode: id ${id} at position ${i} is not in the vocabulary (ids 0..${this.vocabSize - 1})`);
+      if (token === undefined)
+        throw new ArgumentError(
+          `${this.constructor.name}.decode: id ${id} at position ${i} is not in the vocabulary (ids 0..${this.vocabSize - 1})`,
+        );
       if (opts.skipSpecialTokens && this.specialIds.has(id)) continue;
       tokens.push(token);
     }

@@ -38,41 +38,60 @@ export type SingleTemplate = (number[] | "A")[];
 /** TemplateProcessing's templates, each special token replaced by its ids; pair is null where the file has none. */
 export function templatesFromJSON(p: Record<string, unknown>): { single: SingleTemplate; pair: Template | null } {
   const special = isObject(p.special_tokens) ? p.special_tokens : {};
-  const read = <S extends "A" | "B">(items: unknown, name: "single" | "pair", sequences: readonly S[]): (number[] | S)[] => {
-    if (!Array.isArray(items)) throw new LoadError(`tokenizer.json: post_processor TemplateProcessing.${name} must be an array, got ${kind(items)}`);
+  const read = <S extends "A" | "B">(
+    items: unknown,
+    name: "single" | "pair",
+    sequences: readonly S[],
+  ): (number[] | S)[] => {
+    if (!Array.isArray(items))
+      throw new LoadError(
+        `tokenizer.json: post_processor TemplateProcessing.${name} must be an array, got ${kind(items)}`,
+      );
     return items.map((piece): number[] | S => {
       if (isObject(piece) && isObject(piece.Sequence)) {
         const id = piece.Sequence.id as S;
         if (sequences.includes(id)) return id;
-        throw new LoadError(`tokenizer.json: TemplateProcessing.${name} refers to sequence ${JSON.stringify(id)}; ${name === "single" ? 'one text is "A"' : 'the two texts are "A" and "B"'}`);
+        throw new LoadError(
+          `tokenizer.json: TemplateProcessing.${name} refers to sequence ${JSON.stringify(id)}; ${name === "single" ? 'one text is "A"' : 'the two texts are "A" and "B"'}`,
+        );
       }
       if (isObject(piece) && isObject(piece.SpecialToken) && typeof piece.SpecialToken.id === "string") {
         const token = piece.SpecialToken.id;
         const entry = Object.prototype.hasOwnProperty.call(special, token) ? special[token] : undefined;
         if (!isObject(entry) || !Array.isArray(entry.ids) || !entry.ids.every(isId)) {
           const found = entry === undefined ? "no entry" : JSON.stringify(entry);
-          throw new LoadError(`tokenizer.json: TemplateProcessing uses the special token ${JSON.stringify(token)}, which special_tokens does not give ids (found ${found})`);
+          throw new LoadError(
+            `tokenizer.json: TemplateProcessing uses the special token ${JSON.stringify(token)}, which special_tokens does not give ids (found ${found})`,
+          );
         }
         return entry.ids as number[];
       }
-      throw new LoadError(`tokenizer.json: TemplateProcessing.${name} has an entry ${JSON.stringify(piece)} that is neither a SpecialToken nor a Sequence`);
+      throw new LoadError(
+        `tokenizer.json: TemplateProcessing.${name} has an entry ${JSON.stringify(piece)} that is neither a SpecialToken nor a Sequence`,
+      );
     });
   };
-  return { single: read(p.single, "single", ["A"]), pair: p.pair === undefined || p.pair === null ? null : read(p.pair, "pair", ["A", "B"]) };
+  return {
+    single: read(p.single, "single", ["A"]),
+    pair: p.pair === undefined || p.pair === null ? null : read(p.pair, "pair", ["A", "B"]),
+  };
 }
 
 /** One text's ids inside the single template. */
-export const applySingle = (single: SingleTemplate, ids: readonly number[]): number[] => single.flatMap((piece) => (piece === "A" ? ids : piece));
+export const applySingle = (single: SingleTemplate, ids: readonly number[]): number[] =>
+  single.flatMap((piece) => (piece === "A" ? ids : piece));
 
 function one(p: unknown): PostProcessor {
   if (p === null || p === undefined) return (ids) => [...ids];
-  if (!isObject(p) || typeof p.type !== "string") throw new LoadError(`tokenizer.json: post_processor must be an object with a "type"`);
+  if (!isObject(p) || typeof p.type !== "string")
+    throw new LoadError(`tokenizer.json: post_processor must be an object with a "type"`);
   switch (p.type) {
     case "ByteLevel":
       return (ids) => [...ids]; // only moves offsets
     case "BertProcessing":
     case "RobertaProcessing": {
-      const cls = pairToken(p.type, p, "cls"), sep = pairToken(p.type, p, "sep");
+      const cls = pairToken(p.type, p, "cls"),
+        sep = pairToken(p.type, p, "sep");
       return (ids) => [cls, ...ids, sep];
     }
     case "TemplateProcessing": {
@@ -80,12 +99,15 @@ function one(p: unknown): PostProcessor {
       return (ids) => applySingle(single, ids);
     }
     case "Sequence": {
-      if (!Array.isArray(p.processors)) throw new LoadError(`tokenizer.json: post_processor Sequence.processors must be an array`);
+      if (!Array.isArray(p.processors))
+        throw new LoadError(`tokenizer.json: post_processor Sequence.processors must be an array`);
       const steps = p.processors.map(one);
       return (ids) => steps.reduce<number[]>((acc, f) => f(acc), [...ids]);
     }
     default:
-      throw new LoadError(`tokenizer.json: post_processor type ${JSON.stringify(p.type)} is not supported (ByteLevel, BertProcessing, RobertaProcessing, TemplateProcessing, Sequence)`);
+      throw new LoadError(
+        `tokenizer.json: post_processor type ${JSON.stringify(p.type)} is not supported (ByteLevel, BertProcessing, RobertaProcessing, TemplateProcessing, Sequence)`,
+      );
   }
 }
 
@@ -95,10 +117,17 @@ export function postProcessorFromJSON(json: string | object): PostProcessor {
 }
 
 /** tokenizer.json's added_tokens: content, id, and whether it is special / strips the space on its left. */
-export function addedTokens(json: string | object): { id: number; content: string; special: boolean; lstrip: boolean }[] {
+export function addedTokens(
+  json: string | object,
+): { id: number; content: string; special: boolean; lstrip: boolean }[] {
   const j: unknown = typeof json === "string" ? parseJsonText(json, "tokenizer.json") : json;
   if (!isObject(j) || !Array.isArray(j.added_tokens)) return [];
   return j.added_tokens
     .filter((t): t is Record<string, unknown> => isObject(t) && typeof t.content === "string" && isId(t.id))
-    .map((t) => ({ id: t.id as number, content: t.content as string, special: t.special === true, lstrip: t.lstrip === true }));
+    .map((t) => ({
+      id: t.id as number,
+      content: t.content as string,
+      special: t.special === true,
+      lstrip: t.lstrip === true,
+    }));
 }

@@ -30,12 +30,53 @@ function linearMatches(re: LinearRegex, text: string): [number, number][] {
 const PATTERNS = [
   String.raw`'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`,
   String.raw`[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`,
-  String.raw` {2,}`, String.raw`\s+`, String.raw`^\s+|\s+$`, String.raw`▁`, String.raw`(a|ab)(c|bcd)(d*)`,
-  String.raw`a*?b`, String.raw`(?:ab)+?c`, String.raw`x{2,3}`, String.raw`[a-c]+|[^a-c ]`, String.raw`\bab\b`, String.raw`\Ba`,
-  String.raw`.+`, String.raw`(?=a)ab|b`, String.raw`a??`, String.raw`(a*)*b`, String.raw`\d+\.\d*`, String.raw`\w+`, String.raw`[\u00e9-\u00ff]`,
-  String.raw`(?<word>\p{Lu}\p{Ll}*)`, String.raw`$`, String.raw`^`, String.raw`x*`,
+  String.raw` {2,}`,
+  String.raw`\s+`,
+  String.raw`^\s+|\s+$`,
+  String.raw`▁`,
+  String.raw`(a|ab)(c|bcd)(d*)`,
+  String.raw`a*?b`,
+  String.raw`(?:ab)+?c`,
+  String.raw`x{2,3}`,
+  String.raw`[a-c]+|[^a-c ]`,
+  String.raw`\bab\b`,
+  String.raw`\Ba`,
+  String.raw`.+`,
+  String.raw`(?=a)ab|b`,
+  String.raw`a??`,
+  String.raw`(a*)*b`,
+  String.raw`\d+\.\d*`,
+  String.raw`\w+`,
+  String.raw`[\u00e9-\u00ff]`,
+  String.raw`(?<word>\p{Lu}\p{Ll}*)`,
+  String.raw`$`,
+  String.raw`^`,
+  String.raw`x*`,
 ];
-const ALPHABET = ["a", "b", "c", "d", "x", " ", "  ", "\n", "\r", "é", "ü", "Ab", "1", "23", ".", "'s", "'ll", "▁", "🙂", "中", "!", "\t"];
+const ALPHABET = [
+  "a",
+  "b",
+  "c",
+  "d",
+  "x",
+  " ",
+  "  ",
+  "\n",
+  "\r",
+  "é",
+  "ü",
+  "Ab",
+  "1",
+  "23",
+  ".",
+  "'s",
+  "'ll",
+  "▁",
+  "🙂",
+  "中",
+  "!",
+  "\t",
+];
 
 test("LinearRegex finds the matches RegExp finds, on seeded random texts", () => {
   const g = new Generator(12);
@@ -46,7 +87,11 @@ test("LinearRegex finds the matches RegExp finds, on seeded random texts", () =>
       const n = g.randint(0, 14);
       for (let j = 0; j < n; j++) text += ALPHABET[g.randint(0, ALPHABET.length)];
       assert.deepEqual(linearMatches(re, text), nativeMatches(pattern, text), `${pattern} on ${JSON.stringify(text)}`);
-      assert.equal(re.replaceAll(text, "<$&>"), text.replace(new RegExp(pattern, "gu"), () => "<$&>"), `replace ${pattern} on ${JSON.stringify(text)}`);
+      assert.equal(
+        re.replaceAll(text, "<$&>"),
+        text.replace(new RegExp(pattern, "gu"), () => "<$&>"),
+        `replace ${pattern} on ${JSON.stringify(text)}`,
+      );
     }
   }
 });
@@ -59,8 +104,28 @@ test("LinearRegex: (?i:…) matches either case inside the group only", () => {
 });
 
 test("LinearRegex refuses what it cannot match in linear time, naming the pattern", () => {
-  for (const bad of [String.raw`(a)\1`, String.raw`(?<=a)b`, String.raw`(?<!a)b`, String.raw`(?=ab)a`, String.raw`(?>a)`, String.raw`a++`, String.raw`a{2000}`, String.raw`(a`, String.raw`a)`, String.raw`[a`, String.raw`*a`, String.raw`\p{Nope}`, String.raw`\q`, "(".repeat(200) + ")".repeat(200), String.raw`(?<n>a)\k<n>`]) {
-    assert.throws(() => new LinearRegex(bad), (e: Error) => e instanceof ArgumentError && e.message.includes("regex ") && /at position \d+/.test(e.message), bad);
+  for (const bad of [
+    String.raw`(a)\1`,
+    String.raw`(?<=a)b`,
+    String.raw`(?<!a)b`,
+    String.raw`(?=ab)a`,
+    String.raw`(?>a)`,
+    String.raw`a++`,
+    String.raw`a{2000}`,
+    String.raw`(a`,
+    String.raw`a)`,
+    String.raw`[a`,
+    String.raw`*a`,
+    String.raw`\p{Nope}`,
+    String.raw`\q`,
+    "(".repeat(200) + ")".repeat(200),
+    String.raw`(?<n>a)\k<n>`,
+  ]) {
+    assert.throws(
+      () => new LinearRegex(bad),
+      (e: Error) => e instanceof ArgumentError && e.message.includes("regex ") && /at position \d+/.test(e.message),
+      bad,
+    );
   }
 });
 

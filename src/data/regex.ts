@@ -44,17 +44,28 @@ type Node =
 // ---------------------------------------------------------------------------------------------------
 // Character tests
 
-const oneChar = (re: RegExp): CharTest => (cp) => re.test(String.fromCodePoint(cp));
+const oneChar =
+  (re: RegExp): CharTest =>
+  (cp) =>
+    re.test(String.fromCodePoint(cp));
 const DIGIT: CharTest = (cp) => cp >= 0x30 && cp <= 0x39;
-const WORD: CharTest = (cp) => (cp >= 0x30 && cp <= 0x39) || (cp >= 0x41 && cp <= 0x5a) || (cp >= 0x61 && cp <= 0x7a) || cp === 0x5f;
+const WORD: CharTest = (cp) =>
+  (cp >= 0x30 && cp <= 0x39) || (cp >= 0x41 && cp <= 0x5a) || (cp >= 0x61 && cp <= 0x7a) || cp === 0x5f;
 const SPACE: CharTest = oneChar(/^\s$/u);
 const LINE_END: CharTest = (cp) => cp === 0x0a || cp === 0x0d || cp === 0x2028 || cp === 0x2029;
-const not = (f: CharTest): CharTest => (cp) => !f(cp);
-const caseless = (f: CharTest): CharTest => (cp) => {
-  if (f(cp)) return true;
-  const s = String.fromCodePoint(cp), lo = s.toLowerCase(), up = s.toUpperCase();
-  return (lo.length === s.length && f(lo.codePointAt(0)!)) || (up.length === s.length && f(up.codePointAt(0)!));
-};
+const not =
+  (f: CharTest): CharTest =>
+  (cp) =>
+    !f(cp);
+const caseless =
+  (f: CharTest): CharTest =>
+  (cp) => {
+    if (f(cp)) return true;
+    const s = String.fromCodePoint(cp),
+      lo = s.toLowerCase(),
+      up = s.toUpperCase();
+    return (lo.length === s.length && f(lo.codePointAt(0)!)) || (up.length === s.length && f(up.codePointAt(0)!));
+  };
 
 const properties = new Map<string, CharTest>();
 /** \p{Name}: JavaScript's own one-character test, built from a checked name (letters, _, one =). */
@@ -80,7 +91,9 @@ function property(name: string, fail: (msg: string) => never): CharTest {
 function parse(pattern: string): Node {
   let i = 0;
   const fail = (msg: string): never => {
-    throw new ArgumentError(`regex ${JSON.stringify(pattern.length > 200 ? pattern.slice(0, 200) + "…" : pattern)}: ${msg} at position ${i}`);
+    throw new ArgumentError(
+      `regex ${JSON.stringify(pattern.length > 200 ? pattern.slice(0, 200) + "…" : pattern)}: ${msg} at position ${i}`,
+    );
   };
   if (pattern.length > MAX_PATTERN) fail(`longer than ${MAX_PATTERN} characters`);
   const peek = (): string | undefined => pattern[i];
@@ -102,14 +115,22 @@ function parse(pattern: string): Node {
   const escape = (inClass: boolean): CharTest | number => {
     const c = pattern[i++];
     switch (c) {
-      case undefined: return fail("a pattern cannot end with \\");
-      case "d": return DIGIT;
-      case "D": return not(DIGIT);
-      case "w": return WORD;
-      case "W": return not(WORD);
-      case "s": return SPACE;
-      case "S": return not(SPACE);
-      case "p": case "P": {
+      case undefined:
+        return fail("a pattern cannot end with \\");
+      case "d":
+        return DIGIT;
+      case "D":
+        return not(DIGIT);
+      case "w":
+        return WORD;
+      case "W":
+        return not(WORD);
+      case "s":
+        return SPACE;
+      case "S":
+        return not(SPACE);
+      case "p":
+      case "P": {
         if (pattern[i] !== "{") fail(`\\${c} needs {Name}`);
         const end = pattern.indexOf("}", i);
         if (end < 0) fail(`\\${c}{ is not closed`);
@@ -118,13 +139,20 @@ function parse(pattern: string): Node {
         const test = property(name, fail);
         return c === "p" ? test : not(test);
       }
-      case "n": return 0x0a;
-      case "r": return 0x0d;
-      case "t": return 0x09;
-      case "f": return 0x0c;
-      case "v": return 0x0b;
-      case "0": return 0;
-      case "x": return hex(2);
+      case "n":
+        return 0x0a;
+      case "r":
+        return 0x0d;
+      case "t":
+        return 0x09;
+      case "f":
+        return 0x0c;
+      case "v":
+        return 0x0b;
+      case "0":
+        return 0;
+      case "x":
+        return hex(2);
       case "u":
         if (pattern[i] === "{") {
           const end = pattern.indexOf("}", i);
@@ -135,7 +163,9 @@ function parse(pattern: string): Node {
           return v;
         }
         return hex(4);
-      case "b": if (inClass) return 0x08; return fail("internal: \\b handled by the caller");
+      case "b":
+        if (inClass) return 0x08;
+        return fail("internal: \\b handled by the caller");
       default:
         if (/[1-9]/.test(c)) return fail("backreferences are not supported (they cannot be matched in linear time)");
         if (c === "k") return fail("named backreferences are not supported (they cannot be matched in linear time)");
@@ -211,7 +241,8 @@ function parse(pattern: string): Node {
           const body = alternation(depth + 1, ci);
           if (peek() !== ")") fail("( is not closed");
           i++;
-          if (body.t === "cat" && body.items.length === 1 && body.items[0]!.t === "char") return { t: "look", test: body.items[0]!.test, negate };
+          if (body.t === "cat" && body.items.length === 1 && body.items[0]!.t === "char")
+            return { t: "look", test: body.items[0]!.test, negate };
           return fail("a lookahead may hold one character or class only (a longer one is not supported)");
         } else if (rest.startsWith("?<=") || rest.startsWith("?<!")) return fail("lookbehind is not supported");
         else if (rest.startsWith("?<")) {
@@ -296,16 +327,27 @@ type Inst =
 function compile(tree: Node, pattern: string): Inst[] {
   const prog: Inst[] = [];
   const emit = (inst: Inst): number => {
-    if (prog.length >= MAX_PROGRAM) throw new ArgumentError(`regex ${JSON.stringify(pattern.slice(0, 200))}: compiles to more than ${MAX_PROGRAM} instructions`);
+    if (prog.length >= MAX_PROGRAM)
+      throw new ArgumentError(
+        `regex ${JSON.stringify(pattern.slice(0, 200))}: compiles to more than ${MAX_PROGRAM} instructions`,
+      );
     prog.push(inst);
     return prog.length - 1;
   };
   const gen = (n: Node): void => {
     switch (n.t) {
-      case "char": emit({ op: "char", test: n.test }); return;
-      case "assert": emit({ op: "assert", kind: n.kind }); return;
-      case "look": emit({ op: "look", test: n.test, negate: n.negate }); return;
-      case "cat": for (const item of n.items) gen(item); return;
+      case "char":
+        emit({ op: "char", test: n.test });
+        return;
+      case "assert":
+        emit({ op: "assert", kind: n.kind });
+        return;
+      case "look":
+        emit({ op: "look", test: n.test, negate: n.negate });
+        return;
+      case "cat":
+        for (const item of n.items) gen(item);
+        return;
       case "alt": {
         // split L1, next; L1: a; jmp end; next: split L2, ... ; last alternative
         const jumps: number[] = [];
@@ -339,7 +381,8 @@ function compile(tree: Node, pattern: string): Inst[] {
             gen(n.node);
           }
           const out = prog.length;
-          for (const s of splits) prog[s] = n.greedy ? { op: "split", x: s + 1, y: out } : { op: "split", x: out, y: s + 1 };
+          for (const s of splits)
+            prog[s] = n.greedy ? { op: "split", x: s + 1, y: out } : { op: "split", x: out, y: s + 1 };
         }
         return;
       }
@@ -360,16 +403,19 @@ export class LinearRegex {
   private readonly mark: Int32Array;
 
   constructor(readonly source: string) {
-    if (typeof source !== "string") throw new ArgumentError(`regex: the pattern must be a string, got ${typeof source}`);
+    if (typeof source !== "string")
+      throw new ArgumentError(`regex: the pattern must be a string, got ${typeof source}`);
     this.prog = compile(parse(source), source);
     this.mark = new Int32Array(this.prog.length);
   }
 
   /** The first match at or after `from` (UTF-16 index) as [start, end), or null. */
   exec(text: string, from = 0): [number, number] | null {
-    const prog = this.prog, mark = this.mark;
+    const prog = this.prog,
+      mark = this.mark;
     mark.fill(-1);
-    let clist: { pc: number; start: number }[] = [], nlist: { pc: number; start: number }[] = [];
+    let clist: { pc: number; start: number }[] = [],
+      nlist: { pc: number; start: number }[] = [];
     let matched: [number, number] | null = null;
     const stack: number[] = [];
 
@@ -383,10 +429,19 @@ export class LinearRegex {
         mark[pc] = pos;
         const inst = prog[pc]!;
         switch (inst.op) {
-          case "jmp": stack.push(inst.x); break;
-          case "split": stack.push(inst.y, inst.x); break; // x on top: tried first
+          case "jmp":
+            stack.push(inst.x);
+            break;
+          case "split":
+            stack.push(inst.y, inst.x);
+            break; // x on top: tried first
           case "assert": {
-            const ok = inst.kind === "^" ? pos === 0 : inst.kind === "$" ? pos === text.length : (isWord(pos - 1) !== isWord(pos)) === (inst.kind === "b");
+            const ok =
+              inst.kind === "^"
+                ? pos === 0
+                : inst.kind === "$"
+                  ? pos === text.length
+                  : (isWord(pos - 1) !== isWord(pos)) === (inst.kind === "b");
             if (ok) stack.push(pc + 1);
             break;
           }
@@ -396,14 +451,15 @@ export class LinearRegex {
             if (hit !== inst.negate) stack.push(pc + 1);
             break;
           }
-          default: list.push({ pc, start });
+          default:
+            list.push({ pc, start });
         }
       }
     };
 
     // mark[] holds the position an instruction was added at, and positions only grow: one thread per
     // instruction per position
-    for (let pos = from; ; ) {
+    for (let pos = from; ;) {
       if (matched === null) add(clist, 0, pos, pos); // a new thread starting here, lowest priority
       if (clist.length === 0 && matched !== null) break;
       const c = pos < text.length ? text.codePointAt(pos)! : -1;
@@ -426,7 +482,9 @@ export class LinearRegex {
 
   /** Every match replaced by `content` (taken literally), as String.prototype.replace with a global "u" RegExp. */
   replaceAll(text: string, content: string): string {
-    let out = "", last = 0, from = 0;
+    let out = "",
+      last = 0,
+      from = 0;
     while (from <= text.length) {
       const m = this.exec(text, from);
       if (m === null) break;

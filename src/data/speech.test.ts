@@ -2,7 +2,16 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ArgumentError } from "../engine/errors.js";
 import { assertThrowsWith } from "../../test/harness/assert.js";
-import { charFrontEnd, numberToWords, ordinalWords, parseCmudict, phonemeFrontEnd, shortPrompts, speakableSentences, yearWords } from "./speech.js";
+import {
+  charFrontEnd,
+  numberToWords,
+  ordinalWords,
+  parseCmudict,
+  phonemeFrontEnd,
+  shortPrompts,
+  speakableSentences,
+  yearWords,
+} from "./speech.js";
 import { loadMobyDick } from "./node/datasets.js";
 import { loadCmudict } from "./node/speech-corpus.js";
 
@@ -50,7 +59,28 @@ test("front ends: characters, and CMUdict phonemes with letters for unknown word
   assert.deepEqual(dict.get("me"), ["M", "IY1"]);
   const ph = phonemeFrontEnd(dict);
   const out = ph.encode("Call me Ishmael, zorg.").map((i) => ph.symbols[i]);
-  assert.deepEqual(out, ["@K", "@AO", "@L", " ", "@M", "@IY", " ", "@IH", "@SH", "@M", "@IY", "@L", ",", " ", "z", "o", "r", "g", ".", "<eos>"]);
+  assert.deepEqual(out, [
+    "@K",
+    "@AO",
+    "@L",
+    " ",
+    "@M",
+    "@IY",
+    " ",
+    "@IH",
+    "@SH",
+    "@M",
+    "@IY",
+    "@L",
+    ",",
+    " ",
+    "z",
+    "o",
+    "r",
+    "g",
+    ".",
+    "<eos>",
+  ]);
   const cmu = loadCmudict();
   assert.ok(cmu.size > 100_000, `${cmu.size} words`);
   assert.deepEqual(cmu.get("ishmael"), ["IH1", "SH", "M", "IY0", "L"]);

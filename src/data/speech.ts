@@ -28,8 +28,10 @@ export interface SentenceOptions {
  * and made only of letters, spaces and light punctuation; a seeded draw of `count` of them.
  */
 export function speakableSentences(text: string, o: SentenceOptions): string[] {
-  const minChars = o.minChars ?? 20, maxChars = o.maxChars ?? 100;
-  if (!Number.isInteger(o.count) || o.count < 0) throw new ArgumentError(`speakableSentences: count must be a non-negative integer, got ${o.count}`);
+  const minChars = o.minChars ?? 20,
+    maxChars = o.maxChars ?? 100;
+  if (!Number.isInteger(o.count) || o.count < 0)
+    throw new ArgumentError(`speakableSentences: count must be a non-negative integer, got ${o.count}`);
   const seen = new Set<string>();
   const all: string[] = [];
   // a sentence ends at . ! or ? followed by white space (or the end)
@@ -39,18 +41,64 @@ export function speakableSentences(text: string, o: SentenceOptions): string[] {
     seen.add(s);
     all.push(s);
   }
-  if (all.length < o.count) throw new ArgumentError(`speakableSentences: the text has ${all.length} speakable sentences of ${minChars}–${maxChars} characters, fewer than the ${o.count} asked for`);
+  if (all.length < o.count)
+    throw new ArgumentError(
+      `speakableSentences: the text has ${all.length} speakable sentences of ${minChars}–${maxChars} characters, fewer than the ${o.count} asked for`,
+    );
   return shuffle(all, o.seed ?? 0).slice(0, o.count);
 }
 
-const ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"];
+const ONES = [
+  "zero",
+  "one",
+  "two",
+  "three",
+  "four",
+  "five",
+  "six",
+  "seven",
+  "eight",
+  "nine",
+  "ten",
+  "eleven",
+  "twelve",
+  "thirteen",
+  "fourteen",
+  "fifteen",
+  "sixteen",
+  "seventeen",
+  "eighteen",
+  "nineteen",
+];
 const TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"];
-const ORDINAL: Record<string, string> = { one: "first", two: "second", three: "third", five: "fifth", eight: "eighth", nine: "ninth", twelve: "twelfth" };
-const MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"];
+const ORDINAL: Record<string, string> = {
+  one: "first",
+  two: "second",
+  three: "third",
+  five: "fifth",
+  eight: "eighth",
+  nine: "ninth",
+  twelve: "twelfth",
+};
+const MONTHS = [
+  "january",
+  "february",
+  "march",
+  "april",
+  "may",
+  "june",
+  "july",
+  "august",
+  "september",
+  "october",
+  "november",
+  "december",
+];
 
 /** A whole number 0 … 999,999 in words, the way it is said: 1851 → "one thousand eight hundred fifty-one". */
 export function numberToWords(n: number): string {
-  if (!Number.isInteger(n) || n < 0 || n > 999_999) throw new ArgumentError(`numberToWords: a whole number in [0, 999999], got ${n}`);
+  if (!Number.isInteger(n) || n < 0 || n > 999_999)
+    throw new ArgumentError(`numberToWords: a whole number in [0, 999999], got ${n}`);
   if (n < 20) return ONES[n]!;
   if (n < 100) return TENS[Math.floor(n / 10)] + (n % 10 ? "-" + ONES[n % 10] : "");
   if (n < 1000) return ONES[Math.floor(n / 100)] + " hundred" + (n % 100 ? " " + numberToWords(n % 100) : "");
@@ -68,9 +116,11 @@ export function ordinalWords(n: number): string {
 
 /** A year the way it is read: 1851 → "eighteen fifty-one", 1900 → "nineteen hundred", 2005 → "two thousand five". */
 export function yearWords(y: number): string {
-  if (!Number.isInteger(y) || y < 1100 || y > 2099) throw new ArgumentError(`yearWords: a year in [1100, 2099], got ${y}`);
+  if (!Number.isInteger(y) || y < 1100 || y > 2099)
+    throw new ArgumentError(`yearWords: a year in [1100, 2099], got ${y}`);
   if (y >= 2000 && y < 2010) return numberToWords(y);
-  const hi = Math.floor(y / 100), lo = y % 100;
+  const hi = Math.floor(y / 100),
+    lo = y % 100;
   return numberToWords(hi) + (lo === 0 ? " hundred" : lo < 10 ? " oh " + ONES[lo] : " " + numberToWords(lo));
 }
 
@@ -80,9 +130,13 @@ export function shortPrompts(names: string[], count: number, seed = 0): string[]
   const out: string[] = [];
   for (let i = 0; i < count; i++) {
     const kind = i % 3;
-    if (kind === 0 && names.length) out.push(`${names[g.randint(0, names.length)]!.toLowerCase().replace(/[^a-z' -]/g, "")}.`);
+    if (kind === 0 && names.length)
+      out.push(`${names[g.randint(0, names.length)]!.toLowerCase().replace(/[^a-z' -]/g, "")}.`);
     else if (kind === 1) out.push(`${numberToWords(g.randint(0, 10_000))}.`);
-    else out.push(`the ${ordinalWords(g.randint(1, 29))} of ${MONTHS[g.randint(0, 12)]}, ${yearWords(g.randint(1800, 2030))}.`);
+    else
+      out.push(
+        `the ${ordinalWords(g.randint(1, 29))} of ${MONTHS[g.randint(0, 12)]}, ${yearWords(g.randint(1800, 2030))}.`,
+      );
   }
   return out;
 }
@@ -107,7 +161,8 @@ export interface TextFrontEnd {
   encode(text: string): number[];
 }
 
-const PAD = "<pad>", EOS = "<eos>";
+const PAD = "<pad>",
+  EOS = "<eos>";
 const CHARS = [..." abcdefghijklmnopqrstuvwxyz,.;:!?'-"];
 
 /** Characters: one id per letter, space and punctuation mark; other characters are dropped. */

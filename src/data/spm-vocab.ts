@@ -41,9 +41,13 @@ export class SpmTokenizer {
   constructor(readonly vocab: SpmVocab) {
     const { tokens, scores, tokenTypes } = vocab;
     if (scores.length !== tokens.length || tokenTypes.length !== tokens.length) {
-      throw new ArgumentError(`SpmTokenizer: ${tokens.length} tokens, ${scores.length} scores and ${tokenTypes.length} token types must be as many`);
+      throw new ArgumentError(
+        `SpmTokenizer: ${tokens.length} tokens, ${scores.length} scores and ${tokenTypes.length} token types must be as many`,
+      );
     }
-    tokens.forEach((t, id) => { if (!this.ids.has(t)) this.ids.set(t, id); });
+    tokens.forEach((t, id) => {
+      if (!this.ids.has(t)) this.ids.set(t, id);
+    });
     for (let b = 0; b < 256; b++) this.byteIds[b] = this.ids.get(byteToken(b)) ?? -1;
   }
 
@@ -54,16 +58,31 @@ export class SpmTokenizer {
   /** Token ids of `text` (with BOS in front where the vocabulary asks for it and `addSpecialTokens`). */
   encode(text: string, opts: { addSpecialTokens?: boolean } = {}): number[] {
     const out: number[] = [];
-    if ((opts.addSpecialTokens ?? true) && this.vocab.addBos && this.vocab.bosId !== undefined) out.push(this.vocab.bosId);
+    if ((opts.addSpecialTokens ?? true) && this.vocab.addBos && this.vocab.bosId !== undefined)
+      out.push(this.vocab.bosId);
     if (text.length === 0) return out;
     const s = ((this.vocab.addSpacePrefix ?? true) ? " " + text : text).replaceAll(" ", "▁");
     // symbols: one per character (code point); a merged symbol spans [start, start + len) of s
     const chars = Array.from(s);
-    const start: number[] = [], len: number[] = [], prev: number[] = [], next: number[] = [];
+    const start: number[] = [],
+      len: number[] = [],
+      prev: number[] = [],
+      next: number[] = [];
     let o = 0;
-    chars.forEach((c, i) => { start.push(o); len.push(c.length); prev.push(i - 1); next.push(i + 1 < chars.length ? i + 1 : -1); o += c.length; });
+    chars.forEach((c, i) => {
+      start.push(o);
+      len.push(c.length);
+      prev.push(i - 1);
+      next.push(i + 1 < chars.length ? i + 1 : -1);
+      o += c.length;
+    });
     // the work queue: bigrams by (score desc, left asc); a binary heap
-    interface Bigram { left: number; right: number; score: number; size: number }
+    interface Bigram {
+      left: number;
+      right: number;
+      score: number;
+      size: number;
+    }
     const heap: Bigram[] = [];
     const before = (a: Bigram, b: Bigram): boolean => a.score > b.score || (a.score === b.score && a.left < b.left);
     const push = (g: Bigram): void => {
@@ -76,11 +95,13 @@ export class SpmTokenizer {
       }
     };
     const pop = (): Bigram => {
-      const top = heap[0]!, last = heap.pop()!;
+      const top = heap[0]!,
+        last = heap.pop()!;
       if (heap.length > 0) {
         heap[0] = last;
         for (let i = 0; ;) {
-          const l = 2 * i + 1, r = l + 1;
+          const l = 2 * i + 1,
+            r = l + 1;
           let m = i;
           if (l < heap.length && before(heap[l]!, heap[m]!)) m = l;
           if (r < heap.length && before(heap[r]!, heap[m]!)) m = r;
@@ -116,9 +137,16 @@ export class SpmTokenizer {
     const emit = (i: number): void => {
       const t = s.slice(start[i]!, start[i]! + len[i]!);
       const id = this.ids.get(t);
-      if (id !== undefined) { out.push(id); return; }
+      if (id !== undefined) {
+        out.push(id);
+        return;
+      }
       const parts = madeOf.get(t);
-      if (parts) { emit(parts[0]); emit(parts[1]); return; }
+      if (parts) {
+        emit(parts[0]);
+        emit(parts[1]);
+        return;
+      }
       for (const b of this.utf8.encode(t)) {
         const bid = this.byteIds[b]!;
         if (bid >= 0) out.push(bid);
@@ -137,12 +165,16 @@ export class SpmTokenizer {
     const bytes: number[] = [];
     for (const id of ids) {
       const t = this.vocab.tokens[id];
-      if (t === undefined) throw new ArgumentError(`SpmTokenizer.decode: id ${id} is outside the vocabulary of ${this.vocabSize}`);
+      if (t === undefined)
+        throw new ArgumentError(`SpmTokenizer.decode: id ${id} is outside the vocabulary of ${this.vocabSize}`);
       const type = this.vocab.tokenTypes[id];
       if (type === TOKEN_TYPE.control || type === TOKEN_TYPE.unused) continue;
       if (type === TOKEN_TYPE.byte) {
         const b = /^<0x([0-9A-Fa-f]{2})>$/.exec(t);
-        if (b) { bytes.push(parseInt(b[1]!, 16)); continue; }
+        if (b) {
+          bytes.push(parseInt(b[1]!, 16));
+          continue;
+        }
       }
       for (const b of this.utf8.encode(t.replaceAll("▁", " "))) bytes.push(b);
     }
@@ -156,13 +188,30 @@ export class SpmTokenizer {
  * one: a token made by rule r scores −1 − r (see the scores below); <0xXX> tokens are bytes, the unknown token
  * unknown, `special` ids control tokens.
  */
-export function fromByteFallbackBPE(tokens: readonly string[], merges: ReadonlyArray<readonly [string, string]>, special: ReadonlySet<number>, unkId?: number): { scores: number[]; tokenTypes: number[] } {
+export function fromByteFallbackBPE(
+  tokens: readonly string[],
+  merges: ReadonlyArray<readonly [string, string]>,
+  special: ReadonlySet<number>,
+  unkId?: number,
+): { scores: number[]; tokenTypes: number[] } {
   const rank = new Map<string, number>();
-  merges.forEach(([a, b], r) => { const t = a + b; if (!rank.has(t)) rank.set(t, r); });
+  merges.forEach(([a, b], r) => {
+    const t = a + b;
+    if (!rank.has(t)) rank.set(t, r);
+  });
   // −1 − rank for a token a rule makes; 0 for a single character (never a pair's result) or a control token;
   // far below every rule for a longer token no rule makes (BPE never produces it; here it comes last)
-  const scores = tokens.map((t, id) => (rank.has(t) ? -1 - rank.get(t)! : Array.from(t).length === 1 || special.has(id) ? 0 : -1e9));
+  const scores = tokens.map((t, id) =>
+    rank.has(t) ? -1 - rank.get(t)! : Array.from(t).length === 1 || special.has(id) ? 0 : -1e9,
+  );
   const tokenTypes = tokens.map((t, id) =>
-    id === unkId ? TOKEN_TYPE.unknown : special.has(id) ? TOKEN_TYPE.control : /^<0x[0-9A-F]{2}>$/.test(t) ? TOKEN_TYPE.byte : TOKEN_TYPE.normal);
+    id === unkId
+      ? TOKEN_TYPE.unknown
+      : special.has(id)
+        ? TOKEN_TYPE.control
+        : /^<0x[0-9A-F]{2}>$/.test(t)
+          ? TOKEN_TYPE.byte
+          : TOKEN_TYPE.normal,
+  );
   return { scores, tokenTypes };
 }

@@ -6,7 +6,8 @@ import { LoadError } from "../engine/errors.js";
 import { DEFAULT_MAX_JSON_DEPTH, parseJsonText, valueDepth } from "../engine/limits.js";
 
 /** A JSON object: not null, not an array. */
-export const isObject = (v: unknown): v is Record<string, any> => typeof v === "object" && v !== null && !Array.isArray(v);
+export const isObject = (v: unknown): v is Record<string, any> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** What a JSON value is, for messages: "null", "an array", or its typeof. */
 export const kind = (v: unknown): string => (v === null ? "null" : Array.isArray(v) ? "an array" : typeof v);
@@ -20,9 +21,11 @@ export function parseTokenizerJSON(json: string | object, opts: { model?: boolea
   // Sequence, and their readers recurse): a file cannot make the host's stack decide the outcome
   let j: unknown = json;
   if (typeof json === "string") j = parseJsonText(json, "tokenizer.json");
-  else if (valueDepth(json, DEFAULT_MAX_JSON_DEPTH) > DEFAULT_MAX_JSON_DEPTH) throw new LoadError(`tokenizer.json: JSON nested deeper than ${DEFAULT_MAX_JSON_DEPTH} levels`);
+  else if (valueDepth(json, DEFAULT_MAX_JSON_DEPTH) > DEFAULT_MAX_JSON_DEPTH)
+    throw new LoadError(`tokenizer.json: JSON nested deeper than ${DEFAULT_MAX_JSON_DEPTH} levels`);
   if (!isObject(j)) throw new LoadError(`tokenizer.json: expected an object at the top level, got ${kind(j)}`);
-  if ((opts.model ?? true) && !isObject(j.model)) throw new LoadError(`tokenizer.json: "model" must be an object, got ${kind(j.model)}`);
+  if ((opts.model ?? true) && !isObject(j.model))
+    throw new LoadError(`tokenizer.json: "model" must be an object, got ${kind(j.model)}`);
   return j;
 }
 
@@ -35,14 +38,19 @@ export function tokenizerIdCount(json: string | object): number {
   const j = parseTokenizerJSON(json);
   let max = -1;
   const vocab = j.model.vocab;
-  if (Array.isArray(vocab)) max = vocab.length - 1; // Unigram: [piece, score] pairs, the id is the index
+  if (Array.isArray(vocab))
+    max = vocab.length - 1; // Unigram: [piece, score] pairs, the id is the index
   else if (isObject(vocab)) for (const id of Object.values(vocab)) if (typeof id === "number" && id > max) max = id;
-  if (Array.isArray(j.added_tokens)) for (const t of j.added_tokens) if (isObject(t) && typeof t.id === "number" && t.id > max) max = t.id;
+  if (Array.isArray(j.added_tokens))
+    for (const t of j.added_tokens) if (isObject(t) && typeof t.id === "number" && t.id > max) max = t.id;
   return max + 1;
 }
 
 /** A LoadError when the tokenizer's ids run past the model's vocabulary of `vocabSize`. */
 export function checkTokenizerFits(json: string | object, vocabSize: number, where = "tokenizer.json"): void {
   const n = tokenizerIdCount(json);
-  if (n > vocabSize) throw new LoadError(`${where}: the tokenizer uses ids up to ${n - 1}, past the model's vocabulary of ${vocabSize} (config.json vocab_size); the tokenizer and the weights do not belong together`);
+  if (n > vocabSize)
+    throw new LoadError(
+      `${where}: the tokenizer uses ids up to ${n - 1}, past the model's vocabulary of ${vocabSize} (config.json vocab_size); the tokenizer and the weights do not belong together`,
+    );
 }

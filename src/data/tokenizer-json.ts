@@ -13,7 +13,6 @@ import { isObject, parseTokenizerJSON } from "./tokenizer-file.js";
 import { UnigramTokenizer } from "./unigram.js";
 import { WordPieceTokenizer } from "./wordpiece.js";
 
-
 /** True when a pre-tokenizer or decoder is ByteLevel, alone or inside a Sequence. */
 function isByteLevel(spec: unknown): boolean {
   if (!isObject(spec)) return false;
@@ -28,13 +27,16 @@ export function tokenizerFromJSON(json: string | object): Tokenizer {
   const model = j.model;
   switch (model.type ?? "BPE") {
     case "BPE":
-      if (model.byte_fallback !== true && (isByteLevel(j.pre_tokenizer) || isByteLevel(j.decoder))) return BPETokenizer.fromJSON(j);
+      if (model.byte_fallback !== true && (isByteLevel(j.pre_tokenizer) || isByteLevel(j.decoder)))
+        return BPETokenizer.fromJSON(j);
       return ByteFallbackBPETokenizer.fromJSON(j);
     case "WordPiece":
       return WordPieceTokenizer.fromJSON(j);
     case "Unigram":
       return UnigramTokenizer.fromJSON(j);
     default:
-      throw new LoadError(`tokenizer.json: model type ${JSON.stringify(model.type)} is not supported (supported: "BPE" byte-level or with byte fallback, "WordPiece", "Unigram")`);
+      throw new LoadError(
+        `tokenizer.json: model type ${JSON.stringify(model.type)} is not supported (supported: "BPE" byte-level or with byte fallback, "WordPiece", "Unigram")`,
+      );
   }
 }

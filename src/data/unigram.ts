@@ -18,7 +18,13 @@
 // decoder and post-processor of hf-pipeline.ts.
 
 import { ArgumentError, LoadError } from "../engine/errors.js";
-import { PipelineTokenizer, isObject, parseTokenizerJSON, pipelineFromJSON, type PipelineParts } from "./hf-pipeline.js";
+import {
+  PipelineTokenizer,
+  isObject,
+  parseTokenizerJSON,
+  pipelineFromJSON,
+  type PipelineParts,
+} from "./hf-pipeline.js";
 
 /** The unknown piece scores this much below the lowest-scoring piece (sentencepiece's kUnkPenalty). */
 const UNK_PENALTY = 10;
@@ -46,7 +52,16 @@ export class UnigramTokenizer extends PipelineTokenizer {
   readonly unkId: number;
   readonly byteFallback: boolean;
 
-  constructor(config: UnigramConfig, parts: PipelineParts = { addedTokens: [], normalizer: null, preTokenizer: null, postProcessor: null, decoder: null }) {
+  constructor(
+    config: UnigramConfig,
+    parts: PipelineParts = {
+      addedTokens: [],
+      normalizer: null,
+      preTokenizer: null,
+      postProcessor: null,
+      decoder: null,
+    },
+  ) {
     super(parts);
     const n = config.vocab.length;
     if (n === 0) throw new ArgumentError(`UnigramTokenizer: the vocabulary is empty`);
@@ -54,9 +69,18 @@ export class UnigramTokenizer extends PipelineTokenizer {
     this.scores = new Float64Array(n);
     let minScore = Infinity;
     config.vocab.forEach(([piece, score], id) => {
-      if (typeof piece !== "string" || piece.length === 0) throw new ArgumentError(`UnigramTokenizer: vocab[${id}] must be a non-empty string, got ${JSON.stringify(piece)}`);
-      if (typeof score !== "number" || !Number.isFinite(score)) throw new ArgumentError(`UnigramTokenizer: vocab[${id}] (${JSON.stringify(piece)}) has score ${JSON.stringify(score)}; scores must be finite numbers`);
-      if (this.ids.has(piece)) throw new ArgumentError(`UnigramTokenizer: the piece ${JSON.stringify(piece)} appears twice (ids ${this.ids.get(piece)} and ${id})`);
+      if (typeof piece !== "string" || piece.length === 0)
+        throw new ArgumentError(
+          `UnigramTokenizer: vocab[${id}] must be a non-empty string, got ${JSON.stringify(piece)}`,
+        );
+      if (typeof score !== "number" || !Number.isFinite(score))
+        throw new ArgumentError(
+          `UnigramTokenizer: vocab[${id}] (${JSON.stringify(piece)}) has score ${JSON.stringify(score)}; scores must be finite numbers`,
+        );
+      if (this.ids.has(piece))
+        throw new ArgumentError(
+          `UnigramTokenizer: the piece ${JSON.stringify(piece)} appears twice (ids ${this.ids.get(piece)} and ${id})`,
+        );
       this.pieces[id] = piece;
       this.scores[id] = score;
       this.ids.set(piece, id);
@@ -69,7 +93,8 @@ export class UnigramTokenizer extends PipelineTokenizer {
       }
       node.id = id;
     });
-    if (!Number.isInteger(config.unkId) || config.unkId < 0 || config.unkId >= n) throw new ArgumentError(`UnigramTokenizer: unk_id ${config.unkId} is not an id of the vocabulary (0..${n - 1})`);
+    if (!Number.isInteger(config.unkId) || config.unkId < 0 || config.unkId >= n)
+      throw new ArgumentError(`UnigramTokenizer: unk_id ${config.unkId} is not an id of the vocabulary (0..${n - 1})`);
     this.unkId = config.unkId;
     this.unkScore = minScore - UNK_PENALTY;
     this.byteFallback = config.byteFallback ?? false;
@@ -129,7 +154,8 @@ export class UnigramTokenizer extends PipelineTokenizer {
     // walk back from the end; a run of unknown pieces becomes one
     const pieces: { id: number; text: string }[] = [];
     for (let end = n; end > 0; end = from[end]!) {
-      const id = pieceId[end]!, text = chars.slice(from[end]!, end).join("");
+      const id = pieceId[end]!,
+        text = chars.slice(from[end]!, end).join("");
       const last = pieces[pieces.length - 1];
       if (id === this.unkId && last && last.id === this.unkId) last.text = text + last.text;
       else pieces.push({ id, text });
@@ -139,7 +165,9 @@ export class UnigramTokenizer extends PipelineTokenizer {
     // byte fallback: an unknown run becomes the <0xXX> pieces of its UTF-8 bytes, when all exist
     return pieces.flatMap((p) => {
       if (p.id !== this.unkId) return [p.id];
-      const bytes = [...new TextEncoder().encode(p.text)].map((b) => this.ids.get(`<0x${b.toString(16).toUpperCase().padStart(2, "0")}>`));
+      const bytes = [...new TextEncoder().encode(p.text)].map((b) =>
+        this.ids.get(`<0x${b.toString(16).toUpperCase().padStart(2, "0")}>`),
+      );
       return bytes.every((b) => b !== undefined) ? (bytes as number[]) : [p.id];
     });
   }
@@ -151,18 +179,30 @@ export class UnigramTokenizer extends PipelineTokenizer {
   static fromJSON(json: string | object): UnigramTokenizer {
     const j = parseTokenizerJSON(json);
     const model = j.model;
-    if (model.type !== "Unigram") throw new LoadError(`tokenizer.json: model type ${JSON.stringify(model.type)} is not "Unigram"`);
-    if (!Array.isArray(model.vocab)) throw new LoadError(`tokenizer.json: model.vocab must be an array of [piece, score] pairs`);
+    if (model.type !== "Unigram")
+      throw new LoadError(`tokenizer.json: model type ${JSON.stringify(model.type)} is not "Unigram"`);
+    if (!Array.isArray(model.vocab))
+      throw new LoadError(`tokenizer.json: model.vocab must be an array of [piece, score] pairs`);
     const vocab = model.vocab.map((e: unknown, i: number): [string, number] => {
-      if (!Array.isArray(e) || e.length !== 2 || typeof e[0] !== "string" || typeof e[1] !== "number") throw new LoadError(`tokenizer.json: model.vocab[${i}] must be a [piece, score] pair, got ${JSON.stringify(e)?.slice(0, 60)}`);
+      if (!Array.isArray(e) || e.length !== 2 || typeof e[0] !== "string" || typeof e[1] !== "number")
+        throw new LoadError(
+          `tokenizer.json: model.vocab[${i}] must be a [piece, score] pair, got ${JSON.stringify(e)?.slice(0, 60)}`,
+        );
       return [e[0], e[1]];
     });
-    if (typeof model.unk_id !== "number") throw new LoadError(`tokenizer.json: model.unk_id must be a number (a Unigram model without an unknown piece is not supported)`);
+    if (typeof model.unk_id !== "number")
+      throw new LoadError(
+        `tokenizer.json: model.unk_id must be a number (a Unigram model without an unknown piece is not supported)`,
+      );
     const parts = pipelineFromJSON(j);
     for (const t of parts.addedTokens) {
-      if (t.id < vocab.length && vocab[t.id]![0] !== t.content) throw new LoadError(`tokenizer.json: added token ${JSON.stringify(t.content)} has id ${t.id}, but the vocabulary gives that id to ${JSON.stringify(vocab[t.id]?.[0])}`);
+      if (t.id < vocab.length && vocab[t.id]![0] !== t.content)
+        throw new LoadError(
+          `tokenizer.json: added token ${JSON.stringify(t.content)} has id ${t.id}, but the vocabulary gives that id to ${JSON.stringify(vocab[t.id]?.[0])}`,
+        );
     }
-    if (isObject(model) && model.byte_fallback !== undefined && typeof model.byte_fallback !== "boolean") throw new LoadError(`tokenizer.json: model.byte_fallback must be a boolean`);
+    if (isObject(model) && model.byte_fallback !== undefined && typeof model.byte_fallback !== "boolean")
+      throw new LoadError(`tokenizer.json: model.byte_fallback must be a boolean`);
     try {
       return new UnigramTokenizer({ vocab, unkId: model.unk_id, byteFallback: model.byte_fallback === true }, parts);
     } catch (e) {

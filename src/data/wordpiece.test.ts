@@ -7,7 +7,34 @@ import { ArgumentError, LoadError } from "../index.js";
 import { assertThrowsWith } from "../../test/harness/assert.js";
 import { WordPieceTokenizer } from "./wordpiece.js";
 
-const VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "want", "##want", "##ed", "wa", "un", "runn", "##ing", ",", "!", "hello", "how", "are", "you", "?", "cafe", "中", "国", "a", "##b", "##c", "ab"];
+const VOCAB = [
+  "[PAD]",
+  "[UNK]",
+  "[CLS]",
+  "[SEP]",
+  "[MASK]",
+  "want",
+  "##want",
+  "##ed",
+  "wa",
+  "un",
+  "runn",
+  "##ing",
+  ",",
+  "!",
+  "hello",
+  "how",
+  "are",
+  "you",
+  "?",
+  "cafe",
+  "中",
+  "国",
+  "a",
+  "##b",
+  "##c",
+  "ab",
+];
 const tok = new WordPieceTokenizer(VOCAB);
 
 test("basic tokenizer: whitespace, lower-casing, accents, punctuation, CJK, control characters", () => {
@@ -51,7 +78,10 @@ test("encode, encodePair, decode", () => {
   assert.equal(tok.decode(tok.encode("unwanted running")), "unwanted running");
   assert.equal(tok.decode([9, 6, 7, 12]), "unwanted ,");
   // [CLS] a [SEP] b [SEP], segments 0 … 0 1 … 1
-  assert.deepEqual(tok.encodePair("hello", "how are"), { ids: [2, 14, 3, 15, 16, 3], tokenTypeIds: [0, 0, 0, 1, 1, 1] });
+  assert.deepEqual(tok.encodePair("hello", "how are"), {
+    ids: [2, 14, 3, 15, 16, 3],
+    tokenTypeIds: [0, 0, 0, 1, 1, 1],
+  });
   assert.deepEqual(tok.encodePair("you"), { ids: [2, 17, 3], tokenTypeIds: [0, 0, 0] });
   assert.equal(tok.vocabSize, VOCAB.length);
   assertThrowsWith(() => tok.decode([99]), ArgumentError, /id 99 at position 0 is not in the vocabulary/);
@@ -63,19 +93,54 @@ test("files: vocab.txt and tokenizer.json (WordPiece model, BertNormalizer) give
   const json = {
     version: "1.0",
     added_tokens: ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"].map((content, id) => ({ id, content, special: true })),
-    normalizer: { type: "BertNormalizer", clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
+    normalizer: {
+      type: "BertNormalizer",
+      clean_text: true,
+      handle_chinese_chars: true,
+      strip_accents: null,
+      lowercase: true,
+    },
     pre_tokenizer: { type: "BertPreTokenizer" },
-    model: { type: "WordPiece", unk_token: "[UNK]", continuing_subword_prefix: "##", max_input_chars_per_word: 100, vocab: Object.fromEntries(VOCAB.map((t, i) => [t, i])) },
+    model: {
+      type: "WordPiece",
+      unk_token: "[UNK]",
+      continuing_subword_prefix: "##",
+      max_input_chars_per_word: 100,
+      vocab: Object.fromEntries(VOCAB.map((t, i) => [t, i])),
+    },
   };
   const fromJson = WordPieceTokenizer.fromJSON(JSON.stringify(json));
   const text = "[CLS] Café UNwant\u00E9d,running 中国 abc? [SEP]";
   assert.deepEqual(fromJson.encode(text), fromTxt.encode(text));
-  assert.deepEqual(fromJson.tokenize(text), ["[CLS]", "cafe", "un", "##want", "##ed", ",", "runn", "##ing", "中", "国", "ab", "##c", "?", "[SEP]"]);
+  assert.deepEqual(fromJson.tokenize(text), [
+    "[CLS]",
+    "cafe",
+    "un",
+    "##want",
+    "##ed",
+    ",",
+    "runn",
+    "##ing",
+    "中",
+    "国",
+    "ab",
+    "##c",
+    "?",
+    "[SEP]",
+  ]);
   // a cased tokenizer.json
   const cased = WordPieceTokenizer.fromJSON({ ...json, normalizer: { ...json.normalizer, lowercase: false } });
   assert.deepEqual(cased.basicTokenize("Café"), ["Café"]);
-  assertThrowsWith(() => WordPieceTokenizer.fromJSON({ ...json, model: { ...json.model, type: "BPE" } }), LoadError, /model type "BPE" is not supported/);
-  assertThrowsWith(() => WordPieceTokenizer.fromJSON({ ...json, model: { ...json.model, unk_token: "<unk>" } }), LoadError, /unknown token "<unk>" is not in the vocabulary/);
+  assertThrowsWith(
+    () => WordPieceTokenizer.fromJSON({ ...json, model: { ...json.model, type: "BPE" } }),
+    LoadError,
+    /model type "BPE" is not supported/,
+  );
+  assertThrowsWith(
+    () => WordPieceTokenizer.fromJSON({ ...json, model: { ...json.model, unk_token: "<unk>" } }),
+    LoadError,
+    /unknown token "<unk>" is not in the vocabulary/,
+  );
   assertThrowsWith(() => WordPieceTokenizer.fromJSON("{"), LoadError, /not valid JSON/);
   assertThrowsWith(() => new WordPieceTokenizer(["[UNK]", "a", "a"]), ArgumentError, /"a" appears twice/);
 });

@@ -64,9 +64,16 @@ export class WordPieceTokenizer implements Tokenizer {
     const map = new Map<string, number>();
     const tokens: string[] = [];
     for (const [t, id] of entries) {
-      if (!Number.isInteger(id) || id < 0) throw new ArgumentError(`WordPieceTokenizer: token ${JSON.stringify(t)} has id ${id}; ids must be integers ≥ 0`);
-      if (map.has(t)) throw new ArgumentError(`WordPieceTokenizer: token ${JSON.stringify(t)} appears twice in the vocabulary`);
-      if (tokens[id] !== undefined) throw new ArgumentError(`WordPieceTokenizer: id ${id} is given to both ${JSON.stringify(tokens[id])} and ${JSON.stringify(t)}`);
+      if (!Number.isInteger(id) || id < 0)
+        throw new ArgumentError(
+          `WordPieceTokenizer: token ${JSON.stringify(t)} has id ${id}; ids must be integers ≥ 0`,
+        );
+      if (map.has(t))
+        throw new ArgumentError(`WordPieceTokenizer: token ${JSON.stringify(t)} appears twice in the vocabulary`);
+      if (tokens[id] !== undefined)
+        throw new ArgumentError(
+          `WordPieceTokenizer: id ${id} is given to both ${JSON.stringify(tokens[id])} and ${JSON.stringify(t)}`,
+        );
       map.set(t, id);
       tokens[id] = t;
     }
@@ -80,7 +87,10 @@ export class WordPieceTokenizer implements Tokenizer {
     this.maxInputCharsPerWord = opts.maxInputCharsPerWord ?? 100;
     this.specialTokens = opts.specialTokens ?? DEFAULT_SPECIALS.filter((t) => map.has(t));
     const unk = map.get(this.unkToken);
-    if (unk === undefined) throw new ArgumentError(`WordPieceTokenizer: the unknown token ${JSON.stringify(this.unkToken)} is not in the vocabulary`);
+    if (unk === undefined)
+      throw new ArgumentError(
+        `WordPieceTokenizer: the unknown token ${JSON.stringify(this.unkToken)} is not in the vocabulary`,
+      );
     this.unkId = unk;
   }
 
@@ -91,7 +101,8 @@ export class WordPieceTokenizer implements Tokenizer {
   /** The id of a token in the vocabulary ("[CLS]", "##ing"); throws when it is not there. */
   tokenToId(token: string): number {
     const id = this.vocab.get(token);
-    if (id === undefined) throw new ArgumentError(`WordPieceTokenizer: ${JSON.stringify(token)} is not in the vocabulary`);
+    if (id === undefined)
+      throw new ArgumentError(`WordPieceTokenizer: ${JSON.stringify(token)} is not in the vocabulary`);
     return id;
   }
 
@@ -110,8 +121,10 @@ export class WordPieceTokenizer implements Tokenizer {
       for (const ch of chunk) {
         const cp = ch.codePointAt(0)!;
         if (cp === 0 || cp === 0xfffd || isControl(ch)) continue; //          dropped
-        if (isWhitespace(ch)) clean += " "; //                                 one space
-        else if (this.handleChineseChars && isCJK(cp)) clean += ` ${ch} `; // a word of its own
+        if (isWhitespace(ch))
+          clean += " "; //                                 one space
+        else if (this.handleChineseChars && isCJK(cp))
+          clean += ` ${ch} `; // a word of its own
         else clean += ch;
       }
       for (let word of clean.split(" ")) {
@@ -142,7 +155,8 @@ export class WordPieceTokenizer implements Tokenizer {
     const pieces: string[] = [];
     let start = 0;
     while (start < chars.length) {
-      let end = chars.length, found: string | null = null;
+      let end = chars.length,
+        found: string | null = null;
       // the longest chars[start, end) in the vocabulary ("##" + it after the first piece)
       for (; end > start; end--) {
         const sub = (start > 0 ? this.continuingPrefix : "") + chars.slice(start, end).join("");
@@ -175,7 +189,8 @@ export class WordPieceTokenizer implements Tokenizer {
 
   /** BERT's input (§3, Figure 2): [CLS] a [SEP] or [CLS] a [SEP] b [SEP], with the segment ids. */
   encodePair(a: string, b?: string): EncodedPair {
-    const cls = this.tokenToId("[CLS]"), sep = this.tokenToId("[SEP]");
+    const cls = this.tokenToId("[CLS]"),
+      sep = this.tokenToId("[SEP]");
     const first = [cls, ...this.encode(a), sep];
     const second = b === undefined ? [] : [...this.encode(b), sep];
     return { ids: [...first, ...second], tokenTypeIds: [...first.map(() => 0), ...second.map(() => 1)] };
@@ -187,7 +202,8 @@ export class WordPieceTokenizer implements Tokenizer {
     let s = "";
     for (let i = 0; i < list.length; i++) {
       const t = this.tokens[list[i]!];
-      if (t === undefined) throw new ArgumentError(`WordPieceTokenizer.decode: id ${list[i]} at position ${i} is not in the vocabulary`);
+      if (t === undefined)
+        throw new ArgumentError(`WordPieceTokenizer.decode: id ${list[i]} at position ${i} is not in the vocabulary`);
       if (t.startsWith(this.continuingPrefix)) s += t.slice(this.continuingPrefix.length);
       else s += (s ? " " : "") + t;
     }
@@ -209,16 +225,26 @@ export class WordPieceTokenizer implements Tokenizer {
     const j = parseTokenizerJSON(json, { model: false });
     const obj = isObject;
     const model = j.model;
-    if (!obj(model) || model.type !== "WordPiece") throw new LoadError(`tokenizer.json: model type ${JSON.stringify(obj(model) ? model.type : model)} is not supported; this loader reads "WordPiece"`);
+    if (!obj(model) || model.type !== "WordPiece")
+      throw new LoadError(
+        `tokenizer.json: model type ${JSON.stringify(obj(model) ? model.type : model)} is not supported; this loader reads "WordPiece"`,
+      );
     if (!obj(model.vocab)) throw new LoadError("tokenizer.json: model.vocab must be an object of token → id");
     const norm = j.normalizer;
     if (norm !== undefined && norm !== null && !(obj(norm) && norm.type === "BertNormalizer")) {
-      throw new LoadError(`tokenizer.json: normalizer ${JSON.stringify(obj(norm) ? norm.type : norm)} is not supported; expected "BertNormalizer"`);
+      throw new LoadError(
+        `tokenizer.json: normalizer ${JSON.stringify(obj(norm) ? norm.type : norm)} is not supported; expected "BertNormalizer"`,
+      );
     }
     const n = obj(norm) ? norm : {};
     const lowercase = n.lowercase === undefined ? true : n.lowercase === true;
     const added = Array.isArray(j.added_tokens) ? j.added_tokens : [];
-    const specials = added.filter((t): t is { content: string; special: boolean } => obj(t) && typeof t.content === "string" && t.special === true).map((t) => t.content);
+    const specials = added
+      .filter(
+        (t): t is { content: string; special: boolean } =>
+          obj(t) && typeof t.content === "string" && t.special === true,
+      )
+      .map((t) => t.content);
     try {
       return new WordPieceTokenizer(model.vocab as Record<string, number>, {
         lowercase,
@@ -253,15 +279,23 @@ function isControl(ch: string): boolean {
 /** ASCII non-letter-non-digit symbols (33–47, 58–64, 91–96, 123–126: "$", "^", "`" too), or Unicode category P* */
 function isPunctuation(ch: string): boolean {
   const cp = ch.codePointAt(0)!;
-  if ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126)) return true;
+  if ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126))
+    return true;
   return /\p{P}/u.test(ch);
 }
 
 /** The CJK Unified Ideographs blocks (not Hiragana, Katakana or Hangul, which are written with spaces) */
 function isCJK(cp: number): boolean {
-  return (cp >= 0x4e00 && cp <= 0x9fff) || (cp >= 0x3400 && cp <= 0x4dbf) || (cp >= 0x20000 && cp <= 0x2a6df) ||
-    (cp >= 0x2a700 && cp <= 0x2b73f) || (cp >= 0x2b740 && cp <= 0x2b81f) || (cp >= 0x2b820 && cp <= 0x2ceaf) ||
-    (cp >= 0xf900 && cp <= 0xfaff) || (cp >= 0x2f800 && cp <= 0x2fa1f);
+  return (
+    (cp >= 0x4e00 && cp <= 0x9fff) ||
+    (cp >= 0x3400 && cp <= 0x4dbf) ||
+    (cp >= 0x20000 && cp <= 0x2a6df) ||
+    (cp >= 0x2a700 && cp <= 0x2b73f) ||
+    (cp >= 0x2b740 && cp <= 0x2b81f) ||
+    (cp >= 0x2b820 && cp <= 0x2ceaf) ||
+    (cp >= 0xf900 && cp <= 0xfaff) ||
+    (cp >= 0x2f800 && cp <= 0x2fa1f)
+  );
 }
 
 /** "hello,world!" → ["hello", ",", "world", "!"]: every punctuation character a word of its own */

@@ -46,13 +46,18 @@ export function sharedBytes(worldSize: number, capacity: number): number {
 /** The one buffer every worker of a group shares (created once, by the launcher). */
 export function createSharedBuffer(worldSize: number, capacity: number): SharedArrayBuffer {
   checkWorld("createSharedBuffer", worldSize, 0);
-  if (!Number.isInteger(capacity) || capacity < 1) throw new ArgumentError(`createSharedBuffer: capacity must be a positive integer of float32 elements, got ${capacity}`);
+  if (!Number.isInteger(capacity) || capacity < 1)
+    throw new ArgumentError(
+      `createSharedBuffer: capacity must be a positive integer of float32 elements, got ${capacity}`,
+    );
   return new SharedArrayBuffer(sharedBytes(worldSize, capacity));
 }
 
 function checkWorld(op: string, worldSize: number, rank: number): void {
-  if (!Number.isInteger(worldSize) || worldSize < 1) throw new ArgumentError(`${op}: world size must be a positive integer, got ${worldSize}`);
-  if (!Number.isInteger(rank) || rank < 0 || rank >= worldSize) throw new ArgumentError(`${op}: rank must be an integer in [0, ${worldSize}), got ${rank}`);
+  if (!Number.isInteger(worldSize) || worldSize < 1)
+    throw new ArgumentError(`${op}: world size must be a positive integer, got ${worldSize}`);
+  if (!Number.isInteger(rank) || rank < 0 || rank >= worldSize)
+    throw new ArgumentError(`${op}: rank must be an integer in [0, ${worldSize}), got ${rank}`);
 }
 
 /** Start and end of chunk c of n elements cut into N chunks. */
@@ -83,14 +88,19 @@ export class Communicator {
     checkWorld("Communicator", worldSize, rank);
     const capacity = (buffer.byteLength - CTL_BYTES) / 4 / worldSize;
     if (!Number.isInteger(capacity) || capacity < 1) {
-      throw new ArgumentError(`Communicator: a shared buffer of ${buffer.byteLength} bytes does not hold ${worldSize} segments (expected sharedBytes(worldSize, capacity))`);
+      throw new ArgumentError(
+        `Communicator: a shared buffer of ${buffer.byteLength} bytes does not hold ${worldSize} segments (expected sharedBytes(worldSize, capacity))`,
+      );
     }
     this.rank = rank;
     this.worldSize = worldSize;
     this.capacity = capacity;
     this.timeoutMs = opts.timeoutMs ?? 300_000;
     this.ctl = new Int32Array(buffer, 0, CTL_WORDS);
-    this.seg = Array.from({ length: worldSize }, (_, r) => new Float32Array(buffer, CTL_BYTES + r * capacity * 4, capacity));
+    this.seg = Array.from(
+      { length: worldSize },
+      (_, r) => new Float32Array(buffer, CTL_BYTES + r * capacity * 4, capacity),
+    );
   }
 
   /** Marks the group failed and wakes every waiting rank; their collectives throw CollectiveError. */
@@ -124,7 +134,9 @@ export class Communicator {
       const left = deadline - Date.now();
       if (left <= 0) {
         this.abort();
-        throw new CollectiveError(`barrier: rank ${this.rank} of ${this.worldSize} waited ${this.timeoutMs} ms and not every rank arrived (a worker hangs or died); the group is aborted`);
+        throw new CollectiveError(
+          `barrier: rank ${this.rank} of ${this.worldSize} waited ${this.timeoutMs} ms and not every rank arrived (a worker hangs or died); the group is aborted`,
+        );
       }
       Atomics.wait(ctl, GEN, gen, left);
     }
@@ -132,7 +144,11 @@ export class Communicator {
   }
 
   private checkAbort(op: string): void {
-    if (this.aborted) throw new CollectiveError(`${op}: rank ${this.rank} of ${this.worldSize} stops because another worker failed (the group is aborted)`, true);
+    if (this.aborted)
+      throw new CollectiveError(
+        `${op}: rank ${this.rank} of ${this.worldSize} stops because another worker failed (the group is aborted)`,
+        true,
+      );
   }
 
   /** Every rank ends with root's values in `buf` (the same length on every rank). */
@@ -191,7 +207,9 @@ export class Communicator {
     this.checkFits("allGather", out.length);
     const [a, b] = chunkRange(out.length, this.worldSize, this.rank);
     if (shard.length !== b - a) {
-      throw new ArgumentError(`allGather: rank ${this.rank} of ${this.worldSize} must pass chunk [${a}, ${b}) of ${out.length} elements (${b - a}), got ${shard.length}`);
+      throw new ArgumentError(
+        `allGather: rank ${this.rank} of ${this.worldSize} must pass chunk [${a}, ${b}) of ${out.length} elements (${b - a}), got ${shard.length}`,
+      );
     }
     const mine = this.seg[this.rank]!;
     mine.set(shard, a);
@@ -202,7 +220,10 @@ export class Communicator {
   }
 
   private checkFits(op: string, n: number): void {
-    if (n > this.capacity) throw new ArgumentError(`${op}: ${n} elements exceed the group's capacity of ${this.capacity} per rank (create the shared buffer larger, or split the call)`);
+    if (n > this.capacity)
+      throw new ArgumentError(
+        `${op}: ${n} elements exceed the group's capacity of ${this.capacity} per rank (create the shared buffer larger, or split the call)`,
+      );
   }
 
   /**
@@ -211,7 +232,8 @@ export class Communicator {
    * After N−1 steps rank r holds the full sum of chunk r in its segment.
    */
   private ringReduceScatter(n: number): void {
-    const N = this.worldSize, r = this.rank;
+    const N = this.worldSize,
+      r = this.rank;
     const mine = this.seg[r]!;
     const left = this.seg[(r - 1 + N) % N]!;
     this.barrier(); // every rank's input is in its segment
@@ -229,7 +251,8 @@ export class Communicator {
    * rank r copies chunk (r − 1 − s) mod N from its left neighbour, who received it at step s−1.
    */
   private ringAllGather(n: number): void {
-    const N = this.worldSize, r = this.rank;
+    const N = this.worldSize,
+      r = this.rank;
     const mine = this.seg[r]!;
     const left = this.seg[(r - 1 + N) % N]!;
     this.barrier(); // every rank's own chunk is in place

@@ -56,8 +56,14 @@ export class DataParallel {
 
   /** Every worker must build the same model (the same seed) and the same optimizer. */
   constructor(model: Module, optimizer: Optimizer<any>, comm: Communicator, opts: DataParallelOptions) {
-    if (!STRATEGIES.includes(opts.strategy)) throw new ArgumentError(`DataParallel: strategy must be one of ${STRATEGIES.join(", ")}, got ${JSON.stringify(opts.strategy)}`);
-    if (opts.activationCheckpointing && !opts.autoWrapPolicy) throw new ArgumentError("DataParallel: activation checkpointing needs an autoWrapPolicy naming the modules to recompute");
+    if (!STRATEGIES.includes(opts.strategy))
+      throw new ArgumentError(
+        `DataParallel: strategy must be one of ${STRATEGIES.join(", ")}, got ${JSON.stringify(opts.strategy)}`,
+      );
+    if (opts.activationCheckpointing && !opts.autoWrapPolicy)
+      throw new ArgumentError(
+        "DataParallel: activation checkpointing needs an autoWrapPolicy naming the modules to recompute",
+      );
     this.strategy = opts.strategy;
     this.comm = comm;
     this.model = model;
@@ -74,7 +80,11 @@ export class DataParallel {
       return new (optimizer.constructor as OptimizerCtor)(input, optimizer.defaults);
     };
     if (opts.strategy === "fsdp") {
-      this.fsdp = new FullyShardedDataParallel(model, comm, { autoWrapPolicy: opts.autoWrapPolicy, activationCheckpointing: opts.activationCheckpointing, paramGroups: groups });
+      this.fsdp = new FullyShardedDataParallel(model, comm, {
+        autoWrapPolicy: opts.autoWrapPolicy,
+        activationCheckpointing: opts.activationCheckpointing,
+        paramGroups: groups,
+      });
       this.optimizer = makeSharded([], this.fsdp.paramGroups());
       return;
     }
@@ -127,7 +137,8 @@ export class DataParallel {
 
   /** The optimizer step (sharded: with the template groups' current lr), then every gradient forgotten. */
   step(): void {
-    if (this.optimizer !== this.whole) this.groupMap.forEach((t, i) => (this.optimizer.paramGroups[i]!.lr = this.whole.paramGroups[t]!.lr));
+    if (this.optimizer !== this.whole)
+      this.groupMap.forEach((t, i) => (this.optimizer.paramGroups[i]!.lr = this.whole.paramGroups[t]!.lr));
     if (this.zero) this.zero.step();
     else this.optimizer.step();
     this.zeroGrad();
@@ -149,7 +160,8 @@ export class DataParallel {
    * model (FSDP gathers them and frees them after fn) and the optimizer state in `whole`. A collective.
    */
   consolidate<T>(fn: () => T): T {
-    if (this.optimizer !== this.whole) gatherShardStateInto(this.comm, this.shards(), this.optimizer, this.whole, this.stateNames);
+    if (this.optimizer !== this.whole)
+      gatherShardStateInto(this.comm, this.shards(), this.optimizer, this.whole, this.stateNames);
     return this.fsdp ? this.fsdp.summonFullParams(fn) : fn();
   }
 
@@ -168,7 +180,13 @@ export class DataParallel {
    * What this worker saves in a sharded checkpoint (null: nothing, DDP's ranks > 0), the flats of the index, and
    * the number of shard files (N; 1 for DDP). No collective.
    */
-  shardedState(): { tensors: ShardTensors | null; flats: FlatEntry[]; shards: number; buffers: string[]; stepCount: number } {
+  shardedState(): {
+    tensors: ShardTensors | null;
+    flats: FlatEntry[];
+    shards: number;
+    buffers: string[];
+    stepCount: number;
+  } {
     const names = this.stateNames;
     const steps = this.optimizer.paramGroups.flatMap((g) => g.params).map((p) => this.optimizer.getState(p)?.step ?? 0);
     const stepCount = Math.max(0, ...steps);
@@ -185,7 +203,12 @@ export class DataParallel {
    * backward every strategy but FSDP also holds each parameter's whole local gradient before it is reduced).
    */
   heldBytes(): { params: number; grads: number; state: number } {
-    const state = 4 * Object.values(this.optimizer.stateDict().state).reduce((n, s) => n + Object.values(s.buffers).reduce((m, b) => m + b.length, 0), 0);
+    const state =
+      4 *
+      Object.values(this.optimizer.stateDict().state).reduce(
+        (n, s) => n + Object.values(s.buffers).reduce((m, b) => m + b.length, 0),
+        0,
+      );
     const psi = this.model.parameters().reduce((n, p) => n + p.numel(), 0);
     if (this.fsdp) {
       const h = this.fsdp.heldBytes();

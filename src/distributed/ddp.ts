@@ -38,10 +38,12 @@ export interface Bucket {
  * elements; a parameter larger than cap gets a bucket of its own.
  */
 export function makeBuckets(op: string, module: Module, cap: number, only?: readonly Parameter[]): Bucket[] {
-  if (!Number.isInteger(cap) || cap < 1) throw new ArgumentError(`${op}: bucketElements must be a positive integer, got ${cap}`);
+  if (!Number.isInteger(cap) || cap < 1)
+    throw new ArgumentError(`${op}: bucketElements must be a positive integer, got ${cap}`);
   const params = (only ?? module.parameters()).filter((p) => p.requiresGrad);
   for (const p of params) {
-    if (!(p.storage instanceof Float32Array)) throw new ArgumentError(`${op}: parameters must be float32, got ${p.dtype} of shape (${p.shape.join(", ")})`);
+    if (!(p.storage instanceof Float32Array))
+      throw new ArgumentError(`${op}: parameters must be float32, got ${p.dtype} of shape (${p.shape.join(", ")})`);
   }
   const buckets: Bucket[] = [];
   let cur: Bucket = { params: [], elements: 0 };

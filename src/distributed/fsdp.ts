@@ -85,14 +85,16 @@ export class FullyShardedDataParallel {
     this.activationCheckpointing = opts.activationCheckpointing ?? false;
     const all = module.parameters().filter((p) => p.requiresGrad);
     for (const p of all) {
-      if (!(p.storage instanceof Float32Array)) throw new ArgumentError(`${op}: parameters must be float32, got ${p.dtype} of shape (${p.shape.join(", ")})`);
+      if (!(p.storage instanceof Float32Array))
+        throw new ArgumentError(`${op}: parameters must be float32, got ${p.dtype} of shape (${p.shape.join(", ")})`);
     }
     const groups = opts.paramGroups ?? [all];
     this.groupCount = groups.length;
     const groupOf = new Map<Parameter, number>();
     groups.forEach((g, i) => g.forEach((p) => groupOf.set(p, i)));
     for (const p of all) {
-      if (!groupOf.has(p)) throw new ArgumentError(`${op}: the parameter of shape (${p.shape.join(", ")}) is in none of paramGroups`);
+      if (!groupOf.has(p))
+        throw new ArgumentError(`${op}: the parameter of shape (${p.shape.join(", ")}) is in none of paramGroups`);
     }
 
     // the units: the outermost modules the policy selects; the root keeps the rest
@@ -109,7 +111,10 @@ export class FullyShardedDataParallel {
       for (const p of m.parameters()) {
         if (!p.requiresGrad) continue;
         const prev = owner.get(p);
-        if (prev !== undefined) throw new ArgumentError(`${op}: a parameter of shape (${p.shape.join(", ")}) is shared by the units ${prev} and ${name}; shared parameters must belong to the root`);
+        if (prev !== undefined)
+          throw new ArgumentError(
+            `${op}: a parameter of shape (${p.shape.join(", ")}) is shared by the units ${prev} and ${name}; shared parameters must belong to the root`,
+          );
         owner.set(p, name);
       }
     }
@@ -120,14 +125,33 @@ export class FullyShardedDataParallel {
         if (ps.length === 0) continue;
         const bucket: Bucket = { params: ps, elements: ps.reduce((n, p) => n + p.numel(), 0) };
         if (bucket.elements > comm.capacity) {
-          throw new ArgumentError(`${op}: the unit ${name || "(root)"} has ${bucket.elements} elements in one flat parameter, more than the group's capacity of ${comm.capacity} per rank; launch with a larger capacity`);
+          throw new ArgumentError(
+            `${op}: the unit ${name || "(root)"} has ${bucket.elements} elements in one flat parameter, more than the group's capacity of ${comm.capacity} per rank; launch with a larger capacity`,
+          );
         }
         const [start, end] = chunkRange(bucket.elements, comm.worldSize, comm.rank);
-        flats.push({ bucket, group: g, start, end, param: new Parameter(new Tensor(new Float32Array(end - start), [end - start])) });
+        flats.push({
+          bucket,
+          group: g,
+          start,
+          end,
+          param: new Parameter(new Tensor(new Float32Array(end - start), [end - start])),
+        });
       }
       return { name, flats, gathered: true };
     };
-    this.units = [unitOf("", all.filter((p) => !owner.has(p))), ...wrapped.map(([name, m]) => unitOf(name, m.parameters().filter((p) => owner.has(p))))];
+    this.units = [
+      unitOf(
+        "",
+        all.filter((p) => !owner.has(p)),
+      ),
+      ...wrapped.map(([name, m]) =>
+        unitOf(
+          name,
+          m.parameters().filter((p) => owner.has(p)),
+        ),
+      ),
+    ];
 
     // shard: every worker keeps its chunk of every flat parameter (rank 0's values with syncModuleStates)
     const N = comm.worldSize;
@@ -191,7 +215,8 @@ export class FullyShardedDataParallel {
       const g = this.comm.reduceScatter(flat); // (end − start,) Σ_r g_r
       for (let i = 0; i < g.length; i++) g[i] = g[i]! / N;
       const old = f.param.grad;
-      if (old) { // gradient accumulation over several backward passes
+      if (old) {
+        // gradient accumulation over several backward passes
         const a = old.storage as Float32Array;
         for (let i = 0; i < g.length; i++) g[i] = a[i]! + g[i]!;
       }
@@ -209,13 +234,17 @@ export class FullyShardedDataParallel {
     const inner = (m as unknown as { forward: Forward }).forward.bind(m);
     const shards = u.flats.map((f) => f.param);
     const sharded: Forward = (x, ...rest) => {
-      if (!(x instanceof Tensor)) throw new ArgumentError(`FullyShardedDataParallel: the unit ${u.name}'s forward must take a Tensor first`);
+      if (!(x instanceof Tensor))
+        throw new ArgumentError(`FullyShardedDataParallel: the unit ${u.name}'s forward must take a Tensor first`);
       const fn = (xi: Tensor): Tensor => inner(xi, ...rest);
       const rng = defaultGenerator.getState(); // checkpointing: the same dropout masks when it runs again
       this.gather(u);
-      let y: Tensor, xd: Tensor | null = null, yd: Tensor | null = null;
+      let y: Tensor,
+        xd: Tensor | null = null,
+        yd: Tensor | null = null;
       try {
-        if (this.activationCheckpointing) y = noGrad(() => fn(x.detach())); // keep only x
+        if (this.activationCheckpointing)
+          y = noGrad(() => fn(x.detach())); // keep only x
         else {
           xd = x.detach().requiresGrad_(x.requiresGrad);
           yd = fn(xd); // the unit's graph, on its own leaves (xd and the whole parameters)
@@ -308,7 +337,10 @@ export class FullyShardedDataParallel {
   /** One optimizer buffer (e.g. AdamW's "expAvg") of every trainable parameter, gathered from all workers. */
   gatherState(optimizer: Optimizer<any>, name: string): Float32Array[] {
     const full = gatherShardState(this.comm, this.shards(), optimizer, name);
-    return this.module.parameters().filter((p) => full.has(p)).map((p) => full.get(p)!);
+    return this.module
+      .parameters()
+      .filter((p) => full.has(p))
+      .map((p) => full.get(p)!);
   }
 
   /**
@@ -326,7 +358,9 @@ export class FullyShardedDataParallel {
 
   /** Bytes this worker holds between steps: its parameter shards and their gradients (float32). */
   heldBytes(): { params: number; grads: number; largestUnit: number } {
-    let params = 0, grads = 0, largestUnit = 0;
+    let params = 0,
+      grads = 0,
+      largestUnit = 0;
     for (const u of this.units) {
       let unit = 0;
       for (const f of u.flats) {

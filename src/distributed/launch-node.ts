@@ -43,7 +43,10 @@ export interface LaunchWorkerData {
   collectiveTimeoutMs: number;
 }
 
-type Reply = { ok: true; result: unknown } | { ok: false; name: string; message: string; followsAbort: boolean } | { report: unknown };
+type Reply =
+  | { ok: true; result: unknown }
+  | { ok: false; name: string; message: string; followsAbort: boolean }
+  | { report: unknown };
 
 /** Runs fn on worldSize workers and resolves to their results in rank order. */
 export function launch<T = unknown>(opts: LaunchOptions): Promise<T[]> {
@@ -64,7 +67,8 @@ export function launchWithHost<T = unknown>(opts: LaunchOptions): { comm: Commun
 }
 
 function checkWorldSize(worldSize: number): number {
-  if (!Number.isInteger(worldSize) || worldSize < 1) throw new ArgumentError(`launch: worldSize must be a positive integer, got ${worldSize}`);
+  if (!Number.isInteger(worldSize) || worldSize < 1)
+    throw new ArgumentError(`launch: worldSize must be a positive integer, got ${worldSize}`);
   return worldSize;
 }
 
@@ -106,7 +110,15 @@ function runWorkers<T>(buffer: SharedArrayBuffer, first: number, opts: LaunchOpt
       finish();
     }, opts.timeoutMs ?? 600_000);
     for (let rank = first; rank < worldSize; rank++) {
-      const data: LaunchWorkerData = { buffer, rank, worldSize, module, fn: opts.fn, args: opts.args, collectiveTimeoutMs };
+      const data: LaunchWorkerData = {
+        buffer,
+        rank,
+        worldSize,
+        module,
+        fn: opts.fn,
+        args: opts.args,
+        collectiveTimeoutMs,
+      };
       const w = new Worker(new URL("./worker-node.js", import.meta.url), { workerData: data });
       workers.push(w);
       let done = false;

@@ -22,7 +22,8 @@ import { checkIndex, reassemble, type ShardedIndex, type ShardTensors } from "./
 export const LATEST = "latest";
 const INDEX = "index.json";
 const stepDir = (step: number): string => `step-${String(step).padStart(6, "0")}`;
-const shardFile = (r: number, S: number): string => `shard-${String(r).padStart(5, "0")}-of-${String(S).padStart(5, "0")}.safetensors`;
+const shardFile = (r: number, S: number): string =>
+  `shard-${String(r).padStart(5, "0")}-of-${String(S).padStart(5, "0")}.safetensors`;
 
 export interface SaveShardedOptions {
   /** tests: called on every worker after the folder exists and before it writes its shard */
@@ -33,10 +34,17 @@ export interface SaveShardedOptions {
  * Every worker writes its shard (`tensors`, or null when it has nothing to write: DDP's ranks > 0); rank 0 passes
  * the index (the other ranks null). A collective. Returns the folder written.
  */
-export function saveShardedCheckpoint(dir: string, comm: Communicator, tensors: ShardTensors | null, index: ShardedIndex | null, opts: SaveShardedOptions = {}): string {
+export function saveShardedCheckpoint(
+  dir: string,
+  comm: Communicator,
+  tensors: ShardTensors | null,
+  index: ShardedIndex | null,
+  opts: SaveShardedOptions = {},
+): string {
   const head = new Float32Array([index?.step ?? 0, index?.shards ?? 0]); // rank 0's: every worker names the same files
   comm.broadcast(head, 0);
-  const name = stepDir(head[0]!), S = head[1]!;
+  const name = stepDir(head[0]!),
+    S = head[1]!;
   const tmp = join(dir, `${name}.tmp`);
   if (comm.rank === 0) {
     rmSync(tmp, { recursive: true, force: true }); // what a failed save left
@@ -54,7 +62,9 @@ export function saveShardedCheckpoint(dir: string, comm: Communicator, tensors: 
     renameSync(tmp, final);
     writeFileAtomic(join(dir, LATEST), [new TextEncoder().encode(name + "\n")]);
     // keep this save and the one before it
-    for (const f of readdirSync(dir)) if (/^step-\d+(\.tmp)?$/.test(f) && f !== name && f !== previous) rmSync(join(dir, f), { recursive: true, force: true });
+    for (const f of readdirSync(dir))
+      if (/^step-\d+(\.tmp)?$/.test(f) && f !== name && f !== previous)
+        rmSync(join(dir, f), { recursive: true, force: true });
   }
   comm.barrier(); // the save is complete for everyone
   return join(dir, name);
@@ -64,7 +74,8 @@ function readLatest(dir: string): string | null {
   const p = join(dir, LATEST);
   if (!existsSync(p)) return null;
   const name = readCheckedText(p, { maxBytes: 256 }).trim();
-  if (!/^step-\d+$/.test(name)) throw new LoadError(`${p}: expected the name of a save (step-NNNNNN), got ${JSON.stringify(name.slice(0, 40))}`);
+  if (!/^step-\d+$/.test(name))
+    throw new LoadError(`${p}: expected the name of a save (step-NNNNNN), got ${JSON.stringify(name.slice(0, 40))}`);
   return name;
 }
 

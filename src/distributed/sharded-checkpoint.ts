@@ -54,38 +54,68 @@ export interface ShardedIndex {
 export type ShardTensors = Record<string, Tensor>;
 
 /** Of the optimizer's possible buffers, those its state holds for these parameters (all of them when it holds none). */
-export function presentBuffers(optimizer: Optimizer<any>, params: readonly Tensor[], candidates: readonly string[]): string[] {
+export function presentBuffers(
+  optimizer: Optimizer<any>,
+  params: readonly Tensor[],
+  candidates: readonly string[],
+): string[] {
   const have = new Set(params.flatMap((p) => Object.keys(optimizer.getState(p)?.buffers ?? {})));
   return have.size ? candidates.filter((b) => have.has(b)) : [...candidates];
 }
 
 /** The flats of the index and this worker's tensors, from its shards (ZeRO, FSDP). */
-export function shardContents(model: Module, shards: readonly Shard[], optimizer: Optimizer<any>, candidates: readonly string[]): { flats: FlatEntry[]; tensors: ShardTensors; buffers: string[] } {
-  const buffers = presentBuffers(optimizer, shards.map((s) => s.param), candidates);
+export function shardContents(
+  model: Module,
+  shards: readonly Shard[],
+  optimizer: Optimizer<any>,
+  candidates: readonly string[],
+): { flats: FlatEntry[]; tensors: ShardTensors; buffers: string[] } {
+  const buffers = presentBuffers(
+    optimizer,
+    shards.map((s) => s.param),
+    candidates,
+  );
   const names = new Map(model.namedParameters().map(([n, p]) => [p, n]));
   const flats: FlatEntry[] = [];
   const tensors: ShardTensors = {};
   shards.forEach((s, k) => {
-    flats.push({ params: s.bucket.params.map((p) => ({ name: names.get(p)!, shape: [...p.shape] })), elements: s.bucket.elements });
+    flats.push({
+      params: s.bucket.params.map((p) => ({ name: names.get(p)!, shape: [...p.shape] })),
+      elements: s.bucket.elements,
+    });
     const n = s.end - s.start;
     tensors[`flat.${k}`] = new Tensor(Float32Array.from(s.param.storage as Float32Array), [n]);
     const st = optimizer.getState(s.param);
-    for (const b of buffers) tensors[`flat.${k}.${b}`] = new Tensor(st?.buffers[b] ? Float32Array.from(st.buffers[b]!) : new Float32Array(n), [n]);
+    for (const b of buffers)
+      tensors[`flat.${k}.${b}`] = new Tensor(st?.buffers[b] ? Float32Array.from(st.buffers[b]!) : new Float32Array(n), [
+        n,
+      ]);
   });
   return { flats, tensors, buffers };
 }
 
 /** DDP's single shard: one flat per parameter, whole, with the whole optimizer's buffers. */
-export function wholeContents(model: Module, optimizer: Optimizer<any>, candidates: readonly string[]): { flats: FlatEntry[]; tensors: ShardTensors; buffers: string[] } {
+export function wholeContents(
+  model: Module,
+  optimizer: Optimizer<any>,
+  candidates: readonly string[],
+): { flats: FlatEntry[]; tensors: ShardTensors; buffers: string[] } {
   const buffers = presentBuffers(optimizer, model.parameters(), candidates);
   const flats: FlatEntry[] = [];
   const tensors: ShardTensors = {};
-  model.namedParameters().filter(([, p]) => p.requiresGrad).forEach(([name, p], k) => {
-    flats.push({ params: [{ name, shape: [...p.shape] }], elements: p.numel() });
-    tensors[`flat.${k}`] = new Tensor(Float32Array.from(p.storage as Float32Array), [p.numel()]);
-    const st = optimizer.getState(p);
-    for (const b of buffers) tensors[`flat.${k}.${b}`] = new Tensor(st?.buffers[b] ? Float32Array.from(st.buffers[b]!) : new Float32Array(p.numel()), [p.numel()]);
-  });
+  model
+    .namedParameters()
+    .filter(([, p]) => p.requiresGrad)
+    .forEach(([name, p], k) => {
+      flats.push({ params: [{ name, shape: [...p.shape] }], elements: p.numel() });
+      tensors[`flat.${k}`] = new Tensor(Float32Array.from(p.storage as Float32Array), [p.numel()]);
+      const st = optimizer.getState(p);
+      for (const b of buffers)
+        tensors[`flat.${k}.${b}`] = new Tensor(
+          st?.buffers[b] ? Float32Array.from(st.buffers[b]!) : new Float32Array(p.numel()),
+          [p.numel()],
+        );
+    });
   return { flats, tensors, buffers };
 }
 
@@ -96,21 +126,43 @@ export function checkIndex(x: unknown, where: string): ShardedIndex {
   };
   if (typeof x !== "object" || x === null) bad("not a JSON object");
   const i = x as Partial<ShardedIndex>;
-  if (i.format !== SHARDED_FORMAT || i.version !== 1) bad(`format ${JSON.stringify(i.format)} version ${JSON.stringify(i.version)}, expected ${SHARDED_FORMAT} 1`);
-  if (!Number.isSafeInteger(i.shards) || i.shards! < 1 || i.shards! > 4096) bad(`shards must be an integer in [1, 4096], got ${JSON.stringify(i.shards)}`);
+  if (i.format !== SHARDED_FORMAT || i.version !== 1)
+    bad(`format ${JSON.stringify(i.format)} version ${JSON.stringify(i.version)}, expected ${SHARDED_FORMAT} 1`);
+  if (!Number.isSafeInteger(i.shards) || i.shards! < 1 || i.shards! > 4096)
+    bad(`shards must be an integer in [1, 4096], got ${JSON.stringify(i.shards)}`);
   if (!Number.isSafeInteger(i.step) || i.step! < 0) bad(`step must be an integer ≥ 0, got ${JSON.stringify(i.step)}`);
   if (!Array.isArray(i.flats)) bad("flats must be a list");
   for (const [k, f] of i.flats!.entries()) {
-    if (typeof f !== "object" || f === null || !Array.isArray(f.params) || !Number.isSafeInteger(f.elements) || f.elements < 0) bad(`flats[${k}] must be { params: [...], elements }`);
+    if (
+      typeof f !== "object" ||
+      f === null ||
+      !Array.isArray(f.params) ||
+      !Number.isSafeInteger(f.elements) ||
+      f.elements < 0
+    )
+      bad(`flats[${k}] must be { params: [...], elements }`);
     let n = 0;
     for (const p of f.params) {
-      if (typeof p?.name !== "string" || !Array.isArray(p.shape) || !p.shape.every((d: unknown) => Number.isSafeInteger(d) && (d as number) >= 0)) bad(`flats[${k}] has a parameter without a name and a shape`);
+      if (
+        typeof p?.name !== "string" ||
+        !Array.isArray(p.shape) ||
+        !p.shape.every((d: unknown) => Number.isSafeInteger(d) && (d as number) >= 0)
+      )
+        bad(`flats[${k}] has a parameter without a name and a shape`);
       n += p.shape.reduce((a: number, b: number) => a * b, 1);
     }
     if (n !== f.elements) bad(`flats[${k}]: its parameters have ${n} elements, it says ${f.elements}`);
   }
   const o = i.optimizer;
-  if (typeof o !== "object" || o === null || !Array.isArray(o.order) || !Array.isArray(o.paramGroups) || !Array.isArray(o.buffers) || !Number.isSafeInteger(o.stepCount)) bad("optimizer must be { order, paramGroups, stepCount, buffers }");
+  if (
+    typeof o !== "object" ||
+    o === null ||
+    !Array.isArray(o.order) ||
+    !Array.isArray(o.paramGroups) ||
+    !Array.isArray(o.buffers) ||
+    !Number.isSafeInteger(o.stepCount)
+  )
+    bad("optimizer must be { order, paramGroups, stepCount, buffers }");
   if (typeof i.rest !== "object" || i.rest === null) bad("rest must be an object");
   return i as ShardedIndex;
 }
@@ -119,7 +171,10 @@ export function checkIndex(x: unknown, where: string): ShardedIndex {
  * Whole tensors from the shards: every parameter (by name) and, when the optimizer had state, the whole
  * optimizer's state dict (its parameters numbered in `order`). `read(r)` returns shard file r's tensors.
  */
-export function reassemble(index: ShardedIndex, read: (rank: number) => ShardTensors): { model: Record<string, Tensor>; optimizer: OptimizerStateDict } {
+export function reassemble(
+  index: ShardedIndex,
+  read: (rank: number) => ShardTensors,
+): { model: Record<string, Tensor>; optimizer: OptimizerStateDict } {
   const S = index.shards;
   const files = Array.from({ length: S }, (_, r) => read(r));
   const model: Record<string, Tensor> = {};
@@ -129,7 +184,10 @@ export function reassemble(index: ShardedIndex, read: (rank: number) => ShardTen
     const chunks = files.map((f, r) => {
       const [a, b] = chunkRange(n, S, r);
       const t = f[name];
-      if (!t || t.dtype !== "float32" || t.numel() !== b - a) throw new LoadError(`sharded checkpoint: shard ${r} of ${S} lacks ${name} (flat ${k}) of ${b - a} float32 elements`);
+      if (!t || t.dtype !== "float32" || t.numel() !== b - a)
+        throw new LoadError(
+          `sharded checkpoint: shard ${r} of ${S} lacks ${name} (flat ${k}) of ${b - a} float32 elements`,
+        );
       return t.storage as Float32Array;
     });
     const flat = new Float32Array(n);
@@ -138,12 +196,15 @@ export function reassemble(index: ShardedIndex, read: (rank: number) => ShardTen
   };
   index.flats.forEach((f, k) => {
     const values = whole(`flat.${k}`, k, f.elements);
-    const bufs = index.optimizer.stepCount > 0 ? index.optimizer.buffers.map((b) => whole(`flat.${k}.${b}`, k, f.elements)) : [];
+    const bufs =
+      index.optimizer.stepCount > 0 ? index.optimizer.buffers.map((b) => whole(`flat.${k}.${b}`, k, f.elements)) : [];
     let off = 0;
     for (const p of f.params) {
       const n = p.shape.reduce((a, b) => a * b, 1);
       model[p.name] = new Tensor(values.slice(off, off + n), p.shape);
-      index.optimizer.buffers.forEach((b, j) => bufs[j] && ((buffers[p.name] ??= {})[b] = bufs[j]!.slice(off, off + n)));
+      index.optimizer.buffers.forEach(
+        (b, j) => bufs[j] && ((buffers[p.name] ??= {})[b] = bufs[j]!.slice(off, off + n)),
+      );
       off += n;
     }
   });
@@ -159,5 +220,13 @@ export function reassemble(index: ShardedIndex, read: (rank: number) => ShardTen
 /** One process's checkpoint (src/io/checkpoint.ts) from a reassembled sharded one: what consolidation writes. */
 export function toCheckpoint(index: ShardedIndex, whole: ReturnType<typeof reassemble>): Checkpoint {
   const { scheduler, rng, config, extra } = index.rest as Partial<Checkpoint>;
-  return { model: whole.model, optimizer: stateDictToTensors(whole.optimizer), scheduler, rng, step: index.step, config, extra };
+  return {
+    model: whole.model,
+    optimizer: stateDictToTensors(whole.optimizer),
+    scheduler,
+    rng,
+    step: index.step,
+    config,
+    extra,
+  };
 }

@@ -23,7 +23,11 @@ export interface Shard {
  * For every shard, the whole bucket gathered from every worker's chunk (chunkOf(shard)), cut back into the
  * bucket's parameters. A collective: every worker calls it with its own shards, in the same order.
  */
-export function gatherShards(comm: Communicator, shards: readonly Shard[], chunkOf: (s: Shard) => Float32Array): Map<Parameter, Float32Array> {
+export function gatherShards(
+  comm: Communicator,
+  shards: readonly Shard[],
+  chunkOf: (s: Shard) => Float32Array,
+): Map<Parameter, Float32Array> {
   const full = new Map<Parameter, Float32Array>();
   for (const s of shards) {
     const flat = new Float32Array(s.bucket.elements);
@@ -38,7 +42,12 @@ export function gatherShards(comm: Communicator, shards: readonly Shard[], chunk
 }
 
 /** One optimizer buffer (AdamW's "expAvg", "expAvgSq") of every parameter the shards cover, gathered (a collective). */
-export function gatherShardState(comm: Communicator, shards: readonly Shard[], optimizer: Optimizer<any>, name: string): Map<Parameter, Float32Array> {
+export function gatherShardState(
+  comm: Communicator,
+  shards: readonly Shard[],
+  optimizer: Optimizer<any>,
+  name: string,
+): Map<Parameter, Float32Array> {
   return gatherShards(comm, shards, (s) => {
     const mine = optimizer.getState(s.param)?.buffers[name];
     return mine ? Float32Array.from(mine) : new Float32Array(s.end - s.start);
@@ -78,7 +87,13 @@ export function loadShardState(shards: readonly Shard[], sharded: Optimizer<any>
  * whole.stateDict() is what one process would have saved. `names` are the buffers the optimizer may keep (AdamW:
  * expAvg, expAvgSq, maxExpAvgSq); rank 0 says which exist. A collective.
  */
-export function gatherShardStateInto(comm: Communicator, shards: readonly Shard[], sharded: Optimizer<any>, whole: Optimizer<any>, names: readonly string[]): void {
+export function gatherShardStateInto(
+  comm: Communicator,
+  shards: readonly Shard[],
+  sharded: Optimizer<any>,
+  whole: Optimizer<any>,
+  names: readonly string[],
+): void {
   const first = shards.map((s) => sharded.getState(s.param)).find((st) => st !== undefined);
   // [step, has buffer 0, has buffer 1, ...] as rank 0 holds them: every worker then runs the same collectives
   const head = new Float32Array([first?.step ?? 0, ...names.map((n) => (first && n in first.buffers ? 1 : 0))]);
@@ -87,9 +102,14 @@ export function gatherShardStateInto(comm: Communicator, shards: readonly Shard[
   const present = names.filter((_, k) => head[k + 1] === 1);
   const gathered = present.map((n) => gatherShardState(comm, shards, sharded, n));
   const sd: OptimizerStateDict = { state: {}, paramGroups: whole.stateDict().paramGroups };
-  whole.paramGroups.flatMap((g) => g.params).forEach((p, i) => {
-    if (!gathered[0]?.has(p as Parameter)) return;
-    sd.state[i] = { step: head[0]!, buffers: Object.fromEntries(present.map((n, k) => [n, gathered[k]!.get(p as Parameter)!])) };
-  });
+  whole.paramGroups
+    .flatMap((g) => g.params)
+    .forEach((p, i) => {
+      if (!gathered[0]?.has(p as Parameter)) return;
+      sd.state[i] = {
+        step: head[0]!,
+        buffers: Object.fromEntries(present.map((n, k) => [n, gathered[k]!.get(p as Parameter)!])),
+      };
+    });
   whole.loadStateDict(sd);
 }

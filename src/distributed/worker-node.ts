@@ -17,5 +17,10 @@ try {
 } catch (e) {
   comm.abort();
   const err = e instanceof Error ? e : new Error(String(e));
-  parentPort!.postMessage({ ok: false, name: err.name, message: err.message, followsAbort: err instanceof CollectiveError && err.followsAbort });
+  parentPort!.postMessage({
+    ok: false,
+    name: err.name,
+    message: err.message,
+    followsAbort: err instanceof CollectiveError && err.followsAbort,
+  });
 }

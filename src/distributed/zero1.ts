@@ -36,7 +36,6 @@ export interface ZeroOptions {
   paramGroups?: Parameter[][];
 }
 
-
 export class ZeRO1 {
   readonly module: Module;
   readonly comm: Communicator;
@@ -50,27 +49,45 @@ export class ZeRO1 {
    * makeOptimizer receives this worker's shard parameters (one flat Parameter per bucket), and the same
    * split by paramGroups
    */
-  constructor(module: Module, comm: Communicator, makeOptimizer: (params: Parameter[], groups: Parameter[][]) => Optimizer<any>, opts: ZeroOptions = {}) {
+  constructor(
+    module: Module,
+    comm: Communicator,
+    makeOptimizer: (params: Parameter[], groups: Parameter[][]) => Optimizer<any>,
+    opts: ZeroOptions = {},
+  ) {
     this.module = module;
     this.comm = comm;
     const cap = Math.min(opts.bucketElements ?? comm.capacity, comm.capacity);
     const groups = opts.paramGroups ?? [module.parameters()];
-    const buckets = groups.flatMap((g, group) => makeBuckets(new.target.name, module, cap, g).map((b) => ({ ...b, group })));
+    const buckets = groups.flatMap((g, group) =>
+      makeBuckets(new.target.name, module, cap, g).map((b) => ({ ...b, group })),
+    );
     const big = buckets.find((b) => b.elements > comm.capacity);
     if (big) {
       // a bucket is all-gathered in one pass through the shared segments
-      throw new ArgumentError(`${new.target.name}: a parameter of shape (${big.params[0]!.shape.join(", ")}) has ${big.elements} elements, more than the group's capacity of ${comm.capacity} per rank; launch with a larger capacity`);
+      throw new ArgumentError(
+        `${new.target.name}: a parameter of shape (${big.params[0]!.shape.join(", ")}) has ${big.elements} elements, more than the group's capacity of ${comm.capacity} per rank; launch with a larger capacity`,
+      );
     }
     this.flat = new Float32Array(Math.max(0, ...buckets.map((b) => b.elements)));
     this.shards = buckets.map((bucket) => {
       const [start, end] = chunkRange(bucket.elements, comm.worldSize, comm.rank);
       const flat = this.flat.subarray(0, bucket.elements);
       packParams(bucket, flat);
-      return { bucket, group: bucket.group, start, end, param: new Parameter(new Tensor(flat.slice(start, end), [end - start])) };
+      return {
+        bucket,
+        group: bucket.group,
+        start,
+        end,
+        param: new Parameter(new Tensor(flat.slice(start, end), [end - start])),
+      };
     });
     // a worker whose chunk of a bucket is empty (a bucket smaller than N) has nothing to optimize there
     const live = this.shards.filter((s) => s.end > s.start);
-    this.optimizer = makeOptimizer(live.map((s) => s.param), groups.map((_, g) => live.filter((s) => s.group === g).map((s) => s.param)));
+    this.optimizer = makeOptimizer(
+      live.map((s) => s.param),
+      groups.map((_, g) => live.filter((s) => s.group === g).map((s) => s.param)),
+    );
   }
 
   /** Copies rank `root`'s parameters to every worker (and into the shards), so that all start equal. */
@@ -107,7 +124,11 @@ export class ZeRO1 {
 
   /** Clip the global norm of the averaged gradient (after reduceGradients; see clipShardedGradNorm). */
   clipGradNorm(maxNorm: number): number {
-    return clipShardedGradNorm(this.shards.filter((s) => s.end > s.start).map((s) => s.param), this.comm, maxNorm);
+    return clipShardedGradNorm(
+      this.shards.filter((s) => s.end > s.start).map((s) => s.param),
+      this.comm,
+      maxNorm,
+    );
   }
 
   /** After backward on every worker: averages the gradients, updates this worker's shards, gathers the parameters. */
@@ -140,12 +161,14 @@ export class ZeRO1 {
    */
   gatherState(name: string): Float32Array[] {
     const full = gatherShardState(this.comm, this.shards, this.optimizer, name);
-    return this.module.parameters().filter((p) => full.has(p)).map((p) => full.get(p)!);
+    return this.module
+      .parameters()
+      .filter((p) => full.has(p))
+      .map((p) => full.get(p)!);
   }
 
   /** This worker's shards of every bucket. */
   shardList(): readonly Shard[] {
     return this.shards;
   }
-
 }

@@ -83,7 +83,12 @@ export interface BackwardOptions {
 }
 
 /** Reverse-mode differentiation from `root` (see Tensor.backward). */
-export function runBackward(root: Tensor, grad: Tensor, opts: BackwardOptions, add: (a: Tensor, b: Tensor) => Tensor): void {
+export function runBackward(
+  root: Tensor,
+  grad: Tensor,
+  opts: BackwardOptions,
+  add: (a: Tensor, b: Tensor) => Tensor,
+): void {
   // Topological order by iterative depth-first search over gradFn inputs.
   const order: Tensor[] = [];
   const seen = new Set<Tensor>();

@@ -46,17 +46,32 @@ function floatDType(op: string, dtype: DType | undefined): DType {
  * A tensor from nested arrays, a number (0-d), or a flat typed/plain array with `shape`.
  * `tensor([[1, 2], [3, 4]])`, `tensor(new Float32Array(6), { shape: [2, 3] })`.
  */
-export function tensor(data: NestedArray | TypedArray | readonly number[], opts: CreateOptions & { shape?: Shape } = {}): Tensor {
+export function tensor(
+  data: NestedArray | TypedArray | readonly number[],
+  opts: CreateOptions & { shape?: Shape } = {},
+): Tensor {
   const dtype = opts.dtype === undefined ? undefined : checkDType("tensor", opts.dtype);
   if (ArrayBuffer.isView(data)) {
     const src = data as TypedArray;
-    const d = dtype ?? (src instanceof Uint8Array ? "bool" : src instanceof Int32Array ? "int32" : src instanceof Float64Array ? "float64" : "float32");
+    const d =
+      dtype ??
+      (src instanceof Uint8Array
+        ? "bool"
+        : src instanceof Int32Array
+          ? "int32"
+          : src instanceof Float64Array
+            ? "float64"
+            : "float32");
     const shape = opts.shape === undefined ? [src.length] : checkShape("tensor", opts.shape);
-    if (numel(shape) !== src.length) throw new ArgumentError(`tensor: ${src.length} values cannot fill shape ${fmt(shape)} (${numel(shape)} elements)`);
+    if (numel(shape) !== src.length)
+      throw new ArgumentError(
+        `tensor: ${src.length} values cannot fill shape ${fmt(shape)} (${numel(shape)} elements)`,
+      );
     if (inMeta()) return metaResult(d, shape, opts.requiresGrad);
     const out = allocate(d, src.length, "tensor");
     if (d === "bool") for (let i = 0; i < src.length; i++) out[i] = src[i] ? 1 : 0;
-    else if (d === "int32" && !(src instanceof Int32Array)) for (let i = 0; i < src.length; i++) out[i] = toInt32("tensor", src[i]!, ` (value ${i})`);
+    else if (d === "int32" && !(src instanceof Int32Array))
+      for (let i = 0; i < src.length; i++) out[i] = toInt32("tensor", src[i]!, ` (value ${i})`);
     else out.set(src);
     return finish(out, shape, opts.requiresGrad);
   }
@@ -67,17 +82,23 @@ export function tensor(data: NestedArray | TypedArray | readonly number[], opts:
     checkNdim("tensor", shape.length); // before the recursion below, which goes as deep as the nesting
   }
   const flat: (number | boolean)[] = [];
-  let sawBool = false, sawNumber = false;
+  let sawBool = false,
+    sawNumber = false;
   const visit = (v: unknown, dim: number): void => {
     if (dim === shape.length) {
       if (typeof v === "boolean") sawBool = true;
       else if (typeof v === "number") sawNumber = true;
-      else throw new ArgumentError(`tensor: expected numbers or booleans, found ${Array.isArray(v) ? "an array" : typeof v} at depth ${dim}`);
+      else
+        throw new ArgumentError(
+          `tensor: expected numbers or booleans, found ${Array.isArray(v) ? "an array" : typeof v} at depth ${dim}`,
+        );
       flat.push(v);
       return;
     }
     if (!Array.isArray(v) || v.length !== shape[dim]) {
-      throw new ArgumentError(`tensor: nested arrays are ragged: expected ${shape[dim]} items at depth ${dim}, found ${Array.isArray(v) ? v.length : "a scalar"}`);
+      throw new ArgumentError(
+        `tensor: nested arrays are ragged: expected ${shape[dim]} items at depth ${dim}, found ${Array.isArray(v) ? v.length : "a scalar"}`,
+      );
     }
     for (const item of v) visit(item, dim + 1);
   };
@@ -86,7 +107,8 @@ export function tensor(data: NestedArray | TypedArray | readonly number[], opts:
   let finalShape: number[] = shape;
   if (opts.shape !== undefined) {
     finalShape = checkShape("tensor", opts.shape);
-    if (numel(finalShape) !== flat.length) throw new ArgumentError(`tensor: ${flat.length} values cannot fill shape ${fmt(finalShape)}`);
+    if (numel(finalShape) !== flat.length)
+      throw new ArgumentError(`tensor: ${flat.length} values cannot fill shape ${fmt(finalShape)}`);
   }
   if (inMeta()) return metaResult(d, finalShape, opts.requiresGrad);
   const out = allocate(d, flat.length, "tensor");
@@ -129,13 +151,16 @@ export function fullLike(x: Tensor, value: number, opts: CreateOptions = {}): Te
 /** arange(end), arange(start, end), arange(start, end, step): values start, start+step, ... < end. */
 export function arange(start: number, end?: number, step = 1, opts: CreateOptions = {}): Tensor {
   if (end === undefined) [start, end] = [0, start];
-  if (!Number.isFinite(start) || !Number.isFinite(end) || !Number.isFinite(step)) throw new ArgumentError("arange: start, end and step must be finite numbers");
+  if (!Number.isFinite(start) || !Number.isFinite(end) || !Number.isFinite(step))
+    throw new ArgumentError("arange: start, end and step must be finite numbers");
   if (step === 0) throw new ArgumentError("arange: step must be non-zero");
-  if ((end - start) / step < 0) throw new ArgumentError(`arange: the range from ${start} to ${end} never ends with step ${step}`);
+  if ((end - start) / step < 0)
+    throw new ArgumentError(`arange: the range from ${start} to ${end} never ends with step ${step}`);
   const n = Math.ceil((end - start) / step);
   const integral = Number.isInteger(start) && Number.isInteger(end) && Number.isInteger(step);
   const d = checkDType("arange", opts.dtype ?? (integral ? "int32" : "float32"));
-  if (d === "int32" && n > 0) toInt32("arange", start + (n - 1) * step, " (its last value)"), toInt32("arange", start);
+  if (d === "int32" && n > 0)
+    (toInt32("arange", start + (n - 1) * step, " (its last value)"), toInt32("arange", start));
   if (inMeta()) return metaResult(d, [n], opts.requiresGrad);
   checkAllocation("arange", d, n, [n]);
   const out = allocate(d, n);
@@ -145,7 +170,8 @@ export function arange(start: number, end?: number, step = 1, opts: CreateOption
 
 /** `steps` evenly spaced values from start to end inclusive. */
 export function linspace(start: number, end: number, steps: number, opts: CreateOptions = {}): Tensor {
-  if (!Number.isInteger(steps) || steps < 0) throw new ArgumentError(`linspace: steps must be a non-negative integer, got ${steps}`);
+  if (!Number.isInteger(steps) || steps < 0)
+    throw new ArgumentError(`linspace: steps must be a non-negative integer, got ${steps}`);
   const d = floatDType("linspace", opts.dtype);
   if (inMeta()) return metaResult(d, [steps], opts.requiresGrad);
   checkAllocation("linspace", d, steps, [steps]);

@@ -24,10 +24,14 @@ export function allocate(dtype: DType, n: number, op = "allocate"): TypedArray {
   const s = scopedAllocate(dtype, n);
   if (s !== null) return s;
   switch (dtype) {
-    case "float32": return new Float32Array(n);
-    case "float64": return new Float64Array(n);
-    case "int32": return new Int32Array(n);
-    case "bool": return new Uint8Array(n);
+    case "float32":
+      return new Float32Array(n);
+    case "float64":
+      return new Float64Array(n);
+    case "int32":
+      return new Int32Array(n);
+    case "bool":
+      return new Uint8Array(n);
   }
 }
 

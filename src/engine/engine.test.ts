@@ -2,23 +2,53 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
-  ArgumentError, AutogradError, DTypeError, Generator, ShapeError, Tensor, WnnError, arange, eye, full, linspace, manualSeed,
-  noGrad, ones, onesLike, rand, randint, randn, randnLike, tensor, zeros, zerosLike,
+  ArgumentError,
+  AutogradError,
+  DTypeError,
+  Generator,
+  ShapeError,
+  Tensor,
+  WnnError,
+  arange,
+  eye,
+  full,
+  linspace,
+  manualSeed,
+  noGrad,
+  ones,
+  onesLike,
+  rand,
+  randint,
+  randn,
+  randnLike,
+  tensor,
+  zeros,
+  zerosLike,
 } from "../index.js";
 import { broadcastShapes, normDim } from "./shape.js";
 
 test("tensor() infers shape and dtype from nested arrays and typed arrays", () => {
-  const a = tensor([[1, 2, 3], [4, 5, 6]]);
+  const a = tensor([
+    [1, 2, 3],
+    [4, 5, 6],
+  ]);
   assert.deepEqual(a.shape, [2, 3]);
   assert.equal(a.dtype, "float32");
-  assert.deepEqual(a.toArray(), [[1, 2, 3], [4, 5, 6]]);
+  assert.deepEqual(a.toArray(), [
+    [1, 2, 3],
+    [4, 5, 6],
+  ]);
   assert.equal(tensor([true, false]).dtype, "bool");
   assert.deepEqual(tensor([true, false]).toArray(), [true, false]);
   assert.equal(tensor([1, 2], { dtype: "int32" }).dtype, "int32");
   assert.deepEqual(tensor([1.7, -1.7], { dtype: "int32" }).toArray(), [1, -1]); // truncation toward zero
   const f = tensor(new Float64Array([1, 2, 3, 4, 5, 6]), { shape: [3, 2] });
   assert.equal(f.dtype, "float64");
-  assert.deepEqual(f.toArray(), [[1, 2], [3, 4], [5, 6]]);
+  assert.deepEqual(f.toArray(), [
+    [1, 2],
+    [3, 4],
+    [5, 6],
+  ]);
   const s = tensor(3.5);
   assert.deepEqual(s.shape, []);
   assert.equal(s.item(), 3.5);
@@ -26,17 +56,29 @@ test("tensor() infers shape and dtype from nested arrays and typed arrays", () =
 });
 
 test("tensor() rejects ragged and non-numeric data with clear errors", () => {
-  assert.throws(() => tensor([[1, 2], [3]]), (e: Error) => e instanceof ArgumentError && /ragged/.test(e.message));
+  assert.throws(
+    () => tensor([[1, 2], [3]]),
+    (e: Error) => e instanceof ArgumentError && /ragged/.test(e.message),
+  );
   assert.throws(() => tensor(["a" as never]), ArgumentError);
-  assert.throws(() => tensor(new Float32Array(5), { shape: [2, 3] }), (e: Error) => e instanceof ArgumentError && /\(2,3\)/.test(e.message));
+  assert.throws(
+    () => tensor(new Float32Array(5), { shape: [2, 3] }),
+    (e: Error) => e instanceof ArgumentError && /\(2,3\)/.test(e.message),
+  );
   assert.throws(() => tensor([1], { dtype: "float16" as never }), DTypeError);
 });
 
 test("constant creators", () => {
-  assert.deepEqual(zeros([2, 2]).toArray(), [[0, 0], [0, 0]]);
+  assert.deepEqual(zeros([2, 2]).toArray(), [
+    [0, 0],
+    [0, 0],
+  ]);
   assert.deepEqual(ones([3], { dtype: "int32" }).toArray(), [1, 1, 1]);
   assert.deepEqual(full([2], 7).toArray(), [7, 7]);
-  assert.deepEqual(eye(2, 3).toArray(), [[1, 0, 0], [0, 1, 0]]);
+  assert.deepEqual(eye(2, 3).toArray(), [
+    [1, 0, 0],
+    [0, 1, 0],
+  ]);
   const x = tensor([[1, 2]], { dtype: "float64" });
   assert.equal(zerosLike(x).dtype, "float64");
   assert.deepEqual(onesLike(x).toArray(), [[1, 1]]);
@@ -86,7 +128,8 @@ test("random draws have the right distribution", () => {
   }
   assert.ok(Math.abs(mean - 0.5) < 0.01, `uniform mean ${mean}`);
   const z = randn([n], { generator: g, dtype: "float64" }).storage;
-  let m = 0, v2 = 0;
+  let m = 0,
+    v2 = 0;
   for (const v of z) m += v / n;
   for (const v of z) v2 += (v - m) ** 2 / n;
   assert.ok(Math.abs(m) < 0.03 && Math.abs(v2 - 1) < 0.04, `normal mean ${m} var ${v2}`);
@@ -104,26 +147,46 @@ test("broadcasting and dims", () => {
   assert.deepEqual(broadcastShapes("add", [3, 1], [4]), [3, 4]);
   assert.deepEqual(broadcastShapes("add", [], [2, 3]), [2, 3]);
   assert.deepEqual(broadcastShapes("add", [0, 1], [1, 5]), [0, 5]);
-  assert.throws(() => broadcastShapes("add", [2, 3], [4]), (e: Error) => e instanceof ShapeError && /add: shapes \(2,3\) and \(4\)/.test(e.message));
+  assert.throws(
+    () => broadcastShapes("add", [2, 3], [4]),
+    (e: Error) => e instanceof ShapeError && /add: shapes \(2,3\) and \(4\)/.test(e.message),
+  );
   assert.equal(normDim("sum", -1, 3), 2);
   assert.equal(normDim("sum", -1, 0), 0); // a 0-d tensor accepts dim -1 and 0
-  assert.throws(() => normDim("sum", 3, 3, [2, 2, 2]), (e: Error) => e instanceof ArgumentError && /sum: dim 3.*\(2,2,2\).*\[-3, 2\]/.test(e.message));
+  assert.throws(
+    () => normDim("sum", 3, 3, [2, 2, 2]),
+    (e: Error) => e instanceof ArgumentError && /sum: dim 3.*\(2,2,2\).*\[-3, 2\]/.test(e.message),
+  );
 });
 
 test("reading values", async () => {
-  const x = tensor([[1, 2], [3, 4]]);
+  const x = tensor([
+    [1, 2],
+    [3, 4],
+  ]);
   const copy = x.dataSync();
   copy[0] = 99;
   assert.equal(x.storage[0], 1, "dataSync returns a copy");
   assert.deepEqual([...(await x.data())], [1, 2, 3, 4]);
-  assert.throws(() => x.item(), (e: Error) => e instanceof ArgumentError && /\(2,2\)/.test(e.message));
+  assert.throws(
+    () => x.item(),
+    (e: Error) => e instanceof ArgumentError && /\(2,2\)/.test(e.message),
+  );
   assert.equal(x.size(-1), 2);
   assert.deepEqual(x.size(), [2, 2]);
   assert.throws(() => x.size(2), ArgumentError);
 });
 
 test("toString prints like PyTorch", () => {
-  assert.equal(String(tensor([[0.5, -1.25], [2, 3]])), "tensor([[ 0.5000, -1.2500],\n        [ 2.0000,  3.0000]])");
+  assert.equal(
+    String(
+      tensor([
+        [0.5, -1.25],
+        [2, 3],
+      ]),
+    ),
+    "tensor([[ 0.5000, -1.2500],\n        [ 2.0000,  3.0000]])",
+  );
   assert.equal(String(tensor([1, 2, 3])), "tensor([1., 2., 3.])");
   assert.equal(String(tensor([1, 2], { dtype: "int32" })), "tensor([1, 2], dtype=int32)");
   assert.equal(String(tensor([true, false])), "tensor([ True, False])");
@@ -164,16 +227,35 @@ test("autograd: retainGrad, detach, noGrad", () => {
 test("autograd: clear errors", () => {
   const x = tensor([1, 2], { requiresGrad: true });
   const y = x.mul(x);
-  assert.throws(() => y.backward(), (e: Error) => e instanceof AutogradError && /scalar output.*\(2\)/.test(e.message));
-  assert.throws(() => y.backward(ones([3])), (e: Error) => e instanceof AutogradError && /\(3\).*\(2\)/.test(e.message));
+  assert.throws(
+    () => y.backward(),
+    (e: Error) => e instanceof AutogradError && /scalar output.*\(2\)/.test(e.message),
+  );
+  assert.throws(
+    () => y.backward(ones([3])),
+    (e: Error) => e instanceof AutogradError && /\(3\).*\(2\)/.test(e.message),
+  );
   y.backward(ones([2]));
-  assert.throws(() => y.backward(ones([2])), (e: Error) => e instanceof AutogradError && /second time/.test(e.message));
+  assert.throws(
+    () => y.backward(ones([2])),
+    (e: Error) => e instanceof AutogradError && /second time/.test(e.message),
+  );
   const r = x.mul(x);
   r.backward(ones([2]), { retainGraph: true });
   r.backward(ones([2])); // allowed with retainGraph
-  assert.throws(() => { tensor([1], { dtype: "int32" }).requiresGrad = true; }, (e: Error) => e instanceof AutogradError && /int32/.test(e.message));
-  assert.throws(() => tensor([1, 2]).backward(), (e: Error) => e instanceof AutogradError && /does not require grad/.test(e.message));
-  assert.throws(() => { y.requiresGrad = false; }, AutogradError);
+  assert.throws(
+    () => {
+      tensor([1], { dtype: "int32" }).requiresGrad = true;
+    },
+    (e: Error) => e instanceof AutogradError && /int32/.test(e.message),
+  );
+  assert.throws(
+    () => tensor([1, 2]).backward(),
+    (e: Error) => e instanceof AutogradError && /does not require grad/.test(e.message),
+  );
+  assert.throws(() => {
+    y.requiresGrad = false;
+  }, AutogradError);
   assert.ok(new ShapeError("x") instanceof WnnError);
   assert.equal(new ShapeError("x").name, "ShapeError");
 });

@@ -9,7 +9,8 @@ const THRESHOLD = 1000;
 
 export function formatTensor(t: Tensor): string {
   // a shape-only tensor (src/engine/meta.ts) has no values to print: PyTorch's `tensor(..., device='meta', size=(2, 3))`
-  if (t.isMeta) return `tensor(..., meta, size=(${t.shape.join(", ")}), dtype=${t.dtype}${t.requiresGrad ? ", requires_grad=True" : ""})`;
+  if (t.isMeta)
+    return `tensor(..., meta, size=(${t.shape.join(", ")}), dtype=${t.dtype}${t.requiresGrad ? ", requires_grad=True" : ""})`;
   const s = t.storage;
   const summarise = t.numel() > THRESHOLD;
   const isFloat = t.dtype === "float32" || t.dtype === "float64";
@@ -18,7 +19,9 @@ export function formatTensor(t: Tensor): string {
   if (t.dtype === "bool") fmtNum = (v) => (v ? "True" : "False");
   else if (!isFloat) fmtNum = (v) => String(v);
   else {
-    let maxAbs = 0, minAbs = Infinity, allInt = true;
+    let maxAbs = 0,
+      minAbs = Infinity,
+      allInt = true;
     for (let i = 0; i < s.length; i++) {
       const v = Math.abs(s[i]!);
       if (!Number.isFinite(v)) continue;
@@ -26,7 +29,8 @@ export function formatTensor(t: Tensor): string {
       if (v !== 0 && v < minAbs) minAbs = v;
       if (!Number.isInteger(s[i]!)) allInt = false;
     }
-    const sci = maxAbs >= 1e8 || (minAbs < 1e-4 && minAbs !== Infinity) || (minAbs !== Infinity && maxAbs / minAbs > 1000);
+    const sci =
+      maxAbs >= 1e8 || (minAbs < 1e-4 && minAbs !== Infinity) || (minAbs !== Infinity && maxAbs / minAbs > 1000);
     fmtNum = (v) => {
       if (Number.isNaN(v)) return "nan";
       if (!Number.isFinite(v)) return v > 0 ? "inf" : "-inf";
@@ -45,7 +49,9 @@ export function formatTensor(t: Tensor): string {
     st *= t.shape[d]!;
   }
   const shown = (n: number): number[] =>
-    summarise && n > 2 * EDGE ? [...Array(EDGE).keys(), -1, ...Array.from({ length: EDGE }, (_, i) => n - EDGE + i)] : [...Array(n).keys()];
+    summarise && n > 2 * EDGE
+      ? [...Array(EDGE).keys(), -1, ...Array.from({ length: EDGE }, (_, i) => n - EDGE + i)]
+      : [...Array(n).keys()];
   let width = 0;
   const collect = (dim: number, off: number): void => {
     if (dim === nd) {

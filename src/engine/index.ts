@@ -6,5 +6,13 @@ export * from "./autograd.js";
 export * from "./tensor.js";
 export * from "./creation.js";
 export { meta, inMeta } from "./meta.js";
-export { tidy, keep, dispose, inScope, ReleasedTensorError, setResidentAllocator, type ResidentAllocator } from "./scope.js";
+export {
+  tidy,
+  keep,
+  dispose,
+  inScope,
+  ReleasedTensorError,
+  setResidentAllocator,
+  type ResidentAllocator,
+} from "./scope.js";
 export { MAX_NDIM, DEFAULT_MAX_TENSOR_BYTES, setMaxTensorBytes, getMaxTensorBytes } from "./limits.js";

@@ -24,7 +24,8 @@ let maxTensorBytes = DEFAULT_MAX_TENSOR_BYTES;
  * The cap exists so that `zeros([1e9])` or a file's `nEmbd: 1e5` is an error, not 4 GB taken in silence.
  */
 export function setMaxTensorBytes(bytes: number): number {
-  if (!Number.isSafeInteger(bytes) || bytes < 1) throw new ArgumentError(`setMaxTensorBytes: expected a positive integer number of bytes, got ${bytes}`);
+  if (!Number.isSafeInteger(bytes) || bytes < 1)
+    throw new ArgumentError(`setMaxTensorBytes: expected a positive integer number of bytes, got ${bytes}`);
   const old = maxTensorBytes;
   maxTensorBytes = bytes;
   return old;
@@ -42,7 +43,8 @@ const ITEM_BYTES: Record<string, number> = { float32: 4, float64: 8, int32: 4, b
  */
 export function checkAllocation(op: string, dtype: string, n: number, shape?: readonly number[]): void {
   const what = shape ? `shape (${shape.join(",")})` : `${n} elements`;
-  if (!Number.isSafeInteger(n) || n < 0) throw new ArgumentError(`${op}: a tensor of ${what} has ${n} elements, which is not a valid size`);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new ArgumentError(`${op}: a tensor of ${what} has ${n} elements, which is not a valid size`);
   const bytes = n * (ITEM_BYTES[dtype] ?? 8);
   if (bytes > maxTensorBytes) {
     throw new ArgumentError(
@@ -54,7 +56,10 @@ export function checkAllocation(op: string, dtype: string, n: number, shape?: re
 
 /** A shape's number of dims against MAX_NDIM. */
 export function checkNdim(op: string, ndim: number): void {
-  if (ndim > MAX_NDIM) throw new ArgumentError(`${op}: ${ndim} dims (or levels of nesting) are more than the ${MAX_NDIM} a tensor may have`);
+  if (ndim > MAX_NDIM)
+    throw new ArgumentError(
+      `${op}: ${ndim} dims (or levels of nesting) are more than the ${MAX_NDIM} a tensor may have`,
+    );
 }
 
 export const INT32_MIN = -(2 ** 31);
@@ -70,7 +75,6 @@ export function toInt32(op: string, v: number, where = ""): number {
     throw new DTypeError(`${op}: ${v}${where} cannot be stored as int32 (integers in [${INT32_MIN}, ${INT32_MAX}])`);
   }
   return t | 0; // −0 → 0
-
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -84,16 +88,19 @@ export const DEFAULT_MAX_JSON_DEPTH = 64;
  * so the host's stack never decides the outcome. Stops as soon as `limit` is passed.
  */
 export function jsonDepth(text: string, limit = Infinity): number {
-  let depth = 0, max = 0;
+  let depth = 0,
+    max = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c === 0x22) { // a string: skip to its closing quote
+    if (c === 0x22) {
+      // a string: skip to its closing quote
       for (i++; i < text.length; i++) {
         const d = text.charCodeAt(i);
         if (d === 0x5c) i++;
         else if (d === 0x22) break;
       }
-    } else if (c === 0x7b || c === 0x5b) { // { [
+    } else if (c === 0x7b || c === 0x5b) {
+      // { [
       if (++depth > max && (max = depth) > limit) return max;
     } else if (c === 0x7d || c === 0x5d) depth--; // } ]
   }
@@ -124,7 +131,8 @@ export function valueDepth(value: unknown, limit = Infinity): number {
     const [v, d] = stack.pop()!;
     if (typeof v !== "object" || v === null) continue;
     if (d + 1 > max && (max = d + 1) > limit) return max;
-    for (const x of Array.isArray(v) ? v : Object.values(v)) if (typeof x === "object" && x !== null) stack.push([x, d + 1]);
+    for (const x of Array.isArray(v) ? v : Object.values(v))
+      if (typeof x === "object" && x !== null) stack.push([x, d + 1]);
   }
   return max;
 }

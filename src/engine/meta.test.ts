@@ -3,18 +3,50 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
-  ArgumentError, Generator, Tensor, arange, cat, eye, full, fullLike, getBackend, inMeta, linspace, listBackends, matmul, meta, noGrad,
-  ones, onesLike, rand, randint, randn, randnLike, setBackend, tensor, zeros, zerosLike,
+  ArgumentError,
+  Generator,
+  Tensor,
+  arange,
+  cat,
+  eye,
+  full,
+  fullLike,
+  getBackend,
+  inMeta,
+  linspace,
+  listBackends,
+  matmul,
+  meta,
+  noGrad,
+  ones,
+  onesLike,
+  rand,
+  randint,
+  randn,
+  randnLike,
+  setBackend,
+  tensor,
+  zeros,
+  zerosLike,
 } from "../index.js";
 import * as F from "../nn/functional.js";
 
 const META = /is a meta tensor \(shape-only\); it has no data/;
-const isMetaError = (what: RegExp) => (e: unknown): boolean => e instanceof ArgumentError && META.test(e.message) && what.test(e.message);
+const isMetaError =
+  (what: RegExp) =>
+  (e: unknown): boolean =>
+    e instanceof ArgumentError && META.test(e.message) && what.test(e.message);
 
 test("meta(): every creation function returns a shape-only tensor of the shape and dtype it would have returned", () => {
   const real = zeros([2, 3]);
   const made = meta(() => ({
-    tensorNested: tensor([[1, 2, 3], [4, 5, 6]], { dtype: "int32" }),
+    tensorNested: tensor(
+      [
+        [1, 2, 3],
+        [4, 5, 6],
+      ],
+      { dtype: "int32" },
+    ),
     tensorTyped: tensor(new Float64Array(6), { shape: [3, 2] }),
     tensorBool: tensor([true, false]),
     zeros: zeros([4096, 4096]),
@@ -35,17 +67,36 @@ test("meta(): every creation function returns a shape-only tensor of the shape a
     empty: zeros([0, 4]),
   }));
   const expect: Record<string, [number[], string]> = {
-    tensorNested: [[2, 3], "int32"], tensorTyped: [[3, 2], "float64"], tensorBool: [[2], "bool"], zeros: [[4096, 4096], "float32"],
-    ones: [[5], "float64"], full: [[2, 2], "float32"], zerosLike: [[2, 3], "float32"], onesLike: [[2, 3], "int32"], fullLike: [[2, 3], "float32"],
-    arange: [[10], "int32"], arangeF: [[4], "float32"], linspace: [[11], "float64"], eye: [[3, 4], "float32"], rand: [[2, 5], "float32"],
-    randn: [[32000, 4096], "float32"], randnLike: [[2, 3], "float32"], randint: [[7], "int32"], scalar: [[], "float32"], empty: [[0, 4], "float32"],
+    tensorNested: [[2, 3], "int32"],
+    tensorTyped: [[3, 2], "float64"],
+    tensorBool: [[2], "bool"],
+    zeros: [[4096, 4096], "float32"],
+    ones: [[5], "float64"],
+    full: [[2, 2], "float32"],
+    zerosLike: [[2, 3], "float32"],
+    onesLike: [[2, 3], "int32"],
+    fullLike: [[2, 3], "float32"],
+    arange: [[10], "int32"],
+    arangeF: [[4], "float32"],
+    linspace: [[11], "float64"],
+    eye: [[3, 4], "float32"],
+    rand: [[2, 5], "float32"],
+    randn: [[32000, 4096], "float32"],
+    randnLike: [[2, 3], "float32"],
+    randint: [[7], "int32"],
+    scalar: [[], "float32"],
+    empty: [[0, 4], "float32"],
   };
   for (const [name, t] of Object.entries(made)) {
     const [shape, dtype] = expect[name]!;
     assert.ok(t instanceof Tensor && t.isMeta, `${name} is meta`);
     assert.deepEqual(t.shape, shape, name);
     assert.equal(t.dtype, dtype, name);
-    assert.equal(t.numel(), shape.reduce((a, b) => a * b, 1), name);
+    assert.equal(
+      t.numel(),
+      shape.reduce((a, b) => a * b, 1),
+      name,
+    );
   }
   assert.equal(made.full.requiresGrad, true);
   assert.equal(real.isMeta, false);
@@ -56,7 +107,13 @@ test("meta(): nests, returns its value, restores the mode after a throw, checks 
   assert.equal(inMeta(), false);
   const t = meta(() => meta(() => zeros([2])).shape.length + (inMeta() ? 10 : 0));
   assert.equal(t, 11);
-  assert.throws(() => meta(() => { throw new Error("boom"); }), /boom/);
+  assert.throws(
+    () =>
+      meta(() => {
+        throw new Error("boom");
+      }),
+    /boom/,
+  );
   assert.equal(inMeta(), false);
   assert.equal(zeros([1]).isMeta, false);
   // the same argument checks as outside meta()
@@ -64,7 +121,8 @@ test("meta(): nests, returns its value, restores the mode after a throw, checks 
   assert.throws(() => meta(() => randint(3, 3, [2])), /low < high/);
   assert.throws(() => meta(() => tensor([[1, 2], [3]])), /ragged/);
   // the generator does not advance
-  const g = new Generator(5), h = new Generator(5);
+  const g = new Generator(5),
+    h = new Generator(5);
   meta(() => randn([1000], { generator: g }));
   assert.equal(g.random(), h.random());
 });
@@ -76,7 +134,12 @@ test("a meta tensor's values cannot be read: dataSync, data, item, toArray, clon
   assert.throws(() => meta(() => tensor(2)).item(), isMetaError(/item: this float32 tensor of shape \(\)/));
   assert.throws(() => t.toArray(), isMetaError(/toArray/));
   assert.throws(() => t.storage[0], isMetaError(/storage\[0\]: this float32 tensor of shape \(3,4\)/));
-  assert.throws(() => { t.storage[5] = 1; }, isMetaError(/storage\[5\]/));
+  assert.throws(
+    () => {
+      t.storage[5] = 1;
+    },
+    isMetaError(/storage\[5\]/),
+  );
   assert.throws(() => t.storage.slice(), isMetaError(/storage\.slice/));
   assert.throws(() => t.storage.buffer, isMetaError(/storage\.buffer/));
   assert.throws(() => new Float32Array(12).set(t.storage), isMetaError(/./));
@@ -87,7 +150,10 @@ test("a meta tensor's values cannot be read: dataSync, data, item, toArray, clon
   assert.ok(t.detach().isMeta && t.reshape([2, 6]).isMeta && t.clone().isMeta);
   assert.deepEqual(t.reshape([12]).shape, [12]);
   assert.equal(String(t), "tensor(..., meta, size=(3, 4), dtype=float32)");
-  assert.equal(String(meta(() => randn([2], { requiresGrad: true }))), "tensor(..., meta, size=(2), dtype=float32, requires_grad=True)");
+  assert.equal(
+    String(meta(() => randn([2], { requiresGrad: true }))),
+    "tensor(..., meta, size=(2), dtype=float32, requires_grad=True)",
+  );
 });
 
 test("no op runs on a meta tensor, with either backend: every kernel throws at its first read", () => {
@@ -111,7 +177,8 @@ test("no op runs on a meta tensor, with either backend: every kernel throws at i
         ["cat", () => cat([x, w], 0)],
         ["inside noGrad", () => noGrad(() => x.matmul(w))],
       ];
-      for (const [name, run] of cases) assert.throws(run, isMetaError(/shape \(64,64\)|shape \(8,64\)/), `${backend}: ${name}`);
+      for (const [name, run] of cases)
+        assert.throws(run, isMetaError(/shape \(64,64\)|shape \(8,64\)/), `${backend}: ${name}`);
     }
   } finally {
     setBackend(before);

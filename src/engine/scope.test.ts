@@ -16,8 +16,10 @@ const big = (seed: number): Tensor => {
   wnn.manualSeed(seed);
   return wnn.randn([16, 32]); // 512 elements: above the scope's 64-element threshold
 };
-const releasedBy = (op: RegExp, scope: RegExp) => (e: unknown): boolean =>
-  e instanceof ReleasedTensorError && op.test(e.message) && scope.test(e.message) && /released/.test(e.message);
+const releasedBy =
+  (op: RegExp, scope: RegExp) =>
+  (e: unknown): boolean =>
+    e instanceof ReleasedTensorError && op.test(e.message) && scope.test(e.message) && /released/.test(e.message);
 
 test("outside any scope nothing changes: outputs are ordinary arrays", () => {
   assert.equal(wnn.getBackend(), "wasm");
@@ -97,10 +99,14 @@ test("a throw inside a scope releases its tensors and propagates", () => {
   const x = big(5);
   let made: Tensor | null = null;
   const before = heapStats().liveBytes;
-  assert.throws(() => tidy("boom", () => {
-    made = x.mul(2);
-    throw new Error("boom inside");
-  }), /boom inside/);
+  assert.throws(
+    () =>
+      tidy("boom", () => {
+        made = x.mul(2);
+        throw new Error("boom inside");
+      }),
+    /boom inside/,
+  );
   assert.ok(made!.isReleased);
   assert.throws(() => made!.item(), releasedBy(/^item/, /tidy\(boom\)/));
   assert.equal(heapStats().liveBytes, before, "every block of the scope is back in the heap");
@@ -110,7 +116,10 @@ test("a throw inside a scope releases its tensors and propagates", () => {
 test("backward through a graph whose scope ended throws, naming backward", () => {
   const w = big(6).requiresGrad_();
   const loss = tidy("fwd", () => w.mul(w).exp().mean());
-  assert.throws(() => loss.backward(), (e: unknown) => e instanceof ReleasedTensorError && /backward/.test(e.message) && /tidy\(fwd\)/.test(e.message));
+  assert.throws(
+    () => loss.backward(),
+    (e: unknown) => e instanceof ReleasedTensorError && /backward/.test(e.message) && /tidy\(fwd\)/.test(e.message),
+  );
 });
 
 test("a nested scope inside a forward keeps its graph for the enclosing scope's backward", () => {
@@ -152,7 +161,10 @@ function trainer(seed: number) {
   const g = new wnn.Generator(99);
   const batches = Array.from({ length: 4 }, () => ({
     x: wnn.randn([24, 32], { generator: g }),
-    y: new Tensor(Int32Array.from({ length: 24 }, (_, i) => (i * 7 + 3) % 10), [24]),
+    y: new Tensor(
+      Int32Array.from({ length: 24 }, (_, i) => (i * 7 + 3) % 10),
+      [24],
+    ),
   }));
   const step = (i: number): number => {
     const { x, y } = batches[i % batches.length]!;
@@ -166,13 +178,15 @@ function trainer(seed: number) {
 }
 
 test("training inside tidy matches training outside bit for bit: losses, parameters, gradients, AdamW state", () => {
-  const plain = trainer(11), scoped = trainer(11);
+  const plain = trainer(11),
+    scoped = trainer(11);
   for (let i = 0; i < 6; i++) {
     const a = plain.step(i);
     const b = tidy(() => scoped.step(i));
     assert.equal(b, a, `loss of step ${i}`);
   }
-  const pp = plain.model.parameters(), sp = scoped.model.parameters();
+  const pp = plain.model.parameters(),
+    sp = scoped.model.parameters();
   pp.forEach((p, i) => {
     const q = sp[i]!;
     assert.deepEqual(q.dataSync(), p.dataSync(), `parameter ${i}`);
@@ -181,9 +195,11 @@ test("training inside tidy matches training outside bit for bit: losses, paramet
       assert.ok(resident(q), `parameter ${i} lives in the heap`);
       assert.ok(resident(q.grad!), `gradient ${i} lives in the heap`);
     }
-    const ps = plain.opt.getState(p)!, ss = scoped.opt.getState(q)!;
+    const ps = plain.opt.getState(p)!,
+      ss = scoped.opt.getState(q)!;
     assert.equal(ss.step, ps.step);
-    for (const k of Object.keys(ps.buffers)) assert.deepEqual([...ss.buffers[k]!], [...ps.buffers[k]!], `AdamW ${k} of parameter ${i}`);
+    for (const k of Object.keys(ps.buffers))
+      assert.deepEqual([...ss.buffers[k]!], [...ps.buffers[k]!], `AdamW ${k} of parameter ${i}`);
   });
   // the state dicts and a checkpoint round-trip
   const sd = scoped.model.stateDict();
@@ -199,14 +215,16 @@ test("training inside tidy matches training outside bit for bit: losses, paramet
   assert.ok(resident(scoped.model.up.weight));
   assert.deepEqual(scoped.model.up.weight.dataSync(), plain.model.up.weight.dataSync());
   // both continue identically
-  const a = plain.step(6), b = tidy(() => scoped.step(6));
+  const a = plain.step(6),
+    b = tidy(() => scoped.step(6));
   assert.equal(b, a);
 });
 
 test("the heap stays flat over scoped training steps", () => {
   const t = trainer(13);
   for (let i = 0; i < 3; i++) tidy(() => t.step(i));
-  const live = heapStats().liveBytes, extent = heapStats().topBytes;
+  const live = heapStats().liveBytes,
+    extent = heapStats().topBytes;
   for (let i = 3; i < 30; i++) tidy(() => t.step(i));
   assert.equal(heapStats().liveBytes, live, "live blocks after step 3 and after step 30");
   assert.equal(heapStats().topBytes, extent, "the heap did not grow");
@@ -236,9 +254,11 @@ test("a GPT trained inside tidy exports the same Hugging Face tensors as one tra
     const opt = new wnn.optim.AdamW(model.parameters(), { lr: 1e-2 });
     return { model, opt };
   };
-  const a = make(), b = make();
+  const a = make(),
+    b = make();
   const g = new wnn.Generator(3);
-  const x = wnn.randint(0, 40, [4, 16], { generator: g }), y = wnn.randint(0, 40, [4, 16], { generator: g });
+  const x = wnn.randint(0, 40, [4, 16], { generator: g }),
+    y = wnn.randint(0, 40, [4, 16], { generator: g });
   const step = (m: ReturnType<typeof make>): number => {
     const { loss } = m.model.forward(x, y);
     m.opt.zeroGrad();
@@ -246,9 +266,14 @@ test("a GPT trained inside tidy exports the same Hugging Face tensors as one tra
     m.opt.step();
     return loss!.item();
   };
-  for (let i = 0; i < 3; i++) assert.equal(tidy(() => step(b)), step(a));
+  for (let i = 0; i < 3; i++)
+    assert.equal(
+      tidy(() => step(b)),
+      step(a),
+    );
   assert.ok(resident(b.model.parameters()[0]!));
-  const fa = toHFFiles("gpt2", a.model, config), fb = toHFFiles("gpt2", b.model, config);
+  const fa = toHFFiles("gpt2", a.model, config),
+    fb = toHFFiles("gpt2", b.model, config);
   assert.deepEqual(Object.keys(fb.tensors), Object.keys(fa.tensors));
   for (const k of Object.keys(fa.tensors)) assert.deepEqual(fb.tensors[k]!.dataSync(), fa.tensors[k]!.dataSync(), k);
 });

@@ -71,9 +71,8 @@ let scopeCount = 0;
 const blockOf = new WeakMap<TypedArray, Block>();
 const keptTensors = new WeakSet<Tensor>();
 
-const finalizer = typeof FinalizationRegistry === "function"
-  ? new FinalizationRegistry<Block>((b) => freeBlock(b))
-  : null;
+const finalizer =
+  typeof FinalizationRegistry === "function" ? new FinalizationRegistry<Block>((b) => freeBlock(b)) : null;
 
 function freeBlock(b: Block): void {
   if (b.freed) return;
@@ -88,7 +87,8 @@ export function inScope(): boolean {
 
 /** The storage of a new output: a block of the backend's memory inside a scope, else null (an ordinary array). */
 export function scopedAllocate(dtype: DType, n: number): TypedArray | null {
-  if (current === null || allocator === null || n < MIN_RESIDENT || (dtype !== "float32" && dtype !== "int32")) return null;
+  if (current === null || allocator === null || n < MIN_RESIDENT || (dtype !== "float32" && dtype !== "int32"))
+    return null;
   const view = allocator.alloc(dtype, n);
   if (view === null) return null;
   const b: Block = { view, refs: 0, owner: current, freed: false };
@@ -147,7 +147,9 @@ export function tidy<T>(a: string | (() => T), b?: () => T): T {
   }
   if (result instanceof Promise) {
     endScope(scope, undefined);
-    throw new AutogradError(`tidy(${name}): fn returned a Promise; a scope covers synchronous code only (await outside it, or tidy each synchronous part)`);
+    throw new AutogradError(
+      `tidy(${name}): fn returned a Promise; a scope covers synchronous code only (await outside it, or tidy each synchronous part)`,
+    );
   }
   endScope(scope, result);
   return result;
@@ -168,7 +170,8 @@ function collect(x: unknown, out: Set<Tensor>, depth: number, isTensor: (v: unkn
     return;
   }
   const proto = Object.getPrototypeOf(x);
-  if (proto === Object.prototype || proto === null) for (const v of Object.values(x)) collect(v, out, depth + 1, isTensor);
+  if (proto === Object.prototype || proto === null)
+    for (const v of Object.values(x)) collect(v, out, depth + 1, isTensor);
 }
 
 let tensorClass: (new (storage: TypedArray, shape: readonly number[]) => Tensor) | null = null;
@@ -200,7 +203,11 @@ function endScope(scope: Scope, result: unknown): void {
     if (survivors.has(t)) {
       if (parent !== null) parent.tensors.push(t);
       // leaving every scope: the values stay, the graph recorded inside does not
-      else if (t.gradFn !== null && t.gradFn.backward !== null) t.gradFn.backward = refuseBackward(t, `it was recorded inside ${by}, which has ended; the values it saved for backward were released (call backward inside the scope)`);
+      else if (t.gradFn !== null && t.gradFn.backward !== null)
+        t.gradFn.backward = refuseBackward(
+          t,
+          `it was recorded inside ${by}, which has ended; the values it saved for backward were released (call backward inside the scope)`,
+        );
       continue;
     }
     release(t, `the scope ${by} ended (it was created inside it and was neither returned nor kept)`);
@@ -251,7 +258,9 @@ function release(t: Tensor, why: string): void {
 
 /** The backward of a node whose saved values are gone. */
 function refuseBackward(t: Tensor, why: string): () => never {
-  const node = t.gradFn!.name, dtype = t.dtype, shape = t.shape.slice();
+  const node = t.gradFn!.name,
+    dtype = t.dtype,
+    shape = t.shape.slice();
   return () => {
     throw releasedError(`backward (${node})`, { dtype, shape }, why);
   };
@@ -311,7 +320,8 @@ export function makeResident(t: Tensor): boolean {
 export function accumulateLeafGrad(old: Tensor | null, g: Tensor, add: (a: Tensor, b: Tensor) => Tensor): Tensor {
   if (current === null) return old === null ? g.clone() : add(old, g);
   if (old !== null && keptTensors.has(old) && !old.isReleased && old.dtype === g.dtype) {
-    const x = old.storage, y = g.storage;
+    const x = old.storage,
+      y = g.storage;
     if (x instanceof Float32Array && y instanceof Float32Array) addIntoF32(x, y);
     else for (let i = 0; i < x.length; i++) x[i] = x[i]! + y[i]!;
     return old;
@@ -383,9 +393,15 @@ function opFromStack(): string {
   return backward && op !== "backward" ? `backward (${op})` : op;
 }
 
-export function releasedError(op: string, t: { dtype: DType; shape: readonly number[] }, why?: string): ReleasedTensorError {
-  return new ReleasedTensorError(`${op}: this ${t.dtype} tensor of shape ${fmt(t.shape)} was released: ${why ?? "it was disposed"}. ` +
-    "Return it from the tidy() callback, or keep() it, to use it after the scope ends");
+export function releasedError(
+  op: string,
+  t: { dtype: DType; shape: readonly number[] },
+  why?: string,
+): ReleasedTensorError {
+  return new ReleasedTensorError(
+    `${op}: this ${t.dtype} tensor of shape ${fmt(t.shape)} was released: ${why ?? "it was disposed"}. ` +
+      "Return it from the tidy() callback, or keep() it, to use it after the scope ends",
+  );
 }
 
 function releasedStorage(dtype: DType, shape: readonly number[], why: string): TypedArray {
@@ -394,7 +410,14 @@ function releasedStorage(dtype: DType, shape: readonly number[], why: string): T
   const refuse = (): never => {
     throw releasedError(opFromStack(), { dtype, shape: dims }, why);
   };
-  const target = dtype === "float64" ? new Float64Array(0) : dtype === "int32" ? new Int32Array(0) : dtype === "bool" ? new Uint8Array(0) : new Float32Array(0);
+  const target =
+    dtype === "float64"
+      ? new Float64Array(0)
+      : dtype === "int32"
+        ? new Int32Array(0)
+        : dtype === "bool"
+          ? new Uint8Array(0)
+          : new Float32Array(0);
   const storage = new Proxy(target, {
     get: (_t, prop) => (prop === "length" ? n : refuse()),
     set: () => refuse(),

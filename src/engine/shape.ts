@@ -35,7 +35,9 @@ export function sameShape(a: Shape, b: Shape): boolean {
 
 export function checkShape(op: string, shape: unknown): number[] {
   if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
-    throw new ArgumentError(`${op}: a shape must be an array of non-negative integers, got ${JSON.stringify(shape).slice(0, 200)}`);
+    throw new ArgumentError(
+      `${op}: a shape must be an array of non-negative integers, got ${JSON.stringify(shape).slice(0, 200)}`,
+    );
   }
   checkNdim(op, shape.length);
   return shape.slice() as number[];
@@ -83,10 +85,16 @@ export function normDim(op: string, dim: number, ndim: number, shape?: Shape): n
 }
 
 /** Normalise a list of dims (or one dim, or undefined = all dims); rejects repeats. Sorted ascending. */
-export function normDims(op: string, dims: number | readonly number[] | undefined, ndim: number, shape?: Shape): number[] {
+export function normDims(
+  op: string,
+  dims: number | readonly number[] | undefined,
+  ndim: number,
+  shape?: Shape,
+): number[] {
   if (dims === undefined) return Array.from({ length: ndim }, (_, i) => i);
   const list = typeof dims === "number" ? [dims] : [...dims];
   const out = list.map((d) => normDim(op, d, ndim, shape));
-  if (new Set(out).size !== out.length) throw new ArgumentError(`${op}: dim ${JSON.stringify(list)} names the same dim twice`);
+  if (new Set(out).size !== out.length)
+    throw new ArgumentError(`${op}: dim ${JSON.stringify(list)} names the same dim twice`);
   return out.sort((x, y) => x - y);
 }

@@ -31,7 +31,9 @@ export class Tensor {
 
   constructor(storage: TypedArray, shape: Shape) {
     if (storage.length !== numel(shape)) {
-      throw new ArgumentError(`Tensor: storage of ${storage.length} elements cannot have shape ${fmt(shape)} (${numel(shape)} elements)`);
+      throw new ArgumentError(
+        `Tensor: storage of ${storage.length} elements cannot have shape ${fmt(shape)} (${numel(shape)} elements)`,
+      );
     }
     this.storage = storage;
     this.shape = Object.freeze(shape.slice());
@@ -79,7 +81,9 @@ export class Tensor {
     if (dim === undefined) return this.shape;
     const n = this.ndim;
     if (!Number.isInteger(dim) || dim < -n || dim >= n) {
-      throw new ArgumentError(`size: dim ${dim} is out of range for a tensor of shape ${fmt(this.shape)}; expected a dim in [${-n}, ${n - 1}]`);
+      throw new ArgumentError(
+        `size: dim ${dim} is out of range for a tensor of shape ${fmt(this.shape)}; expected a dim in [${-n}, ${n - 1}]`,
+      );
     }
     return this.shape[dim < 0 ? dim + n : dim]!;
   }
@@ -93,10 +97,14 @@ export class Tensor {
 
   set requiresGrad(value: boolean) {
     if (value && !isFloating(this.dtype)) {
-      throw new AutogradError(`requiresGrad: only floating-point tensors can require gradients; this tensor is ${this.dtype} of shape ${fmt(this.shape)}`);
+      throw new AutogradError(
+        `requiresGrad: only floating-point tensors can require gradients; this tensor is ${this.dtype} of shape ${fmt(this.shape)}`,
+      );
     }
     if (!value && this.gradFn !== null) {
-      throw new AutogradError("requiresGrad: cannot switch off gradients of a tensor computed by an op (a non-leaf); use detach()");
+      throw new AutogradError(
+        "requiresGrad: cannot switch off gradients of a tensor computed by an op (a non-leaf); use detach()",
+      );
     }
     this.requires = value;
   }
@@ -129,18 +137,24 @@ export class Tensor {
   backward(gradient?: Tensor, opts: BackwardOptions = {}): void {
     this.checkLive("backward");
     if (!this.requires) {
-      const why = isFloating(this.dtype) ? "it does not require grad and was not computed from a tensor that does" : `it is ${this.dtype}; only floating-point tensors have gradients`;
+      const why = isFloating(this.dtype)
+        ? "it does not require grad and was not computed from a tensor that does"
+        : `it is ${this.dtype}; only floating-point tensors have gradients`;
       throw new AutogradError(`backward: cannot differentiate this tensor of shape ${fmt(this.shape)}: ${why}`);
     }
     let g: Tensor;
     if (gradient === undefined) {
       if (this.numel() !== 1) {
-        throw new AutogradError(`backward: a gradient can be created implicitly only for a scalar output; this output has shape ${fmt(this.shape)}, so pass backward(gradient) with that shape`);
+        throw new AutogradError(
+          `backward: a gradient can be created implicitly only for a scalar output; this output has shape ${fmt(this.shape)}, so pass backward(gradient) with that shape`,
+        );
       }
       g = new Tensor(allocate(this.dtype, 1).fill(1), this.shape);
     } else {
       if (!sameShape(gradient.shape, this.shape)) {
-        throw new AutogradError(`backward: gradient of shape ${fmt(gradient.shape)} does not match the output's shape ${fmt(this.shape)}`);
+        throw new AutogradError(
+          `backward: gradient of shape ${fmt(gradient.shape)} does not match the output's shape ${fmt(this.shape)}`,
+        );
       }
       g = gradient.dtype === this.dtype ? gradient : castStorage(gradient, this.dtype);
     }
@@ -179,7 +193,9 @@ export class Tensor {
     this.checkLive("item");
     if (this.isMeta) throw metaError(this.dtype, this.shape, "item");
     if (this.numel() !== 1) {
-      throw new ArgumentError(`item: only a tensor with one element can be converted to a number; this one has shape ${fmt(this.shape)} (${this.numel()} elements)`);
+      throw new ArgumentError(
+        `item: only a tensor with one element can be converted to a number; this one has shape ${fmt(this.shape)} (${this.numel()} elements)`,
+      );
     }
     return this.storage[0]!;
   }
@@ -215,7 +231,13 @@ registerTensorClass(Tensor);
 /** `using t = …` (explicit resource management) disposes t at the end of the block. */
 const disposeSymbol = (Symbol as unknown as { dispose?: symbol }).dispose;
 if (disposeSymbol !== undefined) {
-  Object.defineProperty(Tensor.prototype, disposeSymbol, { value: function (this: Tensor) { this.dispose(); }, writable: true, configurable: true });
+  Object.defineProperty(Tensor.prototype, disposeSymbol, {
+    value: function (this: Tensor) {
+      this.dispose();
+    },
+    writable: true,
+    configurable: true,
+  });
 }
 
 function castStorage(t: Tensor, dtype: DType): Tensor {
@@ -226,7 +248,8 @@ function castStorage(t: Tensor, dtype: DType): Tensor {
 
 /** a + b for two tensors of the same shape and dtype (the tape's gradient accumulation). */
 function addSameShape(a: Tensor, b: Tensor): Tensor {
-  const x = a.storage, y = b.storage;
+  const x = a.storage,
+    y = b.storage;
   // float32 (nearly every gradient) in a loop of its own: monomorphic loads and stores
   if (x instanceof Float32Array && y instanceof Float32Array) return new Tensor(addF32(x, y), a.shape);
   const out = allocate(a.dtype, a.numel());
@@ -249,6 +272,8 @@ export function checkTensor(op: string, x: unknown, what = "input"): Tensor {
 
 export function checkFloating(op: string, x: Tensor, what = "input"): void {
   if (!isFloating(x.dtype)) {
-    throw new DTypeError(`${op}: ${what} must be a floating-point tensor (float32 or float64), got ${x.dtype} of shape ${fmt(x.shape)}`);
+    throw new DTypeError(
+      `${op}: ${what} must be a floating-point tensor (float32 or float64), got ${x.dtype} of shape ${fmt(x.shape)}`,
+    );
   }
 }

@@ -81,24 +81,36 @@ export class AdapterSublayer extends Module {
 function outputChannels(sublayer: Module, path: string): number {
   const linears = [...sublayer.namedModules()].map(([, m]) => m).filter((m): m is Linear => m instanceof Linear);
   const last = linears[linears.length - 1];
-  if (!last) throw new ArgumentError(`adapter: the sublayer "${path}" (${sublayer.constructor.name}) holds no Linear to read its width from`);
+  if (!last)
+    throw new ArgumentError(
+      `adapter: the sublayer "${path}" (${sublayer.constructor.name}) holds no Linear to read its width from`,
+    );
   return last.outFeatures;
 }
 
 /** Freeze `model` and follow each chosen sublayer of every block with an adapter. Trains the adapters only. */
 export function applyAdapters<M extends Module>(model: M, opts: AdapterOptions = {}): Finetuned<M> {
   const m = opts.bottleneck ?? 16;
-  if (!Number.isInteger(m) || m <= 0) throw new ArgumentError(`adapter: bottleneck must be a positive integer, got ${m}`);
+  if (!Number.isInteger(m) || m <= 0)
+    throw new ArgumentError(`adapter: bottleneck must be a positive integer, got ${m}`);
   const placement = opts.placement ?? "houlsby";
-  if (placement !== "houlsby" && placement !== "pfeiffer") throw new ArgumentError(`adapter: placement must be "houlsby" or "pfeiffer", got ${String(placement)}`);
+  if (placement !== "houlsby" && placement !== "pfeiffer")
+    throw new ArgumentError(`adapter: placement must be "houlsby" or "pfeiffer", got ${String(placement)}`);
   const std = opts.initStd ?? 1e-2;
   if (!(std >= 0 && Number.isFinite(std))) throw new ArgumentError(`adapter: initStd must be ≥ 0, got ${std}`);
   const sublayers = opts.sublayers ?? (placement === "houlsby" ? ["attn", "mlp"] : ["mlp"]);
-  const isSublayer = (x: Module): x is Module => !(x instanceof Linear) && !(x instanceof AdapterSublayer) && !(x instanceof Adapter);
+  const isSublayer = (x: Module): x is Module =>
+    !(x instanceof Linear) && !(x instanceof AdapterSublayer) && !(x instanceof Adapter);
   const targets = findTargets(model, sublayers, isSublayer, "adapter");
   const generator = opts.generator ?? defaultGenerator;
   const widths = targets.map(([path, sub]) => outputChannels(sub, path));
   freeze(model);
-  targets.forEach(([path, sub], i) => replaceModule(model, path, new AdapterSublayer(sub, new Adapter(widths[i]!, m, std, generator))));
-  return { model, method: placement === "houlsby" ? "adapter" : "adapter-pfeiffer", trainable: trainableParameters(model) };
+  targets.forEach(([path, sub], i) =>
+    replaceModule(model, path, new AdapterSublayer(sub, new Adapter(widths[i]!, m, std, generator))),
+  );
+  return {
+    model,
+    method: placement === "houlsby" ? "adapter" : "adapter-pfeiffer",
+    trainable: trainableParameters(model),
+  };
 }

@@ -18,10 +18,14 @@ export interface BitFitOptions {
 
 /** Freeze `model` except its bias vectors (names ending in ".bias"). */
 export function applyBitFit<M extends Module>(model: M, opts: BitFitOptions = {}): Finetuned<M> {
-  const biases = model.namedParameters().filter(([name]) => name === "bias" || name.endsWith(".bias"))
+  const biases = model
+    .namedParameters()
+    .filter(([name]) => name === "bias" || name.endsWith(".bias"))
     .filter(([name]) => !opts.only || opts.only.some((s) => name.includes(s)));
   if (biases.length === 0) {
-    throw new ArgumentError(`bitfit: ${model.constructor.name} has no bias parameters${opts.only ? ` matching ${opts.only.join(", ")}` : ""}; BitFit trains biases only (LLaMA and T5 have none)`);
+    throw new ArgumentError(
+      `bitfit: ${model.constructor.name} has no bias parameters${opts.only ? ` matching ${opts.only.join(", ")}` : ""}; BitFit trains biases only (LLaMA and T5 have none)`,
+    );
   }
   freeze(model);
   for (const [, p] of biases) p.requiresGrad = true;

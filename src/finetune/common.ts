@@ -62,16 +62,27 @@ export function matchesTarget(path: string, target: string): boolean {
  * Linear). An unknown target — one that matches nothing — throws, naming the candidates, before anything
  * is changed.
  */
-export function findTargets<T extends Module>(model: Module, targets: readonly string[], accept: (m: Module) => m is T, who: string): [string, T][] {
-  if (!Array.isArray(targets) || targets.length === 0) throw new ArgumentError(`${who}: targetModules must be a non-empty list of module names, got ${JSON.stringify(targets)}`);
+export function findTargets<T extends Module>(
+  model: Module,
+  targets: readonly string[],
+  accept: (m: Module) => m is T,
+  who: string,
+): [string, T][] {
+  if (!Array.isArray(targets) || targets.length === 0)
+    throw new ArgumentError(
+      `${who}: targetModules must be a non-empty list of module names, got ${JSON.stringify(targets)}`,
+    );
   const candidates = [...model.namedModules()].filter(([path, m]) => path !== "" && accept(m)) as [string, T][];
   const found: [string, T][] = [];
   for (const target of targets) {
-    if (typeof target !== "string" || target === "") throw new ArgumentError(`${who}: a target module name must be a non-empty string, got ${JSON.stringify(target)}`);
+    if (typeof target !== "string" || target === "")
+      throw new ArgumentError(`${who}: a target module name must be a non-empty string, got ${JSON.stringify(target)}`);
     const hits = candidates.filter(([path]) => matchesTarget(path, target));
     if (hits.length === 0) {
       const names = [...new Set(candidates.map(([p]) => p.replace(/^.*?\.\d+\./, "")))];
-      throw new ArgumentError(`${who}: target module "${target}" matches no module of ${model.constructor.name}; its candidates are ${names.join(", ") || "none"}`);
+      throw new ArgumentError(
+        `${who}: target module "${target}" matches no module of ${model.constructor.name}; its candidates are ${names.join(", ") || "none"}`,
+      );
     }
     for (const hit of hits) if (!found.some(([p]) => p === hit[0])) found.push(hit);
   }
@@ -87,17 +98,20 @@ export function replaceModule(model: Module, path: string, replacement: Module):
   let parent: Module = model;
   for (const part of parts) {
     const next = (parent as unknown as Record<string, unknown>)[part];
-    if (!(next instanceof Module)) throw new ArgumentError(`replaceModule: no module at "${path}" in ${model.constructor.name}`);
+    if (!(next instanceof Module))
+      throw new ArgumentError(`replaceModule: no module at "${path}" in ${model.constructor.name}`);
     parent = next;
   }
-  if (!((parent as unknown as Record<string, unknown>)[field] instanceof Module)) throw new ArgumentError(`replaceModule: no module at "${path}" in ${model.constructor.name}`);
+  if (!((parent as unknown as Record<string, unknown>)[field] instanceof Module))
+    throw new ArgumentError(`replaceModule: no module at "${path}" in ${model.constructor.name}`);
   (parent as unknown as Record<string, Module>)[field] = replacement;
 }
 
 /** A snapshot of every frozen parameter's values (copies), to check after training that none moved. */
 export function snapshotFrozen(model: Module): Map<string, Float32Array | Float64Array | Int32Array> {
   const out = new Map<string, Float32Array | Float64Array | Int32Array>();
-  for (const [name, p] of model.namedParameters()) if (!p.requiresGrad) out.set(name, p.storage.slice() as Float32Array);
+  for (const [name, p] of model.namedParameters())
+    if (!p.requiresGrad) out.set(name, p.storage.slice() as Float32Array);
   return out;
 }
 

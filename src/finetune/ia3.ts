@@ -16,7 +16,15 @@ import type { Tensor } from "../engine/tensor.js";
 import { ones_ } from "../nn/init.js";
 import { Linear, param } from "../nn/linear.js";
 import { Module, type Parameter } from "../nn/module.js";
-import { findTargets, freeze, isLinear, matchesTarget, replaceModule, trainableParameters, type Finetuned } from "./common.js";
+import {
+  findTargets,
+  freeze,
+  isLinear,
+  matchesTarget,
+  replaceModule,
+  trainableParameters,
+  type Finetuned,
+} from "./common.js";
 
 export interface IA3Options {
   /** the Linears to rescale, by name suffix (default ["attn.wk", "attn.wv", "mlp.down"]) */
@@ -50,10 +58,19 @@ export function applyIA3<M extends Module>(model: M, opts: IA3Options = {}): Fin
   const targetModules = opts.targetModules ?? ["attn.wk", "attn.wv", "mlp.down"];
   const ff = opts.feedforwardModules ?? ["mlp.down"];
   for (const f of ff) {
-    if (!targetModules.includes(f)) throw new ArgumentError(`ia3: feed-forward module "${f}" is not among the targets ${targetModules.join(", ")}`);
+    if (!targetModules.includes(f))
+      throw new ArgumentError(`ia3: feed-forward module "${f}" is not among the targets ${targetModules.join(", ")}`);
   }
   const targets = findTargets(model, targetModules, isLinear, "ia3");
   freeze(model);
-  for (const [path, linear] of targets) replaceModule(model, path, new IA3Linear(linear, ff.some((f) => matchesTarget(path, f))));
+  for (const [path, linear] of targets)
+    replaceModule(
+      model,
+      path,
+      new IA3Linear(
+        linear,
+        ff.some((f) => matchesTarget(path, f)),
+      ),
+    );
   return { model, method: "ia3", trainable: trainableParameters(model) };
 }

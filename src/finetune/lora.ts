@@ -22,7 +22,15 @@ import { Dropout } from "../nn/activation.js";
 import { kaimingUniform_, zeros_ } from "../nn/init.js";
 import { Linear, param } from "../nn/linear.js";
 import { Module, type Parameter } from "../nn/module.js";
-import { findTargets, freeze, isLinear, replaceModule, trainableParameters, ATTENTION_QV, type Finetuned } from "./common.js";
+import {
+  findTargets,
+  freeze,
+  isLinear,
+  replaceModule,
+  trainableParameters,
+  ATTENTION_QV,
+  type Finetuned,
+} from "./common.js";
 
 export interface LoraOptions {
   /** the rank r of ΔW = B·A (default 8) */
@@ -102,7 +110,8 @@ export class LoraLinear extends Module {
 }
 
 function addInto(w: Tensor, d: Tensor, sign: number): void {
-  const ws = w.storage, ds = d.storage;
+  const ws = w.storage,
+    ds = d.storage;
   for (let i = 0; i < ws.length; i++) ws[i] = ws[i]! + sign * ds[i]!;
 }
 
@@ -111,7 +120,8 @@ export function loraOptions(opts: LoraOptions = {}): Required<Omit<LoraOptions, 
   const r = opts.r ?? 8;
   if (!Number.isInteger(r) || r <= 0) throw new ArgumentError(`lora: r must be a positive integer, got ${r}`);
   const alpha = opts.alpha ?? r;
-  if (!(Number.isFinite(alpha) && alpha > 0)) throw new ArgumentError(`lora: alpha must be a positive number, got ${alpha}`);
+  if (!(Number.isFinite(alpha) && alpha > 0))
+    throw new ArgumentError(`lora: alpha must be a positive number, got ${alpha}`);
   const dropout = opts.dropout ?? 0;
   if (!(dropout >= 0 && dropout < 1)) throw new ArgumentError(`lora: dropout must be in [0, 1), got ${dropout}`);
   return { r, alpha, dropout, targetModules: opts.targetModules ?? ATTENTION_QV };
@@ -126,7 +136,11 @@ export function applyLora<M extends Module>(model: M, opts: LoraOptions = {}): F
   const targets = findTargets(model, o.targetModules, isLinear, "lora");
   freeze(model);
   for (const [path, linear] of targets) {
-    replaceModule(model, path, new LoraLinear(linear, { r: o.r, alpha: o.alpha, dropout: o.dropout, generator: opts.generator }));
+    replaceModule(
+      model,
+      path,
+      new LoraLinear(linear, { r: o.r, alpha: o.alpha, dropout: o.dropout, generator: opts.generator }),
+    );
   }
   return { model, method: "lora", trainable: trainableParameters(model) };
 }

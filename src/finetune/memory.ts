@@ -59,6 +59,7 @@ export function stepBytes(model: Module, loss: Tensor): StepBytes {
   // the tape also reaches parameters (trainable leaves, frozen weights read by recorded ops): counted in weights
   const paramStorage = new Set<ArrayBufferView>(params.map((p) => p.storage));
   const activations = sumBytes([...tapeStorages(loss)].filter((s) => !paramStorage.has(s)));
-  const grads = trainable, optimizer = 2 * trainable;
+  const grads = trainable,
+    optimizer = 2 * trainable;
   return { weights, grads, optimizer, activations, total: weights + grads + optimizer + activations };
 }

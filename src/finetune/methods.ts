@@ -31,25 +31,36 @@ export interface MethodOptions {
 }
 
 /** A decoder of the zoo (GPT-2, LLaMA, ...): a trunk that reads a KV cache. Encoders and T5 are wrapped otherwise. */
-const isDecoder = (m: Module): m is CachedLM => typeof (m as unknown as Partial<CachedLM>).hidden === "function" && (m as unknown as Partial<CachedLM>).blocks !== undefined;
+const isDecoder = (m: Module): m is CachedLM =>
+  typeof (m as unknown as Partial<CachedLM>).hidden === "function" &&
+  (m as unknown as Partial<CachedLM>).blocks !== undefined;
 
 /** Apply the named method to a model of the zoo (prefix and prompt tuning wrap it: decoders, encoders, T5). */
 export function applyMethod(method: string, model: Module, opts: MethodOptions = {}): Finetuned<Module> {
   switch (method as MethodName) {
-    case "full": return applyFullFinetune(model);
-    case "lora": return applyLora(model, opts);
-    case "adapter": return applyAdapters(model, { bottleneck: opts.bottleneck, generator: opts.generator });
-    case "adapter-pfeiffer": return applyAdapters(model, { bottleneck: opts.bottleneck, placement: "pfeiffer", generator: opts.generator });
+    case "full":
+      return applyFullFinetune(model);
+    case "lora":
+      return applyLora(model, opts);
+    case "adapter":
+      return applyAdapters(model, { bottleneck: opts.bottleneck, generator: opts.generator });
+    case "adapter-pfeiffer":
+      return applyAdapters(model, { bottleneck: opts.bottleneck, placement: "pfeiffer", generator: opts.generator });
     case "prefix": {
       const o = { numVirtualTokens: opts.numVirtualTokens, generator: opts.generator };
-      return isDecoder(model) ? applyPrefixTuning(model, o) : applyEncoderPrefixTuning(model as Module & { forward(...a: never[]): unknown }, o);
+      return isDecoder(model)
+        ? applyPrefixTuning(model, o)
+        : applyEncoderPrefixTuning(model as Module & { forward(...a: never[]): unknown }, o);
     }
     case "prompt": {
       const o = { numVirtualTokens: opts.numVirtualTokens, generator: opts.generator };
       return isDecoder(model) ? applyPromptTuning(model, o) : applyEncoderPromptTuning(model as EncoderLike, o);
     }
-    case "bitfit": return applyBitFit(model);
-    case "ia3": return applyIA3(model, { targetModules: opts.targetModules });
-    default: throw new ArgumentError(`finetune: unknown method "${method}"; the methods are ${METHODS.join(", ")}`);
+    case "bitfit":
+      return applyBitFit(model);
+    case "ia3":
+      return applyIA3(model, { targetModules: opts.targetModules });
+    default:
+      throw new ArgumentError(`finetune: unknown method "${method}"; the methods are ${METHODS.join(", ")}`);
   }
 }

@@ -40,20 +40,30 @@ export const ADAPTER_WEIGHTS_FILE = "adapter_model.safetensors";
 type Family = "gpt2" | "llama";
 
 /** Our module (after "blocks.{i}.") → the Hugging Face module (after the layer prefix), and its part of a fused c_attn. */
-const MODULES: Record<Family, { layer: string; modules: Record<string, { theirs: string; part?: number; parts?: number }> }> = {
+const MODULES: Record<
+  Family,
+  { layer: string; modules: Record<string, { theirs: string; part?: number; parts?: number }> }
+> = {
   gpt2: {
     layer: "transformer.h.{i}.",
     modules: {
-      "attn.wq": { theirs: "attn.c_attn", part: 0, parts: 3 }, "attn.wk": { theirs: "attn.c_attn", part: 1, parts: 3 },
-      "attn.wv": { theirs: "attn.c_attn", part: 2, parts: 3 }, "attn.wo": { theirs: "attn.c_proj" },
-      "mlp.up": { theirs: "mlp.c_fc" }, "mlp.down": { theirs: "mlp.c_proj" },
+      "attn.wq": { theirs: "attn.c_attn", part: 0, parts: 3 },
+      "attn.wk": { theirs: "attn.c_attn", part: 1, parts: 3 },
+      "attn.wv": { theirs: "attn.c_attn", part: 2, parts: 3 },
+      "attn.wo": { theirs: "attn.c_proj" },
+      "mlp.up": { theirs: "mlp.c_fc" },
+      "mlp.down": { theirs: "mlp.c_proj" },
     },
   },
   llama: {
     layer: "model.layers.{i}.",
     modules: {
-      "attn.wq": { theirs: "self_attn.q_proj" }, "attn.wk": { theirs: "self_attn.k_proj" }, "attn.wv": { theirs: "self_attn.v_proj" },
-      "attn.wo": { theirs: "self_attn.o_proj" }, "mlp.gate": { theirs: "mlp.gate_proj" }, "mlp.up": { theirs: "mlp.up_proj" },
+      "attn.wq": { theirs: "self_attn.q_proj" },
+      "attn.wk": { theirs: "self_attn.k_proj" },
+      "attn.wv": { theirs: "self_attn.v_proj" },
+      "attn.wo": { theirs: "self_attn.o_proj" },
+      "mlp.gate": { theirs: "mlp.gate_proj" },
+      "mlp.up": { theirs: "mlp.up_proj" },
       "mlp.down": { theirs: "mlp.down_proj" },
     },
   },
@@ -62,7 +72,9 @@ const MODULES: Record<Family, { layer: string; modules: Record<string, { theirs:
 function familyOf(model: Module): Family {
   if (model instanceof GPT) return "gpt2";
   if (model instanceof Llama) return "llama";
-  throw new ArgumentError(`peft: ${model.constructor.name} has no PEFT mapping; LoRA folders are written and read for GPT-2 and LLaMA`);
+  throw new ArgumentError(
+    `peft: ${model.constructor.name} has no PEFT mapping; LoRA folders are written and read for GPT-2 and LLaMA`,
+  );
 }
 
 /** "blocks.3.attn.wq" → { i: 3, ours: "attn.wq" } */
@@ -87,21 +99,30 @@ export function toPeft(model: Module, opts: { baseModelNameOrPath?: string } = {
   const spec = MODULES[family];
   const layers = loraLayers(model);
   if (layers.length === 0) throw new ArgumentError(`peft: ${model.constructor.name} carries no LoRA layers`);
-  const r0 = layers[0]![1].r, a0 = layers[0]![1].alpha, drop = layers[0]![1].loraDrop.p;
+  const r0 = layers[0]![1].r,
+    a0 = layers[0]![1].alpha,
+    drop = layers[0]![1].loraDrop.p;
   // group by the Hugging Face module (c_attn gathers q, k, v)
-  const groups = new Map<string, { theirs: string; parts: { part: number; of: number; ours: string; m: LoraLinear }[] }>();
+  const groups = new Map<
+    string,
+    { theirs: string; parts: { part: number; of: number; ours: string; m: LoraLinear }[] }
+  >();
   for (const [path, m] of layers) {
     if (m.merged) throw new ArgumentError(`peft: ${path} is merged; unmerge before saving the adapter`);
     const { i, ours } = splitPath(path);
     const map = spec.modules[ours];
-    if (!map) throw new ArgumentError(`peft: no ${family} module corresponds to "${ours}"; the mapped ones are ${Object.keys(spec.modules).join(", ")}`);
+    if (!map)
+      throw new ArgumentError(
+        `peft: no ${family} module corresponds to "${ours}"; the mapped ones are ${Object.keys(spec.modules).join(", ")}`,
+      );
     const key = spec.layer.replace("{i}", String(i)) + map.theirs;
     const g = groups.get(key) ?? { theirs: map.theirs, parts: [] };
     g.parts.push({ part: map.part ?? 0, of: map.parts ?? 1, ours, m });
     groups.set(key, g);
   }
   const tensors: Record<string, Tensor> = {};
-  const rankPattern: Record<string, number> = {}, alphaPattern: Record<string, number> = {};
+  const rankPattern: Record<string, number> = {},
+    alphaPattern: Record<string, number> = {};
   const partsMeta: Record<string, string> = {};
   const targets = new Set<string>();
   noGrad(() => {
@@ -109,26 +130,36 @@ export function toPeft(model: Module, opts: { baseModelNameOrPath?: string } = {
       // PEFT matches target_modules as name suffixes: the leaf ("c_attn") unless another module of the family
       // ends the same way (GPT-2's attn.c_proj and mlp.c_proj), then the longer suffix ("mlp.c_proj")
       const leaf = g.theirs.split(".").pop()!;
-      const ambiguous = Object.values(spec.modules).some((m) => m.theirs !== g.theirs && m.theirs.split(".").pop() === leaf);
+      const ambiguous = Object.values(spec.modules).some(
+        (m) => m.theirs !== g.theirs && m.theirs.split(".").pop() === leaf,
+      );
       targets.add(ambiguous ? g.theirs : leaf);
       g.parts.sort((a, b) => a.part - b.part);
       const R = g.parts.reduce((n, p) => n + p.m.r, 0);
       const scale = g.parts[0]!.m.scaling;
-      for (const p of g.parts) if (p.m.scaling !== scale) throw new ArgumentError(`peft: the parts of ${key} have different scales α/r; PEFT keeps one per module`);
+      for (const p of g.parts)
+        if (p.m.scaling !== scale)
+          throw new ArgumentError(`peft: the parts of ${key} have different scales α/r; PEFT keeps one per module`);
       let A: Tensor, B: Tensor;
       if (g.parts.length === 1 && g.parts[0]!.of === 1) {
         A = g.parts[0]!.m.loraA.detach();
         B = g.parts[0]!.m.loraB.detach();
       } else {
         // A = [A_q; A_k; A_v], B = diag(B_q, B_k, B_v) over the three row blocks of c_attn (missing parts: zero rows)
-        const of = g.parts[0]!.of, out = g.parts[0]!.m.outFeatures;
-        A = cat(g.parts.map((p) => p.m.loraA.detach()), 0); // (R, C)
+        const of = g.parts[0]!.of,
+          out = g.parts[0]!.m.outFeatures;
+        A = cat(
+          g.parts.map((p) => p.m.loraA.detach()),
+          0,
+        ); // (R, C)
         const b = zeros([of * out, R]);
         let col = 0;
         const cols: string[] = [];
         for (const p of g.parts) {
-          const Bp = p.m.loraB.storage, r = p.m.r;
-          for (let row = 0; row < out; row++) for (let c = 0; c < r; c++) b.storage[(p.part * out + row) * R + col + c] = Bp[row * r + c]!;
+          const Bp = p.m.loraB.storage,
+            r = p.m.r;
+          for (let row = 0; row < out; row++)
+            for (let c = 0; c < r; c++) b.storage[(p.part * out + row) * R + col + c] = Bp[row * r + c]!;
           cols.push(`${p.ours}:${col}-${col + r}`);
           col += r;
         }
@@ -180,7 +211,10 @@ function rankAndAlpha(config: Record<string, unknown>, key: string): { r: number
     }
     return dflt;
   };
-  return { r: pick(config.rank_pattern, config.r as number), alpha: pick(config.alpha_pattern, config.lora_alpha as number) };
+  return {
+    r: pick(config.rank_pattern, config.r as number),
+    alpha: pick(config.alpha_pattern, config.lora_alpha as number),
+  };
 }
 
 /**
@@ -189,21 +223,42 @@ function rankAndAlpha(config: Record<string, unknown>, key: string): { r: number
  * model is changed only when all of it fits: a folder for another architecture or with mismatched shapes
  * throws a LoadError / ShapeError naming the key and leaves the model as it was.
  */
-export function fromPeft(model: Module, files: { config: Record<string, unknown>; tensors: Record<string, Tensor>; metadata?: Record<string, string> }): LoraLinear[] {
+export function fromPeft(
+  model: Module,
+  files: { config: Record<string, unknown>; tensors: Record<string, Tensor>; metadata?: Record<string, string> },
+): LoraLinear[] {
   const family = familyOf(model);
   const spec = MODULES[family];
   const { config, tensors } = files;
-  if (config.peft_type !== "LORA") throw new LoadError(`peft: adapter_config.json has peft_type ${JSON.stringify(config.peft_type)}; only "LORA" adapters are read`);
+  if (config.peft_type !== "LORA")
+    throw new LoadError(
+      `peft: adapter_config.json has peft_type ${JSON.stringify(config.peft_type)}; only "LORA" adapters are read`,
+    );
   for (const k of ["r", "lora_alpha"] as const) {
-    if (!(typeof config[k] === "number" && (config[k] as number) > 0)) throw new LoadError(`peft: adapter_config.json's ${k} must be a positive number, got ${JSON.stringify(config[k])}`);
+    if (!(typeof config[k] === "number" && (config[k] as number) > 0))
+      throw new LoadError(
+        `peft: adapter_config.json's ${k} must be a positive number, got ${JSON.stringify(config[k])}`,
+      );
   }
   // PEFT's r is an integer (a rank); the most a checkpoint may claim is far past any real adapter's
-  if (!(Number.isSafeInteger(config.r) && (config.r as number) <= MAX_RANK)) throw new LoadError(`peft: adapter_config.json's r must be an integer from 1 to ${MAX_RANK}, got ${JSON.stringify(config.r)}`);
+  if (!(Number.isSafeInteger(config.r) && (config.r as number) <= MAX_RANK))
+    throw new LoadError(
+      `peft: adapter_config.json's r must be an integer from 1 to ${MAX_RANK}, got ${JSON.stringify(config.r)}`,
+    );
   const targetModules = config.target_modules;
-  if (targetModules !== undefined && targetModules !== null && typeof targetModules !== "string" && !(Array.isArray(targetModules) && targetModules.every((t) => typeof t === "string"))) {
-    throw new LoadError(`peft: adapter_config.json's target_modules must be a module name pattern or a list of module names, got ${JSON.stringify(targetModules)}`);
+  if (
+    targetModules !== undefined &&
+    targetModules !== null &&
+    typeof targetModules !== "string" &&
+    !(Array.isArray(targetModules) && targetModules.every((t) => typeof t === "string"))
+  ) {
+    throw new LoadError(
+      `peft: adapter_config.json's target_modules must be a module name pattern or a list of module names, got ${JSON.stringify(targetModules)}`,
+    );
   }
-  const parts: Record<string, string> = files.metadata?.["wnn.parts"] ? JSON.parse(files.metadata["wnn.parts"]) as Record<string, string> : {};
+  const parts: Record<string, string> = files.metadata?.["wnn.parts"]
+    ? (JSON.parse(files.metadata["wnn.parts"]) as Record<string, string>)
+    : {};
   // the HF module of each of our Linears
   const ours = new Map<string, { path: string; linear: Linear; part: number; of: number }[]>();
   for (const [path, m] of model.namedModules()) {
@@ -219,28 +274,53 @@ export function fromPeft(model: Module, files: { config: Record<string, unknown>
   const keys = Object.keys(tensors);
   for (const name of keys) {
     const m = /^base_model\.model\.(.+)\.lora_([AB])\.weight$/.exec(name);
-    if (!m) throw new LoadError(`peft: unexpected key ${name} in ${ADAPTER_WEIGHTS_FILE} (expected base_model.model.<module>.lora_A/lora_B.weight)`);
-    if (!ours.has(m[1]!)) throw new LoadError(`peft: ${name} names module ${m[1]} which ${model.constructor.name} (${family}) does not have; is the adapter for another architecture?`);
+    if (!m)
+      throw new LoadError(
+        `peft: unexpected key ${name} in ${ADAPTER_WEIGHTS_FILE} (expected base_model.model.<module>.lora_A/lora_B.weight)`,
+      );
+    if (!ours.has(m[1]!))
+      throw new LoadError(
+        `peft: ${name} names module ${m[1]} which ${model.constructor.name} (${family}) does not have; is the adapter for another architecture?`,
+      );
   }
   for (const [key, targets] of ours) {
-    const A = tensors[`base_model.model.${key}.lora_A.weight`], B = tensors[`base_model.model.${key}.lora_B.weight`];
+    const A = tensors[`base_model.model.${key}.lora_A.weight`],
+      B = tensors[`base_model.model.${key}.lora_B.weight`];
     if (!A && !B) continue;
     if (!A || !B) throw new LoadError(`peft: ${key} has lora_${A ? "A" : "B"} but not lora_${A ? "B" : "A"}`);
     // a list of target modules names every adapted module (a string is a pattern, as PEFT reads it)
-    if (Array.isArray(targetModules) && !targetModules.some((t) => key === t || key.endsWith(`.${t}`))) throw new LoadError(`peft: ${key} is adapted, but adapter_config.json's target_modules (${targetModules.join(", ")}) does not name it`);
+    if (Array.isArray(targetModules) && !targetModules.some((t) => key === t || key.endsWith(`.${t}`)))
+      throw new LoadError(
+        `peft: ${key} is adapted, but adapter_config.json's target_modules (${targetModules.join(", ")}) does not name it`,
+      );
     const { r: R, alpha } = rankAndAlpha(config, key);
-    const of = targets[0]!.of, inF = targets[0]!.linear.inFeatures, out = targets[0]!.linear.outFeatures;
-    if (A.ndim !== 2 || A.shape[0] !== R || A.shape[1] !== inF) throw new ShapeError(`peft: ${key}.lora_A.weight has shape ${fmt(A.shape)}, expected (${R}, ${inF}) for r ${R} and the model's ${inF} input features`);
-    if (B.ndim !== 2 || B.shape[0] !== of * out || B.shape[1] !== R) throw new ShapeError(`peft: ${key}.lora_B.weight has shape ${fmt(B.shape)}, expected (${of * out}, ${R})`);
+    const of = targets[0]!.of,
+      inF = targets[0]!.linear.inFeatures,
+      out = targets[0]!.linear.outFeatures;
+    if (A.ndim !== 2 || A.shape[0] !== R || A.shape[1] !== inF)
+      throw new ShapeError(
+        `peft: ${key}.lora_A.weight has shape ${fmt(A.shape)}, expected (${R}, ${inF}) for r ${R} and the model's ${inF} input features`,
+      );
+    if (B.ndim !== 2 || B.shape[0] !== of * out || B.shape[1] !== R)
+      throw new ShapeError(`peft: ${key}.lora_B.weight has shape ${fmt(B.shape)}, expected (${of * out}, ${R})`);
     const scale = alpha / R;
-    const columns = parts[key] ? Object.fromEntries(parts[key]!.split(",").map((s) => { const [n, range] = s.split(":"); const [a, b] = range!.split("-").map(Number); return [n!, [a!, b!]]; })) : null;
+    const columns = parts[key]
+      ? Object.fromEntries(
+          parts[key]!.split(",").map((s) => {
+            const [n, range] = s.split(":");
+            const [a, b] = range!.split("-").map(Number);
+            return [n!, [a!, b!]];
+          }),
+        )
+      : null;
     for (const t of targets) {
       const name = splitPath(t.path).ours;
       if (of > 1 && columns && !columns[name]) continue; // a part the adapter does not adapt
-      const [c0, c1] = of > 1 && columns ? columns[name] as [number, number] : [0, R];
+      const [c0, c1] = of > 1 && columns ? (columns[name] as [number, number]) : [0, R];
       const r = c1 - c0;
       // this part's rows of B and its columns c0…c1 of B and rows of A
-      const a = A.narrow(0, c0, r), b = B.narrow(0, t.part * out, out).narrow(1, c0, r);
+      const a = A.narrow(0, c0, r),
+        b = B.narrow(0, t.part * out, out).narrow(1, c0, r);
       plan.push({ path: t.path, base: t.linear, A: a, B: b, r, alpha: scale * r });
     }
   }
@@ -249,7 +329,11 @@ export function fromPeft(model: Module, files: { config: Record<string, unknown>
   freeze(model);
   const made: LoraLinear[] = [];
   for (const p of plan) {
-    const m = new LoraLinear(p.base, { r: p.r, alpha: p.alpha, dropout: typeof config.lora_dropout === "number" ? config.lora_dropout : 0 });
+    const m = new LoraLinear(p.base, {
+      r: p.r,
+      alpha: p.alpha,
+      dropout: typeof config.lora_dropout === "number" ? config.lora_dropout : 0,
+    });
     m.loraA.storage.set(p.A.storage);
     m.loraB.storage.set(p.B.storage);
     const segs = p.path.split(".");

@@ -33,12 +33,19 @@ import { freeze, replaceModule, trainableParameters, type Finetuned } from "./co
 import { PrefixParameters, type PrefixOptions } from "./prefix.js";
 
 type BaseAttention = BertSelfAttention | T5Attention;
-const isEncoderAttention = (m: Module): m is BaseAttention => m instanceof BertSelfAttention || m instanceof T5Attention;
+const isEncoderAttention = (m: Module): m is BaseAttention =>
+  m instanceof BertSelfAttention || m instanceof T5Attention;
 
 /** The BERT or T5 attention modules of `model` with their paths; none is an ArgumentError. */
 export function encoderAttentions(model: Module): [string, BaseAttention][] {
-  const found = [...model.namedModules()].filter(([path, m]) => path !== "" && isEncoderAttention(m)) as [string, BaseAttention][];
-  if (found.length === 0) throw new ArgumentError(`prefix: ${model.constructor.name} has no BERT or T5 attention module; encoder prefix tuning applies to BERT, RoBERTa and T5 (the decoders take applyPrefixTuning)`);
+  const found = [...model.namedModules()].filter(([path, m]) => path !== "" && isEncoderAttention(m)) as [
+    string,
+    BaseAttention,
+  ][];
+  if (found.length === 0)
+    throw new ArgumentError(
+      `prefix: ${model.constructor.name} has no BERT or T5 attention module; encoder prefix tuning applies to BERT, RoBERTa and T5 (the decoders take applyPrefixTuning)`,
+    );
   return found;
 }
 
@@ -61,13 +68,22 @@ export class PrefixedAttention extends Module {
   /** BERT: (x, keep); T5: (x, kv, bias, cache) — the wrapped module's own arguments. */
   forward(x: Tensor, ...rest: unknown[]): Tensor {
     const a = this.base;
-    if (!this.prefixK || !this.prefixV) throw new ArgumentError(`prefix: a prefixed attention was called outside EncoderPrefixTuning.forward (no prefix set)`);
+    if (!this.prefixK || !this.prefixV)
+      throw new ArgumentError(
+        `prefix: a prefixed attention was called outside EncoderPrefixTuning.forward (no prefix set)`,
+      );
     const t5 = a instanceof T5Attention;
     const kvIn = t5 ? (rest[0] as Tensor) : x; //                                   (B, S, C)
     const mask = (t5 ? rest[1] : rest[0]) as Tensor | null; // T5: additive bias; BERT: keep (bool)
-    if (t5 && rest[2]) throw new ArgumentError("prefix: a prefix-tuned T5 decodes without a KV cache (cached greedy/beam decoding is not prefixed); use forward");
+    if (t5 && rest[2])
+      throw new ArgumentError(
+        "prefix: a prefix-tuned T5 decodes without a KV cache (cached greedy/beam decoding is not prefixed); use forward",
+      );
     const [B, T] = x.shape as [number, number];
-    const S = kvIn.shape[1]!, nh = this.nHead, hs = this.hs, n = this.prefixK.shape[2]!;
+    const S = kvIn.shape[1]!,
+      nh = this.nHead,
+      hs = this.hs,
+      n = this.prefixK.shape[2]!;
     const heads = (t: Tensor, len: number): Tensor => t.view(B, len, nh, hs).transpose(1, 2); // (B, len, I) → (B, nh, len, hs)
     const q = heads(a.wq.forward(x), T); // (B, nh, T, hs)
     // [P_k; kv·W_K] and [P_v; kv·W_V]: the prefix rows first, shared by every row of the batch
@@ -88,7 +104,9 @@ export class PrefixedAttention extends Module {
 }
 
 /** A frozen encoder (BERT family) or encoder-decoder (T5) whose every attention reads trainable prefixes. */
-export class EncoderPrefixTuning<M extends Module & { forward(...args: never[]): unknown } = Module & { forward(...args: never[]): unknown }> extends PrefixParameters {
+export class EncoderPrefixTuning<
+  M extends Module & { forward(...args: never[]): unknown } = Module & { forward(...args: never[]): unknown },
+> extends PrefixParameters {
   base: M;
   /** the wrapped attention modules, in the order of their rows in P_θ */
   readonly attentions: PrefixedAttention[];
@@ -98,9 +116,11 @@ export class EncoderPrefixTuning<M extends Module & { forward(...args: never[]):
   constructor(base: M, opts: PrefixOptions = {}) {
     const found = encoderAttentions(base);
     const n = opts.numVirtualTokens ?? 10;
-    if (!Number.isInteger(n) || n < 0) throw new ArgumentError(`prefix: numVirtualTokens must be an integer ≥ 0, got ${n}`);
+    if (!Number.isInteger(n) || n < 0)
+      throw new ArgumentError(`prefix: numVirtualTokens must be an integer ≥ 0, got ${n}`);
     const a0 = found[0]![1];
-    const C = a0.wq.inFeatures, I = a0.wq.outFeatures;
+    const C = a0.wq.inFeatures,
+      I = a0.wq.outFeatures;
     super(n, C, found.length * 2 * I, opts, "prefix");
     this.base = base;
     this.nh = a0.nHead;
@@ -114,8 +134,14 @@ export class EncoderPrefixTuning<M extends Module & { forward(...args: never[]):
 
   /** Give every wrapped attention its rows of P_θ: (n, M·2·I) → (2M, nh, n, hs), keys at 2i, values at 2i + 1. */
   private setPrefixes(): void {
-    const { n, nh, hs } = this, M = this.attentions.length;
-    const kv = n === 0 ? zeros([2 * M, nh, 0, hs]) : this.prefix().view(n, 2 * M, nh, hs).permute(1, 2, 0, 3); // (2M, nh, n, hs)
+    const { n, nh, hs } = this,
+      M = this.attentions.length;
+    const kv =
+      n === 0
+        ? zeros([2 * M, nh, 0, hs])
+        : this.prefix()
+            .view(n, 2 * M, nh, hs)
+            .permute(1, 2, 0, 3); // (2M, nh, n, hs)
     this.attentions.forEach((att, i) => {
       att.prefixK = kv.narrow(0, 2 * i, 1); //     (1, nh, n, hs)
       att.prefixV = kv.narrow(0, 2 * i + 1, 1); // (1, nh, n, hs)
@@ -134,7 +160,10 @@ export class EncoderPrefixTuning<M extends Module & { forward(...args: never[]):
 }
 
 /** Freeze a BERT-family or T5 model and prefix every attention: trains P'_θ and the MLP (or P_θ directly). */
-export function applyEncoderPrefixTuning<M extends Module & { forward(...args: never[]): unknown }>(model: M, opts: PrefixOptions = {}): Finetuned<EncoderPrefixTuning<M>> {
+export function applyEncoderPrefixTuning<M extends Module & { forward(...args: never[]): unknown }>(
+  model: M,
+  opts: PrefixOptions = {},
+): Finetuned<EncoderPrefixTuning<M>> {
   encoderAttentions(model); //  check before anything changes
   freeze(model); //             first: the prefix parameters the wrapper adds must train
   const wrapped = new EncoderPrefixTuning(model, opts);

@@ -48,10 +48,20 @@ export interface CachedLM extends Module {
 
 /** The attention geometry of a decoder's blocks: nkv key/value heads of hs channels. */
 export function attentionGeometry(model: CachedLM, who: string): { L: number; nkv: number; hs: number } {
-  const blocks = model.blocks && typeof (model.blocks as Iterable<Module>)[Symbol.iterator] === "function" ? [...model.blocks] : [];
+  const blocks =
+    model.blocks && typeof (model.blocks as Iterable<Module>)[Symbol.iterator] === "function" ? [...model.blocks] : [];
   const attn = blocks[0]?.attn as unknown as Partial<AttentionShape> | undefined;
-  if (!attn || typeof attn.nHead !== "number" || !attn.wq || !attn.wk || typeof model.config?.blockSize !== "number" || typeof model.hidden !== "function") {
-    throw new ArgumentError(`${who}: ${model.constructor.name} has no blocks[i].attn with nHead, wq and wk, or no hidden(idx, cache) and config.blockSize; it applies to the decoders of the zoo (GPT-2, LLaMA, ...)`);
+  if (
+    !attn ||
+    typeof attn.nHead !== "number" ||
+    !attn.wq ||
+    !attn.wk ||
+    typeof model.config?.blockSize !== "number" ||
+    typeof model.hidden !== "function"
+  ) {
+    throw new ArgumentError(
+      `${who}: ${model.constructor.name} has no blocks[i].attn with nHead, wq and wk, or no hidden(idx, cache) and config.blockSize; it applies to the decoders of the zoo (GPT-2, LLaMA, ...)`,
+    );
   }
   const hs = attn.wq.outFeatures / attn.nHead;
   const nkv = attn.wk.outFeatures / hs;
@@ -61,8 +71,10 @@ export function attentionGeometry(model: CachedLM, who: string): { L: number; nk
 /** The checked number of virtual tokens n (default 10): an integer ≥ 0 that leaves room in the context. */
 export function virtualTokens(base: CachedLM, n: number | undefined, who: string): number {
   n ??= 10;
-  if (!Number.isInteger(n) || n < 0) throw new ArgumentError(`${who}: numVirtualTokens must be an integer ≥ 0, got ${n}`);
-  if (n >= base.config.blockSize) throw new ArgumentError(`${who}: numVirtualTokens ${n} leaves no room in the context of ${base.config.blockSize}`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new ArgumentError(`${who}: numVirtualTokens must be an integer ≥ 0, got ${n}`);
+  if (n >= base.config.blockSize)
+    throw new ArgumentError(`${who}: numVirtualTokens ${n} leaves no room in the context of ${base.config.blockSize}`);
   return n;
 }
 
@@ -161,7 +173,9 @@ export class PrefixTuning<M extends CachedLM = CachedLM> extends PrefixParameter
     if (this.n === 0) return cache;
     const { n, L, nkv, hs } = this;
     // (n, L·2·nkv·hs) → (n, 2L, nkv, hs) → (2L, nkv, n, hs): row 2l holds layer l's keys, 2l + 1 its values
-    const kv = this.prefix().view(n, 2 * L, nkv, hs).permute(1, 2, 0, 3); // (2L, nkv, n, hs)
+    const kv = this.prefix()
+      .view(n, 2 * L, nkv, hs)
+      .permute(1, 2, 0, 3); // (2L, nkv, n, hs)
     for (let l = 0; l < L; l++) {
       cache.layers[l]!.k = kv.narrow(0, 2 * l, 1).expand(B, nkv, n, hs); //     (B, nkv, n, hs)
       cache.layers[l]!.v = kv.narrow(0, 2 * l + 1, 1).expand(B, nkv, n, hs); // (B, nkv, n, hs)
@@ -190,7 +204,8 @@ export class PrefixTuning<M extends CachedLM = CachedLM> extends PrefixParameter
     const logits = this.base.lmHead.forward(this.hidden(idx)); // (B, T, V)
     if (!targets) return { logits, loss: null };
     const [B, T, V] = logits.shape as [number, number, number];
-    if (targets.shape.length !== 2 || targets.shape[0] !== B || targets.shape[1] !== T) throw new ShapeError(`prefix: targets ${fmt(targets.shape)} must have the shape of idx ${fmt(idx.shape)}`);
+    if (targets.shape.length !== 2 || targets.shape[0] !== B || targets.shape[1] !== T)
+      throw new ShapeError(`prefix: targets ${fmt(targets.shape)} must have the shape of idx ${fmt(idx.shape)}`);
     return { logits, loss: F.crossEntropy(logits.view(B * T, V), targets.view(B * T)) };
   }
 

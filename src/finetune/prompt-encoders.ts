@@ -41,7 +41,8 @@ export class EncoderPromptTuning<M extends EncoderLike = EncoderLike> extends Mo
   constructor(base: M, opts: PromptOptions = {}) {
     super();
     const n = opts.numVirtualTokens ?? 10;
-    if (!Number.isInteger(n) || n < 0) throw new ArgumentError(`prompt: numVirtualTokens must be an integer ≥ 0, got ${n}`);
+    if (!Number.isInteger(n) || n < 0)
+      throw new ArgumentError(`prompt: numVirtualTokens must be an integer ≥ 0, got ${n}`);
     const [[path, emb]] = promptTarget(base, opts);
     this.base = base;
     this.n = n;
@@ -52,35 +53,63 @@ export class EncoderPromptTuning<M extends EncoderLike = EncoderLike> extends Mo
   /** [V…V+n−1; ids]: (B, n + T) int32. */
   private withPrompt(ids: Tensor): Tensor {
     const B = ids.shape[0]!;
-    return cat([arange(this.firstVirtual, this.firstVirtual + this.n).unsqueeze(0).expand(B, this.n), ids], 1); // (B, n+T)
+    return cat(
+      [
+        arange(this.firstVirtual, this.firstVirtual + this.n)
+          .unsqueeze(0)
+          .expand(B, this.n),
+        ids,
+      ],
+      1,
+    ); // (B, n+T)
   }
 
   /** (B, T) → (B, n + T): `value` in front (an attention mask's 1, a segment's 0, an ignored target's −100). */
   private grow(t: Tensor | null | undefined, value: number): Tensor | null | undefined {
     if (!t) return t;
     const B = t.shape[0]!;
-    return cat([value === 1 ? ones([B, this.n], { dtype: t.dtype }) : full([B, this.n], value, { dtype: t.dtype }), t], 1);
+    return cat(
+      [value === 1 ? ones([B, this.n], { dtype: t.dtype }) : full([B, this.n], value, { dtype: t.dtype }), t],
+      1,
+    );
   }
 
-  forward(...args: M extends T5 ? [inputIds: Tensor, decoderInputIds: Tensor, opts?: T5ForwardOptions] : [idx: Tensor, opts?: BertForwardOptions]): M extends T5 ? T5Output : HeadOutput;
+  forward(
+    ...args: M extends T5
+      ? [inputIds: Tensor, decoderInputIds: Tensor, opts?: T5ForwardOptions]
+      : [idx: Tensor, opts?: BertForwardOptions]
+  ): M extends T5 ? T5Output : HeadOutput;
   forward(ids: Tensor, a?: Tensor | BertForwardOptions, b?: T5ForwardOptions): T5Output | HeadOutput {
-    if (this.n === 0) return this.base instanceof T5 ? this.base.forward(ids, a as Tensor, b) : (this.base as BertLike).forward(ids, a as BertForwardOptions);
+    if (this.n === 0)
+      return this.base instanceof T5
+        ? this.base.forward(ids, a as Tensor, b)
+        : (this.base as BertLike).forward(ids, a as BertForwardOptions);
     if (this.base instanceof T5) {
       // the prompt in front of the encoder's input; the decoder and its targets are unchanged
       const o = b ?? {};
-      return this.base.forward(this.withPrompt(ids), a as Tensor, { ...o, attentionMask: this.grow(o.attentionMask, 1) });
+      return this.base.forward(this.withPrompt(ids), a as Tensor, {
+        ...o,
+        attentionMask: this.grow(o.attentionMask, 1),
+      });
     }
     const o = (a ?? {}) as BertForwardOptions;
     const T = ids.shape[1]!;
     const targets = o.targets && o.targets.ndim === 2 ? this.grow(o.targets, -100) : o.targets; // token-level targets grow; (B) class labels do not
-    const out = (this.base as BertLike).forward(this.withPrompt(ids), { tokenTypeIds: this.grow(o.tokenTypeIds, 0), attentionMask: this.grow(o.attentionMask, 1), targets });
+    const out = (this.base as BertLike).forward(this.withPrompt(ids), {
+      tokenTypeIds: this.grow(o.tokenTypeIds, 0),
+      attentionMask: this.grow(o.attentionMask, 1),
+      targets,
+    });
     // a token-level head answered for n + T positions: keep the real tokens' (B, T, ·)
     return { logits: out.logits.ndim === 3 ? out.logits.narrow(1, this.n, T) : out.logits, loss: out.loss };
   }
 }
 
 /** Freeze a BERT-family model or T5 and put a trainable soft prompt of n embeddings in front of its input. */
-export function applyEncoderPromptTuning<M extends BertLike | T5>(model: M, opts: PromptOptions = {}): Finetuned<EncoderPromptTuning<M>> {
+export function applyEncoderPromptTuning<M extends BertLike | T5>(
+  model: M,
+  opts: PromptOptions = {},
+): Finetuned<EncoderPromptTuning<M>> {
   encoderAttentions(model); // an encoder or encoder-decoder of the zoo; checked before anything changes
   promptTarget(model, opts);
   freeze(model); //            first: the soft prompt the wrapper adds must stay trainable

@@ -42,7 +42,8 @@ export class PromptEmbedding extends Module {
     this.prompt = param([n, base.embeddingDim]);
     // P_e ← rows of E at n random vocabulary ids (Lester et al. §3.2)
     noGrad(() => {
-      const V = base.numEmbeddings, C = base.embeddingDim;
+      const V = base.numEmbeddings,
+        C = base.embeddingDim;
       for (let i = 0; i < n; i++) {
         const row = Math.floor(generator.random() * V);
         this.prompt.storage.set(base.weight.storage.subarray(row * C, (row + 1) * C), i * C);
@@ -74,7 +75,8 @@ export interface PromptOptions {
 }
 
 const isEmbedding = (m: Module): m is Embedding => m instanceof Embedding;
-export const promptTarget = (base: Module, opts: PromptOptions): [[string, Embedding]] => findTargets(base, [opts.embedding ?? "tokEmb"], isEmbedding, "prompt") as [[string, Embedding]];
+export const promptTarget = (base: Module, opts: PromptOptions): [[string, Embedding]] =>
+  findTargets(base, [opts.embedding ?? "tokEmb"], isEmbedding, "prompt") as [[string, Embedding]];
 
 /** A frozen decoder reading n trainable soft-prompt embeddings before its input. */
 export class PromptTuning<M extends CachedLM = CachedLM> extends Module {
@@ -97,7 +99,9 @@ export class PromptTuning<M extends CachedLM = CachedLM> extends Module {
 
   /** The virtual token ids V…V+n−1 for B rows: (B, n) int32. */
   virtualIds(B: number): Tensor {
-    return arange(this.firstVirtual, this.firstVirtual + this.n).unsqueeze(0).expand(B, this.n); // (B, n)
+    return arange(this.firstVirtual, this.firstVirtual + this.n)
+      .unsqueeze(0)
+      .expand(B, this.n); // (B, n)
   }
 
   /** The trunk over idx (B, T) read after the soft prompt: (B, T, C), the prompt's positions cut off. */
@@ -123,7 +127,8 @@ export class PromptTuning<M extends CachedLM = CachedLM> extends Module {
     const logits = this.base.lmHead.forward(this.hidden(idx)); // (B, T, V)
     if (!targets) return { logits, loss: null };
     const [B, T, V] = logits.shape as [number, number, number];
-    if (targets.shape.length !== 2 || targets.shape[0] !== B || targets.shape[1] !== T) throw new ShapeError(`prompt: targets ${fmt(targets.shape)} must have the shape of idx ${fmt(idx.shape)}`);
+    if (targets.shape.length !== 2 || targets.shape[0] !== B || targets.shape[1] !== T)
+      throw new ShapeError(`prompt: targets ${fmt(targets.shape)} must have the shape of idx ${fmt(idx.shape)}`);
     return { logits, loss: F.crossEntropy(logits.view(B * T, V), targets.view(B * T)) };
   }
 

@@ -111,24 +111,51 @@ export function searchBeams(model: BeamSearchable, opts: BeamSearchOptions): Bea
 }
 
 function searchBeamsInScope(model: BeamSearchable, opts: BeamSearchOptions): BeamResult {
-  const { beamSize: K, maxLen, startId, eosId, lengthPenalty: alpha = 1, lengthNorm = "length", nBest = 1, repetitionPenalty = 1 } = opts;
-  const B = model.batch, V = model.vocabSize;
-  if (!(Number.isInteger(K) && K >= 1)) throw new ArgumentError(`beamSearch: beamSize must be a positive integer, got ${K}`);
-  if (!(Number.isInteger(maxLen) && maxLen >= 1)) throw new ArgumentError(`beamSearch: maxLen must be a positive integer, got ${maxLen}`);
+  const {
+    beamSize: K,
+    maxLen,
+    startId,
+    eosId,
+    lengthPenalty: alpha = 1,
+    lengthNorm = "length",
+    nBest = 1,
+    repetitionPenalty = 1,
+  } = opts;
+  const B = model.batch,
+    V = model.vocabSize;
+  if (!(Number.isInteger(K) && K >= 1))
+    throw new ArgumentError(`beamSearch: beamSize must be a positive integer, got ${K}`);
+  if (!(Number.isInteger(maxLen) && maxLen >= 1))
+    throw new ArgumentError(`beamSearch: maxLen must be a positive integer, got ${maxLen}`);
   if (!(alpha >= 0)) throw new ArgumentError(`beamSearch: lengthPenalty must be ≥ 0, got ${alpha}`);
-  if (lengthNorm !== "length" && lengthNorm !== "gnmt") throw new ArgumentError(`beamSearch: lengthNorm must be "length" or "gnmt", got ${JSON.stringify(lengthNorm)}`);
-  if (!(Number.isInteger(nBest) && nBest >= 1 && nBest <= K)) throw new ArgumentError(`beamSearch: nBest must be an integer in [1, beamSize ${K}], got ${nBest}`);
-  if (!(repetitionPenalty > 0 && Number.isFinite(repetitionPenalty))) throw new ArgumentError(`beamSearch: repetitionPenalty must be a positive number, got ${repetitionPenalty}`);
-  for (const [key, id] of [["startId", startId], ["eosId", eosId]] as const) {
-    if (!(Number.isInteger(id) && id >= 0 && id < V)) throw new ArgumentError(`beamSearch: ${key} must be a token id in [0, ${V}), got ${id}`);
+  if (lengthNorm !== "length" && lengthNorm !== "gnmt")
+    throw new ArgumentError(`beamSearch: lengthNorm must be "length" or "gnmt", got ${JSON.stringify(lengthNorm)}`);
+  if (!(Number.isInteger(nBest) && nBest >= 1 && nBest <= K))
+    throw new ArgumentError(`beamSearch: nBest must be an integer in [1, beamSize ${K}], got ${nBest}`);
+  if (!(repetitionPenalty > 0 && Number.isFinite(repetitionPenalty)))
+    throw new ArgumentError(`beamSearch: repetitionPenalty must be a positive number, got ${repetitionPenalty}`);
+  for (const [key, id] of [
+    ["startId", startId],
+    ["eosId", eosId],
+  ] as const) {
+    if (!(Number.isInteger(id) && id >= 0 && id < V))
+      throw new ArgumentError(`beamSearch: ${key} must be a token id in [0, ${V}), got ${id}`);
   }
   const banned = new Uint8Array(V);
   for (const id of opts.banned ?? []) if (id >= 0 && id < V) banned[id] = 1;
   // lp(n) = n^α (Hugging Face) or ((5 + n)/6)^α (GNMT)
-  const lp = lengthNorm === "gnmt" ? (n: number): number => Math.pow((5 + n) / 6, alpha) : (n: number): number => Math.pow(n, alpha);
+  const lp =
+    lengthNorm === "gnmt"
+      ? (n: number): number => Math.pow((5 + n) / 6, alpha)
+      : (n: number): number => Math.pow(n, alpha);
   const N = B * K;
   // every source repeated K times: row b·K + k is beam k of source b
-  const decoder = model.start(tensor(Int32Array.from({ length: N }, (_, r) => Math.floor(r / K)), { shape: [N] }));
+  const decoder = model.start(
+    tensor(
+      Int32Array.from({ length: N }, (_, r) => Math.floor(r / K)),
+      { shape: [N] },
+    ),
+  );
   // live hypotheses: tokens and log-probabilities per row; at the start only beam 0 of each source is live
   let seqs: number[][] = Array.from({ length: N }, () => []);
   let logP = Float64Array.from({ length: N }, (_, r) => (r % K === 0 ? 0 : -Infinity));
@@ -138,18 +165,26 @@ function searchBeamsInScope(model: BeamSearchable, opts: BeamSearchOptions): Bea
   for (let step = 0; step < maxLen && !done.every(Boolean); step++) {
     let logits = decoder.step(next); // (N, V)
     if (logits.shape.length !== 2 || logits.shape[0] !== N || logits.shape[1] !== V) {
-      throw new ShapeError(`beamSearch: the decoder step must give logits (N, V) = (${N},${V}), got ${fmt(logits.shape)}`);
+      throw new ShapeError(
+        `beamSearch: the decoder step must give logits (N, V) = (${N},${V}), got ${fmt(logits.shape)}`,
+      );
     }
     if (repetitionPenalty !== 1) {
       // z_i ← z_i/θ (z_i > 0) or z_i·θ (z_i < 0) for the tokens of the row's hypothesis, start token included
       const z = new Float32Array(N * V);
-      for (let r = 0; r < N; r++) z.set(penalizeRepetition(logits.storage.subarray(r * V, (r + 1) * V), [startId, ...seqs[r]!], repetitionPenalty), r * V);
+      for (let r = 0; r < N; r++)
+        z.set(
+          penalizeRepetition(logits.storage.subarray(r * V, (r + 1) * V), [startId, ...seqs[r]!], repetitionPenalty),
+          r * V,
+        );
       logits = tensor(z, { shape: [N, V] });
     }
     const logp = logits.logSoftmax(-1).storage; // (N, V): log p(v | prefix)
     const lastStep = step === maxLen - 1;
-    const keepRows = new Int32Array(N), nextTok = new Int32Array(N);
-    const nextSeqs: number[][] = [], nextLogP = new Float64Array(N).fill(-Infinity);
+    const keepRows = new Int32Array(N),
+      nextTok = new Int32Array(N);
+    const nextSeqs: number[][] = [],
+      nextLogP = new Float64Array(N).fill(-Infinity);
     for (let b = 0; b < B; b++) {
       // the 2K best extensions of source b's live hypotheses
       const cand = topCandidates(logp, logP, b, K, V, 2 * K, banned);
@@ -199,7 +234,15 @@ function searchBeamsInScope(model: BeamSearchable, opts: BeamSearchOptions): Bea
  * The n best (row, token) extensions of source b's K rows by log P, highest first (ties: lower row, then
  * lower token); banned tokens are never generated.
  */
-function topCandidates(logp: ArrayLike<number>, logP: Float64Array, b: number, K: number, V: number, n: number, banned: Uint8Array): { row: number; tok: number; score: number }[] {
+function topCandidates(
+  logp: ArrayLike<number>,
+  logP: Float64Array,
+  b: number,
+  K: number,
+  V: number,
+  n: number,
+  banned: Uint8Array,
+): { row: number; tok: number; score: number }[] {
   const best: { row: number; tok: number; score: number }[] = [];
   for (let k = 0; k < K; k++) {
     const row = b * K + k;
@@ -243,8 +286,14 @@ export function sampleSeq2Seq(model: BeamSearchable, opts: SampleSeq2SeqOptions)
 
 function sampleSeq2SeqInScope(model: BeamSearchable, opts: SampleSeq2SeqOptions): number[][] {
   const { maxLen, startId, eosId, sampling, generator } = opts;
-  const B = model.batch, V = model.vocabSize;
-  const decoder = model.start(tensor(Int32Array.from({ length: B }, (_, b) => b), { shape: [B] }));
+  const B = model.batch,
+    V = model.vocabSize;
+  const decoder = model.start(
+    tensor(
+      Int32Array.from({ length: B }, (_, b) => b),
+      { shape: [B] },
+    ),
+  );
   const out: number[][] = Array.from({ length: B }, () => []);
   const done = new Array<boolean>(B).fill(false);
   let next = tensor(new Int32Array(B).fill(startId), { shape: [B, 1] }); // (B, 1)

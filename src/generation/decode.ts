@@ -28,32 +28,39 @@ export interface CachedDecoder<Cache extends { readonly length: number }> {
  * cache from the last blockSize tokens when the window is full (or at every step without a cache).
  */
 export function generateWithCache<Cache extends { readonly length: number }>(
-  model: CachedDecoder<NoInfer<Cache>>, idx: Tensor, maxNewTokens: number, opts: GenerateOptions, newCache: () => Cache,
+  model: CachedDecoder<NoInfer<Cache>>,
+  idx: Tensor,
+  maxNewTokens: number,
+  opts: GenerateOptions,
+  newCache: () => Cache,
 ): Tensor {
   const { useCache = true } = opts;
   const sampling = samplingOptions(opts);
   const generator = opts.generator ?? defaultGenerator;
-  if (!(Number.isInteger(maxNewTokens) && maxNewTokens >= 0)) throw new ArgumentError(`generate: maxNewTokens must be an integer ≥ 0, got ${maxNewTokens}`);
+  if (!(Number.isInteger(maxNewTokens) && maxNewTokens >= 0))
+    throw new ArgumentError(`generate: maxNewTokens must be an integer ≥ 0, got ${maxNewTokens}`);
   const { blockSize } = model.config;
   // inside a memory scope: the activations and caches of every step live in wasm memory, freed at the end
-  return tidy("generate", () => evaluating(model, () => {
-    let out = idx; //  (B, T0 + steps so far)
-    let next = idx; // the tokens not yet in the cache
-    let cache = newCache();
-    for (let step = 0; step < maxNewTokens; step++) {
-      if (!useCache || cache.length + next.shape[1]! > blockSize) {
-        // (re)start from the context window: the last ≤ blockSize tokens at positions 0…
-        const Tc = Math.min(out.shape[1]!, blockSize);
-        next = out.narrow(1, out.shape[1]! - Tc, Tc); // (B, Tc)
-        cache = newCache();
+  return tidy("generate", () =>
+    evaluating(model, () => {
+      let out = idx; //  (B, T0 + steps so far)
+      let next = idx; // the tokens not yet in the cache
+      let cache = newCache();
+      for (let step = 0; step < maxNewTokens; step++) {
+        if (!useCache || cache.length + next.shape[1]! > blockSize) {
+          // (re)start from the context window: the last ≤ blockSize tokens at positions 0…
+          const Tc = Math.min(out.shape[1]!, blockSize);
+          next = out.narrow(1, out.shape[1]! - Tc, Tc); // (B, Tc)
+          cache = newCache();
+        }
+        const h = model.hidden(next, cache); // (B, Tn, C)
+        const last = h.narrow(1, h.shape[1]! - 1, 1); // (B, 1, C)
+        const logits = model.lmHead.forward(last); // (B, 1, V)
+        const tok = sampleTokens(logits, sampling, generator, out); // (B, 1) int32; the penalty sees prompt + generated
+        out = cat([out, tok], 1);
+        next = tok;
       }
-      const h = model.hidden(next, cache); // (B, Tn, C)
-      const last = h.narrow(1, h.shape[1]! - 1, 1); // (B, 1, C)
-      const logits = model.lmHead.forward(last); // (B, 1, V)
-      const tok = sampleTokens(logits, sampling, generator, out); // (B, 1) int32; the penalty sees prompt + generated
-      out = cat([out, tok], 1);
-      next = tok;
-    }
-    return out;
-  }));
+      return out;
+    }),
+  );
 }

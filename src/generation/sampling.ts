@@ -39,9 +39,11 @@ export interface SamplingOptions {
 export function samplingOptions(opts: Partial<SamplingOptions> = {}, who = "generate"): Required<SamplingOptions> {
   const { temperature = 1, topK = null, topP = 1, repetitionPenalty = 1 } = opts;
   if (!(temperature >= 0)) throw new ArgumentError(`${who}: temperature must be ≥ 0, got ${temperature}`);
-  if (topK !== null && !(Number.isInteger(topK) && topK >= 1)) throw new ArgumentError(`${who}: topK must be a positive integer, got ${topK}`);
+  if (topK !== null && !(Number.isInteger(topK) && topK >= 1))
+    throw new ArgumentError(`${who}: topK must be a positive integer, got ${topK}`);
   if (!(topP > 0 && topP <= 1)) throw new ArgumentError(`${who}: topP must be in (0, 1], got ${topP}`);
-  if (!(repetitionPenalty > 0 && Number.isFinite(repetitionPenalty))) throw new ArgumentError(`${who}: repetitionPenalty must be a positive number, got ${repetitionPenalty}`);
+  if (!(repetitionPenalty > 0 && Number.isFinite(repetitionPenalty)))
+    throw new ArgumentError(`${who}: repetitionPenalty must be a positive number, got ${repetitionPenalty}`);
   return { temperature, topK, topP, repetitionPenalty };
 }
 
@@ -50,11 +52,19 @@ export function samplingOptions(opts: Partial<SamplingOptions> = {}, who = "gene
  * top-k / top-p sampling. `context` (B, T) int32 holds each row's tokens so far, which the penalty lowers.
  * → (B, 1) int32
  */
-export function sampleTokens(logits: Tensor, opts: SamplingOptions, generator: Generator, context?: Tensor | null): Tensor {
-  const B = logits.shape[0]!, V = logits.shape[logits.ndim - 1]!;
+export function sampleTokens(
+  logits: Tensor,
+  opts: SamplingOptions,
+  generator: Generator,
+  context?: Tensor | null,
+): Tensor {
+  const B = logits.shape[0]!,
+    V = logits.shape[logits.ndim - 1]!;
   const penalty = opts.repetitionPenalty ?? 1;
   if (penalty !== 1 && (!context || context.ndim !== 2 || context.shape[0] !== B)) {
-    throw new ShapeError(`sampleTokens: repetitionPenalty needs the context (B, T) of the ${B} rows, got ${context ? fmt(context.shape) : "none"}`);
+    throw new ShapeError(
+      `sampleTokens: repetitionPenalty needs the context (B, T) of the ${B} rows, got ${context ? fmt(context.shape) : "none"}`,
+    );
   }
   const out = new Int32Array(B);
   for (let b = 0; b < B; b++) {

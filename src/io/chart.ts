@@ -11,15 +11,30 @@ export type Rgb = readonly [number, number, number];
 
 /** matplotlib's "tab10" colours, one per series. */
 export const PALETTE: readonly Rgb[] = [
-  [31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40], [148, 103, 189],
-  [140, 86, 75], [227, 119, 194], [127, 127, 127], [188, 189, 34], [23, 190, 207],
+  [31, 119, 180],
+  [255, 127, 14],
+  [44, 160, 44],
+  [214, 39, 40],
+  [148, 103, 189],
+  [140, 86, 75],
+  [227, 119, 194],
+  [127, 127, 127],
+  [188, 189, 34],
+  [23, 190, 207],
 ];
-const WHITE: Rgb = [255, 255, 255], BLACK: Rgb = [0, 0, 0], GRID: Rgb = [225, 225, 225], FRAME: Rgb = [160, 160, 160];
+const WHITE: Rgb = [255, 255, 255],
+  BLACK: Rgb = [0, 0, 0],
+  GRID: Rgb = [225, 225, 225],
+  FRAME: Rgb = [160, 160, 160];
 
 /** An RGB image to paint on; drawing outside it is clipped. */
 export class Canvas {
   readonly data: Uint8Array;
-  constructor(readonly width: number, readonly height: number, background: Rgb = WHITE) {
+  constructor(
+    readonly width: number,
+    readonly height: number,
+    background: Rgb = WHITE,
+  ) {
     this.data = new Uint8Array(width * height * 3);
     this.rect(0, 0, width, height, background);
   }
@@ -40,17 +55,28 @@ export class Canvas {
 
   /** A straight line (Bresenham) drawn with a square brush `thickness` pixels wide. */
   line(x0: number, y0: number, x1: number, y1: number, c: Rgb, thickness = 1): void {
-    x0 = Math.round(x0); y0 = Math.round(y0); x1 = Math.round(x1); y1 = Math.round(y1);
-    const dx = Math.abs(x1 - x0), dy = -Math.abs(y1 - y0);
-    const sx = x0 < x1 ? 1 : -1, sy = y0 < y1 ? 1 : -1;
+    x0 = Math.round(x0);
+    y0 = Math.round(y0);
+    x1 = Math.round(x1);
+    y1 = Math.round(y1);
+    const dx = Math.abs(x1 - x0),
+      dy = -Math.abs(y1 - y0);
+    const sx = x0 < x1 ? 1 : -1,
+      sy = y0 < y1 ? 1 : -1;
     const lo = -Math.floor((thickness - 1) / 2);
     let err = dx + dy;
     for (;;) {
       this.rect(x0 + lo, y0 + lo, thickness, thickness, c);
       if (x0 === x1 && y0 === y1) return;
       const e2 = 2 * err;
-      if (e2 >= dy) { err += dy; x0 += sx; }
-      if (e2 <= dx) { err += dx; y0 += sy; }
+      if (e2 >= dy) {
+        err += dy;
+        x0 += sx;
+      }
+      if (e2 <= dx) {
+        err += dx;
+        y0 += sy;
+      }
     }
   }
 
@@ -58,9 +84,11 @@ export class Canvas {
   text(x: number, y: number, text: string, c: Rgb, scale = 1): void {
     let cx = x;
     for (const ch of text) {
-      glyph(ch).forEach((row, j) => row.forEach((on, i) => {
-        if (on) this.rect(cx + i * scale, y + j * scale, scale, scale, c);
-      }));
+      glyph(ch).forEach((row, j) =>
+        row.forEach((on, i) => {
+          if (on) this.rect(cx + i * scale, y + j * scale, scale, scale, c);
+        }),
+      );
       cx += GLYPH_ADVANCE * scale;
     }
   }
@@ -92,7 +120,11 @@ export interface LineChartOptions {
 }
 
 /** Tick positions at a "nice" step (1, 2 or 5 × 10^k) giving about `count` intervals over [lo, hi]. */
-export function niceTicks(lo: number, hi: number, count = 5): { lo: number; hi: number; step: number; ticks: number[] } {
+export function niceTicks(
+  lo: number,
+  hi: number,
+  count = 5,
+): { lo: number; hi: number; step: number; ticks: number[] } {
   if (!(hi > lo)) {
     const pad = lo === 0 ? 1 : Math.abs(lo) * 0.1;
     lo -= pad;
@@ -101,7 +133,8 @@ export function niceTicks(lo: number, hi: number, count = 5): { lo: number; hi: 
   const raw = (hi - lo) / count;
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw)!;
-  const first = Math.floor(lo / step + 1e-9), last = Math.ceil(hi / step - 1e-9);
+  const first = Math.floor(lo / step + 1e-9),
+    last = Math.ceil(hi / step - 1e-9);
   const ticks: number[] = [];
   for (let k = first; k <= last; k++) ticks.push(k * step);
   return { lo: first * step, hi: last * step, step, ticks };
@@ -110,28 +143,46 @@ export function niceTicks(lo: number, hi: number, count = 5): { lo: number; hi: 
 /** A tick label with as many decimals as the step needs: 0.25, 1500, 2e-05 → "2e-5". */
 export function formatTick(v: number, step: number): string {
   if (Math.abs(v) < step * 1e-6) return "0";
-  if (Math.abs(v) >= 1e6 || step < 1e-4) return v.toExponential(Math.max(0, Math.round(-Math.log10(step / Math.abs(v))))).replace(/\.?0+e/, "e").replace("e+", "e");
+  if (Math.abs(v) >= 1e6 || step < 1e-4)
+    return v
+      .toExponential(Math.max(0, Math.round(-Math.log10(step / Math.abs(v)))))
+      .replace(/\.?0+e/, "e")
+      .replace("e+", "e");
   const decimals = Math.max(0, Math.ceil(-Math.log10(step) - 1e-9));
   return v.toFixed(decimals);
 }
 
 /** Draw loss curves (or any x–y series): axes, ticks with labels, light grid, legend, title. */
 export function lineChart(opts: LineChartOptions): RasterImage {
-  const width = opts.width ?? 800, height = opts.height ?? 500;
+  const width = opts.width ?? 800,
+    height = opts.height ?? 500;
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 120 || height < 80) {
     throw new ArgumentError(`lineChart: width and height must be integers of at least 120×80, got ${width}×${height}`);
   }
   const series = opts.series ?? [];
-  let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+  let x0 = Infinity,
+    x1 = -Infinity,
+    y0 = Infinity,
+    y1 = -Infinity;
   for (const s of series) {
     for (const [x, y] of s.points) {
       if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
-      x0 = Math.min(x0, x); x1 = Math.max(x1, x);
-      y0 = Math.min(y0, y); y1 = Math.max(y1, y);
+      x0 = Math.min(x0, x);
+      x1 = Math.max(x1, x);
+      y0 = Math.min(y0, y);
+      y1 = Math.max(y1, y);
     }
   }
-  if (x0 > x1) { x0 = 0; x1 = 1; y0 = 0; y1 = 1; } // nothing to draw: empty axes
-  if (opts.yRange) { y0 = Math.min(y0, opts.yRange[0]); y1 = Math.max(y1, opts.yRange[1]); }
+  if (x0 > x1) {
+    x0 = 0;
+    x1 = 1;
+    y0 = 0;
+    y1 = 1;
+  } // nothing to draw: empty axes
+  if (opts.yRange) {
+    y0 = Math.min(y0, opts.yRange[0]);
+    y1 = Math.max(y1, opts.yRange[1]);
+  }
   const xt = niceTicks(x0, x1, Math.max(2, Math.floor(width / 110)));
   const yt = niceTicks(y0, y1, Math.max(2, Math.floor(height / 70)));
   const yLabels = yt.ticks.map((v) => formatTick(v, yt.step));
@@ -143,7 +194,8 @@ export function lineChart(opts: LineChartOptions): RasterImage {
   const left = 12 + (opts.yLabel ? GLYPH_HEIGHT + 8 : 0) + Math.max(...yLabels.map((l) => textWidth(l))) + 8;
   const bottom = 10 + GLYPH_HEIGHT + 8 + (opts.xLabel ? GLYPH_HEIGHT + 8 : 0);
   const right = 10 + Math.ceil(textWidth(xLabels[xLabels.length - 1]!) / 2);
-  const pw = width - left - right, ph = height - top - bottom;
+  const pw = width - left - right,
+    ph = height - top - bottom;
   if (pw < 20 || ph < 20) throw new ArgumentError(`lineChart: ${width}×${height} leaves no room for the plot`);
   const px = (x: number): number => left + ((x - xt.lo) / (xt.hi - xt.lo)) * pw;
   const py = (y: number): number => top + ph - ((y - yt.lo) / (yt.hi - yt.lo)) * ph;
@@ -166,7 +218,8 @@ export function lineChart(opts: LineChartOptions): RasterImage {
   c.line(left, top, left, top + ph, BLACK);
   c.line(left, top + ph, left + pw, top + ph, BLACK);
   if (opts.title) c.text(Math.round((width - textWidth(opts.title, S)) / 2), 12, opts.title, BLACK, S);
-  if (opts.xLabel) c.text(left + Math.round((pw - textWidth(opts.xLabel)) / 2), height - 8 - GLYPH_HEIGHT, opts.xLabel, BLACK);
+  if (opts.xLabel)
+    c.text(left + Math.round((pw - textWidth(opts.xLabel)) / 2), height - 8 - GLYPH_HEIGHT, opts.xLabel, BLACK);
   if (opts.yLabel) verticalText(c, 10, top + Math.round((ph + textWidth(opts.yLabel)) / 2), opts.yLabel, BLACK);
 
   // the series, clipped to the plot area
@@ -176,7 +229,10 @@ export function lineChart(opts: LineChartOptions): RasterImage {
     const color = s.color ?? PALETTE[k % PALETTE.length]!;
     let prev: [number, number] | null = null;
     for (const [x, y] of s.points) {
-      if (!Number.isFinite(x) || !Number.isFinite(y)) { prev = null; continue; }
+      if (!Number.isFinite(x) || !Number.isFinite(y)) {
+        prev = null;
+        continue;
+      }
       const p: [number, number] = [px(x) - left, py(y) - top];
       if (prev) plot.line(prev[0], prev[1], p[0], p[1], color, 2);
       else plot.rect(Math.round(p[0]), Math.round(p[1]), 2, 2, color);
@@ -192,10 +248,13 @@ export function lineChart(opts: LineChartOptions): RasterImage {
     const rowH = GLYPH_HEIGHT + 6;
     const w = 8 + 18 + 6 + Math.max(...series.map((s) => textWidth(s.name))) + 8;
     const h = 6 + series.length * rowH;
-    const lx = left + pw - w - 8, ly = top + 8;
+    const lx = left + pw - w - 8,
+      ly = top + 8;
     c.rect(lx, ly, w, h, WHITE);
-    c.line(lx, ly, lx + w, ly, FRAME); c.line(lx, ly + h, lx + w, ly + h, FRAME);
-    c.line(lx, ly, lx, ly + h, FRAME); c.line(lx + w, ly, lx + w, ly + h, FRAME);
+    c.line(lx, ly, lx + w, ly, FRAME);
+    c.line(lx, ly + h, lx + w, ly + h, FRAME);
+    c.line(lx, ly, lx, ly + h, FRAME);
+    c.line(lx + w, ly, lx + w, ly + h, FRAME);
     series.forEach((s, k) => {
       const y = ly + 6 + k * rowH;
       c.line(lx + 8, y + 3, lx + 26, y + 3, s.color ?? PALETTE[k % PALETTE.length]!, 2);
@@ -213,19 +272,25 @@ function verticalText(c: Canvas, x: number, yBottom: number, text: string, color
   // rotated 90° counter-clockwise: glyph column i becomes row −i
   let y = yBottom;
   for (const ch of text) {
-    glyph(ch).forEach((row, j) => row.forEach((on, i) => { if (on) c.set(x + j, y - i, color); }));
+    glyph(ch).forEach((row, j) =>
+      row.forEach((on, i) => {
+        if (on) c.set(x + j, y - i, color);
+      }),
+    );
     y -= GLYPH_ADVANCE;
   }
 }
 
 function cropRgb(c: Canvas, x: number, y: number, w: number, h: number): Uint8Array {
   const out = new Uint8Array(w * h * 3);
-  for (let j = 0; j < h; j++) out.set(c.data.subarray(3 * ((y + j) * c.width + x), 3 * ((y + j) * c.width + x + w)), 3 * j * w);
+  for (let j = 0; j < h; j++)
+    out.set(c.data.subarray(3 * ((y + j) * c.width + x), 3 * ((y + j) * c.width + x + w)), 3 * j * w);
   return out;
 }
 
 function pasteRgb(c: Canvas, src: Canvas, x: number, y: number): void {
-  for (let j = 0; j < src.height; j++) c.data.set(src.data.subarray(3 * j * src.width, 3 * (j + 1) * src.width), 3 * ((y + j) * c.width + x));
+  for (let j = 0; j < src.height; j++)
+    c.data.set(src.data.subarray(3 * j * src.width, 3 * (j + 1) * src.width), 3 * ((y + j) * c.width + x));
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -247,26 +312,41 @@ export interface ImageGridOptions extends PngOptions {
  * with C = 1 or 3, or a list of (H, W) / (C, H, W) tensors of one size. Floating values map from
  * `range` to 0–255; integer values are 0–255 already; bool is black/white.
  */
-export function imageGrid(images: Tensor | readonly Tensor[], rows: number, cols: number, opts: ImageGridOptions = {}): RasterImage {
+export function imageGrid(
+  images: Tensor | readonly Tensor[],
+  rows: number,
+  cols: number,
+  opts: ImageGridOptions = {},
+): RasterImage {
   const list = images instanceof Tensor ? unstack(images) : [...images];
-  if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 1 || cols < 1) throw new ArgumentError(`imageGrid: rows and cols must be positive integers, got ${rows} and ${cols}`);
-  if (list.length > rows * cols) throw new ArgumentError(`imageGrid: ${list.length} images do not fit in ${rows}×${cols} cells`);
+  if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 1 || cols < 1)
+    throw new ArgumentError(`imageGrid: rows and cols must be positive integers, got ${rows} and ${cols}`);
+  if (list.length > rows * cols)
+    throw new ArgumentError(`imageGrid: ${list.length} images do not fit in ${rows}×${cols} cells`);
   if (list.length === 0) throw new ArgumentError("imageGrid: no images");
   const first = list[0]!;
   const shape = first.shape.length === 2 ? [1, ...first.shape] : [...first.shape];
   if (!(first instanceof Tensor) || shape.length !== 3 || (shape[0] !== 1 && shape[0] !== 3)) {
-    throw new ArgumentError(`imageGrid: each image must be (H, W) or (C, H, W) with C = 1 or 3, got ${fmt(first.shape)}`);
+    throw new ArgumentError(
+      `imageGrid: each image must be (H, W) or (C, H, W) with C = 1 or 3, got ${fmt(first.shape)}`,
+    );
   }
   const [C, H, W] = shape as [number, number, number];
   for (const t of list) {
     const s = t.shape.length === 2 ? [1, ...t.shape] : t.shape;
-    if (s.length !== 3 || s[0] !== C || s[1] !== H || s[2] !== W) throw new ArgumentError(`imageGrid: all images must have one shape; got ${fmt(first.shape)} and ${fmt(t.shape)}`);
+    if (s.length !== 3 || s[0] !== C || s[1] !== H || s[2] !== W)
+      throw new ArgumentError(`imageGrid: all images must have one shape; got ${fmt(first.shape)} and ${fmt(t.shape)}`);
   }
-  const pad = opts.pad ?? 2, scale = opts.scale ?? 1, [lo, hi] = opts.range ?? [0, 1];
-  if (!Number.isInteger(pad) || pad < 0 || !Number.isInteger(scale) || scale < 1) throw new ArgumentError("imageGrid: pad must be an integer ≥ 0 and scale an integer ≥ 1");
+  const pad = opts.pad ?? 2,
+    scale = opts.scale ?? 1,
+    [lo, hi] = opts.range ?? [0, 1];
+  if (!Number.isInteger(pad) || pad < 0 || !Number.isInteger(scale) || scale < 1)
+    throw new ArgumentError("imageGrid: pad must be an integer ≥ 0 and scale an integer ≥ 1");
   if (!(hi > lo)) throw new ArgumentError(`imageGrid: range [${lo}, ${hi}] is empty`);
-  const cw = W * scale, ch = H * scale;
-  const width = cols * cw + (cols + 1) * pad, height = rows * ch + (rows + 1) * pad;
+  const cw = W * scale,
+    ch = H * scale;
+  const width = cols * cw + (cols + 1) * pad,
+    height = rows * ch + (rows + 1) * pad;
   const data = new Uint8Array(width * height * C).fill(opts.background ?? 0);
 
   const toByte = (t: Tensor, v: number): number => {
@@ -276,7 +356,8 @@ export function imageGrid(images: Tensor | readonly Tensor[], rows: number, cols
     return Number.isNaN(u) ? 0 : Math.round(Math.min(1, Math.max(0, u)) * 255);
   };
   list.forEach((t, n) => {
-    const ox = pad + (n % cols) * (cw + pad), oy = pad + Math.floor(n / cols) * (ch + pad);
+    const ox = pad + (n % cols) * (cw + pad),
+      oy = pad + Math.floor(n / cols) * (ch + pad);
     for (let c = 0; c < C; c++) {
       for (let y = 0; y < H; y++) {
         for (let x = 0; x < W; x++) {
@@ -291,13 +372,19 @@ export function imageGrid(images: Tensor | readonly Tensor[], rows: number, cols
   return { width, height, channels: C as 1 | 3, data };
 }
 
-export function imageGridPng(images: Tensor | readonly Tensor[], rows: number, cols: number, opts: ImageGridOptions = {}): Uint8Array {
+export function imageGridPng(
+  images: Tensor | readonly Tensor[],
+  rows: number,
+  cols: number,
+  opts: ImageGridOptions = {},
+): Uint8Array {
   return encodePng(imageGrid(images, rows, cols, opts), opts);
 }
 
 /** (N, ...) → N tensors of shape (...), sharing nothing with the input. */
 function unstack(t: Tensor): Tensor[] {
-  if (t.ndim !== 3 && t.ndim !== 4) throw new ArgumentError(`imageGrid: a batch of images must be (N, H, W) or (N, C, H, W), got ${fmt(t.shape)}`);
+  if (t.ndim !== 3 && t.ndim !== 4)
+    throw new ArgumentError(`imageGrid: a batch of images must be (N, H, W) or (N, C, H, W), got ${fmt(t.shape)}`);
   const inner = t.shape.slice(1);
   const size = inner.reduce((a, b) => a * b, 1);
   const out: Tensor[] = [];
@@ -323,25 +410,39 @@ export interface HeatmapOptions {
 }
 
 /** matplotlib's "viridis" at five stops, interpolated linearly between them. */
-const VIRIDIS: readonly Rgb[] = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
+const VIRIDIS: readonly Rgb[] = [
+  [68, 1, 84],
+  [59, 82, 139],
+  [33, 145, 140],
+  [94, 201, 98],
+  [253, 231, 37],
+];
 
 export function viridis(u: number): Rgb {
   const t = Math.min(1, Math.max(0, Number.isNaN(u) ? 0 : u)) * (VIRIDIS.length - 1);
-  const i = Math.min(VIRIDIS.length - 2, Math.floor(t)), f = t - i;
-  const a = VIRIDIS[i]!, b = VIRIDIS[i + 1]!;
+  const i = Math.min(VIRIDIS.length - 2, Math.floor(t)),
+    f = t - i;
+  const a = VIRIDIS[i]!,
+    b = VIRIDIS[i + 1]!;
   return [0, 1, 2].map((c) => Math.round(a[c]! + f * (b[c]! - a[c]!))) as unknown as Rgb;
 }
 
 /** A matrix as coloured cells (viridis), with row and column labels and a colour bar. */
 export function heatmap(opts: HeatmapOptions): RasterImage {
   const { values, rowLabels = [], colLabels = [], title } = opts;
-  const cell = opts.cell ?? 16, [lo, hi] = opts.range ?? [0, 1];
-  const rows = values.length, cols = values[0]?.length ?? 0;
-  if (rows === 0 || cols === 0) throw new ArgumentError(`heatmap: values must be a non-empty matrix, got ${rows}×${cols}`);
+  const cell = opts.cell ?? 16,
+    [lo, hi] = opts.range ?? [0, 1];
+  const rows = values.length,
+    cols = values[0]?.length ?? 0;
+  if (rows === 0 || cols === 0)
+    throw new ArgumentError(`heatmap: values must be a non-empty matrix, got ${rows}×${cols}`);
   values.forEach((r, i) => {
     if (r.length !== cols) throw new ArgumentError(`heatmap: row ${i} has ${r.length} values, row 0 has ${cols}`);
   });
-  if (rowLabels.length > rows || colLabels.length > cols) throw new ArgumentError(`heatmap: ${rowLabels.length} row and ${colLabels.length} column labels for a ${rows}×${cols} matrix`);
+  if (rowLabels.length > rows || colLabels.length > cols)
+    throw new ArgumentError(
+      `heatmap: ${rowLabels.length} row and ${colLabels.length} column labels for a ${rows}×${cols} matrix`,
+    );
   if (!Number.isInteger(cell) || cell < 2) throw new ArgumentError(`heatmap: cell must be an integer ≥ 2, got ${cell}`);
   if (!(hi > lo)) throw new ArgumentError(`heatmap: range [${lo}, ${hi}] is empty`);
 
@@ -350,22 +451,29 @@ export function heatmap(opts: HeatmapOptions): RasterImage {
   // column labels of one character stand upright above their cells; longer ones are written vertically
   const upright = colLabels.every((l) => [...l].length <= 1) && cell >= GLYPH_ADVANCE;
   const labelH = upright ? (colLabels.length ? GLYPH_HEIGHT : 0) : Math.max(0, ...colLabels.map((l) => textWidth(l)));
-  const left = 10 + labelW + 6, top = (title ? 12 + GLYPH_HEIGHT * S + 10 : 10) + labelH + 6;
-  const barW = 12, barGap = 14, tickW = textWidth(formatTick(hi, (hi - lo) / 4)) + 8;
+  const left = 10 + labelW + 6,
+    top = (title ? 12 + GLYPH_HEIGHT * S + 10 : 10) + labelH + 6;
+  const barW = 12,
+    barGap = 14,
+    tickW = textWidth(formatTick(hi, (hi - lo) / 4)) + 8;
   const width = Math.max(left + cols * cell + barGap + barW + tickW + 10, title ? textWidth(title, S) + 24 : 0);
   const height = top + rows * cell + 10;
   const c = new Canvas(width, height);
   if (title) c.text(Math.round((width - textWidth(title, S)) / 2), 12, title, BLACK, S);
   for (let i = 0; i < rows; i++) {
-    for (let j = 0; j < cols; j++) c.rect(left + j * cell, top + i * cell, cell, cell, viridis((values[i]![j]! - lo) / (hi - lo)));
+    for (let j = 0; j < cols; j++)
+      c.rect(left + j * cell, top + i * cell, cell, cell, viridis((values[i]![j]! - lo) / (hi - lo)));
   }
-  rowLabels.forEach((l, i) => c.text(left - 6 - textWidth(l), top + i * cell + Math.floor((cell - GLYPH_HEIGHT) / 2), l, BLACK));
+  rowLabels.forEach((l, i) =>
+    c.text(left - 6 - textWidth(l), top + i * cell + Math.floor((cell - GLYPH_HEIGHT) / 2), l, BLACK),
+  );
   colLabels.forEach((l, j) => {
     if (upright) c.text(left + j * cell + Math.floor((cell - textWidth(l)) / 2), top - 6 - GLYPH_HEIGHT, l, BLACK);
     else verticalText(c, left + j * cell + Math.floor((cell - GLYPH_HEIGHT) / 2), top - 6, l, BLACK);
   });
   // the colour bar, low at the bottom, with its ends labelled
-  const bx = left + cols * cell + barGap, bh = rows * cell;
+  const bx = left + cols * cell + barGap,
+    bh = rows * cell;
   for (let y = 0; y < bh; y++) c.rect(bx, top + y, barW, 1, viridis(1 - y / Math.max(1, bh - 1)));
   c.text(bx + barW + 4, top, formatTick(hi, (hi - lo) / 4), BLACK);
   c.text(bx + barW + 4, top + bh - GLYPH_HEIGHT, formatTick(lo, (hi - lo) / 4), BLACK);

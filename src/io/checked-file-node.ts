@@ -35,8 +35,14 @@ function kindOf(st: Stats): string {
 function reason(e: unknown): string {
   const code = (e as NodeJS.ErrnoException).code;
   const words: Record<string, string> = {
-    ENOENT: "no such file", EACCES: "permission denied", EPERM: "permission denied", ENOTDIR: "a part of the path is not a folder",
-    ELOOP: "too many symbolic links", ENAMETOOLONG: "the name is too long", EISDIR: "it is a folder", EMFILE: "too many open files",
+    ENOENT: "no such file",
+    EACCES: "permission denied",
+    EPERM: "permission denied",
+    ENOTDIR: "a part of the path is not a folder",
+    ELOOP: "too many symbolic links",
+    ENAMETOOLONG: "the name is too long",
+    EISDIR: "it is a folder",
+    EMFILE: "too many open files",
   };
   return (code && words[code]) ?? (e as Error).message;
 }
@@ -66,7 +72,10 @@ export function openCheckedFile(path: string, opts: CheckedFileOptions = {}): Ch
     const st2 = fstatSync(fd);
     if (!st2.isFile()) throw new LoadError(`${path}: cannot read: it is ${kindOf(st2)}, not a regular file`);
     const max = opts.maxBytes ?? Infinity;
-    if (st2.size > max) throw new LoadError(`${path}: the file is ${st2.size.toLocaleString("en-US")} bytes, more than the limit of ${max.toLocaleString("en-US")} bytes for this kind of file`);
+    if (st2.size > max)
+      throw new LoadError(
+        `${path}: the file is ${st2.size.toLocaleString("en-US")} bytes, more than the limit of ${max.toLocaleString("en-US")} bytes for this kind of file`,
+      );
     return { fd, size: st2.size };
   } catch (e) {
     closeSync(fd);

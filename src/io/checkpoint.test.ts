@@ -7,11 +7,17 @@ import { CHECKPOINT_FORMAT, parseCheckpoint, serializeCheckpoint, type Checkpoin
 import { serializeSafetensors } from "./safetensors.js";
 
 function rejects(bytes: Uint8Array, pattern: RegExp): void {
-  assert.throws(() => parseCheckpoint(bytes), (e: unknown) => {
-    assert.ok(e instanceof LoadError, `expected LoadError, got ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}`);
-    assert.match(e.message, pattern);
-    return true;
-  });
+  assert.throws(
+    () => parseCheckpoint(bytes),
+    (e: unknown) => {
+      assert.ok(
+        e instanceof LoadError,
+        `expected LoadError, got ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}`,
+      );
+      assert.match(e.message, pattern);
+      return true;
+    },
+  );
 }
 
 const sameTensors = (a: Record<string, Tensor>, b: Record<string, Tensor>): void => {
@@ -30,13 +36,19 @@ function sampleCheckpoint(step = 10): Checkpoint {
     model: {
       "wte.weight": randn([5, 4], { generator: g }),
       "blocks.0.norm1.weight": randn([4], { generator: g, dtype: "float64" }),
-      "blocks.0.attn.mask": tensor([[true, false], [true, true]]),
-      "counts": tensor([1, 2, 3], { dtype: "int32" }),
-      "scalar": tensor(0.5),
-      "empty": randn([0, 4]),
+      "blocks.0.attn.mask": tensor([
+        [true, false],
+        [true, true],
+      ]),
+      counts: tensor([1, 2, 3], { dtype: "int32" }),
+      scalar: tensor(0.5),
+      empty: randn([0, 4]),
     },
     optimizer: {
-      tensors: { "state.wte.weight.expAvg": randn([5, 4], { generator: g }), "state.wte.weight.expAvgSq": randn([5, 4], { generator: g }) },
+      tensors: {
+        "state.wte.weight.expAvg": randn([5, 4], { generator: g }),
+        "state.wte.weight.expAvgSq": randn([5, 4], { generator: g }),
+      },
       json: { kind: "AdamW", lr: 1e-3, betas: [0.9, 0.95], eps: 1e-8, weightDecay: 0.1, step: 10 },
     },
     scheduler: { kind: "cosine", lastEpoch: step, baseLr: 1e-3, minLr: 1e-4 },
@@ -54,9 +66,11 @@ test("a checkpoint round-trips every field, and its RNG continues the same strea
   sameTensors(back.model, ckpt.model);
   sameTensors(back.optimizer!.tensors, ckpt.optimizer!.tensors);
   assert.deepEqual(back.optimizer!.json, ckpt.optimizer!.json);
-  for (const f of ["scheduler", "step", "dataPosition", "config", "extra", "rng"] as const) assert.deepEqual(back[f], ckpt[f], f);
+  for (const f of ["scheduler", "step", "dataPosition", "config", "extra", "rng"] as const)
+    assert.deepEqual(back[f], ckpt[f], f);
   assert.notEqual(ckpt.rng!.spare, null, "the sample state carries a spare normal");
-  const a = new Generator().setState(ckpt.rng!), b = new Generator().setState(back.rng!);
+  const a = new Generator().setState(ckpt.rng!),
+    b = new Generator().setState(back.rng!);
   for (let i = 0; i < 5; i++) assert.equal(b.normal(), a.normal());
   // deterministic bytes
   assert.deepEqual(serializeCheckpoint(ckpt), serializeCheckpoint(sampleCheckpoint()));
@@ -72,7 +86,10 @@ test("a minimal checkpoint (model and step) loads without the optional fields", 
 test("saveCheckpoint rejects what it cannot store faithfully", () => {
   const base = { model: { w: tensor([1]) }, step: 1 };
   const bad = (c: unknown, pattern: RegExp): void =>
-    assert.throws(() => serializeCheckpoint(c as Checkpoint), (e: Error) => e instanceof ArgumentError && pattern.test(e.message));
+    assert.throws(
+      () => serializeCheckpoint(c as Checkpoint),
+      (e: Error) => e instanceof ArgumentError && pattern.test(e.message),
+    );
   bad({ ...base, step: -1 }, /step must be a non-negative integer, got -1/);
   bad({ ...base, step: 1.5 }, /step must be/);
   bad({ ...base, config: { lr: NaN } }, /config\.lr is NaN, which JSON cannot hold/);
@@ -94,11 +111,23 @@ test("loadCheckpoint: wrong format, wrong version or missing fields are LoadErro
   rejects(withDoc({ step: 1 }), /format version null is not supported/);
   rejects(withDoc({ version: 1 }), /step is missing/);
   rejects(withDoc({ version: 1, step: -3 }), /step is missing or not a non-negative integer/);
-  rejects(withDoc({ version: 1, step: 1, rng: { s: [1, 2, 3, 2 ** 32], spare: null } }), /rng is not a Generator state/);
+  rejects(
+    withDoc({ version: 1, step: 1, rng: { s: [1, 2, 3, 2 ** 32], spare: null } }),
+    /rng is not a Generator state/,
+  );
   rejects(withDoc([1]), /not a JSON object/);
-  rejects(serializeSafetensors({}, { format: CHECKPOINT_FORMAT, checkpoint: "{", crc32: "00000000" }), /not valid JSON/);
-  rejects(withDoc({ version: 1, step: 1 }, { "other.w": tensor([1]) }), /tensor "other\.w" is neither model\.\* nor optim\.\*/);
-  rejects(withDoc({ version: 1, step: 1 }, { "optim.m": tensor([1]) }), /optimizer tensors without the optimizer's state/);
+  rejects(
+    serializeSafetensors({}, { format: CHECKPOINT_FORMAT, checkpoint: "{", crc32: "00000000" }),
+    /not valid JSON/,
+  );
+  rejects(
+    withDoc({ version: 1, step: 1 }, { "other.w": tensor([1]) }),
+    /tensor "other\.w" is neither model\.\* nor optim\.\*/,
+  );
+  rejects(
+    withDoc({ version: 1, step: 1 }, { "optim.m": tensor([1]) }),
+    /optimizer tensors without the optimizer's state/,
+  );
   rejects(withDoc({ version: 1, step: 1 }, { "model.w": tensor([1]) }), /checksum mismatch \(the file says 00000000/);
 });
 

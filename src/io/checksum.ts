@@ -24,7 +24,8 @@ export function crc32(bytes: Uint8Array, previous = 0): number {
 /** Adler-32 (RFC 1950): a = 1 + Σ bytes, b = Σ a, both mod 65521; the checksum is b·2^16 + a. */
 export function adler32(bytes: Uint8Array): number {
   const MOD = 65521;
-  let a = 1, b = 0;
+  let a = 1,
+    b = 0;
   // 5552 is the largest run for which b cannot exceed 2^53 before the modulo (zlib uses it for 2^32).
   for (let start = 0; start < bytes.length; start += 5552) {
     const end = Math.min(start + 5552, bytes.length);

@@ -68,7 +68,10 @@ function readComponent(dir: string, name: "unet" | "vae" | "text_encoder"): Diff
   const weights = WEIGHTS[name];
   if (!names.includes(weights)) {
     const pickles = names.filter((n) => PICKLE.test(n));
-    if (pickles.length) throw new LoadError(`${sub}: holds only pickle weights (${pickles.join(", ")}); a pickle can run arbitrary code when it is loaded, so writtingNNs never reads one: convert it to ${weights}`);
+    if (pickles.length)
+      throw new LoadError(
+        `${sub}: holds only pickle weights (${pickles.join(", ")}); a pickle can run arbitrary code when it is loaded, so writtingNNs never reads one: convert it to ${weights}`,
+      );
     throw new LoadError(`${sub}: no ${weights}`);
   }
   if (!names.includes("config.json")) throw new LoadError(`${sub}: no config.json`);
@@ -87,7 +90,9 @@ export function readDiffusersFolder(dir: string): DiffusersFolder {
   listDir(dir, "a diffusers pipeline folder");
   const tok = join(dir, "tokenizer");
   const tokNames = listDir(tok, "the pipeline's tokenizer");
-  for (const f of ["vocab.json", "merges.txt"]) if (!tokNames.includes(f)) throw new LoadError(`${tok}: no ${f} (CLIP's tokenizer needs vocab.json and merges.txt)`);
+  for (const f of ["vocab.json", "merges.txt"])
+    if (!tokNames.includes(f))
+      throw new LoadError(`${tok}: no ${f} (CLIP's tokenizer needs vocab.json and merges.txt)`);
   const schedulerFile = join(dir, "scheduler", "scheduler_config.json");
   if (!existsSync(schedulerFile)) throw new LoadError(`${dir}: no scheduler/scheduler_config.json`);
   return {
@@ -100,9 +105,22 @@ export function readDiffusersFolder(dir: string): DiffusersFolder {
 }
 
 /** Write a diffusers Stable Diffusion folder (the layout readDiffusersFolder reads). */
-export function writeDiffusersFolder(dir: string, f: { unet: { config: object; tensors: Record<string, Tensor> }; vae: { config: object; tensors: Record<string, Tensor> }; textEncoder: { config: object; tensors: Record<string, Tensor> }; tokenizer: { vocab: object; merges: string }; scheduler: object }): void {
+export function writeDiffusersFolder(
+  dir: string,
+  f: {
+    unet: { config: object; tensors: Record<string, Tensor> };
+    vae: { config: object; tensors: Record<string, Tensor> };
+    textEncoder: { config: object; tensors: Record<string, Tensor> };
+    tokenizer: { vocab: object; merges: string };
+    scheduler: object;
+  },
+): void {
   const json = (o: object): Uint8Array[] => [new TextEncoder().encode(JSON.stringify(o, null, 2) + "\n")];
-  for (const [name, c] of [["unet", f.unet], ["vae", f.vae], ["text_encoder", f.textEncoder]] as const) {
+  for (const [name, c] of [
+    ["unet", f.unet],
+    ["vae", f.vae],
+    ["text_encoder", f.textEncoder],
+  ] as const) {
     mkdirSync(join(dir, name), { recursive: true });
     writeFileAtomic(join(dir, name, "config.json"), json(c.config));
     saveSafetensors(join(dir, name, WEIGHTS[name]), c.tensors);

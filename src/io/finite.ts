@@ -23,7 +23,10 @@ export function nonFiniteTensors(tensors: Record<string, Tensor>): { name: strin
 export function describeNonFinite(tensors: Record<string, Tensor>): string | null {
   const bad = nonFiniteTensors(tensors);
   if (!bad.length) return null;
-  const list = bad.slice(0, 5).map((b) => `${b.name} (${b.count.toLocaleString("en-US")} values)`).join(", ");
+  const list = bad
+    .slice(0, 5)
+    .map((b) => `${b.name} (${b.count.toLocaleString("en-US")} values)`)
+    .join(", ");
   return `${bad.length} tensor${bad.length === 1 ? "" : "s"} hold NaN or infinite values: ${list}${bad.length > 5 ? ", ..." : ""}`;
 }
 
@@ -31,7 +34,11 @@ export function describeNonFinite(tensors: Record<string, Tensor>): string | nul
  * Report non-finite weights: with `strict`, a LoadError naming them; otherwise `warn` is called with
  * the same line (and the caller goes on).
  */
-export function checkFinite(what: string, tensors: Record<string, Tensor>, opts: { strict?: boolean; warn?: (line: string) => void } = {}): void {
+export function checkFinite(
+  what: string,
+  tensors: Record<string, Tensor>,
+  opts: { strict?: boolean; warn?: (line: string) => void } = {},
+): void {
   const line = describeNonFinite(tensors);
   if (line === null) return;
   if (opts.strict) throw new LoadError(`${what}: ${line}`);

@@ -48,12 +48,17 @@ export interface HFFolder {
 export function readHFFolder(dir: string): HFFolder {
   let names: string[];
   try {
-    if (!statSync(dir).isDirectory()) throw new LoadError(`${dir}: not a folder (expected a Hugging Face checkpoint folder with config.json and model.safetensors)`);
+    if (!statSync(dir).isDirectory())
+      throw new LoadError(
+        `${dir}: not a folder (expected a Hugging Face checkpoint folder with config.json and model.safetensors)`,
+      );
     names = readdirSync(dir);
   } catch (e) {
     if (e instanceof LoadError) throw e;
     if ((e as { code?: string }).code === "ENOENT") {
-      throw new LoadError(`${dir}: no such folder. --model reads a Hugging Face checkpoint folder that is already on this machine (config.json, model.safetensors, tokenizer.json); nothing here downloads one — on a machine with internet access, \`huggingface-cli download gpt2 --local-dir ./gpt2\` fetches one (README, "Real checkpoints")`);
+      throw new LoadError(
+        `${dir}: no such folder. --model reads a Hugging Face checkpoint folder that is already on this machine (config.json, model.safetensors, tokenizer.json); nothing here downloads one — on a machine with internet access, \`huggingface-cli download gpt2 --local-dir ./gpt2\` fetches one (README, "Real checkpoints")`,
+      );
     }
     throw new LoadError(`${dir}: cannot read the folder: ${(e as Error).message}`);
   }
@@ -69,12 +74,20 @@ export function readHFFolder(dir: string): HFFolder {
     );
   }
 
-  if (!names.includes(CONFIG_FILE)) throw new LoadError(`${dir}: no ${CONFIG_FILE}; a Hugging Face checkpoint folder needs one (it says which model the weights are for)`);
+  if (!names.includes(CONFIG_FILE))
+    throw new LoadError(
+      `${dir}: no ${CONFIG_FILE}; a Hugging Face checkpoint folder needs one (it says which model the weights are for)`,
+    );
   const config = readJsonObject(join(dir, CONFIG_FILE));
 
-  const single = names.includes(WEIGHTS_FILE), sharded = names.includes(INDEX_FILE);
-  if (single && sharded) throw new LoadError(`${dir}: has both ${WEIGHTS_FILE} and ${INDEX_FILE}; which weights are meant is ambiguous, remove one`);
-  if (!single && !sharded) throw new LoadError(`${dir}: no weights: expected ${WEIGHTS_FILE} or ${INDEX_FILE} with its shards`);
+  const single = names.includes(WEIGHTS_FILE),
+    sharded = names.includes(INDEX_FILE);
+  if (single && sharded)
+    throw new LoadError(
+      `${dir}: has both ${WEIGHTS_FILE} and ${INDEX_FILE}; which weights are meant is ambiguous, remove one`,
+    );
+  if (!single && !sharded)
+    throw new LoadError(`${dir}: no weights: expected ${WEIGHTS_FILE} or ${INDEX_FILE} with its shards`);
   const tensors = single ? readSingle(join(dir, WEIGHTS_FILE)) : readSharded(dir, names);
 
   const out: HFFolder = { config, tensors };
@@ -107,11 +120,19 @@ function readSingle(path: string): Record<string, Tensor> {
 
 /** A shard name from an index: a plain file name in the folder, never a path. */
 function checkShardName(index: string, tensor: string, shard: Json | undefined): string {
-  if (typeof shard !== "string") throw new LoadError(`${index}: weight_map[${JSON.stringify(tensor)}] must be a file name (a string), got ${JSON.stringify(shard)}`);
+  if (typeof shard !== "string")
+    throw new LoadError(
+      `${index}: weight_map[${JSON.stringify(tensor)}] must be a file name (a string), got ${JSON.stringify(shard)}`,
+    );
   if (shard === "" || shard === "." || shard === ".." || /[/\\\0]/.test(shard) || /^[A-Za-z]:/.test(shard)) {
-    throw new LoadError(`${index}: weight_map[${JSON.stringify(tensor)}] names the shard ${JSON.stringify(shard)}, which is not a plain file name in the folder (no paths or "..")`);
+    throw new LoadError(
+      `${index}: weight_map[${JSON.stringify(tensor)}] names the shard ${JSON.stringify(shard)}, which is not a plain file name in the folder (no paths or "..")`,
+    );
   }
-  if (!shard.endsWith(".safetensors")) throw new LoadError(`${index}: weight_map[${JSON.stringify(tensor)}] names the shard ${JSON.stringify(shard)}, which is not a .safetensors file`);
+  if (!shard.endsWith(".safetensors"))
+    throw new LoadError(
+      `${index}: weight_map[${JSON.stringify(tensor)}] names the shard ${JSON.stringify(shard)}, which is not a .safetensors file`,
+    );
   return shard;
 }
 
@@ -119,11 +140,14 @@ function readSharded(dir: string, names: readonly string[]): Record<string, Tens
   const indexPath = join(dir, INDEX_FILE);
   const index = readJsonObject(indexPath); // strict: a tensor named twice in weight_map is an error here
   for (const key of Object.keys(index)) {
-    if (key !== "metadata" && key !== "weight_map") throw new LoadError(`${indexPath}: unknown field ${JSON.stringify(key)} (expected "metadata" and "weight_map")`);
+    if (key !== "metadata" && key !== "weight_map")
+      throw new LoadError(`${indexPath}: unknown field ${JSON.stringify(key)} (expected "metadata" and "weight_map")`);
   }
-  if (index.metadata !== undefined && !isJsonObject(index.metadata)) throw new LoadError(`${indexPath}: "metadata" must be an object`);
+  if (index.metadata !== undefined && !isJsonObject(index.metadata))
+    throw new LoadError(`${indexPath}: "metadata" must be an object`);
   const map = index.weight_map;
-  if (!isJsonObject(map)) throw new LoadError(`${indexPath}: "weight_map" must be an object of tensor name → shard file`);
+  if (!isJsonObject(map))
+    throw new LoadError(`${indexPath}: "weight_map" must be an object of tensor name → shard file`);
   const byShard = new Map<string, string[]>();
   for (const tensor of Object.keys(map)) {
     const shard = checkShardName(indexPath, tensor, map[tensor]);
@@ -132,7 +156,8 @@ function readSharded(dir: string, names: readonly string[]): Record<string, Tens
   }
   if (byShard.size === 0) throw new LoadError(`${indexPath}: "weight_map" is empty`);
   for (const shard of byShard.keys()) {
-    if (!names.includes(shard)) throw new LoadError(`${indexPath}: names the shard ${JSON.stringify(shard)}, which is not in ${dir}`);
+    if (!names.includes(shard))
+      throw new LoadError(`${indexPath}: names the shard ${JSON.stringify(shard)}, which is not in ${dir}`);
   }
 
   const out: Record<string, Tensor> = {};
@@ -143,11 +168,16 @@ function readSharded(dir: string, names: readonly string[]): Record<string, Tens
       const listedHere = new Set(listed);
       for (const e of reader.entries) {
         if (listedHere.has(e.name)) continue;
-        const where = Object.prototype.hasOwnProperty.call(map, e.name) ? `the index puts it in ${JSON.stringify(map[e.name])}` : "the index does not list it";
+        const where = Object.prototype.hasOwnProperty.call(map, e.name)
+          ? `the index puts it in ${JSON.stringify(map[e.name])}`
+          : "the index does not list it";
         throw new LoadError(`${path}: holds tensor ${JSON.stringify(e.name)}, but ${where}`);
       }
       for (const name of listed) {
-        if (!reader.has(name)) throw new LoadError(`${indexPath}: tensor ${JSON.stringify(name)} should be in ${shard}, which does not hold it`);
+        if (!reader.has(name))
+          throw new LoadError(
+            `${indexPath}: tensor ${JSON.stringify(name)} should be in ${shard}, which does not hold it`,
+          );
         setOwn(out, name, reader.read(name));
       }
     } finally {
@@ -205,11 +235,14 @@ export function writeHFFolder(dir: string, files: HFFiles, opts: WriteHFOptions 
     writeFileAtomic(join(dir, WEIGHTS_FILE), [plan.head, ...plan.chunks]);
     written.add(WEIGHTS_FILE);
   } else {
-    const n = shards.length, pad = (k: number): string => String(k).padStart(5, "0");
+    const n = shards.length,
+      pad = (k: number): string => String(k).padStart(5, "0");
     const weightMap: Record<string, string> = {};
     shards.forEach((part, k) => {
       const file = `model-${pad(k + 1)}-of-${pad(n)}.safetensors`;
-      const plan = planSafetensors(Object.fromEntries(part.map((name) => [name, files.tensors[name]!])), { format: "pt" });
+      const plan = planSafetensors(Object.fromEntries(part.map((name) => [name, files.tensors[name]!])), {
+        format: "pt",
+      });
       writeFileAtomic(join(dir, file), [plan.head, ...plan.chunks]);
       written.add(file);
       for (const name of part) weightMap[name] = file;
@@ -220,7 +253,10 @@ export function writeHFFolder(dir: string, files: HFFiles, opts: WriteHFOptions 
     written.add(INDEX_FILE);
   }
   if (files.tokenizerJSON !== undefined) {
-    const text = typeof files.tokenizerJSON === "string" ? files.tokenizerJSON : JSON.stringify(files.tokenizerJSON, null, 2) + "\n";
+    const text =
+      typeof files.tokenizerJSON === "string"
+        ? files.tokenizerJSON
+        : JSON.stringify(files.tokenizerJSON, null, 2) + "\n";
     writeFileAtomic(join(dir, TOKENIZER_FILE), [new TextEncoder().encode(text)]);
     written.add(TOKENIZER_FILE);
   }

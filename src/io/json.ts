@@ -38,13 +38,23 @@ export function parseStrictJson(text: string, what: string, maxDepth = 64, maxMe
       const c = text.charCodeAt(i);
       if (c === 0x22) break; // "
       if (c < 0x20) fail("invalid JSON: control character in a string");
-      if (c !== 0x5c) { // not a backslash
+      if (c !== 0x5c) {
+        // not a backslash
         i++;
         continue;
       }
       out += text.slice(start, i);
       const e = text[i + 1];
-      const simple: Record<string, string> = { '"': '"', "\\": "\\", "/": "/", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t" };
+      const simple: Record<string, string> = {
+        '"': '"',
+        "\\": "\\",
+        "/": "/",
+        b: "\b",
+        f: "\f",
+        n: "\n",
+        r: "\r",
+        t: "\t",
+      };
       if (e !== undefined && e in simple) {
         out += simple[e];
         i += 2;
@@ -122,9 +132,9 @@ export function parseStrictJson(text: string, what: string, maxDepth = 64, maxMe
       }
     }
     if (c === '"') return parseString();
-    if (c === "t") return expect("true"), true;
-    if (c === "f") return expect("false"), false;
-    if (c === "n") return expect("null"), null;
+    if (c === "t") return (expect("true"), true);
+    if (c === "f") return (expect("false"), false);
+    if (c === "n") return (expect("null"), null);
     if (c === undefined) return fail("invalid JSON: unexpected end");
     return parseNumber();
   };

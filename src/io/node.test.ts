@@ -7,13 +7,23 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { LoadError, randn, tensor } from "../index.js";
-import { loadCheckpoint, loadSafetensors, openSafetensors, saveCheckpoint, saveSafetensors, writeFileAtomic } from "./node.js";
+import {
+  loadCheckpoint,
+  loadSafetensors,
+  openSafetensors,
+  saveCheckpoint,
+  saveSafetensors,
+  writeFileAtomic,
+} from "./node.js";
 import { serializeSafetensors } from "./safetensors.js";
 
 const dir = mkdtempSync(join(tmpdir(), "wnn-io-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const isLoadError = (pattern: RegExp) => (e: unknown): boolean => e instanceof LoadError && pattern.test(e.message);
+const isLoadError =
+  (pattern: RegExp) =>
+  (e: unknown): boolean =>
+    e instanceof LoadError && pattern.test(e.message);
 
 test("saveSafetensors writes serializeSafetensors' bytes; loadSafetensors reads them back", () => {
   const path = join(dir, "a.safetensors");
@@ -26,7 +36,10 @@ test("saveSafetensors writes serializeSafetensors' bytes; loadSafetensors reads 
   // overwrite: the new content replaces the old, and no temporary file is left
   saveSafetensors(path, { x: tensor([5]) });
   assert.deepEqual(Object.keys(loadSafetensors(path).tensors), ["x"]);
-  assert.deepEqual(readdirSync(dir).filter((n) => n.startsWith("a.safetensors")), ["a.safetensors"]);
+  assert.deepEqual(
+    readdirSync(dir).filter((n) => n.startsWith("a.safetensors")),
+    ["a.safetensors"],
+  );
 });
 
 test("openSafetensors reads the header, then one tensor at a time", () => {
@@ -49,14 +62,20 @@ test("openSafetensors reads the header, then one tensor at a time", () => {
   const bad = new Uint8Array(readFileSync(path));
   bad[8] = 0x5b; // "[" instead of "{"
   writeFileSync(join(dir, "bad.safetensors"), bad);
-  assert.throws(() => openSafetensors(join(dir, "bad.safetensors")), isLoadError(/bad\.safetensors: safetensors: the header does not start with/));
+  assert.throws(
+    () => openSafetensors(join(dir, "bad.safetensors")),
+    isLoadError(/bad\.safetensors: safetensors: the header does not start with/),
+  );
   // a file cut short is caught too: the offsets no longer fit the data section
   writeFileSync(join(dir, "short.safetensors"), readFileSync(path).subarray(0, 200));
   assert.throws(() => openSafetensors(join(dir, "short.safetensors")), LoadError);
 });
 
 test("missing and corrupted files are LoadErrors naming the path", () => {
-  assert.throws(() => loadSafetensors(join(dir, "missing.safetensors")), isLoadError(/missing\.safetensors: cannot open/));
+  assert.throws(
+    () => loadSafetensors(join(dir, "missing.safetensors")),
+    isLoadError(/missing\.safetensors: cannot open/),
+  );
   assert.throws(() => loadCheckpoint(join(dir, "missing.ckpt")), isLoadError(/missing\.ckpt: cannot open/));
   writeFileSync(join(dir, "junk.ckpt"), "not a checkpoint at all");
   assert.throws(() => loadCheckpoint(join(dir, "junk.ckpt")), isLoadError(/junk\.ckpt: safetensors: header length/));
@@ -64,7 +83,13 @@ test("missing and corrupted files are LoadErrors naming the path", () => {
 
 test("saveCheckpoint / loadCheckpoint", () => {
   const path = join(dir, "run.ckpt");
-  saveCheckpoint(path, { model: { w: tensor([1, 2, 3]) }, optimizer: { tensors: { "m.w": tensor([0, 0, 1]) }, json: { lr: 0.1 } }, step: 42, dataPosition: 99, config: { a: 1 } });
+  saveCheckpoint(path, {
+    model: { w: tensor([1, 2, 3]) },
+    optimizer: { tensors: { "m.w": tensor([0, 0, 1]) }, json: { lr: 0.1 } },
+    step: 42,
+    dataPosition: 99,
+    config: { a: 1 },
+  });
   const c = loadCheckpoint(path);
   assert.equal(c.step, 42);
   assert.equal(c.dataPosition, 99);

@@ -19,8 +19,14 @@ import { parseCheckpoint, planCheckpoint, type Checkpoint, type LoadedCheckpoint
 import { encodePng, type RasterImage } from "./png.js";
 import { crc32 } from "./checksum.js";
 import {
-  decodeTensor, parseHeader, parseSafetensors, planSafetensors, readHeaderLength,
-  type ParseOptions, type Safetensors, type SafetensorsEntry,
+  decodeTensor,
+  parseHeader,
+  parseSafetensors,
+  planSafetensors,
+  readHeaderLength,
+  type ParseOptions,
+  type Safetensors,
+  type SafetensorsEntry,
 } from "./safetensors.js";
 
 // ---------------------------------------------------------------------------------------------------
@@ -69,7 +75,8 @@ function fsyncDirectory(dir: string): void {
 
 /** Delete `<path>.tmp-<pid>-*` files left by processes that died mid-save (never a live one's). */
 function removeStaleTemporaries(path: string): void {
-  const dir = dirname(path), prefix = `${basename(path)}.tmp-`;
+  const dir = dirname(path),
+    prefix = `${basename(path)}.tmp-`;
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -116,7 +123,11 @@ function withPath<T>(path: string, f: () => T): T {
 // ---------------------------------------------------------------------------------------------------
 // safetensors files
 
-export function saveSafetensors(path: string, tensors: Record<string, Tensor>, metadata: Record<string, string> = {}): void {
+export function saveSafetensors(
+  path: string,
+  tensors: Record<string, Tensor>,
+  metadata: Record<string, string> = {},
+): void {
   const plan = planSafetensors(tensors, metadata);
   writeFileAtomic(path, [plan.head, ...plan.chunks]);
 }
@@ -203,13 +214,18 @@ export function deflatePng(png: Uint8Array): Uint8Array {
   const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
   const chunks: [string, Uint8Array][] = [];
   let idat: Uint8Array[] = [];
-  for (let at = 8; at + 12 <= png.length; ) {
-    const len = view.getUint32(at), type = String.fromCharCode(...png.subarray(at + 4, at + 8));
-    if (at + 12 + len > png.length) throw new LoadError(`deflatePng: chunk ${JSON.stringify(type)} of ${len} bytes runs past the end of the ${png.length}-byte file`);
+  for (let at = 8; at + 12 <= png.length;) {
+    const len = view.getUint32(at),
+      type = String.fromCharCode(...png.subarray(at + 4, at + 8));
+    if (at + 12 + len > png.length)
+      throw new LoadError(
+        `deflatePng: chunk ${JSON.stringify(type)} of ${len} bytes runs past the end of the ${png.length}-byte file`,
+      );
     const body = png.subarray(at + 8, at + 8 + len);
     if (type === "IDAT") idat.push(body);
     else {
-      if (idat.length) chunks.push(["IDAT", deflateSync(inflateSync(Buffer.concat(idat)), { level: 9 })]), (idat = []);
+      if (idat.length)
+        (chunks.push(["IDAT", deflateSync(inflateSync(Buffer.concat(idat)), { level: 9 })]), (idat = []));
       chunks.push([type, body]);
     }
     at += 12 + len;
@@ -218,7 +234,10 @@ export function deflatePng(png: Uint8Array): Uint8Array {
   for (const [type, body] of chunks) {
     const head = new Uint8Array(8);
     new DataView(head.buffer).setUint32(0, body.length);
-    head.set([...type].map((c) => c.charCodeAt(0)), 4);
+    head.set(
+      [...type].map((c) => c.charCodeAt(0)),
+      4,
+    );
     const crc = new Uint8Array(4);
     new DataView(crc.buffer).setUint32(0, crc32(Buffer.concat([head.subarray(4), body])));
     parts.push(head, body, crc);

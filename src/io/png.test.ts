@@ -10,7 +10,14 @@ import { GLYPH_HEIGHT, GLYPH_WIDTH, glyph } from "./font.js";
 import { deflatePng, zlibDeflate } from "./node.js";
 import { encodePng, zlibStored, type RasterImage } from "./png.js";
 
-interface Decoded { width: number; height: number; bitDepth: number; colorType: number; chunks: string[]; pixels: Uint8Array }
+interface Decoded {
+  width: number;
+  height: number;
+  bitDepth: number;
+  colorType: number;
+  chunks: string[];
+  pixels: Uint8Array;
+}
 
 /** A minimal PNG reader for our own output (8-bit, no interlace, filter 0 on every row). */
 function decodePng(png: Uint8Array): Decoded {
@@ -31,7 +38,10 @@ function decodePng(png: Uint8Array): Decoded {
   }
   assert.ok(ihdr, "IHDR");
   const h = new DataView(ihdr.buffer, ihdr.byteOffset, 13);
-  const width = h.getUint32(0), height = h.getUint32(4), bitDepth = ihdr[8]!, colorType = ihdr[9]!;
+  const width = h.getUint32(0),
+    height = h.getUint32(4),
+    bitDepth = ihdr[8]!,
+    colorType = ihdr[9]!;
   assert.deepEqual([...ihdr.subarray(10, 13)], [0, 0, 0], "compression, filter, interlace");
   const channels = { 0: 1, 2: 3, 6: 4 }[colorType]!;
   const raw = new Uint8Array(inflateSync(Buffer.concat(idat))); // zlib checks the Adler-32 too
@@ -69,20 +79,37 @@ test("encodePng: gray, RGB and RGBA, stored and zlib-compressed, decode to the s
   const r = new Generator(4);
   for (const channels of [1, 3, 4] as const) {
     for (const deflate of [undefined, zlibDeflate]) {
-      const img: RasterImage = { width: 7, height: 5, channels, data: new Uint8Array(7 * 5 * channels).map(() => r.randint(0, 256)) };
+      const img: RasterImage = {
+        width: 7,
+        height: 5,
+        channels,
+        data: new Uint8Array(7 * 5 * channels).map(() => r.randint(0, 256)),
+      };
       const d = decodePng(encodePng(img, { deflate }));
       assert.deepEqual(d.chunks, ["IHDR", "IDAT", "IEND"]);
       assert.deepEqual([d.width, d.height, d.bitDepth, d.colorType], [7, 5, 8, { 1: 0, 3: 2, 4: 6 }[channels]]);
       assert.deepEqual(d.pixels, img.data);
     }
   }
-  assert.throws(() => encodePng({ width: 2, height: 2, channels: 3, data: new Uint8Array(11) }), (e: Error) => e instanceof ArgumentError && /needs 12 bytes, got 11/.test(e.message));
+  assert.throws(
+    () => encodePng({ width: 2, height: 2, channels: 3, data: new Uint8Array(11) }),
+    (e: Error) => e instanceof ArgumentError && /needs 12 bytes, got 11/.test(e.message),
+  );
   assert.throws(() => encodePng({ width: 0, height: 2, channels: 1, data: new Uint8Array(0) }), ArgumentError);
 });
 
 test("imageGrid places each image in its cell, maps values to 0–255, pads and magnifies", () => {
   // two 2×2 images; floats map [0, 1] → [0, 255], clipped
-  const imgs = tensor([[[0, 0.5], [1, 2]], [[-1, 0.25], [0.75, 1]]]);
+  const imgs = tensor([
+    [
+      [0, 0.5],
+      [1, 2],
+    ],
+    [
+      [-1, 0.25],
+      [0.75, 1],
+    ],
+  ]);
   const d = decodePng(imageGridPng(imgs, 1, 3, { pad: 1, background: 9 }));
   assert.deepEqual([d.width, d.height, d.colorType], [3 * 2 + 4, 2 + 2, 0]);
   const px = (x: number, y: number): number => d.pixels[y * d.width + x]!;
@@ -94,21 +121,38 @@ test("imageGrid places each image in its cell, maps values to 0–255, pads and 
   assert.deepEqual([...big.data], [0, 0, 255, 255, 0, 0, 255, 255]);
   const rgb = imageGrid(tensor([[[[1]], [[0]], [[0.5]]]]), 1, 1, { pad: 0 });
   assert.deepEqual([rgb.channels, ...rgb.data], [3, 255, 0, 128]);
-  assert.throws(() => imageGrid(rand([5, 4, 4]), 2, 2), (e: Error) => e instanceof ArgumentError && /5 images do not fit in 2×2 cells/.test(e.message));
-  assert.throws(() => imageGrid(rand([2, 2, 4, 4]), 1, 2), (e: Error) => e instanceof ArgumentError && /C = 1 or 3, got \(2,4,4\)/.test(e.message));
+  assert.throws(
+    () => imageGrid(rand([5, 4, 4]), 2, 2),
+    (e: Error) => e instanceof ArgumentError && /5 images do not fit in 2×2 cells/.test(e.message),
+  );
+  assert.throws(
+    () => imageGrid(rand([2, 2, 4, 4]), 1, 2),
+    (e: Error) => e instanceof ArgumentError && /C = 1 or 3, got \(2,4,4\)/.test(e.message),
+  );
 });
 
 test("lineChart draws axes, both series in their colours, a title and a legend", () => {
   const series = [
     { name: "train", points: Array.from({ length: 50 }, (_, i) => [i, 3 * Math.exp(-i / 10) + 1] as [number, number]) },
-    { name: "val", points: [[0, 4], [25, 1.8], [NaN, 1], [49, 1.5]] as [number, number][] },
+    {
+      name: "val",
+      points: [
+        [0, 4],
+        [25, 1.8],
+        [NaN, 1],
+        [49, 1.5],
+      ] as [number, number][],
+    },
   ];
   const d = decodePng(lineChartPng({ series, width: 400, height: 300, title: "Loss" }, { deflate: zlibDeflate }));
   assert.deepEqual([d.width, d.height, d.colorType], [400, 300, 2]);
-  const at = (x: number, y: number): number[] => [...d.pixels.subarray(3 * (y * d.width + x), 3 * (y * d.width + x) + 3)];
+  const at = (x: number, y: number): number[] => [
+    ...d.pixels.subarray(3 * (y * d.width + x), 3 * (y * d.width + x) + 3),
+  ];
   const count = (c: readonly number[]): number => {
     let n = 0;
-    for (let i = 0; i < d.pixels.length; i += 3) if (d.pixels[i] === c[0] && d.pixels[i + 1] === c[1] && d.pixels[i + 2] === c[2]) n++;
+    for (let i = 0; i < d.pixels.length; i += 3)
+      if (d.pixels[i] === c[0] && d.pixels[i + 1] === c[1] && d.pixels[i + 2] === c[2]) n++;
     return n;
   };
   assert.deepEqual(at(0, 0), [255, 255, 255], "white background");
@@ -124,22 +168,42 @@ test("lineChart draws axes, both series in their colours, a title and a legend",
   assert.ok(axis > 10, "a vertical black axis line right of the y tick labels");
   // the title: black pixels in the top rows, centred
   let titleBlack = 0;
-  for (let y = 0; y < 12 + 2 * GLYPH_HEIGHT + 2; y++) for (let x = 150; x < 250; x++) if (at(x, y).every((v) => v === 0)) titleBlack++;
+  for (let y = 0; y < 12 + 2 * GLYPH_HEIGHT + 2; y++)
+    for (let x = 150; x < 250; x++) if (at(x, y).every((v) => v === 0)) titleBlack++;
   assert.ok(titleBlack > 20, "title drawn");
   // empty and flat series still give a chart
   assert.equal(lineChart({ series: [] }).width, 800);
-  assert.equal(lineChart({ series: [{ name: "flat", points: [[0, 1], [1, 1]] }] }).height, 500);
+  assert.equal(
+    lineChart({
+      series: [
+        {
+          name: "flat",
+          points: [
+            [0, 1],
+            [1, 1],
+          ],
+        },
+      ],
+    }).height,
+    500,
+  );
 });
 
 test("deflatePng: a stored chart (as a recipe returns it) shrinks and keeps its pixels and chunks; a truncated file is a LoadError", () => {
-  const series = [{ name: "loss", points: Array.from({ length: 100 }, (_, i) => [i, Math.exp(-i / 30)] as [number, number]) }];
+  const series = [
+    { name: "loss", points: Array.from({ length: 100 }, (_, i) => [i, Math.exp(-i / 30)] as [number, number]) },
+  ];
   const stored = lineChartPng({ series, width: 800, height: 500, title: "Loss" }); // the core's default: no compression
   const small = deflatePng(stored);
-  const a = decodePng(stored), b = decodePng(small);
+  const a = decodePng(stored),
+    b = decodePng(small);
   assert.deepEqual([b.width, b.height, b.colorType, b.chunks], [a.width, a.height, a.colorType, a.chunks]);
   assert.deepEqual(b.pixels, a.pixels);
   assert.ok(small.length * 10 < stored.length, `${small.length} bytes deflated vs ${stored.length} stored`);
-  assert.throws(() => deflatePng(stored.subarray(0, 100)), (e: unknown) => e instanceof Error && e.name === "LoadError" && /runs past the end/.test(e.message));
+  assert.throws(
+    () => deflatePng(stored.subarray(0, 100)),
+    (e: unknown) => e instanceof Error && e.name === "LoadError" && /runs past the end/.test(e.message),
+  );
 });
 
 test("nice ticks and their labels", () => {
@@ -147,7 +211,10 @@ test("nice ticks and their labels", () => {
   assert.deepEqual(niceTicks(0, 2000, 5).ticks, [0, 500, 1000, 1500, 2000]);
   assert.equal(niceTicks(1.5, 1.85, 5).step, 0.1); // 0.35 / 5 = 0.07 → the next nice step, 0.1
   assert.equal(niceTicks(1.5, 1.7, 5).step, 0.05);
-  assert.deepEqual([formatTick(0.25, 0.05), formatTick(1500, 500), formatTick(2e-5, 1e-5), formatTick(3e-17, 0.1)], ["0.25", "1500", "2e-5", "0"]);
+  assert.deepEqual(
+    [formatTick(0.25, 0.05), formatTick(1500, 500), formatTick(2e-5, 1e-5), formatTick(3e-17, 0.1)],
+    ["0.25", "1500", "2e-5", "0"],
+  );
 });
 
 test("every glyph of the font is 7 rows of 5 pixels", () => {

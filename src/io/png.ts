@@ -29,12 +29,22 @@ const COLOR_TYPE = { 1: 0, 3: 2, 4: 6 } as const;
 
 export function encodePng(image: RasterImage, opts: PngOptions = {}): Uint8Array {
   const { width, height, channels, data } = image;
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || width > 2 ** 31 - 1 || height > 2 ** 31 - 1) {
+  if (
+    !Number.isInteger(width) ||
+    !Number.isInteger(height) ||
+    width < 1 ||
+    height < 1 ||
+    width > 2 ** 31 - 1 ||
+    height > 2 ** 31 - 1
+  ) {
     throw new ArgumentError(`encodePng: width and height must be positive integers, got ${width}×${height}`);
   }
-  if (channels !== 1 && channels !== 3 && channels !== 4) throw new ArgumentError(`encodePng: channels must be 1, 3 or 4, got ${channels}`);
+  if (channels !== 1 && channels !== 3 && channels !== 4)
+    throw new ArgumentError(`encodePng: channels must be 1, 3 or 4, got ${channels}`);
   if (!(data instanceof Uint8Array) || data.length !== width * height * channels) {
-    throw new ArgumentError(`encodePng: a ${width}×${height} image with ${channels} channels needs ${width * height * channels} bytes, got ${data?.length}`);
+    throw new ArgumentError(
+      `encodePng: a ${width}×${height} image with ${channels} channels needs ${width * height * channels} bytes, got ${data?.length}`,
+    );
   }
 
   // Scanlines: filter byte 0 (none), then the row's bytes.
@@ -86,7 +96,8 @@ export function zlibStored(raw: Uint8Array): Uint8Array {
   out[1] = 0x01; // FCHECK: (0x78·256 + 0x01) mod 31 = 0; no dictionary, "fastest" level
   let at = 2;
   for (let b = 0; b < blocks; b++) {
-    const start = b * MAX, len = Math.min(MAX, raw.length - start);
+    const start = b * MAX,
+      len = Math.min(MAX, raw.length - start);
     out[at] = b === blocks - 1 ? 1 : 0;
     out[at + 1] = len & 0xff;
     out[at + 2] = len >>> 8;

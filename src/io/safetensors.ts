@@ -95,10 +95,13 @@ export function readHeaderLength(first8: Uint8Array, fileSize: number): number {
     throw new LoadError(`safetensors: the file is ${fileSize} bytes long, shorter than the 8-byte header length`);
   }
   const view = new DataView(first8.buffer, first8.byteOffset, 8);
-  const lo = view.getUint32(0, true), hi = view.getUint32(4, true);
+  const lo = view.getUint32(0, true),
+    hi = view.getUint32(4, true);
   const n = hi * 2 ** 32 + lo; // exact below 2^53, and anything above is rejected as too large anyway
-  if (n > MAX_HEADER_BYTES) throw new LoadError(`safetensors: header length ${n} exceeds the limit of ${MAX_HEADER_BYTES} bytes`);
-  if (n > fileSize - 8) throw new LoadError(`safetensors: header length ${n} runs past the end of the file (${fileSize} bytes)`);
+  if (n > MAX_HEADER_BYTES)
+    throw new LoadError(`safetensors: header length ${n} exceeds the limit of ${MAX_HEADER_BYTES} bytes`);
+  if (n > fileSize - 8)
+    throw new LoadError(`safetensors: header length ${n} runs past the end of the file (${fileSize} bytes)`);
   if (n < 2) throw new LoadError(`safetensors: header length ${n} is too short for a JSON object`);
   return n;
 }
@@ -119,7 +122,10 @@ export function parseHeader(headerBytes: Uint8Array, dataLength: number, opts: P
   const maxTensors = opts.maxTensors ?? DEFAULT_MAX_TENSORS;
   // counted on the bytes, before a string or an object is made of them (a 59 MB header of a million
   // entries would otherwise cost its size twice over before the parser's own cap is reached)
-  if (topLevelMembers(headerBytes, maxTensors + 1) > maxTensors + 1) throw new LoadError(`safetensors: the header describes more than ${maxTensors.toLocaleString("en-US")} tensors (the limit; ParseOptions.maxTensors raises it)`);
+  if (topLevelMembers(headerBytes, maxTensors + 1) > maxTensors + 1)
+    throw new LoadError(
+      `safetensors: the header describes more than ${maxTensors.toLocaleString("en-US")} tensors (the limit; ParseOptions.maxTensors raises it)`,
+    );
   // + 1 for __metadata__; an object past the cap is refused while it is being parsed
   const json = parseStrictJson(text, "safetensors: header", 64, maxTensors + 1);
   if (!isJsonObject(json)) throw new LoadError("safetensors: the header is not a JSON object");
@@ -132,7 +138,8 @@ export function parseHeader(headerBytes: Uint8Array, dataLength: number, opts: P
       if (!isJsonObject(value)) throw new LoadError("safetensors: __metadata__ is not an object of strings");
       for (const key of Object.keys(value)) {
         const v = value[key];
-        if (typeof v !== "string") throw new LoadError(`safetensors: __metadata__ value of ${JSON.stringify(key)} is not a string`);
+        if (typeof v !== "string")
+          throw new LoadError(`safetensors: __metadata__ value of ${JSON.stringify(key)} is not a string`);
         setOwn(metadata, key, v);
       }
       continue;
@@ -144,28 +151,41 @@ export function parseHeader(headerBytes: Uint8Array, dataLength: number, opts: P
   entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
   let expected = 0;
   for (const e of entries) {
-    if (e.begin < expected) throw new LoadError(`safetensors: tensor ${JSON.stringify(e.name)}: data_offsets [${e.begin}, ${e.end}] overlap the previous tensor's data, which ends at ${expected}`);
-    if (e.begin > expected) throw new LoadError(`safetensors: tensor ${JSON.stringify(e.name)}: data_offsets [${e.begin}, ${e.end}] leave a gap after byte ${expected} of the data section`);
+    if (e.begin < expected)
+      throw new LoadError(
+        `safetensors: tensor ${JSON.stringify(e.name)}: data_offsets [${e.begin}, ${e.end}] overlap the previous tensor's data, which ends at ${expected}`,
+      );
+    if (e.begin > expected)
+      throw new LoadError(
+        `safetensors: tensor ${JSON.stringify(e.name)}: data_offsets [${e.begin}, ${e.end}] leave a gap after byte ${expected} of the data section`,
+      );
     expected = e.end;
   }
   if (expected !== dataLength) {
-    throw new LoadError(`safetensors: the tensors cover ${expected} bytes of data, but the data section is ${dataLength} bytes`);
+    throw new LoadError(
+      `safetensors: the tensors cover ${expected} bytes of data, but the data section is ${dataLength} bytes`,
+    );
   }
   return { entries, metadata, dataStart: 8 + headerBytes.length };
 }
 
 function parseEntry(name: string, value: Json | undefined, dataLength: number, opts: ParseOptions): SafetensorsEntry {
-  if (name.length > MAX_NAME_LENGTH) throw new LoadError(`safetensors: a tensor name of ${name.length.toLocaleString("en-US")} characters (${JSON.stringify(name.slice(0, 40))}...), longer than the limit of ${MAX_NAME_LENGTH}`);
+  if (name.length > MAX_NAME_LENGTH)
+    throw new LoadError(
+      `safetensors: a tensor name of ${name.length.toLocaleString("en-US")} characters (${JSON.stringify(name.slice(0, 40))}...), longer than the limit of ${MAX_NAME_LENGTH}`,
+    );
   const where = `safetensors: tensor ${JSON.stringify(name)}`;
   if (!isJsonObject(value)) throw new LoadError(`${where}: its entry is not an object`);
   for (const key of Object.keys(value)) {
-    if (key !== "dtype" && key !== "shape" && key !== "data_offsets") throw new LoadError(`${where}: unknown field ${JSON.stringify(key)}`);
+    if (key !== "dtype" && key !== "shape" && key !== "data_offsets")
+      throw new LoadError(`${where}: unknown field ${JSON.stringify(key)}`);
   }
   const { dtype, shape, data_offsets: offsets } = value;
 
   if (typeof dtype !== "string") throw new LoadError(`${where}: dtype is missing or not a string`);
   if (!Object.prototype.hasOwnProperty.call(READABLE, dtype)) {
-    if (UNSUPPORTED.includes(dtype)) throw new LoadError(`${where}: dtype ${dtype} is not supported (supported: ${Object.keys(READABLE).join(", ")})`);
+    if (UNSUPPORTED.includes(dtype))
+      throw new LoadError(`${where}: dtype ${dtype} is not supported (supported: ${Object.keys(READABLE).join(", ")})`);
     throw new LoadError(`${where}: unknown dtype ${JSON.stringify(dtype).slice(0, 40)}`);
   }
   if (opts.allowedDtypes !== undefined && !opts.allowedDtypes.includes(dtype)) {
@@ -173,13 +193,15 @@ function parseEntry(name: string, value: Json | undefined, dataLength: number, o
   }
   const size = READABLE[dtype as SafetensorsDType].size;
 
-  if (!Array.isArray(shape) || !shape.every(isIndex)) throw new LoadError(`${where}: shape must be an array of non-negative integers`);
+  if (!Array.isArray(shape) || !shape.every(isIndex))
+    throw new LoadError(`${where}: shape must be an array of non-negative integers`);
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isIndex)) {
     throw new LoadError(`${where}: data_offsets must be two non-negative integers [begin, end]`);
   }
   const [begin, end] = offsets as [number, number];
   if (begin > end) throw new LoadError(`${where}: data_offsets [${begin}, ${end}] end before they begin`);
-  if (end > dataLength) throw new LoadError(`${where}: data_offsets [${begin}, ${end}] run past the data section (${dataLength} bytes)`);
+  if (end > dataLength)
+    throw new LoadError(`${where}: data_offsets [${begin}, ${end}] run past the data section (${dataLength} bytes)`);
 
   // numel · size must equal end − begin; multiply step by step so a huge shape cannot overflow.
   const bytes = end - begin;
@@ -191,7 +213,9 @@ function parseEntry(name: string, value: Json | undefined, dataLength: number, o
     if (count * size > bytes) break;
   }
   if (count * size !== bytes) {
-    throw new LoadError(`${where}: shape ${fmt(dims)} of ${dtype} needs ${count * size > bytes ? "more than " + bytes : count * size} bytes, but data_offsets [${begin}, ${end}] hold ${bytes}`);
+    throw new LoadError(
+      `${where}: shape ${fmt(dims)} of ${dtype} needs ${count * size > bytes ? "more than " + bytes : count * size} bytes, but data_offsets [${begin}, ${end}] hold ${bytes}`,
+    );
   }
   return { name, dtype: dtype as SafetensorsDType, shape: dims.slice(), begin, end };
 }
@@ -201,10 +225,12 @@ function parseEntry(name: string, value: Json | undefined, dataLength: number, o
  * without decoding; stops once past `limit`. Malformed JSON gives some count; the parser reports it.
  */
 function topLevelMembers(bytes: Uint8Array, limit: number): number {
-  let depth = 0, members = 1;
+  let depth = 0,
+    members = 1;
   for (let i = 0; i < bytes.length; i++) {
     const c = bytes[i]!;
-    if (c === 0x22) { // a string: to its closing quote, over escapes
+    if (c === 0x22) {
+      // a string: to its closing quote, over escapes
       for (i++; i < bytes.length && bytes[i] !== 0x22; i++) if (bytes[i] === 0x5c) i++;
     } else if (c === 0x7b || c === 0x5b) depth++;
     else if (c === 0x7d || c === 0x5d) depth--;
@@ -224,9 +250,19 @@ export function decodeTensor(entry: SafetensorsEntry, bytes: Uint8Array): Tensor
   const out = allocate(to, n);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
   switch (entry.dtype) {
-    case "F64": case "F32": case "I32":
-      if (LITTLE_ENDIAN_HOST) new Uint8Array(out.buffer).set(bytes); // the same layout: copy the bytes
-      else for (let i = 0; i < n; i++) out[i] = entry.dtype === "F64" ? view.getFloat64(8 * i, true) : entry.dtype === "F32" ? view.getFloat32(4 * i, true) : view.getInt32(4 * i, true);
+    case "F64":
+    case "F32":
+    case "I32":
+      if (LITTLE_ENDIAN_HOST)
+        new Uint8Array(out.buffer).set(bytes); // the same layout: copy the bytes
+      else
+        for (let i = 0; i < n; i++)
+          out[i] =
+            entry.dtype === "F64"
+              ? view.getFloat64(8 * i, true)
+              : entry.dtype === "F32"
+                ? view.getFloat32(4 * i, true)
+                : view.getInt32(4 * i, true);
       break;
     case "F16":
       for (let i = 0; i < n; i++) out[i] = halfToNumber(view.getUint16(2 * i, true));
@@ -239,18 +275,31 @@ export function decodeTensor(entry: SafetensorsEntry, bytes: Uint8Array): Tensor
     }
     case "I64":
       for (let i = 0; i < n; i++) {
-        const lo = view.getInt32(8 * i, true), hi = view.getInt32(8 * i + 4, true);
+        const lo = view.getInt32(8 * i, true),
+          hi = view.getInt32(8 * i + 4, true);
         if (hi !== lo >> 31) {
-          throw new LoadError(`safetensors: tensor ${JSON.stringify(entry.name)}: I64 value ${view.getBigInt64(8 * i, true)} at index ${i} does not fit in int32`);
+          throw new LoadError(
+            `safetensors: tensor ${JSON.stringify(entry.name)}: I64 value ${view.getBigInt64(8 * i, true)} at index ${i} does not fit in int32`,
+          );
         }
         out[i] = lo;
       }
       break;
-    case "I16": for (let i = 0; i < n; i++) out[i] = view.getInt16(2 * i, true); break;
-    case "U16": for (let i = 0; i < n; i++) out[i] = view.getUint16(2 * i, true); break;
-    case "I8": for (let i = 0; i < n; i++) out[i] = view.getInt8(i); break;
-    case "U8": for (let i = 0; i < n; i++) out[i] = bytes[i]!; break;
-    case "BOOL": for (let i = 0; i < n; i++) out[i] = bytes[i] !== 0 ? 1 : 0; break;
+    case "I16":
+      for (let i = 0; i < n; i++) out[i] = view.getInt16(2 * i, true);
+      break;
+    case "U16":
+      for (let i = 0; i < n; i++) out[i] = view.getUint16(2 * i, true);
+      break;
+    case "I8":
+      for (let i = 0; i < n; i++) out[i] = view.getInt8(i);
+      break;
+    case "U8":
+      for (let i = 0; i < n; i++) out[i] = bytes[i]!;
+      break;
+    case "BOOL":
+      for (let i = 0; i < n; i++) out[i] = bytes[i] !== 0 ? 1 : 0;
+      break;
   }
   return new Tensor(out, entry.shape);
 }
@@ -258,7 +307,8 @@ export function decodeTensor(entry: SafetensorsEntry, bytes: Uint8Array): Tensor
 /** IEEE 754 binary16 → number: sign, 5 exponent bits (bias 15), 10 fraction bits. */
 export function halfToNumber(h: number): number {
   const sign = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f, f = h & 0x3ff;
+  const e = (h >> 10) & 0x1f,
+    f = h & 0x3ff;
   if (e === 0) return sign * f * 2 ** -24; // subnormal: 0.f · 2^−14
   if (e === 31) return f === 0 ? sign * Infinity : NaN;
   return sign * (1 + f / 1024) * 2 ** (e - 15);
@@ -266,12 +316,14 @@ export function halfToNumber(h: number): number {
 
 /** Read every tensor of a safetensors file held in memory. */
 export function parseSafetensors(bytes: Uint8Array, opts: ParseOptions = {}): Safetensors {
-  if (!(bytes instanceof Uint8Array)) throw new ArgumentError("parseSafetensors: expected the file's bytes as a Uint8Array");
+  if (!(bytes instanceof Uint8Array))
+    throw new ArgumentError("parseSafetensors: expected the file's bytes as a Uint8Array");
   const n = readHeaderLength(bytes, bytes.length);
   const dataStart = 8 + n;
   const header = parseHeader(bytes.subarray(8, dataStart), bytes.length - dataStart, opts);
   const tensors: Record<string, Tensor> = {};
-  for (const e of header.entries) setOwn(tensors, e.name, decodeTensor(e, bytes.subarray(dataStart + e.begin, dataStart + e.end)));
+  for (const e of header.entries)
+    setOwn(tensors, e.name, decodeTensor(e, bytes.subarray(dataStart + e.begin, dataStart + e.end)));
   return { tensors, metadata: header.metadata };
 }
 
@@ -291,18 +343,28 @@ export interface SafetensorsPlan {
  * data starts at a multiple of its item size (the header is padded to a multiple of 8) and the same
  * tensors always give the same bytes.
  */
-export function planSafetensors(tensors: Record<string, Tensor>, metadata: Record<string, string> = {}): SafetensorsPlan {
+export function planSafetensors(
+  tensors: Record<string, Tensor>,
+  metadata: Record<string, string> = {},
+): SafetensorsPlan {
   const items: { name: string; t: Tensor; dtype: SafetensorsDType }[] = [];
   for (const name of Object.keys(tensors)) {
     const t = tensors[name];
-    if (!(t instanceof Tensor)) throw new ArgumentError(`serializeSafetensors: ${JSON.stringify(name)} is not a Tensor`);
-    if (name === "__metadata__") throw new ArgumentError(`serializeSafetensors: "__metadata__" is reserved and cannot name a tensor`);
+    if (!(t instanceof Tensor))
+      throw new ArgumentError(`serializeSafetensors: ${JSON.stringify(name)} is not a Tensor`);
+    if (name === "__metadata__")
+      throw new ArgumentError(`serializeSafetensors: "__metadata__" is reserved and cannot name a tensor`);
     items.push({ name, t, dtype: WRITTEN[t.dtype] });
   }
   for (const key of Object.keys(metadata)) {
-    if (typeof metadata[key] !== "string") throw new ArgumentError(`serializeSafetensors: metadata values must be strings; ${JSON.stringify(key)} is ${typeof metadata[key]}`);
+    if (typeof metadata[key] !== "string")
+      throw new ArgumentError(
+        `serializeSafetensors: metadata values must be strings; ${JSON.stringify(key)} is ${typeof metadata[key]}`,
+      );
   }
-  items.sort((a, b) => READABLE[b.dtype].size - READABLE[a.dtype].size || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  items.sort(
+    (a, b) => READABLE[b.dtype].size - READABLE[a.dtype].size || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+  );
 
   const entries: SafetensorsEntry[] = [];
   const chunks: Uint8Array[] = [];
@@ -312,7 +374,9 @@ export function planSafetensors(tensors: Record<string, Tensor>, metadata: Recor
   for (const { name, t, dtype } of items) {
     const chunk = storageBytes(t.storage);
     const entry = { name, dtype, shape: [...t.shape], begin: offset, end: offset + chunk.length };
-    parts.push(`${JSON.stringify(name)}:${JSON.stringify({ dtype, shape: entry.shape, data_offsets: [entry.begin, entry.end] })}`);
+    parts.push(
+      `${JSON.stringify(name)}:${JSON.stringify({ dtype, shape: entry.shape, data_offsets: [entry.begin, entry.end] })}`,
+    );
     entries.push(entry);
     chunks.push(chunk);
     offset = entry.end;
@@ -352,7 +416,10 @@ export function joinPlan(plan: SafetensorsPlan): Uint8Array {
 }
 
 /** The bytes of a safetensors file holding `tensors` (and string `metadata`). */
-export function serializeSafetensors(tensors: Record<string, Tensor>, metadata: Record<string, string> = {}): Uint8Array {
+export function serializeSafetensors(
+  tensors: Record<string, Tensor>,
+  metadata: Record<string, string> = {},
+): Uint8Array {
   return joinPlan(planSafetensors(tensors, metadata));
 }
 

@@ -29,26 +29,42 @@ const FORMAT_EXTENSIBLE = 0xfffe;
 export function encodeWav(wav: Wav): Uint8Array {
   const { sampleRate, channels } = wav;
   if (!Number.isInteger(sampleRate) || sampleRate < WAV_LIMITS.minSampleRate || sampleRate > WAV_LIMITS.maxSampleRate) {
-    throw new ArgumentError(`encodeWav: sample rate must be an integer in [${WAV_LIMITS.minSampleRate}, ${WAV_LIMITS.maxSampleRate}], got ${sampleRate}`);
+    throw new ArgumentError(
+      `encodeWav: sample rate must be an integer in [${WAV_LIMITS.minSampleRate}, ${WAV_LIMITS.maxSampleRate}], got ${sampleRate}`,
+    );
   }
   if (channels.length < 1 || channels.length > WAV_LIMITS.maxChannels) {
     throw new ArgumentError(`encodeWav: 1 to ${WAV_LIMITS.maxChannels} channels, got ${channels.length}`);
   }
   const n = channels[0]!.length;
   for (const c of channels) {
-    if (c.length !== n) throw new ArgumentError(`encodeWav: every channel must hold the same number of samples, got ${channels.map((x) => x.length).join(", ")}`);
+    if (c.length !== n)
+      throw new ArgumentError(
+        `encodeWav: every channel must hold the same number of samples, got ${channels.map((x) => x.length).join(", ")}`,
+      );
   }
   const nc = channels.length;
   const dataBytes = n * nc * 2;
-  if (44 + dataBytes > 0xffffffff) throw new ArgumentError(`encodeWav: ${n} samples × ${nc} channels do not fit in a RIFF file (4 GiB)`);
+  if (44 + dataBytes > 0xffffffff)
+    throw new ArgumentError(`encodeWav: ${n} samples × ${nc} channels do not fit in a RIFF file (4 GiB)`);
   const out = new Uint8Array(44 + dataBytes);
   const v = new DataView(out.buffer);
-  const ascii = (at: number, s: string) => { for (let i = 0; i < 4; i++) out[at + i] = s.charCodeAt(i); };
-  ascii(0, "RIFF"); v.setUint32(4, 36 + dataBytes, true); ascii(8, "WAVE");
-  ascii(12, "fmt "); v.setUint32(16, 16, true);
-  v.setUint16(20, FORMAT_PCM, true); v.setUint16(22, nc, true); v.setUint32(24, sampleRate, true);
-  v.setUint32(28, sampleRate * nc * 2, true); v.setUint16(32, nc * 2, true); v.setUint16(34, 16, true);
-  ascii(36, "data"); v.setUint32(40, dataBytes, true);
+  const ascii = (at: number, s: string) => {
+    for (let i = 0; i < 4; i++) out[at + i] = s.charCodeAt(i);
+  };
+  ascii(0, "RIFF");
+  v.setUint32(4, 36 + dataBytes, true);
+  ascii(8, "WAVE");
+  ascii(12, "fmt ");
+  v.setUint32(16, 16, true);
+  v.setUint16(20, FORMAT_PCM, true);
+  v.setUint16(22, nc, true);
+  v.setUint32(24, sampleRate, true);
+  v.setUint32(28, sampleRate * nc * 2, true);
+  v.setUint16(32, nc * 2, true);
+  v.setUint16(34, 16, true);
+  ascii(36, "data");
+  v.setUint32(40, dataBytes, true);
   for (let i = 0; i < n; i++) {
     for (let c = 0; c < nc; c++) {
       const s = channels[c]![i]!;
@@ -67,7 +83,8 @@ export function decodeWav(bytes: Uint8Array): Wav {
   if (!(bytes instanceof Uint8Array)) throw new LoadError("decodeWav: expected the file's bytes as a Uint8Array");
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const tag = (at: number) => String.fromCharCode(bytes[at]!, bytes[at + 1]!, bytes[at + 2]!, bytes[at + 3]!);
-  if (bytes.length < 12 || tag(0) !== "RIFF" || tag(8) !== "WAVE") throw new LoadError("decodeWav: not a RIFF/WAVE file (no 'RIFF' … 'WAVE' header)");
+  if (bytes.length < 12 || tag(0) !== "RIFF" || tag(8) !== "WAVE")
+    throw new LoadError("decodeWav: not a RIFF/WAVE file (no 'RIFF' … 'WAVE' header)");
   // The RIFF size may overstate a truncated file; chunks are bounded by the bytes actually present.
   const end = Math.min(bytes.length, 8 + v.getUint32(4, true));
 
@@ -77,7 +94,10 @@ export function decodeWav(bytes: Uint8Array): Wav {
     const id = tag(at);
     const size = v.getUint32(at + 4, true);
     const body = at + 8;
-    if (size > end - body) throw new LoadError(`decodeWav: chunk '${printable(id)}' at byte ${at} claims ${size} bytes but only ${end - body} remain`);
+    if (size > end - body)
+      throw new LoadError(
+        `decodeWav: chunk '${printable(id)}' at byte ${at} claims ${size} bytes but only ${end - body} remain`,
+      );
     if (id === "fmt ") {
       if (size < 16) throw new LoadError(`decodeWav: 'fmt ' chunk of ${size} bytes is shorter than 16`);
       let format = v.getUint16(body, true);
@@ -99,15 +119,29 @@ export function decodeWav(bytes: Uint8Array): Wav {
   throw new LoadError(fmt ? "decodeWav: no 'data' chunk" : "decodeWav: no 'fmt ' chunk");
 }
 
-function samples(bytes: Uint8Array, v: DataView, body: number, size: number, fmt: { format: number; nc: number; sampleRate: number; blockAlign: number; bits: number }): Float32Array[] {
+function samples(
+  bytes: Uint8Array,
+  v: DataView,
+  body: number,
+  size: number,
+  fmt: { format: number; nc: number; sampleRate: number; blockAlign: number; bits: number },
+): Float32Array[] {
   const { format, nc, sampleRate, blockAlign, bits } = fmt;
-  if (nc < 1 || nc > WAV_LIMITS.maxChannels) throw new LoadError(`decodeWav: ${nc} channels (1 to ${WAV_LIMITS.maxChannels} are read)`);
-  if (sampleRate < WAV_LIMITS.minSampleRate || sampleRate > WAV_LIMITS.maxSampleRate) throw new LoadError(`decodeWav: sample rate ${sampleRate} Hz outside [${WAV_LIMITS.minSampleRate}, ${WAV_LIMITS.maxSampleRate}]`);
+  if (nc < 1 || nc > WAV_LIMITS.maxChannels)
+    throw new LoadError(`decodeWav: ${nc} channels (1 to ${WAV_LIMITS.maxChannels} are read)`);
+  if (sampleRate < WAV_LIMITS.minSampleRate || sampleRate > WAV_LIMITS.maxSampleRate)
+    throw new LoadError(
+      `decodeWav: sample rate ${sampleRate} Hz outside [${WAV_LIMITS.minSampleRate}, ${WAV_LIMITS.maxSampleRate}]`,
+    );
   const pcm = format === FORMAT_PCM && (bits === 8 || bits === 16 || bits === 24 || bits === 32);
   const float = format === FORMAT_FLOAT && bits === 32;
-  if (!pcm && !float) throw new LoadError(`decodeWav: format ${format} with ${bits} bits per sample is not read (PCM 8/16/24/32 and float 32 are)`);
+  if (!pcm && !float)
+    throw new LoadError(
+      `decodeWav: format ${format} with ${bits} bits per sample is not read (PCM 8/16/24/32 and float 32 are)`,
+    );
   const width = bits / 8;
-  if (blockAlign !== width * nc) throw new LoadError(`decodeWav: block align ${blockAlign} is not ${nc} channels × ${width} bytes`);
+  if (blockAlign !== width * nc)
+    throw new LoadError(`decodeWav: block align ${blockAlign} is not ${nc} channels × ${width} bytes`);
   const n = Math.floor(size / blockAlign); // a trailing partial frame is ignored
   const channels = Array.from({ length: nc }, () => new Float32Array(n));
   for (let i = 0; i < n; i++) {

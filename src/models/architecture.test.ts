@@ -45,8 +45,13 @@ interface Case {
 }
 
 const g = () => new Generator(0);
-const ids = (B: number, T: number, V: number, low = 0): Tensor => randint(low, V, [B, T], { dtype: "int32", generator: g() });
-const images = (N: number, C: number, S: number): Tensor => tensor(Float32Array.from({ length: N * C * S * S }, (_, i) => ((i * 37) % 11) / 11), { shape: [N, C, S, S] });
+const ids = (B: number, T: number, V: number, low = 0): Tensor =>
+  randint(low, V, [B, T], { dtype: "int32", generator: g() });
+const images = (N: number, C: number, S: number): Tensor =>
+  tensor(
+    Float32Array.from({ length: N * C * S * S }, (_, i) => ((i * 37) % 11) / 11),
+    { shape: [N, C, S, S] },
+  );
 
 /** A symmetric 0/1 graph of n nodes without self-loops (a ring plus a few chords), and features (n, F). */
 function graph(n: number, F: number): { x: Tensor; adj: Tensor } {
@@ -55,7 +60,13 @@ function graph(n: number, F: number): { x: Tensor; adj: Tensor } {
   for (let i = 0; i < n; i++) edge(i, (i + 1) % n);
   edge(0, 3);
   edge(1, 4);
-  return { x: tensor(Float32Array.from({ length: n * F }, (_, i) => Math.sin(i)), { shape: [n, F] }), adj: tensor(a, { shape: [n, n] }) };
+  return {
+    x: tensor(
+      Float32Array.from({ length: n * F }, (_, i) => Math.sin(i)),
+      { shape: [n, F] },
+    ),
+    adj: tensor(a, { shape: [n, n] }),
+  };
 }
 
 function cases(): Case[] {
@@ -68,44 +79,116 @@ function cases(): Case[] {
   for (const direct of [false, true]) {
     const c = bengio.bengioConfig({ vocabSize: 7, context: 3, nEmbd: 4, nHidden: 5, direct });
     const m = new bengio.BengioMLP(c, { generator: g() });
-    out.push({ name: `bengio-mlp${direct ? " (direct)" : ""}`, arch: bengio.describe(c), model: m, forward: () => m.forward(ids(2, 5, 7)), units: 10 });
+    out.push({
+      name: `bengio-mlp${direct ? " (direct)" : ""}`,
+      arch: bengio.describe(c),
+      model: m,
+      forward: () => m.forward(ids(2, 5, 7)),
+      units: 10,
+    });
   }
   for (const cell of ["rnn", "lstm", "gru"] as const) {
     const c = charRnn.charRnnConfig({ vocabSize: 7, cell, nEmbd: 4, nHidden: 5, nLayer: 2, dropout: 0 });
     const m = new charRnn.CharRNN(c, { generator: g() });
-    out.push({ name: `char-rnn (${cell})`, arch: charRnn.describe(c), model: m, forward: () => m.forward(ids(2, 5, 7)), units: 10 });
+    out.push({
+      name: `char-rnn (${cell})`,
+      arch: charRnn.describe(c),
+      model: m,
+      forward: () => m.forward(ids(2, 5, 7)),
+      units: 10,
+    });
   }
   {
     const c: mlp.MLPConfig = { inputs: 12, hidden: [6, 5], classes: 3, dropout: 0 };
     const m = new mlp.MLP(c, { generator: g() });
-    out.push({ name: "mlp", arch: mlp.describe(c), model: m, forward: () => m.forward(tensor(Float32Array.from({ length: 24 }, (_, i) => i / 24), { shape: [2, 12] })), units: 2 });
+    out.push({
+      name: "mlp",
+      arch: mlp.describe(c),
+      model: m,
+      forward: () =>
+        m.forward(
+          tensor(
+            Float32Array.from({ length: 24 }, (_, i) => i / 24),
+            { shape: [2, 12] },
+          ),
+        ),
+      units: 2,
+    });
   }
   {
-    const c = lenet5.lenetConfig({ inChannels: 2, imageSize: 28, padding: 2, c1: 2, c3: 3, c5: 4, f6: 5, numClasses: 3 });
+    const c = lenet5.lenetConfig({
+      inChannels: 2,
+      imageSize: 28,
+      padding: 2,
+      c1: 2,
+      c3: 3,
+      c5: 4,
+      f6: 5,
+      numClasses: 3,
+    });
     const m = new lenet5.LeNet5(c, { generator: g() });
-    out.push({ name: "lenet5", arch: lenet5.describe(c), model: m, forward: () => m.forward(images(2, 2, 28)), units: 2 });
+    out.push({
+      name: "lenet5",
+      arch: lenet5.describe(c),
+      model: m,
+      forward: () => m.forward(images(2, 2, 28)),
+      units: 2,
+    });
   }
   {
     // an odd side (9 → 5 → 3) checks the ⌈S/2⌉ of the stride-2 convs; two blocks in stage 1 check the identity shortcut
     const c = resnet.resnetConfig({ inChannels: 1, widths: [2, 3, 3], blocks: [2, 1, 1], numClasses: 3 });
     const m = new resnet.ResNet(c, { generator: g() });
-    out.push({ name: "resnet", arch: resnet.describe(c, 9), model: m, forward: () => m.forward(images(2, 1, 9)), units: 2 });
+    out.push({
+      name: "resnet",
+      arch: resnet.describe(c, 9),
+      model: m,
+      forward: () => m.forward(images(2, 1, 9)),
+      units: 2,
+    });
   }
   // the ResNet's attention variants on the same odd side (9 → 5 → 3); the non-local blocks after stages 1 and 2
   {
     const base = { inChannels: 1, widths: [2, 3, 4], blocks: [2, 1, 1], numClasses: 3 };
     const se = senet.seResNetConfig({ ...base, reduction: 2 });
     const sm = new senet.SEResNet(se, { generator: g() });
-    out.push({ name: "senet", arch: senet.describe(se, 9), model: sm, forward: () => sm.forward(images(2, 1, 9)), units: 2 });
+    out.push({
+      name: "senet",
+      arch: senet.describe(se, 9),
+      model: sm,
+      forward: () => sm.forward(images(2, 1, 9)),
+      units: 2,
+    });
     const cb = cbam.cbamResNetConfig({ ...base, reduction: 2, spatialKernel: 3 });
     const cm = new cbam.CBAMResNet(cb, { generator: g() });
-    out.push({ name: "cbam", arch: cbam.describe(cb, 9), model: cm, forward: () => cm.forward(images(2, 1, 9)), units: 2 });
+    out.push({
+      name: "cbam",
+      arch: cbam.describe(cb, 9),
+      model: cm,
+      forward: () => cm.forward(images(2, 1, 9)),
+      units: 2,
+    });
     const nl = nonLocal.nonLocalResNetConfig({ ...base, reduction: 2, nonLocal: [0, 1] });
     const nm = new nonLocal.NonLocalResNet(nl, { generator: g() });
-    out.push({ name: "non-local", arch: nonLocal.describe(nl, 9), model: nm, forward: () => nm.forward(images(2, 1, 9)), units: 2 });
+    out.push({
+      name: "non-local",
+      arch: nonLocal.describe(nl, 9),
+      model: nm,
+      forward: () => nm.forward(images(2, 1, 9)),
+      units: 2,
+    });
   }
   {
-    const c = vit.vitConfig({ imageSize: 12, patchSize: 4, inChannels: 2, dim: 8, depth: 2, heads: 2, mlpDim: 12, numClasses: 3 });
+    const c = vit.vitConfig({
+      imageSize: 12,
+      patchSize: 4,
+      inChannels: 2,
+      dim: 8,
+      depth: 2,
+      heads: 2,
+      mlpDim: 12,
+      numClasses: 3,
+    });
     const m = new vit.ViT(c, { generator: g() });
     out.push({ name: "vit", arch: vit.describe(c), model: m, forward: () => m.forward(images(2, 2, 12)), units: 2 });
   }
@@ -113,10 +196,27 @@ function cases(): Case[] {
     const c = gcn.gcnConfig({ inFeatures: 5, hidden: 4, numClasses: 3, nLayer: 3, dropout: 0, bias });
     const m = new gcn.GCN(c, { generator: g() });
     const { x, adj } = graph(6, 5);
-    out.push({ name: `gcn${bias ? "" : " (no bias)"}`, arch: gcn.describe(c, 6), model: m, forward: () => m.forward(x, adj), units: 6 });
+    out.push({
+      name: `gcn${bias ? "" : " (no bias)"}`,
+      arch: gcn.describe(c, 6),
+      model: m,
+      forward: () => m.forward(x, adj),
+      units: 6,
+    });
   }
   {
-    const c = gat.gatConfig({ inFeatures: 5, hidden: 3, heads: 2, numClasses: 3, outHeads: 2, nLayer: 3, dropout: 0, attnDropout: 0, negativeSlope: 0.2, bias: true });
+    const c = gat.gatConfig({
+      inFeatures: 5,
+      hidden: 3,
+      heads: 2,
+      numClasses: 3,
+      outHeads: 2,
+      nLayer: 3,
+      dropout: 0,
+      attnDropout: 0,
+      negativeSlope: 0.2,
+      bias: true,
+    });
     const m = new gat.GAT(c, { generator: g() });
     const { x, adj } = graph(6, 5);
     out.push({ name: "gat", arch: gat.describe(c, 6), model: m, forward: () => m.forward(x, adj), units: 6 });
@@ -125,34 +225,108 @@ function cases(): Case[] {
     const c = seq2seq.seq2seqConfig("tiny", { attention });
     const m = new seq2seq.Seq2Seq(c, { generator: g() });
     // one example of 7 source tokens (no padding: ids ≥ 3) and 5 target steps
-    out.push({ name: `seq2seq-attention (${attention})`, arch: seq2seq.describe(c, 7, 5), model: m, forward: () => m.forward(ids(1, 7, c.srcVocab, 3), ids(1, 5, c.tgtVocab, 1)), units: 1 });
+    out.push({
+      name: `seq2seq-attention (${attention})`,
+      arch: seq2seq.describe(c, 7, 5),
+      model: m,
+      forward: () => m.forward(ids(1, 7, c.srcVocab, 3), ids(1, 5, c.tgtVocab, 1)),
+      units: 1,
+    });
   }
   {
     const c = convs2s.convS2SConfig("tiny");
     const m = new convs2s.ConvS2S(c, { generator: g() });
-    out.push({ name: "convs2s", arch: convs2s.describe(c, 7, 5), model: m, forward: () => m.forward(ids(1, 7, c.srcVocab, 3), ids(1, 5, c.tgtVocab, 1)), units: 1 });
+    out.push({
+      name: "convs2s",
+      arch: convs2s.describe(c, 7, 5),
+      model: m,
+      forward: () => m.forward(ids(1, 7, c.srcVocab, 3), ids(1, 5, c.tgtVocab, 1)),
+      units: 1,
+    });
   }
   for (const attnBias of [false, true]) {
-    const c = transformer.transformerConfig("tiny", { vocabSize: 9, maxLen: 10, nEncoderLayer: 2, nDecoderLayer: 1, nHead: 2, dModel: 8, dFF: 12, dropout: 0, attnBias });
+    const c = transformer.transformerConfig("tiny", {
+      vocabSize: 9,
+      maxLen: 10,
+      nEncoderLayer: 2,
+      nDecoderLayer: 1,
+      nHead: 2,
+      dModel: 8,
+      dFF: 12,
+      dropout: 0,
+      attnBias,
+    });
     const m = new transformer.Transformer(c, { generator: g() });
-    out.push({ name: `transformer${attnBias ? " (biases)" : ""}`, arch: transformer.describe(c, 7, 5), model: m, forward: () => m.forward(ids(1, 7, 9, 1), ids(1, 5, 9, 1)), units: 1 });
+    out.push({
+      name: `transformer${attnBias ? " (biases)" : ""}`,
+      arch: transformer.describe(c, 7, 5),
+      model: m,
+      forward: () => m.forward(ids(1, 7, 9, 1), ids(1, 5, 9, 1)),
+      units: 1,
+    });
   }
   // the decoder-only siblings of GPT-2, at their full context (6 tokens)
   for (const nKvHeads of [2, 1]) {
-    const c = llama.llamaConfig("tiny", { vocabSize: 7, blockSize: 6, nLayer: 2, nHead: 2, nKvHeads, nEmbd: 8, multipleOf: 4 });
+    const c = llama.llamaConfig("tiny", {
+      vocabSize: 7,
+      blockSize: 6,
+      nLayer: 2,
+      nHead: 2,
+      nKvHeads,
+      nEmbd: 8,
+      multipleOf: 4,
+    });
     const m = new llama.Llama(c, { generator: g() });
-    out.push({ name: `llama${nKvHeads === 1 ? " (multi-query)" : ""}`, arch: llama.describe(c), model: m, forward: () => m.forward(ids(1, 6, 7)), units: 6 });
+    out.push({
+      name: `llama${nKvHeads === 1 ? " (multi-query)" : ""}`,
+      arch: llama.describe(c),
+      model: m,
+      forward: () => m.forward(ids(1, 6, 7)),
+      units: 6,
+    });
   }
   {
     // every token runs exactly k experts (no capacity limit): the FLOPs are those of the formula
-    const c = mixtral.mixtralConfig("tiny", { vocabSize: 7, blockSize: 6, nLayer: 2, nHead: 2, nKvHeads: 1, nEmbd: 8, intermediateSize: 6, nExperts: 4, topK: 2 });
+    const c = mixtral.mixtralConfig("tiny", {
+      vocabSize: 7,
+      blockSize: 6,
+      nLayer: 2,
+      nHead: 2,
+      nKvHeads: 1,
+      nEmbd: 8,
+      intermediateSize: 6,
+      nExperts: 4,
+      topK: 2,
+    });
     const m = new mixtral.Mixtral(c, { generator: g() });
-    out.push({ name: "mixtral", arch: mixtral.describe(c), model: m, forward: () => m.forward(ids(1, 6, 7)), units: 6 });
+    out.push({
+      name: "mixtral",
+      arch: mixtral.describe(c),
+      model: m,
+      forward: () => m.forward(ids(1, 6, 7)),
+      units: 6,
+    });
   }
   for (const topK of [1, 2]) {
-    const c = switchGpt.switchConfig("tiny", { vocabSize: 7, blockSize: 6, nLayer: 2, nHead: 2, nEmbd: 8, nExperts: 4, topK, expertHidden: 12, capacityFactor: null });
+    const c = switchGpt.switchConfig("tiny", {
+      vocabSize: 7,
+      blockSize: 6,
+      nLayer: 2,
+      nHead: 2,
+      nEmbd: 8,
+      nExperts: 4,
+      topK,
+      expertHidden: 12,
+      capacityFactor: null,
+    });
     const m = new switchGpt.SwitchGPT(c, { generator: g() });
-    out.push({ name: `switch (top-${topK})`, arch: switchGpt.describe(c), model: m, forward: () => m.forward(ids(1, 6, 7)), units: 6 });
+    out.push({
+      name: `switch (top-${topK})`,
+      arch: switchGpt.describe(c),
+      model: m,
+      forward: () => m.forward(ids(1, 6, 7)),
+      units: 6,
+    });
   }
   {
     const c = bloom.bloomConfig("tiny", { vocabSize: 7, blockSize: 6, nLayer: 2, nHead: 2, nEmbd: 8 });
@@ -166,31 +340,107 @@ function cases(): Case[] {
   }
   // the encoders, on one sequence of 8 tokens (the pooler's 2C² = 512 FLOPs shared by 8 tokens: 64 each)
   {
-    const c = bert.bertConfig("tiny", { vocabSize: 11, maxPositions: 10, nLayer: 2, nHead: 2, dModel: 16, dFF: 24, dropout: 0 });
+    const c = bert.bertConfig("tiny", {
+      vocabSize: 11,
+      maxPositions: 10,
+      nLayer: 2,
+      nHead: 2,
+      dModel: 16,
+      dFF: 24,
+      dropout: 0,
+    });
     const m = new bert.BertModel(c, { generator: g() });
-    out.push({ name: "bert", arch: bert.describe(c, 8), model: m, forward: () => m.forward(ids(1, 8, 11, 1)), units: 8 });
+    out.push({
+      name: "bert",
+      arch: bert.describe(c, 8),
+      model: m,
+      forward: () => m.forward(ids(1, 8, 11, 1)),
+      units: 8,
+    });
   }
   {
-    const c = roberta.robertaConfig("tiny", { vocabSize: 11, maxPositions: 12, nLayer: 2, nHead: 2, dModel: 16, dFF: 24, dropout: 0 });
+    const c = roberta.robertaConfig("tiny", {
+      vocabSize: 11,
+      maxPositions: 12,
+      nLayer: 2,
+      nHead: 2,
+      dModel: 16,
+      dFF: 24,
+      dropout: 0,
+    });
     const m = new roberta.RobertaModel(c, { generator: g() });
-    out.push({ name: "roberta", arch: roberta.describe(c, 8), model: m, forward: () => m.forward(ids(1, 8, 11, 2)), units: 8 });
+    out.push({
+      name: "roberta",
+      arch: roberta.describe(c, 8),
+      model: m,
+      forward: () => m.forward(ids(1, 8, 11, 2)),
+      units: 8,
+    });
   }
   for (const typeVocabSize of [0, 2]) {
     // R = 2k = 8 relative rows: the projections of the table, 2·2·8·16² per layer, shared by 8 tokens
-    const c = deberta.debertaConfig("tiny", { vocabSize: 11, typeVocabSize, nLayer: 2, nHead: 2, dModel: 16, dFF: 24, positionBuckets: 4, maxRelativePositions: 16, dropout: 0 });
+    const c = deberta.debertaConfig("tiny", {
+      vocabSize: 11,
+      typeVocabSize,
+      nLayer: 2,
+      nHead: 2,
+      dModel: 16,
+      dFF: 24,
+      positionBuckets: 4,
+      maxRelativePositions: 16,
+      dropout: 0,
+    });
     const m = new deberta.DebertaModel(c, { generator: g() });
-    out.push({ name: `deberta${typeVocabSize ? " (segments)" : ""}`, arch: deberta.describe(c, 8), model: m, forward: () => m.forward(ids(1, 8, 11, 1)), units: 8 });
+    out.push({
+      name: `deberta${typeVocabSize ? " (segments)" : ""}`,
+      arch: deberta.describe(c, 8),
+      model: m,
+      forward: () => m.forward(ids(1, 8, 11, 1)),
+      units: 8,
+    });
   }
   // the encoder-decoders, one example of 7 source and 5 target tokens
   for (const v of ["relu", "gated-gelu"] as const) {
-    const c = t5.t5Config("tiny", { vocabSize: 9, nEncoderLayer: 2, nDecoderLayer: 1, nHead: 2, dModel: 8, dKv: 3, dFF: 12, dropout: 0, feedForward: v, tieHead: v === "relu" });
+    const c = t5.t5Config("tiny", {
+      vocabSize: 9,
+      nEncoderLayer: 2,
+      nDecoderLayer: 1,
+      nHead: 2,
+      dModel: 8,
+      dKv: 3,
+      dFF: 12,
+      dropout: 0,
+      feedForward: v,
+      tieHead: v === "relu",
+    });
     const m = new t5.T5(c, { generator: g() });
-    out.push({ name: `t5 (${v})`, arch: t5.describe(c, 7, 5), model: m, forward: () => m.forward(ids(1, 7, 9, 2), ids(1, 5, 9, 2)), units: 1 });
+    out.push({
+      name: `t5 (${v})`,
+      arch: t5.describe(c, 7, 5),
+      model: m,
+      forward: () => m.forward(ids(1, 7, 9, 2), ids(1, 5, 9, 2)),
+      units: 1,
+    });
   }
   {
-    const c = bart.bartConfig("tiny", { vocabSize: 9, maxPositions: 10, nEncoderLayer: 2, nDecoderLayer: 1, nHead: 2, dModel: 8, dFF: 12, dropout: 0 });
+    const c = bart.bartConfig("tiny", {
+      vocabSize: 9,
+      maxPositions: 10,
+      nEncoderLayer: 2,
+      nDecoderLayer: 1,
+      nHead: 2,
+      dModel: 8,
+      dFF: 12,
+      dropout: 0,
+    });
     const m = new bart.Bart(c, { generator: g() });
-    out.push({ name: "bart", arch: bart.describe(c, 7, 5), model: m, forward: () => m.forward(ids(1, 7, 9, 3), ids(1, 5, 9, 3)), units: 1 });
+    out.push({
+      name: "bart",
+      arch: bart.describe(c, 7, 5),
+      model: m,
+      forward: () => m.forward(ids(1, 7, 9, 3), ids(1, 5, 9, 3)),
+      units: 1,
+    });
   }
   return out;
 }
@@ -200,7 +450,10 @@ test("describe(): parameters, layer kinds and normalisation are those of the bui
     assert.equal(k.arch.parameters, k.model.numParameters(), `${k.name}: parameters`);
     assert.deepEqual(k.arch.layers, layerKinds(k.model), `${k.name}: layer kinds`);
     const norm = k.arch.normalization.split(/[ ,]/)[0]!;
-    assert.ok(norm === "none" || norm in k.arch.layers, `${k.name}: the normalisation "${k.arch.normalization}" names a layer of the model or says none`);
+    assert.ok(
+      norm === "none" || norm in k.arch.layers,
+      `${k.name}: the normalisation "${k.arch.normalization}" names a layer of the model or says none`,
+    );
   }
 });
 
@@ -209,12 +462,18 @@ test("describe(): the FLOPs formula equals the multiply-adds the kernels perform
     k.model.eval();
     const { flops } = countFlops(() => noGrad(k.forward));
     assert.ok(flops > 0, k.name);
-    assert.equal(k.arch.flops.value * k.units, flops, `${k.name}: ${k.arch.flops.value} per ${k.arch.flops.per} × ${k.units}`);
+    assert.equal(
+      k.arch.flops.value * k.units,
+      flops,
+      `${k.name}: ${k.arch.flops.value} per ${k.arch.flops.per} × ${k.units}`,
+    );
   }
 });
 
 test("a FLOP count by hand: GPT with V 7, context 6, 2 layers, 2 heads, C 8", () => {
-  const C = 8, T = 6, V = 7;
+  const C = 8,
+    T = 6,
+    V = 7;
   const perBlock =
     3 * 2 * C * C + //  q, k, v: three (1, C)·(C, C) products per token
     2 * T * C + //      q·kᵀ: one query against T keys of C channels (2 heads of 4)
@@ -240,7 +499,10 @@ test("every model of the zoo has a case here, and every preset describes itself"
     }
   }
   // the presets' parameters, as their model files document them
-  const params = (name: string, preset: string): number => ZOO.find((m) => m.name === name)!.presets.find((p) => p.name === preset)!.describe().parameters;
+  const params = (name: string, preset: string): number =>
+    ZOO.find((m) => m.name === name)!
+      .presets.find((p) => p.name === preset)!
+      .describe().parameters;
   assert.equal(params("gpt2", "gpt2"), 124_439_808);
   assert.equal(params("lenet5", "lenet5"), 61_706);
   assert.equal(params("resnet", "resnet-mnist-small"), 19_810);

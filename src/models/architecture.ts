@@ -53,7 +53,8 @@ export const matmulFlops = (m: number, k: number, n: number): number => 2 * m * 
 export const linearFlops = (inF: number, outF: number): number => matmulFlops(1, inF, outF);
 
 /** The FLOPs of a k×k convolution (cin → cout) producing an (oh, ow) map of one image: 2·cin·k²·cout·oh·ow. */
-export const convFlops = (cin: number, cout: number, k: number, oh: number, ow = oh): number => matmulFlops(cout, cin * k * k, oh * ow);
+export const convFlops = (cin: number, cout: number, k: number, oh: number, ow = oh): number =>
+  matmulFlops(cout, cin * k * k, oh * ow);
 
 /**
  * The layer kinds of a built model: the class name of every module that owns a parameter itself (not
@@ -63,7 +64,8 @@ export const convFlops = (cin: number, cout: number, k: number, oh: number, ow =
 export function layerKinds(model: Module): Record<string, number> {
   const kinds: Record<string, number> = {};
   for (const [, m] of model.namedModules()) {
-    if (Object.values(m).some((v) => v instanceof Parameter)) kinds[m.constructor.name] = (kinds[m.constructor.name] ?? 0) + 1;
+    if (Object.values(m).some((v) => v instanceof Parameter))
+      kinds[m.constructor.name] = (kinds[m.constructor.name] ?? 0) + 1;
   }
   return sortedKinds(kinds);
 }
@@ -77,5 +79,7 @@ export function sortedKinds(kinds: Record<string, number>): Record<string, numbe
 
 /** "Embedding ×2, LayerNorm ×9, Linear ×24" */
 export function formatKinds(kinds: Readonly<Record<string, number>>): string {
-  return Object.entries(kinds).map(([k, n]) => `${k} ×${n}`).join(", ");
+  return Object.entries(kinds)
+    .map(([k, n]) => `${k} ×${n}`)
+    .join(", ");
 }

@@ -31,27 +31,76 @@ export function loadGguf(bytes: Uint8Array, opts: { quantized?: boolean } = {}):
   let model: Llama | GPT | Bloom | Falcon;
   const layerNormEps = (): void => {
     // our LayerNorms use ε = 1e-5, as BLOOM's and Falcon's checkpoints do
-    if (Math.abs(c.normEps - 1e-5) > 1e-12) throw new ArgumentError(`loadGguf: ${c.arch} with layer_norm_epsilon ${c.normEps}; our LayerNorms use 1e-5`);
+    if (Math.abs(c.normEps - 1e-5) > 1e-12)
+      throw new ArgumentError(`loadGguf: ${c.arch} with layer_norm_epsilon ${c.normEps}; our LayerNorms use 1e-5`);
   };
   if (c.arch === "bloom" || c.arch === "falcon") {
     layerNormEps();
-    if (c.intermediateSize !== 4 * c.nEmbd) throw new ArgumentError(`loadGguf: ${c.arch} with feed_forward_length ${c.intermediateSize} ≠ 4·${c.nEmbd}`);
+    if (c.intermediateSize !== 4 * c.nEmbd)
+      throw new ArgumentError(`loadGguf: ${c.arch} with feed_forward_length ${c.intermediateSize} ≠ 4·${c.nEmbd}`);
     const bias = g.raw["blocks.0.attn.wq.bias"] !== undefined;
     if (c.arch === "bloom") {
-      if ((c.nKvHeads ?? c.nHead) !== c.nHead) throw new ArgumentError(`loadGguf: bloom with ${c.nKvHeads} key/value heads for ${c.nHead} query heads`);
-      model = new Bloom(bloomConfig({ vocabSize: c.vocabSize, blockSize: c.blockSize, nLayer: c.nLayer, nHead: c.nHead, nEmbd: c.nEmbd, dropout: 0, bias }));
+      if ((c.nKvHeads ?? c.nHead) !== c.nHead)
+        throw new ArgumentError(`loadGguf: bloom with ${c.nKvHeads} key/value heads for ${c.nHead} query heads`);
+      model = new Bloom(
+        bloomConfig({
+          vocabSize: c.vocabSize,
+          blockSize: c.blockSize,
+          nLayer: c.nLayer,
+          nHead: c.nHead,
+          nEmbd: c.nEmbd,
+          dropout: 0,
+          bias,
+        }),
+      );
     } else {
-      if ((c.nKvHeads ?? 1) !== 1) throw new ArgumentError(`loadGguf: falcon with ${c.nKvHeads} key/value heads; ours is the 7B kind, with one`);
-      model = new Falcon(falconConfig({ vocabSize: c.vocabSize, blockSize: c.blockSize, nLayer: c.nLayer, nHead: c.nHead, nEmbd: c.nEmbd, dropout: 0, bias, ropeTheta: c.ropeTheta ?? 10000 }));
+      if ((c.nKvHeads ?? 1) !== 1)
+        throw new ArgumentError(`loadGguf: falcon with ${c.nKvHeads} key/value heads; ours is the 7B kind, with one`);
+      model = new Falcon(
+        falconConfig({
+          vocabSize: c.vocabSize,
+          blockSize: c.blockSize,
+          nLayer: c.nLayer,
+          nHead: c.nHead,
+          nEmbd: c.nEmbd,
+          dropout: 0,
+          bias,
+          ropeTheta: c.ropeTheta ?? 10000,
+        }),
+      );
     }
   } else if (c.arch === "llama") {
-    model = new Llama(llamaConfig({
-      vocabSize: c.vocabSize, blockSize: c.blockSize, nLayer: c.nLayer, nHead: c.nHead, nKvHeads: c.nKvHeads ?? c.nHead, nEmbd: c.nEmbd,
-      intermediateSize: c.intermediateSize, multipleOf: 1, normEps: c.normEps, ropeTheta: c.ropeTheta ?? 10000, dropout: 0,
-    }));
+    model = new Llama(
+      llamaConfig({
+        vocabSize: c.vocabSize,
+        blockSize: c.blockSize,
+        nLayer: c.nLayer,
+        nHead: c.nHead,
+        nKvHeads: c.nKvHeads ?? c.nHead,
+        nEmbd: c.nEmbd,
+        intermediateSize: c.intermediateSize,
+        multipleOf: 1,
+        normEps: c.normEps,
+        ropeTheta: c.ropeTheta ?? 10000,
+        dropout: 0,
+      }),
+    );
   } else {
-    if (c.intermediateSize !== 4 * c.nEmbd) throw new ArgumentError(`loadGguf: gpt2 with feed_forward_length ${c.intermediateSize} ≠ 4·${c.nEmbd} is not GPT-2`);
-    model = new GPT(gptConfig({ vocabSize: c.vocabSize, blockSize: c.blockSize, nLayer: c.nLayer, nHead: c.nHead, nEmbd: c.nEmbd, dropout: 0, bias: true }));
+    if (c.intermediateSize !== 4 * c.nEmbd)
+      throw new ArgumentError(
+        `loadGguf: gpt2 with feed_forward_length ${c.intermediateSize} ≠ 4·${c.nEmbd} is not GPT-2`,
+      );
+    model = new GPT(
+      gptConfig({
+        vocabSize: c.vocabSize,
+        blockSize: c.blockSize,
+        nLayer: c.nLayer,
+        nHead: c.nHead,
+        nEmbd: c.nEmbd,
+        dropout: 0,
+        bias: true,
+      }),
+    );
   }
   const state: Record<string, Tensor> = { ...g.state };
   const types: Record<string, GgmlType> = {};
@@ -71,7 +120,13 @@ export function loadGguf(bytes: Uint8Array, opts: { quantized?: boolean } = {}):
       const biasName = `${path}.bias`;
       const bias = state[biasName] ?? null;
       delete state[biasName];
-      (parent as unknown as Record<string, Module>)[path.slice(dot + 1)] = new QuantLinear(r.shape[1]!, r.shape[0]!, r.type, r.bytes, bias);
+      (parent as unknown as Record<string, Module>)[path.slice(dot + 1)] = new QuantLinear(
+        r.shape[1]!,
+        r.shape[0]!,
+        r.type,
+        r.bytes,
+        bias,
+      );
       types[name] = r.type;
       weightBytes += r.bytes.length;
     }

@@ -16,24 +16,80 @@ export type JsonValue = unknown;
  * per family as known.)
  */
 const COMMON_FIELDS = [
-  "model_type", "architectures", "transformers_version", "torch_dtype", "dtype", "_name_or_path", "auto_map", "tokenizer_class",
-  "bos_token_id", "eos_token_id", "pad_token_id", "sep_token_id", "unk_token_id", "decoder_start_token_id",
-  "use_cache", "id2label", "label2id", "num_labels", "problem_type", "finetuning_task", "task_specific_params", "prefix",
-  "initializer_range", "init_std", "initializer_factor", "output_past", "gradient_checkpointing", "return_dict",
-  "output_hidden_states", "output_attentions", "torchscript", "use_bfloat16", "pruned_heads", "chunk_size_feed_forward",
-  "tie_encoder_decoder", "classifier_dropout", "tf_legacy_loss", "use_return_dict",
+  "model_type",
+  "architectures",
+  "transformers_version",
+  "torch_dtype",
+  "dtype",
+  "_name_or_path",
+  "auto_map",
+  "tokenizer_class",
+  "bos_token_id",
+  "eos_token_id",
+  "pad_token_id",
+  "sep_token_id",
+  "unk_token_id",
+  "decoder_start_token_id",
+  "use_cache",
+  "id2label",
+  "label2id",
+  "num_labels",
+  "problem_type",
+  "finetuning_task",
+  "task_specific_params",
+  "prefix",
+  "initializer_range",
+  "init_std",
+  "initializer_factor",
+  "output_past",
+  "gradient_checkpointing",
+  "return_dict",
+  "output_hidden_states",
+  "output_attentions",
+  "torchscript",
+  "use_bfloat16",
+  "pruned_heads",
+  "chunk_size_feed_forward",
+  "tie_encoder_decoder",
+  "classifier_dropout",
+  "tf_legacy_loss",
+  "use_return_dict",
   // generation defaults
-  "max_length", "min_length", "do_sample", "early_stopping", "num_beams", "num_beam_groups", "diversity_penalty", "temperature",
-  "top_k", "top_p", "typical_p", "repetition_penalty", "length_penalty", "no_repeat_ngram_size", "encoder_no_repeat_ngram_size",
-  "bad_words_ids", "num_return_sequences", "output_scores", "return_dict_in_generate", "forced_bos_token_id", "forced_eos_token_id",
-  "remove_invalid_values", "exponential_decay_length_penalty", "suppress_tokens", "begin_suppress_tokens",
+  "max_length",
+  "min_length",
+  "do_sample",
+  "early_stopping",
+  "num_beams",
+  "num_beam_groups",
+  "diversity_penalty",
+  "temperature",
+  "top_k",
+  "top_p",
+  "typical_p",
+  "repetition_penalty",
+  "length_penalty",
+  "no_repeat_ngram_size",
+  "encoder_no_repeat_ngram_size",
+  "bad_words_ids",
+  "num_return_sequences",
+  "output_scores",
+  "return_dict_in_generate",
+  "forced_bos_token_id",
+  "forced_eos_token_id",
+  "remove_invalid_values",
+  "exponential_decay_length_penalty",
+  "suppress_tokens",
+  "begin_suppress_tokens",
 ];
 
 /** Reads config.json's fields one by one and remembers which it saw, so unknown ones can be reported. */
 export class ConfigReader {
   private readonly seen = new Set<string>(COMMON_FIELDS);
 
-  constructor(readonly json: Record<string, JsonValue>, readonly type: string) {}
+  constructor(
+    readonly json: Record<string, JsonValue>,
+    readonly type: string,
+  ) {}
 
   private fail(field: string, why: string): never {
     throw new LoadError(`config.json (model_type ${JSON.stringify(this.type)}): ${field} ${why}`);
@@ -57,7 +113,8 @@ export class ConfigReader {
       if (fallback === undefined) this.fail(names.join(" / "), "is missing");
       return fallback;
     }
-    if (typeof r.value !== "number" || !Number.isInteger(r.value)) this.fail(r.field, `must be an integer, got ${JSON.stringify(r.value)}`);
+    if (typeof r.value !== "number" || !Number.isInteger(r.value))
+      this.fail(r.field, `must be an integer, got ${JSON.stringify(r.value)}`);
     return r.value;
   }
 
@@ -68,7 +125,8 @@ export class ConfigReader {
       if (fallback === undefined) this.fail(names.join(" / "), "is missing");
       return fallback;
     }
-    if (typeof r.value !== "number" || !Number.isFinite(r.value)) this.fail(r.field, `must be a number, got ${JSON.stringify(r.value)}`);
+    if (typeof r.value !== "number" || !Number.isFinite(r.value))
+      this.fail(r.field, `must be a number, got ${JSON.stringify(r.value)}`);
     return r.value;
   }
 
@@ -91,7 +149,10 @@ export class ConfigReader {
     const r = this.raw([field]);
     const value = r === null ? fallback : r.value;
     if (!allowed.some((a) => JSON.stringify(a) === JSON.stringify(value))) {
-      this.fail(field, `is ${JSON.stringify(value)}, which writtingNNs does not support (${why}; supported: ${allowed.map((a) => JSON.stringify(a)).join(", ")})`);
+      this.fail(
+        field,
+        `is ${JSON.stringify(value)}, which writtingNNs does not support (${why}; supported: ${allowed.map((a) => JSON.stringify(a)).join(", ")})`,
+      );
     }
   }
 
@@ -104,7 +165,10 @@ export class ConfigReader {
   finish(): void {
     const unknown = Object.keys(this.json).filter((k) => !this.seen.has(k));
     if (unknown.length) {
-      this.fail(unknown.map((k) => JSON.stringify(k)).join(", "), `${unknown.length > 1 ? "are fields" : "is a field"} writtingNNs does not know for this model type, so it cannot tell whether ${unknown.length > 1 ? "they change" : "it changes"} the network`);
+      this.fail(
+        unknown.map((k) => JSON.stringify(k)).join(", "),
+        `${unknown.length > 1 ? "are fields" : "is a field"} writtingNNs does not know for this model type, so it cannot tell whether ${unknown.length > 1 ? "they change" : "it changes"} the network`,
+      );
     }
   }
 
@@ -113,7 +177,8 @@ export class ConfigReader {
     try {
       return f();
     } catch (e) {
-      if (e instanceof ArgumentError) throw new LoadError(`config.json (model_type ${JSON.stringify(this.type)}): ${e.message}`);
+      if (e instanceof ArgumentError)
+        throw new LoadError(`config.json (model_type ${JSON.stringify(this.type)}): ${e.message}`);
       throw e;
     }
   }
@@ -172,4 +237,5 @@ export const dropout = (r: ConfigReader, ...fields: string[]): number => r.num(f
 /** Names of a masked-LM head: an encoder file with them builds the model with its head. */
 export const MASK_HEAD = /^(cls\.predictions\.|lm_head\.)/;
 /** The trunk saved without its prefix (a GPT2Model, LlamaModel, ... file): add `prefix.` unless the name has it or is the head. */
-export const withPrefix = (prefix: string, name: string): string => (name.startsWith(`${prefix}.`) || name.startsWith("lm_head.") ? name : `${prefix}.${name}`);
+export const withPrefix = (prefix: string, name: string): string =>
+  name.startsWith(`${prefix}.`) || name.startsWith("lm_head.") ? name : `${prefix}.${name}`;

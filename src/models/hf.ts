@@ -49,13 +49,21 @@ type AnyFamily = (typeof FAMILY_LIST)[number];
 export type HFKind = AnyFamily["kind"];
 
 /** What fromPretrained returns: the kind, the model and its config of one family. */
-export type Pretrained = AnyFamily extends infer F ? (F extends HFFamily<infer K, infer C, infer M> ? { kind: K; model: M; config: C } : never) : never;
+export type Pretrained = AnyFamily extends infer F
+  ? F extends HFFamily<infer K, infer C, infer M>
+    ? { kind: K; model: M; config: C }
+    : never
+  : never;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const FAMILY: Readonly<Record<HFKind, HFFamily<HFKind, any, any>>> = Object.freeze(Object.fromEntries(FAMILY_LIST.map((f) => [f.kind, f])) as Record<HFKind, HFFamily<HFKind, any, any>>);
+const FAMILY: Readonly<Record<HFKind, HFFamily<HFKind, any, any>>> = Object.freeze(
+  Object.fromEntries(FAMILY_LIST.map((f) => [f.kind, f])) as Record<HFKind, HFFamily<HFKind, any, any>>,
+);
 
 /** config.json's "model_type" → our family. */
-export const MODEL_TYPES: Readonly<Record<string, HFKind>> = Object.freeze(Object.fromEntries(FAMILY_LIST.flatMap((f) => f.modelTypes.map((t) => [t, f.kind]))));
+export const MODEL_TYPES: Readonly<Record<string, HFKind>> = Object.freeze(
+  Object.fromEntries(FAMILY_LIST.flatMap((f) => f.modelTypes.map((t) => [t, f.kind]))),
+);
 
 export const DECODER_KINDS: readonly HFKind[] = FAMILY_LIST.filter((f) => f.role === "decoder").map((f) => f.kind);
 export const ENCODER_KINDS: readonly HFKind[] = FAMILY_LIST.filter((f) => f.role === "encoder").map((f) => f.kind);
@@ -77,12 +85,18 @@ function alias(family: HFFamily<HFKind, any, any>, name: string): string {
 
 /** config.json's model_type → our family, or a LoadError listing the supported ones. */
 export function kindOf(config: Record<string, unknown>): HFKind {
-  if (typeof config !== "object" || config === null || Array.isArray(config)) throw new LoadError("config.json: expected a JSON object");
+  if (typeof config !== "object" || config === null || Array.isArray(config))
+    throw new LoadError("config.json: expected a JSON object");
   const type = config.model_type;
-  if (typeof type !== "string") throw new LoadError(`config.json: "model_type" is missing or not a string; it names the model (${Object.keys(MODEL_TYPES).join(", ")})`);
+  if (typeof type !== "string")
+    throw new LoadError(
+      `config.json: "model_type" is missing or not a string; it names the model (${Object.keys(MODEL_TYPES).join(", ")})`,
+    );
   const kind = MODEL_TYPES[type];
   if (!kind || !Object.prototype.hasOwnProperty.call(MODEL_TYPES, type)) {
-    throw new LoadError(`config.json: model_type ${JSON.stringify(type)} is not supported (supported: ${Object.keys(MODEL_TYPES).join(", ")})`);
+    throw new LoadError(
+      `config.json: model_type ${JSON.stringify(type)} is not supported (supported: ${Object.keys(MODEL_TYPES).join(", ")})`,
+    );
   }
   return kind;
 }
@@ -97,7 +111,12 @@ export function configFromHF(config: Record<string, unknown>): { kind: HFKind; c
   let tied = true;
   if (tiedHead === "copy") tied = r.bool("tie_word_embeddings", false);
   else if (tiedHead !== undefined) {
-    r.only("tie_word_embeddings", tiedHead, [tiedHead], tiedHead ? "the output head is the word embedding" : "the output head has a weight of its own");
+    r.only(
+      "tie_word_embeddings",
+      tiedHead,
+      [tiedHead],
+      tiedHead ? "the output head is the word embedding" : "the output head has a weight of its own",
+    );
     tied = tiedHead;
   }
   const c = family.readConfig(r);
@@ -106,14 +125,18 @@ export function configFromHF(config: Record<string, unknown>): { kind: HFKind; c
 }
 
 const MAX_LISTED = 12;
-const list = (items: string[]): string => (items.length > MAX_LISTED ? `${items.slice(0, MAX_LISTED).join(", ")}, … (${items.length} in all)` : items.join(", "));
+const list = (items: string[]): string =>
+  items.length > MAX_LISTED ? `${items.slice(0, MAX_LISTED).join(", ")}, … (${items.length} in all)` : items.join(", ");
 
 /**
  * Build the model a Hugging Face checkpoint describes and load its tensors: `{ config, tensors }` as
  * readHFFolder returns them. Names and shapes are checked against the model's weight map first; every
  * missing, unexpected and mis-shaped tensor is reported by name in one LoadError. The model is in eval mode.
  */
-export function fromPretrained(files: { config: Record<string, unknown>; tensors: Record<string, Tensor> }): Pretrained {
+export function fromPretrained(files: {
+  config: Record<string, unknown>;
+  tensors: Record<string, Tensor>;
+}): Pretrained {
   const { kind, config, tied } = configFromHF(files.config);
   const family = FAMILY[kind];
 
@@ -121,7 +144,10 @@ export function fromPretrained(files: { config: Record<string, unknown>; tensors
   const state: Record<string, Tensor> = {};
   for (const [name, t] of Object.entries(files.tensors)) {
     const ours = alias(family, name);
-    if (Object.prototype.hasOwnProperty.call(state, ours)) throw new LoadError(`${kind} checkpoint: tensors ${JSON.stringify(name)} and another both name ${JSON.stringify(ours)}`);
+    if (Object.prototype.hasOwnProperty.call(state, ours))
+      throw new LoadError(
+        `${kind} checkpoint: tensors ${JSON.stringify(name)} and another both name ${JSON.stringify(ours)}`,
+      );
     state[ours] = t;
   }
   // a config.json that describes a far larger model than the tensors hold would make us allocate it all
@@ -130,7 +156,9 @@ export function fromPretrained(files: { config: Record<string, unknown>; tensors
   const held = Object.values(state).reduce((n, t) => n + t.numel(), 0);
   const needs = family.count(config);
   if (needs > 2 * held + 1_000_000) {
-    throw new LoadError(`${kind} checkpoint: config.json describes a model of ${needs.toLocaleString("en-US")} parameters, but the files hold ${held.toLocaleString("en-US")} numbers`);
+    throw new LoadError(
+      `${kind} checkpoint: config.json describes a model of ${needs.toLocaleString("en-US")} parameters, but the files hold ${held.toLocaleString("en-US")} numbers`,
+    );
   }
   const model: Module = family.build(config, new Set(Object.keys(state)));
   family.defaults?.(state, config, tied);
@@ -138,12 +166,16 @@ export function fromPretrained(files: { config: Record<string, unknown>; tensors
   // what the model's weight map expects: its own state written under the checkpoint's names
   const expected = family.toHF(model, config);
   const extras = family.extras;
-  const missing: string[] = [], unexpected: string[] = [], misshaped: string[] = [];
+  const missing: string[] = [],
+    unexpected: string[] = [],
+    misshaped: string[] = [];
   for (const [name, want] of Object.entries(expected)) {
     const got = state[name];
     if (!got) missing.push(`${name} ${fmt(want.shape)}`);
-    else if (fmt(got.shape) !== fmt(want.shape)) misshaped.push(`${name} is ${fmt(got.shape)} in the file, the config needs ${fmt(want.shape)}`);
-    else if (got.dtype !== "float32" && got.dtype !== "float64") misshaped.push(`${name} is ${got.dtype}, expected floating point`);
+    else if (fmt(got.shape) !== fmt(want.shape))
+      misshaped.push(`${name} is ${fmt(got.shape)} in the file, the config needs ${fmt(want.shape)}`);
+    else if (got.dtype !== "float32" && got.dtype !== "float64")
+      misshaped.push(`${name} is ${got.dtype}, expected floating point`);
   }
   for (const [name, t] of Object.entries(state)) {
     if (Object.prototype.hasOwnProperty.call(expected, name)) continue;
@@ -153,14 +185,17 @@ export function fromPretrained(files: { config: Record<string, unknown>; tensors
       continue;
     }
     const twin = extra.tiedTo ? (expected[extra.tiedTo] ?? state[extra.tiedTo]) : undefined;
-    if (twin && fmt(twin.shape) !== fmt(t.shape)) misshaped.push(`${name} is ${fmt(t.shape)} in the file, but it is ${extra.why} ${fmt(twin.shape)}`);
+    if (twin && fmt(twin.shape) !== fmt(t.shape))
+      misshaped.push(`${name} is ${fmt(t.shape)} in the file, but it is ${extra.why} ${fmt(twin.shape)}`);
   }
   if (missing.length || unexpected.length || misshaped.length) {
     const parts: string[] = [];
     if (missing.length) parts.push(`missing tensors: ${list(missing)}`);
     if (unexpected.length) parts.push(`unexpected tensors: ${list(unexpected)}`);
     if (misshaped.length) parts.push(`wrong shapes: ${list(misshaped)}`);
-    throw new LoadError(`${kind} checkpoint (${model.constructor.name}) does not match its config.json: ${parts.join("; ")}`);
+    throw new LoadError(
+      `${kind} checkpoint (${model.constructor.name}) does not match its config.json: ${parts.join("; ")}`,
+    );
   }
 
   try {
@@ -182,8 +217,15 @@ export function fromPretrained(files: { config: Record<string, unknown>; tensors
  * A model of ours as a Hugging Face checkpoint: config.json's object (Hugging Face field names) and the
  * tensors under the checkpoint's names (the model's weight map), ready for writeHFFolder.
  */
-export function toHFFiles(kind: HFKind, model: Module, config: unknown): { config: Record<string, unknown>; tensors: Record<string, Tensor> } {
+export function toHFFiles(
+  kind: HFKind,
+  model: Module,
+  config: unknown,
+): { config: Record<string, unknown>; tensors: Record<string, Tensor> } {
   const family = Object.prototype.hasOwnProperty.call(FAMILY, kind) ? FAMILY[kind] : undefined;
-  if (!family) throw new ArgumentError(`toHFFiles: unknown model kind ${JSON.stringify(kind)} (${Object.keys(FAMILY).join(", ")})`);
+  if (!family)
+    throw new ArgumentError(
+      `toHFFiles: unknown model kind ${JSON.stringify(kind)} (${Object.keys(FAMILY).join(", ")})`,
+    );
   return { config: family.writeConfig(config, model) as Record<string, unknown>, tensors: family.toHF(model, config) };
 }

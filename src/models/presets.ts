@@ -7,6 +7,7 @@ import { ArgumentError } from "../engine/errors.js";
 /** The preset called `name` of `presets`, or an ArgumentError naming the config (`what`) and listing the presets. */
 export function presetOf<C>(what: string, presets: Readonly<Record<string, C>>, name: string): C {
   const p = Object.prototype.hasOwnProperty.call(presets, name) ? presets[name] : undefined;
-  if (!p) throw new ArgumentError(`${what}: unknown preset "${name}"; the presets are ${Object.keys(presets).join(", ")}`);
+  if (!p)
+    throw new ArgumentError(`${what}: unknown preset "${name}"; the presets are ${Object.keys(presets).join(", ")}`);
   return p;
 }

@@ -19,8 +19,15 @@ export type TaskName = "names" | "mnist" | "graphs" | "dates";
 /** How a preset is built and trained for its task (the settings shared by the task live in compare.ts). */
 export type TaskBuilder =
   | { readonly task: "names"; build(task: NamesTask, generator: Generator): NameModel }
-  | { readonly task: "mnist"; build(generator: Generator): ImageClassifier; /** Adam's lr, the model's recipe's */ readonly lr: number }
-  | { readonly task: "graphs"; /** the model of src/recipes/graphs.ts, trained with its paper's settings */ readonly model: GraphModelName }
+  | {
+      readonly task: "mnist";
+      build(generator: Generator): ImageClassifier;
+      /** Adam's lr, the model's recipe's */ readonly lr: number;
+    }
+  | {
+      readonly task: "graphs";
+      /** the model of src/recipes/graphs.ts, trained with its paper's settings */ readonly model: GraphModelName;
+    }
   | { readonly task: "dates"; readonly model: "seq2seq"; readonly attention: AttentionKind }
   | { readonly task: "dates"; readonly model: "transformer" }
   | { readonly task: "dates"; readonly model: "convs2s" };
@@ -61,12 +68,14 @@ export const SBM = { inFeatures: SBM_DEFAULTS.featureDim, numClasses: SBM_DEFAUL
 export const SBM_NODES = SBM_DEFAULTS.numClasses * SBM_DEFAULTS.nodesPerClass;
 export const DATES = "human-written dates → ISO 8601, characters (seeded, data/tasks/dates.ts)";
 /** the FLOPs of the seq2seq models are per example: a date of about 20 characters → 10 characters + EOS */
-export const DATES_SRC = 20, DATES_TGT = 11;
+export const DATES_SRC = 20,
+  DATES_TGT = 11;
 /** the encoders' FLOPs are per token of a sequence of this many (BERT's pretraining length for 90% of its steps) */
 export const ENCODER_SEQ = 128;
 /** the larger encoder-decoders' FLOPs are per example of 25 source and 25 target tokens, as the Transformer base's */
 export const SEQ2SEQ_LEN = 25;
 /** Cora (Sen et al. 2008, as Kipf & Welling and Veličković et al. use it): 2,708 nodes; PubMed: 19,717 */
-export const CORA_NODES = 2708, PUBMED_NODES = 19717;
+export const CORA_NODES = 2708,
+  PUBMED_NODES = 19717;
 /** the decoders' names presets: the size of names-compare's GPT (gpt2:names), 2 blocks of width 32, context 16 */
 export const NAMES_DECODER = Object.freeze({ vocabSize: 28, blockSize: 16, nLayer: 2, nHead: 4, nEmbd: 32 });

@@ -72,9 +72,18 @@ export const ZOO: readonly ZooModel[] = [
  * by side (docs/compare/<family>-architecture.md), "model:preset" each, the first model the family's ancestor.
  */
 export const FAMILIES = {
-  "decoder-only": { title: "decoder-only language models (GPT-2, LLaMA, BLOOM, Falcon, Mixtral)", presets: ["gpt2:gpt2", "llama:llama-2-7b", "bloom:bloom-560m", "falcon:falcon-7b", "mixtral:mixtral-8x7b"] },
-  "encoder-only": { title: "bidirectional encoders (BERT and its successors)", presets: ["bert:bert-base-uncased", "roberta:roberta-base", "deberta:deberta-v3-base"] },
-  "encoder-decoder": { title: "encoder-decoder Transformers", presets: ["transformer:base", "t5:t5-small", "t5:t5-v1_1-small", "bart:bart-base"] },
+  "decoder-only": {
+    title: "decoder-only language models (GPT-2, LLaMA, BLOOM, Falcon, Mixtral)",
+    presets: ["gpt2:gpt2", "llama:llama-2-7b", "bloom:bloom-560m", "falcon:falcon-7b", "mixtral:mixtral-8x7b"],
+  },
+  "encoder-only": {
+    title: "bidirectional encoders (BERT and its successors)",
+    presets: ["bert:bert-base-uncased", "roberta:roberta-base", "deberta:deberta-v3-base"],
+  },
+  "encoder-decoder": {
+    title: "encoder-decoder Transformers",
+    presets: ["transformer:base", "t5:t5-small", "t5:t5-v1_1-small", "bart:bart-base"],
+  },
 } as const satisfies Record<string, { readonly title: string; readonly presets: readonly string[] }>;
 
 export type FamilyName = keyof typeof FAMILIES;
@@ -102,14 +111,19 @@ export function findModel(spec: string, task?: TaskName): ZooEntry {
     }
     const preset = model.presets.find((p) => p.name === presetName);
     if (preset) return { model, preset };
-    throw new ArgumentError(`unknown preset "${presetName}" of ${model.name}; its presets are ${model.presets.map((p) => p.name).join(", ")}`);
+    throw new ArgumentError(
+      `unknown preset "${presetName}" of ${model.name}; its presets are ${model.presets.map((p) => p.name).join(", ")}`,
+    );
   }
   if (presetName === undefined) {
     const owners = ZOO.flatMap((m) => m.presets.filter((p) => p.name === name).map((preset) => ({ model: m, preset })));
     if (owners.length === 1) return owners[0]!;
-    if (owners.length > 1) throw new ArgumentError(`"${spec}" is a preset of ${owners.map(entryName).join(" and ")}: say which`);
+    if (owners.length > 1)
+      throw new ArgumentError(`"${spec}" is a preset of ${owners.map(entryName).join(" and ")}: say which`);
   }
-  throw new ArgumentError(`unknown model "${spec}"; the zoo: ${ZOO.map((m) => m.name).join(", ")} (model:preset picks a preset)`);
+  throw new ArgumentError(
+    `unknown model "${spec}"; the zoo: ${ZOO.map((m) => m.name).join(", ")} (model:preset picks a preset)`,
+  );
 }
 
 /** The tasks a model (any of its presets) can be trained on. */

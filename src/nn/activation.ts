@@ -19,9 +19,13 @@ export interface DropoutOptions {
 export class Dropout extends Module {
   private readonly generator: Generator | undefined;
 
-  constructor(readonly p = 0.5, opts: DropoutOptions = {}) {
+  constructor(
+    readonly p = 0.5,
+    opts: DropoutOptions = {},
+  ) {
     super();
-    if (typeof p !== "number" || !(p >= 0 && p <= 1)) throw new ArgumentError(`Dropout: probability p must be in [0, 1], got ${p}`);
+    if (typeof p !== "number" || !(p >= 0 && p <= 1))
+      throw new ArgumentError(`Dropout: probability p must be in [0, 1], got ${p}`);
     this.generator = opts.generator;
   }
 
@@ -60,7 +64,8 @@ export class GELU extends Module {
   constructor(opts: GELUOptions = {}) {
     super();
     this.approximate = opts.approximate ?? "none";
-    if (this.approximate !== "none" && this.approximate !== "tanh") throw new ArgumentError(`GELU: approximate must be "none" or "tanh", got ${JSON.stringify(opts.approximate)}`);
+    if (this.approximate !== "none" && this.approximate !== "tanh")
+      throw new ArgumentError(`GELU: approximate must be "none" or "tanh", got ${JSON.stringify(opts.approximate)}`);
   }
 
   forward(x: Tensor): Tensor {

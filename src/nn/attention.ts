@@ -72,7 +72,10 @@ function additive(what: string, mask: Tensor, dtype: "float32" | "float64"): Ten
     for (let i = 0; i < out.length; i++) out[i] = mask.storage[i] ? -Infinity : 0;
     return new Tensor(out, mask.shape);
   }
-  if (!isFloating(mask.dtype)) throw new DTypeError(`MultiheadAttention: ${what} must be bool or floating point, got ${mask.dtype} of shape ${fmt(mask.shape)}`);
+  if (!isFloating(mask.dtype))
+    throw new DTypeError(
+      `MultiheadAttention: ${what} must be bool or floating point, got ${mask.dtype} of shape ${fmt(mask.shape)}`,
+    );
   return mask.dtype === dtype ? mask : mask.to(dtype);
 }
 
@@ -90,16 +93,22 @@ export class MultiheadAttention extends Module {
   readonly batchFirst: boolean;
   private readonly dropoutGenerator: Generator | undefined;
 
-  constructor(readonly embedDim: number, readonly numHeads: number, opts: MultiheadAttentionOptions = {}) {
+  constructor(
+    readonly embedDim: number,
+    readonly numHeads: number,
+    opts: MultiheadAttentionOptions = {},
+  ) {
     super();
     checkSize("MultiheadAttention", "embedDim", embedDim);
     checkSize("MultiheadAttention", "numHeads", numHeads);
-    if (embedDim % numHeads !== 0) throw new ArgumentError(`MultiheadAttention: embedDim ${embedDim} must be divisible by numHeads ${numHeads}`);
+    if (embedDim % numHeads !== 0)
+      throw new ArgumentError(`MultiheadAttention: embedDim ${embedDim} must be divisible by numHeads ${numHeads}`);
     this.headDim = embedDim / numHeads;
     this.kdim = checkSize("MultiheadAttention", "kdim", opts.kdim ?? embedDim);
     this.vdim = checkSize("MultiheadAttention", "vdim", opts.vdim ?? embedDim);
     this.dropout = opts.dropout ?? 0;
-    if (!(this.dropout >= 0 && this.dropout <= 1)) throw new ArgumentError(`MultiheadAttention: dropout must be in [0, 1], got ${opts.dropout}`);
+    if (!(this.dropout >= 0 && this.dropout <= 1))
+      throw new ArgumentError(`MultiheadAttention: dropout must be in [0, 1], got ${opts.dropout}`);
     this.batchFirst = opts.batchFirst ?? false;
     this.dropoutGenerator = opts.dropoutGenerator;
     const E = embedDim;
@@ -129,18 +138,37 @@ export class MultiheadAttention extends Module {
   }
 
   /** query (L, N, E), key (S, N, kdim), value (S, N, vdim) — (N, ·, ·) with batchFirst, or unbatched (L, E), (S, kdim), (S, vdim). */
-  forward(query: Tensor, key: Tensor, value: Tensor, opts: MultiheadAttentionForwardOptions = {}): MultiheadAttentionOutput {
-    const E = this.embedDim, H = this.numHeads, d = this.headDim;
+  forward(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    opts: MultiheadAttentionForwardOptions = {},
+  ): MultiheadAttentionOutput {
+    const E = this.embedDim,
+      H = this.numHeads,
+      d = this.headDim;
     const needWeights = opts.needWeights ?? true;
     const batched = query.ndim === 3;
     if (!(query.ndim === 3 || query.ndim === 2) || key.ndim !== query.ndim || value.ndim !== query.ndim) {
-      throw new ShapeError(`MultiheadAttention: query, key and value must all be 3-D (batched) or 2-D (unbatched), got ${fmt(query.shape)}, ${fmt(key.shape)}, ${fmt(value.shape)}`);
+      throw new ShapeError(
+        `MultiheadAttention: query, key and value must all be 3-D (batched) or 2-D (unbatched), got ${fmt(query.shape)}, ${fmt(key.shape)}, ${fmt(value.shape)}`,
+      );
     }
     // everything in (N, T, features) from here on
     const toBatchFirst = (x: Tensor): Tensor => (!batched ? x.unsqueeze(0) : this.batchFirst ? x : x.transpose(0, 1));
-    const q0 = toBatchFirst(query), k0 = toBatchFirst(key), v0 = toBatchFirst(value);
-    const [N, L] = q0.shape as [number, number], S = k0.shape[1]!;
-    if (q0.shape[2] !== E || k0.shape[2] !== this.kdim || v0.shape[2] !== this.vdim || k0.shape[0] !== N || v0.shape[0] !== N || v0.shape[1] !== S) {
+    const q0 = toBatchFirst(query),
+      k0 = toBatchFirst(key),
+      v0 = toBatchFirst(value);
+    const [N, L] = q0.shape as [number, number],
+      S = k0.shape[1]!;
+    if (
+      q0.shape[2] !== E ||
+      k0.shape[2] !== this.kdim ||
+      v0.shape[2] !== this.vdim ||
+      k0.shape[0] !== N ||
+      v0.shape[0] !== N ||
+      v0.shape[1] !== S
+    ) {
       throw new ShapeError(
         `MultiheadAttention: expected query (…, ${E}), key (…, ${this.kdim}) and value (…, ${this.vdim}) with the same batch and key/value lengths; got query ${fmt(query.shape)}, key ${fmt(key.shape)}, value ${fmt(value.shape)}${batched ? ` (batchFirst ${this.batchFirst})` : ""}`,
       );
@@ -163,16 +191,24 @@ export class MultiheadAttention extends Module {
     let causal = false;
     if (opts.attnMask) {
       const m = opts.attnMask;
-      if (m.ndim === 2 && m.shape[0] === L && m.shape[1] === S) mask = additive("attnMask", m, dtype); // (L, S)
-      else if (m.ndim === 3 && m.shape[0] === N * H && m.shape[1] === L && m.shape[2] === S) mask = additive("attnMask", m, dtype).reshape([N, H, L, S]);
-      else throw new ShapeError(`MultiheadAttention: attnMask must have shape (${L},${S}) or (${N * H},${L},${S}) (L, S or N·numHeads, L, S), got ${fmt(m.shape)}`);
+      if (m.ndim === 2 && m.shape[0] === L && m.shape[1] === S)
+        mask = additive("attnMask", m, dtype); // (L, S)
+      else if (m.ndim === 3 && m.shape[0] === N * H && m.shape[1] === L && m.shape[2] === S)
+        mask = additive("attnMask", m, dtype).reshape([N, H, L, S]);
+      else
+        throw new ShapeError(
+          `MultiheadAttention: attnMask must have shape (${L},${S}) or (${N * H},${L},${S}) (L, S or N·numHeads, L, S), got ${fmt(m.shape)}`,
+        );
     } else if (opts.isCausal) {
       causal = true;
     }
     if (opts.keyPaddingMask) {
       const m = opts.keyPaddingMask;
       const ok = batched ? m.ndim === 2 && m.shape[0] === N && m.shape[1] === S : m.ndim === 1 && m.shape[0] === S;
-      if (!ok) throw new ShapeError(`MultiheadAttention: keyPaddingMask must have shape ${batched ? `(${N},${S}) (N, S)` : `(${S}) (S)`}, got ${fmt(m.shape)}`);
+      if (!ok)
+        throw new ShapeError(
+          `MultiheadAttention: keyPaddingMask must have shape ${batched ? `(${N},${S}) (N, S)` : `(${S}) (S)`}, got ${fmt(m.shape)}`,
+        );
       const kpm = additive("keyPaddingMask", m, dtype).reshape([N, 1, 1, S]);
       mask = mask ? add(mask, kpm) : kpm;
     }
@@ -190,7 +226,12 @@ export class MultiheadAttention extends Module {
     let weights: Tensor | null = null;
     if (!needWeights) {
       // the fused kernel; its bool masks mean the opposite, so only the float mask is passed
-      y = scaledDotProductAttention(q, k, v, { attnMask: mask, dropoutP: p, isCausal: causal, generator: this.dropoutGenerator });
+      y = scaledDotProductAttention(q, k, v, {
+        attnMask: mask,
+        dropoutP: p,
+        isCausal: causal,
+        generator: this.dropoutGenerator,
+      });
     } else {
       // P = softmax(q·kᵀ/√d + mask), dropped in training, y = P·v
       let scores = q.mul(1 / Math.sqrt(d)).matmul(k.transpose(2, 3)); // (N, H, L, S)
@@ -198,7 +239,7 @@ export class MultiheadAttention extends Module {
       let probs = softmax(scores, -1); // (N, H, L, S)
       if (p > 0) probs = dropout(probs, p, true, { generator: this.dropoutGenerator });
       y = probs.matmul(v);
-      weights = opts.averageAttnWeights ?? true ? probs.mean(1) : probs; // (N, L, S) or (N, H, L, S)
+      weights = (opts.averageAttnWeights ?? true) ? probs.mean(1) : probs; // (N, L, S) or (N, H, L, S)
       if (!batched) weights = weights.squeeze(0);
     }
     // concatenate the heads and project: (N, H, L, d) → (N, L, E)

@@ -14,7 +14,12 @@ const CONFIG = { vocabSize: 13, blockSize: 16, nLayer: 3, nHead: 2, nEmbd: 24, b
 function run(config: Partial<GPTConfig>, ckpt: boolean): { loss: number; grads: number[][]; kept: number } {
   wnn.manualSeed(0);
   const model = new GPT({ ...CONFIG, dropout: 0, ...config });
-  if (ckpt) assert.deepEqual(applyActivationCheckpointing(model, moduleClassPolicy(Block)), ["blocks.0", "blocks.1", "blocks.2"]);
+  if (ckpt)
+    assert.deepEqual(applyActivationCheckpointing(model, moduleClassPolicy(Block)), [
+      "blocks.0",
+      "blocks.1",
+      "blocks.2",
+    ]);
   const idx = wnn.randint(0, CONFIG.vocabSize, [4, CONFIG.blockSize + 1], { generator: new wnn.Generator(5) });
   wnn.manualSeed(9); // the dropout masks
   const { loss } = model.forward(idx.narrow(1, 0, CONFIG.blockSize), idx.narrow(1, 1, CONFIG.blockSize));
@@ -25,7 +30,8 @@ function run(config: Partial<GPTConfig>, ckpt: boolean): { loss: number; grads: 
 
 for (const dropout of [0, 0.2]) {
   test(`checkpointed GPT blocks give the gradients of the plain model, bit for bit (dropout ${dropout})`, () => {
-    const plain = run({ dropout }, false), ac = run({ dropout }, true);
+    const plain = run({ dropout }, false),
+      ac = run({ dropout }, true);
     assert.equal(ac.loss, plain.loss);
     assert.equal(ac.grads.length, plain.grads.length);
     ac.grads.forEach((g, i) => assert.deepEqual(g, plain.grads[i], `gradient ${i}`));
@@ -33,7 +39,8 @@ for (const dropout of [0, 0.2]) {
 }
 
 test("checkpointing keeps only the blocks' inputs: the graph reached from the loss is several times smaller", () => {
-  const plain = run({}, false), ac = run({}, true);
+  const plain = run({}, false),
+    ac = run({}, true);
   // per block the plain graph keeps norms, q k v, attention weights, the MLP's 4C; checkpointed, one (B, T, C) input
   assert.ok(ac.kept * 2 < plain.kept, `${ac.kept} bytes with checkpointing vs ${plain.kept} without`);
 });

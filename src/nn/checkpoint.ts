@@ -66,7 +66,8 @@ export function applyActivationCheckpointing(model: Module, policy: ModulePolicy
     if (name === "" || !policy(m, name)) continue;
     const inner = (m as unknown as { forward: (x: Tensor, ...rest: unknown[]) => Tensor }).forward.bind(m);
     const params = m.parameters();
-    (m as unknown as { forward: unknown }).forward = (x: Tensor, ...rest: unknown[]): Tensor => checkpoint((xi) => inner(xi, ...rest), x, { params });
+    (m as unknown as { forward: unknown }).forward = (x: Tensor, ...rest: unknown[]): Tensor =>
+      checkpoint((xi) => inner(xi, ...rest), x, { params });
     wrapped.push(name);
   }
   return wrapped;
@@ -78,7 +79,8 @@ export function applyActivationCheckpointing(model: Module, policy: ModulePolicy
  * values a backward closure captures besides its inputs are not seen, so this is a lower bound).
  */
 export function graphBytes(t: Tensor): number {
-  const seen = new Set<Tensor>(), storages = new Set<unknown>();
+  const seen = new Set<Tensor>(),
+    storages = new Set<unknown>();
   const stack = [t];
   let bytes = 0;
   while (stack.length) {

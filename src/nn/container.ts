@@ -35,7 +35,10 @@ export class ModuleDict<M extends Module = Module> extends Module {
 
   constructor(modules: Record<string, M> | Iterable<[string, M]> = {}) {
     super();
-    const pairs = Symbol.iterator in modules ? [...(modules as Iterable<[string, M]>)] : Object.entries(modules as Record<string, M>);
+    const pairs =
+      Symbol.iterator in modules
+        ? [...(modules as Iterable<[string, M]>)]
+        : Object.entries(modules as Record<string, M>);
     for (const [k, m] of pairs) this.set(k, m);
   }
 
@@ -44,14 +47,19 @@ export class ModuleDict<M extends Module = Module> extends Module {
   }
 
   set(key: string, m: M): void {
-    if (typeof key !== "string" || key === "" || key.includes(".")) throw new ArgumentError(`ModuleDict: a key must be a non-empty string without ".", got ${JSON.stringify(key)}`);
-    if (!(m instanceof Module)) throw new ArgumentError(`ModuleDict: the value of ${JSON.stringify(key)} is not a Module`);
+    if (typeof key !== "string" || key === "" || key.includes("."))
+      throw new ArgumentError(`ModuleDict: a key must be a non-empty string without ".", got ${JSON.stringify(key)}`);
+    if (!(m instanceof Module))
+      throw new ArgumentError(`ModuleDict: the value of ${JSON.stringify(key)} is not a Module`);
     this.entries_.set(key, m);
   }
 
   get(key: string): M {
     const m = this.entries_.get(key);
-    if (!m) throw new ArgumentError(`ModuleDict: no module named ${JSON.stringify(key)}; the keys are ${[...this.entries_.keys()].join(", ") || "(none)"}`);
+    if (!m)
+      throw new ArgumentError(
+        `ModuleDict: no module named ${JSON.stringify(key)}; the keys are ${[...this.entries_.keys()].join(", ") || "(none)"}`,
+      );
     return m;
   }
 

@@ -15,7 +15,9 @@ import { Module, type Parameter } from "./module.js";
 function pair(layer: string, what: string, v: IntPair): [number, number] {
   const p: [number, number] = typeof v === "number" ? [v, v] : [v[0], v[1]];
   if (!p.every((n) => Number.isInteger(n) && n >= 0) || (typeof v !== "number" && v.length !== 2)) {
-    throw new ArgumentError(`${layer}: ${what} must be a non-negative integer or a pair of them, got ${JSON.stringify(v)}`);
+    throw new ArgumentError(
+      `${layer}: ${what} must be a non-negative integer or a pair of them, got ${JSON.stringify(v)}`,
+    );
   }
   return p;
 }
@@ -23,7 +25,8 @@ function pair(layer: string, what: string, v: IntPair): [number, number] {
 function checkGroups(layer: string, inC: number, outC: number, groups: number): void {
   checkSize(layer, "groups", groups);
   if (inC % groups !== 0) throw new ArgumentError(`${layer}: inChannels ${inC} must be divisible by groups ${groups}`);
-  if (outC % groups !== 0) throw new ArgumentError(`${layer}: outChannels ${outC} must be divisible by groups ${groups}`);
+  if (outC % groups !== 0)
+    throw new ArgumentError(`${layer}: outChannels ${outC} must be divisible by groups ${groups}`);
 }
 
 /** PyTorch's ConvNd.reset_parameters: W ~ kaiming_uniform(a = √5), b ~ U(±1/√fan_in). */
@@ -56,7 +59,12 @@ export class Conv2d extends Module {
   readonly dilation: [number, number];
   readonly groups: number;
 
-  constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: IntPair, opts: Conv2dOptions = {}) {
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    kernelSize: IntPair,
+    opts: Conv2dOptions = {},
+  ) {
     super();
     checkSize("Conv2d", "inChannels", inChannels);
     checkSize("Conv2d", "outChannels", outChannels);
@@ -68,7 +76,7 @@ export class Conv2d extends Module {
     this.padding = typeof padding === "string" ? padding : pair("Conv2d", "padding", padding);
     this.dilation = pair("Conv2d", "dilation", opts.dilation ?? 1);
     this.weight = param([outChannels, inChannels / this.groups, ...this.kernelSize]);
-    this.bias = opts.bias ?? true ? param([outChannels]) : null;
+    this.bias = (opts.bias ?? true) ? param([outChannels]) : null;
     this.resetParameters(opts);
   }
 
@@ -77,7 +85,12 @@ export class Conv2d extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
+    return conv2d(x, this.weight, this.bias, {
+      stride: this.stride,
+      padding: this.padding,
+      dilation: this.dilation,
+      groups: this.groups,
+    });
   }
 }
 
@@ -100,7 +113,12 @@ export class Conv1d extends Module {
   readonly dilation: number;
   readonly groups: number;
 
-  constructor(readonly inChannels: number, readonly outChannels: number, readonly kernelSize: number, opts: Conv1dOptions = {}) {
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    readonly kernelSize: number,
+    opts: Conv1dOptions = {},
+  ) {
     super();
     checkSize("Conv1d", "inChannels", inChannels);
     checkSize("Conv1d", "outChannels", outChannels);
@@ -111,7 +129,7 @@ export class Conv1d extends Module {
     this.padding = opts.padding ?? 0;
     this.dilation = opts.dilation ?? 1;
     this.weight = param([outChannels, inChannels / this.groups, kernelSize]);
-    this.bias = opts.bias ?? true ? param([outChannels]) : null;
+    this.bias = (opts.bias ?? true) ? param([outChannels]) : null;
     this.resetParameters(opts);
   }
 
@@ -120,7 +138,12 @@ export class Conv1d extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return conv1d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
+    return conv1d(x, this.weight, this.bias, {
+      stride: this.stride,
+      padding: this.padding,
+      dilation: this.dilation,
+      groups: this.groups,
+    });
   }
 }
 
@@ -149,7 +172,12 @@ export class ConvTranspose2d extends Module {
   readonly dilation: [number, number];
   readonly groups: number;
 
-  constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: IntPair, opts: ConvTranspose2dOptions = {}) {
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    kernelSize: IntPair,
+    opts: ConvTranspose2dOptions = {},
+  ) {
     super();
     checkSize("ConvTranspose2d", "inChannels", inChannels);
     checkSize("ConvTranspose2d", "outChannels", outChannels);
@@ -161,7 +189,7 @@ export class ConvTranspose2d extends Module {
     this.outputPadding = pair("ConvTranspose2d", "outputPadding", opts.outputPadding ?? 0);
     this.dilation = pair("ConvTranspose2d", "dilation", opts.dilation ?? 1);
     this.weight = param([inChannels, outChannels / this.groups, ...this.kernelSize]);
-    this.bias = opts.bias ?? true ? param([outChannels]) : null;
+    this.bias = (opts.bias ?? true) ? param([outChannels]) : null;
     this.resetParameters(opts);
   }
 
@@ -171,7 +199,11 @@ export class ConvTranspose2d extends Module {
 
   forward(x: Tensor): Tensor {
     return convTranspose2d(x, this.weight, this.bias, {
-      stride: this.stride, padding: this.padding, outputPadding: this.outputPadding, groups: this.groups, dilation: this.dilation,
+      stride: this.stride,
+      padding: this.padding,
+      outputPadding: this.outputPadding,
+      groups: this.groups,
+      dilation: this.dilation,
     });
   }
 }
@@ -186,7 +218,10 @@ export interface MaxPool2dOptions {
 
 /** The maximum over each window: (N, C, H, W) → (N, C, oh, ow). */
 export class MaxPool2d extends Module {
-  constructor(readonly kernelSize: IntPair, readonly opts: MaxPool2dOptions = {}) {
+  constructor(
+    readonly kernelSize: IntPair,
+    readonly opts: MaxPool2dOptions = {},
+  ) {
     super();
   }
 
@@ -206,7 +241,10 @@ export interface AvgPool2dOptions {
 
 /** The mean over each window: (N, C, H, W) → (N, C, oh, ow). */
 export class AvgPool2d extends Module {
-  constructor(readonly kernelSize: IntPair, readonly opts: AvgPool2dOptions = {}) {
+  constructor(
+    readonly kernelSize: IntPair,
+    readonly opts: AvgPool2dOptions = {},
+  ) {
     super();
   }
 

@@ -22,8 +22,18 @@ import { fmt } from "../engine/shape.js";
 import type { Tensor } from "../engine/tensor.js";
 
 export type Nonlinearity =
-  | "linear" | "conv1d" | "conv2d" | "conv3d" | "conv_transpose1d" | "conv_transpose2d" | "conv_transpose3d"
-  | "sigmoid" | "tanh" | "relu" | "leaky_relu" | "selu";
+  | "linear"
+  | "conv1d"
+  | "conv2d"
+  | "conv3d"
+  | "conv_transpose1d"
+  | "conv_transpose2d"
+  | "conv_transpose3d"
+  | "sigmoid"
+  | "tanh"
+  | "relu"
+  | "leaky_relu"
+  | "selu";
 
 export type FanMode = "fan_in" | "fan_out";
 
@@ -49,8 +59,14 @@ export interface XavierOptions extends RandomInitOptions {
 /** The recommended gain for a nonlinearity (PyTorch's calculate_gain); `param` is leaky_relu's negative slope. */
 export function calculateGain(nonlinearity: Nonlinearity, param?: number): number {
   switch (nonlinearity) {
-    case "linear": case "conv1d": case "conv2d": case "conv3d":
-    case "conv_transpose1d": case "conv_transpose2d": case "conv_transpose3d": case "sigmoid":
+    case "linear":
+    case "conv1d":
+    case "conv2d":
+    case "conv3d":
+    case "conv_transpose1d":
+    case "conv_transpose2d":
+    case "conv_transpose3d":
+    case "sigmoid":
       return 1;
     case "tanh":
       return 5 / 3;
@@ -70,20 +86,25 @@ export function calculateGain(nonlinearity: Nonlinearity, param?: number): numbe
 
 /** [fan_in, fan_out] of a weight of at least 2 dims: (out, in, *k) → [in·Πk, out·Πk]. */
 export function calculateFanInAndFanOut(t: Tensor): [number, number] {
-  if (t.ndim < 2) throw new ArgumentError(`init: fan in and fan out cannot be computed for a tensor with fewer than 2 dims, got shape ${fmt(t.shape)}`);
+  if (t.ndim < 2)
+    throw new ArgumentError(
+      `init: fan in and fan out cannot be computed for a tensor with fewer than 2 dims, got shape ${fmt(t.shape)}`,
+    );
   let receptive = 1;
   for (let d = 2; d < t.ndim; d++) receptive *= t.shape[d]!;
   return [t.shape[1]! * receptive, t.shape[0]! * receptive];
 }
 
 function fanOf(t: Tensor, mode: FanMode): number {
-  if (mode !== "fan_in" && mode !== "fan_out") throw new ArgumentError(`init: mode must be "fan_in" or "fan_out", got ${JSON.stringify(mode)}`);
+  if (mode !== "fan_in" && mode !== "fan_out")
+    throw new ArgumentError(`init: mode must be "fan_in" or "fan_out", got ${JSON.stringify(mode)}`);
   const [fanIn, fanOut] = calculateFanInAndFanOut(t);
   return mode === "fan_in" ? fanIn : fanOut;
 }
 
 function floatStorage(op: string, t: Tensor) {
-  if (!isFloating(t.dtype)) throw new DTypeError(`${op}: can only fill a floating-point tensor, got ${t.dtype} of shape ${fmt(t.shape)}`);
+  if (!isFloating(t.dtype))
+    throw new DTypeError(`${op}: can only fill a floating-point tensor, got ${t.dtype} of shape ${fmt(t.shape)}`);
   return t.storage;
 }
 
@@ -116,11 +137,16 @@ export function normal_(t: Tensor, mean = 0, std = 1, opts: RandomInitOptions = 
  * which gives exactly the truncated distribution (PyTorch uses the inverse CDF; same law, other values).
  */
 export function truncNormal_(t: Tensor, mean = 0, std = 1, a = -2, b = 2, opts: RandomInitOptions = {}): Tensor {
-  if (!(std > 0) || !(a < b)) throw new ArgumentError(`truncNormal_: need std > 0 and a < b, got std=${std}, a=${a}, b=${b}`);
+  if (!(std > 0) || !(a < b))
+    throw new ArgumentError(`truncNormal_: need std > 0 and a < b, got std=${std}, a=${a}, b=${b}`);
   // rejection needs the interval to hold a fair share of the mass; [mean − 2σ, mean + 2σ]-like bounds hold 95%
   const g = opts.generator ?? defaultGenerator;
-  const za = (a - mean) / std, zb = (b - mean) / std;
-  if (zb < -5 || za > 5) throw new ArgumentError(`truncNormal_: [a, b] = [${a}, ${b}] lies more than 5 std from the mean ${mean}; rejection sampling would not end`);
+  const za = (a - mean) / std,
+    zb = (b - mean) / std;
+  if (zb < -5 || za > 5)
+    throw new ArgumentError(
+      `truncNormal_: [a, b] = [${a}, ${b}] lies more than 5 std from the mean ${mean}; rejection sampling would not end`,
+    );
   return fill("truncNormal_", t, () => {
     for (;;) {
       const z = g.normal();

@@ -69,7 +69,10 @@ export class EncoderDecoderCache {
   readonly layers: { self: AttnCache; cross: AttnCache }[];
 
   constructor(nLayer: number) {
-    this.layers = Array.from({ length: nLayer }, () => ({ self: { grow: true, k: null, v: null }, cross: { grow: false, k: null, v: null } }));
+    this.layers = Array.from({ length: nLayer }, () => ({
+      self: { grow: true, k: null, v: null },
+      cross: { grow: false, k: null, v: null },
+    }));
   }
 
   /** P: the target tokens cached so far */

@@ -19,7 +19,8 @@ export interface InitOptions {
 }
 
 export function checkSize(layer: string, what: string, n: number, min = 1): number {
-  if (!Number.isInteger(n) || n < min) throw new ArgumentError(`${layer}: ${what} must be an integer ≥ ${min}, got ${n}`);
+  if (!Number.isInteger(n) || n < min)
+    throw new ArgumentError(`${layer}: ${what} must be an integer ≥ ${min}, got ${n}`);
   return n;
 }
 
@@ -39,12 +40,16 @@ export class Linear extends Module {
   weight: Parameter; // (out, in)
   bias: Parameter | null; // (out)
 
-  constructor(readonly inFeatures: number, readonly outFeatures: number, opts: LinearOptions = {}) {
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    opts: LinearOptions = {},
+  ) {
     super();
     checkSize("Linear", "inFeatures", inFeatures, 0);
     checkSize("Linear", "outFeatures", outFeatures, 0);
     this.weight = param([outFeatures, inFeatures]);
-    this.bias = opts.bias ?? true ? param([outFeatures]) : null;
+    this.bias = (opts.bias ?? true) ? param([outFeatures]) : null;
     this.resetParameters(opts);
   }
 
@@ -76,14 +81,20 @@ export class Embedding extends Module {
   weight: Parameter; // (V, D)
   readonly paddingIdx: number | null;
 
-  constructor(readonly numEmbeddings: number, readonly embeddingDim: number, opts: EmbeddingOptions = {}) {
+  constructor(
+    readonly numEmbeddings: number,
+    readonly embeddingDim: number,
+    opts: EmbeddingOptions = {},
+  ) {
     super();
     checkSize("Embedding", "numEmbeddings", numEmbeddings, 0);
     checkSize("Embedding", "embeddingDim", embeddingDim, 0);
     let pad = opts.paddingIdx ?? null;
     if (pad !== null) {
       if (!Number.isInteger(pad) || pad < -numEmbeddings || pad >= numEmbeddings) {
-        throw new ArgumentError(`Embedding: paddingIdx ${pad} must be within [${-numEmbeddings}, ${numEmbeddings - 1}] for ${numEmbeddings} embeddings`);
+        throw new ArgumentError(
+          `Embedding: paddingIdx ${pad} must be within [${-numEmbeddings}, ${numEmbeddings - 1}] for ${numEmbeddings} embeddings`,
+        );
       }
       if (pad < 0) pad += numEmbeddings;
     }
@@ -115,7 +126,10 @@ export class Identity extends Module {
 
 /** Flattens dims startDim..endDim into one: (N, C, H, W) → (N, C·H·W) with the defaults 1, −1. */
 export class Flatten extends Module {
-  constructor(readonly startDim = 1, readonly endDim = -1) {
+  constructor(
+    readonly startDim = 1,
+    readonly endDim = -1,
+  ) {
     super();
   }
 

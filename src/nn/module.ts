@@ -141,7 +141,8 @@ export abstract class Module {
       let c = converted.get(t);
       if (!c) {
         let fresh: Tensor;
-        if (t.isMeta) fresh = new Tensor(metaStorage(dtype, t.shape), t.shape); // a shape-only tensor stays one
+        if (t.isMeta)
+          fresh = new Tensor(metaStorage(dtype, t.shape), t.shape); // a shape-only tensor stays one
         else {
           const storage = allocate(dtype, t.numel());
           storage.set(t.storage);
@@ -221,7 +222,9 @@ export abstract class Module {
       if (src === undefined) continue;
       if (!(src instanceof Tensor)) throw new ArgumentError(`loadStateDict: ${name} is not a Tensor`);
       if (!sameShape(src.shape, t.shape)) {
-        throw new ShapeError(`loadStateDict: ${name} has shape ${fmt(src.shape)} in the state but ${fmt(t.shape)} in ${this.constructor.name}`);
+        throw new ShapeError(
+          `loadStateDict: ${name} has shape ${fmt(src.shape)} in the state but ${fmt(t.shape)} in ${this.constructor.name}`,
+        );
       }
     }
     if (opts.assign) {
@@ -266,8 +269,12 @@ export abstract class Module {
   toString(): string {
     const lines: string[] = [];
     const walk = (m: Module, name: string, depth: number): void => {
-      const own = Object.entries(m).filter(([, v]) => v instanceof Parameter).map(([k, v]) => `${k}${fmt((v as Tensor).shape)}`);
-      lines.push(`${"  ".repeat(depth)}${name ? name + ": " : ""}${m.constructor.name}${own.length ? `  [${own.join(", ")}]` : ""}`);
+      const own = Object.entries(m)
+        .filter(([, v]) => v instanceof Parameter)
+        .map(([k, v]) => `${k}${fmt((v as Tensor).shape)}`);
+      lines.push(
+        `${"  ".repeat(depth)}${name ? name + ": " : ""}${m.constructor.name}${own.length ? `  [${own.join(", ")}]` : ""}`,
+      );
       for (const [n, c] of m.namedChildren()) walk(c, n, depth + 1);
     };
     walk(this, "", 0);
@@ -279,7 +286,10 @@ export abstract class Module {
  * Runs fn in eval mode (dropout off, running statistics used) without gradients, then puts the module back in
  * the mode it was in — what decoding and evaluation loops wrap themselves in.
  */
-export function evaluating<R>(module: { readonly training: boolean; eval(): unknown; train(mode?: boolean): unknown }, fn: () => R): R {
+export function evaluating<R>(
+  module: { readonly training: boolean; eval(): unknown; train(mode?: boolean): unknown },
+  fn: () => R,
+): R {
   const wasTraining = module.training;
   module.eval();
   try {

@@ -17,13 +17,24 @@ interface MoECase {
   C: number;
   I: number;
   state: Record<string, TensorJson>;
-  x: TensorJson; y: TensorJson; lb: number; z: number;
-  expert_of: TensorJson; kept: TensorJson;
-  gy: TensorJson; lb_coef: number; z_coef: number;
-  grads: Record<string, TensorJson>; dx: TensorJson;
+  x: TensorJson;
+  y: TensorJson;
+  lb: number;
+  z: number;
+  expert_of: TensorJson;
+  kept: TensorJson;
+  gy: TensorJson;
+  lb_coef: number;
+  z_coef: number;
+  grads: Record<string, TensorJson>;
+  dx: TensorJson;
 }
 
-const cases = (JSON.parse(readFileSync(new URL("../../../test/fixtures/nn/moe.json", import.meta.url), "utf8")) as { cases: MoECase[] }).cases;
+const cases = (
+  JSON.parse(readFileSync(new URL("../../../test/fixtures/nn/moe.json", import.meta.url), "utf8")) as {
+    cases: MoECase[];
+  }
+).cases;
 
 function build(C: number, I: number, o: MoEOptions, kind: "gelu" | "swiglu", seed = 0): MoE {
   const generator = new Generator(seed);
@@ -44,13 +55,23 @@ for (const fx of cases) {
     assert.deepEqual([...out.routing.expertOf], fx.expert_of.data, "the experts chosen");
     assert.deepEqual([...out.routing.kept], fx.kept.data, "the choices kept under capacity");
     assertClose(out.y, fromJson(fx.y), { atol: 1e-5, rtol: 1e-4 }, "y");
-    assertClose([out.loadBalancingLoss.item(), out.zLoss.item()], [fx.lb, fx.z], { atol: 1e-5, rtol: 1e-5 }, "load-balancing loss, z-loss");
-    const loss = out.y.mul(fromJson(fx.gy)).sum().add(out.loadBalancingLoss.mul(fx.lb_coef)).add(out.zLoss.mul(fx.z_coef));
+    assertClose(
+      [out.loadBalancingLoss.item(), out.zLoss.item()],
+      [fx.lb, fx.z],
+      { atol: 1e-5, rtol: 1e-5 },
+      "load-balancing loss, z-loss",
+    );
+    const loss = out.y
+      .mul(fromJson(fx.gy))
+      .sum()
+      .add(out.loadBalancingLoss.mul(fx.lb_coef))
+      .add(out.zLoss.mul(fx.z_coef));
     loss.backward();
     assertClose(x.grad!, fromJson(fx.dx), { atol: 1e-5, rtol: 1e-3 }, "dL/dx");
     const params = moe.namedParameters();
     assert.deepEqual(params.map(([n]) => n).sort(), Object.keys(fx.grads).sort());
-    for (const [name, p] of params) assertClose(p.grad!, fromJson(fx.grads[name]!), { atol: 1e-5, rtol: 1e-3 }, `dL/d ${name}`);
+    for (const [name, p] of params)
+      assertClose(p.grad!, fromJson(fx.grads[name]!), { atol: 1e-5, rtol: 1e-3 }, `dL/d ${name}`);
     assert.ok(moe.router.weight.grad!.abs().sum().item() > 0, "the router's weight gets a gradient");
   });
 }
@@ -62,10 +83,14 @@ for (const fx of cases) {
 function gradcheckLayer(moe: MoE, x: Tensor): void {
   moe.double();
   const w = randn(x.shape, { generator: new Generator(9), dtype: "float64" });
-  const lossOf = (inp: Tensor): { L: number; choice: string } => noGrad(() => {
-    const o = moe.forward(inp);
-    return { L: o.y.mul(w).sum().add(o.loadBalancingLoss).add(o.zLoss).item(), choice: [...o.routing.expertOf, ...o.routing.kept].join() };
-  });
+  const lossOf = (inp: Tensor): { L: number; choice: string } =>
+    noGrad(() => {
+      const o = moe.forward(inp);
+      return {
+        L: o.y.mul(w).sum().add(o.loadBalancingLoss).add(o.zLoss).item(),
+        choice: [...o.routing.expertOf, ...o.routing.kept].join(),
+      };
+    });
   const xl = new Tensor(x.storage.slice(), x.shape).requiresGrad_();
   const out = moe.forward(xl);
   out.y.mul(w).sum().add(out.loadBalancingLoss).add(out.zLoss).backward();
@@ -84,7 +109,10 @@ function gradcheckLayer(moe: MoE, x: Tensor): void {
       assert.equal(minus.choice, base);
       const fd = (plus.L - minus.L) / (2 * eps);
       const an = grad.storage[i]!;
-      assert.ok(Math.abs(fd - an) <= 1e-6 + 1e-4 * Math.abs(fd), `${name}[${i}]: backward ${an} vs finite difference ${fd}`);
+      assert.ok(
+        Math.abs(fd - an) <= 1e-6 + 1e-4 * Math.abs(fd),
+        `${name}[${i}]: backward ${an} vs finite difference ${fd}`,
+      );
     }
   };
   const xp = new Tensor(x.storage.slice(), x.shape);
@@ -93,11 +121,15 @@ function gradcheckLayer(moe: MoE, x: Tensor): void {
 }
 
 test("MoE backward equals finite differences in float64: Switch top-1 with drops, Mixtral top-2, shared expert", () => {
-  const C = 4, I = 5;
+  const C = 4,
+    I = 5;
   const x = randn([1, 6, C], { generator: new Generator(31), dtype: "float64" });
   gradcheckLayer(build(C, I, moeOptions(SWITCH, { nExperts: 3, capacityFactor: 1.0 }), "gelu", 1), x);
   gradcheckLayer(build(C, I, moeOptions(MIXTRAL, { nExperts: 3 }), "swiglu", 2), x);
-  gradcheckLayer(build(C, I, moeOptions(SWITCH, { nExperts: 3, topK: 2, capacityFactor: 0.75, nShared: 1 }), "swiglu", 3), x);
+  gradcheckLayer(
+    build(C, I, moeOptions(SWITCH, { nExperts: 3, topK: 2, capacityFactor: 0.75, nShared: 1 }), "swiglu", 3),
+    x,
+  );
 });
 
 // -----------------------------------------------------------------------------------------------------
@@ -108,7 +140,12 @@ test("with one expert the layer is that expert: a plain MLP (both routings)", ()
   for (const base of [SWITCH, MIXTRAL]) {
     const moe = build(8, 12, moeOptions(base, { nExperts: 1, topK: 1, capacityFactor: null }), "swiglu", 41);
     const { y, droppedFraction, loadBalancingLoss } = noGrad(() => moe.forward(x));
-    assertClose(y, noGrad(() => moe.experts.at(0).forward(x)), { atol: 1e-6, rtol: 1e-6 }, "y = expert(x)");
+    assertClose(
+      y,
+      noGrad(() => moe.experts.at(0).forward(x)),
+      { atol: 1e-6, rtol: 1e-6 },
+      "y = expert(x)",
+    );
     assert.equal(droppedFraction, 0);
     assertClose([loadBalancingLoss.item()], [1], { atol: 1e-6, rtol: 0 }, "one expert: f = P = 1");
   }
@@ -118,20 +155,36 @@ test("Mixtral's gates are a softmax over the two chosen experts: they sum to one
   const moe = build(8, 12, MIXTRAL, "swiglu", 50);
   const { routing } = noGrad(() => moe.forward(randn([3, 7, 8], { generator: new Generator(51) })));
   const sums = routing.gates.sum(-1); // (N)
-  assertClose(sums, Array.from({ length: 21 }, () => 1), { atol: 1e-6, rtol: 0 }, "Σ_k gates");
+  assertClose(
+    sums,
+    Array.from({ length: 21 }, () => 1),
+    { atol: 1e-6, rtol: 0 },
+    "Σ_k gates",
+  );
   // and they are the selected probabilities renormalised: p_i / (p_a + p_b)
-  const p = routing.probs.storage, g = routing.gates.storage, E = 8;
+  const p = routing.probs.storage,
+    g = routing.gates.storage,
+    E = 8;
   for (let t = 0; t < 21; t++) {
-    const a = routing.expertOf[2 * t]!, b = routing.expertOf[2 * t + 1]!;
+    const a = routing.expertOf[2 * t]!,
+      b = routing.expertOf[2 * t + 1]!;
     assert.notEqual(a, b);
-    assertClose([g[2 * t]!], [p[t * E + a]! / (p[t * E + a]! + p[t * E + b]!)], { atol: 1e-6, rtol: 1e-5 }, "renormalised");
+    assertClose(
+      [g[2 * t]!],
+      [p[t * E + a]! / (p[t * E + a]! + p[t * E + b]!)],
+      { atol: 1e-6, rtol: 1e-5 },
+      "renormalised",
+    );
   }
 });
 
 test("without a capacity limit (null or ∞) nothing is dropped, however unbalanced the routing", () => {
   const moe = build(8, 12, moeOptions(SWITCH, { capacityFactor: null }), "gelu", 60);
   // push every token to expert 3: a large router row
-  noGrad(() => { (moe.router.weight.storage as Float32Array).fill(0); for (let c = 0; c < 8; c++) moe.router.weight.storage[3 * 8 + c] = 5; });
+  noGrad(() => {
+    (moe.router.weight.storage as Float32Array).fill(0);
+    for (let c = 0; c < 8; c++) moe.router.weight.storage[3 * 8 + c] = 5;
+  });
   const x = randn([4, 8, 8], { generator: new Generator(61) }).abs();
   for (const cf of [null, Infinity]) {
     const m = build(8, 12, moeOptions(SWITCH, { capacityFactor: cf }), "gelu", 60);
@@ -139,26 +192,38 @@ test("without a capacity limit (null or ∞) nothing is dropped, however unbalan
     const out = noGrad(() => m.forward(x));
     assert.equal(out.droppedFraction, 0, `capacity factor ${cf}`);
     assert.deepEqual(out.tokensPerExpert, [0, 0, 0, 32, 0, 0, 0, 0]);
-    assertClose([out.loadBalancingLoss.item()], [8 * out.routing.probs.mean(0).storage[3]!], { atol: 1e-5, rtol: 1e-5 }, "f = one-hot of expert 3");
+    assertClose(
+      [out.loadBalancingLoss.item()],
+      [8 * out.routing.probs.mean(0).storage[3]!],
+      { atol: 1e-5, rtol: 1e-5 },
+      "f = one-hot of expert 3",
+    );
   }
 });
 
 test("the dropped choices are exactly those past capacity in token order (first choices before second); dropped tokens output 0", () => {
-  for (const [k, cf] of [[1, 1.0], [1, 0.5], [2, 1.25], [2, 0.5]] as const) {
+  for (const [k, cf] of [
+    [1, 1.0],
+    [1, 0.5],
+    [2, 1.25],
+    [2, 0.5],
+  ] as const) {
     const o = moeOptions(SWITCH, { topK: k, capacityFactor: cf });
     const moe = build(8, 12, o, "gelu", 70 + k);
     const x = randn([2, 16, 8], { generator: new Generator(71) });
     const out = noGrad(() => moe.forward(x));
-    const N = 32, cap = expertCapacity(o, N);
+    const N = 32,
+      cap = expertCapacity(o, N);
     assert.equal(cap, Math.ceil((cf * N * k) / 8));
     // the independent account: walk (s, t) in priority order and count per expert
     const count = new Array<number>(8).fill(0);
     const expected = new Array<number>(N * k).fill(0);
-    for (let s = 0; s < k; s++) for (let t = 0; t < N; t++) {
-      const e = out.routing.expertOf[t * k + s]!;
-      if (count[e]! < cap) expected[t * k + s] = 1;
-      count[e]!++;
-    }
+    for (let s = 0; s < k; s++)
+      for (let t = 0; t < N; t++) {
+        const e = out.routing.expertOf[t * k + s]!;
+        if (count[e]! < cap) expected[t * k + s] = 1;
+        count[e]!++;
+      }
     assert.deepEqual([...out.routing.kept], expected, `k ${k}, capacity factor ${cf}`);
     assert.ok(out.tokensPerExpert.every((n) => n <= cap));
     assert.equal(out.droppedFraction, 1 - expected.reduce((a, b) => a + b, 0) / (N * k));
@@ -178,7 +243,12 @@ test("balanced routing gives a load-balancing loss near its minimum 1; the z-los
   noGrad(() => (moe.router.weight.storage as Float32Array).fill(0)); // p uniform; ties → expert 0 for all
   const out = noGrad(() => moe.forward(randn([1, 16, 8], { generator: new Generator(81) })));
   // all tokens on expert 0 (f = e_0) and P uniform: E·(1·1/E) = 1; z = (log 8)²
-  assertClose([out.loadBalancingLoss.item(), out.zLoss.item()], [1, Math.log(8) ** 2], { atol: 1e-6, rtol: 1e-6 }, "lb, z");
+  assertClose(
+    [out.loadBalancingLoss.item(), out.zLoss.item()],
+    [1, Math.log(8) ** 2],
+    { atol: 1e-6, rtol: 1e-6 },
+    "lb, z",
+  );
 });
 
 test("MoE refuses bad options and inputs with typed errors naming them", () => {

@@ -104,18 +104,35 @@ export interface MoEOptions {
 }
 
 /** Switch routing (Fedus et al. 2021): top-1 of softmax, capacity factor 1.25 as in the paper's Table 1. */
-export const SWITCH: MoEOptions = Object.freeze({ nExperts: 8, topK: 1, normalizeGates: false, capacityFactor: 1.25, nShared: 0 });
+export const SWITCH: MoEOptions = Object.freeze({
+  nExperts: 8,
+  topK: 1,
+  normalizeGates: false,
+  capacityFactor: 1.25,
+  nShared: 0,
+});
 /** Mixtral routing (Jiang et al. 2024): top-2 of 8, gates renormalised over the two, no capacity. */
-export const MIXTRAL: MoEOptions = Object.freeze({ nExperts: 8, topK: 2, normalizeGates: true, capacityFactor: null, nShared: 0 });
+export const MIXTRAL: MoEOptions = Object.freeze({
+  nExperts: 8,
+  topK: 2,
+  normalizeGates: true,
+  capacityFactor: null,
+  nShared: 0,
+});
 
 /** Checked options (a typed error naming the field). */
 export function moeOptions(base: MoEOptions, overrides: Partial<MoEOptions> = {}): MoEOptions {
   const o = { ...base, ...overrides };
-  if (!Number.isInteger(o.nExperts) || o.nExperts < 1) throw new ArgumentError(`MoE: nExperts must be a positive integer, got ${o.nExperts}`);
-  if (!Number.isInteger(o.topK) || o.topK < 1 || o.topK > o.nExperts) throw new ArgumentError(`MoE: topK must be an integer in [1, nExperts = ${o.nExperts}], got ${o.topK}`);
-  if (o.capacityFactor !== null && !(o.capacityFactor > 0)) throw new ArgumentError(`MoE: capacityFactor must be > 0 or null (no limit), got ${o.capacityFactor}`);
-  if (!Number.isInteger(o.nShared) || o.nShared < 0) throw new ArgumentError(`MoE: nShared must be an integer ≥ 0, got ${o.nShared}`);
-  if (typeof o.normalizeGates !== "boolean") throw new ArgumentError(`MoE: normalizeGates must be true or false, got ${String(o.normalizeGates)}`);
+  if (!Number.isInteger(o.nExperts) || o.nExperts < 1)
+    throw new ArgumentError(`MoE: nExperts must be a positive integer, got ${o.nExperts}`);
+  if (!Number.isInteger(o.topK) || o.topK < 1 || o.topK > o.nExperts)
+    throw new ArgumentError(`MoE: topK must be an integer in [1, nExperts = ${o.nExperts}], got ${o.topK}`);
+  if (o.capacityFactor !== null && !(o.capacityFactor > 0))
+    throw new ArgumentError(`MoE: capacityFactor must be > 0 or null (no limit), got ${o.capacityFactor}`);
+  if (!Number.isInteger(o.nShared) || o.nShared < 0)
+    throw new ArgumentError(`MoE: nShared must be an integer ≥ 0, got ${o.nShared}`);
+  if (typeof o.normalizeGates !== "boolean")
+    throw new ArgumentError(`MoE: normalizeGates must be true or false, got ${String(o.normalizeGates)}`);
   return Object.freeze(o);
 }
 
@@ -149,7 +166,8 @@ export interface Routing {
  */
 export function route(logits: Tensor, o: MoEOptions): Routing {
   const [N, E] = logits.shape as [number, number];
-  if (logits.ndim !== 2 || E !== o.nExperts) throw new ShapeError(`MoE route: logits must be (N, ${o.nExperts}), got ${fmt(logits.shape)}`);
+  if (logits.ndim !== 2 || E !== o.nExperts)
+    throw new ShapeError(`MoE route: logits must be (N, ${o.nExperts}), got ${fmt(logits.shape)}`);
   const k = o.topK;
   // p_i(x) = e^{h_i} / Σ_j e^{h_j}   (Switch eq. 1)
   const probs = softmax(logits, -1); // (N, E)
@@ -196,7 +214,9 @@ export function loadBalancingLoss(r: Routing, k: number): Tensor {
   const f = new Float64Array(E);
   for (const e of r.expertOf) f[e]! += 1 / (N * k);
   const P = r.probs.mean(0); // (E)
-  return P.mul(tensor(f, { dtype: P.dtype })).sum().mul(E); // ()
+  return P.mul(tensor(f, { dtype: P.dtype }))
+    .sum()
+    .mul(E); // ()
 }
 
 /** ST-MoE's router z-loss (eq. 5): L_z = (1/N)·Σ_t (log Σ_j e^{h_tj})², keeping the router's logits small. */
@@ -231,7 +251,12 @@ export class MoE extends Module {
   shared: ModuleList<Expert>; //         nShared of them (DeepSeekMoE)
 
   /** `makeExpert(i)` builds routed expert i; `makeShared(i)` shared expert i (default: makeExpert). */
-  constructor(C: number, options: MoEOptions, makeExpert: (i: number) => Expert, opts: { generator?: Generator; makeShared?: (i: number) => Expert } = {}) {
+  constructor(
+    C: number,
+    options: MoEOptions,
+    makeExpert: (i: number) => Expert,
+    opts: { generator?: Generator; makeShared?: (i: number) => Expert } = {},
+  ) {
     super();
     const o = (this.options = moeOptions(options));
     this.router = new Linear(C, o.nExperts, { bias: false, generator: opts.generator });
@@ -241,8 +266,11 @@ export class MoE extends Module {
 
   forward(x: Tensor): MoEOutput {
     const C = x.shape[x.ndim - 1]!;
-    if (x.ndim < 1 || C !== this.router.inFeatures) throw new ShapeError(`MoE: input must be (…, ${this.router.inFeatures}), got ${fmt(x.shape)}`);
-    const o = this.options, k = o.topK, E = o.nExperts;
+    if (x.ndim < 1 || C !== this.router.inFeatures)
+      throw new ShapeError(`MoE: input must be (…, ${this.router.inFeatures}), got ${fmt(x.shape)}`);
+    const o = this.options,
+      k = o.topK,
+      E = o.nExperts;
     const xs = x.reshape(-1, C); // (N, C)
     const N = xs.shape[0]!;
 
@@ -261,7 +289,8 @@ export class MoE extends Module {
       }
     }
     const gatesFlat = r.gates.reshape(N * k, 1); // (N·k, 1)
-    const outs: Tensor[] = [], back: number[] = [];
+    const outs: Tensor[] = [],
+      back: number[] = [];
     for (let e = 0; e < E; e++) {
       if (rows[e]!.length === 0) continue;
       const idx = tensor(rows[e]!, { dtype: "int32" }); // (n_e)

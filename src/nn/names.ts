@@ -4,10 +4,16 @@
 
 /** "out_proj.weight" → "outProj.weight", "num_batches_tracked" → "numBatchesTracked". */
 export function fromTorchName(name: string): string {
-  return name.split(".").map((part) => part.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase())).join(".");
+  return name
+    .split(".")
+    .map((part) => part.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()))
+    .join(".");
 }
 
 /** "outProj.weight" → "out_proj.weight" (the inverse of fromTorchName for names without digits after "_"). */
 export function toTorchName(name: string): string {
-  return name.split(".").map((part) => part.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)).join(".");
+  return name
+    .split(".")
+    .map((part) => part.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`))
+    .join(".");
 }

@@ -15,7 +15,9 @@ import { Module, type Parameter } from "./module.js";
 function shapeOf(layer: string, normalizedShape: number | readonly number[]): number[] {
   const s = typeof normalizedShape === "number" ? [normalizedShape] : [...normalizedShape];
   if (s.length === 0 || !s.every((n) => Number.isInteger(n) && n >= 0)) {
-    throw new ArgumentError(`${layer}: normalizedShape must be a non-negative integer or a non-empty list of them, got ${JSON.stringify(normalizedShape)}`);
+    throw new ArgumentError(
+      `${layer}: normalizedShape must be a non-negative integer or a non-empty list of them, got ${JSON.stringify(normalizedShape)}`,
+    );
   }
   return s;
 }
@@ -73,7 +75,7 @@ export class RMSNorm extends Module {
     super();
     this.normalizedShape = shapeOf("RMSNorm", normalizedShape);
     this.eps = opts.eps;
-    this.weight = opts.elementwiseAffine ?? true ? param(this.normalizedShape) : null;
+    this.weight = (opts.elementwiseAffine ?? true) ? param(this.normalizedShape) : null;
     this.resetParameters();
   }
 
@@ -99,11 +101,16 @@ export class GroupNorm extends Module {
   bias: Parameter | null; // (C)
   readonly eps: number;
 
-  constructor(readonly numGroups: number, readonly numChannels: number, opts: GroupNormOptions = {}) {
+  constructor(
+    readonly numGroups: number,
+    readonly numChannels: number,
+    opts: GroupNormOptions = {},
+  ) {
     super();
     checkSize("GroupNorm", "numGroups", numGroups);
     checkSize("GroupNorm", "numChannels", numChannels);
-    if (numChannels % numGroups !== 0) throw new ArgumentError(`GroupNorm: numChannels ${numChannels} must be divisible by numGroups ${numGroups}`);
+    if (numChannels % numGroups !== 0)
+      throw new ArgumentError(`GroupNorm: numChannels ${numChannels} must be divisible by numGroups ${numGroups}`);
     this.eps = opts.eps ?? 1e-5;
     const affine = opts.affine ?? true;
     this.weight = affine ? param([numChannels]) : null;
@@ -155,7 +162,10 @@ abstract class BatchNormBase extends Module {
 
   protected abstract checkInput(x: Tensor): void;
 
-  constructor(readonly numFeatures: number, opts: BatchNormOptions = {}) {
+  constructor(
+    readonly numFeatures: number,
+    opts: BatchNormOptions = {},
+  ) {
     super();
     checkSize(this.constructor.name, "numFeatures", numFeatures);
     this.eps = opts.eps ?? 1e-5;
@@ -188,7 +198,9 @@ abstract class BatchNormBase extends Module {
   forward(x: Tensor): Tensor {
     this.checkInput(x);
     if (x.shape[1] !== this.numFeatures) {
-      throw new ShapeError(`${this.constructor.name}: expected ${this.numFeatures} channels in dim 1, got input of shape ${fmt(x.shape)}`);
+      throw new ShapeError(
+        `${this.constructor.name}: expected ${this.numFeatures} channels in dim 1, got input of shape ${fmt(x.shape)}`,
+      );
     }
     let factor = this.momentum ?? 0;
     if (this.training && this.numBatchesTracked) {
@@ -199,14 +211,24 @@ abstract class BatchNormBase extends Module {
     // batch statistics when training or when there are no running ones
     const useBatch = this.training || this.runningMean === null;
     const track = this.training ? this.runningMean : null; // eval never updates the buffers
-    return batchNorm(x, useBatch ? track : this.runningMean, useBatch ? (track && this.runningVar) : this.runningVar, this.weight, this.bias, useBatch, factor, this.eps);
+    return batchNorm(
+      x,
+      useBatch ? track : this.runningMean,
+      useBatch ? track && this.runningVar : this.runningVar,
+      this.weight,
+      this.bias,
+      useBatch,
+      factor,
+      this.eps,
+    );
   }
 }
 
 /** BatchNorm over (N, C) or (N, C, L). */
 export class BatchNorm1d extends BatchNormBase {
   protected checkInput(x: Tensor): void {
-    if (x.ndim !== 2 && x.ndim !== 3) throw new ShapeError(`BatchNorm1d: expected a 2-D (N, C) or 3-D (N, C, L) input, got ${fmt(x.shape)}`);
+    if (x.ndim !== 2 && x.ndim !== 3)
+      throw new ShapeError(`BatchNorm1d: expected a 2-D (N, C) or 3-D (N, C, L) input, got ${fmt(x.shape)}`);
   }
 }
 

@@ -89,7 +89,8 @@ export function gruStep(x: Tensor, h: Tensor, w: CellWeights): Tensor {
 // Checks and initialisation shared by cells and layers
 
 function checkFloat(op: string, what: string, t: Tensor): void {
-  if (!isFloating(t.dtype)) throw new DTypeError(`${op}: ${what} must be floating point, got ${t.dtype} ${fmt(t.shape)}`);
+  if (!isFloating(t.dtype))
+    throw new DTypeError(`${op}: ${what} must be floating point, got ${t.dtype} ${fmt(t.shape)}`);
 }
 
 /** PyTorch's RNN init: every parameter U(−1/√H, 1/√H). */
@@ -99,7 +100,15 @@ function resetUniform(params: Parameter[], hiddenSize: number, opts: InitOptions
 }
 
 /** A state argument: (B, H) for batched input, (H) for unbatched; undefined → zeros. */
-function cellState(op: string, what: string, s: Tensor | undefined, x: Tensor, B: number, H: number, batched: boolean): Tensor {
+function cellState(
+  op: string,
+  what: string,
+  s: Tensor | undefined,
+  x: Tensor,
+  B: number,
+  H: number,
+  batched: boolean,
+): Tensor {
   if (s === undefined) return zeros([B, H], { dtype: x.dtype });
   const want = batched ? [B, H] : [H];
   if (s.ndim !== want.length || s.shape.some((n, i) => n !== want[i])) {
@@ -123,7 +132,12 @@ abstract class CellBase extends Module {
   biasIh: Parameter | null; // (G)
   biasHh: Parameter | null; // (G)
 
-  constructor(readonly inputSize: number, readonly hiddenSize: number, gates: number, opts: RNNCellOptions) {
+  constructor(
+    readonly inputSize: number,
+    readonly hiddenSize: number,
+    gates: number,
+    opts: RNNCellOptions,
+  ) {
     super();
     const name = this.constructor.name;
     checkSize(name, "inputSize", inputSize, 0);
@@ -138,7 +152,11 @@ abstract class CellBase extends Module {
   }
 
   resetParameters(opts: InitOptions = {}): void {
-    resetUniform([this.weightIh, this.weightHh, this.biasIh, this.biasHh].filter((p): p is Parameter => p !== null), this.hiddenSize, opts);
+    resetUniform(
+      [this.weightIh, this.weightHh, this.biasIh, this.biasHh].filter((p): p is Parameter => p !== null),
+      this.hiddenSize,
+      opts,
+    );
   }
 
   protected weights(): CellWeights {
@@ -204,7 +222,8 @@ export class GRUCell extends CellBase {
 
 function checkNonlinearity(op: string, n: RNNNonlinearity | undefined): RNNNonlinearity {
   const v = n ?? "tanh";
-  if (v !== "tanh" && v !== "relu") throw new ArgumentError(`${op}: nonlinearity must be "tanh" or "relu", got ${JSON.stringify(n)}`);
+  if (v !== "tanh" && v !== "relu")
+    throw new ArgumentError(`${op}: nonlinearity must be "tanh" or "relu", got ${JSON.stringify(n)}`);
   return v;
 }
 
@@ -248,7 +267,12 @@ abstract class RNNBase extends Module {
   readonly bidirectional: boolean;
   private readonly generator: Generator | undefined;
 
-  constructor(readonly inputSize: number, readonly hiddenSize: number, gates: number, opts: RNNOptions) {
+  constructor(
+    readonly inputSize: number,
+    readonly hiddenSize: number,
+    gates: number,
+    opts: RNNOptions,
+  ) {
     super();
     const name = this.constructor.name;
     checkSize(name, "inputSize", inputSize, 0);
@@ -263,7 +287,8 @@ abstract class RNNBase extends Module {
     this.bidirectional = opts.bidirectional ?? false;
     this.generator = opts.generator;
     // parameters in PyTorch's order: layer by layer, forward direction then reverse, W_ih W_hh b_ih b_hh
-    const G = gates * hiddenSize, D = this.directions;
+    const G = gates * hiddenSize,
+      D = this.directions;
     const fields = this as unknown as Record<string, Parameter>;
     for (let k = 0; k < this.numLayers; k++) {
       const inF = k === 0 ? inputSize : D * hiddenSize;
@@ -290,8 +315,14 @@ abstract class RNNBase extends Module {
 
   /** The weights of layer k, direction d (looked up by name: `to(dtype)` replaces the fields). */
   weightsOf(k: number, d: number): CellWeights {
-    const f = this as unknown as Record<string, Parameter>, sfx = suffix(k, d);
-    return { wIh: f[`weightIh${sfx}`]!, wHh: f[`weightHh${sfx}`]!, bIh: f[`biasIh${sfx}`] ?? null, bHh: f[`biasHh${sfx}`] ?? null };
+    const f = this as unknown as Record<string, Parameter>,
+      sfx = suffix(k, d);
+    return {
+      wIh: f[`weightIh${sfx}`]!,
+      wHh: f[`weightHh${sfx}`]!,
+      bIh: f[`biasIh${sfx}`] ?? null,
+      bHh: f[`biasHh${sfx}`] ?? null,
+    };
   }
 
   /** One time step of the cell: x (B, I), state [h] or [h, c] each (B, H) → the new state. */
@@ -304,7 +335,9 @@ abstract class RNNBase extends Module {
   protected run(input: Tensor, states: (Tensor | undefined)[]): { output: Tensor; final: Tensor[] } {
     const name = this.constructor.name;
     checkFloat(name, "input", input);
-    const H = this.hiddenSize, L = this.numLayers, D = this.directions;
+    const H = this.hiddenSize,
+      L = this.numLayers,
+      D = this.directions;
     const batched = input.ndim === 3;
     if ((input.ndim !== 2 && input.ndim !== 3) || input.shape[input.ndim - 1] !== this.inputSize) {
       const want = this.batchFirst ? `(B, T, ${this.inputSize})` : `(T, B, ${this.inputSize})`;
@@ -318,7 +351,9 @@ abstract class RNNBase extends Module {
       if (s === undefined) return new Array<Tensor>(L * D).fill(zeros([B, H], { dtype: input.dtype }));
       const want = batched ? [L * D, B, H] : [L * D, H];
       if (s.ndim !== want.length || s.shape.some((n, i) => n !== want[i])) {
-        throw new ShapeError(`${name}: ${j === 0 ? "h0" : "c0"} ${fmt(s.shape)} must have shape ${fmt(want)} for input ${fmt(input.shape)}`);
+        throw new ShapeError(
+          `${name}: ${j === 0 ? "h0" : "c0"} ${fmt(s.shape)} must have shape ${fmt(want)} for input ${fmt(input.shape)}`,
+        );
       }
       checkFloat(name, j === 0 ? "h0" : "c0", s);
       return split(batched ? s : s.unsqueeze(1), 1, 0).map((t) => t.squeeze(0)); // L·D × (B, H)
@@ -327,7 +362,8 @@ abstract class RNNBase extends Module {
     const final: Tensor[][] = states.map(() => []); // per state kind, L·D × (B, H)
     for (let k = 0; k < L; k++) {
       // dropout between layers: on the inputs of layer k > 0 (PyTorch drops layer k − 1's outputs)
-      if (k > 0 && this.dropout > 0 && this.training) xs = xs.map((t) => dropout(t, this.dropout, true, { generator: this.generator }));
+      if (k > 0 && this.dropout > 0 && this.training)
+        xs = xs.map((t) => dropout(t, this.dropout, true, { generator: this.generator }));
       const ys: Tensor[][] = []; // per direction, T × (B, H)
       for (let d = 0; d < D; d++) {
         const w = this.weightsOf(k, d);
@@ -345,7 +381,8 @@ abstract class RNNBase extends Module {
       xs = D === 1 ? ys[0]! : ys[0]!.map((h, t) => cat([h, ys[1]![t]!], 1));
     }
     let output = stack(xs, 0); // (T, B, D·H)
-    if (!batched) output = output.squeeze(1); // (T, D·H)
+    if (!batched)
+      output = output.squeeze(1); // (T, D·H)
     else if (this.batchFirst) output = output.transpose(0, 1); // (B, T, D·H)
     return { output, final: final.map((f) => (batched ? stack(f, 0) : stack(f, 0).squeeze(1))) }; // (L·D, B, H)
   }

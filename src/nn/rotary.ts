@@ -18,9 +18,16 @@ import { cat } from "../ops/shape.js";
  * cos, sin (T, hs): [cos m·θ_0 … cos m·θ_{hs/2−1}, cos m·θ_0 … cos m·θ_{hs/2−1}], likewise sin.
  * The angles are rounded as PyTorch computes them in float32: θ_i = 1/ropeTheta^(2i/hs), then m·θ_i.
  */
-export function rotaryTables(P: number, T: number, hs: number, ropeTheta: number, dtype: "float32" | "float64" = "float32"): { cos: Tensor; sin: Tensor } {
+export function rotaryTables(
+  P: number,
+  T: number,
+  hs: number,
+  ropeTheta: number,
+  dtype: "float32" | "float64" = "float32",
+): { cos: Tensor; sin: Tensor } {
   const half = hs / 2;
-  const cos = new Float64Array(T * hs), sin = new Float64Array(T * hs);
+  const cos = new Float64Array(T * hs),
+    sin = new Float64Array(T * hs);
   for (let t = 0; t < T; t++) {
     for (let i = 0; i < half; i++) {
       // m·θ_i with m = P + t, in float32 like the reference implementations
@@ -39,8 +46,10 @@ export function rotaryTables(P: number, T: number, hs: number, ropeTheta: number
  * positions only through their difference (eq. 16).
  */
 export function applyRotary(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
-  const d = x.ndim - 1, half = x.shape[d]! / 2;
-  const x1 = x.narrow(d, 0, half), x2 = x.narrow(d, half, half); // (…, T, hs/2) each
+  const d = x.ndim - 1,
+    half = x.shape[d]! / 2;
+  const x1 = x.narrow(d, 0, half),
+    x2 = x.narrow(d, half, half); // (…, T, hs/2) each
   const rotated = cat([x2.neg(), x1], d); // (…, T, hs)
   return x.mul(cos).add(rotated.mul(sin)); // (…, T, hs), cos and sin (T, hs) broadcast
 }

@@ -61,7 +61,8 @@ function maskView(mask: Tensor, lead: Shape, tq: number, tk: number): { data: Fl
   let ok = true;
   for (let d = nl - 1, span = 1; d >= 0; span *= lead[d]!, d--) if (lead[d]! > 1 && st[d] !== sb * span) ok = false;
   if (ok) return { data: mask.storage as FloatArr, strides: [sb, sq, sk] };
-  const mq = sq === 0 ? 1 : tq, mk = sk === 0 ? 1 : tk;
+  const mq = sq === 0 ? 1 : tq,
+    mk = sk === 0 ? 1 : tk;
   const out = empty([...lead, mq, mk], mask.dtype);
   kernels().stridedCopy(mask.storage, 0, [...st.slice(0, nl), sq, sk], [...lead, mq, mk], out.storage);
   sb = mq * mk;
@@ -71,7 +72,8 @@ function maskView(mask: Tensor, lead: Shape, tq: number, tk: number): { data: Fl
 /** A bool mask (true = take part) as the additive 0 / −inf mask of the given float dtype. */
 function additiveMask(mask: Tensor, dtype: "float32" | "float64"): Tensor {
   const out = empty(mask.shape, dtype);
-  const zero = empty([], dtype), ninf = empty([], dtype);
+  const zero = empty([], dtype),
+    ninf = empty([], dtype);
   ninf.storage[0] = -Infinity;
   const same = broadcastStrides(mask.shape, mask.shape);
   const none = mask.shape.map(() => 0);
@@ -84,24 +86,43 @@ function additiveMask(mask: Tensor, dtype: "float32" | "float64"): Tensor {
  * softmax(q·kᵀ·scale + attnMask)·v with PyTorch 2.x's semantics: q (…, Tq, E), k (…, Tk, E), v (…, Tk, Ev)
  * with broadcastable leading dims → (…, Tq, Ev).
  */
-export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: ScaledDotProductAttentionOptions = {}): Tensor {
+export function scaledDotProductAttention(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  opts: ScaledDotProductAttentionOptions = {},
+): Tensor {
   const op = "scaledDotProductAttention";
   if (opts.layout === "BTHE") return attentionBTHE(q, k, v, opts);
-  if (opts.layout !== undefined && opts.layout !== "BHTE") throw new ArgumentError(`${op}: layout must be "BHTE" or "BTHE", got ${JSON.stringify(opts.layout)}`);
-  for (const [t, name] of [[q, "query"], [k, "key"], [v, "value"]] as const) {
+  if (opts.layout !== undefined && opts.layout !== "BHTE")
+    throw new ArgumentError(`${op}: layout must be "BHTE" or "BTHE", got ${JSON.stringify(opts.layout)}`);
+  for (const [t, name] of [
+    [q, "query"],
+    [k, "key"],
+    [v, "value"],
+  ] as const) {
     checkTensor(op, t, name);
     requireFloat(op, t, name);
-    if (t.ndim < 2) throw new ShapeError(`${op}: ${name} must have at least 2 dims (…, T, E), got shape ${fmt(t.shape)}`);
+    if (t.ndim < 2)
+      throw new ShapeError(`${op}: ${name} must have at least 2 dims (…, T, E), got shape ${fmt(t.shape)}`);
   }
-  if (k.dtype !== q.dtype || v.dtype !== q.dtype) throw new DTypeError(`${op}: query, key and value must have one dtype, got ${q.dtype}, ${k.dtype} and ${v.dtype}`);
+  if (k.dtype !== q.dtype || v.dtype !== q.dtype)
+    throw new DTypeError(`${op}: query, key and value must have one dtype, got ${q.dtype}, ${k.dtype} and ${v.dtype}`);
   const [tq, e] = q.shape.slice(-2) as [number, number];
   const [tk, ek] = k.shape.slice(-2) as [number, number];
   const [tv, ev] = v.shape.slice(-2) as [number, number];
-  if (e !== ek) throw new ShapeError(`${op}: query ${fmt(q.shape)} and key ${fmt(k.shape)} have different head sizes ${e} and ${ek}`);
-  if (tk !== tv) throw new ShapeError(`${op}: key ${fmt(k.shape)} and value ${fmt(v.shape)} have different lengths ${tk} and ${tv}`);
+  if (e !== ek)
+    throw new ShapeError(
+      `${op}: query ${fmt(q.shape)} and key ${fmt(k.shape)} have different head sizes ${e} and ${ek}`,
+    );
+  if (tk !== tv)
+    throw new ShapeError(`${op}: key ${fmt(k.shape)} and value ${fmt(v.shape)} have different lengths ${tk} and ${tv}`);
   const { attnMask = null, dropoutP = 0, isCausal = false } = opts;
   if (!(dropoutP >= 0 && dropoutP <= 1)) throw new ArgumentError(`${op}: dropoutP must be in [0, 1], got ${dropoutP}`);
-  if (isCausal && attnMask !== null) throw new ArgumentError(`${op}: isCausal and attnMask cannot both be given (mask ${fmt(attnMask.shape)}); fold the causal mask into attnMask`);
+  if (isCausal && attnMask !== null)
+    throw new ArgumentError(
+      `${op}: isCausal and attnMask cannot both be given (mask ${fmt(attnMask.shape)}); fold the causal mask into attnMask`,
+    );
   const scale = opts.scale ?? 1 / Math.sqrt(e);
 
   // The broadcast leading dims of q, k, v and the mask.
@@ -109,34 +130,52 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   try {
     lead = broadcastShapes(op, broadcastShapes(op, q.shape.slice(0, -2), k.shape.slice(0, -2)), v.shape.slice(0, -2));
   } catch {
-    throw new ShapeError(`${op}: the leading (batch, head) dims of query ${fmt(q.shape)}, key ${fmt(k.shape)} and value ${fmt(v.shape)} cannot be broadcast together`);
+    throw new ShapeError(
+      `${op}: the leading (batch, head) dims of query ${fmt(q.shape)}, key ${fmt(k.shape)} and value ${fmt(v.shape)} cannot be broadcast together`,
+    );
   }
   let mask: Tensor | null = null; // additive, in q's dtype
   if (attnMask !== null) {
     checkTensor(op, attnMask, "attnMask");
-    const ms = attnMask.shape, mq = ms.length >= 2 ? ms[ms.length - 2]! : 1, mk = ms.length >= 1 ? ms[ms.length - 1]! : 1;
+    const ms = attnMask.shape,
+      mq = ms.length >= 2 ? ms[ms.length - 2]! : 1,
+      mk = ms.length >= 1 ? ms[ms.length - 1]! : 1;
     if ((mq !== 1 && mq !== tq) || (mk !== 1 && mk !== tk)) {
-      throw new ShapeError(`${op}: attnMask ${fmt(ms)} cannot be broadcast to the scores (…,${tq},${tk}) of query ${fmt(q.shape)} and key ${fmt(k.shape)}`);
+      throw new ShapeError(
+        `${op}: attnMask ${fmt(ms)} cannot be broadcast to the scores (…,${tq},${tk}) of query ${fmt(q.shape)} and key ${fmt(k.shape)}`,
+      );
     }
     if (attnMask.dtype === "bool") mask = additiveMask(attnMask, q.dtype as "float32" | "float64");
-    else if (attnMask.dtype === "int32") throw new DTypeError(`${op}: attnMask must be bool or floating point, got int32 of shape ${fmt(ms)}`);
+    else if (attnMask.dtype === "int32")
+      throw new DTypeError(`${op}: attnMask must be bool or floating point, got int32 of shape ${fmt(ms)}`);
     else mask = toDType(attnMask, q.dtype);
     const ml = ms.slice(0, -2);
     try {
       lead = broadcastShapes(op, lead, ml);
     } catch {
-      throw new ShapeError(`${op}: the leading dims of attnMask ${fmt(ms)} cannot be broadcast with those of query ${fmt(q.shape)}, key ${fmt(k.shape)} and value ${fmt(v.shape)}`);
+      throw new ShapeError(
+        `${op}: the leading dims of attnMask ${fmt(ms)} cannot be broadcast with those of query ${fmt(q.shape)}, key ${fmt(k.shape)} and value ${fmt(v.shape)}`,
+      );
     }
   }
   const p: AttentionParams = { bh: numel(lead), tq, tk, d: e, dv: ev, scale, causal: isCausal };
-  const qe = expandLead(q, lead), ke = expandLead(k, lead), ve = expandLead(v, lead); // (bh, T, E)
+  const qe = expandLead(q, lead),
+    ke = expandLead(k, lead),
+    ve = expandLead(v, lead); // (bh, T, E)
   const mv = mask === null ? null : maskView(mask, lead, tq, tk);
   const inputs = mask !== null && mask.requiresGrad ? [q, k, v, mask] : [q, k, v];
-  const args = [qe.storage as FloatArr, ke.storage as FloatArr, ve.storage as FloatArr, mv?.data ?? null, mv?.strides ?? null] as const;
+  const args = [
+    qe.storage as FloatArr,
+    ke.storage as FloatArr,
+    ve.storage as FloatArr,
+    mv?.data ?? null,
+    mv?.strides ?? null,
+  ] as const;
   const outShape = [...lead, tq, ev];
 
   /** (bh, T, D) gradients back to the shapes of the inputs (summing over broadcast leading dims). */
-  const reduce = (g: FloatArr, x: Tensor): Tensor => sumToShape(new Tensor(g, [...lead, ...x.shape.slice(-2)]), x.shape);
+  const reduce = (g: FloatArr, x: Tensor): Tensor =>
+    sumToShape(new Tensor(g, [...lead, ...x.shape.slice(-2)]), x.shape);
   const maskGrad = (g: FloatArr): Tensor => sumToShape(new Tensor(g, [...lead, tq, tk]), mask!.shape);
 
   if (dropoutP === 0) {
@@ -145,12 +184,28 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
     // y_i = Σ_j softmax_j(q_i·k_j·scale + m_ij)·v_j
     kernels().attention(...args, p, y.storage as FloatArr, lse.storage as FloatArr);
     return record(op, inputs, y, (dy) => {
-      const dq = empty(qe.shape, q.dtype), dk = empty(ke.shape, q.dtype), dv = empty(ve.shape, q.dtype);
+      const dq = empty(qe.shape, q.dtype),
+        dk = empty(ke.shape, q.dtype),
+        dv = empty(ve.shape, q.dtype);
       const dm = inputs.length === 4 ? empty([p.bh, tq, tk], q.dtype) : null;
       // P = e^{S − lse}; dv = Pᵀ·dy; dS = P ⊙ (dy·vᵀ − rowsum(dy ⊙ y)); dq = dS·k·scale; dk = dSᵀ·q·scale
-      kernels().attentionBackward(...args, p, y.storage as FloatArr, lse.storage as FloatArr, dy.storage as FloatArr,
-        dq.storage as FloatArr, dk.storage as FloatArr, dv.storage as FloatArr, (dm?.storage ?? null) as FloatArr | null);
-      return [reduce(dq.storage as FloatArr, q), reduce(dk.storage as FloatArr, k), reduce(dv.storage as FloatArr, v), dm ? maskGrad(dm.storage as FloatArr) : null];
+      kernels().attentionBackward(
+        ...args,
+        p,
+        y.storage as FloatArr,
+        lse.storage as FloatArr,
+        dy.storage as FloatArr,
+        dq.storage as FloatArr,
+        dk.storage as FloatArr,
+        dv.storage as FloatArr,
+        (dm?.storage ?? null) as FloatArr | null,
+      );
+      return [
+        reduce(dq.storage as FloatArr, q),
+        reduce(dk.storage as FloatArr, k),
+        reduce(dv.storage as FloatArr, v),
+        dm ? maskGrad(dm.storage as FloatArr) : null,
+      ];
     });
   }
 
@@ -160,7 +215,16 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   const n = bh * tq * tk;
   const probs = empty([bh, tq, tk], q.dtype).storage as FloatArr;
   // S = q·kᵀ (bh, Tq, Tk)
-  kt.matmul(args[0], args[1], probs, { batch: bh, m: tq, n: tk, k: e, transA: false, transB: true, strideA: tq * e, strideB: tk * e });
+  kt.matmul(args[0], args[1], probs, {
+    batch: bh,
+    m: tq,
+    n: tk,
+    k: e,
+    transA: false,
+    transB: true,
+    strideA: tq * e,
+    strideB: tk * e,
+  });
   // P = softmax(S·scale + mask), in place
   kt.attentionSoftmax(probs, args[3], args[4], p, probs);
   // M_ij = [u_ij ≥ p]/(1 − p), u uniform from the seeded generator
@@ -168,21 +232,49 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   const keep = empty([bh, tq, tk], q.dtype).storage as FloatArr;
   const kept = dropoutP < 1 ? 1 / (1 - dropoutP) : 0;
   for (let i = 0; i < n; i++) keep[i] = gen.random() < dropoutP ? 0 : kept;
-  const flat = [n], unit = [1];
+  const flat = [n],
+    unit = [1];
   const dropped = empty([bh, tq, tk], q.dtype).storage as FloatArr;
   // P̃ = P ⊙ M
   kt.mul(probs, unit, keep, unit, dropped, flat);
   // y = P̃·v (bh, Tq, Ev)
   const y = empty(outShape, q.dtype);
-  kt.matmul(dropped, args[2], y.storage as FloatArr, { batch: bh, m: tq, n: ev, k: tk, transA: false, transB: false, strideA: tq * tk, strideB: tk * ev });
+  kt.matmul(dropped, args[2], y.storage as FloatArr, {
+    batch: bh,
+    m: tq,
+    n: ev,
+    k: tk,
+    transA: false,
+    transB: false,
+    strideA: tq * tk,
+    strideB: tk * ev,
+  });
   return record(op, inputs, y, (dy) => {
     const kb = kernels();
     const g = dy.storage as FloatArr;
     // forward: y = P̃·v  ⇒  dv = P̃ᵀ·dy, dP̃ = dy·vᵀ
     const dv = empty(ve.shape, q.dtype).storage as FloatArr;
-    kb.matmul(dropped, g, dv, { batch: bh, m: tk, n: ev, k: tq, transA: true, transB: false, strideA: tq * tk, strideB: tq * ev });
+    kb.matmul(dropped, g, dv, {
+      batch: bh,
+      m: tk,
+      n: ev,
+      k: tq,
+      transA: true,
+      transB: false,
+      strideA: tq * tk,
+      strideB: tq * ev,
+    });
     const dlogits = empty([bh, tq, tk], q.dtype).storage as FloatArr;
-    kb.matmul(g, args[2], dlogits, { batch: bh, m: tq, n: tk, k: ev, transA: false, transB: true, strideA: tq * ev, strideB: tk * ev });
+    kb.matmul(g, args[2], dlogits, {
+      batch: bh,
+      m: tq,
+      n: tk,
+      k: ev,
+      transA: false,
+      transB: true,
+      strideA: tq * ev,
+      strideB: tk * ev,
+    });
     // forward: P̃ = P ⊙ M  ⇒  dP = dP̃ ⊙ M
     kb.mul(dlogits, unit, keep, unit, dlogits, flat);
     // forward: P = softmax(S·scale + mask)  ⇒  dlogits = P ⊙ (dP − Σ_j dP⊙P) (= dmask)
@@ -192,9 +284,28 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
     const s = empty([1], q.dtype);
     s.storage[0] = scale;
     kb.mul(dlogits, unit, s.storage, [0], dlogits, flat);
-    const dq = empty(qe.shape, q.dtype).storage as FloatArr, dk = empty(ke.shape, q.dtype).storage as FloatArr;
-    kb.matmul(dlogits, args[1], dq, { batch: bh, m: tq, n: e, k: tk, transA: false, transB: false, strideA: tq * tk, strideB: tk * e });
-    kb.matmul(dlogits, args[0], dk, { batch: bh, m: tk, n: e, k: tq, transA: true, transB: false, strideA: tq * tk, strideB: tq * e });
+    const dq = empty(qe.shape, q.dtype).storage as FloatArr,
+      dk = empty(ke.shape, q.dtype).storage as FloatArr;
+    kb.matmul(dlogits, args[1], dq, {
+      batch: bh,
+      m: tq,
+      n: e,
+      k: tk,
+      transA: false,
+      transB: false,
+      strideA: tq * tk,
+      strideB: tk * e,
+    });
+    kb.matmul(dlogits, args[0], dk, {
+      batch: bh,
+      m: tk,
+      n: e,
+      k: tq,
+      transA: true,
+      transB: false,
+      strideA: tq * tk,
+      strideB: tq * e,
+    });
     return [reduce(dq, q), reduce(dk, k), reduce(dv, v), dm];
   });
 }
@@ -206,24 +317,39 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
  */
 function attentionBTHE(q: Tensor, k: Tensor, v: Tensor, opts: ScaledDotProductAttentionOptions): Tensor {
   const op = "scaledDotProductAttention";
-  for (const [t, name] of [[q, "query"], [k, "key"], [v, "value"]] as const) {
+  for (const [t, name] of [
+    [q, "query"],
+    [k, "key"],
+    [v, "value"],
+  ] as const) {
     checkTensor(op, t, name);
     requireFloat(op, t, name);
-    if (t.ndim !== 4) throw new ShapeError(`${op}: with layout "BTHE" ${name} must be 4-D (B, T, H, E), got shape ${fmt(t.shape)}`);
+    if (t.ndim !== 4)
+      throw new ShapeError(`${op}: with layout "BTHE" ${name} must be 4-D (B, T, H, E), got shape ${fmt(t.shape)}`);
   }
-  if (k.dtype !== q.dtype || v.dtype !== q.dtype) throw new DTypeError(`${op}: query, key and value must have one dtype, got ${q.dtype}, ${k.dtype} and ${v.dtype}`);
+  if (k.dtype !== q.dtype || v.dtype !== q.dtype)
+    throw new DTypeError(`${op}: query, key and value must have one dtype, got ${q.dtype}, ${k.dtype} and ${v.dtype}`);
   const [B, tq, H, e] = q.shape as [number, number, number, number];
   const [Bk, tk, Hk, ek] = k.shape as [number, number, number, number];
   const [Bv, tv, Hv, ev] = v.shape as [number, number, number, number];
   if (Bk !== B || Bv !== B || Hk !== H || Hv !== H) {
-    throw new ShapeError(`${op}: with layout "BTHE" query ${fmt(q.shape)}, key ${fmt(k.shape)} and value ${fmt(v.shape)} must have the same batch (dim 0) and heads (dim 2)`);
+    throw new ShapeError(
+      `${op}: with layout "BTHE" query ${fmt(q.shape)}, key ${fmt(k.shape)} and value ${fmt(v.shape)} must have the same batch (dim 0) and heads (dim 2)`,
+    );
   }
-  if (e !== ek) throw new ShapeError(`${op}: query ${fmt(q.shape)} and key ${fmt(k.shape)} have different head sizes ${e} and ${ek}`);
-  if (tk !== tv) throw new ShapeError(`${op}: key ${fmt(k.shape)} and value ${fmt(v.shape)} have different lengths ${tk} and ${tv}`);
+  if (e !== ek)
+    throw new ShapeError(
+      `${op}: query ${fmt(q.shape)} and key ${fmt(k.shape)} have different head sizes ${e} and ${ek}`,
+    );
+  if (tk !== tv)
+    throw new ShapeError(`${op}: key ${fmt(k.shape)} and value ${fmt(v.shape)} have different lengths ${tk} and ${tv}`);
   const { attnMask = null, dropoutP = 0, isCausal = false } = opts;
   if ((attnMask !== null && attnMask !== undefined) || dropoutP !== 0) {
     // (B, T, H, E) → (B, H, T, E), the default layout's op, and back
-    const y = scaledDotProductAttention(transpose(q, 1, 2), transpose(k, 1, 2), transpose(v, 1, 2), { ...opts, layout: "BHTE" });
+    const y = scaledDotProductAttention(transpose(q, 1, 2), transpose(k, 1, 2), transpose(v, 1, 2), {
+      ...opts,
+      layout: "BHTE",
+    });
     return transpose(y, 1, 2);
   }
   const scale = opts.scale ?? 1 / Math.sqrt(e);
@@ -234,7 +360,9 @@ function attentionBTHE(q: Tensor, k: Tensor, v: Tensor, opts: ScaledDotProductAt
   // y_i = Σ_j softmax_j(q_i·k_j·scale)·v_j for every (batch, head)
   kernels().attention(f(q), f(k), f(v), null, null, p, f(y), f(lse));
   return record(op, [q, k, v], y, (dy) => {
-    const dq = empty(q.shape, q.dtype), dk = empty(k.shape, q.dtype), dv = empty(v.shape, q.dtype);
+    const dq = empty(q.shape, q.dtype),
+      dk = empty(k.shape, q.dtype),
+      dv = empty(v.shape, q.dtype);
     // P = e^{S − lse}; dv = Pᵀ·dy; dS = P ⊙ (dy·vᵀ − rowsum(dy ⊙ y)); dq = dS·k·scale; dk = dSᵀ·q·scale
     kernels().attentionBackward(f(q), f(k), f(v), null, null, p, f(y), f(lse), f(dy), f(dq), f(dk), f(dv), null);
     return [dq, dk, dv];

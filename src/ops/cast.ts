@@ -19,8 +19,18 @@ declare module "../engine/tensor.js" {
   }
 }
 
-Tensor.prototype.to = function (d) { return to(this, d); };
-Tensor.prototype.float = function () { return to(this, "float32"); };
-Tensor.prototype.double = function () { return to(this, "float64"); };
-Tensor.prototype.int = function () { return to(this, "int32"); };
-Tensor.prototype.bool = function () { return to(this, "bool"); };
+Tensor.prototype.to = function (d) {
+  return to(this, d);
+};
+Tensor.prototype.float = function () {
+  return to(this, "float32");
+};
+Tensor.prototype.double = function () {
+  return to(this, "float64");
+};
+Tensor.prototype.int = function () {
+  return to(this, "int32");
+};
+Tensor.prototype.bool = function () {
+  return to(this, "bool");
+};

@@ -52,7 +52,8 @@ function backwardKernel(x: Tensor, dy: Tensor, run: (x: FloatArr, dy: FloatArr, 
 }
 
 function rejectBool(op: string, x: Tensor, hint: string): void {
-  if (x.dtype === "bool") throw new DTypeError(`${op}: not supported on a bool tensor (shape ${fmt(x.shape)}); ${hint}`);
+  if (x.dtype === "bool")
+    throw new DTypeError(`${op}: not supported on a bool tensor (shape ${fmt(x.shape)}); ${hint}`);
 }
 
 export function neg(x: Tensor): Tensor {
@@ -136,7 +137,9 @@ export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
   const y = empty(x.shape, x.dtype);
   kernels().leakyRelu(x.storage, y.storage, negativeSlope);
   // dx = dy·(x > 0 ? 1 : negativeSlope)
-  return record("leakyRelu", [x], y, (dy) => [backwardKernel(x, dy, (xs, g, d) => kernels().leakyReluBackward(xs, g, d, negativeSlope))]);
+  return record("leakyRelu", [x], y, (dy) => [
+    backwardKernel(x, dy, (xs, g, d) => kernels().leakyReluBackward(xs, g, d, negativeSlope)),
+  ]);
 }
 
 /** y = x for x > 0, alpha·(eˣ − 1) otherwise (Clevert et al. 2015). */
@@ -181,7 +184,9 @@ export function softplus(x: Tensor, beta = 1, threshold = 20): Tensor {
   const y = empty(x.shape, x.dtype);
   kernels().softplus(x.storage, y.storage, beta, threshold);
   // dx = dy·σ(βx), or dy where βx > threshold
-  return record("softplus", [x], y, (dy) => [backwardKernel(x, dy, (xs, g, d) => kernels().softplusBackward(xs, g, d, beta, threshold))]);
+  return record("softplus", [x], y, (dy) => [
+    backwardKernel(x, dy, (xs, g, d) => kernels().softplusBackward(xs, g, d, beta, threshold)),
+  ]);
 }
 
 /**
@@ -189,12 +194,14 @@ export function softplus(x: Tensor, beta = 1, threshold = 20): Tensor {
  * min > max gives max everywhere, as PyTorch. An int32 tensor stays int32 unless a bound is fractional.
  */
 export function clamp(x: Tensor, min?: number | null, max?: number | null): Tensor {
-  const lo = min ?? undefined, hi = max ?? undefined;
+  const lo = min ?? undefined,
+    hi = max ?? undefined;
   if (lo === undefined && hi === undefined) {
     throw new ArgumentError(`clamp: at least one of min and max must be given (input of shape ${fmt(x.shape)})`);
   }
   for (const b of [lo, hi]) {
-    if (b !== undefined && typeof b !== "number") throw new ArgumentError(`clamp: bounds must be numbers, got ${typeof b}`);
+    if (b !== undefined && typeof b !== "number")
+      throw new ArgumentError(`clamp: bounds must be numbers, got ${typeof b}`);
   }
   let dtype: DType = x.dtype;
   for (const b of [lo, hi]) if (b !== undefined) dtype = promoteTypes(dtype, scalarResultType(x.dtype, b));
@@ -228,7 +235,9 @@ export function pow(a: TensorLike, b: TensorLike): Tensor {
 function powScalar(x: Tensor, p: number): Tensor {
   const dtype = scalarResultType(x.dtype, p);
   if (!isFloating(dtype) && p < 0) {
-    throw new DTypeError(`pow: integers to negative integer powers are not allowed (${x.dtype} tensor of shape ${fmt(x.shape)} to the power ${p}); convert it with .float()`);
+    throw new DTypeError(
+      `pow: integers to negative integer powers are not allowed (${x.dtype} tensor of shape ${fmt(x.shape)} to the power ${p}); convert it with .float()`,
+    );
   }
   const xc = toDType(x, dtype);
   const y = empty(x.shape, dtype);
@@ -251,7 +260,9 @@ export function sub(a: TensorLike, b: TensorLike): Tensor {
   for (const t of [a, b]) {
     if (t instanceof Tensor && t.dtype === "bool") {
       const shapes = [a, b].map((v) => (v instanceof Tensor ? fmt(v.shape) : String(v))).join(" and ");
-      throw new DTypeError(`sub: subtraction with a bool tensor is not supported (operands ${shapes}); for exclusive or use ne(a, b), to invert a mask use mask.eq(0)`);
+      throw new DTypeError(
+        `sub: subtraction with a bool tensor is not supported (operands ${shapes}); for exclusive or use ne(a, b), to invert a mask use mask.eq(0)`,
+      );
     }
   }
   const [ta, tb, dtype] = lift("sub", a, b);
@@ -311,9 +322,12 @@ export function minimum(a: TensorLike, b: TensorLike): Tensor {
 }
 
 function requireBool(op: string, mask: Tensor, what: string): void {
-  if (!(mask instanceof Tensor)) throw new ArgumentError(`${op}: ${what} must be a bool Tensor, got ${mask === null ? "null" : typeof mask}`);
+  if (!(mask instanceof Tensor))
+    throw new ArgumentError(`${op}: ${what} must be a bool Tensor, got ${mask === null ? "null" : typeof mask}`);
   if (mask.dtype !== "bool") {
-    throw new DTypeError(`${op}: ${what} must be a bool tensor, got ${mask.dtype} of shape ${fmt(mask.shape)}; make one with a comparison such as x.gt(0)`);
+    throw new DTypeError(
+      `${op}: ${what} must be a bool tensor, got ${mask.dtype} of shape ${fmt(mask.shape)}; make one with a comparison such as x.gt(0)`,
+    );
   }
 }
 
@@ -332,7 +346,16 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   }
   const shape = broadcastShapes("where", broadcastShapes("where", cond.shape, ta.shape), tb.shape);
   const y = empty(shape, dtype);
-  kernels().where(cond.storage as Uint8Array, broadcastStrides(cond.shape, shape), ta.storage, broadcastStrides(ta.shape, shape), tb.storage, broadcastStrides(tb.shape, shape), y.storage, shape);
+  kernels().where(
+    cond.storage as Uint8Array,
+    broadcastStrides(cond.shape, shape),
+    ta.storage,
+    broadcastStrides(ta.shape, shape),
+    tb.storage,
+    broadcastStrides(tb.shape, shape),
+    y.storage,
+    shape,
+  );
   // da = dy where cond, 0 elsewhere; db = the rest
   return record("where", [ta, tb], y, (dy) => [
     ta.requiresGrad ? sumToShape(where(cond, dy, 0), ta.shape) : null,
@@ -353,14 +376,26 @@ function full0d(v: number, dtype: DType): Tensor {
  */
 export function maskedFill(x: Tensor, mask: Tensor, value: number): Tensor {
   requireBool("maskedFill", mask, "mask");
-  if (typeof value !== "number") throw new ArgumentError(`maskedFill: value must be a number, got ${value === null ? "null" : typeof value}`);
+  if (typeof value !== "number")
+    throw new ArgumentError(`maskedFill: value must be a number, got ${value === null ? "null" : typeof value}`);
   if (!isFloating(x.dtype) && !Number.isFinite(value)) {
-    throw new ArgumentError(`maskedFill: value ${value} cannot be converted to ${x.dtype} (tensor of shape ${fmt(x.shape)})`);
+    throw new ArgumentError(
+      `maskedFill: value ${value} cannot be converted to ${x.dtype} (tensor of shape ${fmt(x.shape)})`,
+    );
   }
   const shape = broadcastShapes("maskedFill", x.shape, mask.shape);
   const v = full0d(x.dtype === "bool" ? Number(value !== 0) : value, x.dtype);
   const y = empty(shape, x.dtype);
-  kernels().where(mask.storage as Uint8Array, broadcastStrides(mask.shape, shape), v.storage, broadcastStrides([], shape), x.storage, broadcastStrides(x.shape, shape), y.storage, shape);
+  kernels().where(
+    mask.storage as Uint8Array,
+    broadcastStrides(mask.shape, shape),
+    v.storage,
+    broadcastStrides([], shape),
+    x.storage,
+    broadcastStrides(x.shape, shape),
+    y.storage,
+    shape,
+  );
   // dx = dy with the filled places zeroed
   return record("maskedFill", [x], y, (dy) => [sumToShape(maskedFill(dy, mask, 0), x.shape)]);
 }
@@ -435,36 +470,102 @@ declare module "../engine/tensor.js" {
   }
 }
 
-Tensor.prototype.neg = function () { return neg(this); };
-Tensor.prototype.abs = function () { return abs(this); };
-Tensor.prototype.exp = function () { return exp(this); };
-Tensor.prototype.log = function () { return log(this); };
-Tensor.prototype.log1p = function () { return log1p(this); };
-Tensor.prototype.sqrt = function () { return sqrt(this); };
-Tensor.prototype.rsqrt = function () { return rsqrt(this); };
-Tensor.prototype.sin = function () { return sin(this); };
-Tensor.prototype.cos = function () { return cos(this); };
-Tensor.prototype.tanh = function () { return tanh(this); };
-Tensor.prototype.sigmoid = function () { return sigmoid(this); };
-Tensor.prototype.relu = function () { return relu(this); };
-Tensor.prototype.leakyRelu = function (s) { return leakyRelu(this, s); };
-Tensor.prototype.elu = function (a) { return elu(this, a); };
-Tensor.prototype.gelu = function (o) { return gelu(this, o); };
-Tensor.prototype.silu = function () { return silu(this); };
-Tensor.prototype.softplus = function (b, t) { return softplus(this, b, t); };
-Tensor.prototype.clamp = function (lo, hi) { return clamp(this, lo, hi); };
-Tensor.prototype.pow = function (e) { return pow(this, e); };
-Tensor.prototype.add = function (o) { return add(this, o); };
-Tensor.prototype.sub = function (o) { return sub(this, o); };
-Tensor.prototype.mul = function (o) { return mul(this, o); };
-Tensor.prototype.div = function (o) { return div(this, o); };
-Tensor.prototype.maximum = function (o) { return maximum(this, o); };
-Tensor.prototype.minimum = function (o) { return minimum(this, o); };
-Tensor.prototype.where = function (c, o) { return where(c, this, o); };
-Tensor.prototype.maskedFill = function (m, v) { return maskedFill(this, m, v); };
-Tensor.prototype.eq = function (o) { return eq(this, o); };
-Tensor.prototype.ne = function (o) { return ne(this, o); };
-Tensor.prototype.lt = function (o) { return lt(this, o); };
-Tensor.prototype.le = function (o) { return le(this, o); };
-Tensor.prototype.gt = function (o) { return gt(this, o); };
-Tensor.prototype.ge = function (o) { return ge(this, o); };
+Tensor.prototype.neg = function () {
+  return neg(this);
+};
+Tensor.prototype.abs = function () {
+  return abs(this);
+};
+Tensor.prototype.exp = function () {
+  return exp(this);
+};
+Tensor.prototype.log = function () {
+  return log(this);
+};
+Tensor.prototype.log1p = function () {
+  return log1p(this);
+};
+Tensor.prototype.sqrt = function () {
+  return sqrt(this);
+};
+Tensor.prototype.rsqrt = function () {
+  return rsqrt(this);
+};
+Tensor.prototype.sin = function () {
+  return sin(this);
+};
+Tensor.prototype.cos = function () {
+  return cos(this);
+};
+Tensor.prototype.tanh = function () {
+  return tanh(this);
+};
+Tensor.prototype.sigmoid = function () {
+  return sigmoid(this);
+};
+Tensor.prototype.relu = function () {
+  return relu(this);
+};
+Tensor.prototype.leakyRelu = function (s) {
+  return leakyRelu(this, s);
+};
+Tensor.prototype.elu = function (a) {
+  return elu(this, a);
+};
+Tensor.prototype.gelu = function (o) {
+  return gelu(this, o);
+};
+Tensor.prototype.silu = function () {
+  return silu(this);
+};
+Tensor.prototype.softplus = function (b, t) {
+  return softplus(this, b, t);
+};
+Tensor.prototype.clamp = function (lo, hi) {
+  return clamp(this, lo, hi);
+};
+Tensor.prototype.pow = function (e) {
+  return pow(this, e);
+};
+Tensor.prototype.add = function (o) {
+  return add(this, o);
+};
+Tensor.prototype.sub = function (o) {
+  return sub(this, o);
+};
+Tensor.prototype.mul = function (o) {
+  return mul(this, o);
+};
+Tensor.prototype.div = function (o) {
+  return div(this, o);
+};
+Tensor.prototype.maximum = function (o) {
+  return maximum(this, o);
+};
+Tensor.prototype.minimum = function (o) {
+  return minimum(this, o);
+};
+Tensor.prototype.where = function (c, o) {
+  return where(c, this, o);
+};
+Tensor.prototype.maskedFill = function (m, v) {
+  return maskedFill(this, m, v);
+};
+Tensor.prototype.eq = function (o) {
+  return eq(this, o);
+};
+Tensor.prototype.ne = function (o) {
+  return ne(this, o);
+};
+Tensor.prototype.lt = function (o) {
+  return lt(this, o);
+};
+Tensor.prototype.le = function (o) {
+  return le(this, o);
+};
+Tensor.prototype.gt = function (o) {
+  return gt(this, o);
+};
+Tensor.prototype.ge = function (o) {
+  return ge(this, o);
+};

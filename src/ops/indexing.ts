@@ -20,7 +20,9 @@ function checkRange(op: string, index: Tensor, size: number, where: string): Int
   for (let i = 0; i < s.length; i++) {
     const v = s[i]!;
     if (v < 0 || v >= size) {
-      throw new ArgumentError(`${op}: index ${v} is out of range for ${where} of size ${size} (expected 0 <= index < ${size}; found at flat position ${i} of the index of shape ${fmt(index.shape)})`);
+      throw new ArgumentError(
+        `${op}: index ${v} is out of range for ${where} of size ${size} (expected 0 <= index < ${size}; found at flat position ${i} of the index of shape ${fmt(index.shape)})`,
+      );
     }
   }
   return s;
@@ -55,7 +57,10 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
     throw new ShapeError(`gather: index ${fmt(index.shape)} must have as many dims as the input ${fmt(x.shape)}`);
   }
   index.shape.forEach((s, k) => {
-    if (k !== d && s > x.shape[k]!) throw new ShapeError(`gather: index ${fmt(index.shape)} is larger than the input ${fmt(x.shape)} at dim ${k}, which is not the gathered dim ${d}`);
+    if (k !== d && s > x.shape[k]!)
+      throw new ShapeError(
+        `gather: index ${fmt(index.shape)} is larger than the input ${fmt(x.shape)} at dim ${k}, which is not the gathered dim ${d}`,
+      );
   });
   const [, rx] = around(x.shape, d);
   const idx = checkRange("gather", index, rx, `dim ${d} of the input ${fmt(x.shape)}`);
@@ -80,20 +85,32 @@ export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): 
   checkTensor("scatterAdd", index, "index");
   checkTensor("scatterAdd", src, "src");
   requireInt("scatterAdd", index);
-  if (src.dtype !== x.dtype) throw new DTypeError(`scatterAdd: src must have the input's dtype ${x.dtype}, got ${src.dtype} of shape ${fmt(src.shape)}`);
+  if (src.dtype !== x.dtype)
+    throw new DTypeError(
+      `scatterAdd: src must have the input's dtype ${x.dtype}, got ${src.dtype} of shape ${fmt(src.shape)}`,
+    );
   const d = normDim("scatterAdd", dim, x.ndim, x.shape);
   if (index.ndim !== x.ndim || src.ndim !== x.ndim) {
-    throw new ShapeError(`scatterAdd: input ${fmt(x.shape)}, index ${fmt(index.shape)} and src ${fmt(src.shape)} must have the same number of dims`);
+    throw new ShapeError(
+      `scatterAdd: input ${fmt(x.shape)}, index ${fmt(index.shape)} and src ${fmt(src.shape)} must have the same number of dims`,
+    );
   }
   index.shape.forEach((s, k) => {
     if (s > src.shape[k]! || (k !== d && s > x.shape[k]!)) {
-      throw new ShapeError(`scatterAdd: index ${fmt(index.shape)} is larger at dim ${k} than src ${fmt(src.shape)} or (outside dim ${d}) the input ${fmt(x.shape)}`);
+      throw new ShapeError(
+        `scatterAdd: index ${fmt(index.shape)} is larger at dim ${k} than src ${fmt(src.shape)} or (outside dim ${d}) the input ${fmt(x.shape)}`,
+      );
     }
   });
   const [, rd] = around(x.shape, d);
   const idx = checkRange("scatterAdd", index, rd, `dim ${d} of the input ${fmt(x.shape)}`);
   // the part of src that index reaches
-  const srcC = sameShape(src.shape, index.shape) ? src : slice(src, index.shape.map((s): SliceSpec => [0, s]));
+  const srcC = sameShape(src.shape, index.shape)
+    ? src
+    : slice(
+        src,
+        index.shape.map((s): SliceSpec => [0, s]),
+      );
   const [outer, ri, inner] = around(index.shape, d);
   // The block of x that index can reach: x's size along dim, index's sizes elsewhere.
   const block = x.ndim === 0 ? [] : index.shape.map((s, k) => (k === d ? x.shape[d]! : s));
@@ -113,7 +130,10 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   checkTensor("indexSelect", x);
   checkTensor("indexSelect", index, "index");
   requireInt("indexSelect", index);
-  if (index.ndim > 1) throw new ShapeError(`indexSelect: index must be a vector (1-D or 0-d), got shape ${fmt(index.shape)} for input ${fmt(x.shape)}`);
+  if (index.ndim > 1)
+    throw new ShapeError(
+      `indexSelect: index must be a vector (1-D or 0-d), got shape ${fmt(index.shape)} for input ${fmt(x.shape)}`,
+    );
   const d = normDim("indexSelect", dim, x.ndim, x.shape);
   const [outer, n, inner] = around(x.shape, d);
   const idx = checkRange("indexSelect", index, n, `dim ${d} of the input ${fmt(x.shape)}`);
@@ -139,12 +159,16 @@ export function embedding(indices: Tensor, weight: Tensor, opts: EmbeddingOption
   checkTensor("embedding", indices, "indices");
   checkTensor("embedding", weight, "weight");
   requireInt("embedding", indices, "indices");
-  if (weight.ndim !== 2) throw new ShapeError(`embedding: weight must be a 2-D (num_embeddings, embedding_dim) table, got shape ${fmt(weight.shape)}`);
+  if (weight.ndim !== 2)
+    throw new ShapeError(
+      `embedding: weight must be a 2-D (num_embeddings, embedding_dim) table, got shape ${fmt(weight.shape)}`,
+    );
   const [V, D] = weight.shape as [number, number];
   const idx = checkRange("embedding", indices, V, `the embedding table ${fmt(weight.shape)}`);
   let pad = opts.paddingIdx ?? null;
   if (pad !== null) {
-    if (!Number.isInteger(pad) || pad < -V || pad >= V) throw new ArgumentError(`embedding: paddingIdx ${pad} is out of range for ${V} embeddings`);
+    if (!Number.isInteger(pad) || pad < -V || pad >= V)
+      throw new ArgumentError(`embedding: paddingIdx ${pad} is out of range for ${V} embeddings`);
     if (pad < 0) pad += V;
   }
   const y = empty([...indices.shape, D], weight.dtype); // (...indices.shape, D)
@@ -168,7 +192,10 @@ export function oneHot(indices: Tensor, numClasses = -1): Tensor {
   const s = indices.storage as Int32Array;
   let c = numClasses;
   if (c === -1) {
-    if (s.length === 0) throw new ArgumentError(`oneHot: cannot infer the number of classes from the empty indices ${fmt(indices.shape)}; pass numClasses`);
+    if (s.length === 0)
+      throw new ArgumentError(
+        `oneHot: cannot infer the number of classes from the empty indices ${fmt(indices.shape)}; pass numClasses`,
+      );
     c = s.reduce((a, b) => Math.max(a, b), 0) + 1;
   } else if (!Number.isInteger(c) || c < 0) {
     throw new ArgumentError(`oneHot: numClasses must be -1 or a non-negative integer, got ${numClasses}`);
@@ -193,6 +220,12 @@ declare module "../engine/tensor.js" {
   }
 }
 
-Tensor.prototype.gather = function (d, i) { return gather(this, d, i); };
-Tensor.prototype.scatterAdd = function (d, i, s) { return scatterAdd(this, d, i, s); };
-Tensor.prototype.indexSelect = function (d, i) { return indexSelect(this, d, i); };
+Tensor.prototype.gather = function (d, i) {
+  return gather(this, d, i);
+};
+Tensor.prototype.scatterAdd = function (d, i, s) {
+  return scatterAdd(this, d, i, s);
+};
+Tensor.prototype.indexSelect = function (d, i) {
+  return indexSelect(this, d, i);
+};

@@ -29,7 +29,10 @@ export function registerBackend(backend: Backend): void {
 
 export function setBackend(name: string): void {
   const b = backends.get(name);
-  if (!b) throw new ArgumentError(`setBackend: unknown backend ${JSON.stringify(name)}; available: ${[...backends.keys()].join(", ")}`);
+  if (!b)
+    throw new ArgumentError(
+      `setBackend: unknown backend ${JSON.stringify(name)}; available: ${[...backends.keys()].join(", ")}`,
+    );
   activeName = name;
   active = { ...referenceKernels, ...b.kernels };
   // inside a memory scope, outputs live in the wasm heap while its kernels run (src/engine/scope.ts)
@@ -45,7 +48,8 @@ export function setBackend(name: string): void {
 export const MAX_THREADS = 256;
 
 export function setNumThreads(n: number): void {
-  if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) throw new ArgumentError(`setNumThreads: expected an integer from 1 to ${MAX_THREADS}, got ${n}`);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS)
+    throw new ArgumentError(`setNumThreads: expected an integer from 1 to ${MAX_THREADS}, got ${n}`);
   setThreads(n);
 }
 
@@ -78,8 +82,10 @@ registerBackend(wasmBackend);
 export function defaultBackend(): string {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.["WNN_BACKEND"];
   if (env !== undefined && env !== "") {
-    if (env !== "reference" && env !== "wasm") throw new ArgumentError(`WNN_BACKEND=${JSON.stringify(env)}: expected "reference" or "wasm"`);
-    if (env === "wasm" && !wasmAvailable()) throw new ArgumentError("WNN_BACKEND=wasm: this host has no WebAssembly SIMD");
+    if (env !== "reference" && env !== "wasm")
+      throw new ArgumentError(`WNN_BACKEND=${JSON.stringify(env)}: expected "reference" or "wasm"`);
+    if (env === "wasm" && !wasmAvailable())
+      throw new ArgumentError("WNN_BACKEND=wasm: this host has no WebAssembly SIMD");
     return env;
   }
   return wasmAvailable() ? "wasm" : "reference";

@@ -28,8 +28,8 @@ import { empty, sumToShape } from "./util.js";
 
 interface Geometry {
   batchShape: number[]; // … (the broadcast batch dims)
-  aBatch: number[];     // …a
-  bBatch: number[];     // …b
+  aBatch: number[]; // …a
+  bBatch: number[]; // …b
   m: number;
   k: number;
   n: number;
@@ -39,7 +39,13 @@ interface Geometry {
  * An operand's storage seen as `batch` matrices of rows×cols: its own storage with stride rows·cols
  * (it has every batch matrix) or 0 (one matrix shared by all), or else a copy expanded over the batch.
  */
-function operand(x: Tensor, xBatch: number[], g: Geometry, rows: number, cols: number): { data: FloatArr; stride: number } {
+function operand(
+  x: Tensor,
+  xBatch: number[],
+  g: Geometry,
+  rows: number,
+  cols: number,
+): { data: FloatArr; stride: number } {
   const batch = numel(g.batchShape);
   const own = numel(xBatch);
   if (own === batch) return { data: x.storage as FloatArr, stride: rows * cols };
@@ -50,7 +56,16 @@ function operand(x: Tensor, xBatch: number[], g: Geometry, rows: number, cols: n
   return { data, stride: rows * cols };
 }
 
-function params(batch: number, m: number, n: number, k: number, transA: boolean, transB: boolean, strideA: number, strideB: number): MatmulParams {
+function params(
+  batch: number,
+  m: number,
+  n: number,
+  k: number,
+  transA: boolean,
+  transB: boolean,
+  strideA: number,
+  strideB: number,
+): MatmulParams {
   return { batch, m, n, k, transA, transB, strideA, strideB };
 }
 
@@ -59,23 +74,35 @@ function geometry(op: string, a: Tensor, b: Tensor): Geometry {
   checkTensor(op, a, "first argument");
   checkTensor(op, b, "second argument");
   if (a.ndim === 0 || b.ndim === 0) {
-    throw new ShapeError(`${op}: both arguments need at least 1 dim, got shapes ${fmt(a.shape)} and ${fmt(b.shape)} (multiply by a scalar with mul)`);
+    throw new ShapeError(
+      `${op}: both arguments need at least 1 dim, got shapes ${fmt(a.shape)} and ${fmt(b.shape)} (multiply by a scalar with mul)`,
+    );
   }
   if (!isFloating(a.dtype) || !isFloating(b.dtype)) {
-    throw new DTypeError(`${op}: only floating-point tensors can be multiplied, got ${a.dtype} ${fmt(a.shape)} and ${b.dtype} ${fmt(b.shape)}; convert them with .float()`);
+    throw new DTypeError(
+      `${op}: only floating-point tensors can be multiplied, got ${a.dtype} ${fmt(a.shape)} and ${b.dtype} ${fmt(b.shape)}; convert them with .float()`,
+    );
   }
   if (a.dtype !== b.dtype) {
-    throw new DTypeError(`${op}: both arguments must have the same dtype, got ${a.dtype} ${fmt(a.shape)} and ${b.dtype} ${fmt(b.shape)}`);
+    throw new DTypeError(
+      `${op}: both arguments must have the same dtype, got ${a.dtype} ${fmt(a.shape)} and ${b.dtype} ${fmt(b.shape)}`,
+    );
   }
   const [m, k] = a.ndim === 1 ? [1, a.shape[0]!] : [a.shape[a.ndim - 2]!, a.shape[a.ndim - 1]!];
   const [kb, n] = b.ndim === 1 ? [b.shape[0]!, 1] : [b.shape[b.ndim - 2]!, b.shape[b.ndim - 1]!];
-  if (k !== kb) throw new ShapeError(`${op}: cannot multiply ${fmt(a.shape)} by ${fmt(b.shape)}: inner dimensions ${k} and ${kb} differ`);
-  const aBatch = a.shape.slice(0, -2), bBatch = b.shape.slice(0, -2);
+  if (k !== kb)
+    throw new ShapeError(
+      `${op}: cannot multiply ${fmt(a.shape)} by ${fmt(b.shape)}: inner dimensions ${k} and ${kb} differ`,
+    );
+  const aBatch = a.shape.slice(0, -2),
+    bBatch = b.shape.slice(0, -2);
   let batchShape: number[];
   try {
     batchShape = broadcastShapes(op, aBatch, bBatch);
   } catch {
-    throw new ShapeError(`${op}: cannot multiply ${fmt(a.shape)} by ${fmt(b.shape)}: batch dims ${fmt(aBatch)} and ${fmt(bBatch)} do not broadcast`);
+    throw new ShapeError(
+      `${op}: cannot multiply ${fmt(a.shape)} by ${fmt(b.shape)}: batch dims ${fmt(aBatch)} and ${fmt(bBatch)} do not broadcast`,
+    );
   }
   return { batchShape, aBatch, bBatch, m, k, n };
 }
@@ -87,13 +114,15 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const batch = numel(batchShape);
   // the dims a 1-D operand added are not part of the result
   const y = empty([...batchShape, ...(a.ndim > 1 ? [m] : []), ...(b.ndim > 1 ? [n] : [])], a.dtype); // (…, m, n)
-  const A = operand(a, g.aBatch, g, m, k), B = operand(b, g.bBatch, g, k, n);
+  const A = operand(a, g.aBatch, g, m, k),
+    B = operand(b, g.bBatch, g, k, n);
   // y[t] = A[t]·B[t]
   kernels().matmul(A.data, B.data, y.storage as FloatArr, params(batch, m, n, k, false, false, A.stride, B.stride));
 
   return record("matmul", [a, b], y, (dy) => {
     const dY = dy.storage as FloatArr; // (batch, m, n)
-    let da: Tensor | null = null, db: Tensor | null = null;
+    let da: Tensor | null = null,
+      db: Tensor | null = null;
     if (a.requiresGrad) {
       // da[t] = dy[t]·B[t]ᵀ  (m, k); B[t] is stored (k, n), which is Bᵀ stored as (n', k') = (k, n)
       const Bg = operand(b, g.bBatch, g, k, n);
@@ -106,7 +135,12 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
       if (numel(g.bBatch) === 1 && numel(g.aBatch) === batch) {
         // one B for every batch matrix of A: db = Σ_t A[t]ᵀ·dy[t] = Aᵀ·dy with A as (batch·m, k), dy as (batch·m, n)
         db = empty(b.shape, b.dtype);
-        kernels().matmul(a.storage as FloatArr, dY, db.storage as FloatArr, params(1, k, n, batch * m, true, false, 0, 0));
+        kernels().matmul(
+          a.storage as FloatArr,
+          dY,
+          db.storage as FloatArr,
+          params(1, k, n, batch * m, true, false, 0, 0),
+        );
       } else {
         // db[t] = A[t]ᵀ·dy[t]  (k, n); A[t] is stored (m, k), which is Aᵀ stored as (k', m') = (m, k)
         const Ag = operand(a, g.aBatch, g, m, k);
@@ -123,7 +157,10 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 export function mm(a: Tensor, b: Tensor): Tensor {
   checkTensor("mm", a, "first argument");
   checkTensor("mm", b, "second argument");
-  if (a.ndim !== 2 || b.ndim !== 2) throw new ShapeError(`mm: expected two 2-D tensors, got shapes ${fmt(a.shape)} and ${fmt(b.shape)} (matmul accepts 1-D and batched operands)`);
+  if (a.ndim !== 2 || b.ndim !== 2)
+    throw new ShapeError(
+      `mm: expected two 2-D tensors, got shapes ${fmt(a.shape)} and ${fmt(b.shape)} (matmul accepts 1-D and batched operands)`,
+    );
   geometry("mm", a, b);
   return matmul(a, b);
 }
@@ -132,8 +169,14 @@ export function mm(a: Tensor, b: Tensor): Tensor {
 export function bmm(a: Tensor, b: Tensor): Tensor {
   checkTensor("bmm", a, "first argument");
   checkTensor("bmm", b, "second argument");
-  if (a.ndim !== 3 || b.ndim !== 3) throw new ShapeError(`bmm: expected two 3-D tensors, got shapes ${fmt(a.shape)} and ${fmt(b.shape)} (matmul broadcasts batch dims)`);
-  if (a.shape[0] !== b.shape[0]) throw new ShapeError(`bmm: cannot multiply ${fmt(a.shape)} by ${fmt(b.shape)}: batch sizes ${a.shape[0]} and ${b.shape[0]} differ`);
+  if (a.ndim !== 3 || b.ndim !== 3)
+    throw new ShapeError(
+      `bmm: expected two 3-D tensors, got shapes ${fmt(a.shape)} and ${fmt(b.shape)} (matmul broadcasts batch dims)`,
+    );
+  if (a.shape[0] !== b.shape[0])
+    throw new ShapeError(
+      `bmm: cannot multiply ${fmt(a.shape)} by ${fmt(b.shape)}: batch sizes ${a.shape[0]} and ${b.shape[0]} differ`,
+    );
   geometry("bmm", a, b);
   return matmul(a, b);
 }
@@ -149,6 +192,12 @@ declare module "../engine/tensor.js" {
   }
 }
 
-Tensor.prototype.matmul = function (o) { return matmul(this, o); };
-Tensor.prototype.mm = function (o) { return mm(this, o); };
-Tensor.prototype.bmm = function (o) { return bmm(this, o); };
+Tensor.prototype.matmul = function (o) {
+  return matmul(this, o);
+};
+Tensor.prototype.mm = function (o) {
+  return mm(this, o);
+};
+Tensor.prototype.bmm = function (o) {
+  return bmm(this, o);
+};

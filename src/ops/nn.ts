@@ -10,7 +10,16 @@ import type { DType } from "../engine/dtype.js";
 import { ArgumentError, DTypeError, ShapeError } from "../engine/errors.js";
 import { defaultGenerator, type Generator } from "../engine/rng.js";
 import { rand } from "../engine/creation.js";
-import { broadcastShapes, broadcastStrides, fmt, normDim, numel, sameShape, stridesOf, type Shape } from "../engine/shape.js";
+import {
+  broadcastShapes,
+  broadcastStrides,
+  fmt,
+  normDim,
+  numel,
+  sameShape,
+  stridesOf,
+  type Shape,
+} from "../engine/shape.js";
 import { Tensor, checkTensor } from "../engine/tensor.js";
 import type { FloatArr } from "../backend/backend.js";
 import { mul, sub } from "./elementwise.js";
@@ -36,7 +45,9 @@ function checkSameFloat(op: string, x: Tensor, t: Tensor | null | undefined, wha
   if (t === null || t === undefined) return;
   checkTensor(op, t, what);
   if (t.dtype !== x.dtype) {
-    throw new DTypeError(`${op}: ${what} must have the input's dtype ${x.dtype}, got ${t.dtype} of shape ${fmt(t.shape)}`);
+    throw new DTypeError(
+      `${op}: ${what} must have the input's dtype ${x.dtype}, got ${t.dtype} of shape ${fmt(t.shape)}`,
+    );
   }
 }
 
@@ -118,23 +129,37 @@ export interface CrossEntropyOptions {
  * Check input/target shapes and target values for a loss over class indices; returns (outer = N,
  * C, inner = Π d) and the number of non-ignored targets.
  */
-function classLayout(op: string, input: Tensor, target: Tensor, ignoreIndex: number): { outer: number; c: number; inner: number; count: number } {
+function classLayout(
+  op: string,
+  input: Tensor,
+  target: Tensor,
+  ignoreIndex: number,
+): { outer: number; c: number; inner: number; count: number } {
   checkTensor(op, input);
   checkTensor(op, target, "target");
   requireFloat(op, input);
   requireInt(op, target, "target (class indices)");
-  if (input.ndim === 0) throw new ShapeError(`${op}: input must have a class dim, shape (C), (N,C) or (N,C,d1,...); got a 0-d tensor ${fmt(input.shape)}`);
+  if (input.ndim === 0)
+    throw new ShapeError(
+      `${op}: input must have a class dim, shape (C), (N,C) or (N,C,d1,...); got a 0-d tensor ${fmt(input.shape)}`,
+    );
   const classDim = input.ndim === 1 ? 0 : 1;
   const expected = input.shape.filter((_, i) => i !== classDim); // (N, d1, ...) or () for a (C) input
   if (!sameShape(target.shape, expected)) {
-    throw new ShapeError(`${op}: target of shape ${fmt(target.shape)} does not fit input of shape ${fmt(input.shape)}: expected target shape ${fmt(expected)}`);
+    throw new ShapeError(
+      `${op}: target of shape ${fmt(target.shape)} does not fit input of shape ${fmt(input.shape)}: expected target shape ${fmt(expected)}`,
+    );
   }
-  if (!Number.isInteger(ignoreIndex)) throw new ArgumentError(`${op}: ignoreIndex must be an integer, got ${ignoreIndex}`);
+  if (!Number.isInteger(ignoreIndex))
+    throw new ArgumentError(`${op}: ignoreIndex must be an integer, got ${ignoreIndex}`);
   const [outer, c, inner] = around(input.shape, classDim);
   let count = 0;
   for (const t of target.storage) {
     if (t === ignoreIndex) continue;
-    if (t < 0 || t >= c) throw new ArgumentError(`${op}: target ${t} is out of bounds for ${c} classes (input of shape ${fmt(input.shape)}, target ${fmt(target.shape)})`);
+    if (t < 0 || t >= c)
+      throw new ArgumentError(
+        `${op}: target ${t} is out of bounds for ${c} classes (input of shape ${fmt(input.shape)}, target ${fmt(target.shape)})`,
+      );
     count++;
   }
   return { outer, c, inner, count };
@@ -148,17 +173,29 @@ export function crossEntropy(logits: Tensor, target: Tensor, opts: CrossEntropyO
   const { ignoreIndex = -100, labelSmoothing = 0 } = opts;
   const reduction = checkReduction("crossEntropy", opts.reduction ?? "mean");
   const { outer, c, inner, count } = classLayout("crossEntropy", logits, target, ignoreIndex);
-  if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) throw new ArgumentError(`crossEntropy: labelSmoothing must be in [0, 1], got ${labelSmoothing}`);
+  if (!(labelSmoothing >= 0 && labelSmoothing <= 1))
+    throw new ArgumentError(`crossEntropy: labelSmoothing must be in [0, 1], got ${labelSmoothing}`);
   const tgt = target.storage as Int32Array;
   const losses = empty(target.shape, logits.dtype); // (N, d1, ...)
-  const lse = empty(target.shape, logits.dtype);    // (N, d1, ...) log Σ_c e^(logits)
+  const lse = empty(target.shape, logits.dtype); // (N, d1, ...) log Σ_c e^(logits)
   kernels().crossEntropy(f(logits), tgt, f(losses), f(lse), outer, c, inner, ignoreIndex, labelSmoothing);
   const y = reduceLosses(losses, reduction, count);
   return record("crossEntropy", [logits], y, (dy) => {
     // loss = (1−ε)·(lse − x_t) + ε·(lse − mean_c x_c)  ⇒  dx_c = dloss·(p_c − (1−ε)·[c = t] − ε/C)
     const dloss = lossGrads(dy, target.shape, reduction, count);
     const dx = empty(logits.shape, logits.dtype);
-    kernels().crossEntropyBackward(f(logits), tgt, f(lse), f(dloss), f(dx), outer, c, inner, ignoreIndex, labelSmoothing);
+    kernels().crossEntropyBackward(
+      f(logits),
+      tgt,
+      f(lse),
+      f(dloss),
+      f(dx),
+      outer,
+      c,
+      inner,
+      ignoreIndex,
+      labelSmoothing,
+    );
     return [dx];
   });
 }
@@ -246,14 +283,18 @@ export function binaryCrossEntropyWithLogits(logits: Tensor, target: Tensor, opt
   requireFloat(op, logits);
   checkSameFloat(op, logits, target, "target");
   if (!sameShape(logits.shape, target.shape)) {
-    throw new ShapeError(`${op}: target of shape ${fmt(target.shape)} must have the shape of the input ${fmt(logits.shape)}`);
+    throw new ShapeError(
+      `${op}: target of shape ${fmt(target.shape)} must have the shape of the input ${fmt(logits.shape)}`,
+    );
   }
   const pw = opts.posWeight ?? null;
   let pwFull: Tensor | null = null; // pos_weight expanded to the input's shape
   if (pw !== null) {
     checkSameFloat(op, logits, pw, "posWeight");
     if (!sameShape(broadcastShapes(op, logits.shape, pw.shape), logits.shape)) {
-      throw new ShapeError(`${op}: posWeight of shape ${fmt(pw.shape)} cannot be broadcast to the input's shape ${fmt(logits.shape)}`);
+      throw new ShapeError(
+        `${op}: posWeight of shape ${fmt(pw.shape)} cannot be broadcast to the input's shape ${fmt(logits.shape)}`,
+      );
     }
     pwFull = empty(logits.shape, logits.dtype);
     kernels().stridedCopy(pw.storage, 0, broadcastStrides(pw.shape, logits.shape), logits.shape, pwFull.storage);
@@ -270,7 +311,15 @@ export function binaryCrossEntropyWithLogits(logits: Tensor, target: Tensor, opt
     const dx = empty(logits.shape, logits.dtype);
     const dt = target.requiresGrad ? empty(logits.shape, logits.dtype) : null;
     const dpw = pw !== null && pw.requiresGrad ? empty(logits.shape, logits.dtype) : null;
-    kernels().bceWithLogitsBackward(f(logits), f(target), pwFull && f(pwFull), f(dloss), f(dx), dt && f(dt), dpw && f(dpw));
+    kernels().bceWithLogitsBackward(
+      f(logits),
+      f(target),
+      pwFull && f(pwFull),
+      f(dloss),
+      f(dx),
+      dt && f(dt),
+      dpw && f(dpw),
+    );
     return [dx, dt, dpw && sumToShape(dpw, pw!.shape)];
   });
 }
@@ -279,18 +328,29 @@ export function binaryCrossEntropyWithLogits(logits: Tensor, target: Tensor, opt
 // Norms
 
 /** Check that x ends with normalizedShape and that weight/bias have that shape; returns (rows, cols). */
-function normLayout(op: string, x: Tensor, normalizedShape: number | readonly number[], params: [string, Tensor | null | undefined][]): [number, number] {
+function normLayout(
+  op: string,
+  x: Tensor,
+  normalizedShape: number | readonly number[],
+  params: [string, Tensor | null | undefined][],
+): [number, number] {
   checkTensor(op, x);
   requireFloat(op, x);
   const ns = typeof normalizedShape === "number" ? [normalizedShape] : [...normalizedShape];
-  if (ns.some((d) => !Number.isInteger(d) || d < 0)) throw new ArgumentError(`${op}: normalizedShape must be non-negative integers, got ${JSON.stringify(normalizedShape)}`);
+  if (ns.some((d) => !Number.isInteger(d) || d < 0))
+    throw new ArgumentError(
+      `${op}: normalizedShape must be non-negative integers, got ${JSON.stringify(normalizedShape)}`,
+    );
   const tail = x.shape.slice(x.ndim - ns.length);
   if (ns.length > x.ndim || !sameShape(tail, ns)) {
-    throw new ShapeError(`${op}: normalizedShape ${fmt(ns)} does not match the last dims of the input of shape ${fmt(x.shape)}`);
+    throw new ShapeError(
+      `${op}: normalizedShape ${fmt(ns)} does not match the last dims of the input of shape ${fmt(x.shape)}`,
+    );
   }
   for (const [what, t] of params) {
     checkSameFloat(op, x, t, what);
-    if (t && !sameShape(t.shape, ns)) throw new ShapeError(`${op}: ${what} of shape ${fmt(t.shape)} must have the normalizedShape ${fmt(ns)}`);
+    if (t && !sameShape(t.shape, ns))
+      throw new ShapeError(`${op}: ${what} of shape ${fmt(t.shape)} must have the normalizedShape ${fmt(ns)}`);
   }
   const cols = numel(ns);
   return [cols === 0 ? 0 : x.numel() / cols, cols];
@@ -307,7 +367,13 @@ function present(...ts: (Tensor | null | undefined)[]): Tensor[] {
 }
 
 /** The gradients of (x, weight?, bias?) in the order of present(x, weight, bias). */
-function affineGrads(dx: Tensor, w: Tensor | null, dw: Tensor | null, b: Tensor | null, db: Tensor | null): (Tensor | null)[] {
+function affineGrads(
+  dx: Tensor,
+  w: Tensor | null,
+  dw: Tensor | null,
+  b: Tensor | null,
+  db: Tensor | null,
+): (Tensor | null)[] {
   const out: (Tensor | null)[] = [dx];
   if (w) out.push(dw);
   if (b) out.push(db);
@@ -318,16 +384,28 @@ function affineGrads(dx: Tensor, w: Tensor | null, dw: Tensor | null, b: Tensor 
  * Layer norm over the trailing `normalizedShape` dims: y = (x − μ)/√(σ² + eps)·w + b, with μ, σ² the
  * mean and biased variance of each row of numel(normalizedShape) values.
  */
-export function layerNorm(x: Tensor, normalizedShape: number | readonly number[], weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
-  const [rows, cols] = normLayout("layerNorm", x, normalizedShape, [["weight", weight], ["bias", bias]]);
-  const w = weight ?? null, b = bias ?? null;
+export function layerNorm(
+  x: Tensor,
+  normalizedShape: number | readonly number[],
+  weight?: Tensor | null,
+  bias?: Tensor | null,
+  eps = 1e-5,
+): Tensor {
+  const [rows, cols] = normLayout("layerNorm", x, normalizedShape, [
+    ["weight", weight],
+    ["bias", bias],
+  ]);
+  const w = weight ?? null,
+    b = bias ?? null;
   const y = empty(x.shape, x.dtype);
   const mean = empty([rows], x.dtype); // (rows)
   const rstd = empty([rows], x.dtype); // (rows) 1/√(σ² + eps)
   kernels().layerNorm(f(x), w && f(w), b && f(b), f(y), f(mean), f(rstd), rows, cols, eps);
   return record("layerNorm", present(x, w, b), y, (dy) => {
     // y = (x − μ)·rstd·w + b  ⇒  dx = rstd·(g − mean(g) − x̂·mean(g·x̂)), g = dy·w;  dw = Σ dy·x̂;  db = Σ dy
-    const dx = empty(x.shape, x.dtype), dw = paramGrad(w), db = paramGrad(b);
+    const dx = empty(x.shape, x.dtype),
+      dw = paramGrad(w),
+      db = paramGrad(b);
     kernels().layerNormBackward(f(dy), f(x), w && f(w), f(mean), f(rstd), f(dx), dw && f(dw), db && f(db), rows, cols);
     return affineGrads(dx, w, dw, b, db);
   });
@@ -340,7 +418,12 @@ const MACHINE_EPS: Partial<Record<DType, number>> = { float32: 2 ** -23, float64
  * RMS norm over the trailing `normalizedShape` dims (PyTorch 2.x F.rms_norm): y = x/√(mean(x²) + eps)·w.
  * eps defaults to the machine epsilon of x's dtype.
  */
-export function rmsNorm(x: Tensor, normalizedShape: number | readonly number[], weight?: Tensor | null, eps?: number): Tensor {
+export function rmsNorm(
+  x: Tensor,
+  normalizedShape: number | readonly number[],
+  weight?: Tensor | null,
+  eps?: number,
+): Tensor {
   const [rows, cols] = normLayout("rmsNorm", x, normalizedShape, [["weight", weight]]);
   const w = weight ?? null;
   const e = eps ?? MACHINE_EPS[x.dtype]!;
@@ -349,7 +432,8 @@ export function rmsNorm(x: Tensor, normalizedShape: number | readonly number[], 
   kernels().rmsNorm(f(x), w && f(w), f(y), f(rstd), rows, cols, e);
   return record("rmsNorm", present(x, w), y, (dy) => {
     // y = x·rstd·w  ⇒  dx = rstd·(g − x̂·mean(g·x̂)), g = dy·w, x̂ = x·rstd;  dw = Σ dy·x̂
-    const dx = empty(x.shape, x.dtype), dw = paramGrad(w);
+    const dx = empty(x.shape, x.dtype),
+      dw = paramGrad(w);
     kernels().rmsNormBackward(f(dy), f(x), w && f(w), f(rstd), f(dx), dw && f(dw), rows, cols);
     return affineGrads(dx, w, dw, null, null);
   });
@@ -359,11 +443,15 @@ export function rmsNorm(x: Tensor, normalizedShape: number | readonly number[], 
 function channelLayout(op: string, x: Tensor, params: [string, Tensor | null | undefined][]): [number, number, number] {
   checkTensor(op, x);
   requireFloat(op, x);
-  if (x.ndim < 2) throw new ShapeError(`${op}: expected an input of shape (N,C,...) with at least 2 dims, got ${fmt(x.shape)}`);
+  if (x.ndim < 2)
+    throw new ShapeError(`${op}: expected an input of shape (N,C,...) with at least 2 dims, got ${fmt(x.shape)}`);
   const c = x.shape[1]!;
   for (const [what, t] of params) {
     checkSameFloat(op, x, t, what);
-    if (t && !sameShape(t.shape, [c])) throw new ShapeError(`${op}: ${what} of shape ${fmt(t.shape)} must have one value per channel, shape (${c}), for input of shape ${fmt(x.shape)}`);
+    if (t && !sameShape(t.shape, [c]))
+      throw new ShapeError(
+        `${op}: ${what} of shape ${fmt(t.shape)} must have one value per channel, shape (${c}), for input of shape ${fmt(x.shape)}`,
+      );
   }
   return [x.shape[0]!, c, numel(x.shape.slice(2))];
 }
@@ -372,20 +460,47 @@ function channelLayout(op: string, x: Tensor, params: [string, Tensor | null | u
  * Group norm: the C channels of (N, C, *) are split into numGroups groups; each (sample, group) is
  * normalised by its own mean and biased variance, then channel c gets y·w[c] + b[c].
  */
-export function groupNorm(x: Tensor, numGroups: number, weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
-  const [n, c, hw] = channelLayout("groupNorm", x, [["weight", weight], ["bias", bias]]);
+export function groupNorm(
+  x: Tensor,
+  numGroups: number,
+  weight?: Tensor | null,
+  bias?: Tensor | null,
+  eps = 1e-5,
+): Tensor {
+  const [n, c, hw] = channelLayout("groupNorm", x, [
+    ["weight", weight],
+    ["bias", bias],
+  ]);
   if (!Number.isInteger(numGroups) || numGroups <= 0 || c % numGroups !== 0) {
-    throw new ArgumentError(`groupNorm: the ${c} channels of the input of shape ${fmt(x.shape)} must be divisible by numGroups, got ${numGroups}`);
+    throw new ArgumentError(
+      `groupNorm: the ${c} channels of the input of shape ${fmt(x.shape)} must be divisible by numGroups, got ${numGroups}`,
+    );
   }
-  const w = weight ?? null, b = bias ?? null;
+  const w = weight ?? null,
+    b = bias ?? null;
   const y = empty(x.shape, x.dtype);
   const mean = empty([n, numGroups], x.dtype); // (N, G)
   const rstd = empty([n, numGroups], x.dtype); // (N, G)
   kernels().groupNorm(f(x), w && f(w), b && f(b), f(y), f(mean), f(rstd), n, c, hw, numGroups, eps);
   return record("groupNorm", present(x, w, b), y, (dy) => {
     // y = (x − μ)·rstd·w[c] + b[c] per (sample, group)  ⇒  dx = rstd·(g − mean(g) − x̂·mean(g·x̂)), g = dy·w[c]
-    const dx = empty(x.shape, x.dtype), dw = paramGrad(w), db = paramGrad(b);
-    kernels().groupNormBackward(f(dy), f(x), w && f(w), f(mean), f(rstd), f(dx), dw && f(dw), db && f(db), n, c, hw, numGroups);
+    const dx = empty(x.shape, x.dtype),
+      dw = paramGrad(w),
+      db = paramGrad(b);
+    kernels().groupNormBackward(
+      f(dy),
+      f(x),
+      w && f(w),
+      f(mean),
+      f(rstd),
+      f(dx),
+      dw && f(dw),
+      db && f(db),
+      n,
+      c,
+      hw,
+      numGroups,
+    );
     return affineGrads(dx, w, dw, b, db);
   });
 }
@@ -405,19 +520,37 @@ export function batchNorm(
   momentum = 0.1,
   eps = 1e-5,
 ): Tensor {
-  const [n, c, hw] = channelLayout("batchNorm", x, [["runningMean", runningMean], ["runningVar", runningVar], ["weight", weight], ["bias", bias]]);
-  const w = weight ?? null, b = bias ?? null;
+  const [n, c, hw] = channelLayout("batchNorm", x, [
+    ["runningMean", runningMean],
+    ["runningVar", runningVar],
+    ["weight", weight],
+    ["bias", bias],
+  ]);
+  const w = weight ?? null,
+    b = bias ?? null;
   let mean: Tensor, variance: Tensor; // (C) the statistics normalised with
   if (training) {
-    if (n * hw <= 1) throw new ArgumentError(`batchNorm: expected more than 1 value per channel when training, got input of shape ${fmt(x.shape)}`);
+    if (n * hw <= 1)
+      throw new ArgumentError(
+        `batchNorm: expected more than 1 value per channel when training, got input of shape ${fmt(x.shape)}`,
+      );
     mean = empty([c], x.dtype);
     variance = empty([c], x.dtype);
     kernels().batchNormStats(f(x), f(mean), f(variance), n, c, hw);
     // running ← (1 − momentum)·running + momentum·batch (in place, outside autograd, as PyTorch's buffers)
-    kernels().batchNormUpdateStats(runningMean && f(runningMean), runningVar && f(runningVar), f(mean), f(variance), momentum, n * hw);
+    kernels().batchNormUpdateStats(
+      runningMean && f(runningMean),
+      runningVar && f(runningVar),
+      f(mean),
+      f(variance),
+      momentum,
+      n * hw,
+    );
   } else {
     if (runningMean === null || runningVar === null) {
-      throw new ArgumentError(`batchNorm: runningMean and runningVar must be given in evaluation mode (training = false); input of shape ${fmt(x.shape)}`);
+      throw new ArgumentError(
+        `batchNorm: runningMean and runningVar must be given in evaluation mode (training = false); input of shape ${fmt(x.shape)}`,
+      );
     }
     mean = runningMean;
     variance = runningVar;
@@ -428,8 +561,23 @@ export function batchNorm(
   const mu = training ? mean : mean.clone(); // eval: keep the statistics this call used, even if the buffers change later
   return record("batchNorm", present(x, w, b), y, (dy) => {
     // y = (x − μ)·rstd·w + b  ⇒  training: dx = rstd·(g − mean(g) − x̂·mean(g·x̂)), g = dy·w;  eval: dx = dy·w·rstd
-    const dx = empty(x.shape, x.dtype), dw = paramGrad(w), db = paramGrad(b);
-    kernels().batchNormBackward(f(dy), f(x), w && f(w), f(mu), f(rstd), f(dx), dw && f(dw), db && f(db), n, c, hw, training);
+    const dx = empty(x.shape, x.dtype),
+      dw = paramGrad(w),
+      db = paramGrad(b);
+    kernels().batchNormBackward(
+      f(dy),
+      f(x),
+      w && f(w),
+      f(mu),
+      f(rstd),
+      f(dx),
+      dw && f(dw),
+      db && f(db),
+      n,
+      c,
+      hw,
+      training,
+    );
     return affineGrads(dx, w, dw, b, db);
   });
 }
@@ -449,13 +597,21 @@ export interface DropoutOptions {
 export function dropout(x: Tensor, p = 0.5, training = true, opts: DropoutOptions = {}): Tensor {
   checkTensor("dropout", x);
   requireFloat("dropout", x);
-  if (typeof p !== "number" || !(p >= 0 && p <= 1)) throw new ArgumentError(`dropout: probability p must be in [0, 1], got ${p} (input of shape ${fmt(x.shape)})`);
+  if (typeof p !== "number" || !(p >= 0 && p <= 1))
+    throw new ArgumentError(`dropout: probability p must be in [0, 1], got ${p} (input of shape ${fmt(x.shape)})`);
   if (!training || p === 0) return x;
   const u = rand(x.shape, { dtype: "float64", generator: opts.generator ?? defaultGenerator });
   const mask = empty(x.shape, x.dtype); // 0 or 1/(1 − p)
   kernels().dropoutMask(f(u), f(mask), p);
   const y = empty(x.shape, x.dtype);
-  kernels().mul(x.storage, broadcastStrides(x.shape, x.shape), mask.storage, broadcastStrides(x.shape, x.shape), y.storage, x.shape);
+  kernels().mul(
+    x.storage,
+    broadcastStrides(x.shape, x.shape),
+    mask.storage,
+    broadcastStrides(x.shape, x.shape),
+    y.storage,
+    x.shape,
+  );
   // y = x·mask  ⇒  dx = dy·mask
   return record("dropout", [x], y, (dy) => [mul(dy, mask)]);
 }
@@ -475,10 +631,15 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   const [out, inF] = weight.shape as [number, number];
   const k = x.shape[x.ndim - 1]!;
   if (k !== inF) {
-    throw new ShapeError(`linear: cannot multiply input ${fmt(x.shape)} by weight ${fmt(weight.shape)}ᵀ: input features ${k} and weight in-features ${inF} differ`);
+    throw new ShapeError(
+      `linear: cannot multiply input ${fmt(x.shape)} by weight ${fmt(weight.shape)}ᵀ: input features ${k} and weight in-features ${inF} differ`,
+    );
   }
   const b = bias ?? null;
-  if (b && !sameShape(b.shape, [out])) throw new ShapeError(`linear: bias of shape ${fmt(b.shape)} must have shape (${out}) for weight ${fmt(weight.shape)}`);
+  if (b && !sameShape(b.shape, [out]))
+    throw new ShapeError(
+      `linear: bias of shape ${fmt(b.shape)} must have shape (${out}) for weight ${fmt(weight.shape)}`,
+    );
   const rows = numel(x.shape.slice(0, -1)); // Π *
   const yShape = [...x.shape.slice(0, -1), out];
   const y = empty(yShape, x.dtype); // (*, out)
@@ -487,19 +648,51 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   // after the product (MatmulParams.bias: a backend that copies operands into its own memory adds it there)
   // (under noGrad the weight is constant for the whole no-grad region: a backend may keep a copy of it)
   const constantB = isGradEnabled() ? undefined : gradModeRegion();
-  mm(f(x), f(weight), f(y), { batch: 1, m: rows, n: out, k, transA: false, transB: true, strideA: 0, strideB: 0, constantB, ...(b ? { bias: f(b) } : {}) });
+  mm(f(x), f(weight), f(y), {
+    batch: 1,
+    m: rows,
+    n: out,
+    k,
+    transA: false,
+    transB: true,
+    strideA: 0,
+    strideB: 0,
+    constantB,
+    ...(b ? { bias: f(b) } : {}),
+  });
   return record("linear", present(x, weight, b), y, (dy) => {
     // y = x·Wᵀ + b  ⇒  dx = dy·W,  dW = dyᵀ·x (summed over every leading dim),  db = Σ dy
-    let dx: Tensor | null = null, dW: Tensor | null = null, db: Tensor | null = null;
+    let dx: Tensor | null = null,
+      dW: Tensor | null = null,
+      db: Tensor | null = null;
     if (x.requiresGrad) {
       dx = empty(x.shape, x.dtype); // (*, in)
-      mm(f(dy), f(weight), f(dx), { batch: 1, m: rows, n: k, k: out, transA: false, transB: false, strideA: 0, strideB: 0 });
+      mm(f(dy), f(weight), f(dx), {
+        batch: 1,
+        m: rows,
+        n: k,
+        k: out,
+        transA: false,
+        transB: false,
+        strideA: 0,
+        strideB: 0,
+      });
     }
     if (b && b.requiresGrad) db = empty(b.shape, b.dtype); // (out)
     if (weight.requiresGrad) {
       dW = empty(weight.shape, weight.dtype); // (out, in); A = dy stored (rows, out) = (k, m) → transA
       // db = Σ_rows dy: the row sums of op(A) = dyᵀ, from the same product (MatmulParams.rowSumsA)
-      mm(f(dy), f(x), f(dW), { batch: 1, m: out, n: k, k: rows, transA: true, transB: false, strideA: 0, strideB: 0, ...(db ? { rowSumsA: f(db) } : {}) });
+      mm(f(dy), f(x), f(dW), {
+        batch: 1,
+        m: out,
+        n: k,
+        k: rows,
+        transA: true,
+        transB: false,
+        strideA: 0,
+        strideB: 0,
+        ...(db ? { rowSumsA: f(db) } : {}),
+      });
     } else if (db) {
       kernels().sum(dy.storage, db.storage, 1, rows, out);
     }
@@ -517,5 +710,9 @@ declare module "../engine/tensor.js" {
   }
 }
 
-Tensor.prototype.softmax = function (dim) { return softmax(this, dim); };
-Tensor.prototype.logSoftmax = function (dim) { return logSoftmax(this, dim); };
+Tensor.prototype.softmax = function (dim) {
+  return softmax(this, dim);
+};
+Tensor.prototype.logSoftmax = function (dim) {
+  return logSoftmax(this, dim);
+};

@@ -17,12 +17,22 @@ export function isQuantBlockType(type: string): type is QuantBlockType {
 }
 
 /** y (T, N) = x (T, K) · Wᵀ, W (N, K) given as N rows of K/32 `type` blocks. */
-export function qmatmulBlocks(x: Float32Array, T: number, K: number, w: Uint8Array, type: QuantBlockType, N: number): Float32Array {
-  if (!isQuantBlockType(type)) throw new ArgumentError(`qmatmul: ${String(type)} is not one of ${QUANT_BLOCK_TYPES.join(", ")}`);
-  if (!Number.isSafeInteger(K) || K <= 0 || K % 32 !== 0) throw new ArgumentError(`qmatmul: ${type} rows of ${K} weights are not whole blocks of 32`);
+export function qmatmulBlocks(
+  x: Float32Array,
+  T: number,
+  K: number,
+  w: Uint8Array,
+  type: QuantBlockType,
+  N: number,
+): Float32Array {
+  if (!isQuantBlockType(type))
+    throw new ArgumentError(`qmatmul: ${String(type)} is not one of ${QUANT_BLOCK_TYPES.join(", ")}`);
+  if (!Number.isSafeInteger(K) || K <= 0 || K % 32 !== 0)
+    throw new ArgumentError(`qmatmul: ${type} rows of ${K} weights are not whole blocks of 32`);
   if (x.length !== T * K) throw new ArgumentError(`qmatmul: x has ${x.length} values, expected (${T}, ${K})`);
   const need = (K / 32) * QUANT_BLOCK_BYTES[type] * N;
-  if (w.length !== need) throw new ArgumentError(`qmatmul: ${type} weight (${N}, ${K}) takes ${need} bytes, got ${w.length}`);
+  if (w.length !== need)
+    throw new ArgumentError(`qmatmul: ${type} weight (${N}, ${K}) takes ${need} bytes, got ${w.length}`);
   const y = new Float32Array(T * N);
   if (T * N > 0) kernels().qmatmul(x, w, y, { type, t: T, k: K, n: N });
   return y;

@@ -67,7 +67,8 @@ function planReduction(op: string, x: Tensor, dim: Dims, keepdim: boolean): Redu
   const dims = x.ndim === 0 ? [] : checked;
   const reduced = new Set(dims);
   const last = dims.length > 0 ? dims[dims.length - 1]! : -1;
-  const outerDims: number[] = [], innerDims: number[] = [];
+  const outerDims: number[] = [],
+    innerDims: number[] = [];
   for (let d = 0; d < x.ndim; d++) if (!reduced.has(d)) (d < last ? outerDims : innerDims).push(d);
   const perm = [...outerDims, ...dims, ...innerDims];
   const size = (ds: number[]): number => numel(ds.map((d) => x.shape[d]!));
@@ -88,7 +89,13 @@ function reduceForm(x: Tensor, red: Reduction): Arr {
   if (red.perm === null) return x.storage;
   const strides = stridesOf(x.shape);
   const out = allocate(x.dtype, x.numel());
-  kernels().stridedCopy(x.storage, 0, red.perm.map((d) => strides[d]!), red.perm.map((d) => x.shape[d]!), out);
+  kernels().stridedCopy(
+    x.storage,
+    0,
+    red.perm.map((d) => strides[d]!),
+    red.perm.map((d) => x.shape[d]!),
+    out,
+  );
   return out;
 }
 
@@ -114,7 +121,9 @@ function sumValues(x: Tensor, red: Reduction): Tensor {
 function requireNonEmpty(op: string, x: Tensor, red: Reduction, dim?: number): void {
   if (red.r > 0) return;
   const where = dim === undefined ? "over all its elements" : `along dim ${dim} of size 0`;
-  throw new ShapeError(`${op}: cannot reduce a tensor of shape ${fmt(x.shape)} ${where}: there are no elements to take the ${op} of`);
+  throw new ShapeError(
+    `${op}: cannot reduce a tensor of shape ${fmt(x.shape)} ${where}: there are no elements to take the ${op} of`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -149,13 +158,20 @@ export interface VarOptions {
 }
 
 /** Reads PyTorch's calling forms: (dim?, { correction, keepdim }), (dim, unbiased, keepdim?), (unbiased). */
-function varArgs(op: string, dimOrUnbiased: Dims | boolean, opts: VarOptions | boolean | undefined, keepdimArg: boolean | undefined): { dim: Dims; correction: number; keepdim: boolean } {
+function varArgs(
+  op: string,
+  dimOrUnbiased: Dims | boolean,
+  opts: VarOptions | boolean | undefined,
+  keepdimArg: boolean | undefined,
+): { dim: Dims; correction: number; keepdim: boolean } {
   if (typeof dimOrUnbiased === "boolean") return { dim: undefined, correction: dimOrUnbiased ? 1 : 0, keepdim: false };
   if (typeof opts === "boolean") return { dim: dimOrUnbiased, correction: opts ? 1 : 0, keepdim: keepdimArg ?? false };
   const o = opts ?? {};
-  if (o.correction !== undefined && o.unbiased !== undefined) throw new ArgumentError(`${op}: pass either correction or unbiased, not both`);
+  if (o.correction !== undefined && o.unbiased !== undefined)
+    throw new ArgumentError(`${op}: pass either correction or unbiased, not both`);
   const correction = o.correction ?? (o.unbiased === false ? 0 : 1);
-  if (!Number.isFinite(correction) || correction < 0) throw new ArgumentError(`${op}: correction must be a non-negative number, got ${correction}`);
+  if (!Number.isFinite(correction) || correction < 0)
+    throw new ArgumentError(`${op}: correction must be a non-negative number, got ${correction}`);
   return { dim: dimOrUnbiased, correction, keepdim: o.keepdim ?? false };
 }
 
@@ -203,7 +219,8 @@ export function std(x: Tensor, dim?: Dims | boolean, opts?: VarOptions | boolean
 /** 1/y, but 0 where y = 0. */
 function reciprocalOrZero(y: Tensor): Tensor {
   const k = kernels();
-  const strides = stridesOf(y.shape), none = y.shape.map(() => 0);
+  const strides = stridesOf(y.shape),
+    none = y.shape.map(() => 0);
   const zero = allocate(y.dtype, 1);
   const isZero = allocate("bool", y.numel()) as Uint8Array;
   k.eq(y.storage, strides, zero, none, isZero, y.shape);
@@ -220,7 +237,9 @@ export { variance as var };
 
 function extreme(op: "max" | "min", x: Tensor, dim: number | undefined, keepdim: boolean): Tensor | ValuesAndIndices {
   if (dim !== undefined && typeof dim !== "number") {
-    throw new ArgumentError(`${op}: dim must be a single number, got ${Array.isArray(dim) ? "an array" : typeof dim} (for the elementwise ${op} of two tensors use ${op === "max" ? "maximum" : "minimum"})`);
+    throw new ArgumentError(
+      `${op}: dim must be a single number, got ${Array.isArray(dim) ? "an array" : typeof dim} (for the elementwise ${op} of two tensors use ${op === "max" ? "maximum" : "minimum"})`,
+    );
   }
   const red = planReduction(op, x, dim, keepdim);
   requireNonEmpty(op, x, red, dim);
@@ -239,7 +258,14 @@ function extreme(op: "max" | "min", x: Tensor, dim: number | undefined, keepdim:
   // y[o, j] = x[o, idx[o, j], j]  ⇒  dx[o, idx[o, j], j] = dy[o, j], 0 elsewhere
   record(op, [x], values, (dy) => {
     const dx = empty(x.shape, x.dtype);
-    kernels().scatterToIndex(dy.storage as FloatArr, indices.storage as Int32Array, dx.storage as FloatArr, red.outer, red.r, red.inner);
+    kernels().scatterToIndex(
+      dy.storage as FloatArr,
+      indices.storage as Int32Array,
+      dx.storage as FloatArr,
+      red.outer,
+      red.r,
+      red.inner,
+    );
     return [dx];
   });
   return { values, indices };
@@ -248,7 +274,8 @@ function extreme(op: "max" | "min", x: Tensor, dim: number | undefined, keepdim:
 /** The bool mask of the elements equal to `v` (of the NaNs when v is NaN). */
 function tiesWith(x: Tensor, v: number): Tensor {
   const mask = empty(x.shape, "bool");
-  const strides = stridesOf(x.shape), none = x.shape.map(() => 0);
+  const strides = stridesOf(x.shape),
+    none = x.shape.map(() => 0);
   if (Number.isNaN(v)) kernels().ne(x.storage, strides, x.storage, strides, mask.storage, x.shape);
   else kernels().eq(x.storage, strides, Float64Array.of(v), none, mask.storage, x.shape);
   return mask;
@@ -269,13 +296,21 @@ export function min(x: Tensor, dim?: number, keepdim = false): Tensor | ValuesAn
 }
 
 function argExtreme(op: "argmax" | "argmin", x: Tensor, dim: number | undefined, keepdim: boolean): Tensor {
-  if (dim !== undefined && typeof dim !== "number") throw new ArgumentError(`${op}: dim must be a single number or undefined, got ${typeof dim}`);
+  if (dim !== undefined && typeof dim !== "number")
+    throw new ArgumentError(`${op}: dim must be a single number or undefined, got ${typeof dim}`);
   // without dim: the index into the flattened tensor (keepdim gives all dims of size 1)
   const red = planReduction(op, x, dim, keepdim);
   requireNonEmpty(op, x, red, dim);
   const values = allocate(x.dtype, numel(red.shape));
   const indices = empty(red.shape, "int32");
-  kernels()[op === "argmax" ? "max" : "min"](reduceForm(x, red), values, indices.storage as Int32Array, red.outer, red.r, red.inner);
+  kernels()[op === "argmax" ? "max" : "min"](
+    reduceForm(x, red),
+    values,
+    indices.storage as Int32Array,
+    red.outer,
+    red.r,
+    red.inner,
+  );
   return indices;
 }
 
@@ -299,18 +334,24 @@ export function argmin(x: Tensor, dim?: number, keepdim = false): Tensor {
  */
 export function topk(x: Tensor, k: number, dim = -1, opts: { largest?: boolean } = {}): ValuesAndIndices {
   const { largest = true } = opts;
-  if (typeof dim !== "number") throw new ArgumentError(`topk: dim must be a single number, got ${typeof dim} for the input of shape ${fmt(x.shape)}`);
+  if (typeof dim !== "number")
+    throw new ArgumentError(
+      `topk: dim must be a single number, got ${typeof dim} for the input of shape ${fmt(x.shape)}`,
+    );
   if (x.ndim === 0) throw new ShapeError(`topk: the input must have at least one dim, got shape ${fmt(x.shape)}`);
   const red = planReduction("topk", x, dim, true);
   if (!Number.isInteger(k) || k < 0 || k > red.r) {
-    throw new ArgumentError(`topk: k must be an integer in [0, ${red.r}] (the size of dim ${red.dims[0]} of the input ${fmt(x.shape)}), got ${k}`);
+    throw new ArgumentError(
+      `topk: k must be an integer in [0, ${red.r}] (the size of dim ${red.dims[0]} of the input ${fmt(x.shape)}), got ${k}`,
+    );
   }
   const d = red.dims[0]!;
   const shape = x.shape.map((s, i) => (i === d ? k : s));
   const values = empty(shape, x.dtype);
   const indices = empty(shape, "int32");
   // x seen as (outer, r, inner) with dim in the middle; values and indices are (outer, k, inner)
-  const outer = numel(x.shape.slice(0, d)), inner = numel(x.shape.slice(d + 1));
+  const outer = numel(x.shape.slice(0, d)),
+    inner = numel(x.shape.slice(d + 1));
   kernels().topk(x.storage, values.storage, indices.storage as Int32Array, outer, red.r, inner, k, largest);
   // y[o, s, j] = x[o, idx[o, s, j], j]  ⇒  dx[o, idx[o, s, j], j] += dy[o, s, j], 0 elsewhere
   record("topk", [x], values, (dy) => {
@@ -326,13 +367,18 @@ export function topk(x: Tensor, k: number, dim = -1, opts: { largest?: boolean }
 
 /** log Σ exp(x) over `dim`, computed stably as m + log Σ exp(x − m). Integer inputs compute in float32. */
 export function logsumexp(x: Tensor, dim: number | readonly number[], keepdim = false): Tensor {
-  if (dim === undefined) throw new ArgumentError(`logsumexp: dim is required (a number or an array of numbers), for the input of shape ${fmt(x.shape)}`);
+  if (dim === undefined)
+    throw new ArgumentError(
+      `logsumexp: dim is required (a number or an array of numbers), for the input of shape ${fmt(x.shape)}`,
+    );
   const xf = isFloating(x.dtype) ? x : toDType(x, "float32");
   const red = planReduction("logsumexp", xf, dim, keepdim);
   const y = empty(red.shape, xf.dtype);
   kernels().logsumexp(reduceForm(xf, red) as FloatArr, y.storage as FloatArr, red.outer, red.r, red.inner);
   // y = log Σ e^x  ⇒  dx = dy · e^(x − y) (the softmax of x along the reduced dims)
-  return record("logsumexp", [xf], y, (dy) => [mul(expandBack(dy, red, xf.shape), exp(sub(xf.detach(), keepView(y, red))))]);
+  return record("logsumexp", [xf], y, (dy) => [
+    mul(expandBack(dy, red, xf.shape), exp(sub(xf.detach(), keepView(y, red)))),
+  ]);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -355,13 +401,33 @@ declare module "../engine/tensor.js" {
   }
 }
 
-Tensor.prototype.sum = function (dim, keepdim) { return sum(this, dim, keepdim); };
-Tensor.prototype.mean = function (dim, keepdim) { return mean(this, dim, keepdim); };
-Tensor.prototype.var = function (dim, opts, keepdim) { return variance(this, dim, opts, keepdim); };
-Tensor.prototype.std = function (dim, opts, keepdim) { return std(this, dim, opts, keepdim); };
-Tensor.prototype.max = function (this: Tensor, dim?: number, keepdim?: boolean) { return extreme("max", this, dim, keepdim ?? false); } as Tensor["max"];
-Tensor.prototype.min = function (this: Tensor, dim?: number, keepdim?: boolean) { return extreme("min", this, dim, keepdim ?? false); } as Tensor["min"];
-Tensor.prototype.argmax = function (dim, keepdim) { return argmax(this, dim, keepdim); };
-Tensor.prototype.argmin = function (dim, keepdim) { return argmin(this, dim, keepdim); };
-Tensor.prototype.logsumexp = function (dim, keepdim) { return logsumexp(this, dim, keepdim); };
-Tensor.prototype.topk = function (k, dim, opts) { return topk(this, k, dim, opts); };
+Tensor.prototype.sum = function (dim, keepdim) {
+  return sum(this, dim, keepdim);
+};
+Tensor.prototype.mean = function (dim, keepdim) {
+  return mean(this, dim, keepdim);
+};
+Tensor.prototype.var = function (dim, opts, keepdim) {
+  return variance(this, dim, opts, keepdim);
+};
+Tensor.prototype.std = function (dim, opts, keepdim) {
+  return std(this, dim, opts, keepdim);
+};
+Tensor.prototype.max = function (this: Tensor, dim?: number, keepdim?: boolean) {
+  return extreme("max", this, dim, keepdim ?? false);
+} as Tensor["max"];
+Tensor.prototype.min = function (this: Tensor, dim?: number, keepdim?: boolean) {
+  return extreme("min", this, dim, keepdim ?? false);
+} as Tensor["min"];
+Tensor.prototype.argmax = function (dim, keepdim) {
+  return argmax(this, dim, keepdim);
+};
+Tensor.prototype.argmin = function (dim, keepdim) {
+  return argmin(this, dim, keepdim);
+};
+Tensor.prototype.logsumexp = function (dim, keepdim) {
+  return logsumexp(this, dim, keepdim);
+};
+Tensor.prototype.topk = function (k, dim, opts) {
+  return topk(this, k, dim, opts);
+};

@@ -19,7 +19,8 @@ export type SizeArgs = number[] | [readonly number[]];
 
 function sizeList(op: string, args: SizeArgs): number[] {
   const list = args.length === 1 && Array.isArray(args[0]) ? [...(args[0] as readonly number[])] : (args as number[]);
-  for (const v of list) if (!Number.isInteger(v)) throw new ArgumentError(`${op}: expected integers, got ${JSON.stringify(list)}`);
+  for (const v of list)
+    if (!Number.isInteger(v)) throw new ArgumentError(`${op}: expected integers, got ${JSON.stringify(list)}`);
   return list;
 }
 
@@ -43,7 +44,14 @@ function viewAs(op: string, x: Tensor, shape: Shape): Tensor {
  * with a zero stride (expand, repeat) reads one element of x many times:
  *   dx[offset + idx·strides] += dy[idx]
  */
-function strided(op: string, x: Tensor, offset: number, strides: readonly number[], viewShape: Shape, outShape: Shape = viewShape): Tensor {
+function strided(
+  op: string,
+  x: Tensor,
+  offset: number,
+  strides: readonly number[],
+  viewShape: Shape,
+  outShape: Shape = viewShape,
+): Tensor {
   const y = empty(outShape, x.dtype);
   kernels().stridedCopy(x.storage, offset, strides, viewShape, y.storage);
   return record(op, [x], y, (dy) => {
@@ -58,13 +66,19 @@ function strided(op: string, x: Tensor, offset: number, strides: readonly number
 
 /** The shape with its one −1 inferred from numel. */
 function inferShape(op: string, x: Tensor, shape: Shape): number[] {
-  if (!Array.isArray(shape as unknown)) throw new ArgumentError(`${op}: shape must be an array of integers, got ${JSON.stringify(shape)}`);
+  if (!Array.isArray(shape as unknown))
+    throw new ArgumentError(`${op}: shape must be an array of integers, got ${JSON.stringify(shape)}`);
   const s = [...shape];
-  const bad = () => new ShapeError(`${op}: cannot reshape a tensor of shape ${fmt(x.shape)} (${x.numel()} elements) into shape ${fmt(s)}`);
-  let infer = -1, known = 1;
+  const bad = () =>
+    new ShapeError(
+      `${op}: cannot reshape a tensor of shape ${fmt(x.shape)} (${x.numel()} elements) into shape ${fmt(s)}`,
+    );
+  let infer = -1,
+    known = 1;
   for (let i = 0; i < s.length; i++) {
     const d = s[i]!;
-    if (!Number.isInteger(d) || d < -1) throw new ArgumentError(`${op}: invalid size ${d} at position ${i} of shape ${fmt(s)}`);
+    if (!Number.isInteger(d) || d < -1)
+      throw new ArgumentError(`${op}: invalid size ${d} at position ${i} of shape ${fmt(s)}`);
     if (d === -1) {
       if (infer >= 0) throw new ArgumentError(`${op}: only one dim can be inferred (-1), got shape ${fmt(s)}`);
       infer = i;
@@ -94,8 +108,12 @@ export function view(x: Tensor, shape: Shape): Tensor {
 export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
   checkTensor("flatten", x);
   if (x.ndim === 0) return viewAs("flatten", x, [1]);
-  const s = normDim("flatten", startDim, x.ndim, x.shape), e = normDim("flatten", endDim, x.ndim, x.shape);
-  if (s > e) throw new ArgumentError(`flatten: startDim ${startDim} comes after endDim ${endDim} for a tensor of shape ${fmt(x.shape)}`);
+  const s = normDim("flatten", startDim, x.ndim, x.shape),
+    e = normDim("flatten", endDim, x.ndim, x.shape);
+  if (s > e)
+    throw new ArgumentError(
+      `flatten: startDim ${startDim} comes after endDim ${endDim} for a tensor of shape ${fmt(x.shape)}`,
+    );
   const shape = [...x.shape.slice(0, s), numel(x.shape.slice(s, e + 1)), ...x.shape.slice(e + 1)];
   return viewAs("flatten", x, shape);
 }
@@ -112,7 +130,9 @@ export function squeeze(x: Tensor, dim?: number | readonly number[]): Tensor {
 function newDim(op: string, dim: number, shape: Shape): number {
   const n = shape.length + 1;
   if (!Number.isInteger(dim) || dim < -n || dim >= n) {
-    throw new ArgumentError(`${op}: dim ${dim} is out of range for inserting a dim into shape ${fmt(shape)}; expected a dim in [${-n}, ${n - 1}]`);
+    throw new ArgumentError(
+      `${op}: dim ${dim} is out of range for inserting a dim into shape ${fmt(shape)}; expected a dim in [${-n}, ${n - 1}]`,
+    );
   }
   return dim < 0 ? dim + n : dim;
 }
@@ -132,23 +152,39 @@ export function permute(x: Tensor, ...dims: SizeArgs): Tensor {
   checkTensor("permute", x);
   const list = sizeList("permute", dims);
   if (list.length !== x.ndim) {
-    throw new ArgumentError(`permute: dims ${JSON.stringify(list)} must name each of the ${x.ndim} dims of shape ${fmt(x.shape)} once`);
+    throw new ArgumentError(
+      `permute: dims ${JSON.stringify(list)} must name each of the ${x.ndim} dims of shape ${fmt(x.shape)} once`,
+    );
   }
   const perm = list.map((d) => normDim("permute", d, x.ndim, x.shape));
-  if (new Set(perm).size !== perm.length) throw new ArgumentError(`permute: dims ${JSON.stringify(list)} repeat a dim of shape ${fmt(x.shape)}`);
+  if (new Set(perm).size !== perm.length)
+    throw new ArgumentError(`permute: dims ${JSON.stringify(list)} repeat a dim of shape ${fmt(x.shape)}`);
   const st = stridesOf(x.shape);
   // y[i0, i1, ...] = x[..., i_k at dim perm[k], ...]
-  return strided("permute", x, 0, perm.map((d) => st[d]!), perm.map((d) => x.shape[d]!));
+  return strided(
+    "permute",
+    x,
+    0,
+    perm.map((d) => st[d]!),
+    perm.map((d) => x.shape[d]!),
+  );
 }
 
 /** Swap two dims. */
 export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
   checkTensor("transpose", x);
-  const a = normDim("transpose", dim0, x.ndim, x.shape), b = normDim("transpose", dim1, x.ndim, x.shape);
+  const a = normDim("transpose", dim0, x.ndim, x.shape),
+    b = normDim("transpose", dim1, x.ndim, x.shape);
   if (x.ndim === 0) return viewAs("transpose", x, []);
   const perm = x.shape.map((_, i) => (i === a ? b : i === b ? a : i));
   const st = stridesOf(x.shape);
-  return strided("transpose", x, 0, perm.map((d) => st[d]!), perm.map((d) => x.shape[d]!));
+  return strided(
+    "transpose",
+    x,
+    0,
+    perm.map((d) => st[d]!),
+    perm.map((d) => x.shape[d]!),
+  );
 }
 
 /**
@@ -163,11 +199,15 @@ export function expand(x: Tensor, ...sizes: SizeArgs): Tensor {
     throw new ShapeError(`expand: the target shape ${fmt(target)} has fewer dims than the input ${fmt(x.shape)}`);
   }
   const st = stridesOf(x.shape);
-  const shape: number[] = [], strides: number[] = [];
+  const shape: number[] = [],
+    strides: number[] = [];
   for (let i = 0; i < target.length; i++) {
     const want = target[i]!;
     if (i < lead) {
-      if (want < 0) throw new ShapeError(`expand: size ${want} is not allowed for the new leading dim ${i} of ${fmt(target)} (input ${fmt(x.shape)})`);
+      if (want < 0)
+        throw new ShapeError(
+          `expand: size ${want} is not allowed for the new leading dim ${i} of ${fmt(target)} (input ${fmt(x.shape)})`,
+        );
       shape.push(want);
       strides.push(0);
       continue;
@@ -177,7 +217,9 @@ export function expand(x: Tensor, ...sizes: SizeArgs): Tensor {
     if (size === have) strides.push(st[i - lead]!);
     else if (have === 1 && size >= 0) strides.push(0);
     else {
-      throw new ShapeError(`expand: cannot expand ${fmt(x.shape)} to ${fmt(target)}: dim ${i - lead} has size ${have}; only size-1 dims can expand`);
+      throw new ShapeError(
+        `expand: cannot expand ${fmt(x.shape)} to ${fmt(target)}: dim ${i - lead} has size ${have}; only size-1 dims can expand`,
+      );
     }
     shape.push(size);
   }
@@ -192,22 +234,38 @@ export function repeat(x: Tensor, ...sizes: SizeArgs): Tensor {
   checkTensor("repeat", x);
   const reps = sizeList("repeat", sizes);
   if (reps.length < x.ndim) {
-    throw new ArgumentError(`repeat: ${reps.length} repeat counts ${JSON.stringify(reps)} cannot cover the ${x.ndim} dims of ${fmt(x.shape)}`);
+    throw new ArgumentError(
+      `repeat: ${reps.length} repeat counts ${JSON.stringify(reps)} cannot cover the ${x.ndim} dims of ${fmt(x.shape)}`,
+    );
   }
-  if (reps.some((r) => r < 0)) throw new ArgumentError(`repeat: repeat counts must be non-negative, got ${JSON.stringify(reps)}`);
+  if (reps.some((r) => r < 0))
+    throw new ArgumentError(`repeat: repeat counts must be non-negative, got ${JSON.stringify(reps)}`);
   const xs = [...new Array<number>(reps.length - x.ndim).fill(1), ...x.shape];
   const st = stridesOf(xs);
   // View y as (r0, s0, r1, s1, ...): y[a0, b0, a1, b1, ...] = x[b0, b1, ...] (stride 0 along each a_i).
   const viewShape = xs.flatMap((s, i) => [reps[i]!, s]);
   const viewStrides = st.flatMap((s) => [0, s]);
-  return strided("repeat", x, 0, viewStrides, viewShape, xs.map((s, i) => s * reps[i]!));
+  return strided(
+    "repeat",
+    x,
+    0,
+    viewStrides,
+    viewShape,
+    xs.map((s, i) => s * reps[i]!),
+  );
 }
 
 /** [start, stop, step] for one dim; null or a missing entry keeps the whole dim. */
 export type SliceSpec = readonly [start?: number | null, end?: number | null, step?: number | null] | null | undefined;
 
 /** Clamp a Python slice to a dim of `size`: the first index and the number of elements taken. */
-function sliceRange(op: string, size: number, start: number | null | undefined, end: number | null | undefined, step: number | null | undefined): [number, number, number] {
+function sliceRange(
+  op: string,
+  size: number,
+  start: number | null | undefined,
+  end: number | null | undefined,
+  step: number | null | undefined,
+): [number, number, number] {
   const k = step ?? 1;
   if (!Number.isInteger(k) || k <= 0) throw new ArgumentError(`${op}: step must be a positive integer, got ${k}`);
   const clamp = (v: number | null | undefined, dflt: number, name: string): number => {
@@ -216,7 +274,8 @@ function sliceRange(op: string, size: number, start: number | null | undefined, 
     const w = v < 0 ? v + size : v;
     return Math.min(Math.max(w, 0), size);
   };
-  const a = clamp(start, 0, "start"), b = clamp(end, size, "end");
+  const a = clamp(start, 0, "start"),
+    b = clamp(end, size, "end");
   return [a, Math.max(0, Math.ceil((b - a) / k)), k];
 }
 
@@ -227,7 +286,13 @@ function sliceRange(op: string, size: number, start: number | null | undefined, 
  */
 export function slice(x: Tensor, dim: number, start?: number | null, end?: number | null, step?: number): Tensor;
 export function slice(x: Tensor, specs: readonly SliceSpec[]): Tensor;
-export function slice(x: Tensor, dimOrSpecs: number | readonly SliceSpec[], start?: number | null, end?: number | null, step = 1): Tensor {
+export function slice(
+  x: Tensor,
+  dimOrSpecs: number | readonly SliceSpec[],
+  start?: number | null,
+  end?: number | null,
+  step = 1,
+): Tensor {
   checkTensor("slice", x);
   if (x.ndim === 0) throw new ArgumentError("slice: cannot slice a 0-d tensor");
   const specs: SliceSpec[] = [];
@@ -235,13 +300,16 @@ export function slice(x: Tensor, dimOrSpecs: number | readonly SliceSpec[], star
     specs[normDim("slice", dimOrSpecs, x.ndim, x.shape)] = [start, end, step];
   } else {
     if (!Array.isArray(dimOrSpecs as unknown) || dimOrSpecs.length > x.ndim) {
-      throw new ArgumentError(`slice: expected at most ${x.ndim} slices for a tensor of shape ${fmt(x.shape)}, got ${JSON.stringify(dimOrSpecs)}`);
+      throw new ArgumentError(
+        `slice: expected at most ${x.ndim} slices for a tensor of shape ${fmt(x.shape)}, got ${JSON.stringify(dimOrSpecs)}`,
+      );
     }
     specs.push(...dimOrSpecs);
   }
   const st = stridesOf(x.shape);
   let offset = 0;
-  const shape: number[] = [], strides: number[] = [];
+  const shape: number[] = [],
+    strides: number[] = [];
   for (let d = 0; d < x.ndim; d++) {
     const spec = specs[d];
     const [a, n, k] = spec ? sliceRange("slice", x.shape[d]!, spec[0], spec[1], spec[2]) : [0, x.shape[d]!, 1];
@@ -260,10 +328,13 @@ export function narrow(x: Tensor, dim: number, start: number, length: number): T
   const size = x.shape[d]!;
   checkInt("narrow", "start", start);
   checkInt("narrow", "length", length);
-  if (start < -size || start > size) throw new ArgumentError(`narrow: start ${start} is out of range for dim ${dim} of size ${size} in ${fmt(x.shape)}`);
+  if (start < -size || start > size)
+    throw new ArgumentError(`narrow: start ${start} is out of range for dim ${dim} of size ${size} in ${fmt(x.shape)}`);
   const a = start < 0 ? start + size : start;
   if (length < 0 || a + length > size) {
-    throw new ArgumentError(`narrow: start ${a} + length ${length} exceeds dim ${dim} of size ${size} in ${fmt(x.shape)}`);
+    throw new ArgumentError(
+      `narrow: start ${a} + length ${length} exceeds dim ${dim} of size ${size} in ${fmt(x.shape)}`,
+    );
   }
   const st = stridesOf(x.shape);
   const shape = x.shape.slice();
@@ -295,13 +366,17 @@ export function flip(x: Tensor, dims: number | readonly number[]): Tensor {
  * promoted. As in PyTorch, 1-D empty tensors (shape (0)) are skipped whatever the others' shapes.
  */
 export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
-  if (!Array.isArray(tensors as unknown) || tensors.length === 0) throw new ArgumentError("cat: expected a non-empty array of tensors");
+  if (!Array.isArray(tensors as unknown) || tensors.length === 0)
+    throw new ArgumentError("cat: expected a non-empty array of tensors");
   tensors.forEach((t, i) => checkTensor("cat", t, `tensor ${i}`));
   // As in PyTorch, 1-D empty tensors are skipped (they take no part in the shape check).
   const legacyEmpty = (t: Tensor) => t.ndim === 1 && t.numel() === 0;
   const ref = tensors.find((t) => !legacyEmpty(t)) ?? tensors[0]!;
   const skip = tensors.map((t) => legacyEmpty(t) && t !== ref);
-  if (ref.ndim === 0) throw new ArgumentError(`cat: a 0-d tensor (at position ${tensors.indexOf(ref)}) cannot be concatenated; unsqueeze it or use stack`);
+  if (ref.ndim === 0)
+    throw new ArgumentError(
+      `cat: a 0-d tensor (at position ${tensors.indexOf(ref)}) cannot be concatenated; unsqueeze it or use stack`,
+    );
   const d = normDim("cat", dim, ref.ndim, ref.shape);
   const dtype = tensors.map((t) => t.dtype).reduce(promoteTypes);
   let total = 0;
@@ -309,7 +384,9 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
     if (skip[i]) return;
     const same = t.ndim === ref.ndim && t.shape.every((s, k) => k === d || s === ref.shape[k]);
     if (!same) {
-      throw new ShapeError(`cat: cannot concatenate ${fmt(ref.shape)} with ${fmt(t.shape)} (tensor ${i}) along dim ${d}: all dims but dim ${d} must match`);
+      throw new ShapeError(
+        `cat: cannot concatenate ${fmt(ref.shape)} with ${fmt(t.shape)} (tensor ${i}) along dim ${d}: all dims but dim ${d} must match`,
+      );
     }
     total += t.shape[d]!;
   });
@@ -339,16 +416,22 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
 
 /** Join tensors of one shape along a new dim (in [−ndim−1, ndim]). */
 export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
-  if (!Array.isArray(tensors as unknown) || tensors.length === 0) throw new ArgumentError("stack: expected a non-empty array of tensors");
+  if (!Array.isArray(tensors as unknown) || tensors.length === 0)
+    throw new ArgumentError("stack: expected a non-empty array of tensors");
   tensors.forEach((t, i) => checkTensor("stack", t, `tensor ${i}`));
   const ref = tensors[0]!;
   tensors.forEach((t, i) => {
     if (!sameShape(t.shape, ref.shape)) {
-      throw new ShapeError(`stack: expects tensors of one shape, got ${fmt(ref.shape)} at entry 0 and ${fmt(t.shape)} at entry ${i}`);
+      throw new ShapeError(
+        `stack: expects tensors of one shape, got ${fmt(ref.shape)} at entry 0 and ${fmt(t.shape)} at entry ${i}`,
+      );
     }
   });
   const d = newDim("stack", dim, ref.shape);
-  return cat(tensors.map((t) => unsqueeze(t, d)), d);
+  return cat(
+    tensors.map((t) => unsqueeze(t, d)),
+    d,
+  );
 }
 
 /**
@@ -363,14 +446,17 @@ export function split(x: Tensor, splitSizeOrSections: number | readonly number[]
   let sizes: number[];
   if (typeof splitSizeOrSections === "number") {
     const n = splitSizeOrSections;
-    if (!Number.isInteger(n) || n <= 0) throw new ArgumentError(`split: splitSize must be a positive integer, got ${n}`);
+    if (!Number.isInteger(n) || n <= 0)
+      throw new ArgumentError(`split: splitSize must be a positive integer, got ${n}`);
     sizes = [];
     for (let a = 0; a < size; a += n) sizes.push(Math.min(n, size - a));
     if (sizes.length === 0) sizes.push(0);
   } else {
     sizes = [...splitSizeOrSections];
     if (sizes.some((s) => !Number.isInteger(s) || s < 0) || sizes.reduce((a, b) => a + b, 0) !== size) {
-      throw new ArgumentError(`split: sizes ${JSON.stringify(sizes)} must be non-negative and add up to ${size}, the size of dim ${dim} of ${fmt(x.shape)}`);
+      throw new ArgumentError(
+        `split: sizes ${JSON.stringify(sizes)} must be non-negative and add up to ${size}, the size of dim ${dim} of ${fmt(x.shape)}`,
+      );
     }
   }
   const out: Tensor[] = [];
@@ -386,7 +472,8 @@ export function split(x: Tensor, splitSizeOrSections: number | readonly number[]
 export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
   checkTensor("chunk", x);
   if (x.ndim === 0) throw new ArgumentError("chunk: expects a tensor with at least 1 dim, got a 0-d tensor");
-  if (!Number.isInteger(chunks) || chunks <= 0) throw new ArgumentError(`chunk: chunks must be a positive integer, got ${chunks}`);
+  if (!Number.isInteger(chunks) || chunks <= 0)
+    throw new ArgumentError(`chunk: chunks must be a positive integer, got ${chunks}`);
   const d = normDim("chunk", dim, x.ndim, x.shape);
   const size = x.shape[d]!;
   if (size === 0) return split(x, new Array<number>(chunks).fill(0), d);
@@ -411,21 +498,36 @@ export interface PadOptions {
 export function pad(x: Tensor, pad: readonly number[], opts: PadOptions = {}): Tensor {
   checkTensor("pad", x);
   const mode = opts.mode ?? "constant";
-  if (!Array.isArray(pad as unknown) || pad.length % 2 !== 0 || pad.length > 2 * x.ndim || pad.some((p) => !Number.isInteger(p))) {
-    throw new ArgumentError(`pad: pad must list an even number of integers, at most 2 per dim (${2 * x.ndim} for shape ${fmt(x.shape)}), got ${JSON.stringify(pad)}`);
+  if (
+    !Array.isArray(pad as unknown) ||
+    pad.length % 2 !== 0 ||
+    pad.length > 2 * x.ndim ||
+    pad.some((p) => !Number.isInteger(p))
+  ) {
+    throw new ArgumentError(
+      `pad: pad must list an even number of integers, at most 2 per dim (${2 * x.ndim} for shape ${fmt(x.shape)}), got ${JSON.stringify(pad)}`,
+    );
   }
   // (dim, left, right) for each padded dim
-  const dims = Array.from({ length: pad.length / 2 }, (_, k) => [x.ndim - 1 - k, pad[2 * k]!, pad[2 * k + 1]!] as const);
+  const dims = Array.from(
+    { length: pad.length / 2 },
+    (_, k) => [x.ndim - 1 - k, pad[2 * k]!, pad[2 * k + 1]!] as const,
+  );
   if (mode === "constant") return padConstant(x, dims, opts.value ?? 0);
-  if (mode !== "reflect" && mode !== "replicate") throw new ArgumentError(`pad: mode must be "constant", "reflect" or "replicate", got ${JSON.stringify(mode)}`);
+  if (mode !== "reflect" && mode !== "replicate")
+    throw new ArgumentError(`pad: mode must be "constant", "reflect" or "replicate", got ${JSON.stringify(mode)}`);
   let y = x;
   for (const [d, l, r] of dims) {
     const n = x.shape[d]!;
-    if (l < 0 || r < 0) throw new ArgumentError(`pad: ${mode} padding must be non-negative, got ${JSON.stringify(pad)}`);
+    if (l < 0 || r < 0)
+      throw new ArgumentError(`pad: ${mode} padding must be non-negative, got ${JSON.stringify(pad)}`);
     if (mode === "reflect" && (l >= n || r >= n)) {
-      throw new ShapeError(`pad: reflect padding (${l}, ${r}) of dim ${d} must be smaller than its size ${n} in ${fmt(x.shape)}`);
+      throw new ShapeError(
+        `pad: reflect padding (${l}, ${r}) of dim ${d} must be smaller than its size ${n} in ${fmt(x.shape)}`,
+      );
     }
-    if (mode === "replicate" && n === 0 && l + r > 0) throw new ShapeError(`pad: cannot replicate-pad the empty dim ${d} of ${fmt(x.shape)}`);
+    if (mode === "replicate" && n === 0 && l + r > 0)
+      throw new ShapeError(`pad: cannot replicate-pad the empty dim ${d} of ${fmt(x.shape)}`);
     // y[.., o, ..] = x[.., src(o), ..] with src(o) = reflect or clamp of (o − l) into [0, n)
     const src = new Int32Array(n + l + r);
     for (let o = 0; o < src.length; o++) {
@@ -439,7 +541,9 @@ export function pad(x: Tensor, pad: readonly number[], opts: PadOptions = {}): T
 
 /** y = x[.., src[o], ..] along dim d (src already in range); dx[.., src[o], ..] += dy[.., o, ..]. */
 function selectAlong(op: string, x: Tensor, d: number, src: Int32Array): Tensor {
-  const outer = numel(x.shape.slice(0, d)), n = x.shape[d]!, inner = numel(x.shape.slice(d + 1));
+  const outer = numel(x.shape.slice(0, d)),
+    n = x.shape[d]!,
+    inner = numel(x.shape.slice(d + 1));
   const shape = x.shape.slice();
   shape[d] = src.length;
   const y = empty(shape, x.dtype);
@@ -454,18 +558,22 @@ function selectAlong(op: string, x: Tensor, d: number, src: Int32Array): Tensor 
 function padConstant(x: Tensor, dims: readonly (readonly [number, number, number])[], value: number): Tensor {
   const shape = x.shape.slice();
   // The part of x that survives (negative pads crop it) and where it lands in y.
-  const xStart = new Array<number>(x.ndim).fill(0), yStart = new Array<number>(x.ndim).fill(0);
+  const xStart = new Array<number>(x.ndim).fill(0),
+    yStart = new Array<number>(x.ndim).fill(0);
   const region = x.shape.slice();
   for (const [d, l, r] of dims) {
     shape[d] = x.shape[d]! + l + r;
     if (shape[d]! < 0) {
-      throw new ShapeError(`pad: padding (${l}, ${r}) of dim ${d} would give a negative size ${shape[d]} for input ${fmt(x.shape)}`);
+      throw new ShapeError(
+        `pad: padding (${l}, ${r}) of dim ${d} would give a negative size ${shape[d]} for input ${fmt(x.shape)}`,
+      );
     }
     xStart[d] = Math.max(-l, 0);
     yStart[d] = Math.max(l, 0);
     region[d] = Math.max(x.shape[d]! - Math.max(-l, 0) - Math.max(-r, 0), 0);
   }
-  const xs = stridesOf(x.shape), ys = stridesOf(shape);
+  const xs = stridesOf(x.shape),
+    ys = stridesOf(shape);
   const xOff = numel(region) > 0 ? xStart.reduce((s, a, i) => s + a * xs[i]!, 0) : 0;
   const yOff = numel(region) > 0 ? yStart.reduce((s, a, i) => s + a * ys[i]!, 0) : 0;
   // y = value everywhere, then y[yStart + idx] = x[xStart + idx] over the region
@@ -491,7 +599,9 @@ function tri(op: "tril" | "triu", x: Tensor, diagonal: number): Tensor {
   checkTensor(op, x);
   if (x.ndim < 2) throw new ArgumentError(`${op}: input must have at least 2 dims, got shape ${fmt(x.shape)}`);
   checkInt(op, "diagonal", diagonal);
-  const rows = x.shape[x.ndim - 2]!, cols = x.shape[x.ndim - 1]!, batch = numel(x.shape.slice(0, -2));
+  const rows = x.shape[x.ndim - 2]!,
+    cols = x.shape[x.ndim - 1]!,
+    batch = numel(x.shape.slice(0, -2));
   const upper = op === "triu";
   const y = empty(x.shape, x.dtype);
   kernels().tri(x.storage, y.storage, batch, rows, cols, diagonal, upper);
@@ -539,21 +649,57 @@ declare module "../engine/tensor.js" {
   }
 }
 
-Tensor.prototype.reshape = function (...s) { return reshape(this, sizeList("reshape", s)); };
-Tensor.prototype.view = function (...s) { return view(this, sizeList("view", s)); };
-Tensor.prototype.flatten = function (s, e) { return flatten(this, s, e); };
-Tensor.prototype.squeeze = function (d) { return squeeze(this, d); };
-Tensor.prototype.unsqueeze = function (d) { return unsqueeze(this, d); };
-Tensor.prototype.permute = function (...d) { return permute(this, ...d); };
-Tensor.prototype.transpose = function (a, b) { return transpose(this, a, b); };
-Tensor.prototype.expand = function (...s) { return expand(this, ...s); };
-Tensor.prototype.repeat = function (...s) { return repeat(this, ...s); };
-Tensor.prototype.slice = function (this: Tensor, a: number | readonly SliceSpec[], start?: number | null, end?: number | null, step?: number) {
+Tensor.prototype.reshape = function (...s) {
+  return reshape(this, sizeList("reshape", s));
+};
+Tensor.prototype.view = function (...s) {
+  return view(this, sizeList("view", s));
+};
+Tensor.prototype.flatten = function (s, e) {
+  return flatten(this, s, e);
+};
+Tensor.prototype.squeeze = function (d) {
+  return squeeze(this, d);
+};
+Tensor.prototype.unsqueeze = function (d) {
+  return unsqueeze(this, d);
+};
+Tensor.prototype.permute = function (...d) {
+  return permute(this, ...d);
+};
+Tensor.prototype.transpose = function (a, b) {
+  return transpose(this, a, b);
+};
+Tensor.prototype.expand = function (...s) {
+  return expand(this, ...s);
+};
+Tensor.prototype.repeat = function (...s) {
+  return repeat(this, ...s);
+};
+Tensor.prototype.slice = function (
+  this: Tensor,
+  a: number | readonly SliceSpec[],
+  start?: number | null,
+  end?: number | null,
+  step?: number,
+) {
   return typeof a === "number" ? slice(this, a, start, end, step) : slice(this, a);
 } as Tensor["slice"];
-Tensor.prototype.narrow = function (d, s, n) { return narrow(this, d, s, n); };
-Tensor.prototype.flip = function (d) { return flip(this, d); };
-Tensor.prototype.split = function (s, d) { return split(this, s, d); };
-Tensor.prototype.chunk = function (c, d) { return chunk(this, c, d); };
-Tensor.prototype.tril = function (k) { return tril(this, k); };
-Tensor.prototype.triu = function (k) { return triu(this, k); };
+Tensor.prototype.narrow = function (d, s, n) {
+  return narrow(this, d, s, n);
+};
+Tensor.prototype.flip = function (d) {
+  return flip(this, d);
+};
+Tensor.prototype.split = function (s, d) {
+  return split(this, s, d);
+};
+Tensor.prototype.chunk = function (c, d) {
+  return chunk(this, c, d);
+};
+Tensor.prototype.tril = function (k) {
+  return tril(this, k);
+};
+Tensor.prototype.triu = function (k) {
+  return triu(this, k);
+};

@@ -21,9 +21,11 @@ export type TensorLike = Tensor | number;
  * is fractional and the tensor is integral (then float32).
  */
 export function lift(op: string, a: TensorLike, b: TensorLike): [Tensor, Tensor, DType] {
-  if (typeof a === "number" && typeof b === "number") throw new ArgumentError(`${op}: at least one argument must be a Tensor`);
+  if (typeof a === "number" && typeof b === "number")
+    throw new ArgumentError(`${op}: at least one argument must be a Tensor`);
   for (const v of [a, b]) {
-    if (typeof v !== "number" && !(v instanceof Tensor)) throw new ArgumentError(`${op}: arguments must be Tensors or numbers, got ${v === null ? "null" : typeof v}`);
+    if (typeof v !== "number" && !(v instanceof Tensor))
+      throw new ArgumentError(`${op}: arguments must be Tensors or numbers, got ${v === null ? "null" : typeof v}`);
   }
   let dtype: DType;
   if (typeof a === "number") dtype = scalarResultType((b as Tensor).dtype, a);
@@ -58,7 +60,14 @@ export function broadcastKernel(
   a: Tensor,
   b: Tensor,
   outDType: DType,
-  kernel: (a: Tensor["storage"], as: readonly number[], b: Tensor["storage"], bs: readonly number[], out: Tensor["storage"], shape: readonly number[]) => void,
+  kernel: (
+    a: Tensor["storage"],
+    as: readonly number[],
+    b: Tensor["storage"],
+    bs: readonly number[],
+    out: Tensor["storage"],
+    shape: readonly number[],
+  ) => void,
 ): Tensor {
   const shape = broadcastShapes(op, a.shape, b.shape);
   const out = empty(shape, outDType);
@@ -93,7 +102,9 @@ export function sumToShape(dy: Tensor, shape: Shape): Tensor {
 /** Throw DTypeError unless x is floating point. */
 export function requireFloat(op: string, x: Tensor, what = "input"): void {
   if (!isFloating(x.dtype)) {
-    throw new DTypeError(`${op}: ${what} must be a floating-point tensor (float32 or float64), got ${x.dtype} of shape ${fmt(x.shape)}; convert it with .float()`);
+    throw new DTypeError(
+      `${op}: ${what} must be a floating-point tensor (float32 or float64), got ${x.dtype} of shape ${fmt(x.shape)}; convert it with .float()`,
+    );
   }
 }
 

@@ -14,7 +14,15 @@
 // The two classes differ only in where weight decay enters and in AdamW's default λ = 0.01.
 
 import { kernels } from "../ops/kernels.js";
-import { checkNonNegative, checkUnitInterval, Optimizer, type FloatStorage, type ParamGroup, type ParamsInput, type ParamState } from "./optimizer.js";
+import {
+  checkNonNegative,
+  checkUnitInterval,
+  Optimizer,
+  type FloatStorage,
+  type ParamGroup,
+  type ParamsInput,
+  type ParamState,
+} from "./optimizer.js";
 import { stripUndefined } from "./sgd.js";
 
 export interface AdamOptions {
@@ -37,7 +45,14 @@ function validateAdam(h: AdamOptions, where: string): void {
 }
 
 /** One Adam/AdamW step of one parameter; `decoupled` selects AdamW's weight decay. */
-function adamStep(buffer: (name: string) => FloatStorage, param: FloatStorage, grad: FloatStorage, state: ParamState, group: ParamGroup<AdamOptions>, decoupled: boolean): void {
+function adamStep(
+  buffer: (name: string) => FloatStorage,
+  param: FloatStorage,
+  grad: FloatStorage,
+  state: ParamState,
+  group: ParamGroup<AdamOptions>,
+  decoupled: boolean,
+): void {
   const [beta1, beta2] = group.betas;
   const t = state.step;
   kernels().adam(param, grad, buffer("expAvg"), buffer("expAvgSq"), group.amsgrad ? buffer("maxExpAvgSq") : null, {
@@ -56,7 +71,20 @@ function adamStep(buffer: (name: string) => FloatStorage, param: FloatStorage, g
 
 export class Adam extends Optimizer<AdamOptions> {
   constructor(params: ParamsInput<AdamOptions>, opts: Partial<AdamOptions> = {}) {
-    super("Adam", params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, ...stripUndefined(opts) }, ADAM_BUFFERS);
+    super(
+      "Adam",
+      params,
+      {
+        lr: 1e-3,
+        betas: [0.9, 0.999],
+        eps: 1e-8,
+        weightDecay: 0,
+        amsgrad: false,
+        maximize: false,
+        ...stripUndefined(opts),
+      },
+      ADAM_BUFFERS,
+    );
   }
 
   protected validate(h: AdamOptions, where: string): void {
@@ -71,7 +99,20 @@ export class Adam extends Optimizer<AdamOptions> {
 export class AdamW extends Optimizer<AdamOptions> {
   constructor(params: ParamsInput<AdamOptions>, opts: Partial<AdamOptions> = {}) {
     // DIFF(Adam): weight decay defaults to 0.01 and is decoupled from the gradient
-    super("AdamW", params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, maximize: false, ...stripUndefined(opts) }, ADAM_BUFFERS);
+    super(
+      "AdamW",
+      params,
+      {
+        lr: 1e-3,
+        betas: [0.9, 0.999],
+        eps: 1e-8,
+        weightDecay: 1e-2,
+        amsgrad: false,
+        maximize: false,
+        ...stripUndefined(opts),
+      },
+      ADAM_BUFFERS,
+    );
   }
 
   protected validate(h: AdamOptions, where: string): void {

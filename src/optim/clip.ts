@@ -27,10 +27,17 @@ function gradsOf(op: string, params: Tensor | Iterable<Tensor>): Tensor[] {
  * at all the norm is 0. A non-finite total norm throws when errorIfNonfinite is set; otherwise the
  * gradients are scaled by it anyway (and become NaN), as in PyTorch.
  */
-export function clipGradNorm(params: Tensor | Iterable<Tensor>, maxNorm: number, normType = 2, { errorIfNonfinite = false }: { errorIfNonfinite?: boolean } = {}): number {
+export function clipGradNorm(
+  params: Tensor | Iterable<Tensor>,
+  maxNorm: number,
+  normType = 2,
+  { errorIfNonfinite = false }: { errorIfNonfinite?: boolean } = {},
+): number {
   const op = "clipGradNorm";
-  if (typeof maxNorm !== "number" || Number.isNaN(maxNorm)) throw new ArgumentError(`${op}: maxNorm must be a number, got ${JSON.stringify(maxNorm)}`);
-  if (typeof normType !== "number" || !(normType >= 0)) throw new ArgumentError(`${op}: normType must be a number ≥ 0 or Infinity, got ${JSON.stringify(normType)}`);
+  if (typeof maxNorm !== "number" || Number.isNaN(maxNorm))
+    throw new ArgumentError(`${op}: maxNorm must be a number, got ${JSON.stringify(maxNorm)}`);
+  if (typeof normType !== "number" || !(normType >= 0))
+    throw new ArgumentError(`${op}: normType must be a number ≥ 0 or Infinity, got ${JSON.stringify(normType)}`);
   const grads = gradsOf(op, params);
   if (grads.length === 0) return 0;
   const k = kernels();
@@ -41,7 +48,9 @@ export function clipGradNorm(params: Tensor | Iterable<Tensor>, maxNorm: number,
   let total = k.vectorNorm(norms, normType);
   if (f32) total = Math.fround(total);
   if (errorIfNonfinite && !Number.isFinite(total)) {
-    throw new ArgumentError(`${op}: the total norm of order ${normType} of the gradients is ${total}, so they cannot be clipped; pass { errorIfNonfinite: false } to scale them by it anyway`);
+    throw new ArgumentError(
+      `${op}: the total norm of order ${normType} of the gradients is ${total}, so they cannot be clipped; pass { errorIfNonfinite: false } to scale them by it anyway`,
+    );
   }
   // c = min(maxNorm / (total + 1e-6), 1); NaN stays NaN
   const coef = Math.min(maxNorm / (total + 1e-6), 1);
@@ -52,7 +61,8 @@ export function clipGradNorm(params: Tensor | Iterable<Tensor>, maxNorm: number,
 /** Clamp every gradient element into [−clipValue, clipValue] (NaN stays NaN). */
 export function clipGradValue(params: Tensor | Iterable<Tensor>, clipValue: number): void {
   const op = "clipGradValue";
-  if (typeof clipValue !== "number" || Number.isNaN(clipValue)) throw new ArgumentError(`${op}: clipValue must be a number, got ${JSON.stringify(clipValue)}`);
+  if (typeof clipValue !== "number" || Number.isNaN(clipValue))
+    throw new ArgumentError(`${op}: clipValue must be a number, got ${JSON.stringify(clipValue)}`);
   // the elementwise clamp kernel, run in place (out = x)
   for (const g of gradsOf(op, params)) kernels().clamp(g.storage, g.storage, -clipValue, clipValue);
 }

@@ -76,7 +76,9 @@ export abstract class Optimizer<H extends HyperParams = HyperParams> {
     } else if (list.every((g) => typeof g === "object" && g !== null && !(g instanceof Tensor) && "params" in g)) {
       for (const g of list as ParamGroupInput<H>[]) this.addParamGroup(g);
     } else {
-      throw new ArgumentError(`${name}: params must be a list of Tensors or a list of groups { params, ...hyper-parameters }, not a mix`);
+      throw new ArgumentError(
+        `${name}: params must be a list of Tensors or a list of groups { params, ...hyper-parameters }, not a mix`,
+      );
     }
   }
 
@@ -96,8 +98,14 @@ export abstract class Optimizer<H extends HyperParams = HyperParams> {
     if (params.length === 0) throw new ArgumentError(`${where} has no parameters`);
     params.forEach((p, i) => {
       if (!(p instanceof Tensor)) throw new ArgumentError(`${where}: params[${i}] is not a Tensor`);
-      if (!isFloating(p.dtype)) throw new DTypeError(`${where}: params[${i}] is ${p.dtype} of shape ${fmt(p.shape)}; only float32 and float64 tensors can be optimized`);
-      if (!p.isLeaf) throw new ArgumentError(`${where}: params[${i}] of shape ${fmt(p.shape)} is not a leaf (it was computed by ${p.gradFn!.name}); optimize the leaf tensors, e.g. a module's parameters()`);
+      if (!isFloating(p.dtype))
+        throw new DTypeError(
+          `${where}: params[${i}] is ${p.dtype} of shape ${fmt(p.shape)}; only float32 and float64 tensors can be optimized`,
+        );
+      if (!p.isLeaf)
+        throw new ArgumentError(
+          `${where}: params[${i}] of shape ${fmt(p.shape)} is not a leaf (it was computed by ${p.gradFn!.name}); optimize the leaf tensors, e.g. a module's parameters()`,
+        );
     });
     const seen = new Set(this.paramGroups.flatMap((g) => g.params));
     if (params.some((p) => seen.has(p)) || new Set(params).size !== params.length) {
@@ -106,7 +114,10 @@ export abstract class Optimizer<H extends HyperParams = HyperParams> {
     const group = { ...this.defaults } as Record<string, unknown>;
     for (const [k, v] of Object.entries(input)) {
       if (k === "params") continue;
-      if (!(k in this.defaults)) throw new ArgumentError(`${where}: unknown hyper-parameter ${JSON.stringify(k)}; ${this.name} has ${Object.keys(this.defaults).join(", ")}`);
+      if (!(k in this.defaults))
+        throw new ArgumentError(
+          `${where}: unknown hyper-parameter ${JSON.stringify(k)}; ${this.name} has ${Object.keys(this.defaults).join(", ")}`,
+        );
       if (v !== undefined) group[k] = v;
     }
     for (const k of Object.keys(group)) if (Array.isArray(group[k])) group[k] = [...(group[k] as number[])]; // no sharing between groups
@@ -123,7 +134,9 @@ export abstract class Optimizer<H extends HyperParams = HyperParams> {
         const g = p.grad;
         if (g === null) continue;
         if (!sameShape(g.shape, p.shape) || g.dtype !== p.dtype) {
-          throw new ShapeError(`${this.name}.step: parameter ${i} is ${fmt(p.shape)} ${p.dtype} but its gradient is ${fmt(g.shape)} ${g.dtype}`);
+          throw new ShapeError(
+            `${this.name}.step: parameter ${i} is ${fmt(p.shape)} ${p.dtype} but its gradient is ${fmt(g.shape)} ${g.dtype}`,
+          );
         }
         let s = this.state.get(p);
         if (s === undefined) {
@@ -161,7 +174,12 @@ export abstract class Optimizer<H extends HyperParams = HyperParams> {
     const have = state.buffers[name];
     if (have !== undefined) return { buf: have, created: false };
     // inside a memory scope, in the kernels' memory for the optimizer's life (src/engine/scope.ts)
-    const buf = like instanceof Float32Array ? (inScope() ? keptBuffer(like.length) : new Float32Array(like.length)) : new Float64Array(like.length);
+    const buf =
+      like instanceof Float32Array
+        ? inScope()
+          ? keptBuffer(like.length)
+          : new Float32Array(like.length)
+        : new Float64Array(like.length);
     state.buffers[name] = buf;
     return { buf, created: true };
   }
@@ -202,11 +220,19 @@ export abstract class Optimizer<H extends HyperParams = HyperParams> {
    */
   loadStateDict(sd: OptimizerStateDict): void {
     const op = `${this.name}.loadStateDict`;
-    if (typeof sd !== "object" || sd === null || typeof sd.state !== "object" || sd.state === null || !Array.isArray(sd.paramGroups)) {
+    if (
+      typeof sd !== "object" ||
+      sd === null ||
+      typeof sd.state !== "object" ||
+      sd.state === null ||
+      !Array.isArray(sd.paramGroups)
+    ) {
       throw new ArgumentError(`${op}: expected { state, paramGroups } as written by stateDict()`);
     }
     if (sd.paramGroups.length !== this.paramGroups.length) {
-      throw new ArgumentError(`${op}: the state dict has ${sd.paramGroups.length} parameter groups, this optimizer has ${this.paramGroups.length}`);
+      throw new ArgumentError(
+        `${op}: the state dict has ${sd.paramGroups.length} parameter groups, this optimizer has ${this.paramGroups.length}`,
+      );
     }
     // saved index -> our parameter, group by group, as PyTorch maps them
     const byId = new Map<number, { p: Tensor; group: number }>();
@@ -217,18 +243,30 @@ export abstract class Optimizer<H extends HyperParams = HyperParams> {
         throw new ArgumentError(`${op}: parameter group ${gi} of the state dict has no params list`);
       }
       if (saved.params.length !== ours.params.length) {
-        throw new ArgumentError(`${op}: parameter group ${gi} of the state dict has ${saved.params.length} parameters, this optimizer's group ${gi} has ${ours.params.length}`);
+        throw new ArgumentError(
+          `${op}: parameter group ${gi} of the state dict has ${saved.params.length} parameters, this optimizer's group ${gi} has ${ours.params.length}`,
+        );
       }
       saved.params.forEach((id, j) => byId.set(id, { p: ours.params[j]!, group: gi }));
       const hyper: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(saved)) {
         if (k === "params") continue;
         if (!(k in this.defaults)) {
-          throw new ArgumentError(`${op}: parameter group ${gi} of the state dict has the hyper-parameter ${JSON.stringify(k)}, which ${this.name} does not have (it has ${Object.keys(this.defaults).join(", ")})`);
+          throw new ArgumentError(
+            `${op}: parameter group ${gi} of the state dict has the hyper-parameter ${JSON.stringify(k)}, which ${this.name} does not have (it has ${Object.keys(this.defaults).join(", ")})`,
+          );
         }
         const want = (this.defaults as Record<string, unknown>)[k];
-        const ok = want === undefined ? typeof v === "number" : Array.isArray(want) ? Array.isArray(v) && v.length === want.length && v.every((x) => typeof x === "number") : typeof v === typeof want;
-        if (!ok) throw new ArgumentError(`${op}: hyper-parameter ${k} of parameter group ${gi} is ${JSON.stringify(v)}; expected a value like ${JSON.stringify(want)}`);
+        const ok =
+          want === undefined
+            ? typeof v === "number"
+            : Array.isArray(want)
+              ? Array.isArray(v) && v.length === want.length && v.every((x) => typeof x === "number")
+              : typeof v === typeof want;
+        if (!ok)
+          throw new ArgumentError(
+            `${op}: hyper-parameter ${k} of parameter group ${gi} is ${JSON.stringify(v)}; expected a value like ${JSON.stringify(want)}`,
+          );
         hyper[k] = Array.isArray(v) ? [...v] : v;
       }
       this.validate({ ...ours, ...hyper } as unknown as H, `${op}: parameter group ${gi}`);
@@ -239,20 +277,35 @@ export abstract class Optimizer<H extends HyperParams = HyperParams> {
     for (const [key, entry] of Object.entries(sd.state)) {
       const id = Number(key);
       const target = byId.get(id);
-      if (target === undefined) throw new ArgumentError(`${op}: the state dict has state for parameter ${key}, which is in none of its parameter groups`);
+      if (target === undefined)
+        throw new ArgumentError(
+          `${op}: the state dict has state for parameter ${key}, which is in none of its parameter groups`,
+        );
       const { p } = target;
       if (typeof entry !== "object" || entry === null || !Number.isInteger(entry.step) || entry.step < 0) {
-        throw new ArgumentError(`${op}: the state of parameter ${id} needs a step count (a non-negative integer), got ${JSON.stringify((entry as { step?: unknown })?.step)}`);
+        throw new ArgumentError(
+          `${op}: the state of parameter ${id} needs a step count (a non-negative integer), got ${JSON.stringify((entry as { step?: unknown })?.step)}`,
+        );
       }
       const buffers: Record<string, FloatStorage> = {};
       for (const [name, b] of Object.entries(entry.buffers ?? {})) {
         if (!this.bufferNames.includes(name)) {
-          throw new ArgumentError(`${op}: the state of parameter ${id} has a buffer ${JSON.stringify(name)}; ${this.name} keeps ${this.bufferNames.join(", ")}`);
+          throw new ArgumentError(
+            `${op}: the state of parameter ${id} has a buffer ${JSON.stringify(name)}; ${this.name} keeps ${this.bufferNames.join(", ")}`,
+          );
         }
-        const isArray = b instanceof Float32Array || b instanceof Float64Array || (Array.isArray(b) && (b as unknown[]).every((x) => typeof x === "number"));
-        if (!isArray) throw new ArgumentError(`${op}: buffer ${name} of parameter ${id} must be a Float32Array, Float64Array or number[]`);
+        const isArray =
+          b instanceof Float32Array ||
+          b instanceof Float64Array ||
+          (Array.isArray(b) && (b as unknown[]).every((x) => typeof x === "number"));
+        if (!isArray)
+          throw new ArgumentError(
+            `${op}: buffer ${name} of parameter ${id} must be a Float32Array, Float64Array or number[]`,
+          );
         if (b.length !== p.numel()) {
-          throw new ShapeError(`${op}: buffer ${name} of parameter ${id} has ${b.length} elements, but the parameter has shape ${fmt(p.shape)} (${p.numel()} elements)`);
+          throw new ShapeError(
+            `${op}: buffer ${name} of parameter ${id} has ${b.length} elements, but the parameter has shape ${fmt(p.shape)} (${p.numel()} elements)`,
+          );
         }
         const copy = p.dtype === "float32" ? new Float32Array(b.length) : new Float64Array(b.length);
         copy.set(b);

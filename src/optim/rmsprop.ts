@@ -13,7 +13,14 @@
 // Unlike Adam there is no bias correction, and ε is added outside the square root.
 
 import { kernels } from "../ops/kernels.js";
-import { checkNonNegative, Optimizer, type FloatStorage, type ParamGroup, type ParamsInput, type ParamState } from "./optimizer.js";
+import {
+  checkNonNegative,
+  Optimizer,
+  type FloatStorage,
+  type ParamGroup,
+  type ParamsInput,
+  type ParamState,
+} from "./optimizer.js";
 import { stripUndefined } from "./sgd.js";
 
 export interface RMSpropOptions {
@@ -28,7 +35,16 @@ export interface RMSpropOptions {
 
 export class RMSprop extends Optimizer<RMSpropOptions> {
   constructor(params: ParamsInput<RMSpropOptions>, opts: Partial<RMSpropOptions> = {}) {
-    const defaults = { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false, ...stripUndefined(opts) };
+    const defaults = {
+      lr: 1e-2,
+      alpha: 0.99,
+      eps: 1e-8,
+      weightDecay: 0,
+      momentum: 0,
+      centered: false,
+      maximize: false,
+      ...stripUndefined(opts),
+    };
     super("RMSprop", params, defaults, ["squareAvg", "momentumBuffer", "gradAvg"]);
   }
 
@@ -40,15 +56,27 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
     checkNonNegative(where, "alpha", h.alpha);
   }
 
-  protected update(param: FloatStorage, grad: FloatStorage, state: ParamState, group: ParamGroup<RMSpropOptions>): void {
+  protected update(
+    param: FloatStorage,
+    grad: FloatStorage,
+    state: ParamState,
+    group: ParamGroup<RMSpropOptions>,
+  ): void {
     const buf = (name: string) => this.buffer(state, name, param).buf;
-    kernels().rmsprop(param, grad, buf("squareAvg"), group.centered ? buf("gradAvg") : null, group.momentum > 0 ? buf("momentumBuffer") : null, {
-      lr: group.lr,
-      alpha: group.alpha,
-      eps: group.eps,
-      weightDecay: group.weightDecay,
-      momentum: group.momentum,
-      maximize: group.maximize,
-    });
+    kernels().rmsprop(
+      param,
+      grad,
+      buf("squareAvg"),
+      group.centered ? buf("gradAvg") : null,
+      group.momentum > 0 ? buf("momentumBuffer") : null,
+      {
+        lr: group.lr,
+        alpha: group.alpha,
+        eps: group.eps,
+        weightDecay: group.weightDecay,
+        momentum: group.momentum,
+        maximize: group.maximize,
+      },
+    );
   }
 }

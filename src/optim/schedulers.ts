@@ -69,7 +69,13 @@ export abstract class LRScheduler<S extends Record<string, SettingValue> = Recor
   stateDict(): SchedulerStateDict {
     const settings: Record<string, SettingValue> = {};
     for (const [k, v] of Object.entries(this.settings)) settings[k] = Array.isArray(v) ? [...v] : v;
-    return { kind: this.kind, lastEpoch: this.lastEpoch, baseLrs: [...this.baseLrs], lastLr: [...this.lastLr], settings };
+    return {
+      kind: this.kind,
+      lastEpoch: this.lastEpoch,
+      baseLrs: [...this.baseLrs],
+      lastLr: [...this.lastLr],
+      settings,
+    };
   }
 
   /**
@@ -79,23 +85,33 @@ export abstract class LRScheduler<S extends Record<string, SettingValue> = Recor
    */
   loadStateDict(sd: SchedulerStateDict): void {
     const op = `${this.kind}.loadStateDict`;
-    if (typeof sd !== "object" || sd === null) throw new ArgumentError(`${op}: expected a state dict written by stateDict()`);
-    if (sd.kind !== this.kind) throw new ArgumentError(`${op}: the state dict is of a ${JSON.stringify(sd.kind)} scheduler, not ${this.kind}`);
+    if (typeof sd !== "object" || sd === null)
+      throw new ArgumentError(`${op}: expected a state dict written by stateDict()`);
+    if (sd.kind !== this.kind)
+      throw new ArgumentError(`${op}: the state dict is of a ${JSON.stringify(sd.kind)} scheduler, not ${this.kind}`);
     const n = this.optimizer.paramGroups.length;
     const numbers = (v: unknown, what: string): number[] => {
       if (!Array.isArray(v) || v.length !== n || !v.every((x) => typeof x === "number")) {
-        throw new ArgumentError(`${op}: ${what} must be ${n} numbers (one per parameter group), got ${JSON.stringify(v)}`);
+        throw new ArgumentError(
+          `${op}: ${what} must be ${n} numbers (one per parameter group), got ${JSON.stringify(v)}`,
+        );
       }
       return [...v];
     };
     const baseLrs = numbers(sd.baseLrs, "baseLrs");
     const lastLr = numbers(sd.lastLr, "lastLr");
-    if (!Number.isInteger(sd.lastEpoch) || sd.lastEpoch < 0) throw new ArgumentError(`${op}: lastEpoch must be an integer ≥ 0, got ${JSON.stringify(sd.lastEpoch)}`);
+    if (!Number.isInteger(sd.lastEpoch) || sd.lastEpoch < 0)
+      throw new ArgumentError(`${op}: lastEpoch must be an integer ≥ 0, got ${JSON.stringify(sd.lastEpoch)}`);
     const settings = { ...this.settings } as Record<string, SettingValue>;
     for (const [k, want] of Object.entries(this.settings)) {
       const v = sd.settings?.[k];
-      const ok = Array.isArray(want) ? Array.isArray(v) && v.length === want.length && v.every((x) => typeof x === "number") : typeof v === typeof want;
-      if (!ok) throw new ArgumentError(`${op}: setting ${k} is ${JSON.stringify(v)}; expected a value like ${JSON.stringify(want)}`);
+      const ok = Array.isArray(want)
+        ? Array.isArray(v) && v.length === want.length && v.every((x) => typeof x === "number")
+        : typeof v === typeof want;
+      if (!ok)
+        throw new ArgumentError(
+          `${op}: setting ${k} is ${JSON.stringify(v)}; expected a value like ${JSON.stringify(want)}`,
+        );
       settings[k] = Array.isArray(v) ? [...v] : v!;
     }
     this.settings = settings as S;
@@ -121,7 +137,8 @@ export interface StepLROptions {
 /** η ← η·γ every stepSize epochs (closed form η₀·γ^⌊t/stepSize⌋). */
 export class StepLR extends LRScheduler<{ stepSize: number; gamma: number }> {
   constructor(optimizer: Optimizer<HyperParams>, { stepSize, gamma = 0.1 }: StepLROptions) {
-    if (!Number.isInteger(stepSize) || stepSize < 1) throw new ArgumentError(`StepLR: stepSize must be an integer ≥ 1, got ${stepSize}`);
+    if (!Number.isInteger(stepSize) || stepSize < 1)
+      throw new ArgumentError(`StepLR: stepSize must be an integer ≥ 1, got ${stepSize}`);
     super("StepLR", optimizer, { stepSize, gamma });
     this.initialStep();
   }
@@ -137,7 +154,8 @@ export class StepLR extends LRScheduler<{ stepSize: number; gamma: number }> {
 /** η ← η·γ every epoch (closed form η₀·γᵗ). */
 export class ExponentialLR extends LRScheduler<{ gamma: number }> {
   constructor(optimizer: Optimizer<HyperParams>, { gamma }: { gamma: number }) {
-    if (typeof gamma !== "number") throw new ArgumentError(`ExponentialLR: gamma must be a number, got ${JSON.stringify(gamma)}`);
+    if (typeof gamma !== "number")
+      throw new ArgumentError(`ExponentialLR: gamma must be a number, got ${JSON.stringify(gamma)}`);
     super("ExponentialLR", optimizer, { gamma });
     this.initialStep();
   }
@@ -178,7 +196,9 @@ export class CosineAnnealingLR extends LRScheduler<{ tMax: number; etaMin: numbe
     if ((t - 1 - T) % (2 * T) === 0) {
       return this.groupLrs().map((lr, i) => lr + ((this.baseLrs[i]! - etaMin) * (1 - Math.cos(Math.PI / T))) / 2);
     }
-    return this.groupLrs().map((lr) => ((1 + Math.cos((Math.PI * t) / T)) / (1 + Math.cos((Math.PI * (t - 1)) / T))) * (lr - etaMin) + etaMin);
+    return this.groupLrs().map(
+      (lr) => ((1 + Math.cos((Math.PI * t) / T)) / (1 + Math.cos((Math.PI * (t - 1)) / T))) * (lr - etaMin) + etaMin,
+    );
   }
 }
 
@@ -196,10 +216,16 @@ export interface LinearLROptions {
  *   η_0 = η₀·s;   η_t = η_{t−1}·(1 + (e − s) / (N·s + (t − 1)·(e − s)))   for 1 ≤ t ≤ N
  */
 export class LinearLR extends LRScheduler<{ startFactor: number; endFactor: number; totalIters: number }> {
-  constructor(optimizer: Optimizer<HyperParams>, { startFactor = 1 / 3, endFactor = 1, totalIters = 5 }: LinearLROptions = {}) {
-    if (!(startFactor >= 0 && startFactor <= 1)) throw new ArgumentError(`LinearLR: startFactor must be in [0, 1], got ${startFactor}`);
-    if (!(endFactor >= 0 && endFactor <= 1)) throw new ArgumentError(`LinearLR: endFactor must be in [0, 1], got ${endFactor}`);
-    if (!Number.isInteger(totalIters) || totalIters < 1) throw new ArgumentError(`LinearLR: totalIters must be an integer ≥ 1, got ${totalIters}`);
+  constructor(
+    optimizer: Optimizer<HyperParams>,
+    { startFactor = 1 / 3, endFactor = 1, totalIters = 5 }: LinearLROptions = {},
+  ) {
+    if (!(startFactor >= 0 && startFactor <= 1))
+      throw new ArgumentError(`LinearLR: startFactor must be in [0, 1], got ${startFactor}`);
+    if (!(endFactor >= 0 && endFactor <= 1))
+      throw new ArgumentError(`LinearLR: endFactor must be in [0, 1], got ${endFactor}`);
+    if (!Number.isInteger(totalIters) || totalIters < 1)
+      throw new ArgumentError(`LinearLR: totalIters must be an integer ≥ 1, got ${totalIters}`);
     super("LinearLR", optimizer, { startFactor, endFactor, totalIters });
     this.initialStep();
   }
@@ -231,8 +257,17 @@ export interface OneCycleLROptions {
 }
 
 type OneCycleSettings = {
-  totalSteps: number; pctStart: number; annealStrategy: string; cycleMomentum: boolean; useBeta1: boolean; threePhase: boolean;
-  initialLr: number[]; maxLr: number[]; minLr: number[]; maxMomentum: number[]; baseMomentum: number[];
+  totalSteps: number;
+  pctStart: number;
+  annealStrategy: string;
+  cycleMomentum: boolean;
+  useBeta1: boolean;
+  threePhase: boolean;
+  initialLr: number[];
+  maxLr: number[];
+  minLr: number[];
+  maxMomentum: number[];
+  baseMomentum: number[];
 };
 
 /**
@@ -250,26 +285,44 @@ type OneCycleSettings = {
 export class OneCycleLR extends LRScheduler<OneCycleSettings> {
   constructor(optimizer: Optimizer<HyperParams>, opts: OneCycleLROptions) {
     const {
-      maxLr, totalSteps, pctStart = 0.3, annealStrategy = "cos", cycleMomentum = true, baseMomentum = 0.85, maxMomentum = 0.95,
-      divFactor = 25, finalDivFactor = 1e4, threePhase = false,
+      maxLr,
+      totalSteps,
+      pctStart = 0.3,
+      annealStrategy = "cos",
+      cycleMomentum = true,
+      baseMomentum = 0.85,
+      maxMomentum = 0.95,
+      divFactor = 25,
+      finalDivFactor = 1e4,
+      threePhase = false,
     } = opts;
     const n = optimizer.paramGroups.length;
     const perGroup = (name: string, v: number | number[]): number[] => {
       if (Array.isArray(v)) {
-        if (v.length !== n) throw new ArgumentError(`OneCycleLR: expected ${n} values for ${name} (one per parameter group), got ${v.length}`);
+        if (v.length !== n)
+          throw new ArgumentError(
+            `OneCycleLR: expected ${n} values for ${name} (one per parameter group), got ${v.length}`,
+          );
         return [...v];
       }
       return new Array<number>(n).fill(v);
     };
-    if (!Number.isInteger(totalSteps) || totalSteps <= 0) throw new ArgumentError(`OneCycleLR: totalSteps must be a positive integer, got ${totalSteps}`);
-    if (!(pctStart >= 0 && pctStart <= 1)) throw new ArgumentError(`OneCycleLR: pctStart must be in [0, 1], got ${pctStart}`);
-    if (annealStrategy !== "cos" && annealStrategy !== "linear") throw new ArgumentError(`OneCycleLR: annealStrategy must be "cos" or "linear", got ${JSON.stringify(annealStrategy)}`);
+    if (!Number.isInteger(totalSteps) || totalSteps <= 0)
+      throw new ArgumentError(`OneCycleLR: totalSteps must be a positive integer, got ${totalSteps}`);
+    if (!(pctStart >= 0 && pctStart <= 1))
+      throw new ArgumentError(`OneCycleLR: pctStart must be in [0, 1], got ${pctStart}`);
+    if (annealStrategy !== "cos" && annealStrategy !== "linear")
+      throw new ArgumentError(
+        `OneCycleLR: annealStrategy must be "cos" or "linear", got ${JSON.stringify(annealStrategy)}`,
+      );
     const maxLrs = perGroup("maxLr", maxLr);
     const initialLr = maxLrs.map((m) => m / divFactor);
     const minLr = initialLr.map((lr) => lr / finalDivFactor);
     const hasBetas = "betas" in optimizer.defaults;
     if (cycleMomentum && !hasBetas && !("momentum" in optimizer.defaults)) {
-      throw new ArgumentError(`OneCycleLR: ${optimizer.name} has no momentum or betas to cycle; pass { cycleMomentum: false }`);
+      throw new ArgumentError(
+        `OneCycleLR: ${optimizer.name} has no momentum or betas to cycle; pass { cycleMomentum: false }`,
+      );
     }
     const maxMomenta = perGroup("maxMomentum", maxMomentum);
     const baseMomenta = perGroup("baseMomentum", baseMomentum);
@@ -279,19 +332,36 @@ export class OneCycleLR extends LRScheduler<OneCycleSettings> {
       if (cycleMomentum) setMomentum(g, hasBetas, maxMomenta[i]!);
     });
     super("OneCycleLR", optimizer, {
-      totalSteps, pctStart, annealStrategy, cycleMomentum, useBeta1: hasBetas, threePhase,
-      initialLr, maxLr: maxLrs, minLr, maxMomentum: maxMomenta, baseMomentum: baseMomenta,
+      totalSteps,
+      pctStart,
+      annealStrategy,
+      cycleMomentum,
+      useBeta1: hasBetas,
+      threePhase,
+      initialLr,
+      maxLr: maxLrs,
+      minLr,
+      maxMomentum: maxMomenta,
+      baseMomentum: baseMomenta,
     });
     this.initialStep();
   }
 
   /** The phases: where each ends, and the settings the lr and the momentum go from and to. */
-  private phases(): { endStep: number; lr: [keyof OneCycleSettings, keyof OneCycleSettings]; momentum: [keyof OneCycleSettings, keyof OneCycleSettings] }[] {
+  private phases(): {
+    endStep: number;
+    lr: [keyof OneCycleSettings, keyof OneCycleSettings];
+    momentum: [keyof OneCycleSettings, keyof OneCycleSettings];
+  }[] {
     const { pctStart, totalSteps } = this.settings;
     if (this.settings.threePhase) {
       return [
         { endStep: pctStart * totalSteps - 1, lr: ["initialLr", "maxLr"], momentum: ["maxMomentum", "baseMomentum"] },
-        { endStep: 2 * pctStart * totalSteps - 2, lr: ["maxLr", "initialLr"], momentum: ["baseMomentum", "maxMomentum"] },
+        {
+          endStep: 2 * pctStart * totalSteps - 2,
+          lr: ["maxLr", "initialLr"],
+          momentum: ["baseMomentum", "maxMomentum"],
+        },
         { endStep: totalSteps - 1, lr: ["initialLr", "minLr"], momentum: ["maxMomentum", "maxMomentum"] },
       ];
     }
@@ -309,7 +379,8 @@ export class OneCycleLR extends LRScheduler<OneCycleSettings> {
   protected computeLr(): number[] {
     const t = this.lastEpoch;
     const s = this.settings;
-    if (t > s.totalSteps) throw new ArgumentError(`OneCycleLR: tried to step ${t + 1} times; the schedule has totalSteps ${s.totalSteps}`);
+    if (t > s.totalSteps)
+      throw new ArgumentError(`OneCycleLR: tried to step ${t + 1} times; the schedule has totalSteps ${s.totalSteps}`);
     const { lrs, momenta } = this.at(t);
     if (s.cycleMomentum) this.optimizer.paramGroups.forEach((g, i) => setMomentum(g, s.useBeta1, momenta[i]!));
     return lrs;
@@ -319,7 +390,8 @@ export class OneCycleLR extends LRScheduler<OneCycleSettings> {
   private at(t: number): { lrs: number[]; momenta: number[] } {
     const s = this.settings as Record<string, SettingValue>;
     const phases = this.phases();
-    const lrs: number[] = [], momenta: number[] = [];
+    const lrs: number[] = [],
+      momenta: number[] = [];
     for (let gi = 0; gi < this.optimizer.paramGroups.length; gi++) {
       let start = 0;
       for (let i = 0; i < phases.length; i++) {
@@ -371,10 +443,18 @@ export interface CosineWithWarmupOptions {
  *   it > D:        η = minLr
  *   otherwise:     r = (it − W)/(D − W);  η = minLr + ½(1 + cos(π·r))·(maxLr − minLr)
  */
-export function cosineWithWarmup({ warmupIters, lrDecayIters, maxLr, minLr }: CosineWithWarmupOptions): (it: number) => number {
-  if (!Number.isInteger(warmupIters) || warmupIters < 0) throw new ArgumentError(`cosineWithWarmup: warmupIters must be an integer ≥ 0, got ${warmupIters}`);
+export function cosineWithWarmup({
+  warmupIters,
+  lrDecayIters,
+  maxLr,
+  minLr,
+}: CosineWithWarmupOptions): (it: number) => number {
+  if (!Number.isInteger(warmupIters) || warmupIters < 0)
+    throw new ArgumentError(`cosineWithWarmup: warmupIters must be an integer ≥ 0, got ${warmupIters}`);
   if (!Number.isInteger(lrDecayIters) || lrDecayIters < warmupIters) {
-    throw new ArgumentError(`cosineWithWarmup: lrDecayIters must be an integer ≥ warmupIters (${warmupIters}), got ${lrDecayIters}`);
+    throw new ArgumentError(
+      `cosineWithWarmup: lrDecayIters must be an integer ≥ warmupIters (${warmupIters}), got ${lrDecayIters}`,
+    );
   }
   return (it: number): number => {
     // 1) linear warmup
@@ -389,7 +469,12 @@ export function cosineWithWarmup({ warmupIters, lrDecayIters, maxLr, minLr }: Co
 }
 
 /** cosineWithWarmup as a scheduler: every group's lr is set to the schedule's value at lastEpoch. */
-export class CosineWithWarmupLR extends LRScheduler<{ warmupIters: number; lrDecayIters: number; maxLr: number; minLr: number }> {
+export class CosineWithWarmupLR extends LRScheduler<{
+  warmupIters: number;
+  lrDecayIters: number;
+  maxLr: number;
+  minLr: number;
+}> {
   private schedule: (it: number) => number;
 
   constructor(optimizer: Optimizer<HyperParams>, opts: CosineWithWarmupOptions) {
@@ -420,11 +505,16 @@ export class CosineWithWarmupLR extends LRScheduler<{ warmupIters: number; lrDec
 export class LambdaLR extends LRScheduler<Record<string, never>> {
   private readonly lambdas: ((epoch: number) => number)[];
 
-  constructor(optimizer: Optimizer<HyperParams>, lrLambda: ((epoch: number) => number) | readonly ((epoch: number) => number)[]) {
+  constructor(
+    optimizer: Optimizer<HyperParams>,
+    lrLambda: ((epoch: number) => number) | readonly ((epoch: number) => number)[],
+  ) {
     const n = optimizer.paramGroups.length;
     const lambdas = typeof lrLambda === "function" ? Array.from({ length: n }, () => lrLambda) : [...lrLambda];
     if (lambdas.length !== n || lambdas.some((f) => typeof f !== "function")) {
-      throw new ArgumentError(`LambdaLR: expected one function or ${n} (one per parameter group), got ${Array.isArray(lrLambda) ? lrLambda.length : typeof lrLambda}`);
+      throw new ArgumentError(
+        `LambdaLR: expected one function or ${n} (one per parameter group), got ${Array.isArray(lrLambda) ? lrLambda.length : typeof lrLambda}`,
+      );
     }
     super("LambdaLR", optimizer, {});
     this.lambdas = lambdas;
@@ -454,7 +544,8 @@ export interface InverseSqrtWarmupOptions {
  */
 export function inverseSqrtWarmup({ dModel, warmupSteps }: InverseSqrtWarmupOptions): (epoch: number) => number {
   if (!(dModel > 0)) throw new ArgumentError(`inverseSqrtWarmup: dModel must be > 0, got ${dModel}`);
-  if (!(Number.isInteger(warmupSteps) && warmupSteps >= 1)) throw new ArgumentError(`inverseSqrtWarmup: warmupSteps must be an integer ≥ 1, got ${warmupSteps}`);
+  if (!(Number.isInteger(warmupSteps) && warmupSteps >= 1))
+    throw new ArgumentError(`inverseSqrtWarmup: warmupSteps must be an integer ≥ 1, got ${warmupSteps}`);
   return (epoch: number): number => {
     const s = epoch + 1;
     return Math.pow(dModel, -0.5) * Math.min(Math.pow(s, -0.5), s * Math.pow(warmupSteps, -1.5));

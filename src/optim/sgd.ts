@@ -12,7 +12,14 @@
 
 import { ArgumentError } from "../engine/errors.js";
 import { kernels } from "../ops/kernels.js";
-import { checkNonNegative, Optimizer, type FloatStorage, type ParamGroup, type ParamsInput, type ParamState } from "./optimizer.js";
+import {
+  checkNonNegative,
+  Optimizer,
+  type FloatStorage,
+  type ParamGroup,
+  type ParamsInput,
+  type ParamState,
+} from "./optimizer.js";
 
 export interface SGDOptions {
   /** the learning rate; required (here or in every group), as in PyTorch */
@@ -26,18 +33,30 @@ export interface SGDOptions {
 
 export class SGD extends Optimizer<SGDOptions> {
   constructor(params: ParamsInput<SGDOptions>, opts: Partial<SGDOptions> = {}) {
-    const defaults = { lr: opts.lr as number, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, ...stripUndefined(opts) };
+    const defaults = {
+      lr: opts.lr as number,
+      momentum: 0,
+      dampening: 0,
+      weightDecay: 0,
+      nesterov: false,
+      maximize: false,
+      ...stripUndefined(opts),
+    };
     super("SGD", params, defaults, ["momentumBuffer"]);
   }
 
   protected validate(h: SGDOptions, where: string): void {
-    if (h.lr === undefined) throw new ArgumentError(`${where}: SGD needs a learning rate; pass { lr } to SGD or to the group`);
+    if (h.lr === undefined)
+      throw new ArgumentError(`${where}: SGD needs a learning rate; pass { lr } to SGD or to the group`);
     checkNonNegative(where, "learning rate lr", h.lr);
     checkNonNegative(where, "momentum", h.momentum);
     checkNonNegative(where, "weightDecay", h.weightDecay);
-    if (typeof h.dampening !== "number" || !Number.isFinite(h.dampening)) throw new ArgumentError(`${where}: invalid dampening ${JSON.stringify(h.dampening)}`);
+    if (typeof h.dampening !== "number" || !Number.isFinite(h.dampening))
+      throw new ArgumentError(`${where}: invalid dampening ${JSON.stringify(h.dampening)}`);
     if (h.nesterov && (h.momentum <= 0 || h.dampening !== 0)) {
-      throw new ArgumentError(`${where}: Nesterov momentum needs a momentum > 0 and zero dampening (got momentum ${h.momentum}, dampening ${h.dampening})`);
+      throw new ArgumentError(
+        `${where}: Nesterov momentum needs a momentum > 0 and zero dampening (got momentum ${h.momentum}, dampening ${h.dampening})`,
+      );
     }
   }
 

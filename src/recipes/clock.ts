@@ -19,7 +19,8 @@ export function cpuMs(): number {
 
 /** Run fn and add its CPU and wall milliseconds to the totals. */
 export function timed<T>(totals: { cpuMs: number; wallMs: number }, fn: () => T): T {
-  const c0 = cpuMs(), w0 = globalThis.performance.now();
+  const c0 = cpuMs(),
+    w0 = globalThis.performance.now();
   try {
     return fn();
   } finally {

@@ -14,27 +14,51 @@ test("GRU + Bahdanau and ConvS2S on one budget: the table, the metrics, a loss c
   const lines: string[] = [];
   const r = recipe.run({ ...recipe.defaults, ...small }, {}, { log: (l) => lines.push(l) }, new Generator(0));
   for (const k of ["gru", "convs2s"]) {
-    for (const m of ["exactMatch", "tokenAccuracy", "cpuMsPerStep", "wallMsPerStep", "parameters"]) assert.ok(Number.isFinite(r.metrics[`reversal.${k}.${m}`]), `${k}.${m}`);
-    assert.equal(Math.round(r.metrics[`reversal.${k}.exactMatch`]! * 6), r.metrics[`reversal.${k}.exactMatch`]! * 6, "exact match counts whole examples");
+    for (const m of ["exactMatch", "tokenAccuracy", "cpuMsPerStep", "wallMsPerStep", "parameters"])
+      assert.ok(Number.isFinite(r.metrics[`reversal.${k}.${m}`]), `${k}.${m}`);
+    assert.equal(
+      Math.round(r.metrics[`reversal.${k}.exactMatch`]! * 6),
+      r.metrics[`reversal.${k}.exactMatch`]! * 6,
+      "exact match counts whole examples",
+    );
   }
   const table = r.tables!["convs2s-compare.md"]!;
   assert.match(table, /\| reversal \| GRU \+ Bahdanau \| 49,991 \|/);
   assert.match(table, /\| reversal \| ConvS2S \| 96,974 \|/);
   // the GRU has one attention, ConvS2S one per decoder layer (2 in the reversal preset)
-  assert.deepEqual(Object.keys(r.images!).sort(), ["reversal-attention-convs2s-layer1.png", "reversal-attention-convs2s-layer2.png", "reversal-attention-gru.png", "reversal-loss.png"]);
+  assert.deepEqual(Object.keys(r.images!).sort(), [
+    "reversal-attention-convs2s-layer1.png",
+    "reversal-attention-convs2s-layer2.png",
+    "reversal-attention-gru.png",
+    "reversal-loss.png",
+  ]);
   for (const [name, bytes] of Object.entries(r.images!)) assert.deepEqual([...bytes.subarray(0, 8)], PNG, name);
-  assert.ok(lines.some((l) => /ConvS2S \(reversal\): exact match [\d.]+%/.test(l)), lines.join("\n"));
+  assert.ok(
+    lines.some((l) => /ConvS2S \(reversal\): exact match [\d.]+%/.test(l)),
+    lines.join("\n"),
+  );
 });
 
 test("the same seed gives the same run of a model whether trained alone or after the other", () => {
   const both = recipe.run({ ...recipe.defaults, ...small }, {}, { log: () => {} }, new Generator(0));
-  const alone = recipe.run({ ...recipe.defaults, ...small, models: "convs2s" }, {}, { log: () => {} }, new Generator(0));
+  const alone = recipe.run(
+    { ...recipe.defaults, ...small, models: "convs2s" },
+    {},
+    { log: () => {} },
+    new Generator(0),
+  );
   assert.equal(alone.metrics["reversal.convs2s.tokenAccuracy"], both.metrics["reversal.convs2s.tokenAccuracy"]);
   assert.equal(alone.metrics["reversal.gru.parameters"], undefined);
 });
 
 test("bad options are typed errors", () => {
-  const run = (o: Partial<ConvS2SCompareOptions>) => () => recipe.run({ ...recipe.defaults, ...small, ...o } as ConvS2SCompareOptions, {}, { log: () => {} }, new Generator(0));
+  const run = (o: Partial<ConvS2SCompareOptions>) => () =>
+    recipe.run(
+      { ...recipe.defaults, ...small, ...o } as ConvS2SCompareOptions,
+      {},
+      { log: () => {} },
+      new Generator(0),
+    );
   assertThrowsWith(run({ models: "gru,lstm" }), ArgumentError, /unknown model "lstm"/);
   assertThrowsWith(run({ tasks: "sorting" }), ArgumentError, /unknown task "sorting"/);
   assertThrowsWith(run({ steps: 0 }), ArgumentError, /steps must be a positive integer/);

@@ -20,7 +20,14 @@ import { clipGradNorm } from "../optim/clip.js";
 import { Adam } from "../optim/adam.js";
 import { datesTask } from "../data/tasks/dates.js";
 import { reversalTask } from "../data/tasks/reversal.js";
-import { bucketedBatches, distinctPairs, makeBatch, type Pair, type Seq2SeqBatch, type Seq2SeqTask } from "../data/tasks/seq.js";
+import {
+  bucketedBatches,
+  distinctPairs,
+  makeBatch,
+  type Pair,
+  type Seq2SeqBatch,
+  type Seq2SeqTask,
+} from "../data/tasks/seq.js";
 import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "./recipe.js";
 import { runLoopSync, type TrainingJob } from "./loop.js";
 import { timed } from "./clock.js";
@@ -60,9 +67,14 @@ export interface Contender {
 
 export const CONTENDERS: readonly Contender[] = [
   {
-    key: "gru", name: "GRU + Bahdanau",
+    key: "gru",
+    name: "GRU + Bahdanau",
     build: (task, taskName, generator) => {
-      const config = gru.seq2seqConfig(taskName === "dates" ? "dates" : "reversal", { srcVocab: task.srcVocab.size, tgtVocab: task.tgtVocab.size, attention: "bahdanau" });
+      const config = gru.seq2seqConfig(taskName === "dates" ? "dates" : "reversal", {
+        srcVocab: task.srcVocab.size,
+        tgtVocab: task.tgtVocab.size,
+        attention: "bahdanau",
+      });
       const model = new gru.Seq2Seq(config, { generator });
       return {
         module: model,
@@ -75,11 +87,19 @@ export const CONTENDERS: readonly Contender[] = [
     },
   },
   {
-    key: "convs2s", name: "ConvS2S",
+    key: "convs2s",
+    name: "ConvS2S",
     build: (task, taskName, generator) => {
-      const config = convs2s.convS2SConfig(taskName === "dates" ? "dates" : "reversal", { srcVocab: task.srcVocab.size, tgtVocab: task.tgtVocab.size });
+      const config = convs2s.convS2SConfig(taskName === "dates" ? "dates" : "reversal", {
+        srcVocab: task.srcVocab.size,
+        tgtVocab: task.tgtVocab.size,
+      });
       const model = new convs2s.ConvS2S(config, { generator });
-      return { module: model, loss: (b) => model.forward(b.src, b.tgtIn, b.tgtOut).loss!, decode: (src, maxLen) => convs2s.greedyDecode(model, src, maxLen) };
+      return {
+        module: model,
+        loss: (b) => model.forward(b.src, b.tgtIn, b.tgtOut).loss!,
+        decode: (src, maxLen) => convs2s.greedyDecode(model, src, maxLen),
+      };
     },
   },
 ];
@@ -98,12 +118,24 @@ class Seq2SeqJob implements TrainingJob<{ loss: number }, Scores> {
   private readonly opt: Adam;
   private readonly nextBatch: () => Pair[];
 
-  constructor(readonly c: Contender, readonly task: Seq2SeqTask, readonly taskName: string, readonly test: readonly Pair[], o: ConvS2SCompareOptions) {
+  constructor(
+    readonly c: Contender,
+    readonly task: Seq2SeqTask,
+    readonly taskName: string,
+    readonly test: readonly Pair[],
+    o: ConvS2SCompareOptions,
+  ) {
     this.totalSteps = o.steps;
     this.model = c.build(task, taskName, new Generator(o.seed + 1));
     this.opt = new Adam(this.model.module.parameters(), { lr: o.lr });
     // the same stream of batches for every model (held-out sources never trained on)
-    this.nextBatch = bucketedBatches(task, new Generator(o.seed + 2), o.batch, new Set(test.map((p) => p.src)), (src) => src.length);
+    this.nextBatch = bucketedBatches(
+      task,
+      new Generator(o.seed + 2),
+      o.batch,
+      new Set(test.map((p) => p.src)),
+      (src) => src.length,
+    );
   }
 
   trainStep(): { loss: number } {
@@ -128,12 +160,17 @@ class Seq2SeqJob implements TrainingJob<{ loss: number }, Scores> {
     for (let i = 0; i < this.test.length; i += 100) {
       const chunk = this.test.slice(i, i + 100);
       const { tokens, attention } = this.model.decode(makeBatch(this.task, chunk).src, this.task.maxTgtLen);
-      tokens.forEach((t, b) => this.outputs.push({ text: this.task.join(this.task.tgtVocab.decode(t)), attention: attention[b]! }));
+      tokens.forEach((t, b) =>
+        this.outputs.push({ text: this.task.join(this.task.tgtVocab.decode(t)), attention: attention[b]! }),
+      );
       yield;
     }
-    let exact = 0, right = 0, total = 0;
+    let exact = 0,
+      right = 0,
+      total = 0;
     this.test.forEach((p, i) => {
-      const want = this.task.split(p.tgt), got = this.task.split(this.outputs[i]!.text);
+      const want = this.task.split(p.tgt),
+        got = this.task.split(this.outputs[i]!.text);
       if (this.outputs[i]!.text === p.tgt) exact++;
       want.forEach((w, k) => (right += got[k] === w ? 1 : 0));
       total += want.length;
@@ -150,36 +187,62 @@ function makeTask(name: string, o: ConvS2SCompareOptions): Seq2SeqTask {
 }
 
 const pct = (x: number): string => (100 * x).toFixed(1);
-const list = (s: string): string[] => s.split(",").map((k) => k.trim()).filter((k) => k);
+const list = (s: string): string[] =>
+  s
+    .split(",")
+    .map((k) => k.trim())
+    .filter((k) => k);
 
 export const convs2sCompareRecipe: Recipe<ConvS2SCompareOptions> = {
   name: "convs2s-compare",
-  paper: "Gehring et al. 2017 (ConvS2S) https://arxiv.org/abs/1705.03122; Bahdanau et al. 2015 https://arxiv.org/abs/1409.0473",
-  trainsOn: "synthetic: human-written dates → ISO, and reversal of minLen…maxLen tokens; a GRU with Bahdanau attention against ConvS2S",
+  paper:
+    "Gehring et al. 2017 (ConvS2S) https://arxiv.org/abs/1705.03122; Bahdanau et al. 2015 https://arxiv.org/abs/1409.0473",
+  trainsOn:
+    "synthetic: human-written dates → ISO, and reversal of minLen…maxLen tokens; a GRU with Bahdanau attention against ConvS2S",
   needs: [],
-  defaults: Object.freeze({ tasks: "dates,reversal", models: CONTENDERS.map((c) => c.key).join(","), steps: 600, batch: 32, lr: 3e-3, testSize: 500, minLen: 5, maxLen: 30, seed: 0 }),
-  help: { maxLen: "reversal: the longest sequence (ConvS2S's reversal preset has positions for 48)", minLen: "reversal: the shortest sequence" },
+  defaults: Object.freeze({
+    tasks: "dates,reversal",
+    models: CONTENDERS.map((c) => c.key).join(","),
+    steps: 600,
+    batch: 32,
+    lr: 3e-3,
+    testSize: 500,
+    minLen: 5,
+    maxLen: 30,
+    seed: 0,
+  }),
+  help: {
+    maxLen: "reversal: the longest sequence (ConvS2S's reversal preset has positions for 48)",
+    minLen: "reversal: the shortest sequence",
+  },
 
   run(options: ConvS2SCompareOptions, _data: RecipeData, hooks: RecipeHooks, _generator: Generator): RecipeResult {
     const o = { ...this.defaults, ...options };
     for (const k of ["steps", "batch", "testSize"] as const) {
-      if (!Number.isInteger(o[k]) || o[k] < 1) throw new ArgumentError(`convs2s-compare: ${k} must be a positive integer, got ${o[k]}`);
+      if (!Number.isInteger(o[k]) || o[k] < 1)
+        throw new ArgumentError(`convs2s-compare: ${k} must be a positive integer, got ${o[k]}`);
     }
     if (!(o.lr > 0)) throw new ArgumentError(`convs2s-compare: lr must be > 0, got ${o.lr}`);
     const chosen = list(String(o.models)).map((k) => {
       const c = CONTENDERS.find((x) => x.key === k);
-      if (!c) throw new ArgumentError(`convs2s-compare: unknown model "${k}"; the models are ${CONTENDERS.map((x) => x.key).join(", ")}`);
+      if (!c)
+        throw new ArgumentError(
+          `convs2s-compare: unknown model "${k}"; the models are ${CONTENDERS.map((x) => x.key).join(", ")}`,
+        );
       return c;
     });
     const tasks = list(String(o.tasks)).map((name) => ({ name, task: makeTask(name, o) }));
     if (chosen.length === 0 || tasks.length === 0) throw new ArgumentError("convs2s-compare: no models or no tasks");
 
-    const rows: string[] = [], metrics: Record<string, number> = { steps: o.steps, batch: o.batch };
+    const rows: string[] = [],
+      metrics: Record<string, number> = { steps: o.steps, batch: o.batch };
     const images: Record<string, Uint8Array> = {};
     const samples: string[] = [];
     for (const { name, task } of tasks) {
       const test = distinctPairs(task, o.testSize, new Generator(o.seed + 3));
-      hooks.log(`convs2s-compare on ${name}: ${chosen.map((c) => c.name).join(", ")}; ${o.steps} steps of ${o.batch}, ${test.length} held-out examples`);
+      hooks.log(
+        `convs2s-compare on ${name}: ${chosen.map((c) => c.name).join(", ")}; ${o.steps} steps of ${o.batch}, ${test.length} held-out examples`,
+      );
       const jobs = chosen.map((c) => {
         const job = new Seq2SeqJob(c, task, name, test, o);
         const curve: [number, number][] = [];
@@ -193,7 +256,10 @@ export const convs2sCompareRecipe: Recipe<ConvS2SCompareOptions> = {
               curve.push([step, window / every]);
               window = 0;
             }
-            if (step % 100 === 0 || step === o.steps) hooks.log(`  ${c.name} (${name}): step ${step}/${o.steps} loss ${loss.toFixed(4)} (${(job.time.cpuMs / 1000).toFixed(1)} s CPU)`);
+            if (step % 100 === 0 || step === o.steps)
+              hooks.log(
+                `  ${c.name} (${name}): step ${step}/${o.steps} loss ${loss.toFixed(4)} (${(job.time.cpuMs / 1000).toFixed(1)} s CPU)`,
+              );
           },
         });
         const r = job.result!;
@@ -203,18 +269,30 @@ export const convs2sCompareRecipe: Recipe<ConvS2SCompareOptions> = {
         metrics[`${key}.cpuMsPerStep`] = job.time.cpuMs / o.steps;
         metrics[`${key}.wallMsPerStep`] = job.time.wallMs / o.steps;
         metrics[`${key}.parameters`] = job.model.module.numParameters();
-        hooks.log(`${c.name} (${name}): exact match ${pct(r.exact)}%, token accuracy ${pct(r.token)}%, ${(job.time.cpuMs / o.steps).toFixed(0)} CPU ms/step`);
-        rows.push(`| ${name} | ${c.name} | ${job.model.module.numParameters().toLocaleString("en-US")} | ${(job.time.cpuMs / o.steps).toFixed(0)} | ${(job.time.wallMs / o.steps).toFixed(0)} | ${pct(r.exact)}% | ${pct(r.token)}% |`);
-        for (let i = 0; i < Math.min(3, test.length); i++) samples.push(`${name} ${c.name}: ${test[i]!.src} → ${job.outputs[i]!.text}${job.outputs[i]!.text === test[i]!.tgt ? "" : `   (want ${test[i]!.tgt})`}`);
+        hooks.log(
+          `${c.name} (${name}): exact match ${pct(r.exact)}%, token accuracy ${pct(r.token)}%, ${(job.time.cpuMs / o.steps).toFixed(0)} CPU ms/step`,
+        );
+        rows.push(
+          `| ${name} | ${c.name} | ${job.model.module.numParameters().toLocaleString("en-US")} | ${(job.time.cpuMs / o.steps).toFixed(0)} | ${(job.time.wallMs / o.steps).toFixed(0)} | ${pct(r.exact)}% | ${pct(r.token)}% |`,
+        );
+        for (let i = 0; i < Math.min(3, test.length); i++)
+          samples.push(
+            `${name} ${c.name}: ${test[i]!.src} → ${job.outputs[i]!.text}${job.outputs[i]!.text === test[i]!.tgt ? "" : `   (want ${test[i]!.tgt})`}`,
+          );
         return { job, curve };
       });
       images[`${name}-loss.png`] = lineChartPng({
-        title: `${name}: training loss`, xLabel: "step", yLabel: `cross-entropy (mean of ${Math.max(1, Math.ceil(o.steps / 30))} steps)`,
+        title: `${name}: training loss`,
+        xLabel: "step",
+        yLabel: `cross-entropy (mean of ${Math.max(1, Math.ceil(o.steps / 30))} steps)`,
         series: jobs.map(({ job, curve }) => ({ name: job.c.name, points: curve })),
       });
       // the attention of one long held-out example: the GRU's map, ConvS2S's map of every decoder layer
       const lengths = test.map((p) => task.split(p.src).length);
-      const pick = Math.max(0, lengths.findIndex((n) => n >= Math.min(Math.max(...lengths), name === "dates" ? 20 : 16)));
+      const pick = Math.max(
+        0,
+        lengths.findIndex((n) => n >= Math.min(Math.max(...lengths), name === "dates" ? 20 : 16)),
+      );
       const srcSymbols = task.split(test[pick]!.src).map((s) => (s === " " ? "_" : s));
       for (const { job } of jobs) {
         const out = job.outputs[pick]!;
@@ -230,7 +308,11 @@ export const convs2sCompareRecipe: Recipe<ConvS2SCompareOptions> = {
         });
       }
     }
-    const table = ["| task | model | parameters | CPU ms / step | wall ms / step | exact match | token accuracy |", "|---|---|---:|---:|---:|---:|---:|", ...rows].join("\n");
+    const table = [
+      "| task | model | parameters | CPU ms / step | wall ms / step | exact match | token accuracy |",
+      "|---|---|---:|---:|---:|---:|---:|",
+      ...rows,
+    ].join("\n");
     return { metrics, tables: { "convs2s-compare.md": table }, images, samples };
   },
 };

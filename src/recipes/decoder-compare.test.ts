@@ -5,7 +5,12 @@ import assert from "node:assert/strict";
 import { Generator } from "../index.js";
 import { countParameters as gptCount, gptConfig } from "../models/gpt2/model.js";
 import { countParameters as llamaCount, llamaConfig } from "../models/llama/model.js";
-import { contenders, decoderCompareRecipe, matchedIntermediateSize, type DecoderCompareOptions } from "./decoder-compare.js";
+import {
+  contenders,
+  decoderCompareRecipe,
+  matchedIntermediateSize,
+  type DecoderCompareOptions,
+} from "./decoder-compare.js";
 
 // a short English text (the opening of Moby Dick), repeated so that both splits hold many windows
 const TEXT = (
@@ -15,24 +20,65 @@ const TEXT = (
 
 const TINY: DecoderCompareOptions = {
   ...decoderCompareRecipe.defaults,
-  steps: 30, batchSize: 4, blockSize: 16, nLayer: 1, nHead: 2, nEmbd: 16,
-  lr: 1e-2, minLr: 1e-3, warmupSteps: 3, evalEvery: 15, evalBatches: 2, sampleChars: 12, prompt: "Call ",
+  steps: 30,
+  batchSize: 4,
+  blockSize: 16,
+  nLayer: 1,
+  nHead: 2,
+  nEmbd: 16,
+  lr: 1e-2,
+  minLr: 1e-3,
+  warmupSteps: 3,
+  evalEvery: 15,
+  evalBatches: 2,
+  sampleChars: 12,
+  prompt: "Call ",
 };
 
 test("matchedIntermediateSize brings LLaMA's count within half a SwiGLU column of GPT-2's", () => {
-  for (const s of [{ vocabSize: 89, blockSize: 64, nLayer: 5, nHead: 4, nEmbd: 128 }, { vocabSize: 30, blockSize: 16, nLayer: 1, nHead: 2, nEmbd: 16 }]) {
+  for (const s of [
+    { vocabSize: 89, blockSize: 64, nLayer: 5, nHead: 4, nEmbd: 128 },
+    { vocabSize: 30, blockSize: 16, nLayer: 1, nHead: 2, nEmbd: 16 },
+  ]) {
     const I = matchedIntermediateSize(s);
     const gpt = gptCount(gptConfig({ ...s, dropout: 0, bias: true }));
-    const llama = (i: number): number => llamaCount(llamaConfig({ ...s, nKvHeads: s.nHead, intermediateSize: i, multipleOf: 1, normEps: 1e-5, ropeTheta: 10000, dropout: 0 }));
+    const llama = (i: number): number =>
+      llamaCount(
+        llamaConfig({
+          ...s,
+          nKvHeads: s.nHead,
+          intermediateSize: i,
+          multipleOf: 1,
+          normEps: 1e-5,
+          ropeTheta: 10000,
+          dropout: 0,
+        }),
+      );
     const column = 3 * s.nLayer * s.nEmbd; // one more unit of I
     assert.ok(Math.abs(llama(I) - gpt) <= column / 2, `I ${I}: ${llama(I)} vs ${gpt}`);
-    assert.ok(Math.abs(llama(I) - gpt) <= Math.abs(llama(I + 1) - gpt) && Math.abs(llama(I) - gpt) <= Math.abs(llama(I - 1) - gpt));
+    assert.ok(
+      Math.abs(llama(I) - gpt) <= Math.abs(llama(I + 1) - gpt) &&
+        Math.abs(llama(I) - gpt) <= Math.abs(llama(I - 1) - gpt),
+    );
   }
   // the built models have the counts of their configs
   const s = { vocabSize: 30, blockSize: 16, nLayer: 1, nHead: 2, nEmbd: 16 };
   const [gpt, llama] = contenders(s).map((c) => c.build(new Generator(0)).numParameters());
   assert.equal(gpt, gptCount(gptConfig({ ...s, dropout: 0, bias: true })));
-  assert.equal(llama, llamaCount(llamaConfig({ ...s, nKvHeads: 2, intermediateSize: matchedIntermediateSize(s), multipleOf: 1, normEps: 1e-5, ropeTheta: 10000, dropout: 0 })));
+  assert.equal(
+    llama,
+    llamaCount(
+      llamaConfig({
+        ...s,
+        nKvHeads: 2,
+        intermediateSize: matchedIntermediateSize(s),
+        multipleOf: 1,
+        normEps: 1e-5,
+        ropeTheta: 10000,
+        dropout: 0,
+      }),
+    ),
+  );
 });
 
 test("decoder-compare trains all four on the same batches and tabulates them", () => {
@@ -50,7 +96,10 @@ test("decoder-compare trains all four on the same batches and tabulates them", (
     assert.equal(m("batchChecksum"), checksum, `${k} read the same batches`);
     assert.ok(m("parameters") > 1000, k);
     assert.ok(m("valLoss") < m("initialValLoss") - 0.3, `${k}: val ${m("initialValLoss")} → ${m("valLoss")}`);
-    assert.ok(m("lastBatchLoss") < m("firstBatchLoss") - 0.3, `${k}: batches ${m("firstBatchLoss")} → ${m("lastBatchLoss")}`);
+    assert.ok(
+      m("lastBatchLoss") < m("firstBatchLoss") - 0.3,
+      `${k}: batches ${m("firstBatchLoss")} → ${m("lastBatchLoss")}`,
+    );
     assert.ok(m("seconds") > 0 && m("msPerStep") > 0, k);
   }
   // the same initial-weight seed, different architectures: the step-0 losses differ
@@ -61,6 +110,13 @@ test("decoder-compare trains all four on the same batches and tabulates them", (
 });
 
 test("decoder-compare refuses an odd head size and a corpus too short for one block", () => {
-  assert.throws(() => decoderCompareRecipe.run({ ...TINY, nEmbd: 18, nHead: 2 }, { text: TEXT }, { log: () => {} }, new Generator(0)), /even head size/);
-  assert.throws(() => decoderCompareRecipe.run(TINY, { text: "short text" }, { log: () => {} }, new Generator(0)), /too few for blocks of 16/);
+  assert.throws(
+    () =>
+      decoderCompareRecipe.run({ ...TINY, nEmbd: 18, nHead: 2 }, { text: TEXT }, { log: () => {} }, new Generator(0)),
+    /even head size/,
+  );
+  assert.throws(
+    () => decoderCompareRecipe.run(TINY, { text: "short text" }, { log: () => {} }, new Generator(0)),
+    /too few for blocks of 16/,
+  );
 });

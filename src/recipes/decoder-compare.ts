@@ -109,7 +109,15 @@ export function matchedIntermediateSize(s: SharedShape): number {
 }
 
 function llamaShape(s: SharedShape, intermediateSize: number): LlamaConfig {
-  return llamaConfig({ ...s, nKvHeads: s.nHead, intermediateSize, multipleOf: 1, normEps: 1e-5, ropeTheta: 10000, dropout: 0 });
+  return llamaConfig({
+    ...s,
+    nKvHeads: s.nHead,
+    intermediateSize,
+    multipleOf: 1,
+    normEps: 1e-5,
+    ropeTheta: 10000,
+    dropout: 0,
+  });
 }
 
 /** The four contenders at one shape; each model's own defaults otherwise. */
@@ -117,20 +125,29 @@ export function contenders(s: SharedShape): Contender[] {
   const I = matchedIntermediateSize(s);
   return [
     {
-      name: "GPT-2", key: "gpt2", note: "LayerNorm, learned positions, GELU 4C MLP, biases, tied head",
+      name: "GPT-2",
+      key: "gpt2",
+      note: "LayerNorm, learned positions, GELU 4C MLP, biases, tied head",
       build: (generator) => new GPT(gptConfig({ ...s, dropout: 0, bias: true }), { generator }),
     },
     {
-      name: "LLaMA", key: "llama", note: `RMSNorm, RoPE, SwiGLU (I = ${I}), no biases, untied head`,
+      name: "LLaMA",
+      key: "llama",
+      note: `RMSNorm, RoPE, SwiGLU (I = ${I}), no biases, untied head`,
       build: (generator) => new Llama(llamaShape(s, I), { generator }),
     },
     {
-      name: "BLOOM", key: "bloom", note: "ALiBi, embedding LayerNorm, GELU 4C MLP, biases, tied head",
+      name: "BLOOM",
+      key: "bloom",
+      note: "ALiBi, embedding LayerNorm, GELU 4C MLP, biases, tied head",
       build: (generator) => new Bloom(bloomConfig({ ...s, dropout: 0, bias: true }), { generator }),
     },
     {
-      name: "Falcon", key: "falcon", note: "RoPE, multi-query attention, parallel attention + MLP, no biases, tied head",
-      build: (generator) => new Falcon(falconConfig({ ...s, dropout: 0, bias: false, ropeTheta: 10000 }), { generator }),
+      name: "Falcon",
+      key: "falcon",
+      note: "RoPE, multi-query attention, parallel attention + MLP, no biases, tied head",
+      build: (generator) =>
+        new Falcon(falconConfig({ ...s, dropout: 0, bias: false, ropeTheta: 10000 }), { generator }),
     },
   ];
 }
@@ -161,7 +178,10 @@ export function compareTable(rows: { c: Contender; r: ModelResult }[], o: Decode
   const lines = [
     `| model | parameters | vs GPT-2 | wall (s) | ms/step | train loss | val loss | architecture |`,
     `|---|---:|---:|---:|---:|---:|---:|---|`,
-    ...rows.map(({ c, r }) => `| ${c.name} | ${r.params.toLocaleString("en-US")} | ${pct(r.params / base - 1)} | ${r.wallSeconds.toFixed(1)} | ${((1000 * r.trainSeconds) / o.steps).toFixed(1)} | ${r.trainLoss.toFixed(4)} | ${r.valLoss.toFixed(4)} | ${c.note} |`),
+    ...rows.map(
+      ({ c, r }) =>
+        `| ${c.name} | ${r.params.toLocaleString("en-US")} | ${pct(r.params / base - 1)} | ${r.wallSeconds.toFixed(1)} | ${((1000 * r.trainSeconds) / o.steps).toFixed(1)} | ${r.trainLoss.toFixed(4)} | ${r.valLoss.toFixed(4)} | ${c.note} |`,
+    ),
   ];
   return lines.join("\n");
 }
@@ -169,19 +189,34 @@ export function compareTable(rows: { c: Contender; r: ModelResult }[], o: Decode
 const pct = (x: number): string => (Math.abs(x) < 5e-5 ? "—" : `${x > 0 ? "+" : "−"}${Math.abs(100 * x).toFixed(1)}%`);
 
 function checkOptions(o: DecoderCompareOptions): void {
-  for (const k of ["steps", "batchSize", "blockSize", "nLayer", "nHead", "nEmbd", "evalEvery", "evalBatches"] as const) {
-    if (!Number.isInteger(o[k]) || o[k] < 1) throw new ArgumentError(`decoder-compare: ${k} must be a positive integer, got ${o[k]}`);
+  for (const k of [
+    "steps",
+    "batchSize",
+    "blockSize",
+    "nLayer",
+    "nHead",
+    "nEmbd",
+    "evalEvery",
+    "evalBatches",
+  ] as const) {
+    if (!Number.isInteger(o[k]) || o[k] < 1)
+      throw new ArgumentError(`decoder-compare: ${k} must be a positive integer, got ${o[k]}`);
   }
   for (const k of ["warmupSteps", "seed", "sampleChars"] as const) {
-    if (!Number.isInteger(o[k]) || o[k] < 0) throw new ArgumentError(`decoder-compare: ${k} must be an integer ≥ 0, got ${o[k]}`);
+    if (!Number.isInteger(o[k]) || o[k] < 0)
+      throw new ArgumentError(`decoder-compare: ${k} must be an integer ≥ 0, got ${o[k]}`);
   }
   for (const k of ["lr", "minLr", "weightDecay", "gradClip", "temperature"] as const) {
-    if (!(Number.isFinite(o[k]) && o[k] >= 0)) throw new ArgumentError(`decoder-compare: ${k} must be a finite number ≥ 0, got ${o[k]}`);
+    if (!(Number.isFinite(o[k]) && o[k] >= 0))
+      throw new ArgumentError(`decoder-compare: ${k} must be a finite number ≥ 0, got ${o[k]}`);
   }
-  if (o.sampleChars > 0 && o.prompt.length === 0) throw new ArgumentError("decoder-compare: the prompt of the samples must not be empty");
+  if (o.sampleChars > 0 && o.prompt.length === 0)
+    throw new ArgumentError("decoder-compare: the prompt of the samples must not be empty");
   // RoPE (LLaMA, Falcon) rotates pairs of channels: the head size must be even
   if (o.nEmbd % o.nHead !== 0 || (o.nEmbd / o.nHead) % 2 !== 0) {
-    throw new ArgumentError(`decoder-compare: nEmbd ${o.nEmbd} must be a multiple of nHead ${o.nHead} with an even head size (RoPE rotates pairs)`);
+    throw new ArgumentError(
+      `decoder-compare: nEmbd ${o.nEmbd} must be a multiple of nHead ${o.nHead} with an even head size (RoPE rotates pairs)`,
+    );
   }
 }
 
@@ -209,16 +244,29 @@ export class Run {
   readonly valCurve: [number, number][] = [];
   readonly trainCurve: [number, number][] = [];
 
-  constructor(readonly contender: Contender, private readonly o: DecoderCompareOptions, private readonly trainTokens: Int32Array) {
+  constructor(
+    readonly contender: Contender,
+    private readonly o: DecoderCompareOptions,
+    private readonly trainTokens: Int32Array,
+  ) {
     const t0 = performance.now();
     this.model = contender.build(new Generator(o.seed)); // the same weight seed for all
     this.batches = new Generator(o.seed + 1); //           the same batch sequence for all
     const params = this.model.parameters();
     this.params = this.model.numParameters();
     // AdamW's decoupled weight decay on the matrices (Linear weights, embeddings), none on biases and norm gains
-    const decay = params.filter((p) => p.ndim >= 2), noDecay = params.filter((p) => p.ndim < 2);
-    this.optimizer = new AdamW([{ params: decay, weightDecay: o.weightDecay }, ...(noDecay.length ? [{ params: noDecay, weightDecay: 0 }] : [])], { lr: o.lr, betas: [0.9, 0.99] });
-    this.scheduler = new CosineWithWarmupLR(this.optimizer, { warmupIters: Math.min(o.warmupSteps, o.steps), lrDecayIters: o.steps, maxLr: o.lr, minLr: o.minLr });
+    const decay = params.filter((p) => p.ndim >= 2),
+      noDecay = params.filter((p) => p.ndim < 2);
+    this.optimizer = new AdamW(
+      [{ params: decay, weightDecay: o.weightDecay }, ...(noDecay.length ? [{ params: noDecay, weightDecay: 0 }] : [])],
+      { lr: o.lr, betas: [0.9, 0.99] },
+    );
+    this.scheduler = new CosineWithWarmupLR(this.optimizer, {
+      warmupIters: Math.min(o.warmupSteps, o.steps),
+      lrDecayIters: o.steps,
+      maxLr: o.lr,
+      minLr: o.minLr,
+    });
     this.wallMs += performance.now() - t0;
   }
 
@@ -280,7 +328,8 @@ export class Run {
       wallSeconds: this.wallMs / 1000,
       trainLoss: this.trainCurve[this.trainCurve.length - 1]![1],
       valLoss: this.valCurve[this.valCurve.length - 1]![1],
-      valCurve: this.valCurve, trainCurve: this.trainCurve,
+      valCurve: this.valCurve,
+      trainCurve: this.trainCurve,
       firstBatchLoss: this.firstBatchLoss,
       lastBatchLoss: this.recent.reduce((a, b) => a + b, 0) / this.recent.length,
       batchChecksum: this.checksum,
@@ -291,14 +340,30 @@ export class Run {
 
 export const decoderCompareRecipe: Recipe<DecoderCompareOptions> = {
   name: "decoder-compare",
-  paper: "Radford et al. 2019 (GPT-2); Touvron et al. 2023 (LLaMA); BigScience 2022 (BLOOM); Almazrouei et al. 2023 (Falcon)",
-  trainsOn: "Moby Dick, character by character (the first 90% for training); four decoder-only models, one size, one budget",
+  paper:
+    "Radford et al. 2019 (GPT-2); Touvron et al. 2023 (LLaMA); BigScience 2022 (BLOOM); Almazrouei et al. 2023 (Falcon)",
+  trainsOn:
+    "Moby Dick, character by character (the first 90% for training); four decoder-only models, one size, one budget",
   needs: ["text"],
   defaults: {
     // the budget of the documented run (docs/compare/decoder-only.md): ~12 minutes on a shared 2-core machine
-    steps: 140, batchSize: 12, blockSize: 64, nLayer: 5, nHead: 4, nEmbd: 128,
-    lr: 1e-3, minLr: 1e-4, warmupSteps: 14, weightDecay: 0.1, gradClip: 1,
-    evalEvery: 35, evalBatches: 5, seed: 1337, sampleChars: 150, prompt: "The whale ", temperature: 0.8,
+    steps: 140,
+    batchSize: 12,
+    blockSize: 64,
+    nLayer: 5,
+    nHead: 4,
+    nEmbd: 128,
+    lr: 1e-3,
+    minLr: 1e-4,
+    warmupSteps: 14,
+    weightDecay: 0.1,
+    gradClip: 1,
+    evalEvery: 35,
+    evalBatches: 5,
+    seed: 1337,
+    sampleChars: 150,
+    prompt: "The whale ",
+    temperature: 0.8,
   },
   run(o: DecoderCompareOptions, data: RecipeData, hooks: RecipeHooks, _generator: Generator): RecipeResult {
     checkOptions(o);
@@ -306,14 +371,28 @@ export const decoderCompareRecipe: Recipe<DecoderCompareOptions> = {
     const tok = CharTokenizer.fromText(text);
     const splits = trainValSplit(Int32Array.from(tok.encode(text)), 0.9);
     for (const split of ["train", "val"] as const) {
-      if (splits[split].length <= o.blockSize) throw new ArgumentError(`decoder-compare: the ${split} split has ${splits[split].length} characters, too few for blocks of ${o.blockSize}`);
+      if (splits[split].length <= o.blockSize)
+        throw new ArgumentError(
+          `decoder-compare: the ${split} split has ${splits[split].length} characters, too few for blocks of ${o.blockSize}`,
+        );
     }
-    const shape: SharedShape = { vocabSize: tok.vocabSize, blockSize: o.blockSize, nLayer: o.nLayer, nHead: o.nHead, nEmbd: o.nEmbd };
-    hooks.log(`moby dick: ${splits.train.length} train, ${splits.val.length} val characters, vocabulary ${tok.vocabSize}`);
-    hooks.log(`shape: ${o.nLayer} layers, ${o.nHead} heads, C ${o.nEmbd}, context ${o.blockSize}; ${o.steps} steps × ${o.batchSize} × ${o.blockSize} characters`);
+    const shape: SharedShape = {
+      vocabSize: tok.vocabSize,
+      blockSize: o.blockSize,
+      nLayer: o.nLayer,
+      nHead: o.nHead,
+      nEmbd: o.nEmbd,
+    };
+    hooks.log(
+      `moby dick: ${splits.train.length} train, ${splits.val.length} val characters, vocabulary ${tok.vocabSize}`,
+    );
+    hooks.log(
+      `shape: ${o.nLayer} layers, ${o.nHead} heads, C ${o.nEmbd}, context ${o.blockSize}; ${o.steps} steps × ${o.batchSize} × ${o.blockSize} characters`,
+    );
     // the fixed estimate batches, drawn once for all four
     const g = new Generator(o.seed + 2);
-    const draw = (split: "train" | "val"): { x: Tensor; y: Tensor }[] => Array.from({ length: o.evalBatches }, () => getBatch(splits[split], o.blockSize, o.batchSize, g));
+    const draw = (split: "train" | "val"): { x: Tensor; y: Tensor }[] =>
+      Array.from({ length: o.evalBatches }, () => getBatch(splits[split], o.blockSize, o.batchSize, g));
     const evalSets = { train: draw("train"), val: draw("val") };
 
     const runs = contenders(shape).map((c) => {
@@ -330,9 +409,12 @@ export const decoderCompareRecipe: Recipe<DecoderCompareOptions> = {
     };
     // the job the shared loop (loop.ts) runs: step s of every model before step s + 1 of any; the estimates at
     // step 0, every evalEvery steps and at the last
-    let step = 0, lastEval = -1;
+    let step = 0,
+      lastEval = -1;
     const job: TrainingJob<Record<string, number>, Record<string, never>> = {
-      get step() { return step; },
+      get step() {
+        return step;
+      },
       totalSteps: o.steps,
       trainStep() {
         const losses: Record<string, number> = {};
@@ -373,7 +455,9 @@ export const decoderCompareRecipe: Recipe<DecoderCompareOptions> = {
       images: {
         "val-loss.png": lineChartPng({
           series: rows.map(({ c, r }) => ({ name: c.name, points: r.valCurve })),
-          title: `Moby Dick: validation loss, ${o.steps} steps of ${o.batchSize}x${o.blockSize} characters`, xLabel: "step", yLabel: "val nats/char",
+          title: `Moby Dick: validation loss, ${o.steps} steps of ${o.batchSize}x${o.blockSize} characters`,
+          xLabel: "step",
+          yLabel: "val nats/char",
         }),
       },
     };

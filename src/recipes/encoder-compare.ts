@@ -45,7 +45,12 @@ import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "./recipe.js"
 import { runLoopSync, type TrainingJob } from "./loop.js";
 import { runSteps } from "./steps.js";
 import {
-  BertForSequenceClassification, BertModel, MLMHead, bertConfig, initWeights, type BertConfig,
+  BertForSequenceClassification,
+  BertModel,
+  MLMHead,
+  bertConfig,
+  initWeights,
+  type BertConfig,
 } from "../models/bert/model.js";
 import { RobertaForMaskedLM, RobertaForSequenceClassification, robertaConfig } from "../models/roberta/model.js";
 import { DebertaForMaskedLMWithEMD, DebertaForSequenceClassification, debertaConfig } from "../models/deberta/model.js";
@@ -53,11 +58,20 @@ import { DebertaForMaskedLMWithEMD, DebertaForSequenceClassification, debertaCon
 export type EncoderCompareOptions = {
   /** BPE tokens learned (256 bytes + merges); the models add the 4 special tokens */
   vocabSize: number;
-  dModel: number; nLayer: number; nHead: number; ffDim: number;
+  dModel: number;
+  nLayer: number;
+  nHead: number;
+  ffDim: number;
   /** pretraining: steps, windows per batch, tokens per window (special tokens included), learning rate */
-  mlmSteps: number; mlmBatch: number; mlmLen: number; mlmLr: number;
+  mlmSteps: number;
+  mlmBatch: number;
+  mlmLen: number;
+  mlmLr: number;
   /** fine-tuning: steps, e-mails per batch, tokens per e-mail (truncated), learning rate */
-  ftSteps: number; ftBatch: number; ftLen: number; ftLr: number;
+  ftSteps: number;
+  ftBatch: number;
+  ftLen: number;
+  ftLr: number;
   /** the MLM validation loss every this many steps (and at the end) */
   evalEvery: number;
   /** windows in the MLM validation set */
@@ -89,11 +103,22 @@ export interface EncoderTask {
 }
 
 /** Text → model ids (BPE ids + 4). */
-const encode = (tok: BPETokenizer, text: string): Int32Array => Int32Array.from(tok.encode(text, { allowSpecial: false }), (id) => id + OFFSET);
+const encode = (tok: BPETokenizer, text: string): Int32Array =>
+  Int32Array.from(tok.encode(text, { allowSpecial: false }), (id) => id + OFFSET);
 
-export function encoderTask(text: string, emails: readonly { text: string; label: number }[], o: EncoderCompareOptions): EncoderTask {
-  if (text.length < 10_000) throw new ArgumentError(`encoder-compare: the pretraining text has ${text.length} characters; expected the book (RecipeData.text)`);
-  if (emails.length < 10) throw new ArgumentError(`encoder-compare: ${emails.length} e-mails; expected the SpamAssassin corpus (RecipeData.emails)`);
+export function encoderTask(
+  text: string,
+  emails: readonly { text: string; label: number }[],
+  o: EncoderCompareOptions,
+): EncoderTask {
+  if (text.length < 10_000)
+    throw new ArgumentError(
+      `encoder-compare: the pretraining text has ${text.length} characters; expected the book (RecipeData.text)`,
+    );
+  if (emails.length < 10)
+    throw new ArgumentError(
+      `encoder-compare: ${emails.length} e-mails; expected the SpamAssassin corpus (RecipeData.emails)`,
+    );
   if (o.mlmLen < 8) throw new ArgumentError(`encoder-compare: mlmLen must be at least 8, got ${o.mlmLen}`);
   const clipped = emails.map((e) => ({ text: e.text.slice(0, o.emailChars), label: e.label }));
   const split = stratifiedSplit(clipped, (e) => e.label, 1 - o.testFraction, o.seed);
@@ -101,8 +126,10 @@ export function encoderTask(text: string, emails: readonly { text: string; label
   const ids = encode(tokenizer, text);
   const W = o.mlmLen - 3; // text tokens per window: [CLS] A [SEP] B [SEP] for BERT
   const nVal = Math.floor(0.1 * ids.length);
-  const trainIds = ids.subarray(0, ids.length - nVal), valIds = ids.subarray(ids.length - nVal);
-  const cut = (a: Int32Array): Int32Array[] => Array.from({ length: Math.floor(a.length / W) }, (_, i) => a.slice(i * W, (i + 1) * W));
+  const trainIds = ids.subarray(0, ids.length - nVal),
+    valIds = ids.subarray(ids.length - nVal);
+  const cut = (a: Int32Array): Int32Array[] =>
+    Array.from({ length: Math.floor(a.length / W) }, (_, i) => a.slice(i * W, (i + 1) * W));
   const V = tokenizer.vocabSize + OFFSET;
   // the validation windows, masked once with their own generator
   const vg = new Generator(o.seed + 7);
@@ -111,8 +138,18 @@ export function encoderTask(text: string, emails: readonly { text: string; label
   for (let i = 0; i < valWindows.length; i += o.mlmBatch) {
     val.push(maskBatch(valWindows.slice(i, i + o.mlmBatch).map(single), V, vg));
   }
-  const enc = (e: { text: string; label: number }): { ids: Int32Array; label: number } => ({ ids: encode(tokenizer, e.text).slice(0, o.ftLen - 2), label: e.label });
-  return { tokenizer, vocabSize: V, windows: cut(trainIds), val, train: split.train.map(enc), test: split.val.map(enc) };
+  const enc = (e: { text: string; label: number }): { ids: Int32Array; label: number } => ({
+    ids: encode(tokenizer, e.text).slice(0, o.ftLen - 2),
+    label: e.label,
+  });
+  return {
+    tokenizer,
+    vocabSize: V,
+    windows: cut(trainIds),
+    val,
+    train: split.train.map(enc),
+    test: split.val.map(enc),
+  };
 }
 
 /** <s> window </s> (RoBERTa's and DeBERTa's one segment; BERT's single-sentence input too). */
@@ -145,10 +182,13 @@ function maskSequence(x: Int32Array, labels: Int32Array, V: number, g: Generator
 
 /** Equal-length sequences → masked idx (B, T) and targets (B, T). */
 export function maskBatch(seqs: Int32Array[], V: number, g: Generator): { idx: Tensor; targets: Tensor } {
-  const B = seqs.length, T = seqs[0]!.length;
-  const x = new Int32Array(B * T), y = new Int32Array(B * T);
+  const B = seqs.length,
+    T = seqs[0]!.length;
+  const x = new Int32Array(B * T),
+    y = new Int32Array(B * T);
   seqs.forEach((s, b) => {
-    const xs = x.subarray(b * T, (b + 1) * T), ys = y.subarray(b * T, (b + 1) * T);
+    const xs = x.subarray(b * T, (b + 1) * T),
+      ys = y.subarray(b * T, (b + 1) * T);
     xs.set(s);
     maskSequence(xs, ys, V, g);
   });
@@ -156,7 +196,12 @@ export function maskBatch(seqs: Int32Array[], V: number, g: Generator): { idx: T
 }
 
 /** BERT's static pretraining set, made once: per window an NSP pair and a mask, fixed for all of training. */
-export interface StaticExample { x: Int32Array; types: Int32Array; labels: Int32Array; isNext: number }
+export interface StaticExample {
+  x: Int32Array;
+  types: Int32Array;
+  labels: Int32Array;
+  isNext: number;
+}
 
 export function bertStaticSet(windows: readonly Int32Array[], V: number, g: Generator): StaticExample[] {
   return windows.map((w, i) => {
@@ -165,8 +210,10 @@ export function bertStaticSet(windows: readonly Int32Array[], V: number, g: Gene
     const isNext = g.random() < 0.5 ? 1 : 0;
     let j = i;
     if (!isNext) while (j === i) j = g.randint(0, windows.length);
-    const a = w.subarray(0, h), b = windows[j]!.subarray(h);
-    const x = new Int32Array(a.length + b.length + 3), types = new Int32Array(x.length);
+    const a = w.subarray(0, h),
+      b = windows[j]!.subarray(h);
+    const x = new Int32Array(a.length + b.length + 3),
+      types = new Int32Array(x.length);
     x[0] = SPECIALS.cls;
     x.set(a, 1);
     x[a.length + 1] = SPECIALS.sep;
@@ -187,7 +234,8 @@ export function bertStaticSet(windows: readonly Int32Array[], V: number, g: Gene
  */
 export function maskedLmLoss(hidden: Tensor, targets: Tensor, head: { forward(h: Tensor): Tensor }): Tensor {
   const [B, T, C] = hidden.shape as [number, number, number];
-  const rows: number[] = [], labels: number[] = [];
+  const rows: number[] = [],
+    labels: number[] = [];
   targets.storage.forEach((y, i) => {
     if (y !== -100) {
       rows.push(i);
@@ -196,7 +244,10 @@ export function maskedLmLoss(hidden: Tensor, targets: Tensor, head: { forward(h:
   });
   const h = F.embedding(new Tensor(Int32Array.from(rows), [rows.length]), hidden.view(B * T, C)); // (N, C)
   const logits = head.forward(h.unsqueeze(0)); // (1, N, V)
-  return F.crossEntropy(logits.view(rows.length, logits.shape[2]!), new Tensor(Int32Array.from(labels), [labels.length]));
+  return F.crossEntropy(
+    logits.view(rows.length, logits.shape[2]!),
+    new Tensor(Int32Array.from(labels), [labels.length]),
+  );
 }
 
 // =====================================================================================================
@@ -219,7 +270,10 @@ export class BertForPreTraining extends Module {
   }
 
   /** loss = MLM cross-entropy (+ NSP cross-entropy when isNext (B) is given) */
-  forward(idx: Tensor, opts: { tokenTypeIds?: Tensor; targets: Tensor; isNext?: Tensor }): { loss: Tensor; mlm: Tensor } {
+  forward(
+    idx: Tensor,
+    opts: { tokenTypeIds?: Tensor; targets: Tensor; isNext?: Tensor },
+  ): { loss: Tensor; mlm: Tensor } {
     const { hidden, pooled } = this.encoder.forward(idx, { tokenTypeIds: opts.tokenTypeIds ?? null });
     const mlm = maskedLmLoss(hidden, opts.targets, this.mlmHead);
     if (!opts.isNext) return { loss: mlm, mlm };
@@ -231,7 +285,10 @@ export class BertForPreTraining extends Module {
 // The contenders
 
 export interface Classifier extends Module {
-  forward(idx: Tensor, opts: { attentionMask?: Tensor | null; targets?: Tensor | null }): { logits: Tensor; loss: Tensor | null };
+  forward(
+    idx: Tensor,
+    opts: { attentionMask?: Tensor | null; targets?: Tensor | null },
+  ): { logits: Tensor; loss: Tensor | null };
 }
 
 export interface Contender {
@@ -245,14 +302,31 @@ export interface Contender {
   classifier(): Classifier;
 }
 
-function configs(o: EncoderCompareOptions, V: number): { bert: BertConfig; roberta: BertConfig; deberta: ReturnType<typeof debertaConfig> } {
+function configs(
+  o: EncoderCompareOptions,
+  V: number,
+): { bert: BertConfig; roberta: BertConfig; deberta: ReturnType<typeof debertaConfig> } {
   const T = Math.max(o.mlmLen, o.ftLen);
-  const shared = { vocabSize: V, nLayer: o.nLayer, nHead: o.nHead, dModel: o.dModel, dFF: o.ffDim, dropout: 0.1, padId: SPECIALS.pad };
+  const shared = {
+    vocabSize: V,
+    nLayer: o.nLayer,
+    nHead: o.nHead,
+    dModel: o.dModel,
+    dFF: o.ffDim,
+    dropout: 0.1,
+    padId: SPECIALS.pad,
+  };
   return {
     bert: bertConfig({ ...shared, maxPositions: T, typeVocabSize: 2, layerNormEps: 1e-12 }),
     roberta: robertaConfig({ ...shared, maxPositions: T + SPECIALS.pad + 1, typeVocabSize: 1, layerNormEps: 1e-5 }),
     // k = 32 relative buckets (16 exact distances each way, log-spaced to ±T) at T = 64; fewer for short windows
-    deberta: debertaConfig({ ...shared, typeVocabSize: 0, positionBuckets: Math.min(32, Math.floor(T / 2)), maxRelativePositions: T, layerNormEps: 1e-7 }),
+    deberta: debertaConfig({
+      ...shared,
+      typeVocabSize: 0,
+      positionBuckets: Math.min(32, Math.floor(T / 2)),
+      maxRelativePositions: T,
+      layerNormEps: 1e-7,
+    }),
   };
 }
 
@@ -276,11 +350,17 @@ export function contenders(task: EncoderTask, o: EncoderCompareOptions): Contend
   const bert = new BertForPreTraining(c.bert, { generator: gen() });
   const staticSet = bertStaticSet(task.windows, V, new Generator(o.seed + 3));
   // RoBERTa and DeBERTa: a mask drawn per batch, from one generator each (the same seed)
-  const robertaMasks = new Generator(o.seed + 4), debertaMasks = new Generator(o.seed + 4);
+  const robertaMasks = new Generator(o.seed + 4),
+    debertaMasks = new Generator(o.seed + 4);
   const roberta = new RobertaForMaskedLM(c.roberta, { generator: gen() });
-  const deberta = new DebertaForMaskedLMWithEMD(c.deberta, { generator: gen(), emdSteps: 2, maxPositions: Math.max(o.mlmLen, o.ftLen) });
+  const deberta = new DebertaForMaskedLMWithEMD(c.deberta, {
+    generator: gen(),
+    emdSteps: 2,
+    maxPositions: Math.max(o.mlmLen, o.ftLen),
+  });
   // the models' forward with the MLM head on the predicted positions only (maskedLmLoss)
-  const robertaLoss = (idx: Tensor, targets: Tensor): Tensor => maskedLmLoss(roberta.encoder.forward(idx).hidden, targets, roberta.mlmHead);
+  const robertaLoss = (idx: Tensor, targets: Tensor): Tensor =>
+    maskedLmLoss(roberta.encoder.forward(idx).hidden, targets, roberta.mlmHead);
   const debertaLoss = (idx: Tensor, targets: Tensor): Tensor => {
     const L = deberta.config.nLayer; // DebertaForMaskedLMWithEMD.forward up to its head: H from L − 1 layers, then the EMD
     const { x: h, masked, r } = deberta.encoder.encode(idx, {}, L - 1);
@@ -293,8 +373,15 @@ export function contenders(task: EncoderTask, o: EncoderCompareOptions): Contend
       pretrain: bert,
       mlmLoss: (ids) => {
         const ex = ids.map((i) => staticSet[i]!);
-        const isNext = new Tensor(Int32Array.from(ex, (e) => e.isNext), [ex.length]);
-        return bert.forward(stacked(ex.map((e) => e.x)), { tokenTypeIds: stacked(ex.map((e) => e.types)), targets: stacked(ex.map((e) => e.labels)), isNext }).loss;
+        const isNext = new Tensor(
+          Int32Array.from(ex, (e) => e.isNext),
+          [ex.length],
+        );
+        return bert.forward(stacked(ex.map((e) => e.x)), {
+          tokenTypeIds: stacked(ex.map((e) => e.types)),
+          targets: stacked(ex.map((e) => e.labels)),
+          isNext,
+        }).loss;
       },
       valLoss: (idx, targets) => valOf(bert, () => bert.forward(idx, { targets }).mlm),
       classifier: () => {
@@ -307,7 +394,11 @@ export function contenders(task: EncoderTask, o: EncoderCompareOptions): Contend
       name: "RoBERTa",
       pretrain: roberta,
       mlmLoss: (ids) => {
-        const { idx, targets } = maskBatch(ids.map((i) => single(task.windows[i]!)), V, robertaMasks);
+        const { idx, targets } = maskBatch(
+          ids.map((i) => single(task.windows[i]!)),
+          V,
+          robertaMasks,
+        );
         return robertaLoss(idx, targets);
       },
       valLoss: (idx, targets) => valOf(roberta, () => robertaLoss(idx, targets)),
@@ -321,7 +412,11 @@ export function contenders(task: EncoderTask, o: EncoderCompareOptions): Contend
       name: "DeBERTa",
       pretrain: deberta,
       mlmLoss: (ids) => {
-        const { idx, targets } = maskBatch(ids.map((i) => single(task.windows[i]!)), V, debertaMasks);
+        const { idx, targets } = maskBatch(
+          ids.map((i) => single(task.windows[i]!)),
+          V,
+          debertaMasks,
+        );
         return debertaLoss(idx, targets);
       },
       valLoss: (idx, targets) => valOf(deberta, () => debertaLoss(idx, targets)),
@@ -336,25 +431,42 @@ export function contenders(task: EncoderTask, o: EncoderCompareOptions): Contend
 
 /** The baseline: BERT's classifier from its random initialisation (the same seed), no pretraining. */
 export function baseline(task: EncoderTask, o: EncoderCompareOptions): Classifier {
-  return new BertForSequenceClassification(configs(o, task.vocabSize).bert, 2, { generator: new Generator(o.seed + 1) });
+  return new BertForSequenceClassification(configs(o, task.vocabSize).bert, 2, {
+    generator: new Generator(o.seed + 1),
+  });
 }
 
 // =====================================================================================================
 // Training loops
 
-export interface PretrainResult { seconds: number; curve: [number, number][]; valLoss: number; params: number }
+export interface PretrainResult {
+  seconds: number;
+  curve: [number, number][];
+  valLoss: number;
+  params: number;
+}
 
 /** mlmSteps AdamW steps on windows drawn in one shared order; the validation MLM loss every evalEvery steps. */
-export function pretrain(c: Contender, task: EncoderTask, o: EncoderCompareOptions, hooks: RecipeHooks): PretrainResult {
+export function pretrain(
+  c: Contender,
+  task: EncoderTask,
+  o: EncoderCompareOptions,
+  hooks: RecipeHooks,
+): PretrainResult {
   const order = new Generator(o.seed + 5); // the same windows, in the same order, for every model
   const opt = new AdamW(c.pretrain.parameters(), { lr: o.mlmLr, weightDecay: 0.01 });
   const val = (): number => task.val.reduce((s, b) => s + c.valLoss(b.idx, b.targets), 0) / task.val.length;
   const curve: [number, number][] = [];
   c.pretrain.train();
-  let step = 0, lastEval = -1, lastLoss = NaN, trainMs = 0;
+  let step = 0,
+    lastEval = -1,
+    lastLoss = NaN,
+    trainMs = 0;
   // the job the shared loop (loop.ts) runs: the validation MLM loss at step 0, every evalEvery steps and at the end
   const job: TrainingJob<{ loss: number }, { val: number }> = {
-    get step() { return step; },
+    get step() {
+      return step;
+    },
     totalSteps: o.mlmSteps,
     trainStep() {
       const ids = Array.from({ length: o.mlmBatch }, () => order.randint(0, task.windows.length));
@@ -382,47 +494,84 @@ export function pretrain(c: Contender, task: EncoderTask, o: EncoderCompareOptio
     },
     onEval(s, { val: v }) {
       curve.push([s, v]);
-      if (s > 0) hooks.log(`  ${c.name} MLM step ${s}/${o.mlmSteps}: train loss ${lastLoss.toFixed(3)}, val MLM loss ${v.toFixed(3)}`);
+      if (s > 0)
+        hooks.log(
+          `  ${c.name} MLM step ${s}/${o.mlmSteps}: train loss ${lastLoss.toFixed(3)}, val MLM loss ${v.toFixed(3)}`,
+        );
     },
   });
   return { seconds: trainMs / 1000, curve, valLoss: curve[curve.length - 1]![1], params: c.pretrain.numParameters() };
 }
 
 /** <s> ids </s>, padded with <pad> to the batch's longest → idx, attention mask (B, T), labels (B). */
-function emailBatch(items: readonly { ids: Int32Array; label: number }[]): { idx: Tensor; mask: Tensor; labels: Tensor } {
-  const B = items.length, T = Math.max(...items.map((e) => e.ids.length)) + 2;
-  const x = new Int32Array(B * T).fill(SPECIALS.pad), m = new Int32Array(B * T);
+function emailBatch(items: readonly { ids: Int32Array; label: number }[]): {
+  idx: Tensor;
+  mask: Tensor;
+  labels: Tensor;
+} {
+  const B = items.length,
+    T = Math.max(...items.map((e) => e.ids.length)) + 2;
+  const x = new Int32Array(B * T).fill(SPECIALS.pad),
+    m = new Int32Array(B * T);
   items.forEach((e, b) => {
     const s = single(e.ids);
     x.set(s, b * T);
     m.fill(1, b * T, b * T + s.length);
   });
-  return { idx: new Tensor(x, [B, T]), mask: new Tensor(m, [B, T]), labels: new Tensor(Int32Array.from(items, (e) => e.label), [B]) };
+  return {
+    idx: new Tensor(x, [B, T]),
+    mask: new Tensor(m, [B, T]),
+    labels: new Tensor(
+      Int32Array.from(items, (e) => e.label),
+      [B],
+    ),
+  };
 }
 
-export interface FinetuneResult { seconds: number; accuracy: number; f1: number; params: number }
+export interface FinetuneResult {
+  seconds: number;
+  accuracy: number;
+  f1: number;
+  params: number;
+}
 
 /** ftSteps AdamW steps on e-mails drawn in one shared order, then the accuracy on every test e-mail. */
-export function finetune(name: string, model: Classifier, task: EncoderTask, o: EncoderCompareOptions, hooks: RecipeHooks): FinetuneResult {
+export function finetune(
+  name: string,
+  model: Classifier,
+  task: EncoderTask,
+  o: EncoderCompareOptions,
+  hooks: RecipeHooks,
+): FinetuneResult {
   const order = new Generator(o.seed + 6);
   const opt = new AdamW(model.parameters(), { lr: o.ftLr, weightDecay: 0.01 });
   model.train();
   const t0 = performance.now();
   // ftSteps steps on the shared loop (steps.ts); the test e-mails are read once, below
-  runSteps(o.ftSteps, () => {
-    const { idx, mask, labels } = emailBatch(Array.from({ length: o.ftBatch }, () => task.train[order.randint(0, task.train.length)]!));
-    const { loss } = model.forward(idx, { attentionMask: mask, targets: labels });
-    model.zeroGrad();
-    loss!.backward();
-    clipGradNorm(model.parameters(), 1);
-    opt.step();
-    return { loss: loss!.item() };
-  }, (s, { loss }) => {
-    if (s % Math.max(1, Math.floor(o.ftSteps / 4)) === 0) hooks.log(`  ${name} fine-tune step ${s}/${o.ftSteps}: loss ${loss.toFixed(4)}`);
-  });
+  runSteps(
+    o.ftSteps,
+    () => {
+      const { idx, mask, labels } = emailBatch(
+        Array.from({ length: o.ftBatch }, () => task.train[order.randint(0, task.train.length)]!),
+      );
+      const { loss } = model.forward(idx, { attentionMask: mask, targets: labels });
+      model.zeroGrad();
+      loss!.backward();
+      clipGradNorm(model.parameters(), 1);
+      opt.step();
+      return { loss: loss!.item() };
+    },
+    (s, { loss }) => {
+      if (s % Math.max(1, Math.floor(o.ftSteps / 4)) === 0)
+        hooks.log(`  ${name} fine-tune step ${s}/${o.ftSteps}: loss ${loss.toFixed(4)}`);
+    },
+  );
   const seconds = (performance.now() - t0) / 1000;
   model.eval();
-  let tp = 0, fp = 0, fn = 0, right = 0;
+  let tp = 0,
+    fp = 0,
+    fn = 0,
+    right = 0;
   noGrad(() => {
     for (let i = 0; i < task.test.length; i += 64) {
       const chunk = task.test.slice(i, i + 64);
@@ -436,39 +585,66 @@ export function finetune(name: string, model: Classifier, task: EncoderTask, o: 
       });
     }
   });
-  return { seconds, accuracy: right / task.test.length, f1: tp === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn), params: model.numParameters() };
+  return {
+    seconds,
+    accuracy: right / task.test.length,
+    f1: tp === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn),
+    params: model.numParameters(),
+  };
 }
 
 // =====================================================================================================
 // The recipe
 
-export function compareTable(rows: { name: string; pre: PretrainResult | null; ft: FinetuneResult }[], o: EncoderCompareOptions): string {
+export function compareTable(
+  rows: { name: string; pre: PretrainResult | null; ft: FinetuneResult }[],
+  o: EncoderCompareOptions,
+): string {
   const s = (x: number): string => x.toFixed(1);
   return [
     `| model | parameters (pretraining / fine-tuning) | MLM val loss | pretraining (s) | ms/step | fine-tuning (s) | test accuracy | spam F1 |`,
     `|---|---:|---:|---:|---:|---:|---:|---:|`,
-    ...rows.map(({ name, pre, ft }) =>
-      `| ${name} | ${pre ? pre.params.toLocaleString("en-US") : "—"} / ${ft.params.toLocaleString("en-US")} | ${pre ? pre.valLoss.toFixed(3) : "—"} | ${pre ? s(pre.seconds) : "—"} | ${pre ? ((1000 * pre.seconds) / o.mlmSteps).toFixed(0) : "—"} | ${s(ft.seconds)} | ${(100 * ft.accuracy).toFixed(2)}% | ${ft.f1.toFixed(3)} |`),
+    ...rows.map(
+      ({ name, pre, ft }) =>
+        `| ${name} | ${pre ? pre.params.toLocaleString("en-US") : "—"} / ${ft.params.toLocaleString("en-US")} | ${pre ? pre.valLoss.toFixed(3) : "—"} | ${pre ? s(pre.seconds) : "—"} | ${pre ? ((1000 * pre.seconds) / o.mlmSteps).toFixed(0) : "—"} | ${s(ft.seconds)} | ${(100 * ft.accuracy).toFixed(2)}% | ${ft.f1.toFixed(3)} |`,
+    ),
   ].join("\n");
 }
 
 export const encoderCompareRecipe: Recipe<EncoderCompareOptions> = {
   name: "encoder-compare",
   paper: "Devlin et al. 2019 (BERT); Liu et al. 2019 (RoBERTa); He et al. 2021 (DeBERTa)",
-  trainsOn: "MLM pretraining on Moby Dick, then spam classification on the SpamAssassin corpus (seeded stratified split); three encoders, one budget",
+  trainsOn:
+    "MLM pretraining on Moby Dick, then spam classification on the SpamAssassin corpus (seeded stratified split); three encoders, one budget",
   needs: ["text", "emails"],
   defaults: {
-    vocabSize: 4096, dModel: 128, nLayer: 2, nHead: 4, ffDim: 256,
-    mlmSteps: 100, mlmBatch: 16, mlmLen: 64, mlmLr: 1e-3,
-    ftSteps: 60, ftBatch: 16, ftLen: 64, ftLr: 1e-3,
-    evalEvery: 20, valWindows: 32, emailChars: 800, testFraction: 0.2, seed: 0,
+    vocabSize: 4096,
+    dModel: 128,
+    nLayer: 2,
+    nHead: 4,
+    ffDim: 256,
+    mlmSteps: 100,
+    mlmBatch: 16,
+    mlmLen: 64,
+    mlmLr: 1e-3,
+    ftSteps: 60,
+    ftBatch: 16,
+    ftLen: 64,
+    ftLr: 1e-3,
+    evalEvery: 20,
+    valWindows: 32,
+    emailChars: 800,
+    testFraction: 0.2,
+    seed: 0,
   },
   run(o: EncoderCompareOptions, data: RecipeData, hooks: RecipeHooks, _generator: Generator): RecipeResult {
     const t0 = performance.now();
     manualSeed(o.seed); // dropout draws from the default generator: seeded, so that a run repeats
     const task = encoderTask(data.text ?? "", data.emails ?? [], o);
-    hooks.log(`tokenizer: byte-level BPE, ${task.tokenizer.vocabSize} tokens + 4 specials (${((performance.now() - t0) / 1000).toFixed(1)} s); ` +
-      `${task.windows.length} pretraining windows of ${o.mlmLen - 3} tokens, ${task.val.length} validation batches; e-mails ${task.train.length} train, ${task.test.length} test`);
+    hooks.log(
+      `tokenizer: byte-level BPE, ${task.tokenizer.vocabSize} tokens + 4 specials (${((performance.now() - t0) / 1000).toFixed(1)} s); ` +
+        `${task.windows.length} pretraining windows of ${o.mlmLen - 3} tokens, ${task.val.length} validation batches; e-mails ${task.train.length} train, ${task.test.length} test`,
+    );
     const rows: { name: string; pre: PretrainResult | null; ft: FinetuneResult }[] = [];
     for (const c of contenders(task, o)) {
       manualSeed(o.seed); // the same dropout masks' stream for every model
@@ -500,7 +676,9 @@ export const encoderCompareRecipe: Recipe<EncoderCompareOptions> = {
       images: {
         "mlm-loss.png": lineChartPng({
           series: rows.filter((r) => r.pre).map((r) => ({ name: r.name, points: r.pre!.curve })),
-          title: `Moby Dick MLM: validation loss (fixed masks), ${o.mlmSteps} steps of ${o.mlmBatch} x ${o.mlmLen} tokens`, xLabel: "step", yLabel: "val MLM nats/token",
+          title: `Moby Dick MLM: validation loss (fixed masks), ${o.mlmSteps} steps of ${o.mlmBatch} x ${o.mlmLen} tokens`,
+          xLabel: "step",
+          yLabel: "val MLM nats/token",
         }),
       },
     };

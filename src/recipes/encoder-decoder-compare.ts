@@ -78,14 +78,28 @@ export interface EncoderDecoderCompareOptions extends Record<string, number | st
 }
 
 export const DEFAULTS: Readonly<EncoderDecoderCompareOptions> = Object.freeze({
-  pretrainSteps: 100, finetuneSteps: 160, pretrainBatch: 16, chunk: 64, finetuneBatch: 16, lr: 2e-3,
-  dModel: 128, nHead: 4, layers: 2, ffWidth: 512, testSize: 200, valPassages: 32, evalEvery: 40, seed: 0,
+  pretrainSteps: 100,
+  finetuneSteps: 160,
+  pretrainBatch: 16,
+  chunk: 64,
+  finetuneBatch: 16,
+  lr: 2e-3,
+  dModel: 128,
+  nHead: 4,
+  layers: 2,
+  ffWidth: 512,
+  testSize: 200,
+  valPassages: 32,
+  evalEvery: 40,
+  seed: 0,
 });
 
 // =====================================================================================================
 // The shared tokenizer
 
-export const PAD = 0, EOS = 1, MASK = 2;
+export const PAD = 0,
+  EOS = 1,
+  MASK = 2;
 /** <extra_id_0 … 31>: enough for the spans of passages up to ~600 characters */
 export const SENTINELS = 32;
 
@@ -109,14 +123,27 @@ export class CharVocab {
   encode(s: string): number[] {
     return [...s].map((c) => {
       const id = this.ids.get(c);
-      if (id === undefined) throw new ArgumentError(`encoder-decoder-compare: character ${JSON.stringify(c)} is not in the vocabulary`);
+      if (id === undefined)
+        throw new ArgumentError(`encoder-decoder-compare: character ${JSON.stringify(c)} is not in the vocabulary`);
       return id;
     });
   }
 
   /** ids → text; specials shown as <pad> </s> <mask> <i> (sentinel i) */
   show(ids: readonly number[]): string {
-    return ids.map((t) => (t === PAD ? "<pad>" : t === EOS ? "</s>" : t === MASK ? "<mask>" : t < 3 + SENTINELS ? `<${t - 3}>` : this.chars[t - 3 - SENTINELS]!)).join("");
+    return ids
+      .map((t) =>
+        t === PAD
+          ? "<pad>"
+          : t === EOS
+            ? "</s>"
+            : t === MASK
+              ? "<mask>"
+              : t < 3 + SENTINELS
+                ? `<${t - 3}>`
+                : this.chars[t - 3 - SENTINELS]!,
+      )
+      .join("");
   }
 
   /** ids → the characters, stopping at </s> and skipping the other specials */
@@ -157,10 +184,16 @@ export interface Contender {
  * A padded batch: inputIds (B, S) with </s> after each source and <pad> after that, attentionMask (B, S),
  * targets (B, T) = target + </s> then −100, decoder inputs = targets shifted right behind the start token.
  */
-export function collate(batch: readonly Example[], decoderStartId: number): { inputIds: Tensor; attentionMask: Tensor; decoderInputIds: Tensor; targets: Tensor } {
+export function collate(
+  batch: readonly Example[],
+  decoderStartId: number,
+): { inputIds: Tensor; attentionMask: Tensor; decoderInputIds: Tensor; targets: Tensor } {
   const B = batch.length;
-  const S = Math.max(...batch.map((e) => e.src.length)) + 1, T = Math.max(...batch.map((e) => e.tgt.length)) + 1;
-  const ids = new Int32Array(B * S).fill(PAD), mask = new Int32Array(B * S), tgt = new Int32Array(B * T).fill(-100);
+  const S = Math.max(...batch.map((e) => e.src.length)) + 1,
+    T = Math.max(...batch.map((e) => e.tgt.length)) + 1;
+  const ids = new Int32Array(B * S).fill(PAD),
+    mask = new Int32Array(B * S),
+    tgt = new Int32Array(B * T).fill(-100);
   batch.forEach((e, b) => {
     ids.set([...e.src, EOS], b * S);
     mask.fill(1, b * S, b * S + e.src.length + 1);
@@ -177,7 +210,10 @@ export function collate(batch: readonly Example[], decoderStartId: number): { in
 
 /** Sources padded as collate pads them, for decoding. */
 function sources(srcs: readonly number[][]): { inputIds: Tensor; attentionMask: Tensor } {
-  const { inputIds, attentionMask } = collate(srcs.map((src) => ({ src, tgt: [] })), 0);
+  const { inputIds, attentionMask } = collate(
+    srcs.map((src) => ({ src, tgt: [] })),
+    0,
+  );
   return { inputIds, attentionMask };
 }
 
@@ -194,12 +230,25 @@ export interface Size {
 /** T5 v1.0 (ReLU FFN, tied head) at the given size; <pad> 0 starts the decoder, as T5's. */
 export function t5Contender(s: Size, seed: number): Contender {
   const config = t5Config("tiny", {
-    vocabSize: s.vocabSize, nEncoderLayer: s.layers, nDecoderLayer: s.layers, nHead: s.nHead, dModel: s.dModel, dKv: s.dModel / s.nHead, dFF: s.dFF,
-    feedForward: "relu", tieHead: true, dropout: 0, padId: PAD, eosId: EOS, decoderStartId: PAD,
+    vocabSize: s.vocabSize,
+    nEncoderLayer: s.layers,
+    nDecoderLayer: s.layers,
+    nHead: s.nHead,
+    dModel: s.dModel,
+    dKv: s.dModel / s.nHead,
+    dFF: s.dFF,
+    feedForward: "relu",
+    tieHead: true,
+    dropout: 0,
+    padId: PAD,
+    eosId: EOS,
+    decoderStartId: PAD,
   });
   const model = new T5(config, { generator: new Generator(seed) });
   return {
-    name: "T5", model, lrScale: t5LrScale(model, T5_POSITION_LR_SCALE),
+    name: "T5",
+    model,
+    lrScale: t5LrScale(model, T5_POSITION_LR_SCALE),
     loss(batch) {
       const b = collate(batch, config.decoderStartId);
       return model.forward(b.inputIds, b.decoderInputIds, { attentionMask: b.attentionMask, targets: b.targets }).loss!;
@@ -246,12 +295,23 @@ export function t5LrScale(model: T5, positionScale: number): Map<Parameter, numb
  */
 export function bartContender(s: Size, seed: number, initStd = 1 / Math.sqrt(s.dModel)): Contender {
   const config = bartConfig("tiny", {
-    vocabSize: s.vocabSize, maxPositions: s.maxPositions, nEncoderLayer: s.layers, nDecoderLayer: s.layers, nHead: s.nHead, dModel: s.dModel,
-    dFF: s.dFF, dropout: 0, padId: PAD, eosId: EOS, decoderStartId: EOS, initStd,
+    vocabSize: s.vocabSize,
+    maxPositions: s.maxPositions,
+    nEncoderLayer: s.layers,
+    nDecoderLayer: s.layers,
+    nHead: s.nHead,
+    dModel: s.dModel,
+    dFF: s.dFF,
+    dropout: 0,
+    padId: PAD,
+    eosId: EOS,
+    decoderStartId: EOS,
+    initStd,
   });
   const model = new Bart(config, { generator: new Generator(seed) });
   return {
-    name: "BART", model,
+    name: "BART",
+    model,
     loss(batch) {
       const b = collate(batch, config.decoderStartId);
       return model.forward(b.inputIds, b.decoderInputIds, { attentionMask: b.attentionMask, targets: b.targets }).loss!;
@@ -268,7 +328,12 @@ export function bartContender(s: Size, seed: number, initStd = 1 / Math.sqrt(s.d
 
 /** T5: span corruption; input = the passage with sentinels, target = sentinels + spans + the final sentinel. */
 export function t5Example(passage: readonly number[], vocab: CharVocab, g: Generator): Example {
-  const { input, target } = spanCorruption(passage, { sentinelIds: vocab.sentinelIds, noiseDensity: 0.15, meanSpanLength: 3, generator: g });
+  const { input, target } = spanCorruption(passage, {
+    sentinelIds: vocab.sentinelIds,
+    noiseDensity: 0.15,
+    meanSpanLength: 3,
+    generator: g,
+  });
   return { src: input, tgt: target };
 }
 
@@ -297,23 +362,40 @@ interface RunResult {
 
 /** AdamW, warmup 5% then cosine to lr/10, gradients clipped to 1; `next` gives step s's batch. */
 function train(
-  c: Contender, label: string, steps: number, lr: number, next: (step: number) => Example[], evaluate: (() => Record<string, number>) | null, evalEvery: number,
-  hooks: RecipeHooks, progress: { done: number; total: number },
+  c: Contender,
+  label: string,
+  steps: number,
+  lr: number,
+  next: (step: number) => Example[],
+  evaluate: (() => Record<string, number>) | null,
+  evalEvery: number,
+  hooks: RecipeHooks,
+  progress: { done: number; total: number },
 ): RunResult {
   const params = c.model.parameters();
   // one parameter group per learning-rate multiplier
   const scales = [...new Set(params.map((p) => c.lrScale?.get(p) ?? 1))];
-  const opt = new AdamW(scales.map((k) => ({ params: params.filter((p) => (c.lrScale?.get(p) ?? 1) === k) })), { lr, betas: [0.9, 0.999], weightDecay: 0.01 });
+  const opt = new AdamW(
+    scales.map((k) => ({ params: params.filter((p) => (c.lrScale?.get(p) ?? 1) === k) })),
+    { lr, betas: [0.9, 0.999], weightDecay: 0.01 },
+  );
   const warmup = Math.max(1, Math.round(0.05 * steps));
   const schedule = cosineWithWarmup({ warmupIters: warmup, lrDecayIters: steps, maxLr: lr, minLr: lr / 10 });
-  const loss: [number, number][] = [], evals: [number, Record<string, number>][] = [];
-  let window = 0, inWindow = 0;
+  const loss: [number, number][] = [],
+    evals: [number, Record<string, number>][] = [];
+  let window = 0,
+    inWindow = 0;
   c.model.train();
   const t0 = performance.now();
-  let evalMs = 0, step = 0, lastEval = 0, lastLoss = NaN;
+  let evalMs = 0,
+    step = 0,
+    lastEval = 0,
+    lastLoss = NaN;
   // the job the shared loop (loop.ts) runs: one step per batch, the evaluation every evalEvery steps and at the last
   const job: TrainingJob<{ loss: number }, Record<string, number>> = {
-    get step() { return step; },
+    get step() {
+      return step;
+    },
     totalSteps: steps,
     trainStep() {
       opt.paramGroups.forEach((group, i) => (group.lr = schedule(step) * scales[i]!));
@@ -348,8 +430,12 @@ function train(
       evalMs += ms;
       evals.push([s, e]);
       c.model.train();
-      const shown = Object.entries(e).map(([k, x]) => `${k} ${x.toFixed(4)}`).join(", ");
-      hooks.log(`  ${label} step ${s}/${steps}: loss ${lastLoss.toFixed(4)}; ${shown} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+      const shown = Object.entries(e)
+        .map(([k, x]) => `${k} ${x.toFixed(4)}`)
+        .join(", ");
+      hooks.log(
+        `  ${label} step ${s}/${steps}: loss ${lastLoss.toFixed(4)}; ${shown} (${((performance.now() - t0) / 1000).toFixed(0)} s)`,
+      );
     },
   });
   return { loss: { name: label, points: loss }, evals, seconds: (performance.now() - t0 - evalMs) / 1000 };
@@ -382,15 +468,34 @@ function dateScores(c: Contender, vocab: CharVocab, test: readonly Pair[]): { sc
   const hyps: string[] = [];
   for (let i = 0; i < test.length; i += 100) {
     const part = test.slice(i, i + 100);
-    for (const ids of c.greedy(part.map((p) => vocab.encode(p.src)), 11)) hyps.push(vocab.decode(ids));
+    for (const ids of c.greedy(
+      part.map((p) => vocab.encode(p.src)),
+      11,
+    ))
+      hyps.push(vocab.decode(ids));
   }
-  let right = 0, total = 0;
+  let right = 0,
+    total = 0;
   test.forEach((p, i) => {
     for (let j = 0; j < p.tgt.length; j++) if (hyps[i]![j] === p.tgt[j]) right++;
     total += p.tgt.length;
   });
-  const testLoss = meanLoss(c, test.map((p) => ({ src: vocab.encode(p.src), tgt: vocab.encode(p.tgt) })), 100);
-  return { scores: { exactMatch: exactMatch(hyps, test.map((p) => p.tgt)), charAccuracy: right / total, testLoss }, hyps };
+  const testLoss = meanLoss(
+    c,
+    test.map((p) => ({ src: vocab.encode(p.src), tgt: vocab.encode(p.tgt) })),
+    100,
+  );
+  return {
+    scores: {
+      exactMatch: exactMatch(
+        hyps,
+        test.map((p) => p.tgt),
+      ),
+      charAccuracy: right / total,
+      testLoss,
+    },
+    hyps,
+  };
 }
 
 // =====================================================================================================
@@ -400,26 +505,52 @@ const pct = (x: number): string => (100 * x).toFixed(1);
 
 export const recipe: Recipe<EncoderDecoderCompareOptions> = {
   name: "encoder-decoder-compare",
-  paper: "Raffel et al. 2020 (T5), https://arxiv.org/abs/1910.10683; Lewis et al. 2020 (BART), https://arxiv.org/abs/1910.13461",
-  trainsOn: "Moby Dick (denoising pretraining: T5 span corruption, BART text infilling + sentence permutation), then dates → ISO 8601 (exact match)",
+  paper:
+    "Raffel et al. 2020 (T5), https://arxiv.org/abs/1910.10683; Lewis et al. 2020 (BART), https://arxiv.org/abs/1910.13461",
+  trainsOn:
+    "Moby Dick (denoising pretraining: T5 span corruption, BART text infilling + sentence permutation), then dates → ISO 8601 (exact match)",
   needs: ["text"],
   defaults: DEFAULTS,
 
-  run(options: EncoderDecoderCompareOptions, data: RecipeData, hooks: RecipeHooks, _generator: Generator): RecipeResult {
+  run(
+    options: EncoderDecoderCompareOptions,
+    data: RecipeData,
+    hooks: RecipeHooks,
+    _generator: Generator,
+  ): RecipeResult {
     const o = { ...DEFAULTS, ...options };
-    for (const k of ["pretrainSteps", "finetuneSteps", "pretrainBatch", "chunk", "finetuneBatch", "dModel", "nHead", "layers", "ffWidth", "testSize", "valPassages", "evalEvery"] as const) {
-      if (!Number.isInteger(o[k]) || o[k] < 1) throw new ArgumentError(`encoder-decoder-compare: ${k} must be a positive integer, got ${o[k]}`);
+    for (const k of [
+      "pretrainSteps",
+      "finetuneSteps",
+      "pretrainBatch",
+      "chunk",
+      "finetuneBatch",
+      "dModel",
+      "nHead",
+      "layers",
+      "ffWidth",
+      "testSize",
+      "valPassages",
+      "evalEvery",
+    ] as const) {
+      if (!Number.isInteger(o[k]) || o[k] < 1)
+        throw new ArgumentError(`encoder-decoder-compare: ${k} must be a positive integer, got ${o[k]}`);
     }
-    if (o.dModel % o.nHead !== 0) throw new ArgumentError(`encoder-decoder-compare: dModel ${o.dModel} must be a multiple of nHead ${o.nHead}`);
+    if (o.dModel % o.nHead !== 0)
+      throw new ArgumentError(`encoder-decoder-compare: dModel ${o.dModel} must be a multiple of nHead ${o.nHead}`);
     if (!(o.lr > 0)) throw new ArgumentError(`encoder-decoder-compare: lr must be > 0, got ${o.lr}`);
     const text = normalizeText(data.text ?? "");
-    if (text.length < 20 * o.chunk) throw new ArgumentError(`encoder-decoder-compare: the text (${text.length} characters) must hold at least 20 passages of ${o.chunk}`);
+    if (text.length < 20 * o.chunk)
+      throw new ArgumentError(
+        `encoder-decoder-compare: the text (${text.length} characters) must hold at least 20 passages of ${o.chunk}`,
+      );
 
     // -- the data: the book split 90/10, the dates task, one vocabulary for both
     const task = datesTask();
     const vocab = new CharVocab(text + task.srcVocab.symbols.join("") + task.tgtVocab.symbols.join(""));
     const cut = Math.floor(0.9 * text.length);
-    const trainText = vocab.encode(text.slice(0, cut)), valText = vocab.encode(text.slice(cut));
+    const trainText = vocab.encode(text.slice(0, cut)),
+      valText = vocab.encode(text.slice(cut));
     const passage = (ids: readonly number[], g: Generator): number[] => {
       const start = g.randint(0, ids.length - o.chunk + 1);
       return ids.slice(start, start + o.chunk);
@@ -429,10 +560,20 @@ export const recipe: Recipe<EncoderDecoderCompareOptions> = {
     const test = distinctPairs(task, o.testSize, new Generator(o.seed + 3));
     const heldOut = new Set(test.map((p) => p.src));
     // BART's position tables: a passage (+ </s>), or a date (the longest format writes 29 characters), + </s>
-    const size: Size = { vocabSize: vocab.size, dModel: o.dModel, nHead: o.nHead, layers: o.layers, dFF: o.ffWidth, maxPositions: Math.max(o.chunk, 40) + 2 };
-    hooks.log(`vocabulary ${vocab.size} (3 specials, ${SENTINELS} sentinels, ${vocab.chars.length} characters); book: ${trainText.length} train / ${valText.length} validation characters; dates: ${o.testSize} held out`);
+    const size: Size = {
+      vocabSize: vocab.size,
+      dModel: o.dModel,
+      nHead: o.nHead,
+      layers: o.layers,
+      dFF: o.ffWidth,
+      maxPositions: Math.max(o.chunk, 40) + 2,
+    };
+    hooks.log(
+      `vocabulary ${vocab.size} (3 specials, ${SENTINELS} sentinels, ${vocab.chars.length} characters); book: ${trainText.length} train / ${valText.length} validation characters; dates: ${o.testSize} held out`,
+    );
 
-    const build = (name: "T5" | "BART"): Contender => (name === "T5" ? t5Contender(size, o.seed + 1) : bartContender(size, o.seed + 1));
+    const build = (name: "T5" | "BART"): Contender =>
+      name === "T5" ? t5Contender(size, o.seed + 1) : bartContender(size, o.seed + 1);
     const objective = (name: "T5" | "BART") => (name === "T5" ? t5Example : bartExample);
     const progress = { done: 0, total: 2 * o.pretrainSteps + 4 * o.finetuneSteps };
 
@@ -440,24 +581,45 @@ export const recipe: Recipe<EncoderDecoderCompareOptions> = {
     const pretrained = new Map<string, { c: Contender; run: RunResult; valLoss: number; sample: string }>();
     for (const name of ["T5", "BART"] as const) {
       const c = build(name);
-      hooks.log(`${name}: ${c.model.numParameters().toLocaleString("en-US")} parameters; pretraining ${o.pretrainSteps} steps × ${o.pretrainBatch} passages of ${o.chunk} characters`);
+      hooks.log(
+        `${name}: ${c.model.numParameters().toLocaleString("en-US")} parameters; pretraining ${o.pretrainSteps} steps × ${o.pretrainBatch} passages of ${o.chunk} characters`,
+      );
       const corrupt = objective(name);
-      const dataG = new Generator(o.seed + 2), noiseG = new Generator(o.seed + 4);
+      const dataG = new Generator(o.seed + 2),
+        noiseG = new Generator(o.seed + 4);
       const valNoiseG = new Generator(o.seed + 5);
       const val = valPassages.map((p) => corrupt(p, vocab, valNoiseG));
-      const run = train(c, `${name} pretraining`, o.pretrainSteps, o.lr,
+      const run = train(
+        c,
+        `${name} pretraining`,
+        o.pretrainSteps,
+        o.lr,
         () => Array.from({ length: o.pretrainBatch }, () => corrupt(passage(trainText, dataG), vocab, noiseG)),
-        () => ({ valLoss: meanLoss(c, val, 16) }), o.evalEvery, hooks, progress);
+        () => ({ valLoss: meanLoss(c, val, 16) }),
+        o.evalEvery,
+        hooks,
+        progress,
+      );
       const valLoss = run.evals[run.evals.length - 1]![1].valLoss!;
       // one held-out passage: what the model reads, and what it writes back
-      const out = c.greedy([val[0]!.src], name === "T5" ? val[0]!.tgt.length + 8 : Math.min(size.maxPositions - 1, o.chunk + 8))[0]!;
+      const out = c.greedy(
+        [val[0]!.src],
+        name === "T5" ? val[0]!.tgt.length + 8 : Math.min(size.maxPositions - 1, o.chunk + 8),
+      )[0]!;
       const sample = `${name} pretraining, a held-out passage\n  reads:  ${vocab.show(val[0]!.src)}\n  writes: ${vocab.show(out)}\n  wanted: ${vocab.show(val[0]!.tgt)}`;
       hooks.log(`${name} pretrained in ${run.seconds.toFixed(0)} s: validation loss ${valLoss.toFixed(4)}`);
       pretrained.set(name, { c, run, valLoss, sample });
     }
 
     // -- fine-tuning on dates: four runs on the same batches, from the pretrained weights and from scratch
-    const rows: { name: "T5" | "BART"; init: "pretrained" | "scratch"; c: Contender; run: RunResult; scores: DateScores; hyps: string[] }[] = [];
+    const rows: {
+      name: "T5" | "BART";
+      init: "pretrained" | "scratch";
+      c: Contender;
+      run: RunResult;
+      scores: DateScores;
+      hyps: string[];
+    }[] = [];
     for (const name of ["T5", "BART"] as const) {
       for (const init of ["pretrained", "scratch"] as const) {
         const c = init === "pretrained" ? pretrained.get(name)!.c : build(name);
@@ -473,9 +635,21 @@ export const recipe: Recipe<EncoderDecoderCompareOptions> = {
         const label = `${name} ${init === "pretrained" ? "pretrained" : "from scratch"}`;
         hooks.log(`${label}: fine-tuning ${o.finetuneSteps} steps × ${o.finetuneBatch} dates`);
         let last: { scores: DateScores; hyps: string[] } | null = null;
-        const run = train(c, label, o.finetuneSteps, o.lr, next, () => ({ ...(last = dateScores(c, vocab, test)).scores }), o.evalEvery, hooks, progress);
+        const run = train(
+          c,
+          label,
+          o.finetuneSteps,
+          o.lr,
+          next,
+          () => ({ ...(last = dateScores(c, vocab, test)).scores }),
+          o.evalEvery,
+          hooks,
+          progress,
+        );
         const { scores, hyps } = last!; // the evaluation after the last step
-        hooks.log(`${label}: exact match ${pct(scores.exactMatch)}%, characters right ${pct(scores.charAccuracy)}%, test loss ${scores.testLoss.toFixed(4)} on ${test.length} held-out dates`);
+        hooks.log(
+          `${label}: exact match ${pct(scores.exactMatch)}%, characters right ${pct(scores.charAccuracy)}%, test loss ${scores.testLoss.toFixed(4)} on ${test.length} held-out dates`,
+        );
         rows.push({ name, init, c, run, scores, hyps });
       }
     }
@@ -505,28 +679,46 @@ export const recipe: Recipe<EncoderDecoderCompareOptions> = {
         return `| ${r.name} | ${p.c.model.numParameters().toLocaleString("en-US")} | ${pre ? `${p.run.seconds.toFixed(0)} s (${((1000 * p.run.seconds) / o.pretrainSteps).toFixed(0)} ms/step)` : "—"} | ${pre ? p.valLoss.toFixed(3) : "—"} | ${pre ? "the pretrained weights" : "random weights (scratch)"} | ${r.run.seconds.toFixed(0)} | ${r.scores.testLoss.toFixed(4)} | ${pct(r.scores.charAccuracy)}% | **${pct(r.scores.exactMatch)}%** |`;
       }),
     ].join("\n");
-    const evalCurve = (key: keyof DateScores) => rows.map((r) => ({ name: r.run.loss.name, points: r.run.evals.map(([step, e]) => [step, e[key]!] as [number, number]) }));
+    const evalCurve = (key: keyof DateScores) =>
+      rows.map((r) => ({
+        name: r.run.loss.name,
+        points: r.run.evals.map(([step, e]) => [step, e[key]!] as [number, number]),
+      }));
     const images = {
       "pretrain-loss.png": lineChartPng({
-        title: `pretraining on Moby Dick (T5: spans, BART: infilling)`, xLabel: "step", yLabel: "train loss (mean of 10 steps)",
+        title: `pretraining on Moby Dick (T5: spans, BART: infilling)`,
+        xLabel: "step",
+        yLabel: "train loss (mean of 10 steps)",
         series: [...pretrained.values()].map((p) => p.run.loss),
       }),
       "finetune-loss.png": lineChartPng({
-        title: `fine-tuning on dates: pretrained vs from scratch`, xLabel: "step", yLabel: "train loss (mean of 10 steps)",
+        title: `fine-tuning on dates: pretrained vs from scratch`,
+        xLabel: "step",
+        yLabel: "train loss (mean of 10 steps)",
         series: rows.map((r) => r.run.loss),
       }),
       "finetune-char-accuracy.png": lineChartPng({
-        title: `dates: characters right on ${test.length} held-out dates (greedy)`, xLabel: "fine-tuning step", yLabel: "share of ISO characters right",
+        title: `dates: characters right on ${test.length} held-out dates (greedy)`,
+        xLabel: "fine-tuning step",
+        yLabel: "share of ISO characters right",
         series: evalCurve("charAccuracy"),
       }),
       "finetune-exact-match.png": lineChartPng({
-        title: `dates: exact match on ${test.length} held-out dates (greedy)`, xLabel: "fine-tuning step", yLabel: "exact match",
+        title: `dates: exact match on ${test.length} held-out dates (greedy)`,
+        xLabel: "fine-tuning step",
+        yLabel: "exact match",
         series: evalCurve("exactMatch"),
       }),
     };
     const samples = [
       ...[...pretrained.values()].map((p) => p.sample),
-      ...rows.map((r) => `${r.run.loss.name} on dates: ${test.slice(0, 6).map((p, i) => `${p.src} → ${r.hyps[i]}${r.hyps[i] === p.tgt ? "" : ` (want ${p.tgt})`}`).join("; ")}`),
+      ...rows.map(
+        (r) =>
+          `${r.run.loss.name} on dates: ${test
+            .slice(0, 6)
+            .map((p, i) => `${p.src} → ${r.hyps[i]}${r.hyps[i] === p.tgt ? "" : ` (want ${p.tgt})`}`)
+            .join("; ")}`,
+      ),
     ];
     return { metrics, tables: { "encoder-decoder-compare.md": table }, images, samples };
   },

@@ -16,7 +16,10 @@ test("dateRow: the answer characters are the only targets, each the next charact
   const r = dateRow("3 May 1999", "1999-05-03", 24, ascii);
   assert.equal(ascii.decode(r.ids).slice(0, 22), "3 May 1999=1999-05-03\n");
   const targets = [...r.targets].map((t, i) => [i, t] as const).filter(([, t]) => t !== -100);
-  assert.deepEqual(targets.map(([i]) => i), [10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20]); // from "=" to the last digit
+  assert.deepEqual(
+    targets.map(([i]) => i),
+    [10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20],
+  ); // from "=" to the last digit
   assert.equal(ascii.decode(targets.map(([, t]) => t)), "1999-05-03\n");
   assert.equal(ascii.decode(ascii.encode("é")), "?");
 });
@@ -30,7 +33,14 @@ test("Chars: a vocabulary without / and = (the book's) writes them as - and :, o
 });
 
 test("emailWindows: whitespace squeezed, the first n characters, left-padded", () => {
-  const [a, b] = emailWindows([{ text: "Subject:  hi\n\nthere", label: 1 }, { text: "x".repeat(50), label: 0 }], 20, ascii);
+  const [a, b] = emailWindows(
+    [
+      { text: "Subject:  hi\n\nthere", label: 1 },
+      { text: "x".repeat(50), label: 0 },
+    ],
+    20,
+    ascii,
+  );
   assert.equal(ascii.decode(a!.ids), "   Subject: hi there");
   assert.equal(ascii.decode(b!.ids), "x".repeat(20));
 });
@@ -39,27 +49,62 @@ test("finetune-compare at a tiny size: a row per method, the rank sweep, the cou
   const g = new Generator(1);
   const words = ["whale", "sea", "ship", "captain", "harpoon", "deck", "ahab", "white"];
   const text = Array.from({ length: 3000 }, () => words[g.randint(0, words.length)]).join(" ");
-  const emails = Array.from({ length: 120 }, (_, i) => ({ text: i % 3 ? `Subject: Re: meeting ${i}` : `Subject: WIN MONEY NOW ${i}`, label: i % 3 ? 0 : 1 }));
-  const o = { ...DEFAULTS, nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 56, baseSteps: 2, steps: 2, batchSize: 2, emailChars: 20, testEmails: 10, testDates: 4, ranks: "1,2,4" };
-  const res = finetuneCompareRecipe.run(o, { text, emails }, { log: () => {}, cpuTime: () => performance.now() / 1000 }, g);
-  const rows = res.tables!["finetune-compare"]!.split("\n").filter((l) => /^\| [a-z]/.test(l) && !l.startsWith("| method"));
-  assert.deepEqual(rows.map((l) => l.split(" ")[1]), ["full", "lora", "adapter", "adapter-pfeiffer", "prefix", "prompt", "bitfit", "ia3"]);
+  const emails = Array.from({ length: 120 }, (_, i) => ({
+    text: i % 3 ? `Subject: Re: meeting ${i}` : `Subject: WIN MONEY NOW ${i}`,
+    label: i % 3 ? 0 : 1,
+  }));
+  const o = {
+    ...DEFAULTS,
+    nLayer: 1,
+    nHead: 2,
+    nEmbd: 16,
+    blockSize: 56,
+    baseSteps: 2,
+    steps: 2,
+    batchSize: 2,
+    emailChars: 20,
+    testEmails: 10,
+    testDates: 4,
+    ranks: "1,2,4",
+  };
+  const res = finetuneCompareRecipe.run(
+    o,
+    { text, emails },
+    { log: () => {}, cpuTime: () => performance.now() / 1000 },
+    g,
+  );
+  const rows = res
+    .tables!["finetune-compare"]!.split("\n")
+    .filter((l) => /^\| [a-z]/.test(l) && !l.startsWith("| method"));
+  assert.deepEqual(
+    rows.map((l) => l.split(" ")[1]),
+    ["full", "lora", "adapter", "adapter-pfeiffer", "prefix", "prompt", "bitfit", "ia3"],
+  );
   const m = res.metrics;
   const C = 16;
   assert.equal(m["lora.trainable"], 2 * (DEFAULTS.r * C + C * DEFAULTS.r)); // one block: wq and wv, A (r, C) + B (C, r) each
   assert.equal(m["prompt.trainable"], DEFAULTS.numVirtualTokens * C);
   assert.equal(m["ia3.trainable"], C + C + 4 * C);
   assert.equal(m["full.trainable"], m["base.params"]);
-  for (const k of Object.keys(m).filter((k) => k.endsWith("Accuracy") || k.endsWith("ExactMatch"))) assert.ok(m[k]! >= 0 && m[k]! <= 1, k);
+  for (const k of Object.keys(m).filter((k) => k.endsWith("Accuracy") || k.endsWith("ExactMatch")))
+    assert.ok(m[k]! >= 0 && m[k]! <= 1, k);
   assert.ok(res.tables!["lora-ranks"]!.includes("| 2 | "), "the rank sweep");
-  assert.equal(m["lora.r4.datesTestLoss"], m["lora.datesTestLoss"], "the sweep reuses the table's LoRA run at its rank");
+  assert.equal(
+    m["lora.r4.datesTestLoss"],
+    m["lora.datesTestLoss"],
+    "the sweep reuses the table's LoRA run at its rank",
+  );
   // peak step memory: at least the weights, a gradient and two moments per trainable parameter, plus activations
   for (const method of ["full", "lora", "prompt", "bitfit"]) {
     const floor = 4 * m["base.params"]! + 12 * m[`${method}.trainable`]!;
-    assert.ok(m[`${method}.peakBytes`]! > floor, `${method}: peak ${m[`${method}.peakBytes`]} bytes, weights + grads + moments alone ${floor}`);
+    assert.ok(
+      m[`${method}.peakBytes`]! > floor,
+      `${method}: peak ${m[`${method}.peakBytes`]} bytes, weights + grads + moments alone ${floor}`,
+    );
   }
   assert.ok(m["full.peakBytes"]! > m["lora.peakBytes"]!, "full fine-tuning's step holds more than LoRA's");
-  for (const method of ["full", "lora", "prompt"]) assert.ok(Number.isFinite(m[`${method}.cpuMsPerStep`]), `${method}: CPU time per step`);
+  for (const method of ["full", "lora", "prompt"])
+    assert.ok(Number.isFinite(m[`${method}.cpuMsPerStep`]), `${method}: CPU time per step`);
   assert.ok(res.images!["lora-ranks.png"]!.length > 100 && res.images!["dates-loss.png"]!.length > 100);
 });
 
@@ -69,10 +114,43 @@ test("finetune-compare on a wnn train gpt checkpoint: the run's weights and voca
   const tok = CharTokenizer.fromText(text);
   const cfg = gptConfig("tiny", { vocabSize: tok.vocabSize, nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 56 });
   const ids = Int32Array.from(tok.encode(text));
-  const trainer = new GPTTrainer(cfg, { batchSize: 2, lr: 1e-3, minLr: 1e-4, warmupIters: 1, lrDecayIters: 10, iters: 10, evalInterval: 100, evalIters: 1, weightDecay: 0.1, beta1: 0.9, beta2: 0.99, gradClip: 1, seed: 1 }, { train: ids, val: ids });
-  const checkpoint = serializeCheckpoint(trainer.checkpoint({ dataset: "moby-dick", split: 0.9, tokenizer: tok.toJSON() }));
-  const emails = Array.from({ length: 120 }, (_, i) => ({ text: i % 3 ? `Subject: Re: meeting ${i}` : `Subject: WIN MONEY NOW ${i}`, label: i % 3 ? 0 : 1 }));
-  const o = { ...DEFAULTS, base: "run", steps: 1, batchSize: 2, emailChars: 20, testEmails: 10, testDates: 4, ranks: "", methods: "lora,prefix" };
+  const trainer = new GPTTrainer(
+    cfg,
+    {
+      batchSize: 2,
+      lr: 1e-3,
+      minLr: 1e-4,
+      warmupIters: 1,
+      lrDecayIters: 10,
+      iters: 10,
+      evalInterval: 100,
+      evalIters: 1,
+      weightDecay: 0.1,
+      beta1: 0.9,
+      beta2: 0.99,
+      gradClip: 1,
+      seed: 1,
+    },
+    { train: ids, val: ids },
+  );
+  const checkpoint = serializeCheckpoint(
+    trainer.checkpoint({ dataset: "moby-dick", split: 0.9, tokenizer: tok.toJSON() }),
+  );
+  const emails = Array.from({ length: 120 }, (_, i) => ({
+    text: i % 3 ? `Subject: Re: meeting ${i}` : `Subject: WIN MONEY NOW ${i}`,
+    label: i % 3 ? 0 : 1,
+  }));
+  const o = {
+    ...DEFAULTS,
+    base: "run",
+    steps: 1,
+    batchSize: 2,
+    emailChars: 20,
+    testEmails: 10,
+    testDates: 4,
+    ranks: "",
+    methods: "lora,prefix",
+  };
   const res = finetuneCompareRecipe.run(o, { text, emails, checkpoint }, { log: () => {} }, g);
   assert.equal(res.metrics["base.params"], trainer.model.numParameters());
   assert.equal(res.metrics["lora.trainable"], 2 * (DEFAULTS.r * 16 + 16 * DEFAULTS.r));

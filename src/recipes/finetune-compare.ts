@@ -77,15 +77,39 @@ export type FinetuneCompareOptions = {
 };
 
 export const DEFAULTS: FinetuneCompareOptions = {
-  nLayer: 4, nHead: 4, nEmbd: 64, blockSize: 64, baseSteps: 400, baseLr: 3e-3,
-  base: "", steps: 80, spamSteps: 0, dateChars: 44, batchSize: 16, r: 4, alpha: 8, bottleneck: 8, numVirtualTokens: 8,
-  emailChars: 48, testEmails: 400, testDates: 200, ranks: "1,2,4,8,16,64",
-  methods: "full,lora,adapter,adapter-pfeiffer,prefix,prompt,bitfit,ia3", seed: 0,
+  nLayer: 4,
+  nHead: 4,
+  nEmbd: 64,
+  blockSize: 64,
+  baseSteps: 400,
+  baseLr: 3e-3,
+  base: "",
+  steps: 80,
+  spamSteps: 0,
+  dateChars: 44,
+  batchSize: 16,
+  r: 4,
+  alpha: 8,
+  bottleneck: 8,
+  numVirtualTokens: 8,
+  emailChars: 48,
+  testEmails: 400,
+  testDates: 200,
+  ranks: "1,2,4,8,16,64",
+  methods: "full,lora,adapter,adapter-pfeiffer,prefix,prompt,bitfit,ia3",
+  seed: 0,
 };
 
 /** Each method's learning rate: the usual order of magnitude for it (the small methods need larger steps). */
 export const LRS: Record<MethodName, number> = {
-  full: 1e-3, lora: 5e-3, adapter: 5e-3, "adapter-pfeiffer": 5e-3, prefix: 5e-3, prompt: 3e-2, bitfit: 1e-2, ia3: 3e-2,
+  full: 1e-3,
+  lora: 5e-3,
+  adapter: 5e-3,
+  "adapter-pfeiffer": 5e-3,
+  prefix: 5e-3,
+  prompt: 3e-2,
+  bitfit: 1e-2,
+  ia3: 3e-2,
 };
 
 // -----------------------------------------------------------------------------------------------------
@@ -100,7 +124,8 @@ export class Chars {
   readonly newline: number;
 
   constructor(tok: CharTokenizer) {
-    if (!tok.chars.includes("\n") || !tok.chars.includes("?") || !tok.chars.includes(" ")) throw new ArgumentError(`finetune-compare: the base's vocabulary must hold "\\n", " " and "?"`);
+    if (!tok.chars.includes("\n") || !tok.chars.includes("?") || !tok.chars.includes(" "))
+      throw new ArgumentError(`finetune-compare: the base's vocabulary must hold "\\n", " " and "?"`);
     this.tok = tok;
     this.newline = tok.chars.indexOf("\n");
   }
@@ -117,7 +142,9 @@ export class Chars {
   /** s with every character the vocabulary lacks replaced. */
   fit(s: string): string {
     const has = (c: string): boolean => this.tok.chars.includes(c);
-    return [...s].map((c) => (has(c) ? c : SUBSTITUTES[c] !== undefined && has(SUBSTITUTES[c]!) ? SUBSTITUTES[c]! : "?")).join("");
+    return [...s]
+      .map((c) => (has(c) ? c : SUBSTITUTES[c] !== undefined && has(SUBSTITUTES[c]!) ? SUBSTITUTES[c]! : "?"))
+      .join("");
   }
 
   encode(s: string): Int32Array {
@@ -190,7 +217,15 @@ function validationLoss(model: GPT, val: Int32Array, o: FinetuneCompareOptions):
 export function pretrainBase(text: string, o: FinetuneCompareOptions, hooks: RecipeHooks): Base {
   const chars = Chars.ascii();
   const { train, val } = bookSplit(text, chars);
-  const config = gptConfig({ vocabSize: chars.size, blockSize: o.blockSize, nLayer: o.nLayer, nHead: o.nHead, nEmbd: o.nEmbd, dropout: 0, bias: true });
+  const config = gptConfig({
+    vocabSize: chars.size,
+    blockSize: o.blockSize,
+    nLayer: o.nLayer,
+    nHead: o.nHead,
+    nEmbd: o.nEmbd,
+    dropout: 0,
+    bias: true,
+  });
   const model = new GPT(config, { generator: new Generator(o.seed) });
   const opt = new AdamW(model.parameters(), { lr: o.baseLr, betas: [0.9, 0.99], weightDecay: 0 });
   const batches = new Generator(o.seed + 1);
@@ -203,7 +238,8 @@ export function pretrainBase(text: string, o: FinetuneCompareOptions, hooks: Rec
     clipGradNorm(model.parameters(), 1);
     opt.step();
     hooks.progress?.(step, o.baseSteps, { loss: loss!.item() });
-    if (step % Math.max(1, Math.floor(o.baseSteps / 5)) === 0) hooks.log(`base: step ${step}/${o.baseSteps}, train loss ${loss!.item().toFixed(3)}`);
+    if (step % Math.max(1, Math.floor(o.baseSteps / 5)) === 0)
+      hooks.log(`base: step ${step}/${o.baseSteps}, train loss ${loss!.item().toFixed(3)}`);
   }
   const seconds = (performance.now() - t0) / 1000;
   const state = Object.fromEntries(Object.entries(model.stateDict()).map(([k, t]) => [k, t.clone()]));
@@ -217,7 +253,14 @@ export function loadBase(bytes: Uint8Array, text: string, o: FinetuneCompareOpti
   const chars = new Chars(CharTokenizer.fromJSON(meta.tokenizer));
   const model = new GPT(config, { generator: new Generator(o.seed) });
   model.loadStateDict(ckpt.model);
-  return { state: ckpt.model, config, chars, params: model.numParameters(), valLoss: validationLoss(model, bookSplit(text, chars).val, o), seconds: 0 };
+  return {
+    state: ckpt.model,
+    config,
+    chars,
+    params: model.numParameters(),
+    valLoss: validationLoss(model, bookSplit(text, chars).val, o),
+    seconds: 0,
+  };
 }
 
 /** A fresh copy of the pretrained base. */
@@ -230,7 +273,10 @@ function freshBase(base: Base, o: FinetuneCompareOptions): GPT {
 // -----------------------------------------------------------------------------------------------------
 // The tasks
 
-export interface Email { ids: Int32Array; label: number }
+export interface Email {
+  ids: Int32Array;
+  label: number;
+}
 
 /** The e-mails as fixed-length character windows: whitespace squeezed, the first n characters, left-padded. */
 export function emailWindows(emails: readonly { text: string; label: number }[], n: number, chars: Chars): Email[] {
@@ -247,13 +293,20 @@ function stackRows(rows: readonly Int32Array[]): Tensor {
   return new Tensor(data, [rows.length, T]);
 }
 
-export interface DateRow { ids: Int32Array; targets: Int32Array; src: string; tgt: string }
+export interface DateRow {
+  ids: Int32Array;
+  targets: Int32Array;
+  src: string;
+  tgt: string;
+}
 
 /** "<src>=<YYYY-MM-DD>\n" padded with "\n" to T; targets: the next character on the answer, −100 elsewhere. */
 export function dateRow(src: string, tgt: string, T: number, chars: Chars): DateRow {
   const full = chars.encode(`${src}=${tgt}\n`);
-  if (full.length > T + 1) throw new ArgumentError(`finetune-compare: the date line "${src}=${tgt}" is longer than ${T} characters`);
-  const ids = new Int32Array(T).fill(chars.newline), targets = new Int32Array(T).fill(-100);
+  if (full.length > T + 1)
+    throw new ArgumentError(`finetune-compare: the date line "${src}=${tgt}" is longer than ${T} characters`);
+  const ids = new Int32Array(T).fill(chars.newline),
+    targets = new Int32Array(T).fill(-100);
   ids.set(full.subarray(0, Math.min(full.length, T)));
   const answerStart = src.length + 1; // the first ISO character's position in `full`
   for (let t = answerStart; t < full.length; t++) targets[t - 1] = full[t]!; // predict full[t] from position t − 1
@@ -284,7 +337,8 @@ function trainLoop(model: Module, lr: number, steps: number, hooks: RecipeHooks,
   const params = model.parameters().filter((p) => p.requiresGrad);
   const opt = new AdamW(params, { lr, betas: [0.9, 0.99], weightDecay: 0 });
   const losses: number[] = [];
-  let ms = 0, peakBytes = 0;
+  let ms = 0,
+    peakBytes = 0;
   const job: TrainingJob<{ loss: number }, Record<string, never>> = {
     step: 0,
     totalSteps: steps,
@@ -304,23 +358,47 @@ function trainLoop(model: Module, lr: number, steps: number, hooks: RecipeHooks,
     },
   };
   const cpu0 = hooks.cpuTime?.() ?? NaN;
-  runLoopSync(job, { onStep: (_, m, t) => { losses.push(m.loss); ms += t; } });
+  runLoopSync(job, {
+    onStep: (_, m, t) => {
+      losses.push(m.loss);
+      ms += t;
+    },
+  });
   const cpu = (hooks.cpuTime?.() ?? NaN) - cpu0; // includes the cost of measuring the tape, a walk over its nodes
   return { losses, peakBytes, msPerStep: ms / steps, cpuMsPerStep: (1000 * cpu) / steps };
 }
 
-const methodOptions = (o: FinetuneCompareOptions, r: number): Parameters<typeof applyMethod>[2] =>
-  ({ r, alpha: o.alpha, bottleneck: o.bottleneck, numVirtualTokens: o.numVirtualTokens, generator: new Generator(o.seed + 3) });
+const methodOptions = (o: FinetuneCompareOptions, r: number): Parameters<typeof applyMethod>[2] => ({
+  r,
+  alpha: o.alpha,
+  bottleneck: o.bottleneck,
+  numVirtualTokens: o.numVirtualTokens,
+  generator: new Generator(o.seed + 3),
+});
 
 /** One method on the spam task: test accuracy. */
-export function runSpam(method: MethodName, base: Base, train: Email[], test: Email[], o: FinetuneCompareOptions, hooks: RecipeHooks, extra: { r?: number } = {}): MethodResult {
+export function runSpam(
+  method: MethodName,
+  base: Base,
+  train: Email[],
+  test: Email[],
+  o: FinetuneCompareOptions,
+  hooks: RecipeHooks,
+  extra: { r?: number } = {},
+): MethodResult {
   const ft = applyMethod(method, freshBase(base, o), methodOptions(o, extra.r ?? o.r));
   const clf = new LastTokenClassifier(ft.model as unknown as LM, base.config.nEmbd, 2, new Generator(o.seed + 4));
   const order = new Generator(o.seed + 10);
   clf.train();
   const cost = trainLoop(clf, LRS[method], o.spamSteps || o.steps, hooks, () => {
     const rows = Array.from({ length: o.batchSize }, () => train[order.randint(0, train.length)]!);
-    return F.crossEntropy(clf.forward(stackRows(rows.map((r) => r.ids))), new Tensor(Int32Array.from(rows, (r) => r.label), [rows.length]));
+    return F.crossEntropy(
+      clf.forward(stackRows(rows.map((r) => r.ids))),
+      new Tensor(
+        Int32Array.from(rows, (r) => r.label),
+        [rows.length],
+      ),
+    );
   });
   clf.eval();
   let right = 0;
@@ -328,14 +406,23 @@ export function runSpam(method: MethodName, base: Base, train: Email[], test: Em
     for (let i = 0; i < test.length; i += 100) {
       const chunk = test.slice(i, i + 100);
       const pred = clf.forward(stackRows(chunk.map((r) => r.ids))).argmax(-1).storage;
-      chunk.forEach((e, b) => { if (pred[b] === e.label) right++; });
+      chunk.forEach((e, b) => {
+        if (pred[b] === e.label) right++;
+      });
     }
   });
   return { method, report: trainableReport(clf), ...cost, metric: right / test.length };
 }
 
 /** One method on the dates task: exact match of greedy decoding on the test dates. */
-export function runDates(method: MethodName, base: Base, test: DateRow[], o: FinetuneCompareOptions, hooks: RecipeHooks, extra: { r?: number } = {}): MethodResult {
+export function runDates(
+  method: MethodName,
+  base: Base,
+  test: DateRow[],
+  o: FinetuneCompareOptions,
+  hooks: RecipeHooks,
+  extra: { r?: number } = {},
+): MethodResult {
   const ft = applyMethod(method, freshBase(base, o), methodOptions(o, extra.r ?? o.r));
   const lm = ft.model as unknown as LM;
   const T = o.dateChars;
@@ -352,7 +439,8 @@ export function runDates(method: MethodName, base: Base, test: DateRow[], o: Fin
     return lm.forward(stackRows(rows.map((r) => r.ids)), stackRows(rows.map((r) => r.targets))).loss!;
   });
   lm.eval();
-  let exact = 0, testLoss = 0;
+  let exact = 0,
+    testLoss = 0;
   noGrad(() => {
     for (let i = 0; i < test.length; i += 100) {
       const chunk = test.slice(i, i + 100);
@@ -375,7 +463,8 @@ export function runDates(method: MethodName, base: Base, test: DateRow[], o: Fin
 const kb = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KiB`;
 const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(2)} MiB`;
 const count = (n: number): string => n.toLocaleString("en-US");
-const both = (a: number | undefined, b: number | undefined, f: (x: number) => string): string => `${a === undefined ? "—" : f(a)} / ${b === undefined ? "—" : f(b)}`;
+const both = (a: number | undefined, b: number | undefined, f: (x: number) => string): string =>
+  `${a === undefined ? "—" : f(a)} / ${b === undefined ? "—" : f(b)}`;
 
 function table(rows: { spam?: MethodResult; dates?: MethodResult }[], headWeights: number): string {
   const lines = [
@@ -384,15 +473,22 @@ function table(rows: { spam?: MethodResult; dates?: MethodResult }[], headWeight
   ];
   for (const { spam, dates } of rows) {
     const r = (dates ?? spam)!;
-    lines.push(`| ${r.method} (lr ${LRS[r.method as MethodName]}) | ${count(r.report.trainable)} | ${r.report.percent.toFixed(2)}% | ${kb(r.report.optimizerBytes)} | ${both(spam?.peakBytes, dates?.peakBytes, mb)} | ${both(spam?.cpuMsPerStep, dates?.cpuMsPerStep, (x) => x.toFixed(0))} | ${both(spam?.msPerStep, dates?.msPerStep, (x) => x.toFixed(0))} | ${spam ? (100 * spam.metric).toFixed(1) + "%" : "—"} | ${dates ? (100 * dates.metric).toFixed(1) + "%" : "—"} | ${dates ? dates.testLoss!.toFixed(3) : "—"} |`);
+    lines.push(
+      `| ${r.method} (lr ${LRS[r.method as MethodName]}) | ${count(r.report.trainable)} | ${r.report.percent.toFixed(2)}% | ${kb(r.report.optimizerBytes)} | ${both(spam?.peakBytes, dates?.peakBytes, mb)} | ${both(spam?.cpuMsPerStep, dates?.cpuMsPerStep, (x) => x.toFixed(0))} | ${both(spam?.msPerStep, dates?.msPerStep, (x) => x.toFixed(0))} | ${spam ? (100 * spam.metric).toFixed(1) + "%" : "—"} | ${dates ? (100 * dates.metric).toFixed(1) + "%" : "—"} | ${dates ? dates.testLoss!.toFixed(3) : "—"} |`,
+    );
   }
-  lines.push("", `Trainable counts and AdamW state on the dates task (the spam task adds the ${count(headWeights)} parameters of the classification head to each).`);
+  lines.push(
+    "",
+    `Trainable counts and AdamW state on the dates task (the spam task adds the ${count(headWeights)} parameters of the classification head to each).`,
+  );
   return lines.join("\n");
 }
 export const finetuneCompareRecipe: Recipe<FinetuneCompareOptions> = {
   name: "finetune-compare",
-  paper: "Full fine-tuning, LoRA (Hu et al. 2021), adapters (Houlsby et al. 2019; Pfeiffer et al. 2021), prefix tuning (Li & Liang 2021), prompt tuning (Lester et al. 2021), BitFit (Ben Zaken et al. 2021), (IA)³ (Liu et al. 2022)",
-  trainsOn: "a character GPT-2 pretrained on Moby Dick (a wnn train gpt run, or here), then each method on SpamAssassin spam classification and dates → ISO, one step budget",
+  paper:
+    "Full fine-tuning, LoRA (Hu et al. 2021), adapters (Houlsby et al. 2019; Pfeiffer et al. 2021), prefix tuning (Li & Liang 2021), prompt tuning (Lester et al. 2021), BitFit (Ben Zaken et al. 2021), (IA)³ (Liu et al. 2022)",
+  trainsOn:
+    "a character GPT-2 pretrained on Moby Dick (a wnn train gpt run, or here), then each method on SpamAssassin spam classification and dates → ISO, one step budget",
   needs: ["text", "emails"],
   defaults: DEFAULTS,
   help: {
@@ -400,17 +496,40 @@ export const finetuneCompareRecipe: Recipe<FinetuneCompareOptions> = {
     spamSteps: "steps per method on the spam task (0: --steps)",
   },
   run(o: FinetuneCompareOptions, data: RecipeData, hooks: RecipeHooks): RecipeResult {
-    if (!data.text || data.text.length < 10_000) throw new ArgumentError("finetune-compare: needs the book (RecipeData.text)");
-    if (!data.emails || data.emails.length < 100) throw new ArgumentError("finetune-compare: needs the SpamAssassin e-mails (RecipeData.emails)");
-    if (o.base && !data.checkpoint) throw new ArgumentError(`finetune-compare: --base ${o.base} given but no checkpoint was read (RecipeData.checkpoint)`);
-    const methods = o.methods.split(",").map((s) => s.trim()).filter(Boolean) as MethodName[];
-    for (const m of methods) if (!(m in LRS)) throw new ArgumentError(`finetune-compare: unknown method "${m}"; the methods are ${Object.keys(LRS).join(", ")}`);
-    const ranks = o.ranks.split(",").map((s) => s.trim()).filter(Boolean).map(Number);
+    if (!data.text || data.text.length < 10_000)
+      throw new ArgumentError("finetune-compare: needs the book (RecipeData.text)");
+    if (!data.emails || data.emails.length < 100)
+      throw new ArgumentError("finetune-compare: needs the SpamAssassin e-mails (RecipeData.emails)");
+    if (o.base && !data.checkpoint)
+      throw new ArgumentError(
+        `finetune-compare: --base ${o.base} given but no checkpoint was read (RecipeData.checkpoint)`,
+      );
+    const methods = o.methods
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean) as MethodName[];
+    for (const m of methods)
+      if (!(m in LRS))
+        throw new ArgumentError(
+          `finetune-compare: unknown method "${m}"; the methods are ${Object.keys(LRS).join(", ")}`,
+        );
+    const ranks = o.ranks
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .map(Number);
 
     const base = data.checkpoint ? loadBase(data.checkpoint, data.text, o) : pretrainBase(data.text, o, hooks);
     const window = base.config.blockSize - o.numVirtualTokens;
-    if (o.emailChars > window || o.dateChars > window) throw new ArgumentError(`finetune-compare: emailChars ${o.emailChars} and dateChars ${o.dateChars} must fit the context ${base.config.blockSize} less numVirtualTokens ${o.numVirtualTokens}`);
-    hooks.log(`base: ${count(base.params)} parameters, vocabulary ${base.chars.size}, ` + (data.checkpoint ? `from ${o.base}` : `${o.baseSteps} steps in ${base.seconds.toFixed(0)} s`) + `, validation loss ${base.valLoss.toFixed(3)}`);
+    if (o.emailChars > window || o.dateChars > window)
+      throw new ArgumentError(
+        `finetune-compare: emailChars ${o.emailChars} and dateChars ${o.dateChars} must fit the context ${base.config.blockSize} less numVirtualTokens ${o.numVirtualTokens}`,
+      );
+    hooks.log(
+      `base: ${count(base.params)} parameters, vocabulary ${base.chars.size}, ` +
+        (data.checkpoint ? `from ${o.base}` : `${o.baseSteps} steps in ${base.seconds.toFixed(0)} s`) +
+        `, validation loss ${base.valLoss.toFixed(3)}`,
+    );
 
     const split = stratifiedSplit(emailWindows(data.emails, o.emailChars, base.chars), (e) => e.label, 0.8, o.seed);
     const spamTest = split.val.slice(0, o.testEmails);
@@ -427,12 +546,18 @@ export const finetuneCompareRecipe: Recipe<FinetuneCompareOptions> = {
     }
 
     const rows: { spam?: MethodResult; dates?: MethodResult }[] = [];
-    const metrics: Record<string, number> = { "base.params": base.params, "base.valLoss": base.valLoss, "base.seconds": base.seconds };
+    const metrics: Record<string, number> = {
+      "base.params": base.params,
+      "base.valLoss": base.valLoss,
+      "base.seconds": base.seconds,
+    };
     const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
     for (const m of methods) {
       const spam = runSpam(m, base, split.train, spamTest, o, hooks);
       const dates = runDates(m, base, dateTest, o, hooks);
-      hooks.log(`${m}: ${count(dates.report.trainable)} trainable (${dates.report.percent.toFixed(2)}%), peak ${mb(dates.peakBytes)}, ${dates.cpuMsPerStep.toFixed(0)} CPU ms/step, spam accuracy ${pct(spam.metric)}, dates exact match ${pct(dates.metric)}, dates test loss ${dates.testLoss!.toFixed(3)}`);
+      hooks.log(
+        `${m}: ${count(dates.report.trainable)} trainable (${dates.report.percent.toFixed(2)}%), peak ${mb(dates.peakBytes)}, ${dates.cpuMsPerStep.toFixed(0)} CPU ms/step, spam accuracy ${pct(spam.metric)}, dates exact match ${pct(dates.metric)}, dates test loss ${dates.testLoss!.toFixed(3)}`,
+      );
       rows.push({ spam, dates });
       metrics[`${m}.trainable`] = dates.report.trainable;
       metrics[`${m}.spamAccuracy`] = spam.metric;
@@ -446,8 +571,13 @@ export const finetuneCompareRecipe: Recipe<FinetuneCompareOptions> = {
     const sweep: MethodResult[] = [];
     for (const r of ranks) {
       // the main table's LoRA run is the sweep's point at its rank: not trained twice
-      const res = r === o.r && rows.some((row) => row.dates?.method === "lora") ? rows.find((row) => row.dates?.method === "lora")!.dates! : runDates("lora", base, dateTest, o, hooks, { r });
-      hooks.log(`lora r ${r}: ${count(res.report.trainable)} trainable, dates exact match ${pct(res.metric)}, test loss ${res.testLoss!.toFixed(3)}`);
+      const res =
+        r === o.r && rows.some((row) => row.dates?.method === "lora")
+          ? rows.find((row) => row.dates?.method === "lora")!.dates!
+          : runDates("lora", base, dateTest, o, hooks, { r });
+      hooks.log(
+        `lora r ${r}: ${count(res.report.trainable)} trainable, dates exact match ${pct(res.metric)}, test loss ${res.testLoss!.toFixed(3)}`,
+      );
       sweep.push(res);
       metrics[`lora.r${r}.datesExactMatch`] = res.metric;
       metrics[`lora.r${r}.datesTestLoss`] = res.testLoss!;
@@ -456,11 +586,17 @@ export const finetuneCompareRecipe: Recipe<FinetuneCompareOptions> = {
     const images: Record<string, Uint8Array> = {};
     if (sweep.length) {
       tables["lora-ranks"] = [
-        `| r | trainable parameters | % of the model | AdamW state | dates exact match | dates test loss |`, `|---:|---:|---:|---:|---:|---:|`,
-        ...sweep.map((s, i) => `| ${ranks[i]} | ${count(s.report.trainable)} | ${s.report.percent.toFixed(2)}% | ${kb(s.report.optimizerBytes)} | ${pct(s.metric)} | ${s.testLoss!.toFixed(3)} |`),
+        `| r | trainable parameters | % of the model | AdamW state | dates exact match | dates test loss |`,
+        `|---:|---:|---:|---:|---:|---:|`,
+        ...sweep.map(
+          (s, i) =>
+            `| ${ranks[i]} | ${count(s.report.trainable)} | ${s.report.percent.toFixed(2)}% | ${kb(s.report.optimizerBytes)} | ${pct(s.metric)} | ${s.testLoss!.toFixed(3)} |`,
+        ),
       ].join("\n");
       images["lora-ranks.png"] = lineChartPng({
-        title: "LoRA rank vs dates: exact match (%) and 10 x test loss", xLabel: "log2 r", yLabel: "",
+        title: "LoRA rank vs dates: exact match (%) and 10 x test loss",
+        xLabel: "log2 r",
+        yLabel: "",
         series: [
           { name: "exact match %", points: sweep.map((s, i) => [Math.log2(ranks[i]!), 100 * s.metric] as const) },
           { name: "10 x test loss", points: sweep.map((s, i) => [Math.log2(ranks[i]!), 10 * s.testLoss!] as const) },
@@ -468,8 +604,12 @@ export const finetuneCompareRecipe: Recipe<FinetuneCompareOptions> = {
       });
     }
     images["dates-loss.png"] = lineChartPng({
-      title: "dates: training loss per step", xLabel: "step", yLabel: "loss",
-      series: rows.filter((r) => r.dates).map((r) => ({ name: r.dates!.method, points: r.dates!.losses.map((l, i) => [i + 1, l] as const) })),
+      title: "dates: training loss per step",
+      xLabel: "step",
+      yLabel: "loss",
+      series: rows
+        .filter((r) => r.dates)
+        .map((r) => ({ name: r.dates!.method, points: r.dates!.losses.map((l, i) => [i + 1, l] as const) })),
     });
     return { metrics, tables, images };
   },

@@ -36,18 +36,38 @@ export class ParallelGPTTrainer implements TrainingJob<StepMetrics, { train: num
 
   /** `base` is this worker's GPTTrainer, new or loaded from a checkpoint (the same on every worker). */
   constructor(base: GPTTrainer, comm: Communicator, opts: ParallelOptions) {
-    const N = comm.worldSize, B = base.config.batchSize;
-    if (B % N !== 0) throw new ArgumentError(`ParallelGPTTrainer: the batch of ${B} sequences does not split evenly over ${N} workers`);
+    const N = comm.worldSize,
+      B = base.config.batchSize;
+    if (B % N !== 0)
+      throw new ArgumentError(
+        `ParallelGPTTrainer: the batch of ${B} sequences does not split evenly over ${N} workers`,
+      );
     this.base = base;
-    this.dp = new DataParallel(base.model, base.optimizer, comm, { strategy: opts.strategy, autoWrapPolicy: moduleClassPolicy(Block), activationCheckpointing: opts.activationCheckpointing });
+    this.dp = new DataParallel(base.model, base.optimizer, comm, {
+      strategy: opts.strategy,
+      autoWrapPolicy: moduleClassPolicy(Block),
+      activationCheckpointing: opts.activationCheckpointing,
+    });
     this.dp.loadFromWhole(); // a resumed run: the shards take their chunks of the optimizer state
   }
 
-  static create(modelConfig: GPTConfig, config: TrainConfig, data: TokenSplits, comm: Communicator, opts: ParallelOptions): ParallelGPTTrainer {
+  static create(
+    modelConfig: GPTConfig,
+    config: TrainConfig,
+    data: TokenSplits,
+    comm: Communicator,
+    opts: ParallelOptions,
+  ): ParallelGPTTrainer {
     return new ParallelGPTTrainer(new GPTTrainer(modelConfig, config, data), comm, opts);
   }
 
-  static fromCheckpoint(ckpt: LoadedCheckpoint, data: TokenSplits, overrides: Partial<TrainConfig>, comm: Communicator, opts: ParallelOptions): ParallelGPTTrainer {
+  static fromCheckpoint(
+    ckpt: LoadedCheckpoint,
+    data: TokenSplits,
+    overrides: Partial<TrainConfig>,
+    comm: Communicator,
+    opts: ParallelOptions,
+  ): ParallelGPTTrainer {
     return new ParallelGPTTrainer(GPTTrainer.fromCheckpoint(ckpt, data, overrides), comm, opts);
   }
 
@@ -61,7 +81,8 @@ export class ParallelGPTTrainer implements TrainingJob<StepMetrics, { train: num
 
   /** This worker's rows of a global batch: [r·B/N, (r+1)·B/N). */
   private slice(split: keyof TokenSplits, generator: Parameters<typeof getBatch>[3]) {
-    const { batchSize } = this.base.config, { rank, worldSize } = this.dp.comm;
+    const { batchSize } = this.base.config,
+      { rank, worldSize } = this.dp.comm;
     const { x, y } = getBatch(this.base.data[split], this.base.modelConfig.blockSize, batchSize, generator); // (B, T) the same on every worker
     const b = batchSize / worldSize;
     return { x: x.narrow(0, rank * b, b), y: y.narrow(0, rank * b, b) }; // (B/N, T)
@@ -106,7 +127,9 @@ export class ParallelGPTTrainer implements TrainingJob<StepMetrics, { train: num
         base.model.eval();
         let local: number;
         try {
-          local = noGrad(() => dp.forward<[typeof x, typeof y], ReturnType<typeof base.model.forward>>(x, y).loss!.item());
+          local = noGrad(() =>
+            dp.forward<[typeof x, typeof y], ReturnType<typeof base.model.forward>>(x, y).loss!.item(),
+          );
         } finally {
           base.model.train();
           dp.endEvaluation();
@@ -131,8 +154,18 @@ export class ParallelGPTTrainer implements TrainingJob<StepMetrics, { train: num
     const { model: _m, optimizer: _o, step, ...rest } = base.checkpoint(meta); // the scheduler, the generators, the configs
     const names = new Map(base.model.namedParameters().map(([n, p]) => [p, n]));
     const index: ShardedIndex = {
-      format: SHARDED_FORMAT, version: 1, shards: s.shards, strategy: dp.strategy, step, flats: s.flats,
-      optimizer: { order: dp.whole.paramGroups.flatMap((g) => g.params).map((p) => names.get(p as never)!), paramGroups: dp.whole.stateDict().paramGroups, stepCount: s.stepCount, buffers: s.buffers },
+      format: SHARDED_FORMAT,
+      version: 1,
+      shards: s.shards,
+      strategy: dp.strategy,
+      step,
+      flats: s.flats,
+      optimizer: {
+        order: dp.whole.paramGroups.flatMap((g) => g.params).map((p) => names.get(p as never)!),
+        paramGroups: dp.whole.stateDict().paramGroups,
+        stepCount: s.stepCount,
+        buffers: s.buffers,
+      },
       rest: rest as Record<string, unknown>,
     };
     return { tensors: s.tensors, index };

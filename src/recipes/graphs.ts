@@ -24,7 +24,14 @@ import { Dropout, Linear } from "../nn/index.js";
 import { Adam } from "../optim/adam.js";
 import { Canvas, PALETTE, type Rgb } from "../io/chart.js";
 import { encodePng } from "../io/png.js";
-import { adjacency, karateClub, maskIndices, stochasticBlockModel, KARATE_FACTIONS, type Graph } from "../data/graphs.js";
+import {
+  adjacency,
+  karateClub,
+  maskIndices,
+  stochasticBlockModel,
+  KARATE_FACTIONS,
+  type Graph,
+} from "../data/graphs.js";
 import { GCN, gcnConfig } from "../models/gcn/model.js";
 import { GAT, gatConfig } from "../models/gat/model.js";
 import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "./recipe.js";
@@ -76,14 +83,18 @@ export interface Setup {
  *   MLP: GCN's settings without the graph (16 hidden, dropout 0.5, lr 0.01, L2 5·10⁻⁴ on the first layer).
  */
 export function setup(name: ModelName, graph: Graph, generator: Generator): Setup {
-  const Fin = graph.features.shape[1]!, K = graph.numClasses;
+  const Fin = graph.features.shape[1]!,
+    K = graph.numClasses;
   if (name === "gcn") {
     const model = new GCN(gcnConfig("kipf", { inFeatures: Fin, numClasses: K }), { generator });
     const [first, ...rest] = [...model.layers];
-    const optimizer = new Adam([
-      { params: first!.parameters(), weightDecay: 5e-4 },
-      { params: rest.flatMap((l) => l.parameters()), weightDecay: 0 },
-    ], { lr: 0.01 });
+    const optimizer = new Adam(
+      [
+        { params: first!.parameters(), weightDecay: 5e-4 },
+        { params: rest.flatMap((l) => l.parameters()), weightDecay: 0 },
+      ],
+      { lr: 0.01 },
+    );
     return { model, optimizer };
   }
   if (name === "gat") {
@@ -92,10 +103,13 @@ export function setup(name: ModelName, graph: Graph, generator: Generator): Setu
   }
   if (name === "mlp") {
     const model = new FeatureMLP(Fin, 16, K, 0.5, generator);
-    const optimizer = new Adam([
-      { params: model.fc1.parameters(), weightDecay: 5e-4 },
-      { params: model.fc2.parameters(), weightDecay: 0 },
-    ], { lr: 0.01 });
+    const optimizer = new Adam(
+      [
+        { params: model.fc1.parameters(), weightDecay: 5e-4 },
+        { params: model.fc2.parameters(), weightDecay: 0 },
+      ],
+      { lr: 0.01 },
+    );
     return { model, optimizer };
   }
   throw new ArgumentError(`graphs: unknown model "${String(name)}"; the models are gcn, gat, mlp`);
@@ -113,7 +127,10 @@ export interface GraphOptions {
 
 /** The two graphs of the comparison: the default stochastic block model (SBM_DEFAULTS) and the karate club. */
 export function graphs(o: GraphOptions): Graph[] {
-  return [stochasticBlockModel({ generator: o.graphSeed }), karateClub({ trainPerClass: o.karateTrainPerClass, generator: o.graphSeed })];
+  return [
+    stochasticBlockModel({ generator: o.graphSeed }),
+    karateClub({ trainPerClass: o.karateTrainPerClass, generator: o.graphSeed }),
+  ];
 }
 
 // =====================================================================================================
@@ -139,7 +156,8 @@ export interface RunResult {
 /** Accuracy and mean cross-entropy of logits (N, K) on the nodes `idx`. */
 function score(logits: Tensor, labels: Tensor, idx: Tensor): { accuracy: number; loss: number } {
   if (idx.numel() === 0) return { accuracy: NaN, loss: NaN };
-  const z = logits.indexSelect(0, idx), y = labels.indexSelect(0, idx); // (n, K), (n)
+  const z = logits.indexSelect(0, idx),
+    y = labels.indexSelect(0, idx); // (n, K), (n)
   const right = z.argmax(1).eq(y).sum().item(); // nodes predicted right
   return { accuracy: right / idx.numel(), loss: F.crossEntropy(z, y).item() };
 }
@@ -148,15 +166,21 @@ function score(logits: Tensor, labels: Tensor, idx: Tensor): { accuracy: number;
 export function trainOnGraph(name: ModelName, graph: Graph, seed: number, epochs: number): RunResult {
   const { model, optimizer } = setup(name, graph, new Generator(seed));
   const adj = adjacency(graph); // (N, N)
-  const x = graph.features, y = graph.labels; // (N, F), (N)
-  const train = maskIndices(graph.trainMask), val = maskIndices(graph.valMask), test = maskIndices(graph.testMask);
+  const x = graph.features,
+    y = graph.labels; // (N, F), (N)
+  const train = maskIndices(graph.trainMask),
+    val = maskIndices(graph.valMask),
+    test = maskIndices(graph.testMask);
   const start = performance.now();
   let best: Omit<RunResult, "model" | "graph" | "seed" | "parameters" | "seconds"> | null = null;
   let bestValLoss = Infinity;
   // the job the shared loop (loop.ts) runs: a full-batch step per epoch, then the evaluation that keeps the best epoch
-  let epoch = 0, evaluated = 0;
+  let epoch = 0,
+    evaluated = 0;
   const job: TrainingJob<{ loss: number }, { valAccuracy: number }> = {
-    get step() { return epoch; },
+    get step() {
+      return epoch;
+    },
     totalSteps: epochs,
     trainStep() {
       model.train();
@@ -175,9 +199,19 @@ export function trainOnGraph(name: ModelName, graph: Graph, seed: number, epochs
       const v = noGrad(() => {
         const z = model.forward(x, adj); // (N, K)
         const v = score(z, y, val);
-        const better = val.numel() === 0 || best === null || v.accuracy > best.valAccuracy || (v.accuracy === best.valAccuracy && v.loss < bestValLoss);
+        const better =
+          val.numel() === 0 ||
+          best === null ||
+          v.accuracy > best.valAccuracy ||
+          (v.accuracy === best.valAccuracy && v.loss < bestValLoss);
         if (better) {
-          best = { epoch, valAccuracy: v.accuracy, trainAccuracy: score(z, y, train).accuracy, testAccuracy: score(z, y, test).accuracy, predictions: Int32Array.from(z.argmax(1).storage) };
+          best = {
+            epoch,
+            valAccuracy: v.accuracy,
+            trainAccuracy: score(z, y, train).accuracy,
+            testAccuracy: score(z, y, test).accuracy,
+            predictions: Int32Array.from(z.argmax(1).storage),
+          };
           bestValLoss = v.loss;
         }
         return v;
@@ -198,9 +232,15 @@ export interface CompareOptions extends GraphOptions {
 }
 
 /** Every model on every graph from seeds 0 … seeds−1. */
-export function compare(models: readonly ModelName[], o: CompareOptions, hooks: RecipeHooks): { graphs: Graph[]; runs: RunResult[] } {
-  if (!(Number.isInteger(o.seeds) && o.seeds >= 1)) throw new ArgumentError(`graphs: seeds must be a positive integer, got ${o.seeds}`);
-  if (!(Number.isInteger(o.epochs) && o.epochs >= 1)) throw new ArgumentError(`graphs: epochs must be a positive integer, got ${o.epochs}`);
+export function compare(
+  models: readonly ModelName[],
+  o: CompareOptions,
+  hooks: RecipeHooks,
+): { graphs: Graph[]; runs: RunResult[] } {
+  if (!(Number.isInteger(o.seeds) && o.seeds >= 1))
+    throw new ArgumentError(`graphs: seeds must be a positive integer, got ${o.seeds}`);
+  if (!(Number.isInteger(o.epochs) && o.epochs >= 1))
+    throw new ArgumentError(`graphs: epochs must be a positive integer, got ${o.epochs}`);
   const gs = graphs(o);
   const runs: RunResult[] = [];
   const total = models.length * gs.length * o.seeds;
@@ -209,7 +249,9 @@ export function compare(models: readonly ModelName[], o: CompareOptions, hooks: 
       for (let seed = 0; seed < o.seeds; seed++) {
         const r = trainOnGraph(name, graph, seed, o.epochs);
         runs.push(r);
-        hooks.log(`${name} on ${graph.name}, seed ${seed}: test accuracy ${(100 * r.testAccuracy).toFixed(1)}% (epoch ${r.epoch}${Number.isNaN(r.valAccuracy) ? "" : `, val ${(100 * r.valAccuracy).toFixed(1)}%`}, train ${(100 * r.trainAccuracy).toFixed(1)}%), ${r.seconds.toFixed(1)} s`);
+        hooks.log(
+          `${name} on ${graph.name}, seed ${seed}: test accuracy ${(100 * r.testAccuracy).toFixed(1)}% (epoch ${r.epoch}${Number.isNaN(r.valAccuracy) ? "" : `, val ${(100 * r.valAccuracy).toFixed(1)}%`}, train ${(100 * r.trainAccuracy).toFixed(1)}%), ${r.seconds.toFixed(1)} s`,
+        );
         hooks.progress?.(runs.length, total, { testAccuracy: r.testAccuracy });
       }
     }
@@ -222,26 +264,51 @@ export function compare(models: readonly ModelName[], o: CompareOptions, hooks: 
 
 const mean = (v: number[]): number => v.reduce((s, x) => s + x, 0) / v.length;
 /** the sample standard deviation (n − 1), 0 for a single value */
-const std = (v: number[]): number => (v.length < 2 ? 0 : Math.sqrt(v.reduce((s, x) => s + (x - mean(v)) ** 2, 0) / (v.length - 1)));
+const std = (v: number[]): number =>
+  v.length < 2 ? 0 : Math.sqrt(v.reduce((s, x) => s + (x - mean(v)) ** 2, 0) / (v.length - 1));
 
 /** Mean and standard deviation of the test accuracy of one model on one graph, in %. */
-export function summary(runs: RunResult[], model: string, graph: string): { mean: number; std: number; seconds: number; parameters: number } {
+export function summary(
+  runs: RunResult[],
+  model: string,
+  graph: string,
+): { mean: number; std: number; seconds: number; parameters: number } {
   const rs = runs.filter((r) => r.model === model && r.graph === graph);
   const acc = rs.map((r) => 100 * r.testAccuracy);
-  return { mean: mean(acc), std: std(acc), seconds: mean(rs.map((r) => r.seconds)), parameters: rs[0]?.parameters ?? 0 };
+  return {
+    mean: mean(acc),
+    std: std(acc),
+    seconds: mean(rs.map((r) => r.seconds)),
+    parameters: rs[0]?.parameters ?? 0,
+  };
 }
 
-const DISPLAY: Record<string, string> = { gcn: "GCN (Kipf & Welling 2017)", gat: "GAT (Veličković et al. 2018)", mlp: "MLP (features only, no graph)" };
+const DISPLAY: Record<string, string> = {
+  gcn: "GCN (Kipf & Welling 2017)",
+  gat: "GAT (Veličković et al. 2018)",
+  mlp: "MLP (features only, no graph)",
+};
 
 /** The markdown table: one row per model, per graph its test accuracy (mean ± std over the seeds), parameters and seconds per run. */
 export function accuracyTable(runs: RunResult[], models: readonly string[], gs: Graph[], seeds: number): string {
   const head = `| model | ${gs.map((g) => `${g.name}: test accuracy (%) | parameters | s / run`).join(" | ")} |`;
   const rule = `|---|${gs.map(() => "---|---|---").join("|")}|`;
-  const rows = models.map((m) => `| ${DISPLAY[m] ?? m} | ${gs.map((g) => {
-    const s = summary(runs, m, g.name);
-    return `${s.mean.toFixed(1)} ± ${s.std.toFixed(1)} | ${s.parameters.toLocaleString("en-US")} | ${s.seconds.toFixed(2)}`;
-  }).join(" | ")} |`);
-  return [head, rule, ...rows, "", `Mean ± sample standard deviation over ${seeds} seed${seeds === 1 ? "" : "s"}.`].join("\n");
+  const rows = models.map(
+    (m) =>
+      `| ${DISPLAY[m] ?? m} | ${gs
+        .map((g) => {
+          const s = summary(runs, m, g.name);
+          return `${s.mean.toFixed(1)} ± ${s.std.toFixed(1)} | ${s.parameters.toLocaleString("en-US")} | ${s.seconds.toFixed(2)}`;
+        })
+        .join(" | ")} |`,
+  );
+  return [
+    head,
+    rule,
+    ...rows,
+    "",
+    `Mean ± sample standard deviation over ${seeds} seed${seeds === 1 ? "" : "s"}.`,
+  ].join("\n");
 }
 
 /** The flat metrics: <model>_<graph>_test_acc_mean/_std (%), per graph "sbm" and "karate". */
@@ -268,7 +335,8 @@ export function metricsOf(runs: RunResult[], models: readonly string[], gs: Grap
  * d²/k, the step shrinks linearly ("cooling"). Positions in [0, 1]².
  */
 export function springLayout(graph: Pick<Graph, "numNodes" | "edges">, seed = 0, iterations = 300): [number, number][] {
-  const N = graph.numNodes, g = new Generator(seed);
+  const N = graph.numNodes,
+    g = new Generator(seed);
   const pos = Array.from({ length: N }, () => [g.random(), g.random()] as [number, number]);
   const k = Math.sqrt(1 / N);
   for (let it = 0; it < iterations; it++) {
@@ -277,7 +345,8 @@ export function springLayout(graph: Pick<Graph, "numNodes" | "edges">, seed = 0,
     for (let i = 0; i < N; i++) {
       for (let j = 0; j < N; j++) {
         if (i === j) continue;
-        const dx = pos[i]![0] - pos[j]![0], dy = pos[i]![1] - pos[j]![1];
+        const dx = pos[i]![0] - pos[j]![0],
+          dy = pos[i]![1] - pos[j]![1];
         const d = Math.max(Math.hypot(dx, dy), 1e-4);
         const f = (k * k) / d; // repulsion
         disp[i]![0]! += (dx / d) * f;
@@ -285,7 +354,8 @@ export function springLayout(graph: Pick<Graph, "numNodes" | "edges">, seed = 0,
       }
     }
     for (const [i, j] of graph.edges) {
-      const dx = pos[i]![0] - pos[j]![0], dy = pos[i]![1] - pos[j]![1];
+      const dx = pos[i]![0] - pos[j]![0],
+        dy = pos[i]![1] - pos[j]![1];
       const d = Math.max(Math.hypot(dx, dy), 1e-4);
       const f = (d * d) / k; // attraction
       disp[i]![0]! -= (dx / d) * f;
@@ -301,14 +371,16 @@ export function springLayout(graph: Pick<Graph, "numNodes" | "edges">, seed = 0,
     }
   }
   // scale into [0, 1]²
-  const xs = pos.map((p) => p[0]), ys = pos.map((p) => p[1]);
+  const xs = pos.map((p) => p[0]),
+    ys = pos.map((p) => p[1]);
   const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
   return pos.map(([x, y]) => [(x - x0) / (x1 - x0 || 1), (y - y0) / (y1 - y0 || 1)]);
 }
 
 function disc(c: Canvas, cx: number, cy: number, r: number, color: Rgb): void {
   for (let y = Math.floor(cy - r); y <= Math.ceil(cy + r); y++) {
-    for (let x = Math.floor(cx - r); x <= Math.ceil(cx + r); x++) if ((x - cx) ** 2 + (y - cy) ** 2 <= r * r) c.set(x, y, color);
+    for (let x = Math.floor(cx - r); x <= Math.ceil(cx + r); x++)
+      if ((x - cx) ** 2 + (y - cy) ** 2 <= r * r) c.set(x, y, color);
   }
 }
 
@@ -317,13 +389,18 @@ function disc(c: Canvas, cx: number, cy: number, r: number, color: Rgb): void {
  * prediction, a black ring a labelled (training) node. One panel per model, side by side.
  */
 export function karatePng(graph: Graph, panels: { title: string; predictions: Int32Array }[], seed = 0): Uint8Array {
-  const size = 360, margin = 30, top = 24;
+  const size = 360,
+    margin = 30,
+    top = 24;
   const layout = springLayout(graph, seed);
   const canvas = new Canvas(size * panels.length, size + top + 26);
   const colors = [PALETTE[0]!, PALETTE[1]!];
   panels.forEach((panel, p) => {
     const ox = p * size;
-    const at = (i: number): [number, number] => [ox + margin + layout[i]![0] * (size - 2 * margin), top + margin + layout[i]![1] * (size - 2 * margin)];
+    const at = (i: number): [number, number] => [
+      ox + margin + layout[i]![0] * (size - 2 * margin),
+      top + margin + layout[i]![1] * (size - 2 * margin),
+    ];
     canvas.text(ox + 10, 6, panel.title, [0, 0, 0], 2);
     for (const [i, j] of graph.edges) canvas.line(...at(i), ...at(j), [190, 190, 190]);
     for (let i = 0; i < graph.numNodes; i++) {
@@ -336,7 +413,12 @@ export function karatePng(graph: Graph, panels: { title: string; predictions: In
       canvas.text(x - (label.length * 6) / 2 + 1, y - 3, label, [255, 255, 255]);
     }
   });
-  canvas.text(10, size + top, `fill: predicted faction (blue ${KARATE_FACTIONS[0]}, orange ${KARATE_FACTIONS[1]})`, [0, 0, 0]);
+  canvas.text(
+    10,
+    size + top,
+    `fill: predicted faction (blue ${KARATE_FACTIONS[0]}, orange ${KARATE_FACTIONS[1]})`,
+    [0, 0, 0],
+  );
   canvas.text(10, size + top + 10, "black ring: labelled; red ring: wrong", [0, 0, 0]);
   return encodePng(canvas.toImage());
 }
@@ -355,14 +437,20 @@ export interface GraphRecipeOptions extends Record<string, number | string | boo
   karateTrainPerClass: number;
 }
 
-export const GRAPH_DEFAULTS: Readonly<GraphRecipeOptions> = Object.freeze({ seeds: 5, epochs: 300, graphSeed: 0, karateTrainPerClass: 1 });
+export const GRAPH_DEFAULTS: Readonly<GraphRecipeOptions> = Object.freeze({
+  seeds: 5,
+  epochs: 300,
+  graphSeed: 0,
+  karateTrainPerClass: 1,
+});
 
 /** A recipe that trains `models` on both graphs and returns the accuracy table and the karate picture. */
 export function graphRecipe(name: string, paper: string, models: readonly ModelName[]): Recipe<GraphRecipeOptions> {
   return {
     name,
     paper,
-    trainsOn: "a seeded stochastic block model (4 communities of 40 nodes, noisy Gaussian features) and Zachary's karate club (34 members, 78 ties, 2 factions)",
+    trainsOn:
+      "a seeded stochastic block model (4 communities of 40 nodes, noisy Gaussian features) and Zachary's karate club (34 members, 78 ties, 2 factions)",
     needs: [],
     defaults: GRAPH_DEFAULTS,
     run(options: GraphRecipeOptions, _data: RecipeData, hooks: RecipeHooks, _generator: Generator): RecipeResult {
@@ -374,10 +462,18 @@ export function graphRecipe(name: string, paper: string, models: readonly ModelN
       const seed0 = runs.filter((r) => r.graph === karate.name && r.seed === 0);
       const panels = models.map((m) => {
         const r = seed0.find((x) => x.model === m)!;
-        return { title: `${m.toUpperCase()}: ${(100 * r.testAccuracy).toFixed(0)}% of the test members`, predictions: r.predictions };
+        return {
+          title: `${m.toUpperCase()}: ${(100 * r.testAccuracy).toFixed(0)}% of the test members`,
+          predictions: r.predictions,
+        };
       });
       return {
-        metrics: { ...metricsOf(runs, models, gs), seconds: (performance.now() - start) / 1000, seeds: o.seeds, epochs: o.epochs },
+        metrics: {
+          ...metricsOf(runs, models, gs),
+          seconds: (performance.now() - start) / 1000,
+          seeds: o.seeds,
+          epochs: o.epochs,
+        },
         tables: { accuracy: accuracyTable(runs, models, gs, o.seeds) },
         images: { "karate.png": karatePng(karate, panels) },
       };

@@ -45,14 +45,18 @@ test("NonFiniteGuard: counts bad steps in a row and in all; a good step resets t
   for (let k = 0; k < 3; k++) g.record({ loss: Infinity });
   assert.equal(g.tripped, true);
   assert.equal(g.total, 5);
-  assert.match(g.message(7, 1e6), /^training stopped at step 7: the loss was NaN or infinite for 3 batches in a row \(5 skipped in all\); the learning rate \(1000000\) is probably too high$/);
+  assert.match(
+    g.message(7, 1e6),
+    /^training stopped at step 7: the loss was NaN or infinite for 3 batches in a row \(5 skipped in all\); the learning rate \(1000000\) is probably too high$/,
+  );
   assert.throws(() => new NonFiniteGuard(0), ArgumentError);
   assert.throws(() => new NonFiniteGuard(1.5), ArgumentError);
 });
 
 test("runLoop with a guard: skips go to onSkip, the run stops after maxInARow bad steps and resolves false", async () => {
   const j = job([1, NaN, 2, NaN, NaN, NaN, 3]);
-  const steps: number[] = [], skips: number[] = [];
+  const steps: number[] = [],
+    skips: number[] = [];
   const guard = new NonFiniteGuard(3);
   const done = await runLoop(j, { onStep: (s) => steps.push(s), onSkip: (s) => skips.push(s) }, { guard });
   assert.equal(done, false);

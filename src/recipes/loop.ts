@@ -56,7 +56,8 @@ export class NonFiniteGuard {
   total = 0;
 
   constructor(readonly maxInARow = 5) {
-    if (!(Number.isSafeInteger(maxInARow) && maxInARow >= 1)) throw new ArgumentError(`NonFiniteGuard: maxInARow must be a positive integer, got ${maxInARow}`);
+    if (!(Number.isSafeInteger(maxInARow) && maxInARow >= 1))
+      throw new ArgumentError(`NonFiniteGuard: maxInARow must be a positive integer, got ${maxInARow}`);
   }
 
   /** Whether a step's metrics say it was skipped (or its loss is not finite). */
@@ -97,7 +98,11 @@ const now = (): number => globalThis.performance.now();
  * The loop itself, as a generator that yields between units of work (after each step and after each batch
  * of an evaluation). Drive it with `runLoop` (asynchronous, stoppable) or `runLoopSync` (to the end).
  */
-export function* trainingLoop<S extends Metrics, E extends Metrics>(job: TrainingJob<S, E>, events: LoopEvents<NoInfer<S>, NoInfer<E>>, guard?: NonFiniteGuard): Generator<void, void, void> {
+export function* trainingLoop<S extends Metrics, E extends Metrics>(
+  job: TrainingJob<S, E>,
+  events: LoopEvents<NoInfer<S>, NoInfer<E>>,
+  guard?: NonFiniteGuard,
+): Generator<void, void, void> {
   for (;;) {
     if (job.evalDue()) {
       const t0 = now();
@@ -129,7 +134,11 @@ export interface RunOptions {
 }
 
 /** Run the loop asynchronously; resolves to true when it reached the last step, false when it was stopped. */
-export async function runLoop<S extends Metrics, E extends Metrics>(job: TrainingJob<S, E>, events: LoopEvents<NoInfer<S>, NoInfer<E>>, opts: RunOptions = {}): Promise<boolean> {
+export async function runLoop<S extends Metrics, E extends Metrics>(
+  job: TrainingJob<S, E>,
+  events: LoopEvents<NoInfer<S>, NoInfer<E>>,
+  opts: RunOptions = {},
+): Promise<boolean> {
   const { pause, shouldStop, guard } = opts;
   if (shouldStop?.()) return false;
   for (const _ of trainingLoop(job, events, guard)) {
@@ -140,6 +149,10 @@ export async function runLoop<S extends Metrics, E extends Metrics>(job: Trainin
 }
 
 /** Run the loop to the end in one call (the recipes that return their result synchronously). */
-export function runLoopSync<S extends Metrics, E extends Metrics>(job: TrainingJob<S, E>, events: LoopEvents<NoInfer<S>, NoInfer<E>>, guard?: NonFiniteGuard): void {
+export function runLoopSync<S extends Metrics, E extends Metrics>(
+  job: TrainingJob<S, E>,
+  events: LoopEvents<NoInfer<S>, NoInfer<E>>,
+  guard?: NonFiniteGuard,
+): void {
   for (const _ of trainingLoop(job, events, guard));
 }

@@ -10,7 +10,8 @@ import { evaluate, mapsPng, mnistBatch, permutation, scaleMaps, takeSplit } from
 
 /** n images whose pixel 0 holds a class c/10 and whose other pixels hold the image's index; labels = c except every 3rd. */
 function coded(n: number): { images: Float32Array; labels: Int32Array; count: number } {
-  const images = new Float32Array(n * 784), labels = new Int32Array(n);
+  const images = new Float32Array(n * 784),
+    labels = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const c = i % 10;
     images.fill(i, i * 784 + 1, (i + 1) * 784);
@@ -41,7 +42,10 @@ test("mnistBatch takes the images and labels in the given order", () => {
 
 test("permutation is a seeded permutation", () => {
   const p = permutation(50, new Generator(1));
-  assert.deepEqual([...p].sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i));
+  assert.deepEqual(
+    [...p].sort((a, b) => a - b),
+    Array.from({ length: 50 }, (_, i) => i),
+  );
   assert.deepEqual(p, permutation(50, new Generator(1)));
   assert.notDeepEqual(p, permutation(50, new Generator(2)));
 });
@@ -52,7 +56,12 @@ test("evaluate: accuracy and mean cross-entropy over the split, in batches, in e
   const r = evaluate(model, split, 10); // batches of 10, 10, 5
   const wrong = Array.from({ length: 25 }, (_, i) => i).filter((i) => i % 3 === 0).length; // 9
   assert.equal(r.accuracy, (25 - wrong) / 25);
-  const all = mnistBatch(split, Array.from({ length: 25 }, (_, i) => i), 0, 25);
+  const all = mnistBatch(
+    split,
+    Array.from({ length: 25 }, (_, i) => i),
+    0,
+    25,
+  );
   assert.ok(Math.abs(r.loss - F.crossEntropy(model.forward(all.x), all.y).item()) < 1e-6);
   assert.equal(model.training, true, "the mode is restored");
 });
@@ -65,13 +74,37 @@ test("takeSplit keeps the first digits and checks the arrays", () => {
   assert.deepEqual([...t.labels], [...split.labels.subarray(0, 4)]);
   assert.equal(takeSplit(split, 0, "train").count, 10);
   assert.equal(takeSplit(split, 99, "train").count, 10);
-  assertThrowsWith(() => takeSplit({ ...split, count: 11 }, 0, "test"), ArgumentError, /the test split must hold count·784 pixels and count labels/);
-  assertThrowsWith(() => takeSplit(split, 1.5, "train"), ArgumentError, /the train limit must be an integer ≥ 0, got 1.5/);
+  assertThrowsWith(
+    () => takeSplit({ ...split, count: 11 }, 0, "test"),
+    ArgumentError,
+    /the test split must hold count·784 pixels and count labels/,
+  );
+  assertThrowsWith(
+    () => takeSplit(split, 1.5, "train"),
+    ArgumentError,
+    /the train limit must be an integer ≥ 0, got 1.5/,
+  );
 });
 
 test("mapsPng scales each map on its own: signed maps around grey, positive maps from black", () => {
-  const maps = tensor([[[-2, 0], [1, 4]], [[0, 0.5], [0.25, -1]], [[0, 0], [0, 0]]]); // (3, 2, 2)
-  assert.deepEqual([...scaleMaps(maps, "signed").storage], [0.25, 0.5, 0.625, 1, 0.5, 0.75, 0.625, 0, 0.5, 0.5, 0.5, 0.5]);
+  const maps = tensor([
+    [
+      [-2, 0],
+      [1, 4],
+    ],
+    [
+      [0, 0.5],
+      [0.25, -1],
+    ],
+    [
+      [0, 0],
+      [0, 0],
+    ],
+  ]); // (3, 2, 2)
+  assert.deepEqual(
+    [...scaleMaps(maps, "signed").storage],
+    [0.25, 0.5, 0.625, 1, 0.5, 0.75, 0.625, 0, 0.5, 0.5, 0.5, 0.5],
+  );
   assert.deepEqual([...scaleMaps(maps, "positive").storage], [0, 0, 0.25, 1, 0, 1, 0.5, 0, 0, 0, 0, 0]);
   const png = mapsPng(maps.narrow(0, 0, 2), 2, 1, "signed");
   assert.deepEqual([...png.subarray(0, 8)], [137, 80, 78, 71, 13, 10, 26, 10]);

@@ -31,15 +31,23 @@ export interface ImageClassifier extends Module {
 export function takeSplit(split: MnistSplit, limit: number, what: string): MnistSplit {
   const P = SIDE * SIDE;
   if (!(split.count >= 1) || split.images.length !== split.count * P || split.labels.length !== split.count) {
-    throw new ArgumentError(`mnist: the ${what} split must hold count·784 pixels and count labels, got ${split.images.length} pixels and ${split.labels.length} labels for count ${split.count}`);
+    throw new ArgumentError(
+      `mnist: the ${what} split must hold count·784 pixels and count labels, got ${split.images.length} pixels and ${split.labels.length} labels for count ${split.count}`,
+    );
   }
-  if (!(Number.isInteger(limit) && limit >= 0)) throw new ArgumentError(`mnist: the ${what} limit must be an integer ≥ 0, got ${limit}`);
+  if (!(Number.isInteger(limit) && limit >= 0))
+    throw new ArgumentError(`mnist: the ${what} limit must be an integer ≥ 0, got ${limit}`);
   const n = limit === 0 ? split.count : Math.min(limit, split.count);
   return { images: split.images.subarray(0, n * P), labels: split.labels.subarray(0, n), count: n };
 }
 
 /** Images order[start…start+B) of a split → x (B, 1, S, S) float32, y (B) int32. */
-export function mnistBatch(split: MnistSplit, order: ArrayLike<number>, start: number, size: number): { x: Tensor; y: Tensor } {
+export function mnistBatch(
+  split: MnistSplit,
+  order: ArrayLike<number>,
+  start: number,
+  size: number,
+): { x: Tensor; y: Tensor } {
   const P = SIDE * SIDE;
   const B = Math.min(size, order.length - start);
   const images = new Float32Array(B * P); // (B, S·S)
@@ -63,10 +71,15 @@ export function permutation(n: number, generator: Generator): Int32Array {
 }
 
 /** Accuracy and mean cross-entropy on a split, in eval mode (BatchNorm's running statistics), without gradients. */
-export function evaluate(model: ImageClassifier, split: MnistSplit, batchSize = 500): { accuracy: number; loss: number } {
+export function evaluate(
+  model: ImageClassifier,
+  split: MnistSplit,
+  batchSize = 500,
+): { accuracy: number; loss: number } {
   return evaluating(model, () => {
     const order = Int32Array.from({ length: split.count }, (_, i) => i);
-    let correct = 0, lossSum = 0;
+    let correct = 0,
+      lossSum = 0;
     for (let start = 0; start < split.count; start += batchSize) {
       const { x, y } = mnistBatch(split, order, start, batchSize);
       const logits = model.forward(x); // (B, K)
@@ -102,12 +115,20 @@ export interface TrainResult {
  * order; the scheduler (if any) steps after every optimizer step; the test split is evaluated after each epoch.
  */
 export function trainClassifier(
-  model: ImageClassifier, optimizer: Optimizer, scheduler: LRScheduler | null,
-  train: MnistSplit, test: MnistSplit, opts: TrainOptions, hooks: RecipeHooks, generator: Generator,
+  model: ImageClassifier,
+  optimizer: Optimizer,
+  scheduler: LRScheduler | null,
+  train: MnistSplit,
+  test: MnistSplit,
+  opts: TrainOptions,
+  hooks: RecipeHooks,
+  generator: Generator,
 ): TrainResult {
   const { epochs, batchSize } = opts;
-  if (!(Number.isInteger(epochs) && epochs >= 1)) throw new ArgumentError(`trainClassifier: epochs must be a positive integer, got ${epochs}`);
-  if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new ArgumentError(`trainClassifier: batchSize must be a positive integer, got ${batchSize}`);
+  if (!(Number.isInteger(epochs) && epochs >= 1))
+    throw new ArgumentError(`trainClassifier: epochs must be a positive integer, got ${epochs}`);
+  if (!(Number.isInteger(batchSize) && batchSize >= 1))
+    throw new ArgumentError(`trainClassifier: batchSize must be a positive integer, got ${batchSize}`);
   const perEpoch = Math.ceil(train.count / batchSize);
   const total = epochs * perEpoch;
   const logEvery = opts.logEvery ?? Math.max(1, Math.floor(perEpoch / 4));
@@ -115,9 +136,12 @@ export function trainClassifier(
   model.train();
   // the job the shared loop (loop.ts) runs: a step per minibatch, a new seeded order at each epoch's first step,
   // the test split evaluated after each epoch's last step
-  let order: Int32Array = new Int32Array(0), lastEval = 0;
+  let order: Int32Array = new Int32Array(0),
+    lastEval = 0;
   const job: TrainingJob<{ loss: number }, { loss: number; accuracy: number }> = {
-    get step() { return result.steps; },
+    get step() {
+      return result.steps;
+    },
     totalSteps: total,
     trainStep() {
       const k = result.steps % perEpoch;
@@ -143,7 +167,8 @@ export function trainClassifier(
   runLoopSync(job, {
     onStep(step, { loss: l }, ms) {
       result.trainSeconds += ms / 1000;
-      const epoch = Math.floor((step - 1) / perEpoch), k = (step - 1) % perEpoch;
+      const epoch = Math.floor((step - 1) / perEpoch),
+        k = (step - 1) % perEpoch;
       result.trainLoss.push([epoch + (k + 1) / perEpoch, l]);
       hooks.progress?.(step, total, { loss: l, epoch: epoch + (k + 1) / perEpoch });
       if (step % logEvery === 0) hooks.log(`epoch ${epoch + 1}/${epochs} step ${step}/${total} loss ${l.toFixed(4)}`);
@@ -152,7 +177,9 @@ export function trainClassifier(
       result.evalSeconds += ms / 1000;
       const epoch = step / perEpoch;
       result.test.push([epoch, loss, accuracy]);
-      hooks.log(`epoch ${epoch}/${epochs}: test loss ${loss.toFixed(4)}, test accuracy ${(100 * accuracy).toFixed(2)}% (${test.count} digits)`);
+      hooks.log(
+        `epoch ${epoch}/${epochs}: test loss ${loss.toFixed(4)}, test accuracy ${(100 * accuracy).toFixed(2)}% (${test.count} digits)`,
+      );
     },
   });
   return result;
@@ -178,7 +205,9 @@ export function lossChart(r: TrainResult, title: string, window = 10): Uint8Arra
     smoothed.push([chunk[chunk.length - 1]![0], chunk.reduce((s, [, l]) => s + l, 0) / chunk.length]);
   }
   return lineChartPng({
-    title, xLabel: "epoch", yLabel: "cross-entropy",
+    title,
+    xLabel: "epoch",
+    yLabel: "cross-entropy",
     series: [
       { name: `train (mean of ${window} steps)`, points: smoothed.length ? smoothed : r.trainLoss },
       { name: "test (each epoch)", points: r.test.map(([e, l]) => [e, l] as [number, number]) },
@@ -200,7 +229,8 @@ export function scaleMaps(maps: Tensor, mode: "signed" | "positive"): Tensor {
     for (const v of plane) peak = Math.max(peak, mode === "signed" ? Math.abs(v) : v);
     for (let i = 0; i < H * W; i++) {
       const v = plane[i]!;
-      out[m * H * W + i] = peak === 0 ? (mode === "signed" ? 0.5 : 0) : mode === "signed" ? v / (2 * peak) + 0.5 : Math.max(0, v) / peak;
+      out[m * H * W + i] =
+        peak === 0 ? (mode === "signed" ? 0.5 : 0) : mode === "signed" ? v / (2 * peak) + 0.5 : Math.max(0, v) / peak;
     }
   }
   return tensor(out, { shape: [M, H, W] });
@@ -210,5 +240,9 @@ export function scaleMaps(maps: Tensor, mode: "signed" | "positive"): Tensor {
 export function mapsPng(maps: Tensor, cols: number, scale: number, mode: "signed" | "positive"): Uint8Array {
   const M = maps.shape[0]!;
   // white gaps between signed maps (whose zero is grey), grey gaps between positive ones (whose zero is black)
-  return imageGridPng(scaleMaps(maps, mode), Math.ceil(M / cols), cols, { scale, pad: 3, background: mode === "signed" ? 255 : 128 });
+  return imageGridPng(scaleMaps(maps, mode), Math.ceil(M / cols), cols, {
+    scale,
+    pad: 3,
+    background: mode === "signed" ? 255 : 128,
+  });
 }

@@ -14,15 +14,30 @@ const TEXT = (
 
 const TINY: MoECompareOptions = {
   ...moeCompareRecipe.defaults,
-  steps: 12, batchSize: 4, blockSize: 16, nLayer: 1, nHead: 2, nEmbd: 16, nExperts: 4,
-  lr: 1e-2, minLr: 1e-3, warmupSteps: 2, evalEvery: 6, evalBatches: 2,
+  steps: 12,
+  batchSize: 4,
+  blockSize: 16,
+  nLayer: 1,
+  nHead: 2,
+  nEmbd: 16,
+  nExperts: 4,
+  lr: 1e-2,
+  minLr: 1e-3,
+  warmupSteps: 2,
+  evalEvery: 6,
+  evalBatches: 2,
 };
 
 test("moe-compare: equal active parameters (dense vs switch) and equal total parameters (dense-wide vs switch), up to the routers and biases", () => {
-  const C = 48, L = 2, E = 8;
+  const C = 48,
+    L = 2,
+    E = 8;
   const list = contenders({ ...moeCompareRecipe.defaults, nEmbd: C, nLayer: L, nExperts: E }, 89);
   const by = Object.fromEntries(list.map((c) => [c.key, c]));
-  assert.deepEqual(list.map((c) => c.key), ["dense", "switch", "dense-wide", "switch-nolb", "switch-cf1.0", "switch-cf2.0", "switch-top2"]);
+  assert.deepEqual(
+    list.map((c) => c.key),
+    ["dense", "switch", "dense-wide", "switch-nolb", "switch-cf1.0", "switch-cf2.0", "switch-top2"],
+  );
   // switch's token uses one expert = GPT-2's MLP, plus the router (E, C) of each block
   assert.equal(by.switch!.active, by.dense!.total + L * E * C);
   // dense-wide's one MLP has E·4C hidden units, as switch's E experts together; it has E − 1 fewer output biases (C each)
@@ -45,12 +60,20 @@ test("moe-compare trains all seven on the same batches; the tables have their ro
     assert.ok(r.metrics[`${k}.valLoss`]! < r.metrics[`${k}.initialValLoss`]! - 0.2, `${k} learns`);
   }
   // at step 0 the switch variants share their weights (one seed) and so their routing: only the capacity differs
-  const load = r.tables!["expert-load.md"]!.split("\n").slice(2).map((l) => l.split("|").map((c) => c.trim()));
-  const dropped0 = (k: string): number => Number(load.find((row) => row[1] === k && row[2] === "0")![5]!.replace("%", ""));
-  assert.ok(dropped0("switch-cf1.0") >= dropped0("switch") && dropped0("switch") >= dropped0("switch-cf2.0"), `${dropped0("switch-cf1.0")} ≥ ${dropped0("switch")} ≥ ${dropped0("switch-cf2.0")}`);
+  const load = r
+    .tables!["expert-load.md"]!.split("\n")
+    .slice(2)
+    .map((l) => l.split("|").map((c) => c.trim()));
+  const dropped0 = (k: string): number =>
+    Number(load.find((row) => row[1] === k && row[2] === "0")![5]!.replace("%", ""));
+  assert.ok(
+    dropped0("switch-cf1.0") >= dropped0("switch") && dropped0("switch") >= dropped0("switch-cf2.0"),
+    `${dropped0("switch-cf1.0")} ≥ ${dropped0("switch")} ≥ ${dropped0("switch-cf2.0")}`,
+  );
   assert.ok(dropped0("switch-cf1.0") > dropped0("switch-cf2.0"));
   assert.equal(r.metrics["dense-wide.droppedFraction"], undefined, "no capacity, no router: not reported");
-  for (const png of ["val-loss.png", "expert-load-switch.png", "expert-load-switch-nolb.png"]) assert.deepEqual([...r.images![png]!.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], png);
+  for (const png of ["val-loss.png", "expert-load-switch.png", "expert-load-switch-nolb.png"])
+    assert.deepEqual([...r.images![png]!.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], png);
 });
 
 test("imbalance: 1 when balanced, E when one expert takes every token", () => {
@@ -60,6 +83,12 @@ test("imbalance: 1 when balanced, E when one expert takes every token", () => {
 });
 
 test("moe-compare refuses one expert and an unknown contender", () => {
-  assert.throws(() => moeCompareRecipe.run({ ...TINY, nExperts: 1 }, { text: TEXT }, { log: () => {} }, new Generator(0)), /nExperts must be at least 2/);
-  assert.throws(() => moeCompareRecipe.run({ ...TINY, only: "sparse" }, { text: TEXT }, { log: () => {} }, new Generator(0)), /names none of/);
+  assert.throws(
+    () => moeCompareRecipe.run({ ...TINY, nExperts: 1 }, { text: TEXT }, { log: () => {} }, new Generator(0)),
+    /nExperts must be at least 2/,
+  );
+  assert.throws(
+    () => moeCompareRecipe.run({ ...TINY, only: "sparse" }, { text: TEXT }, { log: () => {} }, new Generator(0)),
+    /names none of/,
+  );
 });

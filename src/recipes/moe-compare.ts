@@ -34,7 +34,12 @@ import { clipGradNorm } from "../optim/clip.js";
 import { CosineWithWarmupLR } from "../optim/schedulers.js";
 import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "./recipe.js";
 import { GPT, gptConfig, countParameters as gptCount } from "../models/gpt2/model.js";
-import { SwitchGPT, switchConfig, countParameters as switchCount, type SwitchGPTConfig } from "../models/switch/model.js";
+import {
+  SwitchGPT,
+  switchConfig,
+  countParameters as switchCount,
+  type SwitchGPTConfig,
+} from "../models/switch/model.js";
 
 export type MoECompareOptions = {
   /** optimizer steps per model */
@@ -77,26 +82,65 @@ interface Contender {
 
 /** The seven contenders at one shape. */
 export function contenders(o: MoECompareOptions, vocabSize: number): Contender[] {
-  const base = { vocabSize, blockSize: o.blockSize, nLayer: o.nLayer, nHead: o.nHead, nEmbd: o.nEmbd, dropout: 0, bias: true };
-  const C = o.nEmbd, E = o.nExperts;
-  const sw = (over: Partial<SwitchGPTConfig>): SwitchGPTConfig => switchConfig({
-    ...base, nExperts: E, topK: 1, expertHidden: 4 * C, capacityFactor: 1.25, normalizeGates: false, auxLossCoef: 0.01, zLossCoef: 0.001, ...over,
-  });
+  const base = {
+    vocabSize,
+    blockSize: o.blockSize,
+    nLayer: o.nLayer,
+    nHead: o.nHead,
+    nEmbd: o.nEmbd,
+    dropout: 0,
+    bias: true,
+  };
+  const C = o.nEmbd,
+    E = o.nExperts;
+  const sw = (over: Partial<SwitchGPTConfig>): SwitchGPTConfig =>
+    switchConfig({
+      ...base,
+      nExperts: E,
+      topK: 1,
+      expertHidden: 4 * C,
+      capacityFactor: 1.25,
+      normalizeGates: false,
+      auxLossCoef: 0.01,
+      zLossCoef: 0.001,
+      ...over,
+    });
   const sparse = (key: string, note: string, c: SwitchGPTConfig): Contender => ({
-    key, note, build: (generator) => new SwitchGPT(c, { generator }), total: switchCount(c), active: switchCount(c, { active: true }),
+    key,
+    note,
+    build: (generator) => new SwitchGPT(c, { generator }),
+    total: switchCount(c),
+    active: switchCount(c, { active: true }),
   });
   const dense = gptConfig(base);
   const all: Contender[] = [
-    { key: "dense", note: "GPT-2, MLP 4C", build: (generator: Generator) => new GPT(dense, { generator }), total: gptCount(dense), active: gptCount(dense) },
+    {
+      key: "dense",
+      note: "GPT-2, MLP 4C",
+      build: (generator: Generator) => new GPT(dense, { generator }),
+      total: gptCount(dense),
+      active: gptCount(dense),
+    },
     sparse("switch", `top-1 of ${E} experts × 4C, capacity 1.25, α 0.01`, sw({})),
     // one expert, no capacity, no router losses (z-loss would only shrink its single, inert logit)
-    sparse("dense-wide", `one MLP ${E}·4C wide (= switch's total)`, sw({ nExperts: 1, expertHidden: E * 4 * C, capacityFactor: null, auxLossCoef: 0, zLossCoef: 0 })),
+    sparse(
+      "dense-wide",
+      `one MLP ${E}·4C wide (= switch's total)`,
+      sw({ nExperts: 1, expertHidden: E * 4 * C, capacityFactor: null, auxLossCoef: 0, zLossCoef: 0 }),
+    ),
     sparse("switch-nolb", "switch without the load-balancing loss (α 0)", sw({ auxLossCoef: 0 })),
     sparse("switch-cf1.0", "switch, capacity factor 1.0", sw({ capacityFactor: 1.0 })),
     sparse("switch-cf2.0", "switch, capacity factor 2.0", sw({ capacityFactor: 2.0 })),
     sparse("switch-top2", "top-2, gates renormalised, capacity 1.25", sw({ topK: 2, normalizeGates: true })),
   ];
-  return all.filter((c) => o.only === "all" || o.only.split(",").map((s) => s.trim()).includes(c.key));
+  return all.filter(
+    (c) =>
+      o.only === "all" ||
+      o.only
+        .split(",")
+        .map((s) => s.trim())
+        .includes(c.key),
+  );
 }
 
 type Batch = { x: Tensor; y: Tensor };
@@ -121,13 +165,26 @@ class Run {
   /** block 0's share of the choices per expert at each estimate, and every block's imbalance */
   readonly load: { step: number; shares: number[]; imbalance: number[]; dropped: number }[] = [];
 
-  constructor(readonly c: Contender, private readonly o: MoECompareOptions, private readonly trainTokens: Int32Array) {
+  constructor(
+    readonly c: Contender,
+    private readonly o: MoECompareOptions,
+    private readonly trainTokens: Int32Array,
+  ) {
     this.model = c.build(new Generator(o.seed));
     this.batches = new Generator(o.seed + 1);
     const params = this.model.parameters();
-    const decay = params.filter((p) => p.ndim >= 2), noDecay = params.filter((p) => p.ndim < 2);
-    this.optimizer = new AdamW([{ params: decay, weightDecay: o.weightDecay }, ...(noDecay.length ? [{ params: noDecay, weightDecay: 0 }] : [])], { lr: o.lr, betas: [0.9, 0.99] });
-    this.scheduler = new CosineWithWarmupLR(this.optimizer, { warmupIters: Math.min(o.warmupSteps, o.steps), lrDecayIters: o.steps, maxLr: o.lr, minLr: o.minLr });
+    const decay = params.filter((p) => p.ndim >= 2),
+      noDecay = params.filter((p) => p.ndim < 2);
+    this.optimizer = new AdamW(
+      [{ params: decay, weightDecay: o.weightDecay }, ...(noDecay.length ? [{ params: noDecay, weightDecay: 0 }] : [])],
+      { lr: o.lr, betas: [0.9, 0.99] },
+    );
+    this.scheduler = new CosineWithWarmupLR(this.optimizer, {
+      warmupIters: Math.min(o.warmupSteps, o.steps),
+      lrDecayIters: o.steps,
+      maxLr: o.lr,
+      minLr: o.minLr,
+    });
   }
 
   trainStep(): number {
@@ -153,7 +210,8 @@ class Run {
    * router terms, so every model reports the same quantity), and the routers' load on the val batches.
    */
   evaluate(sets: { train: readonly Batch[]; val: readonly Batch[] }, step: number): { train: number; val: number } {
-    let counts: number[][] | null = null, dropped = 0;
+    let counts: number[][] | null = null,
+      dropped = 0;
     const mean = (batches: readonly Batch[], keepLoad: boolean): number => {
       let s = 0;
       for (const { x, y } of batches) {
@@ -161,7 +219,9 @@ class Run {
         const [B, T, V] = out.logits.shape as [number, number, number];
         s += crossEntropy(out.logits.view(B * T, V), y.view(B * T)).item(); // the CE alone, without router terms
         if (keepLoad && out.tokensPerExpert) {
-          counts = counts ? counts.map((row, l) => row.map((n, e) => n + out.tokensPerExpert![l]![e]!)) : out.tokensPerExpert.map((r) => r.slice());
+          counts = counts
+            ? counts.map((row, l) => row.map((n, e) => n + out.tokensPerExpert![l]![e]!))
+            : out.tokensPerExpert.map((r) => r.slice());
           dropped += out.droppedFraction! / batches.length;
         }
       }
@@ -182,30 +242,59 @@ class Run {
 }
 
 function checkOptions(o: MoECompareOptions): void {
-  for (const k of ["steps", "batchSize", "blockSize", "nLayer", "nHead", "nEmbd", "nExperts", "evalEvery", "evalBatches"] as const) {
-    if (!Number.isInteger(o[k]) || o[k] < 1) throw new ArgumentError(`moe-compare: ${k} must be a positive integer, got ${o[k]}`);
+  for (const k of [
+    "steps",
+    "batchSize",
+    "blockSize",
+    "nLayer",
+    "nHead",
+    "nEmbd",
+    "nExperts",
+    "evalEvery",
+    "evalBatches",
+  ] as const) {
+    if (!Number.isInteger(o[k]) || o[k] < 1)
+      throw new ArgumentError(`moe-compare: ${k} must be a positive integer, got ${o[k]}`);
   }
   for (const k of ["warmupSteps", "seed"] as const) {
-    if (!Number.isInteger(o[k]) || o[k] < 0) throw new ArgumentError(`moe-compare: ${k} must be an integer ≥ 0, got ${o[k]}`);
+    if (!Number.isInteger(o[k]) || o[k] < 0)
+      throw new ArgumentError(`moe-compare: ${k} must be an integer ≥ 0, got ${o[k]}`);
   }
   for (const k of ["lr", "minLr", "weightDecay", "gradClip"] as const) {
-    if (!(Number.isFinite(o[k]) && o[k] >= 0)) throw new ArgumentError(`moe-compare: ${k} must be a finite number ≥ 0, got ${o[k]}`);
+    if (!(Number.isFinite(o[k]) && o[k] >= 0))
+      throw new ArgumentError(`moe-compare: ${k} must be a finite number ≥ 0, got ${o[k]}`);
   }
-  if (o.nExperts < 2) throw new ArgumentError(`moe-compare: nExperts must be at least 2 to compare routing, got ${o.nExperts}`);
+  if (o.nExperts < 2)
+    throw new ArgumentError(`moe-compare: nExperts must be at least 2 to compare routing, got ${o.nExperts}`);
 }
 
 const fmtN = (n: number): string => n.toLocaleString("en-US");
 
 export const moeCompareRecipe: Recipe<MoECompareOptions> = {
   name: "moe-compare",
-  paper: "Fedus, Zoph & Shazeer 2021 (Switch Transformers), https://arxiv.org/abs/2101.03961; Radford et al. 2019 (GPT-2)",
-  trainsOn: "Moby Dick, character by character (the first 90% for training); dense vs Switch mixture-of-experts GPTs, one shape, one budget",
+  paper:
+    "Fedus, Zoph & Shazeer 2021 (Switch Transformers), https://arxiv.org/abs/2101.03961; Radford et al. 2019 (GPT-2)",
+  trainsOn:
+    "Moby Dick, character by character (the first 90% for training); dense vs Switch mixture-of-experts GPTs, one shape, one budget",
   needs: ["text"],
   defaults: {
     // the budget of the documented run (docs/compare/moe.md)
-    steps: 200, batchSize: 8, blockSize: 64, nLayer: 2, nHead: 4, nEmbd: 48, nExperts: 8,
-    lr: 2e-3, minLr: 2e-4, warmupSteps: 15, weightDecay: 0.1, gradClip: 1,
-    evalEvery: 25, evalBatches: 4, seed: 1337, only: "all",
+    steps: 200,
+    batchSize: 8,
+    blockSize: 64,
+    nLayer: 2,
+    nHead: 4,
+    nEmbd: 48,
+    nExperts: 8,
+    lr: 2e-3,
+    minLr: 2e-4,
+    warmupSteps: 15,
+    weightDecay: 0.1,
+    gradClip: 1,
+    evalEvery: 25,
+    evalBatches: 4,
+    seed: 1337,
+    only: "all",
   },
   run(o: MoECompareOptions, data: RecipeData, hooks: RecipeHooks, _generator: Generator): RecipeResult {
     checkOptions(o);
@@ -213,24 +302,45 @@ export const moeCompareRecipe: Recipe<MoECompareOptions> = {
     const tok = CharTokenizer.fromText(text);
     const splits = trainValSplit(Int32Array.from(tok.encode(text)), 0.9);
     for (const split of ["train", "val"] as const) {
-      if (splits[split].length <= o.blockSize) throw new ArgumentError(`moe-compare: the ${split} split has ${splits[split].length} characters, too few for blocks of ${o.blockSize}`);
+      if (splits[split].length <= o.blockSize)
+        throw new ArgumentError(
+          `moe-compare: the ${split} split has ${splits[split].length} characters, too few for blocks of ${o.blockSize}`,
+        );
     }
     const list = contenders(o, tok.vocabSize);
-    if (list.length === 0) throw new ArgumentError(`moe-compare: "only" (${o.only}) names none of dense, switch, dense-wide, switch-nolb, switch-cf1.0, switch-cf2.0, switch-top2`);
-    hooks.log(`moby dick: ${splits.train.length} train, ${splits.val.length} val characters, vocabulary ${tok.vocabSize}`);
-    hooks.log(`shape: ${o.nLayer} layers, ${o.nHead} heads, C ${o.nEmbd}, context ${o.blockSize}; ${o.steps} steps × ${o.batchSize} × ${o.blockSize} characters`);
+    if (list.length === 0)
+      throw new ArgumentError(
+        `moe-compare: "only" (${o.only}) names none of dense, switch, dense-wide, switch-nolb, switch-cf1.0, switch-cf2.0, switch-top2`,
+      );
+    hooks.log(
+      `moby dick: ${splits.train.length} train, ${splits.val.length} val characters, vocabulary ${tok.vocabSize}`,
+    );
+    hooks.log(
+      `shape: ${o.nLayer} layers, ${o.nHead} heads, C ${o.nEmbd}, context ${o.blockSize}; ${o.steps} steps × ${o.batchSize} × ${o.blockSize} characters`,
+    );
     const g = new Generator(o.seed + 2);
-    const draw = (split: "train" | "val"): Batch[] => Array.from({ length: o.evalBatches }, () => getBatch(splits[split], o.blockSize, o.batchSize, g));
+    const draw = (split: "train" | "val"): Batch[] =>
+      Array.from({ length: o.evalBatches }, () => getBatch(splits[split], o.blockSize, o.batchSize, g));
     const sets = { train: draw("train"), val: draw("val") };
 
     const runs = list.map((c) => {
       const run = new Run(c, o, splits.train);
-      if (run.model.numParameters() !== c.total) throw new ArgumentError(`moe-compare: ${c.key} has ${run.model.numParameters()} parameters, its formula ${c.total}`);
+      if (run.model.numParameters() !== c.total)
+        throw new ArgumentError(
+          `moe-compare: ${c.key} has ${run.model.numParameters()} parameters, its formula ${c.total}`,
+        );
       hooks.log(`${c.key}: ${fmtN(c.total)} parameters, ${fmtN(c.active)} active per token; ${c.note}`);
       return run;
     });
     const evaluate = (step: number): void => {
-      hooks.log(`step ${step} train/val: ${runs.map((r) => { const e = r.evaluate(sets, step); return `${r.c.key} ${e.train.toFixed(3)}/${e.val.toFixed(3)}`; }).join(", ")}`);
+      hooks.log(
+        `step ${step} train/val: ${runs
+          .map((r) => {
+            const e = r.evaluate(sets, step);
+            return `${r.c.key} ${e.train.toFixed(3)}/${e.val.toFixed(3)}`;
+          })
+          .join(", ")}`,
+      );
     };
     evaluate(0);
     for (let step = 1; step <= o.steps; step++) {
@@ -260,23 +370,39 @@ export const moeCompareRecipe: Recipe<MoECompareOptions> = {
         metrics[`${k}.droppedFraction`] = r.droppedSum / o.steps;
         metrics[`${k}.imbalance`] = Math.max(...last.imbalance);
       }
-      rows.push(`| ${k} | ${fmtN(r.c.total)} | ${fmtN(r.c.active)} | ${(r.trainMs / o.steps).toFixed(0)} | ${metrics[`${k}.trainLoss`]!.toFixed(4)} | ${metrics[`${k}.valLoss`]!.toFixed(4)} | ${moe ? `${(100 * metrics[`${k}.droppedFraction`]!).toFixed(1)}%` : "—"} | ${moe ? metrics[`${k}.imbalance`]!.toFixed(2) : "—"} | ${r.c.note} |`);
+      rows.push(
+        `| ${k} | ${fmtN(r.c.total)} | ${fmtN(r.c.active)} | ${(r.trainMs / o.steps).toFixed(0)} | ${metrics[`${k}.trainLoss`]!.toFixed(4)} | ${metrics[`${k}.valLoss`]!.toFixed(4)} | ${moe ? `${(100 * metrics[`${k}.droppedFraction`]!).toFixed(1)}%` : "—"} | ${moe ? metrics[`${k}.imbalance`]!.toFixed(2) : "—"} | ${r.c.note} |`,
+      );
     }
     // the expert load over training: block 0's share of the val tokens per expert, at every estimate
-    const loadTable: string[] = ["| model | step | block-0 share per expert (%) | busiest expert ×E per block | dropped (val) |", "|---|---:|---|---|---:|"];
+    const loadTable: string[] = [
+      "| model | step | block-0 share per expert (%) | busiest expert ×E per block | dropped (val) |",
+      "|---|---:|---|---|---:|",
+    ];
     const images: Record<string, Uint8Array> = {
       "val-loss.png": lineChartPng({
         series: runs.map((r) => ({ name: r.c.key, points: r.valCurve })),
-        title: `Moby Dick: validation loss, ${o.steps} steps of ${o.batchSize}x${o.blockSize} characters`, xLabel: "step", yLabel: "val nats/char",
+        title: `Moby Dick: validation loss, ${o.steps} steps of ${o.batchSize}x${o.blockSize} characters`,
+        xLabel: "step",
+        yLabel: "val nats/char",
       }),
     };
     for (const r of runs) {
       if (r.c.key === "dense-wide" || r.load.length === 0) continue;
-      for (const l of r.load) loadTable.push(`| ${r.c.key} | ${l.step} | ${l.shares.map((s) => (100 * s).toFixed(0)).join(" ")} | ${l.imbalance.map((x) => x.toFixed(2)).join(" ")} | ${(100 * l.dropped).toFixed(1)}% |`);
+      for (const l of r.load)
+        loadTable.push(
+          `| ${r.c.key} | ${l.step} | ${l.shares.map((s) => (100 * s).toFixed(0)).join(" ")} | ${l.imbalance.map((x) => x.toFixed(2)).join(" ")} | ${(100 * l.dropped).toFixed(1)}% |`,
+        );
       if (r.c.key === "switch" || r.c.key === "switch-nolb") {
         images[`expert-load-${r.c.key}.png`] = lineChartPng({
-          series: Array.from({ length: o.nExperts }, (_, e) => ({ name: `expert ${e}`, points: r.load.map((l) => [l.step, 100 * l.shares[e]!] as [number, number]) })),
-          title: `${r.c.key}: block 0, % of val tokens per expert`, xLabel: "step", yLabel: `% of tokens (${(100 / o.nExperts).toFixed(1)} = balanced)`, yRange: [0, 100],
+          series: Array.from({ length: o.nExperts }, (_, e) => ({
+            name: `expert ${e}`,
+            points: r.load.map((l) => [l.step, 100 * l.shares[e]!] as [number, number]),
+          })),
+          title: `${r.c.key}: block 0, % of val tokens per expert`,
+          xLabel: "step",
+          yLabel: `% of tokens (${(100 / o.nExperts).toFixed(1)} = balanced)`,
+          yRange: [0, 100],
         });
       }
     }

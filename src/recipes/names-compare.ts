@@ -16,20 +16,31 @@ import { BengioMLP, bengioConfig } from "../models/bengio-mlp/model.js";
 import { CharRNN, charRnnConfig } from "../models/char-rnn/model.js";
 import { GPT, gptConfig } from "../models/gpt2/model.js";
 
-export type NamesCompareOptions = { steps: number; batchSize: number; lr: number; evalEvery: number; seed: number; samples: number };
+export type NamesCompareOptions = {
+  steps: number;
+  batchSize: number;
+  lr: number;
+  evalEvery: number;
+  seed: number;
+  samples: number;
+};
 
 /** The five contenders, built for a task's vocabulary and longest name; the model seed is the same for all. */
 export function contenders(task: NamesTask, seed: number): { name: string; build: () => NameModel }[] {
   const V = task.tokenizer.vocabSize;
   const generator = (): Generator => new Generator(seed);
   return [
-    { name: "Bengio MLP", build: () => new BengioMLP(bengioConfig("names", { vocabSize: V }), { generator: generator() }) },
+    {
+      name: "Bengio MLP",
+      build: () => new BengioMLP(bengioConfig("names", { vocabSize: V }), { generator: generator() }),
+    },
     { name: "RNN", build: () => new CharRNN(charRnnConfig("rnn", { vocabSize: V }), { generator: generator() }) },
     { name: "LSTM", build: () => new CharRNN(charRnnConfig("lstm", { vocabSize: V }), { generator: generator() }) },
     { name: "GRU", build: () => new CharRNN(charRnnConfig("gru", { vocabSize: V }), { generator: generator() }) },
     {
       name: "GPT (2 blocks)",
-      build: () => new GPT(gptConfig("names", { vocabSize: V, blockSize: task.maxLen + 1 }), { generator: generator() }),
+      build: () =>
+        new GPT(gptConfig("names", { vocabSize: V, blockSize: task.maxLen + 1 }), { generator: generator() }),
     },
   ];
 }
@@ -39,8 +50,10 @@ export function compareTable(rows: { name: string; r: TrainResult }[], o: NamesC
   const lines = [
     `| model | parameters | training time (s) | ms/step | val loss (nats/char) | samples |`,
     `|---|---:|---:|---:|---:|---|`,
-    ...rows.map(({ name, r }) =>
-      `| ${name} | ${r.params.toLocaleString("en-US")} | ${r.seconds.toFixed(1)} | ${((1000 * r.seconds) / o.steps).toFixed(1)} | ${r.valLoss.toFixed(4)} | ${r.samples.join(", ")} |`),
+    ...rows.map(
+      ({ name, r }) =>
+        `| ${name} | ${r.params.toLocaleString("en-US")} | ${r.seconds.toFixed(1)} | ${((1000 * r.seconds) / o.steps).toFixed(1)} | ${r.valLoss.toFixed(4)} | ${r.samples.join(", ")} |`,
+    ),
   ];
   return lines.join("\n");
 }
@@ -53,12 +66,17 @@ export const namesCompareRecipe: Recipe<NamesCompareOptions> = {
   defaults: { steps: 400, batchSize: 32, lr: 5e-3, evalEvery: 100, seed: 0, samples: 5 },
   run(o: NamesCompareOptions, data: RecipeData, hooks: RecipeHooks, _generator: Generator): RecipeResult {
     const task = namesTask(data.words ?? [], { seed: o.seed });
-    hooks.log(`names: ${task.train.length} train, ${task.val.length} val, vocabulary ${task.tokenizer.vocabSize}, longest ${task.maxLen}`);
+    hooks.log(
+      `names: ${task.train.length} train, ${task.val.length} val, vocabulary ${task.tokenizer.vocabSize}, longest ${task.maxLen}`,
+    );
     const rows: { name: string; r: TrainResult }[] = [];
     for (const c of contenders(task, o.seed)) {
       const model = c.build();
       hooks.log(`${c.name}: ${model.numParameters()} parameters`);
-      rows.push({ name: c.name, r: trainOnNames(model, task, { ...o, clip: 1 }, (l) => hooks.log(`  ${c.name} ${l}`)) });
+      rows.push({
+        name: c.name,
+        r: trainOnNames(model, task, { ...o, clip: 1 }, (l) => hooks.log(`  ${c.name} ${l}`)),
+      });
     }
     const metrics: Record<string, number> = {};
     for (const { name, r } of rows) {
@@ -74,7 +92,9 @@ export const namesCompareRecipe: Recipe<NamesCompareOptions> = {
       images: {
         "val-loss.png": lineChartPng({
           series: rows.map(({ name, r }) => ({ name, points: r.curve })),
-          title: `names: validation loss, ${o.steps} steps of ${o.batchSize} names`, xLabel: "step", yLabel: "val nats/char",
+          title: `names: validation loss, ${o.steps} steps of ${o.batchSize} names`,
+          xLabel: "step",
+          yLabel: "val nats/char",
         }),
       },
     };

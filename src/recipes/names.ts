@@ -53,7 +53,12 @@ export interface TrainResult {
  * drawn from a Generator seeded with `seed` — so every model sees the same batches — then the validation
  * loss and `samples` names sampled at temperature 1.
  */
-export function trainOnNames(model: NameModel, task: NamesTask, o: TrainOptions, log: (line: string) => void = () => {}): TrainResult {
+export function trainOnNames(
+  model: NameModel,
+  task: NamesTask,
+  o: TrainOptions,
+  log: (line: string) => void = () => {},
+): TrainResult {
   const batches = new Generator(o.seed);
   const opt = new AdamW(model.parameters(), { lr: o.lr, weightDecay: 0.01 });
   const logitsOf: LogitsFn = (x) => model.forward(x).logits;
@@ -97,14 +102,23 @@ export function trainOnNames(model: NameModel, task: NamesTask, o: TrainOptions,
     },
     onEval: (step, { val }) => {
       curve.push([step, val]);
-      log(`step ${step}/${o.steps}: train ${mean(recent).toFixed(4)}, val ${val.toFixed(4)} nats/char (${seconds.toFixed(1)} s)`);
+      log(
+        `step ${step}/${o.steps}: train ${mean(recent).toFixed(4)}, val ${val.toFixed(4)} nats/char (${seconds.toFixed(1)} s)`,
+      );
     },
   });
   model.eval();
   const sampler = new Generator(o.seed + 1);
   const samples = Array.from({ length: o.samples }, () => sampleName(logitsOf, task, sampler));
   model.train();
-  return { params: model.numParameters(), seconds, valLoss: curve[curve.length - 1]![1], trainLoss: mean(recent), curve, samples };
+  return {
+    params: model.numParameters(),
+    seconds,
+    valLoss: curve[curve.length - 1]![1],
+    trainLoss: mean(recent),
+    curve,
+    samples,
+  };
 }
 
 function mean(xs: readonly number[]): number {

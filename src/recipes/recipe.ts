@@ -22,7 +22,10 @@ export interface RecipeData {
   /** a list of words (first names) */
   words?: string[];
   /** MNIST as flat arrays: images N·784 in [0, 1], labels 0..9 */
-  mnist?: { train: { images: Float32Array; labels: Int32Array; count: number }; test: { images: Float32Array; labels: Int32Array; count: number } };
+  mnist?: {
+    train: { images: Float32Array; labels: Int32Array; count: number };
+    test: { images: Float32Array; labels: Int32Array; count: number };
+  };
   /** labelled e-mails (SpamAssassin: loadSpamAssassin), label 1 = spam */
   emails?: { text: string; label: number }[];
   /** the synthesized speech corpus: sentences and their WAV files' bytes (buildSpeechCorpus, loadSpeechCorpus) */

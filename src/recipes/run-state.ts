@@ -18,12 +18,21 @@ import type { Tensor } from "../engine/tensor.js";
 import { isGeneratorState } from "../io/checkpoint.js";
 
 /** Each named size of `config` a positive integer (or 0 where `zeroOk`) at most its cap. */
-export function checkCaps(what: string, config: Record<string, unknown>, caps: Readonly<Record<string, number>>, zeroOk: readonly string[] = []): void {
+export function checkCaps(
+  what: string,
+  config: Record<string, unknown>,
+  caps: Readonly<Record<string, number>>,
+  zeroOk: readonly string[] = [],
+): void {
   for (const [k, cap] of Object.entries(caps)) {
     const v = config[k];
     const least = zeroOk.includes(k) ? 0 : 1;
-    if (typeof v !== "number" || !Number.isSafeInteger(v) || v < least) throw new LoadError(`${what}: ${k} is ${JSON.stringify(v) ?? "missing"}, expected an integer ≥ ${least}`);
-    if (v > cap) throw new LoadError(`${what}: ${k} is ${v}, more than the ${cap.toLocaleString("en-US")} a checkpoint may describe`);
+    if (typeof v !== "number" || !Number.isSafeInteger(v) || v < least)
+      throw new LoadError(`${what}: ${k} is ${JSON.stringify(v) ?? "missing"}, expected an integer ≥ ${least}`);
+    if (v > cap)
+      throw new LoadError(
+        `${what}: ${k} is ${v}, more than the ${cap.toLocaleString("en-US")} a checkpoint may describe`,
+      );
   }
 }
 
@@ -40,19 +49,30 @@ export function heldValues(tensors: Record<string, Tensor>): number {
  */
 export function checkImpliedSize(what: string, atLeast: number, held: number): void {
   if (atLeast > held) {
-    throw new LoadError(`${what}: the config implies at least ${atLeast.toLocaleString("en-US")} parameters, but the file holds ${held.toLocaleString("en-US")} values`);
+    throw new LoadError(
+      `${what}: the config implies at least ${atLeast.toLocaleString("en-US")} parameters, but the file holds ${held.toLocaleString("en-US")} values`,
+    );
   }
 }
 
 /** The step within [0, totalSteps] and every generator state (the checkpoint's `rng`, then `extra`'s named ones) a state. */
-export function checkRunState(what: string, ckpt: { step: number; rng?: unknown; extra?: unknown }, o: { totalSteps?: number; generators?: readonly string[] } = {}): void {
-  if (!Number.isSafeInteger(ckpt.step) || ckpt.step < 0) throw new LoadError(`${what}: step ${JSON.stringify(ckpt.step)} is not an integer ≥ 0`);
-  if (o.totalSteps !== undefined && ckpt.step > o.totalSteps) throw new LoadError(`${what}: the checkpoint is at step ${ckpt.step}, past the ${o.totalSteps} steps of its run`);
-  if (ckpt.rng !== undefined && !isGeneratorState(ckpt.rng)) throw new LoadError(`${what}: rng is not a generator state { s: [4 uint32], spare: number | null }`);
+export function checkRunState(
+  what: string,
+  ckpt: { step: number; rng?: unknown; extra?: unknown },
+  o: { totalSteps?: number; generators?: readonly string[] } = {},
+): void {
+  if (!Number.isSafeInteger(ckpt.step) || ckpt.step < 0)
+    throw new LoadError(`${what}: step ${JSON.stringify(ckpt.step)} is not an integer ≥ 0`);
+  if (o.totalSteps !== undefined && ckpt.step > o.totalSteps)
+    throw new LoadError(`${what}: the checkpoint is at step ${ckpt.step}, past the ${o.totalSteps} steps of its run`);
+  if (ckpt.rng !== undefined && !isGeneratorState(ckpt.rng))
+    throw new LoadError(`${what}: rng is not a generator state { s: [4 uint32], spare: number | null }`);
   const extra = ckpt.extra;
   if (extra === undefined) return;
-  if (typeof extra !== "object" || extra === null || Array.isArray(extra)) throw new LoadError(`${what}: the checkpoint's extra state is not an object`);
+  if (typeof extra !== "object" || extra === null || Array.isArray(extra))
+    throw new LoadError(`${what}: the checkpoint's extra state is not an object`);
   for (const k of o.generators ?? []) {
-    if (k in extra && !isGeneratorState((extra as Record<string, unknown>)[k])) throw new LoadError(`${what}: extra.${k} is not a generator state { s: [4 uint32], spare: number | null }`);
+    if (k in extra && !isGeneratorState((extra as Record<string, unknown>)[k]))
+      throw new LoadError(`${what}: extra.${k} is not a generator state { s: [4 uint32], spare: number | null }`);
   }
 }

@@ -5,7 +5,11 @@
 import { runLoopSync, type Metrics, type TrainingJob } from "./loop.js";
 
 /** `totalSteps` calls of `step` (each one optimizer step, returning its metrics) through the shared loop; `onStep` after each. */
-export function runSteps<S extends Metrics>(totalSteps: number, step: () => S, onStep: (step: number, metrics: S, ms: number) => void): void {
+export function runSteps<S extends Metrics>(
+  totalSteps: number,
+  step: () => S,
+  onStep: (step: number, metrics: S, ms: number) => void,
+): void {
   let done = 0;
   const job: TrainingJob<S, Record<string, never>> = {
     get step() {

@@ -24,7 +24,10 @@ test("teacher sentences → trimmed features → aligned durations → a padded 
   const aligned = alignCorpus(utts, fe.symbols.length, 4);
   assert.equal(aligned.length, 4);
   for (const u of aligned) {
-    assert.equal(u.durations!.reduce((a, b) => a + b, 0), u.nFrames);
+    assert.equal(
+      u.durations!.reduce((a, b) => a + b, 0),
+      u.nFrames,
+    );
     const p = symbolProsody(u);
     assert.equal(p.pitch.length, u.ids.length);
   }
@@ -32,6 +35,9 @@ test("teacher sentences → trimmed features → aligned durations → a padded 
   const S = Math.max(...[0, 1, 2].map((i) => aligned[i]!.ids.length));
   assert.deepEqual(b.text.shape, [3, S]);
   assert.equal(b.mel.shape[2]! % 2, 0);
-  assert.deepEqual(b.melLengths, [0, 1, 2].map((i) => aligned[i]!.nFrames));
+  assert.deepEqual(
+    b.melLengths,
+    [0, 1, 2].map((i) => aligned[i]!.nFrames),
+  );
   assert.ok(b.durations.every((d) => d.length === S));
 });

@@ -19,9 +19,27 @@ export interface TtsAudioConfig {
   readonly fMax: number;
 }
 
-export const TTS_AUDIO: TtsAudioConfig = Object.freeze({ sampleRate: 16000, nFft: 1024, hopLength: 200, winLength: 800, nMels: 80, fMin: 55, fMax: 7600 });
+export const TTS_AUDIO: TtsAudioConfig = Object.freeze({
+  sampleRate: 16000,
+  nFft: 1024,
+  hopLength: 200,
+  winLength: 800,
+  nMels: 80,
+  fMin: 55,
+  fMax: 7600,
+});
 
-const melOptions = (c: TtsAudioConfig) => ({ nFft: c.nFft, hopLength: c.hopLength, winLength: c.winLength, sampleRate: c.sampleRate, nMels: c.nMels, fMin: c.fMin, fMax: c.fMax, scale: "slaney" as const, norm: "slaney" as const });
+const melOptions = (c: TtsAudioConfig) => ({
+  nFft: c.nFft,
+  hopLength: c.hopLength,
+  winLength: c.winLength,
+  sampleRate: c.sampleRate,
+  nMels: c.nMels,
+  fMin: c.fMin,
+  fMax: c.fMax,
+  scale: "slaney" as const,
+  norm: "slaney" as const,
+});
 
 export interface TtsUtterance {
   text: string;
@@ -42,11 +60,21 @@ export interface TtsUtterance {
  * Leading and trailing silence cut (frames more than `db` below the loudest, keeping `margin` frames), then
  * the features. The samples must be at the config's rate.
  */
-export function prepareUtterance(text: string, ids: number[], samples: Float32Array, c: TtsAudioConfig = TTS_AUDIO, db = 40, margin = 2): TtsUtterance {
-  if (samples.length < c.nFft) throw new ArgumentError(`prepareUtterance: "${text}" has ${samples.length} samples, fewer than nFft ${c.nFft}`);
+export function prepareUtterance(
+  text: string,
+  ids: number[],
+  samples: Float32Array,
+  c: TtsAudioConfig = TTS_AUDIO,
+  db = 40,
+  margin = 2,
+): TtsUtterance {
+  if (samples.length < c.nFft)
+    throw new ArgumentError(`prepareUtterance: "${text}" has ${samples.length} samples, fewer than nFft ${c.nFft}`);
   const e = frameEnergy(samples, { nFft: c.nFft, hopLength: c.hopLength, winLength: c.winLength });
-  const peak = Math.max(...e), floor = peak * 10 ** (-db / 20);
-  let first = e.findIndex((v) => v > floor), last = e.length - 1;
+  const peak = Math.max(...e),
+    floor = peak * 10 ** (-db / 20);
+  let first = e.findIndex((v) => v > floor),
+    last = e.length - 1;
   while (last > first && e[last]! <= floor) last--;
   first = Math.max(0, first - margin);
   last = Math.min(e.length - 1, last + margin);
@@ -63,7 +91,12 @@ export function alignCorpus(utts: TtsUtterance[], nSymbols: number, iterations =
   const kept = utts.filter((u) => u.ids.length <= u.nFrames);
   if (kept.length === 0) throw new ArgumentError("alignCorpus: no utterance has at least as many frames as symbols");
   const nMels = kept[0]!.mel.length / kept[0]!.nFrames;
-  const durations = flatStartDurations(kept.map((u) => ({ ids: u.ids, features: Float64Array.from(u.mel), nFrames: u.nFrames })), nSymbols, nMels, iterations);
+  const durations = flatStartDurations(
+    kept.map((u) => ({ ids: u.ids, features: Float64Array.from(u.mel), nFrames: u.nFrames })),
+    nSymbols,
+    nMels,
+    iterations,
+  );
   kept.forEach((u, i) => (u.durations = durations[i]));
   return kept;
 }
@@ -72,7 +105,10 @@ export function alignCorpus(utts: TtsUtterance[], nSymbols: number, iterations =
 export function symbolProsody(u: TtsUtterance): { pitch: Float64Array; energy: Float64Array } {
   if (!u.durations) throw new ArgumentError(`symbolProsody: "${u.text}" is not aligned (alignCorpus first)`);
   const logF0 = u.pitch.map((f) => (f > 0 ? Math.log(f) : 0));
-  return { pitch: averageByDuration(logF0, u.durations, true), energy: averageByDuration(u.energy, u.durations).map((e) => Math.log1p(e)) };
+  return {
+    pitch: averageByDuration(logF0, u.durations, true),
+    energy: averageByDuration(u.energy, u.durations).map((e) => Math.log1p(e)),
+  };
 }
 
 export interface TtsBatch {
@@ -93,7 +129,8 @@ export function ttsBatch(utts: TtsUtterance[], indices: number[], multiple = 1):
   const T = Math.ceil(Math.max(...rows.map((u) => u!.nFrames)) / multiple) * multiple;
   const text = new Int32Array(rows.length * S);
   const mel = new Float32Array(rows.length * nMels * T).fill(Math.log(1e-5));
-  const pitch = new Float32Array(rows.length * S), energy = new Float32Array(rows.length * S);
+  const pitch = new Float32Array(rows.length * S),
+    energy = new Float32Array(rows.length * S);
   const durations: number[][] = [];
   rows.forEach((u, b) => {
     text.set(u!.ids, b * S);

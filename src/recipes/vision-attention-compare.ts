@@ -70,27 +70,37 @@ export interface Contender {
 
 export const CONTENDERS: readonly Contender[] = [
   {
-    key: "resnet", name: "ResNet-8", lr: 1e-2,
+    key: "resnet",
+    name: "ResNet-8",
+    lr: 1e-2,
     build: (_, g) => new resnet.ResNet(resnet.resnetConfig("resnet-mnist-small"), { generator: g }),
     describe: (side) => resnet.describe(resnet.resnetConfig("resnet-mnist-small"), side),
   },
   {
-    key: "se", name: "SE-ResNet-8", lr: 1e-2,
+    key: "se",
+    name: "SE-ResNet-8",
+    lr: 1e-2,
     build: (_, g) => new senet.SEResNet(senet.seResNetConfig("se-resnet"), { generator: g }),
     describe: (side) => senet.describe(senet.seResNetConfig("se-resnet"), side),
   },
   {
-    key: "cbam", name: "CBAM-ResNet-8", lr: 1e-2,
+    key: "cbam",
+    name: "CBAM-ResNet-8",
+    lr: 1e-2,
     build: (_, g) => new cbam.CBAMResNet(cbam.cbamResNetConfig("cbam-resnet"), { generator: g }),
     describe: (side) => cbam.describe(cbam.cbamResNetConfig("cbam-resnet"), side),
   },
   {
-    key: "non-local", name: "Non-local ResNet-8", lr: 1e-2,
+    key: "non-local",
+    name: "Non-local ResNet-8",
+    lr: 1e-2,
     build: (_, g) => new nonLocal.NonLocalResNet(nonLocal.nonLocalResNetConfig("nonlocal-resnet"), { generator: g }),
     describe: (side) => nonLocal.describe(nonLocal.nonLocalResNetConfig("nonlocal-resnet"), side),
   },
   {
-    key: "vit", name: "ViT (patch 4)", lr: 3e-3, // the default of the recipe's vitLr
+    key: "vit",
+    name: "ViT (patch 4)",
+    lr: 3e-3, // the default of the recipe's vitLr
     build: (side, g) => new vit.ViT(vit.vitConfig("vit-mnist", { imageSize: side }), { generator: g }),
     describe: (side) => vit.describe(vit.vitConfig("vit-mnist", { imageSize: side })),
   },
@@ -100,10 +110,16 @@ export const CONTENDERS: readonly Contender[] = [
 // Data: batches of square images of any side
 
 /** Images order[start…start+B) of a split → x (B, 1, S, S), y (B). */
-export function imageBatch(split: ImageSplit, order: ArrayLike<number>, start: number, size: number): { x: Tensor; y: Tensor } {
+export function imageBatch(
+  split: ImageSplit,
+  order: ArrayLike<number>,
+  start: number,
+  size: number,
+): { x: Tensor; y: Tensor } {
   const P = split.side * split.side;
   const B = Math.min(size, order.length - start);
-  const images = new Float32Array(B * P), labels = new Int32Array(B);
+  const images = new Float32Array(B * P),
+    labels = new Int32Array(B);
   for (let b = 0; b < B; b++) {
     const i = order[start + b]!;
     images.set(split.images.subarray(i * P, (i + 1) * P), b * P);
@@ -113,9 +129,14 @@ export function imageBatch(split: ImageSplit, order: ArrayLike<number>, start: n
 }
 
 /** Accuracy and mean cross-entropy on a split, in eval mode, without gradients; one batch per `next()`. */
-export function* evaluateImagesSteps(model: ImageClassifier, split: ImageSplit, batchSize = 250): globalThis.Generator<void, { accuracy: number; loss: number }, void> {
+export function* evaluateImagesSteps(
+  model: ImageClassifier,
+  split: ImageSplit,
+  batchSize = 250,
+): globalThis.Generator<void, { accuracy: number; loss: number }, void> {
   const order = Int32Array.from({ length: split.count }, (_, i) => i);
-  let correct = 0, lossSum = 0;
+  let correct = 0,
+    lossSum = 0;
   for (let start = 0; start < split.count; start += batchSize) {
     evaluating(model, () => {
       const { x, y } = imageBatch(split, order, start, batchSize);
@@ -130,7 +151,11 @@ export function* evaluateImagesSteps(model: ImageClassifier, split: ImageSplit, 
 }
 
 /** The same, to the end in one call. */
-export function evaluateImages(model: ImageClassifier, split: ImageSplit, batchSize = 250): { accuracy: number; loss: number } {
+export function evaluateImages(
+  model: ImageClassifier,
+  split: ImageSplit,
+  batchSize = 250,
+): { accuracy: number; loss: number } {
   const it = evaluateImagesSteps(model, split, batchSize);
   for (let r = it.next(); ; r = it.next()) if (r.done) return r.value;
 }
@@ -150,7 +175,8 @@ export interface RunResult {
 /** The learning rate of a contender and its schedule: cosine to 0 over the steps, after a linear warmup for the ViT if asked. */
 function schedule(c: Contender, optimizer: Adam, o: VisionAttentionOptions): CosineAnnealingLR | CosineWithWarmupLR {
   const lr = c.key === "vit" ? o.vitLr : c.lr;
-  if (c.key === "vit" && o.vitWarmup > 0) return new CosineWithWarmupLR(optimizer, { warmupIters: o.vitWarmup, lrDecayIters: o.steps, maxLr: lr, minLr: 0 });
+  if (c.key === "vit" && o.vitWarmup > 0)
+    return new CosineWithWarmupLR(optimizer, { warmupIters: o.vitWarmup, lrDecayIters: o.steps, maxLr: lr, minLr: 0 });
   return new CosineAnnealingLR(optimizer, { tMax: o.steps });
 }
 
@@ -171,7 +197,12 @@ class ContenderJob implements TrainingJob<{ loss: number }, { accuracy: number; 
   private order: Int32Array;
   private at = 0;
 
-  constructor(readonly c: Contender, private readonly train: ImageSplit, private readonly test: ImageSplit, private readonly o: VisionAttentionOptions) {
+  constructor(
+    readonly c: Contender,
+    private readonly train: ImageSplit,
+    private readonly test: ImageSplit,
+    private readonly o: VisionAttentionOptions,
+  ) {
     this.totalSteps = o.steps;
     this.model = c.build(train.side, new Generator(o.seed));
     this.optimizer = new Adam(this.model.parameters(), { lr: c.key === "vit" ? o.vitLr : c.lr });
@@ -183,7 +214,8 @@ class ContenderJob implements TrainingJob<{ loss: number }, { accuracy: number; 
 
   trainStep(): { loss: number } {
     const loss = timed(this.time, () => {
-      if (this.at + this.o.batchSize > this.train.count) [this.order, this.at] = [permutation(this.train.count, this.g), 0];
+      if (this.at + this.o.batchSize > this.train.count)
+        [this.order, this.at] = [permutation(this.train.count, this.g), 0];
       const { x, y } = imageBatch(this.train, this.order, this.at, this.o.batchSize);
       this.at += this.o.batchSize;
       this.optimizer.zeroGrad();
@@ -208,7 +240,13 @@ class ContenderJob implements TrainingJob<{ loss: number }, { accuracy: number; 
 }
 
 /** Train one contender with the protocol at the top of this file. */
-export function trainContender(c: Contender, train: ImageSplit, test: ImageSplit, o: VisionAttentionOptions, hooks: RecipeHooks): RunResult {
+export function trainContender(
+  c: Contender,
+  train: ImageSplit,
+  test: ImageSplit,
+  o: VisionAttentionOptions,
+  hooks: RecipeHooks,
+): RunResult {
   const job = new ContenderJob(c, train, test, o);
   const curve: [number, number][] = [];
   const every = Math.max(1, Math.ceil(o.steps / 5));
@@ -221,13 +259,26 @@ export function trainContender(c: Contender, train: ImageSplit, test: ImageSplit
         const n = step % every === 0 ? every : step % every;
         curve.push([step, window / n]);
         window = 0;
-        hooks.log(`  ${c.name}: step ${step}/${o.steps} loss ${l.toFixed(4)} (${(job.time.wallMs / 1000).toFixed(1)} s wall, ${(job.time.cpuMs / 1000).toFixed(1)} s CPU)`);
+        hooks.log(
+          `  ${c.name}: step ${step}/${o.steps} loss ${l.toFixed(4)} (${(job.time.wallMs / 1000).toFixed(1)} s wall, ${(job.time.cpuMs / 1000).toFixed(1)} s CPU)`,
+        );
       }
     },
   });
   const { accuracy, loss } = job.result!;
-  hooks.log(`${c.name}: test accuracy ${(100 * accuracy).toFixed(2)}%, test loss ${loss.toFixed(4)} (${test.count} images), ${(job.time.cpuMs / o.steps).toFixed(0)} CPU ms/step, ${(job.time.wallMs / o.steps).toFixed(0)} wall ms/step`);
-  return { contender: c, model: job.model, parameters: job.model.numParameters(), flops: c.describe(train.side).flops.value, time: job.time, curve, accuracy, loss };
+  hooks.log(
+    `${c.name}: test accuracy ${(100 * accuracy).toFixed(2)}%, test loss ${loss.toFixed(4)} (${test.count} images), ${(job.time.cpuMs / o.steps).toFixed(0)} CPU ms/step, ${(job.time.wallMs / o.steps).toFixed(0)} wall ms/step`,
+  );
+  return {
+    contender: c,
+    model: job.model,
+    parameters: job.model.numParameters(),
+    flops: c.describe(train.side).flops.value,
+    time: job.time,
+    curve,
+    accuracy,
+    loss,
+  };
 }
 
 /** The comparison table in markdown; time per step is the process's CPU time (user + system) over the training steps. */
@@ -235,8 +286,10 @@ export function compareTable(rows: readonly RunResult[], steps: number): string 
   return [
     "| model | parameters | forward FLOPs / image | CPU ms / step | test accuracy | test loss |",
     "|---|---:|---:|---:|---:|---:|",
-    ...rows.map((r) =>
-      `| ${r.contender.name} | ${r.parameters.toLocaleString("en-US")} | ${r.flops.toLocaleString("en-US")} | ${(r.time.cpuMs / steps).toFixed(0)} | ${(100 * r.accuracy).toFixed(2)}% | ${r.loss.toFixed(4)} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.contender.name} | ${r.parameters.toLocaleString("en-US")} | ${r.flops.toLocaleString("en-US")} | ${(r.time.cpuMs / steps).toFixed(0)} | ${(100 * r.accuracy).toFixed(2)}% | ${r.loss.toFixed(4)} |`,
+    ),
   ].join("\n");
 }
 
@@ -248,7 +301,9 @@ function enlarge(map: Float32Array, h: number, w: number, f: number): Tensor {
   let peak = 0;
   for (const v of map) peak = Math.max(peak, v);
   const out = new Float32Array(h * f * w * f);
-  for (let y = 0; y < h * f; y++) for (let x = 0; x < w * f; x++) out[y * w * f + x] = peak > 0 ? map[Math.floor(y / f) * w + Math.floor(x / f)]! / peak : 0;
+  for (let y = 0; y < h * f; y++)
+    for (let x = 0; x < w * f; x++)
+      out[y * w * f + x] = peak > 0 ? map[Math.floor(y / f) * w + Math.floor(x / f)]! / peak : 0;
   return tensor(out, { shape: [h * f, w * f] });
 }
 
@@ -257,7 +312,8 @@ const imageOf = (x: Tensor, b: number): Tensor => x.narrow(0, b, 1).reshape([x.s
 
 /** CBAM: each digit, then the spatial gate M_s of every block (one column per stage, enlarged to S×S). */
 export function cbamPicture(model: cbam.CBAMResNet, x: Tensor): Uint8Array {
-  const S = x.shape[2]!, B = x.shape[0]!;
+  const S = x.shape[2]!,
+    B = x.shape[0]!;
   const maps = evaluating(model, () => model.spatialMaps(x)); // (B, 1, H_i, W_i) each
   const cells: Tensor[] = [];
   for (let b = 0; b < B; b++) {
@@ -275,20 +331,25 @@ export function cbamPicture(model: cbam.CBAMResNet, x: Tensor): Uint8Array {
  * over all places of the map. The query is the map place whose S/side × S/side window of the digit is brightest.
  */
 export function nonLocalPicture(model: nonLocal.NonLocalResNet, x: Tensor): Uint8Array {
-  const S = x.shape[2]!, B = x.shape[0]!;
+  const S = x.shape[2]!,
+    B = x.shape[0]!;
   const { side, beta } = evaluating(model, () => model.attentionMaps(x))[0]!; // β (B, P, P)
-  const f = S / side, P = side * side;
+  const f = S / side,
+    P = side * side;
   const cells: Tensor[] = [];
   for (let b = 0; b < B; b++) {
     const img = Float32Array.from(imageOf(x, b).dataSync() as Float32Array);
-    let best = 0, bestSum = -1;
+    let best = 0,
+      bestSum = -1;
     for (let q = 0; q < P; q++) {
-      const qy = Math.floor(q / side), qx = q % side;
+      const qy = Math.floor(q / side),
+        qx = q % side;
       let sum = 0;
       for (let y = 0; y < f; y++) for (let xx = 0; xx < f; xx++) sum += img[(qy * f + y) * S + qx * f + xx]!;
       if (sum > bestSum) [best, bestSum] = [q, sum];
     }
-    const qy = Math.floor(best / side), qx = best % side;
+    const qy = Math.floor(best / side),
+      qx = best % side;
     const marked = Float32Array.from(img);
     for (let y = 0; y < f; y++) for (let xx = 0; xx < f; xx++) marked[(qy * f + y) * S + qx * f + xx] = 0.5;
     cells.push(tensor(img, { shape: [S, S] }), tensor(marked, { shape: [S, S] }));
@@ -300,10 +361,14 @@ export function nonLocalPicture(model: nonLocal.NonLocalResNet, x: Tensor): Uint
 
 /** ViT: each digit, then the attention rollout from the class token over the patches, enlarged to S×S. */
 export function vitPicture(model: vit.ViT, x: Tensor): Uint8Array {
-  const S = x.shape[2]!, B = x.shape[0]!, P = model.config.patchSize, side = S / P;
+  const S = x.shape[2]!,
+    B = x.shape[0]!,
+    P = model.config.patchSize,
+    side = S / P;
   const r = evaluating(model, () => vit.rollout(model.attentionMaps(x))); // (B, N_p)
   const cells: Tensor[] = [];
-  for (let b = 0; b < B; b++) cells.push(imageOf(x, b), enlarge(r.narrow(0, b, 1).dataSync() as Float32Array, side, side, P));
+  for (let b = 0; b < B; b++)
+    cells.push(imageOf(x, b), enlarge(r.narrow(0, b, 1).dataSync() as Float32Array, side, side, P));
   return imageGridPng(cells, B, 2, { scale: 3, pad: 3, background: 128 });
 }
 
@@ -312,56 +377,100 @@ export function vitPicture(model: vit.ViT, x: Tensor): Uint8Array {
 
 export const visionAttentionCompareRecipe: Recipe<VisionAttentionOptions> = {
   name: "vision-attention-compare",
-  paper: "He et al. 2016 (ResNet); Hu et al. 2018 (SE-Net); Woo et al. 2018 (CBAM); Wang et al. 2018 and Zhang et al. 2019 (non-local / self-attention); Dosovitskiy et al. 2021 (ViT)",
-  trainsOn: "MNIST digits (the mnist package: 8,000 train / 2,000 test), as they are or cluttered on a larger canvas; five models, one budget",
+  paper:
+    "He et al. 2016 (ResNet); Hu et al. 2018 (SE-Net); Woo et al. 2018 (CBAM); Wang et al. 2018 and Zhang et al. 2019 (non-local / self-attention); Dosovitskiy et al. 2021 (ViT)",
+  trainsOn:
+    "MNIST digits (the mnist package: 8,000 train / 2,000 test), as they are or cluttered on a larger canvas; five models, one budget",
   needs: ["mnist"],
-  defaults: Object.freeze({ steps: 250, batchSize: 64, canvas: 0, clutter: 4, models: CONTENDERS.map((c) => c.key).join(","), vitLr: 3e-3, vitWarmup: 0, trainLimit: 0, testLimit: 0, seed: 0 }),
+  defaults: Object.freeze({
+    steps: 250,
+    batchSize: 64,
+    canvas: 0,
+    clutter: 4,
+    models: CONTENDERS.map((c) => c.key).join(","),
+    vitLr: 3e-3,
+    vitWarmup: 0,
+    trainLimit: 0,
+    testLimit: 0,
+    seed: 0,
+  }),
   bounds: { canvas: { min: 0, max: 256 } }, // a canvas side (0: none), not a size to scale by 16
 
   run(options: VisionAttentionOptions, data: RecipeData, hooks: RecipeHooks, _generator: Generator): RecipeResult {
     const o = { ...this.defaults, ...options };
-    if (!data.mnist) throw new ArgumentError("vision-attention-compare: needs data.mnist (loadMnist() from writtingnns/node)");
+    if (!data.mnist)
+      throw new ArgumentError("vision-attention-compare: needs data.mnist (loadMnist() from writtingnns/node)");
     for (const key of ["steps", "batchSize"] as const) {
-      if (!(Number.isInteger(o[key]) && o[key] >= 1)) throw new ArgumentError(`vision-attention-compare: ${key} must be a positive integer, got ${o[key]}`);
+      if (!(Number.isInteger(o[key]) && o[key] >= 1))
+        throw new ArgumentError(`vision-attention-compare: ${key} must be a positive integer, got ${o[key]}`);
     }
     if (!(o.canvas === 0 || (Number.isInteger(o.canvas) && o.canvas > 28 && o.canvas % 4 === 0))) {
-      throw new ArgumentError(`vision-attention-compare: canvas must be 0 (the digits as they are) or a multiple of 4 above 28 (the ViT's patches), got ${o.canvas}`);
+      throw new ArgumentError(
+        `vision-attention-compare: canvas must be 0 (the digits as they are) or a multiple of 4 above 28 (the ViT's patches), got ${o.canvas}`,
+      );
     }
-    const keys = String(o.models).split(",").map((k) => k.trim()).filter((k) => k);
+    const keys = String(o.models)
+      .split(",")
+      .map((k) => k.trim())
+      .filter((k) => k);
     const chosen = keys.map((k) => {
       const c = CONTENDERS.find((x) => x.key === k);
-      if (!c) throw new ArgumentError(`vision-attention-compare: unknown model "${k}"; the models are ${CONTENDERS.map((x) => x.key).join(", ")}`);
+      if (!c)
+        throw new ArgumentError(
+          `vision-attention-compare: unknown model "${k}"; the models are ${CONTENDERS.map((x) => x.key).join(", ")}`,
+        );
       return c;
     });
     if (chosen.length === 0) throw new ArgumentError("vision-attention-compare: no models to train");
     const trainDigits = takeSplit(data.mnist.train, o.trainLimit, "train");
     const testDigits = takeSplit(data.mnist.test, o.testLimit, "test");
     // the images: the digits as they are, or cluttered on a canvas (the test canvases from their own seed)
-    const [train, test]: ImageSplit[] = o.canvas === 0
-      ? [{ ...trainDigits, side: 28 }, { ...testDigits, side: 28 }]
-      : [
-          clutteredDigits(trainDigits, { side: o.canvas, pieces: o.clutter, generator: new Generator(o.seed + 100) }),
-          clutteredDigits(testDigits, { side: o.canvas, pieces: o.clutter, generator: new Generator(o.seed + 200) }),
-        ];
-    const task = o.canvas === 0 ? "digits (28×28)" : `cluttered digits (${o.canvas}×${o.canvas}, ${o.clutter} pieces of clutter)`;
-    hooks.log(`vision-attention-compare: ${task}; ${train!.count} training and ${test!.count} test images; ${o.steps} steps of ${o.batchSize}`);
+    const [train, test]: ImageSplit[] =
+      o.canvas === 0
+        ? [
+            { ...trainDigits, side: 28 },
+            { ...testDigits, side: 28 },
+          ]
+        : [
+            clutteredDigits(trainDigits, { side: o.canvas, pieces: o.clutter, generator: new Generator(o.seed + 100) }),
+            clutteredDigits(testDigits, { side: o.canvas, pieces: o.clutter, generator: new Generator(o.seed + 200) }),
+          ];
+    const task =
+      o.canvas === 0 ? "digits (28×28)" : `cluttered digits (${o.canvas}×${o.canvas}, ${o.clutter} pieces of clutter)`;
+    hooks.log(
+      `vision-attention-compare: ${task}; ${train!.count} training and ${test!.count} test images; ${o.steps} steps of ${o.batchSize}`,
+    );
 
     const rows = chosen.map((c) => trainContender(c, train!, test!, o, hooks));
 
     // the pictures, on the first 4 test images
-    const shown = imageBatch(test!, Int32Array.from({ length: Math.min(4, test!.count) }, (_, i) => i), 0, 4).x; // (4, 1, S, S)
+    const shown = imageBatch(
+      test!,
+      Int32Array.from({ length: Math.min(4, test!.count) }, (_, i) => i),
+      0,
+      4,
+    ).x; // (4, 1, S, S)
     const images: Record<string, Uint8Array> = {
       "loss.png": lineChartPng({
-        title: `${task.replace(/×/g, "x")}: training loss (mean over ${Math.ceil(o.steps / 5)} steps)`, xLabel: "step", yLabel: "cross-entropy", // the chart font is ASCII
+        title: `${task.replace(/×/g, "x")}: training loss (mean over ${Math.ceil(o.steps / 5)} steps)`,
+        xLabel: "step",
+        yLabel: "cross-entropy", // the chart font is ASCII
         series: rows.map((r) => ({ name: r.contender.name, points: r.curve })),
       }),
     };
     for (const r of rows) {
       if (r.model instanceof cbam.CBAMResNet) images["cbam-spatial.png"] = cbamPicture(r.model, shown);
-      if (r.model instanceof nonLocal.NonLocalResNet) images["nonlocal-attention.png"] = nonLocalPicture(r.model, shown);
+      if (r.model instanceof nonLocal.NonLocalResNet)
+        images["nonlocal-attention.png"] = nonLocalPicture(r.model, shown);
       if (r.model instanceof vit.ViT) images["vit-rollout.png"] = vitPicture(r.model, shown);
     }
-    const metrics: Record<string, number> = { steps: o.steps, batchSize: o.batchSize, side: train!.side, trainCount: train!.count, testCount: test!.count };
+    const metrics: Record<string, number> = {
+      steps: o.steps,
+      batchSize: o.batchSize,
+      side: train!.side,
+      trainCount: train!.count,
+      testCount: test!.count,
+    };
     for (const r of rows) {
       metrics[`${r.contender.key}.testAccuracy`] = r.accuracy;
       metrics[`${r.contender.key}.testLoss`] = r.loss;

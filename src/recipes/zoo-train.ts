@@ -40,7 +40,14 @@ import { skipStep, type Metrics, type TrainingJob } from "./loop.js";
 import type { RecipeData } from "./recipe.js";
 import { evaluate as evaluateDigits, mnistBatch, takeSplit, type ImageClassifier } from "./mnist.js";
 import { OFFSET, SPECIALS, maskBatch, single } from "./encoder-compare.js";
-import { CharVocab, bartContender, t5Contender, type Contender as Seq2SeqContender, type Example, type Size } from "./encoder-decoder-compare.js";
+import {
+  CharVocab,
+  bartContender,
+  t5Contender,
+  type Contender as Seq2SeqContender,
+  type Example,
+  type Size,
+} from "./encoder-decoder-compare.js";
 import type { GenerateOptions } from "../models/gpt2/model.js";
 import { GPT, gptConfig } from "../models/gpt2/model.js";
 import { Llama, llamaConfig } from "../models/llama/model.js";
@@ -64,7 +71,12 @@ import { zooEntry as vit } from "../models/vit/zoo.js";
 export type ZooKind = "decoder" | "encoder" | "encoder-decoder" | "vision";
 /** The default task of each kind (also a task of `wnn compare --train`). */
 export type ZooTask = "moby-dick" | "mlm" | "dates" | "mnist";
-export const TASK_OF: Readonly<Record<ZooKind, ZooTask>> = { decoder: "moby-dick", encoder: "mlm", "encoder-decoder": "dates", vision: "mnist" };
+export const TASK_OF: Readonly<Record<ZooKind, ZooTask>> = {
+  decoder: "moby-dick",
+  encoder: "mlm",
+  "encoder-decoder": "dates",
+  vision: "mnist",
+};
 
 /** A decoder-only language model as the task uses it (the shape every decoder of the zoo shares). */
 export interface Decoder extends Module {
@@ -87,7 +99,10 @@ interface ModelSpec {
   build(c: Config, generator: Generator): Module;
 }
 
-const decoder = <C>(configOf: (base: "tiny" | C, o?: Partial<C>) => C, Model: new (c: C, o: { generator: Generator }) => Module): ModelSpec => ({
+const decoder = <C>(
+  configOf: (base: "tiny" | C, o?: Partial<C>) => C,
+  Model: new (c: C, o: { generator: Generator }) => Module,
+): ModelSpec => ({
   kind: "decoder",
   config: (V) => ({ ...configOf("tiny", { vocabSize: V } as unknown as Partial<C>) }) as Config,
   check: (c) => ({ ...configOf(c as C) }) as Config,
@@ -95,7 +110,11 @@ const decoder = <C>(configOf: (base: "tiny" | C, o?: Partial<C>) => C, Model: ne
 });
 /** The encoders read windows of MLM_LEN tokens: [CLS] 62 characters [SEP]. */
 export const MLM_LEN = 64;
-const encoder = <C>(configOf: (base: "tiny" | C, o?: Partial<C>) => C, Model: new (c: C, o: { generator: Generator }) => Module, over: Partial<C> = {}): ModelSpec => ({
+const encoder = <C>(
+  configOf: (base: "tiny" | C, o?: Partial<C>) => C,
+  Model: new (c: C, o: { generator: Generator }) => Module,
+  over: Partial<C> = {},
+): ModelSpec => ({
   kind: "encoder",
   config: (V) => ({ ...configOf("tiny", { vocabSize: V, ...over } as unknown as Partial<C>) }) as Config,
   check: (c) => ({ ...configOf(c as C) }) as Config,
@@ -108,16 +127,21 @@ const seq2seq = (contender: (s: Size, seed: number) => Seq2SeqContender): ModelS
   config: (V) => ({ vocabSize: V, ...DATES_SIZE }),
   check: (c) => {
     for (const k of ["vocabSize", "dModel", "nHead", "layers", "dFF", "maxPositions"]) {
-      if (!(Number.isInteger(c[k]) && (c[k] as number) >= 1 && (c[k] as number) <= 1 << 16)) throw new ArgumentError(`${k} must be an integer from 1 to 65536, got ${JSON.stringify(c[k])}`);
+      if (!(Number.isInteger(c[k]) && (c[k] as number) >= 1 && (c[k] as number) <= 1 << 16))
+        throw new ArgumentError(`${k} must be an integer from 1 to 65536, got ${JSON.stringify(c[k])}`);
     }
     return { ...c };
   },
   build: (c) => contender(c as unknown as Size, 0).model,
 });
 /** The zoo entry's MNIST preset (the one `wnn compare --train` trains), with its recipe's learning rate. */
-function mnistPreset(entry: ZooModel, name?: string): { name: string; build(g: Generator): ImageClassifier; lr: number } {
+function mnistPreset(
+  entry: ZooModel,
+  name?: string,
+): { name: string; build(g: Generator): ImageClassifier; lr: number } {
   const p = entry.presets.find((q) => q.train?.task === "mnist" && (name === undefined || q.name === name));
-  if (!p || p.train?.task !== "mnist") throw new ArgumentError(`${entry.name} has no MNIST preset${name === undefined ? "" : ` "${name}"`}`);
+  if (!p || p.train?.task !== "mnist")
+    throw new ArgumentError(`${entry.name} has no MNIST preset${name === undefined ? "" : ` "${name}"`}`);
   return { name: p.name, build: p.train.build, lr: p.train.lr };
 }
 const vision = (entry: ZooModel): ModelSpec => ({
@@ -154,7 +178,10 @@ export const defaultTaskOf = (name: string): ZooTask | null => {
 };
 
 function specOf(name: string): ModelSpec {
-  if (!Object.hasOwn(ZOO_TRAINING, name)) throw new ArgumentError(`train: no default task for "${name}"; these train on one: ${Object.keys(ZOO_TRAINING).join(", ")}`);
+  if (!Object.hasOwn(ZOO_TRAINING, name))
+    throw new ArgumentError(
+      `train: no default task for "${name}"; these train on one: ${Object.keys(ZOO_TRAINING).join(", ")}`,
+    );
   return ZOO_TRAINING[name]!;
 }
 
@@ -188,10 +215,26 @@ export const KIND_DEFAULTS: Readonly<Record<ZooKind, ZooTrainOptions>> = {
 /** What each option means for a model of this kind, for the help. */
 export const OPTION_HELP: Readonly<Record<Exclude<keyof ZooTrainOptions, "lrDecaySteps">, (k: ZooKind) => string>> = {
   steps: () => "optimizer steps",
-  batchSize: (k) => (k === "decoder" ? "windows of 64 characters per batch" : k === "encoder" ? `windows of ${MLM_LEN} tokens per batch` : k === "encoder-decoder" ? "dates per batch" : "digits per batch"),
-  lr: (k) => `peak learning rate of AdamW (${k === "vision" ? "cosine decay to 0" : "linear warmup, then cosine decay to a tenth"})`,
-  evalEvery: (k) => `evaluate every N steps and at the last (${k === "encoder-decoder" ? "exact match on the held-out dates" : k === "vision" ? "test accuracy" : "validation loss"}); a checkpoint is written at each`,
-  evalSize: (k) => (k === "decoder" ? "batches per split in each loss estimate" : k === "encoder" ? "batches of held-out windows (fixed masks) per estimate" : k === "encoder-decoder" ? "held-out dates, never trained on" : "test digits evaluated (0: all 2,000)"),
+  batchSize: (k) =>
+    k === "decoder"
+      ? "windows of 64 characters per batch"
+      : k === "encoder"
+        ? `windows of ${MLM_LEN} tokens per batch`
+        : k === "encoder-decoder"
+          ? "dates per batch"
+          : "digits per batch",
+  lr: (k) =>
+    `peak learning rate of AdamW (${k === "vision" ? "cosine decay to 0" : "linear warmup, then cosine decay to a tenth"})`,
+  evalEvery: (k) =>
+    `evaluate every N steps and at the last (${k === "encoder-decoder" ? "exact match on the held-out dates" : k === "vision" ? "test accuracy" : "validation loss"}); a checkpoint is written at each`,
+  evalSize: (k) =>
+    k === "decoder"
+      ? "batches per split in each loss estimate"
+      : k === "encoder"
+        ? "batches of held-out windows (fixed masks) per estimate"
+        : k === "encoder-decoder"
+          ? "held-out dates, never trained on"
+          : "test digits evaluated (0: all 2,000)",
   seed: () => "seed of the weights, batches, masks and dropout",
 };
 
@@ -208,12 +251,23 @@ export function defaultsOf(name: string): ZooTrainOptions {
 }
 
 function checkOptions(o: ZooTrainOptions): ZooTrainOptions {
-  for (const k of ["steps", "batchSize", "evalEvery"] as const) if (!(Number.isInteger(o[k]) && o[k] >= 1)) throw new ArgumentError(`${k} must be a positive integer, got ${o[k]}`);
-  for (const k of ["evalSize", "seed"] as const) if (!(Number.isInteger(o[k]) && o[k] >= 0)) throw new ArgumentError(`${k} must be an integer ≥ 0, got ${o[k]}`);
+  for (const k of ["steps", "batchSize", "evalEvery"] as const)
+    if (!(Number.isInteger(o[k]) && o[k] >= 1)) throw new ArgumentError(`${k} must be a positive integer, got ${o[k]}`);
+  for (const k of ["evalSize", "seed"] as const)
+    if (!(Number.isInteger(o[k]) && o[k] >= 0)) throw new ArgumentError(`${k} must be an integer ≥ 0, got ${o[k]}`);
   if (!(Number.isFinite(o.lr) && o.lr > 0)) throw new ArgumentError(`lr must be a finite number > 0, got ${o.lr}`);
   const lrDecaySteps = o.lrDecaySteps ?? o.steps;
-  if (!(Number.isInteger(lrDecaySteps) && lrDecaySteps >= 1)) throw new ArgumentError(`lrDecaySteps must be a positive integer, got ${lrDecaySteps}`);
-  return Object.freeze({ steps: o.steps, batchSize: o.batchSize, lr: o.lr, lrDecaySteps, evalEvery: o.evalEvery, evalSize: o.evalSize, seed: o.seed });
+  if (!(Number.isInteger(lrDecaySteps) && lrDecaySteps >= 1))
+    throw new ArgumentError(`lrDecaySteps must be a positive integer, got ${lrDecaySteps}`);
+  return Object.freeze({
+    steps: o.steps,
+    batchSize: o.batchSize,
+    lr: o.lr,
+    lrDecaySteps,
+    evalEvery: o.evalEvery,
+    evalSize: o.evalSize,
+    seed: o.seed,
+  });
 }
 
 // =====================================================================================================
@@ -230,7 +284,14 @@ interface Task {
   /** learning-rate multipliers of some parameters (T5's) */
   readonly lrScale?: ReadonlyMap<Parameter, number>;
   /** AdamW's decay, betas and schedule */
-  readonly optim: { weightDecay: number; matricesOnly: boolean; betas: [number, number]; warmup: number; minLrRatio: number; clip: number };
+  readonly optim: {
+    weightDecay: number;
+    matricesOnly: boolean;
+    betas: [number, number];
+    warmup: number;
+    minLrRatio: number;
+    clip: number;
+  };
   /** the mean loss of one training batch drawn from g */
   loss(g: Generator): Tensor;
   /** the evaluation at `step`, one unit of work per yield */
@@ -239,12 +300,19 @@ interface Task {
 
 /** The book's characters and the split of `wnn train gpt`; a saved tokenizer, when given, is used instead of a new one. */
 function bookTokens(text: string | undefined, saved: unknown): { tok: CharTokenizer; ids: Int32Array } {
-  if (!text || text.length < 10_000) throw new ArgumentError(`the task needs the book (RecipeData.text), got ${text?.length ?? 0} characters`);
+  if (!text || text.length < 10_000)
+    throw new ArgumentError(`the task needs the book (RecipeData.text), got ${text?.length ?? 0} characters`);
   const tok = saved ? CharTokenizer.fromJSON(saved) : CharTokenizer.fromText(text);
   return { tok, ids: Int32Array.from(tok.encode(text)) };
 }
 
-function decoderTask(spec: ModelSpec, data: RecipeData, o: ZooTrainOptions, g: Generator, saved: SavedRun | null): Task {
+function decoderTask(
+  spec: ModelSpec,
+  data: RecipeData,
+  o: ZooTrainOptions,
+  g: Generator,
+  saved: SavedRun | null,
+): Task {
   const { tok, ids } = bookTokens(data.text, saved?.tokenizer);
   const split = trainValSplit(ids, 0.9);
   const config = saved?.config ?? spec.config(tok.vocabSize);
@@ -255,7 +323,9 @@ function decoderTask(spec: ModelSpec, data: RecipeData, o: ZooTrainOptions, g: G
     return model.forward(x, y).loss!; // () mean cross-entropy (+ the routers' losses of a mixture of experts)
   };
   return {
-    model, config, tokenizer: { ...tok.toJSON() },
+    model,
+    config,
+    tokenizer: { ...tok.toJSON() },
     optim: { weightDecay: 0.1, matricesOnly: true, betas: [0.9, 0.99], warmup: 0.1, minLrRatio: 0.1, clip: 1 }, // `wnn train gpt`'s
     loss: (gen) => lossOf(split.train, gen),
     *evaluate(step) {
@@ -275,10 +345,17 @@ function decoderTask(spec: ModelSpec, data: RecipeData, o: ZooTrainOptions, g: G
 }
 
 /** Book characters → model ids: the 4 specials (<s>/[CLS] 0, <pad> 1, </s>/[SEP] 2, <mask> 3), then the characters. */
-function encoderTask(spec: ModelSpec, data: RecipeData, o: ZooTrainOptions, g: Generator, saved: SavedRun | null): Task {
+function encoderTask(
+  spec: ModelSpec,
+  data: RecipeData,
+  o: ZooTrainOptions,
+  g: Generator,
+  saved: SavedRun | null,
+): Task {
   const { tok, ids } = bookTokens(data.text, saved?.tokenizer);
   for (let i = 0; i < ids.length; i++) ids[i]! += OFFSET;
-  const V = tok.vocabSize + OFFSET, W = MLM_LEN - 2; // [CLS] W characters [SEP]
+  const V = tok.vocabSize + OFFSET,
+    W = MLM_LEN - 2; // [CLS] W characters [SEP]
   const split = trainValSplit(ids, 0.9);
   const config = saved?.config ?? spec.config(V);
   const model = spec.build(config, g) as MaskedLM;
@@ -288,12 +365,24 @@ function encoderTask(spec: ModelSpec, data: RecipeData, o: ZooTrainOptions, g: G
   };
   // the held-out windows, masked once (BERT §3.1) with their own generator: the same for every estimate
   const vg = new Generator(o.seed + 7);
-  const val = Array.from({ length: o.evalSize }, () => maskBatch(Array.from({ length: o.batchSize }, () => window(split.val, vg)), V, vg));
+  const val = Array.from({ length: o.evalSize }, () =>
+    maskBatch(
+      Array.from({ length: o.batchSize }, () => window(split.val, vg)),
+      V,
+      vg,
+    ),
+  );
   return {
-    model, config, tokenizer: { ...tok.toJSON() },
+    model,
+    config,
+    tokenizer: { ...tok.toJSON() },
     optim: { weightDecay: 0.01, matricesOnly: false, betas: [0.9, 0.999], warmup: 0.05, minLrRatio: 0.1, clip: 1 }, // encoder-compare's AdamW
     loss: (gen) => {
-      const { idx, targets } = maskBatch(Array.from({ length: o.batchSize }, () => window(split.train, gen)), V, gen); // (B, T), (B, T)
+      const { idx, targets } = maskBatch(
+        Array.from({ length: o.batchSize }, () => window(split.train, gen)),
+        V,
+        gen,
+      ); // (B, T), (B, T)
       return model.forward(idx, { targets }).loss!; // () cross-entropy at the masked positions
     },
     *evaluate() {
@@ -317,18 +406,24 @@ function datesTaskRun(name: string, o: ZooTrainOptions, saved: SavedRun | null):
   const { task, vocab } = datesVocab();
   const spec = specOf(name);
   const config = (saved?.config ?? spec.config(vocab.size)) as unknown as Size;
-  if (config.vocabSize !== vocab.size) throw new LoadError(`the checkpoint's vocabulary (${config.vocabSize}) is not the dates task's (${vocab.size})`);
+  if (config.vocabSize !== vocab.size)
+    throw new LoadError(`the checkpoint's vocabulary (${config.vocabSize}) is not the dates task's (${vocab.size})`);
   const c = (name === "t5" ? t5Contender : bartContender)(config, o.seed + 1); // the weights from their own seed, as the comparison's
   const test = distinctPairs(task, Math.max(1, o.evalSize), new Generator(o.seed + 3));
   const heldOut = new Set(test.map((p) => p.src));
   return {
-    model: c.model, config: { ...config }, tokenizer: null, ...(c.lrScale ? { lrScale: c.lrScale } : {}),
+    model: c.model,
+    config: { ...config },
+    tokenizer: null,
+    ...(c.lrScale ? { lrScale: c.lrScale } : {}),
     answer: (srcs) => {
       for (const s of srcs) {
         try {
           vocab.encode(s);
         } catch {
-          throw new ArgumentError(`the date ${JSON.stringify(s)} has a character the model never saw (it knows ${JSON.stringify(vocab.chars.join(""))})`);
+          throw new ArgumentError(
+            `the date ${JSON.stringify(s)} has a character the model never saw (it knows ${JSON.stringify(vocab.chars.join(""))})`,
+          );
         }
       }
       return answerDates(c, vocab, srcs);
@@ -345,10 +440,21 @@ function datesTaskRun(name: string, o: ZooTrainOptions, saved: SavedRun | null):
     *evaluate() {
       const hyps: string[] = [];
       for (let i = 0; i < test.length; i += 100) {
-        hyps.push(...answerDates(c, vocab, test.slice(i, i + 100).map((p: Pair) => p.src)));
+        hyps.push(
+          ...answerDates(
+            c,
+            vocab,
+            test.slice(i, i + 100).map((p: Pair) => p.src),
+          ),
+        );
         yield;
       }
-      return { exactMatch: exactMatch(hyps, test.map((p) => p.tgt)) };
+      return {
+        exactMatch: exactMatch(
+          hyps,
+          test.map((p) => p.tgt),
+        ),
+      };
     },
   };
 }
@@ -356,7 +462,14 @@ function datesTaskRun(name: string, o: ZooTrainOptions, saved: SavedRun | null):
 /** Greedy answers of a dates model: at most 10 characters and </s>. */
 function answerDates(c: Seq2SeqContender, vocab: CharVocab, srcs: readonly string[]): string[] {
   c.model.eval();
-  const out = noGrad(() => c.greedy(srcs.map((s) => vocab.encode(s)), 11).map((ids) => vocab.decode(ids)));
+  const out = noGrad(() =>
+    c
+      .greedy(
+        srcs.map((s) => vocab.encode(s)),
+        11,
+      )
+      .map((ids) => vocab.decode(ids)),
+  );
   c.model.train();
   return out;
 }
@@ -368,7 +481,9 @@ function visionTask(spec: ModelSpec, data: RecipeData, o: ZooTrainOptions, g: Ge
   const config = saved?.config ?? spec.config(0);
   const model = spec.build(config, g) as ImageClassifier;
   return {
-    model, config, tokenizer: null,
+    model,
+    config,
+    tokenizer: null,
     optim: { weightDecay: 0, matricesOnly: false, betas: [0.9, 0.999], warmup: 0, minLrRatio: 0, clip: 0 }, // Adam and a cosine decay to 0, as `wnn compare --train` mnist
     loss: (gen) => {
       const order = Int32Array.from({ length: o.batchSize }, () => gen.randint(0, train.count)); // digits drawn with replacement
@@ -382,7 +497,6 @@ function visionTask(spec: ModelSpec, data: RecipeData, o: ZooTrainOptions, g: Ge
     },
   };
 }
-
 
 // =====================================================================================================
 // The job the shared loop runs, and its checkpoint
@@ -421,32 +535,46 @@ export class ZooTrainer implements TrainingJob<ZooStep, Metrics> {
   private readonly scales: number[];
 
   /** A new run of model `name` on its default task; `saved` (from a checkpoint) gives the config and tokenizer back. */
-  constructor(readonly name: string, options: ZooTrainOptions, data: RecipeData, saved: SavedRun | null = null) {
+  constructor(
+    readonly name: string,
+    options: ZooTrainOptions,
+    data: RecipeData,
+    saved: SavedRun | null = null,
+  ) {
     const spec = specOf(name);
     this.kind = spec.kind;
     this.task = TASK_OF[spec.kind];
     this.options = checkOptions(options);
     manualSeed(this.options.seed); // dropout
     this.generator = new Generator(this.options.seed);
-    const o = this.options, g = this.generator;
-    this.run = spec.kind === "decoder" ? decoderTask(spec, data, o, g, saved)
-      : spec.kind === "encoder" ? encoderTask(spec, data, o, g, saved)
-      : spec.kind === "encoder-decoder" ? datesTaskRun(name, o, saved)
-      : visionTask(spec, data, o, g, saved);
+    const o = this.options,
+      g = this.generator;
+    this.run =
+      spec.kind === "decoder"
+        ? decoderTask(spec, data, o, g, saved)
+        : spec.kind === "encoder"
+          ? encoderTask(spec, data, o, g, saved)
+          : spec.kind === "encoder-decoder"
+            ? datesTaskRun(name, o, saved)
+            : visionTask(spec, data, o, g, saved);
     this.model = this.run.model;
     this.config = this.run.config;
     // AdamW: one group per (decay, lr multiplier); decay on the matrices only for the decoders, as nanoGPT's
     const { weightDecay, matricesOnly, betas, warmup, minLrRatio } = this.run.optim;
     const groups = new Map<string, { params: Parameter[]; weightDecay: number; scale: number }>();
     for (const p of this.model.parameters()) {
-      const wd = matricesOnly && p.ndim < 2 ? 0 : weightDecay, scale = this.run.lrScale?.get(p) ?? 1;
+      const wd = matricesOnly && p.ndim < 2 ? 0 : weightDecay,
+        scale = this.run.lrScale?.get(p) ?? 1;
       const key = `${wd}/${scale}`;
       if (!groups.has(key)) groups.set(key, { params: [], weightDecay: wd, scale });
       groups.get(key)!.params.push(p);
     }
     const list = [...groups.values()];
     this.scales = list.map((x) => x.scale);
-    this.optimizer = new AdamW(list.map(({ params, weightDecay }) => ({ params, weightDecay })), { lr: o.lr, betas });
+    this.optimizer = new AdamW(
+      list.map(({ params, weightDecay }) => ({ params, weightDecay })),
+      { lr: o.lr, betas },
+    );
     const decay = o.lrDecaySteps ?? o.steps;
     const warmupIters = Math.min(decay, Math.round(warmup * decay));
     this.schedule = cosineWithWarmup({ warmupIters, lrDecayIters: decay, maxLr: o.lr, minLr: o.lr * minLrRatio });
@@ -478,7 +606,9 @@ export class ZooTrainer implements TrainingJob<ZooStep, Metrics> {
   }
 
   evalDue(): boolean {
-    return this.lastEval !== this.step && (this.step % this.options.evalEvery === 0 || this.step === this.options.steps);
+    return (
+      this.lastEval !== this.step && (this.step % this.options.evalEvery === 0 || this.step === this.options.steps)
+    );
   }
 
   *evaluate(): Iterator<void, Metrics, void> {
@@ -500,7 +630,14 @@ export class ZooTrainer implements TrainingJob<ZooStep, Metrics> {
 
   /** Everything needed to continue exactly, and to read the model back. */
   checkpoint(): Checkpoint {
-    const saved: SavedRun = { kind: "zoo", model: this.name, task: this.task, config: this.config, options: { ...this.options }, tokenizer: this.run.tokenizer };
+    const saved: SavedRun = {
+      kind: "zoo",
+      model: this.name,
+      task: this.task,
+      config: this.config,
+      options: { ...this.options },
+      tokenizer: this.run.tokenizer,
+    };
     const extra: TrainerExtra = { dropoutRng: defaultGenerator.getState(), lastEval: this.lastEval };
     return {
       model: this.model.stateDict(),
@@ -513,10 +650,15 @@ export class ZooTrainer implements TrainingJob<ZooStep, Metrics> {
   }
 
   /** The trainer in the state a checkpoint holds; `overrides` may lengthen the run or change its evaluation. */
-  static fromCheckpoint(ckpt: LoadedCheckpoint, data: RecipeData, overrides: Partial<Pick<ZooTrainOptions, "steps" | "evalEvery" | "evalSize">> = {}): ZooTrainer {
+  static fromCheckpoint(
+    ckpt: LoadedCheckpoint,
+    data: RecipeData,
+    overrides: Partial<Pick<ZooTrainOptions, "steps" | "evalEvery" | "evalSize">> = {},
+  ): ZooTrainer {
     const saved = savedRun(ckpt);
     const t = new ZooTrainer(saved.model, { ...saved.options, ...overrides }, data, saved);
-    if (ckpt.step > t.options.steps) throw new LoadError(`the checkpoint is at step ${ckpt.step}, past the ${t.options.steps} steps of the run`);
+    if (ckpt.step > t.options.steps)
+      throw new LoadError(`the checkpoint is at step ${ckpt.step}, past the ${t.options.steps} steps of the run`);
     try {
       t.model.loadStateDict(ckpt.model);
       if (ckpt.optimizer) t.optimizer.loadStateDict(stateDictFromTensors(ckpt.optimizer.tensors, ckpt.optimizer.json));
@@ -527,7 +669,8 @@ export class ZooTrainer implements TrainingJob<ZooStep, Metrics> {
     if (ckpt.rng) t.generator.setState(ckpt.rng);
     const extra = ckpt.extra as unknown as Partial<TrainerExtra> | undefined;
     if (extra?.dropoutRng) defaultGenerator.setState(extra.dropoutRng);
-    t.lastEval = typeof extra?.lastEval === "number" && extra.lastEval >= -1 && extra.lastEval <= ckpt.step ? extra.lastEval : -1;
+    t.lastEval =
+      typeof extra?.lastEval === "number" && extra.lastEval >= -1 && extra.lastEval <= ckpt.step ? extra.lastEval : -1;
     t.step = ckpt.step;
     return t;
   }
@@ -552,10 +695,17 @@ export class ZooTrainer implements TrainingJob<ZooStep, Metrics> {
  */
 export function savedRun(ckpt: LoadedCheckpoint): SavedRun {
   const c = ckpt.config as Record<string, unknown> | undefined;
-  if (!c || typeof c !== "object" || c.kind !== "zoo") throw new LoadError(`not a checkpoint of wnn train <model> (its config.kind is ${JSON.stringify((c as { kind?: unknown } | undefined)?.kind ?? null)})`);
-  if (typeof c.model !== "string" || !Object.hasOwn(ZOO_TRAINING, c.model)) throw new LoadError(`the checkpoint names the model ${JSON.stringify(c.model)}, not one of ${Object.keys(ZOO_TRAINING).join(", ")}`);
+  if (!c || typeof c !== "object" || c.kind !== "zoo")
+    throw new LoadError(
+      `not a checkpoint of wnn train <model> (its config.kind is ${JSON.stringify((c as { kind?: unknown } | undefined)?.kind ?? null)})`,
+    );
+  if (typeof c.model !== "string" || !Object.hasOwn(ZOO_TRAINING, c.model))
+    throw new LoadError(
+      `the checkpoint names the model ${JSON.stringify(c.model)}, not one of ${Object.keys(ZOO_TRAINING).join(", ")}`,
+    );
   const spec = ZOO_TRAINING[c.model]!;
-  if (typeof c.config !== "object" || c.config === null || Array.isArray(c.config)) throw new LoadError("the checkpoint's model config is not an object");
+  if (typeof c.config !== "object" || c.config === null || Array.isArray(c.config))
+    throw new LoadError("the checkpoint's model config is not an object");
   let config: Config, options: ZooTrainOptions;
   try {
     config = spec.check(c.config as Config);
@@ -565,15 +715,28 @@ export function savedRun(ckpt: LoadedCheckpoint): SavedRun {
   }
   let expected: number;
   try {
-    expected = meta(() => Object.values(spec.build(config, new Generator(0)).stateDict()).reduce((n, t) => n + t.numel(), 0)); // parameters and buffers
+    expected = meta(() =>
+      Object.values(spec.build(config, new Generator(0)).stateDict()).reduce((n, t) => n + t.numel(), 0),
+    ); // parameters and buffers
   } catch (e) {
     throw new LoadError(`the checkpoint's ${c.model} config does not build: ${(e as Error).message}`);
   }
   let held = 0;
   for (const t of Object.values(ckpt.model)) held += t.numel();
-  if (held !== expected) throw new LoadError(`the checkpoint's ${c.model} config has ${expected.toLocaleString("en-US")} weights (parameters and buffers), but the file holds ${held.toLocaleString("en-US")} weights`);
-  if (c.tokenizer !== null && (typeof c.tokenizer !== "object" || Array.isArray(c.tokenizer))) throw new LoadError("the checkpoint's tokenizer is not an object");
-  return { kind: "zoo", model: c.model, task: TASK_OF[spec.kind], config, options, tokenizer: (c.tokenizer ?? null) as Record<string, unknown> | null };
+  if (held !== expected)
+    throw new LoadError(
+      `the checkpoint's ${c.model} config has ${expected.toLocaleString("en-US")} weights (parameters and buffers), but the file holds ${held.toLocaleString("en-US")} weights`,
+    );
+  if (c.tokenizer !== null && (typeof c.tokenizer !== "object" || Array.isArray(c.tokenizer)))
+    throw new LoadError("the checkpoint's tokenizer is not an object");
+  return {
+    kind: "zoo",
+    model: c.model,
+    task: TASK_OF[spec.kind],
+    config,
+    options,
+    tokenizer: (c.tokenizer ?? null) as Record<string, unknown> | null,
+  };
 }
 
 // =====================================================================================================
@@ -585,12 +748,19 @@ export function topTokens(row: ArrayLike<number>, k: number): { id: number; prob
   for (let v = 0; v < row.length; v++) zMax = Math.max(zMax, row[v]!);
   let total = 0;
   for (let v = 0; v < row.length; v++) total += Math.exp(row[v]! - zMax);
-  const order = Array.from({ length: row.length }, (_, v) => v).sort((a, b) => row[b]! - row[a]! || a - b).slice(0, Math.min(k, row.length));
+  const order = Array.from({ length: row.length }, (_, v) => v)
+    .sort((a, b) => row[b]! - row[a]! || a - b)
+    .slice(0, Math.min(k, row.length));
   return order.map((id) => ({ id, probability: Math.exp(row[id]! - zMax) / total }));
 }
 
 /** An encoder trained by ZooTrainer fills the masks ("[MASK]", one character each) of a text: the top k characters of each. */
-export function fillMaskChars(t: ZooTrainer, text: string, k: number, maskToken = "[MASK]"): { position: number; candidates: { id: number; token: string; probability: number }[] }[] {
+export function fillMaskChars(
+  t: ZooTrainer,
+  text: string,
+  k: number,
+  maskToken = "[MASK]",
+): { position: number; candidates: { id: number; token: string; probability: number }[] }[] {
   if (t.kind !== "encoder") throw new ArgumentError(`fill-mask: ${t.name} is not an encoder with a masked-LM head`);
   const tok = CharTokenizer.fromJSON(t.tokenizer);
   const parts = text.split(maskToken);
@@ -601,7 +771,10 @@ export function fillMaskChars(t: ZooTrainer, text: string, k: number, maskToken 
     for (const id of tok.encode(part)) ids.push(id + OFFSET);
   });
   const max = (t.model as unknown as { config: { maxPositions?: number } }).config.maxPositions ?? MLM_LEN;
-  if (ids.length + 2 > max) throw new ArgumentError(`fill-mask: the text is ${ids.length} characters, more than the ${max - 2} the model reads`);
+  if (ids.length + 2 > max)
+    throw new ArgumentError(
+      `fill-mask: the text is ${ids.length} characters, more than the ${max - 2} the model reads`,
+    );
   const x = single(Int32Array.from(ids)); // [CLS] text [SEP]
   const logits = evaluating(t.model, () => (t.model as MaskedLM).forward(new Tensor(x, [1, x.length])).logits); // (1, T, V)
   const V = logits.shape[2]!;
@@ -609,17 +782,29 @@ export function fillMaskChars(t: ZooTrainer, text: string, k: number, maskToken 
   x.forEach((id, pos) => {
     if (id !== SPECIALS.mask) return;
     const row = logits.storage.subarray(pos * V, (pos + 1) * V);
-    out.push({ position: pos - 1, candidates: topTokens(row, k).map(({ id: v, probability }) => ({ id: v, token: v >= OFFSET ? tok.decode([v - OFFSET]) : ["[CLS]", "[PAD]", "[SEP]", "[MASK]"][v]!, probability })) });
+    out.push({
+      position: pos - 1,
+      candidates: topTokens(row, k).map(({ id: v, probability }) => ({
+        id: v,
+        token: v >= OFFSET ? tok.decode([v - OFFSET]) : ["[CLS]", "[PAD]", "[SEP]", "[MASK]"][v]!,
+        probability,
+      })),
+    });
   });
   return out;
 }
 
 /** A decoder trained by ZooTrainer continues a prompt: `tokens` characters sampled. */
 export function sampleChars(t: ZooTrainer, prompt: string, tokens: number, opts: GenerateOptions): string {
-  if (t.kind !== "decoder") throw new ArgumentError(`sample: ${t.name} is not a decoder; ${t.kind === "encoder" ? "fill in masks with wnn fill-mask --checkpoint" : "evaluate it with wnn eval --checkpoint"}`);
+  if (t.kind !== "decoder")
+    throw new ArgumentError(
+      `sample: ${t.name} is not a decoder; ${t.kind === "encoder" ? "fill in masks with wnn fill-mask --checkpoint" : "evaluate it with wnn eval --checkpoint"}`,
+    );
   const tok = CharTokenizer.fromJSON(t.tokenizer);
   const ids = tok.encode(prompt);
   if (ids.length === 0) throw new ArgumentError("sample: the prompt must not be empty");
-  const out = evaluating(t.model, () => (t.model as Decoder).generate(new Tensor(Int32Array.from(ids), [1, ids.length]), tokens, opts)); // (1, T0 + tokens)
+  const out = evaluating(t.model, () =>
+    (t.model as Decoder).generate(new Tensor(Int32Array.from(ids), [1, ids.length]), tokens, opts),
+  ); // (1, T0 + tokens)
   return tok.decode(out.storage);
 }

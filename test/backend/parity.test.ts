@@ -36,10 +36,16 @@ import "../nn/modules.fixtures.test.js";
 import "../nn/rnn.fixtures.test.js";
 import "../optim/optim.fixtures.test.js";
 
-runOpTable([...cast, ...elementwise, ...reduce, ...matmul, ...shape, ...indexing, ...nn, ...conv, ...attention], { gradcheck: false, prefix: `[${PARITY_BACKEND}] ` });
+runOpTable([...cast, ...elementwise, ...reduce, ...matmul, ...shape, ...indexing, ...nn, ...conv, ...attention], {
+  gradcheck: false,
+  prefix: `[${PARITY_BACKEND}] `,
+});
 // and inside a memory scope on this backend: the same values and gradients as outside one (on the reference
 // backend the scope records and releases tensors but lends no wasm memory)
-runOpTable([...cast, ...elementwise, ...reduce, ...matmul, ...shape, ...indexing, ...nn, ...conv, ...attention], { scopedOnly: true, prefix: `[${PARITY_BACKEND}] ` });
+runOpTable([...cast, ...elementwise, ...reduce, ...matmul, ...shape, ...indexing, ...nn, ...conv, ...attention], {
+  scopedOnly: true,
+  prefix: `[${PARITY_BACKEND}] `,
+});
 
 test(`parity: the run above used the ${PARITY_BACKEND} backend`, () => assert.equal(getBackend(), PARITY_BACKEND));
 
@@ -48,9 +54,27 @@ after(() => assert.equal(getBackend(), PARITY_BACKEND, "a test module changed th
 // The kernels that once fell back to the reference on the wasm backend: the wasm backend
 // must serve them itself (so that the op table above, or the rest of the suite, runs them on wasm).
 const WASM_SERVED = [
-  "im2col", "col2im", "biasAdd", "biasGrad", "maxPool2d", "maxPool2dBackward", "avgPool2d", "avgPool2dBackward",
-  "rmsNorm", "rmsNormBackward", "gather", "scatterAdd", "indexSelect", "indexAdd",
-  "matmul", "layerNorm", "layerNormBackward", "attention", "attentionBackward", "crossEntropy", "adam",
+  "im2col",
+  "col2im",
+  "biasAdd",
+  "biasGrad",
+  "maxPool2d",
+  "maxPool2dBackward",
+  "avgPool2d",
+  "avgPool2dBackward",
+  "rmsNorm",
+  "rmsNormBackward",
+  "gather",
+  "scatterAdd",
+  "indexSelect",
+  "indexAdd",
+  "matmul",
+  "layerNorm",
+  "layerNormBackward",
+  "attention",
+  "attentionBackward",
+  "crossEntropy",
+  "adam",
 ] as const;
 
 test("parity: conv, pooling, rmsNorm and indexing kernels are served by the wasm backend, not the reference fallback", () => {

@@ -25,23 +25,44 @@ const wasm = wasmBackend.kernels as KernelTable;
 const TYPES: QuantBlockType[] = ["Q8_0", "Q4_0"];
 const BYTES = { Q8_0: 34, Q4_0: 18 };
 /** (T, N, K): N not a multiple of 4, K of one block and many */
-const SHAPES: [number, number, number][] = [[1, 1, 32], [1, 3, 64], [1, 4, 96], [2, 5, 96], [3, 7, 128], [1, 33, 768], [5, 18, 256], [1, 130, 512]];
+const SHAPES: [number, number, number][] = [
+  [1, 1, 32],
+  [1, 3, 64],
+  [1, 4, 96],
+  [2, 5, 96],
+  [3, 7, 128],
+  [1, 33, 768],
+  [5, 18, 256],
+  [1, 130, 512],
+];
 
 function seeded(n: number, seed: number, scale = 1): Float32Array {
   let s = seed;
-  return Float32Array.from({ length: n }, () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0), scale * (s / 2 ** 32 - 0.5)));
+  return Float32Array.from(
+    { length: n },
+    () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0), scale * (s / 2 ** 32 - 0.5)),
+  );
 }
 
 function assertSame(got: Float32Array, want: Float32Array, what: string): void {
   assert.equal(got.length, want.length, `${what}: length`);
-  for (let i = 0; i < want.length; i++) if (!Object.is(got[i], want[i])) assert.fail(`${what}[${i}]: wasm ${got[i]}, reference ${want[i]}`);
+  for (let i = 0; i < want.length; i++)
+    if (!Object.is(got[i], want[i])) assert.fail(`${what}[${i}]: wasm ${got[i]}, reference ${want[i]}`);
 }
 
 /** x rounded to Q8_0 blocks and W dequantized, multiplied in float64: y and Σ|terms| per output. */
-function dequantizedProduct(type: QuantBlockType, x: Float32Array, W: Uint8Array, T: number, N: number, K: number): { y: Float64Array; scale: Float64Array } {
+function dequantizedProduct(
+  type: QuantBlockType,
+  x: Float32Array,
+  W: Uint8Array,
+  T: number,
+  N: number,
+  K: number,
+): { y: Float64Array; scale: Float64Array } {
   const a = quantizeActivations(x, false);
   const wd = dequantize(type, W, N * K);
-  const y = new Float64Array(T * N), scale = new Float64Array(T * N);
+  const y = new Float64Array(T * N),
+    scale = new Float64Array(T * N);
   for (let t = 0; t < T; t++) {
     for (let j = 0; j < N; j++) {
       for (let k = 0; k < K; k++) {
@@ -66,12 +87,16 @@ function suite(threads: number): void {
         for (const [T, N, K] of SHAPES) {
           const W = quantize(type, seeded(N * K, 7 * N + K, 0.2));
           const x = seeded(T * K, 3 * T + K, 4);
-          const want = new Float32Array(T * N), got = new Float32Array(T * N);
+          const want = new Float32Array(T * N),
+            got = new Float32Array(T * N);
           ref.qmatmul(x, W, want, { type, t: T, k: K, n: N });
           wasm.qmatmul(x, W, got, { type, t: T, k: K, n: N });
           const { y, scale } = dequantizedProduct(type, x, W, T, N, K);
           for (let i = 0; i < T * N; i++) {
-            assert.ok(Math.abs(want[i]! - y[i]!) <= 1e-6 * scale[i]! + 1e-30, `${type} (${T}, ${N}, ${K}) [${i}]: ${want[i]} vs ${y[i]}`);
+            assert.ok(
+              Math.abs(want[i]! - y[i]!) <= 1e-6 * scale[i]! + 1e-30,
+              `${type} (${T}, ${N}, ${K}) [${i}]: ${want[i]} vs ${y[i]}`,
+            );
           }
           assertSame(got, want, `${type} (${T}, ${N}, ${K})`);
         }
@@ -80,13 +105,19 @@ function suite(threads: number): void {
 
     test("raw random bytes as blocks (every half scale: subnormal, ±inf, NaN; int8 −128), zero rows of x", () => {
       for (const type of TYPES) {
-        const T = 3, N = 9, K = 160;
+        const T = 3,
+          N = 9,
+          K = 160;
         let s = 12345 + BYTES[type];
-        const W = Uint8Array.from({ length: N * (K / 32) * BYTES[type] }, () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) >>> 24));
+        const W = Uint8Array.from(
+          { length: N * (K / 32) * BYTES[type] },
+          () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) >>> 24,
+        );
         const x = seeded(T * K, 99);
         x.fill(0, K, 2 * K); // row 1 all zeros: d_x = 0, q_x = 0
         x[5] = 1e-40; // a subnormal activation
-        const want = new Float32Array(T * N), got = new Float32Array(T * N);
+        const want = new Float32Array(T * N),
+          got = new Float32Array(T * N);
         ref.qmatmul(x, W, want, { type, t: T, k: K, n: N });
         wasm.qmatmul(x, W, got, { type, t: T, k: K, n: N });
         assertSame(got, want, `${type} raw bytes`);
@@ -94,10 +125,14 @@ function suite(threads: number): void {
     });
 
     test("a weight rewritten in place is read anew (the kept copy in wasm memory follows it)", () => {
-      const T = 1, N = 8, K = 64;
+      const T = 1,
+        N = 8,
+        K = 64;
       const W = quantize("Q8_0", seeded(N * K, 5));
       const x = seeded(K, 6);
-      const first = new Float32Array(N), again = new Float32Array(N), want = new Float32Array(N);
+      const first = new Float32Array(N),
+        again = new Float32Array(N),
+        want = new Float32Array(N);
       wasm.qmatmul(x, W, first, { type: "Q8_0", t: T, k: K, n: N });
       W.set(quantize("Q8_0", seeded(N * K, 77)));
       wasm.qmatmul(x, W, again, { type: "Q8_0", t: T, k: K, n: N });
@@ -119,8 +154,11 @@ describe("qmatmulBlocks (the op) on both backends", () => {
     setParallelMin(null);
   });
   test("the same values through either backend; bad shapes and types rejected with ArgumentError", () => {
-    const T = 2, N = 6, K = 96;
-    const W = quantize("Q4_0", seeded(N * K, 1)), x = seeded(T * K, 2);
+    const T = 2,
+      N = 6,
+      K = 96;
+    const W = quantize("Q4_0", seeded(N * K, 1)),
+      x = seeded(T * K, 2);
     setBackend("reference");
     const yr = qmatmulBlocks(x, T, K, W, "Q4_0", N);
     setBackend("wasm");
@@ -137,7 +175,10 @@ if (process.env["WNN_QMATMUL_CHILD"] === undefined) {
   test("the same tests on the plain-SIMD build (a child process with WNN_RELAXED_SIMD=0)", () => {
     const env: Record<string, string | undefined> = { ...process.env, WNN_RELAXED_SIMD: "0", WNN_QMATMUL_CHILD: "1" };
     delete env["NODE_TEST_CONTEXT"]; // a test runner of its own, not a child of ours
-    const r = spawnSync(process.execPath, ["--test-reporter=tap", fileURLToPath(import.meta.url)], { env, encoding: "utf8" });
+    const r = spawnSync(process.execPath, ["--test-reporter=tap", fileURLToPath(import.meta.url)], {
+      env,
+      encoding: "utf8",
+    });
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /# pass [1-9]/);
     assert.match(r.stdout, /# fail 0/);

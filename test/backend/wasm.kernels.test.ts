@@ -52,13 +52,15 @@ function suite(threads: number): void {
         if (n >= 33) x.set(SPECIAL, 0);
         const dy = randn(n);
         for (const k of UNARY) {
-          const got = new Float32Array(n), want = new Float32Array(n);
+          const got = new Float32Array(n),
+            want = new Float32Array(n);
           wasm[k](x, got);
           ref[k](x, want);
           assertClose(got, want, APPROX, `${k} n=${n}`);
         }
         for (const k of UNARY_BACKWARD) {
-          const got = new Float32Array(n), want = new Float32Array(n);
+          const got = new Float32Array(n),
+            want = new Float32Array(n);
           wasm[k](x, dy, got);
           ref[k](x, dy, want);
           assertClose(got, want, BACKWARD_APPROX, `${k} n=${n}`);
@@ -70,7 +72,10 @@ function suite(threads: number): void {
       for (const op of ["add", "sub", "mul", "div"] as const) {
         for (const cols of TAILS) {
           for (const rows of [1, 5, 40]) {
-            const a = randn(rows * cols), row = randn(cols), col = randn(rows), s = randn(1);
+            const a = randn(rows * cols),
+              row = randn(cols),
+              col = randn(rows),
+              s = randn(1);
             a[0] = NaN;
             const cases: [Float32Array, number[], Float32Array, number[]][] = [
               [a, [cols, 1], randn(rows * cols), [cols, 1]], // same shape
@@ -79,7 +84,8 @@ function suite(threads: number): void {
               [s, [0, 0], a, [cols, 1]], //                     scalar ∘ matrix
             ];
             for (const [x, xs, y, ys] of cases) {
-              const got = new Float32Array(rows * cols), want = new Float32Array(rows * cols);
+              const got = new Float32Array(rows * cols),
+                want = new Float32Array(rows * cols);
               wasm[op](x, xs, y, ys, got, [rows, cols]);
               ref[op](x, xs, y, ys, want, [rows, cols]);
               assertSame(got, want, `${op} (${rows},${cols}) strides ${xs}/${ys}`);
@@ -88,12 +94,17 @@ function suite(threads: number): void {
         }
       }
       // three broadcast dims that do not coalesce, and in place (out = a)
-      const a = randn(4 * 5 * 6), b = randn(5);
-      const got = new Float32Array(a), want = new Float32Array(120);
+      const a = randn(4 * 5 * 6),
+        b = randn(5);
+      const got = new Float32Array(a),
+        want = new Float32Array(120);
       ref.mul(a, [30, 6, 1], b, [0, 1, 0], want, [4, 5, 6]);
       wasm.mul(got, [30, 6, 1], b, [0, 1, 0], got, [4, 5, 6]);
       assertSame(got, want, "mul (4,5,6) ∘ (5,1)");
-      const big = randn(300 * 70), bias = randn(70), w2 = new Float32Array(21000), inplace = new Float32Array(big);
+      const big = randn(300 * 70),
+        bias = randn(70),
+        w2 = new Float32Array(21000),
+        inplace = new Float32Array(big);
       ref.add(big, [70, 1], bias, [0, 1], w2, [300, 70]);
       wasm.add(inplace, [70, 1], bias, [0, 1], inplace, [300, 70]);
       assertSame(inplace, w2, "add in place (300,70) + (70)");
@@ -104,14 +115,17 @@ function suite(threads: number): void {
         for (const r of [1, 7, 130]) {
           for (const outer of [1, 3]) {
             const x = randn(outer * r * inner);
-            const got = new Float32Array(outer * inner), want = new Float32Array(outer * inner);
+            const got = new Float32Array(outer * inner),
+              want = new Float32Array(outer * inner);
             wasm.sum(x, got, outer, r, inner);
             ref.sum(x, want, outer, r, inner);
             assertSame(got, want, `sum (${outer},${r},${inner})`);
           }
         }
       }
-      const x = randn(768 * 128), got = new Float32Array(128), want = new Float32Array(128);
+      const x = randn(768 * 128),
+        got = new Float32Array(128),
+        want = new Float32Array(128);
       wasm.sum(x, got, 1, 768, 128);
       ref.sum(x, want, 1, 768, 128);
       assertSame(got, want, "sum (1,768,128)");
@@ -130,12 +144,15 @@ function suite(threads: number): void {
       ];
       for (const [offset, strides, shape] of views) {
         const n = shape.reduce((a, b) => a * b, 1);
-        const got = new Float32Array(n), want = new Float32Array(n);
+        const got = new Float32Array(n),
+          want = new Float32Array(n);
         wasm.stridedCopy(x, offset, strides, shape, got);
         ref.stridedCopy(x, offset, strides, shape, want);
         assertSame(got, want, `stridedCopy ${strides} ${shape}`);
         for (const acc of [false, true]) {
-          const src = randn(n), dg = randn(x.length), dw = new Float32Array(dg);
+          const src = randn(n),
+            dg = randn(x.length),
+            dw = new Float32Array(dg);
           wasm.stridedAssign(src, dg, offset, strides, shape, acc);
           ref.stridedAssign(src, dw, offset, strides, shape, acc);
           assertSame(dg, dw, `stridedAssign ${acc ? "+=" : "="} ${strides} ${shape}`);
@@ -147,11 +164,14 @@ function suite(threads: number): void {
       for (const cols of [...TAILS, 128]) {
         for (const affine of [true, false]) {
           const rows = 6;
-          const x = randn(rows * cols, 2), dy = randn(rows * cols);
+          const x = randn(rows * cols, 2),
+            dy = randn(rows * cols);
           x[0] = 3;
-          const w = affine ? randn(cols) : null, b = affine ? randn(cols) : null;
+          const w = affine ? randn(cols) : null,
+            b = affine ? randn(cols) : null;
           const y = [new Float32Array(rows * cols), new Float32Array(rows * cols)];
-          const mean = [new Float32Array(rows), new Float32Array(rows)], rstd = [new Float32Array(rows), new Float32Array(rows)];
+          const mean = [new Float32Array(rows), new Float32Array(rows)],
+            rstd = [new Float32Array(rows), new Float32Array(rows)];
           wasm.layerNorm(x, w, b, y[0]!, mean[0]!, rstd[0]!, rows, cols, 1e-5);
           ref.layerNorm(x, w, b, y[1]!, mean[1]!, rstd[1]!, rows, cols, 1e-5);
           const tol = { rtol: 1e-4, atol: 1e-5 };
@@ -160,7 +180,8 @@ function suite(threads: number): void {
           assertClose(rstd[0]!, rstd[1]!, tol, "rstd");
           const dx = [new Float32Array(rows * cols), new Float32Array(rows * cols)];
           const dw0 = affine ? randn(cols) : null;
-          const dw = [dw0 && new Float32Array(dw0), dw0 && new Float32Array(dw0)], db = [dw0 && new Float32Array(dw0), dw0 && new Float32Array(dw0)];
+          const dw = [dw0 && new Float32Array(dw0), dw0 && new Float32Array(dw0)],
+            db = [dw0 && new Float32Array(dw0), dw0 && new Float32Array(dw0)];
           wasm.layerNormBackward(dy, x, w, mean[1]!, rstd[1]!, dx[0]!, dw[0]!, db[0]!, rows, cols);
           ref.layerNormBackward(dy, x, w, mean[1]!, rstd[1]!, dx[1]!, dw[1]!, db[1]!, rows, cols);
           assertClose(dx[0]!, dx[1]!, tol, `layerNormBackward dx cols=${cols}`);
@@ -172,7 +193,8 @@ function suite(threads: number): void {
       }
       // a row of ±1e30 overflows float32 sums: the row falls back to float64
       const x = Float32Array.from([1e30, -1e30, 88, -88, 1, 2, 3, 4]);
-      const got = new Float32Array(8), want = new Float32Array(8);
+      const got = new Float32Array(8),
+        want = new Float32Array(8);
       wasm.layerNorm(x, null, null, got, new Float32Array(2), new Float32Array(2), 2, 4, 1e-5);
       ref.layerNorm(x, null, null, want, new Float32Array(2), new Float32Array(2), 2, 4, 1e-5);
       assertClose(got, want, { rtol: 1e-5, atol: 1e-6 }, "layerNorm extremes");
@@ -181,20 +203,26 @@ function suite(threads: number): void {
     test("softmax, logSoftmax and their backwards over the last dim: tails and special rows", () => {
       for (const cols of [...TAILS, 65, 100]) {
         const rows = 5;
-        const x = randn(rows * cols, 3), dy = randn(rows * cols);
+        const x = randn(rows * cols, 3),
+          dy = randn(rows * cols);
         if (cols >= 4) {
           x.fill(-Infinity, 0, cols); //                       a row of −inf
           x[cols] = Infinity; //                                a row with +inf
           x[2 * cols + 1] = NaN; //                             a row with NaN
           x[3 * cols] = -Infinity; //                           one −inf entry
         }
-        for (const [fwd, bwd] of [["softmax", "softmaxBackward"], ["logSoftmax", "logSoftmaxBackward"]] as const) {
-          const got = new Float32Array(rows * cols), want = new Float32Array(rows * cols);
+        for (const [fwd, bwd] of [
+          ["softmax", "softmaxBackward"],
+          ["logSoftmax", "logSoftmaxBackward"],
+        ] as const) {
+          const got = new Float32Array(rows * cols),
+            want = new Float32Array(rows * cols);
           wasm[fwd](x, got, rows, cols, 1);
           ref[fwd](x, want, rows, cols, 1);
           assertClose(got, want, { rtol: 1e-5, atol: 1e-6 }, `${fwd} cols=${cols}`);
           const y = Float32Array.from(want, (v) => (Number.isFinite(v) ? v : 0));
-          const dg = new Float32Array(rows * cols), dw = new Float32Array(rows * cols);
+          const dg = new Float32Array(rows * cols),
+            dw = new Float32Array(rows * cols);
           wasm[bwd](y, dy, dg, rows, cols, 1);
           ref[bwd](y, dy, dw, rows, cols, 1);
           assertClose(dg, dw, { rtol: 1e-5, atol: 1e-5 }, `${bwd} cols=${cols}`);
@@ -208,13 +236,16 @@ function suite(threads: number): void {
           const rows = 9;
           const logits = randn(rows * c, 2);
           const target = Int32Array.from({ length: rows }, (_, i) => (i === 2 ? -100 : (i * 7) % c));
-          const losses = [new Float32Array(rows), new Float32Array(rows)], lse = [new Float32Array(rows), new Float32Array(rows)];
+          const losses = [new Float32Array(rows), new Float32Array(rows)],
+            lse = [new Float32Array(rows), new Float32Array(rows)];
           wasm.crossEntropy(logits, target, losses[0]!, lse[0]!, rows, c, 1, -100, eps);
           ref.crossEntropy(logits, target, losses[1]!, lse[1]!, rows, c, 1, -100, eps);
           const tol = { rtol: 1e-5, atol: 1e-5 };
           assertClose(losses[0]!, losses[1]!, tol, `crossEntropy c=${c} ε=${eps}`);
           assertClose(lse[0]!, lse[1]!, tol, "lse");
-          const dloss = randn(rows), dg = new Float32Array(rows * c), dw = new Float32Array(rows * c);
+          const dloss = randn(rows),
+            dg = new Float32Array(rows * c),
+            dw = new Float32Array(rows * c);
           wasm.crossEntropyBackward(logits, target, lse[1]!, dloss, dg, rows, c, 1, -100, eps);
           ref.crossEntropyBackward(logits, target, lse[1]!, dloss, dw, rows, c, 1, -100, eps);
           assertClose(dg, dw, tol, `crossEntropyBackward c=${c} ε=${eps}`);
@@ -227,10 +258,21 @@ function suite(threads: number): void {
         for (const decoupled of [true, false]) {
           const p = [randn(n), randn(n)];
           p[1]!.set(p[0]!);
-          const m = [new Float32Array(n), new Float32Array(n)], v = [new Float32Array(n), new Float32Array(n)];
+          const m = [new Float32Array(n), new Float32Array(n)],
+            v = [new Float32Array(n), new Float32Array(n)];
           for (let t = 1; t <= 10; t++) {
             const g = randn(n);
-            const prm = { lr: 1e-2, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.1, decoupledWeightDecay: decoupled, maximize: false, biasCorrection1: 1 - 0.9 ** t, biasCorrection2: 1 - 0.99 ** t };
+            const prm = {
+              lr: 1e-2,
+              beta1: 0.9,
+              beta2: 0.99,
+              eps: 1e-8,
+              weightDecay: 0.1,
+              decoupledWeightDecay: decoupled,
+              maximize: false,
+              biasCorrection1: 1 - 0.9 ** t,
+              biasCorrection2: 1 - 0.99 ** t,
+            };
             wasm.adam(p[0]!, g, m[0]!, v[0]!, null, prm);
             ref.adam(p[1]!, g, m[1]!, v[1]!, null, prm);
           }
@@ -244,14 +286,25 @@ function suite(threads: number): void {
     test("attention and its backward: head-size and length tails, causal, masks, dmask", () => {
       const shapes: [number, number, number, number, number][] = [
         // bh, tq, tk, d, dv
-        [1, 1, 1, 1, 1], [2, 3, 5, 3, 7], [3, 4, 4, 4, 4], [2, 5, 17, 5, 8], [1, 17, 7, 8, 3], [2, 16, 16, 32, 32], [1, 33, 31, 15, 17], [3, 20, 40, 16, 16],
+        [1, 1, 1, 1, 1],
+        [2, 3, 5, 3, 7],
+        [3, 4, 4, 4, 4],
+        [2, 5, 17, 5, 8],
+        [1, 17, 7, 8, 3],
+        [2, 16, 16, 32, 32],
+        [1, 33, 31, 15, 17],
+        [3, 20, 40, 16, 16],
       ];
       for (const [bh, tq, tk, d, dv] of shapes) {
         for (const variant of ["plain", "causal", "mask", "bcast-mask"] as const) {
           if (variant === "causal" && tq > tk) continue;
           const p: AttentionParams = { bh, tq, tk, d, dv, scale: 1 / Math.sqrt(d), causal: variant === "causal" };
-          const q = randn(bh * tq * d), k = randn(bh * tk * d), v = randn(bh * tk * dv), dy = randn(bh * tq * dv);
-          let mask: Float32Array | null = null, ms: number[] | null = null;
+          const q = randn(bh * tq * d),
+            k = randn(bh * tk * d),
+            v = randn(bh * tk * dv),
+            dy = randn(bh * tq * dv);
+          let mask: Float32Array | null = null,
+            ms: number[] | null = null;
           if (variant === "mask") {
             mask = randn(bh * tq * tk);
             for (let i = 0; i < mask.length; i += 3) mask[i] = -Infinity;
@@ -262,16 +315,22 @@ function suite(threads: number): void {
             ms = [0, 0, 1];
           }
           const run = (kt: KernelTable, dtype: "f32" | "f64") => {
-            const c = <T extends FloatArr>(a: Float32Array): FloatArr => (dtype === "f64" ? Float64Array.from(a) : a) as T;
+            const c = <T extends FloatArr>(a: Float32Array): FloatArr =>
+              (dtype === "f64" ? Float64Array.from(a) : a) as T;
             const mk = (n: number): FloatArr => (dtype === "f64" ? new Float64Array(n) : new Float32Array(n));
-            const y = mk(bh * tq * dv), lse = mk(bh * tq);
+            const y = mk(bh * tq * dv),
+              lse = mk(bh * tq);
             const mm = mask && c(mask);
             kt.attention(c(q), c(k), c(v), mm, ms, p, y, lse);
-            const dq = mk(bh * tq * d), dk = mk(bh * tk * d), dvv = mk(bh * tk * dv), dmask = mask ? mk(bh * tq * tk) : null;
+            const dq = mk(bh * tq * d),
+              dk = mk(bh * tk * d),
+              dvv = mk(bh * tk * dv),
+              dmask = mask ? mk(bh * tq * tk) : null;
             kt.attentionBackward(c(q), c(k), c(v), mm, ms, p, y, lse, c(dy), dq, dk, dvv, dmask);
             return { y, lse, dq, dk, dv: dvv, dmask };
           };
-          const got = run(wasm, "f32"), want = run(ref, "f64");
+          const got = run(wasm, "f32"),
+            want = run(ref, "f64");
           const tol = { rtol: 1e-4, atol: 2e-5 };
           const what = `attention ${variant} (bh ${bh}, tq ${tq}, tk ${tk}, d ${d}, dv ${dv})`;
           assertClose(got.y, want.y, tol, `${what} y`);
@@ -285,29 +344,58 @@ function suite(threads: number): void {
     });
 
     test("attention in the (B, T, H, D) layout (AttentionParams.heads): forward and backward against the reference", () => {
-      for (const [B, H, tq, tk, d, dv, causal] of [[2, 4, 7, 7, 32, 32, true], [1, 3, 5, 9, 5, 3, false], [3, 2, 1, 4, 8, 7, true]] as [number, number, number, number, number, number, boolean][]) {
+      for (const [B, H, tq, tk, d, dv, causal] of [
+        [2, 4, 7, 7, 32, 32, true],
+        [1, 3, 5, 9, 5, 3, false],
+        [3, 2, 1, 4, 8, 7, true],
+      ] as [number, number, number, number, number, number, boolean][]) {
         const p: AttentionParams = { bh: B * H, tq, tk, d, dv, scale: 1 / Math.sqrt(d), causal, heads: H };
-        const q = randn(B * tq * H * d), k = randn(B * tk * H * d), v = randn(B * tk * H * dv), dy = randn(B * tq * H * dv);
+        const q = randn(B * tq * H * d),
+          k = randn(B * tk * H * d),
+          v = randn(B * tk * H * dv),
+          dy = randn(B * tq * H * dv);
         const run = (kt: KernelTable, mk: (n: number) => FloatArr, c: (x: Float32Array) => FloatArr) => {
-          const y = mk(B * tq * H * dv), lse = mk(B * H * tq);
+          const y = mk(B * tq * H * dv),
+            lse = mk(B * H * tq);
           kt.attention(c(q), c(k), c(v), null, null, p, y, lse);
-          const dq = mk(q.length), dk = mk(k.length), dvv = mk(v.length);
+          const dq = mk(q.length),
+            dk = mk(k.length),
+            dvv = mk(v.length);
           kt.attentionBackward(c(q), c(k), c(v), null, null, p, y, lse, c(dy), dq, dk, dvv, null);
           return { y, lse, dq, dk, dv: dvv };
         };
-        const got = run(wasm, (n) => new Float32Array(n), (x) => x), want = run(ref, (n) => new Float64Array(n), (x) => Float64Array.from(x));
+        const got = run(
+            wasm,
+            (n) => new Float32Array(n),
+            (x) => x,
+          ),
+          want = run(
+            ref,
+            (n) => new Float64Array(n),
+            (x) => Float64Array.from(x),
+          );
         const tol = { rtol: 1e-4, atol: 2e-5 };
-        for (const key of ["y", "lse", "dq", "dk", "dv"] as const) assertClose(got[key], want[key], tol, `attention heads ${key} (B ${B}, H ${H}, tq ${tq}, tk ${tk}, d ${d}, dv ${dv})`);
+        for (const key of ["y", "lse", "dq", "dk", "dv"] as const)
+          assertClose(
+            got[key],
+            want[key],
+            tol,
+            `attention heads ${key} (B ${B}, H ${H}, tq ${tq}, tk ${tk}, d ${d}, dv ${dv})`,
+          );
       }
     });
 
     test("rmsNorm and its backward: tails, with and without weight, huge rows", () => {
       for (const cols of [...TAILS, 128, 1000]) {
         for (const withW of [true, false]) {
-          const rows = 6, n = rows * cols;
-          const x = randn(n, 2), dy = randn(n), w = withW ? randn(cols) : null;
+          const rows = 6,
+            n = rows * cols;
+          const x = randn(n, 2),
+            dy = randn(n),
+            w = withW ? randn(cols) : null;
           x.fill(3e19, 0, cols); // the first row's float32 sum of squares overflows: float64 path
-          const y = [new Float32Array(n), new Float32Array(n)], rs = [new Float32Array(rows), new Float32Array(rows)];
+          const y = [new Float32Array(n), new Float32Array(n)],
+            rs = [new Float32Array(rows), new Float32Array(rows)];
           wasm.rmsNorm(x, w, y[0]!, rs[0]!, rows, cols, 1e-6);
           ref.rmsNorm(x, w, y[1]!, rs[1]!, rows, cols, 1e-6);
           assertClose(y[0]!, y[1]!, { rtol: 1e-5, atol: 1e-6 }, `rmsNorm y cols=${cols}`);
@@ -328,14 +416,35 @@ function suite(threads: number): void {
     test("im2col, col2im, bias, max and average pooling: padding, stride, dilation, tails; bit-identical", () => {
       // (c, h, w, kh, kw, sh, sw, ph, pw, dh, dw)
       const shapes = [
-        [3, 7, 9, 3, 3, 1, 1, 1, 1, 1, 1], [2, 8, 8, 2, 2, 2, 2, 0, 0, 1, 1], [1, 5, 33, 3, 5, 2, 3, 1, 2, 1, 1],
-        [2, 9, 7, 3, 3, 1, 2, 1, 1, 2, 2], [4, 1, 40, 1, 3, 1, 1, 0, 1, 1, 1], [1, 32, 32, 5, 5, 1, 1, 2, 2, 1, 1],
-        [2, 6, 6, 4, 4, 3, 3, 2, 2, 1, 1], [1, 3, 3, 3, 3, 1, 1, 0, 0, 1, 1],
+        [3, 7, 9, 3, 3, 1, 1, 1, 1, 1, 1],
+        [2, 8, 8, 2, 2, 2, 2, 0, 0, 1, 1],
+        [1, 5, 33, 3, 5, 2, 3, 1, 2, 1, 1],
+        [2, 9, 7, 3, 3, 1, 2, 1, 1, 2, 2],
+        [4, 1, 40, 1, 3, 1, 1, 0, 1, 1, 1],
+        [1, 32, 32, 5, 5, 1, 1, 2, 2, 1, 1],
+        [2, 6, 6, 4, 4, 3, 3, 2, 2, 1, 1],
+        [1, 3, 3, 3, 3, 1, 1, 0, 0, 1, 1],
       ];
       for (const [c, h, w, kh, kw, sh, sw, ph, pw, dh, dw] of shapes as number[][]) {
         const n = 2;
-        const oh = Math.floor((h! + 2 * ph! - dh! * (kh! - 1) - 1) / sh!) + 1, ow = Math.floor((w! + 2 * pw! - dw! * (kw! - 1) - 1) / sw!) + 1;
-        const g = { n, c: c!, h: h!, w: w!, kh: kh!, kw: kw!, sh: sh!, sw: sw!, ph: ph!, pw: pw!, dh: dh!, dw: dw!, oh, ow };
+        const oh = Math.floor((h! + 2 * ph! - dh! * (kh! - 1) - 1) / sh!) + 1,
+          ow = Math.floor((w! + 2 * pw! - dw! * (kw! - 1) - 1) / sw!) + 1;
+        const g = {
+          n,
+          c: c!,
+          h: h!,
+          w: w!,
+          kh: kh!,
+          kw: kw!,
+          sh: sh!,
+          sw: sw!,
+          ph: ph!,
+          pw: pw!,
+          dh: dh!,
+          dw: dw!,
+          oh,
+          ow,
+        };
         const what = JSON.stringify(g);
         const x = randn(n * c! * h! * w!);
         x[3] = NaN;
@@ -344,11 +453,14 @@ function suite(threads: number): void {
         wasm.im2col(x, g, cols[0]!);
         ref.im2col(x, g, cols[1]!);
         assertSame(cols[0]!, cols[1]!, `im2col ${what}`);
-        const dcols = randn(colsLen), dx = [new Float32Array(x.length), new Float32Array(x.length)];
+        const dcols = randn(colsLen),
+          dx = [new Float32Array(x.length), new Float32Array(x.length)];
         wasm.col2im(dcols, g, dx[0]!);
         ref.col2im(dcols, g, dx[1]!);
         assertSame(dx[0]!, dx[1]!, `col2im ${what}`);
-        const bias = randn(c!), yb = [randn(x.length), new Float32Array(x.length)], db = [new Float32Array(c!), new Float32Array(c!)];
+        const bias = randn(c!),
+          yb = [randn(x.length), new Float32Array(x.length)],
+          db = [new Float32Array(c!), new Float32Array(c!)];
         yb[1]!.set(yb[0]!);
         wasm.biasAdd(yb[0]!, bias, n, c!, h! * w!);
         ref.biasAdd(yb[1]!, bias, n, c!, h! * w!);
@@ -357,8 +469,10 @@ function suite(threads: number): void {
         ref.biasGrad(x, db[1]!, n, c!, h! * w!);
         assertSame(db[0]!, db[1]!, `biasGrad ${what}`);
         if (2 * ph! > kh! || 2 * pw! > kw!) continue; // pooling allows padding up to half the kernel
-        const out = n * c! * oh * ow, dy = randn(out);
-        const y = [new Float32Array(out), new Float32Array(out)], idx = [new Int32Array(out), new Int32Array(out)];
+        const out = n * c! * oh * ow,
+          dy = randn(out);
+        const y = [new Float32Array(out), new Float32Array(out)],
+          idx = [new Int32Array(out), new Int32Array(out)];
         wasm.maxPool2d(x, g, y[0]!, idx[0]!);
         ref.maxPool2d(x, g, y[1]!, idx[1]!);
         assertSame(y[0]!, y[1]!, `maxPool2d ${what}`);
@@ -379,8 +493,14 @@ function suite(threads: number): void {
     });
 
     test("gather, scatterAdd, indexSelect, indexAdd: short and long rows; bit-identical", () => {
-      for (const [outer, rx, ri, inner] of [[1, 5, 7, 1], [3, 4, 6, 5], [2, 9, 3, 33], [1, 65, 40, 128]] as number[][]) {
-        const x = randn(outer! * rx! * inner!), src = randn(outer! * ri! * inner!);
+      for (const [outer, rx, ri, inner] of [
+        [1, 5, 7, 1],
+        [3, 4, 6, 5],
+        [2, 9, 3, 33],
+        [1, 65, 40, 128],
+      ] as number[][]) {
+        const x = randn(outer! * rx! * inner!),
+          src = randn(outer! * ri! * inner!);
         const index = new Int32Array(outer! * ri! * inner!).map(() => gen.randint(0, rx!));
         const out = [new Float32Array(src.length), new Float32Array(src.length)];
         wasm.gather(x, index, out[0]!, outer!, rx!, ri!, inner!);
@@ -402,8 +522,10 @@ function suite(threads: number): void {
     });
 
     test("float64 runs the reference kernels, bit for bit", () => {
-      const x = Float64Array.from(randn(37, 3)), dy = Float64Array.from(randn(37));
-      const g = new Float64Array(37), w = new Float64Array(37);
+      const x = Float64Array.from(randn(37, 3)),
+        dy = Float64Array.from(randn(37));
+      const g = new Float64Array(37),
+        w = new Float64Array(37);
       wasm.geluTanhBackward(x, dy, g);
       ref.geluTanhBackward(x, dy, w);
       assertSame(g, w, "geluTanhBackward float64");

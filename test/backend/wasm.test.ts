@@ -27,7 +27,8 @@ function randn(n: number): Float32Array {
   return x;
 }
 
-const refSum = (x: Float32Array, out: Float32Array, o: number, r: number, i: number): void => referenceReduce.sum(x, out, o, r, i);
+const refSum = (x: Float32Array, out: Float32Array, o: number, r: number, i: number): void =>
+  referenceReduce.sum(x, out, o, r, i);
 
 interface Case extends MatmulParams {
   accumulate?: boolean;
@@ -35,7 +36,17 @@ interface Case extends MatmulParams {
 
 function params(m: number, k: number, n: number, o: Partial<MatmulParams> = {}): MatmulParams {
   const batch = o.batch ?? 1;
-  return { batch, m, n, k, transA: false, transB: false, strideA: batch > 1 ? m * k : 0, strideB: batch > 1 ? k * n : 0, ...o };
+  return {
+    batch,
+    m,
+    n,
+    k,
+    transA: false,
+    transB: false,
+    strideA: batch > 1 ? m * k : 0,
+    strideB: batch > 1 ? k * n : 0,
+    ...o,
+  };
 }
 
 /** Elements of the operand arrays a call reads (batch strides may leave gaps or broadcast). */
@@ -44,10 +55,12 @@ const lenB = (p: MatmulParams): number => (p.strideB === 0 ? 1 : p.batch) * Math
 
 /** Runs the wasm kernel and the reference on the same random operands and compares within the float32 bound. */
 function check(p: Case): void {
-  const a = randn(lenA(p)), b = randn(lenB(p));
+  const a = randn(lenA(p)),
+    b = randn(lenB(p));
   const size = p.batch * p.m * p.n;
   const init = randn(size);
-  const got = init.slice(), want = new Float64Array(init);
+  const got = init.slice(),
+    want = new Float64Array(init);
   wasmMatmul.matmul(a, b, got, p, p.accumulate);
   reference.matmul(Float64Array.from(a), Float64Array.from(b), want, p, p.accumulate);
   const absProd = new Float64Array(size);
@@ -69,8 +82,14 @@ function suite(threads: number): void {
     });
     test("SIMD tails in m, n and k, all four transposes", () => {
       for (const t of TAILS) {
-        for (const [m, k, n] of [[t, t, t], [t, 33, 5], [5, t, 33], [33, 5, t]] as const) {
-          for (const transA of [false, true]) for (const transB of [false, true]) check(params(m, k, n, { transA, transB }));
+        for (const [m, k, n] of [
+          [t, t, t],
+          [t, 33, 5],
+          [5, t, 33],
+          [33, 5, t],
+        ] as const) {
+          for (const transA of [false, true])
+            for (const transB of [false, true]) check(params(m, k, n, { transA, transB }));
         }
       }
     });
@@ -80,7 +99,12 @@ function suite(threads: number): void {
       check(params(9, 260, 301, { transB: true }));
     });
     test("batched, with A or B broadcast and with gaps between batch matrices", () => {
-      for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+      for (const [transA, transB] of [
+        [false, false],
+        [true, false],
+        [false, true],
+        [true, true],
+      ] as const) {
         check(params(7, 9, 17, { batch: 3, transA, transB }));
         check(params(7, 9, 17, { batch: 3, transA, transB, strideA: 0 }));
         check(params(7, 9, 17, { batch: 3, transA, transB, strideB: 0 }));
@@ -90,7 +114,12 @@ function suite(threads: number): void {
     });
     test("up to four rows (the unpacked gemv path): both layouts of B, accumulate, many columns", () => {
       for (const m of [1, 2, 3, 4]) {
-        for (const [k, n] of [[1, 1], [5, 17], [33, 100], [768, 300]] as const) {
+        for (const [k, n] of [
+          [1, 1],
+          [5, 17],
+          [33, 100],
+          [768, 300],
+        ] as const) {
           for (const transA of [false, true]) {
             for (const transB of [false, true]) {
               check(params(m, k, n, { transA, transB }));
@@ -102,11 +131,23 @@ function suite(threads: number): void {
     });
     test("bias row and row sums of op(A) (Linear's forward and bias gradient): as the reference, bit for bit", () => {
       // (m, k, n, transA): the gemm path, the gemv path (m ≤ 4), k = 0 and an empty n
-      for (const [m, k, n, transA] of [[37, 19, 33, true], [768, 128, 65, false], [64, 300, 17, true], [3, 40, 9, false], [2, 5, 7, true], [5, 0, 6, false], [6, 4, 0, true]] as [number, number, number, boolean][]) {
+      for (const [m, k, n, transA] of [
+        [37, 19, 33, true],
+        [768, 128, 65, false],
+        [64, 300, 17, true],
+        [3, 40, 9, false],
+        [2, 5, 7, true],
+        [5, 0, 6, false],
+        [6, 4, 0, true],
+      ] as [number, number, number, boolean][]) {
         for (const accumulate of [false, true]) {
           const p: MatmulParams = { ...params(m, k, n), transA, bias: randn(n), rowSumsA: new Float32Array(m) };
-          const a = randn(m * k), b = randn(k * n), init = randn(m * n);
-          const got = init.slice(), want = init.slice(), sumsWant = new Float32Array(m);
+          const a = randn(m * k),
+            b = randn(k * n),
+            init = randn(m * n);
+          const got = init.slice(),
+            want = init.slice(),
+            sumsWant = new Float32Array(m);
           wasmMatmul.matmul(a, b, got, p, accumulate);
           // the reference: the same product through the wasm kernel (its own accuracy is checked above), then the bias row
           const plain = init.slice();
@@ -117,7 +158,8 @@ function suite(threads: number): void {
           else refSum(a, sumsWant, m, k, 1);
           assert.deepEqual(got, want, `bias (m ${m}, k ${k}, n ${n}, transA ${transA}, accumulate ${accumulate})`);
           assert.deepEqual(p.rowSumsA, sumsWant, `row sums (m ${m}, k ${k}, n ${n}, transA ${transA})`);
-          const gotRef = init.slice(), sumsRef = new Float32Array(m);
+          const gotRef = init.slice(),
+            sumsRef = new Float32Array(m);
           reference.matmul(a, b, gotRef, { ...p, rowSumsA: sumsRef }, accumulate);
           assert.deepEqual(sumsRef, sumsWant, `reference row sums (m ${m}, k ${k}, n ${n}, transA ${transA})`);
         }
@@ -140,14 +182,19 @@ function suite(threads: number): void {
       assert.deepEqual([...untouched], [7]);
     });
     test("inf and NaN propagate as in the reference", () => {
-      const a = randn(5 * 6), b = randn(6 * 7);
-      a[3] = Infinity; a[14] = NaN; b[8] = -Infinity;
+      const a = randn(5 * 6),
+        b = randn(6 * 7);
+      a[3] = Infinity;
+      a[14] = NaN;
+      b[8] = -Infinity;
       const p = params(5, 6, 7);
-      const got = new Float32Array(35), want = new Float32Array(35);
+      const got = new Float32Array(35),
+        want = new Float32Array(35);
       wasmMatmul.matmul(a, b, got, p);
       reference.matmul(a, b, want, p);
       for (let i = 0; i < 35; i++) {
-        if (Number.isFinite(want[i]!)) assert.ok(Math.abs(got[i]! - want[i]!) <= 1e-4 * (1 + Math.abs(want[i]!)), `out[${i}]`);
+        if (Number.isFinite(want[i]!))
+          assert.ok(Math.abs(got[i]! - want[i]!) <= 1e-4 * (1 + Math.abs(want[i]!)), `out[${i}]`);
         else assert.equal(got[i], want[i], `out[${i}]`);
       }
     });
@@ -169,11 +216,13 @@ describe("weights kept in wasm memory (MatmulParams.constantB)", () => {
     return out;
   };
   const close = (got: Float32Array, exp: Float32Array, what: string): void => {
-    for (let i = 0; i < exp.length; i++) assert.ok(Math.abs(got[i]! - exp[i]!) <= 1e-4 * (1 + Math.abs(exp[i]!)), `${what}[${i}]: ${got[i]} vs ${exp[i]}`);
+    for (let i = 0; i < exp.length; i++)
+      assert.ok(Math.abs(got[i]! - exp[i]!) <= 1e-4 * (1 + Math.abs(exp[i]!)), `${what}[${i}]: ${got[i]} vs ${exp[i]}`);
   };
   test("kept within a region, recopied when the weight changes or the region ends", () => {
     clearWeightCache();
-    const k = 40, n = 30;
+    const k = 40,
+      n = 30;
     const w = randn(n * k); // a Linear weight (out, in)
     for (const m of [1, 9]) {
       const p = { ...params(m, k, n, { transB: true }), constantB: 7 };
@@ -199,7 +248,8 @@ describe("weights kept in wasm memory (MatmulParams.constantB)", () => {
     setBackend("wasm");
     try {
       clearWeightCache();
-      const w = wnn.randn([16, 24]).requiresGrad_(), x = wnn.randn([3, 24]);
+      const w = wnn.randn([16, 24]).requiresGrad_(),
+        x = wnn.randn([3, 24]);
       const yTrain = wnn.nn.functional.linear(x, w);
       assert.equal(weightCacheBytes(), 0);
       const yEval = wnn.noGrad(() => wnn.nn.functional.linear(x, w));
@@ -215,8 +265,10 @@ describe("weights kept in wasm memory (MatmulParams.constantB)", () => {
 describe("wasm backend", () => {
   test("float64 runs the reference kernel (bit-identical)", () => {
     const p = params(9, 17, 5, { transB: true });
-    const a = Float64Array.from(randn(9 * 17)), b = Float64Array.from(randn(17 * 5));
-    const got = new Float64Array(45), want = new Float64Array(45);
+    const a = Float64Array.from(randn(9 * 17)),
+      b = Float64Array.from(randn(17 * 5));
+    const got = new Float64Array(45),
+      want = new Float64Array(45);
     wasmMatmul.matmul(a, b, got as FloatArr, p);
     reference.matmul(a, b, want, p);
     assert.deepEqual(got, want);

@@ -23,7 +23,8 @@ function trainInPage(): { first: number; last: number; accuracy: number; backend
   const b2 = w.zeros([2], { requiresGrad: true });
   const params = [W1, b1, W2, b2];
   const opt = new w.optim.Adam(params, { lr: 0.05 });
-  let first = NaN, last = NaN;
+  let first = NaN,
+    last = NaN;
   for (let step = 0; step < 300; step++) {
     const loss = F.crossEntropy(F.linear(F.tanh(F.linear(x, W1, b1)), W2, b2), y);
     opt.zeroGrad();
@@ -32,38 +33,57 @@ function trainInPage(): { first: number; last: number; accuracy: number; backend
     if (step === 0) first = loss.item();
     last = loss.item();
   }
-  const accuracy = w.noGrad(() => F.linear(F.tanh(F.linear(x, W1, b1)), W2, b2).argmax(1).eq(y).float().mean().item());
+  const accuracy = w.noGrad(() =>
+    F.linear(F.tanh(F.linear(x, W1, b1)), W2, b2)
+      .argmax(1)
+      .eq(y)
+      .float()
+      .mean()
+      .item(),
+  );
   return { first, last, accuracy, backend: w.getBackend() };
 }
 
-test("the core bundle trains an MLP in headless Chromium", { skip: existsSync(CHROMIUM) ? false : `no browser at ${CHROMIUM} (apt-get install -y chromium)`, timeout: 120_000 }, async () => {
-  const esbuild = await import("esbuild");
-  const bundle = await esbuild.build({
-    entryPoints: [new URL("../../src/index.js", import.meta.url).pathname],
-    bundle: true,
-    format: "iife",
-    globalName: "wnn",
-    platform: "browser",
-    write: false,
-  });
-  const code = bundle.outputFiles[0]!.text;
-  const { chromium } = await import("playwright-core");
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
-  try {
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on("pageerror", (e) => errors.push(e.message));
-    await page.setContent("<!doctype html><title>wnn</title>");
-    await page.addScriptTag({ content: code });
-    const r = await page.evaluate(`(${trainInPage.toString()})()`) as ReturnType<typeof trainInPage>;
-    assert.deepEqual(errors, []);
-    assert.equal(r.backend, "wasm"); // the default where WebAssembly SIMD exists (a page without cross-origin isolation: one thread, plain memory)
-    assert.ok(r.last < r.first / 4, `loss fell from ${r.first} to ${r.last}`);
-    assert.ok(r.accuracy >= 0.95, `training accuracy ${r.accuracy}`);
-  } finally {
-    await browser.close();
-  }
-});
+test(
+  "the core bundle trains an MLP in headless Chromium",
+  { skip: existsSync(CHROMIUM) ? false : `no browser at ${CHROMIUM} (apt-get install -y chromium)`, timeout: 120_000 },
+  async () => {
+    const esbuild = await import("esbuild");
+    const bundle = await esbuild.build({
+      entryPoints: [new URL("../../src/index.js", import.meta.url).pathname],
+      bundle: true,
+      format: "iife",
+      globalName: "wnn",
+      platform: "browser",
+      write: false,
+    });
+    const code = bundle.outputFiles[0]!.text;
+    const { chromium } = await import("playwright-core");
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    });
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(e.message));
+      await page.setContent("<!doctype html><title>wnn</title>");
+      await page.addScriptTag({ content: code });
+      const r = (await page.evaluate(`(${trainInPage.toString()})()`)) as ReturnType<typeof trainInPage>;
+      assert.deepEqual(errors, []);
+      assert.equal(r.backend, "wasm"); // the default where WebAssembly SIMD exists (a page without cross-origin isolation: one thread, plain memory)
+      assert.ok(r.last < r.first / 4, `loss fell from ${r.first} to ${r.last}`);
+      assert.ok(r.accuracy >= 0.95, `training accuracy ${r.accuracy}`);
+    } finally {
+      await browser.close();
+    }
+  },
+);

@@ -22,10 +22,27 @@ function wnn(...args: string[]): { code: number | null; stdout: string; stderr: 
 }
 
 /** A GPT small enough to train 20 steps in about a second. */
-const TINY = ["--n_layer", "1", "--n_embd", "32", "--block_size", "16", "--batch_size", "4", "--eval_iters", "2", "--warmup_iters", "5"];
+const TINY = [
+  "--n_layer",
+  "1",
+  "--n_embd",
+  "32",
+  "--block_size",
+  "16",
+  "--batch_size",
+  "4",
+  "--eval_iters",
+  "2",
+  "--warmup_iters",
+  "5",
+];
 
 type Entry = Record<string, number | string>;
-const readLog = (dir: string): Entry[] => readFileSync(join(dir, "log.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Entry);
+const readLog = (dir: string): Entry[] =>
+  readFileSync(join(dir, "log.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as Entry);
 /** The log without timings, which differ from run to run. */
 const losses = (dir: string): Entry[] => readLog(dir).map(({ ms: _, ...rest }) => rest);
 
@@ -77,7 +94,10 @@ test("--help on every command prints its usage and exits 0", () => {
     [["list", "--help"], /usage: wnn list/],
     [["sample", "--help"], /--top_k N[\s\S]*--seed N/],
     [["train", "--help"], /models: gpt, mlp, cnn, spirals/],
-    [["train", "gpt", "--help"], /--n_layer N\s+Transformer blocks \(default 4\)[\s\S]*--batch_size N\s+sequences per batch \(default 12\)[\s\S]*--resume DIR/],
+    [
+      ["train", "gpt", "--help"],
+      /--n_layer N\s+Transformer blocks \(default 4\)[\s\S]*--batch_size N\s+sequences per batch \(default 12\)[\s\S]*--resume DIR/,
+    ],
     [["train", "mlp", "--help"], /usage: wnn train mlp[\s\S]*--epochs/],
     [["train", "cnn", "-h"], /LeNet-5/],
     [["train", "spirals", "--help"], /--hidden N/],
@@ -96,20 +116,36 @@ test("--help on every command prints its usage and exits 0", () => {
 test("list --json: every model of the zoo, each preset with its parameters computed", () => {
   const r = wnn("list", "--json");
   assert.equal(r.code, 0, r.stderr);
-  type Listing = { name: string; kind: string; parameters: number | null; paper: string; trainsOn: string; commands: string[]; presets: { name: string; parameters: number }[] };
+  type Listing = {
+    name: string;
+    kind: string;
+    parameters: number | null;
+    paper: string;
+    trainsOn: string;
+    commands: string[];
+    presets: { name: string; parameters: number }[];
+  };
   const zoo = JSON.parse(r.stdout) as Listing[];
   const by = new Map(zoo.map((e) => [e.name, e]));
   for (const m of ZOO) assert.equal(by.get(m.name)?.kind, "model", `${m.name} is listed`);
-  const preset = (model: string, name: string): number => by.get(model)!.presets.find((p) => p.name === name)!.parameters;
+  const preset = (model: string, name: string): number =>
+    by.get(model)!.presets.find((p) => p.name === name)!.parameters;
   assert.equal(preset("gpt2", "gpt2"), 124_439_808); // GPT-2 small as released (HF's num_parameters())
   // LeNet-5 as built here: conv 1→6 5×5, conv 6→16 5×5, conv 16→120 5×5 (= 400→120), 120→84→10, each with a bias
-  assert.equal(preset("lenet5", "lenet5"), (6 * 25 + 6) + (16 * 6 * 25 + 16) + (400 * 120 + 120) + (120 * 84 + 84) + (84 * 10 + 10));
-  assert.equal(by.get("mlp")!.parameters, (784 * 512 + 512) + (512 * 256 + 256) + (256 * 10 + 10));
+  assert.equal(
+    preset("lenet5", "lenet5"),
+    6 * 25 + 6 + (16 * 6 * 25 + 16) + (400 * 120 + 120) + (120 * 84 + 84) + (84 * 10 + 10),
+  );
+  assert.equal(by.get("mlp")!.parameters, 784 * 512 + 512 + (512 * 256 + 256) + (256 * 10 + 10));
   assert.deepEqual(by.get("lenet5")!.commands, ["wnn train cnn", "wnn train lenet5"]);
   assert.deepEqual(by.get("resnet")!.commands, ["wnn train resnet"]);
   for (const e of zoo) {
     assert.ok(e.paper.length > 0 && e.trainsOn.length > 0 && e.commands.length + e.presets.length > 0, e.name);
-    if (e.kind !== "comparison") assert.ok(typeof e.parameters === "number" && e.parameters > 0 && e.presets.every((p) => p.parameters > 0), `${e.name}: parameters computed`);
+    if (e.kind !== "comparison")
+      assert.ok(
+        typeof e.parameters === "number" && e.parameters > 0 && e.presets.every((p) => p.parameters > 0),
+        `${e.name}: parameters computed`,
+      );
   }
   assert.ok(zoo.some((e) => e.kind === "comparison" && e.name === "names-compare"));
   const text = wnn("list");
@@ -123,7 +159,19 @@ test("list --json: every model of the zoo, each preset with its parameters compu
 
 test("train gpt writes the checkpoint, log.jsonl and loss.png and prints a sample", () => {
   const dir = join(tmp, "gpt");
-  const r = wnn("train", "gpt", ...TINY, "--iters", "20", "--eval_interval", "10", "--sample_tokens", "40", "--out", dir);
+  const r = wnn(
+    "train",
+    "gpt",
+    ...TINY,
+    "--iters",
+    "20",
+    "--eval_interval",
+    "10",
+    "--sample_tokens",
+    "40",
+    "--out",
+    dir,
+  );
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /step 20: train loss \d\.\d{4}, val loss \d\.\d{4}/);
   const sample = /--- sample: 40 characters[^\n]*---\n([\s\S]*)\n---\n/.exec(r.stdout);
@@ -132,16 +180,29 @@ test("train gpt writes the checkpoint, log.jsonl and loss.png and prints a sampl
   assert.equal(readFileSync(join(dir, "sample.txt"), "utf8"), sample[1] + "\n");
 
   const log = readLog(dir);
-  assert.deepEqual(log.filter((e) => e.type === "train").map((e) => e.step), Array.from({ length: 20 }, (_, i) => i + 1));
-  assert.deepEqual(log.filter((e) => e.type === "eval").map((e) => e.step), [0, 10, 20]);
-  for (const e of log) for (const k of e.type === "train" ? ["loss", "lr"] : ["train", "val"]) assert.ok(Number.isFinite(e[k]), `${JSON.stringify(e)}: ${k}`);
+  assert.deepEqual(
+    log.filter((e) => e.type === "train").map((e) => e.step),
+    Array.from({ length: 20 }, (_, i) => i + 1),
+  );
+  assert.deepEqual(
+    log.filter((e) => e.type === "eval").map((e) => e.step),
+    [0, 10, 20],
+  );
+  for (const e of log)
+    for (const k of e.type === "train" ? ["loss", "lr"] : ["train", "val"])
+      assert.ok(Number.isFinite(e[k]), `${JSON.stringify(e)}: ${k}`);
 
   const png = readFileSync(join(dir, "loss.png"));
   assert.deepEqual([...png.subarray(0, 8)], [137, 80, 78, 71, 13, 10, 26, 10]);
   const ckpt = loadCheckpoint(join(dir, "checkpoint.safetensors"));
   assert.equal(ckpt.step, 20);
-  for (const k of ["tokEmb.weight", "posEmb.weight", "blocks.0.attn.wq.weight", "normF.bias"]) assert.ok(k in ckpt.model, k);
-  const config = ckpt.config as { kind: string; model: { nLayer: number }; tokenizer: { type: string; chars: string[] } };
+  for (const k of ["tokEmb.weight", "posEmb.weight", "blocks.0.attn.wq.weight", "normF.bias"])
+    assert.ok(k in ckpt.model, k);
+  const config = ckpt.config as {
+    kind: string;
+    model: { nLayer: number };
+    tokenizer: { type: string; chars: string[] };
+  };
   assert.equal(config.kind, "gpt");
   assert.equal(config.model.nLayer, 1);
   assert.equal(config.tokenizer.type, "char");
@@ -158,8 +219,19 @@ test("train gpt writes the checkpoint, log.jsonl and loss.png and prints a sampl
 
 test("exact resume: 10 steps, save, 10 more in a fresh process = 20 steps uninterrupted, bit for bit", () => {
   // dropout on, so the dropout generator's state is part of what must be restored
-  const common = [...TINY, "--dropout", "0.1", "--eval_interval", "5", "--lr_decay_iters", "20", "--sample_tokens", "0"];
-  const straight = join(tmp, "straight"), split = join(tmp, "split");
+  const common = [
+    ...TINY,
+    "--dropout",
+    "0.1",
+    "--eval_interval",
+    "5",
+    "--lr_decay_iters",
+    "20",
+    "--sample_tokens",
+    "0",
+  ];
+  const straight = join(tmp, "straight"),
+    split = join(tmp, "split");
   assert.equal(wnn("train", "gpt", ...common, "--iters", "20", "--out", straight).code, 0);
   assert.equal(wnn("train", "gpt", ...common, "--iters", "10", "--out", split).code, 0);
   assert.equal(loadCheckpoint(join(split, "checkpoint.safetensors")).step, 10);
@@ -169,11 +241,13 @@ test("exact resume: 10 steps, save, 10 more in a fresh process = 20 steps uninte
   assert.match(resumed.stdout, /resuming .* at step 10 of 20/);
 
   // the losses of every step and every estimate
-  const a = losses(straight), b = losses(split);
+  const a = losses(straight),
+    b = losses(split);
   assert.equal(a.filter((e) => e.type === "train").length, 20);
   assert.deepEqual(b, a);
   // the parameters, the optimizer's moments, the generators
-  const ca = loadCheckpoint(join(straight, "checkpoint.safetensors")), cb = loadCheckpoint(join(split, "checkpoint.safetensors"));
+  const ca = loadCheckpoint(join(straight, "checkpoint.safetensors")),
+    cb = loadCheckpoint(join(split, "checkpoint.safetensors"));
   assert.equal(cb.step, 20);
   sameBits(cb.model, ca.model, "model");
   sameBits(cb.optimizer!.tensors, ca.optimizer!.tensors, "optimizer");
@@ -182,13 +256,17 @@ test("exact resume: 10 steps, save, 10 more in a fresh process = 20 steps uninte
   assert.deepEqual(cb.rng, ca.rng);
   assert.deepEqual(cb.extra, ca.extra);
   // so the files are the same bytes
-  assert.ok(readFileSync(join(split, "checkpoint.safetensors")).equals(readFileSync(join(straight, "checkpoint.safetensors"))));
+  assert.ok(
+    readFileSync(join(split, "checkpoint.safetensors")).equals(readFileSync(join(straight, "checkpoint.safetensors"))),
+  );
 });
 
 test("Ctrl-C saves a loadable checkpoint, exits 130, and --resume continues as if never stopped", async () => {
   const dir = join(tmp, "sigint");
   const common = [...TINY, "--eval_interval", "25", "--lr_decay_iters", "5000", "--sample_tokens", "0"];
-  const child = spawn(process.execPath, [WNN, "train", "gpt", ...common, "--iters", "5000", "--out", dir], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [WNN, "train", "gpt", ...common, "--iters", "5000", "--out", dir], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stdout = "";
   child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
   const code = await new Promise<number | null>((resolve, reject) => {
@@ -208,7 +286,14 @@ test("Ctrl-C saves a loadable checkpoint, exits 130, and --resume continues as i
   const k = ckpt.step;
   assert.ok(k >= 3 && k < 5000, `stopped at step ${k}`);
   assert.match(stdout, new RegExp(`interrupted: saved .* at step ${k}; continue with: wnn train gpt --resume`));
-  assert.equal(Math.max(...readLog(dir).filter((e) => e.type === "train").map((e) => e.step as number)), k);
+  assert.equal(
+    Math.max(
+      ...readLog(dir)
+        .filter((e) => e.type === "train")
+        .map((e) => e.step as number),
+    ),
+    k,
+  );
 
   // resume to k + 5 and compare with a run that went to k + 5 without stopping
   const end = String(k + 5);
@@ -217,7 +302,11 @@ test("Ctrl-C saves a loadable checkpoint, exits 130, and --resume continues as i
   const straight = join(tmp, "sigint-straight");
   assert.equal(wnn("train", "gpt", ...common, "--iters", end, "--out", straight).code, 0);
   assert.deepEqual(losses(dir), losses(straight));
-  sameBits(loadCheckpoint(join(dir, "checkpoint.safetensors")).model, loadCheckpoint(join(straight, "checkpoint.safetensors")).model, "model");
+  sameBits(
+    loadCheckpoint(join(dir, "checkpoint.safetensors")).model,
+    loadCheckpoint(join(straight, "checkpoint.safetensors")).model,
+    "model",
+  );
 });
 
 // ---------------------------------------------------------------------------------------------------
@@ -225,13 +314,18 @@ test("Ctrl-C saves a loadable checkpoint, exits 130, and --resume continues as i
 
 test("sample from a checkpoint is deterministic with a seed", () => {
   const dir = join(tmp, "for-sample");
-  assert.equal(wnn("train", "gpt", ...TINY, "--iters", "5", "--eval_interval", "5", "--sample_tokens", "0", "--out", dir).code, 0);
+  assert.equal(
+    wnn("train", "gpt", ...TINY, "--iters", "5", "--eval_interval", "5", "--sample_tokens", "0", "--out", dir).code,
+    0,
+  );
   const run = (...extra: string[]): string => {
     const r = wnn("sample", "--checkpoint", dir, "--prompt", "Call me", "--tokens", "60", ...extra);
     assert.equal(r.code, 0, r.stderr);
     return r.stdout;
   };
-  const a = run("--seed", "7"), b = run("--seed", "7"), c = run("--seed", "8");
+  const a = run("--seed", "7"),
+    b = run("--seed", "7"),
+    c = run("--seed", "8");
   assert.equal(a, b);
   assert.notEqual(a, c);
   assert.ok(a.startsWith("Call me"));
@@ -239,7 +333,20 @@ test("sample from a checkpoint is deterministic with a seed", () => {
   // greedy decoding needs no seed
   assert.equal(run("--temperature", "0", "--seed", "1"), run("--temperature", "0", "--seed", "2"));
   // the checkpoint file itself works as well as its folder
-  assert.equal(wnn("sample", "--checkpoint", join(dir, "checkpoint.safetensors"), "--prompt", "Call me", "--tokens", "60", "--seed", "7").stdout, a);
+  assert.equal(
+    wnn(
+      "sample",
+      "--checkpoint",
+      join(dir, "checkpoint.safetensors"),
+      "--prompt",
+      "Call me",
+      "--tokens",
+      "60",
+      "--seed",
+      "7",
+    ).stdout,
+    a,
+  );
 
   const unknown = wnn("sample", "--checkpoint", dir, "--prompt", "日本");
   assert.equal(unknown.code, 2);
@@ -254,14 +361,18 @@ test("sample from a checkpoint is deterministic with a seed", () => {
 
 test("train cnn and train mlp run an epoch, print the test accuracy and write their files", () => {
   // LeNet-5 sits on a plateau for its first ~15 steps; the MLP learns from the start
-  for (const [model, subset, batch] of [["cnn", "960", "16"], ["mlp", "256", "64"]] as const) {
+  for (const [model, subset, batch] of [
+    ["cnn", "960", "16"],
+    ["mlp", "256", "64"],
+  ] as const) {
     const dir = join(tmp, model);
     const r = wnn("train", model, "--epochs", "1", "--subset", subset, "--batch_size", batch, "--out", dir);
     assert.equal(r.code, 0, r.stderr);
     const acc = /test accuracy: (\d+\.\d\d)% \((\d+)\/2000\)/.exec(r.stdout);
     assert.ok(acc, r.stdout);
     assert.ok(Number(acc[2]) > 400, `${model}: well above chance (10%) after one short epoch (${acc[0]})`);
-    for (const f of ["checkpoint.safetensors", "log.jsonl", "loss.png"]) assert.ok(existsSync(join(dir, f)), `${model}: ${f}`);
+    for (const f of ["checkpoint.safetensors", "log.jsonl", "loss.png"])
+      assert.ok(existsSync(join(dir, f)), `${model}: ${f}`);
     const tests = readLog(dir).filter((e) => e.type === "test");
     assert.equal(tests.length, 1);
     assert.equal(tests[0]!.accuracy, Number(acc[2]) / 2000);

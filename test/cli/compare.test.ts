@@ -24,16 +24,23 @@ function wnn(...args: string[]): { code: number | null; stdout: string; stderr: 
 function row(table: string, label: string): string[] {
   const line = table.split("\n").find((l) => l.startsWith(`| ${label} `));
   assert.ok(line, `a row "${label}" in\n${table}`);
-  return line.split(/(?<!\\)\|/).slice(2, -1).map((c) => c.trim());
+  return line
+    .split(/(?<!\\)\|/)
+    .slice(2, -1)
+    .map((c) => c.trim());
 }
 
 test("compare gpt2 char-rnn: the architecture table, every cell from the models' describe()", () => {
   const r = wnn("compare", "gpt2", "char-rnn");
   assert.equal(r.code, 0, r.stderr);
-  const gpt = findModel("gpt2").preset.describe(), lstm = findModel("char-rnn").preset.describe();
+  const gpt = findModel("gpt2").preset.describe(),
+    lstm = findModel("char-rnn").preset.describe();
   assert.deepEqual(row(r.stdout, ""), ["gpt2:tiny", "char-rnn:lstm"]);
   assert.deepEqual(row(r.stdout, "model"), ["GPT-2 (tiny)", "LSTM"]);
-  assert.deepEqual(row(r.stdout, "parameters"), [gpt.parameters, lstm.parameters].map((n) => n.toLocaleString("en-US")));
+  assert.deepEqual(
+    row(r.stdout, "parameters"),
+    [gpt.parameters, lstm.parameters].map((n) => n.toLocaleString("en-US")),
+  );
   assert.deepEqual(row(r.stdout, "layers (with parameters)"), [formatKinds(gpt.layers), formatKinds(lstm.layers)]);
   assert.match(row(r.stdout, "normalisation")[0]!, /^LayerNorm .*pre-LN/);
   assert.equal(row(r.stdout, "normalisation")[1], "none");
@@ -54,19 +61,29 @@ test("compare gpt2 char-rnn: the architecture table, every cell from the models'
 test("compare gpt2 llama: the decoder-only siblings side by side, their differences in the generated table", () => {
   const r = wnn("compare", "gpt2", "llama");
   assert.equal(r.code, 0, r.stderr);
-  const gpt = findModel("gpt2").preset.describe(), llama = findModel("llama").preset.describe();
+  const gpt = findModel("gpt2").preset.describe(),
+    llama = findModel("llama").preset.describe();
   assert.deepEqual(row(r.stdout, ""), ["gpt2:tiny", "llama:tiny"]);
-  assert.deepEqual(row(r.stdout, "parameters"), [gpt.parameters, llama.parameters].map((n) => n.toLocaleString("en-US")));
+  assert.deepEqual(
+    row(r.stdout, "parameters"),
+    [gpt.parameters, llama.parameters].map((n) => n.toLocaleString("en-US")),
+  );
   const [gptNorm, llamaNorm] = row(r.stdout, "normalisation");
   assert.match(gptNorm!, /^LayerNorm /);
   assert.match(llamaNorm!, /^RMSNorm /);
   const [gptPos, llamaPos] = row(r.stdout, "positions");
   assert.match(gptPos!, /^learned absolute/);
   assert.match(llamaPos!, /^rotary \(RoPE/);
-  assert.match(row(r.stdout, "attention")[1]!, /grouped-query self-attention, 4 query heads × 32 sharing 2 key\/value heads/);
+  assert.match(
+    row(r.stdout, "attention")[1]!,
+    /grouped-query self-attention, 4 query heads × 32 sharing 2 key\/value heads/,
+  );
   assert.match(row(r.stdout, "activation")[1]!, /^SwiGLU/);
   assert.deepEqual(row(r.stdout, "layers (with parameters)"), [formatKinds(gpt.layers), formatKinds(llama.layers)]);
-  assert.deepEqual(row(r.stdout, "forward FLOPs")[1], `${llama.flops.value.toLocaleString("en-US")} per token (context 64)`);
+  assert.deepEqual(
+    row(r.stdout, "forward FLOPs")[1],
+    `${llama.flops.value.toLocaleString("en-US")} per token (context 64)`,
+  );
   // the released checkpoints are described from their configs, nothing allocated: 7B parameters, printed at once
   const big = wnn("compare", "llama:llama-2-7b", "falcon:falcon-7b", "bloom:bloom-560m");
   assert.equal(big.code, 0, big.stderr);
@@ -77,7 +94,10 @@ test("compare: unknown models and bad combinations are usage errors (exit 2)", (
   const cases: [string[], RegExp][] = [
     [["compare", "gpt2", "resnet50"], /compare: unknown model "resnet50"; the zoo: gpt2, .*char-rnn/],
     [["compare", "gpt2:huge"], /unknown preset "huge" of gpt2; its presets are tiny, gpt2, names/],
-    [["compare", "names"], /"names" is a preset of gpt2:names and bengio-mlp:names and llama:names and bloom:names and falcon:names: say which/],
+    [
+      ["compare", "names"],
+      /"names" is a preset of gpt2:names and bengio-mlp:names and llama:names and bloom:names and falcon:names: say which/,
+    ],
     [["compare"], /compare: which models\?/],
     [["compare", "gpt2", "lenet5", "--train"], /gpt2 \(names, moby-dick\), lenet5 \(mnist\) share no task to train on/],
     [["compare", "gcn", "gat", "--steps", "3"], /--steps and --batch_size need --train/],
@@ -100,7 +120,10 @@ test("compare gpt2 llama --train: the decoder siblings share the names task (the
   assert.equal(r.code, 0, r.stderr);
   const results = r.stdout.slice(r.stdout.indexOf("Trained on"));
   assert.deepEqual(row(results, ""), ["gpt2:names", "llama:names"]);
-  assert.deepEqual(row(results, "parameters"), ["gpt2:names", "llama:names"].map((n) => findModel(n).preset.describe().parameters.toLocaleString("en-US")));
+  assert.deepEqual(
+    row(results, "parameters"),
+    ["gpt2:names", "llama:names"].map((n) => findModel(n).preset.describe().parameters.toLocaleString("en-US")),
+  );
   const loss = row(results, "val loss (nats/char), lower is better").map(Number);
   // 3 steps from a uniform start: below the uniform ln 28 = 3.33 is not asked, only a finite loss near it
   for (const l of loss) assert.ok(Number.isFinite(l) && l > 2 && l < 4, String(l));
@@ -132,16 +155,27 @@ test("compare gcn gat --train: one budget, side by side, also as markdown", () =
   assert.match(r.stdout, /Trained on node classification .*: 4 full-batch epochs, seed 1/);
   const results = r.stdout.slice(r.stdout.indexOf("Trained on"));
   assert.deepEqual(row(results, ""), ["gcn:sbm", "gat:sbm"]);
-  assert.deepEqual(row(results, "parameters"), ["gcn:sbm", "gat:sbm"].map((n) => findModel(n).preset.describe().parameters.toLocaleString("en-US")));
+  assert.deepEqual(
+    row(results, "parameters"),
+    ["gcn:sbm", "gat:sbm"].map((n) => findModel(n).preset.describe().parameters.toLocaleString("en-US")),
+  );
   for (const label of ["training time (s)", "wall time with evaluation (s)", "peak memory (maxRSS, MiB)"]) {
-    for (const cell of row(results, label)) assert.ok(Number(cell) >= 0 && Number.isFinite(Number(cell)), `${label}: ${cell}`);
+    for (const cell of row(results, label))
+      assert.ok(Number(cell) >= 0 && Number.isFinite(Number(cell)), `${label}: ${cell}`);
   }
-  for (const cell of row(results, "peak memory (maxRSS, MiB)")) assert.ok(Number(cell) > 10, `a Node process takes more than 10 MiB: ${cell}`);
+  for (const cell of row(results, "peak memory (maxRSS, MiB)"))
+    assert.ok(Number(cell) > 10, `a Node process takes more than 10 MiB: ${cell}`);
   const acc = row(results, "test accuracy (%), higher is better").map(Number);
   for (const a of acc) assert.ok(a >= 0 && a <= 100, String(a));
   // the same seed gives the same metric (each model in a fresh process)
   const again = wnn("compare", "gcn", "gat", "--train", "--steps", "4", "--seed", "1");
-  assert.deepEqual(row(again.stdout.slice(again.stdout.indexOf("Trained on")), "test accuracy (%), higher is better").map(Number), acc);
+  assert.deepEqual(
+    row(again.stdout.slice(again.stdout.indexOf("Trained on")), "test accuracy (%), higher is better").map(Number),
+    acc,
+  );
   const md = readFileSync(file, "utf8");
-  assert.match(md, /^# wnn compare gcn gat --train\n\n## Architecture\n\n\| +\| gcn:sbm +\| gat:sbm +\|[\s\S]*## Trained on node classification[\s\S]*\| test accuracy \(%\), higher is better/);
+  assert.match(
+    md,
+    /^# wnn compare gcn gat --train\n\n## Architecture\n\n\| +\| gcn:sbm +\| gat:sbm +\|[\s\S]*## Trained on node classification[\s\S]*\| test accuracy \(%\), higher is better/,
+  );
 });

@@ -29,12 +29,25 @@ test("wnn train ddpm writes its run (checkpoint, log, loss curve, grid, strip), 
   const tiny = ["--batch_size", "2", "--channels", "8", "--sample_steps", "1", "--guidance", "1"];
   const a = wnn("train", "ddpm", "--steps", "2", ...tiny, "--out", dir);
   assert.equal(a.code, 0, a.stderr);
-  for (const f of ["checkpoint.safetensors", "log.jsonl", "loss.png", "grid.png", "strip.png"]) assert.ok(existsSync(join(dir, f)), f);
+  for (const f of ["checkpoint.safetensors", "log.jsonl", "loss.png", "grid.png", "strip.png"])
+    assert.ok(existsSync(join(dir, f)), f);
   const b = wnn("train", "ddpm", "--resume", dir, "--steps", "3", "--sample_steps", "1", "--guidance", "1");
   assert.equal(b.code, 0, b.stderr);
   assert.match(b.stdout, /resuming .* at step 2 of 3/);
   assert.equal(readFileSync(join(dir, "log.jsonl"), "utf8").trim().split("\n").length, 3);
-  const c = wnn("generate", "--checkpoint", dir, "--digit", "7", "--n", "2", "--steps", "2", "--out", join(dir, "seven.png"));
+  const c = wnn(
+    "generate",
+    "--checkpoint",
+    dir,
+    "--digit",
+    "7",
+    "--n",
+    "2",
+    "--steps",
+    "2",
+    "--out",
+    join(dir, "seven.png"),
+  );
   assert.equal(c.code, 0, c.stderr);
   assert.match(c.stdout, /2 digits \(7\) by DDIM, 2 steps/);
   assert.ok(existsSync(join(dir, "seven.png")));
@@ -46,13 +59,42 @@ test("wnn train ddpm writes its run (checkpoint, log, loss curve, grid, strip), 
 test("wnn generate --model: Stable Diffusion from a diffusers folder (tiny, random weights) writes a PNG", () => {
   const dir = join(tmp, "sd");
   const g = new Generator(0);
-  const tok = JSON.parse(readFileSync(new URL("../../../test/fixtures/data/clip_tokenizer.json", import.meta.url), "utf8")) as { vocab: Record<string, number>; merges: string };
+  const tok = JSON.parse(
+    readFileSync(new URL("../../../test/fixtures/data/clip_tokenizer.json", import.meta.url), "utf8"),
+  ) as { vocab: Record<string, number>; merges: string };
   const nets = {
-    unet: new UNet(unetConfig("sd-v1-unet", { channels: 4, channelMult: [1, 2], numResBlocks: 1, attnLevels: [1], groups: 2, heads: 2, contextDim: 6 }), { generator: g }),
-    vae: new AutoencoderKL(vaeConfig("sd-v1-vae", { channels: [4, 8], layersPerBlock: 1, groups: 2 }), { generator: g }),
-    textEncoder: new CLIPTextModel(clipTextConfig("clip-vit-l-14-text", { vocabSize: Object.keys(tok.vocab).length, maxPositions: 8, width: 6, layers: 1, heads: 2, mlpWidth: 12 }), { generator: g }),
+    unet: new UNet(
+      unetConfig("sd-v1-unet", {
+        channels: 4,
+        channelMult: [1, 2],
+        numResBlocks: 1,
+        attnLevels: [1],
+        groups: 2,
+        heads: 2,
+        contextDim: 6,
+      }),
+      { generator: g },
+    ),
+    vae: new AutoencoderKL(vaeConfig("sd-v1-vae", { channels: [4, 8], layersPerBlock: 1, groups: 2 }), {
+      generator: g,
+    }),
+    textEncoder: new CLIPTextModel(
+      clipTextConfig("clip-vit-l-14-text", {
+        vocabSize: Object.keys(tok.vocab).length,
+        maxPositions: 8,
+        width: 6,
+        layers: 1,
+        heads: 2,
+        mlpWidth: 12,
+      }),
+      { generator: g },
+    ),
   };
-  writeDiffusersFolder(dir, { ...toDiffusers(nets), tokenizer: tok, scheduler: { num_train_timesteps: 1000, beta_schedule: "scaled_linear", beta_start: 0.00085, beta_end: 0.012 } });
+  writeDiffusersFolder(dir, {
+    ...toDiffusers(nets),
+    tokenizer: tok,
+    scheduler: { num_train_timesteps: 1000, beta_schedule: "scaled_linear", beta_start: 0.00085, beta_end: 0.012 },
+  });
   const out = join(tmp, "sd.png");
   const r = wnn("generate", "--model", dir, "a thick slanted seven", "--steps", "2", "--size", "8", "--out", out);
   assert.equal(r.code, 0, r.stderr);

@@ -15,7 +15,8 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", ".."); //
 test("the generated docs are up to date (run `npm run build && node tools/gen-docs.mjs` when this fails)", () => {
   const files = generateDocs(ROOT);
   for (const m of ZOO) assert.ok(files.has(`docs/models/${m.name}.md`), `a page for ${m.name}`);
-  for (const f of Object.keys(FAMILIES)) assert.ok(files.has(`docs/compare/${f}-architecture.md`), `a page for the ${f} family`);
+  for (const f of Object.keys(FAMILIES))
+    assert.ok(files.has(`docs/compare/${f}-architecture.md`), `a page for the ${f} family`);
   assert.ok(files.has("docs/models/index.md"));
   for (const [path, text] of files) {
     const file = join(ROOT, path);
@@ -25,7 +26,11 @@ test("the generated docs are up to date (run `npm run build && node tools/gen-do
   for (const dir of ["docs/models", "docs/compare"]) {
     for (const name of readdirSync(join(ROOT, dir))) {
       const path = `${dir}/${name}`;
-      if (name.endsWith(".md") && !files.has(path)) assert.ok(!readFileSync(join(ROOT, path), "utf8").startsWith(GENERATED), `${path}: a generated page nobody generates any more`);
+      if (name.endsWith(".md") && !files.has(path))
+        assert.ok(
+          !readFileSync(join(ROOT, path), "utf8").startsWith(GENERATED),
+          `${path}: a generated page nobody generates any more`,
+        );
     }
   }
 });
@@ -41,7 +46,8 @@ test("every relative link of a generated page resolves", () => {
 });
 
 test("rewriteLinks: siblings' READMEs become their pages, other paths are made relative to docs/models", () => {
-  const md = "[m](model.ts) [g](../gat/README.md#differences-from-gcn) ![k](../../../docs/compare/karate.png) [w](https://x.org/a.md) [a](#top) [o](../nowhere/README.md)";
+  const md =
+    "[m](model.ts) [g](../gat/README.md#differences-from-gcn) ![k](../../../docs/compare/karate.png) [w](https://x.org/a.md) [a](#top) [o](../nowhere/README.md)";
   assert.equal(
     rewriteLinks(md, "src/models/gcn"),
     "[m](../../src/models/gcn/model.ts) [g](gat.md#differences-from-gcn) ![k](../compare/karate.png) [w](https://x.org/a.md) [a](#top) [o](../../src/models/nowhere/README.md)",

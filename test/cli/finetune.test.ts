@@ -28,21 +28,87 @@ const base = join(tmp, "base");
 const data = join(tmp, "notes.txt");
 
 test("wnn finetune: every method trains on a text file and writes its folder; wnn sample --adapter reads it", () => {
-  const trained = wnn("train", "gpt", "--n_layer", "1", "--n_embd", "32", "--block_size", "24", "--batch_size", "4", "--iters", "10", "--eval_interval", "10", "--eval_iters", "1", "--warmup_iters", "2", "--out", base);
+  const trained = wnn(
+    "train",
+    "gpt",
+    "--n_layer",
+    "1",
+    "--n_embd",
+    "32",
+    "--block_size",
+    "24",
+    "--batch_size",
+    "4",
+    "--iters",
+    "10",
+    "--eval_interval",
+    "10",
+    "--eval_iters",
+    "1",
+    "--warmup_iters",
+    "2",
+    "--out",
+    base,
+  );
   assert.equal(trained.code, 0, trained.stderr);
   writeFileSync(data, "the whale, the sea, the ship and the captain. ".repeat(40));
   const before = readFileSync(join(base, "checkpoint.safetensors"));
   const plain = wnn("sample", "--checkpoint", base, "--prompt", "the ", "--tokens", "12", "--seed", "3");
   for (const method of ["full", "lora", "adapter", "adapter-pfeiffer", "prefix", "prompt", "bitfit", "ia3"]) {
     const out = join(tmp, method);
-    const r = wnn("finetune", "--model", base, "--method", method, "--data", data, "--steps", "4", "--batch_size", "2", "--block_size", "12", "--num_virtual_tokens", "3", "--out", out);
+    const r = wnn(
+      "finetune",
+      "--model",
+      base,
+      "--method",
+      method,
+      "--data",
+      data,
+      "--steps",
+      "4",
+      "--batch_size",
+      "2",
+      "--block_size",
+      "12",
+      "--num_virtual_tokens",
+      "3",
+      "--out",
+      out,
+    );
     assert.equal(r.code, 0, `${method}: ${r.stderr}`);
     assert.match(r.stdout, new RegExp(`^${method}: [\\d,]+ trainable parameters of [\\d,]+`), method);
-    assert.ok(existsSync(join(out, method === "lora" ? "adapter_model.safetensors" : "finetune.safetensors")), `${method} wrote its weights`);
-    const a = wnn("sample", "--checkpoint", base, "--adapter", out, "--prompt", "the ", "--tokens", "12", "--seed", "3");
+    assert.ok(
+      existsSync(join(out, method === "lora" ? "adapter_model.safetensors" : "finetune.safetensors")),
+      `${method} wrote its weights`,
+    );
+    const a = wnn(
+      "sample",
+      "--checkpoint",
+      base,
+      "--adapter",
+      out,
+      "--prompt",
+      "the ",
+      "--tokens",
+      "12",
+      "--seed",
+      "3",
+    );
     assert.equal(a.code, 0, `${method} sample: ${a.stderr}`);
     if (method === "prefix") {
-      const b = wnn("sample", "--checkpoint", base, "--adapter", out, "--prompt", "the ", "--tokens", "12", "--seed", "3");
+      const b = wnn(
+        "sample",
+        "--checkpoint",
+        base,
+        "--adapter",
+        out,
+        "--prompt",
+        "the ",
+        "--tokens",
+        "12",
+        "--seed",
+        "3",
+      );
       assert.equal(a.stdout, b.stdout, `${method}: the same seed, the same text`);
     }
     assert.ok(a.stdout.startsWith("the "), `${method}: the prompt, then the sample`);
@@ -55,7 +121,21 @@ test("wnn finetune: every method trains on a text file and writes its folder; wn
 });
 
 test("wnn finetune: bad input is a usage error naming the problem", () => {
-  const r = wnn("finetune", "--model", base, "--method", "lora", "--data", data, "--steps", "2", "--target_modules", "attn.q_proj", "--out", join(tmp, "bad"));
+  const r = wnn(
+    "finetune",
+    "--model",
+    base,
+    "--method",
+    "lora",
+    "--data",
+    data,
+    "--steps",
+    "2",
+    "--target_modules",
+    "attn.q_proj",
+    "--out",
+    join(tmp, "bad"),
+  );
   assert.equal(r.code, 1);
   assert.match(r.stderr, /target module "attn\.q_proj" matches no module/);
   assert.ok(!existsSync(join(tmp, "bad")), "nothing written");
@@ -67,17 +147,60 @@ test("wnn finetune: bad input is a usage error naming the problem", () => {
 });
 
 test("wnn finetune on a Hugging Face GPT-2 folder: LoRA --merge writes a plain HF folder that samples as the adapter does", () => {
-  const corpus = ["Call me Ishmael. Some years ago, never mind how long precisely, having little or no money in my purse,"];
+  const corpus = [
+    "Call me Ishmael. Some years ago, never mind how long precisely, having little or no money in my purse,",
+  ];
   const bpe = BPETokenizer.train(corpus, 256 + 20, { specialTokens: ["</s>"] });
-  const c = gptConfig({ vocabSize: bpe.vocabSize, blockSize: 32, nLayer: 1, nHead: 2, nEmbd: 16, dropout: 0, bias: true });
+  const c = gptConfig({
+    vocabSize: bpe.vocabSize,
+    blockSize: 32,
+    nLayer: 1,
+    nHead: 2,
+    nEmbd: 16,
+    dropout: 0,
+    bias: true,
+  });
   const dir = join(tmp, "hf-gpt2");
   const files = toHFFiles("gpt2", new GPT(c, { generator: new Generator(2) }), c);
-  writeHFFolder(dir, { config: files.config, tensors: files.tensors, tokenizerJSON: JSON.parse(JSON.stringify(bpe)) as object });
+  writeHFFolder(dir, {
+    config: files.config,
+    tensors: files.tensors,
+    tokenizerJSON: JSON.parse(JSON.stringify(bpe)) as object,
+  });
   writeFileSync(data, corpus[0]!.repeat(20));
   const out = join(tmp, "hf-lora");
-  const r = wnn("finetune", "--model", dir, "--method", "lora", "--target_modules", "attn.wq,attn.wv,mlp.down", "--data", data, "--steps", "5", "--batch_size", "2", "--block_size", "16", "--lr", "0.05", "--merge", "true", "--out", out);
+  const r = wnn(
+    "finetune",
+    "--model",
+    dir,
+    "--method",
+    "lora",
+    "--target_modules",
+    "attn.wq,attn.wv,mlp.down",
+    "--data",
+    data,
+    "--steps",
+    "5",
+    "--batch_size",
+    "2",
+    "--block_size",
+    "16",
+    "--lr",
+    "0.05",
+    "--merge",
+    "true",
+    "--out",
+    out,
+  );
   assert.equal(r.code, 0, r.stderr);
-  for (const f of ["adapter_config.json", "adapter_model.safetensors", "merged/config.json", "merged/model.safetensors", "merged/tokenizer.json"]) assert.ok(existsSync(join(out, f)), f);
+  for (const f of [
+    "adapter_config.json",
+    "adapter_model.safetensors",
+    "merged/config.json",
+    "merged/model.safetensors",
+    "merged/tokenizer.json",
+  ])
+    assert.ok(existsSync(join(out, f)), f);
   const args = ["--prompt", "Call me", "--tokens", "8", "--temperature", "0"];
   const withAdapter = wnn("sample", "--model", dir, "--adapter", out, ...args);
   const merged = wnn("sample", "--model", join(out, "merged"), ...args);

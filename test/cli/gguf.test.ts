@@ -29,15 +29,64 @@ const wnn = (...args: string[]): { code: number | null; stdout: string; stderr: 
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 };
 
-const bpe = BPETokenizer.train(["Call me Ishmael. Some years ago, never mind how long precisely, having little money,"], 256 + 24, { specialTokens: ["<|endoftext|>"] });
+const bpe = BPETokenizer.train(
+  ["Call me Ishmael. Some years ago, never mind how long precisely, having little money,"],
+  256 + 24,
+  { specialTokens: ["<|endoftext|>"] },
+);
 const V = bpe.vocabSize;
 const PROMPT = "Call me";
 
 const CASES = [
-  { arch: "gpt2" as const, make: () => { const c = gptConfig({ vocabSize: V, blockSize: 32, nLayer: 1, nHead: 2, nEmbd: 64, dropout: 0, bias: true }); return { config: c, model: new GPT(c, { generator: new Generator(3) }) }; } },
-  { arch: "llama" as const, make: () => { const c = llamaConfig({ vocabSize: V, blockSize: 32, nLayer: 1, nHead: 2, nKvHeads: 1, nEmbd: 64, intermediateSize: 96, multipleOf: 8, normEps: 1e-5, ropeTheta: 10000, dropout: 0 }); return { config: c, model: new Llama(c, { generator: new Generator(3) }) }; } },
-  { arch: "bloom" as const, make: () => { const c = bloomConfig({ vocabSize: V, blockSize: 32, nLayer: 1, nHead: 2, nEmbd: 64, dropout: 0, bias: true }); return { config: c, model: new Bloom(c, { generator: new Generator(3) }) }; } },
-  { arch: "falcon" as const, make: () => { const c = falconConfig({ vocabSize: V, blockSize: 32, nLayer: 1, nHead: 2, nEmbd: 64, dropout: 0, bias: false, ropeTheta: 10000 }); return { config: c, model: new Falcon(c, { generator: new Generator(3) }) }; } },
+  {
+    arch: "gpt2" as const,
+    make: () => {
+      const c = gptConfig({ vocabSize: V, blockSize: 32, nLayer: 1, nHead: 2, nEmbd: 64, dropout: 0, bias: true });
+      return { config: c, model: new GPT(c, { generator: new Generator(3) }) };
+    },
+  },
+  {
+    arch: "llama" as const,
+    make: () => {
+      const c = llamaConfig({
+        vocabSize: V,
+        blockSize: 32,
+        nLayer: 1,
+        nHead: 2,
+        nKvHeads: 1,
+        nEmbd: 64,
+        intermediateSize: 96,
+        multipleOf: 8,
+        normEps: 1e-5,
+        ropeTheta: 10000,
+        dropout: 0,
+      });
+      return { config: c, model: new Llama(c, { generator: new Generator(3) }) };
+    },
+  },
+  {
+    arch: "bloom" as const,
+    make: () => {
+      const c = bloomConfig({ vocabSize: V, blockSize: 32, nLayer: 1, nHead: 2, nEmbd: 64, dropout: 0, bias: true });
+      return { config: c, model: new Bloom(c, { generator: new Generator(3) }) };
+    },
+  },
+  {
+    arch: "falcon" as const,
+    make: () => {
+      const c = falconConfig({
+        vocabSize: V,
+        blockSize: 32,
+        nLayer: 1,
+        nHead: 2,
+        nEmbd: 64,
+        dropout: 0,
+        bias: false,
+        ropeTheta: 10000,
+      });
+      return { config: c, model: new Falcon(c, { generator: new Generator(3) }) };
+    },
+  },
 ];
 
 for (const c of CASES) {
@@ -45,11 +94,18 @@ for (const c of CASES) {
     const { model, config } = c.make();
     const dir = join(tmp, c.arch);
     const files = toHFFiles(c.arch, model, config);
-    writeHFFolder(dir, { config: { ...files.config, eos_token_id: V - 1 }, tensors: files.tensors, tokenizerJSON: JSON.parse(JSON.stringify(bpe)) as object });
+    writeHFFolder(dir, {
+      config: { ...files.config, eos_token_id: V - 1 },
+      tensors: files.tensors,
+      tokenizerJSON: JSON.parse(JSON.stringify(bpe)) as object,
+    });
     const out = join(tmp, `${c.arch}.gguf`);
     const q = wnn("quantize", "--model", dir, "--type", "q4_0", "--out", out);
     assert.equal(q.code, 0, q.stderr);
-    assert.deepEqual(readdirSync(tmp).filter((n) => n.includes(".tmp")), []); // no temporary left
+    assert.deepEqual(
+      readdirSync(tmp).filter((n) => n.includes(".tmp")),
+      [],
+    ); // no temporary left
     const bytes = new Uint8Array(readFileSync(out));
     const g = parseGguf(bytes);
     assert.equal(metaString(g, "general.architecture"), c.arch);
@@ -65,10 +121,14 @@ for (const c of CASES) {
     const idx = tensor(Int32Array.from(ids), { shape: [1, ids.length] });
     const o = { temperature: 0 };
     const all = noGrad(() =>
-      c.arch === "gpt2" ? gptGenerate(loaded.model as GPT, idx, 8, o)
-      : c.arch === "bloom" ? bloomGenerate(loaded.model as Bloom, idx, 8, o)
-      : c.arch === "falcon" ? falconGenerate(loaded.model as Falcon, idx, 8, o)
-      : llamaGenerate(loaded.model as Llama, idx, 8, o));
+      c.arch === "gpt2"
+        ? gptGenerate(loaded.model as GPT, idx, 8, o)
+        : c.arch === "bloom"
+          ? bloomGenerate(loaded.model as Bloom, idx, 8, o)
+          : c.arch === "falcon"
+            ? falconGenerate(loaded.model as Falcon, idx, 8, o)
+            : llamaGenerate(loaded.model as Llama, idx, 8, o),
+    );
     const fresh = Array.from(all.storage.subarray(ids.length) as Int32Array);
     const end = fresh.indexOf(V - 1);
     assert.equal(s.stdout, PROMPT + bpe.decode(end < 0 ? fresh : fresh.slice(0, end)) + "\n");

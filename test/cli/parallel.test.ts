@@ -22,12 +22,41 @@ function wnn(...args: string[]): { code: number | null; stdout: string; stderr: 
 }
 
 /** A 2-block GPT, batch 4 (1, 2 or 4 sequences per worker), 6 steps with estimates at 0, 3 and 6. */
-const TINY = ["--n_layer", "2", "--n_embd", "32", "--block_size", "16", "--batch_size", "4", "--eval_iters", "2", "--warmup_iters", "2", "--lr_decay_iters", "6", "--eval_interval", "3", "--sample_tokens", "0", "--log_interval", "1"];
+const TINY = [
+  "--n_layer",
+  "2",
+  "--n_embd",
+  "32",
+  "--block_size",
+  "16",
+  "--batch_size",
+  "4",
+  "--eval_iters",
+  "2",
+  "--warmup_iters",
+  "2",
+  "--lr_decay_iters",
+  "6",
+  "--eval_interval",
+  "3",
+  "--sample_tokens",
+  "0",
+  "--log_interval",
+  "1",
+];
 
 type Entry = Record<string, number | string>;
-const readLog = (dir: string): Entry[] => readFileSync(join(dir, "log.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Entry);
+const readLog = (dir: string): Entry[] =>
+  readFileSync(join(dir, "log.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as Entry);
 /** The lines that print a loss: "step 3/6 ... loss 4.1234 ...", "step 3: train loss ..., val loss ..." */
-const printed = (stdout: string): string[] => stdout.split("\n").filter((l) => /loss \d/.test(l)).map((l) => l.replace(/\s+[\d.]+ it\/s|\s+ETA.*$|\s*\([^)]*\)\s*$/g, ""));
+const printed = (stdout: string): string[] =>
+  stdout
+    .split("\n")
+    .filter((l) => /loss \d/.test(l))
+    .map((l) => l.replace(/\s+[\d.]+ it\/s|\s+ETA.*$|\s*\([^)]*\)\s*$/g, ""));
 
 function run(dir: string, ...args: string[]): string {
   const r = wnn("train", "gpt", ...TINY, ...args);
@@ -58,11 +87,30 @@ const one = () => {
   return single;
 };
 
-for (const [N, strategy, extra] of [[2, "ddp"], [2, "zero1"], [4, "zero2"], [4, "fsdp", "--checkpointing"]] as const) {
+for (const [N, strategy, extra] of [
+  [2, "ddp"],
+  [2, "zero1"],
+  [4, "zero2"],
+  [4, "fsdp", "--checkpointing"],
+] as const) {
   test(`--workers ${N} --strategy ${strategy}${extra ? ` ${extra}` : ""} prints the losses of --workers 1`, () => {
     const dir = join(tmp, `${strategy}-${N}`);
-    const out = run(dir, "--iters", "6", "--workers", String(N), "--strategy", strategy, ...(extra ? [extra] : []), "--out", dir);
-    assert.match(out, new RegExp(`data parallel: ${N} workers \\(threads\\), strategy ${strategy}, ${4 / N} sequences each`));
+    const out = run(
+      dir,
+      "--iters",
+      "6",
+      "--workers",
+      String(N),
+      "--strategy",
+      strategy,
+      ...(extra ? [extra] : []),
+      "--out",
+      dir,
+    );
+    assert.match(
+      out,
+      new RegExp(`data parallel: ${N} workers \\(threads\\), strategy ${strategy}, ${4 / N} sequences each`),
+    );
     assert.deepEqual(printed(out), printed(one().out));
     assert.equal(printed(out).length, 6 + 3 + 1); // every step, the 3 estimates, the final line
     sameLosses(readLog(dir), one().log, `${strategy} N=${N}`);
@@ -75,11 +123,28 @@ test("a run saved sharded by 4 FSDP workers continues with 2 (ZeRO-2) and with 1
   assert.ok(existsSync(join(dir4, "sharded", "step-000003", "shard-00003-of-00004.safetensors")));
   assert.ok(!existsSync(join(dir4, "checkpoint.safetensors")), "sharded saves only");
   // copy the run: one continuation with 2 workers, one with a single process
-  for (const [N, strategy] of [[2, "zero2"], [1, undefined]] as const) {
+  for (const [N, strategy] of [
+    [2, "zero2"],
+    [1, undefined],
+  ] as const) {
     const dir = join(tmp, `fsdp4-then-${N}`);
     rmSync(dir, { recursive: true, force: true });
     assert.equal(spawnSync("cp", ["-r", dir4, dir]).status, 0);
-    const r = wnn("train", "gpt", "--resume", dir, "--iters", "6", "--sample_tokens", "0", "--log_interval", "1", "--workers", String(N), ...(strategy ? ["--strategy", strategy] : []));
+    const r = wnn(
+      "train",
+      "gpt",
+      "--resume",
+      dir,
+      "--iters",
+      "6",
+      "--sample_tokens",
+      "0",
+      "--log_interval",
+      "1",
+      "--workers",
+      String(N),
+      ...(strategy ? ["--strategy", strategy] : []),
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /resuming .* at step 3 of 6/);
     sameLosses(readLog(dir), one().log, `saved with 4 workers, continued with ${N}`);
@@ -93,7 +158,10 @@ test("a run saved sharded by 4 FSDP workers continues with 2 (ZeRO-2) and with 1
   const hf = readHFFolder(join(dir4, "hf"));
   assert.equal((hf.config as { model_type?: string }).model_type, "gpt2");
   // the HF folder holds the consolidated weights (GPT-2's names; wte is tokEmb)
-  assert.deepEqual(Array.from(hf.tensors["wte.weight"]?.storage ?? hf.tensors["transformer.wte.weight"]!.storage), Array.from(ckpt.model["tokEmb.weight"]!.storage));
+  assert.deepEqual(
+    Array.from(hf.tensors["wte.weight"]?.storage ?? hf.tensors["transformer.wte.weight"]!.storage),
+    Array.from(ckpt.model["tokEmb.weight"]!.storage),
+  );
   assert.equal(wnn("sample", "--checkpoint", dir4, "--tokens", "5").code, 0);
 });
 
@@ -101,7 +169,19 @@ test("--workers must divide the batch; --strategy names one of the four", () => 
   const r = wnn("train", "gpt", ...TINY, "--iters", "1", "--workers", "3", "--out", join(tmp, "bad"));
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--batch_size 4 does not split evenly over --workers 3/);
-  const s = wnn("train", "gpt", ...TINY, "--iters", "1", "--workers", "2", "--strategy", "zero4", "--out", join(tmp, "bad2"));
+  const s = wnn(
+    "train",
+    "gpt",
+    ...TINY,
+    "--iters",
+    "1",
+    "--workers",
+    "2",
+    "--strategy",
+    "zero4",
+    "--out",
+    join(tmp, "bad2"),
+  );
   assert.equal(s.code, 2);
   assert.match(s.stderr, /--strategy/);
 });

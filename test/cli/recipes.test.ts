@@ -26,7 +26,12 @@ const echo: AnyRecipe = {
     seen.first = g.random();
     hooks.log("hello");
     for (let s = 1; s <= 3; s++) hooks.progress?.(s, 3, { loss: 1 / s });
-    return { metrics: { answer: 42 }, tables: { "table.md": "| a |\n| - |\n| 1 |" }, images: { "x.png": new Uint8Array([1, 2, 3]) }, samples: ["one", "two"] };
+    return {
+      metrics: { answer: 42 },
+      tables: { "table.md": "| a |\n| - |\n| 1 |" },
+      images: { "x.png": new Uint8Array([1, 2, 3]) },
+      samples: ["one", "two"],
+    };
   },
 };
 
@@ -46,7 +51,10 @@ test("a recipe's defaults become typed options, and its results files", () => {
   assert.equal(readFileSync(join(dir, "table.md"), "utf8"), "| a |\n| - |\n| 1 |\n");
   assert.deepEqual([...readFileSync(join(dir, "x.png"))], [1, 2, 3]);
   assert.equal(readFileSync(join(dir, "samples.txt"), "utf8"), "one\ntwo\n");
-  const metrics = JSON.parse(readFileSync(join(dir, "metrics.json"), "utf8")) as { metrics: { answer: number }; seed: number };
+  const metrics = JSON.parse(readFileSync(join(dir, "metrics.json"), "utf8")) as {
+    metrics: { answer: number };
+    seed: number;
+  };
   assert.equal(metrics.metrics.answer, 42);
   assert.equal(metrics.seed, 3);
   // the generator is seeded by --seed
@@ -56,15 +64,34 @@ test("a recipe's defaults become typed options, and its results files", () => {
 });
 
 test("a recipe's bad options are usage errors; --help lists them", () => {
-  assert.throws(() => runRecipe(echo, ["--batchsize", "8"], collect()), (e: unknown) => e instanceof UsageError && /unknown option --batchsize \(did you mean --batch_size\?\)/.test(e.message));
-  assert.throws(() => runRecipe(echo, ["--shuffle", "yes"], collect()), (e: unknown) => e instanceof UsageError && /--shuffle must be one of true, false/.test(e.message));
+  assert.throws(
+    () => runRecipe(echo, ["--batchsize", "8"], collect()),
+    (e: unknown) =>
+      e instanceof UsageError && /unknown option --batchsize \(did you mean --batch_size\?\)/.test(e.message),
+  );
+  assert.throws(
+    () => runRecipe(echo, ["--shuffle", "yes"], collect()),
+    (e: unknown) => e instanceof UsageError && /--shuffle must be one of true, false/.test(e.message),
+  );
   const out = collect();
   assert.equal(runRecipe(echo, ["--help"], out), 0);
-  assert.match(out.text, /usage: wnn train echo[\s\S]*Nobody 2024[\s\S]*--batch_size N\s+the recipe's batchSize \(default 4\) \[1 to 64\]/);
+  assert.match(
+    out.text,
+    /usage: wnn train echo[\s\S]*Nobody 2024[\s\S]*--batch_size N\s+the recipe's batchSize \(default 4\) \[1 to 64\]/,
+  );
   assert.match(out.text, /--lr X\s+the recipe's lr \(default 0\.5\) \[0 to 1,000,000\]/);
   // the bounds hold: a size past 16 × its default, a fractional count, a learning rate past 10⁶
-  for (const [args, why] of [[["--batch_size", "65"], /--batch_size must be ≤ 64/], [["--batch_size", "2.5"], /--batch_size must be an integer/], [["--lr", "2e6"], /--lr must be ≤ 1000000/], [["--seed", "4294967296"], /--seed must be ≤ 4294967295/]] as const) {
-    assert.throws(() => runRecipe(echo, [...args], collect()), (e: unknown) => e instanceof UsageError && why.test(e.message), args.join(" "));
+  for (const [args, why] of [
+    [["--batch_size", "65"], /--batch_size must be ≤ 64/],
+    [["--batch_size", "2.5"], /--batch_size must be an integer/],
+    [["--lr", "2e6"], /--lr must be ≤ 1000000/],
+    [["--seed", "4294967296"], /--seed must be ≤ 4294967295/],
+  ] as const) {
+    assert.throws(
+      () => runRecipe(echo, [...args], collect()),
+      (e: unknown) => e instanceof UsageError && why.test(e.message),
+      args.join(" "),
+    );
   }
 });
 
@@ -73,8 +100,14 @@ test("every numeric option of every recipe of the zoo has a range, printed in it
     const specs = recipeOptions(r);
     for (const [name, spec] of Object.entries(specs)) {
       if (spec.kind !== "int" && spec.kind !== "number") continue;
-      assert.ok(spec.min !== undefined && spec.max !== undefined && Number.isFinite(spec.max), `${r.name} --${name} has no range`);
-      assert.ok(spec.default === undefined || ((spec.default as number) >= spec.min! && (spec.default as number) <= spec.max!), `${r.name} --${name}: its default ${String(spec.default)} is outside ${spec.min} to ${spec.max}`);
+      assert.ok(
+        spec.min !== undefined && spec.max !== undefined && Number.isFinite(spec.max),
+        `${r.name} --${name} has no range`,
+      );
+      assert.ok(
+        spec.default === undefined || ((spec.default as number) >= spec.min! && (spec.default as number) <= spec.max!),
+        `${r.name} --${name}: its default ${String(spec.default)} is outside ${spec.min} to ${spec.max}`,
+      );
       assert.match(recipeHelp(r), new RegExp(`--${name} [NX] .*\\[`), `${r.name} --${name} in --help`);
     }
   }

@@ -37,7 +37,8 @@ test("shuffle draws j uniformly from [0, i] (Fisher–Yates): every position is 
   const gen = new Generator(3);
   const firstCounts = [0, 0, 0, 0];
   for (let k = 0; k < 4000; k++) firstCounts[shuffle([0, 1, 2, 3], gen)[0]!]!++;
-  for (const c of firstCounts) assert.ok(Math.abs(c - 1000) < 150, `first-position counts ${firstCounts} are not uniform`);
+  for (const c of firstCounts)
+    assert.ok(Math.abs(c - 1000) < 150, `first-position counts ${firstCounts} are not uniform`);
 });
 
 test("getBatch: (B, T) int32 windows, y is x shifted by one", () => {
@@ -47,7 +48,8 @@ test("getBatch: (B, T) int32 windows, y is x shifted by one", () => {
   assert.deepEqual(y.shape, [4, 8]);
   assert.equal(x.dtype, "int32");
   assert.equal(y.dtype, "int32");
-  const xs = x.toArray() as number[][], ys = y.toArray() as number[][];
+  const xs = x.toArray() as number[][],
+    ys = y.toArray() as number[][];
   for (let b = 0; b < 4; b++) {
     for (let t = 0; t < 8; t++) {
       assert.equal(xs[b]![t], xs[b]![0]! + t); // a contiguous window
@@ -57,7 +59,8 @@ test("getBatch: (B, T) int32 windows, y is x shifted by one", () => {
 });
 
 test("getBatch draws offsets uniformly from [0, len − T) with the given generator", () => {
-  const T = 5, n = T + 3; // offsets 0, 1, 2 are possible; 3 would make y run past the end
+  const T = 5,
+    n = T + 3; // offsets 0, 1, 2 are possible; 3 would make y run past the end
   const seen = new Set<number>();
   const gen = new Generator(11);
   for (let k = 0; k < 300; k++) {
@@ -67,10 +70,14 @@ test("getBatch draws offsets uniformly from [0, len − T) with the given genera
   }
   assert.deepEqual([...seen].sort(), [0, 1, 2]);
   // the offsets are the generator's randint(0, len − T) draws, in batch order
-  const g1 = new Generator(5), g2 = new Generator(5);
+  const g1 = new Generator(5),
+    g2 = new Generator(5);
   const { x } = getBatch(positions(1000), 16, 6, g1);
   const expected = Array.from({ length: 6 }, () => g2.randint(0, 1000 - 16));
-  assert.deepEqual((x.toArray() as number[][]).map((row) => row[0]), expected);
+  assert.deepEqual(
+    (x.toArray() as number[][]).map((row) => row[0]),
+    expected,
+  );
 });
 
 test("getBatch resumes the same batch sequence from a saved generator state", () => {
@@ -86,14 +93,23 @@ test("getBatch resumes the same batch sequence from a saved generator state", ()
     assert.deepEqual(again[k]!.y.toArray(), cont[k]!.y.toArray());
   }
   // and a fresh generator with the same seed gives the same first batch
-  assert.deepEqual(getBatch(tokens, 10, 4, new Generator(42)).x.toArray(), getBatch(tokens, 10, 4, new Generator(42)).x.toArray());
+  assert.deepEqual(
+    getBatch(tokens, 10, 4, new Generator(42)).x.toArray(),
+    getBatch(tokens, 10, 4, new Generator(42)).x.toArray(),
+  );
 });
 
 test("getBatch takes a 1-d int32 tensor and rejects what it cannot sample", () => {
   const t = tensor(positions(20));
   assert.deepEqual(getBatch(t, 4, 2, new Generator(0)).x.shape, [2, 4]);
-  assert.throws(() => getBatch(positions(8), 8, 2), (e: Error) => e instanceof ArgumentError && /8 tokens are too few for blocks of 8/.test(e.message));
-  assert.throws(() => getBatch(tensor([1, 2, 3, 4, 5]), 2, 1), (e: Error) => e instanceof ArgumentError && /1-d int32 tensor/.test(e.message));
+  assert.throws(
+    () => getBatch(positions(8), 8, 2),
+    (e: Error) => e instanceof ArgumentError && /8 tokens are too few for blocks of 8/.test(e.message),
+  );
+  assert.throws(
+    () => getBatch(tensor([1, 2, 3, 4, 5]), 2, 1),
+    (e: Error) => e instanceof ArgumentError && /1-d int32 tensor/.test(e.message),
+  );
   assert.throws(() => getBatch(positions(20), 0, 1), ArgumentError);
   assert.deepEqual(getBatch(positions(20), 4, 0).x.shape, [0, 4]);
 });
@@ -103,9 +119,18 @@ test("stratifiedSplit keeps every class's share, is seeded, and mixes the classe
   const s = data.stratifiedSplit(items, (x) => x.label, 0.8, 3);
   assert.equal(s.train.filter((x) => x.label === "spam").length, Math.floor(0.8 * 33));
   assert.equal(s.train.filter((x) => x.label === "ham").length, Math.floor(0.8 * 70));
-  assert.deepEqual([...s.train, ...s.val].map((x) => x.i).sort((a, b) => a - b), items.map((x) => x.i)); // each item once
-  assert.deepEqual(data.stratifiedSplit(items, (x) => x.label, 0.8, 3), s);
+  assert.deepEqual(
+    [...s.train, ...s.val].map((x) => x.i).sort((a, b) => a - b),
+    items.map((x) => x.i),
+  ); // each item once
+  assert.deepEqual(
+    data.stratifiedSplit(items, (x) => x.label, 0.8, 3),
+    s,
+  );
   assert.notDeepEqual(data.stratifiedSplit(items, (x) => x.label, 0.8, 4).train, s.train);
-  assert.ok(s.train.slice(0, 20).some((x) => x.label === "spam") && s.train.slice(0, 20).some((x) => x.label === "ham"), "classes mixed");
+  assert.ok(
+    s.train.slice(0, 20).some((x) => x.label === "spam") && s.train.slice(0, 20).some((x) => x.label === "ham"),
+    "classes mixed",
+  );
   assert.throws(() => data.stratifiedSplit(items, (x) => x.label, 2), ArgumentError);
 });

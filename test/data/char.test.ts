@@ -40,8 +40,16 @@ test("encodeTensor gives a 1-d int32 tensor that decode accepts", () => {
 
 test("an unknown character is a clear error, or the unk token when one is given", () => {
   const tok = CharTokenizer.fromText("abc");
-  assert.throws(() => tok.encode("abxc"), (e: Error) => e instanceof ArgumentError && /"x" \(U\+0078\) at index 2 is not in the vocabulary of 3 characters/.test(e.message));
-  assert.throws(() => tok.decode([0, 3]), (e: Error) => e instanceof ArgumentError && /id 3 at position 1/.test(e.message));
+  assert.throws(
+    () => tok.encode("abxc"),
+    (e: Error) =>
+      e instanceof ArgumentError &&
+      /"x" \(U\+0078\) at index 2 is not in the vocabulary of 3 characters/.test(e.message),
+  );
+  assert.throws(
+    () => tok.decode([0, 3]),
+    (e: Error) => e instanceof ArgumentError && /id 3 at position 1/.test(e.message),
+  );
   const withUnk = CharTokenizer.fromText("abc", { unk: "<unk>" });
   assert.equal(withUnk.vocabSize, 4);
   assert.deepEqual(withUnk.encode("axb"), [0, 3, 1]);
@@ -59,6 +67,12 @@ test("toJSON / fromJSON keep the vocabulary and the unk token", () => {
     assert.deepEqual(back.toJSON(), tok.toJSON());
   }
   assert.throws(() => CharTokenizer.fromJSON({ type: "bpe" }), LoadError);
-  assert.throws(() => CharTokenizer.fromJSON({ type: "char", chars: ["a", "a"], unk: null }), (e: Error) => e instanceof LoadError && /twice/.test(e.message));
-  assert.throws(() => CharTokenizer.fromJSON({ type: "char", chars: ["ab"], unk: null }), (e: Error) => e instanceof LoadError && /one character/.test(e.message));
+  assert.throws(
+    () => CharTokenizer.fromJSON({ type: "char", chars: ["a", "a"], unk: null }),
+    (e: Error) => e instanceof LoadError && /twice/.test(e.message),
+  );
+  assert.throws(
+    () => CharTokenizer.fromJSON({ type: "char", chars: ["ab"], unk: null }),
+    (e: Error) => e instanceof LoadError && /one character/.test(e.message),
+  );
 });

@@ -9,7 +9,9 @@ import { LoadError } from "../../src/engine/errors.js";
 import { CLIPTokenizer } from "../../src/data/clip-tokenizer.js";
 import { assertThrowsWith } from "../harness/assert.js";
 
-const fx = JSON.parse(readFileSync(new URL("../../../test/fixtures/data/clip_tokenizer.json", import.meta.url), "utf8")) as {
+const fx = JSON.parse(
+  readFileSync(new URL("../../../test/fixtures/data/clip_tokenizer.json", import.meta.url), "utf8"),
+) as {
   vocab: Record<string, number>;
   merges: string;
   cases: { text: string; ids: number[]; prompt12: number[] }[];

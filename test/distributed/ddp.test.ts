@@ -20,7 +20,14 @@ const single = (): TrainResult => ddpTrainJob(new Communicator(createSharedBuffe
 let reference: TrainResult | undefined;
 const ref = (): TrainResult => (reference ??= single());
 const train = (N: number, strategy: string, extra: object = {}) =>
-  launch<TrainResult>({ worldSize: N, module: JOBS, fn: "ddpTrainJob", args: { ...ARGS, strategy, ...extra }, capacity: 1024, timeoutMs: 120_000 });
+  launch<TrainResult>({
+    worldSize: N,
+    module: JOBS,
+    fn: "ddpTrainJob",
+    args: { ...ARGS, strategy, ...extra },
+    capacity: 1024,
+    timeoutMs: 120_000,
+  });
 /** DDP's runs, once per N, shared by the tests below */
 const ddpRuns = new Map<number, Promise<TrainResult[]>>();
 const ddp = (N: number): Promise<TrainResult[]> => {
@@ -35,7 +42,8 @@ test("DDP with 2 and 4 workers equals one process on the global batch after 20 A
     const ranks = await ddp(N);
     for (let r = 0; r < N; r++) compare(ranks[r]!, one, `N=${N} rank ${r}`);
     // the workers agree bit for bit with each other
-    for (let r = 1; r < N; r++) assert.deepEqual(ranks[r]!.params, ranks[0]!.params, `N=${N}: rank ${r}'s parameters equal rank 0's`);
+    for (let r = 1; r < N; r++)
+      assert.deepEqual(ranks[r]!.params, ranks[0]!.params, `N=${N}: rank ${r}'s parameters equal rank 0's`);
   }
 });
 
@@ -50,10 +58,16 @@ for (const strategy of ["zero1", "zero2"] as const) {
         assert.deepEqual(zero[r]!.params, same[r]!.params, `${strategy} N=${N} rank ${r}: parameters equal DDP's`);
         assert.deepEqual(zero[r]!.expAvgSq, same[r]!.expAvgSq, `${strategy} N=${N} rank ${r}: moments equal DDP's`);
         // each worker holds its shard of the moments: 2 buffers × its chunk of every bucket (about Ψ/N each)
-        assert.ok(zero[r]!.stateElements <= Math.ceil(same[r]!.stateElements / N) + 2 * 6, `${strategy} N=${N} rank ${r}: ${zero[r]!.stateElements} state elements vs DDP's ${same[r]!.stateElements}`);
+        assert.ok(
+          zero[r]!.stateElements <= Math.ceil(same[r]!.stateElements / N) + 2 * 6,
+          `${strategy} N=${N} rank ${r}: ${zero[r]!.stateElements} state elements vs DDP's ${same[r]!.stateElements}`,
+        );
       }
       // the shards cover DDP's state exactly once
-      assert.equal(zero.reduce((n, z) => n + z.stateElements, 0), same[0]!.stateElements);
+      assert.equal(
+        zero.reduce((n, z) => n + z.stateElements, 0),
+        same[0]!.stateElements,
+      );
     }
   });
 }
@@ -64,7 +78,10 @@ for (const strategy of ["fsdp", "fsdp-ac"] as const) {
       const ranks = await train(N, strategy);
       for (let r = 0; r < N; r++) compare(ranks[r]!, ref(), `${strategy} N=${N} rank ${r}`);
       // the moments' shards cover one process's state exactly once
-      assert.equal(ranks.reduce((n, z) => n + z.stateElements, 0), ref().stateElements);
+      assert.equal(
+        ranks.reduce((n, z) => n + z.stateElements, 0),
+        ref().stateElements,
+      );
     }
   });
 }
@@ -86,6 +103,8 @@ test("ZeRO refuses a parameter larger than the group's segments with an Argument
   const comm = new Communicator(createSharedBuffer(1, 10), 0, 1);
   assert.throws(
     () => new ZeRO2(new wnn.nn.Linear(4, 4), comm, (p) => new wnn.optim.AdamW(p)),
-    (e: unknown) => e instanceof ArgumentError && /ZeRO2: a parameter of shape \(4, 4\) has 16 elements, more than the group's capacity of 10/.test(e.message),
+    (e: unknown) =>
+      e instanceof ArgumentError &&
+      /ZeRO2: a parameter of shape \(4, 4\) has 16 elements, more than the group's capacity of 10/.test(e.message),
   );
 });

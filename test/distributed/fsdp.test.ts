@@ -25,9 +25,17 @@ const ARGS = { steps: 20, batch: 8 };
 const CAPACITY = 1 << 14;
 
 let reference: FsdpResult | undefined;
-const ref = (): FsdpResult => (reference ??= fsdpTrainJob(new Communicator(createSharedBuffer(1, CAPACITY), 0, 1), { ...ARGS, fsdp: false }));
+const ref = (): FsdpResult =>
+  (reference ??= fsdpTrainJob(new Communicator(createSharedBuffer(1, CAPACITY), 0, 1), { ...ARGS, fsdp: false }));
 const train = (N: number, checkpointing = false) =>
-  launch<FsdpResult>({ worldSize: N, module: JOBS, fn: "fsdpTrainJob", args: { ...ARGS, fsdp: true, checkpointing }, capacity: CAPACITY, timeoutMs: 120_000 });
+  launch<FsdpResult>({
+    worldSize: N,
+    module: JOBS,
+    fn: "fsdpTrainJob",
+    args: { ...ARGS, fsdp: true, checkpointing },
+    capacity: CAPACITY,
+    timeoutMs: 120_000,
+  });
 const runs = new Map<number, Promise<FsdpResult[]>>();
 const fsdp = (N: number): Promise<FsdpResult[]> => {
   if (!runs.has(N)) runs.set(N, train(N));
@@ -57,9 +65,18 @@ test("FSDP holds 16Ψ/N bytes per worker: parameter shards 4Ψ/N, gradient shard
   for (const N of [2, 4]) {
     const ranks = await fsdp(N);
     // the shards cover Ψ exactly once; each worker's is Ψ/N up to one element per flat parameter (5 per worker here)
-    assert.equal(ranks.reduce((n, r) => n + r.held.params, 0), 4 * psi);
-    assert.equal(ranks.reduce((n, r) => n + r.held.grads, 0), 4 * psi);
-    assert.equal(ranks.reduce((n, r) => n + r.stateElements, 0), 2 * psi);
+    assert.equal(
+      ranks.reduce((n, r) => n + r.held.params, 0),
+      4 * psi,
+    );
+    assert.equal(
+      ranks.reduce((n, r) => n + r.held.grads, 0),
+      4 * psi,
+    );
+    assert.equal(
+      ranks.reduce((n, r) => n + r.stateElements, 0),
+      2 * psi,
+    );
     for (const r of ranks) {
       const total = r.held.params + r.held.grads + 4 * r.stateElements;
       assert.ok(Math.abs(total - (16 * psi) / N) <= 16 * 6, `N=${N}: ${total} bytes vs 16Ψ/N = ${(16 * psi) / N}`);
@@ -86,7 +103,9 @@ test("FSDP with activation checkpointing equals FSDP without it, bit for bit", a
 test("a freed parameter cannot be read: outside forward the blocks hold only their shards", () => {
   wnn.manualSeed(0);
   const model = new GPT(FSDP_GPT);
-  const fsdp = new FullyShardedDataParallel(model, new Communicator(createSharedBuffer(1, CAPACITY), 0, 1), { autoWrapPolicy: wnn.nn.moduleClassPolicy(Block) });
+  const fsdp = new FullyShardedDataParallel(model, new Communicator(createSharedBuffer(1, CAPACITY), 0, 1), {
+    autoWrapPolicy: wnn.nn.moduleClassPolicy(Block),
+  });
   assert.equal(fsdp.units.length, 1 + FSDP_GPT.nLayer);
   assert.throws(() => model.blocks.at(0).mlp.up.weight.toArray());
   // ... and a forward gathers what it needs: the same logits as the unsharded model
@@ -102,6 +121,10 @@ test("FSDP refuses a unit larger than the group's segments, naming it", () => {
   const comm = new Communicator(createSharedBuffer(1, 1000), 0, 1);
   assert.throws(
     () => new FullyShardedDataParallel(new GPT(FSDP_GPT), comm, { autoWrapPolicy: wnn.nn.moduleClassPolicy(Block) }),
-    (e: unknown) => e instanceof ArgumentError && /FullyShardedDataParallel: the unit blocks\.0 has \d+ elements in one flat parameter, more than the group's capacity of 1000/.test(e.message),
+    (e: unknown) =>
+      e instanceof ArgumentError &&
+      /FullyShardedDataParallel: the unit blocks\.0 has \d+ elements in one flat parameter, more than the group's capacity of 1000/.test(
+        e.message,
+      ),
   );
 });

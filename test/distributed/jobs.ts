@@ -22,7 +22,8 @@ export function collectivesJob(comm: Communicator, args: { sizes: number[] }): C
   for (const n of args.sizes) {
     const ar = inputOf(comm.rank, n);
     comm.allReduce(ar);
-    let rs: Float32Array | null = null, ag: Float32Array | null = null;
+    let rs: Float32Array | null = null,
+      ag: Float32Array | null = null;
     if (n <= comm.capacity) {
       rs = comm.reduceScatter(inputOf(comm.rank, n));
       // gather the reduced shards back: every rank must end with the whole sum
@@ -79,21 +80,44 @@ export interface TrainResult {
  * 20 AdamW steps of a small MLP classifier on a seeded global batch of B examples, of which this worker
  * takes rows [r·B/N, (r+1)·B/N). With one worker, this is plain single-process training.
  */
-export function ddpTrainJob(comm: Communicator, args: { steps: number; batch: number; bucketElements: number; strategy?: Strategy; noSync?: boolean }): TrainResult {
+export function ddpTrainJob(
+  comm: Communicator,
+  args: { steps: number; batch: number; bucketElements: number; strategy?: Strategy; noSync?: boolean },
+): TrainResult {
   const { steps, batch: B } = args;
   const N = comm.worldSize;
   if (B % N !== 0) throw new RangeError(`the global batch ${B} must split evenly over ${N} workers`);
   const b = B / N;
-  const D = 12, H = 20, K = 5;
+  const D = 12,
+    H = 20,
+    K = 5;
   // every worker builds the model from a different seed: broadcastParameters makes them equal to rank 0's
   wnn.manualSeed(comm.rank === 0 ? 0 : 100 + comm.rank);
-  const model = new wnn.nn.Sequential(new wnn.nn.Linear(D, H), new wnn.nn.Tanh(), new wnn.nn.Linear(H, H), new wnn.nn.GELU(), new wnn.nn.Linear(H, K));
+  const model = new wnn.nn.Sequential(
+    new wnn.nn.Linear(D, H),
+    new wnn.nn.Tanh(),
+    new wnn.nn.Linear(H, H),
+    new wnn.nn.GELU(),
+    new wnn.nn.Linear(H, K),
+  );
   const strategy = args.strategy ?? "ddp";
   const makeOpt = (params: wnn.nn.Parameter[]) => new wnn.optim.AdamW(params, { lr: 1e-2, weightDecay: 0.1 });
-  const ddp = strategy === "ddp" ? new DistributedDataParallel(model, comm, { bucketElements: args.bucketElements }) : null;
-  const zero = strategy === "zero1" ? new ZeRO1(model, comm, makeOpt, { bucketElements: args.bucketElements }) : strategy === "zero2" ? new ZeRO2(model, comm, makeOpt, { bucketElements: args.bucketElements }) : null;
+  const ddp =
+    strategy === "ddp" ? new DistributedDataParallel(model, comm, { bucketElements: args.bucketElements }) : null;
+  const zero =
+    strategy === "zero1"
+      ? new ZeRO1(model, comm, makeOpt, { bucketElements: args.bucketElements })
+      : strategy === "zero2"
+        ? new ZeRO2(model, comm, makeOpt, { bucketElements: args.bucketElements })
+        : null;
   // FSDP: every Linear is a unit (the root holds no parameter); "fsdp-ac" also recomputes each one in backward
-  const fsdp = strategy.startsWith("fsdp") ? new FullyShardedDataParallel(model, comm, { autoWrapPolicy: wnn.nn.moduleClassPolicy(wnn.nn.Linear), activationCheckpointing: strategy === "fsdp-ac", syncModuleStates: true }) : null;
+  const fsdp = strategy.startsWith("fsdp")
+    ? new FullyShardedDataParallel(model, comm, {
+        autoWrapPolicy: wnn.nn.moduleClassPolicy(wnn.nn.Linear),
+        activationCheckpointing: strategy === "fsdp-ac",
+        syncModuleStates: true,
+      })
+    : null;
   if (!fsdp) (ddp ?? zero)!.broadcastParameters();
   const opt = ddp ? makeOpt(model.parameters()) : fsdp ? makeOpt(fsdp.parameters()) : null;
   const gen = new wnn.Generator(7); // the data: the same global batches on every worker
@@ -103,7 +127,10 @@ export function ddpTrainJob(comm: Communicator, args: { steps: number; batch: nu
     const y = x.narrow(1, 0, K).argmax(1); // (B,) a learnable rule: the class is the largest of the first K features
     const xr = x.narrow(0, comm.rank * b, b); // (b, D)
     const yr = y.narrow(0, comm.rank * b, b); // (b,)
-    const loss = wnn.nn.functional.crossEntropy(fsdp ? fsdp.forward<[wnn.Tensor], wnn.Tensor>(xr) : model.forward(xr), yr);
+    const loss = wnn.nn.functional.crossEntropy(
+      fsdp ? fsdp.forward<[wnn.Tensor], wnn.Tensor>(xr) : model.forward(xr),
+      yr,
+    );
     loss.backward();
     if (fsdp) {
       fsdp.reduceGradients();
@@ -123,11 +150,25 @@ export function ddpTrainJob(comm: Communicator, args: { steps: number; batch: nu
     losses.push(l[0]! / N);
   }
   const params = model.parameters();
-  const st = (name: string): Float32Array[] => (fsdp ? fsdp.gatherState(opt!, name) : opt ? params.map((p) => Float32Array.from(opt.getState(p)!.buffers[name]!)) : zero!.gatherState(name));
+  const st = (name: string): Float32Array[] =>
+    fsdp
+      ? fsdp.gatherState(opt!, name)
+      : opt
+        ? params.map((p) => Float32Array.from(opt.getState(p)!.buffers[name]!))
+        : zero!.gatherState(name);
   const full = fsdp?.fullParameters();
   const own = opt ?? zero!.optimizer;
-  const stateElements = Object.values(own.stateDict().state).reduce((n, s) => n + Object.values(s.buffers).reduce((m, b) => m + b.length, 0), 0);
-  return { losses, params: params.map((p) => (full ? full.get(p)! : Float32Array.from(p.storage as Float32Array))), expAvg: st("expAvg"), expAvgSq: st("expAvgSq"), stateElements };
+  const stateElements = Object.values(own.stateDict().state).reduce(
+    (n, s) => n + Object.values(s.buffers).reduce((m, b) => m + b.length, 0),
+    0,
+  );
+  return {
+    losses,
+    params: params.map((p) => (full ? full.get(p)! : Float32Array.from(p.storage as Float32Array))),
+    expAvg: st("expAvg"),
+    expAvgSq: st("expAvgSq"),
+    stateElements,
+  };
 }
 
 // ---- FSDP on a small GPT -------------------------------------------------------------------------------
@@ -148,27 +189,51 @@ export interface FsdpResult extends TrainResult {
  * weight decay on matrices only (two parameter groups). `fsdp: false` is one process training the whole batch
  * (N must be 1); `checkpointing` recomputes each block in backward.
  */
-export function fsdpTrainJob(comm: Communicator, args: { steps: number; batch: number; fsdp: boolean; checkpointing?: boolean; lr?: number }): FsdpResult {
-  const N = comm.worldSize, B = args.batch, b = B / N, T = FSDP_GPT.blockSize;
+export function fsdpTrainJob(
+  comm: Communicator,
+  args: { steps: number; batch: number; fsdp: boolean; checkpointing?: boolean; lr?: number },
+): FsdpResult {
+  const N = comm.worldSize,
+    B = args.batch,
+    b = B / N,
+    T = FSDP_GPT.blockSize;
   wnn.manualSeed(comm.rank === 0 ? 0 : 100 + comm.rank); // syncModuleStates makes them rank 0's
   const model = new GPT(FSDP_GPT);
   const all = model.parameters();
   const groups = [all.filter((p) => p.ndim >= 2), all.filter((p) => p.ndim < 2)];
   const fsdp = args.fsdp
-    ? new FullyShardedDataParallel(model, comm, { autoWrapPolicy: wnn.nn.moduleClassPolicy(Block), activationCheckpointing: args.checkpointing, paramGroups: groups, syncModuleStates: true })
+    ? new FullyShardedDataParallel(model, comm, {
+        autoWrapPolicy: wnn.nn.moduleClassPolicy(Block),
+        activationCheckpointing: args.checkpointing,
+        paramGroups: groups,
+        syncModuleStates: true,
+      })
     : null;
   if (!fsdp && args.checkpointing) wnn.nn.applyActivationCheckpointing(model, wnn.nn.moduleClassPolicy(Block));
   const [decay, noDecay] = fsdp ? fsdp.paramGroups() : groups;
-  const opt = new wnn.optim.AdamW([{ params: decay!, weightDecay: 0.1 }, { params: noDecay!, weightDecay: 0 }], { lr: args.lr ?? 1e-3 });
+  const opt = new wnn.optim.AdamW(
+    [
+      { params: decay!, weightDecay: 0.1 },
+      { params: noDecay!, weightDecay: 0 },
+    ],
+    { lr: args.lr ?? 1e-3 },
+  );
   const gen = new wnn.Generator(7);
   const losses: number[] = [];
   let held = { params: 0, grads: 0, largestUnit: 0 };
   for (let step = 0; step < args.steps; step++) {
     // (B, T+1) the same on every worker: counting from a random start, mod V (a sequence the model can learn)
     const starts = wnn.randint(0, FSDP_GPT.vocabSize, [B], { generator: gen }).toArray() as number[];
-    const idx = wnn.tensor(Int32Array.from({ length: B * (T + 1) }, (_, i) => (starts[Math.floor(i / (T + 1))]! + (i % (T + 1))) % FSDP_GPT.vocabSize), { shape: [B, T + 1] });
+    const idx = wnn.tensor(
+      Int32Array.from(
+        { length: B * (T + 1) },
+        (_, i) => (starts[Math.floor(i / (T + 1))]! + (i % (T + 1))) % FSDP_GPT.vocabSize,
+      ),
+      { shape: [B, T + 1] },
+    );
     const mine = idx.narrow(0, comm.rank * b, b); // (b, T+1)
-    const x = mine.narrow(1, 0, T), y = mine.narrow(1, 1, T);
+    const x = mine.narrow(1, 0, T),
+      y = mine.narrow(1, 1, T);
     const { loss } = fsdp ? fsdp.forward<[wnn.Tensor, wnn.Tensor], { loss: wnn.Tensor }>(x, y) : model.forward(x, y);
     loss!.backward();
     if (fsdp) {
@@ -182,11 +247,23 @@ export function fsdpTrainJob(comm: Communicator, args: { steps: number; batch: n
     comm.allReduce(l);
     losses.push(l[0]! / N);
   }
-  const st = (name: string): Float32Array[] => (fsdp ? fsdp.gatherState(opt, name) : all.map((p) => Float32Array.from(opt.getState(p)!.buffers[name]!)));
+  const st = (name: string): Float32Array[] =>
+    fsdp ? fsdp.gatherState(opt, name) : all.map((p) => Float32Array.from(opt.getState(p)!.buffers[name]!));
   const full = fsdp?.fullParameters();
   const params = all.map((p) => (full ? full.get(p)! : Float32Array.from(p.storage as Float32Array)));
-  const stateElements = Object.values(opt.stateDict().state).reduce((n, s) => n + Object.values(s.buffers).reduce((m, x) => m + x.length, 0), 0);
-  return { losses, params, expAvg: st("expAvg"), expAvgSq: st("expAvgSq"), stateElements, held, psi: all.reduce((n, p) => n + p.numel(), 0) };
+  const stateElements = Object.values(opt.stateDict().state).reduce(
+    (n, s) => n + Object.values(s.buffers).reduce((m, x) => m + x.length, 0),
+    0,
+  );
+  return {
+    losses,
+    params,
+    expAvg: st("expAvg"),
+    expAvgSq: st("expAvgSq"),
+    stateElements,
+    held,
+    psi: all.reduce((n, p) => n + p.numel(), 0),
+  };
 }
 
 // ---- sharded checkpoints -----------------------------------------------------------------------------------
@@ -199,7 +276,21 @@ import { toCheckpoint } from "../../src/distributed/sharded-checkpoint.js";
 import type { LoadedCheckpoint } from "../../src/io/checkpoint.js";
 
 const SHARD_GPT = gptConfig("tiny", { vocabSize: 11, nLayer: 2, nHead: 2, nEmbd: 16, blockSize: 8, dropout: 0 });
-const SHARD_TRAIN = { batchSize: 4, lr: 1e-2, minLr: 1e-3, warmupIters: 2, lrDecayIters: 6, iters: 6, evalInterval: 100, evalIters: 1, weightDecay: 0.1, beta1: 0.9, beta2: 0.99, gradClip: 1, seed: 3 };
+const SHARD_TRAIN = {
+  batchSize: 4,
+  lr: 1e-2,
+  minLr: 1e-3,
+  warmupIters: 2,
+  lrDecayIters: 6,
+  iters: 6,
+  evalInterval: 100,
+  evalIters: 1,
+  weightDecay: 0.1,
+  beta1: 0.9,
+  beta2: 0.99,
+  gradClip: 1,
+  seed: 3,
+};
 /** a token stream the model can learn: counting mod 11 with a skip every 7 tokens */
 const shardData = () => {
   const t = Int32Array.from({ length: 600 }, (_, i) => (i + Math.floor(i / 7)) % 11);
@@ -210,16 +301,27 @@ const shardData = () => {
  * GPT-recipe steps on this worker's slice; `resume`: start from the sharded checkpoint in dir; `save`: write one
  * after the steps (`die`: rank 1 exits its thread in the middle of that save).
  */
-export function shardedJob(comm: Communicator, a: { dir: string; strategy: StrategyName; steps: number; resume?: boolean; save?: boolean; die?: boolean }): number[] {
+export function shardedJob(
+  comm: Communicator,
+  a: { dir: string; strategy: StrategyName; steps: number; resume?: boolean; save?: boolean; die?: boolean },
+): number[] {
   const opts = { strategy: a.strategy };
   const job = a.resume
-    ? ParallelGPTTrainer.fromCheckpoint(toCheckpoint(loadShardedCheckpoint(a.dir).index, loadShardedCheckpoint(a.dir)) as LoadedCheckpoint, shardData(), {}, comm, opts)
+    ? ParallelGPTTrainer.fromCheckpoint(
+        toCheckpoint(loadShardedCheckpoint(a.dir).index, loadShardedCheckpoint(a.dir)) as LoadedCheckpoint,
+        shardData(),
+        {},
+        comm,
+        opts,
+      )
     : ParallelGPTTrainer.create(SHARD_GPT, SHARD_TRAIN, shardData(), comm, opts);
   const losses: number[] = [];
   for (let i = 0; i < a.steps; i++) losses.push(job.trainStep().loss);
   if (a.save) {
     const { tensors, index } = job.shardedCheckpoint({});
-    saveShardedCheckpoint(a.dir, comm, tensors, index, { beforeWrite: a.die && comm.rank === 1 ? () => process.exit(1) : undefined });
+    saveShardedCheckpoint(a.dir, comm, tensors, index, {
+      beforeWrite: a.die && comm.rank === 1 ? () => process.exit(1) : undefined,
+    });
   }
   return losses;
 }

@@ -9,16 +9,27 @@ export interface Tolerance {
 }
 
 /** Elementwise |a − b| ≤ atol + rtol·|b|, with NaN matching NaN and ±inf matching exactly. */
-export function assertClose(actual: Tensor | ArrayLike<number>, expected: Tensor | ArrayLike<number>, tol: Tolerance, what = "value"): void {
+export function assertClose(
+  actual: Tensor | ArrayLike<number>,
+  expected: Tensor | ArrayLike<number>,
+  tol: Tolerance,
+  what = "value",
+): void {
   const a = actual instanceof Tensor ? actual.storage : actual;
   const b = expected instanceof Tensor ? expected.storage : expected;
   if (actual instanceof Tensor && expected instanceof Tensor) {
-    assert.deepEqual([...actual.shape], [...expected.shape], `${what}: shape ${JSON.stringify(actual.shape)} != expected ${JSON.stringify(expected.shape)}`);
+    assert.deepEqual(
+      [...actual.shape],
+      [...expected.shape],
+      `${what}: shape ${JSON.stringify(actual.shape)} != expected ${JSON.stringify(expected.shape)}`,
+    );
   }
   assert.equal(a.length, b.length, `${what}: ${a.length} elements != expected ${b.length}`);
-  let worst = -1, worstErr = 0;
+  let worst = -1,
+    worstErr = 0;
   for (let i = 0; i < a.length; i++) {
-    const x = Number(a[i]), y = Number(b[i]);
+    const x = Number(a[i]),
+      y = Number(b[i]);
     if (Number.isNaN(y) || Number.isNaN(x)) {
       if (Number.isNaN(x) !== Number.isNaN(y)) assert.fail(`${what}[${i}]: got ${x}, expected ${y}`);
       continue;
@@ -34,7 +45,9 @@ export function assertClose(actual: Tensor | ArrayLike<number>, expected: Tensor
     }
   }
   if (worst >= 0) {
-    assert.fail(`${what}[${worst}]: got ${Number(a[worst])}, expected ${Number(b[worst])} (atol ${tol.atol}, rtol ${tol.rtol})`);
+    assert.fail(
+      `${what}[${worst}]: got ${Number(a[worst])}, expected ${Number(b[worst])} (atol ${tol.atol}, rtol ${tol.rtol})`,
+    );
   }
 }
 
@@ -47,6 +60,7 @@ export function assertThrowsWith(fn: () => unknown, cls: new (...a: never[]) => 
     thrown = e;
   }
   if (thrown === undefined) assert.fail(`expected ${cls.name} to be thrown, but the call returned`);
-  if (!(thrown instanceof cls)) assert.fail(`expected ${cls.name}, got ${(thrown as Error)?.constructor?.name}: ${(thrown as Error)?.message}`);
+  if (!(thrown instanceof cls))
+    assert.fail(`expected ${cls.name}, got ${(thrown as Error)?.constructor?.name}: ${(thrown as Error)?.message}`);
   for (const p of patterns) assert.match((thrown as Error).message, p);
 }

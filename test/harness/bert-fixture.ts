@@ -7,46 +7,94 @@ import { noGrad, type Tensor } from "../../src/index.js";
 import { assertClose } from "./assert.js";
 import { fromJson, type TensorJson } from "./fixtures.js";
 import {
-  BertForMaskedLM, BertForSequenceClassification, BertForTokenClassification, BertModel, bertConfig,
-  fromBertCheckpoint, weightMap, type BertConfig,
+  BertForMaskedLM,
+  BertForSequenceClassification,
+  BertForTokenClassification,
+  BertModel,
+  bertConfig,
+  fromBertCheckpoint,
+  weightMap,
+  type BertConfig,
 } from "../../src/models/bert/model.js";
 
-
 export interface ModelFixture {
-  config: { vocab_size: number; max_positions: number; type_vocab_size: number; n_layer: number; n_head: number; d_model: number; d_ff: number; layer_norm_eps: number; pad_id: number };
+  config: {
+    vocab_size: number;
+    max_positions: number;
+    type_vocab_size: number;
+    n_layer: number;
+    n_head: number;
+    d_model: number;
+    d_ff: number;
+    layer_norm_eps: number;
+    pad_id: number;
+  };
   state: Record<string, TensorJson>;
   seq_classifier: Record<string, TensorJson>;
   tok_classifier: Record<string, TensorJson>;
-  idx: TensorJson; token_type_ids: TensorJson; attention_mask: TensorJson; position_ids: TensorJson;
-  hidden: TensorJson; pooled: TensorJson;
-  mlm_labels: TensorJson; mlm_logits: TensorJson; mlm_loss: number; mlm_grads: Record<string, TensorJson>;
-  seq_labels: TensorJson; seq_logits: TensorJson; seq_loss: number; seq_grads: Record<string, TensorJson>;
-  tok_labels: TensorJson; tok_logits: TensorJson; tok_loss: number;
+  idx: TensorJson;
+  token_type_ids: TensorJson;
+  attention_mask: TensorJson;
+  position_ids: TensorJson;
+  hidden: TensorJson;
+  pooled: TensorJson;
+  mlm_labels: TensorJson;
+  mlm_logits: TensorJson;
+  mlm_loss: number;
+  mlm_grads: Record<string, TensorJson>;
+  seq_labels: TensorJson;
+  seq_logits: TensorJson;
+  seq_loss: number;
+  seq_grads: Record<string, TensorJson>;
+  tok_labels: TensorJson;
+  tok_logits: TensorJson;
+  tok_loss: number;
 }
 
-export const fixtures = JSON.parse(readFileSync(new URL("../../../test/fixtures/models/bert.json", import.meta.url), "utf8")) as { bert: ModelFixture; roberta: ModelFixture };
+export const fixtures = JSON.parse(
+  readFileSync(new URL("../../../test/fixtures/models/bert.json", import.meta.url), "utf8"),
+) as { bert: ModelFixture; roberta: ModelFixture };
 
 export function configOf(fx: ModelFixture): BertConfig {
   const c = fx.config;
   return bertConfig({
-    vocabSize: c.vocab_size, maxPositions: c.max_positions, typeVocabSize: c.type_vocab_size, nLayer: c.n_layer,
-    nHead: c.n_head, dModel: c.d_model, dFF: c.d_ff, dropout: 0, layerNormEps: c.layer_norm_eps, padId: c.pad_id,
+    vocabSize: c.vocab_size,
+    maxPositions: c.max_positions,
+    typeVocabSize: c.type_vocab_size,
+    nLayer: c.n_layer,
+    nHead: c.n_head,
+    dModel: c.d_model,
+    dFF: c.d_ff,
+    dropout: 0,
+    layerNormEps: c.layer_norm_eps,
+    padId: c.pad_id,
   });
 }
 
-export const mapValues = (o: Record<string, TensorJson>): Record<string, Tensor> => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fromJson(v)]));
+export const mapValues = (o: Record<string, TensorJson>): Record<string, Tensor> =>
+  Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fromJson(v)]));
 
 /** A checkpoint's state dict holding only the keys that `model` maps (drop the other head's). */
-export function load(model: BertModel | BertForMaskedLM | BertForSequenceClassification | BertForTokenClassification, state: Record<string, Tensor>, naming?: Parameters<typeof fromBertCheckpoint>[2]): void {
+export function load(
+  model: BertModel | BertForMaskedLM | BertForSequenceClassification | BertForTokenClassification,
+  state: Record<string, Tensor>,
+  naming?: Parameters<typeof fromBertCheckpoint>[2],
+): void {
   model.loadStateDict(fromBertCheckpoint(state, model, naming));
 }
 
 /** The checks shared by BERT and RoBERTa: every output of the fixture, every gradient of the MLM loss. */
-export function checkParity(fx: ModelFixture, make: {
-  model: (c: BertConfig) => BertModel; mlm: (c: BertConfig) => BertForMaskedLM;
-  /** BERT's pooler + Linear head (RoBERTa has a head of its own, checked against tools/fixtures/roberta_cls.py) */
-  seq?: (c: BertConfig, k: number) => BertForSequenceClassification; tok: (c: BertConfig, k: number) => BertForTokenClassification;
-}, naming?: Parameters<typeof fromBertCheckpoint>[2]): void {
+export function checkParity(
+  fx: ModelFixture,
+  make: {
+    model: (c: BertConfig) => BertModel;
+    mlm: (c: BertConfig) => BertForMaskedLM;
+    /** BERT's pooler + Linear head (RoBERTa has a head of its own, checked against tools/fixtures/roberta_cls.py) */
+    seq?: (c: BertConfig, k: number) => BertForSequenceClassification;
+    tok: (c: BertConfig, k: number) => BertForTokenClassification;
+  },
+  naming?: Parameters<typeof fromBertCheckpoint>[2],
+): void {
   const c = configOf(fx);
   const state = mapValues(fx.state);
   const inputs = { tokenTypeIds: fromJson(fx.token_type_ids), attentionMask: fromJson(fx.attention_mask) };
@@ -90,9 +138,15 @@ export function checkParity(fx: ModelFixture, make: {
 
   // token classification: logits and the loss with −100 at the padding
   const tok = make.tok(c, 4);
-  load(tok, { ...Object.fromEntries(Object.entries(noPooler).filter(([k]) => !/^(cls|lm_head)\./.test(k))), ...mapValues(fx.tok_classifier) }, naming);
+  load(
+    tok,
+    {
+      ...Object.fromEntries(Object.entries(noPooler).filter(([k]) => !/^(cls|lm_head)\./.test(k))),
+      ...mapValues(fx.tok_classifier),
+    },
+    naming,
+  );
   const tk = noGrad(() => tok.forward(idx, { ...inputs, targets: fromJson(fx.tok_labels) }));
   assertClose(tk.logits, fromJson(fx.tok_logits), { atol: 1e-4, rtol: 0 }, "token logits");
   assert.ok(Math.abs(tk.loss!.item() - fx.tok_loss) <= 1e-5, `token loss ${tk.loss!.item()} vs ${fx.tok_loss}`);
 }
-

@@ -31,16 +31,28 @@ export function loadFixtures(name: string): FixtureCase[] {
 }
 
 export function fromJson(t: TensorJson, requiresGrad = false): Tensor {
-  const values = t.data.map((v) => (v === "nan" ? NaN : v === "inf" ? Infinity : v === "-inf" ? -Infinity : (v as number)));
+  const values = t.data.map((v) =>
+    v === "nan" ? NaN : v === "inf" ? Infinity : v === "-inf" ? -Infinity : (v as number),
+  );
   const n = values.length;
-  const storage = t.dtype === "float32" ? new Float32Array(n) : t.dtype === "float64" ? new Float64Array(n) : t.dtype === "int32" ? new Int32Array(n) : new Uint8Array(n);
+  const storage =
+    t.dtype === "float32"
+      ? new Float32Array(n)
+      : t.dtype === "float64"
+        ? new Float64Array(n)
+        : t.dtype === "int32"
+          ? new Int32Array(n)
+          : new Uint8Array(n);
   storage.set(values);
   const x = new Tensor(storage, t.shape);
   if (requiresGrad) x.requiresGrad = true;
   return x;
 }
 
-export type FixtureCall = (inputs: Tensor[], args: Record<string, any>) => Tensor | Tensor[] | { values: Tensor; indices?: Tensor };
+export type FixtureCall = (
+  inputs: Tensor[],
+  args: Record<string, any>,
+) => Tensor | Tensor[] | { values: Tensor; indices?: Tensor };
 
 /**
  * One test per fixture case: call `calls[case.op]` on the fixture's inputs, compare every output with
@@ -57,7 +69,14 @@ export function replayFixtures(file: string, calls: Record<string, FixtureCall>,
         assert.ok(call, `no call for fixture op ${c.op}`);
         const inputs = c.inputs.map((x, i) => fromJson(x, c.grads[i] !== null && c.grads[i] !== undefined));
         const raw = call(inputs, c.args);
-        const outs = raw instanceof Tensor ? [raw] : Array.isArray(raw) ? raw : raw.indices ? [raw.values, raw.indices] : [raw.values];
+        const outs =
+          raw instanceof Tensor
+            ? [raw]
+            : Array.isArray(raw)
+              ? raw
+              : raw.indices
+                ? [raw.values, raw.indices]
+                : [raw.values];
         assert.equal(outs.length, c.outputs.length, `${c.op}: ${outs.length} outputs, PyTorch has ${c.outputs.length}`);
         const tl = tol(c.op);
         outs.forEach((o, i) => assertClose(o, fromJson(c.outputs[i]!), tl, `${c.op} output ${i}`));

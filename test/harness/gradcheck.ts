@@ -50,7 +50,8 @@ export function gradcheck(fn: (...xs: Tensor[]) => Outputs, inputs: Tensor[], op
       const os = outputsOf(fn(...xs)).filter((o) => o.dtype === "float64");
       let s = 0;
       for (let j = 0; j < os.length; j++) {
-        const o = os[j]!.storage, w = weights[j]!.storage;
+        const o = os[j]!.storage,
+          w = weights[j]!.storage;
         for (let i = 0; i < o.length; i++) s += o[i]! * w[i]!;
       }
       return s;
@@ -60,7 +61,8 @@ export function gradcheck(fn: (...xs: Tensor[]) => Outputs, inputs: Tensor[], op
     if (!checked[k]) continue;
     const x = leaves[k]!;
     const analytic = x.grad?.storage ?? new Float64Array(x.numel());
-    if (!any && x.numel() > 0) assert.fail("gradcheck: no output requires grad, so the op recorded nothing to differentiate");
+    if (!any && x.numel() > 0)
+      assert.fail("gradcheck: no output requires grad, so the op recorded nothing to differentiate");
     for (let i = 0; i < x.numel(); i++) {
       const probe = (delta: number): number => {
         const s = x.storage.slice();
@@ -71,7 +73,9 @@ export function gradcheck(fn: (...xs: Tensor[]) => Outputs, inputs: Tensor[], op
       const numeric = (probe(eps) - probe(-eps)) / (2 * eps);
       const a = analytic[i]!;
       if (!(Math.abs(a - numeric) <= atol + rtol * Math.abs(numeric))) {
-        assert.fail(`gradcheck: input ${k} element ${i} of shape (${x.shape.join(",")}): analytic ${a}, numeric ${numeric}`);
+        assert.fail(
+          `gradcheck: input ${k} element ${i} of shape (${x.shape.join(",")}): analytic ${a}, numeric ${numeric}`,
+        );
       }
     }
   }

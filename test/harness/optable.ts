@@ -89,7 +89,14 @@ export function bool(values: (0 | 1 | boolean)[], shape = [values.length]): Tens
 /** A float64 tensor as another dtype (float32 rounding), without recording anything. */
 export function as(x: Tensor, dtype: DType): Tensor {
   if (x.dtype === dtype) return x;
-  const out = dtype === "float32" ? new Float32Array(x.numel()) : dtype === "float64" ? new Float64Array(x.numel()) : dtype === "int32" ? new Int32Array(x.numel()) : new Uint8Array(x.numel());
+  const out =
+    dtype === "float32"
+      ? new Float32Array(x.numel())
+      : dtype === "float64"
+        ? new Float64Array(x.numel())
+        : dtype === "int32"
+          ? new Int32Array(x.numel())
+          : new Uint8Array(x.numel());
   out.set(x.storage);
   return new Tensor(out, x.shape);
 }
@@ -134,7 +141,10 @@ function valuesAndGrads(info: OpInfo, inputs: Tensor[], args: unknown[]): number
     let loss: Tensor | null = null;
     outs.forEach((o, i) => {
       if (!o.requiresGrad || o.dtype !== "float32") return;
-      const w = new Tensor(Float32Array.from({ length: o.numel() }, (_, j) => ((j * 7 + i * 3) % 11) / 11 - 0.5), o.shape);
+      const w = new Tensor(
+        Float32Array.from({ length: o.numel() }, (_, j) => ((j * 7 + i * 3) % 11) / 11 - 0.5),
+        o.shape,
+      );
       const term = o.mul(w).sum();
       loss = loss === null ? term : loss.add(term);
     });
@@ -163,7 +173,8 @@ export function runOpTable(infos: OpInfo[], opts: OpTableOptions = {}): void {
               return valuesAndGrads(info, xs, args);
             });
             assert.deepEqual(got, want, `${info.name}: scoped float32 values and gradients`);
-            for (const x of inside) assert.ok(x.isReleased, `${info.name}: an input made inside the scope is released at its end`);
+            for (const x of inside)
+              assert.ok(x.isReleased, `${info.name}: an input made inside the scope is released at its end`);
           });
         }
       });
@@ -187,7 +198,14 @@ export function runOpTable(infos: OpInfo[], opts: OpTableOptions = {}): void {
           if (info.ref) {
             const r = info.ref(s.inputs, args);
             const refs = (Array.isArray(r[0]) ? r : [r]) as number[][];
-            refs.forEach((ref, i) => assertClose(out64[i]!.storage, ref, { rtol: 1e-9, atol: 1e-12 }, `${info.name} float64 vs reference, output ${i}`));
+            refs.forEach((ref, i) =>
+              assertClose(
+                out64[i]!.storage,
+                ref,
+                { rtol: 1e-9, atol: 1e-12 },
+                `${info.name} float64 vs reference, output ${i}`,
+              ),
+            );
           }
           const in32 = s.inputs.map((x) => (x.dtype === "float64" ? as(x, "float32") : x));
           const out32 = noGrad(() => callOp(info, in32, args));
@@ -195,8 +213,14 @@ export function runOpTable(infos: OpInfo[], opts: OpTableOptions = {}): void {
           out32.forEach((o, i) => {
             const e = out64[i]!;
             assert.deepEqual([...o.shape], [...e.shape], `${info.name}: float32 output ${i} shape`);
-            if (e.dtype === "float64") assert.equal(o.dtype, "float32", `${info.name}: float32 inputs must give a float32 output ${i}`);
-            assertClose(o.storage, e.storage, info.tol ?? ELEMENTWISE_TOL, `${info.name} float32 vs float64, output ${i}`);
+            if (e.dtype === "float64")
+              assert.equal(o.dtype, "float32", `${info.name}: float32 inputs must give a float32 output ${i}`);
+            assertClose(
+              o.storage,
+              e.storage,
+              info.tol ?? ELEMENTWISE_TOL,
+              `${info.name} float32 vs float64, output ${i}`,
+            );
           });
         });
         if (withGradcheck && info.differentiable && s.grad !== false) {
@@ -213,7 +237,11 @@ export function runOpTable(infos: OpInfo[], opts: OpTableOptions = {}): void {
 }
 
 /** Fail when an exported function has no entry (matched by identity), unless it is listed as not an op. */
-export function checkComplete(exports: Record<string, unknown>[], infos: OpInfo[], notOps: Record<string, string>): void {
+export function checkComplete(
+  exports: Record<string, unknown>[],
+  infos: OpInfo[],
+  notOps: Record<string, string>,
+): void {
   test("every exported op has an op-table entry", () => {
     const covered = new Set<unknown>(infos.map((i) => i.fn));
     const missing: string[] = [];

@@ -36,10 +36,13 @@ export interface VisionFixture<Config, Block = Record<string, never>> {
 
 /** test/fixtures/models/<name>.json */
 export function visionFixture<Config, Block = Record<string, never>>(name: string): VisionFixture<Config, Block> {
-  return JSON.parse(readFileSync(new URL(`../../../test/fixtures/models/${name}.json`, import.meta.url), "utf8")) as VisionFixture<Config, Block>;
+  return JSON.parse(
+    readFileSync(new URL(`../../../test/fixtures/models/${name}.json`, import.meta.url), "utf8"),
+  ) as VisionFixture<Config, Block>;
 }
 
-const tensors = (o: Record<string, TensorJson>): Record<string, Tensor> => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fromJson(v)]));
+const tensors = (o: Record<string, TensorJson>): Record<string, Tensor> =>
+  Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fromJson(v)]));
 
 const LOGITS = { atol: 1e-5, rtol: 1e-4 };
 const GRADS = { atol: 1e-5, rtol: 1e-3 };
@@ -47,7 +50,8 @@ const GRADS = { atol: 1e-5, rtol: 1e-3 };
 /** The model, loaded with the fixture's state, matches PyTorch in eval mode, then in training mode with every gradient. */
 export function checkModel(model: Module & { forward(x: Tensor): Tensor }, c: ModelCase): void {
   model.loadStateDict(tensors(c.state));
-  const x = fromJson(c.x), y = fromJson(c.y);
+  const x = fromJson(c.x),
+    y = fromJson(c.y);
   model.eval();
   const evalLogits = noGrad(() => model.forward(x));
   assertClose(evalLogits, fromJson(c.eval.logits), LOGITS, "eval logits");
@@ -72,13 +76,27 @@ export function checkBlock(module: Module & { forward(x: Tensor): Tensor }, c: B
   out.mul(fromJson(c.w)).sum().backward();
   assertClose(x.grad!, fromJson(c.grads.x!), GRADS, "d/d input");
   const params = module.namedParameters();
-  assert.deepEqual(params.map(([n]) => n).sort(), Object.keys(c.grads).filter((k) => k !== "x").sort());
+  assert.deepEqual(
+    params.map(([n]) => n).sort(),
+    Object.keys(c.grads)
+      .filter((k) => k !== "x")
+      .sort(),
+  );
   for (const [name, p] of params) assertClose(p.grad!, fromJson(c.grads[name]!), GRADS, `d/d ${name}`);
 }
 
 /** Adam on one batch of random images until the loss is below `target`; returns the first and last losses and the steps taken. */
-export function overfit(model: Module & { forward(x: Tensor): Tensor }, x: Tensor, y: Tensor, step: () => void, maxSteps: number, target: number): { first: number; last: number; steps: number } {
-  let first = NaN, last = NaN, steps = 0;
+export function overfit(
+  model: Module & { forward(x: Tensor): Tensor },
+  x: Tensor,
+  y: Tensor,
+  step: () => void,
+  maxSteps: number,
+  target: number,
+): { first: number; last: number; steps: number } {
+  let first = NaN,
+    last = NaN,
+    steps = 0;
   for (; steps < maxSteps && !(last < target); steps++) {
     model.zeroGrad();
     const l = F.crossEntropy(model.forward(x), y);

@@ -11,17 +11,20 @@ import { WnnError } from "../../src/engine/errors.js";
 type Call = { call: string; args: unknown[]; on?: { call: string; args: unknown[] } };
 
 function revive(v: unknown, wnn: { tensor: typeof import("../../src/engine/creation.js").tensor }): unknown {
-  if (typeof v === "object" && v !== null && "i32" in v) return wnn.tensor((v as { i32: number[] }).i32, { dtype: "int32" });
+  if (typeof v === "object" && v !== null && "i32" in v)
+    return wnn.tensor((v as { i32: number[] }).i32, { dtype: "int32" });
   if (typeof v === "object" && v !== null && "nest" in v) {
     let a: unknown = [1];
     for (let i = 1; i < (v as { nest: number }).nest; i++) a = [a];
     return a;
   }
-  if (typeof v === "object" && v !== null && "f32" in v) return Float32Array.from((v as { f32: (number | string)[] }).f32.map(Number));
+  if (typeof v === "object" && v !== null && "f32" in v)
+    return Float32Array.from((v as { f32: (number | string)[] }).f32.map(Number));
   if (v === "NaN") return NaN;
   if (v === "Infinity") return Infinity;
   if (Array.isArray(v)) return v.map((x) => revive(x, wnn));
-  if (typeof v === "object" && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, revive(x, wnn)]));
+  if (typeof v === "object" && v !== null)
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, revive(x, wnn)]));
   return v;
 }
 
@@ -53,7 +56,8 @@ const OPS: Record<string, (args: string[]) => Promise<void>> = {
     const { fromPretrained } = await import("../../src/models/hf.js");
     const { checkFinite } = await import("../../src/io/finite.js");
     const f = readHFFolder(dir!);
-    if (f.tokenizerJSON !== undefined && typeof f.config.vocab_size === "number") checkTokenizerFits(f.tokenizerJSON, f.config.vocab_size);
+    if (f.tokenizerJSON !== undefined && typeof f.config.vocab_size === "number")
+      checkTokenizerFits(f.tokenizerJSON, f.config.vocab_size);
     checkFinite(dir!, f.tensors, { strict: true });
     fromPretrained(f);
     if (f.tokenizerJSON !== undefined) tokenizerFromJSON(f.tokenizerJSON).encode("Call me Ishmael.");
@@ -101,7 +105,12 @@ const OPS: Record<string, (args: string[]) => Promise<void>> = {
     const { loadAdapter } = await import("../../cli/finetune.js");
     const { GPT, gptConfig } = await import("../../src/models/gpt2/model.js");
     const { Generator } = await import("../../src/engine/rng.js");
-    loadAdapter(new GPT(gptConfig("tiny", { vocabSize: 20, nLayer: 1, nHead: 2, nEmbd: 8, blockSize: 8 }), { generator: new Generator(1) }), dir!);
+    loadAdapter(
+      new GPT(gptConfig("tiny", { vocabSize: 20, nLayer: 1, nHead: 2, nEmbd: 8, blockSize: 8 }), {
+        generator: new Generator(1),
+      }),
+      dir!,
+    );
   },
   diffusers: async ([dir]) => {
     const { loadStableDiffusion } = await import("../../cli/sd.js");
@@ -112,7 +121,11 @@ const OPS: Record<string, (args: string[]) => Promise<void>> = {
     const { DDPMTrainer, ddpmCheckpointConfig, loadDDPM } = await import("../../src/models/ddpm/train.js");
     const { ckpt } = loadRunCheckpoint(p!, "corpus", ddpmCheckpointConfig, { strict: true });
     loadDDPM(ckpt);
-    DDPMTrainer.fromCheckpoint(ckpt, { images: new Float32Array(4 * 784), labels: Int32Array.of(0, 1, 2, 3), count: 4 });
+    DDPMTrainer.fromCheckpoint(ckpt, {
+      images: new Float32Array(4 * 784),
+      labels: Int32Array.of(0, 1, 2, 3),
+      count: 4,
+    });
   },
   "cnn-checkpoint": async ([p]) => {
     const { loadRunCheckpoint } = await import("../../cli/rundir.js");
@@ -123,7 +136,12 @@ const OPS: Record<string, (args: string[]) => Promise<void>> = {
   },
   tensor: async ([json]) => {
     // the tensor API without the model zoo (half the start-up time of "../../src/index.js")
-    const wnn = { ...(await import("../../src/engine/index.js")), ...(await import("../../src/ops/index.js")), ...(await import("../../src/ops/kernels.js")), nn: { functional: await import("../../src/nn/functional.js") } };
+    const wnn = {
+      ...(await import("../../src/engine/index.js")),
+      ...(await import("../../src/ops/index.js")),
+      ...(await import("../../src/ops/kernels.js")),
+      nn: { functional: await import("../../src/nn/functional.js") },
+    };
     const c = revive(JSON.parse(json!), wnn) as Call;
     if (c.on) {
       const target = resolve(wnn, c.on.call)(...c.on.args) as Record<string, (...a: unknown[]) => unknown>;
@@ -143,6 +161,10 @@ try {
   line = { outcome: "ok" };
 } catch (e) {
   const err = e as Error;
-  line = { outcome: e instanceof WnnError ? "typed" : "raw", class: err?.constructor?.name ?? typeof e, message: String(err?.message ?? e).slice(0, 300) };
+  line = {
+    outcome: e instanceof WnnError ? "typed" : "raw",
+    class: err?.constructor?.name ?? typeof e,
+    message: String(err?.message ?? e).slice(0, 300),
+  };
 }
 process.stdout.write(JSON.stringify(line) + "\n");

@@ -15,13 +15,18 @@ test("the hostile-input corpus: no hangs, no stack traces, no raw errors, nothin
     const only = process.env.WNN_CORPUS_ONLY; // a substring of case names, to run a few by hand
     let chosen = only ? cases.filter((c) => c.name.includes(only)) : cases;
     if (READ_ONLY_MODE === null) {
-      console.log(`skipping ${chosen.filter((c) => c.readOnly).length} read-only cases: running as root without setpriv (or with a build other users cannot reach), so nothing can be made read-only`);
+      console.log(
+        `skipping ${chosen.filter((c) => c.readOnly).length} read-only cases: running as root without setpriv (or with a build other users cannot reach), so nothing can be made read-only`,
+      );
       chosen = chosen.filter((c) => !c.readOnly);
     }
     const results = await runCases(chosen, Math.max(2, Math.min(4, availableParallelism())));
     console.log(summary(results));
     const failing = results.filter((r) => r.problem !== null);
-    assert.deepEqual(failing.map((r) => `${r.case.format}: ${r.case.name}: ${r.problem}`), []);
+    assert.deepEqual(
+      failing.map((r) => `${r.case.format}: ${r.case.name}: ${r.problem}`),
+      [],
+    );
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

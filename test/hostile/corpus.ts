@@ -58,10 +58,28 @@ function safetensorsCases(c: Ctx): Case[] {
   const add = (name: string, bytes: Uint8Array | string, expect: Case["expect"] = "error", lazyToo = false): void => {
     const p = typeof bytes === "string" ? bytes : c.file(`st/${cases.length}.safetensors`, bytes);
     cases.push({ format: "safetensors", name, lib: { op: "safetensors", args: [p] }, expect });
-    if (lazyToo) cases.push({ format: "safetensors", name: `${name} (read lazily)`, lib: { op: "safetensors-lazy", args: [p] }, expect });
+    if (lazyToo)
+      cases.push({
+        format: "safetensors",
+        name: `${name} (read lazily)`,
+        lib: { op: "safetensors-lazy", args: [p] },
+        expect,
+      });
   };
-  const f32 = (shape: number[], begin: number, end: number): unknown => ({ dtype: "F32", shape, data_offsets: [begin, end] });
-  const valid = joinPlan(planSafetensors({ a: tensor([[1, 2], [3, 4]]), b: tensor([5, 6, 7]) }));
+  const f32 = (shape: number[], begin: number, end: number): unknown => ({
+    dtype: "F32",
+    shape,
+    data_offsets: [begin, end],
+  });
+  const valid = joinPlan(
+    planSafetensors({
+      a: tensor([
+        [1, 2],
+        [3, 4],
+      ]),
+      b: tensor([5, 6, 7]),
+    }),
+  );
   add("a valid file", valid, "ok", true);
   add("an empty file", new Uint8Array(0), "error", true);
   add("7 bytes", new Uint8Array(7), "error", true);
@@ -74,14 +92,41 @@ function safetensorsCases(c: Ctx): Case[] {
   add("a header length of 1", rawSafetensors(null, new Uint8Array(0), "{"), "error");
   add("a header that is not an object", rawSafetensors([1, 2]));
   add("a header that is not JSON", rawSafetensors(null, new Uint8Array(0), "{nope}"));
-  add("a header of invalid UTF-8", (() => { const b = rawSafetensors(null, new Uint8Array(0), '{"a":"xx"}'); b[14] = 0xff; return b; })());
-  add("a duplicate tensor name", rawSafetensors(null, new Uint8Array(8), '{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}'));
+  add(
+    "a header of invalid UTF-8",
+    (() => {
+      const b = rawSafetensors(null, new Uint8Array(0), '{"a":"xx"}');
+      b[14] = 0xff;
+      return b;
+    })(),
+  );
+  add(
+    "a duplicate tensor name",
+    rawSafetensors(
+      null,
+      new Uint8Array(8),
+      '{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}',
+    ),
+  );
   add("an unknown dtype", rawSafetensors({ a: { dtype: "F31", shape: [1], data_offsets: [0, 4] } }, new Uint8Array(4)));
-  add("an unsupported dtype", rawSafetensors({ a: { dtype: "U64", shape: [1], data_offsets: [0, 8] } }, new Uint8Array(8)));
+  add(
+    "an unsupported dtype",
+    rawSafetensors({ a: { dtype: "U64", shape: [1], data_offsets: [0, 8] } }, new Uint8Array(8)),
+  );
   add("a negative dim", rawSafetensors({ a: f32([-1], 0, 4) }, new Uint8Array(4)));
   add("a fractional dim", rawSafetensors({ a: f32([1.5], 0, 4) }, new Uint8Array(4)));
-  add("dims whose product passes 2^53", rawSafetensors({ a: f32([2 ** 30, 2 ** 30, 2 ** 30], 0, 4) }, new Uint8Array(4)), "error", true);
-  add("a shape of 2^31 × 2^31 over 4 bytes", rawSafetensors({ a: f32([2 ** 31, 2 ** 31], 0, 4) }, new Uint8Array(4)), "error", true);
+  add(
+    "dims whose product passes 2^53",
+    rawSafetensors({ a: f32([2 ** 30, 2 ** 30, 2 ** 30], 0, 4) }, new Uint8Array(4)),
+    "error",
+    true,
+  );
+  add(
+    "a shape of 2^31 × 2^31 over 4 bytes",
+    rawSafetensors({ a: f32([2 ** 31, 2 ** 31], 0, 4) }, new Uint8Array(4)),
+    "error",
+    true,
+  );
   add("offsets in reverse", rawSafetensors({ a: f32([1], 4, 0) }, new Uint8Array(4)));
   add("offsets past the data", rawSafetensors({ a: f32([1000], 0, 4000) }, new Uint8Array(4)), "error", true);
   add("a gap between tensors", rawSafetensors({ a: f32([1], 0, 4), b: f32([1], 8, 12) }, new Uint8Array(12)));
@@ -89,11 +134,29 @@ function safetensorsCases(c: Ctx): Case[] {
   add("an unknown field", rawSafetensors({ a: { ...(f32([1], 0, 4) as object), extra: 1 } }, new Uint8Array(4)));
   add("metadata that is not strings", rawSafetensors({ __metadata__: { a: 1 } }));
   add("an entry that is not an object", rawSafetensors({ a: 5 }));
-  add("JSON nested 100,000 deep", rawSafetensors(null, new Uint8Array(0), '{"a":' + "[".repeat(100_000) + "]".repeat(100_000) + "}"));
-  add("a string of 10 MB as a name", rawSafetensors(null, new Uint8Array(0), `{"${"n".repeat(10_000_000)}":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}}`));
+  add(
+    "JSON nested 100,000 deep",
+    rawSafetensors(null, new Uint8Array(0), '{"a":' + "[".repeat(100_000) + "]".repeat(100_000) + "}"),
+  );
+  add(
+    "a string of 10 MB as a name",
+    rawSafetensors(
+      null,
+      new Uint8Array(0),
+      `{"${"n".repeat(10_000_000)}":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}}`,
+    ),
+  );
   // 1,000,000 zero-size tensors (59 MB): once 34 s and 1.6 GB before the error
-  const many = (n: number): string => "{" + Array.from({ length: n }, (_, i) => `"t${i}":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}`).join(",") + "}";
-  add("1,000,000 zero-size tensors (59 MB of header)", rawSafetensors(null, new Uint8Array(0), many(1_000_000)), "error", true);
+  const many = (n: number): string =>
+    "{" +
+    Array.from({ length: n }, (_, i) => `"t${i}":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}`).join(",") +
+    "}";
+  add(
+    "1,000,000 zero-size tensors (59 MB of header)",
+    rawSafetensors(null, new Uint8Array(0), many(1_000_000)),
+    "error",
+    true,
+  );
   add("50,000 zero-size tensors (under the cap)", rawSafetensors(null, new Uint8Array(0), many(50_000)), "ok");
   add("a folder named model.safetensors", c.dir("st/dir.safetensors"), "error", true);
   add("a FIFO named model.safetensors", c.fifo("st/fifo.safetensors"), "error", true);
@@ -110,9 +173,10 @@ function safetensorsCases(c: Ctx): Case[] {
     const b = valid.slice();
     const edits = 1 + c.g.randint(0, 4);
     for (let e = 0; e < edits; e++) {
-      const kind = c.g.randint(0, 3), at = c.g.randint(0, b.length);
+      const kind = c.g.randint(0, 3),
+        at = c.g.randint(0, b.length);
       if (kind === 0) b[at] = c.g.randint(0, 256);
-      else if (kind === 1) b[at] = "0123456789[]{}\",:-e.".charCodeAt(c.g.randint(0, 21));
+      else if (kind === 1) b[at] = '0123456789[]{}",:-e.'.charCodeAt(c.g.randint(0, 21));
       else b[at]! ^= 1 << c.g.randint(0, 8);
     }
     const cut = c.g.random() < 0.2 ? b.subarray(0, c.g.randint(0, b.length)) : b;
@@ -137,20 +201,30 @@ function hfFolderCases(c: Ctx): Case[] {
   let n = 0;
   const folder = (edit: (dir: string) => void, files = base, tok: string | undefined = tokenizer): string => {
     const dir = c.dir(`hf/${n++}`);
-    writeHFFolder(dir, { config: files.config, tensors: files.tensors, ...(tok === undefined ? {} : { tokenizerJSON: tok }) });
+    writeHFFolder(dir, {
+      config: files.config,
+      tensors: files.tensors,
+      ...(tok === undefined ? {} : { tokenizerJSON: tok }),
+    });
     edit(dir);
     return dir;
   };
   const add = (name: string, dir: string, expect: Case["expect"] = "error", format = "hf-folder"): void => {
     cases.push({ format, name, lib: { op: "hf-folder", args: [dir] }, expect });
   };
-  const replaceWith = (what: "fifo" | "dir", name: string) => (dir: string): void => {
-    execFileSync("rm", ["-f", join(dir, name)]);
-    if (what === "dir") mkdirSync(join(dir, name));
-    else execFileSync("mkfifo", [join(dir, name)]);
-  };
+  const replaceWith =
+    (what: "fifo" | "dir", name: string) =>
+    (dir: string): void => {
+      execFileSync("rm", ["-f", join(dir, name)]);
+      if (what === "dir") mkdirSync(join(dir, name));
+      else execFileSync("mkfifo", [join(dir, name)]);
+    };
   const ids = tokenizerIdCount(tokenizer);
-  add("a valid tiny GPT-2 folder", folder(() => {}, { config: { ...base.config, vocab_size: ids }, tensors: tinyGpt2Vocab(ids) }), "ok");
+  add(
+    "a valid tiny GPT-2 folder",
+    folder(() => {}, { config: { ...base.config, vocab_size: ids }, tensors: tinyGpt2Vocab(ids) }),
+    "ok",
+  );
   for (const name of ["config.json", "model.safetensors", "tokenizer.json"]) {
     add(`${name} is a FIFO`, folder(replaceWith("fifo", name)));
     add(`${name} is a folder`, folder(replaceWith("dir", name)));
@@ -162,31 +236,97 @@ function hfFolderCases(c: Ctx): Case[] {
     return dir;
   };
   add("the shard index is a FIFO", sharded(replaceWith("fifo", "model.safetensors.index.json")));
-  add("a shard is a FIFO", sharded((d) => replaceWith("fifo", readdirSync(d).find((f) => /^model-00001-of-\d+\.safetensors$/.test(f))!)(d)));
-  add("a shard named ../x.safetensors", sharded((d) => writeFileSync(join(d, "model.safetensors.index.json"), JSON.stringify({ weight_map: { "wte.weight": "../x.safetensors" } }))));
-  add("an index nested 10,000 deep", sharded((d) => writeFileSync(join(d, "model.safetensors.index.json"), '{"weight_map":' + "[".repeat(10_000) + "]".repeat(10_000) + "}")));
-  add("only pickle weights", folder((d) => {
-    execFileSync("rm", ["-f", join(d, "model.safetensors")]);
-    writeFileSync(join(d, "pytorch_model.bin"), "not opened");
-  }));
-  add("no config.json", folder((d) => execFileSync("rm", ["-f", join(d, "config.json")])));
+  add(
+    "a shard is a FIFO",
+    sharded((d) =>
+      replaceWith(
+        "fifo",
+        readdirSync(d).find((f) => /^model-00001-of-\d+\.safetensors$/.test(f))!,
+      )(d),
+    ),
+  );
+  add(
+    "a shard named ../x.safetensors",
+    sharded((d) =>
+      writeFileSync(
+        join(d, "model.safetensors.index.json"),
+        JSON.stringify({ weight_map: { "wte.weight": "../x.safetensors" } }),
+      ),
+    ),
+  );
+  add(
+    "an index nested 10,000 deep",
+    sharded((d) =>
+      writeFileSync(
+        join(d, "model.safetensors.index.json"),
+        '{"weight_map":' + "[".repeat(10_000) + "]".repeat(10_000) + "}",
+      ),
+    ),
+  );
+  add(
+    "only pickle weights",
+    folder((d) => {
+      execFileSync("rm", ["-f", join(d, "model.safetensors")]);
+      writeFileSync(join(d, "pytorch_model.bin"), "not opened");
+    }),
+  );
+  add(
+    "no config.json",
+    folder((d) => execFileSync("rm", ["-f", join(d, "config.json")])),
+  );
   // tokenizer ids far past the model's vocabulary (once 16 s and 1.4 GB to load)
-  add("a tokenizer with 200,000 ids past a vocabulary of 300", folder((d) => {
-    const tok = fixture("bpe_moby_1000.json");
-    for (let i = 0; i < 200_000; i++) tok.model.vocab[`w${i}`] = 2000 + i;
-    writeFileSync(join(d, "tokenizer.json"), JSON.stringify(tok));
-  }));
-  add("normalizers nested 20,000 deep", folder((d) => {
-    const tok = fixture("bpe_moby_1000.json");
-    tok.normalizer = "@@";
-    writeFileSync(join(d, "tokenizer.json"), JSON.stringify(tok).replace('"@@"', nested(20_000)));
-  }));
-  add("NaN weights", folder(() => {}, { config: base.config, tensors: { ...base.tensors, "h.0.ln_1.weight": tensor(Array.from({ length: 8 }, () => NaN)) } }, undefined));
+  add(
+    "a tokenizer with 200,000 ids past a vocabulary of 300",
+    folder((d) => {
+      const tok = fixture("bpe_moby_1000.json");
+      for (let i = 0; i < 200_000; i++) tok.model.vocab[`w${i}`] = 2000 + i;
+      writeFileSync(join(d, "tokenizer.json"), JSON.stringify(tok));
+    }),
+  );
+  add(
+    "normalizers nested 20,000 deep",
+    folder((d) => {
+      const tok = fixture("bpe_moby_1000.json");
+      tok.normalizer = "@@";
+      writeFileSync(join(d, "tokenizer.json"), JSON.stringify(tok).replace('"@@"', nested(20_000)));
+    }),
+  );
+  add(
+    "NaN weights",
+    folder(
+      () => {},
+      {
+        config: base.config,
+        tensors: { ...base.tensors, "h.0.ln_1.weight": tensor(Array.from({ length: 8 }, () => NaN)) },
+      },
+      undefined,
+    ),
+  );
   // config.json: careless and hostile values (each folder's weights stay the tiny model's)
   const config = (name: string, cfg: Record<string, unknown> | string, expect: Case["expect"] = "error"): void => {
-    add(`config.json: ${name}`, folder((d) => writeFileSync(join(d, "config.json"), typeof cfg === "string" ? cfg : JSON.stringify(cfg)), base, undefined), expect, "config.json");
+    add(
+      `config.json: ${name}`,
+      folder(
+        (d) => writeFileSync(join(d, "config.json"), typeof cfg === "string" ? cfg : JSON.stringify(cfg)),
+        base,
+        undefined,
+      ),
+      expect,
+      "config.json",
+    );
   };
-  for (const [field, value] of [["n_layer", 1e6], ["n_embd", 1e5], ["vocab_size", 1e9], ["n_positions", 1e9], ["n_head", 0], ["n_layer", -1], ["n_layer", 2.5], ["n_layer", "12"], ["n_embd", 1e300], ["n_head", 3]] as const) {
+  for (const [field, value] of [
+    ["n_layer", 1e6],
+    ["n_embd", 1e5],
+    ["vocab_size", 1e9],
+    ["n_positions", 1e9],
+    ["n_head", 0],
+    ["n_layer", -1],
+    ["n_layer", 2.5],
+    ["n_layer", "12"],
+    ["n_embd", 1e300],
+    ["n_head", 3],
+  ] as const) {
     config(`${field} = ${JSON.stringify(value)}`, { ...base.config, [field]: value });
   }
   config("not JSON", "{ model_type: gpt2 }");
@@ -199,12 +339,27 @@ function hfFolderCases(c: Ctx): Case[] {
   const fields = Object.keys(base.config);
   const hostile = [-1, 0, 1e9, 1e300, -1e300, 2 ** 53, 2.5, "x", "", null, true, [], {}, [1, 2], { a: 1 }];
   for (let k = 0; k < 15; k++) {
-    const field = fields[c.g.randint(0, fields.length)]!, value = hostile[c.g.randint(0, hostile.length)];
+    const field = fields[c.g.randint(0, fields.length)]!,
+      value = hostile[c.g.randint(0, hostile.length)];
     config(`mutation ${k}: ${field} = ${JSON.stringify(value)}`, { ...base.config, [field]: value }, "any");
   }
-  for (const [name, text] of [["a FIFO", null], ["nested 1,000 deep", "[".repeat(1000) + "]".repeat(1000)], ["a folder", "dir"]] as const) {
-    const p = text === null ? c.fifo(`json/${name}.json`) : text === "dir" ? c.dir(`json/${name}.json`) : c.file(`json/${name}.json`, text);
-    cases.push({ format: "config.json", name: `a JSON file that is ${name}`, lib: { op: "json", args: [p] }, expect: "error" });
+  for (const [name, text] of [
+    ["a FIFO", null],
+    ["nested 1,000 deep", "[".repeat(1000) + "]".repeat(1000)],
+    ["a folder", "dir"],
+  ] as const) {
+    const p =
+      text === null
+        ? c.fifo(`json/${name}.json`)
+        : text === "dir"
+          ? c.dir(`json/${name}.json`)
+          : c.file(`json/${name}.json`, text);
+    cases.push({
+      format: "config.json",
+      name: `a JSON file that is ${name}`,
+      lib: { op: "json", args: [p] },
+      expect: "error",
+    });
   }
   return cases;
 }
@@ -232,7 +387,10 @@ function tokenizerCases(c: Ctx): Case[] {
   const spBpe = fixture("sp_bpe.json").tokenizer; // byte-fallback BPE (LLaMA's kind)
   const moby = fixture("bpe_moby_1000.json"); // byte-level BPE (GPT-2's kind)
   const withNormalizer = (normalizer: unknown): string => JSON.stringify({ ...spBpe, normalizer });
-  const replace = (regex: string): unknown => ({ type: "Sequence", normalizers: [{ type: "Replace", pattern: { Regex: regex }, content: "_" }, ...spBpe.normalizer.normalizers] });
+  const replace = (regex: string): unknown => ({
+    type: "Sequence",
+    normalizers: [{ type: "Replace", pattern: { Regex: regex }, content: "_" }, ...spBpe.normalizer.normalizers],
+  });
   add("a valid byte-fallback BPE", JSON.stringify(spBpe), "ok");
   add("a valid byte-level BPE", JSON.stringify(moby), "ok");
   // a regex from a file is untrusted code: once past 20 s (exponential in the prompt's length)
@@ -240,21 +398,54 @@ function tokenizerCases(c: Ctx): Case[] {
   add("Replace ^(a+)+$ on 5,000 × a + !", withNormalizer(replace("^(a+)+$")), "ok", "a".repeat(5000) + "!");
   add("Replace (a|aa)*b on 3,000 × a", withNormalizer(replace("(a|aa)*b")), "ok", "a".repeat(3000));
   add("Replace (x*)*y on 3,000 × x", withNormalizer(replace("(x*)*y")), "ok", "x".repeat(3000));
-  add("Replace ^(\\w+\\s?)*$ on words and a !", withNormalizer(replace("^(\\w+\\s?)*$")), "ok", "word ".repeat(400) + "!");
+  add(
+    "Replace ^(\\w+\\s?)*$ on words and a !",
+    withNormalizer(replace("^(\\w+\\s?)*$")),
+    "ok",
+    "word ".repeat(400) + "!",
+  );
   for (const bad of ["(a)\\1", "(?<=a)b", "(?<!a)b", "(?=ab)", "(?>a)", "a{5000}", "(", "[z-a]", "\\p{Bogus}", "a++"]) {
     add(`Replace with the unsupported regex ${bad}`, withNormalizer(replace(bad)), "error");
   }
-  add("normalizers nested 20,000 deep", JSON.stringify({ ...spBpe, normalizer: "@@" }).replace('"@@"', nested(20_000)), "error");
-  add("pre-tokenizers nested 100 deep", JSON.stringify({ ...spBpe, pre_tokenizer: "@@" }).replace('"@@"', '{"type":"Sequence","pretokenizers":['.repeat(100) + '{"type":"WhitespaceSplit"}' + "]}".repeat(100)), "error");
+  add(
+    "normalizers nested 20,000 deep",
+    JSON.stringify({ ...spBpe, normalizer: "@@" }).replace('"@@"', nested(20_000)),
+    "error",
+  );
+  add(
+    "pre-tokenizers nested 100 deep",
+    JSON.stringify({ ...spBpe, pre_tokenizer: "@@" }).replace(
+      '"@@"',
+      '{"type":"Sequence","pretokenizers":['.repeat(100) + '{"type":"WhitespaceSplit"}' + "]}".repeat(100),
+    ),
+    "error",
+  );
   add("a model of an unknown type", JSON.stringify({ ...moby, model: { ...moby.model, type: "Bogus" } }), "error");
   add("a model that is a string", JSON.stringify({ ...moby, model: "BPE" }), "error");
-  add("a vocabulary that is an array of numbers", JSON.stringify({ ...moby, model: { ...moby.model, vocab: [1, 2, 3] } }), "error");
+  add(
+    "a vocabulary that is an array of numbers",
+    JSON.stringify({ ...moby, model: { ...moby.model, vocab: [1, 2, 3] } }),
+    "error",
+  );
   add("merges that are numbers", JSON.stringify({ ...moby, model: { ...moby.model, merges: [1, 2, 3] } }), "error");
   add("not JSON", "{ model: BPE }", "error");
   add("invalid UTF-8", "\u00ff", "any");
   add("a FIFO", null, "error");
   // mutation fuzzing: a seeded edit of one value or key of the byte-level tokenizer's JSON
-  const hostile: unknown[] = [null, -1, 1e300, "x", "", true, [], {}, [[]], { type: "Sequence" }, 2 ** 31, -(2 ** 31) - 1];
+  const hostile: unknown[] = [
+    null,
+    -1,
+    1e300,
+    "x",
+    "",
+    true,
+    [],
+    {},
+    [[]],
+    { type: "Sequence" },
+    2 ** 31,
+    -(2 ** 31) - 1,
+  ];
   const paths: (string | number)[][] = [];
   const walk = (v: unknown, path: (string | number)[], depth: number): void => {
     if (depth > 4 || typeof v !== "object" || v === null) return;
@@ -285,7 +476,25 @@ function checkpointCases(c: Ctx): Case[] {
   const cases: Case[] = [];
   const cfg = gptConfig("tiny", { vocabSize: 20, nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 8 });
   const tokens = Int32Array.from({ length: 200 }, (_, i) => (i * 7) % 20);
-  const trainer = new GPTTrainer(cfg, { batchSize: 2, lr: 1e-3, minLr: 1e-4, warmupIters: 1, lrDecayIters: 10, iters: 10, evalInterval: 5, evalIters: 1, weightDecay: 0.1, beta1: 0.9, beta2: 0.99, gradClip: 1, seed: 1 }, { train: tokens, val: tokens });
+  const trainer = new GPTTrainer(
+    cfg,
+    {
+      batchSize: 2,
+      lr: 1e-3,
+      minLr: 1e-4,
+      warmupIters: 1,
+      lrDecayIters: 10,
+      iters: 10,
+      evalInterval: 5,
+      evalIters: 1,
+      weightDecay: 0.1,
+      beta1: 0.9,
+      beta2: 0.99,
+      gradClip: 1,
+      seed: 1,
+    },
+    { train: tokens, val: tokens },
+  );
   trainer.trainStep();
   const ckpt = trainer.checkpoint({ dataset: "corpus" });
   const add = (name: string, bytes: Uint8Array | string, expect: Case["expect"] = "error"): void => {
@@ -294,29 +503,92 @@ function checkpointCases(c: Ctx): Case[] {
   };
   /** the checkpoint with one edit, written with a valid checksum (the file is consistent with itself) */
   const edited = (edit: (k: Checkpoint & { config: any; extra: any }) => void): Uint8Array => {
-    const k = { ...ckpt, config: JSON.parse(JSON.stringify(ckpt.config)), extra: JSON.parse(JSON.stringify(ckpt.extra)), model: { ...ckpt.model } };
+    const k = {
+      ...ckpt,
+      config: JSON.parse(JSON.stringify(ckpt.config)),
+      extra: JSON.parse(JSON.stringify(ckpt.extra)),
+      model: { ...ckpt.model },
+    };
     edit(k);
     return serializeCheckpoint(k);
   };
   const valid = serializeCheckpoint(ckpt);
   add("a valid checkpoint", valid, "ok");
-  for (const [field, value] of [["nLayer", 1e6], ["nEmbd", 1e5], ["blockSize", 1e9], ["vocabSize", 1e9], ["nHead", 0], ["nLayer", 2], ["nEmbd", 32], ["dropout", 5], ["bias", "yes"]] as const) {
-    add(`model.${field} = ${value} (valid checksum)`, edited((k) => void (k.config.model[field] = value)));
+  for (const [field, value] of [
+    ["nLayer", 1e6],
+    ["nEmbd", 1e5],
+    ["blockSize", 1e9],
+    ["vocabSize", 1e9],
+    ["nHead", 0],
+    ["nLayer", 2],
+    ["nEmbd", 32],
+    ["dropout", 5],
+    ["bias", "yes"],
+  ] as const) {
+    add(
+      `model.${field} = ${value} (valid checksum)`,
+      edited((k) => void (k.config.model[field] = value)),
+    );
   }
-  for (const [field, value] of [["iters", 0], ["lr", -1], ["batchSize", 0], ["beta1", 1], ["warmupIters", 1e9], ["seed", -1]] as const) {
-    add(`train.${field} = ${value} (valid checksum)`, edited((k) => void (k.config.train[field] = value)));
+  for (const [field, value] of [
+    ["iters", 0],
+    ["lr", -1],
+    ["batchSize", 0],
+    ["beta1", 1],
+    ["warmupIters", 1e9],
+    ["seed", -1],
+  ] as const) {
+    add(
+      `train.${field} = ${value} (valid checksum)`,
+      edited((k) => void (k.config.train[field] = value)),
+    );
   }
-  add("step 1e9 of a 10-step run", edited((k) => void (k.step = 1e9)));
-  add("extra.dropoutRng = 5", edited((k) => void (k.extra.dropoutRng = 5)));
-  add("extra.dropoutRng with 3 words", edited((k) => void (k.extra.dropoutRng = { s: [1, 2, 3], spare: null })));
-  add("extra.lastEval = 1e9", edited((k) => void (k.extra.lastEval = 1e9)));
-  add("config.kind = bert", edited((k) => void (k.config.kind = "bert")));
-  add("no optimizer state", edited((k) => void delete (k as Partial<Checkpoint>).optimizer));
-  add("a scheduler state of another kind", edited((k) => void (k.scheduler = { kind: "step" })));
-  add("optimizer state for other parameters", edited((k) => void (k.optimizer = { tensors: {}, json: { state: {}, paramGroups: [] } })));
-  add("a NaN weight", edited((k) => void (k.model["normF.weight"] = tensor(Array.from({ length: 16 }, (_, i) => (i === 3 ? NaN : 1))))));
-  add("an infinite weight", edited((k) => void (k.model["normF.bias"] = tensor(Array.from({ length: 16 }, (_, i) => (i === 0 ? -Infinity : 0))))));
-  add("a missing weight", edited((k) => void delete k.model["normF.bias"]));
+  add(
+    "step 1e9 of a 10-step run",
+    edited((k) => void (k.step = 1e9)),
+  );
+  add(
+    "extra.dropoutRng = 5",
+    edited((k) => void (k.extra.dropoutRng = 5)),
+  );
+  add(
+    "extra.dropoutRng with 3 words",
+    edited((k) => void (k.extra.dropoutRng = { s: [1, 2, 3], spare: null })),
+  );
+  add(
+    "extra.lastEval = 1e9",
+    edited((k) => void (k.extra.lastEval = 1e9)),
+  );
+  add(
+    "config.kind = bert",
+    edited((k) => void (k.config.kind = "bert")),
+  );
+  add(
+    "no optimizer state",
+    edited((k) => void delete (k as Partial<Checkpoint>).optimizer),
+  );
+  add(
+    "a scheduler state of another kind",
+    edited((k) => void (k.scheduler = { kind: "step" })),
+  );
+  add(
+    "optimizer state for other parameters",
+    edited((k) => void (k.optimizer = { tensors: {}, json: { state: {}, paramGroups: [] } })),
+  );
+  add(
+    "a NaN weight",
+    edited((k) => void (k.model["normF.weight"] = tensor(Array.from({ length: 16 }, (_, i) => (i === 3 ? NaN : 1))))),
+  );
+  add(
+    "an infinite weight",
+    edited(
+      (k) => void (k.model["normF.bias"] = tensor(Array.from({ length: 16 }, (_, i) => (i === 0 ? -Infinity : 0)))),
+    ),
+  );
+  add(
+    "a missing weight",
+    edited((k) => void delete k.model["normF.bias"]),
+  );
   const flipped = valid.slice();
   flipped[flipped.length - 5]! ^= 1;
   add("a bit flipped in the data", flipped);
@@ -341,7 +613,8 @@ function tensorCases(c: Ctx): Case[] {
     cases.push({ format: "tensor", name, lib: { op: "tensor", args: [JSON.stringify(call)] }, expect });
   };
   const big = [[1e9], [1e12], [2 ** 32], [2 ** 31], [1e6, 1e6], [65536, 65536], [2 ** 20, 2 ** 20, 4], [3e9]];
-  for (const fn of ["zeros", "ones", "rand", "randn"]) for (const shape of big.slice(0, 4)) add(`${fn}(${JSON.stringify(shape)})`, { call: fn, args: [shape] });
+  for (const fn of ["zeros", "ones", "rand", "randn"])
+    for (const shape of big.slice(0, 4)) add(`${fn}(${JSON.stringify(shape)})`, { call: fn, args: [shape] });
   for (const shape of big.slice(4)) add(`full(${JSON.stringify(shape)}, 1)`, { call: "full", args: [shape, 1] });
   add("eye(1e6)", { call: "eye", args: [1e6] });
   add("eye(1e5, 1e5)", { call: "eye", args: [1e5, 1e5] });
@@ -358,13 +631,17 @@ function tensorCases(c: Ctx): Case[] {
   add("tensor([NaN]) as int32", { call: "tensor", args: [["NaN"], { dtype: "int32" }] });
   add("tensor([Infinity]) as int32", { call: "tensor", args: [["Infinity"], { dtype: "int32" }] });
   add("tensor([2^31]) as int32", { call: "tensor", args: [[2 ** 31], { dtype: "int32" }] });
-  add("tensor([-2^31]) as int32 (the smallest int32)", { call: "tensor", args: [[-(2 ** 31)], { dtype: "int32" }] }, "ok");
+  add(
+    "tensor([-2^31]) as int32 (the smallest int32)",
+    { call: "tensor", args: [[-(2 ** 31)], { dtype: "int32" }] },
+    "ok",
+  );
   add("a Float32Array holding NaN as int32", { call: "tensor", args: [{ f32: ["NaN", 1] }, { dtype: "int32" }] });
   add("full([2], 1e10) as int32", { call: "full", args: [[2], 1e10, { dtype: "int32" }] });
   add("zeros([-1])", { call: "zeros", args: [[-1]] });
   add("zeros([1.5])", { call: "zeros", args: [[1.5]] });
   add("zeros of 100 dims", { call: "zeros", args: [Array.from({ length: 100 }, () => 1)] });
-  add("zeros(\"abc\")", { call: "zeros", args: ["abc"] });
+  add('zeros("abc")', { call: "zeros", args: ["abc"] });
   add("ragged nested arrays", { call: "tensor", args: [[[1, 2], [3]]] });
   add("a string in a tensor", { call: "tensor", args: [[1, "a"]] });
   add("setNumThreads(1000)", { call: "setNumThreads", args: [1000] });
@@ -373,7 +650,8 @@ function tensorCases(c: Ctx): Case[] {
   add("expand to (1e6, 1e6)", { call: "expand", args: [[1e6, 1e6]], on: { call: "zeros", args: [[1, 1]] } });
   // seeded shapes past the budget: 2 to 5 dims whose product passes 2^31 bytes
   for (let k = 0; k < 4; k++) {
-    const ndim = 2 + c.g.randint(0, 4), shape: number[] = [];
+    const ndim = 2 + c.g.randint(0, 4),
+      shape: number[] = [];
     let n = 1;
     for (let d = 0; d < ndim; d++) {
       const size = d === ndim - 1 ? Math.ceil(2 ** 30 / n) + c.g.randint(1, 1000) : 1 + c.g.randint(1, 2000);
@@ -391,18 +669,44 @@ function tensorCases(c: Ctx): Case[] {
 function cliCases(c: Ctx): Case[] {
   const cases: Case[] = [];
   const cwd = c.dir("cli");
-  const add = (name: string, argv: string[], expect: Case["expect"] = "error", extra: Partial<Case> = {}, stderr?: RegExp): void => {
+  const add = (
+    name: string,
+    argv: string[],
+    expect: Case["expect"] = "error",
+    extra: Partial<Case> = {},
+    stderr?: RegExp,
+  ): void => {
     cases.push({ format: "cli", name, cli: { argv, cwd, ...(stderr ? { stderr } : {}) }, expect, ...extra });
   };
   const gpt = (...a: string[]): string[] => ["train", "gpt", ...a];
-  for (const [opt, value] of [["iters", "0x10"], ["iters", "0b11"], ["iters", "1e3"], ["iters", "Infinity"], ["iters", "-1"], ["iters", " 5"], ["lr", "0x1"], ["lr", "NaN"], ["lr", "Infinity"], ["threads", "1000"], ["threads", "0"], ["n_layer", "100000"], ["n_embd", "100000"], ["block_size", "1000000000"], ["batch_size", "100000000"], ["n_head", "3"], ["dropout", "1"], ["seed", "9007199254740993"]] as const) {
+  for (const [opt, value] of [
+    ["iters", "0x10"],
+    ["iters", "0b11"],
+    ["iters", "1e3"],
+    ["iters", "Infinity"],
+    ["iters", "-1"],
+    ["iters", " 5"],
+    ["lr", "0x1"],
+    ["lr", "NaN"],
+    ["lr", "Infinity"],
+    ["threads", "1000"],
+    ["threads", "0"],
+    ["n_layer", "100000"],
+    ["n_embd", "100000"],
+    ["block_size", "1000000000"],
+    ["batch_size", "100000000"],
+    ["n_head", "3"],
+    ["dropout", "1"],
+    ["seed", "9007199254740993"],
+  ] as const) {
     add(`train gpt --${opt} ${JSON.stringify(value)}`, gpt(`--${opt}`, value));
   }
   add("train gpt: a model too big for the machine", gpt("--n_layer", "128", "--n_embd", "16384", "--n_head", "128"));
   const file = c.file("cli/a-file", "mine\n");
   const nonEmpty = c.dir("cli/not-empty");
   const log = c.file("cli/not-empty/log.jsonl", '{"type":"train","step":1,"loss":1}\n');
-  for (const out of ["/proc/x/run", "/dev/null", "/sys/x", "/dev/shm/../null"]) add(`train gpt --out ${out}`, gpt("--out", out));
+  for (const out of ["/proc/x/run", "/dev/null", "/sys/x", "/dev/shm/../null"])
+    add(`train gpt --out ${out}`, gpt("--out", out));
   add("train gpt --out an existing file", gpt("--out", file), "error", { keep: [file] });
   add("train gpt --out a path under a file", gpt("--out", join(file, "run")), "error", { keep: [file] });
   add("train gpt --out a folder holding a log but no checkpoint", gpt("--out", nonEmpty), "error", { keep: [log] });
@@ -420,12 +724,16 @@ function cliCases(c: Ctx): Case[] {
   add("sample --tokens 1e12", ["sample", "--checkpoint", dirRun, "--tokens", "1000000000000"]);
   add("sample --top_p 2", ["sample", "--checkpoint", dirRun, "--top_p", "2"]);
   add("sample --model a FIFO", ["sample", "--model", c.fifo("cli/model-fifo")]);
-  add("sample --model a folder whose config.json is a FIFO", ["sample", "--model", (() => {
-    const d = c.dir("cli/hf-fifo");
-    execFileSync("mkfifo", [join(d, "config.json")]);
-    writeFileSync(join(d, "model.safetensors"), "");
-    return d;
-  })()]);
+  add("sample --model a folder whose config.json is a FIFO", [
+    "sample",
+    "--model",
+    (() => {
+      const d = c.dir("cli/hf-fifo");
+      execFileSync("mkfifo", [join(d, "config.json")]);
+      writeFileSync(join(d, "model.safetensors"), "");
+      return d;
+    })(),
+  ]);
   add("fill-mask --model a missing folder", ["fill-mask", "--model", join(cwd, "nope"), "--text", "x"]);
   add("an unknown command", ["frobnicate"]);
   add("help for an unknown command", ["help", "frobnicate"]);
@@ -443,11 +751,34 @@ function cliCheckpointCases(c: Ctx): Case[] {
   const tok = CharTokenizer.fromText(text);
   const cfg = gptConfig("tiny", { vocabSize: tok.vocabSize, nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 8 });
   const tokens = Int32Array.from(tok.encode(text));
-  const trainer = new GPTTrainer(cfg, { batchSize: 2, lr: 1e-3, minLr: 1e-4, warmupIters: 1, lrDecayIters: 62, iters: 62, evalInterval: 100, evalIters: 1, weightDecay: 0.1, beta1: 0.9, beta2: 0.99, gradClip: 1, seed: 1 }, { train: tokens, val: tokens });
+  const trainer = new GPTTrainer(
+    cfg,
+    {
+      batchSize: 2,
+      lr: 1e-3,
+      minLr: 1e-4,
+      warmupIters: 1,
+      lrDecayIters: 62,
+      iters: 62,
+      evalInterval: 100,
+      evalIters: 1,
+      weightDecay: 0.1,
+      beta1: 0.9,
+      beta2: 0.99,
+      gradClip: 1,
+      seed: 1,
+    },
+    { train: tokens, val: tokens },
+  );
   const ckpt = trainer.checkpoint({ dataset: "moby-dick", split: 0.9, tokenizer: tok.toJSON() });
   const run = (name: string, edit: (k: any) => void): string => {
     const d = c.dir(`cli-ckpt/${name}`);
-    const k = { ...ckpt, config: JSON.parse(JSON.stringify(ckpt.config)), extra: JSON.parse(JSON.stringify(ckpt.extra)), model: { ...ckpt.model } };
+    const k = {
+      ...ckpt,
+      config: JSON.parse(JSON.stringify(ckpt.config)),
+      extra: JSON.parse(JSON.stringify(ckpt.extra)),
+      model: { ...ckpt.model },
+    };
     edit(k);
     writeFileSync(join(d, "checkpoint.safetensors"), serializeCheckpoint(k));
     return d;
@@ -456,8 +787,18 @@ function cliCheckpointCases(c: Ctx): Case[] {
     cases.push({ format: "cli", name, cli: { argv, cwd, ...(stderr ? { stderr } : {}) }, expect });
   };
   const nanRun = run("nan", (k) => (k.model["normF.weight"] = tensor(Array.from({ length: 16 }, () => NaN))));
-  add("sample from NaN weights: a warning naming them", ["sample", "--checkpoint", nanRun, "--tokens", "5", "--prompt", "call"], "ok", /warning: .*normF\.weight/);
-  add("sample --strict from NaN weights: refused", ["sample", "--checkpoint", nanRun, "--tokens", "5", "--strict"], "error", /normF\.weight/);
+  add(
+    "sample from NaN weights: a warning naming them",
+    ["sample", "--checkpoint", nanRun, "--tokens", "5", "--prompt", "call"],
+    "ok",
+    /warning: .*normF\.weight/,
+  );
+  add(
+    "sample --strict from NaN weights: refused",
+    ["sample", "--checkpoint", nanRun, "--tokens", "5", "--strict"],
+    "error",
+    /normF\.weight/,
+  );
   add("train gpt --resume NaN weights: refused", ["train", "gpt", "--resume", nanRun], "error", /NaN or infinite/);
   for (const [name, edit] of [
     ["nLayer 1e6", (k: any) => (k.config.model.nLayer = 1e6)],
@@ -493,7 +834,8 @@ export function buildCorpus(seed = 12): { root: string; cases: Case[] } {
   chmodSync(root, 0o755); // the read-only cases run as another user (./run.ts READ_ONLY_MODE)
   const g = new Generator(seed);
   const ctx: Ctx = {
-    root, g,
+    root,
+    g,
     dir(name) {
       const p = join(root, name);
       mkdirSync(p, { recursive: true });

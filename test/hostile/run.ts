@@ -42,7 +42,8 @@ export interface Case {
 }
 
 /** How a read-only case is run here: as nobody through setpriv (root), by chmod (another user), or not at all (root without setpriv). */
-export const READ_ONLY_MODE: "setpriv" | "chmod" | null = process.getuid?.() !== 0 ? "chmod" : existsSync("/usr/bin/setpriv") && othersCanRun() ? "setpriv" : null;
+export const READ_ONLY_MODE: "setpriv" | "chmod" | null =
+  process.getuid?.() !== 0 ? "chmod" : existsSync("/usr/bin/setpriv") && othersCanRun() ? "setpriv" : null;
 
 /** Whether another user can reach node and this build (every folder above them searchable by others). */
 function othersCanRun(): boolean {
@@ -68,7 +69,12 @@ export interface Result {
 
 function runOne(c: Case): Promise<Result> {
   const kept = (c.keep ?? []).map((p) => [p, readFileSync(p)] as const);
-  const argv = [process.execPath, "--import", PROBE, ...(c.lib ? [CHILD, c.lib.op, ...c.lib.args] : [WNN, ...c.cli!.argv])];
+  const argv = [
+    process.execPath,
+    "--import",
+    PROBE,
+    ...(c.lib ? [CHILD, c.lib.op, ...c.lib.args] : [WNN, ...c.cli!.argv]),
+  ];
   const asNobody = c.readOnly !== undefined && READ_ONLY_MODE === "setpriv";
   if (c.readOnly && READ_ONLY_MODE === "chmod") for (const d of c.readOnly) chmodSync(d, 0o555);
   const restore = (): void => {
@@ -76,10 +82,19 @@ function runOne(c: Case): Promise<Result> {
   };
   return new Promise((resolve) => {
     // setpriv execs node in its own process: the probe's fd 3 and the exit code are node's
-    const child = spawn(asNobody ? "/usr/bin/setpriv" : process.execPath, asNobody ? ["--reuid=65534", "--regid=65534", "--clear-groups", ...argv] : argv.slice(1), {
-      cwd: c.cli?.cwd, stdio: ["ignore", "pipe", "pipe", "pipe"], env: { ...process.env, WNN_DEBUG: "" },
-    });
-    let stdout = "", stderr = "", probe = "", hung = false;
+    const child = spawn(
+      asNobody ? "/usr/bin/setpriv" : process.execPath,
+      asNobody ? ["--reuid=65534", "--regid=65534", "--clear-groups", ...argv] : argv.slice(1),
+      {
+        cwd: c.cli?.cwd,
+        stdio: ["ignore", "pipe", "pipe", "pipe"],
+        env: { ...process.env, WNN_DEBUG: "" },
+      },
+    );
+    let stdout = "",
+      stderr = "",
+      probe = "",
+      hung = false;
     child.stdout!.on("data", (d) => (stdout += d));
     child.stderr!.on("data", (d) => (stderr += d));
     (child.stdio[3] as NodeJS.ReadableStream).on("data", (d) => (probe += d));
@@ -90,7 +105,8 @@ function runOne(c: Case): Promise<Result> {
     child.on("close", (code) => {
       clearTimeout(timer);
       restore();
-      let cpuMs = NaN, rssMB = NaN;
+      let cpuMs = NaN,
+        rssMB = NaN;
       try {
         const p = JSON.parse(probe.trim().split("\n").pop()!) as { maxRssKB: number; cpuMs: number };
         cpuMs = p.cpuMs;
@@ -105,7 +121,11 @@ function runOne(c: Case): Promise<Result> {
         problems.push(`still running after ${HANG_MS} ms`);
       } else if (c.lib) {
         try {
-          const line = JSON.parse(stdout.trim().split("\n").pop() ?? "") as { outcome: Result["outcome"]; class?: string; message?: string };
+          const line = JSON.parse(stdout.trim().split("\n").pop() ?? "") as {
+            outcome: Result["outcome"];
+            class?: string;
+            message?: string;
+          };
           r.outcome = line.outcome;
           r.errorClass = line.class;
           r.message = line.message ?? "";
@@ -125,7 +145,8 @@ function runOne(c: Case): Promise<Result> {
         if (code !== 0 && !/^wnn: /.test(lines[0] ?? "")) problems.push("stderr does not start with wnn:");
         if (c.expect === "error" && code === 0) problems.push("exit code 0, expected a refusal");
         if (c.expect === "ok" && code !== 0) problems.push(`exit code ${code}: ${stderr.trim()}`);
-        if (c.cli!.stderr && !c.cli!.stderr.test(stderr)) problems.push(`stderr does not match ${c.cli!.stderr}: ${stderr.trim()}`);
+        if (c.cli!.stderr && !c.cli!.stderr.test(stderr))
+          problems.push(`stderr does not match ${c.cli!.stderr}: ${stderr.trim()}`);
       }
       if (cpuMs > CPU_MS) problems.push(`${cpuMs.toFixed(0)} ms of CPU time, over ${CPU_MS}`);
       if (rssMB > RSS_MB) problems.push(`${rssMB.toFixed(0)} MB resident, over ${RSS_MB}`);
@@ -162,10 +183,34 @@ export async function runCases(cases: readonly Case[], pool = 2): Promise<Result
 export function summary(results: readonly Result[]): string {
   const formats = [...new Set(results.map((r) => r.case.format))];
   const outcomes = ["typed", "refused", "ok", "raw", "hang"] as const;
-  const most = (rs: readonly Result[], k: "cpuMs" | "rssMB"): string => String(Math.round(Math.max(0, ...rs.map((r) => (Number.isFinite(r[k]) ? r[k] : 0)))));
-  const row = (name: string, rs: readonly Result[]): string[] => [name, String(rs.length), ...outcomes.map((o) => String(rs.filter((r) => r.outcome === o).length)), String(rs.filter((r) => r.problem).length), most(rs, "cpuMs"), most(rs, "rssMB")];
-  const rows = formats.map((f) => row(f, results.filter((r) => r.case.format === f)));
-  const head = ["format", "cases", "typed error", "CLI refusal", "accepted", "raw error", "hang", "failing", "max CPU ms", "max RSS MB"];
+  const most = (rs: readonly Result[], k: "cpuMs" | "rssMB"): string =>
+    String(Math.round(Math.max(0, ...rs.map((r) => (Number.isFinite(r[k]) ? r[k] : 0)))));
+  const row = (name: string, rs: readonly Result[]): string[] => [
+    name,
+    String(rs.length),
+    ...outcomes.map((o) => String(rs.filter((r) => r.outcome === o).length)),
+    String(rs.filter((r) => r.problem).length),
+    most(rs, "cpuMs"),
+    most(rs, "rssMB"),
+  ];
+  const rows = formats.map((f) =>
+    row(
+      f,
+      results.filter((r) => r.case.format === f),
+    ),
+  );
+  const head = [
+    "format",
+    "cases",
+    "typed error",
+    "CLI refusal",
+    "accepted",
+    "raw error",
+    "hang",
+    "failing",
+    "max CPU ms",
+    "max RSS MB",
+  ];
   const all = [head, ...rows, row("all", results)];
   const w = head.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
   return all.map((r) => r.map((x, i) => (i === 0 ? x.padEnd(w[i]!) : x.padStart(w[i]!))).join("  ")).join("\n");

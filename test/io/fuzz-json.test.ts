@@ -10,7 +10,8 @@ import { tokenizerFromJSON } from "../../src/data/tokenizer-json.js";
 import { GPT, gptConfig } from "../../src/models/gpt2/model.js";
 import { fromPretrained, toHFFiles } from "../../src/models/hf.js";
 
-const fixture = (name: string): string => readFileSync(new URL(`../../../test/fixtures/data/${name}`, import.meta.url), "utf8");
+const fixture = (name: string): string =>
+  readFileSync(new URL(`../../../test/fixtures/data/${name}`, import.meta.url), "utf8");
 
 /** Run `f`; a WnnError or a result is fine, anything else fails with the case. → what happened */
 function attempt(what: string, f: () => void): "refused" | "loaded" {
@@ -23,12 +24,30 @@ function attempt(what: string, f: () => void): "refused" | "loaded" {
   }
 }
 
-const HOSTILE: unknown[] = [null, -1, 0, 1e300, -(2 ** 31) - 1, 2 ** 53, 2.5, "x", "", true, [], {}, [[]], [1, "a"], { type: "Sequence" }];
+const HOSTILE: unknown[] = [
+  null,
+  -1,
+  0,
+  1e300,
+  -(2 ** 31) - 1,
+  2 ** 53,
+  2.5,
+  "x",
+  "",
+  true,
+  [],
+  {},
+  [[]],
+  [1, "a"],
+  { type: "Sequence" },
+];
 
 /** The paths of an object's values down to `depth`, at most `perLevel` per container. */
 function paths(v: unknown, depth: number, perLevel: number, at: (string | number)[] = []): (string | number)[][] {
   if (depth === 0 || typeof v !== "object" || v === null) return [];
-  const entries = Array.isArray(v) ? v.slice(0, perLevel).map((x, i) => [i, x] as const) : Object.entries(v).slice(0, perLevel);
+  const entries = Array.isArray(v)
+    ? v.slice(0, perLevel).map((x, i) => [i, x] as const)
+    : Object.entries(v).slice(0, perLevel);
   return entries.flatMap(([k, x]) => [[...at, k], ...paths(x, depth - 1, perLevel, [...at, k])]);
 }
 
@@ -46,7 +65,10 @@ function mutate(obj: unknown, g: Generator, all: (string | number)[][]): unknown
 test("tokenizer.json: 300 seeded mutations load and encode, or are refused with a WnnError", () => {
   const g = new Generator(7);
   const counts = { refused: 0, loaded: 0 };
-  for (const [name, text] of [["bpe_moby_1000.json", fixture("bpe_moby_1000.json")], ["sp_bpe.json", JSON.stringify(JSON.parse(fixture("sp_bpe.json")).tokenizer)]] as const) {
+  for (const [name, text] of [
+    ["bpe_moby_1000.json", fixture("bpe_moby_1000.json")],
+    ["sp_bpe.json", JSON.stringify(JSON.parse(fixture("sp_bpe.json")).tokenizer)],
+  ] as const) {
     const obj = JSON.parse(text);
     const all = paths(obj, 5, 10);
     for (let k = 0; k < 100; k++) {
@@ -57,7 +79,10 @@ test("tokenizer.json: 300 seeded mutations load and encode, or are refused with 
       // bytes of the text: a character replaced, or the text cut short
       const chars = [...text];
       const at = g.randint(0, chars.length);
-      const m = g.random() < 0.3 ? chars.slice(0, at).join("") : (chars.splice(at, 1, "{}[],:\"0-e\\".charAt(g.randint(0, 11))), chars.join(""));
+      const m =
+        g.random() < 0.3
+          ? chars.slice(0, at).join("")
+          : (chars.splice(at, 1, '{}[],:"0-e\\'.charAt(g.randint(0, 11))), chars.join(""));
       counts[attempt(`${name} text mutation ${k}`, () => void tokenizerFromJSON(m).encode("Call me Ishmael."))]++;
     }
   }
@@ -73,7 +98,12 @@ test("config.json: 200 seeded mutations of a GPT-2 config build the model, or ar
   const counts = { refused: 0, loaded: 0 };
   for (let k = 0; k < 200; k++) {
     const config = mutate(files.config, g, all) as Record<string, unknown>;
-    counts[attempt(`config mutation ${k}: ${JSON.stringify(config).slice(0, 200)}`, () => void fromPretrained({ config, tensors: files.tensors }))]++;
+    counts[
+      attempt(
+        `config mutation ${k}: ${JSON.stringify(config).slice(0, 200)}`,
+        () => void fromPretrained({ config, tensors: files.tensors }),
+      )
+    ]++;
   }
   assert.ok(counts.refused > 0 && counts.loaded > 0, JSON.stringify(counts));
 });

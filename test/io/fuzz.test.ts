@@ -14,17 +14,24 @@ const validSafetensors = serializeSafetensors(
   {
     "emb.weight": randn([6, 5], { generator: g }),
     "norm.weight": randn([5], { generator: g, dtype: "float64" }),
-    "ids": tensor([3, 1, 4, 1, 5], { dtype: "int32" }),
-    "mask": tensor([true, false, true]),
-    "scalar": tensor(2),
-    "empty": randn([0, 2]),
+    ids: tensor([3, 1, 4, 1, 5], { dtype: "int32" }),
+    mask: tensor([true, false, true]),
+    scalar: tensor(2),
+    empty: randn([0, 2]),
   },
   { format: "pt", note: "fuzz" },
 );
 
 const validCheckpoint = serializeCheckpoint({
-  model: { "lin.weight": randn([4, 3], { generator: g }), "lin.bias": randn([4], { generator: g }), "buf": tensor([1, 0], { dtype: "int32" }) },
-  optimizer: { tensors: { "m.lin.weight": randn([4, 3], { generator: g }) }, json: { kind: "AdamW", lr: 1e-3, step: 7 } },
+  model: {
+    "lin.weight": randn([4, 3], { generator: g }),
+    "lin.bias": randn([4], { generator: g }),
+    buf: tensor([1, 0], { dtype: "int32" }),
+  },
+  optimizer: {
+    tensors: { "m.lin.weight": randn([4, 3], { generator: g }) },
+    json: { kind: "AdamW", lr: 1e-3, step: 7 },
+  },
   scheduler: { lastEpoch: 7 },
   rng: new Generator(5).getState(),
   step: 7,
@@ -51,7 +58,11 @@ function attempt<T>(what: string, parse: () => T, check: (r: T) => void): Outcom
 function structurallyValid(r: { tensors: Record<string, Tensor>; metadata: Record<string, string> }): void {
   for (const [name, t] of Object.entries(r.tensors)) {
     assert.ok(t instanceof Tensor, name);
-    assert.equal(t.storage.length, t.shape.reduce((a, b) => a * b, 1), name);
+    assert.equal(
+      t.storage.length,
+      t.shape.reduce((a, b) => a * b, 1),
+      name,
+    );
     assert.ok(["float32", "float64", "int32", "bool"].includes(t.dtype), name);
   }
   for (const v of Object.values(r.metadata)) assert.equal(typeof v, "string");
@@ -84,32 +95,47 @@ function bitFlips(bytes: Uint8Array): [number, Uint8Array][] {
 test("safetensors: every truncation is a LoadError", { timeout: 20_000 }, () => {
   assert.doesNotThrow(() => parseSafetensors(validSafetensors));
   for (const t of truncations(validSafetensors)) {
-    assert.equal(attempt(`truncated to ${t.length}`, () => parseSafetensors(t), structurallyValid), "LoadError", `truncated to ${t.length} bytes loaded`);
+    assert.equal(
+      attempt(`truncated to ${t.length}`, () => parseSafetensors(t), structurallyValid),
+      "LoadError",
+      `truncated to ${t.length} bytes loaded`,
+    );
   }
 });
 
-test("safetensors: every bit flip is a LoadError or, in tensor data, a valid file with the same tensors", { timeout: 20_000 }, () => {
-  const original = parseSafetensors(validSafetensors);
-  const start = dataStart(validSafetensors);
-  let errors = 0, loaded = 0;
-  for (const [pos, b] of bitFlips(validSafetensors)) {
-    const outcome = attempt(`bit flip at byte ${pos}`, () => parseSafetensors(b), (r) => {
-      structurallyValid(r);
-      if (pos >= start) {
-        // data flips change values, never names, shapes or dtypes
-        assert.deepEqual(Object.keys(r.tensors).sort(), Object.keys(original.tensors).sort());
-        for (const [name, t] of Object.entries(r.tensors)) {
-          assert.deepEqual([...t.shape], [...original.tensors[name]!.shape]);
-          assert.equal(t.dtype, original.tensors[name]!.dtype);
-        }
-      }
-    });
-    if (pos >= start) assert.equal(outcome, "loaded", `a flip in the data at byte ${pos} was rejected`);
-    outcome === "LoadError" ? errors++ : loaded++;
-  }
-  assert.ok(errors >= 200, `${errors} flips were rejected`);
-  console.log(`safetensors fuzz: ${validSafetensors.length} bytes, ${validSafetensors.length * 8} bit flips: ${errors} LoadError, ${loaded} loaded`);
-});
+test(
+  "safetensors: every bit flip is a LoadError or, in tensor data, a valid file with the same tensors",
+  { timeout: 20_000 },
+  () => {
+    const original = parseSafetensors(validSafetensors);
+    const start = dataStart(validSafetensors);
+    let errors = 0,
+      loaded = 0;
+    for (const [pos, b] of bitFlips(validSafetensors)) {
+      const outcome = attempt(
+        `bit flip at byte ${pos}`,
+        () => parseSafetensors(b),
+        (r) => {
+          structurallyValid(r);
+          if (pos >= start) {
+            // data flips change values, never names, shapes or dtypes
+            assert.deepEqual(Object.keys(r.tensors).sort(), Object.keys(original.tensors).sort());
+            for (const [name, t] of Object.entries(r.tensors)) {
+              assert.deepEqual([...t.shape], [...original.tensors[name]!.shape]);
+              assert.equal(t.dtype, original.tensors[name]!.dtype);
+            }
+          }
+        },
+      );
+      if (pos >= start) assert.equal(outcome, "loaded", `a flip in the data at byte ${pos} was rejected`);
+      outcome === "LoadError" ? errors++ : loaded++;
+    }
+    assert.ok(errors >= 200, `${errors} flips were rejected`);
+    console.log(
+      `safetensors fuzz: ${validSafetensors.length} bytes, ${validSafetensors.length * 8} bit flips: ${errors} LoadError, ${loaded} loaded`,
+    );
+  },
+);
 
 test("safetensors: random byte overwrites in the header never crash", { timeout: 20_000 }, () => {
   const r = new Generator(99);
@@ -125,11 +151,27 @@ test("safetensors: random byte overwrites in the header never crash", { timeout:
 test("checkpoint: every truncation and every bit flip is a LoadError", { timeout: 20_000 }, () => {
   assert.equal(parseCheckpoint(validCheckpoint).step, 7);
   for (const t of truncations(validCheckpoint)) {
-    assert.equal(attempt(`truncated to ${t.length}`, () => parseCheckpoint(t), () => {}), "LoadError", `checkpoint truncated to ${t.length} bytes loaded`);
+    assert.equal(
+      attempt(
+        `truncated to ${t.length}`,
+        () => parseCheckpoint(t),
+        () => {},
+      ),
+      "LoadError",
+      `checkpoint truncated to ${t.length} bytes loaded`,
+    );
   }
   let flips = 0;
   for (const [pos, b] of bitFlips(validCheckpoint)) {
-    assert.equal(attempt(`bit flip at byte ${pos}`, () => parseCheckpoint(b), () => {}), "LoadError", `checkpoint with a bit flipped at byte ${pos} loaded`);
+    assert.equal(
+      attempt(
+        `bit flip at byte ${pos}`,
+        () => parseCheckpoint(b),
+        () => {},
+      ),
+      "LoadError",
+      `checkpoint with a bit flipped at byte ${pos} loaded`,
+    );
     flips++;
   }
   assert.ok(flips >= 200);

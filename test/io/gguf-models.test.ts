@@ -7,7 +7,13 @@ import { test } from "node:test";
 import { noGrad, tensor } from "../../src/index.js";
 import { Generator } from "../../src/engine/rng.js";
 import { GgufError, parseGguf, serializeGguf, tensorBytes } from "../../src/io/ggml/gguf.js";
-import { fromGguf, permuteRotary, toGguf, type GgufModelConfig, type GgufTokenizer } from "../../src/io/ggml/convert.js";
+import {
+  fromGguf,
+  permuteRotary,
+  toGguf,
+  type GgufModelConfig,
+  type GgufTokenizer,
+} from "../../src/io/ggml/convert.js";
 import { QuantLinear } from "../../src/io/ggml/qlinear.js";
 import { loadGguf } from "../../src/models/gguf.js";
 import { Bloom, bloomConfig } from "../../src/models/bloom/model.js";
@@ -16,15 +22,82 @@ import { GPT, gptConfig } from "../../src/models/gpt2/model.js";
 import { Llama, intermediateSize, llamaConfig } from "../../src/models/llama/model.js";
 
 const V = 64;
-const TOK: GgufTokenizer = { model: "gpt2", tokens: Array.from({ length: V }, (_, i) => `t${i}`), merges: [], eosId: 0 };
-const lc = llamaConfig({ vocabSize: V, blockSize: 16, nLayer: 2, nHead: 4, nKvHeads: 2, nEmbd: 64, intermediateSize: 96, multipleOf: 8, normEps: 1e-5, ropeTheta: 10000, dropout: 0 });
-const LCFG: GgufModelConfig = { arch: "llama", vocabSize: V, blockSize: 16, nLayer: 2, nHead: 4, nKvHeads: 2, nEmbd: 64, intermediateSize: intermediateSize(lc), normEps: 1e-5, ropeTheta: 10000 };
+const TOK: GgufTokenizer = {
+  model: "gpt2",
+  tokens: Array.from({ length: V }, (_, i) => `t${i}`),
+  merges: [],
+  eosId: 0,
+};
+const lc = llamaConfig({
+  vocabSize: V,
+  blockSize: 16,
+  nLayer: 2,
+  nHead: 4,
+  nKvHeads: 2,
+  nEmbd: 64,
+  intermediateSize: 96,
+  multipleOf: 8,
+  normEps: 1e-5,
+  ropeTheta: 10000,
+  dropout: 0,
+});
+const LCFG: GgufModelConfig = {
+  arch: "llama",
+  vocabSize: V,
+  blockSize: 16,
+  nLayer: 2,
+  nHead: 4,
+  nKvHeads: 2,
+  nEmbd: 64,
+  intermediateSize: intermediateSize(lc),
+  normEps: 1e-5,
+  ropeTheta: 10000,
+};
 const gc = gptConfig({ vocabSize: V, blockSize: 16, nLayer: 2, nHead: 4, nEmbd: 64, dropout: 0, bias: true });
-const GCFG: GgufModelConfig = { arch: "gpt2", vocabSize: V, blockSize: 16, nLayer: 2, nHead: 4, nEmbd: 64, intermediateSize: 256, normEps: 1e-5 };
+const GCFG: GgufModelConfig = {
+  arch: "gpt2",
+  vocabSize: V,
+  blockSize: 16,
+  nLayer: 2,
+  nHead: 4,
+  nEmbd: 64,
+  intermediateSize: 256,
+  normEps: 1e-5,
+};
 const bc = bloomConfig({ vocabSize: V, blockSize: 16, nLayer: 2, nHead: 4, nEmbd: 64, dropout: 0, bias: true });
-const BCFG: GgufModelConfig = { arch: "bloom", vocabSize: V, blockSize: 16, nLayer: 2, nHead: 4, nKvHeads: 4, nEmbd: 64, intermediateSize: 256, normEps: 1e-5 };
-const fc = falconConfig({ vocabSize: V, blockSize: 16, nLayer: 2, nHead: 4, nEmbd: 64, dropout: 0, bias: false, ropeTheta: 10000 });
-const FCFG: GgufModelConfig = { arch: "falcon", vocabSize: V, blockSize: 16, nLayer: 2, nHead: 4, nKvHeads: 1, nEmbd: 64, intermediateSize: 256, normEps: 1e-5, ropeTheta: 10000 };
+const BCFG: GgufModelConfig = {
+  arch: "bloom",
+  vocabSize: V,
+  blockSize: 16,
+  nLayer: 2,
+  nHead: 4,
+  nKvHeads: 4,
+  nEmbd: 64,
+  intermediateSize: 256,
+  normEps: 1e-5,
+};
+const fc = falconConfig({
+  vocabSize: V,
+  blockSize: 16,
+  nLayer: 2,
+  nHead: 4,
+  nEmbd: 64,
+  dropout: 0,
+  bias: false,
+  ropeTheta: 10000,
+});
+const FCFG: GgufModelConfig = {
+  arch: "falcon",
+  vocabSize: V,
+  blockSize: 16,
+  nLayer: 2,
+  nHead: 4,
+  nKvHeads: 1,
+  nEmbd: 64,
+  intermediateSize: 256,
+  normEps: 1e-5,
+  ropeTheta: 10000,
+};
 const idx = tensor([[1, 5, 9, 2, 33, 7]], { dtype: "int32" });
 
 test("permuteRotary: the interleaved layout and back is the identity, and moves row s·hs/2 + i to 2i + s", () => {
@@ -46,7 +119,8 @@ for (const [name, make, cfg] of MODELS) {
     const model = make();
     const loaded = loadGguf(toGguf(model.stateDict(), cfg, "F32", TOK), { quantized: false }).model;
     assert.equal(loaded.constructor, model.constructor);
-    const a = noGrad(() => (model as Llama).forward(idx).logits).dataSync(), b = noGrad(() => (loaded as Llama).forward(idx).logits).dataSync();
+    const a = noGrad(() => (model as Llama).forward(idx).logits).dataSync(),
+      b = noGrad(() => (loaded as Llama).forward(idx).logits).dataSync();
     assert.deepEqual(b, a);
   });
 
@@ -58,7 +132,8 @@ for (const [name, make, cfg] of MODELS) {
     for (const [k, t] of Object.entries(back.state)) assert.deepEqual(t.dataSync(), own[k]!.dataSync(), k);
     assert.equal(Object.keys(back.state).length, Object.keys(own).length);
     const loaded = loadGguf(file).model;
-    const a = noGrad(() => (model as Llama).forward(idx).logits).dataSync(), b = noGrad(() => (loaded as Llama).forward(idx).logits).dataSync();
+    const a = noGrad(() => (model as Llama).forward(idx).logits).dataSync(),
+      b = noGrad(() => (loaded as Llama).forward(idx).logits).dataSync();
     let d = 0;
     for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs((a[i] as number) - (b[i] as number)));
     assert.ok(d < 1e-4, `max |Δ logit| ${d}`);
@@ -67,12 +142,19 @@ for (const [name, make, cfg] of MODELS) {
   test(`${name}: Q8_0 and Q4_K files load with their matrices in blocks; logits follow the float model`, () => {
     const model = make();
     const ref = noGrad(() => (model as Llama).forward(idx).logits).dataSync();
-    for (const [type, bound] of [["Q8_0", 0.02], ["Q4_K", 0.25]] as const) {
+    for (const [type, bound] of [
+      ["Q8_0", 0.02],
+      ["Q4_K", 0.25],
+    ] as const) {
       const g = loadGguf(toGguf(model.stateDict(), cfg, type, TOK));
       assert.ok([...g.model.namedModules()].some(([, m]) => m instanceof QuantLinear));
       const out = noGrad(() => (g.model as Llama).forward(idx).logits).dataSync();
-      let d = 0, s = 0;
-      for (let i = 0; i < out.length; i++) { d = Math.max(d, Math.abs((out[i] as number) - (ref[i] as number))); s = Math.max(s, Math.abs(ref[i] as number)); }
+      let d = 0,
+        s = 0;
+      for (let i = 0; i < out.length; i++) {
+        d = Math.max(d, Math.abs((out[i] as number) - (ref[i] as number)));
+        s = Math.max(s, Math.abs(ref[i] as number));
+      }
       assert.ok(d <= bound * s, `${type}: max |Δ logit| ${d}, max |logit| ${s}`);
     }
   });
@@ -81,24 +163,77 @@ for (const [name, make, cfg] of MODELS) {
 test("files missing what a model needs raise a GgufError", () => {
   const file = toGguf(new Llama(lc, { generator: new Generator(1) }).stateDict(), LCFG, "F32", TOK);
   const g = parseGguf(file);
-  const without = (key: string): Uint8Array => serializeGguf([...g.metadata].filter(([k]) => k !== key), g.tensors.map((t) => ({ ...t, data: tensorBytes(file, t) })));
-  const noTensor = (name: string): Uint8Array => serializeGguf(g.metadata, g.tensors.filter((t) => t.name !== name).map((t) => ({ ...t, data: tensorBytes(file, t) })));
-  for (const bad of [without("general.architecture"), without("llama.block_count"), without("tokenizer.ggml.tokens"), noTensor("blk.1.ffn_up.weight")]) {
+  const without = (key: string): Uint8Array =>
+    serializeGguf(
+      [...g.metadata].filter(([k]) => k !== key),
+      g.tensors.map((t) => ({ ...t, data: tensorBytes(file, t) })),
+    );
+  const noTensor = (name: string): Uint8Array =>
+    serializeGguf(
+      g.metadata,
+      g.tensors.filter((t) => t.name !== name).map((t) => ({ ...t, data: tensorBytes(file, t) })),
+    );
+  for (const bad of [
+    without("general.architecture"),
+    without("llama.block_count"),
+    without("tokenizer.ggml.tokens"),
+    noTensor("blk.1.ffn_up.weight"),
+  ]) {
     assert.throws(() => loadGguf(bad), GgufError);
   }
 });
 
 test("BLOOM and Falcon files carry llama.cpp's keys and tensor names; q, k, v stacked as q; k; v", () => {
   for (const [make, cfg, names] of [
-    [() => new Bloom(bc, { generator: new Generator(2) }), BCFG, ["token_embd.weight", "token_embd_norm.weight", "token_embd_norm.bias", "blk.0.attn_norm.bias", "blk.0.attn_qkv.weight", "blk.0.attn_qkv.bias", "blk.0.attn_output.bias", "blk.0.ffn_norm.weight", "blk.0.ffn_up.bias", "blk.0.ffn_down.weight", "output_norm.bias", "output.weight"]],
-    [() => new Falcon(fc, { generator: new Generator(2) }), FCFG, ["token_embd.weight", "blk.0.attn_norm.weight", "blk.0.attn_norm.bias", "blk.0.attn_qkv.weight", "blk.0.attn_output.weight", "blk.0.ffn_up.weight", "blk.0.ffn_down.weight", "output_norm.weight", "output_norm.bias", "output.weight"]],
+    [
+      () => new Bloom(bc, { generator: new Generator(2) }),
+      BCFG,
+      [
+        "token_embd.weight",
+        "token_embd_norm.weight",
+        "token_embd_norm.bias",
+        "blk.0.attn_norm.bias",
+        "blk.0.attn_qkv.weight",
+        "blk.0.attn_qkv.bias",
+        "blk.0.attn_output.bias",
+        "blk.0.ffn_norm.weight",
+        "blk.0.ffn_up.bias",
+        "blk.0.ffn_down.weight",
+        "output_norm.bias",
+        "output.weight",
+      ],
+    ],
+    [
+      () => new Falcon(fc, { generator: new Generator(2) }),
+      FCFG,
+      [
+        "token_embd.weight",
+        "blk.0.attn_norm.weight",
+        "blk.0.attn_norm.bias",
+        "blk.0.attn_qkv.weight",
+        "blk.0.attn_output.weight",
+        "blk.0.ffn_up.weight",
+        "blk.0.ffn_down.weight",
+        "output_norm.weight",
+        "output_norm.bias",
+        "output.weight",
+      ],
+    ],
   ] as const) {
     const model = make();
     const file = toGguf(model.stateDict(), cfg, "F32", TOK);
     const g = parseGguf(file);
     const a = cfg.arch;
     const keys = new Map([...g.metadata].map(([k, e]) => [k, e.value]));
-    for (const k of ["context_length", "embedding_length", "block_count", "feed_forward_length", "attention.head_count", "attention.head_count_kv", "attention.layer_norm_epsilon"]) {
+    for (const k of [
+      "context_length",
+      "embedding_length",
+      "block_count",
+      "feed_forward_length",
+      "attention.head_count",
+      "attention.head_count_kv",
+      "attention.layer_norm_epsilon",
+    ]) {
       assert.ok(keys.has(`${a}.${k}`), `${a}.${k}`);
     }
     assert.equal(keys.get(`${a}.attention.head_count_kv`), a === "falcon" ? 1 : 4);
@@ -111,10 +246,15 @@ test("BLOOM and Falcon files carry llama.cpp's keys and tensor names; q, k, v st
     const rows = qkv.ne[1]!;
     assert.equal(rows, a === "falcon" ? 64 + 16 + 16 : 3 * 64);
     const data = new Float32Array(tensorBytes(file, qkv).slice().buffer);
-    const want = [...own["blocks.0.attn.wq.weight"]!.dataSync(), ...own["blocks.0.attn.wk.weight"]!.dataSync(), ...own["blocks.0.attn.wv.weight"]!.dataSync()];
+    const want = [
+      ...own["blocks.0.attn.wq.weight"]!.dataSync(),
+      ...own["blocks.0.attn.wk.weight"]!.dataSync(),
+      ...own["blocks.0.attn.wv.weight"]!.dataSync(),
+    ];
     assert.deepEqual([...data], want);
     // the tied head is stored as output, equal to token_embd
-    const out = g.tensors.find((t) => t.name === "output.weight")!, emb = g.tensors.find((t) => t.name === "token_embd.weight")!;
+    const out = g.tensors.find((t) => t.name === "output.weight")!,
+      emb = g.tensors.find((t) => t.name === "token_embd.weight")!;
     assert.deepEqual(tensorBytes(file, out), tensorBytes(file, emb));
   }
 });

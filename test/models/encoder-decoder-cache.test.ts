@@ -30,7 +30,8 @@ function t5Face(): Face {
   const keyMask = model.keyMask(ids, mask);
   const memory = model.encode(ids, keyMask);
   return {
-    start: model.config.decoderStartId, nLayer: model.config.nDecoderLayer,
+    start: model.config.decoderStartId,
+    nLayer: model.config.nDecoderLayer,
     step: (tokens, cache) => model.lmHead.forward(model.decode(tokens, memory, keyMask, cache)),
     greedy: (maxLen) => t5Greedy(model, ids, { attentionMask: mask, maxLen }),
   };
@@ -42,7 +43,8 @@ function bartFace(): Face {
   const srcMask = model.sourceMask(ids, mask);
   const memory = model.encode(ids, srcMask);
   return {
-    start: model.config.decoderStartId, nLayer: model.config.nDecoderLayer,
+    start: model.config.decoderStartId,
+    nLayer: model.config.nDecoderLayer,
     step: (tokens, cache) => model.logits(model.decode(tokens, memory, srcMask, cache)),
     greedy: (maxLen) => bartGreedy(model, ids, { attentionMask: mask, maxLen }),
   };
@@ -59,7 +61,10 @@ function lastArgmax(logits: Tensor): number[] {
   });
 }
 
-for (const [name, make] of [["T5", t5Face], ["BART", bartFace]] as const) {
+for (const [name, make] of [
+  ["T5", t5Face],
+  ["BART", bartFace],
+] as const) {
   test(`${name}: cached decoding equals the uncached decoder, step by step; the self cache grows, the cross K/V are computed once`, () => {
     noGrad(() => {
       const f = make();
@@ -77,8 +82,13 @@ for (const [name, make] of [["T5", t5Face], ["BART", bartFace]] as const) {
         const full = f.step(tensor(Int32Array.from(prefix.flat()), { shape: [2, s + 1] })); // (B, s+1, V), no cache
         const V = cached.shape[2]!;
         for (let b = 0; b < 2; b++) {
-          const a = cached.storage.subarray(b * V, (b + 1) * V), w = full.storage.subarray((b * (s + 1) + s) * V, (b * (s + 1) + s + 1) * V);
-          for (let v = 0; v < V; v++) assert.ok(Math.abs(a[v]! - w[v]!) <= 1e-4 * (1 + Math.abs(w[v]!)), `${name} step ${s} row ${b} token ${v}: ${a[v]} vs ${w[v]}`);
+          const a = cached.storage.subarray(b * V, (b + 1) * V),
+            w = full.storage.subarray((b * (s + 1) + s) * V, (b * (s + 1) + s + 1) * V);
+          for (let v = 0; v < V; v++)
+            assert.ok(
+              Math.abs(a[v]! - w[v]!) <= 1e-4 * (1 + Math.abs(w[v]!)),
+              `${name} step ${s} row ${b} token ${v}: ${a[v]} vs ${w[v]}`,
+            );
         }
         const tok = lastArgmax(full);
         tok.forEach((t, b) => (prefix[b]!.push(t), greedyTokens[b]!.push(t)));
@@ -95,7 +105,12 @@ for (const [name, make] of [["T5", t5Face], ["BART", bartFace]] as const) {
 }
 
 test("causalBias is causalMask as an additive bias: 0 where a key may be seen, −∞ after", () => {
-  for (const [P, T] of [[0, 1], [0, 4], [3, 1], [2, 3]] as const) {
+  for (const [P, T] of [
+    [0, 1],
+    [0, 4],
+    [3, 1],
+    [2, 3],
+  ] as const) {
     const bias = causalBias(P, T); // (T, P+T)
     assert.deepEqual(bias.shape, [T, P + T]);
     const m = causalMask(P, T);

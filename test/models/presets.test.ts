@@ -30,16 +30,66 @@ interface Preset {
 }
 
 const PRESETS: Preset[] = [
-  { zoo: "gpt2:gpt2", build: () => new gpt2.GPT(gpt2.gptConfig("gpt2")), formula: () => gpt2.countParameters(gpt2.gptConfig("gpt2")), published: 124_439_808 },
-  { zoo: "bert:bert-base-uncased", build: () => new bert.BertModel(bert.bertConfig("bert-base-uncased")), formula: () => bert.countParameters(bert.bertConfig("bert-base-uncased")), published: 109_482_240 },
-  { zoo: "roberta:roberta-base", build: () => new roberta.RobertaModel(roberta.robertaConfig("roberta-base")), formula: () => roberta.countParameters(roberta.robertaConfig("roberta-base")), published: 124_645_632 },
-  { zoo: "deberta:deberta-v3-base", build: () => new deberta.DebertaModel(deberta.debertaConfig("deberta-v3-base")), formula: () => deberta.countParameters(deberta.debertaConfig("deberta-v3-base")), published: 183_831_552 },
-  { zoo: "llama:llama-2-7b", build: () => new llama.Llama(llama.llamaConfig("llama-2-7b")), formula: () => llama.countParameters(llama.llamaConfig("llama-2-7b")), published: 6_738_415_616 },
-  { zoo: "bloom:bloom-560m", build: () => new bloom.Bloom(bloom.bloomConfig("bloom-560m")), formula: () => bloom.countParameters(bloom.bloomConfig("bloom-560m")), published: 559_214_592 },
-  { zoo: "falcon:falcon-7b", build: () => new falcon.Falcon(falcon.falconConfig("falcon-7b")), formula: () => falcon.countParameters(falcon.falconConfig("falcon-7b")), published: 6_921_720_704 },
-  { zoo: "t5:t5-small", build: () => new t5.T5(t5.t5Config("t5-small")), formula: () => t5.countParameters(t5.t5Config("t5-small")), published: 60_506_624 },
-  { zoo: "t5:t5-v1_1-small", build: () => new t5.T5(t5.t5Config("t5-v1_1-small")), formula: () => t5.countParameters(t5.t5Config("t5-v1_1-small")), published: 76_961_152 },
-  { zoo: "bart:bart-base", build: () => new bart.Bart(bart.bartConfig("bart-base")), formula: () => bart.countParameters(bart.bartConfig("bart-base")), published: 139_420_416 },
+  {
+    zoo: "gpt2:gpt2",
+    build: () => new gpt2.GPT(gpt2.gptConfig("gpt2")),
+    formula: () => gpt2.countParameters(gpt2.gptConfig("gpt2")),
+    published: 124_439_808,
+  },
+  {
+    zoo: "bert:bert-base-uncased",
+    build: () => new bert.BertModel(bert.bertConfig("bert-base-uncased")),
+    formula: () => bert.countParameters(bert.bertConfig("bert-base-uncased")),
+    published: 109_482_240,
+  },
+  {
+    zoo: "roberta:roberta-base",
+    build: () => new roberta.RobertaModel(roberta.robertaConfig("roberta-base")),
+    formula: () => roberta.countParameters(roberta.robertaConfig("roberta-base")),
+    published: 124_645_632,
+  },
+  {
+    zoo: "deberta:deberta-v3-base",
+    build: () => new deberta.DebertaModel(deberta.debertaConfig("deberta-v3-base")),
+    formula: () => deberta.countParameters(deberta.debertaConfig("deberta-v3-base")),
+    published: 183_831_552,
+  },
+  {
+    zoo: "llama:llama-2-7b",
+    build: () => new llama.Llama(llama.llamaConfig("llama-2-7b")),
+    formula: () => llama.countParameters(llama.llamaConfig("llama-2-7b")),
+    published: 6_738_415_616,
+  },
+  {
+    zoo: "bloom:bloom-560m",
+    build: () => new bloom.Bloom(bloom.bloomConfig("bloom-560m")),
+    formula: () => bloom.countParameters(bloom.bloomConfig("bloom-560m")),
+    published: 559_214_592,
+  },
+  {
+    zoo: "falcon:falcon-7b",
+    build: () => new falcon.Falcon(falcon.falconConfig("falcon-7b")),
+    formula: () => falcon.countParameters(falcon.falconConfig("falcon-7b")),
+    published: 6_921_720_704,
+  },
+  {
+    zoo: "t5:t5-small",
+    build: () => new t5.T5(t5.t5Config("t5-small")),
+    formula: () => t5.countParameters(t5.t5Config("t5-small")),
+    published: 60_506_624,
+  },
+  {
+    zoo: "t5:t5-v1_1-small",
+    build: () => new t5.T5(t5.t5Config("t5-v1_1-small")),
+    formula: () => t5.countParameters(t5.t5Config("t5-v1_1-small")),
+    published: 76_961_152,
+  },
+  {
+    zoo: "bart:bart-base",
+    build: () => new bart.Bart(bart.bartConfig("bart-base")),
+    formula: () => bart.countParameters(bart.bartConfig("bart-base")),
+    published: 139_420_416,
+  },
 ];
 
 /**
@@ -88,28 +138,44 @@ test("llama-2-7b and falcon-7b build shape-only in under 2 s together (milliseco
   const after = process.memoryUsage();
   assert.equal(sumNumel(models[0]!.parameters()) + sumNumel(models[1]!.parameters()), 6_738_415_616 + 6_921_720_704);
   // 13.7 billion float32 values would be 55 GB; a shape-only build holds a few hundred small objects
-  const rss = (after.rss - before.rss) / 2 ** 20, buffers = (after.arrayBuffers - before.arrayBuffers) / 2 ** 20;
+  const rss = (after.rss - before.rss) / 2 ** 20,
+    buffers = (after.arrayBuffers - before.arrayBuffers) / 2 ** 20;
   assert.ok(rss < 64, `rss grew by ${rss.toFixed(1)} MiB`);
   assert.ok(buffers < 1, `array buffers grew by ${buffers.toFixed(2)} MiB`);
   assert.ok(ms < 2000, `built in ${ms.toFixed(0)} ms`);
 });
 
 test("every preset of the zoo: its model built shape-only has the parameters its describe() formula says, and wnn list prints them", () => {
-  const listed = new Map<string, number>(zoo().filter((e) => e.kind === "model").flatMap((e) => e.presets.map((p) => [`${e.name}:${p.name}`, p.parameters] as const)));
-  let n = 0, buffers = 0;
+  const listed = new Map<string, number>(
+    zoo()
+      .filter((e) => e.kind === "model")
+      .flatMap((e) => e.presets.map((p) => [`${e.name}:${p.name}`, p.parameters] as const)),
+  );
+  let n = 0,
+    buffers = 0;
   for (const m of ZOO) {
     for (const p of m.presets) {
       const name = entryName({ model: m, preset: p });
       const before = process.memoryUsage().arrayBuffers;
       const built = meta(() => p.build());
       buffers = Math.max(buffers, process.memoryUsage().arrayBuffers - before);
-      assert.ok(built.parameters().every((t) => t.isMeta), `${name}: built shape-only`);
-      assert.equal(built.numParameters(), p.describe().parameters, `${name}: the model built differs from describe()'s formula`);
+      assert.ok(
+        built.parameters().every((t) => t.isMeta),
+        `${name}: built shape-only`,
+      );
+      assert.equal(
+        built.numParameters(),
+        p.describe().parameters,
+        `${name}: the model built differs from describe()'s formula`,
+      );
       assert.equal(listed.get(name), built.numParameters(), `${name}: wnn list`);
       n++;
     }
   }
   assert.equal(listed.size, n);
   // no preset's constructor computes a table of values inside meta() (the Transformer's sinusoids once did: 1 MiB for the base preset)
-  assert.ok(buffers < 64 * 1024, `a preset built shape-only allocated ${(buffers / 2 ** 20).toFixed(2)} MiB of array buffers`);
+  assert.ok(
+    buffers < 64 * 1024,
+    `a preset built shape-only allocated ${(buffers / 2 ** 20).toFixed(2)} MiB of array buffers`,
+  );
 });

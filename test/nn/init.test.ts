@@ -25,14 +25,17 @@ interface Moments {
 
 function moments(values: ArrayLike<number>): Moments {
   const n = values.length;
-  let s = 0, min = Infinity, max = -Infinity;
+  let s = 0,
+    min = Infinity,
+    max = -Infinity;
   for (let i = 0; i < n; i++) {
     s += values[i]!;
     min = Math.min(min, values[i]!);
     max = Math.max(max, values[i]!);
   }
   const mean = s / n;
-  let v = 0, m4 = 0;
+  let v = 0,
+    m4 = 0;
   for (let i = 0; i < n; i++) {
     const c = values[i]! - mean;
     v += c * c;
@@ -43,7 +46,8 @@ function moments(values: ArrayLike<number>): Moments {
 
 /** Checks a sample against the expected mean and variance of its law (μ₄ given by the law). */
 function assertLaw(what: string, m: Moments, mean: number, variance: number, m4: number): void {
-  const seMean = Math.sqrt(variance / m.n), seVar = Math.sqrt((m4 - variance * variance) / m.n);
+  const seMean = Math.sqrt(variance / m.n),
+    seVar = Math.sqrt((m4 - variance * variance) / m.n);
   assert.ok(Math.abs(m.mean - mean) <= 5 * seMean, `${what}: mean ${m.mean}, expected ${mean} ± ${5 * seMean}`);
   assert.ok(Math.abs(m.var - variance) <= 5 * seVar, `${what}: variance ${m.var}, expected ${variance} ± ${5 * seVar}`);
 }
@@ -85,15 +89,17 @@ test("truncNormal_: inside [a, b], moments of the truncated normal", () => {
   const m = moments(t.storage);
   assert.ok(m.min >= -2 && m.max <= 2);
   // the law of N(0,1) restricted to [−2, 2]: moments by Simpson's rule on the density φ (a reference computation)
-  const phi = (x: number) => Math.exp(-x * x / 2) / Math.sqrt(2 * Math.PI);
+  const phi = (x: number) => Math.exp((-x * x) / 2) / Math.sqrt(2 * Math.PI);
   const integrate = (f: (x: number) => number) => {
-    const k = 2000, h = 4 / k;
+    const k = 2000,
+      h = 4 / k;
     let s = f(-2) + f(2);
     for (let i = 1; i < k; i++) s += (i % 2 ? 4 : 2) * f(-2 + i * h);
     return (s * h) / 3;
   };
   const z = integrate(phi);
-  const variance = integrate((x) => x * x * phi(x)) / z, m4 = integrate((x) => x ** 4 * phi(x)) / z;
+  const variance = integrate((x) => x * x * phi(x)) / z,
+    m4 = integrate((x) => x ** 4 * phi(x)) / z;
   assertLaw("truncNormal_", m, 0, variance, m4);
 });
 
@@ -102,8 +108,10 @@ test("calculateGain and fans equal PyTorch's", () => {
   for (const [name, gain] of Object.entries(fx.gains as Record<string, number>)) {
     assert.ok(Math.abs(init.calculateGain(name as wnn.nn.init.Nonlinearity) - gain) < 1e-12, `gain of ${name}`);
   }
-  for (const [a, gain] of fx.leaky_relu_gains as [number, number][]) assert.ok(Math.abs(init.calculateGain("leaky_relu", a) - gain) < 1e-12);
-  for (const { shape, fans } of fx.fans as { shape: number[]; fans: number[] }[]) assert.deepEqual(init.calculateFanInAndFanOut(wnn.zeros(shape)), fans);
+  for (const [a, gain] of fx.leaky_relu_gains as [number, number][])
+    assert.ok(Math.abs(init.calculateGain("leaky_relu", a) - gain) < 1e-12);
+  for (const { shape, fans } of fx.fans as { shape: number[]; fans: number[] }[])
+    assert.deepEqual(init.calculateFanInAndFanOut(wnn.zeros(shape)), fans);
   assertThrowsWith(() => init.calculateFanInAndFanOut(wnn.zeros([4])), wnn.ArgumentError, /fewer than 2 dims/, /\(4\)/);
   assertThrowsWith(() => init.calculateGain("swish" as wnn.nn.init.Nonlinearity), wnn.ArgumentError, /swish/);
 });
@@ -136,12 +144,20 @@ test("kaiming and xavier: bounds and variances from the fans", () => {
 
 test("every layer's default initialisation has PyTorch's law (moments of freshly built PyTorch layers)", () => {
   const fx = JSON.parse(readFileSync(new URL("../../../test/fixtures/nn_init.json", import.meta.url), "utf8"));
-  const layers = fx.layers as { module: string; ctor: unknown[]; opts: Record<string, unknown>; params: Record<string, Moments>; buffers: Record<string, Moments> }[];
+  const layers = fx.layers as {
+    module: string;
+    ctor: unknown[];
+    opts: Record<string, unknown>;
+    params: Record<string, Moments>;
+    buffers: Record<string, Moments>;
+  }[];
   let seed = 100;
   for (const l of layers) {
     const cls = (nn as unknown as Record<string, new (...a: unknown[]) => wnn.nn.Module>)[l.module]!;
     const m = new cls(...l.ctor, { ...l.opts, generator: new wnn.Generator(seed++) });
-    const ours = Object.fromEntries([...m.namedParameters(), ...m.namedBuffers()].map(([n, p]) => [n, moments(p.storage)]));
+    const ours = Object.fromEntries(
+      [...m.namedParameters(), ...m.namedBuffers()].map(([n, p]) => [n, moments(p.storage)]),
+    );
     const theirs = { ...l.params, ...l.buffers };
     assert.deepEqual(Object.keys(ours).sort(), Object.keys(theirs).map(nn.fromTorchName).sort(), `${l.module}: names`);
     for (const [name, t] of Object.entries(theirs)) {
@@ -151,11 +167,20 @@ test("every layer's default initialisation has PyTorch's law (moments of freshly
       // two samples of one law: the difference of their means and of their variances, within 5 combined standard errors
       const seMean = Math.sqrt(o.var / o.n + t.var / t.n);
       const seVar = Math.sqrt(Math.max(0, o.m4 - o.var ** 2) / o.n + Math.max(0, t.m4 - t.var ** 2) / t.n);
-      assert.ok(Math.abs(o.mean - t.mean) <= 5 * seMean + 1e-7, `${what}: mean ${o.mean} vs PyTorch's ${t.mean} (±${5 * seMean})`);
-      assert.ok(Math.abs(o.var - t.var) <= 5 * seVar + 1e-7, `${what}: variance ${o.var} vs PyTorch's ${t.var} (±${5 * seVar})`);
+      assert.ok(
+        Math.abs(o.mean - t.mean) <= 5 * seMean + 1e-7,
+        `${what}: mean ${o.mean} vs PyTorch's ${t.mean} (±${5 * seMean})`,
+      );
+      assert.ok(
+        Math.abs(o.var - t.var) <= 5 * seVar + 1e-7,
+        `${what}: variance ${o.var} vs PyTorch's ${t.var} (±${5 * seVar})`,
+      );
       // the support of large uniform samples: both maxima are within 1% of the bound (P(miss) ≤ 0.99^n per side)
       if (t.n >= 1000 && t.max - t.min > 0 && t.m4 / t.var ** 2 < 2) {
-        assert.ok(Math.abs(o.max - t.max) <= 0.01 * t.max && Math.abs(o.min - t.min) <= 0.01 * Math.abs(t.min), `${what}: range [${o.min}, ${o.max}] vs PyTorch's [${t.min}, ${t.max}]`);
+        assert.ok(
+          Math.abs(o.max - t.max) <= 0.01 * t.max && Math.abs(o.min - t.min) <= 0.01 * Math.abs(t.min),
+          `${what}: range [${o.min}, ${o.max}] vs PyTorch's [${t.min}, ${t.max}]`,
+        );
       }
     }
   }

@@ -28,14 +28,23 @@ test("Linear: weight (out, in), bias (out), values within PyTorch's bound 1/√i
   assertClose(y, x.matmul(lin.weight.transpose(0, 1)).add(lin.bias!), { rtol: 1e-5, atol: 1e-5 });
   const noBias = new nn.Linear(4, 2, { bias: false });
   assert.equal(noBias.bias, null);
-  assert.deepEqual(noBias.namedParameters().map(([n]) => n), ["weight"]);
+  assert.deepEqual(
+    noBias.namedParameters().map(([n]) => n),
+    ["weight"],
+  );
 });
 
 test("Embedding: N(0, 1) rows, the padding row zero and without gradient", () => {
   const emb = new nn.Embedding(10, 3, { paddingIdx: -1, generator: new wnn.Generator(2) });
   assert.equal(emb.paddingIdx, 9);
   assert.deepEqual([...emb.weight.storage.subarray(27, 30)], [0, 0, 0]);
-  const idx = wnn.tensor([[1, 9], [9, 4]], { dtype: "int32" });
+  const idx = wnn.tensor(
+    [
+      [1, 9],
+      [9, 4],
+    ],
+    { dtype: "int32" },
+  );
   const y = emb.forward(idx);
   assert.deepEqual(y.shape, [2, 2, 3]);
   y.sum().backward();
@@ -48,7 +57,10 @@ test("LayerNorm and RMSNorm: weight ones, bias zeros, options drop them", () => 
   const ln = new nn.LayerNorm([2, 3]);
   assert.deepEqual([...ln.weight!.storage], [1, 1, 1, 1, 1, 1]);
   assert.deepEqual([...ln.bias!.storage], [0, 0, 0, 0, 0, 0]);
-  assert.deepEqual(new nn.LayerNorm(4, { bias: false }).namedParameters().map(([n]) => n), ["weight"]);
+  assert.deepEqual(
+    new nn.LayerNorm(4, { bias: false }).namedParameters().map(([n]) => n),
+    ["weight"],
+  );
   assert.deepEqual(new nn.LayerNorm(4, { elementwiseAffine: false }).namedParameters(), []);
   const rms = new nn.RMSNorm(4);
   assert.deepEqual([...rms.weight!.storage], [1, 1, 1, 1]);

@@ -36,7 +36,8 @@ test("every nn layer builds inside meta(): the same names, shapes and dtypes as 
   for (const [name, build] of LAYERS) {
     const real = build();
     const shape = meta(build);
-    const r = real.stateDict(), s = shape.stateDict();
+    const r = real.stateDict(),
+      s = shape.stateDict();
     assert.deepEqual(Object.keys(s), Object.keys(r), name);
     for (const [k, t] of Object.entries(s)) {
       assert.ok(t.isMeta, `${name}: ${k} is meta`);
@@ -44,31 +45,57 @@ test("every nn layer builds inside meta(): the same names, shapes and dtypes as 
       assert.equal(t.dtype, r[k]!.dtype, `${name}: ${k}`);
     }
     assert.equal(shape.numParameters(), real.numParameters(), name);
-    assert.ok(shape.parameters().every((p) => p instanceof nn.Parameter && p.requiresGrad), name);
-    assert.ok(real.parameters().every((p) => !p.isMeta), name);
+    assert.ok(
+      shape.parameters().every((p) => p instanceof nn.Parameter && p.requiresGrad),
+      name,
+    );
+    assert.ok(
+      real.parameters().every((p) => !p.isMeta),
+      name,
+    );
   }
 });
 
 test("the initialisers leave a meta tensor as it is and draw nothing; on a real tensor they still fill it", () => {
-  const g = new Generator(3), h = new Generator(3);
+  const g = new Generator(3),
+    h = new Generator(3);
   const w = meta(() => randn([4, 4]));
   for (const init of [
-    () => nn.init.normal_(w, 0, 1, { generator: g }), () => nn.init.uniform_(w, -1, 1, { generator: g }), () => nn.init.kaimingUniform_(w, { generator: g }),
-    () => nn.init.kaimingNormal_(w, { generator: g }), () => nn.init.xavierUniform_(w, { generator: g }), () => nn.init.xavierNormal_(w, { generator: g }),
-    () => nn.init.truncNormal_(w, 0, 1, -2, 2, { generator: g }), () => nn.init.zeros_(w), () => nn.init.ones_(w), () => nn.init.constant_(w, 2),
-  ]) assert.equal(init(), w);
+    () => nn.init.normal_(w, 0, 1, { generator: g }),
+    () => nn.init.uniform_(w, -1, 1, { generator: g }),
+    () => nn.init.kaimingUniform_(w, { generator: g }),
+    () => nn.init.kaimingNormal_(w, { generator: g }),
+    () => nn.init.xavierUniform_(w, { generator: g }),
+    () => nn.init.xavierNormal_(w, { generator: g }),
+    () => nn.init.truncNormal_(w, 0, 1, -2, 2, { generator: g }),
+    () => nn.init.zeros_(w),
+    () => nn.init.ones_(w),
+    () => nn.init.constant_(w, 2),
+  ])
+    assert.equal(init(), w);
   assert.ok(w.isMeta);
   assert.equal(g.random(), h.random(), "no draws");
   // the argument checks still apply
   assert.throws(() => nn.init.normal_(w, 0, -1), ArgumentError);
-  assert.throws(() => nn.init.normal_(meta(() => randint(0, 2, [3])), 0, 1), /floating-point/);
+  assert.throws(
+    () =>
+      nn.init.normal_(
+        meta(() => randint(0, 2, [3])),
+        0,
+        1,
+      ),
+    /floating-point/,
+  );
   const real = nn.init.constant_(wnn.zeros([3]), 2);
   assert.deepEqual(real.toArray(), [2, 2, 2]);
 });
 
 test("a meta module: forward throws the meta error, to() keeps it shape-only, printing works", () => {
   const lin = meta(() => new nn.Linear(4, 3));
-  assert.throws(() => lin.forward(randn([2, 4])), (e: unknown) => e instanceof ArgumentError && META.test(e.message) && /\(3,4\)|\(3\)/.test(e.message));
+  assert.throws(
+    () => lin.forward(randn([2, 4])),
+    (e: unknown) => e instanceof ArgumentError && META.test(e.message) && /\(3,4\)|\(3\)/.test(e.message),
+  );
   const d = lin.double();
   assert.equal(d.weight.dtype, "float64");
   assert.ok(d.weight.isMeta && d.bias!.isMeta);
@@ -96,7 +123,8 @@ test("loadStateDict(state, { assign: true }): a meta GPT takes the real tensors 
   assert.equal(m.numParameters(), real.numParameters());
   assert.ok(m.parameters().every((p) => !p.isMeta));
   const idx = randint(0, 11, [2, 8], { dtype: "int32", generator: new Generator(2) });
-  const a = noGrad(() => real.forward(idx).logits).dataSync(), b = noGrad(() => m.forward(idx).logits).dataSync();
+  const a = noGrad(() => real.forward(idx).logits).dataSync(),
+    b = noGrad(() => m.forward(idx).logits).dataSync();
   assert.deepEqual(b, a);
   // and it trains: gradients reach the assigned parameters
   const { loss } = m.forward(idx, idx);
@@ -108,8 +136,11 @@ test("loadStateDict assign: buffers, requiresGrad kept, dtype converted, checks 
   const bn = meta(() => new nn.BatchNorm1d(3));
   bn.weight!.requiresGrad = false;
   const state = {
-    weight: tensor([1, 2, 3]), bias: tensor(new Float64Array([4, 5, 6])), // bias in float64: converted to float32
-    runningMean: tensor([0.5, 0.5, 0.5]), runningVar: tensor([2, 2, 2]), numBatchesTracked: tensor(7, { dtype: "int32" }),
+    weight: tensor([1, 2, 3]),
+    bias: tensor(new Float64Array([4, 5, 6])), // bias in float64: converted to float32
+    runningMean: tensor([0.5, 0.5, 0.5]),
+    runningVar: tensor([2, 2, 2]),
+    numBatchesTracked: tensor(7, { dtype: "int32" }),
   };
   bn.loadStateDict(state, { assign: true });
   assert.equal(bn.weight!.storage, state.weight.storage);
@@ -119,7 +150,12 @@ test("loadStateDict assign: buffers, requiresGrad kept, dtype converted, checks 
   assert.equal(bn.runningVar!.storage, state.runningVar.storage);
   assert.equal(bn.numBatchesTracked!.item(), 7);
   // eval: y = (x − mean)/√(var + eps)·w + b = (2.5 − 0.5)/√2.00001·[1, 2, 3] + [4, 5, 6]
-  const y = [...bn.eval().forward(tensor([[2.5, 2.5, 2.5]])).dataSync()];
+  const y = [
+    ...bn
+      .eval()
+      .forward(tensor([[2.5, 2.5, 2.5]]))
+      .dataSync(),
+  ];
   const want = [1, 2, 3].map((w, i) => (2 / Math.sqrt(2 + 1e-5)) * w + 4 + i);
   y.forEach((v, i) => assert.ok(Math.abs(v - want[i]!) < 1e-5, `${v} vs ${want[i]}`));
 

@@ -29,14 +29,32 @@ class Model extends nn.Module {
 
 test("namedParameters: dotted names in field order, depth first; shared tensors listed once", () => {
   const m = new Model();
-  assert.deepEqual(m.namedParameters().map(([n]) => n), [
-    "embed.weight",
-    "layers.0.up.weight", "layers.0.up.bias", "layers.0.down.weight", "layers.0.down.bias",
-    "layers.1.up.weight", "layers.1.up.bias", "layers.1.down.weight", "layers.1.down.bias",
-    "norm.weight", "norm.bias", "head.weight",
-  ]);
+  assert.deepEqual(
+    m.namedParameters().map(([n]) => n),
+    [
+      "embed.weight",
+      "layers.0.up.weight",
+      "layers.0.up.bias",
+      "layers.0.down.weight",
+      "layers.0.down.bias",
+      "layers.1.up.weight",
+      "layers.1.up.bias",
+      "layers.1.down.weight",
+      "layers.1.down.bias",
+      "norm.weight",
+      "norm.bias",
+      "head.weight",
+    ],
+  );
   // stateDict: each module's parameters, then its buffers, in module order (PyTorch's order)
-  assert.deepEqual(Object.keys(m.stateDict()).slice(9), ["norm.weight", "norm.bias", "norm.runningMean", "norm.runningVar", "norm.numBatchesTracked", "head.weight"]);
+  assert.deepEqual(Object.keys(m.stateDict()).slice(9), [
+    "norm.weight",
+    "norm.bias",
+    "norm.runningMean",
+    "norm.runningVar",
+    "norm.numBatchesTracked",
+    "head.weight",
+  ]);
   // tie the head to the embedding (both (5, 4)): listed once, under its first name
   m.head.weight = m.embed.weight;
   assert.equal(m.namedParameters().filter(([, p]) => p === m.embed.weight).length, 1);
@@ -45,13 +63,24 @@ test("namedParameters: dotted names in field order, depth first; shared tensors 
 });
 
 test("loadStateDict: strict errors name the missing and unexpected keys and both shapes; nothing is copied on error", () => {
-  const a = new MLP(), b = new MLP();
+  const a = new MLP(),
+    b = new MLP();
   const state = a.stateDict();
   const before = b.up.weight.dataSync();
   const { "up.bias": _dropped, ...missing } = state;
   assertThrowsWith(() => b.loadStateDict(missing), wnn.ArgumentError, /missing keys: up\.bias/, /MLP/);
-  assertThrowsWith(() => b.loadStateDict({ ...state, "extra.weight": wnn.zeros([1]) }), wnn.ArgumentError, /unexpected keys: extra\.weight/);
-  assertThrowsWith(() => b.loadStateDict({ ...state, "down.weight": wnn.zeros([8, 2]) }), wnn.ShapeError, /down\.weight/, /\(8,2\) in the state/, /\(2,8\) in MLP/);
+  assertThrowsWith(
+    () => b.loadStateDict({ ...state, "extra.weight": wnn.zeros([1]) }),
+    wnn.ArgumentError,
+    /unexpected keys: extra\.weight/,
+  );
+  assertThrowsWith(
+    () => b.loadStateDict({ ...state, "down.weight": wnn.zeros([8, 2]) }),
+    wnn.ShapeError,
+    /down\.weight/,
+    /\(8,2\) in the state/,
+    /\(2,8\) in MLP/,
+  );
   assert.deepEqual(b.up.weight.dataSync(), before, "a failed load changed nothing");
   // non-strict: the rest is copied and the lists are returned
   const r = b.loadStateDict({ ...missing, "extra.weight": wnn.zeros([1]) }, { strict: false });
@@ -80,7 +109,8 @@ test("train()/eval() reach every descendant; Dropout is the identity in eval", (
 });
 
 test("Dropout in training: the fraction of zeros is p within 5 standard errors; seeded masks repeat", () => {
-  const n = 20000, p = 0.3;
+  const n = 20000,
+    p = 0.3;
   const y = new nn.Dropout(p, { generator: new wnn.Generator(7) }).forward(wnn.ones([n])).storage;
   let zeros = 0;
   for (const v of y) if (v === 0) zeros++;
@@ -109,19 +139,33 @@ test("to('float64'): parameters and float buffers convert, integer buffers and t
 
 test("Sequential, ModuleList, ModuleDict: names, order, access", () => {
   const seq = new nn.Sequential(new nn.Linear(3, 4), new nn.ReLU(), new nn.Linear(4, 2));
-  assert.deepEqual(seq.namedParameters().map(([n]) => n), ["0.weight", "0.bias", "2.weight", "2.bias"]);
+  assert.deepEqual(
+    seq.namedParameters().map(([n]) => n),
+    ["0.weight", "0.bias", "2.weight", "2.bias"],
+  );
   const x = wnn.randn([5, 3], { generator: new wnn.Generator(2) });
-  const l0 = seq.at(0) as wnn.nn.Linear, l2 = seq.at(2) as wnn.nn.Linear;
+  const l0 = seq.at(0) as wnn.nn.Linear,
+    l2 = seq.at(2) as wnn.nn.Linear;
   assertClose(seq.forward(x), l2.forward(l0.forward(x).relu()), { rtol: 0, atol: 0 });
   assert.equal(seq.length, 3);
   assert.equal(seq.at(-1), l2);
   assertThrowsWith(() => seq.at(3), wnn.ArgumentError, /index 3 is out of range for 3 modules/);
   // names of more than 10 children sort numerically ("10" after "9")
   const list = new nn.ModuleList(Array.from({ length: 11 }, () => new nn.Linear(1, 1, { bias: false })));
-  assert.deepEqual(list.namedParameters().map(([n]) => n), Array.from({ length: 11 }, (_, i) => `${i}.weight`));
-  const dict = new nn.ModuleDict<wnn.nn.Linear>([["b", new nn.Linear(1, 1)], ["2", new nn.Linear(1, 2)], ["a", new nn.Linear(2, 1)]]);
+  assert.deepEqual(
+    list.namedParameters().map(([n]) => n),
+    Array.from({ length: 11 }, (_, i) => `${i}.weight`),
+  );
+  const dict = new nn.ModuleDict<wnn.nn.Linear>([
+    ["b", new nn.Linear(1, 1)],
+    ["2", new nn.Linear(1, 2)],
+    ["a", new nn.Linear(2, 1)],
+  ]);
   assert.deepEqual(dict.keys(), ["b", "2", "a"]);
-  assert.deepEqual(dict.namedParameters().map(([n]) => n), ["b.weight", "b.bias", "2.weight", "2.bias", "a.weight", "a.bias"]);
+  assert.deepEqual(
+    dict.namedParameters().map(([n]) => n),
+    ["b.weight", "b.bias", "2.weight", "2.bias", "a.weight", "a.bias"],
+  );
   assert.equal(dict.get("2").outFeatures, 2);
   assertThrowsWith(() => dict.get("c"), wnn.ArgumentError, /no module named "c"/, /b, 2, a/);
   assertThrowsWith(() => dict.set("x.y", new nn.Linear(1, 1)), wnn.ArgumentError, /without "\."/);
@@ -151,7 +195,10 @@ test("MultiheadAttention: bool masks mean 'not allowed', dropout in training onl
   mha.eval();
   const x = wnn.randn([2, 5, 8], { generator: g });
   // a padded key gets weight 0 in every row of its batch
-  const kpm = wnn.tensor([[false, false, true, false, false], [true, false, false, false, false]]);
+  const kpm = wnn.tensor([
+    [false, false, true, false, false],
+    [true, false, false, false, false],
+  ]);
   const { output, weights } = mha.forward(x, x, x, { keyPaddingMask: kpm, averageAttnWeights: false });
   assert.deepEqual(weights!.shape, [2, 2, 5, 5]);
   for (let h = 0; h < 2; h++) {
@@ -172,7 +219,12 @@ test("MultiheadAttention: bool masks mean 'not allowed', dropout in training onl
     assertClose(r.output, explicit.output, { rtol: 1e-5, atol: 1e-6 }, `isCausal, needWeights ${needWeights}`);
   }
   const noPad = mha.forward(x, x, x, { attnMask: causal, needWeights: false });
-  assertClose(mha.forward(x, x, x, { isCausal: true, needWeights: false }).output, noPad.output, { rtol: 1e-5, atol: 1e-6 }, "fused causal kernel");
+  assertClose(
+    mha.forward(x, x, x, { isCausal: true, needWeights: false }).output,
+    noPad.output,
+    { rtol: 1e-5, atol: 1e-6 },
+    "fused causal kernel",
+  );
   // dropout acts in training only: the averaged weights' rows no longer sum to 1
   mha.train();
   const w = mha.forward(x, x, x).weights!;
@@ -183,19 +235,51 @@ test("MultiheadAttention: bool masks mean 'not allowed', dropout in training onl
     off = Math.max(off, Math.abs(s - 1));
   }
   assert.ok(off > 1e-3, "dropout changed nothing in training mode");
-  assertThrowsWith(() => mha.forward(x, x, x, { attnMask: wnn.zeros([4, 5]) }), wnn.ShapeError, /attnMask must have shape \(5,5\) or \(4,5,5\)/, /\(4,5\)/);
-  assertThrowsWith(() => mha.forward(x, x, x, { keyPaddingMask: wnn.zeros([2, 4]) }), wnn.ShapeError, /keyPaddingMask must have shape \(2,5\)/);
+  assertThrowsWith(
+    () => mha.forward(x, x, x, { attnMask: wnn.zeros([4, 5]) }),
+    wnn.ShapeError,
+    /attnMask must have shape \(5,5\) or \(4,5,5\)/,
+    /\(4,5\)/,
+  );
+  assertThrowsWith(
+    () => mha.forward(x, x, x, { keyPaddingMask: wnn.zeros([2, 4]) }),
+    wnn.ShapeError,
+    /keyPaddingMask must have shape \(2,5\)/,
+  );
   assertThrowsWith(() => mha.forward(x, wnn.randn([2, 5, 7]), x), wnn.ShapeError, /MultiheadAttention/, /\(2,5,7\)/);
-  assertThrowsWith(() => new nn.MultiheadAttention(10, 3), wnn.ArgumentError, /embedDim 10 must be divisible by numHeads 3/);
-  assertThrowsWith(() => mha.forward(x, x, x, { attnMask: wnn.zeros([5, 5], { dtype: "int32" }) }), wnn.DTypeError, /attnMask must be bool or floating point/);
+  assertThrowsWith(
+    () => new nn.MultiheadAttention(10, 3),
+    wnn.ArgumentError,
+    /embedDim 10 must be divisible by numHeads 3/,
+  );
+  assertThrowsWith(
+    () => mha.forward(x, x, x, { attnMask: wnn.zeros([5, 5], { dtype: "int32" }) }),
+    wnn.DTypeError,
+    /attnMask must be bool or floating point/,
+  );
 });
 
 test("layer constructor and input errors name the layer and the sizes", () => {
   assertThrowsWith(() => new nn.Linear(-1, 2), wnn.ArgumentError, /Linear: inFeatures must be an integer/);
-  assertThrowsWith(() => new nn.Conv2d(3, 4, 3, { groups: 2 }), wnn.ArgumentError, /Conv2d: inChannels 3 must be divisible by groups 2/);
+  assertThrowsWith(
+    () => new nn.Conv2d(3, 4, 3, { groups: 2 }),
+    wnn.ArgumentError,
+    /Conv2d: inChannels 3 must be divisible by groups 2/,
+  );
   assertThrowsWith(() => new nn.GroupNorm(4, 6), wnn.ArgumentError, /numChannels 6 must be divisible by numGroups 4/);
-  assertThrowsWith(() => new nn.GroupNorm(2, 6).forward(wnn.randn([2, 4, 3])), wnn.ShapeError, /GroupNorm/, /\(2,4,3\)/);
-  assertThrowsWith(() => new nn.Linear(3, 2).forward(wnn.randn([4, 5])), wnn.ShapeError, /linear/, /\(4,5\)/, /\(2,3\)/);
+  assertThrowsWith(
+    () => new nn.GroupNorm(2, 6).forward(wnn.randn([2, 4, 3])),
+    wnn.ShapeError,
+    /GroupNorm/,
+    /\(2,4,3\)/,
+  );
+  assertThrowsWith(
+    () => new nn.Linear(3, 2).forward(wnn.randn([4, 5])),
+    wnn.ShapeError,
+    /linear/,
+    /\(4,5\)/,
+    /\(2,3\)/,
+  );
   assertThrowsWith(() => new nn.LayerNorm([]), wnn.ArgumentError, /LayerNorm: normalizedShape/);
 });
 
@@ -210,8 +294,17 @@ test("MultiheadAttention in float64 (to('float64')): input gradients pass a fini
   const q = wnn.randn([3, 2, 4], { dtype: "float64", generator: g }); // (L, N, E)
   const k = wnn.randn([4, 2, 3], { dtype: "float64", generator: g }); // (S, N, kdim)
   const v = wnn.randn([4, 2, 5], { dtype: "float64", generator: g }); // (S, N, vdim)
-  const keyPaddingMask = wnn.tensor([[false, true, false, false], [false, false, false, true]]);
+  const keyPaddingMask = wnn.tensor([
+    [false, true, false, false],
+    [false, false, false, true],
+  ]);
   const attnMask = wnn.randn([3, 4], { dtype: "float64", generator: g });
-  gradcheck((a, b, c) => { const r = mha.forward(a!, b!, c!, { keyPaddingMask, attnMask }); return [r.output, r.weights!]; }, [q, k, v]);
+  gradcheck(
+    (a, b, c) => {
+      const r = mha.forward(a!, b!, c!, { keyPaddingMask, attnMask });
+      return [r.output, r.weights!];
+    },
+    [q, k, v],
+  );
   gradcheck((a, b, c) => mha.forward(a!, b!, c!, { keyPaddingMask, attnMask, needWeights: false }).output, [q, k, v]);
 });

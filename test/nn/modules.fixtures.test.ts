@@ -55,7 +55,10 @@ class Net extends nn.Module {
   blocks = new nn.ModuleList([new Block(), new Block()]);
   bn = new nn.BatchNorm1d(6);
   // pairs, not an object literal: JS orders integer-like keys ("1") first in an object
-  heads = new nn.ModuleDict([["cls", new nn.Linear(6, 3)], ["1", new nn.Linear(6, 2)]]);
+  heads = new nn.ModuleDict([
+    ["cls", new nn.Linear(6, 3)],
+    ["1", new nn.Linear(6, 2)],
+  ]);
 
   forward(idx: Tensor): Tensor[] {
     let x = this.embed.forward(idx);
@@ -70,7 +73,12 @@ function build(c: ModuleCase): Module {
   if (c.module === "Net") return new Net();
   if (c.module === "Sequential") {
     return new nn.Sequential(
-      new nn.Conv2d(1, 4, 3, { padding: 1 }), new nn.BatchNorm2d(4), new nn.ReLU(), new nn.MaxPool2d(2), new nn.Flatten(), new nn.Linear(4 * 3 * 3, 5),
+      new nn.Conv2d(1, 4, 3, { padding: 1 }),
+      new nn.BatchNorm2d(4),
+      new nn.ReLU(),
+      new nn.MaxPool2d(2),
+      new nn.Flatten(),
+      new nn.Linear(4 * 3 * 3, 5),
     );
   }
   const cls = (nn as unknown as Record<string, new (...args: unknown[]) => Module>)[c.module];
@@ -84,7 +92,8 @@ function run(c: ModuleCase, m: Module, inputs: Tensor[]): Tensor[] {
     const t = Object.fromEntries(Object.entries(c.fwd_tensors).map(([k, v]) => [k, fromJson(v)]));
     const [q, k, v] = c.fwd.self ? [inputs[0]!, inputs[0]!, inputs[0]!] : inputs;
     const r = m.forward(q!, k!, v!, {
-      keyPaddingMask: t.keyPaddingMask, attnMask: t.attnMask,
+      keyPaddingMask: t.keyPaddingMask,
+      attnMask: t.attnMask,
       needWeights: c.fwd.needWeights as boolean | undefined,
       averageAttnWeights: c.fwd.averageAttnWeights as boolean | undefined,
       isCausal: c.fwd.isCausal as boolean | undefined,
@@ -99,7 +108,12 @@ const file = new URL("../../../test/fixtures/nn_modules.json", import.meta.url);
 const cases = (JSON.parse(readFileSync(file, "utf8")) as { cases: ModuleCase[] }).cases;
 
 test("nn.fromTorchName maps PyTorch's names to ours and toTorchName back", () => {
-  const pairs = [["blocks.0.attn.in_proj_weight", "blocks.0.attn.inProjWeight"], ["bn.num_batches_tracked", "bn.numBatchesTracked"], ["out_proj.bias", "outProj.bias"], ["0.weight", "0.weight"]];
+  const pairs = [
+    ["blocks.0.attn.in_proj_weight", "blocks.0.attn.inProjWeight"],
+    ["bn.num_batches_tracked", "bn.numBatchesTracked"],
+    ["out_proj.bias", "outProj.bias"],
+    ["0.weight", "0.weight"],
+  ];
   for (const [torch, ours] of pairs) {
     assert.equal(nn.fromTorchName(torch!), ours);
     assert.equal(nn.toTorchName(ours!), torch);
@@ -108,8 +122,30 @@ test("nn.fromTorchName maps PyTorch's names to ours and toTorchName back", () =>
 
 test("PyTorch fixtures nn_modules.json", async (t) => {
   const covered = new Set(cases.map((c) => c.module));
-  for (const name of ["Linear", "Embedding", "LayerNorm", "RMSNorm", "Dropout", "Conv1d", "Conv2d", "ConvTranspose2d", "GroupNorm", "BatchNorm1d", "BatchNorm2d",
-    "MaxPool2d", "AvgPool2d", "Sequential", "MultiheadAttention", "ReLU", "GELU", "SiLU", "Tanh", "Sigmoid", "Softmax", "Net"]) {
+  for (const name of [
+    "Linear",
+    "Embedding",
+    "LayerNorm",
+    "RMSNorm",
+    "Dropout",
+    "Conv1d",
+    "Conv2d",
+    "ConvTranspose2d",
+    "GroupNorm",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "MaxPool2d",
+    "AvgPool2d",
+    "Sequential",
+    "MultiheadAttention",
+    "ReLU",
+    "GELU",
+    "SiLU",
+    "Tanh",
+    "Sigmoid",
+    "Softmax",
+    "Net",
+  ]) {
     assert.ok(covered.has(name), `no fixture case for ${name}`);
   }
   for (const c of cases) {
@@ -117,7 +153,11 @@ test("PyTorch fixtures nn_modules.json", async (t) => {
       const m = build(c);
       m.train(c.mode === "train");
       // names and their order are PyTorch's
-      assert.deepEqual(m.namedParameters().map(([n]) => n), c.names.map(nn.fromTorchName), "namedParameters");
+      assert.deepEqual(
+        m.namedParameters().map(([n]) => n),
+        c.names.map(nn.fromTorchName),
+        "namedParameters",
+      );
       assert.deepEqual(Object.keys(m.stateDict()), c.state_keys.map(nn.fromTorchName), "stateDict keys");
       m.loadStateDict(Object.fromEntries(Object.entries(c.state).map(([k, v]) => [nn.fromTorchName(k), fromJson(v)])));
 
@@ -142,16 +182,21 @@ test("PyTorch fixtures nn_modules.json", async (t) => {
       });
       if (total) (total as Tensor).backward();
       const params = new Map(m.namedParameters());
-      const withGrad = [...params].filter(([, p]) => p.grad !== null).map(([n]) => n).sort();
+      const withGrad = [...params]
+        .filter(([, p]) => p.grad !== null)
+        .map(([n]) => n)
+        .sort();
       assert.deepEqual(withGrad, Object.keys(c.param_grads).map(nn.fromTorchName).sort(), "parameters with a gradient");
-      for (const [name, g] of Object.entries(c.param_grads)) assertClose(params.get(nn.fromTorchName(name))!.grad!, fromJson(g), TOL, `grad of ${name}`);
+      for (const [name, g] of Object.entries(c.param_grads))
+        assertClose(params.get(nn.fromTorchName(name))!.grad!, fromJson(g), TOL, `grad of ${name}`);
       leaves.forEach((x, i) => {
         const g = c.input_grads[i];
         if (g) assertClose(x.grad ?? wnn.zeros(x.shape), fromJson(g), TOL, `grad of input ${i}`);
         else assert.equal(x.grad, null, `input ${i} has a gradient PyTorch did not compute`);
       });
       const state = m.stateDict();
-      for (const [name, b] of Object.entries(c.state_after)) assertClose(state[nn.fromTorchName(name)]!, fromJson(b), TOL, `buffer ${name} after the run`);
+      for (const [name, b] of Object.entries(c.state_after))
+        assertClose(state[nn.fromTorchName(name)]!, fromJson(b), TOL, `buffer ${name} after the run`);
     });
   }
 });

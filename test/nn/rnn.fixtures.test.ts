@@ -37,7 +37,14 @@ const cases = (JSON.parse(readFileSync(file, "utf8")) as { cases: RnnCase[] }).c
 /** Our module for a case: `new Class(inputSize, hiddenSize, opts)`. */
 function build(c: RnnCase): wnn.nn.Module {
   const [I, H] = c.ctor;
-  const cls = { RNNCell: nn.RNNCell, LSTMCell: nn.LSTMCell, GRUCell: nn.GRUCell, RNN: nn.RNN, LSTM: nn.LSTM, GRU: nn.GRU }[c.module];
+  const cls = {
+    RNNCell: nn.RNNCell,
+    LSTMCell: nn.LSTMCell,
+    GRUCell: nn.GRUCell,
+    RNN: nn.RNN,
+    LSTM: nn.LSTM,
+    GRU: nn.GRU,
+  }[c.module];
   return new cls(I, H, c.opts);
 }
 
@@ -55,7 +62,12 @@ function forward(m: wnn.nn.Module, [x, h, c]: Tensor[]): Tensor[] {
 }
 
 test("fromTorchName / toTorchName map the recurrent parameter names both ways", () => {
-  const pairs = [["weight_ih_l0", "weightIhL0"], ["weight_hh_l1_reverse", "weightHhL1Reverse"], ["rnn.bias_ih_l12", "rnn.biasIhL12"], ["cell.bias_hh", "cell.biasHh"]];
+  const pairs = [
+    ["weight_ih_l0", "weightIhL0"],
+    ["weight_hh_l1_reverse", "weightHhL1Reverse"],
+    ["rnn.bias_ih_l12", "rnn.biasIhL12"],
+    ["cell.bias_hh", "cell.biasHh"],
+  ];
   for (const [torch, ours] of pairs) {
     assert.equal(nn.fromTorchName(torch!), ours);
     assert.equal(nn.toTorchName(ours!), torch);
@@ -64,7 +76,17 @@ test("fromTorchName / toTorchName map the recurrent parameter names both ways", 
 
 test("PyTorch fixtures nn_rnn.json", async (t) => {
   const covered = new Set(cases.map((c) => `${c.module}/${c.states}`));
-  for (const need of ["RNNCell/h", "LSTMCell/hc", "GRUCell/h", "RNN/h", "LSTM/hc", "GRU/h", "RNN/none", "LSTM/none", "GRU/none"]) {
+  for (const need of [
+    "RNNCell/h",
+    "LSTMCell/hc",
+    "GRUCell/h",
+    "RNN/h",
+    "LSTM/hc",
+    "GRU/h",
+    "RNN/none",
+    "LSTM/none",
+    "GRU/none",
+  ]) {
     assert.ok(covered.has(need), `no fixture case for ${need}`);
   }
   for (const c of cases) {
@@ -72,7 +94,11 @@ test("PyTorch fixtures nn_rnn.json", async (t) => {
       const inputs = c.inputs.map((x) => fromJson(x, true));
       const m = build(c);
       m.train(c.mode === "train");
-      assert.deepEqual(m.namedParameters().map(([n]) => n), c.names.map(nn.fromTorchName), "namedParameters (names and order)");
+      assert.deepEqual(
+        m.namedParameters().map(([n]) => n),
+        c.names.map(nn.fromTorchName),
+        "namedParameters (names and order)",
+      );
       m.loadStateDict(Object.fromEntries(Object.entries(c.state).map(([k, v]) => [nn.fromTorchName(k), fromJson(v)])));
       const outs = forward(m, inputs);
       assert.equal(outs.length, c.outputs.length, "number of outputs");
@@ -81,7 +107,8 @@ test("PyTorch fixtures nn_rnn.json", async (t) => {
       const total = outs.map((o, i) => o.mul(fromJson(c.grad_outputs[i]!)).sum()).reduce((a, b) => a.add(b));
       total.backward();
       const params = new Map(m.namedParameters());
-      for (const [name, g] of Object.entries(c.param_grads)) assertClose(params.get(nn.fromTorchName(name))!.grad!, fromJson(g), TOL, `grad of ${name}`);
+      for (const [name, g] of Object.entries(c.param_grads))
+        assertClose(params.get(nn.fromTorchName(name))!.grad!, fromJson(g), TOL, `grad of ${name}`);
       inputs.forEach((t, i) => assertClose(t.grad!, fromJson(c.input_grads[i]!), TOL, `grad of input ${i}`));
     });
   }

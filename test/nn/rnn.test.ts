@@ -10,11 +10,17 @@ import { assertClose, assertThrowsWith } from "../harness/assert.js";
 const { nn } = wnn;
 
 test("default init: every parameter U(−1/√H, 1/√H)", () => {
-  for (const m of [new nn.LSTM(10, 25, { numLayers: 2, bidirectional: true, generator: new Generator(1) }), new nn.GRUCell(10, 25, { generator: new Generator(2) })]) {
+  for (const m of [
+    new nn.LSTM(10, 25, { numLayers: 2, bidirectional: true, generator: new Generator(1) }),
+    new nn.GRUCell(10, 25, { generator: new Generator(2) }),
+  ]) {
     const bound = 1 / Math.sqrt(25);
     for (const [name, p] of m.namedParameters()) {
       const v = [...p.storage];
-      assert.ok(v.every((x) => Math.abs(x) <= bound), `${name} within ±${bound}`);
+      assert.ok(
+        v.every((x) => Math.abs(x) <= bound),
+        `${name} within ±${bound}`,
+      );
       // ≥ 75 draws: each end of the interval is missed by 10% with probability ≤ 0.95^75 ≈ 0.02 (seeded)
       assert.ok(Math.max(...v) > 0.9 * bound && Math.min(...v) < -0.9 * bound, `${name} spans the interval`);
     }
@@ -22,9 +28,18 @@ test("default init: every parameter U(−1/√H, 1/√H)", () => {
 });
 
 test("parameter counts: Σ_k D·G·(in_k + H + 2), in_0 = I, in_k = D·H, G = gates·H", () => {
-  const I = 7, H = 5;
-  for (const [cls, gates] of [[nn.RNN, 1], [nn.GRU, 3], [nn.LSTM, 4]] as const) {
-    for (const [L, D, bias] of [[1, 1, true], [3, 2, true], [2, 1, false]] as const) {
+  const I = 7,
+    H = 5;
+  for (const [cls, gates] of [
+    [nn.RNN, 1],
+    [nn.GRU, 3],
+    [nn.LSTM, 4],
+  ] as const) {
+    for (const [L, D, bias] of [
+      [1, 1, true],
+      [3, 2, true],
+      [2, 1, false],
+    ] as const) {
       const m = new cls(I, H, { numLayers: L, bidirectional: D === 2, bias });
       let n = 0;
       for (let k = 0; k < L; k++) n += D * gates * H * ((k === 0 ? I : D * H) + H + (bias ? 2 : 0));
@@ -37,7 +52,12 @@ test("the layer equals its cell stepped by hand (same weights), LSTM and GRU", (
   const x = randn([6, 3, 4], { generator: new Generator(3) }); // (T, B, I)
   const lstm = new nn.LSTM(4, 5, { generator: new Generator(4) });
   const cell = new nn.LSTMCell(4, 5);
-  cell.loadStateDict({ weightIh: lstm.weightsOf(0, 0).wIh, weightHh: lstm.weightsOf(0, 0).wHh, biasIh: lstm.weightsOf(0, 0).bIh!, biasHh: lstm.weightsOf(0, 0).bHh! });
+  cell.loadStateDict({
+    weightIh: lstm.weightsOf(0, 0).wIh,
+    weightHh: lstm.weightsOf(0, 0).wHh,
+    biasIh: lstm.weightsOf(0, 0).bIh!,
+    biasHh: lstm.weightsOf(0, 0).bHh!,
+  });
   noGrad(() => {
     const { output, hN, cN } = lstm.forward(x);
     let hc: [wnn.Tensor, wnn.Tensor] | undefined;
@@ -72,7 +92,12 @@ test("dropout acts between layers only, and only in training mode", () => {
   assertClose(h0Train, h0Eval, { atol: 0, rtol: 0 }, "layer 0's h_n");
   // one layer: nothing to drop between
   const one = new nn.LSTM(4, 6, { dropout: 0.5, generator: new Generator(8) });
-  assertClose(noGrad(() => one.train().forward(x).output), noGrad(() => one.eval().forward(x).output), { atol: 0, rtol: 0 }, "1 layer");
+  assertClose(
+    noGrad(() => one.train().forward(x).output),
+    noGrad(() => one.eval().forward(x).output),
+    { atol: 0, rtol: 0 },
+    "1 layer",
+  );
 });
 
 test("float64: double() converts the per-layer parameters and the forward runs in float64", () => {
@@ -90,13 +115,33 @@ test("float64: double() converts the per-layer parameters and the forward runs i
 test("errors name the layer and the shapes", () => {
   const m = new nn.GRU(4, 3, { numLayers: 2, batchFirst: true });
   assertThrowsWith(() => m.forward(randn([2, 5, 3])), ShapeError, /GRU: input \(2,5,3\) must be \(B, T, 4\)/);
-  assertThrowsWith(() => m.forward(randn([2, 5, 4]), randn([1, 2, 3])), ShapeError, /GRU: h0 \(1,2,3\) must have shape \(2,2,3\)/);
+  assertThrowsWith(
+    () => m.forward(randn([2, 5, 4]), randn([1, 2, 3])),
+    ShapeError,
+    /GRU: h0 \(1,2,3\) must have shape \(2,2,3\)/,
+  );
   assertThrowsWith(() => m.forward(randn([2, 0, 4])), ShapeError, /no time steps/);
-  assertThrowsWith(() => m.forward(tensor([[[1, 2, 3, 4]]], { dtype: "int32" })), DTypeError, /GRU: input must be floating point/);
+  assertThrowsWith(
+    () => m.forward(tensor([[[1, 2, 3, 4]]], { dtype: "int32" })),
+    DTypeError,
+    /GRU: input must be floating point/,
+  );
   const lstm = new nn.LSTM(4, 3);
-  assertThrowsWith(() => lstm.forward(randn([5, 2, 4]), [randn([1, 2, 3]), randn([1, 3, 3])]), ShapeError, /LSTM: c0 \(1,3,3\) must have shape \(1,2,3\)/);
-  assertThrowsWith(() => new nn.LSTMCell(4, 3).forward(randn([2, 4]), [randn([2, 3]), randn([3])]), ShapeError, /LSTMCell: c \(3\) must have shape \(2,3\)/);
-  assertThrowsWith(() => new nn.RNN(4, 3, { nonlinearity: "gelu" as "tanh" }), ArgumentError, /nonlinearity must be "tanh" or "relu"/);
+  assertThrowsWith(
+    () => lstm.forward(randn([5, 2, 4]), [randn([1, 2, 3]), randn([1, 3, 3])]),
+    ShapeError,
+    /LSTM: c0 \(1,3,3\) must have shape \(1,2,3\)/,
+  );
+  assertThrowsWith(
+    () => new nn.LSTMCell(4, 3).forward(randn([2, 4]), [randn([2, 3]), randn([3])]),
+    ShapeError,
+    /LSTMCell: c \(3\) must have shape \(2,3\)/,
+  );
+  assertThrowsWith(
+    () => new nn.RNN(4, 3, { nonlinearity: "gelu" as "tanh" }),
+    ArgumentError,
+    /nonlinearity must be "tanh" or "relu"/,
+  );
   assertThrowsWith(() => new nn.RNN(4, 3, { dropout: 1.5 }), ArgumentError, /dropout must be in \[0, 1\]/);
   assertThrowsWith(() => new nn.GRUCell(4, 0), ArgumentError, /GRUCell: hiddenSize must be an integer ≥ 1/);
 });

@@ -5,7 +5,12 @@ import { replayFixtures, type FixtureCall } from "../harness/fixtures.js";
 import { FUSED_TOL } from "../harness/optable.js";
 
 const calls: Record<string, FixtureCall> = {
-  scaledDotProductAttention: ([q, k, v, mask], a) => wnn.nn.functional.scaledDotProductAttention(q!, k!, v!, { attnMask: mask ?? null, isCausal: a.isCausal, scale: a.scale }),
+  scaledDotProductAttention: ([q, k, v, mask], a) =>
+    wnn.nn.functional.scaledDotProductAttention(q!, k!, v!, {
+      attnMask: mask ?? null,
+      isCausal: a.isCausal,
+      scale: a.scale,
+    }),
 };
 
 replayFixtures("ops/attention.json", calls, () => FUSED_TOL);

@@ -19,15 +19,19 @@ for (const dtype of ["float64", "float32"] as const) {
     test(`conv2d over chunks of samples = one sample at a time (${dtype}, groups ${groups})`, () => {
       wnn.manualSeed(3);
       const x = wnn.randn([5, 4, 64, 64], { dtype, requiresGrad: true });
-      const w = wnn.randn([6, 4 / groups, 3, 3], { dtype, requiresGrad: true }), b = wnn.randn([6], { dtype, requiresGrad: true });
+      const w = wnn.randn([6, 4 / groups, 3, 3], { dtype, requiresGrad: true }),
+        b = wnn.randn([6], { dtype, requiresGrad: true });
       const dy = wnn.randn([5, 6, 64, 64], { dtype });
       const y = F.conv2d(x, w, b, { padding: 1, groups });
       y.backward(dy);
-      const ys: wnn.Tensor[] = [], dxs: wnn.Tensor[] = [];
-      const dw = new Float64Array(w.numel()), db = new Float64Array(6);
+      const ys: wnn.Tensor[] = [],
+        dxs: wnn.Tensor[] = [];
+      const dw = new Float64Array(w.numel()),
+        db = new Float64Array(6);
       for (let n = 0; n < 5; n++) {
         const xn = x.detach().narrow(0, n, 1).clone().requiresGrad_();
-        const wn = w.detach().clone().requiresGrad_(), bn = b.detach().clone().requiresGrad_();
+        const wn = w.detach().clone().requiresGrad_(),
+          bn = b.detach().clone().requiresGrad_();
         const yn = F.conv2d(xn, wn, bn, { padding: 1, groups });
         yn.backward(dy.narrow(0, n, 1).clone());
         ys.push(yn);

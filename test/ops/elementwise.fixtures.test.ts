@@ -25,14 +25,19 @@ function checked(call: FixtureCall): FixtureCall {
   };
 }
 
-const unary = (fn: (x: wnn.Tensor) => wnn.Tensor): FixtureCall => ([x]) => fn(x!);
+const unary =
+  (fn: (x: wnn.Tensor) => wnn.Tensor): FixtureCall =>
+  ([x]) =>
+    fn(x!);
 
 /** A binary op whose scalar operand, if any, is args.a (left) or args.b (right). */
-const binary = (fn: (a: TensorLike, b: TensorLike) => wnn.Tensor): FixtureCall => (xs, args) => {
-  if (args.a !== undefined) return fn(scalar(args.a), xs[0]!);
-  if (args.b !== undefined) return fn(xs[0]!, scalar(args.b));
-  return fn(xs[0]!, xs[1]!);
-};
+const binary =
+  (fn: (a: TensorLike, b: TensorLike) => wnn.Tensor): FixtureCall =>
+  (xs, args) => {
+    if (args.a !== undefined) return fn(scalar(args.a), xs[0]!);
+    if (args.b !== undefined) return fn(xs[0]!, scalar(args.b));
+    return fn(xs[0]!, xs[1]!);
+  };
 
 const calls: Record<string, FixtureCall> = {
   neg: unary(wnn.neg),
@@ -74,4 +79,8 @@ const calls: Record<string, FixtureCall> = {
   ge: binary(wnn.ge),
 };
 
-replayFixtures("ops/elementwise.json", Object.fromEntries(Object.entries(calls).map(([k, c]) => [k, checked(c)])), () => ELEMENTWISE_TOL);
+replayFixtures(
+  "ops/elementwise.json",
+  Object.fromEntries(Object.entries(calls).map(([k, c]) => [k, checked(c)])),
+  () => ELEMENTWISE_TOL,
+);

@@ -13,11 +13,13 @@ test("every exported op has a PyTorch fixture case", () => {
   const dir = new URL("../../../test/fixtures/ops/", import.meta.url);
   const covered = new Set<string>();
   for (const f of readdirSync(dir)) {
-    for (const c of (JSON.parse(readFileSync(new URL(f, dir), "utf8")) as { cases: { op: string }[] }).cases) covered.add(c.op);
+    for (const c of (JSON.parse(readFileSync(new URL(f, dir), "utf8")) as { cases: { op: string }[] }).cases)
+      covered.add(c.op);
   }
   const exported = new Set<string>();
   for (const mod of [ops, wnn.nn.functional] as Record<string, unknown>[]) {
-    for (const [name, v] of Object.entries(mod)) if (typeof v === "function" && /^[a-z]/.test(name) && !NOT_OPS.has(name)) exported.add(name);
+    for (const [name, v] of Object.entries(mod))
+      if (typeof v === "function" && /^[a-z]/.test(name) && !NOT_OPS.has(name)) exported.add(name);
   }
   const missing = [...exported].filter((n) => !covered.has(n)).sort();
   assert.deepEqual(missing, [], `ops without a PyTorch fixture: ${missing.join(", ")}`);

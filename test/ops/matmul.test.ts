@@ -8,10 +8,17 @@ import { assertClose } from "../harness/assert.js";
 import { randn64 } from "../harness/optable.js";
 
 test("matmul kernel: every combination of transA, transB, batch strides and accumulate", () => {
-  const batch = 3, m = 4, n = 5, k = 7;
+  const batch = 3,
+    m = 4,
+    n = 5,
+    k = 7;
   for (const transA of [false, true]) {
     for (const transB of [false, true]) {
-      for (const [strideA, strideB] of [[m * k, k * n], [0, k * n], [m * k, 0]] as const) {
+      for (const [strideA, strideB] of [
+        [m * k, k * n],
+        [0, k * n],
+        [m * k, 0],
+      ] as const) {
         for (const accumulate of [false, true]) {
           const a = randn64([batch * m * k], 1).storage as Float64Array;
           const b = randn64([batch * k * n], 2).storage as Float64Array;
@@ -32,7 +39,12 @@ test("matmul kernel: every combination of transA, transB, batch strides and accu
               }
             }
           }
-          assertClose(out, expected, { rtol: 1e-12, atol: 1e-12 }, `transA=${transA} transB=${transB} strides=${strideA},${strideB} accumulate=${accumulate}`);
+          assertClose(
+            out,
+            expected,
+            { rtol: 1e-12, atol: 1e-12 },
+            `transA=${transA} transB=${transB} strides=${strideA},${strideB} accumulate=${accumulate}`,
+          );
         }
       }
     }
@@ -40,11 +52,13 @@ test("matmul kernel: every combination of transA, transB, batch strides and accu
 });
 
 test("Tensor methods matmul, mm, bmm; float64 stays float64", () => {
-  const a = randn64([2, 3, 4], 4), b = randn64([2, 4, 5], 5);
+  const a = randn64([2, 3, 4], 4),
+    b = randn64([2, 4, 5], 5);
   const y = wnn.matmul(a, b);
   assert.equal(y.dtype, "float64");
   assertClose(a.matmul(b), y, { rtol: 0, atol: 0 });
   assertClose(a.bmm(b), y, { rtol: 0, atol: 0 });
-  const c = randn64([3, 4], 6), d = randn64([4, 2], 7);
+  const c = randn64([3, 4], 6),
+    d = randn64([4, 2], 7);
   assertClose(c.mm(d), wnn.matmul(c, d), { rtol: 0, atol: 0 });
 });

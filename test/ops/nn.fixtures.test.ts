@@ -26,12 +26,16 @@ function affine(inputs: Tensor[], flags: string): [Tensor, Tensor | null, Tensor
 const calls: Record<string, FixtureCall> = {
   softmax: ([x], a) => F.softmax(x!, a.dim),
   logSoftmax: ([x], a) => F.logSoftmax(x!, a.dim),
-  crossEntropy: ([x, t], a) => F.crossEntropy(x!, t!, { reduction: a.reduction, ignoreIndex: a.ignoreIndex, labelSmoothing: a.labelSmoothing }),
+  crossEntropy: ([x, t], a) =>
+    F.crossEntropy(x!, t!, { reduction: a.reduction, ignoreIndex: a.ignoreIndex, labelSmoothing: a.labelSmoothing }),
   nllLoss: ([x, t], a) => F.nllLoss(x!, t!, { reduction: a.reduction, ignoreIndex: a.ignoreIndex }),
   mseLoss: ([x, y], a) => F.mseLoss(x!, y!, { reduction: a.reduction }),
   l1Loss: ([x, y], a) => F.l1Loss(x!, y!, { reduction: a.reduction }),
   binaryCrossEntropyWithLogits: ([x, t], a) =>
-    F.binaryCrossEntropyWithLogits(x!, t!, { reduction: a.reduction, posWeight: a.posWeight ? argTensor(a.posWeight) : undefined }),
+    F.binaryCrossEntropyWithLogits(x!, t!, {
+      reduction: a.reduction,
+      posWeight: a.posWeight ? argTensor(a.posWeight) : undefined,
+    }),
   layerNorm: (inputs, a) => {
     const [x, w, b] = affine(inputs, a.affine);
     return F.layerNorm(x, a.normalizedShape, w, b, a.eps);
@@ -70,7 +74,14 @@ test("every nn op has a PyTorch fixture case", () => {
 // deviations of the binomial), scale the kept ones by exactly 1/(1 − p), and backpropagate the same mask.
 
 /** Check one dropout result: returns the keep rate. */
-function checkDropout(x: ArrayLike<number>, y: ArrayLike<number>, dy: ArrayLike<number>, dx: ArrayLike<number>, p: number, who: string): number {
+function checkDropout(
+  x: ArrayLike<number>,
+  y: ArrayLike<number>,
+  dy: ArrayLike<number>,
+  dx: ArrayLike<number>,
+  p: number,
+  who: string,
+): number {
   const scale = Math.fround(1 / (1 - p));
   let kept = 0;
   for (let i = 0; i < y.length; i++) {
@@ -82,7 +93,8 @@ function checkDropout(x: ArrayLike<number>, y: ArrayLike<number>, dy: ArrayLike<
     assertClose([y[i]!], [x[i]! * scale], { rtol: 1e-6, atol: 0 }, `${who}: kept value ${i}`);
     assertClose([dx[i]!], [dy[i]! * scale], { rtol: 1e-6, atol: 0 }, `${who}: gradient ${i}`);
   }
-  const n = y.length, rate = kept / n;
+  const n = y.length,
+    rate = kept / n;
   const sd = Math.sqrt((p * (1 - p)) / n);
   assert.ok(Math.abs(rate - (1 - p)) < 5 * sd, `${who}: keep rate ${rate}, expected ${1 - p} ± ${5 * sd}`);
   return rate;
@@ -92,7 +104,8 @@ test("dropout statistics match PyTorch's (keep rate, scaling, backward mask)", a
   for (const c of loadFixtures("ops/nn_dropout.json")) {
     await t.test(c.label, () => {
       const p = c.args.p as number;
-      const x = fromJson(c.inputs[0]!), dy = fromJson(c.grad_outputs[0]!);
+      const x = fromJson(c.inputs[0]!),
+        dy = fromJson(c.grad_outputs[0]!);
       // PyTorch's own result obeys the statistics (a check that the fixture means what we think) ...
       checkDropout(x.storage, fromJson(c.outputs[0]!).storage, dy.storage, fromJson(c.grads[0]!).storage, p, "PyTorch");
       // ... and so does ours, for a few seeds.

@@ -21,7 +21,10 @@ function leaf(t: Tensor, dtype: "float32" | "float64", shape: readonly number[] 
 /** Σ over the last dim of (R, C), kept as (R, 1): x·1ᵀ, differentiable through linear. */
 function rowSum(x: Tensor, scale = 1): Tensor {
   const c = x.shape[1]!;
-  const ones = new Tensor(x.dtype === "float32" ? new Float32Array(c).fill(scale) : new Float64Array(c).fill(scale), [1, c]);
+  const ones = new Tensor(x.dtype === "float32" ? new Float32Array(c).fill(scale) : new Float64Array(c).fill(scale), [
+    1,
+    c,
+  ]);
   return F.linear(x, ones);
 }
 
@@ -41,7 +44,10 @@ function composedSoftmax(x: Tensor): Tensor {
 
 /** 1/√v elementwise, with its backward dv = −½·dy·y³ (a test-local op: rsqrt belongs to another family). */
 function rsqrt(v: Tensor): Tensor {
-  const y = new Tensor(v.storage.map((a) => 1 / Math.sqrt(a)), v.shape);
+  const y = new Tensor(
+    v.storage.map((a) => 1 / Math.sqrt(a)),
+    v.shape,
+  );
   return record("rsqrt", [v], y, (dy) => [wnn.mul(wnn.mul(dy, wnn.mul(wnn.mul(y, y), y)), -0.5)]);
 }
 
@@ -63,11 +69,18 @@ interface Way {
 }
 
 /** Run fn on fresh leaves, backpropagate PyTorch's grad_output, return the output and the leaves' gradients. */
-function run(c: FixtureCase, dtype: "float32" | "float64", shapes: (readonly number[])[], fn: (xs: Tensor[]) => Tensor): Way {
+function run(
+  c: FixtureCase,
+  dtype: "float32" | "float64",
+  shapes: (readonly number[])[],
+  fn: (xs: Tensor[]) => Tensor,
+): Way {
   const xs = c.inputs.map((t, i) => leaf(fromJson(t), dtype, shapes[i]));
   const out = fn(xs);
   const go = fromJson(c.grad_outputs[0]!);
-  out.backward(new Tensor(dtype === "float32" ? Float32Array.from(go.storage) : Float64Array.from(go.storage), out.shape));
+  out.backward(
+    new Tensor(dtype === "float32" ? Float32Array.from(go.storage) : Float64Array.from(go.storage), out.shape),
+  );
   return { out, grads: xs.map((x) => x.grad) };
 }
 
@@ -84,7 +97,12 @@ const cases = loadFixtures("ops/nn.json");
 
 test("three-way softmax: fused vs composed vs PyTorch", async (t) => {
   // the softmax fixtures taken along the last dim (the composed form sums rows)
-  const chosen = cases.filter((c) => c.op === "softmax" && (c.args.dim === -1 || c.args.dim === c.inputs[0]!.shape.length - 1) && c.inputs[0]!.shape.length >= 1);
+  const chosen = cases.filter(
+    (c) =>
+      c.op === "softmax" &&
+      (c.args.dim === -1 || c.args.dim === c.inputs[0]!.shape.length - 1) &&
+      c.inputs[0]!.shape.length >= 1,
+  );
   if (chosen.length < 3) throw new Error(`expected at least 3 last-dim softmax fixtures, found ${chosen.length}`);
   for (const c of chosen) {
     await t.test(c.label, () => {
@@ -108,7 +126,9 @@ test("three-way layerNorm: fused vs composed vs PyTorch", async (t) => {
   if (chosen.length < 3) throw new Error(`expected at least 3 layerNorm fixtures, found ${chosen.length}`);
   for (const c of chosen) {
     await t.test(c.label, () => {
-      const ns = c.args.normalizedShape as number[], flags = c.args.affine as string, eps = c.args.eps as number;
+      const ns = c.args.normalizedShape as number[],
+        flags = c.args.affine as string,
+        eps = c.args.eps as number;
       const xShape = c.inputs[0]!.shape;
       const cols = ns.reduce((a, b) => a * b, 1);
       const rc = [xShape.reduce((a, b) => a * b, 1) / cols, cols];
@@ -117,10 +137,15 @@ test("three-way layerNorm: fused vs composed vs PyTorch", async (t) => {
         return [xs[0]!, flags.includes("w") ? rest.shift()! : null, flags.includes("b") ? rest.shift()! : null];
       };
       for (const dtype of ["float32", "float64"] as const) {
-        const fused = run(c, dtype, c.inputs.map((x) => x.shape), (xs) => {
-          const [x, w, b] = split(xs);
-          return F.layerNorm(x, ns, w, b, eps);
-        });
+        const fused = run(
+          c,
+          dtype,
+          c.inputs.map((x) => x.shape),
+          (xs) => {
+            const [x, w, b] = split(xs);
+            return F.layerNorm(x, ns, w, b, eps);
+          },
+        );
         const composed = run(c, dtype, [rc, ...c.inputs.slice(1).map(() => [cols])], (xs) => {
           const [x, w, b] = split(xs);
           return composedLayerNorm(x, w, b, eps);

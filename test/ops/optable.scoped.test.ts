@@ -17,4 +17,6 @@ import { cases as shape } from "./cases/shape.js";
 
 setScopeMinElements(1); // every float32 and int32 storage of the scope in the heap, however small
 
-runOpTable([...cast, ...elementwise, ...reduce, ...matmul, ...shape, ...indexing, ...nn, ...conv, ...attention], { scopedOnly: true });
+runOpTable([...cast, ...elementwise, ...reduce, ...matmul, ...shape, ...indexing, ...nn, ...conv, ...attention], {
+  scopedOnly: true,
+});

@@ -24,4 +24,8 @@ const NOT_OPS: Record<string, string> = {
   registerBackend: "test/backend.test.ts",
 };
 
-checkComplete([ops as unknown as Record<string, unknown>, wnn.nn.functional as unknown as Record<string, unknown>], all, NOT_OPS);
+checkComplete(
+  [ops as unknown as Record<string, unknown>, wnn.nn.functional as unknown as Record<string, unknown>],
+  all,
+  NOT_OPS,
+);

@@ -5,10 +5,13 @@ import { replayFixtures, type FixtureCall } from "../harness/fixtures.js";
 const dimOf = (a: Record<string, any>): number | number[] | undefined => a.dim ?? undefined;
 
 /** var and std in the calling form the fixture used: PyTorch 1.13's unbiased flag, or { correction, keepdim }. */
-const varLike = (f: typeof wnn.var): FixtureCall => ([x], a) => {
-  if (a.unbiased !== undefined) return a.dim === null ? f(x!, a.unbiased) : f(x!, a.dim, a.unbiased, a.keepdim ?? false);
-  return f(x!, dimOf(a), { correction: a.correction, keepdim: a.keepdim });
-};
+const varLike =
+  (f: typeof wnn.var): FixtureCall =>
+  ([x], a) => {
+    if (a.unbiased !== undefined)
+      return a.dim === null ? f(x!, a.unbiased) : f(x!, a.dim, a.unbiased, a.keepdim ?? false);
+    return f(x!, dimOf(a), { correction: a.correction, keepdim: a.keepdim });
+  };
 
 const calls: Record<string, FixtureCall> = {
   sum: ([x], a) => wnn.sum(x!, dimOf(a), a.keepdim),

@@ -8,7 +8,8 @@ const x = () => wnn.arange(0, 24, 1, { dtype: "float32" });
 
 test("reshape, view, flatten, squeeze and unsqueeze share storage; copies do not", () => {
   const a = x();
-  for (const y of [a.reshape([4, 6]), a.view(2, 12), a.reshape(2, 3, 4).flatten(), a.unsqueeze(0).squeeze()]) assert.equal(y.storage, a.storage);
+  for (const y of [a.reshape([4, 6]), a.view(2, 12), a.reshape(2, 3, 4).flatten(), a.unsqueeze(0).squeeze()])
+    assert.equal(y.storage, a.storage);
   assert.notEqual(a.reshape(4, 6).transpose(0, 1).storage, a.storage);
 });
 
@@ -33,13 +34,25 @@ test("gradients flow through a chain of views and copies to the leaf", () => {
   // y = Σ 2·(a permuted, flipped, padded, sliced back): every element of a is read once
   const y = wnn.pad(a.transpose(0, 1).flip(0), [1, 1]).slice(1, 1, 3).reshape(-1).mul(2);
   y.backward(wnn.onesLike(y));
-  assert.deepEqual(a.grad!.toArray(), [[2, 2, 2], [2, 2, 2]]);
+  assert.deepEqual(a.grad!.toArray(), [
+    [2, 2, 2],
+    [2, 2, 2],
+  ]);
 });
 
 test("embedding: the padding row gets no gradient, the others get the sum of their rows of dy", () => {
   const w = wnn.randn([3, 2], { requiresGrad: true });
   const idx = wnn.tensor([1, 0, 1, 2], { dtype: "int32" });
-  const dy = wnn.tensor([[1, 2], [3, 4], [5, 6], [7, 8]]);
+  const dy = wnn.tensor([
+    [1, 2],
+    [3, 4],
+    [5, 6],
+    [7, 8],
+  ]);
   wnn.embedding(idx, w, { paddingIdx: 1 }).backward(dy);
-  assert.deepEqual(w.grad!.toArray(), [[3, 4], [0, 0], [7, 8]]);
+  assert.deepEqual(w.grad!.toArray(), [
+    [3, 4],
+    [0, 0],
+    [7, 8],
+  ]);
 });

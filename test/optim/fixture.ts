@@ -43,21 +43,31 @@ export interface ClipCase {
   clipped: (TensorJson | null)[];
 }
 
-export const fixture = JSON.parse(readFileSync(new URL("../../../test/fixtures/optim.json", import.meta.url), "utf8")) as {
+export const fixture = JSON.parse(
+  readFileSync(new URL("../../../test/fixtures/optim.json", import.meta.url), "utf8"),
+) as {
   optimizers: OptimizerRun[];
   schedulers: ScheduleCase[];
   clip: ClipCase[];
 };
 
 /** The tolerance asked of the optimizers: float32 rtol 1e-5 / atol 1e-6; float64 agrees with PyTorch's float64 to 1e-12. */
-export const TOL: Record<"float32" | "float64", Tolerance> = { float32: { rtol: 1e-5, atol: 1e-6 }, float64: { rtol: 1e-12, atol: 1e-12 } };
+export const TOL: Record<"float32" | "float64", Tolerance> = {
+  float32: { rtol: 1e-5, atol: 1e-6 },
+  float64: { rtol: 1e-12, atol: 1e-12 },
+};
 
 const CLASSES = { SGD: optim.SGD, Adam: optim.Adam, AdamW: optim.AdamW, RMSprop: optim.RMSprop } as const;
 
 /** Our optimizer for a fixture run, over `params`. */
-export function makeOptimizer(run: Pick<OptimizerRun, "optimizer" | "options" | "groups">, params: Tensor[]): wnn.optim.Optimizer<any> {
+export function makeOptimizer(
+  run: Pick<OptimizerRun, "optimizer" | "options" | "groups">,
+  params: Tensor[],
+): wnn.optim.Optimizer<any> {
   const Cls = CLASSES[run.optimizer] as unknown as new (p: unknown, o: unknown) => wnn.optim.Optimizer<any>;
   if (run.groups === null) return new Cls(params, run.options);
-  return new Cls(run.groups.map((g) => ({ params: g.params.map((i) => params[i]!), ...g.options })), run.options);
+  return new Cls(
+    run.groups.map((g) => ({ params: g.params.map((i) => params[i]!), ...g.options })),
+    run.options,
+  );
 }
-

@@ -20,7 +20,9 @@ test("PyTorch fixtures: optimizer trajectories", async (t) => {
       run.grads.forEach((grads, step) => {
         params.forEach((p, i) => (p.grad = grads[i] ? fromJson(grads[i]!) : null));
         opt.step();
-        params.forEach((p, i) => assertClose(p, fromJson(run.expected[step]![i]!), TOL[run.dtype], `step ${step + 1}, parameter ${i}`));
+        params.forEach((p, i) =>
+          assertClose(p, fromJson(run.expected[step]![i]!), TOL[run.dtype], `step ${step + 1}, parameter ${i}`),
+        );
       });
     });
   }
@@ -42,7 +44,12 @@ test("PyTorch fixtures: scheduler learning rates", async (t) => {
     await t.test(`${c.scheduler}: ${c.label}`, () => {
       if (c.scheduler === "cosineWithWarmup") {
         const f = optim.cosineWithWarmup(c.options as unknown as wnn.optim.CosineWithWarmupOptions);
-        assertClose(c.lrs.map((_, it) => f(it)), c.lrs.map((l) => l[0]!), LR_TOL, "cosineWithWarmup(it)");
+        assertClose(
+          c.lrs.map((_, it) => f(it)),
+          c.lrs.map((l) => l[0]!),
+          LR_TOL,
+          "cosineWithWarmup(it)",
+        );
         // and as a scheduler: lastEpoch 0 after construction, one epoch per step()
         const opt = new optim.SGD([wnn.zeros([1])], { lr: 123 });
         const sched = new optim.CosineWithWarmupLR(opt, c.options as unknown as wnn.optim.CosineWithWarmupOptions);
@@ -56,17 +63,26 @@ test("PyTorch fixtures: scheduler learning rates", async (t) => {
         return;
       }
       const Opt = c.optimizer === "Adam" ? optim.Adam : optim.SGD;
-      const opt: wnn.optim.Optimizer<any> = new Opt(c.groupLrs!.map((lr) => ({ params: [wnn.zeros([1])], lr })), c.optimizerOptions as never);
+      const opt: wnn.optim.Optimizer<any> = new Opt(
+        c.groupLrs!.map((lr) => ({ params: [wnn.zeros([1])], lr })),
+        c.optimizerOptions as never,
+      );
       const sched = new SCHEDULERS[c.scheduler]!(opt, c.options);
-      const momenta = () => opt.paramGroups.map((g) => ("betas" in g ? (g.betas as number[])[0]! : (g.momentum as number)));
-      const lrs = [sched.getLastLr()], moms = [momenta()];
+      const momenta = () =>
+        opt.paramGroups.map((g) => ("betas" in g ? (g.betas as number[])[0]! : (g.momentum as number)));
+      const lrs = [sched.getLastLr()],
+        moms = [momenta()];
       for (let i = 1; i < c.lrs.length; i++) {
         opt.step(); // no gradients: a no-op, in PyTorch's order
         if (i - 1 === c.poke) for (const g of opt.paramGroups) g.lr *= 0.5;
         sched.step();
         lrs.push(sched.getLastLr());
         moms.push(momenta());
-        assert.deepEqual(opt.paramGroups.map((g) => g.lr), lrs[i], "the groups' lr is the scheduler's");
+        assert.deepEqual(
+          opt.paramGroups.map((g) => g.lr),
+          lrs[i],
+          "the groups' lr is the scheduler's",
+        );
       }
       assertClose(lrs.flat(), c.lrs.flat(), LR_TOL, "learning rates");
       if (c.momenta) assertClose(moms.flat(), c.momenta.flat(), LR_TOL, "momenta");
@@ -86,7 +102,12 @@ test("PyTorch fixtures: gradient clipping", async (t) => {
       const tol = c.dtype === "float32" ? TOL.float32 : TOL.float64;
       if (c.kind === "norm") {
         const total = optim.clipGradNorm(params, c.max, c.normType === "inf" ? Infinity : c.normType);
-        assertClose([total], [c.total!], c.dtype === "float32" ? { rtol: 1e-6, atol: 0 } : { rtol: 1e-13, atol: 0 }, "total norm");
+        assertClose(
+          [total],
+          [c.total!],
+          c.dtype === "float32" ? { rtol: 1e-6, atol: 0 } : { rtol: 1e-13, atol: 0 },
+          "total norm",
+        );
       } else {
         optim.clipGradValue(params, c.max);
       }

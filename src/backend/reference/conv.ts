@@ -10,17 +10,27 @@ import type { ConvKernels, Conv2dGeometry, ResampleGeometry } from "../backend.j
 // Pooling windows, as PyTorch computes them (avg_pool2d: aten/src/ATen/native/cpu/AvgPoolKernel.cpp).
 
 interface AvgWindow {
-  h0: number; h1: number; w0: number; w1: number; // the summed pixels [h0, h1) × [w0, w1)
+  h0: number;
+  h1: number;
+  w0: number;
+  w1: number; // the summed pixels [h0, h1) × [w0, w1)
   divisor: number;
 }
 
 function avgWindow(g: Conv2dGeometry, oi: number, oj: number, countIncludePad: boolean, win: AvgWindow): void {
-  let h0 = oi * g.sh - g.ph, w0 = oj * g.sw - g.pw;
-  let h1 = Math.min(h0 + g.kh, g.h + g.ph), w1 = Math.min(w0 + g.kw, g.w + g.pw);
+  let h0 = oi * g.sh - g.ph,
+    w0 = oj * g.sw - g.pw;
+  let h1 = Math.min(h0 + g.kh, g.h + g.ph),
+    w1 = Math.min(w0 + g.kw, g.w + g.pw);
   const padded = (h1 - h0) * (w1 - w0); // the window clipped to the padded input
-  h0 = Math.max(h0, 0); w0 = Math.max(w0, 0);
-  h1 = Math.min(h1, g.h); w1 = Math.min(w1, g.w);
-  win.h0 = h0; win.h1 = h1; win.w0 = w0; win.w1 = w1;
+  h0 = Math.max(h0, 0);
+  w0 = Math.max(w0, 0);
+  h1 = Math.min(h1, g.h);
+  w1 = Math.min(w1, g.w);
+  win.h0 = h0;
+  win.h1 = h1;
+  win.w0 = w0;
+  win.w1 = w1;
   win.divisor = countIncludePad ? padded : (h1 - h0) * (w1 - w0);
 }
 
@@ -39,7 +49,13 @@ function nearestIndex(dst: number, inSize: number, outSize: number, scale: numbe
 }
 
 /** Bilinear: the two source indices around output index dst and their weights. */
-function linearTaps(dst: number, inSize: number, outSize: number, alignCorners: boolean, scale: number): [number, number, number, number] {
+function linearTaps(
+  dst: number,
+  inSize: number,
+  outSize: number,
+  alignCorners: boolean,
+  scale: number,
+): [number, number, number, number] {
   // source = alignCorners ? dst·(in−1)/(out−1) : max((dst + ½)·scale − ½, 0)
   const src = alignCorners
     ? (outSize > 1 ? (inSize - 1) / (outSize - 1) : 0) * dst
@@ -99,7 +115,8 @@ export const conv: ConvKernels = {
   biasAdd(y, bias, n, c, inner) {
     for (let b = 0; b < n; b++) {
       for (let ch = 0; ch < c; ch++) {
-        const base = (b * c + ch) * inner, v = bias[ch]!;
+        const base = (b * c + ch) * inner,
+          v = bias[ch]!;
         for (let j = 0; j < inner; j++) y[base + j]! += v;
       }
     }
@@ -124,7 +141,8 @@ export const conv: ConvKernels = {
       const plane = p * h * w;
       for (let oi = 0; oi < oh; oi++) {
         for (let oj = 0; oj < ow; oj++, o++) {
-          let best = -Infinity, at = -1;
+          let best = -Infinity,
+            at = -1;
           for (let ki = 0; ki < kh; ki++) {
             const ih = oi * sh - ph + ki * dh;
             if (ih < 0 || ih >= h) continue;
@@ -166,7 +184,8 @@ export const conv: ConvKernels = {
         for (let oj = 0; oj < ow; oj++, o++) {
           avgWindow(g, oi, oj, countIncludePad, win);
           let s = 0;
-          for (let ih = win.h0; ih < win.h1; ih++) for (let iw = win.w0; iw < win.w1; iw++) s += x[plane + ih * w + iw]!;
+          for (let ih = win.h0; ih < win.h1; ih++)
+            for (let iw = win.w0; iw < win.w1; iw++) s += x[plane + ih * w + iw]!;
           out[o] = s / win.divisor;
         }
       }
@@ -184,7 +203,8 @@ export const conv: ConvKernels = {
         for (let oj = 0; oj < ow; oj++, o++) {
           avgWindow(g, oi, oj, countIncludePad, win);
           const share = dy[o]! / win.divisor;
-          for (let ih = win.h0; ih < win.h1; ih++) for (let iw = win.w0; iw < win.w1; iw++) dx[plane + ih * w + iw]! += share;
+          for (let ih = win.h0; ih < win.h1; ih++)
+            for (let iw = win.w0; iw < win.w1; iw++) dx[plane + ih * w + iw]! += share;
         }
       }
     }
@@ -195,9 +215,11 @@ export const conv: ConvKernels = {
     for (let p = 0, o = 0; p < planes; p++) {
       const plane = p * h * w;
       for (let oi = 0; oi < oh; oi++) {
-        const h0 = adaptiveStart(oi, h, oh), h1 = adaptiveEnd(oi, h, oh);
+        const h0 = adaptiveStart(oi, h, oh),
+          h1 = adaptiveEnd(oi, h, oh);
         for (let oj = 0; oj < ow; oj++, o++) {
-          const w0 = adaptiveStart(oj, w, ow), w1 = adaptiveEnd(oj, w, ow);
+          const w0 = adaptiveStart(oj, w, ow),
+            w1 = adaptiveEnd(oj, w, ow);
           let s = 0;
           for (let ih = h0; ih < h1; ih++) for (let iw = w0; iw < w1; iw++) s += x[plane + ih * w + iw]!;
           out[o] = s / ((h1 - h0) * (w1 - w0));
@@ -213,9 +235,11 @@ export const conv: ConvKernels = {
     for (let p = 0, o = 0; p < planes; p++) {
       const plane = p * h * w;
       for (let oi = 0; oi < oh; oi++) {
-        const h0 = adaptiveStart(oi, h, oh), h1 = adaptiveEnd(oi, h, oh);
+        const h0 = adaptiveStart(oi, h, oh),
+          h1 = adaptiveEnd(oi, h, oh);
         for (let oj = 0; oj < ow; oj++, o++) {
-          const w0 = adaptiveStart(oj, w, ow), w1 = adaptiveEnd(oj, w, ow);
+          const w0 = adaptiveStart(oj, w, ow),
+            w1 = adaptiveEnd(oj, w, ow);
           const share = dy[o]! / ((h1 - h0) * (w1 - w0));
           for (let ih = h0; ih < h1; ih++) for (let iw = w0; iw < w1; iw++) dx[plane + ih * w + iw]! += share;
         }
@@ -224,13 +248,17 @@ export const conv: ConvKernels = {
   },
 
   upsampleNearest2d(x, g, scaleH, scaleW, out) {
-    nearest(g, scaleH, scaleW, (src, dst) => { out[dst] = x[src]!; });
+    nearest(g, scaleH, scaleW, (src, dst) => {
+      out[dst] = x[src]!;
+    });
   },
 
   upsampleNearest2dBackward(dy, g, scaleH, scaleW, dx) {
     // forward: y[dst] = x[src]  ⇒  dx[src] += dy[dst]
     dx.fill(0);
-    nearest(g, scaleH, scaleW, (src, dst) => { dx[src]! += dy[dst]!; });
+    nearest(g, scaleH, scaleW, (src, dst) => {
+      dx[src]! += dy[dst]!;
+    });
   },
 
   upsampleBilinear2d(x, g, alignCorners, scaleH, scaleW, out) {
@@ -264,10 +292,26 @@ function nearest(g: ResampleGeometry, scaleH: number, scaleW: number, visit: (sr
   }
 }
 
-type BilinearVisit = (dst: number, s00: number, s01: number, s10: number, s11: number, w00: number, w01: number, w10: number, w11: number) => void;
+type BilinearVisit = (
+  dst: number,
+  s00: number,
+  s01: number,
+  s10: number,
+  s11: number,
+  w00: number,
+  w01: number,
+  w10: number,
+  w11: number,
+) => void;
 
 /** visit the four source pixels and weights of every output pixel of bilinear resampling. */
-function bilinear(g: ResampleGeometry, alignCorners: boolean, scaleH: number, scaleW: number, visit: BilinearVisit): void {
+function bilinear(
+  g: ResampleGeometry,
+  alignCorners: boolean,
+  scaleH: number,
+  scaleW: number,
+  visit: BilinearVisit,
+): void {
   const { planes, h, w, oh, ow } = g;
   const colTaps = Array.from({ length: ow }, (_, j) => linearTaps(j, w, ow, alignCorners, scaleW));
   for (let p = 0, o = 0; p < planes; p++) {
@@ -277,9 +321,18 @@ function bilinear(g: ResampleGeometry, alignCorners: boolean, scaleH: number, sc
       for (let oj = 0; oj < ow; oj++, o++) {
         const [w0, w1, b0, b1] = colTaps[oj]!;
         // out = a0·(b0·x[h0][w0] + b1·x[h0][w1]) + a1·(b0·x[h1][w0] + b1·x[h1][w1])
-        visit(o, plane + h0 * w + w0, plane + h0 * w + w1, plane + h1 * w + w0, plane + h1 * w + w1, a0 * b0, a0 * b1, a1 * b0, a1 * b1);
+        visit(
+          o,
+          plane + h0 * w + w0,
+          plane + h0 * w + w1,
+          plane + h1 * w + w0,
+          plane + h1 * w + w1,
+          a0 * b0,
+          a0 * b1,
+          a1 * b0,
+          a1 * b1,
+        );
       }
     }
   }
 }
-

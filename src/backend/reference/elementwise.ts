@@ -2,38 +2,44 @@
 
 import type { Arr, BinaryKernel, ElementwiseKernels, UnaryKernel } from "../backend.js";
 
-const unary = (f: (v: number) => number): UnaryKernel => (x, out) => {
-  for (let i = 0; i < x.length; i++) out[i] = f(x[i]!);
-};
+const unary =
+  (f: (v: number) => number): UnaryKernel =>
+  (x, out) => {
+    for (let i = 0; i < x.length; i++) out[i] = f(x[i]!);
+  };
 
 /** Walk every index of `shape` in row-major order, keeping the broadcast offsets of a and b in step. */
-const binary = (f: (a: number, b: number) => number): BinaryKernel => (a, as, b, bs, out, shape) => {
-  const nd = shape.length;
-  const n = out.length;
-  if (n === 0) return;
-  if (nd === 0) {
-    out[0] = f(a[0]!, b[0]!);
-    return;
-  }
-  const last = nd - 1;
-  const cols = shape[last]!;
-  const sa = as[last]!, sb = bs[last]!;
-  const idx = new Array<number>(nd).fill(0);
-  let ia = 0, ib = 0;
-  for (let o = 0; o < n; o += cols) {
-    for (let j = 0, pa = ia, pb = ib; j < cols; j++, pa += sa, pb += sb) out[o + j] = f(a[pa]!, b[pb]!);
-    // odometer over the outer dims
-    for (let d = last - 1; d >= 0; d--) {
-      idx[d]!++;
-      ia += as[d]!;
-      ib += bs[d]!;
-      if (idx[d]! < shape[d]!) break;
-      ia -= as[d]! * shape[d]!;
-      ib -= bs[d]! * shape[d]!;
-      idx[d] = 0;
+const binary =
+  (f: (a: number, b: number) => number): BinaryKernel =>
+  (a, as, b, bs, out, shape) => {
+    const nd = shape.length;
+    const n = out.length;
+    if (n === 0) return;
+    if (nd === 0) {
+      out[0] = f(a[0]!, b[0]!);
+      return;
     }
-  }
-};
+    const last = nd - 1;
+    const cols = shape[last]!;
+    const sa = as[last]!,
+      sb = bs[last]!;
+    const idx = new Array<number>(nd).fill(0);
+    let ia = 0,
+      ib = 0;
+    for (let o = 0; o < n; o += cols) {
+      for (let j = 0, pa = ia, pb = ib; j < cols; j++, pa += sa, pb += sb) out[o + j] = f(a[pa]!, b[pb]!);
+      // odometer over the outer dims
+      for (let d = last - 1; d >= 0; d--) {
+        idx[d]!++;
+        ia += as[d]!;
+        ib += bs[d]!;
+        if (idx[d]! < shape[d]!) break;
+        ia -= as[d]! * shape[d]!;
+        ib -= bs[d]! * shape[d]!;
+        idx[d] = 0;
+      }
+    }
+  };
 
 /** erf(x) to float64 accuracy: Abramowitz–Stegun is too coarse, so use the series / continued fraction pair. */
 export function erf(x: number): number {
@@ -41,7 +47,8 @@ export function erf(x: number): number {
   const ax = Math.abs(x);
   if (ax < 2.5) {
     // Maclaurin series: erf x = 2/√π Σ (−1)^n x^(2n+1) / (n! (2n+1))
-    let term = ax, sum = ax;
+    let term = ax,
+      sum = ax;
     const x2 = ax * ax;
     for (let n = 1; n < 100; n++) {
       term *= -x2 / n;
@@ -55,7 +62,9 @@ export function erf(x: number): number {
   if (ax > 6) return x < 0 ? -1 : 1;
   // erfc x = e^(−x²)/√π · 1/(x + 1/2/(x + 1/(x + 3/2/(x + ...)))) (Lentz continued fraction)
   const tiny = 1e-300;
-  let f = ax, c = ax, d = 0;
+  let f = ax,
+    c = ax,
+    d = 0;
   for (let n = 1; n < 200; n++) {
     const an = n / 2;
     d = ax + an * d;
@@ -125,7 +134,9 @@ export const elementwise: ElementwiseKernels = {
   where(cond, cs, a, as, b, bs, out, shape) {
     const nd = shape.length;
     const idx = new Array<number>(nd).fill(0);
-    let ic = 0, ia = 0, ib = 0;
+    let ic = 0,
+      ia = 0,
+      ib = 0;
     for (let o = 0; o < out.length; o++) {
       out[o] = cond[ic] ? a[ia]! : b[ib]!;
       for (let d = nd - 1; d >= 0; d--) {
@@ -182,7 +193,8 @@ export const elementwise: ElementwiseKernels = {
   siluBackward(x, dy, dx) {
     // y = x·σ(x)  ⇒  y' = σ(x)·(1 + x·(1 − σ(x)))
     for (let i = 0; i < x.length; i++) {
-      const v = x[i]!, s = sigmoid(v);
+      const v = x[i]!,
+        s = sigmoid(v);
       dx[i] = dy[i]! * s * (1 + v * (1 - s));
     }
   },
@@ -198,7 +210,8 @@ export const elementwise: ElementwiseKernels = {
     for (let i = 0; i < x.length; i++) dx[i] = x[i]! * beta > threshold ? dy[i]! : dy[i]! * sigmoid(beta * x[i]!);
   },
   cast(x: Arr, out: Arr) {
-    if (out instanceof Uint8Array) for (let i = 0; i < x.length; i++) out[i] = x[i] !== 0 ? 1 : 0; // NaN is truthy, as in PyTorch
+    if (out instanceof Uint8Array)
+      for (let i = 0; i < x.length; i++) out[i] = x[i] !== 0 ? 1 : 0; // NaN is truthy, as in PyTorch
     else if (out instanceof Int32Array) for (let i = 0; i < x.length; i++) out[i] = Math.trunc(x[i]!) | 0;
     else out.set(x);
   },

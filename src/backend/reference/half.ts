@@ -38,4 +38,3 @@ export function fp16ToFp32(h: number): number {
   if (e === 31) return m === 0 ? sign * Infinity : NaN;
   return sign * (1 + m / 1024) * 2 ** (e - 15);
 }
-

@@ -32,7 +32,8 @@ export const index: IndexKernels = {
     const m = idx.length;
     for (let o = 0; o < outer; o++) {
       for (let i = 0; i < m; i++) {
-        const p = (o * n + idx[i]!) * inner, q = (o * m + i) * inner;
+        const p = (o * n + idx[i]!) * inner,
+          q = (o * m + i) * inner;
         for (let j = 0; j < inner; j++) out[q + j] = x[p + j]!;
       }
     }
@@ -43,7 +44,8 @@ export const index: IndexKernels = {
     const m = idx.length;
     for (let o = 0; o < outer; o++) {
       for (let i = 0; i < m; i++) {
-        const p = (o * n + idx[i]!) * inner, q = (o * m + i) * inner;
+        const p = (o * n + idx[i]!) * inner,
+          q = (o * m + i) * inner;
         for (let j = 0; j < inner; j++) dst[p + j] = dst[p + j]! + src[q + j]!;
       }
     }

@@ -3,7 +3,12 @@
 import type { LayoutKernels } from "../backend.js";
 
 /** Calls visit(i, p) for each row-major index i of `shape`, with p = offset + idx·strides. */
-function walk(offset: number, strides: readonly number[], shape: readonly number[], visit: (i: number, p: number) => void): void {
+function walk(
+  offset: number,
+  strides: readonly number[],
+  shape: readonly number[],
+  visit: (i: number, p: number) => void,
+): void {
   const nd = shape.length;
   let n = 1;
   for (const d of shape) n *= d;
@@ -29,8 +34,14 @@ export const layout: LayoutKernels = {
     });
   },
   stridedAssign(src, dst, offset, strides, shape, accumulate) {
-    if (accumulate) walk(offset, strides, shape, (i, p) => { dst[p] = dst[p]! + src[i]!; });
-    else walk(offset, strides, shape, (i, p) => { dst[p] = src[i]!; });
+    if (accumulate)
+      walk(offset, strides, shape, (i, p) => {
+        dst[p] = dst[p]! + src[i]!;
+      });
+    else
+      walk(offset, strides, shape, (i, p) => {
+        dst[p] = src[i]!;
+      });
   },
   tri(x, out, batch, rows, cols, k, upper) {
     for (let t = 0; t < batch; t++) {

@@ -13,9 +13,12 @@ import type { MatmulKernels } from "../backend.js";
 
 export const matmul: MatmulKernels = {
   matmul(a, b, out, { batch, m, n, k, transA, transB, strideA, strideB, bias, rowSumsA }, accumulate = false) {
-    const ai = transA ? 1 : k, ap = transA ? m : 1; // A[i][p] = a[oa + i·ai + p·ap]
+    const ai = transA ? 1 : k,
+      ap = transA ? m : 1; // A[i][p] = a[oa + i·ai + p·ap]
     for (let t = 0; t < batch; t++) {
-      const oa = t * strideA, ob = t * strideB, oc = t * m * n;
+      const oa = t * strideA,
+        ob = t * strideB,
+        oc = t * m * n;
       if (!transB) {
         for (let i = 0; i < m; i++) {
           const row = oc + i * n;

@@ -130,7 +130,8 @@ export const nn: NnKernels = {
           for (let i = 0, p = base; i < c; i++, p += inner) dlogits[p] = 0;
           continue;
         }
-        const g = dloss[pos]!, l = lse[pos]!;
+        const g = dloss[pos]!,
+          l = lse[pos]!;
         for (let i = 0, p = base; i < c; i++, p += inner) {
           dlogits[p] = g * (Math.exp(logits[p]! - l) - (i === t ? 1 - eps : 0) - eps / c);
         }
@@ -163,7 +164,8 @@ export const nn: NnKernels = {
 
   bceWithLogits(x, t, pw, loss) {
     for (let i = 0; i < x.length; i++) {
-      const v = x[i]!, y = t[i]!;
+      const v = x[i]!,
+        y = t[i]!;
       // loss = (1 − t)·x + (1 + (pw − 1)·t)·softplus(−x); with pw = 1: max(x, 0) − x·t + log(1 + e^(−|x|))
       const lw = pw === null ? 1 : 1 + (pw[i]! - 1) * y;
       loss[i] = (1 - y) * v + lw * softplusNeg(v);
@@ -174,7 +176,9 @@ export const nn: NnKernels = {
     // forward: loss = (1 − t)·x + (1 + (pw − 1)·t)·softplus(−x)
     // dx = dloss·((1 − t) − lw·σ(−x)),  dt = dloss·(−x + (pw − 1)·softplus(−x)),  dpw = dloss·t·softplus(−x)
     for (let i = 0; i < x.length; i++) {
-      const v = x[i]!, y = t[i]!, g = dloss[i]!;
+      const v = x[i]!,
+        y = t[i]!,
+        g = dloss[i]!;
       const w = pw === null ? 1 : pw[i]!;
       const lw = 1 + (w - 1) * y;
       dx[i] = g * (1 - y - lw * sigmoidNeg(v));
@@ -213,8 +217,11 @@ export const nn: NnKernels = {
     // forward: y = (x − μ)·rstd·w + b
     // x̂ = (x − μ)·rstd,  g = dy·w,  dx = rstd·(g − mean(g) − x̂·mean(g·x̂)),  dw += dy·x̂,  db += dy
     for (let r = 0; r < rows; r++) {
-      const o = r * cols, mu = mean[r]!, rs = rstd[r]!;
-      let sg = 0, sgx = 0;
+      const o = r * cols,
+        mu = mean[r]!,
+        rs = rstd[r]!;
+      let sg = 0,
+        sgx = 0;
       for (let i = 0; i < cols; i++) {
         const xhat = (x[o + i]! - mu) * rs;
         const g = dy[o + i]! * (w === null ? 1 : w[i]!);
@@ -223,7 +230,8 @@ export const nn: NnKernels = {
         if (dw !== null) dw[i] = dw[i]! + dy[o + i]! * xhat;
         if (db !== null) db[i] = db[i]! + dy[o + i]!;
       }
-      const mg = sg / cols, mgx = sgx / cols;
+      const mg = sg / cols,
+        mgx = sgx / cols;
       for (let i = 0; i < cols; i++) {
         const xhat = (x[o + i]! - mu) * rs;
         const g = dy[o + i]! * (w === null ? 1 : w[i]!);
@@ -249,7 +257,8 @@ export const nn: NnKernels = {
     // forward: y = x·rstd·w,  rstd = 1/√(mean(x²) + eps)
     // x̂ = x·rstd,  g = dy·w,  dx = rstd·(g − x̂·mean(g·x̂)),  dw += dy·x̂
     for (let r = 0; r < rows; r++) {
-      const o = r * cols, rs = rstd[r]!;
+      const o = r * cols,
+        rs = rstd[r]!;
       let sgx = 0;
       for (let i = 0; i < cols; i++) {
         const xhat = x[o + i]! * rs;
@@ -265,9 +274,11 @@ export const nn: NnKernels = {
   },
 
   groupNorm(x, w, b, y, mean, rstd, n, c, hw, groups, eps) {
-    const cpg = c / groups, m = cpg * hw; // channels per group, values per (sample, group) slab
+    const cpg = c / groups,
+      m = cpg * hw; // channels per group, values per (sample, group) slab
     for (let s = 0; s < n * groups; s++) {
-      const o = s * m, g0 = (s % groups) * cpg;
+      const o = s * m,
+        g0 = (s % groups) * cpg;
       // μ = Σ x / m,  σ² = Σ (x − μ)² / m over the slab
       let sum = 0;
       for (let i = 0; i < m; i++) sum += x[o + i]!;
@@ -282,7 +293,9 @@ export const nn: NnKernels = {
       rstd[s] = rs;
       // y = (x − μ)·rstd·w[ch] + b[ch]
       for (let k = 0; k < cpg; k++) {
-        const ch = g0 + k, sc = w === null ? 1 : w[ch]!, sh = b === null ? 0 : b[ch]!;
+        const ch = g0 + k,
+          sc = w === null ? 1 : w[ch]!,
+          sh = b === null ? 0 : b[ch]!;
         for (let i = o + k * hw, e = i + hw; i < e; i++) y[i] = (x[i]! - mu) * rs * sc + sh;
       }
     }
@@ -291,13 +304,20 @@ export const nn: NnKernels = {
   groupNormBackward(dy, x, w, mean, rstd, dx, dw, db, n, c, hw, groups) {
     // forward: y = (x − μ)·rstd·w[ch] + b[ch] over each (sample, group) slab of m values
     // x̂ = (x − μ)·rstd,  g = dy·w[ch],  dx = rstd·(g − mean(g) − x̂·mean(g·x̂)),  dw[ch] += Σ dy·x̂,  db[ch] += Σ dy
-    const cpg = c / groups, m = cpg * hw;
+    const cpg = c / groups,
+      m = cpg * hw;
     for (let s = 0; s < n * groups; s++) {
-      const o = s * m, g0 = (s % groups) * cpg, mu = mean[s]!, rs = rstd[s]!;
-      let sg = 0, sgx = 0;
+      const o = s * m,
+        g0 = (s % groups) * cpg,
+        mu = mean[s]!,
+        rs = rstd[s]!;
+      let sg = 0,
+        sgx = 0;
       for (let k = 0; k < cpg; k++) {
-        const ch = g0 + k, sc = w === null ? 1 : w[ch]!;
-        let sdy = 0, sdyx = 0;
+        const ch = g0 + k,
+          sc = w === null ? 1 : w[ch]!;
+        let sdy = 0,
+          sdyx = 0;
         for (let i = o + k * hw, e = i + hw; i < e; i++) {
           const xhat = (x[i]! - mu) * rs;
           sdy += dy[i]!;
@@ -308,7 +328,8 @@ export const nn: NnKernels = {
         if (dw !== null) dw[ch] = dw[ch]! + sdyx;
         if (db !== null) db[ch] = db[ch]! + sdy;
       }
-      const mg = sg / m, mgx = sgx / m;
+      const mg = sg / m,
+        mgx = sgx / m;
       for (let k = 0; k < cpg; k++) {
         const sc = w === null ? 1 : w[g0 + k]!;
         for (let i = o + k * hw, e = i + hw; i < e; i++) {
@@ -341,8 +362,10 @@ export const nn: NnKernels = {
   batchNorm(x, mean, variance, w, b, y, rstd, n, c, hw, eps) {
     for (let ch = 0; ch < c; ch++) {
       // y = (x − μ)·rstd·w + b,  rstd = 1/√(σ² + eps)
-      const mu = mean[ch]!, rs = 1 / Math.sqrt(variance[ch]! + eps);
-      const sc = w === null ? 1 : w[ch]!, sh = b === null ? 0 : b[ch]!;
+      const mu = mean[ch]!,
+        rs = 1 / Math.sqrt(variance[ch]! + eps);
+      const sc = w === null ? 1 : w[ch]!,
+        sh = b === null ? 0 : b[ch]!;
       rstd[ch] = rs;
       for (let s = 0; s < n; s++) {
         for (let i = (s * c + ch) * hw, e = i + hw; i < e; i++) y[i] = (x[i]! - mu) * rs * sc + sh;
@@ -357,8 +380,11 @@ export const nn: NnKernels = {
     // both: dw += Σ dy·x̂, db += Σ dy
     const m = n * hw;
     for (let ch = 0; ch < c; ch++) {
-      const mu = mean[ch]!, rs = rstd[ch]!, sc = w === null ? 1 : w[ch]!;
-      let sdy = 0, sdyx = 0;
+      const mu = mean[ch]!,
+        rs = rstd[ch]!,
+        sc = w === null ? 1 : w[ch]!;
+      let sdy = 0,
+        sdyx = 0;
       for (let s = 0; s < n; s++) {
         for (let i = (s * c + ch) * hw, e = i + hw; i < e; i++) {
           sdy += dy[i]!;
@@ -367,7 +393,8 @@ export const nn: NnKernels = {
       }
       if (dw !== null) dw[ch] = dw[ch]! + sdyx;
       if (db !== null) db[ch] = db[ch]! + sdy;
-      const mg = training ? (sc * sdy) / m : 0, mgx = training ? (sc * sdyx) / m : 0;
+      const mg = training ? (sc * sdy) / m : 0,
+        mgx = training ? (sc * sdyx) / m : 0;
       for (let s = 0; s < n; s++) {
         for (let i = (s * c + ch) * hw, e = i + hw; i < e; i++) {
           const xhat = (x[i]! - mu) * rs;

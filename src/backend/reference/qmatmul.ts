@@ -30,9 +30,14 @@ export const QUANT_BLOCK_BYTES = { Q8_0: 34, Q4_0: 18 } as const;
  * id = 127/max|x| and rounded to the nearest integer, ties to even; s = fp16(d·Σq).
  * (The portable quantize_row_q8_0_ref differs only in id = 1/d and ties away from zero.)
  */
-export function quantizeActivations(x: Float32Array, withSum: boolean): { d: Float32Array; s: Float32Array; q: Int8Array } {
+export function quantizeActivations(
+  x: Float32Array,
+  withSum: boolean,
+): { d: Float32Array; s: Float32Array; q: Int8Array } {
   const nb = x.length / 32;
-  const d = new Float32Array(nb), s = new Float32Array(nb), q = new Int8Array(x.length);
+  const d = new Float32Array(nb),
+    s = new Float32Array(nb),
+    q = new Int8Array(x.length);
   for (let b = 0; b < nb; b++) {
     let amax = 0;
     for (let j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(x[32 * b + j]!));
@@ -71,7 +76,8 @@ function decodeBlock(type: QuantMatmulParams["type"], w: Uint8Array, o: number, 
 export const qmatmul: QuantKernels = {
   qmatmul(x: Float32Array, w: Uint8Array, out: Float32Array, p: QuantMatmulParams): void {
     const { type, t: T, k: K, n: N } = p;
-    const nb = K / 32, bytes = QUANT_BLOCK_BYTES[type];
+    const nb = K / 32,
+      bytes = QUANT_BLOCK_BYTES[type];
     const a = quantizeActivations(x.subarray(0, T * K), false); // (T, K) as T·nb blocks
     const qw = new Int32Array(32);
     out.fill(0, 0, T * N);

@@ -9,7 +9,8 @@ function extreme(better: (a: number, b: number) => boolean) {
     for (let o = 0; o < outer; o++) {
       for (let j = 0; j < inner; j++) {
         const base = o * r * inner + j;
-        let best = x[base]!, at = 0;
+        let best = x[base]!,
+          at = 0;
         for (let i = 1; i < r && !Number.isNaN(best); i++) {
           const v = x[base + i * inner]!;
           if (Number.isNaN(v) || better(v, best)) {
@@ -40,7 +41,8 @@ export const reduce: ReduceKernels = {
     const key = (v: number): number => (Number.isNaN(v) ? Infinity : v);
     const ahead = (a: number, i: number, b: number, j: number): boolean => {
       if (Number.isNaN(a) !== Number.isNaN(b)) return largest ? Number.isNaN(a) : Number.isNaN(b);
-      const ka = key(a), kb = key(b);
+      const ka = key(a),
+        kb = key(b);
       return ka === kb ? i < j : largest ? ka > kb : ka < kb;
     };
     const order = new Int32Array(r);
@@ -54,7 +56,9 @@ export const reduce: ReduceKernels = {
           for (let i = s + 1; i < r; i++) {
             if (ahead(x[base + order[i]! * inner]!, order[i]!, x[base + order[best]! * inner]!, order[best]!)) best = i;
           }
-          const t = order[s]!; order[s] = order[best]!; order[best] = t;
+          const t = order[s]!;
+          order[s] = order[best]!;
+          order[best] = t;
           values[(o * k + s) * inner + j] = x[base + order[s]! * inner]!;
           indices[(o * k + s) * inner + j] = order[s]!;
         }

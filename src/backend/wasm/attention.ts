@@ -18,8 +18,33 @@ const TASKS_PER_THREAD = 4;
 
 /** Parameter block fields (i32 index = byte offset / 4); mirrors A_* in ./assembly/attention.ts. */
 const enum A {
-  KIND, Q, K, V, Y, LSE, MASK, MSB, MSQ, MSK, BH, TQ, TK, D, DV, LDQ, LDV, SCALE, CAUSAL, SCRATCH, SCRATCH_STRIDE, PER_TASK,
-  DY, DQ, DK, DVO, DMASK,
+  KIND,
+  Q,
+  K,
+  V,
+  Y,
+  LSE,
+  MASK,
+  MSB,
+  MSQ,
+  MSK,
+  BH,
+  TQ,
+  TK,
+  D,
+  DV,
+  LDQ,
+  LDV,
+  SCALE,
+  CAUSAL,
+  SCRATCH,
+  SCRATCH_STRIDE,
+  PER_TASK,
+  DY,
+  DQ,
+  DK,
+  DVO,
+  DMASK,
 }
 
 const pad4 = (x: number): number => (x + 3) & ~3;
@@ -31,7 +56,8 @@ function putRows(fr: Frame, off: number, src: Float32Array, rows: number, width:
     fr.put(off, src.subarray(0, rows * width));
     return;
   }
-  const h = fr.f32, base = off >> 2;
+  const h = fr.f32,
+    base = off >> 2;
   h.fill(0, base, base + rows * ld);
   for (let r = 0; r < rows; r++) h.set(src.subarray(r * width, (r + 1) * width), base + r * ld);
 }
@@ -42,7 +68,8 @@ function getRows(fr: Frame, off: number, dst: Float32Array, rows: number, width:
     fr.get(off, dst, rows * width);
     return;
   }
-  const h = fr.f32, base = off >> 2;
+  const h = fr.f32,
+    base = off >> 2;
   for (let r = 0; r < rows; r++) dst.set(h.subarray(base + r * ld, base + r * ld + width), r * width);
 }
 
@@ -50,7 +77,16 @@ function getRows(fr: Frame, off: number, dst: Float32Array, rows: number, width:
  * putRows for the (B, T, H, width) layout (AttentionParams.heads = H): slice b's T rows, gathered from rows
  * (⌊b/H⌋·T + t)·H + b mod H, land one after another as in (bh, T, ld).
  */
-function putRowsHeads(fr: Frame, off: number, src: Float32Array, bh: number, T: number, heads: number, width: number, ld: number): void {
+function putRowsHeads(
+  fr: Frame,
+  off: number,
+  src: Float32Array,
+  bh: number,
+  T: number,
+  heads: number,
+  width: number,
+  ld: number,
+): void {
   const h = fr.f32;
   for (let b = 0, dst = off >> 2; b < bh; b++) {
     const first = Math.floor(b / heads) * T * heads + (b % heads);
@@ -63,7 +99,16 @@ function putRowsHeads(fr: Frame, off: number, src: Float32Array, bh: number, T: 
 }
 
 /** The inverse of putRowsHeads. */
-function getRowsHeads(fr: Frame, off: number, dst: Float32Array, bh: number, T: number, heads: number, width: number, ld: number): void {
+function getRowsHeads(
+  fr: Frame,
+  off: number,
+  dst: Float32Array,
+  bh: number,
+  T: number,
+  heads: number,
+  width: number,
+  ld: number,
+): void {
   const h = fr.f32;
   for (let b = 0, src = off >> 2; b < bh; b++) {
     const first = Math.floor(b / heads) * T * heads + (b % heads);
@@ -75,13 +120,29 @@ function getRowsHeads(fr: Frame, off: number, dst: Float32Array, bh: number, T: 
 }
 
 /** The bh·T rows of a q/k/v-like tensor into the arena, from either layout. */
-function putTokens(fr: Frame, off: number, src: Float32Array, p: AttentionParams, T: number, width: number, ld: number): void {
+function putTokens(
+  fr: Frame,
+  off: number,
+  src: Float32Array,
+  p: AttentionParams,
+  T: number,
+  width: number,
+  ld: number,
+): void {
   if (p.heads) putRowsHeads(fr, off, src, p.bh, T, p.heads, width, ld);
   else putRows(fr, off, src, p.bh * T, width, ld);
 }
 
 /** The inverse of putTokens. */
-function getTokens(fr: Frame, off: number, dst: Float32Array, p: AttentionParams, T: number, width: number, ld: number): void {
+function getTokens(
+  fr: Frame,
+  off: number,
+  dst: Float32Array,
+  p: AttentionParams,
+  T: number,
+  width: number,
+  ld: number,
+): void {
   if (p.heads) getRowsHeads(fr, off, dst, p.bh, T, p.heads, width, ld);
   else getRows(fr, off, dst, p.bh * T, width, ld);
 }
@@ -94,12 +155,27 @@ interface Layout {
 }
 
 /** Allocates and fills the regions both passes share; `extra` allocates the backward's. */
-function setup(q: Float32Array, k: Float32Array, v: Float32Array, mask: FloatArr | null, ms: readonly number[] | null, p: AttentionParams, y: Float32Array | null, lse: Float32Array | null, extra: (fr: Frame, ldq: number, ldv: number) => void, threads: number): Layout {
+function setup(
+  q: Float32Array,
+  k: Float32Array,
+  v: Float32Array,
+  mask: FloatArr | null,
+  ms: readonly number[] | null,
+  p: AttentionParams,
+  y: Float32Array | null,
+  lse: Float32Array | null,
+  extra: (fr: Frame, ldq: number, ldv: number) => void,
+  threads: number,
+): Layout {
   const { bh, tq, tk, d, dv } = p;
-  const ldq = pad4(d), ldv = pad4(dv);
+  const ldq = pad4(d),
+    ldv = pad4(dv);
   const fr = new Frame();
-  const qo = fr.alloc(bh * tq * ldq), ko = fr.alloc(bh * tk * ldq), vo = fr.alloc(bh * tk * ldv);
-  const yo = fr.alloc(bh * tq * ldv), lo = fr.alloc(bh * tq);
+  const qo = fr.alloc(bh * tq * ldq),
+    ko = fr.alloc(bh * tk * ldq),
+    vo = fr.alloc(bh * tk * ldv);
+  const yo = fr.alloc(bh * tq * ldv),
+    lo = fr.alloc(bh * tq);
   const mo = mask ? fr.alloc(mask.length) : 0;
   extra(fr, ldq, ldv);
   const scratchStride = align64(fr.exports.attentionScratchBytes(ldq, ldv, tk));
@@ -112,12 +188,26 @@ function setup(q: Float32Array, k: Float32Array, v: Float32Array, mask: FloatArr
   if (lse) fr.put(lo, lse.subarray(0, bh * tq));
   if (mask) fr.put(mo, mask as Float32Array);
   const prm = new Int32Array(fr.st.memory.buffer, PARAMS, 64);
-  prm[A.Q] = qo; prm[A.K] = ko; prm[A.V] = vo; prm[A.Y] = yo; prm[A.LSE] = lo;
-  prm[A.MASK] = mo; prm[A.MSB] = ms?.[0] ?? 0; prm[A.MSQ] = ms?.[1] ?? 0; prm[A.MSK] = ms?.[2] ?? 0;
-  prm[A.BH] = bh; prm[A.TQ] = tq; prm[A.TK] = tk; prm[A.D] = d; prm[A.DV] = dv; prm[A.LDQ] = ldq; prm[A.LDV] = ldv;
+  prm[A.Q] = qo;
+  prm[A.K] = ko;
+  prm[A.V] = vo;
+  prm[A.Y] = yo;
+  prm[A.LSE] = lo;
+  prm[A.MASK] = mo;
+  prm[A.MSB] = ms?.[0] ?? 0;
+  prm[A.MSQ] = ms?.[1] ?? 0;
+  prm[A.MSK] = ms?.[2] ?? 0;
+  prm[A.BH] = bh;
+  prm[A.TQ] = tq;
+  prm[A.TK] = tk;
+  prm[A.D] = d;
+  prm[A.DV] = dv;
+  prm[A.LDQ] = ldq;
+  prm[A.LDV] = ldv;
   new Float32Array(fr.st.memory.buffer, PARAMS, 64)[A.SCALE] = p.scale;
   prm[A.CAUSAL] = p.causal ? 1 : 0;
-  prm[A.SCRATCH] = so; prm[A.SCRATCH_STRIDE] = scratchStride;
+  prm[A.SCRATCH] = so;
+  prm[A.SCRATCH_STRIDE] = scratchStride;
   return { fr, prm, ldq, ldv };
 }
 
@@ -149,30 +239,65 @@ export const attention: Partial<AttentionKernels> = {
     }
     const { bh, tq, dv } = p;
     const pool = poolFor(p);
-    const l = setup(q as Float32Array, k as Float32Array, v as Float32Array, mask, ms, p, null, null, () => {}, pool ? pool.threads : 1);
+    const l = setup(
+      q as Float32Array,
+      k as Float32Array,
+      v as Float32Array,
+      mask,
+      ms,
+      p,
+      null,
+      null,
+      () => {},
+      pool ? pool.threads : 1,
+    );
     dispatch(l, KIND_ATTENTION, p, pool);
     getTokens(l.fr, l.prm[A.Y]!, y as Float32Array, p, tq, dv, l.ldv);
     l.fr.get(l.prm[A.LSE]!, lse as Float32Array, bh * tq);
   },
 
   attentionBackward(q, k, v, mask, ms, p, y, lse, dy, dq, dk, dv, dmask) {
-    if (!f32(q, k, v, mask, y, lse, dy, dq, dk, dv, dmask) || p.bh * p.tq === 0 || p.tk === 0 || (mask !== null && ms === null)) {
+    if (
+      !f32(q, k, v, mask, y, lse, dy, dq, dk, dv, dmask) ||
+      p.bh * p.tq === 0 ||
+      p.tk === 0 ||
+      (mask !== null && ms === null)
+    ) {
       reference.attentionBackward(q, k, v, mask, ms, p, y, lse, dy, dq, dk, dv, dmask);
       return;
     }
     const { bh, tq, tk, d } = p;
     const pool = poolFor(p);
-    let dyo = 0, dqo = 0, dko = 0, dvo = 0, dmo = 0;
-    const l = setup(q as Float32Array, k as Float32Array, v as Float32Array, mask, ms, p, y as Float32Array, lse as Float32Array, (fr, ldq, ldv) => {
-      dyo = fr.alloc(bh * tq * ldv);
-      dqo = fr.alloc(bh * tq * ldq);
-      dko = fr.alloc(bh * tk * ldq);
-      dvo = fr.alloc(bh * tk * ldv);
-      if (dmask) dmo = fr.alloc(bh * tq * tk);
-    }, pool ? pool.threads : 1);
+    let dyo = 0,
+      dqo = 0,
+      dko = 0,
+      dvo = 0,
+      dmo = 0;
+    const l = setup(
+      q as Float32Array,
+      k as Float32Array,
+      v as Float32Array,
+      mask,
+      ms,
+      p,
+      y as Float32Array,
+      lse as Float32Array,
+      (fr, ldq, ldv) => {
+        dyo = fr.alloc(bh * tq * ldv);
+        dqo = fr.alloc(bh * tq * ldq);
+        dko = fr.alloc(bh * tk * ldq);
+        dvo = fr.alloc(bh * tk * ldv);
+        if (dmask) dmo = fr.alloc(bh * tq * tk);
+      },
+      pool ? pool.threads : 1,
+    );
     putTokens(l.fr, dyo, dy as Float32Array, p, tq, p.dv, l.ldv);
     if (dmask) l.fr.f32.fill(0, dmo >> 2, (dmo >> 2) + bh * tq * tk);
-    l.prm[A.DY] = dyo; l.prm[A.DQ] = dqo; l.prm[A.DK] = dko; l.prm[A.DVO] = dvo; l.prm[A.DMASK] = dmo;
+    l.prm[A.DY] = dyo;
+    l.prm[A.DQ] = dqo;
+    l.prm[A.DK] = dko;
+    l.prm[A.DVO] = dvo;
+    l.prm[A.DMASK] = dmo;
     dispatch(l, KIND_ATTENTION_BACKWARD, p, pool);
     getTokens(l.fr, dqo, dq as Float32Array, p, tq, d, l.ldq);
     getTokens(l.fr, dko, dk as Float32Array, p, tk, d, l.ldq);

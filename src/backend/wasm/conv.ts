@@ -18,10 +18,12 @@ import { conv as reference } from "../reference/conv.js";
 const isF32 = (...xs: FloatArr[]): boolean => xs.every((x) => x instanceof Float32Array);
 
 /** The first output o < count whose input index o·s + off is ≥ 0: o ≥ ⌈−off/s⌉. */
-const firstInside = (count: number, s: number, off: number): number => Math.min(count, Math.max(0, Math.ceil(-off / s)));
+const firstInside = (count: number, s: number, off: number): number =>
+  Math.min(count, Math.max(0, Math.ceil(-off / s)));
 
 /** One past the last output o < count whose input index o·s + off is ≤ size − 1: o ≤ ⌊(size − 1 − off)/s⌋. */
-const endInside = (count: number, s: number, off: number, size: number): number => Math.max(0, Math.min(count, Math.floor((size - 1 - off) / s) + 1));
+const endInside = (count: number, s: number, off: number, size: number): number =>
+  Math.max(0, Math.min(count, Math.floor((size - 1 - off) / s) + 1));
 
 /** The outputs o in [lo, hi) whose input index o·s + off falls inside [0, size). */
 function inside(count: number, s: number, off: number, size: number): [number, number] {
@@ -91,16 +93,20 @@ function maxPoolF32(x: Float32Array, g: Conv2dGeometry, out: Float32Array, indic
     const plane = p * hw;
     for (let oi = 0; oi < oh; oi++) {
       const top = oi * sh - ph;
-      const k0 = firstInside(kh, dh, top), k1 = endInside(kh, dh, top, h); // the window's rows inside the input
+      const k0 = firstInside(kh, dh, top),
+        k1 = endInside(kh, dh, top, h); // the window's rows inside the input
       for (let oj = 0; oj < ow; oj++, o++) {
         const left = oj * sw - pw;
-        const l0 = firstInside(kw, dw, left), l1 = endInside(kw, dw, left, w);
+        const l0 = firstInside(kw, dw, left),
+          l1 = endInside(kw, dw, left, w);
         // y = max over the window (the first maximum; NaN wins, the last NaN as the reference)
-        let best = -Infinity, at = -1;
+        let best = -Infinity,
+          at = -1;
         for (let ki = k0; ki < k1; ki++) {
           const ih = top + ki * dh;
           for (let kj = l0; kj < l1; kj++) {
-            const iw = left + kj * dw, v = x[plane + ih * w + iw]!;
+            const iw = left + kj * dw,
+              v = x[plane + ih * w + iw]!;
             if (at < 0 || v > best || v !== v) {
               best = v;
               at = ih * w + iw;
@@ -117,7 +123,8 @@ function maxPoolF32(x: Float32Array, g: Conv2dGeometry, out: Float32Array, indic
 function maxPoolBackwardF32(dy: Float32Array, indices: Int32Array, g: Conv2dGeometry, dx: Float32Array): void {
   // forward: y[o] = x[indices[o]]  ⇒  dx[indices[o]] += dy[o]
   const { n, c, h, w, oh, ow } = g;
-  const hw = h * w, l = oh * ow;
+  const hw = h * w,
+    l = oh * ow;
   dx.fill(0);
   for (let p = 0, o = 0; p < n * c; p++) {
     const plane = p * hw;
@@ -135,17 +142,22 @@ function avgPoolF32(x: Float32Array, g: Conv2dGeometry, out: Float32Array, count
   for (let p = 0, o = 0; p < n * c; p++) {
     const plane = p * h * w;
     for (let oi = 0; oi < oh; oi++) {
-      let h0 = oi * sh - ph, h1 = Math.min(h0 + kh, h + ph);
+      let h0 = oi * sh - ph,
+        h1 = Math.min(h0 + kh, h + ph);
       const hp = h1 - h0;
-      h0 = Math.max(h0, 0); h1 = Math.min(h1, h);
+      h0 = Math.max(h0, 0);
+      h1 = Math.min(h1, h);
       for (let oj = 0; oj < ow; oj++, o++) {
-        let w0 = oj * sw - pw, w1 = Math.min(w0 + kw, w + pw);
+        let w0 = oj * sw - pw,
+          w1 = Math.min(w0 + kw, w + pw);
         const padded = hp * (w1 - w0); // the window clipped to the padded input
-        w0 = Math.max(w0, 0); w1 = Math.min(w1, w);
+        w0 = Math.max(w0, 0);
+        w1 = Math.min(w1, w);
         const divisor = countIncludePad ? padded : (h1 - h0) * (w1 - w0);
         // y = Σ_window x / divisor
         let s = 0;
-        for (let ih = h0; ih < h1; ih++) for (let q = plane + ih * w + w0, e = plane + ih * w + w1; q < e; q++) s += x[q]!;
+        for (let ih = h0; ih < h1; ih++)
+          for (let q = plane + ih * w + w0, e = plane + ih * w + w1; q < e; q++) s += x[q]!;
         out[o] = s / divisor;
       }
     }
@@ -159,16 +171,21 @@ function avgPoolBackwardF32(dy: Float32Array, g: Conv2dGeometry, dx: Float32Arra
   for (let p = 0, o = 0; p < n * c; p++) {
     const plane = p * h * w;
     for (let oi = 0; oi < oh; oi++) {
-      let h0 = oi * sh - ph, h1 = Math.min(h0 + kh, h + ph);
+      let h0 = oi * sh - ph,
+        h1 = Math.min(h0 + kh, h + ph);
       const hp = h1 - h0;
-      h0 = Math.max(h0, 0); h1 = Math.min(h1, h);
+      h0 = Math.max(h0, 0);
+      h1 = Math.min(h1, h);
       for (let oj = 0; oj < ow; oj++, o++) {
-        let w0 = oj * sw - pw, w1 = Math.min(w0 + kw, w + pw);
+        let w0 = oj * sw - pw,
+          w1 = Math.min(w0 + kw, w + pw);
         const padded = hp * (w1 - w0);
-        w0 = Math.max(w0, 0); w1 = Math.min(w1, w);
+        w0 = Math.max(w0, 0);
+        w1 = Math.min(w1, w);
         const divisor = countIncludePad ? padded : (h1 - h0) * (w1 - w0);
         const share = dy[o]! / divisor;
-        for (let ih = h0; ih < h1; ih++) for (let q = plane + ih * w + w0, e = plane + ih * w + w1; q < e; q++) dx[q] = dx[q]! + share;
+        for (let ih = h0; ih < h1; ih++)
+          for (let q = plane + ih * w + w0, e = plane + ih * w + w1; q < e; q++) dx[q] = dx[q]! + share;
       }
     }
   }
@@ -187,7 +204,8 @@ export const conv: Partial<ConvKernels> = {
 
   biasAdd(y, bias, n, c, inner) {
     if (!isF32(y, bias)) return reference.biasAdd(y, bias, n, c, inner);
-    const yf = y as Float32Array, bf = bias as Float32Array;
+    const yf = y as Float32Array,
+      bf = bias as Float32Array;
     // y[i, c, j] += b[c]
     for (let b = 0, base = 0; b < n; b++) {
       for (let ch = 0; ch < c; ch++, base += inner) {

@@ -18,7 +18,13 @@ import { parallelMin } from "./thresholds.js";
 
 /** Op ids of ./assembly/elementwise.ts. */
 const enum Op {
-  EXP = 0, TANH = 1, SIGMOID = 2, SILU = 3, GELU_TANH = 4, SILU_BACKWARD = 5, GELU_TANH_BACKWARD = 6,
+  EXP = 0,
+  TANH = 1,
+  SIGMOID = 2,
+  SILU = 3,
+  GELU_TANH = 4,
+  SILU_BACKWARD = 5,
+  GELU_TANH_BACKWARD = 6,
 }
 const KIND_UNARY = 3;
 /** Elements per pool task (a multiple of 4). */
@@ -31,12 +37,20 @@ function runUnary(op: Op, x: Float32Array, dy: Float32Array | null, out: Float32
   const n = x.length;
   if (n === 0) return;
   const fr = new Frame();
-  const xo = fr.in(x), dyo = dy ? fr.in(dy) : 0, yo = fr.out(out, n);
+  const xo = fr.in(x),
+    dyo = dy ? fr.in(dy) : 0,
+    yo = fr.out(out, n);
   fr.commit();
   const pool = n >= parallelMin.elements ? threadPool(fr.st) : null;
   if (pool) {
     const prm = fr.params();
-    prm[0] = KIND_UNARY; prm[1] = op; prm[2] = xo; prm[3] = dyo; prm[4] = yo; prm[5] = n; prm[6] = TASK_ELEMS;
+    prm[0] = KIND_UNARY;
+    prm[1] = op;
+    prm[2] = xo;
+    prm[3] = dyo;
+    prm[4] = yo;
+    prm[5] = n;
+    prm[6] = TASK_ELEMS;
     pool.run(Math.ceil(n / TASK_ELEMS));
   } else {
     fr.exports.unaryRange(op, xo, dyo, yo, 0, n);
@@ -44,22 +58,32 @@ function runUnary(op: Op, x: Float32Array, dy: Float32Array | null, out: Float32
   fr.finish();
 }
 
-const unary = (op: Op, ref: UnaryKernel): UnaryKernel => (x, out) => {
-  if (x instanceof Float32Array && out instanceof Float32Array) runUnary(op, x, null, out);
-  else ref(x, out);
-};
+const unary =
+  (op: Op, ref: UnaryKernel): UnaryKernel =>
+  (x, out) => {
+    if (x instanceof Float32Array && out instanceof Float32Array) runUnary(op, x, null, out);
+    else ref(x, out);
+  };
 
-const backward = (op: Op, ref: (x: FloatArr, dy: FloatArr, dx: FloatArr) => void) => (x: FloatArr, dy: FloatArr, dx: FloatArr): void => {
-  if (x instanceof Float32Array && dy instanceof Float32Array && dx instanceof Float32Array) runUnary(op, x, dy, dx);
-  else ref(x, dy, dx);
-};
+const backward =
+  (op: Op, ref: (x: FloatArr, dy: FloatArr, dx: FloatArr) => void) =>
+  (x: FloatArr, dy: FloatArr, dx: FloatArr): void => {
+    if (x instanceof Float32Array && dy instanceof Float32Array && dx instanceof Float32Array) runUnary(op, x, dy, dx);
+    else ref(x, dy, dx);
+  };
 
 // ---------------------------------------------------------------------------------------------------
 // Binary arithmetic
 
 /** shape and the operands' strides with size-1 dims dropped and adjacent dims merged where both allow. */
-function coalesce(shape: readonly number[], as: readonly number[], bs: readonly number[]): [number[], number[], number[]] {
-  const sh: number[] = [], sa: number[] = [], sb: number[] = [];
+function coalesce(
+  shape: readonly number[],
+  as: readonly number[],
+  bs: readonly number[],
+): [number[], number[], number[]] {
+  const sh: number[] = [],
+    sa: number[] = [],
+    sb: number[] = [];
   for (let d = 0; d < shape.length; d++) {
     const n = shape[d]!;
     if (n === 1) continue;
@@ -79,18 +103,41 @@ function coalesce(shape: readonly number[], as: readonly number[], bs: readonly 
 }
 
 const enum Bin {
-  ADD, SUB, MUL, DIV,
+  ADD,
+  SUB,
+  MUL,
+  DIV,
 }
 
 /** out (rows × cols, contiguous) = a ∘ b with a at i·ra + j·ca and b at i·rb + j·cb. */
-function binary2d(op: Bin, a: Float32Array, ra: number, ca: number, b: Float32Array, rb: number, cb: number, out: Float32Array, rows: number, cols: number): void {
+function binary2d(
+  op: Bin,
+  a: Float32Array,
+  ra: number,
+  ca: number,
+  b: Float32Array,
+  rb: number,
+  cb: number,
+  out: Float32Array,
+  rows: number,
+  cols: number,
+): void {
   for (let i = 0, o = 0; i < rows; i++, o += cols) {
-    let pa = i * ra, pb = i * rb;
+    let pa = i * ra,
+      pb = i * rb;
     switch (op) {
-      case Bin.ADD: for (let j = 0; j < cols; j++, pa += ca, pb += cb) out[o + j] = a[pa]! + b[pb]!; break;
-      case Bin.SUB: for (let j = 0; j < cols; j++, pa += ca, pb += cb) out[o + j] = a[pa]! - b[pb]!; break;
-      case Bin.MUL: for (let j = 0; j < cols; j++, pa += ca, pb += cb) out[o + j] = a[pa]! * b[pb]!; break;
-      case Bin.DIV: for (let j = 0; j < cols; j++, pa += ca, pb += cb) out[o + j] = a[pa]! / b[pb]!; break;
+      case Bin.ADD:
+        for (let j = 0; j < cols; j++, pa += ca, pb += cb) out[o + j] = a[pa]! + b[pb]!;
+        break;
+      case Bin.SUB:
+        for (let j = 0; j < cols; j++, pa += ca, pb += cb) out[o + j] = a[pa]! - b[pb]!;
+        break;
+      case Bin.MUL:
+        for (let j = 0; j < cols; j++, pa += ca, pb += cb) out[o + j] = a[pa]! * b[pb]!;
+        break;
+      case Bin.DIV:
+        for (let j = 0; j < cols; j++, pa += ca, pb += cb) out[o + j] = a[pa]! / b[pb]!;
+        break;
     }
   }
 }
@@ -99,33 +146,52 @@ function binary2d(op: Bin, a: Float32Array, ra: number, ca: number, b: Float32Ar
 const WASM_BINARY_MIN = 1024;
 
 /** out (rows × cols) = a ∘ b in wasm (./assembly/arith.ts): a and b copied in whole, out copied back. */
-function binaryWasm(op: Bin, a: Float32Array, ra: number, ca: number, b: Float32Array, rb: number, cb: number, out: Float32Array, rows: number, cols: number): void {
+function binaryWasm(
+  op: Bin,
+  a: Float32Array,
+  ra: number,
+  ca: number,
+  b: Float32Array,
+  rb: number,
+  cb: number,
+  out: Float32Array,
+  rows: number,
+  cols: number,
+): void {
   const n = rows * cols;
   const fr = new Frame();
-  const ao = fr.in(a), bo = fr.in(b), oo = fr.out(out, n);
+  const ao = fr.in(a),
+    bo = fr.in(b),
+    oo = fr.out(out, n);
   fr.commit();
   fr.exports.binaryF32(op, ao, ra, ca, bo, rb, cb, oo, rows, cols);
   fr.finish();
 }
 
-const binary = (op: Bin, ref: BinaryKernel): BinaryKernel => (a, as, b, bs, out, shape) => {
-  if (!f32(a, b, out) || out.length === 0) {
-    ref(a, as, b, bs, out, shape);
-    return;
-  }
-  const [sh, sa, sb] = coalesce(shape, as, bs);
-  if (sh.length > 2) {
-    ref(a, as, b, bs, out, shape);
-    return;
-  }
-  // (rows, cols) with row strides ra, rb and column strides ca, cb
-  const rows = sh.length === 2 ? sh[0]! : 1, cols = sh.length === 0 ? 1 : sh[sh.length - 1]!;
-  const ra = sh.length === 2 ? sa[0]! : 0, rb = sh.length === 2 ? sb[0]! : 0;
-  const ca = sh.length === 0 ? 0 : sa[sa.length - 1]!, cb = sh.length === 0 ? 0 : sb[sb.length - 1]!;
-  const unit = (c: number): boolean => c === 0 || c === 1;
-  if (rows * cols >= WASM_BINARY_MIN && unit(ca) && unit(cb)) binaryWasm(op, a as Float32Array, ra, ca, b as Float32Array, rb, cb, out as Float32Array, rows, cols);
-  else binary2d(op, a as Float32Array, ra, ca, b as Float32Array, rb, cb, out as Float32Array, rows, cols);
-};
+const binary =
+  (op: Bin, ref: BinaryKernel): BinaryKernel =>
+  (a, as, b, bs, out, shape) => {
+    if (!f32(a, b, out) || out.length === 0) {
+      ref(a, as, b, bs, out, shape);
+      return;
+    }
+    const [sh, sa, sb] = coalesce(shape, as, bs);
+    if (sh.length > 2) {
+      ref(a, as, b, bs, out, shape);
+      return;
+    }
+    // (rows, cols) with row strides ra, rb and column strides ca, cb
+    const rows = sh.length === 2 ? sh[0]! : 1,
+      cols = sh.length === 0 ? 1 : sh[sh.length - 1]!;
+    const ra = sh.length === 2 ? sa[0]! : 0,
+      rb = sh.length === 2 ? sb[0]! : 0;
+    const ca = sh.length === 0 ? 0 : sa[sa.length - 1]!,
+      cb = sh.length === 0 ? 0 : sb[sb.length - 1]!;
+    const unit = (c: number): boolean => c === 0 || c === 1;
+    if (rows * cols >= WASM_BINARY_MIN && unit(ca) && unit(cb))
+      binaryWasm(op, a as Float32Array, ra, ca, b as Float32Array, rb, cb, out as Float32Array, rows, cols);
+    else binary2d(op, a as Float32Array, ra, ca, b as Float32Array, rb, cb, out as Float32Array, rows, cols);
+  };
 
 export const elementwise: Partial<ElementwiseKernels> = {
   exp: unary(Op.EXP, reference.exp),

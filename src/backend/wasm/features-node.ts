@@ -10,7 +10,9 @@ import { relaxedSimdSupported } from "./instance.js";
 
 /** Enables relaxed SIMD if the host has it behind a flag; returns whether the host now validates it. */
 export function enableRelaxedSimd(): boolean {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.["WNN_RELAXED_SIMD"];
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[
+    "WNN_RELAXED_SIMD"
+  ];
   if (env === "0" || relaxedSimdSupported()) return relaxedSimdSupported();
   try {
     setFlagsFromString("--experimental-wasm-relaxed-simd");

@@ -82,7 +82,8 @@ export function heapAlloc(bytes: number): number {
 /** Returns a block to the heap. */
 export function heapFree(off: number): void {
   const c = classAt.get(off);
-  if (c === undefined || freeByEnd.get(off + c) === off) throw new Error(`wasm heap: freeing ${off}, which is not a live block`);
+  if (c === undefined || freeByEnd.get(off + c) === off)
+    throw new Error(`wasm heap: freeing ${off}, which is not a live block`);
   liveBytes -= c;
   if (off + c === top) {
     classAt.delete(off);

@@ -18,7 +18,21 @@ import { setThreads, threads } from "./pool.js";
 import { qmatmul } from "./qmatmul.js";
 import { reduce } from "./reduce.js";
 
-export const wasmBackend: Backend = { name: "wasm", kernels: { ...matmul, ...elementwise, ...layout, ...reduce, ...nn, ...attention, ...optim, ...conv, ...indexing, ...qmatmul } };
+export const wasmBackend: Backend = {
+  name: "wasm",
+  kernels: {
+    ...matmul,
+    ...elementwise,
+    ...layout,
+    ...reduce,
+    ...nn,
+    ...attention,
+    ...optim,
+    ...conv,
+    ...indexing,
+    ...qmatmul,
+  },
+};
 
 /** True where this host can run the wasm backend (WebAssembly with SIMD). */
 export const wasmAvailable = simdSupported;

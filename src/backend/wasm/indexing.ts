@@ -12,7 +12,8 @@ const SET_MIN = 32;
 
 export const indexing: Partial<IndexKernels> = {
   gather(x: Arr, index, out: Arr, outer, rx, ri, inner) {
-    if (!(x instanceof Float32Array && out instanceof Float32Array)) return reference.gather(x, index, out, outer, rx, ri, inner);
+    if (!(x instanceof Float32Array && out instanceof Float32Array))
+      return reference.gather(x, index, out, outer, rx, ri, inner);
     // out[(o, i, j)] = x[(o, index[(o, i, j)], j)]
     for (let o = 0; o < outer; o++) {
       const xo = o * rx * inner;
@@ -24,7 +25,8 @@ export const indexing: Partial<IndexKernels> = {
   },
 
   scatterAdd(dst: Arr, index, src: Arr, outer, rd, ri, inner) {
-    if (!(dst instanceof Float32Array && src instanceof Float32Array)) return reference.scatterAdd(dst, index, src, outer, rd, ri, inner);
+    if (!(dst instanceof Float32Array && src instanceof Float32Array))
+      return reference.scatterAdd(dst, index, src, outer, rd, ri, inner);
     // dst[(o, index[(o, i, j)], j)] += src[(o, i, j)]
     for (let o = 0; o < outer; o++) {
       const d0 = o * rd * inner;
@@ -39,12 +41,14 @@ export const indexing: Partial<IndexKernels> = {
   },
 
   indexSelect(x: Arr, idx, out: Arr, outer, n, inner) {
-    if (!(x instanceof Float32Array && out instanceof Float32Array)) return reference.indexSelect(x, idx, out, outer, n, inner);
+    if (!(x instanceof Float32Array && out instanceof Float32Array))
+      return reference.indexSelect(x, idx, out, outer, n, inner);
     // out[(o, i, j)] = x[(o, idx[i], j)]: whole rows of inner
     const m = idx.length;
     for (let o = 0; o < outer; o++) {
       for (let i = 0; i < m; i++) {
-        const p = (o * n + idx[i]!) * inner, q = (o * m + i) * inner;
+        const p = (o * n + idx[i]!) * inner,
+          q = (o * m + i) * inner;
         if (inner >= SET_MIN) out.set(x.subarray(p, p + inner), q);
         else for (let j = 0; j < inner; j++) out[q + j] = x[p + j]!;
       }
@@ -52,12 +56,14 @@ export const indexing: Partial<IndexKernels> = {
   },
 
   indexAdd(dst: Arr, idx, src: Arr, outer, n, inner) {
-    if (!(dst instanceof Float32Array && src instanceof Float32Array)) return reference.indexAdd(dst, idx, src, outer, n, inner);
+    if (!(dst instanceof Float32Array && src instanceof Float32Array))
+      return reference.indexAdd(dst, idx, src, outer, n, inner);
     // dst[(o, idx[i], j)] += src[(o, i, j)]
     const m = idx.length;
     for (let o = 0; o < outer; o++) {
       for (let i = 0; i < m; i++) {
-        const p = (o * n + idx[i]!) * inner, q = (o * m + i) * inner;
+        const p = (o * n + idx[i]!) * inner,
+          q = (o * m + i) * inner;
         for (let j = 0; j < inner; j++) dst[p + j] = dst[p + j]! + src[q + j]!;
       }
     }

@@ -26,20 +26,94 @@ export interface KernelExports {
   NR: WebAssembly.Global;
   attentionScratchBytes(ldq: number, ldv: number, tk: number): number;
   unaryRange(op: number, x: number, dy: number, y: number, i0: number, i1: number): void;
-  layerNormF32(x: number, w: number, b: number, y: number, mean: number, rstd: number, rows: number, cols: number, eps: number): void;
-  layerNormBackwardF32(dy: number, x: number, w: number, mean: number, rstd: number, dx: number, dw: number, db: number, rows: number, cols: number): void;
+  layerNormF32(
+    x: number,
+    w: number,
+    b: number,
+    y: number,
+    mean: number,
+    rstd: number,
+    rows: number,
+    cols: number,
+    eps: number,
+  ): void;
+  layerNormBackwardF32(
+    dy: number,
+    x: number,
+    w: number,
+    mean: number,
+    rstd: number,
+    dx: number,
+    dw: number,
+    db: number,
+    rows: number,
+    cols: number,
+  ): void;
   rmsNormF32(x: number, w: number, y: number, rstd: number, rows: number, cols: number, eps: number): void;
-  rmsNormBackwardF32(dy: number, x: number, w: number, rstd: number, dx: number, dw: number, rows: number, cols: number): void;
+  rmsNormBackwardF32(
+    dy: number,
+    x: number,
+    w: number,
+    rstd: number,
+    dx: number,
+    dw: number,
+    rows: number,
+    cols: number,
+  ): void;
   softmaxF32(x: number, y: number, rows: number, cols: number): void;
   softmaxBackwardF32(y: number, dy: number, dx: number, rows: number, cols: number): void;
   logSoftmaxF32(x: number, y: number, rows: number, cols: number): void;
   logSoftmaxBackwardF32(y: number, dy: number, dx: number, rows: number, cols: number): void;
-  crossEntropyF32(logits: number, target: number, losses: number, lse: number, rows: number, c: number, ignoreIndex: number, eps: number): void;
-  crossEntropyBackwardF32(logits: number, target: number, lse: number, dloss: number, dlogits: number, rows: number, c: number, ignoreIndex: number, eps: number): void;
-  binaryF32(op: number, a: number, ra: number, ca: number, b: number, rb: number, cb: number, out: number, rows: number, cols: number): void;
+  crossEntropyF32(
+    logits: number,
+    target: number,
+    losses: number,
+    lse: number,
+    rows: number,
+    c: number,
+    ignoreIndex: number,
+    eps: number,
+  ): void;
+  crossEntropyBackwardF32(
+    logits: number,
+    target: number,
+    lse: number,
+    dloss: number,
+    dlogits: number,
+    rows: number,
+    c: number,
+    ignoreIndex: number,
+    eps: number,
+  ): void;
+  binaryF32(
+    op: number,
+    a: number,
+    ra: number,
+    ca: number,
+    b: number,
+    rb: number,
+    cb: number,
+    out: number,
+    rows: number,
+    cols: number,
+  ): void;
   sumF32(x: number, out: number, outer: number, r: number, inner: number, acc: number): void;
   zeroBytes(p: number, n: number): void;
-  adamF32(param: number, grad: number, m: number, v: number, n: number, decay: number, weightDecay: number, decoupled: number, beta1: number, beta2: number, eps: number, stepSize: number, bc2Sqrt: number): void;
+  adamF32(
+    param: number,
+    grad: number,
+    m: number,
+    v: number,
+    n: number,
+    decay: number,
+    weightDecay: number,
+    decoupled: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    stepSize: number,
+    bc2Sqrt: number,
+  ): void;
 }
 
 export interface WasmState {
@@ -92,7 +166,9 @@ function instantiate(): WasmState {
 export function simdSupported(): boolean {
   if (typeof WebAssembly !== "object") return false;
   // (module (func (result v128) i32.const 0 i32x4.splat))
-  const probe = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 8, 1, 6, 0, 65, 0, 253, 17, 11]);
+  const probe = new Uint8Array([
+    0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 8, 1, 6, 0, 65, 0, 253, 17, 11,
+  ]);
   try {
     return WebAssembly.validate(probe);
   } catch {
@@ -104,11 +180,9 @@ export function simdSupported(): boolean {
 export function relaxedSimdSupported(): boolean {
   // (module (func (result v128) v128.const 0 v128.const 0 v128.const 0 f32x4.relaxed_madd))
   const probe = new Uint8Array([
-    0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 61, 1, 59, 0,
-    253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    253, 133, 2, 11,
+    0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 61, 1, 59, 0, 253, 12, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 253, 133, 2, 11,
   ]);
   try {
     return WebAssembly.validate(probe);
@@ -122,6 +196,7 @@ export function ensureBytes(st: WasmState, bytes: number): void {
   const have = st.memory.buffer.byteLength;
   if (bytes <= have) return;
   const pages = Math.ceil((bytes - have) / PAGE);
-  if (have / PAGE + pages > MAX_PAGES) throw new RangeError(`wasm backend: ${bytes} bytes of scratch exceed the 4 GiB of wasm32 memory`);
+  if (have / PAGE + pages > MAX_PAGES)
+    throw new RangeError(`wasm backend: ${bytes} bytes of scratch exceed the 4 GiB of wasm32 memory`);
   st.memory.grow(pages);
 }

@@ -14,7 +14,8 @@ const SET_MIN = 64;
 
 /** shape and strides with size-1 dims dropped and adjacent dims merged where the strides allow. */
 function coalesce(shape: readonly number[], strides: readonly number[]): [number[], number[]] {
-  const sh: number[] = [], st: number[] = [];
+  const sh: number[] = [],
+    st: number[] = [];
   for (let d = 0; d < shape.length; d++) {
     const n = shape[d]!;
     if (n === 1) continue;
@@ -38,7 +39,8 @@ function copyF32(x: Float32Array, offset: number, sh: number[], st: number[], ou
     out[0] = x[offset]!;
     return;
   }
-  const inner = sh[nd - 1]!, s = st[nd - 1]!;
+  const inner = sh[nd - 1]!,
+    s = st[nd - 1]!;
   let outer = 1;
   for (let d = 0; d < nd - 1; d++) outer *= sh[d]!;
   const idx = new Int32Array(nd);
@@ -62,13 +64,21 @@ function copyF32(x: Float32Array, offset: number, sh: number[], st: number[], ou
 }
 
 /** dst[offset + idx(i)·st] (+)= src[i] over the coalesced view, run by run in row-major order. */
-function assignF32(src: Float32Array, dst: Float32Array, offset: number, sh: number[], st: number[], accumulate: boolean): void {
+function assignF32(
+  src: Float32Array,
+  dst: Float32Array,
+  offset: number,
+  sh: number[],
+  st: number[],
+  accumulate: boolean,
+): void {
   const nd = sh.length;
   if (nd === 0) {
     dst[offset] = accumulate ? dst[offset]! + src[0]! : src[0]!;
     return;
   }
-  const inner = sh[nd - 1]!, s = st[nd - 1]!;
+  const inner = sh[nd - 1]!,
+    s = st[nd - 1]!;
   let outer = 1;
   for (let d = 0; d < nd - 1; d++) outer *= sh[d]!;
   const idx = new Int32Array(nd);
@@ -93,14 +103,23 @@ const numel = (shape: readonly number[]): number => shape.reduce((a, b) => a * b
 
 export const layout: Partial<LayoutKernels> = {
   stridedCopy(x: Arr, offset: number, strides: readonly number[], shape: readonly number[], out: Arr): void {
-    if (!(x instanceof Float32Array && out instanceof Float32Array)) return reference.stridedCopy(x, offset, strides, shape, out);
+    if (!(x instanceof Float32Array && out instanceof Float32Array))
+      return reference.stridedCopy(x, offset, strides, shape, out);
     if (numel(shape) === 0) return;
     const [sh, st] = coalesce(shape, strides);
     copyF32(x, offset, sh, st, out);
   },
 
-  stridedAssign(src: Arr, dst: Arr, offset: number, strides: readonly number[], shape: readonly number[], accumulate: boolean): void {
-    if (!(src instanceof Float32Array && dst instanceof Float32Array)) return reference.stridedAssign(src, dst, offset, strides, shape, accumulate);
+  stridedAssign(
+    src: Arr,
+    dst: Arr,
+    offset: number,
+    strides: readonly number[],
+    shape: readonly number[],
+    accumulate: boolean,
+  ): void {
+    if (!(src instanceof Float32Array && dst instanceof Float32Array))
+      return reference.stridedAssign(src, dst, offset, strides, shape, accumulate);
     if (numel(shape) === 0) return;
     const [sh, st] = coalesce(shape, strides);
     assignF32(src, dst, offset, sh, st, accumulate);

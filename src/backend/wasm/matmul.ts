@@ -31,8 +31,30 @@ const align = (x: number, a: number): number => Math.ceil(x / a) * a;
 
 /** Parameter block fields (i32 index = byte offset / 4); mirrors P_* in ./assembly/matmul.ts. */
 const enum P {
-  KIND, A, BP, C, M, N, K, RSA, CSA, STRIDE_A, STRIDE_BP, ACC, ROWS, COLS, TASKS_M, TASKS_N, SCRATCH, SCRATCH_STRIDE,
-  B, RSB, CSB, STRIDE_B, PACK_COLS, PACK_TASKS,
+  KIND,
+  A,
+  BP,
+  C,
+  M,
+  N,
+  K,
+  RSA,
+  CSA,
+  STRIDE_A,
+  STRIDE_BP,
+  ACC,
+  ROWS,
+  COLS,
+  TASKS_M,
+  TASKS_N,
+  SCRATCH,
+  SCRATCH_STRIDE,
+  B,
+  RSB,
+  CSB,
+  STRIDE_B,
+  PACK_COLS,
+  PACK_TASKS,
 }
 const KIND_GEMM = 1;
 const KIND_PACK_B = 2;
@@ -43,7 +65,16 @@ const GEMV_MAX_M = 4;
 const GEMV_PARALLEL_MIN = 1 << 20;
 /** Parameter block of a gemv (i32 index); mirrors G_* in ./assembly/gemv.ts. */
 const enum G {
-  KIND, A, B, C, M, N, K, TRANS_B, ACC, COLS,
+  KIND,
+  A,
+  B,
+  C,
+  M,
+  N,
+  K,
+  TRANS_B,
+  ACC,
+  COLS,
 }
 
 /** Time spent copying operands in and the result out, for the benchmark's accounting. */
@@ -76,12 +107,18 @@ function matmulF32(a: Float32Array, b: Float32Array, out: Float32Array, p: Matmu
   const x = st.exports;
   // B kept in wasm memory across calls when the op says it is a constant weight (weights.ts)
   const bRes = residentOffset(b);
-  const bKept = bRes >= 0 ? bRes : p.constantB !== undefined && strideB === 0 && b.length === k * n ? cachedWeight(st, b, p.constantB) : -1;
+  const bKept =
+    bRes >= 0
+      ? bRes
+      : p.constantB !== undefined && strideB === 0 && b.length === k * n
+        ? cachedWeight(st, b, p.constantB)
+        : -1;
   if (batch === 1 && m <= GEMV_MAX_M) {
     gemv(st, a, b, bKept, out, p, accumulate);
     return;
   }
-  const MR = x.MR.value, NR = x.NR.value;
+  const MR = x.MR.value,
+    NR = x.NR.value;
   const pool = batch * m * n * k >= parallelMin.matmulMacs ? threadPool(st) : null;
   const threads = pool ? pool.threads : 1;
 
@@ -90,19 +127,24 @@ function matmulF32(a: Float32Array, b: Float32Array, out: Float32Array, p: Matmu
   const bLen = bKept >= 0 ? 0 : strideB === 0 ? k * n : (batch - 1) * strideB + k * n;
   const bBatches = strideB === 0 ? 1 : batch;
   const bpLen = x.packedBElems(k, n);
-  const aRes = residentOffset(a), cRes = residentOffset(out);
+  const aRes = residentOffset(a),
+    cRes = residentOffset(out);
   const base = heapTop();
   const aOff = aRes >= 0 ? aRes : base;
   const aEnd = aRes >= 0 ? base : aOff + 4 * aLen;
   const bOff = bKept >= 0 ? bKept : align(aEnd, 64);
-  const bpOff = align((bKept >= 0 ? aEnd : bOff + 4 * bLen), 64);
+  const bpOff = align(bKept >= 0 ? aEnd : bOff + 4 * bLen, 64);
   const cOff = cRes >= 0 ? cRes : align(bpOff + 4 * bpLen * bBatches, 64);
   const scratchOff = align(cRes >= 0 ? bpOff + 4 * bpLen * bBatches : cOff + 4 * cLen, 64);
   const scratchStride = align(x.scratchBytes(), 64);
   // the bias row, the row sums of op(A) and their float64 accumulators
   const biasOff = align(scratchOff + scratchStride * threads, 64);
-  const sumsOff = align(biasOff + 4 * n + 16, 64), accOff = align(sumsOff + 4 * m + 16, 64);
-  ensureBytes(st, p.rowSumsA ? accOff + 8 * Math.max(m, 1) + 16 : p.bias ? sumsOff : scratchOff + scratchStride * threads);
+  const sumsOff = align(biasOff + 4 * n + 16, 64),
+    accOff = align(sumsOff + 4 * m + 16, 64);
+  ensureBytes(
+    st,
+    p.rowSumsA ? accOff + 8 * Math.max(m, 1) + 16 : p.bias ? sumsOff : scratchOff + scratchStride * threads,
+  );
 
   const t0 = measureCopies ? performance.now() : 0;
   const buf = st.memory.buffer;
@@ -113,29 +155,47 @@ function matmulF32(a: Float32Array, b: Float32Array, out: Float32Array, p: Matmu
   const t1 = measureCopies ? performance.now() : 0;
 
   // op(A)(i, p) sits at i·rsA + p·csA; op(B)(p, j) at p·rsB + j·csB.
-  const rsA = transA ? 1 : k, csA = transA ? m : 1;
-  const rsB = transB ? 1 : n, csB = transB ? k : 1;
+  const rsA = transA ? 1 : k,
+    csA = transA ? m : 1;
+  const rsB = transB ? 1 : n,
+    csB = transB ? k : 1;
   // Tasks: split rows (multiples of MR) until there are enough; split columns only when rows run out.
   const want = threads === 1 ? 1 : Math.ceil((TASKS_PER_THREAD * threads) / batch);
   const tasksM0 = Math.min(want, Math.ceil(m / MR));
-  const rows = align(Math.ceil(m / tasksM0), MR), tasksM = Math.ceil(m / rows);
+  const rows = align(Math.ceil(m / tasksM0), MR),
+    tasksM = Math.ceil(m / rows);
   const tasksN0 = Math.min(Math.ceil(want / tasksM), Math.ceil(n / NR));
-  const cols = align(Math.ceil(n / tasksN0), NR), tasksN = Math.ceil(n / cols);
+  const cols = align(Math.ceil(n / tasksN0), NR),
+    tasksN = Math.ceil(n / cols);
 
   const prm = new Int32Array(buf, PARAMS, 32);
-  prm[P.A] = aOff; prm[P.BP] = bpOff; prm[P.C] = cOff;
-  prm[P.M] = m; prm[P.N] = n; prm[P.K] = k;
-  prm[P.RSA] = rsA; prm[P.CSA] = csA;
-  prm[P.STRIDE_A] = strideA; prm[P.STRIDE_BP] = strideB === 0 ? 0 : bpLen;
+  prm[P.A] = aOff;
+  prm[P.BP] = bpOff;
+  prm[P.C] = cOff;
+  prm[P.M] = m;
+  prm[P.N] = n;
+  prm[P.K] = k;
+  prm[P.RSA] = rsA;
+  prm[P.CSA] = csA;
+  prm[P.STRIDE_A] = strideA;
+  prm[P.STRIDE_BP] = strideB === 0 ? 0 : bpLen;
   prm[P.ACC] = accumulate ? 1 : 0;
-  prm[P.ROWS] = rows; prm[P.COLS] = cols; prm[P.TASKS_M] = tasksM; prm[P.TASKS_N] = tasksN;
-  prm[P.SCRATCH] = scratchOff; prm[P.SCRATCH_STRIDE] = scratchStride;
-  prm[P.B] = bOff; prm[P.RSB] = rsB; prm[P.CSB] = csB; prm[P.STRIDE_B] = strideB;
+  prm[P.ROWS] = rows;
+  prm[P.COLS] = cols;
+  prm[P.TASKS_M] = tasksM;
+  prm[P.TASKS_N] = tasksN;
+  prm[P.SCRATCH] = scratchOff;
+  prm[P.SCRATCH_STRIDE] = scratchStride;
+  prm[P.B] = bOff;
+  prm[P.RSB] = rsB;
+  prm[P.CSB] = csB;
+  prm[P.STRIDE_B] = strideB;
 
   // Phase 1: pack op(B), split over column panels. Phase 2: the products, split over rows (and columns).
   const packTasks = pool ? Math.min(Math.ceil(n / NR), Math.ceil((TASKS_PER_THREAD * threads) / bBatches)) : 1;
   const packCols = align(Math.ceil(n / packTasks), NR);
-  prm[P.PACK_COLS] = packCols; prm[P.PACK_TASKS] = Math.ceil(n / packCols);
+  prm[P.PACK_COLS] = packCols;
+  prm[P.PACK_TASKS] = Math.ceil(n / packCols);
   run(KIND_PACK_B, bBatches * prm[P.PACK_TASKS]!);
   run(KIND_GEMM, batch * tasksM * tasksN);
   if (p.bias) {
@@ -169,7 +229,15 @@ function matmulF32(a: Float32Array, b: Float32Array, out: Float32Array, p: Matmu
  * C (m × n, m ≤ 4) (+)= op(A)·op(B) without packing (./assembly/gemv.ts): A copied in as m contiguous
  * rows, B read where it is (a kept weight) or copied in as stored, columns split over the pool.
  */
-function gemv(st: WasmState, a: Float32Array, b: Float32Array, bKept: number, out: Float32Array, p: MatmulParams, accumulate: boolean): void {
+function gemv(
+  st: WasmState,
+  a: Float32Array,
+  b: Float32Array,
+  bKept: number,
+  out: Float32Array,
+  p: MatmulParams,
+  accumulate: boolean,
+): void {
   const { m, n, k, transA, transB } = p;
   const x = st.exports;
   const aOff = heapTop();
@@ -187,8 +255,16 @@ function gemv(st: WasmState, a: Float32Array, b: Float32Array, bKept: number, ou
   const tasks = pool ? Math.min(Math.ceil(n / 8), TASKS_PER_THREAD * pool.threads) : 1;
   const cols = align(Math.ceil(n / tasks), 8);
   const prm = new Int32Array(st.memory.buffer, PARAMS, 32);
-  prm[G.KIND] = KIND_GEMV; prm[G.A] = aOff; prm[G.B] = bOff; prm[G.C] = cOff;
-  prm[G.M] = m; prm[G.N] = n; prm[G.K] = k; prm[G.TRANS_B] = transB ? 1 : 0; prm[G.ACC] = accumulate ? 1 : 0; prm[G.COLS] = cols;
+  prm[G.KIND] = KIND_GEMV;
+  prm[G.A] = aOff;
+  prm[G.B] = bOff;
+  prm[G.C] = cOff;
+  prm[G.M] = m;
+  prm[G.N] = n;
+  prm[G.K] = k;
+  prm[G.TRANS_B] = transB ? 1 : 0;
+  prm[G.ACC] = accumulate ? 1 : 0;
+  prm[G.COLS] = cols;
   const count = Math.ceil(n / cols);
   if (pool && count > 1) pool.run(count);
   else for (let t = 0; t < count; t++) x.runTask(PARAMS, t, 0);
@@ -204,7 +280,8 @@ function addBias(out: Float32Array, bias: FloatArr, rows: number, n: number): vo
 /** sums[i] = Σ_p op(A)(i, p) in float64, p in order (batch 1): the reference's row sums. */
 function rowSums(a: Float32Array, p: MatmulParams, sums: FloatArr): void {
   const { m, k, transA } = p;
-  const ai = transA ? 1 : k, ap = transA ? m : 1;
+  const ai = transA ? 1 : k,
+    ap = transA ? m : 1;
   for (let i = 0; i < m; i++) {
     let s = 0;
     for (let q = 0; q < k; q++) s += a[i * ai + q * ap]!;

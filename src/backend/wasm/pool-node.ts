@@ -4,7 +4,17 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { CTL, PARAMS, type WasmState } from "./instance.js";
-import { COUNT_MASK, CTL_DONE, CTL_GEN, CTL_READY, CTL_TASKS, CTL_WORDS, FRESH, installThreadPool, type ThreadPool } from "./pool.js";
+import {
+  COUNT_MASK,
+  CTL_DONE,
+  CTL_GEN,
+  CTL_READY,
+  CTL_TASKS,
+  CTL_WORDS,
+  FRESH,
+  installThreadPool,
+  type ThreadPool,
+} from "./pool.js";
 
 /** Iterations the caller spins on DONE before sleeping in Atomics.wait. */
 const SPIN = 20000;
@@ -27,7 +37,7 @@ function createPool(st: WasmState, threads: number): ThreadPool | null {
   }
   // Workers start on their own threads; wait (up to 10 s) until every one has instantiated the module.
   const deadline = Date.now() + 10_000;
-  for (let r; (r = Atomics.load(ctl, CTL_READY)) < workers.length; ) {
+  for (let r; (r = Atomics.load(ctl, CTL_READY)) < workers.length;) {
     if (Date.now() > deadline) {
       for (const w of workers) void w.terminate();
       return null;
@@ -42,7 +52,7 @@ function createPool(st: WasmState, threads: number): ThreadPool | null {
       Atomics.store(ctl, CTL_TASKS, FRESH | count);
       Atomics.add(ctl, CTL_GEN, 1);
       Atomics.notify(ctl, CTL_GEN);
-      for (let v; ((v = Atomics.sub(ctl, CTL_TASKS, 1)) & FRESH) !== 0 && (v & COUNT_MASK) !== 0; ) {
+      for (let v; ((v = Atomics.sub(ctl, CTL_TASKS, 1)) & FRESH) !== 0 && (v & COUNT_MASK) !== 0;) {
         runTask(PARAMS, (v & COUNT_MASK) - 1, 0);
         Atomics.add(ctl, CTL_DONE, 1);
       }

@@ -19,7 +19,17 @@ import { parallelMin } from "./thresholds.js";
 const KIND_QMATMUL = 7;
 /** Parameter block (i32 index); mirrors Q_* in ./assembly/qmatmul.ts. */
 const enum Q {
-  KIND, TYPE, W, XQ, XD, Y, T, N, K, ROWS, XS,
+  KIND,
+  TYPE,
+  W,
+  XQ,
+  XD,
+  Y,
+  T,
+  N,
+  K,
+  ROWS,
+  XS,
 }
 const TYPE_CODE = { Q8_0: 0, Q4_0: 1 } as const;
 /** Tasks per thread, so that a slow thread (another process on its core) does not stall the others. */
@@ -107,8 +117,17 @@ export const qmatmul: QuantKernels = {
     const tasks = pool ? Math.min(Math.ceil(N / 4), TASKS_PER_THREAD * pool.threads) : 1;
     const rows = align(Math.ceil(N / tasks), 4);
     const prm = new Int32Array(buf, PARAMS, 32);
-    prm[Q.KIND] = KIND_QMATMUL; prm[Q.TYPE] = TYPE_CODE[type]; prm[Q.W] = wOff; prm[Q.XQ] = xqOff; prm[Q.XD] = xdOff;
-    prm[Q.Y] = yOff; prm[Q.T] = T; prm[Q.N] = N; prm[Q.K] = K; prm[Q.ROWS] = rows; prm[Q.XS] = xsOff;
+    prm[Q.KIND] = KIND_QMATMUL;
+    prm[Q.TYPE] = TYPE_CODE[type];
+    prm[Q.W] = wOff;
+    prm[Q.XQ] = xqOff;
+    prm[Q.XD] = xdOff;
+    prm[Q.Y] = yOff;
+    prm[Q.T] = T;
+    prm[Q.N] = N;
+    prm[Q.K] = K;
+    prm[Q.ROWS] = rows;
+    prm[Q.XS] = xsOff;
     const count = Math.ceil(N / rows);
     if (pool && count > 1) pool.run(count);
     else for (let t = 0; t < count; t++) st.exports.runTask(PARAMS, t, 0);

@@ -40,7 +40,9 @@ export const reduce: Partial<ReduceKernels> = {
     if (n < WASM_SUM_MIN || r === 0) return sumF32(x, out, outer, r, inner);
     // in wasm (./assembly/arith.ts): the same float64 accumulation, four columns at a time
     const fr = new Frame();
-    const xo = fr.in(x, n), oo = fr.out(out, outer * inner), acc = fr.alloc(2 * inner);
+    const xo = fr.in(x, n),
+      oo = fr.out(out, outer * inner),
+      acc = fr.alloc(2 * inner);
     fr.commit();
     fr.exports.sumF32(xo, oo, outer, r, inner, acc);
     fr.finish();

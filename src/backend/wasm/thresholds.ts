@@ -12,7 +12,11 @@ export interface ParallelMin {
   elements: number;
 }
 
-export const DEFAULT_PARALLEL_MIN: Readonly<ParallelMin> = Object.freeze({ matmulMacs: 1 << 22, attentionMacs: 1 << 22, elements: 1 << 16 });
+export const DEFAULT_PARALLEL_MIN: Readonly<ParallelMin> = Object.freeze({
+  matmulMacs: 1 << 22,
+  attentionMacs: 1 << 22,
+  elements: 1 << 16,
+});
 
 export const parallelMin: ParallelMin = { ...DEFAULT_PARALLEL_MIN };
 

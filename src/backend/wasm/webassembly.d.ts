@@ -5,13 +5,19 @@ declare global {
     class Module {
       constructor(bytes: Uint8Array);
     }
-    interface MemoryDescriptor { initial: number; maximum?: number; shared?: boolean }
+    interface MemoryDescriptor {
+      initial: number;
+      maximum?: number;
+      shared?: boolean;
+    }
     class Memory {
       constructor(descriptor: MemoryDescriptor);
       readonly buffer: ArrayBuffer | SharedArrayBuffer;
       grow(deltaPages: number): number;
     }
-    interface Global { value: number }
+    interface Global {
+      value: number;
+    }
     class Instance {
       constructor(module: Module, imports: Record<string, Record<string, unknown>>);
       readonly exports: Record<string, unknown>;

@@ -35,7 +35,8 @@ function sampleOf(b: Float32Array): Float32Array {
 function matches(b: Float32Array, e: Entry): boolean {
   if (b.length !== e.length) return false;
   for (let i = 0; i < SAMPLES; i++) {
-    const x = b[Math.floor((i * (b.length - 1)) / (SAMPLES - 1))]!, y = e.sample[i]!;
+    const x = b[Math.floor((i * (b.length - 1)) / (SAMPLES - 1))]!,
+      y = e.sample[i]!;
     if (x !== y && !(x !== x && y !== y)) return false; // NaN matches NaN
   }
   return true;

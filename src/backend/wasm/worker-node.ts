@@ -31,7 +31,7 @@ for (;;) {
     else if (now - since > SPIN_MS) Atomics.wait(ctl, CTL_GEN, gen);
   }
   gen = Atomics.load(ctl, CTL_GEN);
-  for (let v; ((v = Atomics.sub(ctl, CTL_TASKS, 1)) & FRESH) !== 0 && (v & COUNT_MASK) !== 0; ) {
+  for (let v; ((v = Atomics.sub(ctl, CTL_TASKS, 1)) & FRESH) !== 0 && (v & COUNT_MASK) !== 0;) {
     runTask(PARAMS, (v & COUNT_MASK) - 1, thread);
     Atomics.add(ctl, CTL_DONE, 1);
     Atomics.notify(ctl, CTL_DONE);

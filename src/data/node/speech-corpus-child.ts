@@ -3,4 +3,9 @@
 import { buildSpeechCorpus } from "./speech-corpus.js";
 
 const [dir, texts] = process.argv.slice(2);
-buildSpeechCorpus({ dir: dir!, texts: JSON.parse(texts!) as string[], saveEvery: 1, onProgress: (d) => process.stdout.write(`done ${d}\n`) });
+buildSpeechCorpus({
+  dir: dir!,
+  texts: JSON.parse(texts!) as string[],
+  saveEvery: 1,
+  onProgress: (d) => process.stdout.write(`done ${d}\n`),
+});

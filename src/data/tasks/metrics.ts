@@ -19,7 +19,8 @@ import { ArgumentError } from "../../engine/errors.js";
 
 /** The fraction (0–1) of hypotheses equal to their reference, character for character. */
 export function exactMatch(hypotheses: readonly string[], references: readonly string[]): number {
-  if (hypotheses.length !== references.length) throw new ArgumentError(`exactMatch: ${hypotheses.length} hypotheses but ${references.length} references`);
+  if (hypotheses.length !== references.length)
+    throw new ArgumentError(`exactMatch: ${hypotheses.length} hypotheses but ${references.length} references`);
   if (hypotheses.length === 0) return 0;
   let n = 0;
   for (let i = 0; i < hypotheses.length; i++) if (hypotheses[i] === references[i]) n++;
@@ -79,20 +80,37 @@ export interface BleuScore {
  * Corpus BLEU of `hypotheses` against one or more reference streams, sacrebleu's layout:
  * `references[k][i]` is the k-th reference of segment i (`corpusBleu(hyps, [refs])` for one reference each).
  */
-export function corpusBleu(hypotheses: readonly string[], references: readonly (readonly string[])[], opts: BleuOptions = {}): BleuScore {
-  const { tokenize = "13a", lowercase = false, smoothMethod = "exp", maxNgramOrder: N = 4, effectiveOrder = false } = opts;
-  if (!["exp", "none", "floor", "add-k"].includes(smoothMethod)) throw new ArgumentError(`corpusBleu: unknown smoothMethod ${JSON.stringify(smoothMethod)}`);
-  if (!(Number.isInteger(N) && N >= 1)) throw new ArgumentError(`corpusBleu: maxNgramOrder must be a positive integer, got ${N}`);
+export function corpusBleu(
+  hypotheses: readonly string[],
+  references: readonly (readonly string[])[],
+  opts: BleuOptions = {},
+): BleuScore {
+  const {
+    tokenize = "13a",
+    lowercase = false,
+    smoothMethod = "exp",
+    maxNgramOrder: N = 4,
+    effectiveOrder = false,
+  } = opts;
+  if (!["exp", "none", "floor", "add-k"].includes(smoothMethod))
+    throw new ArgumentError(`corpusBleu: unknown smoothMethod ${JSON.stringify(smoothMethod)}`);
+  if (!(Number.isInteger(N) && N >= 1))
+    throw new ArgumentError(`corpusBleu: maxNgramOrder must be a positive integer, got ${N}`);
   if (references.length === 0) throw new ArgumentError("corpusBleu: no reference streams");
   for (const [k, stream] of references.entries()) {
-    if (stream.length !== hypotheses.length) throw new ArgumentError(`corpusBleu: reference stream ${k} has ${stream.length} segments, the hypotheses ${hypotheses.length}`);
+    if (stream.length !== hypotheses.length)
+      throw new ArgumentError(
+        `corpusBleu: reference stream ${k} has ${stream.length} segments, the hypotheses ${hypotheses.length}`,
+      );
   }
   const prep = (s: string): string[] => {
     const t = (lowercase ? s.toLowerCase() : s).trimEnd();
     return splitWhitespace(tokenize === "13a" ? tokenize13a(t) : t);
   };
-  const correct = new Array<number>(N).fill(0), total = new Array<number>(N).fill(0);
-  let sysLen = 0, refLen = 0;
+  const correct = new Array<number>(N).fill(0),
+    total = new Array<number>(N).fill(0);
+  let sysLen = 0,
+    refLen = 0;
   for (let i = 0; i < hypotheses.length; i++) {
     const hyp = prep(hypotheses[i]!);
     // each n-gram's largest count in any one reference, and the reference lengths
@@ -101,28 +119,40 @@ export function corpusBleu(hypotheses: readonly string[], references: readonly (
     for (const stream of references) {
       const ref = prep(stream[i]!);
       refLens.push(ref.length);
-      ngramCounts(ref, N).forEach((m, n) => m.forEach((c, g) => refMax[n]!.set(g, Math.max(refMax[n]!.get(g) ?? 0, c))));
+      ngramCounts(ref, N).forEach((m, n) =>
+        m.forEach((c, g) => refMax[n]!.set(g, Math.max(refMax[n]!.get(g) ?? 0, c))),
+      );
     }
     sysLen += hyp.length;
     refLen += closestRefLen(hyp.length, refLens);
-    ngramCounts(hyp, N).forEach((m, n) => m.forEach((c, g) => {
-      total[n]! += c;
-      correct[n]! += Math.min(c, refMax[n]!.get(g) ?? 0);
-    }));
+    ngramCounts(hyp, N).forEach((m, n) =>
+      m.forEach((c, g) => {
+        total[n]! += c;
+        correct[n]! += Math.min(c, refMax[n]!.get(g) ?? 0);
+      }),
+    );
   }
   return bleuFromStats(correct, total, sysLen, refLen, { ...opts, smoothMethod, maxNgramOrder: N, effectiveOrder });
 }
 
 /** BLEU from its sufficient statistics (sacrebleu's compute_bleu). */
-export function bleuFromStats(correct: readonly number[], total: readonly number[], sysLen: number, refLen: number, opts: BleuOptions = {}): BleuScore {
+export function bleuFromStats(
+  correct: readonly number[],
+  total: readonly number[],
+  sysLen: number,
+  refLen: number,
+  opts: BleuOptions = {},
+): BleuScore {
   const { smoothMethod = "exp", maxNgramOrder: N = 4, effectiveOrder = false } = opts;
   const smoothValue = opts.smoothValue ?? (smoothMethod === "floor" ? 0.1 : smoothMethod === "add-k" ? 1 : 0);
-  const counts = [...correct], totals = [...total];
+  const counts = [...correct],
+    totals = [...total];
   // BP = exp(1 − r/c) when c < r
   const bp = sysLen < refLen ? (sysLen > 0 ? Math.exp(1 - refLen / sysLen) : 0) : 1;
   const precisions = new Array<number>(N).fill(0);
   if (!counts.some((c) => c > 0)) return { score: 0, counts, totals, precisions, bp, sysLen, refLen };
-  let smoothMteval = 1, effOrder = N;
+  let smoothMteval = 1,
+    effOrder = N;
   for (let n = 1; n <= N; n++) {
     if (smoothMethod === "add-k" && n > 1) {
       counts[n - 1]! += smoothValue;
@@ -168,7 +198,8 @@ function ngramCounts(tokens: readonly string[], N: number): Map<string, number>[
 
 /** The reference length closest to the hypothesis's; ties go to the shorter. */
 function closestRefLen(hypLen: number, refLens: readonly number[]): number {
-  let bestDiff = -1, best = -1;
+  let bestDiff = -1,
+    best = -1;
   for (const r of refLens) {
     const diff = Math.abs(hypLen - r);
     if (bestDiff === -1 || diff < bestDiff) {

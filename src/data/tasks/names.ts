@@ -39,7 +39,8 @@ export interface NamesTask {
 export function namesTask(words: readonly string[], opts: { seed?: number; fraction?: number } = {}): NamesTask {
   const names = [...new Set(words.map((w) => w.trim().toLowerCase()).filter((w) => w.length > 0))];
   if (names.length < 2) throw new ArgumentError(`namesTask: expected at least 2 distinct names, got ${names.length}`);
-  if (names.some((n) => n.includes(BOUNDARY))) throw new ArgumentError(`namesTask: a name contains the boundary token "${BOUNDARY}"`);
+  if (names.some((n) => n.includes(BOUNDARY)))
+    throw new ArgumentError(`namesTask: a name contains the boundary token "${BOUNDARY}"`);
   const chars = [...new Set(names.join(""))].sort((a, b) => a.codePointAt(0)! - b.codePointAt(0)!);
   const tokenizer = new CharTokenizer([BOUNDARY, ...chars]);
   const { train, val } = randomSplit(names, opts.fraction ?? 0.9, opts.seed ?? 0);
@@ -62,7 +63,11 @@ export function frame(names: readonly Int32Array[]): { x: Tensor; y: Tensor } {
 }
 
 /** B names drawn uniformly with replacement from `names`, framed. */
-export function nameBatch(names: readonly Int32Array[], batchSize: number, generator: Generator): { x: Tensor; y: Tensor } {
+export function nameBatch(
+  names: readonly Int32Array[],
+  batchSize: number,
+  generator: Generator,
+): { x: Tensor; y: Tensor } {
   const picked = Array.from({ length: batchSize }, () => names[generator.randint(0, names.length)]!);
   return frame(picked);
 }
@@ -73,7 +78,8 @@ export type LogitsFn = (x: Tensor) => Tensor;
 /** Mean cross-entropy in nats per character over every character (and end token) of `names`. */
 export function evalLoss(logitsOf: LogitsFn, names: readonly Int32Array[], batchSize = 500): number {
   return noGrad(() => {
-    let total = 0, count = 0;
+    let total = 0,
+      count = 0;
     for (let i = 0; i < names.length; i += batchSize) {
       const chunk = names.slice(i, i + batchSize);
       const { x, y } = frame(chunk);
@@ -91,8 +97,14 @@ export function evalLoss(logitsOf: LogitsFn, names: readonly Int32Array[], batch
  * Sample one name: start from ".", draw each next character from softmax(logits/temperature) of the
  * last position until "." or maxLen characters. Recomputes the prefix at every step (names are short).
  */
-export function sampleName(logitsOf: LogitsFn, task: NamesTask, generator: Generator, opts: { temperature?: number; maxLen?: number } = {}): string {
-  const temperature = opts.temperature ?? 1, maxLen = opts.maxLen ?? task.maxLen;
+export function sampleName(
+  logitsOf: LogitsFn,
+  task: NamesTask,
+  generator: Generator,
+  opts: { temperature?: number; maxLen?: number } = {},
+): string {
+  const temperature = opts.temperature ?? 1,
+    maxLen = opts.maxLen ?? task.maxLen;
   const ids = [0];
   noGrad(() => {
     while (ids.length <= maxLen) {
@@ -103,8 +115,13 @@ export function sampleName(logitsOf: LogitsFn, task: NamesTask, generator: Gener
       let zMax = -Infinity;
       for (const z of row) zMax = Math.max(zMax, z);
       const p = Array.from(row, (z) => Math.exp((z - zMax) / temperature));
-      let u = generator.random() * p.reduce((a, b) => a + b, 0), next = V - 1;
-      for (let i = 0; i < V; i++) if ((u -= p[i]!) < 0) { next = i; break; }
+      let u = generator.random() * p.reduce((a, b) => a + b, 0),
+        next = V - 1;
+      for (let i = 0; i < V; i++)
+        if ((u -= p[i]!) < 0) {
+          next = i;
+          break;
+        }
       if (next === 0) break;
       ids.push(next);
     }

@@ -19,7 +19,8 @@ export interface ReversalOptions {
 
 export function reversalTask(opts: ReversalOptions = {}): Seq2SeqTask {
   const { vocab = 20, minLen = 5, maxLen = 40 } = opts;
-  if (!Number.isInteger(vocab) || vocab < 2 || vocab > 26) throw new ArgumentError(`reversalTask: vocab must be an integer in 2…26, got ${vocab}`);
+  if (!Number.isInteger(vocab) || vocab < 2 || vocab > 26)
+    throw new ArgumentError(`reversalTask: vocab must be an integer in 2…26, got ${vocab}`);
   if (!Number.isInteger(minLen) || !Number.isInteger(maxLen) || minLen < 1 || maxLen < minLen) {
     throw new ArgumentError(`reversalTask: need integers 1 ≤ minLen ≤ maxLen, got ${minLen} and ${maxLen}`);
   }

@@ -12,7 +12,9 @@ import type { Generator } from "../../engine/rng.js";
 import { tensor } from "../../engine/creation.js";
 import type { Tensor } from "../../engine/tensor.js";
 
-export const PAD = 0, BOS = 1, EOS = 2;
+export const PAD = 0,
+  BOS = 1,
+  EOS = 2;
 const SPECIALS = ["<pad>", "<bos>", "<eos>"] as const;
 
 /** A task's example: the source and target as strings of symbols (characters, or tokens joined by spaces). */
@@ -74,10 +76,17 @@ export interface Seq2SeqTask {
 }
 
 /** n distinct examples (by source) that are not in `exclude`; for held-out sets. */
-export function distinctPairs(task: Seq2SeqTask, n: number, generator: Generator, exclude: ReadonlySet<string> = new Set()): Pair[] {
-  const seen = new Set<string>(), out: Pair[] = [];
+export function distinctPairs(
+  task: Seq2SeqTask,
+  n: number,
+  generator: Generator,
+  exclude: ReadonlySet<string> = new Set(),
+): Pair[] {
+  const seen = new Set<string>(),
+    out: Pair[] = [];
   for (let tries = 0; out.length < n; tries++) {
-    if (tries > 100 * n + 1000) throw new ArgumentError(`distinctPairs: could not draw ${n} distinct ${task.name} examples`);
+    if (tries > 100 * n + 1000)
+      throw new ArgumentError(`distinctPairs: could not draw ${n} distinct ${task.name} examples`);
     const p = task.sample(generator);
     if (seen.has(p.src) || exclude.has(p.src)) continue;
     seen.add(p.src);
@@ -98,8 +107,11 @@ export function makeBatch(task: Seq2SeqTask, pairs: readonly Pair[]): Seq2SeqBat
   const srcs = pairs.map((p) => task.srcVocab.encode(task.split(p.src)));
   const tgts = pairs.map((p) => task.tgtVocab.encode(task.split(p.tgt)));
   const B = pairs.length;
-  const S = Math.max(...srcs.map((s) => s.length)), T = Math.max(...tgts.map((t) => t.length)) + 1;
-  const src = new Int32Array(B * S), tgtIn = new Int32Array(B * T), tgtOut = new Int32Array(B * T); // PAD = 0
+  const S = Math.max(...srcs.map((s) => s.length)),
+    T = Math.max(...tgts.map((t) => t.length)) + 1;
+  const src = new Int32Array(B * S),
+    tgtIn = new Int32Array(B * T),
+    tgtOut = new Int32Array(B * T); // PAD = 0
   for (let b = 0; b < B; b++) {
     src.set(srcs[b]!, b * S);
     const y = tgts[b]!;
@@ -108,7 +120,11 @@ export function makeBatch(task: Seq2SeqTask, pairs: readonly Pair[]): Seq2SeqBat
     tgtOut.set(y, b * T);
     tgtOut[b * T + y.length] = EOS;
   }
-  return { src: tensor(src, { shape: [B, S] }), tgtIn: tensor(tgtIn, { shape: [B, T] }), tgtOut: tensor(tgtOut, { shape: [B, T] }) };
+  return {
+    src: tensor(src, { shape: [B, S] }),
+    tgtIn: tensor(tgtIn, { shape: [B, T] }),
+    tgtOut: tensor(tgtOut, { shape: [B, T] }),
+  };
 }
 
 /**
@@ -116,7 +132,13 @@ export function makeBatch(task: Seq2SeqTask, pairs: readonly Pair[]): Seq2SeqBat
  * sources rejected: 8 batches' worth are drawn, sorted by `length` of the source, cut into batches and taken in
  * a random order (a Fisher–Yates shuffle from the same generator); then 8 more. → the next batch's pairs.
  */
-export function bucketedBatches(task: Seq2SeqTask, data: Generator, batch: number, heldOut: ReadonlySet<string>, length: (src: string) => number): () => Pair[] {
+export function bucketedBatches(
+  task: Seq2SeqTask,
+  data: Generator,
+  batch: number,
+  heldOut: ReadonlySet<string>,
+  length: (src: string) => number,
+): () => Pair[] {
   let queue: Pair[][] = [];
   return () => {
     if (queue.length === 0) {

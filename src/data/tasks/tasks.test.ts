@@ -5,7 +5,21 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Generator, ArgumentError } from "../../index.js";
 import { assertThrowsWith } from "../../../test/harness/assert.js";
-import { BOS, DATE_FORMATS, EOS, PAD, SymbolVocab, datesTask, distinctPairs, formatDate, isoDate, makeBatch, parseDate, randomDate, reversalTask } from "./index.js";
+import {
+  BOS,
+  DATE_FORMATS,
+  EOS,
+  PAD,
+  SymbolVocab,
+  datesTask,
+  distinctPairs,
+  formatDate,
+  isoDate,
+  makeBatch,
+  parseDate,
+  randomDate,
+  reversalTask,
+} from "./index.js";
 
 /** Whether s is an ISO date yyyy-mm-dd of a real day, checked through JavaScript's own Date parser. */
 function isIsoDay(s: string): boolean {
@@ -31,28 +45,61 @@ test("dates: every target is a valid ISO date in 1950…2049, and every format p
 
 test("dates: the formats the brief names read as the dates they mean; malformed strings mean nothing", () => {
   // 3 March 1998 was a Tuesday (a calendar fact); 03/04/98 is month-first (US) in our formats
-  for (const s of ["3 March 1998", "Tuesday, March 3, 1998", "1998-3-3", "mar 3 98", "the 3rd of March 1998", "03.03.1998", "19980303", "MARCH 3 1998"]) {
+  for (const s of [
+    "3 March 1998",
+    "Tuesday, March 3, 1998",
+    "1998-3-3",
+    "mar 3 98",
+    "the 3rd of March 1998",
+    "03.03.1998",
+    "19980303",
+    "MARCH 3 1998",
+  ]) {
     assert.deepEqual(parseDate(s), ["1998-03-03"], s);
   }
   assert.deepEqual(parseDate("03/04/98"), ["1998-03-04"]);
   assert.deepEqual(parseDate("4/3/2049"), ["2049-04-03"]);
   assert.deepEqual(parseDate("1/1/49"), [], "M/D/YY is not a format (only MM/DD/YY)");
-  for (const s of ["Monday, March 3, 1998", "the 3th of March 1998", "30 February 2000", "31/12/99", "1949-12-31", "2050-01-01", "March 3 1998 ", ""]) {
+  for (const s of [
+    "Monday, March 3, 1998",
+    "the 3th of March 1998",
+    "30 February 2000",
+    "31/12/99",
+    "1949-12-31",
+    "2050-01-01",
+    "March 3 1998 ",
+    "",
+  ]) {
     assert.deepEqual(parseDate(s), [], JSON.stringify(s));
   }
 });
 
 test("dates: the sampler covers every format, its characters are in the vocabulary, and it is seeded", () => {
   const task = datesTask();
-  const a = Array.from({ length: 2000 }, ((g) => () => task.sample(g))(new Generator(5)));
-  const b = Array.from({ length: 2000 }, ((g) => () => task.sample(g))(new Generator(5)));
+  const a = Array.from(
+    { length: 2000 },
+    (
+      (g) => () =>
+        task.sample(g)
+    )(new Generator(5)),
+  );
+  const b = Array.from(
+    { length: 2000 },
+    (
+      (g) => () =>
+        task.sample(g)
+    )(new Generator(5)),
+  );
   assert.deepEqual(a, b);
   const templates = new Set<string>();
   for (const p of a) {
     task.srcVocab.encode(task.split(p.src)); // throws on an unknown character
     assert.deepEqual(task.tgtVocab.decode(task.tgtVocab.encode(task.split(p.tgt))), task.split(p.tgt));
     assert.deepEqual(parseDate(p.src), [p.tgt]);
-    const f = DATE_FORMATS.find((f) => { const d = p.tgt.split("-").map(Number); return formatDate({ year: d[0]!, month: d[1]!, day: d[2]! }, f) === p.src; });
+    const f = DATE_FORMATS.find((f) => {
+      const d = p.tgt.split("-").map(Number);
+      return formatDate({ year: d[0]!, month: d[1]!, day: d[2]! }, f) === p.src;
+    });
     templates.add(f!.template);
   }
   assert.equal(templates.size, DATE_FORMATS.length);
@@ -60,7 +107,8 @@ test("dates: the sampler covers every format, its characters are in the vocabula
 
 test("reversal: the target is the source reversed, lengths cover minLen…maxLen", () => {
   const task = reversalTask({ vocab: 5, minLen: 2, maxLen: 6 });
-  const g = new Generator(3), seen = new Set<number>();
+  const g = new Generator(3),
+    seen = new Set<number>();
   for (let n = 0; n < 500; n++) {
     const p = task.sample(g);
     const src = task.split(p.src);
@@ -74,12 +122,24 @@ test("reversal: the target is the source reversed, lengths cover minLen…maxLen
 
 test("makeBatch: the source padded, the target shifted with BOS and closed with EOS; distinctPairs excludes", () => {
   const task = reversalTask({ vocab: 4 });
-  const pairs = [{ src: "a b c", tgt: "c b a" }, { src: "d", tgt: "d" }];
+  const pairs = [
+    { src: "a b c", tgt: "c b a" },
+    { src: "d", tgt: "d" },
+  ];
   const { src, tgtIn, tgtOut } = makeBatch(task, pairs);
   const [a, b, c, d] = task.srcVocab.encode(["a", "b", "c", "d"]);
-  assert.deepEqual(src.toArray(), [[a, b, c], [d, PAD, PAD]]);
-  assert.deepEqual(tgtIn.toArray(), [[BOS, c, b, a], [BOS, d, PAD, PAD]]);
-  assert.deepEqual(tgtOut.toArray(), [[c, b, a, EOS], [d, EOS, PAD, PAD]]);
+  assert.deepEqual(src.toArray(), [
+    [a, b, c],
+    [d, PAD, PAD],
+  ]);
+  assert.deepEqual(tgtIn.toArray(), [
+    [BOS, c, b, a],
+    [BOS, d, PAD, PAD],
+  ]);
+  assert.deepEqual(tgtOut.toArray(), [
+    [c, b, a, EOS],
+    [d, EOS, PAD, PAD],
+  ]);
   const held = distinctPairs(task, 50, new Generator(1));
   assert.equal(new Set(held.map((p) => p.src)).size, 50);
   const more = distinctPairs(task, 50, new Generator(2), new Set(held.map((p) => p.src)));

@@ -20,7 +20,32 @@ import { SymbolVocab, type Pair, type Seq2SeqTask } from "./seq.js";
 
 /** English glosses of the concepts (for reading the examples; the languages themselves are invented). */
 export const GLOSSES = Object.freeze({
-  nouns: ["dog", "cat", "bird", "fish", "horse", "child", "woman", "man", "king", "queen", "farmer", "teacher", "house", "tree", "river", "stone", "book", "ship", "city", "garden", "bread", "apple", "sword", "lamp"],
+  nouns: [
+    "dog",
+    "cat",
+    "bird",
+    "fish",
+    "horse",
+    "child",
+    "woman",
+    "man",
+    "king",
+    "queen",
+    "farmer",
+    "teacher",
+    "house",
+    "tree",
+    "river",
+    "stone",
+    "book",
+    "ship",
+    "city",
+    "garden",
+    "bread",
+    "apple",
+    "sword",
+    "lamp",
+  ],
   adjectives: ["big", "small", "red", "blue", "old", "young", "happy", "sad", "fast", "slow", "tall", "quiet"],
   verbs: ["see", "like", "find", "carry", "build", "paint", "follow", "call", "eat", "hold", "watch", "help"],
   prepositions: ["with", "near", "under", "behind"],
@@ -127,7 +152,11 @@ export function randomMeaning(g: Generator, opts: MeaningOptions = {}): Meaning 
 /** The source sentence (SVO): [PL] adj… noun [PAST] verb [PL] adj… noun [prep [PL] adj… noun] */
 export function sourceSentence(m: Meaning, lex: Lexicon): string {
   const L = lex.source;
-  const np = (p: NounPhrase): string[] => [...(p.plural ? [L.plural] : []), ...p.adjectives.map((a) => L.adjectives[a]!), L.nouns[p.noun]!];
+  const np = (p: NounPhrase): string[] => [
+    ...(p.plural ? [L.plural] : []),
+    ...p.adjectives.map((a) => L.adjectives[a]!),
+    L.nouns[p.noun]!,
+  ];
   const words = [...np(m.subject), ...(m.past ? [L.past] : []), L.verbs[m.verb]!, ...np(m.object)];
   if (m.adjunct) words.push(L.adpositions[m.adjunct.adposition]!, ...np(m.adjunct.np));
   return words.join(" ");
@@ -137,7 +166,11 @@ export function sourceSentence(m: Meaning, lex: Lexicon): string {
 export function targetSentence(m: Meaning, lex: Lexicon): string {
   const L = lex.target;
   // the noun, its plural suffix, then the adjectives in mirror order
-  const np = (p: NounPhrase): string[] => [L.nouns[p.noun]!, ...(p.plural ? [L.plural] : []), ...[...p.adjectives].reverse().map((a) => L.adjectives[a]!)];
+  const np = (p: NounPhrase): string[] => [
+    L.nouns[p.noun]!,
+    ...(p.plural ? [L.plural] : []),
+    ...[...p.adjectives].reverse().map((a) => L.adjectives[a]!),
+  ];
   const words = [...np(m.subject)];
   if (m.adjunct) words.push(...np(m.adjunct.np), L.adpositions[m.adjunct.adposition]!);
   words.push(...np(m.object), L.object, L.verbs[m.verb]!, ...(m.past ? [L.past] : []));
@@ -146,9 +179,15 @@ export function targetSentence(m: Meaning, lex: Lexicon): string {
 
 /** The English gloss of a meaning, for reading examples: "the big dogs saw a red bird with the old king". */
 export function gloss(m: Meaning): string {
-  const np = (p: NounPhrase): string => [...p.adjectives.map((a) => GLOSSES.adjectives[a]!), GLOSSES.nouns[p.noun]! + (p.plural ? "s" : "")].join(" ");
+  const np = (p: NounPhrase): string =>
+    [...p.adjectives.map((a) => GLOSSES.adjectives[a]!), GLOSSES.nouns[p.noun]! + (p.plural ? "s" : "")].join(" ");
   const verb = GLOSSES.verbs[m.verb]! + (m.past ? " (past)" : "");
-  return [np(m.subject), verb, np(m.object), ...(m.adjunct ? [GLOSSES.prepositions[m.adjunct.adposition]!, np(m.adjunct.np)] : [])].join(" ");
+  return [
+    np(m.subject),
+    verb,
+    np(m.object),
+    ...(m.adjunct ? [GLOSSES.prepositions[m.adjunct.adposition]!, np(m.adjunct.np)] : []),
+  ].join(" ");
 }
 
 export interface TranslationOptions extends MeaningOptions {
@@ -164,10 +203,20 @@ export function translationTask(opts: TranslationOptions = {}): Seq2SeqTask & { 
   const { lexiconSeed = 0, ...meaning } = opts;
   const maxAdjectives = meaning.maxAdjectives ?? 2;
   if (!(Number.isInteger(maxAdjectives) && maxAdjectives >= 0 && maxAdjectives <= GLOSSES.adjectives.length)) {
-    throw new ArgumentError(`translationTask: maxAdjectives must be an integer in [0, ${GLOSSES.adjectives.length}], got ${maxAdjectives}`);
+    throw new ArgumentError(
+      `translationTask: maxAdjectives must be an integer in [0, ${GLOSSES.adjectives.length}], got ${maxAdjectives}`,
+    );
   }
   const lexicon = makeLexicon(new Generator(lexiconSeed));
-  const words = (L: Language): string[] => [...L.nouns, ...L.adjectives, ...L.verbs, ...L.adpositions, L.plural, L.past, ...(L.object ? [L.object] : [])];
+  const words = (L: Language): string[] => [
+    ...L.nouns,
+    ...L.adjectives,
+    ...L.verbs,
+    ...L.adpositions,
+    L.plural,
+    L.past,
+    ...(L.object ? [L.object] : []),
+  ];
   return {
     name: "translation",
     lexicon,
@@ -188,7 +237,8 @@ export function translationTask(opts: TranslationOptions = {}): Seq2SeqTask & { 
 export function lexiconWords(lex: Lexicon): string[] {
   const words = new Set<string>();
   for (const L of [lex.source, lex.target]) {
-    for (const w of [...L.nouns, ...L.adjectives, ...L.verbs, ...L.adpositions, L.plural, L.past, L.object]) if (w) words.add(w);
+    for (const w of [...L.nouns, ...L.adjectives, ...L.verbs, ...L.adpositions, L.plural, L.past, L.object])
+      if (w) words.add(w);
   }
   return [...words].sort();
 }

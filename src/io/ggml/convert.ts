@@ -28,7 +28,18 @@
 import type { Tensor } from "../../engine/tensor.js";
 import { tensor } from "../../engine/creation.js";
 import { ArgumentError } from "../../engine/errors.js";
-import { GgufError, metaArray, metaNumber, metaString, parseGguf, serializeGguf, tensorBytes, type Gguf, type GgufEntry, type GgufTensorData } from "./gguf.js";
+import {
+  GgufError,
+  metaArray,
+  metaNumber,
+  metaString,
+  parseGguf,
+  serializeGguf,
+  tensorBytes,
+  type Gguf,
+  type GgufEntry,
+  type GgufTensorData,
+} from "./gguf.js";
 import { GGML_TYPES, dequantize, quantize, rowBytes, type GgmlType } from "./quants.js";
 
 /** The hyper-parameters GGUF needs, in our config's names (LLaMA's; GPT-2 leaves the LLaMA-only ones out). */
@@ -69,7 +80,19 @@ export interface GgufTokenizer {
 
 /** The GGUF `general.file_type` of a file whose matrices are mostly `type` (llama.cpp's llama_ftype). */
 const FILE_TYPE: Record<GgmlType, number> = {
-  F32: 0, F16: 1, Q4_0: 2, Q4_1: 3, Q8_0: 7, Q5_0: 8, Q5_1: 9, Q2_K: 10, Q3_K: 12, Q4_K: 15, Q5_K: 17, Q6_K: 18, BF16: 32,
+  F32: 0,
+  F16: 1,
+  Q4_0: 2,
+  Q4_1: 3,
+  Q8_0: 7,
+  Q5_0: 8,
+  Q5_1: 9,
+  Q2_K: 10,
+  Q3_K: 12,
+  Q4_K: 15,
+  Q5_K: 17,
+  Q6_K: 18,
+  BF16: 32,
 };
 
 /** The type a matrix with rows of `cols` gets when `type` was asked for. */
@@ -86,13 +109,21 @@ const str = (value: string): GgufEntry => ({ type: "string", value });
  * LLaMA's wq/wk rows from the half-split layout (HF, ours) to llama.cpp's interleaved one, per head:
  * row s·hs/2 + i → row 2i + s (llama.cpp's convert_hf_to_gguf `permute`); `inverse` undoes it.
  */
-export function permuteRotary(w: Float32Array, rows: number, cols: number, heads: number, inverse = false): Float32Array {
-  const hs = rows / heads, half = hs / 2;
+export function permuteRotary(
+  w: Float32Array,
+  rows: number,
+  cols: number,
+  heads: number,
+  inverse = false,
+): Float32Array {
+  const hs = rows / heads,
+    half = hs / 2;
   const out = new Float32Array(w.length);
   for (let h = 0; h < heads; h++) {
     for (let s = 0; s < 2; s++) {
       for (let i = 0; i < half; i++) {
-        const split = h * hs + s * half + i, interleaved = h * hs + 2 * i + s;
+        const split = h * hs + s * half + i,
+          interleaved = h * hs + 2 * i + s;
         const [from, to] = inverse ? [interleaved, split] : [split, interleaved];
         out.set(w.subarray(from * cols, (from + 1) * cols), to * cols);
       }
@@ -102,8 +133,15 @@ export function permuteRotary(w: Float32Array, rows: number, cols: number, heads
 }
 
 /** Our state dict (LLaMA or GPT-2 names) → a GGUF file llama.cpp loads, matrices in `type`. */
-export function toGguf(state: Record<string, Tensor>, c: GgufModelConfig, type: GgmlType, tok: GgufTokenizer, opts: { name?: string; onTensor?: (done: number, total: number, name: string) => void } = {}): Uint8Array {
-  if (tok.tokens.length !== c.vocabSize) throw new ArgumentError(`toGguf: the tokenizer has ${tok.tokens.length} tokens, the model ${c.vocabSize}`);
+export function toGguf(
+  state: Record<string, Tensor>,
+  c: GgufModelConfig,
+  type: GgmlType,
+  tok: GgufTokenizer,
+  opts: { name?: string; onTensor?: (done: number, total: number, name: string) => void } = {},
+): Uint8Array {
+  if (tok.tokens.length !== c.vocabSize)
+    throw new ArgumentError(`toGguf: the tokenizer has ${tok.tokens.length} tokens, the model ${c.vocabSize}`);
   const a = c.arch;
   const meta: [string, GgufEntry][] = [
     ["general.architecture", str(a)],
@@ -130,10 +168,23 @@ export function toGguf(state: Record<string, Tensor>, c: GgufModelConfig, type: 
   meta.push(["tokenizer.ggml.model", str(tok.model)]);
   if (tok.pre !== undefined) meta.push(["tokenizer.ggml.pre", str(tok.pre)]);
   meta.push(["tokenizer.ggml.tokens", { type: "array", value: { itemType: "string", items: tok.tokens } }]);
-  if (tok.scores) meta.push(["tokenizer.ggml.scores", { type: "array", value: { itemType: "f32", items: tok.scores.map(Math.fround) } }]);
-  meta.push(["tokenizer.ggml.token_type", { type: "array", value: { itemType: "i32", items: tok.tokenTypes ?? tok.tokens.map(() => 1) } }]);
-  if (tok.merges) meta.push(["tokenizer.ggml.merges", { type: "array", value: { itemType: "string", items: tok.merges } }]);
-  for (const [k, v] of [["bos", tok.bosId], ["eos", tok.eosId], ["unknown", tok.unkId], ["padding", tok.padId]] as const) {
+  if (tok.scores)
+    meta.push([
+      "tokenizer.ggml.scores",
+      { type: "array", value: { itemType: "f32", items: tok.scores.map(Math.fround) } },
+    ]);
+  meta.push([
+    "tokenizer.ggml.token_type",
+    { type: "array", value: { itemType: "i32", items: tok.tokenTypes ?? tok.tokens.map(() => 1) } },
+  ]);
+  if (tok.merges)
+    meta.push(["tokenizer.ggml.merges", { type: "array", value: { itemType: "string", items: tok.merges } }]);
+  for (const [k, v] of [
+    ["bos", tok.bosId],
+    ["eos", tok.eosId],
+    ["unknown", tok.unkId],
+    ["padding", tok.padId],
+  ] as const) {
     if (v !== undefined) meta.push([`tokenizer.ggml.${k}_token_id`, u32(v)]);
   }
   if (tok.addBos !== undefined) meta.push(["tokenizer.ggml.add_bos_token", { type: "bool", value: tok.addBos }]);
@@ -151,7 +202,10 @@ export function toGguf(state: Record<string, Tensor>, c: GgufModelConfig, type: 
     const shape = [...parts[0]!.shape];
     let data: Float32Array = new Float32Array(parts.reduce((s, t) => s + t.numel(), 0));
     let o = 0;
-    for (const t of parts) { data.set(Float32Array.from(t.dataSync() as ArrayLike<number>), o); o += t.numel(); }
+    for (const t of parts) {
+      data.set(Float32Array.from(t.dataSync() as ArrayLike<number>), o);
+      o += t.numel();
+    }
     if (parts.length > 1) shape[0] = parts.reduce((s, t) => s + t.shape[0]!, 0); // q; k; v stacked along the output rows
     if (p.rotaryHeads) data = permuteRotary(data, shape[0]!, shape[1]!, p.rotaryHeads);
     const ne = [...shape].reverse();
@@ -166,15 +220,27 @@ export function toGguf(state: Record<string, Tensor>, c: GgufModelConfig, type: 
  * One GGUF tensor: the tensors of ours it stacks (along the rows), LLaMA's rotary permutation, the row counts
  * of unequal parts (Falcon's q; k; v), and for a head tied to the embedding: whether the file holds it.
  */
-interface PlanEntry { ours: string[]; gguf: string; rotaryHeads?: number; partRows?: number[]; tiedHead?: boolean; write?: boolean }
+interface PlanEntry {
+  ours: string[];
+  gguf: string;
+  rotaryHeads?: number;
+  partRows?: number[];
+  tiedHead?: boolean;
+  write?: boolean;
+}
 
 function tensorPlan(c: GgufModelConfig): PlanEntry[] {
   const out: PlanEntry[] = [{ ours: ["tokEmb.weight"], gguf: "token_embd.weight" }];
   if (c.arch === "gpt2") out.push({ ours: ["posEmb.weight"], gguf: "position_embd.weight" });
-  if (c.arch === "bloom") out.push({ ours: ["normEmb.weight"], gguf: "token_embd_norm.weight" }, { ours: ["normEmb.bias"], gguf: "token_embd_norm.bias" });
+  if (c.arch === "bloom")
+    out.push(
+      { ours: ["normEmb.weight"], gguf: "token_embd_norm.weight" },
+      { ours: ["normEmb.bias"], gguf: "token_embd_norm.bias" },
+    );
   const hs = c.nEmbd / c.nHead;
   for (let i = 0; i < c.nLayer; i++) {
-    const b = `blocks.${i}.`, g = `blk.${i}.`;
+    const b = `blocks.${i}.`,
+      g = `blk.${i}.`;
     if (c.arch === "llama") {
       out.push(
         { ours: [`${b}norm1.weight`], gguf: `${g}attn_norm.weight` },
@@ -193,7 +259,11 @@ function tensorPlan(c: GgufModelConfig): PlanEntry[] {
       out.push(
         { ours: [`${b}norm1.weight`], gguf: `${g}attn_norm.weight` },
         { ours: [`${b}norm1.bias`], gguf: `${g}attn_norm.bias` },
-        { ours: [`${b}attn.wq.weight`, `${b}attn.wk.weight`, `${b}attn.wv.weight`], gguf: `${g}attn_qkv.weight`, partRows: [c.nEmbd, kv, kv] },
+        {
+          ours: [`${b}attn.wq.weight`, `${b}attn.wk.weight`, `${b}attn.wv.weight`],
+          gguf: `${g}attn_qkv.weight`,
+          partRows: [c.nEmbd, kv, kv],
+        },
         { ours: [`${b}attn.wo.weight`], gguf: `${g}attn_output.weight` },
         { ours: [`${b}mlp.up.weight`], gguf: `${g}ffn_up.weight` },
         { ours: [`${b}mlp.down.weight`], gguf: `${g}ffn_down.weight` },
@@ -237,12 +307,14 @@ export interface GgufModel {
 
 /** Rows of a stored matrix permuted like permuteRotary, moving whole rows of bytes (blocks never span rows). */
 function permuteRows(bytes: Uint8Array, rows: number, rowLength: number, heads: number): Uint8Array {
-  const hs = rows / heads, half = hs / 2;
+  const hs = rows / heads,
+    half = hs / 2;
   const out = new Uint8Array(bytes.length);
   for (let h = 0; h < heads; h++) {
     for (let s = 0; s < 2; s++) {
       for (let i = 0; i < half; i++) {
-        const split = h * hs + s * half + i, interleaved = h * hs + 2 * i + s; // file row `interleaved` → our row `split`
+        const split = h * hs + s * half + i,
+          interleaved = h * hs + 2 * i + s; // file row `interleaved` → our row `split`
         out.set(bytes.subarray(interleaved * rowLength, (interleaved + 1) * rowLength), split * rowLength);
       }
     }
@@ -267,23 +339,36 @@ export function fromGguf(bytes: Uint8Array, opts: { dequantize?: boolean } = {})
     return v;
   };
   const tokens = metaArray(g, "tokenizer.ggml.tokens");
-  if (!tokens || tokens.itemType !== "string") throw new GgufError("gguf: tokenizer.ggml.tokens is missing or not an array of strings");
+  if (!tokens || tokens.itemType !== "string")
+    throw new GgufError("gguf: tokenizer.ggml.tokens is missing or not an array of strings");
   const c: GgufModelConfig = {
-    arch, vocabSize: tokens.items.length, blockSize: need(`${arch}.context_length`), nLayer: need(`${arch}.block_count`),
-    nHead: need(`${arch}.attention.head_count`), nEmbd: need(`${arch}.embedding_length`), intermediateSize: need(`${arch}.feed_forward_length`),
-    normEps: arch === "llama" ? need("llama.attention.layer_norm_rms_epsilon") : need(`${arch}.attention.layer_norm_epsilon`),
+    arch,
+    vocabSize: tokens.items.length,
+    blockSize: need(`${arch}.context_length`),
+    nLayer: need(`${arch}.block_count`),
+    nHead: need(`${arch}.attention.head_count`),
+    nEmbd: need(`${arch}.embedding_length`),
+    intermediateSize: need(`${arch}.feed_forward_length`),
+    normEps:
+      arch === "llama" ? need("llama.attention.layer_norm_rms_epsilon") : need(`${arch}.attention.layer_norm_epsilon`),
   };
-  if (arch !== "gpt2") c.nKvHeads = metaNumber(g, `${arch}.attention.head_count_kv`) ?? (arch === "falcon" ? 1 : c.nHead);
+  if (arch !== "gpt2")
+    c.nKvHeads = metaNumber(g, `${arch}.attention.head_count_kv`) ?? (arch === "falcon" ? 1 : c.nHead);
   if (arch === "llama" || arch === "falcon") c.ropeTheta = metaNumber(g, `${arch}.rope.freq_base`) ?? 10000;
-  if (c.nHead < 1 || c.nEmbd % c.nHead !== 0) throw new GgufError(`gguf: embedding_length ${c.nEmbd} is not a multiple of head_count ${c.nHead}`);
+  if (c.nHead < 1 || c.nEmbd % c.nHead !== 0)
+    throw new GgufError(`gguf: embedding_length ${c.nEmbd} is not a multiple of head_count ${c.nHead}`);
   const tokModel = metaString(g, "tokenizer.ggml.model");
   const numbers = (key: string): number[] | undefined => metaArray(g, key)?.items.map(Number);
   const tokenizer: GgufTokenizer = {
-    model: tokModel === "llama" ? "llama" : "gpt2", tokens: tokens.items as string[],
-    scores: numbers("tokenizer.ggml.scores"), tokenTypes: numbers("tokenizer.ggml.token_type"),
+    model: tokModel === "llama" ? "llama" : "gpt2",
+    tokens: tokens.items as string[],
+    scores: numbers("tokenizer.ggml.scores"),
+    tokenTypes: numbers("tokenizer.ggml.token_type"),
     merges: metaArray(g, "tokenizer.ggml.merges")?.items as string[] | undefined,
-    bosId: metaNumber(g, "tokenizer.ggml.bos_token_id"), eosId: metaNumber(g, "tokenizer.ggml.eos_token_id"),
-    unkId: metaNumber(g, "tokenizer.ggml.unknown_token_id"), padId: metaNumber(g, "tokenizer.ggml.padding_token_id"),
+    bosId: metaNumber(g, "tokenizer.ggml.bos_token_id"),
+    eosId: metaNumber(g, "tokenizer.ggml.eos_token_id"),
+    unkId: metaNumber(g, "tokenizer.ggml.unknown_token_id"),
+    padId: metaNumber(g, "tokenizer.ggml.padding_token_id"),
   };
   const pre = metaString(g, "tokenizer.ggml.pre");
   if (pre !== undefined) tokenizer.pre = pre;
@@ -297,15 +382,23 @@ export function fromGguf(bytes: Uint8Array, opts: { dequantize?: boolean } = {})
     if (!info && p.tiedHead) info = byName.get("token_embd.weight"); // tied in the file
     if (!info) throw new GgufError(`gguf: tensor ${p.gguf} is missing`);
     const shape = [...info.ne].reverse(); // PyTorch order
-    if (shape.length > 2) throw new GgufError(`gguf: tensor ${p.gguf} has ${shape.length} dimensions, a model's have at most 2`);
+    if (shape.length > 2)
+      throw new GgufError(`gguf: tensor ${p.gguf} has ${shape.length} dimensions, a model's have at most 2`);
     const cols = shape.length === 2 ? shape[1]! : 1;
     const totalRows = shape[0]!;
     // a row is a row of a matrix, or one element of a vector (vectors are F32, F16 or BF16: blocks of one)
-    const rb = shape.length === 2 ? rowBytes(info.type, cols) : GGML_TYPES[info.type].blockSize === 1 ? GGML_TYPES[info.type].typeSize : 0;
+    const rb =
+      shape.length === 2
+        ? rowBytes(info.type, cols)
+        : GGML_TYPES[info.type].blockSize === 1
+          ? GGML_TYPES[info.type].typeSize
+          : 0;
     if (rb === 0) throw new GgufError(`gguf: vector ${p.gguf} is stored as ${info.type}; vectors are F32, F16 or BF16`);
     const parts = p.partRows ?? p.ours.map(() => totalRows / p.ours.length);
     if (parts.some((r) => !Number.isInteger(r)) || parts.reduce((s, r) => s + r, 0) !== totalRows) {
-      throw new GgufError(`gguf: tensor ${p.gguf} (${shape.join(", ")}) does not split into parts of ${parts.join(", ")} rows`);
+      throw new GgufError(
+        `gguf: tensor ${p.gguf} (${shape.join(", ")}) does not split into parts of ${parts.join(", ")} rows`,
+      );
     }
     let stored = tensorBytes(bytes, info);
     if (p.rotaryHeads) stored = permuteRows(stored, totalRows, rb, p.rotaryHeads);
@@ -319,7 +412,7 @@ export function fromGguf(bytes: Uint8Array, opts: { dequantize?: boolean } = {})
       raw[name] = { type: info!.type, shape: partShape, bytes: partBytes };
       if (p.tiedHead) return; // our tied head has no tensor of its own: only its blocks are kept
       const isMatrix = shape.length === 2 && !/Emb\./.test(name);
-      if (opts.dequantize ?? true ? true : !isMatrix) {
+      if ((opts.dequantize ?? true) ? true : !isMatrix) {
         const n = partShape.reduce((s, d) => s * d, 1);
         state[name] = tensor(dequantize(info!.type, partBytes, n), { shape: partShape });
       }

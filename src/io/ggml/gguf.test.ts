@@ -3,7 +3,17 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { LoadError } from "../../engine/errors.js";
-import { GgufError, parseGguf, serializeGguf, tensorBytes, metaNumber, metaString, metaArray, type GgufEntry, type GgufTensorData } from "./gguf.js";
+import {
+  GgufError,
+  parseGguf,
+  serializeGguf,
+  tensorBytes,
+  metaNumber,
+  metaString,
+  metaArray,
+  type GgufEntry,
+  type GgufTensorData,
+} from "./gguf.js";
 import { GGML_TYPE_NAMES, quantize, GGML_TYPES } from "./quants.js";
 
 function sampleMetadata(): [string, GgufEntry][] {
@@ -25,7 +35,19 @@ function sampleMetadata(): [string, GgufEntry][] {
     ["t.empty", { type: "string", value: "" }],
     ["t.tokens", { type: "array", value: { itemType: "string", items: ["<s>", "▁the", "", "\n"] } }],
     ["t.scores", { type: "array", value: { itemType: "f32", items: [0, -1.5, Math.fround(0.1)] } }],
-    ["t.nested", { type: "array", value: { itemType: "array", items: [{ itemType: "i32", items: [1, 2] }, { itemType: "bool", items: [] }] } }],
+    [
+      "t.nested",
+      {
+        type: "array",
+        value: {
+          itemType: "array",
+          items: [
+            { itemType: "i32", items: [1, 2] },
+            { itemType: "bool", items: [] },
+          ],
+        },
+      },
+    ],
     ["t.empty_array", { type: "array", value: { itemType: "u64", items: [] } }],
   ];
 }
@@ -52,11 +74,15 @@ test("round trip: every metadata value type, nested arrays, every tensor type, a
   assert.equal(g.version, 3);
   assert.equal(g.alignment, 64);
   assert.equal(g.dataOffset % 64, 0);
-  assert.deepEqual([...g.metadata.keys()], meta.map(([k]) => k));
+  assert.deepEqual(
+    [...g.metadata.keys()],
+    meta.map(([k]) => k),
+  );
   for (const [k, e] of meta) assert.deepEqual(g.metadata.get(k), e, k);
   assert.equal(g.tensors.length, tensors.length);
   for (let i = 0; i < tensors.length; i++) {
-    const t = tensors[i]!, r = g.tensors[i]!;
+    const t = tensors[i]!,
+      r = g.tensors[i]!;
     assert.equal(r.name, t.name);
     assert.equal(r.type, t.type);
     assert.deepEqual(r.ne, t.ne);
@@ -68,7 +94,13 @@ test("round trip: every metadata value type, nested arrays, every tensor type, a
   assert.equal(metaString(g, "general.architecture"), "llama");
   assert.deepEqual(metaArray(g, "t.tokens")?.items, ["<s>", "▁the", "", "\n"]);
   // a second serialization is the same bytes
-  assert.deepEqual(serializeGguf(g.metadata, g.tensors.map((t) => ({ ...t, data: tensorBytes(file, t) }))), file);
+  assert.deepEqual(
+    serializeGguf(
+      g.metadata,
+      g.tensors.map((t) => ({ ...t, data: tensorBytes(file, t) })),
+    ),
+    file,
+  );
 });
 
 test("default alignment 32, no tensors, no metadata", () => {
@@ -77,7 +109,10 @@ test("default alignment 32, no tensors, no metadata", () => {
   const g = parseGguf(empty);
   assert.equal(g.alignment, 32);
   assert.equal(g.tensors.length, 0);
-  const one = serializeGguf([], [{ name: "w", type: "Q8_0", ne: [32, 1], data: quantize("Q8_0", new Float32Array(32).fill(1)) }]);
+  const one = serializeGguf(
+    [],
+    [{ name: "w", type: "Q8_0", ne: [32, 1], data: quantize("Q8_0", new Float32Array(32).fill(1)) }],
+  );
   assert.equal(parseGguf(one).dataOffset % 32, 0);
 });
 
@@ -86,15 +121,42 @@ test("default alignment 32, no tensors, no metadata", () => {
 
 class Bytes {
   parts: number[] = [];
-  u8(v: number): this { this.parts.push(v & 0xff); return this; }
-  u32(v: number): this { for (let i = 0; i < 4; i++) this.parts.push((v >>> (8 * i)) & 0xff); return this; }
-  u64(v: bigint | number): this { let b = BigInt.asUintN(64, BigInt(v)); for (let i = 0; i < 8; i++) { this.parts.push(Number(b & 0xffn)); b >>= 8n; } return this; }
-  str(s: string): this { const b = new TextEncoder().encode(s); this.u64(b.length); for (const x of b) this.parts.push(x); return this; }
-  raw(b: ArrayLike<number>): this { for (let i = 0; i < b.length; i++) this.parts.push(b[i]!); return this; }
-  pad(a = 32): this { while (this.parts.length % a) this.parts.push(0); return this; }
-  done(): Uint8Array { return new Uint8Array(this.parts); }
+  u8(v: number): this {
+    this.parts.push(v & 0xff);
+    return this;
+  }
+  u32(v: number): this {
+    for (let i = 0; i < 4; i++) this.parts.push((v >>> (8 * i)) & 0xff);
+    return this;
+  }
+  u64(v: bigint | number): this {
+    let b = BigInt.asUintN(64, BigInt(v));
+    for (let i = 0; i < 8; i++) {
+      this.parts.push(Number(b & 0xffn));
+      b >>= 8n;
+    }
+    return this;
+  }
+  str(s: string): this {
+    const b = new TextEncoder().encode(s);
+    this.u64(b.length);
+    for (const x of b) this.parts.push(x);
+    return this;
+  }
+  raw(b: ArrayLike<number>): this {
+    for (let i = 0; i < b.length; i++) this.parts.push(b[i]!);
+    return this;
+  }
+  pad(a = 32): this {
+    while (this.parts.length % a) this.parts.push(0);
+    return this;
+  }
+  done(): Uint8Array {
+    return new Uint8Array(this.parts);
+  }
 }
-const header = (tensors: number | bigint, kvs: number | bigint, version = 3): Bytes => new Bytes().raw([0x47, 0x47, 0x55, 0x46]).u32(version).u64(tensors).u64(kvs);
+const header = (tensors: number | bigint, kvs: number | bigint, version = 3): Bytes =>
+  new Bytes().raw([0x47, 0x47, 0x55, 0x46]).u32(version).u64(tensors).u64(kvs);
 /** A tensor info: name, dims, type id, offset. */
 const info = (b: Bytes, name: string, ne: (number | bigint)[], type: number, offset: number | bigint): Bytes => {
   b.str(name).u32(ne.length);
@@ -115,54 +177,235 @@ const MALFORMED: [string, () => Uint8Array, RegExp][] = [
   ["tensor count larger than the file can hold", () => header(1000, 0).done(), /tensor count 1000.*cannot fit/],
   ["huge metadata count", () => header(0, 0x7fffffffffffffffn).done(), /metadata count/],
   ["metadata count larger than the file", () => header(0, 2).str("a").u32(0).u8(1).done(), /metadata count 2/],
-  ["key length past the end (CVE: string length)", () => header(0, 1).u64(1000).raw([0x61]).u32(0).u8(0).raw(new Array(20).fill(0)).done(), /key 0.*needs 1000/],
+  [
+    "key length past the end (CVE: string length)",
+    () => header(0, 1).u64(1000).raw([0x61]).u32(0).u8(0).raw(new Array(20).fill(0)).done(),
+    /key 0.*needs 1000/,
+  ],
   ["key length 2^64−1", () => header(0, 1).u64(0xffffffffffffffffn).raw(new Array(13).fill(0)).done(), /too large/],
   ["key longer than 65535 bytes", () => header(0, 1).str("k".repeat(70000)).u32(0).u8(1).done(), /more than 65535/],
   ["key not UTF-8", () => header(0, 1).u64(2).raw([0xc3, 0x28]).u32(0).u8(1).done(), /UTF-8/],
   ["duplicate key", () => header(0, 2).str("a").u32(0).u8(1).str("a").u32(0).u8(2).done(), /appears twice/],
-  ["unknown value type 13", () => header(0, 1).str("a").u32(13).u8(1).raw(new Array(12).fill(0)).done(), /not a known value type/],
-  ["value type 2^31", () => header(0, 1).str("a").u32(0x80000000).u8(1).raw(new Array(12).fill(0)).done(), /not a known value type/],
+  [
+    "unknown value type 13",
+    () => header(0, 1).str("a").u32(13).u8(1).raw(new Array(12).fill(0)).done(),
+    /not a known value type/,
+  ],
+  [
+    "value type 2^31",
+    () => header(0, 1).str("a").u32(0x80000000).u8(1).raw(new Array(12).fill(0)).done(),
+    /not a known value type/,
+  ],
   ["bool of value 2", () => header(0, 1).str("a").u32(7).u8(2).done(), /bool of value 2/],
   ["u32 value cut short", () => header(0, 1).str("a").u32(4).raw([1, 2]).raw(new Array(0)).done(), /needs 4 bytes/],
-  ["string value length past the end", () => header(0, 1).str("a").u32(8).u64(1 << 30).raw([1, 2, 3]).done(), /needs 1073741824/],
-  ["string value length 2^63", () => header(0, 1).str("a").u32(8).u64(2n ** 63n).done(), /too large/],
-  ["array of 2^40 u8 (CVE: array length)", () => header(0, 1).str("a").u32(9).u32(0).u64(2n ** 40n).raw([1, 2]).done(), /cannot fit/],
-  ["array of 2^61 u64: count × 8 overflows 64 bits", () => header(0, 1).str("a").u32(9).u32(10).u64(2n ** 61n).raw(new Array(16).fill(0)).done(), /too large|cannot fit/],
-  ["array of strings longer than the file", () => header(0, 1).str("a").u32(9).u32(8).u64(100).u64(0).done(), /cannot fit/],
-  ["array of unknown item type", () => header(0, 1).str("a").u32(9).u32(99).u64(1).u8(0).done(), /not a known value type/],
-  ["arrays nested 100 deep", () => { const b = header(0, 1).str("a").u32(9); for (let i = 0; i < 100; i++) b.u32(9).u64(1); return b.u32(0).u64(0).done(); }, /deeper than 8/],
-  ["general.alignment of type u64", () => header(0, 1).str("general.alignment").u32(10).u64(32).done(), /alignment is a u64/],
+  [
+    "string value length past the end",
+    () =>
+      header(0, 1)
+        .str("a")
+        .u32(8)
+        .u64(1 << 30)
+        .raw([1, 2, 3])
+        .done(),
+    /needs 1073741824/,
+  ],
+  [
+    "string value length 2^63",
+    () =>
+      header(0, 1)
+        .str("a")
+        .u32(8)
+        .u64(2n ** 63n)
+        .done(),
+    /too large/,
+  ],
+  [
+    "array of 2^40 u8 (CVE: array length)",
+    () =>
+      header(0, 1)
+        .str("a")
+        .u32(9)
+        .u32(0)
+        .u64(2n ** 40n)
+        .raw([1, 2])
+        .done(),
+    /cannot fit/,
+  ],
+  [
+    "array of 2^61 u64: count × 8 overflows 64 bits",
+    () =>
+      header(0, 1)
+        .str("a")
+        .u32(9)
+        .u32(10)
+        .u64(2n ** 61n)
+        .raw(new Array(16).fill(0))
+        .done(),
+    /too large|cannot fit/,
+  ],
+  [
+    "array of strings longer than the file",
+    () => header(0, 1).str("a").u32(9).u32(8).u64(100).u64(0).done(),
+    /cannot fit/,
+  ],
+  [
+    "array of unknown item type",
+    () => header(0, 1).str("a").u32(9).u32(99).u64(1).u8(0).done(),
+    /not a known value type/,
+  ],
+  [
+    "arrays nested 100 deep",
+    () => {
+      const b = header(0, 1).str("a").u32(9);
+      for (let i = 0; i < 100; i++) b.u32(9).u64(1);
+      return b.u32(0).u64(0).done();
+    },
+    /deeper than 8/,
+  ],
+  [
+    "general.alignment of type u64",
+    () => header(0, 1).str("general.alignment").u32(10).u64(32).done(),
+    /alignment is a u64/,
+  ],
   ["general.alignment 0", () => header(0, 1).str("general.alignment").u32(4).u32(0).done(), /not a power of 2/],
   ["general.alignment 48", () => header(0, 1).str("general.alignment").u32(4).u32(48).done(), /not a power of 2/],
-  ["tensor name longer than 63 bytes", () => info(header(1, 0), "n".repeat(64), [32], 0, 0).pad().raw(new Array(128).fill(0)).done(), /more than 63/],
-  ["tensor name length past the end", () => header(1, 0).u64(5000).raw(new Array(30).fill(0)).done(), /5000 bytes long, more than 63/],
-  ["duplicate tensor name", () => { const b = header(2, 0); info(b, "w", [32], 0, 0); info(b, "w", [32], 0, 128); return b.pad().raw(new Array(256).fill(0)).done(); }, /appears twice/],
-  ["5 dimensions", () => info(header(1, 0), "w", [1, 1, 1, 1, 1], 0, 0).pad().raw(new Array(32).fill(0)).done(), /5 dimensions/],
-  ["dimension count 2^32−1 (CVE: n_dims)", () => header(1, 0).str("w").u32(0xffffffff).raw(new Array(40).fill(0)).done(), /4294967295 dimensions/],
-  ["dimension 2^63 (CVE: ne overflow)", () => info(header(1, 0), "w", [2n ** 63n, 1], 0, 0).pad().done(), /too large/],
-  ["dimensions whose product overflows (CVE: ne0·ne1·ne2)", () => info(header(1, 0), "w", [2 ** 30, 2 ** 30, 2 ** 30], 0, 0).pad().done(), /overflows/],
-  ["unknown ggml type 99", () => info(header(1, 0), "w", [32], 99, 0).pad().raw(new Array(128).fill(0)).done(), /ggml type 99/],
-  ["removed ggml type 4 (Q4_2)", () => info(header(1, 0), "w", [32], 4, 0).pad().raw(new Array(128).fill(0)).done(), /ggml type 4/],
-  ["row not a multiple of the block size", () => info(header(1, 0), "w", [33, 2], 8, 0).pad().raw(new Array(128).fill(0)).done(), /rows of 33.*block size 32/],
-  ["misaligned tensor offset", () => info(header(1, 0), "w", [4], 0, 8).pad().raw(new Array(64).fill(0)).done(), /offset 8, not a multiple/],
-  ["tensor data past the end of the file", () => info(header(1, 0), "w", [64], 0, 0).pad().raw(new Array(100).fill(0)).done(), /runs past the end/],
-  ["tensor offset 2^52 (CVE: offset past the file)", () => info(header(1, 0), "w", [4], 0, 2 ** 52).pad().raw(new Array(64).fill(0)).done(), /runs past the end/],
-  ["overlapping tensors", () => { const b = header(2, 0); info(b, "a", [16], 0, 0); info(b, "b", [16], 0, 32); return b.pad().raw(new Array(128).fill(0)).done(); }, /overlap/],
-  ["two tensors at the same offset", () => { const b = header(2, 0); info(b, "a", [8], 0, 0); info(b, "b", [8], 0, 0); return b.pad().raw(new Array(64).fill(0)).done(); }, /overlap/],
-  ["no room for the padding before the data", () => info(header(1, 0), "w", [0], 0, 0).done(), /past the end of the file/],
-  ["non-zero padding", () => { const b = info(header(1, 0), "w", [8], 0, 0); b.u8(7); return b.pad().raw(new Array(32).fill(0)).done(); }, /padding byte/],
-  ["tensor info cut in the middle of its dimensions", () => header(1, 0).str("w").u32(2).u64(4).raw([1, 2, 3]).done(), /dimension 1 of w/],
+  [
+    "tensor name longer than 63 bytes",
+    () => info(header(1, 0), "n".repeat(64), [32], 0, 0).pad().raw(new Array(128).fill(0)).done(),
+    /more than 63/,
+  ],
+  [
+    "tensor name length past the end",
+    () => header(1, 0).u64(5000).raw(new Array(30).fill(0)).done(),
+    /5000 bytes long, more than 63/,
+  ],
+  [
+    "duplicate tensor name",
+    () => {
+      const b = header(2, 0);
+      info(b, "w", [32], 0, 0);
+      info(b, "w", [32], 0, 128);
+      return b.pad().raw(new Array(256).fill(0)).done();
+    },
+    /appears twice/,
+  ],
+  [
+    "5 dimensions",
+    () => info(header(1, 0), "w", [1, 1, 1, 1, 1], 0, 0).pad().raw(new Array(32).fill(0)).done(),
+    /5 dimensions/,
+  ],
+  [
+    "dimension count 2^32−1 (CVE: n_dims)",
+    () => header(1, 0).str("w").u32(0xffffffff).raw(new Array(40).fill(0)).done(),
+    /4294967295 dimensions/,
+  ],
+  [
+    "dimension 2^63 (CVE: ne overflow)",
+    () =>
+      info(header(1, 0), "w", [2n ** 63n, 1], 0, 0)
+        .pad()
+        .done(),
+    /too large/,
+  ],
+  [
+    "dimensions whose product overflows (CVE: ne0·ne1·ne2)",
+    () =>
+      info(header(1, 0), "w", [2 ** 30, 2 ** 30, 2 ** 30], 0, 0)
+        .pad()
+        .done(),
+    /overflows/,
+  ],
+  [
+    "unknown ggml type 99",
+    () => info(header(1, 0), "w", [32], 99, 0).pad().raw(new Array(128).fill(0)).done(),
+    /ggml type 99/,
+  ],
+  [
+    "removed ggml type 4 (Q4_2)",
+    () => info(header(1, 0), "w", [32], 4, 0).pad().raw(new Array(128).fill(0)).done(),
+    /ggml type 4/,
+  ],
+  [
+    "row not a multiple of the block size",
+    () => info(header(1, 0), "w", [33, 2], 8, 0).pad().raw(new Array(128).fill(0)).done(),
+    /rows of 33.*block size 32/,
+  ],
+  [
+    "misaligned tensor offset",
+    () => info(header(1, 0), "w", [4], 0, 8).pad().raw(new Array(64).fill(0)).done(),
+    /offset 8, not a multiple/,
+  ],
+  [
+    "tensor data past the end of the file",
+    () => info(header(1, 0), "w", [64], 0, 0).pad().raw(new Array(100).fill(0)).done(),
+    /runs past the end/,
+  ],
+  [
+    "tensor offset 2^52 (CVE: offset past the file)",
+    () =>
+      info(header(1, 0), "w", [4], 0, 2 ** 52)
+        .pad()
+        .raw(new Array(64).fill(0))
+        .done(),
+    /runs past the end/,
+  ],
+  [
+    "overlapping tensors",
+    () => {
+      const b = header(2, 0);
+      info(b, "a", [16], 0, 0);
+      info(b, "b", [16], 0, 32);
+      return b.pad().raw(new Array(128).fill(0)).done();
+    },
+    /overlap/,
+  ],
+  [
+    "two tensors at the same offset",
+    () => {
+      const b = header(2, 0);
+      info(b, "a", [8], 0, 0);
+      info(b, "b", [8], 0, 0);
+      return b.pad().raw(new Array(64).fill(0)).done();
+    },
+    /overlap/,
+  ],
+  [
+    "no room for the padding before the data",
+    () => info(header(1, 0), "w", [0], 0, 0).done(),
+    /past the end of the file/,
+  ],
+  [
+    "non-zero padding",
+    () => {
+      const b = info(header(1, 0), "w", [8], 0, 0);
+      b.u8(7);
+      return b.pad().raw(new Array(32).fill(0)).done();
+    },
+    /padding byte/,
+  ],
+  [
+    "tensor info cut in the middle of its dimensions",
+    () => header(1, 0).str("w").u32(2).u64(4).raw([1, 2, 3]).done(),
+    /dimension 1 of w/,
+  ],
 ];
 
 test(`${MALFORMED.length} malformed files each raise a GgufError (a LoadError) naming the problem`, () => {
   assert.ok(MALFORMED.length >= 40);
   for (const [name, make, pattern] of MALFORMED) {
     const bytes = make();
-    assert.throws(() => parseGguf(bytes), (e: unknown) => {
-      assert.ok(e instanceof GgufError && e instanceof LoadError, `${name}: expected GgufError, got ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}`);
-      assert.match(e.message, pattern, name);
-      return true;
-    }, name);
+    assert.throws(
+      () => parseGguf(bytes),
+      (e: unknown) => {
+        assert.ok(
+          e instanceof GgufError && e instanceof LoadError,
+          `${name}: expected GgufError, got ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}`,
+        );
+        assert.match(e.message, pattern, name);
+        return true;
+      },
+      name,
+    );
   }
 });
 
@@ -173,7 +416,8 @@ test("fuzz: every truncation and 3000 seeded bit flips raise a GgufError or pars
       const g = parseGguf(bytes);
       for (const t of g.tensors) assert.ok(t.byteOffset + t.byteLength <= bytes.length, what);
     } catch (e) {
-      if (!(e instanceof GgufError)) throw new Error(`${what}: ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}`);
+      if (!(e instanceof GgufError))
+        throw new Error(`${what}: ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}`);
     }
   };
   // cut anywhere before the end of the last tensor's data: an error; in the trailing padding: still whole
@@ -190,7 +434,10 @@ test("fuzz: every truncation and 3000 seeded bit flips raise a GgufError or pars
   for (let i = 0; i < 3000; i++) {
     const b = file.slice();
     const flips = 1 + rnd(3);
-    for (let j = 0; j < flips; j++) { const at = rnd(headerEnd); b[at]! ^= 1 << rnd(8); }
+    for (let j = 0; j < flips; j++) {
+      const at = rnd(headerEnd);
+      b[at]! ^= 1 << rnd(8);
+    }
     check(b, `flip ${i}`);
   }
 });

@@ -31,7 +31,21 @@ export const GGUF_MAX_KEY = 65535;
 export const GGUF_MAX_DEPTH = 8;
 
 /** The metadata value types, in the order of their numbers in the file. */
-export const GGUF_VALUE_TYPES = ["u8", "i8", "u16", "i16", "u32", "i32", "f32", "bool", "string", "array", "u64", "i64", "f64"] as const;
+export const GGUF_VALUE_TYPES = [
+  "u8",
+  "i8",
+  "u16",
+  "i16",
+  "u32",
+  "i32",
+  "f32",
+  "bool",
+  "string",
+  "array",
+  "u64",
+  "i64",
+  "f64",
+] as const;
 export type GgufValueType = (typeof GGUF_VALUE_TYPES)[number];
 
 /** A value: numbers for types up to 32 bits and f64, bigint for u64/i64, and arrays of one item type. */
@@ -66,7 +80,19 @@ export interface Gguf {
 
 /** The smallest encoding of one value of each type: what bounds a count before allocation. */
 const MIN_SIZE: Record<GgufValueType, number> = {
-  u8: 1, i8: 1, u16: 2, i16: 2, u32: 4, i32: 4, f32: 4, bool: 1, string: 8, array: 12, u64: 8, i64: 8, f64: 8,
+  u8: 1,
+  i8: 1,
+  u16: 2,
+  i16: 2,
+  u32: 4,
+  i32: 4,
+  f32: 4,
+  bool: 1,
+  string: 8,
+  array: 12,
+  u64: 8,
+  i64: 8,
+  f64: 8,
 };
 
 // ---------------------------------------------------------------------------------------------------
@@ -79,17 +105,30 @@ class Cursor {
   constructor(readonly bytes: Uint8Array) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
-  get left(): number { return this.bytes.length - this.pos; }
-  need(n: number, what: string): void {
-    if (n > this.left) throw new GgufError(`gguf: ${what} at byte ${this.pos} needs ${n} bytes, only ${this.left} are left`);
+  get left(): number {
+    return this.bytes.length - this.pos;
   }
-  u8(what: string): number { this.need(1, what); return this.view.getUint8(this.pos++); }
-  u32(what: string): number { this.need(4, what); const v = this.view.getUint32(this.pos, true); this.pos += 4; return v; }
+  need(n: number, what: string): void {
+    if (n > this.left)
+      throw new GgufError(`gguf: ${what} at byte ${this.pos} needs ${n} bytes, only ${this.left} are left`);
+  }
+  u8(what: string): number {
+    this.need(1, what);
+    return this.view.getUint8(this.pos++);
+  }
+  u32(what: string): number {
+    this.need(4, what);
+    const v = this.view.getUint32(this.pos, true);
+    this.pos += 4;
+    return v;
+  }
   /** A u64 as a number; above 2^53 it cannot be an honest size in a file we can hold, so it is an error. */
   u64(what: string): number {
     this.need(8, what);
-    const lo = this.view.getUint32(this.pos, true), hi = this.view.getUint32(this.pos + 4, true);
-    if (hi >= 0x200000) throw new GgufError(`gguf: ${what} at byte ${this.pos} is ${(BigInt(hi) << 32n) | BigInt(lo)}, too large`);
+    const lo = this.view.getUint32(this.pos, true),
+      hi = this.view.getUint32(this.pos + 4, true);
+    if (hi >= 0x200000)
+      throw new GgufError(`gguf: ${what} at byte ${this.pos} is ${(BigInt(hi) << 32n) | BigInt(lo)}, too large`);
     this.pos += 8;
     return hi * 2 ** 32 + lo;
   }
@@ -97,7 +136,8 @@ class Cursor {
   count(what: string, minSize: number): number {
     const at = this.pos;
     const n = this.u64(what);
-    if (n * minSize > this.left) throw new GgufError(`gguf: ${what} ${n} at byte ${at} cannot fit in the ${this.left} bytes left`);
+    if (n * minSize > this.left)
+      throw new GgufError(`gguf: ${what} ${n} at byte ${at} cannot fit in the ${this.left} bytes left`);
     return n;
   }
   string(what: string, maxLength = Infinity): string {
@@ -123,25 +163,52 @@ class Cursor {
   value(type: GgufValueType, what: string, depth: number): GgufValue {
     const v = this.view;
     switch (type) {
-      case "u8": return this.u8(what);
-      case "i8": this.need(1, what); return v.getInt8(this.pos++);
-      case "u16": this.need(2, what); this.pos += 2; return v.getUint16(this.pos - 2, true);
-      case "i16": this.need(2, what); this.pos += 2; return v.getInt16(this.pos - 2, true);
-      case "u32": return this.u32(what);
-      case "i32": this.need(4, what); this.pos += 4; return v.getInt32(this.pos - 4, true);
-      case "f32": this.need(4, what); this.pos += 4; return v.getFloat32(this.pos - 4, true);
+      case "u8":
+        return this.u8(what);
+      case "i8":
+        this.need(1, what);
+        return v.getInt8(this.pos++);
+      case "u16":
+        this.need(2, what);
+        this.pos += 2;
+        return v.getUint16(this.pos - 2, true);
+      case "i16":
+        this.need(2, what);
+        this.pos += 2;
+        return v.getInt16(this.pos - 2, true);
+      case "u32":
+        return this.u32(what);
+      case "i32":
+        this.need(4, what);
+        this.pos += 4;
+        return v.getInt32(this.pos - 4, true);
+      case "f32":
+        this.need(4, what);
+        this.pos += 4;
+        return v.getFloat32(this.pos - 4, true);
       case "bool": {
         const at = this.pos;
         const b = this.u8(what);
         if (b > 1) throw new GgufError(`gguf: ${what} at byte ${at} is a bool of value ${b}, not 0 or 1`);
         return b === 1;
       }
-      case "string": return this.string(what);
-      case "u64": this.need(8, what); this.pos += 8; return v.getBigUint64(this.pos - 8, true);
-      case "i64": this.need(8, what); this.pos += 8; return v.getBigInt64(this.pos - 8, true);
-      case "f64": this.need(8, what); this.pos += 8; return v.getFloat64(this.pos - 8, true);
+      case "string":
+        return this.string(what);
+      case "u64":
+        this.need(8, what);
+        this.pos += 8;
+        return v.getBigUint64(this.pos - 8, true);
+      case "i64":
+        this.need(8, what);
+        this.pos += 8;
+        return v.getBigInt64(this.pos - 8, true);
+      case "f64":
+        this.need(8, what);
+        this.pos += 8;
+        return v.getFloat64(this.pos - 8, true);
       case "array": {
-        if (depth >= GGUF_MAX_DEPTH) throw new GgufError(`gguf: ${what} at byte ${this.pos} nests arrays deeper than ${GGUF_MAX_DEPTH}`);
+        if (depth >= GGUF_MAX_DEPTH)
+          throw new GgufError(`gguf: ${what} at byte ${this.pos} nests arrays deeper than ${GGUF_MAX_DEPTH}`);
         const itemType = this.valueType(`${what} item type`);
         const n = this.count(`${what} length`, MIN_SIZE[itemType]);
         const items: GgufValue[] = new Array<GgufValue>(n);
@@ -157,7 +224,10 @@ function elementCount(ne: number[], name: string): number {
   let n = 1;
   for (const d of ne) {
     n *= d;
-    if (!Number.isSafeInteger(n)) throw new GgufError(`gguf: tensor ${JSON.stringify(name)} has dimensions [${ne.join(", ")}] whose product overflows`);
+    if (!Number.isSafeInteger(n))
+      throw new GgufError(
+        `gguf: tensor ${JSON.stringify(name)} has dimensions [${ne.join(", ")}] whose product overflows`,
+      );
   }
   return n;
 }
@@ -167,10 +237,12 @@ const alignUp = (x: number, a: number): number => Math.ceil(x / a) * a;
 /** Parse and check a whole GGUF file held in memory. Tensor data is not copied: see tensorBytes. */
 export function parseGguf(bytes: Uint8Array): Gguf {
   const c = new Cursor(bytes);
-  if (bytes.length < 4 || c.u32("magic") !== GGUF_MAGIC) throw new GgufError(`gguf: the file does not start with "GGUF"`);
+  if (bytes.length < 4 || c.u32("magic") !== GGUF_MAGIC)
+    throw new GgufError(`gguf: the file does not start with "GGUF"`);
   const version = c.u32("version");
   if (version !== 2 && version !== 3) {
-    const swapped = ((version & 0xff) << 24) | ((version & 0xff00) << 8) | ((version >>> 8) & 0xff00) | (version >>> 24);
+    const swapped =
+      ((version & 0xff) << 24) | ((version & 0xff00) << 8) | ((version >>> 8) & 0xff00) | (version >>> 24);
     if (swapped === 2 || swapped === 3) throw new GgufError("gguf: the file is big-endian, which is not supported");
     throw new GgufError(`gguf: version ${version} is not supported (2 and 3 are)`);
   }
@@ -192,7 +264,8 @@ export function parseGguf(bytes: Uint8Array): Gguf {
   if (a !== undefined) {
     if (a.type !== "u32") throw new GgufError(`gguf: general.alignment is a ${a.type}, not a u32`);
     alignment = a.value as number;
-    if (alignment === 0 || (alignment & (alignment - 1)) !== 0) throw new GgufError(`gguf: general.alignment ${alignment} is not a power of 2`);
+    if (alignment === 0 || (alignment & (alignment - 1)) !== 0)
+      throw new GgufError(`gguf: general.alignment ${alignment} is not a power of 2`);
   }
 
   const infos: { name: string; type: GgmlType; ne: number[]; offset: number; bytes: number }[] = [];
@@ -203,23 +276,36 @@ export function parseGguf(bytes: Uint8Array): Gguf {
     if (names.has(name)) throw new GgufError(`gguf: tensor ${JSON.stringify(name)} at byte ${at} appears twice`);
     names.add(name);
     const nDims = c.u32(`dimension count of ${name}`);
-    if (nDims > GGUF_MAX_DIMS) throw new GgufError(`gguf: tensor ${JSON.stringify(name)} has ${nDims} dimensions, more than ${GGUF_MAX_DIMS}`);
+    if (nDims > GGUF_MAX_DIMS)
+      throw new GgufError(`gguf: tensor ${JSON.stringify(name)} has ${nDims} dimensions, more than ${GGUF_MAX_DIMS}`);
     const ne: number[] = [];
     for (let d = 0; d < nDims; d++) ne.push(c.u64(`dimension ${d} of ${name}`));
     const typeAt = c.pos;
     const typeId = c.u32(`type of ${name}`);
     const type = ggmlTypeOfId(typeId);
-    if (type === undefined) throw new GgufError(`gguf: tensor ${JSON.stringify(name)} has ggml type ${typeId} (byte ${typeAt}), which we do not read`);
+    if (type === undefined)
+      throw new GgufError(
+        `gguf: tensor ${JSON.stringify(name)} has ggml type ${typeId} (byte ${typeAt}), which we do not read`,
+      );
     const offset = c.u64(`offset of ${name}`);
     const n = elementCount(ne, name);
     const bs = GGML_TYPES[type].blockSize;
-    if ((ne[0] ?? 1) % bs !== 0) throw new GgufError(`gguf: tensor ${JSON.stringify(name)} of type ${type} has rows of ${ne[0]} values, not a multiple of its block size ${bs}`);
-    if (offset % alignment !== 0) throw new GgufError(`gguf: tensor ${JSON.stringify(name)} has offset ${offset}, not a multiple of the alignment ${alignment}`);
+    if ((ne[0] ?? 1) % bs !== 0)
+      throw new GgufError(
+        `gguf: tensor ${JSON.stringify(name)} of type ${type} has rows of ${ne[0]} values, not a multiple of its block size ${bs}`,
+      );
+    if (offset % alignment !== 0)
+      throw new GgufError(
+        `gguf: tensor ${JSON.stringify(name)} has offset ${offset}, not a multiple of the alignment ${alignment}`,
+      );
     infos.push({ name, type, ne, offset, bytes: rowBytes(type, n) });
   }
 
   const dataOffset = tensorCount > 0 ? alignUp(c.pos, alignment) : c.pos;
-  if (dataOffset > bytes.length) throw new GgufError(`gguf: the tensor data would start at byte ${dataOffset}, past the end of the file (${bytes.length} bytes)`);
+  if (dataOffset > bytes.length)
+    throw new GgufError(
+      `gguf: the tensor data would start at byte ${dataOffset}, past the end of the file (${bytes.length} bytes)`,
+    );
   for (let p = c.pos; p < dataOffset; p++) {
     if (bytes[p] !== 0) throw new GgufError(`gguf: padding byte ${p} before the tensor data is ${bytes[p]}, not 0`);
   }
@@ -228,14 +314,24 @@ export function parseGguf(bytes: Uint8Array): Gguf {
   for (let i = 0; i < byOffset.length; i++) {
     const t = byOffset[i]!;
     if (t.offset + t.bytes > dataLength) {
-      throw new GgufError(`gguf: tensor ${JSON.stringify(t.name)} (${t.type} [${t.ne.join(", ")}], ${t.bytes} bytes at data offset ${t.offset}) runs past the end of the file`);
+      throw new GgufError(
+        `gguf: tensor ${JSON.stringify(t.name)} (${t.type} [${t.ne.join(", ")}], ${t.bytes} bytes at data offset ${t.offset}) runs past the end of the file`,
+      );
     }
     const next = byOffset[i + 1];
     if (next !== undefined && t.offset + t.bytes > next.offset) {
-      throw new GgufError(`gguf: tensors ${JSON.stringify(t.name)} and ${JSON.stringify(next.name)} overlap (bytes ${t.offset}..${t.offset + t.bytes} and ${next.offset}..)`);
+      throw new GgufError(
+        `gguf: tensors ${JSON.stringify(t.name)} and ${JSON.stringify(next.name)} overlap (bytes ${t.offset}..${t.offset + t.bytes} and ${next.offset}..)`,
+      );
     }
   }
-  const tensors = infos.map((t) => ({ name: t.name, type: t.type, ne: t.ne, byteOffset: dataOffset + t.offset, byteLength: t.bytes }));
+  const tensors = infos.map((t) => ({
+    name: t.name,
+    type: t.type,
+    ne: t.ne,
+    byteOffset: dataOffset + t.offset,
+    byteLength: t.bytes,
+  }));
   return { version, alignment, metadata, tensors, dataOffset };
 }
 
@@ -252,7 +348,12 @@ export function metaNumber(g: Pick<Gguf, "metadata">, key: string): number | und
   const e = g.metadata.get(key);
   if (e === undefined) return undefined;
   if (typeof e.value === "number") return e.value;
-  if (typeof e.value === "bigint" && e.value <= BigInt(Number.MAX_SAFE_INTEGER) && e.value >= -BigInt(Number.MAX_SAFE_INTEGER)) return Number(e.value);
+  if (
+    typeof e.value === "bigint" &&
+    e.value <= BigInt(Number.MAX_SAFE_INTEGER) &&
+    e.value >= -BigInt(Number.MAX_SAFE_INTEGER)
+  )
+    return Number(e.value);
   throw new GgufError(`gguf: ${key} is a ${e.type}, not a number`);
 }
 export function metaString(g: Pick<Gguf, "metadata">, key: string): string | undefined {
@@ -296,27 +397,57 @@ class Writer {
     if (this.at + n > this.cur.length) this.flush();
   }
   bytes(b: Uint8Array): void {
-    if (b.length > 1 << 15) { this.flush(); this.chunks.push(b); this.size += b.length; return; } // large: kept as it is
-    this.room(b.length); this.cur.set(b, this.at); this.at += b.length; this.size += b.length;
+    if (b.length > 1 << 15) {
+      this.flush();
+      this.chunks.push(b);
+      this.size += b.length;
+      return;
+    } // large: kept as it is
+    this.room(b.length);
+    this.cur.set(b, this.at);
+    this.at += b.length;
+    this.size += b.length;
   }
   num(kind: GgufValueType, v: number | bigint): void {
     const n = MIN_SIZE[kind];
     this.room(n);
     const o = this.at;
     switch (kind) {
-      case "u8": this.view.setUint8(o, v as number); break;
-      case "i8": this.view.setInt8(o, v as number); break;
-      case "u16": this.view.setUint16(o, v as number, true); break;
-      case "i16": this.view.setInt16(o, v as number, true); break;
-      case "u32": this.view.setUint32(o, v as number, true); break;
-      case "i32": this.view.setInt32(o, v as number, true); break;
-      case "f32": this.view.setFloat32(o, v as number, true); break;
-      case "u64": this.view.setBigUint64(o, BigInt(v), true); break;
-      case "i64": this.view.setBigInt64(o, BigInt(v), true); break;
-      case "f64": this.view.setFloat64(o, v as number, true); break;
-      default: throw new GgufError(`gguf: ${kind} is not a number type`);
+      case "u8":
+        this.view.setUint8(o, v as number);
+        break;
+      case "i8":
+        this.view.setInt8(o, v as number);
+        break;
+      case "u16":
+        this.view.setUint16(o, v as number, true);
+        break;
+      case "i16":
+        this.view.setInt16(o, v as number, true);
+        break;
+      case "u32":
+        this.view.setUint32(o, v as number, true);
+        break;
+      case "i32":
+        this.view.setInt32(o, v as number, true);
+        break;
+      case "f32":
+        this.view.setFloat32(o, v as number, true);
+        break;
+      case "u64":
+        this.view.setBigUint64(o, BigInt(v), true);
+        break;
+      case "i64":
+        this.view.setBigInt64(o, BigInt(v), true);
+        break;
+      case "f64":
+        this.view.setFloat64(o, v as number, true);
+        break;
+      default:
+        throw new GgufError(`gguf: ${kind} is not a number type`);
     }
-    this.at += n; this.size += n;
+    this.at += n;
+    this.size += n;
   }
   string(s: string): void {
     const b = new TextEncoder().encode(s);
@@ -325,8 +456,14 @@ class Writer {
   }
   value(type: GgufValueType, v: GgufValue, what: string): void {
     switch (type) {
-      case "bool": if (typeof v !== "boolean") throw new GgufError(`gguf: ${what} is not a boolean`); this.num("u8", v ? 1 : 0); return;
-      case "string": if (typeof v !== "string") throw new GgufError(`gguf: ${what} is not a string`); this.string(v); return;
+      case "bool":
+        if (typeof v !== "boolean") throw new GgufError(`gguf: ${what} is not a boolean`);
+        this.num("u8", v ? 1 : 0);
+        return;
+      case "string":
+        if (typeof v !== "string") throw new GgufError(`gguf: ${what} is not a string`);
+        this.string(v);
+        return;
       case "array": {
         const a = v as GgufArray;
         if (typeof a !== "object" || !Array.isArray(a.items)) throw new GgufError(`gguf: ${what} is not an array`);
@@ -348,7 +485,10 @@ class Writer {
     this.flush();
     const out = new Uint8Array(this.size);
     let o = 0;
-    for (const ch of this.chunks) { out.set(ch, o); o += ch.length; }
+    for (const ch of this.chunks) {
+      out.set(ch, o);
+      o += ch.length;
+    }
     return out;
   }
 }
@@ -357,12 +497,20 @@ class Writer {
  * Write a GGUF v3 file. `metadata` keeps its order; its general.alignment (a u32 power of two) sets
  * the alignment, 32 otherwise. Tensors are laid out in the order given, each at an aligned offset.
  */
-export function serializeGguf(metadata: Map<string, GgufEntry> | [string, GgufEntry][], tensors: GgufTensorData[]): Uint8Array {
+export function serializeGguf(
+  metadata: Map<string, GgufEntry> | [string, GgufEntry][],
+  tensors: GgufTensorData[],
+): Uint8Array {
   const kv = metadata instanceof Map ? [...metadata] : metadata;
   let alignment = GGUF_DEFAULT_ALIGNMENT;
   const a = kv.find(([k]) => k === "general.alignment");
   if (a !== undefined) {
-    if (a[1].type !== "u32" || typeof a[1].value !== "number" || a[1].value === 0 || (a[1].value & (a[1].value - 1)) !== 0) {
+    if (
+      a[1].type !== "u32" ||
+      typeof a[1].value !== "number" ||
+      a[1].value === 0 ||
+      (a[1].value & (a[1].value - 1)) !== 0
+    ) {
       throw new GgufError("gguf: general.alignment must be a u32 power of 2");
     }
     alignment = a[1].value;
@@ -385,10 +533,15 @@ export function serializeGguf(metadata: Map<string, GgufEntry> | [string, GgufEn
   for (const t of tensors) {
     if (names.has(t.name)) throw new GgufError(`gguf: tensor ${JSON.stringify(t.name)} given twice`);
     names.add(t.name);
-    if (new TextEncoder().encode(t.name).length > GGUF_MAX_NAME) throw new GgufError(`gguf: tensor name ${JSON.stringify(t.name)} is longer than ${GGUF_MAX_NAME} bytes`);
+    if (new TextEncoder().encode(t.name).length > GGUF_MAX_NAME)
+      throw new GgufError(`gguf: tensor name ${JSON.stringify(t.name)} is longer than ${GGUF_MAX_NAME} bytes`);
     const need = rowBytes(t.type, elementCount(t.ne, t.name));
-    if (t.data.length !== need) throw new GgufError(`gguf: tensor ${JSON.stringify(t.name)} (${t.type} [${t.ne.join(", ")}]) needs ${need} bytes, got ${t.data.length}`);
-    if ((t.ne[0] ?? 1) % GGML_TYPES[t.type].blockSize !== 0) throw new GgufError(`gguf: tensor ${JSON.stringify(t.name)}: rows of ${t.ne[0]} are not whole ${t.type} blocks`);
+    if (t.data.length !== need)
+      throw new GgufError(
+        `gguf: tensor ${JSON.stringify(t.name)} (${t.type} [${t.ne.join(", ")}]) needs ${need} bytes, got ${t.data.length}`,
+      );
+    if ((t.ne[0] ?? 1) % GGML_TYPES[t.type].blockSize !== 0)
+      throw new GgufError(`gguf: tensor ${JSON.stringify(t.name)}: rows of ${t.ne[0]} are not whole ${t.type} blocks`);
     w.string(t.name);
     w.num("u32", t.ne.length);
     for (const d of t.ne) w.num("u64", BigInt(d));

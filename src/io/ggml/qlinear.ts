@@ -13,28 +13,44 @@ export class QuantLinear extends Module {
   readonly blocks: Uint8Array;
   readonly bias: Tensor | null; // (out)
 
-  constructor(readonly inFeatures: number, readonly outFeatures: number, readonly type: GgmlType, blocks: Uint8Array, bias: Tensor | null = null) {
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    readonly type: GgmlType,
+    blocks: Uint8Array,
+    bias: Tensor | null = null,
+  ) {
     super();
     const need = rowBytes(type, inFeatures) * outFeatures;
-    if (blocks.length !== need) throw new ArgumentError(`QuantLinear: a ${type} weight (${outFeatures}, ${inFeatures}) takes ${need} bytes, got ${blocks.length}`);
+    if (blocks.length !== need)
+      throw new ArgumentError(
+        `QuantLinear: a ${type} weight (${outFeatures}, ${inFeatures}) takes ${need} bytes, got ${blocks.length}`,
+      );
     this.blocks = blocks;
     this.bias = bias;
   }
 
   /** Bytes the weight takes, and per parameter. */
-  get weightBytes(): number { return this.blocks.length; }
-  get bitsPerWeight(): number { return (8 * GGML_TYPES[this.type].typeSize) / GGML_TYPES[this.type].blockSize; }
+  get weightBytes(): number {
+    return this.blocks.length;
+  }
+  get bitsPerWeight(): number {
+    return (8 * GGML_TYPES[this.type].typeSize) / GGML_TYPES[this.type].blockSize;
+  }
 
   forward(x: Tensor): Tensor {
-    const K = this.inFeatures, N = this.outFeatures;
-    if (x.shape[x.shape.length - 1] !== K) throw new ArgumentError(`QuantLinear: input (..., ${x.shape[x.shape.length - 1]}) needs last dimension ${K}`);
+    const K = this.inFeatures,
+      N = this.outFeatures;
+    if (x.shape[x.shape.length - 1] !== K)
+      throw new ArgumentError(`QuantLinear: input (..., ${x.shape[x.shape.length - 1]}) needs last dimension ${K}`);
     const T = x.numel() / K;
     const data = x.dataSync();
     const xs = data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>);
     const y = qmatmul(xs, T, K, this.blocks, this.type, N); // (T, N)
     if (this.bias) {
       const b = this.bias.dataSync();
-      for (let t = 0; t < T; t++) for (let n = 0; n < N; n++) y[t * N + n] = Math.fround(y[t * N + n]! + (b[n] as number));
+      for (let t = 0; t < T; t++)
+        for (let n = 0; n < N; n++) y[t * N + n] = Math.fround(y[t * N + n]! + (b[n] as number));
     }
     return tensor(y, { shape: [...x.shape.slice(0, -1), N] }); // (..., out)
   }

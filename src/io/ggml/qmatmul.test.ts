@@ -5,7 +5,17 @@ import { ArgumentError } from "../../engine/errors.js";
 import { tensor } from "../../engine/creation.js";
 import { QuantLinear } from "./qlinear.js";
 import { qmatmul, quantizeActivations } from "./qmatmul.js";
-import { GGML_TYPES, GGML_TYPE_NAMES, bf16ToFp32, dequantize, fp16ToFp32, fp32ToBf16, fp32ToFp16, quantize, type GgmlType } from "./quants.js";
+import {
+  GGML_TYPES,
+  GGML_TYPE_NAMES,
+  bf16ToFp32,
+  dequantize,
+  fp16ToFp32,
+  fp32ToBf16,
+  fp32ToFp16,
+  quantize,
+  type GgmlType,
+} from "./quants.js";
 
 function seeded(n: number, seed: number): Float32Array {
   let s = seed;
@@ -29,8 +39,10 @@ function seenActivations(type: GgmlType, x: Float32Array, K: number): Float64Arr
 
 test("qmatmul of every type equals dequantize-then-matmul (float64), for T = 1 and T = 3", () => {
   for (const type of GGML_TYPE_NAMES) {
-    const K = GGML_TYPES[type].blockSize === 256 ? 512 : 96, N = 5;
-    const w = seeded(N * K, 11), W = quantize(type, w);
+    const K = GGML_TYPES[type].blockSize === 256 ? 512 : 96,
+      N = 5;
+    const w = seeded(N * K, 11),
+      W = quantize(type, w);
     const Wd = dequantize(type, W, N * K);
     for (const T of [1, 3]) {
       const x = seeded(T * K, 5 + T);
@@ -38,20 +50,27 @@ test("qmatmul of every type equals dequantize-then-matmul (float64), for T = 1 a
       const xs = seenActivations(type, x, K);
       for (let t = 0; t < T; t++) {
         for (let n = 0; n < N; n++) {
-          let ref = 0, scale = 0;
-          for (let k = 0; k < K; k++) { ref += xs[t * K + k]! * Wd[n * K + k]!; scale += Math.abs(xs[t * K + k]! * Wd[n * K + k]!); }
+          let ref = 0,
+            scale = 0;
+          for (let k = 0; k < K; k++) {
+            ref += xs[t * K + k]! * Wd[n * K + k]!;
+            scale += Math.abs(xs[t * K + k]! * Wd[n * K + k]!);
+          }
           if (type === "Q4_1" || type === "Q5_1") {
             // ggml adds m_w·s_x with s_x = fp16(d_x·Σq_x) as stored, not the exact m_w·d_x·Σq_x
             const a = quantizeActivations(x.subarray(t * K, (t + 1) * K), true);
             const ts = GGML_TYPES[type].typeSize;
             for (let b = 0; b < K / 32; b++) {
-              const m = fp16ToFp32(W[(n * K / 32 + b) * ts + 2]! | (W[(n * K / 32 + b) * ts + 3]! << 8));
+              const m = fp16ToFp32(W[((n * K) / 32 + b) * ts + 2]! | (W[((n * K) / 32 + b) * ts + 3]! << 8));
               let sq = 0;
               for (let j = 0; j < 32; j++) sq += a.q[32 * b + j]!;
               ref += m * (a.s[b]! - a.d[b]! * sq);
             }
           }
-          assert.ok(Math.abs(y[t * N + n]! - ref) <= 1e-5 * scale + 1e-7, `${type} T=${T} (${t}, ${n}): ${y[t * N + n]} vs ${ref}`);
+          assert.ok(
+            Math.abs(y[t * N + n]! - ref) <= 1e-5 * scale + 1e-7,
+            `${type} T=${T} (${t}, ${n}): ${y[t * N + n]} vs ${ref}`,
+          );
         }
       }
     }
@@ -60,7 +79,11 @@ test("qmatmul of every type equals dequantize-then-matmul (float64), for T = 1 a
 
 test("activations are rounded as ggml's x86 backend does: ties to even, 127/max", () => {
   const x = new Float32Array(32);
-  x[0] = 127; x[1] = 2.5; x[2] = 3.5; x[3] = -2.5; x[4] = 0.5;
+  x[0] = 127;
+  x[1] = 2.5;
+  x[2] = 3.5;
+  x[3] = -2.5;
+  x[4] = 0.5;
   const a = quantizeActivations(x, true);
   assert.equal(a.d[0], 1);
   assert.deepEqual([...a.q.subarray(0, 5)], [127, 2, 4, -2, 0]);
@@ -68,8 +91,10 @@ test("activations are rounded as ggml's x86 backend does: ties to even, 127/max"
 });
 
 test("QuantLinear: (..., in) → (..., out) with bias, on the blocks; wrong sizes rejected", () => {
-  const K = 64, N = 3;
-  const w = seeded(N * K, 3), b = tensor([0.5, -1, 2]);
+  const K = 64,
+    N = 3;
+  const w = seeded(N * K, 3),
+    b = tensor([0.5, -1, 2]);
   const lin = new QuantLinear(K, N, "Q8_0", quantize("Q8_0", w), b);
   const x = seeded(2 * 2 * K, 9);
   const y = lin.forward(tensor(x, { shape: [2, 2, K] }));

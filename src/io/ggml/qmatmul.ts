@@ -16,7 +16,16 @@
 
 import { ArgumentError } from "../../engine/errors.js";
 import { isQuantBlockType, qmatmulBlocks, quantizeActivations } from "../../ops/qmatmul.js";
-import { GGML_TYPES, bf16ToFp32, dequantize, fp16ToFp32, fp32ToBf16, fp32ToFp16, rowBytes, type GgmlType } from "./quants.js";
+import {
+  GGML_TYPES,
+  bf16ToFp32,
+  dequantize,
+  fp16ToFp32,
+  fp32ToBf16,
+  fp32ToFp16,
+  rowBytes,
+  type GgmlType,
+} from "./quants.js";
 
 export { quantizeActivations };
 
@@ -32,7 +41,11 @@ function decodeLegacy(type: GgmlType, w: Uint8Array, o: number, q: Int32Array): 
   const d = fp16ToFp32(v.getUint16(0, true));
   switch (type) {
     case "Q4_1":
-      for (let j = 0; j < 16; j++) { const b = w[o + 4 + j]!; q[j] = b & 0xf; q[j + 16] = b >> 4; }
+      for (let j = 0; j < 16; j++) {
+        const b = w[o + 4 + j]!;
+        q[j] = b & 0xf;
+        q[j + 16] = b >> 4;
+      }
       return { d, m: fp16ToFp32(v.getUint16(2, true)) };
     case "Q5_0": {
       const qh = v.getUint32(2, true);
@@ -61,7 +74,8 @@ function decodeLegacy(type: GgmlType, w: Uint8Array, o: number, q: Int32Array): 
 export function qmatmul(x: Float32Array, T: number, K: number, w: Uint8Array, type: GgmlType, N: number): Float32Array {
   const rb = rowBytes(type, K);
   if (x.length !== T * K) throw new ArgumentError(`qmatmul: x has ${x.length} values, expected (${T}, ${K})`);
-  if (w.length !== rb * N) throw new ArgumentError(`qmatmul: ${type} weight (${N}, ${K}) takes ${rb * N} bytes, got ${w.length}`);
+  if (w.length !== rb * N)
+    throw new ArgumentError(`qmatmul: ${type} weight (${N}, ${K}) takes ${rb * N} bytes, got ${w.length}`);
   if (isQuantBlockType(type)) return qmatmulBlocks(x, T, K, w, type, N); // the backend's kernel
   const y = new Float32Array(T * N);
   const { blockSize, typeSize } = GGML_TYPES[type];
@@ -91,7 +105,10 @@ export function qmatmul(x: Float32Array, T: number, K: number, w: Uint8Array, ty
 
   if (type === "F32" || type === "F16" || type === "BF16") {
     // ggml rounds the activations to the weight's type before the dot product
-    const xr = type === "F32" ? x : Float32Array.from(x, type === "F16" ? (v) => fp16ToFp32(fp32ToFp16(v)) : (v) => bf16ToFp32(fp32ToBf16(v)));
+    const xr =
+      type === "F32"
+        ? x
+        : Float32Array.from(x, type === "F16" ? (v) => fp16ToFp32(fp32ToFp16(v)) : (v) => bf16ToFp32(fp32ToBf16(v)));
     const wRow = new Float32Array(K);
     for (let n = 0; n < N; n++) {
       wRow.set(dequantize(type, w.subarray(n * rb, (n + 1) * rb), K));

@@ -27,7 +27,8 @@ export { fp16ToFp32, fp32ToFp16 };
 // ---------------------------------------------------------------------------------------------------
 // The types (ids are ggml's `enum ggml_type`, the numbers stored in GGUF files)
 
-export type GgmlType = "F32" | "F16" | "BF16" | "Q4_0" | "Q4_1" | "Q5_0" | "Q5_1" | "Q8_0" | "Q2_K" | "Q3_K" | "Q4_K" | "Q5_K" | "Q6_K";
+export type GgmlType =
+  "F32" | "F16" | "BF16" | "Q4_0" | "Q4_1" | "Q5_0" | "Q5_1" | "Q8_0" | "Q2_K" | "Q3_K" | "Q4_K" | "Q5_K" | "Q6_K";
 
 export interface GgmlTypeInfo {
   /** the number in GGUF's tensor-info table */
@@ -117,9 +118,13 @@ const GROUP_MAX_EPS = f(1e-15);
 function quantizeQ8_0(x: Float32Array, y: Uint8Array, nb: number): void {
   const v = new DataView(y.buffer, y.byteOffset, y.byteLength);
   for (let i = 0; i < nb; i++) {
-    const o = i * 34, xi = i * 32;
+    const o = i * 34,
+      xi = i * 32;
     let amax = 0;
-    for (let j = 0; j < 32; j++) { const a = Math.abs(x[xi + j]!); amax = amax > a ? amax : a; } // MAX(amax, |v|)
+    for (let j = 0; j < 32; j++) {
+      const a = Math.abs(x[xi + j]!);
+      amax = amax > a ? amax : a;
+    } // MAX(amax, |v|)
     const d = f(amax / 127);
     const id = d ? f(1 / d) : 0;
     v.setUint16(o, fp32ToFp16(d), true);
@@ -140,9 +145,17 @@ function dequantizeQ8_0(y: Uint8Array, out: Float32Array, nb: number): void {
 function quantizeQ4_0(x: Float32Array, y: Uint8Array, nb: number): void {
   const v = new DataView(y.buffer, y.byteOffset, y.byteLength);
   for (let i = 0; i < nb; i++) {
-    const o = i * 18, xi = i * 32;
-    let amax = 0, max = 0;
-    for (let j = 0; j < 32; j++) { const a = Math.abs(x[xi + j]!); if (amax < a) { amax = a; max = x[xi + j]!; } }
+    const o = i * 18,
+      xi = i * 32;
+    let amax = 0,
+      max = 0;
+    for (let j = 0; j < 32; j++) {
+      const a = Math.abs(x[xi + j]!);
+      if (amax < a) {
+        amax = a;
+        max = x[xi + j]!;
+      }
+    }
     const d = f(max / -8);
     const id = d ? f(1 / d) : 0;
     v.setUint16(o, fp32ToFp16(d), true);
@@ -170,9 +183,15 @@ function dequantizeQ4_0(y: Uint8Array, out: Float32Array, nb: number): void {
 function quantizeQ4_1(x: Float32Array, y: Uint8Array, nb: number): void {
   const v = new DataView(y.buffer, y.byteOffset, y.byteLength);
   for (let i = 0; i < nb; i++) {
-    const o = i * 20, xi = i * 32;
-    let min = Infinity, max = -Infinity; // FLT_MAX and −FLT_MAX: no finite value differs
-    for (let j = 0; j < 32; j++) { const a = x[xi + j]!; if (a < min) min = a!; if (a > max) max = a!; }
+    const o = i * 20,
+      xi = i * 32;
+    let min = Infinity,
+      max = -Infinity; // FLT_MAX and −FLT_MAX: no finite value differs
+    for (let j = 0; j < 32; j++) {
+      const a = x[xi + j]!;
+      if (a < min) min = a!;
+      if (a > max) max = a!;
+    }
     const d = f(f(max - min) / 15);
     const id = d ? f(1 / d) : 0;
     v.setUint16(o, fp32ToFp16(d), true);
@@ -187,7 +206,8 @@ function quantizeQ4_1(x: Float32Array, y: Uint8Array, nb: number): void {
 function dequantizeQ4_1(y: Uint8Array, out: Float32Array, nb: number): void {
   const v = new DataView(y.buffer, y.byteOffset, y.byteLength);
   for (let i = 0; i < nb; i++) {
-    const d = fp16ToFp32(v.getUint16(i * 20, true)), m = fp16ToFp32(v.getUint16(i * 20 + 2, true));
+    const d = fp16ToFp32(v.getUint16(i * 20, true)),
+      m = fp16ToFp32(v.getUint16(i * 20 + 2, true));
     for (let j = 0; j < 16; j++) {
       const b = y[i * 20 + 4 + j]!;
       out[i * 32 + j] = f(f((b & 0x0f) * d) + m);
@@ -201,9 +221,17 @@ function dequantizeQ4_1(y: Uint8Array, out: Float32Array, nb: number): void {
 function quantizeQ5_0(x: Float32Array, y: Uint8Array, nb: number): void {
   const v = new DataView(y.buffer, y.byteOffset, y.byteLength);
   for (let i = 0; i < nb; i++) {
-    const o = i * 22, xi = i * 32;
-    let amax = 0, max = 0;
-    for (let j = 0; j < 32; j++) { const a = Math.abs(x[xi + j]!); if (amax < a) { amax = a; max = x[xi + j]!; } }
+    const o = i * 22,
+      xi = i * 32;
+    let amax = 0,
+      max = 0;
+    for (let j = 0; j < 32; j++) {
+      const a = Math.abs(x[xi + j]!);
+      if (amax < a) {
+        amax = a;
+        max = x[xi + j]!;
+      }
+    }
     const d = f(max / -16);
     const id = d ? f(1 / d) : 0;
     v.setUint16(o, fp32ToFp16(d), true);
@@ -225,7 +253,8 @@ function dequantizeQ5_0(y: Uint8Array, out: Float32Array, nb: number): void {
     const qh = v.getUint32(i * 22 + 2, true);
     for (let j = 0; j < 16; j++) {
       const b = y[i * 22 + 6 + j]!;
-      const h0 = ((qh >>> j) << 4) & 0x10, h1 = (qh >>> (j + 12)) & 0x10;
+      const h0 = ((qh >>> j) << 4) & 0x10,
+        h1 = (qh >>> (j + 12)) & 0x10;
       out[i * 32 + j] = f((((b & 0x0f) | h0) - 16) * d);
       out[i * 32 + 16 + j] = f((((b >> 4) | h1) - 16) * d);
     }
@@ -237,9 +266,15 @@ function dequantizeQ5_0(y: Uint8Array, out: Float32Array, nb: number): void {
 function quantizeQ5_1(x: Float32Array, y: Uint8Array, nb: number): void {
   const v = new DataView(y.buffer, y.byteOffset, y.byteLength);
   for (let i = 0; i < nb; i++) {
-    const o = i * 24, xi = i * 32;
-    let min = Infinity, max = -Infinity;
-    for (let j = 0; j < 32; j++) { const a = x[xi + j]!; if (a < min) min = a!; if (a > max) max = a!; }
+    const o = i * 24,
+      xi = i * 32;
+    let min = Infinity,
+      max = -Infinity;
+    for (let j = 0; j < 32; j++) {
+      const a = x[xi + j]!;
+      if (a < min) min = a!;
+      if (a > max) max = a!;
+    }
     const d = f(f(max - min) / 31);
     const id = d ? f(1 / d) : 0;
     v.setUint16(o, fp32ToFp16(d), true);
@@ -258,11 +293,13 @@ function quantizeQ5_1(x: Float32Array, y: Uint8Array, nb: number): void {
 function dequantizeQ5_1(y: Uint8Array, out: Float32Array, nb: number): void {
   const v = new DataView(y.buffer, y.byteOffset, y.byteLength);
   for (let i = 0; i < nb; i++) {
-    const d = fp16ToFp32(v.getUint16(i * 24, true)), m = fp16ToFp32(v.getUint16(i * 24 + 2, true));
+    const d = fp16ToFp32(v.getUint16(i * 24, true)),
+      m = fp16ToFp32(v.getUint16(i * 24 + 2, true));
     const qh = v.getUint32(i * 24 + 4, true);
     for (let j = 0; j < 16; j++) {
       const b = y[i * 24 + 8 + j]!;
-      const h0 = ((qh >>> j) << 4) & 0x10, h1 = (qh >>> (j + 12)) & 0x10;
+      const h0 = ((qh >>> j) << 4) & 0x10,
+        h1 = (qh >>> (j + 12)) & 0x10;
       out[i * 32 + j] = f(f(((b & 0x0f) | h0) * d) + m);
       out[i * 32 + 16 + j] = f(f(((b >> 4) | h1) * d) + m);
     }
@@ -278,11 +315,22 @@ function dequantizeQ5_1(y: Uint8Array, out: Float32Array, nb: number): void {
  * scale that minimizes Σ x²·(x − scale·(L − nmax))², searched over 19 trial inverse scales.
  */
 function makeQxQuants(n: number, nmax: number, x: Float32Array, xo: number, L: Int32Array, lo: number): number {
-  let max = 0, amax = 0;
-  for (let i = 0; i < n; i++) { const ax = Math.abs(x[xo + i]!); if (ax > amax) { amax = ax; max = x[xo + i]!; } }
-  if (amax < GROUP_MAX_EPS) { for (let i = 0; i < n; i++) L[lo + i] = 0; return 0; }
+  let max = 0,
+    amax = 0;
+  for (let i = 0; i < n; i++) {
+    const ax = Math.abs(x[xo + i]!);
+    if (ax > amax) {
+      amax = ax;
+      max = x[xo + i]!;
+    }
+  }
+  if (amax < GROUP_MAX_EPS) {
+    for (let i = 0; i < n; i++) L[lo + i] = 0;
+    return 0;
+  }
   let iscale = f(-nmax / max);
-  let sumlx = 0, suml2 = 0;
+  let sumlx = 0,
+    suml2 = 0;
   for (let i = 0; i < n; i++) {
     const xi = x[xo + i]!;
     const l = clamp(nearestInt(f(iscale * xi)), -nmax, nmax - 1);
@@ -296,7 +344,8 @@ function makeQxQuants(n: number, nmax: number, x: Float32Array, xo: number, L: I
   for (let is = -9; is <= 9; ++is) {
     if (is === 0) continue;
     iscale = f(-f(nmax + f(f(0.1) * is)) / max);
-    sumlx = 0; suml2 = 0;
+    sumlx = 0;
+    suml2 = 0;
     for (let i = 0; i < n; i++) {
       const xi = x[xo + i]!;
       const l = clamp(nearestInt(f(iscale * xi)), -nmax, nmax - 1);
@@ -306,7 +355,8 @@ function makeQxQuants(n: number, nmax: number, x: Float32Array, xo: number, L: I
     }
     if (suml2 > 0 && f(sumlx * sumlx) > f(best * suml2)) {
       for (let i = 0; i < n; i++) L[lo + i] = nmax + clamp(nearestInt(f(iscale * x[xo + i]!)), -nmax, nmax - 1);
-      scale = f(sumlx / suml2); best = f(scale * sumlx);
+      scale = f(sumlx / suml2);
+      best = f(scale * sumlx);
     }
   }
   return scale;
@@ -314,11 +364,22 @@ function makeQxQuants(n: number, nmax: number, x: Float32Array, xo: number, L: I
 
 /** make_q3_quants with do_rmse: start from the rounded scale, then move single L[i] while Σ improves. */
 function makeQ3Quants(n: number, nmax: number, x: Float32Array, xo: number, L: Int32Array, lo: number): number {
-  let max = 0, amax = 0;
-  for (let i = 0; i < n; i++) { const ax = Math.abs(x[xo + i]!); if (ax > amax) { amax = ax; max = x[xo + i]!; } }
-  if (amax < GROUP_MAX_EPS) { for (let i = 0; i < n; i++) L[lo + i] = 0; return 0; }
+  let max = 0,
+    amax = 0;
+  for (let i = 0; i < n; i++) {
+    const ax = Math.abs(x[xo + i]!);
+    if (ax > amax) {
+      amax = ax;
+      max = x[xo + i]!;
+    }
+  }
+  if (amax < GROUP_MAX_EPS) {
+    for (let i = 0; i < n; i++) L[lo + i] = 0;
+    return 0;
+  }
   const iscale = f(-nmax / max);
-  let sumlx = 0, suml2 = 0;
+  let sumlx = 0,
+    suml2 = 0;
   for (let i = 0; i < n; i++) {
     const xi = x[xo + i]!;
     const l = clamp(nearestInt(f(iscale * xi)), -nmax, nmax - 1);
@@ -330,7 +391,8 @@ function makeQ3Quants(n: number, nmax: number, x: Float32Array, xo: number, L: I
   for (let itry = 0; itry < 5; ++itry) {
     let changed = 0;
     for (let i = 0; i < n; i++) {
-      const xi = x[xo + i]!, li = L[lo + i]!;
+      const xi = x[xo + i]!,
+        li = L[lo + i]!;
       const w = f(xi * xi);
       let slx = f(sumlx - f(f(w * xi) * li));
       if (slx > 0) {
@@ -340,7 +402,10 @@ function makeQ3Quants(n: number, nmax: number, x: Float32Array, xo: number, L: I
           slx = f(slx + f(f(w * xi) * nl));
           sl2 = f(sl2 + f(f(w * nl) * nl));
           if (sl2 > 0 && f(f(slx * slx) * suml2) > f(f(sumlx * sumlx) * sl2)) {
-            L[lo + i] = nl; sumlx = slx; suml2 = sl2; ++changed;
+            L[lo + i] = nl;
+            sumlx = slx;
+            suml2 = sl2;
+            ++changed;
           }
         }
       }
@@ -356,11 +421,23 @@ function makeQ3Quants(n: number, nmax: number, x: Float32Array, xo: number, L: I
  * nstep+1 trial inverse scales (rmin + rdelta·is + nmax)/(max − min). Returns scale, sets mins[j] = min.
  */
 function makeQkx2Quants(
-  n: number, nmax: number, x: Float32Array, xo: number, weights: Float32Array, L: Int32Array, lo: number,
-  mins: Float32Array, j: number, rmin: number, rdelta: number, nstep: number, useMad: boolean,
+  n: number,
+  nmax: number,
+  x: Float32Array,
+  xo: number,
+  weights: Float32Array,
+  L: Int32Array,
+  lo: number,
+  mins: Float32Array,
+  j: number,
+  rmin: number,
+  rdelta: number,
+  nstep: number,
+  useMad: boolean,
 ): number {
   const Laux = new Int32Array(n);
-  let min = x[xo], max = x[xo];
+  let min = x[xo],
+    max = x[xo];
   let sumW = weights[0];
   let sumX = f(sumW! * x[xo]!);
   for (let i = 1; i < n; i++) {
@@ -372,7 +449,11 @@ function makeQkx2Quants(
     sumX = f(sumX + f(w * xi));
   }
   if (min! > 0) min = 0;
-  if (max === min) { for (let i = 0; i < n; i++) L[lo + i] = 0; mins[j] = -min!; return 0; }
+  if (max === min) {
+    for (let i = 0; i < n; i++) L[lo + i] = 0;
+    mins[j] = -min!;
+    return 0;
+  }
   let iscale = f(nmax / f(max! - min!));
   let scale = f(1 / iscale);
   let bestError = 0;
@@ -383,10 +464,15 @@ function makeQkx2Quants(
     diff = useMad ? Math.abs(diff) : f(diff * diff);
     bestError = f(bestError + f(weights[i]! * diff));
   }
-  if (nstep < 1) { mins[j] = -min!; return scale; }
+  if (nstep < 1) {
+    mins[j] = -min!;
+    return scale;
+  }
   for (let is = 0; is <= nstep; ++is) {
     iscale = f(f(f(rmin + f(rdelta * is)) + nmax) / f(max! - min!));
-    let sumL = 0, sumL2 = 0, sumXL = 0;
+    let sumL = 0,
+      sumL2 = 0,
+      sumXL = 0;
     for (let i = 0; i < n; i++) {
       const l = clamp(nearestInt(f(iscale * f(x[xo + i]! - min!))), 0, nmax);
       Laux[i] = l;
@@ -399,7 +485,10 @@ function makeQkx2Quants(
     if (D > 0) {
       let thisScale = f(f(f(sumW! * sumXL) - f(sumX * sumL)) / D);
       let thisMin = f(f(f(sumL2 * sumX) - f(sumL * sumXL)) / D);
-      if (thisMin > 0) { thisMin = 0; thisScale = f(sumXL / sumL2); }
+      if (thisMin > 0) {
+        thisMin = 0;
+        thisScale = f(sumXL / sumL2);
+      }
       let curError = 0;
       for (let i = 0; i < n; i++) {
         let diff = f(f(f(thisScale * Laux[i]!) + thisMin) - x[xo + i]!);
@@ -408,7 +497,9 @@ function makeQkx2Quants(
       }
       if (curError < bestError) {
         for (let i = 0; i < n; i++) L[lo + i] = Laux[i]!;
-        bestError = curError; scale = thisScale; min = thisMin;
+        bestError = curError;
+        scale = thisScale;
+        min = thisMin;
       }
     }
   }
@@ -427,10 +518,15 @@ function scaleMinK4(j: number, q: Uint8Array, o: number): [number, number] {
 //   qs[32·h + l] holds L[128h + l] | L[128h+l+32] << 2 | L[128h+l+64] << 4 | L[128h+l+96] << 6
 function quantizeQ2_K(x: Float32Array, y: Uint8Array, nb: number): void {
   const v = new DataView(y.buffer, y.byteOffset, y.byteLength);
-  const L = new Int32Array(QK_K), weights = new Float32Array(16), mins = new Float32Array(16), scales = new Float32Array(16);
+  const L = new Int32Array(QK_K),
+    weights = new Float32Array(16),
+    mins = new Float32Array(16),
+    scales = new Float32Array(16);
   for (let i = 0; i < nb; i++) {
-    const o = i * 84, xb = i * QK_K;
-    let maxScale = 0, maxMin = 0;
+    const o = i * 84,
+      xb = i * QK_K;
+    let maxScale = 0,
+      maxMin = 0;
     for (let j = 0; j < 16; j++) {
       for (let l = 0; l < 16; l++) weights[l] = Math.abs(x[xb + 16 * j + l]!);
       scales[j] = makeQkx2Quants(16, 3, x, xb + 16 * j, weights, L, 16 * j, mins, j, -0.5, f(0.1), 15, true);
@@ -452,7 +548,8 @@ function quantizeQ2_K(x: Float32Array, y: Uint8Array, nb: number): void {
     } else {
       v.setUint16(o + 82, fp32ToFp16(0), true);
     }
-    const dAll = fp16ToFp32(v.getUint16(o + 80, true)), mAll = fp16ToFp32(v.getUint16(o + 82, true));
+    const dAll = fp16ToFp32(v.getUint16(o + 80, true)),
+      mAll = fp16ToFp32(v.getUint16(o + 82, true));
     for (let j = 0; j < 16; j++) {
       const d = f(dAll * (y[o + j]! & 0xf));
       if (!d) continue;
@@ -470,14 +567,17 @@ function dequantizeQ2_K(y: Uint8Array, out: Float32Array, nb: number): void {
   const v = new DataView(y.buffer, y.byteOffset, y.byteLength);
   for (let i = 0; i < nb; i++) {
     const o = i * 84;
-    const d = fp16ToFp32(v.getUint16(o + 80, true)), min = fp16ToFp32(v.getUint16(o + 82, true));
-    let k = i * QK_K, is = 0;
+    const d = fp16ToFp32(v.getUint16(o + 80, true)),
+      min = fp16ToFp32(v.getUint16(o + 82, true));
+    let k = i * QK_K,
+      is = 0;
     for (let n = 0; n < QK_K; n += 128) {
       const q = o + 16 + n / 4;
       for (let shift = 0; shift < 8; shift += 2) {
         for (let half = 0; half < 2; half++) {
           const sc = y[o + is++]!;
-          const dl = f(d * (sc & 0xf)), ml = f(min * (sc >> 4));
+          const dl = f(d * (sc & 0xf)),
+            ml = f(min * (sc >> 4));
           for (let l = 0; l < 16; l++) out[k++] = f(f(dl * ((y[q + 16 * half + l]! >> shift) & 3)) - ml);
         }
       }
@@ -490,14 +590,21 @@ function dequantizeQ2_K(y: Uint8Array, out: Float32Array, nb: number): void {
 //   [ scales: 12 bytes, low nibbles of sc0..15 in bytes 0..7, their top 2 bits in bytes 8..11 ][ d: f16 ]
 function quantizeQ3_K(x: Float32Array, y: Uint8Array, nb: number): void {
   const v = new DataView(y.buffer, y.byteOffset, y.byteLength);
-  const L = new Int32Array(QK_K), scales = new Float32Array(16);
+  const L = new Int32Array(QK_K),
+    scales = new Float32Array(16);
   for (let i = 0; i < nb; i++) {
-    const o = i * 110, xb = i * QK_K, sOff = o + 96;
-    let maxScale = 0, amax = 0;
+    const o = i * 110,
+      xb = i * QK_K,
+      sOff = o + 96;
+    let maxScale = 0,
+      amax = 0;
     for (let j = 0; j < 16; j++) {
       scales[j] = makeQ3Quants(16, 4, x, xb + 16 * j, L, 16 * j);
       const s = Math.abs(scales[j]!);
-      if (s > amax) { amax = s; maxScale = scales[j]!; }
+      if (s > amax) {
+        amax = s;
+        maxScale = scales[j]!;
+      }
     }
     y.fill(0, sOff, sOff + 12);
     if (maxScale) {
@@ -521,10 +628,17 @@ function quantizeQ3_K(x: Float32Array, y: Uint8Array, nb: number): void {
       for (let ii = 0; ii < 16; ii++) L[16 * j + ii] = clamp(nearestInt(f(x[xb + 16 * j + ii]! / d)), -4, 3) + 4;
     }
     y.fill(0, o, o + 32);
-    let m = 0, hm = 1;
+    let m = 0,
+      hm = 1;
     for (let j = 0; j < QK_K; j++) {
-      if (L[j]! > 3) { y[o + m]! |= hm; L[j]! -= 4; }
-      if (++m === 32) { m = 0; hm <<= 1; }
+      if (L[j]! > 3) {
+        y[o + m]! |= hm;
+        L[j]! -= 4;
+      }
+      if (++m === 32) {
+        m = 0;
+        hm <<= 1;
+      }
     }
     for (let j = 0; j < QK_K; j += 128) {
       for (let l = 0; l < 32; l++) {
@@ -544,7 +658,9 @@ function dequantizeQ3_K(y: Uint8Array, out: Float32Array, nb: number): void {
   for (let i = 0; i < nb; i++) {
     const o = i * 110;
     const dAll = fp16ToFp32(v.getUint16(o + 108, true));
-    let k = i * QK_K, is = 0, m = 1;
+    let k = i * QK_K,
+      is = 0,
+      m = 1;
     for (let n = 0; n < QK_K; n += 128) {
       const q = o + 32 + n / 4;
       for (let shift = 0; shift < 8; shift += 2) {
@@ -563,14 +679,28 @@ function dequantizeQ3_K(y: Uint8Array, out: Float32Array, nb: number): void {
 
 /** Q4_K and Q5_K share the search for 8 scales and 8 mins and their 6-bit packing. */
 function quantizeScalesMinsK(
-  x: Float32Array, xb: number, L: Int32Array, y: Uint8Array, o: number, v: DataView, nmax: number, rmin: number, nstep: number,
+  x: Float32Array,
+  xb: number,
+  L: Int32Array,
+  y: Uint8Array,
+  o: number,
+  v: DataView,
+  nmax: number,
+  rmin: number,
+  nstep: number,
 ): void {
-  const weights = new Float32Array(32), mins = new Float32Array(8), scales = new Float32Array(8);
-  let maxScale = 0, maxMin = 0;
+  const weights = new Float32Array(32),
+    mins = new Float32Array(8),
+    scales = new Float32Array(8);
+  let maxScale = 0,
+    maxMin = 0;
   for (let j = 0; j < 8; j++) {
     // weights: the block's RMS plus |x|, so that large weights are fitted more closely
     let sumX2 = 0;
-    for (let l = 0; l < 32; l++) { const a = x[xb + 32 * j + l]!; sumX2 = f(sumX2 + f(a * a)); }
+    for (let l = 0; l < 32; l++) {
+      const a = x[xb + 32 * j + l]!;
+      sumX2 = f(sumX2 + f(a * a));
+    }
     const avX = f(Math.sqrt(f(sumX2 / 32)));
     for (let l = 0; l < 32; l++) weights[l] = f(avX + Math.abs(x[xb + 32 * j + l]!));
     scales[j] = makeQkx2Quants(32, nmax, x, xb + 32 * j, weights, L, 32 * j, mins, j, rmin, f(0.1), nstep, false);
@@ -594,7 +724,8 @@ function quantizeScalesMinsK(
   }
   v.setUint16(o, fp32ToFp16(f(maxScale / 63)), true);
   v.setUint16(o + 2, fp32ToFp16(f(maxMin / 63)), true);
-  const dAll = fp16ToFp32(v.getUint16(o, true)), mAll = fp16ToFp32(v.getUint16(o + 2, true));
+  const dAll = fp16ToFp32(v.getUint16(o, true)),
+    mAll = fp16ToFp32(v.getUint16(o + 2, true));
   for (let j = 0; j < 8; j++) {
     const [sc, m] = scaleMinK4(j, y, s);
     const d = f(dAll * sc);
@@ -611,7 +742,8 @@ function quantizeQ4_K(x: Float32Array, y: Uint8Array, nb: number): void {
   const v = new DataView(y.buffer, y.byteOffset, y.byteLength);
   const L = new Int32Array(QK_K);
   for (let i = 0; i < nb; i++) {
-    const o = i * 144, xb = i * QK_K;
+    const o = i * 144,
+      xb = i * QK_K;
     y.fill(0, o, o + 144);
     quantizeScalesMinsK(x, xb, L, y, o, v, 15, -1, 20);
     for (let c = 0; c < 4; c++) {
@@ -623,11 +755,17 @@ function dequantizeQ4_K(y: Uint8Array, out: Float32Array, nb: number): void {
   const v = new DataView(y.buffer, y.byteOffset, y.byteLength);
   for (let i = 0; i < nb; i++) {
     const o = i * 144;
-    const d = fp16ToFp32(v.getUint16(o, true)), min = fp16ToFp32(v.getUint16(o + 2, true));
+    const d = fp16ToFp32(v.getUint16(o, true)),
+      min = fp16ToFp32(v.getUint16(o + 2, true));
     for (let c = 0; c < 4; c++) {
-      const [sc1, m1] = scaleMinK4(2 * c, y, o + 4), [sc2, m2] = scaleMinK4(2 * c + 1, y, o + 4);
-      const d1 = f(d * sc1), mm1 = f(min * m1), d2 = f(d * sc2), mm2 = f(min * m2);
-      const k = i * QK_K + 64 * c, q = o + 16 + 32 * c;
+      const [sc1, m1] = scaleMinK4(2 * c, y, o + 4),
+        [sc2, m2] = scaleMinK4(2 * c + 1, y, o + 4);
+      const d1 = f(d * sc1),
+        mm1 = f(min * m1),
+        d2 = f(d * sc2),
+        mm2 = f(min * m2);
+      const k = i * QK_K + 64 * c,
+        q = o + 16 + 32 * c;
       for (let l = 0; l < 32; l++) out[k + l] = f(f(d1 * (y[q + l]! & 0xf)) - mm1);
       for (let l = 0; l < 32; l++) out[k + 32 + l] = f(f(d2 * (y[q + l]! >> 4)) - mm2);
     }
@@ -641,15 +779,24 @@ function quantizeQ5_K(x: Float32Array, y: Uint8Array, nb: number): void {
   const v = new DataView(y.buffer, y.byteOffset, y.byteLength);
   const L = new Int32Array(QK_K);
   for (let i = 0; i < nb; i++) {
-    const o = i * 176, xb = i * QK_K;
+    const o = i * 176,
+      xb = i * QK_K;
     y.fill(0, o, o + 176);
     quantizeScalesMinsK(x, xb, L, y, o, v, 31, -0.5, 15);
-    const qh = o + 16, ql = o + 48;
+    const qh = o + 16,
+      ql = o + 48;
     for (let c = 0; c < 4; c++) {
       for (let l = 0; l < 32; l++) {
-        let l1 = L[64 * c + l], l2 = L[64 * c + 32 + l];
-        if (l1! > 15) { l1! -= 16; y[qh + l]! |= 1 << (2 * c); }
-        if (l2! > 15) { l2! -= 16; y[qh + l]! |= 2 << (2 * c); }
+        let l1 = L[64 * c + l],
+          l2 = L[64 * c + 32 + l];
+        if (l1! > 15) {
+          l1! -= 16;
+          y[qh + l]! |= 1 << (2 * c);
+        }
+        if (l2! > 15) {
+          l2! -= 16;
+          y[qh + l]! |= 2 << (2 * c);
+        }
         y[ql + 32 * c + l] = l1! | (l2! << 4);
       }
     }
@@ -658,12 +805,21 @@ function quantizeQ5_K(x: Float32Array, y: Uint8Array, nb: number): void {
 function dequantizeQ5_K(y: Uint8Array, out: Float32Array, nb: number): void {
   const v = new DataView(y.buffer, y.byteOffset, y.byteLength);
   for (let i = 0; i < nb; i++) {
-    const o = i * 176, qh = o + 16;
-    const d = fp16ToFp32(v.getUint16(o, true)), min = fp16ToFp32(v.getUint16(o + 2, true));
+    const o = i * 176,
+      qh = o + 16;
+    const d = fp16ToFp32(v.getUint16(o, true)),
+      min = fp16ToFp32(v.getUint16(o + 2, true));
     for (let c = 0; c < 4; c++) {
-      const [sc1, m1] = scaleMinK4(2 * c, y, o + 4), [sc2, m2] = scaleMinK4(2 * c + 1, y, o + 4);
-      const d1 = f(d * sc1), mm1 = f(min * m1), d2 = f(d * sc2), mm2 = f(min * m2);
-      const k = i * QK_K + 64 * c, q = o + 48 + 32 * c, u1 = 1 << (2 * c), u2 = 2 << (2 * c);
+      const [sc1, m1] = scaleMinK4(2 * c, y, o + 4),
+        [sc2, m2] = scaleMinK4(2 * c + 1, y, o + 4);
+      const d1 = f(d * sc1),
+        mm1 = f(min * m1),
+        d2 = f(d * sc2),
+        mm2 = f(min * m2);
+      const k = i * QK_K + 64 * c,
+        q = o + 48 + 32 * c,
+        u1 = 1 << (2 * c),
+        u2 = 2 << (2 * c);
       for (let l = 0; l < 32; l++) out[k + l] = f(f(d1 * ((y[q + l]! & 0xf) + (y[qh + l]! & u1 ? 16 : 0))) - mm1);
       for (let l = 0; l < 32; l++) out[k + 32 + l] = f(f(d2 * ((y[q + l]! >> 4) + (y[qh + l]! & u2 ? 16 : 0))) - mm2);
     }
@@ -676,17 +832,27 @@ function dequantizeQ5_K(y: Uint8Array, out: Float32Array, nb: number): void {
 //   qh[32h + l] = top bits of q[l], q[l+32], q[l+64], q[l+96] at bit 0, 2, 4, 6
 function quantizeQ6_K(x: Float32Array, y: Uint8Array, nb: number): void {
   const v = new DataView(y.buffer, y.byteOffset, y.byteLength);
-  const L = new Int32Array(QK_K), scales = new Float32Array(16);
+  const L = new Int32Array(QK_K),
+    scales = new Float32Array(16);
   for (let i = 0; i < nb; i++) {
-    const o = i * 210, xb = i * QK_K, sOff = o + 192;
-    let maxScale = 0, maxAbsScale = 0;
+    const o = i * 210,
+      xb = i * QK_K,
+      sOff = o + 192;
+    let maxScale = 0,
+      maxAbsScale = 0;
     for (let ib = 0; ib < 16; ib++) {
       const scale = makeQxQuants(16, 32, x, xb + 16 * ib, L, 16 * ib);
       scales[ib] = scale;
       const a = Math.abs(scale);
-      if (a > maxAbsScale) { maxAbsScale = a; maxScale = scale; }
+      if (a > maxAbsScale) {
+        maxAbsScale = a;
+        maxScale = scale;
+      }
     }
-    if (maxAbsScale < GROUP_MAX_EPS) { y.fill(0, o, o + 210); continue; }
+    if (maxAbsScale < GROUP_MAX_EPS) {
+      y.fill(0, o, o + 210);
+      continue;
+    }
     const iscale = f(-128 / maxScale);
     v.setUint16(o + 208, fp32ToFp16(f(1 / iscale)), true);
     for (let ib = 0; ib < 16; ib++) y[sOff + ib] = Math.min(127, nearestInt(f(iscale * scales[ib]!))) & 0xff;
@@ -697,9 +863,14 @@ function quantizeQ6_K(x: Float32Array, y: Uint8Array, nb: number): void {
       for (let ii = 0; ii < 16; ii++) L[16 * j + ii] = clamp(nearestInt(f(x[xb + 16 * j + ii]! / d)), -32, 31) + 32;
     }
     for (let h = 0; h < 2; h++) {
-      const j = 128 * h, ql = o + 64 * h, qh = o + 128 + 32 * h;
+      const j = 128 * h,
+        ql = o + 64 * h,
+        qh = o + 128 + 32 * h;
       for (let l = 0; l < 32; l++) {
-        const q1 = L[j + l]!, q2 = L[j + l + 32]!, q3 = L[j + l + 64]!, q4 = L[j + l + 96]!;
+        const q1 = L[j + l]!,
+          q2 = L[j + l + 32]!,
+          q3 = L[j + l + 64]!,
+          q4 = L[j + l + 96]!;
         y[ql + l] = (q1 & 0xf) | ((q3 & 0xf) << 4);
         y[ql + l + 32] = (q2 & 0xf) | ((q4 & 0xf) << 4);
         y[qh + l] = ((q1 >> 4) | ((q2 >> 4) << 2) | ((q3 >> 4) << 4) | ((q4 >> 4) << 6)) & 0xff;
@@ -713,7 +884,10 @@ function dequantizeQ6_K(y: Uint8Array, out: Float32Array, nb: number): void {
     const o = i * 210;
     const d = fp16ToFp32(v.getUint16(o + 208, true));
     for (let h = 0; h < 2; h++) {
-      const ql = o + 64 * h, qh = o + 128 + 32 * h, sc = o + 192 + 8 * h, k = i * QK_K + 128 * h;
+      const ql = o + 64 * h,
+        qh = o + 128 + 32 * h,
+        sc = o + 192 + 8 * h,
+        k = i * QK_K + 128 * h;
       for (let l = 0; l < 32; l++) {
         const is = l >> 4;
         const q1 = ((y[ql + l]! & 0xf) | (((y[qh + l]! >> 0) & 3) << 4)) - 32;
@@ -734,12 +908,31 @@ function dequantizeQ6_K(y: Uint8Array, out: Float32Array, nb: number): void {
 
 type Quantizer = (x: Float32Array, y: Uint8Array, nb: number) => void;
 const QUANTIZE: Record<Exclude<GgmlType, "F32" | "F16" | "BF16">, Quantizer> = {
-  Q4_0: quantizeQ4_0, Q4_1: quantizeQ4_1, Q5_0: quantizeQ5_0, Q5_1: quantizeQ5_1, Q8_0: quantizeQ8_0,
-  Q2_K: quantizeQ2_K, Q3_K: quantizeQ3_K, Q4_K: quantizeQ4_K, Q5_K: quantizeQ5_K, Q6_K: quantizeQ6_K,
+  Q4_0: quantizeQ4_0,
+  Q4_1: quantizeQ4_1,
+  Q5_0: quantizeQ5_0,
+  Q5_1: quantizeQ5_1,
+  Q8_0: quantizeQ8_0,
+  Q2_K: quantizeQ2_K,
+  Q3_K: quantizeQ3_K,
+  Q4_K: quantizeQ4_K,
+  Q5_K: quantizeQ5_K,
+  Q6_K: quantizeQ6_K,
 };
-const DEQUANTIZE: Record<Exclude<GgmlType, "F32" | "F16" | "BF16">, (y: Uint8Array, out: Float32Array, nb: number) => void> = {
-  Q4_0: dequantizeQ4_0, Q4_1: dequantizeQ4_1, Q5_0: dequantizeQ5_0, Q5_1: dequantizeQ5_1, Q8_0: dequantizeQ8_0,
-  Q2_K: dequantizeQ2_K, Q3_K: dequantizeQ3_K, Q4_K: dequantizeQ4_K, Q5_K: dequantizeQ5_K, Q6_K: dequantizeQ6_K,
+const DEQUANTIZE: Record<
+  Exclude<GgmlType, "F32" | "F16" | "BF16">,
+  (y: Uint8Array, out: Float32Array, nb: number) => void
+> = {
+  Q4_0: dequantizeQ4_0,
+  Q4_1: dequantizeQ4_1,
+  Q5_0: dequantizeQ5_0,
+  Q5_1: dequantizeQ5_1,
+  Q8_0: dequantizeQ8_0,
+  Q2_K: dequantizeQ2_K,
+  Q3_K: dequantizeQ3_K,
+  Q4_K: dequantizeQ4_K,
+  Q5_K: dequantizeQ5_K,
+  Q6_K: dequantizeQ6_K,
 };
 
 /**
@@ -749,7 +942,10 @@ const DEQUANTIZE: Record<Exclude<GgmlType, "F32" | "F16" | "BF16">, (y: Uint8Arr
 export function quantize(type: GgmlType, x: Float32Array): Uint8Array {
   const bytes = rowBytes(type, x.length);
   const y = new Uint8Array(bytes);
-  if (type === "F32") { new Float32Array(y.buffer).set(x); return littleEndian(y, 4); }
+  if (type === "F32") {
+    new Float32Array(y.buffer).set(x);
+    return littleEndian(y, 4);
+  }
   if (type === "F16" || type === "BF16") {
     const v = new DataView(y.buffer);
     const cast = type === "F16" ? fp32ToFp16 : fp32ToBf16;
@@ -759,7 +955,9 @@ export function quantize(type: GgmlType, x: Float32Array): Uint8Array {
   const bs = GGML_TYPES[type].blockSize;
   for (let i = 0; i < x.length; i++) {
     if (!Number.isFinite(x[i])) {
-      throw new DTypeError(`ggml ${type}: value ${x[i]} at index ${i} (block ${Math.floor(i / bs)}) is not finite; ggml's reference quantizer leaves non-finite input undefined`);
+      throw new DTypeError(
+        `ggml ${type}: value ${x[i]} at index ${i} (block ${Math.floor(i / bs)}) is not finite; ggml's reference quantizer leaves non-finite input undefined`,
+      );
     }
   }
   QUANTIZE[type](x, y, x.length / bs);
@@ -769,7 +967,8 @@ export function quantize(type: GgmlType, x: Float32Array): Uint8Array {
 /** Expand n weights of `type` stored in `bytes` (exactly rowBytes(type, n) of them) to float32. */
 export function dequantize(type: GgmlType, bytes: Uint8Array, n: number): Float32Array {
   const need = rowBytes(type, n);
-  if (bytes.length !== need) throw new ArgumentError(`ggml ${type}: ${n} weights take ${need} bytes, got ${bytes.length}`);
+  if (bytes.length !== need)
+    throw new ArgumentError(`ggml ${type}: ${n} weights take ${need} bytes, got ${bytes.length}`);
   const out = new Float32Array(n);
   if (type === "F32") {
     const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -782,7 +981,12 @@ export function dequantize(type: GgmlType, bytes: Uint8Array, n: number): Float3
     const bits = new Uint32Array(out.buffer);
     for (let i = 0; i < n; i++) {
       const h = v.getUint16(2 * i, true);
-      bits[i] = type === "BF16" ? h << 16 >>> 0 : (h & 0x7c00) === 0x7c00 && (h & 0x3ff) !== 0 ? (((h & 0x8000) << 16) | 0x7f800000 | ((h & 0x3ff) << 13)) >>> 0 : bitsOf(fp16ToFp32(h));
+      bits[i] =
+        type === "BF16"
+          ? (h << 16) >>> 0
+          : (h & 0x7c00) === 0x7c00 && (h & 0x3ff) !== 0
+            ? (((h & 0x8000) << 16) | 0x7f800000 | ((h & 0x3ff) << 13)) >>> 0
+            : bitsOf(fp16ToFp32(h));
     }
     return out;
   }
@@ -796,4 +1000,3 @@ function littleEndian(y: Uint8Array, size: number): Uint8Array {
   for (let i = 0; i < y.length; i += size) y.subarray(i, i + size).reverse();
   return y;
 }
-

@@ -4,7 +4,14 @@
 import { ArgumentError, LoadError } from "../../engine/errors.js";
 import { zeros } from "../../engine/creation.js";
 import { type HFFamily, dropout } from "../hf-family.js";
-import { Bart, bartConfig, countParameters as bartCount, fromBartCheckpoint as fromBart, toBartCheckpoint as toBart, type BartConfig } from "./model.js";
+import {
+  Bart,
+  bartConfig,
+  countParameters as bartCount,
+  fromBartCheckpoint as fromBart,
+  toBartCheckpoint as toBart,
+  type BartConfig,
+} from "./model.js";
 
 export const hfFamily: HFFamily<"bart", BartConfig, Bart> = {
   kind: "bart",
@@ -12,8 +19,16 @@ export const hfFamily: HFFamily<"bart", BartConfig, Bart> = {
   role: "seq2seq",
   tiedHead: true,
   extras: [
-    { pattern: /^model\.encoder\.embed_tokens\.weight$/, why: "a copy of model.shared.weight", tiedTo: "model.shared.weight" },
-    { pattern: /^model\.decoder\.embed_tokens\.weight$/, why: "a copy of model.shared.weight", tiedTo: "model.shared.weight" },
+    {
+      pattern: /^model\.encoder\.embed_tokens\.weight$/,
+      why: "a copy of model.shared.weight",
+      tiedTo: "model.shared.weight",
+    },
+    {
+      pattern: /^model\.decoder\.embed_tokens\.weight$/,
+      why: "a copy of model.shared.weight",
+      tiedTo: "model.shared.weight",
+    },
     { pattern: /^lm_head\.weight$/, why: "the head, tied to model.shared.weight", tiedTo: "model.shared.weight" },
   ],
   alias: (name) => (/^(shared|encoder|decoder)\./.test(name) ? `model.${name}` : name),
@@ -24,29 +39,75 @@ export const hfFamily: HFFamily<"bart", BartConfig, Bart> = {
     r.only("normalize_embedding", true, [true], "a LayerNorm on the embeddings");
     r.only("add_bias_logits", false, [false], "the logits' bias is final_logits_bias");
     r.only("is_encoder_decoder", true, [true], "an encoder-decoder");
-    r.known("num_hidden_layers", "encoder_layerdrop", "decoder_layerdrop", "classif_dropout", "static_position_embeddings", "extra_pos_embeddings");
+    r.known(
+      "num_hidden_layers",
+      "encoder_layerdrop",
+      "decoder_layerdrop",
+      "classif_dropout",
+      "static_position_embeddings",
+      "extra_pos_embeddings",
+    );
     const same = (a: string, b: string): number => {
-      const x = r.int(a), y = r.int(b);
-      if (x !== y) throw new LoadError(`config.json (model_type "bart"): ${a} ${x} and ${b} ${y} differ; writtingNNs' BART has one value for both stacks`);
+      const x = r.int(a),
+        y = r.int(b);
+      if (x !== y)
+        throw new LoadError(
+          `config.json (model_type "bart"): ${a} ${x} and ${b} ${y} differ; writtingNNs' BART has one value for both stacks`,
+        );
       return x;
     };
-    return r.build(() => bartConfig({
-      vocabSize: r.int("vocab_size"), maxPositions: r.int("max_position_embeddings"), nEncoderLayer: r.int("encoder_layers"), nDecoderLayer: r.int("decoder_layers"),
-      nHead: same("encoder_attention_heads", "decoder_attention_heads"), dModel: r.int("d_model"), dFF: same("encoder_ffn_dim", "decoder_ffn_dim"),
-      dropout: dropout(r, "dropout"), attnDropout: dropout(r, "attention_dropout"), activationDropout: dropout(r, "activation_dropout"),
-      scaleEmbedding: r.bool("scale_embedding", false), layerNormEps: 1e-5, padId: r.int("pad_token_id", 1), eosId: r.int("eos_token_id", 2),
-      decoderStartId: r.int("decoder_start_token_id", 2), initStd: r.num("init_std", 0.02),
-    }));
+    return r.build(() =>
+      bartConfig({
+        vocabSize: r.int("vocab_size"),
+        maxPositions: r.int("max_position_embeddings"),
+        nEncoderLayer: r.int("encoder_layers"),
+        nDecoderLayer: r.int("decoder_layers"),
+        nHead: same("encoder_attention_heads", "decoder_attention_heads"),
+        dModel: r.int("d_model"),
+        dFF: same("encoder_ffn_dim", "decoder_ffn_dim"),
+        dropout: dropout(r, "dropout"),
+        attnDropout: dropout(r, "attention_dropout"),
+        activationDropout: dropout(r, "activation_dropout"),
+        scaleEmbedding: r.bool("scale_embedding", false),
+        layerNormEps: 1e-5,
+        padId: r.int("pad_token_id", 1),
+        eosId: r.int("eos_token_id", 2),
+        decoderStartId: r.int("decoder_start_token_id", 2),
+        initStd: r.num("init_std", 0.02),
+      }),
+    );
   },
   writeConfig(c) {
-    if (c.layerNormEps !== 1e-5) throw new ArgumentError(`toHFFiles: Hugging Face's BART has LayerNorm ε 1e-5 and no field for it; this config has ${c.layerNormEps}`);
+    if (c.layerNormEps !== 1e-5)
+      throw new ArgumentError(
+        `toHFFiles: Hugging Face's BART has LayerNorm ε 1e-5 and no field for it; this config has ${c.layerNormEps}`,
+      );
     return {
-      model_type: "bart", architectures: ["BartForConditionalGeneration"], vocab_size: c.vocabSize, max_position_embeddings: c.maxPositions,
-      encoder_layers: c.nEncoderLayer, decoder_layers: c.nDecoderLayer, encoder_attention_heads: c.nHead, decoder_attention_heads: c.nHead,
-      encoder_ffn_dim: c.dFF, decoder_ffn_dim: c.dFF, d_model: c.dModel, dropout: c.dropout, attention_dropout: c.attnDropout,
-      activation_dropout: c.activationDropout, activation_function: "gelu", scale_embedding: c.scaleEmbedding, normalize_before: false,
-      add_final_layer_norm: false, normalize_embedding: true, add_bias_logits: false, is_encoder_decoder: true,
-      pad_token_id: c.padId, eos_token_id: c.eosId, decoder_start_token_id: c.decoderStartId, init_std: c.initStd,
+      model_type: "bart",
+      architectures: ["BartForConditionalGeneration"],
+      vocab_size: c.vocabSize,
+      max_position_embeddings: c.maxPositions,
+      encoder_layers: c.nEncoderLayer,
+      decoder_layers: c.nDecoderLayer,
+      encoder_attention_heads: c.nHead,
+      decoder_attention_heads: c.nHead,
+      encoder_ffn_dim: c.dFF,
+      decoder_ffn_dim: c.dFF,
+      d_model: c.dModel,
+      dropout: c.dropout,
+      attention_dropout: c.attnDropout,
+      activation_dropout: c.activationDropout,
+      activation_function: "gelu",
+      scale_embedding: c.scaleEmbedding,
+      normalize_before: false,
+      add_final_layer_norm: false,
+      normalize_embedding: true,
+      add_bias_logits: false,
+      is_encoder_decoder: true,
+      pad_token_id: c.padId,
+      eos_token_id: c.eosId,
+      decoder_start_token_id: c.decoderStartId,
+      init_std: c.initStd,
     };
   },
   count: (c) => bartCount(c),

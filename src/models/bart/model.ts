@@ -40,10 +40,25 @@ import { entriesOf, expandMap, fromCheckpointWith, pairsOf, toCheckpointWith } f
 import { KVCache, TiedHead, type AttnCache, type Mask } from "../transformer/model.js";
 import { indexSelect } from "../../ops/indexing.js";
 import { samplingOptions, type GenerateOptions as SamplingGenerateOptions } from "../../generation/sampling.js";
-import { sampleSeq2Seq, searchBeams, type BeamChoices, type BeamResult, type BeamSearchable, type Hypothesis } from "../../generation/beam.js";
+import {
+  sampleSeq2Seq,
+  searchBeams,
+  type BeamChoices,
+  type BeamResult,
+  type BeamSearchable,
+  type Hypothesis,
+} from "../../generation/beam.js";
 
 export { KVCache, type AttnCache, type Mask, type BeamResult, type Hypothesis };
-export { samplePoisson, sentencePermutation, textInfilling, type InfillingOptions, type InfillingResult, type PermutationOptions, type Span } from "./noise.js";
+export {
+  samplePoisson,
+  sentencePermutation,
+  textInfilling,
+  type InfillingOptions,
+  type InfillingResult,
+  type PermutationOptions,
+  type Span,
+} from "./noise.js";
 
 // =====================================================================================================
 // Config
@@ -91,16 +106,28 @@ export interface BartConfig {
 /** A checked, frozen config: `bartConfig("tiny", { vocabSize: 40 })`. */
 export function bartConfig(base: BartConfig | keyof typeof PRESETS, overrides: Partial<BartConfig> = {}): BartConfig {
   const c = { ...(typeof base === "string" ? presetOf("BartConfig", PRESETS, base) : base), ...overrides };
-  for (const key of ["vocabSize", "maxPositions", "nEncoderLayer", "nDecoderLayer", "nHead", "dModel", "dFF"] as const) {
-    if (!Number.isInteger(c[key]) || c[key] < 1) throw new ArgumentError(`BartConfig: ${key} must be a positive integer, got ${c[key]}`);
+  for (const key of [
+    "vocabSize",
+    "maxPositions",
+    "nEncoderLayer",
+    "nDecoderLayer",
+    "nHead",
+    "dModel",
+    "dFF",
+  ] as const) {
+    if (!Number.isInteger(c[key]) || c[key] < 1)
+      throw new ArgumentError(`BartConfig: ${key} must be a positive integer, got ${c[key]}`);
   }
-  if (c.dModel % c.nHead !== 0) throw new ArgumentError(`BartConfig: dModel ${c.dModel} must be a multiple of nHead ${c.nHead}`);
+  if (c.dModel % c.nHead !== 0)
+    throw new ArgumentError(`BartConfig: dModel ${c.dModel} must be a multiple of nHead ${c.nHead}`);
   for (const key of ["dropout", "attnDropout", "activationDropout"] as const) {
     if (!(c[key] >= 0 && c[key] < 1)) throw new ArgumentError(`BartConfig: ${key} must be in [0, 1), got ${c[key]}`);
   }
-  if (!(c.initStd > 0 && Number.isFinite(c.initStd))) throw new ArgumentError(`BartConfig: initStd must be a positive number, got ${c.initStd}`);
+  if (!(c.initStd > 0 && Number.isFinite(c.initStd)))
+    throw new ArgumentError(`BartConfig: initStd must be a positive number, got ${c.initStd}`);
   for (const key of ["padId", "eosId", "decoderStartId"] as const) {
-    if (!Number.isInteger(c[key]) || c[key] < 0 || c[key] >= c.vocabSize) throw new ArgumentError(`BartConfig: ${key} must be a token id in [0, ${c.vocabSize}), got ${c[key]}`);
+    if (!Number.isInteger(c[key]) || c[key] < 0 || c[key] >= c.vocabSize)
+      throw new ArgumentError(`BartConfig: ${key} must be a token id in [0, ${c.vocabSize}), got ${c[key]}`);
   }
   return Object.freeze(c);
 }
@@ -112,18 +139,43 @@ export const PRESETS = Object.freeze({
    * embedding LayerNorms, and not final_logits_bias (a buffer).
    */
   "bart-base": Object.freeze({
-    vocabSize: 50265, maxPositions: 1024, nEncoderLayer: 6, nDecoderLayer: 6, nHead: 12, dModel: 768, dFF: 3072,
-    dropout: 0.1, attnDropout: 0, activationDropout: 0, scaleEmbedding: false, layerNormEps: 1e-5, padId: 1, eosId: 2, decoderStartId: 2,
+    vocabSize: 50265,
+    maxPositions: 1024,
+    nEncoderLayer: 6,
+    nDecoderLayer: 6,
+    nHead: 12,
+    dModel: 768,
+    dFF: 3072,
+    dropout: 0.1,
+    attnDropout: 0,
+    activationDropout: 0,
+    scaleEmbedding: false,
+    layerNormEps: 1e-5,
+    padId: 1,
+    eosId: 2,
+    decoderStartId: 2,
     initStd: 0.02,
   }),
   /** A CPU-sized model for the denoising pretraining and the date task; vocabSize from the task */
   tiny: Object.freeze({
-    vocabSize: 64, maxPositions: 64, nEncoderLayer: 2, nDecoderLayer: 2, nHead: 4, dModel: 64, dFF: 128,
-    dropout: 0.1, attnDropout: 0, activationDropout: 0, scaleEmbedding: false, layerNormEps: 1e-5, padId: 1, eosId: 2, decoderStartId: 2,
+    vocabSize: 64,
+    maxPositions: 64,
+    nEncoderLayer: 2,
+    nDecoderLayer: 2,
+    nHead: 4,
+    dModel: 64,
+    dFF: 128,
+    dropout: 0.1,
+    attnDropout: 0,
+    activationDropout: 0,
+    scaleEmbedding: false,
+    layerNormEps: 1e-5,
+    padId: 1,
+    eosId: 2,
+    decoderStartId: 2,
     initStd: 0.02,
   }),
 } satisfies Record<string, BartConfig>);
-
 
 /** The learned positions: position p is row p + 2 of the table (the released checkpoints' offset). */
 export const POSITION_OFFSET = 2;
@@ -153,8 +205,10 @@ export function countParameters(c: BartConfig, opts: { nonEmbedding?: boolean } 
  */
 export function describe(c: BartConfig, srcLen = 25, tgtLen = 25, title = "BART"): Architecture {
   const { vocabSize: V, dModel: C, dFF: Fw, nEncoderLayer: Le, nDecoderLayer: Ld, nHead: nh } = c;
-  const S = srcLen, T = tgtLen;
-  const proj = linearFlops(C, C), ffn = linearFlops(C, Fw) + linearFlops(Fw, C);
+  const S = srcLen,
+    T = tgtLen;
+  const proj = linearFlops(C, C),
+    ffn = linearFlops(C, Fw) + linearFlops(Fw, C);
   const attend = (keys: number): number => 2 * matmulFlops(1, C, keys); // q·kᵀ and α·v over `keys` keys, all heads
   const encoder = Le * S * (4 * proj + attend(S) + ffn);
   const decoder = Ld * (T * (4 * proj + attend(T)) + T * 2 * proj + S * 2 * proj + T * attend(S) + T * ffn);
@@ -163,7 +217,12 @@ export function describe(c: BartConfig, srcLen = 25, tgtLen = 25, title = "BART"
     config: `${Le}+${Ld} layers, ${nh} heads, C ${C}, d_ff ${Fw}, ${c.maxPositions} positions, V ${V} (shared)`,
     parameters: countParameters(c),
     // the shared embedding and the two position tables; the two embedding norms, 2 per encoder layer, 3 per decoder layer; per encoder layer 6 Linears, per decoder layer 10; the tied head
-    layers: sortedKinds({ [Embedding.name]: 3, [LayerNorm.name]: 2 + 2 * Le + 3 * Ld, [Linear.name]: 6 * Le + 10 * Ld, [TiedHead.name]: 1 }),
+    layers: sortedKinds({
+      [Embedding.name]: 3,
+      [LayerNorm.name]: 2 + 2 * Le + 3 * Ld,
+      [Linear.name]: 6 * Le + 10 * Ld,
+      [TiedHead.name]: 1,
+    }),
     normalization: `${LayerNorm.name} on the embeddings of each stack and after each residual add (post-LN)`,
     positions: `learned absolute (${c.maxPositions} positions, offset 2), a table per stack, added to the token embedding`,
     attention: `multi-head scaled dot product, ${nh} heads × ${C / nh}: encoder self-attention, causal decoder self-attention, cross-attention`,
@@ -199,7 +258,8 @@ export class MultiHeadAttention extends Module {
 
   forward(x: Tensor, kv: Tensor, mask: Mask, cache?: AttnCache): Tensor {
     const [B, T, C] = x.shape as [number, number, number]; // x (B, T, C), kv (B, S, C)
-    const nh = this.nHead, hs = C / nh;
+    const nh = this.nHead,
+      hs = C / nh;
     const heads = (t: Tensor): Tensor => t.view(B, t.shape[1]!, nh, hs).transpose(1, 2); // (B, ·, C) → (B, nh, ·, hs)
     // q = x·W_Q + b_Q, k = kv·W_K + b_K, v = kv·W_V + b_V, each split into nh heads of hs channels
     const q = heads(this.wq.forward(x)); // (B, nh, T, hs)
@@ -312,7 +372,13 @@ export class DecoderBlock extends Module {
     this.mlp = new FeedForward(c, generator);
   }
 
-  forward(x: Tensor, memory: Tensor, tgtMask: Mask, srcMask: Mask, cache?: { self: AttnCache; cross: AttnCache }): Tensor {
+  forward(
+    x: Tensor,
+    memory: Tensor,
+    tgtMask: Mask,
+    srcMask: Mask,
+    cache?: { self: AttnCache; cross: AttnCache },
+  ): Tensor {
     // x ← LN(x + attn(x));  x ← LN(x + cross(x, memory));  x ← LN(x + mlp(x))   (post-LN)
     x = this.norm1.forward(x.add(this.attn.forward(x, x, tgtMask, cache?.self))); //          (B, T, C)
     x = this.norm2.forward(x.add(this.cross.forward(x, memory, srcMask, cache?.cross))); //  (B, T, C)
@@ -395,7 +461,9 @@ export class Bart extends Module {
     if (!targets) return { logits, loss: null };
     const [B, T, V] = logits.shape as [number, number, number];
     if (targets.shape.length !== 2 || targets.shape[0] !== B || targets.shape[1] !== T) {
-      throw new ShapeError(`Bart: targets ${fmt(targets.shape)} must have the shape of decoderInputIds ${fmt(decoderInputIds.shape)}`);
+      throw new ShapeError(
+        `Bart: targets ${fmt(targets.shape)} must have the shape of decoderInputIds ${fmt(decoderInputIds.shape)}`,
+      );
     }
     // DIFF(transformer): plain cross-entropy, targets of −100 ignored
     // loss = mean over t ≠ −100 of −log p(t)
@@ -417,7 +485,9 @@ export class Bart extends Module {
     if (!attentionMask) return {};
     const [B, S] = inputIds.shape as [number, number];
     if (attentionMask.ndim !== 2 || attentionMask.shape[0] !== B || attentionMask.shape[1] !== S) {
-      throw new ShapeError(`Bart: attentionMask ${fmt(attentionMask.shape)} must have the shape of inputIds ${fmt(inputIds.shape)}`);
+      throw new ShapeError(
+        `Bart: attentionMask ${fmt(attentionMask.shape)} must have the shape of inputIds ${fmt(inputIds.shape)}`,
+      );
     }
     return { attnMask: attentionMask.ne(0).view(B, 1, 1, S) };
   }
@@ -425,7 +495,10 @@ export class Bart extends Module {
   /** x = Dropout(LN(s·E[ids] + E_pos[P+2 .. P+T+2)))  → (B, T, C); s = √C with scaleEmbedding, else 1 */
   embed(ids: Tensor, pos: LearnedPositions, norm: LayerNorm, P = 0): Tensor {
     const T = ids.shape[1]!;
-    if (P + T > this.config.maxPositions) throw new ShapeError(`Bart: ${P ? `${P} cached + ` : ""}${T} tokens exceed maxPositions ${this.config.maxPositions} (ids ${fmt(ids.shape)})`);
+    if (P + T > this.config.maxPositions)
+      throw new ShapeError(
+        `Bart: ${P ? `${P} cached + ` : ""}${T} tokens exceed maxPositions ${this.config.maxPositions} (ids ${fmt(ids.shape)})`,
+      );
     // DIFF(transformer): not scaled by √C in bart-base (scale_embedding false)
     const scale = this.config.scaleEmbedding ? Math.sqrt(this.config.dModel) : 1;
     const x = this.tokEmb.forward(ids).mul(scale); // (B, T, C)
@@ -442,7 +515,13 @@ export class Bart extends Module {
   }
 
   /** The decoder's trunk: decoderInputIds (B, T) after P cached tokens, memory (B, S, C) → (B, T, C), before the head. */
-  decode(decoderInputIds: Tensor, memory: Tensor, srcMask: Mask, cache?: KVCache, decoderAttentionMask?: Tensor | null): Tensor {
+  decode(
+    decoderInputIds: Tensor,
+    memory: Tensor,
+    srcMask: Mask,
+    cache?: KVCache,
+    decoderAttentionMask?: Tensor | null,
+  ): Tensor {
     this.checkIds("decoderInputIds", decoderInputIds);
     const P = cache?.length ?? 0;
     let x = this.embed(decoderInputIds, this.decPos, this.decEmbNorm, P); // (B, T, C)
@@ -462,10 +541,18 @@ export class Bart extends Module {
     const [B, T] = tgt.shape as [number, number];
     if (P > 0 && T === 1 && !decoderAttentionMask) return {};
     // M_ij = (j ≤ P + i)
-    const causal = arange(P + T).unsqueeze(0).le(arange(P, P + T).unsqueeze(1)); // (T, P+T) bool
+    const causal = arange(P + T)
+      .unsqueeze(0)
+      .le(arange(P, P + T).unsqueeze(1)); // (T, P+T) bool
     if (!decoderAttentionMask) return { attnMask: causal };
-    if (decoderAttentionMask.ndim !== 2 || decoderAttentionMask.shape[0] !== B || decoderAttentionMask.shape[1] !== P + T) {
-      throw new ShapeError(`Bart: decoderAttentionMask ${fmt(decoderAttentionMask.shape)} must be (B, P+T) = (${B},${P + T})`);
+    if (
+      decoderAttentionMask.ndim !== 2 ||
+      decoderAttentionMask.shape[0] !== B ||
+      decoderAttentionMask.shape[1] !== P + T
+    ) {
+      throw new ShapeError(
+        `Bart: decoderAttentionMask ${fmt(decoderAttentionMask.shape)} must be (B, P+T) = (${B},${P + T})`,
+      );
     }
     const keys = decoderAttentionMask.ne(0).view(B, 1, 1, P + T); // (B, 1, 1, P+T) bool
     return { attnMask: causal.mul(keys) }; //                          (B, 1, T, P+T) bool: causal ∧ key ≠ pad
@@ -478,8 +565,12 @@ export class Bart extends Module {
   }
 
   private checkIds(what: string, ids: Tensor): void {
-    if (ids.ndim !== 2) throw new ShapeError(`Bart: ${what} must be (B, ${what === "inputIds" ? "S" : "T"}) token ids, got shape ${fmt(ids.shape)}`);
-    if (ids.dtype !== "int32") throw new DTypeError(`Bart: ${what} must be int32 token ids, got ${ids.dtype} ${fmt(ids.shape)}`);
+    if (ids.ndim !== 2)
+      throw new ShapeError(
+        `Bart: ${what} must be (B, ${what === "inputIds" ? "S" : "T"}) token ids, got shape ${fmt(ids.shape)}`,
+      );
+    if (ids.dtype !== "int32")
+      throw new DTypeError(`Bart: ${what} must be int32 token ids, got ${ids.dtype} ${fmt(ids.shape)}`);
   }
 
   // ===================================================================================================
@@ -498,7 +589,8 @@ export class Bart extends Module {
           if (m.bias) zeros_(m.bias);
         } else if (m instanceof Embedding) {
           normal_(m.weight, 0, this.config.initStd, { generator });
-          if (m.paddingIdx !== null && !m.weight.isMeta) m.weight.storage.fill(0, m.paddingIdx * this.config.dModel, (m.paddingIdx + 1) * this.config.dModel);
+          if (m.paddingIdx !== null && !m.weight.isMeta)
+            m.weight.storage.fill(0, m.paddingIdx * this.config.dModel, (m.paddingIdx + 1) * this.config.dModel);
         }
       }
     });
@@ -527,10 +619,13 @@ export class Bart extends Module {
  * targets (B, T) int32 → (B, T) int32
  */
 export function shiftTokensRight(targets: Tensor, padId: number, decoderStartId: number): Tensor {
-  if (targets.ndim !== 2) throw new ShapeError(`shiftTokensRight: targets must be (B, T), got shape ${fmt(targets.shape)}`);
-  if (targets.dtype !== "int32") throw new DTypeError(`shiftTokensRight: targets must be int32, got ${targets.dtype} ${fmt(targets.shape)}`);
+  if (targets.ndim !== 2)
+    throw new ShapeError(`shiftTokensRight: targets must be (B, T), got shape ${fmt(targets.shape)}`);
+  if (targets.dtype !== "int32")
+    throw new DTypeError(`shiftTokensRight: targets must be int32, got ${targets.dtype} ${fmt(targets.shape)}`);
   const [B, T] = targets.shape as [number, number];
-  const src = targets.storage as Int32Array, out = new Int32Array(B * T);
+  const src = targets.storage as Int32Array,
+    out = new Int32Array(B * T);
   for (let b = 0; b < B; b++) {
     out[b * T] = decoderStartId;
     for (let t = 1; t < T; t++) {
@@ -563,8 +658,14 @@ export function shiftTokensRight(targets: Tensor, padId: number, decoderStartId:
 // Hugging Face's Linear layouts are (out, in) as ours: nothing is transposed. (* = .weight and .bias)
 
 const attnEntries = (ours: string, theirs: string): [string, string][] =>
-  [["wq", "q_proj"], ["wk", "k_proj"], ["wv", "v_proj"], ["wo", "out_proj"]].flatMap(([o, t]) => plain(`${ours}.${o}`, `${theirs}.${t}`));
-const plain = (ours: string, theirs: string): [string, string][] => [".weight", ".bias"].map((s) => [ours + s, theirs + s]);
+  [
+    ["wq", "q_proj"],
+    ["wk", "k_proj"],
+    ["wv", "v_proj"],
+    ["wo", "out_proj"],
+  ].flatMap(([o, t]) => plain(`${ours}.${o}`, `${theirs}.${t}`));
+const plain = (ours: string, theirs: string): [string, string][] =>
+  [".weight", ".bias"].map((s) => [ours + s, theirs + s]);
 
 const WEIGHT_MAP: readonly [string, string][] = [
   ["tokEmb.weight", "model.shared.weight"],
@@ -591,16 +692,22 @@ const WEIGHT_MAP: readonly [string, string][] = [
 const TIED_ALIASES = ["model.encoder.embed_tokens.weight", "model.decoder.embed_tokens.weight", "lm_head.weight"];
 
 /** The table with {i} (encoder layers) and {j} (decoder layers) expanded: [ours, theirs] pairs. */
-export const weightMap = (c: BartConfig): [string, string][] => pairsOf(expandMap(entriesOf(WEIGHT_MAP), { i: c.nEncoderLayer, j: c.nDecoderLayer }));
+export const weightMap = (c: BartConfig): [string, string][] =>
+  pairsOf(expandMap(entriesOf(WEIGHT_MAP), { i: c.nEncoderLayer, j: c.nDecoderLayer }));
 
 /** A state dict under Hugging Face's BartForConditionalGeneration names → ours, ready for `model.loadStateDict`. */
 export function fromBartCheckpoint(state: Record<string, Tensor>, config: BartConfig): Record<string, Tensor> {
   const shared = state["model.shared.weight"];
   for (const alias of TIED_ALIASES) {
     const t = state[alias];
-    if (t && shared && fmt(t.shape) !== fmt(shared.shape)) throw new ShapeError(`fromBartCheckpoint: ${alias} ${fmt(t.shape)} is tied to model.shared.weight ${fmt(shared.shape)}`);
+    if (t && shared && fmt(t.shape) !== fmt(shared.shape))
+      throw new ShapeError(
+        `fromBartCheckpoint: ${alias} ${fmt(t.shape)} is tied to model.shared.weight ${fmt(shared.shape)}`,
+      );
   }
-  return fromCheckpointWith("fromBartCheckpoint", state, entriesOf(weightMap(config)), { skipped: (k) => TIED_ALIASES.includes(k) });
+  return fromCheckpointWith("fromBartCheckpoint", state, entriesOf(weightMap(config)), {
+    skipped: (k) => TIED_ALIASES.includes(k),
+  });
 }
 
 /** Our state dict → Hugging Face's names (the tied copies not written, as its safetensors files). */
@@ -671,9 +778,15 @@ export function generate(model: Bart, inputIds: Tensor, opts: GenerateOptions = 
   const maxLen = checkMaxLen(model, opts.maxLen);
   const sampling = samplingOptions(opts);
   const { eosId, decoderStartId } = model.config;
-  return evaluating(model, () => sampleSeq2Seq(searchable(model, inputIds, opts.attentionMask), {
-    maxLen, startId: decoderStartId, eosId, sampling, generator: opts.generator ?? defaultGenerator,
-  }));
+  return evaluating(model, () =>
+    sampleSeq2Seq(searchable(model, inputIds, opts.attentionMask), {
+      maxLen,
+      startId: decoderStartId,
+      eosId,
+      sampling,
+      generator: opts.generator ?? defaultGenerator,
+    }),
+  );
 }
 
 /** Greedy-decoding options and the beam's (src/models/beam.ts). */
@@ -688,7 +801,9 @@ export interface BeamOptions extends DecodeOptions, BeamChoices {}
 export function beamSearch(model: Bart, inputIds: Tensor, opts: BeamOptions): BeamResult {
   const maxLen = checkMaxLen(model, opts.maxLen);
   const { eosId, decoderStartId } = model.config;
-  return evaluating(model, () => searchBeams(searchable(model, inputIds, opts.attentionMask), { ...opts, maxLen, startId: decoderStartId, eosId }));
+  return evaluating(model, () =>
+    searchBeams(searchable(model, inputIds, opts.attentionMask), { ...opts, maxLen, startId: decoderStartId, eosId }),
+  );
 }
 
 /** The inputs encoded once; a decoder over any rows of them, its self- and cross-attention keys and values cached. */
@@ -720,4 +835,3 @@ function checkMaxLen(model: Bart, maxLen = model.config.maxPositions - 1): numbe
   }
   return maxLen;
 }
-

@@ -12,14 +12,17 @@ const MASK = 99;
 test("samplePoisson(λ = 3): mean and variance λ, P(0) = e^−3, over 40,000 seeded draws", () => {
   const g = new Generator(7);
   const n = 40_000;
-  let sum = 0, sq = 0, zeros = 0;
+  let sum = 0,
+    sq = 0,
+    zeros = 0;
   for (let i = 0; i < n; i++) {
     const k = samplePoisson(3, g);
     sum += k;
     sq += k * k;
     if (k === 0) zeros++;
   }
-  const mean = sum / n, variance = sq / n - mean * mean;
+  const mean = sum / n,
+    variance = sq / n - mean * mean;
   // standard errors: √(λ/n) = 0.0087 for the mean, P(0) = 0.0498 with √(p(1−p)/n) = 0.0011
   assert.ok(Math.abs(mean - 3) < 0.04, `mean ${mean}`);
   assert.ok(Math.abs(variance - 3) < 0.15, `variance ${variance}`);
@@ -30,7 +33,8 @@ test("samplePoisson(λ = 3): mean and variance λ, P(0) = e^−3, over 40,000 se
 /** Undo text infilling with its spans: put each span's tokens (or nothing) back where its [MASK] stands. */
 function restore(noisy: number[], spans: Span[], original: number[]): number[] {
   const out: number[] = [];
-  let j = 0, next = 0; // j: position in noisy, next: position in original
+  let j = 0,
+    next = 0; // j: position in noisy, next: position in original
   for (const s of spans) {
     while (next < s.start) {
       assert.equal(noisy[j], original[next], `token ${next} kept`);
@@ -62,14 +66,23 @@ test("text infilling: each span becomes one [MASK], the rest is kept in order; 3
       assert.deepEqual(restore(tokens, spans, doc), doc, "the spans put back give the document");
       // spans never overlap or touch: a gap of ≥ 1 token between two spans, no insertion inside or beside a span
       const real = spans.filter((sp) => sp.length > 0);
-      for (let i = 1; i < real.length; i++) assert.ok(real[i - 1]!.start + real[i - 1]!.length < real[i]!.start, `spans ${JSON.stringify(real)}`);
+      for (let i = 1; i < real.length; i++)
+        assert.ok(real[i - 1]!.start + real[i - 1]!.length < real[i]!.start, `spans ${JSON.stringify(real)}`);
       for (const z of spans.filter((sp) => sp.length === 0)) {
-        for (const r of real) assert.ok(z.start < r.start || z.start > r.start + r.length, `insertion ${z.start} at span ${JSON.stringify(r)}`);
+        for (const r of real)
+          assert.ok(
+            z.start < r.start || z.start > r.start + r.length,
+            `insertion ${z.start} at span ${JSON.stringify(r)}`,
+          );
       }
     }
   }
   assert.deepEqual(textInfilling([], { maskId: MASK, generator: g }), { tokens: [], spans: [] });
-  assertThrowsWith(() => textInfilling([1, 2], { maskId: MASK, maskRatio: 1.5, generator: g }), ArgumentError, /maskRatio must be in \[0, 1\], got 1.5/);
+  assertThrowsWith(
+    () => textInfilling([1, 2], { maskId: MASK, maskRatio: 1.5, generator: g }),
+    ArgumentError,
+    /maskRatio must be in \[0, 1\], got 1.5/,
+  );
 });
 
 test("text infilling: span lengths follow Poisson(3) on long documents, 0-length spans insert a [MASK]; seeded", () => {
@@ -124,7 +137,14 @@ test("sentence permutation keeps the multiset of sentences, splits after each fu
   // 5 sentences: each comes first with probability 1/5 (240 of 1200, σ ≈ 14); the trailing piece [8 9] can lead too
   assert.equal(seen.size, 5, JSON.stringify([...seen]));
   for (const [s, count] of seen) assert.ok(Math.abs(count - 240) < 70, `${s} first ${count} times`);
-  assert.deepEqual(sentencePermutation(doc, { sentenceEnds: [DOT], generator: new Generator(9) }), sentencePermutation(doc, { sentenceEnds: [DOT], generator: new Generator(9) }));
+  assert.deepEqual(
+    sentencePermutation(doc, { sentenceEnds: [DOT], generator: new Generator(9) }),
+    sentencePermutation(doc, { sentenceEnds: [DOT], generator: new Generator(9) }),
+  );
   assert.deepEqual(sentencePermutation([], { sentenceEnds: [DOT], generator: g }), []);
-  assert.deepEqual(sentencePermutation([4, 5, DOT], { sentenceEnds: [DOT], generator: g }), [4, 5, DOT], "one sentence stays");
+  assert.deepEqual(
+    sentencePermutation([4, 5, DOT], { sentenceEnds: [DOT], generator: g }),
+    [4, 5, DOT],
+    "one sentence stays",
+  );
 });

@@ -20,7 +20,8 @@ import type { Generator } from "../../engine/rng.js";
 export function samplePoisson(lambda: number, generator: Generator): number {
   if (!(lambda > 0 && lambda < 30)) throw new ArgumentError(`samplePoisson: lambda must be in (0, 30), got ${lambda}`);
   const limit = Math.exp(-lambda);
-  let k = 0, p = generator.random();
+  let k = 0,
+    p = generator.random();
   while (p > limit) {
     k++;
     p *= generator.random();
@@ -61,13 +62,15 @@ export interface InfillingResult {
  */
 export function textInfilling(tokens: readonly number[], opts: InfillingOptions): InfillingResult {
   const { maskId, maskRatio = 0.3, lambda = 3, generator } = opts;
-  if (!(maskRatio >= 0 && maskRatio <= 1)) throw new ArgumentError(`textInfilling: maskRatio must be in [0, 1], got ${maskRatio}`);
+  if (!(maskRatio >= 0 && maskRatio <= 1))
+    throw new ArgumentError(`textInfilling: maskRatio must be in [0, 1], got ${maskRatio}`);
   const n = tokens.length;
   const budget = Math.round(maskRatio * n);
   const taken = new Uint8Array(n); //            1 where a span covers the token
   const inserted = new Uint8Array(n + 1); //     1 where a [MASK] is inserted before token i (i = n: at the end)
   const spans: Span[] = [];
-  let masked = 0, tries = 0;
+  let masked = 0,
+    tries = 0;
   while (masked < budget && tries++ < 10 * n + 100) {
     const length = Math.min(samplePoisson(lambda, generator), budget - masked);
     if (length === 0) {

@@ -21,21 +21,30 @@ interface Case {
   adam: { lr: number; losses: number[]; final_loss: number };
 }
 
-const fx = JSON.parse(readFileSync(new URL("../../../../test/fixtures/models/bengio_mlp.json", import.meta.url), "utf8")) as { cases: Case[] };
-const load = (o: Record<string, TensorJson>): Record<string, Tensor> => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fromJson(v)]));
+const fx = JSON.parse(
+  readFileSync(new URL("../../../../test/fixtures/models/bengio_mlp.json", import.meta.url), "utf8"),
+) as { cases: Case[] };
+const load = (o: Record<string, TensorJson>): Record<string, Tensor> =>
+  Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fromJson(v)]));
 
 for (const c of fx.cases) {
   test(`Bengio MLP (direct ${c.config.direct}) matches PyTorch: logits, loss, every gradient, 5 Adam steps`, () => {
     const model = new BengioMLP(bengioConfig(c.config), { generator: new Generator(0) });
     model.loadStateDict(load(c.state));
-    const idx = fromJson(c.idx), targets = fromJson(c.targets);
+    const idx = fromJson(c.idx),
+      targets = fromJson(c.targets);
     const { logits, loss } = model.forward(idx, targets);
     assertClose(logits, fromJson(c.logits), { rtol: 1e-4, atol: 1e-5 }, "logits");
     assert.ok(Math.abs(loss!.item() - c.loss) <= 1e-5, `loss ${loss!.item()} vs PyTorch ${c.loss}`);
     loss!.backward();
     const grads = load(c.grads);
-    assert.deepEqual(model.namedParameters().map(([n]) => n), Object.keys(grads), "names and order");
-    for (const [name, p] of model.namedParameters()) assertClose(p.grad!, grads[name]!, { rtol: 1e-4, atol: 1e-5 }, `d loss/d ${name}`);
+    assert.deepEqual(
+      model.namedParameters().map(([n]) => n),
+      Object.keys(grads),
+      "names and order",
+    );
+    for (const [name, p] of model.namedParameters())
+      assertClose(p.grad!, grads[name]!, { rtol: 1e-4, atol: 1e-5 }, `d loss/d ${name}`);
     model.loadStateDict(load(c.state));
     const opt = new optim.Adam(model.parameters(), { lr: c.adam.lr });
     const losses: number[] = [];
@@ -53,15 +62,27 @@ for (const c of fx.cases) {
 
 test("contextWindows: the n most recent tokens, most recent first, 0 before the start", () => {
   const idx = tensor([[5, 6, 7, 8]], { dtype: "int32" });
-  assert.deepEqual(contextWindows(idx, 3).toArray(), [[[5, 0, 0], [6, 5, 0], [7, 6, 5], [8, 7, 6]]]);
+  assert.deepEqual(contextWindows(idx, 3).toArray(), [
+    [
+      [5, 0, 0],
+      [6, 5, 0],
+      [7, 6, 5],
+      [8, 7, 6],
+    ],
+  ]);
 });
 
 test("Bengio MLP overfits one batch", () => {
-  const model = new BengioMLP(bengioConfig({ vocabSize: 11, context: 3, nEmbd: 8, nHidden: 64, direct: true }), { generator: new Generator(3) });
+  const model = new BengioMLP(bengioConfig({ vocabSize: 11, context: 3, nEmbd: 8, nHidden: 64, direct: true }), {
+    generator: new Generator(3),
+  });
   const g = new Generator(4);
-  const idx = randint(0, 11, [4, 10], { generator: g }), targets = randint(0, 11, [4, 10], { generator: g });
+  const idx = randint(0, 11, [4, 10], { generator: g }),
+    targets = randint(0, 11, [4, 10], { generator: g });
   const opt = new optim.Adam(model.parameters(), { lr: 3e-2 });
-  let first = NaN, loss = NaN, steps = 0;
+  let first = NaN,
+    loss = NaN,
+    steps = 0;
   for (; steps < 150 && !(loss < 0.05); steps++) {
     model.zeroGrad();
     const out = model.forward(idx, targets);
@@ -85,7 +106,13 @@ test("parameter count: the formula, the module, the preset", () => {
 
 test("generate keeps the prompt and appends seeded tokens; errors", () => {
   const model = new BengioMLP(bengioConfig("names", { nHidden: 16 }), { generator: new Generator(5) });
-  const prompt = tensor([[0, 3], [0, 4]], { dtype: "int32" });
+  const prompt = tensor(
+    [
+      [0, 3],
+      [0, 4],
+    ],
+    { dtype: "int32" },
+  );
   const out = model.generate(prompt, 9, { generator: new Generator(6) });
   assert.deepEqual([...out.shape], [2, 11]);
   assert.deepEqual(out.narrow(1, 0, 2).toArray(), prompt.toArray());

@@ -46,12 +46,17 @@ export interface BengioConfig {
 }
 
 /** A checked, frozen config: `bengioConfig("names", { vocabSize: 28 })`. */
-export function bengioConfig(base: BengioConfig | keyof typeof PRESETS, overrides: Partial<BengioConfig> = {}): BengioConfig {
+export function bengioConfig(
+  base: BengioConfig | keyof typeof PRESETS,
+  overrides: Partial<BengioConfig> = {},
+): BengioConfig {
   const c = { ...(typeof base === "string" ? presetOf("BengioConfig", PRESETS, base) : base), ...overrides };
   for (const key of ["vocabSize", "context", "nEmbd", "nHidden"] as const) {
-    if (!Number.isInteger(c[key]) || c[key] < 1) throw new ArgumentError(`BengioConfig: ${key} must be a positive integer, got ${c[key]}`);
+    if (!Number.isInteger(c[key]) || c[key] < 1)
+      throw new ArgumentError(`BengioConfig: ${key} must be a positive integer, got ${c[key]}`);
   }
-  if (typeof c.direct !== "boolean") throw new ArgumentError(`BengioConfig: direct must be true or false, got ${String(c.direct)}`);
+  if (typeof c.direct !== "boolean")
+    throw new ArgumentError(`BengioConfig: direct must be true or false, got ${String(c.direct)}`);
   return Object.freeze(c);
 }
 
@@ -59,7 +64,6 @@ export const PRESETS = Object.freeze({
   /** names-compare: 5 characters of context, m = 32 as its siblings' embedding width */
   names: Object.freeze({ vocabSize: 28, context: 5, nEmbd: 32, nHidden: 128, direct: false }),
 } satisfies Record<string, BengioConfig>);
-
 
 /** Parameters from the equations: C (V·m), H and d (h·n·m + h), U and b (V·h + V), W (V·n·m) when direct. */
 export function countParameters(c: BengioConfig): number {
@@ -82,7 +86,11 @@ export function describe(c: BengioConfig): Architecture {
     positions: `none: a fixed window of ${n} tokens, each in its own slot of the concatenation`,
     attention: "none",
     activation: "tanh",
-    flops: { value: linearFlops(n * m, h) + linearFlops(h, V) + (c.direct ? linearFlops(n * m, V) : 0), per: "token", at: "any length" },
+    flops: {
+      value: linearFlops(n * m, h) + linearFlops(h, V) + (c.direct ? linearFlops(n * m, V) : 0),
+      per: "token",
+      at: "any length",
+    },
   };
 }
 
@@ -121,7 +129,8 @@ export class BengioMLP extends Module {
   /** idx (B, T) int32 → logits (B, T, V) at every position; with targets (B, T) the mean cross-entropy. */
   forward(idx: Tensor, targets?: Tensor | null): BengioOutput {
     if (idx.ndim !== 2) throw new ShapeError(`BengioMLP: idx must be (B, T) token ids, got shape ${fmt(idx.shape)}`);
-    if (idx.dtype !== "int32") throw new DTypeError(`BengioMLP: idx must be int32 token ids, got ${idx.dtype} ${fmt(idx.shape)}`);
+    if (idx.dtype !== "int32")
+      throw new DTypeError(`BengioMLP: idx must be int32 token ids, got ${idx.dtype} ${fmt(idx.shape)}`);
     const [B, T] = idx.shape as [number, number];
     const { context: n, nEmbd: m, vocabSize: V } = this.config;
     // x = (C(w_t), C(w_{t−1}), …, C(w_{t−n+1})): the window of each position, most recent first
@@ -149,7 +158,8 @@ export class BengioMLP extends Module {
 /** windows[b, t, j] = idx[b, t − j], or 0 (the boundary token) before the start. No gradient: ids only. */
 export function contextWindows(idx: Tensor, n: number): Tensor {
   const [B, T] = idx.shape as [number, number];
-  const ids = idx.storage, out = new Int32Array(B * T * n);
+  const ids = idx.storage,
+    out = new Int32Array(B * T * n);
   for (let b = 0; b < B; b++) {
     for (let t = 0; t < T; t++) {
       for (let j = 0; j < n && j <= t; j++) out[(b * T + t) * n + j] = ids[b * T + t - j]!;
@@ -171,13 +181,20 @@ export function contextWindows(idx: Tensor, n: number): Tensor {
 // Generate
 
 /** Append maxNewTokens tokens to idx (B, T0): each is drawn from softmax(y/τ) of the last window. */
-export function generate(model: BengioMLP, idx: Tensor, maxNewTokens: number, opts: { temperature?: number; generator?: Generator } = {}): Tensor {
+export function generate(
+  model: BengioMLP,
+  idx: Tensor,
+  maxNewTokens: number,
+  opts: { temperature?: number; generator?: Generator } = {},
+): Tensor {
   const temperature = opts.temperature ?? 1;
   const generator = opts.generator ?? defaultGenerator;
-  if (!(Number.isInteger(maxNewTokens) && maxNewTokens >= 0)) throw new ArgumentError(`generate: maxNewTokens must be an integer ≥ 0, got ${maxNewTokens}`);
+  if (!(Number.isInteger(maxNewTokens) && maxNewTokens >= 0))
+    throw new ArgumentError(`generate: maxNewTokens must be an integer ≥ 0, got ${maxNewTokens}`);
   if (!(temperature > 0)) throw new ArgumentError(`generate: temperature must be > 0, got ${temperature}`);
   const [B, T0] = idx.shape as [number, number];
-  const V = model.config.vocabSize, n = model.config.context;
+  const V = model.config.vocabSize,
+    n = model.config.context;
   const seqs = Array.from({ length: B }, (_, b) => Array.from(idx.storage.subarray(b * T0, (b + 1) * T0)));
   return noGrad(() => {
     for (let s = 0; s < maxNewTokens; s++) {
@@ -190,8 +207,13 @@ export function generate(model: BengioMLP, idx: Tensor, maxNewTokens: number, op
         let zMax = -Infinity;
         for (const z of row) zMax = Math.max(zMax, z);
         const p = Array.from(row, (z) => Math.exp((z - zMax) / temperature));
-        let u = generator.random() * p.reduce((x, y) => x + y, 0), next = V - 1;
-        for (let i = 0; i < V; i++) if ((u -= p[i]!) < 0) { next = i; break; }
+        let u = generator.random() * p.reduce((x, y) => x + y, 0),
+          next = V - 1;
+        for (let i = 0; i < V; i++)
+          if ((u -= p[i]!) < 0) {
+            next = i;
+            break;
+          }
         seqs[b]!.push(next);
       }
     }

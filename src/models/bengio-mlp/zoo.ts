@@ -14,7 +14,11 @@ export const zooEntry: ZooModel = {
       name: "names",
       describe: () => bengio.describe(bengio.bengioConfig("names")),
       build: () => new bengio.BengioMLP(bengio.bengioConfig("names")),
-      train: { task: "names", build: (t, g) => new bengio.BengioMLP(bengio.bengioConfig("names", { vocabSize: t.tokenizer.vocabSize }), { generator: g }) },
+      train: {
+        task: "names",
+        build: (t, g) =>
+          new bengio.BengioMLP(bengio.bengioConfig("names", { vocabSize: t.tokenizer.vocabSize }), { generator: g }),
+      },
     },
   ],
 };

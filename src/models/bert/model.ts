@@ -69,10 +69,13 @@ export interface BertConfig {
 export function bertConfig(base: BertConfig | keyof typeof PRESETS, overrides: Partial<BertConfig> = {}): BertConfig {
   const c = { ...(typeof base === "string" ? presetOf("BertConfig", PRESETS, base) : base), ...overrides };
   for (const key of ["vocabSize", "maxPositions", "typeVocabSize", "nLayer", "nHead", "dModel", "dFF"] as const) {
-    if (!Number.isInteger(c[key]) || c[key] < 1) throw new ArgumentError(`BertConfig: ${key} must be a positive integer, got ${c[key]}`);
+    if (!Number.isInteger(c[key]) || c[key] < 1)
+      throw new ArgumentError(`BertConfig: ${key} must be a positive integer, got ${c[key]}`);
   }
-  if (c.dModel % c.nHead !== 0) throw new ArgumentError(`BertConfig: dModel ${c.dModel} must be a multiple of nHead ${c.nHead}`);
-  if (!(c.dropout >= 0 && c.dropout < 1)) throw new ArgumentError(`BertConfig: dropout must be in [0, 1), got ${c.dropout}`);
+  if (c.dModel % c.nHead !== 0)
+    throw new ArgumentError(`BertConfig: dModel ${c.dModel} must be a multiple of nHead ${c.nHead}`);
+  if (!(c.dropout >= 0 && c.dropout < 1))
+    throw new ArgumentError(`BertConfig: dropout must be in [0, 1), got ${c.dropout}`);
   if (!(c.layerNormEps > 0)) throw new ArgumentError(`BertConfig: layerNormEps must be > 0, got ${c.layerNormEps}`);
   if (!Number.isInteger(c.padId) || c.padId < 0 || c.padId >= c.vocabSize) {
     throw new ArgumentError(`BertConfig: padId must be a token id in [0, ${c.vocabSize}), got ${c.padId}`);
@@ -83,16 +86,31 @@ export function bertConfig(base: BertConfig | keyof typeof PRESETS, overrides: P
 export const PRESETS = Object.freeze({
   /** BERT-base, uncased (L=12, H=768, A=12): 109,482,240 parameters as BertModel with the pooler */
   "bert-base-uncased": Object.freeze({
-    vocabSize: 30522, maxPositions: 512, typeVocabSize: 2, nLayer: 12, nHead: 12, dModel: 768, dFF: 3072,
-    dropout: 0.1, layerNormEps: 1e-12, padId: 0,
+    vocabSize: 30522,
+    maxPositions: 512,
+    typeVocabSize: 2,
+    nLayer: 12,
+    nHead: 12,
+    dModel: 768,
+    dFF: 3072,
+    dropout: 0.1,
+    layerNormEps: 1e-12,
+    padId: 0,
   }),
   /** A CPU-sized model; vocabSize from the tokenizer */
   tiny: Object.freeze({
-    vocabSize: 1000, maxPositions: 128, typeVocabSize: 2, nLayer: 2, nHead: 4, dModel: 64, dFF: 256,
-    dropout: 0.1, layerNormEps: 1e-12, padId: 0,
+    vocabSize: 1000,
+    maxPositions: 128,
+    typeVocabSize: 2,
+    nLayer: 2,
+    nHead: 4,
+    dModel: 64,
+    dFF: 256,
+    dropout: 0.1,
+    layerNormEps: 1e-12,
+    padId: 0,
   }),
 } satisfies Record<string, BertConfig>);
-
 
 /**
  * The number of parameters of a config, counted from the equations (nothing allocated). The default is
@@ -193,7 +211,8 @@ export class SelfAttention extends Module {
   /** x (B, T, C), keep (B, 1, 1, T) bool: true where the key is a real token → (B, T, C) */
   forward(x: Tensor, keep: Tensor | null): Tensor {
     const [B, T, C] = x.shape as [number, number, number];
-    const nh = this.nHead, hs = C / nh;
+    const nh = this.nHead,
+      hs = C / nh;
     const heads = (t: Tensor): Tensor => t.view(B, T, nh, hs).transpose(1, 2); // (B, T, C) → (B, nh, T, hs)
     const q = heads(this.wq.forward(x)); // (B, nh, T, hs)
     const k = heads(this.wk.forward(x)); // (B, nh, T, hs)
@@ -356,11 +375,19 @@ export class BertModel extends Module {
   private checkInputs(idx: Tensor, opts: ForwardOptions): { tokenTypeIds: Tensor; keep: Tensor | null } {
     const name = this.constructor.name;
     if (idx.ndim !== 2) throw new ShapeError(`${name}: idx must be (B, T) token ids, got shape ${fmt(idx.shape)}`);
-    if (idx.dtype !== "int32") throw new DTypeError(`${name}: idx must be int32 token ids, got ${idx.dtype} ${fmt(idx.shape)}`);
+    if (idx.dtype !== "int32")
+      throw new DTypeError(`${name}: idx must be int32 token ids, got ${idx.dtype} ${fmt(idx.shape)}`);
     const [B, T] = idx.shape as [number, number];
-    if (T > this.config.maxPositions) throw new ShapeError(`${name}: ${T} tokens exceed maxPositions ${this.config.maxPositions} (idx ${fmt(idx.shape)})`);
-    for (const [key, t] of [["tokenTypeIds", opts.tokenTypeIds], ["attentionMask", opts.attentionMask]] as const) {
-      if (t && (t.ndim !== 2 || t.shape[0] !== B || t.shape[1] !== T)) throw new ShapeError(`${name}: ${key} ${fmt(t.shape)} must have the shape of idx ${fmt(idx.shape)}`);
+    if (T > this.config.maxPositions)
+      throw new ShapeError(
+        `${name}: ${T} tokens exceed maxPositions ${this.config.maxPositions} (idx ${fmt(idx.shape)})`,
+      );
+    for (const [key, t] of [
+      ["tokenTypeIds", opts.tokenTypeIds],
+      ["attentionMask", opts.attentionMask],
+    ] as const) {
+      if (t && (t.ndim !== 2 || t.shape[0] !== B || t.shape[1] !== T))
+        throw new ShapeError(`${name}: ${key} ${fmt(t.shape)} must have the shape of idx ${fmt(idx.shape)}`);
     }
     const tokenTypeIds = opts.tokenTypeIds ?? zeros([B, T], { dtype: "int32" }); // (B, T)
     // keep[b, 0, 0, j] = (attentionMask[b, j] ≠ 0): broadcast over heads and queries
@@ -399,7 +426,11 @@ export class BertForSequenceClassification extends Module {
   drop: Dropout;
   classifier: Linear;
 
-  constructor(config: BertConfig, readonly numLabels: number, opts: Omit<BertOptions, "pooler"> = {}) {
+  constructor(
+    config: BertConfig,
+    readonly numLabels: number,
+    opts: Omit<BertOptions, "pooler"> = {},
+  ) {
     super();
     const generator = opts.generator ?? defaultGenerator;
     this.encoder = new BertModel(config, { ...opts, generator, pooler: true });
@@ -415,7 +446,9 @@ export class BertForSequenceClassification extends Module {
     const logits = this.classifier.forward(this.drop.forward(pooled)); // (B, K)
     if (!opts.targets) return { logits, loss: null };
     if (opts.targets.ndim !== 1 || opts.targets.shape[0] !== logits.shape[0]) {
-      throw new ShapeError(`BertForSequenceClassification: targets ${fmt(opts.targets.shape)} must be (B) = (${logits.shape[0]}) labels`);
+      throw new ShapeError(
+        `BertForSequenceClassification: targets ${fmt(opts.targets.shape)} must be (B) = (${logits.shape[0]}) labels`,
+      );
     }
     return { logits, loss: F.crossEntropy(logits, opts.targets) };
   }
@@ -428,7 +461,11 @@ export class BertForTokenClassification extends Module {
   drop: Dropout;
   classifier: Linear;
 
-  constructor(config: BertConfig, readonly numLabels: number, opts: Omit<BertOptions, "pooler"> = {}) {
+  constructor(
+    config: BertConfig,
+    readonly numLabels: number,
+    opts: Omit<BertOptions, "pooler"> = {},
+  ) {
     super();
     const generator = opts.generator ?? defaultGenerator;
     this.encoder = new BertModel(config, { ...opts, generator, pooler: false });
@@ -471,7 +508,8 @@ export function initWeights(root: Module, generator: Generator, std = 0.02): voi
         if (m.bias) zeros_(m.bias);
       } else if (m instanceof Embedding) {
         normal_(m.weight, 0, std, { generator });
-        if (m.paddingIdx !== null && !m.weight.isMeta) m.weight.storage.fill(0, m.paddingIdx * m.embeddingDim, (m.paddingIdx + 1) * m.embeddingDim);
+        if (m.paddingIdx !== null && !m.weight.isMeta)
+          m.weight.storage.fill(0, m.paddingIdx * m.embeddingDim, (m.paddingIdx + 1) * m.embeddingDim);
       }
     }
   });
@@ -561,22 +599,32 @@ type AnyBert = BertModel | BertForMaskedLM | BertForSequenceClassification | Ber
 /** The (ours, theirs) name pairs of one model, {i} expanded, only the tensors the model holds. */
 export function weightMap(model: Module, naming: CheckpointNaming = BERT_NAMING): [string, string][] {
   const trunk = model instanceof BertModel ? "" : "encoder.";
-  const rows = [...TRUNK_MAP.map(([o, t]): MapRow => [trunk + o, t]), ...naming.mlmHead, ...naming.classifier].map(([o, t]): MapRow => [o, t.replace("{p}", naming.prefix)]);
+  const rows = [...TRUNK_MAP.map(([o, t]): MapRow => [trunk + o, t]), ...naming.mlmHead, ...naming.classifier].map(
+    ([o, t]): MapRow => [o, t.replace("{p}", naming.prefix)],
+  );
   return pairsOf(modelMap(model, rows, { i: (model as AnyBert).config.nLayer }));
 }
 
 /** A checkpoint's state dict (HF names) → ours for `model.loadStateDict`; unknown keys refused, known extras skipped. */
-export function fromBertCheckpoint(state: Record<string, Tensor>, model: Module, naming: CheckpointNaming = BERT_NAMING): Record<string, Tensor> {
+export function fromBertCheckpoint(
+  state: Record<string, Tensor>,
+  model: Module,
+  naming: CheckpointNaming = BERT_NAMING,
+): Record<string, Tensor> {
   const map = weightMap(model, naming);
   // what a file holds that this model has no place for: the pooler of a pooler-less model, the other heads
   const poolerless = !map.some(([o]) => o.endsWith("pooler.dense.weight"));
-  const skipped = (k: string): boolean => naming.skipped.test(k) || (poolerless && k.startsWith(`${naming.prefix}.pooler.`));
+  const skipped = (k: string): boolean =>
+    naming.skipped.test(k) || (poolerless && k.startsWith(`${naming.prefix}.pooler.`));
   return fromCheckpointWith("fromBertCheckpoint", state, entriesOf(map), { skipped, of: "model" });
 }
 
 /** Our state dict → the checkpoint's names (without the tied decoder weight). */
-export const toBertCheckpoint = (state: Record<string, Tensor>, model: Module, naming: CheckpointNaming = BERT_NAMING): Record<string, Tensor> =>
-  toCheckpointWith("toBertCheckpoint", state, entriesOf(weightMap(model, naming)));
+export const toBertCheckpoint = (
+  state: Record<string, Tensor>,
+  model: Module,
+  naming: CheckpointNaming = BERT_NAMING,
+): Record<string, Tensor> => toCheckpointWith("toBertCheckpoint", state, entriesOf(weightMap(model, naming)));
 
 /** @deprecated the earlier name of fromBertCheckpoint */
 export const fromCheckpoint = fromBertCheckpoint;

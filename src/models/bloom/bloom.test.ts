@@ -8,10 +8,28 @@ import { Generator, noGrad, Tensor, tensor, randint, ArgumentError } from "../..
 import { assertClose, assertThrowsWith } from "../../../test/harness/assert.js";
 import { fromJson, type TensorJson } from "../../../test/harness/fixtures.js";
 import * as optim from "../../optim/index.js";
-import { alibiSlopes, Bloom, bloomConfig, countParameters, fromBloomCheckpoint, KVCache, PRESETS, toBloomCheckpoint, type BloomConfig } from "./model.js";
+import {
+  alibiSlopes,
+  Bloom,
+  bloomConfig,
+  countParameters,
+  fromBloomCheckpoint,
+  KVCache,
+  PRESETS,
+  toBloomCheckpoint,
+  type BloomConfig,
+} from "./model.js";
 
 interface BloomFixture {
-  config: { vocab_size: number; block_size: number; n_layer: number; n_head: number; n_embd: number; dropout: number; bias: boolean };
+  config: {
+    vocab_size: number;
+    block_size: number;
+    n_layer: number;
+    n_head: number;
+    n_embd: number;
+    dropout: number;
+    bias: boolean;
+  };
   state: Record<string, TensorJson>;
   idx: TensorJson;
   targets: TensorJson;
@@ -21,12 +39,20 @@ interface BloomFixture {
   alibi_slopes: Record<string, number[]>;
 }
 
-const fx = JSON.parse(readFileSync(new URL("../../../../test/fixtures/models/bloom.json", import.meta.url), "utf8")) as BloomFixture;
+const fx = JSON.parse(
+  readFileSync(new URL("../../../../test/fixtures/models/bloom.json", import.meta.url), "utf8"),
+) as BloomFixture;
 const fxConfig: BloomConfig = bloomConfig({
-  vocabSize: fx.config.vocab_size, blockSize: fx.config.block_size, nLayer: fx.config.n_layer,
-  nHead: fx.config.n_head, nEmbd: fx.config.n_embd, dropout: fx.config.dropout, bias: fx.config.bias,
+  vocabSize: fx.config.vocab_size,
+  blockSize: fx.config.block_size,
+  nLayer: fx.config.n_layer,
+  nHead: fx.config.n_head,
+  nEmbd: fx.config.n_embd,
+  dropout: fx.config.dropout,
+  bias: fx.config.bias,
 });
-const mapValues = (o: Record<string, TensorJson>): Record<string, Tensor> => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fromJson(v)]));
+const mapValues = (o: Record<string, TensorJson>): Record<string, Tensor> =>
+  Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fromJson(v)]));
 
 function fixtureModel(): Bloom {
   const model = new Bloom(fxConfig, { generator: new Generator(0) });
@@ -45,20 +71,25 @@ test("BLOOM matches the PyTorch reference: logits, loss, every parameter gradien
   assert.deepEqual(params.map(([n]) => n).sort(), Object.keys(expected).sort());
   for (const [name, p] of params) assertClose(p.grad!, expected[name]!, { rtol: 1e-3, atol: 1e-6 }, `d loss/d ${name}`);
   const ours = toBloomCheckpoint(Object.fromEntries(params.map(([n, p]) => [n, p.grad!])), fxConfig);
-  for (const [name, g] of Object.entries(ours)) assertClose(g, fromJson(fx.grads[name]!), { rtol: 1e-3, atol: 1e-6 }, `d loss/d ${name} (checkpoint layout)`);
+  for (const [name, g] of Object.entries(ours))
+    assertClose(g, fromJson(fx.grads[name]!), { rtol: 1e-3, atol: 1e-6 }, `d loss/d ${name} (checkpoint layout)`);
 });
 
 test("ALiBi slopes: the paper's geometric sequence for powers of two, interleaved otherwise (vs the Python reference)", () => {
-  for (const [n, slopes] of Object.entries(fx.alibi_slopes)) assertClose(alibiSlopes(Number(n)), slopes, { rtol: 1e-12, atol: 0 }, `${n} heads`);
+  for (const [n, slopes] of Object.entries(fx.alibi_slopes))
+    assertClose(alibiSlopes(Number(n)), slopes, { rtol: 1e-12, atol: 0 }, `${n} heads`);
 });
 
 test("BLOOM overfits one batch", () => {
   const config = bloomConfig("tiny", { vocabSize: 17, blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 32 });
   const model = new Bloom(config, { generator: new Generator(3) });
   const g = new Generator(4);
-  const idx = randint(0, 17, [4, 16], { generator: g }), targets = randint(0, 17, [4, 16], { generator: g });
+  const idx = randint(0, 17, [4, 16], { generator: g }),
+    targets = randint(0, 17, [4, 16], { generator: g });
   const opt = new optim.AdamW(model.parameters(), { lr: 1e-2, betas: [0.9, 0.99], weightDecay: 0 });
-  let first = NaN, loss = NaN, steps = 0;
+  let first = NaN,
+    loss = NaN,
+    steps = 0;
   for (; steps < 150 && !(loss < 0.05); steps++) {
     model.zeroGrad();
     const out = model.forward(idx, targets);
@@ -78,12 +109,27 @@ test("the KV-cached forward equals the full forward at every step (ALiBi biases 
   noGrad(() => {
     const full = model.forward(seq).logits; // (B, T, V)
     const cache = new KVCache(config.nLayer);
-    assertClose(model.forward(seq.narrow(1, 0, 3), null, cache).logits, full.narrow(1, 0, 3), { atol: 1e-5, rtol: 1e-5 }, "prompt");
+    assertClose(
+      model.forward(seq.narrow(1, 0, 3), null, cache).logits,
+      full.narrow(1, 0, 3),
+      { atol: 1e-5, rtol: 1e-5 },
+      "prompt",
+    );
     for (let t = 3; t < 8; t++) {
-      assertClose(model.forward(seq.narrow(1, t, 1), null, cache).logits, full.narrow(1, t, 1), { atol: 1e-5, rtol: 1e-5 }, `step ${t}`);
+      assertClose(
+        model.forward(seq.narrow(1, t, 1), null, cache).logits,
+        full.narrow(1, t, 1),
+        { atol: 1e-5, rtol: 1e-5 },
+        `step ${t}`,
+      );
       assert.equal(cache.length, t + 1);
     }
-    assertClose(model.forward(seq.narrow(1, 8, 4), null, cache).logits, full.narrow(1, 8, 4), { atol: 1e-5, rtol: 1e-5 }, "chunk after the cache");
+    assertClose(
+      model.forward(seq.narrow(1, 8, 4), null, cache).logits,
+      full.narrow(1, 8, 4),
+      { atol: 1e-5, rtol: 1e-5 },
+      "chunk after the cache",
+    );
   });
 });
 
@@ -102,10 +148,17 @@ test("generate: the KV cache gives the tokens of the recomputed window, past blo
 
 test("bloom-560m has 559,214,592 parameters (counted, not allocated); the count equals the allocated model's", () => {
   assert.equal(countParameters(PRESETS["bloom-560m"]), 559_214_592);
-  for (const c of [fxConfig, bloomConfig("tiny"), bloomConfig("tiny", { bias: false, nLayer: 3, nEmbd: 24, nHead: 3, vocabSize: 7 })]) {
+  for (const c of [
+    fxConfig,
+    bloomConfig("tiny"),
+    bloomConfig("tiny", { bias: false, nLayer: 3, nEmbd: 24, nHead: 3, vocabSize: 7 }),
+  ]) {
     assert.equal(new Bloom(c, { generator: new Generator(0) }).numParameters(), countParameters(c));
   }
-  assert.equal(countParameters(fxConfig), Object.values(fx.state).reduce((n, t) => n + t.data.length, 0));
+  assert.equal(
+    countParameters(fxConfig),
+    Object.values(fx.state).reduce((n, t) => n + t.data.length, 0),
+  );
 });
 
 test("weight map: our names ↔ BLOOM checkpoint names and the per-head fused layout, both ways", () => {
@@ -115,22 +168,40 @@ test("weight map: our names ↔ BLOOM checkpoint names and the per-head fused la
   assert.deepEqual(Object.keys(theirs).sort(), Object.keys(fx.state).sort());
   for (const [k, t] of Object.entries(theirs)) assert.deepEqual([...t.shape], fx.state[k]!.shape, k);
   // row h·3·hs + s·hs + d of query_key_value is row h·hs + d of wq / wk / wv (s = 0, 1, 2)
-  const C = fxConfig.nEmbd, nh = fxConfig.nHead, hs = C / nh;
+  const C = fxConfig.nEmbd,
+    nh = fxConfig.nHead,
+    hs = C / nh;
   const qkv = theirs["transformer.h.1.self_attention.query_key_value.weight"]!; // (3C, C)
-  for (const [s, w] of [[0, "wq"], [1, "wk"], [2, "wv"]] as const) {
-    const h = 2, d = 1, col = 4;
-    assert.equal(qkv.storage[(h * 3 * hs + s * hs + d) * C + col], ours[`blocks.1.attn.${w}.weight`]!.storage[(h * hs + d) * C + col], w);
+  for (const [s, w] of [
+    [0, "wq"],
+    [1, "wk"],
+    [2, "wv"],
+  ] as const) {
+    const h = 2,
+      d = 1,
+      col = 4;
+    assert.equal(
+      qkv.storage[(h * 3 * hs + s * hs + d) * C + col],
+      ours[`blocks.1.attn.${w}.weight`]!.storage[(h * hs + d) * C + col],
+      w,
+    );
   }
   const back = fromBloomCheckpoint(theirs, fxConfig);
   assert.deepEqual(Object.keys(back).sort(), Object.keys(ours).sort());
   for (const [k, t] of Object.entries(back)) assert.deepEqual(t.storage, ours[k]!.storage, k);
   // BloomModel files (no "transformer." prefix) with a stored lm_head also load
-  const bare: Record<string, Tensor> = Object.fromEntries(Object.entries(theirs).map(([k, t]) => [k.replace(/^transformer\./, ""), t]));
+  const bare: Record<string, Tensor> = Object.fromEntries(
+    Object.entries(theirs).map(([k, t]) => [k.replace(/^transformer\./, ""), t]),
+  );
   bare["lm_head.weight"] = theirs["transformer.word_embeddings.weight"]!;
   const fresh = new Bloom(fxConfig, { generator: new Generator(13) });
   fresh.loadStateDict(fromBloomCheckpoint(bare, fxConfig));
   for (const [k, t] of Object.entries(fresh.stateDict())) assert.deepEqual(t.storage, ours[k]!.storage, k);
-  assertThrowsWith(() => fromBloomCheckpoint({ ...theirs, "transformer.h.2.input_layernorm.weight": tensor([1]) }, fxConfig), ArgumentError, /unexpected keys.*h\.2\.input_layernorm/);
+  assertThrowsWith(
+    () => fromBloomCheckpoint({ ...theirs, "transformer.h.2.input_layernorm.weight": tensor([1]) }, fxConfig),
+    ArgumentError,
+    /unexpected keys.*h\.2\.input_layernorm/,
+  );
   const { ["transformer.ln_f.bias"]: _, ...missing } = theirs;
   assertThrowsWith(() => fromBloomCheckpoint(missing, fxConfig), ArgumentError, /missing key transformer\.ln_f\.bias/);
 });

@@ -62,24 +62,38 @@ export interface BloomConfig {
 }
 
 /** A checked, frozen config: `bloomConfig("tiny", { vocabSize: tokenizer.vocabSize })`. */
-export function bloomConfig(base: BloomConfig | keyof typeof PRESETS, overrides: Partial<BloomConfig> = {}): BloomConfig {
+export function bloomConfig(
+  base: BloomConfig | keyof typeof PRESETS,
+  overrides: Partial<BloomConfig> = {},
+): BloomConfig {
   const c = { ...(typeof base === "string" ? presetOf("BloomConfig", PRESETS, base) : base), ...overrides };
   for (const key of ["vocabSize", "blockSize", "nLayer", "nHead", "nEmbd"] as const) {
-    if (!Number.isInteger(c[key]) || c[key] < 1) throw new ArgumentError(`BloomConfig: ${key} must be a positive integer, got ${c[key]}`);
+    if (!Number.isInteger(c[key]) || c[key] < 1)
+      throw new ArgumentError(`BloomConfig: ${key} must be a positive integer, got ${c[key]}`);
   }
-  if (c.nEmbd % c.nHead !== 0) throw new ArgumentError(`BloomConfig: nEmbd ${c.nEmbd} must be a multiple of nHead ${c.nHead}`);
-  if (!(c.dropout >= 0 && c.dropout < 1)) throw new ArgumentError(`BloomConfig: dropout must be in [0, 1), got ${c.dropout}`);
-  if (typeof c.bias !== "boolean") throw new ArgumentError(`BloomConfig: bias must be true or false, got ${String(c.bias)}`);
+  if (c.nEmbd % c.nHead !== 0)
+    throw new ArgumentError(`BloomConfig: nEmbd ${c.nEmbd} must be a multiple of nHead ${c.nHead}`);
+  if (!(c.dropout >= 0 && c.dropout < 1))
+    throw new ArgumentError(`BloomConfig: dropout must be in [0, 1), got ${c.dropout}`);
+  if (typeof c.bias !== "boolean")
+    throw new ArgumentError(`BloomConfig: bias must be true or false, got ${String(c.bias)}`);
   return Object.freeze(c);
 }
 
 export const PRESETS = Object.freeze({
   /** bigscience/bloom-560m: 559,214,592 parameters (the tied head counted once) */
-  "bloom-560m": Object.freeze({ vocabSize: 250880, blockSize: 2048, nLayer: 24, nHead: 16, nEmbd: 1024, dropout: 0, bias: true }),
+  "bloom-560m": Object.freeze({
+    vocabSize: 250880,
+    blockSize: 2048,
+    nLayer: 24,
+    nHead: 16,
+    nEmbd: 1024,
+    dropout: 0,
+    bias: true,
+  }),
   /** GPT-2's `tiny` (nanoGPT's Shakespeare-char on a CPU) with BLOOM's architecture, for side-by-side runs */
   tiny: Object.freeze({ vocabSize: 65, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0, bias: true }),
 } satisfies Record<string, BloomConfig>);
-
 
 /** The number of parameters of a config, counted from the equations (nothing allocated), the tied head once. */
 export function countParameters(c: BloomConfig): number {
@@ -138,7 +152,8 @@ export function alibiSlopes(nh: number): number[] {
  * (HF adds m_h·j instead; the two differ by m_h·(P + i) along a row, which softmax ignores.)
  */
 export function alibiBias(slopes: readonly number[], P: number, T: number): Tensor {
-  const nh = slopes.length, S = P + T;
+  const nh = slopes.length,
+    S = P + T;
   const A = new Float32Array(nh * T * S);
   for (let h = 0; h < nh; h++) {
     for (let i = 0; i < T; i++) {
@@ -174,7 +189,8 @@ export class CausalSelfAttention extends Module {
 
   forward(x: Tensor, cache?: LayerCache): Tensor {
     const [B, T, C] = x.shape as [number, number, number]; // x (B, T, C)
-    const nh = this.nHead, hs = C / nh;
+    const nh = this.nHead,
+      hs = C / nh;
     // q = x·Wqᵀ + bq, k = x·Wkᵀ + bk, v = x·Wvᵀ + bv, each split into nh heads of hs channels
     const q = this.wq.forward(x).view(B, T, nh, hs).transpose(1, 2); // (B, nh, T, hs)
     let k = this.wk.forward(x).view(B, T, nh, hs).transpose(1, 2); //   (B, nh, T, hs)
@@ -303,7 +319,8 @@ export class Bloom extends Module {
   /** The trunk: embeddings, blocks and the final norm; the residual stream before the head, (B, T, C). */
   hidden(idx: Tensor, cache?: KVCache): Tensor {
     if (idx.ndim !== 2) throw new ShapeError(`Bloom: idx must be (B, T) token ids, got shape ${fmt(idx.shape)}`);
-    if (idx.dtype !== "int32") throw new DTypeError(`Bloom: idx must be int32 token ids, got ${idx.dtype} ${fmt(idx.shape)}`);
+    if (idx.dtype !== "int32")
+      throw new DTypeError(`Bloom: idx must be int32 token ids, got ${idx.dtype} ${fmt(idx.shape)}`);
     // DIFF(gpt2): no blockSize check: ALiBi has no learned positions to run out of
     // DIFF(gpt2): x = LN_emb(E[idx]), no position embedding (positions enter as ALiBi biases in attention)
     let x = this.normEmb.forward(this.tokEmb.forward(idx)); // (B, T, C)
@@ -370,8 +387,14 @@ const WEIGHT_MAP: readonly MapEntry[] = [
   e("normEmb.bias", "transformer.word_embeddings_layernorm.bias"),
   e("blocks.{i}.norm1.weight", "transformer.h.{i}.input_layernorm.weight"),
   e("blocks.{i}.norm1.bias", "transformer.h.{i}.input_layernorm.bias"),
-  e(["blocks.{i}.attn.wq.weight", "blocks.{i}.attn.wk.weight", "blocks.{i}.attn.wv.weight"], "transformer.h.{i}.self_attention.query_key_value.weight"),
-  e(["blocks.{i}.attn.wq.bias", "blocks.{i}.attn.wk.bias", "blocks.{i}.attn.wv.bias"], "transformer.h.{i}.self_attention.query_key_value.bias"),
+  e(
+    ["blocks.{i}.attn.wq.weight", "blocks.{i}.attn.wk.weight", "blocks.{i}.attn.wv.weight"],
+    "transformer.h.{i}.self_attention.query_key_value.weight",
+  ),
+  e(
+    ["blocks.{i}.attn.wq.bias", "blocks.{i}.attn.wk.bias", "blocks.{i}.attn.wv.bias"],
+    "transformer.h.{i}.self_attention.query_key_value.bias",
+  ),
   e("blocks.{i}.attn.wo.weight", "transformer.h.{i}.self_attention.dense.weight"),
   e("blocks.{i}.attn.wo.bias", "transformer.h.{i}.self_attention.dense.bias"),
   e("blocks.{i}.norm2.weight", "transformer.h.{i}.post_attention_layernorm.weight"),
@@ -388,7 +411,8 @@ const WEIGHT_MAP: readonly MapEntry[] = [
 const SKIPPED = /^lm_head\.weight$/;
 
 /** The table with {i} expanded for each block; entries whose tensors the config lacks (bias: false) dropped. */
-const expandedMap = (c: BloomConfig): MapEntry[] => expandMap(WEIGHT_MAP, { i: c.nLayer }, (m) => c.bias || !m.ours[0]!.endsWith(".bias"));
+const expandedMap = (c: BloomConfig): MapEntry[] =>
+  expandMap(WEIGHT_MAP, { i: c.nLayer }, (m) => c.bias || !m.ours[0]!.endsWith(".bias"));
 
 /** query_key_value (3C, …) with rows (nh, 3, hs) → wq, wk, wv (C, …) each. */
 function unfusePerHead(t: Tensor, nh: number): Tensor[] {
@@ -408,7 +432,11 @@ function fusePerHead(parts: Tensor[], nh: number): Tensor {
 
 /** A BLOOM checkpoint's state dict (HF names and layouts) → ours, ready for `model.loadStateDict`. */
 export const fromBloomCheckpoint = (state: Record<string, Tensor>, config: BloomConfig): Record<string, Tensor> =>
-  fromCheckpointWith("fromBloomCheckpoint", state, expandedMap(config), { skipped: SKIPPED, prefix: "transformer", unfuse: (t) => unfusePerHead(t, config.nHead) });
+  fromCheckpointWith("fromBloomCheckpoint", state, expandedMap(config), {
+    skipped: SKIPPED,
+    prefix: "transformer",
+    unfuse: (t) => unfusePerHead(t, config.nHead),
+  });
 
 /** Our state dict → a BLOOM checkpoint's names and layouts (without the tied lm_head.weight). */
 export const toBloomCheckpoint = (state: Record<string, Tensor>, config: BloomConfig): Record<string, Tensor> =>

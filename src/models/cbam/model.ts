@@ -39,11 +39,17 @@ export interface CBAMResNetConfig extends ResNetConfig {
 }
 
 /** A checked, frozen config: `cbamResNetConfig("cbam-resnet")`. */
-export function cbamResNetConfig(base: CBAMResNetConfig | keyof typeof PRESETS, overrides: Partial<CBAMResNetConfig> = {}): CBAMResNetConfig {
+export function cbamResNetConfig(
+  base: CBAMResNetConfig | keyof typeof PRESETS,
+  overrides: Partial<CBAMResNetConfig> = {},
+): CBAMResNetConfig {
   const c = { ...(typeof base === "string" ? presetOf("CBAMResNetConfig", PRESETS, base) : base), ...overrides };
-  if (!Number.isInteger(c.reduction) || c.reduction < 1) throw new ArgumentError(`CBAMResNetConfig: reduction must be a positive integer, got ${c.reduction}`);
+  if (!Number.isInteger(c.reduction) || c.reduction < 1)
+    throw new ArgumentError(`CBAMResNetConfig: reduction must be a positive integer, got ${c.reduction}`);
   if (!Number.isInteger(c.spatialKernel) || c.spatialKernel < 1 || c.spatialKernel % 2 === 0) {
-    throw new ArgumentError(`CBAMResNetConfig: spatialKernel must be an odd positive integer (a "same" convolution), got ${c.spatialKernel}`);
+    throw new ArgumentError(
+      `CBAMResNetConfig: spatialKernel must be an odd positive integer (a "same" convolution), got ${c.spatialKernel}`,
+    );
   }
   return Object.freeze({ ...resnet.resnetConfig(c), reduction: c.reduction, spatialKernel: c.spatialKernel });
 }
@@ -52,7 +58,6 @@ export const PRESETS = Object.freeze({
   /** resnet-mnist-small (ResNet-8, widths 8, 16, 32) with CBAM (ratio 4, 7×7 spatial gate) in each block: 20,846 parameters */
   "cbam-resnet": Object.freeze({ ...resnet.PRESETS["resnet-mnist-small"], reduction: 4, spatialKernel: 7 }),
 } satisfies Record<string, CBAMResNetConfig>);
-
 
 /** The shared MLP's hidden width for C channels. */
 export const hiddenOf = (channels: number, reduction: number): number => Math.max(1, Math.floor(channels / reduction));
@@ -82,7 +87,11 @@ export function describe(c: CBAMResNetConfig, imageSize = 28): Architecture {
     title: `CBAM-${parent.title}`,
     config: `${parent.config}, reduction ${c.reduction}, spatial ${c.spatialKernel}×${c.spatialKernel}`,
     parameters: countParameters(c),
-    layers: sortedKinds({ ...parent.layers, [Linear.name]: 1 + 2 * shapes.length, [Conv2d.name]: parent.layers[Conv2d.name]! + shapes.length }),
+    layers: sortedKinds({
+      ...parent.layers,
+      [Linear.name]: 1 + 2 * shapes.length,
+      [Conv2d.name]: parent.layers[Conv2d.name]! + shapes.length,
+    }),
     attention: `channel (MLP of the average- and max-pooled maps), then spatial (${c.spatialKernel}×${c.spatialKernel} conv of the channel mean and max) sigmoid gates on every block`,
     activation: `${parent.activation}; sigmoid gates`,
     flops: { ...parent.flops, value: parent.flops.value + flops },
@@ -154,7 +163,14 @@ export class CBAMBasicBlock extends Module {
   spatialGate: SpatialGate; // DIFF(resnet)
   shortcut: Projection | null;
 
-  constructor(cin: number, cout: number, stride: number, reduction: number, spatialKernel: number, generator: Generator) {
+  constructor(
+    cin: number,
+    cout: number,
+    stride: number,
+    reduction: number,
+    spatialKernel: number,
+    generator: Generator,
+  ) {
     super();
     this.conv1 = new Conv2d(cin, cout, 3, { stride, padding: 1, bias: false, generator });
     this.norm1 = new BatchNorm2d(cout);

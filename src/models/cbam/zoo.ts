@@ -9,10 +9,16 @@ export const zooEntry: ZooModel = {
   paper: "Woo, Park, Lee, Kweon 2018, CBAM: Convolutional Block Attention Module, https://arxiv.org/abs/1807.06521",
   trainsOn: `${MNIST}, beside ResNet-8 and its attention siblings (wnn train vision-attention-compare)`,
   recipes: [],
-  presets: [{
-    name: "cbam-resnet",
-    describe: () => m.describe(m.cbamResNetConfig("cbam-resnet")),
-    build: () => new m.CBAMResNet(m.cbamResNetConfig("cbam-resnet")),
-    train: { task: "mnist", build: (g: Generator) => new m.CBAMResNet(m.cbamResNetConfig("cbam-resnet"), { generator: g }), lr: 1e-2 }, // the ResNet's lr
-  }],
+  presets: [
+    {
+      name: "cbam-resnet",
+      describe: () => m.describe(m.cbamResNetConfig("cbam-resnet")),
+      build: () => new m.CBAMResNet(m.cbamResNetConfig("cbam-resnet")),
+      train: {
+        task: "mnist",
+        build: (g: Generator) => new m.CBAMResNet(m.cbamResNetConfig("cbam-resnet"), { generator: g }),
+        lr: 1e-2,
+      }, // the ResNet's lr
+    },
+  ],
 };

@@ -23,20 +23,25 @@ interface Case {
   adam: { lr: number; losses: number[]; final_loss: number };
 }
 
-const fx = JSON.parse(readFileSync(new URL("../../../../test/fixtures/models/char_rnn.json", import.meta.url), "utf8")) as { cases: Case[] };
-const byName = (o: Record<string, TensorJson>): Record<string, Tensor> => Object.fromEntries(Object.entries(o).map(([k, v]) => [fromTorchName(k), fromJson(v)]));
+const fx = JSON.parse(
+  readFileSync(new URL("../../../../test/fixtures/models/char_rnn.json", import.meta.url), "utf8"),
+) as { cases: Case[] };
+const byName = (o: Record<string, TensorJson>): Record<string, Tensor> =>
+  Object.fromEntries(Object.entries(o).map(([k, v]) => [fromTorchName(k), fromJson(v)]));
 
 for (const c of fx.cases) {
   test(`char-rnn (${c.config.cell}, 2 layers) matches PyTorch: logits, loss, every gradient, 5 Adam steps`, () => {
     const model = new CharRNN(charRnnConfig(c.config), { generator: new Generator(0) });
     model.loadStateDict(byName(c.state));
-    const idx = fromJson(c.idx), targets = fromJson(c.targets);
+    const idx = fromJson(c.idx),
+      targets = fromJson(c.targets);
     const { logits, loss } = model.forward(idx, targets);
     assertClose(logits, fromJson(c.logits), { rtol: 1e-4, atol: 1e-5 }, "logits");
     assert.ok(Math.abs(loss!.item() - c.loss) <= 1e-5, `loss ${loss!.item()} vs PyTorch ${c.loss}`);
     loss!.backward();
     const grads = byName(c.grads);
-    for (const [name, p] of model.namedParameters()) assertClose(p.grad!, grads[name]!, { rtol: 1e-4, atol: 1e-5 }, `d loss/d ${name}`);
+    for (const [name, p] of model.namedParameters())
+      assertClose(p.grad!, grads[name]!, { rtol: 1e-4, atol: 1e-5 }, `d loss/d ${name}`);
     // 5 Adam steps from the same weights
     model.loadStateDict(byName(c.state));
     const opt = new optim.Adam(model.parameters(), { lr: c.adam.lr });
@@ -55,7 +60,9 @@ for (const c of fx.cases) {
 
 test("the state carried between calls gives the logits of one call over the whole sequence", () => {
   for (const cell of ["rnn", "lstm", "gru"] as const) {
-    const model = new CharRNN(charRnnConfig(cell, { vocabSize: 9, nEmbd: 6, nHidden: 8, nLayer: 2 }), { generator: new Generator(1) });
+    const model = new CharRNN(charRnnConfig(cell, { vocabSize: 9, nEmbd: 6, nHidden: 8, nLayer: 2 }), {
+      generator: new Generator(1),
+    });
     const seq = randint(0, 9, [2, 7], { generator: new Generator(2) });
     noGrad(() => {
       const full = model.forward(seq).logits; // (B, T, V)
@@ -74,11 +81,16 @@ test("the state carried between calls gives the logits of one call over the whol
 
 test("char-rnn overfits one batch (each cell)", () => {
   for (const cell of ["rnn", "lstm", "gru"] as const) {
-    const model = new CharRNN(charRnnConfig(cell, { vocabSize: 11, nEmbd: 16, nHidden: 32, nLayer: 1 }), { generator: new Generator(3) });
+    const model = new CharRNN(charRnnConfig(cell, { vocabSize: 11, nEmbd: 16, nHidden: 32, nLayer: 1 }), {
+      generator: new Generator(3),
+    });
     const g = new Generator(4);
-    const idx = randint(0, 11, [4, 10], { generator: g }), targets = randint(0, 11, [4, 10], { generator: g });
+    const idx = randint(0, 11, [4, 10], { generator: g }),
+      targets = randint(0, 11, [4, 10], { generator: g });
     const opt = new optim.Adam(model.parameters(), { lr: 3e-2 });
-    let first = NaN, loss = NaN, steps = 0;
+    let first = NaN,
+      loss = NaN,
+      steps = 0;
     for (; steps < 150 && !(loss < 0.05); steps++) {
       model.zeroGrad();
       const out = model.forward(idx, targets);
@@ -94,16 +106,24 @@ test("char-rnn overfits one batch (each cell)", () => {
 
 test("parameter count: the formula, the module, the presets", () => {
   for (const cell of ["rnn", "lstm", "gru"] as const) {
-    for (const [L, H] of [[1, 5], [3, 7]] as const) {
+    for (const [L, H] of [
+      [1, 5],
+      [3, 7],
+    ] as const) {
       const c = charRnnConfig(cell, { vocabSize: 13, nEmbd: 4, nHidden: H, nLayer: L });
       assert.equal(new CharRNN(c).numParameters(), countParameters(c), `${cell} L=${L}`);
     }
   }
-  assert.deepEqual(Object.fromEntries(Object.keys(PRESETS).map((k) => [k, countParameters(charRnnConfig(k as keyof typeof PRESETS))])), { rnn: 25244, lstm: 25164, gru: 25277 });
+  assert.deepEqual(
+    Object.fromEntries(Object.keys(PRESETS).map((k) => [k, countParameters(charRnnConfig(k as keyof typeof PRESETS))])),
+    { rnn: 25244, lstm: 25164, gru: 25277 },
+  );
 });
 
 test("generate keeps the prompt, appends tokens, restores the mode; argument errors", () => {
-  const model = new CharRNN(charRnnConfig("gru", { vocabSize: 9, nEmbd: 4, nHidden: 6 }), { generator: new Generator(5) });
+  const model = new CharRNN(charRnnConfig("gru", { vocabSize: 9, nEmbd: 4, nHidden: 6 }), {
+    generator: new Generator(5),
+  });
   const prompt = randint(0, 9, [2, 3], { generator: new Generator(6) });
   const out = model.generate(prompt, 5, { generator: new Generator(7) });
   assert.deepEqual([...out.shape], [2, 8]);

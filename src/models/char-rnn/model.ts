@@ -48,13 +48,19 @@ export interface CharRNNConfig {
 }
 
 /** A checked, frozen config: `charRnnConfig("lstm", { vocabSize: 28 })`. */
-export function charRnnConfig(base: CharRNNConfig | keyof typeof PRESETS, overrides: Partial<CharRNNConfig> = {}): CharRNNConfig {
+export function charRnnConfig(
+  base: CharRNNConfig | keyof typeof PRESETS,
+  overrides: Partial<CharRNNConfig> = {},
+): CharRNNConfig {
   const c = { ...(typeof base === "string" ? presetOf("CharRNNConfig", PRESETS, base) : base), ...overrides };
   for (const key of ["vocabSize", "nEmbd", "nHidden", "nLayer"] as const) {
-    if (!Number.isInteger(c[key]) || c[key] < 1) throw new ArgumentError(`CharRNNConfig: ${key} must be a positive integer, got ${c[key]}`);
+    if (!Number.isInteger(c[key]) || c[key] < 1)
+      throw new ArgumentError(`CharRNNConfig: ${key} must be a positive integer, got ${c[key]}`);
   }
-  if (!["rnn", "lstm", "gru"].includes(c.cell)) throw new ArgumentError(`CharRNNConfig: cell must be "rnn", "lstm" or "gru", got ${JSON.stringify(c.cell)}`);
-  if (!(c.dropout >= 0 && c.dropout < 1)) throw new ArgumentError(`CharRNNConfig: dropout must be in [0, 1), got ${c.dropout}`);
+  if (!["rnn", "lstm", "gru"].includes(c.cell))
+    throw new ArgumentError(`CharRNNConfig: cell must be "rnn", "lstm" or "gru", got ${JSON.stringify(c.cell)}`);
+  if (!(c.dropout >= 0 && c.dropout < 1))
+    throw new ArgumentError(`CharRNNConfig: dropout must be in [0, 1), got ${c.dropout}`);
   return Object.freeze(c);
 }
 
@@ -67,7 +73,6 @@ export const PRESETS = Object.freeze({
   lstm: Object.freeze({ vocabSize: 28, cell: "lstm", nEmbd: 32, nHidden: 60, nLayer: 1, dropout: 0 }),
   gru: Object.freeze({ vocabSize: 28, cell: "gru", nEmbd: 32, nHidden: 71, nLayer: 1, dropout: 0 }),
 } satisfies Record<string, CharRNNConfig>);
-
 
 const GATES: Record<Cell, number> = { rnn: 1, gru: 3, lstm: 4 };
 
@@ -141,7 +146,12 @@ export class CharRNN extends Module {
     const generator = opts.generator ?? defaultGenerator;
     this.emb = new Embedding(c.vocabSize, c.nEmbd, { generator });
     const layer = { numLayers: c.nLayer, dropout: c.dropout, batchFirst: true, generator };
-    this.rnn = c.cell === "lstm" ? new LSTM(c.nEmbd, c.nHidden, layer) : c.cell === "gru" ? new GRU(c.nEmbd, c.nHidden, layer) : new RNN(c.nEmbd, c.nHidden, layer);
+    this.rnn =
+      c.cell === "lstm"
+        ? new LSTM(c.nEmbd, c.nHidden, layer)
+        : c.cell === "gru"
+          ? new GRU(c.nEmbd, c.nHidden, layer)
+          : new RNN(c.nEmbd, c.nHidden, layer);
     this.head = new Linear(c.nHidden, c.vocabSize, { generator });
   }
 
@@ -151,11 +161,15 @@ export class CharRNN extends Module {
    */
   forward(idx: Tensor, targets?: Tensor | null, state?: RecurrentState): CharRNNOutput {
     if (idx.ndim !== 2) throw new ShapeError(`CharRNN: idx must be (B, T) token ids, got shape ${fmt(idx.shape)}`);
-    if (idx.dtype !== "int32") throw new DTypeError(`CharRNN: idx must be int32 token ids, got ${idx.dtype} ${fmt(idx.shape)}`);
+    if (idx.dtype !== "int32")
+      throw new DTypeError(`CharRNN: idx must be int32 token ids, got ${idx.dtype} ${fmt(idx.shape)}`);
     const [B, T] = idx.shape as [number, number];
     const x = this.emb.forward(idx); // (B, T, C)
     // h_t^(L) for every t, and the final states (L, B, H)
-    const r = this.rnn instanceof LSTM ? this.rnn.forward(x, state as [Tensor, Tensor] | undefined) : this.rnn.forward(x, state?.[0]);
+    const r =
+      this.rnn instanceof LSTM
+        ? this.rnn.forward(x, state as [Tensor, Tensor] | undefined)
+        : this.rnn.forward(x, state?.[0]);
     const h = r.output; // (B, T, H)
     const next = "cN" in r ? [r.hN, r.cN as Tensor] : [r.hN];
     const logits = this.head.forward(h); // (B, T, V)
@@ -190,10 +204,16 @@ export class CharRNN extends Module {
  * Append maxNewTokens tokens to idx (B, T0): the prompt runs once, then each new token is fed alone,
  * carrying the recurrent state (no recomputation of the prefix).
  */
-export function generate(model: CharRNN, idx: Tensor, maxNewTokens: number, opts: { temperature?: number; generator?: Generator } = {}): Tensor {
+export function generate(
+  model: CharRNN,
+  idx: Tensor,
+  maxNewTokens: number,
+  opts: { temperature?: number; generator?: Generator } = {},
+): Tensor {
   const temperature = opts.temperature ?? 1;
   const generator = opts.generator ?? defaultGenerator;
-  if (!(Number.isInteger(maxNewTokens) && maxNewTokens >= 0)) throw new ArgumentError(`generate: maxNewTokens must be an integer ≥ 0, got ${maxNewTokens}`);
+  if (!(Number.isInteger(maxNewTokens) && maxNewTokens >= 0))
+    throw new ArgumentError(`generate: maxNewTokens must be an integer ≥ 0, got ${maxNewTokens}`);
   if (!(temperature > 0)) throw new ArgumentError(`generate: temperature must be > 0, got ${temperature}`);
   const [B, T0] = idx.shape as [number, number];
   const V = model.config.vocabSize;
@@ -203,7 +223,8 @@ export function generate(model: CharRNN, idx: Tensor, maxNewTokens: number, opts
   model.eval();
   try {
     noGrad(() => {
-      let next = idx, state: RecurrentState | undefined;
+      let next = idx,
+        state: RecurrentState | undefined;
       for (let s = 0; s < maxNewTokens; s++) {
         const r = model.forward(next, null, state);
         state = r.state;
@@ -216,7 +237,11 @@ export function generate(model: CharRNN, idx: Tensor, maxNewTokens: number, opts
           const p = Array.from(row, (z) => Math.exp((z - zMax) / temperature)); // softmax(z/τ), unnormalised
           let u = generator.random() * p.reduce((x, y) => x + y, 0);
           tok[b] = V - 1;
-          for (let i = 0; i < V; i++) if ((u -= p[i]!) < 0) { tok[b] = i; break; }
+          for (let i = 0; i < V; i++)
+            if ((u -= p[i]!) < 0) {
+              tok[b] = i;
+              break;
+            }
           out[b * (T0 + maxNewTokens) + T0 + s] = tok[b]!;
         }
         next = new Tensor(tok, [B, 1]);

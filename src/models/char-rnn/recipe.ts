@@ -8,7 +8,15 @@ import { namesTask } from "../../data/tasks/names.js";
 import { trainOnNames } from "../../recipes/names.js";
 import { CharRNN, charRnnConfig, type Cell } from "./model.js";
 
-export type CharRnnOptions = { cell: string; steps: number; batchSize: number; lr: number; evalEvery: number; seed: number; samples: number };
+export type CharRnnOptions = {
+  cell: string;
+  steps: number;
+  batchSize: number;
+  lr: number;
+  evalEvery: number;
+  seed: number;
+  samples: number;
+};
 
 export const charRnnRecipe: Recipe<CharRnnOptions> = {
   name: "char-rnn",
@@ -24,7 +32,14 @@ export const charRnnRecipe: Recipe<CharRnnOptions> = {
     return {
       metrics: { valLoss: r.valLoss, trainLoss: r.trainLoss, seconds: r.seconds, parameters: r.params },
       samples: r.samples,
-      images: { "val-loss.png": lineChartPng({ series: [{ name: cell, points: r.curve }], title: `char-rnn (${cell}) on names`, xLabel: "step", yLabel: "val nats/char" }) },
+      images: {
+        "val-loss.png": lineChartPng({
+          series: [{ name: cell, points: r.curve }],
+          title: `char-rnn (${cell}) on names`,
+          xLabel: "step",
+          yLabel: "val nats/char",
+        }),
+      },
     };
   },
 };

@@ -15,6 +15,10 @@ export const zooEntry: ZooModel = {
     name: cell,
     describe: () => charRnn.describe(charRnn.charRnnConfig(cell)),
     build: () => new charRnn.CharRNN(charRnn.charRnnConfig(cell)),
-    train: { task: "names", build: (t: NamesTask, g: Generator) => new charRnn.CharRNN(charRnn.charRnnConfig(cell, { vocabSize: t.tokenizer.vocabSize }), { generator: g }) },
+    train: {
+      task: "names",
+      build: (t: NamesTask, g: Generator) =>
+        new charRnn.CharRNN(charRnn.charRnnConfig(cell, { vocabSize: t.tokenizer.vocabSize }), { generator: g }),
+    },
   })),
 };

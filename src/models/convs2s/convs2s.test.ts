@@ -11,10 +11,27 @@ import { fromJson, type TensorJson } from "../../../test/harness/fixtures.js";
 import * as optim from "../../optim/index.js";
 import { stack } from "../../ops/shape.js";
 import { distinctPairs, makeBatch, reversalTask } from "../../data/tasks/index.js";
-import { convS2SConfig, countParameters, fromTorchState, greedyDecode, PRESETS, ConvS2S, toTorchState } from "./model.js";
+import {
+  convS2SConfig,
+  countParameters,
+  fromTorchState,
+  greedyDecode,
+  PRESETS,
+  ConvS2S,
+  toTorchState,
+} from "./model.js";
 
 interface Fixture {
-  config: { src_vocab: number; tgt_vocab: number; emb_dim: number; hidden: number; kernel: number; enc_layers: number; dec_layers: number; max_len: number };
+  config: {
+    src_vocab: number;
+    tgt_vocab: number;
+    emb_dim: number;
+    hidden: number;
+    kernel: number;
+    enc_layers: number;
+    dec_layers: number;
+    max_len: number;
+  };
   src: TensorJson;
   tgt_in: TensorJson;
   tgt_out: TensorJson;
@@ -26,15 +43,31 @@ interface Fixture {
   num_params: number;
 }
 
-const fx = JSON.parse(readFileSync(new URL("../../../../test/fixtures/models/convs2s.json", import.meta.url), "utf8")) as Fixture;
+const fx = JSON.parse(
+  readFileSync(new URL("../../../../test/fixtures/models/convs2s.json", import.meta.url), "utf8"),
+) as Fixture;
 const c = fx.config;
-const fxConfig = convS2SConfig({ srcVocab: c.src_vocab, tgtVocab: c.tgt_vocab, embDim: c.emb_dim, hidden: c.hidden, kernel: c.kernel, encLayers: c.enc_layers, decLayers: c.dec_layers, maxLen: c.max_len });
-const mapValues = (o: Record<string, TensorJson>): Record<string, Tensor> => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fromJson(v)]));
+const fxConfig = convS2SConfig({
+  srcVocab: c.src_vocab,
+  tgtVocab: c.tgt_vocab,
+  embDim: c.emb_dim,
+  hidden: c.hidden,
+  kernel: c.kernel,
+  encLayers: c.enc_layers,
+  decLayers: c.dec_layers,
+  maxLen: c.max_len,
+});
+const mapValues = (o: Record<string, TensorJson>): Record<string, Tensor> =>
+  Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fromJson(v)]));
 
 test("ConvS2S matches PyTorch: logits, every layer's attention, loss, every parameter gradient over a padded, teacher-forced batch", () => {
   const model = new ConvS2S(fxConfig, { generator: new Generator(0) });
   model.loadStateDict(fromTorchState(mapValues(fx.state))); // strict: every name maps
-  const { logits, loss, layers, attention } = model.forward(fromJson(fx.src), fromJson(fx.tgt_in), fromJson(fx.tgt_out));
+  const { logits, loss, layers, attention } = model.forward(
+    fromJson(fx.src),
+    fromJson(fx.tgt_in),
+    fromJson(fx.tgt_out),
+  );
   assertClose(logits, fromJson(fx.logits), { atol: 1e-5, rtol: 1e-4 }, "logits");
   assertClose(stack(layers, 0), fromJson(fx.attention), { atol: 1e-6, rtol: 1e-4 }, "attention (L, B, T, S)");
   assert.equal(attention, layers[layers.length - 1]);
@@ -42,7 +75,8 @@ test("ConvS2S matches PyTorch: logits, every layer's attention, loss, every para
   loss!.backward();
   const grads = toTorchState(Object.fromEntries(model.namedParameters().map(([n, p]) => [n, p.grad!])));
   assert.deepEqual(Object.keys(grads).sort(), Object.keys(fx.grads).sort());
-  for (const [name, g] of Object.entries(grads)) assertClose(g, fromJson(fx.grads[name]!), { rtol: 1e-3, atol: 1e-6 }, `d loss/d ${name}`);
+  for (const [name, g] of Object.entries(grads))
+    assertClose(g, fromJson(fx.grads[name]!), { rtol: 1e-3, atol: 1e-6 }, `d loss/d ${name}`);
   assert.equal(model.numParameters(), fx.num_params);
 });
 
@@ -57,7 +91,8 @@ test("parameter counts: the formula equals the modules for every preset, and PyT
 test("at the start the weight-normed layers equal their v (g = ‖v‖), and the embeddings are N(0, 0.1) with PAD's row 0", () => {
   const model = new ConvS2S(convS2SConfig("dates"), { generator: new Generator(1) });
   const conv = model.encoder.convs.at(0);
-  const O = conv.weightV.shape[0]!, n = conv.weightV.numel() / O;
+  const O = conv.weightV.shape[0]!,
+    n = conv.weightV.numel() / O;
   for (let o = 0; o < O; o++) {
     let s = 0;
     for (let i = 0; i < n; i++) s += conv.weightV.storage[o * n + i]! ** 2;
@@ -79,7 +114,11 @@ test("the decoder is causal and a source's result does not depend on its padding
   // positions 0 and 1 see BOS, 3 in both; position 2 sees a different token
   assertClose(a.narrow(1, 0, 2), b.narrow(1, 0, 2), { atol: 0, rtol: 0 }, "the first two positions");
   assert.notDeepEqual([...a.narrow(1, 2, 1).dataSync()], [...b.narrow(1, 2, 1).dataSync()]);
-  const padded = noGrad(() => model.forward(tensor([[3, 4, 5, 6, 0, 0, 0]], { dtype: "int32" }), tensor([[1, 3, 4, 5]], { dtype: "int32" })).logits);
+  const padded = noGrad(
+    () =>
+      model.forward(tensor([[3, 4, 5, 6, 0, 0, 0]], { dtype: "int32" }), tensor([[1, 3, 4, 5]], { dtype: "int32" }))
+        .logits,
+  );
   assertClose(padded, a, { atol: 1e-6, rtol: 1e-5 }, "three PAD after the source");
 });
 
@@ -93,7 +132,9 @@ test("greedy decoding takes the argmax of the teacher-forced forward fed its own
     const row = src.narrow(0, b, 1);
     const S = [...row.storage].filter((t) => t !== 0).length;
     const ys = out.tokens[b]!;
-    const { logits, layers } = noGrad(() => model.forward(row.narrow(1, 0, S), tensor(new Int32Array([1, ...ys]), { shape: [1, ys.length + 1] })));
+    const { logits, layers } = noGrad(() =>
+      model.forward(row.narrow(1, 0, S), tensor(new Int32Array([1, ...ys]), { shape: [1, ys.length + 1] })),
+    );
     const picks = Array.from({ length: ys.length + 1 }, (_, t) => {
       const r = [...logits.storage.subarray(t * V, (t + 1) * V)];
       return r.indexOf(Math.max(...r));
@@ -103,7 +144,12 @@ test("greedy decoding takes the argmax of the teacher-forced forward fed its own
     for (let l = 0; l < c.dec_layers; l++) {
       const steps = out.attention[b]![l]!;
       assert.equal(steps.length, ys.length + 1);
-      assertClose(steps.flatMap((w) => w.slice(0, S)), layers[l]!.storage, { atol: 1e-6, rtol: 1e-5 }, `attention of layer ${l}, row ${b}`);
+      assertClose(
+        steps.flatMap((w) => w.slice(0, S)),
+        layers[l]!.storage,
+        { atol: 1e-6, rtol: 1e-5 },
+        `attention of layer ${l}, row ${b}`,
+      );
     }
   }
 });
@@ -111,10 +157,21 @@ test("greedy decoding takes the argmax of the teacher-forced forward fed its own
 test("ConvS2S overfits one batch of reversals", () => {
   const task = reversalTask({ vocab: 8, minLen: 3, maxLen: 6 });
   const batch = makeBatch(task, distinctPairs(task, 8, new Generator(2)));
-  const config = convS2SConfig({ srcVocab: task.srcVocab.size, tgtVocab: task.tgtVocab.size, embDim: 16, hidden: 32, kernel: 3, encLayers: 3, decLayers: 2, maxLen: 8 });
+  const config = convS2SConfig({
+    srcVocab: task.srcVocab.size,
+    tgtVocab: task.tgtVocab.size,
+    embDim: 16,
+    hidden: 32,
+    kernel: 3,
+    encLayers: 3,
+    decLayers: 2,
+    maxLen: 8,
+  });
   const model = new ConvS2S(config, { generator: new Generator(3) });
   const opt = new optim.Adam(model.parameters(), { lr: 1e-2 });
-  let first = NaN, loss = NaN, steps = 0;
+  let first = NaN,
+    loss = NaN,
+    steps = 0;
   for (; steps < 300 && !(loss < 0.005); steps++) {
     model.zeroGrad();
     const out = model.forward(batch.src, batch.tgtIn, batch.tgtOut);
@@ -126,17 +183,41 @@ test("ConvS2S overfits one batch of reversals", () => {
   assert.ok(first > 2, `the first loss ${first} should be near ln 11 = 2.4`);
   assert.ok(loss < 0.005, `loss ${loss} after ${steps} steps (first ${first})`);
   const { tokens } = greedyDecode(model, batch.src, task.maxTgtLen);
-  const want = Array.from({ length: 8 }, (_, b) => [...batch.tgtOut.storage.subarray(b * batch.tgtOut.shape[1]!, (b + 1) * batch.tgtOut.shape[1]!)].filter((t) => t > 2));
+  const want = Array.from({ length: 8 }, (_, b) =>
+    [...batch.tgtOut.storage.subarray(b * batch.tgtOut.shape[1]!, (b + 1) * batch.tgtOut.shape[1]!)].filter(
+      (t) => t > 2,
+    ),
+  );
   assert.deepEqual(tokens, want);
 });
 
 test("config and input errors name what is wrong", () => {
   assertThrowsWith(() => convS2SConfig("tiny", { kernel: 4 }), ArgumentError, /kernel 4 must be odd/);
-  assertThrowsWith(() => convS2SConfig("tiny", { decLayers: 0 }), ArgumentError, /decLayers must be a positive integer, got 0/);
+  assertThrowsWith(
+    () => convS2SConfig("tiny", { decLayers: 0 }),
+    ArgumentError,
+    /decLayers must be a positive integer, got 0/,
+  );
   assertThrowsWith(() => convS2SConfig("big" as "tiny"), ArgumentError, /unknown preset "big"/);
   const model = new ConvS2S(convS2SConfig("tiny"), { generator: new Generator(0) });
-  assertThrowsWith(() => model.forward(tensor([1, 2, 3], { dtype: "int32" }), tensor([[1]], { dtype: "int32" })), ShapeError, /tgtIn \(1,1\) must be \(B, T\) with the batch of src \(3\)/);
-  assertThrowsWith(() => model.forward(tensor([[1, 2]]), tensor([[1]], { dtype: "int32" })), DTypeError, /src must be int32 token ids, got float32 \(1,2\)/);
-  assertThrowsWith(() => model.forward(tensor([[3, 4, 5, 6, 7, 8, 3, 4, 5]], { dtype: "int32" }), tensor([[1]], { dtype: "int32" })), ShapeError, /9 tokens is longer than maxLen 8/);
-  assertThrowsWith(() => model.generate(tensor([[3, 4]], { dtype: "int32" }), -1), ArgumentError, /maxLen must be an integer ≥ 0, got -1/);
+  assertThrowsWith(
+    () => model.forward(tensor([1, 2, 3], { dtype: "int32" }), tensor([[1]], { dtype: "int32" })),
+    ShapeError,
+    /tgtIn \(1,1\) must be \(B, T\) with the batch of src \(3\)/,
+  );
+  assertThrowsWith(
+    () => model.forward(tensor([[1, 2]]), tensor([[1]], { dtype: "int32" })),
+    DTypeError,
+    /src must be int32 token ids, got float32 \(1,2\)/,
+  );
+  assertThrowsWith(
+    () => model.forward(tensor([[3, 4, 5, 6, 7, 8, 3, 4, 5]], { dtype: "int32" }), tensor([[1]], { dtype: "int32" })),
+    ShapeError,
+    /9 tokens is longer than maxLen 8/,
+  );
+  assertThrowsWith(
+    () => model.generate(tensor([[3, 4]], { dtype: "int32" }), -1),
+    ArgumentError,
+    /maxLen must be an integer ≥ 0, got -1/,
+  );
 });

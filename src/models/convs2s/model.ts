@@ -72,28 +72,73 @@ export interface ConvS2SConfig {
 }
 
 /** A checked, frozen config: `convS2SConfig("dates", { srcVocab, tgtVocab })`. */
-export function convS2SConfig(base: ConvS2SConfig | keyof typeof PRESETS, overrides: Partial<ConvS2SConfig> = {}): ConvS2SConfig {
+export function convS2SConfig(
+  base: ConvS2SConfig | keyof typeof PRESETS,
+  overrides: Partial<ConvS2SConfig> = {},
+): ConvS2SConfig {
   const c = { ...(typeof base === "string" ? presetOf(base) : base), ...overrides };
-  for (const key of ["srcVocab", "tgtVocab", "embDim", "hidden", "kernel", "encLayers", "decLayers", "maxLen"] as const) {
-    if (!Number.isInteger(c[key]) || c[key] < 1) throw new ArgumentError(`ConvS2SConfig: ${key} must be a positive integer, got ${c[key]}`);
+  for (const key of [
+    "srcVocab",
+    "tgtVocab",
+    "embDim",
+    "hidden",
+    "kernel",
+    "encLayers",
+    "decLayers",
+    "maxLen",
+  ] as const) {
+    if (!Number.isInteger(c[key]) || c[key] < 1)
+      throw new ArgumentError(`ConvS2SConfig: ${key} must be a positive integer, got ${c[key]}`);
   }
-  if (c.kernel % 2 !== 1) throw new ArgumentError(`ConvS2SConfig: kernel ${c.kernel} must be odd (the encoder pads (K−1)/2 either side)`);
-  if (c.tgtVocab < 4) throw new ArgumentError(`ConvS2SConfig: tgtVocab ${c.tgtVocab} must hold PAD, BOS, EOS and at least one token`);
+  if (c.kernel % 2 !== 1)
+    throw new ArgumentError(`ConvS2SConfig: kernel ${c.kernel} must be odd (the encoder pads (K−1)/2 either side)`);
+  if (c.tgtVocab < 4)
+    throw new ArgumentError(`ConvS2SConfig: tgtVocab ${c.tgtVocab} must hold PAD, BOS, EOS and at least one token`);
   return Object.freeze(c);
 }
 
 export const PRESETS = Object.freeze({
   /** the character-level dates task (seq2seq-attention's dates vocabularies), about the GRU's 61k parameters: 62k */
-  dates: Object.freeze({ srcVocab: 70, tgtVocab: 14, embDim: 32, hidden: 32, kernel: 3, encLayers: 4, decLayers: 3, maxLen: 64 }),
+  dates: Object.freeze({
+    srcVocab: 70,
+    tgtVocab: 14,
+    embDim: 32,
+    hidden: 32,
+    kernel: 3,
+    encLayers: 4,
+    decLayers: 3,
+    maxLen: 64,
+  }),
   /** reversal of 5…40 tokens out of 20: 6 encoder blocks of width 5 see 12 tokens either side of a token */
-  reversal: Object.freeze({ srcVocab: 23, tgtVocab: 23, embDim: 32, hidden: 32, kernel: 5, encLayers: 6, decLayers: 2, maxLen: 48 }),
+  reversal: Object.freeze({
+    srcVocab: 23,
+    tgtVocab: 23,
+    embDim: 32,
+    hidden: 32,
+    kernel: 5,
+    encLayers: 6,
+    decLayers: 2,
+    maxLen: 48,
+  }),
   /** the fixture's configuration */
-  tiny: Object.freeze({ srcVocab: 9, tgtVocab: 7, embDim: 4, hidden: 6, kernel: 3, encLayers: 2, decLayers: 2, maxLen: 8 }),
+  tiny: Object.freeze({
+    srcVocab: 9,
+    tgtVocab: 7,
+    embDim: 4,
+    hidden: 6,
+    kernel: 3,
+    encLayers: 2,
+    decLayers: 2,
+    maxLen: 8,
+  }),
 } satisfies Record<string, ConvS2SConfig>);
 
 function presetOf(name: string): ConvS2SConfig {
   const p = (PRESETS as Record<string, ConvS2SConfig>)[name];
-  if (!p) throw new ArgumentError(`ConvS2SConfig: unknown preset "${name}"; the presets are ${Object.keys(PRESETS).join(", ")}`);
+  if (!p)
+    throw new ArgumentError(
+      `ConvS2SConfig: unknown preset "${name}"; the presets are ${Object.keys(PRESETS).join(", ")}`,
+    );
   return p;
 }
 
@@ -103,7 +148,8 @@ export function countParameters(c: ConvS2SConfig): number {
   const linear = (i: number, o: number): number => o * i + o + o; //   v, g, b
   const conv = (i: number, o: number): number => o * i * K + o + o; // v, g, b
   const encoder = Vs * E + P * E + linear(E, D) + Le * conv(D, 2 * D) + linear(D, E);
-  const decoder = V * E + P * E + linear(E, D) + L * (conv(D, 2 * D) + linear(D, E) + linear(E, D)) + linear(D, E) + linear(E, V);
+  const decoder =
+    V * E + P * E + linear(E, D) + L * (conv(D, 2 * D) + linear(D, E) + linear(E, D)) + linear(D, E) + linear(E, V);
   return encoder + decoder;
 }
 
@@ -115,7 +161,8 @@ export function countParameters(c: ConvS2SConfig): number {
  */
 export function describe(c: ConvS2SConfig, srcLen = 20, tgtLen = 11): Architecture {
   const { tgtVocab: V, embDim: E, hidden: D, kernel: K, encLayers: Le, decLayers: L } = c;
-  const S = srcLen, T = tgtLen;
+  const S = srcLen,
+    T = tgtLen;
   const conv = linearFlops(K * D, 2 * D); // one position of a convolution
   const encoder = S * (linearFlops(E, D) + Le * conv + linearFlops(D, E));
   const attention = linearFlops(D, E) + matmulFlops(1, E, S) + matmulFlops(1, S, E) + linearFlops(E, D);
@@ -127,7 +174,8 @@ export function describe(c: ConvS2SConfig, srcLen = 20, tgtLen = 11): Architectu
     layers: sortedKinds({ [Embedding.name]: 4, [WNConv1d.name]: Le + L, [WNLinear.name]: 2 + 2 + 2 * L + 1 }),
     normalization: "WNLinear, WNConv1d: weight normalisation (w = g·v/‖v‖) in every layer; residuals scaled by √0.5",
     positions: "learned absolute position embeddings added to the tokens (source and target)",
-    attention: "dot-product in every decoder layer: (W_d h_i + g_i)·z_j over the source, context Σ a (z_j + e_j) scaled by √m",
+    attention:
+      "dot-product in every decoder layer: (W_d h_i + g_i)·z_j over the source, context Σ a (z_j + e_j) scaled by √m",
     activation: "GLU (A ⊗ σ(B)) after every convolution",
     flops: { value: encoder + decoder, per: "example", at: `source ${S}, target ${T} tokens` },
   };
@@ -148,7 +196,8 @@ function weightNorm(v: Tensor, g: Tensor): Tensor {
 /** Set g = ‖v‖ so that w = v at the start (Salimans & Kingma's init without data; fairseq's too). */
 function normInit(v: Parameter, g: Parameter): void {
   if (v.isMeta) return;
-  const O = v.shape[0]!, n = v.numel() / O;
+  const O = v.shape[0]!,
+    n = v.numel() / O;
   for (let o = 0; o < O; o++) {
     let s = 0;
     for (let i = 0; i < n; i++) s += v.storage[o * n + i]! ** 2;
@@ -162,7 +211,11 @@ export class WNLinear extends Module {
   weightG: Parameter; // (out, 1)
   bias: Parameter; //    (out)
 
-  constructor(readonly inFeatures: number, readonly outFeatures: number, opts: InitOptions & { gain?: number } = {}) {
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    opts: InitOptions & { gain?: number } = {},
+  ) {
     super();
     this.weightV = param([outFeatures, inFeatures]);
     this.weightG = param([outFeatures, 1]);
@@ -188,7 +241,13 @@ export class WNConv1d extends Module {
   weightG: Parameter; // (O, 1, 1)
   bias: Parameter; //    (O)
 
-  constructor(readonly inChannels: number, readonly outChannels: number, readonly kernel: number, readonly causal: boolean, opts: InitOptions = {}) {
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    readonly kernel: number,
+    readonly causal: boolean,
+    opts: InitOptions = {},
+  ) {
     super();
     this.weightV = param([outChannels, inChannels, kernel]);
     this.weightG = param([outChannels, 1, 1]);
@@ -225,12 +284,16 @@ export class Embed extends Module {
     // DIFF(seq2seq-attention): positions are learned vectors; the GRU gets order from its recurrence
     this.tokens = new Embedding(vocab, c.embDim, { paddingIdx: 0, generator });
     this.positions = new Embedding(c.maxLen, c.embDim, { generator });
-    for (const e of [this.tokens, this.positions]) if (!e.weight.isMeta) e.weight.storage.forEach((v, i, a) => (a[i] = 0.1 * v)); // N(0, 0.1) (§3.5), PAD's row stays 0
+    for (const e of [this.tokens, this.positions])
+      if (!e.weight.isMeta) e.weight.storage.forEach((v, i, a) => (a[i] = 0.1 * v)); // N(0, 0.1) (§3.5), PAD's row stays 0
   }
 
   forward(ids: Tensor): Tensor {
     const N = ids.shape[1]!;
-    if (N > this.positions.numEmbeddings) throw new ShapeError(`ConvS2S: a sequence of ${N} tokens is longer than maxLen ${this.positions.numEmbeddings} (ids ${fmt(ids.shape)})`);
+    if (N > this.positions.numEmbeddings)
+      throw new ShapeError(
+        `ConvS2S: a sequence of ${N} tokens is longer than maxLen ${this.positions.numEmbeddings} (ids ${fmt(ids.shape)})`,
+      );
     // e_j = w_j + p_j
     return this.tokens.forward(ids).add(this.positions.forward(arange(0, N, 1, { dtype: "int32" }))); // (B, N, E)
   }
@@ -259,7 +322,9 @@ export class Encoder extends Module {
     super();
     this.embed = new Embed(c.srcVocab, c, generator);
     this.fc1 = new WNLinear(c.embDim, c.hidden, { generator });
-    this.convs = new ModuleList(Array.from({ length: c.encLayers }, () => new WNConv1d(c.hidden, 2 * c.hidden, c.kernel, false, { generator })));
+    this.convs = new ModuleList(
+      Array.from({ length: c.encLayers }, () => new WNConv1d(c.hidden, 2 * c.hidden, c.kernel, false, { generator })),
+    );
     this.fc2 = new WNLinear(c.hidden, c.embDim, { generator });
   }
 
@@ -331,7 +396,9 @@ export class Decoder extends Module {
     super();
     this.embed = new Embed(c.tgtVocab, c, generator);
     this.fc1 = new WNLinear(c.embDim, c.hidden, { generator });
-    this.convs = new ModuleList(Array.from({ length: c.decLayers }, () => new WNConv1d(c.hidden, 2 * c.hidden, c.kernel, true, { generator })));
+    this.convs = new ModuleList(
+      Array.from({ length: c.decLayers }, () => new WNConv1d(c.hidden, 2 * c.hidden, c.kernel, true, { generator })),
+    );
     this.attns = new ModuleList(Array.from({ length: c.decLayers }, () => new Attention(c, generator)));
     this.fc2 = new WNLinear(c.hidden, c.embDim, { generator });
     this.out = new WNLinear(c.embDim, c.tgtVocab, { generator });
@@ -392,7 +459,8 @@ export class ConvS2S extends Module {
   /** The encoder's memory (keys, values, padding, lengths). */
   encode(src: Tensor): Memory {
     if (src.ndim !== 2) throw new ShapeError(`ConvS2S: src must be (B, S) token ids, got shape ${fmt(src.shape)}`);
-    if (src.dtype !== "int32") throw new DTypeError(`ConvS2S: src must be int32 token ids, got ${src.dtype} ${fmt(src.shape)}`);
+    if (src.dtype !== "int32")
+      throw new DTypeError(`ConvS2S: src must be int32 token ids, got ${src.dtype} ${fmt(src.shape)}`);
     return this.encoder.forward(src);
   }
 
@@ -401,14 +469,16 @@ export class ConvS2S extends Module {
    * with tgtOut (B, T) the mean cross-entropy over the positions that are not PAD.
    */
   forward(src: Tensor, tgtIn: Tensor, tgtOut?: Tensor | null): ConvS2SOutput {
-    if (tgtIn.ndim !== 2 || tgtIn.shape[0] !== src.shape[0]) throw new ShapeError(`ConvS2S: tgtIn ${fmt(tgtIn.shape)} must be (B, T) with the batch of src ${fmt(src.shape)}`);
+    if (tgtIn.ndim !== 2 || tgtIn.shape[0] !== src.shape[0])
+      throw new ShapeError(`ConvS2S: tgtIn ${fmt(tgtIn.shape)} must be (B, T) with the batch of src ${fmt(src.shape)}`);
     const mem = this.encode(src);
     // DIFF(seq2seq-attention): every target position in one pass (no loop over steps)
     const { logits, weights } = this.decoder.forward(tgtIn, mem); // (B, T, V)
     const attention = weights[weights.length - 1]!;
     if (!tgtOut) return { logits, loss: null, attention, layers: weights };
     const [B, T] = tgtIn.shape as [number, number];
-    if (tgtOut.ndim !== 2 || tgtOut.shape[0] !== B || tgtOut.shape[1] !== T) throw new ShapeError(`ConvS2S: tgtOut ${fmt(tgtOut.shape)} must have the shape of tgtIn ${fmt(tgtIn.shape)}`);
+    if (tgtOut.ndim !== 2 || tgtOut.shape[0] !== B || tgtOut.shape[1] !== T)
+      throw new ShapeError(`ConvS2S: tgtOut ${fmt(tgtOut.shape)} must have the shape of tgtIn ${fmt(tgtIn.shape)}`);
     // loss = −(1/N)·Σ_{b,i: y_bi ≠ PAD} log softmax(logits_bi)[y_bi]
     const loss = F.crossEntropy(logits.view(B * T, -1), tgtOut.view(B * T), { ignoreIndex: 0 }); // ()
     return { logits, loss, attention, layers: weights };
@@ -463,10 +533,14 @@ export interface GreedyOutput {
  * at every step (its convolutions keep no state; the last position's logits are the next token's).
  */
 export function greedyDecode(model: ConvS2S, src: Tensor, maxLen: number): GreedyOutput {
-  if (!(Number.isInteger(maxLen) && maxLen >= 0)) throw new ArgumentError(`greedyDecode: maxLen must be an integer ≥ 0, got ${maxLen}`);
+  if (!(Number.isInteger(maxLen) && maxLen >= 0))
+    throw new ArgumentError(`greedyDecode: maxLen must be an integer ≥ 0, got ${maxLen}`);
   return evaluating(model, () => {
     const mem = model.encode(src);
-    const B = src.shape[0]!, S = src.shape[1]!, V = model.config.tgtVocab, L = model.config.decLayers;
+    const B = src.shape[0]!,
+      S = src.shape[1]!,
+      V = model.config.tgtVocab,
+      L = model.config.decLayers;
     const tokens: number[][] = Array.from({ length: B }, () => []);
     const attention: number[][][][] = Array.from({ length: B }, () => Array.from({ length: L }, () => []));
     const done = new Array<boolean>(B).fill(false);
@@ -478,7 +552,10 @@ export function greedyDecode(model: ConvS2S, src: Tensor, maxLen: number): Greed
         const next = argmax(logits.storage.subarray((b * (i + 1) + i) * V, (b * (i + 1) + i + 1) * V));
         prefix[b]!.push(next);
         if (done[b]) continue;
-        for (let l = 0; l < L; l++) attention[b]![l]!.push(Array.from(weights[l]!.storage.subarray((b * (i + 1) + i) * S, (b * (i + 1) + i + 1) * S)));
+        for (let l = 0; l < L; l++)
+          attention[b]![l]!.push(
+            Array.from(weights[l]!.storage.subarray((b * (i + 1) + i) * S, (b * (i + 1) + i + 1) * S)),
+          );
         if (next === 2 || i === maxLen) done[b] = true;
         else tokens[b]!.push(next);
       }

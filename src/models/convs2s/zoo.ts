@@ -6,11 +6,21 @@ import { convs2sCompareRecipe } from "../../recipes/convs2s-compare.js";
 
 export const zooEntry: ZooModel = {
   name: "convs2s",
-  paper: "Gehring, Auli, Grangier, Yarats, Dauphin 2017, Convolutional Sequence to Sequence Learning, https://arxiv.org/abs/1705.03122",
+  paper:
+    "Gehring, Auli, Grangier, Yarats, Dauphin 2017, Convolutional Sequence to Sequence Learning, https://arxiv.org/abs/1705.03122",
   trainsOn: `${DATES}; reversal of 5…30 tokens`,
   recipes: [convs2sCompareRecipe],
   presets: [
-    { name: "dates", describe: () => convs2s.describe(convs2s.convS2SConfig("dates"), DATES_SRC, DATES_TGT), build: () => new convs2s.ConvS2S(convs2s.convS2SConfig("dates")), train: { task: "dates", model: "convs2s" } },
-    { name: "reversal", describe: () => convs2s.describe(convs2s.convS2SConfig("reversal"), 30, 31), build: () => new convs2s.ConvS2S(convs2s.convS2SConfig("reversal")) },
+    {
+      name: "dates",
+      describe: () => convs2s.describe(convs2s.convS2SConfig("dates"), DATES_SRC, DATES_TGT),
+      build: () => new convs2s.ConvS2S(convs2s.convS2SConfig("dates")),
+      train: { task: "dates", model: "convs2s" },
+    },
+    {
+      name: "reversal",
+      describe: () => convs2s.describe(convs2s.convS2SConfig("reversal"), 30, 31),
+      build: () => new convs2s.ConvS2S(convs2s.convS2SConfig("reversal")),
+    },
   ],
 };

@@ -38,7 +38,13 @@ export interface ScheduleConfig {
   readonly prediction: Prediction;
 }
 
-export const DDPM_SCHEDULE: ScheduleConfig = Object.freeze({ timesteps: 1000, schedule: "linear", betaStart: 1e-4, betaEnd: 0.02, prediction: "epsilon" });
+export const DDPM_SCHEDULE: ScheduleConfig = Object.freeze({
+  timesteps: 1000,
+  schedule: "linear",
+  betaStart: 1e-4,
+  betaEnd: 0.02,
+  prediction: "epsilon",
+});
 
 /** The schedule's tables, in float64: β_t, α_t = 1 − β_t, ᾱ_t = ∏_{s≤t} α_s, and the posterior variance β̃_t. */
 export class Schedule {
@@ -50,13 +56,21 @@ export class Schedule {
 
   constructor(config: Partial<ScheduleConfig> = {}) {
     const c = (this.config = Object.freeze({ ...DDPM_SCHEDULE, ...config }));
-    if (!Number.isInteger(c.timesteps) || c.timesteps < 1) throw new ArgumentError(`Schedule: timesteps must be a positive integer, got ${c.timesteps}`);
-    if (c.schedule !== "linear" && c.schedule !== "cosine" && c.schedule !== "scaled_linear") throw new ArgumentError(`Schedule: schedule must be "linear", "cosine" or "scaled_linear", got ${JSON.stringify(c.schedule)}`);
-    if (c.prediction !== "epsilon" && c.prediction !== "v") throw new ArgumentError(`Schedule: prediction must be "epsilon" or "v", got ${JSON.stringify(c.prediction)}`);
+    if (!Number.isInteger(c.timesteps) || c.timesteps < 1)
+      throw new ArgumentError(`Schedule: timesteps must be a positive integer, got ${c.timesteps}`);
+    if (c.schedule !== "linear" && c.schedule !== "cosine" && c.schedule !== "scaled_linear")
+      throw new ArgumentError(
+        `Schedule: schedule must be "linear", "cosine" or "scaled_linear", got ${JSON.stringify(c.schedule)}`,
+      );
+    if (c.prediction !== "epsilon" && c.prediction !== "v")
+      throw new ArgumentError(`Schedule: prediction must be "epsilon" or "v", got ${JSON.stringify(c.prediction)}`);
     const T = c.timesteps;
-    this.betas = c.schedule === "linear" ? linearBetas(T, c.betaStart, c.betaEnd)
-      : c.schedule === "scaled_linear" ? linearBetas(T, Math.sqrt(c.betaStart), Math.sqrt(c.betaEnd)).map((b) => b * b) // β_t = (√β evenly spaced)²
-      : cosineBetas(T);
+    this.betas =
+      c.schedule === "linear"
+        ? linearBetas(T, c.betaStart, c.betaEnd)
+        : c.schedule === "scaled_linear"
+          ? linearBetas(T, Math.sqrt(c.betaStart), Math.sqrt(c.betaEnd)).map((b) => b * b) // β_t = (√β evenly spaced)²
+          : cosineBetas(T);
     this.alphas = this.betas.map((b) => 1 - b);
     this.alphasCumprod = new Float64Array(T);
     this.posteriorVariance = new Float64Array(T);
@@ -82,7 +96,8 @@ export class Schedule {
 
 /** β_t evenly spaced from start to end (Ho et al. §4: 1e-4 … 0.02 over T = 1000). */
 export function linearBetas(T: number, start: number, end: number): Float64Array {
-  if (!(start > 0 && end >= start && end < 1)) throw new ArgumentError(`Schedule: need 0 < betaStart ≤ betaEnd < 1, got ${start} and ${end}`);
+  if (!(start > 0 && end >= start && end < 1))
+    throw new ArgumentError(`Schedule: need 0 < betaStart ≤ betaEnd < 1, got ${start} and ${end}`);
   return Float64Array.from({ length: T }, (_, t) => (T === 1 ? start : start + ((end - start) * t) / (T - 1)));
 }
 
@@ -91,7 +106,7 @@ export function linearBetas(T: number, start: number, end: number): Float64Array
  * β_t = 1 − ᾱ(t+1)/ᾱ(t), clipped at 0.999 so that the last step stays finite.
  */
 export function cosineBetas(T: number, s = 0.008): Float64Array {
-  const f = (t: number): number => Math.cos((((t / T) + s) / (1 + s)) * (Math.PI / 2)) ** 2;
+  const f = (t: number): number => Math.cos(((t / T + s) / (1 + s)) * (Math.PI / 2)) ** 2;
   return Float64Array.from({ length: T }, (_, t) => Math.min(1 - f(t + 1) / f(t), 0.999));
 }
 
@@ -105,16 +120,25 @@ function perSample(values: ArrayLike<number>): Tensor {
 
 function checkTimesteps(op: string, s: Schedule, t: readonly number[], B: number): void {
   if (t.length !== B) throw new ShapeError(`${op}: ${t.length} timesteps for a batch of ${B}`);
-  for (const ti of t) if (!Number.isInteger(ti) || ti < 0 || ti >= s.timesteps) throw new ArgumentError(`${op}: timesteps must be integers in [0, ${s.timesteps}), got ${ti}`);
+  for (const ti of t)
+    if (!Number.isInteger(ti) || ti < 0 || ti >= s.timesteps)
+      throw new ArgumentError(`${op}: timesteps must be integers in [0, ${s.timesteps}), got ${ti}`);
 }
 
 /** q(x_t | x_0) in closed form: x_t = √ᾱ_t·x_0 + √(1 − ᾱ_t)·ε   (Ho et al. eq. 4). x0, noise (B, C, H, W); t one per sample. */
 export function qSample(s: Schedule, x0: Tensor, t: readonly number[], noise: Tensor): Tensor {
-  if (x0.ndim < 2 || fmt(x0.shape) !== fmt(noise.shape)) throw new ShapeError(`qSample: x0 ${fmt(x0.shape)} and noise ${fmt(noise.shape)} must have one shape (B, …)`);
+  if (x0.ndim < 2 || fmt(x0.shape) !== fmt(noise.shape))
+    throw new ShapeError(`qSample: x0 ${fmt(x0.shape)} and noise ${fmt(noise.shape)} must have one shape (B, …)`);
   checkTimesteps("qSample", s, t, x0.shape[0]!);
   const shape = [t.length, ...x0.shape.slice(1).map(() => 1)];
-  const a = tensor(Float32Array.from(t, (ti) => Math.sqrt(s.abar(ti))), { shape }); //     √ᾱ_t       (B, 1, 1, 1)
-  const b = tensor(Float32Array.from(t, (ti) => Math.sqrt(1 - s.abar(ti))), { shape }); // √(1 − ᾱ_t) (B, 1, 1, 1)
+  const a = tensor(
+    Float32Array.from(t, (ti) => Math.sqrt(s.abar(ti))),
+    { shape },
+  ); //     √ᾱ_t       (B, 1, 1, 1)
+  const b = tensor(
+    Float32Array.from(t, (ti) => Math.sqrt(1 - s.abar(ti))),
+    { shape },
+  ); // √(1 − ᾱ_t) (B, 1, 1, 1)
   return x0.mul(a).add(noise.mul(b)); // (B, C, H, W)
 }
 
@@ -133,7 +157,12 @@ export type Denoiser = (x: Tensor, t: readonly number[]) => Tensor;
  * The simple loss (Ho et al. eq. 14): t ~ U{0 … T−1}, ε ~ N(0, I), L = ‖ε − ε_θ(x_t, t)‖² averaged over
  * every pixel; with v-prediction the target is v. Returns the loss and the timesteps drawn.
  */
-export function diffusionLoss(s: Schedule, model: Denoiser, x0: Tensor, generator: Generator): { loss: Tensor; t: number[] } {
+export function diffusionLoss(
+  s: Schedule,
+  model: Denoiser,
+  x0: Tensor,
+  generator: Generator,
+): { loss: Tensor; t: number[] } {
   const B = x0.shape[0]!;
   const t = Array.from({ length: B }, () => generator.randint(0, s.timesteps)); // (B)
   const noise = randn(x0.shape, { generator }); //                                   (B, C, H, W)
@@ -149,7 +178,10 @@ export function diffusionLoss(s: Schedule, model: Denoiser, x0: Tensor, generato
 export function predictX0Eps(s: Schedule, xt: Tensor, t: number, out: Tensor): { x0: Tensor; eps: Tensor } {
   const ab = s.abar(t);
   if (s.config.prediction === "v") {
-    return { x0: xt.mul(Math.sqrt(ab)).sub(out.mul(Math.sqrt(1 - ab))), eps: xt.mul(Math.sqrt(1 - ab)).add(out.mul(Math.sqrt(ab))) };
+    return {
+      x0: xt.mul(Math.sqrt(ab)).sub(out.mul(Math.sqrt(1 - ab))),
+      eps: xt.mul(Math.sqrt(1 - ab)).add(out.mul(Math.sqrt(ab))),
+    };
   }
   // x̂_0 = (x_t − √(1 − ᾱ_t)·ε̂) / √ᾱ_t    (eq. 4 solved for x_0)
   return { x0: xt.sub(out.mul(Math.sqrt(1 - ab))).div(Math.sqrt(ab)), eps: out };
@@ -165,10 +197,19 @@ export interface StepOptions {
  *   μ̃_t = √ᾱ_{t−1}·β_t/(1 − ᾱ_t)·x̂_0 + √α_t·(1 − ᾱ_{t−1})/(1 − ᾱ_t)·x_t,   x_{t−1} = μ̃_t + σ_t·z,  σ_t² = β̃_t
  * and no noise at the last step (t = 0). `out` is the network's output at (x_t, t); z ~ N(0, I).
  */
-export function ddpmStep(s: Schedule, xt: Tensor, t: number, out: Tensor, z: Tensor | null, opts: StepOptions = {}): Tensor {
+export function ddpmStep(
+  s: Schedule,
+  xt: Tensor,
+  t: number,
+  out: Tensor,
+  z: Tensor | null,
+  opts: StepOptions = {},
+): Tensor {
   let { x0 } = predictX0Eps(s, xt, t, out);
   if (opts.clip ?? true) x0 = x0.clamp(-1, 1);
-  const ab = s.abar(t), abPrev = s.abar(t - 1), beta = s.betas[t]!;
+  const ab = s.abar(t),
+    abPrev = s.abar(t - 1),
+    beta = s.betas[t]!;
   const c0 = (Math.sqrt(abPrev) * beta) / (1 - ab); //                   the coefficient of x̂_0
   const ct = (Math.sqrt(s.alphas[t]!) * (1 - abPrev)) / (1 - ab); //     the coefficient of x_t
   const mean = x0.mul(c0).add(xt.mul(ct)); //                            μ̃_t (B, C, H, W)
@@ -181,10 +222,21 @@ export function ddpmStep(s: Schedule, xt: Tensor, t: number, out: Tensor, z: Ten
  *   x_{t'} = √ᾱ_{t'}·x̂_0 + √(1 − ᾱ_{t'} − σ²)·ε̂ + σ·z,   σ = η·√((1 − ᾱ_{t'})/(1 − ᾱ_t))·√(1 − ᾱ_t/ᾱ_{t'})   (eq. 16)
  * η = 0 is the deterministic DDIM, η = 1 DDPM's variance over the skipped steps.
  */
-export function ddimStep(s: Schedule, xt: Tensor, t: number, tPrev: number, out: Tensor, eta: number, z: Tensor | null, opts: StepOptions = {}): Tensor {
+export function ddimStep(
+  s: Schedule,
+  xt: Tensor,
+  t: number,
+  tPrev: number,
+  out: Tensor,
+  eta: number,
+  z: Tensor | null,
+  opts: StepOptions = {},
+): Tensor {
   const { x0: x0raw, eps: epsRaw } = predictX0Eps(s, xt, t, out);
-  let x0 = x0raw, eps = epsRaw;
-  const ab = s.abar(t), abPrev = s.abar(tPrev);
+  let x0 = x0raw,
+    eps = epsRaw;
+  const ab = s.abar(t),
+    abPrev = s.abar(tPrev);
   if (opts.clip ?? true) {
     x0 = x0.clamp(-1, 1);
     // ε̂ re-derived from the clipped x̂_0, as diffusers' DDIMScheduler does: ε̂ = (x_t − √ᾱ_t·x̂_0)/√(1 − ᾱ_t)
@@ -201,7 +253,8 @@ export function ddimStep(s: Schedule, xt: Tensor, t: number, tPrev: number, out:
 
 /** DDIM's timesteps for `steps` steps of T: t_i = ⌊i·T/steps⌋, i = steps−1 … 0 (diffusers' "leading" spacing). */
 export function ddimTimesteps(T: number, steps: number): number[] {
-  if (!Number.isInteger(steps) || steps < 1 || steps > T) throw new ArgumentError(`ddimTimesteps: steps must be an integer in [1, ${T}], got ${steps}`);
+  if (!Number.isInteger(steps) || steps < 1 || steps > T)
+    throw new ArgumentError(`ddimTimesteps: steps must be an integer in [1, ${T}], got ${steps}`);
   return Array.from({ length: steps }, (_, i) => Math.floor((i * T) / steps)).reverse();
 }
 
@@ -215,7 +268,8 @@ export function guided(cond: Denoiser, uncond: Denoiser, w: number): Denoiser {
   if (w === 1) return cond;
   if (w === 0) return uncond;
   return (x, t) => {
-    const u = uncond(x, t), c = cond(x, t);
+    const u = uncond(x, t),
+      c = cond(x, t);
     return u.add(c.sub(u).mul(w));
   };
 }
@@ -235,7 +289,8 @@ export interface SampleOptions extends StepOptions {
 /** Draw x_T ~ N(0, I) of `shape` and denoise it to x_0 with the chosen sampler, without gradients. */
 export function sample(s: Schedule, model: Denoiser, shape: readonly number[], opts: SampleOptions): Tensor {
   const sampler = opts.sampler ?? "ddim";
-  if (sampler !== "ddpm" && sampler !== "ddim") throw new ArgumentError(`sample: sampler must be "ddpm" or "ddim", got ${JSON.stringify(sampler)}`);
+  if (sampler !== "ddpm" && sampler !== "ddim")
+    throw new ArgumentError(`sample: sampler must be "ddpm" or "ddim", got ${JSON.stringify(sampler)}`);
   const g = opts.generator;
   return noGrad(() => {
     let x = randn(shape, { generator: g }); // x_T (B, C, H, W)

@@ -15,7 +15,8 @@ import type { LeNet5 } from "../lenet5/model.js";
 
 /** The eigenvalues and eigenvectors (columns of V) of a symmetric d×d matrix, by cyclic Jacobi rotations (float64). */
 export function symmetricEigen(a: Float64Array, d: number): { values: Float64Array; vectors: Float64Array } {
-  const A = Float64Array.from(a), V = new Float64Array(d * d);
+  const A = Float64Array.from(a),
+    V = new Float64Array(d * d);
   for (let i = 0; i < d; i++) V[i * d + i] = 1;
   for (let sweep = 0; sweep < 100; sweep++) {
     let off = 0;
@@ -28,19 +29,26 @@ export function symmetricEigen(a: Float64Array, d: number): { values: Float64Arr
         // the rotation that zeroes A[p][q]: tan(2θ) = 2·a_pq / (a_qq − a_pp)
         const theta = (A[q * d + q]! - A[p * d + p]!) / (2 * apq);
         const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1), s = t * c;
-        for (let k = 0; k < d; k++) { // A ← A·J
-          const akp = A[k * d + p]!, akq = A[k * d + q]!;
+        const c = 1 / Math.sqrt(t * t + 1),
+          s = t * c;
+        for (let k = 0; k < d; k++) {
+          // A ← A·J
+          const akp = A[k * d + p]!,
+            akq = A[k * d + q]!;
           A[k * d + p] = c * akp - s * akq;
           A[k * d + q] = s * akp + c * akq;
         }
-        for (let k = 0; k < d; k++) { // A ← Jᵀ·A
-          const apk = A[p * d + k]!, aqk = A[q * d + k]!;
+        for (let k = 0; k < d; k++) {
+          // A ← Jᵀ·A
+          const apk = A[p * d + k]!,
+            aqk = A[q * d + k]!;
           A[p * d + k] = c * apk - s * aqk;
           A[q * d + k] = s * apk + c * aqk;
         }
-        for (let k = 0; k < d; k++) { // V ← V·J
-          const vkp = V[k * d + p]!, vkq = V[k * d + q]!;
+        for (let k = 0; k < d; k++) {
+          // V ← V·J
+          const vkp = V[k * d + p]!,
+            vkq = V[k * d + q]!;
           V[k * d + p] = c * vkp - s * vkq;
           V[k * d + q] = s * vkp + c * vkq;
         }
@@ -51,9 +59,15 @@ export function symmetricEigen(a: Float64Array, d: number): { values: Float64Arr
 }
 
 /** The mean (d) and the unbiased covariance (d×d) of n rows of d features. */
-export function meanCov(x: Float64Array | Float32Array, n: number, d: number): { mean: Float64Array; cov: Float64Array } {
-  if (n < 2 || x.length !== n * d) throw new ArgumentError(`meanCov: need n ≥ 2 rows of ${d} features, got ${x.length} values for n = ${n}`);
-  const mean = new Float64Array(d), cov = new Float64Array(d * d);
+export function meanCov(
+  x: Float64Array | Float32Array,
+  n: number,
+  d: number,
+): { mean: Float64Array; cov: Float64Array } {
+  if (n < 2 || x.length !== n * d)
+    throw new ArgumentError(`meanCov: need n ≥ 2 rows of ${d} features, got ${x.length} values for n = ${n}`);
+  const mean = new Float64Array(d),
+    cov = new Float64Array(d * d);
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j]! += x[i * d + j]! / n;
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < d; j++) {
@@ -69,34 +83,45 @@ export function meanCov(x: Float64Array | Float32Array, n: number, d: number): {
 function sqrtPsd(s: Float64Array, d: number): Float64Array {
   const { values, vectors: V } = symmetricEigen(s, d);
   const out = new Float64Array(d * d);
-  for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) {
-    let acc = 0;
-    for (let k = 0; k < d; k++) acc += V[i * d + k]! * Math.sqrt(Math.max(values[k]!, 0)) * V[j * d + k]!;
-    out[i * d + j] = acc;
-  }
+  for (let i = 0; i < d; i++)
+    for (let j = 0; j < d; j++) {
+      let acc = 0;
+      for (let k = 0; k < d; k++) acc += V[i * d + k]! * Math.sqrt(Math.max(values[k]!, 0)) * V[j * d + k]!;
+      out[i * d + j] = acc;
+    }
   return out;
 }
 
 function matmul(a: Float64Array, b: Float64Array, d: number): Float64Array {
   const out = new Float64Array(d * d);
-  for (let i = 0; i < d; i++) for (let k = 0; k < d; k++) {
-    const aik = a[i * d + k]!;
-    for (let j = 0; j < d; j++) out[i * d + j]! += aik * b[k * d + j]!;
-  }
+  for (let i = 0; i < d; i++)
+    for (let k = 0; k < d; k++) {
+      const aik = a[i * d + k]!;
+      for (let j = 0; j < d; j++) out[i * d + j]! += aik * b[k * d + j]!;
+    }
   return out;
 }
 
 /** FD = ‖μ_a − μ_b‖² + tr Σ_a + tr Σ_b − 2·tr (Σ_a^½ Σ_b Σ_a^½)^½, for rows of d features. */
-export function frechetDistance(a: Float64Array | Float32Array, n: number, b: Float64Array | Float32Array, m: number, d: number): number {
-  const A = meanCov(a, n, d), B = meanCov(b, m, d);
-  let diff = 0, tr = 0;
+export function frechetDistance(
+  a: Float64Array | Float32Array,
+  n: number,
+  b: Float64Array | Float32Array,
+  m: number,
+  d: number,
+): number {
+  const A = meanCov(a, n, d),
+    B = meanCov(b, m, d);
+  let diff = 0,
+    tr = 0;
   for (let j = 0; j < d; j++) {
     diff += (A.mean[j]! - B.mean[j]!) ** 2;
     tr += A.cov[j * d + j]! + B.cov[j * d + j]!;
   }
   const sa = sqrtPsd(A.cov, d);
   const inner = matmul(matmul(sa, B.cov, d), sa, d); // Σ_a^½ Σ_b Σ_a^½, symmetric PSD
-  for (let i = 0; i < d; i++) for (let j = 0; j < i; j++) inner[i * d + j] = inner[j * d + i] = (inner[i * d + j]! + inner[j * d + i]!) / 2;
+  for (let i = 0; i < d; i++)
+    for (let j = 0; j < i; j++) inner[i * d + j] = inner[j * d + i] = (inner[i * d + j]! + inner[j * d + i]!) / 2;
   const { values } = symmetricEigen(inner, d);
   let trSqrt = 0;
   for (const v of values) trSqrt += Math.sqrt(Math.max(v, 0));
@@ -104,9 +129,15 @@ export function frechetDistance(a: Float64Array | Float32Array, n: number, b: Fl
 }
 
 /** The classifier's verdict on images (N, 1, 28, 28) in [0, 1]: predicted classes and F6 features (N·84). */
-export function judge(classifier: LeNet5, images: Tensor, batch = 250): { predictions: Int32Array; features: Float32Array; dim: number } {
-  const N = images.shape[0]!, dim = classifier.config.f6;
-  const predictions = new Int32Array(N), features = new Float32Array(N * dim);
+export function judge(
+  classifier: LeNet5,
+  images: Tensor,
+  batch = 250,
+): { predictions: Int32Array; features: Float32Array; dim: number } {
+  const N = images.shape[0]!,
+    dim = classifier.config.f6;
+  const predictions = new Int32Array(N),
+    features = new Float32Array(N * dim);
   classifier.eval();
   noGrad(() => {
     for (let s = 0; s < N; s += batch) {

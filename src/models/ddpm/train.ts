@@ -35,7 +35,16 @@ export interface DDPMTrainConfig {
   readonly seed: number;
 }
 
-export const DDPM_TRAIN: DDPMTrainConfig = Object.freeze({ steps: 1500, batchSize: 32, lr: 1e-3, warmup: 100, ema: 0.995, pUncond: 0.1, gradClip: 1, seed: 0 });
+export const DDPM_TRAIN: DDPMTrainConfig = Object.freeze({
+  steps: 1500,
+  batchSize: 32,
+  lr: 1e-3,
+  warmup: 100,
+  ema: 0.995,
+  pUncond: 0.1,
+  gradClip: 1,
+  seed: 0,
+});
 
 /** MNIST digits as flat pixels in [0, 1] (N·784) with labels. */
 export interface DigitSet {
@@ -44,7 +53,8 @@ export interface DigitSet {
   count: number;
 }
 
-const SIDE = 28, P = SIDE * SIDE;
+const SIDE = 28,
+  P = SIDE * SIDE;
 
 export class DDPMTrainer {
   readonly model: UNet;
@@ -56,12 +66,20 @@ export class DDPMTrainer {
   readonly config: DDPMTrainConfig;
   step = 0;
 
-  constructor(readonly modelConfig: UNetConfig, scheduleConfig: Partial<ScheduleConfig>, config: Partial<DDPMTrainConfig>, readonly data: DigitSet) {
+  constructor(
+    readonly modelConfig: UNetConfig,
+    scheduleConfig: Partial<ScheduleConfig>,
+    config: Partial<DDPMTrainConfig>,
+    readonly data: DigitSet,
+  ) {
     const c = (this.config = Object.freeze({ ...DDPM_TRAIN, ...config }));
-    if (!(Number.isInteger(c.batchSize) && c.batchSize >= 1)) throw new ArgumentError(`DDPMTrainer: batchSize must be a positive integer, got ${c.batchSize}`);
+    if (!(Number.isInteger(c.batchSize) && c.batchSize >= 1))
+      throw new ArgumentError(`DDPMTrainer: batchSize must be a positive integer, got ${c.batchSize}`);
     if (!(c.ema >= 0 && c.ema < 1)) throw new ArgumentError(`DDPMTrainer: ema must be in [0, 1), got ${c.ema}`);
-    if (!(c.pUncond >= 0 && c.pUncond <= 1)) throw new ArgumentError(`DDPMTrainer: pUncond must be in [0, 1], got ${c.pUncond}`);
-    if (!(data.count >= 1 && data.images.length === data.count * P && data.labels.length === data.count)) throw new ArgumentError(`DDPMTrainer: the data must hold count·784 pixels and count labels`);
+    if (!(c.pUncond >= 0 && c.pUncond <= 1))
+      throw new ArgumentError(`DDPMTrainer: pUncond must be in [0, 1], got ${c.pUncond}`);
+    if (!(data.count >= 1 && data.images.length === data.count * P && data.labels.length === data.count))
+      throw new ArgumentError(`DDPMTrainer: the data must hold count·784 pixels and count labels`);
     this.schedule = new Schedule(scheduleConfig);
     this.generator = new Generator(c.seed);
     this.model = new UNet(unetConfig(modelConfig), { generator: this.generator });
@@ -78,8 +96,11 @@ export class DDPMTrainer {
 
   /** A random batch: x_0 (B, 1, 28, 28) in [−1, 1] and labels (B) with ∅ = K dropped in. */
   batch(): { x0: Tensor; y: Tensor } {
-    const B = this.config.batchSize, K = this.model.config.numClasses, g = this.generator;
-    const x = new Float32Array(B * P), y = new Int32Array(B);
+    const B = this.config.batchSize,
+      K = this.model.config.numClasses,
+      g = this.generator;
+    const x = new Float32Array(B * P),
+      y = new Int32Array(B);
     for (let b = 0; b < B; b++) {
       const i = g.randint(0, this.data.count);
       for (let p = 0; p < P; p++) x[b * P + p] = 2 * this.data.images[i * P + p]! - 1; // x_0 = 2·pixel − 1
@@ -116,9 +137,11 @@ export class DDPMTrainer {
   private updateEma(): void {
     const d = this.step === 0 ? 0 : this.config.ema;
     noGrad(() => {
-      const src = this.model.parameters(), dst = this.ema.parameters();
+      const src = this.model.parameters(),
+        dst = this.ema.parameters();
       src.forEach((p, i) => {
-        const a = dst[i]!.storage as Float32Array, b = p.storage as Float32Array;
+        const a = dst[i]!.storage as Float32Array,
+          b = p.storage as Float32Array;
         for (let k = 0; k < a.length; k++) a[k] = d * a[k]! + (1 - d) * b[k]!;
       });
     });
@@ -131,13 +154,21 @@ export class DDPMTrainer {
       optimizer: stateDictToTensors(this.optimizer.stateDict()),
       rng: this.generator.getState(),
       step: this.step,
-      config: { kind: "ddpm", unet: this.model.config, schedule: this.schedule.config, train: this.config } as unknown as Checkpoint["config"],
+      config: {
+        kind: "ddpm",
+        unet: this.model.config,
+        schedule: this.schedule.config,
+        train: this.config,
+      } as unknown as Checkpoint["config"],
     };
   }
 
   static fromCheckpoint(ckpt: LoadedCheckpoint, data: DigitSet, overrides: Partial<DDPMTrainConfig> = {}): DDPMTrainer {
     const cfg = ddpmCheckpointConfig(ckpt);
-    if (!ckpt.optimizer || !ckpt.rng) throw new LoadError("DDPMTrainer: the checkpoint has no optimizer or generator state (was it written by DDPMTrainer.checkpoint?)");
+    if (!ckpt.optimizer || !ckpt.rng)
+      throw new LoadError(
+        "DDPMTrainer: the checkpoint has no optimizer or generator state (was it written by DDPMTrainer.checkpoint?)",
+      );
     try {
       const t = new DDPMTrainer(cfg.unet, cfg.schedule, { ...(cfg.train ?? {}), ...overrides }, data);
       const { model, ema } = splitState(ckpt);
@@ -158,7 +189,16 @@ export class DDPMTrainer {
  * The largest U-Net a checkpoint may describe (Stable Diffusion's is 320 channels, ×4, 2 blocks, 8 heads),
  * checked before the parameters its widths imply are compared with the weights the file holds.
  */
-export const DDPM_CHECKPOINT_CAPS = Object.freeze({ inChannels: 64, outChannels: 64, channels: 4096, numResBlocks: 16, groups: 4096, heads: 1024, numClasses: 100_000, contextDim: 65_536 });
+export const DDPM_CHECKPOINT_CAPS = Object.freeze({
+  inChannels: 64,
+  outChannels: 64,
+  channels: 4096,
+  numResBlocks: 16,
+  groups: 4096,
+  heads: 1024,
+  numClasses: 100_000,
+  contextDim: 65_536,
+});
 
 /** A lower bound of a U-Net's parameters: the second 3×3 convolution of every residual block, 9·w² each (numResBlocks down and numResBlocks + 1 up per level). */
 function unetParametersAtLeast(c: UNetConfig): number {
@@ -173,13 +213,25 @@ function unetParametersAtLeast(c: UNetConfig): number {
  * at most the values the file holds (the weights and their moving average); the training config's numbers;
  * the step within its steps; the generator's state.
  */
-export function ddpmCheckpointConfig(ckpt: LoadedCheckpoint): { unet: UNetConfig; schedule: ScheduleConfig; train?: DDPMTrainConfig } {
-  const c = ckpt.config as { kind?: string; unet?: UNetConfig; schedule?: ScheduleConfig; train?: DDPMTrainConfig } | undefined;
-  if (!c || c.kind !== "ddpm" || typeof c.unet !== "object" || c.unet === null || !c.schedule) throw new LoadError("ddpm: the checkpoint is not one written by `wnn train ddpm` (no ddpm config)");
+export function ddpmCheckpointConfig(ckpt: LoadedCheckpoint): {
+  unet: UNetConfig;
+  schedule: ScheduleConfig;
+  train?: DDPMTrainConfig;
+} {
+  const c = ckpt.config as
+    { kind?: string; unet?: UNetConfig; schedule?: ScheduleConfig; train?: DDPMTrainConfig } | undefined;
+  if (!c || c.kind !== "ddpm" || typeof c.unet !== "object" || c.unet === null || !c.schedule)
+    throw new LoadError("ddpm: the checkpoint is not one written by `wnn train ddpm` (no ddpm config)");
   const what = "ddpm: the checkpoint's U-Net config";
   checkCaps(what, c.unet as unknown as Record<string, unknown>, DDPM_CHECKPOINT_CAPS, ["numClasses", "contextDim"]);
   const mult = c.unet.channelMult as unknown;
-  if (!Array.isArray(mult) || mult.length < 1 || mult.length > 8 || !mult.every((m) => Number.isSafeInteger(m) && m >= 1 && m <= 64)) throw new LoadError(`${what}: channelMult must be 1 to 8 integers from 1 to 64, got ${JSON.stringify(mult)}`);
+  if (
+    !Array.isArray(mult) ||
+    mult.length < 1 ||
+    mult.length > 8 ||
+    !mult.every((m) => Number.isSafeInteger(m) && m >= 1 && m <= 64)
+  )
+    throw new LoadError(`${what}: channelMult must be 1 to 8 integers from 1 to 64, got ${JSON.stringify(mult)}`);
   checkImpliedSize(what, unetParametersAtLeast(c.unet), heldValues(ckpt.model));
   let out: { unet: UNetConfig; schedule: ScheduleConfig; train?: DDPMTrainConfig };
   try {
@@ -190,9 +242,15 @@ export function ddpmCheckpointConfig(ckpt: LoadedCheckpoint): { unet: UNetConfig
   const t = c.train as Partial<Record<keyof DDPMTrainConfig, unknown>> | undefined;
   if (t !== undefined) {
     checkCaps("ddpm: the checkpoint's training config", t, { steps: 10_000_000, batchSize: 65_536 });
-    checkCaps("ddpm: the checkpoint's training config", t, { warmup: 10_000_000, seed: 2 ** 32 - 1 }, ["warmup", "seed"]);
+    checkCaps("ddpm: the checkpoint's training config", t, { warmup: 10_000_000, seed: 2 ** 32 - 1 }, [
+      "warmup",
+      "seed",
+    ]);
     for (const k of ["lr", "ema", "pUncond", "gradClip"] as const) {
-      if (typeof t[k] !== "number" || !Number.isFinite(t[k]) || (t[k] as number) < 0) throw new LoadError(`ddpm: the checkpoint's training config: ${k} is ${JSON.stringify(t[k])}, expected a finite number ≥ 0`);
+      if (typeof t[k] !== "number" || !Number.isFinite(t[k]) || (t[k] as number) < 0)
+        throw new LoadError(
+          `ddpm: the checkpoint's training config: ${k} is ${JSON.stringify(t[k])}, expected a finite number ≥ 0`,
+        );
     }
   }
   checkRunState("ddpm: the checkpoint", ckpt, { totalSteps: typeof t?.steps === "number" ? t.steps : undefined });
@@ -201,7 +259,8 @@ export function ddpmCheckpointConfig(ckpt: LoadedCheckpoint): { unet: UNetConfig
 
 /** The trained weights and the EMA weights of a checkpoint. */
 function splitState(ckpt: LoadedCheckpoint): { model: Record<string, Tensor>; ema: Record<string, Tensor> } {
-  const model: Record<string, Tensor> = {}, ema: Record<string, Tensor> = {};
+  const model: Record<string, Tensor> = {},
+    ema: Record<string, Tensor> = {};
   for (const [k, t] of Object.entries(ckpt.model)) {
     if (k.startsWith("ema.")) ema[k.slice(4)] = t;
     else model[k] = t;
@@ -231,7 +290,8 @@ export function classDenoiser(model: UNet, y: Tensor, w: number): Denoiser {
   return (x, t) => {
     const out = model.forward(catBatch(x, x), [...t, ...t], catBatch(empty, y)); // (2B, C, H, W)
     const B = x.shape[0]!;
-    const u = out.narrow(0, 0, B), c = out.narrow(0, B, B);
+    const u = out.narrow(0, 0, B),
+      c = out.narrow(0, B, B);
     return u.add(c.sub(u).mul(w));
   };
 }

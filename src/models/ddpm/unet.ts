@@ -64,34 +64,71 @@ export function unetConfig(base: UNetConfig | keyof typeof PRESETS, overrides: P
   for (const key of ["inChannels", "outChannels", "channels", "numResBlocks", "groups", "heads"] as const) {
     if (!positive(c[key])) throw new ArgumentError(`UNetConfig: ${key} must be a positive integer, got ${c[key]}`);
   }
-  if (!(Number.isInteger(c.numClasses) && c.numClasses >= 0)) throw new ArgumentError(`UNetConfig: numClasses must be an integer ≥ 0, got ${c.numClasses}`);
-  if (!(Number.isInteger(c.contextDim) && c.contextDim >= 0)) throw new ArgumentError(`UNetConfig: contextDim must be an integer ≥ 0, got ${c.contextDim}`);
-  if (!(c.dropout >= 0 && c.dropout < 1)) throw new ArgumentError(`UNetConfig: dropout must be in [0, 1), got ${c.dropout}`);
-  if (!Array.isArray(c.channelMult) || c.channelMult.length < 1 || !c.channelMult.every(positive)) throw new ArgumentError(`UNetConfig: channelMult must be a non-empty list of positive integers, got ${JSON.stringify(c.channelMult)}`);
-  if (!Array.isArray(c.attnLevels) || !c.attnLevels.every((l) => Number.isInteger(l) && l >= 0 && l < c.channelMult.length)) throw new ArgumentError(`UNetConfig: attnLevels must be level indices below ${c.channelMult.length}, got ${JSON.stringify(c.attnLevels)}`);
+  if (!(Number.isInteger(c.numClasses) && c.numClasses >= 0))
+    throw new ArgumentError(`UNetConfig: numClasses must be an integer ≥ 0, got ${c.numClasses}`);
+  if (!(Number.isInteger(c.contextDim) && c.contextDim >= 0))
+    throw new ArgumentError(`UNetConfig: contextDim must be an integer ≥ 0, got ${c.contextDim}`);
+  if (!(c.dropout >= 0 && c.dropout < 1))
+    throw new ArgumentError(`UNetConfig: dropout must be in [0, 1), got ${c.dropout}`);
+  if (!Array.isArray(c.channelMult) || c.channelMult.length < 1 || !c.channelMult.every(positive))
+    throw new ArgumentError(
+      `UNetConfig: channelMult must be a non-empty list of positive integers, got ${JSON.stringify(c.channelMult)}`,
+    );
+  if (
+    !Array.isArray(c.attnLevels) ||
+    !c.attnLevels.every((l) => Number.isInteger(l) && l >= 0 && l < c.channelMult.length)
+  )
+    throw new ArgumentError(
+      `UNetConfig: attnLevels must be level indices below ${c.channelMult.length}, got ${JSON.stringify(c.attnLevels)}`,
+    );
   for (const w of [c.channels, ...c.channelMult.map((m) => m * c.channels)]) {
-    if (w % c.groups !== 0) throw new ArgumentError(`UNetConfig: every width (${w}) must be divisible by groups ${c.groups}`);
-    if (w % c.heads !== 0) throw new ArgumentError(`UNetConfig: every width (${w}) must be divisible by heads ${c.heads}`);
+    if (w % c.groups !== 0)
+      throw new ArgumentError(`UNetConfig: every width (${w}) must be divisible by groups ${c.groups}`);
+    if (w % c.heads !== 0)
+      throw new ArgumentError(`UNetConfig: every width (${w}) must be divisible by heads ${c.heads}`);
   }
-  return Object.freeze({ ...c, channelMult: Object.freeze([...c.channelMult]), attnLevels: Object.freeze([...c.attnLevels]) });
+  return Object.freeze({
+    ...c,
+    channelMult: Object.freeze([...c.channelMult]),
+    attnLevels: Object.freeze([...c.attnLevels]),
+  });
 }
 
 export const PRESETS = Object.freeze({
   /** class-conditional MNIST (28 → 14 → 7, attention at 7×7): sized to train on 2 CPU cores */
   "ddpm-mnist": Object.freeze({
-    inChannels: 1, outChannels: 1, channels: 16, channelMult: Object.freeze([1, 2, 2]), numResBlocks: 1, attnLevels: Object.freeze([2]),
-    groups: 8, heads: 1, numClasses: 10, contextDim: 0, dropout: 0,
+    inChannels: 1,
+    outChannels: 1,
+    channels: 16,
+    channelMult: Object.freeze([1, 2, 2]),
+    numResBlocks: 1,
+    attnLevels: Object.freeze([2]),
+    groups: 8,
+    heads: 1,
+    numClasses: 10,
+    contextDim: 0,
+    dropout: 0,
   }),
   /** Stable Diffusion v1's UNet2DConditionModel (64×64×4 latents, CLIP ViT-L/14 context): 859,520,964 parameters */
   "sd-v1-unet": Object.freeze({
-    inChannels: 4, outChannels: 4, channels: 320, channelMult: Object.freeze([1, 2, 4, 4]), numResBlocks: 2, attnLevels: Object.freeze([0, 1, 2]),
-    groups: 32, heads: 8, numClasses: 0, contextDim: 768, dropout: 0,
+    inChannels: 4,
+    outChannels: 4,
+    channels: 320,
+    channelMult: Object.freeze([1, 2, 4, 4]),
+    numResBlocks: 2,
+    attnLevels: Object.freeze([0, 1, 2]),
+    groups: 32,
+    heads: 8,
+    numClasses: 0,
+    contextDim: 768,
+    dropout: 0,
   }),
 } satisfies Record<string, UNetConfig>);
 
 function presetOf(name: string): UNetConfig {
   const p = (PRESETS as Record<string, UNetConfig>)[name];
-  if (!p) throw new ArgumentError(`UNetConfig: unknown preset "${name}"; the presets are ${Object.keys(PRESETS).join(", ")}`);
+  if (!p)
+    throw new ArgumentError(`UNetConfig: unknown preset "${name}"; the presets are ${Object.keys(PRESETS).join(", ")}`);
   return p;
 }
 
@@ -104,8 +141,10 @@ function presetOf(name: string): UNetConfig {
  *   f_i = exp(−ln(10000)·i/half), i = 0 … half−1;   emb(t) = [cos(t·f), sin(t·f)]   → (B, dim)
  */
 export function timestepEmbedding(t: readonly number[], dim: number): Tensor {
-  if (!Number.isInteger(dim) || dim < 2 || dim % 2 !== 0) throw new ArgumentError(`timestepEmbedding: dim must be an even integer ≥ 2, got ${dim}`);
-  const half = dim / 2, B = t.length;
+  if (!Number.isInteger(dim) || dim < 2 || dim % 2 !== 0)
+    throw new ArgumentError(`timestepEmbedding: dim must be an even integer ≥ 2, got ${dim}`);
+  const half = dim / 2,
+    B = t.length;
   const out = new Float32Array(B * dim);
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < half; i++) {
@@ -147,7 +186,15 @@ export class ResBlock extends Module {
   skip: Conv2d | null;
 
   /** embDim 0: no time embedding (the VAE's blocks); eps: GroupNorm's (the VAE: 1e-6) */
-  constructor(cin: number, cout: number, embDim: number, groups: number, readonly dropout: number, generator: Generator, eps = 1e-5) {
+  constructor(
+    cin: number,
+    cout: number,
+    embDim: number,
+    groups: number,
+    readonly dropout: number,
+    generator: Generator,
+    eps = 1e-5,
+  ) {
     super();
     this.norm1 = new GroupNorm(groups, cin, { eps });
     this.conv1 = new Conv2d(cin, cout, 3, { padding: 1, generator });
@@ -181,7 +228,13 @@ export class Attention extends Module {
   wv: Linear;
   wo: Linear;
 
-  constructor(dim: number, contextDim: number, readonly heads: number, qkvBias: boolean, generator: Generator) {
+  constructor(
+    dim: number,
+    contextDim: number,
+    readonly heads: number,
+    qkvBias: boolean,
+    generator: Generator,
+  ) {
     super();
     this.wq = new Linear(dim, dim, { bias: qkvBias, generator });
     this.wk = new Linear(contextDim, dim, { bias: qkvBias, generator });
@@ -191,7 +244,9 @@ export class Attention extends Module {
 
   forward(x: Tensor, context: Tensor = x): Tensor {
     const [B, N, C] = x.shape as [number, number, number];
-    const L = context.shape[1]!, nh = this.heads, hs = C / nh;
+    const L = context.shape[1]!,
+      nh = this.heads,
+      hs = C / nh;
     const q = this.wq.forward(x).reshape([B, N, nh, hs]).transpose(1, 2); //       (B, nh, N, hs)
     const k = this.wk.forward(context).reshape([B, L, nh, hs]).transpose(1, 2); // (B, nh, L, hs)
     const v = this.wv.forward(context).reshape([B, L, nh, hs]).transpose(1, 2); // (B, nh, L, hs)
@@ -285,7 +340,11 @@ export class SpatialTransformer extends Module {
  */
 export class Downsample extends Module {
   conv: Conv2d;
-  constructor(channels: number, generator: Generator, readonly asymmetric = false) {
+  constructor(
+    channels: number,
+    generator: Generator,
+    readonly asymmetric = false,
+  ) {
     super();
     this.conv = new Conv2d(channels, channels, 3, { stride: 2, padding: asymmetric ? 0 : 1, generator });
   }
@@ -302,7 +361,9 @@ export class Upsample extends Module {
     this.conv = new Conv2d(channels, channels, 3, { padding: 1, generator });
   }
   forward(x: Tensor, size?: readonly [number, number]): Tensor {
-    const up = size ? F.interpolate(x, { size: [size[0], size[1]], mode: "nearest" }) : F.interpolate(x, { scaleFactor: 2, mode: "nearest" });
+    const up = size
+      ? F.interpolate(x, { size: [size[0], size[1]], mode: "nearest" })
+      : F.interpolate(x, { scaleFactor: 2, mode: "nearest" });
     return this.conv.forward(up);
   }
 }
@@ -359,8 +420,12 @@ export class UNet extends Module {
     super();
     const c = (this.config = unetConfig(config));
     const g = opts.generator ?? defaultGenerator;
-    const E = 4 * c.channels, levels = c.channelMult.length;
-    const mixer = (ch: number): Mixer => (c.contextDim > 0 ? new SpatialTransformer(ch, c.contextDim, c.groups, c.heads, g) : new AttnBlock(ch, c.groups, c.heads, g));
+    const E = 4 * c.channels,
+      levels = c.channelMult.length;
+    const mixer = (ch: number): Mixer =>
+      c.contextDim > 0
+        ? new SpatialTransformer(ch, c.contextDim, c.groups, c.heads, g)
+        : new AttnBlock(ch, c.groups, c.heads, g);
     this.time = new TimeEmbedding(c.channels, E, g);
     // DIFF(unconditional): K classes and ∅ (index K), the label dropped for classifier-free guidance
     this.classEmb = c.numClasses > 0 ? new Embedding(c.numClasses + 1, E, { generator: g }) : null;
@@ -371,7 +436,9 @@ export class UNet extends Module {
     let ch = c.channels;
     const down: DownLevel[] = [];
     for (let l = 0; l < levels; l++) {
-      const out = c.channels * c.channelMult[l]!, res: ResBlock[] = [], attn: Mixer[] = [];
+      const out = c.channels * c.channelMult[l]!,
+        res: ResBlock[] = [],
+        attn: Mixer[] = [];
       for (let j = 0; j < c.numResBlocks; j++) {
         res.push(new ResBlock(ch, out, E, c.groups, c.dropout, g));
         ch = out;
@@ -389,7 +456,9 @@ export class UNet extends Module {
 
     const up: UpLevel[] = [];
     for (let l = levels - 1; l >= 0; l--) {
-      const out = c.channels * c.channelMult[l]!, res: ResBlock[] = [], attn: Mixer[] = [];
+      const out = c.channels * c.channelMult[l]!,
+        res: ResBlock[] = [],
+        attn: Mixer[] = [];
       for (let j = 0; j <= c.numResBlocks; j++) {
         res.push(new ResBlock(ch + skips.pop()!, out, E, c.groups, c.dropout, g));
         ch = out;
@@ -408,12 +477,19 @@ export class UNet extends Module {
    */
   forward(x: Tensor, t: readonly number[], y?: Tensor | null, context?: Tensor | null): Tensor {
     const c = this.config;
-    if (x.ndim !== 4 || x.shape[1] !== c.inChannels) throw new ShapeError(`UNet: expected x_t (B, ${c.inChannels}, H, W), got ${fmt(x.shape)}`);
+    if (x.ndim !== 4 || x.shape[1] !== c.inChannels)
+      throw new ShapeError(`UNet: expected x_t (B, ${c.inChannels}, H, W), got ${fmt(x.shape)}`);
     const B = x.shape[0]!;
     if (t.length !== B) throw new ShapeError(`UNet: ${t.length} timesteps for a batch of ${B}`);
-    if (this.classEmb && (!y || y.ndim !== 1 || y.shape[0] !== B)) throw new ShapeError(`UNet: class conditioning needs labels (${B}), got ${y ? fmt(y.shape) : "none"}`);
-    if (c.contextDim > 0 && (!context || context.ndim !== 3 || context.shape[0] !== B || context.shape[2] !== c.contextDim)) {
-      throw new ShapeError(`UNet: cross-attention needs a context (${B}, L, ${c.contextDim}), got ${context ? fmt(context.shape) : "none"}`);
+    if (this.classEmb && (!y || y.ndim !== 1 || y.shape[0] !== B))
+      throw new ShapeError(`UNet: class conditioning needs labels (${B}), got ${y ? fmt(y.shape) : "none"}`);
+    if (
+      c.contextDim > 0 &&
+      (!context || context.ndim !== 3 || context.shape[0] !== B || context.shape[2] !== c.contextDim)
+    ) {
+      throw new ShapeError(
+        `UNet: cross-attention needs a context (${B}, L, ${c.contextDim}), got ${context ? fmt(context.shape) : "none"}`,
+      );
     }
     const ctx = context ?? undefined;
     // temb = MLP(emb(t)) + E_y[y]     (B, E)

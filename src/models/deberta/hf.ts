@@ -3,7 +3,15 @@
 
 import { LoadError } from "../../engine/errors.js";
 import { type HFFamily, dropout, MASK_HEAD } from "../hf-family.js";
-import { DebertaForMaskedLM, DebertaModel, debertaConfig, countParameters as debertaCount, fromDebertaCheckpoint as fromDeberta, toDebertaCheckpoint as toDeberta, type DebertaConfig } from "./model.js";
+import {
+  DebertaForMaskedLM,
+  DebertaModel,
+  debertaConfig,
+  countParameters as debertaCount,
+  fromDebertaCheckpoint as fromDeberta,
+  toDebertaCheckpoint as toDeberta,
+  type DebertaConfig,
+} from "./model.js";
 
 export const hfFamily: HFFamily<"deberta", DebertaConfig, DebertaForMaskedLM | DebertaModel> = {
   kind: "deberta",
@@ -11,8 +19,16 @@ export const hfFamily: HFFamily<"deberta", DebertaConfig, DebertaForMaskedLM | D
   role: "encoder",
   tiedHead: true,
   extras: [
-    { pattern: /^cls\.predictions\.decoder\.weight$/, why: "the MLM decoder, tied to word_embeddings", tiedTo: "deberta.embeddings.word_embeddings.weight" },
-    { pattern: /^cls\.predictions\.decoder\.bias$/, why: "an alias of cls.predictions.bias", tiedTo: "cls.predictions.bias" },
+    {
+      pattern: /^cls\.predictions\.decoder\.weight$/,
+      why: "the MLM decoder, tied to word_embeddings",
+      tiedTo: "deberta.embeddings.word_embeddings.weight",
+    },
+    {
+      pattern: /^cls\.predictions\.decoder\.bias$/,
+      why: "an alias of cls.predictions.bias",
+      tiedTo: "cls.predictions.bias",
+    },
     { pattern: /^deberta\.embeddings\.position_ids$/, why: "a buffer" },
     { pattern: /^mask_predictions\./, why: "DeBERTa-v3's replaced-token-detection head, which no model here has" },
   ],
@@ -31,28 +47,63 @@ export const hfFamily: HFFamily<"deberta", DebertaConfig, DebertaForMaskedLM | D
     const pos = r.has("pos_att_type") ? r.json.pos_att_type : null;
     const parts = typeof pos === "string" ? pos.toLowerCase().split("|") : Array.isArray(pos) ? pos : [];
     if (parts.length !== 2 || !parts.includes("p2c") || !parts.includes("c2p")) {
-      throw new LoadError(`config.json (model_type "deberta-v2"): pos_att_type is ${JSON.stringify(pos)}, which writtingNNs does not support (supported: ["p2c", "c2p"])`);
+      throw new LoadError(
+        `config.json (model_type "deberta-v2"): pos_att_type is ${JSON.stringify(pos)}, which writtingNNs does not support (supported: ["p2c", "c2p"])`,
+      );
     }
     r.known("pos_att_type");
     r.only("conv_kernel_size", 0, [0], "no convolution beside the first layer (v3)");
     const C = r.int("hidden_size");
     r.only("embedding_size", C, [C], "the embedding is hidden_size wide (no projection)");
-    r.known("attention_probs_dropout_prob", "pooler_dropout", "pooler_hidden_act", "pooler_hidden_size", "conv_act", "conv_groups", "legacy");
+    r.known(
+      "attention_probs_dropout_prob",
+      "pooler_dropout",
+      "pooler_hidden_act",
+      "pooler_hidden_size",
+      "conv_act",
+      "conv_groups",
+      "legacy",
+    );
     const maxRel = r.int("max_relative_positions", -1);
-    return r.build(() => debertaConfig({
-      vocabSize: r.int("vocab_size"), typeVocabSize: r.int("type_vocab_size", 0), nLayer: r.int("num_hidden_layers"), nHead: r.int("num_attention_heads"),
-      dModel: C, dFF: r.int("intermediate_size"), positionBuckets: r.int("position_buckets"),
-      maxRelativePositions: maxRel >= 1 ? maxRel : r.int("max_position_embeddings"), // Hugging Face: < 1 means max_position_embeddings
-      dropout: dropout(r, "hidden_dropout_prob"), layerNormEps: r.num("layer_norm_eps", 1e-7), padId: r.int("pad_token_id", 0),
-    }));
+    return r.build(() =>
+      debertaConfig({
+        vocabSize: r.int("vocab_size"),
+        typeVocabSize: r.int("type_vocab_size", 0),
+        nLayer: r.int("num_hidden_layers"),
+        nHead: r.int("num_attention_heads"),
+        dModel: C,
+        dFF: r.int("intermediate_size"),
+        positionBuckets: r.int("position_buckets"),
+        maxRelativePositions: maxRel >= 1 ? maxRel : r.int("max_position_embeddings"), // Hugging Face: < 1 means max_position_embeddings
+        dropout: dropout(r, "hidden_dropout_prob"),
+        layerNormEps: r.num("layer_norm_eps", 1e-7),
+        padId: r.int("pad_token_id", 0),
+      }),
+    );
   },
   writeConfig(c, m) {
     return {
-      model_type: "deberta-v2", architectures: [m instanceof DebertaForMaskedLM ? "DebertaV2ForMaskedLM" : "DebertaV2Model"], vocab_size: c.vocabSize,
-      hidden_size: c.dModel, num_hidden_layers: c.nLayer, num_attention_heads: c.nHead, intermediate_size: c.dFF, hidden_act: "gelu",
-      hidden_dropout_prob: c.dropout, attention_probs_dropout_prob: c.dropout, max_position_embeddings: c.maxRelativePositions, max_relative_positions: -1,
-      position_buckets: c.positionBuckets, relative_attention: true, pos_att_type: ["p2c", "c2p"], norm_rel_ebd: "layer_norm", share_att_key: true,
-      position_biased_input: false, type_vocab_size: c.typeVocabSize, layer_norm_eps: c.layerNormEps, pad_token_id: c.padId,
+      model_type: "deberta-v2",
+      architectures: [m instanceof DebertaForMaskedLM ? "DebertaV2ForMaskedLM" : "DebertaV2Model"],
+      vocab_size: c.vocabSize,
+      hidden_size: c.dModel,
+      num_hidden_layers: c.nLayer,
+      num_attention_heads: c.nHead,
+      intermediate_size: c.dFF,
+      hidden_act: "gelu",
+      hidden_dropout_prob: c.dropout,
+      attention_probs_dropout_prob: c.dropout,
+      max_position_embeddings: c.maxRelativePositions,
+      max_relative_positions: -1,
+      position_buckets: c.positionBuckets,
+      relative_attention: true,
+      pos_att_type: ["p2c", "c2p"],
+      norm_rel_ebd: "layer_norm",
+      share_att_key: true,
+      position_biased_input: false,
+      type_vocab_size: c.typeVocabSize,
+      layer_norm_eps: c.layerNormEps,
+      pad_token_id: c.padId,
     };
   },
   count: (c) => debertaCount(c, { mlmHead: true }),

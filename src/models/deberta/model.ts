@@ -75,19 +75,36 @@ export interface DebertaConfig {
 }
 
 /** A checked, frozen config: `debertaConfig("tiny", { vocabSize: tokenizer.vocabSize })`. */
-export function debertaConfig(base: DebertaConfig | keyof typeof PRESETS, overrides: Partial<DebertaConfig> = {}): DebertaConfig {
+export function debertaConfig(
+  base: DebertaConfig | keyof typeof PRESETS,
+  overrides: Partial<DebertaConfig> = {},
+): DebertaConfig {
   const c = { ...(typeof base === "string" ? presetOf("DebertaConfig", PRESETS, base) : base), ...overrides };
-  for (const key of ["vocabSize", "nLayer", "nHead", "dModel", "dFF", "positionBuckets", "maxRelativePositions"] as const) {
-    if (!Number.isInteger(c[key]) || c[key] < 1) throw new ArgumentError(`DebertaConfig: ${key} must be a positive integer, got ${c[key]}`);
+  for (const key of [
+    "vocabSize",
+    "nLayer",
+    "nHead",
+    "dModel",
+    "dFF",
+    "positionBuckets",
+    "maxRelativePositions",
+  ] as const) {
+    if (!Number.isInteger(c[key]) || c[key] < 1)
+      throw new ArgumentError(`DebertaConfig: ${key} must be a positive integer, got ${c[key]}`);
   }
-  if (!Number.isInteger(c.typeVocabSize) || c.typeVocabSize < 0) throw new ArgumentError(`DebertaConfig: typeVocabSize must be an integer ≥ 0, got ${c.typeVocabSize}`);
-  if (c.dModel % c.nHead !== 0) throw new ArgumentError(`DebertaConfig: dModel ${c.dModel} must be a multiple of nHead ${c.nHead}`);
+  if (!Number.isInteger(c.typeVocabSize) || c.typeVocabSize < 0)
+    throw new ArgumentError(`DebertaConfig: typeVocabSize must be an integer ≥ 0, got ${c.typeVocabSize}`);
+  if (c.dModel % c.nHead !== 0)
+    throw new ArgumentError(`DebertaConfig: dModel ${c.dModel} must be a multiple of nHead ${c.nHead}`);
   // the log buckets divide by log((max − 1)/mid): it must be positive
   const mid = Math.floor(c.positionBuckets / 2);
   if (mid < 1 || c.maxRelativePositions - 1 <= mid) {
-    throw new ArgumentError(`DebertaConfig: need positionBuckets ≥ 2 and maxRelativePositions > positionBuckets/2 + 1, got ${c.positionBuckets} and ${c.maxRelativePositions}`);
+    throw new ArgumentError(
+      `DebertaConfig: need positionBuckets ≥ 2 and maxRelativePositions > positionBuckets/2 + 1, got ${c.positionBuckets} and ${c.maxRelativePositions}`,
+    );
   }
-  if (!(c.dropout >= 0 && c.dropout < 1)) throw new ArgumentError(`DebertaConfig: dropout must be in [0, 1), got ${c.dropout}`);
+  if (!(c.dropout >= 0 && c.dropout < 1))
+    throw new ArgumentError(`DebertaConfig: dropout must be in [0, 1), got ${c.dropout}`);
   if (!(c.layerNormEps > 0)) throw new ArgumentError(`DebertaConfig: layerNormEps must be > 0, got ${c.layerNormEps}`);
   if (!Number.isInteger(c.padId) || c.padId < 0 || c.padId >= c.vocabSize) {
     throw new ArgumentError(`DebertaConfig: padId must be a token id in [0, ${c.vocabSize}), got ${c.padId}`);
@@ -98,16 +115,33 @@ export function debertaConfig(base: DebertaConfig | keyof typeof PRESETS, overri
 export const PRESETS = Object.freeze({
   /** microsoft/deberta-v3-base: 183,831,552 parameters as DebertaV2Model (98.4M of them the 128K embedding) */
   "deberta-v3-base": Object.freeze({
-    vocabSize: 128100, typeVocabSize: 0, nLayer: 12, nHead: 12, dModel: 768, dFF: 3072,
-    positionBuckets: 256, maxRelativePositions: 512, dropout: 0.1, layerNormEps: 1e-7, padId: 0,
+    vocabSize: 128100,
+    typeVocabSize: 0,
+    nLayer: 12,
+    nHead: 12,
+    dModel: 768,
+    dFF: 3072,
+    positionBuckets: 256,
+    maxRelativePositions: 512,
+    dropout: 0.1,
+    layerNormEps: 1e-7,
+    padId: 0,
   }),
   /** A CPU-sized model; vocabSize from the tokenizer */
   tiny: Object.freeze({
-    vocabSize: 1000, typeVocabSize: 0, nLayer: 2, nHead: 4, dModel: 64, dFF: 256,
-    positionBuckets: 32, maxRelativePositions: 128, dropout: 0.1, layerNormEps: 1e-7, padId: 0,
+    vocabSize: 1000,
+    typeVocabSize: 0,
+    nLayer: 2,
+    nHead: 4,
+    dModel: 64,
+    dFF: 256,
+    positionBuckets: 32,
+    maxRelativePositions: 128,
+    dropout: 0.1,
+    layerNormEps: 1e-7,
+    padId: 0,
   }),
 } satisfies Record<string, DebertaConfig>);
-
 
 /**
  * The number of parameters of a config, counted from the equations (nothing allocated). The default is
@@ -115,7 +149,10 @@ export const PRESETS = Object.freeze({
  * the masked-LM head (its decoder weight is the word embedding, counted once); `pooler` adds the
  * ContextPooler of the sequence classifier; `emdPositions` P the enhanced mask decoder's absolute table (P, C).
  */
-export function countParameters(c: DebertaConfig, opts: { pooler?: boolean; mlmHead?: boolean; emdPositions?: number } = {}): number {
+export function countParameters(
+  c: DebertaConfig,
+  opts: { pooler?: boolean; mlmHead?: boolean; emdPositions?: number } = {},
+): number {
   const { vocabSize: V, typeVocabSize: S, dModel: C, dFF: Fw, positionBuckets: k } = c;
   const norm = 2 * C; //                                γ (C), β (C)
   const embeddings = V * C + S * C + norm; //           DIFF(bert): word (+ token type), LayerNorm; no position table
@@ -138,15 +175,21 @@ export function countParameters(c: DebertaConfig, opts: { pooler?: boolean; mlmH
  */
 export function describe(c: DebertaConfig, seqLen = 128, title = "DeBERTa-v3"): Architecture {
   const { vocabSize: V, nLayer: L, nHead: nh, dModel: C, dFF: Fw, positionBuckets: k } = c;
-  const S = seqLen, R = 2 * k;
-  const layer = 4 * linearFlops(C, C) + linearFlops(C, Fw) + linearFlops(Fw, C) + 2 * linearFlops(C, S) + 2 * linearFlops(C, R); // + c2c, α·v, c2p, p2c
+  const S = seqLen,
+    R = 2 * k;
+  const layer =
+    4 * linearFlops(C, C) + linearFlops(C, Fw) + linearFlops(Fw, C) + 2 * linearFlops(C, S) + 2 * linearFlops(C, R); // + c2c, α·v, c2p, p2c
   const relative = (2 * R * linearFlops(C, C)) / S; // K^r = P·W_k, Q^r = P·W_q, per layer, shared by the S tokens
   return {
     title,
     config: `${L} layers, ${nh} heads, C ${C}, d_ff ${Fw}, ${R} relative buckets, V ${V}`,
     parameters: countParameters(c),
     // word (+ segment) embeddings, the relative table; the embedding LayerNorm, per layer norm1 norm2, the relative LayerNorm; per layer wq wk wv wo up down
-    layers: sortedKinds({ [Embedding.name]: 2 + (c.typeVocabSize > 0 ? 1 : 0), [LayerNorm.name]: 2 * L + 2, [Linear.name]: 6 * L }),
+    layers: sortedKinds({
+      [Embedding.name]: 2 + (c.typeVocabSize > 0 ? 1 : 0),
+      [LayerNorm.name]: 2 * L + 2,
+      [Linear.name]: 6 * L,
+    }),
     normalization: `${LayerNorm.name} on the embeddings, on the relative table and after each residual add (post-LN)`,
     positions: `relative only: ${R} log buckets of i − j (to ±${c.maxRelativePositions}), a shared table entering every layer's attention; no absolute position embedding`,
     attention: `bidirectional disentangled self-attention, ${nh} heads × ${C / nh}: content→content + content→position + position→content, scaled 1/√(3·${C / nh})`,
@@ -183,7 +226,8 @@ export function logBucketPosition(r: number, bucketSize: number, maxPosition: nu
 export function relativeIndices(c: DebertaConfig, B: number, T: number): { c2p: Tensor; p2c: Tensor } {
   const k = c.positionBuckets;
   const clampRow = (x: number): number => Math.min(Math.max(x, 0), 2 * k - 1);
-  const c2p = new Int32Array(B * c.nHead * T * T), p2c = new Int32Array(B * c.nHead * T * T);
+  const c2p = new Int32Array(B * c.nHead * T * T),
+    p2c = new Int32Array(B * c.nHead * T * T);
   for (let i = 0; i < T; i++) {
     for (let j = 0; j < T; j++) {
       const delta = logBucketPosition(i - j, k, c.maxRelativePositions); // δ(i, j)
@@ -265,7 +309,8 @@ export class SelfAttention extends Module {
    */
   forward(x: Tensor, masked: Tensor | null, r: RelativeContext, query: Tensor = x): Tensor {
     const [B, T, C] = x.shape as [number, number, number];
-    const nh = this.nHead, hs = C / nh;
+    const nh = this.nHead,
+      hs = C / nh;
     const heads = (t: Tensor): Tensor => t.view(t.shape[0]!, t.shape[1]!, nh, hs).transpose(1, 2); // (·, n, C) → (·, nh, n, hs)
     const q = heads(this.wq.forward(query)); // (B, nh, T, hs)
     const k = heads(this.wk.forward(x)); // (B, nh, T, hs)
@@ -281,7 +326,10 @@ export class SelfAttention extends Module {
     // position→content: K_j·Q^r_{δ(j,i)}ᵀ, gathered with key j as the row, then transposed to (query, key)
     const p2c = k.matmul(qr.transpose(-1, -2)).gather(-1, r.p2c).transpose(-1, -2); // (B, nh, T, T)
     // Ã = (c2c + c2p + p2c) / √(3·hs)   (DIFF(bert): three terms, so 3·hs under the root)
-    let att = c2c.add(c2p).add(p2c).mul(1 / Math.sqrt(3 * hs)); // (B, nh, T, T)
+    let att = c2c
+      .add(c2p)
+      .add(p2c)
+      .mul(1 / Math.sqrt(3 * hs)); // (B, nh, T, T)
     // DIFF(bert): HF's XSoftmax — masked scores set to the lowest float before the softmax and to 0 after, so a
     // padding query attends to nothing (its output is the bias of wo)
     if (masked) att = att.maskedFill(masked, -3.4028234663852886e38);
@@ -445,21 +493,33 @@ export class DebertaModel extends Module {
     return { x, masked, r };
   }
 
-  private checkInputs(idx: Tensor, opts: ForwardOptions): { tokenTypeIds: Tensor | null; realTokens: Tensor | null; masked: Tensor | null } {
+  private checkInputs(
+    idx: Tensor,
+    opts: ForwardOptions,
+  ): { tokenTypeIds: Tensor | null; realTokens: Tensor | null; masked: Tensor | null } {
     const name = this.constructor.name;
     if (idx.ndim !== 2) throw new ShapeError(`${name}: idx must be (B, T) token ids, got shape ${fmt(idx.shape)}`);
-    if (idx.dtype !== "int32") throw new DTypeError(`${name}: idx must be int32 token ids, got ${idx.dtype} ${fmt(idx.shape)}`);
+    if (idx.dtype !== "int32")
+      throw new DTypeError(`${name}: idx must be int32 token ids, got ${idx.dtype} ${fmt(idx.shape)}`);
     const [B, T] = idx.shape as [number, number];
-    for (const [key, t] of [["tokenTypeIds", opts.tokenTypeIds], ["attentionMask", opts.attentionMask]] as const) {
-      if (t && (t.ndim !== 2 || t.shape[0] !== B || t.shape[1] !== T)) throw new ShapeError(`${name}: ${key} ${fmt(t.shape)} must have the shape of idx ${fmt(idx.shape)}`);
+    for (const [key, t] of [
+      ["tokenTypeIds", opts.tokenTypeIds],
+      ["attentionMask", opts.attentionMask],
+    ] as const) {
+      if (t && (t.ndim !== 2 || t.shape[0] !== B || t.shape[1] !== T))
+        throw new ShapeError(`${name}: ${key} ${fmt(t.shape)} must have the shape of idx ${fmt(idx.shape)}`);
     }
-    const tokenTypeIds = this.config.typeVocabSize > 0 ? (opts.tokenTypeIds ?? zeros([B, T], { dtype: "int32" })) : null; // (B, T)
+    const tokenTypeIds =
+      this.config.typeVocabSize > 0 ? (opts.tokenTypeIds ?? zeros([B, T], { dtype: "int32" })) : null; // (B, T)
     if (!opts.attentionMask) return { tokenTypeIds, realTokens: null, masked: null };
     const realTokens = opts.attentionMask.ne(0); // (B, T) bool
     // DIFF(bert): a 2-D mask, keep[b, i, j] = real[b, i] ∧ real[b, j]; masked is its complement
     // masked[b, 0, i, j] = pad[b, i] ∨ pad[b, j], as (pad_i + pad_j ≠ 0) with pad ∈ {0, 1}
     const pad = opts.attentionMask.eq(0).to("int32"); // (B, T)
-    const masked = pad.view(B, 1, T, 1).add(pad.view(B, 1, 1, T)).ne(0); // (B, 1, T, T) bool
+    const masked = pad
+      .view(B, 1, T, 1)
+      .add(pad.view(B, 1, 1, T))
+      .ne(0); // (B, 1, T, T) bool
     return { tokenTypeIds, realTokens, masked };
   }
 }
@@ -502,8 +562,10 @@ export class EnhancedMaskDecoder extends Module {
 
   constructor(c: DebertaConfig, opts: { steps: number; maxPositions: number; generator: Generator }) {
     super();
-    if (!Number.isInteger(opts.steps) || opts.steps < 1) throw new ArgumentError(`EnhancedMaskDecoder: steps must be a positive integer, got ${opts.steps}`);
-    if (!Number.isInteger(opts.maxPositions) || opts.maxPositions < 1) throw new ArgumentError(`EnhancedMaskDecoder: maxPositions must be a positive integer, got ${opts.maxPositions}`);
+    if (!Number.isInteger(opts.steps) || opts.steps < 1)
+      throw new ArgumentError(`EnhancedMaskDecoder: steps must be a positive integer, got ${opts.steps}`);
+    if (!Number.isInteger(opts.maxPositions) || opts.maxPositions < 1)
+      throw new ArgumentError(`EnhancedMaskDecoder: maxPositions must be a positive integer, got ${opts.maxPositions}`);
     this.steps = opts.steps;
     this.posEmb = new Embedding(opts.maxPositions, c.dModel, { generator: opts.generator });
   }
@@ -511,7 +573,10 @@ export class EnhancedMaskDecoder extends Module {
   /** h (B, T, C) = H, the stream the EMD decodes from (keys and values); layer: the trunk's last → (B, T, C) */
   forward(h: Tensor, layer: Block, masked: Tensor | null, r: RelativeContext): Tensor {
     const T = h.shape[1]!;
-    if (T > this.posEmb.numEmbeddings) throw new ShapeError(`EnhancedMaskDecoder: ${T} tokens exceed its ${this.posEmb.numEmbeddings} absolute positions (h ${fmt(h.shape)})`);
+    if (T > this.posEmb.numEmbeddings)
+      throw new ShapeError(
+        `EnhancedMaskDecoder: ${T} tokens exceed its ${this.posEmb.numEmbeddings} absolute positions (h ${fmt(h.shape)})`,
+      );
     // I₁ = H + z: the absolute positions, added only here (DIFF(bert): BERT adds them to the input)
     let query = h.add(this.posEmb.forward(arange(T))); // (B, T, C) + (T, C)
     // I_{s+1} = Layer(K = V = H, Q = I_s): the same layer, the same weights, n times
@@ -544,7 +609,11 @@ export class DebertaForMaskedLMWithEMD extends Module {
     const generator = opts.generator ?? defaultGenerator;
     this.encoder = new DebertaModel(config, { generator });
     this.config = this.encoder.config;
-    this.emd = new EnhancedMaskDecoder(this.config, { steps: opts.emdSteps ?? 2, maxPositions: opts.maxPositions ?? this.config.maxRelativePositions, generator });
+    this.emd = new EnhancedMaskDecoder(this.config, {
+      steps: opts.emdSteps ?? 2,
+      maxPositions: opts.maxPositions ?? this.config.maxRelativePositions,
+      generator,
+    });
     this.mlmHead = new MLMHead(this.config, this.encoder.embeddings.tokEmb.weight, generator);
     initWeights(this.emd, generator);
     initWeights(this.mlmHead, generator);
@@ -568,7 +637,11 @@ export class DebertaForSequenceClassification extends Module {
   drop: Dropout;
   classifier: Linear;
 
-  constructor(config: DebertaConfig, readonly numLabels: number, opts: DebertaOptions = {}) {
+  constructor(
+    config: DebertaConfig,
+    readonly numLabels: number,
+    opts: DebertaOptions = {},
+  ) {
     super();
     const generator = opts.generator ?? defaultGenerator;
     this.encoder = new DebertaModel(config, { ...opts, generator });
@@ -586,7 +659,9 @@ export class DebertaForSequenceClassification extends Module {
     const logits = this.classifier.forward(this.drop.forward(pooled)); // (B, K)
     if (!opts.targets) return { logits, loss: null };
     if (opts.targets.ndim !== 1 || opts.targets.shape[0] !== logits.shape[0]) {
-      throw new ShapeError(`DebertaForSequenceClassification: targets ${fmt(opts.targets.shape)} must be (B) = (${logits.shape[0]}) labels`);
+      throw new ShapeError(
+        `DebertaForSequenceClassification: targets ${fmt(opts.targets.shape)} must be (B) = (${logits.shape[0]}) labels`,
+      );
     }
     return { logits, loss: F.crossEntropy(logits, opts.targets) };
   }
@@ -616,7 +691,8 @@ function initWeights(root: Module, generator: Generator, std = 0.02): void {
         if (m.bias) zeros_(m.bias);
       } else if (m instanceof Embedding) {
         normal_(m.weight, 0, std, { generator });
-        if (m.paddingIdx !== null && !m.weight.isMeta) m.weight.storage.fill(0, m.paddingIdx * m.embeddingDim, (m.paddingIdx + 1) * m.embeddingDim);
+        if (m.paddingIdx !== null && !m.weight.isMeta)
+          m.weight.storage.fill(0, m.paddingIdx * m.embeddingDim, (m.paddingIdx + 1) * m.embeddingDim);
       }
     }
   });
@@ -698,7 +774,9 @@ type AnyDeberta = DebertaModel | DebertaForMaskedLM | DebertaForMaskedLMWithEMD 
 /** The (ours, theirs) name pairs of one model, {i} expanded, only the tensors the model holds. */
 export function weightMap(model: AnyDeberta): [string, string][] {
   const trunk = model instanceof DebertaModel ? "" : "encoder.";
-  return pairsOf(modelMap(model, [...TRUNK_MAP.map(([o, t]): MapRow => [trunk + o, t]), ...HEAD_MAP], { i: model.config.nLayer }));
+  return pairsOf(
+    modelMap(model, [...TRUNK_MAP.map(([o, t]): MapRow => [trunk + o, t]), ...HEAD_MAP], { i: model.config.nLayer }),
+  );
 }
 
 /** A checkpoint's state dict (HF names) → ours for `model.loadStateDict`; unknown keys refused, known extras skipped. */

@@ -8,10 +8,28 @@ import { Generator, noGrad, Tensor, tensor, randint, ArgumentError } from "../..
 import { assertClose, assertThrowsWith } from "../../../test/harness/assert.js";
 import { fromJson, type TensorJson } from "../../../test/harness/fixtures.js";
 import * as optim from "../../optim/index.js";
-import { countParameters, Falcon, falconConfig, fromFalconCheckpoint, KVCache, PRESETS, toFalconCheckpoint, type FalconConfig } from "./model.js";
+import {
+  countParameters,
+  Falcon,
+  falconConfig,
+  fromFalconCheckpoint,
+  KVCache,
+  PRESETS,
+  toFalconCheckpoint,
+  type FalconConfig,
+} from "./model.js";
 
 interface FalconFixture {
-  config: { vocab_size: number; block_size: number; n_layer: number; n_head: number; n_embd: number; dropout: number; bias: boolean; rope_base: number };
+  config: {
+    vocab_size: number;
+    block_size: number;
+    n_layer: number;
+    n_head: number;
+    n_embd: number;
+    dropout: number;
+    bias: boolean;
+    rope_base: number;
+  };
   state: Record<string, TensorJson>;
   idx: TensorJson;
   targets: TensorJson;
@@ -20,12 +38,21 @@ interface FalconFixture {
   grads: Record<string, TensorJson>;
 }
 
-const fx = JSON.parse(readFileSync(new URL("../../../../test/fixtures/models/falcon.json", import.meta.url), "utf8")) as FalconFixture;
+const fx = JSON.parse(
+  readFileSync(new URL("../../../../test/fixtures/models/falcon.json", import.meta.url), "utf8"),
+) as FalconFixture;
 const fxConfig: FalconConfig = falconConfig({
-  vocabSize: fx.config.vocab_size, blockSize: fx.config.block_size, nLayer: fx.config.n_layer, nHead: fx.config.n_head,
-  nEmbd: fx.config.n_embd, dropout: fx.config.dropout, bias: fx.config.bias, ropeTheta: fx.config.rope_base,
+  vocabSize: fx.config.vocab_size,
+  blockSize: fx.config.block_size,
+  nLayer: fx.config.n_layer,
+  nHead: fx.config.n_head,
+  nEmbd: fx.config.n_embd,
+  dropout: fx.config.dropout,
+  bias: fx.config.bias,
+  ropeTheta: fx.config.rope_base,
 });
-const mapValues = (o: Record<string, TensorJson>): Record<string, Tensor> => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fromJson(v)]));
+const mapValues = (o: Record<string, TensorJson>): Record<string, Tensor> =>
+  Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fromJson(v)]));
 
 function fixtureModel(): Falcon {
   const model = new Falcon(fxConfig, { generator: new Generator(0) });
@@ -44,16 +71,20 @@ test("Falcon matches the PyTorch reference: logits, loss, every parameter gradie
   assert.deepEqual(params.map(([n]) => n).sort(), Object.keys(expected).sort());
   for (const [name, p] of params) assertClose(p.grad!, expected[name]!, { rtol: 1e-3, atol: 1e-6 }, `d loss/d ${name}`);
   const ours = toFalconCheckpoint(Object.fromEntries(params.map(([n, p]) => [n, p.grad!])), fxConfig);
-  for (const [name, g] of Object.entries(ours)) assertClose(g, fromJson(fx.grads[name]!), { rtol: 1e-3, atol: 1e-6 }, `d loss/d ${name} (checkpoint layout)`);
+  for (const [name, g] of Object.entries(ours))
+    assertClose(g, fromJson(fx.grads[name]!), { rtol: 1e-3, atol: 1e-6 }, `d loss/d ${name} (checkpoint layout)`);
 });
 
 test("Falcon overfits one batch", () => {
   const config = falconConfig("tiny", { vocabSize: 17, blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 32 });
   const model = new Falcon(config, { generator: new Generator(3) });
   const g = new Generator(4);
-  const idx = randint(0, 17, [4, 16], { generator: g }), targets = randint(0, 17, [4, 16], { generator: g });
+  const idx = randint(0, 17, [4, 16], { generator: g }),
+    targets = randint(0, 17, [4, 16], { generator: g });
   const opt = new optim.AdamW(model.parameters(), { lr: 1e-2, betas: [0.9, 0.99], weightDecay: 0 });
-  let first = NaN, loss = NaN, steps = 0;
+  let first = NaN,
+    loss = NaN,
+    steps = 0;
   for (; steps < 150 && !(loss < 0.05); steps++) {
     model.zeroGrad();
     const out = model.forward(idx, targets);
@@ -73,12 +104,27 @@ test("the KV-cached forward equals the full forward at every step; the cache hol
   noGrad(() => {
     const full = model.forward(seq).logits; // (B, T, V)
     const cache = new KVCache(config.nLayer);
-    assertClose(model.forward(seq.narrow(1, 0, 3), null, cache).logits, full.narrow(1, 0, 3), { atol: 1e-5, rtol: 1e-5 }, "prompt");
+    assertClose(
+      model.forward(seq.narrow(1, 0, 3), null, cache).logits,
+      full.narrow(1, 0, 3),
+      { atol: 1e-5, rtol: 1e-5 },
+      "prompt",
+    );
     for (let t = 3; t < 8; t++) {
-      assertClose(model.forward(seq.narrow(1, t, 1), null, cache).logits, full.narrow(1, t, 1), { atol: 1e-5, rtol: 1e-5 }, `step ${t}`);
+      assertClose(
+        model.forward(seq.narrow(1, t, 1), null, cache).logits,
+        full.narrow(1, t, 1),
+        { atol: 1e-5, rtol: 1e-5 },
+        `step ${t}`,
+      );
       assert.equal(cache.length, t + 1);
     }
-    assertClose(model.forward(seq.narrow(1, 8, 4), null, cache).logits, full.narrow(1, 8, 4), { atol: 1e-5, rtol: 1e-5 }, "chunk after the cache");
+    assertClose(
+      model.forward(seq.narrow(1, 8, 4), null, cache).logits,
+      full.narrow(1, 8, 4),
+      { atol: 1e-5, rtol: 1e-5 },
+      "chunk after the cache",
+    );
     assert.deepEqual([...cache.layers[1]!.k!.shape], [2, 1, 12, 6]);
   });
 });
@@ -98,10 +144,17 @@ test("generate: the KV cache gives the tokens of the recomputed window, past blo
 
 test("falcon-7b has 6,921,720,704 parameters (counted, not allocated); the count equals the allocated model's", () => {
   assert.equal(countParameters(PRESETS["falcon-7b"]), 6_921_720_704);
-  for (const c of [fxConfig, falconConfig("tiny"), falconConfig("tiny", { bias: true, nLayer: 3, nEmbd: 24, nHead: 3, vocabSize: 7 })]) {
+  for (const c of [
+    fxConfig,
+    falconConfig("tiny"),
+    falconConfig("tiny", { bias: true, nLayer: 3, nEmbd: 24, nHead: 3, vocabSize: 7 }),
+  ]) {
     assert.equal(new Falcon(c, { generator: new Generator(0) }).numParameters(), countParameters(c));
   }
-  assert.equal(countParameters(fxConfig), Object.values(fx.state).reduce((n, t) => n + t.data.length, 0));
+  assert.equal(
+    countParameters(fxConfig),
+    Object.values(fx.state).reduce((n, t) => n + t.data.length, 0),
+  );
 });
 
 test("weight map: our names ↔ Falcon checkpoint names and the multi-query fused layout, both ways", () => {
@@ -111,22 +164,34 @@ test("weight map: our names ↔ Falcon checkpoint names and the multi-query fuse
   assert.deepEqual(Object.keys(theirs).sort(), Object.keys(fx.state).sort());
   for (const [k, t] of Object.entries(theirs)) assert.deepEqual([...t.shape], fx.state[k]!.shape, k);
   // rows (nh + 2, hs): the nh query heads = wq, then the key head = wk, then the value head = wv
-  const C = fxConfig.nEmbd, hs = C / fxConfig.nHead;
+  const C = fxConfig.nEmbd,
+    hs = C / fxConfig.nHead;
   const qkv = theirs["transformer.h.1.self_attention.query_key_value.weight"]!; // ((nh+2)·hs, C)
   assert.deepEqual([...qkv.shape], [C + 2 * hs, C]);
-  for (const [row0, w] of [[0, "wq"], [C, "wk"], [C + hs, "wv"]] as const) {
-    const d = 3, col = 5;
+  for (const [row0, w] of [
+    [0, "wq"],
+    [C, "wk"],
+    [C + hs, "wv"],
+  ] as const) {
+    const d = 3,
+      col = 5;
     assert.equal(qkv.storage[(row0 + d) * C + col], ours[`blocks.1.attn.${w}.weight`]!.storage[d * C + col], w);
   }
   const back = fromFalconCheckpoint(theirs, fxConfig);
   assert.deepEqual(Object.keys(back).sort(), Object.keys(ours).sort());
   for (const [k, t] of Object.entries(back)) assert.deepEqual(t.storage, ours[k]!.storage, k);
-  const bare: Record<string, Tensor> = Object.fromEntries(Object.entries(theirs).map(([k, t]) => [k.replace(/^transformer\./, ""), t]));
+  const bare: Record<string, Tensor> = Object.fromEntries(
+    Object.entries(theirs).map(([k, t]) => [k.replace(/^transformer\./, ""), t]),
+  );
   bare["lm_head.weight"] = theirs["transformer.word_embeddings.weight"]!;
   const fresh = new Falcon(fxConfig, { generator: new Generator(13) });
   fresh.loadStateDict(fromFalconCheckpoint(bare, fxConfig));
   for (const [k, t] of Object.entries(fresh.stateDict())) assert.deepEqual(t.storage, ours[k]!.storage, k);
-  assertThrowsWith(() => fromFalconCheckpoint({ ...theirs, "transformer.h.0.self_attention.dense.bias": tensor([1]) }, fxConfig), ArgumentError, /unexpected keys.*dense\.bias/);
+  assertThrowsWith(
+    () => fromFalconCheckpoint({ ...theirs, "transformer.h.0.self_attention.dense.bias": tensor([1]) }, fxConfig),
+    ArgumentError,
+    /unexpected keys.*dense\.bias/,
+  );
   const { ["transformer.ln_f.bias"]: _, ...missing } = theirs;
   assertThrowsWith(() => fromFalconCheckpoint(missing, fxConfig), ArgumentError, /missing key transformer\.ln_f\.bias/);
   // with biases in the Linears, the map holds them (query_key_value.bias in the same layout), and round-trips
@@ -134,7 +199,8 @@ test("weight map: our names ↔ Falcon checkpoint names and the multi-query fuse
   const wbOurs = new Falcon(wb, { generator: new Generator(14) }).stateDict();
   const wbTheirs = toFalconCheckpoint(wbOurs, wb);
   assert.deepEqual([...wbTheirs["transformer.h.0.self_attention.query_key_value.bias"]!.shape], [C + 2 * hs]);
-  for (const [k, t] of Object.entries(fromFalconCheckpoint(wbTheirs, wb))) assert.deepEqual(t.storage, wbOurs[k]!.storage, k);
+  for (const [k, t] of Object.entries(fromFalconCheckpoint(wbTheirs, wb)))
+    assert.deepEqual(t.storage, wbOurs[k]!.storage, k);
 });
 
 test("configs are frozen and checked; forward accepts more than blockSize tokens (no learned positions)", () => {

@@ -69,26 +69,51 @@ export interface FalconConfig {
 }
 
 /** A checked, frozen config: `falconConfig("tiny", { vocabSize: tokenizer.vocabSize })`. */
-export function falconConfig(base: FalconConfig | keyof typeof PRESETS, overrides: Partial<FalconConfig> = {}): FalconConfig {
+export function falconConfig(
+  base: FalconConfig | keyof typeof PRESETS,
+  overrides: Partial<FalconConfig> = {},
+): FalconConfig {
   const c = { ...(typeof base === "string" ? presetOf("FalconConfig", PRESETS, base) : base), ...overrides };
   for (const key of ["vocabSize", "blockSize", "nLayer", "nHead", "nEmbd"] as const) {
-    if (!Number.isInteger(c[key]) || c[key] < 1) throw new ArgumentError(`FalconConfig: ${key} must be a positive integer, got ${c[key]}`);
+    if (!Number.isInteger(c[key]) || c[key] < 1)
+      throw new ArgumentError(`FalconConfig: ${key} must be a positive integer, got ${c[key]}`);
   }
-  if (c.nEmbd % c.nHead !== 0) throw new ArgumentError(`FalconConfig: nEmbd ${c.nEmbd} must be a multiple of nHead ${c.nHead}`);
-  if ((c.nEmbd / c.nHead) % 2 !== 0) throw new ArgumentError(`FalconConfig: the head size ${c.nEmbd / c.nHead} must be even for the rotation`);
-  if (!(c.dropout >= 0 && c.dropout < 1)) throw new ArgumentError(`FalconConfig: dropout must be in [0, 1), got ${c.dropout}`);
-  if (typeof c.bias !== "boolean") throw new ArgumentError(`FalconConfig: bias must be true or false, got ${String(c.bias)}`);
+  if (c.nEmbd % c.nHead !== 0)
+    throw new ArgumentError(`FalconConfig: nEmbd ${c.nEmbd} must be a multiple of nHead ${c.nHead}`);
+  if ((c.nEmbd / c.nHead) % 2 !== 0)
+    throw new ArgumentError(`FalconConfig: the head size ${c.nEmbd / c.nHead} must be even for the rotation`);
+  if (!(c.dropout >= 0 && c.dropout < 1))
+    throw new ArgumentError(`FalconConfig: dropout must be in [0, 1), got ${c.dropout}`);
+  if (typeof c.bias !== "boolean")
+    throw new ArgumentError(`FalconConfig: bias must be true or false, got ${String(c.bias)}`);
   if (!(c.ropeTheta > 1)) throw new ArgumentError(`FalconConfig: ropeTheta must be > 1, got ${c.ropeTheta}`);
   return Object.freeze(c);
 }
 
 export const PRESETS = Object.freeze({
   /** tiiuae/falcon-7b: 6,921,720,704 parameters (the tied head counted once); head size 4544/71 = 64 */
-  "falcon-7b": Object.freeze({ vocabSize: 65024, blockSize: 2048, nLayer: 32, nHead: 71, nEmbd: 4544, dropout: 0, bias: false, ropeTheta: 10000 }),
+  "falcon-7b": Object.freeze({
+    vocabSize: 65024,
+    blockSize: 2048,
+    nLayer: 32,
+    nHead: 71,
+    nEmbd: 4544,
+    dropout: 0,
+    bias: false,
+    ropeTheta: 10000,
+  }),
   /** GPT-2's `tiny` (nanoGPT's Shakespeare-char on a CPU) with Falcon's architecture, for side-by-side runs */
-  tiny: Object.freeze({ vocabSize: 65, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0, bias: false, ropeTheta: 10000 }),
+  tiny: Object.freeze({
+    vocabSize: 65,
+    blockSize: 64,
+    nLayer: 4,
+    nHead: 4,
+    nEmbd: 128,
+    dropout: 0,
+    bias: false,
+    ropeTheta: 10000,
+  }),
 } satisfies Record<string, FalconConfig>);
-
 
 /** The number of parameters of a config, counted from the equations (nothing allocated), the tied head once. */
 export function countParameters(c: FalconConfig): number {
@@ -112,7 +137,12 @@ export function countParameters(c: FalconConfig): number {
 export function describe(c: FalconConfig, title = "Falcon"): Architecture {
   const { vocabSize: V, blockSize: T, nLayer: L, nHead: nh, nEmbd: C } = c;
   const hs = C / nh;
-  const block = 2 * linearFlops(C, C) + 2 * linearFlops(C, hs) + linearFlops(C, 4 * C) + linearFlops(4 * C, C) + 2 * linearFlops(C, T); // + q·kᵀ, α·v
+  const block =
+    2 * linearFlops(C, C) +
+    2 * linearFlops(C, hs) +
+    linearFlops(C, 4 * C) +
+    linearFlops(4 * C, C) +
+    2 * linearFlops(C, T); // + q·kᵀ, α·v
   return {
     title,
     config: `${L} layers, ${nh} heads (1 KV), C ${C}, context ${T}, V ${V}`,
@@ -157,7 +187,8 @@ export class CausalSelfAttention extends Module {
 
   forward(x: Tensor, cache?: LayerCache): Tensor {
     const [B, T, C] = x.shape as [number, number, number]; // x (B, T, C)
-    const nh = this.nHead, hs = C / nh;
+    const nh = this.nHead,
+      hs = C / nh;
     const P = cache?.k ? cache.k.shape[2]! : 0;
     // q = x·Wqᵀ split into nh heads; k = x·Wkᵀ and v = x·Wvᵀ are ONE head each, shared by all nh
     let q = this.wq.forward(x).view(B, T, nh, hs).transpose(1, 2); // (B, nh, T, hs)
@@ -286,7 +317,8 @@ export class Falcon extends Module {
   /** The trunk: embeddings, blocks and the final norm; the residual stream before the head, (B, T, C). */
   hidden(idx: Tensor, cache?: KVCache): Tensor {
     if (idx.ndim !== 2) throw new ShapeError(`Falcon: idx must be (B, T) token ids, got shape ${fmt(idx.shape)}`);
-    if (idx.dtype !== "int32") throw new DTypeError(`Falcon: idx must be int32 token ids, got ${idx.dtype} ${fmt(idx.shape)}`);
+    if (idx.dtype !== "int32")
+      throw new DTypeError(`Falcon: idx must be int32 token ids, got ${idx.dtype} ${fmt(idx.shape)}`);
     // DIFF(gpt2): no blockSize check: rotary positions have no table to run out of
     // DIFF(gpt2): x = E[idx], no position embedding (positions enter as rotations of q and k)
     let x = this.tokEmb.forward(idx); // (B, T, C)
@@ -350,8 +382,14 @@ const WEIGHT_MAP: readonly MapEntry[] = [
   e("tokEmb.weight", "transformer.word_embeddings.weight"),
   e("blocks.{i}.norm1.weight", "transformer.h.{i}.input_layernorm.weight"),
   e("blocks.{i}.norm1.bias", "transformer.h.{i}.input_layernorm.bias"),
-  e(["blocks.{i}.attn.wq.weight", "blocks.{i}.attn.wk.weight", "blocks.{i}.attn.wv.weight"], "transformer.h.{i}.self_attention.query_key_value.weight"),
-  e(["blocks.{i}.attn.wq.bias", "blocks.{i}.attn.wk.bias", "blocks.{i}.attn.wv.bias"], "transformer.h.{i}.self_attention.query_key_value.bias"),
+  e(
+    ["blocks.{i}.attn.wq.weight", "blocks.{i}.attn.wk.weight", "blocks.{i}.attn.wv.weight"],
+    "transformer.h.{i}.self_attention.query_key_value.weight",
+  ),
+  e(
+    ["blocks.{i}.attn.wq.bias", "blocks.{i}.attn.wk.bias", "blocks.{i}.attn.wv.bias"],
+    "transformer.h.{i}.self_attention.query_key_value.bias",
+  ),
   e("blocks.{i}.attn.wo.weight", "transformer.h.{i}.self_attention.dense.weight"),
   e("blocks.{i}.attn.wo.bias", "transformer.h.{i}.self_attention.dense.bias"),
   e("blocks.{i}.mlp.up.weight", "transformer.h.{i}.mlp.dense_h_to_4h.weight"),
@@ -371,9 +409,14 @@ const expandedMap = (c: FalconConfig): MapEntry[] =>
 
 /** A Falcon checkpoint's state dict (HF names and layouts) → ours, ready for `model.loadStateDict`. */
 export const fromFalconCheckpoint = (state: Record<string, Tensor>, config: FalconConfig): Record<string, Tensor> => {
-  const C = config.nEmbd, hs = C / config.nHead;
+  const C = config.nEmbd,
+    hs = C / config.nHead;
   const unfuse = (t: Tensor): Tensor[] => split(t, [C, hs, hs], 0); // rows (nh·hs | hs | hs)
-  return fromCheckpointWith("fromFalconCheckpoint", state, expandedMap(config), { skipped: SKIPPED, prefix: "transformer", unfuse });
+  return fromCheckpointWith("fromFalconCheckpoint", state, expandedMap(config), {
+    skipped: SKIPPED,
+    prefix: "transformer",
+    unfuse,
+  });
 };
 
 /** Our state dict → a Falcon checkpoint's names and layouts (without the tied lm_head.weight); q, k, v joined as (C + 2hs, …). */

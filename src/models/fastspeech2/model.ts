@@ -63,37 +63,106 @@ export interface FastSpeech2Config {
 export const PRESETS = Object.freeze({
   /** the paper's configuration (§3.1, Table 6 of the appendix) */
   paper: Object.freeze({
-    nSymbols: 76, nMels: 80, dModel: 256, nHead: 2, encLayers: 4, decLayers: 4, convFilters: 1024, convKernels: [9, 1] as const,
-    varFilters: 256, varKernel: 3, nBins: 256, maxLen: 1000, dropout: 0.2, varDropout: 0.5,
+    nSymbols: 76,
+    nMels: 80,
+    dModel: 256,
+    nHead: 2,
+    encLayers: 4,
+    decLayers: 4,
+    convFilters: 1024,
+    convKernels: [9, 1] as const,
+    varFilters: 256,
+    varKernel: 3,
+    nBins: 256,
+    maxLen: 1000,
+    dropout: 0.2,
+    varDropout: 0.5,
   }),
   /** a CPU-sized model for the synthesized corpus */
   small: Object.freeze({
-    nSymbols: 40, nMels: 80, dModel: 128, nHead: 2, encLayers: 2, decLayers: 2, convFilters: 256, convKernels: [9, 1] as const,
-    varFilters: 128, varKernel: 3, nBins: 64, maxLen: 1000, dropout: 0.1, varDropout: 0.3,
+    nSymbols: 40,
+    nMels: 80,
+    dModel: 128,
+    nHead: 2,
+    encLayers: 2,
+    decLayers: 2,
+    convFilters: 256,
+    convKernels: [9, 1] as const,
+    varFilters: 128,
+    varKernel: 3,
+    nBins: 64,
+    maxLen: 1000,
+    dropout: 0.1,
+    varDropout: 0.3,
   }),
   /** the fixture's configuration */
   tiny: Object.freeze({
-    nSymbols: 7, nMels: 5, dModel: 8, nHead: 2, encLayers: 1, decLayers: 1, convFilters: 6, convKernels: [3, 1] as const,
-    varFilters: 5, varKernel: 3, nBins: 4, maxLen: 32, dropout: 0, varDropout: 0,
+    nSymbols: 7,
+    nMels: 5,
+    dModel: 8,
+    nHead: 2,
+    encLayers: 1,
+    decLayers: 1,
+    convFilters: 6,
+    convKernels: [3, 1] as const,
+    varFilters: 5,
+    varKernel: 3,
+    nBins: 4,
+    maxLen: 32,
+    dropout: 0,
+    varDropout: 0,
   }),
 } satisfies Record<string, FastSpeech2Config>);
 
-export function fastSpeech2Config(base: FastSpeech2Config | keyof typeof PRESETS, overrides: Partial<FastSpeech2Config> = {}): FastSpeech2Config {
+export function fastSpeech2Config(
+  base: FastSpeech2Config | keyof typeof PRESETS,
+  overrides: Partial<FastSpeech2Config> = {},
+): FastSpeech2Config {
   const preset = typeof base === "string" ? (PRESETS as Record<string, FastSpeech2Config>)[base] : base;
-  if (!preset) throw new ArgumentError(`FastSpeech2Config: unknown preset "${String(base)}"; the presets are ${Object.keys(PRESETS).join(", ")}`);
+  if (!preset)
+    throw new ArgumentError(
+      `FastSpeech2Config: unknown preset "${String(base)}"; the presets are ${Object.keys(PRESETS).join(", ")}`,
+    );
   const c = { ...preset, ...overrides };
-  for (const key of ["nSymbols", "nMels", "dModel", "nHead", "encLayers", "decLayers", "convFilters", "varFilters", "varKernel", "nBins", "maxLen"] as const) {
-    if (!Number.isInteger(c[key]) || c[key] < 1 || c[key] > 1 << 16) throw new ArgumentError(`FastSpeech2Config: ${key} must be an integer in [1, 65536], got ${c[key]}`);
+  for (const key of [
+    "nSymbols",
+    "nMels",
+    "dModel",
+    "nHead",
+    "encLayers",
+    "decLayers",
+    "convFilters",
+    "varFilters",
+    "varKernel",
+    "nBins",
+    "maxLen",
+  ] as const) {
+    if (!Number.isInteger(c[key]) || c[key] < 1 || c[key] > 1 << 16)
+      throw new ArgumentError(`FastSpeech2Config: ${key} must be an integer in [1, 65536], got ${c[key]}`);
   }
-  if (c.dModel % c.nHead !== 0) throw new ArgumentError(`FastSpeech2Config: dModel ${c.dModel} must be a multiple of nHead ${c.nHead}`);
-  for (const k of [...c.convKernels, c.varKernel]) if (!Number.isInteger(k) || k < 1 || k % 2 !== 1) throw new ArgumentError(`FastSpeech2Config: kernels must be odd positive integers, got ${k}`);
-  for (const key of ["dropout", "varDropout"] as const) if (!(c[key] >= 0 && c[key] < 1)) throw new ArgumentError(`FastSpeech2Config: ${key} must be in [0, 1), got ${c[key]}`);
+  if (c.dModel % c.nHead !== 0)
+    throw new ArgumentError(`FastSpeech2Config: dModel ${c.dModel} must be a multiple of nHead ${c.nHead}`);
+  for (const k of [...c.convKernels, c.varKernel])
+    if (!Number.isInteger(k) || k < 1 || k % 2 !== 1)
+      throw new ArgumentError(`FastSpeech2Config: kernels must be odd positive integers, got ${k}`);
+  for (const key of ["dropout", "varDropout"] as const)
+    if (!(c[key] >= 0 && c[key] < 1))
+      throw new ArgumentError(`FastSpeech2Config: ${key} must be in [0, 1), got ${c[key]}`);
   return Object.freeze(c);
 }
 
 /** The number of parameters of a config, counted from the layers' shapes (nothing allocated). */
 export function countParameters(c: FastSpeech2Config): number {
-  const { nSymbols: V, nMels: M, dModel: C, convFilters: Fc, convKernels: [k1, k2], varFilters: Fv, varKernel: kv, nBins: K } = c;
+  const {
+    nSymbols: V,
+    nMels: M,
+    dModel: C,
+    convFilters: Fc,
+    convKernels: [k1, k2],
+    varFilters: Fv,
+    varKernel: kv,
+    nBins: K,
+  } = c;
   const ln = 2 * C;
   const block = 4 * (C * C + C) + ln + (C * Fc * k1 + Fc) + (Fc * C * k2 + C) + ln; // attention, norm1, FFN, norm2
   const predictor = C * Fv * kv + Fv + 2 * Fv + Fv * Fv * kv + Fv + 2 * Fv + Fv + 1; // conv, LN, conv, LN, linear
@@ -110,7 +179,10 @@ class SelfAttention extends Module {
   wv: Linear;
   wo: Linear;
 
-  constructor(readonly c: FastSpeech2Config, opts: InitOptions) {
+  constructor(
+    readonly c: FastSpeech2Config,
+    opts: InitOptions,
+  ) {
     super();
     this.wq = new Linear(c.dModel, c.dModel, opts);
     this.wk = new Linear(c.dModel, c.dModel, opts);
@@ -121,9 +193,12 @@ class SelfAttention extends Module {
   /** x (B, T, C), keep (B, 1, 1, T) bool: true where the key is a real position. */
   forward(x: Tensor, keep: Tensor): Tensor {
     const [B, T, C] = x.shape as [number, number, number];
-    const nh = this.c.nHead, hs = C / nh;
+    const nh = this.c.nHead,
+      hs = C / nh;
     const heads = (t: Tensor): Tensor => t.view(B, T, nh, hs).transpose(1, 2); // (B, nh, T, hs)
-    const q = heads(this.wq.forward(x)), k = heads(this.wk.forward(x)), v = heads(this.wv.forward(x));
+    const q = heads(this.wq.forward(x)),
+      k = heads(this.wk.forward(x)),
+      v = heads(this.wv.forward(x));
     // y = softmax(q·kᵀ/√hs + M)·v, M = −∞ on padded keys
     const y = F.scaledDotProductAttention(q, k, v, { attnMask: keep, dropoutP: this.training ? this.c.dropout : 0 }); // (B, nh, T, hs)
     return F.dropout(this.wo.forward(y.transpose(1, 2).reshape(B, T, C)), this.c.dropout, this.training); // (B, T, C)
@@ -135,7 +210,10 @@ class ConvFeedForward extends Module {
   up: Conv1d;
   down: Conv1d;
 
-  constructor(readonly c: FastSpeech2Config, opts: InitOptions) {
+  constructor(
+    readonly c: FastSpeech2Config,
+    opts: InitOptions,
+  ) {
     super();
     const [k1, k2] = c.convKernels;
     this.up = new Conv1d(c.dModel, c.convFilters, k1, { padding: (k1 - 1) / 2, ...opts });
@@ -180,9 +258,13 @@ class VariancePredictor extends Module {
   norm2: LayerNorm;
   out: Linear;
 
-  constructor(readonly c: FastSpeech2Config, opts: InitOptions) {
+  constructor(
+    readonly c: FastSpeech2Config,
+    opts: InitOptions,
+  ) {
     super();
-    const k = c.varKernel, pad = (k - 1) / 2;
+    const k = c.varKernel,
+      pad = (k - 1) / 2;
     this.conv1 = new Conv1d(c.dModel, c.varFilters, k, { padding: pad, ...opts });
     this.norm1 = new LayerNorm(c.varFilters);
     this.conv2 = new Conv1d(c.varFilters, c.varFilters, k, { padding: pad, ...opts });
@@ -192,7 +274,8 @@ class VariancePredictor extends Module {
 
   /** x (B, S, C) → (B, S), zero on padding. */
   forward(x: Tensor, zero: Tensor): Tensor {
-    const p = this.c.varDropout, t = this.training;
+    const p = this.c.varDropout,
+      t = this.training;
     let h = F.dropout(this.norm1.forward(this.conv1.forward(x.transpose(1, 2)).relu().transpose(1, 2)), p, t); // (B, S, Fv)
     h = F.dropout(this.norm2.forward(this.conv2.forward(h.transpose(1, 2)).relu().transpose(1, 2)), p, t); //    (B, S, Fv)
     return this.out.forward(h).mul(zero).squeeze(2); // (B, S)
@@ -206,15 +289,23 @@ class VariancePredictor extends Module {
 export function lengthRegulate(h: Tensor, durations: number[][]): { frames: Tensor; lengths: number[] } {
   const [B, S, C] = h.shape as [number, number, number];
   if (durations.length !== B || durations.some((d) => d.length !== S || d.some((n) => !Number.isInteger(n) || n < 0))) {
-    throw new ArgumentError(`lengthRegulate: durations must be ${B} rows of ${S} non-negative integers for h ${fmt(h.shape)}`);
+    throw new ArgumentError(
+      `lengthRegulate: durations must be ${B} rows of ${S} non-negative integers for h ${fmt(h.shape)}`,
+    );
   }
   const lengths = durations.map((d) => d.reduce((a, b) => a + b, 0));
   const T = Math.max(1, ...lengths);
-  const idx: number[] = [], keep: number[] = [];
+  const idx: number[] = [],
+    keep: number[] = [];
   for (const d of durations) {
     const row: number[] = [];
-    d.forEach((n, j) => { for (let k = 0; k < n; k++) row.push(j); });
-    for (let t = 0; t < T; t++) { idx.push(row[t] ?? 0); keep.push(t < row.length ? 1 : 0); }
+    d.forEach((n, j) => {
+      for (let k = 0; k < n; k++) row.push(j);
+    });
+    for (let t = 0; t < T; t++) {
+      idx.push(row[t] ?? 0);
+      keep.push(t < row.length ? 1 : 0);
+    }
   }
   const index = tensor(idx, { shape: [B, T, 1], dtype: "int32" }).expand([B, T, C]); // (B, T, C)
   const frames = h.gather(1, index).mul(tensor(keep, { shape: [B, T, 1], dtype: h.dtype })); // (B, T, C)
@@ -271,7 +362,10 @@ export class FastSpeech2 extends Module {
   pitchBins: number[];
   energyBins: number[];
 
-  constructor(readonly config: FastSpeech2Config, opts: InitOptions & { generator?: Generator } = {}) {
+  constructor(
+    readonly config: FastSpeech2Config,
+    opts: InitOptions & { generator?: Generator } = {},
+  ) {
     super();
     const c = config;
     this.embed = new Embedding(c.nSymbols, c.dModel, opts);
@@ -303,15 +397,22 @@ export class FastSpeech2 extends Module {
     const [B, S] = checkText(text, textLengths, c);
     const { keep, zero } = masks(textLengths, S, this.embed.weight.dtype);
     // DIFF(transformer): positions are added without scaling the embedding by √C
-    let x = this.embed.forward(text).add(this.positions.narrow(0, 0, S).to(this.embed.weight.dtype)).mul(zero); // (B, S, C)
+    let x = this.embed
+      .forward(text)
+      .add(this.positions.narrow(0, 0, S).to(this.embed.weight.dtype))
+      .mul(zero); // (B, S, C)
     for (const block of this.encoder) x = block.forward(x, keep, zero); // (B, S, C)
 
     // the variance adaptor: durations, pitch and energy predicted from the encoder's states
     const logDuration = this.duration.forward(x, zero); //     (B, S), log(1 + d)
     const pitch = this.pitchPredictor.forward(x, zero); //     (B, S)
     const energy = this.energyPredictor.forward(x, zero); //   (B, S)
-    const p = targets ? targets.pitch : pitch.detach(), e = targets ? targets.energy : energy.detach();
-    x = x.add(this.pitchEmbed.forward(bucketize(p, this.pitchBins))).add(this.energyEmbed.forward(bucketize(e, this.energyBins))).mul(zero); // (B, S, C)
+    const p = targets ? targets.pitch : pitch.detach(),
+      e = targets ? targets.energy : energy.detach();
+    x = x
+      .add(this.pitchEmbed.forward(bucketize(p, this.pitchBins)))
+      .add(this.energyEmbed.forward(bucketize(e, this.energyBins)))
+      .mul(zero); // (B, S, C)
     const durations = targets ? targets.durations : roundDurations(logDuration, textLengths, c.maxLen);
     const { frames, lengths: melLengths } = lengthRegulate(x, durations); // (B, T, C)
 
@@ -333,14 +434,20 @@ export class FastSpeech2 extends Module {
   loss(out: FastSpeech2Output, t: FastSpeech2Targets, textLengths: number[]): Tensor {
     const [B, M, T] = t.mel.shape as [number, number, number];
     if (out.mel.shape[2] !== T || t.mel.shape[0] !== out.mel.shape[0] || M !== this.config.nMels) {
-      throw new ShapeError(`FastSpeech2: target mel ${fmt(t.mel.shape)} must be (${out.mel.shape[0]}, ${this.config.nMels}, ${out.mel.shape[2]}) for these durations`);
+      throw new ShapeError(
+        `FastSpeech2: target mel ${fmt(t.mel.shape)} must be (${out.mel.shape[0]}, ${this.config.nMels}, ${out.mel.shape[2]}) for these durations`,
+      );
     }
     const S = out.logDuration.shape[1];
     const frameMask = masks(out.melLengths, T, t.mel.dtype).zero.transpose(1, 2); // (B, 1, T)
     const symMask = masks(textLengths, S!, t.mel.dtype).zero.squeeze(2); // (B, S)
-    const nFrames = out.melLengths.reduce((a, b) => a + b, 0) * M, nSym = textLengths.reduce((a, b) => a + b, 0);
+    const nFrames = out.melLengths.reduce((a, b) => a + b, 0) * M,
+      nSym = textLengths.reduce((a, b) => a + b, 0);
     const melLoss = out.mel.sub(t.mel).abs().mul(frameMask).sum().div(nFrames);
-    const logD = tensor(t.durations.flat().map((d) => Math.log(1 + d)), { shape: [B, S!], dtype: t.mel.dtype });
+    const logD = tensor(
+      t.durations.flat().map((d) => Math.log(1 + d)),
+      { shape: [B, S!], dtype: t.mel.dtype },
+    );
     const mse = (a: Tensor, b: Tensor) => a.sub(b).pow(2).mul(symMask).sum().div(nSym);
     return melLoss.add(mse(out.logDuration, logD)).add(mse(out.pitch, t.pitch)).add(mse(out.energy, t.energy));
   }
@@ -358,7 +465,9 @@ function roundDurations(logDuration: Tensor, lengths: number[], maxLen: number):
   const [B, S] = logDuration.shape as [number, number];
   const v = logDuration.dataSync();
   return Array.from({ length: B }, (_, b) => {
-    const d = Array.from({ length: S }, (_, j) => (j < lengths[b]! ? Math.max(0, Math.round(Math.min(Math.exp(v[b * S + j]!), 1e6) - 1)) : 0));
+    const d = Array.from({ length: S }, (_, j) =>
+      j < lengths[b]! ? Math.max(0, Math.round(Math.min(Math.exp(v[b * S + j]!), 1e6) - 1)) : 0,
+    );
     const total = d.reduce((a, x) => a + x, 0);
     if (total === 0) d[0] = 1; // at least one frame, so that the decoder's attention has a key
     return total > maxLen ? d.map((x) => Math.floor((x * maxLen) / total)) : d;
@@ -367,17 +476,23 @@ function roundDurations(logDuration: Tensor, lengths: number[], maxLen: number):
 
 function masks(lengths: number[], T: number, dtype: DType): { keep: Tensor; zero: Tensor } {
   const B = lengths.length;
-  const valid = arange(T).unsqueeze(0).lt(tensor(lengths, { dtype: "int32" }).unsqueeze(1)); // (B, T) bool
+  const valid = arange(T)
+    .unsqueeze(0)
+    .lt(tensor(lengths, { dtype: "int32" }).unsqueeze(1)); // (B, T) bool
   return { keep: valid.reshape([B, 1, 1, T]), zero: valid.to(dtype).unsqueeze(2) }; // (B, 1, 1, T), (B, T, 1)
 }
 
 function checkText(text: Tensor, lengths: number[], c: FastSpeech2Config): [number, number] {
-  if (text.ndim !== 2 || text.dtype !== "int32") throw new ShapeError(`FastSpeech2: text must be (B, S) int32, got ${fmt(text.shape)} ${text.dtype}`);
+  if (text.ndim !== 2 || text.dtype !== "int32")
+    throw new ShapeError(`FastSpeech2: text must be (B, S) int32, got ${fmt(text.shape)} ${text.dtype}`);
   const [B, S] = text.shape as [number, number];
-  if (S === 0 || S > c.maxLen) throw new ShapeError(`FastSpeech2: text ${fmt(text.shape)} must hold 1 to maxLen ${c.maxLen} symbols`);
-  if (lengths.length !== B || lengths.some((n) => !Number.isInteger(n) || n < 1 || n > S)) throw new ArgumentError(`FastSpeech2: textLengths must be ${B} integers in [1, ${S}], got [${lengths.join(", ")}]`);
+  if (S === 0 || S > c.maxLen)
+    throw new ShapeError(`FastSpeech2: text ${fmt(text.shape)} must hold 1 to maxLen ${c.maxLen} symbols`);
+  if (lengths.length !== B || lengths.some((n) => !Number.isInteger(n) || n < 1 || n > S))
+    throw new ArgumentError(`FastSpeech2: textLengths must be ${B} integers in [1, ${S}], got [${lengths.join(", ")}]`);
   const ids = text.dataSync();
-  for (let i = 0; i < ids.length; i++) if (!(ids[i]! >= 0 && ids[i]! < c.nSymbols)) throw new ArgumentError(`FastSpeech2: symbol id ${ids[i]} outside [0, ${c.nSymbols})`);
+  for (let i = 0; i < ids.length; i++)
+    if (!(ids[i]! >= 0 && ids[i]! < c.nSymbols))
+      throw new ArgumentError(`FastSpeech2: symbol id ${ids[i]} outside [0, ${c.nSymbols})`);
   return [B, S];
 }
-

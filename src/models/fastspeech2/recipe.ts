@@ -15,7 +15,14 @@ import { charFrontEnd, phonemeFrontEnd, type TextFrontEnd } from "../../data/spe
 import { griffinLim, inverseMel, melFilterBank } from "../../audio/index.js";
 import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "../../recipes/recipe.js";
 import { runLoopSync, type TrainingJob } from "../../recipes/loop.js";
-import { alignCorpus, prepareUtterance, symbolProsody, ttsBatch, TTS_AUDIO, type TtsUtterance } from "../../recipes/tts-data.js";
+import {
+  alignCorpus,
+  prepareUtterance,
+  symbolProsody,
+  ttsBatch,
+  TTS_AUDIO,
+  type TtsUtterance,
+} from "../../recipes/tts-data.js";
 import { FastSpeech2, fastSpeech2Config, PRESETS } from "./model.js";
 
 export interface FastSpeech2RecipeOptions extends Record<string, number | string | boolean> {
@@ -39,42 +46,74 @@ export interface FastSpeech2RecipeOptions extends Record<string, number | string
 
 export const fastspeech2Recipe: Recipe<FastSpeech2RecipeOptions> = {
   name: "fastspeech2",
-  paper: "Ren, Hu, Tan, Qin, Zhao, Zhao, Liu 2021, FastSpeech 2: Fast and High-Quality End-to-End Text to Speech, https://arxiv.org/abs/2006.04558",
+  paper:
+    "Ren, Hu, Tan, Qin, Zhao, Zhao, Liu 2021, FastSpeech 2: Fast and High-Quality End-to-End Text to Speech, https://arxiv.org/abs/2006.04558",
   trainsOn: "the synthesized speech corpus (Moby Dick sentences read by the flite teacher voice)",
   needs: ["speech"],
-  defaults: Object.freeze({ sentences: 1000, steps: 3000, batchSize: 16, lr: 1e-3, heldOut: 20, evalEvery: 250, frontEnd: "phonemes", preset: "small", alignIterations: 8, griffinLimIterations: 60 }),
+  defaults: Object.freeze({
+    sentences: 1000,
+    steps: 3000,
+    batchSize: 16,
+    lr: 1e-3,
+    heldOut: 20,
+    evalEvery: 250,
+    frontEnd: "phonemes",
+    preset: "small",
+    alignIterations: 8,
+    griffinLimIterations: 60,
+  }),
 
   run(options: FastSpeech2RecipeOptions, data: RecipeData, hooks: RecipeHooks, generator: Generator): RecipeResult {
     const o = { ...this.defaults, ...options };
-    if (!data.speech) throw new ArgumentError("fastspeech2: needs data.speech (buildSpeechCorpus and loadSpeechCorpus from writtingnns/node)");
-    if (!(o.preset in PRESETS)) throw new ArgumentError(`fastspeech2: preset must be one of ${Object.keys(PRESETS).join(", ")}, got ${o.preset}`);
+    if (!data.speech)
+      throw new ArgumentError(
+        "fastspeech2: needs data.speech (buildSpeechCorpus and loadSpeechCorpus from writtingnns/node)",
+      );
+    if (!(o.preset in PRESETS))
+      throw new ArgumentError(`fastspeech2: preset must be one of ${Object.keys(PRESETS).join(", ")}, got ${o.preset}`);
     const fe = frontEndOf(o.frontEnd, data);
     const t0 = globalThis.performance.now();
     const prepared = data.speech.items.map((it) => {
       const wav = decodeWav(it.wav);
-      if (wav.sampleRate !== TTS_AUDIO.sampleRate) throw new ArgumentError(`fastspeech2: "${it.text}" is at ${wav.sampleRate} Hz, the recipe reads ${TTS_AUDIO.sampleRate} Hz`);
+      if (wav.sampleRate !== TTS_AUDIO.sampleRate)
+        throw new ArgumentError(
+          `fastspeech2: "${it.text}" is at ${wav.sampleRate} Hz, the recipe reads ${TTS_AUDIO.sampleRate} Hz`,
+        );
       return prepareUtterance(it.text, fe.encode(it.text), wav.channels[0]!);
     });
     const utts = alignCorpus(prepared, fe.symbols.length, o.alignIterations);
-    if (utts.length <= o.heldOut) throw new ArgumentError(`fastspeech2: ${utts.length} usable sentences, not more than heldOut ${o.heldOut}`);
-    const held = utts.slice(0, o.heldOut), train = utts.slice(o.heldOut);
+    if (utts.length <= o.heldOut)
+      throw new ArgumentError(`fastspeech2: ${utts.length} usable sentences, not more than heldOut ${o.heldOut}`);
+    const held = utts.slice(0, o.heldOut),
+      train = utts.slice(o.heldOut);
     const prepSeconds = (globalThis.performance.now() - t0) / 1000;
 
     const preset = PRESETS[o.preset as keyof typeof PRESETS];
     const maxLen = Math.max(preset.maxLen, ...utts.map((u) => 2 * u.nFrames)); // room for predicted durations longer than the teacher's
-    const model = new FastSpeech2(fastSpeech2Config(preset, { nSymbols: fe.symbols.length, nMels: TTS_AUDIO.nMels, maxLen }), { generator });
+    const model = new FastSpeech2(
+      fastSpeech2Config(preset, { nSymbols: fe.symbols.length, nMels: TTS_AUDIO.nMels, maxLen }),
+      { generator },
+    );
     model.setBins(...prosodyRange(train));
     const optimizer = new Adam(model.parameters(), { lr: o.lr });
-    hooks.log(`fastspeech2: ${model.numParameters()} parameters; ${train.length} training and ${held.length} held-out sentences (${fe.kind}); features and alignment in ${prepSeconds.toFixed(1)} s`);
+    hooks.log(
+      `fastspeech2: ${model.numParameters()} parameters; ${train.length} training and ${held.length} held-out sentences (${fe.kind}); features and alignment in ${prepSeconds.toFixed(1)} s`,
+    );
 
-    const trainLoss: [number, number][] = [], valLoss: [number, number][] = [];
+    const trainLoss: [number, number][] = [],
+      valLoss: [number, number][] = [];
     const job: TrainingJob<{ loss: number }, { val: number }> & { step: number } = {
       step: 0,
       totalSteps: o.steps,
       trainStep() {
         const idx = Array.from({ length: o.batchSize }, () => generator.randint(0, train.length));
         const b = ttsBatch(train, idx);
-        const { loss } = model.forward(b.text, b.textLengths, { durations: b.durations, pitch: b.pitch, energy: b.energy, mel: b.mel });
+        const { loss } = model.forward(b.text, b.textLengths, {
+          durations: b.durations,
+          pitch: b.pitch,
+          energy: b.energy,
+          mel: b.mel,
+        });
         optimizer.zeroGrad();
         loss!.backward();
         optimizer.step();
@@ -101,7 +140,8 @@ export const fastspeech2Recipe: Recipe<FastSpeech2RecipeOptions> = {
 
     // the held-out sentences with the model's own durations: the ratio of predicted to teacher frames
     model.eval();
-    let predFrames = 0, teacherFrames = 0;
+    let predFrames = 0,
+      teacherFrames = 0;
     for (const u of held) {
       const out = noGrad(() => model.forward(ttsBatch([u], [0]).text, [u.ids.length]));
       predFrames += out.melLengths[0]!;
@@ -111,16 +151,44 @@ export const fastspeech2Recipe: Recipe<FastSpeech2RecipeOptions> = {
     const out = noGrad(() => model.forward(ttsBatch([first!], [0]).text, [first.ids.length]));
     const wav = melToWav(Float64Array.from(out.mel.dataSync()), out.mel.shape[2]!, o.griffinLimIterations);
     const T = out.mel.shape[2];
-    const melRows = (m: ArrayLike<number>, frames: number) => Array.from({ length: TTS_AUDIO.nMels }, (_, d) => Array.from({ length: frames }, (_, t) => m[(TTS_AUDIO.nMels - 1 - d) * frames + t]!));
+    const melRows = (m: ArrayLike<number>, frames: number) =>
+      Array.from({ length: TTS_AUDIO.nMels }, (_, d) =>
+        Array.from({ length: frames }, (_, t) => m[(TTS_AUDIO.nMels - 1 - d) * frames + t]!),
+      );
     return {
       metrics: {
-        heldOutLoss: valLoss[valLoss.length - 1]![1], trainLoss: trainLoss[trainLoss.length - 1]![1], durationRatio: predFrames / teacherFrames,
-        trainSeconds, prepSeconds, steps: o.steps, parameters: model.numParameters(), trainSentences: train.length, heldOutSentences: held.length,
+        heldOutLoss: valLoss[valLoss.length - 1]![1],
+        trainLoss: trainLoss[trainLoss.length - 1]![1],
+        durationRatio: predFrames / teacherFrames,
+        trainSeconds,
+        prepSeconds,
+        steps: o.steps,
+        parameters: model.numParameters(),
+        trainSentences: train.length,
+        heldOutSentences: held.length,
       },
       images: {
-        "loss.png": lineChartPng({ series: [{ name: "train", points: trainLoss }, { name: "held-out", points: valLoss }], title: "FastSpeech 2: L1(mel) + MSE(log d, pitch, energy)", xLabel: "step", yLabel: "loss" }),
-        "mel-teacher.png": heatmapPng({ values: melRows(first.mel, first.nFrames), title: `teacher: ${first.text}`, cell: 2, range: [-11.5, 2] }),
-        "mel-predicted.png": heatmapPng({ values: melRows(out.mel.dataSync(), T!), title: `FastSpeech 2: ${first.text}`, cell: 2, range: [-11.5, 2] }),
+        "loss.png": lineChartPng({
+          series: [
+            { name: "train", points: trainLoss },
+            { name: "held-out", points: valLoss },
+          ],
+          title: "FastSpeech 2: L1(mel) + MSE(log d, pitch, energy)",
+          xLabel: "step",
+          yLabel: "loss",
+        }),
+        "mel-teacher.png": heatmapPng({
+          values: melRows(first.mel, first.nFrames),
+          title: `teacher: ${first.text}`,
+          cell: 2,
+          range: [-11.5, 2],
+        }),
+        "mel-predicted.png": heatmapPng({
+          values: melRows(out.mel.dataSync(), T!),
+          title: `FastSpeech 2: ${first.text}`,
+          cell: 2,
+          range: [-11.5, 2],
+        }),
       },
       audio: { "held-out-0.wav": wav },
       samples: [first.text],
@@ -132,7 +200,8 @@ export const fastspeech2Recipe: Recipe<FastSpeech2RecipeOptions> = {
 export function frontEndOf(name: string, data: RecipeData): TextFrontEnd {
   if (name === "chars") return charFrontEnd();
   if (name === "phonemes") {
-    if (!data.pronunciations) throw new ArgumentError("the phoneme front end needs data.pronunciations (loadCmudict from writtingnns/node)");
+    if (!data.pronunciations)
+      throw new ArgumentError("the phoneme front end needs data.pronunciations (loadCmudict from writtingnns/node)");
     return phonemeFrontEnd(data.pronunciations);
   }
   throw new ArgumentError(`frontEnd must be "phonemes" or "chars", got ${name}`);
@@ -140,15 +209,34 @@ export function frontEndOf(name: string, data: RecipeData): TextFrontEnd {
 
 /** The corpus's range of per-symbol log f0 (voiced) and log energy, for the bins. */
 function prosodyRange(utts: TtsUtterance[]): [[number, number], [number, number]] {
-  let pLo = Infinity, pHi = -Infinity, eLo = Infinity, eHi = -Infinity;
+  let pLo = Infinity,
+    pHi = -Infinity,
+    eLo = Infinity,
+    eHi = -Infinity;
   for (const u of utts) {
     const p = symbolProsody(u);
-    for (const v of p.pitch) if (v > 0) { pLo = Math.min(pLo, v); pHi = Math.max(pHi, v); }
-    for (const v of p.energy) { eLo = Math.min(eLo, v); eHi = Math.max(eHi, v); }
+    for (const v of p.pitch)
+      if (v > 0) {
+        pLo = Math.min(pLo, v);
+        pHi = Math.max(pHi, v);
+      }
+    for (const v of p.energy) {
+      eLo = Math.min(eLo, v);
+      eHi = Math.max(eHi, v);
+    }
   }
-  if (!(pHi > pLo)) { pLo = Math.log(60); pHi = Math.log(500); }
-  if (!(eHi > eLo)) { eLo = 0; eHi = 1; }
-  return [[pLo, pHi], [eLo, eHi]];
+  if (!(pHi > pLo)) {
+    pLo = Math.log(60);
+    pHi = Math.log(500);
+  }
+  if (!(eHi > eLo)) {
+    eLo = 0;
+    eHi = 1;
+  }
+  return [
+    [pLo, pHi],
+    [eLo, eHi],
+  ];
 }
 
 /** The held-out loss with the true durations, pitch and energy, in batches of 8. */
@@ -158,7 +246,13 @@ function heldOutLoss(model: FastSpeech2, held: TtsUtterance[]): number {
   for (let i = 0; i < held.length; i += 8) {
     const idx = Array.from({ length: Math.min(8, held.length - i) }, (_, k) => i + k);
     const b = ttsBatch(held, idx);
-    sum += idx.length * noGrad(() => model.forward(b.text, b.textLengths, { durations: b.durations, pitch: b.pitch, energy: b.energy, mel: b.mel }).loss!.item());
+    sum +=
+      idx.length *
+      noGrad(() =>
+        model
+          .forward(b.text, b.textLengths, { durations: b.durations, pitch: b.pitch, energy: b.energy, mel: b.mel })
+          .loss!.item(),
+      );
   }
   model.train();
   return sum / held.length;
@@ -166,7 +260,8 @@ function heldOutLoss(model: FastSpeech2, held: TtsUtterance[]): number {
 
 /** A log-mel (nMels, T) → 16-bit WAV through NNLS mel inversion and Griffin-Lim, peak-normalised to 0.9. */
 export function melToWav(logMel: Float64Array, T: number, nIter: number): Uint8Array {
-  const c = TTS_AUDIO, nFreq = c.nFft / 2 + 1;
+  const c = TTS_AUDIO,
+    nFreq = c.nFft / 2 + 1;
   // fewer frames than one window spans (an untrained model's durations) are padded with silence
   const minFrames = Math.ceil(c.nFft / c.hopLength) + 1;
   if (T < minFrames) {
@@ -174,10 +269,30 @@ export function melToWav(logMel: Float64Array, T: number, nIter: number): Uint8A
     for (let d = 0; d < c.nMels; d++) padded.set(logMel.subarray(d * T, (d + 1) * T), d * minFrames);
     return melToWav(padded, minFrames, nIter);
   }
-  const fb = melFilterBank(nFreq, { sampleRate: c.sampleRate, nMels: c.nMels, fMin: c.fMin, fMax: c.fMax, scale: "slaney", norm: "slaney" });
+  const fb = melFilterBank(nFreq, {
+    sampleRate: c.sampleRate,
+    nMels: c.nMels,
+    fMin: c.fMin,
+    fMax: c.fMax,
+    scale: "slaney",
+    norm: "slaney",
+  });
   // log-mels clamped to the corpus's range (−11.5 is the silence floor) so that an untrained model stays finite
-  const lin = inverseMel(logMel.map((v) => Math.exp(Math.min(5, Math.max(-11.6, Number.isFinite(v) ? v : -11.6)))), c.nMels, T, fb, nFreq, 100);
-  const y = griffinLim(lin, nFreq, T, { nFft: c.nFft, hopLength: c.hopLength, winLength: c.winLength, power: 1, nIter });
+  const lin = inverseMel(
+    logMel.map((v) => Math.exp(Math.min(5, Math.max(-11.6, Number.isFinite(v) ? v : -11.6)))),
+    c.nMels,
+    T,
+    fb,
+    nFreq,
+    100,
+  );
+  const y = griffinLim(lin, nFreq, T, {
+    nFft: c.nFft,
+    hopLength: c.hopLength,
+    winLength: c.winLength,
+    power: 1,
+    nIter,
+  });
   let peak = 1e-9;
   for (const v of y) peak = Math.max(peak, Math.abs(v));
   return encodeWav({ sampleRate: c.sampleRate, channels: [Float32Array.from(y, (v) => (0.9 * v) / peak)] });

@@ -16,7 +16,18 @@ import { countParameters, GAT, gatConfig, PRESETS, type GATConfig } from "./mode
 // The fixture
 
 interface GatFixture {
-  config: { in_features: number; hidden: number; heads: number; num_classes: number; out_heads: number; n_layer: number; dropout: number; attn_dropout: number; negative_slope: number; bias: boolean };
+  config: {
+    in_features: number;
+    hidden: number;
+    heads: number;
+    num_classes: number;
+    out_heads: number;
+    n_layer: number;
+    dropout: number;
+    attn_dropout: number;
+    negative_slope: number;
+    bias: boolean;
+  };
   graph: { num_nodes: number; edges: [number, number][]; x: TensorJson; labels: TensorJson; train: number[] };
   state: Record<string, TensorJson>;
   attention: TensorJson[];
@@ -27,13 +38,24 @@ interface GatFixture {
   cora_parameters: number;
 }
 
-const fx = JSON.parse(readFileSync(new URL("../../../../test/fixtures/models/gat.json", import.meta.url), "utf8")) as GatFixture;
+const fx = JSON.parse(
+  readFileSync(new URL("../../../../test/fixtures/models/gat.json", import.meta.url), "utf8"),
+) as GatFixture;
 const c = fx.config;
 const fxConfig: GATConfig = gatConfig({
-  inFeatures: c.in_features, hidden: c.hidden, heads: c.heads, numClasses: c.num_classes, outHeads: c.out_heads, nLayer: c.n_layer,
-  dropout: c.dropout, attnDropout: c.attn_dropout, negativeSlope: c.negative_slope, bias: c.bias,
+  inFeatures: c.in_features,
+  hidden: c.hidden,
+  heads: c.heads,
+  numClasses: c.num_classes,
+  outHeads: c.out_heads,
+  nLayer: c.n_layer,
+  dropout: c.dropout,
+  attnDropout: c.attn_dropout,
+  negativeSlope: c.negative_slope,
+  bias: c.bias,
 });
-const fxX = fromJson(fx.graph.x), fxLabels = fromJson(fx.graph.labels);
+const fxX = fromJson(fx.graph.x),
+  fxLabels = fromJson(fx.graph.labels);
 const fxAdj = adjacency({ numNodes: fx.graph.num_nodes, edges: fx.graph.edges });
 const fxTrain = tensor(Int32Array.from(fx.graph.train));
 
@@ -56,14 +78,17 @@ test("GAT (2 heads) matches the PyTorch reference: attention, logits, loss, ever
   const attentions: Tensor[] = [];
   const logits = model.forward(fxX, fxAdj, attentions);
   assert.equal(attentions.length, fx.attention.length);
-  attentions.forEach((a, l) => assertClose(a, fromJson(fx.attention[l]!), { atol: 1e-6, rtol: 1e-5 }, `α of layer ${l}`));
+  attentions.forEach((a, l) =>
+    assertClose(a, fromJson(fx.attention[l]!), { atol: 1e-6, rtol: 1e-5 }, `α of layer ${l}`),
+  );
   assertClose(logits, fromJson(fx.logits), { atol: 1e-5, rtol: 1e-5 }, "logits");
   const loss = trainLoss(logits, fxLabels, fxTrain);
   assert.ok(Math.abs(loss.item() - fx.loss) <= 1e-5, `loss ${loss.item()} vs PyTorch ${fx.loss}`);
   loss.backward();
   const params = model.namedParameters();
   assert.deepEqual(params.map(([n]) => n).sort(), Object.keys(fx.grads).sort());
-  for (const [name, p] of params) assertClose(p.grad!, fromJson(fx.grads[name]!), { rtol: 1e-4, atol: 1e-6 }, `d loss/d ${name}`);
+  for (const [name, p] of params)
+    assertClose(p.grad!, fromJson(fx.grads[name]!), { rtol: 1e-4, atol: 1e-6 }, `d loss/d ${name}`);
 });
 
 test("GAT matches the PyTorch reference over 10 Adam steps (L2 weight decay)", () => {
@@ -86,9 +111,11 @@ test("GAT matches the PyTorch reference over 10 Adam steps (L2 weight decay)", (
 
 /** α (nh, N, N) of every layer: each row sums to 1, is > 0 on N(i) ∪ {i} and exactly 0 elsewhere. */
 function checkSupport(attentions: Tensor[], adj: Tensor, what: string): void {
-  const N = adj.shape[0]!, A = adj.storage;
+  const N = adj.shape[0]!,
+    A = adj.storage;
   for (const [l, alpha] of attentions.entries()) {
-    const nh = alpha.shape[0]!, a = alpha.storage;
+    const nh = alpha.shape[0]!,
+      a = alpha.storage;
     assert.deepEqual([...alpha.shape], [nh, N, N]);
     for (let k = 0; k < nh; k++) {
       for (let i = 0; i < N; i++) {
@@ -116,18 +143,25 @@ test("GAT's attention rows sum to 1 over the neighbourhood and are exactly 0 for
   // the fixture graph's node 6 has no edges: it attends to itself alone
   const alpha = fixtureModel().attentionWeights(fxX, fxAdj);
   checkSupport(alpha, fxAdj, "fixture");
-  for (const a of alpha) for (let k = 0; k < a.shape[0]!; k++) assert.equal(a.storage[(k * 7 + 6) * 7 + 6], 1, "α_66 of the isolated node");
+  for (const a of alpha)
+    for (let k = 0; k < a.shape[0]!; k++) assert.equal(a.storage[(k * 7 + 6) * 7 + 6], 1, "α_66 of the isolated node");
   // and the gradient reaches no score outside the neighbourhood: the masked places get none
   const model2 = fixtureModel();
   const out = model2.forward(fxX, fxAdj);
   out.sum().backward();
-  for (const [name, p] of model2.namedParameters()) assert.ok([...p.grad!.storage].every((v) => Number.isFinite(v)), `finite d/d ${name}`);
+  for (const [name, p] of model2.namedParameters())
+    assert.ok(
+      [...p.grad!.storage].every((v) => Number.isFinite(v)),
+      `finite d/d ${name}`,
+    );
 });
 
 test("GAT: dropout is active in training (input and attention) and off in evaluation", () => {
-  const karate = karateClub(), adj = adjacency(karate);
+  const karate = karateClub(),
+    adj = adjacency(karate);
   const model = new GAT(gatConfig("cora", { inFeatures: 34, numClasses: 2 }), { generator: new Generator(4) });
-  const a = model.forward(karate.features, adj), b = model.forward(karate.features, adj);
+  const a = model.forward(karate.features, adj),
+    b = model.forward(karate.features, adj);
   assert.notDeepEqual(a.toArray(), b.toArray(), "two training passes draw different masks");
   model.eval();
   assert.deepEqual(model.forward(karate.features, adj).toArray(), model.forward(karate.features, adj).toArray());
@@ -139,11 +173,14 @@ test("GAT: dropout is active in training (input and attention) and off in evalua
 // Overfitting
 
 test("GAT overfits the karate club with every member labelled", () => {
-  const karate = karateClub(), adj = adjacency(karate);
+  const karate = karateClub(),
+    adj = adjacency(karate);
   const config = gatConfig("cora", { inFeatures: 34, numClasses: 2, heads: 2, hidden: 4, dropout: 0, attnDropout: 0 });
   const model = new GAT(config, { generator: new Generator(5) });
   const opt = new optim.Adam(model.parameters(), { lr: 0.05 });
-  let first = NaN, loss = NaN, steps = 0;
+  let first = NaN,
+    loss = NaN,
+    steps = 0;
   for (; steps < 100 && !(loss < 0.01); steps++) {
     model.zeroGrad();
     const l = F.crossEntropy(model.forward(karate.features, adj), karate.labels);
@@ -167,16 +204,28 @@ test("GAT parameter count: the paper's Cora model has as many parameters as the 
   assert.equal(countParameters(fxConfig), fixtureModel().numParameters());
   for (const overrides of [{ bias: false }, { nLayer: 3 }, { nLayer: 1, outHeads: 3 }]) {
     const cfg = gatConfig("pubmed", { inFeatures: 11, ...overrides });
-    assert.equal(countParameters(cfg), new GAT(cfg, { generator: new Generator(7) }).numParameters(), JSON.stringify(overrides));
+    assert.equal(
+      countParameters(cfg),
+      new GAT(cfg, { generator: new Generator(7) }).numParameters(),
+      JSON.stringify(overrides),
+    );
   }
 });
 
 test("GAT: config and input errors", () => {
   assertThrowsWith(() => gatConfig("cora", { heads: 0 }), ArgumentError, /heads must be a positive integer, got 0/);
-  assertThrowsWith(() => gatConfig("cora", { attnDropout: 1 }), ArgumentError, /attnDropout must be in \[0, 1\), got 1/);
+  assertThrowsWith(
+    () => gatConfig("cora", { attnDropout: 1 }),
+    ArgumentError,
+    /attnDropout must be in \[0, 1\), got 1/,
+  );
   assertThrowsWith(() => gatConfig("nope" as "cora"), ArgumentError, /unknown preset "nope"/);
   const model = new GAT(fxConfig, { generator: new Generator(8) });
   assertThrowsWith(() => model.forward(tensor([[1, 2, 3]]), fxAdj), ShapeError, /GAT: x must be \(N, 5\), got \(1,3\)/);
-  assertThrowsWith(() => model.forward(fxX, adjacency({ numNodes: 6, edges: [] })), ShapeError, /GAT: adj must be \(N, N\) = \(7, 7\)/);
+  assertThrowsWith(
+    () => model.forward(fxX, adjacency({ numNodes: 6, edges: [] })),
+    ShapeError,
+    /GAT: adj must be \(N, N\) = \(7, 7\)/,
+  );
   assert.deepEqual([...maskIndices(tensor([true, false, true])).storage], [0, 2]);
 });

@@ -71,29 +71,54 @@ export interface GATConfig {
 export function gatConfig(base: GATConfig | keyof typeof PRESETS, overrides: Partial<GATConfig> = {}): GATConfig {
   const c = { ...(typeof base === "string" ? presetOf("GATConfig", PRESETS, base) : base), ...overrides };
   for (const key of ["inFeatures", "hidden", "heads", "numClasses", "outHeads", "nLayer"] as const) {
-    if (!Number.isInteger(c[key]) || c[key] < 1) throw new ArgumentError(`GATConfig: ${key} must be a positive integer, got ${c[key]}`);
+    if (!Number.isInteger(c[key]) || c[key] < 1)
+      throw new ArgumentError(`GATConfig: ${key} must be a positive integer, got ${c[key]}`);
   }
   for (const key of ["dropout", "attnDropout"] as const) {
     if (!(c[key] >= 0 && c[key] < 1)) throw new ArgumentError(`GATConfig: ${key} must be in [0, 1), got ${c[key]}`);
   }
   if (!(c.negativeSlope >= 0)) throw new ArgumentError(`GATConfig: negativeSlope must be ≥ 0, got ${c.negativeSlope}`);
-  if (typeof c.bias !== "boolean") throw new ArgumentError(`GATConfig: bias must be true or false, got ${String(c.bias)}`);
+  if (typeof c.bias !== "boolean")
+    throw new ArgumentError(`GATConfig: bias must be true or false, got ${String(c.bias)}`);
   return Object.freeze(c);
 }
 
 export const PRESETS = Object.freeze({
   /** the paper's Cora model (§3.3): 8 heads × 8 features, ELU, one output head over 7 classes, dropout 0.6 */
-  cora: Object.freeze({ inFeatures: 1433, hidden: 8, heads: 8, numClasses: 7, outHeads: 1, nLayer: 2, dropout: 0.6, attnDropout: 0.6, negativeSlope: 0.2, bias: true }),
+  cora: Object.freeze({
+    inFeatures: 1433,
+    hidden: 8,
+    heads: 8,
+    numClasses: 7,
+    outHeads: 1,
+    nLayer: 2,
+    dropout: 0.6,
+    attnDropout: 0.6,
+    negativeSlope: 0.2,
+    bias: true,
+  }),
   /** the paper's PubMed model (§3.3): as Cora but 8 output heads, averaged, over 3 classes */
-  pubmed: Object.freeze({ inFeatures: 500, hidden: 8, heads: 8, numClasses: 3, outHeads: 8, nLayer: 2, dropout: 0.6, attnDropout: 0.6, negativeSlope: 0.2, bias: true }),
+  pubmed: Object.freeze({
+    inFeatures: 500,
+    hidden: 8,
+    heads: 8,
+    numClasses: 3,
+    outHeads: 8,
+    nLayer: 2,
+    dropout: 0.6,
+    attnDropout: 0.6,
+    negativeSlope: 0.2,
+    bias: true,
+  }),
 } satisfies Record<string, GATConfig>);
-
 
 /** Each layer's input width, heads, features per head, and whether its heads are concatenated. */
 function layerShapes(c: GATConfig): { inF: number; heads: number; outF: number; concat: boolean }[] {
   return Array.from({ length: c.nLayer }, (_, l) => {
     const inF = l === 0 ? c.inFeatures : c.heads * c.hidden;
-    return l < c.nLayer - 1 ? { inF, heads: c.heads, outF: c.hidden, concat: true } : { inF, heads: c.outHeads, outF: c.numClasses, concat: false };
+    return l < c.nLayer - 1
+      ? { inF, heads: c.heads, outF: c.hidden, concat: true }
+      : { inF, heads: c.outHeads, outF: c.numClasses, concat: false };
   });
 }
 
@@ -115,7 +140,8 @@ export function countParameters(c: GATConfig): number {
  */
 export function describe(c: GATConfig, nodes = 160): Architecture {
   let flops = 0;
-  for (const { inF, heads, outF } of layerShapes(c)) flops += linearFlops(inF, heads * outF) + (heads * matmulFlops(nodes, nodes, outF)) / nodes;
+  for (const { inF, heads, outF } of layerShapes(c))
+    flops += linearFlops(inF, heads * outF) + (heads * matmulFlops(nodes, nodes, outF)) / nodes;
   return {
     title: "GAT",
     config: `${c.nLayer} layers, ${c.heads} heads × ${c.hidden} hidden, ${c.outHeads} output head${c.outHeads === 1 ? "" : "s"}, ${c.inFeatures} → ${c.numClasses}`,
@@ -167,7 +193,9 @@ export class GraphAttention extends Module {
    * averaged. With `attentions`, the coefficients α (nh, N, N) (before their dropout) are pushed into it.
    */
   forward(h: Tensor, nonEdge: Tensor, attentions?: Tensor[]): Tensor {
-    const N = h.shape[0]!, nh = this.heads, Fo = this.outFeatures;
+    const N = h.shape[0]!,
+      nh = this.heads,
+      Fo = this.outFeatures;
     h = this.drop.forward(h); // dropout on the layer's input
     // W h_j for every node and head (eq. 1's shared linear transformation, one W per head)
     const wh = this.lin.forward(h).view(N, nh, Fo).transpose(0, 1); // (nh, N, F')
@@ -205,7 +233,9 @@ export class GAT extends Module {
     super();
     const c = (this.config = gatConfig(config));
     const generator = opts.generator ?? defaultGenerator;
-    this.layers = new ModuleList(layerShapes(c).map((s) => new GraphAttention(s.inF, s.heads, s.outF, s.concat, c, generator)));
+    this.layers = new ModuleList(
+      layerShapes(c).map((s) => new GraphAttention(s.inF, s.heads, s.outF, s.concat, c, generator)),
+    );
     this.initWeights(generator);
   }
 
@@ -270,7 +300,8 @@ export function neighbourhoodMask(adj: Tensor): Tensor {
 
 /** x (N, F) and adj (N, N), N matching, F as configured. */
 function checkInputs(x: Tensor, adj: Tensor, inFeatures: number): void {
-  if (x.ndim !== 2 || x.shape[1] !== inFeatures) throw new ShapeError(`GAT: x must be (N, ${inFeatures}), got ${fmt(x.shape)}`);
+  if (x.ndim !== 2 || x.shape[1] !== inFeatures)
+    throw new ShapeError(`GAT: x must be (N, ${inFeatures}), got ${fmt(x.shape)}`);
   const N = x.shape[0]!;
   if (adj.ndim !== 2 || adj.shape[0] !== N || adj.shape[1] !== N) {
     throw new ShapeError(`GAT: adj must be (N, N) = (${N}, ${N}) for x ${fmt(x.shape)}, got ${fmt(adj.shape)}`);

@@ -10,8 +10,21 @@ export const zooEntry: ZooModel = {
   trainsOn: GRAPHS,
   recipes: [gatRecipe],
   presets: [
-    { name: "sbm", describe: () => gat.describe(gat.gatConfig("cora", SBM), SBM_NODES), build: () => new gat.GAT(gat.gatConfig("cora", SBM)), train: { task: "graphs", model: "gat" } },
-    { name: "cora", describe: () => gat.describe(gat.gatConfig("cora"), CORA_NODES), build: () => new gat.GAT(gat.gatConfig("cora")) },
-    { name: "pubmed", describe: () => gat.describe(gat.gatConfig("pubmed"), PUBMED_NODES), build: () => new gat.GAT(gat.gatConfig("pubmed")) },
+    {
+      name: "sbm",
+      describe: () => gat.describe(gat.gatConfig("cora", SBM), SBM_NODES),
+      build: () => new gat.GAT(gat.gatConfig("cora", SBM)),
+      train: { task: "graphs", model: "gat" },
+    },
+    {
+      name: "cora",
+      describe: () => gat.describe(gat.gatConfig("cora"), CORA_NODES),
+      build: () => new gat.GAT(gat.gatConfig("cora")),
+    },
+    {
+      name: "pubmed",
+      describe: () => gat.describe(gat.gatConfig("pubmed"), PUBMED_NODES),
+      build: () => new gat.GAT(gat.gatConfig("pubmed")),
+    },
   ],
 };

@@ -27,10 +27,20 @@ interface GcnFixture {
   cora_parameters: number;
 }
 
-const fx = JSON.parse(readFileSync(new URL("../../../../test/fixtures/models/gcn.json", import.meta.url), "utf8")) as GcnFixture;
+const fx = JSON.parse(
+  readFileSync(new URL("../../../../test/fixtures/models/gcn.json", import.meta.url), "utf8"),
+) as GcnFixture;
 const c = fx.config;
-const fxConfig: GCNConfig = gcnConfig({ inFeatures: c.in_features, hidden: c.hidden, numClasses: c.num_classes, nLayer: c.n_layer, dropout: c.dropout, bias: c.bias });
-const fxX = fromJson(fx.graph.x), fxLabels = fromJson(fx.graph.labels);
+const fxConfig: GCNConfig = gcnConfig({
+  inFeatures: c.in_features,
+  hidden: c.hidden,
+  numClasses: c.num_classes,
+  nLayer: c.n_layer,
+  dropout: c.dropout,
+  bias: c.bias,
+});
+const fxX = fromJson(fx.graph.x),
+  fxLabels = fromJson(fx.graph.labels);
 const fxAdj = adjacency({ numNodes: fx.graph.num_nodes, edges: fx.graph.edges });
 const fxTrain = tensor(Int32Array.from(fx.graph.train));
 
@@ -58,7 +68,8 @@ test("GCN matches the PyTorch reference: Â, logits, loss, every parameter gradi
   loss.backward();
   const params = model.namedParameters();
   assert.deepEqual(params.map(([n]) => n).sort(), Object.keys(fx.grads).sort());
-  for (const [name, p] of params) assertClose(p.grad!, fromJson(fx.grads[name]!), { rtol: 1e-4, atol: 1e-6 }, `d loss/d ${name}`);
+  for (const [name, p] of params)
+    assertClose(p.grad!, fromJson(fx.grads[name]!), { rtol: 1e-4, atol: 1e-6 }, `d loss/d ${name}`);
 });
 
 test("GCN matches the PyTorch reference over 10 Adam steps (L2 weight decay)", () => {
@@ -80,7 +91,9 @@ test("GCN matches the PyTorch reference over 10 Adam steps (L2 weight decay)", (
 // The renormalised adjacency
 
 test("Â = D̃^{-1/2}(A + I)D̃^{-1/2}: symmetric, 1/(d̃_i) on the diagonal, 1/√(d̃_i d̃_j) on the edges, 0 elsewhere", () => {
-  const karate = karateClub(), A = adjacency(karate), N = karate.numNodes;
+  const karate = karateClub(),
+    A = adjacency(karate),
+    N = karate.numNodes;
   const aHat = normalizedAdjacency(A).storage;
   const d = degrees(karate).map((k) => k + 1); // d̃ counts the self-loop
   for (let i = 0; i < N; i++) {
@@ -100,10 +113,15 @@ test("Â = D̃^{-1/2}(A + I)D̃^{-1/2}: symmetric, 1/(d̃_i) on the diagonal, 1/
 // Overfitting
 
 test("GCN overfits the karate club with every member labelled", () => {
-  const karate = karateClub(), adj = adjacency(karate);
-  const model = new GCN(gcnConfig("kipf", { inFeatures: 34, numClasses: 2, dropout: 0 }), { generator: new Generator(5) });
+  const karate = karateClub(),
+    adj = adjacency(karate);
+  const model = new GCN(gcnConfig("kipf", { inFeatures: 34, numClasses: 2, dropout: 0 }), {
+    generator: new Generator(5),
+  });
   const opt = new optim.Adam(model.parameters(), { lr: 0.05 });
-  let first = NaN, loss = NaN, steps = 0;
+  let first = NaN,
+    loss = NaN,
+    steps = 0;
   for (; steps < 150 && !(loss < 0.01); steps++) {
     model.zeroGrad();
     const l = F.crossEntropy(model.forward(karate.features, adj), karate.labels);
@@ -127,12 +145,17 @@ test("GCN parameter count: the paper's Cora model has as many parameters as the 
   assert.equal(countParameters(fxConfig), fixtureModel().numParameters());
   for (const overrides of [{ bias: false }, { nLayer: 3 }, { nLayer: 1 }]) {
     const cfg = gcnConfig("kipf", { inFeatures: 11, ...overrides });
-    assert.equal(countParameters(cfg), new GCN(cfg, { generator: new Generator(7) }).numParameters(), JSON.stringify(overrides));
+    assert.equal(
+      countParameters(cfg),
+      new GCN(cfg, { generator: new Generator(7) }).numParameters(),
+      JSON.stringify(overrides),
+    );
   }
 });
 
 test("GCN: dropout is active in training and off in evaluation; config and input errors", () => {
-  const karate = karateClub(), adj = adjacency(karate);
+  const karate = karateClub(),
+    adj = adjacency(karate);
   const model = new GCN(gcnConfig("kipf", { inFeatures: 34, numClasses: 2 }), { generator: new Generator(8) });
   assert.notDeepEqual(model.forward(karate.features, adj).toArray(), model.forward(karate.features, adj).toArray());
   model.eval();

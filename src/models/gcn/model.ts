@@ -54,10 +54,13 @@ export interface GCNConfig {
 export function gcnConfig(base: GCNConfig | keyof typeof PRESETS, overrides: Partial<GCNConfig> = {}): GCNConfig {
   const c = { ...(typeof base === "string" ? presetOf("GCNConfig", PRESETS, base) : base), ...overrides };
   for (const key of ["inFeatures", "hidden", "numClasses", "nLayer"] as const) {
-    if (!Number.isInteger(c[key]) || c[key] < 1) throw new ArgumentError(`GCNConfig: ${key} must be a positive integer, got ${c[key]}`);
+    if (!Number.isInteger(c[key]) || c[key] < 1)
+      throw new ArgumentError(`GCNConfig: ${key} must be a positive integer, got ${c[key]}`);
   }
-  if (!(c.dropout >= 0 && c.dropout < 1)) throw new ArgumentError(`GCNConfig: dropout must be in [0, 1), got ${c.dropout}`);
-  if (typeof c.bias !== "boolean") throw new ArgumentError(`GCNConfig: bias must be true or false, got ${String(c.bias)}`);
+  if (!(c.dropout >= 0 && c.dropout < 1))
+    throw new ArgumentError(`GCNConfig: dropout must be in [0, 1), got ${c.dropout}`);
+  if (typeof c.bias !== "boolean")
+    throw new ArgumentError(`GCNConfig: bias must be true or false, got ${String(c.bias)}`);
   return Object.freeze(c);
 }
 
@@ -65,7 +68,6 @@ export const PRESETS = Object.freeze({
   /** the paper's Cora model (§5.2): 1433 bag-of-words features, 16 hidden units, 7 classes, dropout 0.5 */
   kipf: Object.freeze({ inFeatures: 1433, hidden: 16, numClasses: 7, nLayer: 2, dropout: 0.5, bias: true }),
 } satisfies Record<string, GCNConfig>);
-
 
 /** The widths of the layers: F → H → … → H → K. */
 function widths(c: GCNConfig): number[] {
@@ -88,7 +90,8 @@ export function countParameters(c: GCNConfig): number {
 export function describe(c: GCNConfig, nodes = 160): Architecture {
   const w = widths(c);
   let flops = 0;
-  for (let l = 0; l < c.nLayer; l++) flops += linearFlops(w[l]!, w[l + 1]!) + matmulFlops(nodes, nodes, w[l + 1]!) / nodes;
+  for (let l = 0; l < c.nLayer; l++)
+    flops += linearFlops(w[l]!, w[l + 1]!) + matmulFlops(nodes, nodes, w[l + 1]!) / nodes;
   return {
     title: "GCN",
     config: `${c.nLayer} layers, ${w.join(" → ")}${c.bias ? "" : ", no bias"}`,
@@ -112,7 +115,8 @@ export function describe(c: GCNConfig, nodes = 160): Architecture {
  * adj (N, N): symmetric, 0/1, no self-loops → Â (N, N), a constant (no gradient flows into the graph).
  */
 export function normalizedAdjacency(adj: Tensor): Tensor {
-  if (adj.ndim !== 2 || adj.shape[0] !== adj.shape[1]) throw new ShapeError(`GCN: the adjacency must be (N, N), got ${fmt(adj.shape)}`);
+  if (adj.ndim !== 2 || adj.shape[0] !== adj.shape[1])
+    throw new ShapeError(`GCN: the adjacency must be (N, N), got ${fmt(adj.shape)}`);
   const N = adj.shape[0]!;
   return noGrad(() => {
     // Ã = A + I
@@ -130,7 +134,12 @@ export class GraphConv extends Module {
   bias: Parameter | null; //    (out), added after the aggregation
   drop: Dropout;
 
-  constructor(readonly inFeatures: number, readonly outFeatures: number, c: GCNConfig, generator: Generator) {
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    c: GCNConfig,
+    generator: Generator,
+  ) {
     super();
     this.lin = new Linear(inFeatures, outFeatures, { bias: false, generator });
     this.bias = c.bias ? param([outFeatures]) : null;
@@ -165,7 +174,9 @@ export class GCN extends Module {
     const c = (this.config = gcnConfig(config));
     const generator = opts.generator ?? defaultGenerator;
     const w = widths(c);
-    this.layers = new ModuleList(Array.from({ length: c.nLayer }, (_, l) => new GraphConv(w[l]!, w[l + 1]!, c, generator)));
+    this.layers = new ModuleList(
+      Array.from({ length: c.nLayer }, (_, l) => new GraphConv(w[l]!, w[l + 1]!, c, generator)),
+    );
     this.initWeights(generator);
   }
 
@@ -203,7 +214,8 @@ export class GCN extends Module {
 
 /** x (N, F) and adj (N, N), N matching, F as configured. */
 function checkInputs(x: Tensor, adj: Tensor, inFeatures: number): void {
-  if (x.ndim !== 2 || x.shape[1] !== inFeatures) throw new ShapeError(`GCN: x must be (N, ${inFeatures}), got ${fmt(x.shape)}`);
+  if (x.ndim !== 2 || x.shape[1] !== inFeatures)
+    throw new ShapeError(`GCN: x must be (N, ${inFeatures}), got ${fmt(x.shape)}`);
   const N = x.shape[0]!;
   if (adj.ndim !== 2 || adj.shape[0] !== N || adj.shape[1] !== N) {
     throw new ShapeError(`GCN: adj must be (N, N) = (${N}, ${N}) for x ${fmt(x.shape)}, got ${fmt(adj.shape)}`);

@@ -10,7 +10,16 @@ export const zooEntry: ZooModel = {
   trainsOn: GRAPHS,
   recipes: [gcnRecipe],
   presets: [
-    { name: "sbm", describe: () => gcn.describe(gcn.gcnConfig("kipf", SBM), SBM_NODES), build: () => new gcn.GCN(gcn.gcnConfig("kipf", SBM)), train: { task: "graphs", model: "gcn" } },
-    { name: "kipf", describe: () => gcn.describe(gcn.gcnConfig("kipf"), CORA_NODES), build: () => new gcn.GCN(gcn.gcnConfig("kipf")) },
+    {
+      name: "sbm",
+      describe: () => gcn.describe(gcn.gcnConfig("kipf", SBM), SBM_NODES),
+      build: () => new gcn.GCN(gcn.gcnConfig("kipf", SBM)),
+      train: { task: "graphs", model: "gcn" },
+    },
+    {
+      name: "kipf",
+      describe: () => gcn.describe(gcn.gcnConfig("kipf"), CORA_NODES),
+      build: () => new gcn.GCN(gcn.gcnConfig("kipf")),
+    },
   ],
 };

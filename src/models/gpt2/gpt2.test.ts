@@ -8,29 +8,61 @@ import { Generator, noGrad, Tensor, tensor, randint, ArgumentError, DTypeError, 
 import { assertClose, assertThrowsWith } from "../../../test/harness/assert.js";
 import { fromJson, type TensorJson } from "../../../test/harness/fixtures.js";
 import * as optim from "../../optim/index.js";
-import { countParameters, fromGPT2Checkpoint, GPT, gptConfig, KVCache, PRESETS, toGPT2Checkpoint, type GPTConfig } from "./model.js";
+import {
+  countParameters,
+  fromGPT2Checkpoint,
+  GPT,
+  gptConfig,
+  KVCache,
+  PRESETS,
+  toGPT2Checkpoint,
+  type GPTConfig,
+} from "./model.js";
 import { sampleTokens } from "../../generation/sampling.js";
 
 // -----------------------------------------------------------------------------------------------------
 // The fixture
 
 interface Gpt2Fixture {
-  config: { vocab_size: number; block_size: number; n_layer: number; n_head: number; n_embd: number; dropout: number; bias: boolean };
+  config: {
+    vocab_size: number;
+    block_size: number;
+    n_layer: number;
+    n_head: number;
+    n_embd: number;
+    dropout: number;
+    bias: boolean;
+  };
   state: Record<string, TensorJson>;
   idx: TensorJson;
   targets: TensorJson;
   logits: TensorJson;
   loss: number;
   grads: Record<string, TensorJson>;
-  adamw: { lr: number; betas: [number, number]; eps: number; weight_decay: number; losses: number[]; final_loss: number };
+  adamw: {
+    lr: number;
+    betas: [number, number];
+    eps: number;
+    weight_decay: number;
+    losses: number[];
+    final_loss: number;
+  };
 }
 
-const fx = JSON.parse(readFileSync(new URL("../../../../test/fixtures/models/gpt2.json", import.meta.url), "utf8")) as Gpt2Fixture;
+const fx = JSON.parse(
+  readFileSync(new URL("../../../../test/fixtures/models/gpt2.json", import.meta.url), "utf8"),
+) as Gpt2Fixture;
 const fxConfig: GPTConfig = gptConfig({
-  vocabSize: fx.config.vocab_size, blockSize: fx.config.block_size, nLayer: fx.config.n_layer,
-  nHead: fx.config.n_head, nEmbd: fx.config.n_embd, dropout: fx.config.dropout, bias: fx.config.bias,
+  vocabSize: fx.config.vocab_size,
+  blockSize: fx.config.block_size,
+  nLayer: fx.config.n_layer,
+  nHead: fx.config.n_head,
+  nEmbd: fx.config.n_embd,
+  dropout: fx.config.dropout,
+  bias: fx.config.bias,
 });
-const mapValues = (o: Record<string, TensorJson>): Record<string, Tensor> => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fromJson(v)]));
+const mapValues = (o: Record<string, TensorJson>): Record<string, Tensor> =>
+  Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fromJson(v)]));
 
 /** Our model holding the fixture's weights, loaded through the weight map. */
 function fixtureModel(): GPT {
@@ -42,10 +74,13 @@ function fixtureModel(): GPT {
 /** nanoGPT's optimizer groups: weight decay on the 2-D parameters (matmul weights, embeddings) only. */
 function nanoGptAdamW(model: GPT, lr: number, betas: [number, number], eps: number, weightDecay: number): optim.AdamW {
   const params = model.parameters();
-  return new optim.AdamW([
-    { params: params.filter((p) => p.ndim >= 2), weightDecay },
-    { params: params.filter((p) => p.ndim < 2), weightDecay: 0 },
-  ], { lr, betas, eps });
+  return new optim.AdamW(
+    [
+      { params: params.filter((p) => p.ndim >= 2), weightDecay },
+      { params: params.filter((p) => p.ndim < 2), weightDecay: 0 },
+    ],
+    { lr, betas, eps },
+  );
 }
 
 // -----------------------------------------------------------------------------------------------------
@@ -63,14 +98,16 @@ test("GPT-2 matches the PyTorch reference: logits, loss, every parameter gradien
   for (const [name, p] of params) assertClose(p.grad!, expected[name]!, { rtol: 1e-3, atol: 1e-6 }, `d loss/d ${name}`);
   // and the other direction: our gradients in the checkpoint's layout
   const ours = toGPT2Checkpoint(Object.fromEntries(params.map(([n, p]) => [n, p.grad!])), fxConfig);
-  for (const [name, g] of Object.entries(ours)) assertClose(g, fromJson(fx.grads[name]!), { rtol: 1e-3, atol: 1e-6 }, `d loss/d ${name} (checkpoint layout)`);
+  for (const [name, g] of Object.entries(ours))
+    assertClose(g, fromJson(fx.grads[name]!), { rtol: 1e-3, atol: 1e-6 }, `d loss/d ${name} (checkpoint layout)`);
 });
 
 test("GPT-2 matches the PyTorch reference over 10 AdamW steps (nanoGPT's groups; the optimizer written in this test)", () => {
   const model = fixtureModel();
   const { lr, betas, eps, weight_decay } = fx.adamw;
   const opt = nanoGptAdamW(model, lr, betas, eps, weight_decay);
-  const idx = fromJson(fx.idx), targets = fromJson(fx.targets);
+  const idx = fromJson(fx.idx),
+    targets = fromJson(fx.targets);
   const losses: number[] = [];
   for (let step = 0; step < fx.adamw.losses.length; step++) {
     model.zeroGrad();
@@ -90,10 +127,14 @@ test("GPT-2 overfits one batch", () => {
   const config = gptConfig("tiny", { vocabSize: 17, blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 32 });
   const model = new GPT(config, { generator: new Generator(3) });
   const g = new Generator(4);
-  const idx = randint(0, 17, [4, 16], { generator: g }), targets = randint(0, 17, [4, 16], { generator: g });
+  const idx = randint(0, 17, [4, 16], { generator: g }),
+    targets = randint(0, 17, [4, 16], { generator: g });
   const opt = nanoGptAdamW(model, 1e-2, [0.9, 0.99], 1e-8, 0);
-  let first = NaN, loss = NaN, steps = 0;
-  for (; steps < 100 && !(loss < 0.05); steps++) { // measured: 56 steps
+  let first = NaN,
+    loss = NaN,
+    steps = 0;
+  for (; steps < 100 && !(loss < 0.05); steps++) {
+    // measured: 56 steps
     model.zeroGrad();
     const out = model.forward(idx, targets);
     loss = out.loss!.item();
@@ -126,7 +167,11 @@ test("the KV-cached forward equals the full forward at every step", () => {
     // several tokens after a cache: the (T, P+T) mask path
     const chunk = model.forward(seq.narrow(1, 8, 4), null, cache).logits; // (B, 4, V)
     assertClose(chunk, full.narrow(1, 8, 4), { atol: 1e-5, rtol: 1e-5 }, "chunk logits after the cache");
-    assertThrowsWith(() => model.forward(seq.narrow(1, 0, 1), null, cache), ShapeError, /12 cached \+ 1 tokens exceed blockSize 12/);
+    assertThrowsWith(
+      () => model.forward(seq.narrow(1, 0, 1), null, cache),
+      ShapeError,
+      /12 cached \+ 1 tokens exceed blockSize 12/,
+    );
   });
 });
 
@@ -134,7 +179,12 @@ test("generate: the KV cache gives the tokens of the recomputed window, past blo
   const config = gptConfig("tiny", { vocabSize: 13, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 16 });
   const model = new GPT(config, { generator: new Generator(7) });
   const prompt = randint(0, 13, [2, 3], { generator: new Generator(8) });
-  for (const opts of [{ temperature: 0 }, { temperature: 1 }, { temperature: 0.8, topK: 4 }, { temperature: 1.2, topP: 0.9 }]) {
+  for (const opts of [
+    { temperature: 0 },
+    { temperature: 1 },
+    { temperature: 0.8, topK: 4 },
+    { temperature: 1.2, topP: 0.9 },
+  ]) {
     const cached = model.generate(prompt, 14, { ...opts, generator: new Generator(9) });
     const recomputed = model.generate(prompt, 14, { ...opts, generator: new Generator(9), useCache: false });
     assert.deepEqual([...cached.shape], [2, 17]);
@@ -143,7 +193,11 @@ test("generate: the KV cache gives the tokens of the recomputed window, past blo
   }
   assert.equal(model.training, true, "generate restores the training mode");
   assertThrowsWith(() => model.generate(prompt, 2, { topP: 0 }), ArgumentError, /topP must be in \(0, 1\], got 0/);
-  assertThrowsWith(() => model.generate(prompt, 2, { topK: 0 }), ArgumentError, /topK must be a positive integer, got 0/);
+  assertThrowsWith(
+    () => model.generate(prompt, 2, { topK: 0 }),
+    ArgumentError,
+    /topK must be a positive integer, got 0/,
+  );
   assertThrowsWith(() => model.generate(prompt, 2, { temperature: -1 }), ArgumentError, /temperature must be ≥ 0/);
   assertThrowsWith(() => model.generate(prompt, -1), ArgumentError, /maxNewTokens must be an integer ≥ 0, got -1/);
 });
@@ -154,7 +208,10 @@ test("generate: greedy decoding takes the argmax of the full forward at every st
   const out = model.generate(tensor([[1, 2]], { dtype: "int32" }), 6, { temperature: 0 });
   noGrad(() => {
     for (let t = 2; t < 8; t++) {
-      const logits = model.forward(out.narrow(1, 0, t)).logits.narrow(1, t - 1, 1).reshape(13); // (V)
+      const logits = model
+        .forward(out.narrow(1, 0, t))
+        .logits.narrow(1, t - 1, 1)
+        .reshape(13); // (V)
       assert.equal(out.storage[t], logits.argmax().item(), `token ${t}`);
     }
   });
@@ -179,10 +236,13 @@ test("sampleTokens: top-k and top-p keep only their candidates; frequencies foll
   // p = softmax(z): 0.575, 0.211, 0.128, 0.078, 0.029; top-p 0.7 keeps the first two (0.575 < 0.7 ≤ 0.786)
   const p7 = draw({ temperature: 1, topK: null, topP: 0.7 }, 200);
   assert.ok(p7[0]! > 0 && p7[1]! > 0 && p7[2]! + p7[3]! + p7[4]! === 0, JSON.stringify(p7));
-  const n = 5000, counts = draw({ temperature: 1.5, topK: null, topP: 1 }, n / 2);
-  const e = z.map((v) => Math.exp(v / 1.5)), s = e.reduce((a, b) => a + b);
+  const n = 5000,
+    counts = draw({ temperature: 1.5, topK: null, topP: 1 }, n / 2);
+  const e = z.map((v) => Math.exp(v / 1.5)),
+    s = e.reduce((a, b) => a + b);
   counts.forEach((c, i) => {
-    const p = e[i]! / s, sd = Math.sqrt((p * (1 - p)) / n);
+    const p = e[i]! / s,
+      sd = Math.sqrt((p * (1 - p)) / n);
     assert.ok(Math.abs(c / n - p) < 5 * sd, `token ${i}: frequency ${c / n}, expected ${p}`);
   });
 });
@@ -193,13 +253,20 @@ test("sampleTokens: top-k and top-p keep only their candidates; frequencies foll
 test("the gpt2 preset has 124,439,808 parameters; the count from the config equals the allocated model's", () => {
   assert.equal(countParameters(PRESETS.gpt2), 124_439_808);
   assert.equal(countParameters(PRESETS.gpt2, { nonEmbedding: true }), 124_439_808 - 1024 * 768);
-  for (const c of [fxConfig, gptConfig("tiny"), gptConfig("tiny", { bias: false, nLayer: 3, nEmbd: 24, nHead: 3, vocabSize: 7 })]) {
+  for (const c of [
+    fxConfig,
+    gptConfig("tiny"),
+    gptConfig("tiny", { bias: false, nLayer: 3, nEmbd: 24, nHead: 3, vocabSize: 7 }),
+  ]) {
     const model = new GPT(c, { generator: new Generator(0) });
     assert.equal(model.numParameters(), countParameters(c));
     assert.equal(model.numParameters({ nonEmbedding: true }), countParameters(c, { nonEmbedding: true }));
   }
   // the fixture's PyTorch model counted its own parameters
-  assert.equal(countParameters(fxConfig), Object.values(fx.state).reduce((n, t) => n + t.data.length, 0));
+  assert.equal(
+    countParameters(fxConfig),
+    Object.values(fx.state).reduce((n, t) => n + t.data.length, 0),
+  );
 });
 
 test("the head is tied: one tensor, listed once (its gradient, from both uses, is checked against PyTorch above)", () => {
@@ -220,21 +287,33 @@ test("configs are frozen and checked", () => {
   assertThrowsWith(() => gptConfig("gpt3" as "gpt2"), ArgumentError, /unknown preset "gpt3"/);
   assertThrowsWith(() => gptConfig("tiny", { dropout: 1 }), ArgumentError, /dropout/);
   const model = new GPT(fxConfig, { generator: new Generator(0) });
-  assertThrowsWith(() => model.forward(tensor([[1, 2]])), DTypeError, /idx must be int32 token ids, got float32 \(1,2\)/);
-  assertThrowsWith(() => model.forward(randint(0, 11, [4])), ShapeError, /idx must be \(B, T\) token ids, got shape \(4\)/);
+  assertThrowsWith(
+    () => model.forward(tensor([[1, 2]])),
+    DTypeError,
+    /idx must be int32 token ids, got float32 \(1,2\)/,
+  );
+  assertThrowsWith(
+    () => model.forward(randint(0, 11, [4])),
+    ShapeError,
+    /idx must be \(B, T\) token ids, got shape \(4\)/,
+  );
   assertThrowsWith(() => model.forward(randint(0, 11, [1, 9])), ShapeError, /9 tokens exceed blockSize 8/);
   assertThrowsWith(() => model.forward(randint(0, 11, [1, 4]), randint(0, 11, [1, 5])), ShapeError, /targets \(1,5\)/);
 });
 
 test("init: N(0, 0.02), residual projections N(0, 0.02/√(2L)), zero biases, unit gains; seeded", () => {
   const c = gptConfig("tiny", { vocabSize: 64, blockSize: 64, nLayer: 2, nHead: 2, nEmbd: 64 });
-  const a = new GPT(c, { generator: new Generator(1) }), b = new GPT(c, { generator: new Generator(1) });
+  const a = new GPT(c, { generator: new Generator(1) }),
+    b = new GPT(c, { generator: new Generator(1) });
   assert.deepEqual(Object.keys(a.stateDict()), Object.keys(b.stateDict()));
-  for (const [name, t] of Object.entries(a.stateDict())) assert.deepEqual(t.storage, b.stateDict()[name]!.storage, name);
+  for (const [name, t] of Object.entries(a.stateDict()))
+    assert.deepEqual(t.storage, b.stateDict()[name]!.storage, name);
   const std = (t: Tensor): number => Math.sqrt(Array.from(t.storage).reduce((s, x) => s + x * x, 0) / t.numel());
   const block = a.blocks.at(1);
-  for (const t of [a.tokEmb.weight, a.posEmb.weight, block.attn.wq.weight, block.mlp.up.weight]) assert.ok(Math.abs(std(t) / 0.02 - 1) < 0.05, `std ${std(t)}`);
-  for (const t of [block.attn.wo.weight, block.mlp.down.weight]) assert.ok(Math.abs(std(t) / (0.02 / 2) - 1) < 0.05, `std ${std(t)}`);
+  for (const t of [a.tokEmb.weight, a.posEmb.weight, block.attn.wq.weight, block.mlp.up.weight])
+    assert.ok(Math.abs(std(t) / 0.02 - 1) < 0.05, `std ${std(t)}`);
+  for (const t of [block.attn.wo.weight, block.mlp.down.weight])
+    assert.ok(Math.abs(std(t) / (0.02 / 2) - 1) < 0.05, `std ${std(t)}`);
   assert.ok(block.attn.wq.bias!.storage.every((x) => x === 0) && block.norm1.weight!.storage.every((x) => x === 1));
 });
 
@@ -243,7 +322,8 @@ test("dropout is active in training mode only", () => {
   const model = new GPT(c, { generator: new Generator(2) });
   const idx = randint(0, 11, [2, 8], { generator: new Generator(3) });
   noGrad(() => {
-    const t1 = model.forward(idx).logits, t2 = model.forward(idx).logits;
+    const t1 = model.forward(idx).logits,
+      t2 = model.forward(idx).logits;
     assert.notDeepEqual(t1.storage, t2.storage);
     model.eval();
     assert.deepEqual(model.forward(idx).logits.storage, model.forward(idx).logits.storage);
@@ -272,17 +352,28 @@ test("weight map: our names ↔ GPT-2 checkpoint names and layouts, both ways", 
     assert.deepEqual(t.storage, ours[k]!.storage, k);
   }
   // files without the "transformer." prefix, with the tied head and the causal-mask buffers, also load
-  const bare: Record<string, Tensor> = Object.fromEntries(Object.entries(theirs).map(([k, t]) => [k.replace(/^transformer\./, ""), t]));
+  const bare: Record<string, Tensor> = Object.fromEntries(
+    Object.entries(theirs).map(([k, t]) => [k.replace(/^transformer\./, ""), t]),
+  );
   bare["lm_head.weight"] = theirs["transformer.wte.weight"]!;
   bare["h.0.attn.bias"] = tensor([1]);
   const fresh = new GPT(fxConfig, { generator: new Generator(13) });
   fresh.loadStateDict(fromGPT2Checkpoint(bare, fxConfig));
   for (const [k, t] of Object.entries(fresh.stateDict())) assert.deepEqual(t.storage, ours[k]!.storage, k);
-  assertThrowsWith(() => fromGPT2Checkpoint({ ...theirs, "transformer.h.2.ln_1.weight": tensor([1]) }, fxConfig), ArgumentError, /unexpected keys.*h\.2\.ln_1/);
+  assertThrowsWith(
+    () => fromGPT2Checkpoint({ ...theirs, "transformer.h.2.ln_1.weight": tensor([1]) }, fxConfig),
+    ArgumentError,
+    /unexpected keys.*h\.2\.ln_1/,
+  );
   const { ["transformer.ln_f.bias"]: _, ...missing } = theirs;
   assertThrowsWith(() => fromGPT2Checkpoint(missing, fxConfig), ArgumentError, /missing key transformer\.ln_f\.bias/);
   // without biases, the map has no bias entries
   const nb = gptConfig(fxConfig, { bias: false });
   const nbTheirs = toGPT2Checkpoint(new GPT(nb, { generator: new Generator(0) }).stateDict(), nb);
-  assert.deepEqual(Object.keys(nbTheirs).sort(), Object.keys(fx.state).filter((k) => !k.endsWith(".bias")).sort());
+  assert.deepEqual(
+    Object.keys(nbTheirs).sort(),
+    Object.keys(fx.state)
+      .filter((k) => !k.endsWith(".bias"))
+      .sort(),
+  );
 });

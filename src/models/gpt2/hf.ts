@@ -3,7 +3,14 @@
 
 import { ArgumentError } from "../../engine/errors.js";
 import { type HFFamily, dropout, withPrefix } from "../hf-family.js";
-import { GPT, gptConfig, countParameters as gptCount, fromGPT2Checkpoint, toGPT2Checkpoint, type GPTConfig } from "./model.js";
+import {
+  GPT,
+  gptConfig,
+  countParameters as gptCount,
+  fromGPT2Checkpoint,
+  toGPT2Checkpoint,
+  type GPTConfig,
+} from "./model.js";
 
 export const hfFamily: HFFamily<"gpt2", GPTConfig, GPT> = {
   kind: "gpt2",
@@ -22,21 +29,49 @@ export const hfFamily: HFFamily<"gpt2", GPTConfig, GPT> = {
     r.only("scale_attn_by_inverse_layer_idx", false, [false], "no per-layer attention scaling");
     r.only("reorder_and_upcast_attn", false, [false], "float32 attention throughout");
     r.only("add_cross_attention", false, [false], "a decoder-only model");
-    r.known("n_ctx", "attn_pdrop", "embd_pdrop", "summary_type", "summary_use_proj", "summary_activation", "summary_proj_to_labels", "summary_first_dropout");
+    r.known(
+      "n_ctx",
+      "attn_pdrop",
+      "embd_pdrop",
+      "summary_type",
+      "summary_use_proj",
+      "summary_activation",
+      "summary_proj_to_labels",
+      "summary_first_dropout",
+    );
     const C = r.int("n_embd");
     if (r.has("n_inner")) r.only("n_inner", 4 * C, [4 * C], "the MLP is 4× wide");
     else r.known("n_inner");
-    return r.build(() => gptConfig({
-      vocabSize: r.int("vocab_size"), blockSize: r.int("n_positions"), nLayer: r.int("n_layer"), nHead: r.int("n_head"), nEmbd: C,
-      dropout: dropout(r, "resid_pdrop"), bias: true,
-    }));
+    return r.build(() =>
+      gptConfig({
+        vocabSize: r.int("vocab_size"),
+        blockSize: r.int("n_positions"),
+        nLayer: r.int("n_layer"),
+        nHead: r.int("n_head"),
+        nEmbd: C,
+        dropout: dropout(r, "resid_pdrop"),
+        bias: true,
+      }),
+    );
   },
   writeConfig(c) {
-    if (!c.bias) throw new ArgumentError("toHFFiles: Hugging Face's GPT-2 always has biases; this config has bias: false");
+    if (!c.bias)
+      throw new ArgumentError("toHFFiles: Hugging Face's GPT-2 always has biases; this config has bias: false");
     return {
-      model_type: "gpt2", architectures: ["GPT2LMHeadModel"], vocab_size: c.vocabSize, n_positions: c.blockSize, n_ctx: c.blockSize,
-      n_embd: c.nEmbd, n_layer: c.nLayer, n_head: c.nHead, n_inner: null, activation_function: "gelu_new", layer_norm_epsilon: 1e-5,
-      resid_pdrop: c.dropout, embd_pdrop: c.dropout, attn_pdrop: c.dropout,
+      model_type: "gpt2",
+      architectures: ["GPT2LMHeadModel"],
+      vocab_size: c.vocabSize,
+      n_positions: c.blockSize,
+      n_ctx: c.blockSize,
+      n_embd: c.nEmbd,
+      n_layer: c.nLayer,
+      n_head: c.nHead,
+      n_inner: null,
+      activation_function: "gelu_new",
+      layer_norm_epsilon: 1e-5,
+      resid_pdrop: c.dropout,
+      embd_pdrop: c.dropout,
+      attn_pdrop: c.dropout,
     };
   },
   count: (c) => gptCount(c),

@@ -25,7 +25,16 @@ import type { Tensor } from "../../engine/tensor.js";
 import { cat, split } from "../../ops/shape.js";
 import * as F from "../../nn/functional.js";
 import { Module, ModuleList, evaluating, type Parameter } from "../../nn/module.js";
-import { Dropout, Embedding, LayerNorm, Linear, TiedHead, KVCache, causalMask, type LayerCache } from "../../nn/index.js";
+import {
+  Dropout,
+  Embedding,
+  LayerNorm,
+  Linear,
+  TiedHead,
+  KVCache,
+  causalMask,
+  type LayerCache,
+} from "../../nn/index.js";
 import { generateWithCache } from "../../generation/decode.js";
 import type { GenerateOptions } from "../../generation/sampling.js";
 
@@ -58,11 +67,15 @@ export interface GPTConfig {
 export function gptConfig(base: GPTConfig | keyof typeof PRESETS, overrides: Partial<GPTConfig> = {}): GPTConfig {
   const c = { ...(typeof base === "string" ? presetOf("GPTConfig", PRESETS, base) : base), ...overrides };
   for (const key of ["vocabSize", "blockSize", "nLayer", "nHead", "nEmbd"] as const) {
-    if (!Number.isInteger(c[key]) || c[key] < 1) throw new ArgumentError(`GPTConfig: ${key} must be a positive integer, got ${c[key]}`);
+    if (!Number.isInteger(c[key]) || c[key] < 1)
+      throw new ArgumentError(`GPTConfig: ${key} must be a positive integer, got ${c[key]}`);
   }
-  if (c.nEmbd % c.nHead !== 0) throw new ArgumentError(`GPTConfig: nEmbd ${c.nEmbd} must be a multiple of nHead ${c.nHead}`);
-  if (!(c.dropout >= 0 && c.dropout < 1)) throw new ArgumentError(`GPTConfig: dropout must be in [0, 1), got ${c.dropout}`);
-  if (typeof c.bias !== "boolean") throw new ArgumentError(`GPTConfig: bias must be true or false, got ${String(c.bias)}`);
+  if (c.nEmbd % c.nHead !== 0)
+    throw new ArgumentError(`GPTConfig: nEmbd ${c.nEmbd} must be a multiple of nHead ${c.nHead}`);
+  if (!(c.dropout >= 0 && c.dropout < 1))
+    throw new ArgumentError(`GPTConfig: dropout must be in [0, 1), got ${c.dropout}`);
+  if (typeof c.bias !== "boolean")
+    throw new ArgumentError(`GPTConfig: bias must be true or false, got ${String(c.bias)}`);
   return Object.freeze(c);
 }
 
@@ -74,7 +87,6 @@ export const PRESETS = Object.freeze({
   /** names-compare's GPT: 2 blocks of the siblings' width 32, context = the longest name + 1 (16), V = 28 */
   names: Object.freeze({ vocabSize: 28, blockSize: 16, nLayer: 2, nHead: 4, nEmbd: 32, dropout: 0, bias: true }),
 } satisfies Record<string, GPTConfig>);
-
 
 /**
  * The number of parameters of a config, counted from the equations (nothing allocated), the tied head
@@ -142,7 +154,8 @@ export class CausalSelfAttention extends Module {
 
   forward(x: Tensor, cache?: LayerCache): Tensor {
     const [B, T, C] = x.shape as [number, number, number]; // x (B, T, C)
-    const nh = this.nHead, hs = C / nh;
+    const nh = this.nHead,
+      hs = C / nh;
     const dropoutP = this.training ? this.dropoutP : 0;
     if (!cache) {
       // the same attention with the heads after the sequence (layout "BTHE"): no transposes to (B, nh, T, hs) and back
@@ -282,11 +295,14 @@ export class GPT extends Module {
   /** The trunk: embeddings, blocks and the final norm; the residual stream before the head, (B, T, C). */
   hidden(idx: Tensor, cache?: KVCache): Tensor {
     if (idx.ndim !== 2) throw new ShapeError(`GPT: idx must be (B, T) token ids, got shape ${fmt(idx.shape)}`);
-    if (idx.dtype !== "int32") throw new DTypeError(`GPT: idx must be int32 token ids, got ${idx.dtype} ${fmt(idx.shape)}`);
+    if (idx.dtype !== "int32")
+      throw new DTypeError(`GPT: idx must be int32 token ids, got ${idx.dtype} ${fmt(idx.shape)}`);
     const T = idx.shape[1]!;
     const P = cache?.length ?? 0;
     if (P + T > this.config.blockSize) {
-      throw new ShapeError(`GPT: ${P ? `${P} cached + ` : ""}${T} tokens exceed blockSize ${this.config.blockSize} (idx ${fmt(idx.shape)})`);
+      throw new ShapeError(
+        `GPT: ${P ? `${P} cached + ` : ""}${T} tokens exceed blockSize ${this.config.blockSize} (idx ${fmt(idx.shape)})`,
+      );
     }
     // x = E[idx] + W_pos[P..P+T)   (learned absolute positions)
     const pos = arange(P, P + T); // (T) int32
@@ -366,8 +382,15 @@ const WEIGHT_MAP: readonly MapEntry[] = [
   e("posEmb.weight", "transformer.wpe.weight"),
   e("blocks.{i}.norm1.weight", "transformer.h.{i}.ln_1.weight"),
   e("blocks.{i}.norm1.bias", "transformer.h.{i}.ln_1.bias"),
-  e(["blocks.{i}.attn.wq.weight", "blocks.{i}.attn.wk.weight", "blocks.{i}.attn.wv.weight"], "transformer.h.{i}.attn.c_attn.weight", true),
-  e(["blocks.{i}.attn.wq.bias", "blocks.{i}.attn.wk.bias", "blocks.{i}.attn.wv.bias"], "transformer.h.{i}.attn.c_attn.bias"),
+  e(
+    ["blocks.{i}.attn.wq.weight", "blocks.{i}.attn.wk.weight", "blocks.{i}.attn.wv.weight"],
+    "transformer.h.{i}.attn.c_attn.weight",
+    true,
+  ),
+  e(
+    ["blocks.{i}.attn.wq.bias", "blocks.{i}.attn.wk.bias", "blocks.{i}.attn.wv.bias"],
+    "transformer.h.{i}.attn.c_attn.bias",
+  ),
   e("blocks.{i}.attn.wo.weight", "transformer.h.{i}.attn.c_proj.weight", true),
   e("blocks.{i}.attn.wo.bias", "transformer.h.{i}.attn.c_proj.bias"),
   e("blocks.{i}.norm2.weight", "transformer.h.{i}.ln_2.weight"),
@@ -384,7 +407,8 @@ const WEIGHT_MAP: readonly MapEntry[] = [
 const SKIPPED = /^(lm_head\.weight|transformer\.h\.\d+\.attn\.(bias|masked_bias))$/;
 
 /** The table with {i} expanded for each block; entries whose tensors the config lacks (bias: false) dropped. */
-const expandedMap = (c: GPTConfig): MapEntry[] => expandMap(WEIGHT_MAP, { i: c.nLayer }, (m) => c.bias || !m.ours[0]!.endsWith(".bias"));
+const expandedMap = (c: GPTConfig): MapEntry[] =>
+  expandMap(WEIGHT_MAP, { i: c.nLayer }, (m) => c.bias || !m.ours[0]!.endsWith(".bias"));
 
 /** A GPT-2 checkpoint's state dict (HF names and layouts) → ours, ready for `model.loadStateDict`. */
 export const fromGPT2Checkpoint = (state: Record<string, Tensor>, config: GPTConfig): Record<string, Tensor> =>

@@ -10,7 +10,16 @@ import { gptConfig } from "./model.js";
 import { CPU_TRAIN, GPTTrainer } from "./train.js";
 
 const model = gptConfig("tiny", { vocabSize: 11, nLayer: 1, nEmbd: 16, nHead: 2, blockSize: 8, dropout: 0.1 });
-const train = { ...CPU_TRAIN, batchSize: 3, warmupIters: 2, lrDecayIters: 12, iters: 12, evalInterval: 4, evalIters: 2, seed: 5 };
+const train = {
+  ...CPU_TRAIN,
+  batchSize: 3,
+  warmupIters: 2,
+  lrDecayIters: 12,
+  iters: 12,
+  evalInterval: 4,
+  evalIters: 2,
+  seed: 5,
+};
 /** A stream of tokens from a seeded generator (0 … 10). */
 function tokens(n: number, seed: number): Int32Array {
   const g = new Generator(seed);
@@ -32,7 +41,8 @@ test("a trainer rebuilt from its serialized checkpoint takes the same steps bit 
   assert.equal(second.step, 4);
   for (let i = 0; i < 4; i++) b.push(second.trainStep().loss);
   assert.deepEqual(b, a);
-  const pa = straight.model.stateDict(), pb = second.model.stateDict();
+  const pa = straight.model.stateDict(),
+    pb = second.model.stateDict();
   for (const k of Object.keys(pa)) assert.deepEqual(pb[k]!.storage, pa[k]!.storage, k);
 });
 

@@ -50,18 +50,37 @@ export interface TrainConfig {
 
 /** nanoGPT's config/train_shakespeare_char.py with its CPU overrides (README: "I only have a macbook"). */
 export const CPU_TRAIN: TrainConfig = Object.freeze({
-  batchSize: 12, lr: 1e-3, minLr: 1e-4, warmupIters: 100, lrDecayIters: 2000, iters: 2000,
-  evalInterval: 250, evalIters: 20, weightDecay: 0.1, beta1: 0.9, beta2: 0.99, gradClip: 1.0, seed: 1337,
+  batchSize: 12,
+  lr: 1e-3,
+  minLr: 1e-4,
+  warmupIters: 100,
+  lrDecayIters: 2000,
+  iters: 2000,
+  evalInterval: 250,
+  evalIters: 20,
+  weightDecay: 0.1,
+  beta1: 0.9,
+  beta2: 0.99,
+  gradClip: 1.0,
+  seed: 1337,
 });
 
 /** Check a training config; throws ArgumentError naming the setting. */
 export function checkTrainConfig(c: TrainConfig): TrainConfig {
   const positive = ["batchSize", "evalInterval", "evalIters", "iters"] as const;
-  for (const k of positive) if (!Number.isInteger(c[k]) || c[k] < 1) throw new ArgumentError(`TrainConfig: ${k} must be a positive integer, got ${c[k]}`);
-  for (const k of ["warmupIters", "lrDecayIters", "seed"] as const) if (!Number.isInteger(c[k]) || c[k] < 0) throw new ArgumentError(`TrainConfig: ${k} must be an integer ≥ 0, got ${c[k]}`);
-  if (c.lrDecayIters < c.warmupIters) throw new ArgumentError(`TrainConfig: lrDecayIters (${c.lrDecayIters}) must be ≥ warmupIters (${c.warmupIters})`);
-  for (const k of ["lr", "minLr", "weightDecay", "gradClip"] as const) if (!(c[k] >= 0 && Number.isFinite(c[k]))) throw new ArgumentError(`TrainConfig: ${k} must be a finite number ≥ 0, got ${c[k]}`);
-  for (const k of ["beta1", "beta2"] as const) if (!(c[k] >= 0 && c[k] < 1)) throw new ArgumentError(`TrainConfig: ${k} must be in [0, 1), got ${c[k]}`);
+  for (const k of positive)
+    if (!Number.isInteger(c[k]) || c[k] < 1)
+      throw new ArgumentError(`TrainConfig: ${k} must be a positive integer, got ${c[k]}`);
+  for (const k of ["warmupIters", "lrDecayIters", "seed"] as const)
+    if (!Number.isInteger(c[k]) || c[k] < 0)
+      throw new ArgumentError(`TrainConfig: ${k} must be an integer ≥ 0, got ${c[k]}`);
+  if (c.lrDecayIters < c.warmupIters)
+    throw new ArgumentError(`TrainConfig: lrDecayIters (${c.lrDecayIters}) must be ≥ warmupIters (${c.warmupIters})`);
+  for (const k of ["lr", "minLr", "weightDecay", "gradClip"] as const)
+    if (!(c[k] >= 0 && Number.isFinite(c[k])))
+      throw new ArgumentError(`TrainConfig: ${k} must be a finite number ≥ 0, got ${c[k]}`);
+  for (const k of ["beta1", "beta2"] as const)
+    if (!(c[k] >= 0 && c[k] < 1)) throw new ArgumentError(`TrainConfig: ${k} must be in [0, 1), got ${c[k]}`);
   return Object.freeze({ ...c });
 }
 
@@ -78,7 +97,10 @@ interface TrainerExtra {
   lastEval: number;
 }
 
-export class GPTTrainer implements TrainingJob<{ loss: number; lr: number; gradNorm: number; skipped: number }, { train: number; val: number }> {
+export class GPTTrainer implements TrainingJob<
+  { loss: number; lr: number; gradNorm: number; skipped: number },
+  { train: number; val: number }
+> {
   readonly modelConfig: GPTConfig;
   readonly config: TrainConfig;
   readonly model: GPT;
@@ -91,21 +113,32 @@ export class GPTTrainer implements TrainingJob<{ loss: number; lr: number; gradN
   /** the step of the last loss estimate (−1: none yet) */
   lastEval = -1;
 
-  constructor(modelConfig: GPTConfig, config: TrainConfig, readonly data: TokenSplits) {
+  constructor(
+    modelConfig: GPTConfig,
+    config: TrainConfig,
+    readonly data: TokenSplits,
+  ) {
     this.modelConfig = gptConfig(modelConfig);
     this.config = checkTrainConfig(config);
     const { blockSize } = this.modelConfig;
     for (const split of ["train", "val"] as const) {
-      if (data[split].length <= blockSize) throw new ArgumentError(`GPTTrainer: the ${split} split has ${data[split].length} tokens, too few for blocks of ${blockSize}`);
+      if (data[split].length <= blockSize)
+        throw new ArgumentError(
+          `GPTTrainer: the ${split} split has ${data[split].length} tokens, too few for blocks of ${blockSize}`,
+        );
     }
     manualSeed(this.config.seed); // dropout masks
     this.generator = new Generator(this.config.seed);
     this.model = new GPT(this.modelConfig, { generator: this.generator });
     // weight decay on the matrices (Linear weights, embeddings), none on biases and LayerNorm gains
     const params = this.model.parameters();
-    const decay = params.filter((p) => p.ndim >= 2), noDecay = params.filter((p) => p.ndim < 2);
+    const decay = params.filter((p) => p.ndim >= 2),
+      noDecay = params.filter((p) => p.ndim < 2);
     const { lr, beta1, beta2, weightDecay } = this.config;
-    this.optimizer = new AdamW([{ params: decay, weightDecay }, ...(noDecay.length ? [{ params: noDecay, weightDecay: 0 }] : [])], { lr, betas: [beta1, beta2] });
+    this.optimizer = new AdamW(
+      [{ params: decay, weightDecay }, ...(noDecay.length ? [{ params: noDecay, weightDecay: 0 }] : [])],
+      { lr, betas: [beta1, beta2] },
+    );
     const { warmupIters, lrDecayIters, minLr } = this.config;
     this.scheduler = new CosineWithWarmupLR(this.optimizer, { warmupIters, lrDecayIters, maxLr: lr, minLr });
   }
@@ -206,7 +239,10 @@ export class GPTTrainer implements TrainingJob<{ loss: number; lr: number; gradN
   static fromCheckpoint(ckpt: LoadedCheckpoint, data: TokenSplits, overrides: Partial<TrainConfig> = {}): GPTTrainer {
     const { model, train } = checkpointConfig(ckpt);
     const t = new GPTTrainer(model, { ...train, ...overrides }, data);
-    if (!ckpt.optimizer || !ckpt.scheduler || !ckpt.rng) throw new LoadError("GPTTrainer: the checkpoint has no optimizer, scheduler or generator state (was it written by GPTTrainer.checkpoint?)");
+    if (!ckpt.optimizer || !ckpt.scheduler || !ckpt.rng)
+      throw new LoadError(
+        "GPTTrainer: the checkpoint has no optimizer, scheduler or generator state (was it written by GPTTrainer.checkpoint?)",
+      );
     try {
       t.model.loadStateDict(ckpt.model);
       t.optimizer.loadStateDict(stateDictFromTensors(ckpt.optimizer.tensors, ckpt.optimizer.json));
@@ -229,7 +265,13 @@ export class GPTTrainer implements TrainingJob<{ loss: number; lr: number; gradN
  * these, a file claiming `nLayer: 1e6` or `blockSize: 1e9` would allocate gigabytes before any other
  * check. (GPT-3 175B has 96 layers, 12,288 channels, context 2,048.)
  */
-export const CHECKPOINT_CAPS = Object.freeze({ nLayer: 1024, nHead: 1024, nEmbd: 65536, blockSize: 1 << 20, vocabSize: 1 << 22 });
+export const CHECKPOINT_CAPS = Object.freeze({
+  nLayer: 1024,
+  nHead: 1024,
+  nEmbd: 65536,
+  blockSize: 1 << 20,
+  vocabSize: 1 << 22,
+});
 
 /**
  * The model and training configs of a GPT checkpoint, checked before anything is built from them: the
@@ -238,10 +280,16 @@ export const CHECKPOINT_CAPS = Object.freeze({ nLayer: 1024, nHead: 1024, nEmbd:
  * model is allocated); the training config as checkTrainConfig checks it; the step within the run's
  * iters; the dropout generator's state. Any problem is a LoadError.
  */
-export function checkpointConfig(ckpt: LoadedCheckpoint): { model: GPTConfig; train: TrainConfig; config: Record<string, unknown> } {
+export function checkpointConfig(ckpt: LoadedCheckpoint): {
+  model: GPTConfig;
+  train: TrainConfig;
+  config: Record<string, unknown>;
+} {
   const c = ckpt.config as Record<string, unknown> | undefined;
   if (!c || typeof c !== "object" || c.kind !== "gpt" || typeof c.model !== "object" || c.model === null) {
-    throw new LoadError(`not a GPT checkpoint (its config.kind is ${JSON.stringify((c as { kind?: unknown } | undefined)?.kind ?? null)})`);
+    throw new LoadError(
+      `not a GPT checkpoint (its config.kind is ${JSON.stringify((c as { kind?: unknown } | undefined)?.kind ?? null)})`,
+    );
   }
   let model: GPTConfig, train: TrainConfig;
   try {
@@ -253,7 +301,9 @@ export function checkpointConfig(ckpt: LoadedCheckpoint): { model: GPTConfig; tr
   const expected = countParameters(model);
   const held = heldValues(ckpt.model);
   if (held !== expected) {
-    throw new LoadError(`the checkpoint's model config (${model.nLayer} layers, ${model.nEmbd} channels, context ${model.blockSize}, vocabulary ${model.vocabSize}) has ${expected.toLocaleString("en-US")} parameters, but the file holds ${held.toLocaleString("en-US")} weights`);
+    throw new LoadError(
+      `the checkpoint's model config (${model.nLayer} layers, ${model.nEmbd} channels, context ${model.blockSize}, vocabulary ${model.vocabSize}) has ${expected.toLocaleString("en-US")} parameters, but the file holds ${held.toLocaleString("en-US")} weights`,
+    );
   }
   try {
     train = checkTrainConfig(c.train as TrainConfig);
@@ -262,8 +312,18 @@ export function checkpointConfig(ckpt: LoadedCheckpoint): { model: GPTConfig; tr
   }
   checkRunState("the checkpoint", ckpt, { totalSteps: train.iters, generators: ["dropoutRng"] });
   const extra = ckpt.extra as Record<string, unknown> | undefined;
-  if (extra !== undefined && "lastEval" in extra && !(Number.isSafeInteger(extra.lastEval) && (extra.lastEval as number) >= -1 && (extra.lastEval as number) <= ckpt.step)) {
-    throw new LoadError(`the checkpoint's extra.lastEval is ${JSON.stringify(extra.lastEval)}, expected an integer from -1 to the step ${ckpt.step}`);
+  if (
+    extra !== undefined &&
+    "lastEval" in extra &&
+    !(
+      Number.isSafeInteger(extra.lastEval) &&
+      (extra.lastEval as number) >= -1 &&
+      (extra.lastEval as number) <= ckpt.step
+    )
+  ) {
+    throw new LoadError(
+      `the checkpoint's extra.lastEval is ${JSON.stringify(extra.lastEval)}, expected an integer from -1 to the step ${ckpt.step}`,
+    );
   }
   return { model, train, config: c };
 }

@@ -50,43 +50,100 @@ export interface HiFiGANConfig {
 export const PRESETS = Object.freeze({
   /** HiFi-GAN V1 (Table 5; 22.05 kHz, hop 256) */
   v1: Object.freeze({
-    nMels: 80, initialChannels: 512, upsampleRates: [8, 8, 2, 2], upsampleKernels: [16, 16, 4, 4], resblockKernels: [3, 7, 11],
-    resblockDilations: [[1, 3, 5], [1, 3, 5], [1, 3, 5]], periods: [2, 3, 5, 7, 11], mpdChannels: [32, 128, 512, 1024],
+    nMels: 80,
+    initialChannels: 512,
+    upsampleRates: [8, 8, 2, 2],
+    upsampleKernels: [16, 16, 4, 4],
+    resblockKernels: [3, 7, 11],
+    resblockDilations: [
+      [1, 3, 5],
+      [1, 3, 5],
+      [1, 3, 5],
+    ],
+    periods: [2, 3, 5, 7, 11],
+    mpdChannels: [32, 128, 512, 1024],
     msdChannels: [128, 128, 256, 512, 1024, 1024, 1024],
   }),
   /** a CPU-sized vocoder for the 16 kHz corpus (hop 200 = 5 · 5 · 4 · 2) */
   small: Object.freeze({
-    nMels: 80, initialChannels: 128, upsampleRates: [5, 5, 4, 2], upsampleKernels: [11, 11, 8, 4], resblockKernels: [3, 7],
-    resblockDilations: [[1, 3], [1, 3]], periods: [2, 3, 5, 7, 11], mpdChannels: [8, 16, 32, 64],
+    nMels: 80,
+    initialChannels: 128,
+    upsampleRates: [5, 5, 4, 2],
+    upsampleKernels: [11, 11, 8, 4],
+    resblockKernels: [3, 7],
+    resblockDilations: [
+      [1, 3],
+      [1, 3],
+    ],
+    periods: [2, 3, 5, 7, 11],
+    mpdChannels: [8, 16, 32, 64],
     msdChannels: [16, 16, 32, 64, 64, 64, 64],
   }),
   /** the fixture's configuration */
   tiny: Object.freeze({
-    nMels: 4, initialChannels: 8, upsampleRates: [2, 3], upsampleKernels: [4, 5], resblockKernels: [3, 5],
-    resblockDilations: [[1, 2], [1, 3]], periods: [2, 3], mpdChannels: [2, 4, 4, 8], msdChannels: [16, 16, 16, 16, 16, 16, 4],
+    nMels: 4,
+    initialChannels: 8,
+    upsampleRates: [2, 3],
+    upsampleKernels: [4, 5],
+    resblockKernels: [3, 5],
+    resblockDilations: [
+      [1, 2],
+      [1, 3],
+    ],
+    periods: [2, 3],
+    mpdChannels: [2, 4, 4, 8],
+    msdChannels: [16, 16, 16, 16, 16, 16, 4],
   }),
 } satisfies Record<string, HiFiGANConfig>);
 
-export function hifiganConfig(base: HiFiGANConfig | keyof typeof PRESETS, overrides: Partial<HiFiGANConfig> = {}): HiFiGANConfig {
+export function hifiganConfig(
+  base: HiFiGANConfig | keyof typeof PRESETS,
+  overrides: Partial<HiFiGANConfig> = {},
+): HiFiGANConfig {
   const preset = typeof base === "string" ? (PRESETS as Record<string, HiFiGANConfig>)[base] : base;
-  if (!preset) throw new ArgumentError(`HiFiGANConfig: unknown preset "${String(base)}"; the presets are ${Object.keys(PRESETS).join(", ")}`);
+  if (!preset)
+    throw new ArgumentError(
+      `HiFiGANConfig: unknown preset "${String(base)}"; the presets are ${Object.keys(PRESETS).join(", ")}`,
+    );
   const c = { ...preset, ...overrides };
   const ints = (xs: readonly number[]) => xs.every((n) => Number.isInteger(n) && n >= 1 && n <= 1 << 16);
-  if (!ints([c.nMels, c.initialChannels])) throw new ArgumentError(`HiFiGANConfig: nMels and initialChannels must be positive integers`);
-  if (c.upsampleRates.length === 0 || c.upsampleRates.length !== c.upsampleKernels.length || !ints(c.upsampleRates) || !ints(c.upsampleKernels)) {
-    throw new ArgumentError(`HiFiGANConfig: upsampleRates and upsampleKernels must be lists of the same length of positive integers`);
+  if (!ints([c.nMels, c.initialChannels]))
+    throw new ArgumentError(`HiFiGANConfig: nMels and initialChannels must be positive integers`);
+  if (
+    c.upsampleRates.length === 0 ||
+    c.upsampleRates.length !== c.upsampleKernels.length ||
+    !ints(c.upsampleRates) ||
+    !ints(c.upsampleKernels)
+  ) {
+    throw new ArgumentError(
+      `HiFiGANConfig: upsampleRates and upsampleKernels must be lists of the same length of positive integers`,
+    );
   }
   c.upsampleRates.forEach((u, i) => {
-    if ((c.upsampleKernels[i]! - u) % 2 !== 0 || c.upsampleKernels[i]! < u) throw new ArgumentError(`HiFiGANConfig: upsample kernel ${c.upsampleKernels[i]} must be ≥ rate ${u} with an even difference (exact ×${u} lengths)`);
+    if ((c.upsampleKernels[i]! - u) % 2 !== 0 || c.upsampleKernels[i]! < u)
+      throw new ArgumentError(
+        `HiFiGANConfig: upsample kernel ${c.upsampleKernels[i]} must be ≥ rate ${u} with an even difference (exact ×${u} lengths)`,
+      );
   });
-  if (c.initialChannels % 2 ** c.upsampleRates.length !== 0) throw new ArgumentError(`HiFiGANConfig: initialChannels ${c.initialChannels} must halve ${c.upsampleRates.length} times`);
-  if (c.resblockKernels.length === 0 || c.resblockKernels.length !== c.resblockDilations.length || c.resblockKernels.some((k) => k % 2 !== 1)) {
+  if (c.initialChannels % 2 ** c.upsampleRates.length !== 0)
+    throw new ArgumentError(
+      `HiFiGANConfig: initialChannels ${c.initialChannels} must halve ${c.upsampleRates.length} times`,
+    );
+  if (
+    c.resblockKernels.length === 0 ||
+    c.resblockKernels.length !== c.resblockDilations.length ||
+    c.resblockKernels.some((k) => k % 2 !== 1)
+  ) {
     throw new ArgumentError(`HiFiGANConfig: one list of dilations per odd resblock kernel`);
   }
-  if (c.mpdChannels.length !== 4 || c.msdChannels.length !== 7 || !ints(c.periods)) throw new ArgumentError(`HiFiGANConfig: 4 MPD widths, 7 MSD widths and positive periods`);
+  if (c.mpdChannels.length !== 4 || c.msdChannels.length !== 7 || !ints(c.periods))
+    throw new ArgumentError(`HiFiGANConfig: 4 MPD widths, 7 MSD widths and positive periods`);
   for (const [i, g] of MSD_GROUPS.entries()) {
     const inC = i === 0 ? 1 : c.msdChannels[i - 1]!;
-    if (inC % g !== 0 || c.msdChannels[i]! % g !== 0) throw new ArgumentError(`HiFiGANConfig: MSD layer ${i} has groups ${g}; widths ${inC} → ${c.msdChannels[i]} must divide by it`);
+    if (inC % g !== 0 || c.msdChannels[i]! % g !== 0)
+      throw new ArgumentError(
+        `HiFiGANConfig: MSD layer ${i} has groups ${g}; widths ${inC} → ${c.msdChannels[i]} must divide by it`,
+      );
   }
   return Object.freeze(c);
 }
@@ -95,7 +152,9 @@ export function hifiganConfig(base: HiFiGANConfig | keyof typeof PRESETS, overri
 export const hopOf = (c: HiFiGANConfig) => c.upsampleRates.reduce((a, b) => a * b, 1);
 
 const LRELU = 0.1;
-const MSD_KERNELS = [15, 41, 41, 41, 41, 41, 5], MSD_STRIDES = [1, 2, 2, 4, 4, 1, 1], MSD_GROUPS = [1, 4, 16, 16, 16, 16, 1];
+const MSD_KERNELS = [15, 41, 41, 41, 41, 41, 5],
+  MSD_STRIDES = [1, 2, 2, 4, 4, 1, 1],
+  MSD_GROUPS = [1, 4, 16, 16, 16, 16, 1];
 
 // =====================================================================================================
 // Generator
@@ -105,7 +164,13 @@ class ConvTranspose1d extends Module {
   weight: Parameter; // (Cin, Cout, k)
   bias: Parameter; //   (Cout)
 
-  constructor(readonly inC: number, readonly outC: number, readonly k: number, readonly u: number, opts: InitOptions) {
+  constructor(
+    readonly inC: number,
+    readonly outC: number,
+    readonly k: number,
+    readonly u: number,
+    opts: InitOptions,
+  ) {
     super();
     this.weight = param([inC, outC, k]);
     this.bias = param([outC]);
@@ -116,7 +181,10 @@ class ConvTranspose1d extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const y = F.convTranspose2d(x.unsqueeze(2), this.weight.unsqueeze(2), this.bias, { stride: [1, this.u], padding: [0, (this.k - this.u) / 2] }); // (B, Cout, 1, T·u)
+    const y = F.convTranspose2d(x.unsqueeze(2), this.weight.unsqueeze(2), this.bias, {
+      stride: [1, this.u],
+      padding: [0, (this.k - this.u) / 2],
+    }); // (B, Cout, 1, T·u)
     return y.squeeze(2); // (B, Cout, T·u)
   }
 }
@@ -128,7 +196,9 @@ class ResBlock extends Module {
 
   constructor(C: number, k: number, dilations: readonly number[], opts: InitOptions) {
     super();
-    this.convs1 = new ModuleList(dilations.map((d) => new Conv1d(C, C, k, { dilation: d, padding: (d * (k - 1)) / 2, ...opts })));
+    this.convs1 = new ModuleList(
+      dilations.map((d) => new Conv1d(C, C, k, { dilation: d, padding: (d * (k - 1)) / 2, ...opts })),
+    );
     this.convs2 = new ModuleList(dilations.map(() => new Conv1d(C, C, k, { padding: (k - 1) / 2, ...opts })));
   }
 
@@ -147,21 +217,35 @@ export class Generator extends Module {
   resblocks: ModuleList<ResBlock>; // upsample i uses blocks i·K … i·K + K − 1
   convPost: Conv1d;
 
-  constructor(readonly config: HiFiGANConfig, opts: InitOptions = {}) {
+  constructor(
+    readonly config: HiFiGANConfig,
+    opts: InitOptions = {},
+  ) {
     super();
-    const c = config, K = c.resblockKernels.length;
+    const c = config,
+      K = c.resblockKernels.length;
     this.convPre = new Conv1d(c.nMels, c.initialChannels, 7, { padding: 3, ...opts });
-    this.ups = new ModuleList(c.upsampleRates.map((u, i) => new ConvTranspose1d(c.initialChannels >> i, c.initialChannels >> (i + 1), c.upsampleKernels[i]!, u, opts)));
+    this.ups = new ModuleList(
+      c.upsampleRates.map(
+        (u, i) =>
+          new ConvTranspose1d(c.initialChannels >> i, c.initialChannels >> (i + 1), c.upsampleKernels[i]!, u, opts),
+      ),
+    );
     const blocks: ResBlock[] = [];
-    c.upsampleRates.forEach((_, i) => { for (let j = 0; j < K; j++) blocks.push(new ResBlock(c.initialChannels >> (i + 1), c.resblockKernels[j]!, c.resblockDilations[j]!, opts)); });
+    c.upsampleRates.forEach((_, i) => {
+      for (let j = 0; j < K; j++)
+        blocks.push(new ResBlock(c.initialChannels >> (i + 1), c.resblockKernels[j]!, c.resblockDilations[j]!, opts));
+    });
     this.resblocks = new ModuleList(blocks);
     this.convPost = new Conv1d(c.initialChannels >> c.upsampleRates.length, 1, 7, { padding: 3, ...opts });
   }
 
   /** mel (B, M, Tm) → waveform (B, 1, Tm · hop) in (−1, 1). */
   forward(mel: Tensor): Tensor {
-    const c = this.config, K = c.resblockKernels.length;
-    if (mel.ndim !== 3 || mel.shape[1] !== c.nMels) throw new ShapeError(`HiFiGAN Generator: mel ${fmt(mel.shape)} must be (B, ${c.nMels}, Tm)`);
+    const c = this.config,
+      K = c.resblockKernels.length;
+    if (mel.ndim !== 3 || mel.shape[1] !== c.nMels)
+      throw new ShapeError(`HiFiGAN Generator: mel ${fmt(mel.shape)} must be (B, ${c.nMels}, Tm)`);
     let x = this.convPre.forward(mel); // (B, C₀, Tm)
     for (let i = 0; i < c.upsampleRates.length; i++) {
       x = this.ups.at(i).forward(F.leakyRelu(x, LRELU)); // (B, C₀/2^{i+1}, T_i · u_i)
@@ -182,7 +266,11 @@ export class Generator extends Module {
  * What both discriminators do after shaping their input: each convolution then LeakyReLU(0.1), a last
  * convolution to one channel; the score map flattened per example and every layer's output (feature matching).
  */
-function convChain(convs: Iterable<Module & { forward(x: Tensor): Tensor }>, convPost: Module & { forward(x: Tensor): Tensor }, h: Tensor): { score: Tensor; features: Tensor[] } {
+function convChain(
+  convs: Iterable<Module & { forward(x: Tensor): Tensor }>,
+  convPost: Module & { forward(x: Tensor): Tensor },
+  h: Tensor,
+): { score: Tensor; features: Tensor[] } {
   const features: Tensor[] = [];
   for (const conv of convs) {
     h = F.leakyRelu(conv.forward(h), LRELU);
@@ -198,10 +286,20 @@ class PeriodDiscriminator extends Module {
   convs: ModuleList<Conv2d>;
   convPost: Conv2d;
 
-  constructor(readonly period: number, widths: readonly number[], opts: InitOptions) {
+  constructor(
+    readonly period: number,
+    widths: readonly number[],
+    opts: InitOptions,
+  ) {
     super();
     const chans = [1, ...widths, widths[3]];
-    this.convs = new ModuleList(chans.slice(0, 5).map((inC, i) => new Conv2d(inC!, chans[i + 1]!, [5, 1], { stride: [i < 4 ? 3 : 1, 1], padding: [2, 0], ...opts })));
+    this.convs = new ModuleList(
+      chans
+        .slice(0, 5)
+        .map(
+          (inC, i) => new Conv2d(inC!, chans[i + 1]!, [5, 1], { stride: [i < 4 ? 3 : 1, 1], padding: [2, 0], ...opts }),
+        ),
+    );
     this.convPost = new Conv2d(widths[3]!, 1, [3, 1], { padding: [1, 0], ...opts });
   }
 
@@ -222,7 +320,17 @@ class ScaleDiscriminator extends Module {
 
   constructor(widths: readonly number[], opts: InitOptions) {
     super();
-    this.convs = new ModuleList(widths.map((w, i) => new Conv1d(i === 0 ? 1 : widths[i - 1]!, w, MSD_KERNELS[i]!, { stride: MSD_STRIDES[i], groups: MSD_GROUPS[i], padding: (MSD_KERNELS[i]! - 1) / 2, ...opts })));
+    this.convs = new ModuleList(
+      widths.map(
+        (w, i) =>
+          new Conv1d(i === 0 ? 1 : widths[i - 1]!, w, MSD_KERNELS[i]!, {
+            stride: MSD_STRIDES[i],
+            groups: MSD_GROUPS[i],
+            padding: (MSD_KERNELS[i]! - 1) / 2,
+            ...opts,
+          }),
+      ),
+    );
     this.convPost = new Conv1d(widths[6]!, 1, 3, { padding: 1, ...opts });
   }
 
@@ -235,7 +343,10 @@ export class Discriminators extends Module {
   mpd: ModuleList<PeriodDiscriminator>;
   msd: ModuleList<ScaleDiscriminator>;
 
-  constructor(readonly config: HiFiGANConfig, opts: InitOptions = {}) {
+  constructor(
+    readonly config: HiFiGANConfig,
+    opts: InitOptions = {},
+  ) {
     super();
     this.mpd = new ModuleList(config.periods.map((p) => new PeriodDiscriminator(p, config.mpdChannels, opts)));
     this.msd = new ModuleList([0, 1, 2].map(() => new ScaleDiscriminator(config.msdChannels, opts)));
@@ -260,12 +371,16 @@ export class Discriminators extends Module {
 /** The discriminators' loss: Σ_k E[(D_k(x) − 1)²] + E[D_k(G(s))²]. */
 export function discriminatorLoss(real: { score: Tensor }[], fake: { score: Tensor }[]): Tensor {
   let loss = real[0]!.score.sub(1).pow(2).mean().add(fake[0]!.score.pow(2).mean());
-  for (let k = 1; k < real.length; k++) loss = loss.add(real[k]!.score.sub(1).pow(2).mean()).add(fake[k]!.score.pow(2).mean());
+  for (let k = 1; k < real.length; k++)
+    loss = loss.add(real[k]!.score.sub(1).pow(2).mean()).add(fake[k]!.score.pow(2).mean());
   return loss;
 }
 
 /** The generator's adversarial loss Σ_k E[(D_k(G(s)) − 1)²] and feature matching Σ_k Σ_i ‖D_k^i(x) − D_k^i(G(s))‖₁ / N_i. */
-export function generatorLosses(real: { features: Tensor[] }[], fake: { score: Tensor; features: Tensor[] }[]): { adversarial: Tensor; featureMatching: Tensor } {
+export function generatorLosses(
+  real: { features: Tensor[] }[],
+  fake: { score: Tensor; features: Tensor[] }[],
+): { adversarial: Tensor; featureMatching: Tensor } {
   let adversarial = fake[0]!.score.sub(1).pow(2).mean();
   for (let k = 1; k < fake.length; k++) adversarial = adversarial.add(fake[k]!.score.sub(1).pow(2).mean());
   let featureMatching: Tensor | null = null;

@@ -36,15 +36,27 @@ export interface CLIPTextConfig {
 
 export const CLIP_PRESETS = Object.freeze({
   /** CLIP ViT-L/14's text encoder, which Stable Diffusion v1 uses: 123,060,480 parameters */
-  "clip-vit-l-14-text": Object.freeze({ vocabSize: 49408, maxPositions: 77, width: 768, layers: 12, heads: 12, mlpWidth: 3072 }),
+  "clip-vit-l-14-text": Object.freeze({
+    vocabSize: 49408,
+    maxPositions: 77,
+    width: 768,
+    layers: 12,
+    heads: 12,
+    mlpWidth: 3072,
+  }),
 } satisfies Record<string, CLIPTextConfig>);
 
-export function clipTextConfig(base: CLIPTextConfig | keyof typeof CLIP_PRESETS, overrides: Partial<CLIPTextConfig> = {}): CLIPTextConfig {
+export function clipTextConfig(
+  base: CLIPTextConfig | keyof typeof CLIP_PRESETS,
+  overrides: Partial<CLIPTextConfig> = {},
+): CLIPTextConfig {
   const c = { ...(typeof base === "string" ? CLIP_PRESETS[base] : base), ...overrides };
   for (const key of ["vocabSize", "maxPositions", "width", "layers", "heads", "mlpWidth"] as const) {
-    if (!(Number.isInteger(c[key]) && c[key] >= 1)) throw new ArgumentError(`CLIPTextConfig: ${key} must be a positive integer, got ${c[key]}`);
+    if (!(Number.isInteger(c[key]) && c[key] >= 1))
+      throw new ArgumentError(`CLIPTextConfig: ${key} must be a positive integer, got ${c[key]}`);
   }
-  if (c.width % c.heads !== 0) throw new ArgumentError(`CLIPTextConfig: width ${c.width} must be divisible by heads ${c.heads}`);
+  if (c.width % c.heads !== 0)
+    throw new ArgumentError(`CLIPTextConfig: width ${c.width} must be divisible by heads ${c.heads}`);
   return Object.freeze({ ...c });
 }
 
@@ -59,7 +71,11 @@ export class CausalSelfAttention extends Module {
   wk: Linear;
   wv: Linear;
   wo: Linear;
-  constructor(d: number, readonly heads: number, g: Generator) {
+  constructor(
+    d: number,
+    readonly heads: number,
+    g: Generator,
+  ) {
     super();
     this.wq = new Linear(d, d, { generator: g });
     this.wk = new Linear(d, d, { generator: g });
@@ -68,7 +84,8 @@ export class CausalSelfAttention extends Module {
   }
   forward(x: Tensor): Tensor {
     const [B, T, D] = x.shape as [number, number, number];
-    const nh = this.heads, hs = D / nh;
+    const nh = this.heads,
+      hs = D / nh;
     const q = this.wq.forward(x).reshape([B, T, nh, hs]).transpose(1, 2); // (B, nh, T, hs)
     const k = this.wk.forward(x).reshape([B, T, nh, hs]).transpose(1, 2); // (B, nh, T, hs)
     const v = this.wv.forward(x).reshape([B, T, nh, hs]).transpose(1, 2); // (B, nh, T, hs)
@@ -133,7 +150,9 @@ export class CLIPTextModel extends Module {
   forward(ids: Tensor): { hidden: Tensor; pooled: Tensor } {
     const c = this.config;
     if (ids.ndim !== 2 || ids.dtype !== "int32" || ids.shape[1]! > c.maxPositions || ids.shape[1]! < 1) {
-      throw new ShapeError(`CLIPTextModel: expected int32 ids (B, T) with 1 ≤ T ≤ ${c.maxPositions}, got ${ids.dtype} ${fmt(ids.shape)}`);
+      throw new ShapeError(
+        `CLIPTextModel: expected int32 ids (B, T) with 1 ≤ T ≤ ${c.maxPositions}, got ${ids.dtype} ${fmt(ids.shape)}`,
+      );
     }
     const [B, T] = ids.shape as [number, number];
     let x = this.tokenEmb.forward(ids).add(this.posEmb.forward(arange(0, T, 1, { dtype: "int32" }))); // (B, T, D)

@@ -23,15 +23,24 @@ import { CLIPTextModel, clipTextConfig, type CLIPTextConfig } from "./clip-text.
 
 type Rule = readonly [RegExp, string];
 
-const rewrite = (rules: readonly Rule[]) => (name: string): string => rules.reduce((s, [re, to]) => s.replace(re, to), name);
+const rewrite =
+  (rules: readonly Rule[]) =>
+  (name: string): string =>
+    rules.reduce((s, [re, to]) => s.replace(re, to), name);
 
 /** Inside an attention block: ours → diffusers' Attention (to_q, to_k, to_v, to_out.0). */
 const ATTENTION: readonly Rule[] = [
-  [/\.wq\./, ".to_q."], [/\.wk\./, ".to_k."], [/\.wv\./, ".to_v."], [/\.wo\./, ".to_out.0."],
+  [/\.wq\./, ".to_q."],
+  [/\.wk\./, ".to_k."],
+  [/\.wv\./, ".to_v."],
+  [/\.wo\./, ".to_out.0."],
 ];
 
 /** A residual block: ours → diffusers' ResnetBlock2D. */
-const RESNET: readonly Rule[] = [[/\.timeProj\./, ".time_emb_proj."], [/\.skip\./, ".conv_shortcut."]];
+const RESNET: readonly Rule[] = [
+  [/\.timeProj\./, ".time_emb_proj."],
+  [/\.skip\./, ".conv_shortcut."],
+];
 
 /**
  * | ours                                   | diffusers UNet2DConditionModel                         |
@@ -47,16 +56,25 @@ const RESNET: readonly Rule[] = [[/\.timeProj\./, ".time_emb_proj."], [/\.skip\.
  * | midRes1, midAttn, midRes2              | mid_block.resnets.0, mid_block.attentions.0, mid_block.resnets.1 |
  */
 export const unetToDiffusers = rewrite([
-  [/^convIn\./, "conv_in."], [/^normOut\./, "conv_norm_out."], [/^convOut\./, "conv_out."],
-  [/^time\.linear1\./, "time_embedding.linear_1."], [/^time\.linear2\./, "time_embedding.linear_2."],
+  [/^convIn\./, "conv_in."],
+  [/^normOut\./, "conv_norm_out."],
+  [/^convOut\./, "conv_out."],
+  [/^time\.linear1\./, "time_embedding.linear_1."],
+  [/^time\.linear2\./, "time_embedding.linear_2."],
   [/^(down|up)\.(\d+)\.res\.(\d+)\./, "$1_blocks.$2.resnets.$3."],
   [/^(down|up)\.(\d+)\.attn\.(\d+)\./, "$1_blocks.$2.attentions.$3."],
-  [/^down\.(\d+)\.down\./, "down_blocks.$1.downsamplers.0."], [/^up\.(\d+)\.up\./, "up_blocks.$1.upsamplers.0."],
-  [/^midRes1\./, "mid_block.resnets.0."], [/^midRes2\./, "mid_block.resnets.1."], [/^midAttn\./, "mid_block.attentions.0."],
+  [/^down\.(\d+)\.down\./, "down_blocks.$1.downsamplers.0."],
+  [/^up\.(\d+)\.up\./, "up_blocks.$1.upsamplers.0."],
+  [/^midRes1\./, "mid_block.resnets.0."],
+  [/^midRes2\./, "mid_block.resnets.1."],
+  [/^midAttn\./, "mid_block.attentions.0."],
   [/(attentions\.\d+\.)(norm[123]|attn[12]|ff)\./, "$1transformer_blocks.0.$2."],
-  [/\.projIn\./, ".proj_in."], [/\.projOut\./, ".proj_out."],
-  [/\.ff\.up\./, ".ff.net.0.proj."], [/\.ff\.down\./, ".ff.net.2."],
-  ...ATTENTION, ...RESNET,
+  [/\.projIn\./, ".proj_in."],
+  [/\.projOut\./, ".proj_out."],
+  [/\.ff\.up\./, ".ff.net.0.proj."],
+  [/\.ff\.down\./, ".ff.net.2."],
+  ...ATTENTION,
+  ...RESNET,
 ]);
 
 /**
@@ -69,13 +87,21 @@ export const unetToDiffusers = rewrite([
  * | convIn, normOut, convOut, quantConv, postQuantConv | conv_in, conv_norm_out, conv_out, quant_conv, post_quant_conv |
  */
 export const vaeToDiffusers = rewrite([
-  [/^(encoder|decoder)\.convIn\./, "$1.conv_in."], [/^(encoder|decoder)\.normOut\./, "$1.conv_norm_out."], [/^(encoder|decoder)\.convOut\./, "$1.conv_out."],
-  [/^quantConv\./, "quant_conv."], [/^postQuantConv\./, "post_quant_conv."],
-  [/^encoder\.down\.(\d+)\.res\.(\d+)\./, "encoder.down_blocks.$1.resnets.$2."], [/^encoder\.down\.(\d+)\.resample\./, "encoder.down_blocks.$1.downsamplers.0."],
-  [/^decoder\.up\.(\d+)\.res\.(\d+)\./, "decoder.up_blocks.$1.resnets.$2."], [/^decoder\.up\.(\d+)\.resample\./, "decoder.up_blocks.$1.upsamplers.0."],
-  [/\.midRes1\./, ".mid_block.resnets.0."], [/\.midRes2\./, ".mid_block.resnets.1."],
-  [/\.midAttn\.norm\./, ".mid_block.attentions.0.group_norm."], [/\.midAttn\.attn\./, ".mid_block.attentions.0."],
-  ...ATTENTION, ...RESNET,
+  [/^(encoder|decoder)\.convIn\./, "$1.conv_in."],
+  [/^(encoder|decoder)\.normOut\./, "$1.conv_norm_out."],
+  [/^(encoder|decoder)\.convOut\./, "$1.conv_out."],
+  [/^quantConv\./, "quant_conv."],
+  [/^postQuantConv\./, "post_quant_conv."],
+  [/^encoder\.down\.(\d+)\.res\.(\d+)\./, "encoder.down_blocks.$1.resnets.$2."],
+  [/^encoder\.down\.(\d+)\.resample\./, "encoder.down_blocks.$1.downsamplers.0."],
+  [/^decoder\.up\.(\d+)\.res\.(\d+)\./, "decoder.up_blocks.$1.resnets.$2."],
+  [/^decoder\.up\.(\d+)\.resample\./, "decoder.up_blocks.$1.upsamplers.0."],
+  [/\.midRes1\./, ".mid_block.resnets.0."],
+  [/\.midRes2\./, ".mid_block.resnets.1."],
+  [/\.midAttn\.norm\./, ".mid_block.attentions.0.group_norm."],
+  [/\.midAttn\.attn\./, ".mid_block.attentions.0."],
+  ...ATTENTION,
+  ...RESNET,
 ]);
 
 /**
@@ -88,11 +114,14 @@ export const vaeToDiffusers = rewrite([
  * | normF                         | text_model.final_layer_norm                                     |
  */
 export const clipToTransformers = rewrite([
-  [/^tokenEmb\./, "text_model.embeddings.token_embedding."], [/^posEmb\./, "text_model.embeddings.position_embedding."],
+  [/^tokenEmb\./, "text_model.embeddings.token_embedding."],
+  [/^posEmb\./, "text_model.embeddings.position_embedding."],
   [/^normF\./, "text_model.final_layer_norm."],
   [/^blocks\.(\d+)\.norm([12])\./, "text_model.encoder.layers.$1.layer_norm$2."],
-  [/^blocks\.(\d+)\.attn\.w([qkv])\./, "text_model.encoder.layers.$1.self_attn.$2_proj."], [/^blocks\.(\d+)\.attn\.wo\./, "text_model.encoder.layers.$1.self_attn.out_proj."],
-  [/^blocks\.(\d+)\.mlp\.up\./, "text_model.encoder.layers.$1.mlp.fc1."], [/^blocks\.(\d+)\.mlp\.down\./, "text_model.encoder.layers.$1.mlp.fc2."],
+  [/^blocks\.(\d+)\.attn\.w([qkv])\./, "text_model.encoder.layers.$1.self_attn.$2_proj."],
+  [/^blocks\.(\d+)\.attn\.wo\./, "text_model.encoder.layers.$1.self_attn.out_proj."],
+  [/^blocks\.(\d+)\.mlp\.up\./, "text_model.encoder.layers.$1.mlp.fc1."],
+  [/^blocks\.(\d+)\.mlp\.down\./, "text_model.encoder.layers.$1.mlp.fc2."],
 ]);
 
 /** Checkpoint tensors that are not parameters and are ignored: CLIP's position_ids buffer. */
@@ -104,7 +133,12 @@ export function toCheckpointNames(model: Module, map: (name: string) => string):
 }
 
 /** Load a checkpoint's tensors into the model through a weight map, every name and shape checked. */
-export function loadCheckpointNames(model: Module, tensors: Record<string, Tensor>, map: (name: string) => string, what: string): void {
+export function loadCheckpointNames(
+  model: Module,
+  tensors: Record<string, Tensor>,
+  map: (name: string) => string,
+  what: string,
+): void {
   checkCheckpointNames(model, tensors, map, what);
   const state: Record<string, Tensor> = {};
   for (const [name, t] of Object.entries(model.stateDict())) {
@@ -117,7 +151,12 @@ export function loadCheckpointNames(model: Module, tensors: Record<string, Tenso
 }
 
 /** Every tensor the model needs is in the checkpoint with its shape (a 1×1 conv for a Linear allowed), and no other. */
-export function checkCheckpointNames(model: Module, tensors: Record<string, Tensor>, map: (name: string) => string, what: string): void {
+export function checkCheckpointNames(
+  model: Module,
+  tensors: Record<string, Tensor>,
+  map: (name: string) => string,
+  what: string,
+): void {
   const used = new Set<string>();
   const missing: string[] = [];
   for (const [name, t] of Object.entries(model.stateDict())) {
@@ -128,12 +167,22 @@ export function checkCheckpointNames(model: Module, tensors: Record<string, Tens
       continue;
     }
     used.add(theirs);
-    const squeezed = src.ndim === 4 && t.ndim === 2 && src.shape[2] === 1 && src.shape[3] === 1 ? src.shape.slice(0, 2) : src.shape;
-    if (fmt(squeezed) !== fmt(t.shape)) throw new LoadError(`${what}: ${theirs} has shape ${fmt(src.shape)} in the checkpoint, but the model's ${name} is ${fmt(t.shape)}`);
+    const squeezed =
+      src.ndim === 4 && t.ndim === 2 && src.shape[2] === 1 && src.shape[3] === 1 ? src.shape.slice(0, 2) : src.shape;
+    if (fmt(squeezed) !== fmt(t.shape))
+      throw new LoadError(
+        `${what}: ${theirs} has shape ${fmt(src.shape)} in the checkpoint, but the model's ${name} is ${fmt(t.shape)}`,
+      );
   }
-  if (missing.length) throw new LoadError(`${what}: the checkpoint lacks ${missing.length} tensor(s) the model needs, e.g. ${missing.slice(0, 3).join(", ")}`);
+  if (missing.length)
+    throw new LoadError(
+      `${what}: the checkpoint lacks ${missing.length} tensor(s) the model needs, e.g. ${missing.slice(0, 3).join(", ")}`,
+    );
   const extra = Object.keys(tensors).filter((k) => !used.has(k) && !IGNORED.test(k));
-  if (extra.length) throw new LoadError(`${what}: the checkpoint holds ${extra.length} tensor(s) this model does not know, e.g. ${extra.slice(0, 3).join(", ")}`);
+  if (extra.length)
+    throw new LoadError(
+      `${what}: the checkpoint holds ${extra.length} tensor(s) this model does not know, e.g. ${extra.slice(0, 3).join(", ")}`,
+    );
 }
 
 // =====================================================================================================
@@ -144,7 +193,10 @@ type Json = Record<string, unknown>;
 function field<T>(json: Json, key: string, what: string, check: (v: unknown) => v is T, fallback?: T): T {
   const v = json[key];
   if (v === undefined && fallback !== undefined) return fallback;
-  if (!check(v)) throw new LoadError(`${what}: config.json's ${JSON.stringify(key)} is ${JSON.stringify(v)}, which is not valid here`);
+  if (!check(v))
+    throw new LoadError(
+      `${what}: config.json's ${JSON.stringify(key)} is ${JSON.stringify(v)}, which is not valid here`,
+    );
   return v;
 }
 const isInt = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0;
@@ -157,21 +209,36 @@ export function unetFromDiffusersConfig(json: Json): UNetConfig {
   const what = "unet";
   const widths = field(json, "block_out_channels", what, isInts);
   const c0 = widths[0]!;
-  if (!widths.every((w) => w % c0 === 0)) throw new LoadError(`${what}: block_out_channels ${JSON.stringify(widths)} must be multiples of the first`);
+  if (!widths.every((w) => w % c0 === 0))
+    throw new LoadError(`${what}: block_out_channels ${JSON.stringify(widths)} must be multiples of the first`);
   const downTypes = field(json, "down_block_types", what, isStrings);
   const upTypes = field(json, "up_block_types", what, isStrings);
-  if (downTypes.length !== widths.length || upTypes.length !== widths.length) throw new LoadError(`${what}: one down and one up block type per width`);
-  for (const t of [...downTypes, ...upTypes]) if (!["CrossAttnDownBlock2D", "DownBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"].includes(t)) throw new LoadError(`${what}: block type ${JSON.stringify(t)} is not supported`);
+  if (downTypes.length !== widths.length || upTypes.length !== widths.length)
+    throw new LoadError(`${what}: one down and one up block type per width`);
+  for (const t of [...downTypes, ...upTypes])
+    if (!["CrossAttnDownBlock2D", "DownBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"].includes(t))
+      throw new LoadError(`${what}: block type ${JSON.stringify(t)} is not supported`);
   const attnLevels = downTypes.map((t, l) => (t.startsWith("CrossAttn") ? l : -1)).filter((l) => l >= 0);
-  const upAttn = upTypes.map((t, i) => (t.startsWith("CrossAttn") ? widths.length - 1 - i : -1)).filter((l) => l >= 0).sort();
-  if (JSON.stringify(upAttn) !== JSON.stringify(attnLevels)) throw new LoadError(`${what}: the up blocks' attention must mirror the down blocks'`);
+  const upAttn = upTypes
+    .map((t, i) => (t.startsWith("CrossAttn") ? widths.length - 1 - i : -1))
+    .filter((l) => l >= 0)
+    .sort();
+  if (JSON.stringify(upAttn) !== JSON.stringify(attnLevels))
+    throw new LoadError(`${what}: the up blocks' attention must mirror the down blocks'`);
   const heads = field(json, "attention_head_dim", what, isInt, 8); // SD v1 names its head count attention_head_dim
   try {
     return unetConfig({
-      inChannels: field(json, "in_channels", what, isInt), outChannels: field(json, "out_channels", what, isInt),
-      channels: c0, channelMult: widths.map((w) => w / c0), numResBlocks: field(json, "layers_per_block", what, isInt),
-      attnLevels, groups: field(json, "norm_num_groups", what, isInt, 32), heads,
-      numClasses: 0, contextDim: field(json, "cross_attention_dim", what, isInt), dropout: 0,
+      inChannels: field(json, "in_channels", what, isInt),
+      outChannels: field(json, "out_channels", what, isInt),
+      channels: c0,
+      channelMult: widths.map((w) => w / c0),
+      numResBlocks: field(json, "layers_per_block", what, isInt),
+      attnLevels,
+      groups: field(json, "norm_num_groups", what, isInt, 32),
+      heads,
+      numClasses: 0,
+      contextDim: field(json, "cross_attention_dim", what, isInt),
+      dropout: 0,
     });
   } catch (e) {
     throw new LoadError(`${what}: ${(e as Error).message}`);
@@ -181,22 +248,33 @@ export function unetFromDiffusersConfig(json: Json): UNetConfig {
 export function unetToDiffusersConfig(c: UNetConfig): Json {
   const levels = c.channelMult.length;
   return {
-    _class_name: "UNet2DConditionModel", in_channels: c.inChannels, out_channels: c.outChannels,
-    block_out_channels: c.channelMult.map((m) => m * c.channels), layers_per_block: c.numResBlocks,
+    _class_name: "UNet2DConditionModel",
+    in_channels: c.inChannels,
+    out_channels: c.outChannels,
+    block_out_channels: c.channelMult.map((m) => m * c.channels),
+    layers_per_block: c.numResBlocks,
     down_block_types: c.channelMult.map((_, l) => (c.attnLevels.includes(l) ? "CrossAttnDownBlock2D" : "DownBlock2D")),
-    up_block_types: c.channelMult.map((_, i) => (c.attnLevels.includes(levels - 1 - i) ? "CrossAttnUpBlock2D" : "UpBlock2D")),
-    norm_num_groups: c.groups, attention_head_dim: c.heads, cross_attention_dim: c.contextDim,
+    up_block_types: c.channelMult.map((_, i) =>
+      c.attnLevels.includes(levels - 1 - i) ? "CrossAttnUpBlock2D" : "UpBlock2D",
+    ),
+    norm_num_groups: c.groups,
+    attention_head_dim: c.heads,
+    cross_attention_dim: c.contextDim,
   };
 }
 
 export function vaeFromDiffusersConfig(json: Json): VAEConfig {
   const what = "vae";
-  for (const t of field(json, "down_block_types", what, isStrings, [])) if (t !== "DownEncoderBlock2D") throw new LoadError(`${what}: block type ${JSON.stringify(t)} is not supported`);
+  for (const t of field(json, "down_block_types", what, isStrings, []))
+    if (t !== "DownEncoderBlock2D") throw new LoadError(`${what}: block type ${JSON.stringify(t)} is not supported`);
   try {
     return vaeConfig({
-      inChannels: field(json, "in_channels", what, isInt), outChannels: field(json, "out_channels", what, isInt),
-      latentChannels: field(json, "latent_channels", what, isInt), channels: field(json, "block_out_channels", what, isInts),
-      layersPerBlock: field(json, "layers_per_block", what, isInt), groups: field(json, "norm_num_groups", what, isInt, 32),
+      inChannels: field(json, "in_channels", what, isInt),
+      outChannels: field(json, "out_channels", what, isInt),
+      latentChannels: field(json, "latent_channels", what, isInt),
+      channels: field(json, "block_out_channels", what, isInts),
+      layersPerBlock: field(json, "layers_per_block", what, isInt),
+      groups: field(json, "norm_num_groups", what, isInt, 32),
     });
   } catch (e) {
     throw new LoadError(`${what}: ${(e as Error).message}`);
@@ -205,9 +283,15 @@ export function vaeFromDiffusersConfig(json: Json): VAEConfig {
 
 export function vaeToDiffusersConfig(c: VAEConfig, scalingFactor = 0.18215): Json {
   return {
-    _class_name: "AutoencoderKL", in_channels: c.inChannels, out_channels: c.outChannels, latent_channels: c.latentChannels,
-    block_out_channels: [...c.channels], layers_per_block: c.layersPerBlock, norm_num_groups: c.groups,
-    down_block_types: c.channels.map(() => "DownEncoderBlock2D"), up_block_types: c.channels.map(() => "UpDecoderBlock2D"),
+    _class_name: "AutoencoderKL",
+    in_channels: c.inChannels,
+    out_channels: c.outChannels,
+    latent_channels: c.latentChannels,
+    block_out_channels: [...c.channels],
+    layers_per_block: c.layersPerBlock,
+    norm_num_groups: c.groups,
+    down_block_types: c.channels.map(() => "DownEncoderBlock2D"),
+    up_block_types: c.channels.map(() => "UpDecoderBlock2D"),
     scaling_factor: scalingFactor,
   };
 }
@@ -215,12 +299,16 @@ export function vaeToDiffusersConfig(c: VAEConfig, scalingFactor = 0.18215): Jso
 export function clipFromTransformersConfig(json: Json): CLIPTextConfig {
   const what = "text_encoder";
   const act = field(json, "hidden_act", what, isString, "quick_gelu");
-  if (act !== "quick_gelu") throw new LoadError(`${what}: hidden_act ${JSON.stringify(act)} is not supported (CLIP ViT-L/14 uses quick_gelu)`);
+  if (act !== "quick_gelu")
+    throw new LoadError(`${what}: hidden_act ${JSON.stringify(act)} is not supported (CLIP ViT-L/14 uses quick_gelu)`);
   try {
     return clipTextConfig({
-      vocabSize: field(json, "vocab_size", what, isInt), maxPositions: field(json, "max_position_embeddings", what, isInt),
-      width: field(json, "hidden_size", what, isInt), layers: field(json, "num_hidden_layers", what, isInt),
-      heads: field(json, "num_attention_heads", what, isInt), mlpWidth: field(json, "intermediate_size", what, isInt),
+      vocabSize: field(json, "vocab_size", what, isInt),
+      maxPositions: field(json, "max_position_embeddings", what, isInt),
+      width: field(json, "hidden_size", what, isInt),
+      layers: field(json, "num_hidden_layers", what, isInt),
+      heads: field(json, "num_attention_heads", what, isInt),
+      mlpWidth: field(json, "intermediate_size", what, isInt),
     });
   } catch (e) {
     throw new LoadError(`${what}: ${(e as Error).message}`);
@@ -229,14 +317,20 @@ export function clipFromTransformersConfig(json: Json): CLIPTextConfig {
 
 export function clipToTransformersConfig(c: CLIPTextConfig): Json {
   return {
-    architectures: ["CLIPTextModel"], model_type: "clip_text_model", vocab_size: c.vocabSize, max_position_embeddings: c.maxPositions,
-    hidden_size: c.width, num_hidden_layers: c.layers, num_attention_heads: c.heads, intermediate_size: c.mlpWidth, hidden_act: "quick_gelu",
+    architectures: ["CLIPTextModel"],
+    model_type: "clip_text_model",
+    vocab_size: c.vocabSize,
+    max_position_embeddings: c.maxPositions,
+    hidden_size: c.width,
+    num_hidden_layers: c.layers,
+    num_attention_heads: c.heads,
+    intermediate_size: c.mlpWidth,
+    hidden_act: "quick_gelu",
   };
 }
 
 // =====================================================================================================
 // The three networks from a folder's parsed files, and back
-
 
 export interface DiffusersFiles {
   unet: { config: Json; tensors: Record<string, Tensor> };
@@ -245,8 +339,18 @@ export interface DiffusersFiles {
 }
 
 /** Build the U-Net, the autoencoder and the text encoder of a Stable Diffusion folder, every name and shape checked. */
-export function fromDiffusers(f: DiffusersFiles): { unet: UNet; vae: AutoencoderKL; textEncoder: CLIPTextModel; scalingFactor: number } {
-  const build = <M extends Module>(make: () => M, tensors: Record<string, Tensor>, map: (n: string) => string, what: string): M => {
+export function fromDiffusers(f: DiffusersFiles): {
+  unet: UNet;
+  vae: AutoencoderKL;
+  textEncoder: CLIPTextModel;
+  scalingFactor: number;
+} {
+  const build = <M extends Module>(
+    make: () => M,
+    tensors: Record<string, Tensor>,
+    map: (n: string) => string,
+    what: string,
+  ): M => {
     // the shapes are checked on a shape-only model first, so a wrong folder allocates nothing
     checkCheckpointNames(meta(make), tensors, map, what);
     const m = make();
@@ -254,28 +358,50 @@ export function fromDiffusers(f: DiffusersFiles): { unet: UNet; vae: Autoencoder
     return m.eval();
   };
   const g = new Generator(0);
-  const unetCfg = unetFromDiffusersConfig(f.unet.config), vaeCfg = vaeFromDiffusersConfig(f.vae.config), clipCfg = clipFromTransformersConfig(f.textEncoder.config);
+  const unetCfg = unetFromDiffusersConfig(f.unet.config),
+    vaeCfg = vaeFromDiffusersConfig(f.vae.config),
+    clipCfg = clipFromTransformersConfig(f.textEncoder.config);
   // the module counts first: the shape-only model below is built before the shapes are compared, and a config
   // claiming a million blocks would take minutes to build even without weights (Stable Diffusion's: 2, 4, 2, 4, 12)
   const counts: [string, number, number][] = [
-    ["unet: layers_per_block", unetCfg.numResBlocks, 64], ["unet: block_out_channels' levels", unetCfg.channelMult.length, 8],
-    ["vae: layers_per_block", vaeCfg.layersPerBlock, 64], ["vae: block_out_channels' levels", vaeCfg.channels.length, 8], ["text_encoder: num_hidden_layers", clipCfg.layers, 1024],
+    ["unet: layers_per_block", unetCfg.numResBlocks, 64],
+    ["unet: block_out_channels' levels", unetCfg.channelMult.length, 8],
+    ["vae: layers_per_block", vaeCfg.layersPerBlock, 64],
+    ["vae: block_out_channels' levels", vaeCfg.channels.length, 8],
+    ["text_encoder: num_hidden_layers", clipCfg.layers, 1024],
   ];
-  for (const [what, n, cap] of counts) if (n > cap) throw new LoadError(`diffusers: ${what} is ${n}, more than the ${cap} a folder may describe`);
+  for (const [what, n, cap] of counts)
+    if (n > cap) throw new LoadError(`diffusers: ${what} is ${n}, more than the ${cap} a folder may describe`);
   const sf = f.vae.config.scaling_factor;
   return {
     unet: build(() => new UNet(unetCfg, { generator: g }), f.unet.tensors, unetToDiffusers, "unet"),
     vae: build(() => new AutoencoderKL(vaeCfg, { generator: g }), f.vae.tensors, vaeToDiffusers, "vae"),
-    textEncoder: build(() => new CLIPTextModel(clipCfg, { generator: g }), f.textEncoder.tensors, clipToTransformers, "text_encoder"),
+    textEncoder: build(
+      () => new CLIPTextModel(clipCfg, { generator: g }),
+      f.textEncoder.tensors,
+      clipToTransformers,
+      "text_encoder",
+    ),
     scalingFactor: typeof sf === "number" ? sf : 0.18215,
   };
 }
 
 /** The three networks as a folder's files (configs and tensors under the checkpoints' names). */
-export function toDiffusers(m: { unet: UNet; vae: AutoencoderKL; textEncoder: CLIPTextModel; scalingFactor?: number }): DiffusersFiles {
+export function toDiffusers(m: {
+  unet: UNet;
+  vae: AutoencoderKL;
+  textEncoder: CLIPTextModel;
+  scalingFactor?: number;
+}): DiffusersFiles {
   return {
     unet: { config: unetToDiffusersConfig(m.unet.config), tensors: toCheckpointNames(m.unet, unetToDiffusers) },
-    vae: { config: vaeToDiffusersConfig(m.vae.config, m.scalingFactor), tensors: toCheckpointNames(m.vae, vaeToDiffusers) },
-    textEncoder: { config: clipToTransformersConfig(m.textEncoder.config), tensors: toCheckpointNames(m.textEncoder, clipToTransformers) },
+    vae: {
+      config: vaeToDiffusersConfig(m.vae.config, m.scalingFactor),
+      tensors: toCheckpointNames(m.vae, vaeToDiffusers),
+    },
+    textEncoder: {
+      config: clipToTransformersConfig(m.textEncoder.config),
+      tensors: toCheckpointNames(m.textEncoder, clipToTransformers),
+    },
   };
 }

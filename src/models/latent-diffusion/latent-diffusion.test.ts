@@ -23,24 +23,39 @@ interface Case<C> {
   grads: Record<string, TensorJson>;
 }
 interface Fixture {
-  vae: Case<VAEConfig> & { x: TensorJson; eps: TensorJson; mean: TensorJson; logvar: TensorJson; z: TensorJson; rec: TensorJson; kl: number };
+  vae: Case<VAEConfig> & {
+    x: TensorJson;
+    eps: TensorJson;
+    mean: TensorJson;
+    logvar: TensorJson;
+    z: TensorJson;
+    rec: TensorJson;
+    kl: number;
+  };
   clip: Case<CLIPTextConfig> & { ids: TensorJson; hidden: TensorJson; pooled: TensorJson };
   counts: Record<"sd-v1-unet" | "sd-v1-vae" | "clip-vit-l-14-text", number>;
 }
 
-const fx = JSON.parse(readFileSync(new URL("../../../../test/fixtures/models/latent_diffusion.json", import.meta.url), "utf8")) as Fixture;
+const fx = JSON.parse(
+  readFileSync(new URL("../../../../test/fixtures/models/latent_diffusion.json", import.meta.url), "utf8"),
+) as Fixture;
 const TOL = { atol: 1e-4, rtol: 1e-4 };
 const GRAD = { atol: 1e-5, rtol: 2e-3 };
 
 function load<M extends Module>(model: M, state: Record<string, TensorJson>): M {
   const s = Object.fromEntries(Object.entries(state).map(([k, v]) => [k, fromJson(v)]));
-  assert.deepEqual(Object.keys(model.stateDict()).sort(), Object.keys(s).sort(), "the same parameter names as the reference");
+  assert.deepEqual(
+    Object.keys(model.stateDict()).sort(),
+    Object.keys(s).sort(),
+    "the same parameter names as the reference",
+  );
   model.loadStateDict(s);
   return model;
 }
 
 function checkGrads(model: Module, grads: Record<string, TensorJson>): void {
-  for (const [name, p] of model.namedParameters()) assertClose(p.grad!, fromJson(grads[name]!), GRAD, `d loss/d ${name}`);
+  for (const [name, p] of model.namedParameters())
+    assertClose(p.grad!, fromJson(grads[name]!), GRAD, `d loss/d ${name}`);
 }
 
 test("the KL autoencoder matches PyTorch: q(z | x), z = μ + σ·ε, the decoder, the KL term and every gradient", () => {
@@ -75,7 +90,11 @@ test("the CLIP text encoder matches PyTorch: causal pre-LN blocks with QuickGELU
   assert.ok(Math.abs(loss.item() - c.loss) <= 1e-4 * Math.max(1, Math.abs(c.loss)));
   loss.backward();
   checkGrads(clip, c.grads);
-  assertThrowsWith(() => clip.forward(tensor([[1, 2, 3, 4, 5, 6, 7, 8]], { dtype: "int32" })), ShapeError, /CLIPTextModel/);
+  assertThrowsWith(
+    () => clip.forward(tensor([[1, 2, 3, 4, 5, 6, 7, 8]], { dtype: "int32" })),
+    ShapeError,
+    /CLIPTextModel/,
+  );
 });
 
 test("Stable Diffusion v1's networks as presets, counted without allocating: the reference modules' (and the published) counts", () => {

@@ -41,20 +41,30 @@ export interface TextToImageOptions {
 /** An image (1, 3, size, size) in [0, 1] for the prompt. */
 export function textToImage(sd: StableDiffusion, prompt: string, o: TextToImageOptions): Tensor {
   const f = 2 ** (sd.vae.config.channels.length - 1);
-  if (!Number.isInteger(o.size / f) || o.size < f) throw new ArgumentError(`textToImage: size must be a positive multiple of ${f}, got ${o.size}`);
+  if (!Number.isInteger(o.size / f) || o.size < f)
+    throw new ArgumentError(`textToImage: size must be a positive multiple of ${f}, got ${o.size}`);
   return noGrad(() => {
     const T = sd.textEncoder.config.maxPositions;
-    const ids = tensor([...sd.tokenizer.prompt("", T), ...sd.tokenizer.prompt(prompt, T)], { shape: [2, T], dtype: "int32" });
+    const ids = tensor([...sd.tokenizer.prompt("", T), ...sd.tokenizer.prompt(prompt, T)], {
+      shape: [2, T],
+      dtype: "int32",
+    });
     const context = sd.textEncoder.forward(ids).hidden; // (2, T, D): ∅ then the prompt
     const latent = [1, sd.vae.config.latentChannels, o.size / f, o.size / f];
     let k = 0;
-    const z = sample(sd.schedule, (x, t) => {
-      const t0 = performance.now();
-      const eps = sd.unet.forward(cat([x, x], 0), [...t, ...t], null, context); // (2, L, h, w)
-      const u = eps.narrow(0, 0, 1), c = eps.narrow(0, 1, 1);
-      o.onStep?.(k++, performance.now() - t0);
-      return u.add(c.sub(u).mul(o.guidance));
-    }, latent, { sampler: "ddim", steps: o.steps, generator: o.generator, clip: false });
+    const z = sample(
+      sd.schedule,
+      (x, t) => {
+        const t0 = performance.now();
+        const eps = sd.unet.forward(cat([x, x], 0), [...t, ...t], null, context); // (2, L, h, w)
+        const u = eps.narrow(0, 0, 1),
+          c = eps.narrow(0, 1, 1);
+        o.onStep?.(k++, performance.now() - t0);
+        return u.add(c.sub(u).mul(o.guidance));
+      },
+      latent,
+      { sampler: "ddim", steps: o.steps, generator: o.generator, clip: false },
+    );
     const x = sd.vae.decode(z.div(sd.scalingFactor)); // (1, 3, size, size) in about [−1, 1]
     return x.add(1).mul(0.5).clamp(0, 1);
   });

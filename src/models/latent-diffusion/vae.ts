@@ -38,16 +38,27 @@ export interface VAEConfig {
 
 export const VAE_PRESETS = Object.freeze({
   /** Stable Diffusion v1's AutoencoderKL (f = 8, L = 4): 83,653,863 parameters */
-  "sd-v1-vae": Object.freeze({ inChannels: 3, outChannels: 3, latentChannels: 4, channels: Object.freeze([128, 256, 512, 512]), layersPerBlock: 2, groups: 32 }),
+  "sd-v1-vae": Object.freeze({
+    inChannels: 3,
+    outChannels: 3,
+    latentChannels: 4,
+    channels: Object.freeze([128, 256, 512, 512]),
+    layersPerBlock: 2,
+    groups: 32,
+  }),
 } satisfies Record<string, VAEConfig>);
 
 export function vaeConfig(base: VAEConfig | keyof typeof VAE_PRESETS, overrides: Partial<VAEConfig> = {}): VAEConfig {
   const c = { ...(typeof base === "string" ? VAE_PRESETS[base] : base), ...overrides };
-  if (!c || !Array.isArray(c.channels) || c.channels.length < 1) throw new ArgumentError(`VAEConfig: unknown preset or empty channels: ${JSON.stringify(base)}`);
+  if (!c || !Array.isArray(c.channels) || c.channels.length < 1)
+    throw new ArgumentError(`VAEConfig: unknown preset or empty channels: ${JSON.stringify(base)}`);
   for (const key of ["inChannels", "outChannels", "latentChannels", "layersPerBlock", "groups"] as const) {
-    if (!(Number.isInteger(c[key]) && c[key] >= 1)) throw new ArgumentError(`VAEConfig: ${key} must be a positive integer, got ${c[key]}`);
+    if (!(Number.isInteger(c[key]) && c[key] >= 1))
+      throw new ArgumentError(`VAEConfig: ${key} must be a positive integer, got ${c[key]}`);
   }
-  for (const w of c.channels) if (!(Number.isInteger(w) && w >= 1 && w % c.groups === 0)) throw new ArgumentError(`VAEConfig: every width must be a positive multiple of groups ${c.groups}, got ${w}`);
+  for (const w of c.channels)
+    if (!(Number.isInteger(w) && w >= 1 && w % c.groups === 0))
+      throw new ArgumentError(`VAEConfig: every width must be a positive multiple of groups ${c.groups}, got ${w}`);
   return Object.freeze({ ...c, channels: Object.freeze([...c.channels]) });
 }
 
@@ -84,14 +95,20 @@ export class Encoder extends Module {
 
   constructor(c: VAEConfig, g: Generator) {
     super();
-    const ch = c.channels, n = ch.length;
+    const ch = c.channels,
+      n = ch.length;
     this.convIn = new Conv2d(c.inChannels, ch[0]!, 3, { padding: 1, generator: g });
     let cin = ch[0]!;
-    this.down = new ModuleList(ch.map((w, l) => {
-      const res = Array.from({ length: c.layersPerBlock }, (_, j) => new ResBlock(j === 0 ? cin : w, w, 0, c.groups, 0, g, EPS));
-      cin = w;
-      return new VAELevel(res, l < n - 1 ? new Downsample(w, g, true) : null);
-    }));
+    this.down = new ModuleList(
+      ch.map((w, l) => {
+        const res = Array.from(
+          { length: c.layersPerBlock },
+          (_, j) => new ResBlock(j === 0 ? cin : w, w, 0, c.groups, 0, g, EPS),
+        );
+        cin = w;
+        return new VAELevel(res, l < n - 1 ? new Downsample(w, g, true) : null);
+      }),
+    );
     const top = ch[n - 1]!;
     this.midRes1 = new ResBlock(top, top, 0, c.groups, 0, g, EPS);
     this.midAttn = new AttnBlock(top, c.groups, 1, g, EPS);
@@ -120,17 +137,24 @@ export class Decoder extends Module {
 
   constructor(c: VAEConfig, g: Generator) {
     super();
-    const ch = [...c.channels].reverse(), n = ch.length, top = ch[0]!;
+    const ch = [...c.channels].reverse(),
+      n = ch.length,
+      top = ch[0]!;
     this.convIn = new Conv2d(c.latentChannels, top, 3, { padding: 1, generator: g });
     this.midRes1 = new ResBlock(top, top, 0, c.groups, 0, g, EPS);
     this.midAttn = new AttnBlock(top, c.groups, 1, g, EPS);
     this.midRes2 = new ResBlock(top, top, 0, c.groups, 0, g, EPS);
     let cin = top;
-    this.up = new ModuleList(ch.map((w, l) => {
-      const res = Array.from({ length: c.layersPerBlock + 1 }, (_, j) => new ResBlock(j === 0 ? cin : w, w, 0, c.groups, 0, g, EPS));
-      cin = w;
-      return new VAELevel(res, l < n - 1 ? new Upsample(w, g) : null);
-    }));
+    this.up = new ModuleList(
+      ch.map((w, l) => {
+        const res = Array.from(
+          { length: c.layersPerBlock + 1 },
+          (_, j) => new ResBlock(j === 0 ? cin : w, w, 0, c.groups, 0, g, EPS),
+        );
+        cin = w;
+        return new VAELevel(res, l < n - 1 ? new Upsample(w, g) : null);
+      }),
+    );
     this.normOut = new GroupNorm(c.groups, ch[n - 1]!, { eps: EPS });
     this.convOut = new Conv2d(ch[n - 1]!, c.outChannels, 3, { padding: 1, generator: g });
   }
@@ -165,7 +189,8 @@ export class AutoencoderKL extends Module {
 
   /** q(z | x) = N(μ, σ²): μ and log σ² (B, L, h, w); log σ² clamped to [−30, 20] as diffusers does. */
   encode(x: Tensor): { mean: Tensor; logvar: Tensor } {
-    if (x.ndim !== 4 || x.shape[1] !== this.config.inChannels) throw new ShapeError(`AutoencoderKL: expected images (B, ${this.config.inChannels}, H, W), got ${fmt(x.shape)}`);
+    if (x.ndim !== 4 || x.shape[1] !== this.config.inChannels)
+      throw new ShapeError(`AutoencoderKL: expected images (B, ${this.config.inChannels}, H, W), got ${fmt(x.shape)}`);
     const moments = this.quantConv.forward(this.encoder.forward(x)); // (B, 2L, h, w)
     const [mean, logvar] = moments.chunk(2, 1) as [Tensor, Tensor];
     return { mean, logvar: logvar.clamp(-30, 20) };
@@ -177,13 +202,22 @@ export class AutoencoderKL extends Module {
   }
 
   decode(z: Tensor): Tensor {
-    if (z.ndim !== 4 || z.shape[1] !== this.config.latentChannels) throw new ShapeError(`AutoencoderKL: expected latents (B, ${this.config.latentChannels}, h, w), got ${fmt(z.shape)}`);
+    if (z.ndim !== 4 || z.shape[1] !== this.config.latentChannels)
+      throw new ShapeError(
+        `AutoencoderKL: expected latents (B, ${this.config.latentChannels}, h, w), got ${fmt(z.shape)}`,
+      );
     return this.decoder.forward(this.postQuantConv.forward(z)); // (B, C, H, W)
   }
 
   /** KL(q(z | x) ‖ N(0, I)) = ½·Σ (μ² + σ² − 1 − log σ²), summed over the latent and averaged over the batch. */
   static kl(q: { mean: Tensor; logvar: Tensor }): Tensor {
     const B = q.mean.shape[0]!;
-    return q.mean.mul(q.mean).add(q.logvar.exp()).sub(1).sub(q.logvar).sum().mul(0.5 / B);
+    return q.mean
+      .mul(q.mean)
+      .add(q.logvar.exp())
+      .sub(1)
+      .sub(q.logvar)
+      .sum()
+      .mul(0.5 / B);
   }
 }

@@ -17,7 +17,16 @@ import { lenet5Recipe } from "./recipe.js";
 // The fixture
 
 interface LeNetFixture {
-  config: { in_channels: number; image_size: number; padding: number; c1: number; c3: number; c5: number; f6: number; num_classes: number };
+  config: {
+    in_channels: number;
+    image_size: number;
+    padding: number;
+    c1: number;
+    c3: number;
+    c5: number;
+    f6: number;
+    num_classes: number;
+  };
   state: Record<string, TensorJson>;
   x: TensorJson;
   y: TensorJson;
@@ -28,12 +37,21 @@ interface LeNetFixture {
   param_counts: Record<"lenet5" | "lenet5-32", number>;
 }
 
-const fx = JSON.parse(readFileSync(new URL("../../../../test/fixtures/models/lenet5.json", import.meta.url), "utf8")) as LeNetFixture;
+const fx = JSON.parse(
+  readFileSync(new URL("../../../../test/fixtures/models/lenet5.json", import.meta.url), "utf8"),
+) as LeNetFixture;
 const fxConfig: LeNetConfig = lenetConfig({
-  inChannels: fx.config.in_channels, imageSize: fx.config.image_size, padding: fx.config.padding,
-  c1: fx.config.c1, c3: fx.config.c3, c5: fx.config.c5, f6: fx.config.f6, numClasses: fx.config.num_classes,
+  inChannels: fx.config.in_channels,
+  imageSize: fx.config.image_size,
+  padding: fx.config.padding,
+  c1: fx.config.c1,
+  c3: fx.config.c3,
+  c5: fx.config.c5,
+  f6: fx.config.f6,
+  numClasses: fx.config.num_classes,
 });
-const mapValues = (o: Record<string, TensorJson>): Record<string, Tensor> => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fromJson(v)]));
+const mapValues = (o: Record<string, TensorJson>): Record<string, Tensor> =>
+  Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fromJson(v)]));
 
 /** Our model holding the fixture's weights: the reference uses our names, so the state dict loads as it is. */
 function fixtureModel(): LeNet5 {
@@ -54,13 +72,15 @@ test("LeNet-5 matches the PyTorch reference: logits, loss, every parameter gradi
   loss.backward();
   const params = model.namedParameters();
   assert.deepEqual(params.map(([n]) => n).sort(), Object.keys(fx.grads).sort());
-  for (const [name, p] of params) assertClose(p.grad!, fromJson(fx.grads[name]!), { rtol: 1e-3, atol: 1e-6 }, `d loss/d ${name}`);
+  for (const [name, p] of params)
+    assertClose(p.grad!, fromJson(fx.grads[name]!), { rtol: 1e-3, atol: 1e-6 }, `d loss/d ${name}`);
 });
 
 test("LeNet-5 matches the PyTorch reference over 5 SGD-with-momentum steps", () => {
   const model = fixtureModel();
   const opt = new optim.SGD(model.parameters(), { lr: fx.sgd.lr, momentum: fx.sgd.momentum });
-  const x = fromJson(fx.x), y = fromJson(fx.y);
+  const x = fromJson(fx.x),
+    y = fromJson(fx.y);
   const losses: number[] = [];
   for (let step = 0; step < fx.sgd.losses.length; step++) {
     opt.zeroGrad();
@@ -80,10 +100,14 @@ test("LeNet-5 overfits one batch", () => {
   const config = lenetConfig("lenet5", { c1: 4, c3: 8, c5: 32, f6: 24 });
   const model = new LeNet5(config, { generator: new Generator(1) });
   const g = new Generator(2);
-  const x = rand([10, 1, 28, 28], { generator: g }), y = randint(0, 10, [10], { generator: g });
+  const x = rand([10, 1, 28, 28], { generator: g }),
+    y = randint(0, 10, [10], { generator: g });
   const opt = new optim.Adam(model.parameters(), { lr: 3e-3 });
-  let first = NaN, loss = NaN, steps = 0;
-  for (; steps < 150 && !(loss < 0.02); steps++) { // measured: 73 steps
+  let first = NaN,
+    loss = NaN,
+    steps = 0;
+  for (; steps < 150 && !(loss < 0.02); steps++) {
+    // measured: 73 steps
     opt.zeroGrad();
     const l = F.crossEntropy(model.forward(x), y);
     loss = l.item();
@@ -104,10 +128,18 @@ test("LeNet-5 has 61,706 parameters in this layout (PyTorch's count); the formul
   assert.equal(countParameters(PRESETS.lenet5), byLayer);
   assert.equal(countParameters(PRESETS.lenet5), fx.param_counts.lenet5); // the PyTorch reference's sum of numel
   assert.equal(countParameters(PRESETS["lenet5-32"]), fx.param_counts["lenet5-32"]);
-  for (const c of [PRESETS.lenet5, PRESETS["lenet5-32"], fxConfig, lenetConfig("lenet5", { imageSize: 36, c1: 3, inChannels: 3 })]) {
+  for (const c of [
+    PRESETS.lenet5,
+    PRESETS["lenet5-32"],
+    fxConfig,
+    lenetConfig("lenet5", { imageSize: 36, c1: 3, inChannels: 3 }),
+  ]) {
     assert.equal(new LeNet5(c, { generator: new Generator(0) }).numParameters(), countParameters(c), JSON.stringify(c));
   }
-  assert.equal(countParameters(fxConfig), Object.values(fx.state).reduce((n, t) => n + t.data.length, 0));
+  assert.equal(
+    countParameters(fxConfig),
+    Object.values(fx.state).reduce((n, t) => n + t.data.length, 0),
+  );
 });
 
 // -----------------------------------------------------------------------------------------------------
@@ -119,7 +151,15 @@ test("every layer's maps have the paper's sizes: 28 (+2 padding) → 28 → 14 �
   const model = new LeNet5(lenetConfig("lenet5"), { generator: new Generator(0) });
   const act = noGrad(() => model.activations(rand([2, 1, 28, 28], { generator: new Generator(1) })));
   const shapes = Object.fromEntries(Object.entries(act).map(([k, t]) => [k, [...t.shape]]));
-  assert.deepEqual(shapes, { c1: [2, 6, 28, 28], s2: [2, 6, 14, 14], c3: [2, 16, 10, 10], s4: [2, 16, 5, 5], c5: [2, 120, 1, 1], f6: [2, 84], logits: [2, 10] });
+  assert.deepEqual(shapes, {
+    c1: [2, 6, 28, 28],
+    s2: [2, 6, 14, 14],
+    c3: [2, 16, 10, 10],
+    s4: [2, 16, 5, 5],
+    c5: [2, 120, 1, 1],
+    f6: [2, 84],
+    logits: [2, 10],
+  });
   // a bigger input keeps C5 a convolution: 36×36 → 32 → 16 → 12 → 6 → C5 maps of 2×2, F6 reads all of them
   const big = new LeNet5(lenetConfig("lenet5", { imageSize: 36, padding: 0 }), { generator: new Generator(0) });
   assert.deepEqual([...noGrad(() => big.activations(rand([1, 1, 36, 36]))).c5.shape], [1, 120, 2, 2]);
@@ -130,12 +170,20 @@ test("configs are frozen and checked; the input's shape is checked", () => {
   const c = lenetConfig("lenet5", { numClasses: 4 });
   assert.ok(Object.isFrozen(c) && Object.isFrozen(PRESETS.lenet5));
   assert.equal(c.numClasses, 4);
-  assertThrowsWith(() => lenetConfig("lenet5", { imageSize: 24 }), ArgumentError, /24×24 input with padding 2 is too small for C5/);
+  assertThrowsWith(
+    () => lenetConfig("lenet5", { imageSize: 24 }),
+    ArgumentError,
+    /24×24 input with padding 2 is too small for C5/,
+  );
   assertThrowsWith(() => lenetConfig("lenet4" as "lenet5"), ArgumentError, /unknown preset "lenet4"/);
   assertThrowsWith(() => lenetConfig("lenet5", { c3: 0 }), ArgumentError, /c3 must be a positive integer, got 0/);
   assertThrowsWith(() => lenetConfig("lenet5", { padding: -1 }), ArgumentError, /padding must be an integer ≥ 0/);
   const model = new LeNet5(lenetConfig("lenet5"), { generator: new Generator(0) });
-  assertThrowsWith(() => model.forward(rand([2, 28, 28])), ShapeError, /expected images \(N, 1, 28, 28\), got \(2,28,28\)/);
+  assertThrowsWith(
+    () => model.forward(rand([2, 28, 28])),
+    ShapeError,
+    /expected images \(N, 1, 28, 28\), got \(2,28,28\)/,
+  );
   assertThrowsWith(() => model.forward(rand([2, 1, 32, 32])), ShapeError, /got \(2,1,32,32\)/);
 });
 
@@ -154,18 +202,34 @@ test("the lenet5 recipe trains on the digits it is given and returns metrics, ta
   const g = new Generator(5);
   const mnist = { train: syntheticDigits(48, g), test: syntheticDigits(20, g) };
   const lines: string[] = [];
-  const r = lenet5Recipe.run({ ...lenet5Recipe.defaults, epochs: 4, batchSize: 8, lr: 1e-2 }, { mnist }, { log: (l) => lines.push(l) }, new Generator(6));
+  const r = lenet5Recipe.run(
+    { ...lenet5Recipe.defaults, epochs: 4, batchSize: 8, lr: 1e-2 },
+    { mnist },
+    { log: (l) => lines.push(l) },
+    new Generator(6),
+  );
   assert.equal(r.metrics.trainCount, 48);
   assert.equal(r.metrics.testCount, 20);
   assert.equal(r.metrics.steps, 4 * 6);
   assert.equal(r.metrics.parameters, fx.param_counts.lenet5);
   // it learns: the last epoch's mean loss well below the ln 10 = 2.30 of a guess (measured: 1.24)
   assert.ok(r.metrics.trainLoss! < 0.8 * Math.log(10), `last epoch's loss ${r.metrics.trainLoss}`);
-  assert.equal(Math.round(r.metrics.testAccuracy! * 20), r.metrics.testAccuracy! * 20, "an accuracy counts whole digits");
-  assert.ok(lines.some((l) => /epoch 4\/4: test loss [\d.]+, test accuracy [\d.]+% \(20 digits\)/.test(l)), lines.join("\n"));
+  assert.equal(
+    Math.round(r.metrics.testAccuracy! * 20),
+    r.metrics.testAccuracy! * 20,
+    "an accuracy counts whole digits",
+  );
+  assert.ok(
+    lines.some((l) => /epoch 4\/4: test loss [\d.]+, test accuracy [\d.]+% \(20 digits\)/.test(l)),
+    lines.join("\n"),
+  );
   assert.match(r.tables!.epochs!, /\| 4 \| [\d.]+ \| [\d.]+% \|/);
   const png = [137, 80, 78, 71, 13, 10, 26, 10];
   assert.deepEqual(Object.keys(r.images!).sort(), ["featuremaps-c3.png", "featuremaps.png", "filters.png", "loss.png"]);
   for (const [name, bytes] of Object.entries(r.images!)) assert.deepEqual([...bytes.subarray(0, 8)], png, name);
-  assertThrowsWith(() => lenet5Recipe.run(lenet5Recipe.defaults, {}, { log: () => {} }, new Generator(0)), ArgumentError, /needs data\.mnist/);
+  assertThrowsWith(
+    () => lenet5Recipe.run(lenet5Recipe.defaults, {}, { log: () => {} }, new Generator(0)),
+    ArgumentError,
+    /needs data\.mnist/,
+  );
 });

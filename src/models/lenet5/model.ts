@@ -60,14 +60,21 @@ export const KERNEL = 5;
 export const POOL = 2;
 
 /** A checked, frozen config: `lenetConfig("lenet5")`, `lenetConfig("lenet5", { numClasses: 4 })`. */
-export function lenetConfig(base: LeNetConfig | keyof typeof PRESETS, overrides: Partial<LeNetConfig> = {}): LeNetConfig {
+export function lenetConfig(
+  base: LeNetConfig | keyof typeof PRESETS,
+  overrides: Partial<LeNetConfig> = {},
+): LeNetConfig {
   const c = { ...(typeof base === "string" ? presetOf("LeNetConfig", PRESETS, base) : base), ...overrides };
   for (const key of ["inChannels", "imageSize", "c1", "c3", "c5", "f6", "numClasses"] as const) {
-    if (!Number.isInteger(c[key]) || c[key] < 1) throw new ArgumentError(`LeNetConfig: ${key} must be a positive integer, got ${c[key]}`);
+    if (!Number.isInteger(c[key]) || c[key] < 1)
+      throw new ArgumentError(`LeNetConfig: ${key} must be a positive integer, got ${c[key]}`);
   }
-  if (!Number.isInteger(c.padding) || c.padding < 0) throw new ArgumentError(`LeNetConfig: padding must be an integer ≥ 0, got ${c.padding}`);
+  if (!Number.isInteger(c.padding) || c.padding < 0)
+    throw new ArgumentError(`LeNetConfig: padding must be an integer ≥ 0, got ${c.padding}`);
   if (mapSizes(c).c5 < 1) {
-    throw new ArgumentError(`LeNetConfig: a ${c.imageSize}×${c.imageSize} input with padding ${c.padding} is too small for C5 (LeNet-5 needs S + 2·padding ≥ 32)`);
+    throw new ArgumentError(
+      `LeNetConfig: a ${c.imageSize}×${c.imageSize} input with padding ${c.padding} is too small for C5 (LeNet-5 needs S + 2·padding ≥ 32)`,
+    );
   }
   return Object.freeze(c);
 }
@@ -76,9 +83,17 @@ export const PRESETS = Object.freeze({
   /** LeNet-5 on MNIST's 28×28 digits, padded by 2 in C1: 61,706 parameters */
   lenet5: Object.freeze({ inChannels: 1, imageSize: 28, padding: 2, c1: 6, c3: 16, c5: 120, f6: 84, numClasses: 10 }),
   /** the same network on the paper's 32×32 inputs (no padding): the same 61,706 parameters */
-  "lenet5-32": Object.freeze({ inChannels: 1, imageSize: 32, padding: 0, c1: 6, c3: 16, c5: 120, f6: 84, numClasses: 10 }),
+  "lenet5-32": Object.freeze({
+    inChannels: 1,
+    imageSize: 32,
+    padding: 0,
+    c1: 6,
+    c3: 16,
+    c5: 120,
+    f6: 84,
+    numClasses: 10,
+  }),
 } satisfies Record<string, LeNetConfig>);
-
 
 /** The side of each layer's square maps: a 5×5 conv takes 4 off, a 2×2 pool halves (rounding down). */
 export function mapSizes(c: LeNetConfig): { c1: number; s2: number; c3: number; s4: number; c5: number } {
@@ -101,7 +116,13 @@ export function countParameters(c: LeNetConfig): number {
   const conv = (cin: number, cout: number): number => cout * (cin * k2 + 1); // W (out, in, 5, 5), b (out)
   const linear = (fin: number, fout: number): number => fout * (fin + 1); //   W (out, in), b (out)
   const side = mapSizes(c).c5;
-  return conv(c.inChannels, c.c1) + conv(c.c1, c.c3) + conv(c.c3, c.c5) + linear(c.c5 * side * side, c.f6) + linear(c.f6, c.numClasses);
+  return (
+    conv(c.inChannels, c.c1) +
+    conv(c.c1, c.c3) +
+    conv(c.c3, c.c5) +
+    linear(c.c5 * side * side, c.f6) +
+    linear(c.f6, c.numClasses)
+  );
 }
 
 /**
@@ -111,8 +132,12 @@ export function countParameters(c: LeNetConfig): number {
  */
 export function describe(c: LeNetConfig): Architecture {
   const m = mapSizes(c);
-  const flops = convFlops(c.inChannels, c.c1, KERNEL, m.c1) + convFlops(c.c1, c.c3, KERNEL, m.c3) + convFlops(c.c3, c.c5, KERNEL, m.c5) +
-    linearFlops(c.c5 * m.c5 * m.c5, c.f6) + linearFlops(c.f6, c.numClasses);
+  const flops =
+    convFlops(c.inChannels, c.c1, KERNEL, m.c1) +
+    convFlops(c.c1, c.c3, KERNEL, m.c3) +
+    convFlops(c.c3, c.c5, KERNEL, m.c5) +
+    linearFlops(c.c5 * m.c5 * m.c5, c.f6) +
+    linearFlops(c.f6, c.numClasses);
   return {
     title: "LeNet-5",
     config: `${c.imageSize}×${c.imageSize}×${c.inChannels} input (padding ${c.padding}), maps ${c.c1}-${c.c3}-${c.c5}, F6 ${c.f6}, ${c.numClasses} classes`,

@@ -8,7 +8,15 @@ import { CosineAnnealingLR } from "../../optim/schedulers.js";
 import { ArgumentError } from "../../engine/errors.js";
 import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "../../recipes/recipe.js";
 import { cat } from "../../ops/shape.js";
-import { epochTable, lossChart, mapsPng, meanLast, mnistBatch, takeSplit, trainClassifier } from "../../recipes/mnist.js";
+import {
+  epochTable,
+  lossChart,
+  mapsPng,
+  meanLast,
+  mnistBatch,
+  takeSplit,
+  trainClassifier,
+} from "../../recipes/mnist.js";
 import { LeNet5, lenetConfig } from "./model.js";
 
 export interface LeNet5RecipeOptions extends Record<string, number | string | boolean> {
@@ -23,11 +31,15 @@ export interface LeNet5RecipeOptions extends Record<string, number | string | bo
 
 export const lenet5Recipe: Recipe<LeNet5RecipeOptions> = {
   name: "lenet5",
-  paper: "LeCun, Bottou, Bengio, Haffner 1998, Gradient-Based Learning Applied to Document Recognition, http://yann.lecun.com/exdb/publis/pdf/lecun-01a.pdf",
+  paper:
+    "LeCun, Bottou, Bengio, Haffner 1998, Gradient-Based Learning Applied to Document Recognition, http://yann.lecun.com/exdb/publis/pdf/lecun-01a.pdf",
   trainsOn: "MNIST digits (the mnist package: 8,000 train / 2,000 test)",
   needs: ["mnist"],
   defaults: Object.freeze({ epochs: 8, batchSize: 64, lr: 2e-3, trainLimit: 0, testLimit: 0 }),
-  help: { trainLimit: "use only the first N training digits (0: all)", testLimit: "use only the first N test digits (0: all)" },
+  help: {
+    trainLimit: "use only the first N training digits (0: all)",
+    testLimit: "use only the first N test digits (0: all)",
+  },
 
   run(options: LeNet5RecipeOptions, data: RecipeData, hooks: RecipeHooks, generator: Generator): RecipeResult {
     const o = { ...this.defaults, ...options };
@@ -37,7 +49,9 @@ export const lenet5Recipe: Recipe<LeNet5RecipeOptions> = {
     const model = new LeNet5(lenetConfig("lenet5"), { generator });
     const optimizer = new Adam(model.parameters(), { lr: o.lr });
     const scheduler = new CosineAnnealingLR(optimizer, { tMax: o.epochs * Math.ceil(train.count / o.batchSize) });
-    hooks.log(`lenet5: ${model.numParameters()} parameters; ${train.count} training digits, ${test.count} test digits; ${o.epochs} epochs of batches of ${o.batchSize}`);
+    hooks.log(
+      `lenet5: ${model.numParameters()} parameters; ${train.count} training digits, ${test.count} test digits; ${o.epochs} epochs of batches of ${o.batchSize}`,
+    );
 
     const r = trainClassifier(model, optimizer, scheduler, train, test, o, hooks, generator);
     const [, loss, accuracy] = r.test[r.test.length - 1]!; // after the last epoch
@@ -45,7 +59,8 @@ export const lenet5Recipe: Recipe<LeNet5RecipeOptions> = {
     // the pictures: C1's kernels, and what C1 and C3 make of the first test digit
     const digit = mnistBatch(test, [0], 0, 1);
     const act = model.eval().activations(digit.x);
-    const c1 = act.c1.squeeze(0), c3 = act.c3.squeeze(0); // (c1, 28, 28), (c3, 10, 10)
+    const c1 = act.c1.squeeze(0),
+      c3 = act.c3.squeeze(0); // (c1, 28, 28), (c3, 10, 10)
     const images = {
       "loss.png": lossChart(r, "LeNet-5 on MNIST: cross-entropy"),
       "filters.png": mapsPng(model.c1.weight.detach().squeeze(1), c1.shape[0]!, 12, "signed"), // (c1, 5, 5)
@@ -54,9 +69,17 @@ export const lenet5Recipe: Recipe<LeNet5RecipeOptions> = {
     };
     return {
       metrics: {
-        testAccuracy: accuracy, testLoss: loss, trainLoss: meanLast(r.trainLoss, Math.ceil(train.count / o.batchSize)),
-        trainSeconds: r.trainSeconds, evalSeconds: r.evalSeconds, steps: r.steps, parameters: model.numParameters(),
-        trainCount: train.count, testCount: test.count, testDigitLabel: digit.y.item(), testDigitPrediction: act.logits.argmax(1).item(),
+        testAccuracy: accuracy,
+        testLoss: loss,
+        trainLoss: meanLast(r.trainLoss, Math.ceil(train.count / o.batchSize)),
+        trainSeconds: r.trainSeconds,
+        evalSeconds: r.evalSeconds,
+        steps: r.steps,
+        parameters: model.numParameters(),
+        trainCount: train.count,
+        testCount: test.count,
+        testDigitLabel: digit.y.item(),
+        testDigitPrediction: act.logits.argmax(1).item(),
       },
       tables: { epochs: epochTable(r) },
       images,

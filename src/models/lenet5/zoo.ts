@@ -14,8 +14,16 @@ export const zooEntry: ZooModel = {
       name: "lenet5",
       describe: () => lenet5.describe(lenet5.lenetConfig("lenet5")),
       build: () => new lenet5.LeNet5(lenet5.lenetConfig("lenet5")),
-      train: { task: "mnist", build: (g) => new lenet5.LeNet5(lenet5.lenetConfig("lenet5"), { generator: g }), lr: lenet5Recipe.defaults.lr },
+      train: {
+        task: "mnist",
+        build: (g) => new lenet5.LeNet5(lenet5.lenetConfig("lenet5"), { generator: g }),
+        lr: lenet5Recipe.defaults.lr,
+      },
     },
-    { name: "lenet5-32", describe: () => lenet5.describe(lenet5.lenetConfig("lenet5-32")), build: () => new lenet5.LeNet5(lenet5.lenetConfig("lenet5-32")) },
+    {
+      name: "lenet5-32",
+      describe: () => lenet5.describe(lenet5.lenetConfig("lenet5-32")),
+      build: () => new lenet5.LeNet5(lenet5.lenetConfig("lenet5-32")),
+    },
   ],
 };

@@ -78,36 +78,66 @@ export interface LlamaConfig {
 }
 
 /** A checked, frozen config: `llamaConfig("tiny", { vocabSize: tokenizer.vocabSize })`. */
-export function llamaConfig(base: LlamaConfig | keyof typeof PRESETS, overrides: Partial<LlamaConfig> = {}): LlamaConfig {
+export function llamaConfig(
+  base: LlamaConfig | keyof typeof PRESETS,
+  overrides: Partial<LlamaConfig> = {},
+): LlamaConfig {
   const c = { ...(typeof base === "string" ? presetOf("LlamaConfig", PRESETS, base) : base), ...overrides };
   for (const key of ["vocabSize", "blockSize", "nLayer", "nHead", "nKvHeads", "nEmbd", "multipleOf"] as const) {
-    if (!Number.isInteger(c[key]) || c[key] < 1) throw new ArgumentError(`LlamaConfig: ${key} must be a positive integer, got ${c[key]}`);
+    if (!Number.isInteger(c[key]) || c[key] < 1)
+      throw new ArgumentError(`LlamaConfig: ${key} must be a positive integer, got ${c[key]}`);
   }
-  if (c.nEmbd % c.nHead !== 0) throw new ArgumentError(`LlamaConfig: nEmbd ${c.nEmbd} must be a multiple of nHead ${c.nHead}`);
-  if ((c.nEmbd / c.nHead) % 2 !== 0) throw new ArgumentError(`LlamaConfig: the head size nEmbd/nHead = ${c.nEmbd / c.nHead} must be even (RoPE rotates pairs of channels)`); // DIFF(gpt2)
-  if (c.nHead % c.nKvHeads !== 0) throw new ArgumentError(`LlamaConfig: nHead ${c.nHead} must be a multiple of nKvHeads ${c.nKvHeads}`); // DIFF(gpt2)
-  if (c.intermediateSize !== null && !(Number.isInteger(c.intermediateSize) && c.intermediateSize >= 1)) { // DIFF(gpt2)
-    throw new ArgumentError(`LlamaConfig: intermediateSize must be a positive integer or null, got ${c.intermediateSize}`);
+  if (c.nEmbd % c.nHead !== 0)
+    throw new ArgumentError(`LlamaConfig: nEmbd ${c.nEmbd} must be a multiple of nHead ${c.nHead}`);
+  if ((c.nEmbd / c.nHead) % 2 !== 0)
+    throw new ArgumentError(
+      `LlamaConfig: the head size nEmbd/nHead = ${c.nEmbd / c.nHead} must be even (RoPE rotates pairs of channels)`,
+    ); // DIFF(gpt2)
+  if (c.nHead % c.nKvHeads !== 0)
+    throw new ArgumentError(`LlamaConfig: nHead ${c.nHead} must be a multiple of nKvHeads ${c.nKvHeads}`); // DIFF(gpt2)
+  if (c.intermediateSize !== null && !(Number.isInteger(c.intermediateSize) && c.intermediateSize >= 1)) {
+    // DIFF(gpt2)
+    throw new ArgumentError(
+      `LlamaConfig: intermediateSize must be a positive integer or null, got ${c.intermediateSize}`,
+    );
   }
   if (!(c.normEps > 0)) throw new ArgumentError(`LlamaConfig: normEps must be > 0, got ${c.normEps}`); // DIFF(gpt2)
   if (!(c.ropeTheta > 0)) throw new ArgumentError(`LlamaConfig: ropeTheta must be > 0, got ${c.ropeTheta}`); // DIFF(gpt2)
-  if (!(c.dropout >= 0 && c.dropout < 1)) throw new ArgumentError(`LlamaConfig: dropout must be in [0, 1), got ${c.dropout}`);
+  if (!(c.dropout >= 0 && c.dropout < 1))
+    throw new ArgumentError(`LlamaConfig: dropout must be in [0, 1), got ${c.dropout}`);
   return Object.freeze(c);
 }
 
 export const PRESETS = Object.freeze({
   /** Llama 2 7B (meta-llama/Llama-2-7b-hf config.json): 6,738,415,616 parameters */
   "llama-2-7b": Object.freeze({
-    vocabSize: 32000, blockSize: 4096, nLayer: 32, nHead: 32, nKvHeads: 32, nEmbd: 4096,
-    intermediateSize: 11008, multipleOf: 256, normEps: 1e-5, ropeTheta: 10000, dropout: 0,
+    vocabSize: 32000,
+    blockSize: 4096,
+    nLayer: 32,
+    nHead: 32,
+    nKvHeads: 32,
+    nEmbd: 4096,
+    intermediateSize: 11008,
+    multipleOf: 256,
+    normEps: 1e-5,
+    ropeTheta: 10000,
+    dropout: 0,
   }),
   /** GPT-2's `tiny` (4 layers, 4 heads, 128 wide, block 64) as a LLaMA: I = 32·⌈(2/3·512)/32⌉ = 352, 2 KV heads */
   tiny: Object.freeze({
-    vocabSize: 65, blockSize: 64, nLayer: 4, nHead: 4, nKvHeads: 2, nEmbd: 128,
-    intermediateSize: null, multipleOf: 32, normEps: 1e-5, ropeTheta: 10000, dropout: 0,
+    vocabSize: 65,
+    blockSize: 64,
+    nLayer: 4,
+    nHead: 4,
+    nKvHeads: 2,
+    nEmbd: 128,
+    intermediateSize: null,
+    multipleOf: 32,
+    normEps: 1e-5,
+    ropeTheta: 10000,
+    dropout: 0,
   }),
 } satisfies Record<string, LlamaConfig>);
-
 
 /**
  * DIFF(gpt2): the SwiGLU hidden size. Given explicitly, or Meta's rule (llama/model.py, FeedForward):
@@ -144,7 +174,8 @@ export function countParameters(c: LlamaConfig, opts: { nonEmbedding?: boolean }
  */
 export function describe(c: LlamaConfig, title = "LLaMA"): Architecture {
   const { vocabSize: V, blockSize: T, nLayer: L, nHead: nh, nKvHeads: nkv, nEmbd: C } = c;
-  const kv = nkv * (C / nh), I = intermediateSize(c);
+  const kv = nkv * (C / nh),
+    I = intermediateSize(c);
   const block = 2 * linearFlops(C, C) + 2 * linearFlops(C, kv) + 3 * linearFlops(C, I) + 2 * linearFlops(C, T); // + q·kᵀ, α·v
   return {
     title,
@@ -154,9 +185,10 @@ export function describe(c: LlamaConfig, title = "LLaMA"): Architecture {
     layers: sortedKinds({ [Embedding.name]: 1, [RMSNorm.name]: 2 * L + 1, [Linear.name]: 7 * L + 1 }),
     normalization: `${RMSNorm.name} before each sub-block (pre-norm) and after the last block, no bias`,
     positions: `rotary (RoPE, θ ${c.ropeTheta}) on q and k in every block; no position embedding`,
-    attention: nkv === nh
-      ? `causal multi-head self-attention, ${nh} heads × ${C / nh}, scaled dot product`
-      : `causal grouped-query self-attention, ${nh} query heads × ${C / nh} sharing ${nkv} key/value heads`,
+    attention:
+      nkv === nh
+        ? `causal multi-head self-attention, ${nh} heads × ${C / nh}, scaled dot product`
+        : `causal grouped-query self-attention, ${nh} query heads × ${C / nh} sharing ${nkv} key/value heads`,
     activation: `SwiGLU (silu(gate)·up, I ${I}) in the MLP`,
     flops: { value: L * block + linearFlops(C, V), per: "token", at: `context ${T}` },
   };
@@ -170,7 +202,10 @@ function repeatKv(x: Tensor, nRep: number): Tensor {
   if (nRep === 1) return x;
   const [B, nkv, S, hs] = x.shape as [number, number, number, number]; // x (B, nkv, S, hs)
   // head j of the output reads kv head ⌊j/nRep⌋
-  return x.unsqueeze(2).expand(B, nkv, nRep, S, hs).reshape(B, nkv * nRep, S, hs); // (B, nh, S, hs)
+  return x
+    .unsqueeze(2)
+    .expand(B, nkv, nRep, S, hs)
+    .reshape(B, nkv * nRep, S, hs); // (B, nh, S, hs)
 }
 
 /** Masked multi-head self-attention (Vaswani et al. 2017, §3.2.2) with rotary positions and grouped k/v heads. */
@@ -202,7 +237,8 @@ export class CausalSelfAttention extends Module {
 
   forward(x: Tensor, cache?: LayerCache): Tensor {
     const [B, T, C] = x.shape as [number, number, number]; // x (B, T, C)
-    const nh = this.nHead, hs = C / nh;
+    const nh = this.nHead,
+      hs = C / nh;
     const nkv = this.nKvHeads; // DIFF(gpt2)
     // q = x·Wqᵀ, k = x·Wkᵀ, v = x·Wvᵀ, split into nh (q) and nkv (k, v) heads of hs channels  DIFF(gpt2): no biases
     let q = this.wq.forward(x).view(B, T, nh, hs).transpose(1, 2); // (B, nh, T, hs)
@@ -342,11 +378,14 @@ export class Llama extends Module {
   /** The trunk: embedding, blocks and the final norm; the residual stream before the head, (B, T, C). */
   hidden(idx: Tensor, cache?: KVCache): Tensor {
     if (idx.ndim !== 2) throw new ShapeError(`Llama: idx must be (B, T) token ids, got shape ${fmt(idx.shape)}`);
-    if (idx.dtype !== "int32") throw new DTypeError(`Llama: idx must be int32 token ids, got ${idx.dtype} ${fmt(idx.shape)}`);
+    if (idx.dtype !== "int32")
+      throw new DTypeError(`Llama: idx must be int32 token ids, got ${idx.dtype} ${fmt(idx.shape)}`);
     const T = idx.shape[1]!;
     const P = cache?.length ?? 0;
     if (P + T > this.config.blockSize) {
-      throw new ShapeError(`Llama: ${P ? `${P} cached + ` : ""}${T} tokens exceed blockSize ${this.config.blockSize} (idx ${fmt(idx.shape)})`);
+      throw new ShapeError(
+        `Llama: ${P ? `${P} cached + ` : ""}${T} tokens exceed blockSize ${this.config.blockSize} (idx ${fmt(idx.shape)})`,
+      );
     }
     // x = E[idx]   DIFF(gpt2): no position embedding added (each block rotates q and k instead)
     let x = this.tokEmb.forward(idx); // (B, T, C)
@@ -439,19 +478,34 @@ const expandedMap = (c: LlamaConfig): MapEntry[] => expandMap(WEIGHT_MAP, { i: c
 
 /** The shape each checkpoint tensor must have under this config, by our name. */
 function expectedShape(name: string, c: LlamaConfig): number[] {
-  const C = c.nEmbd, kv = c.nKvHeads * (C / c.nHead), I = intermediateSize(c), V = c.vocabSize;
+  const C = c.nEmbd,
+    kv = c.nKvHeads * (C / c.nHead),
+    I = intermediateSize(c),
+    V = c.vocabSize;
   const leaf = name.replace(/^blocks\.\d+\./, "");
   const shapes: Record<string, number[]> = {
-    "tokEmb.weight": [V, C], "norm1.weight": [C], "attn.wq.weight": [C, C], "attn.wk.weight": [kv, C],
-    "attn.wv.weight": [kv, C], "attn.wo.weight": [C, C], "norm2.weight": [C], "mlp.gate.weight": [I, C],
-    "mlp.up.weight": [I, C], "mlp.down.weight": [C, I], "normF.weight": [C], "lmHead.weight": [V, C],
+    "tokEmb.weight": [V, C],
+    "norm1.weight": [C],
+    "attn.wq.weight": [C, C],
+    "attn.wk.weight": [kv, C],
+    "attn.wv.weight": [kv, C],
+    "attn.wo.weight": [C, C],
+    "norm2.weight": [C],
+    "mlp.gate.weight": [I, C],
+    "mlp.up.weight": [I, C],
+    "mlp.down.weight": [C, I],
+    "normF.weight": [C],
+    "lmHead.weight": [V, C],
   };
   return shapes[leaf]!;
 }
 
 /** A LLaMA checkpoint's state dict (HF names) → ours, ready for `model.loadStateDict`; names and shapes checked. */
 export const fromLlamaCheckpoint = (state: Record<string, Tensor>, config: LlamaConfig): Record<string, Tensor> =>
-  fromCheckpointWith("fromLlamaCheckpoint", state, expandedMap(config), { skipped: SKIPPED, shape: (name) => expectedShape(name, config) });
+  fromCheckpointWith("fromLlamaCheckpoint", state, expandedMap(config), {
+    skipped: SKIPPED,
+    shape: (name) => expectedShape(name, config),
+  });
 
 /** Our state dict → a LLaMA checkpoint's names (HF LlamaForCausalLM). */
 export const toLlamaCheckpoint = (state: Record<string, Tensor>, config: LlamaConfig): Record<string, Tensor> =>
@@ -465,7 +519,12 @@ export const toLlamaCheckpoint = (state: Record<string, Tensor>, config: LlamaCo
 export function fromMetaRotaryLayout(w: Tensor, heads: number): Tensor {
   const [rows, C] = w.shape as [number, number];
   const hs = rows / heads;
-  return noGrad(() => w.view(heads, hs / 2, 2, C).transpose(1, 2).reshape(rows, C));
+  return noGrad(() =>
+    w
+      .view(heads, hs / 2, 2, C)
+      .transpose(1, 2)
+      .reshape(rows, C),
+  );
 }
 
 // =====================================================================================================
@@ -480,4 +539,3 @@ export function fromMetaRotaryLayout(w: Tensor, heads: number): Tensor {
 export function generate(model: Llama, idx: Tensor, maxNewTokens: number, opts: GenerateOptions = {}): Tensor {
   return generateWithCache(model, idx, maxNewTokens, opts, () => new KVCache(model.config.nLayer));
 }
-

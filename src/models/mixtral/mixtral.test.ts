@@ -12,13 +12,36 @@ import { fromJson, type TensorJson } from "../../../test/harness/fixtures.js";
 import * as optim from "../../optim/index.js";
 import { fromPretrained, toHFFiles } from "../hf.js";
 import { parseSafetensors, serializeSafetensors } from "../../io/safetensors.js";
-import { countParameters, describe, fromMixtralCheckpoint, KVCache, Mixtral, mixtralConfig, PRESETS, toMixtralCheckpoint, type MixtralConfig } from "./model.js";
+import {
+  countParameters,
+  describe,
+  fromMixtralCheckpoint,
+  KVCache,
+  Mixtral,
+  mixtralConfig,
+  PRESETS,
+  toMixtralCheckpoint,
+  type MixtralConfig,
+} from "./model.js";
 
 // -----------------------------------------------------------------------------------------------------
 // The fixture
 
 interface MixtralFixture {
-  config: { vocab_size: number; block_size: number; n_layer: number; n_heads: number; n_kv_heads: number; dim: number; hidden_dim: number; n_experts: number; top_k: number; aux_coef: number; norm_eps: number; rope_theta: number };
+  config: {
+    vocab_size: number;
+    block_size: number;
+    n_layer: number;
+    n_heads: number;
+    n_kv_heads: number;
+    dim: number;
+    hidden_dim: number;
+    n_experts: number;
+    top_k: number;
+    aux_coef: number;
+    norm_eps: number;
+    rope_theta: number;
+  };
   state: Record<string, TensorJson>;
   idx: TensorJson;
   targets: TensorJson;
@@ -28,16 +51,36 @@ interface MixtralFixture {
   loss: number;
   expert_of: TensorJson;
   grads: Record<string, TensorJson>;
-  adamw: { lr: number; betas: [number, number]; eps: number; weight_decay: number; losses: number[]; final_loss: number };
+  adamw: {
+    lr: number;
+    betas: [number, number];
+    eps: number;
+    weight_decay: number;
+    losses: number[];
+    final_loss: number;
+  };
 }
 
-const fx = JSON.parse(readFileSync(new URL("../../../../test/fixtures/models/mixtral.json", import.meta.url), "utf8")) as MixtralFixture;
+const fx = JSON.parse(
+  readFileSync(new URL("../../../../test/fixtures/models/mixtral.json", import.meta.url), "utf8"),
+) as MixtralFixture;
 const fxConfig: MixtralConfig = mixtralConfig({
-  vocabSize: fx.config.vocab_size, blockSize: fx.config.block_size, nLayer: fx.config.n_layer, nHead: fx.config.n_heads,
-  nKvHeads: fx.config.n_kv_heads, nEmbd: fx.config.dim, intermediateSize: fx.config.hidden_dim, nExperts: fx.config.n_experts,
-  topK: fx.config.top_k, routerAuxLossCoef: fx.config.aux_coef, normEps: fx.config.norm_eps, ropeTheta: fx.config.rope_theta, dropout: 0,
+  vocabSize: fx.config.vocab_size,
+  blockSize: fx.config.block_size,
+  nLayer: fx.config.n_layer,
+  nHead: fx.config.n_heads,
+  nKvHeads: fx.config.n_kv_heads,
+  nEmbd: fx.config.dim,
+  intermediateSize: fx.config.hidden_dim,
+  nExperts: fx.config.n_experts,
+  topK: fx.config.top_k,
+  routerAuxLossCoef: fx.config.aux_coef,
+  normEps: fx.config.norm_eps,
+  ropeTheta: fx.config.rope_theta,
+  dropout: 0,
 });
-const mapValues = (o: Record<string, TensorJson>): Record<string, Tensor> => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fromJson(v)]));
+const mapValues = (o: Record<string, TensorJson>): Record<string, Tensor> =>
+  Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fromJson(v)]));
 
 function fixtureModel(): Mixtral {
   const model = new Mixtral(fxConfig, { generator: new Generator(0) });
@@ -45,12 +88,21 @@ function fixtureModel(): Mixtral {
   return model;
 }
 
-function groupedAdamW(model: Mixtral, lr: number, betas: [number, number], eps: number, weightDecay: number): optim.AdamW {
+function groupedAdamW(
+  model: Mixtral,
+  lr: number,
+  betas: [number, number],
+  eps: number,
+  weightDecay: number,
+): optim.AdamW {
   const params = model.parameters();
-  return new optim.AdamW([
-    { params: params.filter((p) => p.ndim >= 2), weightDecay },
-    { params: params.filter((p) => p.ndim < 2), weightDecay: 0 },
-  ], { lr, betas, eps });
+  return new optim.AdamW(
+    [
+      { params: params.filter((p) => p.ndim >= 2), weightDecay },
+      { params: params.filter((p) => p.ndim < 2), weightDecay: 0 },
+    ],
+    { lr, betas, eps },
+  );
 }
 
 // -----------------------------------------------------------------------------------------------------
@@ -58,7 +110,8 @@ function groupedAdamW(model: Mixtral, lr: number, betas: [number, number], eps: 
 
 test("Mixtral (GQA, top-2 of 4 experts) matches the PyTorch reference: logits, experts chosen, CE + α·aux, every gradient", () => {
   const model = fixtureModel();
-  const B = fx.idx.shape[0]!, T = fx.idx.shape[1]!;
+  const B = fx.idx.shape[0]!,
+    T = fx.idx.shape[1]!;
   const ce = noGrad(() => model.forward(fromJson(fx.idx), fromJson(fx.targets)));
   // the experts each block chose, (L, B·T, k)
   const chosen: number[] = [];
@@ -75,7 +128,12 @@ test("Mixtral (GQA, top-2 of 4 experts) matches the PyTorch reference: logits, e
   const { logits, loss, auxLoss } = model.forward(fromJson(fx.idx), fromJson(fx.targets));
   assertClose(logits, fromJson(fx.logits), { atol: 1e-4, rtol: 0 }, "logits");
   assertClose([auxLoss.item(), loss!.item()], [fx.aux, fx.loss], { atol: 1e-5, rtol: 0 }, "aux, loss");
-  assertClose([ce.loss!.item() - fxConfig.routerAuxLossCoef * ce.auxLoss.item()], [fx.ce], { atol: 1e-5, rtol: 0 }, "cross-entropy");
+  assertClose(
+    [ce.loss!.item() - fxConfig.routerAuxLossCoef * ce.auxLoss.item()],
+    [fx.ce],
+    { atol: 1e-5, rtol: 0 },
+    "cross-entropy",
+  );
   loss!.backward();
   const expected = fromMixtralCheckpoint(mapValues(fx.grads), fxConfig);
   const params = model.namedParameters();
@@ -88,7 +146,8 @@ test("Mixtral matches the PyTorch reference over 3 AdamW steps", () => {
   const model = fixtureModel();
   const { lr, betas, eps, weight_decay } = fx.adamw;
   const opt = groupedAdamW(model, lr, betas, eps, weight_decay);
-  const idx = fromJson(fx.idx), targets = fromJson(fx.targets);
+  const idx = fromJson(fx.idx),
+    targets = fromJson(fx.targets);
   const losses: number[] = [];
   for (let step = 0; step < fx.adamw.losses.length; step++) {
     model.zeroGrad();
@@ -105,13 +164,27 @@ test("Mixtral matches the PyTorch reference over 3 AdamW steps", () => {
 // Overfitting, the KV cache, generation
 
 test("Mixtral overfits one batch, and the load-balancing loss stays near its minimum 1", () => {
-  const config = mixtralConfig("tiny", { vocabSize: 17, blockSize: 16, nLayer: 2, nHead: 4, nKvHeads: 2, nEmbd: 32, intermediateSize: 24, nExperts: 4 });
+  const config = mixtralConfig("tiny", {
+    vocabSize: 17,
+    blockSize: 16,
+    nLayer: 2,
+    nHead: 4,
+    nKvHeads: 2,
+    nEmbd: 32,
+    intermediateSize: 24,
+    nExperts: 4,
+  });
   const model = new Mixtral(config, { generator: new Generator(3) });
   const g = new Generator(4);
-  const idx = randint(0, 17, [4, 16], { generator: g }), targets = randint(0, 17, [4, 16], { generator: g });
+  const idx = randint(0, 17, [4, 16], { generator: g }),
+    targets = randint(0, 17, [4, 16], { generator: g });
   const opt = groupedAdamW(model, 1e-2, [0.9, 0.99], 1e-8, 0);
-  let first = NaN, loss = NaN, aux = NaN, steps = 0;
-  for (; steps < 100 && !(loss < 0.1); steps++) { // measured: 31 steps
+  let first = NaN,
+    loss = NaN,
+    aux = NaN,
+    steps = 0;
+  for (; steps < 100 && !(loss < 0.1); steps++) {
+    // measured: 31 steps
     model.zeroGrad();
     const out = model.forward(idx, targets);
     loss = out.loss!.item();
@@ -126,7 +199,16 @@ test("Mixtral overfits one batch, and the load-balancing loss stays near its min
 });
 
 test("the KV-cached forward equals the full forward at every step (routing is per token)", () => {
-  const config = mixtralConfig("tiny", { vocabSize: 13, blockSize: 12, nLayer: 2, nHead: 4, nKvHeads: 2, nEmbd: 16, intermediateSize: 8, nExperts: 4 });
+  const config = mixtralConfig("tiny", {
+    vocabSize: 13,
+    blockSize: 12,
+    nLayer: 2,
+    nHead: 4,
+    nKvHeads: 2,
+    nEmbd: 16,
+    intermediateSize: 8,
+    nExperts: 4,
+  });
   const model = new Mixtral(config, { generator: new Generator(5) }).eval();
   const seq = randint(0, 13, [2, 12], { generator: new Generator(6) }); // (B, T)
   noGrad(() => {
@@ -141,12 +223,25 @@ test("the KV-cached forward equals the full forward at every step (routing is pe
     }
     const chunk = model.forward(seq.narrow(1, 8, 4), null, cache).logits; // (B, 4, V)
     assertClose(chunk, full.narrow(1, 8, 4), { atol: 1e-5, rtol: 1e-5 }, "chunk logits after the cache");
-    assertThrowsWith(() => model.forward(seq.narrow(1, 0, 1), null, cache), ShapeError, /12 cached \+ 1 tokens exceed blockSize 12/);
+    assertThrowsWith(
+      () => model.forward(seq.narrow(1, 0, 1), null, cache),
+      ShapeError,
+      /12 cached \+ 1 tokens exceed blockSize 12/,
+    );
   });
 });
 
 test("generate: the KV cache gives the tokens of the recomputed window, past blockSize, greedy and sampled", () => {
-  const config = mixtralConfig("tiny", { vocabSize: 13, blockSize: 8, nLayer: 2, nHead: 4, nKvHeads: 1, nEmbd: 16, intermediateSize: 8, nExperts: 4 });
+  const config = mixtralConfig("tiny", {
+    vocabSize: 13,
+    blockSize: 8,
+    nLayer: 2,
+    nHead: 4,
+    nKvHeads: 1,
+    nEmbd: 16,
+    intermediateSize: 8,
+    nExperts: 4,
+  });
   const model = new Mixtral(config, { generator: new Generator(7) });
   const prompt = randint(0, 13, [2, 3], { generator: new Generator(8) });
   for (const opts of [{ temperature: 0 }, { temperature: 1 }, { temperature: 0.8, topK: 4 }]) {
@@ -175,9 +270,18 @@ test("the mixtral-8x7b preset, built shape-only, has the published 46,702,792,70
   for (const small of [fxConfig, mixtralConfig("tiny")]) {
     const m = new Mixtral(small, { generator: new Generator(0) });
     assert.equal(m.numParameters(), countParameters(small));
-    assert.equal(m.blocks.at(0).moe.activeParameters() * small.nLayer + countParameters(small) - small.nLayer * m.blocks.at(0).moe.numParameters(), countParameters(small, { active: true }));
+    assert.equal(
+      m.blocks.at(0).moe.activeParameters() * small.nLayer +
+        countParameters(small) -
+        small.nLayer * m.blocks.at(0).moe.numParameters(),
+      countParameters(small, { active: true }),
+    );
   }
-  assert.equal(countParameters(fxConfig), Object.values(fx.state).reduce((n, t) => n + t.data.length, 0), "the PyTorch model's own count");
+  assert.equal(
+    countParameters(fxConfig),
+    Object.values(fx.state).reduce((n, t) => n + t.data.length, 0),
+    "the PyTorch model's own count",
+  );
 });
 
 // -----------------------------------------------------------------------------------------------------
@@ -198,13 +302,31 @@ test("weight map: our names ↔ HF MixtralForCausalLM names (block_sparse_moe.ga
   const theirs = toMixtralCheckpoint(ours, fxConfig);
   assert.deepEqual(Object.keys(theirs).sort(), Object.keys(fx.state).sort());
   for (const [k, t] of Object.entries(theirs)) assert.deepEqual([...t.shape], fx.state[k]!.shape, k);
-  assert.equal(theirs["model.layers.1.block_sparse_moe.experts.3.w2.weight"], ours["blocks.1.moe.experts.3.down.weight"]);
+  assert.equal(
+    theirs["model.layers.1.block_sparse_moe.experts.3.w2.weight"],
+    ours["blocks.1.moe.experts.3.down.weight"],
+  );
   assert.equal(theirs["model.layers.0.block_sparse_moe.gate.weight"], ours["blocks.0.moe.router.weight"]);
   const back = fromMixtralCheckpoint(theirs, fxConfig);
   for (const [k, t] of Object.entries(back)) assert.equal(t, ours[k], k);
-  assertThrowsWith(() => fromMixtralCheckpoint({ ...theirs, "model.layers.0.block_sparse_moe.experts.4.w1.weight": tensor([1]) }, fxConfig), ArgumentError, /unexpected keys.*experts\.4\.w1/);
-  const wrong = { ...theirs, "model.layers.0.block_sparse_moe.gate.weight": theirs["model.layers.0.self_attn.q_proj.weight"]! };
-  assertThrowsWith(() => fromMixtralCheckpoint(wrong, fxConfig), ShapeError, /gate\.weight has shape \(16,16\), this config needs \(4,16\)/);
+  assertThrowsWith(
+    () =>
+      fromMixtralCheckpoint(
+        { ...theirs, "model.layers.0.block_sparse_moe.experts.4.w1.weight": tensor([1]) },
+        fxConfig,
+      ),
+    ArgumentError,
+    /unexpected keys.*experts\.4\.w1/,
+  );
+  const wrong = {
+    ...theirs,
+    "model.layers.0.block_sparse_moe.gate.weight": theirs["model.layers.0.self_attn.q_proj.weight"]!,
+  };
+  assertThrowsWith(
+    () => fromMixtralCheckpoint(wrong, fxConfig),
+    ShapeError,
+    /gate\.weight has shape \(16,16\), this config needs \(4,16\)/,
+  );
 });
 
 test("a Hugging Face folder round trip: toHFFiles → config.json with model_type mixtral → fromPretrained, the same logits", () => {
@@ -220,6 +342,12 @@ test("a Hugging Face folder round trip: toHFFiles → config.json with model_typ
   const loaded = fromPretrained({ config: json, tensors });
   assert.equal(loaded.kind, "mixtral");
   const idx = randint(0, 11, [2, 8], { generator: new Generator(16) });
-  noGrad(() => assert.deepEqual((loaded.model as Mixtral).forward(idx).logits.storage, model.forward(idx).logits.storage));
-  assertThrowsWith(() => fromPretrained({ config: { ...json, sliding_window: 4096 }, tensors: files.tensors }), Error, /sliding_window/);
+  noGrad(() =>
+    assert.deepEqual((loaded.model as Mixtral).forward(idx).logits.storage, model.forward(idx).logits.storage),
+  );
+  assertThrowsWith(
+    () => fromPretrained({ config: { ...json, sliding_window: 4096 }, tensors: files.tensors }),
+    Error,
+    /sliding_window/,
+  );
 });

@@ -77,35 +77,79 @@ export interface MixtralConfig {
 }
 
 /** A checked, frozen config: `mixtralConfig("tiny", { vocabSize: tokenizer.vocabSize })`. */
-export function mixtralConfig(base: MixtralConfig | keyof typeof PRESETS, overrides: Partial<MixtralConfig> = {}): MixtralConfig {
+export function mixtralConfig(
+  base: MixtralConfig | keyof typeof PRESETS,
+  overrides: Partial<MixtralConfig> = {},
+): MixtralConfig {
   const c = { ...(typeof base === "string" ? presetOf("MixtralConfig", PRESETS, base) : base), ...overrides };
-  for (const key of ["vocabSize", "blockSize", "nLayer", "nHead", "nKvHeads", "nEmbd", "intermediateSize", "nExperts", "topK"] as const) { // DIFF(llama)
-    if (!Number.isInteger(c[key]) || c[key] < 1) throw new ArgumentError(`MixtralConfig: ${key} must be a positive integer, got ${c[key]}`);
+  for (const key of [
+    "vocabSize",
+    "blockSize",
+    "nLayer",
+    "nHead",
+    "nKvHeads",
+    "nEmbd",
+    "intermediateSize",
+    "nExperts",
+    "topK",
+  ] as const) {
+    // DIFF(llama)
+    if (!Number.isInteger(c[key]) || c[key] < 1)
+      throw new ArgumentError(`MixtralConfig: ${key} must be a positive integer, got ${c[key]}`);
   }
-  if (c.nEmbd % c.nHead !== 0) throw new ArgumentError(`MixtralConfig: nEmbd ${c.nEmbd} must be a multiple of nHead ${c.nHead}`);
-  if ((c.nEmbd / c.nHead) % 2 !== 0) throw new ArgumentError(`MixtralConfig: the head size nEmbd/nHead = ${c.nEmbd / c.nHead} must be even (RoPE rotates pairs of channels)`);
-  if (c.nHead % c.nKvHeads !== 0) throw new ArgumentError(`MixtralConfig: nHead ${c.nHead} must be a multiple of nKvHeads ${c.nKvHeads}`);
-  if (c.topK > c.nExperts) throw new ArgumentError(`MixtralConfig: topK ${c.topK} must be at most nExperts ${c.nExperts}`); // DIFF(llama)
-  if (!(c.routerAuxLossCoef >= 0)) throw new ArgumentError(`MixtralConfig: routerAuxLossCoef must be ≥ 0, got ${c.routerAuxLossCoef}`); // DIFF(llama)
+  if (c.nEmbd % c.nHead !== 0)
+    throw new ArgumentError(`MixtralConfig: nEmbd ${c.nEmbd} must be a multiple of nHead ${c.nHead}`);
+  if ((c.nEmbd / c.nHead) % 2 !== 0)
+    throw new ArgumentError(
+      `MixtralConfig: the head size nEmbd/nHead = ${c.nEmbd / c.nHead} must be even (RoPE rotates pairs of channels)`,
+    );
+  if (c.nHead % c.nKvHeads !== 0)
+    throw new ArgumentError(`MixtralConfig: nHead ${c.nHead} must be a multiple of nKvHeads ${c.nKvHeads}`);
+  if (c.topK > c.nExperts)
+    throw new ArgumentError(`MixtralConfig: topK ${c.topK} must be at most nExperts ${c.nExperts}`); // DIFF(llama)
+  if (!(c.routerAuxLossCoef >= 0))
+    throw new ArgumentError(`MixtralConfig: routerAuxLossCoef must be ≥ 0, got ${c.routerAuxLossCoef}`); // DIFF(llama)
   if (!(c.normEps > 0)) throw new ArgumentError(`MixtralConfig: normEps must be > 0, got ${c.normEps}`);
   if (!(c.ropeTheta > 0)) throw new ArgumentError(`MixtralConfig: ropeTheta must be > 0, got ${c.ropeTheta}`);
-  if (!(c.dropout >= 0 && c.dropout < 1)) throw new ArgumentError(`MixtralConfig: dropout must be in [0, 1), got ${c.dropout}`);
+  if (!(c.dropout >= 0 && c.dropout < 1))
+    throw new ArgumentError(`MixtralConfig: dropout must be in [0, 1), got ${c.dropout}`);
   return Object.freeze(c);
 }
 
 export const PRESETS = Object.freeze({
   /** Mixtral 8x7B (mistralai/Mixtral-8x7B-v0.1 config.json): 46,702,792,704 parameters, 12,879,925,248 active per token */
   "mixtral-8x7b": Object.freeze({
-    vocabSize: 32000, blockSize: 32768, nLayer: 32, nHead: 32, nKvHeads: 8, nEmbd: 4096,
-    intermediateSize: 14336, nExperts: 8, topK: 2, routerAuxLossCoef: 0.02, normEps: 1e-5, ropeTheta: 1e6, dropout: 0,
+    vocabSize: 32000,
+    blockSize: 32768,
+    nLayer: 32,
+    nHead: 32,
+    nKvHeads: 8,
+    nEmbd: 4096,
+    intermediateSize: 14336,
+    nExperts: 8,
+    topK: 2,
+    routerAuxLossCoef: 0.02,
+    normEps: 1e-5,
+    ropeTheta: 1e6,
+    dropout: 0,
   }),
   /** LLaMA's `tiny` with 8 experts of a quarter of its MLP each (I 88 = 352/4): top-2 uses half the dense MLP's compute */
   tiny: Object.freeze({
-    vocabSize: 65, blockSize: 64, nLayer: 4, nHead: 4, nKvHeads: 2, nEmbd: 128,
-    intermediateSize: 88, nExperts: 8, topK: 2, routerAuxLossCoef: 0.02, normEps: 1e-5, ropeTheta: 10000, dropout: 0,
+    vocabSize: 65,
+    blockSize: 64,
+    nLayer: 4,
+    nHead: 4,
+    nKvHeads: 2,
+    nEmbd: 128,
+    intermediateSize: 88,
+    nExperts: 8,
+    topK: 2,
+    routerAuxLossCoef: 0.02,
+    normEps: 1e-5,
+    ropeTheta: 10000,
+    dropout: 0,
   }),
 } satisfies Record<string, MixtralConfig>);
-
 
 /**
  * The number of parameters of a config, counted from the equations (nothing allocated). `active`: those
@@ -133,8 +177,14 @@ export function countParameters(c: MixtralConfig, opts: { nonEmbedding?: boolean
  */
 export function describe(c: MixtralConfig, title = "Mixtral"): Architecture {
   const { vocabSize: V, blockSize: T, nLayer: L, nHead: nh, nKvHeads: nkv, nEmbd: C, nExperts: E, topK: k } = c;
-  const kv = nkv * (C / nh), I = c.intermediateSize;
-  const block = 2 * linearFlops(C, C) + 2 * linearFlops(C, kv) + linearFlops(C, E) + k * 3 * linearFlops(C, I) + 2 * linearFlops(C, T); // DIFF(llama)
+  const kv = nkv * (C / nh),
+    I = c.intermediateSize;
+  const block =
+    2 * linearFlops(C, C) +
+    2 * linearFlops(C, kv) +
+    linearFlops(C, E) +
+    k * 3 * linearFlops(C, I) +
+    2 * linearFlops(C, T); // DIFF(llama)
   return {
     title,
     config: `${L} layers, ${nh} heads (${nkv} KV), C ${C}, top-${k} of ${E} experts × I ${I}, context ${T}, V ${V}`,
@@ -144,9 +194,10 @@ export function describe(c: MixtralConfig, title = "Mixtral"): Architecture {
     layers: sortedKinds({ [Embedding.name]: 1, [RMSNorm.name]: 2 * L + 1, [Linear.name]: (5 + 3 * E) * L + 1 }),
     normalization: `${RMSNorm.name} before each sub-block (pre-norm) and after the last block, no bias`,
     positions: `rotary (RoPE, θ ${c.ropeTheta}) on q and k in every block; no position embedding`,
-    attention: nkv === nh
-      ? `causal multi-head self-attention, ${nh} heads × ${C / nh}, scaled dot product`
-      : `causal grouped-query self-attention, ${nh} query heads × ${C / nh} sharing ${nkv} key/value heads`,
+    attention:
+      nkv === nh
+        ? `causal multi-head self-attention, ${nh} heads × ${C / nh}, scaled dot product`
+        : `causal grouped-query self-attention, ${nh} query heads × ${C / nh} sharing ${nkv} key/value heads`,
     activation: `SwiGLU (silu(gate)·up, I ${I}) in each of ${E} experts, top-${k} routed (softmax over the chosen)`, // DIFF(llama)
     flops: { value: L * block + linearFlops(C, V), per: "token", at: `context ${T}` },
   };
@@ -160,7 +211,10 @@ function repeatKv(x: Tensor, nRep: number): Tensor {
   if (nRep === 1) return x;
   const [B, nkv, S, hs] = x.shape as [number, number, number, number]; // x (B, nkv, S, hs)
   // head j of the output reads kv head ⌊j/nRep⌋
-  return x.unsqueeze(2).expand(B, nkv, nRep, S, hs).reshape(B, nkv * nRep, S, hs); // (B, nh, S, hs)
+  return x
+    .unsqueeze(2)
+    .expand(B, nkv, nRep, S, hs)
+    .reshape(B, nkv * nRep, S, hs); // (B, nh, S, hs)
 }
 
 /** Masked multi-head self-attention (Vaswani et al. 2017, §3.2.2) with rotary positions and grouped k/v heads. */
@@ -175,7 +229,8 @@ export class CausalSelfAttention extends Module {
   wo: Linear;
   residDrop: Dropout;
 
-  constructor(c: MixtralConfig, generator: Generator) { // DIFF(llama): Mixtral's config
+  constructor(c: MixtralConfig, generator: Generator) {
+    // DIFF(llama): Mixtral's config
     super();
     this.nHead = c.nHead;
     this.nKvHeads = c.nKvHeads; // DIFF(gpt2)
@@ -192,7 +247,8 @@ export class CausalSelfAttention extends Module {
 
   forward(x: Tensor, cache?: LayerCache): Tensor {
     const [B, T, C] = x.shape as [number, number, number]; // x (B, T, C)
-    const nh = this.nHead, hs = C / nh;
+    const nh = this.nHead,
+      hs = C / nh;
     const nkv = this.nKvHeads; // DIFF(gpt2)
     // q = x·Wqᵀ, k = x·Wkᵀ, v = x·Wvᵀ, split into nh (q) and nkv (k, v) heads of hs channels  DIFF(gpt2): no biases
     let q = this.wq.forward(x).view(B, T, nh, hs).transpose(1, 2); // (B, nh, T, hs)
@@ -238,7 +294,8 @@ export function sparseMoe(c: MixtralConfig, generator: Generator): MoE {
 // Block
 
 /** What a block returns: the residual stream and its MoE layer's routing (DIFF(llama)). */
-export interface BlockOutput { // DIFF(llama)
+export interface BlockOutput {
+  // DIFF(llama)
   x: Tensor; // (B, T, C)
   moe: MoEOutput;
 }
@@ -260,7 +317,8 @@ export class Block extends Module {
     this.drop = new Dropout(c.dropout);
   }
 
-  forward(x: Tensor, cache?: LayerCache): BlockOutput { // DIFF(llama): the routing too
+  forward(x: Tensor, cache?: LayerCache): BlockOutput {
+    // DIFF(llama): the routing too
     // x ← x + attn(RMSNorm(x));  x ← x + moe(RMSNorm(x))   (pre-norm)  DIFF(llama): moe, not mlp
     x = x.add(this.attn.forward(this.norm1.forward(x), cache)); // (B, T, C)
     const moe = this.moe.forward(this.norm2.forward(x)); //        DIFF(llama): y (B, T, C) and the routing
@@ -334,16 +392,20 @@ export class Mixtral extends Module {
   /** DIFF(llama): the trunk and what its routers report: the mean load-balancing loss, the tokens per expert. */
   trunk(idx: Tensor, cache?: KVCache): { h: Tensor; auxLoss: Tensor; tokensPerExpert: number[][] } {
     if (idx.ndim !== 2) throw new ShapeError(`Mixtral: idx must be (B, T) token ids, got shape ${fmt(idx.shape)}`);
-    if (idx.dtype !== "int32") throw new DTypeError(`Mixtral: idx must be int32 token ids, got ${idx.dtype} ${fmt(idx.shape)}`);
+    if (idx.dtype !== "int32")
+      throw new DTypeError(`Mixtral: idx must be int32 token ids, got ${idx.dtype} ${fmt(idx.shape)}`);
     const T = idx.shape[1]!;
     const P = cache?.length ?? 0;
     if (P + T > this.config.blockSize) {
-      throw new ShapeError(`Mixtral: ${P ? `${P} cached + ` : ""}${T} tokens exceed blockSize ${this.config.blockSize} (idx ${fmt(idx.shape)})`);
+      throw new ShapeError(
+        `Mixtral: ${P ? `${P} cached + ` : ""}${T} tokens exceed blockSize ${this.config.blockSize} (idx ${fmt(idx.shape)})`,
+      );
     }
     // x = E[idx]   (no position embedding: each block rotates q and k instead)
     let x = this.tokEmb.forward(idx); // (B, T, C)
     x = this.drop.forward(x);
-    let l = 0, aux: Tensor | null = null; // DIFF(llama)
+    let l = 0,
+      aux: Tensor | null = null; // DIFF(llama)
     const tokensPerExpert: number[][] = []; // DIFF(llama)
     for (const block of this.blocks) {
       const out = block.forward(x, cache?.layers[l++]); // DIFF(llama)
@@ -432,19 +494,35 @@ const expandedMap = (c: MixtralConfig): MapEntry[] => expandMap(WEIGHT_MAP, { i:
 
 /** The shape each checkpoint tensor must have under this config, by our name. */
 function expectedShape(name: string, c: MixtralConfig): number[] {
-  const C = c.nEmbd, kv = c.nKvHeads * (C / c.nHead), I = c.intermediateSize, V = c.vocabSize;
+  const C = c.nEmbd,
+    kv = c.nKvHeads * (C / c.nHead),
+    I = c.intermediateSize,
+    V = c.vocabSize;
   const leaf = name.replace(/^blocks\.\d+\./, "").replace(/^moe\.experts\.\d+\./, "expert."); // DIFF(llama)
   const shapes: Record<string, number[]> = {
-    "tokEmb.weight": [V, C], "norm1.weight": [C], "attn.wq.weight": [C, C], "attn.wk.weight": [kv, C],
-    "attn.wv.weight": [kv, C], "attn.wo.weight": [C, C], "norm2.weight": [C], "moe.router.weight": [c.nExperts, C],
-    "expert.gate.weight": [I, C], "expert.up.weight": [I, C], "expert.down.weight": [C, I], "normF.weight": [C], "lmHead.weight": [V, C],
+    "tokEmb.weight": [V, C],
+    "norm1.weight": [C],
+    "attn.wq.weight": [C, C],
+    "attn.wk.weight": [kv, C],
+    "attn.wv.weight": [kv, C],
+    "attn.wo.weight": [C, C],
+    "norm2.weight": [C],
+    "moe.router.weight": [c.nExperts, C],
+    "expert.gate.weight": [I, C],
+    "expert.up.weight": [I, C],
+    "expert.down.weight": [C, I],
+    "normF.weight": [C],
+    "lmHead.weight": [V, C],
   };
   return shapes[leaf]!;
 }
 
 /** A Mixtral checkpoint's state dict (HF names) → ours, ready for `model.loadStateDict`; names and shapes checked. */
 export const fromMixtralCheckpoint = (state: Record<string, Tensor>, config: MixtralConfig): Record<string, Tensor> =>
-  fromCheckpointWith("fromMixtralCheckpoint", state, expandedMap(config), { skipped: SKIPPED, shape: (name) => expectedShape(name, config) });
+  fromCheckpointWith("fromMixtralCheckpoint", state, expandedMap(config), {
+    skipped: SKIPPED,
+    shape: (name) => expectedShape(name, config),
+  });
 
 /** Our state dict → a Mixtral checkpoint's names (HF MixtralForCausalLM). */
 export const toMixtralCheckpoint = (state: Record<string, Tensor>, config: MixtralConfig): Record<string, Tensor> =>

@@ -22,7 +22,12 @@ export interface MLPConfig {
 }
 
 /** 784 → 512 → 256 → 10 */
-export const MNIST_MLP: MLPConfig = Object.freeze({ inputs: 784, hidden: Object.freeze([512, 256]), classes: 10, dropout: 0.2 });
+export const MNIST_MLP: MLPConfig = Object.freeze({
+  inputs: 784,
+  hidden: Object.freeze([512, 256]),
+  classes: 10,
+  dropout: 0.2,
+});
 
 /** The widths of the layers: inputs → hidden… → classes. */
 const widthsOf = (c: MLPConfig): number[] => [c.inputs, ...c.hidden, c.classes];
@@ -45,7 +50,11 @@ export function describe(c: MLPConfig): Architecture {
     positions: "none: the pixels are flattened, each in its own input slot",
     attention: "none",
     activation: "ReLU",
-    flops: { value: w.slice(1).reduce((n, out, i) => n + linearFlops(w[i]!, out), 0), per: "image", at: `${c.inputs} inputs` },
+    flops: {
+      value: w.slice(1).reduce((n, out, i) => n + linearFlops(w[i]!, out), 0),
+      per: "image",
+      at: `${c.inputs} inputs`,
+    },
   };
 }
 

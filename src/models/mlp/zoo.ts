@@ -5,8 +5,16 @@ import * as mlp from "./model.js";
 
 export const zooEntry: ZooModel = {
   name: "mlp",
-  paper: "Rumelhart, Hinton, Williams 1986, Learning representations by back-propagating errors, https://www.nature.com/articles/323533a0",
+  paper:
+    "Rumelhart, Hinton, Williams 1986, Learning representations by back-propagating errors, https://www.nature.com/articles/323533a0",
   trainsOn: MNIST,
   recipes: [],
-  presets: [{ name: "mnist", describe: () => mlp.describe(mlp.MNIST_MLP), build: () => new mlp.MLP(mlp.MNIST_MLP), train: { task: "mnist", build: (g) => new mlp.MLP(mlp.MNIST_MLP, { generator: g }), lr: 1e-3 } }],
+  presets: [
+    {
+      name: "mnist",
+      describe: () => mlp.describe(mlp.MNIST_MLP),
+      build: () => new mlp.MLP(mlp.MNIST_MLP),
+      train: { task: "mnist", build: (g) => new mlp.MLP(mlp.MNIST_MLP, { generator: g }), lr: 1e-3 },
+    },
+  ],
 };

@@ -46,20 +46,35 @@ export interface NonLocalResNetConfig extends ResNetConfig {
 }
 
 /** A checked, frozen config: `nonLocalResNetConfig("nonlocal-resnet")`. */
-export function nonLocalResNetConfig(base: NonLocalResNetConfig | keyof typeof PRESETS, overrides: Partial<NonLocalResNetConfig> = {}): NonLocalResNetConfig {
+export function nonLocalResNetConfig(
+  base: NonLocalResNetConfig | keyof typeof PRESETS,
+  overrides: Partial<NonLocalResNetConfig> = {},
+): NonLocalResNetConfig {
   const c = { ...(typeof base === "string" ? presetOf("NonLocalResNetConfig", PRESETS, base) : base), ...overrides };
   const parent = resnet.resnetConfig(c);
-  if (!Number.isInteger(c.reduction) || c.reduction < 1) throw new ArgumentError(`NonLocalResNetConfig: reduction must be a positive integer, got ${c.reduction}`);
-  const ok = Array.isArray(c.nonLocal) && c.nonLocal.length > 0 && c.nonLocal.every((s, i) => Number.isInteger(s) && s >= 0 && s < parent.widths.length && (i === 0 || s > c.nonLocal[i - 1]!));
-  if (!ok) throw new ArgumentError(`NonLocalResNetConfig: nonLocal must list stages 0…${parent.widths.length - 1} in increasing order, got ${JSON.stringify(c.nonLocal)}`);
+  if (!Number.isInteger(c.reduction) || c.reduction < 1)
+    throw new ArgumentError(`NonLocalResNetConfig: reduction must be a positive integer, got ${c.reduction}`);
+  const ok =
+    Array.isArray(c.nonLocal) &&
+    c.nonLocal.length > 0 &&
+    c.nonLocal.every(
+      (s, i) => Number.isInteger(s) && s >= 0 && s < parent.widths.length && (i === 0 || s > c.nonLocal[i - 1]!),
+    );
+  if (!ok)
+    throw new ArgumentError(
+      `NonLocalResNetConfig: nonLocal must list stages 0…${parent.widths.length - 1} in increasing order, got ${JSON.stringify(c.nonLocal)}`,
+    );
   return Object.freeze({ ...parent, nonLocal: Object.freeze([...c.nonLocal]), reduction: c.reduction });
 }
 
 export const PRESETS = Object.freeze({
   /** resnet-mnist-small (ResNet-8, widths 8, 16, 32) with one non-local block after stage 2 (14×14, C̄ = 8): 20,363 parameters */
-  "nonlocal-resnet": Object.freeze({ ...resnet.PRESETS["resnet-mnist-small"], nonLocal: Object.freeze([1]), reduction: 2 }),
+  "nonlocal-resnet": Object.freeze({
+    ...resnet.PRESETS["resnet-mnist-small"],
+    nonLocal: Object.freeze([1]),
+    reduction: 2,
+  }),
 } satisfies Record<string, NonLocalResNetConfig>);
-
 
 /** C̄ for C channels. */
 export const innerOf = (channels: number, reduction: number): number => Math.max(1, Math.floor(channels / reduction));
@@ -67,7 +82,10 @@ export const innerOf = (channels: number, reduction: number): number => Math.max
 /** The parent's, plus per non-local block: f, g, h (C̄, C, 1, 1) with biases (C̄), v (C, C̄, 1, 1) with bias (C), and γ. */
 export function countParameters(c: NonLocalResNetConfig): number {
   const block = (C: number, Cb: number): number => 3 * (Cb * C + Cb) + (C * Cb + C) + 1;
-  return resnet.countParameters(c) + c.nonLocal.reduce((n, s) => n + block(c.widths[s]!, innerOf(c.widths[s]!, c.reduction)), 0);
+  return (
+    resnet.countParameters(c) +
+    c.nonLocal.reduce((n, s) => n + block(c.widths[s]!, innerOf(c.widths[s]!, c.reduction)), 0)
+  );
 }
 
 /** The parent's row with the non-local blocks' four 1×1 convolutions and their attention (P queries × P keys) added. */
@@ -76,7 +94,10 @@ export function describe(c: NonLocalResNetConfig, imageSize = 28): Architecture 
   const sides = stageSides(c, imageSize);
   let flops = 0;
   for (const s of c.nonLocal) {
-    const C = c.widths[s]!, Cb = innerOf(C, c.reduction), side = sides[s]!, P = side * side;
+    const C = c.widths[s]!,
+      Cb = innerOf(C, c.reduction),
+      side = sides[s]!,
+      P = side * side;
     flops += 3 * convFlops(C, Cb, 1, side) + convFlops(Cb, C, 1, side); // f, g, h; v
     flops += 2 * P * P * (Cb + Cb); //                                     f(x)ᵀg(x) and β·h(x)
   }
@@ -86,7 +107,11 @@ export function describe(c: NonLocalResNetConfig, imageSize = 28): Architecture 
     title: `Non-local ${parent.title}`,
     config: `${parent.config}, non-local after stage ${c.nonLocal.map((s) => s + 1).join(", ")}, C̄ = C/${c.reduction}`,
     parameters: countParameters(c),
-    layers: sortedKinds({ ...parent.layers, [Conv2d.name]: parent.layers[Conv2d.name]! + 4 * c.nonLocal.length, [NonLocalBlock.name]: c.nonLocal.length }),
+    layers: sortedKinds({
+      ...parent.layers,
+      [Conv2d.name]: parent.layers[Conv2d.name]! + 4 * c.nonLocal.length,
+      [NonLocalBlock.name]: c.nonLocal.length,
+    }),
     attention: `self-attention between all places of the map, 1 head, unscaled dot products, gated residual γ (starts at 0): ${where}`,
     flops: { ...parent.flops, value: parent.flops.value + flops },
   };
@@ -116,7 +141,10 @@ export class NonLocalBlock extends Module {
   /** The places as a sequence: (N, C', H, W) → (N, P, 1, C'), one head, in the "BTHE" layout. */
   private places(t: Tensor): Tensor {
     const [N, Cp, H, W] = t.shape as [number, number, number, number];
-    return t.reshape([N, Cp, H * W]).transpose(1, 2).reshape([N, H * W, 1, Cp]); // (N, P, 1, C')
+    return t
+      .reshape([N, Cp, H * W])
+      .transpose(1, 2)
+      .reshape([N, H * W, 1, Cp]); // (N, P, 1, C')
   }
 
   forward(x: Tensor): Tensor {
@@ -128,7 +156,12 @@ export class NonLocalBlock extends Module {
     // Σ_i β_{j,i} h(x_i)                                                 (eq. 2, inside v)
     const a = F.scaledDotProductAttention(q, k, val, { scale: 1, layout: "BTHE" }); // (N, P, 1, C̄)
     const Cb = a.shape[3]!;
-    const o = this.v.forward(a.reshape([N, H * W, Cb]).transpose(1, 2).reshape([N, Cb, H, W])); // o = v(…) (N, C, H, W)
+    const o = this.v.forward(
+      a
+        .reshape([N, H * W, Cb])
+        .transpose(1, 2)
+        .reshape([N, Cb, H, W]),
+    ); // o = v(…) (N, C, H, W)
     // y_i = γ·o_i + x_i                                                  (eq. 3)
     return o.mul(this.gamma).add(x); // (N, C, H, W)
   }

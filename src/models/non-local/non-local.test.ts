@@ -11,11 +11,22 @@ import { checkBlock, checkModel, overfit, visionFixture } from "../../../test/ha
 import * as resnet from "../resnet/model.js";
 import { countParameters, NonLocalBlock, NonLocalResNet, nonLocalResNetConfig, PRESETS } from "./model.js";
 
-interface Config { in_channels: number; widths: number[]; blocks: number[]; num_classes: number; reduction: number; non_local: number[] }
+interface Config {
+  in_channels: number;
+  widths: number[];
+  blocks: number[];
+  num_classes: number;
+  reduction: number;
+  non_local: number[];
+}
 const fx = visionFixture<Config, { channels: number; reduction: number }>("non-local");
 const config = nonLocalResNetConfig({
-  inChannels: fx.config.in_channels, widths: fx.config.widths, blocks: fx.config.blocks, numClasses: fx.config.num_classes,
-  reduction: fx.config.reduction, nonLocal: fx.config.non_local,
+  inChannels: fx.config.in_channels,
+  widths: fx.config.widths,
+  blocks: fx.config.blocks,
+  numClasses: fx.config.num_classes,
+  reduction: fx.config.reduction,
+  nonLocal: fx.config.non_local,
 });
 
 test("the non-local block matches PyTorch (γ = 0.7): output, and the gradients of the input, f, g, h, v and γ", () => {
@@ -38,7 +49,12 @@ test("with γ = 0 (as initialised) the non-local block equals its input, and the
   const state = Object.fromEntries(Object.entries(model.stateDict()).filter(([k]) => !/^stages\.1\.1\./.test(k)));
   parent.loadStateDict(state);
   const img = rand([2, 1, 28, 28], { generator: new Generator(7) });
-  assertClose(noGrad(() => model.forward(img)), noGrad(() => parent.forward(img)), { atol: 1e-6, rtol: 0 }, "logits");
+  assertClose(
+    noGrad(() => model.forward(img)),
+    noGrad(() => parent.forward(img)),
+    { atol: 1e-6, rtol: 0 },
+    "logits",
+  );
   // but γ still learns: its gradient is not zero
   model.train();
   model.forward(img).sum().backward();
@@ -56,9 +72,20 @@ test("the attention: for every query place a distribution over the 196 places of
 });
 
 test("the non-local ResNet overfits one batch", () => {
-  const model = new NonLocalResNet(nonLocalResNetConfig({ inChannels: 1, widths: [4, 8, 8], blocks: [1, 1, 1], numClasses: 10, reduction: 2, nonLocal: [1] }), { generator: new Generator(1) });
+  const model = new NonLocalResNet(
+    nonLocalResNetConfig({
+      inChannels: 1,
+      widths: [4, 8, 8],
+      blocks: [1, 1, 1],
+      numClasses: 10,
+      reduction: 2,
+      nonLocal: [1],
+    }),
+    { generator: new Generator(1) },
+  );
   const g = new Generator(2);
-  const x = rand([10, 1, 12, 12], { generator: g }), y = randint(0, 10, [10], { generator: g });
+  const x = rand([10, 1, 12, 12], { generator: g }),
+    y = randint(0, 10, [10], { generator: g });
   const opt = new optim.Adam(model.parameters(), { lr: 1e-2 });
   const r = overfit(model, x, y, () => opt.step(), 200, 0.02);
   assert.ok(r.first > 1.8 && r.last < 0.02, `loss ${r.first} → ${r.last} in ${r.steps} steps`);
@@ -66,13 +93,29 @@ test("the non-local ResNet overfits one batch", () => {
 
 test("parameter counts: the formula, the built model and PyTorch's agree; by hand for nonlocal-resnet", () => {
   assert.equal(countParameters(PRESETS["nonlocal-resnet"]), fx.param_counts["nonlocal-resnet"]);
-  assert.equal(new NonLocalResNet(nonLocalResNetConfig("nonlocal-resnet"), { generator: new Generator(0) }).numParameters(), countParameters(PRESETS["nonlocal-resnet"]));
+  assert.equal(
+    new NonLocalResNet(nonLocalResNetConfig("nonlocal-resnet"), { generator: new Generator(0) }).numParameters(),
+    countParameters(PRESETS["nonlocal-resnet"]),
+  );
   // the parent's 19,810 plus one block at C = 16, C̄ = 8: f, g, h 3·(8·16 + 8), v 16·8 + 16, γ 1
   assert.equal(countParameters(PRESETS["nonlocal-resnet"]), 19810 + 3 * (8 * 16 + 8) + (16 * 8 + 16) + 1);
-  assert.equal(countParameters(config), Object.entries(fx.model.state).filter(([k]) => !/running|numBatches/.test(k)).reduce((n, [, t]) => n + t.data.length, 0));
+  assert.equal(
+    countParameters(config),
+    Object.entries(fx.model.state)
+      .filter(([k]) => !/running|numBatches/.test(k))
+      .reduce((n, [, t]) => n + t.data.length, 0),
+  );
 });
 
 test("configs are checked", () => {
-  assertThrowsWith(() => nonLocalResNetConfig("nonlocal-resnet", { nonLocal: [3] }), ArgumentError, /nonLocal must list stages 0…2 in increasing order, got \[3\]/);
-  assertThrowsWith(() => nonLocalResNetConfig("nonlocal-resnet", { nonLocal: [1, 0] }), ArgumentError, /in increasing order/);
+  assertThrowsWith(
+    () => nonLocalResNetConfig("nonlocal-resnet", { nonLocal: [3] }),
+    ArgumentError,
+    /nonLocal must list stages 0…2 in increasing order, got \[3\]/,
+  );
+  assertThrowsWith(
+    () => nonLocalResNetConfig("nonlocal-resnet", { nonLocal: [1, 0] }),
+    ArgumentError,
+    /in increasing order/,
+  );
 });

@@ -46,27 +46,49 @@ export interface ResNetConfig {
 }
 
 /** A checked, frozen config: `resnetConfig("resnet-mnist-small")`. */
-export function resnetConfig(base: ResNetConfig | keyof typeof PRESETS, overrides: Partial<ResNetConfig> = {}): ResNetConfig {
+export function resnetConfig(
+  base: ResNetConfig | keyof typeof PRESETS,
+  overrides: Partial<ResNetConfig> = {},
+): ResNetConfig {
   const c = { ...(typeof base === "string" ? presetOf("ResNetConfig", PRESETS, base) : base), ...overrides };
   for (const key of ["inChannels", "numClasses"] as const) {
-    if (!Number.isInteger(c[key]) || c[key] < 1) throw new ArgumentError(`ResNetConfig: ${key} must be a positive integer, got ${c[key]}`);
+    if (!Number.isInteger(c[key]) || c[key] < 1)
+      throw new ArgumentError(`ResNetConfig: ${key} must be a positive integer, got ${c[key]}`);
   }
-  const positive = (xs: readonly number[]): boolean => Array.isArray(xs) && xs.length > 0 && xs.every((n) => Number.isInteger(n) && n >= 1);
-  if (!positive(c.widths)) throw new ArgumentError(`ResNetConfig: widths must be a non-empty list of positive integers, got ${JSON.stringify(c.widths)}`);
-  if (!positive(c.blocks)) throw new ArgumentError(`ResNetConfig: blocks must be a non-empty list of positive integers, got ${JSON.stringify(c.blocks)}`);
+  const positive = (xs: readonly number[]): boolean =>
+    Array.isArray(xs) && xs.length > 0 && xs.every((n) => Number.isInteger(n) && n >= 1);
+  if (!positive(c.widths))
+    throw new ArgumentError(
+      `ResNetConfig: widths must be a non-empty list of positive integers, got ${JSON.stringify(c.widths)}`,
+    );
+  if (!positive(c.blocks))
+    throw new ArgumentError(
+      `ResNetConfig: blocks must be a non-empty list of positive integers, got ${JSON.stringify(c.blocks)}`,
+    );
   if (c.widths.length !== c.blocks.length) {
-    throw new ArgumentError(`ResNetConfig: widths ${JSON.stringify(c.widths)} and blocks ${JSON.stringify(c.blocks)} must have one entry per stage`);
+    throw new ArgumentError(
+      `ResNetConfig: widths ${JSON.stringify(c.widths)} and blocks ${JSON.stringify(c.blocks)} must have one entry per stage`,
+    );
   }
   return Object.freeze({ ...c, widths: Object.freeze([...c.widths]), blocks: Object.freeze([...c.blocks]) });
 }
 
 export const PRESETS = Object.freeze({
   /** ResNet-8 (n = 1) of widths 8, 16, 32: trains on the reference backend in minutes; 19,810 parameters */
-  "resnet-mnist-small": Object.freeze({ inChannels: 1, widths: Object.freeze([8, 16, 32]), blocks: Object.freeze([1, 1, 1]), numClasses: 10 }),
+  "resnet-mnist-small": Object.freeze({
+    inChannels: 1,
+    widths: Object.freeze([8, 16, 32]),
+    blocks: Object.freeze([1, 1, 1]),
+    numClasses: 10,
+  }),
   /** ResNet-20 (n = 3) of the paper's CIFAR widths 16, 32, 64, with projection shortcuts: 272,186 parameters */
-  "resnet20-mnist": Object.freeze({ inChannels: 1, widths: Object.freeze([16, 32, 64]), blocks: Object.freeze([3, 3, 3]), numClasses: 10 }),
+  "resnet20-mnist": Object.freeze({
+    inChannels: 1,
+    widths: Object.freeze([16, 32, 64]),
+    blocks: Object.freeze([3, 3, 3]),
+    numClasses: 10,
+  }),
 } satisfies Record<string, ResNetConfig>);
-
 
 /** Stage i's first block downsamples (stride 2) in every stage but the first. */
 const strideOf = (stage: number): number => (stage === 0 ? 1 : 2);
@@ -83,7 +105,11 @@ export function countParameters(c: ResNetConfig): number {
   const conv = (cin: number, cout: number, k: number): number => cout * cin * k * k; // W (out, in, k, k)
   const bn = (ch: number): number => 2 * ch; //                                         γ (ch), β (ch)
   const block = (cin: number, cout: number, stride: number): number =>
-    conv(cin, cout, 3) + bn(cout) + conv(cout, cout, 3) + bn(cout) + (projects(cin, cout, stride) ? conv(cin, cout, 1) + bn(cout) : 0);
+    conv(cin, cout, 3) +
+    bn(cout) +
+    conv(cout, cout, 3) +
+    bn(cout) +
+    (projects(cin, cout, stride) ? conv(cin, cout, 1) + bn(cout) : 0);
   let n = conv(c.inChannels, c.widths[0]!, 3) + bn(c.widths[0]!); // stem
   let cin = c.widths[0]!;
   c.widths.forEach((w, s) => {
@@ -102,7 +128,10 @@ export function countParameters(c: ResNetConfig): number {
  * global average pool are not counted.
  */
 export function describe(c: ResNetConfig, imageSize = 28): Architecture {
-  let side = imageSize, cin = c.widths[0]!, convs = 1, projections = 0;
+  let side = imageSize,
+    cin = c.widths[0]!,
+    convs = 1,
+    projections = 0;
   let flops = convFlops(c.inChannels, cin, 3, side); // the stem
   c.widths.forEach((w, s) => {
     for (let b = 0; b < c.blocks[s]!; b++) {
@@ -122,11 +151,16 @@ export function describe(c: ResNetConfig, imageSize = 28): Architecture {
     title: `ResNet-${depth}`,
     config: `widths ${c.widths.join("-")}, blocks ${c.blocks.join("-")}, ${c.inChannels} channel${c.inChannels === 1 ? "" : "s"} in, ${c.numClasses} classes`,
     parameters: countParameters(c),
-    layers: sortedKinds({ [Conv2d.name]: convs + projections, [BatchNorm2d.name]: convs + projections, [Linear.name]: 1 }),
+    layers: sortedKinds({
+      [Conv2d.name]: convs + projections,
+      [BatchNorm2d.name]: convs + projections,
+      [Linear.name]: 1,
+    }),
     normalization: `${BatchNorm2d.name} after every convolution (batch statistics in training, running averages in eval)`,
     positions: "none: 3×3 convolutions (translation-equivariant), then global average pooling (invariant)",
     attention: "none",
-    activation: "ReLU; identity shortcuts (1×1 projections where the shape changes) added before the last ReLU of a block",
+    activation:
+      "ReLU; identity shortcuts (1×1 projections where the shape changes) added before the last ReLU of a block",
     flops: { value: flops + linearFlops(cin, c.numClasses), per: "image", at: `${imageSize}×${imageSize}` },
   };
 }
@@ -216,11 +250,15 @@ export class ResNet extends Module {
     this.stem = new Conv2d(c.inChannels, c.widths[0]!, 3, { padding: 1, bias: false, generator });
     this.stemNorm = new BatchNorm2d(c.widths[0]!);
     let cin = c.widths[0]!;
-    this.stages = new ModuleList(c.widths.map((w, s) => {
-      const blocks = Array.from({ length: c.blocks[s]! }, (_, b) => this.block(b === 0 ? cin : w, w, b === 0 ? strideOf(s) : 1, generator));
-      cin = w;
-      return new Sequential(...blocks, ...this.afterStage(s, w, generator));
-    }));
+    this.stages = new ModuleList(
+      c.widths.map((w, s) => {
+        const blocks = Array.from({ length: c.blocks[s]! }, (_, b) =>
+          this.block(b === 0 ? cin : w, w, b === 0 ? strideOf(s) : 1, generator),
+        );
+        cin = w;
+        return new Sequential(...blocks, ...this.afterStage(s, w, generator));
+      }),
+    );
     this.head = new Linear(cin, c.numClasses, { generator });
     this.initWeights(generator);
   }
@@ -316,7 +354,12 @@ const WEIGHT_MAP: readonly (readonly [string, string])[] = [
 
 /** A name template as a regex: "layer{s+1}.{b}.bn1.*" → /^layer(?<s1>\d+)\.(?<b>\d+)\.bn1\.(?<rest>\w+)$/ */
 function pattern(template: string): RegExp {
-  const re = template.replace(/\./g, "\\.").replace("{s}", "(?<s>\\d+)").replace("{s+1}", "(?<s1>\\d+)").replace("{b}", "(?<b>\\d+)").replace("*", "(?<rest>\\w+)");
+  const re = template
+    .replace(/\./g, "\\.")
+    .replace("{s}", "(?<s>\\d+)")
+    .replace("{s+1}", "(?<s1>\\d+)")
+    .replace("{b}", "(?<b>\\d+)")
+    .replace("*", "(?<rest>\\w+)");
   return new RegExp(`^${re}$`);
 }
 
@@ -327,9 +370,10 @@ function rename(name: string, from: 0 | 1, rest: (s: string) => string, fn: stri
     if (!m) continue;
     const g = m.groups ?? {};
     const stage = g.s !== undefined ? +g.s : g.s1 !== undefined ? +g.s1 - 1 : 0;
-    return entry[1 - from]!
-      .replace("{s}", String(stage)).replace("{s+1}", String(stage + 1))
-      .replace("{b}", g.b ?? "").replace("*", rest(g.rest ?? ""));
+    return entry[1 - from]!.replace("{s}", String(stage))
+      .replace("{s+1}", String(stage + 1))
+      .replace("{b}", g.b ?? "")
+      .replace("*", rest(g.rest ?? ""));
   }
   throw new ArgumentError(`${fn}: unexpected key ${name}`);
 }

@@ -9,7 +9,15 @@ import { cat } from "../../ops/shape.js";
 import { Adam } from "../../optim/adam.js";
 import { CosineAnnealingLR } from "../../optim/schedulers.js";
 import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "../../recipes/recipe.js";
-import { epochTable, lossChart, mapsPng, meanLast, mnistBatch, takeSplit, trainClassifier } from "../../recipes/mnist.js";
+import {
+  epochTable,
+  lossChart,
+  mapsPng,
+  meanLast,
+  mnistBatch,
+  takeSplit,
+  trainClassifier,
+} from "../../recipes/mnist.js";
 import { PRESETS, ResNet, resnetConfig } from "./model.js";
 
 export interface ResNetRecipeOptions extends Record<string, number | string | boolean> {
@@ -29,19 +37,34 @@ export const resnetRecipe: Recipe<ResNetRecipeOptions> = {
   paper: "He, Zhang, Ren, Sun 2016, Deep Residual Learning for Image Recognition, https://arxiv.org/abs/1512.03385",
   trainsOn: "MNIST digits (the mnist package: 8,000 train / 2,000 test)",
   needs: ["mnist"],
-  defaults: Object.freeze({ preset: "resnet-mnist-small", epochs: 3, batchSize: 64, lr: 1e-2, trainLimit: 0, testLimit: 0 }),
-  help: { trainLimit: "use only the first N training digits (0: all)", testLimit: "use only the first N test digits (0: all)" },
+  defaults: Object.freeze({
+    preset: "resnet-mnist-small",
+    epochs: 3,
+    batchSize: 64,
+    lr: 1e-2,
+    trainLimit: 0,
+    testLimit: 0,
+  }),
+  help: {
+    trainLimit: "use only the first N training digits (0: all)",
+    testLimit: "use only the first N test digits (0: all)",
+  },
 
   run(options: ResNetRecipeOptions, data: RecipeData, hooks: RecipeHooks, generator: Generator): RecipeResult {
     const o = { ...this.defaults, ...options };
     if (!data.mnist) throw new ArgumentError("resnet: needs data.mnist (loadMnist() from writtingnns/node)");
-    if (!(o.preset in PRESETS)) throw new ArgumentError(`resnet: unknown preset "${o.preset}"; the presets are ${Object.keys(PRESETS).join(", ")}`);
+    if (!(o.preset in PRESETS))
+      throw new ArgumentError(
+        `resnet: unknown preset "${o.preset}"; the presets are ${Object.keys(PRESETS).join(", ")}`,
+      );
     const train = takeSplit(data.mnist.train, o.trainLimit, "train");
     const test = takeSplit(data.mnist.test, o.testLimit, "test");
     const model = new ResNet(resnetConfig(o.preset as keyof typeof PRESETS), { generator });
     const optimizer = new Adam(model.parameters(), { lr: o.lr });
     const scheduler = new CosineAnnealingLR(optimizer, { tMax: o.epochs * Math.ceil(train.count / o.batchSize) });
-    hooks.log(`resnet (${o.preset}): ${model.numParameters()} parameters; ${train.count} training digits, ${test.count} test digits; ${o.epochs} epochs of batches of ${o.batchSize}`);
+    hooks.log(
+      `resnet (${o.preset}): ${model.numParameters()} parameters; ${train.count} training digits, ${test.count} test digits; ${o.epochs} epochs of batches of ${o.batchSize}`,
+    );
 
     const r = trainClassifier(model, optimizer, scheduler, train, test, o, hooks, generator);
     const [, loss, accuracy] = r.test[r.test.length - 1]!; // after the last epoch
@@ -59,9 +82,17 @@ export const resnetRecipe: Recipe<ResNetRecipeOptions> = {
     };
     return {
       metrics: {
-        testAccuracy: accuracy, testLoss: loss, trainLoss: meanLast(r.trainLoss, Math.ceil(train.count / o.batchSize)),
-        trainSeconds: r.trainSeconds, evalSeconds: r.evalSeconds, steps: r.steps, parameters: model.numParameters(),
-        trainCount: train.count, testCount: test.count, testDigitLabel: digit.y.item(), testDigitPrediction: act.logits.argmax(1).item(),
+        testAccuracy: accuracy,
+        testLoss: loss,
+        trainLoss: meanLast(r.trainLoss, Math.ceil(train.count / o.batchSize)),
+        trainSeconds: r.trainSeconds,
+        evalSeconds: r.evalSeconds,
+        steps: r.steps,
+        parameters: model.numParameters(),
+        trainCount: train.count,
+        testCount: test.count,
+        testDigitLabel: digit.y.item(),
+        testDigitPrediction: act.logits.argmax(1).item(),
       },
       tables: { epochs: epochTable(r) },
       images,

@@ -14,6 +14,10 @@ export const zooEntry: ZooModel = {
     name: preset,
     describe: () => resnet.describe(resnet.resnetConfig(preset)),
     build: () => new resnet.ResNet(resnet.resnetConfig(preset)),
-    train: { task: "mnist" as const, build: (g: Generator) => new resnet.ResNet(resnet.resnetConfig(preset), { generator: g }), lr: resnetRecipe.defaults.lr },
+    train: {
+      task: "mnist" as const,
+      build: (g: Generator) => new resnet.ResNet(resnet.resnetConfig(preset), { generator: g }),
+      lr: resnetRecipe.defaults.lr,
+    },
   })),
 };

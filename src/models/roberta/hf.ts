@@ -4,7 +4,11 @@
 import { type HFFamily, MASK_HEAD } from "../hf-family.js";
 import { RobertaForMaskedLM, RobertaModel, robertaConfig, ROBERTA_NAMING, type RobertaConfig } from "./model.js";
 import { readBertFields, writeBertFields } from "../bert/hf.js";
-import { countParameters as bertCount, fromBertCheckpoint as fromBert, toBertCheckpoint as toBert } from "../bert/model.js";
+import {
+  countParameters as bertCount,
+  fromBertCheckpoint as fromBert,
+  toBertCheckpoint as toBert,
+} from "../bert/model.js";
 
 export const hfFamily: HFFamily<"roberta", RobertaConfig, RobertaForMaskedLM | RobertaModel> = {
   kind: "roberta",
@@ -12,16 +16,27 @@ export const hfFamily: HFFamily<"roberta", RobertaConfig, RobertaForMaskedLM | R
   role: "encoder",
   tiedHead: true,
   extras: [
-    { pattern: /^lm_head\.decoder\.weight$/, why: "the MLM decoder, tied to word_embeddings", tiedTo: "roberta.embeddings.word_embeddings.weight" },
+    {
+      pattern: /^lm_head\.decoder\.weight$/,
+      why: "the MLM decoder, tied to word_embeddings",
+      tiedTo: "roberta.embeddings.word_embeddings.weight",
+    },
     { pattern: /^lm_head\.decoder\.bias$/, why: "an alias of lm_head.bias", tiedTo: "lm_head.bias" },
     { pattern: /^roberta\.embeddings\.position_ids$/, why: "a buffer" },
     { pattern: /^roberta\.pooler\./, why: "the pooler, which the masked-LM model has none of" },
   ],
   alias: (name) => (/^(embeddings|encoder|pooler)\./.test(name) ? `roberta.${name}` : name),
   readConfig: (r) => r.build(() => robertaConfig(readBertFields(r))),
-  writeConfig: (c, m) => ({ model_type: "roberta", architectures: [m instanceof RobertaForMaskedLM ? "RobertaForMaskedLM" : "RobertaModel"], ...writeBertFields(c) }),
+  writeConfig: (c, m) => ({
+    model_type: "roberta",
+    architectures: [m instanceof RobertaForMaskedLM ? "RobertaForMaskedLM" : "RobertaModel"],
+    ...writeBertFields(c),
+  }),
   count: (c) => bertCount(c, { pooler: true, mlmHead: true }),
-  build: (c, names) => ([...names].some((n) => MASK_HEAD.test(n)) ? new RobertaForMaskedLM(c) : new RobertaModel(c, { pooler: names.has("roberta.pooler.dense.weight") })),
+  build: (c, names) =>
+    [...names].some((n) => MASK_HEAD.test(n))
+      ? new RobertaForMaskedLM(c)
+      : new RobertaModel(c, { pooler: names.has("roberta.pooler.dense.weight") }),
   toHF: (m) => toBert(m.stateDict(), m, ROBERTA_NAMING),
   fromHF: (s, m) => fromBert(s, m, ROBERTA_NAMING),
 };

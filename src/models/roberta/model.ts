@@ -31,17 +31,36 @@ import { Module } from "../../nn/module.js";
 import { Dropout, Embedding, Linear } from "../../nn/index.js";
 import type { Architecture } from "../architecture.js";
 import {
-  BertForMaskedLM, BertForTokenClassification, BertModel, CLASSIFIER_MAP, Embeddings,
-  bertConfig, countParameters as bertCountParameters, describe as bertDescribe, initWeights,
-  type BertConfig, type BertOptions, type CheckpointNaming, type ForwardOptions, type HeadOutput, type MapRow,
+  BertForMaskedLM,
+  BertForTokenClassification,
+  BertModel,
+  CLASSIFIER_MAP,
+  Embeddings,
+  bertConfig,
+  countParameters as bertCountParameters,
+  describe as bertDescribe,
+  initWeights,
+  type BertConfig,
+  type BertOptions,
+  type CheckpointNaming,
+  type ForwardOptions,
+  type HeadOutput,
+  type MapRow,
 } from "../bert/model.js";
 
 export type RobertaConfig = BertConfig;
 
 /** A checked, frozen config: `robertaConfig("tiny", { vocabSize })`. */
-export function robertaConfig(base: RobertaConfig | keyof typeof PRESETS, overrides: Partial<RobertaConfig> = {}): RobertaConfig {
-  const c = bertConfig({ ...(typeof base === "string" ? presetOf("RobertaConfig", PRESETS, base) : base), ...overrides });
-  if (c.maxPositions < c.padId + 2) throw new ArgumentError(`RobertaConfig: maxPositions ${c.maxPositions} leaves no position after padId ${c.padId}`);
+export function robertaConfig(
+  base: RobertaConfig | keyof typeof PRESETS,
+  overrides: Partial<RobertaConfig> = {},
+): RobertaConfig {
+  const c = bertConfig({
+    ...(typeof base === "string" ? presetOf("RobertaConfig", PRESETS, base) : base),
+    ...overrides,
+  });
+  if (c.maxPositions < c.padId + 2)
+    throw new ArgumentError(`RobertaConfig: maxPositions ${c.maxPositions} leaves no position after padId ${c.padId}`);
   return c;
 }
 
@@ -51,17 +70,28 @@ export const PRESETS = Object.freeze({
     vocabSize: 50265, // DIFF(bert): byte-level BPE, 50,265 tokens (BERT: 30,522 word pieces)
     maxPositions: 514, // DIFF(bert): 512 positions after the offset padId + 1 = 2
     typeVocabSize: 1, //  DIFF(bert): a single token type (no next-sentence prediction)
-    nLayer: 12, nHead: 12, dModel: 768, dFF: 3072, dropout: 0.1,
+    nLayer: 12,
+    nHead: 12,
+    dModel: 768,
+    dFF: 3072,
+    dropout: 0.1,
     layerNormEps: 1e-5, // DIFF(bert): fairseq's LayerNorm ε (BERT: 1e-12)
     padId: 1, //           DIFF(bert): <pad> is 1
   }),
   /** A CPU-sized model; vocabSize from the tokenizer */
   tiny: Object.freeze({
-    vocabSize: 1000, maxPositions: 130, typeVocabSize: 1, nLayer: 2, nHead: 4, dModel: 64, dFF: 256,
-    dropout: 0.1, layerNormEps: 1e-5, padId: 1,
+    vocabSize: 1000,
+    maxPositions: 130,
+    typeVocabSize: 1,
+    nLayer: 2,
+    nHead: 4,
+    dModel: 64,
+    dFF: 256,
+    dropout: 0.1,
+    layerNormEps: 1e-5,
+    padId: 1,
   }),
 } satisfies Record<string, RobertaConfig>);
-
 
 /** The number of parameters from the config (nothing allocated): BERT's count, the same equations. */
 export const countParameters = bertCountParameters;
@@ -86,7 +116,8 @@ export function describe(c: RobertaConfig, seqLen = 128, title = "RoBERTa"): Arc
  */
 export function positionIds(idx: Tensor, padId: number): Tensor {
   const [B, T] = idx.shape as [number, number];
-  const ids = idx.storage, out = new Int32Array(B * T);
+  const ids = idx.storage,
+    out = new Int32Array(B * T);
   for (let b = 0; b < B; b++) {
     let seen = 0; // real tokens so far in this row
     for (let t = 0; t < T; t++) {
@@ -160,7 +191,11 @@ export class RobertaForSequenceClassification extends Module {
   encoder: RobertaModel;
   classifier: ClassificationHead; // DIFF(bert): its own dense + tanh head on <s> (BERT: the trunk's pooler, dropout, a Linear)
 
-  constructor(config: RobertaConfig, readonly numLabels: number, opts: Opts = {}) {
+  constructor(
+    config: RobertaConfig,
+    readonly numLabels: number,
+    opts: Opts = {},
+  ) {
     super();
     const generator = opts.generator ?? defaultGenerator;
     this.encoder = new RobertaModel(config, { ...opts, generator, pooler: false }); // DIFF(bert): no pooler
@@ -174,7 +209,9 @@ export class RobertaForSequenceClassification extends Module {
     const logits = this.classifier.forward(this.encoder.forward(idx, opts).hidden); // (B, K)
     if (!opts.targets) return { logits, loss: null };
     if (opts.targets.ndim !== 1 || opts.targets.shape[0] !== logits.shape[0]) {
-      throw new ShapeError(`RobertaForSequenceClassification: targets ${fmt(opts.targets.shape)} must be (B) = (${logits.shape[0]}) labels`);
+      throw new ShapeError(
+        `RobertaForSequenceClassification: targets ${fmt(opts.targets.shape)} must be (B) = (${logits.shape[0]}) labels`,
+      );
     }
     return { logits, loss: F.crossEntropy(logits, opts.targets) };
   }

@@ -36,9 +36,13 @@ export interface SEResNetConfig extends ResNetConfig {
 }
 
 /** A checked, frozen config: `seResNetConfig("se-resnet")`. */
-export function seResNetConfig(base: SEResNetConfig | keyof typeof PRESETS, overrides: Partial<SEResNetConfig> = {}): SEResNetConfig {
+export function seResNetConfig(
+  base: SEResNetConfig | keyof typeof PRESETS,
+  overrides: Partial<SEResNetConfig> = {},
+): SEResNetConfig {
   const c = { ...(typeof base === "string" ? presetOf("SEResNetConfig", PRESETS, base) : base), ...overrides };
-  if (!Number.isInteger(c.reduction) || c.reduction < 1) throw new ArgumentError(`SEResNetConfig: reduction must be a positive integer, got ${c.reduction}`);
+  if (!Number.isInteger(c.reduction) || c.reduction < 1)
+    throw new ArgumentError(`SEResNetConfig: reduction must be a positive integer, got ${c.reduction}`);
   return Object.freeze({ ...resnet.resnetConfig(c), reduction: c.reduction });
 }
 
@@ -46,7 +50,6 @@ export const PRESETS = Object.freeze({
   /** resnet-mnist-small (ResNet-8, widths 8, 16, 32) with an SE module of ratio 4 in each block: 20,552 parameters */
   "se-resnet": Object.freeze({ ...resnet.PRESETS["resnet-mnist-small"], reduction: 4 }),
 } satisfies Record<string, SEResNetConfig>);
-
 
 /** The excitation's hidden width for C channels. */
 export const hiddenOf = (channels: number, reduction: number): number => Math.max(1, Math.floor(channels / reduction));
@@ -66,7 +69,10 @@ export function countParameters(c: SEResNetConfig): number {
 export function describe(c: SEResNetConfig, imageSize = 28): Architecture {
   const parent = resnet.describe(c, imageSize);
   const widths = blockWidths(c);
-  const flops = widths.reduce((n, C) => n + linearFlops(C, hiddenOf(C, c.reduction)) + linearFlops(hiddenOf(C, c.reduction), C), 0);
+  const flops = widths.reduce(
+    (n, C) => n + linearFlops(C, hiddenOf(C, c.reduction)) + linearFlops(hiddenOf(C, c.reduction), C),
+    0,
+  );
   const sides = stageSides(c, imageSize);
   return {
     ...parent,

@@ -60,26 +60,55 @@ export interface Seq2SeqConfig {
 }
 
 /** A checked, frozen config: `seq2seqConfig("dates", { attention: "bahdanau", srcVocab, tgtVocab })`. */
-export function seq2seqConfig(base: Seq2SeqConfig | keyof typeof PRESETS, overrides: Partial<Seq2SeqConfig> = {}): Seq2SeqConfig {
+export function seq2seqConfig(
+  base: Seq2SeqConfig | keyof typeof PRESETS,
+  overrides: Partial<Seq2SeqConfig> = {},
+): Seq2SeqConfig {
   const c = { ...(typeof base === "string" ? presetOf("Seq2SeqConfig", PRESETS, base) : base), ...overrides };
   for (const key of ["srcVocab", "tgtVocab", "embDim", "hidden", "attnDim"] as const) {
-    if (!Number.isInteger(c[key]) || c[key] < 1) throw new ArgumentError(`Seq2SeqConfig: ${key} must be a positive integer, got ${c[key]}`);
+    if (!Number.isInteger(c[key]) || c[key] < 1)
+      throw new ArgumentError(`Seq2SeqConfig: ${key} must be a positive integer, got ${c[key]}`);
   }
-  if (c.hidden % 2 !== 0) throw new ArgumentError(`Seq2SeqConfig: hidden ${c.hidden} must be even (two encoder directions of hidden/2)`);
-  if (c.tgtVocab < 4) throw new ArgumentError(`Seq2SeqConfig: tgtVocab ${c.tgtVocab} must hold PAD, BOS, EOS and at least one token`);
-  if (!ATTENTION_KINDS.includes(c.attention)) throw new ArgumentError(`Seq2SeqConfig: attention must be one of ${ATTENTION_KINDS.join(", ")}, got ${String(c.attention)}`);
+  if (c.hidden % 2 !== 0)
+    throw new ArgumentError(`Seq2SeqConfig: hidden ${c.hidden} must be even (two encoder directions of hidden/2)`);
+  if (c.tgtVocab < 4)
+    throw new ArgumentError(`Seq2SeqConfig: tgtVocab ${c.tgtVocab} must hold PAD, BOS, EOS and at least one token`);
+  if (!ATTENTION_KINDS.includes(c.attention))
+    throw new ArgumentError(
+      `Seq2SeqConfig: attention must be one of ${ATTENTION_KINDS.join(", ")}, got ${String(c.attention)}`,
+    );
   return Object.freeze(c);
 }
 
 export const PRESETS = Object.freeze({
   /** the character-level dates task (67 source characters, 11 target characters, + 3 specials) */
-  dates: Object.freeze({ srcVocab: 70, tgtVocab: 14, embDim: 32, hidden: 64, attnDim: 64, attention: "bahdanau" as AttentionKind }),
+  dates: Object.freeze({
+    srcVocab: 70,
+    tgtVocab: 14,
+    embDim: 32,
+    hidden: 64,
+    attnDim: 64,
+    attention: "bahdanau" as AttentionKind,
+  }),
   /** reversal of 5…40 tokens out of 20 */
-  reversal: Object.freeze({ srcVocab: 23, tgtVocab: 23, embDim: 16, hidden: 64, attnDim: 32, attention: "bahdanau" as AttentionKind }),
+  reversal: Object.freeze({
+    srcVocab: 23,
+    tgtVocab: 23,
+    embDim: 16,
+    hidden: 64,
+    attnDim: 32,
+    attention: "bahdanau" as AttentionKind,
+  }),
   /** the fixture's configuration */
-  tiny: Object.freeze({ srcVocab: 9, tgtVocab: 7, embDim: 4, hidden: 6, attnDim: 5, attention: "bahdanau" as AttentionKind }),
+  tiny: Object.freeze({
+    srcVocab: 9,
+    tgtVocab: 7,
+    embDim: 4,
+    hidden: 6,
+    attnDim: 5,
+    attention: "bahdanau" as AttentionKind,
+  }),
 } satisfies Record<string, Seq2SeqConfig>);
-
 
 /** The number of parameters of a config, counted from the equations (nothing allocated). */
 export function countParameters(c: Seq2SeqConfig): number {
@@ -96,7 +125,12 @@ export function countParameters(c: Seq2SeqConfig): number {
   return encoder + bridge + decoder;
 }
 
-const TITLES: Record<AttentionKind, string> = { none: "GRU seq2seq", bahdanau: "GRU seq2seq + Bahdanau attention", "luong-dot": "GRU seq2seq + Luong attention (dot)", "luong-general": "GRU seq2seq + Luong attention (general)" };
+const TITLES: Record<AttentionKind, string> = {
+  none: "GRU seq2seq",
+  bahdanau: "GRU seq2seq + Bahdanau attention",
+  "luong-dot": "GRU seq2seq + Luong attention (dot)",
+  "luong-general": "GRU seq2seq + Luong attention (general)",
+};
 
 /**
  * The architecture in one row (src/models/architecture.ts). FLOPs per example of S source and T target
@@ -107,7 +141,9 @@ const TITLES: Record<AttentionKind, string> = { none: "GRU seq2seq", bahdanau: "
  */
 export function describe(c: Seq2SeqConfig, srcLen = 20, tgtLen = 11): Architecture {
   const { srcVocab: Vs, tgtVocab: V, embDim: E, hidden: H, attnDim: A } = c;
-  const S = srcLen, T = tgtLen, h2 = H / 2;
+  const S = srcLen,
+    T = tgtLen,
+    h2 = H / 2;
   const gru = (inp: number, h: number): number => linearFlops(inp, 3 * h) + linearFlops(h, 3 * h); // W_ih x, W_hh h
   const encoder = 2 * S * gru(E, h2);
   const bridge = linearFlops(H, H);
@@ -118,7 +154,9 @@ export function describe(c: Seq2SeqConfig, srcLen = 20, tgtLen = 11): Architectu
     "luong-dot": gru(E, H) + matmulFlops(S, H, 1) + context + linearFlops(2 * H, H) + linearFlops(H, V),
     "luong-general": gru(E, H) + matmulFlops(S, H, 1) + context + linearFlops(2 * H, H) + linearFlops(H, V),
   }[c.attention];
-  const keys = { none: 0, bahdanau: S * linearFlops(H, A), "luong-dot": 0, "luong-general": S * linearFlops(H, H) }[c.attention];
+  const keys = { none: 0, bahdanau: S * linearFlops(H, A), "luong-dot": 0, "luong-general": S * linearFlops(H, H) }[
+    c.attention
+  ];
   // encoder.embed, decoder.embed; encoder.fwd, encoder.bwd, decoder.cell; bridge + the decoder's Linears
   const linears = { none: 1 + 1, bahdanau: 1 + 3 + 1, "luong-dot": 1 + 2, "luong-general": 1 + 3 }[c.attention];
   return {
@@ -156,7 +194,11 @@ export class GRUCell extends Module {
   biasIh: Parameter; //   (3H)
   biasHh: Parameter; //   (3H)
 
-  constructor(readonly inputSize: number, readonly hiddenSize: number, opts: InitOptions = {}) {
+  constructor(
+    readonly inputSize: number,
+    readonly hiddenSize: number,
+    opts: InitOptions = {},
+  ) {
     super();
     this.weightIh = param([3 * hiddenSize, inputSize]);
     this.weightHh = param([3 * hiddenSize, hiddenSize]);
@@ -229,10 +271,13 @@ export class Encoder extends Module {
     const pad = src.eq(0); // (B, S) bool
     const real = src.ne(0).unsqueeze(2); // (B, S, 1) bool
     const x = this.embed.forward(src); // (B, S, E)
-    const gf = this.fwd.inputGates(x), gb = this.bwd.inputGates(x); // (B, S, 3H/2) each
+    const gf = this.fwd.inputGates(x),
+      gb = this.bwd.inputGates(x); // (B, S, 3H/2) each
     const H2 = this.fwd.hiddenSize;
-    let hf = zeros([B, H2]), hb = zeros([B, H2]); // (B, H/2)
-    const outF: Tensor[] = new Array(S), outB: Tensor[] = new Array(S);
+    let hf = zeros([B, H2]),
+      hb = zeros([B, H2]); // (B, H/2)
+    const outF: Tensor[] = new Array(S),
+      outB: Tensor[] = new Array(S);
     for (let j = 0; j < S; j++) {
       // →h_j = GRU(x_j, →h_{j−1}), kept unchanged where x_j is padding
       const m = real.narrow(1, j, 1).squeeze(1); // (B, 1)
@@ -450,13 +495,19 @@ export class Seq2Seq extends Module {
     const generator = opts.generator ?? defaultGenerator;
     this.encoder = new Encoder(c, generator);
     this.bridge = new Linear(c.hidden, c.hidden, { generator });
-    this.decoder = c.attention === "none" ? new PlainDecoder(c, generator) : c.attention === "bahdanau" ? new BahdanauDecoder(c, generator) : new LuongDecoder(c, generator);
+    this.decoder =
+      c.attention === "none"
+        ? new PlainDecoder(c, generator)
+        : c.attention === "bahdanau"
+          ? new BahdanauDecoder(c, generator)
+          : new LuongDecoder(c, generator);
   }
 
   /** The encoder's memory and the decoder's first state s_0 = tanh(W_b [→h_S; ←h_1] + b_b). */
   encode(src: Tensor): { mem: Memory; s0: Tensor } {
     if (src.ndim !== 2) throw new ShapeError(`Seq2Seq: src must be (B, S) token ids, got shape ${fmt(src.shape)}`);
-    if (src.dtype !== "int32") throw new DTypeError(`Seq2Seq: src must be int32 token ids, got ${src.dtype} ${fmt(src.shape)}`);
+    if (src.dtype !== "int32")
+      throw new DTypeError(`Seq2Seq: src must be int32 token ids, got ${src.dtype} ${fmt(src.shape)}`);
     const enc = this.encoder.forward(src);
     const mem: Memory = { ...enc, keys: this.decoder.keys(enc.h) };
     // s_0 = tanh(W_b [→h_S; ←h_1] + b_b)   (Bahdanau A.2.2 uses ←h_1 alone)
@@ -469,11 +520,13 @@ export class Seq2Seq extends Module {
    * with tgtOut (B, T) the mean cross-entropy over the positions that are not PAD.
    */
   forward(src: Tensor, tgtIn: Tensor, tgtOut?: Tensor | null): Seq2SeqOutput {
-    if (tgtIn.ndim !== 2 || tgtIn.shape[0] !== src.shape[0]) throw new ShapeError(`Seq2Seq: tgtIn ${fmt(tgtIn.shape)} must be (B, T) with the batch of src ${fmt(src.shape)}`);
+    if (tgtIn.ndim !== 2 || tgtIn.shape[0] !== src.shape[0])
+      throw new ShapeError(`Seq2Seq: tgtIn ${fmt(tgtIn.shape)} must be (B, T) with the batch of src ${fmt(src.shape)}`);
     const { mem, s0 } = this.encode(src);
     const [B, T] = tgtIn.shape as [number, number];
     let s = s0;
-    const logits: Tensor[] = [], weights: Tensor[] = [];
+    const logits: Tensor[] = [],
+      weights: Tensor[] = [];
     for (let i = 0; i < T; i++) {
       const out = this.decoder.step(tgtIn.narrow(1, i, 1).squeeze(1), s, mem); // y_{i−1} (B)
       s = out.s;
@@ -483,7 +536,8 @@ export class Seq2Seq extends Module {
     const all = stack(logits, 1); // (B, T, V)
     const attention = weights.length ? stack(weights, 1) : null; // (B, T, S)
     if (!tgtOut) return { logits: all, loss: null, attention };
-    if (tgtOut.ndim !== 2 || tgtOut.shape[0] !== B || tgtOut.shape[1] !== T) throw new ShapeError(`Seq2Seq: tgtOut ${fmt(tgtOut.shape)} must have the shape of tgtIn ${fmt(tgtIn.shape)}`);
+    if (tgtOut.ndim !== 2 || tgtOut.shape[0] !== B || tgtOut.shape[1] !== T)
+      throw new ShapeError(`Seq2Seq: tgtOut ${fmt(tgtOut.shape)} must have the shape of tgtIn ${fmt(tgtIn.shape)}`);
     // loss = −(1/N)·Σ_{b,i: y_bi ≠ PAD} log softmax(logits_bi)[y_bi]
     const loss = F.crossEntropy(all.view(B * T, -1), tgtOut.view(B * T), { ignoreIndex: 0 }); // ()
     return { logits: all, loss, attention };
@@ -513,11 +567,19 @@ export class Seq2Seq extends Module {
 //
 // Ours is nn.GRU's layout (gates r, z, n stacked along dim 0), so nothing is transposed.
 
-const GRU_NAMES: readonly [string, string][] = [["weightIh", "weight_ih"], ["weightHh", "weight_hh"], ["biasIh", "bias_ih"], ["biasHh", "bias_hh"]];
-const WEIGHT_MAP: readonly [string, string][] = GRU_NAMES.flatMap(([ours, theirs]) => [
-  [`encoder.fwd.${ours}`, `encoder.rnn.${theirs}_l0`],
-  [`encoder.bwd.${ours}`, `encoder.rnn.${theirs}_l0_reverse`],
-] as [string, string][]);
+const GRU_NAMES: readonly [string, string][] = [
+  ["weightIh", "weight_ih"],
+  ["weightHh", "weight_hh"],
+  ["biasIh", "bias_ih"],
+  ["biasHh", "bias_hh"],
+];
+const WEIGHT_MAP: readonly [string, string][] = GRU_NAMES.flatMap(
+  ([ours, theirs]) =>
+    [
+      [`encoder.fwd.${ours}`, `encoder.rnn.${theirs}_l0`],
+      [`encoder.bwd.${ours}`, `encoder.rnn.${theirs}_l0_reverse`],
+    ] as [string, string][],
+);
 
 /** A state dict of the PyTorch reference → ours, ready for `model.loadStateDict`. */
 export function fromTorchState(state: Record<string, Tensor>): Record<string, Tensor> {
@@ -546,10 +608,13 @@ export interface GreedyOutput {
  * maxLen tokens (EOS not counted) were produced.
  */
 export function greedyDecode(model: Seq2Seq, src: Tensor, maxLen: number): GreedyOutput {
-  if (!(Number.isInteger(maxLen) && maxLen >= 0)) throw new ArgumentError(`greedyDecode: maxLen must be an integer ≥ 0, got ${maxLen}`);
+  if (!(Number.isInteger(maxLen) && maxLen >= 0))
+    throw new ArgumentError(`greedyDecode: maxLen must be an integer ≥ 0, got ${maxLen}`);
   return evaluating(model, () => {
     const { mem, s0 } = model.encode(src);
-    const B = src.shape[0]!, S = src.shape[1]!, V = model.config.tgtVocab;
+    const B = src.shape[0]!,
+      S = src.shape[1]!,
+      V = model.config.tgtVocab;
     const tokens: number[][] = Array.from({ length: B }, () => []);
     const attention: number[][][] = Array.from({ length: B }, () => []);
     const done = new Array<boolean>(B).fill(false);

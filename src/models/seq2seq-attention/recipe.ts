@@ -43,7 +43,19 @@ export interface Seq2SeqRecipeOptions extends Record<string, number | string | b
 }
 
 const DEFAULTS: Readonly<Seq2SeqRecipeOptions> = Object.freeze({
-  task: "dates", models: "all", steps: 600, batch: 32, lr: 3e-3, hidden: 0, embDim: 0, attnDim: 0, testSize: 1000, seed: 0, bucket: 0, minLen: 5, maxLen: 40,
+  task: "dates",
+  models: "all",
+  steps: 600,
+  batch: 32,
+  lr: 3e-3,
+  hidden: 0,
+  embDim: 0,
+  attnDim: 0,
+  testSize: 1000,
+  seed: 0,
+  bucket: 0,
+  minLen: 5,
+  maxLen: 40,
 });
 
 /** The model of one attention kind after training, with what the comparison reports. */
@@ -65,16 +77,30 @@ function makeTask(name: string, o: Seq2SeqRecipeOptions): Seq2SeqTask {
 function parseModels(models: string): AttentionKind[] {
   if (models === "all") return [...ATTENTION_KINDS];
   const kinds = models.split(",").map((s) => s.trim()) as AttentionKind[];
-  for (const k of kinds) if (!ATTENTION_KINDS.includes(k)) throw new ArgumentError(`seq2seq recipe: unknown model "${k}"; the models are ${ATTENTION_KINDS.join(", ")}, all`);
+  for (const k of kinds)
+    if (!ATTENTION_KINDS.includes(k))
+      throw new ArgumentError(
+        `seq2seq recipe: unknown model "${k}"; the models are ${ATTENTION_KINDS.join(", ")}, all`,
+      );
   return kinds;
 }
 
 /** Train one model on the task's seeded stream (held-out sources rejected); evaluate it greedily. */
-function trainOne(kind: AttentionKind, task: Seq2SeqTask, test: readonly Pair[], o: Seq2SeqRecipeOptions, hooks: RecipeHooks): Trained {
+function trainOne(
+  kind: AttentionKind,
+  task: Seq2SeqTask,
+  test: readonly Pair[],
+  o: Seq2SeqRecipeOptions,
+  hooks: RecipeHooks,
+): Trained {
   const preset = o.task === "dates" ? PRESETS.dates : PRESETS.reversal;
   const config = seq2seqConfig(preset, {
-    srcVocab: task.srcVocab.size, tgtVocab: task.tgtVocab.size, attention: kind,
-    ...(o.hidden ? { hidden: o.hidden } : {}), ...(o.embDim ? { embDim: o.embDim } : {}), ...(o.attnDim ? { attnDim: o.attnDim } : {}),
+    srcVocab: task.srcVocab.size,
+    tgtVocab: task.tgtVocab.size,
+    attention: kind,
+    ...(o.hidden ? { hidden: o.hidden } : {}),
+    ...(o.embDim ? { embDim: o.embDim } : {}),
+    ...(o.attnDim ? { attnDim: o.attnDim } : {}),
   });
   const model = new Seq2Seq(config, { generator: new Generator(o.seed + 1) });
   const opt = new Adam(model.parameters(), { lr: o.lr });
@@ -85,20 +111,27 @@ function trainOne(kind: AttentionKind, task: Seq2SeqTask, test: readonly Pair[],
   let smooth = NaN;
   const next = bucketedBatches(task, data, o.batch, heldOut, (src) => src.length);
   // o.steps steps on the shared loop (src/recipes/steps.ts), the held-out set decoded after them
-  runSteps(o.steps, () => {
-    const batch = makeBatch(task, next());
-    model.zeroGrad();
-    const { loss } = model.forward(batch.src, batch.tgtIn, batch.tgtOut);
-    loss!.backward();
-    clipGradNorm(model.parameters(), 1.0);
-    opt.step();
-    return { loss: loss!.item() };
-  }, (s, { loss: l }) => {
-    smooth = Number.isNaN(smooth) ? l : 0.95 * smooth + 0.05 * l;
-    losses.push([s, l]);
-    hooks.progress?.(s, o.steps, { loss: l });
-    if (s % 100 === 0 || s === o.steps) hooks.log(`${kind}: step ${s}/${o.steps} loss ${smooth.toFixed(4)} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
-  });
+  runSteps(
+    o.steps,
+    () => {
+      const batch = makeBatch(task, next());
+      model.zeroGrad();
+      const { loss } = model.forward(batch.src, batch.tgtIn, batch.tgtOut);
+      loss!.backward();
+      clipGradNorm(model.parameters(), 1.0);
+      opt.step();
+      return { loss: loss!.item() };
+    },
+    (s, { loss: l }) => {
+      smooth = Number.isNaN(smooth) ? l : 0.95 * smooth + 0.05 * l;
+      losses.push([s, l]);
+      hooks.progress?.(s, o.steps, { loss: l });
+      if (s % 100 === 0 || s === o.steps)
+        hooks.log(
+          `${kind}: step ${s}/${o.steps} loss ${smooth.toFixed(4)} (${((performance.now() - t0) / 1000).toFixed(0)} s)`,
+        );
+    },
+  );
   const seconds = (performance.now() - t0) / 1000;
   const outputs: Trained["outputs"] = [];
   for (let i = 0; i < test.length; i += 100) {
@@ -110,10 +143,18 @@ function trainOne(kind: AttentionKind, task: Seq2SeqTask, test: readonly Pair[],
 }
 
 /** Exact match and per-position token accuracy of one model on a subset of the held-out examples. */
-function score(task: Seq2SeqTask, test: readonly Pair[], outputs: Trained["outputs"], which: readonly number[]): { exact: number; token: number } {
-  let exact = 0, right = 0, total = 0;
+function score(
+  task: Seq2SeqTask,
+  test: readonly Pair[],
+  outputs: Trained["outputs"],
+  which: readonly number[],
+): { exact: number; token: number } {
+  let exact = 0,
+    right = 0,
+    total = 0;
   for (const i of which) {
-    const want = task.split(test[i]!.tgt), got = task.split(outputs[i]!.text);
+    const want = task.split(test[i]!.tgt),
+      got = task.split(outputs[i]!.text);
     if (outputs[i]!.text === test[i]!.tgt) exact++;
     want.forEach((w, k) => (right += got[k] === w ? 1 : 0));
     total += want.length;
@@ -125,7 +166,8 @@ const pct = (x: number): string => (Number.isNaN(x) ? "–" : (100 * x).toFixed(
 
 export const recipe: Recipe<Seq2SeqRecipeOptions> = {
   name: "seq2seq-attention",
-  paper: "Bahdanau et al. 2015 https://arxiv.org/abs/1409.0473; Luong et al. 2015 https://arxiv.org/abs/1508.04025; Cho et al. 2014 https://arxiv.org/abs/1406.1078",
+  paper:
+    "Bahdanau et al. 2015 https://arxiv.org/abs/1409.0473; Luong et al. 2015 https://arxiv.org/abs/1508.04025; Cho et al. 2014 https://arxiv.org/abs/1406.1078",
   trainsOn: "synthetic: human-written dates → ISO, or reversal of minLen…maxLen (5…40) tokens",
   needs: [],
   defaults: DEFAULTS,
@@ -136,13 +178,16 @@ export const recipe: Recipe<Seq2SeqRecipeOptions> = {
   run(options: Seq2SeqRecipeOptions, _data: RecipeData, hooks: RecipeHooks, _generator: Generator): RecipeResult {
     const o = { ...DEFAULTS, ...options };
     for (const k of ["steps", "batch", "testSize"] as const) {
-      if (!Number.isInteger(o[k]) || o[k] < 1) throw new ArgumentError(`seq2seq recipe: ${k} must be a positive integer, got ${o[k]}`);
+      if (!Number.isInteger(o[k]) || o[k] < 1)
+        throw new ArgumentError(`seq2seq recipe: ${k} must be a positive integer, got ${o[k]}`);
     }
     if (!(o.lr > 0)) throw new ArgumentError(`seq2seq recipe: lr must be > 0, got ${o.lr}`);
     const task = makeTask(o.task, o);
     const kinds = parseModels(o.models);
     const test = distinctPairs(task, o.testSize, new Generator(o.seed + 3));
-    hooks.log(`seq2seq on ${task.name}: ${kinds.join(", ")}; ${o.steps} steps of ${o.batch}, ${test.length} held-out examples`);
+    hooks.log(
+      `seq2seq on ${task.name}: ${kinds.join(", ")}; ${o.steps} steps of ${o.batch}, ${test.length} held-out examples`,
+    );
 
     const trained = kinds.map((k) => trainOne(k, task, test, o, hooks));
 
@@ -157,11 +202,14 @@ export const recipe: Recipe<Seq2SeqRecipeOptions> = {
       metrics[`${t.kind}.parameters`] = t.model.numParameters();
       const tail = t.losses.slice(-50);
       metrics[`${t.kind}.finalLoss`] = tail.reduce((a, [, l]) => a + l, 0) / tail.length;
-      hooks.log(`${t.kind}: exact match ${pct(s.exact)}%, token accuracy ${pct(s.token)}%, ${t.seconds.toFixed(0)} s, ${t.model.numParameters()} parameters`);
+      hooks.log(
+        `${t.kind}: exact match ${pct(s.exact)}%, token accuracy ${pct(s.token)}%, ${t.seconds.toFixed(0)} s, ${t.model.numParameters()} parameters`,
+      );
     }
     const lengths = test.map((p) => task.split(p.src).length);
     const width = o.bucket || (task.name === "dates" ? 4 : 5);
-    const lo = Math.min(...lengths), hi = Math.max(...lengths);
+    const lo = Math.min(...lengths),
+      hi = Math.max(...lengths);
     const buckets: { from: number; to: number; which: number[] }[] = [];
     for (let from = lo; from <= hi; from += width) {
       const to = Math.min(hi, from + width - 1);
@@ -170,21 +218,41 @@ export const recipe: Recipe<Seq2SeqRecipeOptions> = {
     }
     const header = `| input length | n | ${trained.map((t) => `${t.kind} exact / token %`).join(" | ")} |`;
     const rule = `|---|---|${trained.map(() => "---").join("|")}|`;
-    const rows = buckets.map((b) => `| ${b.from}–${b.to} | ${b.which.length} | ${trained.map((t) => {
-      const s = score(task, test, t.outputs, b.which);
-      return `${pct(s.exact)} / ${pct(s.token)}`;
-    }).join(" | ")} |`);
+    const rows = buckets.map(
+      (b) =>
+        `| ${b.from}–${b.to} | ${b.which.length} | ${trained
+          .map((t) => {
+            const s = score(task, test, t.outputs, b.which);
+            return `${pct(s.exact)} / ${pct(s.token)}`;
+          })
+          .join(" | ")} |`,
+    );
     const total = `| all | ${test.length} | ${trained.map((t) => `**${pct(metrics[`${t.kind}.exactMatch`]!)}** / ${pct(metrics[`${t.kind}.tokenAccuracy`]!)}`).join(" | ")} |`;
     const tables = { accuracyByLength: [header, rule, ...rows, total].join("\n") };
 
     const images: Record<string, Uint8Array> = {};
     images["accuracy-vs-length.png"] = lineChartPng({
-      title: `${task.name}: exact match vs input length`, xLabel: "input length (bucket middle)", yLabel: "exact match %", yRange: [0, 100],
-      series: trained.map((t) => ({ name: t.kind, points: buckets.map((b) => [(b.from + b.to) / 2, 100 * score(task, test, t.outputs, b.which).exact] as [number, number]) })),
+      title: `${task.name}: exact match vs input length`,
+      xLabel: "input length (bucket middle)",
+      yLabel: "exact match %",
+      yRange: [0, 100],
+      series: trained.map((t) => ({
+        name: t.kind,
+        points: buckets.map(
+          (b) => [(b.from + b.to) / 2, 100 * score(task, test, t.outputs, b.which).exact] as [number, number],
+        ),
+      })),
     });
     images["loss.png"] = lineChartPng({
-      title: `${task.name}: training loss`, xLabel: "step", yLabel: "cross-entropy (mean of 20 steps)",
-      series: trained.map((t) => ({ name: t.kind, points: t.losses.filter(([s]) => s % 20 === 0).map(([s]) => [s, t.losses.slice(s - 20, s).reduce((a, [, l]) => a + l, 0) / 20] as [number, number]) })),
+      title: `${task.name}: training loss`,
+      xLabel: "step",
+      yLabel: "cross-entropy (mean of 20 steps)",
+      series: trained.map((t) => ({
+        name: t.kind,
+        points: t.losses
+          .filter(([s]) => s % 20 === 0)
+          .map(([s]) => [s, t.losses.slice(s - 20, s).reduce((a, [, l]) => a + l, 0) / 20] as [number, number]),
+      })),
     });
 
     // -- an attention heatmap of one held-out example (a long one) per attention model
@@ -202,7 +270,14 @@ export const recipe: Recipe<Seq2SeqRecipeOptions> = {
         colLabels: srcSymbols.map((s) => (s === " " ? "_" : s)),
       });
     }
-    const samples = trained.flatMap((t) => test.slice(0, 5).map((p, i) => `${t.kind}: ${p.src} → ${t.outputs[i]!.text}${t.outputs[i]!.text === p.tgt ? "" : `   (want ${p.tgt})`}`));
+    const samples = trained.flatMap((t) =>
+      test
+        .slice(0, 5)
+        .map(
+          (p, i) =>
+            `${t.kind}: ${p.src} → ${t.outputs[i]!.text}${t.outputs[i]!.text === p.tgt ? "" : `   (want ${p.tgt})`}`,
+        ),
+    );
     return { metrics, tables, images, samples };
   },
 };

@@ -10,7 +10,17 @@ import { fromJson, type TensorJson } from "../../../test/harness/fixtures.js";
 import * as optim from "../../optim/index.js";
 import { distinctPairs, makeBatch, reversalTask } from "../../data/tasks/index.js";
 import { recipe } from "./recipe.js";
-import { ATTENTION_KINDS, countParameters, fromTorchState, greedyDecode, PRESETS, Seq2Seq, seq2seqConfig, toTorchState, type AttentionKind } from "./model.js";
+import {
+  ATTENTION_KINDS,
+  countParameters,
+  fromTorchState,
+  greedyDecode,
+  PRESETS,
+  Seq2Seq,
+  seq2seqConfig,
+  toTorchState,
+  type AttentionKind,
+} from "./model.js";
 
 // -----------------------------------------------------------------------------------------------------
 // The fixture
@@ -31,11 +41,20 @@ interface Fixture {
   cases: Record<AttentionKind, Case>;
 }
 
-const fx = JSON.parse(readFileSync(new URL("../../../../test/fixtures/models/seq2seq.json", import.meta.url), "utf8")) as Fixture;
-const fxConfig = (attention: AttentionKind) => seq2seqConfig({
-  srcVocab: fx.config.src_vocab, tgtVocab: fx.config.tgt_vocab, embDim: fx.config.emb_dim, hidden: fx.config.hidden, attnDim: fx.config.attn_dim, attention,
-});
-const mapValues = (o: Record<string, TensorJson>): Record<string, Tensor> => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fromJson(v)]));
+const fx = JSON.parse(
+  readFileSync(new URL("../../../../test/fixtures/models/seq2seq.json", import.meta.url), "utf8"),
+) as Fixture;
+const fxConfig = (attention: AttentionKind) =>
+  seq2seqConfig({
+    srcVocab: fx.config.src_vocab,
+    tgtVocab: fx.config.tgt_vocab,
+    embDim: fx.config.emb_dim,
+    hidden: fx.config.hidden,
+    attnDim: fx.config.attn_dim,
+    attention,
+  });
+const mapValues = (o: Record<string, TensorJson>): Record<string, Tensor> =>
+  Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fromJson(v)]));
 
 // -----------------------------------------------------------------------------------------------------
 // Parity with PyTorch
@@ -53,7 +72,8 @@ for (const kind of ATTENTION_KINDS) {
     loss!.backward();
     const grads = toTorchState(Object.fromEntries(model.namedParameters().map(([n, p]) => [n, p.grad!])));
     assert.deepEqual(Object.keys(grads).sort(), Object.keys(c.grads).sort());
-    for (const [name, g] of Object.entries(grads)) assertClose(g, fromJson(c.grads[name]!), { rtol: 1e-3, atol: 1e-6 }, `d loss/d ${name}`);
+    for (const [name, g] of Object.entries(grads))
+      assertClose(g, fromJson(c.grads[name]!), { rtol: 1e-3, atol: 1e-6 }, `d loss/d ${name}`);
     // the padding never reaches the result: the encoder's padded steps and the PAD targets get no gradient
     assert.equal(model.numParameters(), c.num_params);
   });
@@ -84,11 +104,16 @@ test("parameter counts: the formula equals the modules, for every decoder and pr
   for (const preset of Object.keys(PRESETS) as (keyof typeof PRESETS)[]) {
     for (const attention of ATTENTION_KINDS) {
       const c = seq2seqConfig(preset, { attention });
-      assert.equal(new Seq2Seq(c, { generator: new Generator(0) }).numParameters(), countParameters(c), `${preset} ${attention}`);
+      assert.equal(
+        new Seq2Seq(c, { generator: new Generator(0) }).numParameters(),
+        countParameters(c),
+        `${preset} ${attention}`,
+      );
     }
   }
   // the tiny config's counts as PyTorch counts them (the fixture)
-  for (const attention of ATTENTION_KINDS) assert.equal(countParameters(fxConfig(attention)), fx.cases[attention].num_params, attention);
+  for (const attention of ATTENTION_KINDS)
+    assert.equal(countParameters(fxConfig(attention)), fx.cases[attention].num_params, attention);
 });
 
 // -----------------------------------------------------------------------------------------------------
@@ -98,10 +123,19 @@ for (const kind of ATTENTION_KINDS) {
   test(`seq2seq (${kind}) overfits one batch of reversals`, () => {
     const task = reversalTask({ vocab: 8, minLen: 3, maxLen: 6 });
     const batch = makeBatch(task, distinctPairs(task, 8, new Generator(2)));
-    const config = seq2seqConfig({ srcVocab: task.srcVocab.size, tgtVocab: task.tgtVocab.size, embDim: 16, hidden: 32, attnDim: 16, attention: kind });
+    const config = seq2seqConfig({
+      srcVocab: task.srcVocab.size,
+      tgtVocab: task.tgtVocab.size,
+      embDim: 16,
+      hidden: 32,
+      attnDim: 16,
+      attention: kind,
+    });
     const model = new Seq2Seq(config, { generator: new Generator(3) });
     const opt = new optim.Adam(model.parameters(), { lr: 2e-2 });
-    let first = NaN, loss = NaN, steps = 0;
+    let first = NaN,
+      loss = NaN,
+      steps = 0;
     for (; steps < 150 && !(loss < 0.02); steps++) {
       model.zeroGrad();
       const out = model.forward(batch.src, batch.tgtIn, batch.tgtOut);
@@ -114,7 +148,11 @@ for (const kind of ATTENTION_KINDS) {
     assert.ok(loss < 0.02, `loss ${loss} after ${steps} steps (first ${first})`);
     // and greedy decoding now writes every target exactly
     const { tokens } = greedyDecode(model, batch.src, task.maxTgtLen);
-    const want = Array.from({ length: 8 }, (_, b) => [...batch.tgtOut.storage.subarray(b * batch.tgtOut.shape[1]!, (b + 1) * batch.tgtOut.shape[1]!)].filter((t) => t > 2));
+    const want = Array.from({ length: 8 }, (_, b) =>
+      [...batch.tgtOut.storage.subarray(b * batch.tgtOut.shape[1]!, (b + 1) * batch.tgtOut.shape[1]!)].filter(
+        (t) => t > 2,
+      ),
+    );
     assert.deepEqual(tokens, want);
   });
 }
@@ -128,7 +166,8 @@ test("greedy decoding takes the argmax of the teacher-forced forward fed its own
     const src = fromJson(fx.src);
     const out = greedyDecode(model, src, 6);
     assert.equal(model.training, true, "greedyDecode restores the training mode");
-    const B = src.shape[0]!, V = fx.config.tgt_vocab;
+    const B = src.shape[0]!,
+      V = fx.config.tgt_vocab;
     for (let b = 0; b < B; b++) {
       const row = src.narrow(0, b, 1);
       const S = [...row.storage].filter((t) => t !== 0).length;
@@ -136,7 +175,9 @@ test("greedy decoding takes the argmax of the teacher-forced forward fed its own
       assert.ok(ys.length <= 6);
       // the same sentence alone, without padding, teacher-forced with BOS + the decoded tokens
       const alone = row.narrow(1, 0, S);
-      const { logits, attention } = noGrad(() => model.forward(alone, tensor(new Int32Array([1, ...ys]), { shape: [1, ys.length + 1] })));
+      const { logits, attention } = noGrad(() =>
+        model.forward(alone, tensor(new Int32Array([1, ...ys]), { shape: [1, ys.length + 1] })),
+      );
       const picks = Array.from({ length: ys.length + 1 }, (_, t) => {
         const r = logits.storage.subarray(t * V, (t + 1) * V);
         return r.indexOf(Math.max(...r));
@@ -147,7 +188,12 @@ test("greedy decoding takes the argmax of the teacher-forced forward fed its own
       if (attention) {
         const steps = out.attention[b]!;
         assert.equal(steps.length, ys.length + 1);
-        assertClose(steps.flatMap((w) => w.slice(0, S)), attention.storage, { atol: 1e-6, rtol: 1e-5 }, `${kind} attention row ${b}`);
+        assertClose(
+          steps.flatMap((w) => w.slice(0, S)),
+          attention.storage,
+          { atol: 1e-6, rtol: 1e-5 },
+          `${kind} attention row ${b}`,
+        );
       } else {
         assert.deepEqual(out.attention[b], []);
       }
@@ -160,12 +206,28 @@ test("greedy decoding takes the argmax of the teacher-forced forward fed its own
 
 test("config and input errors name what is wrong", () => {
   assertThrowsWith(() => seq2seqConfig("tiny", { hidden: 7 }), ArgumentError, /hidden 7 must be even/);
-  assertThrowsWith(() => seq2seqConfig("tiny", { attention: "luong-concat" as AttentionKind }), ArgumentError, /attention must be one of none, bahdanau, luong-dot, luong-general, got luong-concat/);
+  assertThrowsWith(
+    () => seq2seqConfig("tiny", { attention: "luong-concat" as AttentionKind }),
+    ArgumentError,
+    /attention must be one of none, bahdanau, luong-dot, luong-general, got luong-concat/,
+  );
   assertThrowsWith(() => seq2seqConfig("big" as "tiny"), ArgumentError, /unknown preset "big"/);
   const model = new Seq2Seq(seq2seqConfig("tiny"), { generator: new Generator(0) });
-  assertThrowsWith(() => model.forward(tensor([1, 2, 3], { dtype: "int32" }), tensor([[1]], { dtype: "int32" })), ShapeError, /tgtIn \(1,1\) must be \(B, T\) with the batch of src \(3\)/);
-  assertThrowsWith(() => model.forward(tensor([[1, 2]]), tensor([[1]], { dtype: "int32" })), DTypeError, /src must be int32 token ids, got float32 \(1,2\)/);
-  assertThrowsWith(() => model.generate(tensor([[3, 4]], { dtype: "int32" }), -1), ArgumentError, /maxLen must be an integer ≥ 0, got -1/);
+  assertThrowsWith(
+    () => model.forward(tensor([1, 2, 3], { dtype: "int32" }), tensor([[1]], { dtype: "int32" })),
+    ShapeError,
+    /tgtIn \(1,1\) must be \(B, T\) with the batch of src \(3\)/,
+  );
+  assertThrowsWith(
+    () => model.forward(tensor([[1, 2]]), tensor([[1]], { dtype: "int32" })),
+    DTypeError,
+    /src must be int32 token ids, got float32 \(1,2\)/,
+  );
+  assertThrowsWith(
+    () => model.generate(tensor([[3, 4]], { dtype: "int32" }), -1),
+    ArgumentError,
+    /maxLen must be an integer ≥ 0, got -1/,
+  );
 });
 
 // -----------------------------------------------------------------------------------------------------
@@ -173,18 +235,42 @@ test("config and input errors name what is wrong", () => {
 
 test("the recipe trains the chosen decoders alike and returns the comparison: metrics, table, charts, heatmaps", () => {
   const lines: string[] = [];
-  const opts = { ...recipe.defaults, task: "reversal", models: "none,luong-dot", steps: 3, batch: 4, testSize: 12, hidden: 8, embDim: 4, attnDim: 4, minLen: 2, maxLen: 6 };
+  const opts = {
+    ...recipe.defaults,
+    task: "reversal",
+    models: "none,luong-dot",
+    steps: 3,
+    batch: 4,
+    testSize: 12,
+    hidden: 8,
+    embDim: 4,
+    attnDim: 4,
+    minLen: 2,
+    maxLen: 6,
+  };
   const r = recipe.run(opts, {}, { log: (l) => lines.push(l) }, new Generator(0));
   for (const k of ["none", "luong-dot"]) {
-    for (const m of ["exactMatch", "tokenAccuracy", "seconds", "parameters", "finalLoss"]) assert.ok(Number.isFinite(r.metrics[`${k}.${m}`]), `${k}.${m}`);
+    for (const m of ["exactMatch", "tokenAccuracy", "seconds", "parameters", "finalLoss"])
+      assert.ok(Number.isFinite(r.metrics[`${k}.${m}`]), `${k}.${m}`);
   }
-  assert.match(r.tables!.accuracyByLength!, /^\| input length \| n \| none exact \/ token % \| luong-dot exact \/ token % \|/);
+  assert.match(
+    r.tables!.accuracyByLength!,
+    /^\| input length \| n \| none exact \/ token % \| luong-dot exact \/ token % \|/,
+  );
   assert.match(r.tables!.accuracyByLength!, /\| all \| 12 \|/);
   assert.deepEqual(Object.keys(r.images!).sort(), ["accuracy-vs-length.png", "attention-luong-dot.png", "loss.png"]);
   for (const png of Object.values(r.images!)) assert.deepEqual([...png.subarray(1, 4)], [80, 78, 71]);
   // the same seed gives the same model whether trained alone or after another
   const alone = recipe.run({ ...opts, models: "luong-dot" }, {}, { log: () => {} }, new Generator(0));
   assert.equal(alone.metrics["luong-dot.finalLoss"], r.metrics["luong-dot.finalLoss"]);
-  assertThrowsWith(() => recipe.run({ ...opts, models: "transformer" }, {}, { log: () => {} }, new Generator(0)), ArgumentError, /unknown model "transformer"/);
-  assertThrowsWith(() => recipe.run({ ...opts, task: "sorting" }, {}, { log: () => {} }, new Generator(0)), ArgumentError, /unknown task "sorting"/);
+  assertThrowsWith(
+    () => recipe.run({ ...opts, models: "transformer" }, {}, { log: () => {} }, new Generator(0)),
+    ArgumentError,
+    /unknown model "transformer"/,
+  );
+  assertThrowsWith(
+    () => recipe.run({ ...opts, task: "sorting" }, {}, { log: () => {} }, new Generator(0)),
+    ArgumentError,
+    /unknown task "sorting"/,
+  );
 });

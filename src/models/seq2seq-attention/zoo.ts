@@ -6,7 +6,8 @@ import { recipe as seq2seqRecipe } from "./recipe.js";
 
 export const zooEntry: ZooModel = {
   name: "seq2seq-attention",
-  paper: "Bahdanau, Cho, Bengio 2015, Neural Machine Translation by Jointly Learning to Align and Translate, https://arxiv.org/abs/1409.0473",
+  paper:
+    "Bahdanau, Cho, Bengio 2015, Neural Machine Translation by Jointly Learning to Align and Translate, https://arxiv.org/abs/1409.0473",
   trainsOn: DATES,
   recipes: [seq2seqRecipe],
   presets: (["bahdanau", "none", "luong-dot", "luong-general"] as const).map((attention) => ({

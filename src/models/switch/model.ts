@@ -56,10 +56,14 @@ export interface SwitchGPTConfig extends GPTConfig {
 }
 
 /** A checked, frozen config. */
-export function switchConfig(base: SwitchGPTConfig | keyof typeof PRESETS, overrides: Partial<SwitchGPTConfig> = {}): SwitchGPTConfig {
+export function switchConfig(
+  base: SwitchGPTConfig | keyof typeof PRESETS,
+  overrides: Partial<SwitchGPTConfig> = {},
+): SwitchGPTConfig {
   const c = { ...(typeof base === "string" ? presetOf("SwitchGPTConfig", PRESETS, base) : base), ...overrides };
   gptConfig(c); // GPT-2's checks
-  if (!Number.isInteger(c.expertHidden) || c.expertHidden < 1) throw new ArgumentError(`SwitchGPTConfig: expertHidden must be a positive integer, got ${c.expertHidden}`);
+  if (!Number.isInteger(c.expertHidden) || c.expertHidden < 1)
+    throw new ArgumentError(`SwitchGPTConfig: expertHidden must be a positive integer, got ${c.expertHidden}`);
   for (const k of ["auxLossCoef", "zLossCoef"] as const) {
     if (!(c[k] >= 0)) throw new ArgumentError(`SwitchGPTConfig: ${k} must be ≥ 0, got ${c[k]}`);
   }
@@ -70,20 +74,49 @@ export function switchConfig(base: SwitchGPTConfig | keyof typeof PRESETS, overr
 export const PRESETS = Object.freeze({
   /** GPT-2's `tiny` (4 layers, 4 heads, C 128, block 64) with 8 experts of GPT-2's 4C MLP, top-1, capacity 1.25 */
   tiny: Object.freeze({
-    vocabSize: 65, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0, bias: true,
-    nExperts: 8, topK: 1, expertHidden: 512, capacityFactor: 1.25, normalizeGates: false, auxLossCoef: 0.01, zLossCoef: 0.001,
+    vocabSize: 65,
+    blockSize: 64,
+    nLayer: 4,
+    nHead: 4,
+    nEmbd: 128,
+    dropout: 0,
+    bias: true,
+    nExperts: 8,
+    topK: 1,
+    expertHidden: 512,
+    capacityFactor: 1.25,
+    normalizeGates: false,
+    auxLossCoef: 0.01,
+    zLossCoef: 0.001,
   }),
   /** the same with top-2 routing, the gates renormalised over the two (Shazeer et al. 2017, GShard) */
   "tiny-top2": Object.freeze({
-    vocabSize: 65, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0, bias: true,
-    nExperts: 8, topK: 2, expertHidden: 512, capacityFactor: 1.25, normalizeGates: true, auxLossCoef: 0.01, zLossCoef: 0.001,
+    vocabSize: 65,
+    blockSize: 64,
+    nLayer: 4,
+    nHead: 4,
+    nEmbd: 128,
+    dropout: 0,
+    bias: true,
+    nExperts: 8,
+    topK: 2,
+    expertHidden: 512,
+    capacityFactor: 1.25,
+    normalizeGates: true,
+    auxLossCoef: 0.01,
+    zLossCoef: 0.001,
   }),
 } satisfies Record<string, SwitchGPTConfig>);
 
-
 /** The MoE layer's options of a config. */
 export function moeOf(c: SwitchGPTConfig): MoEOptions {
-  return moeOptions(SWITCH, { nExperts: c.nExperts, topK: c.topK, capacityFactor: c.capacityFactor, normalizeGates: c.normalizeGates, nShared: 0 });
+  return moeOptions(SWITCH, {
+    nExperts: c.nExperts,
+    topK: c.topK,
+    capacityFactor: c.capacityFactor,
+    normalizeGates: c.normalizeGates,
+    nShared: 0,
+  });
 }
 
 /**
@@ -106,14 +139,20 @@ export function countParameters(c: SwitchGPTConfig, opts: { active?: boolean } =
  */
 export function describe(c: SwitchGPTConfig, title = "Switch GPT"): Architecture {
   const { vocabSize: V, blockSize: T, nLayer: L, nHead: nh, nEmbd: C, nExperts: E, topK: k, expertHidden: I } = c;
-  const block = 4 * linearFlops(C, C) + linearFlops(C, E) + k * (linearFlops(C, I) + linearFlops(I, C)) + 2 * linearFlops(C, T);
+  const block =
+    4 * linearFlops(C, C) + linearFlops(C, E) + k * (linearFlops(C, I) + linearFlops(I, C)) + 2 * linearFlops(C, T);
   return {
     title,
     config: `${L} layers, ${nh} heads, C ${C}, top-${k} of ${E} experts × I ${I}, capacity ${c.capacityFactor ?? "∞"}, context ${T}, V ${V}`,
     parameters: countParameters(c),
     activeParameters: countParameters(c, { active: true }),
     // tokEmb, posEmb; per block norm1, wq wk wv wo, norm2, router, E × (up down); normF; the tied head
-    layers: sortedKinds({ [Embedding.name]: 2, [LayerNorm.name]: 2 * L + 1, [Linear.name]: (5 + 2 * E) * L, [TiedHead.name]: 1 }),
+    layers: sortedKinds({
+      [Embedding.name]: 2,
+      [LayerNorm.name]: 2 * L + 1,
+      [Linear.name]: (5 + 2 * E) * L,
+      [TiedHead.name]: 1,
+    }),
     normalization: `${LayerNorm.name} before each sub-block (pre-LN) and after the last block`,
     positions: `learned absolute (${T} positions, added to the token embedding)`,
     attention: `causal multi-head self-attention, ${nh} heads × ${C / nh}, scaled dot product`,
@@ -138,7 +177,9 @@ export class Block extends Module {
     this.norm1 = new LayerNorm(c.nEmbd, { bias: c.bias });
     this.attn = new CausalSelfAttention(c, generator);
     this.norm2 = new LayerNorm(c.nEmbd, { bias: c.bias });
-    this.moe = new MoE(c.nEmbd, moeOf(c), () => new GeluExpert(c.nEmbd, c.expertHidden, { bias: c.bias, generator }), { generator });
+    this.moe = new MoE(c.nEmbd, moeOf(c), () => new GeluExpert(c.nEmbd, c.expertHidden, { bias: c.bias, generator }), {
+      generator,
+    });
     this.drop = new Dropout(c.dropout);
   }
 
@@ -212,16 +253,26 @@ export class SwitchGPT extends Module {
   }
 
   /** Embeddings, blocks, final norm, and what the routers report. */
-  trunk(idx: Tensor, cache?: KVCache): { h: Tensor; auxLoss: Tensor; zLoss: Tensor; tokensPerExpert: number[][]; droppedFraction: number } {
+  trunk(
+    idx: Tensor,
+    cache?: KVCache,
+  ): { h: Tensor; auxLoss: Tensor; zLoss: Tensor; tokensPerExpert: number[][]; droppedFraction: number } {
     if (idx.ndim !== 2) throw new ShapeError(`SwitchGPT: idx must be (B, T) token ids, got shape ${fmt(idx.shape)}`);
-    if (idx.dtype !== "int32") throw new DTypeError(`SwitchGPT: idx must be int32 token ids, got ${idx.dtype} ${fmt(idx.shape)}`);
-    const T = idx.shape[1]!, P = cache?.length ?? 0;
+    if (idx.dtype !== "int32")
+      throw new DTypeError(`SwitchGPT: idx must be int32 token ids, got ${idx.dtype} ${fmt(idx.shape)}`);
+    const T = idx.shape[1]!,
+      P = cache?.length ?? 0;
     if (P + T > this.config.blockSize) {
-      throw new ShapeError(`SwitchGPT: ${P ? `${P} cached + ` : ""}${T} tokens exceed blockSize ${this.config.blockSize} (idx ${fmt(idx.shape)})`);
+      throw new ShapeError(
+        `SwitchGPT: ${P ? `${P} cached + ` : ""}${T} tokens exceed blockSize ${this.config.blockSize} (idx ${fmt(idx.shape)})`,
+      );
     }
     // x = E[idx] + W_pos[P..P+T)
     let x = this.drop.forward(this.tokEmb.forward(idx).add(this.posEmb.forward(arange(P, P + T)))); // (B, T, C)
-    let aux: Tensor | null = null, z: Tensor | null = null, dropped = 0, l = 0;
+    let aux: Tensor | null = null,
+      z: Tensor | null = null,
+      dropped = 0,
+      l = 0;
     const tokensPerExpert: number[][] = [];
     for (const block of this.blocks) {
       const out = block.forward(x, cache?.layers[l++]);
@@ -232,7 +283,13 @@ export class SwitchGPT extends Module {
       tokensPerExpert.push(out.moe.tokensPerExpert);
     }
     const L = this.config.nLayer;
-    return { h: this.normF.forward(x), auxLoss: aux!.div(L), zLoss: z!.div(L), tokensPerExpert, droppedFraction: dropped / L };
+    return {
+      h: this.normF.forward(x),
+      auxLoss: aux!.div(L),
+      zLoss: z!.div(L),
+      tokensPerExpert,
+      droppedFraction: dropped / L,
+    };
   }
 
   // ===================================================================================================
@@ -240,7 +297,8 @@ export class SwitchGPT extends Module {
 
   /** GPT-2's: N(0, 0.02) for every matrix (the routers too), biases 0, residual projections N(0, 0.02/√(2L)). */
   private initWeights(generator: Generator): void {
-    const std = 0.02, residualStd = 0.02 / Math.sqrt(2 * this.config.nLayer);
+    const std = 0.02,
+      residualStd = 0.02 / Math.sqrt(2 * this.config.nLayer);
     noGrad(() => {
       for (const [, m] of this.namedModules()) {
         if (m instanceof Linear) {
@@ -252,7 +310,8 @@ export class SwitchGPT extends Module {
       }
       for (const block of this.blocks) {
         normal_(block.attn.wo.weight, 0, residualStd, { generator });
-        for (const expert of block.moe.experts) normal_((expert as GeluExpert).down.weight, 0, residualStd, { generator });
+        for (const expert of block.moe.experts)
+          normal_((expert as GeluExpert).down.weight, 0, residualStd, { generator });
       }
     });
   }

@@ -50,7 +50,14 @@ import { KVCache, type AttnCache } from "../transformer/model.js";
 import { causalBias } from "../../nn/kv-cache.js";
 import { indexSelect } from "../../ops/indexing.js";
 import { samplingOptions, type GenerateOptions as SamplingGenerateOptions } from "../../generation/sampling.js";
-import { sampleSeq2Seq, searchBeams, type BeamChoices, type BeamResult, type BeamSearchable, type Hypothesis } from "../../generation/beam.js";
+import {
+  sampleSeq2Seq,
+  searchBeams,
+  type BeamChoices,
+  type BeamResult,
+  type BeamSearchable,
+  type Hypothesis,
+} from "../../generation/beam.js";
 
 export { KVCache, type AttnCache, type BeamResult, type Hypothesis };
 
@@ -95,16 +102,33 @@ export interface T5Config {
 /** A checked, frozen config: `t5Config("tiny", { vocabSize: 40 })`. */
 export function t5Config(base: T5Config | keyof typeof PRESETS, overrides: Partial<T5Config> = {}): T5Config {
   const c = { ...(typeof base === "string" ? presetOf("T5Config", PRESETS, base) : base), ...overrides };
-  for (const key of ["vocabSize", "nEncoderLayer", "nDecoderLayer", "nHead", "dModel", "dKv", "dFF", "numBuckets", "maxDistance"] as const) {
-    if (!Number.isInteger(c[key]) || c[key] < 1) throw new ArgumentError(`T5Config: ${key} must be a positive integer, got ${c[key]}`);
+  for (const key of [
+    "vocabSize",
+    "nEncoderLayer",
+    "nDecoderLayer",
+    "nHead",
+    "dModel",
+    "dKv",
+    "dFF",
+    "numBuckets",
+    "maxDistance",
+  ] as const) {
+    if (!Number.isInteger(c[key]) || c[key] < 1)
+      throw new ArgumentError(`T5Config: ${key} must be a positive integer, got ${c[key]}`);
   }
   if (c.numBuckets < 4) throw new ArgumentError(`T5Config: numBuckets must be at least 4, got ${c.numBuckets}`);
-  if (!(c.dropout >= 0 && c.dropout < 1)) throw new ArgumentError(`T5Config: dropout must be in [0, 1), got ${c.dropout}`);
+  if (!(c.dropout >= 0 && c.dropout < 1))
+    throw new ArgumentError(`T5Config: dropout must be in [0, 1), got ${c.dropout}`);
   if (!(c.eps > 0)) throw new ArgumentError(`T5Config: eps must be positive, got ${c.eps}`);
-  if (c.feedForward !== "relu" && c.feedForward !== "gated-gelu") throw new ArgumentError(`T5Config: feedForward must be "relu" or "gated-gelu", got ${JSON.stringify(c.feedForward)}`);
-  if (typeof c.tieHead !== "boolean") throw new ArgumentError(`T5Config: tieHead must be true or false, got ${String(c.tieHead)}`);
+  if (c.feedForward !== "relu" && c.feedForward !== "gated-gelu")
+    throw new ArgumentError(
+      `T5Config: feedForward must be "relu" or "gated-gelu", got ${JSON.stringify(c.feedForward)}`,
+    );
+  if (typeof c.tieHead !== "boolean")
+    throw new ArgumentError(`T5Config: tieHead must be true or false, got ${String(c.tieHead)}`);
   for (const key of ["padId", "eosId", "decoderStartId"] as const) {
-    if (!Number.isInteger(c[key]) || c[key] < 0 || c[key] >= c.vocabSize) throw new ArgumentError(`T5Config: ${key} must be a token id in [0, ${c.vocabSize}), got ${c[key]}`);
+    if (!Number.isInteger(c[key]) || c[key] < 0 || c[key] >= c.vocabSize)
+      throw new ArgumentError(`T5Config: ${key} must be a token id in [0, ${c.vocabSize}), got ${c[key]}`);
   }
   return Object.freeze(c);
 }
@@ -114,21 +138,56 @@ const SPECIAL = { padId: 0, eosId: 1, decoderStartId: 0 } as const;
 export const PRESETS = Object.freeze({
   /** T5 v1.0 small (google-t5/t5-small config.json): 60,506,624 parameters, the tied head counted once */
   "t5-small": Object.freeze({
-    vocabSize: 32128, nEncoderLayer: 6, nDecoderLayer: 6, nHead: 8, dModel: 512, dKv: 64, dFF: 2048, numBuckets: 32, maxDistance: 128,
-    dropout: 0.1, eps: 1e-6, feedForward: "relu", tieHead: true, ...SPECIAL,
+    vocabSize: 32128,
+    nEncoderLayer: 6,
+    nDecoderLayer: 6,
+    nHead: 8,
+    dModel: 512,
+    dKv: 64,
+    dFF: 2048,
+    numBuckets: 32,
+    maxDistance: 128,
+    dropout: 0.1,
+    eps: 1e-6,
+    feedForward: "relu",
+    tieHead: true,
+    ...SPECIAL,
   }),
   /** T5 v1.1 small (google/t5-v1_1-small config.json): 76,961,152 parameters by countParameters (published "~77M") */
   "t5-v1_1-small": Object.freeze({
-    vocabSize: 32128, nEncoderLayer: 8, nDecoderLayer: 8, nHead: 6, dModel: 512, dKv: 64, dFF: 1024, numBuckets: 32, maxDistance: 128,
-    dropout: 0.1, eps: 1e-6, feedForward: "gated-gelu", tieHead: false, ...SPECIAL,
+    vocabSize: 32128,
+    nEncoderLayer: 8,
+    nDecoderLayer: 8,
+    nHead: 6,
+    dModel: 512,
+    dKv: 64,
+    dFF: 1024,
+    numBuckets: 32,
+    maxDistance: 128,
+    dropout: 0.1,
+    eps: 1e-6,
+    feedForward: "gated-gelu",
+    tieHead: false,
+    ...SPECIAL,
   }),
   /** A CPU-sized v1.1 for the synthetic tasks; vocabSize from the task */
   tiny: Object.freeze({
-    vocabSize: 64, nEncoderLayer: 2, nDecoderLayer: 2, nHead: 4, dModel: 64, dKv: 16, dFF: 128, numBuckets: 32, maxDistance: 128,
-    dropout: 0.1, eps: 1e-6, feedForward: "gated-gelu", tieHead: false, ...SPECIAL,
+    vocabSize: 64,
+    nEncoderLayer: 2,
+    nDecoderLayer: 2,
+    nHead: 4,
+    dModel: 64,
+    dKv: 16,
+    dFF: 128,
+    numBuckets: 32,
+    maxDistance: 128,
+    dropout: 0.1,
+    eps: 1e-6,
+    feedForward: "gated-gelu",
+    tieHead: false,
+    ...SPECIAL,
   }),
 } satisfies Record<string, T5Config>);
-
 
 /** The number of parameters of a config, counted from the equations (nothing allocated), a tied head once. */
 export function countParameters(c: T5Config): number {
@@ -154,9 +213,12 @@ export function countParameters(c: T5Config): number {
  */
 export function describe(c: T5Config, srcLen = 25, tgtLen = 25, title = "T5"): Architecture {
   const { vocabSize: V, dModel: C, dFF: Fw, nEncoderLayer: Le, nDecoderLayer: Ld, nHead: nh, dKv } = c;
-  const S = srcLen, T = tgtLen, I = nh * dKv;
+  const S = srcLen,
+    T = tgtLen,
+    I = nh * dKv;
   const gated = c.feedForward === "gated-gelu";
-  const proj = linearFlops(C, I), ffn = (gated ? 3 : 2) * linearFlops(C, Fw);
+  const proj = linearFlops(C, I),
+    ffn = (gated ? 3 : 2) * linearFlops(C, Fw);
   const attend = (keys: number): number => 2 * matmulFlops(1, I, keys); // q·kᵀ and α·v over `keys` keys, all heads
   const encoder = Le * S * (4 * proj + attend(S) + ffn);
   const decoder = Ld * (T * (4 * proj + attend(T)) + T * 2 * proj + S * 2 * proj + T * attend(S) + T * ffn);
@@ -193,8 +255,15 @@ export function describe(c: T5Config, srcLen = 25, tgtLen = 25, title = "T5"): A
  *             = min(NB' − 1, e + ⌊log(n/e)/log(maxDistance/e)·(NB' − e)⌋)  otherwise
  * The log term is computed in float32, as the reference implementations do (it decides the boundaries).
  */
-export function relativePositionBucket(rel: number, bidirectional: boolean, numBuckets: number, maxDistance: number): number {
-  let nb = numBuckets, bucket = 0, n: number;
+export function relativePositionBucket(
+  rel: number,
+  bidirectional: boolean,
+  numBuckets: number,
+  maxDistance: number,
+): number {
+  let nb = numBuckets,
+    bucket = 0,
+    n: number;
   if (bidirectional) {
     nb = Math.floor(nb / 2);
     if (rel > 0) bucket += nb;
@@ -205,7 +274,8 @@ export function relativePositionBucket(rel: number, bidirectional: boolean, numB
   const maxExact = Math.floor(nb / 2);
   if (n < maxExact) return bucket + n;
   const f = Math.fround;
-  const large = maxExact + Math.trunc(f(f(f(Math.log(f(n / maxExact))) / f(Math.log(maxDistance / maxExact))) * (nb - maxExact)));
+  const large =
+    maxExact + Math.trunc(f(f(f(Math.log(f(n / maxExact))) / f(Math.log(maxDistance / maxExact))) * (nb - maxExact)));
   return bucket + Math.min(large, nb - 1);
 }
 
@@ -230,7 +300,9 @@ export class RelativePositionBias extends Module {
   /** The bias of queries at positions P..P+T−1 over keys at 0..S−1 → (1, nh, T, S). */
   forward(T: number, S: number, P = 0): Tensor {
     const buckets = new Int32Array(T * S);
-    for (let i = 0; i < T; i++) for (let j = 0; j < S; j++) buckets[i * S + j] = relativePositionBucket(j - (P + i), this.bidirectional, this.numBuckets, this.maxDistance);
+    for (let i = 0; i < T; i++)
+      for (let j = 0; j < S; j++)
+        buckets[i * S + j] = relativePositionBucket(j - (P + i), this.bidirectional, this.numBuckets, this.maxDistance);
     const b = this.emb.forward(tensor(buckets, { shape: [T, S] })); // (T, S, nh)
     return b.permute(2, 0, 1).unsqueeze(0); // (1, nh, T, S)
   }
@@ -264,7 +336,8 @@ export class MultiHeadAttention extends Module {
   /** x (B, T, C), kv (B, S, C), bias: additive, broadcastable to (B, nh, T, S) (positions and masks) → (B, T, C) */
   forward(x: Tensor, kv: Tensor, bias: Tensor | null, cache?: AttnCache): Tensor {
     const [B, T] = x.shape as [number, number, number];
-    const nh = this.nHead, dk = this.dKv;
+    const nh = this.nHead,
+      dk = this.dKv;
     const heads = (t: Tensor): Tensor => t.view(B, t.shape[1]!, nh, dk).transpose(1, 2); // (B, ·, I) → (B, nh, ·, dk)
     const q = heads(this.wq.forward(x)); // (B, nh, T, dk)
     let k: Tensor, v: Tensor;
@@ -350,7 +423,10 @@ function feedForward(c: T5Config, generator: Generator): FeedForward {
 export class TiedHead extends Module {
   readonly scale: number;
 
-  constructor(public weight: Parameter, dModel: number) {
+  constructor(
+    public weight: Parameter,
+    dModel: number,
+  ) {
     super();
     this.scale = 1 / Math.sqrt(dModel);
   }
@@ -406,7 +482,13 @@ export class DecoderBlock extends Module {
     this.mlp = feedForward(c, generator);
   }
 
-  forward(x: Tensor, memory: Tensor, selfBias: Tensor, crossMask: Tensor | null, cache?: { self: AttnCache; cross: AttnCache }): Tensor {
+  forward(
+    x: Tensor,
+    memory: Tensor,
+    selfBias: Tensor,
+    crossMask: Tensor | null,
+    cache?: { self: AttnCache; cross: AttnCache },
+  ): Tensor {
     // x ← x + attn(LN(x));  x ← x + cross(LN(x), memory);  x ← x + mlp(LN(x))   DIFF(transformer): pre-LN
     const h = this.norm1.forward(x); //                                                          (B, T, C)
     x = x.add(this.attn.forward(h, h, selfBias, cache?.self)); //                                (B, T, C)
@@ -464,7 +546,9 @@ export class T5 extends Module {
     this.decoder = new ModuleList(Array.from({ length: c.nDecoderLayer }, () => new DecoderBlock(c, generator)));
     this.decoderNorm = new RMSNorm(c.dModel, { eps: c.eps });
     // DIFF(transformer): v1.0 ties the head to the embedding (and rescales h); v1.1 has a head of its own
-    this.lmHead = c.tieHead ? new TiedHead(this.tokEmb.weight, c.dModel) : new Linear(c.dModel, c.vocabSize, { bias: false, generator });
+    this.lmHead = c.tieHead
+      ? new TiedHead(this.tokEmb.weight, c.dModel)
+      : new Linear(c.dModel, c.vocabSize, { bias: false, generator });
     this.initWeights(generator);
   }
 
@@ -481,7 +565,9 @@ export class T5 extends Module {
     if (!targets) return { logits, loss: null };
     const [B, T, V] = logits.shape as [number, number, number];
     if (targets.shape.length !== 2 || targets.shape[0] !== B || targets.shape[1] !== T) {
-      throw new ShapeError(`T5: targets ${fmt(targets.shape)} must have the shape of decoderInputIds ${fmt(decoderInputIds.shape)}`);
+      throw new ShapeError(
+        `T5: targets ${fmt(targets.shape)} must have the shape of decoderInputIds ${fmt(decoderInputIds.shape)}`,
+      );
     }
     // DIFF(transformer): no label smoothing; ignored targets are −100
     // loss = mean over t ≠ −100 of −log p(t)
@@ -498,7 +584,9 @@ export class T5 extends Module {
     if (!attentionMask) return null;
     const [B, S] = inputIds.shape as [number, number];
     if (attentionMask.ndim !== 2 || attentionMask.shape[0] !== B || attentionMask.shape[1] !== S) {
-      throw new ShapeError(`T5: attentionMask ${fmt(attentionMask.shape)} must have the shape of inputIds ${fmt(inputIds.shape)}`);
+      throw new ShapeError(
+        `T5: attentionMask ${fmt(attentionMask.shape)} must have the shape of inputIds ${fmt(inputIds.shape)}`,
+      );
     }
     return zeros([B, 1, 1, S]).maskedFill(attentionMask.eq(0).view(B, 1, 1, S), -Infinity); // (B, 1, 1, S)
   }
@@ -530,8 +618,12 @@ export class T5 extends Module {
   }
 
   private checkIds(what: string, ids: Tensor): void {
-    if (ids.ndim !== 2) throw new ShapeError(`T5: ${what} must be (B, ${what === "inputIds" ? "S" : "T"}) token ids, got shape ${fmt(ids.shape)}`);
-    if (ids.dtype !== "int32") throw new DTypeError(`T5: ${what} must be int32 token ids, got ${ids.dtype} ${fmt(ids.shape)}`);
+    if (ids.ndim !== 2)
+      throw new ShapeError(
+        `T5: ${what} must be (B, ${what === "inputIds" ? "S" : "T"}) token ids, got shape ${fmt(ids.shape)}`,
+      );
+    if (ids.dtype !== "int32")
+      throw new DTypeError(`T5: ${what} must be int32 token ids, got ${ids.dtype} ${fmt(ids.shape)}`);
   }
 
   // ===================================================================================================
@@ -545,7 +637,9 @@ export class T5 extends Module {
    * DIFF(transformer): Xavier-uniform weights and an N(0, 1/C) embedding there.
    */
   private initWeights(generator: Generator): void {
-    const c = this.config, C = c.dModel, I = c.nHead * c.dKv;
+    const c = this.config,
+      C = c.dModel,
+      I = c.nHead * c.dKv;
     const n = (p: Parameter, variance: number): void => void normal_(p, 0, Math.sqrt(variance), { generator });
     noGrad(() => {
       n(this.tokEmb.weight, 1);
@@ -616,7 +710,11 @@ const attnEntries = (ours: string, theirs: string): MapEntry[] => [
 const ffnEntries = (c: T5Config, ours: string, theirs: string): MapEntry[] =>
   c.feedForward === "relu"
     ? [e(`${ours}.up.weight`, `${theirs}.wi.weight`), e(`${ours}.down.weight`, `${theirs}.wo.weight`)]
-    : [e(`${ours}.gate.weight`, `${theirs}.wi_0.weight`), e(`${ours}.up.weight`, `${theirs}.wi_1.weight`), e(`${ours}.down.weight`, `${theirs}.wo.weight`)];
+    : [
+        e(`${ours}.gate.weight`, `${theirs}.wi_0.weight`),
+        e(`${ours}.up.weight`, `${theirs}.wi_1.weight`),
+        e(`${ours}.down.weight`, `${theirs}.wo.weight`),
+      ];
 
 /** The table of a config with {i} (encoder blocks) and {j} (decoder blocks) expanded. */
 function expandedMap(c: T5Config): MapEntry[] {
@@ -643,12 +741,24 @@ function expandedMap(c: T5Config): MapEntry[] {
 
 /** The shape each tensor must have under this config, by our name. */
 function expectedShape(name: string, c: T5Config): number[] {
-  const C = c.dModel, I = c.nHead * c.dKv, Fw = c.dFF, V = c.vocabSize;
+  const C = c.dModel,
+    I = c.nHead * c.dKv,
+    Fw = c.dFF,
+    V = c.vocabSize;
   const leaf = name.replace(/^(encoder|decoder)\.\d+\./, "");
   const shapes: Record<string, number[]> = {
-    "tokEmb.weight": [V, C], "lmHead.weight": [V, C], "encoderPosBias.emb.weight": [c.numBuckets, c.nHead], "decoderPosBias.emb.weight": [c.numBuckets, c.nHead],
-    "encoderNorm.weight": [C], "decoderNorm.weight": [C], "norm1.weight": [C], "norm2.weight": [C], "norm3.weight": [C],
-    "mlp.gate.weight": [Fw, C], "mlp.up.weight": [Fw, C], "mlp.down.weight": [C, Fw],
+    "tokEmb.weight": [V, C],
+    "lmHead.weight": [V, C],
+    "encoderPosBias.emb.weight": [c.numBuckets, c.nHead],
+    "decoderPosBias.emb.weight": [c.numBuckets, c.nHead],
+    "encoderNorm.weight": [C],
+    "decoderNorm.weight": [C],
+    "norm1.weight": [C],
+    "norm2.weight": [C],
+    "norm3.weight": [C],
+    "mlp.gate.weight": [Fw, C],
+    "mlp.up.weight": [Fw, C],
+    "mlp.down.weight": [C, Fw],
   };
   for (const a of ["attn", "cross"]) {
     for (const w of ["wq", "wk", "wv"]) shapes[`${a}.${w}.weight`] = [I, C];
@@ -658,11 +768,15 @@ function expectedShape(name: string, c: T5Config): number[] {
 }
 
 /** Keys a T5 checkpoint may hold that we do not load: the stacks' copies of shared.weight (and a tied lm_head). */
-const skipped = (c: T5Config, key: string): boolean => /^(encoder|decoder)\.embed_tokens\.weight$/.test(key) || (c.tieHead && key === "lm_head.weight");
+const skipped = (c: T5Config, key: string): boolean =>
+  /^(encoder|decoder)\.embed_tokens\.weight$/.test(key) || (c.tieHead && key === "lm_head.weight");
 
 /** A T5ForConditionalGeneration state dict (HF names) → ours, ready for `model.loadStateDict`; names and shapes checked. */
 export const fromT5Checkpoint = (state: Record<string, Tensor>, config: T5Config): Record<string, Tensor> =>
-  fromCheckpointWith("fromT5Checkpoint", state, expandedMap(config), { skipped: (k) => skipped(config, k), shape: (name) => expectedShape(name, config) });
+  fromCheckpointWith("fromT5Checkpoint", state, expandedMap(config), {
+    skipped: (k) => skipped(config, k),
+    shape: (name) => expectedShape(name, config),
+  });
 
 /** Our state dict → HF T5ForConditionalGeneration names (the tied head not written, as HF's safetensors files). */
 export const toT5Checkpoint = (state: Record<string, Tensor>, config: T5Config): Record<string, Tensor> =>
@@ -692,7 +806,8 @@ export interface DecodeOptions {
  */
 export function greedyDecode(model: T5, inputIds: Tensor, opts: DecodeOptions = {}): number[][] {
   const maxLen = opts.maxLen ?? 64;
-  if (!(Number.isInteger(maxLen) && maxLen >= 1)) throw new ArgumentError(`greedyDecode: maxLen must be a positive integer, got ${maxLen}`);
+  if (!(Number.isInteger(maxLen) && maxLen >= 1))
+    throw new ArgumentError(`greedyDecode: maxLen must be a positive integer, got ${maxLen}`);
   const { eosId, decoderStartId, vocabSize: V } = model.config;
   const B = inputIds.shape[0]!;
   return evaluating(model, () => {
@@ -733,9 +848,15 @@ export function generate(model: T5, inputIds: Tensor, opts: GenerateOptions = {}
   const maxLen = checkMaxLen(opts.maxLen, "generate");
   const sampling = samplingOptions(opts);
   const { eosId, decoderStartId } = model.config;
-  return evaluating(model, () => sampleSeq2Seq(searchable(model, inputIds, opts.attentionMask ?? null), {
-    maxLen, startId: decoderStartId, eosId, sampling, generator: opts.generator ?? defaultGenerator,
-  }));
+  return evaluating(model, () =>
+    sampleSeq2Seq(searchable(model, inputIds, opts.attentionMask ?? null), {
+      maxLen,
+      startId: decoderStartId,
+      eosId,
+      sampling,
+      generator: opts.generator ?? defaultGenerator,
+    }),
+  );
 }
 
 /** Greedy-decoding options and the beam's (src/models/beam.ts). */
@@ -750,7 +871,14 @@ export interface BeamOptions extends DecodeOptions, BeamChoices {}
 export function beamSearch(model: T5, inputIds: Tensor, opts: BeamOptions): BeamResult {
   const maxLen = checkMaxLen(opts.maxLen, "beamSearch");
   const { eosId, decoderStartId } = model.config;
-  return evaluating(model, () => searchBeams(searchable(model, inputIds, opts.attentionMask ?? null), { ...opts, maxLen, startId: decoderStartId, eosId }));
+  return evaluating(model, () =>
+    searchBeams(searchable(model, inputIds, opts.attentionMask ?? null), {
+      ...opts,
+      maxLen,
+      startId: decoderStartId,
+      eosId,
+    }),
+  );
 }
 
 /** The inputs encoded once; a decoder over any rows of them, its self- and cross-attention keys and values cached. */
@@ -775,7 +903,7 @@ function searchable(model: T5, inputIds: Tensor, attentionMask: Tensor | null): 
 }
 
 function checkMaxLen(maxLen = 64, who: string): number {
-  if (!(Number.isInteger(maxLen) && maxLen >= 1)) throw new ArgumentError(`${who}: maxLen must be a positive integer, got ${maxLen}`);
+  if (!(Number.isInteger(maxLen) && maxLen >= 1))
+    throw new ArgumentError(`${who}: maxLen must be a positive integer, got ${maxLen}`);
   return maxLen;
 }
-

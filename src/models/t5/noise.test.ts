@@ -13,7 +13,10 @@ const doc = (n: number, g: Generator): number[] => Array.from({ length: n }, () 
 
 test("spanCorruption: exactly round(0.15·n) tokens dropped, in round(m/3) spans that never touch", () => {
   const g = new Generator(1);
-  let noise = 0, total = 0, spanTokens = 0, spanCount = 0;
+  let noise = 0,
+    total = 0,
+    spanTokens = 0,
+    spanCount = 0;
   for (const n of [2, 3, 7, 10, 20, 33, 64, 100, 128, 200]) {
     for (let rep = 0; rep < 20; rep++) {
       const tokens = doc(n, g);
@@ -21,11 +24,19 @@ test("spanCorruption: exactly round(0.15·n) tokens dropped, in round(m/3) spans
       const m = Math.min(Math.max(Math.round(0.15 * n), 1), n - 1);
       const k = Math.min(Math.max(Math.round(m / 3), 1), m, n - m);
       assert.equal(spans.length, k, `n ${n}: span count`);
-      assert.equal(spans.reduce((a, s) => a + s.length, 0), m, `n ${n}: dropped tokens`);
+      assert.equal(
+        spans.reduce((a, s) => a + s.length, 0),
+        m,
+        `n ${n}: dropped tokens`,
+      );
       for (const s of spans) assert.ok(s.length >= 1);
       // kept runs between spans are non-empty: the spans never touch, and the first token is always kept
       assert.ok(spans[0]!.start >= 1);
-      for (let i = 1; i < spans.length; i++) assert.ok(spans[i]!.start > spans[i - 1]!.start + spans[i - 1]!.length, `n ${n}: spans ${i - 1} and ${i} touch`);
+      for (let i = 1; i < spans.length; i++)
+        assert.ok(
+          spans[i]!.start > spans[i - 1]!.start + spans[i - 1]!.length,
+          `n ${n}: spans ${i - 1} and ${i} touch`,
+        );
       // input: the n − m kept tokens and one sentinel per span; target: k sentinels, the m dropped tokens, the final sentinel
       assert.equal(input.length, n - m + k);
       assert.equal(target.length, m + k + 1);
@@ -45,7 +56,10 @@ test("spanCorruption: exactly round(0.15·n) tokens dropped, in round(m/3) spans
   // n = 100: 15 tokens in 5 spans, the paper's baseline numbers
   const { spans } = spanCorruption(doc(100, g), { sentinelIds: SENTINELS, generator: g });
   assert.equal(spans.length, 5);
-  assert.equal(spans.reduce((a, s) => a + s.length, 0), 15);
+  assert.equal(
+    spans.reduce((a, s) => a + s.length, 0),
+    15,
+  );
 });
 
 test("spanCorruption: the input with each sentinel replaced by its span in the target is the text", () => {
@@ -53,17 +67,31 @@ test("spanCorruption: the input with each sentinel replaced by its span in the t
   for (let rep = 0; rep < 200; rep++) {
     const n = 2 + g.randint(0, 150);
     const tokens = doc(n, g);
-    const density = [0.15, 0.3, 0.5][rep % 3]!, mean = [1, 3, 8][rep % 3]!;
-    const { input, target, spans } = spanCorruption(tokens, { sentinelIds: SENTINELS, noiseDensity: density, meanSpanLength: mean, generator: g });
+    const density = [0.15, 0.3, 0.5][rep % 3]!,
+      mean = [1, 3, 8][rep % 3]!;
+    const { input, target, spans } = spanCorruption(tokens, {
+      sentinelIds: SENTINELS,
+      noiseDensity: density,
+      meanSpanLength: mean,
+      generator: g,
+    });
     assert.deepEqual(undoSpanCorruption(input, target, SENTINELS), tokens);
     // and the spans say where: the target's pieces are the text's tokens at the spans
     const pieces: number[][] = [];
-    for (const t of target) if (isSentinel(t)) pieces.push([]); else pieces[pieces.length - 1]!.push(t);
+    for (const t of target)
+      if (isSentinel(t)) pieces.push([]);
+      else pieces[pieces.length - 1]!.push(t);
     assert.equal(pieces.pop()!.length, 0, "nothing after the final sentinel");
-    assert.deepEqual(pieces, spans.map((s) => tokens.slice(s.start, s.start + s.length)));
+    assert.deepEqual(
+      pieces,
+      spans.map((s) => tokens.slice(s.start, s.start + s.length)),
+    );
   }
   // the paper's picture, by hand: kept "a b", span "c d", kept "e", span "f" → input a b <0> e <1>, target <0> c d <1> f <2>
-  assert.deepEqual(undoSpanCorruption([1, 2, 1000, 5, 1001], [1000, 3, 4, 1001, 6, 1002], SENTINELS), [1, 2, 3, 4, 5, 6]);
+  assert.deepEqual(
+    undoSpanCorruption([1, 2, 1000, 5, 1001], [1000, 3, 4, 1001, 6, 1002], SENTINELS),
+    [1, 2, 3, 4, 5, 6],
+  );
 });
 
 test("randomSegmentation: k non-empty runs adding to n, each of the C(n−1, k−1) cuttings about equally likely", () => {
@@ -73,7 +101,10 @@ test("randomSegmentation: k non-empty runs adding to n, each of the C(n−1, k�
   for (let i = 0; i < draws; i++) {
     const s = randomSegmentation(5, 3, g);
     assert.equal(s.length, 3);
-    assert.equal(s.reduce((a, b) => a + b, 0), 5);
+    assert.equal(
+      s.reduce((a, b) => a + b, 0),
+      5,
+    );
     for (const l of s) assert.ok(l >= 1);
     counts.set(s.join(","), (counts.get(s.join(",")) ?? 0) + 1);
   }
@@ -82,7 +113,11 @@ test("randomSegmentation: k non-empty runs adding to n, each of the C(n−1, k�
   for (const [key, c] of counts) assert.ok(Math.abs(c - draws / 6) < 200, `${key}: ${c}`);
   assert.deepEqual(randomSegmentation(4, 4, g), [1, 1, 1, 1]);
   assert.deepEqual(randomSegmentation(4, 1, g), [4]);
-  assertThrowsWith(() => randomSegmentation(3, 4, g), ArgumentError, /randomSegmentation: need integers 1 ≤ k ≤ n, got n 3, k 4/);
+  assertThrowsWith(
+    () => randomSegmentation(3, 4, g),
+    ArgumentError,
+    /randomSegmentation: need integers 1 ≤ k ≤ n, got n 3, k 4/,
+  );
 });
 
 test("spanCorruption: seeded; refuses short documents, bad rates and too few sentinels", () => {
@@ -93,10 +128,30 @@ test("spanCorruption: seeded; refuses short documents, bad rates and too few sen
   assert.deepEqual(a, b);
   assert.notDeepEqual(a.spans, c.spans);
   const g = new Generator(0);
-  assertThrowsWith(() => spanCorruption([1], { sentinelIds: SENTINELS, generator: g }), ArgumentError, /at least 2 tokens, got 1/);
-  assertThrowsWith(() => spanCorruption(tokens, { sentinelIds: SENTINELS, noiseDensity: 1, generator: g }), ArgumentError, /noiseDensity must be in \(0, 1\), got 1/);
-  assertThrowsWith(() => spanCorruption(tokens, { sentinelIds: SENTINELS, meanSpanLength: 0.5, generator: g }), ArgumentError, /meanSpanLength must be ≥ 1/);
+  assertThrowsWith(
+    () => spanCorruption([1], { sentinelIds: SENTINELS, generator: g }),
+    ArgumentError,
+    /at least 2 tokens, got 1/,
+  );
+  assertThrowsWith(
+    () => spanCorruption(tokens, { sentinelIds: SENTINELS, noiseDensity: 1, generator: g }),
+    ArgumentError,
+    /noiseDensity must be in \(0, 1\), got 1/,
+  );
+  assertThrowsWith(
+    () => spanCorruption(tokens, { sentinelIds: SENTINELS, meanSpanLength: 0.5, generator: g }),
+    ArgumentError,
+    /meanSpanLength must be ≥ 1/,
+  );
   // 60 tokens: 9 noise tokens in 3 spans need 4 sentinels
-  assertThrowsWith(() => spanCorruption(tokens, { sentinelIds: SENTINELS.slice(0, 3), generator: g }), ArgumentError, /3 spans need 4 sentinels, only 3 given/);
-  assertThrowsWith(() => undoSpanCorruption([1, 1000], [5, 1000], SENTINELS), ArgumentError, /must start with a sentinel/);
+  assertThrowsWith(
+    () => spanCorruption(tokens, { sentinelIds: SENTINELS.slice(0, 3), generator: g }),
+    ArgumentError,
+    /3 spans need 4 sentinels, only 3 given/,
+  );
+  assertThrowsWith(
+    () => undoSpanCorruption([1, 1000], [5, 1000], SENTINELS),
+    ArgumentError,
+    /must start with a sentinel/,
+  );
 });

@@ -45,7 +45,8 @@ export interface SpanCorruptionResult {
  * from 1..n−1 (a partial Fisher–Yates shuffle), sorted → the k run lengths.
  */
 export function randomSegmentation(n: number, k: number, generator: Generator): number[] {
-  if (!(Number.isInteger(n) && Number.isInteger(k) && k >= 1 && k <= n)) throw new ArgumentError(`randomSegmentation: need integers 1 ≤ k ≤ n, got n ${n}, k ${k}`);
+  if (!(Number.isInteger(n) && Number.isInteger(k) && k >= 1 && k <= n))
+    throw new ArgumentError(`randomSegmentation: need integers 1 ≤ k ≤ n, got n ${n}, k ${k}`);
   const points = Array.from({ length: n - 1 }, (_, i) => i + 1);
   for (let i = 0; i < k - 1; i++) {
     const j = i + generator.randint(0, points.length - i);
@@ -69,15 +70,22 @@ export function spanCorruption(tokens: readonly number[], opts: SpanCorruptionOp
   const { sentinelIds, noiseDensity = 0.15, meanSpanLength = 3, generator } = opts;
   const n = tokens.length;
   if (n < 2) throw new ArgumentError(`spanCorruption: a document needs at least 2 tokens, got ${n}`);
-  if (!(noiseDensity > 0 && noiseDensity < 1)) throw new ArgumentError(`spanCorruption: noiseDensity must be in (0, 1), got ${noiseDensity}`);
-  if (!(meanSpanLength >= 1)) throw new ArgumentError(`spanCorruption: meanSpanLength must be ≥ 1, got ${meanSpanLength}`);
+  if (!(noiseDensity > 0 && noiseDensity < 1))
+    throw new ArgumentError(`spanCorruption: noiseDensity must be in (0, 1), got ${noiseDensity}`);
+  if (!(meanSpanLength >= 1))
+    throw new ArgumentError(`spanCorruption: meanSpanLength must be ≥ 1, got ${meanSpanLength}`);
   // m = round(n·density), k = round(m / μ)
   const m = Math.min(Math.max(Math.round(n * noiseDensity), 1), n - 1);
   const k = Math.min(Math.max(Math.round(m / meanSpanLength), 1), m, n - m);
-  if (k + 1 > sentinelIds.length) throw new ArgumentError(`spanCorruption: ${k} spans need ${k + 1} sentinels, only ${sentinelIds.length} given (document of ${n} tokens)`);
+  if (k + 1 > sentinelIds.length)
+    throw new ArgumentError(
+      `spanCorruption: ${k} spans need ${k + 1} sentinels, only ${sentinelIds.length} given (document of ${n} tokens)`,
+    );
   const noise = randomSegmentation(m, k, generator);
   const kept = randomSegmentation(n - m, k, generator);
-  const input: number[] = [], target: number[] = [], spans: { start: number; length: number }[] = [];
+  const input: number[] = [],
+    target: number[] = [],
+    spans: { start: number; length: number }[] = [];
   let i = 0;
   for (let s = 0; s < k; s++) {
     // a kept run …
@@ -93,7 +101,11 @@ export function spanCorruption(tokens: readonly number[], opts: SpanCorruptionOp
 }
 
 /** The inverse, for tests and pictures: each sentinel of the input replaced by what follows it in the target. */
-export function undoSpanCorruption(input: readonly number[], target: readonly number[], sentinelIds: readonly number[]): number[] {
+export function undoSpanCorruption(
+  input: readonly number[],
+  target: readonly number[],
+  sentinelIds: readonly number[],
+): number[] {
   const sentinel = new Map(sentinelIds.map((id, i) => [id, i]));
   const fill = new Map<number, number[]>();
   let current: number[] | null = null;

@@ -9,15 +9,37 @@ import { Generator, noGrad, Tensor, tensor, randint, ArgumentError, DTypeError, 
 import { assertClose, assertThrowsWith } from "../../../test/harness/assert.js";
 import { fromJson, type TensorJson } from "../../../test/harness/fixtures.js";
 import * as optim from "../../optim/index.js";
-import { countParameters, fromT5Checkpoint, greedyDecode, KVCache, PRESETS, relativePositionBucket, T5, t5Config, toT5Checkpoint, type T5Config } from "./model.js";
+import {
+  countParameters,
+  fromT5Checkpoint,
+  greedyDecode,
+  KVCache,
+  PRESETS,
+  relativePositionBucket,
+  T5,
+  t5Config,
+  toT5Checkpoint,
+  type T5Config,
+} from "./model.js";
 
 // -----------------------------------------------------------------------------------------------------
 // The fixture
 
 interface VersionFixture {
   config: {
-    vocab_size: number; d_model: number; d_kv: number; n_head: number; d_ff: number; n_encoder_layer: number; n_decoder_layer: number;
-    num_buckets: number; max_distance: number; dropout: number; eps: number; feed_forward: "relu" | "gated-gelu"; tie_head: boolean;
+    vocab_size: number;
+    d_model: number;
+    d_kv: number;
+    n_head: number;
+    d_ff: number;
+    n_encoder_layer: number;
+    n_decoder_layer: number;
+    num_buckets: number;
+    max_distance: number;
+    dropout: number;
+    eps: number;
+    feed_forward: "relu" | "gated-gelu";
+    tie_head: boolean;
   };
   state: Record<string, TensorJson>;
   input_ids: TensorJson;
@@ -36,21 +58,38 @@ interface T5Fixture {
   v1_1: VersionFixture;
 }
 
-const fx = JSON.parse(readFileSync(new URL("../../../../test/fixtures/models/t5.json", import.meta.url), "utf8")) as T5Fixture;
+const fx = JSON.parse(
+  readFileSync(new URL("../../../../test/fixtures/models/t5.json", import.meta.url), "utf8"),
+) as T5Fixture;
 const VERSIONS = ["v1_0", "v1_1"] as const;
-const mapValues = (o: Record<string, TensorJson>): Record<string, Tensor> => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fromJson(v)]));
+const mapValues = (o: Record<string, TensorJson>): Record<string, Tensor> =>
+  Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fromJson(v)]));
 
 function configOf(v: VersionFixture): T5Config {
   const c = v.config;
   return t5Config({
-    vocabSize: c.vocab_size, nEncoderLayer: c.n_encoder_layer, nDecoderLayer: c.n_decoder_layer, nHead: c.n_head, dModel: c.d_model, dKv: c.d_kv,
-    dFF: c.d_ff, numBuckets: c.num_buckets, maxDistance: c.max_distance, dropout: c.dropout, eps: c.eps, feedForward: c.feed_forward,
-    tieHead: c.tie_head, padId: 0, eosId: 1, decoderStartId: 0,
+    vocabSize: c.vocab_size,
+    nEncoderLayer: c.n_encoder_layer,
+    nDecoderLayer: c.n_decoder_layer,
+    nHead: c.n_head,
+    dModel: c.d_model,
+    dKv: c.d_kv,
+    dFF: c.d_ff,
+    numBuckets: c.num_buckets,
+    maxDistance: c.max_distance,
+    dropout: c.dropout,
+    eps: c.eps,
+    feedForward: c.feed_forward,
+    tieHead: c.tie_head,
+    padId: 0,
+    eosId: 1,
+    decoderStartId: 0,
   });
 }
 
 function fixtureModel(version: (typeof VERSIONS)[number]): { model: T5; v: VersionFixture; config: T5Config } {
-  const v = fx[version], config = configOf(v);
+  const v = fx[version],
+    config = configOf(v);
   const model = new T5(config, { generator: new Generator(0) });
   model.loadStateDict(fromT5Checkpoint(mapValues(v.state), config));
   return { model, v, config };
@@ -62,23 +101,30 @@ function fixtureModel(version: (typeof VERSIONS)[number]): { model: T5; v: Versi
 for (const version of VERSIONS) {
   test(`T5 ${version} matches the PyTorch reference: encoder output with padding, logits, loss, every gradient`, () => {
     const { model, v, config } = fixtureModel(version);
-    const inputIds = fromJson(v.input_ids), attentionMask = fromJson(v.attention_mask);
+    const inputIds = fromJson(v.input_ids),
+      attentionMask = fromJson(v.attention_mask);
     const memory = model.encode(inputIds, model.keyMask(inputIds, attentionMask));
     assertClose(memory, fromJson(v.encoder_output), { atol: 1e-4, rtol: 0 }, "encoder output");
-    const { logits, loss } = model.forward(inputIds, fromJson(v.decoder_input_ids), { attentionMask, targets: fromJson(v.labels) });
+    const { logits, loss } = model.forward(inputIds, fromJson(v.decoder_input_ids), {
+      attentionMask,
+      targets: fromJson(v.labels),
+    });
     assertClose(logits, fromJson(v.logits), { atol: 1e-4, rtol: 0 }, "logits");
     assert.ok(Math.abs(loss!.item() - v.loss) <= 1e-5, `loss ${loss!.item()} vs PyTorch ${v.loss}`);
     loss!.backward();
     const expected = fromT5Checkpoint(mapValues(v.grads), config);
     const params = model.namedParameters();
     assert.deepEqual(params.map(([n]) => n).sort(), Object.keys(expected).sort());
-    for (const [name, p] of params) assertClose(p.grad!, expected[name]!, { rtol: 1e-3, atol: 1e-5 }, `d loss/d ${name}`);
+    for (const [name, p] of params)
+      assertClose(p.grad!, expected[name]!, { rtol: 1e-3, atol: 1e-5 }, `d loss/d ${name}`);
   });
 }
 
 test("the padding mask: a padded input row gives the logits of the same row without padding", () => {
   const { model, v } = fixtureModel("v1_1");
-  const inputIds = fromJson(v.input_ids), attentionMask = fromJson(v.attention_mask), dec = fromJson(v.decoder_input_ids);
+  const inputIds = fromJson(v.input_ids),
+    attentionMask = fromJson(v.attention_mask),
+    dec = fromJson(v.decoder_input_ids);
   noGrad(() => {
     const batch = model.forward(inputIds, dec, { attentionMask }).logits; // (B, T, V)
     const S2 = 4; // row 2: 3 tokens + EOS, then padding
@@ -95,8 +141,14 @@ test("the padding mask: a padded input row gives the logits of the same row with
 
 test("relative-position buckets (32, max distance 128) equal the reference at every distance −160..160", () => {
   const { relative_positions: rel, bidirectional, causal } = fx.buckets;
-  assert.deepEqual(rel.map((r) => relativePositionBucket(r, true, 32, 128)), bidirectional);
-  assert.deepEqual(rel.map((r) => relativePositionBucket(r, false, 32, 128)), causal);
+  assert.deepEqual(
+    rel.map((r) => relativePositionBucket(r, true, 32, 128)),
+    bidirectional,
+  );
+  assert.deepEqual(
+    rel.map((r) => relativePositionBucket(r, false, 32, 128)),
+    causal,
+  );
 });
 
 test("relative-position buckets on hand-derived values", () => {
@@ -121,7 +173,9 @@ for (const version of VERSIONS) {
   test(`T5 ${version}: the KV-cached decoder equals the full forward at every step`, () => {
     const { model, v, config } = fixtureModel(version);
     model.eval();
-    const inputIds = fromJson(v.input_ids), attentionMask = fromJson(v.attention_mask), dec = fromJson(v.decoder_input_ids);
+    const inputIds = fromJson(v.input_ids),
+      attentionMask = fromJson(v.attention_mask),
+      dec = fromJson(v.decoder_input_ids);
     noGrad(() => {
       const full = model.forward(inputIds, dec, { attentionMask }).logits; // (B, T, V)
       const keyMask = model.keyMask(inputIds, attentionMask);
@@ -144,7 +198,10 @@ function slowGreedy(model: T5, inputIds: Tensor, attentionMask: Tensor, maxLen: 
     const seq = [model.config.decoderStartId];
     for (;;) {
       const logits = model.forward(inputIds, tensor([seq], { dtype: "int32" }), { attentionMask }).logits; // (1, t, V)
-      const last = logits.narrow(1, seq.length - 1, 1).reshape(model.config.vocabSize).toArray() as number[];
+      const last = logits
+        .narrow(1, seq.length - 1, 1)
+        .reshape(model.config.vocabSize)
+        .toArray() as number[];
       let next = 0;
       for (let v = 1; v < last.length; v++) if (last[v]! > last[next]!) next = v;
       if (next === model.config.eosId) return seq.slice(1);
@@ -158,7 +215,8 @@ test("greedy decoding (KV cache) takes the argmax of the full forward at every s
   for (const version of VERSIONS) {
     const { model, v } = fixtureModel(version);
     model.eval();
-    const inputIds = fromJson(v.input_ids), attentionMask = fromJson(v.attention_mask);
+    const inputIds = fromJson(v.input_ids),
+      attentionMask = fromJson(v.attention_mask);
     const got = greedyDecode(model, inputIds, { attentionMask, maxLen: 8 });
     for (let b = 0; b < inputIds.shape[0]!; b++) {
       const want = slowGreedy(model, inputIds.narrow(0, b, 1), attentionMask.narrow(0, b, 1), 8);
@@ -172,13 +230,32 @@ test("greedy decoding (KV cache) takes the argmax of the full forward at every s
 
 for (const feedForward of ["relu", "gated-gelu"] as const) {
   test(`T5 (${feedForward}) overfits one batch`, () => {
-    const config = t5Config("tiny", { vocabSize: 17, nEncoderLayer: 1, nDecoderLayer: 1, nHead: 2, dModel: 32, dKv: 16, dFF: 64, numBuckets: 8, maxDistance: 16, dropout: 0, feedForward, tieHead: feedForward === "relu" });
+    const config = t5Config("tiny", {
+      vocabSize: 17,
+      nEncoderLayer: 1,
+      nDecoderLayer: 1,
+      nHead: 2,
+      dModel: 32,
+      dKv: 16,
+      dFF: 64,
+      numBuckets: 8,
+      maxDistance: 16,
+      dropout: 0,
+      feedForward,
+      tieHead: feedForward === "relu",
+    });
     const model = new T5(config, { generator: new Generator(3) });
     const g = new Generator(4);
-    const src = randint(2, 17, [4, 8], { generator: g }), targets = randint(2, 17, [4, 6], { generator: g });
-    const dec = tensor(Int32Array.from({ length: 24 }, (_, i) => (i % 6 === 0 ? 0 : targets.storage[i - 1]!)), { shape: [4, 6] });
+    const src = randint(2, 17, [4, 8], { generator: g }),
+      targets = randint(2, 17, [4, 6], { generator: g });
+    const dec = tensor(
+      Int32Array.from({ length: 24 }, (_, i) => (i % 6 === 0 ? 0 : targets.storage[i - 1]!)),
+      { shape: [4, 6] },
+    );
     const opt = new optim.Adam(model.parameters(), { lr: 3e-3 });
-    let first = NaN, loss = NaN, steps = 0;
+    let first = NaN,
+      loss = NaN,
+      steps = 0;
     // the budget leaves room for the backends' float32 rounding: Adam's trajectory is the same for ~60
     // steps, then a loss spike resolves differently (reference 97 steps, wasm 132 for relu)
     for (; steps < 200 && !(loss < 0.05); steps++) {
@@ -214,7 +291,11 @@ test("the count from the config equals the allocated model's, and PyTorch's for 
   for (const feedForward of ["relu", "gated-gelu"] as const) {
     for (const tieHead of [true, false]) {
       const config = t5Config("tiny", { feedForward, tieHead, nEncoderLayer: 2, nDecoderLayer: 3, nHead: 3, dKv: 8 });
-      assert.equal(new T5(config, { generator: new Generator(0) }).numParameters(), countParameters(config), `${feedForward} tie=${tieHead}`);
+      assert.equal(
+        new T5(config, { generator: new Generator(0) }).numParameters(),
+        countParameters(config),
+        `${feedForward} tie=${tieHead}`,
+      );
     }
   }
 });
@@ -234,7 +315,8 @@ test("init: W_Q N(0, 1/(C·dk)), W_K N(0, 1/C), W_O N(0, 1/I), W_o N(0, 1/F), em
   const c = t5Config("tiny", { dModel: 64, nHead: 4, dKv: 32, dFF: 256 });
   const model = new T5(c, { generator: new Generator(1) });
   const std = (t: Tensor): number => Math.sqrt((t.storage as Float32Array).reduce((s, x) => s + x * x, 0) / t.numel());
-  const near = (got: number, want: number, what: string): void => assert.ok(Math.abs(got / want - 1) < 0.1, `${what}: std ${got} vs ${want}`);
+  const near = (got: number, want: number, what: string): void =>
+    assert.ok(Math.abs(got / want - 1) < 0.1, `${what}: std ${got} vs ${want}`);
   const b = model.encoder.at(0);
   near(std(b.attn.wq.weight), 1 / Math.sqrt(64 * 32), "wq");
   near(std(b.attn.wk.weight), 1 / Math.sqrt(64), "wk");
@@ -249,15 +331,43 @@ test("init: W_Q N(0, 1/(C·dk)), W_K N(0, 1/C), W_O N(0, 1/I), W_o N(0, 1/F), em
 test("configs are frozen and checked; inputs are checked", () => {
   const c = t5Config("tiny");
   assert.ok(Object.isFrozen(c) && Object.isFrozen(PRESETS));
-  assertThrowsWith(() => t5Config("tiny", { feedForward: "swiglu" as never }), ArgumentError, /feedForward must be "relu" or "gated-gelu"/);
+  assertThrowsWith(
+    () => t5Config("tiny", { feedForward: "swiglu" as never }),
+    ArgumentError,
+    /feedForward must be "relu" or "gated-gelu"/,
+  );
   assertThrowsWith(() => t5Config("tiny", { dKv: 0 }), ArgumentError, /dKv must be a positive integer/);
   assertThrowsWith(() => t5Config("t5-base" as never), ArgumentError, /unknown preset "t5-base"/);
   assertThrowsWith(() => t5Config("tiny", { eosId: 64 }), ArgumentError, /eosId must be a token id in \[0, 64\)/);
-  const model = new T5(t5Config("tiny", { vocabSize: 20, nEncoderLayer: 1, nDecoderLayer: 1 }), { generator: new Generator(0) });
-  assertThrowsWith(() => model.forward(tensor([[1, 2]], { dtype: "float32" }), tensor([[0]], { dtype: "int32" })), DTypeError, /inputIds must be int32/);
-  assertThrowsWith(() => model.forward(tensor([1, 2], { dtype: "int32" }), tensor([[0]], { dtype: "int32" })), ShapeError, /inputIds must be \(B, S\)/);
-  assertThrowsWith(() => model.forward(tensor([[1, 2]], { dtype: "int32" }), tensor([[0]], { dtype: "int32" }), { attentionMask: tensor([[1, 1, 1]], { dtype: "int32" }) }), ShapeError, /attentionMask \(1,3\) must have the shape of inputIds \(1,2\)/);
-  assertThrowsWith(() => model.forward(tensor([[1, 2]], { dtype: "int32" }), tensor([[0, 3]], { dtype: "int32" }), { targets: tensor([[3]], { dtype: "int32" }) }), ShapeError, /targets \(1,1\) must have the shape of decoderInputIds \(1,2\)/);
+  const model = new T5(t5Config("tiny", { vocabSize: 20, nEncoderLayer: 1, nDecoderLayer: 1 }), {
+    generator: new Generator(0),
+  });
+  assertThrowsWith(
+    () => model.forward(tensor([[1, 2]], { dtype: "float32" }), tensor([[0]], { dtype: "int32" })),
+    DTypeError,
+    /inputIds must be int32/,
+  );
+  assertThrowsWith(
+    () => model.forward(tensor([1, 2], { dtype: "int32" }), tensor([[0]], { dtype: "int32" })),
+    ShapeError,
+    /inputIds must be \(B, S\)/,
+  );
+  assertThrowsWith(
+    () =>
+      model.forward(tensor([[1, 2]], { dtype: "int32" }), tensor([[0]], { dtype: "int32" }), {
+        attentionMask: tensor([[1, 1, 1]], { dtype: "int32" }),
+      }),
+    ShapeError,
+    /attentionMask \(1,3\) must have the shape of inputIds \(1,2\)/,
+  );
+  assertThrowsWith(
+    () =>
+      model.forward(tensor([[1, 2]], { dtype: "int32" }), tensor([[0, 3]], { dtype: "int32" }), {
+        targets: tensor([[3]], { dtype: "int32" }),
+      }),
+    ShapeError,
+    /targets \(1,1\) must have the shape of decoderInputIds \(1,2\)/,
+  );
 });
 
 test("weight map: HF T5ForConditionalGeneration names both ways; skipped copies, unknown keys and wrong shapes", () => {
@@ -267,24 +377,50 @@ test("weight map: HF T5ForConditionalGeneration names both ways; skipped copies,
     assert.deepEqual(Object.keys(hf).sort(), Object.keys(v.state).sort(), version);
     const state = mapValues(v.state);
     // HF files may also carry the stacks' copies of shared.weight (and a tied model's lm_head): accepted, not loaded
-    const withCopies: Record<string, Tensor> = { ...state, "encoder.embed_tokens.weight": state["shared.weight"]!, "decoder.embed_tokens.weight": state["shared.weight"]! };
+    const withCopies: Record<string, Tensor> = {
+      ...state,
+      "encoder.embed_tokens.weight": state["shared.weight"]!,
+      "decoder.embed_tokens.weight": state["shared.weight"]!,
+    };
     if (config.tieHead) withCopies["lm_head.weight"] = state["shared.weight"]!;
     assert.deepEqual(Object.keys(fromT5Checkpoint(withCopies, config)).sort(), Object.keys(model.stateDict()).sort());
-    assertThrowsWith(() => fromT5Checkpoint({ ...state, "encoder.block.9.layer.0.layer_norm.weight": state["encoder.final_layer_norm.weight"]! }, config), ArgumentError, /unexpected keys for this config: encoder\.block\.9/);
+    assertThrowsWith(
+      () =>
+        fromT5Checkpoint(
+          { ...state, "encoder.block.9.layer.0.layer_norm.weight": state["encoder.final_layer_norm.weight"]! },
+          config,
+        ),
+      ArgumentError,
+      /unexpected keys for this config: encoder\.block\.9/,
+    );
     const missing = { ...state };
     delete missing["decoder.final_layer_norm.weight"];
-    assertThrowsWith(() => fromT5Checkpoint(missing, config), ArgumentError, /missing key decoder\.final_layer_norm\.weight/);
-    assertThrowsWith(() => fromT5Checkpoint({ ...state, "shared.weight": state["shared.weight"]!.narrow(0, 0, 5) }, config), ShapeError, /shared\.weight has shape \(5,12\), this config needs \(13,12\)/);
+    assertThrowsWith(
+      () => fromT5Checkpoint(missing, config),
+      ArgumentError,
+      /missing key decoder\.final_layer_norm\.weight/,
+    );
+    assertThrowsWith(
+      () => fromT5Checkpoint({ ...state, "shared.weight": state["shared.weight"]!.narrow(0, 0, 5) }, config),
+      ShapeError,
+      /shared\.weight has shape \(5,12\), this config needs \(13,12\)/,
+    );
   }
 });
 
 test("dropout is active in training mode only, and its backward reaches the position tables", () => {
-  const model = new T5(t5Config("tiny", { vocabSize: 20, nEncoderLayer: 1, nDecoderLayer: 1, dropout: 0.3 }), { generator: new Generator(0) });
-  const src = tensor([[3, 4, 5, 6]], { dtype: "int32" }), dec = tensor([[0, 7, 8]], { dtype: "int32" }), targets = tensor([[7, 8, 1]], { dtype: "int32" });
-  const a = model.forward(src, dec, { targets }), b = model.forward(src, dec, { targets });
+  const model = new T5(t5Config("tiny", { vocabSize: 20, nEncoderLayer: 1, nDecoderLayer: 1, dropout: 0.3 }), {
+    generator: new Generator(0),
+  });
+  const src = tensor([[3, 4, 5, 6]], { dtype: "int32" }),
+    dec = tensor([[0, 7, 8]], { dtype: "int32" }),
+    targets = tensor([[7, 8, 1]], { dtype: "int32" });
+  const a = model.forward(src, dec, { targets }),
+    b = model.forward(src, dec, { targets });
   assert.notDeepEqual(a.logits.toArray(), b.logits.toArray());
   a.loss!.backward();
-  for (const p of [model.encoderPosBias.emb.weight, model.decoderPosBias.emb.weight]) assert.ok((p.grad!.storage as Float32Array).some((x) => x !== 0));
+  for (const p of [model.encoderPosBias.emb.weight, model.decoderPosBias.emb.weight])
+    assert.ok((p.grad!.storage as Float32Array).some((x) => x !== 0));
   model.eval();
   noGrad(() => assert.deepEqual(model.forward(src, dec).logits.toArray(), model.forward(src, dec).logits.toArray()));
 });

@@ -73,46 +73,131 @@ export interface Tacotron2Config {
 export const PRESETS = Object.freeze({
   /** the paper's configuration (Shen et al. 2018, §2.2–2.3), 80 mel bins, r = 1 */
   paper: Object.freeze({
-    nSymbols: 148, nMels: 80, embDim: 512, encConvLayers: 3, encKernel: 5, prenetDim: 256, attnRnnDim: 1024, decRnnDim: 1024,
-    attnDim: 128, locFilters: 32, locKernel: 31, postnetDim: 512, postnetLayers: 5, postnetKernel: 5, framesPerStep: 1,
-    convDropout: 0.5, prenetDropout: 0.5, rnnDropout: 0.1,
+    nSymbols: 148,
+    nMels: 80,
+    embDim: 512,
+    encConvLayers: 3,
+    encKernel: 5,
+    prenetDim: 256,
+    attnRnnDim: 1024,
+    decRnnDim: 1024,
+    attnDim: 128,
+    locFilters: 32,
+    locKernel: 31,
+    postnetDim: 512,
+    postnetLayers: 5,
+    postnetKernel: 5,
+    framesPerStep: 1,
+    convDropout: 0.5,
+    prenetDropout: 0.5,
+    rnnDropout: 0.1,
   }),
   /** a CPU-sized model for the synthesized corpus: the same layers, narrower, r = 2 */
   small: Object.freeze({
-    nSymbols: 40, nMels: 80, embDim: 128, encConvLayers: 3, encKernel: 5, prenetDim: 128, attnRnnDim: 256, decRnnDim: 256,
-    attnDim: 64, locFilters: 16, locKernel: 15, postnetDim: 128, postnetLayers: 5, postnetKernel: 5, framesPerStep: 2,
-    convDropout: 0.5, prenetDropout: 0.5, rnnDropout: 0.1,
+    nSymbols: 40,
+    nMels: 80,
+    embDim: 128,
+    encConvLayers: 3,
+    encKernel: 5,
+    prenetDim: 128,
+    attnRnnDim: 256,
+    decRnnDim: 256,
+    attnDim: 64,
+    locFilters: 16,
+    locKernel: 15,
+    postnetDim: 128,
+    postnetLayers: 5,
+    postnetKernel: 5,
+    framesPerStep: 2,
+    convDropout: 0.5,
+    prenetDropout: 0.5,
+    rnnDropout: 0.1,
   }),
   /** the fixture's configuration */
   tiny: Object.freeze({
-    nSymbols: 7, nMels: 5, embDim: 6, encConvLayers: 2, encKernel: 3, prenetDim: 4, attnRnnDim: 8, decRnnDim: 7,
-    attnDim: 5, locFilters: 3, locKernel: 5, postnetDim: 6, postnetLayers: 3, postnetKernel: 3, framesPerStep: 2,
-    convDropout: 0, prenetDropout: 0, rnnDropout: 0,
+    nSymbols: 7,
+    nMels: 5,
+    embDim: 6,
+    encConvLayers: 2,
+    encKernel: 3,
+    prenetDim: 4,
+    attnRnnDim: 8,
+    decRnnDim: 7,
+    attnDim: 5,
+    locFilters: 3,
+    locKernel: 5,
+    postnetDim: 6,
+    postnetLayers: 3,
+    postnetKernel: 3,
+    framesPerStep: 2,
+    convDropout: 0,
+    prenetDropout: 0,
+    rnnDropout: 0,
   }),
 } satisfies Record<string, Tacotron2Config>);
 
 /** A checked, frozen config: `tacotron2Config("small", { nSymbols: 39 })`. */
-export function tacotron2Config(base: Tacotron2Config | keyof typeof PRESETS, overrides: Partial<Tacotron2Config> = {}): Tacotron2Config {
+export function tacotron2Config(
+  base: Tacotron2Config | keyof typeof PRESETS,
+  overrides: Partial<Tacotron2Config> = {},
+): Tacotron2Config {
   const preset = typeof base === "string" ? (PRESETS as Record<string, Tacotron2Config>)[base] : base;
-  if (!preset) throw new ArgumentError(`Tacotron2Config: unknown preset "${String(base)}"; the presets are ${Object.keys(PRESETS).join(", ")}`);
+  if (!preset)
+    throw new ArgumentError(
+      `Tacotron2Config: unknown preset "${String(base)}"; the presets are ${Object.keys(PRESETS).join(", ")}`,
+    );
   const c = { ...preset, ...overrides };
-  for (const key of ["nSymbols", "nMels", "embDim", "encConvLayers", "encKernel", "prenetDim", "attnRnnDim", "decRnnDim", "attnDim", "locFilters", "locKernel", "postnetDim", "postnetLayers", "postnetKernel", "framesPerStep"] as const) {
-    if (!Number.isInteger(c[key]) || c[key] < 1 || c[key] > 1 << 16) throw new ArgumentError(`Tacotron2Config: ${key} must be an integer in [1, 65536], got ${c[key]}`);
+  for (const key of [
+    "nSymbols",
+    "nMels",
+    "embDim",
+    "encConvLayers",
+    "encKernel",
+    "prenetDim",
+    "attnRnnDim",
+    "decRnnDim",
+    "attnDim",
+    "locFilters",
+    "locKernel",
+    "postnetDim",
+    "postnetLayers",
+    "postnetKernel",
+    "framesPerStep",
+  ] as const) {
+    if (!Number.isInteger(c[key]) || c[key] < 1 || c[key] > 1 << 16)
+      throw new ArgumentError(`Tacotron2Config: ${key} must be an integer in [1, 65536], got ${c[key]}`);
   }
   for (const key of ["encKernel", "locKernel", "postnetKernel"] as const) {
-    if (c[key] % 2 !== 1) throw new ArgumentError(`Tacotron2Config: ${key} ${c[key]} must be odd (same-length convolutions)`);
+    if (c[key] % 2 !== 1)
+      throw new ArgumentError(`Tacotron2Config: ${key} ${c[key]} must be odd (same-length convolutions)`);
   }
-  if (c.embDim % 2 !== 0) throw new ArgumentError(`Tacotron2Config: embDim ${c.embDim} must be even (two LSTM directions of embDim/2)`);
-  if (c.postnetLayers < 2) throw new ArgumentError(`Tacotron2Config: postnetLayers must be at least 2, got ${c.postnetLayers}`);
+  if (c.embDim % 2 !== 0)
+    throw new ArgumentError(`Tacotron2Config: embDim ${c.embDim} must be even (two LSTM directions of embDim/2)`);
+  if (c.postnetLayers < 2)
+    throw new ArgumentError(`Tacotron2Config: postnetLayers must be at least 2, got ${c.postnetLayers}`);
   for (const key of ["convDropout", "prenetDropout", "rnnDropout"] as const) {
-    if (!(c[key] >= 0 && c[key] < 1)) throw new ArgumentError(`Tacotron2Config: ${key} must be in [0, 1), got ${c[key]}`);
+    if (!(c[key] >= 0 && c[key] < 1))
+      throw new ArgumentError(`Tacotron2Config: ${key} must be in [0, 1), got ${c[key]}`);
   }
   return Object.freeze(c);
 }
 
 /** The number of parameters of a config, counted from the layers' shapes (nothing allocated). */
 export function countParameters(c: Tacotron2Config): number {
-  const { nSymbols: V, nMels: M, embDim: E, encKernel: K, prenetDim: P, attnRnnDim: Ha, decRnnDim: Hd, attnDim: A, locFilters: Fl, locKernel: Kl, postnetDim: D, postnetKernel: Kp } = c;
+  const {
+    nSymbols: V,
+    nMels: M,
+    embDim: E,
+    encKernel: K,
+    prenetDim: P,
+    attnRnnDim: Ha,
+    decRnnDim: Hd,
+    attnDim: A,
+    locFilters: Fl,
+    locKernel: Kl,
+    postnetDim: D,
+    postnetKernel: Kp,
+  } = c;
   const r = c.framesPerStep;
   const lstm = (inp: number, h: number) => 4 * h * (inp + h) + 2 * 4 * h; // W_ih, W_hh, b_ih, b_hh
   const convBn = (i: number, o: number, k: number) => o * i * k + o + 2 * o; // conv weight + bias, BN γ β
@@ -132,7 +217,15 @@ class ConvBlock extends Module {
   conv: Conv1d;
   norm: BatchNorm1d;
 
-  constructor(inC: number, outC: number, kernel: number, readonly activation: "relu" | "tanh" | "none", readonly p: number, private readonly generator: Generator | undefined, opts: InitOptions) {
+  constructor(
+    inC: number,
+    outC: number,
+    kernel: number,
+    readonly activation: "relu" | "tanh" | "none",
+    readonly p: number,
+    private readonly generator: Generator | undefined,
+    opts: InitOptions,
+  ) {
     super();
     this.conv = new Conv1d(inC, outC, kernel, { padding: (kernel - 1) / 2, ...opts });
     this.norm = new BatchNorm1d(outC);
@@ -156,10 +249,19 @@ class Encoder extends Module {
   convs: ModuleList<ConvBlock>;
   lstm: LSTM;
 
-  constructor(readonly c: Tacotron2Config, generator: Generator | undefined, opts: InitOptions) {
+  constructor(
+    readonly c: Tacotron2Config,
+    generator: Generator | undefined,
+    opts: InitOptions,
+  ) {
     super();
     this.embed = new Embedding(c.nSymbols, c.embDim, opts);
-    this.convs = new ModuleList(Array.from({ length: c.encConvLayers }, () => new ConvBlock(c.embDim, c.embDim, c.encKernel, "relu", c.convDropout, generator, opts)));
+    this.convs = new ModuleList(
+      Array.from(
+        { length: c.encConvLayers },
+        () => new ConvBlock(c.embDim, c.embDim, c.encKernel, "relu", c.convDropout, generator, opts),
+      ),
+    );
     this.lstm = new LSTM(c.embDim, c.embDim / 2, { bidirectional: true, batchFirst: true, ...opts });
   }
 
@@ -167,12 +269,18 @@ class Encoder extends Module {
     const [B, S] = text.shape as [number, number];
     // padded positions are zeroed before every convolution, so that a row's last symbols see the zeros of
     // the convolution's own padding whatever the batch holds after them
-    const keep = tensor(lengths.flatMap((L) => Array.from({ length: S }, (_, s) => (s < L ? 1 : 0))), { shape: [B, 1, S], dtype: this.embed.weight.dtype }); // (B, 1, S)
+    const keep = tensor(
+      lengths.flatMap((L) => Array.from({ length: S }, (_, s) => (s < L ? 1 : 0))),
+      { shape: [B, 1, S], dtype: this.embed.weight.dtype },
+    ); // (B, 1, S)
     let x = this.embed.forward(text).transpose(1, 2); // (B, E, S)
     for (const conv of this.convs) x = conv.forward(x.mul(keep)); // (B, C, S)
     x = x.transpose(1, 2); // (B, S, C)
     // the reversal of each row within its length: rev[b, s] = L_b − 1 − s for s < L_b, else s
-    const rev = tensor(lengths.flatMap((L) => Array.from({ length: S }, (_, s) => (s < L ? L - 1 - s : s))), { shape: [B, S], dtype: "int32" });
+    const rev = tensor(
+      lengths.flatMap((L) => Array.from({ length: S }, (_, s) => (s < L ? L - 1 - s : s))),
+      { shape: [B, S], dtype: "int32" },
+    );
     const revIdx = rev.unsqueeze(2).expand([B, S, x.shape[2]!]); // (B, S, C)
     const fwd = this.direction(x, 0); // (B, S, C/2)
     const bwd = this.direction(x.gather(1, revIdx), 1).gather(1, rev.unsqueeze(2).expand([B, S, this.c.embDim / 2])); // (B, S, C/2)
@@ -184,7 +292,8 @@ class Encoder extends Module {
     const [B, S] = x.shape as [number, number, number];
     const H = this.c.embDim / 2;
     const w = this.lstm.weightsOf(0, d);
-    let h = zeros([B, H], { dtype: x.dtype }), cell = zeros([B, H], { dtype: x.dtype });
+    let h = zeros([B, H], { dtype: x.dtype }),
+      cell = zeros([B, H], { dtype: x.dtype });
     const hs: Tensor[] = [];
     for (let s = 0; s < S; s++) {
       [h, cell] = lstmStep(x.narrow(1, s, 1).squeeze(1), h, cell, w); // (B, H) each
@@ -233,7 +342,11 @@ class Prenet extends Module {
   fc1: Linear;
   fc2: Linear;
 
-  constructor(readonly c: Tacotron2Config, private readonly generator: Generator | undefined, opts: InitOptions) {
+  constructor(
+    readonly c: Tacotron2Config,
+    private readonly generator: Generator | undefined,
+    opts: InitOptions,
+  ) {
     super();
     this.fc1 = new Linear(c.nMels, c.prenetDim, { bias: false, ...opts });
     this.fc2 = new Linear(c.prenetDim, c.prenetDim, { bias: false, ...opts });
@@ -281,9 +394,13 @@ export class Tacotron2 extends Module {
   stopHead: Linear; // (1, Hd + C)
   postnet: ModuleList<ConvBlock>;
 
-  constructor(readonly config: Tacotron2Config, opts: InitOptions & { generator?: Generator } = {}) {
+  constructor(
+    readonly config: Tacotron2Config,
+    opts: InitOptions & { generator?: Generator } = {},
+  ) {
     super();
-    const c = config, g = opts.generator;
+    const c = config,
+      g = opts.generator;
     this.encoder = new Encoder(c, g, opts);
     this.attention = new LocationSensitiveAttention(c, opts);
     this.prenet = new Prenet(c, g, opts);
@@ -292,8 +409,21 @@ export class Tacotron2 extends Module {
     this.proj = new Linear(c.decRnnDim + c.embDim, c.nMels * c.framesPerStep, opts);
     this.stopHead = new Linear(c.decRnnDim + c.embDim, 1, opts);
     const L = c.postnetLayers;
-    this.postnet = new ModuleList(Array.from({ length: L }, (_, i) =>
-      new ConvBlock(i === 0 ? c.nMels : c.postnetDim, i === L - 1 ? c.nMels : c.postnetDim, c.postnetKernel, i === L - 1 ? "none" : "tanh", c.convDropout, g, opts)));
+    this.postnet = new ModuleList(
+      Array.from(
+        { length: L },
+        (_, i) =>
+          new ConvBlock(
+            i === 0 ? c.nMels : c.postnetDim,
+            i === L - 1 ? c.nMels : c.postnetDim,
+            c.postnetKernel,
+            i === L - 1 ? "none" : "tanh",
+            c.convDropout,
+            g,
+            opts,
+          ),
+      ),
+    );
   }
 
   /**
@@ -301,21 +431,40 @@ export class Tacotron2 extends Module {
    * stop logits and alignments, and the loss when targets are given.
    */
   forward(text: Tensor, textLengths: number[], targets: Tacotron2Targets): Tacotron2Output {
-    const c = this.config, r = c.framesPerStep;
+    const c = this.config,
+      r = c.framesPerStep;
     const [B, S] = checkText(text, textLengths, c);
     const { mel: target, melLengths } = targets;
-    if (target.ndim !== 3 || target.shape[0] !== B || target.shape[1] !== c.nMels || target.shape[2]! % r !== 0 || target.shape[2] === 0) {
-      throw new ShapeError(`Tacotron2: target mel ${fmt(target.shape)} must be (${B}, ${c.nMels}, T) with T a positive multiple of r = ${r}`);
+    if (
+      target.ndim !== 3 ||
+      target.shape[0] !== B ||
+      target.shape[1] !== c.nMels ||
+      target.shape[2]! % r !== 0 ||
+      target.shape[2] === 0
+    ) {
+      throw new ShapeError(
+        `Tacotron2: target mel ${fmt(target.shape)} must be (${B}, ${c.nMels}, T) with T a positive multiple of r = ${r}`,
+      );
     }
-    const T = target.shape[2]!, N = T / r;
-    if (melLengths.length !== B || melLengths.some((n) => !Number.isInteger(n) || n < 1 || n > T)) throw new ArgumentError(`Tacotron2: melLengths must be ${B} integers in [1, ${T}], got [${melLengths.join(", ")}]`);
+    const T = target.shape[2]!,
+      N = T / r;
+    if (melLengths.length !== B || melLengths.some((n) => !Number.isInteger(n) || n < 1 || n > T))
+      throw new ArgumentError(
+        `Tacotron2: melLengths must be ${B} integers in [1, ${T}], got [${melLengths.join(", ")}]`,
+      );
     const h = this.encoder.forward(text, textLengths); // (B, S, C)
     const pad = padMask(textLengths, S); // (B, S)
     // the decoder reads the last frame of the previous group; a zero "go" frame first
-    const frames = target.reshape([B, c.nMels, N, r]).narrow(3, r - 1, 1).squeeze(3).transpose(1, 2); // (B, N, M)
+    const frames = target
+      .reshape([B, c.nMels, N, r])
+      .narrow(3, r - 1, 1)
+      .squeeze(3)
+      .transpose(1, 2); // (B, N, M)
     const inputs = cat([zeros([B, 1, c.nMels], { dtype: target.dtype }), frames.narrow(1, 0, N - 1)], 1); // (B, N, M)
     const state = this.initialState(h);
-    const outs: Tensor[] = [], stops: Tensor[] = [], aligns: Tensor[] = [];
+    const outs: Tensor[] = [],
+      stops: Tensor[] = [],
+      aligns: Tensor[] = [];
     for (let i = 0; i < N; i++) {
       const o = this.step(inputs.narrow(1, i, 1).squeeze(1), h, pad, state); // frames (B, M·r), stop (B, 1)
       outs.push(o.frames);
@@ -333,19 +482,30 @@ export class Tacotron2 extends Module {
   /** The decoder's state: both RNNs' (h, c), the context, the previous and cumulative attention weights. */
   private initialState(h: Tensor): DecoderState {
     const [B, S] = h.shape as [number, number, number];
-    const c = this.config, dt = h.dtype;
+    const c = this.config,
+      dt = h.dtype;
     return {
-      attnH: zeros([B, c.attnRnnDim], { dtype: dt }), attnC: zeros([B, c.attnRnnDim], { dtype: dt }),
-      decH: zeros([B, c.decRnnDim], { dtype: dt }), decC: zeros([B, c.decRnnDim], { dtype: dt }),
+      attnH: zeros([B, c.attnRnnDim], { dtype: dt }),
+      attnC: zeros([B, c.attnRnnDim], { dtype: dt }),
+      decH: zeros([B, c.decRnnDim], { dtype: dt }),
+      decC: zeros([B, c.decRnnDim], { dtype: dt }),
       context: zeros([B, c.embDim], { dtype: dt }),
-      prevWeights: zeros([B, S], { dtype: dt }), cumWeights: zeros([B, S], { dtype: dt }),
+      prevWeights: zeros([B, S], { dtype: dt }),
+      cumWeights: zeros([B, S], { dtype: dt }),
       vh: this.attention.memory.forward(h), // (B, S, A), once per sentence
     };
   }
 
   /** One decoder step from the previous frame x (B, M); updates `state` in place. */
-  private step(x: Tensor, h: Tensor, pad: Tensor, state: DecoderState): { frames: Tensor; stop: Tensor; weights: Tensor } {
-    const c = this.config, p = c.rnnDropout, t = this.training;
+  private step(
+    x: Tensor,
+    h: Tensor,
+    pad: Tensor,
+    state: DecoderState,
+  ): { frames: Tensor; stop: Tensor; weights: Tensor } {
+    const c = this.config,
+      p = c.rnnDropout,
+      t = this.training;
     // DIFF(seq2seq-attention): the input is the previous frame through the pre-net, not an embedded token
     const q = this.prenet.forward(x); // (B, P)
     [state.attnH, state.attnC] = this.attnRnn.forward(cat([q, state.context], 1), [state.attnH, state.attnC]); // (B, Ha)
@@ -373,15 +533,23 @@ export class Tacotron2 extends Module {
    *   (+ λ · guided-attention loss mean(α_nt · (1 − exp(−(n/N − t/T)² / 2g²))) over each row's steps and symbols)
    */
   loss(out: Omit<Tacotron2Output, "loss">, targets: Tacotron2Targets, textLengths: number[]): Tensor {
-    const c = this.config, r = c.framesPerStep;
+    const c = this.config,
+      r = c.framesPerStep;
     const { mel: y, melLengths } = targets;
     const [B, M, T] = y.shape as [number, number, number];
-    const N = T / r, S = out.alignments.shape[2]!;
-    const frameMask = tensor(melLengths.flatMap((n) => Array.from({ length: T }, (_, t) => (t < n ? 1 : 0))), { shape: [B, 1, T], dtype: y.dtype }); // (B, 1, T)
+    const N = T / r,
+      S = out.alignments.shape[2]!;
+    const frameMask = tensor(
+      melLengths.flatMap((n) => Array.from({ length: T }, (_, t) => (t < n ? 1 : 0))),
+      { shape: [B, 1, T], dtype: y.dtype },
+    ); // (B, 1, T)
     const count = melLengths.reduce((a, b) => a + b, 0) * M;
     const mse = (a: Tensor) => a.sub(y).pow(2).mul(frameMask).sum().div(count);
     // the stop target: 1 from the step that holds a row's last frame on
-    const stopTarget = tensor(melLengths.flatMap((n) => Array.from({ length: N }, (_, i) => (i >= Math.ceil(n / r) - 1 ? 1 : 0))), { shape: [B, N], dtype: y.dtype });
+    const stopTarget = tensor(
+      melLengths.flatMap((n) => Array.from({ length: N }, (_, i) => (i >= Math.ceil(n / r) - 1 ? 1 : 0))),
+      { shape: [B, N], dtype: y.dtype },
+    );
     let loss = mse(out.mel).add(mse(out.melPost)).add(F.binaryCrossEntropyWithLogits(out.stop, stopTarget));
     const lambda = targets.guidedAttention ?? 0;
     if (lambda > 0) {
@@ -389,12 +557,14 @@ export class Tacotron2 extends Module {
       const w: number[] = [];
       let cells = 0;
       for (let b = 0; b < B; b++) {
-        const Nb = Math.ceil(melLengths[b]! / r), Sb = textLengths[b]!;
-        for (let n = 0; n < N; n++) for (let s = 0; s < S; s++) {
-          const inside = n < Nb && s < Sb;
-          if (inside) cells++;
-          w.push(inside ? 1 - Math.exp(-((n / Nb - s / Sb) ** 2) / (2 * g * g)) : 0);
-        }
+        const Nb = Math.ceil(melLengths[b]! / r),
+          Sb = textLengths[b]!;
+        for (let n = 0; n < N; n++)
+          for (let s = 0; s < S; s++) {
+            const inside = n < Nb && s < Sb;
+            if (inside) cells++;
+            w.push(inside ? 1 - Math.exp(-((n / Nb - s / Sb) ** 2) / (2 * g * g)) : 0);
+          }
       }
       const W = tensor(w, { shape: [B, N, S!], dtype: y.dtype }); // (B, N, S)
       loss = loss.add(out.alignments.mul(W).sum().div(cells).mul(lambda));
@@ -404,14 +574,16 @@ export class Tacotron2 extends Module {
 
   /** Greedy synthesis: text (1, S) → mel (1, M, T) until the stop token fires (σ > 0.5) or maxSteps. */
   infer(text: Tensor, maxSteps = 1000): { melPost: Tensor; alignments: Tensor; steps: number } {
-    const c = this.config, r = c.framesPerStep;
+    const c = this.config,
+      r = c.framesPerStep;
     const [B, S] = checkText(text, [text.shape[1] ?? 0], c);
     if (B !== 1) throw new ShapeError(`Tacotron2.infer: one sentence at a time, text ${fmt(text.shape)}`);
     const h = this.encoder.forward(text, [S]);
     const pad = padMask([S], S);
     const state = this.initialState(h);
     let x = zeros([1, c.nMels], { dtype: h.dtype });
-    const outs: Tensor[] = [], aligns: Tensor[] = [];
+    const outs: Tensor[] = [],
+      aligns: Tensor[] = [];
     for (let i = 0; i < maxSteps; i++) {
       const o = this.step(x, h, pad, state);
       outs.push(o.frames);
@@ -420,28 +592,44 @@ export class Tacotron2 extends Module {
       if (o.stop.sigmoid().item() > 0.5) break;
     }
     const N = outs.length;
-    const mel = stack(outs, 1).reshape([1, N * r, c.nMels]).transpose(1, 2); // (1, M, T)
+    const mel = stack(outs, 1)
+      .reshape([1, N * r, c.nMels])
+      .transpose(1, 2); // (1, M, T)
     return { melPost: mel.add(this.postnetForward(mel)), alignments: stack(aligns, 1), steps: N };
   }
 }
 
 interface DecoderState {
-  attnH: Tensor; attnC: Tensor; decH: Tensor; decC: Tensor; context: Tensor; prevWeights: Tensor; cumWeights: Tensor; vh: Tensor;
+  attnH: Tensor;
+  attnC: Tensor;
+  decH: Tensor;
+  decC: Tensor;
+  context: Tensor;
+  prevWeights: Tensor;
+  cumWeights: Tensor;
+  vh: Tensor;
 }
 
 function checkText(text: Tensor, lengths: number[], c: Tacotron2Config): [number, number] {
-  if (text.ndim !== 2 || text.dtype !== "int32") throw new ShapeError(`Tacotron2: text must be (B, S) int32, got ${fmt(text.shape)} ${text.dtype}`);
+  if (text.ndim !== 2 || text.dtype !== "int32")
+    throw new ShapeError(`Tacotron2: text must be (B, S) int32, got ${fmt(text.shape)} ${text.dtype}`);
   const [B, S] = text.shape as [number, number];
   if (S === 0) throw new ShapeError(`Tacotron2: text ${fmt(text.shape)} holds no symbols`);
-  if (lengths.length !== B || lengths.some((n) => !Number.isInteger(n) || n < 1 || n > S)) throw new ArgumentError(`Tacotron2: textLengths must be ${B} integers in [1, ${S}], got [${lengths.join(", ")}]`);
+  if (lengths.length !== B || lengths.some((n) => !Number.isInteger(n) || n < 1 || n > S))
+    throw new ArgumentError(`Tacotron2: textLengths must be ${B} integers in [1, ${S}], got [${lengths.join(", ")}]`);
   const ids = text.dataSync();
-  for (let i = 0; i < ids.length; i++) if (!(ids[i]! >= 0 && ids[i]! < c.nSymbols)) throw new ArgumentError(`Tacotron2: symbol id ${ids[i]} outside [0, ${c.nSymbols})`);
+  for (let i = 0; i < ids.length; i++)
+    if (!(ids[i]! >= 0 && ids[i]! < c.nSymbols))
+      throw new ArgumentError(`Tacotron2: symbol id ${ids[i]} outside [0, ${c.nSymbols})`);
   return [B, S];
 }
 
 /** true where s ≥ the row's length: (B, S) bool. */
 function padMask(lengths: number[], S: number): Tensor {
-  return tensor(lengths.flatMap((L) => Array.from({ length: S }, (_, s) => s >= L)), { shape: [lengths.length, S], dtype: "bool" });
+  return tensor(
+    lengths.flatMap((L) => Array.from({ length: S }, (_, s) => s >= L)),
+    { shape: [lengths.length, S], dtype: "bool" },
+  );
 }
 
 // =====================================================================================================

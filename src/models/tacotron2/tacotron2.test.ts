@@ -13,16 +13,32 @@ import { countParameters, PRESETS, Tacotron2, tacotron2Config } from "./model.js
 
 interface Fixture {
   state: Record<string, TensorJson>;
-  text: TensorJson; text_lengths: number[]; mel: TensorJson; mel_lengths: number[]; guided: number;
-  out: TensorJson; post: TensorJson; stop: TensorJson; align: TensorJson; loss: number;
-  grads: Record<string, TensorJson>; num_params: number; paper_params: number;
+  text: TensorJson;
+  text_lengths: number[];
+  mel: TensorJson;
+  mel_lengths: number[];
+  guided: number;
+  out: TensorJson;
+  post: TensorJson;
+  stop: TensorJson;
+  align: TensorJson;
+  loss: number;
+  grads: Record<string, TensorJson>;
+  num_params: number;
+  paper_params: number;
 }
-const fx = JSON.parse(readFileSync(new URL("../../../../test/fixtures/models/tacotron2.json", import.meta.url), "utf8")) as Fixture;
+const fx = JSON.parse(
+  readFileSync(new URL("../../../../test/fixtures/models/tacotron2.json", import.meta.url), "utf8"),
+) as Fixture;
 
 test("Tacotron 2 matches PyTorch: frames, post-net, stop logits, alignments, loss and every gradient (float64)", () => {
   const model = new Tacotron2(tacotron2Config("tiny"), { generator: new Generator(0) }).to("float64");
   model.loadStateDict(Object.fromEntries(Object.entries(fx.state).map(([k, v]) => [fromTorchName(k), fromJson(v)])));
-  const out = model.forward(fromJson(fx.text), fx.text_lengths, { mel: fromJson(fx.mel), melLengths: fx.mel_lengths, guidedAttention: fx.guided });
+  const out = model.forward(fromJson(fx.text), fx.text_lengths, {
+    mel: fromJson(fx.mel),
+    melLengths: fx.mel_lengths,
+    guidedAttention: fx.guided,
+  });
   const tol = { rtol: 1e-9, atol: 1e-10 };
   assertClose(out.mel, fromJson(fx.out), tol, "mel");
   assertClose(out.melPost, fromJson(fx.post), tol, "melPost");
@@ -30,9 +46,13 @@ test("Tacotron 2 matches PyTorch: frames, post-net, stop logits, alignments, los
   assertClose(out.alignments, fromJson(fx.align), tol, "alignments");
   assert.ok(Math.abs(out.loss!.item() - fx.loss) < 1e-10, `loss ${out.loss!.item()} vs PyTorch ${fx.loss}`);
   out.loss!.backward();
-  const names = model.namedParameters().map(([n]) => toTorchName(n)).sort();
+  const names = model
+    .namedParameters()
+    .map(([n]) => toTorchName(n))
+    .sort();
   assert.deepEqual(names, Object.keys(fx.grads).sort());
-  for (const [n, p] of model.namedParameters()) assertClose(p.grad!, fromJson(fx.grads[toTorchName(n)]!), { rtol: 1e-7, atol: 1e-10 }, `d loss/d ${n}`);
+  for (const [n, p] of model.namedParameters())
+    assertClose(p.grad!, fromJson(fx.grads[toTorchName(n)]!), { rtol: 1e-7, atol: 1e-10 }, `d loss/d ${n}`);
   assert.equal(model.numParameters(), fx.num_params);
   assert.equal(countParameters(model.config), fx.num_params);
 });
@@ -50,20 +70,51 @@ test("a row's result does not depend on the padding after it (the packed BiLSTM,
   // batch norm mixes the rows in training mode: compare in eval mode
   model.eval();
   const a = noGrad(() => model.forward(tensor([[3, 1, 4]], { dtype: "int32" }), [3], { mel, melLengths: [4] }));
-  const b = noGrad(() => model.forward(tensor([[3, 1, 4, 0, 0], [2, 2, 2, 2, 2]], { dtype: "int32" }), [3, 5], { mel: cat([mel, mel], 0), melLengths: [4, 4] }));
+  const b = noGrad(() =>
+    model.forward(
+      tensor(
+        [
+          [3, 1, 4, 0, 0],
+          [2, 2, 2, 2, 2],
+        ],
+        { dtype: "int32" },
+      ),
+      [3, 5],
+      { mel: cat([mel, mel], 0), melLengths: [4, 4] },
+    ),
+  );
   assertClose(b.melPost.narrow(0, 0, 1), a.melPost, { rtol: 1e-12, atol: 1e-12 }, "melPost of row 0");
-  assertClose(b.alignments.narrow(0, 0, 1).narrow(2, 0, 3), a.alignments, { rtol: 1e-12, atol: 1e-12 }, "alignments of row 0");
-  assert.ok(b.alignments.narrow(0, 0, 1).narrow(2, 3, 2).dataSync().every((v) => v === 0), "no attention on padding");
+  assertClose(
+    b.alignments.narrow(0, 0, 1).narrow(2, 0, 3),
+    a.alignments,
+    { rtol: 1e-12, atol: 1e-12 },
+    "alignments of row 0",
+  );
+  assert.ok(
+    b.alignments
+      .narrow(0, 0, 1)
+      .narrow(2, 3, 2)
+      .dataSync()
+      .every((v) => v === 0),
+    "no attention on padding",
+  );
 });
 
 test("overfits one batch: the loss falls by 90% in 150 Adam steps; synthesis then stops on its own", () => {
   const c = tacotron2Config("tiny", { nMels: 4 });
   const model = new Tacotron2(c, { generator: new Generator(4) });
   const g = new Generator(5);
-  const text = tensor([[1, 2, 3, 4], [5, 6, 1, 0]], { dtype: "int32" });
+  const text = tensor(
+    [
+      [1, 2, 3, 4],
+      [5, 6, 1, 0],
+    ],
+    { dtype: "int32" },
+  );
   const mel = randn([2, 4, 8], { generator: g }).mul(0.5);
   const opt = new optim.Adam(model.parameters(), { lr: 0.02 });
-  let first = 0, last = 0;
+  let first = 0,
+    last = 0;
   for (let i = 0; i < 150; i++) {
     const { loss } = model.forward(text, [4, 3], { mel, melLengths: [8, 6] });
     if (i === 0) first = loss!.item();
@@ -85,9 +136,25 @@ test("bad input is refused with the library's errors", () => {
   const mel = randn([1, c.nMels, 4]);
   assertThrowsWith(() => tacotron2Config("tiny", { encKernel: 4 }), ArgumentError, /encKernel 4 must be odd/);
   assertThrowsWith(() => tacotron2Config("nope" as "tiny"), ArgumentError, /unknown preset/);
-  assertThrowsWith(() => model.forward(tensor([[1, 2]], { dtype: "int32" }), [2], { mel: randn([1, c.nMels, 3]), melLengths: [3] }), ShapeError, /multiple of r = 2/);
-  assertThrowsWith(() => model.forward(tensor([[1, 9]], { dtype: "int32" }), [2], { mel, melLengths: [4] }), ArgumentError, /symbol id 9/);
-  assertThrowsWith(() => model.forward(tensor([[1, 2]], { dtype: "int32" }), [3], { mel, melLengths: [4] }), ArgumentError, /textLengths/);
-  assertThrowsWith(() => model.forward(tensor([[1, 2]], { dtype: "int32" }), [2], { mel, melLengths: [5] }), ArgumentError, /melLengths/);
+  assertThrowsWith(
+    () => model.forward(tensor([[1, 2]], { dtype: "int32" }), [2], { mel: randn([1, c.nMels, 3]), melLengths: [3] }),
+    ShapeError,
+    /multiple of r = 2/,
+  );
+  assertThrowsWith(
+    () => model.forward(tensor([[1, 9]], { dtype: "int32" }), [2], { mel, melLengths: [4] }),
+    ArgumentError,
+    /symbol id 9/,
+  );
+  assertThrowsWith(
+    () => model.forward(tensor([[1, 2]], { dtype: "int32" }), [3], { mel, melLengths: [4] }),
+    ArgumentError,
+    /textLengths/,
+  );
+  assertThrowsWith(
+    () => model.forward(tensor([[1, 2]], { dtype: "int32" }), [2], { mel, melLengths: [5] }),
+    ArgumentError,
+    /melLengths/,
+  );
   assert.ok(PRESETS.small.framesPerStep === 2);
 });

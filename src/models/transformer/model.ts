@@ -69,15 +69,23 @@ export interface TransformerConfig {
 }
 
 /** A checked, frozen config: `transformerConfig("tiny", { vocabSize: vocab.size })`. */
-export function transformerConfig(base: TransformerConfig | keyof typeof PRESETS, overrides: Partial<TransformerConfig> = {}): TransformerConfig {
+export function transformerConfig(
+  base: TransformerConfig | keyof typeof PRESETS,
+  overrides: Partial<TransformerConfig> = {},
+): TransformerConfig {
   const c = { ...(typeof base === "string" ? presetOf("TransformerConfig", PRESETS, base) : base), ...overrides };
   for (const key of ["vocabSize", "maxLen", "nEncoderLayer", "nDecoderLayer", "nHead", "dModel", "dFF"] as const) {
-    if (!Number.isInteger(c[key]) || c[key] < 1) throw new ArgumentError(`TransformerConfig: ${key} must be a positive integer, got ${c[key]}`);
+    if (!Number.isInteger(c[key]) || c[key] < 1)
+      throw new ArgumentError(`TransformerConfig: ${key} must be a positive integer, got ${c[key]}`);
   }
-  if (c.dModel % c.nHead !== 0) throw new ArgumentError(`TransformerConfig: dModel ${c.dModel} must be a multiple of nHead ${c.nHead}`);
-  if (!(c.dropout >= 0 && c.dropout < 1)) throw new ArgumentError(`TransformerConfig: dropout must be in [0, 1), got ${c.dropout}`);
-  if (!(c.labelSmoothing >= 0 && c.labelSmoothing <= 1)) throw new ArgumentError(`TransformerConfig: labelSmoothing must be in [0, 1], got ${c.labelSmoothing}`);
-  if (typeof c.attnBias !== "boolean") throw new ArgumentError(`TransformerConfig: attnBias must be true or false, got ${String(c.attnBias)}`);
+  if (c.dModel % c.nHead !== 0)
+    throw new ArgumentError(`TransformerConfig: dModel ${c.dModel} must be a multiple of nHead ${c.nHead}`);
+  if (!(c.dropout >= 0 && c.dropout < 1))
+    throw new ArgumentError(`TransformerConfig: dropout must be in [0, 1), got ${c.dropout}`);
+  if (!(c.labelSmoothing >= 0 && c.labelSmoothing <= 1))
+    throw new ArgumentError(`TransformerConfig: labelSmoothing must be in [0, 1], got ${c.labelSmoothing}`);
+  if (typeof c.attnBias !== "boolean")
+    throw new ArgumentError(`TransformerConfig: attnBias must be true or false, got ${String(c.attnBias)}`);
   if (!Number.isInteger(c.padId) || c.padId < 0 || c.padId >= c.vocabSize) {
     throw new ArgumentError(`TransformerConfig: padId must be a token id in [0, ${c.vocabSize}), got ${c.padId}`);
   }
@@ -91,16 +99,33 @@ export const PRESETS = Object.freeze({
    * (44,101,632 + 37000·512) — the paper's Table 3 says 65M.
    */
   base: Object.freeze({
-    vocabSize: 37000, maxLen: 512, nEncoderLayer: 6, nDecoderLayer: 6, nHead: 8, dModel: 512, dFF: 2048,
-    dropout: 0.1, labelSmoothing: 0.1, attnBias: false, padId: 0,
+    vocabSize: 37000,
+    maxLen: 512,
+    nEncoderLayer: 6,
+    nDecoderLayer: 6,
+    nHead: 8,
+    dModel: 512,
+    dFF: 2048,
+    dropout: 0.1,
+    labelSmoothing: 0.1,
+    attnBias: false,
+    padId: 0,
   }),
   /** A CPU-sized model for the synthetic tasks (dates, the invented-language translation); vocabSize from the task */
   tiny: Object.freeze({
-    vocabSize: 64, maxLen: 64, nEncoderLayer: 2, nDecoderLayer: 2, nHead: 4, dModel: 64, dFF: 128,
-    dropout: 0.1, labelSmoothing: 0.1, attnBias: false, padId: 0,
+    vocabSize: 64,
+    maxLen: 64,
+    nEncoderLayer: 2,
+    nDecoderLayer: 2,
+    nHead: 4,
+    dModel: 64,
+    dFF: 128,
+    dropout: 0.1,
+    labelSmoothing: 0.1,
+    attnBias: false,
+    padId: 0,
   }),
 } satisfies Record<string, TransformerConfig>);
-
 
 /**
  * The number of parameters of a config, counted from the equations (nothing allocated), the shared
@@ -128,8 +153,10 @@ export function countParameters(c: TransformerConfig, opts: { nonEmbedding?: boo
  */
 export function describe(c: TransformerConfig, srcLen = 20, tgtLen = 11, title = "Transformer"): Architecture {
   const { vocabSize: V, dModel: C, dFF: Fw, nEncoderLayer: Le, nDecoderLayer: Ld, nHead: nh } = c;
-  const S = srcLen, T = tgtLen;
-  const proj = linearFlops(C, C), ffn = linearFlops(C, Fw) + linearFlops(Fw, C);
+  const S = srcLen,
+    T = tgtLen;
+  const proj = linearFlops(C, C),
+    ffn = linearFlops(C, Fw) + linearFlops(Fw, C);
   const attend = (keys: number): number => 2 * matmulFlops(1, C, keys); // q·kᵀ and α·v over `keys` keys, all heads
   const encoder = Le * S * (4 * proj + attend(S) + ffn);
   const decoder = Ld * (T * (4 * proj + attend(T)) + T * 2 * proj + S * 2 * proj + T * attend(S) + T * ffn);
@@ -138,7 +165,12 @@ export function describe(c: TransformerConfig, srcLen = 20, tgtLen = 11, title =
     config: `${Le}+${Ld} layers, ${nh} heads, C ${C}, d_ff ${Fw}, V ${V} (shared)`,
     parameters: countParameters(c),
     // the shared embedding; per encoder layer 2 norms, wq wk wv wo, up, down; per decoder layer 3 norms, 2×4 projections, up, down; the tied head
-    layers: sortedKinds({ [Embedding.name]: 1, [LayerNorm.name]: 2 * Le + 3 * Ld, [Linear.name]: 6 * Le + 10 * Ld, [TiedHead.name]: 1 }),
+    layers: sortedKinds({
+      [Embedding.name]: 1,
+      [LayerNorm.name]: 2 * Le + 3 * Ld,
+      [Linear.name]: 6 * Le + 10 * Ld,
+      [TiedHead.name]: 1,
+    }),
     normalization: `${LayerNorm.name} after each residual add (post-LN), no final norm`,
     positions: "fixed sinusoids (sin/cos of pos/10000^(2i/C)), added to the √C-scaled embedding",
     attention: `multi-head scaled dot product, ${nh} heads × ${C / nh}: encoder self-attention, masked (causal) decoder self-attention, cross-attention`,
@@ -192,7 +224,8 @@ export class MultiHeadAttention extends Module {
 
   forward(x: Tensor, kv: Tensor, mask: Mask, cache?: AttnCache): Tensor {
     const [B, T, C] = x.shape as [number, number, number]; // x (B, T, C), kv (B, S, C)
-    const nh = this.nHead, hs = C / nh;
+    const nh = this.nHead,
+      hs = C / nh;
     const heads = (t: Tensor): Tensor => t.view(B, t.shape[1]!, nh, hs).transpose(1, 2); // (B, ·, C) → (B, nh, ·, hs)
     // q = x·W_Q, k = kv·W_K, v = kv·W_V, each split into nh heads of hs channels
     const q = heads(this.wq.forward(x)); // (B, nh, T, hs)
@@ -226,7 +259,9 @@ export class MultiHeadAttention extends Module {
 
 /** softmax(q·kᵀ/√hs + M) written out: the weights that scaledDotProductAttention applies, for pictures. */
 export function attentionWeights(q: Tensor, k: Tensor, mask: Mask): Tensor {
-  const hs = q.shape[q.ndim - 1]!, T = q.shape[q.ndim - 2]!, S = k.shape[k.ndim - 2]!;
+  const hs = q.shape[q.ndim - 1]!,
+    T = q.shape[q.ndim - 2]!,
+    S = k.shape[k.ndim - 2]!;
   let scores = q.matmul(k.transpose(-2, -1)).mul(1 / Math.sqrt(hs)); // (B, nh, T, S)
   const keep = mask.isCausal ? arange(S).unsqueeze(0).le(arange(T).unsqueeze(1)) : mask.attnMask; // bool, broadcast to (B, nh, T, S)
   if (keep) scores = scores.maskedFill(keep.eq(0), -Infinity);
@@ -327,7 +362,13 @@ export class DecoderBlock extends Module {
     this.mlp = new FeedForward(c, generator);
   }
 
-  forward(x: Tensor, memory: Tensor, tgtMask: Mask, srcMask: Mask, cache?: { self: AttnCache; cross: AttnCache }): Tensor {
+  forward(
+    x: Tensor,
+    memory: Tensor,
+    tgtMask: Mask,
+    srcMask: Mask,
+    cache?: { self: AttnCache; cross: AttnCache },
+  ): Tensor {
     // x ← LN(x + attn(x));  x ← LN(x + cross(x, memory));  x ← LN(x + mlp(x))   (post-LN, §3.1)
     x = this.norm1.forward(x.add(this.attn.forward(x, x, tgtMask, cache?.self))); //          (B, T, C)
     x = this.norm2.forward(x.add(this.cross.forward(x, memory, srcMask, cache?.cross))); //  (B, T, C)
@@ -392,7 +433,10 @@ export class Transformer extends Module {
     }
     // DIFF(gpt2): label smoothing (§5.4) and padding ignored
     // loss = mean over t ≠ pad of −[(1−ε)·log p(t) + (ε/V)·Σ_v log p(v)]
-    const loss = F.crossEntropy(logits.view(B * T, V), targets.view(B * T), { labelSmoothing: this.config.labelSmoothing, ignoreIndex: this.config.padId }); // ()
+    const loss = F.crossEntropy(logits.view(B * T, V), targets.view(B * T), {
+      labelSmoothing: this.config.labelSmoothing,
+      ignoreIndex: this.config.padId,
+    }); // ()
     return { logits, loss };
   }
 
@@ -406,7 +450,10 @@ export class Transformer extends Module {
   /** x = Dropout(√C·E[ids] + PE[P..P+T))  (§3.4, §3.5) → (B, T, C) */
   embed(ids: Tensor, P = 0): Tensor {
     const T = ids.shape[1]!;
-    if (P + T > this.config.maxLen) throw new ShapeError(`Transformer: ${P ? `${P} cached + ` : ""}${T} tokens exceed maxLen ${this.config.maxLen} (ids ${fmt(ids.shape)})`);
+    if (P + T > this.config.maxLen)
+      throw new ShapeError(
+        `Transformer: ${P ? `${P} cached + ` : ""}${T} tokens exceed maxLen ${this.config.maxLen} (ids ${fmt(ids.shape)})`,
+      );
     // DIFF(gpt2): the embedding scaled by √C, so that it is not drowned by the unit-sized positions
     const x = this.tokEmb.forward(ids).mul(Math.sqrt(this.config.dModel)); // (B, T, C)
     return this.drop.forward(x.add(this.pe.narrow(0, P, T))); //             (B, T, C) + (T, C)
@@ -440,7 +487,9 @@ export class Transformer extends Module {
     const [B, T] = tgt.shape as [number, number];
     if (P > 0 && T === 1) return {};
     // M_ij = (j ≤ P + i)
-    const causal = arange(P + T).unsqueeze(0).le(arange(P, P + T).unsqueeze(1)); // (T, P+T) bool
+    const causal = arange(P + T)
+      .unsqueeze(0)
+      .le(arange(P, P + T).unsqueeze(1)); // (T, P+T) bool
     if (P > 0) return { attnMask: causal };
     const keys = tgt.ne(this.config.padId).view(B, 1, 1, T); // (B, 1, 1, T) bool
     return { attnMask: causal.mul(keys) }; //                    (B, 1, T, T) bool: causal ∧ key ≠ pad
@@ -453,8 +502,12 @@ export class Transformer extends Module {
   }
 
   private checkIds(what: string, ids: Tensor): void {
-    if (ids.ndim !== 2) throw new ShapeError(`Transformer: ${what} must be (B, ${what === "src" ? "S" : "T"}) token ids, got shape ${fmt(ids.shape)}`);
-    if (ids.dtype !== "int32") throw new DTypeError(`Transformer: ${what} must be int32 token ids, got ${ids.dtype} ${fmt(ids.shape)}`);
+    if (ids.ndim !== 2)
+      throw new ShapeError(
+        `Transformer: ${what} must be (B, ${what === "src" ? "S" : "T"}) token ids, got shape ${fmt(ids.shape)}`,
+      );
+    if (ids.dtype !== "int32")
+      throw new DTypeError(`Transformer: ${what} must be int32 token ids, got ${ids.dtype} ${fmt(ids.shape)}`);
   }
 
   // ===================================================================================================
@@ -523,8 +576,15 @@ interface MapEntry extends WeightMapEntry {
 
 const e = (ours: string | string[], theirs: string, bias = false): MapEntry => ({ ...entry(ours, theirs), bias });
 const attnEntries = (ours: string, theirs: string): MapEntry[] => [
-  e(["wq", "wk", "wv"].map((w) => `${ours}.${w}.weight`), `${theirs}.in_proj_weight`),
-  e(["wq", "wk", "wv"].map((w) => `${ours}.${w}.bias`), `${theirs}.in_proj_bias`, true),
+  e(
+    ["wq", "wk", "wv"].map((w) => `${ours}.${w}.weight`),
+    `${theirs}.in_proj_weight`,
+  ),
+  e(
+    ["wq", "wk", "wv"].map((w) => `${ours}.${w}.bias`),
+    `${theirs}.in_proj_bias`,
+    true,
+  ),
   e(`${ours}.wo.weight`, `${theirs}.out_proj.weight`),
   e(`${ours}.wo.bias`, `${theirs}.out_proj.bias`, true),
 ];
@@ -547,20 +607,23 @@ const WEIGHT_MAP: readonly MapEntry[] = [
 ];
 
 /** The table with {i} (encoder layers) and {j} (decoder layers) expanded. */
-const expandedMap = (c: TransformerConfig): MapEntry[] => expandMap(WEIGHT_MAP, { i: c.nEncoderLayer, j: c.nDecoderLayer });
+const expandedMap = (c: TransformerConfig): MapEntry[] =>
+  expandMap(WEIGHT_MAP, { i: c.nEncoderLayer, j: c.nDecoderLayer });
 
 /** A state dict in PyTorch's nn.TransformerEncoderLayer/DecoderLayer names → ours, ready for `model.loadStateDict`. */
 export function fromTorchTransformer(state: Record<string, Tensor>, config: TransformerConfig): Record<string, Tensor> {
   const map = expandedMap(config);
   const known = new Set(map.map((m) => m.theirs));
   const unexpected = Object.keys(state).filter((k) => !known.has(k));
-  if (unexpected.length) throw new ArgumentError(`fromTorchTransformer: unexpected keys for this config: ${unexpected.join(", ")}`);
+  if (unexpected.length)
+    throw new ArgumentError(`fromTorchTransformer: unexpected keys for this config: ${unexpected.join(", ")}`);
   const out: Record<string, Tensor> = {};
   return noGrad(() => {
     for (const m of map) {
       const t = state[m.theirs];
       if (m.bias && !config.attnBias) {
-        if (t && t.storage.some((x) => x !== 0)) throw new ArgumentError(`fromTorchTransformer: ${m.theirs} is not zero, but the config has attnBias: false`);
+        if (t && t.storage.some((x) => x !== 0))
+          throw new ArgumentError(`fromTorchTransformer: ${m.theirs} is not zero, but the config has attnBias: false`);
         continue;
       }
       if (!t) throw new ArgumentError(`fromTorchTransformer: missing key ${m.theirs}`);
@@ -613,7 +676,8 @@ export interface DecodeOptions {
 export function greedyDecode(model: Transformer, src: Tensor, opts: DecodeOptions): number[][] {
   const { bosId, eosId } = opts;
   const maxLen = checkDecode(model, opts);
-  const B = src.shape[0]!, V = model.config.vocabSize;
+  const B = src.shape[0]!,
+    V = model.config.vocabSize;
   return evaluating(model, () => {
     const srcMask = model.sourceMask(src);
     const memory = model.encode(src, srcMask); // (B, S, C)
@@ -680,7 +744,17 @@ export function beamSearch(model: Transformer, src: Tensor, opts: BeamOptions): 
         };
       },
     };
-    return searchBeams(searchable, { beamSize, maxLen, startId: bosId, eosId, lengthPenalty, lengthNorm: "gnmt", nBest, repetitionPenalty, banned: [model.config.padId, bosId] });
+    return searchBeams(searchable, {
+      beamSize,
+      maxLen,
+      startId: bosId,
+      eosId,
+      lengthPenalty,
+      lengthNorm: "gnmt",
+      nBest,
+      repetitionPenalty,
+      banned: [model.config.padId, bosId],
+    });
   });
 }
 
@@ -694,7 +768,8 @@ function argmaxGenerable(row: ArrayLike<number>, o: number, V: number, padId: nu
 function checkDecode(model: Transformer, opts: DecodeOptions): number {
   const V = model.config.vocabSize;
   for (const key of ["bosId", "eosId"] as const) {
-    if (!(Number.isInteger(opts[key]) && opts[key] >= 0 && opts[key] < V)) throw new ArgumentError(`decode: ${key} must be a token id in [0, ${V}), got ${opts[key]}`);
+    if (!(Number.isInteger(opts[key]) && opts[key] >= 0 && opts[key] < V))
+      throw new ArgumentError(`decode: ${key} must be a token id in [0, ${V}), got ${opts[key]}`);
   }
   const maxLen = opts.maxLen ?? model.config.maxLen - 1;
   if (!(Number.isInteger(maxLen) && maxLen >= 1 && maxLen < model.config.maxLen)) {
@@ -702,4 +777,3 @@ function checkDecode(model: Transformer, opts: DecodeOptions): number {
   }
   return maxLen;
 }
-

@@ -11,14 +11,42 @@ import { recipe, withSharedVocab } from "./recipe.js";
 test("the transformer recipe runs on both tasks and returns metrics, a table, charts and attention heatmaps", () => {
   for (const task of ["dates", "translation"]) {
     const lines: string[] = [];
-    const r = recipe.run({ ...recipe.defaults, task, steps: 3, batch: 4, warmup: 2, testSize: 3, beam: 2, dModel: 16, nHead: 2, dFF: 32, layers: 1 }, {}, { log: (l) => lines.push(l) }, new Generator(0));
-    for (const k of ["greedy.exactMatch", "greedy.bleu", "beam.exactMatch", "beam.bleu", "parameters", "finalLoss"]) assert.ok(Number.isFinite(r.metrics[k]), `${task}: ${k} = ${r.metrics[k]}`);
-    assert.deepEqual(Object.keys(r.images!).sort(), ["attention-cross.png", "attention-decoder.png", "attention-encoder.png", "loss.png", "lr.png"]);
+    const r = recipe.run(
+      {
+        ...recipe.defaults,
+        task,
+        steps: 3,
+        batch: 4,
+        warmup: 2,
+        testSize: 3,
+        beam: 2,
+        dModel: 16,
+        nHead: 2,
+        dFF: 32,
+        layers: 1,
+      },
+      {},
+      { log: (l) => lines.push(l) },
+      new Generator(0),
+    );
+    for (const k of ["greedy.exactMatch", "greedy.bleu", "beam.exactMatch", "beam.bleu", "parameters", "finalLoss"])
+      assert.ok(Number.isFinite(r.metrics[k]), `${task}: ${k} = ${r.metrics[k]}`);
+    assert.deepEqual(Object.keys(r.images!).sort(), [
+      "attention-cross.png",
+      "attention-decoder.png",
+      "attention-encoder.png",
+      "loss.png",
+      "lr.png",
+    ]);
     for (const png of Object.values(r.images!)) assert.deepEqual(Array.from(png.subarray(1, 4)), [80, 78, 71]);
     assert.match(r.tables!.results!, /\| greedy \|/);
     assert.ok(lines.some((l) => l.includes("exact match")));
   }
-  assertThrowsWith(() => recipe.run({ ...recipe.defaults, task: "poems" }, {}, { log: () => {} }, new Generator(0)), ArgumentError, /unknown task "poems"/);
+  assertThrowsWith(
+    () => recipe.run({ ...recipe.defaults, task: "poems" }, {}, { log: () => {} }, new Generator(0)),
+    ArgumentError,
+    /unknown task "poems"/,
+  );
 });
 
 test("withSharedVocab: one id space for both sides, each symbol once", () => {

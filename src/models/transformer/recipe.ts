@@ -17,7 +17,17 @@ import { Adam } from "../../optim/adam.js";
 import { LambdaLR, inverseSqrtWarmup } from "../../optim/schedulers.js";
 import { datesTask } from "../../data/tasks/dates.js";
 import { translationTask } from "../../data/tasks/translation.js";
-import { BOS, EOS, PAD, SymbolVocab, bucketedBatches, distinctPairs, makeBatch, type Pair, type Seq2SeqTask } from "../../data/tasks/seq.js";
+import {
+  BOS,
+  EOS,
+  PAD,
+  SymbolVocab,
+  bucketedBatches,
+  distinctPairs,
+  makeBatch,
+  type Pair,
+  type Seq2SeqTask,
+} from "../../data/tasks/seq.js";
 import { runSteps } from "../../recipes/steps.js";
 import { corpusBleu, exactMatch } from "../../data/tasks/metrics.js";
 import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "../../recipes/recipe.js";
@@ -51,8 +61,21 @@ export interface TransformerRecipeOptions extends Record<string, number | string
 }
 
 const DEFAULTS: Readonly<TransformerRecipeOptions> = Object.freeze({
-  task: "dates", steps: 1500, batch: 32, warmup: 100, lrFactor: 0.5, dModel: 64, nHead: 4, dFF: 128, layers: 2,
-  dropout: 0.1, labelSmoothing: 0.1, testSize: 200, beam: 4, alpha: 0.6, seed: 0,
+  task: "dates",
+  steps: 1500,
+  batch: 32,
+  warmup: 100,
+  lrFactor: 0.5,
+  dModel: 64,
+  nHead: 4,
+  dFF: 128,
+  layers: 2,
+  dropout: 0.1,
+  labelSmoothing: 0.1,
+  testSize: 200,
+  beam: 4,
+  alpha: 0.6,
+  seed: 0,
 });
 
 /** The task with one vocabulary on both sides (the paper's shared source/target embedding needs one id space). */
@@ -79,7 +102,8 @@ export const recipe: Recipe<TransformerRecipeOptions> = {
   run(options: TransformerRecipeOptions, _data: RecipeData, hooks: RecipeHooks, _generator: Generator): RecipeResult {
     const o = { ...DEFAULTS, ...options };
     for (const k of ["steps", "batch", "warmup", "testSize", "beam", "layers"] as const) {
-      if (!Number.isInteger(o[k]) || o[k] < 1) throw new ArgumentError(`transformer recipe: ${k} must be a positive integer, got ${o[k]}`);
+      if (!Number.isInteger(o[k]) || o[k] < 1)
+        throw new ArgumentError(`transformer recipe: ${k} must be a positive integer, got ${o[k]}`);
     }
     if (!(o.lrFactor > 0)) throw new ArgumentError(`transformer recipe: lrFactor must be > 0, got ${o.lrFactor}`);
     const task = makeTask(o.task);
@@ -87,37 +111,55 @@ export const recipe: Recipe<TransformerRecipeOptions> = {
     const heldOut = new Set(test.map((p) => p.src));
     const longest = Math.max(...test.map((p) => task.split(p.src).length)) + 8;
     const config = transformerConfig("tiny", {
-      vocabSize: task.srcVocab.size, maxLen: Math.max(longest, task.maxTgtLen + 2), nEncoderLayer: o.layers, nDecoderLayer: o.layers,
-      nHead: o.nHead, dModel: o.dModel, dFF: o.dFF, dropout: o.dropout, labelSmoothing: o.labelSmoothing, padId: PAD,
+      vocabSize: task.srcVocab.size,
+      maxLen: Math.max(longest, task.maxTgtLen + 2),
+      nEncoderLayer: o.layers,
+      nDecoderLayer: o.layers,
+      nHead: o.nHead,
+      dModel: o.dModel,
+      dFF: o.dFF,
+      dropout: o.dropout,
+      labelSmoothing: o.labelSmoothing,
+      padId: PAD,
     });
     const model = new Transformer(config, { generator: new Generator(o.seed + 1) });
-    hooks.log(`transformer on ${task.name}: ${model.numParameters()} parameters (V ${config.vocabSize}, C ${config.dModel}, ${o.layers}+${o.layers} layers, ${config.nHead} heads, d_ff ${config.dFF}); ${o.steps} steps of ${o.batch}, warmup ${o.warmup}`);
+    hooks.log(
+      `transformer on ${task.name}: ${model.numParameters()} parameters (V ${config.vocabSize}, C ${config.dModel}, ${o.layers}+${o.layers} layers, ${config.nHead} heads, d_ff ${config.dFF}); ${o.steps} steps of ${o.batch}, warmup ${o.warmup}`,
+    );
 
     // Adam with β = (0.9, 0.98), ε = 1e-9 (§5.3); lr(s) = lrFactor·d^−0.5·min(s^−0.5, s·w^−1.5)
     const opt = new Adam(model.parameters(), { lr: o.lrFactor, betas: [0.9, 0.98], eps: 1e-9 });
     const sched = new LambdaLR(opt, inverseSqrtWarmup({ dModel: config.dModel, warmupSteps: o.warmup }));
     const data = new Generator(o.seed + 2);
-    const losses: [number, number][] = [], lrs: [number, number][] = [];
+    const losses: [number, number][] = [],
+      lrs: [number, number][] = [];
     let smooth = NaN;
     const t0 = performance.now();
     const next = bucketedBatches(task, data, o.batch, heldOut, (src) => task.split(src).length);
     // o.steps steps on the shared loop (src/recipes/steps.ts), the held-out set decoded after them
-    runSteps(o.steps, () => {
-      const batch = withEos(makeBatch(task, next()));
-      const lr = opt.paramGroups[0]!.lr;
-      model.zeroGrad();
-      const { loss } = model.forward(batch.src, batch.tgtIn, batch.tgtOut);
-      loss!.backward();
-      opt.step();
-      sched.step();
-      return { loss: loss!.item(), lr };
-    }, (s, { loss: l, lr }) => {
-      lrs.push([s, lr]);
-      smooth = Number.isNaN(smooth) ? l : 0.95 * smooth + 0.05 * l;
-      losses.push([s, l]);
-      hooks.progress?.(s, o.steps, { loss: l });
-      if (s % 50 === 0 || s === o.steps) hooks.log(`step ${s}/${o.steps} loss ${smooth.toFixed(4)} lr ${lr.toExponential(2)} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
-    });
+    runSteps(
+      o.steps,
+      () => {
+        const batch = withEos(makeBatch(task, next()));
+        const lr = opt.paramGroups[0]!.lr;
+        model.zeroGrad();
+        const { loss } = model.forward(batch.src, batch.tgtIn, batch.tgtOut);
+        loss!.backward();
+        opt.step();
+        sched.step();
+        return { loss: loss!.item(), lr };
+      },
+      (s, { loss: l, lr }) => {
+        lrs.push([s, lr]);
+        smooth = Number.isNaN(smooth) ? l : 0.95 * smooth + 0.05 * l;
+        losses.push([s, l]);
+        hooks.progress?.(s, o.steps, { loss: l });
+        if (s % 50 === 0 || s === o.steps)
+          hooks.log(
+            `step ${s}/${o.steps} loss ${smooth.toFixed(4)} lr ${lr.toExponential(2)} (${((performance.now() - t0) / 1000).toFixed(0)} s)`,
+          );
+      },
+    );
     const trainSeconds = (performance.now() - t0) / 1000;
 
     // -- greedy and beam decoding of the held-out set
@@ -128,12 +170,15 @@ export const recipe: Recipe<TransformerRecipeOptions> = {
       for (let i = 0; i < test.length; i += 50) {
         const src = withEos(makeBatch(task, test.slice(i, i + 50))).src;
         const opts = { bosId: BOS, eosId: EOS, maxLen: task.maxTgtLen + 1 };
-        const tokens = beam ? beamSearch(model, src, { ...opts, beamSize: o.beam, lengthPenalty: o.alpha }).tokens : greedyDecode(model, src, opts);
+        const tokens = beam
+          ? beamSearch(model, src, { ...opts, beamSize: o.beam, lengthPenalty: o.alpha }).tokens
+          : greedyDecode(model, src, opts);
         for (const t of tokens) hyps.push(task.join(task.tgtVocab.decode(t)));
       }
       return { hyps, seconds: (performance.now() - t) / 1000 };
     };
-    const greedy = decode(false), beamed = decode(true);
+    const greedy = decode(false),
+      beamed = decode(true);
     const metrics: Record<string, number> = {
       parameters: model.numParameters(),
       trainSeconds,
@@ -145,7 +190,9 @@ export const recipe: Recipe<TransformerRecipeOptions> = {
       "beam.bleu": corpusBleu(beamed.hyps, [refs]).score,
       "beam.seconds": beamed.seconds,
     };
-    hooks.log(`greedy: exact match ${pct(metrics["greedy.exactMatch"]!)}%, BLEU ${metrics["greedy.bleu"]!.toFixed(2)}; beam ${o.beam} (α ${o.alpha}): exact match ${pct(metrics["beam.exactMatch"]!)}%, BLEU ${metrics["beam.bleu"]!.toFixed(2)}`);
+    hooks.log(
+      `greedy: exact match ${pct(metrics["greedy.exactMatch"]!)}%, BLEU ${metrics["greedy.bleu"]!.toFixed(2)}; beam ${o.beam} (α ${o.alpha}): exact match ${pct(metrics["beam.exactMatch"]!)}%, BLEU ${metrics["beam.bleu"]!.toFixed(2)}`,
+    );
     const tables = {
       results: [
         `| ${task.name} (${test.length} held-out) | exact match % | BLEU | decode s |`,
@@ -158,17 +205,33 @@ export const recipe: Recipe<TransformerRecipeOptions> = {
     // -- pictures: loss, learning rate, attention of one long held-out example
     const images: Record<string, Uint8Array> = {};
     images["loss.png"] = lineChartPng({
-      title: `transformer on ${task.name}: training loss`, xLabel: "step", yLabel: "label-smoothed cross-entropy (mean of 10 steps)",
-      series: [{ name: "train", points: losses.filter(([s]) => s % 10 === 0).map(([s]) => [s, losses.slice(s - 10, s).reduce((a, [, l]) => a + l, 0) / 10] as [number, number]) }],
+      title: `transformer on ${task.name}: training loss`,
+      xLabel: "step",
+      yLabel: "label-smoothed cross-entropy (mean of 10 steps)",
+      series: [
+        {
+          name: "train",
+          points: losses
+            .filter(([s]) => s % 10 === 0)
+            .map(([s]) => [s, losses.slice(s - 10, s).reduce((a, [, l]) => a + l, 0) / 10] as [number, number]),
+        },
+      ],
     });
     images["lr.png"] = lineChartPng({
-      title: `lr = ${o.lrFactor} * min(1/sqrt(s), s/w**1.5)/sqrt(d), d ${config.dModel}, w ${o.warmup}`, xLabel: "step", yLabel: "learning rate",
+      title: `lr = ${o.lrFactor} * min(1/sqrt(s), s/w**1.5)/sqrt(d), d ${config.dModel}, w ${o.warmup}`,
+      xLabel: "step",
+      yLabel: "learning rate",
       series: [{ name: "lr", points: lrs }],
     });
     const lengths = test.map((p) => task.split(p.src).length);
     const pick = lengths.indexOf(Math.max(...lengths));
     Object.assign(images, attentionPictures(model, task, test[pick]!, greedy.hyps[pick]!));
-    const samples = test.slice(0, 8).map((p, i) => `${p.src} → ${greedy.hyps[i]}${greedy.hyps[i] === p.tgt ? "" : `   (want ${p.tgt})`} | beam: ${beamed.hyps[i]}`);
+    const samples = test
+      .slice(0, 8)
+      .map(
+        (p, i) =>
+          `${p.src} → ${greedy.hyps[i]}${greedy.hyps[i] === p.tgt ? "" : `   (want ${p.tgt})`} | beam: ${beamed.hyps[i]}`,
+      );
     return { metrics, tables, images, samples };
   },
 };
@@ -193,11 +256,17 @@ export function withEos(b: ReturnType<typeof makeBatch>): ReturnType<typeof make
  * The encoder's and the decoder's last-layer self-attention and the last layer's cross-attention on one
  * example (teacher-forced with the model's own greedy output), each averaged over the heads.
  */
-function attentionPictures(model: Transformer, task: Seq2SeqTask, pair: Pair, output: string): Record<string, Uint8Array> {
+function attentionPictures(
+  model: Transformer,
+  task: Seq2SeqTask,
+  pair: Pair,
+  output: string,
+): Record<string, Uint8Array> {
   const src = withEos(makeBatch(task, [pair])).src; // (1, S)
   const outSymbols = task.split(output);
   const tgtIn = tensor([[BOS, ...task.tgtVocab.encode(outSymbols)]], { dtype: "int32" }); // (1, T)
-  const enc = model.encoder.at(model.encoder.length - 1).attn, dec = model.decoder.at(model.decoder.length - 1);
+  const enc = model.encoder.at(model.encoder.length - 1).attn,
+    dec = model.decoder.at(model.decoder.length - 1);
   const mods: MultiHeadAttention[] = [enc, dec.attn, dec.cross];
   const wasTraining = model.training;
   model.eval();
@@ -215,16 +284,33 @@ function attentionPictures(model: Transformer, task: Seq2SeqTask, pair: Pair, ou
   const mean = (w: MultiHeadAttention): number[][] => {
     const t = w.weights!; // (1, nh, T, S)
     const [, nh, T, S] = t.shape as [number, number, number, number];
-    return Array.from({ length: T }, (_, i) => Array.from({ length: S }, (_, j) => {
-      let s = 0;
-      for (let h = 0; h < nh; h++) s += t.storage[(h * T + i) * S + j]!;
-      return s / nh;
-    }));
+    return Array.from({ length: T }, (_, i) =>
+      Array.from({ length: S }, (_, j) => {
+        let s = 0;
+        for (let h = 0; h < nh; h++) s += t.storage[(h * T + i) * S + j]!;
+        return s / nh;
+      }),
+    );
   };
   const title = (what: string): string => `${what}: ${pair.src.length > 40 ? pair.src.slice(0, 37) + "..." : pair.src}`;
   return {
-    "attention-encoder.png": heatmapPng({ title: title("encoder self-attention"), values: mean(enc), rowLabels: srcLabels, colLabels: srcLabels }),
-    "attention-decoder.png": heatmapPng({ title: title("decoder self-attention"), values: mean(dec.attn), rowLabels: outLabels, colLabels: inLabels }),
-    "attention-cross.png": heatmapPng({ title: title("cross-attention"), values: mean(dec.cross), rowLabels: outLabels, colLabels: srcLabels }),
+    "attention-encoder.png": heatmapPng({
+      title: title("encoder self-attention"),
+      values: mean(enc),
+      rowLabels: srcLabels,
+      colLabels: srcLabels,
+    }),
+    "attention-decoder.png": heatmapPng({
+      title: title("decoder self-attention"),
+      values: mean(dec.attn),
+      rowLabels: outLabels,
+      colLabels: inLabels,
+    }),
+    "attention-cross.png": heatmapPng({
+      title: title("cross-attention"),
+      values: mean(dec.cross),
+      rowLabels: outLabels,
+      colLabels: srcLabels,
+    }),
   };
 }

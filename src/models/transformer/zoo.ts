@@ -10,7 +10,18 @@ export const zooEntry: ZooModel = {
   trainsOn: `${DATES}; a seeded translation between two invented languages`,
   recipes: [transformerRecipe],
   presets: [
-    { name: "tiny", describe: () => transformer.describe(transformer.transformerConfig("tiny"), DATES_SRC, DATES_TGT, "Transformer (tiny)"), build: () => new transformer.Transformer(transformer.transformerConfig("tiny")), train: { task: "dates", model: "transformer" } },
-    { name: "base", describe: () => transformer.describe(transformer.transformerConfig("base"), SEQ2SEQ_LEN, SEQ2SEQ_LEN, "Transformer (base)"), build: () => new transformer.Transformer(transformer.transformerConfig("base")) },
+    {
+      name: "tiny",
+      describe: () =>
+        transformer.describe(transformer.transformerConfig("tiny"), DATES_SRC, DATES_TGT, "Transformer (tiny)"),
+      build: () => new transformer.Transformer(transformer.transformerConfig("tiny")),
+      train: { task: "dates", model: "transformer" },
+    },
+    {
+      name: "base",
+      describe: () =>
+        transformer.describe(transformer.transformerConfig("base"), SEQ2SEQ_LEN, SEQ2SEQ_LEN, "Transformer (base)"),
+      build: () => new transformer.Transformer(transformer.transformerConfig("base")),
+    },
   ],
 };

@@ -59,21 +59,49 @@ export interface ViTConfig {
 /** A checked, frozen config: `vitConfig("vit-mnist")`. */
 export function vitConfig(base: ViTConfig | keyof typeof PRESETS, overrides: Partial<ViTConfig> = {}): ViTConfig {
   const c = { ...(typeof base === "string" ? presetOf("ViTConfig", PRESETS, base) : base), ...overrides };
-  for (const key of ["imageSize", "patchSize", "inChannels", "dim", "depth", "heads", "mlpDim", "numClasses"] as const) {
-    if (!Number.isInteger(c[key]) || c[key] < 1) throw new ArgumentError(`ViTConfig: ${key} must be a positive integer, got ${c[key]}`);
+  for (const key of [
+    "imageSize",
+    "patchSize",
+    "inChannels",
+    "dim",
+    "depth",
+    "heads",
+    "mlpDim",
+    "numClasses",
+  ] as const) {
+    if (!Number.isInteger(c[key]) || c[key] < 1)
+      throw new ArgumentError(`ViTConfig: ${key} must be a positive integer, got ${c[key]}`);
   }
-  if (c.imageSize % c.patchSize !== 0) throw new ArgumentError(`ViTConfig: imageSize ${c.imageSize} must be a multiple of patchSize ${c.patchSize}`);
+  if (c.imageSize % c.patchSize !== 0)
+    throw new ArgumentError(`ViTConfig: imageSize ${c.imageSize} must be a multiple of patchSize ${c.patchSize}`);
   if (c.dim % c.heads !== 0) throw new ArgumentError(`ViTConfig: dim ${c.dim} must be a multiple of heads ${c.heads}`);
   return Object.freeze({ ...c });
 }
 
 export const PRESETS = Object.freeze({
   /** 28×28 digits in 49 patches of 4×4, D 32, 2 blocks of 4 heads, MLP 64: 19,466 parameters (ResNet-8 small: 19,810) */
-  "vit-mnist": Object.freeze({ imageSize: 28, patchSize: 4, inChannels: 1, dim: 32, depth: 2, heads: 4, mlpDim: 64, numClasses: 10 }),
+  "vit-mnist": Object.freeze({
+    imageSize: 28,
+    patchSize: 4,
+    inChannels: 1,
+    dim: 32,
+    depth: 2,
+    heads: 4,
+    mlpDim: 64,
+    numClasses: 10,
+  }),
   /** 16 patches of 7×7 (the coarser cut the digits allow), otherwise vit-mnist */
-  "vit-mnist-p7": Object.freeze({ imageSize: 28, patchSize: 7, inChannels: 1, dim: 32, depth: 2, heads: 4, mlpDim: 64, numClasses: 10 }),
+  "vit-mnist-p7": Object.freeze({
+    imageSize: 28,
+    patchSize: 7,
+    inChannels: 1,
+    dim: 32,
+    depth: 2,
+    heads: 4,
+    mlpDim: 64,
+    numClasses: 10,
+  }),
 } satisfies Record<string, ViTConfig>);
-
 
 /** The patches N_p = (S/P)² and tokens T = N_p + 1. */
 export const patchesOf = (c: ViTConfig): number => (c.imageSize / c.patchSize) ** 2;
@@ -94,7 +122,8 @@ export function countParameters(c: ViTConfig): number {
  */
 export function describe(c: ViTConfig): Architecture {
   const { dim: D, mlpDim: M } = c;
-  const Np = patchesOf(c), T = Np + 1;
+  const Np = patchesOf(c),
+    T = Np + 1;
   const block = T * (4 * linearFlops(D, D) + linearFlops(D, M) + linearFlops(M, D)) + 2 * T * T * (D + D);
   return {
     title: "ViT",
@@ -105,7 +134,11 @@ export function describe(c: ViTConfig): Architecture {
     positions: `learned absolute, ${T} positions (the class token and ${Np} patches)`,
     attention: `multi-head self-attention, ${c.heads} heads of ${D / c.heads}, between all ${T} tokens (bidirectional)`,
     activation: "GELU (the erf form)",
-    flops: { value: Np * linearFlops(c.inChannels * c.patchSize ** 2, D) + c.depth * block + linearFlops(D, c.numClasses), per: "image", at: `${c.imageSize}×${c.imageSize}` },
+    flops: {
+      value: Np * linearFlops(c.inChannels * c.patchSize ** 2, D) + c.depth * block + linearFlops(D, c.numClasses),
+      per: "image",
+      at: `${c.imageSize}×${c.imageSize}`,
+    },
   };
 }
 
@@ -118,8 +151,12 @@ export function describe(c: ViTConfig): Architecture {
  */
 export function patchify(x: Tensor, P: number): Tensor {
   const [B, C, H, W] = x.shape as [number, number, number, number];
-  const gh = H / P, gw = W / P;
-  return x.reshape([B, C, gh, P, gw, P]).permute(0, 2, 4, 1, 3, 5).reshape([B, gh * gw, C * P * P]); // (B, N_p, C·P·P)
+  const gh = H / P,
+    gw = W / P;
+  return x
+    .reshape([B, C, gh, P, gw, P])
+    .permute(0, 2, 4, 1, 3, 5)
+    .reshape([B, gh * gw, C * P * P]); // (B, N_p, C·P·P)
 }
 
 /** Multi-head self-attention (eq. 2's MSA): every token attends to every token, no mask. */
@@ -141,7 +178,8 @@ export class SelfAttention extends Module {
 
   forward(x: Tensor): Tensor {
     const [B, T, D] = x.shape as [number, number, number]; // x (B, T, D)
-    const nh = this.nHead, hs = D / nh;
+    const nh = this.nHead,
+      hs = D / nh;
     const q = this.wq.forward(x).view(B, T, nh, hs); // (B, T, nh, hs)
     const k = this.wk.forward(x).view(B, T, nh, hs); // (B, T, nh, hs)
     const v = this.wv.forward(x).view(B, T, nh, hs); // (B, T, nh, hs)
@@ -153,7 +191,8 @@ export class SelfAttention extends Module {
   /** The attention probabilities A (B, nh, T, T) of each head, for the pictures (rollout). */
   probabilities(x: Tensor): Tensor {
     const [B, T, D] = x.shape as [number, number, number];
-    const nh = this.nHead, hs = D / nh;
+    const nh = this.nHead,
+      hs = D / nh;
     const q = this.wq.forward(x).view(B, T, nh, hs).transpose(1, 2); // (B, nh, T, hs)
     const k = this.wk.forward(x).view(B, T, nh, hs).transpose(1, 2); // (B, nh, T, hs)
     return F.softmax(q.matmul(k.transpose(2, 3)).mul(1 / Math.sqrt(hs)), -1); // (B, nh, T, T)
@@ -237,7 +276,9 @@ export class ViT extends Module {
   embed(x: Tensor): Tensor {
     const c = this.config;
     if (x.ndim !== 4 || x.shape[1] !== c.inChannels || x.shape[2] !== c.imageSize || x.shape[3] !== c.imageSize) {
-      throw new ShapeError(`ViT: expected images (B, ${c.inChannels}, ${c.imageSize}, ${c.imageSize}), got ${fmt(x.shape)}`);
+      throw new ShapeError(
+        `ViT: expected images (B, ${c.inChannels}, ${c.imageSize}, ${c.imageSize}), got ${fmt(x.shape)}`,
+      );
     }
     const B = x.shape[0]!;
     const patches = this.patchEmbed.forward(patchify(x, c.patchSize)); // x_p E      (B, N_p, D)
@@ -296,7 +337,10 @@ export function rollout(maps: readonly Tensor[]): Tensor {
     const at = a.mean(1).add(I).mul(0.5); //   Ã = ½(Ā + I)                 (B, T, T)
     r = r ? at.matmul(r) : at; //              R = Ã_ℓ · R                  (B, T, T)
   }
-  return r!.narrow(1, 0, 1).narrow(2, 1, T - 1).reshape([B, T - 1]); //     (B, N_p)
+  return r!
+    .narrow(1, 0, 1)
+    .narrow(2, 1, T - 1)
+    .reshape([B, T - 1]); //     (B, N_p)
 }
 
 // =====================================================================================================

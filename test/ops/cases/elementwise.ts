@@ -6,7 +6,17 @@
 import * as wnn from "../../../src/index.js";
 import { ArgumentError, DTypeError, ShapeError } from "../../../src/index.js";
 import type { TensorLike } from "../../../src/ops/util.js";
-import { EXTREMES, TAIL_SIZES, bool, int32, randn64, uniform64, values64, type OpInfo, type Sample } from "../../harness/optable.js";
+import {
+  EXTREMES,
+  TAIL_SIZES,
+  bool,
+  int32,
+  randn64,
+  uniform64,
+  values64,
+  type OpInfo,
+  type Sample,
+} from "../../harness/optable.js";
 
 type Make = (shape: number[], seed: number) => wnn.Tensor;
 const normal: Make = (s, seed) => randn64(s, seed);
@@ -35,7 +45,10 @@ function bcast(f: (...v: number[]) => number, operands: (wnn.Tensor | number)[])
   const shapes = operands.map((o) => (typeof o === "number" ? [] : [...o.shape]));
   const nd = Math.max(...shapes.map((s) => s.length));
   // each output size is the one operand size that is not 1 (or 1)
-  const out = Array.from({ length: nd }, (_, i) => shapes.map((s) => s[s.length - nd + i] ?? 1).find((d) => d !== 1) ?? 1);
+  const out = Array.from(
+    { length: nd },
+    (_, i) => shapes.map((s) => s[s.length - nd + i] ?? 1).find((d) => d !== 1) ?? 1,
+  );
   const n = out.reduce((a, b) => a * b, 1);
   // with no float64 tensor operand the op computes in float32 (or an integer dtype, where fround is exact)
   const round = operands.some((o) => typeof o !== "number" && o.dtype === "float64") ? (v: number) => v : Math.fround;
@@ -44,7 +57,9 @@ function bcast(f: (...v: number[]) => number, operands: (wnn.Tensor | number)[])
     const vals = operands.map((o, k) => {
       if (typeof o === "number") return o;
       const s = shapes[k]!;
-      let rem = flat, off = 0, stride = 1;
+      let rem = flat,
+        off = 0,
+        stride = 1;
       for (let d = nd - 1; d >= 0; d--) {
         const i = rem % out[d]!;
         rem = Math.floor(rem / out[d]!);
@@ -71,13 +86,21 @@ const binaryCall = (fn: (a: TensorLike, b: TensorLike) => wnn.Tensor) => (inputs
   const [a, b] = binaryOperands(inputs, args);
   return fn(a!, b!);
 };
-const binaryRef = (f: (a: number, b: number) => number) => (inputs: wnn.Tensor[], args: unknown[]) => bcast(f, binaryOperands(inputs, args));
+const binaryRef = (f: (a: number, b: number) => number) => (inputs: wnn.Tensor[], args: unknown[]) =>
+  bcast(f, binaryOperands(inputs, args));
 
 /** Extreme pairs whose results stay inside float32's range (so float32 and float64 agree). */
 const EXTREME_A = [0, -0, 0, Infinity, -Infinity, NaN, 1, -1, 1e-30, 88, -88, Infinity, 3];
 const EXTREME_B = [0, 1, -0, 2, Infinity, 1, NaN, Infinity, -1, -88, 0.5, Infinity, -Infinity];
 
-function binarySamples(makeA: Make = normal, makeB: Make = normal, ints: [number[], number[]] = [[3, -2, 0, 7], [2, 5, -1, -7]]): Sample[] {
+function binarySamples(
+  makeA: Make = normal,
+  makeB: Make = normal,
+  ints: [number[], number[]] = [
+    [3, -2, 0, 7],
+    [2, 5, -1, -7],
+  ],
+): Sample[] {
   return [
     { label: "same shape (5)", inputs: [makeA([5], 1), makeB([5], 2)] },
     { label: "broadcast (3,1)·(4)", inputs: [makeA([3, 1], 3), makeB([4], 4)] },
@@ -95,8 +118,18 @@ function binarySamples(makeA: Make = normal, makeB: Make = normal, ints: [number
 }
 
 const binaryErrors = (name: string, fn: (a: TensorLike, b: TensorLike) => wnn.Tensor) => [
-  { label: "shapes that do not broadcast", call: () => fn(wnn.zeros([2, 3]), wnn.zeros([4])), error: ShapeError, message: [new RegExp(name), /\(2,3\)/, /\(4\)/] },
-  { label: "a string", call: () => fn(wnn.zeros([2]), "x" as never), error: ArgumentError, message: [new RegExp(name), /string/] },
+  {
+    label: "shapes that do not broadcast",
+    call: () => fn(wnn.zeros([2, 3]), wnn.zeros([4])),
+    error: ShapeError,
+    message: [new RegExp(name), /\(2,3\)/, /\(4\)/],
+  },
+  {
+    label: "a string",
+    call: () => fn(wnn.zeros([2]), "x" as never),
+    error: ArgumentError,
+    message: [new RegExp(name), /string/],
+  },
 ];
 
 const intInputError = (name: string, fn: (x: wnn.Tensor) => unknown) => ({
@@ -107,7 +140,13 @@ const intInputError = (name: string, fn: (x: wnn.Tensor) => unknown) => ({
 });
 
 /** An entry for a unary float op with a plain-JS reference. */
-function floatUnary(name: string, fn: (x: wnn.Tensor) => wnn.Tensor, ref: (v: number) => number, make: Make = normal, extremes = EXTREMES): OpInfo {
+function floatUnary(
+  name: string,
+  fn: (x: wnn.Tensor) => wnn.Tensor,
+  ref: (v: number) => number,
+  make: Make = normal,
+  extremes = EXTREMES,
+): OpInfo {
   return {
     name,
     fn,
@@ -164,7 +203,9 @@ export const cases: OpInfo[] = [
     samples: [...unarySamples(), { label: "int32 stays int32", inputs: [int32([1, -2, 0])], grad: false }],
     differentiable: true,
     ref: pointwiseRef((v) => -v),
-    errors: [{ label: "bool input", call: () => wnn.neg(bool([1, 0])), error: DTypeError, message: [/neg/, /bool/, /\(2\)/] }],
+    errors: [
+      { label: "bool input", call: () => wnn.neg(bool([1, 0])), error: DTypeError, message: [/neg/, /bool/, /\(2\)/] },
+    ],
   },
   {
     name: "abs",
@@ -172,7 +213,9 @@ export const cases: OpInfo[] = [
     samples: [...unarySamples(), { label: "int32 stays int32", inputs: [int32([1, -2, 0])], grad: false }],
     differentiable: true,
     ref: pointwiseRef(Math.abs),
-    errors: [{ label: "bool input", call: () => wnn.abs(bool([1, 0])), error: DTypeError, message: [/abs/, /bool/, /\(2\)/] }],
+    errors: [
+      { label: "bool input", call: () => wnn.abs(bool([1, 0])), error: DTypeError, message: [/abs/, /bool/, /\(2\)/] },
+    ],
   },
   floatUnary("exp", wnn.exp, Math.exp),
   floatUnary("log", wnn.log, Math.log, positive),
@@ -190,14 +233,22 @@ export const cases: OpInfo[] = [
     samples: [...unarySamples(), { label: "int32 stays int32", inputs: [int32([1, -2, 0])], grad: false }],
     differentiable: true,
     ref: pointwiseRef((v) => (Number.isNaN(v) ? v : Math.max(v, 0))),
-    errors: [{ label: "bool input", call: () => wnn.relu(bool([1, 0])), error: DTypeError, message: [/relu/, /bool/, /\(2\)/] }],
+    errors: [
+      {
+        label: "bool input",
+        call: () => wnn.relu(bool([1, 0])),
+        error: DTypeError,
+        message: [/relu/, /bool/, /\(2\)/],
+      },
+    ],
   },
   {
     name: "leakyRelu",
     fn: wnn.leakyRelu,
     samples: [...unarySamples(), ...unarySamples(normal, [0.2]).slice(2, 6)],
     differentiable: true,
-    ref: (inputs, args) => Array.from(inputs[0]!.storage, (v) => (v > 0 ? v : ((args[0] as number | undefined) ?? 0.01) * v)),
+    ref: (inputs, args) =>
+      Array.from(inputs[0]!.storage, (v) => (v > 0 ? v : ((args[0] as number | undefined) ?? 0.01) * v)),
     errors: [intInputError("leakyRelu", wnn.leakyRelu)],
   },
   {
@@ -205,7 +256,8 @@ export const cases: OpInfo[] = [
     fn: wnn.elu,
     samples: [...unarySamples(), ...unarySamples(normal, [1.7]).slice(2, 6)],
     differentiable: true,
-    ref: (inputs, args) => Array.from(inputs[0]!.storage, (v) => (v > 0 ? v : ((args[0] as number | undefined) ?? 1) * (Math.exp(v) - 1))),
+    ref: (inputs, args) =>
+      Array.from(inputs[0]!.storage, (v) => (v > 0 ? v : ((args[0] as number | undefined) ?? 1) * (Math.exp(v) - 1))),
     errors: [intInputError("elu", wnn.elu)],
   },
   {
@@ -216,11 +268,18 @@ export const cases: OpInfo[] = [
     ref: (inputs, args) => {
       const tanhForm = (args[0] as wnn.GeluOptions | undefined)?.approximate === "tanh";
       const k = Math.sqrt(2 / Math.PI);
-      return Array.from(inputs[0]!.storage, (v) => (tanhForm ? 0.5 * v * (1 + Math.tanh(k * (v + 0.044715 * v ** 3))) : v * normalCdf(v)));
+      return Array.from(inputs[0]!.storage, (v) =>
+        tanhForm ? 0.5 * v * (1 + Math.tanh(k * (v + 0.044715 * v ** 3))) : v * normalCdf(v),
+      );
     },
     errors: [
       intInputError("gelu", wnn.gelu),
-      { label: "unknown approximation", call: () => wnn.gelu(wnn.zeros([2]), { approximate: "erf" as never }), error: ArgumentError, message: [/gelu/, /approximate/] },
+      {
+        label: "unknown approximation",
+        call: () => wnn.gelu(wnn.zeros([2]), { approximate: "erf" as never }),
+        error: ArgumentError,
+        message: [/gelu/, /approximate/],
+      },
     ],
   },
   {
@@ -233,7 +292,8 @@ export const cases: OpInfo[] = [
     ],
     differentiable: true,
     ref: (inputs, args) => {
-      const beta = (args[0] as number | undefined) ?? 1, th = (args[1] as number | undefined) ?? 20;
+      const beta = (args[0] as number | undefined) ?? 1,
+        th = (args[1] as number | undefined) ?? 20;
       return Array.from(inputs[0]!.storage, (v) => (v * beta > th ? v : Math.log(1 + Math.exp(beta * v)) / beta));
     },
     errors: [intInputError("softplus", wnn.softplus)],
@@ -251,9 +311,19 @@ export const cases: OpInfo[] = [
       { label: "int32 with a fractional bound", inputs: [int32([-5, 0, 5])], args: [0.5], grad: false },
     ],
     differentiable: true,
-    ref: (inputs, args) => Array.from(inputs[0]!.storage, (v) => (Number.isNaN(v) ? v : Math.min(Math.max(v, (args[0] as number | null) ?? -Infinity), (args[1] as number | null) ?? Infinity))),
+    ref: (inputs, args) =>
+      Array.from(inputs[0]!.storage, (v) =>
+        Number.isNaN(v)
+          ? v
+          : Math.min(Math.max(v, (args[0] as number | null) ?? -Infinity), (args[1] as number | null) ?? Infinity),
+      ),
     errors: [
-      { label: "no bounds", call: () => wnn.clamp(wnn.zeros([2, 3])), error: ArgumentError, message: [/clamp/, /min and max/, /\(2,3\)/] },
+      {
+        label: "no bounds",
+        call: () => wnn.clamp(wnn.zeros([2, 3])),
+        error: ArgumentError,
+        message: [/clamp/, /min and max/, /\(2,3\)/],
+      },
     ],
   },
   {
@@ -261,7 +331,10 @@ export const cases: OpInfo[] = [
     fn: wnn.pow,
     call: binaryCall(wnn.pow),
     samples: [
-      ...binarySamples(positive, normal, [[3, -2, 0, 7], [2, 3, 0, 1]]),
+      ...binarySamples(positive, normal, [
+        [3, -2, 0, 7],
+        [2, 3, 0, 1],
+      ]),
       ...[2, 3, -1.5, 0].map((p, i) => ({ label: `(2,3) ** ${p}`, inputs: [positive([2, 3], 50 + i)], args: [p] })),
       { label: "negative base ** 3", inputs: [randn64([6], 55)], args: [3] },
       { label: "(5) ** 0.5", inputs: [positive([5], 56)], args: [0.5] },
@@ -274,7 +347,12 @@ export const cases: OpInfo[] = [
     ref: binaryRef(cpow),
     errors: [
       ...binaryErrors("pow", wnn.pow),
-      { label: "int32 to a negative power", call: () => wnn.pow(int32([1, 2]), -1), error: DTypeError, message: [/pow/, /negative/, /\(2\)/] },
+      {
+        label: "int32 to a negative power",
+        call: () => wnn.pow(int32([1, 2]), -1),
+        error: DTypeError,
+        message: [/pow/, /negative/, /\(2\)/],
+      },
     ],
   },
 
@@ -285,7 +363,8 @@ export const cases: OpInfo[] = [
     call: binaryCall(wnn.add),
     samples: [...binarySamples(), { label: "bool + bool (or)", inputs: [bool([1, 0, 1, 0]), bool([1, 1, 0, 0])] }],
     differentiable: true,
-    ref: (inputs, args) => binaryRef(inputs[0]!.dtype === "bool" ? (a, b) => (a || b ? 1 : 0) : (a, b) => a + b)(inputs, args),
+    ref: (inputs, args) =>
+      binaryRef(inputs[0]!.dtype === "bool" ? (a, b) => (a || b ? 1 : 0) : (a, b) => a + b)(inputs, args),
     errors: binaryErrors("add", wnn.add),
   },
   {
@@ -297,8 +376,18 @@ export const cases: OpInfo[] = [
     ref: binaryRef((a, b) => a - b),
     errors: [
       ...binaryErrors("sub", wnn.sub),
-      { label: "bool − bool", call: () => wnn.sub(bool([1, 0]), bool([1])), error: DTypeError, message: [/sub/, /bool/, /\(2\)/, /\(1\)/] },
-      { label: "int32 − bool", call: () => wnn.sub(int32([1, 0]), bool([1])), error: DTypeError, message: [/sub/, /bool/, /\(2\)/, /\(1\)/] },
+      {
+        label: "bool − bool",
+        call: () => wnn.sub(bool([1, 0]), bool([1])),
+        error: DTypeError,
+        message: [/sub/, /bool/, /\(2\)/, /\(1\)/],
+      },
+      {
+        label: "int32 − bool",
+        call: () => wnn.sub(int32([1, 0]), bool([1])),
+        error: DTypeError,
+        message: [/sub/, /bool/, /\(2\)/, /\(1\)/],
+      },
     ],
   },
   {
@@ -354,27 +443,69 @@ export const cases: OpInfo[] = [
     samples: [
       { label: "same shape (5)", inputs: [bool([1, 0, 1, 1, 0]), randn64([5], 1), randn64([5], 2)] },
       { label: "cond (3,1), a (4), b (3,4)", inputs: [bool([1, 0, 1], [3, 1]), randn64([4], 3), randn64([3, 4], 4)] },
-      { label: "cond (2,1,4), a (3,1), b ()", inputs: [bool([1, 0, 0, 1, 1, 1, 0, 0], [2, 1, 4]), randn64([3, 1], 5), randn64([], 6)] },
+      {
+        label: "cond (2,1,4), a (3,1), b ()",
+        inputs: [bool([1, 0, 0, 1, 1, 1, 0, 0], [2, 1, 4]), randn64([3, 1], 5), randn64([], 6)],
+      },
       { label: "0-d all", inputs: [bool([1], []), randn64([], 7), randn64([], 8)] },
       { label: "empty (0,2)", inputs: [bool([], [0, 2]), randn64([2], 9), randn64([1], 10)] },
-      { label: "(17)", inputs: [bool(Array.from({ length: 17 }, (_, i) => (i % 3 === 0 ? 1 : 0))), randn64([17], 11), randn64([17], 12)] },
-      { label: "(33)", inputs: [bool(Array.from({ length: 33 }, (_, i) => (i % 2 ? 1 : 0))), randn64([33], 13), randn64([1], 14)] },
+      {
+        label: "(17)",
+        inputs: [
+          bool(Array.from({ length: 17 }, (_, i) => (i % 3 === 0 ? 1 : 0))),
+          randn64([17], 11),
+          randn64([17], 12),
+        ],
+      },
+      {
+        label: "(33)",
+        inputs: [bool(Array.from({ length: 33 }, (_, i) => (i % 2 ? 1 : 0))), randn64([33], 13), randn64([1], 14)],
+      },
       { label: "a is a number", inputs: [bool([1, 0, 1, 0]), randn64([4], 15)], args: ["a", -2.5] },
       { label: "b is a number", inputs: [bool([1, 0, 1, 0]), randn64([2, 4], 16)], args: ["b", 0] },
       { label: "both numbers", inputs: [bool([1, 0, 1])], args: ["both", 1, 2], grad: false },
-      { label: "extremes", inputs: [bool([1, 0, 1, 0, 1, 0]), values64([Infinity, 0, NaN, 1, -0, 2]), values64([0, -Infinity, 1, NaN, 3, -0])], grad: false },
-      { label: "int32 with a fractional number", inputs: [bool([1, 0, 1]), int32([1, 2, -3])], args: ["b", 0.5], grad: false },
+      {
+        label: "extremes",
+        inputs: [
+          bool([1, 0, 1, 0, 1, 0]),
+          values64([Infinity, 0, NaN, 1, -0, 2]),
+          values64([0, -Infinity, 1, NaN, 3, -0]),
+        ],
+        grad: false,
+      },
+      {
+        label: "int32 with a fractional number",
+        inputs: [bool([1, 0, 1]), int32([1, 2, -3])],
+        args: ["b", 0.5],
+        grad: false,
+      },
     ],
     differentiable: true,
     ref: (inputs, args) => {
       const [c, ...rest] = inputs;
       const ops: (wnn.Tensor | number)[] =
-        args[0] === "a" ? [c!, args[1] as number, rest[0]!] : args[0] === "b" ? [c!, rest[0]!, args[1] as number] : args[0] === "both" ? [c!, args[1] as number, args[2] as number] : [c!, rest[0]!, rest[1]!];
+        args[0] === "a"
+          ? [c!, args[1] as number, rest[0]!]
+          : args[0] === "b"
+            ? [c!, rest[0]!, args[1] as number]
+            : args[0] === "both"
+              ? [c!, args[1] as number, args[2] as number]
+              : [c!, rest[0]!, rest[1]!];
       return bcast((cv, a, b) => (cv ? a : b), ops);
     },
     errors: [
-      { label: "condition not bool", call: () => wnn.where(int32([1, 0]), wnn.zeros([2]), 1), error: DTypeError, message: [/where/, /bool/, /int32/, /\(2\)/] },
-      { label: "shapes that do not broadcast", call: () => wnn.where(bool([1, 0, 1]), wnn.zeros([2]), 1), error: ShapeError, message: [/where/, /\(3\)/, /\(2\)/] },
+      {
+        label: "condition not bool",
+        call: () => wnn.where(int32([1, 0]), wnn.zeros([2]), 1),
+        error: DTypeError,
+        message: [/where/, /bool/, /int32/, /\(2\)/],
+      },
+      {
+        label: "shapes that do not broadcast",
+        call: () => wnn.where(bool([1, 0, 1]), wnn.zeros([2]), 1),
+        error: ShapeError,
+        message: [/where/, /\(3\)/, /\(2\)/],
+      },
     ],
   },
   {
@@ -386,14 +517,41 @@ export const cases: OpInfo[] = [
       { label: "mask (4) over (2,3,4)", inputs: [randn64([2, 3, 4], 3), bool([0, 1, 1, 0])], args: [0] },
       { label: "0-d", inputs: [randn64([], 4), bool([1], [])], args: [7] },
       { label: "empty (0,3)", inputs: [randn64([0, 3], 5), bool([1, 0, 1])], args: [1] },
-      { label: "(17) filled with −inf", inputs: [randn64([17], 6), bool(Array.from({ length: 17 }, (_, i) => (i % 4 === 0 ? 1 : 0)))], args: [-Infinity], grad: false },
+      {
+        label: "(17) filled with −inf",
+        inputs: [randn64([17], 6), bool(Array.from({ length: 17 }, (_, i) => (i % 4 === 0 ? 1 : 0)))],
+        args: [-Infinity],
+        grad: false,
+      },
       { label: "(33) nothing masked", inputs: [randn64([33], 7), bool(new Array(33).fill(0))], args: [3] },
       { label: "(8) all masked", inputs: [randn64([8], 8), bool(new Array(8).fill(1))], args: [NaN], grad: false },
-      { label: "(16) half masked", inputs: [randn64([16], 10), bool(Array.from({ length: 16 }, (_, i) => (i < 8 ? 1 : 0)))], args: [0.25] },
-      { label: "(31) every third masked", inputs: [randn64([31], 11), bool(Array.from({ length: 31 }, (_, i) => (i % 3 === 0 ? 1 : 0)))], args: [-2] },
-      { label: "mask larger than x: (2,3) over (1,3)", inputs: [randn64([1, 3], 9), bool([1, 0, 0, 0, 1, 1], [2, 3])], args: [5] },
-      { label: "extremes", inputs: [values64([Infinity, NaN, -0, 1e30]), bool([0, 0, 1, 0])], args: [NaN], grad: false },
-      { label: "int32 keeps int32 (0.5 truncates)", inputs: [int32([1, 2, -3]), bool([1, 0, 1])], args: [0.5], grad: false },
+      {
+        label: "(16) half masked",
+        inputs: [randn64([16], 10), bool(Array.from({ length: 16 }, (_, i) => (i < 8 ? 1 : 0)))],
+        args: [0.25],
+      },
+      {
+        label: "(31) every third masked",
+        inputs: [randn64([31], 11), bool(Array.from({ length: 31 }, (_, i) => (i % 3 === 0 ? 1 : 0)))],
+        args: [-2],
+      },
+      {
+        label: "mask larger than x: (2,3) over (1,3)",
+        inputs: [randn64([1, 3], 9), bool([1, 0, 0, 0, 1, 1], [2, 3])],
+        args: [5],
+      },
+      {
+        label: "extremes",
+        inputs: [values64([Infinity, NaN, -0, 1e30]), bool([0, 0, 1, 0])],
+        args: [NaN],
+        grad: false,
+      },
+      {
+        label: "int32 keeps int32 (0.5 truncates)",
+        inputs: [int32([1, 2, -3]), bool([1, 0, 1])],
+        args: [0.5],
+        grad: false,
+      },
     ],
     differentiable: true,
     ref: (inputs, args) => {
@@ -402,9 +560,24 @@ export const cases: OpInfo[] = [
       return bcast((x, m) => (m ? trunc : x), [inputs[0]!, inputs[1]!]);
     },
     errors: [
-      { label: "mask not bool", call: () => wnn.maskedFill(wnn.zeros([2]), int32([1, 0]), 1), error: DTypeError, message: [/maskedFill/, /bool/, /int32/, /\(2\)/] },
-      { label: "mask that does not broadcast", call: () => wnn.maskedFill(wnn.zeros([2, 3]), bool([1, 0]), 1), error: ShapeError, message: [/maskedFill/, /\(2,3\)/, /\(2\)/] },
-      { label: "inf into int32", call: () => wnn.maskedFill(int32([1, 2]), bool([1, 0]), -Infinity), error: ArgumentError, message: [/maskedFill/, /int32/, /\(2\)/] },
+      {
+        label: "mask not bool",
+        call: () => wnn.maskedFill(wnn.zeros([2]), int32([1, 0]), 1),
+        error: DTypeError,
+        message: [/maskedFill/, /bool/, /int32/, /\(2\)/],
+      },
+      {
+        label: "mask that does not broadcast",
+        call: () => wnn.maskedFill(wnn.zeros([2, 3]), bool([1, 0]), 1),
+        error: ShapeError,
+        message: [/maskedFill/, /\(2,3\)/, /\(2\)/],
+      },
+      {
+        label: "inf into int32",
+        call: () => wnn.maskedFill(int32([1, 2]), bool([1, 0]), -Infinity),
+        error: ArgumentError,
+        message: [/maskedFill/, /int32/, /\(2\)/],
+      },
     ],
   },
 

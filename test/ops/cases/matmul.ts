@@ -11,18 +11,23 @@ function refMatmul(inputs: Tensor[]): number[] {
   const [a, b] = inputs as [Tensor, Tensor];
   const as = a.ndim === 1 ? [1, a.shape[0]!] : [...a.shape];
   const bs = b.ndim === 1 ? [b.shape[0]!, 1] : [...b.shape];
-  const m = as[as.length - 2]!, k = as[as.length - 1]!, n = bs[bs.length - 1]!;
-  const ab = as.slice(0, -2), bb = bs.slice(0, -2);
+  const m = as[as.length - 2]!,
+    k = as[as.length - 1]!,
+    n = bs[bs.length - 1]!;
+  const ab = as.slice(0, -2),
+    bb = bs.slice(0, -2);
   const nb = Math.max(ab.length, bb.length);
   const batch: number[] = [];
   for (let i = 0; i < nb; i++) {
-    const da = ab[ab.length - nb + i] ?? 1, db = bb[bb.length - nb + i] ?? 1;
+    const da = ab[ab.length - nb + i] ?? 1,
+      db = bb[bb.length - nb + i] ?? 1;
     batch.push(da === 1 ? db : da);
   }
   const total = batch.reduce((x, y) => x * y, 1);
   /** flat index of batch matrix t (of the broadcast batch) within an operand with batch dims `own` */
   const matrixOf = (t: number, own: number[]): number => {
-    let idx = 0, mul = 1;
+    let idx = 0,
+      mul = 1;
     for (let i = nb - 1; i >= 0; i--) {
       const coord = t % batch[i]!;
       t = Math.floor(t / batch[i]!);
@@ -35,7 +40,8 @@ function refMatmul(inputs: Tensor[]): number[] {
   };
   const out: number[] = [];
   for (let t = 0; t < total; t++) {
-    const oa = matrixOf(t, ab) * m * k, ob = matrixOf(t, bb) * k * n;
+    const oa = matrixOf(t, ab) * m * k,
+      ob = matrixOf(t, bb) * k * n;
     for (let i = 0; i < m; i++) {
       for (let j = 0; j < n; j++) {
         let s = 0;
@@ -71,7 +77,11 @@ const matmulSamples: Sample[] = [
   pair("empty inner dim", [3, 0], [0, 2], 15),
   pair("empty rows", [0, 3], [3, 2], 16),
   pair("empty batch", [0, 2, 3], [3, 2], 17),
-  { label: "extremes", inputs: [values64(EXTREMES.slice(0, 12), [3, 4]), values64(EXTREMES.slice(1, 13), [4, 3])], grad: false },
+  {
+    label: "extremes",
+    inputs: [values64(EXTREMES.slice(0, 12), [3, 4]), values64(EXTREMES.slice(1, 13), [4, 3])],
+    grad: false,
+  },
 ];
 
 export const cases: OpInfo[] = [
@@ -89,10 +99,30 @@ export const cases: OpInfo[] = [
         error: ShapeError,
         message: [/^matmul: cannot multiply \(4,8\) by \(3,2\): inner dimensions 8 and 3 differ$/],
       },
-      { label: "batch dims do not broadcast", call: () => wnn.matmul(wnn.zeros([2, 3, 4]), wnn.zeros([3, 4, 5])), error: ShapeError, message: [/matmul/, /\(2,3,4\)/, /\(3,4,5\)/, /batch/] },
-      { label: "0-d operand", call: () => wnn.matmul(wnn.zeros([]), wnn.zeros([3])), error: ShapeError, message: [/matmul/, /\(\)/, /\(3\)/] },
-      { label: "integer operands", call: () => wnn.matmul(int32([1, 2]), int32([3, 4])), error: DTypeError, message: [/matmul/, /int32/, /\(2\)/] },
-      { label: "mixed float dtypes", call: () => wnn.matmul(wnn.zeros([2, 2]), wnn.zeros([2, 2], { dtype: "float64" })), error: DTypeError, message: [/matmul/, /float32/, /float64/, /\(2,2\)/] },
+      {
+        label: "batch dims do not broadcast",
+        call: () => wnn.matmul(wnn.zeros([2, 3, 4]), wnn.zeros([3, 4, 5])),
+        error: ShapeError,
+        message: [/matmul/, /\(2,3,4\)/, /\(3,4,5\)/, /batch/],
+      },
+      {
+        label: "0-d operand",
+        call: () => wnn.matmul(wnn.zeros([]), wnn.zeros([3])),
+        error: ShapeError,
+        message: [/matmul/, /\(\)/, /\(3\)/],
+      },
+      {
+        label: "integer operands",
+        call: () => wnn.matmul(int32([1, 2]), int32([3, 4])),
+        error: DTypeError,
+        message: [/matmul/, /int32/, /\(2\)/],
+      },
+      {
+        label: "mixed float dtypes",
+        call: () => wnn.matmul(wnn.zeros([2, 2]), wnn.zeros([2, 2], { dtype: "float64" })),
+        error: DTypeError,
+        message: [/matmul/, /float32/, /float64/, /\(2,2\)/],
+      },
     ],
   },
   {
@@ -114,8 +144,18 @@ export const cases: OpInfo[] = [
     ref: refMatmul,
     tol: FUSED_TOL,
     errors: [
-      { label: "1-D operand", call: () => wnn.mm(wnn.zeros([3]), wnn.zeros([3, 2])), error: ShapeError, message: [/mm/, /\(3\)/, /\(3,2\)/] },
-      { label: "inner dims differ", call: () => wnn.mm(wnn.zeros([4, 8]), wnn.zeros([3, 2])), error: ShapeError, message: [/^mm: cannot multiply \(4,8\) by \(3,2\): inner dimensions 8 and 3 differ$/] },
+      {
+        label: "1-D operand",
+        call: () => wnn.mm(wnn.zeros([3]), wnn.zeros([3, 2])),
+        error: ShapeError,
+        message: [/mm/, /\(3\)/, /\(3,2\)/],
+      },
+      {
+        label: "inner dims differ",
+        call: () => wnn.mm(wnn.zeros([4, 8]), wnn.zeros([3, 2])),
+        error: ShapeError,
+        message: [/^mm: cannot multiply \(4,8\) by \(3,2\): inner dimensions 8 and 3 differ$/],
+      },
     ],
   },
   {
@@ -137,8 +177,18 @@ export const cases: OpInfo[] = [
     ref: refMatmul,
     tol: FUSED_TOL,
     errors: [
-      { label: "batch sizes differ", call: () => wnn.bmm(wnn.zeros([2, 3, 4]), wnn.zeros([1, 4, 5])), error: ShapeError, message: [/bmm/, /\(2,3,4\)/, /\(1,4,5\)/, /batch sizes 2 and 1/] },
-      { label: "2-D operand", call: () => wnn.bmm(wnn.zeros([3, 4]), wnn.zeros([2, 4, 5])), error: ShapeError, message: [/bmm/, /\(3,4\)/, /\(2,4,5\)/] },
+      {
+        label: "batch sizes differ",
+        call: () => wnn.bmm(wnn.zeros([2, 3, 4]), wnn.zeros([1, 4, 5])),
+        error: ShapeError,
+        message: [/bmm/, /\(2,3,4\)/, /\(1,4,5\)/, /batch sizes 2 and 1/],
+      },
+      {
+        label: "2-D operand",
+        call: () => wnn.bmm(wnn.zeros([3, 4]), wnn.zeros([2, 4, 5])),
+        error: ShapeError,
+        message: [/bmm/, /\(3,4\)/, /\(2,4,5\)/],
+      },
     ],
   },
 ];

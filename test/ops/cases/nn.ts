@@ -2,7 +2,17 @@
 // float64, written from the definitions (not from our kernels).
 import * as wnn from "../../../src/index.js";
 import { ArgumentError, DTypeError, Generator, ShapeError, Tensor } from "../../../src/index.js";
-import { EXTREMES, FUSED_TOL, TAIL_SIZES, int32, randn64, uniform64, values64, type OpInfo, type Sample } from "../../harness/optable.js";
+import {
+  EXTREMES,
+  FUSED_TOL,
+  TAIL_SIZES,
+  int32,
+  randn64,
+  uniform64,
+  values64,
+  type OpInfo,
+  type Sample,
+} from "../../harness/optable.js";
 
 const F = wnn.nn.functional;
 
@@ -16,8 +26,11 @@ const sumOf = (v: number[]): number => v.reduce((a, b) => a + b, 0);
 /** Apply fn to every line of x along dim d (x viewed as (outer, r, inner)); fn maps the line to a new line. */
 function alongDim(x: Tensor, dim: number, fn: (line: number[]) => number[]): number[] {
   const d = dim < 0 ? dim + Math.max(x.ndim, 1) : dim;
-  const outer = prod(x.shape.slice(0, d)), r = x.shape[d] ?? 1, inner = prod(x.shape.slice(d + 1));
-  const v = arr(x), out = new Array<number>(v.length);
+  const outer = prod(x.shape.slice(0, d)),
+    r = x.shape[d] ?? 1,
+    inner = prod(x.shape.slice(d + 1));
+  const v = arr(x),
+    out = new Array<number>(v.length);
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < inner; j++) {
       const idx = Array.from({ length: r }, (_, i) => o * r * inner + i * inner + j);
@@ -43,12 +56,18 @@ const softmaxRef = (line: number[]): number[] => {
 /** Elementwise f(a, b) over the broadcast shape of a and b. */
 function broadcast2(a: Tensor, b: Tensor, f: (x: number, y: number) => number): number[] {
   const n = Math.max(a.ndim, b.ndim);
-  const sa = [...Array(n - a.ndim).fill(1), ...a.shape], sb = [...Array(n - b.ndim).fill(1), ...b.shape];
+  const sa = [...Array(n - a.ndim).fill(1), ...a.shape],
+    sb = [...Array(n - b.ndim).fill(1), ...b.shape];
   const shape = sa.map((d, i) => Math.max(d, sb[i]!));
   const out: number[] = [];
-  const va = arr(a), vb = arr(b);
+  const va = arr(a),
+    vb = arr(b);
   for (let k = 0; k < prod(shape); k++) {
-    let rem = k, ia = 0, ib = 0, stA = 1, stB = 1;
+    let rem = k,
+      ia = 0,
+      ib = 0,
+      stA = 1,
+      stB = 1;
     for (let d = n - 1; d >= 0; d--) {
       const i = rem % shape[d]!;
       rem = Math.floor(rem / shape[d]!);
@@ -69,10 +88,19 @@ function reduceRef(losses: number[], reduction: string | undefined, count = loss
 }
 
 /** Per-position (loss, counted) for class-index losses; x (C), (N,C) or (N,C,d...). */
-function classRef(x: Tensor, t: Tensor, ignoreIndex: number, perRow: (line: number[], target: number) => number): [number[], number] {
+function classRef(
+  x: Tensor,
+  t: Tensor,
+  ignoreIndex: number,
+  perRow: (line: number[], target: number) => number,
+): [number[], number] {
   const cd = x.ndim === 1 ? 0 : 1;
-  const outer = prod(x.shape.slice(0, cd)), c = x.shape[cd]!, inner = prod(x.shape.slice(cd + 1));
-  const v = arr(x), tv = arr(t), losses: number[] = [];
+  const outer = prod(x.shape.slice(0, cd)),
+    c = x.shape[cd]!,
+    inner = prod(x.shape.slice(cd + 1));
+  const v = arr(x),
+    tv = arr(t),
+    losses: number[] = [];
   let count = 0;
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < inner; j++) {
@@ -82,7 +110,12 @@ function classRef(x: Tensor, t: Tensor, ignoreIndex: number, perRow: (line: numb
         continue;
       }
       count++;
-      losses.push(perRow(Array.from({ length: c }, (_, i) => v[o * c * inner + i * inner + j]!), target));
+      losses.push(
+        perRow(
+          Array.from({ length: c }, (_, i) => v[o * c * inner + i * inner + j]!),
+          target,
+        ),
+      );
     }
   }
   return [losses, count];
@@ -114,9 +147,19 @@ function softmaxSamples(): Sample[] {
     { label: "(3,4,2) dim 0", inputs: [randn64([3, 4, 2], 5)], args: [0] },
     { label: "(2,1,3) size-1 dim", inputs: [randn64([2, 1, 3], 6)], args: [1] },
     { label: "(4,5) large values", inputs: [randn64([4, 5], 7, 40)], args: [1] },
-    { label: "(2,4) with -inf entries", inputs: [values64([1, -Infinity, 2, 0.5, -Infinity, -Infinity, 3, 1], [2, 4])], args: [1], grad: false },
+    {
+      label: "(2,4) with -inf entries",
+      inputs: [values64([1, -Infinity, 2, 0.5, -Infinity, -Infinity, 3, 1], [2, 4])],
+      args: [1],
+      grad: false,
+    },
     { label: "extremes", inputs: [values64(EXTREMES.slice(0, 12), [4, 3])], args: [1], grad: false },
-    { label: "row of 1e30s and a NaN row", inputs: [values64([1e30, -1e30, 1e30, NaN, 1, 2], [2, 3])], args: [1], grad: false },
+    {
+      label: "row of 1e30s and a NaN row",
+      inputs: [values64([1e30, -1e30, 1e30, NaN, 1, 2], [2, 3])],
+      args: [1],
+      grad: false,
+    },
   ];
 }
 
@@ -125,20 +168,55 @@ function ceSamples(): Sample[] {
     { label: "(5,4) mean", inputs: [randn64([5, 4], 1), int32([0, 3, 1, 2, 3])], args: [{}] },
     { label: "(5,4) sum", inputs: [randn64([5, 4], 2), int32([1, 1, 0, 2, 3])], args: [{ reduction: "sum" }] },
     { label: "(5,4) none", inputs: [randn64([5, 4], 3), int32([2, 0, 1, 3, 3])], args: [{ reduction: "none" }] },
-    { label: "(6,3) ignoreIndex -100, mean", inputs: [randn64([6, 3], 4), int32([0, -100, 2, 1, -100, 2])], args: [{}] },
-    { label: "(6,3) ignoreIndex 1, sum", inputs: [randn64([6, 3], 5), int32([0, 1, 2, 1, 0, 2])], args: [{ ignoreIndex: 1, reduction: "sum" }] },
-    { label: "(4,5) labelSmoothing 0.1", inputs: [randn64([4, 5], 6, 2), int32([4, 0, 2, 1])], args: [{ labelSmoothing: 0.1 }] },
-    { label: "(6,4) labelSmoothing 0.3 + ignoreIndex", inputs: [randn64([6, 4], 7), int32([0, 3, -100, 1, 2, -100])], args: [{ labelSmoothing: 0.3 }] },
-    { label: "(6,4) labelSmoothing 0.2 + ignoreIndex, none", inputs: [randn64([6, 4], 8), int32([0, 3, -100, 1, 2, 2])], args: [{ labelSmoothing: 0.2, reduction: "none" }] },
-    { label: "(2,3,4) (N,C,d) with ignoreIndex", inputs: [randn64([2, 3, 4], 9), int32([0, 1, 2, -100, 2, 2, 1, 0], [2, 4])], args: [{}] },
-    { label: "(2,4,2,3) (N,C,d1,d2) labelSmoothing", inputs: [randn64([2, 4, 2, 3], 10), int32([0, 1, 2, 3, 3, 2, 1, 0, 0, 0, 1, 1], [2, 2, 3])], args: [{ labelSmoothing: 0.15 }] },
+    {
+      label: "(6,3) ignoreIndex -100, mean",
+      inputs: [randn64([6, 3], 4), int32([0, -100, 2, 1, -100, 2])],
+      args: [{}],
+    },
+    {
+      label: "(6,3) ignoreIndex 1, sum",
+      inputs: [randn64([6, 3], 5), int32([0, 1, 2, 1, 0, 2])],
+      args: [{ ignoreIndex: 1, reduction: "sum" }],
+    },
+    {
+      label: "(4,5) labelSmoothing 0.1",
+      inputs: [randn64([4, 5], 6, 2), int32([4, 0, 2, 1])],
+      args: [{ labelSmoothing: 0.1 }],
+    },
+    {
+      label: "(6,4) labelSmoothing 0.3 + ignoreIndex",
+      inputs: [randn64([6, 4], 7), int32([0, 3, -100, 1, 2, -100])],
+      args: [{ labelSmoothing: 0.3 }],
+    },
+    {
+      label: "(6,4) labelSmoothing 0.2 + ignoreIndex, none",
+      inputs: [randn64([6, 4], 8), int32([0, 3, -100, 1, 2, 2])],
+      args: [{ labelSmoothing: 0.2, reduction: "none" }],
+    },
+    {
+      label: "(2,3,4) (N,C,d) with ignoreIndex",
+      inputs: [randn64([2, 3, 4], 9), int32([0, 1, 2, -100, 2, 2, 1, 0], [2, 4])],
+      args: [{}],
+    },
+    {
+      label: "(2,4,2,3) (N,C,d1,d2) labelSmoothing",
+      inputs: [randn64([2, 4, 2, 3], 10), int32([0, 1, 2, 3, 3, 2, 1, 0, 0, 0, 1, 1], [2, 2, 3])],
+      args: [{ labelSmoothing: 0.15 }],
+    },
     { label: "(7) unbatched, 0-d target", inputs: [randn64([7], 11), int32([5], [])], args: [{}] },
     { label: "(3,33) 33 classes", inputs: [randn64([3, 33], 12), int32([32, 0, 17])], args: [{ reduction: "sum" }] },
     { label: "empty batch (0,3), none", inputs: [randn64([0, 3], 13), int32([])], args: [{ reduction: "none" }] },
-    { label: "all ignored, sum", inputs: [randn64([2, 3], 14), int32([-100, -100])], args: [{ reduction: "sum", labelSmoothing: 0.1 }] },
+    {
+      label: "all ignored, sum",
+      inputs: [randn64([2, 3], 14), int32([-100, -100])],
+      args: [{ reduction: "sum", labelSmoothing: 0.1 }],
+    },
     {
       label: "extremes",
-      inputs: [values64([0, -0, 1e30, -1e30, 88, -88, Infinity, 1, -Infinity, 1, NaN, 1], [6, 2]), int32([0, 1, 0, 1, 1, 0])],
+      inputs: [
+        values64([0, -0, 1e30, -1e30, 88, -88, Infinity, 1, -Infinity, 1, NaN, 1], [6, 2]),
+        int32([0, 1, 0, 1, 1, 0]),
+      ],
       args: [{ reduction: "none" }],
       grad: false,
     },
@@ -166,17 +244,31 @@ function pairSamples(extremes = EXTREMES): Sample[] {
     { label: "(5) sum", inputs: [randn64([5], 3), randn64([5], 4)], args: [{ reduction: "sum" }] },
     { label: "(2,3) none", inputs: [randn64([2, 3], 5), randn64([2, 3], 6)], args: [{ reduction: "none" }] },
     { label: "broadcast (3,1) vs (4)", inputs: [randn64([3, 1], 7), randn64([4], 8)], args: [{}] },
-    { label: "broadcast (2,1,3) vs (4,1), none", inputs: [randn64([2, 1, 3], 9), randn64([4, 1], 10)], args: [{ reduction: "none" }] },
+    {
+      label: "broadcast (2,1,3) vs (4,1), none",
+      inputs: [randn64([2, 1, 3], 9), randn64([4, 1], 10)],
+      args: [{ reduction: "none" }],
+    },
     { label: "0-d scalars", inputs: [randn64([], 11), randn64([], 12)], args: [{}] },
     { label: "empty (0,3), sum", inputs: [randn64([0, 3], 13), randn64([0, 3], 14)], args: [{ reduction: "sum" }] },
     { label: "(17) mean", inputs: [randn64([17], 15), randn64([17], 16)], args: [{}] },
     { label: "(33) none", inputs: [randn64([33], 17), randn64([33], 18)], args: [{ reduction: "none" }] },
-    { label: "extremes", inputs: [values64(extremes), values64(extremes.slice().reverse())], args: [{ reduction: "none" }], grad: false },
+    {
+      label: "extremes",
+      inputs: [values64(extremes), values64(extremes.slice().reverse())],
+      args: [{ reduction: "none" }],
+      grad: false,
+    },
   ];
 }
 
-const pairRef = (f: (d: number) => number) => (inputs: Tensor[], args: unknown[]): number[] =>
-  reduceRef(broadcast2(inputs[0]!, inputs[1]!, (a, b) => f(a - b)), (args[0] as { reduction?: string }).reduction ?? "mean");
+const pairRef =
+  (f: (d: number) => number) =>
+  (inputs: Tensor[], args: unknown[]): number[] =>
+    reduceRef(
+      broadcast2(inputs[0]!, inputs[1]!, (a, b) => f(a - b)),
+      (args[0] as { reduction?: string }).reduction ?? "mean",
+    );
 
 /** Inputs [x, weight?, bias?] by flags "wb" | "w" | "b" | "". */
 function affine(inputs: Tensor[], flags: string): [Tensor, Tensor | null, Tensor | null] {
@@ -202,8 +294,18 @@ export const cases: OpInfo[] = [
     ref: ([x], [dim]) => alongDim(x!, dim as number, softmaxRef),
     tol: FUSED_TOL,
     errors: [
-      { label: "int32 input", call: () => F.softmax(int32([1, 2]), 0), error: DTypeError, message: [/softmax/, /int32/, /\(2\)/] },
-      { label: "dim out of range", call: () => F.softmax(wnn.zeros([2, 3]), 2), error: ArgumentError, message: [/softmax/, /dim 2/, /\(2,3\)/] },
+      {
+        label: "int32 input",
+        call: () => F.softmax(int32([1, 2]), 0),
+        error: DTypeError,
+        message: [/softmax/, /int32/, /\(2\)/],
+      },
+      {
+        label: "dim out of range",
+        call: () => F.softmax(wnn.zeros([2, 3]), 2),
+        error: ArgumentError,
+        message: [/softmax/, /dim 2/, /\(2,3\)/],
+      },
     ],
   },
   {
@@ -214,8 +316,18 @@ export const cases: OpInfo[] = [
     ref: ([x], [dim]) => alongDim(x!, dim as number, (line) => line.map((v) => v - lse(line))),
     tol: FUSED_TOL,
     errors: [
-      { label: "int32 input", call: () => F.logSoftmax(int32([1, 2]), 0), error: DTypeError, message: [/logSoftmax/, /int32/, /\(2\)/] },
-      { label: "dim out of range", call: () => F.logSoftmax(wnn.zeros([4]), -2), error: ArgumentError, message: [/logSoftmax/, /dim -2/, /\(4\)/] },
+      {
+        label: "int32 input",
+        call: () => F.logSoftmax(int32([1, 2]), 0),
+        error: DTypeError,
+        message: [/logSoftmax/, /int32/, /\(2\)/],
+      },
+      {
+        label: "dim out of range",
+        call: () => F.logSoftmax(wnn.zeros([4]), -2),
+        error: ArgumentError,
+        message: [/logSoftmax/, /dim -2/, /\(4\)/],
+      },
     ],
   },
   {
@@ -226,23 +338,59 @@ export const cases: OpInfo[] = [
     ref: ceRef,
     tol: FUSED_TOL,
     errors: [
-      { label: "target shape", call: () => F.crossEntropy(wnn.zeros([4, 3]), wnn.zeros([3], { dtype: "int32" })), error: ShapeError, message: [/crossEntropy/, /\(3\)/, /\(4,3\)/, /\(4\)/] },
-      { label: "target out of range", call: () => F.crossEntropy(wnn.zeros([2, 3]), int32([0, 3])), error: ArgumentError, message: [/crossEntropy/, /target 3/, /3 classes/, /\(2,3\)/] },
-      { label: "float target", call: () => F.crossEntropy(wnn.zeros([2, 3]), wnn.zeros([2])), error: DTypeError, message: [/crossEntropy/, /int32/, /\(2\)/] },
-      { label: "bad labelSmoothing", call: () => F.crossEntropy(wnn.zeros([2, 3]), int32([0, 1]), { labelSmoothing: 1.5 }), error: ArgumentError, message: [/crossEntropy/, /labelSmoothing/] },
-      { label: "bad reduction", call: () => F.crossEntropy(wnn.zeros([2, 3]), int32([0, 1]), { reduction: "avg" as never }), error: ArgumentError, message: [/crossEntropy/, /reduction/, /avg/] },
+      {
+        label: "target shape",
+        call: () => F.crossEntropy(wnn.zeros([4, 3]), wnn.zeros([3], { dtype: "int32" })),
+        error: ShapeError,
+        message: [/crossEntropy/, /\(3\)/, /\(4,3\)/, /\(4\)/],
+      },
+      {
+        label: "target out of range",
+        call: () => F.crossEntropy(wnn.zeros([2, 3]), int32([0, 3])),
+        error: ArgumentError,
+        message: [/crossEntropy/, /target 3/, /3 classes/, /\(2,3\)/],
+      },
+      {
+        label: "float target",
+        call: () => F.crossEntropy(wnn.zeros([2, 3]), wnn.zeros([2])),
+        error: DTypeError,
+        message: [/crossEntropy/, /int32/, /\(2\)/],
+      },
+      {
+        label: "bad labelSmoothing",
+        call: () => F.crossEntropy(wnn.zeros([2, 3]), int32([0, 1]), { labelSmoothing: 1.5 }),
+        error: ArgumentError,
+        message: [/crossEntropy/, /labelSmoothing/],
+      },
+      {
+        label: "bad reduction",
+        call: () => F.crossEntropy(wnn.zeros([2, 3]), int32([0, 1]), { reduction: "avg" as never }),
+        error: ArgumentError,
+        message: [/crossEntropy/, /reduction/, /avg/],
+      },
     ],
   },
   {
     name: "nllLoss",
     fn: F.nllLoss,
-    samples: ceSamples().filter((s) => !(s.args![0] as { labelSmoothing?: number }).labelSmoothing || s.label === "extremes").map((s) => ({
-      ...s,
-      args: [{ ...(s.args![0] as object), labelSmoothing: undefined }] as unknown[],
-    })).concat([
-      { label: "(3,4) custom ignoreIndex 2, mean", inputs: [randn64([3, 4], 21), int32([2, 0, 3])], args: [{ ignoreIndex: 2 }] },
-      { label: "(2,3,5) (N,C,d) none", inputs: [randn64([2, 3, 5], 22), int32([0, 1, 2, 0, 1, 2, 2, 1, 0, -100], [2, 5])], args: [{ reduction: "none" }] },
-    ]),
+    samples: ceSamples()
+      .filter((s) => !(s.args![0] as { labelSmoothing?: number }).labelSmoothing || s.label === "extremes")
+      .map((s) => ({
+        ...s,
+        args: [{ ...(s.args![0] as object), labelSmoothing: undefined }] as unknown[],
+      }))
+      .concat([
+        {
+          label: "(3,4) custom ignoreIndex 2, mean",
+          inputs: [randn64([3, 4], 21), int32([2, 0, 3])],
+          args: [{ ignoreIndex: 2 }],
+        },
+        {
+          label: "(2,3,5) (N,C,d) none",
+          inputs: [randn64([2, 3, 5], 22), int32([0, 1, 2, 0, 1, 2, 2, 1, 0, -100], [2, 5])],
+          args: [{ reduction: "none" }],
+        },
+      ]),
     differentiable: true,
     ref: ([x, t], [o]) => {
       const opts = o as { ignoreIndex?: number; reduction?: string };
@@ -251,8 +399,18 @@ export const cases: OpInfo[] = [
     },
     tol: FUSED_TOL,
     errors: [
-      { label: "target shape", call: () => F.nllLoss(wnn.zeros([2, 3, 4]), wnn.zeros([2, 3], { dtype: "int32" })), error: ShapeError, message: [/nllLoss/, /\(2,3\)/, /\(2,3,4\)/, /\(2,4\)/] },
-      { label: "0-d input", call: () => F.nllLoss(wnn.zeros([]), int32([0], [])), error: ShapeError, message: [/nllLoss/, /\(\)/] },
+      {
+        label: "target shape",
+        call: () => F.nllLoss(wnn.zeros([2, 3, 4]), wnn.zeros([2, 3], { dtype: "int32" })),
+        error: ShapeError,
+        message: [/nllLoss/, /\(2,3\)/, /\(2,3,4\)/, /\(2,4\)/],
+      },
+      {
+        label: "0-d input",
+        call: () => F.nllLoss(wnn.zeros([]), int32([0], [])),
+        error: ShapeError,
+        message: [/nllLoss/, /\(\)/],
+      },
     ],
   },
   {
@@ -263,8 +421,18 @@ export const cases: OpInfo[] = [
     ref: pairRef((d) => d * d),
     tol: FUSED_TOL,
     errors: [
-      { label: "shapes that do not broadcast", call: () => F.mseLoss(wnn.zeros([2, 3]), wnn.zeros([4])), error: ShapeError, message: [/mseLoss/, /\(2,3\)/, /\(4\)/] },
-      { label: "int32 input", call: () => F.mseLoss(int32([1, 2]), wnn.zeros([2])), error: DTypeError, message: [/mseLoss/, /int32/, /\(2\)/] },
+      {
+        label: "shapes that do not broadcast",
+        call: () => F.mseLoss(wnn.zeros([2, 3]), wnn.zeros([4])),
+        error: ShapeError,
+        message: [/mseLoss/, /\(2,3\)/, /\(4\)/],
+      },
+      {
+        label: "int32 input",
+        call: () => F.mseLoss(int32([1, 2]), wnn.zeros([2])),
+        error: DTypeError,
+        message: [/mseLoss/, /int32/, /\(2\)/],
+      },
     ],
   },
   {
@@ -275,27 +443,59 @@ export const cases: OpInfo[] = [
     ref: pairRef(Math.abs),
     tol: FUSED_TOL,
     errors: [
-      { label: "shapes that do not broadcast", call: () => F.l1Loss(wnn.zeros([3]), wnn.zeros([5])), error: ShapeError, message: [/l1Loss/, /\(3\)/, /\(5\)/] },
-      { label: "bad reduction", call: () => F.l1Loss(wnn.zeros([3]), wnn.zeros([3]), { reduction: "max" as never }), error: ArgumentError, message: [/l1Loss/, /reduction/] },
+      {
+        label: "shapes that do not broadcast",
+        call: () => F.l1Loss(wnn.zeros([3]), wnn.zeros([5])),
+        error: ShapeError,
+        message: [/l1Loss/, /\(3\)/, /\(5\)/],
+      },
+      {
+        label: "bad reduction",
+        call: () => F.l1Loss(wnn.zeros([3]), wnn.zeros([3]), { reduction: "max" as never }),
+        error: ArgumentError,
+        message: [/l1Loss/, /reduction/],
+      },
     ],
   },
   {
     name: "binaryCrossEntropyWithLogits",
     fn: F.binaryCrossEntropyWithLogits,
     // inputs [x, t, posWeight?]; args [reduction]
-    call: ([x, t, pw], [reduction]) => F.binaryCrossEntropyWithLogits(x!, t!, { reduction: reduction as never, posWeight: pw }),
+    call: ([x, t, pw], [reduction]) =>
+      F.binaryCrossEntropyWithLogits(x!, t!, { reduction: reduction as never, posWeight: pw }),
     samples: [
       { label: "(4,3) mean", inputs: [randn64([4, 3], 1, 3), uniform64([4, 3], 0, 1, 2)], args: ["mean"] },
       { label: "(5) sum, hard targets", inputs: [randn64([5], 3, 3), values64([0, 1, 1, 0, 1])], args: ["sum"] },
       { label: "(2,3) none", inputs: [randn64([2, 3], 4), uniform64([2, 3], 0, 1, 5)], args: ["none"] },
-      { label: "(4,3) posWeight (3) broadcast", inputs: [randn64([4, 3], 6, 2), uniform64([4, 3], 0, 1, 7), values64([0.5, 2, 3])], args: ["mean"] },
-      { label: "(2,3) posWeight (2,3), none", inputs: [randn64([2, 3], 8), uniform64([2, 3], 0, 1, 9), uniform64([2, 3], 0.2, 3, 10)], args: ["none"] },
-      { label: "(2,1,3) posWeight (1,3), sum", inputs: [randn64([2, 1, 3], 11), uniform64([2, 1, 3], 0, 1, 12), uniform64([1, 3], 0.5, 2, 13)], args: ["sum"] },
+      {
+        label: "(4,3) posWeight (3) broadcast",
+        inputs: [randn64([4, 3], 6, 2), uniform64([4, 3], 0, 1, 7), values64([0.5, 2, 3])],
+        args: ["mean"],
+      },
+      {
+        label: "(2,3) posWeight (2,3), none",
+        inputs: [randn64([2, 3], 8), uniform64([2, 3], 0, 1, 9), uniform64([2, 3], 0.2, 3, 10)],
+        args: ["none"],
+      },
+      {
+        label: "(2,1,3) posWeight (1,3), sum",
+        inputs: [randn64([2, 1, 3], 11), uniform64([2, 1, 3], 0, 1, 12), uniform64([1, 3], 0.5, 2, 13)],
+        args: ["sum"],
+      },
       { label: "0-d", inputs: [randn64([], 14), uniform64([], 0, 1, 15)], args: ["mean"] },
-      { label: "(6) large logits", inputs: [values64([40, -40, 90, -90, 0.5, -0.5]), uniform64([6], 0, 1, 16)], args: ["none"] },
+      {
+        label: "(6) large logits",
+        inputs: [values64([40, -40, 90, -90, 0.5, -0.5]), uniform64([6], 0, 1, 16)],
+        args: ["none"],
+      },
       { label: "(17) mean", inputs: [randn64([17], 17, 2), uniform64([17], 0, 1, 18)], args: ["mean"] },
       { label: "empty (0,2), sum", inputs: [randn64([0, 2], 19), randn64([0, 2], 20)], args: ["sum"] },
-      { label: "extremes", inputs: [values64(EXTREMES), values64(EXTREMES.map((_, i) => (i % 3) / 2))], args: ["none"], grad: false },
+      {
+        label: "extremes",
+        inputs: [values64(EXTREMES), values64(EXTREMES.map((_, i) => (i % 3) / 2))],
+        args: ["none"],
+        grad: false,
+      },
     ],
     differentiable: true,
     ref: ([x, t, pw], [reduction]) => {
@@ -310,8 +510,18 @@ export const cases: OpInfo[] = [
     },
     tol: FUSED_TOL,
     errors: [
-      { label: "target shape", call: () => F.binaryCrossEntropyWithLogits(wnn.zeros([2, 3]), wnn.zeros([3])), error: ShapeError, message: [/binaryCrossEntropyWithLogits/, /\(3\)/, /\(2,3\)/] },
-      { label: "posWeight too big", call: () => F.binaryCrossEntropyWithLogits(wnn.zeros([3]), wnn.zeros([3]), { posWeight: wnn.ones([2, 3]) }), error: ShapeError, message: [/binaryCrossEntropyWithLogits/, /\(2,3\)/, /\(3\)/] },
+      {
+        label: "target shape",
+        call: () => F.binaryCrossEntropyWithLogits(wnn.zeros([2, 3]), wnn.zeros([3])),
+        error: ShapeError,
+        message: [/binaryCrossEntropyWithLogits/, /\(3\)/, /\(2,3\)/],
+      },
+      {
+        label: "posWeight too big",
+        call: () => F.binaryCrossEntropyWithLogits(wnn.zeros([3]), wnn.zeros([3]), { posWeight: wnn.ones([2, 3]) }),
+        error: ShapeError,
+        message: [/binaryCrossEntropyWithLogits/, /\(2,3\)/, /\(3\)/],
+      },
     ],
   },
   {
@@ -323,14 +533,38 @@ export const cases: OpInfo[] = [
       return F.layerNorm(x, ns as number[], w, b, eps as number | undefined);
     },
     samples: [
-      { label: "(4,6) ns 6, weight and bias", inputs: [randn64([4, 6], 1, 2, 1), randn64([6], 2), randn64([6], 3)], args: [6, "wb"] },
-      { label: "(2,3,4) ns (3,4), weight and bias", inputs: [randn64([2, 3, 4], 4), randn64([3, 4], 5), randn64([3, 4], 6)], args: [[3, 4], "wb"] },
+      {
+        label: "(4,6) ns 6, weight and bias",
+        inputs: [randn64([4, 6], 1, 2, 1), randn64([6], 2), randn64([6], 3)],
+        args: [6, "wb"],
+      },
+      {
+        label: "(2,3,4) ns (3,4), weight and bias",
+        inputs: [randn64([2, 3, 4], 4), randn64([3, 4], 5), randn64([3, 4], 6)],
+        args: [[3, 4], "wb"],
+      },
       { label: "(3,5) ns 5, no affine", inputs: [randn64([3, 5], 7)], args: [[5], ""] },
-      { label: "(2,2,7) ns 7, weight only, eps 1e-3", inputs: [randn64([2, 2, 7], 8), randn64([7], 9)], args: [[7], "w", 1e-3] },
+      {
+        label: "(2,2,7) ns 7, weight only, eps 1e-3",
+        inputs: [randn64([2, 2, 7], 8), randn64([7], 9)],
+        args: [[7], "w", 1e-3],
+      },
       { label: "(3,4) bias only", inputs: [randn64([3, 4], 10), randn64([4], 11)], args: [[4], "b"] },
-      { label: "(2,3) ns (2,3) (whole tensor)", inputs: [randn64([2, 3], 12), randn64([2, 3], 13), randn64([2, 3], 14)], args: [[2, 3], "wb"] },
-      { label: "(3) ns () (one value per row)", inputs: [randn64([3], 15), randn64([], 16), randn64([], 17)], args: [[], "wb"] },
-      { label: "(1,17) ns 17", inputs: [randn64([1, 17], 18), randn64([17], 19), randn64([17], 20)], args: [[17], "wb"] },
+      {
+        label: "(2,3) ns (2,3) (whole tensor)",
+        inputs: [randn64([2, 3], 12), randn64([2, 3], 13), randn64([2, 3], 14)],
+        args: [[2, 3], "wb"],
+      },
+      {
+        label: "(3) ns () (one value per row)",
+        inputs: [randn64([3], 15), randn64([], 16), randn64([], 17)],
+        args: [[], "wb"],
+      },
+      {
+        label: "(1,17) ns 17",
+        inputs: [randn64([1, 17], 18), randn64([17], 19), randn64([17], 20)],
+        args: [[17], "wb"],
+      },
       { label: "(2,33) ns 33, no affine", inputs: [randn64([2, 33], 21)], args: [[33], ""], grad: false },
       { label: "empty (0,4)", inputs: [randn64([0, 4], 22), randn64([4], 23), randn64([4], 24)], args: [[4], "wb"] },
       { label: "extremes", inputs: [values64(EXTREMES.slice(0, 12), [3, 4])], args: [[4], ""], grad: false },
@@ -343,9 +577,24 @@ export const cases: OpInfo[] = [
     },
     tol: FUSED_TOL,
     errors: [
-      { label: "normalizedShape does not match", call: () => F.layerNorm(wnn.zeros([2, 3]), [4]), error: ShapeError, message: [/layerNorm/, /\(4\)/, /\(2,3\)/] },
-      { label: "weight shape", call: () => F.layerNorm(wnn.zeros([2, 3]), [3], wnn.ones([2])), error: ShapeError, message: [/layerNorm/, /weight/, /\(2\)/, /\(3\)/] },
-      { label: "weight dtype", call: () => F.layerNorm(wnn.zeros([2, 3]), [3], wnn.ones([3], { dtype: "float64" })), error: DTypeError, message: [/layerNorm/, /float64/, /\(3\)/] },
+      {
+        label: "normalizedShape does not match",
+        call: () => F.layerNorm(wnn.zeros([2, 3]), [4]),
+        error: ShapeError,
+        message: [/layerNorm/, /\(4\)/, /\(2,3\)/],
+      },
+      {
+        label: "weight shape",
+        call: () => F.layerNorm(wnn.zeros([2, 3]), [3], wnn.ones([2])),
+        error: ShapeError,
+        message: [/layerNorm/, /weight/, /\(2\)/, /\(3\)/],
+      },
+      {
+        label: "weight dtype",
+        call: () => F.layerNorm(wnn.zeros([2, 3]), [3], wnn.ones([3], { dtype: "float64" })),
+        error: DTypeError,
+        message: [/layerNorm/, /float64/, /\(3\)/],
+      },
     ],
   },
   {
@@ -358,7 +607,11 @@ export const cases: OpInfo[] = [
     },
     samples: [
       { label: "(4,6) ns 6, weight, default eps", inputs: [randn64([4, 6], 1), randn64([6], 2)], args: [6, "w"] },
-      { label: "(2,3,4) ns (3,4), weight, eps 1e-6", inputs: [randn64([2, 3, 4], 3), randn64([3, 4], 4)], args: [[3, 4], "w", 1e-6] },
+      {
+        label: "(2,3,4) ns (3,4), weight, eps 1e-6",
+        inputs: [randn64([2, 3, 4], 3), randn64([3, 4], 4)],
+        args: [[3, 4], "w", 1e-6],
+      },
       { label: "(3,5) no weight, eps 1e-5", inputs: [randn64([3, 5], 5, 0.1)], args: [[5], "", 1e-5] },
       { label: "(2,7) weight", inputs: [randn64([2, 7], 6, 2, 1), randn64([7], 7)], args: [[7], "w"] },
       { label: "(3) ns () (one value per row)", inputs: [randn64([3], 8), randn64([], 9)], args: [[], "w", 0.1] },
@@ -374,7 +627,8 @@ export const cases: OpInfo[] = [
       const [x, w] = affine(inputs, flags as string);
       const cols = prod(typeof ns === "number" ? [ns] : (ns as number[]));
       const e = (eps as number | undefined) ?? 2 ** -52; // float64 machine epsilon: the default
-      const v = arr(x), y: number[] = [];
+      const v = arr(x),
+        y: number[] = [];
       for (let s = 0; s < v.length; s += cols) {
         const row = v.slice(s, s + cols);
         const r = 1 / Math.sqrt(sumOf(row.map((a) => a * a)) / cols + e);
@@ -384,8 +638,18 @@ export const cases: OpInfo[] = [
     },
     tol: FUSED_TOL,
     errors: [
-      { label: "normalizedShape does not match", call: () => F.rmsNorm(wnn.zeros([2, 3]), [2]), error: ShapeError, message: [/rmsNorm/, /\(2\)/, /\(2,3\)/] },
-      { label: "weight shape", call: () => F.rmsNorm(wnn.zeros([2, 3]), 3, wnn.ones([3, 1])), error: ShapeError, message: [/rmsNorm/, /weight/, /\(3,1\)/, /\(3\)/] },
+      {
+        label: "normalizedShape does not match",
+        call: () => F.rmsNorm(wnn.zeros([2, 3]), [2]),
+        error: ShapeError,
+        message: [/rmsNorm/, /\(2\)/, /\(2,3\)/],
+      },
+      {
+        label: "weight shape",
+        call: () => F.rmsNorm(wnn.zeros([2, 3]), 3, wnn.ones([3, 1])),
+        error: ShapeError,
+        message: [/rmsNorm/, /weight/, /\(3,1\)/, /\(3\)/],
+      },
     ],
   },
   {
@@ -397,29 +661,74 @@ export const cases: OpInfo[] = [
       return F.groupNorm(x, g as number, w, b, eps as number | undefined);
     },
     samples: [
-      { label: "(2,6,5) 3 groups, weight and bias", inputs: [randn64([2, 6, 5], 1, 2), randn64([6], 2), randn64([6], 3)], args: [3, "wb"] },
-      { label: "(3,4) 2 groups, no spatial dims", inputs: [randn64([3, 4], 4), randn64([4], 5), randn64([4], 6)], args: [2, "wb"] },
+      {
+        label: "(2,6,5) 3 groups, weight and bias",
+        inputs: [randn64([2, 6, 5], 1, 2), randn64([6], 2), randn64([6], 3)],
+        args: [3, "wb"],
+      },
+      {
+        label: "(3,4) 2 groups, no spatial dims",
+        inputs: [randn64([3, 4], 4), randn64([4], 5), randn64([4], 6)],
+        args: [2, "wb"],
+      },
       { label: "(2,4,2,3) 1 group, no affine", inputs: [randn64([2, 4, 2, 3], 7)], args: [1, ""] },
-      { label: "(1,4,3,2) 4 groups (instance norm), eps 1e-3", inputs: [randn64([1, 4, 3, 2], 8), randn64([4], 9), randn64([4], 10)], args: [4, "wb", 1e-3] },
+      {
+        label: "(1,4,3,2) 4 groups (instance norm), eps 1e-3",
+        inputs: [randn64([1, 4, 3, 2], 8), randn64([4], 9), randn64([4], 10)],
+        args: [4, "wb", 1e-3],
+      },
       { label: "(2,4,3) weight only", inputs: [randn64([2, 4, 3], 11), randn64([4], 12)], args: [2, "w"] },
       { label: "(2,4,3) bias only", inputs: [randn64([2, 4, 3], 13), randn64([4], 14)], args: [2, "b"] },
-      { label: "(1,2,17) 2 groups", inputs: [randn64([1, 2, 17], 15), randn64([2], 16), randn64([2], 17)], args: [2, "wb"] },
-      { label: "(3,6,1) 6 groups of one value", inputs: [randn64([3, 6, 1], 18), randn64([6], 19), randn64([6], 20)], args: [3, "wb", 0.1] },
-      { label: "empty batch (0,4,2)", inputs: [randn64([0, 4, 2], 21), randn64([4], 22), randn64([4], 23)], args: [2, "wb"] },
+      {
+        label: "(1,2,17) 2 groups",
+        inputs: [randn64([1, 2, 17], 15), randn64([2], 16), randn64([2], 17)],
+        args: [2, "wb"],
+      },
+      {
+        label: "(3,6,1) 6 groups of one value",
+        inputs: [randn64([3, 6, 1], 18), randn64([6], 19), randn64([6], 20)],
+        args: [3, "wb", 0.1],
+      },
+      {
+        label: "empty batch (0,4,2)",
+        inputs: [randn64([0, 4, 2], 21), randn64([4], 22), randn64([4], 23)],
+        args: [2, "wb"],
+      },
       { label: "(1,2,33) no affine", inputs: [randn64([1, 2, 33], 24)], args: [1, ""], grad: false },
       { label: "extremes", inputs: [values64(EXTREMES.slice(0, 12), [1, 4, 3])], args: [2, ""], grad: false },
     ],
     differentiable: true,
     ref: (inputs, [g, flags, eps]) => {
       const [x, w, b] = affine(inputs, flags as string);
-      const c = x.shape[1]!, hw = prod(x.shape.slice(2));
-      return applyAffine(normalise(arr(x), (c / (g as number)) * hw, (eps as number | undefined) ?? 1e-5), w, b, (i) => Math.floor(i / hw) % c);
+      const c = x.shape[1]!,
+        hw = prod(x.shape.slice(2));
+      return applyAffine(
+        normalise(arr(x), (c / (g as number)) * hw, (eps as number | undefined) ?? 1e-5),
+        w,
+        b,
+        (i) => Math.floor(i / hw) % c,
+      );
     },
     tol: FUSED_TOL,
     errors: [
-      { label: "channels not divisible", call: () => F.groupNorm(wnn.zeros([2, 6, 3]), 4), error: ArgumentError, message: [/groupNorm/, /6 channels/, /\(2,6,3\)/, /4/] },
-      { label: "weight shape", call: () => F.groupNorm(wnn.zeros([2, 6, 3]), 3, wnn.ones([3])), error: ShapeError, message: [/groupNorm/, /weight/, /\(3\)/, /\(6\)/, /\(2,6,3\)/] },
-      { label: "1-D input", call: () => F.groupNorm(wnn.zeros([6]), 3), error: ShapeError, message: [/groupNorm/, /\(6\)/] },
+      {
+        label: "channels not divisible",
+        call: () => F.groupNorm(wnn.zeros([2, 6, 3]), 4),
+        error: ArgumentError,
+        message: [/groupNorm/, /6 channels/, /\(2,6,3\)/, /4/],
+      },
+      {
+        label: "weight shape",
+        call: () => F.groupNorm(wnn.zeros([2, 6, 3]), 3, wnn.ones([3])),
+        error: ShapeError,
+        message: [/groupNorm/, /weight/, /\(3\)/, /\(6\)/, /\(2,6,3\)/],
+      },
+      {
+        label: "1-D input",
+        call: () => F.groupNorm(wnn.zeros([6]), 3),
+        error: ShapeError,
+        message: [/groupNorm/, /\(6\)/],
+      },
     ],
   },
   {
@@ -447,7 +756,12 @@ export const cases: OpInfo[] = [
       const params = (flags as string).split("").map((_, i) => randn64([c], 100 + 10 * k + i));
       return {
         label: label as string,
-        inputs: [randn64(shape as number[], k, 2, 0.5), randn64([c], 50 + k, 0.5), uniform64([c], 0.5, 1.5, 70 + k), ...params],
+        inputs: [
+          randn64(shape as number[], k, 2, 0.5),
+          randn64([c], 50 + k, 0.5),
+          uniform64([c], 0.5, 1.5, 70 + k),
+          ...params,
+        ],
         args: [training, momentum, eps, flags],
         gradSkip: [1, 2],
       };
@@ -455,8 +769,11 @@ export const cases: OpInfo[] = [
     differentiable: true,
     ref: ([x, rm, rv, ...p], [training, , eps, flags]) => {
       const [, w, b] = affine([x!, ...p], flags as string);
-      const n = x!.shape[0]!, c = x!.shape[1]!, hw = prod(x!.shape.slice(2));
-      const v = arr(x!), y = new Array<number>(v.length);
+      const n = x!.shape[0]!,
+        c = x!.shape[1]!,
+        hw = prod(x!.shape.slice(2));
+      const v = arr(x!),
+        y = new Array<number>(v.length);
       for (let ch = 0; ch < c; ch++) {
         const idx: number[] = [];
         for (let s = 0; s < n; s++) for (let i = 0; i < hw; i++) idx.push((s * c + ch) * hw + i);
@@ -469,16 +786,34 @@ export const cases: OpInfo[] = [
     },
     tol: FUSED_TOL,
     errors: [
-      { label: "one value per channel in training", call: () => F.batchNorm(wnn.zeros([1, 3]), wnn.zeros([3]), wnn.ones([3]), null, null, true), error: ArgumentError, message: [/batchNorm/, /more than 1 value/, /\(1,3\)/] },
-      { label: "running stats shape", call: () => F.batchNorm(wnn.zeros([2, 3]), wnn.zeros([4]), wnn.ones([3])), error: ShapeError, message: [/batchNorm/, /runningMean/, /\(4\)/, /\(2,3\)/] },
-      { label: "eval without running stats", call: () => F.batchNorm(wnn.zeros([2, 3]), null, null), error: ArgumentError, message: [/batchNorm/, /runningMean/, /\(2,3\)/] },
+      {
+        label: "one value per channel in training",
+        call: () => F.batchNorm(wnn.zeros([1, 3]), wnn.zeros([3]), wnn.ones([3]), null, null, true),
+        error: ArgumentError,
+        message: [/batchNorm/, /more than 1 value/, /\(1,3\)/],
+      },
+      {
+        label: "running stats shape",
+        call: () => F.batchNorm(wnn.zeros([2, 3]), wnn.zeros([4]), wnn.ones([3])),
+        error: ShapeError,
+        message: [/batchNorm/, /runningMean/, /\(4\)/, /\(2,3\)/],
+      },
+      {
+        label: "eval without running stats",
+        call: () => F.batchNorm(wnn.zeros([2, 3]), null, null),
+        error: ArgumentError,
+        message: [/batchNorm/, /runningMean/, /\(2,3\)/],
+      },
     ],
   },
   {
     name: "dropout",
     fn: F.dropout,
     // args [p, seed, training]: a fresh generator per call, so the op and every gradcheck probe see the same mask
-    call: ([x], [p, seed, training]) => F.dropout(x!, p as number, (training as boolean | undefined) ?? true, { generator: new Generator(seed as number) }),
+    call: ([x], [p, seed, training]) =>
+      F.dropout(x!, p as number, (training as boolean | undefined) ?? true, {
+        generator: new Generator(seed as number),
+      }),
     samples: [
       { label: "(4,5) p 0.5", inputs: [randn64([4, 5], 1)], args: [0.5, 1] },
       { label: "(17) p 0.2", inputs: [randn64([17], 2)], args: [0.2, 2] },
@@ -495,13 +830,24 @@ export const cases: OpInfo[] = [
     ref: ([x], [p, seed, training]) => {
       if (training === false) return arr(x!);
       // keep when u ≥ p (u uniform from the same seeded stream), scaled by 1/(1 − p)
-      const g = new Generator(seed as number), q = p as number;
+      const g = new Generator(seed as number),
+        q = p as number;
       return arr(x!).map((v) => v * (g.random() < q ? 0 : 1 / (1 - q)));
     },
     tol: FUSED_TOL,
     errors: [
-      { label: "p out of range", call: () => F.dropout(wnn.zeros([2, 3]), 1.5), error: ArgumentError, message: [/dropout/, /1\.5/, /\(2,3\)/] },
-      { label: "int32 input", call: () => F.dropout(int32([1, 2])), error: DTypeError, message: [/dropout/, /int32/, /\(2\)/] },
+      {
+        label: "p out of range",
+        call: () => F.dropout(wnn.zeros([2, 3]), 1.5),
+        error: ArgumentError,
+        message: [/dropout/, /1\.5/, /\(2,3\)/],
+      },
+      {
+        label: "int32 input",
+        call: () => F.dropout(int32([1, 2])),
+        error: DTypeError,
+        message: [/dropout/, /int32/, /\(2\)/],
+      },
     ],
   },
   {
@@ -525,7 +871,9 @@ export const cases: OpInfo[] = [
     ref: ([x, w, b]) => {
       const [out, k] = w!.shape as [number, number];
       const rows = k === 0 ? prod(x!.shape.slice(0, -1)) : x!.numel() / k;
-      const xv = arr(x!), wv = arr(w!), y: number[] = [];
+      const xv = arr(x!),
+        wv = arr(w!),
+        y: number[] = [];
       for (let r = 0; r < rows; r++) {
         for (let o = 0; o < out; o++) {
           let s = b ? b.storage[o]! : 0;
@@ -537,9 +885,24 @@ export const cases: OpInfo[] = [
     },
     tol: FUSED_TOL,
     errors: [
-      { label: "features differ", call: () => F.linear(wnn.zeros([4, 8]), wnn.zeros([3, 5])), error: ShapeError, message: [/linear/, /\(4,8\)/, /\(3,5\)/, /8/, /5/] },
-      { label: "bias shape", call: () => F.linear(wnn.zeros([4, 5]), wnn.zeros([3, 5]), wnn.zeros([4])), error: ShapeError, message: [/linear/, /bias/, /\(4\)/, /\(3\)/] },
-      { label: "dtype mismatch", call: () => F.linear(wnn.zeros([4, 5]), wnn.zeros([3, 5], { dtype: "float64" })), error: DTypeError, message: [/linear/, /float64/, /\(3,5\)/] },
+      {
+        label: "features differ",
+        call: () => F.linear(wnn.zeros([4, 8]), wnn.zeros([3, 5])),
+        error: ShapeError,
+        message: [/linear/, /\(4,8\)/, /\(3,5\)/, /8/, /5/],
+      },
+      {
+        label: "bias shape",
+        call: () => F.linear(wnn.zeros([4, 5]), wnn.zeros([3, 5]), wnn.zeros([4])),
+        error: ShapeError,
+        message: [/linear/, /bias/, /\(4\)/, /\(3\)/],
+      },
+      {
+        label: "dtype mismatch",
+        call: () => F.linear(wnn.zeros([4, 5]), wnn.zeros([3, 5], { dtype: "float64" })),
+        error: DTypeError,
+        message: [/linear/, /float64/, /\(3,5\)/],
+      },
     ],
   },
 ];

@@ -5,7 +5,17 @@
 // JS function to each group, whose values come in row-major order over the reduced dims.
 import * as wnn from "../../../src/index.js";
 import { ArgumentError, DTypeError, ShapeError, type Tensor } from "../../../src/index.js";
-import { EXTREMES, FUSED_TOL, TAIL_SIZES, bool, int32, randn64, values64, type OpInfo, type Sample } from "../../harness/optable.js";
+import {
+  EXTREMES,
+  FUSED_TOL,
+  TAIL_SIZES,
+  bool,
+  int32,
+  randn64,
+  values64,
+  type OpInfo,
+  type Sample,
+} from "../../harness/optable.js";
 
 type Dim = number | number[] | undefined;
 
@@ -78,8 +88,17 @@ function multiDimSamples(opts: (keepdim: boolean) => unknown[] = (k) => [k], nee
       ];
   return [
     ...all,
-    ...(needDim ? [] : TAIL_SIZES.filter((n) => [1, 3, 8, 17, 33].includes(n)).map((n) => ({ label: `size ${n}, all dims`, inputs: [randn64([n], 10 + n)] }))),
-    ...TAIL_SIZES.filter((n) => [4, 5, 16, 31].includes(n)).map((n) => ({ label: `(2,${n}) dim 1`, inputs: [randn64([2, n], 20 + n)], args: [1, ...opts(false)] })),
+    ...(needDim
+      ? []
+      : TAIL_SIZES.filter((n) => [1, 3, 8, 17, 33].includes(n)).map((n) => ({
+          label: `size ${n}, all dims`,
+          inputs: [randn64([n], 10 + n)],
+        }))),
+    ...TAIL_SIZES.filter((n) => [4, 5, 16, 31].includes(n)).map((n) => ({
+      label: `(2,${n}) dim 1`,
+      inputs: [randn64([2, n], 20 + n)],
+      args: [1, ...opts(false)],
+    })),
     { label: "(2,3,4) dim 1", inputs: [randn64([2, 3, 4], 3)], args: [1, ...opts(false)] },
     { label: "(2,3,4) dim -1 keepdim", inputs: [randn64([2, 3, 4], 4)], args: [-1, ...opts(true)] },
     { label: "(2,3,4) dims [0,2] (not contiguous)", inputs: [randn64([2, 3, 4], 5)], args: [[0, 2], ...opts(false)] },
@@ -142,19 +161,26 @@ const argRef = (better: (a: number, b: number) => boolean) => (inputs: Tensor[],
 
 /** topk's reference: sort each group (ties: lower index first; NaN largest), keep k, lay out as (outer, k, inner). */
 function topkRef(inputs: Tensor[], args: unknown[]): number[][] {
-  const x = inputs[0]!, k = args[0] as number, nd = x.shape.length;
-  const dim = ((args[1] as number | undefined) ?? -1) < 0 ? ((args[1] as number | undefined) ?? -1) + nd : (args[1] as number);
+  const x = inputs[0]!,
+    k = args[0] as number,
+    nd = x.shape.length;
+  const dim =
+    ((args[1] as number | undefined) ?? -1) < 0 ? ((args[1] as number | undefined) ?? -1) + nd : (args[1] as number);
   const largest = (args[2] as { largest?: boolean } | undefined)?.largest ?? true;
   const inner = x.shape.slice(dim + 1).reduce((a, b) => a * b, 1);
   const gs = groups(x, dim);
   const outer = gs.length / inner;
-  const values = new Array<number>(outer * k * inner), indices = new Array<number>(outer * k * inner);
+  const values = new Array<number>(outer * k * inner),
+    indices = new Array<number>(outer * k * inner);
   gs.forEach((g, gi) => {
-    const o = Math.floor(gi / inner), j = gi % inner;
+    const o = Math.floor(gi / inner),
+      j = gi % inner;
     // NaN is larger than every number (+inf included); equal values keep their order
     const cmp = (a: number, b: number): number => {
-      const u = g[a]!, v = g[b]!;
-      if (Number.isNaN(u) || Number.isNaN(v)) return Number.isNaN(u) && Number.isNaN(v) ? a - b : (Number.isNaN(u) ? -1 : 1) * (largest ? 1 : -1);
+      const u = g[a]!,
+        v = g[b]!;
+      if (Number.isNaN(u) || Number.isNaN(v))
+        return Number.isNaN(u) && Number.isNaN(v) ? a - b : (Number.isNaN(u) ? -1 : 1) * (largest ? 1 : -1);
       return u === v ? a - b : (largest ? v - u : u - v) > 0 ? 1 : -1;
     };
     const order = g.map((_, i) => i).sort(cmp);
@@ -174,15 +200,30 @@ export const cases: OpInfo[] = [
     fn: wnn.sum,
     samples: [
       ...multiDimSamples(),
-      { label: "int32 (2,3) dim 1 → int32", inputs: [int32([1, 2, 3, -4, 5, 2147483647 - 1], [2, 3])], args: [1], grad: false },
+      {
+        label: "int32 (2,3) dim 1 → int32",
+        inputs: [int32([1, 2, 3, -4, 5, 2147483647 - 1], [2, 3])],
+        args: [1],
+        grad: false,
+      },
       { label: "bool (5) → int32", inputs: [bool([1, 0, 1, 1, 0])], grad: false },
     ],
     differentiable: true,
     ref: reduceRef(jsSum),
     tol: FUSED_TOL,
     errors: [
-      { label: "dim out of range", call: () => wnn.sum(x23(), 2), error: ArgumentError, message: [/sum/, /dim 2/, /\(2,3\)/] },
-      { label: "a dim named twice", call: () => wnn.sum(x23(), [1, -1]), error: ArgumentError, message: [/sum/, /twice/] },
+      {
+        label: "dim out of range",
+        call: () => wnn.sum(x23(), 2),
+        error: ArgumentError,
+        message: [/sum/, /dim 2/, /\(2,3\)/],
+      },
+      {
+        label: "a dim named twice",
+        call: () => wnn.sum(x23(), [1, -1]),
+        error: ArgumentError,
+        message: [/sum/, /twice/],
+      },
     ],
   },
   {
@@ -193,8 +234,18 @@ export const cases: OpInfo[] = [
     ref: reduceRef(jsMean),
     tol: FUSED_TOL,
     errors: [
-      { label: "int32 input", call: () => wnn.mean(int32([1, 2])), error: DTypeError, message: [/mean/, /int32/, /\(2\)/] },
-      { label: "dim out of range", call: () => wnn.mean(x23(), -3), error: ArgumentError, message: [/mean/, /\(2,3\)/] },
+      {
+        label: "int32 input",
+        call: () => wnn.mean(int32([1, 2])),
+        error: DTypeError,
+        message: [/mean/, /int32/, /\(2\)/],
+      },
+      {
+        label: "dim out of range",
+        call: () => wnn.mean(x23(), -3),
+        error: ArgumentError,
+        message: [/mean/, /\(2,3\)/],
+      },
     ],
   },
   {
@@ -205,17 +256,35 @@ export const cases: OpInfo[] = [
       ...multiDimSamples((k) => [{ keepdim: k }]).map((s) => (s.inputs[0]!.numel() === 1 ? { ...s, grad: false } : s)),
       { label: "0-d, correction 0", inputs: [randn64([], 29)], args: [undefined, { correction: 0 }] },
       { label: "(3,5) dim 1, correction 0", inputs: [randn64([3, 5], 30)], args: [1, { correction: 0 }] },
-      { label: "(3,5) dim 0, correction 2, keepdim", inputs: [randn64([3, 5], 31)], args: [0, { correction: 2, keepdim: true }] },
+      {
+        label: "(3,5) dim 0, correction 2, keepdim",
+        inputs: [randn64([3, 5], 31)],
+        args: [0, { correction: 2, keepdim: true }],
+      },
       { label: "(3,5) dim 1, unbiased=false positional", inputs: [randn64([3, 5], 32)], args: [1, false, true] },
       { label: "(4,3) unbiased=false over all", inputs: [randn64([4, 3], 33)], args: [false] },
-      { label: "(3,5) dims [0,1], { unbiased: false }", inputs: [randn64([3, 5], 34)], args: [[0, 1], { unbiased: false }] },
+      {
+        label: "(3,5) dims [0,1], { unbiased: false }",
+        inputs: [randn64([3, 5], 34)],
+        args: [[0, 1], { unbiased: false }],
+      },
     ],
     differentiable: true,
     ref: reduceRef((v, args) => jsVar(v, correctionOf(args))),
     tol: FUSED_TOL,
     errors: [
-      { label: "int32 input", call: () => wnn.var(int32([1, 2])), error: DTypeError, message: [/var/, /int32/, /\(2\)/] },
-      { label: "negative correction", call: () => wnn.var(x23(), 1, { correction: -1 }), error: ArgumentError, message: [/var/, /correction/] },
+      {
+        label: "int32 input",
+        call: () => wnn.var(int32([1, 2])),
+        error: DTypeError,
+        message: [/var/, /int32/, /\(2\)/],
+      },
+      {
+        label: "negative correction",
+        call: () => wnn.var(x23(), 1, { correction: -1 }),
+        error: ArgumentError,
+        message: [/var/, /correction/],
+      },
     ],
   },
   {
@@ -227,7 +296,12 @@ export const cases: OpInfo[] = [
       { label: "0-d, correction 0", inputs: [randn64([], 29)], args: [undefined, { correction: 0 }] },
       { label: "(3,5) dim 1, correction 0", inputs: [randn64([3, 5], 30)], args: [1, { correction: 0 }] },
       { label: "(3,5) dim 1, unbiased=true positional, keepdim", inputs: [randn64([3, 5], 32)], args: [1, true, true] },
-      { label: "constant rows (zero std), correction 0", inputs: [values64([2, 2, 2, -1, -1, -1], [2, 3])], args: [1, { correction: 0 }], grad: false },
+      {
+        label: "constant rows (zero std), correction 0",
+        inputs: [values64([2, 2, 2, -1, -1, -1], [2, 3])],
+        args: [1, { correction: 0 }],
+        grad: false,
+      },
     ],
     differentiable: true,
     ref: reduceRef((v, args) => Math.sqrt(jsVar(v, correctionOf(args)))),
@@ -246,9 +320,24 @@ export const cases: OpInfo[] = [
     ref: extremeRef(gt),
     tol: FUSED_TOL,
     errors: [
-      { label: "empty along dim", call: () => wnn.max(wnn.zeros([0, 3]), 0), error: ShapeError, message: [/max/, /\(0,3\)/, /dim 0/] },
-      { label: "empty, all dims", call: () => wnn.max(wnn.zeros([0, 3])), error: ShapeError, message: [/max/, /\(0,3\)/] },
-      { label: "several dims", call: () => wnn.max(x23(), [0, 1] as never), error: ArgumentError, message: [/max/, /maximum/] },
+      {
+        label: "empty along dim",
+        call: () => wnn.max(wnn.zeros([0, 3]), 0),
+        error: ShapeError,
+        message: [/max/, /\(0,3\)/, /dim 0/],
+      },
+      {
+        label: "empty, all dims",
+        call: () => wnn.max(wnn.zeros([0, 3])),
+        error: ShapeError,
+        message: [/max/, /\(0,3\)/],
+      },
+      {
+        label: "several dims",
+        call: () => wnn.max(x23(), [0, 1] as never),
+        error: ArgumentError,
+        message: [/max/, /maximum/],
+      },
     ],
   },
   {
@@ -260,7 +349,12 @@ export const cases: OpInfo[] = [
     ref: extremeRef(lt),
     tol: FUSED_TOL,
     errors: [
-      { label: "empty along dim", call: () => wnn.min(wnn.zeros([2, 0]), 1), error: ShapeError, message: [/min/, /\(2,0\)/, /dim 1/] },
+      {
+        label: "empty along dim",
+        call: () => wnn.min(wnn.zeros([2, 0]), 1),
+        error: ShapeError,
+        message: [/min/, /\(2,0\)/, /dim 1/],
+      },
       { label: "dim out of range", call: () => wnn.min(x23(), 2), error: ArgumentError, message: [/min/, /\(2,3\)/] },
     ],
   },
@@ -272,7 +366,12 @@ export const cases: OpInfo[] = [
     ref: argRef(gt),
     errors: [
       { label: "empty", call: () => wnn.argmax(wnn.zeros([0])), error: ShapeError, message: [/argmax/, /\(0\)/] },
-      { label: "dim out of range", call: () => wnn.argmax(x23(), -3), error: ArgumentError, message: [/argmax/, /\(2,3\)/] },
+      {
+        label: "dim out of range",
+        call: () => wnn.argmax(x23(), -3),
+        error: ArgumentError,
+        message: [/argmax/, /\(2,3\)/],
+      },
     ],
   },
   {
@@ -282,14 +381,25 @@ export const cases: OpInfo[] = [
     differentiable: false,
     ref: argRef(lt),
     errors: [
-      { label: "empty along dim", call: () => wnn.argmin(wnn.zeros([3, 0]), 1), error: ShapeError, message: [/argmin/, /\(3,0\)/] },
-      { label: "dim out of range", call: () => wnn.argmin(x23(), 2), error: ArgumentError, message: [/argmin/, /\(2,3\)/] },
+      {
+        label: "empty along dim",
+        call: () => wnn.argmin(wnn.zeros([3, 0]), 1),
+        error: ShapeError,
+        message: [/argmin/, /\(3,0\)/],
+      },
+      {
+        label: "dim out of range",
+        call: () => wnn.argmin(x23(), 2),
+        error: ArgumentError,
+        message: [/argmin/, /\(2,3\)/],
+      },
     ],
   },
   {
     name: "topk",
     fn: wnn.topk,
-    call: (inputs, args) => (wnn.topk as (x: Tensor, ...a: unknown[]) => { values: Tensor; indices: Tensor })(inputs[0]!, ...args),
+    call: (inputs, args) =>
+      (wnn.topk as (x: Tensor, ...a: unknown[]) => { values: Tensor; indices: Tensor })(inputs[0]!, ...args),
     samples: [
       { label: "(7) k 3", inputs: [randn64([7], 1)], args: [3] },
       { label: "(7) k 7 (a full sort)", inputs: [randn64([7], 2)], args: [7] },
@@ -303,17 +413,37 @@ export const cases: OpInfo[] = [
       { label: "(0,4) k 2 (no rows)", inputs: [randn64([0, 4], 10)], args: [2, 1] },
       { label: "extremes k 4", inputs: [values64(EXTREMES)], args: [4], grad: false },
       { label: "extremes k 4 smallest", inputs: [values64(EXTREMES)], args: [4, 0, { largest: false }], grad: false },
-      { label: "ties keep the lower index first", inputs: [values64([1, 3, 3, -0, 0, 3], [2, 3])], args: [2, 1], grad: false },
+      {
+        label: "ties keep the lower index first",
+        inputs: [values64([1, 3, 3, -0, 0, 3], [2, 3])],
+        args: [2, 1],
+        grad: false,
+      },
       { label: "int32 (2,3) k 2", inputs: [int32([4, -2, 7, 7, 0, -9], [2, 3])], args: [2, 1], grad: false },
     ],
     differentiable: true,
     ref: topkRef,
     tol: FUSED_TOL,
     errors: [
-      { label: "k too large", call: () => wnn.topk(x23(), 4, 1), error: ArgumentError, message: [/topk/, /\(2,3\)/, /\[0, 3\]/] },
-      { label: "k not an integer", call: () => wnn.topk(x23(), 1.5), error: ArgumentError, message: [/topk/, /\(2,3\)/] },
+      {
+        label: "k too large",
+        call: () => wnn.topk(x23(), 4, 1),
+        error: ArgumentError,
+        message: [/topk/, /\(2,3\)/, /\[0, 3\]/],
+      },
+      {
+        label: "k not an integer",
+        call: () => wnn.topk(x23(), 1.5),
+        error: ArgumentError,
+        message: [/topk/, /\(2,3\)/],
+      },
       { label: "0-d input", call: () => wnn.topk(wnn.zeros([]), 1), error: ShapeError, message: [/topk/, /\(\)/] },
-      { label: "dim out of range", call: () => wnn.topk(x23(), 1, 2), error: ArgumentError, message: [/topk/, /\(2,3\)/] },
+      {
+        label: "dim out of range",
+        call: () => wnn.topk(x23(), 1, 2),
+        error: ArgumentError,
+        message: [/topk/, /\(2,3\)/],
+      },
     ],
   },
   {
@@ -321,16 +451,36 @@ export const cases: OpInfo[] = [
     fn: wnn.logsumexp,
     samples: [
       ...multiDimSamples((k) => [k], true),
-      { label: "±inf rows: all −inf, one +inf", inputs: [values64([-Infinity, -Infinity, 1, Infinity], [2, 2])], args: [1], grad: false },
-      { label: "large values (no overflow)", inputs: [values64([1e30, -1e30, 88, -88, 700, 690], [3, 2])], args: [1], grad: false },
+      {
+        label: "±inf rows: all −inf, one +inf",
+        inputs: [values64([-Infinity, -Infinity, 1, Infinity], [2, 2])],
+        args: [1],
+        grad: false,
+      },
+      {
+        label: "large values (no overflow)",
+        inputs: [values64([1e30, -1e30, 88, -88, 700, 690], [3, 2])],
+        args: [1],
+        grad: false,
+      },
       { label: "shifted far from 0 (1000 + randn)", inputs: [randn64([2, 5], 40, 1, 1000)], args: [1] },
     ],
     differentiable: true,
     ref: reduceRef(jsLogsumexp),
     tol: FUSED_TOL,
     errors: [
-      { label: "dim out of range", call: () => wnn.logsumexp(x23(), 2), error: ArgumentError, message: [/logsumexp/, /\(2,3\)/] },
-      { label: "dim missing", call: () => (wnn.logsumexp as (x: Tensor) => Tensor)(x23()), error: ArgumentError, message: [/logsumexp/, /\(2,3\)/] },
+      {
+        label: "dim out of range",
+        call: () => wnn.logsumexp(x23(), 2),
+        error: ArgumentError,
+        message: [/logsumexp/, /\(2,3\)/],
+      },
+      {
+        label: "dim missing",
+        call: () => (wnn.logsumexp as (x: Tensor) => Tensor)(x23()),
+        error: ArgumentError,
+        message: [/logsumexp/, /\(2,3\)/],
+      },
     ],
   },
 ];

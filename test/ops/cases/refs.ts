@@ -32,7 +32,12 @@ export function at(x: Tensor, idx: readonly number[]): number {
 }
 
 /** out[o] = x[src(o)] for every o of outShape, or `fill` where src returns null. */
-export function mapRef(x: Tensor, outShape: readonly number[], src: (o: number[]) => number[] | null, fill = 0): number[] {
+export function mapRef(
+  x: Tensor,
+  outShape: readonly number[],
+  src: (o: number[]) => number[] | null,
+  fill = 0,
+): number[] {
   return allIndices(outShape).map((o) => {
     const i = src(o);
     return i === null ? fill : at(x, i);

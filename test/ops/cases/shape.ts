@@ -10,7 +10,8 @@ export const EXACT = { rtol: 2 ** -24, atol: 0 };
 
 const r = (shape: number[], seed: number): Tensor => randn64(shape, seed);
 const ext = (shape = [EXTREMES.length]): Tensor => values64(EXTREMES, shape);
-const sizeArgs = (args: unknown[]): number[] => (args.length === 1 && Array.isArray(args[0]) ? (args[0] as number[]) : (args as number[]));
+const sizeArgs = (args: unknown[]): number[] =>
+  args.length === 1 && Array.isArray(args[0]) ? (args[0] as number[]) : (args as number[]);
 
 /** The samples shared by reshape and view. */
 const reshapeSamples: Sample[] = [
@@ -28,12 +29,17 @@ const reshapeSamples: Sample[] = [
 
 // y[o] = x[src(o)] references
 const permuteRef = (i: Tensor[], a: unknown[]): number[] => {
-  const x = i[0]!, dims = sizeArgs(a).map((d) => wrap(d, x.ndim));
-  return mapRef(x, dims.map((d) => x.shape[d]!), (o) => {
-    const idx: number[] = [];
-    dims.forEach((d, k) => (idx[d] = o[k]!));
-    return idx;
-  });
+  const x = i[0]!,
+    dims = sizeArgs(a).map((d) => wrap(d, x.ndim));
+  return mapRef(
+    x,
+    dims.map((d) => x.shape[d]!),
+    (o) => {
+      const idx: number[] = [];
+      dims.forEach((d, k) => (idx[d] = o[k]!));
+      return idx;
+    },
+  );
 };
 
 const pySlice = (n: number, start?: number | null, end?: number | null, step?: number | null): number[] => {
@@ -47,9 +53,17 @@ const pySlice = (n: number, start?: number | null, end?: number | null, step?: n
 const sliceRef = (i: Tensor[], a: unknown[]): number[] => {
   const x = i[0]!;
   const picks = x.shape.map((n) => pySlice(n));
-  if (typeof a[0] === "number") picks[wrap(a[0], x.ndim)] = pySlice(x.shape[wrap(a[0], x.ndim)]!, ...(a.slice(1) as [number, number, number]));
-  else (a[0] as ([number, number, number] | null)[]).forEach((s, d) => { if (s) picks[d] = pySlice(x.shape[d]!, ...s); });
-  return mapRef(x, picks.map((p) => p.length), (o) => o.map((v, d) => picks[d]![v]!));
+  if (typeof a[0] === "number")
+    picks[wrap(a[0], x.ndim)] = pySlice(x.shape[wrap(a[0], x.ndim)]!, ...(a.slice(1) as [number, number, number]));
+  else
+    (a[0] as ([number, number, number] | null)[]).forEach((s, d) => {
+      if (s) picks[d] = pySlice(x.shape[d]!, ...s);
+    });
+  return mapRef(
+    x,
+    picks.map((p) => p.length),
+    (o) => o.map((v, d) => picks[d]![v]!),
+  );
 };
 
 /** Along dim: which input and which position each output position comes from (cat, split). */
@@ -83,7 +97,8 @@ function splitRef(x: Tensor, sizes: number[], dim: number): number[][] {
 
 function triRef(upper: boolean) {
   return (i: Tensor[], a: unknown[]): number[] => {
-    const x = i[0]!, k = (a[0] as number | undefined) ?? 0;
+    const x = i[0]!,
+      k = (a[0] as number | undefined) ?? 0;
     return mapRef(x, x.shape, (o) => {
       const [row, col] = o.slice(-2) as [number, number];
       return (upper ? col - row >= k : col - row <= k) ? o : null;
@@ -92,24 +107,33 @@ function triRef(upper: boolean) {
 }
 
 function padRef(i: Tensor[], a: unknown[]): number[] {
-  const x = i[0]!, pad = a[0] as number[], opts = (a[1] ?? {}) as { mode?: string; value?: number };
-  const left = x.shape.map(() => 0), shape = x.shape.slice();
+  const x = i[0]!,
+    pad = a[0] as number[],
+    opts = (a[1] ?? {}) as { mode?: string; value?: number };
+  const left = x.shape.map(() => 0),
+    shape = x.shape.slice();
   for (let k = 0; k < pad.length / 2; k++) {
     const d = x.ndim - 1 - k;
     left[d] = pad[2 * k]!;
     shape[d] = x.shape[d]! + pad[2 * k]! + pad[2 * k + 1]!;
   }
-  return mapRef(x, shape, (o) => {
-    const idx = o.map((v, d) => v - left[d]!);
-    for (let d = 0; d < x.ndim; d++) {
-      const n = x.shape[d]!, v = idx[d]!;
-      if (v >= 0 && v < n) continue;
-      if (opts.mode === "reflect") idx[d] = v < 0 ? -v : 2 * (n - 1) - v;
-      else if (opts.mode === "replicate") idx[d] = v < 0 ? 0 : n - 1;
-      else return null;
-    }
-    return idx;
-  }, opts.value ?? 0);
+  return mapRef(
+    x,
+    shape,
+    (o) => {
+      const idx = o.map((v, d) => v - left[d]!);
+      for (let d = 0; d < x.ndim; d++) {
+        const n = x.shape[d]!,
+          v = idx[d]!;
+        if (v >= 0 && v < n) continue;
+        if (opts.mode === "reflect") idx[d] = v < 0 ? -v : 2 * (n - 1) - v;
+        else if (opts.mode === "replicate") idx[d] = v < 0 ? 0 : n - 1;
+        else return null;
+      }
+      return idx;
+    },
+    opts.value ?? 0,
+  );
 }
 
 export const cases: OpInfo[] = [
@@ -121,10 +145,30 @@ export const cases: OpInfo[] = [
     ref: (i) => values(i[0]!),
     tol: EXACT,
     errors: [
-      { label: "sizes differ", call: () => wnn.reshape(wnn.zeros([2, 3]), [4, 2]), error: ShapeError, message: [/reshape/, /\(2,3\)/, /\(4,2\)/] },
-      { label: "-1 cannot divide", call: () => wnn.reshape(wnn.zeros([2, 3]), [4, -1]), error: ShapeError, message: [/reshape/, /\(2,3\)/, /\(4,-1\)/] },
-      { label: "two -1", call: () => wnn.reshape(wnn.zeros([2, 3]), [-1, -1]), error: ArgumentError, message: [/reshape/, /\(-1,-1\)/] },
-      { label: "-1 beside a 0", call: () => wnn.reshape(wnn.zeros([0, 3]), [0, -1]), error: ShapeError, message: [/reshape/, /\(0,3\)/, /\(0,-1\)/] },
+      {
+        label: "sizes differ",
+        call: () => wnn.reshape(wnn.zeros([2, 3]), [4, 2]),
+        error: ShapeError,
+        message: [/reshape/, /\(2,3\)/, /\(4,2\)/],
+      },
+      {
+        label: "-1 cannot divide",
+        call: () => wnn.reshape(wnn.zeros([2, 3]), [4, -1]),
+        error: ShapeError,
+        message: [/reshape/, /\(2,3\)/, /\(4,-1\)/],
+      },
+      {
+        label: "two -1",
+        call: () => wnn.reshape(wnn.zeros([2, 3]), [-1, -1]),
+        error: ArgumentError,
+        message: [/reshape/, /\(-1,-1\)/],
+      },
+      {
+        label: "-1 beside a 0",
+        call: () => wnn.reshape(wnn.zeros([0, 3]), [0, -1]),
+        error: ShapeError,
+        message: [/reshape/, /\(0,3\)/, /\(0,-1\)/],
+      },
     ],
   },
   {
@@ -134,7 +178,14 @@ export const cases: OpInfo[] = [
     differentiable: true,
     ref: (i) => values(i[0]!),
     tol: EXACT,
-    errors: [{ label: "sizes differ", call: () => wnn.view(wnn.zeros([5]), [2, 2]), error: ShapeError, message: [/view/, /\(5\)/, /\(2,2\)/] }],
+    errors: [
+      {
+        label: "sizes differ",
+        call: () => wnn.view(wnn.zeros([5]), [2, 2]),
+        error: ShapeError,
+        message: [/view/, /\(5\)/, /\(2,2\)/],
+      },
+    ],
   },
   {
     name: "flatten",
@@ -154,8 +205,18 @@ export const cases: OpInfo[] = [
     ref: (i) => values(i[0]!),
     tol: EXACT,
     errors: [
-      { label: "start after end", call: () => wnn.flatten(wnn.zeros([2, 3, 4]), 2, 1), error: ArgumentError, message: [/flatten/, /\(2,3,4\)/] },
-      { label: "dim out of range", call: () => wnn.flatten(wnn.zeros([2, 3]), 3), error: ArgumentError, message: [/flatten/, /\(2,3\)/] },
+      {
+        label: "start after end",
+        call: () => wnn.flatten(wnn.zeros([2, 3, 4]), 2, 1),
+        error: ArgumentError,
+        message: [/flatten/, /\(2,3,4\)/],
+      },
+      {
+        label: "dim out of range",
+        call: () => wnn.flatten(wnn.zeros([2, 3]), 3),
+        error: ArgumentError,
+        message: [/flatten/, /\(2,3\)/],
+      },
     ],
   },
   {
@@ -175,7 +236,14 @@ export const cases: OpInfo[] = [
     differentiable: true,
     ref: (i) => values(i[0]!),
     tol: EXACT,
-    errors: [{ label: "dim out of range", call: () => wnn.squeeze(wnn.zeros([1, 3]), 2), error: ArgumentError, message: [/squeeze/, /\(1,3\)/] }],
+    errors: [
+      {
+        label: "dim out of range",
+        call: () => wnn.squeeze(wnn.zeros([1, 3]), 2),
+        error: ArgumentError,
+        message: [/squeeze/, /\(1,3\)/],
+      },
+    ],
   },
   {
     name: "unsqueeze",
@@ -194,7 +262,14 @@ export const cases: OpInfo[] = [
     differentiable: true,
     ref: (i) => values(i[0]!),
     tol: EXACT,
-    errors: [{ label: "dim out of range", call: () => wnn.unsqueeze(wnn.zeros([2, 3]), 3), error: ArgumentError, message: [/unsqueeze/, /\(2,3\)/] }],
+    errors: [
+      {
+        label: "dim out of range",
+        call: () => wnn.unsqueeze(wnn.zeros([2, 3]), 3),
+        error: ArgumentError,
+        message: [/unsqueeze/, /\(2,3\)/],
+      },
+    ],
   },
   {
     name: "permute",
@@ -214,8 +289,18 @@ export const cases: OpInfo[] = [
     ref: permuteRef,
     tol: EXACT,
     errors: [
-      { label: "wrong number of dims", call: () => wnn.permute(wnn.zeros([2, 3]), 0), error: ArgumentError, message: [/permute/, /\(2,3\)/] },
-      { label: "repeated dim", call: () => wnn.permute(wnn.zeros([2, 3]), 0, -2), error: ArgumentError, message: [/permute/, /\(2,3\)/] },
+      {
+        label: "wrong number of dims",
+        call: () => wnn.permute(wnn.zeros([2, 3]), 0),
+        error: ArgumentError,
+        message: [/permute/, /\(2,3\)/],
+      },
+      {
+        label: "repeated dim",
+        call: () => wnn.permute(wnn.zeros([2, 3]), 0, -2),
+        error: ArgumentError,
+        message: [/permute/, /\(2,3\)/],
+      },
     ],
   },
   {
@@ -234,13 +319,21 @@ export const cases: OpInfo[] = [
     ],
     differentiable: true,
     ref: (i, a) => {
-      const n = i[0]!.ndim, [d0, d1] = [wrap(a[0] as number, Math.max(n, 1)), wrap(a[1] as number, Math.max(n, 1))];
+      const n = i[0]!.ndim,
+        [d0, d1] = [wrap(a[0] as number, Math.max(n, 1)), wrap(a[1] as number, Math.max(n, 1))];
       if (n === 0) return values(i[0]!);
       const perm = Array.from({ length: n }, (_, k) => (k === d0 ? d1 : k === d1 ? d0 : k));
       return permuteRef(i, [perm]);
     },
     tol: EXACT,
-    errors: [{ label: "dim out of range", call: () => wnn.transpose(wnn.zeros([2, 3]), 0, 2), error: ArgumentError, message: [/transpose/, /\(2,3\)/] }],
+    errors: [
+      {
+        label: "dim out of range",
+        call: () => wnn.transpose(wnn.zeros([2, 3]), 0, 2),
+        error: ArgumentError,
+        message: [/transpose/, /\(2,3\)/],
+      },
+    ],
   },
   {
     name: "expand",
@@ -259,15 +352,32 @@ export const cases: OpInfo[] = [
     ],
     differentiable: true,
     ref: (i, a) => {
-      const x = i[0]!, t = sizeArgs(a), lead = t.length - x.ndim;
+      const x = i[0]!,
+        t = sizeArgs(a),
+        lead = t.length - x.ndim;
       const shape = t.map((s, k) => (s === -1 ? x.shape[k - lead]! : s));
       return mapRef(x, shape, (o) => x.shape.map((s, k) => (s === 1 ? 0 : o[k + lead]!)));
     },
     tol: EXACT,
     errors: [
-      { label: "non-1 dim", call: () => wnn.expand(wnn.zeros([2, 3]), 2, 4), error: ShapeError, message: [/expand/, /\(2,3\)/, /\(2,4\)/] },
-      { label: "fewer dims", call: () => wnn.expand(wnn.zeros([2, 3]), 3), error: ShapeError, message: [/expand/, /\(2,3\)/, /\(3\)/] },
-      { label: "-1 for a new dim", call: () => wnn.expand(wnn.zeros([3]), -1, 3), error: ShapeError, message: [/expand/, /\(-1,3\)/, /\(3\)/] },
+      {
+        label: "non-1 dim",
+        call: () => wnn.expand(wnn.zeros([2, 3]), 2, 4),
+        error: ShapeError,
+        message: [/expand/, /\(2,3\)/, /\(2,4\)/],
+      },
+      {
+        label: "fewer dims",
+        call: () => wnn.expand(wnn.zeros([2, 3]), 3),
+        error: ShapeError,
+        message: [/expand/, /\(2,3\)/, /\(3\)/],
+      },
+      {
+        label: "-1 for a new dim",
+        call: () => wnn.expand(wnn.zeros([3]), -1, 3),
+        error: ShapeError,
+        message: [/expand/, /\(-1,3\)/, /\(3\)/],
+      },
     ],
   },
   {
@@ -287,12 +397,25 @@ export const cases: OpInfo[] = [
     ],
     differentiable: true,
     ref: (i, a) => {
-      const x = i[0]!, reps = sizeArgs(a), lead = reps.length - x.ndim;
+      const x = i[0]!,
+        reps = sizeArgs(a),
+        lead = reps.length - x.ndim;
       const xs = [...new Array<number>(lead).fill(1), ...x.shape];
-      return mapRef(x, xs.map((s, k) => s * reps[k]!), (o) => x.shape.map((s, k) => o[k + lead]! % s));
+      return mapRef(
+        x,
+        xs.map((s, k) => s * reps[k]!),
+        (o) => x.shape.map((s, k) => o[k + lead]! % s),
+      );
     },
     tol: EXACT,
-    errors: [{ label: "too few counts", call: () => wnn.repeat(wnn.zeros([2, 3]), 2), error: ArgumentError, message: [/repeat/, /\(2,3\)/] }],
+    errors: [
+      {
+        label: "too few counts",
+        call: () => wnn.repeat(wnn.zeros([2, 3]), 2),
+        error: ArgumentError,
+        message: [/repeat/, /\(2,3\)/],
+      },
+    ],
   },
   {
     name: "slice",
@@ -305,7 +428,11 @@ export const cases: OpInfo[] = [
       { label: "(4,5) -100:100 clamps", inputs: [r([4, 5], 5)], args: [0, -100, 100] },
       { label: "(4,5) 3:1 is empty", inputs: [r([4, 5], 6)], args: [1, 3, 1] },
       { label: "empty (0,3) 0:2", inputs: [r([0, 3], 7)], args: [0, 0, 2] },
-      { label: "(4,5,3) [1:, ::2, -2:] multi-dim", inputs: [r([4, 5, 3], 8)], args: [[[1, null], [null, null, 2], [-2]]] },
+      {
+        label: "(4,5,3) [1:, ::2, -2:] multi-dim",
+        inputs: [r([4, 5, 3], 8)],
+        args: [[[1, null], [null, null, 2], [-2]]],
+      },
       { label: "(2,3) [:, 5:] multi-dim, empty", inputs: [r([2, 3], 9)], args: [[null, [5]]] },
       { label: "(33) 1:32:4", inputs: [r([33], 10)], args: [0, 1, 32, 4] },
       { label: "extremes ::2", inputs: [ext()], args: [0, null, null, 2], grad: false },
@@ -314,10 +441,30 @@ export const cases: OpInfo[] = [
     ref: sliceRef,
     tol: EXACT,
     errors: [
-      { label: "step 0", call: () => wnn.slice(wnn.zeros([4]), 0, 0, 4, 0), error: ArgumentError, message: [/slice/, /step/] },
-      { label: "negative step", call: () => wnn.slice(wnn.zeros([4]), 0, 3, 0, -1), error: ArgumentError, message: [/slice/, /step/] },
-      { label: "too many slices", call: () => wnn.slice(wnn.zeros([4]), [null, null]), error: ArgumentError, message: [/slice/, /\(4\)/] },
-      { label: "dim out of range", call: () => wnn.slice(wnn.zeros([4, 2]), 2, 0, 1), error: ArgumentError, message: [/slice/, /\(4,2\)/] },
+      {
+        label: "step 0",
+        call: () => wnn.slice(wnn.zeros([4]), 0, 0, 4, 0),
+        error: ArgumentError,
+        message: [/slice/, /step/],
+      },
+      {
+        label: "negative step",
+        call: () => wnn.slice(wnn.zeros([4]), 0, 3, 0, -1),
+        error: ArgumentError,
+        message: [/slice/, /step/],
+      },
+      {
+        label: "too many slices",
+        call: () => wnn.slice(wnn.zeros([4]), [null, null]),
+        error: ArgumentError,
+        message: [/slice/, /\(4\)/],
+      },
+      {
+        label: "dim out of range",
+        call: () => wnn.slice(wnn.zeros([4, 2]), 2, 0, 1),
+        error: ArgumentError,
+        message: [/slice/, /\(4,2\)/],
+      },
     ],
   },
   {
@@ -337,13 +484,25 @@ export const cases: OpInfo[] = [
     differentiable: true,
     ref: (i, a) => {
       const [dim, start, len] = a as number[];
-      const x = i[0]!, d = wrap(dim!, x.ndim), s = wrap(start!, x.shape[d]!);
+      const x = i[0]!,
+        d = wrap(dim!, x.ndim),
+        s = wrap(start!, x.shape[d]!);
       return sliceRef(i, [d, s, s + len!]);
     },
     tol: EXACT,
     errors: [
-      { label: "runs past the end", call: () => wnn.narrow(wnn.zeros([3, 4]), 1, 2, 3), error: ArgumentError, message: [/narrow/, /\(3,4\)/] },
-      { label: "0-d", call: () => wnn.narrow(wnn.zeros([]), 0, 0, 1), error: ArgumentError, message: [/narrow/, /0-d/] },
+      {
+        label: "runs past the end",
+        call: () => wnn.narrow(wnn.zeros([3, 4]), 1, 2, 3),
+        error: ArgumentError,
+        message: [/narrow/, /\(3,4\)/],
+      },
+      {
+        label: "0-d",
+        call: () => wnn.narrow(wnn.zeros([]), 0, 0, 1),
+        error: ArgumentError,
+        message: [/narrow/, /0-d/],
+      },
     ],
   },
   {
@@ -362,13 +521,24 @@ export const cases: OpInfo[] = [
     ],
     differentiable: true,
     ref: (i, a) => {
-      const x = i[0]!, dims = (typeof a[0] === "number" ? [a[0]] : (a[0] as number[])).map((d) => wrap(d, Math.max(x.ndim, 1)));
+      const x = i[0]!,
+        dims = (typeof a[0] === "number" ? [a[0]] : (a[0] as number[])).map((d) => wrap(d, Math.max(x.ndim, 1)));
       return mapRef(x, x.shape, (o) => o.map((v, d) => (dims.includes(d) ? x.shape[d]! - 1 - v : v)));
     },
     tol: EXACT,
     errors: [
-      { label: "dim out of range", call: () => wnn.flip(wnn.zeros([2, 3]), [2]), error: ArgumentError, message: [/flip/, /\(2,3\)/] },
-      { label: "repeated dim", call: () => wnn.flip(wnn.zeros([2, 3]), [1, -1]), error: ArgumentError, message: [/flip/] },
+      {
+        label: "dim out of range",
+        call: () => wnn.flip(wnn.zeros([2, 3]), [2]),
+        error: ArgumentError,
+        message: [/flip/, /\(2,3\)/],
+      },
+      {
+        label: "repeated dim",
+        call: () => wnn.flip(wnn.zeros([2, 3]), [1, -1]),
+        error: ArgumentError,
+        message: [/flip/],
+      },
     ],
   },
   {
@@ -391,7 +561,12 @@ export const cases: OpInfo[] = [
     ref: (i, a) => catRef(i, (a[0] as number | undefined) ?? 0),
     tol: EXACT,
     errors: [
-      { label: "sizes differ outside dim", call: () => wnn.cat([wnn.zeros([2, 3]), wnn.zeros([2, 4])], 0), error: ShapeError, message: [/cat/, /\(2,3\)/, /\(2,4\)/] },
+      {
+        label: "sizes differ outside dim",
+        call: () => wnn.cat([wnn.zeros([2, 3]), wnn.zeros([2, 4])], 0),
+        error: ShapeError,
+        message: [/cat/, /\(2,3\)/, /\(2,4\)/],
+      },
       { label: "no tensors", call: () => wnn.cat([]), error: ArgumentError, message: [/cat/] },
       { label: "0-d", call: () => wnn.cat([wnn.zeros([])]), error: ArgumentError, message: [/cat/, /0-d/] },
     ],
@@ -413,14 +588,25 @@ export const cases: OpInfo[] = [
     ],
     differentiable: true,
     ref: (i, a) => {
-      const x = i[0]!, d = wrap((a[0] as number | undefined) ?? 0, x.ndim + 1);
+      const x = i[0]!,
+        d = wrap((a[0] as number | undefined) ?? 0, x.ndim + 1);
       const shape = [...x.shape.slice(0, d), i.length, ...x.shape.slice(d)];
       return allIndices(shape).map((o) => at(i[o[d]!]!, [...o.slice(0, d), ...o.slice(d + 1)]));
     },
     tol: EXACT,
     errors: [
-      { label: "shapes differ", call: () => wnn.stack([wnn.zeros([2, 3]), wnn.zeros([3, 2])]), error: ShapeError, message: [/stack/, /\(2,3\)/, /\(3,2\)/] },
-      { label: "dim out of range", call: () => wnn.stack([wnn.zeros([2, 3])], 3), error: ArgumentError, message: [/stack/, /\(2,3\)/] },
+      {
+        label: "shapes differ",
+        call: () => wnn.stack([wnn.zeros([2, 3]), wnn.zeros([3, 2])]),
+        error: ShapeError,
+        message: [/stack/, /\(2,3\)/, /\(3,2\)/],
+      },
+      {
+        label: "dim out of range",
+        call: () => wnn.stack([wnn.zeros([2, 3])], 3),
+        error: ArgumentError,
+        message: [/stack/, /\(2,3\)/],
+      },
     ],
   },
   {
@@ -440,7 +626,9 @@ export const cases: OpInfo[] = [
     ],
     differentiable: true,
     ref: (i, a) => {
-      const x = i[0]!, d = wrap((a[1] as number | undefined) ?? 0, x.ndim), n = x.shape[d]!;
+      const x = i[0]!,
+        d = wrap((a[1] as number | undefined) ?? 0, x.ndim),
+        n = x.shape[d]!;
       let sizes: number[];
       if (typeof a[0] === "number") {
         sizes = [];
@@ -451,7 +639,12 @@ export const cases: OpInfo[] = [
     },
     tol: EXACT,
     errors: [
-      { label: "sizes do not add up", call: () => wnn.split(wnn.zeros([5, 2]), [2, 2]), error: ArgumentError, message: [/split/, /\(5,2\)/] },
+      {
+        label: "sizes do not add up",
+        call: () => wnn.split(wnn.zeros([5, 2]), [2, 2]),
+        error: ArgumentError,
+        message: [/split/, /\(5,2\)/],
+      },
       { label: "split size 0", call: () => wnn.split(wnn.zeros([5]), 0), error: ArgumentError, message: [/split/] },
       { label: "0-d", call: () => wnn.split(wnn.zeros([]), 1), error: ArgumentError, message: [/split/, /0-d/] },
     ],
@@ -472,7 +665,10 @@ export const cases: OpInfo[] = [
     ],
     differentiable: true,
     ref: (i, a) => {
-      const x = i[0]!, c = a[0] as number, d = wrap((a[1] as number | undefined) ?? 0, x.ndim), n = x.shape[d]!;
+      const x = i[0]!,
+        c = a[0] as number,
+        d = wrap((a[1] as number | undefined) ?? 0, x.ndim),
+        n = x.shape[d]!;
       const size = Math.ceil(n / c);
       const sizes: number[] = [];
       if (n === 0) for (let k = 0; k < c; k++) sizes.push(0);
@@ -505,10 +701,30 @@ export const cases: OpInfo[] = [
     ref: padRef,
     tol: EXACT,
     errors: [
-      { label: "odd pad list", call: () => wnn.pad(wnn.zeros([2, 3]), [1]), error: ArgumentError, message: [/pad/, /\(2,3\)/] },
-      { label: "reflect pad too large", call: () => wnn.pad(wnn.zeros([2, 3]), [3, 0], { mode: "reflect" }), error: ShapeError, message: [/pad/, /reflect/, /\(2,3\)/] },
-      { label: "crop below 0", call: () => wnn.pad(wnn.zeros([2, 3]), [-2, -2]), error: ShapeError, message: [/pad/, /\(2,3\)/] },
-      { label: "unknown mode", call: () => wnn.pad(wnn.zeros([2, 3]), [1, 1], { mode: "circular" as never }), error: ArgumentError, message: [/pad/, /circular/] },
+      {
+        label: "odd pad list",
+        call: () => wnn.pad(wnn.zeros([2, 3]), [1]),
+        error: ArgumentError,
+        message: [/pad/, /\(2,3\)/],
+      },
+      {
+        label: "reflect pad too large",
+        call: () => wnn.pad(wnn.zeros([2, 3]), [3, 0], { mode: "reflect" }),
+        error: ShapeError,
+        message: [/pad/, /reflect/, /\(2,3\)/],
+      },
+      {
+        label: "crop below 0",
+        call: () => wnn.pad(wnn.zeros([2, 3]), [-2, -2]),
+        error: ShapeError,
+        message: [/pad/, /\(2,3\)/],
+      },
+      {
+        label: "unknown mode",
+        call: () => wnn.pad(wnn.zeros([2, 3]), [1, 1], { mode: "circular" as never }),
+        error: ArgumentError,
+        message: [/pad/, /circular/],
+      },
     ],
   },
   ...(["tril", "triu"] as const).map((name): OpInfo => ({
@@ -525,11 +741,27 @@ export const cases: OpInfo[] = [
       { label: "(5,2) k=-10", inputs: [r([5, 2], 8)], args: [-10] },
       { label: "(1,1)", inputs: [r([1, 1], 9)] },
       { label: "(2,2,17)", inputs: [r([2, 2, 17], 10)] },
-      { label: "extremes (13,13): NaN and inf outside the triangle become 0", inputs: [values64(Array.from({ length: 169 }, (_, k) => EXTREMES[k % 13]!), [13, 13])], grad: false },
+      {
+        label: "extremes (13,13): NaN and inf outside the triangle become 0",
+        inputs: [
+          values64(
+            Array.from({ length: 169 }, (_, k) => EXTREMES[k % 13]!),
+            [13, 13],
+          ),
+        ],
+        grad: false,
+      },
     ],
     differentiable: true,
     ref: triRef(name === "triu"),
     tol: EXACT,
-    errors: [{ label: "1-d input", call: () => wnn[name](wnn.zeros([3])), error: ArgumentError, message: [new RegExp(name), /\(3\)/] }],
+    errors: [
+      {
+        label: "1-d input",
+        call: () => wnn[name](wnn.zeros([3])),
+        error: ArgumentError,
+        message: [new RegExp(name), /\(3\)/],
+      },
+    ],
   })),
 ];
