@@ -1,7 +1,7 @@
 // The reference kernel of the product on GGML blocks (the spec the wasm kernel is tested against bit for
 // bit): y = x·Wᵀ with W (n, k) kept as n rows of 32-weight blocks, following what ggml's CPU backend
 // computes for Q8_0 and Q4_0 weights (ggml-cpu: quantize_row_q8_0 and vec_dot_q8_0_q8_0 /
-// vec_dot_q4_0_q8_0, as facts):
+// vec_dot_q4_0_q8_0, as facts; the k-quants Q4_K, Q5_K, Q6_K are ./qmatmul-k.ts):
 //
 //   1. each row of x is rounded to Q8_0 blocks:  d_x = fp16(max|x|/127),  q_x = round(x·127/max|x|)
 //   2. y[t][j] = Σ_b (d_w[b]·d_x[b]) · Σ_{i<32} q_w[b][i]·q_x[b][i]
