@@ -5,15 +5,16 @@
 //    or, without one, pretrained here (RecipeData.text, `baseSteps` AdamW steps, printable ASCII + "\n").
 //    Its weights are kept in memory and every method starts from a fresh copy of them.
 // 2. Two downstream tasks, each method given the same steps × `batchSize`, the same batches in the same
-//    order (a fresh Generator(seed + 10) per run) and its own usual learning rate (LRS below):
-//    - spam: the SpamAssassin e-mails (RecipeData.emails), seeded stratified 80/20 split; the first
-//      `emailChars` characters of each (whitespace squeezed, left-padded with spaces) read by the model and a
-//      Linear head on the last position's hidden state (the head trains in every method, as PEFT's
-//      modules_to_save does for a classifier): test accuracy on `testEmails` held-out e-mails; `spamSteps`;
-//    - dates: "<a date in one of 18 formats>=<its ISO form>\n" (src/data/tasks/dates), the loss on the
-//      ISO characters only: exact match of greedy decoding on `testDates` unseen dates; `steps`. Greedy
-//      decoding gives the reference exactly iff every teacher-forced argmax is right, so one batched forward
-//      measures it.
+//    order (a fresh Generator(seed + 10) per run) and its own learning rate (LRS below, or `lrs`):
+//    - spam: the SpamAssassin e-mails (RecipeData.emails), seeded stratified 80/20 split; each e-mail's
+//      subject and body (the "Subject: " label dropped, whitespace squeezed), its first `emailChars` − 1
+//      characters left-padded with spaces, then "\n": a Linear head reads the hidden state of that last
+//      newline (the head trains in every method, as PEFT's modules_to_save does for a classifier); batches
+//      of as many spam as ham e-mails (`balanced`): test accuracy on `testEmails` held-out e-mails; `spamSteps`;
+//    - dates: "<a date in `dateFormats`>=<its ISO form>\n" (src/data/tasks/dates; by default the one
+//      format "DD MMM YYYY": "03 Mar 1998=1998-03-03"), the loss on the ISO characters only: exact match of
+//      greedy decoding on `testDates` unseen dates; `steps`. Greedy decoding gives the reference exactly iff
+//      every teacher-forced argmax is right, so one batched forward measures it.
 //    A character the base's vocabulary lacks is written as another: "/" as "-", "=" as ":" (the book has
 //    neither; no date format becomes ambiguous), anything else as "?".
 // 3. For each method: trainable parameters (count and % of the model), AdamW state bytes (two float32
