@@ -4,11 +4,10 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "../../../test/harness/files.js";
 import { Generator, noGrad, Tensor, tensor, randint, ArgumentError, DTypeError, ShapeError } from "../../index.js";
 import { assertClose, assertThrowsWith } from "../../../test/harness/assert.js";
 import { overfitsOneMlmBatch } from "../../../test/harness/encoder.js";
-import { fromJson, tensorsOf, type TensorJson } from "../../../test/harness/fixtures.js";
+import { fromJson, tensorsOf, type TensorJson, readModelFixture } from "../../../test/harness/fixtures.js";
 import {
   DebertaForMaskedLM,
   DebertaForMaskedLMWithEMD,
@@ -52,9 +51,7 @@ interface Fixture {
   seq_loss: number;
 }
 
-const fx = JSON.parse(
-  readFileSync(new URL("../../../../test/fixtures/models/deberta.json", import.meta.url), "utf8"),
-) as Fixture;
+const fx = readModelFixture<Fixture>("deberta");
 const fc = fx.config;
 const fxConfig = debertaConfig({
   vocabSize: fc.vocab_size,
@@ -194,9 +191,7 @@ interface EmdFixture {
 }
 
 test("the enhanced mask decoder matches the PyTorch reference (tools/fixtures/deberta_emd.py): logits, loss, every gradient; n matters", () => {
-  const ex = JSON.parse(
-    readFileSync(new URL("../../../../test/fixtures/models/deberta_emd.json", import.meta.url), "utf8"),
-  ) as EmdFixture;
+  const ex = readModelFixture<EmdFixture>("deberta_emd");
   const make = (emdSteps: number): DebertaForMaskedLMWithEMD =>
     new DebertaForMaskedLMWithEMD(fxConfig, { ...gen(), emdSteps, maxPositions: ex.config.emd_positions });
   const model = make(ex.config.emd_steps);
