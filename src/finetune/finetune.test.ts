@@ -4,7 +4,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ArgumentError, Generator, noGrad, randint, type Tensor } from "../index.js";
+import { ArgumentError, Generator, noGrad, randint, randn, type Tensor } from "../index.js";
 import * as optim from "../optim/index.js";
 import { assertThrowsWith } from "../../test/harness/assert.js";
 import { GPT, gptConfig } from "../models/gpt2/model.js";
@@ -189,7 +189,7 @@ test("BERT and T5 prompt tuning starts from real vocabulary rows; the trainable 
   assert.equal(applyEncoderPrefixTuning(bert(), { numVirtualTokens: 3, generator: g() }).model.attentions.length, 2);
 });
 
-test("T5 prefix tuning: folding keeps the outputs; a KV cache is refused with a typed error", () => {
+test("T5 prefix tuning: folding keeps the outputs; the prefixed attentions refuse to run outside the wrapper", () => {
   const ft = applyEncoderPrefixTuning(t5(), { numVirtualTokens: 2, generator: g() });
   const run = (): Float32Array =>
     noGrad(() => ft.model.forward(idx, idx2, { attentionMask: pad }).logits.storage.slice() as Float32Array);
@@ -197,15 +197,73 @@ test("T5 prefix tuning: folding keeps the outputs; a KV cache is refused with a 
   ft.model.fold();
   assert.ok(maxDiff(run(), before) < 1e-5);
   assertThrowsWith(() => ft.model.base.forward(idx, idx2), ArgumentError, /outside EncoderPrefixTuning/);
-  assertThrowsWith(
-    () =>
-      noGrad(() => {
-        const m = ft.model.base;
-        (ft.model as unknown as { setPrefixes(): void }).setPrefixes();
-        m.decode(idx2, m.encode(idx), null, new KVCache(m.config.nDecoderLayer));
-      }),
-    ArgumentError,
-    /without a KV cache/,
+  assertThrowsWith(() => ft.model.base.greedy(idx), ArgumentError, /outside EncoderPrefixTuning/);
+  const bert1 = applyEncoderPrefixTuning(bert(), { numVirtualTokens: 2, generator: g() });
+  assertThrowsWith(() => bert1.model.greedy(idx), ArgumentError, /has no decoder/);
+});
+
+test("T5 prefix tuning: cached greedy decoding, sampling and beam search equal uncached decoding of the whole prefix + sequence", () => {
+  // a prefix far from zero (P_θ itself, N(0, 1)) and a padded input, so that both the self- and the
+  // cross-attention prefixes and the mask's extra columns matter
+  const ft = applyEncoderPrefixTuning(t5(), { numVirtualTokens: 3, noReparameterization: true, generator: g() });
+  noGrad(() =>
+    ft.model.prefixKV!.storage.set(randn([ft.model.prefixKV!.numel()], { generator: new Generator(9) }).storage),
+  );
+  const m = ft.model;
+  const { eosId, decoderStartId, vocabSize: V } = m.base.config;
+  const maxLen = 6;
+  // uncached: feed [start, y_1 … y_t] whole through the wrapper's forward and take the argmax at the last position
+  const uncached: number[][] = [];
+  for (let b = 0; b < 2; b++) {
+    const src = idx.narrow(0, b, 1),
+      mask = pad.narrow(0, b, 1);
+    const ys = [decoderStartId];
+    const row: number[] = [];
+    for (let t = 0; t < maxLen; t++) {
+      const logits = noGrad(
+        () => m.forward(src, tensor(Int32Array.from(ys), { shape: [1, ys.length] }), { attentionMask: mask }).logits,
+      ).storage; // (1, t+1, V)
+      let best = 0;
+      for (let v = 1; v < V; v++) if (logits[t * V + v]! > logits[t * V + best]!) best = v;
+      if (best === eosId) break;
+      row.push(best);
+      ys.push(best);
+    }
+    uncached.push(row);
+  }
+  assert.ok(
+    uncached.some((r) => r.length > 0),
+    "the test decodes at least one token",
+  );
+  assert.deepEqual(m.greedy(idx, { attentionMask: pad, maxLen }), uncached);
+  assert.deepEqual(m.generate(idx, { attentionMask: pad, maxLen, temperature: 0 }), uncached);
+  assert.deepEqual(m.beamSearch(idx, { attentionMask: pad, maxLen, beamSize: 1 }).tokens, uncached);
+  // a beam of 3 reorders the cache as hypotheses are extended: each best hypothesis's log P(Y|X) is the uncached one
+  const beams = m.beamSearch(idx, { attentionMask: pad, maxLen, beamSize: 3 });
+  for (let b = 0; b < 2; b++) {
+    const y = beams.tokens[b]!,
+      targets = y.length < maxLen ? [...y, eosId] : y; // EOS counts when it was generated
+    const logits = noGrad(() =>
+      m
+        .forward(
+          idx.narrow(0, b, 1),
+          tensor(Int32Array.from([decoderStartId, ...targets.slice(0, -1)]), { shape: [1, targets.length] }),
+          {
+            attentionMask: pad.narrow(0, b, 1),
+          },
+        )
+        .logits.logSoftmax(-1),
+    ).storage; // (1, |targets|, V)
+    const logProb = targets.reduce((s, tok, t) => s + logits[t * V + tok]!, 0);
+    assert.ok(Math.abs(beams.logProbs[b]! - logProb) < 1e-4, `beam row ${b}: ${beams.logProbs[b]} vs ${logProb}`);
+  }
+  // and the prefix changes what is decoded: the base alone decodes something else
+  assert.notDeepEqual(
+    noGrad(() => {
+      const base = t5();
+      return base.greedy(idx, { attentionMask: pad, maxLen });
+    }),
+    uncached,
   );
 });
 

@@ -15,8 +15,11 @@
 // positions are added to its input, not to keys; T5's relative-position bias is 0 for them. A prefix of
 // length 0 adds nothing, so the model computes exactly what the base computes.
 //
-// T5's cached decoding (greedy, beam) is not prefixed: a prefixed attention refuses a KV cache with an
-// ArgumentError; score and train with `forward`.
+// T5's cached decoding (greedy, sampling, beam search) keeps only the real tokens' keys and values in the
+// cache (src/nn/kv-cache.ts, EncoderDecoderCache) and prepends the prefix at every step, to the self-attention's
+// P + T cached keys and to the cross-attention's S encoder keys; the decoder's position bias and causal mask
+// count the real positions only and grow n zero columns here. `greedy`, `generate` and `beamSearch` below run
+// the base's own decoding with the prefixes set, so it equals recomputing the whole prefix + sequence.
 //
 // Vocabulary: B batch, T queries, S keys of the input, n virtual tokens, nh heads, hs head size,
 // I = nh·hs, C the model width, M the wrapped attention modules.
@@ -28,7 +31,7 @@ import { cat } from "../ops/shape.js";
 import * as F from "../nn/functional.js";
 import { Module } from "../nn/module.js";
 import { SelfAttention as BertSelfAttention } from "../models/bert/model.js";
-import { MultiHeadAttention as T5Attention } from "../models/t5/model.js";
+import { MultiHeadAttention as T5Attention, T5, type AttnCache, type BeamResult } from "../models/t5/model.js";
 import { freeze, replaceModule, trainableParameters, type Finetuned } from "./common.js";
 import { PrefixParameters, type PrefixOptions } from "./prefix.js";
 
@@ -75,20 +78,22 @@ export class PrefixedAttention extends Module {
     const t5 = a instanceof T5Attention;
     const kvIn = t5 ? (rest[0] as Tensor) : x; //                                   (B, S, C)
     const mask = (t5 ? rest[1] : rest[0]) as Tensor | null; // T5: additive bias; BERT: keep (bool)
-    if (t5 && rest[2])
-      throw new ArgumentError(
-        "prefix: a prefix-tuned T5 decodes without a KV cache (cached greedy/beam decoding is not prefixed); use forward",
-      );
+    const cache = t5 ? (rest[2] as AttnCache | undefined) : undefined; // T5's cached decoding
     const [B, T] = x.shape as [number, number];
-    const S = kvIn.shape[1]!,
-      nh = this.nHead,
+    const nh = this.nHead,
       hs = this.hs,
       n = this.prefixK.shape[2]!;
-    const heads = (t: Tensor, len: number): Tensor => t.view(B, len, nh, hs).transpose(1, 2); // (B, len, I) → (B, nh, len, hs)
-    const q = heads(a.wq.forward(x), T); // (B, nh, T, hs)
-    // [P_k; kv·W_K] and [P_v; kv·W_V]: the prefix rows first, shared by every row of the batch
-    const k = cat([this.prefixK.expand(B, nh, n, hs), heads(a.wk.forward(kvIn), S)], 2); // (B, nh, n+S, hs)
-    const v = cat([this.prefixV.expand(B, nh, n, hs), heads(a.wv.forward(kvIn), S)], 2); // (B, nh, n+S, hs)
+    const heads = (t: Tensor): Tensor => t.view(B, t.shape[1]!, nh, hs).transpose(1, 2); // (B, len, I) → (B, nh, len, hs)
+    const q = heads(a.wq.forward(x)); // (B, nh, T, hs)
+    // the real keys and values: T5's own, through its cache (which holds the real tokens only, so that its length
+    // stays the P positions the decoder's bias counts); BERT's from its input
+    const real =
+      a instanceof T5Attention
+        ? a.keysValues(kvIn, cache)
+        : { k: heads(a.wk.forward(kvIn)), v: heads(a.wv.forward(kvIn)) }; // (B, nh, S, hs)
+    // [P_k; kv·W_K] and [P_v; kv·W_V]: the prefix rows first, shared by every row of the batch (and every step)
+    const k = cat([this.prefixK.expand(B, nh, n, hs), real.k], 2); // (B, nh, n+S, hs)
+    const v = cat([this.prefixV.expand(B, nh, n, hs), real.v], 2); // (B, nh, n+S, hs)
     // the mask grows n columns that let every query see the prefix: keep = true (BERT), bias = 0 (T5)
     let attnMask: Tensor | null = null;
     if (mask) {
@@ -148,14 +153,42 @@ export class EncoderPrefixTuning<
     });
   }
 
-  /** The base model's forward, with the base's own arguments and output, every attention prefixed. */
-  forward(...args: Parameters<M["forward"]>): ReturnType<M["forward"]> {
+  /** Run fn with every attention prefixed; no stale prefix after it. */
+  private prefixed<R>(fn: () => R): R {
     this.setPrefixes();
     try {
-      return (this.base.forward as (...a: unknown[]) => ReturnType<M["forward"]>)(...args);
+      return fn();
     } finally {
-      for (const att of this.attentions) att.prefixK = att.prefixV = null; // no stale prefix after the call
+      for (const att of this.attentions) att.prefixK = att.prefixV = null;
     }
+  }
+
+  /** The base model's forward, with the base's own arguments and output, every attention prefixed. */
+  forward(...args: Parameters<M["forward"]>): ReturnType<M["forward"]> {
+    return this.prefixed(() => (this.base.forward as (...a: unknown[]) => ReturnType<M["forward"]>)(...args));
+  }
+
+  /** T5's cached greedy decoding, prefixed (the base's `greedy`, with its arguments). */
+  greedy(...args: Parameters<T5["greedy"]>): number[][] {
+    return this.prefixed(() => this.decoder("greedy").greedy(...args));
+  }
+
+  /** T5's cached sampling (greedy at temperature 0), prefixed (the base's `generate`). */
+  generate(...args: Parameters<T5["generate"]>): number[][] {
+    return this.prefixed(() => this.decoder("generate").generate(...args));
+  }
+
+  /** T5's beam search through the cache, prefixed (the base's `beamSearch`). */
+  beamSearch(...args: Parameters<T5["beamSearch"]>): BeamResult {
+    return this.prefixed(() => this.decoder("beamSearch").beamSearch(...args));
+  }
+
+  private decoder(who: string): T5 {
+    if (!(this.base instanceof T5))
+      throw new ArgumentError(
+        `prefix: ${who} decodes an encoder-decoder (T5); ${this.base.constructor.name} has no decoder`,
+      );
+    return this.base;
   }
 }
 

@@ -8,7 +8,16 @@ import { CharTokenizer } from "../data/char.js";
 import { serializeCheckpoint } from "../io/checkpoint.js";
 import { gptConfig } from "../models/gpt2/model.js";
 import { GPTTrainer } from "../models/gpt2/train.js";
-import { Chars, dateRow, emailWindows, finetuneCompareRecipe, DEFAULTS } from "./finetune-compare.js";
+import { ArgumentError } from "../engine/errors.js";
+import {
+  Chars,
+  dateFormatsOf,
+  dateRow,
+  emailWindows,
+  finetuneCompareRecipe,
+  learningRates,
+  DEFAULTS,
+} from "./finetune-compare.js";
 
 const ascii = Chars.ascii();
 
@@ -32,17 +41,39 @@ test("Chars: a vocabulary without / and = (the book's) writes them as - and :, o
   assert.throws(() => new Chars(CharTokenizer.fromText("abc")), /must hold/);
 });
 
-test("emailWindows: whitespace squeezed, the first n characters, left-padded", () => {
+test("emailWindows: the subject's label dropped, whitespace squeezed, the first n − 1 characters, left-padded, then \\n", () => {
   const [a, b] = emailWindows(
     [
-      { text: "Subject:  hi\n\nthere", label: 1 },
+      { text: "Subject: hi\n\nthere", label: 1 },
       { text: "x".repeat(50), label: 0 },
     ],
     20,
     ascii,
   );
-  assert.equal(ascii.decode(a!.ids), "   Subject: hi there");
-  assert.equal(ascii.decode(b!.ids), "x".repeat(20));
+  assert.equal(ascii.decode(a!.ids), "           hi there\n");
+  assert.equal(ascii.decode(b!.ids), "x".repeat(19) + "\n");
+});
+
+test("dateFormatsOf and learningRates: templates of the dates task and lr overrides; unknown names are typed errors", () => {
+  assert.deepEqual(
+    dateFormatsOf("DD MMM YYYY").map((f) => f.template),
+    ["DD MMM YYYY"],
+  );
+  assert.equal(dateFormatsOf("all").length, 18);
+  assert.throws(
+    () => dateFormatsOf("D MMM YYYY"),
+    (e) => e instanceof ArgumentError && /unknown date format "D MMM YYYY"/.test(e.message),
+  );
+  const lrs = learningRates("full=3e-4, lora=0.01");
+  assert.equal(lrs.full, 3e-4);
+  assert.equal(lrs.lora, 0.01);
+  assert.equal(lrs.prompt, learningRates("").prompt);
+  for (const bad of ["fulll=1e-3", "full=0", "full", "full=x"])
+    assert.throws(
+      () => learningRates(bad),
+      (e) => e instanceof ArgumentError && /--lrs/.test(e.message),
+      bad,
+    );
 });
 
 test("finetune-compare at a tiny size: a row per method, the rank sweep, the counts of each method", () => {

@@ -5,15 +5,16 @@
 //    or, without one, pretrained here (RecipeData.text, `baseSteps` AdamW steps, printable ASCII + "\n").
 //    Its weights are kept in memory and every method starts from a fresh copy of them.
 // 2. Two downstream tasks, each method given the same steps × `batchSize`, the same batches in the same
-//    order (a fresh Generator(seed + 10) per run) and its own usual learning rate (LRS below):
-//    - spam: the SpamAssassin e-mails (RecipeData.emails), seeded stratified 80/20 split; the first
-//      `emailChars` characters of each (whitespace squeezed, left-padded with spaces) read by the model and a
-//      Linear head on the last position's hidden state (the head trains in every method, as PEFT's
-//      modules_to_save does for a classifier): test accuracy on `testEmails` held-out e-mails; `spamSteps`;
-//    - dates: "<a date in one of 18 formats>=<its ISO form>\n" (src/data/tasks/dates), the loss on the
-//      ISO characters only: exact match of greedy decoding on `testDates` unseen dates; `steps`. Greedy
-//      decoding gives the reference exactly iff every teacher-forced argmax is right, so one batched forward
-//      measures it.
+//    order (a fresh Generator(seed + 10) per run) and its own learning rate (LRS below, or `lrs`):
+//    - spam: the SpamAssassin e-mails (RecipeData.emails), seeded stratified 80/20 split; each e-mail's
+//      subject and body (the "Subject: " label dropped, whitespace squeezed), its first `emailChars` − 1
+//      characters left-padded with spaces, then "\n": a Linear head reads the hidden state of that last
+//      newline (the head trains in every method, as PEFT's modules_to_save does for a classifier); batches
+//      of as many spam as ham e-mails (`balanced`): test accuracy on `testEmails` held-out e-mails; `spamSteps`;
+//    - dates: "<a date in `dateFormats`>=<its ISO form>\n" (src/data/tasks/dates; by default the one
+//      format "DD MMM YYYY": "03 Mar 1998=1998-03-03"), the loss on the ISO characters only: exact match of
+//      greedy decoding on `testDates` unseen dates; `steps`. Greedy decoding gives the reference exactly iff
+//      every teacher-forced argmax is right, so one batched forward measures it.
 //    A character the base's vocabulary lacks is written as another: "/" as "-", "=" as ":" (the book has
 //    neither; no date format becomes ambiguous), anything else as "?".
 // 3. For each method: trainable parameters (count and % of the model), AdamW state bytes (two float32
@@ -26,7 +27,7 @@ import { ArgumentError } from "../engine/errors.js";
 import { Generator } from "../engine/rng.js";
 import { Tensor } from "../engine/tensor.js";
 import { getBatch, stratifiedSplit } from "../data/batch.js";
-import { datesTask } from "../data/tasks/dates.js";
+import { DATE_FORMATS, datesTask, type DateFormat } from "../data/tasks/dates.js";
 import { lineChartPng } from "../io/chart.js";
 import { AdamW } from "../optim/adam.js";
 import { clipGradNorm } from "../optim/clip.js";
@@ -57,22 +58,30 @@ export type FinetuneCompareOptions = {
   /** fine-tuning steps per method on the dates task, and on the spam task (0: the same as steps) */
   steps: number;
   spamSteps: number;
-  /** characters of each date line (the longest is 42 with its answer) */
+  /** characters of each date line (with its answer; the longest of all 18 formats is 42, of "DD MMM YYYY" 22) */
   dateChars: number;
+  /** the date formats of the task: templates of src/data/tasks/dates.ts separated by "|", or "all" */
+  dateFormats: string;
   batchSize: number;
   /** LoRA rank and α, adapter bottleneck, virtual tokens of prefix and prompt tuning */
   r: number;
   alpha: number;
+  /** the Linears LoRA wraps, comma-separated neutral names */
+  loraTargets: string;
   bottleneck: number;
   numVirtualTokens: number;
-  /** characters of each e-mail read */
+  /** characters of each e-mail read, the classifier's closing "\n" included */
   emailChars: number;
+  /** spam batches of as many spam as ham e-mails (false: drawn as the split holds them) */
+  balanced: boolean;
   testEmails: number;
   testDates: number;
   /** the LoRA rank sweep on the dates task, comma-separated ("" skips it) */
   ranks: string;
   /** the methods to compare, comma-separated */
   methods: string;
+  /** learning rates replacing LRS's, "method=lr,…" (e.g. "full=3e-4,lora=1e-2") */
+  lrs: string;
   seed: number;
 };
 
@@ -86,17 +95,21 @@ export const DEFAULTS: FinetuneCompareOptions = {
   base: "",
   steps: 80,
   spamSteps: 0,
-  dateChars: 44,
+  dateChars: 24,
+  dateFormats: "DD MMM YYYY",
   batchSize: 16,
   r: 4,
   alpha: 8,
+  loraTargets: "attn.wq,attn.wv",
   bottleneck: 8,
   numVirtualTokens: 8,
-  emailChars: 48,
+  emailChars: 56,
+  balanced: true,
   testEmails: 400,
   testDates: 200,
   ranks: "1,2,4,8,16,64",
   methods: "full,lora,adapter,adapter-pfeiffer,prefix,prompt,bitfit,ia3",
+  lrs: "",
   seed: 0,
 };
 
@@ -278,12 +291,52 @@ export interface Email {
   label: number;
 }
 
-/** The e-mails as fixed-length character windows: whitespace squeezed, the first n characters, left-padded. */
+/**
+ * The e-mails as fixed-length character windows: the "Subject: " every e-mail starts with dropped, whitespace
+ * squeezed, the first n − 1 characters, left-padded with spaces, then "\n" — the position the classifier reads
+ * (GPT's extract token: the same token, after the text, in every row, so the head reads one kind of position).
+ */
 export function emailWindows(emails: readonly { text: string; label: number }[], n: number, chars: Chars): Email[] {
   return emails.map((e) => {
-    const s = e.text.replace(/\s+/g, " ").trim().slice(0, n);
-    return { ids: chars.encode(s.padStart(n, " ")), label: e.label };
+    const s = e.text
+      .replace(/^Subject: /, "")
+      .replace(/\s+/g, " ")
+      .trim()
+      .slice(0, n - 1);
+    return { ids: chars.encode(s.padStart(n - 1, " ") + "\n"), label: e.label };
   });
+}
+
+/** The task's date formats: templates of DATE_FORMATS separated by "|", or "all". */
+export function dateFormatsOf(spec: string): DateFormat[] {
+  if (spec.trim() === "all") return [...DATE_FORMATS];
+  const wanted = spec.split("|").map((t) => t.trim());
+  return wanted.map((t) => {
+    const f = DATE_FORMATS.find((d) => d.template === t);
+    if (!f)
+      throw new ArgumentError(
+        `finetune-compare: unknown date format "${t}"; the formats are ${DATE_FORMATS.map((d) => `"${d.template}"`).join(", ")} (or "all")`,
+      );
+    return f;
+  });
+}
+
+/** Each method's learning rate: LRS's, or the one `lrs` ("method=lr,…") gives it. */
+export function learningRates(spec: string): Record<MethodName, number> {
+  const out = { ...LRS };
+  for (const part of spec
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean)) {
+    const [m, v] = part.split("=") as [string, string | undefined];
+    const lr = Number(v);
+    if (!(m in LRS) || v === undefined || !(lr > 0) || !Number.isFinite(lr))
+      throw new ArgumentError(
+        `finetune-compare: --lrs wants "method=lr,…" with a known method and lr > 0, got "${part}"`,
+      );
+    out[m as MethodName] = lr;
+  }
+  return out;
 }
 
 function stackRows(rows: readonly Int32Array[]): Tensor {
@@ -315,6 +368,7 @@ export function dateRow(src: string, tgt: string, T: number, chars: Chars): Date
 
 export interface MethodResult {
   method: string;
+  lr: number;
   report: TrainableReport;
   /** the tensor bytes of a training step at its peak (weights, grads, AdamW, the tape's activations), the most over the steps */
   peakBytes: number;
@@ -368,8 +422,13 @@ function trainLoop(model: Module, lr: number, steps: number, hooks: RecipeHooks,
   return { losses, peakBytes, msPerStep: ms / steps, cpuMsPerStep: (1000 * cpu) / steps };
 }
 
-const methodOptions = (o: FinetuneCompareOptions, r: number): Parameters<typeof applyMethod>[2] => ({
+const methodOptions = (
+  o: FinetuneCompareOptions,
+  method: MethodName,
+  r: number,
+): Parameters<typeof applyMethod>[2] => ({
   r,
+  ...(method === "lora" ? { targetModules: o.loraTargets.split(",").map((t) => t.trim()) } : {}),
   alpha: o.alpha,
   bottleneck: o.bottleneck,
   numVirtualTokens: o.numVirtualTokens,
@@ -386,12 +445,18 @@ export function runSpam(
   hooks: RecipeHooks,
   extra: { r?: number } = {},
 ): MethodResult {
-  const ft = applyMethod(method, freshBase(base, o), methodOptions(o, extra.r ?? o.r));
+  const ft = applyMethod(method, freshBase(base, o), methodOptions(o, method, extra.r ?? o.r));
   const clf = new LastTokenClassifier(ft.model as unknown as LM, base.config.nEmbd, 2, new Generator(o.seed + 4));
   const order = new Generator(o.seed + 10);
+  const lr = learningRates(o.lrs)[method];
+  const byClass = [0, 1].map((k) => train.filter((e) => e.label === k)); // balanced: row b draws from class b mod 2
+  const draw = (b: number): Email => {
+    const pool = o.balanced ? byClass[b % 2]! : train;
+    return pool[order.randint(0, pool.length)]!;
+  };
   clf.train();
-  const cost = trainLoop(clf, LRS[method], o.spamSteps || o.steps, hooks, () => {
-    const rows = Array.from({ length: o.batchSize }, () => train[order.randint(0, train.length)]!);
+  const cost = trainLoop(clf, lr, o.spamSteps || o.steps, hooks, () => {
+    const rows = Array.from({ length: o.batchSize }, (_, b) => draw(b));
     return F.crossEntropy(
       clf.forward(stackRows(rows.map((r) => r.ids))),
       new Tensor(
@@ -411,7 +476,7 @@ export function runSpam(
       });
     }
   });
-  return { method, report: trainableReport(clf), ...cost, metric: right / test.length };
+  return { method, lr, report: trainableReport(clf), ...cost, metric: right / test.length };
 }
 
 /** One method on the dates task: exact match of greedy decoding on the test dates. */
@@ -423,14 +488,15 @@ export function runDates(
   hooks: RecipeHooks,
   extra: { r?: number } = {},
 ): MethodResult {
-  const ft = applyMethod(method, freshBase(base, o), methodOptions(o, extra.r ?? o.r));
+  const ft = applyMethod(method, freshBase(base, o), methodOptions(o, method, extra.r ?? o.r));
   const lm = ft.model as unknown as LM;
   const T = o.dateChars;
-  const task = datesTask();
+  const task = datesTask(dateFormatsOf(o.dateFormats));
   const order = new Generator(o.seed + 10);
   const seen = new Set(test.map((r) => r.src));
+  const lr = learningRates(o.lrs)[method];
   lm.train();
-  const cost = trainLoop(lm, LRS[method], o.steps, hooks, () => {
+  const cost = trainLoop(lm, lr, o.steps, hooks, () => {
     const rows: DateRow[] = [];
     while (rows.length < o.batchSize) {
       const p = task.sample(order);
@@ -454,7 +520,7 @@ export function runDates(
       });
     }
   });
-  return { method, report: trainableReport(lm), ...cost, metric: exact / test.length, testLoss };
+  return { method, lr, report: trainableReport(lm), ...cost, metric: exact / test.length, testLoss };
 }
 
 // -----------------------------------------------------------------------------------------------------
@@ -474,7 +540,7 @@ function table(rows: { spam?: MethodResult; dates?: MethodResult }[], headWeight
   for (const { spam, dates } of rows) {
     const r = (dates ?? spam)!;
     lines.push(
-      `| ${r.method} (lr ${LRS[r.method as MethodName]}) | ${count(r.report.trainable)} | ${r.report.percent.toFixed(2)}% | ${kb(r.report.optimizerBytes)} | ${both(spam?.peakBytes, dates?.peakBytes, mb)} | ${both(spam?.cpuMsPerStep, dates?.cpuMsPerStep, (x) => x.toFixed(0))} | ${both(spam?.msPerStep, dates?.msPerStep, (x) => x.toFixed(0))} | ${spam ? (100 * spam.metric).toFixed(1) + "%" : "—"} | ${dates ? (100 * dates.metric).toFixed(1) + "%" : "—"} | ${dates ? dates.testLoss!.toFixed(3) : "—"} |`,
+      `| ${r.method} (lr ${r.lr}) | ${count(r.report.trainable)} | ${r.report.percent.toFixed(2)}% | ${kb(r.report.optimizerBytes)} | ${both(spam?.peakBytes, dates?.peakBytes, mb)} | ${both(spam?.cpuMsPerStep, dates?.cpuMsPerStep, (x) => x.toFixed(0))} | ${both(spam?.msPerStep, dates?.msPerStep, (x) => x.toFixed(0))} | ${spam ? (100 * spam.metric).toFixed(1) + "%" : "—"} | ${dates ? (100 * dates.metric).toFixed(1) + "%" : "—"} | ${dates ? dates.testLoss!.toFixed(3) : "—"} |`,
     );
   }
   lines.push(
@@ -494,6 +560,12 @@ export const finetuneCompareRecipe: Recipe<FinetuneCompareOptions> = {
   help: {
     base: "a run folder of wnn train gpt to fine-tune (its checkpoint and vocabulary); default: pretrain a base here with --n_layer, --n_embd, --base_steps",
     spamSteps: "steps per method on the spam task (0: --steps)",
+    dateFormats:
+      'the dates task\'s formats: templates of src/data/tasks/dates.ts separated by "|" (e.g. "DD MMM YYYY|DD.MM.YYYY"), or "all" (the 18)',
+    balanced: "spam batches of as many spam as ham e-mails (--balanced false: drawn as the split holds them)",
+    loraTargets:
+      "the Linears LoRA wraps (neutral names, comma-separated; e.g. attn.wq,attn.wk,attn.wv,attn.wo,mlp.up,mlp.down)",
+    lrs: 'learning rates replacing the defaults, "method=lr,…" (e.g. "full=3e-4,lora=1e-2")',
   },
   run(o: FinetuneCompareOptions, data: RecipeData, hooks: RecipeHooks): RecipeResult {
     if (!data.text || data.text.length < 10_000)
@@ -533,8 +605,9 @@ export const finetuneCompareRecipe: Recipe<FinetuneCompareOptions> = {
 
     const split = stratifiedSplit(emailWindows(data.emails, o.emailChars, base.chars), (e) => e.label, 0.8, o.seed);
     const spamTest = split.val.slice(0, o.testEmails);
+    learningRates(o.lrs); // checked before anything trains
     const tg = new Generator(o.seed + 20);
-    const task = datesTask();
+    const task = datesTask(dateFormatsOf(o.dateFormats));
     const dateTest: DateRow[] = [];
     const srcs = new Set<string>();
     while (dateTest.length < o.testDates) {

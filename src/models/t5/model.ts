@@ -329,30 +329,33 @@ export class MultiHeadAttention extends Module {
       dk = this.dKv;
     const heads = (t: Tensor): Tensor => t.view(B, t.shape[1]!, nh, dk).transpose(1, 2); // (B, ·, I) → (B, nh, ·, dk)
     const q = heads(this.wq.forward(x)); // (B, nh, T, dk)
-    let k: Tensor, v: Tensor;
-    if (cache && !cache.grow && cache.k && cache.v) {
-      // cross-attention: the encoder output's keys and values, computed at the first step
-      k = cache.k; // (B, nh, S, dk)
-      v = cache.v;
-    } else {
-      k = heads(this.wk.forward(kv)); // (B, nh, S, dk)
-      v = heads(this.wv.forward(kv)); // (B, nh, S, dk)
-      if (cache) {
-        // self-attention: append this call's keys and values to those of the earlier tokens
-        if (cache.grow && cache.k && cache.v) {
-          k = cat([cache.k, k], 2); // (B, nh, P+T, dk)
-          v = cat([cache.v, v], 2); // (B, nh, P+T, dk)
-        }
-        cache.k = k;
-        cache.v = v;
-      }
-    }
+    const { k, v } = this.keysValues(kv, cache); // (B, nh, S or P+T, dk)
     // DIFF(transformer): y = softmax(q·kᵀ + bias)·v — no 1/√dk (T5 folds it into W_Q's init); bias = the
     // relative-position bias plus the −∞ of masked keys
     const dropoutP = this.training ? this.dropoutP : 0;
     const y = F.scaledDotProductAttention(q, k, v, { attnMask: bias, dropoutP, scale: 1 }); // (B, nh, T, dk)
     const merged = y.transpose(1, 2).reshape(B, T, nh * dk); // (B, T, I)
     return this.residDrop.forward(this.wo.forward(merged)); // (B, T, C)
+  }
+
+  /** The keys and values of kv (B, S, C) → (B, nh, S, dk) each, through the cache when there is one. */
+  keysValues(kv: Tensor, cache?: AttnCache): { k: Tensor; v: Tensor } {
+    // cross-attention: the encoder output's keys and values, computed at the first step
+    if (cache && !cache.grow && cache.k && cache.v) return { k: cache.k, v: cache.v }; // (B, nh, S, dk)
+    const [B, S] = kv.shape as [number, number, number];
+    const heads = (t: Tensor): Tensor => t.view(B, S, this.nHead, this.dKv).transpose(1, 2); // (B, S, I) → (B, nh, S, dk)
+    let k = heads(this.wk.forward(kv)); // (B, nh, S, dk)
+    let v = heads(this.wv.forward(kv)); // (B, nh, S, dk)
+    if (cache) {
+      // self-attention: append this call's keys and values to those of the earlier tokens
+      if (cache.grow && cache.k && cache.v) {
+        k = cat([cache.k, k], 2); // (B, nh, P+T, dk)
+        v = cat([cache.v, v], 2); // (B, nh, P+T, dk)
+      }
+      cache.k = k;
+      cache.v = v;
+    }
+    return { k, v };
   }
 }
 
