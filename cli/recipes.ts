@@ -202,6 +202,11 @@ function loadData(recipe: AnyRecipe, options: Record<string, number | string | b
 export function runRecipe(recipe: AnyRecipe, args: readonly string[], out: Output): number {
   const cmd = `train ${recipe.name}`;
   const specs = recipeOptions(recipe);
+  const dp = args.find((a) => /^--(workers|strategy)(=|$)/.test(a));
+  if (dp !== undefined)
+    throw new UsageError(
+      `${cmd}: ${dp.split("=")[0]}: this recipe runs its own trainer to the end in one call, not a job of the shared loop that workers can split; data-parallel training is for wnn train gpt and the zoo's models of wnn train <model> (llama, bert, t5, vit, ...)`,
+    );
   const { values, help } = parseOptions(cmd, args, specs);
   if (help) {
     out.write(recipeHelp(recipe));

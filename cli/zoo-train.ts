@@ -177,6 +177,8 @@ export async function trainZooModel(name: string, args: readonly string[], out: 
   const why = notParallel(name);
   if (why && v.workers > 1)
     throw new UsageError(`${cmd}: --workers ${v.workers}: ${name} cannot train data-parallel: ${why}`);
+  if (v.resume === undefined && v.batch_size % v.workers !== 0)
+    throw new UsageError(`${cmd}: --batch_size ${v.batch_size} does not split evenly over --workers ${v.workers}`);
   const wallStart = performance.now();
   let trainer: ZooTrainer, dir: string, log: JsonlLog;
   if (v.resume !== undefined) {
@@ -408,8 +410,6 @@ function startParallel(
   strategy: StrategyName,
   args: ZooWorkerArgs,
 ): { comm: Communicator; workers: Promise<number[]> } {
-  const why = notParallel(trainer.name);
-  if (why && N > 1) throw new UsageError(`${cmd}: --workers ${N}: ${trainer.name} cannot train data-parallel: ${why}`);
   const B = trainer.options.batchSize;
   if (B % N !== 0) throw new UsageError(`${cmd}: --batch_size ${B} does not split evenly over --workers ${N}`);
   wnn.setNumThreads(1); // one thread per worker
