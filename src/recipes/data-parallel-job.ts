@@ -28,6 +28,12 @@ import type { Module } from "../nn/module.js";
 import { clipGradNorm } from "../optim/clip.js";
 import type { Optimizer } from "../optim/optimizer.js";
 
+/** Why a model with BatchNorm layers, or a mixture of experts, refuses N > 1 workers. */
+export const BN_REASON =
+  "its BatchNorm layers normalize by the statistics of the batch, which each worker would compute over its own rows (there is no synchronized BatchNorm here)";
+export const MOE_REASON =
+  "its routers' load-balancing loss and its experts' capacity are functions of the whole batch's routing, which each worker would compute over its own rows";
+
 /** This worker's place in the group: rows [rank·B/N, (rank+1)·B/N) of every global batch of B examples. */
 export interface Part {
   readonly rank: number;

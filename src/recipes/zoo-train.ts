@@ -36,7 +36,16 @@ import { AdamW } from "../optim/adam.js";
 import { cosineWithWarmup } from "../optim/schedulers.js";
 import { stateDictFromTensors, stateDictToTensors } from "../optim/state.js";
 import { skipStep, type Metrics, type TrainingJob } from "./loop.js";
-import { SingleProcess, WHOLE, rowsOf, weighted, type Part, type StepDriver } from "./data-parallel-job.js";
+import {
+  BN_REASON,
+  MOE_REASON,
+  SingleProcess,
+  WHOLE,
+  rowsOf,
+  weighted,
+  type Part,
+  type StepDriver,
+} from "./data-parallel-job.js";
 import type { Communicator } from "../distributed/collectives.js";
 import { DataParallel, type StrategyName } from "../distributed/data-parallel.js";
 import type { RecipeData } from "./recipe.js";
@@ -154,11 +163,6 @@ const vision = (entry: ZooModel): ModelSpec => ({
   check: (c) => ({ preset: mnistPreset(entry, typeof c.preset === "string" ? c.preset : "?").name }),
   build: (c, generator) => mnistPreset(entry, c.preset as string).build(generator),
 });
-
-const MOE_REASON =
-  "its routers' load-balancing loss and its experts' capacity are functions of the whole batch's routing, which each worker would compute over its own rows";
-const BN_REASON =
-  "its BatchNorm layers normalize by the statistics of the batch, which each worker would compute over its own rows (there is no synchronized BatchNorm here)";
 
 /** The models `wnn train <name>` trains on their kind's default task. */
 export const ZOO_TRAINING: Readonly<Record<string, ModelSpec>> = {

@@ -2,9 +2,11 @@
 // encoder-decoder (T5 on dates, ZeRO-2: its loss per target token weighted by each worker's share of the tokens)
 // print the losses of `--workers 1` (the same digits; log.jsonl within 1e-6 relative); a run saved by 2 FSDP workers
 // continues with 4 (ZeRO-1) as the uninterrupted single process; the models N workers would train differently
-// (a mixture of experts, BatchNorm) and the recipes outside the shared loop refuse --workers with the reason.
+// (a mixture of experts, BatchNorm) and the recipes whose trainers do not split their batches refuse --workers with
+// the reason; lenet5, a recipe of its own (trainClassifier), trains on 4 ZeRO-1 workers with one process's losses.
 
 import { strict as assert } from "node:assert";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { printed, readLog, sameLosses, tmp, wnn } from "./parallel-helpers.js";
@@ -55,6 +57,27 @@ test("wnn train llama: a run saved by 2 FSDP workers continues with 4 (ZeRO-1) a
   sameLosses(readLog(dir), readLog(join(tmp, "llama-1")), "saved by 2 FSDP workers, continued by 4 (ZeRO-1)");
 });
 
+test("wnn train lenet5 (a recipe of its own) --workers 4 --strategy zero1 prints the losses of --workers 1", () => {
+  const A = ["--epochs", "1", "--train_limit", "256", "--test_limit", "100", "--batch_size", "64"];
+  const lines = /loss \d/;
+  const metrics = (dir: string) =>
+    (JSON.parse(readFileSync(join(dir, "metrics.json"), "utf8")) as { metrics: Record<string, number> }).metrics;
+  const run = (dir: string, ...args: string[]): string => {
+    const r = wnn("train", "lenet5", ...A, "--out", dir, ...args);
+    assert.equal(r.code, 0, r.stderr);
+    return r.stdout;
+  };
+  const [one, four] = [join(tmp, "lenet5-1"), join(tmp, "lenet5-4")];
+  const a = run(one),
+    b = run(four, "--workers", "4", "--strategy", "zero1");
+  assert.match(b, /data parallel: 4 workers \(threads\), strategy zero1/);
+  assert.deepEqual(printed(b, lines), printed(a, lines));
+  assert.ok(printed(a, lines).length >= 2);
+  const [m1, m4] = [metrics(one), metrics(four)];
+  for (const k of ["trainLoss", "testLoss", "testAccuracy"])
+    assert.ok(Math.abs(m4[k]! - m1[k]!) <= 1e-6 * Math.abs(m1[k]!), `${k}: ${m4[k]} vs ${m1[k]}`);
+});
+
 test("the models and recipes N workers would train differently refuse --workers with the reason, in one line", () => {
   const moe = wnn("train", "mixtral", "--steps", "1", "--workers", "2", "--out", join(tmp, "moe"));
   assert.equal(moe.code, 2);
@@ -63,9 +86,18 @@ test("the models and recipes N workers would train differently refuse --workers 
     /^wnn: train mixtral: --workers 2: mixtral cannot train data-parallel: its routers' load-balancing loss/,
   );
   assert.equal(moe.stderr.trim().split("\n").length, 1);
-  const recipe = wnn("train", "lenet5", "--workers", "2");
+  const recipe = wnn("train", "bengio-mlp", "--workers", "2");
   assert.equal(recipe.code, 2);
-  assert.match(recipe.stderr, /train lenet5: --workers: this recipe runs its own trainer to the end in one call/);
+  assert.match(
+    recipe.stderr,
+    /train bengio-mlp: --workers: bengio-mlp cannot train data-parallel: its trainer does not split/,
+  );
+  const bn = wnn("train", "resnet", "--strategy", "ddp");
+  assert.equal(bn.code, 2);
+  assert.match(
+    bn.stderr,
+    /resnet cannot train data-parallel: its BatchNorm layers normalize by the statistics of the batch/,
+  );
   const odd = wnn("train", "t5", "--steps", "1", ...QUICK, "--workers", "3", "--out", join(tmp, "odd"));
   assert.equal(odd.code, 2);
   assert.match(odd.stderr, /--batch_size 4 does not split evenly over --workers 3/);
