@@ -20,7 +20,8 @@
 // loss and its experts' capacity, functions of the whole batch's routing). Dropout does not break it but draws
 // each worker's masks for its own rows, so the losses are not those of one process (a note says so).
 //
-// Browser-safe: spawning the workers is the CLI's (cli/zoo-worker.ts).
+// Browser-safe: spawning the workers is the CLI's (cli/zoo-worker.ts, cli/recipe-worker.ts). Users: ZooTrainer
+// (zoo-train.ts) and trainClassifier (mnist.ts: the lenet5 recipe).
 
 import { ArgumentError } from "../engine/errors.js";
 import type { Tensor } from "../engine/tensor.js";
