@@ -3,12 +3,13 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Generator, noGrad, tensor, randint, ArgumentError, ShapeError } from "../../index.js";
+import { Generator, noGrad, tensor, ArgumentError, ShapeError } from "../../index.js";
 import { assertClose, assertThrowsWith } from "../../../test/harness/assert.js";
+import { overfitsOneMlmBatch } from "../../../test/harness/encoder.js";
 import { readFileSync } from "../../../test/harness/files.js";
 import { fromJson, type TensorJson } from "../../../test/harness/fixtures.js";
-import * as optim from "../../optim/index.js";
-import { checkParity, configOf, fixtures, mapValues } from "../../../test/harness/bert-fixture.js";
+import { checkParity, configOf, fixtures } from "../../../test/harness/bert-fixture.js";
+import { tensorsOf } from "../../../test/harness/fixtures.js";
 import { fromBertCheckpoint, toBertCheckpoint, weightMap } from "../bert/model.js";
 import {
   countParameters,
@@ -90,7 +91,7 @@ test("RoBERTa's sequence classifier (HF's RobertaClassificationHead on <s>) matc
       .sort(),
     Object.keys(cls.state).sort(),
   );
-  model.loadStateDict(fromBertCheckpoint(mapValues(cls.state), model, ROBERTA_NAMING));
+  model.loadStateDict(fromBertCheckpoint(tensorsOf(cls.state), model, ROBERTA_NAMING));
   const out = model.forward(fromJson(cls.idx), {
     attentionMask: fromJson(cls.attention_mask),
     targets: fromJson(cls.labels),
@@ -98,7 +99,7 @@ test("RoBERTa's sequence classifier (HF's RobertaClassificationHead on <s>) matc
   assertClose(out.logits, fromJson(cls.logits), { atol: 1e-4, rtol: 0 }, "logits");
   assert.ok(Math.abs(out.loss!.item() - cls.loss) <= 1e-5, `loss ${out.loss!.item()} vs PyTorch ${cls.loss}`);
   out.loss!.backward();
-  const expected = fromBertCheckpoint(mapValues(cls.grads), model, ROBERTA_NAMING);
+  const expected = fromBertCheckpoint(tensorsOf(cls.grads), model, ROBERTA_NAMING);
   for (const [name, p] of model.namedParameters())
     assertClose(p.grad!, expected[name]!, { rtol: 1e-3, atol: 1e-5 }, `d loss/d ${name}`);
   // toBertCheckpoint writes the same names back, and the parameter count is the trunk's without pooler + the head's
@@ -146,25 +147,7 @@ test("RoBERTa overfits one MLM batch", () => {
     dropout: 0,
   });
   const model = new RobertaForMaskedLM(config, { generator: new Generator(5) });
-  const g = new Generator(6);
-  const idx = randint(2, 19, [4, 12], { generator: g });
-  const labels = randint(0, 19, [4, 12], { generator: g });
-  const mask = randint(0, 4, [4, 12], { generator: g });
-  for (let i = 0; i < labels.numel(); i++) if (mask.storage[i] !== 0) labels.storage[i] = -100;
-  const opt = new optim.AdamW(model.parameters(), { lr: 3e-3, weightDecay: 0 });
-  let first = NaN,
-    loss = NaN,
-    steps = 0;
-  for (; steps < 150 && !(loss < 0.05); steps++) {
-    model.zeroGrad();
-    const out = model.forward(idx, { targets: labels });
-    loss = out.loss!.item();
-    if (steps === 0) first = loss;
-    out.loss!.backward();
-    opt.step();
-  }
-  assert.ok(first > 2.5, `the first loss ${first} should be near ln 19 = 2.94`);
-  assert.ok(loss < 0.05, `loss ${loss} after ${steps} steps (first ${first})`);
+  overfitsOneMlmBatch(model, { lowestToken: 2, seed: 6 });
 });
 
 test("roberta-base has 124,645,632 parameters (RobertaModel with pooler), counted without allocating; the count equals the allocated models'", () => {
@@ -215,7 +198,7 @@ test("weight map: roberta.* and lm_head.*, both ways; the tied decoder and posit
   assertThrowsWith(
     () =>
       fromBertCheckpoint(
-        mapValues(Object.fromEntries(Object.entries(fx.state).map(([k, v]) => [k.replace(/^roberta\./, "bert."), v]))),
+        tensorsOf(Object.fromEntries(Object.entries(fx.state).map(([k, v]) => [k.replace(/^roberta\./, "bert."), v]))),
         mlm,
         ROBERTA_NAMING,
       ),
