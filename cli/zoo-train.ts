@@ -6,7 +6,11 @@
 // and `wnn fill-mask --checkpoint` use the decoders and encoders (cli/sample.ts, cli/hf.ts).
 
 import { join } from "node:path";
+import * as wnn from "../src/index.js";
 import { ArgumentError } from "../src/engine/errors.js";
+import type { Communicator } from "../src/distributed/collectives.js";
+import { STRATEGIES, type StrategyName } from "../src/distributed/data-parallel.js";
+import { launchWithHost } from "../src/distributed/launch-node.js";
 import { Generator } from "../src/engine/rng.js";
 import { lineChart, type Series } from "../src/io/chart.js";
 import type { LoadedCheckpoint } from "../src/io/checkpoint.js";
@@ -20,12 +24,15 @@ import {
   ZooTrainer,
   defaultsOf,
   kindOf,
+  notParallel,
   sampleChars,
   savedRun,
   type ZooKind,
 } from "../src/recipes/zoo-train.js";
 import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js";
 import { Progress, formatDuration, type Output } from "./progress.js";
+import { agreeToStop } from "./gpt-worker.js";
+import type { ZooWorkerArgs } from "./zoo-worker.js";
 import {
   CHECKPOINT,
   JsonlLog,
@@ -115,6 +122,18 @@ export function zooTrainOptions(name: string) {
       default: kind === "decoder" ? 200 : 0,
       help: "decoders: characters of the sample printed at the end (0: none)",
     },
+    workers: {
+      kind: "int",
+      min: 1,
+      max: 64,
+      default: 1,
+      help: "data-parallel workers (threads); each trains on batch_size/N of every batch (may change on --resume)",
+    },
+    strategy: {
+      kind: "string",
+      choices: STRATEGIES,
+      help: "with --workers: ddp, zero1, zero2 or fsdp (the whole model one FSDP unit); default ddp",
+    },
   } as const satisfies OptionSpecs;
 }
 
@@ -133,7 +152,7 @@ Afterwards: ${READER[kind]}.`,
 }
 
 /** The data a kind's task reads, from the npm packages. */
-function taskData(kind: ZooKind): RecipeData {
+export function taskData(kind: ZooKind): RecipeData {
   if (kind === "decoder" || kind === "encoder") return { text: loadMobyDick() };
   if (kind === "vision") return { mnist: loadMnist() };
   return {};
@@ -155,15 +174,30 @@ export async function trainZooModel(name: string, args: readonly string[], out: 
   }
   const print = (s: string): void => void out.write(s + "\n");
   const kind = kindOf(name);
+  const why = notParallel(name);
+  if (why && v.workers > 1)
+    throw new UsageError(`${cmd}: --workers ${v.workers}: ${name} cannot train data-parallel: ${why}`);
+  if (v.resume === undefined && v.batch_size % v.workers !== 0)
+    throw new UsageError(`${cmd}: --batch_size ${v.batch_size} does not split evenly over --workers ${v.workers}`);
   const wallStart = performance.now();
   let trainer: ZooTrainer, dir: string, log: JsonlLog;
   if (v.resume !== undefined) {
     const fixed = [...given].filter(
-      (k) => !["steps", "eval_every", "resume", "log_interval", "sample_tokens", "max_bad_steps"].includes(k),
+      (k) =>
+        ![
+          "steps",
+          "eval_every",
+          "resume",
+          "log_interval",
+          "sample_tokens",
+          "max_bad_steps",
+          "workers",
+          "strategy",
+        ].includes(k),
     );
     if (fixed.length)
       throw new UsageError(
-        `${cmd}: ${fixed.map((k) => `--${k}`).join(", ")} cannot change when resuming (the run's settings come from its checkpoint; only --steps and --eval_every can)`,
+        `${cmd}: ${fixed.map((k) => `--${k}`).join(", ")} cannot change when resuming (the run's settings come from its checkpoint; only --steps, --eval_every, --workers and --strategy can)`,
       );
     dir = v.resume;
     // NaN or infinite weights never train back to anything: refused, by name; the folder must be writable
@@ -214,12 +248,39 @@ export async function trainZooModel(name: string, args: readonly string[], out: 
   }
   const o = trainer.options,
     ckptFile = join(dir, CHECKPOINT);
-  print(
-    `${name}: ${trainer.model.numParameters().toLocaleString("en-US")} parameters; task: ${TASK_OF[kind]} (${TASK_WORDS[kind]})`,
-  );
+  const nParams = trainer.model.numParameters();
+  print(`${name}: ${nParams.toLocaleString("en-US")} parameters; task: ${TASK_OF[kind]} (${TASK_WORDS[kind]})`);
   print(
     `training: ${o.steps} steps of batch ${o.batchSize}, lr ${o.lr}, seed ${o.seed}; evaluating every ${o.evalEvery} steps; writing ${dir}/`,
   );
+  // data parallel: this thread is rank 0 of the group, the workers (cli/zoo-worker.ts) ranks 1 … N−1
+  const parallel =
+    v.workers > 1 || v.strategy !== undefined
+      ? startParallel(cmd, trainer, v.workers, (v.strategy ?? "ddp") as StrategyName, {
+          name,
+          strategy: (v.strategy ?? "ddp") as StrategyName,
+          ...(v.resume !== undefined
+            ? {
+                resume: {
+                  dir,
+                  overrides: {
+                    ...(given.has("steps") ? { steps: v.steps } : {}),
+                    ...(given.has("eval_every") ? { evalEvery: v.eval_every } : {}),
+                  },
+                },
+              }
+            : { fresh: { ...o } }),
+        })
+      : null;
+  if (parallel) {
+    const dropout = Number(trainer.config.dropout ?? 0);
+    print(
+      `data parallel: ${v.workers} worker${v.workers === 1 ? "" : "s"} (threads), strategy ${v.strategy ?? "ddp"}, ${o.batchSize / v.workers} of each batch per worker` +
+        (dropout > 0 && v.workers > 1
+          ? `; note: dropout ${dropout}, each worker draws the masks of its own rows, so the losses are not those of --workers 1`
+          : ""),
+    );
+  }
 
   // the curves, rebuilt from the log on resume
   const batchLoss: [number, number][] = [],
@@ -242,13 +303,14 @@ export async function trainZooModel(name: string, args: readonly string[], out: 
       join(dir, "loss.png"),
       lineChart({
         series,
-        title: `${name} on ${TASK_OF[kind]}, ${trainer.model.numParameters().toLocaleString("en-US")} parameters`,
+        title: `${name} on ${TASK_OF[kind]}, ${nParams.toLocaleString("en-US")} parameters`,
         xLabel: "step",
         yLabel: "loss",
       }),
     );
   };
-  const save = (): void => saveCheckpoint(ckptFile, trainer.checkpoint());
+  // with workers, the shards are consolidated first (a collective: the workers take part); this thread writes
+  const save = (): void => trainer.save((c) => saveCheckpoint(ckptFile, c));
 
   let stop = false;
   const onSigint = (): void => {
@@ -273,6 +335,11 @@ export async function trainZooModel(name: string, args: readonly string[], out: 
         },
         onStep: (step, r, ms) => {
           trainMs += ms;
+          if (parallel && guard.record(r)) {
+            // with workers the loop runs without the guard (rank 0 alone must not leave it): counted here instead
+            log.append({ type: "skipped", step, loss: String(r.loss), gradNorm: String(r.gradNorm) });
+            return;
+          }
           steps++;
           log.append({ type: "train", step, loss: r.loss, lr: r.lr, ms: Math.round(ms * 10) / 10 });
           batchLoss.push([step, r.loss]);
@@ -287,17 +354,29 @@ export async function trainZooModel(name: string, args: readonly string[], out: 
           save();
         },
       },
-      { pause: tick, shouldStop: () => stop, guard },
+      {
+        pause: tick,
+        // with workers, rank 0 decides and every worker hears it (one broadcast)
+        shouldStop: () => (parallel ? agreeToStop(parallel.comm, stop || guard.tripped) : stop),
+        guard: parallel ? undefined : guard,
+      },
     );
+  } catch (e) {
+    parallel?.comm.abort(); // the workers stop too
+    await parallel?.workers.catch(() => undefined);
+    throw e;
   } finally {
     progress.done();
   }
   if (guard.tripped) {
     drawChart();
     process.off("SIGINT", onSigint);
-    return stopDiverged(guard, trainer.step, o.lr, save, ckptFile);
+    const code = stopDiverged(guard, trainer.step, o.lr, save, ckptFile);
+    await parallel?.workers;
+    return code;
   }
   save();
+  await parallel?.workers; // after the last save the workers end
   drawChart();
   process.off("SIGINT", onSigint);
   if (stop) {
@@ -314,12 +393,45 @@ export async function trainZooModel(name: string, args: readonly string[], out: 
   );
   if (last) print(`final: ${fmt(last)}`);
   print(`wrote ${ckptFile}, ${join(dir, "log.jsonl")}, ${join(dir, "loss.png")}`);
-  const shown = afterwords(trainer, v.sample_tokens);
+  // with workers (FSDP holds only shards) the model is read back from the checkpoint for what follows
+  const shown = afterwords(parallel ? openZooRun(ckptFile).trainer : trainer, v.sample_tokens);
   if (shown) {
     print(shown);
     writeFileAtomic(join(dir, "sample.txt"), [new TextEncoder().encode(shown + "\n")]);
   }
   return 0;
+}
+
+/** Rank 0's part of `--workers N` (trainer becomes worker 0) and the workers (ranks 1 … N−1) started on the same run. */
+function startParallel(
+  cmd: string,
+  trainer: ZooTrainer,
+  N: number,
+  strategy: StrategyName,
+  args: ZooWorkerArgs,
+): { comm: Communicator; workers: Promise<number[]> } {
+  const B = trainer.options.batchSize;
+  if (B % N !== 0) throw new UsageError(`${cmd}: --batch_size ${B} does not split evenly over --workers ${N}`);
+  wnn.setNumThreads(1); // one thread per worker
+  // one segment holds the largest flat run a collective moves: FSDP's one unit per group, a ZeRO bucket
+  const psi = trainer.model.parameters().reduce((n, p) => n + p.numel(), 0);
+  const { comm, workers } = launchWithHost<number>({
+    worldSize: N,
+    module: new URL("./zoo-worker.js", import.meta.url),
+    fn: "zooWorker",
+    args,
+    capacity: Math.max(1 << 16, Math.min(psi, 1 << 24)),
+    timeoutMs: 2 ** 31 - 1,
+  });
+  workers.catch(() => comm.abort()); // a worker that fails stops this thread's collectives too
+  try {
+    trainer.dataParallel(comm, strategy);
+  } catch (e) {
+    comm.abort();
+    if (e instanceof ArgumentError) throw new UsageError(`${cmd}: ${e.message}`);
+    throw e;
+  }
+  return { comm, workers };
 }
 
 /** What a trained model shows at the end: a decoder's sample, an encoder-decoder's answers to a few held-out dates. */

@@ -105,6 +105,11 @@ export class DataParallel {
     return (this.model as unknown as { forward: (...a: A) => R }).forward(...args);
   }
 
+  /** Runs fn, a forward the caller writes (a task's loss around the model's methods); FSDP gathers the root unit first. */
+  within<T>(fn: () => T): T {
+    return this.fsdp ? this.fsdp.run(fn) : fn();
+  }
+
   /** After a forward without backward (evaluation): FSDP frees the root's parameters. */
   endEvaluation(): void {
     this.fsdp?.reshard();

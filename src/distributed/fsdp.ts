@@ -284,8 +284,16 @@ export class FullyShardedDataParallel {
 
   /** The model's forward: the root unit is gathered first (and stays so until reduceGradients). */
   forward<A extends unknown[], R>(...args: A): R {
+    return this.run(() => (this.module as unknown as { forward: (...a: A) => R }).forward(...args));
+  }
+
+  /**
+   * Runs fn, a forward the caller writes (any of the module's methods, a loss around them), with the root unit
+   * gathered first (it stays so until reduceGradients, or reshard after an evaluation).
+   */
+  run<T>(fn: () => T): T {
     this.gather(this.units[0]!);
-    return (this.module as unknown as { forward: (...a: A) => R }).forward(...args);
+    return fn();
   }
 
   /**

@@ -15,6 +15,8 @@ import type { Optimizer } from "../optim/optimizer.js";
 import type { LRScheduler } from "../optim/schedulers.js";
 import type { RecipeData, RecipeHooks } from "./recipe.js";
 import { runLoopSync, type TrainingJob } from "./loop.js";
+import { DataParallel } from "../distributed/data-parallel.js";
+import { SingleProcess, WHOLE, rowsOf, type Part, type StepDriver } from "./data-parallel-job.js";
 
 export type MnistData = NonNullable<RecipeData["mnist"]>;
 export type MnistSplit = MnistData["train"];
@@ -130,6 +132,14 @@ export function trainClassifier(
   if (!(Number.isInteger(batchSize) && batchSize >= 1))
     throw new ArgumentError(`trainClassifier: batchSize must be a positive integer, got ${batchSize}`);
   const perEpoch = Math.ceil(train.count / batchSize);
+  // one process, or this worker's of N (hooks.dataParallel): every batch split evenly over the workers, the last too
+  const dp = hooks.dataParallel;
+  const part: Part = dp ? dp.comm : WHOLE;
+  rowsOf(batchSize, part);
+  rowsOf(train.count - (perEpoch - 1) * batchSize, part);
+  const driver: StepDriver = dp
+    ? new DataParallel(model, optimizer, dp.comm, { strategy: dp.strategy })
+    : new SingleProcess(model, optimizer);
   const total = epochs * perEpoch;
   const logEvery = opts.logEvery ?? Math.max(1, Math.floor(perEpoch / 4));
   const result: TrainResult = { trainLoss: [], test: [], trainSeconds: 0, evalSeconds: 0, steps: 0 };
@@ -146,19 +156,28 @@ export function trainClassifier(
     trainStep() {
       const k = result.steps % perEpoch;
       if (k === 0) order = permutation(train.count, generator);
-      const { x, y } = mnistBatch(train, order, k * batchSize, batchSize);
-      optimizer.zeroGrad();
-      // loss = −(1/B)·Σ_b log softmax(f(x_b))[y_b]
-      const loss = F.crossEntropy(model.forward(x), y); // ()
+      const B = Math.min(batchSize, train.count - k * batchSize); // the last batch of an epoch may be smaller
+      const { start, count } = rowsOf(B, part);
+      const { x, y } = mnistBatch(train, order, k * batchSize + start, count); // (B/N, 1, 28, 28), (B/N)
+      driver.zeroGrad();
+      // loss = −(1/B)·Σ_b log softmax(f(x_b))[y_b]   (with N workers: the mean of their means over B/N digits each)
+      const loss = driver.within(() => F.crossEntropy(model.forward(x), y)); // ()
+      const value = driver.mean(loss.item());
       loss.backward();
-      optimizer.step();
+      driver.reduceGradients();
+      driver.step();
       scheduler?.step();
       result.steps++;
-      return { loss: loss.item() };
+      return { loss: value };
     },
     evalDue: () => result.steps > 0 && result.steps % perEpoch === 0 && lastEval !== result.steps,
     *evaluate() {
-      const r = evaluate(model, test);
+      let r: { accuracy: number; loss: number };
+      try {
+        r = driver.within(() => evaluate(model, test)); // whole on every worker (FSDP: gathered, then freed)
+      } finally {
+        driver.endEvaluation();
+      }
       lastEval = result.steps;
       yield;
       return r;
@@ -182,6 +201,13 @@ export function trainClassifier(
       );
     },
   });
+  if (dp) {
+    // the whole trained parameters back in the model, for what the recipe does next (FSDP holds only shards)
+    const whole = driver.consolidate(() =>
+      Object.fromEntries(Object.entries(model.stateDict()).map(([k, t]) => [k, t.clone()])),
+    );
+    model.loadStateDict(whole, { assign: true });
+  }
   return result;
 }
 

@@ -4,6 +4,8 @@
 // pictures (PNG bytes) instead of writing files. The CLI (`wnn train <name>`) loads data, shows progress
 // and writes the outputs under runs/<name>/.
 
+import type { Communicator } from "../distributed/collectives.js";
+import type { StrategyName } from "../distributed/data-parallel.js";
 import type { Generator } from "../engine/rng.js";
 
 export interface RecipeHooks {
@@ -13,6 +15,8 @@ export interface RecipeHooks {
   progress?(step: number, total: number, metrics: Record<string, number>): void;
   /** the process's CPU seconds so far (user + system, all threads), where the host can tell (Node: process.cpuUsage) */
   cpuTime?(): number;
+  /** run as worker comm.rank of N data-parallel workers (only a recipe with `dataParallel: true` reads it) */
+  dataParallel?: { comm: Communicator; strategy: StrategyName };
 }
 
 /** What a recipe may be given by the caller; each recipe documents which of these it needs. */
@@ -64,5 +68,10 @@ export interface Recipe<Options extends Record<string, number | string | boolean
   readonly help?: { readonly [K in keyof Options]?: string };
   /** the range of a numeric option where the command line's rule (cli/recipes.ts optionBounds) does not fit it */
   readonly bounds?: { readonly [K in keyof Options]?: { readonly min: number; readonly max: number } };
+  /**
+   * true: the recipe trains on N workers when hooks.dataParallel is given (`wnn train <recipe> --workers N`), each
+   * on its rows of every batch, with one process's losses; a string: why it cannot (said when --workers is given)
+   */
+  readonly dataParallel?: true | string;
   run(options: Options, data: RecipeData, hooks: RecipeHooks, generator: Generator): RecipeResult;
 }

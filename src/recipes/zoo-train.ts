@@ -33,10 +33,21 @@ import type { Checkpoint, LoadedCheckpoint } from "../io/checkpoint.js";
 import * as F from "../nn/functional.js";
 import { evaluating, type Module, type Parameter } from "../nn/module.js";
 import { AdamW } from "../optim/adam.js";
-import { clipGradNorm } from "../optim/clip.js";
 import { cosineWithWarmup } from "../optim/schedulers.js";
 import { stateDictFromTensors, stateDictToTensors } from "../optim/state.js";
 import { skipStep, type Metrics, type TrainingJob } from "./loop.js";
+import {
+  BN_REASON,
+  MOE_REASON,
+  SingleProcess,
+  WHOLE,
+  rowsOf,
+  weighted,
+  type Part,
+  type StepDriver,
+} from "./data-parallel-job.js";
+import type { Communicator } from "../distributed/collectives.js";
+import { DataParallel, type StrategyName } from "../distributed/data-parallel.js";
 import type { RecipeData } from "./recipe.js";
 import { evaluate as evaluateDigits, mnistBatch, takeSplit, type ImageClassifier } from "./mnist.js";
 import { OFFSET, SPECIALS, maskBatch, single } from "./encoder-compare.js";
@@ -97,6 +108,8 @@ interface ModelSpec {
   /** a config read from a checkpoint, checked by the model's own config function (throws on a bad one) */
   check(c: Config): Config;
   build(c: Config, generator: Generator): Module;
+  /** why N data-parallel workers would not train this model as one process does (then --workers > 1 is refused) */
+  readonly notParallel?: string;
 }
 
 const decoder = <C>(
@@ -155,8 +168,8 @@ const vision = (entry: ZooModel): ModelSpec => ({
 export const ZOO_TRAINING: Readonly<Record<string, ModelSpec>> = {
   gpt2: decoder(gptConfig, GPT),
   llama: decoder(llamaConfig, Llama),
-  mixtral: decoder(mixtralConfig, Mixtral),
-  switch: decoder(switchConfig, SwitchGPT),
+  mixtral: { ...decoder(mixtralConfig, Mixtral), notParallel: MOE_REASON },
+  switch: { ...decoder(switchConfig, SwitchGPT), notParallel: MOE_REASON },
   bloom: decoder(bloomConfig, Bloom),
   falcon: decoder(falconConfig, Falcon),
   bert: encoder(bertConfig, BertForMaskedLM, { padId: SPECIALS.pad }),
@@ -164,12 +177,15 @@ export const ZOO_TRAINING: Readonly<Record<string, ModelSpec>> = {
   deberta: encoder(debertaConfig, DebertaForMaskedLM, { padId: SPECIALS.pad }),
   t5: seq2seq(t5Contender),
   bart: seq2seq(bartContender),
-  resnet: vision(resnet),
-  senet: vision(senet),
-  cbam: vision(cbam),
-  "non-local": vision(nonLocal),
+  resnet: { ...vision(resnet), notParallel: BN_REASON },
+  senet: { ...vision(senet), notParallel: BN_REASON },
+  cbam: { ...vision(cbam), notParallel: BN_REASON },
+  "non-local": { ...vision(nonLocal), notParallel: BN_REASON },
   vit: vision(vit),
 };
+
+/** Why N data-parallel workers would not train this model of the zoo as one process does (null: they would). */
+export const notParallel = (name: string): string | null => specOf(name).notParallel ?? null;
 
 /** The default task of a model of the zoo, or null when it has none here. */
 export const defaultTaskOf = (name: string): ZooTask | null => {
@@ -292,8 +308,11 @@ interface Task {
     minLrRatio: number;
     clip: number;
   };
-  /** the mean loss of one training batch drawn from g */
-  loss(g: Generator): Tensor;
+  /**
+   * the mean loss of one training batch drawn from g; with a part of N > 1 workers, the loss of this worker's rows
+   * of that batch, weighted so that the workers' mean is the whole batch's mean (data-parallel-job.ts)
+   */
+  loss(g: Generator, part: Part): Tensor;
   /** the evaluation at `step`, one unit of work per yield */
   evaluate(step: number): Iterator<void, Metrics, void>;
 }
@@ -318,23 +337,24 @@ function decoderTask(
   const config = saved?.config ?? spec.config(tok.vocabSize);
   const model = spec.build(config, g) as Decoder;
   const T = config.blockSize as number;
-  const lossOf = (tokens: Int32Array, gen: Generator): Tensor => {
-    const { x, y } = getBatch(tokens, T, o.batchSize, gen); // (B, T), (B, T)
-    return model.forward(x, y).loss!; // () mean cross-entropy (+ the routers' losses of a mixture of experts)
+  const lossOf = (tokens: Int32Array, gen: Generator, part: Part): Tensor => {
+    const { x, y } = getBatch(tokens, T, o.batchSize, gen); // (B, T), (B, T) the same on every worker
+    const { start, count } = rowsOf(o.batchSize, part);
+    return model.forward(x.narrow(0, start, count), y.narrow(0, start, count)).loss!; // () mean cross-entropy over (B/N)·T tokens (+ the routers' losses of a mixture of experts)
   };
   return {
     model,
     config,
     tokenizer: { ...tok.toJSON() },
     optim: { weightDecay: 0.1, matricesOnly: true, betas: [0.9, 0.99], warmup: 0.1, minLrRatio: 0.1, clip: 1 }, // `wnn train gpt`'s
-    loss: (gen) => lossOf(split.train, gen),
+    loss: (gen, part) => lossOf(split.train, gen, part),
     *evaluate(step) {
       const gen = new Generator(o.seed * 1_000_003 + step + 1); // the estimate's own batches, as GPTTrainer's
       const out: Metrics = {};
       for (const name of ["train", "val"] as const) {
         let s = 0;
         for (let k = 0; k < o.evalSize; k++) {
-          s += evaluating(model, () => lossOf(split[name], gen).item());
+          s += evaluating(model, () => lossOf(split[name], gen, WHOLE).item());
           yield;
         }
         out[name] = s / o.evalSize;
@@ -343,6 +363,9 @@ function decoderTask(
     },
   };
 }
+
+/** The positions a target tensor asks to predict (not −100). */
+const predicted = (targets: Tensor): number => (targets.toArray() as number[]).flat().filter((t) => t !== -100).length;
 
 /** Book characters → model ids: the 4 specials (<s>/[CLS] 0, <pad> 1, </s>/[SEP] 2, <mask> 3), then the characters. */
 function encoderTask(
@@ -377,13 +400,16 @@ function encoderTask(
     config,
     tokenizer: { ...tok.toJSON() },
     optim: { weightDecay: 0.01, matricesOnly: false, betas: [0.9, 0.999], warmup: 0.05, minLrRatio: 0.1, clip: 1 }, // encoder-compare's AdamW
-    loss: (gen) => {
+    loss: (gen, part) => {
       const { idx, targets } = maskBatch(
         Array.from({ length: o.batchSize }, () => window(split.train, gen)),
         V,
         gen,
-      ); // (B, T), (B, T)
-      return model.forward(idx, { targets }).loss!; // () cross-entropy at the masked positions
+      ); // (B, T), (B, T) the same on every worker
+      const { start, count } = rowsOf(o.batchSize, part);
+      const [x, y] = [idx.narrow(0, start, count), targets.narrow(0, start, count)]; // (B/N, T)
+      const out = model.forward(x, { targets: y }); // loss: () cross-entropy at this worker's masked positions
+      return weighted(out.loss!, predicted(y), predicted(targets), part, () => out.logits.sum()); // their share of the batch's
     },
     *evaluate() {
       let s = 0;
@@ -429,13 +455,17 @@ function datesTaskRun(name: string, o: ZooTrainOptions, saved: SavedRun | null):
       return answerDates(c, vocab, srcs);
     },
     optim: { weightDecay: 0.01, matricesOnly: false, betas: [0.9, 0.999], warmup: 0.05, minLrRatio: 0.1, clip: 1 }, // encoder-decoder-compare's
-    loss: (gen) => {
-      const batch: Example[] = [];
+    loss: (gen, part) => {
+      const batch: Example[] = []; // the same on every worker
       while (batch.length < o.batchSize) {
         const p = task.sample(gen);
         if (!heldOut.has(p.src)) batch.push({ src: vocab.encode(p.src), tgt: vocab.encode(p.tgt) });
       }
-      return c.loss(batch); // () teacher-forced cross-entropy per target token
+      const { start, count } = rowsOf(o.batchSize, part);
+      const mine = batch.slice(start, start + count);
+      const tokens = (es: Example[]): number => es.reduce((n, e) => n + e.tgt.length + 1, 0); // each target and </s>
+      const loss = c.loss(mine); // () teacher-forced cross-entropy per target token of this worker's dates
+      return weighted(loss, tokens(mine), tokens(batch), part, () => loss); // their share of the batch's
     },
     *evaluate() {
       const hyps: string[] = [];
@@ -485,10 +515,11 @@ function visionTask(spec: ModelSpec, data: RecipeData, o: ZooTrainOptions, g: Ge
     config,
     tokenizer: null,
     optim: { weightDecay: 0, matricesOnly: false, betas: [0.9, 0.999], warmup: 0, minLrRatio: 0, clip: 0 }, // Adam and a cosine decay to 0, as `wnn compare --train` mnist
-    loss: (gen) => {
-      const order = Int32Array.from({ length: o.batchSize }, () => gen.randint(0, train.count)); // digits drawn with replacement
-      const { x, y } = mnistBatch(train, order, 0, o.batchSize); // (B, 1, 28, 28), (B)
-      return F.crossEntropy(model.forward(x), y); // ()
+    loss: (gen, part) => {
+      const order = Int32Array.from({ length: o.batchSize }, () => gen.randint(0, train.count)); // digits drawn with replacement, the same on every worker
+      const { start, count } = rowsOf(o.batchSize, part);
+      const { x, y } = mnistBatch(train, order, start, count); // (B/N, 1, 28, 28), (B/N)
+      return F.crossEntropy(model.forward(x), y); // () mean over this worker's digits
     },
     *evaluate() {
       const { accuracy, loss } = evaluateDigits(model, test);
@@ -530,9 +561,14 @@ export class ZooTrainer implements TrainingJob<ZooStep, Metrics> {
   step = 0;
   lastEval = -1;
   private readonly run: Task;
-  private readonly config: Config;
+  /** the config the model was built from */
+  readonly config: Config;
   private readonly schedule: (step: number) => number;
   private readonly scales: number[];
+  /** one process, or this worker's of N (see dataParallel) */
+  private driver: StepDriver;
+  /** this worker's rows of every batch */
+  private part: Part = WHOLE;
 
   /** A new run of model `name` on its default task; `saved` (from a checkpoint) gives the config and tokenizer back. */
   constructor(
@@ -578,29 +614,54 @@ export class ZooTrainer implements TrainingJob<ZooStep, Metrics> {
     const decay = o.lrDecaySteps ?? o.steps;
     const warmupIters = Math.min(decay, Math.round(warmup * decay));
     this.schedule = cosineWithWarmup({ warmupIters, lrDecayIters: decay, maxLr: o.lr, minLr: o.lr * minLrRatio });
+    this.driver = new SingleProcess(this.model, this.optimizer);
+  }
+
+  /**
+   * Make this trainer (new, or loaded from a checkpoint: the same on every worker) worker `comm.rank` of N: it
+   * trains on its rows of every global batch and the strategy makes the workers agree. FSDP shards the whole model
+   * as one unit (PyTorch's FSDP without an auto-wrap policy). Evaluations run whole on every worker (so their
+   * numbers are one process's). A model that N workers would train differently is refused (`notParallel`).
+   */
+  dataParallel(comm: Communicator, strategy: StrategyName): DataParallel {
+    const why = specOf(this.name).notParallel;
+    if (why && comm.worldSize > 1)
+      throw new ArgumentError(`${this.name} cannot train on ${comm.worldSize} data-parallel workers: ${why}`);
+    rowsOf(this.options.batchSize, comm); // splits evenly, or says so
+    const dp = new DataParallel(this.model, this.optimizer, comm, { strategy });
+    dp.loadFromWhole(); // a resumed run: the shards take their chunks of the optimizer state
+    this.driver = dp;
+    this.part = { rank: comm.rank, worldSize: comm.worldSize };
+    return dp;
   }
 
   get totalSteps(): number {
     return this.options.steps;
   }
 
-  /** One AdamW step on a fresh batch: lr from the schedule, gradient norm clipped; → the batch's loss and the lr. */
+  /**
+   * One AdamW step on a fresh batch (with workers: this worker's rows of it): lr from the schedule, gradient norm
+   * clipped; → the batch's loss and the lr.
+   */
   trainStep(): ZooStep {
+    const d = this.driver;
     const lr = this.schedule(this.step);
-    this.optimizer.paramGroups.forEach((group, i) => (group.lr = lr * this.scales[i]!));
+    this.optimizer.paramGroups.forEach((group, i) => (group.lr = lr * this.scales[i]!)); // (sharded: copied by d.step)
     this.model.train();
-    const loss = this.run.loss(this.generator);
-    const value = loss.item();
-    if (skipStep(value)) return { loss: value, lr, gradNorm: NaN, skipped: 1 }; // no update, as llm.c does
+    const loss = d.within(() => this.run.loss(this.generator, this.part));
+    const value = d.mean(loss.item()); // the global batch's loss, the same on every worker
+    if (skipStep(value)) {
+      d.endEvaluation();
+      return { loss: value, lr, gradNorm: NaN, skipped: 1 }; // no update, as llm.c does
+    }
     loss.backward();
     const clip = this.run.optim.clip;
-    const gradNorm = clip > 0 ? clipGradNorm(this.model.parameters(), clip) : NaN;
+    const gradNorm = d.reduceGradients(clip);
     if (clip > 0 && skipStep(value, gradNorm)) {
-      this.optimizer.zeroGrad();
+      d.zeroGrad();
       return { loss: value, lr, gradNorm, skipped: 1 };
     }
-    this.optimizer.step();
-    this.optimizer.zeroGrad();
+    d.step();
     this.step += 1;
     return { loss: value, lr, gradNorm, skipped: 0 };
   }
@@ -613,8 +674,15 @@ export class ZooTrainer implements TrainingJob<ZooStep, Metrics> {
 
   *evaluate(): Iterator<void, Metrics, void> {
     const it = this.run.evaluate(this.step);
-    let r = it.next();
-    for (; !r.done; r = it.next()) yield;
+    const next = (): IteratorResult<void, Metrics> => {
+      try {
+        return this.driver.within(() => it.next()); // whole on every worker (FSDP: gathered, then freed)
+      } finally {
+        this.driver.endEvaluation();
+      }
+    };
+    let r = next();
+    for (; !r.done; r = next()) yield;
     this.lastEval = this.step;
     return r.value;
   }
@@ -628,7 +696,15 @@ export class ZooTrainer implements TrainingJob<ZooStep, Metrics> {
     }
   }
 
-  /** Everything needed to continue exactly, and to read the model back. */
+  /**
+   * The checkpoint handed to write, as one process holds it: with workers the shards are consolidated first (a
+   * collective: every worker calls it; rank 0 writes), so a run continues with any number of workers.
+   */
+  save(write: (c: Checkpoint) => void): void {
+    this.driver.consolidate(() => write(this.checkpoint()));
+  }
+
+  /** Everything needed to continue exactly, and to read the model back (one process's; see save). */
   checkpoint(): Checkpoint {
     const saved: SavedRun = {
       kind: "zoo",

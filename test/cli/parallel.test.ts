@@ -4,22 +4,12 @@
 
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { loadCheckpoint } from "../../src/io/node.js";
 import { readHFFolder } from "../../src/io/hf-folder.js";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, test } from "node:test";
-import { fileURLToPath } from "node:url";
-
-const WNN = fileURLToPath(new URL("../../cli/wnn.js", import.meta.url));
-const tmp = mkdtempSync(join(tmpdir(), "wnn-parallel-"));
-after(() => rmSync(tmp, { recursive: true, force: true }));
-
-function wnn(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [WNN, ...args], { encoding: "utf8" });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+import { test } from "node:test";
+import { printed, readLog, sameLosses, tmp, wnn, type Entry } from "./parallel-helpers.js";
 
 /** A 2-block GPT, batch 4 (1, 2 or 4 sequences per worker), 6 steps with estimates at 0, 3 and 6. */
 const TINY = [
@@ -45,37 +35,10 @@ const TINY = [
   "1",
 ];
 
-type Entry = Record<string, number | string>;
-const readLog = (dir: string): Entry[] =>
-  readFileSync(join(dir, "log.jsonl"), "utf8")
-    .trim()
-    .split("\n")
-    .map((l) => JSON.parse(l) as Entry);
-/** The lines that print a loss: "step 3/6 ... loss 4.1234 ...", "step 3: train loss ..., val loss ..." */
-const printed = (stdout: string): string[] =>
-  stdout
-    .split("\n")
-    .filter((l) => /loss \d/.test(l))
-    .map((l) => l.replace(/\s+[\d.]+ it\/s|\s+ETA.*$|\s*\([^)]*\)\s*$/g, ""));
-
 function run(dir: string, ...args: string[]): string {
   const r = wnn("train", "gpt", ...TINY, ...args);
   assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
   return r.stdout;
-}
-
-function sameLosses(got: Entry[], want: Entry[], what: string): void {
-  const pick = (es: Entry[]) => es.filter((e) => e.type === "train" || e.type === "eval");
-  const [a, b] = [pick(got), pick(want)];
-  assert.equal(a.length, b.length, `${what}: the same entries`);
-  a.forEach((e, i) => {
-    assert.equal(e.step, b[i]!.step);
-    for (const k of ["loss", "train", "val"]) {
-      if (!(k in e)) continue;
-      const [x, y] = [e[k] as number, b[i]![k] as number];
-      assert.ok(Math.abs(x - y) <= 1e-6 * Math.abs(y), `${what}: step ${e.step} ${k} ${x} vs ${y}`);
-    }
-  });
 }
 
 let single: { out: string; log: Entry[] } | undefined;

@@ -1,14 +1,20 @@
 // FSDP (ZeRO-3) on a GPT whose blocks are the units: with one worker it is one process bit for bit; N = 2 and 4
 // workers holding 1/N of the parameters, gradients and AdamW state take the same 20 steps as one process on the
-// whole batch (the losses within 1e-6 relative per step; parameters and moments within 1e-5 relative per
-// tensor, see below), bit-identical from one run to the next, with and without activation checkpointing; and
-// the bytes each worker holds are 16Ψ/N. (ddp.test.ts holds FSDP to 1e-6 on every tensor on the MLP of the
-// other strategies.)
+// whole batch (the losses within 1e-6 relative per step; every parameter and moment tensor within 1e-6 relative,
+// ‖a − b‖/‖b‖), bit-identical from one run to the next, with and without activation checkpointing; and the bytes
+// each worker holds are 16Ψ/N.
 //
-// Why 1e-5 here: the query weights get tiny gradients while attention is near uniform (2e-6 of the others'),
-// so float32 rounding of the batch's gradient sum (another order in one process than in the ring) is a larger
-// part of them, and Adam's m/√v passes it on at full size; measured 1.5e-6 for blocks.0.attn.wq with N = 4,
-// ≤ 3e-7 for every other tensor.
+// Which "relative" per tensor: the normwise ‖a − b‖₂/‖b‖₂, the standard relative error of a vector (the one
+// numerical analysis states bounds in). The max reading max|a − b|/max|b| is the wrong one for this comparison,
+// because one process does not meet it against itself: trained on the same global batch with its rows in another
+// order (rotated by 4, the order the ring's sum takes with N = 4 — the same loss, the same gradient in exact
+// arithmetic), one process ends 1.35e-6 away from itself in that reading on blocks.0.attn.wq (2.6e-7 normwise).
+// Those query weights get tiny gradients while attention is near uniform; their sum over the batch cancels, so
+// float32 rounding of the sum is a larger part of them at a few elements, and Adam's m/√v passes it on at full
+// size. FSDP N = 4 measures 1.46e-6 there (2.7e-7 normwise), as does one process accumulating the gradient over 4
+// micro-batches (the same three digits): no reduction order matches "one process" better than one process's own
+// reorder does. So the max reading is held to twice that floor, measured in the test, and the normwise one to
+// 1e-6 on every tensor. (ddp.test.ts holds every strategy, FSDP included, to 1e-6 in both readings on an MLP.)
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Communicator, createSharedBuffer } from "../../src/distributed/collectives.js";
@@ -18,15 +24,16 @@ import { ArgumentError } from "../../src/engine/errors.js";
 import * as wnn from "../../src/index.js";
 import { Block, GPT } from "../../src/models/gpt2/model.js";
 import { FSDP_GPT, fsdpTrainJob, type FsdpResult } from "./jobs.js";
-import { compareRuns } from "./compare.js";
+import { compareRuns, worstInfRel } from "./compare.js";
 
 const JOBS = new URL("./jobs.js", import.meta.url);
 const ARGS = { steps: 20, batch: 8 };
 const CAPACITY = 1 << 14;
 
+const single = (rotate = 0): FsdpResult =>
+  fsdpTrainJob(new Communicator(createSharedBuffer(1, CAPACITY), 0, 1), { ...ARGS, fsdp: false, rotate });
 let reference: FsdpResult | undefined;
-const ref = (): FsdpResult =>
-  (reference ??= fsdpTrainJob(new Communicator(createSharedBuffer(1, CAPACITY), 0, 1), { ...ARGS, fsdp: false }));
+const ref = (): FsdpResult => (reference ??= single());
 const train = (N: number, checkpointing = false) =>
   launch<FsdpResult>({
     worldSize: N,
@@ -54,7 +61,9 @@ test("FSDP with 2 and 4 workers equals one process on the global batch after 20 
   assert.ok(one.losses[19]! < one.losses[0]! * 0.9, `training makes progress: ${one.losses[0]} → ${one.losses[19]}`);
   for (const N of [2, 4]) {
     const ranks = await fsdp(N);
-    for (let r = 0; r < N; r++) compareRuns(ranks[r]!, one, `FSDP N=${N} rank ${r}`, 1e-5);
+    // one process's own floor in the max reading: the same batch with its rows rotated by N (see the top)
+    const floor = worstInfRel(single(N), one);
+    for (let r = 0; r < N; r++) compareRuns(ranks[r]!, one, `FSDP N=${N} rank ${r}`, floor);
     // the workers agree with each other bit for bit
     for (let r = 1; r < N; r++) assert.deepEqual(ranks[r]!.losses, ranks[0]!.losses);
   }

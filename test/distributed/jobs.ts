@@ -187,11 +187,11 @@ export interface FsdpResult extends TrainResult {
 /**
  * AdamW steps of a 2-block GPT on a seeded global batch of B sequences, this worker taking rows [r·B/N, (r+1)·B/N);
  * weight decay on matrices only (two parameter groups). `fsdp: false` is one process training the whole batch
- * (N must be 1); `checkpointing` recomputes each block in backward.
+ * (N must be 1), its rows rotated by `rotate`; `checkpointing` recomputes each block in backward.
  */
 export function fsdpTrainJob(
   comm: Communicator,
-  args: { steps: number; batch: number; fsdp: boolean; checkpointing?: boolean; lr?: number },
+  args: { steps: number; batch: number; fsdp: boolean; checkpointing?: boolean; lr?: number; rotate?: number },
 ): FsdpResult {
   const N = comm.worldSize,
     B = args.batch,
@@ -223,7 +223,10 @@ export function fsdpTrainJob(
   let held = { params: 0, grads: 0, largestUnit: 0 };
   for (let step = 0; step < args.steps; step++) {
     // (B, T+1) the same on every worker: counting from a random start, mod V (a sequence the model can learn)
-    const starts = wnn.randint(0, FSDP_GPT.vocabSize, [B], { generator: gen }).toArray() as number[];
+    const drawn = wnn.randint(0, FSDP_GPT.vocabSize, [B], { generator: gen }).toArray() as number[];
+    // `rotate` k: the same sequences in another order (one process only: the same batch, summed in another order)
+    const k = args.rotate ?? 0;
+    const starts = [...drawn.slice(k), ...drawn.slice(0, k)];
     const idx = wnn.tensor(
       Int32Array.from(
         { length: B * (T + 1) },

@@ -35,6 +35,7 @@ export const lenet5Recipe: Recipe<LeNet5RecipeOptions> = {
     "LeCun, Bottou, Bengio, Haffner 1998, Gradient-Based Learning Applied to Document Recognition, http://yann.lecun.com/exdb/publis/pdf/lecun-01a.pdf",
   trainsOn: "MNIST digits (the mnist package: 8,000 train / 2,000 test)",
   needs: ["mnist"],
+  dataParallel: true,
   defaults: Object.freeze({ epochs: 8, batchSize: 64, lr: 2e-3, trainLimit: 0, testLimit: 0 }),
   help: {
     trainLimit: "use only the first N training digits (0: all)",

@@ -3,6 +3,7 @@
 // MNIST's 70,000 digits; the loaders split them 8,000 for training and 2,000 for testing, and the
 // accuracy is on those 2,000. Evaluation uses BatchNorm's running statistics (eval mode).
 
+import { BN_REASON } from "../../recipes/data-parallel-job.js";
 import { ArgumentError } from "../../engine/errors.js";
 import type { Generator } from "../../engine/rng.js";
 import { cat } from "../../ops/shape.js";
@@ -37,6 +38,7 @@ export const resnetRecipe: Recipe<ResNetRecipeOptions> = {
   paper: "He, Zhang, Ren, Sun 2016, Deep Residual Learning for Image Recognition, https://arxiv.org/abs/1512.03385",
   trainsOn: "MNIST digits (the mnist package: 8,000 train / 2,000 test)",
   needs: ["mnist"],
+  dataParallel: BN_REASON,
   defaults: Object.freeze({
     preset: "resnet-mnist-small",
     epochs: 3,

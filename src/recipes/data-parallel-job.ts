@@ -1,0 +1,114 @@
+// What a training job needs to run on N data-parallel workers (`wnn train <model> --workers N --strategy S`),
+// whatever its model: its step is written once against a `StepDriver` — one process (`SingleProcess`) or one
+// worker of N (src/distributed/data-parallel.ts's `DataParallel`, which has the same methods) — and its loss
+// takes this worker's `Part` of the global batch:
+//
+//   loss = driver.within(() => task.loss(g, part))   every worker draws the same global batch of B examples from g
+//                                                    and runs its rows [r·B/N, (r+1)·B/N); FSDP gathers first
+//   value = driver.mean(loss.item())                 (1/N) Σ_r L_r, the global batch's loss, on every worker
+//   loss.backward()
+//   norm = driver.reduceGradients(clip)             the averaged gradient (DDP: all-reduce; ZeRO/FSDP: shards), clipped
+//   driver.step()                                    the optimizer, then zeroGrad
+//
+// The mean of the workers' losses is the global batch's mean loss when each worker's loss is a mean over the same
+// number of terms (tokens of equal windows, digits). When the terms per row vary (the masked positions of masked
+// LM, the target tokens of dates), a worker's loss is weighted by its share: L_r · N·n_r/n, so that
+// (1/N) Σ_r L_r · N·n_r/n = Σ_r (Σ_{i∈r} ℓ_i)/n = one process's mean over the n terms (`shareWeight`).
+//
+// What breaks the equality, so that a job refuses N > 1 rather than train another model: statistics over the
+// batch inside the forward (BatchNorm's, without a synchronized BatchNorm; a mixture of experts' load-balancing
+// loss and its experts' capacity, functions of the whole batch's routing). Dropout does not break it but draws
+// each worker's masks for its own rows, so the losses are not those of one process (a note says so).
+//
+// Browser-safe: spawning the workers is the CLI's (cli/zoo-worker.ts, cli/recipe-worker.ts). Users: ZooTrainer
+// (zoo-train.ts) and trainClassifier (mnist.ts: the lenet5 recipe).
+
+import { ArgumentError } from "../engine/errors.js";
+import type { Tensor } from "../engine/tensor.js";
+import type { Module } from "../nn/module.js";
+import { clipGradNorm } from "../optim/clip.js";
+import type { Optimizer } from "../optim/optimizer.js";
+
+/** Why a model with BatchNorm layers, or a mixture of experts, refuses N > 1 workers. */
+export const BN_REASON =
+  "its BatchNorm layers normalize by the statistics of the batch, which each worker would compute over its own rows (there is no synchronized BatchNorm here)";
+export const MOE_REASON =
+  "its routers' load-balancing loss and its experts' capacity are functions of the whole batch's routing, which each worker would compute over its own rows";
+
+/** This worker's place in the group: rows [rank·B/N, (rank+1)·B/N) of every global batch of B examples. */
+export interface Part {
+  readonly rank: number;
+  readonly worldSize: number;
+}
+export const WHOLE: Part = Object.freeze({ rank: 0, worldSize: 1 });
+
+/** The rows of a global batch of B examples this worker trains on: [start, start + count). */
+export function rowsOf(B: number, part: Part): { start: number; count: number } {
+  const count = B / part.worldSize;
+  if (!Number.isInteger(count))
+    throw new ArgumentError(`data parallel: the batch of ${B} does not split evenly over ${part.worldSize} workers`);
+  return { start: part.rank * count, count };
+}
+
+/**
+ * The weight of a worker's mean loss when the terms per row vary: N·n_r/n, n_r the terms in its rows and n in
+ * the global batch (1 for one process).
+ */
+export function shareWeight(mine: number, total: number, part: Part): number {
+  return part.worldSize === 1 ? 1 : (part.worldSize * mine) / total;
+}
+
+/** The step's operations, one process's or one worker's of N (DataParallel implements the same). */
+export interface StepDriver {
+  /** run a forward (a task's loss around the model's methods); FSDP gathers its parameters first */
+  within<T>(fn: () => T): T;
+  /** the mean of one number over the workers (one process: the number) */
+  mean(x: number): number;
+  /** after backward: the gradient averaged over the workers, clipped to maxNorm when > 0; → the norm before (NaN without) */
+  reduceGradients(maxNorm?: number): number;
+  /** the optimizer step, then the gradients forgotten */
+  step(): void;
+  /** forget the gradients (a skipped step) */
+  zeroGrad(): void;
+  /** after a forward without backward: FSDP frees what it gathered */
+  endEvaluation(): void;
+  /** run fn with the whole parameters in the model and the whole optimizer state in the job's optimizer (a collective) */
+  consolidate<T>(fn: () => T): T;
+}
+
+/** One process: the model's own gradient, clipGradNorm, the optimizer. */
+export class SingleProcess implements StepDriver {
+  constructor(
+    readonly model: Module,
+    readonly optimizer: Optimizer<any>,
+  ) {}
+  within<T>(fn: () => T): T {
+    return fn();
+  }
+  mean(x: number): number {
+    return x;
+  }
+  reduceGradients(maxNorm = 0): number {
+    return maxNorm > 0 ? clipGradNorm(this.model.parameters(), maxNorm) : NaN;
+  }
+  step(): void {
+    this.optimizer.step();
+    this.optimizer.zeroGrad();
+  }
+  zeroGrad(): void {
+    this.optimizer.zeroGrad();
+  }
+  endEvaluation(): void {}
+  consolidate<T>(fn: () => T): T {
+    return fn();
+  }
+}
+
+/**
+ * A worker's mean loss L_r scaled by its share (shareWeight); `zero` is the loss of rows that hold no term (their
+ * mean is 0/0): a zero that still reaches the parameters (e.g. logits.sum()·0), so every worker takes part.
+ */
+export function weighted(loss: Tensor, mine: number, total: number, part: Part, zero: () => Tensor): Tensor {
+  if (part.worldSize === 1) return loss;
+  return mine === 0 ? zero().mul(0) : loss.mul(shareWeight(mine, total, part));
+}

@@ -1,0 +1,50 @@
+// What the data-parallel command-line tests share: running `wnn` in a temporary folder, reading log.jsonl, the
+// printed loss lines, and comparing two logs' losses within 1e-6 relative.
+
+import { strict as assert } from "node:assert";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after } from "node:test";
+import { fileURLToPath } from "node:url";
+
+const WNN = fileURLToPath(new URL("../../cli/wnn.js", import.meta.url));
+export const tmp = mkdtempSync(join(tmpdir(), "wnn-parallel-"));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+export function wnn(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [WNN, ...args], { encoding: "utf8" });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+export type Entry = Record<string, number | string>;
+export const readLog = (dir: string): Entry[] =>
+  readFileSync(join(dir, "log.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as Entry);
+/** The lines that print a loss: "step 3/6 ... loss 4.1234 ...", "step 3: train loss ..., val loss ..." (or those `lines` picks) */
+export const printed = (stdout: string, lines = /loss \d/): string[] =>
+  stdout
+    .split("\n")
+    .filter((l) => lines.test(l))
+    .map((l) => l.replace(/\s+[\d.]+ it\/s|\s+ETA.*$|\s*\([^)]*\)\s*$/g, ""));
+
+/** The losses of two logs within 1e-6 relative, entry by entry (an evaluation's `metrics`, of `wnn train <model>`, too). */
+export function sameLosses(got: Entry[], want: Entry[], what: string): void {
+  const pick = (es: Entry[]) =>
+    es
+      .filter((e) => e.type === "train" || e.type === "eval")
+      .map((e) => ({ ...e, ...(e.metrics as unknown as Record<string, number> | undefined) }));
+  const [a, b] = [pick(got), pick(want)];
+  assert.equal(a.length, b.length, `${what}: the same entries`);
+  a.forEach((e, i) => {
+    assert.equal(e.step, b[i]!.step);
+    for (const k of ["loss", "train", "val", "exactMatch", "accuracy"]) {
+      if (!(k in e)) continue;
+      const [x, y] = [e[k] as number, b[i]![k] as number];
+      assert.ok(Math.abs(x - y) <= 1e-6 * Math.abs(y), `${what}: step ${e.step} ${k} ${x} vs ${y}`);
+    }
+  });
+}

@@ -1,0 +1,104 @@
+// `wnn train <model> --workers N --strategy ...` for the zoo's models other than GPT: a decoder (LLaMA, FSDP) and an
+// encoder-decoder (T5 on dates, ZeRO-2: its loss per target token weighted by each worker's share of the tokens)
+// print the losses of `--workers 1` (the same digits; log.jsonl within 1e-6 relative); a run saved by 2 FSDP workers
+// continues with 4 (ZeRO-1) as the uninterrupted single process; the models N workers would train differently
+// (a mixture of experts, BatchNorm) and the recipes whose trainers do not split their batches refuse --workers with
+// the reason; lenet5, a recipe of its own (trainClassifier), trains on 4 ZeRO-1 workers with one process's losses.
+
+import { strict as assert } from "node:assert";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { printed, readLog, sameLosses, tmp, wnn } from "./parallel-helpers.js";
+
+/** 3 steps of batch 4 (1, 2 sequences or dates per worker), evaluations at 0, 2 and 3. */
+const QUICK = ["--batch_size", "4", "--eval_every", "2", "--log_interval", "1", "--sample_tokens", "0"];
+const EVAL = { llama: ["--eval_size", "1"], t5: ["--eval_size", "20"] } as const;
+const LINES = /^(step \d|final:)/;
+
+function train(model: keyof typeof EVAL, dir: string, ...args: string[]): string {
+  const steps = args.includes("--steps") ? [] : ["--steps", "3"];
+  const r = wnn("train", model, ...steps, ...QUICK, ...EVAL[model], "--out", dir, ...args);
+  assert.equal(r.code, 0, `${model} ${args.join(" ")}: ${r.stderr}`);
+  return r.stdout;
+}
+
+const singles = new Map<string, string>();
+const single = (model: keyof typeof EVAL): string => {
+  if (!singles.has(model)) singles.set(model, train(model, join(tmp, `${model}-1`)));
+  return singles.get(model)!;
+};
+
+for (const [model, N, strategy] of [
+  ["llama", 2, "fsdp"],
+  ["t5", 2, "zero2"],
+] as const) {
+  test(`wnn train ${model} --workers ${N} --strategy ${strategy} prints the losses of --workers 1`, () => {
+    const one = single(model);
+    const dir = join(tmp, `${model}-${strategy}-${N}`);
+    const out = train(model, dir, "--workers", String(N), "--strategy", strategy);
+    assert.match(
+      out,
+      new RegExp(`data parallel: ${N} workers \\(threads\\), strategy ${strategy}, ${4 / N} of each batch`),
+    );
+    assert.deepEqual(printed(out, LINES), printed(one, LINES));
+    assert.equal(printed(out, LINES).length, 3 + 3 + 1); // every step, the 3 evaluations, the final line
+    sameLosses(readLog(dir), readLog(join(tmp, `${model}-1`)), `${model} ${strategy} N=${N}`);
+  });
+}
+
+test("wnn train llama: a run saved by 2 FSDP workers continues with 4 (ZeRO-1) as if never stopped", () => {
+  single("llama");
+  const dir = join(tmp, "llama-resumed");
+  train("llama", dir, "--steps", "2", "--lr_decay_steps", "3", "--workers", "2", "--strategy", "fsdp");
+  const r = wnn("train", "llama", "--resume", dir, "--steps", "3", "--workers", "4", "--strategy", "zero1");
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /resuming .* at step 2 of 3/);
+  sameLosses(readLog(dir), readLog(join(tmp, "llama-1")), "saved by 2 FSDP workers, continued by 4 (ZeRO-1)");
+});
+
+test("wnn train lenet5 (a recipe of its own) --workers 4 --strategy zero1 prints the losses of --workers 1", () => {
+  const A = ["--epochs", "1", "--train_limit", "256", "--test_limit", "100", "--batch_size", "64"];
+  const lines = /loss \d/;
+  const metrics = (dir: string) =>
+    (JSON.parse(readFileSync(join(dir, "metrics.json"), "utf8")) as { metrics: Record<string, number> }).metrics;
+  const run = (dir: string, ...args: string[]): string => {
+    const r = wnn("train", "lenet5", ...A, "--out", dir, ...args);
+    assert.equal(r.code, 0, r.stderr);
+    return r.stdout;
+  };
+  const [one, four] = [join(tmp, "lenet5-1"), join(tmp, "lenet5-4")];
+  const a = run(one),
+    b = run(four, "--workers", "4", "--strategy", "zero1");
+  assert.match(b, /data parallel: 4 workers \(threads\), strategy zero1/);
+  assert.deepEqual(printed(b, lines), printed(a, lines));
+  assert.ok(printed(a, lines).length >= 2);
+  const [m1, m4] = [metrics(one), metrics(four)];
+  for (const k of ["trainLoss", "testLoss", "testAccuracy"])
+    assert.ok(Math.abs(m4[k]! - m1[k]!) <= 1e-6 * Math.abs(m1[k]!), `${k}: ${m4[k]} vs ${m1[k]}`);
+});
+
+test("the models and recipes N workers would train differently refuse --workers with the reason, in one line", () => {
+  const moe = wnn("train", "mixtral", "--steps", "1", "--workers", "2", "--out", join(tmp, "moe"));
+  assert.equal(moe.code, 2);
+  assert.match(
+    moe.stderr,
+    /^wnn: train mixtral: --workers 2: mixtral cannot train data-parallel: its routers' load-balancing loss/,
+  );
+  assert.equal(moe.stderr.trim().split("\n").length, 1);
+  const recipe = wnn("train", "bengio-mlp", "--workers", "2");
+  assert.equal(recipe.code, 2);
+  assert.match(
+    recipe.stderr,
+    /train bengio-mlp: --workers: bengio-mlp cannot train data-parallel: its trainer does not split/,
+  );
+  const bn = wnn("train", "resnet", "--strategy", "ddp");
+  assert.equal(bn.code, 2);
+  assert.match(
+    bn.stderr,
+    /resnet cannot train data-parallel: its BatchNorm layers normalize by the statistics of the batch/,
+  );
+  const odd = wnn("train", "t5", "--steps", "1", ...QUICK, "--workers", "3", "--out", join(tmp, "odd"));
+  assert.equal(odd.code, 2);
+  assert.match(odd.stderr, /--batch_size 4 does not split evenly over --workers 3/);
+});
