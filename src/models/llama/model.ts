@@ -29,8 +29,8 @@
 
 import { noGrad } from "../../engine/autograd.js";
 import { arange, tensor } from "../../engine/creation.js";
-import { ArgumentError, DTypeError, ShapeError } from "../../engine/errors.js";
-import { presetOf } from "../presets.js";
+import { DTypeError, ShapeError } from "../../engine/errors.js";
+import { configOf } from "../presets.js";
 import { defaultGenerator, Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import type { Tensor } from "../../engine/tensor.js";
@@ -82,30 +82,21 @@ export function llamaConfig(
   base: LlamaConfig | keyof typeof PRESETS,
   overrides: Partial<LlamaConfig> = {},
 ): LlamaConfig {
-  const c = { ...(typeof base === "string" ? presetOf("LlamaConfig", PRESETS, base) : base), ...overrides };
-  for (const key of ["vocabSize", "blockSize", "nLayer", "nHead", "nKvHeads", "nEmbd", "multipleOf"] as const) {
-    if (!Number.isInteger(c[key]) || c[key] < 1)
-      throw new ArgumentError(`LlamaConfig: ${key} must be a positive integer, got ${c[key]}`);
-  }
-  if (c.nEmbd % c.nHead !== 0)
-    throw new ArgumentError(`LlamaConfig: nEmbd ${c.nEmbd} must be a multiple of nHead ${c.nHead}`);
-  if ((c.nEmbd / c.nHead) % 2 !== 0)
-    throw new ArgumentError(
-      `LlamaConfig: the head size nEmbd/nHead = ${c.nEmbd / c.nHead} must be even (RoPE rotates pairs of channels)`,
-    ); // DIFF(gpt2)
-  if (c.nHead % c.nKvHeads !== 0)
-    throw new ArgumentError(`LlamaConfig: nHead ${c.nHead} must be a multiple of nKvHeads ${c.nKvHeads}`); // DIFF(gpt2)
-  if (c.intermediateSize !== null && !(Number.isInteger(c.intermediateSize) && c.intermediateSize >= 1)) {
-    // DIFF(gpt2)
-    throw new ArgumentError(
-      `LlamaConfig: intermediateSize must be a positive integer or null, got ${c.intermediateSize}`,
-    );
-  }
-  if (!(c.normEps > 0)) throw new ArgumentError(`LlamaConfig: normEps must be > 0, got ${c.normEps}`); // DIFF(gpt2)
-  if (!(c.ropeTheta > 0)) throw new ArgumentError(`LlamaConfig: ropeTheta must be > 0, got ${c.ropeTheta}`); // DIFF(gpt2)
-  if (!(c.dropout >= 0 && c.dropout < 1))
-    throw new ArgumentError(`LlamaConfig: dropout must be in [0, 1), got ${c.dropout}`);
-  return Object.freeze(c);
+  return configOf("LlamaConfig", PRESETS, base, overrides, {
+    positive: ["vocabSize", "blockSize", "nLayer", "nHead", "nKvHeads", "nEmbd", "multipleOf"],
+    multiples: [
+      ["nEmbd", "nHead"],
+      ["nHead", "nKvHeads"], // DIFF(gpt2): grouped-query attention
+    ],
+    probabilities: ["dropout"],
+    positiveNumbers: ["normEps", "ropeTheta"], // DIFF(gpt2)
+    also: (c) =>
+      (c.nEmbd / c.nHead) % 2 !== 0 // DIFF(gpt2)
+        ? `the head size nEmbd/nHead = ${c.nEmbd / c.nHead} must be even (RoPE rotates pairs of channels)`
+        : c.intermediateSize !== null && !(Number.isInteger(c.intermediateSize) && c.intermediateSize >= 1)
+          ? `intermediateSize must be a positive integer or null, got ${c.intermediateSize}`
+          : undefined,
+  });
 }
 
 export const PRESETS = Object.freeze({

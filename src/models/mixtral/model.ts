@@ -24,8 +24,8 @@
 // I an expert's hidden size, E experts, k experts per token, V vocabulary, L = nLayer blocks.
 
 import { noGrad } from "../../engine/autograd.js";
-import { ArgumentError, DTypeError, ShapeError } from "../../engine/errors.js";
-import { presetOf } from "../presets.js";
+import { DTypeError, ShapeError } from "../../engine/errors.js";
+import { configOf } from "../presets.js";
 import { defaultGenerator, Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import type { Tensor } from "../../engine/tensor.js";
@@ -81,39 +81,32 @@ export function mixtralConfig(
   base: MixtralConfig | keyof typeof PRESETS,
   overrides: Partial<MixtralConfig> = {},
 ): MixtralConfig {
-  const c = { ...(typeof base === "string" ? presetOf("MixtralConfig", PRESETS, base) : base), ...overrides };
-  for (const key of [
-    "vocabSize",
-    "blockSize",
-    "nLayer",
-    "nHead",
-    "nKvHeads",
-    "nEmbd",
-    "intermediateSize",
-    "nExperts",
-    "topK",
-  ] as const) {
-    // DIFF(llama)
-    if (!Number.isInteger(c[key]) || c[key] < 1)
-      throw new ArgumentError(`MixtralConfig: ${key} must be a positive integer, got ${c[key]}`);
-  }
-  if (c.nEmbd % c.nHead !== 0)
-    throw new ArgumentError(`MixtralConfig: nEmbd ${c.nEmbd} must be a multiple of nHead ${c.nHead}`);
-  if ((c.nEmbd / c.nHead) % 2 !== 0)
-    throw new ArgumentError(
-      `MixtralConfig: the head size nEmbd/nHead = ${c.nEmbd / c.nHead} must be even (RoPE rotates pairs of channels)`,
-    );
-  if (c.nHead % c.nKvHeads !== 0)
-    throw new ArgumentError(`MixtralConfig: nHead ${c.nHead} must be a multiple of nKvHeads ${c.nKvHeads}`);
-  if (c.topK > c.nExperts)
-    throw new ArgumentError(`MixtralConfig: topK ${c.topK} must be at most nExperts ${c.nExperts}`); // DIFF(llama)
-  if (!(c.routerAuxLossCoef >= 0))
-    throw new ArgumentError(`MixtralConfig: routerAuxLossCoef must be ≥ 0, got ${c.routerAuxLossCoef}`); // DIFF(llama)
-  if (!(c.normEps > 0)) throw new ArgumentError(`MixtralConfig: normEps must be > 0, got ${c.normEps}`);
-  if (!(c.ropeTheta > 0)) throw new ArgumentError(`MixtralConfig: ropeTheta must be > 0, got ${c.ropeTheta}`);
-  if (!(c.dropout >= 0 && c.dropout < 1))
-    throw new ArgumentError(`MixtralConfig: dropout must be in [0, 1), got ${c.dropout}`);
-  return Object.freeze(c);
+  return configOf("MixtralConfig", PRESETS, base, overrides, {
+    positive: [
+      "vocabSize",
+      "blockSize",
+      "nLayer",
+      "nHead",
+      "nKvHeads",
+      "nEmbd",
+      "intermediateSize",
+      "nExperts",
+      "topK",
+    ], // DIFF(llama)
+    multiples: [
+      ["nEmbd", "nHead"],
+      ["nHead", "nKvHeads"],
+    ],
+    probabilities: ["dropout"],
+    positiveNumbers: ["normEps", "ropeTheta"],
+    nonNegative: ["routerAuxLossCoef"], // DIFF(llama)
+    also: (c) =>
+      (c.nEmbd / c.nHead) % 2 !== 0
+        ? `the head size nEmbd/nHead = ${c.nEmbd / c.nHead} must be even (RoPE rotates pairs of channels)`
+        : c.topK > c.nExperts // DIFF(llama)
+          ? `topK ${c.topK} must be at most nExperts ${c.nExperts}`
+          : undefined,
+  });
 }
 
 export const PRESETS = Object.freeze({

@@ -35,7 +35,7 @@
 import { noGrad } from "../../engine/autograd.js";
 import { tensor, zeros } from "../../engine/creation.js";
 import { ArgumentError, DTypeError, ShapeError } from "../../engine/errors.js";
-import { presetOf } from "../presets.js";
+import { configOf } from "../presets.js";
 import { defaultGenerator, Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import type { Tensor } from "../../engine/tensor.js";
@@ -101,36 +101,25 @@ export interface T5Config {
 
 /** A checked, frozen config: `t5Config("tiny", { vocabSize: 40 })`. */
 export function t5Config(base: T5Config | keyof typeof PRESETS, overrides: Partial<T5Config> = {}): T5Config {
-  const c = { ...(typeof base === "string" ? presetOf("T5Config", PRESETS, base) : base), ...overrides };
-  for (const key of [
-    "vocabSize",
-    "nEncoderLayer",
-    "nDecoderLayer",
-    "nHead",
-    "dModel",
-    "dKv",
-    "dFF",
-    "numBuckets",
-    "maxDistance",
-  ] as const) {
-    if (!Number.isInteger(c[key]) || c[key] < 1)
-      throw new ArgumentError(`T5Config: ${key} must be a positive integer, got ${c[key]}`);
-  }
-  if (c.numBuckets < 4) throw new ArgumentError(`T5Config: numBuckets must be at least 4, got ${c.numBuckets}`);
-  if (!(c.dropout >= 0 && c.dropout < 1))
-    throw new ArgumentError(`T5Config: dropout must be in [0, 1), got ${c.dropout}`);
-  if (!(c.eps > 0)) throw new ArgumentError(`T5Config: eps must be positive, got ${c.eps}`);
-  if (c.feedForward !== "relu" && c.feedForward !== "gated-gelu")
-    throw new ArgumentError(
-      `T5Config: feedForward must be "relu" or "gated-gelu", got ${JSON.stringify(c.feedForward)}`,
-    );
-  if (typeof c.tieHead !== "boolean")
-    throw new ArgumentError(`T5Config: tieHead must be true or false, got ${String(c.tieHead)}`);
-  for (const key of ["padId", "eosId", "decoderStartId"] as const) {
-    if (!Number.isInteger(c[key]) || c[key] < 0 || c[key] >= c.vocabSize)
-      throw new ArgumentError(`T5Config: ${key} must be a token id in [0, ${c.vocabSize}), got ${c[key]}`);
-  }
-  return Object.freeze(c);
+  return configOf("T5Config", PRESETS, base, overrides, {
+    positive: [
+      "vocabSize",
+      "nEncoderLayer",
+      "nDecoderLayer",
+      "nHead",
+      "dModel",
+      "dKv",
+      "dFF",
+      "numBuckets",
+      "maxDistance",
+    ],
+    probabilities: ["dropout"],
+    positiveNumbers: ["eps"],
+    flags: ["tieHead"],
+    oneOf: { feedForward: ["relu", "gated-gelu"] },
+    tokenIds: ["padId", "eosId", "decoderStartId"],
+    also: (c) => (c.numBuckets < 4 ? `numBuckets must be at least 4, got ${c.numBuckets}` : undefined),
+  });
 }
 
 const SPECIAL = { padId: 0, eosId: 1, decoderStartId: 0 } as const;
