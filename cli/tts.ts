@@ -518,12 +518,8 @@ export function ttsEvalCommand(args: readonly string[], out: Output): number {
   const o = saved.options;
   const data = ttsData(o, out);
   const fe = ttsFrontEnd(o.frontEnd, data);
-  const { held } = prepareTtsCorpus(
-    saved.model === "vocoder" ? "tacotron2" : saved.model,
-    { ...o, maxFrames: TTS_CAPS.maxFrames! },
-    data,
-    fe,
-  );
+  // the held-out sentences only, with the features every model reads (no pitch, no durations)
+  const { held } = prepareTtsCorpus("tacotron2", o, data, fe, true);
   const some = held.slice(0, v.sentences ?? held.length);
   const now = () => performance.now() / 1000;
   const c0 = cpuSeconds();

@@ -192,6 +192,7 @@ export function prepareTtsCorpus(
   o: TtsTrainOptions,
   data: RecipeData,
   fe: TextFrontEnd,
+  heldOnly = false,
 ): { held: TtsUtterance[]; train: TtsUtterance[] } {
   if (!data.speech) throw new ArgumentError(`${name}: needs data.speech (buildSpeechCorpus and loadSpeechCorpus)`);
   // training sentences longer than maxFrames are dropped before their features are computed (the untrimmed
@@ -200,7 +201,7 @@ export function prepareTtsCorpus(
   const items = data.speech.items.map((it, i) => ({ it, wav: decodeWav(it.wav), held: i < o.heldOut }));
   const heldSet = new Set<TtsUtterance>();
   let utts: TtsUtterance[] = items
-    .filter(({ wav, held }) => held || wav.channels[0]!.length <= (o.maxFrames + 4) * hop)
+    .filter(({ wav, held }) => held || (!heldOnly && wav.channels[0]!.length <= (o.maxFrames + 4) * hop))
     .map(({ it, wav, held }) => {
       if (wav.sampleRate !== TTS_AUDIO.sampleRate)
         throw new ArgumentError(`${name}: "${it.text}" is at ${wav.sampleRate} Hz, not ${TTS_AUDIO.sampleRate} Hz`);
@@ -220,7 +221,7 @@ export function prepareTtsCorpus(
   const minFrames = name === "vocoder" ? o.segmentFrames : 1;
   const held = utts.filter((u) => heldSet.has(u));
   const train = utts.filter((u) => !heldSet.has(u) && u.nFrames <= o.maxFrames && u.nFrames >= minFrames);
-  if (train.length === 0)
+  if (train.length === 0 && !heldOnly)
     throw new ArgumentError(
       `${name}: no training sentence left (${utts.length} in the corpus, ${o.heldOut} held out, at most ${o.maxFrames} frames each)`,
     );
