@@ -28,7 +28,6 @@
 // I the MLP's hidden size, V vocabulary, L = nLayer blocks.
 
 import { noGrad } from "../../engine/autograd.js";
-import { arange, tensor } from "../../engine/creation.js";
 import { DTypeError, ShapeError } from "../../engine/errors.js";
 import { configOf } from "../presets.js";
 import { defaultGenerator, Generator } from "../../engine/rng.js";
@@ -40,7 +39,7 @@ import { Module, ModuleList } from "../../nn/module.js";
 import { Dropout, Embedding, RMSNorm, Linear } from "../../nn/index.js"; // DIFF(gpt2): RMSNorm, not LayerNorm
 import { normal_ } from "../../nn/init.js";
 import { linearFlops, sortedKinds, type Architecture } from "../architecture.js";
-import { entry as e, expandMap, fromCheckpointWith, toCheckpointWith, type MapEntry } from "../weight-map.js";
+import { entry as e, expandMap, fromCheckpointWith, toCheckpointWith, type MapEntry, shapesOf } from "../weight-map.js";
 import { KVCache, causalMask, type LayerCache } from "../../nn/kv-cache.js"; // the same as GPT-2's; DIFF(gpt2): the cache holds nkv heads, keys rotated
 import { applyRotary, rotaryTables } from "../../nn/rotary.js"; // DIFF(gpt2): RoPE
 import { generateWithCache } from "../../generation/decode.js";
@@ -467,35 +466,11 @@ const SKIPPED = /^model\.layers\.\d+\.self_attn\.rotary_emb\.inv_freq$/;
 /** The table with {i} expanded for each block. */
 const expandedMap = (c: LlamaConfig): MapEntry[] => expandMap(WEIGHT_MAP, { i: c.nLayer });
 
-/** The shape each checkpoint tensor must have under this config, by our name. */
-function expectedShape(name: string, c: LlamaConfig): number[] {
-  const C = c.nEmbd,
-    kv = c.nKvHeads * (C / c.nHead),
-    I = intermediateSize(c),
-    V = c.vocabSize;
-  const leaf = name.replace(/^blocks\.\d+\./, "");
-  const shapes: Record<string, number[]> = {
-    "tokEmb.weight": [V, C],
-    "norm1.weight": [C],
-    "attn.wq.weight": [C, C],
-    "attn.wk.weight": [kv, C],
-    "attn.wv.weight": [kv, C],
-    "attn.wo.weight": [C, C],
-    "norm2.weight": [C],
-    "mlp.gate.weight": [I, C],
-    "mlp.up.weight": [I, C],
-    "mlp.down.weight": [C, I],
-    "normF.weight": [C],
-    "lmHead.weight": [V, C],
-  };
-  return shapes[leaf]!;
-}
-
 /** A LLaMA checkpoint's state dict (HF names) → ours, ready for `model.loadStateDict`; names and shapes checked. */
 export const fromLlamaCheckpoint = (state: Record<string, Tensor>, config: LlamaConfig): Record<string, Tensor> =>
   fromCheckpointWith("fromLlamaCheckpoint", state, expandedMap(config), {
     skipped: SKIPPED,
-    shape: (name) => expectedShape(name, config),
+    shapes: shapesOf(() => new Llama(config)),
   });
 
 /** Our state dict → a LLaMA checkpoint's names (HF LlamaForCausalLM). */

@@ -36,7 +36,7 @@ import { Dropout, Embedding, RMSNorm, Linear } from "../../nn/index.js";
 import { MIXTRAL, MoE, moeOptions, SwiGLUExpert, type MoEOutput } from "../../nn/moe.js"; // DIFF(llama)
 import { normal_ } from "../../nn/init.js";
 import { linearFlops, sortedKinds, type Architecture } from "../architecture.js";
-import { entry as e, expandMap, fromCheckpointWith, toCheckpointWith, type MapEntry } from "../weight-map.js";
+import { entry as e, expandMap, fromCheckpointWith, toCheckpointWith, type MapEntry, shapesOf } from "../weight-map.js";
 import { KVCache, causalMask, type LayerCache } from "../../nn/kv-cache.js"; // the cache holds nkv heads, keys rotated
 import { applyRotary, rotaryTables } from "../../nn/rotary.js";
 import { generateWithCache } from "../../generation/decode.js";
@@ -485,36 +485,11 @@ const SKIPPED = /^model\.layers\.\d+\.self_attn\.rotary_emb\.inv_freq$/;
 /** The table with {i} expanded for each block and {e} for each expert. */
 const expandedMap = (c: MixtralConfig): MapEntry[] => expandMap(WEIGHT_MAP, { i: c.nLayer, e: c.nExperts }); // DIFF(llama): and {e}
 
-/** The shape each checkpoint tensor must have under this config, by our name. */
-function expectedShape(name: string, c: MixtralConfig): number[] {
-  const C = c.nEmbd,
-    kv = c.nKvHeads * (C / c.nHead),
-    I = c.intermediateSize,
-    V = c.vocabSize;
-  const leaf = name.replace(/^blocks\.\d+\./, "").replace(/^moe\.experts\.\d+\./, "expert."); // DIFF(llama)
-  const shapes: Record<string, number[]> = {
-    "tokEmb.weight": [V, C],
-    "norm1.weight": [C],
-    "attn.wq.weight": [C, C],
-    "attn.wk.weight": [kv, C],
-    "attn.wv.weight": [kv, C],
-    "attn.wo.weight": [C, C],
-    "norm2.weight": [C],
-    "moe.router.weight": [c.nExperts, C],
-    "expert.gate.weight": [I, C],
-    "expert.up.weight": [I, C],
-    "expert.down.weight": [C, I],
-    "normF.weight": [C],
-    "lmHead.weight": [V, C],
-  };
-  return shapes[leaf]!;
-}
-
 /** A Mixtral checkpoint's state dict (HF names) → ours, ready for `model.loadStateDict`; names and shapes checked. */
 export const fromMixtralCheckpoint = (state: Record<string, Tensor>, config: MixtralConfig): Record<string, Tensor> =>
   fromCheckpointWith("fromMixtralCheckpoint", state, expandedMap(config), {
     skipped: SKIPPED,
-    shape: (name) => expectedShape(name, config),
+    shapes: shapesOf(() => new Mixtral(config)),
   });
 
 /** Our state dict → a Mixtral checkpoint's names (HF MixtralForCausalLM). */

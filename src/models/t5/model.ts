@@ -45,7 +45,7 @@ import { Module, ModuleList, evaluating, type Parameter } from "../../nn/module.
 import { Dropout, Embedding, Linear, RMSNorm } from "../../nn/index.js";
 import { normal_ } from "../../nn/init.js";
 import { linearFlops, matmulFlops, sortedKinds, type Architecture } from "../architecture.js";
-import { entry as e, expandMap, fromCheckpointWith, toCheckpointWith, type MapEntry } from "../weight-map.js";
+import { entry as e, expandMap, fromCheckpointWith, toCheckpointWith, type MapEntry, shapesOf } from "../weight-map.js";
 import { KVCache, type AttnCache } from "../transformer/model.js";
 import { causalBias } from "../../nn/kv-cache.js";
 import { indexSelect } from "../../ops/indexing.js";
@@ -728,34 +728,6 @@ function expandedMap(c: T5Config): MapEntry[] {
   return expandMap(table, { i: c.nEncoderLayer, j: c.nDecoderLayer });
 }
 
-/** The shape each tensor must have under this config, by our name. */
-function expectedShape(name: string, c: T5Config): number[] {
-  const C = c.dModel,
-    I = c.nHead * c.dKv,
-    Fw = c.dFF,
-    V = c.vocabSize;
-  const leaf = name.replace(/^(encoder|decoder)\.\d+\./, "");
-  const shapes: Record<string, number[]> = {
-    "tokEmb.weight": [V, C],
-    "lmHead.weight": [V, C],
-    "encoderPosBias.emb.weight": [c.numBuckets, c.nHead],
-    "decoderPosBias.emb.weight": [c.numBuckets, c.nHead],
-    "encoderNorm.weight": [C],
-    "decoderNorm.weight": [C],
-    "norm1.weight": [C],
-    "norm2.weight": [C],
-    "norm3.weight": [C],
-    "mlp.gate.weight": [Fw, C],
-    "mlp.up.weight": [Fw, C],
-    "mlp.down.weight": [C, Fw],
-  };
-  for (const a of ["attn", "cross"]) {
-    for (const w of ["wq", "wk", "wv"]) shapes[`${a}.${w}.weight`] = [I, C];
-    shapes[`${a}.wo.weight`] = [C, I];
-  }
-  return shapes[leaf]!;
-}
-
 /** Keys a T5 checkpoint may hold that we do not load: the stacks' copies of shared.weight (and a tied lm_head). */
 const skipped = (c: T5Config, key: string): boolean =>
   /^(encoder|decoder)\.embed_tokens\.weight$/.test(key) || (c.tieHead && key === "lm_head.weight");
@@ -764,7 +736,7 @@ const skipped = (c: T5Config, key: string): boolean =>
 export const fromT5Checkpoint = (state: Record<string, Tensor>, config: T5Config): Record<string, Tensor> =>
   fromCheckpointWith("fromT5Checkpoint", state, expandedMap(config), {
     skipped: (k) => skipped(config, k),
-    shape: (name) => expectedShape(name, config),
+    shapes: shapesOf(() => new T5(config)),
   });
 
 /** Our state dict → HF T5ForConditionalGeneration names (the tied head not written, as HF's safetensors files). */
