@@ -1,6 +1,6 @@
 // GGML block formats on one matrix of GPT-2 small's shape (the MLP's up projection, 3072 × 768, random
 // N(0, 0.02) weights): bytes per weight, the round-trip error, and one matrix-vector product (T = 1, a
-// generation step) on the blocks (src/io/ggml/qmatmul.ts: Q8_0 and Q4_0 on the active backend's kernel — the
+// generation step) on the blocks (src/io/ggml/qmatmul.ts: Q8_0, Q4_0, Q4_K, Q5_K, Q6_K on the active backend's kernel — the
 // wasm SIMD one by default — the other types on the plain-loop reference) next to our float32 matmul on the same
 // machine, in the same run; wall-clock and process CPU time (user + system, all threads) per product.
 //

@@ -34,6 +34,11 @@ export const QUANTIZE_OPTIONS = {
     help: "a Hugging Face checkpoint folder (gpt2, llama, bloom or falcon) with its tokenizer.json",
   },
   type: { kind: "string", metavar: "TYPE", default: "q8_0", help: `the type of the matrices: ${TYPES.join(", ")}` },
+  output_type: {
+    kind: "string",
+    metavar: "TYPE",
+    help: "the output matrix's type (a tied head's: token_embd), as llama-quantize's --output-tensor-type (default: --type)",
+  },
   out: {
     kind: "string",
     metavar: "FILE",
@@ -131,6 +136,12 @@ export function quantizeCommand(args: readonly string[], out: Output, err: Outpu
   const type = GGML_TYPE_NAMES.find((t) => t.toLowerCase() === v.type.toLowerCase()) as GgmlType | undefined;
   if (type === undefined || !TYPES.includes(v.type.toLowerCase()))
     throw new UsageError(`quantize: unknown --type ${v.type} (${TYPES.join(", ")})`);
+  const outputType =
+    v.output_type === undefined
+      ? undefined
+      : (GGML_TYPE_NAMES.find((t) => t.toLowerCase() === v.output_type!.toLowerCase()) as GgmlType | undefined);
+  if (v.output_type !== undefined && (outputType === undefined || !TYPES.includes(v.output_type.toLowerCase())))
+    throw new UsageError(`quantize: unknown --output_type ${v.output_type} (${TYPES.join(", ")})`);
   const folder = readHFFolder(v.model);
   if (folder.tokenizerJSON === undefined)
     throw new LoadError(`${v.model}: no tokenizer.json; a GGUF file carries its tokenizer`);
@@ -193,6 +204,7 @@ export function quantizeCommand(args: readonly string[], out: Output, err: Outpu
     cfg.vocabSize,
   );
   const bytes = toGguf(pre.model.stateDict(), cfg, type, tok, {
+    ...(outputType ? { outputType } : {}),
     onTensor: (done, total, name) =>
       err.write(`\rquantize: ${done}/${total} ${name.padEnd(28)}${done === total ? "\n" : ""}`),
   });

@@ -643,15 +643,18 @@ export interface OptimKernels {
 // ---------------------------------------------------------------------------------------------------
 // Matrix products on GGML blocks: a weight W (n, k) kept as n rows of k/32 blocks, as a GGUF file stores it.
 
-/** The block types the quantized product takes: 32 weights per block, one float16 scale d, x ≈ d·q. */
-export const QUANT_BLOCK_TYPES = ["Q8_0", "Q4_0"] as const;
+/**
+ * The block types the quantized product takes: Q8_0, Q4_0 (32 weights per block, one float16 scale d,
+ * x ≈ d·q) and the k-quants Q4_K, Q5_K, Q6_K (256 weights per block, a scale per sub-block).
+ */
+export const QUANT_BLOCK_TYPES = ["Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"] as const;
 export type QuantBlockType = (typeof QUANT_BLOCK_TYPES)[number];
 
 export interface QuantMatmulParams {
   type: QuantBlockType;
   /** rows of x (tokens) */
   t: number;
-  /** columns of x = row length of W, a multiple of 32 */
+  /** columns of x = row length of W, a multiple of the block size (32; 256 for the k-quants) */
   k: number;
   /** rows of W = columns of out */
   n: number;
@@ -659,10 +662,11 @@ export interface QuantMatmulParams {
 
 export interface QuantKernels {
   /**
-   * out (t, n) = x (t, k) · Wᵀ, W given as its blocks (n·(k/32)·typeSize bytes). As ggml's CPU backend does,
-   * each row of x is first rounded to Q8_0 blocks (d_x = fp16(max|x|/127), q_x = round-half-even(x·127/max|x|)),
+   * out (t, n) = x (t, k) · Wᵀ, W given as its blocks (n·(k/blockSize)·typeSize bytes). As ggml's CPU backend
+   * does, each row of x is first rounded to Q8_0 blocks (d_x = fp16(max|x|/127), q_x = round-half-even(x·127/max|x|)),
    * then out[t][j] = Σ_blocks (d_w·d_x)·Σ_i q_w·q_x: an exact integer inner sum, the block terms added in
-   * float32 in block order. out is overwritten.
+   * float32 in block order; for the k-quants, to Q8_K blocks of 256 and the sums of reference/qmatmul-k.ts.
+   * out is overwritten.
    */
   qmatmul(x: Float32Array, w: Uint8Array, out: Float32Array, p: QuantMatmulParams): void;
 }

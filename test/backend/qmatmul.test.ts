@@ -1,5 +1,6 @@
-// The product on GGML blocks (Q8_0, Q4_0), kernel by kernel on both backends: the reference kernel against
-// dequantize-then-matmul in float64, and the wasm kernel against the reference bit for bit (the inner sums
+// The product on GGML blocks (Q8_0, Q4_0 and the k-quants Q4_K, Q5_K, Q6_K), kernel by kernel on both
+// backends: the reference kernel against dequantize-then-matmul in float64 (x rounded to Q8_0, or Q8_K for
+// the k-quants, as the kernels see it), and the wasm kernel against the reference bit for bit (the inner sums
 // are integers and the float32 steps are the same), on one thread and on the 2-thread pool with the
 // threshold at 0: row tails (N not a multiple of 4), T = 1 (a decode step) and T > 1 (a prompt), raw
 // random bytes as blocks (subnormal, infinite and NaN scales), and a weight rewritten in place. The file
@@ -18,12 +19,13 @@ import { wasm as wasmState } from "../../src/backend/wasm/instance.js";
 import { setParallelMin } from "../../src/backend/wasm/thresholds.js";
 import { ArgumentError } from "../../src/engine/errors.js";
 import { getBackend } from "../../src/ops/kernels.js";
-import { qmatmulBlocks, quantizeActivations } from "../../src/ops/qmatmul.js";
+import { qmatmulBlocks, quantizeActivations, quantizeActivationsK } from "../../src/ops/qmatmul.js";
 import { dequantize, quantize } from "../../src/io/ggml/quants.js";
 
 const wasm = wasmBackend.kernels as KernelTable;
-const TYPES: QuantBlockType[] = ["Q8_0", "Q4_0"];
-const BYTES = { Q8_0: 34, Q4_0: 18 };
+const TYPES: QuantBlockType[] = ["Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"];
+const BYTES = { Q8_0: 34, Q4_0: 18, Q4_K: 144, Q5_K: 176, Q6_K: 210 };
+const isK = (type: QuantBlockType): boolean => type.endsWith("_K");
 /** (T, N, K): N not a multiple of 4, K of one block and many */
 const SHAPES: [number, number, number][] = [
   [1, 1, 32],
@@ -34,6 +36,14 @@ const SHAPES: [number, number, number][] = [
   [1, 33, 768],
   [5, 18, 256],
   [1, 130, 512],
+];
+/** the same for the k-quants' blocks of 256 */
+const SHAPES_K: [number, number, number][] = [
+  [1, 1, 256],
+  [1, 3, 512],
+  [2, 5, 256],
+  [3, 7, 768],
+  [1, 33, 1024],
 ];
 
 function seeded(n: number, seed: number, scale = 1): Float32Array {
@@ -50,7 +60,7 @@ function assertSame(got: Float32Array, want: Float32Array, what: string): void {
     if (!Object.is(got[i], want[i])) assert.fail(`${what}[${i}]: wasm ${got[i]}, reference ${want[i]}`);
 }
 
-/** x rounded to Q8_0 blocks and W dequantized, multiplied in float64: y and Σ|terms| per output. */
+/** x rounded to Q8_0 (Q8_K) blocks and W dequantized, multiplied in float64: y and Σ|terms| per output. */
 function dequantizedProduct(
   type: QuantBlockType,
   x: Float32Array,
@@ -59,14 +69,18 @@ function dequantizedProduct(
   N: number,
   K: number,
 ): { y: Float64Array; scale: Float64Array } {
-  const a = quantizeActivations(x, false);
+  const a8 = quantizeActivations(x, false),
+    aK = quantizeActivationsK(x);
+  const xs = isK(type)
+    ? Float64Array.from(aK.q, (q, i) => q * aK.d[i >> 8]!)
+    : Float64Array.from(a8.q, (q, i) => q * a8.d[i >> 5]!);
   const wd = dequantize(type, W, N * K);
   const y = new Float64Array(T * N),
     scale = new Float64Array(T * N);
   for (let t = 0; t < T; t++) {
     for (let j = 0; j < N; j++) {
       for (let k = 0; k < K; k++) {
-        const v = a.q[t * K + k]! * a.d[(t * K + k) >> 5]! * wd[j * K + k]!;
+        const v = xs[t * K + k]! * wd[j * K + k]!;
         y[t * N + j]! += v;
         scale[t * N + j]! += Math.abs(v);
       }
@@ -84,7 +98,7 @@ function suite(threads: number): void {
 
     test("reference = dequantize-then-matmul (float64); wasm = reference, bit for bit", () => {
       for (const type of TYPES) {
-        for (const [T, N, K] of SHAPES) {
+        for (const [T, N, K] of isK(type) ? SHAPES_K : SHAPES) {
           const W = quantize(type, seeded(N * K, 7 * N + K, 0.2));
           const x = seeded(T * K, 3 * T + K, 4);
           const want = new Float32Array(T * N),
@@ -107,7 +121,7 @@ function suite(threads: number): void {
       for (const type of TYPES) {
         const T = 3,
           N = 9,
-          K = 160;
+          K = isK(type) ? 512 : 160;
         let s = 12345 + BYTES[type];
         const W = Uint8Array.from(
           { length: N * (K / 32) * BYTES[type] },
@@ -115,6 +129,7 @@ function suite(threads: number): void {
         );
         const x = seeded(T * K, 99);
         x.fill(0, K, 2 * K); // row 1 all zeros: d_x = 0, q_x = 0
+        if (isK(type)) x.fill(0, 2 * K + 256, 3 * K); // a zero block of 256 in row 2: Q8_K's d_x = 0
         x[5] = 1e-40; // a subnormal activation
         const want = new Float32Array(T * N),
           got = new Float32Array(T * N);
@@ -125,20 +140,22 @@ function suite(threads: number): void {
     });
 
     test("a weight rewritten in place is read anew (the kept copy in wasm memory follows it)", () => {
-      const T = 1,
-        N = 8,
-        K = 64;
-      const W = quantize("Q8_0", seeded(N * K, 5));
-      const x = seeded(K, 6);
-      const first = new Float32Array(N),
-        again = new Float32Array(N),
-        want = new Float32Array(N);
-      wasm.qmatmul(x, W, first, { type: "Q8_0", t: T, k: K, n: N });
-      W.set(quantize("Q8_0", seeded(N * K, 77)));
-      wasm.qmatmul(x, W, again, { type: "Q8_0", t: T, k: K, n: N });
-      ref.qmatmul(x, W, want, { type: "Q8_0", t: T, k: K, n: N });
-      assertSame(again, want, "rewritten weight");
-      assert.notDeepEqual([...first], [...again]);
+      for (const type of ["Q8_0", "Q4_0", "Q6_K"] as const) {
+        const T = 1,
+          N = 8,
+          K = 256;
+        const W = quantize(type, seeded(N * K, 5));
+        const x = seeded(K, 6);
+        const first = new Float32Array(N),
+          again = new Float32Array(N),
+          want = new Float32Array(N);
+        wasm.qmatmul(x, W, first, { type, t: T, k: K, n: N });
+        W.set(quantize(type, seeded(N * K, 77)));
+        wasm.qmatmul(x, W, again, { type, t: T, k: K, n: N });
+        ref.qmatmul(x, W, want, { type, t: T, k: K, n: N });
+        assertSame(again, want, `${type} rewritten weight`);
+        assert.notDeepEqual([...first], [...again]);
+      }
     });
   });
 }
@@ -168,6 +185,7 @@ describe("qmatmulBlocks (the op) on both backends", () => {
     assert.throws(() => qmatmulBlocks(x, T, 48, W, "Q4_0", N), ArgumentError); // rows of 48 are not whole blocks
     assert.throws(() => qmatmulBlocks(x.subarray(1), T, K, W, "Q4_0", N), ArgumentError);
     assert.throws(() => qmatmulBlocks(x, T, K, W, "Q5_0" as QuantBlockType, N), ArgumentError);
+    assert.throws(() => qmatmulBlocks(x, T, K, W, "Q4_K", N), ArgumentError); // rows of 96 are not blocks of 256
   });
 });
 

@@ -100,7 +100,7 @@ for (const c of CASES) {
       tokenizerJSON: JSON.parse(JSON.stringify(bpe)) as object,
     });
     const out = join(tmp, `${c.arch}.gguf`);
-    const q = wnn("quantize", "--model", dir, "--type", "q4_0", "--out", out);
+    const q = wnn("quantize", "--model", dir, "--type", "q4_0", "--output_type", "q8_0", "--out", out);
     assert.equal(q.code, 0, q.stderr);
     assert.deepEqual(
       readdirSync(tmp).filter((n) => n.includes(".tmp")),
@@ -113,6 +113,9 @@ for (const c of CASES) {
     assert.equal(metaArray(g, "tokenizer.ggml.tokens")!.items.length, V);
     assert.ok(g.tensors.some((t) => t.name === "blk.0.ffn_down.weight" && t.type === "Q4_0"));
     assert.ok(g.tensors.some((t) => t.name === "output_norm.weight" && t.type === "F32"));
+    const head =
+      g.tensors.find((t) => t.name === "output.weight") ?? g.tensors.find((t) => t.name === "token_embd.weight");
+    assert.equal(head?.type, "Q8_0"); // --output_type
 
     const s = wnn("sample", "--model", out, "--prompt", PROMPT, "--tokens", "8", "--temperature", "0");
     assert.equal(s.code, 0, s.stderr);
@@ -140,4 +143,7 @@ test("quantize: usage errors name the problem", () => {
   const r = wnn("quantize", "--model", tmp, "--out", join(tmp, "x.gguf"), "--type", "q9_9");
   assert.equal(r.code, 2);
   assert.match(r.stderr, /unknown --type q9_9/);
+  const o = wnn("quantize", "--model", tmp, "--out", join(tmp, "x.gguf"), "--output_type", "q9_9");
+  assert.equal(o.code, 2);
+  assert.match(o.stderr, /unknown --output_type q9_9/);
 });

@@ -258,3 +258,18 @@ test("BLOOM and Falcon files carry llama.cpp's keys and tensor names; q, k, v st
     assert.deepEqual(tensorBytes(file, out), tensorBytes(file, emb));
   }
 });
+
+test("outputType gives the output matrix its own type (GPT-2's tied token_embd, LLaMA's output), as llama-quantize does", () => {
+  for (const [make, cfg, head] of [
+    [() => new GPT(gc, { generator: new Generator(4) }), GCFG, "token_embd.weight"],
+    [() => new Llama(lc, { generator: new Generator(4) }), LCFG, "output.weight"],
+  ] as const) {
+    const types = (file: Uint8Array): Map<string, string> =>
+      new Map(parseGguf(file).tensors.map((t) => [t.name, String(t.type)]));
+    const plain = types(toGguf(make().stateDict(), cfg, "Q4_0", TOK));
+    const mixed = types(toGguf(make().stateDict(), cfg, "Q4_0", TOK, { outputType: "Q8_0" }));
+    assert.equal(plain.get(head), "Q4_0");
+    assert.equal(mixed.get(head), "Q8_0");
+    for (const [name, type] of mixed) if (name !== head) assert.equal(type, plain.get(name), name);
+  }
+});

@@ -1,7 +1,7 @@
 // The reference kernel of the product on GGML blocks (the spec the wasm kernel is tested against bit for
 // bit): y = x·Wᵀ with W (n, k) kept as n rows of 32-weight blocks, following what ggml's CPU backend
 // computes for Q8_0 and Q4_0 weights (ggml-cpu: quantize_row_q8_0 and vec_dot_q8_0_q8_0 /
-// vec_dot_q4_0_q8_0, as facts):
+// vec_dot_q4_0_q8_0, as facts; the k-quants Q4_K, Q5_K, Q6_K are ./qmatmul-k.ts):
 //
 //   1. each row of x is rounded to Q8_0 blocks:  d_x = fp16(max|x|/127),  q_x = round(x·127/max|x|)
 //   2. y[t][j] = Σ_b (d_w[b]·d_x[b]) · Σ_{i<32} q_w[b][i]·q_x[b][i]
@@ -17,11 +17,14 @@
 
 import type { QuantKernels, QuantMatmulParams } from "../backend.js";
 import { fp16ToFp32, fp32ToFp16 } from "./half.js";
+import { KQUANT_BLOCK_BYTES, qmatmulK } from "./qmatmul-k.js";
 
 const f = Math.fround;
 
 /** Bytes of one block of each type. */
-export const QUANT_BLOCK_BYTES = { Q8_0: 34, Q4_0: 18 } as const;
+export const QUANT_BLOCK_BYTES = { Q8_0: 34, Q4_0: 18, ...KQUANT_BLOCK_BYTES } as const;
+/** Weights per block of each type. */
+export const QUANT_BLOCK_SIZE = { Q8_0: 32, Q4_0: 32, Q4_K: 256, Q5_K: 256, Q6_K: 256 } as const;
 
 /**
  * One activation row (or several, back to back: blocks never straddle rows when K is a multiple of 32)
@@ -59,7 +62,7 @@ export function quantizeActivations(
 }
 
 /** The 32 integers of the block at byte o of w into q; returns its scale d. */
-function decodeBlock(type: QuantMatmulParams["type"], w: Uint8Array, o: number, q: Int32Array): number {
+function decodeBlock(type: "Q8_0" | "Q4_0", w: Uint8Array, o: number, q: Int32Array): number {
   const d = fp16ToFp32(w[o]! | (w[o + 1]! << 8));
   if (type === "Q8_0") {
     for (let i = 0; i < 32; i++) q[i] = (w[o + 2 + i]! << 24) >> 24; // int8
@@ -76,6 +79,7 @@ function decodeBlock(type: QuantMatmulParams["type"], w: Uint8Array, o: number, 
 export const qmatmul: QuantKernels = {
   qmatmul(x: Float32Array, w: Uint8Array, out: Float32Array, p: QuantMatmulParams): void {
     const { type, t: T, k: K, n: N } = p;
+    if (type !== "Q8_0" && type !== "Q4_0") return qmatmulK(x, w, out, p); // the k-quants: ./qmatmul-k.ts
     const nb = K / 32,
       bytes = QUANT_BLOCK_BYTES[type];
     const a = quantizeActivations(x.subarray(0, T * K), false); // (T, K) as T·nb blocks

@@ -138,7 +138,12 @@ export function toGguf(
   c: GgufModelConfig,
   type: GgmlType,
   tok: GgufTokenizer,
-  opts: { name?: string; onTensor?: (done: number, total: number, name: string) => void } = {},
+  opts: {
+    name?: string;
+    onTensor?: (done: number, total: number, name: string) => void;
+    /** the output matrix's type (the tied head's: token_embd), as llama-quantize's --output-tensor-type */
+    outputType?: GgmlType;
+  } = {},
 ): Uint8Array {
   if (tok.tokens.length !== c.vocabSize)
     throw new ArgumentError(`toGguf: the tokenizer has ${tok.tokens.length} tokens, the model ${c.vocabSize}`);
@@ -209,7 +214,9 @@ export function toGguf(
     if (parts.length > 1) shape[0] = parts.reduce((s, t) => s + t.shape[0]!, 0); // q; k; v stacked along the output rows
     if (p.rotaryHeads) data = permuteRotary(data, shape[0]!, shape[1]!, p.rotaryHeads);
     const ne = [...shape].reverse();
-    const t = shape.length === 1 ? "F32" : matrixType(type, ne[0]!);
+    const isOutput =
+      p.gguf === "output.weight" || (p.gguf === "token_embd.weight" && plan.some((e) => e.tiedHead && !e.write));
+    const t = shape.length === 1 ? "F32" : matrixType(isOutput ? (opts.outputType ?? type) : type, ne[0]!);
     tensors.push({ name: p.gguf, type: t, ne, data: quantize(t, data) });
     opts.onTensor?.(++done, plan.filter((e) => !e.tiedHead || e.write).length, p.gguf);
   }

@@ -5,6 +5,7 @@ import { ArgumentError } from "../../engine/errors.js";
 import { tensor } from "../../engine/creation.js";
 import { QuantLinear } from "./qlinear.js";
 import { qmatmul, quantizeActivations } from "./qmatmul.js";
+import { quantizeActivationsK } from "../../ops/qmatmul.js";
 import {
   GGML_TYPES,
   GGML_TYPE_NAMES,
@@ -22,8 +23,12 @@ function seeded(n: number, seed: number): Float32Array {
   return Float32Array.from({ length: n }, () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0), s / 2 ** 32 - 0.5));
 }
 
-/** The activations as the kernel sees them: Q8_0-rounded for the 32-block types, cast for F16/BF16. */
+/** The activations as the kernel sees them: Q8_0-rounded for the 32-block types, Q8_K for Q4_K, Q5_K, Q6_K, cast for F16/BF16. */
 function seenActivations(type: GgmlType, x: Float32Array, K: number): Float64Array {
+  if (["Q4_K", "Q5_K", "Q6_K"].includes(type)) {
+    const a = quantizeActivationsK(x);
+    return Float64Array.from(a.q, (q, i) => q * a.d[i >> 8]!);
+  }
   if (["Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0"].includes(type)) {
     const out = new Float64Array(x.length);
     for (let r = 0; r < x.length / K; r++) {

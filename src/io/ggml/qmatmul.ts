@@ -6,10 +6,12 @@
 //                    Σ_blocks (d_w·d_x)·Σ_j q_w[j]·q_x[j]          (an exact integer inner sum);
 //                    Q8_0 and Q4_0 on the active backend's kernel (src/ops/qmatmul.ts: plain loops in
 //                    src/backend/reference/qmatmul.ts, SIMD over the thread pool in src/backend/wasm)
+//   Q4_K Q5_K Q6_K   the activation row is quantized to Q8_K blocks of 256, integer sums per sub-block
+//                    times its scale: on the backend's kernel too (src/backend/reference/qmatmul-k.ts)
 //   Q4_1 Q5_1        to Q8_1 (Q8_0 plus s = d_x·Σ q_x), then Σ_blocks (d_w·d_x)·Σ q_w·q_x + m_w·s_x
 //   F16 / BF16       the activations rounded to F16 / BF16, products summed in double
 //   F32              summed in double
-//   k-quants         each 256-weight block decoded into a small buffer and dotted with the float
+//   Q2_K Q3_K        each 256-weight block decoded into a small buffer and dotted with the float
 //                    activations (ggml quantizes them to Q8_K instead; not reproduced here)
 //
 // Shapes: x (T, K) float32, W (N, K) as N rows of K/blockSize blocks, y (T, N).
@@ -31,7 +33,7 @@ export { quantizeActivations };
 
 const f = Math.fround;
 
-/** The other legacy types (Q8_0 and Q4_0 run on the backend kernel, src/ops/qmatmul.ts): per block a scale d, an offset m (Q4_1, Q5_1) and 32 integers. */
+/** The other legacy types (Q8_0, Q4_0 and Q4_K, Q5_K, Q6_K run on the backend kernel, src/ops/qmatmul.ts): per block a scale d, an offset m (Q4_1, Q5_1) and 32 integers. */
 const LEGACY = new Set<GgmlType>(["Q4_1", "Q5_0", "Q5_1"]);
 const HAS_MIN = new Set<GgmlType>(["Q4_1", "Q5_1"]);
 
@@ -121,7 +123,7 @@ export function qmatmul(x: Float32Array, T: number, K: number, w: Uint8Array, ty
     return y;
   }
 
-  // k-quants: one 256-weight block decoded at a time
+  // Q2_K, Q3_K: one 256-weight block decoded at a time
   const acc = new Float64Array(T);
   for (let n = 0; n < N; n++) {
     acc.fill(0);
