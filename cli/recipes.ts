@@ -177,7 +177,7 @@ export function recipeHelp(recipe: AnyRecipe): string {
  * numbers, dates), read by the teacher voice once and cached in runs/speech-corpus-<sentences>/ (a killed build
  * goes on where it stopped; docs/audio.md).
  */
-function speechCorpus(sentences: number, out: Output): NonNullable<RecipeData["speech"]> {
+export function speechCorpus(sentences: number, out: Output): NonNullable<RecipeData["speech"]> {
   const texts = [
     ...speakableSentences(loadMobyDick(), { count: sentences, seed: 0 }),
     ...shortPrompts(loadNames(), Math.ceil(sentences / 10), 0),

@@ -20,6 +20,8 @@ import { MNIST_HELP, trainMnist } from "./mnist.js";
 import { RECIPES, recipeHelp, runRecipe } from "./recipes.js";
 import { SAMPLE_HELP, sampleCommand } from "./sample.js";
 import { trainSpirals } from "./spirals.js";
+import { SAY_HELP, evalArgsNameTtsRun, isTtsModel, sayCommand, trainTts, ttsEvalCommand, ttsTrainHelp } from "./tts.js";
+import { TTS_MODELS } from "../src/recipes/tts-train.js";
 import { EVAL_HELP, evalCommand, trainZooModel, zooTrainHelp } from "./zoo-train.js";
 import { ZOO_TRAINING } from "../src/recipes/zoo-train.js";
 
@@ -41,7 +43,8 @@ commands:
   finetune --model DIR ...  fine-tune a decoder on a text file: full, lora, adapter, prefix, prompt, bitfit, ia3
   fill-mask --model DIR     the likeliest tokens for the masks of a text (bert, roberta, deberta-v2; --checkpoint: a run of wnn train bert)
   generate --checkpoint DIR digits from a diffusion model trained by \`wnn train ddpm\` (PNG)
-  eval --checkpoint DIR     evaluate a model trained by \`wnn train <model>\` on its task (loss, exact match, accuracy)
+  eval --checkpoint DIR     evaluate a model trained by \`wnn train <model>\` on its task (loss, exact match, accuracy; TTS: MCD, durations, attention)
+  say --checkpoint DIR TEXT speech from a Tacotron 2 or FastSpeech 2 run (\`wnn train tacotron2\`), --out FILE.wav (--vocoder griffin-lim|DIR)
   compare <a> <b> [...]     models side by side: architecture table; --train runs them on their shared task
   consolidate --checkpoint DIR  the sharded saves of a data-parallel run as one checkpoint (--hf OUT: a GPT-2 folder)
 
@@ -85,7 +88,15 @@ function spirals(args: readonly string[]): number {
 }
 
 /** What `wnn train` trains: its own commands, then the zoo's recipes. */
-const MODELS = ["gpt", "mlp", "cnn", "spirals", "ddpm", ...RECIPES.map((r) => r.name)];
+const MODELS = [
+  "gpt",
+  "mlp",
+  "cnn",
+  "spirals",
+  "ddpm",
+  ...RECIPES.map((r) => r.name),
+  ...TTS_MODELS.filter((n) => !RECIPES.some((r) => r.name === n)),
+];
 /** The models of the zoo trained on their kind's default task (src/recipes/zoo-train.ts), unless a recipe has the name. */
 const ZOO_MODELS = Object.keys(ZOO_TRAINING).filter((n) => !MODELS.includes(n));
 MODELS.push(...ZOO_MODELS);
@@ -106,7 +117,9 @@ const HELP: Record<string, string> = {
   generate: GENERATE_HELP,
   ...Object.fromEntries(RECIPES.map((r) => [`train ${r.name}`, recipeHelp(r)])),
   ...Object.fromEntries(ZOO_MODELS.map((n) => [`train ${n}`, zooTrainHelp(n)])),
+  ...Object.fromEntries(TTS_MODELS.map((n) => [`train ${n}`, ttsTrainHelp(n)])),
   eval: EVAL_HELP,
+  say: SAY_HELP,
 };
 
 async function run(argv: string[]): Promise<number> {
@@ -141,7 +154,9 @@ async function run(argv: string[]): Promise<number> {
     case "consolidate":
       return consolidateCommand(rest, out);
     case "eval":
-      return evalCommand(rest, out);
+      return evalArgsNameTtsRun(rest) ? ttsEvalCommand(rest, out) : evalCommand(rest, out);
+    case "say":
+      return sayCommand(rest, out);
     case "__compare-worker": // one model of `wnn compare --train`, in its own process (not for users)
       return compareWorker(rest, out);
     case "train": {
@@ -155,6 +170,7 @@ async function run(argv: string[]): Promise<number> {
       if (model === "mlp" || model === "cnn") return trainMnist(model, args, out);
       if (model === "spirals") return spirals(args);
       if (model === "ddpm") return trainDdpm(args, out);
+      if (isTtsModel(model)) return trainTts(model, args, out); // before the recipes: FastSpeech 2's library recipe has no checkpoints
       const recipe = RECIPES.find((r) => r.name === model);
       if (recipe) return runRecipe(recipe, args, out);
       if (ZOO_MODELS.includes(model)) return trainZooModel(model, args, out);
@@ -162,7 +178,7 @@ async function run(argv: string[]): Promise<number> {
     }
     default:
       throw new UsageError(
-        `unknown command ${JSON.stringify(command)} (list, train, sample, finetune, quantize, fill-mask, generate, eval, compare)`,
+        `unknown command ${JSON.stringify(command)} (list, train, sample, finetune, quantize, fill-mask, generate, eval, say, compare)`,
       );
   }
 }
@@ -186,7 +202,7 @@ const oneLine = (s: string): string => {
 function fail(e: unknown): void {
   if (e instanceof UsageError) {
     const topic = e.message.match(
-      /^(train [\w-]+|sample|finetune|quantize|fill-mask|generate|eval|list|compare):/,
+      /^(train [\w-]+|sample|finetune|quantize|fill-mask|generate|eval|say|list|compare):/,
     )?.[1];
     process.stderr.write(`wnn: ${oneLine(e.message)} (run \`wnn ${topic ? `${topic} ` : ""}--help\` for the usage)\n`);
     process.exitCode = 2;

@@ -31,3 +31,4 @@ export {
   type AlignUtterance,
 } from "./features.js";
 export { LogMelTransform, type MelTensorOptions } from "./mel-tensor.js";
+export { melCepstra, dtwPath, melCepstralDistortion, attentionScores } from "./tts-metrics.js";

@@ -58,7 +58,8 @@ export interface TtsUtterance {
 
 /**
  * Leading and trailing silence cut (frames more than `db` below the loudest, keeping `margin` frames), then
- * the features. The samples must be at the config's rate.
+ * the features. The samples must be at the config's rate. `withPitch` false leaves the pitch at 0 (YIN is the
+ * slowest feature, and only FastSpeech 2 reads it).
  */
 export function prepareUtterance(
   text: string,
@@ -67,6 +68,7 @@ export function prepareUtterance(
   c: TtsAudioConfig = TTS_AUDIO,
   db = 40,
   margin = 2,
+  withPitch = true,
 ): TtsUtterance {
   if (samples.length < c.nFft)
     throw new ArgumentError(`prepareUtterance: "${text}" has ${samples.length} samples, fewer than nFft ${c.nFft}`);
@@ -82,7 +84,9 @@ export function prepareUtterance(
   const x = trimmed.length > c.nFft ? trimmed : samples;
   const { mel, nFrames } = logMelSpectrogram(x, melOptions(c));
   const energy = frameEnergy(x, { nFft: c.nFft, hopLength: c.hopLength, winLength: c.winLength });
-  const pitch = yinPitch(x, { sampleRate: c.sampleRate, hopLength: c.hopLength, nFrames });
+  const pitch = withPitch
+    ? yinPitch(x, { sampleRate: c.sampleRate, hopLength: c.hopLength, nFrames })
+    : new Float64Array(nFrames);
   return { text, ids, mel: Float32Array.from(mel), nFrames, pitch, energy, samples: Float32Array.from(x) };
 }
 

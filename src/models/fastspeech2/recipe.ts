@@ -208,7 +208,7 @@ export function frontEndOf(name: string, data: RecipeData): TextFrontEnd {
 }
 
 /** The corpus's range of per-symbol log f0 (voiced) and log energy, for the bins. */
-function prosodyRange(utts: TtsUtterance[]): [[number, number], [number, number]] {
+export function prosodyRange(utts: TtsUtterance[]): [[number, number], [number, number]] {
   let pLo = Infinity,
     pHi = -Infinity,
     eLo = Infinity,
@@ -240,7 +240,7 @@ function prosodyRange(utts: TtsUtterance[]): [[number, number], [number, number]
 }
 
 /** The held-out loss with the true durations, pitch and energy, in batches of 8. */
-function heldOutLoss(model: FastSpeech2, held: TtsUtterance[]): number {
+export function heldOutLoss(model: FastSpeech2, held: TtsUtterance[]): number {
   model.eval();
   let sum = 0;
   for (let i = 0; i < held.length; i += 8) {
@@ -260,6 +260,11 @@ function heldOutLoss(model: FastSpeech2, held: TtsUtterance[]): number {
 
 /** A log-mel (nMels, T) → 16-bit WAV through NNLS mel inversion and Griffin-Lim, peak-normalised to 0.9. */
 export function melToWav(logMel: Float64Array, T: number, nIter: number): Uint8Array {
+  return encodeWav({ sampleRate: TTS_AUDIO.sampleRate, channels: [melToSamples(logMel, T, nIter)] });
+}
+
+/** A log-mel (nMels, T) → samples through NNLS mel inversion and Griffin-Lim, peak-normalised to 0.9. */
+export function melToSamples(logMel: Float64Array, T: number, nIter: number): Float32Array {
   const c = TTS_AUDIO,
     nFreq = c.nFft / 2 + 1;
   // fewer frames than one window spans (an untrained model's durations) are padded with silence
@@ -267,7 +272,7 @@ export function melToWav(logMel: Float64Array, T: number, nIter: number): Uint8A
   if (T < minFrames) {
     const padded = new Float64Array(c.nMels * minFrames).fill(Math.log(1e-5));
     for (let d = 0; d < c.nMels; d++) padded.set(logMel.subarray(d * T, (d + 1) * T), d * minFrames);
-    return melToWav(padded, minFrames, nIter);
+    return melToSamples(padded, minFrames, nIter);
   }
   const fb = melFilterBank(nFreq, {
     sampleRate: c.sampleRate,
@@ -295,5 +300,5 @@ export function melToWav(logMel: Float64Array, T: number, nIter: number): Uint8A
   });
   let peak = 1e-9;
   for (const v of y) peak = Math.max(peak, Math.abs(v));
-  return encodeWav({ sampleRate: c.sampleRate, channels: [Float32Array.from(y, (v) => (0.9 * v) / peak)] });
+  return Float32Array.from(y, (v) => (0.9 * v) / peak);
 }

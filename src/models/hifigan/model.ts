@@ -79,6 +79,18 @@ export const PRESETS = Object.freeze({
     mpdChannels: [8, 16, 32, 64],
     msdChannels: [16, 16, 32, 64, 64, 64, 64],
   }),
+  /** the 16 kHz corpus's hop at a test's size */
+  micro: Object.freeze({
+    nMels: 80,
+    initialChannels: 16,
+    upsampleRates: [5, 5, 4, 2],
+    upsampleKernels: [11, 11, 8, 4],
+    resblockKernels: [3],
+    resblockDilations: [[1]],
+    periods: [2, 3],
+    mpdChannels: [2, 4, 4, 8],
+    msdChannels: [16, 16, 16, 16, 16, 16, 4],
+  }),
   /** the fixture's configuration */
   tiny: Object.freeze({
     nMels: 4,

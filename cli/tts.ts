@@ -1,0 +1,550 @@
+// Text to speech on the command line: `wnn train tacotron2 | fastspeech2 | vocoder` (src/recipes/tts-train.ts,
+// run by the shared loop with progress, log.jsonl, loss.png, checkpoint.safetensors at every evaluation, at the
+// end and on Ctrl-C, --resume DIR, the NaN guard; Tacotron 2 draws its alignment at every evaluation),
+// `wnn say --checkpoint DIR "text" --out FILE.wav [--vocoder griffin-lim|DIR]` and `wnn eval --checkpoint DIR`
+// of a TTS run (the held-out numbers of docs/compare/tts.md).
+
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { ArgumentError, LoadError } from "../src/engine/errors.js";
+import { lineChart } from "../src/io/chart.js";
+import type { LoadedCheckpoint } from "../src/io/checkpoint.js";
+import { deflatePng, loadCheckpoint, saveCheckpoint, savePng, writeFileAtomic } from "../src/io/node.js";
+import { encodeWav } from "../src/io/wav.js";
+import { loadCmudict } from "../src/node.js";
+import { NonFiniteGuard, runLoop, type Metrics } from "../src/recipes/loop.js";
+import type { RecipeData } from "../src/recipes/recipe.js";
+import {
+  HiFiGAN,
+  TTS_CAPS,
+  TTS_DEFAULTS,
+  TTS_MODELS,
+  TtsTrainer,
+  prepareTtsCorpus,
+  savedTtsRun,
+  ttsFrontEnd,
+  ttsModelOf,
+  type SavedTtsRun,
+  type TtsModelName,
+  type TtsTrainOptions,
+} from "../src/recipes/tts-train.js";
+import {
+  evaluateTeacherMels,
+  evaluateTts,
+  summarizeTts,
+  synthesizeMel,
+  vocode,
+  type Vocoder,
+} from "../src/recipes/tts-eval.js";
+import { TTS_AUDIO } from "../src/recipes/tts-data.js";
+import { UsageError, helpText, parseOptions, type OptionSpec, type OptionSpecs } from "./args.js";
+import { Progress, formatDuration, type Output } from "./progress.js";
+import { speechCorpus } from "./recipes.js";
+import {
+  CHECKPOINT,
+  JsonlLog,
+  checkOutputFile,
+  checkRunDir,
+  checkpointPath,
+  createRunDir,
+  defaultRunDir,
+  loadRunCheckpoint,
+  stopDiverged,
+} from "./rundir.js";
+
+export const isTtsModel = (name: string): name is TtsModelName => (TTS_MODELS as readonly string[]).includes(name);
+
+const PAPERS: Record<TtsModelName, string> = {
+  tacotron2:
+    "Shen et al. 2018, Natural TTS Synthesis by Conditioning WaveNet on Mel Spectrogram Predictions (Tacotron 2), https://arxiv.org/abs/1712.05884",
+  fastspeech2:
+    "Ren et al. 2021, FastSpeech 2: Fast and High-Quality End-to-End Text to Speech, https://arxiv.org/abs/2006.04558",
+  vocoder:
+    "Kong, Kim, Bae 2020, HiFi-GAN: Generative Adversarial Networks for Efficient and High Fidelity Speech Synthesis, https://arxiv.org/abs/2010.05646",
+};
+
+const HELP: Record<keyof TtsTrainOptions, string> = {
+  steps: "optimizer steps in all",
+  batchSize: "sentences per batch (the vocoder: segments)",
+  lr: "AdamW's learning rate",
+  evalEvery: "held-out loss (and Tacotron 2's alignment picture) every N steps; a checkpoint at each",
+  sentences:
+    "the corpus: N Moby Dick sentences and N/10 short prompts, read once by the teacher voice (cached in runs/)",
+  heldOut: "the corpus's first N sentences, never trained on",
+  frontEnd: "phonemes (CMUdict, letters for unknown words) or chars",
+  preset: "the model's preset (small; tiny for tests)",
+  maxFrames: "training sentences longer than N frames (12.5 ms each) are left out",
+  guidedAttention: "Tacotron 2: weight of the guided-attention loss (0: none)",
+  alignIterations: "FastSpeech 2: flat-start alignment iterations for the durations",
+  segmentFrames: "the vocoder: frames per training segment",
+  adversarial: "the vocoder: 1 trains with HiFi-GAN's discriminators, 0 with the mel loss alone",
+  seed: "the seed of weights, batches and dropout",
+};
+
+export function ttsTrainOptions(name: TtsModelName): OptionSpecs {
+  const d = TTS_DEFAULTS[name];
+  const specs: Record<string, OptionSpec> = {};
+  for (const [k, v] of Object.entries(d) as [keyof TtsTrainOptions, number | string][]) {
+    const key = k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+    if (typeof v === "string") {
+      specs[key] = {
+        kind: "string",
+        default: v,
+        help: HELP[k],
+        ...(k === "frontEnd" ? { choices: ["phonemes", "chars"] } : {}),
+      };
+    } else if (k === "lr")
+      specs[key] = { kind: "number", min: 0, exclusiveMin: true, max: 1e6, default: v, help: HELP[k] };
+    else if (k === "guidedAttention") specs[key] = { kind: "number", min: 0, max: 1000, default: v, help: HELP[k] };
+    else if (k === "adversarial") specs[key] = { kind: "int", min: 0, max: 1, default: v, help: HELP[k] };
+    else if (k === "seed") specs[key] = { kind: "int", min: 0, max: 2 ** 32 - 1, default: v, help: HELP[k] };
+    else specs[key] = { kind: "int", min: k === "heldOut" ? 1 : 1, max: TTS_CAPS[k]!, default: v, help: HELP[k] };
+  }
+  specs.out = { kind: "string", metavar: "DIR", help: `the run's folder (default runs/${name}-<date>-<time>)` };
+  specs.resume = {
+    kind: "string",
+    metavar: "DIR",
+    help: "continue the run in DIR from its checkpoint (only --steps and --eval_every may change)",
+  };
+  specs.log_interval = {
+    kind: "int",
+    min: 1,
+    max: 10_000_000,
+    default: 10,
+    help: "a line every N steps off a terminal",
+  };
+  specs.max_bad_steps = {
+    kind: "int",
+    min: 1,
+    max: 1000,
+    default: 5,
+    help: "stop (saving a checkpoint) after this many steps in a row whose loss is NaN or infinite; each is skipped",
+  };
+  return specs;
+}
+
+export function ttsTrainHelp(name: TtsModelName): string {
+  return helpText(
+    `wnn train ${name} [options]`,
+    `${PAPERS[name]}
+Trains on the synthesized speech corpus (Moby Dick sentences read by the flite teacher voice, docs/audio.md).
+Writes DIR/checkpoint.safetensors (at every evaluation, at the end and on Ctrl-C), DIR/log.jsonl, DIR/loss.png,
+DIR/held-out-0.wav${name === "tacotron2" ? ", DIR/alignment.png and DIR/alignments/step-N.png" : ""};
+Ctrl-C saves and exits with code 130; --resume DIR continues exactly where the run stopped.
+Afterwards: wnn say --checkpoint DIR "Call me Ishmael." --out ishmael.wav; wnn eval --checkpoint DIR.`,
+    ttsTrainOptions(name),
+    `example: wnn train ${name} --steps 20 --sentences 40 --out runs/${name}-quick`,
+  );
+}
+
+/** The corpus and dictionary a run reads. */
+function ttsData(o: { sentences: number; frontEnd: string }, out: Output): RecipeData {
+  return {
+    speech: speechCorpus(o.sentences, out),
+    ...(o.frontEnd === "phonemes" ? { pronunciations: loadCmudict() } : {}),
+  };
+}
+
+const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+const fmt = (m: Metrics): string =>
+  Object.entries(m)
+    .map(([k, x]) => `${k} ${x.toFixed(4)}`)
+    .join(", ");
+const cpuSeconds = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+/** Run `wnn train tacotron2 | fastspeech2 | vocoder`; resolves to the exit code. */
+export async function trainTts(name: TtsModelName, args: readonly string[], out: Output): Promise<number> {
+  const cmd = `train ${name}`;
+  const { values, given, help } = parseOptions(cmd, args, ttsTrainOptions(name));
+  if (help) {
+    out.write(ttsTrainHelp(name));
+    return 0;
+  }
+  const v = values as Record<string, number | string | undefined>;
+  const print = (s: string): void => void out.write(s + "\n");
+  const wallStart = performance.now();
+  let trainer: TtsTrainer, dir: string, log: JsonlLog;
+  try {
+    if (v.resume !== undefined) {
+      const fixed = [...given].filter(
+        (k) => !["steps", "eval_every", "resume", "log_interval", "max_bad_steps"].includes(k),
+      );
+      if (fixed.length)
+        throw new UsageError(
+          `${cmd}: ${fixed.map((k) => `--${k}`).join(", ")} cannot change when resuming (the run's settings come from its checkpoint; only --steps and --eval_every can)`,
+        );
+      dir = v.resume as string;
+      const { ckpt, checked: saved } = loadRunCheckpoint(dir, cmd, savedTtsRun, { resume: true });
+      if (saved.model !== name)
+        throw new UsageError(
+          `${cmd}: ${dir} is a run of ${saved.model}; continue it with wnn train ${saved.model} --resume ${dir}`,
+        );
+      if (given.has("steps") && (v.steps as number) < ckpt.step)
+        throw new UsageError(`${cmd}: --steps ${v.steps} is before the checkpoint's step ${ckpt.step}`);
+      trainer = TtsTrainer.fromCheckpoint(ckpt, ttsData(saved.options, out), {
+        ...(given.has("steps") ? { steps: v.steps as number } : {}),
+        ...(given.has("eval_every") ? { evalEvery: v.eval_every as number } : {}),
+      });
+      log = new JsonlLog(join(dir, "log.jsonl"));
+      log.retain((e) =>
+        e.type === "train"
+          ? (e.step as number) <= trainer.step
+          : e.type === "eval"
+            ? (e.step as number) <= trainer.lastEval
+            : true,
+      );
+      print(`resuming ${dir} at step ${trainer.step} of ${trainer.options.steps}`);
+    } else {
+      if (v.out !== undefined) checkRunDir(v.out as string, cmd);
+      const o = {} as Record<string, number | string>;
+      for (const k of Object.keys(TTS_DEFAULTS[name])) o[k] = v[k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)]!;
+      const options = o as unknown as TtsTrainOptions;
+      const data = ttsData(options, out);
+      const t0 = performance.now();
+      trainer = new TtsTrainer(name, options, data);
+      print(
+        `${name}: features${name === "fastspeech2" ? " and alignment" : ""} in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+      );
+      dir = (v.out as string | undefined) ?? defaultRunDir(name);
+      createRunDir(dir, cmd);
+      log = new JsonlLog(join(dir, "log.jsonl"));
+      log.retain(() => false);
+    }
+  } catch (e) {
+    if (e instanceof ArgumentError) throw new UsageError(`${cmd}: ${e.message}`);
+    throw e;
+  }
+  const o = trainer.options,
+    ckptFile = join(dir, CHECKPOINT),
+    params = trainer.model.numParameters();
+  print(
+    `${name}: ${params.toLocaleString("en-US")} parameters; ${trainer.train.length} training and ${trainer.held.length} held-out sentences (${o.frontEnd})`,
+  );
+  print(
+    `training: ${o.steps} steps of batch ${o.batchSize}, lr ${o.lr}, seed ${o.seed}; evaluating every ${o.evalEvery} steps; writing ${dir}/`,
+  );
+
+  const batchLoss: [number, number][] = [],
+    valLoss: [number, number][] = [];
+  for (const e of log.read()) {
+    if (e.type === "train") batchLoss.push([e.step as number, e.loss as number]);
+    if (e.type === "eval") valLoss.push([e.step as number, (e.metrics as Metrics).val!]);
+  }
+  const drawChart = (): void =>
+    savePng(
+      join(dir, "loss.png"),
+      lineChart({
+        series: [
+          { name: "train (one batch)", points: batchLoss, color: [174, 199, 232] },
+          { name: "held-out", points: valLoss },
+        ],
+        title: `${name} on the speech corpus, ${params.toLocaleString("en-US")} parameters`,
+        xLabel: "step",
+        yLabel: name === "vocoder" ? "log-mel L1" : "loss",
+      }),
+    );
+  const drawAlignment = (): void => {
+    const png = trainer.alignmentPng();
+    if (!png) return;
+    const bytes = deflatePng(png);
+    writeFileAtomic(join(dir, "alignment.png"), [bytes]);
+    mkdirSync(join(dir, "alignments"), { recursive: true });
+    writeFileAtomic(join(dir, "alignments", `step-${trainer.step}.png`), [bytes]);
+  };
+  const save = (): void => saveCheckpoint(ckptFile, trainer.checkpoint());
+
+  let stop = false;
+  const onSigint = (): void => {
+    if (stop) process.exit(130);
+    stop = true;
+  };
+  process.on("SIGINT", onSigint);
+  const progress = new Progress({ total: o.steps, start: trainer.step, out, every: v.log_interval as number });
+  let trainMs = 0,
+    steps = 0,
+    last: Metrics | null = null;
+  const guard = new NonFiniteGuard(v.max_bad_steps as number);
+  const cpu0 = cpuSeconds();
+  try {
+    await runLoop(
+      trainer,
+      {
+        onSkip: (step, r, ms) => {
+          trainMs += ms;
+          log.append({ type: "skipped", step, loss: String(r.loss), gradNorm: String(r.gradNorm) });
+        },
+        onStep: (step, r, ms) => {
+          trainMs += ms;
+          steps++;
+          log.append({ type: "train", step, loss: r.loss, ms: Math.round(ms * 10) / 10 });
+          batchLoss.push([step, r.loss]);
+          progress.update(step, [`loss ${r.loss.toFixed(4)}`]);
+        },
+        onEval: (step, m, ms) => {
+          last = m;
+          log.append({ type: "eval", step, metrics: m, ms: Math.round(ms), cpuSeconds: cpuSeconds() - cpu0 });
+          valLoss.push([step, m.val!]);
+          progress.line(`step ${step}: held-out ${fmt(m)} (${formatDuration(ms / 1000)})`);
+          drawChart();
+          drawAlignment();
+          save();
+        },
+      },
+      { pause: tick, shouldStop: () => stop, guard },
+    );
+  } finally {
+    progress.done();
+    process.off("SIGINT", onSigint);
+  }
+  if (guard.tripped) {
+    drawChart();
+    return stopDiverged(guard, trainer.step, o.lr, save, ckptFile);
+  }
+  save();
+  drawChart();
+  if (stop) {
+    print(`interrupted: saved ${ckptFile} at step ${trainer.step}; continue with: wnn train ${name} --resume ${dir}`);
+    return 130;
+  }
+  const cpu = cpuSeconds() - cpu0;
+  const wall = (performance.now() - wallStart) / 1000;
+  print(
+    `done: step ${trainer.step} of ${o.steps} in ${formatDuration(wall)}` +
+      (steps
+        ? ` (${steps} steps here: ${(trainMs / steps).toFixed(0)} ms per step wall, ${((1000 * cpu) / steps).toFixed(0)} ms CPU per step with the evaluations)`
+        : " (no steps left to take)"),
+  );
+  if (last) print(`final: held-out ${fmt(last)}`);
+  // the first held-out sentence: the model's own (Griffin-Lim), or the teacher's mel through the vocoder
+  const u = trainer.held[0]!;
+  const m = trainer.model;
+  m.eval();
+  const samples =
+    m instanceof HiFiGAN
+      ? vocode(Float64Array.from(u.mel), u.nFrames, { kind: "neural", generator: m.generator })
+      : (() => {
+          const s = synthesizeMel(m, u.ids, 3 * u.nFrames);
+          return vocode(s.mel, s.T, { kind: "griffin-lim", iterations: 60 });
+        })();
+  writeFileAtomic(join(dir, "held-out-0.wav"), [encodeWav({ sampleRate: TTS_AUDIO.sampleRate, channels: [samples] })]);
+  print(
+    `wrote ${ckptFile}, ${join(dir, "log.jsonl")}, ${join(dir, "loss.png")}, ${join(dir, "held-out-0.wav")} ("${u.text}")`,
+  );
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// wnn say
+
+export const SAY_OPTIONS = {
+  checkpoint: {
+    kind: "string",
+    metavar: "DIR",
+    help: "a run of wnn train tacotron2 or wnn train fastspeech2 (or its checkpoint.safetensors); required",
+  },
+  text: { kind: "string", help: "the text to speak (or give it as the one argument without --)" },
+  out: {
+    kind: "string",
+    metavar: "FILE",
+    help: "the WAV file to write (16-bit, 16 kHz); never replaces a file; required",
+  },
+  vocoder: {
+    kind: "string",
+    default: "griffin-lim",
+    metavar: "griffin-lim|DIR",
+    help: "Griffin-Lim, or a run of wnn train vocoder",
+  },
+  gl_iters: { kind: "int", min: 1, max: 1000, default: 60, help: "Griffin-Lim iterations" },
+  max_seconds: {
+    kind: "number",
+    min: 0.1,
+    max: 120,
+    default: 20,
+    help: "the most audio Tacotron 2 may make before it is cut",
+  },
+  seed: {
+    kind: "int",
+    min: 0,
+    max: 2 ** 32 - 1,
+    default: 0,
+    help: "Tacotron 2's pre-net dropout (on at inference, §2.3)",
+  },
+} as const satisfies OptionSpecs;
+
+export const SAY_HELP = helpText(
+  'wnn say --checkpoint DIR "TEXT" --out FILE.wav [options]',
+  "Speak a text with a trained Tacotron 2 or FastSpeech 2, through Griffin-Lim or a trained vocoder.",
+  SAY_OPTIONS,
+  'example: wnn say --checkpoint runs/tacotron2 "Call me Ishmael." --out ishmael.wav --vocoder runs/vocoder',
+);
+
+/** The text given as `--text` or as the one argument that is no option's value. */
+function splitPositional(args: readonly string[]): { text: string | undefined; rest: string[] } {
+  const rest: string[] = [];
+  const texts: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a.startsWith("--") && a.length > 2) {
+      rest.push(a);
+      const name = a.slice(2).replace(/-/g, "_");
+      const spec = (SAY_OPTIONS as Record<string, { kind: string }>)[name];
+      if (spec && spec.kind !== "flag" && !a.includes("=") && i + 1 < args.length) rest.push(args[++i]!);
+    } else if (a === "-h") rest.push(a);
+    else texts.push(a);
+  }
+  if (texts.length > 1)
+    throw new UsageError(
+      `say: one text, in quotes (got ${texts.length} arguments: ${texts.map((t) => JSON.stringify(t)).join(" ")})`,
+    );
+  return { text: texts[0], rest };
+}
+
+/** A run's checkpoint checked as a TTS run of one of `models`. */
+function openTtsRun(
+  dir: string,
+  cmd: string,
+  models: readonly TtsModelName[],
+): { ckpt: LoadedCheckpoint; saved: SavedTtsRun } {
+  const { ckpt, checked } = loadRunCheckpoint(dir, cmd, savedTtsRun, { strict: true });
+  if (!models.includes(checked.model))
+    throw new UsageError(`${cmd}: ${dir} is a run of ${checked.model}; give a run of ${models.join(" or ")}`);
+  return { ckpt, saved: checked };
+}
+
+function vocoderOf(spec: string, glIters: number, cmd: string): Vocoder {
+  if (spec === "griffin-lim") return { kind: "griffin-lim", iterations: glIters };
+  const { ckpt, saved } = openTtsRun(spec, cmd, ["vocoder"]);
+  return { kind: "neural", generator: (ttsModelOf(saved, ckpt) as HiFiGAN).generator };
+}
+
+export function sayCommand(args: readonly string[], out: Output): number {
+  const cmd = "say";
+  const split = splitPositional(args);
+  const { values: v, help } = parseOptions(cmd, split.rest, SAY_OPTIONS);
+  if (help) {
+    out.write(SAY_HELP);
+    return 0;
+  }
+  if (v.text !== undefined && split.text !== undefined)
+    throw new UsageError(`${cmd}: give the text once (--text or the argument)`);
+  const text = v.text ?? split.text;
+  if (v.checkpoint === undefined)
+    throw new UsageError(
+      `${cmd}: which model? give --checkpoint runs/<name> (a run of wnn train tacotron2 or fastspeech2)`,
+    );
+  if (text === undefined || text.trim() === "")
+    throw new UsageError(
+      `${cmd}: the text is empty; give it in quotes: wnn say --checkpoint DIR "Call me Ishmael." --out FILE.wav`,
+    );
+  if (text.length > 2000)
+    throw new UsageError(`${cmd}: the text has ${text.length} characters; say at most 2,000 at once`);
+  if (v.out === undefined) throw new UsageError(`${cmd}: where to? give --out FILE.wav`);
+  checkOutputFile(v.out, cmd);
+  const { ckpt, saved } = openTtsRun(v.checkpoint, cmd, ["tacotron2", "fastspeech2"]);
+  const vocoder = vocoderOf(v.vocoder, v.gl_iters, cmd);
+  const fe = ttsFrontEnd(
+    saved.options.frontEnd,
+    saved.options.frontEnd === "phonemes" ? { pronunciations: loadCmudict() } : {},
+  );
+  if (fe.symbols.join("\n") !== saved.symbols.join("\n"))
+    throw new LoadError(
+      `${checkpointPath(v.checkpoint)}: the run's ${saved.options.frontEnd} symbols are not this dictionary's`,
+    );
+  const ids = fe.encode(text);
+  if (ids.length <= 1) throw new UsageError(`${cmd}: ${JSON.stringify(text)} holds no letter or word to speak`);
+  const model = ttsModelOf({ ...saved, options: { ...saved.options, seed: v.seed } }, ckpt);
+  if (model instanceof HiFiGAN) throw new UsageError(`${cmd}: a vocoder speaks no text; give it as --vocoder`);
+  const t0 = performance.now(),
+    c0 = cpuSeconds();
+  const maxFrames = Math.round((v.max_seconds * TTS_AUDIO.sampleRate) / TTS_AUDIO.hopLength);
+  const s = synthesizeMel(model, ids, maxFrames);
+  const samples = vocode(s.mel, s.T, vocoder);
+  const seconds = (performance.now() - t0) / 1000,
+    cpu = cpuSeconds() - c0;
+  writeFileAtomic(v.out, [encodeWav({ sampleRate: TTS_AUDIO.sampleRate, channels: [samples] })]);
+  const audio = samples.length / TTS_AUDIO.sampleRate;
+  out.write(
+    `wrote ${v.out}: ${audio.toFixed(2)} s of audio in ${seconds.toFixed(2)} s (${cpu.toFixed(2)} s CPU; real-time factor ${(seconds / audio).toFixed(2)}), ${saved.model} at step ${ckpt.step}, ${vocoder.kind === "griffin-lim" ? `Griffin-Lim ×${vocoder.iterations}` : `the vocoder of ${v.vocoder}`}${s.stopped === false ? `; cut at ${v.max_seconds} s (the stop token never fired)` : ""}\n`,
+  );
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// wnn eval --checkpoint DIR of a TTS run
+
+/** Whether a checkpoint was written by `wnn train tacotron2 | fastspeech2 | vocoder`. */
+export const isTtsCheckpoint = (ckpt: LoadedCheckpoint): boolean =>
+  (ckpt.config as { kind?: unknown } | null | undefined)?.kind === "tts";
+
+/** Whether `wnn eval`'s --checkpoint names a TTS run (read once; any problem is left to the command that reads it). */
+export function evalArgsNameTtsRun(args: readonly string[]): boolean {
+  const i = args.findIndex((a) => a === "--checkpoint" || a.startsWith("--checkpoint="));
+  if (i < 0) return false;
+  const dir = args[i]!.includes("=") ? args[i]!.slice(args[i]!.indexOf("=") + 1) : args[i + 1];
+  if (dir === undefined) return false;
+  try {
+    return isTtsCheckpoint(loadCheckpoint(checkpointPath(dir)));
+  } catch {
+    return false;
+  }
+}
+
+export const TTS_EVAL_OPTIONS = {
+  checkpoint: {
+    kind: "string",
+    metavar: "DIR",
+    help: "a run of wnn train tacotron2, fastspeech2 or vocoder; required",
+  },
+  vocoder: { kind: "string", default: "griffin-lim", metavar: "griffin-lim|DIR", help: "how the mels become audio" },
+  gl_iters: { kind: "int", min: 1, max: 1000, default: 60, help: "Griffin-Lim iterations" },
+  sentences: { kind: "int", min: 1, max: 1000, help: "the first N held-out sentences (default: all of the run's)" },
+  json: { kind: "flag", help: "print the numbers as JSON" },
+} as const satisfies OptionSpecs;
+
+/**
+ * `wnn eval --checkpoint DIR` of a TTS run: every held-out sentence synthesized and measured against the
+ * teacher (MCD with DTW, duration ratio, Tacotron 2's focus and diagonality, real-time factor) beside Griffin-Lim's
+ * floor on the teacher's own mels. A vocoder run is measured on the teacher's mels (its floor).
+ */
+export function ttsEvalCommand(args: readonly string[], out: Output): number {
+  const cmd = "eval";
+  const { values: v } = parseOptions(cmd, args, TTS_EVAL_OPTIONS);
+  const { ckpt, saved } = openTtsRun(v.checkpoint!, cmd, TTS_MODELS);
+  const isVocoder = saved.model === "vocoder";
+  const vocoder = isVocoder ? vocoderOf(v.checkpoint!, v.gl_iters, cmd) : vocoderOf(v.vocoder, v.gl_iters, cmd);
+  const o = saved.options;
+  const data = ttsData(o, out);
+  const fe = ttsFrontEnd(o.frontEnd, data);
+  // the held-out sentences only, with the features every model reads (no pitch, no durations)
+  const { held } = prepareTtsCorpus("tacotron2", o, data, fe, true);
+  const some = held.slice(0, v.sentences ?? held.length);
+  const now = () => performance.now() / 1000;
+  const c0 = cpuSeconds();
+  let summary: Record<string, number>;
+  if (isVocoder) {
+    // the vocoder alone: the teacher's mels through it, and through Griffin-Lim, against the teacher
+    const gl = evaluateTeacherMels(some, { kind: "griffin-lim", iterations: v.gl_iters }, now);
+    const neural = evaluateTeacherMels(some, vocoder, now);
+    summary = {
+      sentences: some.length,
+      mcd: neural.mcd,
+      griffinLimMcd: gl.mcd,
+      realTimeFactor: neural.rtf,
+      griffinLimRealTimeFactor: gl.rtf,
+    };
+  } else {
+    const model = ttsModelOf(saved, ckpt);
+    summary = summarizeTts(evaluateTts(model as Parameters<typeof evaluateTts>[0], some, vocoder, now));
+  }
+  summary.cpuSeconds = cpuSeconds() - c0;
+  if (v.json)
+    out.write(JSON.stringify({ model: saved.model, step: ckpt.step, vocoder: v.vocoder, metrics: summary }) + "\n");
+  else
+    out.write(
+      `${saved.model} at step ${ckpt.step}, ${some.length} held-out sentences, vocoder ${isVocoder ? "its own" : v.vocoder}: ${fmt(summary)}\n`,
+    );
+  return 0;
+}

@@ -1,0 +1,99 @@
+// The TTS trainers of `wnn train tacotron2 | fastspeech2 | vocoder` on a few teacher sentences: each loss falls,
+// a run stopped and resumed from its checkpoint takes the same steps as one that never stopped, the checkpoint is
+// checked before anything is built from it, and the trained models synthesize and are measured (src/recipes/tts-eval.ts).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { LoadError } from "../engine/errors.js";
+import { parseCheckpoint, serializeCheckpoint } from "../io/checkpoint.js";
+import { teacherSay } from "../data/node/teacher.js";
+import { assertThrowsWith } from "../../test/harness/assert.js";
+import { runLoopSync } from "./loop.js";
+import { HiFiGAN, TTS_DEFAULTS, TtsTrainer, savedTtsRun, ttsModelOf, type TtsModelName } from "./tts-train.js";
+import { evaluateTeacherMels, evaluateTts, summarizeTts } from "./tts-eval.js";
+import { Tacotron2 } from "../models/tacotron2/model.js";
+
+const TEXTS = ["call me ishmael.", "it was the whale.", "so be cheery, my lads!", "forty-two.", "the sea.", "anna."];
+const speech = { items: TEXTS.map((text) => ({ text, wav: teacherSay(text) })) };
+
+const tinyOptions = (name: TtsModelName, steps: number) => ({
+  ...TTS_DEFAULTS[name],
+  steps,
+  batchSize: 2,
+  lr: name === "vocoder" ? 2e-3 : 1e-2,
+  evalEvery: 2,
+  heldOut: 1,
+  frontEnd: "chars",
+  preset: name === "vocoder" ? "micro" : "tiny",
+  maxFrames: 1000,
+  alignIterations: 2,
+  segmentFrames: 4,
+});
+
+const losses = (t: TtsTrainer, n: number): number[] => Array.from({ length: n }, () => t.trainStep().loss);
+
+for (const name of ["tacotron2", "fastspeech2", "vocoder"] as const) {
+  test(`${name}: the loss falls on a few sentences; stopped and resumed, the run takes the same steps`, () => {
+    const a = new TtsTrainer(name, tinyOptions(name, 8), { speech });
+    assert.equal(a.held.length, 1);
+    assert.equal(a.held[0]!.text, TEXTS[0]);
+    const first = losses(a, 4);
+    const ckpt = parseCheckpoint(serializeCheckpoint(a.checkpoint()));
+    const rest = losses(a, 4);
+    assert.ok(rest.slice(-2).reduce((x, y) => x + y) < first.slice(0, 2).reduce((x, y) => x + y), `${first} → ${rest}`);
+    const b = TtsTrainer.fromCheckpoint(ckpt, { speech });
+    assert.equal(b.step, 4);
+    assert.deepEqual(losses(b, 4), rest);
+    // the evaluation through the loop, and (Tacotron 2) the alignment picture
+    runLoopSync(b, {});
+    assert.equal(b.lastEval, 8);
+    if (name === "tacotron2") assert.deepEqual([...b.alignmentPng()!.subarray(1, 4)], [0x50, 0x4e, 0x47]);
+  });
+}
+
+test("savedTtsRun: a checkpoint of another kind, a config that claims more weights than the file holds, and options out of range are refused", () => {
+  const t = new TtsTrainer("tacotron2", tinyOptions("tacotron2", 2), { speech });
+  const good = parseCheckpoint(serializeCheckpoint(t.checkpoint()));
+  assert.equal(savedTtsRun(good).model, "tacotron2");
+  const withConfig = (f: (c: Record<string, unknown>) => void) => {
+    const c = structuredClone(good.config) as Record<string, unknown>;
+    f(c);
+    return { ...good, config: c as never };
+  };
+  assertThrowsWith(() => savedTtsRun(withConfig((c) => (c.kind = "zoo"))), LoadError, /not a checkpoint of wnn train/);
+  assertThrowsWith(
+    () => savedTtsRun(withConfig((c) => ((c.config as Record<string, number>).embDim = 64))),
+    LoadError,
+    /weights/,
+  );
+  assertThrowsWith(
+    () => savedTtsRun(withConfig((c) => ((c.config as Record<string, number>).decRnnDim = 1e9))),
+    LoadError,
+    /decRnnDim/,
+  );
+  assertThrowsWith(
+    () => savedTtsRun(withConfig((c) => ((c.options as Record<string, number>).batchSize = -1))),
+    LoadError,
+    /options are not valid/,
+  );
+  assertThrowsWith(() => savedTtsRun({ ...good, step: 99 }), LoadError, /step 99/);
+});
+
+test("synthesis and its measures: Tacotron 2 through Griffin-Lim, the vocoder on the teacher's mels", () => {
+  const t = new TtsTrainer("tacotron2", tinyOptions("tacotron2", 2), { speech });
+  const ckpt = parseCheckpoint(serializeCheckpoint(t.checkpoint()));
+  const model = ttsModelOf(savedTtsRun(ckpt), ckpt) as Tacotron2;
+  let clock = 0;
+  const rows = evaluateTts(model, t.held, { kind: "griffin-lim", iterations: 2 }, () => (clock += 0.5));
+  const s = summarizeTts(rows);
+  assert.equal(s.sentences, 1);
+  for (const k of ["mcd", "floorMcd", "durationRatio", "focusRate", "diagonality"])
+    assert.ok(Number.isFinite(s[k]) && s[k]! > 0, `${k} = ${s[k]}`);
+  assert.ok(
+    s.mcd! > s.floorMcd!,
+    `an untrained model (${s.mcd}) is further from the teacher than Griffin-Lim on the teacher's mels (${s.floorMcd})`,
+  );
+  assert.ok(Math.abs(s.realTimeFactor! - 0.5 / rows[0]!.audioSeconds) < 1e-12); // one clock tick of 0.5 s per sentence
+  const v = new TtsTrainer("vocoder", tinyOptions("vocoder", 2), { speech });
+  const r = evaluateTeacherMels(v.held, { kind: "neural", generator: (v.model as HiFiGAN).generator }, () => 0);
+  assert.ok(Number.isFinite(r.mcd) && r.mcd > 0);
+});

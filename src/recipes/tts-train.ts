@@ -1,0 +1,664 @@
+// `wnn train tacotron2`, `wnn train fastspeech2` (with checkpoints) and `wnn train vocoder`: the text-to-speech
+// models on the synthesized corpus (docs/audio.md), each a TrainingJob of the shared loop (loop.ts), so that
+// the command line gives them progress, checkpoints at every evaluation, --resume, Ctrl-C and the NaN guard
+// as it does every other run (cli/tts.ts writes the files). Browser-safe.
+//
+//   model        one step                                          evaluation (held-out sentences)
+//   tacotron2    teacher-forced mel MSE (before and after the        the same loss; the first sentence's
+//                post-net) + stop BCE + λ · guided attention         alignment (a picture per evaluation)
+//   fastspeech2  L1(mel) + MSE(log d, pitch, energy) with the        the same loss with the true durations
+//                teacher's durations (below)
+//   vocoder      HiFi-GAN: 45 · L1(log-mel(G(s)), log-mel(x)) on      the mel L1 on whole held-out sentences
+//                random segments, + the discriminators' LSGAN and
+//                feature-matching losses (`adversarial`)
+//
+// FastSpeech 2's durations come from a monotonic alignment of the teacher's own log-mels (flat-start Viterbi
+// training of one diagonal Gaussian per symbol, src/audio/features.ts flatStartDurations), not from a trained
+// Tacotron 2's attention: the alignment needs no teacher model, takes seconds for the whole corpus, and is
+// hard (every frame belongs to exactly one symbol) by construction, whereas a small Tacotron 2 trained for an
+// hour on a CPU does not align reliably enough to extract durations from (docs/compare/tts.md measures its
+// attention). The held-out sentences are the corpus's first `heldOut` sentences for every model, never trained on.
+//
+// Everything random comes from `generator` (seeded with the seed; its state is in the checkpoint): the initial
+// weights, every batch and segment, Tacotron 2's dropout; the default generator (FastSpeech 2's dropout) is saved
+// too. A run stopped at step s and resumed takes the same steps as one that never stopped.
+
+import { noGrad } from "../engine/autograd.js";
+import { ArgumentError, LoadError, WnnError } from "../engine/errors.js";
+import { defaultGenerator, Generator, manualSeed, type GeneratorState } from "../engine/rng.js";
+import { tensor } from "../engine/creation.js";
+import type { Tensor } from "../engine/tensor.js";
+import type { Checkpoint, LoadedCheckpoint } from "../io/checkpoint.js";
+import { decodeWav } from "../io/wav.js";
+import { heatmapPng } from "../io/chart.js";
+import { charFrontEnd, phonemeFrontEnd, type TextFrontEnd } from "../data/speech.js";
+import { LogMelTransform, attentionScores } from "../audio/index.js";
+import { Module } from "../nn/module.js";
+import { AdamW } from "../optim/adam.js";
+import { clipGradNorm } from "../optim/clip.js";
+import { stateDictFromTensors, stateDictToTensors } from "../optim/state.js";
+import { skipStep, type Metrics, type TrainingJob } from "./loop.js";
+import type { RecipeData } from "./recipe.js";
+import { checkCaps } from "./run-state.js";
+import { alignCorpus, prepareUtterance, ttsBatch, TTS_AUDIO, type TtsUtterance } from "./tts-data.js";
+import {
+  Tacotron2,
+  tacotron2Config,
+  PRESETS as TACOTRON2_PRESETS,
+  type Tacotron2Config,
+} from "../models/tacotron2/model.js";
+import {
+  FastSpeech2,
+  fastSpeech2Config,
+  PRESETS as FASTSPEECH2_PRESETS,
+  type FastSpeech2Config,
+} from "../models/fastspeech2/model.js";
+import { heldOutLoss, prosodyRange } from "../models/fastspeech2/recipe.js";
+import {
+  Discriminators,
+  Generator as HiFiGenerator,
+  discriminatorLoss,
+  generatorLosses,
+  hifiganConfig,
+  hopOf,
+  PRESETS as HIFIGAN_PRESETS,
+  type HiFiGANConfig,
+} from "../models/hifigan/model.js";
+
+export const TTS_MODELS = ["tacotron2", "fastspeech2", "vocoder"] as const;
+export type TtsModelName = (typeof TTS_MODELS)[number];
+
+export interface TtsTrainOptions {
+  steps: number;
+  batchSize: number;
+  lr: number;
+  evalEvery: number;
+  /** the corpus: this many Moby Dick sentences and a tenth as many short prompts */
+  sentences: number;
+  /** the first sentences of the corpus, never trained on */
+  heldOut: number;
+  /** "phonemes" (CMUdict, letters for unknown words) or "chars"; the vocoder reads no text */
+  frontEnd: string;
+  preset: string;
+  /** training sentences longer than this many frames (12.5 ms each) are left out (the held-out ones never) */
+  maxFrames: number;
+  /** Tacotron 2: the weight λ of the guided-attention loss (0: none) */
+  guidedAttention: number;
+  /** FastSpeech 2: flat-start alignment iterations */
+  alignIterations: number;
+  /** the vocoder: frames per training segment */
+  segmentFrames: number;
+  /** the vocoder: 1 trains with the discriminators (HiFi-GAN), 0 with the mel loss alone */
+  adversarial: number;
+  seed: number;
+}
+
+/** Each model's defaults: sized for about twenty minutes of one CPU core (docs/compare/tts.md). */
+export const TTS_DEFAULTS: Readonly<Record<TtsModelName, Readonly<TtsTrainOptions>>> = Object.freeze({
+  tacotron2: Object.freeze({
+    steps: 1500,
+    batchSize: 8,
+    lr: 1e-3,
+    evalEvery: 100,
+    sentences: 1000,
+    heldOut: 20,
+    frontEnd: "phonemes",
+    preset: "small",
+    maxFrames: 240,
+    guidedAttention: 1,
+    alignIterations: 8,
+    segmentFrames: 32,
+    adversarial: 0,
+    seed: 0,
+  }),
+  fastspeech2: Object.freeze({
+    steps: 3000,
+    batchSize: 16,
+    lr: 1e-3,
+    evalEvery: 250,
+    sentences: 1000,
+    heldOut: 20,
+    frontEnd: "phonemes",
+    preset: "small",
+    maxFrames: 1000,
+    guidedAttention: 0,
+    alignIterations: 8,
+    segmentFrames: 32,
+    adversarial: 0,
+    seed: 0,
+  }),
+  vocoder: Object.freeze({
+    steps: 2000,
+    batchSize: 4,
+    lr: 2e-4,
+    evalEvery: 250,
+    sentences: 1000,
+    heldOut: 20,
+    frontEnd: "chars",
+    preset: "small",
+    maxFrames: 400,
+    guidedAttention: 0,
+    alignIterations: 8,
+    segmentFrames: 32,
+    adversarial: 1,
+    seed: 0,
+  }),
+});
+
+/** The most any option may ask for (the command line's bounds, and the checks of a checkpoint's options). */
+export const TTS_CAPS: Readonly<Record<string, number>> = Object.freeze({
+  steps: 10_000_000,
+  batchSize: 256,
+  evalEvery: 10_000_000,
+  sentences: 100_000,
+  heldOut: 1000,
+  maxFrames: 100_000,
+  alignIterations: 100,
+  segmentFrames: 1000,
+});
+
+const presetsOf = (name: TtsModelName): Record<string, unknown> =>
+  name === "tacotron2" ? TACOTRON2_PRESETS : name === "fastspeech2" ? FASTSPEECH2_PRESETS : HIFIGAN_PRESETS;
+
+/** The options checked: integers within their caps, a positive learning rate, a known preset and front end. */
+export function checkTtsOptions(name: TtsModelName, o: TtsTrainOptions): TtsTrainOptions {
+  checkCaps(`${name} options`, o as unknown as Record<string, unknown>, TTS_CAPS, ["heldOut"]);
+  if (!(Number.isSafeInteger(o.seed) && o.seed >= 0 && o.seed < 2 ** 32))
+    throw new ArgumentError(`seed must be an integer in [0, 2³²), got ${o.seed}`);
+  if (!(Number.isFinite(o.lr) && o.lr > 0 && o.lr <= 1e6))
+    throw new ArgumentError(`lr must be in (0, 1e6], got ${o.lr}`);
+  if (!(Number.isFinite(o.guidedAttention) && o.guidedAttention >= 0 && o.guidedAttention <= 1000))
+    throw new ArgumentError(`guidedAttention must be in [0, 1000], got ${o.guidedAttention}`);
+  if (o.adversarial !== 0 && o.adversarial !== 1)
+    throw new ArgumentError(`adversarial must be 0 or 1, got ${o.adversarial}`);
+  if (!(typeof o.preset === "string" && o.preset in presetsOf(name)))
+    throw new ArgumentError(`preset must be one of ${Object.keys(presetsOf(name)).join(", ")}, got ${o.preset}`);
+  if (o.frontEnd !== "phonemes" && o.frontEnd !== "chars")
+    throw new ArgumentError(`frontEnd must be "phonemes" or "chars", got ${o.frontEnd}`);
+  return Object.freeze({ ...o });
+}
+
+/** The text front end a run names; phonemes need data.pronunciations (CMUdict). */
+export function ttsFrontEnd(name: string, data: RecipeData): TextFrontEnd {
+  if (name === "chars") return charFrontEnd();
+  if (!data.pronunciations)
+    throw new ArgumentError("the phoneme front end needs data.pronunciations (loadCmudict from writtingnns/node)");
+  return phonemeFrontEnd(data.pronunciations);
+}
+
+/** The corpus as features: every sentence's log-mel, pitch and energy; FastSpeech 2's durations; held-out first. */
+export function prepareTtsCorpus(
+  name: TtsModelName,
+  o: TtsTrainOptions,
+  data: RecipeData,
+  fe: TextFrontEnd,
+  heldOnly = false,
+): { held: TtsUtterance[]; train: TtsUtterance[] } {
+  if (!data.speech) throw new ArgumentError(`${name}: needs data.speech (buildSpeechCorpus and loadSpeechCorpus)`);
+  // training sentences longer than maxFrames are dropped before their features are computed (the untrimmed
+  // length bounds the trimmed one); the held-out ones are always kept
+  const hop = TTS_AUDIO.hopLength;
+  const items = data.speech.items.map((it, i) => ({ it, wav: decodeWav(it.wav), held: i < o.heldOut }));
+  const heldSet = new Set<TtsUtterance>();
+  let utts: TtsUtterance[] = items
+    .filter(({ wav, held }) => held || (!heldOnly && wav.channels[0]!.length <= (o.maxFrames + 4) * hop))
+    .map(({ it, wav, held }) => {
+      if (wav.sampleRate !== TTS_AUDIO.sampleRate)
+        throw new ArgumentError(`${name}: "${it.text}" is at ${wav.sampleRate} Hz, not ${TTS_AUDIO.sampleRate} Hz`);
+      const u = prepareUtterance(
+        it.text,
+        fe.encode(it.text),
+        wav.channels[0]!,
+        TTS_AUDIO,
+        40,
+        2,
+        name === "fastspeech2",
+      );
+      if (held) heldSet.add(u);
+      return u;
+    });
+  if (name === "fastspeech2") utts = alignCorpus(utts, fe.symbols.length, o.alignIterations);
+  const minFrames = name === "vocoder" ? o.segmentFrames : 1;
+  const held = utts.filter((u) => heldSet.has(u));
+  const train = utts.filter((u) => !heldSet.has(u) && u.nFrames <= o.maxFrames && u.nFrames >= minFrames);
+  if (train.length === 0 && !heldOnly)
+    throw new ArgumentError(
+      `${name}: no training sentence left (${utts.length} in the corpus, ${o.heldOut} held out, at most ${o.maxFrames} frames each)`,
+    );
+  if (held.length === 0) throw new ArgumentError(`${name}: heldOut must keep at least one sentence out`);
+  return { held, train };
+}
+
+// =====================================================================================================
+// The models as one trainable thing each
+
+/** HiFi-GAN's generator and discriminators, saved together (`wnn say` uses the generator). */
+export class HiFiGAN extends Module {
+  generator: HiFiGenerator;
+  discriminators: Discriminators;
+  constructor(
+    readonly config: HiFiGANConfig,
+    opts: { generator?: Generator } = {},
+  ) {
+    super();
+    this.generator = new HiFiGenerator(config, opts);
+    this.discriminators = new Discriminators(config, opts);
+  }
+}
+
+export type TtsModel = Tacotron2 | FastSpeech2 | HiFiGAN;
+type AnyConfig = Tacotron2Config | FastSpeech2Config | HiFiGANConfig;
+
+/** What a checkpoint of this trainer keeps in its config. */
+export interface SavedTtsRun {
+  kind: "tts";
+  model: TtsModelName;
+  config: AnyConfig;
+  options: TtsTrainOptions;
+  /** the text front end's symbols (index = id), checked against the dictionary on load */
+  symbols: string[];
+  /** FastSpeech 2's pitch (log Hz) and energy ranges of its bins */
+  bins: [[number, number], [number, number]] | null;
+}
+
+interface TtsExtra {
+  dropoutRng: GeneratorState;
+  lastEval: number;
+}
+
+function buildModel(name: TtsModelName, config: AnyConfig, generator: Generator): TtsModel {
+  if (name === "tacotron2") return new Tacotron2(config as Tacotron2Config, { generator });
+  if (name === "fastspeech2") return new FastSpeech2(config as FastSpeech2Config, { generator });
+  return new HiFiGAN(config as HiFiGANConfig, { generator });
+}
+
+function configOf(name: TtsModelName, base: unknown, nSymbols: number, maxLen: number): AnyConfig {
+  if (name === "tacotron2")
+    return tacotron2Config(base as keyof typeof TACOTRON2_PRESETS, { nSymbols, nMels: TTS_AUDIO.nMels });
+  if (name === "fastspeech2")
+    return fastSpeech2Config(base as keyof typeof FASTSPEECH2_PRESETS, {
+      nSymbols,
+      nMels: TTS_AUDIO.nMels,
+      maxLen: Math.max((FASTSPEECH2_PRESETS as Record<string, FastSpeech2Config>)[base as string]!.maxLen, maxLen),
+    });
+  const c = hifiganConfig(base as keyof typeof HIFIGAN_PRESETS, { nMels: TTS_AUDIO.nMels });
+  if (hopOf(c) !== TTS_AUDIO.hopLength)
+    throw new ArgumentError(
+      `vocoder: preset ${base} upsamples ×${hopOf(c)}, the corpus's hop is ${TTS_AUDIO.hopLength}`,
+    );
+  return c;
+}
+
+/** A config read back from a checkpoint, through the model's own config function (throws on a bad one). */
+function checkedConfig(name: TtsModelName, c: unknown): AnyConfig {
+  if (!c || typeof c !== "object" || Array.isArray(c))
+    throw new LoadError(`the checkpoint's ${name} config is not an object`);
+  try {
+    if (name === "tacotron2") {
+      const t = tacotron2Config(c as Tacotron2Config);
+      checkCaps("tacotron2 config", t as unknown as Record<string, unknown>, {
+        nSymbols: 4096,
+        embDim: 4096,
+        attnRnnDim: 4096,
+        decRnnDim: 4096,
+        postnetDim: 4096,
+        prenetDim: 4096,
+        attnDim: 4096,
+      });
+      return t;
+    }
+    if (name === "fastspeech2") {
+      const f = fastSpeech2Config(c as FastSpeech2Config);
+      checkCaps("fastspeech2 config", f as unknown as Record<string, unknown>, {
+        nSymbols: 4096,
+        dModel: 4096,
+        maxLen: 1_000_000,
+      });
+      return f;
+    }
+    const h = hifiganConfig(c as HiFiGANConfig);
+    checkCaps("vocoder config", h as unknown as Record<string, unknown>, { initialChannels: 4096 });
+    return h;
+  } catch (e) {
+    if (e instanceof WnnError && !(e instanceof LoadError))
+      throw new LoadError(`the checkpoint's ${name} config is not valid: ${e.message}`);
+    throw e;
+  }
+}
+
+/**
+ * The run a checkpoint of TtsTrainer describes, checked before anything is built: its kind and model, its
+ * options, a config its model's config function accepts, and its weights' count against the config's.
+ */
+export function savedTtsRun(ckpt: LoadedCheckpoint): SavedTtsRun {
+  const c = ckpt.config as Record<string, unknown> | undefined;
+  if (!c || typeof c !== "object" || c.kind !== "tts")
+    throw new LoadError(
+      `not a checkpoint of wnn train tacotron2, fastspeech2 or vocoder (its config.kind is ${JSON.stringify((c as { kind?: unknown } | undefined)?.kind ?? null)})`,
+    );
+  const name = c.model as TtsModelName;
+  if (!TTS_MODELS.includes(name)) throw new LoadError(`the checkpoint names the model ${JSON.stringify(c.model)}`);
+  let options: TtsTrainOptions;
+  try {
+    options = checkTtsOptions(name, { ...TTS_DEFAULTS[name], ...(c.options as object) });
+  } catch (e) {
+    throw new LoadError(`the checkpoint's options are not valid: ${(e as Error).message}`);
+  }
+  const config = checkedConfig(name, c.config);
+  if (!Array.isArray(c.symbols) || c.symbols.length > 4096 || c.symbols.some((s) => typeof s !== "string"))
+    throw new LoadError("the checkpoint's symbols are not a list of strings");
+  const bins = c.bins as SavedTtsRun["bins"];
+  if (
+    bins !== null &&
+    !(
+      Array.isArray(bins) &&
+      bins.length === 2 &&
+      bins.every((r) => Array.isArray(r) && r.length === 2 && r.every(Number.isFinite))
+    )
+  )
+    throw new LoadError("the checkpoint's bins are not two [low, high] ranges");
+  // the weights the config implies, counted on the model built from it, against the file's
+  const expected = Object.values(buildModel(name, config, new Generator(0)).stateDict()).reduce(
+    (n, t) => n + t.numel(),
+    0,
+  );
+  const held = Object.values(ckpt.model).reduce((n, t) => n + t.numel(), 0);
+  if (expected !== held)
+    throw new LoadError(
+      `the checkpoint's ${name} config has ${expected.toLocaleString("en-US")} weights, but the file holds ${held.toLocaleString("en-US")}`,
+    );
+  if (!Number.isSafeInteger(ckpt.step) || ckpt.step < 0 || ckpt.step > options.steps)
+    throw new LoadError(`the checkpoint's step ${ckpt.step} is not in [0, ${options.steps}]`);
+  return { kind: "tts", model: name, config, options, symbols: c.symbols as string[], bins };
+}
+
+/** The model of a checked run, with its weights (no optimizer, no data): for synthesis. */
+export function ttsModelOf(saved: SavedTtsRun, ckpt: LoadedCheckpoint): TtsModel {
+  const model = buildModel(saved.model, saved.config, new Generator(saved.options.seed));
+  try {
+    model.loadStateDict(ckpt.model);
+  } catch (e) {
+    if (e instanceof WnnError && !(e instanceof LoadError))
+      throw new LoadError(`the checkpoint's weights do not fit its ${saved.model}: ${e.message}`);
+    throw e;
+  }
+  if (model instanceof FastSpeech2 && saved.bins) model.setBins(...saved.bins);
+  model.eval();
+  return model;
+}
+
+// =====================================================================================================
+// The job
+
+export type TtsStep = { loss: number; gradNorm: number; skipped: number };
+
+export class TtsTrainer implements TrainingJob<TtsStep, Metrics> {
+  readonly options: TtsTrainOptions;
+  readonly model: TtsModel;
+  readonly optimizer: AdamW;
+  /** the vocoder's discriminators' optimizer */
+  readonly optimizerD: AdamW | null = null;
+  readonly generator: Generator;
+  readonly frontEnd: TextFrontEnd;
+  readonly held: TtsUtterance[];
+  readonly train: TtsUtterance[];
+  readonly config: AnyConfig;
+  readonly bins: SavedTtsRun["bins"];
+  step = 0;
+  lastEval = -1;
+  /** the first held-out sentence's alignment at the last evaluation (Tacotron 2): (N steps, S symbols) */
+  lastAlignment: { weights: Float64Array; N: number; S: number; text: string } | null = null;
+  private readonly logMel: LogMelTransform | null = null;
+
+  constructor(
+    readonly name: TtsModelName,
+    options: TtsTrainOptions,
+    data: RecipeData,
+    saved: SavedTtsRun | null = null,
+  ) {
+    this.options = checkTtsOptions(name, options);
+    const o = this.options;
+    manualSeed(o.seed); // the default generator: FastSpeech 2's dropout
+    this.generator = new Generator(o.seed);
+    this.frontEnd = ttsFrontEnd(o.frontEnd, data);
+    if (saved && saved.symbols.join("\n") !== this.frontEnd.symbols.join("\n"))
+      throw new LoadError(`the run's ${o.frontEnd} symbols are not this dictionary's; it was trained with another`);
+    ({ held: this.held, train: this.train } = prepareTtsCorpus(name, o, data, this.frontEnd));
+    const maxLen = 2 * Math.max(...[...this.held, ...this.train].map((u) => u.nFrames));
+    this.config = saved?.config ?? configOf(name, o.preset, this.frontEnd.symbols.length, maxLen);
+    this.model = buildModel(name, this.config, this.generator);
+    this.bins = null;
+    if (this.model instanceof FastSpeech2) {
+      this.bins = saved?.bins ?? prosodyRange(this.train);
+      this.model.setBins(...this.bins);
+    }
+    if (this.model instanceof HiFiGAN) {
+      // HiFi-GAN §4: AdamW β = (0.8, 0.99), weight decay 0.01
+      this.optimizer = new AdamW(this.model.generator.parameters(), { lr: o.lr, betas: [0.8, 0.99] });
+      this.optimizerD = new AdamW(this.model.discriminators.parameters(), { lr: o.lr, betas: [0.8, 0.99] });
+      const c = TTS_AUDIO;
+      this.logMel = new LogMelTransform({ ...c, scale: "slaney", norm: "slaney" });
+    } else this.optimizer = new AdamW(this.model.parameters(), { lr: o.lr, weightDecay: 1e-6 });
+  }
+
+  get totalSteps(): number {
+    return this.options.steps;
+  }
+
+  /** One optimizer step on a fresh batch; the gradient norm clipped to 1; a non-finite loss skips the update. */
+  trainStep(): TtsStep {
+    const o = this.options,
+      g = this.generator,
+      m = this.model;
+    m.train();
+    if (m instanceof HiFiGAN) return this.vocoderStep(m);
+    const idx = Array.from({ length: o.batchSize }, () => g.randint(0, this.train.length));
+    let loss: Tensor;
+    if (m instanceof Tacotron2) {
+      const b = ttsBatch(this.train, idx, m.config.framesPerStep);
+      loss = m.forward(b.text, b.textLengths, {
+        mel: b.mel,
+        melLengths: b.melLengths,
+        guidedAttention: o.guidedAttention,
+      }).loss!;
+    } else {
+      const b = ttsBatch(this.train, idx);
+      loss = m.forward(b.text, b.textLengths, {
+        durations: b.durations,
+        pitch: b.pitch,
+        energy: b.energy,
+        mel: b.mel,
+      }).loss!;
+    }
+    return this.update(loss, this.optimizer, m.parameters());
+  }
+
+  /** backward, clip, step (`count`: this update ends the job's step) */
+  private update(loss: Tensor, opt: AdamW, params: Iterable<Tensor>, count = true): TtsStep {
+    const value = loss.item();
+    if (skipStep(value)) return { loss: value, gradNorm: NaN, skipped: 1 }; // no update, as llm.c does
+    opt.zeroGrad();
+    loss.backward();
+    const gradNorm = clipGradNorm(params, 1);
+    if (skipStep(value, gradNorm)) {
+      opt.zeroGrad();
+      return { loss: value, gradNorm, skipped: 1 };
+    }
+    opt.step();
+    opt.zeroGrad();
+    if (count) this.step++;
+    return { loss: value, gradNorm, skipped: 0 };
+  }
+
+  /** Random segments: mel (B, M, F) → waveform (B, 1, F · hop) against the teacher's samples. */
+  private segments(): { mel: Tensor; wave: Tensor } {
+    const o = this.options,
+      F = o.segmentFrames,
+      M = TTS_AUDIO.nMels,
+      hop = TTS_AUDIO.hopLength;
+    const mel = new Float32Array(o.batchSize * M * F),
+      wave = new Float32Array(o.batchSize * F * hop);
+    for (let b = 0; b < o.batchSize; b++) {
+      const u = this.train[this.generator.randint(0, this.train.length)]!;
+      const f0 = this.generator.randint(0, u.nFrames - F + 1);
+      for (let d = 0; d < M; d++) mel.set(u.mel.subarray(d * u.nFrames + f0, d * u.nFrames + f0 + F), (b * M + d) * F);
+      // frame m is centred on sample m·hop; the segment's samples start at f0·hop
+      wave.set(u.samples.subarray(f0 * hop, Math.min(u.samples.length, (f0 + F) * hop)), b * F * hop);
+    }
+    return {
+      mel: tensor(mel, { shape: [o.batchSize, M, F] }),
+      wave: tensor(wave, { shape: [o.batchSize, 1, F * hop] }),
+    };
+  }
+
+  /**
+   * HiFi-GAN §2.4: first the discriminators, L_D = Σ_k (D_k(x) − 1)² + D_k(G(s))²; then the generator,
+   * L_G = Σ_k (D_k(G(s)) − 1)² + 2 · L_FM + 45 · L_mel. Without `adversarial`, L_G = 45 · L_mel alone.
+   * The reported loss is L_mel, the L1 distance of the log-mels.
+   */
+  private vocoderStep(m: HiFiGAN): TtsStep {
+    const { mel, wave } = this.segments();
+    const fake = m.generator.forward(mel); // (B, 1, F·hop)
+    const melLoss = this.logMel!.forward(fake).sub(this.logMel!.forward(wave)).abs().mean();
+    let lossG = melLoss.mul(45);
+    if (this.options.adversarial === 1) {
+      const lossD = discriminatorLoss(m.discriminators.forward(wave), m.discriminators.forward(fake.detach()));
+      const d = this.update(lossD, this.optimizerD!, m.discriminators.parameters(), false);
+      if (d.skipped) return { loss: melLoss.item(), gradNorm: d.gradNorm, skipped: 1 };
+      const real = noGrad(() => m.discriminators.forward(wave));
+      const { adversarial, featureMatching } = generatorLosses(real, m.discriminators.forward(fake));
+      lossG = lossG.add(adversarial).add(featureMatching.mul(2));
+    }
+    const r = this.update(lossG, this.optimizer, m.generator.parameters());
+    m.discriminators.zeroGrad();
+    return { ...r, loss: melLoss.item() };
+  }
+
+  evalDue(): boolean {
+    return (
+      this.lastEval !== this.step && (this.step % this.options.evalEvery === 0 || this.step === this.options.steps)
+    );
+  }
+
+  /** The held-out loss, one sentence (or batch of 8) per unit of work. */
+  *evaluate(): Iterator<void, Metrics, void> {
+    const m = this.model;
+    m.eval();
+    let sum = 0;
+    if (m instanceof FastSpeech2) {
+      sum = heldOutLoss(m, this.held) * this.held.length;
+      yield;
+    } else
+      for (let i = 0; i < this.held.length; i++) {
+        sum += noGrad(() => this.heldOutOne(m, i));
+        yield;
+      }
+    m.train();
+    this.lastEval = this.step;
+    return { val: sum / this.held.length };
+  }
+
+  private heldOutOne(m: Tacotron2 | HiFiGAN, i: number): number {
+    const u = this.held[i]!;
+    if (m instanceof HiFiGAN) {
+      const F = Math.min(u.nFrames, 400);
+      const mel = tensor(
+        Float32Array.from({ length: TTS_AUDIO.nMels * F }, (_, k) => u.mel[Math.floor(k / F) * u.nFrames + (k % F)]!),
+        { shape: [1, TTS_AUDIO.nMels, F] },
+      );
+      const n = Math.min(u.samples.length, F * TTS_AUDIO.hopLength);
+      const wave = new Float32Array(F * TTS_AUDIO.hopLength);
+      wave.set(u.samples.subarray(0, n));
+      return this.logMel!.forward(m.generator.forward(mel))
+        .sub(this.logMel!.forward(tensor(wave, { shape: [1, 1, wave.length] })))
+        .abs()
+        .mean()
+        .item();
+    }
+    const r = m.config.framesPerStep;
+    const b = ttsBatch(this.held, [i], r);
+    const out = m.forward(b.text, b.textLengths, { mel: b.mel, melLengths: b.melLengths });
+    if (i === 0) {
+      const [, N, S] = out.alignments.shape as [number, number, number];
+      this.lastAlignment = { weights: Float64Array.from(out.alignments.dataSync()), N, S, text: u.text };
+    }
+    return out.loss!.item();
+  }
+
+  /** The last evaluation's alignment of the first held-out sentence as a picture (symbols up, decoder steps right). */
+  alignmentPng(): Uint8Array | null {
+    const a = this.lastAlignment;
+    if (!a) return null;
+    const { focusRate, diagonality } = attentionScores(a.weights, a.N, a.S);
+    return heatmapPng({
+      values: Array.from({ length: a.S }, (_, s) =>
+        Array.from({ length: a.N }, (_, n) => a.weights[n * a.S + a.S - 1 - s]!),
+      ),
+      title: `step ${this.step}: focus ${focusRate.toFixed(2)}, diagonality ${diagonality.toFixed(2)}`,
+      cell: 2,
+      range: [0, 1],
+    });
+  }
+
+  /** Everything needed to continue exactly, and to read the model back. */
+  checkpoint(): Checkpoint {
+    const saved: SavedTtsRun = {
+      kind: "tts",
+      model: this.name,
+      config: this.config,
+      options: { ...this.options },
+      symbols: [...this.frontEnd.symbols],
+      bins: this.bins,
+    };
+    const extra: TtsExtra = { dropoutRng: defaultGenerator.getState(), lastEval: this.lastEval };
+    const g = stateDictToTensors(this.optimizer.stateDict());
+    const d = this.optimizerD ? stateDictToTensors(this.optimizerD.stateDict()) : null;
+    const prefixed = (p: string, t: Record<string, Tensor>) =>
+      Object.fromEntries(Object.entries(t).map(([k, v]) => [p + k, v]));
+    return {
+      model: this.model.stateDict(),
+      optimizer: {
+        tensors: { ...prefixed("g.", g.tensors), ...(d ? prefixed("d.", d.tensors) : {}) },
+        json: { g: g.json, d: d?.json ?? null } as unknown as Record<string, unknown>,
+      },
+      rng: this.generator.getState(),
+      step: this.step,
+      config: saved as unknown as Record<string, unknown>,
+      extra,
+    };
+  }
+
+  /** The trainer in the state a checkpoint holds; `overrides` may lengthen the run or change its evaluation. */
+  static fromCheckpoint(
+    ckpt: LoadedCheckpoint,
+    data: RecipeData,
+    overrides: Partial<Pick<TtsTrainOptions, "steps" | "evalEvery">> = {},
+  ): TtsTrainer {
+    const saved = savedTtsRun(ckpt);
+    const t = new TtsTrainer(saved.model, { ...saved.options, ...overrides }, data, saved);
+    if (ckpt.step > t.options.steps)
+      throw new LoadError(`the checkpoint is at step ${ckpt.step}, past the ${t.options.steps} steps of the run`);
+    const split = (p: string) =>
+      Object.fromEntries(
+        Object.entries(ckpt.optimizer?.tensors ?? {})
+          .filter(([k]) => k.startsWith(p))
+          .map(([k, v]) => [k.slice(p.length), v]),
+      );
+    const json = (ckpt.optimizer?.json ?? {}) as { g?: unknown; d?: unknown };
+    try {
+      t.model.loadStateDict(ckpt.model);
+      if (ckpt.optimizer) t.optimizer.loadStateDict(stateDictFromTensors(split("g."), json.g));
+      if (ckpt.optimizer && t.optimizerD) t.optimizerD.loadStateDict(stateDictFromTensors(split("d."), json.d));
+    } catch (e) {
+      if (e instanceof LoadError || !(e instanceof WnnError)) throw e;
+      throw new LoadError(`the checkpoint's state does not fit the ${saved.model} it describes: ${e.message}`);
+    }
+    if (ckpt.rng) t.generator.setState(ckpt.rng);
+    const extra = ckpt.extra as unknown as Partial<TtsExtra> | undefined;
+    if (extra?.dropoutRng) defaultGenerator.setState(extra.dropoutRng);
+    t.lastEval =
+      typeof extra?.lastEval === "number" && extra.lastEval >= -1 && extra.lastEval <= ckpt.step ? extra.lastEval : -1;
+    t.step = ckpt.step;
+    return t;
+  }
+}

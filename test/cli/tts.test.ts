@@ -1,0 +1,156 @@
+// `wnn train tacotron2` (a tiny run: files, alignment pictures, resume), `wnn eval` of a TTS run, and `wnn say`
+// with Griffin-Lim and with a vocoder run; hostile inputs (a bad checkpoint, an output that cannot be written,
+// empty text) refused with one typed error before any work. In-process, in a temporary folder.
+
+import { strict as assert } from "node:assert";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { UsageError } from "../../cli/args.js";
+import { evalArgsNameTtsRun, sayCommand, trainTts, ttsEvalCommand } from "../../cli/tts.js";
+import { LoadError } from "../../src/engine/errors.js";
+import { saveCheckpoint } from "../../src/io/node.js";
+import { decodeWav } from "../../src/io/wav.js";
+import { teacherSay } from "../../src/data/node/teacher.js";
+import { TTS_DEFAULTS, TtsTrainer } from "../../src/recipes/tts-train.js";
+
+const tmp = mkdtempSync(join(tmpdir(), "wnn-tts-"));
+const home = process.cwd();
+after(() => {
+  process.chdir(home);
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+function collect(): { write(s: string): boolean; text: string } {
+  const o = { text: "", write: (s: string) => ((o.text += s), true) };
+  return o;
+}
+const speech = {
+  items: ["call me ishmael.", "it was the whale.", "anna."].map((text) => ({ text, wav: teacherSay(text) })),
+};
+const tiny = { batchSize: 1, heldOut: 1, frontEnd: "chars", maxFrames: 1000, steps: 1, segmentFrames: 4 };
+const taco = join(tmp, "taco"),
+  voc = join(tmp, "voc");
+mkdirSync(taco);
+mkdirSync(voc);
+saveCheckpoint(
+  join(taco, "checkpoint.safetensors"),
+  new TtsTrainer("tacotron2", { ...TTS_DEFAULTS.tacotron2, ...tiny, preset: "tiny" }, { speech }).checkpoint(),
+);
+saveCheckpoint(
+  join(voc, "checkpoint.safetensors"),
+  new TtsTrainer("vocoder", { ...TTS_DEFAULTS.vocoder, ...tiny, preset: "micro" }, { speech }).checkpoint(),
+);
+
+test("wnn say: a WAV from Tacotron 2 through Griffin-Lim and through a vocoder run", () => {
+  for (const [file, extra] of [
+    ["gl.wav", ["--gl_iters", "2"]],
+    ["neural.wav", ["--vocoder", voc]],
+  ] as const) {
+    const out = collect();
+    const f = join(tmp, file);
+    assert.equal(
+      sayCommand(["--checkpoint", taco, "Call me Ishmael.", "--out", f, "--max_seconds", "0.5", ...extra], out),
+      0,
+    );
+    assert.match(out.text, /^wrote .*: [\d.]+ s of audio in [\d.]+ s .*real-time factor/);
+    const wav = decodeWav(readFileSync(f));
+    assert.equal(wav.sampleRate, 16000);
+    assert.ok(wav.channels[0]!.length > 0);
+  }
+});
+
+test("wnn say: empty text, an output that exists or cannot be written, a bad or missing checkpoint and a vocoder as the model are refused", () => {
+  const f = join(tmp, "never.wav");
+  const say = (...args: string[]) => sayCommand(args, collect());
+  assert.throws(
+    () => say("--checkpoint", taco, "", "--out", f),
+    (e) => e instanceof UsageError && /empty/.test(e.message),
+  );
+  assert.throws(
+    () => say("--checkpoint", taco, "   ", "--out", f),
+    (e) => e instanceof UsageError && /empty/.test(e.message),
+  );
+  assert.throws(
+    () => say("--checkpoint", taco, "--out", f),
+    (e) => e instanceof UsageError && /empty/.test(e.message),
+  );
+  assert.throws(
+    () => say("--checkpoint", taco, "a", "b", "--out", f),
+    (e) => e instanceof UsageError && /one text/.test(e.message),
+  );
+  assert.throws(
+    () => say("--checkpoint", taco, "hello"),
+    (e) => e instanceof UsageError && /--out/.test(e.message),
+  );
+  writeFileSync(join(tmp, "exists.wav"), "x");
+  assert.throws(
+    () => say("--checkpoint", taco, "hello", "--out", join(tmp, "exists.wav")),
+    (e) => e instanceof UsageError && /exists/.test(e.message),
+  );
+  assert.throws(
+    () => say("--checkpoint", taco, "hello", "--out", join(tmp, "no-such-folder", "x.wav")),
+    (e) => e instanceof UsageError && /no-such-folder/.test(e.message),
+  );
+  assert.throws(
+    () => say("--checkpoint", taco, "hello", "--out", "/proc/x.wav"),
+    (e) => e instanceof UsageError,
+  );
+  assert.throws(
+    () => say("--checkpoint", join(tmp, "missing"), "hello", "--out", f),
+    (e) => e instanceof LoadError,
+  );
+  const bad = join(tmp, "bad");
+  mkdirSync(bad);
+  const bytes = readFileSync(join(taco, "checkpoint.safetensors"));
+  bytes[bytes.length - 3] = bytes[bytes.length - 3]! ^ 0xff;
+  writeFileSync(join(bad, "checkpoint.safetensors"), bytes);
+  assert.throws(
+    () => say("--checkpoint", bad, "hello", "--out", f),
+    (e) => e instanceof LoadError,
+  );
+  assert.throws(
+    () => say("--checkpoint", voc, "hello", "--out", f),
+    (e) => e instanceof UsageError && /run of vocoder/.test(e.message),
+  );
+  assert.throws(
+    () => say("--checkpoint", taco, "hello", "--out", f, "--vocoder", taco),
+    (e) => e instanceof UsageError && /run of tacotron2/.test(e.message),
+  );
+  assert.equal(existsSync(f), false);
+});
+
+test("wnn train tacotron2: checkpoint, log, loss and alignment pictures, a WAV; --resume continues; wnn eval measures it", async () => {
+  process.chdir(tmp); // the corpus is cached under ./runs
+  const args = ["--sentences", "1", "--held_out", "1", "--preset", "tiny", "--front_end", "chars", "--batch_size", "1"];
+  assert.equal(await trainTts("tacotron2", [...args, "--steps", "2", "--eval_every", "1", "--out", "t"], collect()), 0);
+  for (const f of [
+    "checkpoint.safetensors",
+    "log.jsonl",
+    "loss.png",
+    "alignment.png",
+    "alignments/step-2.png",
+    "held-out-0.wav",
+  ])
+    assert.ok(existsSync(join("t", f)), f);
+  const out = collect();
+  assert.equal(await trainTts("tacotron2", ["--resume", "t", "--steps", "3"], out), 0);
+  assert.match(out.text, /resuming t at step 2 of 3/);
+  const steps = readFileSync(join("t", "log.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as { type: string; step: number })
+    .filter((e) => e.type === "train")
+    .map((e) => e.step);
+  assert.deepEqual(steps, [1, 2, 3]);
+  await assert.rejects(trainTts("tacotron2", ["--resume", "t", "--lr", "1"], collect()), /cannot change when resuming/);
+  await assert.rejects(trainTts("vocoder", ["--resume", "t"], collect()), /run of tacotron2/);
+  assert.equal(evalArgsNameTtsRun(["--checkpoint", "t"]), true);
+  const e = collect();
+  assert.equal(ttsEvalCommand(["--checkpoint", "t", "--json", "--gl_iters", "2"], e), 0);
+  const m = (JSON.parse(e.text.trim().split("\n").pop()!) as { metrics: Record<string, number> }).metrics;
+  for (const k of ["mcd", "floorMcd", "durationRatio", "focusRate", "diagonality", "realTimeFactor"])
+    assert.ok(Number.isFinite(m[k]), `${k} = ${m[k]}`);
+  process.chdir(home);
+});
