@@ -13,6 +13,8 @@ import { saveCheckpoint, savePng } from "../src/io/node.js";
 import { DDPM_SCHEDULE, sample, type SampleOptions } from "../src/models/ddpm/diffusion.js";
 import { classDenoiser, DDPM_TRAIN, DDPMTrainer, ddpmCheckpointConfig, loadDDPM } from "../src/models/ddpm/train.js";
 import { NonFiniteGuard } from "../src/recipes/loop.js";
+import { probeFirstStep } from "../src/recipes/memory-probe.js";
+import { checkTrainingMemory, givenNumbers, MAX_MEMORY_OPTION } from "./memory.js";
 import { mnistCheckpointConfig } from "./mnist.js";
 import { PRESETS, unetConfig, type UNet } from "../src/models/ddpm/unet.js";
 import type { Schedule } from "../src/models/ddpm/diffusion.js";
@@ -27,6 +29,7 @@ import {
   CHECKPOINT,
   JsonlLog,
   checkOutputFile,
+  checkRunDir,
   createRunDir,
   defaultRunDir,
   freshFile,
@@ -102,6 +105,7 @@ export const DDPM_OPTIONS = {
   },
   checkpoint_every: { kind: "int", min: 1, max: 10_000_000, default: 250, help: "save a checkpoint every N steps" },
   out: { kind: "string", metavar: "DIR", help: "the run's folder (default runs/ddpm-<date>-<time>)" },
+  max_memory: MAX_MEMORY_OPTION,
   resume: { kind: "string", metavar: "DIR", help: "continue the run in DIR from its checkpoint" },
   log_interval: {
     kind: "int",
@@ -123,6 +127,7 @@ export const DDPM_OPTIONS = {
 
 const RESUMABLE = new Set([
   "steps",
+  "max_memory",
   "resume",
   "log_interval",
   "checkpoint_every",
@@ -172,13 +177,15 @@ export async function trainDdpm(args: readonly string[], out: Output): Promise<n
     log.retain((e) => (e.step as number) <= trainer.step);
     print(`resuming ${dir} at step ${trainer.step} of ${trainer.config.steps}`);
   } else {
-    try {
-      trainer = new DDPMTrainer(
+    if (v.out !== undefined) checkRunDir(v.out, cmd);
+    const digits = loadMnist().train;
+    const make = (batchSize: number): DDPMTrainer =>
+      new DDPMTrainer(
         unetConfig("ddpm-mnist", { channels: v.channels }),
         { schedule: v.schedule as "linear" | "cosine", prediction: v.prediction as "epsilon" | "v" },
         {
           steps: v.steps,
-          batchSize: v.batch_size,
+          batchSize,
           lr: v.lr,
           warmup: v.warmup,
           ema: v.ema,
@@ -186,10 +193,17 @@ export async function trainDdpm(args: readonly string[], out: Output): Promise<n
           gradClip: v.grad_clip,
           seed: v.seed,
         },
-        loadMnist().train,
+        digits,
       );
+    try {
+      // the memory of this U-Net and batch, from its own first step at small batches, before anything of its size
+      checkTrainingMemory(cmd, givenNumbers(given, v), v.batch_size, v.max_memory, (b) => {
+        const probe = make(b);
+        probeFirstStep(() => probe.trainStep());
+      });
+      trainer = make(v.batch_size);
     } catch (e) {
-      if (e instanceof ArgumentError) throw new UsageError(`${cmd}: ${e.message}`);
+      if (e instanceof ArgumentError) throw new UsageError(`${cmd}: ${e.message.replace(`${cmd}: `, "")}`);
       throw e;
     }
     dir = v.out ?? defaultRunDir("ddpm");

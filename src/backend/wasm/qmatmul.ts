@@ -104,7 +104,7 @@ export const qmatmul: QuantKernels = {
         xq[o + 24 + i] = a.q[o + 17 + 2 * i]!;
       }
     }
-    new Float32Array(buf).set(a.d, xdOff >> 2);
+    new Float32Array(buf).set(a.d, xdOff >>> 2);
     // Σq_x per block (Q4_0's kernel takes Σ nib·q_x − 8·Σq_x)
     const sums = new Int32Array(buf, xsOff, a.d.length);
     for (let b = 0; b < a.d.length; b++) {
