@@ -82,7 +82,9 @@ export function estimateTrainingBytes(run: (batch: number) => void, batch: numbe
     return { bytes: m, stopped: m > budget, small: [batch, m], large: [batch, m] };
   }
   const m2 = firstStepBytes(() => run(2), budget);
-  const m4 = m2 > budget ? m2 : firstStepBytes(() => run(4), budget);
+  // the second probe stops as soon as its slope alone puts the estimate past the budget
+  const limit4 = m2 + (2 * (budget - m2)) / (batch - 2);
+  const m4 = m2 > budget ? m2 : firstStepBytes(() => run(4), limit4);
   const bytes = m2 + ((batch - 2) * Math.max(0, m4 - m2)) / 2;
-  return { bytes, stopped: m2 > budget || m4 > budget, small: [2, m2], large: [4, m4] };
+  return { bytes, stopped: m2 > budget || m4 > limit4, small: [2, m2], large: [4, m4] };
 }
