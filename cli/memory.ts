@@ -47,7 +47,8 @@ export function overBudget(
 
 /**
  * Estimate the training memory of `run` (the command's own run at a batch b, stopped after its first step) at
- * `batch`, and refuse it past the budget. `options` names what the user chose ("--batch_size 65536").
+ * `batch`, and refuse it past the budget. `options` names what the user chose ("--batch_size 65536"); `held` is
+ * what the command already holds that the probe does not allocate (a model loaded before it).
  */
 export function checkTrainingMemory(
   cmd: string,
@@ -55,11 +56,19 @@ export function checkTrainingMemory(
   batch: number,
   maxMemoryGiB: number | undefined,
   run: (batch: number) => void,
+  held = 0,
 ): void {
   const budget = memoryBudget(maxMemoryGiB);
-  const est = estimateTrainingBytes(run, batch, budget.bytes);
-  if (est.bytes > budget.bytes)
-    throw overBudget(cmd, options, est.bytes, budget, "measured on its first step at small batches", est.stopped);
+  const est = estimateTrainingBytes(run, batch, Math.max(0, budget.bytes - held));
+  if (held + est.bytes > budget.bytes)
+    throw overBudget(
+      cmd,
+      options,
+      held + est.bytes,
+      budget,
+      "measured on its first step at small batches",
+      est.stopped,
+    );
 }
 
 /** The options the user gave, as they would be typed ("--batch_size 1024 --canvas 256"), numbers only. */

@@ -3,8 +3,29 @@
 // refuses, before anything of that size is allocated, in one line naming the options (cli/memory.ts). Registered
 // in ./corpus-more.ts's MORE_GENERATORS.
 
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { CharTokenizer } from "../../src/data/char.js";
+import { serializeCheckpoint } from "../../src/io/checkpoint.js";
+import { gptConfig } from "../../src/models/gpt2/model.js";
+import { GPTTrainer } from "../../src/models/gpt2/train.js";
 import type { Ctx } from "./corpus.js";
 import type { Case } from "./run.js";
+
+/** A run folder of `wnn train gpt` (one small untrained model) and a text, for `wnn finetune --model`. */
+function finetuneBase(c: Ctx): { run: string; data: string } {
+  const text = "call me ishmael. ".repeat(40);
+  const tok = CharTokenizer.fromText(text);
+  const cfg = gptConfig("tiny", { vocabSize: tok.vocabSize, nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 32 });
+  const t = Int32Array.from(tok.encode(text));
+  const train = { batchSize: 2, lr: 1e-3, minLr: 1e-4, warmupIters: 1, lrDecayIters: 20, iters: 20 };
+  const rest = { evalInterval: 100, evalIters: 1, weightDecay: 0.1, beta1: 0.9, beta2: 0.99, gradClip: 1, seed: 1 };
+  const tr = new GPTTrainer(cfg, { ...train, ...rest }, { train: t, val: t });
+  const run = c.dir("cli-memory/gpt-run");
+  const ckpt = tr.checkpoint({ dataset: "moby-dick", split: 0.9, tokenizer: tok.toJSON() });
+  writeFileSync(join(run, "checkpoint.safetensors"), serializeCheckpoint(ckpt));
+  return { run, data: c.file("cli-memory/data.txt", text) };
+}
 
 export function memoryCases(c: Ctx): Case[] {
   const cwd = c.dir("cli-memory");
@@ -15,7 +36,26 @@ export function memoryCases(c: Ctx): Case[] {
     cli: { argv, cwd, stderr: refused },
     expect: "error",
   });
+  const base = finetuneBase(c);
+  const finetune = (method: string, batch: string): Case =>
+    add(`finetune --method ${method} --batch_size ${batch}`, [
+      "finetune",
+      "--model",
+      base.run,
+      "--data",
+      base.data,
+      "--method",
+      method,
+      "--batch_size",
+      batch,
+      "--steps",
+      "1",
+      "--out",
+      join(cwd, `ft-${method}`),
+    ]);
   return [
+    finetune("lora", "10000000"),
+    finetune("full", "1000000"),
     // a zoo model (`wnn train <model>`): 2.2 GB and a raw RangeError of the wasm memory before
     add("train llama --batch_size 65536", ["train", "llama", "--batch_size", "65536", "--steps", "1"]),
     add("train gpt2 --batch_size 65536", ["train", "gpt2", "--batch_size", "65536", "--steps", "1"]),
