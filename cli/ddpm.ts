@@ -4,7 +4,8 @@
 // grid with a row per digit, a denoising strip), handles Ctrl-C and --resume, and samples digits to a PNG.
 
 import { join } from "node:path";
-import { tensor } from "../src/engine/creation.js";
+import { tensor, zeros } from "../src/engine/creation.js";
+import { noGrad } from "../src/engine/autograd.js";
 import { ArgumentError } from "../src/engine/errors.js";
 import { Generator } from "../src/engine/rng.js";
 import type { Tensor } from "../src/engine/tensor.js";
@@ -416,6 +417,7 @@ export const GENERATE_OPTIONS = {
   },
   seed: { kind: "int", min: 0, max: 2 ** 32 - 1, default: 0, help: "seed of the noise" },
   raw: { kind: "flag", help: "sample with the trained weights instead of their moving average" },
+  max_memory: MAX_MEMORY_OPTION,
   strict: {
     kind: "flag",
     help: "refuse a checkpoint holding NaN or infinite weights (without it: a warning naming them)",
@@ -504,6 +506,18 @@ export function generateCommand(args: readonly string[], out: Output): number {
     eta: v.eta,
     generator: new Generator(v.seed),
   };
+  // the memory of B digits at once, measured on one call of the denoiser at 2 and 4 digits
+  checkTrainingMemory(cmd, givenNumbers(given, v), B, v.max_memory, (b) =>
+    probeFirstStep(() =>
+      noGrad(() =>
+        classDenoiser(
+          model,
+          zeros([b], { dtype: "int32" }),
+          v.guidance,
+        )(zeros([b, 1, 28, 28]), new Array<number>(b).fill(0)),
+      ),
+    ),
+  );
   const x = sample(schedule, classDenoiser(model, tensor(labels, { shape: [B] }), v.guidance), [B, 1, 28, 28], opts);
   const seconds = (performance.now() - t0) / 1000;
   const cols = Math.min(v.n, 16);

@@ -41,7 +41,7 @@ export function overBudget(
   atLeast = false,
 ): Error {
   return new MemoryBudgetError(
-    `${cmd}: ${options ? `${options}: ` : ""}training would need ${atLeast ? "more than" : "about"} ${gib(need)} (${how}), more than the budget of ${gib(budget.bytes)} (${budget.why}); choose smaller sizes or batch, or raise the budget with --max_memory GIB`,
+    `${cmd}: ${options ? `${options}: ` : ""}this would need ${atLeast ? "more than" : "about"} ${gib(need)} (${how}), more than the budget of ${gib(budget.bytes)} (${budget.why}); choose smaller sizes or batch, or raise the budget with --max_memory GIB`,
   );
 }
 
@@ -61,14 +61,7 @@ export function checkTrainingMemory(
   const budget = memoryBudget(maxMemoryGiB);
   const est = estimateTrainingBytes(run, batch, Math.max(0, budget.bytes - held));
   if (held + est.bytes > budget.bytes)
-    throw overBudget(
-      cmd,
-      options,
-      held + est.bytes,
-      budget,
-      "measured on its first step at small batches",
-      est.stopped,
-    );
+    throw overBudget(cmd, options, held + est.bytes, budget, "measured at small batches", est.stopped);
 }
 
 /** The options the user gave, as they would be typed ("--batch_size 1024 --canvas 256"), numbers only. */
