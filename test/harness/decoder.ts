@@ -12,6 +12,8 @@ import type { Optimizer } from "../../src/optim/optimizer.js";
 import type { GenerateOptions } from "../../src/generation/sampling.js";
 import { Generator, randint } from "../../src/index.js";
 import { assertClose, assertThrowsWith } from "./assert.js";
+import { fromJson, tensorsOf, type TensorJson } from "./fixtures.js";
+import type { Module } from "../../src/nn/module.js";
 
 /** What the checks need of a decoder: the forward with targets and a cache, generate, zeroGrad. */
 export interface DecoderLM {
@@ -100,4 +102,38 @@ export function cachedGenerationEqualsRecomputed(
     assert.deepEqual(cached.narrow(1, 0, 3).toArray(), prompt.toArray(), "the prompt is kept");
   }
   assert.equal(model.training, true, "generate restores the training mode");
+}
+
+/** A decoder's PyTorch fixture (tools/fixtures/<model>.py): one batch, its logits and loss, the gradients. */
+export interface DecoderFixture {
+  idx: TensorJson;
+  targets: TensorJson;
+  logits: TensorJson;
+  loss: number;
+  grads: Record<string, TensorJson>;
+}
+
+/**
+ * The model, holding the fixture's weights, gives PyTorch's logits (atol 1e-4) and loss (1e-5), and every
+ * parameter's gradient (rtol 1e-3, atol 1e-6) — in our names through the loader `from`, and in the checkpoint's
+ * names and layouts through the writer `to` (the weight map's transposes and splits are linear, so they carry
+ * gradients as they carry weights).
+ */
+export function matchesFixture(
+  model: DecoderLM & Module,
+  fx: DecoderFixture,
+  from: (state: Record<string, Tensor>) => Record<string, Tensor>,
+  to: (state: Record<string, Tensor>) => Record<string, Tensor>,
+): void {
+  const { logits, loss } = model.forward(fromJson(fx.idx), fromJson(fx.targets));
+  assertClose(logits, fromJson(fx.logits), { atol: 1e-4, rtol: 0 }, "logits");
+  assert.ok(Math.abs(loss!.item() - fx.loss) <= 1e-5, `loss ${loss!.item()} vs PyTorch ${fx.loss}`);
+  loss!.backward();
+  const expected = from(tensorsOf(fx.grads));
+  const params = model.namedParameters();
+  assert.deepEqual(params.map(([n]) => n).sort(), Object.keys(expected).sort());
+  for (const [name, p] of params) assertClose(p.grad!, expected[name]!, { rtol: 1e-3, atol: 1e-6 }, `d loss/d ${name}`);
+  const ours = to(Object.fromEntries(params.map(([n, p]) => [n, p.grad!])));
+  for (const [name, g] of Object.entries(ours))
+    assertClose(g, fromJson(fx.grads[name]!), { rtol: 1e-3, atol: 1e-6 }, `d loss/d ${name} (checkpoint layout)`);
 }

@@ -8,10 +8,11 @@ import { Generator, noGrad, Tensor, tensor, randint, ArgumentError } from "../..
 import {
   cachedForwardEqualsFull,
   cachedGenerationEqualsRecomputed,
+  matchesFixture,
   overfitsOneBatch,
 } from "../../../test/harness/decoder.js";
 import { assertClose, assertThrowsWith } from "../../../test/harness/assert.js";
-import { fromJson, type TensorJson } from "../../../test/harness/fixtures.js";
+import { tensorsOf, type TensorJson } from "../../../test/harness/fixtures.js";
 import * as optim from "../../optim/index.js";
 import {
   alibiSlopes,
@@ -55,28 +56,20 @@ const fxConfig: BloomConfig = bloomConfig({
   dropout: fx.config.dropout,
   bias: fx.config.bias,
 });
-const mapValues = (o: Record<string, TensorJson>): Record<string, Tensor> =>
-  Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fromJson(v)]));
 
 function fixtureModel(): Bloom {
   const model = new Bloom(fxConfig, { generator: new Generator(0) });
-  model.loadStateDict(fromBloomCheckpoint(mapValues(fx.state), fxConfig));
+  model.loadStateDict(fromBloomCheckpoint(tensorsOf(fx.state), fxConfig));
   return model;
 }
 
 test("BLOOM matches the PyTorch reference: logits, loss, every parameter gradient (3 heads: interleaved ALiBi slopes)", () => {
-  const model = fixtureModel();
-  const { logits, loss } = model.forward(fromJson(fx.idx), fromJson(fx.targets));
-  assertClose(logits, fromJson(fx.logits), { atol: 1e-4, rtol: 0 }, "logits");
-  assert.ok(Math.abs(loss!.item() - fx.loss) <= 1e-5, `loss ${loss!.item()} vs PyTorch ${fx.loss}`);
-  loss!.backward();
-  const expected = fromBloomCheckpoint(mapValues(fx.grads), fxConfig); // the map is a permutation of rows: linear
-  const params = model.namedParameters();
-  assert.deepEqual(params.map(([n]) => n).sort(), Object.keys(expected).sort());
-  for (const [name, p] of params) assertClose(p.grad!, expected[name]!, { rtol: 1e-3, atol: 1e-6 }, `d loss/d ${name}`);
-  const ours = toBloomCheckpoint(Object.fromEntries(params.map(([n, p]) => [n, p.grad!])), fxConfig);
-  for (const [name, g] of Object.entries(ours))
-    assertClose(g, fromJson(fx.grads[name]!), { rtol: 1e-3, atol: 1e-6 }, `d loss/d ${name} (checkpoint layout)`);
+  matchesFixture(
+    fixtureModel(),
+    fx,
+    (s) => fromBloomCheckpoint(s, fxConfig), // the map is a permutation of rows: linear
+    (s) => toBloomCheckpoint(s, fxConfig),
+  );
 });
 
 test("ALiBi slopes: the paper's geometric sequence for powers of two, interleaved otherwise (vs the Python reference)", () => {

@@ -8,10 +8,11 @@ import { Generator, noGrad, Tensor, tensor, randint, ArgumentError } from "../..
 import {
   cachedForwardEqualsFull,
   cachedGenerationEqualsRecomputed,
+  matchesFixture,
   overfitsOneBatch,
 } from "../../../test/harness/decoder.js";
-import { assertClose, assertThrowsWith } from "../../../test/harness/assert.js";
-import { fromJson, type TensorJson } from "../../../test/harness/fixtures.js";
+import { assertThrowsWith } from "../../../test/harness/assert.js";
+import { tensorsOf, type TensorJson } from "../../../test/harness/fixtures.js";
 import * as optim from "../../optim/index.js";
 import {
   countParameters,
@@ -55,28 +56,20 @@ const fxConfig: FalconConfig = falconConfig({
   bias: fx.config.bias,
   ropeTheta: fx.config.rope_base,
 });
-const mapValues = (o: Record<string, TensorJson>): Record<string, Tensor> =>
-  Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fromJson(v)]));
 
 function fixtureModel(): Falcon {
   const model = new Falcon(fxConfig, { generator: new Generator(0) });
-  model.loadStateDict(fromFalconCheckpoint(mapValues(fx.state), fxConfig));
+  model.loadStateDict(fromFalconCheckpoint(tensorsOf(fx.state), fxConfig));
   return model;
 }
 
 test("Falcon matches the PyTorch reference: logits, loss, every parameter gradient", () => {
-  const model = fixtureModel();
-  const { logits, loss } = model.forward(fromJson(fx.idx), fromJson(fx.targets));
-  assertClose(logits, fromJson(fx.logits), { atol: 1e-4, rtol: 0 }, "logits");
-  assert.ok(Math.abs(loss!.item() - fx.loss) <= 1e-5, `loss ${loss!.item()} vs PyTorch ${fx.loss}`);
-  loss!.backward();
-  const expected = fromFalconCheckpoint(mapValues(fx.grads), fxConfig); // the map splits rows: linear
-  const params = model.namedParameters();
-  assert.deepEqual(params.map(([n]) => n).sort(), Object.keys(expected).sort());
-  for (const [name, p] of params) assertClose(p.grad!, expected[name]!, { rtol: 1e-3, atol: 1e-6 }, `d loss/d ${name}`);
-  const ours = toFalconCheckpoint(Object.fromEntries(params.map(([n, p]) => [n, p.grad!])), fxConfig);
-  for (const [name, g] of Object.entries(ours))
-    assertClose(g, fromJson(fx.grads[name]!), { rtol: 1e-3, atol: 1e-6 }, `d loss/d ${name} (checkpoint layout)`);
+  matchesFixture(
+    fixtureModel(),
+    fx,
+    (s) => fromFalconCheckpoint(s, fxConfig), // the map splits rows: linear
+    (s) => toFalconCheckpoint(s, fxConfig),
+  );
 });
 
 test("Falcon overfits one batch", () => {

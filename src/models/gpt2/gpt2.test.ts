@@ -8,10 +8,11 @@ import { Generator, noGrad, Tensor, tensor, randint, ArgumentError, DTypeError, 
 import {
   cachedForwardEqualsFull,
   cachedGenerationEqualsRecomputed,
+  matchesFixture,
   overfitsOneBatch,
 } from "../../../test/harness/decoder.js";
 import { assertClose, assertThrowsWith } from "../../../test/harness/assert.js";
-import { fromJson, type TensorJson } from "../../../test/harness/fixtures.js";
+import { fromJson, tensorsOf, type TensorJson } from "../../../test/harness/fixtures.js";
 import * as optim from "../../optim/index.js";
 import {
   countParameters,
@@ -65,13 +66,11 @@ const fxConfig: GPTConfig = gptConfig({
   dropout: fx.config.dropout,
   bias: fx.config.bias,
 });
-const mapValues = (o: Record<string, TensorJson>): Record<string, Tensor> =>
-  Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fromJson(v)]));
 
 /** Our model holding the fixture's weights, loaded through the weight map. */
 function fixtureModel(): GPT {
   const model = new GPT(fxConfig, { generator: new Generator(0) });
-  model.loadStateDict(fromGPT2Checkpoint(mapValues(fx.state), fxConfig));
+  model.loadStateDict(fromGPT2Checkpoint(tensorsOf(fx.state), fxConfig));
   return model;
 }
 
@@ -91,19 +90,12 @@ function nanoGptAdamW(model: GPT, lr: number, betas: [number, number], eps: numb
 // Parity with PyTorch
 
 test("GPT-2 matches the PyTorch reference: logits, loss, every parameter gradient", () => {
-  const model = fixtureModel();
-  const { logits, loss } = model.forward(fromJson(fx.idx), fromJson(fx.targets));
-  assertClose(logits, fromJson(fx.logits), { atol: 1e-4, rtol: 0 }, "logits");
-  assert.ok(Math.abs(loss!.item() - fx.loss) <= 1e-5, `loss ${loss!.item()} vs PyTorch ${fx.loss}`);
-  loss!.backward();
-  const expected = fromGPT2Checkpoint(mapValues(fx.grads), fxConfig); // the same map: transposes and splits are linear
-  const params = model.namedParameters();
-  assert.deepEqual(params.map(([n]) => n).sort(), Object.keys(expected).sort());
-  for (const [name, p] of params) assertClose(p.grad!, expected[name]!, { rtol: 1e-3, atol: 1e-6 }, `d loss/d ${name}`);
-  // and the other direction: our gradients in the checkpoint's layout
-  const ours = toGPT2Checkpoint(Object.fromEntries(params.map(([n, p]) => [n, p.grad!])), fxConfig);
-  for (const [name, g] of Object.entries(ours))
-    assertClose(g, fromJson(fx.grads[name]!), { rtol: 1e-3, atol: 1e-6 }, `d loss/d ${name} (checkpoint layout)`);
+  matchesFixture(
+    fixtureModel(),
+    fx,
+    (s) => fromGPT2Checkpoint(s, fxConfig),
+    (s) => toGPT2Checkpoint(s, fxConfig),
+  );
 });
 
 test("GPT-2 matches the PyTorch reference over 10 AdamW steps (nanoGPT's groups; the optimizer written in this test)", () => {

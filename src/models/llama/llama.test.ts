@@ -18,10 +18,11 @@ import {
 import {
   cachedForwardEqualsFull,
   cachedGenerationEqualsRecomputed,
+  matchesFixture,
   overfitsOneBatch,
 } from "../../../test/harness/decoder.js";
 import { assertClose, assertThrowsWith } from "../../../test/harness/assert.js";
-import { fromJson, type TensorJson } from "../../../test/harness/fixtures.js";
+import { fromJson, tensorsOf, type TensorJson } from "../../../test/harness/fixtures.js";
 import * as optim from "../../optim/index.js";
 import { parseSafetensors, serializeSafetensors } from "../../io/safetensors.js";
 import {
@@ -87,13 +88,11 @@ const fxConfig: LlamaConfig = llamaConfig({
   ropeTheta: fx.config.rope_theta,
   dropout: 0,
 });
-const mapValues = (o: Record<string, TensorJson>): Record<string, Tensor> =>
-  Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fromJson(v)]));
 
 /** Our model holding the fixture's weights, loaded through the weight map. */
 function fixtureModel(): Llama {
   const model = new Llama(fxConfig, { generator: new Generator(0) });
-  model.loadStateDict(fromLlamaCheckpoint(mapValues(fx.state), fxConfig));
+  model.loadStateDict(fromLlamaCheckpoint(tensorsOf(fx.state), fxConfig));
   return model;
 }
 
@@ -121,15 +120,12 @@ function groupedAdamW(
 test("LLaMA (GQA: 4 query heads, 2 kv heads) matches the PyTorch reference: logits, loss, every parameter gradient", () => {
   assert.ok(fxConfig.nKvHeads < fxConfig.nHead);
   assert.equal(intermediateSize(fxConfig), fx.config.hidden_dim); // Meta's rounding rule, both sides: 42 → 48
-  const model = fixtureModel();
-  const { logits, loss } = model.forward(fromJson(fx.idx), fromJson(fx.targets));
-  assertClose(logits, fromJson(fx.logits), { atol: 1e-4, rtol: 0 }, "logits");
-  assert.ok(Math.abs(loss!.item() - fx.loss) <= 1e-5, `loss ${loss!.item()} vs PyTorch ${fx.loss}`);
-  loss!.backward();
-  const expected = fromLlamaCheckpoint(mapValues(fx.grads), fxConfig);
-  const params = model.namedParameters();
-  assert.deepEqual(params.map(([n]) => n).sort(), Object.keys(expected).sort());
-  for (const [name, p] of params) assertClose(p.grad!, expected[name]!, { rtol: 1e-3, atol: 1e-6 }, `d loss/d ${name}`);
+  matchesFixture(
+    fixtureModel(),
+    fx,
+    (s) => fromLlamaCheckpoint(s, fxConfig),
+    (s) => toLlamaCheckpoint(s, fxConfig),
+  );
 });
 
 test("LLaMA matches the PyTorch reference over 5 AdamW steps", () => {

@@ -6,14 +6,14 @@
 import { readFileSync } from "../../../test/harness/files.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Generator, meta, noGrad, Tensor, tensor, randint, ArgumentError, ShapeError } from "../../index.js";
+import { Generator, meta, noGrad, tensor, randint, ArgumentError, ShapeError } from "../../index.js";
 import {
   cachedForwardEqualsFull,
   cachedGenerationEqualsRecomputed,
   overfitsOneBatch,
 } from "../../../test/harness/decoder.js";
 import { assertClose, assertThrowsWith } from "../../../test/harness/assert.js";
-import { fromJson, type TensorJson } from "../../../test/harness/fixtures.js";
+import { fromJson, tensorsOf, type TensorJson } from "../../../test/harness/fixtures.js";
 import * as optim from "../../optim/index.js";
 import { fromPretrained, toHFFiles } from "../hf.js";
 import { parseSafetensors, serializeSafetensors } from "../../io/safetensors.js";
@@ -83,12 +83,10 @@ const fxConfig: MixtralConfig = mixtralConfig({
   ropeTheta: fx.config.rope_theta,
   dropout: 0,
 });
-const mapValues = (o: Record<string, TensorJson>): Record<string, Tensor> =>
-  Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fromJson(v)]));
 
 function fixtureModel(): Mixtral {
   const model = new Mixtral(fxConfig, { generator: new Generator(0) });
-  model.loadStateDict(fromMixtralCheckpoint(mapValues(fx.state), fxConfig));
+  model.loadStateDict(fromMixtralCheckpoint(tensorsOf(fx.state), fxConfig));
   return model;
 }
 
@@ -139,7 +137,7 @@ test("Mixtral (GQA, top-2 of 4 experts) matches the PyTorch reference: logits, e
     "cross-entropy",
   );
   loss!.backward();
-  const expected = fromMixtralCheckpoint(mapValues(fx.grads), fxConfig);
+  const expected = fromMixtralCheckpoint(tensorsOf(fx.grads), fxConfig);
   const params = model.namedParameters();
   assert.deepEqual(params.map(([n]) => n).sort(), Object.keys(expected).sort());
   for (const [name, p] of params) assertClose(p.grad!, expected[name]!, { rtol: 1e-3, atol: 1e-6 }, `d loss/d ${name}`);
