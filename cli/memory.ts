@@ -16,8 +16,7 @@ export const MAX_MEMORY_OPTION: OptionSpec = {
   kind: "number",
   min: 0.001,
   max: 1_000_000,
-  metavar: "GIB",
-  help: "the memory budget in GiB: a run whose estimated training memory passes it is refused before it starts (default: 3/4 of this machine's memory, at most 4 on the wasm backend)",
+  help: "the memory budget in GiB (gibibytes): a run whose estimated training memory passes it is refused before it starts (default: 3/4 of this machine's memory, at most 4 on the wasm backend)",
 };
 
 const gib = (bytes: number): string => `${(bytes / 2 ** 30).toFixed(bytes < 2 ** 30 ? 2 : 1)} GiB`;
@@ -41,7 +40,7 @@ export function overBudget(
   atLeast = false,
 ): Error {
   return new MemoryBudgetError(
-    `${cmd}: ${options ? `${options}: ` : ""}this would need ${atLeast ? "more than" : "about"} ${gib(need)} (${how}), more than the budget of ${gib(budget.bytes)} (${budget.why}); choose smaller sizes or batch, or raise the budget with --max_memory GIB`,
+    `${cmd}: ${options ? `${options}: ` : ""}this would need ${atLeast ? "more than" : "about"} ${gib(need)} (${how}), more than the budget of ${gib(budget.bytes)} (${budget.why}); choose smaller sizes or batch, or raise the budget with --max_memory (in GiB)`,
   );
 }
 
