@@ -4,7 +4,8 @@
 // grid with a row per digit, a denoising strip), handles Ctrl-C and --resume, and samples digits to a PNG.
 
 import { join } from "node:path";
-import { tensor } from "../src/engine/creation.js";
+import { tensor, zeros } from "../src/engine/creation.js";
+import { noGrad } from "../src/engine/autograd.js";
 import { ArgumentError } from "../src/engine/errors.js";
 import { Generator } from "../src/engine/rng.js";
 import type { Tensor } from "../src/engine/tensor.js";
@@ -13,6 +14,8 @@ import { saveCheckpoint, savePng } from "../src/io/node.js";
 import { DDPM_SCHEDULE, sample, type SampleOptions } from "../src/models/ddpm/diffusion.js";
 import { classDenoiser, DDPM_TRAIN, DDPMTrainer, ddpmCheckpointConfig, loadDDPM } from "../src/models/ddpm/train.js";
 import { NonFiniteGuard } from "../src/recipes/loop.js";
+import { probeFirstStep } from "../src/recipes/memory-probe.js";
+import { checkTrainingMemory, givenNumbers, MAX_MEMORY_OPTION } from "./memory.js";
 import { mnistCheckpointConfig } from "./mnist.js";
 import { PRESETS, unetConfig, type UNet } from "../src/models/ddpm/unet.js";
 import type { Schedule } from "../src/models/ddpm/diffusion.js";
@@ -27,6 +30,7 @@ import {
   CHECKPOINT,
   JsonlLog,
   checkOutputFile,
+  checkRunDir,
   createRunDir,
   defaultRunDir,
   freshFile,
@@ -102,6 +106,7 @@ export const DDPM_OPTIONS = {
   },
   checkpoint_every: { kind: "int", min: 1, max: 10_000_000, default: 250, help: "save a checkpoint every N steps" },
   out: { kind: "string", metavar: "DIR", help: "the run's folder (default runs/ddpm-<date>-<time>)" },
+  max_memory: MAX_MEMORY_OPTION,
   resume: { kind: "string", metavar: "DIR", help: "continue the run in DIR from its checkpoint" },
   log_interval: {
     kind: "int",
@@ -123,6 +128,7 @@ export const DDPM_OPTIONS = {
 
 const RESUMABLE = new Set([
   "steps",
+  "max_memory",
   "resume",
   "log_interval",
   "checkpoint_every",
@@ -172,13 +178,15 @@ export async function trainDdpm(args: readonly string[], out: Output): Promise<n
     log.retain((e) => (e.step as number) <= trainer.step);
     print(`resuming ${dir} at step ${trainer.step} of ${trainer.config.steps}`);
   } else {
-    try {
-      trainer = new DDPMTrainer(
+    if (v.out !== undefined) checkRunDir(v.out, cmd);
+    const digits = loadMnist().train;
+    const make = (batchSize: number): DDPMTrainer =>
+      new DDPMTrainer(
         unetConfig("ddpm-mnist", { channels: v.channels }),
         { schedule: v.schedule as "linear" | "cosine", prediction: v.prediction as "epsilon" | "v" },
         {
           steps: v.steps,
-          batchSize: v.batch_size,
+          batchSize,
           lr: v.lr,
           warmup: v.warmup,
           ema: v.ema,
@@ -186,10 +194,17 @@ export async function trainDdpm(args: readonly string[], out: Output): Promise<n
           gradClip: v.grad_clip,
           seed: v.seed,
         },
-        loadMnist().train,
+        digits,
       );
+    try {
+      // the memory of this U-Net and batch, from its own first step at small batches, before anything of its size
+      checkTrainingMemory(cmd, givenNumbers(given, v), v.batch_size, v.max_memory, (b) => {
+        const probe = make(b);
+        probeFirstStep(() => probe.trainStep());
+      });
+      trainer = make(v.batch_size);
     } catch (e) {
-      if (e instanceof ArgumentError) throw new UsageError(`${cmd}: ${e.message}`);
+      if (e instanceof ArgumentError) throw new UsageError(`${cmd}: ${e.message.replace(`${cmd}: `, "")}`);
       throw e;
     }
     dir = v.out ?? defaultRunDir("ddpm");
@@ -402,6 +417,7 @@ export const GENERATE_OPTIONS = {
   },
   seed: { kind: "int", min: 0, max: 2 ** 32 - 1, default: 0, help: "seed of the noise" },
   raw: { kind: "flag", help: "sample with the trained weights instead of their moving average" },
+  max_memory: MAX_MEMORY_OPTION,
   strict: {
     kind: "flag",
     help: "refuse a checkpoint holding NaN or infinite weights (without it: a warning naming them)",
@@ -490,6 +506,18 @@ export function generateCommand(args: readonly string[], out: Output): number {
     eta: v.eta,
     generator: new Generator(v.seed),
   };
+  // the memory of B digits at once, measured on one call of the denoiser at 2 and 4 digits
+  checkTrainingMemory(cmd, givenNumbers(given, v), B, v.max_memory, (b) =>
+    probeFirstStep(() =>
+      noGrad(() =>
+        classDenoiser(
+          model,
+          zeros([b], { dtype: "int32" }),
+          v.guidance,
+        )(zeros([b, 1, 28, 28]), new Array<number>(b).fill(0)),
+      ),
+    ),
+  );
   const x = sample(schedule, classDenoiser(model, tensor(labels, { shape: [B] }), v.guidance), [B, 1, 28, 28], opts);
   const seconds = (performance.now() - t0) / 1000;
   const cols = Math.min(v.n, 16);

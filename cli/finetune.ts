@@ -42,6 +42,8 @@ import { tokenizerFromJSON } from "../src/data/tokenizer-json.js";
 import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js";
 import { Progress, formatDuration, type Output } from "./progress.js";
 import { checkRunDir, createRunDir, loadRunCheckpoint } from "./rundir.js";
+import { checkTrainingMemory, givenNumbers, MAX_MEMORY_OPTION } from "./memory.js";
+import { probeFirstStep } from "../src/recipes/memory-probe.js";
 import { checkFinite } from "../src/io/finite.js";
 import { readCheckedJson, readCheckedText } from "../src/io/checked-file-node.js";
 
@@ -109,6 +111,7 @@ export const FINETUNE_OPTIONS = {
   steps: { kind: "int", min: 1, default: 200, help: "optimizer steps" },
   out: { kind: "string", metavar: "DIR", help: "where the adapter (or model) is written; required" },
   batch_size: { kind: "int", min: 1, default: 8, help: "sequences per step" },
+  max_memory: MAX_MEMORY_OPTION,
   block_size: {
     kind: "int",
     min: 2,
@@ -149,7 +152,7 @@ export const FINETUNE_HELP = helpText(
 );
 
 export function finetuneCommand(args: readonly string[], out: Output): number {
-  const { values: v, help } = parseOptions("finetune", args, FINETUNE_OPTIONS);
+  const { values: v, given, help } = parseOptions("finetune", args, FINETUNE_OPTIONS);
   if (help) {
     out.write(FINETUNE_HELP);
     return 0;
@@ -194,6 +197,22 @@ export function finetuneCommand(args: readonly string[], out: Output): number {
     all = ft.model.numParameters();
   out.write(
     `${v.method}: ${total.toLocaleString("en-US")} trainable parameters of ${all.toLocaleString("en-US")} (${((100 * total) / all).toFixed(2)}%), ${ids.length.toLocaleString("en-US")} tokens, sequences of ${T}\n`,
+  );
+  // the memory of a step at this batch, measured on the model itself at batches of 2 and 4 (no update: the
+  // gradients are dropped, the generators left as they were), plus the weights held and AdamW's two moments
+  lm.train();
+  checkTrainingMemory(
+    "finetune",
+    givenNumbers(given, v),
+    v.batch_size,
+    v.max_memory,
+    (b) =>
+      probeFirstStep(() => {
+        const { x, y } = getBatch(ids, T, b, new Generator(v.seed + 1));
+        lm.forward(x, y).loss!.backward();
+        for (const p of params) p.grad = null;
+      }),
+    4 * all + 8 * total,
   );
   const opt = new AdamW(params, { lr: v.lr, weightDecay: 0 });
   const batches = new Generator(v.seed + 1);

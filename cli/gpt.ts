@@ -4,7 +4,7 @@
 // src/models/gpt2/train.ts, and the loop that runs it is the recipes' shared one (src/recipes/loop.ts); this
 // file reads the options, shows progress, writes the run's folder, handles Ctrl-C and prints a sample.
 
-import { availableParallelism, totalmem } from "node:os";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import * as wnn from "../src/index.js";
 import { CharTokenizer } from "../src/data/char.js";
@@ -23,6 +23,7 @@ import { ParallelGPTTrainer } from "../src/recipes/gpt-parallel.js";
 import { SHARDED_DIR, agreeToStop, loadRunCheckpoint, saveRun, type GptWorkerArgs } from "./gpt-worker.js";
 import { loadShardedCheckpoint } from "../src/distributed/sharded-checkpoint-node.js";
 import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js";
+import { MAX_MEMORY_OPTION, memoryBudget, overBudget } from "./memory.js";
 import { Progress, formatDuration, type Output } from "./progress.js";
 import {
   CHECKPOINT,
@@ -161,6 +162,7 @@ export const GPT_OPTIONS = {
     kind: "flag",
     help: "activation checkpointing: recompute each block's forward during backward (data-parallel path)",
   },
+  max_memory: MAX_MEMORY_OPTION,
   sharded_checkpoint: {
     kind: "flag",
     help: "data parallel: each worker saves its shard into DIR/sharded/ (plus an index) instead of one consolidated checkpoint; `wnn consolidate` joins them",
@@ -189,6 +191,7 @@ export function trainingBytes(c: GPTConfig, batchSize: number): number {
 /** Options that may change when resuming; everything else comes from the checkpoint. */
 const RESUMABLE = new Set([
   "iters",
+  "max_memory",
   "eval_interval",
   "eval_iters",
   "threads",
@@ -223,7 +226,7 @@ rounding (without dropout). The checkpoint is one process's, so a run may resume
   "example: wnn train gpt --iters 200 --out runs/quick && wnn sample --checkpoint runs/quick",
 );
 
-/** A UsageError when trainingBytes (with a vocabulary of 256, the most a character tokenizer has here) passes 3/4 of the machine's memory. */
+/** A refusal when trainingBytes (with a vocabulary of 256, the most a character tokenizer has here) passes the memory budget (cli/memory.ts). */
 function checkTrainingMemory(
   cmd: string,
   nLayer: number,
@@ -231,12 +234,19 @@ function checkTrainingMemory(
   nEmbd: number,
   blockSize: number,
   batchSize: number,
+  maxMemory: number | undefined,
 ): void {
   const need = trainingBytes({ ...tiny, vocabSize: 256, nLayer, nHead, nEmbd, blockSize }, batchSize),
-    have = totalmem();
-  if (need > 0.75 * have) {
+    budget = memoryBudget(maxMemory);
+  if (need > budget.bytes) {
     throw new UsageError(
-      `${cmd}: this model and batch need about ${(need / 2 ** 30).toFixed(1)} GiB to train (weights, AdamW state, activations), more than this machine's ${(have / 2 ** 30).toFixed(1)} GiB allows; choose smaller --n_layer, --n_embd, --block_size or --batch_size`,
+      overBudget(
+        cmd,
+        `--n_layer ${nLayer} --n_head ${nHead} --n_embd ${nEmbd} --block_size ${blockSize} --batch_size ${batchSize}`,
+        need,
+        budget,
+        "weights, AdamW state and activations",
+      ).message,
     );
   }
 }
@@ -256,7 +266,7 @@ export async function trainGpt(args: readonly string[], out: Output): Promise<nu
   // what can be refused before the data is read: the run's folder, and a model no machine here can train
   if (v.resume === undefined) {
     if (v.out !== undefined) checkRunDir(v.out, cmd);
-    checkTrainingMemory(cmd, v.n_layer, v.n_head, v.n_embd, v.block_size, v.batch_size);
+    checkTrainingMemory(cmd, v.n_layer, v.n_head, v.n_embd, v.block_size, v.batch_size, v.max_memory);
   }
 
   // ---- the run: new, or resumed from its checkpoint

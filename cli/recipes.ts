@@ -32,7 +32,8 @@ import { fastspeech2Recipe } from "../src/models/fastspeech2/recipe.js";
 import { loadSpamAssassin } from "../src/node.js";
 import { UsageError, helpText, parseOptions, type OptionSpec, type OptionSpecs } from "./args.js";
 import { Progress, formatDuration, type Output } from "./progress.js";
-import { checkpointPath, createRunDir, defaultRunDir } from "./rundir.js";
+import { checkpointPath, checkRunDir, createRunDir, defaultRunDir } from "./rundir.js";
+import { checkTrainingMemory, givenNumbers, MAX_MEMORY_OPTION } from "./memory.js";
 import { STRATEGIES, type StrategyName } from "../src/distributed/data-parallel.js";
 import { launchWithHost } from "../src/distributed/launch-node.js";
 import { setNumThreads } from "../src/index.js";
@@ -161,6 +162,7 @@ export function recipeOptions(recipe: AnyRecipe): OptionSpecs {
       help: "with --workers: ddp, zero1, zero2 or fsdp (the whole model one FSDP unit); default ddp",
     };
   }
+  specs.max_memory = MAX_MEMORY_OPTION;
   return specs;
 }
 
@@ -229,7 +231,7 @@ export function runRecipe(recipe: AnyRecipe, args: readonly string[], out: Outpu
     throw new UsageError(
       `${cmd}: ${dp.split("=")[0]}: ${recipe.name} cannot train data-parallel: ${recipe.dataParallel ?? "its trainer does not split its batches over workers"} (data parallel: wnn train gpt, lenet5 and the zoo's models of wnn train <model>)`,
     );
-  const { values, help } = parseOptions(cmd, args, specs);
+  const { values, given, help } = parseOptions(cmd, args, specs);
   if (help) {
     out.write(recipeHelp(recipe));
     return 0;
@@ -242,10 +244,26 @@ export function runRecipe(recipe: AnyRecipe, args: readonly string[], out: Outpu
   }
   const seed = Number(v.seed ?? options.seed ?? 0);
   const dir = (v.out as string | undefined) ?? defaultRunDir(recipe.name);
-  createRunDir(dir, cmd);
+  checkRunDir(dir, cmd);
 
   const t0 = performance.now();
   const data = loadData(recipe, options, out);
+  // the memory its sizes ask for, estimated from its own first step at small batches, before anything of its size
+  const batchKey = Object.keys(options).find((k) => /^batch/i.test(k) && typeof options[k] === "number");
+  const quiet = { log: () => {} };
+  try {
+    checkTrainingMemory(
+      cmd,
+      givenNumbers(given, v),
+      batchKey ? (options[batchKey] as number) : 1,
+      v.max_memory as number | undefined,
+      (b) => void recipe.run(batchKey ? { ...options, [batchKey]: b } : options, data, quiet, new Generator(seed)),
+    );
+  } catch (e) {
+    if (e instanceof ArgumentError) throw new UsageError(`${cmd}: ${e.message.replace(`${cmd}: `, "")}`);
+    throw e;
+  }
+  createRunDir(dir, cmd);
   let progress: Progress | null = null;
   const hooks = {
     log: (line: string) => (progress ? progress.line(line) : out.write(line + "\n")),

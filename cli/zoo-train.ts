@@ -16,7 +16,7 @@ import { lineChart, type Series } from "../src/io/chart.js";
 import type { LoadedCheckpoint } from "../src/io/checkpoint.js";
 import { saveCheckpoint, savePng, writeFileAtomic } from "../src/io/node.js";
 import { loadMnist, loadMobyDick } from "../src/node.js";
-import { NonFiniteGuard, runLoop, type Metrics } from "../src/recipes/loop.js";
+import { NonFiniteGuard, runLoop, runLoopSync, type Metrics } from "../src/recipes/loop.js";
 import type { RecipeData } from "../src/recipes/recipe.js";
 import {
   OPTION_HELP,
@@ -30,6 +30,7 @@ import {
   type ZooKind,
 } from "../src/recipes/zoo-train.js";
 import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js";
+import { checkTrainingMemory, givenNumbers, MAX_MEMORY_OPTION } from "./memory.js";
 import { Progress, formatDuration, type Output } from "./progress.js";
 import { agreeToStop } from "./gpt-worker.js";
 import type { ZooWorkerArgs } from "./zoo-worker.js";
@@ -96,6 +97,7 @@ export function zooTrainOptions(name: string) {
     },
     seed: { kind: "int", min: 0, max: 2 ** 32 - 1, default: d.seed, help: OPTION_HELP.seed(kind) },
     out: { kind: "string", metavar: "DIR", help: `the run's folder (default runs/${name}-<date>-<time>)` },
+    max_memory: MAX_MEMORY_OPTION,
     resume: {
       kind: "string",
       metavar: "DIR",
@@ -193,6 +195,7 @@ export async function trainZooModel(name: string, args: readonly string[], out: 
           "max_bad_steps",
           "workers",
           "strategy",
+          "max_memory",
         ].includes(k),
     );
     if (fixed.length)
@@ -223,22 +226,23 @@ export async function trainZooModel(name: string, args: readonly string[], out: 
     print(`resuming ${dir} at step ${trainer.step} of ${trainer.options.steps}`);
   } else {
     if (v.out !== undefined) checkRunDir(v.out, cmd);
+    const options = {
+      steps: v.steps,
+      batchSize: v.batch_size,
+      lr: v.lr,
+      lrDecaySteps: v.lr_decay_steps ?? v.steps,
+      evalEvery: v.eval_every,
+      evalSize: v.eval_size,
+      seed: v.seed,
+    };
     try {
-      trainer = new ZooTrainer(
-        name,
-        {
-          steps: v.steps,
-          batchSize: v.batch_size,
-          lr: v.lr,
-          lrDecaySteps: v.lr_decay_steps ?? v.steps,
-          evalEvery: v.eval_every,
-          evalSize: v.eval_size,
-          seed: v.seed,
-        },
-        taskData(kind),
+      // the memory of this model and batch, from its own first step at small batches, before anything of its size
+      checkTrainingMemory(cmd, givenNumbers(given, v), v.batch_size, v.max_memory, (b) =>
+        runLoopSync(new ZooTrainer(name, { ...options, batchSize: b }, taskData(kind)), {}),
       );
+      trainer = new ZooTrainer(name, options, taskData(kind));
     } catch (e) {
-      if (e instanceof ArgumentError) throw new UsageError(`${cmd}: ${e.message}`);
+      if (e instanceof ArgumentError) throw new UsageError(`${cmd}: ${e.message.replace(`${cmd}: `, "")}`);
       throw e;
     }
     dir = v.out ?? defaultRunDir(name);

@@ -9,11 +9,15 @@
 import { DTypeError } from "./errors.js";
 import { scopedAllocate } from "./scope.js";
 import { checkAllocation } from "./limits.js";
+import { countAllocation } from "./memory.js";
 
 export type DType = "float32" | "float64" | "int32" | "bool";
 export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
 
 export const DTYPES: readonly DType[] = ["float32", "float64", "int32", "bool"];
+
+/** Bytes of one element of each dtype. */
+const BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1 };
 
 /**
  * Fresh zeroed storage of n elements: an ordinary typed array, or inside a memory scope a block of the kernels'
@@ -21,6 +25,7 @@ export const DTYPES: readonly DType[] = ["float32", "float64", "int32", "bool"];
  */
 export function allocate(dtype: DType, n: number, op = "allocate"): TypedArray {
   checkAllocation(op, dtype, n);
+  countAllocation(n * BYTES[dtype]);
   const s = scopedAllocate(dtype, n);
   if (s !== null) return s;
   switch (dtype) {

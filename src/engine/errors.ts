@@ -18,6 +18,13 @@ export class DTypeError extends WnnError {}
 /** A bad argument that is not a shape or dtype problem: a dim out of range, a negative size, ... */
 export class ArgumentError extends WnnError {}
 
+/**
+ * More memory than the budget allows: a combination of sizes whose estimated training memory passes it, or a
+ * backend whose memory cannot grow to what an op needs (the wasm backend's 32-bit memory). An ArgumentError,
+ * since the sizes asked for are the cause.
+ */
+export class MemoryBudgetError extends ArgumentError {}
+
 /** Misuse of autograd: backward twice through a freed graph, gradients of integer tensors, ... */
 export class AutogradError extends WnnError {}
 

@@ -15,4 +15,5 @@ export {
   setResidentAllocator,
   type ResidentAllocator,
 } from "./scope.js";
+export { meterAllocations } from "./memory.js";
 export { MAX_NDIM, DEFAULT_MAX_TENSOR_BYTES, setMaxTensorBytes, getMaxTensorBytes } from "./limits.js";

@@ -18,6 +18,7 @@
 import type { DType, TypedArray } from "./dtype.js";
 import { AutogradError, WnnError } from "./errors.js";
 import { fmt } from "./shape.js";
+import { countAllocation } from "./memory.js";
 import type { Tensor } from "./tensor.js";
 
 /** Using a tensor after its scope ended or after dispose(): names the op, the tensor and who released it. */
@@ -114,6 +115,7 @@ function keptBlock(dtype: "float32" | "int32", n: number, init: TypedArray | nul
  * memory inside a scope, else an ordinary array.
  */
 export function keptBuffer(n: number): Float32Array {
+  countAllocation(4 * n);
   const b = current !== null ? keptBlock("float32", n, null) : null;
   return b ? (b.view as Float32Array) : new Float32Array(n);
 }

@@ -1,12 +1,12 @@
 // Backend selection. Ops ask `kernels()` for the active table; a backend that implements only some
 // kernels is completed with the reference ones, so every entry is always present.
 
-import { ArgumentError } from "../engine/errors.js";
+import { ArgumentError, MemoryBudgetError } from "../engine/errors.js";
 import type { Backend, KernelTable } from "../backend/backend.js";
 import { referenceBackend, referenceKernels } from "../backend/reference/backend.js";
 import { setThreads, threads, wasmAvailable, wasmBackend } from "../backend/wasm/index.js";
 import { residentAllocator } from "../backend/wasm/heap.js";
-import { wasm } from "../backend/wasm/instance.js";
+import { setMemoryErrorFactory, wasm } from "../backend/wasm/instance.js";
 import { setResidentAllocator } from "../engine/scope.js";
 
 const backends = new Map<string, Backend>([["reference", referenceBackend]]);
@@ -74,6 +74,8 @@ export function listBackends(): string[] {
 }
 
 registerBackend(wasmBackend);
+// the wasm memory's refusal to grow (4 GiB of wasm32, or a host out of memory) is the library's typed error
+setMemoryErrorFactory((message) => new MemoryBudgetError(message));
 
 /**
  * The backend at load: $WNN_BACKEND ("reference" or "wasm") where a `process.env` exists, else wasm

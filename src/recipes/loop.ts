@@ -17,6 +17,7 @@
 
 import { ArgumentError } from "../engine/errors.js";
 import { tidy } from "../engine/scope.js";
+import { FirstStepDone, isProbing } from "./memory-probe.js";
 
 /** Numbers a step or an evaluation reports (loss first by convention: { loss, lr }, { train, val }). */
 export type Metrics = Record<string, number>;
@@ -103,6 +104,11 @@ export function* trainingLoop<S extends Metrics, E extends Metrics>(
   events: LoopEvents<NoInfer<S>, NoInfer<E>>,
   guard?: NonFiniteGuard,
 ): Generator<void, void, void> {
+  if (isProbing()) {
+    // a memory probe (memory-probe.ts) measures the data, the model and one step: no evaluation, no second step
+    tidy("training step", () => job.trainStep());
+    throw new FirstStepDone();
+  }
   for (;;) {
     if (job.evalDue()) {
       const t0 = now();

@@ -42,7 +42,15 @@ function collect(): { write(s: string): void; text: string } {
 
 test("a recipe's defaults become typed options, and its results files", () => {
   assert.equal(snake("batchSize"), "batch_size");
-  assert.deepEqual(Object.keys(recipeOptions(echo)), ["batch_size", "lr", "mode", "shuffle", "seed", "out"]);
+  assert.deepEqual(Object.keys(recipeOptions(echo)), [
+    "batch_size",
+    "lr",
+    "mode",
+    "shuffle",
+    "seed",
+    "out",
+    "max_memory",
+  ]);
   const dir = join(tmp, "echo");
   const out = collect();
   assert.equal(runRecipe(echo, ["--batch_size", "8", "--shuffle", "false", "--seed", "3", "--out", dir], out), 0);

@@ -32,6 +32,7 @@ import { DDPM_OPTIONS } from "../../cli/ddpm.js";
 import { MNIST_OPTIONS } from "../../cli/mnist.js";
 import type { OptionSpecs } from "../../cli/args.js";
 import type { Case } from "./run.js";
+import { memoryCases } from "./corpus-memory.js";
 import type { CaseGenerator, Ctx } from "./corpus.js";
 
 /** Seeded byte edits of a valid file (a few bytes set, set to a syntax character, or flipped; sometimes cut short). */
@@ -849,4 +850,5 @@ export const MORE_GENERATORS: Record<string, CaseGenerator> = {
   diffusers: diffusersCases,
   "checkpoint (ddpm, cnn)": ddpmCheckpointCases,
   "cli (options, outputs, folders)": cliMoreCases,
+  "cli (memory)": memoryCases,
 };

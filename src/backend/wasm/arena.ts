@@ -84,7 +84,7 @@ export class Frame {
     ensureBytes(this.st, this.top);
     this.f32View = null;
     for (const [off, x] of this.ins) this.put(off, x);
-    for (const [off, n, v] of this.fills) this.f32.fill(v, off >> 2, (off >> 2) + n);
+    for (const [off, n, v] of this.fills) this.f32.fill(v, off >>> 2, (off >>> 2) + n);
     this.ins = [];
     this.fills = [];
     return this;
@@ -112,12 +112,12 @@ export class Frame {
 
   /** Copies x into the region at byte offset `off`. */
   put(off: number, x: Float32Array | Int32Array): void {
-    if (x instanceof Float32Array) this.f32.set(x, off >> 2);
-    else new Int32Array(this.st.memory.buffer).set(x, off >> 2);
+    if (x instanceof Float32Array) this.f32.set(x, off >>> 2);
+    else new Int32Array(this.st.memory.buffer).set(x, off >>> 2);
   }
 
   /** Copies n floats of the region at `off` into out. */
   get(off: number, out: Float32Array, n = out.length): void {
-    out.set(this.f32.subarray(off >> 2, (off >> 2) + n));
+    out.set(this.f32.subarray(off >>> 2, (off >>> 2) + n));
   }
 }

@@ -57,7 +57,7 @@ function putRows(fr: Frame, off: number, src: Float32Array, rows: number, width:
     return;
   }
   const h = fr.f32,
-    base = off >> 2;
+    base = off >>> 2;
   h.fill(0, base, base + rows * ld);
   for (let r = 0; r < rows; r++) h.set(src.subarray(r * width, (r + 1) * width), base + r * ld);
 }
@@ -69,7 +69,7 @@ function getRows(fr: Frame, off: number, dst: Float32Array, rows: number, width:
     return;
   }
   const h = fr.f32,
-    base = off >> 2;
+    base = off >>> 2;
   for (let r = 0; r < rows; r++) dst.set(h.subarray(base + r * ld, base + r * ld + width), r * width);
 }
 
@@ -88,7 +88,7 @@ function putRowsHeads(
   ld: number,
 ): void {
   const h = fr.f32;
-  for (let b = 0, dst = off >> 2; b < bh; b++) {
+  for (let b = 0, dst = off >>> 2; b < bh; b++) {
     const first = Math.floor(b / heads) * T * heads + (b % heads);
     for (let t = 0; t < T; t++, dst += ld) {
       const s = (first + t * heads) * width;
@@ -110,7 +110,7 @@ function getRowsHeads(
   ld: number,
 ): void {
   const h = fr.f32;
-  for (let b = 0, src = off >> 2; b < bh; b++) {
+  for (let b = 0, src = off >>> 2; b < bh; b++) {
     const first = Math.floor(b / heads) * T * heads + (b % heads);
     for (let t = 0; t < T; t++, src += ld) {
       const d = (first + t * heads) * width;
@@ -292,7 +292,7 @@ export const attention: Partial<AttentionKernels> = {
       pool ? pool.threads : 1,
     );
     putTokens(l.fr, dyo, dy as Float32Array, p, tq, p.dv, l.ldv);
-    if (dmask) l.fr.f32.fill(0, dmo >> 2, (dmo >> 2) + bh * tq * tk);
+    if (dmask) l.fr.f32.fill(0, dmo >>> 2, (dmo >>> 2) + bh * tq * tk);
     l.prm[A.DY] = dyo;
     l.prm[A.DQ] = dqo;
     l.prm[A.DK] = dko;

@@ -191,12 +191,30 @@ export function relaxedSimdSupported(): boolean {
   }
 }
 
+/**
+ * How a refusal to grow the memory is reported. A backend imports nothing of ours, so the ops layer installs the
+ * library's typed error here (src/ops/kernels.ts: MemoryBudgetError); by itself the backend throws a RangeError.
+ */
+let memoryError: (message: string) => Error = (message) => new RangeError(message);
+
+export function setMemoryErrorFactory(make: (message: string) => Error): void {
+  memoryError = make;
+}
+
 /** Grows the memory so that [0, bytes) is addressable. Views over the old buffer must be recreated. */
 export function ensureBytes(st: WasmState, bytes: number): void {
   const have = st.memory.buffer.byteLength;
   if (bytes <= have) return;
   const pages = Math.ceil((bytes - have) / PAGE);
+  const why = `wasm backend: an op needs ${bytes.toLocaleString("en-US")} bytes of kernel memory (tensors and scratch)`;
   if (have / PAGE + pages > MAX_PAGES)
-    throw new RangeError(`wasm backend: ${bytes} bytes of scratch exceed the 4 GiB of wasm32 memory`);
-  st.memory.grow(pages);
+    throw memoryError(
+      `${why}, more than the ${((MAX_PAGES * PAGE) / 2 ** 30).toFixed(0)} GiB a wasm32 memory can address; use smaller sizes or batches`,
+    );
+  try {
+    st.memory.grow(pages);
+  } catch (e) {
+    // the host could not give the pages (out of memory): the same refusal, with the host's words
+    throw memoryError(`${why}, and the host refused to grow it (${(e as Error).message})`);
+  }
 }

@@ -149,9 +149,9 @@ function matmulF32(a: Float32Array, b: Float32Array, out: Float32Array, p: Matmu
   const t0 = measureCopies ? performance.now() : 0;
   const buf = st.memory.buffer;
   const heap = new Float32Array(buf);
-  if (aRes < 0) heap.set(a.subarray(0, aLen), aOff >> 2);
-  if (bKept < 0) heap.set(b.subarray(0, bLen), bOff >> 2);
-  if (accumulate && cRes < 0) heap.set(out.subarray(0, cLen), cOff >> 2);
+  if (aRes < 0) heap.set(a.subarray(0, aLen), aOff >>> 2);
+  if (bKept < 0) heap.set(b.subarray(0, bLen), bOff >>> 2);
+  if (accumulate && cRes < 0) heap.set(out.subarray(0, cLen), cOff >>> 2);
   const t1 = measureCopies ? performance.now() : 0;
 
   // op(A)(i, p) sits at i·rsA + p·csA; op(B)(p, j) at p·rsB + j·csB.
@@ -201,14 +201,14 @@ function matmulF32(a: Float32Array, b: Float32Array, out: Float32Array, p: Matmu
   if (p.bias) {
     // C += bias on every row (./assembly/arith.ts, op 0 = add), while C is still in cache
     const biasRes = residentOffset(p.bias);
-    if (biasRes < 0) heap.set(p.bias.subarray(0, n), biasOff >> 2);
+    if (biasRes < 0) heap.set(p.bias.subarray(0, n), biasOff >>> 2);
     x.binaryF32(0, cOff, n, 1, biasRes >= 0 ? biasRes : biasOff, 0, 1, cOff, batch * m, n);
   }
   if (p.rowSumsA) {
     // Σ_p op(A)(i, p) from A's copy: down the columns of A stored [k, m], along the rows of A stored [m, k]
     if (transA) x.sumF32(aOff, sumsOff, 1, k, m, accOff);
     else x.sumF32(aOff, sumsOff, m, k, 1, accOff);
-    (p.rowSumsA as Float32Array).set(heap.subarray(sumsOff >> 2, (sumsOff >> 2) + m));
+    (p.rowSumsA as Float32Array).set(heap.subarray(sumsOff >>> 2, (sumsOff >>> 2) + m));
   }
 
   function run(kind: number, count: number): void {
@@ -218,7 +218,7 @@ function matmulF32(a: Float32Array, b: Float32Array, out: Float32Array, p: Matmu
   }
 
   const t2 = measureCopies ? performance.now() : 0;
-  if (cRes < 0) out.set(heap.subarray(cOff >> 2, (cOff >> 2) + cLen));
+  if (cRes < 0) out.set(heap.subarray(cOff >>> 2, (cOff >>> 2) + cLen));
   if (measureCopies) {
     copyStats.calls++;
     copyStats.copyMs += t1 - t0 + (performance.now() - t2);
@@ -246,10 +246,10 @@ function gemv(
   ensureBytes(st, cOff + 4 * m * n + 16);
   const heap = new Float32Array(st.memory.buffer);
   // A as m contiguous rows of k (transposed when stored [k, m]); small, so always copied
-  if (!transA || m === 1) heap.set(a.subarray(0, m * k), aOff >> 2);
-  else for (let i = 0; i < m; i++) for (let q = 0; q < k; q++) heap[(aOff >> 2) + i * k + q] = a[q * m + i]!;
-  if (bKept < 0) heap.set(b.subarray(0, k * n), bOff >> 2);
-  if (accumulate) heap.set(out.subarray(0, m * n), cOff >> 2);
+  if (!transA || m === 1) heap.set(a.subarray(0, m * k), aOff >>> 2);
+  else for (let i = 0; i < m; i++) for (let q = 0; q < k; q++) heap[(aOff >>> 2) + i * k + q] = a[q * m + i]!;
+  if (bKept < 0) heap.set(b.subarray(0, k * n), bOff >>> 2);
+  if (accumulate) heap.set(out.subarray(0, m * n), cOff >>> 2);
   const pool = m * n * k >= GEMV_PARALLEL_MIN ? threadPool(st) : null;
   if (p.rowSumsA) rowSums(a, p, p.rowSumsA);
   const tasks = pool ? Math.min(Math.ceil(n / 8), TASKS_PER_THREAD * pool.threads) : 1;
@@ -268,7 +268,7 @@ function gemv(
   const count = Math.ceil(n / cols);
   if (pool && count > 1) pool.run(count);
   else for (let t = 0; t < count; t++) x.runTask(PARAMS, t, 0);
-  out.set(heap.subarray(cOff >> 2, (cOff >> 2) + m * n));
+  out.set(heap.subarray(cOff >>> 2, (cOff >>> 2) + m * n));
   if (p.bias) addBias(out, p.bias, m, n);
 }
 

@@ -155,8 +155,8 @@ export const qmatmul: QuantKernels = {
         }
       }
     } else xq.set(a.q); // the k-quants: in order
-    new Float32Array(buf).set(a.d, xdOff >> 2);
-    new Int32Array(buf).set(a.sums, xsOff >> 2);
+    new Float32Array(buf).set(a.d, xdOff >>> 2);
+    new Int32Array(buf).set(a.sums, xsOff >>> 2);
 
     const pool = T * N * K >= parallelMin.matmulMacs ? threadPool(st) : null; // the float32 matmul's threshold
     const tasks = pool ? Math.min(Math.ceil(N / 4), TASKS_PER_THREAD * pool.threads) : 1;

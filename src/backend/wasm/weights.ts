@@ -55,7 +55,7 @@ export function cachedWeight(st: WasmState, b: Float32Array, regionId: number): 
   if (off < 0) return -1;
   blocks.push(off);
   bytes += 4 * b.length;
-  new Float32Array(st.memory.buffer).set(b, off >> 2);
+  new Float32Array(st.memory.buffer).set(b, off >>> 2);
   entries.set(b, { off, length: b.length, sample: sampleOf(b) });
   return off;
 }

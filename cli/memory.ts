@@ -1,0 +1,72 @@
+// The memory budget of the commands that train: before a run allocates anything of its size, its training memory
+// is estimated by running its own code at two small batches (src/recipes/memory-probe.ts) and refused, in one
+// line naming the options, when the estimate passes the budget. docs/limits.md says why it is done this way.
+
+import { totalmem } from "node:os";
+import { MemoryBudgetError } from "../src/engine/errors.js";
+import { getBackend } from "../src/ops/kernels.js";
+import { estimateTrainingBytes } from "../src/recipes/memory-probe.js";
+import type { OptionSpec } from "./args.js";
+
+/** The wasm backend's memory, where a training step's tensors live: wasm32 addresses 4 GiB. */
+const WASM_BYTES = 4 * 2 ** 30;
+
+/** `--max_memory GIB`, shared by every command that trains. */
+export const MAX_MEMORY_OPTION: OptionSpec = {
+  kind: "number",
+  min: 0.001,
+  max: 1_000_000,
+  help: "the memory budget in GiB (gibibytes): a run whose estimated training memory passes it is refused before it starts (default: 3/4 of this machine's memory, at most 4 on the wasm backend)",
+};
+
+const gib = (bytes: number): string => `${(bytes / 2 ** 30).toFixed(bytes < 2 ** 30 ? 2 : 1)} GiB`;
+
+/** The budget in bytes, and how it was chosen (for the message). */
+export function memoryBudget(maxMemoryGiB: number | undefined): { bytes: number; why: string } {
+  if (maxMemoryGiB !== undefined) return { bytes: Math.floor(maxMemoryGiB * 2 ** 30), why: "--max_memory" };
+  const machine = 0.75 * totalmem();
+  if (getBackend() === "wasm" && WASM_BYTES < machine)
+    return { bytes: WASM_BYTES, why: "the wasm backend's 4 GiB of memory" };
+  return { bytes: Math.floor(machine), why: `3/4 of this machine's ${gib(totalmem())}` };
+}
+
+/** The refusal: one line naming the options, the estimate and how to raise the budget. */
+export function overBudget(
+  cmd: string,
+  options: string,
+  need: number,
+  budget: { bytes: number; why: string },
+  how: string,
+  atLeast = false,
+): Error {
+  return new MemoryBudgetError(
+    `${cmd}: ${options ? `${options}: ` : ""}this would need ${atLeast ? "more than" : "about"} ${gib(need)} (${how}), more than the budget of ${gib(budget.bytes)} (${budget.why}); choose smaller sizes or batch, or raise the budget with --max_memory (in GiB)`,
+  );
+}
+
+/**
+ * Estimate the training memory of `run` (the command's own run at a batch b, stopped after its first step) at
+ * `batch`, and refuse it past the budget. `options` names what the user chose ("--batch_size 65536"); `held` is
+ * what the command already holds that the probe does not allocate (a model loaded before it).
+ */
+export function checkTrainingMemory(
+  cmd: string,
+  options: string,
+  batch: number,
+  maxMemoryGiB: number | undefined,
+  run: (batch: number) => void,
+  held = 0,
+): void {
+  const budget = memoryBudget(maxMemoryGiB);
+  const est = estimateTrainingBytes(run, batch, Math.max(0, budget.bytes - held));
+  if (held + est.bytes > budget.bytes)
+    throw overBudget(cmd, options, held + est.bytes, budget, "measured at small batches", est.stopped);
+}
+
+/** The options the user gave, as they would be typed ("--batch_size 1024 --canvas 256"), numbers only. */
+export function givenNumbers(given: Iterable<string>, values: Record<string, unknown>): string {
+  return [...given]
+    .filter((k) => typeof values[k] === "number" && k !== "max_memory")
+    .map((k) => `--${k} ${values[k] as number}`)
+    .join(" ");
+}

@@ -1,0 +1,90 @@
+// The memory a training run will take, estimated before it starts, the same way for every command that trains:
+// run the command's own code twice, at a batch of 2 and of 4, each up to the end of its first training step (the
+// shared loop stops there: loop.ts), count the bytes of tensor storage allocated (the engine's meter,
+// src/engine/memory.ts: the data, the model, its gradients and optimizer state, and everything the first step
+// holds at its end), and extend the line through the two points to the batch asked for:
+//
+//   m(b) = bytes allocated by the run at batch b, up to the end of its first step
+//   estimate(B) = m(2) + (B − 2) · (m(4) − m(2)) / 2
+//
+// Why a probe rather than a formula per model: the zoo has dozens of models and recipes, each with its own sizes
+// (widths, lengths, canvases, experts); a formula written for each drifts from the code it describes, a probe
+// runs the code itself. Why at small batches rather than at the batch asked for: memory grows with the batch
+// (every activation has the batch as a dim) while the rest (weights, optimizer state, data) does not, and two
+// small runs separate the two. A recipe that trains several models one after the other is measured on the first
+// one's first step (the others are of the same sizes). Browser-safe: the caller decides the budget.
+
+import { meterAllocations } from "../engine/memory.js";
+import { defaultGenerator } from "../engine/rng.js";
+import { tidy } from "../engine/scope.js";
+
+/** Thrown by the shared loop (loop.ts) after the first training step of a probe, to end the run there. */
+export class FirstStepDone extends Error {
+  constructor() {
+    super("memory probe: first training step done");
+  }
+}
+
+let probing = 0;
+
+/** The end of a probe for a trainer driven outside the shared loop: its first step, in a memory scope, then stop. */
+export function probeFirstStep(step: () => unknown): never {
+  tidy("training step", step);
+  throw new FirstStepDone();
+}
+
+/** True while a probe runs: the shared loop skips its evaluations and stops after the first step. */
+export function isProbing(): boolean {
+  return probing > 0;
+}
+
+/**
+ * The bytes `run` allocates up to the end of its first training step (all of it, if it never reaches the loop);
+ * past `limit` it is stopped where it is and the count returned is above `limit`.
+ */
+export function firstStepBytes(run: () => void, limit = Infinity): number {
+  const rng = defaultGenerator.getState(); // the probe must leave the run it measures unchanged
+  probing++;
+  try {
+    return meterAllocations(() => {
+      try {
+        run();
+      } catch (e) {
+        if (!(e instanceof FirstStepDone)) throw e;
+      }
+    }, limit);
+  } finally {
+    probing--;
+    defaultGenerator.setState(rng);
+  }
+}
+
+export interface MemoryEstimate {
+  /** the estimated bytes at the batch asked for */
+  readonly bytes: number;
+  /** true when a probe passed the budget and was stopped there: `bytes` is then only a lower bound */
+  readonly stopped: boolean;
+  /** the two points measured: [batch, bytes] */
+  readonly small: readonly [number, number];
+  readonly large: readonly [number, number];
+}
+
+/**
+ * The estimated training memory at batch `batch`: `run(b)` starts the command's run at batch b (it is stopped
+ * after its first step). Linear in the batch through the points measured at batches of 2 and 4 (not 1: a batch
+ * norm or a loss averaged over a batch may refuse a batch of one); a batch below 4 is measured as it is. With a
+ * `budget`, a probe that passes it stops there (sizes other than the batch may ask for too much at a small batch
+ * already): the estimate is then above the budget, and no more than the budget was allocated.
+ */
+export function estimateTrainingBytes(run: (batch: number) => void, batch: number, budget = Infinity): MemoryEstimate {
+  if (batch < 4) {
+    const m = firstStepBytes(() => run(batch), budget);
+    return { bytes: m, stopped: m > budget, small: [batch, m], large: [batch, m] };
+  }
+  const m2 = firstStepBytes(() => run(2), budget);
+  // the second probe stops as soon as its slope alone puts the estimate past the budget
+  const limit4 = m2 + (2 * (budget - m2)) / (batch - 2);
+  const m4 = m2 > budget ? m2 : firstStepBytes(() => run(4), limit4);
+  const bytes = m2 + ((batch - 2) * Math.max(0, m4 - m2)) / 2;
+  return { bytes, stopped: m2 > budget || m4 > limit4, small: [2, m2], large: [4, m4] };
+}
