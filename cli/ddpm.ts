@@ -21,6 +21,8 @@ import { digitsTensor, frechetDistance, judge } from "../src/models/ddpm/quality
 import { loadMnist } from "../src/node.js";
 import { cat } from "../src/ops/shape.js";
 import { stableDiffusionCommand } from "./sd.js";
+import { isLdmCheckpoint, ldmGenerate } from "./ldm.js";
+import { ldmCheckpointConfig } from "../src/models/latent-diffusion/train.js";
 import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js";
 import { Progress, formatDuration, type Output } from "./progress.js";
 import {
@@ -329,6 +331,16 @@ function pictures(model: UNet, schedule: Schedule, o: { steps: number; guidance:
   return { grid, strip };
 }
 
+/** The LeNet-5 of a `wnn train cnn` run: the judge of generated digits. */
+export function loadJudge(judgeDir: string): LeNet5 {
+  const { ckpt, checked: cfg } = loadRunCheckpoint(judgeDir, "generate", (k) => mnistCheckpointConfig(k, "cnn"), {
+    strict: true,
+  });
+  const classifier = new LeNet5(lenetConfig("lenet5", { c1: cfg.c1, c3: cfg.c3 }));
+  classifier.loadStateDict(ckpt.model);
+  return classifier;
+}
+
 /**
  * The judge's verdict on generated digits (N, 1, 28, 28) in [0, 1] drawn for `labels`: class accuracy, and the
  * Fréchet distance of F6 features to the first N test digits, beside the same distance for N training digits
@@ -339,11 +351,7 @@ function measure(
   images: Tensor,
   labels: Int32Array,
 ): { accuracy: number; correct: number; fd: number; floor: number; ceiling: number } {
-  const { ckpt, checked: cfg } = loadRunCheckpoint(judgeDir, "generate", (k) => mnistCheckpointConfig(k, "cnn"), {
-    strict: true,
-  });
-  const classifier = new LeNet5(lenetConfig("lenet5", { c1: cfg.c1, c3: cfg.c3 }));
-  classifier.loadStateDict(ckpt.model);
+  const classifier = loadJudge(judgeDir);
   const N = labels.length;
   const { train, test } = loadMnist();
   if (N < 2 || N > test.count)
@@ -468,17 +476,44 @@ export function generateCommand(args: readonly string[], out: Output): number {
       out,
     );
   }
-  if (split.prompt !== undefined || v.prompt !== undefined)
-    throw new UsageError(`${cmd}: a prompt needs --model DIR (a Stable Diffusion folder)`);
   if (v.checkpoint === undefined)
     throw new UsageError(
-      `${cmd}: --checkpoint DIR (a run of \`wnn train ddpm\`) or --model DIR (a Stable Diffusion folder) is required`,
+      `${cmd}: --checkpoint DIR (a run of \`wnn train ddpm\` or \`wnn train ldm\`) or --model DIR (a Stable Diffusion folder) is required`,
+    );
+  const prompt = v.prompt ?? split.prompt;
+  const { ckpt, checked } = loadRunCheckpoint(
+    v.checkpoint,
+    cmd,
+    (k) => (isLdmCheckpoint(k) ? (ldmCheckpointConfig(k), "ldm" as const) : (ddpmCheckpointConfig(k), "ddpm" as const)),
+    { strict: v.strict },
+  );
+  if (checked === "ldm") {
+    // latent diffusion with captions (cli/ldm.ts): the caption, or without one the measurement over every digit
+    if (v.digit !== undefined) throw new UsageError(`${cmd}: a latent-diffusion run takes a caption, not --digit`);
+    if (v.out !== undefined) checkOutputFile(v.out, cmd);
+    return ldmGenerate(
+      ckpt,
+      prompt,
+      {
+        n: v.n,
+        steps: v.steps,
+        guidance: v.guidance,
+        seed: v.seed,
+        sampler: v.sampler as "ddim" | "ddpm",
+        judge: v.judge,
+        file: v.out ?? freshFile(join(v.checkpoint.endsWith(".safetensors") ? "." : v.checkpoint, "generated.png")),
+      },
+      out,
+    );
+  }
+  if (prompt !== undefined)
+    throw new UsageError(
+      `${cmd}: a prompt needs --model DIR (a Stable Diffusion folder) or a run of \`wnn train ldm\``,
     );
   const file =
     v.out ??
     freshFile(join(v.checkpoint.endsWith(".safetensors") ? "." : v.checkpoint, `generated-${v.digit ?? "all"}.png`));
   if (v.out !== undefined) checkOutputFile(v.out, cmd);
-  const { ckpt } = loadRunCheckpoint(v.checkpoint, cmd, ddpmCheckpointConfig, { strict: v.strict });
   const { model, schedule } = loadDDPM(ckpt, !v.raw);
   const digits = v.digit !== undefined ? [v.digit] : Array.from({ length: 10 }, (_, d) => d);
   const labels = Int32Array.from({ length: digits.length * v.n }, (_, i) => digits[Math.floor(i / v.n)]!);
