@@ -3,6 +3,7 @@
 // This file reads the options, shows progress, writes the run's folder (checkpoint, log, loss curve, a 10×10
 // grid with a row per digit, a denoising strip), handles Ctrl-C and --resume, and samples digits to a PNG.
 
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { tensor } from "../src/engine/creation.js";
 import { ArgumentError } from "../src/engine/errors.js";
@@ -518,7 +519,8 @@ export function generateCommand(args: readonly string[], out: Output): number {
   const digits = v.digit !== undefined ? [v.digit] : Array.from({ length: 10 }, (_, d) => d);
   const labels = Int32Array.from({ length: digits.length * v.n }, (_, i) => digits[Math.floor(i / v.n)]!);
   const B = labels.length;
-  const t0 = performance.now();
+  const t0 = performance.now(),
+    c0 = process.cpuUsage();
   const opts: SampleOptions = {
     sampler: v.sampler as "ddim" | "ddpm",
     steps: v.steps,
@@ -527,6 +529,8 @@ export function generateCommand(args: readonly string[], out: Output): number {
   };
   const x = sample(schedule, classDenoiser(model, tensor(labels, { shape: [B] }), v.guidance), [B, 1, 28, 28], opts);
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(c0);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6; // user + system of every thread: the cost, where wall time is the machine's load
   const cols = Math.min(v.n, 16);
   savePng(file, imageGrid(toPixels(x), Math.ceil(B / cols), cols, { scale: 2 }));
   if (v.judge !== undefined) {
@@ -542,6 +546,8 @@ export function generateCommand(args: readonly string[], out: Output): number {
         guidance: v.guidance,
         n: B,
         seconds: +seconds.toFixed(1),
+        cpuSeconds: +cpuSeconds.toFixed(1),
+        load: +loadavg()[0]!.toFixed(1),
         accuracy: q.accuracy,
         fd: +q.fd.toFixed(3),
         floor: +q.floor.toFixed(3),
