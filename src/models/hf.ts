@@ -24,6 +24,7 @@
 
 import { ArgumentError, LoadError, WnnError } from "../engine/errors.js";
 import { fmt } from "../engine/shape.js";
+import { shapeMismatch } from "./weight-map.js";
 import type { Tensor } from "../engine/tensor.js";
 import type { Module } from "../nn/module.js";
 import { ConfigReader, type HFFamily } from "./hf-family.js";
@@ -171,9 +172,9 @@ export function fromPretrained(files: {
     misshaped: string[] = [];
   for (const [name, want] of Object.entries(expected)) {
     const got = state[name];
+    const wrong = got && shapeMismatch(name, got.shape, want.shape);
     if (!got) missing.push(`${name} ${fmt(want.shape)}`);
-    else if (fmt(got.shape) !== fmt(want.shape))
-      misshaped.push(`${name} is ${fmt(got.shape)} in the file, the config needs ${fmt(want.shape)}`);
+    else if (wrong) misshaped.push(wrong);
     else if (got.dtype !== "float32" && got.dtype !== "float64")
       misshaped.push(`${name} is ${got.dtype}, expected floating point`);
   }

@@ -13,6 +13,7 @@
 
 import { noGrad } from "../engine/autograd.js";
 import { ArgumentError, ShapeError } from "../engine/errors.js";
+import { meta } from "../engine/meta.js";
 import { fmt } from "../engine/shape.js";
 import type { Tensor } from "../engine/tensor.js";
 import type { Module } from "../nn/module.js";
@@ -87,10 +88,27 @@ export interface ReadOptions {
   readonly skipped?: RegExp | ((name: string) => boolean);
   /** the trunk's prefix: names saved without it (a GPT2Model file) get it, the head's lm_head.* excepted */
   readonly prefix?: string;
-  /** the shape each tensor must have, by our name: the one shape check of a loader */
-  readonly shape?: (ours: string) => readonly number[];
+  /** the shape each tensor must have, by our name: the model's own (`shapesOf`), never a table written by hand */
+  readonly shapes?: Readonly<Record<string, readonly number[]>>;
   /** a fused tensor of theirs → the parts of ours (default: equal pieces along dim 0) */
   readonly unfuse?: (t: Tensor, parts: number) => Tensor[];
+}
+
+/**
+ * The one shape check of a checkpoint's tensor, used by every loader and by the Hugging Face folder reader:
+ * undefined when `got` is `want`, else the message naming the tensor and both shapes.
+ */
+export function shapeMismatch(name: string, got: readonly number[], want: readonly number[]): string | undefined {
+  return fmt(got) === fmt(want) ? undefined : `${name} has shape ${fmt(got)}, this config needs ${fmt(want)}`;
+}
+
+/**
+ * The shape of every tensor of the model that `build` makes, by our name: what a checkpoint for its config
+ * must hold. The model is built shape-only (`meta`), so this costs milliseconds and allocates nothing.
+ */
+export function shapesOf(build: () => Module): Record<string, readonly number[]> {
+  const state = meta(build).stateDict();
+  return Object.fromEntries(Object.entries(state).map(([name, t]) => [name, t.shape]));
 }
 
 /** A checkpoint's state dict (their names and layouts) → ours, ready for `model.loadStateDict`; names (and shapes) checked. */
@@ -117,10 +135,10 @@ export function fromCheckpointWith(
     for (const m of map) {
       const src = named[m.theirs];
       if (!src) throw new ArgumentError(`${loader}: missing key ${m.theirs}`);
-      if (opts.shape && m.ours.length === 1) {
-        const want = opts.shape(m.ours[0]!);
-        if (fmt(src.shape) !== fmt(want))
-          throw new ShapeError(`${loader}: ${m.theirs} has shape ${fmt(src.shape)}, this config needs ${fmt(want)}`);
+      const want = m.ours.length === 1 ? opts.shapes?.[m.ours[0]!] : undefined;
+      if (want) {
+        const wrong = shapeMismatch(m.theirs, src.shape, m.transposed ? [...want].reverse() : want);
+        if (wrong) throw new ShapeError(`${loader}: ${wrong}`);
       }
       const t = m.transposed ? src.transpose(0, 1) : src; // (in, out) → (out, in)
       const parts =

@@ -476,7 +476,7 @@ test("HF malformed: an index that names a missing shard, a path, or the wrong sh
 test("HF malformed: a wrong shape, a missing and an unexpected tensor are named with their shapes", () => {
   loadError(
     () => load(gpt2Folder("shape", { edit: (f) => (f.tensors["transformer.h.0.ln_1.weight"] = zeros([17])) })),
-    /wrong shapes: transformer\.h\.0\.ln_1\.weight is \(17\) in the file, the config needs \(16\)/,
+    /wrong shapes: transformer\.h\.0\.ln_1\.weight has shape \(17\), this config needs \(16\)/,
   );
   loadError(
     () => load(gpt2Folder("missing", { edit: (f) => delete f.tensors["transformer.h.1.mlp.c_fc.bias"] })),

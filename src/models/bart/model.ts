@@ -26,7 +26,7 @@
 import { noGrad } from "../../engine/autograd.js";
 import { arange, tensor, zeros } from "../../engine/creation.js";
 import { ArgumentError, DTypeError, ShapeError } from "../../engine/errors.js";
-import { presetOf } from "../presets.js";
+import { configOf } from "../presets.js";
 import { defaultGenerator, Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import { Tensor } from "../../engine/tensor.js";
@@ -105,31 +105,13 @@ export interface BartConfig {
 
 /** A checked, frozen config: `bartConfig("tiny", { vocabSize: 40 })`. */
 export function bartConfig(base: BartConfig | keyof typeof PRESETS, overrides: Partial<BartConfig> = {}): BartConfig {
-  const c = { ...(typeof base === "string" ? presetOf("BartConfig", PRESETS, base) : base), ...overrides };
-  for (const key of [
-    "vocabSize",
-    "maxPositions",
-    "nEncoderLayer",
-    "nDecoderLayer",
-    "nHead",
-    "dModel",
-    "dFF",
-  ] as const) {
-    if (!Number.isInteger(c[key]) || c[key] < 1)
-      throw new ArgumentError(`BartConfig: ${key} must be a positive integer, got ${c[key]}`);
-  }
-  if (c.dModel % c.nHead !== 0)
-    throw new ArgumentError(`BartConfig: dModel ${c.dModel} must be a multiple of nHead ${c.nHead}`);
-  for (const key of ["dropout", "attnDropout", "activationDropout"] as const) {
-    if (!(c[key] >= 0 && c[key] < 1)) throw new ArgumentError(`BartConfig: ${key} must be in [0, 1), got ${c[key]}`);
-  }
-  if (!(c.initStd > 0 && Number.isFinite(c.initStd)))
-    throw new ArgumentError(`BartConfig: initStd must be a positive number, got ${c.initStd}`);
-  for (const key of ["padId", "eosId", "decoderStartId"] as const) {
-    if (!Number.isInteger(c[key]) || c[key] < 0 || c[key] >= c.vocabSize)
-      throw new ArgumentError(`BartConfig: ${key} must be a token id in [0, ${c.vocabSize}), got ${c[key]}`);
-  }
-  return Object.freeze(c);
+  return configOf("BartConfig", PRESETS, base, overrides, {
+    positive: ["vocabSize", "maxPositions", "nEncoderLayer", "nDecoderLayer", "nHead", "dModel", "dFF"],
+    multiples: [["dModel", "nHead"]],
+    probabilities: ["dropout", "attnDropout", "activationDropout"],
+    positiveNumbers: ["initStd"],
+    tokenIds: ["padId", "eosId", "decoderStartId"],
+  });
 }
 
 export const PRESETS = Object.freeze({

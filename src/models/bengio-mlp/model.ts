@@ -19,7 +19,7 @@
 
 import { noGrad } from "../../engine/autograd.js";
 import { ArgumentError, DTypeError, ShapeError } from "../../engine/errors.js";
-import { presetOf } from "../presets.js";
+import { configOf } from "../presets.js";
 import { defaultGenerator, type Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import { Tensor } from "../../engine/tensor.js";
@@ -50,14 +50,10 @@ export function bengioConfig(
   base: BengioConfig | keyof typeof PRESETS,
   overrides: Partial<BengioConfig> = {},
 ): BengioConfig {
-  const c = { ...(typeof base === "string" ? presetOf("BengioConfig", PRESETS, base) : base), ...overrides };
-  for (const key of ["vocabSize", "context", "nEmbd", "nHidden"] as const) {
-    if (!Number.isInteger(c[key]) || c[key] < 1)
-      throw new ArgumentError(`BengioConfig: ${key} must be a positive integer, got ${c[key]}`);
-  }
-  if (typeof c.direct !== "boolean")
-    throw new ArgumentError(`BengioConfig: direct must be true or false, got ${String(c.direct)}`);
-  return Object.freeze(c);
+  return configOf("BengioConfig", PRESETS, base, overrides, {
+    positive: ["vocabSize", "context", "nEmbd", "nHidden"],
+    flags: ["direct"],
+  });
 }
 
 export const PRESETS = Object.freeze({

@@ -27,8 +27,8 @@
 
 import { noGrad } from "../../engine/autograd.js";
 import { arange, zeros } from "../../engine/creation.js";
-import { ArgumentError, DTypeError, ShapeError } from "../../engine/errors.js";
-import { presetOf } from "../presets.js";
+import { DTypeError, ShapeError } from "../../engine/errors.js";
+import { configOf } from "../presets.js";
 import { defaultGenerator, Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import type { Tensor } from "../../engine/tensor.js";
@@ -67,20 +67,13 @@ export interface BertConfig {
 
 /** A checked, frozen config: `bertConfig("tiny", { vocabSize: tokenizer.vocabSize })`. */
 export function bertConfig(base: BertConfig | keyof typeof PRESETS, overrides: Partial<BertConfig> = {}): BertConfig {
-  const c = { ...(typeof base === "string" ? presetOf("BertConfig", PRESETS, base) : base), ...overrides };
-  for (const key of ["vocabSize", "maxPositions", "typeVocabSize", "nLayer", "nHead", "dModel", "dFF"] as const) {
-    if (!Number.isInteger(c[key]) || c[key] < 1)
-      throw new ArgumentError(`BertConfig: ${key} must be a positive integer, got ${c[key]}`);
-  }
-  if (c.dModel % c.nHead !== 0)
-    throw new ArgumentError(`BertConfig: dModel ${c.dModel} must be a multiple of nHead ${c.nHead}`);
-  if (!(c.dropout >= 0 && c.dropout < 1))
-    throw new ArgumentError(`BertConfig: dropout must be in [0, 1), got ${c.dropout}`);
-  if (!(c.layerNormEps > 0)) throw new ArgumentError(`BertConfig: layerNormEps must be > 0, got ${c.layerNormEps}`);
-  if (!Number.isInteger(c.padId) || c.padId < 0 || c.padId >= c.vocabSize) {
-    throw new ArgumentError(`BertConfig: padId must be a token id in [0, ${c.vocabSize}), got ${c.padId}`);
-  }
-  return Object.freeze(c);
+  return configOf("BertConfig", PRESETS, base, overrides, {
+    positive: ["vocabSize", "maxPositions", "typeVocabSize", "nLayer", "nHead", "dModel", "dFF"],
+    multiples: [["dModel", "nHead"]],
+    probabilities: ["dropout"],
+    positiveNumbers: ["layerNormEps"],
+    tokenIds: ["padId"],
+  });
 }
 
 export const PRESETS = Object.freeze({

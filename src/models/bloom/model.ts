@@ -22,8 +22,8 @@
 
 import { noGrad } from "../../engine/autograd.js";
 import { tensor } from "../../engine/creation.js";
-import { ArgumentError, DTypeError, ShapeError } from "../../engine/errors.js";
-import { presetOf } from "../presets.js";
+import { DTypeError, ShapeError } from "../../engine/errors.js";
+import { configOf } from "../presets.js";
 import { defaultGenerator, Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import type { Tensor } from "../../engine/tensor.js";
@@ -66,18 +66,12 @@ export function bloomConfig(
   base: BloomConfig | keyof typeof PRESETS,
   overrides: Partial<BloomConfig> = {},
 ): BloomConfig {
-  const c = { ...(typeof base === "string" ? presetOf("BloomConfig", PRESETS, base) : base), ...overrides };
-  for (const key of ["vocabSize", "blockSize", "nLayer", "nHead", "nEmbd"] as const) {
-    if (!Number.isInteger(c[key]) || c[key] < 1)
-      throw new ArgumentError(`BloomConfig: ${key} must be a positive integer, got ${c[key]}`);
-  }
-  if (c.nEmbd % c.nHead !== 0)
-    throw new ArgumentError(`BloomConfig: nEmbd ${c.nEmbd} must be a multiple of nHead ${c.nHead}`);
-  if (!(c.dropout >= 0 && c.dropout < 1))
-    throw new ArgumentError(`BloomConfig: dropout must be in [0, 1), got ${c.dropout}`);
-  if (typeof c.bias !== "boolean")
-    throw new ArgumentError(`BloomConfig: bias must be true or false, got ${String(c.bias)}`);
-  return Object.freeze(c);
+  return configOf("BloomConfig", PRESETS, base, overrides, {
+    positive: ["vocabSize", "blockSize", "nLayer", "nHead", "nEmbd"],
+    multiples: [["nEmbd", "nHead"]],
+    probabilities: ["dropout"],
+    flags: ["bias"],
+  });
 }
 
 export const PRESETS = Object.freeze({

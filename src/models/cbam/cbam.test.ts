@@ -108,7 +108,7 @@ test("configs are checked", () => {
   assertThrowsWith(
     () => cbamResNetConfig("cbam-resnet", { spatialKernel: 4 }),
     ArgumentError,
-    /spatialKernel must be an odd positive integer/,
+    /spatialKernel must be odd/,
   );
   assertThrowsWith(
     () => cbamResNetConfig("cbam-resnet", { reduction: 1.5 }),

@@ -16,8 +16,7 @@
 //
 // Vocabulary (shape comments): N batch, C channels of the block, H W the map's side, h = max(1, ⌊C/r⌋).
 
-import { ArgumentError } from "../../engine/errors.js";
-import { presetOf } from "../presets.js";
+import { configOf } from "../presets.js";
 import type { Generator } from "../../engine/rng.js";
 import type { Tensor } from "../../engine/tensor.js";
 import * as F from "../../nn/functional.js";
@@ -43,14 +42,13 @@ export function cbamResNetConfig(
   base: CBAMResNetConfig | keyof typeof PRESETS,
   overrides: Partial<CBAMResNetConfig> = {},
 ): CBAMResNetConfig {
-  const c = { ...(typeof base === "string" ? presetOf("CBAMResNetConfig", PRESETS, base) : base), ...overrides };
-  if (!Number.isInteger(c.reduction) || c.reduction < 1)
-    throw new ArgumentError(`CBAMResNetConfig: reduction must be a positive integer, got ${c.reduction}`);
-  if (!Number.isInteger(c.spatialKernel) || c.spatialKernel < 1 || c.spatialKernel % 2 === 0) {
-    throw new ArgumentError(
-      `CBAMResNetConfig: spatialKernel must be an odd positive integer (a "same" convolution), got ${c.spatialKernel}`,
-    );
-  }
+  const c = configOf("CBAMResNetConfig", PRESETS, base, overrides, {
+    positive: ["reduction", "spatialKernel"],
+    also: (c) =>
+      c.spatialKernel % 2 === 0 // DIFF(senet): the spatial attention's kernel
+        ? `spatialKernel must be odd (a "same" convolution), got ${c.spatialKernel}`
+        : undefined,
+  });
   return Object.freeze({ ...resnet.resnetConfig(c), reduction: c.reduction, spatialKernel: c.spatialKernel });
 }
 

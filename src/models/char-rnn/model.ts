@@ -18,7 +18,7 @@
 
 import { noGrad } from "../../engine/autograd.js";
 import { ArgumentError, DTypeError, ShapeError } from "../../engine/errors.js";
-import { presetOf } from "../presets.js";
+import { configOf } from "../presets.js";
 import { defaultGenerator, type Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import { Tensor } from "../../engine/tensor.js";
@@ -52,16 +52,11 @@ export function charRnnConfig(
   base: CharRNNConfig | keyof typeof PRESETS,
   overrides: Partial<CharRNNConfig> = {},
 ): CharRNNConfig {
-  const c = { ...(typeof base === "string" ? presetOf("CharRNNConfig", PRESETS, base) : base), ...overrides };
-  for (const key of ["vocabSize", "nEmbd", "nHidden", "nLayer"] as const) {
-    if (!Number.isInteger(c[key]) || c[key] < 1)
-      throw new ArgumentError(`CharRNNConfig: ${key} must be a positive integer, got ${c[key]}`);
-  }
-  if (!["rnn", "lstm", "gru"].includes(c.cell))
-    throw new ArgumentError(`CharRNNConfig: cell must be "rnn", "lstm" or "gru", got ${JSON.stringify(c.cell)}`);
-  if (!(c.dropout >= 0 && c.dropout < 1))
-    throw new ArgumentError(`CharRNNConfig: dropout must be in [0, 1), got ${c.dropout}`);
-  return Object.freeze(c);
+  return configOf("CharRNNConfig", PRESETS, base, overrides, {
+    positive: ["vocabSize", "nEmbd", "nHidden", "nLayer"],
+    oneOf: { cell: ["rnn", "lstm", "gru"] },
+    probabilities: ["dropout"],
+  });
 }
 
 /**

@@ -48,6 +48,7 @@ import { Embedding, param, type InitOptions } from "../../nn/linear.js";
 import { normal_, zeros_ } from "../../nn/init.js";
 import { fromTorchName, toTorchName } from "../../nn/names.js";
 import { linearFlops, matmulFlops, sortedKinds, type Architecture } from "../architecture.js";
+import { configOf } from "../presets.js";
 
 // =====================================================================================================
 // Config
@@ -76,25 +77,15 @@ export function convS2SConfig(
   base: ConvS2SConfig | keyof typeof PRESETS,
   overrides: Partial<ConvS2SConfig> = {},
 ): ConvS2SConfig {
-  const c = { ...(typeof base === "string" ? presetOf(base) : base), ...overrides };
-  for (const key of [
-    "srcVocab",
-    "tgtVocab",
-    "embDim",
-    "hidden",
-    "kernel",
-    "encLayers",
-    "decLayers",
-    "maxLen",
-  ] as const) {
-    if (!Number.isInteger(c[key]) || c[key] < 1)
-      throw new ArgumentError(`ConvS2SConfig: ${key} must be a positive integer, got ${c[key]}`);
-  }
-  if (c.kernel % 2 !== 1)
-    throw new ArgumentError(`ConvS2SConfig: kernel ${c.kernel} must be odd (the encoder pads (K−1)/2 either side)`);
-  if (c.tgtVocab < 4)
-    throw new ArgumentError(`ConvS2SConfig: tgtVocab ${c.tgtVocab} must hold PAD, BOS, EOS and at least one token`);
-  return Object.freeze(c);
+  return configOf("ConvS2SConfig", PRESETS, base, overrides, {
+    positive: ["srcVocab", "tgtVocab", "embDim", "hidden", "kernel", "encLayers", "decLayers", "maxLen"],
+    also: (c) =>
+      c.kernel % 2 !== 1
+        ? `kernel ${c.kernel} must be odd (the encoder pads (K−1)/2 either side)`
+        : c.tgtVocab < 4
+          ? `tgtVocab ${c.tgtVocab} must hold PAD, BOS, EOS and at least one token`
+          : undefined,
+  });
 }
 
 export const PRESETS = Object.freeze({
@@ -132,15 +123,6 @@ export const PRESETS = Object.freeze({
     maxLen: 8,
   }),
 } satisfies Record<string, ConvS2SConfig>);
-
-function presetOf(name: string): ConvS2SConfig {
-  const p = (PRESETS as Record<string, ConvS2SConfig>)[name];
-  if (!p)
-    throw new ArgumentError(
-      `ConvS2SConfig: unknown preset "${name}"; the presets are ${Object.keys(PRESETS).join(", ")}`,
-    );
-  return p;
-}
 
 /** The number of parameters of a config, counted from the equations (nothing allocated). */
 export function countParameters(c: ConvS2SConfig): number {

@@ -35,7 +35,7 @@
 import { noGrad } from "../../engine/autograd.js";
 import { arange, tensor, zeros } from "../../engine/creation.js";
 import { ArgumentError, DTypeError, ShapeError } from "../../engine/errors.js";
-import { presetOf } from "../presets.js";
+import { configOf } from "../presets.js";
 import { defaultGenerator, Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import type { Tensor } from "../../engine/tensor.js";
@@ -79,37 +79,21 @@ export function debertaConfig(
   base: DebertaConfig | keyof typeof PRESETS,
   overrides: Partial<DebertaConfig> = {},
 ): DebertaConfig {
-  const c = { ...(typeof base === "string" ? presetOf("DebertaConfig", PRESETS, base) : base), ...overrides };
-  for (const key of [
-    "vocabSize",
-    "nLayer",
-    "nHead",
-    "dModel",
-    "dFF",
-    "positionBuckets",
-    "maxRelativePositions",
-  ] as const) {
-    if (!Number.isInteger(c[key]) || c[key] < 1)
-      throw new ArgumentError(`DebertaConfig: ${key} must be a positive integer, got ${c[key]}`);
-  }
-  if (!Number.isInteger(c.typeVocabSize) || c.typeVocabSize < 0)
-    throw new ArgumentError(`DebertaConfig: typeVocabSize must be an integer ≥ 0, got ${c.typeVocabSize}`);
-  if (c.dModel % c.nHead !== 0)
-    throw new ArgumentError(`DebertaConfig: dModel ${c.dModel} must be a multiple of nHead ${c.nHead}`);
-  // the log buckets divide by log((max − 1)/mid): it must be positive
-  const mid = Math.floor(c.positionBuckets / 2);
-  if (mid < 1 || c.maxRelativePositions - 1 <= mid) {
-    throw new ArgumentError(
-      `DebertaConfig: need positionBuckets ≥ 2 and maxRelativePositions > positionBuckets/2 + 1, got ${c.positionBuckets} and ${c.maxRelativePositions}`,
-    );
-  }
-  if (!(c.dropout >= 0 && c.dropout < 1))
-    throw new ArgumentError(`DebertaConfig: dropout must be in [0, 1), got ${c.dropout}`);
-  if (!(c.layerNormEps > 0)) throw new ArgumentError(`DebertaConfig: layerNormEps must be > 0, got ${c.layerNormEps}`);
-  if (!Number.isInteger(c.padId) || c.padId < 0 || c.padId >= c.vocabSize) {
-    throw new ArgumentError(`DebertaConfig: padId must be a token id in [0, ${c.vocabSize}), got ${c.padId}`);
-  }
-  return Object.freeze(c);
+  return configOf("DebertaConfig", PRESETS, base, overrides, {
+    positive: ["vocabSize", "nLayer", "nHead", "dModel", "dFF", "positionBuckets", "maxRelativePositions"],
+    counts: ["typeVocabSize"],
+    multiples: [["dModel", "nHead"]],
+    probabilities: ["dropout"],
+    positiveNumbers: ["layerNormEps"],
+    tokenIds: ["padId"],
+    // the log buckets divide by log((max − 1)/mid): it must be positive
+    also: (c) => {
+      const mid = Math.floor(c.positionBuckets / 2);
+      return mid < 1 || c.maxRelativePositions - 1 <= mid
+        ? `need positionBuckets ≥ 2 and maxRelativePositions > positionBuckets/2 + 1, got ${c.positionBuckets} and ${c.maxRelativePositions}`
+        : undefined;
+    },
+  });
 }
 
 export const PRESETS = Object.freeze({

@@ -26,8 +26,8 @@
 
 import { noGrad } from "../../engine/autograd.js";
 import { arange, tensor } from "../../engine/creation.js";
-import { ArgumentError, DTypeError, ShapeError } from "../../engine/errors.js";
-import { presetOf } from "../presets.js";
+import { DTypeError, ShapeError } from "../../engine/errors.js";
+import { configOf } from "../presets.js";
 import { defaultGenerator, Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import type { Tensor } from "../../engine/tensor.js";
@@ -73,21 +73,18 @@ export function falconConfig(
   base: FalconConfig | keyof typeof PRESETS,
   overrides: Partial<FalconConfig> = {},
 ): FalconConfig {
-  const c = { ...(typeof base === "string" ? presetOf("FalconConfig", PRESETS, base) : base), ...overrides };
-  for (const key of ["vocabSize", "blockSize", "nLayer", "nHead", "nEmbd"] as const) {
-    if (!Number.isInteger(c[key]) || c[key] < 1)
-      throw new ArgumentError(`FalconConfig: ${key} must be a positive integer, got ${c[key]}`);
-  }
-  if (c.nEmbd % c.nHead !== 0)
-    throw new ArgumentError(`FalconConfig: nEmbd ${c.nEmbd} must be a multiple of nHead ${c.nHead}`);
-  if ((c.nEmbd / c.nHead) % 2 !== 0)
-    throw new ArgumentError(`FalconConfig: the head size ${c.nEmbd / c.nHead} must be even for the rotation`);
-  if (!(c.dropout >= 0 && c.dropout < 1))
-    throw new ArgumentError(`FalconConfig: dropout must be in [0, 1), got ${c.dropout}`);
-  if (typeof c.bias !== "boolean")
-    throw new ArgumentError(`FalconConfig: bias must be true or false, got ${String(c.bias)}`);
-  if (!(c.ropeTheta > 1)) throw new ArgumentError(`FalconConfig: ropeTheta must be > 1, got ${c.ropeTheta}`);
-  return Object.freeze(c);
+  return configOf("FalconConfig", PRESETS, base, overrides, {
+    positive: ["vocabSize", "blockSize", "nLayer", "nHead", "nEmbd"],
+    multiples: [["nEmbd", "nHead"]],
+    probabilities: ["dropout"],
+    flags: ["bias"],
+    also: (c) =>
+      (c.nEmbd / c.nHead) % 2 !== 0 // DIFF(bloom): the rotation
+        ? `the head size ${c.nEmbd / c.nHead} must be even for the rotation`
+        : !(c.ropeTheta > 1)
+          ? `ropeTheta must be > 1, got ${c.ropeTheta}`
+          : undefined,
+  });
 }
 
 export const PRESETS = Object.freeze({

@@ -29,8 +29,8 @@
 
 import { noGrad } from "../../engine/autograd.js";
 import { eye } from "../../engine/creation.js";
-import { ArgumentError, ShapeError } from "../../engine/errors.js";
-import { presetOf } from "../presets.js";
+import { ShapeError } from "../../engine/errors.js";
+import { configOf } from "../presets.js";
 import { defaultGenerator, Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import type { Tensor } from "../../engine/tensor.js";
@@ -69,18 +69,12 @@ export interface GATConfig {
 
 /** A checked, frozen config: `gatConfig("cora", { inFeatures: 34, numClasses: 2 })`. */
 export function gatConfig(base: GATConfig | keyof typeof PRESETS, overrides: Partial<GATConfig> = {}): GATConfig {
-  const c = { ...(typeof base === "string" ? presetOf("GATConfig", PRESETS, base) : base), ...overrides };
-  for (const key of ["inFeatures", "hidden", "heads", "numClasses", "outHeads", "nLayer"] as const) {
-    if (!Number.isInteger(c[key]) || c[key] < 1)
-      throw new ArgumentError(`GATConfig: ${key} must be a positive integer, got ${c[key]}`);
-  }
-  for (const key of ["dropout", "attnDropout"] as const) {
-    if (!(c[key] >= 0 && c[key] < 1)) throw new ArgumentError(`GATConfig: ${key} must be in [0, 1), got ${c[key]}`);
-  }
-  if (!(c.negativeSlope >= 0)) throw new ArgumentError(`GATConfig: negativeSlope must be ≥ 0, got ${c.negativeSlope}`);
-  if (typeof c.bias !== "boolean")
-    throw new ArgumentError(`GATConfig: bias must be true or false, got ${String(c.bias)}`);
-  return Object.freeze(c);
+  return configOf("GATConfig", PRESETS, base, overrides, {
+    positive: ["inFeatures", "hidden", "heads", "numClasses", "outHeads", "nLayer"],
+    probabilities: ["dropout", "attnDropout"],
+    nonNegative: ["negativeSlope"],
+    flags: ["bias"],
+  });
 }
 
 export const PRESETS = Object.freeze({

@@ -20,8 +20,8 @@
 
 import { noGrad } from "../../engine/autograd.js";
 import { eye } from "../../engine/creation.js";
-import { ArgumentError, ShapeError } from "../../engine/errors.js";
-import { presetOf } from "../presets.js";
+import { ShapeError } from "../../engine/errors.js";
+import { configOf } from "../presets.js";
 import { defaultGenerator, Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import type { Tensor } from "../../engine/tensor.js";
@@ -52,16 +52,11 @@ export interface GCNConfig {
 
 /** A checked, frozen config: `gcnConfig("kipf", { inFeatures: 34, numClasses: 2 })`. */
 export function gcnConfig(base: GCNConfig | keyof typeof PRESETS, overrides: Partial<GCNConfig> = {}): GCNConfig {
-  const c = { ...(typeof base === "string" ? presetOf("GCNConfig", PRESETS, base) : base), ...overrides };
-  for (const key of ["inFeatures", "hidden", "numClasses", "nLayer"] as const) {
-    if (!Number.isInteger(c[key]) || c[key] < 1)
-      throw new ArgumentError(`GCNConfig: ${key} must be a positive integer, got ${c[key]}`);
-  }
-  if (!(c.dropout >= 0 && c.dropout < 1))
-    throw new ArgumentError(`GCNConfig: dropout must be in [0, 1), got ${c.dropout}`);
-  if (typeof c.bias !== "boolean")
-    throw new ArgumentError(`GCNConfig: bias must be true or false, got ${String(c.bias)}`);
-  return Object.freeze(c);
+  return configOf("GCNConfig", PRESETS, base, overrides, {
+    positive: ["inFeatures", "hidden", "numClasses", "nLayer"],
+    probabilities: ["dropout"],
+    flags: ["bias"],
+  });
 }
 
 export const PRESETS = Object.freeze({

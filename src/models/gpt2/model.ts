@@ -17,8 +17,8 @@
 
 import { noGrad } from "../../engine/autograd.js";
 import { arange, tensor } from "../../engine/creation.js";
-import { ArgumentError, DTypeError, ShapeError } from "../../engine/errors.js";
-import { presetOf } from "../presets.js";
+import { DTypeError, ShapeError } from "../../engine/errors.js";
+import { configOf } from "../presets.js";
 import { defaultGenerator, Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import type { Tensor } from "../../engine/tensor.js";
@@ -65,18 +65,12 @@ export interface GPTConfig {
 
 /** A checked, frozen config: `gptConfig("tiny", { vocabSize: tokenizer.vocabSize })`. */
 export function gptConfig(base: GPTConfig | keyof typeof PRESETS, overrides: Partial<GPTConfig> = {}): GPTConfig {
-  const c = { ...(typeof base === "string" ? presetOf("GPTConfig", PRESETS, base) : base), ...overrides };
-  for (const key of ["vocabSize", "blockSize", "nLayer", "nHead", "nEmbd"] as const) {
-    if (!Number.isInteger(c[key]) || c[key] < 1)
-      throw new ArgumentError(`GPTConfig: ${key} must be a positive integer, got ${c[key]}`);
-  }
-  if (c.nEmbd % c.nHead !== 0)
-    throw new ArgumentError(`GPTConfig: nEmbd ${c.nEmbd} must be a multiple of nHead ${c.nHead}`);
-  if (!(c.dropout >= 0 && c.dropout < 1))
-    throw new ArgumentError(`GPTConfig: dropout must be in [0, 1), got ${c.dropout}`);
-  if (typeof c.bias !== "boolean")
-    throw new ArgumentError(`GPTConfig: bias must be true or false, got ${String(c.bias)}`);
-  return Object.freeze(c);
+  return configOf("GPTConfig", PRESETS, base, overrides, {
+    positive: ["vocabSize", "blockSize", "nLayer", "nHead", "nEmbd"],
+    multiples: [["nEmbd", "nHead"]],
+    probabilities: ["dropout"],
+    flags: ["bias"],
+  });
 }
 
 export const PRESETS = Object.freeze({

@@ -23,8 +23,8 @@
 // Vocabulary (shape comments): N batch, C input channels, S = imageSize, S' = S + 2·padding,
 // K = numClasses.
 
-import { ArgumentError, ShapeError } from "../../engine/errors.js";
-import { presetOf } from "../presets.js";
+import { ShapeError } from "../../engine/errors.js";
+import { configOf } from "../presets.js";
 import { defaultGenerator, Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import type { Tensor } from "../../engine/tensor.js";
@@ -64,19 +64,14 @@ export function lenetConfig(
   base: LeNetConfig | keyof typeof PRESETS,
   overrides: Partial<LeNetConfig> = {},
 ): LeNetConfig {
-  const c = { ...(typeof base === "string" ? presetOf("LeNetConfig", PRESETS, base) : base), ...overrides };
-  for (const key of ["inChannels", "imageSize", "c1", "c3", "c5", "f6", "numClasses"] as const) {
-    if (!Number.isInteger(c[key]) || c[key] < 1)
-      throw new ArgumentError(`LeNetConfig: ${key} must be a positive integer, got ${c[key]}`);
-  }
-  if (!Number.isInteger(c.padding) || c.padding < 0)
-    throw new ArgumentError(`LeNetConfig: padding must be an integer ≥ 0, got ${c.padding}`);
-  if (mapSizes(c).c5 < 1) {
-    throw new ArgumentError(
-      `LeNetConfig: a ${c.imageSize}×${c.imageSize} input with padding ${c.padding} is too small for C5 (LeNet-5 needs S + 2·padding ≥ 32)`,
-    );
-  }
-  return Object.freeze(c);
+  return configOf("LeNetConfig", PRESETS, base, overrides, {
+    positive: ["inChannels", "imageSize", "c1", "c3", "c5", "f6", "numClasses"],
+    counts: ["padding"],
+    also: (c) =>
+      mapSizes(c).c5 < 1
+        ? `a ${c.imageSize}×${c.imageSize} input with padding ${c.padding} is too small for C5 (LeNet-5 needs S + 2·padding ≥ 32)`
+        : undefined,
+  });
 }
 
 export const PRESETS = Object.freeze({

@@ -29,8 +29,8 @@
 
 import { noGrad } from "../../engine/autograd.js";
 import { arange, tensor } from "../../engine/creation.js";
-import { ArgumentError, DTypeError, ShapeError } from "../../engine/errors.js";
-import { presetOf } from "../presets.js";
+import { DTypeError, ShapeError } from "../../engine/errors.js";
+import { configOf } from "../presets.js";
 import { defaultGenerator, Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import type { Tensor } from "../../engine/tensor.js";
@@ -40,7 +40,7 @@ import { Module, ModuleList } from "../../nn/module.js";
 import { Dropout, Embedding, RMSNorm, Linear } from "../../nn/index.js"; // DIFF(gpt2): RMSNorm, not LayerNorm
 import { normal_ } from "../../nn/init.js";
 import { linearFlops, sortedKinds, type Architecture } from "../architecture.js";
-import { entry as e, expandMap, fromCheckpointWith, toCheckpointWith, type MapEntry } from "../weight-map.js";
+import { entry as e, expandMap, fromCheckpointWith, toCheckpointWith, type MapEntry, shapesOf } from "../weight-map.js";
 import { KVCache, causalMask, type LayerCache } from "../../nn/kv-cache.js"; // the same as GPT-2's; DIFF(gpt2): the cache holds nkv heads, keys rotated
 import { applyRotary, rotaryTables } from "../../nn/rotary.js"; // DIFF(gpt2): RoPE
 import { generateWithCache } from "../../generation/decode.js";
@@ -82,30 +82,21 @@ export function llamaConfig(
   base: LlamaConfig | keyof typeof PRESETS,
   overrides: Partial<LlamaConfig> = {},
 ): LlamaConfig {
-  const c = { ...(typeof base === "string" ? presetOf("LlamaConfig", PRESETS, base) : base), ...overrides };
-  for (const key of ["vocabSize", "blockSize", "nLayer", "nHead", "nKvHeads", "nEmbd", "multipleOf"] as const) {
-    if (!Number.isInteger(c[key]) || c[key] < 1)
-      throw new ArgumentError(`LlamaConfig: ${key} must be a positive integer, got ${c[key]}`);
-  }
-  if (c.nEmbd % c.nHead !== 0)
-    throw new ArgumentError(`LlamaConfig: nEmbd ${c.nEmbd} must be a multiple of nHead ${c.nHead}`);
-  if ((c.nEmbd / c.nHead) % 2 !== 0)
-    throw new ArgumentError(
-      `LlamaConfig: the head size nEmbd/nHead = ${c.nEmbd / c.nHead} must be even (RoPE rotates pairs of channels)`,
-    ); // DIFF(gpt2)
-  if (c.nHead % c.nKvHeads !== 0)
-    throw new ArgumentError(`LlamaConfig: nHead ${c.nHead} must be a multiple of nKvHeads ${c.nKvHeads}`); // DIFF(gpt2)
-  if (c.intermediateSize !== null && !(Number.isInteger(c.intermediateSize) && c.intermediateSize >= 1)) {
-    // DIFF(gpt2)
-    throw new ArgumentError(
-      `LlamaConfig: intermediateSize must be a positive integer or null, got ${c.intermediateSize}`,
-    );
-  }
-  if (!(c.normEps > 0)) throw new ArgumentError(`LlamaConfig: normEps must be > 0, got ${c.normEps}`); // DIFF(gpt2)
-  if (!(c.ropeTheta > 0)) throw new ArgumentError(`LlamaConfig: ropeTheta must be > 0, got ${c.ropeTheta}`); // DIFF(gpt2)
-  if (!(c.dropout >= 0 && c.dropout < 1))
-    throw new ArgumentError(`LlamaConfig: dropout must be in [0, 1), got ${c.dropout}`);
-  return Object.freeze(c);
+  return configOf("LlamaConfig", PRESETS, base, overrides, {
+    positive: ["vocabSize", "blockSize", "nLayer", "nHead", "nKvHeads", "nEmbd", "multipleOf"],
+    multiples: [
+      ["nEmbd", "nHead"],
+      ["nHead", "nKvHeads"], // DIFF(gpt2): grouped-query attention
+    ],
+    probabilities: ["dropout"],
+    positiveNumbers: ["normEps", "ropeTheta"], // DIFF(gpt2)
+    also: (c) =>
+      (c.nEmbd / c.nHead) % 2 !== 0 // DIFF(gpt2)
+        ? `the head size nEmbd/nHead = ${c.nEmbd / c.nHead} must be even (RoPE rotates pairs of channels)`
+        : c.intermediateSize !== null && !(Number.isInteger(c.intermediateSize) && c.intermediateSize >= 1)
+          ? `intermediateSize must be a positive integer or null, got ${c.intermediateSize}`
+          : undefined,
+  });
 }
 
 export const PRESETS = Object.freeze({
@@ -476,35 +467,11 @@ const SKIPPED = /^model\.layers\.\d+\.self_attn\.rotary_emb\.inv_freq$/;
 /** The table with {i} expanded for each block. */
 const expandedMap = (c: LlamaConfig): MapEntry[] => expandMap(WEIGHT_MAP, { i: c.nLayer });
 
-/** The shape each checkpoint tensor must have under this config, by our name. */
-function expectedShape(name: string, c: LlamaConfig): number[] {
-  const C = c.nEmbd,
-    kv = c.nKvHeads * (C / c.nHead),
-    I = intermediateSize(c),
-    V = c.vocabSize;
-  const leaf = name.replace(/^blocks\.\d+\./, "");
-  const shapes: Record<string, number[]> = {
-    "tokEmb.weight": [V, C],
-    "norm1.weight": [C],
-    "attn.wq.weight": [C, C],
-    "attn.wk.weight": [kv, C],
-    "attn.wv.weight": [kv, C],
-    "attn.wo.weight": [C, C],
-    "norm2.weight": [C],
-    "mlp.gate.weight": [I, C],
-    "mlp.up.weight": [I, C],
-    "mlp.down.weight": [C, I],
-    "normF.weight": [C],
-    "lmHead.weight": [V, C],
-  };
-  return shapes[leaf]!;
-}
-
 /** A LLaMA checkpoint's state dict (HF names) → ours, ready for `model.loadStateDict`; names and shapes checked. */
 export const fromLlamaCheckpoint = (state: Record<string, Tensor>, config: LlamaConfig): Record<string, Tensor> =>
   fromCheckpointWith("fromLlamaCheckpoint", state, expandedMap(config), {
     skipped: SKIPPED,
-    shape: (name) => expectedShape(name, config),
+    shapes: shapesOf(() => new Llama(config)),
   });
 
 /** Our state dict → a LLaMA checkpoint's names (HF LlamaForCausalLM). */

@@ -24,8 +24,8 @@
 // I an expert's hidden size, E experts, k experts per token, V vocabulary, L = nLayer blocks.
 
 import { noGrad } from "../../engine/autograd.js";
-import { ArgumentError, DTypeError, ShapeError } from "../../engine/errors.js";
-import { presetOf } from "../presets.js";
+import { DTypeError, ShapeError } from "../../engine/errors.js";
+import { configOf } from "../presets.js";
 import { defaultGenerator, Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import type { Tensor } from "../../engine/tensor.js";
@@ -36,7 +36,7 @@ import { Dropout, Embedding, RMSNorm, Linear } from "../../nn/index.js";
 import { MIXTRAL, MoE, moeOptions, SwiGLUExpert, type MoEOutput } from "../../nn/moe.js"; // DIFF(llama)
 import { normal_ } from "../../nn/init.js";
 import { linearFlops, sortedKinds, type Architecture } from "../architecture.js";
-import { entry as e, expandMap, fromCheckpointWith, toCheckpointWith, type MapEntry } from "../weight-map.js";
+import { entry as e, expandMap, fromCheckpointWith, toCheckpointWith, type MapEntry, shapesOf } from "../weight-map.js";
 import { KVCache, causalMask, type LayerCache } from "../../nn/kv-cache.js"; // the cache holds nkv heads, keys rotated
 import { applyRotary, rotaryTables } from "../../nn/rotary.js";
 import { generateWithCache } from "../../generation/decode.js";
@@ -81,39 +81,32 @@ export function mixtralConfig(
   base: MixtralConfig | keyof typeof PRESETS,
   overrides: Partial<MixtralConfig> = {},
 ): MixtralConfig {
-  const c = { ...(typeof base === "string" ? presetOf("MixtralConfig", PRESETS, base) : base), ...overrides };
-  for (const key of [
-    "vocabSize",
-    "blockSize",
-    "nLayer",
-    "nHead",
-    "nKvHeads",
-    "nEmbd",
-    "intermediateSize",
-    "nExperts",
-    "topK",
-  ] as const) {
-    // DIFF(llama)
-    if (!Number.isInteger(c[key]) || c[key] < 1)
-      throw new ArgumentError(`MixtralConfig: ${key} must be a positive integer, got ${c[key]}`);
-  }
-  if (c.nEmbd % c.nHead !== 0)
-    throw new ArgumentError(`MixtralConfig: nEmbd ${c.nEmbd} must be a multiple of nHead ${c.nHead}`);
-  if ((c.nEmbd / c.nHead) % 2 !== 0)
-    throw new ArgumentError(
-      `MixtralConfig: the head size nEmbd/nHead = ${c.nEmbd / c.nHead} must be even (RoPE rotates pairs of channels)`,
-    );
-  if (c.nHead % c.nKvHeads !== 0)
-    throw new ArgumentError(`MixtralConfig: nHead ${c.nHead} must be a multiple of nKvHeads ${c.nKvHeads}`);
-  if (c.topK > c.nExperts)
-    throw new ArgumentError(`MixtralConfig: topK ${c.topK} must be at most nExperts ${c.nExperts}`); // DIFF(llama)
-  if (!(c.routerAuxLossCoef >= 0))
-    throw new ArgumentError(`MixtralConfig: routerAuxLossCoef must be ≥ 0, got ${c.routerAuxLossCoef}`); // DIFF(llama)
-  if (!(c.normEps > 0)) throw new ArgumentError(`MixtralConfig: normEps must be > 0, got ${c.normEps}`);
-  if (!(c.ropeTheta > 0)) throw new ArgumentError(`MixtralConfig: ropeTheta must be > 0, got ${c.ropeTheta}`);
-  if (!(c.dropout >= 0 && c.dropout < 1))
-    throw new ArgumentError(`MixtralConfig: dropout must be in [0, 1), got ${c.dropout}`);
-  return Object.freeze(c);
+  return configOf("MixtralConfig", PRESETS, base, overrides, {
+    positive: [
+      "vocabSize",
+      "blockSize",
+      "nLayer",
+      "nHead",
+      "nKvHeads",
+      "nEmbd",
+      "intermediateSize",
+      "nExperts",
+      "topK",
+    ], // DIFF(llama)
+    multiples: [
+      ["nEmbd", "nHead"],
+      ["nHead", "nKvHeads"],
+    ],
+    probabilities: ["dropout"],
+    positiveNumbers: ["normEps", "ropeTheta"],
+    nonNegative: ["routerAuxLossCoef"], // DIFF(llama)
+    also: (c) =>
+      (c.nEmbd / c.nHead) % 2 !== 0
+        ? `the head size nEmbd/nHead = ${c.nEmbd / c.nHead} must be even (RoPE rotates pairs of channels)`
+        : c.topK > c.nExperts // DIFF(llama)
+          ? `topK ${c.topK} must be at most nExperts ${c.nExperts}`
+          : undefined,
+  });
 }
 
 export const PRESETS = Object.freeze({
@@ -492,36 +485,11 @@ const SKIPPED = /^model\.layers\.\d+\.self_attn\.rotary_emb\.inv_freq$/;
 /** The table with {i} expanded for each block and {e} for each expert. */
 const expandedMap = (c: MixtralConfig): MapEntry[] => expandMap(WEIGHT_MAP, { i: c.nLayer, e: c.nExperts }); // DIFF(llama): and {e}
 
-/** The shape each checkpoint tensor must have under this config, by our name. */
-function expectedShape(name: string, c: MixtralConfig): number[] {
-  const C = c.nEmbd,
-    kv = c.nKvHeads * (C / c.nHead),
-    I = c.intermediateSize,
-    V = c.vocabSize;
-  const leaf = name.replace(/^blocks\.\d+\./, "").replace(/^moe\.experts\.\d+\./, "expert."); // DIFF(llama)
-  const shapes: Record<string, number[]> = {
-    "tokEmb.weight": [V, C],
-    "norm1.weight": [C],
-    "attn.wq.weight": [C, C],
-    "attn.wk.weight": [kv, C],
-    "attn.wv.weight": [kv, C],
-    "attn.wo.weight": [C, C],
-    "norm2.weight": [C],
-    "moe.router.weight": [c.nExperts, C],
-    "expert.gate.weight": [I, C],
-    "expert.up.weight": [I, C],
-    "expert.down.weight": [C, I],
-    "normF.weight": [C],
-    "lmHead.weight": [V, C],
-  };
-  return shapes[leaf]!;
-}
-
 /** A Mixtral checkpoint's state dict (HF names) → ours, ready for `model.loadStateDict`; names and shapes checked. */
 export const fromMixtralCheckpoint = (state: Record<string, Tensor>, config: MixtralConfig): Record<string, Tensor> =>
   fromCheckpointWith("fromMixtralCheckpoint", state, expandedMap(config), {
     skipped: SKIPPED,
-    shape: (name) => expectedShape(name, config),
+    shapes: shapesOf(() => new Mixtral(config)),
   });
 
 /** Our state dict → a Mixtral checkpoint's names (HF MixtralForCausalLM). */

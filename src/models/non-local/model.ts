@@ -22,8 +22,7 @@
 // Vocabulary (shape comments): N batch, C channels, H W the map's side, P = H·W places, C̄ = max(1, ⌊C/r⌋).
 
 import { noGrad } from "../../engine/autograd.js";
-import { ArgumentError } from "../../engine/errors.js";
-import { presetOf } from "../presets.js";
+import { configOf } from "../presets.js";
 import type { Generator } from "../../engine/rng.js";
 import type { Tensor } from "../../engine/tensor.js";
 import * as F from "../../nn/functional.js";
@@ -50,21 +49,20 @@ export function nonLocalResNetConfig(
   base: NonLocalResNetConfig | keyof typeof PRESETS,
   overrides: Partial<NonLocalResNetConfig> = {},
 ): NonLocalResNetConfig {
-  const c = { ...(typeof base === "string" ? presetOf("NonLocalResNetConfig", PRESETS, base) : base), ...overrides };
-  const parent = resnet.resnetConfig(c);
-  if (!Number.isInteger(c.reduction) || c.reduction < 1)
-    throw new ArgumentError(`NonLocalResNetConfig: reduction must be a positive integer, got ${c.reduction}`);
-  const ok =
-    Array.isArray(c.nonLocal) &&
-    c.nonLocal.length > 0 &&
-    c.nonLocal.every(
-      (s, i) => Number.isInteger(s) && s >= 0 && s < parent.widths.length && (i === 0 || s > c.nonLocal[i - 1]!),
-    );
-  if (!ok)
-    throw new ArgumentError(
-      `NonLocalResNetConfig: nonLocal must list stages 0…${parent.widths.length - 1} in increasing order, got ${JSON.stringify(c.nonLocal)}`,
-    );
-  return Object.freeze({ ...parent, nonLocal: Object.freeze([...c.nonLocal]), reduction: c.reduction });
+  const c = configOf("NonLocalResNetConfig", PRESETS, base, overrides, {
+    positive: ["reduction"],
+    also: (c) => {
+      const stages = resnet.resnetConfig(c).widths.length;
+      const ok =
+        Array.isArray(c.nonLocal) &&
+        c.nonLocal.length > 0 &&
+        c.nonLocal.every((s, i) => Number.isInteger(s) && s >= 0 && s < stages && (i === 0 || s > c.nonLocal[i - 1]!));
+      return ok
+        ? undefined
+        : `nonLocal must list stages 0…${stages - 1} in increasing order, got ${JSON.stringify(c.nonLocal)}`;
+    },
+  });
+  return Object.freeze({ ...resnet.resnetConfig(c), nonLocal: Object.freeze([...c.nonLocal]), reduction: c.reduction });
 }
 
 export const PRESETS = Object.freeze({

@@ -21,7 +21,7 @@
 
 import { noGrad } from "../../engine/autograd.js";
 import { ArgumentError, ShapeError } from "../../engine/errors.js";
-import { presetOf } from "../presets.js";
+import { configOf } from "../presets.js";
 import { defaultGenerator, Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import type { Tensor } from "../../engine/tensor.js";
@@ -50,26 +50,19 @@ export function resnetConfig(
   base: ResNetConfig | keyof typeof PRESETS,
   overrides: Partial<ResNetConfig> = {},
 ): ResNetConfig {
-  const c = { ...(typeof base === "string" ? presetOf("ResNetConfig", PRESETS, base) : base), ...overrides };
-  for (const key of ["inChannels", "numClasses"] as const) {
-    if (!Number.isInteger(c[key]) || c[key] < 1)
-      throw new ArgumentError(`ResNetConfig: ${key} must be a positive integer, got ${c[key]}`);
-  }
-  const positive = (xs: readonly number[]): boolean =>
+  const list = (xs: readonly number[]): boolean =>
     Array.isArray(xs) && xs.length > 0 && xs.every((n) => Number.isInteger(n) && n >= 1);
-  if (!positive(c.widths))
-    throw new ArgumentError(
-      `ResNetConfig: widths must be a non-empty list of positive integers, got ${JSON.stringify(c.widths)}`,
-    );
-  if (!positive(c.blocks))
-    throw new ArgumentError(
-      `ResNetConfig: blocks must be a non-empty list of positive integers, got ${JSON.stringify(c.blocks)}`,
-    );
-  if (c.widths.length !== c.blocks.length) {
-    throw new ArgumentError(
-      `ResNetConfig: widths ${JSON.stringify(c.widths)} and blocks ${JSON.stringify(c.blocks)} must have one entry per stage`,
-    );
-  }
+  const c = configOf("ResNetConfig", PRESETS, base, overrides, {
+    positive: ["inChannels", "numClasses"],
+    also: (c) =>
+      !list(c.widths)
+        ? `widths must be a non-empty list of positive integers, got ${JSON.stringify(c.widths)}`
+        : !list(c.blocks)
+          ? `blocks must be a non-empty list of positive integers, got ${JSON.stringify(c.blocks)}`
+          : c.widths.length !== c.blocks.length
+            ? `widths ${JSON.stringify(c.widths)} and blocks ${JSON.stringify(c.blocks)} must have one entry per stage`
+            : undefined,
+  });
   return Object.freeze({ ...c, widths: Object.freeze([...c.widths]), blocks: Object.freeze([...c.blocks]) });
 }
 

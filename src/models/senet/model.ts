@@ -16,8 +16,7 @@
 //
 // Vocabulary (shape comments): N batch, C channels of the block, H W the map's side, h = max(1, ⌊C/r⌋).
 
-import { ArgumentError } from "../../engine/errors.js";
-import { presetOf } from "../presets.js";
+import { configOf } from "../presets.js";
 import type { Generator } from "../../engine/rng.js";
 import type { Tensor } from "../../engine/tensor.js";
 import * as F from "../../nn/functional.js";
@@ -40,9 +39,7 @@ export function seResNetConfig(
   base: SEResNetConfig | keyof typeof PRESETS,
   overrides: Partial<SEResNetConfig> = {},
 ): SEResNetConfig {
-  const c = { ...(typeof base === "string" ? presetOf("SEResNetConfig", PRESETS, base) : base), ...overrides };
-  if (!Number.isInteger(c.reduction) || c.reduction < 1)
-    throw new ArgumentError(`SEResNetConfig: reduction must be a positive integer, got ${c.reduction}`);
+  const c = configOf("SEResNetConfig", PRESETS, base, overrides, { positive: ["reduction"] });
   return Object.freeze({ ...resnet.resnetConfig(c), reduction: c.reduction });
 }
 

@@ -26,7 +26,7 @@
 
 import { tensor, zeros } from "../../engine/creation.js";
 import { ArgumentError, DTypeError, ShapeError } from "../../engine/errors.js";
-import { presetOf } from "../presets.js";
+import { configOf } from "../presets.js";
 import { defaultGenerator, type Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import type { Tensor } from "../../engine/tensor.js";
@@ -64,20 +64,16 @@ export function seq2seqConfig(
   base: Seq2SeqConfig | keyof typeof PRESETS,
   overrides: Partial<Seq2SeqConfig> = {},
 ): Seq2SeqConfig {
-  const c = { ...(typeof base === "string" ? presetOf("Seq2SeqConfig", PRESETS, base) : base), ...overrides };
-  for (const key of ["srcVocab", "tgtVocab", "embDim", "hidden", "attnDim"] as const) {
-    if (!Number.isInteger(c[key]) || c[key] < 1)
-      throw new ArgumentError(`Seq2SeqConfig: ${key} must be a positive integer, got ${c[key]}`);
-  }
-  if (c.hidden % 2 !== 0)
-    throw new ArgumentError(`Seq2SeqConfig: hidden ${c.hidden} must be even (two encoder directions of hidden/2)`);
-  if (c.tgtVocab < 4)
-    throw new ArgumentError(`Seq2SeqConfig: tgtVocab ${c.tgtVocab} must hold PAD, BOS, EOS and at least one token`);
-  if (!ATTENTION_KINDS.includes(c.attention))
-    throw new ArgumentError(
-      `Seq2SeqConfig: attention must be one of ${ATTENTION_KINDS.join(", ")}, got ${String(c.attention)}`,
-    );
-  return Object.freeze(c);
+  return configOf("Seq2SeqConfig", PRESETS, base, overrides, {
+    positive: ["srcVocab", "tgtVocab", "embDim", "hidden", "attnDim"],
+    oneOf: { attention: ATTENTION_KINDS },
+    also: (c) =>
+      c.hidden % 2 !== 0
+        ? `hidden ${c.hidden} must be even (two encoder directions of hidden/2)`
+        : c.tgtVocab < 4
+          ? `tgtVocab ${c.tgtVocab} must hold PAD, BOS, EOS and at least one token`
+          : undefined,
+  });
 }
 
 export const PRESETS = Object.freeze({

@@ -209,7 +209,7 @@ test("config and input errors name what is wrong", () => {
   assertThrowsWith(
     () => seq2seqConfig("tiny", { attention: "luong-concat" as AttentionKind }),
     ArgumentError,
-    /attention must be one of none, bahdanau, luong-dot, luong-general, got luong-concat/,
+    /attention must be one of "none", "bahdanau", "luong-dot", "luong-general", got "luong-concat"/,
   );
   assertThrowsWith(() => seq2seqConfig("big" as "tiny"), ArgumentError, /unknown preset "big"/);
   const model = new Seq2Seq(seq2seqConfig("tiny"), { generator: new Generator(0) });

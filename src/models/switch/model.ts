@@ -20,8 +20,8 @@
 
 import { noGrad } from "../../engine/autograd.js";
 import { arange } from "../../engine/creation.js";
-import { ArgumentError, DTypeError, ShapeError } from "../../engine/errors.js";
-import { presetOf } from "../presets.js";
+import { DTypeError, ShapeError } from "../../engine/errors.js";
+import { configOf } from "../presets.js";
 import { defaultGenerator, Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import type { Tensor } from "../../engine/tensor.js";
@@ -60,15 +60,15 @@ export function switchConfig(
   base: SwitchGPTConfig | keyof typeof PRESETS,
   overrides: Partial<SwitchGPTConfig> = {},
 ): SwitchGPTConfig {
-  const c = { ...(typeof base === "string" ? presetOf("SwitchGPTConfig", PRESETS, base) : base), ...overrides };
-  gptConfig(c); // GPT-2's checks
-  if (!Number.isInteger(c.expertHidden) || c.expertHidden < 1)
-    throw new ArgumentError(`SwitchGPTConfig: expertHidden must be a positive integer, got ${c.expertHidden}`);
-  for (const k of ["auxLossCoef", "zLossCoef"] as const) {
-    if (!(c[k] >= 0)) throw new ArgumentError(`SwitchGPTConfig: ${k} must be ≥ 0, got ${c[k]}`);
-  }
-  moeOptions(moeOf(c)); // the router's checks
-  return Object.freeze(c);
+  return configOf("SwitchGPTConfig", PRESETS, base, overrides, {
+    positive: ["expertHidden"],
+    nonNegative: ["auxLossCoef", "zLossCoef"],
+    also: (c) => {
+      gptConfig(c); // GPT-2's checks
+      moeOptions(moeOf(c)); // the router's checks
+      return undefined;
+    },
+  });
 }
 
 export const PRESETS = Object.freeze({

@@ -35,7 +35,7 @@
 import { noGrad } from "../../engine/autograd.js";
 import { tensor, zeros } from "../../engine/creation.js";
 import { ArgumentError, DTypeError, ShapeError } from "../../engine/errors.js";
-import { presetOf } from "../presets.js";
+import { configOf } from "../presets.js";
 import { defaultGenerator, Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import type { Tensor } from "../../engine/tensor.js";
@@ -45,7 +45,7 @@ import { Module, ModuleList, evaluating, type Parameter } from "../../nn/module.
 import { Dropout, Embedding, Linear, RMSNorm } from "../../nn/index.js";
 import { normal_ } from "../../nn/init.js";
 import { linearFlops, matmulFlops, sortedKinds, type Architecture } from "../architecture.js";
-import { entry as e, expandMap, fromCheckpointWith, toCheckpointWith, type MapEntry } from "../weight-map.js";
+import { entry as e, expandMap, fromCheckpointWith, toCheckpointWith, type MapEntry, shapesOf } from "../weight-map.js";
 import { KVCache, type AttnCache } from "../transformer/model.js";
 import { causalBias } from "../../nn/kv-cache.js";
 import { indexSelect } from "../../ops/indexing.js";
@@ -101,36 +101,25 @@ export interface T5Config {
 
 /** A checked, frozen config: `t5Config("tiny", { vocabSize: 40 })`. */
 export function t5Config(base: T5Config | keyof typeof PRESETS, overrides: Partial<T5Config> = {}): T5Config {
-  const c = { ...(typeof base === "string" ? presetOf("T5Config", PRESETS, base) : base), ...overrides };
-  for (const key of [
-    "vocabSize",
-    "nEncoderLayer",
-    "nDecoderLayer",
-    "nHead",
-    "dModel",
-    "dKv",
-    "dFF",
-    "numBuckets",
-    "maxDistance",
-  ] as const) {
-    if (!Number.isInteger(c[key]) || c[key] < 1)
-      throw new ArgumentError(`T5Config: ${key} must be a positive integer, got ${c[key]}`);
-  }
-  if (c.numBuckets < 4) throw new ArgumentError(`T5Config: numBuckets must be at least 4, got ${c.numBuckets}`);
-  if (!(c.dropout >= 0 && c.dropout < 1))
-    throw new ArgumentError(`T5Config: dropout must be in [0, 1), got ${c.dropout}`);
-  if (!(c.eps > 0)) throw new ArgumentError(`T5Config: eps must be positive, got ${c.eps}`);
-  if (c.feedForward !== "relu" && c.feedForward !== "gated-gelu")
-    throw new ArgumentError(
-      `T5Config: feedForward must be "relu" or "gated-gelu", got ${JSON.stringify(c.feedForward)}`,
-    );
-  if (typeof c.tieHead !== "boolean")
-    throw new ArgumentError(`T5Config: tieHead must be true or false, got ${String(c.tieHead)}`);
-  for (const key of ["padId", "eosId", "decoderStartId"] as const) {
-    if (!Number.isInteger(c[key]) || c[key] < 0 || c[key] >= c.vocabSize)
-      throw new ArgumentError(`T5Config: ${key} must be a token id in [0, ${c.vocabSize}), got ${c[key]}`);
-  }
-  return Object.freeze(c);
+  return configOf("T5Config", PRESETS, base, overrides, {
+    positive: [
+      "vocabSize",
+      "nEncoderLayer",
+      "nDecoderLayer",
+      "nHead",
+      "dModel",
+      "dKv",
+      "dFF",
+      "numBuckets",
+      "maxDistance",
+    ],
+    probabilities: ["dropout"],
+    positiveNumbers: ["eps"],
+    flags: ["tieHead"],
+    oneOf: { feedForward: ["relu", "gated-gelu"] },
+    tokenIds: ["padId", "eosId", "decoderStartId"],
+    also: (c) => (c.numBuckets < 4 ? `numBuckets must be at least 4, got ${c.numBuckets}` : undefined),
+  });
 }
 
 const SPECIAL = { padId: 0, eosId: 1, decoderStartId: 0 } as const;
@@ -739,34 +728,6 @@ function expandedMap(c: T5Config): MapEntry[] {
   return expandMap(table, { i: c.nEncoderLayer, j: c.nDecoderLayer });
 }
 
-/** The shape each tensor must have under this config, by our name. */
-function expectedShape(name: string, c: T5Config): number[] {
-  const C = c.dModel,
-    I = c.nHead * c.dKv,
-    Fw = c.dFF,
-    V = c.vocabSize;
-  const leaf = name.replace(/^(encoder|decoder)\.\d+\./, "");
-  const shapes: Record<string, number[]> = {
-    "tokEmb.weight": [V, C],
-    "lmHead.weight": [V, C],
-    "encoderPosBias.emb.weight": [c.numBuckets, c.nHead],
-    "decoderPosBias.emb.weight": [c.numBuckets, c.nHead],
-    "encoderNorm.weight": [C],
-    "decoderNorm.weight": [C],
-    "norm1.weight": [C],
-    "norm2.weight": [C],
-    "norm3.weight": [C],
-    "mlp.gate.weight": [Fw, C],
-    "mlp.up.weight": [Fw, C],
-    "mlp.down.weight": [C, Fw],
-  };
-  for (const a of ["attn", "cross"]) {
-    for (const w of ["wq", "wk", "wv"]) shapes[`${a}.${w}.weight`] = [I, C];
-    shapes[`${a}.wo.weight`] = [C, I];
-  }
-  return shapes[leaf]!;
-}
-
 /** Keys a T5 checkpoint may hold that we do not load: the stacks' copies of shared.weight (and a tied lm_head). */
 const skipped = (c: T5Config, key: string): boolean =>
   /^(encoder|decoder)\.embed_tokens\.weight$/.test(key) || (c.tieHead && key === "lm_head.weight");
@@ -775,7 +736,7 @@ const skipped = (c: T5Config, key: string): boolean =>
 export const fromT5Checkpoint = (state: Record<string, Tensor>, config: T5Config): Record<string, Tensor> =>
   fromCheckpointWith("fromT5Checkpoint", state, expandedMap(config), {
     skipped: (k) => skipped(config, k),
-    shape: (name) => expectedShape(name, config),
+    shapes: shapesOf(() => new T5(config)),
   });
 
 /** Our state dict → HF T5ForConditionalGeneration names (the tied head not written, as HF's safetensors files). */

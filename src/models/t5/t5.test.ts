@@ -334,7 +334,7 @@ test("configs are frozen and checked; inputs are checked", () => {
   assertThrowsWith(
     () => t5Config("tiny", { feedForward: "swiglu" as never }),
     ArgumentError,
-    /feedForward must be "relu" or "gated-gelu"/,
+    /feedForward must be one of "relu", "gated-gelu"/,
   );
   assertThrowsWith(() => t5Config("tiny", { dKv: 0 }), ArgumentError, /dKv must be a positive integer/);
   assertThrowsWith(() => t5Config("t5-base" as never), ArgumentError, /unknown preset "t5-base"/);

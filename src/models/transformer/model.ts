@@ -26,7 +26,7 @@
 import { noGrad } from "../../engine/autograd.js";
 import { arange, tensor, zeros } from "../../engine/creation.js";
 import { ArgumentError, DTypeError, ShapeError } from "../../engine/errors.js";
-import { presetOf } from "../presets.js";
+import { configOf } from "../presets.js";
 import { defaultGenerator, Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import { Tensor } from "../../engine/tensor.js";
@@ -73,23 +73,17 @@ export function transformerConfig(
   base: TransformerConfig | keyof typeof PRESETS,
   overrides: Partial<TransformerConfig> = {},
 ): TransformerConfig {
-  const c = { ...(typeof base === "string" ? presetOf("TransformerConfig", PRESETS, base) : base), ...overrides };
-  for (const key of ["vocabSize", "maxLen", "nEncoderLayer", "nDecoderLayer", "nHead", "dModel", "dFF"] as const) {
-    if (!Number.isInteger(c[key]) || c[key] < 1)
-      throw new ArgumentError(`TransformerConfig: ${key} must be a positive integer, got ${c[key]}`);
-  }
-  if (c.dModel % c.nHead !== 0)
-    throw new ArgumentError(`TransformerConfig: dModel ${c.dModel} must be a multiple of nHead ${c.nHead}`);
-  if (!(c.dropout >= 0 && c.dropout < 1))
-    throw new ArgumentError(`TransformerConfig: dropout must be in [0, 1), got ${c.dropout}`);
-  if (!(c.labelSmoothing >= 0 && c.labelSmoothing <= 1))
-    throw new ArgumentError(`TransformerConfig: labelSmoothing must be in [0, 1], got ${c.labelSmoothing}`);
-  if (typeof c.attnBias !== "boolean")
-    throw new ArgumentError(`TransformerConfig: attnBias must be true or false, got ${String(c.attnBias)}`);
-  if (!Number.isInteger(c.padId) || c.padId < 0 || c.padId >= c.vocabSize) {
-    throw new ArgumentError(`TransformerConfig: padId must be a token id in [0, ${c.vocabSize}), got ${c.padId}`);
-  }
-  return Object.freeze(c);
+  return configOf("TransformerConfig", PRESETS, base, overrides, {
+    positive: ["vocabSize", "maxLen", "nEncoderLayer", "nDecoderLayer", "nHead", "dModel", "dFF"],
+    multiples: [["dModel", "nHead"]],
+    probabilities: ["dropout"],
+    flags: ["attnBias"],
+    tokenIds: ["padId"],
+    also: (c) =>
+      !(c.labelSmoothing >= 0 && c.labelSmoothing <= 1)
+        ? `labelSmoothing must be in [0, 1], got ${c.labelSmoothing}`
+        : undefined,
+  });
 }
 
 export const PRESETS = Object.freeze({

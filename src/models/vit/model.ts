@@ -20,8 +20,8 @@
 // tokens, D channels, nh heads, hs = D/nh, M the MLP's width, K classes.
 
 import { noGrad } from "../../engine/autograd.js";
-import { ArgumentError, ShapeError } from "../../engine/errors.js";
-import { presetOf } from "../presets.js";
+import { ShapeError } from "../../engine/errors.js";
+import { configOf } from "../presets.js";
 import { defaultGenerator, type Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import { tensor } from "../../engine/creation.js";
@@ -58,24 +58,13 @@ export interface ViTConfig {
 
 /** A checked, frozen config: `vitConfig("vit-mnist")`. */
 export function vitConfig(base: ViTConfig | keyof typeof PRESETS, overrides: Partial<ViTConfig> = {}): ViTConfig {
-  const c = { ...(typeof base === "string" ? presetOf("ViTConfig", PRESETS, base) : base), ...overrides };
-  for (const key of [
-    "imageSize",
-    "patchSize",
-    "inChannels",
-    "dim",
-    "depth",
-    "heads",
-    "mlpDim",
-    "numClasses",
-  ] as const) {
-    if (!Number.isInteger(c[key]) || c[key] < 1)
-      throw new ArgumentError(`ViTConfig: ${key} must be a positive integer, got ${c[key]}`);
-  }
-  if (c.imageSize % c.patchSize !== 0)
-    throw new ArgumentError(`ViTConfig: imageSize ${c.imageSize} must be a multiple of patchSize ${c.patchSize}`);
-  if (c.dim % c.heads !== 0) throw new ArgumentError(`ViTConfig: dim ${c.dim} must be a multiple of heads ${c.heads}`);
-  return Object.freeze({ ...c });
+  return configOf("ViTConfig", PRESETS, base, overrides, {
+    positive: ["imageSize", "patchSize", "inChannels", "dim", "depth", "heads", "mlpDim", "numClasses"],
+    multiples: [
+      ["imageSize", "patchSize"],
+      ["dim", "heads"],
+    ],
+  });
 }
 
 export const PRESETS = Object.freeze({
