@@ -477,11 +477,15 @@ export function generateCommand(args: readonly string[], out: Output): number {
       out,
     );
   }
+  const prompt = v.prompt ?? split.prompt;
+  if (v.checkpoint === undefined && prompt !== undefined)
+    throw new UsageError(
+      `${cmd}: a prompt needs --model DIR (a Stable Diffusion folder) or --checkpoint DIR (a run of \`wnn train ldm\`)`,
+    );
   if (v.checkpoint === undefined)
     throw new UsageError(
       `${cmd}: --checkpoint DIR (a run of \`wnn train ddpm\` or \`wnn train ldm\`) or --model DIR (a Stable Diffusion folder) is required`,
     );
-  const prompt = v.prompt ?? split.prompt;
   const { ckpt, checked } = loadRunCheckpoint(
     v.checkpoint,
     cmd,

@@ -94,6 +94,8 @@ export const LDM_OPTIONS = {
     help: "print a line every N steps when not on a terminal",
   },
   out: { kind: "string", metavar: "DIR", help: "the run's folder (default runs/ldm-<date>-<time>)" },
+  sample_steps: { kind: "int", min: 1, max: 1000, default: 20, help: "DDIM steps of the grid drawn at the end" },
+  guidance: { kind: "number", min: 0, max: 100, default: 3, help: "guidance scale of the grid drawn at the end" },
   max_bad_steps: {
     kind: "int",
     min: 1,
@@ -248,7 +250,11 @@ export async function trainLdm(args: readonly string[], out: Output): Promise<nu
   if (stop) return 130;
   if (trainer.stage === "done") {
     const captions = Array.from({ length: 10 }, (_, d) => FORMS(d)).flat();
-    const x = trainer.ema.generate(captions, { steps: 20, guidance: 3, generator: new Generator(t.seed + 1) });
+    const x = trainer.ema.generate(captions, {
+      steps: v.sample_steps,
+      guidance: v.guidance,
+      generator: new Generator(t.seed + 1),
+    });
     savePng(join(dir, "grid.png"), imageGrid(x, 10, 4, { scale: 2 }));
     print(`wrote ${join(dir, "grid.png")} (a row per digit: ${FORMS(7).join(", ")})`);
   }

@@ -3,7 +3,7 @@
 //
 // 1. the autoencoder (vae.ts): a digit padded to 32×32, x = 2·pixel − 1, (μ, log σ²) = E(x), z = μ + σ·ε,
 //    x̂ = D(z);  L_VAE = Σ_pixels (x̂ − x)² / B + w_KL·KL(q(z|x) ‖ N(0, I))   (latents 4×8×8: 1/4 of the side);
-//    then the scaling factor 1/std(μ) over the training digits, so that the U-Net's latents have unit variance;
+//    then the scaling factor 1/std(μ) over the first 512 training digits, so that the U-Net's latents have unit variance;
 // 2. the text-conditioned U-Net over z_0 = μ·scale (unet.ts with contextDim > 0: spatial transformers with
 //    self-attention, cross-attention to the text, GEGLU) and the CLIP-style text encoder (clip-text.ts),
 //    trained together on the simple loss; the caption (captions.ts) is dropped to "" with probability pUncond
@@ -208,8 +208,8 @@ export class LDMTrainer {
   step = 0;
   private vaeOpt: Adam;
   private opt: Adam;
-  /** μ and log σ² of every training digit once the autoencoder is trained (N, 2L, 8, 8) */
-  private moments: { mean: Float32Array; logvar: Float32Array } | null = null;
+  /** μ and log σ² (L·h·w each) of the training digits encoded so far, once the autoencoder is trained */
+  private moments: Map<number, { mean: Float32Array; logvar: Float32Array }> | null = null;
 
   constructor(
     modelConfig: LDMModelConfig,
@@ -266,16 +266,14 @@ export class LDMTrainer {
       params = vae.parameters();
       opt = this.vaeOpt;
     } else {
-      if (!this.moments) this.encodeAll();
-      const m = this.moments!;
-      const n = m.mean.length / this.data.count;
+      if (!this.moments) this.finishAutoencoder();
+      const m = this.encode(index);
+      const n = m[0]!.mean.length;
       const z = new Float32Array(index.length * n);
-      index.forEach((i, b) => {
+      m.forEach((q, b) => {
         for (let k = 0; k < n; k++) {
           // z_0 = (μ + σ·ε)·scale: a fresh draw of q(z | x) each time, as the paper's LDMs train
-          const mu = m.mean[i * n + k]!,
-            sd = Math.exp(0.5 * m.logvar[i * n + k]!);
-          z[b * n + k] = (mu + sd * this.generator.normal()) * this.model.scale;
+          z[b * n + k] = (q.mean[k]! + Math.exp(0.5 * q.logvar[k]!) * this.generator.normal()) * this.model.scale;
         }
       });
       const L = this.model.config.vae.latentChannels;
@@ -313,33 +311,45 @@ export class LDMTrainer {
     return { loss: value, stage, skipped: 0 };
   }
 
-  /** After stage 1: q(z | x) of every training digit, and the scale 1/std(μ) (the paper's rescaling). */
-  encodeAll(): void {
-    const vae = this.model.vae;
-    vae.eval();
-    const means: Float32Array[] = [],
-      logvars: Float32Array[] = [];
-    noGrad(() => {
-      for (let i = 0; i < this.data.count; i += 256) {
-        const index = Array.from({ length: Math.min(256, this.data.count - i) }, (_, k) => i + k);
-        const q = vae.encode(paddedDigits(this.data, index));
-        means.push(Float32Array.from(q.mean.dataSync()));
-        logvars.push(Float32Array.from(q.logvar.dataSync()));
-      }
-    });
-    const mean = concat(means),
-      logvar = concat(logvars);
-    let s = 0,
-      s2 = 0;
-    for (const v of mean) {
-      s += v;
-      s2 += v * v;
+  /** q(z | x) of training digits by the trained autoencoder, each digit encoded once and kept. */
+  private encode(index: readonly number[]): { mean: Float32Array; logvar: Float32Array }[] {
+    const cache = (this.moments ??= new Map());
+    const todo = [...new Set(index.filter((i) => !cache.has(i)))];
+    if (todo.length) {
+      const vae = this.model.vae;
+      vae.eval();
+      noGrad(() => {
+        const q = vae.encode(paddedDigits(this.data, todo)); //                            (n, L, h, w)
+        const mean = q.mean.dataSync(),
+          logvar = q.logvar.dataSync(),
+          n = mean.length / todo.length;
+        todo.forEach((i, b) =>
+          cache.set(i, {
+            mean: Float32Array.from(mean.subarray(b * n, (b + 1) * n)),
+            logvar: Float32Array.from(logvar.subarray(b * n, (b + 1) * n)),
+          }),
+        );
+      });
     }
-    const mu = s / mean.length;
-    const std = Math.sqrt(Math.max(1e-12, s2 / mean.length - mu * mu));
-    this.moments = { mean, logvar };
+    return index.map((i) => cache.get(i)!);
+  }
+
+  /** After stage 1: the scale 1/std(μ) over the first 512 training digits (the paper's rescaling), the EMA's autoencoder. */
+  finishAutoencoder(): void {
+    this.moments = new Map();
+    const first = this.encode(Array.from({ length: Math.min(512, this.data.count) }, (_, i) => i));
+    let s = 0,
+      s2 = 0,
+      n = 0;
+    for (const q of first)
+      for (const v of q.mean) {
+        s += v;
+        s2 += v * v;
+        n++;
+      }
+    const std = Math.sqrt(Math.max(1e-12, s2 / n - (s / n) ** 2));
     this.model.scale = this.ema.scale = 1 / std;
-    this.ema.vae.loadStateDict(vae.stateDict());
+    this.ema.vae.loadStateDict(this.model.vae.stateDict());
   }
 
   checkpoint(): Checkpoint {
@@ -368,16 +378,6 @@ export class LDMTrainer {
       } as unknown as Checkpoint["config"],
     };
   }
-}
-
-function concat(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 const digitStatsAt = (data: DigitSet, i: number) => digitStats(data.images, i * SIDE * SIDE);
