@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import assert from "node:assert/strict";
 import { noGrad, type Tensor } from "../../src/index.js";
 import { assertClose } from "./assert.js";
-import { fromJson, type TensorJson } from "./fixtures.js";
+import { fromJson, tensorsOf, type TensorJson } from "./fixtures.js";
 import {
   BertForMaskedLM,
   BertForSequenceClassification,
@@ -71,9 +71,6 @@ export function configOf(fx: ModelFixture): BertConfig {
   });
 }
 
-export const mapValues = (o: Record<string, TensorJson>): Record<string, Tensor> =>
-  Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fromJson(v)]));
-
 /** A checkpoint's state dict holding only the keys that `model` maps (drop the other head's). */
 export function load(
   model: BertModel | BertForMaskedLM | BertForSequenceClassification | BertForTokenClassification,
@@ -96,7 +93,7 @@ export function checkParity(
   naming?: Parameters<typeof fromBertCheckpoint>[2],
 ): void {
   const c = configOf(fx);
-  const state = mapValues(fx.state);
+  const state = tensorsOf(fx.state);
   const inputs = { tokenTypeIds: fromJson(fx.token_type_ids), attentionMask: fromJson(fx.attention_mask) };
   const idx = fromJson(fx.idx);
   const headless = Object.fromEntries(Object.entries(state).filter(([k]) => !/^(cls|lm_head)\./.test(k)));
@@ -116,7 +113,7 @@ export function checkParity(
   assertClose(out.logits, fromJson(fx.mlm_logits), { atol: 1e-4, rtol: 0 }, "MLM logits");
   assert.ok(Math.abs(out.loss!.item() - fx.mlm_loss) <= 1e-5, `MLM loss ${out.loss!.item()} vs PyTorch ${fx.mlm_loss}`);
   out.loss!.backward();
-  const expected = fromBertCheckpoint(mapValues(fx.mlm_grads), mlm, naming);
+  const expected = fromBertCheckpoint(tensorsOf(fx.mlm_grads), mlm, naming);
   const params = mlm.namedParameters();
   assert.deepEqual(params.map(([n]) => n).sort(), Object.keys(expected).sort());
   for (const [name, p] of params) assertClose(p.grad!, expected[name]!, { rtol: 1e-3, atol: 1e-5 }, `d loss/d ${name}`);
@@ -124,7 +121,7 @@ export function checkParity(
   // sequence classification: logits, loss, the pooler's and the classifier's gradients
   if (make.seq) {
     const seq = make.seq(c, 3);
-    load(seq, { ...headless, ...mapValues(fx.seq_classifier) }, naming);
+    load(seq, { ...headless, ...tensorsOf(fx.seq_classifier) }, naming);
     const s = seq.forward(idx, { ...inputs, targets: fromJson(fx.seq_labels) });
     assertClose(s.logits, fromJson(fx.seq_logits), { atol: 1e-4, rtol: 0 }, "sequence logits");
     assert.ok(Math.abs(s.loss!.item() - fx.seq_loss) <= 1e-5, `sequence loss ${s.loss!.item()} vs ${fx.seq_loss}`);
@@ -142,7 +139,7 @@ export function checkParity(
     tok,
     {
       ...Object.fromEntries(Object.entries(noPooler).filter(([k]) => !/^(cls|lm_head)\./.test(k))),
-      ...mapValues(fx.tok_classifier),
+      ...tensorsOf(fx.tok_classifier),
     },
     naming,
   );

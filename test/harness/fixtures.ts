@@ -30,6 +30,15 @@ export function loadFixtures(name: string): FixtureCase[] {
   return json.cases;
 }
 
+/** A fixture's tensors by name (a state dict or its gradients) as tensors. */
+export const tensorsOf = (o: Record<string, TensorJson>): Record<string, Tensor> =>
+  Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fromJson(v)]));
+
+/** A model's fixture, test/fixtures/models/<name>.json, as written by tools/fixtures/<name>.py. */
+export function readModelFixture<F>(name: string): F {
+  return JSON.parse(readFileSync(new URL(`../../../test/fixtures/models/${name}.json`, import.meta.url), "utf8")) as F;
+}
+
 export function fromJson(t: TensorJson, requiresGrad = false): Tensor {
   const values = t.data.map((v) =>
     v === "nan" ? NaN : v === "inf" ? Infinity : v === "-inf" ? -Infinity : (v as number),

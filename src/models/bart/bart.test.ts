@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Generator, noGrad, Tensor, tensor, randint, ArgumentError, DTypeError, ShapeError } from "../../index.js";
 import { assertClose, assertThrowsWith } from "../../../test/harness/assert.js";
-import { fromJson, type TensorJson } from "../../../test/harness/fixtures.js";
+import { fromJson, tensorsOf, type TensorJson } from "../../../test/harness/fixtures.js";
 import * as optim from "../../optim/index.js";
 import {
   Bart,
@@ -67,12 +67,10 @@ const fxConfig: BartConfig = bartConfig("tiny", {
   layerNormEps: fx.config.layer_norm_eps,
   dropout: 0,
 });
-const mapValues = (o: Record<string, TensorJson>): Record<string, Tensor> =>
-  Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fromJson(v)]));
 
 function fixtureModel(config = fxConfig): Bart {
   const model = new Bart(config, { generator: new Generator(0) });
-  model.loadStateDict(fromBartCheckpoint(mapValues(fx.state), config));
+  model.loadStateDict(fromBartCheckpoint(tensorsOf(fx.state), config));
   return model;
 }
 
@@ -403,7 +401,7 @@ test("weight map: our names ↔ BartForConditionalGeneration's, both ways; tied 
       fx.state[k]!.data.map((x) => Math.fround(x as number)),
       k,
     );
-  const state = mapValues(fx.state);
+  const state = tensorsOf(fx.state);
   const shared = state["model.shared.weight"]!;
   fromBartCheckpoint({ ...state, "lm_head.weight": shared, "model.encoder.embed_tokens.weight": shared }, fxConfig);
   assertThrowsWith(

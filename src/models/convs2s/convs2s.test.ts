@@ -5,9 +5,9 @@
 import { readFileSync } from "../../../test/harness/files.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Generator, noGrad, tensor, type Tensor, ArgumentError, DTypeError, ShapeError } from "../../index.js";
+import { Generator, noGrad, tensor, ArgumentError, DTypeError, ShapeError } from "../../index.js";
 import { assertClose, assertThrowsWith } from "../../../test/harness/assert.js";
-import { fromJson, type TensorJson } from "../../../test/harness/fixtures.js";
+import { fromJson, tensorsOf, type TensorJson } from "../../../test/harness/fixtures.js";
 import * as optim from "../../optim/index.js";
 import { stack } from "../../ops/shape.js";
 import { distinctPairs, makeBatch, reversalTask } from "../../data/tasks/index.js";
@@ -57,12 +57,10 @@ const fxConfig = convS2SConfig({
   decLayers: c.dec_layers,
   maxLen: c.max_len,
 });
-const mapValues = (o: Record<string, TensorJson>): Record<string, Tensor> =>
-  Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fromJson(v)]));
 
 test("ConvS2S matches PyTorch: logits, every layer's attention, loss, every parameter gradient over a padded, teacher-forced batch", () => {
   const model = new ConvS2S(fxConfig, { generator: new Generator(0) });
-  model.loadStateDict(fromTorchState(mapValues(fx.state))); // strict: every name maps
+  model.loadStateDict(fromTorchState(tensorsOf(fx.state))); // strict: every name maps
   const { logits, loss, layers, attention } = model.forward(
     fromJson(fx.src),
     fromJson(fx.tgt_in),

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "../../../test/harness/files.js";
 import { Generator, noGrad, Tensor, tensor, randint, ArgumentError, DTypeError, ShapeError } from "../../index.js";
 import { assertClose, assertThrowsWith } from "../../../test/harness/assert.js";
-import { fromJson, type TensorJson } from "../../../test/harness/fixtures.js";
+import { fromJson, tensorsOf, type TensorJson } from "../../../test/harness/fixtures.js";
 import * as optim from "../../optim/index.js";
 import {
   DebertaForMaskedLM,
@@ -69,10 +69,8 @@ const fxConfig = debertaConfig({
   layerNormEps: fc.layer_norm_eps,
   padId: fc.pad_id,
 });
-const mapValues = (o: Record<string, TensorJson>): Record<string, Tensor> =>
-  Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fromJson(v)]));
 const gen = (): { generator: Generator } => ({ generator: new Generator(0) });
-const state = mapValues(fx.state);
+const state = tensorsOf(fx.state);
 const trunkState = Object.fromEntries(Object.entries(state).filter(([k]) => k.startsWith("deberta.")));
 
 // -----------------------------------------------------------------------------------------------------
@@ -144,7 +142,7 @@ test("DeBERTa matches the PyTorch reference: sequence output with a padding mask
   assertClose(out.logits, fromJson(fx.mlm_logits), { atol: 1e-4, rtol: 0 }, "MLM logits");
   assert.ok(Math.abs(out.loss!.item() - fx.mlm_loss) <= 1e-5, `MLM loss ${out.loss!.item()} vs PyTorch ${fx.mlm_loss}`);
   out.loss!.backward();
-  const expected = fromDebertaCheckpoint(mapValues(fx.mlm_grads), mlm);
+  const expected = fromDebertaCheckpoint(tensorsOf(fx.mlm_grads), mlm);
   const params = mlm.namedParameters();
   assert.deepEqual(params.map(([n]) => n).sort(), Object.keys(expected).sort());
   for (const [name, p] of params) assertClose(p.grad!, expected[name]!, { rtol: 1e-3, atol: 1e-5 }, `d loss/d ${name}`);
@@ -152,7 +150,7 @@ test("DeBERTa matches the PyTorch reference: sequence output with a padding mask
 
 test("the sequence classifier (ContextPooler: GELU on the [CLS] vector) matches the reference", () => {
   const seq = new DebertaForSequenceClassification(fxConfig, 3, gen());
-  seq.loadStateDict(fromDebertaCheckpoint({ ...trunkState, ...mapValues(fx.seq_head) }, seq));
+  seq.loadStateDict(fromDebertaCheckpoint({ ...trunkState, ...tensorsOf(fx.seq_head) }, seq));
   const s = noGrad(() =>
     seq.forward(fromJson(fx.idx), { attentionMask: fromJson(fx.attention_mask), targets: fromJson(fx.seq_labels) }),
   );
@@ -203,14 +201,14 @@ test("the enhanced mask decoder matches the PyTorch reference (tools/fixtures/de
     new DebertaForMaskedLMWithEMD(fxConfig, { ...gen(), emdSteps, maxPositions: ex.config.emd_positions });
   const model = make(ex.config.emd_steps);
   assert.equal(model.emd.steps, 2);
-  model.loadStateDict(fromDebertaCheckpoint(mapValues(ex.state), model));
+  model.loadStateDict(fromDebertaCheckpoint(tensorsOf(ex.state), model));
   const idx = fromJson(ex.idx),
     attentionMask = fromJson(ex.attention_mask);
   const out = model.forward(idx, { attentionMask, targets: fromJson(ex.mlm_labels) });
   assertClose(out.logits, fromJson(ex.mlm_logits), { atol: 1e-4, rtol: 0 }, "EMD logits");
   assert.ok(Math.abs(out.loss!.item() - ex.mlm_loss) <= 1e-5, `EMD loss ${out.loss!.item()} vs PyTorch ${ex.mlm_loss}`);
   out.loss!.backward();
-  const expected = fromDebertaCheckpoint(mapValues(ex.mlm_grads), model);
+  const expected = fromDebertaCheckpoint(tensorsOf(ex.mlm_grads), model);
   const params = model.namedParameters();
   assert.deepEqual(params.map(([n]) => n).sort(), Object.keys(expected).sort());
   for (const [name, p] of params) assertClose(p.grad!, expected[name]!, { rtol: 1e-3, atol: 1e-5 }, `d loss/d ${name}`);
@@ -218,7 +216,7 @@ test("the enhanced mask decoder matches the PyTorch reference (tools/fixtures/de
   assert.ok(model.emd.posEmb.weight.grad!.abs().max().item() > 1e-4);
   // one step (n = 1) gives PyTorch's n = 1 logits, which differ from n = 2's
   const one = make(1);
-  one.loadStateDict(fromDebertaCheckpoint(mapValues(ex.state), one));
+  one.loadStateDict(fromDebertaCheckpoint(tensorsOf(ex.state), one));
   const l1 = noGrad(() => one.forward(idx, { attentionMask }).logits);
   assertClose(l1, fromJson(ex.emd1_logits), { atol: 1e-4, rtol: 0 }, "n = 1 logits");
   assert.ok(l1.sub(out.logits.detach()).abs().max().item() > 1e-2, "n = 1 and n = 2 differ");

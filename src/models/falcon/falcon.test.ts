@@ -5,15 +5,20 @@ import { readFileSync } from "../../../test/harness/files.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Generator, noGrad, Tensor, tensor, randint, ArgumentError } from "../../index.js";
-import { assertClose, assertThrowsWith } from "../../../test/harness/assert.js";
-import { fromJson, type TensorJson } from "../../../test/harness/fixtures.js";
+import {
+  cachedForwardEqualsFull,
+  cachedGenerationEqualsRecomputed,
+  matchesFixture,
+  overfitsOneBatch,
+} from "../../../test/harness/decoder.js";
+import { assertThrowsWith } from "../../../test/harness/assert.js";
+import { tensorsOf, type TensorJson } from "../../../test/harness/fixtures.js";
 import * as optim from "../../optim/index.js";
 import {
   countParameters,
   Falcon,
   falconConfig,
   fromFalconCheckpoint,
-  KVCache,
   PRESETS,
   toFalconCheckpoint,
   type FalconConfig,
@@ -51,95 +56,40 @@ const fxConfig: FalconConfig = falconConfig({
   bias: fx.config.bias,
   ropeTheta: fx.config.rope_base,
 });
-const mapValues = (o: Record<string, TensorJson>): Record<string, Tensor> =>
-  Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fromJson(v)]));
 
 function fixtureModel(): Falcon {
   const model = new Falcon(fxConfig, { generator: new Generator(0) });
-  model.loadStateDict(fromFalconCheckpoint(mapValues(fx.state), fxConfig));
+  model.loadStateDict(fromFalconCheckpoint(tensorsOf(fx.state), fxConfig));
   return model;
 }
 
 test("Falcon matches the PyTorch reference: logits, loss, every parameter gradient", () => {
-  const model = fixtureModel();
-  const { logits, loss } = model.forward(fromJson(fx.idx), fromJson(fx.targets));
-  assertClose(logits, fromJson(fx.logits), { atol: 1e-4, rtol: 0 }, "logits");
-  assert.ok(Math.abs(loss!.item() - fx.loss) <= 1e-5, `loss ${loss!.item()} vs PyTorch ${fx.loss}`);
-  loss!.backward();
-  const expected = fromFalconCheckpoint(mapValues(fx.grads), fxConfig); // the map splits rows: linear
-  const params = model.namedParameters();
-  assert.deepEqual(params.map(([n]) => n).sort(), Object.keys(expected).sort());
-  for (const [name, p] of params) assertClose(p.grad!, expected[name]!, { rtol: 1e-3, atol: 1e-6 }, `d loss/d ${name}`);
-  const ours = toFalconCheckpoint(Object.fromEntries(params.map(([n, p]) => [n, p.grad!])), fxConfig);
-  for (const [name, g] of Object.entries(ours))
-    assertClose(g, fromJson(fx.grads[name]!), { rtol: 1e-3, atol: 1e-6 }, `d loss/d ${name} (checkpoint layout)`);
+  matchesFixture(
+    fixtureModel(),
+    fx,
+    (s) => fromFalconCheckpoint(s, fxConfig), // the map splits rows: linear
+    (s) => toFalconCheckpoint(s, fxConfig),
+  );
 });
 
 test("Falcon overfits one batch", () => {
   const config = falconConfig("tiny", { vocabSize: 17, blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 32 });
   const model = new Falcon(config, { generator: new Generator(3) });
-  const g = new Generator(4);
-  const idx = randint(0, 17, [4, 16], { generator: g }),
-    targets = randint(0, 17, [4, 16], { generator: g });
   const opt = new optim.AdamW(model.parameters(), { lr: 1e-2, betas: [0.9, 0.99], weightDecay: 0 });
-  let first = NaN,
-    loss = NaN,
-    steps = 0;
-  for (; steps < 150 && !(loss < 0.05); steps++) {
-    model.zeroGrad();
-    const out = model.forward(idx, targets);
-    loss = out.loss!.item();
-    if (steps === 0) first = loss;
-    out.loss!.backward();
-    opt.step();
-  }
-  assert.ok(first > 2.5, `the first loss ${first} should be near ln 17 = 2.83`);
-  assert.ok(loss < 0.05, `loss ${loss} after ${steps} steps (first ${first})`);
+  overfitsOneBatch(model, opt, { maxSteps: 150 });
 });
 
 test("the KV-cached forward equals the full forward at every step; the cache holds one k/v head (B, 1, P, hs)", () => {
   const config = falconConfig("tiny", { vocabSize: 13, blockSize: 12, nLayer: 2, nHead: 3, nEmbd: 18 });
   const model = new Falcon(config, { generator: new Generator(5) }).eval();
-  const seq = randint(0, 13, [2, 12], { generator: new Generator(6) });
-  noGrad(() => {
-    const full = model.forward(seq).logits; // (B, T, V)
-    const cache = new KVCache(config.nLayer);
-    assertClose(
-      model.forward(seq.narrow(1, 0, 3), null, cache).logits,
-      full.narrow(1, 0, 3),
-      { atol: 1e-5, rtol: 1e-5 },
-      "prompt",
-    );
-    for (let t = 3; t < 8; t++) {
-      assertClose(
-        model.forward(seq.narrow(1, t, 1), null, cache).logits,
-        full.narrow(1, t, 1),
-        { atol: 1e-5, rtol: 1e-5 },
-        `step ${t}`,
-      );
-      assert.equal(cache.length, t + 1);
-    }
-    assertClose(
-      model.forward(seq.narrow(1, 8, 4), null, cache).logits,
-      full.narrow(1, 8, 4),
-      { atol: 1e-5, rtol: 1e-5 },
-      "chunk after the cache",
-    );
-    assert.deepEqual([...cache.layers[1]!.k!.shape], [2, 1, 12, 6]);
+  cachedForwardEqualsFull(model, config.nLayer, {
+    inspect: (cache, when) => when === "end" && assert.deepEqual([...cache.layers[1]!.k!.shape], [2, 1, 12, 6]),
   });
 });
 
 test("generate: the KV cache gives the tokens of the recomputed window, past blockSize, greedy and sampled", () => {
   const config = falconConfig("tiny", { vocabSize: 13, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 16 });
-  const model = new Falcon(config, { generator: new Generator(7) });
-  const prompt = randint(0, 13, [2, 3], { generator: new Generator(8) });
-  for (const opts of [{ temperature: 0 }, { temperature: 1 }, { temperature: 0.8, topK: 4 }]) {
-    const cached = model.generate(prompt, 14, { ...opts, generator: new Generator(9) });
-    const recomputed = model.generate(prompt, 14, { ...opts, generator: new Generator(9), useCache: false });
-    assert.deepEqual([...cached.shape], [2, 17]);
-    assert.deepEqual(cached.toArray(), recomputed.toArray(), JSON.stringify(opts));
-  }
-  assert.equal(model.training, true, "generate restores the training mode");
+  cachedGenerationEqualsRecomputed(new Falcon(config, { generator: new Generator(7) }), 14);
 });
 
 test("falcon-7b has 6,921,720,704 parameters (counted, not allocated); the count equals the allocated model's", () => {

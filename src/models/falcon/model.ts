@@ -25,7 +25,6 @@
 // C = nEmbd channels, nh = nHead query heads, hs = C/nh head size, V vocabulary, L = nLayer blocks.
 
 import { noGrad } from "../../engine/autograd.js";
-import { arange, tensor } from "../../engine/creation.js";
 import { DTypeError, ShapeError } from "../../engine/errors.js";
 import { configOf } from "../presets.js";
 import { defaultGenerator, Generator } from "../../engine/rng.js";

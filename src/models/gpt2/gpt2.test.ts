@@ -5,15 +5,20 @@ import { readFileSync } from "../../../test/harness/files.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Generator, noGrad, Tensor, tensor, randint, ArgumentError, DTypeError, ShapeError } from "../../index.js";
+import {
+  cachedForwardEqualsFull,
+  cachedGenerationEqualsRecomputed,
+  matchesFixture,
+  overfitsOneBatch,
+} from "../../../test/harness/decoder.js";
 import { assertClose, assertThrowsWith } from "../../../test/harness/assert.js";
-import { fromJson, type TensorJson } from "../../../test/harness/fixtures.js";
+import { fromJson, tensorsOf, type TensorJson } from "../../../test/harness/fixtures.js";
 import * as optim from "../../optim/index.js";
 import {
   countParameters,
   fromGPT2Checkpoint,
   GPT,
   gptConfig,
-  KVCache,
   PRESETS,
   toGPT2Checkpoint,
   type GPTConfig,
@@ -61,13 +66,11 @@ const fxConfig: GPTConfig = gptConfig({
   dropout: fx.config.dropout,
   bias: fx.config.bias,
 });
-const mapValues = (o: Record<string, TensorJson>): Record<string, Tensor> =>
-  Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fromJson(v)]));
 
 /** Our model holding the fixture's weights, loaded through the weight map. */
 function fixtureModel(): GPT {
   const model = new GPT(fxConfig, { generator: new Generator(0) });
-  model.loadStateDict(fromGPT2Checkpoint(mapValues(fx.state), fxConfig));
+  model.loadStateDict(fromGPT2Checkpoint(tensorsOf(fx.state), fxConfig));
   return model;
 }
 
@@ -87,19 +90,12 @@ function nanoGptAdamW(model: GPT, lr: number, betas: [number, number], eps: numb
 // Parity with PyTorch
 
 test("GPT-2 matches the PyTorch reference: logits, loss, every parameter gradient", () => {
-  const model = fixtureModel();
-  const { logits, loss } = model.forward(fromJson(fx.idx), fromJson(fx.targets));
-  assertClose(logits, fromJson(fx.logits), { atol: 1e-4, rtol: 0 }, "logits");
-  assert.ok(Math.abs(loss!.item() - fx.loss) <= 1e-5, `loss ${loss!.item()} vs PyTorch ${fx.loss}`);
-  loss!.backward();
-  const expected = fromGPT2Checkpoint(mapValues(fx.grads), fxConfig); // the same map: transposes and splits are linear
-  const params = model.namedParameters();
-  assert.deepEqual(params.map(([n]) => n).sort(), Object.keys(expected).sort());
-  for (const [name, p] of params) assertClose(p.grad!, expected[name]!, { rtol: 1e-3, atol: 1e-6 }, `d loss/d ${name}`);
-  // and the other direction: our gradients in the checkpoint's layout
-  const ours = toGPT2Checkpoint(Object.fromEntries(params.map(([n, p]) => [n, p.grad!])), fxConfig);
-  for (const [name, g] of Object.entries(ours))
-    assertClose(g, fromJson(fx.grads[name]!), { rtol: 1e-3, atol: 1e-6 }, `d loss/d ${name} (checkpoint layout)`);
+  matchesFixture(
+    fixtureModel(),
+    fx,
+    (s) => fromGPT2Checkpoint(s, fxConfig),
+    (s) => toGPT2Checkpoint(s, fxConfig),
+  );
 });
 
 test("GPT-2 matches the PyTorch reference over 10 AdamW steps (nanoGPT's groups; the optimizer written in this test)", () => {
@@ -126,24 +122,7 @@ test("GPT-2 matches the PyTorch reference over 10 AdamW steps (nanoGPT's groups;
 test("GPT-2 overfits one batch", () => {
   const config = gptConfig("tiny", { vocabSize: 17, blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 32 });
   const model = new GPT(config, { generator: new Generator(3) });
-  const g = new Generator(4);
-  const idx = randint(0, 17, [4, 16], { generator: g }),
-    targets = randint(0, 17, [4, 16], { generator: g });
-  const opt = nanoGptAdamW(model, 1e-2, [0.9, 0.99], 1e-8, 0);
-  let first = NaN,
-    loss = NaN,
-    steps = 0;
-  for (; steps < 100 && !(loss < 0.05); steps++) {
-    // measured: 56 steps
-    model.zeroGrad();
-    const out = model.forward(idx, targets);
-    loss = out.loss!.item();
-    if (steps === 0) first = loss;
-    out.loss!.backward();
-    opt.step();
-  }
-  assert.ok(first > 2.5, `the first loss ${first} should be near ln 17 = 2.83`);
-  assert.ok(loss < 0.05, `loss ${loss} after ${steps} steps (first ${first})`);
+  overfitsOneBatch(model, nanoGptAdamW(model, 1e-2, [0.9, 0.99], 1e-8, 0)); // measured: 56 steps
 });
 
 // -----------------------------------------------------------------------------------------------------
@@ -152,46 +131,19 @@ test("GPT-2 overfits one batch", () => {
 test("the KV-cached forward equals the full forward at every step", () => {
   const config = gptConfig("tiny", { vocabSize: 13, blockSize: 12, nLayer: 2, nHead: 2, nEmbd: 16 });
   const model = new GPT(config, { generator: new Generator(5) }).eval();
-  const seq = randint(0, 13, [2, 12], { generator: new Generator(6) }); // (B, T)
-  noGrad(() => {
-    const full = model.forward(seq).logits; // (B, T, V)
-    // a prompt of 3 tokens, then one token at a time
-    const cache = new KVCache(config.nLayer);
-    const prompt = model.forward(seq.narrow(1, 0, 3), null, cache).logits; // (B, 3, V)
-    assertClose(prompt, full.narrow(1, 0, 3), { atol: 1e-5, rtol: 1e-5 }, "prompt logits");
-    for (let t = 3; t < 8; t++) {
-      const step = model.forward(seq.narrow(1, t, 1), null, cache).logits; // (B, 1, V)
-      assertClose(step, full.narrow(1, t, 1), { atol: 1e-5, rtol: 1e-5 }, `logits at step ${t}`);
-      assert.equal(cache.length, t + 1);
-    }
-    // several tokens after a cache: the (T, P+T) mask path
-    const chunk = model.forward(seq.narrow(1, 8, 4), null, cache).logits; // (B, 4, V)
-    assertClose(chunk, full.narrow(1, 8, 4), { atol: 1e-5, rtol: 1e-5 }, "chunk logits after the cache");
-    assertThrowsWith(
-      () => model.forward(seq.narrow(1, 0, 1), null, cache),
-      ShapeError,
-      /12 cached \+ 1 tokens exceed blockSize 12/,
-    );
-  });
+  cachedForwardEqualsFull(model, config.nLayer, { blockSize: 12 });
 });
 
 test("generate: the KV cache gives the tokens of the recomputed window, past blockSize, greedy and sampled", () => {
   const config = gptConfig("tiny", { vocabSize: 13, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 16 });
   const model = new GPT(config, { generator: new Generator(7) });
-  const prompt = randint(0, 13, [2, 3], { generator: new Generator(8) });
-  for (const opts of [
+  cachedGenerationEqualsRecomputed(model, 14, [
     { temperature: 0 },
     { temperature: 1 },
     { temperature: 0.8, topK: 4 },
     { temperature: 1.2, topP: 0.9 },
-  ]) {
-    const cached = model.generate(prompt, 14, { ...opts, generator: new Generator(9) });
-    const recomputed = model.generate(prompt, 14, { ...opts, generator: new Generator(9), useCache: false });
-    assert.deepEqual([...cached.shape], [2, 17]);
-    assert.deepEqual(cached.toArray(), recomputed.toArray(), JSON.stringify(opts));
-    assert.deepEqual(cached.narrow(1, 0, 3).toArray(), prompt.toArray(), "the prompt is kept");
-  }
-  assert.equal(model.training, true, "generate restores the training mode");
+  ]);
+  const prompt = randint(0, 13, [2, 3], { generator: new Generator(8) });
   assertThrowsWith(() => model.generate(prompt, 2, { topP: 0 }), ArgumentError, /topP must be in \(0, 1\], got 0/);
   assertThrowsWith(
     () => model.generate(prompt, 2, { topK: 0 }),

@@ -16,15 +16,15 @@
 // C = nEmbd channels, nh = nHead heads, hs = C/nh head size, V vocabulary, L = nLayer blocks.
 
 import { noGrad } from "../../engine/autograd.js";
-import { arange, tensor } from "../../engine/creation.js";
+import { arange } from "../../engine/creation.js";
 import { DTypeError, ShapeError } from "../../engine/errors.js";
 import { configOf } from "../presets.js";
 import { defaultGenerator, Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import type { Tensor } from "../../engine/tensor.js";
-import { cat, split } from "../../ops/shape.js";
+import { cat } from "../../ops/shape.js";
 import * as F from "../../nn/functional.js";
-import { Module, ModuleList, evaluating, type Parameter } from "../../nn/module.js";
+import { Module, ModuleList } from "../../nn/module.js";
 import {
   Dropout,
   Embedding,

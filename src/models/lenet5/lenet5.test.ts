@@ -4,10 +4,10 @@
 import { readFileSync } from "../../../test/harness/files.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ArgumentError, Generator, noGrad, randint, rand, ShapeError, type Tensor } from "../../index.js";
+import { ArgumentError, Generator, noGrad, randint, rand, ShapeError } from "../../index.js";
 import * as F from "../../nn/functional.js";
 import { assertClose, assertThrowsWith } from "../../../test/harness/assert.js";
-import { fromJson, type TensorJson } from "../../../test/harness/fixtures.js";
+import { fromJson, tensorsOf, type TensorJson } from "../../../test/harness/fixtures.js";
 import { syntheticDigits } from "../../../test/harness/digits.js";
 import * as optim from "../../optim/index.js";
 import { countParameters, LeNet5, lenetConfig, mapSizes, PRESETS, type LeNetConfig } from "./model.js";
@@ -50,13 +50,11 @@ const fxConfig: LeNetConfig = lenetConfig({
   f6: fx.config.f6,
   numClasses: fx.config.num_classes,
 });
-const mapValues = (o: Record<string, TensorJson>): Record<string, Tensor> =>
-  Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fromJson(v)]));
 
 /** Our model holding the fixture's weights: the reference uses our names, so the state dict loads as it is. */
 function fixtureModel(): LeNet5 {
   const model = new LeNet5(fxConfig, { generator: new Generator(0) });
-  model.loadStateDict(mapValues(fx.state));
+  model.loadStateDict(tensorsOf(fx.state));
   return model;
 }
 

@@ -1,7 +1,7 @@
 // LLaMA's Hugging Face family: config.json ↔ our config, the model to build, the weight map of model.ts,
 // the extra tensors its files carry and the other spellings of its tensor names. src/models/hf.ts lists it.
 
-import { type HFFamily, dropout, withPrefix } from "../hf-family.js";
+import { type HFFamily, withPrefix } from "../hf-family.js";
 import {
   Llama,
   llamaConfig,

@@ -15,8 +15,14 @@ import {
   DTypeError,
   ShapeError,
 } from "../../index.js";
+import {
+  cachedForwardEqualsFull,
+  cachedGenerationEqualsRecomputed,
+  matchesFixture,
+  overfitsOneBatch,
+} from "../../../test/harness/decoder.js";
 import { assertClose, assertThrowsWith } from "../../../test/harness/assert.js";
-import { fromJson, type TensorJson } from "../../../test/harness/fixtures.js";
+import { fromJson, tensorsOf, type TensorJson } from "../../../test/harness/fixtures.js";
 import * as optim from "../../optim/index.js";
 import { parseSafetensors, serializeSafetensors } from "../../io/safetensors.js";
 import {
@@ -24,7 +30,6 @@ import {
   fromLlamaCheckpoint,
   fromMetaRotaryLayout,
   intermediateSize,
-  KVCache,
   Llama,
   llamaConfig,
   PRESETS,
@@ -83,13 +88,11 @@ const fxConfig: LlamaConfig = llamaConfig({
   ropeTheta: fx.config.rope_theta,
   dropout: 0,
 });
-const mapValues = (o: Record<string, TensorJson>): Record<string, Tensor> =>
-  Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fromJson(v)]));
 
 /** Our model holding the fixture's weights, loaded through the weight map. */
 function fixtureModel(): Llama {
   const model = new Llama(fxConfig, { generator: new Generator(0) });
-  model.loadStateDict(fromLlamaCheckpoint(mapValues(fx.state), fxConfig));
+  model.loadStateDict(fromLlamaCheckpoint(tensorsOf(fx.state), fxConfig));
   return model;
 }
 
@@ -117,15 +120,12 @@ function groupedAdamW(
 test("LLaMA (GQA: 4 query heads, 2 kv heads) matches the PyTorch reference: logits, loss, every parameter gradient", () => {
   assert.ok(fxConfig.nKvHeads < fxConfig.nHead);
   assert.equal(intermediateSize(fxConfig), fx.config.hidden_dim); // Meta's rounding rule, both sides: 42 → 48
-  const model = fixtureModel();
-  const { logits, loss } = model.forward(fromJson(fx.idx), fromJson(fx.targets));
-  assertClose(logits, fromJson(fx.logits), { atol: 1e-4, rtol: 0 }, "logits");
-  assert.ok(Math.abs(loss!.item() - fx.loss) <= 1e-5, `loss ${loss!.item()} vs PyTorch ${fx.loss}`);
-  loss!.backward();
-  const expected = fromLlamaCheckpoint(mapValues(fx.grads), fxConfig);
-  const params = model.namedParameters();
-  assert.deepEqual(params.map(([n]) => n).sort(), Object.keys(expected).sort());
-  for (const [name, p] of params) assertClose(p.grad!, expected[name]!, { rtol: 1e-3, atol: 1e-6 }, `d loss/d ${name}`);
+  matchesFixture(
+    fixtureModel(),
+    fx,
+    (s) => fromLlamaCheckpoint(s, fxConfig),
+    (s) => toLlamaCheckpoint(s, fxConfig),
+  );
 });
 
 test("LLaMA matches the PyTorch reference over 5 AdamW steps", () => {
@@ -214,24 +214,7 @@ test("LLaMA overfits one batch", () => {
     multipleOf: 16,
   });
   const model = new Llama(config, { generator: new Generator(3) });
-  const g = new Generator(4);
-  const idx = randint(0, 17, [4, 16], { generator: g }),
-    targets = randint(0, 17, [4, 16], { generator: g });
-  const opt = groupedAdamW(model, 1e-2, [0.9, 0.99], 1e-8, 0);
-  let first = NaN,
-    loss = NaN,
-    steps = 0;
-  for (; steps < 100 && !(loss < 0.05); steps++) {
-    // measured: 40 steps
-    model.zeroGrad();
-    const out = model.forward(idx, targets);
-    loss = out.loss!.item();
-    if (steps === 0) first = loss;
-    out.loss!.backward();
-    opt.step();
-  }
-  assert.ok(first > 2.5, `the first loss ${first} should be near ln 17 = 2.83`);
-  assert.ok(loss < 0.05, `loss ${loss} after ${steps} steps (first ${first})`);
+  overfitsOneBatch(model, groupedAdamW(model, 1e-2, [0.9, 0.99], 1e-8, 0)); // measured: 40 steps
 });
 
 // -----------------------------------------------------------------------------------------------------
@@ -248,26 +231,12 @@ test("the KV-cached forward equals the full forward at every step; the cache hol
     multipleOf: 8,
   });
   const model = new Llama(config, { generator: new Generator(5) }).eval();
-  const seq = randint(0, 13, [2, 12], { generator: new Generator(6) }); // (B, T)
-  noGrad(() => {
-    const full = model.forward(seq).logits; // (B, T, V)
-    const cache = new KVCache(config.nLayer);
-    const prompt = model.forward(seq.narrow(1, 0, 3), null, cache).logits; // (B, 3, V)
-    assertClose(prompt, full.narrow(1, 0, 3), { atol: 1e-5, rtol: 1e-5 }, "prompt logits");
-    assert.deepEqual([...cache.layers[1]!.k!.shape], [2, 2, 3, 4], "(B, nkv, P, hs)");
-    for (let t = 3; t < 8; t++) {
-      const step = model.forward(seq.narrow(1, t, 1), null, cache).logits; // (B, 1, V)
-      assertClose(step, full.narrow(1, t, 1), { atol: 1e-5, rtol: 1e-5 }, `logits at step ${t}`);
-      assert.equal(cache.length, t + 1);
-    }
-    const chunk = model.forward(seq.narrow(1, 8, 4), null, cache).logits; // (B, 4, V)
-    assertClose(chunk, full.narrow(1, 8, 4), { atol: 1e-5, rtol: 1e-5 }, "chunk logits after the cache");
-    assert.deepEqual([...cache.layers[0]!.v!.shape], [2, 2, 12, 4]);
-    assertThrowsWith(
-      () => model.forward(seq.narrow(1, 0, 1), null, cache),
-      ShapeError,
-      /12 cached \+ 1 tokens exceed blockSize 12/,
-    );
+  cachedForwardEqualsFull(model, config.nLayer, {
+    blockSize: 12,
+    inspect: (cache, when) =>
+      when === "prompt"
+        ? assert.deepEqual([...cache.layers[1]!.k!.shape], [2, 2, 3, 4], "(B, nkv, P, hs)")
+        : assert.deepEqual([...cache.layers[0]!.v!.shape], [2, 2, 12, 4]),
   });
 });
 
@@ -282,20 +251,13 @@ test("generate: the KV cache gives the tokens of the recomputed window, past blo
     multipleOf: 8,
   });
   const model = new Llama(config, { generator: new Generator(7) });
-  const prompt = randint(0, 13, [2, 3], { generator: new Generator(8) });
-  for (const opts of [
+  cachedGenerationEqualsRecomputed(model, 14, [
     { temperature: 0 },
     { temperature: 1 },
     { temperature: 0.8, topK: 4 },
     { temperature: 1.2, topP: 0.9 },
-  ]) {
-    const cached = model.generate(prompt, 14, { ...opts, generator: new Generator(9) });
-    const recomputed = model.generate(prompt, 14, { ...opts, generator: new Generator(9), useCache: false });
-    assert.deepEqual([...cached.shape], [2, 17]);
-    assert.deepEqual(cached.toArray(), recomputed.toArray(), JSON.stringify(opts));
-    assert.deepEqual(cached.narrow(1, 0, 3).toArray(), prompt.toArray(), "the prompt is kept");
-  }
-  assert.equal(model.training, true, "generate restores the training mode");
+  ]);
+  const prompt = randint(0, 13, [2, 3], { generator: new Generator(8) });
   assertThrowsWith(() => model.generate(prompt, 2, { topP: 0 }), ArgumentError, /topP must be in \(0, 1\], got 0/);
 });
 

@@ -28,7 +28,6 @@
 // I the MLP's hidden size, V vocabulary, L = nLayer blocks.
 
 import { noGrad } from "../../engine/autograd.js";
-import { arange, tensor } from "../../engine/creation.js";
 import { DTypeError, ShapeError } from "../../engine/errors.js";
 import { configOf } from "../presets.js";
 import { defaultGenerator, Generator } from "../../engine/rng.js";

@@ -6,9 +6,14 @@
 import { readFileSync } from "../../../test/harness/files.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Generator, meta, noGrad, Tensor, tensor, randint, ArgumentError, ShapeError } from "../../index.js";
+import { Generator, meta, noGrad, tensor, randint, ArgumentError, ShapeError } from "../../index.js";
+import {
+  cachedForwardEqualsFull,
+  cachedGenerationEqualsRecomputed,
+  overfitsOneBatch,
+} from "../../../test/harness/decoder.js";
 import { assertClose, assertThrowsWith } from "../../../test/harness/assert.js";
-import { fromJson, type TensorJson } from "../../../test/harness/fixtures.js";
+import { fromJson, tensorsOf, type TensorJson } from "../../../test/harness/fixtures.js";
 import * as optim from "../../optim/index.js";
 import { fromPretrained, toHFFiles } from "../hf.js";
 import { parseSafetensors, serializeSafetensors } from "../../io/safetensors.js";
@@ -16,7 +21,6 @@ import {
   countParameters,
   describe,
   fromMixtralCheckpoint,
-  KVCache,
   Mixtral,
   mixtralConfig,
   PRESETS,
@@ -79,12 +83,10 @@ const fxConfig: MixtralConfig = mixtralConfig({
   ropeTheta: fx.config.rope_theta,
   dropout: 0,
 });
-const mapValues = (o: Record<string, TensorJson>): Record<string, Tensor> =>
-  Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fromJson(v)]));
 
 function fixtureModel(): Mixtral {
   const model = new Mixtral(fxConfig, { generator: new Generator(0) });
-  model.loadStateDict(fromMixtralCheckpoint(mapValues(fx.state), fxConfig));
+  model.loadStateDict(fromMixtralCheckpoint(tensorsOf(fx.state), fxConfig));
   return model;
 }
 
@@ -135,7 +137,7 @@ test("Mixtral (GQA, top-2 of 4 experts) matches the PyTorch reference: logits, e
     "cross-entropy",
   );
   loss!.backward();
-  const expected = fromMixtralCheckpoint(mapValues(fx.grads), fxConfig);
+  const expected = fromMixtralCheckpoint(tensorsOf(fx.grads), fxConfig);
   const params = model.namedParameters();
   assert.deepEqual(params.map(([n]) => n).sort(), Object.keys(expected).sort());
   for (const [name, p] of params) assertClose(p.grad!, expected[name]!, { rtol: 1e-3, atol: 1e-6 }, `d loss/d ${name}`);
@@ -175,26 +177,8 @@ test("Mixtral overfits one batch, and the load-balancing loss stays near its min
     nExperts: 4,
   });
   const model = new Mixtral(config, { generator: new Generator(3) });
-  const g = new Generator(4);
-  const idx = randint(0, 17, [4, 16], { generator: g }),
-    targets = randint(0, 17, [4, 16], { generator: g });
-  const opt = groupedAdamW(model, 1e-2, [0.9, 0.99], 1e-8, 0);
-  let first = NaN,
-    loss = NaN,
-    aux = NaN,
-    steps = 0;
-  for (; steps < 100 && !(loss < 0.1); steps++) {
-    // measured: 31 steps
-    model.zeroGrad();
-    const out = model.forward(idx, targets);
-    loss = out.loss!.item();
-    aux = out.auxLoss.item();
-    if (steps === 0) first = loss;
-    out.loss!.backward();
-    opt.step();
-  }
-  assert.ok(first > 2.5, `the first loss ${first} should be near ln 17 = 2.83`);
-  assert.ok(loss < 0.1, `loss ${loss} after ${steps} steps (first ${first})`);
+  const last = overfitsOneBatch(model, groupedAdamW(model, 1e-2, [0.9, 0.99], 1e-8, 0), { target: 0.1 }); // measured: 31 steps
+  const aux = last.auxLoss.item();
   assert.ok(aux >= 1 - 1e-6 && aux < 1.5, `load-balancing loss ${aux}`);
 });
 
@@ -210,25 +194,7 @@ test("the KV-cached forward equals the full forward at every step (routing is pe
     nExperts: 4,
   });
   const model = new Mixtral(config, { generator: new Generator(5) }).eval();
-  const seq = randint(0, 13, [2, 12], { generator: new Generator(6) }); // (B, T)
-  noGrad(() => {
-    const full = model.forward(seq).logits; // (B, T, V)
-    const cache = new KVCache(config.nLayer);
-    const prompt = model.forward(seq.narrow(1, 0, 3), null, cache).logits; // (B, 3, V)
-    assertClose(prompt, full.narrow(1, 0, 3), { atol: 1e-5, rtol: 1e-5 }, "prompt logits");
-    for (let t = 3; t < 8; t++) {
-      const step = model.forward(seq.narrow(1, t, 1), null, cache).logits; // (B, 1, V)
-      assertClose(step, full.narrow(1, t, 1), { atol: 1e-5, rtol: 1e-5 }, `logits at step ${t}`);
-      assert.equal(cache.length, t + 1);
-    }
-    const chunk = model.forward(seq.narrow(1, 8, 4), null, cache).logits; // (B, 4, V)
-    assertClose(chunk, full.narrow(1, 8, 4), { atol: 1e-5, rtol: 1e-5 }, "chunk logits after the cache");
-    assertThrowsWith(
-      () => model.forward(seq.narrow(1, 0, 1), null, cache),
-      ShapeError,
-      /12 cached \+ 1 tokens exceed blockSize 12/,
-    );
-  });
+  cachedForwardEqualsFull(model, config.nLayer, { blockSize: 12 });
 });
 
 test("generate: the KV cache gives the tokens of the recomputed window, past blockSize, greedy and sampled", () => {
@@ -242,15 +208,7 @@ test("generate: the KV cache gives the tokens of the recomputed window, past blo
     intermediateSize: 8,
     nExperts: 4,
   });
-  const model = new Mixtral(config, { generator: new Generator(7) });
-  const prompt = randint(0, 13, [2, 3], { generator: new Generator(8) });
-  for (const opts of [{ temperature: 0 }, { temperature: 1 }, { temperature: 0.8, topK: 4 }]) {
-    const cached = model.generate(prompt, 12, { ...opts, generator: new Generator(9) });
-    const recomputed = model.generate(prompt, 12, { ...opts, generator: new Generator(9), useCache: false });
-    assert.deepEqual([...cached.shape], [2, 15]);
-    assert.deepEqual(cached.toArray(), recomputed.toArray(), JSON.stringify(opts));
-  }
-  assert.equal(model.training, true, "generate restores the training mode");
+  cachedGenerationEqualsRecomputed(new Mixtral(config, { generator: new Generator(7) }), 12);
 });
 
 // -----------------------------------------------------------------------------------------------------

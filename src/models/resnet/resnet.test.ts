@@ -5,11 +5,11 @@
 import { readFileSync } from "../../../test/harness/files.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ArgumentError, Generator, noGrad, rand, randint, ShapeError, type Tensor } from "../../index.js";
+import { ArgumentError, Generator, noGrad, rand, randint, ShapeError } from "../../index.js";
 import * as F from "../../nn/functional.js";
 import { BatchNorm2d, Conv2d } from "../../nn/index.js";
 import { assertClose, assertThrowsWith } from "../../../test/harness/assert.js";
-import { fromJson, type TensorJson } from "../../../test/harness/fixtures.js";
+import { fromJson, tensorsOf, type TensorJson } from "../../../test/harness/fixtures.js";
 import * as optim from "../../optim/index.js";
 import { syntheticDigits } from "../../../test/harness/digits.js";
 import {
@@ -47,13 +47,11 @@ const fxConfig: ResNetConfig = resnetConfig({
   blocks: fx.config.blocks,
   numClasses: fx.config.num_classes,
 });
-const mapValues = (o: Record<string, TensorJson>): Record<string, Tensor> =>
-  Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fromJson(v)]));
 
 /** Our model holding the fixture's weights and BatchNorm buffers, loaded through the torchvision weight map. */
 function fixtureModel(): ResNet {
   const model = new ResNet(fxConfig, { generator: new Generator(0) });
-  model.loadStateDict(fromTorchvision(mapValues(fx.state)));
+  model.loadStateDict(fromTorchvision(tensorsOf(fx.state)));
   return model;
 }
 
@@ -80,12 +78,12 @@ test("ResNet matches PyTorch in training mode: logits, loss, every parameter gra
   const loss = F.crossEntropy(logits, fromJson(fx.y));
   assert.ok(Math.abs(loss.item() - fx.train.loss) <= 1e-5, `loss ${loss.item()} vs PyTorch ${fx.train.loss}`);
   loss.backward();
-  const expected = fromTorchvision(mapValues(fx.train.grads));
+  const expected = fromTorchvision(tensorsOf(fx.train.grads));
   const params = model.namedParameters();
   assert.deepEqual(params.map(([n]) => n).sort(), Object.keys(expected).sort());
   for (const [name, p] of params) assertClose(p.grad!, expected[name]!, GRADS, `d loss/d ${name}`);
   // running ← 0.9·running + 0.1·batch statistic (the unbiased variance); numBatchesTracked 3 → 4
-  const buffers = fromTorchvision(mapValues(fx.train.buffers));
+  const buffers = fromTorchvision(tensorsOf(fx.train.buffers));
   const ours = model.namedBuffers();
   assert.deepEqual(ours.map(([n]) => n).sort(), Object.keys(buffers).sort());
   for (const [name, b] of ours) assertClose(b, buffers[name]!, { atol: 1e-6, rtol: 1e-5 }, name);

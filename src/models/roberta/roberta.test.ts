@@ -8,7 +8,8 @@ import { assertClose, assertThrowsWith } from "../../../test/harness/assert.js";
 import { readFileSync } from "../../../test/harness/files.js";
 import { fromJson, type TensorJson } from "../../../test/harness/fixtures.js";
 import * as optim from "../../optim/index.js";
-import { checkParity, configOf, fixtures, mapValues } from "../../../test/harness/bert-fixture.js";
+import { checkParity, configOf, fixtures } from "../../../test/harness/bert-fixture.js";
+import { tensorsOf } from "../../../test/harness/fixtures.js";
 import { fromBertCheckpoint, toBertCheckpoint, weightMap } from "../bert/model.js";
 import {
   countParameters,
@@ -90,7 +91,7 @@ test("RoBERTa's sequence classifier (HF's RobertaClassificationHead on <s>) matc
       .sort(),
     Object.keys(cls.state).sort(),
   );
-  model.loadStateDict(fromBertCheckpoint(mapValues(cls.state), model, ROBERTA_NAMING));
+  model.loadStateDict(fromBertCheckpoint(tensorsOf(cls.state), model, ROBERTA_NAMING));
   const out = model.forward(fromJson(cls.idx), {
     attentionMask: fromJson(cls.attention_mask),
     targets: fromJson(cls.labels),
@@ -98,7 +99,7 @@ test("RoBERTa's sequence classifier (HF's RobertaClassificationHead on <s>) matc
   assertClose(out.logits, fromJson(cls.logits), { atol: 1e-4, rtol: 0 }, "logits");
   assert.ok(Math.abs(out.loss!.item() - cls.loss) <= 1e-5, `loss ${out.loss!.item()} vs PyTorch ${cls.loss}`);
   out.loss!.backward();
-  const expected = fromBertCheckpoint(mapValues(cls.grads), model, ROBERTA_NAMING);
+  const expected = fromBertCheckpoint(tensorsOf(cls.grads), model, ROBERTA_NAMING);
   for (const [name, p] of model.namedParameters())
     assertClose(p.grad!, expected[name]!, { rtol: 1e-3, atol: 1e-5 }, `d loss/d ${name}`);
   // toBertCheckpoint writes the same names back, and the parameter count is the trunk's without pooler + the head's
@@ -215,7 +216,7 @@ test("weight map: roberta.* and lm_head.*, both ways; the tied decoder and posit
   assertThrowsWith(
     () =>
       fromBertCheckpoint(
-        mapValues(Object.fromEntries(Object.entries(fx.state).map(([k, v]) => [k.replace(/^roberta\./, "bert."), v]))),
+        tensorsOf(Object.fromEntries(Object.entries(fx.state).map(([k, v]) => [k.replace(/^roberta\./, "bert."), v]))),
         mlm,
         ROBERTA_NAMING,
       ),

@@ -4,9 +4,9 @@
 import { readFileSync } from "../../../test/harness/files.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Generator, noGrad, tensor, type Tensor, ArgumentError, DTypeError, ShapeError } from "../../index.js";
+import { Generator, noGrad, tensor, ArgumentError, DTypeError, ShapeError } from "../../index.js";
 import { assertClose, assertThrowsWith } from "../../../test/harness/assert.js";
-import { fromJson, type TensorJson } from "../../../test/harness/fixtures.js";
+import { fromJson, tensorsOf, type TensorJson } from "../../../test/harness/fixtures.js";
 import * as optim from "../../optim/index.js";
 import { distinctPairs, makeBatch, reversalTask } from "../../data/tasks/index.js";
 import { recipe } from "./recipe.js";
@@ -53,8 +53,6 @@ const fxConfig = (attention: AttentionKind) =>
     attnDim: fx.config.attn_dim,
     attention,
   });
-const mapValues = (o: Record<string, TensorJson>): Record<string, Tensor> =>
-  Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fromJson(v)]));
 
 // -----------------------------------------------------------------------------------------------------
 // Parity with PyTorch
@@ -63,7 +61,7 @@ for (const kind of ATTENTION_KINDS) {
   test(`seq2seq (${kind}) matches PyTorch: logits, attention, loss, every parameter gradient over a padded, teacher-forced batch`, () => {
     const c = fx.cases[kind];
     const model = new Seq2Seq(fxConfig(kind), { generator: new Generator(0) });
-    model.loadStateDict(fromTorchState(mapValues(c.state))); // strict: every name maps
+    model.loadStateDict(fromTorchState(tensorsOf(c.state))); // strict: every name maps
     const { logits, loss, attention } = model.forward(fromJson(fx.src), fromJson(fx.tgt_in), fromJson(fx.tgt_out));
     assertClose(logits, fromJson(c.logits), { atol: 1e-5, rtol: 1e-4 }, "logits");
     if (c.attention) assertClose(attention!, fromJson(c.attention), { atol: 1e-6, rtol: 1e-4 }, "attention");

@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Generator, noGrad, Tensor, tensor, randint, ArgumentError, DTypeError, ShapeError } from "../../index.js";
 import { assertClose, assertThrowsWith } from "../../../test/harness/assert.js";
-import { fromJson, type TensorJson } from "../../../test/harness/fixtures.js";
+import { fromJson, tensorsOf, type TensorJson } from "../../../test/harness/fixtures.js";
 import * as optim from "../../optim/index.js";
 import {
   countParameters,
@@ -62,8 +62,6 @@ const fx = JSON.parse(
   readFileSync(new URL("../../../../test/fixtures/models/t5.json", import.meta.url), "utf8"),
 ) as T5Fixture;
 const VERSIONS = ["v1_0", "v1_1"] as const;
-const mapValues = (o: Record<string, TensorJson>): Record<string, Tensor> =>
-  Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fromJson(v)]));
 
 function configOf(v: VersionFixture): T5Config {
   const c = v.config;
@@ -91,7 +89,7 @@ function fixtureModel(version: (typeof VERSIONS)[number]): { model: T5; v: Versi
   const v = fx[version],
     config = configOf(v);
   const model = new T5(config, { generator: new Generator(0) });
-  model.loadStateDict(fromT5Checkpoint(mapValues(v.state), config));
+  model.loadStateDict(fromT5Checkpoint(tensorsOf(v.state), config));
   return { model, v, config };
 }
 
@@ -112,7 +110,7 @@ for (const version of VERSIONS) {
     assertClose(logits, fromJson(v.logits), { atol: 1e-4, rtol: 0 }, "logits");
     assert.ok(Math.abs(loss!.item() - v.loss) <= 1e-5, `loss ${loss!.item()} vs PyTorch ${v.loss}`);
     loss!.backward();
-    const expected = fromT5Checkpoint(mapValues(v.grads), config);
+    const expected = fromT5Checkpoint(tensorsOf(v.grads), config);
     const params = model.namedParameters();
     assert.deepEqual(params.map(([n]) => n).sort(), Object.keys(expected).sort());
     for (const [name, p] of params)
@@ -375,7 +373,7 @@ test("weight map: HF T5ForConditionalGeneration names both ways; skipped copies,
     const { model, v, config } = fixtureModel(version);
     const hf = toT5Checkpoint(model.stateDict(), config);
     assert.deepEqual(Object.keys(hf).sort(), Object.keys(v.state).sort(), version);
-    const state = mapValues(v.state);
+    const state = tensorsOf(v.state);
     // HF files may also carry the stacks' copies of shared.weight (and a tied model's lm_head): accepted, not loaded
     const withCopies: Record<string, Tensor> = {
       ...state,

@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Generator, noGrad, Tensor, tensor, randint, ArgumentError, DTypeError, ShapeError } from "../../index.js";
 import { assertClose, assertThrowsWith } from "../../../test/harness/assert.js";
-import { fromJson, type TensorJson } from "../../../test/harness/fixtures.js";
+import { fromJson, tensorsOf, type TensorJson } from "../../../test/harness/fixtures.js";
 import * as optim from "../../optim/index.js";
 import {
   attentionWeights,
@@ -70,12 +70,10 @@ const fxConfig: TransformerConfig = transformerConfig({
   attnBias: fx.config.attn_bias,
   padId: fx.config.pad_id,
 });
-const mapValues = (o: Record<string, TensorJson>): Record<string, Tensor> =>
-  Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fromJson(v)]));
 
 function fixtureModel(config = fxConfig): Transformer {
   const model = new Transformer(config, { generator: new Generator(0) });
-  const state = mapValues(fx.state);
+  const state = tensorsOf(fx.state);
   if (!config.attnBias)
     for (const k of Object.keys(state)) if (/in_proj_bias|out_proj\.bias/.test(k)) state[k] = state[k]!.mul(0);
   model.loadStateDict(fromTorchTransformer(state, config));
@@ -100,7 +98,7 @@ test("Transformer matches PyTorch's post-LN layers: encoder output, decoder logi
   assertClose(logits, fromJson(fx.logits), { atol: 1e-4, rtol: 0 }, "logits");
   assert.ok(Math.abs(loss!.item() - fx.loss) <= 1e-5, `loss ${loss!.item()} vs PyTorch ${fx.loss}`);
   loss!.backward();
-  const expected = fromTorchTransformer(mapValues(fx.grads), fxConfig); // the same map: splitting is linear
+  const expected = fromTorchTransformer(tensorsOf(fx.grads), fxConfig); // the same map: splitting is linear
   const params = model.namedParameters();
   assert.deepEqual(params.map(([n]) => n).sort(), Object.keys(expected).sort());
   for (const [name, p] of params) assertClose(p.grad!, expected[name]!, { rtol: 1e-3, atol: 1e-5 }, `d loss/d ${name}`);
@@ -527,16 +525,16 @@ test("weight map: our names ↔ PyTorch's nn.Transformer layer names, both ways"
   assert.ok(nbTheirs["encoder.layers.0.self_attn.in_proj_bias"]!.storage.every((x) => x === 0));
   new Transformer(nb, { generator: new Generator(1) }).loadStateDict(fromTorchTransformer(nbTheirs, nb));
   assertThrowsWith(
-    () => fromTorchTransformer(mapValues(fx.state), nb),
+    () => fromTorchTransformer(tensorsOf(fx.state), nb),
     ArgumentError,
     /in_proj_bias is not zero, but the config has attnBias: false/,
   );
   assertThrowsWith(
-    () => fromTorchTransformer({ ...mapValues(fx.state), "encoder.norm.weight": tensor([1]) }, fxConfig),
+    () => fromTorchTransformer({ ...tensorsOf(fx.state), "encoder.norm.weight": tensor([1]) }, fxConfig),
     ArgumentError,
     /unexpected keys.*encoder\.norm\.weight/,
   );
-  const { ["decoder.layers.1.norm3.bias"]: _, ...missing } = mapValues(fx.state);
+  const { ["decoder.layers.1.norm3.bias"]: _, ...missing } = tensorsOf(fx.state);
   assertThrowsWith(
     () => fromTorchTransformer(missing, fxConfig),
     ArgumentError,
