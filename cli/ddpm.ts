@@ -486,6 +486,7 @@ export function generateCommand(args: readonly string[], out: Output): number {
     throw new UsageError(
       `${cmd}: --checkpoint DIR (a run of \`wnn train ddpm\` or \`wnn train ldm\`) or --model DIR (a Stable Diffusion folder) is required`,
     );
+  if (v.out !== undefined) checkOutputFile(v.out, cmd); // before the checkpoint is read
   const { ckpt, checked } = loadRunCheckpoint(
     v.checkpoint,
     cmd,
@@ -495,7 +496,6 @@ export function generateCommand(args: readonly string[], out: Output): number {
   if (checked === "ldm") {
     // latent diffusion with captions (cli/ldm.ts): the caption, or without one the measurement over every digit
     if (v.digit !== undefined) throw new UsageError(`${cmd}: a latent-diffusion run takes a caption, not --digit`);
-    if (v.out !== undefined) checkOutputFile(v.out, cmd);
     return ldmGenerate(
       ckpt,
       prompt,
@@ -518,7 +518,6 @@ export function generateCommand(args: readonly string[], out: Output): number {
   const file =
     v.out ??
     freshFile(join(v.checkpoint.endsWith(".safetensors") ? "." : v.checkpoint, `generated-${v.digit ?? "all"}.png`));
-  if (v.out !== undefined) checkOutputFile(v.out, cmd);
   const { model, schedule } = loadDDPM(ckpt, !v.raw);
   const digits = v.digit !== undefined ? [v.digit] : Array.from({ length: 10 }, (_, d) => d);
   const labels = Int32Array.from({ length: digits.length * v.n }, (_, i) => digits[Math.floor(i / v.n)]!);
