@@ -196,6 +196,27 @@ export interface Extra {
   readonly tiedTo?: string;
 }
 
+/** The tensor `name` a file may carry as a copy of `tiedTo` (a tied head, an alias): not loaded, its shape checked. */
+export const copyOf = (name: string, tiedTo: string, why: string): Extra => ({
+  pattern: new RegExp(`^${name.replace(/\./g, "\\.")}$`),
+  why,
+  tiedTo,
+});
+
+/**
+ * The masked-LM decoder's copies an encoder's file carries: `<head>.decoder.weight` (tied to the word
+ * embeddings of `trunk`) and `<head>.decoder.bias` (an alias of `<head>.bias`). BERT and DeBERTa: head
+ * "cls.predictions"; RoBERTa: "lm_head".
+ */
+export const mlmDecoderCopies = (head: string, trunk: string): Extra[] => [
+  copyOf(
+    `${head}.decoder.weight`,
+    `${trunk}.embeddings.word_embeddings.weight`,
+    "the MLM decoder, tied to word_embeddings",
+  ),
+  copyOf(`${head}.decoder.bias`, `${head}.bias`, `an alias of ${head}.bias`),
+];
+
 export type HFRole = "decoder" | "encoder" | "seq2seq";
 
 export interface HFFamily<K extends string, C, M extends Module> {

@@ -2,12 +2,11 @@
 // parameter names), Adam steps, the KV cache, greedy decoding, overfitting one batch, the parameter counts,
 // shiftTokensRight and the weight map.
 
-import { readFileSync } from "../../../test/harness/files.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Generator, noGrad, Tensor, tensor, randint, ArgumentError, DTypeError, ShapeError } from "../../index.js";
 import { assertClose, assertThrowsWith } from "../../../test/harness/assert.js";
-import { fromJson, tensorsOf, type TensorJson } from "../../../test/harness/fixtures.js";
+import { fromJson, tensorsOf, type TensorJson, readModelFixture } from "../../../test/harness/fixtures.js";
 import * as optim from "../../optim/index.js";
 import {
   Bart,
@@ -51,9 +50,7 @@ interface BartFixture {
   adam: { lr: number; losses: number[] };
 }
 
-const fx = JSON.parse(
-  readFileSync(new URL("../../../../test/fixtures/models/bart.json", import.meta.url), "utf8"),
-) as BartFixture;
+const fx = readModelFixture<BartFixture>("bart");
 const fxConfig: BartConfig = bartConfig("tiny", {
   vocabSize: fx.config.vocab_size,
   maxPositions: fx.config.max_positions,

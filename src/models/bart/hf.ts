@@ -3,7 +3,7 @@
 
 import { ArgumentError, LoadError } from "../../engine/errors.js";
 import { zeros } from "../../engine/creation.js";
-import { type HFFamily, dropout } from "../hf-family.js";
+import { type HFFamily, dropout, copyOf } from "../hf-family.js";
 import {
   Bart,
   bartConfig,
@@ -19,17 +19,9 @@ export const hfFamily: HFFamily<"bart", BartConfig, Bart> = {
   role: "seq2seq",
   tiedHead: true,
   extras: [
-    {
-      pattern: /^model\.encoder\.embed_tokens\.weight$/,
-      why: "a copy of model.shared.weight",
-      tiedTo: "model.shared.weight",
-    },
-    {
-      pattern: /^model\.decoder\.embed_tokens\.weight$/,
-      why: "a copy of model.shared.weight",
-      tiedTo: "model.shared.weight",
-    },
-    { pattern: /^lm_head\.weight$/, why: "the head, tied to model.shared.weight", tiedTo: "model.shared.weight" },
+    copyOf("model.encoder.embed_tokens.weight", "model.shared.weight", "a copy of model.shared.weight"),
+    copyOf("model.decoder.embed_tokens.weight", "model.shared.weight", "a copy of model.shared.weight"),
+    copyOf("lm_head.weight", "model.shared.weight", "the head, tied to model.shared.weight"),
   ],
   alias: (name) => (/^(shared|encoder|decoder)\./.test(name) ? `model.${name}` : name),
   readConfig(r) {

@@ -1,13 +1,12 @@
 // bengio-mlp: parity with a PyTorch version of the same model (tools/fixtures/char_rnn.py), the context
 // windows, overfitting one batch, the parameter count, generation.
 
-import { readFileSync } from "../../../test/harness/files.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Generator, noGrad, randint, tensor, ArgumentError, ShapeError, type Tensor } from "../../index.js";
 import * as optim from "../../optim/index.js";
 import { assertClose, assertThrowsWith } from "../../../test/harness/assert.js";
-import { fromJson, type TensorJson } from "../../../test/harness/fixtures.js";
+import { fromJson, type TensorJson, readModelFixture } from "../../../test/harness/fixtures.js";
 import { BengioMLP, bengioConfig, contextWindows, countParameters, PRESETS, type BengioConfig } from "./model.js";
 
 interface Case {
@@ -21,9 +20,7 @@ interface Case {
   adam: { lr: number; losses: number[]; final_loss: number };
 }
 
-const fx = JSON.parse(
-  readFileSync(new URL("../../../../test/fixtures/models/bengio_mlp.json", import.meta.url), "utf8"),
-) as { cases: Case[] };
+const fx = readModelFixture<{ cases: Case[] }>("bengio_mlp");
 const load = (o: Record<string, TensorJson>): Record<string, Tensor> =>
   Object.fromEntries(Object.entries(o).map(([k, v]) => [k, fromJson(v)]));
 

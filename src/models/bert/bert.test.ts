@@ -6,10 +6,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Generator, noGrad, Tensor, tensor, randint, ArgumentError, DTypeError, ShapeError } from "../../index.js";
 import { assertClose, assertThrowsWith } from "../../../test/harness/assert.js";
+import { overfitsOneMlmBatch } from "../../../test/harness/encoder.js";
 import { fromJson } from "../../../test/harness/fixtures.js";
 import { checkParity, configOf, fixtures } from "../../../test/harness/bert-fixture.js";
 import { tensorsOf } from "../../../test/harness/fixtures.js";
-import * as optim from "../../optim/index.js";
 import {
   BertForMaskedLM,
   BertForSequenceClassification,
@@ -97,26 +97,7 @@ test("BERT overfits one MLM batch", () => {
     dropout: 0,
   });
   const model = new BertForMaskedLM(config, { generator: new Generator(3) });
-  const g = new Generator(4);
-  const idx = randint(1, 19, [4, 12], { generator: g });
-  // predict 25% of the positions: the others are −100
-  const labels = randint(0, 19, [4, 12], { generator: g });
-  const mask = randint(0, 4, [4, 12], { generator: g });
-  for (let i = 0; i < labels.numel(); i++) if (mask.storage[i] !== 0) labels.storage[i] = -100;
-  const opt = new optim.AdamW(model.parameters(), { lr: 3e-3, weightDecay: 0 });
-  let first = NaN,
-    loss = NaN,
-    steps = 0;
-  for (; steps < 150 && !(loss < 0.05); steps++) {
-    model.zeroGrad();
-    const out = model.forward(idx, { targets: labels });
-    loss = out.loss!.item();
-    if (steps === 0) first = loss;
-    out.loss!.backward();
-    opt.step();
-  }
-  assert.ok(first > 2.5, `the first loss ${first} should be near ln 19 = 2.94`);
-  assert.ok(loss < 0.05, `loss ${loss} after ${steps} steps (first ${first})`);
+  overfitsOneMlmBatch(model);
 });
 
 // -----------------------------------------------------------------------------------------------------

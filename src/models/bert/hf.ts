@@ -1,7 +1,14 @@
 // BERT's Hugging Face family: config.json ↔ our config, the model to build, the weight map of model.ts,
 // the extra tensors its files carry and the other spellings of its tensor names. src/models/hf.ts lists it.
 
-import { type HFFamily, type ConfigReader, type JsonValue, dropout, MASK_HEAD } from "../hf-family.js";
+import {
+  type HFFamily,
+  type ConfigReader,
+  type JsonValue,
+  dropout,
+  MASK_HEAD,
+  mlmDecoderCopies,
+} from "../hf-family.js";
 import {
   BertForMaskedLM,
   BertModel,
@@ -58,16 +65,7 @@ export const hfFamily: HFFamily<"bert", BertConfig, BertForMaskedLM | BertModel>
   role: "encoder",
   tiedHead: true,
   extras: [
-    {
-      pattern: /^cls\.predictions\.decoder\.weight$/,
-      why: "the MLM decoder, tied to word_embeddings",
-      tiedTo: "bert.embeddings.word_embeddings.weight",
-    },
-    {
-      pattern: /^cls\.predictions\.decoder\.bias$/,
-      why: "an alias of cls.predictions.bias",
-      tiedTo: "cls.predictions.bias",
-    },
+    ...mlmDecoderCopies("cls.predictions", "bert"),
     { pattern: /^cls\.seq_relationship\./, why: "the next-sentence head, which no model here has" },
     { pattern: /^bert\.embeddings\.position_ids$/, why: "a buffer 0..P−1" },
     { pattern: /^bert\.pooler\./, why: "the pooler, which the masked-LM model has none of" },

@@ -1,7 +1,6 @@
 // BLOOM: parity with the PyTorch reference (tools/fixtures/bloom.py), ALiBi's slopes, the KV cache against
 // the full forward, overfitting one batch, the parameter counts, the weight map.
 
-import { readFileSync } from "../../../test/harness/files.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Generator, noGrad, Tensor, tensor, randint, ArgumentError } from "../../index.js";
@@ -12,7 +11,7 @@ import {
   overfitsOneBatch,
 } from "../../../test/harness/decoder.js";
 import { assertClose, assertThrowsWith } from "../../../test/harness/assert.js";
-import { tensorsOf, type TensorJson } from "../../../test/harness/fixtures.js";
+import { tensorsOf, type TensorJson, readModelFixture } from "../../../test/harness/fixtures.js";
 import * as optim from "../../optim/index.js";
 import {
   alibiSlopes,
@@ -44,9 +43,7 @@ interface BloomFixture {
   alibi_slopes: Record<string, number[]>;
 }
 
-const fx = JSON.parse(
-  readFileSync(new URL("../../../../test/fixtures/models/bloom.json", import.meta.url), "utf8"),
-) as BloomFixture;
+const fx = readModelFixture<BloomFixture>("bloom");
 const fxConfig: BloomConfig = bloomConfig({
   vocabSize: fx.config.vocab_size,
   blockSize: fx.config.block_size,

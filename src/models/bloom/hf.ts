@@ -2,7 +2,7 @@
 // the extra tensors its files carry and the other spellings of its tensor names. src/models/hf.ts lists it.
 
 import { ArgumentError } from "../../engine/errors.js";
-import { type HFFamily, dropout, withPrefix } from "../hf-family.js";
+import { type HFFamily, dropout, withPrefix, copyOf } from "../hf-family.js";
 import {
   Bloom,
   bloomConfig,
@@ -17,13 +17,7 @@ export const hfFamily: HFFamily<"bloom", BloomConfig, Bloom> = {
   modelTypes: ["bloom"],
   role: "decoder",
   tiedHead: true,
-  extras: [
-    {
-      pattern: /^lm_head\.weight$/,
-      why: "the head, tied to word_embeddings",
-      tiedTo: "transformer.word_embeddings.weight",
-    },
-  ],
+  extras: [copyOf("lm_head.weight", "transformer.word_embeddings.weight", "the head, tied to word_embeddings")],
   alias: (name) => withPrefix("transformer", name),
   readConfig(r) {
     r.only("apply_residual_connection_post_layernorm", false, [false], "the residual is taken before the LayerNorm");

@@ -2,14 +2,13 @@
 // carried between calls against one call over the whole sequence, overfitting one batch, the parameter
 // count, generation.
 
-import { readFileSync } from "../../../test/harness/files.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Generator, noGrad, randint, ArgumentError, ShapeError, type Tensor } from "../../index.js";
 import { fromTorchName } from "../../nn/names.js";
 import * as optim from "../../optim/index.js";
 import { assertClose, assertThrowsWith } from "../../../test/harness/assert.js";
-import { fromJson, type TensorJson } from "../../../test/harness/fixtures.js";
+import { fromJson, type TensorJson, readModelFixture } from "../../../test/harness/fixtures.js";
 import { CharRNN, charRnnConfig, countParameters, PRESETS, type CharRNNConfig } from "./model.js";
 
 interface Case {
@@ -23,9 +22,7 @@ interface Case {
   adam: { lr: number; losses: number[]; final_loss: number };
 }
 
-const fx = JSON.parse(
-  readFileSync(new URL("../../../../test/fixtures/models/char_rnn.json", import.meta.url), "utf8"),
-) as { cases: Case[] };
+const fx = readModelFixture<{ cases: Case[] }>("char_rnn");
 const byName = (o: Record<string, TensorJson>): Record<string, Tensor> =>
   Object.fromEntries(Object.entries(o).map(([k, v]) => [fromTorchName(k), fromJson(v)]));
 

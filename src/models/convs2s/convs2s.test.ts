@@ -2,12 +2,11 @@
 // every gradient), parameter counts, causality of the decoder, independence from padding, greedy decoding,
 // overfitting one batch, errors.
 
-import { readFileSync } from "../../../test/harness/files.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Generator, noGrad, tensor, ArgumentError, DTypeError, ShapeError } from "../../index.js";
 import { assertClose, assertThrowsWith } from "../../../test/harness/assert.js";
-import { fromJson, tensorsOf, type TensorJson } from "../../../test/harness/fixtures.js";
+import { fromJson, tensorsOf, type TensorJson, readModelFixture } from "../../../test/harness/fixtures.js";
 import * as optim from "../../optim/index.js";
 import { stack } from "../../ops/shape.js";
 import { distinctPairs, makeBatch, reversalTask } from "../../data/tasks/index.js";
@@ -43,9 +42,7 @@ interface Fixture {
   num_params: number;
 }
 
-const fx = JSON.parse(
-  readFileSync(new URL("../../../../test/fixtures/models/convs2s.json", import.meta.url), "utf8"),
-) as Fixture;
+const fx = readModelFixture<Fixture>("convs2s");
 const c = fx.config;
 const fxConfig = convS2SConfig({
   srcVocab: c.src_vocab,

@@ -4,11 +4,10 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "../../../test/harness/files.js";
 import { Generator, noGrad, Tensor, tensor, randint, ArgumentError, DTypeError, ShapeError } from "../../index.js";
 import { assertClose, assertThrowsWith } from "../../../test/harness/assert.js";
-import { fromJson, tensorsOf, type TensorJson } from "../../../test/harness/fixtures.js";
-import * as optim from "../../optim/index.js";
+import { overfitsOneMlmBatch } from "../../../test/harness/encoder.js";
+import { fromJson, tensorsOf, type TensorJson, readModelFixture } from "../../../test/harness/fixtures.js";
 import {
   DebertaForMaskedLM,
   DebertaForMaskedLMWithEMD,
@@ -52,9 +51,7 @@ interface Fixture {
   seq_loss: number;
 }
 
-const fx = JSON.parse(
-  readFileSync(new URL("../../../../test/fixtures/models/deberta.json", import.meta.url), "utf8"),
-) as Fixture;
+const fx = readModelFixture<Fixture>("deberta");
 const fc = fx.config;
 const fxConfig = debertaConfig({
   vocabSize: fc.vocab_size,
@@ -194,9 +191,7 @@ interface EmdFixture {
 }
 
 test("the enhanced mask decoder matches the PyTorch reference (tools/fixtures/deberta_emd.py): logits, loss, every gradient; n matters", () => {
-  const ex = JSON.parse(
-    readFileSync(new URL("../../../../test/fixtures/models/deberta_emd.json", import.meta.url), "utf8"),
-  ) as EmdFixture;
+  const ex = readModelFixture<EmdFixture>("deberta_emd");
   const make = (emdSteps: number): DebertaForMaskedLMWithEMD =>
     new DebertaForMaskedLMWithEMD(fxConfig, { ...gen(), emdSteps, maxPositions: ex.config.emd_positions });
   const model = make(ex.config.emd_steps);
@@ -274,26 +269,7 @@ test("DeBERTa overfits one MLM batch", () => {
     dropout: 0,
   });
   const model = new DebertaForMaskedLM(config, { generator: new Generator(3) });
-  const g = new Generator(4);
-  const idx = randint(1, 19, [4, 12], { generator: g });
-  // predict 25% of the positions: the others are −100
-  const labels = randint(0, 19, [4, 12], { generator: g });
-  const mask = randint(0, 4, [4, 12], { generator: g });
-  for (let i = 0; i < labels.numel(); i++) if (mask.storage[i] !== 0) labels.storage[i] = -100;
-  const opt = new optim.AdamW(model.parameters(), { lr: 3e-3, weightDecay: 0 });
-  let first = NaN,
-    loss = NaN,
-    steps = 0;
-  for (; steps < 150 && !(loss < 0.05); steps++) {
-    model.zeroGrad();
-    const out = model.forward(idx, { targets: labels });
-    loss = out.loss!.item();
-    if (steps === 0) first = loss;
-    out.loss!.backward();
-    opt.step();
-  }
-  assert.ok(first > 2.5, `the first loss ${first} should be near ln 19 = 2.94`);
-  assert.ok(loss < 0.05, `loss ${loss} after ${steps} steps (first ${first})`);
+  overfitsOneMlmBatch(model);
 });
 
 // -----------------------------------------------------------------------------------------------------

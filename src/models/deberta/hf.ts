@@ -2,7 +2,7 @@
 // the extra tensors its files carry and the other spellings of its tensor names. src/models/hf.ts lists it.
 
 import { LoadError } from "../../engine/errors.js";
-import { type HFFamily, dropout, MASK_HEAD } from "../hf-family.js";
+import { type HFFamily, dropout, MASK_HEAD, mlmDecoderCopies } from "../hf-family.js";
 import {
   DebertaForMaskedLM,
   DebertaModel,
@@ -19,16 +19,7 @@ export const hfFamily: HFFamily<"deberta", DebertaConfig, DebertaForMaskedLM | D
   role: "encoder",
   tiedHead: true,
   extras: [
-    {
-      pattern: /^cls\.predictions\.decoder\.weight$/,
-      why: "the MLM decoder, tied to word_embeddings",
-      tiedTo: "deberta.embeddings.word_embeddings.weight",
-    },
-    {
-      pattern: /^cls\.predictions\.decoder\.bias$/,
-      why: "an alias of cls.predictions.bias",
-      tiedTo: "cls.predictions.bias",
-    },
+    ...mlmDecoderCopies("cls.predictions", "deberta"),
     { pattern: /^deberta\.embeddings\.position_ids$/, why: "a buffer" },
     { pattern: /^mask_predictions\./, why: "DeBERTa-v3's replaced-token-detection head, which no model here has" },
   ],

@@ -1,7 +1,6 @@
 // Falcon: parity with the PyTorch reference (tools/fixtures/falcon.py), the multi-query KV cache against the
 // full forward, overfitting one batch, the parameter counts, the weight map.
 
-import { readFileSync } from "../../../test/harness/files.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Generator, noGrad, Tensor, tensor, randint, ArgumentError } from "../../index.js";
@@ -12,7 +11,7 @@ import {
   overfitsOneBatch,
 } from "../../../test/harness/decoder.js";
 import { assertThrowsWith } from "../../../test/harness/assert.js";
-import { tensorsOf, type TensorJson } from "../../../test/harness/fixtures.js";
+import { tensorsOf, type TensorJson, readModelFixture } from "../../../test/harness/fixtures.js";
 import * as optim from "../../optim/index.js";
 import {
   countParameters,
@@ -43,9 +42,7 @@ interface FalconFixture {
   grads: Record<string, TensorJson>;
 }
 
-const fx = JSON.parse(
-  readFileSync(new URL("../../../../test/fixtures/models/falcon.json", import.meta.url), "utf8"),
-) as FalconFixture;
+const fx = readModelFixture<FalconFixture>("falcon");
 const fxConfig: FalconConfig = falconConfig({
   vocabSize: fx.config.vocab_size,
   blockSize: fx.config.block_size,

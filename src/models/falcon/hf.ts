@@ -1,7 +1,7 @@
 // Falcon's Hugging Face family: config.json ↔ our config, the model to build, the weight map of model.ts,
 // the extra tensors its files carry and the other spellings of its tensor names. src/models/hf.ts lists it.
 
-import { type HFFamily, dropout, withPrefix } from "../hf-family.js";
+import { type HFFamily, dropout, withPrefix, copyOf } from "../hf-family.js";
 import {
   Falcon,
   falconConfig,
@@ -16,13 +16,7 @@ export const hfFamily: HFFamily<"falcon", FalconConfig, Falcon> = {
   modelTypes: ["falcon"],
   role: "decoder",
   tiedHead: true,
-  extras: [
-    {
-      pattern: /^lm_head\.weight$/,
-      why: "the head, tied to word_embeddings",
-      tiedTo: "transformer.word_embeddings.weight",
-    },
-  ],
+  extras: [copyOf("lm_head.weight", "transformer.word_embeddings.weight", "the head, tied to word_embeddings")],
   alias: (name) => withPrefix("transformer", name),
   readConfig(r) {
     r.only("multi_query", true, [true], "Falcon here is the 7B layout: one key/value head");

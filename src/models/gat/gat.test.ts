@@ -1,12 +1,11 @@
 // GAT: parity with the PyTorch reference (tools/fixtures/gat.py, 2 heads), the attention's support
 // (rows sum to 1 over N(i) ∪ {i}, exactly 0 elsewhere), overfitting, the parameter count.
 
-import { readFileSync } from "../../../test/harness/files.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Generator, noGrad, Tensor, tensor, ArgumentError, ShapeError } from "../../index.js";
 import { assertClose, assertThrowsWith } from "../../../test/harness/assert.js";
-import { fromJson, type TensorJson } from "../../../test/harness/fixtures.js";
+import { fromJson, type TensorJson, readModelFixture } from "../../../test/harness/fixtures.js";
 import * as F from "../../nn/functional.js";
 import * as optim from "../../optim/index.js";
 import { adjacency, karateClub, maskIndices, stochasticBlockModel } from "../../data/graphs.js";
@@ -38,9 +37,7 @@ interface GatFixture {
   cora_parameters: number;
 }
 
-const fx = JSON.parse(
-  readFileSync(new URL("../../../../test/fixtures/models/gat.json", import.meta.url), "utf8"),
-) as GatFixture;
+const fx = readModelFixture<GatFixture>("gat");
 const c = fx.config;
 const fxConfig: GATConfig = gatConfig({
   inFeatures: c.in_features,

@@ -1,12 +1,11 @@
 // GCN: parity with the PyTorch reference (tools/fixtures/gcn.py), the renormalised adjacency,
 // overfitting, the parameter count.
 
-import { readFileSync } from "../../../test/harness/files.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Generator, noGrad, Tensor, tensor, ArgumentError, ShapeError } from "../../index.js";
 import { assertClose, assertThrowsWith } from "../../../test/harness/assert.js";
-import { fromJson, type TensorJson } from "../../../test/harness/fixtures.js";
+import { fromJson, type TensorJson, readModelFixture } from "../../../test/harness/fixtures.js";
 import * as F from "../../nn/functional.js";
 import * as optim from "../../optim/index.js";
 import { adjacency, degrees, karateClub } from "../../data/graphs.js";
@@ -27,9 +26,7 @@ interface GcnFixture {
   cora_parameters: number;
 }
 
-const fx = JSON.parse(
-  readFileSync(new URL("../../../../test/fixtures/models/gcn.json", import.meta.url), "utf8"),
-) as GcnFixture;
+const fx = readModelFixture<GcnFixture>("gcn");
 const c = fx.config;
 const fxConfig: GCNConfig = gcnConfig({
   inFeatures: c.in_features,

@@ -1,7 +1,6 @@
 // GPT-2: parity with the PyTorch reference (tools/fixtures/gpt2.py), the KV cache against the full
 // forward, overfitting one batch, the parameter count, the weight map, sampling.
 
-import { readFileSync } from "../../../test/harness/files.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Generator, noGrad, Tensor, tensor, randint, ArgumentError, DTypeError, ShapeError } from "../../index.js";
@@ -12,7 +11,7 @@ import {
   overfitsOneBatch,
 } from "../../../test/harness/decoder.js";
 import { assertClose, assertThrowsWith } from "../../../test/harness/assert.js";
-import { fromJson, tensorsOf, type TensorJson } from "../../../test/harness/fixtures.js";
+import { fromJson, tensorsOf, type TensorJson, readModelFixture } from "../../../test/harness/fixtures.js";
 import * as optim from "../../optim/index.js";
 import {
   countParameters,
@@ -54,9 +53,7 @@ interface Gpt2Fixture {
   };
 }
 
-const fx = JSON.parse(
-  readFileSync(new URL("../../../../test/fixtures/models/gpt2.json", import.meta.url), "utf8"),
-) as Gpt2Fixture;
+const fx = readModelFixture<Gpt2Fixture>("gpt2");
 const fxConfig: GPTConfig = gptConfig({
   vocabSize: fx.config.vocab_size,
   blockSize: fx.config.block_size,

@@ -2,7 +2,7 @@
 // the extra tensors its files carry and the other spellings of its tensor names. src/models/hf.ts lists it.
 
 import { ArgumentError } from "../../engine/errors.js";
-import { type HFFamily, dropout, withPrefix } from "../hf-family.js";
+import { type HFFamily, dropout, withPrefix, copyOf } from "../hf-family.js";
 import {
   GPT,
   gptConfig,
@@ -18,7 +18,7 @@ export const hfFamily: HFFamily<"gpt2", GPTConfig, GPT> = {
   role: "decoder",
   tiedHead: true,
   extras: [
-    { pattern: /^lm_head\.weight$/, why: "the head, tied to wte", tiedTo: "transformer.wte.weight" },
+    copyOf("lm_head.weight", "transformer.wte.weight", "the head, tied to wte"),
     { pattern: /^transformer\.h\.\d+\.attn\.(bias|masked_bias)$/, why: "causal-mask buffers of older files" },
   ],
   alias: (name) => withPrefix("transformer", name),

@@ -1,13 +1,12 @@
 // LeNet-5: parity with the PyTorch reference (tools/fixtures/lenet5.py), overfitting one batch, the
 // parameter count, the config's checks, and the recipe on a few synthetic digits.
 
-import { readFileSync } from "../../../test/harness/files.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ArgumentError, Generator, noGrad, randint, rand, ShapeError } from "../../index.js";
 import * as F from "../../nn/functional.js";
 import { assertClose, assertThrowsWith } from "../../../test/harness/assert.js";
-import { fromJson, tensorsOf, type TensorJson } from "../../../test/harness/fixtures.js";
+import { fromJson, tensorsOf, type TensorJson, readModelFixture } from "../../../test/harness/fixtures.js";
 import { syntheticDigits } from "../../../test/harness/digits.js";
 import * as optim from "../../optim/index.js";
 import { countParameters, LeNet5, lenetConfig, mapSizes, PRESETS, type LeNetConfig } from "./model.js";
@@ -37,9 +36,7 @@ interface LeNetFixture {
   param_counts: Record<"lenet5" | "lenet5-32", number>;
 }
 
-const fx = JSON.parse(
-  readFileSync(new URL("../../../../test/fixtures/models/lenet5.json", import.meta.url), "utf8"),
-) as LeNetFixture;
+const fx = readModelFixture<LeNetFixture>("lenet5");
 const fxConfig: LeNetConfig = lenetConfig({
   inChannels: fx.config.in_channels,
   imageSize: fx.config.image_size,

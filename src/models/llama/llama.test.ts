@@ -1,7 +1,6 @@
 // LLaMA: parity with the PyTorch reference (tools/fixtures/llama.py), the KV cache against the full
 // forward, overfitting one batch, the parameter count, the weight map, Meta's RoPE layout.
 
-import { readFileSync } from "../../../test/harness/files.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
@@ -22,7 +21,7 @@ import {
   overfitsOneBatch,
 } from "../../../test/harness/decoder.js";
 import { assertClose, assertThrowsWith } from "../../../test/harness/assert.js";
-import { fromJson, tensorsOf, type TensorJson } from "../../../test/harness/fixtures.js";
+import { fromJson, tensorsOf, type TensorJson, readModelFixture } from "../../../test/harness/fixtures.js";
 import * as optim from "../../optim/index.js";
 import { parseSafetensors, serializeSafetensors } from "../../io/safetensors.js";
 import {
@@ -72,9 +71,7 @@ interface LlamaFixture {
   };
 }
 
-const fx = JSON.parse(
-  readFileSync(new URL("../../../../test/fixtures/models/llama.json", import.meta.url), "utf8"),
-) as LlamaFixture;
+const fx = readModelFixture<LlamaFixture>("llama");
 const fxConfig: LlamaConfig = llamaConfig({
   vocabSize: fx.config.vocab_size,
   blockSize: fx.config.block_size,

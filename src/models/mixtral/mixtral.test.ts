@@ -3,7 +3,6 @@
 // forward, generation, overfitting one batch, the preset's parameter count on the shape-only model, the
 // weight map and a Hugging Face folder round trip.
 
-import { readFileSync } from "../../../test/harness/files.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Generator, meta, noGrad, tensor, randint, ArgumentError, ShapeError } from "../../index.js";
@@ -13,7 +12,7 @@ import {
   overfitsOneBatch,
 } from "../../../test/harness/decoder.js";
 import { assertClose, assertThrowsWith } from "../../../test/harness/assert.js";
-import { fromJson, tensorsOf, type TensorJson } from "../../../test/harness/fixtures.js";
+import { fromJson, tensorsOf, type TensorJson, readModelFixture } from "../../../test/harness/fixtures.js";
 import * as optim from "../../optim/index.js";
 import { fromPretrained, toHFFiles } from "../hf.js";
 import { parseSafetensors, serializeSafetensors } from "../../io/safetensors.js";
@@ -65,9 +64,7 @@ interface MixtralFixture {
   };
 }
 
-const fx = JSON.parse(
-  readFileSync(new URL("../../../../test/fixtures/models/mixtral.json", import.meta.url), "utf8"),
-) as MixtralFixture;
+const fx = readModelFixture<MixtralFixture>("mixtral");
 const fxConfig: MixtralConfig = mixtralConfig({
   vocabSize: fx.config.vocab_size,
   blockSize: fx.config.block_size,

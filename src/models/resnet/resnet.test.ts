@@ -2,14 +2,13 @@
 // (BatchNorm's running statistics, batch statistics and buffer updates), overfitting one batch, the
 // parameter count, the shortcuts, the weight map, init, and the recipe on a few synthetic digits.
 
-import { readFileSync } from "../../../test/harness/files.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ArgumentError, Generator, noGrad, rand, randint, ShapeError } from "../../index.js";
 import * as F from "../../nn/functional.js";
 import { BatchNorm2d, Conv2d } from "../../nn/index.js";
 import { assertClose, assertThrowsWith } from "../../../test/harness/assert.js";
-import { fromJson, tensorsOf, type TensorJson } from "../../../test/harness/fixtures.js";
+import { fromJson, tensorsOf, type TensorJson, readModelFixture } from "../../../test/harness/fixtures.js";
 import * as optim from "../../optim/index.js";
 import { syntheticDigits } from "../../../test/harness/digits.js";
 import {
@@ -38,9 +37,7 @@ interface ResNetFixture {
   param_counts: Record<keyof typeof PRESETS, number>;
 }
 
-const fx = JSON.parse(
-  readFileSync(new URL("../../../../test/fixtures/models/resnet.json", import.meta.url), "utf8"),
-) as ResNetFixture;
+const fx = readModelFixture<ResNetFixture>("resnet");
 const fxConfig: ResNetConfig = resnetConfig({
   inChannels: fx.config.in_channels,
   widths: fx.config.widths,

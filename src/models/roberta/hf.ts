@@ -1,7 +1,7 @@
 // RoBERTa's Hugging Face family: config.json ↔ our config, the model to build, the weight map of model.ts,
 // the extra tensors its files carry and the other spellings of its tensor names. src/models/hf.ts lists it.
 
-import { type HFFamily, MASK_HEAD } from "../hf-family.js";
+import { type HFFamily, MASK_HEAD, mlmDecoderCopies } from "../hf-family.js";
 import { RobertaForMaskedLM, RobertaModel, robertaConfig, ROBERTA_NAMING, type RobertaConfig } from "./model.js";
 import { readBertFields, writeBertFields } from "../bert/hf.js";
 import {
@@ -16,12 +16,7 @@ export const hfFamily: HFFamily<"roberta", RobertaConfig, RobertaForMaskedLM | R
   role: "encoder",
   tiedHead: true,
   extras: [
-    {
-      pattern: /^lm_head\.decoder\.weight$/,
-      why: "the MLM decoder, tied to word_embeddings",
-      tiedTo: "roberta.embeddings.word_embeddings.weight",
-    },
-    { pattern: /^lm_head\.decoder\.bias$/, why: "an alias of lm_head.bias", tiedTo: "lm_head.bias" },
+    ...mlmDecoderCopies("lm_head", "roberta"),
     { pattern: /^roberta\.embeddings\.position_ids$/, why: "a buffer" },
     { pattern: /^roberta\.pooler\./, why: "the pooler, which the masked-LM model has none of" },
   ],

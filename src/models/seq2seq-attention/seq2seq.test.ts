@@ -1,12 +1,11 @@
 // seq2seq with and without attention: parity of every decoder with the PyTorch reference
 // (tools/fixtures/seq2seq.py), overfitting one batch, parameter counts, greedy decoding, errors.
 
-import { readFileSync } from "../../../test/harness/files.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Generator, noGrad, tensor, ArgumentError, DTypeError, ShapeError } from "../../index.js";
 import { assertClose, assertThrowsWith } from "../../../test/harness/assert.js";
-import { fromJson, tensorsOf, type TensorJson } from "../../../test/harness/fixtures.js";
+import { fromJson, tensorsOf, type TensorJson, readModelFixture } from "../../../test/harness/fixtures.js";
 import * as optim from "../../optim/index.js";
 import { distinctPairs, makeBatch, reversalTask } from "../../data/tasks/index.js";
 import { recipe } from "./recipe.js";
@@ -41,9 +40,7 @@ interface Fixture {
   cases: Record<AttentionKind, Case>;
 }
 
-const fx = JSON.parse(
-  readFileSync(new URL("../../../../test/fixtures/models/seq2seq.json", import.meta.url), "utf8"),
-) as Fixture;
+const fx = readModelFixture<Fixture>("seq2seq");
 const fxConfig = (attention: AttentionKind) =>
   seq2seqConfig({
     srcVocab: fx.config.src_vocab,

@@ -2,7 +2,7 @@
 // the extra tensors its files carry and the other spellings of its tensor names. src/models/hf.ts lists it.
 
 import { LoadError } from "../../engine/errors.js";
-import { type HFFamily, dropout } from "../hf-family.js";
+import { type HFFamily, dropout, copyOf } from "../hf-family.js";
 import { T5, t5Config, countParameters as t5Count, fromT5Checkpoint, toT5Checkpoint, type T5Config } from "./model.js";
 
 export const hfFamily: HFFamily<"t5", T5Config, T5> = {
@@ -10,9 +10,9 @@ export const hfFamily: HFFamily<"t5", T5Config, T5> = {
   modelTypes: ["t5"],
   role: "seq2seq",
   extras: [
-    { pattern: /^encoder\.embed_tokens\.weight$/, why: "a copy of shared.weight", tiedTo: "shared.weight" },
-    { pattern: /^decoder\.embed_tokens\.weight$/, why: "a copy of shared.weight", tiedTo: "shared.weight" },
-    { pattern: /^lm_head\.weight$/, why: "the v1.0 head, tied to shared.weight", tiedTo: "shared.weight" }, // with tie_word_embeddings false it is a weight, expected
+    copyOf("encoder.embed_tokens.weight", "shared.weight", "a copy of shared.weight"),
+    copyOf("decoder.embed_tokens.weight", "shared.weight", "a copy of shared.weight"),
+    copyOf("lm_head.weight", "shared.weight", "the v1.0 head, tied to shared.weight"), // with tie_word_embeddings false it is a weight, expected
     {
       pattern: /^decoder\.block\.0\.layer\.1\.EncDecAttention\.relative_attention_bias\.weight$/,
       why: "an unused table of older T5 files (cross-attention has no position bias)",

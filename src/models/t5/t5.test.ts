@@ -2,12 +2,11 @@
 // v1.0 and v1.1, the relative-position buckets, the KV cache, greedy decoding, overfitting one batch, the
 // parameter counts, the weight map.
 
-import { readFileSync } from "../../../test/harness/files.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Generator, noGrad, Tensor, tensor, randint, ArgumentError, DTypeError, ShapeError } from "../../index.js";
 import { assertClose, assertThrowsWith } from "../../../test/harness/assert.js";
-import { fromJson, tensorsOf, type TensorJson } from "../../../test/harness/fixtures.js";
+import { fromJson, tensorsOf, type TensorJson, readModelFixture } from "../../../test/harness/fixtures.js";
 import * as optim from "../../optim/index.js";
 import {
   countParameters,
@@ -58,9 +57,7 @@ interface T5Fixture {
   v1_1: VersionFixture;
 }
 
-const fx = JSON.parse(
-  readFileSync(new URL("../../../../test/fixtures/models/t5.json", import.meta.url), "utf8"),
-) as T5Fixture;
+const fx = readModelFixture<T5Fixture>("t5");
 const VERSIONS = ["v1_0", "v1_1"] as const;
 
 function configOf(v: VersionFixture): T5Config {

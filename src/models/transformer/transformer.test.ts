@@ -2,12 +2,11 @@
 // post-LN layers), the schedule, Adam steps under it, the KV cache, greedy and beam decoding, overfitting
 // one batch, the parameter count, the weight map, attention weights.
 
-import { readFileSync } from "../../../test/harness/files.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Generator, noGrad, Tensor, tensor, randint, ArgumentError, DTypeError, ShapeError } from "../../index.js";
 import { assertClose, assertThrowsWith } from "../../../test/harness/assert.js";
-import { fromJson, tensorsOf, type TensorJson } from "../../../test/harness/fixtures.js";
+import { fromJson, tensorsOf, type TensorJson, readModelFixture } from "../../../test/harness/fixtures.js";
 import * as optim from "../../optim/index.js";
 import {
   attentionWeights,
@@ -54,9 +53,7 @@ interface TransformerFixture {
   adam: { base_lr: number; betas: [number, number]; eps: number; losses: number[]; final_loss: number };
 }
 
-const fx = JSON.parse(
-  readFileSync(new URL("../../../../test/fixtures/models/transformer.json", import.meta.url), "utf8"),
-) as TransformerFixture;
+const fx = readModelFixture<TransformerFixture>("transformer");
 const fxConfig: TransformerConfig = transformerConfig({
   vocabSize: fx.config.vocab_size,
   maxLen: fx.config.max_len,
