@@ -1,6 +1,7 @@
 // The time of one evaluation of Stable Diffusion v1's U-Net (859,520,964 parameters, random weights) on
 // 64×64×4 latents with a 77×768 text context, as `wnn generate --model` runs it (batch 2: the prompt and ∅),
-// or batch 1. Prints the load average beside the time: the machine may be shared.
+// or batch 1. Prints the wall and CPU time, the load average (the machine may be shared) and the resident memory
+// (the weights alone are 859,520,964 × 4 bytes = 3.2 GiB in float32).
 //
 //   node dist/bench/sd-unet.js [--batch=1] [--runs=1]
 
@@ -19,10 +20,12 @@ console.log(
 const x = wnn.randn([B, 4, 64, 64]),
   context = wnn.randn([B, 77, 768]);
 for (let r = 0; r < runs; r++) {
-  const t1 = performance.now();
+  const t1 = performance.now(),
+    c1 = process.cpuUsage();
   const eps = wnn.noGrad(() => unet.forward(x, new Array<number>(B).fill(500), null, context));
-  const s = (performance.now() - t1) / 1000;
+  const s = (performance.now() - t1) / 1000,
+    c = process.cpuUsage(c1);
   console.log(
-    `U-Net evaluation, batch ${B} at 64×64 latents: ${s.toFixed(1)} s (output ${eps.shape.join("×")}, finite: ${[...eps.storage].every(Number.isFinite)}); load average ${loadavg()[0]!.toFixed(1)}`,
+    `U-Net evaluation, batch ${B} at 64×64 latents: ${s.toFixed(1)} s wall, ${((c.user + c.system) / 1e6).toFixed(1)} s CPU (user + system, every thread) (output ${eps.shape.join("×")}, finite: ${[...eps.storage].every(Number.isFinite)}); load average ${loadavg()[0]!.toFixed(1)}; resident memory ${(process.memoryUsage().rss / 2 ** 30).toFixed(2)} GiB`,
   );
 }

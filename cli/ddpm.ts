@@ -3,6 +3,7 @@
 // This file reads the options, shows progress, writes the run's folder (checkpoint, log, loss curve, a 10×10
 // grid with a row per digit, a denoising strip), handles Ctrl-C and --resume, and samples digits to a PNG.
 
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { tensor, zeros } from "../src/engine/creation.js";
 import { noGrad } from "../src/engine/autograd.js";
@@ -24,6 +25,8 @@ import { digitsTensor, frechetDistance, judge } from "../src/models/ddpm/quality
 import { loadMnist } from "../src/node.js";
 import { cat } from "../src/ops/shape.js";
 import { stableDiffusionCommand } from "./sd.js";
+import { isLdmCheckpoint, ldmGenerate } from "./ldm.js";
+import { ldmCheckpointConfig } from "../src/models/latent-diffusion/train.js";
 import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js";
 import { Progress, formatDuration, type Output } from "./progress.js";
 import {
@@ -344,6 +347,16 @@ function pictures(model: UNet, schedule: Schedule, o: { steps: number; guidance:
   return { grid, strip };
 }
 
+/** The LeNet-5 of a `wnn train cnn` run: the judge of generated digits. */
+export function loadJudge(judgeDir: string): LeNet5 {
+  const { ckpt, checked: cfg } = loadRunCheckpoint(judgeDir, "generate", (k) => mnistCheckpointConfig(k, "cnn"), {
+    strict: true,
+  });
+  const classifier = new LeNet5(lenetConfig("lenet5", { c1: cfg.c1, c3: cfg.c3 }));
+  classifier.loadStateDict(ckpt.model);
+  return classifier;
+}
+
 /**
  * The judge's verdict on generated digits (N, 1, 28, 28) in [0, 1] drawn for `labels`: class accuracy, and the
  * Fréchet distance of F6 features to the first N test digits, beside the same distance for N training digits
@@ -354,11 +367,7 @@ function measure(
   images: Tensor,
   labels: Int32Array,
 ): { accuracy: number; correct: number; fd: number; floor: number; ceiling: number } {
-  const { ckpt, checked: cfg } = loadRunCheckpoint(judgeDir, "generate", (k) => mnistCheckpointConfig(k, "cnn"), {
-    strict: true,
-  });
-  const classifier = new LeNet5(lenetConfig("lenet5", { c1: cfg.c1, c3: cfg.c3 }));
-  classifier.loadStateDict(ckpt.model);
+  const classifier = loadJudge(judgeDir);
   const N = labels.length;
   const { train, test } = loadMnist();
   if (N < 2 || N > test.count)
@@ -484,22 +493,53 @@ export function generateCommand(args: readonly string[], out: Output): number {
       out,
     );
   }
-  if (split.prompt !== undefined || v.prompt !== undefined)
-    throw new UsageError(`${cmd}: a prompt needs --model DIR (a Stable Diffusion folder)`);
+  const prompt = v.prompt ?? split.prompt;
+  if (v.checkpoint === undefined && prompt !== undefined)
+    throw new UsageError(
+      `${cmd}: a prompt needs --model DIR (a Stable Diffusion folder) or --checkpoint DIR (a run of \`wnn train ldm\`)`,
+    );
   if (v.checkpoint === undefined)
     throw new UsageError(
-      `${cmd}: --checkpoint DIR (a run of \`wnn train ddpm\`) or --model DIR (a Stable Diffusion folder) is required`,
+      `${cmd}: --checkpoint DIR (a run of \`wnn train ddpm\` or \`wnn train ldm\`) or --model DIR (a Stable Diffusion folder) is required`,
+    );
+  if (v.out !== undefined) checkOutputFile(v.out, cmd); // before the checkpoint is read
+  const { ckpt, checked } = loadRunCheckpoint(
+    v.checkpoint,
+    cmd,
+    (k) => (isLdmCheckpoint(k) ? (ldmCheckpointConfig(k), "ldm" as const) : (ddpmCheckpointConfig(k), "ddpm" as const)),
+    { strict: v.strict },
+  );
+  if (checked === "ldm") {
+    // latent diffusion with captions (cli/ldm.ts): the caption, or without one the measurement over every digit
+    if (v.digit !== undefined) throw new UsageError(`${cmd}: a latent-diffusion run takes a caption, not --digit`);
+    return ldmGenerate(
+      ckpt,
+      prompt,
+      {
+        n: v.n,
+        steps: v.steps,
+        guidance: v.guidance,
+        seed: v.seed,
+        sampler: v.sampler as "ddim" | "ddpm",
+        judge: v.judge,
+        file: v.out ?? freshFile(join(v.checkpoint.endsWith(".safetensors") ? "." : v.checkpoint, "generated.png")),
+      },
+      out,
+    );
+  }
+  if (prompt !== undefined)
+    throw new UsageError(
+      `${cmd}: a prompt needs --model DIR (a Stable Diffusion folder) or a run of \`wnn train ldm\``,
     );
   const file =
     v.out ??
     freshFile(join(v.checkpoint.endsWith(".safetensors") ? "." : v.checkpoint, `generated-${v.digit ?? "all"}.png`));
-  if (v.out !== undefined) checkOutputFile(v.out, cmd);
-  const { ckpt } = loadRunCheckpoint(v.checkpoint, cmd, ddpmCheckpointConfig, { strict: v.strict });
   const { model, schedule } = loadDDPM(ckpt, !v.raw);
   const digits = v.digit !== undefined ? [v.digit] : Array.from({ length: 10 }, (_, d) => d);
   const labels = Int32Array.from({ length: digits.length * v.n }, (_, i) => digits[Math.floor(i / v.n)]!);
   const B = labels.length;
-  const t0 = performance.now();
+  const t0 = performance.now(),
+    c0 = process.cpuUsage();
   const opts: SampleOptions = {
     sampler: v.sampler as "ddim" | "ddpm",
     steps: v.steps,
@@ -520,6 +560,8 @@ export function generateCommand(args: readonly string[], out: Output): number {
   );
   const x = sample(schedule, classDenoiser(model, tensor(labels, { shape: [B] }), v.guidance), [B, 1, 28, 28], opts);
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(c0);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6; // user + system of every thread: the cost, where wall time is the machine's load
   const cols = Math.min(v.n, 16);
   savePng(file, imageGrid(toPixels(x), Math.ceil(B / cols), cols, { scale: 2 }));
   if (v.judge !== undefined) {
@@ -535,6 +577,8 @@ export function generateCommand(args: readonly string[], out: Output): number {
         guidance: v.guidance,
         n: B,
         seconds: +seconds.toFixed(1),
+        cpuSeconds: +cpuSeconds.toFixed(1),
+        load: +loadavg()[0]!.toFixed(1),
         accuracy: q.accuracy,
         fd: +q.fd.toFixed(3),
         floor: +q.floor.toFixed(3),

@@ -11,6 +11,7 @@ import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js"
 import { COMPARE_HELP, compareCommand, compareWorker } from "./compare.js";
 import { CONSOLIDATE_HELP, consolidateCommand } from "./consolidate.js";
 import { DDPM_HELP, GENERATE_HELP, generateCommand, trainDdpm } from "./ddpm.js";
+import { LDM_HELP, trainLdm } from "./ldm.js";
 import { FILL_MASK_HELP, fillMaskCommand } from "./hf.js";
 import { FINETUNE_HELP, finetuneCommand } from "./finetune.js";
 import { GPT_HELP, trainGpt } from "./gpt.js";
@@ -34,6 +35,7 @@ commands:
   train cnn                 LeNet-5 on MNIST digits
   train spirals             a 2-layer MLP on a seeded 3-arm spiral
   train ddpm                a class-conditional diffusion model (DDPM, U-Net) on MNIST digits
+  train ldm                 latent diffusion with a VAE and a text encoder on captioned MNIST digits
   train <recipe>            any recipe of the zoo (\`wnn list\` names them)
   train <model>             any model of the zoo without a recipe, on its kind's default task (llama, bert, t5, vit, ...)
   sample --checkpoint DIR   text from a GPT trained by \`wnn train gpt\` or a decoder by \`wnn train <model>\`
@@ -42,7 +44,7 @@ commands:
   quantize --model DIR      a Hugging Face folder (gpt2, llama) → a GGUF file llama.cpp runs (--type q8_0, q4_0, ...)
   finetune --model DIR ...  fine-tune a decoder on a text file: full, lora, adapter, prefix, prompt, bitfit, ia3
   fill-mask --model DIR     the likeliest tokens for the masks of a text (bert, roberta, deberta-v2; --checkpoint: a run of wnn train bert)
-  generate --checkpoint DIR digits from a diffusion model trained by \`wnn train ddpm\` (PNG)
+  generate --checkpoint DIR digits from a diffusion model trained by \`wnn train ddpm\` or \`ldm\` (PNG)
   eval --checkpoint DIR     evaluate a model trained by \`wnn train <model>\` on its task (loss, exact match, accuracy; TTS: MCD, durations, attention)
   say --checkpoint DIR TEXT speech from a Tacotron 2 or FastSpeech 2 run (\`wnn train tacotron2\`), --out FILE.wav (--vocoder griffin-lim|DIR)
   compare <a> <b> [...]     models side by side: architecture table; --train runs them on their shared task
@@ -94,6 +96,7 @@ const MODELS = [
   "cnn",
   "spirals",
   "ddpm",
+  "ldm",
   ...RECIPES.map((r) => r.name),
   ...TTS_MODELS.filter((n) => !RECIPES.some((r) => r.name === n)),
 ];
@@ -114,6 +117,7 @@ const HELP: Record<string, string> = {
   "train cnn": MNIST_HELP("cnn"),
   "train spirals": SPIRAL_HELP,
   "train ddpm": DDPM_HELP,
+  "train ldm": LDM_HELP,
   generate: GENERATE_HELP,
   ...Object.fromEntries(RECIPES.map((r) => [`train ${r.name}`, recipeHelp(r)])),
   ...Object.fromEntries(ZOO_MODELS.map((n) => [`train ${n}`, zooTrainHelp(n)])),
@@ -170,6 +174,7 @@ async function run(argv: string[]): Promise<number> {
       if (model === "mlp" || model === "cnn") return trainMnist(model, args, out);
       if (model === "spirals") return spirals(args);
       if (model === "ddpm") return trainDdpm(args, out);
+      if (model === "ldm") return trainLdm(args, out);
       if (isTtsModel(model)) return trainTts(model, args, out); // before the recipes: FastSpeech 2's library recipe has no checkpoints
       const recipe = RECIPES.find((r) => r.name === model);
       if (recipe) return runRecipe(recipe, args, out);

@@ -112,3 +112,38 @@ test("wnn generate --model: Stable Diffusion from a diffusers folder (tiny, rand
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /nowhere/);
 });
+
+test("wnn train ldm writes its run; wnn generate --checkpoint <ldm> draws for a caption and refuses unknown words", () => {
+  const dir = join(tmp, "ldm");
+  const a = wnn(
+    "train",
+    "ldm",
+    "--vae_steps",
+    "1",
+    "--steps",
+    "1",
+    "--batch_size",
+    "2",
+    "--channels",
+    "8",
+    "--sample_steps",
+    "1",
+    "--out",
+    dir,
+  );
+  assert.equal(a.code, 0, a.stderr);
+  assert.match(a.stdout, /captions, e\.g\.: "a /);
+  for (const f of ["checkpoint.safetensors", "log.jsonl", "loss-vae.png", "loss-unet.png", "grid.png"])
+    assert.ok(existsSync(join(dir, f)), f);
+  const out = join(dir, "seven.png");
+  const b = wnn("generate", "--checkpoint", dir, "a thick slanted seven", "--n", "2", "--steps", "1", "--out", out);
+  assert.equal(b.code, 0, b.stderr);
+  assert.match(b.stdout, /2 digit\(s\) for "a thick slanted seven" by DDIM, 1 steps, guidance 3/);
+  assert.ok(existsSync(out));
+  const unknown = wnn("generate", "--checkpoint", dir, "a purple seven", "--steps", "1", "--out", join(dir, "x.png"));
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.stderr, /unknown word "purple"/);
+  const digit = wnn("generate", "--checkpoint", dir, "a seven", "--digit", "7");
+  assert.equal(digit.code, 2);
+  assert.match(digit.stderr, /takes a caption, not --digit/);
+});

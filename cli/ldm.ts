@@ -1,0 +1,358 @@
+// `wnn train ldm` and `wnn generate --checkpoint <ldm run> "a thick slanted seven"`: latent diffusion on the
+// `mnist` package's digits with captions made from the label and the pixels (the recipe is
+// src/models/latent-diffusion/train.ts; the captions src/models/latent-diffusion/captions.ts). This file reads
+// the options, shows progress, writes the run's folder, and draws and measures digits for captions.
+
+import { join } from "node:path";
+import { Generator } from "../src/engine/rng.js";
+import type { Tensor } from "../src/engine/tensor.js";
+import { imageGrid, lineChart } from "../src/io/chart.js";
+import type { LoadedCheckpoint } from "../src/io/checkpoint.js";
+import { saveCheckpoint, savePng } from "../src/io/node.js";
+import { judge } from "../src/models/ddpm/quality.js";
+import {
+  attributeHolds,
+  digitStats,
+  caption as captionOf,
+  parseCaption,
+} from "../src/models/latent-diffusion/captions.js";
+import {
+  LDM_TRAIN,
+  LDMTrainer,
+  ldmMnistConfig,
+  loadLDM,
+  type LatentDiffusion,
+} from "../src/models/latent-diffusion/train.js";
+import { NonFiniteGuard } from "../src/recipes/loop.js";
+import { cat } from "../src/ops/shape.js";
+import { loadMnist } from "../src/node.js";
+import { helpText, parseOptions, UsageError, type OptionSpecs } from "./args.js";
+import { formatDuration, Progress, type Output } from "./progress.js";
+import { CHECKPOINT, createRunDir, defaultRunDir, JsonlLog, stopDiverged } from "./rundir.js";
+import { loadJudge } from "./ddpm.js";
+
+export const LDM_OPTIONS = {
+  vae_steps: {
+    kind: "int",
+    min: 0,
+    max: 10_000_000,
+    default: LDM_TRAIN.vaeSteps,
+    help: "steps of the autoencoder (stage 1)",
+  },
+  steps: {
+    kind: "int",
+    min: 1,
+    max: 10_000_000,
+    default: LDM_TRAIN.steps,
+    help: "steps of the U-Net and the text encoder (stage 2)",
+  },
+  batch_size: { kind: "int", min: 1, max: 1024, default: LDM_TRAIN.batchSize, help: "digits per step" },
+  vae_lr: { kind: "number", min: 0, max: 1e6, default: LDM_TRAIN.vaeLr, help: "Adam's learning rate of stage 1" },
+  lr: { kind: "number", min: 0, max: 1e6, default: LDM_TRAIN.lr, help: "Adam's learning rate of stage 2" },
+  kl_weight: {
+    kind: "number",
+    min: 0,
+    max: 1e6,
+    default: LDM_TRAIN.klWeight,
+    help: "the weight of the autoencoder's KL term",
+  },
+  p_uncond: {
+    kind: "number",
+    min: 0,
+    max: 1,
+    default: LDM_TRAIN.pUncond,
+    help: 'probability of dropping a caption to "" (guidance)',
+  },
+  ema: {
+    kind: "number",
+    min: 0,
+    max: 0.99999,
+    default: LDM_TRAIN.ema,
+    help: "decay of the moving average that samples",
+  },
+  grad_clip: {
+    kind: "number",
+    min: 0,
+    max: 1e6,
+    default: LDM_TRAIN.gradClip,
+    help: "clip the global gradient norm (0: off)",
+  },
+  channels: { kind: "int", min: 8, max: 256, default: 16, help: "the U-Net's first width (a multiple of 8)" },
+  seed: {
+    kind: "int",
+    min: 0,
+    max: 2 ** 32 - 1,
+    default: LDM_TRAIN.seed,
+    help: "seed of the weights, batches and noise",
+  },
+  checkpoint_every: { kind: "int", min: 1, max: 10_000_000, default: 250, help: "save a checkpoint every N steps" },
+  log_interval: {
+    kind: "int",
+    min: 1,
+    max: 10_000_000,
+    default: 25,
+    help: "print a line every N steps when not on a terminal",
+  },
+  out: { kind: "string", metavar: "DIR", help: "the run's folder (default runs/ldm-<date>-<time>)" },
+  sample_steps: { kind: "int", min: 1, max: 1000, default: 20, help: "DDIM steps of the grid drawn at the end" },
+  guidance: { kind: "number", min: 0, max: 100, default: 3, help: "guidance scale of the grid drawn at the end" },
+  max_bad_steps: {
+    kind: "int",
+    min: 1,
+    max: 1000,
+    default: 5,
+    help: "stop after this many NaN/infinite losses in a row",
+  },
+} as const satisfies OptionSpecs;
+
+export const LDM_HELP = helpText(
+  "wnn train ldm [options]",
+  `Latent diffusion (Rombach et al. 2022) on the \`mnist\` package's 8,000 training digits with generated
+captions ("a thick slanted seven": the label, thickness from the ink mass, slant from the second moments).
+Stage 1 trains a KL autoencoder (32×32 → 4×8×8 latents); stage 2 trains the U-Net over the latents with
+spatial transformers (self-attention, cross-attention to the text, GEGLU) and a CLIP-style text encoder,
+captions dropped to "" with probability p_uncond for classifier-free guidance.
+
+Writes DIR/checkpoint.safetensors (every --checkpoint_every steps, at the end and on Ctrl-C), DIR/log.jsonl,
+DIR/loss.png and at the end DIR/grid.png (a row per digit: thick, thin, slanted, upright).`,
+  LDM_OPTIONS,
+  'example: wnn train ldm --out runs/ldm && wnn generate --checkpoint runs/ldm "a thick slanted seven"',
+);
+
+const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** The four caption forms of the end-of-run grid and of the measurement, for digit d. */
+const FORMS = (d: number): string[] => [
+  captionOf(d, ["thick"]),
+  captionOf(d, ["thin"]),
+  captionOf(d, ["slanted"]),
+  captionOf(d, ["upright"]),
+];
+
+export async function trainLdm(args: readonly string[], out: Output): Promise<number> {
+  const cmd = "train ldm";
+  const { values: v, help } = parseOptions(cmd, args, LDM_OPTIONS);
+  if (help) {
+    out.write(LDM_HELP);
+    return 0;
+  }
+  if (v.channels % 8 !== 0) throw new UsageError(`${cmd}: --channels must be a multiple of 8, got ${v.channels}`);
+  const print = (s: string): void => void out.write(s + "\n");
+  const trainer = new LDMTrainer(
+    ldmMnistConfig({ channels: v.channels }),
+    {
+      vaeSteps: v.vae_steps,
+      steps: v.steps,
+      batchSize: v.batch_size,
+      vaeLr: v.vae_lr,
+      lr: v.lr,
+      klWeight: v.kl_weight,
+      pUncond: v.p_uncond,
+      ema: v.ema,
+      gradClip: v.grad_clip,
+      seed: v.seed,
+    },
+    loadMnist().train,
+  );
+  const dir = v.out ?? defaultRunDir("ldm");
+  createRunDir(dir, cmd);
+  const log = new JsonlLog(join(dir, "log.jsonl"));
+  log.retain(() => false);
+  const m = trainer.model;
+  print(
+    `autoencoder ${m.vae.numParameters().toLocaleString("en-US")}, text encoder ${m.text.numParameters().toLocaleString("en-US")}, U-Net ${m.unet.numParameters().toLocaleString("en-US")} parameters`,
+  );
+  print(
+    `captions, e.g.: ${trainer.captions
+      .slice(0, 4)
+      .map((c) => JSON.stringify(c))
+      .join(", ")}`,
+  );
+  const t = trainer.config;
+  print(
+    `training: ${t.vaeSteps} autoencoder steps, then ${t.steps} U-Net steps of ${t.batchSize} digits; writing ${dir}/`,
+  );
+
+  const ckptFile = join(dir, CHECKPOINT);
+  const points: Record<"vae" | "unet", [number, number][]> = { vae: [], unet: [] };
+  const drawChart = (): void => {
+    for (const s of ["vae", "unet"] as const) {
+      if (!points[s].length) continue;
+      savePng(
+        join(dir, `loss-${s}.png`),
+        lineChart({
+          series: [{ name: "one batch", points: points[s] }],
+          title: s === "vae" ? "stage 1: the autoencoder's loss" : "stage 2: the latent U-Net's loss",
+          xLabel: "step",
+          yLabel: "loss",
+        }),
+      );
+    }
+  };
+  const save = (): void => saveCheckpoint(ckptFile, trainer.checkpoint());
+  let stop = false;
+  const onSigint = (): void => {
+    if (stop) process.exit(130);
+    stop = true;
+  };
+  process.on("SIGINT", onSigint);
+  const total = t.vaeSteps + t.steps;
+  const progress = new Progress({ total, start: 0, out, every: v.log_interval });
+  const guard = new NonFiniteGuard(v.max_bad_steps);
+  const cpu0 = process.cpuUsage(),
+    wall0 = performance.now();
+  const time: Record<"vae" | "unet", { cpu: number; wall: number; n: number }> = {
+    vae: { cpu: 0, wall: 0, n: 0 },
+    unet: { cpu: 0, wall: 0, n: 0 },
+  };
+  try {
+    while (!stop && trainer.stage !== "done" && !guard.tripped) {
+      const c0 = process.cpuUsage(),
+        w0 = performance.now();
+      const r = trainer.trainStep();
+      const c = process.cpuUsage(c0);
+      time[r.stage].cpu += (c.user + c.system) / 1e6;
+      time[r.stage].wall += (performance.now() - w0) / 1000;
+      time[r.stage].n++;
+      if (guard.record({ loss: r.loss, skipped: r.skipped })) {
+        log.append({ type: "skipped", step: trainer.step, stage: r.stage, loss: String(r.loss) });
+        await tick();
+        continue;
+      }
+      log.append({ type: "train", step: trainer.step, stage: r.stage, loss: r.loss });
+      points[r.stage].push([trainer.step, r.loss]);
+      progress.update(trainer.step, [`${r.stage} loss ${r.loss.toFixed(4)}`]);
+      if (trainer.step % v.checkpoint_every === 0) {
+        save();
+        drawChart();
+      }
+      await tick();
+    }
+  } finally {
+    progress.done();
+    process.off("SIGINT", onSigint);
+  }
+  if (guard.tripped) {
+    drawChart();
+    return stopDiverged(guard, trainer.step, t.lr, save, ckptFile);
+  }
+  save();
+  drawChart();
+  const cpu = process.cpuUsage(cpu0);
+  for (const s of ["vae", "unet"] as const)
+    if (time[s].n)
+      print(
+        `${s === "vae" ? "autoencoder" : "U-Net"}: ${time[s].n} steps, ${((1000 * time[s].cpu) / time[s].n).toFixed(0)} ms CPU and ${((1000 * time[s].wall) / time[s].n).toFixed(0)} ms wall per step`,
+      );
+  print(
+    `${stop ? "interrupted" : "trained"}: step ${trainer.step} of ${total} in ${formatDuration((performance.now() - wall0) / 1000)} wall, ${formatDuration((cpu.user + cpu.system) / 1e6)} CPU; wrote ${ckptFile}`,
+  );
+  if (stop) return 130;
+  if (trainer.stage === "done") {
+    const captions = Array.from({ length: 10 }, (_, d) => FORMS(d)).flat();
+    const x = trainer.ema.generate(captions, {
+      steps: v.sample_steps,
+      guidance: v.guidance,
+      generator: new Generator(t.seed + 1),
+    });
+    savePng(join(dir, "grid.png"), imageGrid(x, 10, 4, { scale: 2 }));
+    print(`wrote ${join(dir, "grid.png")} (a row per digit: ${FORMS(7).join(", ")})`);
+  }
+  return 0;
+}
+
+/** Whether a checkpoint is a latent-diffusion run's. */
+export const isLdmCheckpoint = (ckpt: LoadedCheckpoint): boolean =>
+  (ckpt.config as { kind?: unknown } | undefined)?.kind === "ldm";
+
+/**
+ * `wnn generate --checkpoint <ldm run> "caption"`: n digits for the caption (a PNG); with --judge, the class
+ * accuracy and how often each attribute word holds. Without a caption: the measurement over every digit and
+ * the four one-word forms (thick, thin, slanted, upright), n digits each.
+ */
+export function ldmGenerate(
+  ckpt: LoadedCheckpoint,
+  prompt: string | undefined,
+  o: {
+    n: number;
+    steps: number;
+    guidance: number;
+    seed: number;
+    sampler: "ddim" | "ddpm";
+    judge?: string;
+    file: string;
+  },
+  out: Output,
+): number {
+  const model = loadLDM(ckpt);
+  const captions = prompt !== undefined ? [prompt] : Array.from({ length: 10 }, (_, d) => FORMS(d)).flat();
+  for (const c of captions) model.tokenizer.prompt(c, model.config.text.maxPositions); // unknown words: an error first
+  const all = captions.flatMap((c) => new Array<string>(o.n).fill(c));
+  const t0 = performance.now(),
+    c0 = process.cpuUsage();
+  const x = drawInBatches(model, all, o);
+  const cpu = process.cpuUsage(c0);
+  const seconds = (performance.now() - t0) / 1000;
+  savePng(o.file, imageGrid(x, captions.length, o.n, { scale: 2 }));
+  out.write(
+    `${all.length} digit(s) for ${captions.length === 1 ? JSON.stringify(captions[0]) : `${captions.length} captions`} by ${o.sampler === "ddpm" ? "DDPM" : `DDIM, ${o.steps} steps`}, guidance ${o.guidance}, in ${formatDuration(seconds)} wall (${formatDuration((cpu.user + cpu.system) / 1e6)} CPU); wrote ${o.file}\n`,
+  );
+  if (o.judge === undefined) return 0;
+  const preds = judge(loadJudge(o.judge), x).predictions;
+  let asked = 0,
+    correct = 0;
+  const holds: Record<string, { n: number; yes: number }> = {};
+  const xs = x.dataSync();
+  all.forEach((c, i) => {
+    const { digit, words } = parseCaption(c);
+    if (digit === null) return;
+    asked++;
+    if (preds[i] === digit) correct++;
+    const stats = digitStats(xs, i * 784);
+    for (const w of words) {
+      const h = (holds[w] ??= { n: 0, yes: 0 });
+      h.n++;
+      if (attributeHolds(w, stats, digit, model.thresholds)) h.yes++;
+    }
+  });
+  const pct = (a: number, b: number) => (b ? `${((100 * a) / b).toFixed(1)}%` : "—");
+  out.write(
+    `judged by ${o.judge}: class accuracy ${pct(correct, asked)} (${correct}/${asked}); attribute holds (against the class median; chance ≈ 50%): ${Object.entries(
+      holds,
+    )
+      .map(([w, h]) => `${w} ${pct(h.yes, h.n)} (${h.yes}/${h.n})`)
+      .join(", ")}\n`,
+  );
+  out.write(
+    JSON.stringify({
+      n: all.length,
+      steps: o.sampler === "ddpm" ? model.schedule.timesteps : o.steps,
+      guidance: o.guidance,
+      seconds: +seconds.toFixed(1),
+      cpuSeconds: +((cpu.user + cpu.system) / 1e6).toFixed(1),
+      accuracy: asked ? correct / asked : null,
+      holds: Object.fromEntries(Object.entries(holds).map(([w, h]) => [w, h.yes / h.n])),
+    }) + "\n",
+  );
+  return 0;
+}
+
+/** Digits for every caption, 200 at a time. */
+function drawInBatches(
+  model: LatentDiffusion,
+  captions: readonly string[],
+  o: { steps: number; guidance: number; seed: number; sampler: "ddim" | "ddpm" },
+): Tensor {
+  const g = new Generator(o.seed);
+  const parts: Tensor[] = [];
+  for (let i = 0; i < captions.length; i += 200)
+    parts.push(
+      model.generate(captions.slice(i, i + 200), {
+        steps: o.steps,
+        guidance: o.guidance,
+        generator: g,
+        sampler: o.sampler,
+      }),
+    );
+  return parts.length === 1 ? parts[0]! : cat(parts, 0);
+}
