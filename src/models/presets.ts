@@ -19,6 +19,8 @@ type Keys<C> = readonly (keyof C & string)[];
 export interface ConfigRules<C> {
   /** integers ≥ 1 (sizes, counts of layers and heads) */
   readonly positive?: Keys<C>;
+  /** integers in [1, 65536]: widths and kernels bounded so a config from a file cannot ask for gigabytes */
+  readonly sizes?: Keys<C>;
   /** integers ≥ 0 */
   readonly counts?: Keys<C>;
   /** numbers in [0, 1): dropout rates */
@@ -59,6 +61,9 @@ export function configOf<C extends object>(
   const num = (k: string): number => v[k] as number;
   for (const k of rules.positive ?? [])
     if (!(Number.isInteger(v[k]) && num(k) >= 1)) fail(`${k} must be a positive integer, got ${String(v[k])}`);
+  for (const k of rules.sizes ?? [])
+    if (!(Number.isInteger(v[k]) && num(k) >= 1 && num(k) <= 65536))
+      fail(`${k} must be an integer in [1, 65536], got ${String(v[k])}`);
   for (const k of rules.counts ?? [])
     if (!(Number.isInteger(v[k]) && num(k) >= 0)) fail(`${k} must be an integer ≥ 0, got ${String(v[k])}`);
   for (const [a, b] of rules.multiples ?? [])

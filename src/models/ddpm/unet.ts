@@ -31,6 +31,7 @@ import * as F from "../../nn/functional.js";
 import { Module, ModuleList } from "../../nn/module.js";
 import { Conv2d, Embedding, GroupNorm, LayerNorm, Linear } from "../../nn/index.js";
 import { cat } from "../../ops/shape.js";
+import { configOf } from "../presets.js";
 
 // =====================================================================================================
 // Config
@@ -59,34 +60,26 @@ export interface UNetConfig {
 }
 
 export function unetConfig(base: UNetConfig | keyof typeof PRESETS, overrides: Partial<UNetConfig> = {}): UNetConfig {
-  const c = { ...(typeof base === "string" ? presetOf(base) : base), ...overrides };
   const positive = (n: number): boolean => Number.isInteger(n) && n >= 1;
-  for (const key of ["inChannels", "outChannels", "channels", "numResBlocks", "groups", "heads"] as const) {
-    if (!positive(c[key])) throw new ArgumentError(`UNetConfig: ${key} must be a positive integer, got ${c[key]}`);
-  }
-  if (!(Number.isInteger(c.numClasses) && c.numClasses >= 0))
-    throw new ArgumentError(`UNetConfig: numClasses must be an integer ≥ 0, got ${c.numClasses}`);
-  if (!(Number.isInteger(c.contextDim) && c.contextDim >= 0))
-    throw new ArgumentError(`UNetConfig: contextDim must be an integer ≥ 0, got ${c.contextDim}`);
-  if (!(c.dropout >= 0 && c.dropout < 1))
-    throw new ArgumentError(`UNetConfig: dropout must be in [0, 1), got ${c.dropout}`);
-  if (!Array.isArray(c.channelMult) || c.channelMult.length < 1 || !c.channelMult.every(positive))
-    throw new ArgumentError(
-      `UNetConfig: channelMult must be a non-empty list of positive integers, got ${JSON.stringify(c.channelMult)}`,
-    );
-  if (
-    !Array.isArray(c.attnLevels) ||
-    !c.attnLevels.every((l) => Number.isInteger(l) && l >= 0 && l < c.channelMult.length)
-  )
-    throw new ArgumentError(
-      `UNetConfig: attnLevels must be level indices below ${c.channelMult.length}, got ${JSON.stringify(c.attnLevels)}`,
-    );
-  for (const w of [c.channels, ...c.channelMult.map((m) => m * c.channels)]) {
-    if (w % c.groups !== 0)
-      throw new ArgumentError(`UNetConfig: every width (${w}) must be divisible by groups ${c.groups}`);
-    if (w % c.heads !== 0)
-      throw new ArgumentError(`UNetConfig: every width (${w}) must be divisible by heads ${c.heads}`);
-  }
+  const c = configOf("UNetConfig", PRESETS, base, overrides, {
+    positive: ["inChannels", "outChannels", "channels", "numResBlocks", "groups", "heads"],
+    counts: ["numClasses", "contextDim"],
+    probabilities: ["dropout"],
+    also: (c) => {
+      if (!Array.isArray(c.channelMult) || c.channelMult.length < 1 || !c.channelMult.every(positive))
+        return `channelMult must be a non-empty list of positive integers, got ${JSON.stringify(c.channelMult)}`;
+      if (
+        !Array.isArray(c.attnLevels) ||
+        !c.attnLevels.every((l) => Number.isInteger(l) && l >= 0 && l < c.channelMult.length)
+      )
+        return `attnLevels must be level indices below ${c.channelMult.length}, got ${JSON.stringify(c.attnLevels)}`;
+      for (const w of [c.channels, ...c.channelMult.map((m) => m * c.channels)]) {
+        if (w % c.groups !== 0) return `every width (${w}) must be divisible by groups ${c.groups}`;
+        if (w % c.heads !== 0) return `every width (${w}) must be divisible by heads ${c.heads}`;
+      }
+      return undefined;
+    },
+  });
   return Object.freeze({
     ...c,
     channelMult: Object.freeze([...c.channelMult]),
@@ -124,13 +117,6 @@ export const PRESETS = Object.freeze({
     dropout: 0,
   }),
 } satisfies Record<string, UNetConfig>);
-
-function presetOf(name: string): UNetConfig {
-  const p = (PRESETS as Record<string, UNetConfig>)[name];
-  if (!p)
-    throw new ArgumentError(`UNetConfig: unknown preset "${name}"; the presets are ${Object.keys(PRESETS).join(", ")}`);
-  return p;
-}
 
 // =====================================================================================================
 // Layers

@@ -33,6 +33,7 @@ import { Embedding, Linear, type InitOptions } from "../../nn/linear.js";
 import { Conv1d } from "../../nn/conv.js";
 import { LayerNorm } from "../../nn/norm.js";
 import { sinusoids } from "../transformer/model.js";
+import { configOf } from "../presets.js";
 
 // =====================================================================================================
 // Config
@@ -118,37 +119,27 @@ export function fastSpeech2Config(
   base: FastSpeech2Config | keyof typeof PRESETS,
   overrides: Partial<FastSpeech2Config> = {},
 ): FastSpeech2Config {
-  const preset = typeof base === "string" ? (PRESETS as Record<string, FastSpeech2Config>)[base] : base;
-  if (!preset)
-    throw new ArgumentError(
-      `FastSpeech2Config: unknown preset "${String(base)}"; the presets are ${Object.keys(PRESETS).join(", ")}`,
-    );
-  const c = { ...preset, ...overrides };
-  for (const key of [
-    "nSymbols",
-    "nMels",
-    "dModel",
-    "nHead",
-    "encLayers",
-    "decLayers",
-    "convFilters",
-    "varFilters",
-    "varKernel",
-    "nBins",
-    "maxLen",
-  ] as const) {
-    if (!Number.isInteger(c[key]) || c[key] < 1 || c[key] > 1 << 16)
-      throw new ArgumentError(`FastSpeech2Config: ${key} must be an integer in [1, 65536], got ${c[key]}`);
-  }
-  if (c.dModel % c.nHead !== 0)
-    throw new ArgumentError(`FastSpeech2Config: dModel ${c.dModel} must be a multiple of nHead ${c.nHead}`);
-  for (const k of [...c.convKernels, c.varKernel])
-    if (!Number.isInteger(k) || k < 1 || k % 2 !== 1)
-      throw new ArgumentError(`FastSpeech2Config: kernels must be odd positive integers, got ${k}`);
-  for (const key of ["dropout", "varDropout"] as const)
-    if (!(c[key] >= 0 && c[key] < 1))
-      throw new ArgumentError(`FastSpeech2Config: ${key} must be in [0, 1), got ${c[key]}`);
-  return Object.freeze(c);
+  return configOf("FastSpeech2Config", PRESETS, base, overrides, {
+    sizes: [
+      "nSymbols",
+      "nMels",
+      "dModel",
+      "nHead",
+      "encLayers",
+      "decLayers",
+      "convFilters",
+      "varFilters",
+      "varKernel",
+      "nBins",
+      "maxLen",
+    ],
+    multiples: [["dModel", "nHead"]],
+    probabilities: ["dropout", "varDropout"],
+    also: (c) => {
+      const even = [...c.convKernels, c.varKernel].find((k) => !(Number.isInteger(k) && k >= 1 && k % 2 === 1));
+      return even === undefined ? undefined : `kernels must be odd positive integers, got ${even}`;
+    },
+  });
 }
 
 /** The number of parameters of a config, counted from the layers' shapes (nothing allocated). */

@@ -19,7 +19,7 @@
 //
 // Vocabulary (shape comments): B batch, M mel bins, Tm mel frames, T = Tm · hop samples, C channels.
 
-import { ArgumentError, ShapeError } from "../../engine/errors.js";
+import { ShapeError } from "../../engine/errors.js";
 import { fmt } from "../../engine/shape.js";
 import type { Tensor } from "../../engine/tensor.js";
 import * as F from "../../nn/functional.js";
@@ -27,6 +27,7 @@ import { Module, ModuleList, type Parameter } from "../../nn/module.js";
 import { param, type InitOptions } from "../../nn/linear.js";
 import { Conv1d, Conv2d } from "../../nn/conv.js";
 import { uniform_ } from "../../nn/init.js";
+import { configOf } from "../presets.js";
 
 // =====================================================================================================
 // Config
@@ -112,52 +113,34 @@ export function hifiganConfig(
   base: HiFiGANConfig | keyof typeof PRESETS,
   overrides: Partial<HiFiGANConfig> = {},
 ): HiFiGANConfig {
-  const preset = typeof base === "string" ? (PRESETS as Record<string, HiFiGANConfig>)[base] : base;
-  if (!preset)
-    throw new ArgumentError(
-      `HiFiGANConfig: unknown preset "${String(base)}"; the presets are ${Object.keys(PRESETS).join(", ")}`,
-    );
-  const c = { ...preset, ...overrides };
   const ints = (xs: readonly number[]) => xs.every((n) => Number.isInteger(n) && n >= 1 && n <= 1 << 16);
-  if (!ints([c.nMels, c.initialChannels]))
-    throw new ArgumentError(`HiFiGANConfig: nMels and initialChannels must be positive integers`);
-  if (
-    c.upsampleRates.length === 0 ||
-    c.upsampleRates.length !== c.upsampleKernels.length ||
-    !ints(c.upsampleRates) ||
-    !ints(c.upsampleKernels)
-  ) {
-    throw new ArgumentError(
-      `HiFiGANConfig: upsampleRates and upsampleKernels must be lists of the same length of positive integers`,
-    );
-  }
-  c.upsampleRates.forEach((u, i) => {
-    if ((c.upsampleKernels[i]! - u) % 2 !== 0 || c.upsampleKernels[i]! < u)
-      throw new ArgumentError(
-        `HiFiGANConfig: upsample kernel ${c.upsampleKernels[i]} must be ≥ rate ${u} with an even difference (exact ×${u} lengths)`,
-      );
+  return configOf("HiFiGANConfig", PRESETS, base, overrides, {
+    sizes: ["nMels", "initialChannels"],
+    also: (c) => {
+      const up = c.upsampleRates;
+      if (up.length === 0 || up.length !== c.upsampleKernels.length || !ints(up) || !ints(c.upsampleKernels))
+        return "upsampleRates and upsampleKernels must be lists of the same length of positive integers";
+      const bad = up.findIndex((u, i) => (c.upsampleKernels[i]! - u) % 2 !== 0 || c.upsampleKernels[i]! < u);
+      if (bad >= 0)
+        return `upsample kernel ${c.upsampleKernels[bad]} must be ≥ rate ${up[bad]} with an even difference (exact ×${up[bad]} lengths)`;
+      if (c.initialChannels % 2 ** up.length !== 0)
+        return `initialChannels ${c.initialChannels} must halve ${up.length} times`;
+      if (
+        c.resblockKernels.length === 0 ||
+        c.resblockKernels.length !== c.resblockDilations.length ||
+        c.resblockKernels.some((k) => k % 2 !== 1)
+      )
+        return "one list of dilations per odd resblock kernel";
+      if (c.mpdChannels.length !== 4 || c.msdChannels.length !== 7 || !ints(c.periods))
+        return "4 MPD widths, 7 MSD widths and positive periods";
+      for (const [i, g] of MSD_GROUPS.entries()) {
+        const inC = i === 0 ? 1 : c.msdChannels[i - 1]!;
+        if (inC % g !== 0 || c.msdChannels[i]! % g !== 0)
+          return `MSD layer ${i} has groups ${g}; widths ${inC} → ${c.msdChannels[i]} must divide by it`;
+      }
+      return undefined;
+    },
   });
-  if (c.initialChannels % 2 ** c.upsampleRates.length !== 0)
-    throw new ArgumentError(
-      `HiFiGANConfig: initialChannels ${c.initialChannels} must halve ${c.upsampleRates.length} times`,
-    );
-  if (
-    c.resblockKernels.length === 0 ||
-    c.resblockKernels.length !== c.resblockDilations.length ||
-    c.resblockKernels.some((k) => k % 2 !== 1)
-  ) {
-    throw new ArgumentError(`HiFiGANConfig: one list of dilations per odd resblock kernel`);
-  }
-  if (c.mpdChannels.length !== 4 || c.msdChannels.length !== 7 || !ints(c.periods))
-    throw new ArgumentError(`HiFiGANConfig: 4 MPD widths, 7 MSD widths and positive periods`);
-  for (const [i, g] of MSD_GROUPS.entries()) {
-    const inC = i === 0 ? 1 : c.msdChannels[i - 1]!;
-    if (inC % g !== 0 || c.msdChannels[i]! % g !== 0)
-      throw new ArgumentError(
-        `HiFiGANConfig: MSD layer ${i} has groups ${g}; widths ${inC} → ${c.msdChannels[i]} must divide by it`,
-      );
-  }
-  return Object.freeze(c);
 }
 
 /** The samples per mel frame: the product of the upsampling rates. */

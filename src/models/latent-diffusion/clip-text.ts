@@ -11,7 +11,7 @@
 //
 // Vocabulary (shape comments): B batch, T tokens, D width, nh heads, hs = D/nh, V vocabulary.
 
-import { ArgumentError, ShapeError } from "../../engine/errors.js";
+import { ShapeError } from "../../engine/errors.js";
 import { defaultGenerator, type Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
 import { arange } from "../../engine/creation.js";
@@ -19,6 +19,7 @@ import type { Tensor } from "../../engine/tensor.js";
 import * as F from "../../nn/functional.js";
 import { Module, ModuleList } from "../../nn/module.js";
 import { Embedding, LayerNorm, Linear } from "../../nn/index.js";
+import { configOf } from "../presets.js";
 
 // =====================================================================================================
 // Config
@@ -50,14 +51,10 @@ export function clipTextConfig(
   base: CLIPTextConfig | keyof typeof CLIP_PRESETS,
   overrides: Partial<CLIPTextConfig> = {},
 ): CLIPTextConfig {
-  const c = { ...(typeof base === "string" ? CLIP_PRESETS[base] : base), ...overrides };
-  for (const key of ["vocabSize", "maxPositions", "width", "layers", "heads", "mlpWidth"] as const) {
-    if (!(Number.isInteger(c[key]) && c[key] >= 1))
-      throw new ArgumentError(`CLIPTextConfig: ${key} must be a positive integer, got ${c[key]}`);
-  }
-  if (c.width % c.heads !== 0)
-    throw new ArgumentError(`CLIPTextConfig: width ${c.width} must be divisible by heads ${c.heads}`);
-  return Object.freeze({ ...c });
+  return configOf("CLIPTextConfig", CLIP_PRESETS, base, overrides, {
+    positive: ["vocabSize", "maxPositions", "width", "layers", "heads", "mlpWidth"],
+    multiples: [["width", "heads"]],
+  });
 }
 
 // =====================================================================================================

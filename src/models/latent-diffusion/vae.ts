@@ -11,7 +11,7 @@
 //
 // Vocabulary (shape comments): B batch, C image channels, H W the image's side, h w the latent's, L latent channels.
 
-import { ArgumentError, ShapeError } from "../../engine/errors.js";
+import { ShapeError } from "../../engine/errors.js";
 import { randn } from "../../engine/creation.js";
 import { defaultGenerator, type Generator } from "../../engine/rng.js";
 import { fmt } from "../../engine/shape.js";
@@ -20,6 +20,7 @@ import * as F from "../../nn/functional.js";
 import { Module, ModuleList } from "../../nn/module.js";
 import { Conv2d, GroupNorm } from "../../nn/index.js";
 import { AttnBlock, Downsample, ResBlock, Upsample } from "../ddpm/unet.js";
+import { configOf } from "../presets.js";
 
 // =====================================================================================================
 // Config
@@ -49,16 +50,15 @@ export const VAE_PRESETS = Object.freeze({
 } satisfies Record<string, VAEConfig>);
 
 export function vaeConfig(base: VAEConfig | keyof typeof VAE_PRESETS, overrides: Partial<VAEConfig> = {}): VAEConfig {
-  const c = { ...(typeof base === "string" ? VAE_PRESETS[base] : base), ...overrides };
-  if (!c || !Array.isArray(c.channels) || c.channels.length < 1)
-    throw new ArgumentError(`VAEConfig: unknown preset or empty channels: ${JSON.stringify(base)}`);
-  for (const key of ["inChannels", "outChannels", "latentChannels", "layersPerBlock", "groups"] as const) {
-    if (!(Number.isInteger(c[key]) && c[key] >= 1))
-      throw new ArgumentError(`VAEConfig: ${key} must be a positive integer, got ${c[key]}`);
-  }
-  for (const w of c.channels)
-    if (!(Number.isInteger(w) && w >= 1 && w % c.groups === 0))
-      throw new ArgumentError(`VAEConfig: every width must be a positive multiple of groups ${c.groups}, got ${w}`);
+  const c = configOf("VAEConfig", VAE_PRESETS, base, overrides, {
+    positive: ["inChannels", "outChannels", "latentChannels", "layersPerBlock", "groups"],
+    also: (c) =>
+      !Array.isArray(c.channels) || c.channels.length < 1
+        ? `channels must be a non-empty list, got ${JSON.stringify(c.channels)}`
+        : c.channels.every((w) => Number.isInteger(w) && w >= 1 && w % c.groups === 0)
+          ? undefined
+          : `every width must be a positive multiple of groups ${c.groups}, got ${JSON.stringify(c.channels)}`,
+  });
   return Object.freeze({ ...c, channels: Object.freeze([...c.channels]) });
 }
 

@@ -37,6 +37,7 @@ import { Embedding, Linear, type InitOptions } from "../../nn/linear.js";
 import { Conv1d } from "../../nn/conv.js";
 import { BatchNorm1d } from "../../nn/norm.js";
 import { LSTM, LSTMCell, lstmStep } from "../../nn/rnn.js";
+import { configOf } from "../presets.js";
 
 // =====================================================================================================
 // Config
@@ -141,45 +142,33 @@ export function tacotron2Config(
   base: Tacotron2Config | keyof typeof PRESETS,
   overrides: Partial<Tacotron2Config> = {},
 ): Tacotron2Config {
-  const preset = typeof base === "string" ? (PRESETS as Record<string, Tacotron2Config>)[base] : base;
-  if (!preset)
-    throw new ArgumentError(
-      `Tacotron2Config: unknown preset "${String(base)}"; the presets are ${Object.keys(PRESETS).join(", ")}`,
-    );
-  const c = { ...preset, ...overrides };
-  for (const key of [
-    "nSymbols",
-    "nMels",
-    "embDim",
-    "encConvLayers",
-    "encKernel",
-    "prenetDim",
-    "attnRnnDim",
-    "decRnnDim",
-    "attnDim",
-    "locFilters",
-    "locKernel",
-    "postnetDim",
-    "postnetLayers",
-    "postnetKernel",
-    "framesPerStep",
-  ] as const) {
-    if (!Number.isInteger(c[key]) || c[key] < 1 || c[key] > 1 << 16)
-      throw new ArgumentError(`Tacotron2Config: ${key} must be an integer in [1, 65536], got ${c[key]}`);
-  }
-  for (const key of ["encKernel", "locKernel", "postnetKernel"] as const) {
-    if (c[key] % 2 !== 1)
-      throw new ArgumentError(`Tacotron2Config: ${key} ${c[key]} must be odd (same-length convolutions)`);
-  }
-  if (c.embDim % 2 !== 0)
-    throw new ArgumentError(`Tacotron2Config: embDim ${c.embDim} must be even (two LSTM directions of embDim/2)`);
-  if (c.postnetLayers < 2)
-    throw new ArgumentError(`Tacotron2Config: postnetLayers must be at least 2, got ${c.postnetLayers}`);
-  for (const key of ["convDropout", "prenetDropout", "rnnDropout"] as const) {
-    if (!(c[key] >= 0 && c[key] < 1))
-      throw new ArgumentError(`Tacotron2Config: ${key} must be in [0, 1), got ${c[key]}`);
-  }
-  return Object.freeze(c);
+  return configOf("Tacotron2Config", PRESETS, base, overrides, {
+    sizes: [
+      "nSymbols",
+      "nMels",
+      "embDim",
+      "encConvLayers",
+      "encKernel",
+      "prenetDim",
+      "attnRnnDim",
+      "decRnnDim",
+      "attnDim",
+      "locFilters",
+      "locKernel",
+      "postnetDim",
+      "postnetLayers",
+      "postnetKernel",
+      "framesPerStep",
+    ],
+    probabilities: ["convDropout", "prenetDropout", "rnnDropout"],
+    also: (c) => {
+      const even = (["encKernel", "locKernel", "postnetKernel"] as const).find((k) => c[k] % 2 !== 1);
+      if (even) return `${even} ${c[even]} must be odd (same-length convolutions)`;
+      if (c.embDim % 2 !== 0) return `embDim ${c.embDim} must be even (two LSTM directions of embDim/2)`;
+      if (c.postnetLayers < 2) return `postnetLayers must be at least 2, got ${c.postnetLayers}`;
+      return undefined;
+    },
+  });
 }
 
 /** The number of parameters of a config, counted from the layers' shapes (nothing allocated). */
