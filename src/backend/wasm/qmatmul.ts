@@ -158,7 +158,9 @@ export const qmatmul: QuantKernels = {
     new Float32Array(buf).set(a.d, xdOff >>> 2);
     new Int32Array(buf).set(a.sums, xsOff >>> 2);
 
-    const pool = T * N * K >= parallelMin.matmulMacs ? threadPool(st) : null; // the float32 matmul's threshold
+    // an eighth of the float32 matmul's threshold: a block product moves a quarter of the bytes (or less) per
+    // multiply-add, so a decode step's matrices (768 × 2304 on GPT-2 small) are worth splitting
+    const pool = T * N * K >= parallelMin.matmulMacs / 8 ? threadPool(st) : null;
     const tasks = pool ? Math.min(Math.ceil(N / 4), TASKS_PER_THREAD * pool.threads) : 1;
     const rows = align(Math.ceil(N / tasks), 4);
     const prm = new Int32Array(buf, PARAMS, 32);
