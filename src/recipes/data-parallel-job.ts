@@ -21,9 +21,13 @@
 // each worker's masks for its own rows, so the losses are not those of one process (a note says so).
 //
 // Browser-safe: spawning the workers is the CLI's (cli/zoo-worker.ts, cli/recipe-worker.ts). Users: ZooTrainer
-// (zoo-train.ts) and trainClassifier (mnist.ts: the lenet5 recipe).
+// (zoo-train.ts), trainClassifier (mnist.ts: the lenet5 recipe) and trainOnNames (names.ts: bengio-mlp, char-rnn,
+// names-compare), whose recipes get `driverFor` a RecipeHooks.dataParallel.
 
+import type { Communicator } from "../distributed/collectives.js";
+import { DataParallel, type StrategyName } from "../distributed/data-parallel.js";
 import { ArgumentError } from "../engine/errors.js";
+import type { ModulePolicy } from "../nn/checkpoint.js";
 import type { Tensor } from "../engine/tensor.js";
 import type { Module } from "../nn/module.js";
 import { clipGradNorm } from "../optim/clip.js";
@@ -102,6 +106,43 @@ export class SingleProcess implements StepDriver {
   consolidate<T>(fn: () => T): T {
     return fn();
   }
+}
+
+/** How a recipe's trainer runs: one process, or worker comm.rank of N (RecipeHooks.dataParallel). */
+export interface DataParallelHook {
+  comm: Communicator;
+  strategy: StrategyName;
+}
+
+/**
+ * The step driver and rows of a recipe's trainer: one process (no hook), or worker comm.rank of N with the hook's
+ * strategy (FSDP's units: `autoWrapPolicy`, default the whole model one unit). Every worker must have built the same
+ * model and optimizer (the same seed).
+ */
+export function driverFor(
+  model: Module,
+  optimizer: Optimizer<any>,
+  dp: DataParallelHook | undefined,
+  autoWrapPolicy?: ModulePolicy,
+): { driver: StepDriver; part: Part } {
+  if (!dp) return { driver: new SingleProcess(model, optimizer), part: WHOLE };
+  const driver = new DataParallel(model, optimizer, dp.comm, {
+    strategy: dp.strategy,
+    ...(autoWrapPolicy ? { autoWrapPolicy } : {}),
+  });
+  return { driver, part: { rank: dp.comm.rank, worldSize: dp.comm.worldSize } };
+}
+
+/**
+ * After training on N workers: the whole trained parameters back in the model (FSDP holds only shards), for what the
+ * recipe does next (evaluate, sample, draw). A collective; nothing to do for one process.
+ */
+export function wholeModel(driver: StepDriver, model: Module): void {
+  if (driver instanceof SingleProcess) return;
+  const whole = driver.consolidate(() =>
+    Object.fromEntries(Object.entries(model.stateDict()).map(([k, t]) => [k, t.clone()])),
+  );
+  model.loadStateDict(whole, { assign: true });
 }
 
 /**
