@@ -31,6 +31,7 @@ import { helpText, parseOptions, UsageError, type OptionSpecs } from "./args.js"
 import { formatDuration, Progress, type Output } from "./progress.js";
 import {
   CHECKPOINT,
+  checkResumeOptions,
   checkRunDir,
   createRunDir,
   defaultRunDir,
@@ -116,15 +117,7 @@ export const LDM_OPTIONS = {
 } as const satisfies OptionSpecs;
 
 /** The options a resumed run may change; the rest are the checkpoint's. */
-const RESUMABLE = new Set([
-  "steps",
-  "resume",
-  "log_interval",
-  "checkpoint_every",
-  "sample_steps",
-  "guidance",
-  "max_bad_steps",
-]);
+const RESUMABLE = ["steps", "log_interval", "checkpoint_every", "sample_steps", "guidance", "max_bad_steps"];
 
 export const LDM_HELP = helpText(
   "wnn train ldm [options]",
@@ -162,15 +155,7 @@ export async function trainLdm(args: readonly string[], out: Output): Promise<nu
   const print = (s: string): void => void out.write(s + "\n");
   let trainer: LDMTrainer, dir: string, log: JsonlLog;
   if (v.resume !== undefined) {
-    if (given.has("out")) throw new UsageError(`${cmd}: --resume continues the run in its own folder; leave out --out`);
-    const fixed = [...given].filter((k) => !RESUMABLE.has(k));
-    if (fixed.length)
-      throw new UsageError(
-        `${cmd}: ${fixed.map((k) => `--${k}`).join(", ")} cannot change when resuming (only ${[...RESUMABLE]
-          .filter((k) => k !== "resume")
-          .map((k) => `--${k}`)
-          .join(", ")} can)`,
-      );
+    checkResumeOptions(cmd, given, RESUMABLE);
     dir = v.resume;
     const { ckpt } = loadRunCheckpoint(dir, cmd, ldmCheckpointConfig, { resume: true }); // checked before the digits are read
     trainer = LDMTrainer.fromCheckpoint(ckpt, loadMnist().train, given.has("steps") ? { steps: v.steps } : {});
