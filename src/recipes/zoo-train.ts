@@ -56,6 +56,7 @@ import {
   CharVocab,
   bartContender,
   t5Contender,
+  targetTokens,
   type Contender as Seq2SeqContender,
   type Example,
   type Size,
@@ -479,9 +480,8 @@ function datesTaskRun(name: string, o: ZooTrainOptions, saved: SavedRun | null):
       }
       const { start, count } = rowsOf(o.batchSize, part);
       const mine = batch.slice(start, start + count);
-      const tokens = (es: Example[]): number => es.reduce((n, e) => n + e.tgt.length + 1, 0); // each target and </s>
       const loss = c.loss(mine); // () teacher-forced cross-entropy per target token of this worker's dates
-      return weighted(loss, tokens(mine), tokens(batch), part, () => loss); // their share of the batch's
+      return weighted(loss, targetTokens(mine), targetTokens(batch), part, () => loss); // their share of the batch's
     },
     *evaluate() {
       const hyps: string[] = [];

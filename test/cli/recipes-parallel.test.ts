@@ -1,7 +1,8 @@
 // `wnn train <recipe> --workers N --strategy ...` for the recipes of the shared loop beyond lenet5: char-rnn (the
 // names trainer: each worker's loss weighted by its share of the batch's characters) on 4 FSDP workers and the
-// decoder-compare comparison (its four models stepped in turn, each data-parallel) on 2 ZeRO-2 workers print the
-// losses of `--workers 1` (the same digits), with the final metrics within 1e-6 relative.
+// decoder-compare comparison (its four models stepped in turn, each data-parallel) on 2 ZeRO-2 workers, and
+// encoder-decoder-compare (pretraining, then fine-tuning on dates) on 2 FSDP workers print the losses of
+// `--workers 1` (the same digits), with the final metrics within 1e-6 relative.
 
 import { strict as assert } from "node:assert";
 import { readFileSync } from "node:fs";
@@ -52,5 +53,22 @@ test("wnn train decoder-compare --workers 2 --strategy zero2: each of its four m
     "zero2",
     /^step \d+ train\/val:/,
     /\.(trainLoss|valLoss|firstBatchLoss|lastBatchLoss)$/,
+  );
+});
+
+test("wnn train encoder-decoder-compare --workers 2 --strategy fsdp: pretraining and fine-tuning print the losses of --workers 1", () => {
+  // each of its six runs data-parallel, a worker's loss weighted by its share of the batch's target tokens; the
+  // fine-tuning of the pretrained T5 continues the model the workers consolidated, with its lr multipliers
+  compare(
+    "encoder-decoder-compare",
+    [
+      ...["--pretrain_steps", "3", "--finetune_steps", "3", "--pretrain_batch", "4", "--finetune_batch", "4"],
+      ...["--d_model", "32", "--layers", "1", "--ff_width", "64", "--test_size", "10", "--val_passages", "4"],
+      ...["--eval_every", "2"],
+    ],
+    2,
+    "fsdp",
+    /^  .+ step \d+\/\d+: loss/,
+    /\.(pretrainValLoss|testLoss|finalLoss)$/,
   );
 });
