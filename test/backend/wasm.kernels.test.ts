@@ -17,7 +17,27 @@ import { assertClose, type Tolerance } from "../harness/assert.js";
 
 const wasm = wasmBackend.kernels as KernelTable;
 const TAILS = [1, 3, 4, 5, 7, 8, 15, 16, 17, 31, 32, 33];
-const SPECIAL = [0, -0, Infinity, -Infinity, NaN, 1e-30, -1e-30, 1e30, -1e30, 88, -88, 100, -100, 10.5, -10.5, 1, -1];
+const SPECIAL = [
+  0,
+  -0,
+  Infinity,
+  -Infinity,
+  NaN,
+  1e-30,
+  -1e-30,
+  1e-40,
+  -1e-40,
+  1e30,
+  -1e30,
+  88,
+  -88,
+  100,
+  -100,
+  10.5,
+  -10.5,
+  1,
+  -1,
+];
 const gen = new Generator(2024);
 
 function randn(n: number, scale = 1): Float32Array {
@@ -34,8 +54,10 @@ function assertSame(got: ArrayLike<number>, want: ArrayLike<number>, what: strin
   }
 }
 
-const UNARY = ["exp", "tanh", "sigmoid", "silu", "geluTanh"] as const;
-const UNARY_BACKWARD = ["siluBackward", "geluTanhBackward"] as const;
+const UNARY = ["exp", "tanh", "sigmoid", "silu", "geluTanh", "gelu", "log", "rsqrt"] as const;
+const UNARY_BACKWARD = ["siluBackward", "geluTanhBackward", "geluBackward"] as const;
+/** one IEEE operation (or none) per element in float32: the reference's float64 result rounds to the same float32 */
+const UNARY_EXACT = ["neg", "abs", "sign", "relu", "sqrt", "reciprocal"] as const;
 const APPROX: Tolerance = { rtol: 4e-6, atol: 1e-6 };
 const BACKWARD_APPROX: Tolerance = { rtol: 1e-5, atol: 2e-6 };
 
@@ -51,12 +73,35 @@ function suite(threads: number): void {
         const x = randn(n, 3);
         if (n >= 33) x.set(SPECIAL, 0);
         const dy = randn(n);
+        // log, rsqrt (and sqrt below) also on |x|, so that most lanes are in their domain
+        const ax = x.map(Math.abs);
         for (const k of UNARY) {
+          for (const [v, what] of [
+            [x, "x"],
+            [ax, "|x|"],
+          ] as const) {
+            const got = new Float32Array(n),
+              want = new Float32Array(n);
+            wasm[k](v, got);
+            ref[k](v, want);
+            assertClose(got, want, APPROX, `${k}(${what}) n=${n}`);
+          }
+        }
+        for (const k of UNARY_EXACT) {
+          for (const v of [x, ax]) {
+            const got = new Float32Array(n),
+              want = new Float32Array(n);
+            wasm[k](v, got);
+            ref[k](v, want);
+            assertSame(got, want, `${k} n=${n}`);
+          }
+        }
+        {
           const got = new Float32Array(n),
             want = new Float32Array(n);
-          wasm[k](x, got);
-          ref[k](x, want);
-          assertClose(got, want, APPROX, `${k} n=${n}`);
+          wasm.reluBackward(x, dy, got);
+          ref.reluBackward(x, dy, want);
+          assertSame(got, want, `reluBackward n=${n}`);
         }
         for (const k of UNARY_BACKWARD) {
           const got = new Float32Array(n),
