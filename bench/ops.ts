@@ -1,7 +1,7 @@
 // The op families on a tensor of a few MB against the time of copying that tensor (`npm run bench --
 // --workloads=ops`): what a user's own code pays per elementwise op, reduction and layout copy, forward
 // and backward. Every call runs inside `wnn.tidy` (the way the project's loops and an opting-in user run),
-// so operands and results live in the wasm heap; the copy is `Float32Array.prototype.set` of the same
+// so operands (made inside a scope and kept) and results live in the wasm heap; the copy is `Float32Array.prototype.set` of the same
 // number of bytes between two ordinary arrays (memcpy: the floor any op that writes its output pays).
 //
 // Timing: per op, 3 warm-up calls, then calls until ≥ 10 and ≥ 200 ms (at most 200), the median; the
@@ -114,8 +114,9 @@ export function runOps(log: (line: string) => void): OpsResult {
   });
   const copy: OpTime = { cpu_ms: copy20.cpu_ms / 20, wall_ms: copy20.wall_ms / 20 };
   wnn.manualSeed(1);
+  // operands made inside a scope and kept: they live in the wasm heap, as the activations of a scoped step do
   const make = (shape: number[], positive: boolean): wnn.Tensor =>
-    wnn.keep((positive ? wnn.rand(shape).add(0.5) : wnn.randn(shape)).requiresGrad_());
+    wnn.tidy(() => wnn.keep((positive ? wnn.rand(shape).add(0.5) : wnn.randn(shape)).requiresGrad_()));
   log(
     `  ops on (${B}, ${T}, ${C}) float32 (${((4 * n) / 2 ** 20).toFixed(0)} MiB), inside tidy; copy (Float32Array.set) ${copy.cpu_ms.toFixed(3)} ms CPU, ${copy.wall_ms.toFixed(3)} ms wall`,
   );
@@ -126,7 +127,7 @@ export function runOps(log: (line: string) => void): OpsResult {
   for (const c of CASES) {
     const x = make([B, T, C], c.positive ?? false);
     const o = c.other ? make(c.other, c.positive ?? false) : x;
-    const dy = wnn.keep(wnn.randn(wnn.tidy(() => c.fn(x, o)).shape));
+    const dy = wnn.tidy(() => wnn.keep(wnn.randn(c.fn(x, o).shape)));
     const fwd = measure(() => wnn.tidy(() => void c.fn(x, o)));
     const both = measure(() =>
       wnn.tidy(() => {

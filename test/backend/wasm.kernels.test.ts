@@ -11,6 +11,7 @@ import { setNumThreads } from "../../src/index-node.js";
 import type { AttentionParams, FloatArr, KernelTable } from "../../src/backend/backend.js";
 import { referenceKernels as ref } from "../../src/backend/reference/backend.js";
 import { wasmBackend } from "../../src/backend/wasm/index.js";
+import { residentAllocator } from "../../src/backend/wasm/heap.js";
 import { setParallelMin } from "../../src/backend/wasm/thresholds.js";
 import { Generator } from "../../src/engine/rng.js";
 import { assertClose, type Tolerance } from "../harness/assert.js";
@@ -186,22 +187,38 @@ function suite(threads: number): void {
         [5, [0, 1], [9, 33]], //                 a broadcast row, with an offset
         [839, [-1], [840]], //                   a flip
         [3, [280, 2], [6, 17]], //               a slice with a step
+        [0, [0, 1], [30, 70]], //                a broadcast row, 2,100 elements (the wasm kernel when resident)
+        [1679, [-1, 0], [1680, 2]], //           a flip, each element twice (overlapping accumulation)
+        [0, [840, 1, 70], [2, 70, 12]], //       transposed inner dims, 1,680 elements
       ];
-      for (const [offset, strides, shape] of views) {
-        const n = shape.reduce((a, b) => a * b, 1);
-        const got = new Float32Array(n),
-          want = new Float32Array(n);
-        wasm.stridedCopy(x, offset, strides, shape, got);
-        ref.stridedCopy(x, offset, strides, shape, want);
-        assertSame(got, want, `stridedCopy ${strides} ${shape}`);
-        for (const acc of [false, true]) {
-          const src = randn(n),
-            dg = randn(x.length),
-            dw = new Float32Array(dg);
-          wasm.stridedAssign(src, dg, offset, strides, shape, acc);
-          ref.stridedAssign(src, dw, offset, strides, shape, acc);
-          assertSame(dg, dw, `stridedAssign ${acc ? "+=" : "="} ${strides} ${shape}`);
+      // on ordinary arrays (the TypeScript loops), then on blocks of the wasm heap (the wasm kernel where large)
+      for (const resident of [false, true]) {
+        const blocks: Float32Array[] = [];
+        const arr = (v: Float32Array): Float32Array => {
+          if (!resident) return v;
+          const b = residentAllocator.alloc("float32", v.length) as Float32Array;
+          b.set(v);
+          blocks.push(b);
+          return b;
+        };
+        const xr = arr(x);
+        for (const [offset, strides, shape] of views) {
+          const n = shape.reduce((a, b) => a * b, 1);
+          const got = arr(new Float32Array(n)),
+            want = new Float32Array(n);
+          wasm.stridedCopy(xr, offset, strides, shape, got);
+          ref.stridedCopy(x, offset, strides, shape, want);
+          assertSame(got, want, `stridedCopy ${strides} ${shape}${resident ? " (resident)" : ""}`);
+          for (const acc of [false, true]) {
+            const src = randn(n),
+              dw = randn(x.length);
+            const dg = arr(dw);
+            wasm.stridedAssign(arr(src), dg, offset, strides, shape, acc);
+            ref.stridedAssign(src, dw, offset, strides, shape, acc);
+            assertSame(dg, dw, `stridedAssign ${acc ? "+=" : "="} ${strides} ${shape}${resident ? " (resident)" : ""}`);
+          }
         }
+        for (const b of blocks) residentAllocator.free(b);
       }
     });
 
