@@ -2,8 +2,9 @@
 // next to the peers (PyTorch + OpenBLAS; TensorFlow.js wasm) run in the same invocation, strictly one
 // after another. Prints our figures, theirs and the ratios.
 //
-//   npm run bench -- [--workloads=w1,w2,w3] [--threads=1,2] [--no-peers] [--out=bench.json]
+//   npm run bench -- [--workloads=w1,w2,w3,ops] [--threads=1,2] [--no-peers] [--out=bench.json]
 //   npm run bench -- --workloads=w2 --w2-runs=1990 --rss-at=100,2000   (RSS along a long W2 run)
+//   npm run bench -- --workloads=ops --threads=1 --no-peers   (op families against a copy of the same tensor)
 //   npm run bench -- --workloads=w2 --w2-forms=module-tidy,user-tidy     (W2 variants: module-tidy, module, user-tidy, user)
 //   npm run bench -- --workloads=w2 --threads=1 --no-torch --tfjs-w2-warmup=1 --tfjs-w2-runs=3   (a quick tfjs check)
 
@@ -17,6 +18,7 @@ import { peersDir, runTfjs, runTorch, torchMissing, type PeerResult } from "./pe
 import { runW1, W1_SHAPES, w1Subject, type W1Result } from "./w1.js";
 import { runW2, type W2Result } from "./w2.js";
 import { runW3, type W3Result } from "./w3.js";
+import { runOps, type OpsResult } from "./ops.js";
 
 const args = Object.fromEntries(
   process.argv.slice(2).map((a) => {
@@ -24,7 +26,9 @@ const args = Object.fromEntries(
     return [key!, value ?? "true"];
   }),
 );
-const workloads = (args["workloads"] ?? "w1,w2,w3").split(",");
+const workloads = (args["workloads"] ?? "w1,w2,w3,ops").split(",");
+/** the workloads the peers also run (ops is ours only) */
+const peerWorkloads = workloads.filter((w) => w !== "ops").join(",");
 const threadCounts = (args["threads"] ?? "1,2").split(",").map(Number);
 const withPeers = args["no-peers"] !== "true";
 const log = (line: string): void => console.log(line);
@@ -55,6 +59,7 @@ interface Ours {
   w2User?: W2Result;
   w2UserPlain?: W2Result;
   w3?: W3Result;
+  ops?: OpsResult;
 }
 const results: { threads: number; ours: Ours; torch: PeerResult | null }[] = [];
 // --w2-forms: which W2 variants run (module-tidy is the headline; the others show what the scope and the way of writing cost)
@@ -87,21 +92,22 @@ for (const threads of threadCounts) {
     if (w2Forms.includes("user")) ours.w2UserPlain = run("user", false);
   }
   if (workloads.includes("w3")) ours.w3 = runW3(log);
+  if (workloads.includes("ops")) ours.ops = runOps(log);
   let torch: PeerResult | null = null;
-  if (!torchWhyNot && peers && args["no-torch"] !== "true") {
+  if (!torchWhyNot && peers && peerWorkloads && args["no-torch"] !== "true") {
     log(`== ${threads} thread(s): PyTorch (OpenBLAS openmp)`);
-    torch = runTorch(peers, threads, workloads.join(","), log);
+    torch = runTorch(peers, threads, peerWorkloads, log);
   }
   results.push({ threads, ours, torch });
 }
 wnn.setNumThreads(1);
 
 let tfjs: PeerResult | null = null;
-if (withPeers && peers) {
+if (withPeers && peers && peerWorkloads) {
   log(`\n== 1 thread: TensorFlow.js (wasm)`);
   // --tfjs-w2-warmup / --tfjs-w2-runs: fewer repetitions of its slow W2 (≈ 2 s per step) for a quick check
   const extra = ["w2-warmup", "w2-runs"].filter((k) => args[`tfjs-${k}`]).map((k) => `--${k}=${args[`tfjs-${k}`]}`);
-  tfjs = runTfjs(peers, workloads.join(","), log, extra);
+  tfjs = runTfjs(peers, peerWorkloads, log, extra);
   if (!tfjs) log("  skipped (run `npm ci` in the peers folder to include it)");
 }
 

@@ -108,6 +108,11 @@ export function runW2(log: (line: string) => void, o: W2Options = {}): W2Result 
   const rss: Record<string, number> = {};
   let first = NaN,
     last = NaN;
+  // step 0: the RSS after building the model and the batches, before the first step
+  if (rssAt.has(0)) {
+    rss["0"] = mib(process.memoryUsage.rss());
+    o.onStep?.(0, 0, NaN);
+  }
   let cpu0 = process.cpuUsage();
   for (let i = 0; i < warmup + runs; i++) {
     if (i === warmup) cpu0 = process.cpuUsage();

@@ -103,6 +103,8 @@ export type ElementwiseKernels = { [K in UnaryKernelName]: UnaryKernel } & { [K 
   geluTanhBackward(x: FloatArr, dy: FloatArr, dx: FloatArr): void;
   /** f = silu: f'(x) = σ(x)·(1 + x·(1 − σ(x))) */
   siluBackward(x: FloatArr, dy: FloatArr, dx: FloatArr): void;
+  /** f = relu: dx = x ≤ 0 ? 0 : dy (0 at the kink; a NaN x passes dy on, as PyTorch's threshold_backward) */
+  reluBackward(x: FloatArr, dy: FloatArr, dx: FloatArr): void;
   /** f = leakyRelu: f'(x) = x > 0 ? 1 : slope (slope at 0 and for NaN, as PyTorch) */
   leakyReluBackward(x: FloatArr, dy: FloatArr, dx: FloatArr, slope: number): void;
   /** f = elu: f'(x) = x ≤ 0 ? alpha·eˣ : 1 */

@@ -128,7 +128,7 @@ export function relu(x: Tensor): Tensor {
   rejectBool("relu", x, "convert it with .float() or .int()");
   const y = map(x, "relu"); // keeps int32, like PyTorch
   // y = max(x, 0)  ⇒  dx = dy·[y > 0]   (0 at the kink; NaN passes dy on, as PyTorch's threshold_backward)
-  return record("relu", [x], y, (dy) => [where(le(y, 0), 0, dy)]);
+  return record("relu", [x], y, (dy) => [backwardKernel(x, dy, kernels().reluBackward)]);
 }
 
 /** y = x for x > 0, negativeSlope·x otherwise. */

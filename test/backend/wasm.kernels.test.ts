@@ -11,13 +11,34 @@ import { setNumThreads } from "../../src/index-node.js";
 import type { AttentionParams, FloatArr, KernelTable } from "../../src/backend/backend.js";
 import { referenceKernels as ref } from "../../src/backend/reference/backend.js";
 import { wasmBackend } from "../../src/backend/wasm/index.js";
+import { residentAllocator } from "../../src/backend/wasm/heap.js";
 import { setParallelMin } from "../../src/backend/wasm/thresholds.js";
 import { Generator } from "../../src/engine/rng.js";
 import { assertClose, type Tolerance } from "../harness/assert.js";
 
 const wasm = wasmBackend.kernels as KernelTable;
 const TAILS = [1, 3, 4, 5, 7, 8, 15, 16, 17, 31, 32, 33];
-const SPECIAL = [0, -0, Infinity, -Infinity, NaN, 1e-30, -1e-30, 1e30, -1e30, 88, -88, 100, -100, 10.5, -10.5, 1, -1];
+const SPECIAL = [
+  0,
+  -0,
+  Infinity,
+  -Infinity,
+  NaN,
+  1e-30,
+  -1e-30,
+  1e-40,
+  -1e-40,
+  1e30,
+  -1e30,
+  88,
+  -88,
+  100,
+  -100,
+  10.5,
+  -10.5,
+  1,
+  -1,
+];
 const gen = new Generator(2024);
 
 function randn(n: number, scale = 1): Float32Array {
@@ -34,8 +55,10 @@ function assertSame(got: ArrayLike<number>, want: ArrayLike<number>, what: strin
   }
 }
 
-const UNARY = ["exp", "tanh", "sigmoid", "silu", "geluTanh"] as const;
-const UNARY_BACKWARD = ["siluBackward", "geluTanhBackward"] as const;
+const UNARY = ["exp", "tanh", "sigmoid", "silu", "geluTanh", "gelu", "log", "rsqrt"] as const;
+const UNARY_BACKWARD = ["siluBackward", "geluTanhBackward", "geluBackward"] as const;
+/** one IEEE operation (or none) per element in float32: the reference's float64 result rounds to the same float32 */
+const UNARY_EXACT = ["neg", "abs", "sign", "relu", "sqrt", "reciprocal"] as const;
 const APPROX: Tolerance = { rtol: 4e-6, atol: 1e-6 };
 const BACKWARD_APPROX: Tolerance = { rtol: 1e-5, atol: 2e-6 };
 
@@ -51,12 +74,35 @@ function suite(threads: number): void {
         const x = randn(n, 3);
         if (n >= 33) x.set(SPECIAL, 0);
         const dy = randn(n);
+        // log, rsqrt (and sqrt below) also on |x|, so that most lanes are in their domain
+        const ax = x.map(Math.abs);
         for (const k of UNARY) {
+          for (const [v, what] of [
+            [x, "x"],
+            [ax, "|x|"],
+          ] as const) {
+            const got = new Float32Array(n),
+              want = new Float32Array(n);
+            wasm[k](v, got);
+            ref[k](v, want);
+            assertClose(got, want, APPROX, `${k}(${what}) n=${n}`);
+          }
+        }
+        for (const k of UNARY_EXACT) {
+          for (const v of [x, ax]) {
+            const got = new Float32Array(n),
+              want = new Float32Array(n);
+            wasm[k](v, got);
+            ref[k](v, want);
+            assertSame(got, want, `${k} n=${n}`);
+          }
+        }
+        {
           const got = new Float32Array(n),
             want = new Float32Array(n);
-          wasm[k](x, got);
-          ref[k](x, want);
-          assertClose(got, want, APPROX, `${k} n=${n}`);
+          wasm.reluBackward(x, dy, got);
+          ref.reluBackward(x, dy, want);
+          assertSame(got, want, `reluBackward n=${n}`);
         }
         for (const k of UNARY_BACKWARD) {
           const got = new Float32Array(n),
@@ -141,22 +187,38 @@ function suite(threads: number): void {
         [5, [0, 1], [9, 33]], //                 a broadcast row, with an offset
         [839, [-1], [840]], //                   a flip
         [3, [280, 2], [6, 17]], //               a slice with a step
+        [0, [0, 1], [30, 70]], //                a broadcast row, 2,100 elements (the wasm kernel when resident)
+        [1679, [-1, 0], [1680, 2]], //           a flip, each element twice (overlapping accumulation)
+        [0, [840, 1, 70], [2, 70, 12]], //       transposed inner dims, 1,680 elements
       ];
-      for (const [offset, strides, shape] of views) {
-        const n = shape.reduce((a, b) => a * b, 1);
-        const got = new Float32Array(n),
-          want = new Float32Array(n);
-        wasm.stridedCopy(x, offset, strides, shape, got);
-        ref.stridedCopy(x, offset, strides, shape, want);
-        assertSame(got, want, `stridedCopy ${strides} ${shape}`);
-        for (const acc of [false, true]) {
-          const src = randn(n),
-            dg = randn(x.length),
-            dw = new Float32Array(dg);
-          wasm.stridedAssign(src, dg, offset, strides, shape, acc);
-          ref.stridedAssign(src, dw, offset, strides, shape, acc);
-          assertSame(dg, dw, `stridedAssign ${acc ? "+=" : "="} ${strides} ${shape}`);
+      // on ordinary arrays (the TypeScript loops), then on blocks of the wasm heap (the wasm kernel where large)
+      for (const resident of [false, true]) {
+        const blocks: Float32Array[] = [];
+        const arr = (v: Float32Array): Float32Array => {
+          if (!resident) return v;
+          const b = residentAllocator.alloc("float32", v.length) as Float32Array;
+          b.set(v);
+          blocks.push(b);
+          return b;
+        };
+        const xr = arr(x);
+        for (const [offset, strides, shape] of views) {
+          const n = shape.reduce((a, b) => a * b, 1);
+          const got = arr(new Float32Array(n)),
+            want = new Float32Array(n);
+          wasm.stridedCopy(xr, offset, strides, shape, got);
+          ref.stridedCopy(x, offset, strides, shape, want);
+          assertSame(got, want, `stridedCopy ${strides} ${shape}${resident ? " (resident)" : ""}`);
+          for (const acc of [false, true]) {
+            const src = randn(n),
+              dw = randn(x.length);
+            const dg = arr(dw);
+            wasm.stridedAssign(arr(src), dg, offset, strides, shape, acc);
+            ref.stridedAssign(src, dw, offset, strides, shape, acc);
+            assertSame(dg, dw, `stridedAssign ${acc ? "+=" : "="} ${strides} ${shape}${resident ? " (resident)" : ""}`);
+          }
         }
+        for (const b of blocks) residentAllocator.free(b);
       }
     });
 

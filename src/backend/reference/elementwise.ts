@@ -190,6 +190,10 @@ export const elementwise: ElementwiseKernels = {
       dx[i] = dy[i]! * (0.5 * (1 + t) + 0.5 * v * (1 - t * t) * SQRT_2_PI * (1 + 3 * 0.044715 * v * v));
     }
   },
+  reluBackward(x, dy, dx) {
+    // y = max(x, 0)  ⇒  dx = dy·[x > 0], and dy where x is NaN
+    for (let i = 0; i < x.length; i++) dx[i] = x[i]! <= 0 ? 0 : dy[i]!;
+  },
   siluBackward(x, dy, dx) {
     // y = x·σ(x)  ⇒  y' = σ(x)·(1 + x·(1 − σ(x)))
     for (let i = 0; i < x.length; i++) {

@@ -1,7 +1,7 @@
 // Elementwise kernels of the wasm backend, float32 only (every other dtype runs the reference kernel).
 //
-// - Transcendental activations (exp, tanh, sigmoid, silu, geluTanh and the backwards of silu and
-//   geluTanh) run in wasm SIMD (./assembly/elementwise.ts) on the pool when large; operands that do not
+// - Unary float32 ops (neg, abs, sign, relu, sqrt, rsqrt, reciprocal, exp, log, tanh, sigmoid, silu,
+//   gelu in both forms, and the backwards of relu, silu and both gelus) run in wasm SIMD (./assembly/elementwise.ts) on the pool when large; operands that do not
 //   live in wasm memory are copied into the arena and the result out (arena.ts).
 // - add, sub, mul, div: the broadcast dims are first coalesced; what is then at most two dims with unit
 //   or zero inner strides (same shape; a row vector, a column or a scalar broadcast against a matrix)
@@ -25,6 +25,17 @@ const enum Op {
   GELU_TANH = 4,
   SILU_BACKWARD = 5,
   GELU_TANH_BACKWARD = 6,
+  NEG = 7,
+  ABS = 8,
+  SIGN = 9,
+  RELU = 10,
+  SQRT = 11,
+  RSQRT = 12,
+  RECIPROCAL = 13,
+  LOG = 14,
+  GELU = 15,
+  GELU_BACKWARD = 16,
+  RELU_BACKWARD = 17,
 }
 const KIND_UNARY = 3;
 /** Elements per pool task (a multiple of 4). */
@@ -199,6 +210,17 @@ export const elementwise: Partial<ElementwiseKernels> = {
   sigmoid: unary(Op.SIGMOID, reference.sigmoid),
   silu: unary(Op.SILU, reference.silu),
   geluTanh: unary(Op.GELU_TANH, reference.geluTanh),
+  neg: unary(Op.NEG, reference.neg),
+  abs: unary(Op.ABS, reference.abs),
+  sign: unary(Op.SIGN, reference.sign),
+  relu: unary(Op.RELU, reference.relu),
+  sqrt: unary(Op.SQRT, reference.sqrt),
+  rsqrt: unary(Op.RSQRT, reference.rsqrt),
+  reciprocal: unary(Op.RECIPROCAL, reference.reciprocal),
+  log: unary(Op.LOG, reference.log),
+  gelu: unary(Op.GELU, reference.gelu),
+  geluBackward: backward(Op.GELU_BACKWARD, reference.geluBackward),
+  reluBackward: backward(Op.RELU_BACKWARD, reference.reluBackward),
   siluBackward: backward(Op.SILU_BACKWARD, reference.siluBackward),
   geluTanhBackward: backward(Op.GELU_TANH_BACKWARD, reference.geluTanhBackward),
   add: binary(Bin.ADD, reference.add),

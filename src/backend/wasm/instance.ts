@@ -98,6 +98,16 @@ export interface KernelExports {
     cols: number,
   ): void;
   sumF32(x: number, out: number, outer: number, r: number, inner: number, acc: number): void;
+  stridedF32(
+    dir: number,
+    x: number,
+    offset: number,
+    sh: number,
+    st: number,
+    nd: number,
+    out: number,
+    idx: number,
+  ): void;
   zeroBytes(p: number, n: number): void;
   adamF32(
     param: number,

@@ -1,5 +1,7 @@
-// Layout kernels of the wasm backend, in TypeScript (a copy gains nothing from wasm: it would be copied
-// in and out again), for float32 (other dtypes run the reference). The reference visits every element
+// Layout kernels of the wasm backend, for float32 (other dtypes run the reference). When both operands
+// live in wasm memory (tensors of a memory scope, kept tensors: heap.ts) the copy runs in wasm
+// (./assembly/arith.ts, stridedF32) where it is; otherwise in TypeScript (a trip through wasm memory
+// would copy the data in and out again for nothing). The reference visits every element
 // through a closure; here the view's dims are coalesced (size-1 dims dropped, dims that step like one
 // merged) and the innermost dim is copied as a run — TypedArray.set for long contiguous runs, a plain
 // loop otherwise — with the outer dims walked by an odometer once per run. The functions take
@@ -8,6 +10,56 @@
 
 import type { Arr, LayoutKernels } from "../backend.js";
 import { layout as reference } from "../reference/layout.js";
+import { Frame } from "./arena.js";
+import { PARAMS } from "./instance.js";
+import { residentOffset } from "./heap.js";
+
+/** Views with more coalesced dims than this take the TypeScript path (the parameter block holds 64 i32). */
+const WASM_MAX_DIMS = 16;
+/** Below this many elements the TypeScript loop is as fast as the call into wasm. */
+const WASM_MIN = 1024;
+/** The largest inner stride (elements) the wasm loop takes. */
+const WASM_MAX_INNER_STRIDE = 16;
+
+const enum Dir {
+  COPY = 0,
+  ASSIGN = 1,
+  ACCUMULATE = 2,
+}
+
+/**
+ * The strided copy in wasm when x (the strided side) and y (the contiguous side) both live in wasm memory;
+ * false when they do not (or the view is small or has too many dims), and nothing was done.
+ */
+function stridedWasm(
+  dir: Dir,
+  x: Float32Array,
+  offset: number,
+  sh: number[],
+  st: number[],
+  y: Float32Array,
+  n: number,
+): boolean {
+  const nd = sh.length;
+  // an inner stride of many elements (a transpose's) touches a new cache line per element: measured
+  // slower in the scalar wasm loop than in TypeScript, so those stay in TypeScript
+  if (nd === 0 || nd > WASM_MAX_DIMS || n < WASM_MIN || Math.abs(st[nd - 1]!) > WASM_MAX_INNER_STRIDE) return false;
+  const xo = residentOffset(x),
+    yo = residentOffset(y);
+  if (xo < 0 || yo < 0) return false;
+  const fr = new Frame();
+  const idx = fr.alloc(nd);
+  fr.commit();
+  // shape at PARAMS, strides at PARAMS + 64 bytes (16 i32 each)
+  const prm = fr.params();
+  for (let d = 0; d < nd; d++) {
+    prm[d] = sh[d]!;
+    prm[16 + d] = st[d]!;
+  }
+  fr.exports.stridedF32(dir, xo, offset, PARAMS, PARAMS + 64, nd, yo, idx);
+  fr.finish();
+  return true;
+}
 
 /** Runs at least this long are copied with TypedArray.set (below, a loop is cheaper than a subarray). */
 const SET_MIN = 64;
@@ -107,7 +159,7 @@ export const layout: Partial<LayoutKernels> = {
       return reference.stridedCopy(x, offset, strides, shape, out);
     if (numel(shape) === 0) return;
     const [sh, st] = coalesce(shape, strides);
-    copyF32(x, offset, sh, st, out);
+    if (!stridedWasm(Dir.COPY, x, offset, sh, st, out, numel(shape))) copyF32(x, offset, sh, st, out);
   },
 
   stridedAssign(
@@ -122,6 +174,7 @@ export const layout: Partial<LayoutKernels> = {
       return reference.stridedAssign(src, dst, offset, strides, shape, accumulate);
     if (numel(shape) === 0) return;
     const [sh, st] = coalesce(shape, strides);
-    assignF32(src, dst, offset, sh, st, accumulate);
+    if (!stridedWasm(accumulate ? Dir.ACCUMULATE : Dir.ASSIGN, dst, offset, sh, st, src, numel(shape)))
+      assignF32(src, dst, offset, sh, st, accumulate);
   },
 };

@@ -91,3 +91,46 @@ export function sumF32(x: usize, out: usize, outer: i32, r: i32, inner: i32, acc
 export function zeroBytes(p: usize, n: usize): void {
   memory.fill(p, 0, n);
 }
+
+/**
+ * The layout copies over a coalesced view (shape at `sh`, element strides at `st`, nd i32 each, in the
+ * parameter block; nd ≥ 1), both operands in wasm memory:
+ *   dir 0 (stridedCopy):    out[i] = x[offset + idx(i)·st]
+ *   dir 1 (stridedAssign):  x[offset + idx(i)·st] = out[i]
+ *   dir 2 (accumulate):     x[offset + idx(i)·st] += out[i], in row-major order (the reference's)
+ * The innermost dim is one run: memory.copy when its stride is 1 (copies), else a scalar loop; the outer
+ * dims are walked by an odometer (at `idx`, nd i32 of scratch).
+ */
+export function stridedF32(dir: i32, x: usize, offset: i32, sh: usize, st: usize, nd: i32, out: usize, idx: usize): void {
+  const inner = load<i32>(sh + (<usize>(nd - 1) << 2)), s = load<i32>(st + (<usize>(nd - 1) << 2));
+  let outer = 1;
+  for (let d = 0; d < nd - 1; d++) {
+    outer *= load<i32>(sh + (<usize>d << 2));
+    store<i32>(idx + (<usize>d << 2), 0);
+  }
+  let p = offset;
+  const runBytes = <usize>inner << 2;
+  for (let r = 0, i = 0; r < outer; r++, i += inner) {
+    const pe = x + (<usize>p << 2), pi = out + (<usize>i << 2);
+    if (dir == 0) {
+      if (s == 1) memory.copy(pi, pe, runBytes);
+      else for (let j = 0, q = pe; j < inner; j++, q += <usize>s << 2) store<f32>(pi + (<usize>j << 2), load<f32>(q));
+    } else if (dir == 1) {
+      if (s == 1) memory.copy(pe, pi, runBytes);
+      else for (let j = 0, q = pe; j < inner; j++, q += <usize>s << 2) store<f32>(q, load<f32>(pi + (<usize>j << 2)));
+    } else {
+      for (let j = 0, q = pe; j < inner; j++, q += <usize>s << 2) store<f32>(q, load<f32>(q) + load<f32>(pi + (<usize>j << 2)));
+    }
+    for (let d = nd - 2; d >= 0; d--) {
+      const pd = idx + (<usize>d << 2), n = load<i32>(sh + (<usize>d << 2)), sd = load<i32>(st + (<usize>d << 2));
+      const k = load<i32>(pd) + 1;
+      p += sd;
+      if (k < n) {
+        store<i32>(pd, k);
+        break;
+      }
+      p -= sd * n;
+      store<i32>(pd, 0);
+    }
+  }
+}

@@ -10,18 +10,101 @@
 //   4 geluTanh  y = x/2·(1 + tanh(√(2/π)·(x + 0.044715x³)))
 //   5 siluBackward      dx = dy·σ(x)·(1 + x·(1 − σ(x)))
 //   6 geluTanhBackward  dx = dy·((1 + t)/2 + x/2·(1 − t²)·√(2/π)(1 + 3·0.044715x²)),  t = tanh(√(2/π)(x + 0.044715x³))
-// (both gelu forms are evaluated as x·σ(2u): see geluGate)
+//   7 neg  8 abs  9 sign (0 for ±0 and NaN)  10 relu (NaN stays NaN)  11 sqrt  12 rsqrt  13 reciprocal
+//  14 log (Cephes logf, four lanes)
+//  15 gelu (erf)       y = x·Φ(x)
+//  16 geluBackward     dx = dy·(Φ(x) + x·φ(x))
+//  17 reluBackward     dx = x ≤ 0 ? 0 : dy  (NaN x passes dy, as the reference)
+// (both tanh-gelu forms are evaluated as x·σ(2u): see geluGate; Φ of the erf form: see phi4)
 
-import { exp4, kc, K_INF, K_ONE, K_USER, madd, setK, sigmoid4, tanh4 } from "./vmath";
+import { exp4, kc, KTAB, K_HALF, K_INF, K_NEG_INF, K_ONE, K_USER, K_ZERO, madd, setK, sigmoid4, tanh4 } from "./vmath";
 
 const SQRT_2_PI: f32 = 0.7978845608028654; // √(2/π)
 const GELU_A: f32 = 0.044715;
 // this file's constants in the table of ./vmath.ts
 const K_M2_SQRT_2_PI = K_USER, K_GELU_A = K_USER + 1, K_2_SQRT_2_PI = K_USER + 2, K_3_GELU_A = K_USER + 3, K_TEN = K_USER + 4;
+const K_MINUS_ONE = K_USER + 5, K_SQRT1_2 = K_USER + 6, K_INV_SQRT_2PI = K_USER + 7, K_NAN = K_USER + 8;
+// log: the smallest normal, 2²⁵, −25, √½, the exponent bias, the mantissa mask and 0.5's exponent bits, ln2 in two parts
+const K_MIN_NORMAL = K_USER + 9, K_TWO25 = K_USER + 10, K_M25 = K_USER + 11, K_SQRT_HALF = K_USER + 12;
+const K_126 = K_USER + 13, K_MANT = K_USER + 14, K_HALF_BITS = K_USER + 15, K_LN2_LO_ = K_USER + 16, K_LN2_HI_ = K_USER + 17;
+/** log's polynomial P(f), 9 coefficients, highest first */
+const K_LP = K_USER + 18;
+/** erfc's 10 coefficients c0..c9 (exponent −z² + c0 + t·(c1 + t·(c2 + …))) */
+const K_EC = K_USER + 27;
 
 export function initElementwiseConstants(): void {
   setK(K_M2_SQRT_2_PI, -2 * SQRT_2_PI); setK(K_GELU_A, GELU_A); setK(K_2_SQRT_2_PI, 2 * SQRT_2_PI);
   setK(K_3_GELU_A, 3 * GELU_A); setK(K_TEN, 10);
+  setK(K_MINUS_ONE, -1); setK(K_SQRT1_2, 0.7071067811865476); setK(K_INV_SQRT_2PI, 0.3989422804014327); setK(K_NAN, NaN);
+  setK(K_MIN_NORMAL, 1.17549435e-38); setK(K_TWO25, 33554432); setK(K_SQRT_HALF, 0.707106781186547524);
+  setI(K_M25, -25); setI(K_126, 126); setI(K_MANT, 0x007fffff); setI(K_HALF_BITS, 0x3f000000);
+  setK(K_LN2_LO_, -2.12194440e-4); setK(K_LN2_HI_, 0.693359375);
+  setK(K_LP, 7.0376836292e-2); setK(K_LP + 1, -1.1514610310e-1); setK(K_LP + 2, 1.1676998740e-1);
+  setK(K_LP + 3, -1.2420140846e-1); setK(K_LP + 4, 1.4249322787e-1); setK(K_LP + 5, -1.6668057665e-1);
+  setK(K_LP + 6, 2.0000714765e-1); setK(K_LP + 7, -2.4999993993e-1); setK(K_LP + 8, 3.3333331174e-1);
+  // erfc z ≈ t·exp(−z² + c(t)), t = 1/(1 + z/2), z ≥ 0: the Chebyshev fit of Press et al., Numerical
+  // Recipes §6.2 (erfcc), fractional error < 1.2e-7 for every z
+  setK(K_EC, -1.26551223); setK(K_EC + 1, 1.00002368); setK(K_EC + 2, 0.37409196); setK(K_EC + 3, 0.09678418);
+  setK(K_EC + 4, -0.18628806); setK(K_EC + 5, 0.27886807); setK(K_EC + 6, -1.13520398); setK(K_EC + 7, 1.48851587);
+  setK(K_EC + 8, -0.82215223); setK(K_EC + 9, 0.17087277);
+}
+
+/** Writes constant i of the table as i32 bits. */
+// @ts-ignore: decorator
+@inline function setI(i: i32, v: i32): void {
+  store<i32>(KTAB + (<usize>i << 2), v);
+}
+
+/**
+ * ln x per lane (Cephes logf, as logf in ./vmath.ts): x = 2ᵉ·m, m ∈ [√½, √2), ln x = e·ln2 + f − f²/2 + f³·P(f),
+ * f = m − 1. Subnormals are scaled by 2²⁵ first. ln 0 = −inf, ln(x < 0) = NaN, ln(+inf) = +inf, NaN stays NaN.
+ */
+// @ts-ignore: decorator
+@inline function log4(x: v128): v128 {
+  const sub = f32x4.lt(x, kc(K_MIN_NORMAL));
+  const xs = v128.bitselect(f32x4.mul(x, kc(K_TWO25)), x, sub);
+  // e = exponent − 126 (− 25 for a scaled subnormal), m ∈ [0.5, 1)
+  let e = i32x4.sub(i32x4.shr_s(xs, 23), kc(K_126));
+  e = i32x4.add(e, v128.and(sub, kc(K_M25)));
+  const m = v128.or(v128.and(xs, kc(K_MANT)), kc(K_HALF_BITS));
+  // m < √½: e −= 1, f = 2m − 1; else f = m − 1   (the mask is −1 in each lane where it holds)
+  const lo = f32x4.lt(m, kc(K_SQRT_HALF));
+  e = i32x4.add(e, lo);
+  const f = f32x4.sub(v128.bitselect(f32x4.add(m, m), m, lo), kc(K_ONE));
+  const z = f32x4.mul(f, f);
+  let p = madd(kc(K_LP), f, kc(K_LP + 1));
+  for (let k = 2; k < 9; k++) p = madd(p, f, kc(K_LP + k));
+  const ef = f32x4.convert_i32x4_s(e);
+  let y = f32x4.mul(f32x4.mul(p, f), z);
+  y = madd(ef, kc(K_LN2_LO_), y);
+  y = madd(kc(K_HALF), f32x4.neg(z), y);
+  let r = madd(ef, kc(K_LN2_HI_), f32x4.add(f, y));
+  // special values: 0 → −inf; < 0 → NaN; +inf and NaN → themselves
+  r = v128.bitselect(kc(K_NEG_INF), r, f32x4.eq(x, kc(K_ZERO)));
+  r = v128.bitselect(kc(K_NAN), r, f32x4.lt(x, kc(K_ZERO)));
+  return v128.bitselect(x, r, v128.or(f32x4.ne(x, x), f32x4.eq(x, kc(K_INF))));
+}
+
+/**
+ * Φ(x) = P(N(0,1) ≤ x) per lane, from erfc: with z = |x|/√2, Φ(x) = erfc(z)/2 for x < 0 and 1 − erfc(z)/2
+ * otherwise (so the small tail keeps its relative accuracy).
+ */
+// @ts-ignore: decorator
+@inline function phi4(x: v128): v128 {
+  const z = f32x4.mul(f32x4.abs(x), kc(K_SQRT1_2));
+  const t = f32x4.div(kc(K_ONE), madd(kc(K_HALF), z, kc(K_ONE)));
+  let c = madd(kc(K_EC + 9), t, kc(K_EC + 8));
+  for (let k = 7; k >= 0; k--) c = madd(c, t, kc(K_EC + k));
+  // half = erfc(z)/2 = t/2·exp(−z² + c)
+  const half = f32x4.mul(f32x4.mul(kc(K_HALF), t), exp4(madd(f32x4.neg(z), z, c)));
+  return v128.bitselect(half, f32x4.sub(kc(K_ONE), half), f32x4.lt(x, kc(K_ZERO)));
+}
+
+// @ts-ignore: decorator
+@inline function geluBackward4(v: v128, dy: v128): v128 {
+  // dx = dy·(Φ(x) + x·φ(x)),  φ(x) = e^(−x²/2)/√(2π)
+  const pdf = f32x4.mul(kc(K_INV_SQRT_2PI), exp4(f32x4.mul(kc(K_HALF), f32x4.neg(f32x4.mul(v, v)))));
+  return f32x4.mul(dy, madd(v, pdf, phi4(v)));
 }
 
 // gelu_tanh(x) = x/2·(1 + tanh u) = x·σ(2u), u = √(2/π)·(x + 0.044715x³)   (1 + tanh u = 2σ(2u))
@@ -86,5 +169,32 @@ export function unaryRange(op: i32, x: usize, dy: usize, y: usize, i0: i32, i1: 
     case 4: for (let o = b; o < e; o += 16) v128.store(y + o, geluTanh4(v128.load(x + o))); break;
     case 5: for (let o = b; o < e; o += 16) v128.store(y + o, siluBackward4(v128.load(x + o), v128.load(dy + o))); break;
     case 6: for (let o = b; o < e; o += 16) v128.store(y + o, geluTanhBackward4(v128.load(x + o), v128.load(dy + o))); break;
+    case 7: for (let o = b; o < e; o += 16) v128.store(y + o, f32x4.neg(v128.load(x + o))); break;
+    case 8: for (let o = b; o < e; o += 16) v128.store(y + o, f32x4.abs(v128.load(x + o))); break;
+    case 9: {
+      const one = kc(K_ONE), m1 = kc(K_MINUS_ONE), zero = kc(K_ZERO);
+      for (let o = b; o < e; o += 16) {
+        const v = v128.load(x + o);
+        v128.store(y + o, v128.or(v128.and(f32x4.gt(v, zero), one), v128.and(f32x4.lt(v, zero), m1)));
+      }
+      break;
+    }
+    case 10: {
+      // x ≤ 0 → +0; NaN (not ≤ 0) stays
+      const zero = kc(K_ZERO);
+      for (let o = b; o < e; o += 16) { const v = v128.load(x + o); v128.store(y + o, v128.andnot(v, f32x4.le(v, zero))); }
+      break;
+    }
+    case 11: for (let o = b; o < e; o += 16) v128.store(y + o, f32x4.sqrt(v128.load(x + o))); break;
+    case 12: for (let o = b; o < e; o += 16) v128.store(y + o, f32x4.div(kc(K_ONE), f32x4.sqrt(v128.load(x + o)))); break;
+    case 13: for (let o = b; o < e; o += 16) v128.store(y + o, f32x4.div(kc(K_ONE), v128.load(x + o))); break;
+    case 14: for (let o = b; o < e; o += 16) v128.store(y + o, log4(v128.load(x + o))); break;
+    case 15: for (let o = b; o < e; o += 16) { const v = v128.load(x + o); v128.store(y + o, f32x4.mul(v, phi4(v))); } break;
+    case 16: for (let o = b; o < e; o += 16) v128.store(y + o, geluBackward4(v128.load(x + o), v128.load(dy + o))); break;
+    case 17: {
+      const zero = kc(K_ZERO);
+      for (let o = b; o < e; o += 16) v128.store(y + o, v128.andnot(v128.load(dy + o), f32x4.le(v128.load(x + o), zero)));
+      break;
+    }
   }
 }

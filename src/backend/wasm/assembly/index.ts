@@ -16,4 +16,4 @@ export {
   crossEntropyF32, crossEntropyBackwardF32, rmsNormF32, rmsNormBackwardF32,
 } from "./nn";
 export { adamF32 } from "./optim";
-export { binaryF32, sumF32, zeroBytes } from "./arith";
+export { binaryF32, stridedF32, sumF32, zeroBytes } from "./arith";
