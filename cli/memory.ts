@@ -60,7 +60,14 @@ export function checkTrainingMemory(
   const budget = memoryBudget(maxMemoryGiB);
   const est = estimateTrainingBytes(run, batch, Math.max(0, budget.bytes - held));
   if (held + est.bytes > budget.bytes)
-    throw overBudget(cmd, options, held + est.bytes, budget, "measured at small batches", est.stopped);
+    throw overBudget(
+      cmd,
+      options,
+      held + est.bytes,
+      budget,
+      est.how === "counted" ? "counted on shape-only tensors" : "measured at small batches",
+      est.stopped,
+    );
 }
 
 /** The options the user gave, as they would be typed ("--batch_size 1024 --canvas 256"), numbers only. */

@@ -10,6 +10,7 @@ import { DTypeError } from "./errors.js";
 import { scopedAllocate } from "./scope.js";
 import { checkAllocation } from "./limits.js";
 import { countAllocation } from "./memory.js";
+import { countedStorage, inMetaExecution } from "./meta.js";
 
 export type DType = "float32" | "float64" | "int32" | "bool";
 export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
@@ -25,6 +26,7 @@ const BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1
  */
 export function allocate(dtype: DType, n: number, op = "allocate"): TypedArray {
   checkAllocation(op, dtype, n);
+  if (inMetaExecution()) return countedStorage(dtype, n); // counted, nothing allocated (./meta.ts)
   countAllocation(n * BYTES[dtype]);
   const s = scopedAllocate(dtype, n);
   if (s !== null) return s;

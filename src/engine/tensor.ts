@@ -9,7 +9,7 @@ import { runBackward, type BackwardOptions, type Node } from "./autograd.js";
 import { allocate, dtypeOf, isFloating, type DType, type TypedArray } from "./dtype.js";
 import { ArgumentError, AutogradError, DTypeError } from "./errors.js";
 import { formatTensor } from "./format.js";
-import { isMetaStorage, metaError, metaStorage } from "./meta.js";
+import { inMetaExecution, isMetaStorage, metaError, metaStorage } from "./meta.js";
 import { adopt, dispose, registerTensorClass, releasedError, releasedReason } from "./scope.js";
 import { fmt, numel, sameShape, type Shape } from "./shape.js";
 
@@ -179,7 +179,7 @@ export class Tensor {
   /** A copy of the values as a flat typed array. */
   dataSync(): TypedArray {
     this.checkLive("dataSync");
-    if (this.isMeta) throw metaError(this.dtype, this.shape, "dataSync");
+    if (this.isMeta && !inMetaExecution()) throw metaError(this.dtype, this.shape, "dataSync");
     return this.storage.slice();
   }
 
@@ -191,7 +191,7 @@ export class Tensor {
   /** The one value of a one-element tensor as a JS number (bool gives 0/1). */
   item(): number {
     this.checkLive("item");
-    if (this.isMeta) throw metaError(this.dtype, this.shape, "item");
+    if (this.isMeta && !inMetaExecution()) throw metaError(this.dtype, this.shape, "item");
     if (this.numel() !== 1) {
       throw new ArgumentError(
         `item: only a tensor with one element can be converted to a number; this one has shape ${fmt(this.shape)} (${this.numel()} elements)`,

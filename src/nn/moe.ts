@@ -183,7 +183,11 @@ export function route(logits: Tensor, o: MoEOptions): Routing {
     gates = top.values; // (N, k)
     chosen = top.indices;
   }
-  const expertOf = Int32Array.from(chosen.storage as Int32Array); // (N·k), row-major (token, slot)
+  // (N·k), row-major (token, slot); shape-only (a memory estimate, src/engine/meta.ts): the router has no values,
+  // so the tokens are spread evenly, slot by slot — the balance a trained router aims for, every token kept
+  const expertOf = chosen.isMeta
+    ? Int32Array.from({ length: N * k }, (_, i) => i % E)
+    : Int32Array.from(chosen.storage as Int32Array);
   // capacity: the s-th choices of every token in token order, s = 0 first
   const capacity = expertCapacity(o, N);
   const filled = new Int32Array(E);
