@@ -65,7 +65,7 @@ export function checkTrainingMemory(
       options,
       held + est.bytes,
       budget,
-      est.how === "counted" ? "counted on shape-only tensors" : "measured at small batches",
+      est.how === "counted" ? "counted on shape-only tensors at small batches" : "measured at small batches",
       est.stopped,
     );
 }

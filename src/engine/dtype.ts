@@ -8,7 +8,7 @@
 
 import { DTypeError } from "./errors.js";
 import { scopedAllocate } from "./scope.js";
-import { checkAllocation } from "./limits.js";
+import { checkAllocation, checkedCount } from "./limits.js";
 import { countAllocation } from "./memory.js";
 import { countedStorage, inMetaExecution } from "./meta.js";
 
@@ -25,8 +25,10 @@ const BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1
  * memory (./scope.ts); a size past the tensor budget (./limits.ts) is an ArgumentError naming `op`.
  */
 export function allocate(dtype: DType, n: number, op = "allocate"): TypedArray {
+  // shape-only (./meta.ts): counted, nothing allocated; a tensor past the one-tensor cap is counted too (the
+  // estimate it goes into is then past any budget that cap fits in)
+  if (inMetaExecution()) return countedStorage(dtype, checkedCount(op, n));
   checkAllocation(op, dtype, n);
-  if (inMetaExecution()) return countedStorage(dtype, n); // counted, nothing allocated (./meta.ts)
   countAllocation(n * BYTES[dtype]);
   const s = scopedAllocate(dtype, n);
   if (s !== null) return s;

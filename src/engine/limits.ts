@@ -54,6 +54,13 @@ export function checkAllocation(op: string, dtype: string, n: number, shape?: re
   }
 }
 
+/** n itself when it is a valid number of elements (a safe integer ≥ 0), else the ArgumentError checkAllocation throws. */
+export function checkedCount(op: string, n: number): number {
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new ArgumentError(`${op}: a tensor of ${n} elements has ${n} elements, which is not a valid size`);
+  return n;
+}
+
 /** A shape's number of dims against MAX_NDIM. */
 export function checkNdim(op: string, ndim: number): void {
   if (ndim > MAX_NDIM)

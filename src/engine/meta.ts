@@ -60,6 +60,7 @@ export function inMeta(): boolean {
  * keeps their number). Nothing is computed and nothing of the tensors' size is allocated.
  */
 export function metaExecute<T>(fn: () => T): T {
+  if (executing === 0) touched = 0;
   executing++;
   depth++;
   try {
@@ -68,6 +69,18 @@ export function metaExecute<T>(fn: () => T): T {
     depth--;
     executing--;
   }
+}
+
+/**
+ * Values read or written one by one under metaExecute, and the most it allows: code that loops over a large
+ * tensor's values (which a kernel would do) would take as long as on real values, so past this it is stopped
+ * with an ArgumentError, and the caller estimates another way.
+ */
+let touched = 0;
+export const MAX_META_TOUCHES = 10_000_000;
+function touch(dtype: DType, n: number): void {
+  if (++touched > MAX_META_TOUCHES)
+    throw metaError(dtype, [n], `metaExecute: more than ${MAX_META_TOUCHES} values read or written one by one`);
 }
 
 /** True inside metaExecute(fn): ops run on meta tensors, kernels do nothing, values read as 0. */
@@ -141,7 +154,10 @@ export function countedStorage(dtype: DType, n: number, count = true): TypedArra
   const storage: TypedArray = new Proxy(target, {
     get: (t, prop) => {
       if (prop === "length") return n;
-      if (typeof prop === "string" && /^\d+$/.test(prop)) return Number(prop) < n ? 0 : undefined;
+      if (typeof prop === "string" && /^\d+$/.test(prop)) {
+        touch(dtype, n);
+        return Number(prop) < n ? 0 : undefined;
+      }
       if (IN_PLACE.has(prop)) return () => storage;
       if (prop === "subarray") return (b?: number, e?: number) => countedStorage(dtype, part(b, e), false);
       if (prop === "slice") return (b?: number, e?: number) => countedStorage(dtype, part(b, e), true);
@@ -158,7 +174,10 @@ export function countedStorage(dtype: DType, n: number, count = true): TypedArra
         return (...args: unknown[]) => (generic as (...a: unknown[]) => unknown).apply(storage, args);
       throw metaError(dtype, [n], `storage.${String(prop)}`);
     },
-    set: () => true,
+    set: () => {
+      touch(dtype, n);
+      return true;
+    },
     has: (_t, prop) => prop in target || (typeof prop === "string" && /^\d+$/.test(prop) && Number(prop) < n),
   });
   sentinels.add(storage);

@@ -302,7 +302,7 @@ export class MoE extends Module {
       const ye = this.experts.at(e).forward(xe); //         (n_e, C)   E_e(x)
       const ge = indexSelect(gatesFlat, 0, tensor(slots[e]!, { dtype: "int32" })); // (n_e, 1)
       outs.push(ye.mul(ge)); //                             (n_e, C)   G(x)_e·E_e(x)
-      back.push(...rows[e]!);
+      for (const t of rows[e]!) back.push(t); // (not push(...rows): past ~10⁵ tokens a spread overflows the stack)
     }
 
     // 3. combine: y_t = Σ over t's kept choices of gate·E_e(x_t) — one scatter-add of every expert's rows

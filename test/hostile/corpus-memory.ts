@@ -98,38 +98,37 @@ export function memoryCases(c: Ctx): Case[] {
       "--iters",
       "1",
     ]),
-    // recipes, the budget lowered with --max_memory (their data are read before the probe)
-    add("train vision-attention-compare --batch_size 1024 --max_memory 0.05", [
+    // recipes, at the default budget: the estimate counts their first step on shape-only tensors at the sizes
+    // asked for, so a size other than the batch costs nothing to refuse (these took 17 s of CPU, 1.1 GB and 4 GB
+    // when the estimate ran real steps at small batches)
+    add("train vision-attention-compare --batch_size 1024 --canvas 256", [
       "train",
       "vision-attention-compare",
       "--batch_size",
       "1024",
-      "--max_memory",
-      "0.05",
+      "--canvas",
+      "256",
+      "--steps",
+      "1",
     ]),
-    add("train decoder-compare --batch_size 192 --max_memory 0.02", [
+    add("train moe-compare --batch_size 128 --block_size 1024 --n_layer 8", [
+      "train",
+      "moe-compare",
+      "--batch_size",
+      "128",
+      "--block_size",
+      "1024",
+      "--n_layer",
+      "8",
+    ]),
+    add("train ddpm --channels 256 --batch_size 1024", ["train", "ddpm", "--channels", "256", "--batch_size", "1024"]),
+    add("train decoder-compare --batch_size 192 --block_size 1024", [
       "train",
       "decoder-compare",
       "--batch_size",
       "192",
-      "--max_memory",
-      "0.02",
-    ]),
-    add("train ddpm --batch_size 1024 --max_memory 0.1", [
-      "train",
-      "ddpm",
-      "--batch_size",
+      "--block_size",
       "1024",
-      "--max_memory",
-      "0.1",
-    ]),
-    add("train char-rnn --batch_size 512 --max_memory 0.01", [
-      "train",
-      "char-rnn",
-      "--batch_size",
-      "512",
-      "--max_memory",
-      "0.01",
     ]),
   ];
 }
