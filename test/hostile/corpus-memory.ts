@@ -11,6 +11,13 @@ import { DDPMTrainer } from "../../src/models/ddpm/train.js";
 import { unetConfig } from "../../src/models/ddpm/unet.js";
 import { gptConfig } from "../../src/models/gpt2/model.js";
 import { GPTTrainer } from "../../src/models/gpt2/train.js";
+import { clipTextConfig } from "../../src/models/latent-diffusion/clip-text.js";
+import {
+  clipToTransformersConfig,
+  unetToDiffusersConfig,
+  vaeToDiffusersConfig,
+} from "../../src/models/latent-diffusion/diffusers.js";
+import { vaeConfig } from "../../src/models/latent-diffusion/vae.js";
 import type { Ctx } from "./corpus.js";
 import type { Case } from "./run.js";
 
@@ -36,6 +43,27 @@ function ddpmRun(c: Ctx): string {
   const run = c.dir("cli-memory/ddpm-run");
   writeFileSync(join(run, "checkpoint.safetensors"), serializeCheckpoint(trainer.checkpoint()));
   return run;
+}
+
+/**
+ * A Stable Diffusion v1 folder of configs only (its weights files empty): `wnn generate --model` must weigh the
+ * image's size from the configs, before it opens a weight.
+ */
+function stableDiffusionConfigs(c: Ctx): string {
+  const dir = c.dir("cli-memory/sd-v1");
+  const configs: [string, object][] = [
+    ["unet", unetToDiffusersConfig(unetConfig("sd-v1-unet"))],
+    ["vae", vaeToDiffusersConfig(vaeConfig("sd-v1-vae"))],
+    ["text_encoder", clipToTransformersConfig(clipTextConfig("clip-vit-l-14-text"))],
+  ];
+  for (const [name, config] of configs) {
+    c.file(`cli-memory/sd-v1/${name}/config.json`, JSON.stringify(config));
+    c.file(`cli-memory/sd-v1/${name}/${name === "text_encoder" ? "model" : "diffusion_pytorch_model"}.safetensors`, "");
+  }
+  c.file("cli-memory/sd-v1/tokenizer/vocab.json", JSON.stringify({ "<|startoftext|>": 0, "<|endoftext|>": 1 }));
+  c.file("cli-memory/sd-v1/tokenizer/merges.txt", "#version: 0.2\n");
+  c.file("cli-memory/sd-v1/scheduler/scheduler_config.json", "{}");
+  return dir;
 }
 
 export function memoryCases(c: Ctx): Case[] {
@@ -65,7 +93,58 @@ export function memoryCases(c: Ctx): Case[] {
       join(cwd, `ft-${method}`),
     ]);
   const ddpm = ddpmRun(c);
+  const sd = stableDiffusionConfigs(c);
   return [
+    // Stable Diffusion v1's configs at 2048 pixels: refused from the configs alone (the weights files are empty)
+    {
+      ...add("generate --model <SD v1> --size 2048", [
+        "generate",
+        "--model",
+        sd,
+        "a prompt",
+        "--size",
+        "2048",
+        "--out",
+        join(cwd, "sd.png"),
+      ]),
+      cli: {
+        argv: ["generate", "--model", sd, "a prompt", "--size", "2048", "--out", join(cwd, "sd.png")],
+        cwd,
+        stderr: /--size 2048: one tensor of this image would take .* more than the limit of 2\.00 GiB for one tensor/,
+      },
+    },
+    add("generate --model <SD v1> --size 256 --max_memory 1", [
+      "generate",
+      "--model",
+      sd,
+      "a prompt",
+      "--size",
+      "256",
+      "--max_memory",
+      "1",
+      "--out",
+      join(cwd, "sd2.png"),
+    ]),
+    // numeric options of sample and finetune that had no upper bound
+    ...(
+      [
+        ["sample", "--model", sd, "--beam", "1000000"],
+        ["sample", "--checkpoint", base.run, "--top_k", "100000000000"],
+        ["sample", "--checkpoint", base.run, "--temperature", "1e300"],
+        ["sample", "--checkpoint", base.run, "--seed", "99999999999999"],
+        ["sample", "--checkpoint", base.run, "--repetition_penalty", "1e300"],
+        ["finetune", "--model", base.run, "--data", base.data, "--r", "1000000000"],
+        ["finetune", "--model", base.run, "--data", base.data, "--steps", "100000000000"],
+        ["finetune", "--model", base.run, "--data", base.data, "--num_virtual_tokens", "1000000000"],
+        ["finetune", "--model", base.run, "--data", base.data, "--bottleneck", "1000000000"],
+        ["fill-mask", "--model", sd, "--top_k", "100000000000", "a [MASK]"],
+      ] as string[][]
+    ).map((argv): Case => ({
+      format: "cli (options, outputs, folders)",
+      name: `${argv[0]} ${argv.slice(-2).join(" ")}`,
+      cli: { argv, cwd, stderr: /must be ≤/ },
+      expect: "error",
+    })),
     // generating: 10 × 1,024 digits at once took 8 GB and more than two minutes before
     add("generate --n 1024 --max_memory 0.1", [
       "generate",
