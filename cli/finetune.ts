@@ -110,7 +110,7 @@ export const FINETUNE_OPTIONS = {
   data: { kind: "string", metavar: "FILE", help: "the text to fine-tune on (UTF-8); required" },
   steps: { kind: "int", min: 1, max: 10_000_000, default: 200, help: "optimizer steps" },
   out: { kind: "string", metavar: "DIR", help: "where the adapter (or model) is written; required" },
-  batch_size: { kind: "int", min: 1, max: 65_536, default: 8, help: "sequences per step" },
+  batch_size: { kind: "int", min: 1, max: 100_000_000, default: 8, help: "sequences per step" },
   max_memory: MAX_MEMORY_OPTION,
   block_size: {
     kind: "int",
