@@ -125,6 +125,29 @@ export function memoryCases(c: Ctx): Case[] {
       "--out",
       join(cwd, "sd2.png"),
     ]),
+    // the commands of text-to-speech, evaluation, quantization and data parallelism given the wrong run or option
+    ...(
+      [
+        ["train", "tacotron2", "--workers", "1000"],
+        ["train", "llama", "--workers", "0"],
+        ["train", "llama", "--workers", "2", "--strategy", "zero9"],
+        ["say", "--checkpoint", join(cwd, "missing-run"), "--text", "hi", "--out", join(cwd, "s1.wav")],
+        ["say", "--checkpoint", base.run, "--text", "hi", "--out", join(cwd, "s2.wav")],
+        ["say", "--checkpoint", ddpm, "--text", "hi", "--out", join(cwd, "s3.wav")],
+        ["eval", "--checkpoint", base.run],
+        ["eval", "--checkpoint", ddpm],
+        ["quantize", "--model", base.run, "--out", join(cwd, "q.gguf")],
+        ["train", "vocoder", "--batch_size", "100000000"],
+        ["train", "fastspeech2", "--batch_size", "100000000"],
+        ["generate", "--checkpoint", base.run, "--out", join(cwd, "gg.png")],
+        ["finetune", "--model", ddpm, "--data", base.data, "--out", join(cwd, "ftx")],
+      ] as string[][]
+    ).map((argv): Case => ({
+      format: "cli (options, outputs, folders)",
+      name: argv.map((a) => a.replace(cwd, "…")).join(" "),
+      cli: { argv, cwd, stderr: /^wnn: / },
+      expect: "error",
+    })),
     // numeric options of sample and finetune that had no upper bound
     ...(
       [
