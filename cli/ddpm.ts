@@ -24,7 +24,7 @@ import { LeNet5, lenetConfig } from "../src/models/lenet5/model.js";
 import { digitsTensor, frechetDistance, judge } from "../src/models/ddpm/quality.js";
 import { loadMnist } from "../src/node.js";
 import { cat } from "../src/ops/shape.js";
-import { stableDiffusionCommand } from "./sd.js";
+import { checkStableDiffusionMemory, stableDiffusionCommand } from "./sd.js";
 import { isLdmCheckpoint, ldmGenerate } from "./ldm.js";
 import { ldmCheckpointConfig } from "../src/models/latent-diffusion/train.js";
 import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js";
@@ -476,12 +476,15 @@ export function generateCommand(args: readonly string[], out: Output): number {
     if (prompt === undefined)
       throw new UsageError(`${cmd}: --model needs a prompt: wnn generate --model DIR "a prompt"`);
     if (v.out !== undefined) checkOutputFile(v.out, cmd);
+    const guidance = given.has("guidance") ? v.guidance : 7.5;
+    // the memory of one image at --size, from the configs alone, before any weight is read
+    checkStableDiffusionMemory(v.model, { guidance, size: v.size }, v.max_memory, cmd);
     return stableDiffusionCommand(
       v.model,
       prompt,
       {
         steps: given.has("steps") ? v.steps : 20,
-        guidance: given.has("guidance") ? v.guidance : 7.5,
+        guidance,
         size: v.size,
         seed: v.seed,
         out: v.out ?? freshFile("generated.png"),

@@ -208,7 +208,7 @@ export const FILL_MASK_OPTIONS = {
     metavar: "TEXT",
     help: 'the text, with the mask token where words are missing ("the [MASK] sat"); required',
   },
-  top_k: { kind: "int", min: 1, default: 5, help: "tokens to show for each mask" },
+  top_k: { kind: "int", min: 1, max: 4_194_304, default: 5, help: "tokens to show for each mask" },
   mask_token: {
     kind: "string",
     metavar: "TOKEN",

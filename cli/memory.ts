@@ -22,10 +22,11 @@ export const MAX_MEMORY_OPTION: OptionSpec = {
 const gib = (bytes: number): string => `${(bytes / 2 ** 30).toFixed(bytes < 2 ** 30 ? 2 : 1)} GiB`;
 
 /** The budget in bytes, and how it was chosen (for the message). */
-export function memoryBudget(maxMemoryGiB: number | undefined): { bytes: number; why: string } {
+export function memoryBudget(maxMemoryGiB: number | undefined, inWasm = true): { bytes: number; why: string } {
   if (maxMemoryGiB !== undefined) return { bytes: Math.floor(maxMemoryGiB * 2 ** 30), why: "--max_memory" };
   const machine = 0.75 * totalmem();
-  if (getBackend() === "wasm" && WASM_BYTES < machine)
+  // (`inWasm` false: the tensors live outside a memory scope, in ordinary arrays, not in the wasm memory)
+  if (inWasm && getBackend() === "wasm" && WASM_BYTES < machine)
     return { bytes: WASM_BYTES, why: "the wasm backend's 4 GiB of memory" };
   return { bytes: Math.floor(machine), why: `3/4 of this machine's ${gib(totalmem())}` };
 }
@@ -60,7 +61,14 @@ export function checkTrainingMemory(
   const budget = memoryBudget(maxMemoryGiB);
   const est = estimateTrainingBytes(run, batch, Math.max(0, budget.bytes - held));
   if (held + est.bytes > budget.bytes)
-    throw overBudget(cmd, options, held + est.bytes, budget, "measured at small batches", est.stopped);
+    throw overBudget(
+      cmd,
+      options,
+      held + est.bytes,
+      budget,
+      est.how === "counted" ? "counted on shape-only tensors at small batches" : "measured at small batches",
+      est.stopped,
+    );
 }
 
 /** The options the user gave, as they would be typed ("--batch_size 1024 --canvas 256"), numbers only. */

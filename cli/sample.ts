@@ -84,12 +84,14 @@ export const SAMPLE_OPTIONS = {
   temperature: {
     kind: "number",
     min: 0,
+    max: 1_000_000,
     default: SAMPLE_DEFAULTS.temperature,
     help: "divide the logits by this (0: always the most likely)",
   },
   top_k: {
     kind: "int",
     min: 1,
+    max: 4_194_304,
     default: SAMPLE_DEFAULTS.topK!,
     help: "sample among the k most likely characters only",
   },
@@ -104,12 +106,14 @@ export const SAMPLE_OPTIONS = {
   seed: {
     kind: "int",
     min: 0,
+    max: 2 ** 32 - 1,
     default: SAMPLE_DEFAULTS.seed,
     help: "seed of the sampling (the same seed, the same text)",
   },
   repetition_penalty: {
     kind: "number",
     min: 0,
+    max: 1_000_000,
     exclusiveMin: true,
     default: 1,
     help: "divide the logit of every token already in the text by θ (multiply when negative; CTRL's penalty, 1: off)",
@@ -118,7 +122,9 @@ export const SAMPLE_OPTIONS = {
   beam: {
     kind: "int",
     min: 1,
+    max: 64,
     default: 1,
+    // each hypothesis holds a KV cache of the whole answer: past 64, t5-small's would pass a gigabyte at 100 tokens
     help: "with --model t5/bart: beam search over this many hypotheses (1: greedy, or sampling with --temperature)",
   },
   adapter: {

@@ -10,8 +10,20 @@ import { readDiffusersFolder } from "../src/io/diffusers-folder.js";
 import { savePng } from "../src/io/node.js";
 import { Schedule, type BetaSchedule, type Prediction } from "../src/models/ddpm/diffusion.js";
 import { fromDiffusers } from "../src/models/latent-diffusion/diffusers.js";
+
 import { textToImage, type StableDiffusion } from "../src/models/latent-diffusion/pipeline.js";
 import { formatDuration, type Output } from "./progress.js";
+import { join } from "node:path";
+import { meta, metaExecute } from "../src/engine/meta.js";
+import { meterLargest } from "../src/engine/memory.js";
+import { getMaxTensorBytes } from "../src/engine/limits.js";
+import { readCheckedJson } from "../src/io/checked-file-node.js";
+import { diffusersConfigs } from "../src/models/latent-diffusion/diffusers.js";
+import { UNet } from "../src/models/ddpm/unet.js";
+import { AutoencoderKL } from "../src/models/latent-diffusion/vae.js";
+import { CLIPTextModel } from "../src/models/latent-diffusion/clip-text.js";
+import { memoryBudget, overBudget } from "./memory.js";
+import { UsageError } from "./args.js";
 
 /** The scheduler_config.json fields the samplers use (T, the β schedule, the prediction). */
 function scheduleOf(json: Record<string, unknown>): Schedule {
@@ -70,4 +82,59 @@ export function stableDiffusionCommand(
     `${JSON.stringify(prompt)}: ${o.steps} DDIM steps, guidance ${o.guidance}, ${o.size}×${o.size}, in ${formatDuration((performance.now() - t1) / 1000)} (${(mean / 1000).toFixed(1)} s per U-Net evaluation of 2 latents); wrote ${o.out}\n`,
   );
   return 0;
+}
+
+/**
+ * The memory of one image at `size`, refused past the budget before any weight is read: the three networks are
+ * built shape-only from their config.json files, and the pipeline runs once (one denoising step, the decoder)
+ * on shape-only tensors (metaExecute, src/engine/meta.ts), its storages counted and none allocated. The sampler
+ * holds no memory scope, so the intermediates it allocates are freed as it goes and their sum says little; the
+ * estimate is a lower bound: the weights plus the largest single tensor the pass makes (at 2048 pixels, the VAE
+ * decoder's full-resolution activations). One tensor past the one-tensor cap would stop the run there anyway.
+ */
+export function checkStableDiffusionMemory(
+  dir: string,
+  o: { guidance: number; size: number },
+  maxMemoryGiB: number | undefined,
+  cmd: string,
+): void {
+  const config = (c: string): Record<string, unknown> =>
+    readCheckedJson(join(dir, c, "config.json")) as Record<string, unknown>;
+  const { unetCfg, vaeCfg, clipCfg } = diffusersConfigs(config("unet"), config("vae"), config("text_encoder"));
+  const g = new Generator(0);
+  const nets = meta(() => ({
+    unet: new UNet(unetCfg, { generator: g }).eval(),
+    vae: new AutoencoderKL(vaeCfg, { generator: g }).eval(),
+    textEncoder: new CLIPTextModel(clipCfg, { generator: g }).eval(),
+  }));
+  const weights = 4 * (nets.unet.numParameters() + nets.vae.numParameters() + nets.textEncoder.numParameters());
+  // the prompt's ids do not change a shape (the text encoder always reads maxPositions): an empty prompt, read by
+  // a tokenizer of its two special tokens
+  const sd: StableDiffusion = {
+    ...nets,
+    tokenizer: new CLIPTokenizer({ "<|startoftext|>": 0, "<|endoftext|>": 1 }, ""),
+    schedule: new Schedule({ timesteps: 1000 }),
+    scalingFactor: 1,
+  };
+  const { largest } = meterLargest(() =>
+    metaExecute(() => textToImage(sd, "", { size: o.size, steps: 1, guidance: o.guidance, generator: g })),
+  );
+  const budget = memoryBudget(maxMemoryGiB, false); // no memory scope: ordinary arrays, not the wasm memory
+  const need = weights + largest;
+  const gib = (b: number): string => `${(b / 2 ** 30).toFixed(2)} GiB`;
+  if (largest > getMaxTensorBytes())
+    throw new UsageError(
+      `${cmd}: --size ${o.size}: one tensor of this image would take ${gib(largest)} (counted on shape-only tensors), more than the limit of ${gib(getMaxTensorBytes())} for one tensor; choose a smaller --size`,
+    );
+  if (need > budget.bytes)
+    throw new UsageError(
+      overBudget(
+        cmd,
+        `--size ${o.size}`,
+        need,
+        budget,
+        `counted on shape-only tensors: ${gib(weights)} of weights and one tensor of ${gib(largest)}`,
+        true,
+      ).message,
+    );
 }

@@ -80,11 +80,13 @@ export function zooTrainOptions(name: string) {
     lr_decay_steps: {
       kind: "int",
       min: 1,
+      max: 10_000_000,
       help: "the step where the cosine decay of the learning rate ends (default: --steps; a resumed run keeps its own)",
     },
     eval_every: {
       kind: "int",
       min: 1,
+      max: 10_000_000,
       default: d.evalEvery,
       help: OPTION_HELP.evalEvery(kind),
       aliases: ["eval_interval"],

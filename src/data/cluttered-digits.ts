@@ -8,6 +8,7 @@
 // Vocabulary: N images, S the canvas's side, 28 a digit's side, p a clutter piece's side.
 
 import { ArgumentError } from "../engine/errors.js";
+import { countedStorage, inMetaExecution } from "../engine/meta.js";
 import type { Generator } from "../engine/rng.js";
 
 /** Images of one side, flat: images (N·S·S) in [0, 1], labels (N). */
@@ -57,6 +58,9 @@ export function clutteredDigits(
       `clutteredDigits: expected count·784 pixels and count labels, got ${digits.images.length} pixels and ${digits.labels.length} labels for count ${N}`,
     );
   }
+  // a memory estimate runs this shape-only (src/engine/meta.ts): the canvases' bytes counted, none drawn
+  if (inMetaExecution())
+    return { images: countedStorage("float32", N * S * S) as Float32Array, labels: digits.labels, count: N, side: S };
   const images = new Float32Array(N * S * S); // (N, S, S)
   /** paste a (h, w) window of digit j, starting at (sy, sx) in it, at (ty, tx) of canvas i */
   const paste = (i: number, j: number, sy: number, sx: number, h: number, w: number, ty: number, tx: number): void => {

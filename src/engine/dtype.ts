@@ -8,8 +8,9 @@
 
 import { DTypeError } from "./errors.js";
 import { scopedAllocate } from "./scope.js";
-import { checkAllocation } from "./limits.js";
+import { checkAllocation, checkedCount } from "./limits.js";
 import { countAllocation } from "./memory.js";
+import { countedStorage, inMetaExecution } from "./meta.js";
 
 export type DType = "float32" | "float64" | "int32" | "bool";
 export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
@@ -24,6 +25,9 @@ const BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1
  * memory (./scope.ts); a size past the tensor budget (./limits.ts) is an ArgumentError naming `op`.
  */
 export function allocate(dtype: DType, n: number, op = "allocate"): TypedArray {
+  // shape-only (./meta.ts): counted, nothing allocated; a tensor past the one-tensor cap is counted too (the
+  // estimate it goes into is then past any budget that cap fits in)
+  if (inMetaExecution()) return countedStorage(dtype, checkedCount(op, n));
   checkAllocation(op, dtype, n);
   countAllocation(n * BYTES[dtype]);
   const s = scopedAllocate(dtype, n);

@@ -9,7 +9,7 @@
 //   int32 holds integers in [−2³¹, 2³¹ − 1]; NaN, ±Infinity and anything outside are refused
 //   JSON from files is scanned for its nesting depth (no recursion) before it is parsed
 
-import { ArgumentError, DTypeError, LoadError } from "./errors.js";
+import { ArgumentError, DTypeError, LoadError, MemoryBudgetError } from "./errors.js";
 
 /** The most dims a tensor may have (PyTorch allows 64 as well). */
 export const MAX_NDIM = 64;
@@ -47,11 +47,18 @@ export function checkAllocation(op: string, dtype: string, n: number, shape?: re
     throw new ArgumentError(`${op}: a tensor of ${what} has ${n} elements, which is not a valid size`);
   const bytes = n * (ITEM_BYTES[dtype] ?? 8);
   if (bytes > maxTensorBytes) {
-    throw new ArgumentError(
+    throw new MemoryBudgetError(
       `${op}: a tensor of ${what} (${dtype}) needs ${bytes.toLocaleString("en-US")} bytes, more than the limit of ` +
         `${maxTensorBytes.toLocaleString("en-US")} bytes for one tensor (setMaxTensorBytes raises it)`,
     );
   }
+}
+
+/** n itself when it is a valid number of elements (a safe integer ≥ 0), else the ArgumentError checkAllocation throws. */
+export function checkedCount(op: string, n: number): number {
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new ArgumentError(`${op}: a tensor of ${n} elements has ${n} elements, which is not a valid size`);
+  return n;
 }
 
 /** A shape's number of dims against MAX_NDIM. */

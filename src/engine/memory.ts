@@ -17,6 +17,24 @@ let counted = 0;
 /** the value of `counted` past which the innermost limited meter stops its fn */
 let ceiling = Infinity;
 
+/** the largest single storage counted since the outermost meter began */
+let largest = 0;
+
+/**
+ * Runs fn under the meter and returns the bytes allocated and the largest single storage among them (a lower
+ * bound of any peak: whatever else is freed, that one storage existed whole).
+ */
+export function meterLargest(fn: () => void): { bytes: number; largest: number } {
+  const outer = largest;
+  largest = 0;
+  try {
+    const bytes = meterAllocations(fn);
+    return { bytes, largest };
+  } finally {
+    largest = Math.max(outer, largest);
+  }
+}
+
 /** Thrown inside a metered fn at the allocation that passes the meter's limit; the meter catches it. */
 class LimitReached extends MemoryBudgetError {}
 
@@ -24,6 +42,7 @@ class LimitReached extends MemoryBudgetError {}
 export function countAllocation(bytes: number): void {
   if (metering === 0) return;
   counted += bytes;
+  if (bytes > largest) largest = bytes;
   if (counted > ceiling) throw new LimitReached(`allocation meter: past its limit of ${ceiling} bytes`);
 }
 

@@ -18,10 +18,13 @@
 
 import { allocate, type DType, type TypedArray } from "./dtype.js";
 import { ArgumentError } from "./errors.js";
+import { countAllocation } from "./memory.js";
 import { fmt, numel, type Shape } from "./shape.js";
 
 /** How many meta() calls are running (nested calls are allowed). */
 let depth = 0;
+/** How many metaExecute() calls are running: ops run on meta tensors too (see metaExecute). */
+let executing = 0;
 
 /** The sentinel storages handed out, to tell a meta tensor by its storage. */
 const sentinels = new WeakSet<object>();
@@ -45,6 +48,46 @@ export function inMeta(): boolean {
   return depth > 0;
 }
 
+/**
+ * Meta execution: run fn with every tensor shape-only, ops included — PyTorch's meta device running a whole
+ * training step. Inside it, the creation functions and every storage an op or an optimizer allocates
+ * (`allocate`, `keptBuffer`) are meta storages, each counted by the allocation meter (./memory.ts) as the bytes
+ * it stands for; the kernels do nothing (src/ops/kernels.ts hands out a table of no-ops); and a meta storage's
+ * values read as 0 (writes are dropped), so code that reads a value between ops (a loss for its metrics, a
+ * router's choices, an index checked) goes on. The shapes are exact, so the bytes counted are the bytes the
+ * same code allocates when it runs on real tensors — as long as no shape depends on a value (a value read is 0
+ * here: a mixture-of-experts router sends every token to expert 0, which moves tokens between experts but
+ * keeps their number). Nothing is computed and nothing of the tensors' size is allocated.
+ */
+export function metaExecute<T>(fn: () => T): T {
+  if (executing === 0) touched = 0;
+  executing++;
+  depth++;
+  try {
+    return fn();
+  } finally {
+    depth--;
+    executing--;
+  }
+}
+
+/**
+ * Values read or written one by one under metaExecute, and the most it allows: code that loops over a large
+ * tensor's values (which a kernel would do) would take as long as on real values, so past this it is stopped
+ * with an ArgumentError, and the caller estimates another way.
+ */
+let touched = 0;
+export const MAX_META_TOUCHES = 10_000_000;
+function touch(dtype: DType, n: number): void {
+  if (++touched > MAX_META_TOUCHES)
+    throw metaError(dtype, [n], `metaExecute: more than ${MAX_META_TOUCHES} values read or written one by one`);
+}
+
+/** True inside metaExecute(fn): ops run on meta tensors, kernels do nothing, values read as 0. */
+export function inMetaExecution(): boolean {
+  return executing > 0;
+}
+
 /** True when `storage` is a meta tensor's sentinel (the tensor has no values). */
 export function isMetaStorage(storage: TypedArray): boolean {
   return sentinels.has(storage);
@@ -65,6 +108,7 @@ export function metaError(dtype: DType, shape: Shape, what: string): ArgumentErr
  */
 export function metaStorage(dtype: DType, shape: Shape): TypedArray {
   const n = numel(shape);
+  if (executing > 0) return countedStorage(dtype, n, true);
   const dims = shape.slice();
   const refuse = (prop: string | symbol): never => {
     const name = typeof prop === "symbol" ? prop.toString() : /^\d+$/.test(prop) ? `[${prop}]` : `.${prop}`;
@@ -79,6 +123,62 @@ export function metaStorage(dtype: DType, shape: Shape): TypedArray {
     getOwnPropertyDescriptor: (_t, prop) => refuse(prop),
     defineProperty: (_t, prop) => refuse(prop),
     deleteProperty: (_t, prop) => refuse(prop),
+  });
+  sentinels.add(storage);
+  return storage;
+}
+
+const BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1 };
+/** a zero-length array of each dtype (not through `allocate`, which makes meta storages under metaExecute) */
+const EMPTY: Record<DType, () => TypedArray> = {
+  float32: () => new Float32Array(0),
+  float64: () => new Float64Array(0),
+  int32: () => new Int32Array(0),
+  bool: () => new Uint8Array(0),
+};
+
+/** The methods of a typed array that change it in place: no-ops on a meta storage under metaExecute. */
+const IN_PLACE = new Set<string | symbol>(["fill", "set", "copyWithin", "sort", "reverse"]);
+
+/**
+ * A meta storage of n elements for metaExecute: its values read as 0 and writes are dropped; `subarray` is a
+ * view (not counted), `slice` a copy (counted); counted by the allocation meter when `count` is set.
+ */
+export function countedStorage(dtype: DType, n: number, count = true): TypedArray {
+  if (count) countAllocation(n * BYTES[dtype]);
+  const target = EMPTY[dtype]();
+  const part = (b = 0, e = n): number => {
+    const at = (i: number): number => (i < 0 ? Math.max(0, n + i) : Math.min(n, i));
+    return Math.max(0, at(e) - at(b));
+  };
+  const storage: TypedArray = new Proxy(target, {
+    get: (t, prop) => {
+      if (prop === "length") return n;
+      if (typeof prop === "string" && /^\d+$/.test(prop)) {
+        touch(dtype, n);
+        return Number(prop) < n ? 0 : undefined;
+      }
+      if (IN_PLACE.has(prop)) return () => storage;
+      if (prop === "subarray") return (b?: number, e?: number) => countedStorage(dtype, part(b, e), false);
+      if (prop === "slice") return (b?: number, e?: number) => countedStorage(dtype, part(b, e), true);
+      if (prop === "byteLength") return n * BYTES[dtype];
+      if (prop === "byteOffset") return 0;
+      if (prop === Symbol.iterator || prop === "values")
+        return function* (): Generator<number> {
+          for (let i = 0; i < n; i++) yield 0;
+        };
+      const own = (t as unknown as Record<string | symbol, unknown>)[prop];
+      if (typeof own !== "function") return own; // BYTES_PER_ELEMENT, buffer, constructor, the tag
+      const generic = (Array.prototype as unknown as Record<string | symbol, unknown>)[prop];
+      if (typeof generic === "function")
+        return (...args: unknown[]) => (generic as (...a: unknown[]) => unknown).apply(storage, args);
+      throw metaError(dtype, [n], `storage.${String(prop)}`);
+    },
+    set: () => {
+      touch(dtype, n);
+      return true;
+    },
+    has: (_t, prop) => prop in target || (typeof prop === "string" && /^\d+$/.test(prop) && Number(prop) < n),
   });
   sentinels.add(storage);
   return storage;

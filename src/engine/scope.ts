@@ -19,6 +19,7 @@ import type { DType, TypedArray } from "./dtype.js";
 import { AutogradError, WnnError } from "./errors.js";
 import { fmt } from "./shape.js";
 import { countAllocation } from "./memory.js";
+import { countedStorage, inMetaExecution, isMetaStorage } from "./meta.js";
 import type { Tensor } from "./tensor.js";
 
 /** Using a tensor after its scope ended or after dispose(): names the op, the tensor and who released it. */
@@ -115,6 +116,7 @@ function keptBlock(dtype: "float32" | "int32", n: number, init: TypedArray | nul
  * memory inside a scope, else an ordinary array.
  */
 export function keptBuffer(n: number): Float32Array {
+  if (inMetaExecution()) return countedStorage("float32", n) as Float32Array; // counted, nothing allocated
   countAllocation(4 * n);
   const b = current !== null ? keptBlock("float32", n, null) : null;
   return b ? (b.view as Float32Array) : new Float32Array(n);
@@ -324,12 +326,20 @@ export function accumulateLeafGrad(old: Tensor | null, g: Tensor, add: (a: Tenso
   if (old !== null && keptTensors.has(old) && !old.isReleased && old.dtype === g.dtype) {
     const x = old.storage,
       y = g.storage;
+    if (isMetaStorage(x)) return old; // shape-only (metaExecute): nothing to add
     if (x instanceof Float32Array && y instanceof Float32Array) addIntoF32(x, y);
     else for (let i = 0; i < x.length; i++) x[i] = x[i]! + y[i]!;
     return old;
   }
   const sum = old === null ? g : add(old, g);
   const s = sum.storage;
+  // the kept copy is storage too, for the meter (under metaExecute s.slice() counts it and copies nothing)
+  if (inMetaExecution()) {
+    const t = new tensorClass!(s.slice(), sum.shape);
+    keptTensors.add(t);
+    return t;
+  }
+  countAllocation(s.length * s.BYTES_PER_ELEMENT);
   const b = sum.dtype === "float32" ? keptBlock("float32", s.length, s) : null;
   const t = new tensorClass!(b ? b.view : s.slice(), sum.shape); // (the constructor counts the block's user)
   keptTensors.add(t);

@@ -9,7 +9,8 @@ import { runBackward, type BackwardOptions, type Node } from "./autograd.js";
 import { allocate, dtypeOf, isFloating, type DType, type TypedArray } from "./dtype.js";
 import { ArgumentError, AutogradError, DTypeError } from "./errors.js";
 import { formatTensor } from "./format.js";
-import { isMetaStorage, metaError, metaStorage } from "./meta.js";
+import { countAllocation } from "./memory.js";
+import { inMetaExecution, isMetaStorage, metaError, metaStorage } from "./meta.js";
 import { adopt, dispose, registerTensorClass, releasedError, releasedReason } from "./scope.js";
 import { fmt, numel, sameShape, type Shape } from "./shape.js";
 
@@ -179,7 +180,7 @@ export class Tensor {
   /** A copy of the values as a flat typed array. */
   dataSync(): TypedArray {
     this.checkLive("dataSync");
-    if (this.isMeta) throw metaError(this.dtype, this.shape, "dataSync");
+    if (this.isMeta && !inMetaExecution()) throw metaError(this.dtype, this.shape, "dataSync");
     return this.storage.slice();
   }
 
@@ -191,7 +192,7 @@ export class Tensor {
   /** The one value of a one-element tensor as a JS number (bool gives 0/1). */
   item(): number {
     this.checkLive("item");
-    if (this.isMeta) throw metaError(this.dtype, this.shape, "item");
+    if (this.isMeta && !inMetaExecution()) throw metaError(this.dtype, this.shape, "item");
     if (this.numel() !== 1) {
       throw new ArgumentError(
         `item: only a tensor with one element can be converted to a number; this one has shape ${fmt(this.shape)} (${this.numel()} elements)`,
@@ -242,7 +243,7 @@ if (disposeSymbol !== undefined) {
 
 function castStorage(t: Tensor, dtype: DType): Tensor {
   const out = allocate(dtype, t.numel());
-  out.set(t.storage);
+  if (!t.isMeta) out.set(t.storage); // shape-only (./meta.ts): nothing to copy
   return new Tensor(out, t.shape);
 }
 
@@ -250,6 +251,7 @@ function castStorage(t: Tensor, dtype: DType): Tensor {
 function addSameShape(a: Tensor, b: Tensor): Tensor {
   const x = a.storage,
     y = b.storage;
+  if (a.isMeta || b.isMeta) return new Tensor(allocate(a.dtype, a.numel()), a.shape); // shape-only: counted, no sum
   // float32 (nearly every gradient) in a loop of its own: monomorphic loads and stores
   if (x instanceof Float32Array && y instanceof Float32Array) return new Tensor(addF32(x, y), a.shape);
   const out = allocate(a.dtype, a.numel());
@@ -258,6 +260,7 @@ function addSameShape(a: Tensor, b: Tensor): Tensor {
 }
 
 function addF32(x: Float32Array, y: Float32Array): Float32Array {
+  countAllocation(4 * x.length); // storage as any other, for the meter (./memory.ts)
   const out = new Float32Array(x.length);
   for (let i = 0; i < out.length; i++) out[i] = x[i]! + y[i]!;
   return out;

@@ -183,7 +183,11 @@ export function route(logits: Tensor, o: MoEOptions): Routing {
     gates = top.values; // (N, k)
     chosen = top.indices;
   }
-  const expertOf = Int32Array.from(chosen.storage as Int32Array); // (N·k), row-major (token, slot)
+  // (N·k), row-major (token, slot); shape-only (a memory estimate, src/engine/meta.ts): the router has no values,
+  // so the tokens are spread evenly, slot by slot — the balance a trained router aims for, every token kept
+  const expertOf = chosen.isMeta
+    ? Int32Array.from({ length: N * k }, (_, i) => i % E)
+    : Int32Array.from(chosen.storage as Int32Array);
   // capacity: the s-th choices of every token in token order, s = 0 first
   const capacity = expertCapacity(o, N);
   const filled = new Int32Array(E);
@@ -298,7 +302,7 @@ export class MoE extends Module {
       const ye = this.experts.at(e).forward(xe); //         (n_e, C)   E_e(x)
       const ge = indexSelect(gatesFlat, 0, tensor(slots[e]!, { dtype: "int32" })); // (n_e, 1)
       outs.push(ye.mul(ge)); //                             (n_e, C)   G(x)_e·E_e(x)
-      back.push(...rows[e]!);
+      for (const t of rows[e]!) back.push(t); // (not push(...rows): past ~10⁵ tokens a spread overflows the stack)
     }
 
     // 3. combine: y_t = Σ over t's kept choices of gate·E_e(x_t) — one scatter-add of every expert's rows

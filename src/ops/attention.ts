@@ -8,6 +8,7 @@
 // Vocabulary: B… the broadcast leading (batch, head) dims, bh their product, Tq queries, Tk keys,
 // E the q/k head size, Ev the v head size; S scores, P probabilities, M the dropout mask.
 
+import { isMetaStorage } from "../engine/meta.js";
 import { record } from "../engine/autograd.js";
 import { ArgumentError, DTypeError, ShapeError } from "../engine/errors.js";
 import { defaultGenerator, type Generator } from "../engine/rng.js";
@@ -231,7 +232,7 @@ export function scaledDotProductAttention(
   const gen = opts.generator ?? defaultGenerator;
   const keep = empty([bh, tq, tk], q.dtype).storage as FloatArr;
   const kept = dropoutP < 1 ? 1 / (1 - dropoutP) : 0;
-  for (let i = 0; i < n; i++) keep[i] = gen.random() < dropoutP ? 0 : kept;
+  if (!isMetaStorage(keep)) for (let i = 0; i < n; i++) keep[i] = gen.random() < dropoutP ? 0 : kept; // (shape-only: none)
   const flat = [n],
     unit = [1];
   const dropped = empty([bh, tq, tk], q.dtype).storage as FloatArr;

@@ -17,6 +17,7 @@ import { empty, requireInt } from "./util.js";
 function checkRange(op: string, index: Tensor, size: number, where: string): Int32Array {
   requireInt(op, index);
   const s = index.storage as Int32Array;
+  if (index.isMeta) return s; // shape-only (metaExecute): no values to check
   for (let i = 0; i < s.length; i++) {
     const v = s[i]!;
     if (v < 0 || v >= size) {

@@ -8,19 +8,28 @@ import { setThreads, threads, wasmAvailable, wasmBackend } from "../backend/wasm
 import { residentAllocator } from "../backend/wasm/heap.js";
 import { setMemoryErrorFactory, wasm } from "../backend/wasm/instance.js";
 import { setResidentAllocator } from "../engine/scope.js";
+import { inMetaExecution } from "../engine/meta.js";
 
 const backends = new Map<string, Backend>([["reference", referenceBackend]]);
 let activeName = "reference";
 let active: KernelTable = referenceKernels;
 
-/** The active kernel table. */
+/**
+ * Under metaExecute (src/engine/meta.ts) every kernel does nothing: its arguments are meta storages with no
+ * values, and the outputs' shapes are the op's, not the kernel's. A kernel that returns a number returns 0.
+ */
+const NO_KERNELS = Object.fromEntries(
+  Object.keys(referenceKernels).map((name) => [name, () => 0]),
+) as unknown as KernelTable;
+
+/** The active kernel table (no-ops under metaExecute). */
 export function kernels(): KernelTable {
-  return active;
+  return inMetaExecution() ? NO_KERNELS : active;
 }
 
 /** The reference kernel table, whatever backend is active (float64 always runs here). */
 export function reference(): KernelTable {
-  return referenceKernels;
+  return inMetaExecution() ? NO_KERNELS : referenceKernels;
 }
 
 export function registerBackend(backend: Backend): void {

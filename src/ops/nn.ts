@@ -153,6 +153,7 @@ function classLayout(
   if (!Number.isInteger(ignoreIndex))
     throw new ArgumentError(`${op}: ignoreIndex must be an integer, got ${ignoreIndex}`);
   const [outer, c, inner] = around(input.shape, classDim);
+  if (target.isMeta) return { outer, c, inner, count: target.numel() }; // shape-only (metaExecute): none ignored
   let count = 0;
   for (const t of target.storage) {
     if (t === ignoreIndex) continue;

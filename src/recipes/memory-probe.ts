@@ -1,4 +1,13 @@
-// The memory a training run will take, estimated before it starts, the same way for every command that trains:
+// The memory a training run will take, estimated before it starts, the same way for every command that trains.
+//
+// First, and nearly for free: run the command's own code up to the end of its first training step on shape-only
+// tensors (metaExecute, src/engine/meta.ts: the kernels do nothing and no storage is allocated, but every storage
+// that would be is counted by the engine's meter), at every size as asked except the batch, which is 2 and then 4
+// (the code's own work outside the kernels — batching, masking, routing — grows with the batch), and extend the
+// line through the two counts to the batch asked for (the rule below). A width, a length, a canvas or a number of
+// experts costs nothing to count however large. Where the code reads a value that a shape-only tensor cannot
+// stand in for (it throws), fall back to measuring real steps:
+//
 // run the command's own code twice, at a batch of 2 and of 4, each up to the end of its first training step (the
 // shared loop stops there: loop.ts), count the bytes of tensor storage allocated (the engine's meter,
 // src/engine/memory.ts: the data, the model, its gradients and optimizer state, and everything the first step
@@ -14,7 +23,9 @@
 // small runs separate the two. A recipe that trains several models one after the other is measured on the first
 // one's first step (the others are of the same sizes). Browser-safe: the caller decides the budget.
 
+import { MemoryBudgetError } from "../engine/errors.js";
 import { meterAllocations } from "../engine/memory.js";
+import { metaExecute } from "../engine/meta.js";
 import { defaultGenerator } from "../engine/rng.js";
 import { tidy } from "../engine/scope.js";
 
@@ -62,6 +73,8 @@ export function firstStepBytes(run: () => void, limit = Infinity): number {
 export interface MemoryEstimate {
   /** the estimated bytes at the batch asked for */
   readonly bytes: number;
+  /** "counted": the step run once at its real sizes on shape-only tensors; "measured": at batches of 2 and 4 */
+  readonly how: "counted" | "measured";
   /** true when a probe passed the budget and was stopped there: `bytes` is then only a lower bound */
   readonly stopped: boolean;
   /** the two points measured: [batch, bytes] */
@@ -75,16 +88,51 @@ export interface MemoryEstimate {
  * norm or a loss averaged over a batch may refuse a batch of one); a batch below 4 is measured as it is. With a
  * `budget`, a probe that passes it stops there (sizes other than the batch may ask for too much at a small batch
  * already): the estimate is then above the budget, and no more than the budget was allocated.
+ * First of all the same two steps are counted on shape-only tensors (`countedStepBytes`): when that works, the
+ * line through those counts is the estimate and no real step runs.
  */
 export function estimateTrainingBytes(run: (batch: number) => void, batch: number, budget = Infinity): MemoryEstimate {
+  const counted = countedEstimate(run, batch);
+  if (counted !== null) return counted;
   if (batch < 4) {
     const m = firstStepBytes(() => run(batch), budget);
-    return { bytes: m, stopped: m > budget, small: [batch, m], large: [batch, m] };
+    return { bytes: m, how: "measured", stopped: m > budget, small: [batch, m], large: [batch, m] };
   }
   const m2 = firstStepBytes(() => run(2), budget);
   // the second probe stops as soon as its slope alone puts the estimate past the budget
   const limit4 = m2 + (2 * (budget - m2)) / (batch - 2);
   const m4 = m2 > budget ? m2 : firstStepBytes(() => run(4), limit4);
   const bytes = m2 + ((batch - 2) * Math.max(0, m4 - m2)) / 2;
-  return { bytes, stopped: m2 > budget || m4 > limit4, small: [2, m2], large: [4, m4] };
+  return { bytes, how: "measured", stopped: m2 > budget || m4 > limit4, small: [2, m2], large: [4, m4] };
+}
+
+/**
+ * The estimate counted on shape-only tensors: the step at batches of 2 and 4 (every other size as asked), the
+ * line through them at `batch` — or the batch itself below 4. Counted whole (nothing is allocated, so nothing
+ * stops at the budget). Null when the run cannot be counted.
+ */
+function countedEstimate(run: (batch: number) => void, batch: number): MemoryEstimate | null {
+  if (batch < 4) {
+    const m = countedStepBytes(() => run(batch));
+    return m === null ? null : { bytes: m, how: "counted", stopped: false, small: [batch, m], large: [batch, m] };
+  }
+  const m2 = countedStepBytes(() => run(2));
+  const m4 = m2 === null ? null : countedStepBytes(() => run(4));
+  if (m2 === null || m4 === null) return null;
+  const bytes = m2 + ((batch - 2) * Math.max(0, m4 - m2)) / 2;
+  return { bytes, how: "counted", stopped: false, small: [2, m2], large: [4, m4] };
+}
+
+/**
+ * The bytes `run` allocates up to the end of its first training step, counted on shape-only tensors
+ * (metaExecute): exact, and nothing computed or allocated. Null when the run cannot go on without values (it
+ * threw); a tensor past the one-tensor cap is the refusal the real run would meet, and is thrown.
+ */
+export function countedStepBytes(run: () => void, limit = Infinity): number | null {
+  try {
+    return firstStepBytes(() => metaExecute(run), limit);
+  } catch (e) {
+    if (e instanceof MemoryBudgetError) throw e;
+    return null;
+  }
 }

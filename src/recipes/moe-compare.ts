@@ -20,6 +20,7 @@
 // busiest expert's share), the validation curves, the expert load over training with and without the load-
 // balancing loss (block 0's tokens per expert at every estimate), and the dropped fraction per capacity factor.
 
+import { isProbing, probeFirstStep } from "./memory-probe.js";
 import { MOE_REASON } from "./data-parallel-job.js";
 import { noGrad } from "../engine/autograd.js";
 import { ArgumentError } from "../engine/errors.js";
@@ -344,6 +345,8 @@ export const moeCompareRecipe: Recipe<MoECompareOptions> = {
           .join(", ")}`,
       );
     };
+    // a memory estimate (memory-probe.ts) measures the first model's first step and stops there
+    if (isProbing()) probeFirstStep(() => runs[0]!.trainStep());
     evaluate(0);
     for (let step = 1; step <= o.steps; step++) {
       const losses: Record<string, number> = {};

@@ -20,7 +20,8 @@
 // Vocabulary (shape comments): B batch, S the image side, K classes.
 
 import { BN_REASON } from "./data-parallel-job.js";
-import { tensor } from "../engine/creation.js";
+import { tensor, zeros } from "../engine/creation.js";
+import { inMetaExecution } from "../engine/meta.js";
 import { ArgumentError } from "../engine/errors.js";
 import { Generator } from "../engine/rng.js";
 import type { Tensor } from "../engine/tensor.js";
@@ -119,6 +120,9 @@ export function imageBatch(
 ): { x: Tensor; y: Tensor } {
   const P = split.side * split.side;
   const B = Math.min(size, order.length - start);
+  const S = split.side;
+  // shape-only (a memory estimate, src/engine/meta.ts): the batch's shapes, nothing copied
+  if (inMetaExecution()) return { x: zeros([B, 1, S, S]), y: zeros([B], { dtype: "int32" }) };
   const images = new Float32Array(B * P),
     labels = new Int32Array(B);
   for (let b = 0; b < B; b++) {

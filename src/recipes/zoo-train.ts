@@ -382,7 +382,10 @@ function decoderTask(
 }
 
 /** The positions a target tensor asks to predict (not −100). */
-const predicted = (targets: Tensor): number => (targets.toArray() as number[]).flat().filter((t) => t !== -100).length;
+const predicted = (targets: Tensor): number =>
+  targets.isMeta // shape-only (a memory estimate): every position counts
+    ? targets.numel()
+    : (targets.toArray() as number[]).flat().filter((t) => t !== -100).length;
 
 /** Book characters → model ids: the 4 specials (<s>/[CLS] 0, <pad> 1, </s>/[SEP] 2, <mask> 3), then the characters. */
 function encoderTask(

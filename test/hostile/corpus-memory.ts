@@ -11,6 +11,13 @@ import { DDPMTrainer } from "../../src/models/ddpm/train.js";
 import { unetConfig } from "../../src/models/ddpm/unet.js";
 import { gptConfig } from "../../src/models/gpt2/model.js";
 import { GPTTrainer } from "../../src/models/gpt2/train.js";
+import { clipTextConfig } from "../../src/models/latent-diffusion/clip-text.js";
+import {
+  clipToTransformersConfig,
+  unetToDiffusersConfig,
+  vaeToDiffusersConfig,
+} from "../../src/models/latent-diffusion/diffusers.js";
+import { vaeConfig } from "../../src/models/latent-diffusion/vae.js";
 import type { Ctx } from "./corpus.js";
 import type { Case } from "./run.js";
 
@@ -36,6 +43,27 @@ function ddpmRun(c: Ctx): string {
   const run = c.dir("cli-memory/ddpm-run");
   writeFileSync(join(run, "checkpoint.safetensors"), serializeCheckpoint(trainer.checkpoint()));
   return run;
+}
+
+/**
+ * A Stable Diffusion v1 folder of configs only (its weights files empty): `wnn generate --model` must weigh the
+ * image's size from the configs, before it opens a weight.
+ */
+function stableDiffusionConfigs(c: Ctx): string {
+  const dir = c.dir("cli-memory/sd-v1");
+  const configs: [string, object][] = [
+    ["unet", unetToDiffusersConfig(unetConfig("sd-v1-unet"))],
+    ["vae", vaeToDiffusersConfig(vaeConfig("sd-v1-vae"))],
+    ["text_encoder", clipToTransformersConfig(clipTextConfig("clip-vit-l-14-text"))],
+  ];
+  for (const [name, config] of configs) {
+    c.file(`cli-memory/sd-v1/${name}/config.json`, JSON.stringify(config));
+    c.file(`cli-memory/sd-v1/${name}/${name === "text_encoder" ? "model" : "diffusion_pytorch_model"}.safetensors`, "");
+  }
+  c.file("cli-memory/sd-v1/tokenizer/vocab.json", JSON.stringify({ "<|startoftext|>": 0, "<|endoftext|>": 1 }));
+  c.file("cli-memory/sd-v1/tokenizer/merges.txt", "#version: 0.2\n");
+  c.file("cli-memory/sd-v1/scheduler/scheduler_config.json", "{}");
+  return dir;
 }
 
 export function memoryCases(c: Ctx): Case[] {
@@ -65,7 +93,81 @@ export function memoryCases(c: Ctx): Case[] {
       join(cwd, `ft-${method}`),
     ]);
   const ddpm = ddpmRun(c);
+  const sd = stableDiffusionConfigs(c);
   return [
+    // Stable Diffusion v1's configs at 2048 pixels: refused from the configs alone (the weights files are empty)
+    {
+      ...add("generate --model <SD v1> --size 2048", [
+        "generate",
+        "--model",
+        sd,
+        "a prompt",
+        "--size",
+        "2048",
+        "--out",
+        join(cwd, "sd.png"),
+      ]),
+      cli: {
+        argv: ["generate", "--model", sd, "a prompt", "--size", "2048", "--out", join(cwd, "sd.png")],
+        cwd,
+        stderr: /--size 2048: one tensor of this image would take .* more than the limit of 2\.00 GiB for one tensor/,
+      },
+    },
+    add("generate --model <SD v1> --size 256 --max_memory 1", [
+      "generate",
+      "--model",
+      sd,
+      "a prompt",
+      "--size",
+      "256",
+      "--max_memory",
+      "1",
+      "--out",
+      join(cwd, "sd2.png"),
+    ]),
+    // the commands of text-to-speech, evaluation, quantization and data parallelism given the wrong run or option
+    ...(
+      [
+        ["train", "tacotron2", "--workers", "1000"],
+        ["train", "llama", "--workers", "0"],
+        ["train", "llama", "--workers", "2", "--strategy", "zero9"],
+        ["say", "--checkpoint", join(cwd, "missing-run"), "--text", "hi", "--out", join(cwd, "s1.wav")],
+        ["say", "--checkpoint", base.run, "--text", "hi", "--out", join(cwd, "s2.wav")],
+        ["say", "--checkpoint", ddpm, "--text", "hi", "--out", join(cwd, "s3.wav")],
+        ["eval", "--checkpoint", base.run],
+        ["eval", "--checkpoint", ddpm],
+        ["quantize", "--model", base.run, "--out", join(cwd, "q.gguf")],
+        ["train", "vocoder", "--batch_size", "100000000"],
+        ["train", "fastspeech2", "--batch_size", "100000000"],
+        ["generate", "--checkpoint", base.run, "--out", join(cwd, "gg.png")],
+        ["finetune", "--model", ddpm, "--data", base.data, "--out", join(cwd, "ftx")],
+      ] as string[][]
+    ).map((argv): Case => ({
+      format: "cli (options, outputs, folders)",
+      name: argv.map((a) => a.replace(cwd, "…")).join(" "),
+      cli: { argv, cwd, stderr: /^wnn: / },
+      expect: "error",
+    })),
+    // numeric options of sample and finetune that had no upper bound
+    ...(
+      [
+        ["sample", "--model", sd, "--beam", "1000000"],
+        ["sample", "--checkpoint", base.run, "--top_k", "100000000000"],
+        ["sample", "--checkpoint", base.run, "--temperature", "1e300"],
+        ["sample", "--checkpoint", base.run, "--seed", "99999999999999"],
+        ["sample", "--checkpoint", base.run, "--repetition_penalty", "1e300"],
+        ["finetune", "--model", base.run, "--data", base.data, "--r", "1000000000"],
+        ["finetune", "--model", base.run, "--data", base.data, "--steps", "100000000000"],
+        ["finetune", "--model", base.run, "--data", base.data, "--num_virtual_tokens", "1000000000"],
+        ["finetune", "--model", base.run, "--data", base.data, "--bottleneck", "1000000000"],
+        ["fill-mask", "--model", sd, "--top_k", "100000000000", "a [MASK]"],
+      ] as string[][]
+    ).map((argv): Case => ({
+      format: "cli (options, outputs, folders)",
+      name: `${argv[0]} ${argv.slice(-2).join(" ")}`,
+      cli: { argv, cwd, stderr: /must be ≤/ },
+      expect: "error",
+    })),
     // generating: 10 × 1,024 digits at once took 8 GB and more than two minutes before
     add("generate --n 1024 --max_memory 0.1", [
       "generate",
@@ -98,38 +200,37 @@ export function memoryCases(c: Ctx): Case[] {
       "--iters",
       "1",
     ]),
-    // recipes, the budget lowered with --max_memory (their data are read before the probe)
-    add("train vision-attention-compare --batch_size 1024 --max_memory 0.05", [
+    // recipes, at the default budget: the estimate counts their first step on shape-only tensors at the sizes
+    // asked for, so a size other than the batch costs nothing to refuse (these took 17 s of CPU, 1.1 GB and 4 GB
+    // when the estimate ran real steps at small batches)
+    add("train vision-attention-compare --batch_size 1024 --canvas 256", [
       "train",
       "vision-attention-compare",
       "--batch_size",
       "1024",
-      "--max_memory",
-      "0.05",
+      "--canvas",
+      "256",
+      "--steps",
+      "1",
     ]),
-    add("train decoder-compare --batch_size 192 --max_memory 0.02", [
+    add("train moe-compare --batch_size 128 --block_size 1024 --n_layer 8", [
+      "train",
+      "moe-compare",
+      "--batch_size",
+      "128",
+      "--block_size",
+      "1024",
+      "--n_layer",
+      "8",
+    ]),
+    add("train ddpm --channels 256 --batch_size 1024", ["train", "ddpm", "--channels", "256", "--batch_size", "1024"]),
+    add("train decoder-compare --batch_size 192 --block_size 1024", [
       "train",
       "decoder-compare",
       "--batch_size",
       "192",
-      "--max_memory",
-      "0.02",
-    ]),
-    add("train ddpm --batch_size 1024 --max_memory 0.1", [
-      "train",
-      "ddpm",
-      "--batch_size",
+      "--block_size",
       "1024",
-      "--max_memory",
-      "0.1",
-    ]),
-    add("train char-rnn --batch_size 512 --max_memory 0.01", [
-      "train",
-      "char-rnn",
-      "--batch_size",
-      "512",
-      "--max_memory",
-      "0.01",
     ]),
   ];
 }

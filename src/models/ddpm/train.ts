@@ -140,6 +140,7 @@ export class DDPMTrainer {
       const src = this.model.parameters(),
         dst = this.ema.parameters();
       src.forEach((p, i) => {
+        if (p.isMeta) return; // shape-only (a memory estimate): no values to average
         const a = dst[i]!.storage as Float32Array,
           b = p.storage as Float32Array;
         for (let k = 0; k < a.length; k++) a[k] = d * a[k]! + (1 - d) * b[k]!;

@@ -339,6 +339,31 @@ export interface DiffusersFiles {
 }
 
 /** Build the U-Net, the autoencoder and the text encoder of a Stable Diffusion folder, every name and shape checked. */
+/**
+ * The three networks' configs from their config.json files, their module counts checked first: a shape-only
+ * model is built from them before the shapes are compared, and a config claiming a million blocks would take
+ * minutes to build even without weights (Stable Diffusion's: 2, 4, 2, 4, 12).
+ */
+export function diffusersConfigs(
+  unet: Json,
+  vae: Json,
+  textEncoder: Json,
+): { unetCfg: UNetConfig; vaeCfg: VAEConfig; clipCfg: CLIPTextConfig } {
+  const unetCfg = unetFromDiffusersConfig(unet),
+    vaeCfg = vaeFromDiffusersConfig(vae),
+    clipCfg = clipFromTransformersConfig(textEncoder);
+  const counts: [string, number, number][] = [
+    ["unet: layers_per_block", unetCfg.numResBlocks, 64],
+    ["unet: block_out_channels' levels", unetCfg.channelMult.length, 8],
+    ["vae: layers_per_block", vaeCfg.layersPerBlock, 64],
+    ["vae: block_out_channels' levels", vaeCfg.channels.length, 8],
+    ["text_encoder: num_hidden_layers", clipCfg.layers, 1024],
+  ];
+  for (const [what, n, cap] of counts)
+    if (n > cap) throw new LoadError(`diffusers: ${what} is ${n}, more than the ${cap} a folder may describe`);
+  return { unetCfg, vaeCfg, clipCfg };
+}
+
 export function fromDiffusers(f: DiffusersFiles): {
   unet: UNet;
   vae: AutoencoderKL;
@@ -358,20 +383,7 @@ export function fromDiffusers(f: DiffusersFiles): {
     return m.eval();
   };
   const g = new Generator(0);
-  const unetCfg = unetFromDiffusersConfig(f.unet.config),
-    vaeCfg = vaeFromDiffusersConfig(f.vae.config),
-    clipCfg = clipFromTransformersConfig(f.textEncoder.config);
-  // the module counts first: the shape-only model below is built before the shapes are compared, and a config
-  // claiming a million blocks would take minutes to build even without weights (Stable Diffusion's: 2, 4, 2, 4, 12)
-  const counts: [string, number, number][] = [
-    ["unet: layers_per_block", unetCfg.numResBlocks, 64],
-    ["unet: block_out_channels' levels", unetCfg.channelMult.length, 8],
-    ["vae: layers_per_block", vaeCfg.layersPerBlock, 64],
-    ["vae: block_out_channels' levels", vaeCfg.channels.length, 8],
-    ["text_encoder: num_hidden_layers", clipCfg.layers, 1024],
-  ];
-  for (const [what, n, cap] of counts)
-    if (n > cap) throw new LoadError(`diffusers: ${what} is ${n}, more than the ${cap} a folder may describe`);
+  const { unetCfg, vaeCfg, clipCfg } = diffusersConfigs(f.unet.config, f.vae.config, f.textEncoder.config);
   const sf = f.vae.config.scaling_factor;
   return {
     unet: build(() => new UNet(unetCfg, { generator: g }), f.unet.tensors, unetToDiffusers, "unet"),
