@@ -107,12 +107,15 @@ test("finetune-compare at a tiny size: a row per method, the rank sweep, the cou
   const rows = res
     .tables!["finetune-compare"]!.split("\n")
     .filter((l) => /^\| [a-z]/.test(l) && !l.startsWith("| method"));
+  const small = ["lora", "adapter", "adapter-pfeiffer", "prefix", "prompt", "bitfit", "ia3"];
   assert.deepEqual(
-    rows.map((l) => l.split(" ")[1]),
-    ["full", "lora", "adapter", "adapter-pfeiffer", "prefix", "prompt", "bitfit", "ia3"],
+    rows.map((l) => l.split(" (lr")[0]!.slice(2)),
+    ["full", ...small, ...small.map((x) => `${x} + tokEmb`)],
   );
   const m = res.metrics;
   const C = 16;
+  // the rows with the modules to save: the method's parameters plus the token embedding (V, C), tied to the head
+  for (const x of small) assert.equal(m[`${x}.saved.trainable`], m[`${x}.trainable`]! + ascii.size * C, x);
   assert.equal(m["lora.trainable"], 2 * (DEFAULTS.r * C + C * DEFAULTS.r)); // one block: wq and wv, A (r, C) + B (C, r) each
   assert.equal(m["prompt.trainable"], DEFAULTS.numVirtualTokens * C);
   assert.equal(m["ia3.trainable"], C + C + 4 * C);
@@ -181,10 +184,15 @@ test("finetune-compare on a wnn train gpt checkpoint: the run's weights and voca
     testDates: 4,
     ranks: "",
     methods: "lora,prefix",
+    modulesToSave: "",
   };
   const res = finetuneCompareRecipe.run(o, { text, emails, checkpoint }, { log: () => {} }, g);
   assert.equal(res.metrics["base.params"], trainer.model.numParameters());
   assert.equal(res.metrics["lora.trainable"], 2 * (DEFAULTS.r * 16 + 16 * DEFAULTS.r));
   assert.ok(Number.isNaN(res.metrics["lora.cpuMsPerStep"]!), "no CPU clock given: NaN, not a made-up figure");
   assert.throws(() => finetuneCompareRecipe.run(o, { text, emails }, { log: () => {} }, g), /no checkpoint was read/);
+  assert.throws(
+    () => finetuneCompareRecipe.run({ ...o, modulesToSave: "wte" }, { text, emails, checkpoint }, { log: () => {} }, g),
+    (e) => e instanceof ArgumentError && /"wte" names no module .*tokEmb/.test(e.message),
+  );
 });
