@@ -11,6 +11,7 @@ import { GPTTrainer } from "../models/gpt2/train.js";
 import { ArgumentError } from "../engine/errors.js";
 import {
   Chars,
+  dateAnswer,
   dateFormatsOf,
   dateRow,
   emailWindows,
@@ -52,6 +53,16 @@ test("emailWindows: the subject's label dropped, whitespace squeezed, the first 
   );
   assert.equal(ascii.decode(a!.ids), "           hi there\n");
   assert.equal(ascii.decode(b!.ids), "x".repeat(19) + "\n");
+});
+
+test("dateAnswer: the whole ISO date, its month or its year; anything else is a typed error", () => {
+  assert.equal(dateAnswer("1998-03-07", "iso"), "1998-03-07");
+  assert.equal(dateAnswer("1998-03-07", "month"), "03");
+  assert.equal(dateAnswer("1998-03-07", "year"), "1998");
+  assert.throws(
+    () => dateAnswer("1998-03-07", "day" as never),
+    (e) => e instanceof ArgumentError && /--date_answer must be iso, month or year/.test(e.message),
+  );
 });
 
 test("dateFormatsOf and learningRates: templates of the dates task and lr overrides; unknown names are typed errors", () => {
@@ -184,7 +195,7 @@ test("finetune-compare on a wnn train gpt checkpoint: the run's weights and voca
     testDates: 4,
     ranks: "",
     methods: "lora,prefix",
-    modulesToSave: "",
+    modulesToSave: "none",
   };
   const res = finetuneCompareRecipe.run(o, { text, emails, checkpoint }, { log: () => {} }, g);
   assert.equal(res.metrics["base.params"], trainer.model.numParameters());

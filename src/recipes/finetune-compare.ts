@@ -85,8 +85,10 @@ export type FinetuneCompareOptions = {
   ranks: string;
   /** the methods to compare, comma-separated */
   methods: string;
-  /** modules that train beside each method in rows of their own on the dates task (PEFT's modules_to_save; "" none) */
+  /** modules that train beside each method in rows of their own on the dates task (PEFT's modules_to_save; "none") */
   modulesToSave: string;
+  /** the dates task's answer: the whole ISO date, or only its month (no digit of it is in the input) or its year (all copied) */
+  dateAnswer: "iso" | "month" | "year";
   /** learning rates replacing LRS's, "method=lr,…" (e.g. "full=3e-4,lora=1e-2") */
   lrs: string;
   seed: number;
@@ -117,6 +119,7 @@ export const DEFAULTS: FinetuneCompareOptions = {
   ranks: "1,2,4,8,16,64",
   methods: "full,lora,adapter,adapter-pfeiffer,prefix,prompt,bitfit,ia3",
   modulesToSave: "tokEmb",
+  dateAnswer: "iso",
   lrs: "",
   seed: 0,
 };
@@ -361,6 +364,14 @@ export interface DateRow {
   tgt: string;
 }
 
+/** The part of the ISO date "YYYY-MM-DD" the dates task asks for. */
+export function dateAnswer(iso: string, answer: FinetuneCompareOptions["dateAnswer"]): string {
+  if (answer === "month") return iso.slice(5, 7);
+  if (answer === "year") return iso.slice(0, 4);
+  if (answer === "iso") return iso;
+  throw new ArgumentError(`finetune-compare: --date_answer must be iso, month or year, got ${JSON.stringify(answer)}`);
+}
+
 /** "<src>=<YYYY-MM-DD>\n" padded with "\n" to T; targets: the next character on the answer, −100 elsewhere. */
 export function dateRow(src: string, tgt: string, T: number, chars: Chars): DateRow {
   const full = chars.encode(`${src}=${tgt}\n`);
@@ -430,9 +441,10 @@ function trainLoop(model: Module, lr: number, steps: number, hooks: RecipeHooks,
   return { losses, peakBytes, msPerStep: ms / steps, cpuMsPerStep: (1000 * cpu) / steps };
 }
 
-/** The modules of `modulesToSave`, comma-separated. */
+/** The modules of `modulesToSave`, comma-separated ("none" or "": none). */
 const savedModules = (o: FinetuneCompareOptions): string[] =>
   o.modulesToSave
+    .replace(/^none$/, "")
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean);
@@ -517,7 +529,7 @@ export function runDates(
     const rows: DateRow[] = [];
     while (rows.length < o.batchSize) {
       const p = task.sample(order);
-      if (!seen.has(p.src)) rows.push(dateRow(p.src, p.tgt, T, base.chars));
+      if (!seen.has(p.src)) rows.push(dateRow(p.src, dateAnswer(p.tgt, o.dateAnswer), T, base.chars));
     }
     return lm.forward(stackRows(rows.map((r) => r.ids)), stackRows(rows.map((r) => r.targets))).loss!;
   });
@@ -528,7 +540,7 @@ export function runDates(
     for (let i = 0; i < test.length; i += 100) {
       const chunk = test.slice(i, i + 100);
       const out = lm.forward(stackRows(chunk.map((r) => r.ids)), stackRows(chunk.map((r) => r.targets)));
-      testLoss += (out.loss!.item() * chunk.length) / test.length; // every row has the same 11 answer characters
+      testLoss += (out.loss!.item() * chunk.length) / test.length; // every row has as many answer characters
       const pred = out.logits.argmax(-1).storage; // (B·T)
       chunk.forEach((r, b) => {
         let ok = true;
@@ -584,8 +596,10 @@ export const finetuneCompareRecipe: Recipe<FinetuneCompareOptions> = {
     loraTargets:
       "the Linears LoRA wraps (neutral names, comma-separated; e.g. attn.wq,attn.wk,attn.wv,attn.wo,mlp.up,mlp.down)",
     lrs: 'learning rates replacing the defaults, "method=lr,…" (e.g. "full=3e-4,lora=1e-2")',
+    dateAnswer:
+      "the dates task's answer: iso (the whole date), month (its two digits: none is in the input) or year (its four digits: all copied from the input)",
     modulesToSave:
-      'modules that train beside every method in rows of their own on the dates task (PEFT\'s modules_to_save; e.g. "tokEmb", the embedding tied to the head; "" for none)',
+      'modules that train beside every method in rows of their own on the dates task (PEFT\'s modules_to_save; e.g. "tokEmb", the embedding tied to the head; "none" for none)',
   },
   run(o: FinetuneCompareOptions, data: RecipeData, hooks: RecipeHooks): RecipeResult {
     if (!data.text || data.text.length < 10_000)
@@ -626,6 +640,7 @@ export const finetuneCompareRecipe: Recipe<FinetuneCompareOptions> = {
     const split = stratifiedSplit(emailWindows(data.emails, o.emailChars, base.chars), (e) => e.label, 0.8, o.seed);
     const spamTest = split.val.slice(0, o.testEmails);
     learningRates(o.lrs); // checked before anything trains
+    dateAnswer("2000-01-01", o.dateAnswer);
     modulesToSave(freshBase(base, o), savedModules(o));
     const tg = new Generator(o.seed + 20);
     const task = datesTask(dateFormatsOf(o.dateFormats));
@@ -635,7 +650,7 @@ export const finetuneCompareRecipe: Recipe<FinetuneCompareOptions> = {
       const p = task.sample(tg);
       if (!srcs.has(p.src)) {
         srcs.add(p.src);
-        dateTest.push(dateRow(p.src, p.tgt, o.dateChars, base.chars));
+        dateTest.push(dateRow(p.src, dateAnswer(p.tgt, o.dateAnswer), o.dateChars, base.chars));
       }
     }
 
