@@ -108,6 +108,7 @@ test("finetune-compare at a tiny size: a row per method, the rank sweep, the cou
     testEmails: 10,
     testDates: 4,
     ranks: "1,2,4",
+    modulesToSave: "tokEmb",
   };
   const res = finetuneCompareRecipe.run(
     o,
