@@ -135,6 +135,11 @@ export const FINETUNE_OPTIONS = {
     default: "",
     help: "LoRA, IA3: the Linears to adapt, comma-separated, by our names (attn.wq, attn.wk, attn.wv, attn.wo, mlp.up, mlp.down, mlp.gate); default LoRA attn.wq,attn.wv, IA3 attn.wk,attn.wv,mlp.down",
   },
+  modules_to_save: {
+    kind: "string",
+    default: "",
+    help: "every method: whole modules that train beside it, comma-separated (PEFT's modules_to_save; e.g. tokEmb, the token embedding, tied to GPT-2's head)",
+  },
   bottleneck: { kind: "int", min: 1, max: 65_536, default: 16, help: "adapter: the bottleneck width" },
   num_virtual_tokens: { kind: "int", min: 1, max: 65_536, default: 10, help: "prefix, prompt: the virtual tokens" },
   merge: {
@@ -179,7 +184,12 @@ export function finetuneCommand(args: readonly string[], out: Output): number {
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean);
+  const saved = v.modules_to_save
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   const opts: MethodOptions = {
+    ...(saved.length ? { modulesToSave: saved } : {}),
     r: v.r,
     alpha: v.alpha,
     dropout: v.dropout,
@@ -268,8 +278,14 @@ function writeResult(
     files.push([ADAPTER_CONFIG_FILE, json(peft.config)], [ADAPTER_WEIGHTS_FILE, [plan.head, ...plan.chunks]]);
   } else {
     if (method === "prefix") (model as PrefixTuning).fold(); // keep P_θ only (Li & Liang §4.3)
+    // prefix tuning keeps P_θ and the modules saved beside it (the base's, "base.<module>.<parameter>")
     const tensors =
-      method === "prefix" ? { prefixKV: (model as PrefixTuning).prefixKV! } : Object.fromEntries(trainable);
+      method === "prefix"
+        ? {
+            prefixKV: (model as PrefixTuning).prefixKV!,
+            ...Object.fromEntries(trainable.filter(([n]) => n.startsWith("base."))),
+          }
+        : Object.fromEntries(trainable);
     const plan = planSafetensors(tensors, { format: "pt" });
     files.push(
       [FINETUNE_FILE, json({ method, options: opts, folded: method === "prefix" })],

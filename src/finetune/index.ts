@@ -11,6 +11,7 @@ export * from "./prompt.js";
 export * from "./bitfit.js";
 export * from "./ia3.js";
 export * from "./methods.js";
+export * from "./modules-to-save.js";
 export * from "./peft.js";
 export * from "./memory.js";
 export * from "./prefix-encoders.js";

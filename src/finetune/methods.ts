@@ -9,6 +9,7 @@ import type { Finetuned } from "./common.js";
 import { applyFullFinetune } from "./full.js";
 import { applyIA3 } from "./ia3.js";
 import { applyLora } from "./lora.js";
+import { applyModulesToSave, modulesToSave } from "./modules-to-save.js";
 import { applyPrefixTuning, type CachedLM } from "./prefix.js";
 import { applyPromptTuning } from "./prompt.js";
 import { applyEncoderPrefixTuning } from "./prefix-encoders.js";
@@ -27,6 +28,8 @@ export interface MethodOptions {
   bottleneck?: number;
   /** prefix and prompt tuning */
   numVirtualTokens?: number;
+  /** every method: whole modules that train beside it (PEFT's modules_to_save), e.g. ["tokEmb"] */
+  modulesToSave?: readonly string[];
   generator?: Generator;
 }
 
@@ -37,6 +40,12 @@ const isDecoder = (m: Module): m is CachedLM =>
 
 /** Apply the named method to a model of the zoo (prefix and prompt tuning wrap it: decoders, encoders, T5). */
 export function applyMethod(method: string, model: Module, opts: MethodOptions = {}): Finetuned<Module> {
+  const saved = opts.modulesToSave ?? [];
+  if (saved.length) modulesToSave(model, saved); // an unknown name throws before anything changes
+  return applyModulesToSave(applyOne(method, model, opts), saved);
+}
+
+function applyOne(method: string, model: Module, opts: MethodOptions): Finetuned<Module> {
   switch (method as MethodName) {
     case "full":
       return applyFullFinetune(model);

@@ -194,7 +194,7 @@ test("PEFT bad input: another architecture, wrong shapes, not LoRA — a typed e
 
 // The folders our code wrote (tools/fixtures/peft_lora_folders.mjs), read by tools/fixtures/peft_lora.py, which
 // applies the adapter as PEFT documents it (PEFT itself cannot be installed here): the same logits, unmerged and merged.
-for (const fam of ["gpt2", "llama"] as const) {
+for (const fam of ["gpt2", "llama", "gpt2-saved", "llama-saved"] as const) {
   test(`PEFT's documented LoRA format, ${fam}: PyTorch applying our adapter folder gives our logits`, () => {
     const at = (f: string): URL => new URL(`../../../test/fixtures/peft/${fam}/${f}`, import.meta.url);
     const ref = (
@@ -202,6 +202,7 @@ for (const fam of ["gpt2", "llama"] as const) {
         string,
         {
           lora_modules: string[];
+          saved: string[];
           targeted_without_weights: string[];
           logits: TensorJson;
           merged_logits: TensorJson;
@@ -230,6 +231,16 @@ for (const fam of ["gpt2", "llama"] as const) {
     });
     assert.deepEqual(ref.targeted_without_weights, [], "target_modules names no module the file has no weights for");
     assert.ok(ref.lora_modules.length > 0);
+    // modules_to_save: PyTorch replaced these base weights by the folder's (GPT-2: wte and its own copy of lm_head)
+    assert.deepEqual(
+      ref.saved,
+      {
+        gpt2: [],
+        llama: [],
+        "gpt2-saved": ["lm_head.weight", "transformer.wte.weight"],
+        "llama-saved": ["lm_head.weight", "model.embed_tokens.weight"],
+      }[fam],
+    );
     const ours = noGrad(() => model.forward(idx).logits);
     assertClose(
       ours,
@@ -241,7 +252,7 @@ for (const fam of ["gpt2", "llama"] as const) {
       ours,
       fromJson(ref.merged_logits),
       { atol: 1e-4, rtol: 0 },
-      `${fam}: with the adapter merged (fan_in_fan_out ${fam === "gpt2"})`,
+      `${fam}: with the adapter merged (fan_in_fan_out ${fam.startsWith("gpt2")})`,
     );
     assert.ok(maxAbsDiff(ours, fromJson(ref.base_logits)) > 1e-2, "the adapter changes the output");
   });

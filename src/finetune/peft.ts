@@ -19,6 +19,13 @@
 // c_attn LoRA trained by PEFT (no such metadata) is read exactly too: each part gets the whole A and its
 // rows of B, ΔW_q = (α/R)·B[0:C]·A.
 //
+// Modules to save (src/finetune/modules-to-save.ts) are stored whole, as PEFT stores its `modules_to_save`:
+//   adapter_config.json          "modules_to_save": ["wte", "lm_head"]  (the modules' last names)
+//   adapter_model.safetensors    base_model.model.<M>.<parameter>, e.g. base_model.model.transformer.wte.weight
+// GPT-2 ties lm_head to wte; PEFT wraps each module it saves in a copy of its own, which unties them (a
+// trained wte alone would leave PEFT's lm_head at the base's values), so our tied matrix is written under
+// both names. Read back, the two must be equal: our GPT-2 cannot hold an untied pair.
+//
 // Vocabulary: C width, R the fused rank, r a part's rank.
 
 import { noGrad } from "../engine/autograd.js";
@@ -27,7 +34,7 @@ import { ArgumentError, LoadError, ShapeError } from "../engine/errors.js";
 import { fmt } from "../engine/shape.js";
 import type { Tensor } from "../engine/tensor.js";
 import { cat } from "../ops/shape.js";
-import type { Module } from "../nn/module.js";
+import { Module as ModuleClass, type Module, type Parameter } from "../nn/module.js";
 import { GPT } from "../models/gpt2/model.js";
 import { Llama } from "../models/llama/model.js";
 import { freeze } from "./common.js";
@@ -68,6 +75,88 @@ const MODULES: Record<
     },
   },
 };
+
+/** Our top-level module → the Hugging Face modules it is saved as (GPT-2's tied embedding and head: both names). */
+const SAVED: Record<Family, Record<string, string[]>> = {
+  gpt2: {
+    tokEmb: ["transformer.wte", "lm_head"],
+    lmHead: ["transformer.wte", "lm_head"],
+    posEmb: ["transformer.wpe"],
+    normF: ["transformer.ln_f"],
+  },
+  llama: { tokEmb: ["model.embed_tokens"], lmHead: ["lm_head"], normF: ["model.norm"] },
+};
+
+/** The parameters of our top-level module `ours` by their own names ("weight", "bias"). */
+function ownParameters(model: Module, ours: string): [string, Parameter][] {
+  const m = (model as unknown as Record<string, unknown>)[ours];
+  return m instanceof ModuleClass ? m.namedParameters() : [];
+}
+
+/** The trainable parameters outside the LoRA layers: the modules to save, as PEFT's keys → our tensors. */
+function savedModules(model: Module, family: Family): { names: string[]; tensors: Record<string, Tensor> } {
+  const lora = new Set(loraLayers(model).flatMap(([, m]) => [m.loraA, m.loraB]));
+  const tensors: Record<string, Tensor> = {};
+  const names = new Set<string>();
+  const covered = new Set<Parameter>();
+  for (const [ours, theirs] of Object.entries(SAVED[family])) {
+    const params = ownParameters(model, ours);
+    if (!params.some(([, p]) => p.requiresGrad)) continue;
+    for (const t of theirs) {
+      names.add(t.split(".").pop()!);
+      for (const [n, p] of params) {
+        tensors[`base_model.model.${t}.${n}`] = p.detach();
+        covered.add(p);
+      }
+    }
+  }
+  for (const [name, p] of model.namedParameters())
+    if (p.requiresGrad && !lora.has(p) && !covered.has(p))
+      throw new ArgumentError(
+        `peft: ${name} trains but has no PEFT name; the modules saved beside LoRA are ${Object.keys(SAVED[family]).join(", ")}`,
+      );
+  return { names: [...names].sort(), tensors };
+}
+
+/**
+ * The saved modules of a PEFT folder (base_model.model.<M>.<parameter> for M of SAVED): our parameter and its
+ * new values, each shape checked. GPT-2's wte and lm_head are one matrix here, so a folder must hold both, equal.
+ */
+function planSaved(
+  model: Module,
+  family: Family,
+  tensors: Record<string, Tensor>,
+): { keys: Set<string>; values: Map<Parameter, Tensor> } {
+  const ours = new Map<string, Parameter>();
+  for (const [mine, theirs] of Object.entries(SAVED[family]))
+    for (const t of theirs) for (const [n, p] of ownParameters(model, mine)) ours.set(`base_model.model.${t}.${n}`, p);
+  const keys = new Set<string>();
+  const values = new Map<Parameter, Tensor>();
+  const from = new Map<Parameter, string>();
+  for (const [key, t] of Object.entries(tensors)) {
+    const p = ours.get(key);
+    if (!p) continue;
+    if (t.shape.join(",") !== p.shape.join(","))
+      throw new ShapeError(`peft: ${key} has shape ${fmt(t.shape)}, the model's is ${fmt(p.shape)}`);
+    const before = values.get(p);
+    if (before && before.storage.some((v, i) => v !== t.storage[i]))
+      throw new LoadError(
+        `peft: ${from.get(p)} and ${key} differ, but ${model.constructor.name} ties them (one matrix); it cannot hold an untied pair`,
+      );
+    keys.add(key);
+    values.set(p, t);
+    from.set(p, key);
+  }
+  // a tied matrix saved under one of its names only: PEFT would keep the other at the base's values
+  for (const [p, key] of from) {
+    const twins = [...ours].filter(([k, q]) => q === p && k !== key && !keys.has(k));
+    if (twins.length)
+      throw new LoadError(
+        `peft: the folder saves ${key} but not ${twins.map(([k]) => k).join(", ")}; ${model.constructor.name} ties them, and PEFT would keep the other at the base's values`,
+      );
+  }
+  return { keys, values };
+}
 
 function familyOf(model: Module): Family {
   if (model instanceof GPT) return "gpt2";
@@ -193,6 +282,9 @@ export function toPeft(model: Module, opts: { baseModelNameOrPath?: string } = {
     use_rslora: false,
     use_dora: false,
   };
+  const saved = savedModules(model, family);
+  Object.assign(tensors, saved.tensors);
+  if (saved.names.length) config.modules_to_save = saved.names;
   const metadata: Record<string, string> = { format: "pt" };
   if (Object.keys(partsMeta).length) metadata["wnn.parts"] = JSON.stringify(partsMeta);
   return { config, tensors, metadata };
@@ -271,7 +363,8 @@ export function fromPeft(
     ours.set(key, list);
   }
   const plan: { path: string; base: Linear; A: Tensor; B: Tensor; r: number; alpha: number }[] = [];
-  const keys = Object.keys(tensors);
+  const saves = planSaved(model, family, tensors);
+  const keys = Object.keys(tensors).filter((k) => !saves.keys.has(k));
   for (const name of keys) {
     const m = /^base_model\.model\.(.+)\.lora_([AB])\.weight$/.exec(name);
     if (!m)
@@ -327,6 +420,7 @@ export function fromPeft(
   if (plan.length === 0) throw new LoadError(`peft: the adapter holds no LoRA weights for ${model.constructor.name}`);
   // everything fits: now change the model
   freeze(model);
+  for (const [p, t] of saves.values) p.storage.set(t.storage);
   const made: LoraLinear[] = [];
   for (const p of plan) {
     const m = new LoraLinear(p.base, {

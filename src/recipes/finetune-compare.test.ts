@@ -11,6 +11,7 @@ import { GPTTrainer } from "../models/gpt2/train.js";
 import { ArgumentError } from "../engine/errors.js";
 import {
   Chars,
+  dateAnswer,
   dateFormatsOf,
   dateRow,
   emailWindows,
@@ -52,6 +53,16 @@ test("emailWindows: the subject's label dropped, whitespace squeezed, the first 
   );
   assert.equal(ascii.decode(a!.ids), "           hi there\n");
   assert.equal(ascii.decode(b!.ids), "x".repeat(19) + "\n");
+});
+
+test("dateAnswer: the whole ISO date, its month or its year; anything else is a typed error", () => {
+  assert.equal(dateAnswer("1998-03-07", "iso"), "1998-03-07");
+  assert.equal(dateAnswer("1998-03-07", "month"), "03");
+  assert.equal(dateAnswer("1998-03-07", "year"), "1998");
+  assert.throws(
+    () => dateAnswer("1998-03-07", "day" as never),
+    (e) => e instanceof ArgumentError && /--date_answer must be iso, month or year/.test(e.message),
+  );
 });
 
 test("dateFormatsOf and learningRates: templates of the dates task and lr overrides; unknown names are typed errors", () => {
@@ -97,6 +108,7 @@ test("finetune-compare at a tiny size: a row per method, the rank sweep, the cou
     testEmails: 10,
     testDates: 4,
     ranks: "1,2,4",
+    modulesToSave: "tokEmb",
   };
   const res = finetuneCompareRecipe.run(
     o,
@@ -107,12 +119,15 @@ test("finetune-compare at a tiny size: a row per method, the rank sweep, the cou
   const rows = res
     .tables!["finetune-compare"]!.split("\n")
     .filter((l) => /^\| [a-z]/.test(l) && !l.startsWith("| method"));
+  const small = ["lora", "adapter", "adapter-pfeiffer", "prefix", "prompt", "bitfit", "ia3"];
   assert.deepEqual(
-    rows.map((l) => l.split(" ")[1]),
-    ["full", "lora", "adapter", "adapter-pfeiffer", "prefix", "prompt", "bitfit", "ia3"],
+    rows.map((l) => l.split(" (lr")[0]!.slice(2)),
+    ["full", ...small, ...small.map((x) => `${x} + tokEmb`)],
   );
   const m = res.metrics;
   const C = 16;
+  // the rows with the modules to save: the method's parameters plus the token embedding (V, C), tied to the head
+  for (const x of small) assert.equal(m[`${x}.saved.trainable`], m[`${x}.trainable`]! + ascii.size * C, x);
   assert.equal(m["lora.trainable"], 2 * (DEFAULTS.r * C + C * DEFAULTS.r)); // one block: wq and wv, A (r, C) + B (C, r) each
   assert.equal(m["prompt.trainable"], DEFAULTS.numVirtualTokens * C);
   assert.equal(m["ia3.trainable"], C + C + 4 * C);
@@ -181,10 +196,15 @@ test("finetune-compare on a wnn train gpt checkpoint: the run's weights and voca
     testDates: 4,
     ranks: "",
     methods: "lora,prefix",
+    modulesToSave: "none",
   };
   const res = finetuneCompareRecipe.run(o, { text, emails, checkpoint }, { log: () => {} }, g);
   assert.equal(res.metrics["base.params"], trainer.model.numParameters());
   assert.equal(res.metrics["lora.trainable"], 2 * (DEFAULTS.r * 16 + 16 * DEFAULTS.r));
   assert.ok(Number.isNaN(res.metrics["lora.cpuMsPerStep"]!), "no CPU clock given: NaN, not a made-up figure");
   assert.throws(() => finetuneCompareRecipe.run(o, { text, emails }, { log: () => {} }, g), /no checkpoint was read/);
+  assert.throws(
+    () => finetuneCompareRecipe.run({ ...o, modulesToSave: "wte" }, { text, emails, checkpoint }, { log: () => {} }, g),
+    (e) => e instanceof ArgumentError && /"wte" names no module .*tokEmb/.test(e.message),
+  );
 });

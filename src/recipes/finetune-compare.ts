@@ -21,6 +21,11 @@
 //    moments per trainable parameter), the tensor bytes of a training step at its peak (src/finetune/memory.ts:
 //    weights, gradients, AdamW state and the activations the tape holds at the end of the forward pass),
 //    CPU and wall milliseconds per step, and the metric; then the LoRA rank sweep r ∈ `ranks` on the dates task.
+// 4. With `modulesToSave` (e.g. "tokEmb", the token embedding the head shares; "none" by default), every
+//    method but full fine-tuning again on the dates task with those modules training beside it
+//    (src/finetune/modules-to-save.ts): the digits are rare in the book, and a method that cannot move their
+//    embeddings and output rows is measured against one that can. `dateAnswer` asks for the month or the year
+//    alone instead of the whole ISO date: what needs no copying from the input, and what is copying only.
 
 import { noGrad } from "../engine/autograd.js";
 import { ArgumentError } from "../engine/errors.js";
@@ -39,6 +44,7 @@ import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "./recipe.js"
 import { runLoopSync, type TrainingJob } from "./loop.js";
 import { trainableReport, type TrainableReport } from "../finetune/common.js";
 import { applyMethod, type MethodName } from "../finetune/methods.js";
+import { modulesToSave } from "../finetune/modules-to-save.js";
 import { stepBytes } from "../finetune/memory.js";
 import { CharTokenizer } from "../data/char.js";
 import { parseCheckpoint } from "../io/checkpoint.js";
@@ -80,6 +86,10 @@ export type FinetuneCompareOptions = {
   ranks: string;
   /** the methods to compare, comma-separated */
   methods: string;
+  /** modules that train beside each method in rows of their own on the dates task (PEFT's modules_to_save; "none") */
+  modulesToSave: string;
+  /** the dates task's answer: the whole ISO date, or only its month (no digit of it is in the input) or its year (all copied) */
+  dateAnswer: "iso" | "month" | "year";
   /** learning rates replacing LRS's, "method=lr,…" (e.g. "full=3e-4,lora=1e-2") */
   lrs: string;
   seed: number;
@@ -109,6 +119,8 @@ export const DEFAULTS: FinetuneCompareOptions = {
   testDates: 200,
   ranks: "1,2,4,8,16,64",
   methods: "full,lora,adapter,adapter-pfeiffer,prefix,prompt,bitfit,ia3",
+  modulesToSave: "none",
+  dateAnswer: "iso",
   lrs: "",
   seed: 0,
 };
@@ -353,6 +365,14 @@ export interface DateRow {
   tgt: string;
 }
 
+/** The part of the ISO date "YYYY-MM-DD" the dates task asks for. */
+export function dateAnswer(iso: string, answer: FinetuneCompareOptions["dateAnswer"]): string {
+  if (answer === "month") return iso.slice(5, 7);
+  if (answer === "year") return iso.slice(0, 4);
+  if (answer === "iso") return iso;
+  throw new ArgumentError(`finetune-compare: --date_answer must be iso, month or year, got ${JSON.stringify(answer)}`);
+}
+
 /** "<src>=<YYYY-MM-DD>\n" padded with "\n" to T; targets: the next character on the answer, −100 elsewhere. */
 export function dateRow(src: string, tgt: string, T: number, chars: Chars): DateRow {
   const full = chars.encode(`${src}=${tgt}\n`);
@@ -422,12 +442,22 @@ function trainLoop(model: Module, lr: number, steps: number, hooks: RecipeHooks,
   return { losses, peakBytes, msPerStep: ms / steps, cpuMsPerStep: (1000 * cpu) / steps };
 }
 
+/** The modules of `modulesToSave`, comma-separated ("none" or "": none). */
+const savedModules = (o: FinetuneCompareOptions): string[] =>
+  o.modulesToSave
+    .replace(/^none$/, "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+
 const methodOptions = (
   o: FinetuneCompareOptions,
   method: MethodName,
   r: number,
+  save = false,
 ): Parameters<typeof applyMethod>[2] => ({
   r,
+  modulesToSave: save ? savedModules(o) : [],
   ...(method === "lora" ? { targetModules: o.loraTargets.split(",").map((t) => t.trim()) } : {}),
   alpha: o.alpha,
   bottleneck: o.bottleneck,
@@ -486,9 +516,9 @@ export function runDates(
   test: DateRow[],
   o: FinetuneCompareOptions,
   hooks: RecipeHooks,
-  extra: { r?: number } = {},
+  extra: { r?: number; save?: boolean } = {},
 ): MethodResult {
-  const ft = applyMethod(method, freshBase(base, o), methodOptions(o, method, extra.r ?? o.r));
+  const ft = applyMethod(method, freshBase(base, o), methodOptions(o, method, extra.r ?? o.r, extra.save));
   const lm = ft.model as unknown as LM;
   const T = o.dateChars;
   const task = datesTask(dateFormatsOf(o.dateFormats));
@@ -500,7 +530,7 @@ export function runDates(
     const rows: DateRow[] = [];
     while (rows.length < o.batchSize) {
       const p = task.sample(order);
-      if (!seen.has(p.src)) rows.push(dateRow(p.src, p.tgt, T, base.chars));
+      if (!seen.has(p.src)) rows.push(dateRow(p.src, dateAnswer(p.tgt, o.dateAnswer), T, base.chars));
     }
     return lm.forward(stackRows(rows.map((r) => r.ids)), stackRows(rows.map((r) => r.targets))).loss!;
   });
@@ -511,7 +541,7 @@ export function runDates(
     for (let i = 0; i < test.length; i += 100) {
       const chunk = test.slice(i, i + 100);
       const out = lm.forward(stackRows(chunk.map((r) => r.ids)), stackRows(chunk.map((r) => r.targets)));
-      testLoss += (out.loss!.item() * chunk.length) / test.length; // every row has the same 11 answer characters
+      testLoss += (out.loss!.item() * chunk.length) / test.length; // every row has as many answer characters
       const pred = out.logits.argmax(-1).storage; // (B·T)
       chunk.forEach((r, b) => {
         let ok = true;
@@ -520,7 +550,8 @@ export function runDates(
       });
     }
   });
-  return { method, lr, report: trainableReport(lm), ...cost, metric: exact / test.length, testLoss };
+  const name = extra.save ? `${method} + ${savedModules(o).join(" + ")}` : method;
+  return { method: name, lr, report: trainableReport(lm), ...cost, metric: exact / test.length, testLoss };
 }
 
 // -----------------------------------------------------------------------------------------------------
@@ -566,6 +597,10 @@ export const finetuneCompareRecipe: Recipe<FinetuneCompareOptions> = {
     loraTargets:
       "the Linears LoRA wraps (neutral names, comma-separated; e.g. attn.wq,attn.wk,attn.wv,attn.wo,mlp.up,mlp.down)",
     lrs: 'learning rates replacing the defaults, "method=lr,…" (e.g. "full=3e-4,lora=1e-2")',
+    dateAnswer:
+      "the dates task's answer: iso (the whole date), month (its two digits: none is in the input) or year (its four digits: all copied from the input)",
+    modulesToSave:
+      'modules that train beside every method in rows of their own on the dates task (PEFT\'s modules_to_save; e.g. "tokEmb", the embedding tied to the head; "none" for none)',
   },
   run(o: FinetuneCompareOptions, data: RecipeData, hooks: RecipeHooks): RecipeResult {
     if (!data.text || data.text.length < 10_000)
@@ -606,6 +641,8 @@ export const finetuneCompareRecipe: Recipe<FinetuneCompareOptions> = {
     const split = stratifiedSplit(emailWindows(data.emails, o.emailChars, base.chars), (e) => e.label, 0.8, o.seed);
     const spamTest = split.val.slice(0, o.testEmails);
     learningRates(o.lrs); // checked before anything trains
+    dateAnswer("2000-01-01", o.dateAnswer);
+    modulesToSave(freshBase(base, o), savedModules(o));
     const tg = new Generator(o.seed + 20);
     const task = datesTask(dateFormatsOf(o.dateFormats));
     const dateTest: DateRow[] = [];
@@ -614,7 +651,7 @@ export const finetuneCompareRecipe: Recipe<FinetuneCompareOptions> = {
       const p = task.sample(tg);
       if (!srcs.has(p.src)) {
         srcs.add(p.src);
-        dateTest.push(dateRow(p.src, p.tgt, o.dateChars, base.chars));
+        dateTest.push(dateRow(p.src, dateAnswer(p.tgt, o.dateAnswer), o.dateChars, base.chars));
       }
     }
 
@@ -641,6 +678,20 @@ export const finetuneCompareRecipe: Recipe<FinetuneCompareOptions> = {
       metrics[`${m}.peakBytes`] = dates.peakBytes;
       metrics[`${m}.spamPeakBytes`] = spam.peakBytes;
     }
+    // every method again with the modules to save training beside it (full fine-tuning trains them already)
+    if (savedModules(o).length)
+      for (const m of methods.filter((m) => m !== "full")) {
+        const dates = runDates(m, base, dateTest, o, hooks, { save: true });
+        hooks.log(
+          `${dates.method}: ${count(dates.report.trainable)} trainable (${dates.report.percent.toFixed(2)}%), peak ${mb(dates.peakBytes)}, ${dates.cpuMsPerStep.toFixed(0)} CPU ms/step, dates exact match ${pct(dates.metric)}, dates test loss ${dates.testLoss!.toFixed(3)}`,
+        );
+        rows.push({ dates });
+        metrics[`${m}.saved.trainable`] = dates.report.trainable;
+        metrics[`${m}.saved.datesExactMatch`] = dates.metric;
+        metrics[`${m}.saved.datesTestLoss`] = dates.testLoss!;
+        metrics[`${m}.saved.cpuMsPerStep`] = dates.cpuMsPerStep;
+        metrics[`${m}.saved.peakBytes`] = dates.peakBytes;
+      }
     const sweep: MethodResult[] = [];
     for (const r of ranks) {
       // the main table's LoRA run is the sweep's point at its rank: not trained twice

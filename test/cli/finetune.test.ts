@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { BPETokenizer } from "../../src/data/bpe.js";
+import { parseSafetensors } from "../../src/io/safetensors.js";
 import { Generator } from "../../src/engine/rng.js";
 import { writeHFFolder } from "../../src/io/hf-folder.js";
 import { GPT, gptConfig } from "../../src/models/gpt2/model.js";
@@ -144,6 +145,60 @@ test("wnn finetune: bad input is a usage error naming the problem", () => {
   const s = wnn("sample", "--checkpoint", base, "--adapter", join(tmp, "nothing-here"));
   assert.equal(s.code, 1);
   assert.match(s.stderr, /neither adapter_config\.json/);
+});
+
+test("wnn finetune --modules_to_save tokEmb: the embedding trains beside the method, is saved (PEFT's names for LoRA) and sampled with", () => {
+  const baseEmb = parseSafetensors(readFileSync(join(base, "checkpoint.safetensors"))).tensors["model.tokEmb.weight"]!;
+  for (const method of ["lora", "bitfit", "prefix"]) {
+    const out = join(tmp, `${method}-emb`);
+    const r = wnn(
+      "finetune",
+      "--model",
+      base,
+      "--method",
+      method,
+      "--modules_to_save",
+      "tokEmb",
+      "--data",
+      data,
+      "--steps",
+      "3",
+      "--batch_size",
+      "2",
+      "--block_size",
+      "12",
+      "--num_virtual_tokens",
+      "3",
+      "--out",
+      out,
+    );
+    assert.equal(r.code, 0, `${method}: ${r.stderr}`);
+    const saved =
+      method === "lora"
+        ? parseSafetensors(readFileSync(join(out, "adapter_model.safetensors"))).tensors
+        : parseSafetensors(readFileSync(join(out, "finetune.safetensors"))).tensors;
+    const names =
+      method === "lora"
+        ? ["base_model.model.transformer.wte.weight", "base_model.model.lm_head.weight"]
+        : [method === "prefix" ? "base.tokEmb.weight" : "tokEmb.weight"];
+    for (const name of names) {
+      const t = saved[name];
+      assert.ok(t, `${method}: ${name} saved (has ${Object.keys(saved).join(", ")})`);
+      assert.deepEqual(t.shape, baseEmb.shape);
+      assert.ok(
+        t.storage.some((v, i) => v !== baseEmb.storage[i]),
+        `${method}: ${name} trained`,
+      );
+    }
+    if (method === "lora") {
+      const config = JSON.parse(readFileSync(join(out, "adapter_config.json"), "utf8")) as Record<string, unknown>;
+      assert.deepEqual(config.modules_to_save, ["lm_head", "wte"]);
+    }
+    const sample = (): string =>
+      wnn("sample", "--checkpoint", base, "--adapter", out, "--prompt", "the ", "--tokens", "8", "--seed", "3").stdout;
+    const a = sample();
+    assert.ok(a.startsWith("the "), `${method}: ${a}`);
+  }
 });
 
 test("wnn finetune on a Hugging Face GPT-2 folder: LoRA --merge writes a plain HF folder that samples as the adapter does", () => {
