@@ -11,8 +11,9 @@ import { lineChart } from "../src/io/chart.js";
 import type { LoadedCheckpoint } from "../src/io/checkpoint.js";
 import { deflatePng, loadCheckpoint, saveCheckpoint, savePng, writeFileAtomic } from "../src/io/node.js";
 import { encodeWav } from "../src/io/wav.js";
+import { setNumThreads } from "../src/index.js";
 import { loadCmudict } from "../src/node.js";
-import { NonFiniteGuard, runLoop, type Metrics } from "../src/recipes/loop.js";
+import { NonFiniteGuard, runLoop, type LoopEvents, type Metrics } from "../src/recipes/loop.js";
 import type { RecipeData } from "../src/recipes/recipe.js";
 import {
   HiFiGAN,
@@ -20,6 +21,7 @@ import {
   TTS_DEFAULTS,
   TTS_MODELS,
   TtsTrainer,
+  type TtsStep,
   prepareTtsCorpus,
   savedTtsRun,
   ttsFrontEnd,
@@ -113,6 +115,21 @@ export function ttsTrainOptions(name: TtsModelName): OptionSpecs {
     default: 10,
     help: "a line every N steps off a terminal",
   };
+  specs.max_cpu_minutes = {
+    kind: "number",
+    min: 0,
+    exclusiveMin: true,
+    max: 1e7,
+    metavar: "M",
+    help: "stop (evaluating and saving) once the run's training has used M minutes of CPU (user + system, all threads, counted across --resume)",
+  };
+  specs.threads = {
+    kind: "int",
+    min: 1,
+    max: 256,
+    metavar: "N",
+    help: "threads for the kernels (default: one per core)",
+  };
   specs.max_bad_steps = {
     kind: "int",
     min: 1,
@@ -165,16 +182,18 @@ export async function trainTts(name: TtsModelName, args: readonly string[], out:
   }
   const v = values as Record<string, number | string | undefined>;
   const print = (s: string): void => void out.write(s + "\n");
+  if (v.threads !== undefined) setNumThreads(v.threads as number);
   const wallStart = performance.now();
   let trainer: TtsTrainer, dir: string, log: JsonlLog;
   try {
     if (v.resume !== undefined) {
       const fixed = [...given].filter(
-        (k) => !["steps", "eval_every", "resume", "log_interval", "max_bad_steps"].includes(k),
+        (k) =>
+          !["steps", "eval_every", "resume", "log_interval", "max_bad_steps", "max_cpu_minutes", "threads"].includes(k),
       );
       if (fixed.length)
         throw new UsageError(
-          `${cmd}: ${fixed.map((k) => `--${k}`).join(", ")} cannot change when resuming (the run's settings come from its checkpoint; only --steps and --eval_every can)`,
+          `${cmd}: ${fixed.map((k) => `--${k}`).join(", ")} cannot change when resuming (the run's settings come from its checkpoint; only --steps, --eval_every, --max_cpu_minutes and --threads can)`,
         );
       dir = v.resume as string;
       const { ckpt, checked: saved } = loadRunCheckpoint(dir, cmd, savedTtsRun, { resume: true });
@@ -229,9 +248,14 @@ export async function trainTts(name: TtsModelName, args: readonly string[], out:
 
   const batchLoss: [number, number][] = [],
     valLoss: [number, number][] = [];
+  // the CPU the run's training used before this process (the last kept evaluation's total), for --max_cpu_minutes
+  let cpuBefore = 0;
   for (const e of log.read()) {
     if (e.type === "train") batchLoss.push([e.step as number, e.loss as number]);
-    if (e.type === "eval") valLoss.push([e.step as number, (e.metrics as Metrics).val!]);
+    if (e.type === "eval") {
+      valLoss.push([e.step as number, (e.metrics as Metrics).val!]);
+      if (typeof e.cpuTotal === "number") cpuBefore = e.cpuTotal;
+    }
   }
   const drawChart = (): void =>
     savePng(
@@ -268,33 +292,56 @@ export async function trainTts(name: TtsModelName, args: readonly string[], out:
     last: Metrics | null = null;
   const guard = new NonFiniteGuard(v.max_bad_steps as number);
   const cpu0 = cpuSeconds();
+  const cpuBudget = v.max_cpu_minutes === undefined ? Infinity : 60 * (v.max_cpu_minutes as number);
+  const cpuTotal = (): number => cpuBefore + cpuSeconds() - cpu0;
+  let overBudget = false;
+  const events: LoopEvents<TtsStep, Metrics> = {
+    onSkip: (step, r, ms) => {
+      trainMs += ms;
+      log.append({ type: "skipped", step, loss: String(r.loss), gradNorm: String(r.gradNorm) });
+    },
+    onStep: (step, r, ms) => {
+      trainMs += ms;
+      steps++;
+      log.append({ type: "train", step, loss: r.loss, ms: Math.round(ms * 10) / 10 });
+      batchLoss.push([step, r.loss]);
+      progress.update(step, [`loss ${r.loss.toFixed(4)}`]);
+    },
+    onEval: (step, m, ms) => {
+      last = m;
+      log.append({
+        type: "eval",
+        step,
+        metrics: m,
+        ms: Math.round(ms),
+        cpuSeconds: cpuSeconds() - cpu0,
+        cpuTotal: cpuTotal(),
+      });
+      valLoss.push([step, m.val!]);
+      progress.line(`step ${step}: held-out ${fmt(m)} (${formatDuration(ms / 1000)})`);
+      drawChart();
+      drawAlignment();
+      save();
+    },
+  };
   try {
-    await runLoop(
-      trainer,
-      {
-        onSkip: (step, r, ms) => {
-          trainMs += ms;
-          log.append({ type: "skipped", step, loss: String(r.loss), gradNorm: String(r.gradNorm) });
+    const shouldStop = (): boolean => stop || (overBudget ||= cpuTotal() >= cpuBudget);
+    await runLoop(trainer, events, { pause: tick, shouldStop, guard });
+    if (overBudget && !stop && !guard.tripped && trainer.lastEval !== trainer.step) {
+      // the budget is spent: evaluate (and so save) at the step reached, as the loop does at the last step
+      const atStep = {
+        get step() {
+          return trainer.step;
         },
-        onStep: (step, r, ms) => {
-          trainMs += ms;
-          steps++;
-          log.append({ type: "train", step, loss: r.loss, ms: Math.round(ms * 10) / 10 });
-          batchLoss.push([step, r.loss]);
-          progress.update(step, [`loss ${r.loss.toFixed(4)}`]);
+        totalSteps: trainer.step,
+        trainStep: (): TtsStep => {
+          throw new ArgumentError("no step after the CPU budget");
         },
-        onEval: (step, m, ms) => {
-          last = m;
-          log.append({ type: "eval", step, metrics: m, ms: Math.round(ms), cpuSeconds: cpuSeconds() - cpu0 });
-          valLoss.push([step, m.val!]);
-          progress.line(`step ${step}: held-out ${fmt(m)} (${formatDuration(ms / 1000)})`);
-          drawChart();
-          drawAlignment();
-          save();
-        },
-      },
-      { pause: tick, shouldStop: () => stop, guard },
-    );
+        evalDue: () => trainer.lastEval !== trainer.step,
+        evaluate: () => trainer.evaluate(),
+      };
+      await runLoop(atStep, events, { pause: tick, shouldStop: () => stop });
+    }
   } finally {
     progress.done();
     process.off("SIGINT", onSigint);
@@ -309,6 +356,10 @@ export async function trainTts(name: TtsModelName, args: readonly string[], out:
     print(`interrupted: saved ${ckptFile} at step ${trainer.step}; continue with: wnn train ${name} --resume ${dir}`);
     return 130;
   }
+  if (overBudget)
+    print(
+      `stopped at the CPU budget: ${(cpuTotal() / 60).toFixed(1)} of ${v.max_cpu_minutes} CPU minutes at step ${trainer.step}; continue with: wnn train ${name} --resume ${dir} --max_cpu_minutes M`,
+    );
   const cpu = cpuSeconds() - cpu0;
   const wall = (performance.now() - wallStart) / 1000;
   print(
