@@ -366,7 +366,9 @@ export async function trainTts(name: TtsModelName, args: readonly string[], out:
     `done: step ${trainer.step} of ${o.steps} in ${formatDuration(wall)}` +
       (steps
         ? ` (${steps} steps here: ${(trainMs / steps).toFixed(0)} ms per step wall, ${((1000 * cpu) / steps).toFixed(0)} ms CPU per step with the evaluations)`
-        : " (no steps left to take)"),
+        : overBudget
+          ? " (no step within the CPU budget)"
+          : " (no steps left to take)"),
   );
   if (last) print(`final: held-out ${fmt(last)}`);
   // the first held-out sentence: the model's own (Griffin-Lim), or the teacher's mel through the vocoder

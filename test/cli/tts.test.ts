@@ -146,6 +146,27 @@ test("wnn train tacotron2: checkpoint, log, loss and alignment pictures, a WAV; 
   assert.deepEqual(steps, [1, 2, 3]);
   await assert.rejects(trainTts("tacotron2", ["--resume", "t", "--lr", "1"], collect()), /cannot change when resuming/);
   await assert.rejects(trainTts("vocoder", ["--resume", "t"], collect()), /run of tacotron2/);
+  // a CPU budget: the run stops (evaluated and saved) once its training has used it; the total carries over a resume
+  const b = collect();
+  assert.equal(
+    await trainTts("tacotron2", [...args, "--steps", "50", "--max_cpu_minutes", "1e-6", "--out", "b"], b),
+    0,
+  );
+  assert.match(b.text, /stopped at the CPU budget: [\d.]+ of 0\.000001 CPU minutes at step \d+/);
+  const evals = () =>
+    readFileSync(join("b", "log.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { type: string; step: number; cpuTotal: number })
+      .filter((e) => e.type === "eval");
+  const first = evals();
+  assert.ok(first.length >= 1 && first.at(-1)!.step < 50 && first.at(-1)!.cpuTotal > 0);
+  const r = collect();
+  assert.equal(await trainTts("tacotron2", ["--resume", "b", "--steps", "2", "--max_cpu_minutes", "1000"], r), 0);
+  assert.match(r.text, /done: step 2 of 2/);
+  const again = evals();
+  assert.equal(again.at(-1)!.step, 2);
+  assert.ok(again.at(-1)!.cpuTotal > first.at(-1)!.cpuTotal);
   assert.equal(evalArgsNameTtsRun(["--checkpoint", "t"]), true);
   const e = collect();
   assert.equal(ttsEvalCommand(["--checkpoint", "t", "--json", "--gl_iters", "2"], e), 0);
