@@ -59,6 +59,16 @@ const familyEntries = (family: FamilyName): ZooEntry[] => FAMILIES[family].prese
  * A README's relative links, made to work from docs/models/: a sibling's README becomes its page here,
  * anything else in the repository a path from docs/models/. Web links and anchors stay.
  */
+/** The files whose describe() the presets call: a model's model.ts, or the files of a folder of several networks. */
+const DESCRIBED_IN: Record<string, readonly string[]> = {
+  ddpm: ["unet.ts"],
+  "latent-diffusion": ["../ddpm/unet.ts", "vae.ts", "clip-text.ts"],
+};
+const describedIn = (name: string): string =>
+  (DESCRIBED_IN[name] ?? ["model.ts"])
+    .map((f) => `[${posix.basename(f)}](${posix.join("../../src/models", name, f)})`)
+    .join(", ");
+
 export function rewriteLinks(markdown: string, readmeDir: string): string {
   return markdown.replace(/(!?\[[^\]]*\]\()([^)\s]+)(\))/g, (all, open: string, target: string, close: string) => {
     if (/^([a-z]+:|#|\/)/i.test(target)) return all;
@@ -95,7 +105,7 @@ function modelPage(root: string, model: ZooModel): string {
     "",
     "## Architecture of the presets (generated)",
     "",
-    `From \`describe()\` in [model.ts](../../src/models/${model.name}/model.ts), as \`wnn compare ${entries.map(entryName).join(" ")}\` prints it. FLOPs: the forward pass of one unit, 2 per multiply-add, matrix products only ([architecture.ts](../../src/models/architecture.ts)).`,
+    `From \`describe()\` in ${describedIn(model.name)}, as \`wnn compare ${entries.map(entryName).join(" ")}\` prints it. FLOPs: the forward pass of one unit, 2 per multiply-add, matrix products only ([architecture.ts](../../src/models/architecture.ts)).`,
     "",
     architectureTable(entries),
     ...(siblings.length ? ["", `Compared with its siblings: ${siblings.join("; ")}.`] : []),

@@ -31,6 +31,8 @@ const CLI_COMMANDS: Record<string, string[]> = {
   gpt2: ["wnn train gpt"],
   mlp: ["wnn train mlp"],
   lenet5: ["wnn train cnn"],
+  ddpm: ["wnn train ddpm"],
+  "latent-diffusion": ["wnn train ldm"],
 };
 
 /** The commands that train a model of the zoo: the CLI's own, then its recipes. */

@@ -34,6 +34,9 @@ import * as roberta from "./roberta/model.js";
 import * as deberta from "./deberta/model.js";
 import * as t5 from "./t5/model.js";
 import * as bart from "./bart/model.js";
+import * as unet from "./ddpm/unet.js";
+import * as vae from "./latent-diffusion/vae.js";
+import * as clip from "./latent-diffusion/clip-text.js";
 
 /** A tiny model, what its describe() says, and one forward pass over `units` units (tokens, images, nodes). */
 interface Case {
@@ -442,6 +445,86 @@ function cases(): Case[] {
       units: 1,
     });
   }
+  {
+    // odd sizes (9 → 5 → 3): the stride-2 convs' ⌈H/2⌉ and the upsampling back to each skip's size
+    const c = unet.unetConfig({
+      inChannels: 1,
+      outChannels: 1,
+      channels: 4,
+      channelMult: [1, 2, 2],
+      numResBlocks: 1,
+      attnLevels: [1],
+      groups: 2,
+      heads: 2,
+      numClasses: 3,
+      contextDim: 0,
+      dropout: 0,
+    });
+    const m = new unet.UNet(c, { generator: g() });
+    out.push({
+      name: "ddpm",
+      arch: unet.describe(c, 9, "U-Net"),
+      model: m,
+      forward: () => m.forward(images(2, 1, 9), [3, 700], tensor([0, 3], { dtype: "int32" })),
+      units: 2,
+    });
+  }
+  {
+    const c = unet.unetConfig({
+      inChannels: 2,
+      outChannels: 2,
+      channels: 4,
+      channelMult: [1, 2],
+      numResBlocks: 2,
+      attnLevels: [0, 1],
+      groups: 2,
+      heads: 2,
+      numClasses: 0,
+      contextDim: 6,
+      dropout: 0,
+    });
+    const m = new unet.UNet(c, { generator: g() });
+    const context = tensor(
+      Float32Array.from({ length: 2 * 5 * 6 }, (_, i) => Math.cos(i)),
+      { shape: [2, 5, 6] },
+    );
+    out.push({
+      name: "latent-diffusion (unet)",
+      arch: unet.describe(c, 6, "latent U-Net", 5),
+      model: m,
+      forward: () => m.forward(images(2, 2, 6), [10, 20], null, context),
+      units: 2,
+    });
+  }
+  {
+    const c = vae.vaeConfig({
+      inChannels: 1,
+      outChannels: 1,
+      latentChannels: 2,
+      channels: [2, 4, 4],
+      layersPerBlock: 1,
+      groups: 2,
+    });
+    const m = new vae.AutoencoderKL(c, { generator: g() });
+    out.push({
+      name: "latent-diffusion (vae)",
+      arch: vae.describe(c, 12, "autoencoder"),
+      model: m,
+      forward: () => m.decode(m.encode(images(2, 1, 12)).mean),
+      units: 2,
+    });
+  }
+  {
+    const c = clip.clipTextConfig({ vocabSize: 9, maxPositions: 6, width: 8, layers: 2, heads: 2, mlpWidth: 12 });
+    const m = new clip.CLIPTextModel(c, { generator: g() });
+    out.push({
+      name: "latent-diffusion (clip)",
+      arch: clip.describe(c, "text encoder", 5),
+      model: m,
+      forward: () => m.forward(ids(2, 5, 9)),
+      units: 10,
+    });
+  }
   return out;
 }
 
@@ -518,4 +601,8 @@ test("every model of the zoo has a case here, and every preset describes itself"
   assert.equal(params("t5", "t5-small"), 60_506_624);
   assert.equal(params("t5", "t5-v1_1-small"), 76_961_152);
   assert.equal(params("bart", "bart-base"), 139_420_416);
+  // Stable Diffusion v1's three networks, as diffusers and transformers count them
+  assert.equal(params("latent-diffusion", "sd-v1-unet"), 859_520_964);
+  assert.equal(params("latent-diffusion", "sd-v1-vae"), 83_653_863);
+  assert.equal(params("latent-diffusion", "clip-vit-l-14-text"), 123_060_480);
 });

@@ -32,6 +32,8 @@ import { zooEntry as roberta } from "./roberta/zoo.js";
 import { zooEntry as deberta } from "./deberta/zoo.js";
 import { zooEntry as t5 } from "./t5/zoo.js";
 import { zooEntry as bart } from "./bart/zoo.js";
+import { zooEntry as ddpm } from "./ddpm/zoo.js";
+import { zooEntry as latentDiffusion } from "./latent-diffusion/zoo.js";
 
 export type { TaskName, TaskBuilder, ZooPreset, ZooModel } from "./zoo-entry.js";
 
@@ -65,6 +67,8 @@ export const ZOO: readonly ZooModel[] = [
   deberta,
   t5,
   bart,
+  ddpm,
+  latentDiffusion,
 ];
 
 /**

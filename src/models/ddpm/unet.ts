@@ -32,6 +32,7 @@ import { Module, ModuleList } from "../../nn/module.js";
 import { Conv2d, Embedding, GroupNorm, LayerNorm, Linear } from "../../nn/index.js";
 import { cat } from "../../ops/shape.js";
 import { configOf } from "../presets.js";
+import { linearFlops, matmulFlops, sortedKinds, type Architecture } from "../architecture.js";
 
 // =====================================================================================================
 // Config
@@ -117,6 +118,166 @@ export const PRESETS = Object.freeze({
     dropout: 0,
   }),
 } satisfies Record<string, UNetConfig>);
+
+// =====================================================================================================
+// Parameters and FLOPs, block by block (src/models/architecture.ts: forward FLOPs per image, matrix products only)
+
+/**
+ * A running account of a network built block by block: its parameters, the classes of its parameter-owning layers
+ * (counted), and the forward FLOPs of one image. The U-Net below and the autoencoder (latent-diffusion/vae.ts) add
+ * their blocks to one in the order their constructors build them.
+ */
+export class Tally {
+  parameters = 0;
+  flops = 0;
+  readonly kinds: Record<string, number> = {};
+
+  private layer(kind: string, parameters: number, flops: number): void {
+    this.kinds[kind] = (this.kinds[kind] ?? 0) + 1;
+    this.parameters += parameters;
+    this.flops += flops;
+  }
+  /** in → out applied to `n` vectors: W (out, in), b (out) */
+  linear(inF: number, outF: number, n: number, bias = true): this {
+    this.layer(Linear.name, inF * outF + (bias ? outF : 0), n * linearFlops(inF, outF));
+    return this;
+  }
+  /** a k×k convolution cin → cout whose output map has `n` positions: 2·cin·k²·cout·n (im2col · W) */
+  conv(cin: number, cout: number, k: number, n: number): this {
+    this.layer(Conv2d.name, cin * cout * k * k + cout, matmulFlops(cout, cin * k * k, n));
+    return this;
+  }
+  groupNorm(channels: number): this {
+    this.layer(GroupNorm.name, 2 * channels, 0);
+    return this;
+  }
+  layerNorm(channels: number): this {
+    this.layer(LayerNorm.name, 2 * channels, 0);
+    return this;
+  }
+  embedding(rows: number, dim: number): this {
+    this.layer(Embedding.name, rows * dim, 0);
+    return this;
+  }
+  /** softmax(q·kᵀ)·v over `n` queries and `keys` keys of `channels` (all heads): 2·n·keys·C twice */
+  attention(n: number, keys: number, channels: number): this {
+    this.flops += 4 * n * keys * channels;
+    return this;
+  }
+
+  /** ResBlock(cin → cout) on a map of n positions; embDim 0: no time embedding */
+  resBlock(cin: number, cout: number, embDim: number, n: number): this {
+    this.groupNorm(cin).conv(cin, cout, 3, n);
+    if (embDim > 0) this.linear(embDim, cout, 1); // W_t·SiLU(temb): once per image
+    this.groupNorm(cout).conv(cout, cout, 3, n);
+    if (cin !== cout) this.conv(cin, cout, 1, n);
+    return this;
+  }
+  /** DDPM's AttnBlock: GN, q, k, v, o (with biases), self-attention over the n positions */
+  attnBlock(channels: number, n: number): this {
+    this.groupNorm(channels);
+    for (let i = 0; i < 4; i++) this.linear(channels, channels, n);
+    return this.attention(n, n, channels);
+  }
+  /** the spatial transformer: self-attention, cross-attention to L context tokens of width D, GEGLU */
+  spatialTransformer(C: number, D: number, L: number, n: number): this {
+    this.groupNorm(C).linear(C, C, n); //                                                  norm, projIn
+    this.layerNorm(C).linear(C, C, n, false).linear(C, C, n, false).linear(C, C, n, false).linear(C, C, n);
+    this.attention(n, n, C); //                                                            attn1: self
+    this.layerNorm(C).linear(C, C, n, false).linear(D, C, L, false).linear(D, C, L, false).linear(C, C, n);
+    this.attention(n, L, C); //                                                            attn2: cross
+    this.layerNorm(C)
+      .linear(C, 8 * C, n)
+      .linear(4 * C, C, n); //                          GEGLU feed-forward
+    return this.linear(C, C, n); //                                                        projOut
+  }
+}
+
+/**
+ * The U-Net built on paper, in the constructor's order: parameters, layer kinds and the forward FLOPs of one image of
+ * H×W (and, with cross-attention, a context of L tokens). The sizes halve as the stride-2 convs make them, ⌈H/2⌉.
+ */
+export function tallyUNet(c: UNetConfig, H: number, W = H, L = 0): Tally {
+  const t = new Tally(),
+    E = 4 * c.channels,
+    levels = c.channelMult.length;
+  const sizes: [number, number][] = [[H, W]];
+  for (let l = 1; l < levels; l++) sizes.push([Math.ceil(sizes[l - 1]![0] / 2), Math.ceil(sizes[l - 1]![1] / 2)]);
+  const n = (l: number): number => sizes[l]![0] * sizes[l]![1];
+  const mixer = (ch: number, l: number): Tally =>
+    c.contextDim > 0 ? t.spatialTransformer(ch, c.contextDim, L, n(l)) : t.attnBlock(ch, n(l));
+
+  t.linear(c.channels, E, 1).linear(E, E, 1); // the time MLP
+  if (c.numClasses > 0) t.embedding(c.numClasses + 1, E);
+  t.conv(c.inChannels, c.channels, 3, n(0));
+  const skips = [c.channels];
+  let ch = c.channels;
+  for (let l = 0; l < levels; l++) {
+    const out = c.channels * c.channelMult[l]!;
+    for (let j = 0; j < c.numResBlocks; j++) {
+      t.resBlock(ch, out, E, n(l));
+      ch = out;
+      if (c.attnLevels.includes(l)) mixer(ch, l);
+      skips.push(ch);
+    }
+    if (l < levels - 1) {
+      t.conv(ch, ch, 3, n(l + 1)); // Downsample
+      skips.push(ch);
+    }
+  }
+  t.resBlock(ch, ch, E, n(levels - 1));
+  mixer(ch, levels - 1);
+  t.resBlock(ch, ch, E, n(levels - 1));
+  for (let l = levels - 1; l >= 0; l--) {
+    const out = c.channels * c.channelMult[l]!;
+    for (let j = 0; j <= c.numResBlocks; j++) {
+      t.resBlock(ch + skips.pop()!, out, E, n(l));
+      ch = out;
+      if (c.attnLevels.includes(l)) mixer(ch, l);
+    }
+    if (l > 0) t.conv(ch, ch, 3, n(l - 1)); // Upsample to the next level's size
+  }
+  return t.groupNorm(ch).conv(ch, c.outChannels, 3, n(0));
+}
+
+export const countParameters = (c: UNetConfig): number => tallyUNet(c, 8).parameters;
+
+/**
+ * The architecture in one row (src/models/architecture.ts). FLOPs per image of H×W at one timestep (one network
+ * evaluation; a sampler runs it once per step, twice with classifier-free guidance): every 3×3 and 1×1 conv over its
+ * output map, the time MLP and each block's W_t once, the attention blocks' projections per position and their
+ * q·kᵀ and α·v over every pair of positions (and, with cross-attention, the context's L tokens' k and v).
+ */
+export function describe(c: UNetConfig, size: number, title: string, contextLength = 0): Architecture {
+  const t = tallyUNet(c, size, size, contextLength);
+  const widths = c.channelMult.map((m) => m * c.channels).join("-");
+  const attnAt = c.attnLevels.map((l) => `${Math.ceil(size / 2 ** l)}²`).join(", ");
+  return {
+    title,
+    config:
+      `${size}×${size}×${c.inChannels} input, widths ${widths}, ${c.numResBlocks} res block${c.numResBlocks > 1 ? "s" : ""} a level, attention at ` +
+      `${attnAt || "the middle only"}` +
+      (c.numClasses > 0 ? `, ${c.numClasses} classes + ∅` : "") +
+      (c.contextDim > 0 ? `, context ${contextLength}×${c.contextDim}` : ""),
+    parameters: t.parameters,
+    layers: sortedKinds(t.kinds),
+    normalization:
+      "GroupNorm, before every conv of a residual block and every attention block" +
+      (c.contextDim > 0 ? "; LayerNorm before each sublayer of the spatial transformers" : ""),
+    positions:
+      "the timestep: a sinusoidal embedding through an MLP, added in every residual block; pixels: none (convolutions)",
+    attention:
+      c.contextDim > 0
+        ? `spatial transformers: self-attention over positions, then cross-attention to the text (${c.heads} heads)`
+        : `self-attention over positions (${c.heads} head${c.heads > 1 ? "s" : ""}), at the listed sizes and the middle`,
+    activation: "SiLU" + (c.contextDim > 0 ? "; GEGLU in the transformers' feed-forward" : ""),
+    flops: {
+      value: t.flops,
+      per: "image",
+      at: `${size}×${size}` + (c.contextDim > 0 ? `, ${contextLength} context tokens` : ""),
+    },
+  };
+}
 
 // =====================================================================================================
 // Layers

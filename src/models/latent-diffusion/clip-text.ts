@@ -20,6 +20,7 @@ import * as F from "../../nn/functional.js";
 import { Module, ModuleList } from "../../nn/module.js";
 import { Embedding, LayerNorm, Linear } from "../../nn/index.js";
 import { configOf } from "../presets.js";
+import { linearFlops, sortedKinds, type Architecture } from "../architecture.js";
 
 // =====================================================================================================
 // Config
@@ -55,6 +56,40 @@ export function clipTextConfig(
     positive: ["vocabSize", "maxPositions", "width", "layers", "heads", "mlpWidth"],
     multiples: [["width", "heads"]],
   });
+}
+
+/** Token and position embeddings; per block two LayerNorms, q, k, v, o and the MLP (all with biases); the final norm. */
+export function countParameters(c: CLIPTextConfig): number {
+  const D = c.width,
+    perBlock = 2 * 2 * D + 4 * (D * D + D) + (D * c.mlpWidth + c.mlpWidth) + (c.mlpWidth * D + D);
+  return (c.vocabSize + c.maxPositions) * D + c.layers * perBlock + 2 * D;
+}
+
+/**
+ * The architecture in one row (src/models/architecture.ts). FLOPs per token of a T-token text, per block:
+ * q, k, v, o 4·2·D², q·kᵀ and α·v 2·2·T·D (every key counted, the causal mask as the kernels see it), the MLP 2·2·D·M.
+ */
+export function describe(c: CLIPTextConfig, title: string, T = c.maxPositions): Architecture {
+  const D = c.width;
+  return {
+    title,
+    config: `${c.layers} layers, ${c.heads} heads, D ${D}, MLP ${c.mlpWidth}, context ${c.maxPositions}, V ${c.vocabSize}`,
+    parameters: countParameters(c),
+    layers: sortedKinds({
+      [Embedding.name]: 2,
+      [LayerNorm.name]: 2 * c.layers + 1,
+      [Linear.name]: 6 * c.layers,
+    }),
+    normalization: "LayerNorm, pre-LN in every block and after the last",
+    positions: `learned absolute, ${c.maxPositions} positions`,
+    attention: `causal multi-head self-attention, ${c.heads} heads`,
+    activation: "QuickGELU, x·σ(1.702·x)",
+    flops: {
+      value: c.layers * (4 * linearFlops(D, D) + 4 * T * D + 2 * linearFlops(D, c.mlpWidth)),
+      per: "token",
+      at: `context ${T}`,
+    },
+  };
 }
 
 // =====================================================================================================

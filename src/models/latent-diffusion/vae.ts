@@ -19,7 +19,8 @@ import type { Tensor } from "../../engine/tensor.js";
 import * as F from "../../nn/functional.js";
 import { Module, ModuleList } from "../../nn/module.js";
 import { Conv2d, GroupNorm } from "../../nn/index.js";
-import { AttnBlock, Downsample, ResBlock, Upsample } from "../ddpm/unet.js";
+import { AttnBlock, Downsample, ResBlock, Tally, Upsample } from "../ddpm/unet.js";
+import { sortedKinds, type Architecture } from "../architecture.js";
 import { configOf } from "../presets.js";
 
 // =====================================================================================================
@@ -63,6 +64,68 @@ export function vaeConfig(base: VAEConfig | keyof typeof VAE_PRESETS, overrides:
 }
 
 const EPS = 1e-6; // GroupNorm's ε in the autoencoder
+
+// =====================================================================================================
+// Parameters and FLOPs
+
+/**
+ * The autoencoder built on paper, in the constructors' order (ddpm/unet.ts's Tally): parameters, layer kinds and the
+ * FLOPs of encoding one H×W image and decoding its latent (the training pass). The encoder's asymmetric stride-2 convs
+ * give ⌊H/2⌋ at each level; the decoder doubles
+ * back from the bottom.
+ */
+export function tallyVAE(c: VAEConfig, H: number, W = H): Tally {
+  const t = new Tally(),
+    ch = c.channels,
+    levels = ch.length,
+    L = c.latentChannels;
+  const sizes: [number, number][] = [[H, W]];
+  for (let l = 1; l < levels; l++) sizes.push([Math.floor(sizes[l - 1]![0] / 2), Math.floor(sizes[l - 1]![1] / 2)]);
+  const n = (l: number): number => sizes[l]![0] * sizes[l]![1];
+  const top = ch[levels - 1]!,
+    bottom = n(levels - 1);
+  const middle = (): Tally => t.resBlock(top, top, 0, bottom).attnBlock(top, bottom).resBlock(top, top, 0, bottom);
+
+  t.conv(c.inChannels, ch[0]!, 3, n(0)); // the encoder
+  let cin = ch[0]!;
+  ch.forEach((w, l) => {
+    for (let j = 0; j < c.layersPerBlock; j++) t.resBlock(j === 0 ? cin : w, w, 0, n(l));
+    cin = w;
+    if (l < levels - 1) t.conv(w, w, 3, n(l + 1)); // Downsample
+  });
+  middle();
+  t.groupNorm(top).conv(top, 2 * L, 3, bottom);
+  t.conv(2 * L, 2 * L, 1, bottom).conv(L, L, 1, bottom); // quantConv, postQuantConv
+  t.conv(L, top, 3, bottom); // the decoder
+  middle();
+  cin = top;
+  let m = bottom; // the decoder's map: ×4 positions at every upsampling
+  [...ch].reverse().forEach((w, i) => {
+    for (let j = 0; j <= c.layersPerBlock; j++) t.resBlock(j === 0 ? cin : w, w, 0, m);
+    cin = w;
+    if (i < levels - 1) t.conv(w, w, 3, (m *= 4)); // Upsample ×2
+  });
+  return t.groupNorm(ch[0]!).conv(ch[0]!, c.outChannels, 3, m);
+}
+
+export const countParameters = (c: VAEConfig): number => tallyVAE(c, 8).parameters;
+
+/** The architecture in one row (src/models/architecture.ts); FLOPs per image: encode an H×W image, decode its latent. */
+export function describe(c: VAEConfig, size: number, title: string): Architecture {
+  const t = tallyVAE(c, size);
+  const f = 2 ** (c.channels.length - 1);
+  return {
+    title,
+    config: `${size}×${size}×${c.inChannels} → ${size / f}×${size / f}×${c.latentChannels} (f = ${f}), widths ${c.channels.join("-")}`,
+    parameters: t.parameters,
+    layers: sortedKinds(t.kinds),
+    normalization: "GroupNorm, before every conv of a residual block and the middle attention",
+    positions: "none: convolutions",
+    attention: "one self-attention block in the middle of the encoder and of the decoder (1 head)",
+    activation: "SiLU",
+    flops: { value: t.flops, per: "image", at: `${size}×${size}, encode + decode` },
+  };
+}
 
 // =====================================================================================================
 // Encoder and decoder
