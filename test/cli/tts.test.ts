@@ -14,6 +14,9 @@ import { saveCheckpoint } from "../../src/io/node.js";
 import { decodeWav } from "../../src/io/wav.js";
 import { teacherSay } from "../../src/data/node/teacher.js";
 import { TTS_DEFAULTS, TtsTrainer } from "../../src/recipes/tts-train.js";
+import { loadCmudict } from "../../src/node.js";
+import { phonemeFrontEnd } from "../../src/data/speech.js";
+import { PHONEME_SYMBOLS } from "../../src/models/tacotron2/zoo.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "wnn-tts-"));
 const home = process.cwd();
@@ -174,4 +177,8 @@ test("wnn train tacotron2: checkpoint, log, loss and alignment pictures, a WAV; 
   for (const k of ["mcd", "floorMcd", "durationRatio", "focusRate", "diagonality", "realTimeFactor"])
     assert.ok(Number.isFinite(m[k]), `${k} = ${m[k]}`);
   process.chdir(home);
+});
+
+test("the zoo's TTS presets are listed at the phoneme front end's size", () => {
+  assert.equal(phonemeFrontEnd(loadCmudict()).symbols.length, PHONEME_SYMBOLS);
 });
