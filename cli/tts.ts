@@ -38,7 +38,7 @@ import {
   vocode,
   type Vocoder,
 } from "../src/recipes/tts-eval.js";
-import { TTS_AUDIO } from "../src/recipes/tts-data.js";
+import { TTS_AUDIO, alignmentPng, melPng } from "../src/recipes/tts-data.js";
 import { UsageError, helpText, parseOptions, type OptionSpec, type OptionSpecs } from "./args.js";
 import { Progress, formatDuration, type Output } from "./progress.js";
 import { speechCorpus } from "./recipes.js";
@@ -411,6 +411,11 @@ export const SAY_OPTIONS = {
     help: "Griffin-Lim, or a run of wnn train vocoder",
   },
   gl_iters: { kind: "int", min: 1, max: 1000, default: 60, help: "Griffin-Lim iterations" },
+  mel_png: {
+    kind: "string",
+    metavar: "FILE.png",
+    help: "also draw the log-mel the model made (and Tacotron 2's alignment beside it, FILE-alignment.png)",
+  },
   max_seconds: {
     kind: "number",
     min: 0.1,
@@ -496,6 +501,8 @@ export function sayCommand(args: readonly string[], out: Output): number {
     throw new UsageError(`${cmd}: the text has ${text.length} characters; say at most 2,000 at once`);
   if (v.out === undefined) throw new UsageError(`${cmd}: where to? give --out FILE.wav`);
   checkOutputFile(v.out, cmd);
+  const alignmentFile = v.mel_png?.replace(/(\.png)?$/i, "-alignment.png");
+  if (v.mel_png !== undefined) for (const f of [v.mel_png, alignmentFile!]) checkOutputFile(f, cmd);
   const { ckpt, saved } = openTtsRun(v.checkpoint, cmd, ["tacotron2", "fastspeech2"]);
   const vocoder = vocoderOf(v.vocoder, v.gl_iters, cmd);
   const fe = ttsFrontEnd(
@@ -518,6 +525,10 @@ export function sayCommand(args: readonly string[], out: Output): number {
   const seconds = (performance.now() - t0) / 1000,
     cpu = cpuSeconds() - c0;
   writeFileAtomic(v.out, [encodeWav({ sampleRate: TTS_AUDIO.sampleRate, channels: [samples] })]);
+  if (v.mel_png !== undefined) {
+    writeFileAtomic(v.mel_png, [deflatePng(melPng(s.mel, s.T, `${saved.model} at step ${ckpt.step}: ${text}`))]);
+    if (s.alignment) writeFileAtomic(alignmentFile!, [deflatePng(alignmentPng(s.alignment, "", 4))]);
+  }
   const audio = samples.length / TTS_AUDIO.sampleRate;
   out.write(
     `wrote ${v.out}: ${audio.toFixed(2)} s of audio in ${seconds.toFixed(2)} s (${cpu.toFixed(2)} s CPU; real-time factor ${(seconds / audio).toFixed(2)}), ${saved.model} at step ${ckpt.step}, ${vocoder.kind === "griffin-lim" ? `Griffin-Lim ×${vocoder.iterations}` : `the vocoder of ${v.vocoder}`}${s.stopped === false ? `; cut at ${v.max_seconds} s (the stop token never fired)` : ""}\n`,
