@@ -48,7 +48,7 @@ saveCheckpoint(
 
 test("wnn say: a WAV from Tacotron 2 through Griffin-Lim and through a vocoder run", () => {
   for (const [file, extra] of [
-    ["gl.wav", ["--gl_iters", "2"]],
+    ["gl.wav", ["--gl_iters", "2", "--mel_png", join(tmp, "gl.png")]],
     ["neural.wav", ["--vocoder", voc]],
   ] as const) {
     const out = collect();
@@ -62,6 +62,9 @@ test("wnn say: a WAV from Tacotron 2 through Griffin-Lim and through a vocoder r
     assert.equal(wav.sampleRate, 16000);
     assert.ok(wav.channels[0]!.length > 0);
   }
+  // the log-mel and Tacotron 2's alignment as pictures (PNG signature)
+  for (const f of ["gl.png", "gl-alignment.png"])
+    assert.deepEqual([...readFileSync(join(tmp, f)).subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], f);
 });
 
 test("wnn say: empty text, an output that exists or cannot be written, a bad or missing checkpoint and a vocoder as the model are refused", () => {
