@@ -353,7 +353,9 @@ export async function trainTts(name: TtsModelName, args: readonly string[], out:
   save();
   drawChart();
   if (stop) {
-    print(`interrupted: saved ${ckptFile} at step ${trainer.step}; continue with: wnn train ${name} --resume ${dir}`);
+    print(
+      `interrupted: saved ${ckptFile} at step ${trainer.step} (${(cpuTotal() / 60).toFixed(1)} CPU minutes of training in all); continue with: wnn train ${name} --resume ${dir}`,
+    );
     return 130;
   }
   if (overBudget)
