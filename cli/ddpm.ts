@@ -33,6 +33,7 @@ import {
   CHECKPOINT,
   JsonlLog,
   checkOutputFile,
+  checkResumeOptions,
   checkRunDir,
   createRunDir,
   defaultRunDir,
@@ -129,16 +130,16 @@ export const DDPM_OPTIONS = {
   },
 } as const satisfies OptionSpecs;
 
-const RESUMABLE = new Set([
+/** The options a resumed run may change; the rest are the checkpoint's. */
+const RESUMABLE = [
   "steps",
   "max_memory",
-  "resume",
   "log_interval",
   "checkpoint_every",
   "sample_steps",
   "guidance",
   "max_bad_steps",
-]);
+];
 
 export const DDPM_HELP = helpText(
   "wnn train ddpm [options]",
@@ -168,12 +169,7 @@ export async function trainDdpm(args: readonly string[], out: Output): Promise<n
   const wallStart = performance.now();
   let trainer: DDPMTrainer, dir: string, log: JsonlLog;
   if (v.resume !== undefined) {
-    if (given.has("out")) throw new UsageError(`${cmd}: --resume continues the run in its own folder; leave out --out`);
-    const fixed = [...given].filter((k) => !RESUMABLE.has(k));
-    if (fixed.length)
-      throw new UsageError(
-        `${cmd}: ${fixed.map((k) => `--${k}`).join(", ")} cannot change when resuming (only --steps, --checkpoint_every, --log_interval, --sample_steps and --guidance can)`,
-      );
+    checkResumeOptions(cmd, given, RESUMABLE);
     dir = v.resume;
     const { ckpt } = loadRunCheckpoint(dir, cmd, ddpmCheckpointConfig, { resume: true }); // checked before the digits are read
     trainer = DDPMTrainer.fromCheckpoint(ckpt, loadMnist().train, given.has("steps") ? { steps: v.steps } : {});

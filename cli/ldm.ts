@@ -19,6 +19,7 @@ import {
 import {
   LDM_TRAIN,
   LDMTrainer,
+  ldmCheckpointConfig,
   ldmMnistConfig,
   loadLDM,
   type LatentDiffusion,
@@ -28,7 +29,16 @@ import { cat } from "../src/ops/shape.js";
 import { loadMnist } from "../src/node.js";
 import { helpText, parseOptions, UsageError, type OptionSpecs } from "./args.js";
 import { formatDuration, Progress, type Output } from "./progress.js";
-import { CHECKPOINT, createRunDir, defaultRunDir, JsonlLog, stopDiverged } from "./rundir.js";
+import {
+  CHECKPOINT,
+  checkResumeOptions,
+  checkRunDir,
+  createRunDir,
+  defaultRunDir,
+  JsonlLog,
+  loadRunCheckpoint,
+  stopDiverged,
+} from "./rundir.js";
 import { loadJudge } from "./ddpm.js";
 
 export const LDM_OPTIONS = {
@@ -94,6 +104,7 @@ export const LDM_OPTIONS = {
     help: "print a line every N steps when not on a terminal",
   },
   out: { kind: "string", metavar: "DIR", help: "the run's folder (default runs/ldm-<date>-<time>)" },
+  resume: { kind: "string", metavar: "DIR", help: "continue the run in DIR from its checkpoint" },
   sample_steps: { kind: "int", min: 1, max: 1000, default: 20, help: "DDIM steps of the grid drawn at the end" },
   guidance: { kind: "number", min: 0, max: 100, default: 3, help: "guidance scale of the grid drawn at the end" },
   max_bad_steps: {
@@ -105,6 +116,9 @@ export const LDM_OPTIONS = {
   },
 } as const satisfies OptionSpecs;
 
+/** The options a resumed run may change; the rest are the checkpoint's. */
+const RESUMABLE = ["steps", "log_interval", "checkpoint_every", "sample_steps", "guidance", "max_bad_steps"];
+
 export const LDM_HELP = helpText(
   "wnn train ldm [options]",
   `Latent diffusion (Rombach et al. 2022) on the \`mnist\` package's 8,000 training digits with generated
@@ -114,7 +128,8 @@ spatial transformers (self-attention, cross-attention to the text, GEGLU) and a 
 captions dropped to "" with probability p_uncond for classifier-free guidance.
 
 Writes DIR/checkpoint.safetensors (every --checkpoint_every steps, at the end and on Ctrl-C), DIR/log.jsonl,
-DIR/loss.png and at the end DIR/grid.png (a row per digit: thick, thin, slanted, upright).`,
+DIR/loss-vae.png, DIR/loss-unet.png and at the end DIR/grid.png (a row per digit: thick, thin, slanted, upright).
+Ctrl-C saves and exits with code 130; --resume DIR continues where the run stopped.`,
   LDM_OPTIONS,
   'example: wnn train ldm --out runs/ldm && wnn generate --checkpoint runs/ldm "a thick slanted seven"',
 );
@@ -131,33 +146,45 @@ const FORMS = (d: number): string[] => [
 
 export async function trainLdm(args: readonly string[], out: Output): Promise<number> {
   const cmd = "train ldm";
-  const { values: v, help } = parseOptions(cmd, args, LDM_OPTIONS);
+  const { values: v, given, help } = parseOptions(cmd, args, LDM_OPTIONS);
   if (help) {
     out.write(LDM_HELP);
     return 0;
   }
   if (v.channels % 8 !== 0) throw new UsageError(`${cmd}: --channels must be a multiple of 8, got ${v.channels}`);
   const print = (s: string): void => void out.write(s + "\n");
-  const trainer = new LDMTrainer(
-    ldmMnistConfig({ channels: v.channels }),
-    {
-      vaeSteps: v.vae_steps,
-      steps: v.steps,
-      batchSize: v.batch_size,
-      vaeLr: v.vae_lr,
-      lr: v.lr,
-      klWeight: v.kl_weight,
-      pUncond: v.p_uncond,
-      ema: v.ema,
-      gradClip: v.grad_clip,
-      seed: v.seed,
-    },
-    loadMnist().train,
-  );
-  const dir = v.out ?? defaultRunDir("ldm");
-  createRunDir(dir, cmd);
-  const log = new JsonlLog(join(dir, "log.jsonl"));
-  log.retain(() => false);
+  let trainer: LDMTrainer, dir: string, log: JsonlLog;
+  if (v.resume !== undefined) {
+    checkResumeOptions(cmd, given, RESUMABLE);
+    dir = v.resume;
+    const { ckpt } = loadRunCheckpoint(dir, cmd, ldmCheckpointConfig, { resume: true }); // checked before the digits are read
+    trainer = LDMTrainer.fromCheckpoint(ckpt, loadMnist().train, given.has("steps") ? { steps: v.steps } : {});
+    log = new JsonlLog(join(dir, "log.jsonl"));
+    log.retain((e) => (e.step as number) <= trainer.step);
+    print(`resuming ${dir} at step ${trainer.step} of ${trainer.config.vaeSteps + trainer.config.steps}`);
+  } else {
+    if (v.out !== undefined) checkRunDir(v.out, cmd);
+    trainer = new LDMTrainer(
+      ldmMnistConfig({ channels: v.channels }),
+      {
+        vaeSteps: v.vae_steps,
+        steps: v.steps,
+        batchSize: v.batch_size,
+        vaeLr: v.vae_lr,
+        lr: v.lr,
+        klWeight: v.kl_weight,
+        pUncond: v.p_uncond,
+        ema: v.ema,
+        gradClip: v.grad_clip,
+        seed: v.seed,
+      },
+      loadMnist().train,
+    );
+    dir = v.out ?? defaultRunDir("ldm");
+    createRunDir(dir, cmd);
+    log = new JsonlLog(join(dir, "log.jsonl"));
+    log.retain(() => false);
+  }
   const m = trainer.model;
   print(
     `autoencoder ${m.vae.numParameters().toLocaleString("en-US")}, text encoder ${m.text.numParameters().toLocaleString("en-US")}, U-Net ${m.unet.numParameters().toLocaleString("en-US")} parameters`,
@@ -175,6 +202,9 @@ export async function trainLdm(args: readonly string[], out: Output): Promise<nu
 
   const ckptFile = join(dir, CHECKPOINT);
   const points: Record<"vae" | "unet", [number, number][]> = { vae: [], unet: [] };
+  for (const e of log.read())
+    if (e.type === "train" && (e.stage === "vae" || e.stage === "unet"))
+      points[e.stage].push([e.step as number, e.loss as number]);
   const drawChart = (): void => {
     for (const s of ["vae", "unet"] as const) {
       if (!points[s].length) continue;
@@ -197,7 +227,7 @@ export async function trainLdm(args: readonly string[], out: Output): Promise<nu
   };
   process.on("SIGINT", onSigint);
   const total = t.vaeSteps + t.steps;
-  const progress = new Progress({ total, start: 0, out, every: v.log_interval });
+  const progress = new Progress({ total, start: trainer.step, out, every: v.log_interval });
   const guard = new NonFiniteGuard(v.max_bad_steps);
   const cpu0 = process.cpuUsage(),
     wall0 = performance.now();
@@ -247,7 +277,10 @@ export async function trainLdm(args: readonly string[], out: Output): Promise<nu
   print(
     `${stop ? "interrupted" : "trained"}: step ${trainer.step} of ${total} in ${formatDuration((performance.now() - wall0) / 1000)} wall, ${formatDuration((cpu.user + cpu.system) / 1e6)} CPU; wrote ${ckptFile}`,
   );
-  if (stop) return 130;
+  if (stop) {
+    print(`continue with: wnn train ldm --resume ${dir}`);
+    return 130;
+  }
   if (trainer.stage === "done") {
     const captions = Array.from({ length: 10 }, (_, d) => FORMS(d)).flat();
     const x = trainer.ema.generate(captions, {

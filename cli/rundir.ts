@@ -242,3 +242,17 @@ export class JsonlLog {
     return kept;
   }
 }
+
+/**
+ * `--resume DIR` continues the run in its own folder with the settings of its checkpoint: refuses --out and any
+ * option given that is not in `resumable` (what a resumed run may change), naming them and what may change.
+ */
+export function checkResumeOptions(command: string, given: ReadonlySet<string>, resumable: readonly string[]): void {
+  if (given.has("out"))
+    throw new UsageError(`${command}: --resume continues the run in its own folder; leave out --out`);
+  const fixed = [...given].filter((k) => k !== "resume" && !resumable.includes(k));
+  if (fixed.length)
+    throw new UsageError(
+      `${command}: ${fixed.map((k) => `--${k}`).join(", ")} cannot change when resuming (the run's settings come from its checkpoint; only ${resumable.map((k) => `--${k}`).join(", ")} can)`,
+    );
+}

@@ -140,6 +140,13 @@ test("wnn train ldm writes its run; wnn generate --checkpoint <ldm> draws for a 
   assert.equal(b.code, 0, b.stderr);
   assert.match(b.stdout, /2 digit\(s\) for "a thick slanted seven" by DDIM, 1 steps, guidance 3/);
   assert.ok(existsSync(out));
+  const resumed = wnn("train", "ldm", "--resume", dir, "--steps", "2", "--sample_steps", "1");
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stdout, /resuming .* at step 2 of 3/);
+  assert.equal(readFileSync(join(dir, "log.jsonl"), "utf8").trim().split("\n").length, 3);
+  const fixed = wnn("train", "ldm", "--resume", dir, "--lr", "0.1");
+  assert.equal(fixed.code, 2);
+  assert.match(fixed.stderr, /--lr cannot change when resuming/);
   const unknown = wnn("generate", "--checkpoint", dir, "a purple seven", "--steps", "1", "--out", join(dir, "x.png"));
   assert.equal(unknown.code, 1);
   assert.match(unknown.stderr, /unknown word "purple"/);

@@ -155,6 +155,29 @@ test("LDMTrainer: the autoencoder's steps, then the U-Net's; the checkpoint samp
   );
 });
 
+test("LDMTrainer.fromCheckpoint: a run stopped in either stage and resumed takes the same steps, bit for bit", () => {
+  const config = { vaeSteps: 3, steps: 3, batchSize: 4, seed: 7 };
+  const whole = new LDMTrainer(TINY, config, tinyData());
+  const losses: number[] = [];
+  while (whole.stage !== "done") losses.push(whole.trainStep().loss);
+  for (const stopAt of [1, 4]) {
+    // stopped after step 1 (in the autoencoder's stage) and after step 4 (one step into the U-Net's)
+    const first = new LDMTrainer(TINY, config, tinyData());
+    const seen: number[] = [];
+    while (first.step < stopAt) seen.push(first.trainStep().loss);
+    const resumed = LDMTrainer.fromCheckpoint(parseCheckpoint(serializeCheckpoint(first.checkpoint())), tinyData());
+    assert.equal(resumed.step, stopAt);
+    while (resumed.stage !== "done") seen.push(resumed.trainStep().loss);
+    assert.deepEqual(seen, losses, `stopped at step ${stopAt}`);
+    const a = whole.checkpoint().model,
+      b = resumed.checkpoint().model;
+    for (const k of Object.keys(a)) assert.deepEqual([...b[k]!.dataSync()], [...a[k]!.dataSync()], `${k}`);
+  }
+  const noOptimizer = { ...parseCheckpoint(serializeCheckpoint(whole.checkpoint())) };
+  delete noOptimizer.optimizer;
+  assertThrowsWith(() => LDMTrainer.fromCheckpoint(noOptimizer, tinyData()), LoadError, /no optimizer/);
+});
+
 test("ldmCheckpointConfig: another run's checkpoint, huge widths, a short file and bad thresholds are LoadErrors", () => {
   const tr = new LDMTrainer(TINY, { vaeSteps: 1, steps: 1, batchSize: 2 }, tinyData());
   const good = parseCheckpoint(serializeCheckpoint(tr.checkpoint()));
@@ -174,6 +197,8 @@ test("ldmCheckpointConfig: another run's checkpoint, huge widths, a short file a
   assertThrowsWith(() => ldmCheckpointConfig(edit((c) => (c.models.vae.channels = "x"))), LoadError, /vae.channels/);
   assertThrowsWith(() => ldmCheckpointConfig(edit((c) => (c.thresholds.mass = []))), LoadError, /thresholds/);
   assertThrowsWith(() => ldmCheckpointConfig(edit((c) => (c.scale = -1))), LoadError, /scale/);
+  assertThrowsWith(() => ldmCheckpointConfig(edit((c) => (c.train.lr = "fast"))), LoadError, /lr is "fast"/);
+  assertThrowsWith(() => ldmCheckpointConfig(edit((c) => (c.train.steps = 1e12))), LoadError, /steps/);
   const wrongShape = { ...good, model: { ...good.model } };
   delete wrongShape.model["ema.unet.convIn.weight"];
   assertThrowsWith(() => loadLDM(wrongShape), LoadError, /do not fit/);

@@ -19,6 +19,7 @@ import type { Tensor } from "../../engine/tensor.js";
 import type { Checkpoint, LoadedCheckpoint } from "../../io/checkpoint.js";
 import { Adam } from "../../optim/adam.js";
 import { clipGradNorm } from "../../optim/clip.js";
+import { stateDictFromTensors, stateDictToTensors } from "../../optim/state.js";
 import type { Module } from "../../nn/module.js";
 import { cat } from "../../ops/shape.js";
 import { skipStep } from "../../recipes/loop.js";
@@ -365,6 +366,7 @@ export class LDMTrainer {
         ...prefixed("ema.text", e.text),
         ...prefixed("ema.unet", e.unet),
       },
+      optimizer: saveOptimizers({ vae: this.vaeOpt, unet: this.opt }),
       rng: this.generator.getState(),
       step: this.step,
       config: {
@@ -378,6 +380,62 @@ export class LDMTrainer {
       } as unknown as Checkpoint["config"],
     };
   }
+
+  /**
+   * The run of a checkpoint, ready to take its next step: the weights, both moving averages, both optimizers and the
+   * generator. In stage 2 the autoencoder's latent scale and the digits' moments are recomputed from its weights on
+   * the first step, as the run that never stopped computed them (the encoder encodes each digit on its own).
+   */
+  static fromCheckpoint(
+    ckpt: LoadedCheckpoint,
+    data: DigitSet,
+    overrides: Partial<Pick<LDMTrainConfig, "steps">> = {},
+  ): LDMTrainer {
+    const cfg = ldmCheckpointConfig(ckpt);
+    if (!ckpt.optimizer || !ckpt.rng)
+      throw new LoadError(
+        "ldm: the checkpoint has no optimizer or generator state (was it written by `wnn train ldm`?)",
+      );
+    try {
+      const t = new LDMTrainer(cfg.models, { ...cfg.train, ...overrides }, data);
+      const part = (p: string) => withoutPrefix(ckpt.model, p);
+      t.model.vae.loadStateDict(part("vae"));
+      t.model.text.loadStateDict(part("text"));
+      t.model.unet.loadStateDict(part("unet"));
+      t.ema.text.loadStateDict(part("ema.text"));
+      t.ema.unet.loadStateDict(part("ema.unet"));
+      const opt = ckpt.optimizer;
+      const json = (opt.json ?? {}) as Record<string, unknown>;
+      t.vaeOpt.loadStateDict(stateDictFromTensors(withoutPrefix(opt.tensors, "vae"), json.vae));
+      t.opt.loadStateDict(stateDictFromTensors(withoutPrefix(opt.tensors, "unet"), json.unet));
+      t.generator.setState(ckpt.rng);
+      t.step = ckpt.step;
+      return t;
+    } catch (e) {
+      if (e instanceof LoadError || !(e instanceof WnnError)) throw e;
+      throw new LoadError(`ldm: the checkpoint's state does not fit the run it describes: ${e.message}`);
+    }
+  }
+}
+
+/** The tensors of `record` under `prefix.`, without it. */
+const withoutPrefix = (record: Record<string, Tensor>, prefix: string): Record<string, Tensor> =>
+  Object.fromEntries(
+    Object.entries(record)
+      .filter(([k]) => k.startsWith(prefix + "."))
+      .map(([k, t]) => [k.slice(prefix.length + 1), t]),
+  );
+
+/** Both stages' Adam states in the checkpoint's one optimizer entry: tensors under "vae." and "unet.", JSON by stage. */
+function saveOptimizers(opts: { vae: Adam; unet: Adam }): { tensors: Record<string, Tensor>; json: unknown } {
+  const tensors: Record<string, Tensor> = {},
+    json: Record<string, unknown> = {};
+  for (const [stage, opt] of Object.entries(opts)) {
+    const s = stateDictToTensors(opt.stateDict());
+    for (const [k, t] of Object.entries(s.tensors)) tensors[`${stage}.${k}`] = t;
+    json[stage] = s.json;
+  }
+  return { tensors, json };
 }
 
 const digitStatsAt = (data: DigitSet, i: number) => digitStats(data.images, i * SIDE * SIDE);
@@ -395,6 +453,7 @@ export function ldmCheckpointConfig(ckpt: LoadedCheckpoint): {
   schedule: ScheduleConfig;
   scale: number;
   thresholds: CaptionThresholds;
+  train: Partial<LDMTrainConfig>;
 } {
   const c = ckpt.config as Record<string, unknown> | undefined;
   if (!c || c.kind !== "ldm") throw new LoadError("ldm: the checkpoint is not one written by `wnn train ldm`");
@@ -435,7 +494,24 @@ export function ldmCheckpointConfig(ckpt: LoadedCheckpoint): {
   const vocab = c.vocab as unknown;
   if (!Array.isArray(vocab) || vocab.join(" ") !== CAPTION_VOCAB.join(" "))
     throw new LoadError("ldm: the checkpoint's vocabulary is not the captions' vocabulary");
-  checkRunState("ldm: the checkpoint", ckpt);
+  const train = (c.train ?? {}) as Record<string, unknown>;
+  if (typeof train !== "object" || train === null)
+    throw new LoadError("ldm: the checkpoint's training config is not an object");
+  checkCaps("ldm: the checkpoint's training config", train, { vaeSteps: 10_000_000, seed: 2 ** 32 - 1 }, [
+    "vaeSteps",
+    "seed",
+  ]);
+  checkCaps("ldm: the checkpoint's training config", train, { steps: 10_000_000, batchSize: 1024 });
+  for (const k of ["vaeLr", "lr", "klWeight", "pUncond", "ema", "gradClip"] as const) {
+    const v = train[k];
+    if (typeof v !== "number" || !Number.isFinite(v) || v < 0)
+      throw new LoadError(
+        `ldm: the checkpoint's training config: ${k} is ${JSON.stringify(v)}, expected a finite number ≥ 0`,
+      );
+  }
+  checkRunState("ldm: the checkpoint", ckpt, {
+    totalSteps: (train.vaeSteps as number) + (train.steps as number),
+  });
   try {
     return {
       models: {
@@ -446,6 +522,7 @@ export function ldmCheckpointConfig(ckpt: LoadedCheckpoint): {
       schedule: new Schedule(c.schedule as Partial<ScheduleConfig>).config,
       scale: c.scale,
       thresholds: th,
+      train: train as Partial<LDMTrainConfig>,
     };
   } catch (e) {
     throw new LoadError(`ldm: the checkpoint's config is invalid: ${(e as Error).message}`);
@@ -457,12 +534,7 @@ export function loadLDM(ckpt: LoadedCheckpoint): LatentDiffusion {
   const cfg = ldmCheckpointConfig(ckpt);
   const m = new LatentDiffusion(cfg.models, cfg.schedule, cfg.thresholds, new Generator(0));
   m.scale = cfg.scale;
-  const part = (p: string) =>
-    Object.fromEntries(
-      Object.entries(ckpt.model)
-        .filter(([k]) => k.startsWith(p + "."))
-        .map(([k, t]) => [k.slice(p.length + 1), t]),
-    );
+  const part = (p: string) => withoutPrefix(ckpt.model, p);
   try {
     m.vae.loadStateDict(part("vae"));
     m.text.loadStateDict(part("ema.text"));
