@@ -6,17 +6,9 @@
 import "../src/index-node.js";
 import * as wnn from "../src/index.js";
 import type { Communicator } from "../src/distributed/collectives.js";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
-import { loadCheckpoint } from "../src/io/node.js";
 import type { Checkpoint, LoadedCheckpoint } from "../src/io/checkpoint.js";
-import {
-  isShardedCheckpoint,
-  loadShardedCheckpoint,
-  saveShardedCheckpoint,
-} from "../src/distributed/sharded-checkpoint-node.js";
-import { toCheckpoint } from "../src/distributed/sharded-checkpoint.js";
-import { checkpointPath } from "./rundir.js";
+import { saveShardedCheckpoint } from "../src/distributed/sharded-checkpoint-node.js";
+import { SHARDED_DIR, loadLatestCheckpoint } from "./rundir.js";
 import type { GPTConfig } from "../src/models/gpt2/model.js";
 import type { TokenSplits, TrainConfig } from "../src/models/gpt2/train.js";
 import { ParallelGPTTrainer, type ParallelOptions } from "../src/recipes/gpt-parallel.js";
@@ -34,24 +26,13 @@ export interface GptWorkerArgs {
 }
 
 /** The folder of a run's sharded checkpoints. */
-export const SHARDED_DIR = "sharded";
+export { SHARDED_DIR };
 
 /**
  * The checkpoint a run continues from: its consolidated checkpoint.safetensors or its sharded saves (reassembled
  * into one process's checkpoint), whichever is at the later step.
  */
-export function loadRunCheckpoint(dir: string): LoadedCheckpoint {
-  const sharded = join(dir, SHARDED_DIR);
-  const fromShards = isShardedCheckpoint(sharded)
-    ? (() => {
-        const s = loadShardedCheckpoint(sharded);
-        return toCheckpoint(s.index, s) as LoadedCheckpoint;
-      })()
-    : null;
-  const file = checkpointPath(dir);
-  const whole = !fromShards || existsSync(file) ? loadCheckpoint(file) : null;
-  return fromShards && (!whole || fromShards.step > whole.step) ? fromShards : whole!;
-}
+export const loadRunCheckpoint = (dir: string): LoadedCheckpoint => loadLatestCheckpoint(dir);
 
 /** Every worker's part of a save: the consolidated checkpoint (rank 0 writes it) or the sharded one. A collective. */
 export function saveRun(

@@ -159,7 +159,7 @@ export function recipeOptions(recipe: AnyRecipe): OptionSpecs {
     specs.strategy = {
       kind: "string",
       choices: STRATEGIES,
-      help: "with --workers: ddp, zero1, zero2 or fsdp (the whole model one FSDP unit); default ddp",
+      help: "with --workers: ddp, zero1, zero2 or fsdp (each model one FSDP unit); default ddp",
     };
   }
   specs.max_memory = MAX_MEMORY_OPTION;
@@ -229,7 +229,11 @@ export function runRecipe(recipe: AnyRecipe, args: readonly string[], out: Outpu
   const dp = args.find((a) => /^--(workers|strategy)(=|$)/.test(a));
   if (dp !== undefined && recipe.dataParallel !== true)
     throw new UsageError(
-      `${cmd}: ${dp.split("=")[0]}: ${recipe.name} cannot train data-parallel: ${recipe.dataParallel ?? "its trainer does not split its batches over workers"} (data parallel: wnn train gpt, lenet5 and the zoo's models of wnn train <model>)`,
+      `${cmd}: ${dp.split("=")[0]}: ${recipe.name} cannot train data-parallel: ${recipe.dataParallel ?? "its trainer does not split its batches over workers"} (data parallel: wnn train gpt, the zoo's models of wnn train <model>, and ${RECIPES.filter(
+        (r) => r.dataParallel === true,
+      )
+        .map((r) => r.name)
+        .join(", ")})`,
     );
   const { values, given, help } = parseOptions(cmd, args, specs);
   if (help) {

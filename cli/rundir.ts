@@ -16,6 +16,8 @@ import { LoadError } from "../src/engine/errors.js";
 import type { LoadedCheckpoint } from "../src/io/checkpoint.js";
 import { describeNonFinite } from "../src/io/finite.js";
 import { loadCheckpoint, writeFileAtomic } from "../src/io/node.js";
+import { isShardedCheckpoint, loadShardedCheckpoint } from "../src/distributed/sharded-checkpoint-node.js";
+import { toCheckpoint } from "../src/distributed/sharded-checkpoint.js";
 import type { NonFiniteGuard } from "../src/recipes/loop.js";
 import { UsageError } from "./args.js";
 
@@ -172,10 +174,10 @@ export function loadRunCheckpoint<T>(
   dirOrFile: string,
   command: string,
   check: (ckpt: LoadedCheckpoint) => T,
-  o: { resume?: boolean; strict?: boolean } = {},
+  o: { resume?: boolean; strict?: boolean; sharded?: boolean } = {},
 ): { ckpt: LoadedCheckpoint; checked: T } {
   const file = checkpointPath(dirOrFile);
-  const ckpt = loadCheckpoint(file);
+  const ckpt = o.sharded ? loadLatestCheckpoint(dirOrFile) : loadCheckpoint(file);
   let checked: T;
   try {
     checked = check(ckpt);
@@ -205,6 +207,26 @@ export function stopDiverged(
   save();
   process.stderr.write(`wnn: ${guard.message(step, lr)}. Saved ${file}\n`);
   return 1;
+}
+
+/** The folder of a data-parallel run's sharded checkpoints (`--sharded_checkpoint`). */
+export const SHARDED_DIR = "sharded";
+
+/**
+ * A data-parallel run's checkpoint: its checkpoint.safetensors or its sharded saves in SHARDED_DIR/ (reassembled
+ * into one process's checkpoint, whatever the number of workers that saved them), whichever is at the later step.
+ */
+export function loadLatestCheckpoint(dirOrFile: string): LoadedCheckpoint {
+  const file = checkpointPath(dirOrFile);
+  const sharded = join(dirname(file), SHARDED_DIR);
+  const fromShards = isShardedCheckpoint(sharded)
+    ? (() => {
+        const s = loadShardedCheckpoint(sharded);
+        return toCheckpoint(s.index, s) as LoadedCheckpoint;
+      })()
+    : null;
+  const whole = !fromShards || existsSync(file) ? loadCheckpoint(file) : null;
+  return fromShards && (!whole || fromShards.step > whole.step) ? fromShards : whole!;
 }
 
 /** A run's checkpoint file, given the run's folder or the file itself. */

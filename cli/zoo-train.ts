@@ -33,9 +33,10 @@ import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js"
 import { checkTrainingMemory, givenNumbers, MAX_MEMORY_OPTION } from "./memory.js";
 import { Progress, formatDuration, type Output } from "./progress.js";
 import { agreeToStop } from "./gpt-worker.js";
-import type { ZooWorkerArgs } from "./zoo-worker.js";
+import { saveZooRun, type ZooWorkerArgs } from "./zoo-worker.js";
 import {
   CHECKPOINT,
+  SHARDED_DIR,
   JsonlLog,
   checkRunDir,
   createRunDir,
@@ -134,7 +135,15 @@ export function zooTrainOptions(name: string) {
     strategy: {
       kind: "string",
       choices: STRATEGIES,
-      help: "with --workers: ddp, zero1, zero2 or fsdp (the whole model one FSDP unit); default ddp",
+      help: "with --workers: ddp, zero1, zero2 or fsdp (each Transformer block its own FSDP unit); default ddp",
+    },
+    checkpointing: {
+      kind: "flag",
+      help: "activation checkpointing: recompute each Transformer block's forward during backward (data-parallel path, any --workers)",
+    },
+    sharded_checkpoint: {
+      kind: "flag",
+      help: "data parallel: each worker saves its shard into DIR/sharded/ (plus an index) instead of one consolidated checkpoint; --resume reassembles them for any --workers, `wnn consolidate` joins them",
     },
   } as const satisfies OptionSpecs;
 }
@@ -195,16 +204,19 @@ export async function trainZooModel(name: string, args: readonly string[], out: 
           "max_bad_steps",
           "workers",
           "strategy",
+          "checkpointing",
+          "sharded_checkpoint",
           "max_memory",
         ].includes(k),
     );
     if (fixed.length)
       throw new UsageError(
-        `${cmd}: ${fixed.map((k) => `--${k}`).join(", ")} cannot change when resuming (the run's settings come from its checkpoint; only --steps, --eval_every, --workers and --strategy can)`,
+        `${cmd}: ${fixed.map((k) => `--${k}`).join(", ")} cannot change when resuming (the run's settings come from its checkpoint; only --steps, --eval_every, --workers, --strategy, --checkpointing and --sharded_checkpoint can)`,
       );
     dir = v.resume;
     // NaN or infinite weights never train back to anything: refused, by name; the folder must be writable
-    const { ckpt, checked: saved } = loadRunCheckpoint(dir, cmd, savedRun, { resume: true });
+    // checkpoint.safetensors or the sharded saves of a data-parallel run, whichever is later
+    const { ckpt, checked: saved } = loadRunCheckpoint(dir, cmd, savedRun, { resume: true, sharded: true });
     if (saved.model !== name)
       throw new UsageError(
         `${cmd}: ${dir} is a run of ${saved.model}; continue it with wnn train ${saved.model} --resume ${dir}`,
@@ -251,7 +263,8 @@ export async function trainZooModel(name: string, args: readonly string[], out: 
     log.retain(() => false);
   }
   const o = trainer.options,
-    ckptFile = join(dir, CHECKPOINT);
+    ckptFile = join(dir, CHECKPOINT),
+    shardedDir = v.sharded_checkpoint ? join(dir, SHARDED_DIR) : undefined;
   const nParams = trainer.model.numParameters();
   print(`${name}: ${nParams.toLocaleString("en-US")} parameters; task: ${TASK_OF[kind]} (${TASK_WORDS[kind]})`);
   print(
@@ -259,10 +272,12 @@ export async function trainZooModel(name: string, args: readonly string[], out: 
   );
   // data parallel: this thread is rank 0 of the group, the workers (cli/zoo-worker.ts) ranks 1 … N−1
   const parallel =
-    v.workers > 1 || v.strategy !== undefined
-      ? startParallel(cmd, trainer, v.workers, (v.strategy ?? "ddp") as StrategyName, {
+    v.workers > 1 || v.strategy !== undefined || v.checkpointing || v.sharded_checkpoint
+      ? startParallel(cmd, trainer, v.workers, {
           name,
           strategy: (v.strategy ?? "ddp") as StrategyName,
+          checkpointing: v.checkpointing,
+          ...(shardedDir ? { shardedDir } : {}),
           ...(v.resume !== undefined
             ? {
                 resume: {
@@ -280,6 +295,8 @@ export async function trainZooModel(name: string, args: readonly string[], out: 
     const dropout = Number(trainer.config.dropout ?? 0);
     print(
       `data parallel: ${v.workers} worker${v.workers === 1 ? "" : "s"} (threads), strategy ${v.strategy ?? "ddp"}, ${o.batchSize / v.workers} of each batch per worker` +
+        (v.checkpointing ? ", activation checkpointing" : "") +
+        (shardedDir ? `, sharded checkpoints in ${shardedDir}/` : "") +
         (dropout > 0 && v.workers > 1
           ? `; note: dropout ${dropout}, each worker draws the masks of its own rows, so the losses are not those of --workers 1`
           : ""),
@@ -313,8 +330,9 @@ export async function trainZooModel(name: string, args: readonly string[], out: 
       }),
     );
   };
-  // with workers, the shards are consolidated first (a collective: the workers take part); this thread writes
-  const save = (): void => trainer.save((c) => saveCheckpoint(ckptFile, c));
+  // with workers, the shards are consolidated first (a collective: the workers take part) and this thread writes;
+  // sharded, every worker writes its shard (zoo-worker.ts's saveZooRun)
+  const save = (): void => saveZooRun(trainer, parallel?.comm, shardedDir, (c) => saveCheckpoint(ckptFile, c));
 
   let stop = false;
   const onSigint = (): void => {
@@ -396,9 +414,9 @@ export async function trainZooModel(name: string, args: readonly string[], out: 
         : " (no steps left to take)"),
   );
   if (last) print(`final: ${fmt(last)}`);
-  print(`wrote ${ckptFile}, ${join(dir, "log.jsonl")}, ${join(dir, "loss.png")}`);
+  print(`wrote ${shardedDir ? `${shardedDir}/` : ckptFile}, ${join(dir, "log.jsonl")}, ${join(dir, "loss.png")}`);
   // with workers (FSDP holds only shards) the model is read back from the checkpoint for what follows
-  const shown = afterwords(parallel ? openZooRun(ckptFile).trainer : trainer, v.sample_tokens);
+  const shown = afterwords(parallel ? openZooRun(dir).trainer : trainer, v.sample_tokens);
   if (shown) {
     print(shown);
     writeFileAtomic(join(dir, "sample.txt"), [new TextEncoder().encode(shown + "\n")]);
@@ -411,7 +429,6 @@ function startParallel(
   cmd: string,
   trainer: ZooTrainer,
   N: number,
-  strategy: StrategyName,
   args: ZooWorkerArgs,
 ): { comm: Communicator; workers: Promise<number[]> } {
   const B = trainer.options.batchSize;
@@ -429,7 +446,7 @@ function startParallel(
   });
   workers.catch(() => comm.abort()); // a worker that fails stops this thread's collectives too
   try {
-    trainer.dataParallel(comm, strategy);
+    trainer.dataParallel(comm, args.strategy, { checkpointing: args.checkpointing });
   } catch (e) {
     comm.abort();
     if (e instanceof ArgumentError) throw new UsageError(`${cmd}: ${e.message}`);
@@ -487,7 +504,8 @@ export function openZooRun(
   evalSize?: number,
 ): { trainer: ZooTrainer; ckpt: LoadedCheckpoint } {
   // the run-checkpoint checks of every command (src/recipes/run-state.ts): NaN or infinite weights are named
-  const ckpt = typeof dirOrFile === "string" ? loadRunCheckpoint(dirOrFile, "eval", savedRun).ckpt : dirOrFile;
+  const ckpt =
+    typeof dirOrFile === "string" ? loadRunCheckpoint(dirOrFile, "eval", savedRun, { sharded: true }).ckpt : dirOrFile;
   const trainer = ZooTrainer.fromCheckpoint(
     ckpt,
     taskData(kindOf(savedRun(ckpt).model)),

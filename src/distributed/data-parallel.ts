@@ -20,7 +20,14 @@ import type { Communicator } from "./collectives.js";
 import { DistributedDataParallel } from "./ddp.js";
 import { FullyShardedDataParallel } from "./fsdp.js";
 import { gatherShardStateInto, loadShardState, type Shard } from "./shards.js";
-import { shardContents, wholeContents, type FlatEntry, type ShardTensors } from "./sharded-checkpoint.js";
+import {
+  SHARDED_FORMAT,
+  shardContents,
+  wholeContents,
+  type FlatEntry,
+  type ShardedIndex,
+  type ShardTensors,
+} from "./sharded-checkpoint.js";
 import { ZeRO1 } from "./zero1.js";
 import { ZeRO2 } from "./zero2.js";
 
@@ -201,6 +208,43 @@ export class DataParallel {
     }
     const { flats, tensors, buffers } = shardContents(this.model, this.shards(), this.optimizer, names);
     return { tensors, flats, shards: this.comm.worldSize, buffers, stepCount };
+  }
+
+  /**
+   * This worker's part of a sharded checkpoint (null: nothing to write) and, on rank 0, the index
+   * (sharded-checkpoint.ts). `whole` gives the rest of one process's checkpoint (called on rank 0 only): its step
+   * and everything but its model and optimizer, which the shards replace. No collective: saveShardedCheckpoint
+   * (sharded-checkpoint-node.ts) writes them.
+   */
+  shardedCheckpoint(whole: () => { step: number; model?: unknown; optimizer?: unknown }): {
+    tensors: ShardTensors | null;
+    index: ShardedIndex | null;
+  } {
+    const s = this.shardedState();
+    if (this.comm.rank !== 0) return { tensors: s.tensors, index: null };
+    const { model: _m, optimizer: _o, step, ...rest } = whole(); // the scheduler, the generators, the configs
+    const names = new Map(this.model.namedParameters().map(([n, p]) => [p, n]));
+    const index: ShardedIndex = {
+      format: SHARDED_FORMAT,
+      version: 1,
+      shards: s.shards,
+      strategy: this.strategy,
+      step,
+      flats: s.flats,
+      optimizer: {
+        order: this.whole.paramGroups.flatMap((g) => g.params).map((p) => names.get(p as Parameter)!),
+        paramGroups: this.whole.stateDict().paramGroups,
+        stepCount: s.stepCount,
+        buffers: s.buffers,
+      },
+      rest: rest as Record<string, unknown>,
+    };
+    return { tensors: s.tensors, index };
+  }
+
+  /** FSDP: its units (the root and the wrapped blocks) and the bytes of the largest one gathered whole; null otherwise. */
+  fsdpUnits(): { units: number; largestUnit: number } | null {
+    return this.fsdp ? { units: this.fsdp.units.length, largestUnit: this.fsdp.heldBytes().largestUnit } : null;
   }
 
   /**

@@ -39,7 +39,7 @@ import { metaStorage } from "../engine/meta.js";
 import { defaultGenerator } from "../engine/rng.js";
 import { disposeIfResident } from "../engine/scope.js";
 import { Tensor } from "../engine/tensor.js";
-import type { ModulePolicy } from "../nn/checkpoint.js";
+import { UnitArgs, type ModulePolicy } from "../nn/checkpoint.js";
 import { Parameter, type Module } from "../nn/module.js";
 import type { Optimizer } from "../optim/optimizer.js";
 import { chunkRange, type Communicator } from "./collectives.js";
@@ -228,7 +228,11 @@ export class FullyShardedDataParallel {
     }
   }
 
-  /** Replace the unit module's forward by the sharded one (the forward's first argument is the tensor to differentiate). */
+  /**
+   * Replace the unit module's forward by the sharded one. The forward's first argument is the tensor to
+   * differentiate; further tensors that need a gradient (a decoder block's encoder output, a position bias made by
+   * the root) are the node's inputs too, read through leaves of their own (UnitArgs, src/nn/checkpoint.ts).
+   */
   private wrap(m: Module, u: Unit): void {
     type Forward = (x: Tensor, ...rest: unknown[]) => Tensor;
     const inner = (m as unknown as { forward: Forward }).forward.bind(m);
@@ -236,32 +240,37 @@ export class FullyShardedDataParallel {
     const sharded: Forward = (x, ...rest) => {
       if (!(x instanceof Tensor))
         throw new ArgumentError(`FullyShardedDataParallel: the unit ${u.name}'s forward must take a Tensor first`);
-      const fn = (xi: Tensor): Tensor => inner(xi, ...rest);
+      const extra = new UnitArgs(rest);
       const rng = defaultGenerator.getState(); // checkpointing: the same dropout masks when it runs again
       this.gather(u);
       let y: Tensor,
         xd: Tensor | null = null,
-        yd: Tensor | null = null;
+        yd: Tensor | null = null,
+        leaves: Tensor[] = [];
       try {
         if (this.activationCheckpointing)
-          y = noGrad(() => fn(x.detach())); // keep only x
+          y = noGrad(() => inner(x.detach(), ...rest)); // keep only x
         else {
           xd = x.detach().requiresGrad_(x.requiresGrad);
-          yd = fn(xd); // the unit's graph, on its own leaves (xd and the whole parameters)
+          const fresh = extra.fresh();
+          leaves = fresh.leaves;
+          yd = inner(xd, ...fresh.args); // the unit's graph, on its own leaves (xd, the arguments, the whole parameters)
           y = new Tensor(yd.storage, yd.shape); // the same values; the node below stands for the unit's graph
         }
       } finally {
         this.free(u);
       }
-      return record(`fsdp(${u.name})`, [x, ...shards], y, (dy) => {
+      return record(`fsdp(${u.name})`, [x, ...extra.inputs, ...shards], y, (dy) => {
         this.gather(u); // pre-backward all-gather
         try {
           if (this.activationCheckpointing) {
             const after = defaultGenerator.getState();
             defaultGenerator.setState(rng);
             xd = x.detach().requiresGrad_(x.requiresGrad);
+            const fresh = extra.fresh();
+            leaves = fresh.leaves;
             try {
-              yd = enableGrad(() => fn(xd!)); // the forward again, recorded
+              yd = enableGrad(() => inner(xd!, ...fresh.args)); // the forward again, recorded
             } finally {
               defaultGenerator.setState(after);
             }
@@ -272,8 +281,10 @@ export class FullyShardedDataParallel {
           this.free(u);
         }
         const dx = xd!.requiresGrad ? xd!.grad : null;
+        const dArgs = leaves.map((l) => l.grad);
         xd = yd = null; // the unit's activations go with this node
-        return [dx, ...shards.map(() => null)];
+        leaves = [];
+        return [dx, ...dArgs, ...shards.map(() => null)];
       });
     };
     (m as unknown as { forward: Forward }).forward = sharded;

@@ -23,26 +23,72 @@ import type { Module } from "./module.js";
 export interface CheckpointOptions {
   /** the parameters fn reads (their gradients are accumulated by the recomputation); default none */
   params?: readonly Tensor[];
+  /** fn's further arguments (masks, an encoder's output, a position bias); those that need a gradient get it */
+  args?: readonly unknown[];
 }
 
-/** y = fn(x), keeping only x for backward and running fn again there (see the top of this file). */
-export function checkpoint(fn: (x: Tensor) => Tensor, x: Tensor, opts: CheckpointOptions = {}): Tensor {
+/**
+ * A unit's further arguments cut from the outer graph. Each Tensor among them that requires grad (given directly, or
+ * as a field of a plain object such as DeBERTa's RelativeContext) is an input of the unit's recorded node, and the
+ * recorded forward reads a fresh leaf in its place: the inner backward then stops at the unit's boundary, and the
+ * node hands the leaves' gradients back to the outer graph (a T5 decoder block's encoder output and position bias).
+ */
+export class UnitArgs {
+  /** the outer tensors that need a gradient, in the order the node lists them */
+  readonly inputs: Tensor[] = [];
+  constructor(readonly rest: readonly unknown[]) {
+    const add = (v: unknown): void => {
+      if (v instanceof Tensor && v.requiresGrad && !this.inputs.includes(v)) this.inputs.push(v);
+    };
+    for (const a of rest) {
+      if (a instanceof Tensor) add(a);
+      else if (isPlainObject(a)) Object.values(a).forEach(add);
+    }
+  }
+  /** the arguments with a fresh leaf for every input, and those leaves (read their .grad after the inner backward) */
+  fresh(): { args: unknown[]; leaves: Tensor[] } {
+    if (this.inputs.length === 0) return { args: [...this.rest], leaves: [] };
+    const leaves = this.inputs.map((t) => t.detach().requiresGrad_(true));
+    const swap = (v: unknown): unknown =>
+      v instanceof Tensor && this.inputs.includes(v) ? leaves[this.inputs.indexOf(v)] : v;
+    const args = this.rest.map((a) =>
+      a instanceof Tensor
+        ? swap(a)
+        : isPlainObject(a)
+          ? Object.fromEntries(Object.entries(a).map(([k, v]) => [k, swap(v)]))
+          : a,
+    );
+    return { args, leaves };
+  }
+}
+
+const isPlainObject = (a: unknown): a is Record<string, unknown> =>
+  typeof a === "object" && a !== null && Object.getPrototypeOf(a) === Object.prototype;
+
+/** y = fn(x, ...args), keeping only x (and args) for backward and running fn again there (see the top of this file). */
+export function checkpoint(
+  fn: (x: Tensor, ...args: unknown[]) => Tensor,
+  x: Tensor,
+  opts: CheckpointOptions = {},
+): Tensor {
   if (!(x instanceof Tensor)) throw new ArgumentError("checkpoint: the input must be a Tensor");
   const params = (opts.params ?? []).filter((p) => p.requiresGrad);
+  const extra = new UnitArgs(opts.args ?? []);
   const rng = defaultGenerator.getState(); // dropout masks are drawn again identically
-  const y = noGrad(() => fn(x.detach())); // no graph: the block's activations are freed when it returns
-  return record("checkpoint", [x, ...params], y, (dy) => {
+  const y = noGrad(() => fn(x.detach(), ...extra.rest)); // no graph: the block's activations are freed when it returns
+  return record("checkpoint", [x, ...extra.inputs, ...params], y, (dy) => {
     const after = defaultGenerator.getState();
     defaultGenerator.setState(rng);
     const xr = x.detach().requiresGrad_(x.requiresGrad);
+    const { args, leaves } = extra.fresh();
     let yr: Tensor;
     try {
-      yr = enableGrad(() => fn(xr)); // the forward again, recorded
+      yr = enableGrad(() => fn(xr, ...args)); // the forward again, recorded
     } finally {
       defaultGenerator.setState(after);
     }
     if (yr.requiresGrad) yr.backward(dy); // the parameters' gradients accumulate here
-    return [xr.requiresGrad ? xr.grad : null, ...params.map(() => null)];
+    return [xr.requiresGrad ? xr.grad : null, ...leaves.map((l) => l.grad), ...params.map(() => null)];
   });
 }
 
@@ -58,7 +104,7 @@ export function moduleClassPolicy(...classes: (abstract new (...args: never[]) =
 /**
  * Replace the forward of every submodule that `policy` selects (not the root) by its checkpointed version
  * (PyTorch's apply_activation_checkpointing(model, check_fn=...)). The module's forward must take the tensor
- * to differentiate first; further arguments are passed through unchanged. Returns the names wrapped.
+ * to differentiate first; further tensor arguments that need a gradient get it (UnitArgs). Returns the names wrapped.
  */
 export function applyActivationCheckpointing(model: Module, policy: ModulePolicy): string[] {
   const wrapped: string[] = [];
@@ -67,7 +113,7 @@ export function applyActivationCheckpointing(model: Module, policy: ModulePolicy
     const inner = (m as unknown as { forward: (x: Tensor, ...rest: unknown[]) => Tensor }).forward.bind(m);
     const params = m.parameters();
     (m as unknown as { forward: unknown }).forward = (x: Tensor, ...rest: unknown[]): Tensor =>
-      checkpoint((xi) => inner(xi, ...rest), x, { params });
+      checkpoint(inner, x, { params, args: rest });
     wrapped.push(name);
   }
   return wrapped;

@@ -21,8 +21,11 @@
 // each worker's masks for its own rows, so the losses are not those of one process (a note says so).
 //
 // Browser-safe: spawning the workers is the CLI's (cli/zoo-worker.ts, cli/recipe-worker.ts). Users: ZooTrainer
-// (zoo-train.ts) and trainClassifier (mnist.ts: the lenet5 recipe).
+// (zoo-train.ts); through `driverFor` and a RecipeHooks.dataParallel, trainClassifier (mnist.ts: lenet5),
+// trainOnNames (names.ts: bengio-mlp, char-rnn, names-compare), decoder-compare's and encoder-decoder-compare's runs.
 
+import type { Communicator } from "../distributed/collectives.js";
+import { DataParallel, type StrategyName } from "../distributed/data-parallel.js";
 import { ArgumentError } from "../engine/errors.js";
 import type { Tensor } from "../engine/tensor.js";
 import type { Module } from "../nn/module.js";
@@ -102,6 +105,39 @@ export class SingleProcess implements StepDriver {
   consolidate<T>(fn: () => T): T {
     return fn();
   }
+}
+
+/** How a recipe's trainer runs: one process, or worker comm.rank of N (RecipeHooks.dataParallel). */
+export interface DataParallelHook {
+  comm: Communicator;
+  strategy: StrategyName;
+}
+
+/**
+ * The step driver and rows of a recipe's trainer: one process (no hook), or worker comm.rank of N with the hook's
+ * strategy (FSDP: the whole model one unit, so no module's forward is replaced and the model stays usable after
+ * wholeModel). Every worker must have built the same model and optimizer (the same seed).
+ */
+export function driverFor(
+  model: Module,
+  optimizer: Optimizer<any>,
+  dp: DataParallelHook | undefined,
+): { driver: StepDriver; part: Part } {
+  if (!dp) return { driver: new SingleProcess(model, optimizer), part: WHOLE };
+  const driver = new DataParallel(model, optimizer, dp.comm, { strategy: dp.strategy });
+  return { driver, part: { rank: dp.comm.rank, worldSize: dp.comm.worldSize } };
+}
+
+/**
+ * After training on N workers: the whole trained parameters back in the model's own Parameter objects (FSDP holds
+ * only shards; the objects stay, so maps keyed by them — a contender's lr multipliers — still hold), for what the
+ * recipe does next (evaluate, sample, draw, train again). A collective; nothing to do for one process.
+ */
+export function wholeModel(driver: StepDriver, model: Module): void {
+  if (driver instanceof SingleProcess) return;
+  const params = model.namedParameters();
+  const whole = driver.consolidate(() => params.map(([, p]) => p.storage.slice())); // copies: FSDP frees after
+  params.forEach(([, p], i) => p.replaceStorage(whole[i]!));
 }
 
 /**

@@ -31,7 +31,14 @@ import { CharTokenizer } from "../data/char.js";
 import { getBatch, trainValSplit } from "../data/batch.js";
 import { lineChartPng } from "../io/chart.js";
 import { AdamW } from "../optim/adam.js";
-import { clipGradNorm } from "../optim/clip.js";
+import {
+  driverFor,
+  rowsOf,
+  wholeModel,
+  type DataParallelHook,
+  type Part,
+  type StepDriver,
+} from "./data-parallel-job.js";
 import { CosineWithWarmupLR } from "../optim/schedulers.js";
 import type { Module } from "../nn/module.js";
 import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "./recipe.js";
@@ -232,6 +239,9 @@ export class Run {
   readonly params: number;
   private readonly optimizer: AdamW;
   private readonly scheduler: CosineWithWarmupLR;
+  /** one process, or this worker's of N, and its rows of every batch */
+  private readonly driver: StepDriver;
+  private readonly part: Part;
   private readonly batches: Generator;
   step = 0;
   /** milliseconds in training steps (forward, backward, clipping, update) */
@@ -248,6 +258,7 @@ export class Run {
     readonly contender: Contender,
     private readonly o: DecoderCompareOptions,
     private readonly trainTokens: Int32Array,
+    dataParallel?: DataParallelHook,
   ) {
     const t0 = performance.now();
     this.model = contender.build(new Generator(o.seed)); // the same weight seed for all
@@ -267,6 +278,8 @@ export class Run {
       maxLr: o.lr,
       minLr: o.minLr,
     });
+    ({ driver: this.driver, part: this.part } = driverFor(this.model, this.optimizer, dataParallel));
+    rowsOf(o.batchSize, this.part); // splits evenly, or says so
     this.wallMs += performance.now() - t0;
   }
 
@@ -277,13 +290,15 @@ export class Run {
     const ids = x.storage as Int32Array;
     for (let i = 0; i < ids.length; i++) this.checksum = (this.checksum + (i + 1) * ids[i]!) % 2147483647;
     const s0 = performance.now();
-    const { loss } = this.model.forward(x, y); // () mean cross-entropy over B·T positions
-    loss!.backward();
-    if (this.o.gradClip > 0) clipGradNorm(this.model.parameters(), this.o.gradClip);
-    this.optimizer.step();
-    this.optimizer.zeroGrad();
+    // with N workers, this one's rows of the batch: the mean of their means over B/N·T positions each is the batch's
+    const { start, count } = rowsOf(this.o.batchSize, this.part);
+    const [xr, yr] = [x.narrow(0, start, count), y.narrow(0, start, count)]; // (B/N, T), (B/N, T)
+    const loss = this.driver.within(() => this.model.forward(xr, yr).loss!); // () mean cross-entropy over B·T positions
+    const l = this.driver.mean(loss.item());
+    loss.backward();
+    this.driver.reduceGradients(this.o.gradClip);
+    this.driver.step(); // (sharded: with the lr the scheduler set in the whole optimizer)
     this.scheduler.step();
-    const l = loss!.item();
     const t1 = performance.now();
     this.trainMs += t1 - s0;
     this.wallMs += t1 - t0;
@@ -303,7 +318,13 @@ export class Run {
       return s / batches.length;
     };
     this.model.eval();
-    const out = noGrad(() => ({ train: mean(sets.train), val: mean(sets.val) }));
+    let out: { train: number; val: number };
+    try {
+      // whole on every worker (FSDP: gathered, then freed)
+      out = this.driver.within(() => noGrad(() => ({ train: mean(sets.train), val: mean(sets.val) })));
+    } finally {
+      this.driver.endEvaluation();
+    }
     this.model.train();
     this.trainCurve.push([this.step, out.train]);
     this.valCurve.push([this.step, out.val]);
@@ -314,6 +335,7 @@ export class Run {
   /** `chars` characters sampled after `prompt` (the same sampling seed for all four). */
   sample(tok: CharTokenizer, prompt: string, chars: number, temperature: number, seed: number): string {
     const t0 = performance.now();
+    wholeModel(this.driver, this.model); // with workers: the whole trained parameters back in the model
     const ids = tok.encode(prompt);
     const idx = tensor(Int32Array.from(ids), { shape: [1, ids.length] }); // (1, T0)
     const out = this.model.generate(idx, chars, { temperature, generator: new Generator(seed) }); // (1, T0 + chars)
@@ -345,6 +367,7 @@ export const decoderCompareRecipe: Recipe<DecoderCompareOptions> = {
   trainsOn:
     "Moby Dick, character by character (the first 90% for training); four decoder-only models, one size, one budget",
   needs: ["text"],
+  dataParallel: true, // each model on N workers, each on its rows of every batch
   defaults: {
     // the budget of the documented run (docs/compare/decoder-only.md): ~12 minutes on a shared 2-core machine
     steps: 140,
@@ -396,7 +419,7 @@ export const decoderCompareRecipe: Recipe<DecoderCompareOptions> = {
     const evalSets = { train: draw("train"), val: draw("val") };
 
     const runs = contenders(shape).map((c) => {
-      const run = new Run(c, o, splits.train);
+      const run = new Run(c, o, splits.train, hooks.dataParallel);
       hooks.log(`${c.name}: ${run.params} parameters; ${c.note}`);
       return run;
     });

@@ -27,6 +27,7 @@
 // Output: a table (parameters, seconds, pretraining validation loss, exact match), the loss curves (PNG) and
 // samples (a reconstructed passage of the book, decoded dates). Browser-safe: no files, no Node.
 
+import { driverFor, rowsOf, weighted, wholeModel } from "./data-parallel-job.js";
 import { ArgumentError } from "../engine/errors.js";
 import { noGrad } from "../engine/autograd.js";
 import { tensor } from "../engine/creation.js";
@@ -35,7 +36,6 @@ import type { Tensor } from "../engine/tensor.js";
 import type { Module, Parameter } from "../nn/module.js";
 import { lineChartPng } from "../io/chart.js";
 import { AdamW } from "../optim/adam.js";
-import { clipGradNorm } from "../optim/clip.js";
 import { cosineWithWarmup } from "../optim/schedulers.js";
 import { datesTask } from "../data/tasks/dates.js";
 import { distinctPairs, type Pair } from "../data/tasks/seq.js";
@@ -360,7 +360,14 @@ interface RunResult {
   seconds: number;
 }
 
-/** AdamW, warmup 5% then cosine to lr/10, gradients clipped to 1; `next` gives step s's batch. */
+/** The target tokens a batch's loss is the mean over: each example's target and its </s>. */
+export const targetTokens = (es: readonly Example[]): number => es.reduce((n, e) => n + e.tgt.length + 1, 0);
+
+/**
+ * AdamW, warmup 5% then cosine to lr/10, gradients clipped to 1; `next` gives step s's batch. With
+ * hooks.dataParallel, worker r of N trains on its rows of every batch, its loss weighted by its share of the
+ * batch's target tokens (data-parallel-job.ts), and the model holds the whole trained parameters at the end.
+ */
 function train(
   c: Contender,
   label: string,
@@ -379,6 +386,7 @@ function train(
     scales.map((k) => ({ params: params.filter((p) => (c.lrScale?.get(p) ?? 1) === k) })),
     { lr, betas: [0.9, 0.999], weightDecay: 0.01 },
   );
+  const { driver, part } = driverFor(c.model, opt, hooks.dataParallel);
   const warmup = Math.max(1, Math.round(0.05 * steps));
   const schedule = cosineWithWarmup({ warmupIters: warmup, lrDecayIters: steps, maxLr: lr, minLr: lr / 10 });
   const loss: [number, number][] = [],
@@ -398,18 +406,30 @@ function train(
     },
     totalSteps: steps,
     trainStep() {
-      opt.paramGroups.forEach((group, i) => (group.lr = schedule(step) * scales[i]!));
-      c.model.zeroGrad();
-      const l = c.loss(next(step + 1));
+      opt.paramGroups.forEach((group, i) => (group.lr = schedule(step) * scales[i]!)); // (sharded: copied by step)
+      driver.zeroGrad();
+      const batch = next(step + 1);
+      const { start, count } = rowsOf(batch.length, part);
+      const mine = batch.slice(start, start + count);
+      const l = driver.within(() => {
+        const loss = c.loss(mine); // () per target token of this worker's examples
+        return weighted(loss, targetTokens(mine), targetTokens(batch), part, () => loss);
+      });
+      const value = driver.mean(l.item());
       l.backward();
-      clipGradNorm(params, 1);
-      opt.step();
+      driver.reduceGradients(1);
+      driver.step();
       step++;
-      return { loss: l.item() };
+      return { loss: value };
     },
     evalDue: () => evaluate !== null && step > lastEval && (step % evalEvery === 0 || step === steps),
     *evaluate() {
-      const e = evaluate!();
+      let e: Record<string, number>;
+      try {
+        e = driver.within(evaluate!); // whole on every worker (FSDP: gathered, then freed)
+      } finally {
+        driver.endEvaluation();
+      }
       lastEval = step;
       yield;
       return e;
@@ -438,7 +458,9 @@ function train(
       );
     },
   });
-  return { loss: { name: label, points: loss }, evals, seconds: (performance.now() - t0 - evalMs) / 1000 };
+  const seconds = (performance.now() - t0 - evalMs) / 1000;
+  wholeModel(driver, c.model); // with workers: the whole trained parameters back, for decoding and the next phase
+  return { loss: { name: label, points: loss }, evals, seconds };
 }
 
 /** The mean loss over fixed examples, in batches, without gradients. */
@@ -510,6 +532,7 @@ export const recipe: Recipe<EncoderDecoderCompareOptions> = {
   trainsOn:
     "Moby Dick (denoising pretraining: T5 span corruption, BART text infilling + sentence permutation), then dates → ISO 8601 (exact match)",
   needs: ["text"],
+  dataParallel: true, // each run (pretraining, fine-tuning) on N workers, each on its rows of every batch
   defaults: DEFAULTS,
 
   run(

@@ -15,7 +15,7 @@ import { getBatch } from "../data/batch.js";
 import type { Communicator } from "../distributed/collectives.js";
 import { DataParallel, type StrategyName } from "../distributed/data-parallel.js";
 import type { Checkpoint, LoadedCheckpoint } from "../io/checkpoint.js";
-import { SHARDED_FORMAT, type ShardedIndex, type ShardTensors } from "../distributed/sharded-checkpoint.js";
+import type { ShardedIndex, ShardTensors } from "../distributed/sharded-checkpoint.js";
 import { moduleClassPolicy } from "../nn/checkpoint.js";
 import { Block } from "../models/gpt2/model.js";
 import { GPTTrainer, type TokenSplits, type TrainConfig } from "../models/gpt2/train.js";
@@ -148,27 +148,7 @@ export class ParallelGPTTrainer implements TrainingJob<StepMetrics, { train: num
    * (src/distributed/sharded-checkpoint.ts). No collective: saveShardedCheckpoint writes them.
    */
   shardedCheckpoint(meta: Record<string, unknown>): { tensors: ShardTensors | null; index: ShardedIndex | null } {
-    const { dp, base } = this;
-    const s = dp.shardedState();
-    if (dp.comm.rank !== 0) return { tensors: s.tensors, index: null };
-    const { model: _m, optimizer: _o, step, ...rest } = base.checkpoint(meta); // the scheduler, the generators, the configs
-    const names = new Map(base.model.namedParameters().map(([n, p]) => [p, n]));
-    const index: ShardedIndex = {
-      format: SHARDED_FORMAT,
-      version: 1,
-      shards: s.shards,
-      strategy: dp.strategy,
-      step,
-      flats: s.flats,
-      optimizer: {
-        order: dp.whole.paramGroups.flatMap((g) => g.params).map((p) => names.get(p as never)!),
-        paramGroups: dp.whole.stateDict().paramGroups,
-        stepCount: s.stepCount,
-        buffers: s.buffers,
-      },
-      rest: rest as Record<string, unknown>,
-    };
-    return { tensors: s.tensors, index };
+    return this.dp.shardedCheckpoint(() => this.base.checkpoint(meta));
   }
 
   /** One process's checkpoint (GPTTrainer.checkpoint), consolidated from the shards, handed to write. A collective. */

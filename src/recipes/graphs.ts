@@ -452,6 +452,8 @@ export function graphRecipe(name: string, paper: string, models: readonly ModelN
     trainsOn:
       "a seeded stochastic block model (4 communities of 40 nodes, noisy Gaussian features) and Zachary's karate club (34 members, 78 ties, 2 factions)",
     needs: [],
+    dataParallel:
+      "it trains full-batch on one graph: every step's forward passes messages over all the nodes at once, so there is no batch of independent examples to split over workers",
     defaults: GRAPH_DEFAULTS,
     run(options: GraphRecipeOptions, _data: RecipeData, hooks: RecipeHooks, _generator: Generator): RecipeResult {
       // the seeds are explicit (0 … seeds−1, the same for every model), so the caller's generator is not drawn from

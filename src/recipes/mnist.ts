@@ -15,8 +15,7 @@ import type { Optimizer } from "../optim/optimizer.js";
 import type { LRScheduler } from "../optim/schedulers.js";
 import type { RecipeData, RecipeHooks } from "./recipe.js";
 import { runLoopSync, type TrainingJob } from "./loop.js";
-import { DataParallel } from "../distributed/data-parallel.js";
-import { SingleProcess, WHOLE, rowsOf, type Part, type StepDriver } from "./data-parallel-job.js";
+import { driverFor, rowsOf, wholeModel } from "./data-parallel-job.js";
 
 export type MnistData = NonNullable<RecipeData["mnist"]>;
 export type MnistSplit = MnistData["train"];
@@ -133,13 +132,9 @@ export function trainClassifier(
     throw new ArgumentError(`trainClassifier: batchSize must be a positive integer, got ${batchSize}`);
   const perEpoch = Math.ceil(train.count / batchSize);
   // one process, or this worker's of N (hooks.dataParallel): every batch split evenly over the workers, the last too
-  const dp = hooks.dataParallel;
-  const part: Part = dp ? dp.comm : WHOLE;
+  const { driver, part } = driverFor(model, optimizer, hooks.dataParallel);
   rowsOf(batchSize, part);
   rowsOf(train.count - (perEpoch - 1) * batchSize, part);
-  const driver: StepDriver = dp
-    ? new DataParallel(model, optimizer, dp.comm, { strategy: dp.strategy })
-    : new SingleProcess(model, optimizer);
   const total = epochs * perEpoch;
   const logEvery = opts.logEvery ?? Math.max(1, Math.floor(perEpoch / 4));
   const result: TrainResult = { trainLoss: [], test: [], trainSeconds: 0, evalSeconds: 0, steps: 0 };
@@ -201,13 +196,7 @@ export function trainClassifier(
       );
     },
   });
-  if (dp) {
-    // the whole trained parameters back in the model, for what the recipe does next (FSDP holds only shards)
-    const whole = driver.consolidate(() =>
-      Object.fromEntries(Object.entries(model.stateDict()).map(([k, t]) => [k, t.clone()])),
-    );
-    model.loadStateDict(whole, { assign: true });
-  }
+  wholeModel(driver, model); // the whole trained parameters back in the model (FSDP holds only shards)
   return result;
 }
 

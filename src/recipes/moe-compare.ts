@@ -20,6 +20,7 @@
 // busiest expert's share), the validation curves, the expert load over training with and without the load-
 // balancing loss (block 0's tokens per expert at every estimate), and the dropped fraction per capacity factor.
 
+import { MOE_REASON } from "./data-parallel-job.js";
 import { noGrad } from "../engine/autograd.js";
 import { ArgumentError } from "../engine/errors.js";
 import { Generator } from "../engine/rng.js";
@@ -277,6 +278,7 @@ export const moeCompareRecipe: Recipe<MoECompareOptions> = {
   trainsOn:
     "Moby Dick, character by character (the first 90% for training); dense vs Switch mixture-of-experts GPTs, one shape, one budget",
   needs: ["text"],
+  dataParallel: `its Switch contender cannot: ${MOE_REASON}`,
   defaults: {
     // the budget of the documented run (docs/compare/moe.md)
     steps: 200,

@@ -63,6 +63,7 @@ export const namesCompareRecipe: Recipe<NamesCompareOptions> = {
   paper: "Bengio et al. 2003; Elman 1990; Hochreiter & Schmidhuber 1997; Cho et al. 2014; Radford et al. 2019",
   trainsOn: "English first names, character by character (seeded 90/10 split); five models, one budget",
   needs: ["words"],
+  dataParallel: true, // each model on N workers, each on its rows of every batch (names.ts)
   defaults: { steps: 400, batchSize: 32, lr: 5e-3, evalEvery: 100, seed: 0, samples: 5 },
   run(o: NamesCompareOptions, data: RecipeData, hooks: RecipeHooks, _generator: Generator): RecipeResult {
     const task = namesTask(data.words ?? [], { seed: o.seed });
@@ -75,7 +76,7 @@ export const namesCompareRecipe: Recipe<NamesCompareOptions> = {
       hooks.log(`${c.name}: ${model.numParameters()} parameters`);
       rows.push({
         name: c.name,
-        r: trainOnNames(model, task, { ...o, clip: 1 }, (l) => hooks.log(`  ${c.name} ${l}`)),
+        r: trainOnNames(model, task, { ...o, clip: 1 }, (l) => hooks.log(`  ${c.name} ${l}`), hooks.dataParallel),
       });
     }
     const metrics: Record<string, number> = {};

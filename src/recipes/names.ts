@@ -5,20 +5,17 @@
 import { Generator } from "../engine/rng.js";
 import type { Tensor } from "../engine/tensor.js";
 import { AdamW } from "../optim/adam.js";
-import { clipGradNorm } from "../optim/clip.js";
+import type { Module } from "../nn/module.js";
+import { driverFor, rowsOf, weighted, wholeModel, type DataParallelHook } from "./data-parallel-job.js";
 import { runLoopSync, type TrainingJob } from "./loop.js";
 import { evalLoss, nameBatch, sampleName, type LogitsFn, type NamesTask } from "../data/tasks/names.js";
 
 // =====================================================================================================
 // Training: the loop every model of the comparison runs, with the same batches for the same seed
 
-/** What the loop needs of a model: the siblings' forward(idx, targets) → { logits, loss }. */
-export interface NameModel {
+/** What the loop needs of a model: a module with the siblings' forward(idx, targets) → { logits, loss }. */
+export interface NameModel extends Module {
   forward(idx: Tensor, targets?: Tensor | null): { logits: Tensor; loss: Tensor | null };
-  parameters(): Tensor[];
-  numParameters(): number;
-  train(mode?: boolean): unknown;
-  eval(): unknown;
 }
 
 export interface TrainOptions {
@@ -58,9 +55,13 @@ export function trainOnNames(
   task: NamesTask,
   o: TrainOptions,
   log: (line: string) => void = () => {},
+  dataParallel?: DataParallelHook,
 ): TrainResult {
   const batches = new Generator(o.seed);
   const opt = new AdamW(model.parameters(), { lr: o.lr, weightDecay: 0.01 });
+  // one process, or worker r of N: every worker draws the same batch of names and trains on its rows of it
+  const { driver, part } = driverFor(model, opt, dataParallel);
+  rowsOf(o.batchSize, part); // splits evenly, or says so
   const logitsOf: LogitsFn = (x) => model.forward(x).logits;
   const curve: [number, number][] = [];
   const recent: number[] = [];
@@ -73,14 +74,18 @@ export function trainOnNames(
     },
     totalSteps: o.steps,
     trainStep() {
-      const { x, y } = nameBatch(task.train, o.batchSize, batches);
-      const { loss } = model.forward(x, y);
-      for (const p of model.parameters()) p.grad = null;
-      loss!.backward();
-      if (o.clip > 0) clipGradNorm(model.parameters(), o.clip);
-      opt.step();
+      const { x, y, terms } = nameBatch(task.train, o.batchSize, batches, rowsOf(o.batchSize, part)); // (B/N, T)
+      driver.zeroGrad();
+      // the mean over the batch's n characters; a worker's mean over its n_r weighted by N·n_r/n (data-parallel-job.ts)
+      const loss = driver.within(() =>
+        weighted(model.forward(x, y).loss!, terms.mine, terms.total, part, () => model.forward(x).logits.sum()),
+      ); // ()
+      const value = driver.mean(loss.item());
+      loss.backward();
+      driver.reduceGradients(o.clip);
+      driver.step();
       step++;
-      return { loss: loss!.item() };
+      return { loss: value };
     },
     // the validation loss every evalEvery steps and after the last
     evalDue() {
@@ -89,7 +94,12 @@ export function trainOnNames(
     },
     *evaluate() {
       model.eval();
-      const val = evalLoss(logitsOf, task.val);
+      let val: number;
+      try {
+        val = driver.within(() => evalLoss(logitsOf, task.val)); // whole on every worker (FSDP: gathered, then freed)
+      } finally {
+        driver.endEvaluation();
+      }
       model.train();
       return { val };
     },
@@ -107,6 +117,7 @@ export function trainOnNames(
       );
     },
   });
+  wholeModel(driver, model); // the whole trained parameters back in the model, for the samples
   model.eval();
   const sampler = new Generator(o.seed + 1);
   const samples = Array.from({ length: o.samples }, () => sampleName(logitsOf, task, sampler));

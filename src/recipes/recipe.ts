@@ -4,8 +4,7 @@
 // pictures (PNG bytes) instead of writing files. The CLI (`wnn train <name>`) loads data, shows progress
 // and writes the outputs under runs/<name>/.
 
-import type { Communicator } from "../distributed/collectives.js";
-import type { StrategyName } from "../distributed/data-parallel.js";
+import type { DataParallelHook } from "./data-parallel-job.js";
 import type { Generator } from "../engine/rng.js";
 
 export interface RecipeHooks {
@@ -16,7 +15,7 @@ export interface RecipeHooks {
   /** the process's CPU seconds so far (user + system, all threads), where the host can tell (Node: process.cpuUsage) */
   cpuTime?(): number;
   /** run as worker comm.rank of N data-parallel workers (only a recipe with `dataParallel: true` reads it) */
-  dataParallel?: { comm: Communicator; strategy: StrategyName };
+  dataParallel?: DataParallelHook;
 }
 
 /** What a recipe may be given by the caller; each recipe documents which of these it needs. */

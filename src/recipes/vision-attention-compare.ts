@@ -19,6 +19,7 @@
 //
 // Vocabulary (shape comments): B batch, S the image side, K classes.
 
+import { BN_REASON } from "./data-parallel-job.js";
 import { tensor } from "../engine/creation.js";
 import { ArgumentError } from "../engine/errors.js";
 import { Generator } from "../engine/rng.js";
@@ -382,6 +383,7 @@ export const visionAttentionCompareRecipe: Recipe<VisionAttentionOptions> = {
   trainsOn:
     "MNIST digits (the mnist package: 8,000 train / 2,000 test), as they are or cluttered on a larger canvas; five models, one budget",
   needs: ["mnist"],
+  dataParallel: `its ResNet, SE, CBAM and non-local contenders cannot: ${BN_REASON}`,
   defaults: Object.freeze({
     steps: 250,
     batchSize: 64,

@@ -48,6 +48,7 @@ import {
 } from "./data-parallel-job.js";
 import type { Communicator } from "../distributed/collectives.js";
 import { DataParallel, type StrategyName } from "../distributed/data-parallel.js";
+import type { ShardedIndex, ShardTensors } from "../distributed/sharded-checkpoint.js";
 import type { RecipeData } from "./recipe.js";
 import { evaluate as evaluateDigits, mnistBatch, takeSplit, type ImageClassifier } from "./mnist.js";
 import { OFFSET, SPECIALS, maskBatch, single } from "./encoder-compare.js";
@@ -55,20 +56,25 @@ import {
   CharVocab,
   bartContender,
   t5Contender,
+  targetTokens,
   type Contender as Seq2SeqContender,
   type Example,
   type Size,
 } from "./encoder-decoder-compare.js";
 import type { GenerateOptions } from "../models/gpt2/model.js";
-import { GPT, gptConfig } from "../models/gpt2/model.js";
-import { Llama, llamaConfig } from "../models/llama/model.js";
+import { Block as GptBlock, GPT, gptConfig } from "../models/gpt2/model.js";
+import { Block as LlamaBlock, Llama, llamaConfig } from "../models/llama/model.js";
 import { Mixtral, mixtralConfig } from "../models/mixtral/model.js";
 import { SwitchGPT, switchConfig } from "../models/switch/model.js";
-import { Bloom, bloomConfig } from "../models/bloom/model.js";
-import { Falcon, falconConfig } from "../models/falcon/model.js";
-import { BertForMaskedLM, bertConfig } from "../models/bert/model.js";
+import { Block as BloomBlock, Bloom, bloomConfig } from "../models/bloom/model.js";
+import { Block as FalconBlock, Falcon, falconConfig } from "../models/falcon/model.js";
+import { Block as BertBlock, BertForMaskedLM, bertConfig } from "../models/bert/model.js";
 import { RobertaForMaskedLM, robertaConfig } from "../models/roberta/model.js";
-import { DebertaForMaskedLM, debertaConfig } from "../models/deberta/model.js";
+import { Block as DebertaBlock, DebertaForMaskedLM, debertaConfig } from "../models/deberta/model.js";
+import { EncoderBlock as T5EncoderBlock, DecoderBlock as T5DecoderBlock } from "../models/t5/model.js";
+import { EncoderBlock as BartEncoderBlock, DecoderBlock as BartDecoderBlock } from "../models/bart/model.js";
+import { Block as VitBlock } from "../models/vit/model.js";
+import { moduleClassPolicy, type ModulePolicy } from "../nn/checkpoint.js";
 import type { ZooModel } from "../models/zoo-entry.js";
 import { zooEntry as resnet } from "../models/resnet/zoo.js";
 import { zooEntry as senet } from "../models/senet/zoo.js";
@@ -110,13 +116,18 @@ interface ModelSpec {
   build(c: Config, generator: Generator): Module;
   /** why N data-parallel workers would not train this model as one process does (then --workers > 1 is refused) */
   readonly notParallel?: string;
+  /** its Transformer blocks, by class: FSDP's units and what activation checkpointing recomputes */
+  readonly blocks?: ModulePolicy;
 }
 
+type ModuleClass = abstract new (...args: never[]) => Module;
 const decoder = <C>(
   configOf: (base: "tiny" | C, o?: Partial<C>) => C,
   Model: new (c: C, o: { generator: Generator }) => Module,
+  ...blocks: ModuleClass[]
 ): ModelSpec => ({
   kind: "decoder",
+  ...(blocks.length ? { blocks: moduleClassPolicy(...blocks) } : {}),
   config: (V) => ({ ...configOf("tiny", { vocabSize: V } as unknown as Partial<C>) }) as Config,
   check: (c) => ({ ...configOf(c as C) }) as Config,
   build: (c, generator) => new Model(c as C, { generator }),
@@ -126,17 +137,20 @@ export const MLM_LEN = 64;
 const encoder = <C>(
   configOf: (base: "tiny" | C, o?: Partial<C>) => C,
   Model: new (c: C, o: { generator: Generator }) => Module,
-  over: Partial<C> = {},
+  over: Partial<C>,
+  ...blocks: ModuleClass[]
 ): ModelSpec => ({
   kind: "encoder",
+  blocks: moduleClassPolicy(...blocks),
   config: (V) => ({ ...configOf("tiny", { vocabSize: V, ...over } as unknown as Partial<C>) }) as Config,
   check: (c) => ({ ...configOf(c as C) }) as Config,
   build: (c, generator) => new Model(c as C, { generator }),
 });
 /** The dates models: encoder-decoder-compare's size (its contenders), from random weights. */
 const DATES_SIZE = { dModel: 128, nHead: 4, layers: 2, dFF: 512, maxPositions: 42 } as const;
-const seq2seq = (contender: (s: Size, seed: number) => Seq2SeqContender): ModelSpec => ({
+const seq2seq = (contender: (s: Size, seed: number) => Seq2SeqContender, ...blocks: ModuleClass[]): ModelSpec => ({
   kind: "encoder-decoder",
+  blocks: moduleClassPolicy(...blocks),
   config: (V) => ({ vocabSize: V, ...DATES_SIZE }),
   check: (c) => {
     for (const k of ["vocabSize", "dModel", "nHead", "layers", "dFF", "maxPositions"]) {
@@ -157,8 +171,9 @@ function mnistPreset(
     throw new ArgumentError(`${entry.name} has no MNIST preset${name === undefined ? "" : ` "${name}"`}`);
   return { name: p.name, build: p.train.build, lr: p.train.lr };
 }
-const vision = (entry: ZooModel): ModelSpec => ({
+const vision = (entry: ZooModel, ...blocks: ModuleClass[]): ModelSpec => ({
   kind: "vision",
+  ...(blocks.length ? { blocks: moduleClassPolicy(...blocks) } : {}),
   config: () => ({ preset: mnistPreset(entry).name }),
   check: (c) => ({ preset: mnistPreset(entry, typeof c.preset === "string" ? c.preset : "?").name }),
   build: (c, generator) => mnistPreset(entry, c.preset as string).build(generator),
@@ -166,22 +181,24 @@ const vision = (entry: ZooModel): ModelSpec => ({
 
 /** The models `wnn train <name>` trains on their kind's default task. */
 export const ZOO_TRAINING: Readonly<Record<string, ModelSpec>> = {
-  gpt2: decoder(gptConfig, GPT),
-  llama: decoder(llamaConfig, Llama),
+  // each with its block classes: PyTorch's transformer_auto_wrap_policy({Block}) (FSDP units, --checkpointing)
+  gpt2: decoder(gptConfig, GPT, GptBlock),
+  llama: decoder(llamaConfig, Llama, LlamaBlock),
+  // (the mixtures of experts train on one worker; their blocks return the routers' outputs besides x)
   mixtral: { ...decoder(mixtralConfig, Mixtral), notParallel: MOE_REASON },
   switch: { ...decoder(switchConfig, SwitchGPT), notParallel: MOE_REASON },
-  bloom: decoder(bloomConfig, Bloom),
-  falcon: decoder(falconConfig, Falcon),
-  bert: encoder(bertConfig, BertForMaskedLM, { padId: SPECIALS.pad }),
-  roberta: encoder(robertaConfig, RobertaForMaskedLM),
-  deberta: encoder(debertaConfig, DebertaForMaskedLM, { padId: SPECIALS.pad }),
-  t5: seq2seq(t5Contender),
-  bart: seq2seq(bartContender),
+  bloom: decoder(bloomConfig, Bloom, BloomBlock),
+  falcon: decoder(falconConfig, Falcon, FalconBlock),
+  bert: encoder(bertConfig, BertForMaskedLM, { padId: SPECIALS.pad }, BertBlock),
+  roberta: encoder(robertaConfig, RobertaForMaskedLM, {}, BertBlock), // RoBERTa's blocks are BERT's
+  deberta: encoder(debertaConfig, DebertaForMaskedLM, { padId: SPECIALS.pad }, DebertaBlock),
+  t5: seq2seq(t5Contender, T5EncoderBlock, T5DecoderBlock),
+  bart: seq2seq(bartContender, BartEncoderBlock, BartDecoderBlock),
   resnet: { ...vision(resnet), notParallel: BN_REASON },
   senet: { ...vision(senet), notParallel: BN_REASON },
   cbam: { ...vision(cbam), notParallel: BN_REASON },
   "non-local": { ...vision(nonLocal), notParallel: BN_REASON },
-  vit: vision(vit),
+  vit: vision(vit, VitBlock),
 };
 
 /** Why N data-parallel workers would not train this model of the zoo as one process does (null: they would). */
@@ -463,9 +480,8 @@ function datesTaskRun(name: string, o: ZooTrainOptions, saved: SavedRun | null):
       }
       const { start, count } = rowsOf(o.batchSize, part);
       const mine = batch.slice(start, start + count);
-      const tokens = (es: Example[]): number => es.reduce((n, e) => n + e.tgt.length + 1, 0); // each target and </s>
       const loss = c.loss(mine); // () teacher-forced cross-entropy per target token of this worker's dates
-      return weighted(loss, tokens(mine), tokens(batch), part, () => loss); // their share of the batch's
+      return weighted(loss, targetTokens(mine), targetTokens(batch), part, () => loss); // their share of the batch's
     },
     *evaluate() {
       const hyps: string[] = [];
@@ -569,6 +585,8 @@ export class ZooTrainer implements TrainingJob<ZooStep, Metrics> {
   private driver: StepDriver;
   /** this worker's rows of every batch */
   private part: Part = WHOLE;
+  /** the workers' strategy (null: one process) */
+  private dp: DataParallel | null = null;
 
   /** A new run of model `name` on its default task; `saved` (from a checkpoint) gives the config and tokenizer back. */
   constructor(
@@ -619,18 +637,28 @@ export class ZooTrainer implements TrainingJob<ZooStep, Metrics> {
 
   /**
    * Make this trainer (new, or loaded from a checkpoint: the same on every worker) worker `comm.rank` of N: it
-   * trains on its rows of every global batch and the strategy makes the workers agree. FSDP shards the whole model
-   * as one unit (PyTorch's FSDP without an auto-wrap policy). Evaluations run whole on every worker (so their
-   * numbers are one process's). A model that N workers would train differently is refused (`notParallel`).
+   * trains on its rows of every global batch and the strategy makes the workers agree. FSDP makes each Transformer
+   * block a unit of its own (the model's block classes: PyTorch's transformer_auto_wrap_policy), the root keeping
+   * the embeddings, the final norm and the head; `checkpointing` recomputes each block's forward in backward.
+   * Evaluations run whole on every worker (so their numbers are one process's). A model that N workers would
+   * train differently is refused (`notParallel`).
    */
-  dataParallel(comm: Communicator, strategy: StrategyName): DataParallel {
-    const why = specOf(this.name).notParallel;
-    if (why && comm.worldSize > 1)
-      throw new ArgumentError(`${this.name} cannot train on ${comm.worldSize} data-parallel workers: ${why}`);
+  dataParallel(comm: Communicator, strategy: StrategyName, opts: { checkpointing?: boolean } = {}): DataParallel {
+    const spec = specOf(this.name);
+    if (spec.notParallel && comm.worldSize > 1)
+      throw new ArgumentError(
+        `${this.name} cannot train on ${comm.worldSize} data-parallel workers: ${spec.notParallel}`,
+      );
+    if (opts.checkpointing && !spec.blocks)
+      throw new ArgumentError(`${this.name} has no Transformer blocks to recompute (activation checkpointing)`);
     rowsOf(this.options.batchSize, comm); // splits evenly, or says so
-    const dp = new DataParallel(this.model, this.optimizer, comm, { strategy });
+    const dp = new DataParallel(this.model, this.optimizer, comm, {
+      strategy,
+      ...(spec.blocks ? { autoWrapPolicy: spec.blocks } : {}),
+      activationCheckpointing: opts.checkpointing ?? false,
+    });
     dp.loadFromWhole(); // a resumed run: the shards take their chunks of the optimizer state
-    this.driver = dp;
+    this.driver = this.dp = dp;
     this.part = { rank: comm.rank, worldSize: comm.worldSize };
     return dp;
   }
@@ -702,6 +730,15 @@ export class ZooTrainer implements TrainingJob<ZooStep, Metrics> {
    */
   save(write: (c: Checkpoint) => void): void {
     this.driver.consolidate(() => write(this.checkpoint()));
+  }
+
+  /**
+   * With workers: this worker's part of a sharded checkpoint and, on rank 0, the index (no collective; every worker
+   * hands them to saveShardedCheckpoint). Reassembled, it is the checkpoint `save` writes, for any worker count.
+   */
+  shardedCheckpoint(): { tensors: ShardTensors | null; index: ShardedIndex | null } {
+    if (!this.dp) throw new ArgumentError(`${this.name}: a sharded checkpoint needs data-parallel workers`);
+    return this.dp.shardedCheckpoint(() => this.checkpoint());
   }
 
   /** Everything needed to continue exactly, and to read the model back (one process's; see save). */

@@ -1,12 +1,13 @@
 // `wnn train <model> --workers N --strategy ...` for the zoo's models other than GPT: a decoder (LLaMA, FSDP) and an
 // encoder-decoder (T5 on dates, ZeRO-2: its loss per target token weighted by each worker's share of the tokens)
 // print the losses of `--workers 1` (the same digits; log.jsonl within 1e-6 relative); a run saved by 2 FSDP workers
-// continues with 4 (ZeRO-1) as the uninterrupted single process; the models N workers would train differently
-// (a mixture of experts, BatchNorm) and the recipes whose trainers do not split their batches refuse --workers with
-// the reason; lenet5, a recipe of its own (trainClassifier), trains on 4 ZeRO-1 workers with one process's losses.
+// continues with 4 (ZeRO-1) as the uninterrupted single process, and a T5 run saved sharded by 2 FSDP workers (its
+// blocks FSDP units, recomputed in backward) continues sharded by 4 (ZeRO-2) likewise; the models and recipes N
+// workers would train differently (a mixture of experts, BatchNorm, full-batch graphs) refuse --workers with the
+// reason; lenet5, a recipe of its own (trainClassifier), trains on 4 ZeRO-1 workers with one process's losses.
 
 import { strict as assert } from "node:assert";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { printed, readLog, sameLosses, tmp, wnn } from "./parallel-helpers.js";
@@ -57,6 +58,26 @@ test("wnn train llama: a run saved by 2 FSDP workers continues with 4 (ZeRO-1) a
   sameLosses(readLog(dir), readLog(join(tmp, "llama-1")), "saved by 2 FSDP workers, continued by 4 (ZeRO-1)");
 });
 
+test("wnn train t5: saved sharded by 2 FSDP workers (each block a unit, checkpointing), continued by 4 (ZeRO-2, sharded) as if never stopped", () => {
+  single("t5");
+  const dir = join(tmp, "t5-sharded");
+  const A = ["--sharded_checkpoint", "--checkpointing"];
+  const first = train("t5", dir, "--steps", "2", "--lr_decay_steps", "3", "--workers", "2", "--strategy", "fsdp", ...A);
+  assert.match(first, /strategy fsdp, 2 of each batch per worker, activation checkpointing, sharded checkpoints in/);
+  assert.ok(existsSync(join(dir, "sharded", "latest")) && !existsSync(join(dir, "checkpoint.safetensors")));
+  const r = wnn("train", "t5", "--resume", dir, "--steps", "3", "--workers", "4", "--strategy", "zero2", ...A);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /resuming .* at step 2 of 3/);
+  sameLosses(readLog(dir), readLog(join(tmp, "t5-1")), "saved by 2 FSDP workers, continued by 4 (ZeRO-2)");
+  const index = JSON.parse(readFileSync(join(dir, "sharded", "step-000003", "index.json"), "utf8")) as {
+    shards: number;
+  };
+  assert.equal(index.shards, 4); // re-sharded for 4 workers
+  const e = wnn("eval", "--checkpoint", dir, "--json"); // read back from the shards
+  assert.equal(e.code, 0, e.stderr);
+  assert.equal((JSON.parse(e.stdout) as { step: number }).step, 3);
+});
+
 test("wnn train lenet5 (a recipe of its own) --workers 4 --strategy zero1 prints the losses of --workers 1", () => {
   const A = ["--epochs", "1", "--train_limit", "256", "--test_limit", "100", "--batch_size", "64"];
   const lines = /loss \d/;
@@ -86,12 +107,13 @@ test("the models and recipes N workers would train differently refuse --workers 
     /^wnn: train mixtral: --workers 2: mixtral cannot train data-parallel: its routers' load-balancing loss/,
   );
   assert.equal(moe.stderr.trim().split("\n").length, 1);
-  const recipe = wnn("train", "bengio-mlp", "--workers", "2");
-  assert.equal(recipe.code, 2);
-  assert.match(
-    recipe.stderr,
-    /train bengio-mlp: --workers: bengio-mlp cannot train data-parallel: its trainer does not split/,
-  );
+  const graph = wnn("train", "gcn", "--workers", "2");
+  assert.equal(graph.code, 2);
+  assert.match(graph.stderr, /train gcn: --workers: gcn cannot train data-parallel: it trains full-batch on one graph/);
+  assert.equal(graph.stderr.trim().split("\n").length, 1);
+  const mixed = wnn("train", "vision-attention-compare", "--workers=2");
+  assert.equal(mixed.code, 2);
+  assert.match(mixed.stderr, /its ResNet, SE, CBAM and non-local contenders cannot: its BatchNorm layers/);
   const bn = wnn("train", "resnet", "--strategy", "ddp");
   assert.equal(bn.code, 2);
   assert.match(

@@ -62,14 +62,21 @@ export function frame(names: readonly Int32Array[]): { x: Tensor; y: Tensor } {
   return { x: new Tensor(x, [B, T]), y: new Tensor(y, [B, T]) };
 }
 
-/** B names drawn uniformly with replacement from `names`, framed. */
+/**
+ * B names drawn uniformly with replacement from `names`, framed; with `rows`, only the names [start, start + count)
+ * of the B drawn (a data-parallel worker's share: every worker draws the same B), and `terms` counts the
+ * characters their targets hold (end tokens included) and those of all B.
+ */
 export function nameBatch(
   names: readonly Int32Array[],
   batchSize: number,
   generator: Generator,
-): { x: Tensor; y: Tensor } {
+  rows: { start: number; count: number } = { start: 0, count: batchSize },
+): { x: Tensor; y: Tensor; terms: { mine: number; total: number } } {
   const picked = Array.from({ length: batchSize }, () => names[generator.randint(0, names.length)]!);
-  return frame(picked);
+  const mine = picked.slice(rows.start, rows.start + rows.count);
+  const count = (ns: readonly Int32Array[]): number => ns.reduce((n, nm) => n + nm.length + 1, 0);
+  return { ...frame(mine), terms: { mine: count(mine), total: count(picked) } };
 }
 
 /** Anything that maps inputs (B, T) to next-character logits (B, T, V) at every position, causally. */

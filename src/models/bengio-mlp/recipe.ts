@@ -25,6 +25,7 @@ export const bengioMlpRecipe: Recipe<BengioMlpOptions> = {
     "Bengio, Ducharme, Vincent, Jauvin 2003, A Neural Probabilistic Language Model, https://www.jmlr.org/papers/volume3/bengio03a/bengio03a.pdf",
   trainsOn: "English first names, character by character (seeded 90/10 split)",
   needs: ["words"],
+  dataParallel: true, // each model on N workers, each on its rows of every batch (names.ts)
   defaults: { context: 5, direct: false, steps: 400, batchSize: 32, lr: 5e-3, evalEvery: 100, seed: 0, samples: 10 },
   run(o: BengioMlpOptions, data: RecipeData, hooks: RecipeHooks, generator: Generator): RecipeResult {
     const task = namesTask(data.words ?? [], { seed: o.seed });
@@ -32,7 +33,7 @@ export const bengioMlpRecipe: Recipe<BengioMlpOptions> = {
       bengioConfig("names", { vocabSize: task.tokenizer.vocabSize, context: o.context, direct: o.direct }),
       { generator },
     );
-    const r = trainOnNames(model, task, { ...o, clip: 1 }, hooks.log);
+    const r = trainOnNames(model, task, { ...o, clip: 1 }, hooks.log, hooks.dataParallel);
     return {
       metrics: { valLoss: r.valLoss, trainLoss: r.trainLoss, seconds: r.seconds, parameters: r.params },
       samples: r.samples,

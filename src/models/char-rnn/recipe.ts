@@ -23,12 +23,13 @@ export const charRnnRecipe: Recipe<CharRnnOptions> = {
   paper: "Elman 1990; Hochreiter & Schmidhuber 1997; Cho et al. 2014, https://arxiv.org/abs/1406.1078",
   trainsOn: "English first names, character by character (seeded 90/10 split)",
   needs: ["words"],
+  dataParallel: true, // each model on N workers, each on its rows of every batch (names.ts)
   defaults: { cell: "lstm", steps: 400, batchSize: 32, lr: 5e-3, evalEvery: 100, seed: 0, samples: 10 },
   run(o: CharRnnOptions, data: RecipeData, hooks: RecipeHooks, generator: Generator): RecipeResult {
     const task = namesTask(data.words ?? [], { seed: o.seed });
     const cell = o.cell as Cell;
     const model = new CharRNN(charRnnConfig(cell, { vocabSize: task.tokenizer.vocabSize }), { generator });
-    const r = trainOnNames(model, task, { ...o, clip: 1 }, hooks.log);
+    const r = trainOnNames(model, task, { ...o, clip: 1 }, hooks.log, hooks.dataParallel);
     return {
       metrics: { valLoss: r.valLoss, trainLoss: r.trainLoss, seconds: r.seconds, parameters: r.params },
       samples: r.samples,
