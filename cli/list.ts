@@ -33,6 +33,8 @@ const CLI_COMMANDS: Record<string, string[]> = {
   lenet5: ["wnn train cnn"],
   ddpm: ["wnn train ddpm"],
   "latent-diffusion": ["wnn train ldm"],
+  tacotron2: ["wnn train tacotron2"],
+  hifigan: ["wnn train vocoder"],
 };
 
 /** The commands that train a model of the zoo: the CLI's own, then its recipes. */

@@ -11,8 +11,9 @@ import { lineChart } from "../src/io/chart.js";
 import type { LoadedCheckpoint } from "../src/io/checkpoint.js";
 import { deflatePng, loadCheckpoint, saveCheckpoint, savePng, writeFileAtomic } from "../src/io/node.js";
 import { encodeWav } from "../src/io/wav.js";
+import { setNumThreads } from "../src/index.js";
 import { loadCmudict } from "../src/node.js";
-import { NonFiniteGuard, runLoop, type Metrics } from "../src/recipes/loop.js";
+import { NonFiniteGuard, runLoop, type LoopEvents, type Metrics } from "../src/recipes/loop.js";
 import type { RecipeData } from "../src/recipes/recipe.js";
 import {
   HiFiGAN,
@@ -20,6 +21,7 @@ import {
   TTS_DEFAULTS,
   TTS_MODELS,
   TtsTrainer,
+  type TtsStep,
   prepareTtsCorpus,
   savedTtsRun,
   ttsFrontEnd,
@@ -36,7 +38,7 @@ import {
   vocode,
   type Vocoder,
 } from "../src/recipes/tts-eval.js";
-import { TTS_AUDIO } from "../src/recipes/tts-data.js";
+import { TTS_AUDIO, alignmentPng, melPng } from "../src/recipes/tts-data.js";
 import { UsageError, helpText, parseOptions, type OptionSpec, type OptionSpecs } from "./args.js";
 import { Progress, formatDuration, type Output } from "./progress.js";
 import { speechCorpus } from "./recipes.js";
@@ -113,6 +115,21 @@ export function ttsTrainOptions(name: TtsModelName): OptionSpecs {
     default: 10,
     help: "a line every N steps off a terminal",
   };
+  specs.max_cpu_minutes = {
+    kind: "number",
+    min: 0,
+    exclusiveMin: true,
+    max: 1e7,
+    metavar: "M",
+    help: "stop (evaluating and saving) once the run's training has used M minutes of CPU (user + system, all threads, counted across --resume)",
+  };
+  specs.threads = {
+    kind: "int",
+    min: 1,
+    max: 256,
+    metavar: "N",
+    help: "threads for the kernels (default: one per core)",
+  };
   specs.max_bad_steps = {
     kind: "int",
     min: 1,
@@ -165,16 +182,18 @@ export async function trainTts(name: TtsModelName, args: readonly string[], out:
   }
   const v = values as Record<string, number | string | undefined>;
   const print = (s: string): void => void out.write(s + "\n");
+  if (v.threads !== undefined) setNumThreads(v.threads as number);
   const wallStart = performance.now();
   let trainer: TtsTrainer, dir: string, log: JsonlLog;
   try {
     if (v.resume !== undefined) {
       const fixed = [...given].filter(
-        (k) => !["steps", "eval_every", "resume", "log_interval", "max_bad_steps"].includes(k),
+        (k) =>
+          !["steps", "eval_every", "resume", "log_interval", "max_bad_steps", "max_cpu_minutes", "threads"].includes(k),
       );
       if (fixed.length)
         throw new UsageError(
-          `${cmd}: ${fixed.map((k) => `--${k}`).join(", ")} cannot change when resuming (the run's settings come from its checkpoint; only --steps and --eval_every can)`,
+          `${cmd}: ${fixed.map((k) => `--${k}`).join(", ")} cannot change when resuming (the run's settings come from its checkpoint; only --steps, --eval_every, --max_cpu_minutes and --threads can)`,
         );
       dir = v.resume as string;
       const { ckpt, checked: saved } = loadRunCheckpoint(dir, cmd, savedTtsRun, { resume: true });
@@ -229,9 +248,14 @@ export async function trainTts(name: TtsModelName, args: readonly string[], out:
 
   const batchLoss: [number, number][] = [],
     valLoss: [number, number][] = [];
+  // the CPU the run's training used before this process (the last kept evaluation's total), for --max_cpu_minutes
+  let cpuBefore = 0;
   for (const e of log.read()) {
     if (e.type === "train") batchLoss.push([e.step as number, e.loss as number]);
-    if (e.type === "eval") valLoss.push([e.step as number, (e.metrics as Metrics).val!]);
+    if (e.type === "eval") {
+      valLoss.push([e.step as number, (e.metrics as Metrics).val!]);
+      if (typeof e.cpuTotal === "number") cpuBefore = e.cpuTotal;
+    }
   }
   const drawChart = (): void =>
     savePng(
@@ -268,33 +292,56 @@ export async function trainTts(name: TtsModelName, args: readonly string[], out:
     last: Metrics | null = null;
   const guard = new NonFiniteGuard(v.max_bad_steps as number);
   const cpu0 = cpuSeconds();
+  const cpuBudget = v.max_cpu_minutes === undefined ? Infinity : 60 * (v.max_cpu_minutes as number);
+  const cpuTotal = (): number => cpuBefore + cpuSeconds() - cpu0;
+  let overBudget = false;
+  const events: LoopEvents<TtsStep, Metrics> = {
+    onSkip: (step, r, ms) => {
+      trainMs += ms;
+      log.append({ type: "skipped", step, loss: String(r.loss), gradNorm: String(r.gradNorm) });
+    },
+    onStep: (step, r, ms) => {
+      trainMs += ms;
+      steps++;
+      log.append({ type: "train", step, loss: r.loss, ms: Math.round(ms * 10) / 10 });
+      batchLoss.push([step, r.loss]);
+      progress.update(step, [`loss ${r.loss.toFixed(4)}`]);
+    },
+    onEval: (step, m, ms) => {
+      last = m;
+      log.append({
+        type: "eval",
+        step,
+        metrics: m,
+        ms: Math.round(ms),
+        cpuSeconds: cpuSeconds() - cpu0,
+        cpuTotal: cpuTotal(),
+      });
+      valLoss.push([step, m.val!]);
+      progress.line(`step ${step}: held-out ${fmt(m)} (${formatDuration(ms / 1000)})`);
+      drawChart();
+      drawAlignment();
+      save();
+    },
+  };
   try {
-    await runLoop(
-      trainer,
-      {
-        onSkip: (step, r, ms) => {
-          trainMs += ms;
-          log.append({ type: "skipped", step, loss: String(r.loss), gradNorm: String(r.gradNorm) });
+    const shouldStop = (): boolean => stop || (overBudget ||= cpuTotal() >= cpuBudget);
+    await runLoop(trainer, events, { pause: tick, shouldStop, guard });
+    if (overBudget && !stop && !guard.tripped && trainer.lastEval !== trainer.step) {
+      // the budget is spent: evaluate (and so save) at the step reached, as the loop does at the last step
+      const atStep = {
+        get step() {
+          return trainer.step;
         },
-        onStep: (step, r, ms) => {
-          trainMs += ms;
-          steps++;
-          log.append({ type: "train", step, loss: r.loss, ms: Math.round(ms * 10) / 10 });
-          batchLoss.push([step, r.loss]);
-          progress.update(step, [`loss ${r.loss.toFixed(4)}`]);
+        totalSteps: trainer.step,
+        trainStep: (): TtsStep => {
+          throw new ArgumentError("no step after the CPU budget");
         },
-        onEval: (step, m, ms) => {
-          last = m;
-          log.append({ type: "eval", step, metrics: m, ms: Math.round(ms), cpuSeconds: cpuSeconds() - cpu0 });
-          valLoss.push([step, m.val!]);
-          progress.line(`step ${step}: held-out ${fmt(m)} (${formatDuration(ms / 1000)})`);
-          drawChart();
-          drawAlignment();
-          save();
-        },
-      },
-      { pause: tick, shouldStop: () => stop, guard },
-    );
+        evalDue: () => trainer.lastEval !== trainer.step,
+        evaluate: () => trainer.evaluate(),
+      };
+      await runLoop(atStep, events, { pause: tick, shouldStop: () => stop });
+    }
   } finally {
     progress.done();
     process.off("SIGINT", onSigint);
@@ -306,16 +353,24 @@ export async function trainTts(name: TtsModelName, args: readonly string[], out:
   save();
   drawChart();
   if (stop) {
-    print(`interrupted: saved ${ckptFile} at step ${trainer.step}; continue with: wnn train ${name} --resume ${dir}`);
+    print(
+      `interrupted: saved ${ckptFile} at step ${trainer.step} (${(cpuTotal() / 60).toFixed(1)} CPU minutes of training in all); continue with: wnn train ${name} --resume ${dir}`,
+    );
     return 130;
   }
+  if (overBudget)
+    print(
+      `stopped at the CPU budget: ${(cpuTotal() / 60).toFixed(1)} of ${v.max_cpu_minutes} CPU minutes at step ${trainer.step}; continue with: wnn train ${name} --resume ${dir} --max_cpu_minutes M`,
+    );
   const cpu = cpuSeconds() - cpu0;
   const wall = (performance.now() - wallStart) / 1000;
   print(
     `done: step ${trainer.step} of ${o.steps} in ${formatDuration(wall)}` +
       (steps
         ? ` (${steps} steps here: ${(trainMs / steps).toFixed(0)} ms per step wall, ${((1000 * cpu) / steps).toFixed(0)} ms CPU per step with the evaluations)`
-        : " (no steps left to take)"),
+        : overBudget
+          ? " (no step within the CPU budget)"
+          : " (no steps left to take)"),
   );
   if (last) print(`final: held-out ${fmt(last)}`);
   // the first held-out sentence: the model's own (Griffin-Lim), or the teacher's mel through the vocoder
@@ -358,6 +413,11 @@ export const SAY_OPTIONS = {
     help: "Griffin-Lim, or a run of wnn train vocoder",
   },
   gl_iters: { kind: "int", min: 1, max: 1000, default: 60, help: "Griffin-Lim iterations" },
+  mel_png: {
+    kind: "string",
+    metavar: "FILE.png",
+    help: "also draw the log-mel the model made (and Tacotron 2's alignment beside it, FILE-alignment.png)",
+  },
   max_seconds: {
     kind: "number",
     min: 0.1,
@@ -443,6 +503,8 @@ export function sayCommand(args: readonly string[], out: Output): number {
     throw new UsageError(`${cmd}: the text has ${text.length} characters; say at most 2,000 at once`);
   if (v.out === undefined) throw new UsageError(`${cmd}: where to? give --out FILE.wav`);
   checkOutputFile(v.out, cmd);
+  const alignmentFile = v.mel_png?.replace(/(\.png)?$/i, "-alignment.png");
+  if (v.mel_png !== undefined) for (const f of [v.mel_png, alignmentFile!]) checkOutputFile(f, cmd);
   const { ckpt, saved } = openTtsRun(v.checkpoint, cmd, ["tacotron2", "fastspeech2"]);
   const vocoder = vocoderOf(v.vocoder, v.gl_iters, cmd);
   const fe = ttsFrontEnd(
@@ -465,6 +527,10 @@ export function sayCommand(args: readonly string[], out: Output): number {
   const seconds = (performance.now() - t0) / 1000,
     cpu = cpuSeconds() - c0;
   writeFileAtomic(v.out, [encodeWav({ sampleRate: TTS_AUDIO.sampleRate, channels: [samples] })]);
+  if (v.mel_png !== undefined) {
+    writeFileAtomic(v.mel_png, [deflatePng(melPng(s.mel, s.T, `${saved.model} at step ${ckpt.step}: ${text}`))]);
+    if (s.alignment) writeFileAtomic(alignmentFile!, [deflatePng(alignmentPng(s.alignment, "", 4))]);
+  }
   const audio = samples.length / TTS_AUDIO.sampleRate;
   out.write(
     `wrote ${v.out}: ${audio.toFixed(2)} s of audio in ${seconds.toFixed(2)} s (${cpu.toFixed(2)} s CPU; real-time factor ${(seconds / audio).toFixed(2)}), ${saved.model} at step ${ckpt.step}, ${vocoder.kind === "griffin-lim" ? `Griffin-Lim ×${vocoder.iterations}` : `the vocoder of ${v.vocoder}`}${s.stopped === false ? `; cut at ${v.max_seconds} s (the stop token never fired)` : ""}\n`,

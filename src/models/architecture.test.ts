@@ -37,6 +37,9 @@ import * as bart from "./bart/model.js";
 import * as unet from "./ddpm/unet.js";
 import * as vae from "./latent-diffusion/vae.js";
 import * as clip from "./latent-diffusion/clip-text.js";
+import * as tacotron2 from "./tacotron2/model.js";
+import * as fastspeech2 from "./fastspeech2/model.js";
+import * as hifigan from "./hifigan/model.js";
 
 /** A tiny model, what its describe() says, and one forward pass over `units` units (tokens, images, nodes). */
 interface Case {
@@ -525,6 +528,57 @@ function cases(): Case[] {
       units: 10,
     });
   }
+  {
+    // one sentence of 5 symbols and 6 frames (3 decoder steps of r = 2), teacher-forced
+    const c = tacotron2.tacotron2Config("tiny");
+    const m = new tacotron2.Tacotron2(c, { generator: g() });
+    const mel = tensor(
+      Float32Array.from({ length: 5 * 6 }, (_, i) => Math.sin(i)),
+      { shape: [1, 5, 6] },
+    );
+    out.push({
+      name: "tacotron2",
+      arch: tacotron2.describe(c, 5, 6),
+      model: m,
+      forward: () => m.forward(ids(1, 5, 7, 1), [5], { mel, melLengths: [6] }),
+      units: 1,
+    });
+  }
+  {
+    // 5 symbols expanded to 9 frames by the durations
+    const c = fastspeech2.fastSpeech2Config("tiny");
+    const m = new fastspeech2.FastSpeech2(c, { generator: g() });
+    const row = (f: (i: number) => number, n: number): Tensor =>
+      tensor(
+        Array.from({ length: n }, (_, i) => f(i)),
+        { shape: [1, n] },
+      );
+    const targets = {
+      durations: [[2, 1, 3, 0, 3]],
+      pitch: row((i) => 4 + 0.1 * i, 5),
+      energy: row((i) => 0.2 * i, 5),
+      mel: tensor(
+        Float32Array.from({ length: 5 * 9 }, (_, i) => Math.cos(i)),
+        { shape: [1, 5, 9] },
+      ),
+    };
+    out.push({
+      name: "fastspeech2",
+      arch: fastspeech2.describe(c, 5, 9),
+      model: m,
+      forward: () => m.forward(ids(1, 5, 7, 1), [5], targets),
+      units: 1,
+    });
+  }
+  {
+    const c = hifigan.hifiganConfig("tiny");
+    const m = new hifigan.Generator(c, { generator: g() });
+    const mel = tensor(
+      Float32Array.from({ length: 4 * 7 }, (_, i) => Math.sin(0.3 * i)),
+      { shape: [1, 4, 7] },
+    );
+    out.push({ name: "hifigan", arch: hifigan.describe(c, 7), model: m, forward: () => m.forward(mel), units: 1 });
+  }
   return out;
 }
 
@@ -601,6 +655,11 @@ test("every model of the zoo has a case here, and every preset describes itself"
   assert.equal(params("t5", "t5-small"), 60_506_624);
   assert.equal(params("t5", "t5-v1_1-small"), 76_961_152);
   assert.equal(params("bart", "bart-base"), 139_420_416);
+  // the TTS models at the size `wnn train tacotron2 | fastspeech2 | vocoder` builds, and the papers' configurations
+  assert.equal(params("tacotron2", "small"), 2_004_401);
+  assert.equal(params("tacotron2", "paper"), 28_193_153);
+  assert.equal(params("fastspeech2", "small"), 1_912_531);
+  assert.equal(params("hifigan", "v1"), 13_926_017);
   // Stable Diffusion v1's three networks, as diffusers and transformers count them
   assert.equal(params("latent-diffusion", "sd-v1-unet"), 859_520_964);
   assert.equal(params("latent-diffusion", "sd-v1-vae"), 83_653_863);

@@ -34,6 +34,9 @@ import { zooEntry as t5 } from "./t5/zoo.js";
 import { zooEntry as bart } from "./bart/zoo.js";
 import { zooEntry as ddpm } from "./ddpm/zoo.js";
 import { zooEntry as latentDiffusion } from "./latent-diffusion/zoo.js";
+import { zooEntry as tacotron2 } from "./tacotron2/zoo.js";
+import { zooEntry as fastspeech2 } from "./fastspeech2/zoo.js";
+import { zooEntry as hifigan } from "./hifigan/zoo.js";
 
 export type { TaskName, TaskBuilder, ZooPreset, ZooModel } from "./zoo-entry.js";
 
@@ -69,6 +72,9 @@ export const ZOO: readonly ZooModel[] = [
   bart,
   ddpm,
   latentDiffusion,
+  tacotron2,
+  fastspeech2,
+  hifigan,
 ];
 
 /**

@@ -6,7 +6,15 @@
 import { tensor } from "../engine/creation.js";
 import { ArgumentError } from "../engine/errors.js";
 import type { Tensor } from "../engine/tensor.js";
-import { averageByDuration, flatStartDurations, frameEnergy, logMelSpectrogram, yinPitch } from "../audio/index.js";
+import {
+  attentionScores,
+  averageByDuration,
+  flatStartDurations,
+  frameEnergy,
+  logMelSpectrogram,
+  yinPitch,
+} from "../audio/index.js";
+import { heatmapPng } from "../io/chart.js";
 
 /** The audio front end of the TTS recipes: 16 kHz (the teacher's rate), 12.5 ms frames, 80 mel bins. */
 export interface TtsAudioConfig {
@@ -155,4 +163,31 @@ export function ttsBatch(utts: TtsUtterance[], indices: number[], multiple = 1):
     pitch: tensor(pitch, { shape: [rows.length, S] }),
     energy: tensor(energy, { shape: [rows.length, S] }),
   };
+}
+
+/** A log-mel (nMels, T), bin-major, as a PNG picture: low bins at the bottom, 2 pixels a cell, −11.5 to 2 (log units). */
+export function melPng(mel: ArrayLike<number>, T: number, title: string): Uint8Array {
+  const M = TTS_AUDIO.nMels;
+  return heatmapPng({
+    values: Array.from({ length: M }, (_, d) => Array.from({ length: T }, (_, t) => mel[(M - 1 - d) * T + t]!)),
+    title,
+    cell: 2,
+    range: [-11.5, 2],
+  });
+}
+
+/**
+ * Tacotron 2's attention weights (N decoder steps, S symbols), row-major by step, as a PNG picture: symbols up,
+ * steps right, titled with its focus rate and diagonality (src/audio/tts-metrics.ts) after `prefix`.
+ */
+export function alignmentPng(a: { weights: Float64Array; N: number; S: number }, prefix: string, cell = 2): Uint8Array {
+  const { focusRate, diagonality } = attentionScores(a.weights, a.N, a.S);
+  return heatmapPng({
+    values: Array.from({ length: a.S }, (_, s) =>
+      Array.from({ length: a.N }, (_, n) => a.weights[n * a.S + a.S - 1 - s]!),
+    ),
+    title: `${prefix}focus ${focusRate.toFixed(2)}, diagonality ${diagonality.toFixed(2)}`,
+    cell,
+    range: [0, 1],
+  });
 }

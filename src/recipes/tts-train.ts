@@ -30,9 +30,8 @@ import { tensor } from "../engine/creation.js";
 import type { Tensor } from "../engine/tensor.js";
 import type { Checkpoint, LoadedCheckpoint } from "../io/checkpoint.js";
 import { decodeWav } from "../io/wav.js";
-import { heatmapPng } from "../io/chart.js";
 import { charFrontEnd, phonemeFrontEnd, type TextFrontEnd } from "../data/speech.js";
-import { LogMelTransform, attentionScores } from "../audio/index.js";
+import { LogMelTransform } from "../audio/index.js";
 import { Module } from "../nn/module.js";
 import { AdamW } from "../optim/adam.js";
 import { clipGradNorm } from "../optim/clip.js";
@@ -40,7 +39,7 @@ import { stateDictFromTensors, stateDictToTensors } from "../optim/state.js";
 import { skipStep, type Metrics, type TrainingJob } from "./loop.js";
 import type { RecipeData } from "./recipe.js";
 import { checkCaps } from "./run-state.js";
-import { alignCorpus, prepareUtterance, ttsBatch, TTS_AUDIO, type TtsUtterance } from "./tts-data.js";
+import { alignCorpus, alignmentPng, prepareUtterance, ttsBatch, TTS_AUDIO, type TtsUtterance } from "./tts-data.js";
 import {
   Tacotron2,
   tacotron2Config,
@@ -588,16 +587,7 @@ export class TtsTrainer implements TrainingJob<TtsStep, Metrics> {
   /** The last evaluation's alignment of the first held-out sentence as a picture (symbols up, decoder steps right). */
   alignmentPng(): Uint8Array | null {
     const a = this.lastAlignment;
-    if (!a) return null;
-    const { focusRate, diagonality } = attentionScores(a.weights, a.N, a.S);
-    return heatmapPng({
-      values: Array.from({ length: a.S }, (_, s) =>
-        Array.from({ length: a.N }, (_, n) => a.weights[n * a.S + a.S - 1 - s]!),
-      ),
-      title: `step ${this.step}: focus ${focusRate.toFixed(2)}, diagonality ${diagonality.toFixed(2)}`,
-      cell: 2,
-      range: [0, 1],
-    });
+    return a ? alignmentPng(a, `step ${this.step}: `) : null;
   }
 
   /** Everything needed to continue exactly, and to read the model back. */

@@ -14,6 +14,9 @@ import { saveCheckpoint } from "../../src/io/node.js";
 import { decodeWav } from "../../src/io/wav.js";
 import { teacherSay } from "../../src/data/node/teacher.js";
 import { TTS_DEFAULTS, TtsTrainer } from "../../src/recipes/tts-train.js";
+import { loadCmudict } from "../../src/node.js";
+import { phonemeFrontEnd } from "../../src/data/speech.js";
+import { PHONEME_SYMBOLS } from "../../src/models/tacotron2/zoo.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "wnn-tts-"));
 const home = process.cwd();
@@ -45,7 +48,7 @@ saveCheckpoint(
 
 test("wnn say: a WAV from Tacotron 2 through Griffin-Lim and through a vocoder run", () => {
   for (const [file, extra] of [
-    ["gl.wav", ["--gl_iters", "2"]],
+    ["gl.wav", ["--gl_iters", "2", "--mel_png", join(tmp, "gl.png")]],
     ["neural.wav", ["--vocoder", voc]],
   ] as const) {
     const out = collect();
@@ -59,6 +62,9 @@ test("wnn say: a WAV from Tacotron 2 through Griffin-Lim and through a vocoder r
     assert.equal(wav.sampleRate, 16000);
     assert.ok(wav.channels[0]!.length > 0);
   }
+  // the log-mel and Tacotron 2's alignment as pictures (PNG signature)
+  for (const f of ["gl.png", "gl-alignment.png"])
+    assert.deepEqual([...readFileSync(join(tmp, f)).subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], f);
 });
 
 test("wnn say: empty text, an output that exists or cannot be written, a bad or missing checkpoint and a vocoder as the model are refused", () => {
@@ -146,6 +152,27 @@ test("wnn train tacotron2: checkpoint, log, loss and alignment pictures, a WAV; 
   assert.deepEqual(steps, [1, 2, 3]);
   await assert.rejects(trainTts("tacotron2", ["--resume", "t", "--lr", "1"], collect()), /cannot change when resuming/);
   await assert.rejects(trainTts("vocoder", ["--resume", "t"], collect()), /run of tacotron2/);
+  // a CPU budget: the run stops (evaluated and saved) once its training has used it; the total carries over a resume
+  const b = collect();
+  assert.equal(
+    await trainTts("tacotron2", [...args, "--steps", "50", "--max_cpu_minutes", "1e-6", "--out", "b"], b),
+    0,
+  );
+  assert.match(b.text, /stopped at the CPU budget: [\d.]+ of 0\.000001 CPU minutes at step \d+/);
+  const evals = () =>
+    readFileSync(join("b", "log.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { type: string; step: number; cpuTotal: number })
+      .filter((e) => e.type === "eval");
+  const first = evals();
+  assert.ok(first.length >= 1 && first.at(-1)!.step < 50 && first.at(-1)!.cpuTotal > 0);
+  const r = collect();
+  assert.equal(await trainTts("tacotron2", ["--resume", "b", "--steps", "2", "--max_cpu_minutes", "1000"], r), 0);
+  assert.match(r.text, /done: step 2 of 2/);
+  const again = evals();
+  assert.equal(again.at(-1)!.step, 2);
+  assert.ok(again.at(-1)!.cpuTotal > first.at(-1)!.cpuTotal);
   assert.equal(evalArgsNameTtsRun(["--checkpoint", "t"]), true);
   const e = collect();
   assert.equal(ttsEvalCommand(["--checkpoint", "t", "--json", "--gl_iters", "2"], e), 0);
@@ -153,4 +180,8 @@ test("wnn train tacotron2: checkpoint, log, loss and alignment pictures, a WAV; 
   for (const k of ["mcd", "floorMcd", "durationRatio", "focusRate", "diagonality", "realTimeFactor"])
     assert.ok(Number.isFinite(m[k]), `${k} = ${m[k]}`);
   process.chdir(home);
+});
+
+test("the zoo's TTS presets are listed at the phoneme front end's size", () => {
+  assert.equal(phonemeFrontEnd(loadCmudict()).symbols.length, PHONEME_SYMBOLS);
 });

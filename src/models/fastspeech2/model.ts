@@ -34,6 +34,7 @@ import { Conv1d } from "../../nn/conv.js";
 import { LayerNorm } from "../../nn/norm.js";
 import { sinusoids } from "../transformer/model.js";
 import { configOf } from "../presets.js";
+import { matmulFlops, sortedKinds, type Architecture } from "../architecture.js";
 
 // =====================================================================================================
 // Config
@@ -158,6 +159,40 @@ export function countParameters(c: FastSpeech2Config): number {
   const block = 4 * (C * C + C) + ln + (C * Fc * k1 + Fc) + (Fc * C * k2 + C) + ln; // attention, norm1, FFN, norm2
   const predictor = C * Fv * kv + Fv + 2 * Fv + Fv * Fv * kv + Fv + 2 * Fv + Fv + 1; // conv, LN, conv, LN, linear
   return V * C + (c.encLayers + c.decLayers) * block + 3 * predictor + 2 * K * C + C * M + M;
+}
+
+/**
+ * The model as a table row (src/models/architecture.ts). FLOPs per example: S symbols expanded to T frames
+ * with the teacher's durations, matrix products only; an FFT block over L positions costs
+ *   4 · 2·L·C·C (q, k, v, o) + 2·L·L·2C (q·kᵀ and α·v over the heads) + 2·L·(C·Fc·k₁ + Fc·C·k₂) (the conv FFN)
+ * and a variance predictor over S symbols 2·S·(C·Fv·kv + Fv·Fv·kv + Fv); then the mel head 2·T·C·M.
+ */
+export function describe(c: FastSpeech2Config, S = 60, T = 240, title = "FastSpeech 2"): Architecture {
+  const { nMels: M, dModel: C, convFilters: Fc, convKernels: ks, varFilters: Fv, varKernel: kv } = c;
+  const block = (L: number): number =>
+    4 * matmulFlops(L, C, C) + 2 * matmulFlops(L, L, C) + matmulFlops(L, C * ks[0], Fc) + matmulFlops(L, Fc * ks[1], C);
+  const predictor = matmulFlops(S, C * kv, Fv) + matmulFlops(S, Fv * kv, Fv) + matmulFlops(S, Fv, 1);
+  const blocks = c.encLayers + c.decLayers;
+  return {
+    title,
+    config: `${c.encLayers}+${c.decLayers} FFT blocks, C ${C}, ${c.nHead} heads, conv FFN ${Fc}, ${M} mels, ${c.nSymbols} symbols`,
+    parameters: countParameters(c),
+    layers: sortedKinds({
+      [Embedding.name]: 3,
+      [Conv1d.name]: 2 * blocks + 6,
+      [LayerNorm.name]: 2 * blocks + 6,
+      [Linear.name]: 4 * blocks + 4,
+    }),
+    normalization: "LayerNorm, post-LN in the FFT blocks and after each variance predictor convolution",
+    positions: `sinusoidal, added to the symbols and again to the frames (up to ${c.maxLen})`,
+    attention: "multi-head self-attention over the symbols (encoder) and over the frames (decoder), padding masked",
+    activation: "ReLU",
+    flops: {
+      value: c.encLayers * block(S) + 3 * predictor + c.decLayers * block(T) + matmulFlops(T, C, M),
+      per: "example",
+      at: `${S} symbols, ${T} frames (the teacher's durations)`,
+    },
+  };
 }
 
 // =====================================================================================================

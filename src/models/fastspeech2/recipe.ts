@@ -10,7 +10,7 @@ import { ArgumentError } from "../../engine/errors.js";
 import { noGrad } from "../../engine/autograd.js";
 import { Adam } from "../../optim/adam.js";
 import { decodeWav, encodeWav } from "../../io/wav.js";
-import { heatmapPng, lineChartPng } from "../../io/chart.js";
+import { lineChartPng } from "../../io/chart.js";
 import { charFrontEnd, phonemeFrontEnd, type TextFrontEnd } from "../../data/speech.js";
 import { griffinLim, inverseMel, melFilterBank } from "../../audio/index.js";
 import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "../../recipes/recipe.js";
@@ -19,6 +19,7 @@ import {
   alignCorpus,
   prepareUtterance,
   symbolProsody,
+  melPng,
   ttsBatch,
   TTS_AUDIO,
   type TtsUtterance,
@@ -151,10 +152,6 @@ export const fastspeech2Recipe: Recipe<FastSpeech2RecipeOptions> = {
     const out = noGrad(() => model.forward(ttsBatch([first!], [0]).text, [first.ids.length]));
     const wav = melToWav(Float64Array.from(out.mel.dataSync()), out.mel.shape[2]!, o.griffinLimIterations);
     const T = out.mel.shape[2];
-    const melRows = (m: ArrayLike<number>, frames: number) =>
-      Array.from({ length: TTS_AUDIO.nMels }, (_, d) =>
-        Array.from({ length: frames }, (_, t) => m[(TTS_AUDIO.nMels - 1 - d) * frames + t]!),
-      );
     return {
       metrics: {
         heldOutLoss: valLoss[valLoss.length - 1]![1],
@@ -177,18 +174,8 @@ export const fastspeech2Recipe: Recipe<FastSpeech2RecipeOptions> = {
           xLabel: "step",
           yLabel: "loss",
         }),
-        "mel-teacher.png": heatmapPng({
-          values: melRows(first.mel, first.nFrames),
-          title: `teacher: ${first.text}`,
-          cell: 2,
-          range: [-11.5, 2],
-        }),
-        "mel-predicted.png": heatmapPng({
-          values: melRows(out.mel.dataSync(), T!),
-          title: `FastSpeech 2: ${first.text}`,
-          cell: 2,
-          range: [-11.5, 2],
-        }),
+        "mel-teacher.png": melPng(first.mel, first.nFrames, `teacher: ${first.text}`),
+        "mel-predicted.png": melPng(out.mel.dataSync(), T!, `FastSpeech 2: ${first.text}`),
       },
       audio: { "held-out-0.wav": wav },
       samples: [first.text],

@@ -28,6 +28,7 @@ import { param, type InitOptions } from "../../nn/linear.js";
 import { Conv1d, Conv2d } from "../../nn/conv.js";
 import { uniform_ } from "../../nn/init.js";
 import { configOf } from "../presets.js";
+import { matmulFlops, sortedKinds, type Architecture } from "../architecture.js";
 
 // =====================================================================================================
 // Config
@@ -150,6 +151,48 @@ const LRELU = 0.1;
 const MSD_KERNELS = [15, 41, 41, 41, 41, 41, 5],
   MSD_STRIDES = [1, 2, 2, 4, 4, 1, 1],
   MSD_GROUPS = [1, 4, 16, 16, 16, 16, 1];
+
+/** The generator's parameters (what `wnn say` runs), counted from the layers' shapes (nothing allocated). */
+export function countGeneratorParameters(c: HiFiGANConfig): number {
+  const conv = (i: number, o: number, k: number): number => i * o * k + o; // weight + bias
+  let n = conv(c.nMels, c.initialChannels, 7);
+  c.upsampleRates.forEach((_, i) => {
+    const C = c.initialChannels >> (i + 1);
+    n += conv(c.initialChannels >> i, C, c.upsampleKernels[i]!); // the transposed convolution
+    c.resblockKernels.forEach((k, j) => (n += 2 * c.resblockDilations[j]!.length * conv(C, C, k)));
+  });
+  return n + conv(c.initialChannels >> c.upsampleRates.length, 1, 7);
+}
+
+/**
+ * The generator as a table row (src/models/architecture.ts). FLOPs per example of Tm mel frames, matrix
+ * products only: the first convolution 2·M·C₀·7·Tm; upsampling stage i (C = C₀/2^{i+1} channels, L_i frames
+ * in, L_i·u_i out) a transposed convolution 2·2C·C·k_i·L_i and, per residual block of kernel k and dilation
+ * list d, 2·|d| convolutions of 2·C·C·k·L_i·u_i; the last convolution 2·C_last·7·Tm·hop.
+ */
+export function describe(c: HiFiGANConfig, Tm = 80, title = "HiFi-GAN generator"): Architecture {
+  let flops = matmulFlops(c.initialChannels, c.nMels * 7, Tm),
+    L = Tm;
+  c.upsampleRates.forEach((u, i) => {
+    const C = c.initialChannels >> (i + 1);
+    flops += matmulFlops(C * c.upsampleKernels[i]!, c.initialChannels >> i, L);
+    L *= u;
+    c.resblockKernels.forEach((k, j) => (flops += 2 * c.resblockDilations[j]!.length * matmulFlops(C, C * k, L)));
+  });
+  flops += matmulFlops(1, (c.initialChannels >> c.upsampleRates.length) * 7, L);
+  const convs = 2 + c.upsampleRates.length * c.resblockDilations.reduce((n, d) => n + 2 * d.length, 0);
+  return {
+    title,
+    config: `C₀ ${c.initialChannels}, upsampling ×${c.upsampleRates.join("·")} = hop ${hopOf(c)}, MRF kernels ${c.resblockKernels.join(", ")}, ${c.nMels} mels`,
+    parameters: countGeneratorParameters(c),
+    layers: sortedKinds({ [Conv1d.name]: convs, [ConvTranspose1d.name]: c.upsampleRates.length }),
+    normalization: "none (the paper's weight normalisation left out)",
+    positions: "none: convolutions over time",
+    attention: "none",
+    activation: "LeakyReLU (0.1), tanh at the output",
+    flops: { value: flops, per: "example", at: `${Tm} mel frames (${Tm * hopOf(c)} samples)` },
+  };
+}
 
 // =====================================================================================================
 // Generator

@@ -38,6 +38,7 @@ import { Conv1d } from "../../nn/conv.js";
 import { BatchNorm1d } from "../../nn/norm.js";
 import { LSTM, LSTMCell, lstmStep } from "../../nn/rnn.js";
 import { configOf } from "../presets.js";
+import { linearFlops, matmulFlops, sortedKinds, type Architecture } from "../architecture.js";
 
 // =====================================================================================================
 // Config
@@ -196,6 +197,73 @@ export function countParameters(c: Tacotron2Config): number {
   const decoder = lstm(P + E, Ha) + lstm(Ha + E, Hd) + (Hd + E) * M * r + M * r + (Hd + E) + 1; // RNNs, frame projection, stop
   const postnet = convBn(M, D, Kp) + (c.postnetLayers - 2) * convBn(D, D, Kp) + convBn(D, M, Kp);
   return encoder + prenet + attention + decoder + postnet;
+}
+
+/**
+ * The model as a table row (src/models/architecture.ts). FLOPs per example: one teacher-forced pass over S
+ * symbols and T frames (N = T / r decoder steps), matrix products only:
+ *   encoder  layers · 2·E·E·K·S (convolutions) + S · 2 directions · 2·4(E/2)·(E + E/2) (the BiLSTM)
+ *   memory   2·S·E·A (V h_j, once per sentence)
+ *   a step   pre-net 2(M·P + P·P) + attention LSTM 2·4Ha(P + E + Ha) + W s 2·Ha·A + location conv 2·2·Kl·F·S
+ *            + W_f f 2·S·F·A + v 2·S·A + α·h 2·S·E + decoder LSTM 2·4Hd(Ha + E + Hd) + frames and stop 2(Hd + E)(M·r + 1)
+ *   post-net 2·T·Kp·(M·D + (L − 2)·D·D + D·M)
+ */
+export function describe(c: Tacotron2Config, S = 60, T = 240, title = "Tacotron 2"): Architecture {
+  const {
+    nMels: M,
+    embDim: E,
+    encKernel: K,
+    prenetDim: P,
+    attnRnnDim: Ha,
+    decRnnDim: Hd,
+    attnDim: A,
+    locFilters: Fl,
+    locKernel: Kl,
+    postnetDim: D,
+    postnetKernel: Kp,
+    postnetLayers: L,
+    framesPerStep: r,
+  } = c;
+  if (T % r !== 0) throw new ArgumentError(`Tacotron2.describe: T ${T} must be a multiple of r = ${r}`);
+  const lstm = (inp: number, h: number): number => linearFlops(inp, 4 * h) + linearFlops(h, 4 * h);
+  const encoder = c.encConvLayers * matmulFlops(E, E * K, S) + S * 2 * lstm(E, E / 2);
+  const memory = S * linearFlops(E, A);
+  const step =
+    linearFlops(M, P) +
+    linearFlops(P, P) +
+    lstm(P + E, Ha) +
+    linearFlops(Ha, A) +
+    matmulFlops(Fl, 2 * Kl, S) +
+    S * linearFlops(Fl, A) +
+    S * linearFlops(A, 1) +
+    matmulFlops(1, S, E) +
+    lstm(Ha + E, Hd) +
+    linearFlops(Hd + E, M * r) +
+    linearFlops(Hd + E, 1);
+  const postnet = matmulFlops(D, M * Kp, T) + (L - 2) * matmulFlops(D, D * Kp, T) + matmulFlops(M, D * Kp, T);
+  return {
+    title,
+    config: `E ${E}, LSTMs ${Ha}/${Hd}, A ${A}, r ${r}, ${M} mels, ${c.nSymbols} symbols`,
+    parameters: countParameters(c),
+    layers: sortedKinds({
+      [Embedding.name]: 1,
+      [Conv1d.name]: c.encConvLayers + 1 + L,
+      [BatchNorm1d.name]: c.encConvLayers + L,
+      [LSTM.name]: 1,
+      [LSTMCell.name]: 2,
+      [Linear.name]: 8,
+    }),
+    normalization: "BatchNorm1d after every convolution (encoder and post-net)",
+    positions: "none: order from the BiLSTM and the location features of the previous alignments",
+    attention:
+      "location-sensitive (Chorowski et al.): vᵀ tanh(W s_i + V h_j + W_f (U * [α_{i−1}; Σα])), one query per decoder step",
+    activation: "ReLU (encoder convolutions, pre-net), tanh (post-net, scores), LSTM gates",
+    flops: {
+      value: encoder + memory + (T / r) * step + postnet,
+      per: "example",
+      at: `${S} symbols, ${T} frames (teacher-forced)`,
+    },
+  };
 }
 
 // =====================================================================================================
