@@ -26,6 +26,7 @@ import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js"
 import { MAX_MEMORY_OPTION, memoryBudget, overBudget } from "./memory.js";
 import { Progress, formatDuration, type Output } from "./progress.js";
 import {
+  checkResumeOptions,
   CHECKPOINT,
   JsonlLog,
   checkRunDir,
@@ -189,7 +190,7 @@ export function trainingBytes(c: GPTConfig, batchSize: number): number {
 }
 
 /** Options that may change when resuming; everything else comes from the checkpoint. */
-const RESUMABLE = new Set([
+const RESUMABLE = [
   "iters",
   "max_memory",
   "eval_interval",
@@ -197,14 +198,13 @@ const RESUMABLE = new Set([
   "threads",
   "log_interval",
   "sample_tokens",
-  "resume",
   "max_bad_steps",
   "strict",
   "workers",
   "strategy",
   "checkpointing",
   "sharded_checkpoint",
-]);
+];
 
 export const GPT_HELP = helpText(
   "wnn train gpt [options]",
@@ -275,12 +275,7 @@ export async function trainGpt(args: readonly string[], out: Output): Promise<nu
   const split = (t: CharTokenizer): { train: Int32Array; val: Int32Array } =>
     trainValSplit(Int32Array.from(t.encode(text)), 0.9);
   if (v.resume !== undefined) {
-    if (given.has("out")) throw new UsageError(`${cmd}: --resume continues the run in its own folder; leave out --out`);
-    const fixed = [...given].filter((k) => !RESUMABLE.has(k));
-    if (fixed.length)
-      throw new UsageError(
-        `${cmd}: ${fixed.map((k) => `--${k}`).join(", ")} cannot change when resuming (the run's settings come from its checkpoint; only --iters, --eval_interval, --eval_iters, --threads, --log_interval, --sample_tokens, --max_bad_steps and --workers, --strategy, --checkpointing, --sharded_checkpoint can)`,
-      );
+    checkResumeOptions(cmd, given, RESUMABLE);
     dir = v.resume;
     const ckpt = loadRunCheckpoint(dir); // checkpoint.safetensors, or the sharded saves of a data-parallel run
     const { config, train: saved } = checkpointConfig(ckpt);

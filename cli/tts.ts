@@ -43,6 +43,7 @@ import { UsageError, helpText, parseOptions, type OptionSpec, type OptionSpecs }
 import { Progress, formatDuration, type Output } from "./progress.js";
 import { speechCorpus } from "./recipes.js";
 import {
+  checkResumeOptions,
   CHECKPOINT,
   JsonlLog,
   checkOutputFile,
@@ -187,14 +188,14 @@ export async function trainTts(name: TtsModelName, args: readonly string[], out:
   let trainer: TtsTrainer, dir: string, log: JsonlLog;
   try {
     if (v.resume !== undefined) {
-      const fixed = [...given].filter(
-        (k) =>
-          !["steps", "eval_every", "resume", "log_interval", "max_bad_steps", "max_cpu_minutes", "threads"].includes(k),
-      );
-      if (fixed.length)
-        throw new UsageError(
-          `${cmd}: ${fixed.map((k) => `--${k}`).join(", ")} cannot change when resuming (the run's settings come from its checkpoint; only --steps, --eval_every, --max_cpu_minutes and --threads can)`,
-        );
+      checkResumeOptions(cmd, given, [
+        "steps",
+        "eval_every",
+        "log_interval",
+        "max_bad_steps",
+        "max_cpu_minutes",
+        "threads",
+      ]);
       dir = v.resume as string;
       const { ckpt, checked: saved } = loadRunCheckpoint(dir, cmd, savedTtsRun, { resume: true });
       if (saved.model !== name)

@@ -35,6 +35,7 @@ import { Progress, formatDuration, type Output } from "./progress.js";
 import { agreeToStop } from "./gpt-worker.js";
 import { saveZooRun, type ZooWorkerArgs } from "./zoo-worker.js";
 import {
+  checkResumeOptions,
   CHECKPOINT,
   SHARDED_DIR,
   JsonlLog,
@@ -195,26 +196,18 @@ export async function trainZooModel(name: string, args: readonly string[], out: 
   const wallStart = performance.now();
   let trainer: ZooTrainer, dir: string, log: JsonlLog;
   if (v.resume !== undefined) {
-    const fixed = [...given].filter(
-      (k) =>
-        ![
-          "steps",
-          "eval_every",
-          "resume",
-          "log_interval",
-          "sample_tokens",
-          "max_bad_steps",
-          "workers",
-          "strategy",
-          "checkpointing",
-          "sharded_checkpoint",
-          "max_memory",
-        ].includes(k),
-    );
-    if (fixed.length)
-      throw new UsageError(
-        `${cmd}: ${fixed.map((k) => `--${k}`).join(", ")} cannot change when resuming (the run's settings come from its checkpoint; only --steps, --eval_every, --workers, --strategy, --checkpointing and --sharded_checkpoint can)`,
-      );
+    checkResumeOptions(cmd, given, [
+      "steps",
+      "eval_every",
+      "log_interval",
+      "sample_tokens",
+      "max_bad_steps",
+      "workers",
+      "strategy",
+      "checkpointing",
+      "sharded_checkpoint",
+      "max_memory",
+    ]);
     dir = v.resume;
     // NaN or infinite weights never train back to anything: refused, by name; the folder must be writable
     // checkpoint.safetensors or the sharded saves of a data-parallel run, whichever is later
