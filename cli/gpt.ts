@@ -301,14 +301,7 @@ export async function trainGpt(args: readonly string[], out: Output): Promise<nu
     if (given.has("eval_iters")) overrides.evalIters = v.eval_iters;
     trainer = GPTTrainer.fromCheckpoint(ckpt, split(tok), overrides);
     log = new JsonlLog(join(dir, "log.jsonl"));
-    // drop what a killed process logged after its last checkpoint
-    log.retain((e) =>
-      e.type === "train"
-        ? (e.step as number) <= trainer.step
-        : e.type === "eval"
-          ? (e.step as number) <= trainer.lastEval
-          : true,
-    );
+    log.retainUpTo(trainer.step, trainer.lastEval); // what a killed process logged after its last checkpoint goes
     print(`resuming ${dir} at step ${trainer.step} of ${trainer.config.iters}`);
   } else {
     tok = CharTokenizer.fromText(text);

@@ -258,6 +258,16 @@ export class JsonlLog {
   }
 
   /** Keep only the entries `keep` accepts (a resumed run drops what came after its checkpoint). */
+  /**
+   * On resume: drop what a killed process logged after its last checkpoint — training lines past `step`, evaluations
+   * past `lastEval` — and keep every other line.
+   */
+  retainUpTo(step: number, lastEval: number): Record<string, unknown>[] {
+    return this.retain((e) =>
+      e.type === "train" ? (e.step as number) <= step : e.type === "eval" ? (e.step as number) <= lastEval : true,
+    );
+  }
+
   retain(keep: (entry: Record<string, unknown>) => boolean): Record<string, unknown>[] {
     const kept = this.read().filter(keep);
     writeFileAtomic(this.path, [new TextEncoder().encode(kept.map((e) => JSON.stringify(e) + "\n").join(""))]);

@@ -209,13 +209,7 @@ export async function trainTts(name: TtsModelName, args: readonly string[], out:
         ...(given.has("eval_every") ? { evalEvery: v.eval_every as number } : {}),
       });
       log = new JsonlLog(join(dir, "log.jsonl"));
-      log.retain((e) =>
-        e.type === "train"
-          ? (e.step as number) <= trainer.step
-          : e.type === "eval"
-            ? (e.step as number) <= trainer.lastEval
-            : true,
-      );
+      log.retainUpTo(trainer.step, trainer.lastEval); // what a killed process logged after its last checkpoint goes
       print(`resuming ${dir} at step ${trainer.step} of ${trainer.options.steps}`);
     } else {
       if (v.out !== undefined) checkRunDir(v.out as string, cmd);

@@ -223,13 +223,7 @@ export async function trainZooModel(name: string, args: readonly string[], out: 
       ...(given.has("eval_every") ? { evalEvery: v.eval_every } : {}),
     });
     log = new JsonlLog(join(dir, "log.jsonl"));
-    log.retain((e) =>
-      e.type === "train"
-        ? (e.step as number) <= trainer.step
-        : e.type === "eval"
-          ? (e.step as number) <= trainer.lastEval
-          : true,
-    );
+    log.retainUpTo(trainer.step, trainer.lastEval); // what a killed process logged after its last checkpoint goes
     print(`resuming ${dir} at step ${trainer.step} of ${trainer.options.steps}`);
   } else {
     if (v.out !== undefined) checkRunDir(v.out, cmd);
