@@ -78,6 +78,7 @@ const HELP: Record<keyof TtsTrainOptions, string> = {
   preset: "the model's preset (small; tiny for tests)",
   maxFrames: "training sentences longer than N frames (12.5 ms each) are left out",
   guidedAttention: "Tacotron 2: weight of the guided-attention loss (0: none)",
+  framesPerStep: "Tacotron 2: the reduction factor r, mel frames per decoder step (0: the preset's, 2 for small)",
   alignIterations: "FastSpeech 2: flat-start alignment iterations for the durations",
   segmentFrames: "the vocoder: frames per training segment",
   adversarial: "the vocoder: 1 trains with HiFi-GAN's discriminators, 0 with the mel loss alone",
@@ -101,7 +102,7 @@ export function ttsTrainOptions(name: TtsModelName): OptionSpecs {
     else if (k === "guidedAttention") specs[key] = { kind: "number", min: 0, max: 1000, default: v, help: HELP[k] };
     else if (k === "adversarial") specs[key] = { kind: "int", min: 0, max: 1, default: v, help: HELP[k] };
     else if (k === "seed") specs[key] = { kind: "int", min: 0, max: 2 ** 32 - 1, default: v, help: HELP[k] };
-    else specs[key] = { kind: "int", min: k === "heldOut" ? 1 : 1, max: TTS_CAPS[k]!, default: v, help: HELP[k] };
+    else specs[key] = { kind: "int", min: k === "framesPerStep" ? 0 : 1, max: TTS_CAPS[k]!, default: v, help: HELP[k] };
   }
   specs.out = { kind: "string", metavar: "DIR", help: `the run's folder (default runs/${name}-<date>-<time>)` };
   specs.resume = {

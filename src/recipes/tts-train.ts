@@ -83,6 +83,8 @@ export interface TtsTrainOptions {
   maxFrames: number;
   /** Tacotron 2: the weight λ of the guided-attention loss (0: none) */
   guidedAttention: number;
+  /** Tacotron 2: the reduction factor r, mel frames made per decoder step (0: the preset's) */
+  framesPerStep: number;
   /** FastSpeech 2: flat-start alignment iterations */
   alignIterations: number;
   /** the vocoder: frames per training segment */
@@ -105,6 +107,7 @@ export const TTS_DEFAULTS: Readonly<Record<TtsModelName, Readonly<TtsTrainOption
     preset: "small",
     maxFrames: 240,
     guidedAttention: 1,
+    framesPerStep: 0,
     alignIterations: 8,
     segmentFrames: 32,
     adversarial: 0,
@@ -121,6 +124,7 @@ export const TTS_DEFAULTS: Readonly<Record<TtsModelName, Readonly<TtsTrainOption
     preset: "small",
     maxFrames: 1000,
     guidedAttention: 0,
+    framesPerStep: 0,
     alignIterations: 8,
     segmentFrames: 32,
     adversarial: 0,
@@ -137,6 +141,7 @@ export const TTS_DEFAULTS: Readonly<Record<TtsModelName, Readonly<TtsTrainOption
     preset: "small",
     maxFrames: 400,
     guidedAttention: 0,
+    framesPerStep: 0,
     alignIterations: 8,
     segmentFrames: 32,
     adversarial: 1,
@@ -152,6 +157,7 @@ export const TTS_CAPS: Readonly<Record<string, number>> = Object.freeze({
   sentences: 100_000,
   heldOut: 1000,
   maxFrames: 100_000,
+  framesPerStep: 8,
   alignIterations: 100,
   segmentFrames: 1000,
 });
@@ -161,7 +167,7 @@ const presetsOf = (name: TtsModelName): Record<string, unknown> =>
 
 /** The options checked: integers within their caps, a positive learning rate, a known preset and front end. */
 export function checkTtsOptions(name: TtsModelName, o: TtsTrainOptions): TtsTrainOptions {
-  checkCaps(`${name} options`, o as unknown as Record<string, unknown>, TTS_CAPS, ["heldOut"]);
+  checkCaps(`${name} options`, o as unknown as Record<string, unknown>, TTS_CAPS, ["heldOut", "framesPerStep"]);
   if (!(Number.isSafeInteger(o.seed) && o.seed >= 0 && o.seed < 2 ** 32))
     throw new ArgumentError(`seed must be an integer in [0, 2³²), got ${o.seed}`);
   if (!(Number.isFinite(o.lr) && o.lr > 0 && o.lr <= 1e6))
@@ -271,9 +277,14 @@ function buildModel(name: TtsModelName, config: AnyConfig, generator: Generator)
   return new HiFiGAN(config as HiFiGANConfig, { generator });
 }
 
-function configOf(name: TtsModelName, base: unknown, nSymbols: number, maxLen: number): AnyConfig {
+function configOf(name: TtsModelName, o: TtsTrainOptions, nSymbols: number, maxLen: number): AnyConfig {
+  const base = o.preset;
   if (name === "tacotron2")
-    return tacotron2Config(base as keyof typeof TACOTRON2_PRESETS, { nSymbols, nMels: TTS_AUDIO.nMels });
+    return tacotron2Config(base as keyof typeof TACOTRON2_PRESETS, {
+      nSymbols,
+      nMels: TTS_AUDIO.nMels,
+      ...(o.framesPerStep > 0 ? { framesPerStep: o.framesPerStep } : {}),
+    });
   if (name === "fastspeech2")
     return fastSpeech2Config(base as keyof typeof FASTSPEECH2_PRESETS, {
       nSymbols,
@@ -424,7 +435,7 @@ export class TtsTrainer implements TrainingJob<TtsStep, Metrics> {
       throw new LoadError(`the run's ${o.frontEnd} symbols are not this dictionary's; it was trained with another`);
     ({ held: this.held, train: this.train } = prepareTtsCorpus(name, o, data, this.frontEnd));
     const maxLen = 2 * Math.max(...[...this.held, ...this.train].map((u) => u.nFrames));
-    this.config = saved?.config ?? configOf(name, o.preset, this.frontEnd.symbols.length, maxLen);
+    this.config = saved?.config ?? configOf(name, o, this.frontEnd.symbols.length, maxLen);
     this.model = buildModel(name, this.config, this.generator);
     this.bins = null;
     if (this.model instanceof FastSpeech2) {
