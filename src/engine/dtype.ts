@@ -22,15 +22,17 @@ const BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1
 
 /**
  * Fresh zeroed storage of n elements: an ordinary typed array, or inside a memory scope a block of the kernels'
- * memory (./scope.ts); a size past the tensor budget (./limits.ts) is an ArgumentError naming `op`.
+ * memory (./scope.ts); a size past the tensor budget (./limits.ts) is an ArgumentError naming `op`. With `zero`
+ * false a block of the kernels' memory is not zero-filled (its values are undefined; an ordinary array still is):
+ * for an output whose kernel writes every element.
  */
-export function allocate(dtype: DType, n: number, op = "allocate"): TypedArray {
+export function allocate(dtype: DType, n: number, op = "allocate", zero = true): TypedArray {
   // shape-only (./meta.ts): counted, nothing allocated; a tensor past the one-tensor cap is counted too (the
   // estimate it goes into is then past any budget that cap fits in)
   if (inMetaExecution()) return countedStorage(dtype, checkedCount(op, n));
   checkAllocation(op, dtype, n);
   countAllocation(n * BYTES[dtype]);
-  const s = scopedAllocate(dtype, n);
+  const s = scopedAllocate(dtype, n, zero);
   if (s !== null) return s;
   switch (dtype) {
     case "float32":

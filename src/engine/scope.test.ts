@@ -5,10 +5,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as wnn from "../index.js";
-import { ReleasedTensorError, Tensor, dispose, keep, tidy } from "../index.js";
+import { ReleasedTensorError, Tensor, dispose, keep, tidy, zeros } from "../index.js";
 import { heapStats, residentOffset } from "../backend/wasm/heap.js";
 import { parseCheckpoint, serializeCheckpoint } from "../io/checkpoint.js";
-import { inScope } from "./scope.js";
+import { addF32Into, inScope, setPoisonUninitialised } from "./scope.js";
+import { uninitialised } from "../ops/util.js";
 
 const F = wnn.nn.functional;
 const resident = (t: Tensor): boolean => residentOffset(t.storage) >= 0;
@@ -276,4 +277,46 @@ test("a GPT trained inside tidy exports the same Hugging Face tensors as one tra
     fb = toHFFiles("gpt2", b.model, config);
   assert.deepEqual(Object.keys(fb.tensors), Object.keys(fa.tensors));
   for (const k of Object.keys(fa.tensors)) assert.deepEqual(fb.tensors[k]!.dataSync(), fa.tensors[k]!.dataSync(), k);
+});
+
+test("outputs written whole skip the zero-fill: a poisoned block shows it, zero-filled storage stays zero", () => {
+  const old = setPoisonUninitialised(true);
+  try {
+    tidy(() => {
+      // a block freed by the inner scope is handed out again; `uninitialised` does not clear it (poisoned here)
+      tidy(() => void big(1).exp());
+      const u = uninitialised([16, 32], "float32");
+      assert.ok(resident(u));
+      assert.ok([...u.storage].every(Number.isNaN), "an uninitialised block holds the poison until written");
+      const z = zeros([16, 32]);
+      assert.ok(
+        [...z.storage].every((v) => v === 0),
+        "zeros() is zero-filled whatever the block held",
+      );
+      // the ops that allocate without a zero-fill write every element: no poison survives
+      const x = big(2).requiresGrad_();
+      const y = x.mul(3).permute([1, 0]).exp().sum();
+      y.backward();
+      assert.ok([...x.grad!.storage].every(Number.isFinite));
+    });
+  } finally {
+    setPoisonUninitialised(old);
+  }
+});
+
+test("the tape's gradient sums run on the backend's add kernel: bit for bit the float32 sums of a loop, in place too", () => {
+  const n = 1000;
+  const a = new Float32Array(n).map((_, i) => Math.sin(i) * 1e3),
+    b = new Float32Array(n).map((_, i) => Math.cos(i * 0.7) * 1e-2);
+  const want = a.map((v, i) => v + b[i]!); // a Float32Array's map rounds each double sum to float32
+  const out = new Float32Array(n);
+  addF32Into(a, b, out);
+  assert.deepEqual(out, want);
+  tidy(() => {
+    const ra = keep(wnn.tensor([...a]));
+    addF32Into(ra.storage as Float32Array, b, ra.storage as Float32Array); // in place, in the heap
+    assert.ok(resident(ra));
+    assert.deepEqual(ra.storage, want);
+    ra.dispose();
+  });
 });

@@ -27,8 +27,11 @@ export class ReleasedTensorError extends WnnError {}
 
 /** What a backend lends the engine: blocks of its memory as typed arrays. */
 export interface ResidentAllocator {
-  /** A zero-filled view of n elements over a new block, or null when none can be had. */
-  alloc(dtype: "float32" | "int32", n: number): Float32Array | Int32Array | null;
+  /**
+   * A view of n elements over a new block, or null when none can be had: zero-filled, or with `zero` false
+   * holding whatever the block held before (for an output its kernel writes whole).
+   */
+  alloc(dtype: "float32" | "int32", n: number, zero?: boolean): Float32Array | Int32Array | null;
   /** Returns the block that `view` (as returned by alloc) covers. */
   free(view: Float32Array | Int32Array): void;
   /** True when x is a view over the backend's memory (a block, or part of one). */
@@ -87,12 +90,29 @@ export function inScope(): boolean {
   return current !== null;
 }
 
-/** The storage of a new output: a block of the backend's memory inside a scope, else null (an ordinary array). */
-export function scopedAllocate(dtype: DType, n: number): TypedArray | null {
+/** Tests: uninitialised blocks are filled with a poison (NaN, or int32 0x7fc00000) when on. */
+let poison = false;
+
+/**
+ * Tests: fill every block handed out uninitialised (`scopedAllocate(…, false)`) with NaN (int32: 0x7fc00000),
+ * so that an op whose kernel does not write its whole output shows it. Returns the old setting.
+ */
+export function setPoisonUninitialised(on: boolean): boolean {
+  const old = poison;
+  poison = on;
+  return old;
+}
+
+/**
+ * The storage of a new output: a block of the backend's memory inside a scope, else null (an ordinary array).
+ * `zero` false skips the zero-fill (one pass over the block): only for outputs whose kernel writes every element.
+ */
+export function scopedAllocate(dtype: DType, n: number, zero = true): TypedArray | null {
   if (current === null || allocator === null || n < MIN_RESIDENT || (dtype !== "float32" && dtype !== "int32"))
     return null;
-  const view = allocator.alloc(dtype, n);
+  const view = allocator.alloc(dtype, n, zero || poison);
   if (view === null) return null;
+  if (!zero && poison) new Int32Array(view.buffer, view.byteOffset, view.length).fill(0x7fc00000);
   const b: Block = { view, refs: 0, owner: current, freed: false };
   blockOf.set(view, b);
   current.blocks.push(b);
@@ -102,7 +122,7 @@ export function scopedAllocate(dtype: DType, n: number): TypedArray | null {
 /** A kept block of n elements holding `init`'s values (or zeros), or null when none can be had. */
 function keptBlock(dtype: "float32" | "int32", n: number, init: TypedArray | null): Block | null {
   if (allocator === null || n < MIN_RESIDENT) return null;
-  const view = allocator.alloc(dtype, n);
+  const view = allocator.alloc(dtype, n, init === null); // (a copy of init fills it whole)
   if (view === null) return null;
   if (init) view.set(init);
   const b: Block = { view, refs: 0, owner: null, freed: false };
@@ -347,7 +367,22 @@ export function accumulateLeafGrad(old: Tensor | null, g: Tensor, add: (a: Tenso
 }
 
 function addIntoF32(x: Float32Array, y: Float32Array): void {
-  for (let i = 0; i < x.length; i++) x[i] = x[i]! + y[i]!;
+  if (float32Add !== null) float32Add(x, y, x);
+  else for (let i = 0; i < x.length; i++) x[i] = x[i]! + y[i]!;
+}
+
+/** The active backend's float32 out = a + b (same length; out may be a), for the tape's sums; null: a loop here. */
+let float32Add: ((a: Float32Array, b: Float32Array, out: Float32Array) => void) | null = null;
+
+/** Installed by the ops layer with the active backend's add kernel (the engine does not import the ops). */
+export function setFloat32Add(add: ((a: Float32Array, b: Float32Array, out: Float32Array) => void) | null): void {
+  float32Add = add;
+}
+
+/** out = a + b elementwise through the backend's kernel where one is installed (out may be a). */
+export function addF32Into(a: Float32Array, b: Float32Array, out: Float32Array): void {
+  if (float32Add !== null) float32Add(a, b, out);
+  else for (let i = 0; i < out.length; i++) out[i] = a[i]! + b[i]!;
 }
 
 /** True when t is kept (by keep, or as a parameter or gradient made resident). */

@@ -9,9 +9,8 @@ import { runBackward, type BackwardOptions, type Node } from "./autograd.js";
 import { allocate, dtypeOf, isFloating, type DType, type TypedArray } from "./dtype.js";
 import { ArgumentError, AutogradError, DTypeError } from "./errors.js";
 import { formatTensor } from "./format.js";
-import { countAllocation } from "./memory.js";
 import { inMetaExecution, isMetaStorage, metaError, metaStorage } from "./meta.js";
-import { adopt, dispose, registerTensorClass, releasedError, releasedReason } from "./scope.js";
+import { addF32Into, adopt, dispose, registerTensorClass, releasedError, releasedReason } from "./scope.js";
 import { fmt, numel, sameShape, type Shape } from "./shape.js";
 
 export type NestedArray = number | boolean | NestedArray[];
@@ -260,9 +259,10 @@ function addSameShape(a: Tensor, b: Tensor): Tensor {
 }
 
 function addF32(x: Float32Array, y: Float32Array): Float32Array {
-  countAllocation(4 * x.length); // storage as any other, for the meter (./memory.ts)
-  const out = new Float32Array(x.length);
-  for (let i = 0; i < out.length; i++) out[i] = x[i]! + y[i]!;
+  // storage as any other (counted by the meter; inside a memory scope a block of the kernels' memory, written
+  // whole by the add, so not zero-filled first)
+  const out = allocate("float32", x.length, "add", false) as Float32Array;
+  addF32Into(x, y, out);
   return out;
 }
 

@@ -26,7 +26,16 @@ import { Tensor } from "../engine/tensor.js";
 import type { FloatArr, UnaryKernelName } from "../backend/backend.js";
 import "./cast.js";
 import { kernels } from "./kernels.js";
-import { broadcastKernel, empty, lift, requireFloat, sumToShape, toDType, type TensorLike } from "./util.js";
+import {
+  broadcastKernel,
+  empty,
+  lift,
+  requireFloat,
+  sumToShape,
+  toDType,
+  uninitialised,
+  type TensorLike,
+} from "./util.js";
 
 // ---------------------------------------------------------------------------------------------------
 // Unary
@@ -39,14 +48,14 @@ function unary(op: string, x: Tensor, kernel: UnaryKernelName): Tensor {
 
 /** Apply a unary kernel, keeping x's dtype (no dtype check). */
 function map(x: Tensor, kernel: UnaryKernelName): Tensor {
-  const y = empty(x.shape, x.dtype);
+  const y = uninitialised(x.shape, x.dtype); // every unary kernel writes each element
   kernels()[kernel](x.storage, y.storage);
   return y;
 }
 
 /** dx = dy·f'(x) through one of the activation backward kernels. */
 function backwardKernel(x: Tensor, dy: Tensor, run: (x: FloatArr, dy: FloatArr, dx: FloatArr) => void): Tensor {
-  const dx = empty(x.shape, x.dtype);
+  const dx = uninitialised(x.shape, x.dtype); // every activation backward kernel writes each element
   run(x.storage as FloatArr, dy.storage as FloatArr, dx.storage as FloatArr);
   return dx;
 }

@@ -7,7 +7,7 @@ import { referenceBackend, referenceKernels } from "../backend/reference/backend
 import { setThreads, threads, wasmAvailable, wasmBackend } from "../backend/wasm/index.js";
 import { residentAllocator } from "../backend/wasm/heap.js";
 import { setMemoryErrorFactory, wasm } from "../backend/wasm/instance.js";
-import { setResidentAllocator } from "../engine/scope.js";
+import { setFloat32Add, setResidentAllocator } from "../engine/scope.js";
 import { inMetaExecution } from "../engine/meta.js";
 
 const backends = new Map<string, Backend>([["reference", referenceBackend]]);
@@ -46,6 +46,9 @@ export function setBackend(name: string): void {
   active = { ...referenceKernels, ...b.kernels };
   // inside a memory scope, outputs live in the wasm heap while its kernels run (src/engine/scope.ts)
   setResidentAllocator(name === "wasm" ? residentAllocator : null);
+  // the tape's gradient sums (src/engine) run on this backend's add kernel: the same float32 sums as a loop
+  const add = active.add;
+  setFloat32Add((a, b, out) => add(a, [1], b, [1], out, [out.length]));
 }
 
 /**

@@ -24,7 +24,7 @@ import { broadcastShapes, broadcastStrides, fmt, numel } from "../engine/shape.j
 import { checkTensor, Tensor } from "../engine/tensor.js";
 import type { FloatArr, MatmulParams } from "../backend/backend.js";
 import { kernels } from "./kernels.js";
-import { empty, sumToShape } from "./util.js";
+import { sumToShape, uninitialised } from "./util.js";
 
 interface Geometry {
   batchShape: number[]; // … (the broadcast batch dims)
@@ -113,7 +113,8 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const { batchShape, m, k, n } = g;
   const batch = numel(batchShape);
   // the dims a 1-D operand added are not part of the result
-  const y = empty([...batchShape, ...(a.ndim > 1 ? [m] : []), ...(b.ndim > 1 ? [n] : [])], a.dtype); // (…, m, n)
+  // (every output written by the product: no zero-fill)
+  const y = uninitialised([...batchShape, ...(a.ndim > 1 ? [m] : []), ...(b.ndim > 1 ? [n] : [])], a.dtype); // (…, m, n)
   const A = operand(a, g.aBatch, g, m, k),
     B = operand(b, g.bBatch, g, k, n);
   // y[t] = A[t]·B[t]
@@ -126,7 +127,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     if (a.requiresGrad) {
       // da[t] = dy[t]·B[t]ᵀ  (m, k); B[t] is stored (k, n), which is Bᵀ stored as (n', k') = (k, n)
       const Bg = operand(b, g.bBatch, g, k, n);
-      const full = empty([...batchShape, m, k], a.dtype);
+      const full = uninitialised([...batchShape, m, k], a.dtype);
       kernels().matmul(dY, Bg.data, full.storage as FloatArr, params(batch, m, k, n, false, true, m * n, Bg.stride));
       da = new Tensor(sumToShape(full, [...g.aBatch, m, k]).storage, a.shape); // Σ over broadcast batch dims
     }
@@ -134,7 +135,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
       const dbShape = [...g.bBatch, k, n];
       if (numel(g.bBatch) === 1 && numel(g.aBatch) === batch) {
         // one B for every batch matrix of A: db = Σ_t A[t]ᵀ·dy[t] = Aᵀ·dy with A as (batch·m, k), dy as (batch·m, n)
-        db = empty(b.shape, b.dtype);
+        db = uninitialised(b.shape, b.dtype);
         kernels().matmul(
           a.storage as FloatArr,
           dY,
@@ -144,7 +145,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
       } else {
         // db[t] = A[t]ᵀ·dy[t]  (k, n); A[t] is stored (m, k), which is Aᵀ stored as (k', m') = (m, k)
         const Ag = operand(a, g.aBatch, g, m, k);
-        const full = empty([...batchShape, k, n], b.dtype);
+        const full = uninitialised([...batchShape, k, n], b.dtype);
         kernels().matmul(Ag.data, dY, full.storage as FloatArr, params(batch, k, n, m, true, false, Ag.stride, m * n));
         db = new Tensor(sumToShape(full, dbShape).storage, b.shape);
       }

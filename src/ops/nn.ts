@@ -24,7 +24,7 @@ import { Tensor, checkTensor } from "../engine/tensor.js";
 import type { FloatArr } from "../backend/backend.js";
 import { mul, sub } from "./elementwise.js";
 import { kernels } from "./kernels.js";
-import { empty, requireFloat, requireInt, sumToShape } from "./util.js";
+import { empty, requireFloat, requireInt, sumToShape, uninitialised } from "./util.js";
 
 export type Reduction = "mean" | "sum" | "none";
 
@@ -88,11 +88,11 @@ export function softmax(x: Tensor, dim: number): Tensor {
   checkTensor("softmax", x);
   requireFloat("softmax", x);
   const [outer, r, inner] = around(x.shape, normDim("softmax", dim, x.ndim, x.shape));
-  const y = empty(x.shape, x.dtype);
+  const y = uninitialised(x.shape, x.dtype);
   kernels().softmax(f(x), f(y), outer, r, inner);
   return record("softmax", [x], y, (dy) => {
     // y = softmax(x)  ⇒  dx = y ⊙ (dy − Σ dy⊙y)
-    const dx = empty(x.shape, x.dtype);
+    const dx = uninitialised(x.shape, x.dtype);
     kernels().softmaxBackward(f(y), f(dy), f(dx), outer, r, inner);
     return [dx];
   });
@@ -103,11 +103,11 @@ export function logSoftmax(x: Tensor, dim: number): Tensor {
   checkTensor("logSoftmax", x);
   requireFloat("logSoftmax", x);
   const [outer, r, inner] = around(x.shape, normDim("logSoftmax", dim, x.ndim, x.shape));
-  const y = empty(x.shape, x.dtype);
+  const y = uninitialised(x.shape, x.dtype);
   kernels().logSoftmax(f(x), f(y), outer, r, inner);
   return record("logSoftmax", [x], y, (dy) => {
     // y = x − logΣeˣ  ⇒  dx = dy − e^y·Σ dy
-    const dx = empty(x.shape, x.dtype);
+    const dx = uninitialised(x.shape, x.dtype);
     kernels().logSoftmaxBackward(f(y), f(dy), f(dx), outer, r, inner);
     return [dx];
   });
@@ -398,13 +398,13 @@ export function layerNorm(
   ]);
   const w = weight ?? null,
     b = bias ?? null;
-  const y = empty(x.shape, x.dtype);
-  const mean = empty([rows], x.dtype); // (rows)
-  const rstd = empty([rows], x.dtype); // (rows) 1/√(σ² + eps)
+  const y = uninitialised(x.shape, x.dtype);
+  const mean = uninitialised([rows], x.dtype); // (rows)
+  const rstd = uninitialised([rows], x.dtype); // (rows) 1/√(σ² + eps)
   kernels().layerNorm(f(x), w && f(w), b && f(b), f(y), f(mean), f(rstd), rows, cols, eps);
   return record("layerNorm", present(x, w, b), y, (dy) => {
     // y = (x − μ)·rstd·w + b  ⇒  dx = rstd·(g − mean(g) − x̂·mean(g·x̂)), g = dy·w;  dw = Σ dy·x̂;  db = Σ dy
-    const dx = empty(x.shape, x.dtype),
+    const dx = uninitialised(x.shape, x.dtype),
       dw = paramGrad(w),
       db = paramGrad(b);
     kernels().layerNormBackward(f(dy), f(x), w && f(w), f(mean), f(rstd), f(dx), dw && f(dw), db && f(db), rows, cols);
@@ -428,12 +428,12 @@ export function rmsNorm(
   const [rows, cols] = normLayout("rmsNorm", x, normalizedShape, [["weight", weight]]);
   const w = weight ?? null;
   const e = eps ?? MACHINE_EPS[x.dtype]!;
-  const y = empty(x.shape, x.dtype);
-  const rstd = empty([rows], x.dtype); // (rows) 1/√(mean(x²) + eps)
+  const y = uninitialised(x.shape, x.dtype);
+  const rstd = uninitialised([rows], x.dtype); // (rows) 1/√(mean(x²) + eps)
   kernels().rmsNorm(f(x), w && f(w), f(y), f(rstd), rows, cols, e);
   return record("rmsNorm", present(x, w), y, (dy) => {
     // y = x·rstd·w  ⇒  dx = rstd·(g − x̂·mean(g·x̂)), g = dy·w, x̂ = x·rstd;  dw = Σ dy·x̂
-    const dx = empty(x.shape, x.dtype),
+    const dx = uninitialised(x.shape, x.dtype),
       dw = paramGrad(w);
     kernels().rmsNormBackward(f(dy), f(x), w && f(w), f(rstd), f(dx), dw && f(dw), rows, cols);
     return affineGrads(dx, w, dw, null, null);
@@ -602,9 +602,9 @@ export function dropout(x: Tensor, p = 0.5, training = true, opts: DropoutOption
     throw new ArgumentError(`dropout: probability p must be in [0, 1], got ${p} (input of shape ${fmt(x.shape)})`);
   if (!training || p === 0) return x;
   const u = rand(x.shape, { dtype: "float64", generator: opts.generator ?? defaultGenerator });
-  const mask = empty(x.shape, x.dtype); // 0 or 1/(1 − p)
+  const mask = uninitialised(x.shape, x.dtype); // 0 or 1/(1 − p)
   kernels().dropoutMask(f(u), f(mask), p);
-  const y = empty(x.shape, x.dtype);
+  const y = uninitialised(x.shape, x.dtype);
   kernels().mul(
     x.storage,
     broadcastStrides(x.shape, x.shape),
@@ -643,7 +643,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
     );
   const rows = numel(x.shape.slice(0, -1)); // Π *
   const yShape = [...x.shape.slice(0, -1), out];
-  const y = empty(yShape, x.dtype); // (*, out)
+  const y = uninitialised(yShape, x.dtype); // (*, out): every element written by the product
   const mm = kernels().matmul;
   // y = x·Wᵀ + b with A = x (rows, in), B = W stored (out, in) → transB; the kernel adds b to every row
   // after the product (MatmulParams.bias: a backend that copies operands into its own memory adds it there)
@@ -667,7 +667,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
       dW: Tensor | null = null,
       db: Tensor | null = null;
     if (x.requiresGrad) {
-      dx = empty(x.shape, x.dtype); // (*, in)
+      dx = uninitialised(x.shape, x.dtype); // (*, in)
       mm(f(dy), f(weight), f(dx), {
         batch: 1,
         m: rows,
@@ -679,9 +679,9 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
         strideB: 0,
       });
     }
-    if (b && b.requiresGrad) db = empty(b.shape, b.dtype); // (out)
+    if (b && b.requiresGrad) db = uninitialised(b.shape, b.dtype); // (out): row sums, overwritten
     if (weight.requiresGrad) {
-      dW = empty(weight.shape, weight.dtype); // (out, in); A = dy stored (rows, out) = (k, m) → transA
+      dW = uninitialised(weight.shape, weight.dtype); // (out, in); A = dy stored (rows, out) = (k, m) → transA
       // db = Σ_rows dy: the row sums of op(A) = dyᵀ, from the same product (MatmulParams.rowSumsA)
       mm(f(dy), f(x), f(dW), {
         batch: 1,

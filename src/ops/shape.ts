@@ -12,7 +12,7 @@ import { ArgumentError, ShapeError } from "../engine/errors.js";
 import { fmt, normDim, normDims, numel, sameShape, stridesOf, type Shape } from "../engine/shape.js";
 import { checkTensor, Tensor } from "../engine/tensor.js";
 import { kernels } from "./kernels.js";
-import { empty, sumToShape, toDType } from "./util.js";
+import { empty, sumToShape, toDType, uninitialised } from "./util.js";
 
 /** Sizes or dims given either as one array or as separate numbers: `permute(x, [1, 0])` or `permute(x, 1, 0)`. */
 export type SizeArgs = number[] | [readonly number[]];
@@ -43,6 +43,9 @@ function viewAs(op: string, x: Tensor, shape: Shape): Tensor {
  * `outShape` (the same numel; defaults to viewShape). Its adjoint scatters back with +=, since a view
  * with a zero stride (expand, repeat) reads one element of x many times:
  *   dx[offset + idx·strides] += dy[idx]
+ * A view that reads every element of x exactly once (permute, transpose, flip) passes `inverse`: the
+ * offset and strides over dy that give dx back as a gather of its own, dx[jdx] = dy[inverse.offset +
+ * jdx·inverse.strides] over x's shape, which writes each element once (no zero-fill, no +=).
  */
 function strided(
   op: string,
@@ -51,10 +54,16 @@ function strided(
   strides: readonly number[],
   viewShape: Shape,
   outShape: Shape = viewShape,
+  inverse?: { offset: number; strides: readonly number[] },
 ): Tensor {
-  const y = empty(outShape, x.dtype);
+  const y = uninitialised(outShape, x.dtype); // the copy writes every element
   kernels().stridedCopy(x.storage, offset, strides, viewShape, y.storage);
   return record(op, [x], y, (dy) => {
+    if (inverse) {
+      const dx = uninitialised(x.shape, dy.dtype);
+      kernels().stridedCopy(dy.storage, inverse.offset, inverse.strides, x.shape, dx.storage);
+      return [dx];
+    }
     const dx = empty(x.shape, dy.dtype);
     kernels().stridedAssign(dy.storage, dx.storage, offset, strides, viewShape, true);
     return [dx];
@@ -167,7 +176,17 @@ export function permute(x: Tensor, ...dims: SizeArgs): Tensor {
     0,
     perm.map((d) => st[d]!),
     perm.map((d) => x.shape[d]!),
+    undefined,
+    { offset: 0, strides: inversePermutationStrides(x.shape, perm) },
   );
+}
+
+/** dx = dy permuted back: x's dim d is y's dim k where perm[k] = d, so dx steps through dy by y's stride k. */
+function inversePermutationStrides(shape: Shape, perm: readonly number[]): number[] {
+  const stY = stridesOf(perm.map((d) => shape[d]!));
+  const inv: number[] = new Array<number>(perm.length);
+  perm.forEach((d, k) => (inv[d] = stY[k]!));
+  return inv;
 }
 
 /** Swap two dims. */
@@ -184,6 +203,8 @@ export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
     0,
     perm.map((d) => st[d]!),
     perm.map((d) => x.shape[d]!),
+    undefined,
+    { offset: 0, strides: inversePermutationStrides(x.shape, perm) },
   );
 }
 
@@ -355,7 +376,8 @@ export function flip(x: Tensor, dims: number | readonly number[]): Tensor {
     offset += Math.max(x.shape[d]! - 1, 0) * st[d]!;
     strides[d] = -st[d]!;
   }
-  return strided("flip", x, offset, strides, x.shape);
+  // a flip is its own inverse: dx is dy read the same way
+  return strided("flip", x, offset, strides, x.shape, x.shape, { offset, strides });
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -393,7 +415,7 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   const xs = tensors.map((t) => toDType(t, dtype));
   const shape = ref.shape.slice();
   shape[d] = total;
-  const y = empty(shape, dtype); // (..., Σ n_i, ...)
+  const y = uninitialised(shape, dtype); // (..., Σ n_i, ...): the inputs cover it
   const st = stridesOf(shape);
   // y[.., o_i : o_i + n_i, ..] = x_i: each input is written at its offset o_i along dim
   const offsets: number[] = [];
@@ -546,7 +568,7 @@ function selectAlong(op: string, x: Tensor, d: number, src: Int32Array): Tensor 
     inner = numel(x.shape.slice(d + 1));
   const shape = x.shape.slice();
   shape[d] = src.length;
-  const y = empty(shape, x.dtype);
+  const y = uninitialised(shape, x.dtype);
   kernels().indexSelect(x.storage, src, y.storage, outer, n, inner);
   return record(op, [x], y, (dy) => {
     const dx = empty(x.shape, dy.dtype);

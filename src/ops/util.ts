@@ -13,6 +13,14 @@ export function empty(shape: Shape, dtype: DType): Tensor {
   return new Tensor(allocate(dtype, numel(shape)), shape);
 }
 
+/**
+ * A new tensor of `shape` and `dtype` whose values are undefined (PyTorch's `torch.empty`): for an output
+ * whose kernel writes every element. Inside a memory scope this skips the zero-fill, one pass over the output.
+ */
+export function uninitialised(shape: Shape, dtype: DType): Tensor {
+  return new Tensor(allocate(dtype, numel(shape), "allocate", false), shape);
+}
+
 export type TensorLike = Tensor | number;
 
 /**
@@ -70,7 +78,7 @@ export function broadcastKernel(
   ) => void,
 ): Tensor {
   const shape = broadcastShapes(op, a.shape, b.shape);
-  const out = empty(shape, outDType);
+  const out = uninitialised(shape, outDType); // every kernel of a binary op writes each output element
   kernel(a.storage, broadcastStrides(a.shape, shape), b.storage, broadcastStrides(b.shape, shape), out.storage, shape);
   return out;
 }

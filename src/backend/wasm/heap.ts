@@ -135,11 +135,11 @@ export function heapState(): WasmState {
  * created on the first allocation, not at install (the Node entry sets V8 flags first).
  */
 export const residentAllocator = {
-  alloc(dtype: "float32" | "int32", n: number): Float32Array | Int32Array | null {
+  alloc(dtype: "float32" | "int32", n: number, zero = true): Float32Array | Int32Array | null {
     if (!heapAvailable()) return null; // a plain memory: views would detach when it grows
     const off = heapAlloc(4 * n);
     if (off < 0) return null;
-    wasm().exports.zeroBytes(off, 4 * n); // (a typed array's fill on shared memory is ≈ 10× slower)
+    if (zero) wasm().exports.zeroBytes(off, 4 * n); // (a typed array's fill on shared memory is ≈ 10× slower)
     return heapView(off, n, dtype);
   },
   free(view: Float32Array | Int32Array): void {
