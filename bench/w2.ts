@@ -49,12 +49,20 @@ export interface W2Options {
   scoped?: boolean;
   /** "module": src/models/gpt2's GPT (default); "user": the step written with raw tensors the PyTorch way (./w2-user.ts) */
   form?: "module" | "user";
+  /** the context T (default 64) and the batch B (default 12): the GPT module only (./context-scaling.ts) */
+  blockSize?: number;
+  batch?: number;
 }
 
 /** A W2 trainer: the model, its AdamW and a step function over pre-generated batches. */
-export function w2Trainer(seed = 1337): { model: GPT; step: (x: wnn.Tensor, y: wnn.Tensor) => number } {
+export function w2Trainer(
+  seed = 1337,
+  blockSize = W2_CONFIG.blockSize,
+): { model: GPT; step: (x: wnn.Tensor, y: wnn.Tensor) => number } {
   wnn.manualSeed(seed);
-  const model = new GPT(W2_CONFIG);
+  const model = new GPT(
+    blockSize === W2_CONFIG.blockSize ? W2_CONFIG : gptConfig("tiny", { vocabSize: 65, blockSize }),
+  );
   model.train();
   const params = model.parameters();
   const decay = params.filter((p) => p.ndim >= 2),
@@ -77,13 +85,18 @@ export function w2Trainer(seed = 1337): { model: GPT; step: (x: wnn.Tensor, y: w
 }
 
 /** Uniform random (B, T) int32 token batches. */
-export function w2Batches(count: number, seed = 42): { x: wnn.Tensor; y: wnn.Tensor }[] {
+export function w2Batches(
+  count: number,
+  seed = 42,
+  T = W2_CONFIG.blockSize,
+  B = W2_BATCH,
+): { x: wnn.Tensor; y: wnn.Tensor }[] {
   const g = new wnn.Generator(seed);
-  const { vocabSize: V, blockSize: T } = W2_CONFIG;
+  const V = W2_CONFIG.vocabSize;
   const draw = (): wnn.Tensor => {
-    const a = new Int32Array(W2_BATCH * T);
+    const a = new Int32Array(B * T);
     for (let i = 0; i < a.length; i++) a[i] = Math.floor(g.random() * V);
-    return new wnn.Tensor(a, [W2_BATCH, T]);
+    return new wnn.Tensor(a, [B, T]);
   };
   return Array.from({ length: count }, () => ({ x: draw(), y: draw() }));
 }
@@ -96,14 +109,18 @@ export function runW2(log: (line: string) => void, o: W2Options = {}): W2Result 
   const rssAt = new Set(o.rssAt ?? []);
   const scoped = o.scoped ?? true,
     form = o.form ?? "module";
-  const trainer = form === "user" ? w2UserTrainer() : w2Trainer();
+  const T = o.blockSize ?? W2_CONFIG.blockSize,
+    B = o.batch ?? W2_BATCH;
+  if (form === "user" && (T !== W2_CONFIG.blockSize || B !== W2_BATCH))
+    throw new Error("w2: the user-written form runs at the W2 sizes only");
+  const trainer = form === "user" ? w2UserTrainer() : w2Trainer(1337, T);
   const step = scoped
     ? (x: wnn.Tensor, y: wnn.Tensor): number => wnn.tidy("w2 step", () => trainer.step(x, y))
     : trainer.step;
   const paramsTotal =
     "model" in trainer ? trainer.model.numParameters() : trainer.params.reduce((n, p) => n + p.numel(), 0);
   // at most 60 distinct batches in memory; longer runs cycle through them
-  const batches = w2Batches(Math.min(warmup + runs, 60));
+  const batches = w2Batches(Math.min(warmup + runs, 60), 42, T, B);
   const times: number[] = [];
   const rss: Record<string, number> = {};
   let first = NaN,
@@ -134,7 +151,7 @@ export function runW2(log: (line: string) => void, o: W2Options = {}): W2Result 
     max_ms: Math.max(...times),
     runs,
     warmup,
-    tokens_per_s_at_median: (W2_BATCH * W2_CONFIG.blockSize) / (med * 1e-3),
+    tokens_per_s_at_median: (B * T) / (med * 1e-3),
     params_total: paramsTotal,
     loss_first: first,
     loss_last: last,
