@@ -120,9 +120,9 @@ if (args["png"]) {
   }));
   const chart = {
     series,
-    title: "W2 step: µs per token against context T (B·T = 1,536)",
+    title: "W2 training step: microseconds per token against context T (B x T = 1536)",
     xLabel: "context T",
-    yLabel: "µs per token",
+    yLabel: "microseconds per token",
   };
   writeFileSync(args["png"], lineChartPng(chart, { deflate: (raw) => new Uint8Array(deflateSync(raw)) }));
   log(`wrote ${args["png"]}`);
