@@ -27,6 +27,7 @@
 import type { Communicator } from "../distributed/collectives.js";
 import { DataParallel, type StrategyName } from "../distributed/data-parallel.js";
 import { ArgumentError } from "../engine/errors.js";
+import { withDrawShare } from "../engine/rng.js";
 import type { Tensor } from "../engine/tensor.js";
 import type { Module } from "../nn/module.js";
 import { clipGradNorm } from "../optim/clip.js";
@@ -147,4 +148,30 @@ export function wholeModel(driver: StepDriver, model: Module): void {
 export function weighted(loss: Tensor, mine: number, total: number, part: Part, zero: () => Tensor): Tensor {
   if (part.worldSize === 1) return loss;
   return mine === 0 ? zero().mul(0) : loss.mul(shareWeight(mine, total, part));
+}
+
+/**
+ * A forward on this worker's rows (driver.within), with each dropout mask drawn inside it the block of the whole
+ * batch's mask one process would draw for those rows (rng.ts withDrawShare): the same masks, so the workers'
+ * losses are one process's with dropout too. The rows must be the outermost dimension of every dropped tensor, and
+ * every worker's default generator in the same state as one process's.
+ */
+export function forwardOnRows<T>(driver: StepDriver, part: Part, fn: () => T): T {
+  return driver.within(() => withDrawShare(part.rank, part.worldSize, fn));
+}
+
+/** This worker's rows of a batch-first tensor (B, …) → (B/N, …); the whole tensor for one process. */
+export function myRows(t: Tensor, part: Part): Tensor {
+  if (part.worldSize === 1) return t;
+  const { start, count } = rowsOf(t.shape[0]!, part);
+  return t.narrow(0, start, count);
+}
+
+/** The ids ≠ pad in rows [start, start + count) of an int32 batch (B, T): the tokens a loss averages over. */
+export function tokensIn(t: Tensor, pad: number, start = 0, count = t.shape[0]!): number {
+  const T = t.shape[1]!,
+    ids = t.dataSync();
+  let n = 0;
+  for (let i = start * T; i < (start + count) * T; i++) if (ids[i] !== pad) n++;
+  return n;
 }
