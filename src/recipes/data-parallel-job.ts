@@ -15,14 +15,20 @@
 // LM, the target tokens of dates), a worker's loss is weighted by its share: L_r · N·n_r/n, so that
 // (1/N) Σ_r L_r · N·n_r/n = Σ_r (Σ_{i∈r} ℓ_i)/n = one process's mean over the n terms (`shareWeight`).
 //
+// A worker takes its rows out of the whole batch as one process builds it (`myRows`): padded to the whole batch's
+// lengths, so that its rows are computed on the same shapes as one process's. Its forward runs inside
+// `forwardOnRows`, so that each dropout mask it draws is its block of the mask one process draws for the whole
+// batch (rng.ts withDrawShare): with dropout too, the losses are one process's.
+//
 // What breaks the equality, so that a job refuses N > 1 rather than train another model: statistics over the
 // batch inside the forward (BatchNorm's, without a synchronized BatchNorm; a mixture of experts' load-balancing
-// loss and its experts' capacity, functions of the whole batch's routing). Dropout does not break it but draws
-// each worker's masks for its own rows, so the losses are not those of one process (a note says so).
+// loss and its experts' capacity, functions of the whole batch's routing). ZooTrainer does not use forwardOnRows
+// yet: there dropout draws each worker's masks for its own rows, so the losses are not one process's (a note says so).
 //
 // Browser-safe: spawning the workers is the CLI's (cli/zoo-worker.ts, cli/recipe-worker.ts). Users: ZooTrainer
 // (zoo-train.ts); through `driverFor` and a RecipeHooks.dataParallel, trainClassifier (mnist.ts: lenet5),
-// trainOnNames (names.ts: bengio-mlp, char-rnn, names-compare), decoder-compare's and encoder-decoder-compare's runs.
+// trainOnNames (names.ts: bengio-mlp, char-rnn, names-compare), decoder-compare's and encoder-decoder-compare's runs,
+// seq2seq-attention's and transformer's recipes, convs2s-compare, encoder-compare and finetune-compare.
 
 import type { Communicator } from "../distributed/collectives.js";
 import { DataParallel, type StrategyName } from "../distributed/data-parallel.js";

@@ -4,32 +4,8 @@
 // encoder-decoder-compare (pretraining, then fine-tuning on dates) on 2 FSDP workers print the losses of
 // `--workers 1` (the same digits), with the final metrics within 1e-6 relative.
 
-import { strict as assert } from "node:assert";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { test } from "node:test";
-import { printed, tmp, wnn } from "./parallel-helpers.js";
-
-const metrics = (dir: string): Record<string, number> =>
-  (JSON.parse(readFileSync(join(dir, "metrics.json"), "utf8")) as { metrics: Record<string, number> }).metrics;
-
-function compare(recipe: string, args: string[], N: number, strategy: string, lines: RegExp, keys: RegExp): void {
-  const run = (dir: string, ...more: string[]): string => {
-    const r = wnn("train", recipe, ...args, "--out", dir, ...more);
-    assert.equal(r.code, 0, `${recipe} ${more.join(" ")}: ${r.stderr}`);
-    return r.stdout;
-  };
-  const [one, many] = [join(tmp, `${recipe}-1`), join(tmp, `${recipe}-${strategy}-${N}`)];
-  const a = run(one),
-    b = run(many, "--workers", String(N), "--strategy", strategy);
-  assert.match(b, new RegExp(`data parallel: ${N} workers \\(threads\\), strategy ${strategy}`));
-  assert.ok(printed(a, lines).length >= 2, a);
-  assert.deepEqual(printed(b, lines), printed(a, lines));
-  const [m1, mN] = [metrics(one), metrics(many)];
-  const picked = Object.keys(m1).filter((k) => keys.test(k));
-  assert.ok(picked.length >= 1);
-  for (const k of picked) assert.ok(Math.abs(mN[k]! - m1[k]!) <= 1e-6 * Math.abs(m1[k]!), `${k}: ${mN[k]} vs ${m1[k]}`);
-}
+import { compareRecipe as compare } from "./parallel-helpers.js";
 
 test("wnn train char-rnn --workers 4 --strategy fsdp prints the losses of --workers 1", () => {
   compare(
