@@ -35,6 +35,7 @@ import { DataParallel, type StrategyName } from "../distributed/data-parallel.js
 import { ArgumentError } from "../engine/errors.js";
 import { withDrawShare } from "../engine/rng.js";
 import type { Tensor } from "../engine/tensor.js";
+import type { ModulePolicy } from "../nn/checkpoint.js";
 import type { Module } from "../nn/module.js";
 import { clipGradNorm } from "../optim/clip.js";
 import type { Optimizer } from "../optim/optimizer.js";
@@ -122,16 +123,27 @@ export interface DataParallelHook {
 
 /**
  * The step driver and rows of a recipe's trainer: one process (no hook), or worker comm.rank of N with the hook's
- * strategy (FSDP: the whole model one unit, so no module's forward is replaced and the model stays usable after
- * wholeModel). Every worker must have built the same model and optimizer (the same seed).
+ * strategy. FSDP: the whole model one unit, or with `blocks` (moduleClassPolicy of the model's block classes, as
+ * PyTorch's transformer_auto_wrap_policy) each block a unit of its own, the root keeping the rest; wholeModel gives
+ * the blocks their own forwards back. `log` hears, under FSDP, the units and the bytes of the largest one gathered.
+ * Every worker must have built the same model and optimizer (the same seed).
  */
 export function driverFor(
   model: Module,
   optimizer: Optimizer<any>,
   dp: DataParallelHook | undefined,
+  opts: { blocks?: ModulePolicy; log?: (line: string) => void } = {},
 ): { driver: StepDriver; part: Part } {
   if (!dp) return { driver: new SingleProcess(model, optimizer), part: WHOLE };
-  const driver = new DataParallel(model, optimizer, dp.comm, { strategy: dp.strategy });
+  const driver = new DataParallel(model, optimizer, dp.comm, {
+    strategy: dp.strategy,
+    ...(opts.blocks ? { autoWrapPolicy: opts.blocks } : {}),
+  });
+  const units = driver.fsdpUnits();
+  if (units && opts.log)
+    opts.log(
+      `FSDP: ${units.units} unit${units.units === 1 ? "" : "s"}${opts.blocks ? " (the root and each block)" : " (the whole model)"}, the largest ${units.largestUnit.toLocaleString("en-US")} bytes when gathered`,
+    );
   return { driver, part: { rank: dp.comm.rank, worldSize: dp.comm.worldSize } };
 }
 
@@ -145,6 +157,7 @@ export function wholeModel(driver: StepDriver, model: Module): void {
   const params = model.namedParameters();
   const whole = driver.consolidate(() => params.map(([, p]) => p.storage.slice())); // copies: FSDP frees after
   params.forEach(([, p], i) => p.replaceStorage(whole[i]!));
+  (driver as DataParallel).release(); // FSDP's blocks: their own forwards back
 }
 
 /**

@@ -54,7 +54,8 @@ const metrics = (dir: string): Record<string, number> =>
 
 /**
  * `wnn train <recipe> <args>` run once with --workers 1 and once with --workers N --strategy S: the loss lines that
- * `lines` picks are printed alike (to their digits), and the metrics that `keys` picks are within 1e-6 relative.
+ * `lines` picks are printed alike (to their digits), and the metrics that `keys` picks are within 1e-6 relative;
+ * → both runs' output.
  */
 export function compareRecipe(
   recipe: string,
@@ -63,7 +64,7 @@ export function compareRecipe(
   strategy: string,
   lines: RegExp,
   keys: RegExp,
-): void {
+): { one: string; many: string } {
   const run = (dir: string, ...more: string[]): string => {
     const r = wnn("train", recipe, ...args, "--out", dir, ...more);
     assert.equal(r.code, 0, `${recipe} ${more.join(" ")}: ${r.stderr}`);
@@ -79,4 +80,5 @@ export function compareRecipe(
   const picked = Object.keys(m1).filter((k) => keys.test(k));
   assert.ok(picked.length >= 1);
   for (const k of picked) assert.ok(Math.abs(mN[k]! - m1[k]!) <= 1e-6 * Math.abs(m1[k]!), `${k}: ${mN[k]} vs ${m1[k]}`);
+  return { one: a, many: b };
 }

@@ -40,7 +40,16 @@ import {
 } from "../../recipes/data-parallel-job.js";
 import { corpusBleu, exactMatch } from "../../data/tasks/metrics.js";
 import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "../../recipes/recipe.js";
-import { beamSearch, greedyDecode, MultiHeadAttention, Transformer, transformerConfig } from "./model.js";
+import { moduleClassPolicy } from "../../nn/checkpoint.js";
+import {
+  beamSearch,
+  DecoderBlock,
+  EncoderBlock,
+  greedyDecode,
+  MultiHeadAttention,
+  Transformer,
+  transformerConfig,
+} from "./model.js";
 
 export interface TransformerRecipeOptions extends Record<string, number | string | boolean> {
   /** "dates" (human formats → ISO, characters) or "translation" (the invented languages, words) */
@@ -142,7 +151,11 @@ export const recipe: Recipe<TransformerRecipeOptions> = {
     const sched = new LambdaLR(opt, inverseSqrtWarmup({ dModel: config.dModel, warmupSteps: o.warmup }));
     // one process, or worker r of N (hooks.dataParallel): rows [r·B/N, (r+1)·B/N) of every batch, with the
     // dropout masks one process draws for those rows (data-parallel-job.ts forwardOnRows)
-    const { driver, part } = driverFor(model, opt, hooks.dataParallel);
+    // (FSDP: each encoder and decoder block a unit of its own, as PyTorch's transformer_auto_wrap_policy)
+    const { driver, part } = driverFor(model, opt, hooks.dataParallel, {
+      blocks: moduleClassPolicy(EncoderBlock, DecoderBlock),
+      log: hooks.log,
+    });
     const data = new Generator(o.seed + 2);
     const losses: [number, number][] = [],
       lrs: [number, number][] = [];
