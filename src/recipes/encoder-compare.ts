@@ -57,13 +57,23 @@ import {
 import {
   BertForSequenceClassification,
   BertModel,
+  Block as BertBlock,
   MLMHead,
   bertConfig,
   initWeights,
   type BertConfig,
 } from "../models/bert/model.js";
 import { RobertaForMaskedLM, RobertaForSequenceClassification, robertaConfig } from "../models/roberta/model.js";
-import { DebertaForMaskedLMWithEMD, DebertaForSequenceClassification, debertaConfig } from "../models/deberta/model.js";
+import {
+  Block as DebertaBlock,
+  DebertaForMaskedLMWithEMD,
+  DebertaForSequenceClassification,
+  debertaConfig,
+} from "../models/deberta/model.js";
+import { moduleClassPolicy } from "../nn/checkpoint.js";
+
+/** The encoders' block classes (RoBERTa's are BERT's): FSDP's units under --strategy fsdp */
+const BLOCKS = moduleClassPolicy(BertBlock, DebertaBlock);
 
 export type EncoderCompareOptions = {
   /** BPE tokens learned (256 bytes + merges); the models add the 4 special tokens */
@@ -486,7 +496,7 @@ export function pretrain(
   const order = new Generator(o.seed + 5); // the same windows, in the same order, for every model
   const opt = new AdamW(c.pretrain.parameters(), { lr: o.mlmLr, weightDecay: 0.01 });
   // one process, or worker r of N (hooks.dataParallel): rows [r·B/N, (r+1)·B/N) of every batch
-  const { driver, part } = driverFor(c.pretrain, opt, hooks.dataParallel);
+  const { driver, part } = driverFor(c.pretrain, opt, hooks.dataParallel, { blocks: BLOCKS, log: hooks.log });
   const val = (): number => task.val.reduce((s, b) => s + c.valLoss(b.idx, b.targets), 0) / task.val.length;
   const curve: [number, number][] = [];
   c.pretrain.train();
@@ -584,7 +594,7 @@ export function finetune(
 ): FinetuneResult {
   const order = new Generator(o.seed + 6);
   const opt = new AdamW(model.parameters(), { lr: o.ftLr, weightDecay: 0.01 });
-  const { driver, part } = driverFor(model, opt, hooks.dataParallel);
+  const { driver, part } = driverFor(model, opt, hooks.dataParallel, { blocks: BLOCKS });
   model.train();
   const t0 = performance.now();
   // ftSteps steps on the shared loop (steps.ts); the test e-mails are read once, below
