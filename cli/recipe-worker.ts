@@ -1,5 +1,6 @@
 // The workers of `wnn train <recipe> --workers N` for a recipe with `dataParallel: true` (lenet5, bengio-mlp,
-// char-rnn, names-compare, decoder-compare, encoder-decoder-compare): ranks 1 … N−1 run the same recipe with the
+// char-rnn, names-compare, decoder-compare, encoder-decoder-compare, seq2seq-attention, transformer,
+// convs2s-compare, encoder-compare, finetune-compare): ranks 1 … N−1 run the same recipe with the
 // same options and seed as the command's thread (rank 0, cli/recipes.ts), each on its rows of every batch, in step
 // with it through the collectives; only rank 0 writes the run's files.
 

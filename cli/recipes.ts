@@ -159,7 +159,7 @@ export function recipeOptions(recipe: AnyRecipe): OptionSpecs {
     specs.strategy = {
       kind: "string",
       choices: STRATEGIES,
-      help: "with --workers: ddp, zero1, zero2 or fsdp (each model one FSDP unit); default ddp",
+      help: "with --workers: ddp, zero1, zero2 or fsdp (FSDP units: each Transformer block where the models have them, else each model); default ddp",
     };
   }
   specs.max_memory = MAX_MEMORY_OPTION;

@@ -177,6 +177,11 @@ const cpuSeconds = (): number => {
 /** Run `wnn train tacotron2 | fastspeech2 | vocoder`; resolves to the exit code. */
 export async function trainTts(name: TtsModelName, args: readonly string[], out: Output): Promise<number> {
   const cmd = `train ${name}`;
+  const dp = args.find((a) => /^--(workers|strategy)(=|$)/.test(a));
+  if (dp !== undefined)
+    throw new UsageError(
+      `${cmd}: ${dp.split("=")[0]}: the speech trainings run on one process: their loop (a checkpoint at every evaluation, --resume, --max_cpu_minutes, the guard that skips non-finite steps) has no data-parallel workers (data parallel: wnn train gpt, the zoo's models of wnn train <model>, and the recipes of wnn train <recipe>)`,
+    );
   const { values, given, help } = parseOptions(cmd, args, ttsTrainOptions(name));
   if (help) {
     out.write(ttsTrainHelp(name));

@@ -242,6 +242,15 @@ export class DataParallel {
     return { tensors: s.tensors, index };
   }
 
+  /**
+   * After the whole parameters were put back in the model (consolidate, then each parameter's storage replaced):
+   * FSDP gives its wrapped modules their own forwards back, so the model runs without the group. Training with
+   * this object does not go on after it.
+   */
+  release(): void {
+    this.fsdp?.unwrap();
+  }
+
   /** FSDP: its units (the root and the wrapped blocks) and the bytes of the largest one gathered whole; null otherwise. */
   fsdpUnits(): { units: number; largestUnit: number } | null {
     return this.fsdp ? { units: this.fsdp.units.length, largestUnit: this.fsdp.heldBytes().largestUnit } : null;

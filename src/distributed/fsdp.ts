@@ -77,6 +77,8 @@ export class FullyShardedDataParallel {
   /** the root first, then the wrapped units in registration order */
   readonly units: Unit[];
   private readonly groupCount: number;
+  /** each wrapped module and its own forward, given back by unwrap */
+  private readonly originals: [Module, unknown][] = [];
 
   constructor(module: Module, comm: Communicator, opts: FSDPOptions = {}) {
     const op = "FullyShardedDataParallel";
@@ -235,6 +237,7 @@ export class FullyShardedDataParallel {
    */
   private wrap(m: Module, u: Unit): void {
     type Forward = (x: Tensor, ...rest: unknown[]) => Tensor;
+    this.originals.push([m, (m as unknown as { forward: Forward }).forward]);
     const inner = (m as unknown as { forward: Forward }).forward.bind(m);
     const shards = u.flats.map((f) => f.param);
     const sharded: Forward = (x, ...rest) => {
@@ -373,6 +376,16 @@ export class FullyShardedDataParallel {
     } finally {
       for (const u of this.units) this.free(u);
     }
+  }
+
+  /**
+   * Give each wrapped module its own forward back, after the whole parameters were put back in the module (a
+   * recipe's wholeModel): the module then runs without the group (decoding, the next phase's own FSDP). The
+   * sharded training does not go on after it.
+   */
+  unwrap(): void {
+    for (const [m, forward] of this.originals) (m as unknown as { forward: unknown }).forward = forward;
+    this.originals.length = 0;
   }
 
   /** Bytes this worker holds between steps: its parameter shards and their gradients (float32). */

@@ -96,3 +96,42 @@ export const defaultGenerator = new Generator(0);
 export function manualSeed(seed: number): Generator {
   return defaultGenerator.manualSeed(seed);
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Dropout's draws on N data-parallel workers
+//
+// One process drawing a dropout mask for a batch of B rows (batch the outermost dimension) draws n·N uniforms,
+// row after row. Worker r of N holds the rank-th block of B/N rows, so it draws the same n·N uniforms and keeps
+// block r: [r·n, (r+1)·n). Its rows get the masks one process gives them, and every worker's generator ends
+// where one process's does.
+
+let share = { rank: 0, worldSize: 1 };
+
+/**
+ * Run fn (a forward on this worker's rows of the batch) with the dropout draws of worker `rank` of `worldSize`:
+ * each dropout mask drawn inside is this worker's block of the mask one process draws for the whole batch.
+ */
+export function withDrawShare<T>(rank: number, worldSize: number, fn: () => T): T {
+  const saved = share;
+  share = { rank, worldSize };
+  try {
+    return fn();
+  } finally {
+    share = saved;
+  }
+}
+
+/** True inside withDrawShare with more than one worker: drawShared must be used for dropout masks. */
+export function drawsShared(): boolean {
+  return share.worldSize > 1;
+}
+
+/** n uniforms in [0, 1): this worker's block of the n·worldSize one process draws (the n it would draw alone). */
+export function drawShared(g: Generator, n: number): Float64Array {
+  const { rank, worldSize } = share;
+  const u = new Float64Array(n);
+  for (let i = 0; i < rank * n; i++) g.random();
+  for (let i = 0; i < n; i++) u[i] = g.random();
+  for (let i = 0; i < (worldSize - 1 - rank) * n; i++) g.random();
+  return u;
+}

@@ -10,6 +10,8 @@ import { Module } from "./module.js";
 export interface DropoutOptions {
   /** the source of the masks (default: the library's default generator) */
   generator?: Generator;
+  /** false: the input has no batch dimension (a table every row shares; see F.dropout); default true */
+  batchFirst?: boolean;
 }
 
 /**
@@ -18,6 +20,7 @@ export interface DropoutOptions {
  */
 export class Dropout extends Module {
   private readonly generator: Generator | undefined;
+  private readonly batchFirst: boolean;
 
   constructor(
     readonly p = 0.5,
@@ -27,10 +30,11 @@ export class Dropout extends Module {
     if (typeof p !== "number" || !(p >= 0 && p <= 1))
       throw new ArgumentError(`Dropout: probability p must be in [0, 1], got ${p}`);
     this.generator = opts.generator;
+    this.batchFirst = opts.batchFirst ?? true;
   }
 
   forward(x: Tensor): Tensor {
-    return dropout(x, this.p, this.training, { generator: this.generator });
+    return dropout(x, this.p, this.training, { generator: this.generator, batchFirst: this.batchFirst });
   }
 }
 

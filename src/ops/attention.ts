@@ -11,7 +11,7 @@
 import { isMetaStorage } from "../engine/meta.js";
 import { record } from "../engine/autograd.js";
 import { ArgumentError, DTypeError, ShapeError } from "../engine/errors.js";
-import { defaultGenerator, type Generator } from "../engine/rng.js";
+import { defaultGenerator, drawShared, drawsShared, type Generator } from "../engine/rng.js";
 import { broadcastShapes, broadcastStrides, fmt, numel, sameShape, type Shape } from "../engine/shape.js";
 import { Tensor, checkTensor } from "../engine/tensor.js";
 import type { AttentionParams, FloatArr } from "../backend/backend.js";
@@ -232,7 +232,11 @@ export function scaledDotProductAttention(
   const gen = opts.generator ?? defaultGenerator;
   const keep = empty([bh, tq, tk], q.dtype).storage as FloatArr;
   const kept = dropoutP < 1 ? 1 / (1 - dropoutP) : 0;
-  if (!isMetaStorage(keep)) for (let i = 0; i < n; i++) keep[i] = gen.random() < dropoutP ? 0 : kept; // (shape-only: none)
+  if (!isMetaStorage(keep)) {
+    // on worker r of N data-parallel workers (rng.ts withDrawShare): its block of the whole batch's draws
+    const u = drawsShared() ? drawShared(gen, n) : null;
+    for (let i = 0; i < n; i++) keep[i] = (u ? u[i]! : gen.random()) < dropoutP ? 0 : kept; // (shape-only: none)
+  }
   const flat = [n],
     unit = [1];
   const dropped = empty([bh, tq, tk], q.dtype).storage as FloatArr;

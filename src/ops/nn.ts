@@ -8,8 +8,9 @@
 import { gradModeRegion, isGradEnabled, record } from "../engine/autograd.js";
 import type { DType } from "../engine/dtype.js";
 import { ArgumentError, DTypeError, ShapeError } from "../engine/errors.js";
-import { defaultGenerator, type Generator } from "../engine/rng.js";
-import { rand } from "../engine/creation.js";
+import { defaultGenerator, drawShared, drawsShared, type Generator } from "../engine/rng.js";
+import { rand, tensor } from "../engine/creation.js";
+import { inMeta } from "../engine/meta.js";
 import {
   broadcastShapes,
   broadcastStrides,
@@ -589,6 +590,12 @@ export function batchNorm(
 export interface DropoutOptions {
   /** the source of the mask; default the library's default generator (seeded by manualSeed) */
   generator?: Generator;
+  /**
+   * false: x has no batch dimension (a table every row of the batch shares), so that on N data-parallel workers
+   * each draws the whole mask, as one process does; default true: the batch is x's outermost dimension, and each
+   * worker draws its block of the whole batch's mask (rng.ts withDrawShare)
+   */
+  batchFirst?: boolean;
 }
 
 /**
@@ -601,7 +608,12 @@ export function dropout(x: Tensor, p = 0.5, training = true, opts: DropoutOption
   if (typeof p !== "number" || !(p >= 0 && p <= 1))
     throw new ArgumentError(`dropout: probability p must be in [0, 1], got ${p} (input of shape ${fmt(x.shape)})`);
   if (!training || p === 0) return x;
-  const u = rand(x.shape, { dtype: "float64", generator: opts.generator ?? defaultGenerator });
+  const g = opts.generator ?? defaultGenerator;
+  // on worker r of N data-parallel workers (rng.ts withDrawShare): its block of the whole batch's draws
+  const u =
+    drawsShared() && opts.batchFirst !== false && !inMeta()
+      ? tensor(drawShared(g, x.numel()), { shape: x.shape, dtype: "float64" })
+      : rand(x.shape, { dtype: "float64", generator: g });
   const mask = uninitialised(x.shape, x.dtype); // 0 or 1/(1 − p)
   kernels().dropoutMask(f(u), f(mask), p);
   const y = uninitialised(x.shape, x.dtype);

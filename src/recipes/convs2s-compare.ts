@@ -16,7 +16,6 @@ import { Generator } from "../engine/rng.js";
 import type { Tensor } from "../engine/tensor.js";
 import type { Module } from "../nn/module.js";
 import { heatmapPng, lineChartPng } from "../io/chart.js";
-import { clipGradNorm } from "../optim/clip.js";
 import { Adam } from "../optim/adam.js";
 import { datesTask } from "../data/tasks/dates.js";
 import { reversalTask } from "../data/tasks/reversal.js";
@@ -31,6 +30,18 @@ import {
 import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "./recipe.js";
 import { runLoopSync, type TrainingJob } from "./loop.js";
 import { timed } from "./clock.js";
+import {
+  driverFor,
+  forwardOnRows,
+  myRows,
+  rowsOf,
+  tokensIn,
+  weighted,
+  wholeModel,
+  type DataParallelHook,
+  type Part,
+  type StepDriver,
+} from "./data-parallel-job.js";
 import * as gru from "../models/seq2seq-attention/model.js";
 import * as convs2s from "../models/convs2s/model.js";
 
@@ -117,6 +128,9 @@ class Seq2SeqJob implements TrainingJob<{ loss: number }, Scores> {
   result: Scores | null = null;
   private readonly opt: Adam;
   private readonly nextBatch: () => Pair[];
+  /** one process, or worker r of N on rows [r·B/N, (r+1)·B/N) of every batch */
+  private readonly driver: StepDriver;
+  private readonly part: Part;
 
   constructor(
     readonly c: Contender,
@@ -124,10 +138,12 @@ class Seq2SeqJob implements TrainingJob<{ loss: number }, Scores> {
     readonly taskName: string,
     readonly test: readonly Pair[],
     o: ConvS2SCompareOptions,
+    dataParallel?: DataParallelHook,
   ) {
     this.totalSteps = o.steps;
     this.model = c.build(task, taskName, new Generator(o.seed + 1));
     this.opt = new Adam(this.model.module.parameters(), { lr: o.lr });
+    ({ driver: this.driver, part: this.part } = driverFor(this.model.module, this.opt, dataParallel));
     // the same stream of batches for every model (held-out sources never trained on)
     this.nextBatch = bucketedBatches(
       task,
@@ -141,15 +157,23 @@ class Seq2SeqJob implements TrainingJob<{ loss: number }, Scores> {
   trainStep(): { loss: number } {
     const loss = timed(this.time, () => {
       const b = makeBatch(this.task, this.nextBatch());
-      this.model.module.zeroGrad();
-      const loss = this.model.loss(b); // ()
+      const { driver, part } = this;
+      driver.zeroGrad();
+      // a worker's rows keep the whole batch's padding; its mean over its target tokens is weighted by its share
+      const { start, count } = rowsOf(b.src.shape[0]!, part);
+      const loss = forwardOnRows(driver, part, () => {
+        const mine = { src: myRows(b.src, part), tgtIn: myRows(b.tgtIn, part), tgtOut: myRows(b.tgtOut, part) };
+        const l = this.model.loss(mine); // ()
+        return weighted(l, tokensIn(b.tgtOut, 0, start, count), tokensIn(b.tgtOut, 0), part, () => l);
+      });
+      const value = driver.mean(loss.item()); // the whole batch's mean loss
       loss.backward();
-      clipGradNorm(this.model.module.parameters(), 1.0);
-      this.opt.step();
-      return loss;
+      driver.reduceGradients(1.0);
+      driver.step();
+      return value;
     });
     this.step++;
-    return { loss: loss.item() };
+    return { loss };
   }
 
   evalDue(): boolean {
@@ -157,6 +181,7 @@ class Seq2SeqJob implements TrainingJob<{ loss: number }, Scores> {
   }
 
   *evaluate(): globalThis.Generator<void, Scores, void> {
+    wholeModel(this.driver, this.model.module); // with workers: the whole trained parameters back, for decoding
     for (let i = 0; i < this.test.length; i += 100) {
       const chunk = this.test.slice(i, i + 100);
       const { tokens, attention } = this.model.decode(makeBatch(this.task, chunk).src, this.task.maxTgtLen);
@@ -215,6 +240,7 @@ export const convs2sCompareRecipe: Recipe<ConvS2SCompareOptions> = {
     maxLen: "reversal: the longest sequence (ConvS2S's reversal preset has positions for 48)",
     minLen: "reversal: the shortest sequence",
   },
+  dataParallel: true, // each model on N workers, each on its rows of every batch
 
   run(options: ConvS2SCompareOptions, _data: RecipeData, hooks: RecipeHooks, _generator: Generator): RecipeResult {
     const o = { ...this.defaults, ...options };
@@ -244,13 +270,15 @@ export const convs2sCompareRecipe: Recipe<ConvS2SCompareOptions> = {
         `convs2s-compare on ${name}: ${chosen.map((c) => c.name).join(", ")}; ${o.steps} steps of ${o.batch}, ${test.length} held-out examples`,
       );
       const jobs = chosen.map((c) => {
-        const job = new Seq2SeqJob(c, task, name, test, o);
+        const job = new Seq2SeqJob(c, task, name, test, o, hooks.dataParallel);
         const curve: [number, number][] = [];
-        let window = 0;
+        let window = 0,
+          last = NaN;
         const every = Math.max(1, Math.ceil(o.steps / 30));
         runLoopSync(job, {
           onStep: (step, { loss }) => {
             window += loss;
+            last = loss;
             hooks.progress?.(step, o.steps, { loss });
             if (step % every === 0) {
               curve.push([step, window / every]);
@@ -269,6 +297,7 @@ export const convs2sCompareRecipe: Recipe<ConvS2SCompareOptions> = {
         metrics[`${key}.cpuMsPerStep`] = job.time.cpuMs / o.steps;
         metrics[`${key}.wallMsPerStep`] = job.time.wallMs / o.steps;
         metrics[`${key}.parameters`] = job.model.module.numParameters();
+        metrics[`${key}.finalLoss`] = last; // the last step's training loss
         hooks.log(
           `${c.name} (${name}): exact match ${pct(r.exact)}%, token accuracy ${pct(r.token)}%, ${(job.time.cpuMs / o.steps).toFixed(0)} CPU ms/step`,
         );

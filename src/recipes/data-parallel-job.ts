@@ -15,19 +15,27 @@
 // LM, the target tokens of dates), a worker's loss is weighted by its share: L_r · N·n_r/n, so that
 // (1/N) Σ_r L_r · N·n_r/n = Σ_r (Σ_{i∈r} ℓ_i)/n = one process's mean over the n terms (`shareWeight`).
 //
+// A worker takes its rows out of the whole batch as one process builds it (`myRows`): padded to the whole batch's
+// lengths, so that its rows are computed on the same shapes as one process's. Its forward runs inside
+// `forwardOnRows`, so that each dropout mask it draws is its block of the mask one process draws for the whole
+// batch (rng.ts withDrawShare): with dropout too, the losses are one process's.
+//
 // What breaks the equality, so that a job refuses N > 1 rather than train another model: statistics over the
 // batch inside the forward (BatchNorm's, without a synchronized BatchNorm; a mixture of experts' load-balancing
-// loss and its experts' capacity, functions of the whole batch's routing). Dropout does not break it but draws
-// each worker's masks for its own rows, so the losses are not those of one process (a note says so).
+// loss and its experts' capacity, functions of the whole batch's routing). ZooTrainer does not use forwardOnRows
+// yet: there dropout draws each worker's masks for its own rows, so the losses are not one process's (a note says so).
 //
 // Browser-safe: spawning the workers is the CLI's (cli/zoo-worker.ts, cli/recipe-worker.ts). Users: ZooTrainer
 // (zoo-train.ts); through `driverFor` and a RecipeHooks.dataParallel, trainClassifier (mnist.ts: lenet5),
-// trainOnNames (names.ts: bengio-mlp, char-rnn, names-compare), decoder-compare's and encoder-decoder-compare's runs.
+// trainOnNames (names.ts: bengio-mlp, char-rnn, names-compare), decoder-compare's and encoder-decoder-compare's runs,
+// seq2seq-attention's and transformer's recipes, convs2s-compare, encoder-compare and finetune-compare.
 
 import type { Communicator } from "../distributed/collectives.js";
 import { DataParallel, type StrategyName } from "../distributed/data-parallel.js";
 import { ArgumentError } from "../engine/errors.js";
+import { withDrawShare } from "../engine/rng.js";
 import type { Tensor } from "../engine/tensor.js";
+import type { ModulePolicy } from "../nn/checkpoint.js";
 import type { Module } from "../nn/module.js";
 import { clipGradNorm } from "../optim/clip.js";
 import type { Optimizer } from "../optim/optimizer.js";
@@ -115,16 +123,27 @@ export interface DataParallelHook {
 
 /**
  * The step driver and rows of a recipe's trainer: one process (no hook), or worker comm.rank of N with the hook's
- * strategy (FSDP: the whole model one unit, so no module's forward is replaced and the model stays usable after
- * wholeModel). Every worker must have built the same model and optimizer (the same seed).
+ * strategy. FSDP: the whole model one unit, or with `blocks` (moduleClassPolicy of the model's block classes, as
+ * PyTorch's transformer_auto_wrap_policy) each block a unit of its own, the root keeping the rest; wholeModel gives
+ * the blocks their own forwards back. `log` hears, under FSDP, the units and the bytes of the largest one gathered.
+ * Every worker must have built the same model and optimizer (the same seed).
  */
 export function driverFor(
   model: Module,
   optimizer: Optimizer<any>,
   dp: DataParallelHook | undefined,
+  opts: { blocks?: ModulePolicy; log?: (line: string) => void } = {},
 ): { driver: StepDriver; part: Part } {
   if (!dp) return { driver: new SingleProcess(model, optimizer), part: WHOLE };
-  const driver = new DataParallel(model, optimizer, dp.comm, { strategy: dp.strategy });
+  const driver = new DataParallel(model, optimizer, dp.comm, {
+    strategy: dp.strategy,
+    ...(opts.blocks ? { autoWrapPolicy: opts.blocks } : {}),
+  });
+  const units = driver.fsdpUnits();
+  if (units && opts.log)
+    opts.log(
+      `FSDP: ${units.units} unit${units.units === 1 ? "" : "s"}${opts.blocks ? " (the root and each block)" : " (the whole model)"}, the largest ${units.largestUnit.toLocaleString("en-US")} bytes when gathered`,
+    );
   return { driver, part: { rank: dp.comm.rank, worldSize: dp.comm.worldSize } };
 }
 
@@ -138,6 +157,7 @@ export function wholeModel(driver: StepDriver, model: Module): void {
   const params = model.namedParameters();
   const whole = driver.consolidate(() => params.map(([, p]) => p.storage.slice())); // copies: FSDP frees after
   params.forEach(([, p], i) => p.replaceStorage(whole[i]!));
+  (driver as DataParallel).release(); // FSDP's blocks: their own forwards back
 }
 
 /**
@@ -147,4 +167,30 @@ export function wholeModel(driver: StepDriver, model: Module): void {
 export function weighted(loss: Tensor, mine: number, total: number, part: Part, zero: () => Tensor): Tensor {
   if (part.worldSize === 1) return loss;
   return mine === 0 ? zero().mul(0) : loss.mul(shareWeight(mine, total, part));
+}
+
+/**
+ * A forward on this worker's rows (driver.within), with each dropout mask drawn inside it the block of the whole
+ * batch's mask one process would draw for those rows (rng.ts withDrawShare): the same masks, so the workers'
+ * losses are one process's with dropout too. The rows must be the outermost dimension of every dropped tensor, and
+ * every worker's default generator in the same state as one process's.
+ */
+export function forwardOnRows<T>(driver: StepDriver, part: Part, fn: () => T): T {
+  return driver.within(() => withDrawShare(part.rank, part.worldSize, fn));
+}
+
+/** This worker's rows of a batch-first tensor (B, …) → (B/N, …); the whole tensor for one process. */
+export function myRows(t: Tensor, part: Part): Tensor {
+  if (part.worldSize === 1) return t;
+  const { start, count } = rowsOf(t.shape[0]!, part);
+  return t.narrow(0, start, count);
+}
+
+/** The ids ≠ pad in rows [start, start + count) of an int32 batch (B, T): the tokens a loss averages over. */
+export function tokensIn(t: Tensor, pad: number, start = 0, count = t.shape[0]!): number {
+  const T = t.shape[1]!,
+    ids = t.dataSync();
+  let n = 0;
+  for (let i = start * T; i < (start + count) * T; i++) if (ids[i] !== pad) n++;
+  return n;
 }

@@ -43,10 +43,26 @@ import { CosineWithWarmupLR } from "../optim/schedulers.js";
 import type { Module } from "../nn/module.js";
 import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "./recipe.js";
 import { runLoopSync, type TrainingJob } from "./loop.js";
-import { GPT, gptConfig, countParameters as gptCount, type GenerateOptions } from "../models/gpt2/model.js";
-import { Llama, llamaConfig, countParameters as llamaCount, type LlamaConfig } from "../models/llama/model.js";
-import { Bloom, bloomConfig } from "../models/bloom/model.js";
-import { Falcon, falconConfig } from "../models/falcon/model.js";
+import {
+  Block as GptBlock,
+  GPT,
+  gptConfig,
+  countParameters as gptCount,
+  type GenerateOptions,
+} from "../models/gpt2/model.js";
+import {
+  Block as LlamaBlock,
+  Llama,
+  llamaConfig,
+  countParameters as llamaCount,
+  type LlamaConfig,
+} from "../models/llama/model.js";
+import { Block as BloomBlock, Bloom, bloomConfig } from "../models/bloom/model.js";
+import { Block as FalconBlock, Falcon, falconConfig } from "../models/falcon/model.js";
+import { moduleClassPolicy } from "../nn/checkpoint.js";
+
+/** The contenders' block classes: FSDP's units under --strategy fsdp */
+const BLOCKS = moduleClassPolicy(GptBlock, LlamaBlock, BloomBlock, FalconBlock);
 
 export type DecoderCompareOptions = {
   /** optimizer steps per model */
@@ -259,6 +275,7 @@ export class Run {
     private readonly o: DecoderCompareOptions,
     private readonly trainTokens: Int32Array,
     dataParallel?: DataParallelHook,
+    log?: (line: string) => void,
   ) {
     const t0 = performance.now();
     this.model = contender.build(new Generator(o.seed)); // the same weight seed for all
@@ -278,7 +295,11 @@ export class Run {
       maxLr: o.lr,
       minLr: o.minLr,
     });
-    ({ driver: this.driver, part: this.part } = driverFor(this.model, this.optimizer, dataParallel));
+    // (FSDP: each block a unit of its own, as PyTorch's transformer_auto_wrap_policy)
+    ({ driver: this.driver, part: this.part } = driverFor(this.model, this.optimizer, dataParallel, {
+      blocks: BLOCKS,
+      ...(log ? { log } : {}),
+    }));
     rowsOf(o.batchSize, this.part); // splits evenly, or says so
     this.wallMs += performance.now() - t0;
   }
@@ -419,7 +440,7 @@ export const decoderCompareRecipe: Recipe<DecoderCompareOptions> = {
     const evalSets = { train: draw("train"), val: draw("val") };
 
     const runs = contenders(shape).map((c) => {
-      const run = new Run(c, o, splits.train, hooks.dataParallel);
+      const run = new Run(c, o, splits.train, hooks.dataParallel, hooks.log);
       hooks.log(`${c.name}: ${run.params} parameters; ${c.note}`);
       return run;
     });

@@ -39,21 +39,41 @@ import * as F from "../nn/functional.js";
 import { Module } from "../nn/module.js";
 import { Linear } from "../nn/index.js";
 import { AdamW } from "../optim/adam.js";
-import { clipGradNorm } from "../optim/clip.js";
 import { lineChartPng } from "../io/chart.js";
 import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "./recipe.js";
 import { runLoopSync, type TrainingJob } from "./loop.js";
 import { runSteps } from "./steps.js";
 import {
+  driverFor,
+  forwardOnRows,
+  myRows,
+  rowsOf,
+  tokensIn,
+  weighted,
+  wholeModel,
+  WHOLE,
+  type Part,
+} from "./data-parallel-job.js";
+import {
   BertForSequenceClassification,
   BertModel,
+  Block as BertBlock,
   MLMHead,
   bertConfig,
   initWeights,
   type BertConfig,
 } from "../models/bert/model.js";
 import { RobertaForMaskedLM, RobertaForSequenceClassification, robertaConfig } from "../models/roberta/model.js";
-import { DebertaForMaskedLMWithEMD, DebertaForSequenceClassification, debertaConfig } from "../models/deberta/model.js";
+import {
+  Block as DebertaBlock,
+  DebertaForMaskedLMWithEMD,
+  DebertaForSequenceClassification,
+  debertaConfig,
+} from "../models/deberta/model.js";
+import { moduleClassPolicy } from "../nn/checkpoint.js";
+
+/** The encoders' block classes (RoBERTa's are BERT's): FSDP's units under --strategy fsdp */
+const BLOCKS = moduleClassPolicy(BertBlock, DebertaBlock);
 
 export type EncoderCompareOptions = {
   /** BPE tokens learned (256 bytes + merges); the models add the 4 special tokens */
@@ -273,11 +293,12 @@ export class BertForPreTraining extends Module {
   forward(
     idx: Tensor,
     opts: { tokenTypeIds?: Tensor; targets: Tensor; isNext?: Tensor },
-  ): { loss: Tensor; mlm: Tensor } {
+  ): { loss: Tensor; mlm: Tensor; nsp: Tensor | null } {
     const { hidden, pooled } = this.encoder.forward(idx, { tokenTypeIds: opts.tokenTypeIds ?? null });
     const mlm = maskedLmLoss(hidden, opts.targets, this.mlmHead);
-    if (!opts.isNext) return { loss: mlm, mlm };
-    return { loss: mlm.add(F.crossEntropy(this.nsp.forward(pooled!), opts.isNext)), mlm };
+    if (!opts.isNext) return { loss: mlm, mlm, nsp: null };
+    const nsp = F.crossEntropy(this.nsp.forward(pooled!), opts.isNext);
+    return { loss: mlm.add(nsp), mlm, nsp };
   }
 }
 
@@ -293,9 +314,13 @@ export interface Classifier extends Module {
 
 export interface Contender {
   name: string;
-  /** the pretraining model and one training step's loss at step s (the batch drawn from the shared window order) */
+  /**
+   * the pretraining model and one training step's loss (the batch drawn from the shared window order); with a part
+   * of N workers, the loss of this worker's rows of the batch (masks drawn for the whole batch), its MLM mean
+   * weighted by its share of the batch's predicted tokens (data-parallel-job.ts)
+   */
   pretrain: Module;
-  mlmLoss(windowIds: number[]): Tensor;
+  mlmLoss(windowIds: number[], part?: Part): Tensor;
   /** the MLM loss on the fixed validation batch */
   valLoss(idx: Tensor, targets: Tensor): number;
   /** a classifier with the pretrained trunk loaded */
@@ -339,6 +364,13 @@ export function contenders(task: EncoderTask, o: EncoderCompareOptions): Contend
     seqs.forEach((s, b) => x.set(s, b * s.length));
     return new Tensor(x, [seqs.length, seqs[0]!.length]);
   };
+  // the MLM mean over this worker's predicted tokens (targets ≠ −100), weighted by its share of the batch's
+  const share = (targets: Tensor, part: Part, loss: (targets: Tensor) => Tensor): Tensor => {
+    const { start, count } = rowsOf(targets.shape[0]!, part);
+    const mine = myRows(targets, part);
+    const l = loss(mine);
+    return weighted(l, tokensIn(targets, -100, start, count), tokensIn(targets, -100), part, () => l);
+  };
   const valOf = (m: Module, f: () => Tensor): number => {
     m.eval();
     const v = noGrad(f).item();
@@ -371,17 +403,25 @@ export function contenders(task: EncoderTask, o: EncoderCompareOptions): Contend
     {
       name: "BERT",
       pretrain: bert,
-      mlmLoss: (ids) => {
+      mlmLoss: (ids, part = WHOLE) => {
         const ex = ids.map((i) => staticSet[i]!);
         const isNext = new Tensor(
           Int32Array.from(ex, (e) => e.isNext),
           [ex.length],
         );
-        return bert.forward(stacked(ex.map((e) => e.x)), {
-          tokenTypeIds: stacked(ex.map((e) => e.types)),
-          targets: stacked(ex.map((e) => e.labels)),
-          isNext,
-        }).loss;
+        const [x, types] = [stacked(ex.map((e) => e.x)), stacked(ex.map((e) => e.types))];
+        // NSP: a mean over rows, the same count on every worker (weight 1)
+        let nsp = null as Tensor | null;
+        const mlm = share(stacked(ex.map((e) => e.labels)), part, (targets) => {
+          const r = bert.forward(myRows(x, part), {
+            tokenTypeIds: myRows(types, part),
+            targets,
+            isNext: myRows(isNext, part),
+          });
+          nsp = r.nsp;
+          return r.mlm;
+        });
+        return mlm.add(nsp!);
       },
       valLoss: (idx, targets) => valOf(bert, () => bert.forward(idx, { targets }).mlm),
       classifier: () => {
@@ -393,13 +433,13 @@ export function contenders(task: EncoderTask, o: EncoderCompareOptions): Contend
     {
       name: "RoBERTa",
       pretrain: roberta,
-      mlmLoss: (ids) => {
+      mlmLoss: (ids, part = WHOLE) => {
         const { idx, targets } = maskBatch(
           ids.map((i) => single(task.windows[i]!)),
           V,
           robertaMasks,
-        );
-        return robertaLoss(idx, targets);
+        ); // the whole batch's masks, as one process draws them
+        return share(targets, part, (mine) => robertaLoss(myRows(idx, part), mine));
       },
       valLoss: (idx, targets) => valOf(roberta, () => robertaLoss(idx, targets)),
       classifier: () => {
@@ -411,13 +451,13 @@ export function contenders(task: EncoderTask, o: EncoderCompareOptions): Contend
     {
       name: "DeBERTa",
       pretrain: deberta,
-      mlmLoss: (ids) => {
+      mlmLoss: (ids, part = WHOLE) => {
         const { idx, targets } = maskBatch(
           ids.map((i) => single(task.windows[i]!)),
           V,
           debertaMasks,
-        );
-        return debertaLoss(idx, targets);
+        ); // the whole batch's masks, as one process draws them
+        return share(targets, part, (mine) => debertaLoss(myRows(idx, part), mine));
       },
       valLoss: (idx, targets) => valOf(deberta, () => debertaLoss(idx, targets)),
       classifier: () => {
@@ -455,6 +495,8 @@ export function pretrain(
 ): PretrainResult {
   const order = new Generator(o.seed + 5); // the same windows, in the same order, for every model
   const opt = new AdamW(c.pretrain.parameters(), { lr: o.mlmLr, weightDecay: 0.01 });
+  // one process, or worker r of N (hooks.dataParallel): rows [r·B/N, (r+1)·B/N) of every batch
+  const { driver, part } = driverFor(c.pretrain, opt, hooks.dataParallel, { blocks: BLOCKS, log: hooks.log });
   const val = (): number => task.val.reduce((s, b) => s + c.valLoss(b.idx, b.targets), 0) / task.val.length;
   const curve: [number, number][] = [];
   c.pretrain.train();
@@ -470,17 +512,23 @@ export function pretrain(
     totalSteps: o.mlmSteps,
     trainStep() {
       const ids = Array.from({ length: o.mlmBatch }, () => order.randint(0, task.windows.length));
-      const loss = c.mlmLoss(ids);
-      c.pretrain.zeroGrad();
+      driver.zeroGrad();
+      const loss = forwardOnRows(driver, part, () => c.mlmLoss(ids, part)); // dropout: one process's masks
+      const value = driver.mean(loss.item()); // the whole batch's loss
       loss.backward();
-      clipGradNorm(c.pretrain.parameters(), 1);
-      opt.step();
+      driver.reduceGradients(1);
+      driver.step();
       step++;
-      return { loss: loss.item() };
+      return { loss: value };
     },
     evalDue: () => lastEval !== step && (step === 0 || step % o.evalEvery === 0 || step === o.mlmSteps),
     *evaluate() {
-      const v = val();
+      let v: number;
+      try {
+        v = driver.within(val); // whole on every worker (FSDP: gathered, then freed)
+      } finally {
+        driver.endEvaluation();
+      }
       lastEval = step;
       yield;
       return { val: v };
@@ -500,6 +548,7 @@ export function pretrain(
         );
     },
   });
+  wholeModel(driver, c.pretrain); // with workers: the whole trained parameters back, for fine-tuning
   return { seconds: trainMs / 1000, curve, valLoss: curve[curve.length - 1]![1], params: c.pretrain.numParameters() };
 }
 
@@ -545,6 +594,7 @@ export function finetune(
 ): FinetuneResult {
   const order = new Generator(o.seed + 6);
   const opt = new AdamW(model.parameters(), { lr: o.ftLr, weightDecay: 0.01 });
+  const { driver, part } = driverFor(model, opt, hooks.dataParallel, { blocks: BLOCKS });
   model.train();
   const t0 = performance.now();
   // ftSteps steps on the shared loop (steps.ts); the test e-mails are read once, below
@@ -554,12 +604,19 @@ export function finetune(
       const { idx, mask, labels } = emailBatch(
         Array.from({ length: o.ftBatch }, () => task.train[order.randint(0, task.train.length)]!),
       );
-      const { loss } = model.forward(idx, { attentionMask: mask, targets: labels });
-      model.zeroGrad();
-      loss!.backward();
-      clipGradNorm(model.parameters(), 1);
-      opt.step();
-      return { loss: loss!.item() };
+      driver.zeroGrad();
+      // a worker's rows keep the whole batch's padding; its mean over B/N e-mails needs no weight
+      const loss = forwardOnRows(
+        driver,
+        part,
+        () =>
+          model.forward(myRows(idx, part), { attentionMask: myRows(mask, part), targets: myRows(labels, part) }).loss!,
+      );
+      const value = driver.mean(loss.item()); // the whole batch's loss
+      loss.backward();
+      driver.reduceGradients(1);
+      driver.step();
+      return { loss: value };
     },
     (s, { loss }) => {
       if (s % Math.max(1, Math.floor(o.ftSteps / 4)) === 0)
@@ -567,6 +624,7 @@ export function finetune(
     },
   );
   const seconds = (performance.now() - t0) / 1000;
+  wholeModel(driver, model); // with workers: the whole trained parameters back, for the test e-mails
   model.eval();
   let tp = 0,
     fp = 0,
@@ -617,6 +675,7 @@ export const encoderCompareRecipe: Recipe<EncoderCompareOptions> = {
   trainsOn:
     "MLM pretraining on Moby Dick, then spam classification on the SpamAssassin corpus (seeded stratified split); three encoders, one budget",
   needs: ["text", "emails"],
+  dataParallel: true, // each model on N workers, each on its rows of every batch (dropout: one process's masks)
   defaults: {
     vocabSize: 4096,
     dModel: 128,

@@ -42,10 +42,27 @@ import { distinctPairs, type Pair } from "../data/tasks/seq.js";
 import { exactMatch } from "../data/tasks/metrics.js";
 import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "./recipe.js";
 import { runLoopSync, type TrainingJob } from "./loop.js";
-import { T5, t5Config, greedyDecode as t5Greedy } from "../models/t5/model.js";
+import {
+  DecoderBlock as T5DecoderBlock,
+  EncoderBlock as T5EncoderBlock,
+  T5,
+  t5Config,
+  greedyDecode as t5Greedy,
+} from "../models/t5/model.js";
 import { spanCorruption } from "../models/t5/noise.js";
-import { Bart, bartConfig, shiftTokensRight, greedyDecode as bartGreedy } from "../models/bart/model.js";
+import {
+  Bart,
+  DecoderBlock as BartDecoderBlock,
+  EncoderBlock as BartEncoderBlock,
+  bartConfig,
+  shiftTokensRight,
+  greedyDecode as bartGreedy,
+} from "../models/bart/model.js";
+import { moduleClassPolicy } from "../nn/checkpoint.js";
 import { sentencePermutation, textInfilling } from "../models/bart/noise.js";
+
+/** The contenders' block classes: FSDP's units under --strategy fsdp */
+const BLOCKS = moduleClassPolicy(T5EncoderBlock, T5DecoderBlock, BartEncoderBlock, BartDecoderBlock);
 
 export interface EncoderDecoderCompareOptions extends Record<string, number | string | boolean> {
   /** optimizer steps of pretraining (each model) */
@@ -386,7 +403,8 @@ function train(
     scales.map((k) => ({ params: params.filter((p) => (c.lrScale?.get(p) ?? 1) === k) })),
     { lr, betas: [0.9, 0.999], weightDecay: 0.01 },
   );
-  const { driver, part } = driverFor(c.model, opt, hooks.dataParallel);
+  // (FSDP: each encoder and decoder block a unit of its own, as PyTorch's transformer_auto_wrap_policy)
+  const { driver, part } = driverFor(c.model, opt, hooks.dataParallel, { blocks: BLOCKS, log: hooks.log });
   const warmup = Math.max(1, Math.round(0.05 * steps));
   const schedule = cosineWithWarmup({ warmupIters: warmup, lrDecayIters: steps, maxLr: lr, minLr: lr / 10 });
   const loss: [number, number][] = [],

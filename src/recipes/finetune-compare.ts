@@ -35,13 +35,22 @@ import { getBatch, stratifiedSplit } from "../data/batch.js";
 import { DATE_FORMATS, datesTask, type DateFormat } from "../data/tasks/dates.js";
 import { lineChartPng } from "../io/chart.js";
 import { AdamW } from "../optim/adam.js";
-import { clipGradNorm } from "../optim/clip.js";
 import * as F from "../nn/functional.js";
 import { Linear } from "../nn/linear.js";
 import { Module, type Parameter } from "../nn/module.js";
 import { GPT, gptConfig, type GPTConfig } from "../models/gpt2/model.js";
 import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "./recipe.js";
 import { runLoopSync, type TrainingJob } from "./loop.js";
+import {
+  driverFor,
+  forwardOnRows,
+  myRows,
+  rowsOf,
+  tokensIn,
+  weighted,
+  wholeModel,
+  type Part,
+} from "./data-parallel-job.js";
 import { trainableReport, type TrainableReport } from "../finetune/common.js";
 import { applyMethod, type MethodName } from "../finetune/methods.js";
 import { modulesToSave } from "../finetune/modules-to-save.js";
@@ -254,19 +263,24 @@ export function pretrainBase(text: string, o: FinetuneCompareOptions, hooks: Rec
   const model = new GPT(config, { generator: new Generator(o.seed) });
   const opt = new AdamW(model.parameters(), { lr: o.baseLr, betas: [0.9, 0.99], weightDecay: 0 });
   const batches = new Generator(o.seed + 1);
+  // one process, or worker r of N (hooks.dataParallel): rows [r·B/N, (r+1)·B/N) of every batch, each a mean over
+  // as many characters as every other worker's
+  const { driver, part } = driverFor(model, opt, hooks.dataParallel);
   const t0 = performance.now();
   for (let step = 1; step <= o.baseSteps; step++) {
     const { x, y } = getBatch(train, o.blockSize, o.batchSize, batches);
-    const { loss } = model.forward(x, y);
-    model.zeroGrad();
-    loss!.backward();
-    clipGradNorm(model.parameters(), 1);
-    opt.step();
-    hooks.progress?.(step, o.baseSteps, { loss: loss!.item() });
+    driver.zeroGrad();
+    const loss = forwardOnRows(driver, part, () => model.forward(myRows(x, part), myRows(y, part)).loss!);
+    const value = driver.mean(loss.item()); // the whole batch's loss
+    loss.backward();
+    driver.reduceGradients(1);
+    driver.step();
+    hooks.progress?.(step, o.baseSteps, { loss: value });
     if (step % Math.max(1, Math.floor(o.baseSteps / 5)) === 0)
-      hooks.log(`base: step ${step}/${o.baseSteps}, train loss ${loss!.item().toFixed(3)}`);
+      hooks.log(`base: step ${step}/${o.baseSteps}, train loss ${value.toFixed(3)}`);
   }
   const seconds = (performance.now() - t0) / 1000;
+  wholeModel(driver, model); // with workers: the whole trained parameters back
   const state = Object.fromEntries(Object.entries(model.stateDict()).map(([k, t]) => [k, t.clone()]));
   return { state, config, chars, params: model.numParameters(), valLoss: validationLoss(model, val, o), seconds };
 }
@@ -406,10 +420,20 @@ type StepCost = Pick<MethodResult, "losses" | "peakBytes" | "msPerStep" | "cpuMs
 /**
  * Train the trainable parameters of `model` for `steps` steps with AdamW at `lr` through the shared loop:
  * the loss of each step, the peak tensor bytes of a step and the mean wall and CPU milliseconds per step.
+ * `loss(part)` is the loss of this worker's rows of the step's batch (every worker draws the whole batch),
+ * weighted so that the workers' mean is the whole batch's (one process: WHOLE, the batch's loss); with workers the
+ * peak bytes are this worker's step's, and the model holds the whole trained parameters at the end.
  */
-function trainLoop(model: Module, lr: number, steps: number, hooks: RecipeHooks, loss: () => Tensor): StepCost {
+function trainLoop(
+  model: Module,
+  lr: number,
+  steps: number,
+  hooks: RecipeHooks,
+  loss: (part: Part) => Tensor,
+): StepCost {
   const params = model.parameters().filter((p) => p.requiresGrad);
   const opt = new AdamW(params, { lr, betas: [0.9, 0.99], weightDecay: 0 });
+  const { driver, part } = driverFor(model, opt, hooks.dataParallel);
   const losses: number[] = [];
   let ms = 0,
     peakBytes = 0;
@@ -417,14 +441,15 @@ function trainLoop(model: Module, lr: number, steps: number, hooks: RecipeHooks,
     step: 0,
     totalSteps: steps,
     trainStep() {
-      const l = loss();
+      const l = forwardOnRows(driver, part, () => loss(part)); // dropout: the masks one process draws
       peakBytes = Math.max(peakBytes, stepBytes(model, l).total); // before backward: the tape is whole
-      opt.zeroGrad(); // frees the gradients kept in the kernels' memory (a bare p.grad = null would leak them)
+      driver.zeroGrad(); // frees the gradients kept in the kernels' memory (a bare p.grad = null would leak them)
+      const value = driver.mean(l.item()); // the whole batch's loss
       l.backward();
-      clipGradNorm(params, 1);
-      opt.step();
+      driver.reduceGradients(1);
+      driver.step();
       (this as { step: number }).step++;
-      return { loss: l.item() };
+      return { loss: value };
     },
     evalDue: () => false, // each task evaluates once, after the last step
     *evaluate() {
@@ -439,6 +464,7 @@ function trainLoop(model: Module, lr: number, steps: number, hooks: RecipeHooks,
     },
   });
   const cpu = (hooks.cpuTime?.() ?? NaN) - cpu0; // includes the cost of measuring the tape, a walk over its nodes
+  wholeModel(driver, model); // with workers: the whole trained parameters back, for the evaluation
   return { losses, peakBytes, msPerStep: ms / steps, cpuMsPerStep: (1000 * cpu) / steps };
 }
 
@@ -485,13 +511,15 @@ export function runSpam(
     return pool[order.randint(0, pool.length)]!;
   };
   clf.train();
-  const cost = trainLoop(clf, lr, o.spamSteps || o.steps, hooks, () => {
+  const cost = trainLoop(clf, lr, o.spamSteps || o.steps, hooks, (part) => {
     const rows = Array.from({ length: o.batchSize }, (_, b) => draw(b));
+    const { start, count } = rowsOf(rows.length, part);
+    const mine = rows.slice(start, start + count); // a mean over B/N e-mails: no weight
     return F.crossEntropy(
-      clf.forward(stackRows(rows.map((r) => r.ids))),
+      clf.forward(stackRows(mine.map((r) => r.ids))),
       new Tensor(
-        Int32Array.from(rows, (r) => r.label),
-        [rows.length],
+        Int32Array.from(mine, (r) => r.label),
+        [mine.length],
       ),
     );
   });
@@ -526,13 +554,17 @@ export function runDates(
   const seen = new Set(test.map((r) => r.src));
   const lr = learningRates(o.lrs)[method];
   lm.train();
-  const cost = trainLoop(lm, lr, o.steps, hooks, () => {
+  const cost = trainLoop(lm, lr, o.steps, hooks, (part) => {
     const rows: DateRow[] = [];
     while (rows.length < o.batchSize) {
       const p = task.sample(order);
       if (!seen.has(p.src)) rows.push(dateRow(p.src, dateAnswer(p.tgt, o.dateAnswer), T, base.chars));
     }
-    return lm.forward(stackRows(rows.map((r) => r.ids)), stackRows(rows.map((r) => r.targets))).loss!;
+    // the mean over this worker's answer characters (targets ≠ −100), weighted by its share of the batch's
+    const targets = stackRows(rows.map((r) => r.targets));
+    const { start, count } = rowsOf(rows.length, part);
+    const l = lm.forward(myRows(stackRows(rows.map((r) => r.ids)), part), myRows(targets, part)).loss!;
+    return weighted(l, tokensIn(targets, -100, start, count), tokensIn(targets, -100), part, () => l);
   });
   lm.eval();
   let exact = 0,
@@ -587,6 +619,7 @@ export const finetuneCompareRecipe: Recipe<FinetuneCompareOptions> = {
   trainsOn:
     "a character GPT-2 pretrained on Moby Dick (a wnn train gpt run, or here), then each method on SpamAssassin spam classification and dates → ISO, one step budget",
   needs: ["text", "emails"],
+  dataParallel: true, // the base's pretraining and each method on N workers, each on its rows of every batch
   defaults: DEFAULTS,
   help: {
     base: "a run folder of wnn train gpt to fine-tune (its checkpoint and vocabulary); default: pretrain a base here with --n_layer, --n_embd, --base_steps",

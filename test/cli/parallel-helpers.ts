@@ -48,3 +48,37 @@ export function sameLosses(got: Entry[], want: Entry[], what: string): void {
     }
   });
 }
+
+const metrics = (dir: string): Record<string, number> =>
+  (JSON.parse(readFileSync(join(dir, "metrics.json"), "utf8")) as { metrics: Record<string, number> }).metrics;
+
+/**
+ * `wnn train <recipe> <args>` run once with --workers 1 and once with --workers N --strategy S: the loss lines that
+ * `lines` picks are printed alike (to their digits), and the metrics that `keys` picks are within 1e-6 relative;
+ * → both runs' output.
+ */
+export function compareRecipe(
+  recipe: string,
+  args: string[],
+  N: number,
+  strategy: string,
+  lines: RegExp,
+  keys: RegExp,
+): { one: string; many: string } {
+  const run = (dir: string, ...more: string[]): string => {
+    const r = wnn("train", recipe, ...args, "--out", dir, ...more);
+    assert.equal(r.code, 0, `${recipe} ${more.join(" ")}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const [one, many] = [join(tmp, `${recipe}-1`), join(tmp, `${recipe}-${strategy}-${N}`)];
+  const a = run(one),
+    b = run(many, "--workers", String(N), "--strategy", strategy);
+  assert.match(b, new RegExp(`data parallel: ${N} workers \\(threads\\), strategy ${strategy}`));
+  assert.ok(printed(a, lines).length >= 2, a);
+  assert.deepEqual(printed(b, lines), printed(a, lines));
+  const [m1, mN] = [metrics(one), metrics(many)];
+  const picked = Object.keys(m1).filter((k) => keys.test(k));
+  assert.ok(picked.length >= 1);
+  for (const k of picked) assert.ok(Math.abs(mN[k]! - m1[k]!) <= 1e-6 * Math.abs(m1[k]!), `${k}: ${mN[k]} vs ${m1[k]}`);
+  return { one: a, many: b };
+}

@@ -1,35 +1,13 @@
 // `wnn train <recipe> --workers N --strategy ...` for the recipes of the shared loop beyond lenet5: char-rnn (the
 // names trainer: each worker's loss weighted by its share of the batch's characters) on 4 FSDP workers and the
-// decoder-compare comparison (its four models stepped in turn, each data-parallel) on 2 ZeRO-2 workers, and
+// decoder-compare comparison (its four models stepped in turn, each data-parallel) on 2 FSDP workers, and
 // encoder-decoder-compare (pretraining, then fine-tuning on dates) on 2 FSDP workers print the losses of
-// `--workers 1` (the same digits), with the final metrics within 1e-6 relative.
+// `--workers 1` (the same digits), with the final metrics within 1e-6 relative; in the last two each Transformer
+// block is an FSDP unit of its own.
 
 import { strict as assert } from "node:assert";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { test } from "node:test";
-import { printed, tmp, wnn } from "./parallel-helpers.js";
-
-const metrics = (dir: string): Record<string, number> =>
-  (JSON.parse(readFileSync(join(dir, "metrics.json"), "utf8")) as { metrics: Record<string, number> }).metrics;
-
-function compare(recipe: string, args: string[], N: number, strategy: string, lines: RegExp, keys: RegExp): void {
-  const run = (dir: string, ...more: string[]): string => {
-    const r = wnn("train", recipe, ...args, "--out", dir, ...more);
-    assert.equal(r.code, 0, `${recipe} ${more.join(" ")}: ${r.stderr}`);
-    return r.stdout;
-  };
-  const [one, many] = [join(tmp, `${recipe}-1`), join(tmp, `${recipe}-${strategy}-${N}`)];
-  const a = run(one),
-    b = run(many, "--workers", String(N), "--strategy", strategy);
-  assert.match(b, new RegExp(`data parallel: ${N} workers \\(threads\\), strategy ${strategy}`));
-  assert.ok(printed(a, lines).length >= 2, a);
-  assert.deepEqual(printed(b, lines), printed(a, lines));
-  const [m1, mN] = [metrics(one), metrics(many)];
-  const picked = Object.keys(m1).filter((k) => keys.test(k));
-  assert.ok(picked.length >= 1);
-  for (const k of picked) assert.ok(Math.abs(mN[k]! - m1[k]!) <= 1e-6 * Math.abs(m1[k]!), `${k}: ${mN[k]} vs ${m1[k]}`);
-}
+import { compareRecipe as compare } from "./parallel-helpers.js";
 
 test("wnn train char-rnn --workers 4 --strategy fsdp prints the losses of --workers 1", () => {
   compare(
@@ -42,24 +20,26 @@ test("wnn train char-rnn --workers 4 --strategy fsdp prints the losses of --work
   );
 });
 
-test("wnn train decoder-compare --workers 2 --strategy zero2: each of its four models prints the losses of --workers 1", () => {
-  compare(
+test("wnn train decoder-compare --workers 2 --strategy fsdp: each of its four models, each block a unit, prints the losses of --workers 1", () => {
+  const { many } = compare(
     "decoder-compare",
     [
       ...["--steps", "3", "--batch_size", "4", "--n_layer", "1", "--n_embd", "32", "--block_size", "16"],
       ...["--eval_every", "2", "--eval_batches", "1", "--sample_chars", "5"],
     ],
     2,
-    "zero2",
+    "fsdp",
     /^step \d+ train\/val:/,
     /\.(trainLoss|valLoss|firstBatchLoss|lastBatchLoss)$/,
   );
+  // one block each: the root and the block
+  assert.equal(many.match(/FSDP: 2 units \(the root and each block\)/g)?.length, 4, many);
 });
 
 test("wnn train encoder-decoder-compare --workers 2 --strategy fsdp: pretraining and fine-tuning print the losses of --workers 1", () => {
   // each of its six runs data-parallel, a worker's loss weighted by its share of the batch's target tokens; the
   // fine-tuning of the pretrained T5 continues the model the workers consolidated, with its lr multipliers
-  compare(
+  const { many } = compare(
     "encoder-decoder-compare",
     [
       ...["--pretrain_steps", "3", "--finetune_steps", "3", "--pretrain_batch", "4", "--finetune_batch", "4"],
@@ -71,4 +51,6 @@ test("wnn train encoder-decoder-compare --workers 2 --strategy fsdp: pretraining
     /^  .+ step \d+\/\d+: loss/,
     /\.(pretrainValLoss|testLoss|finalLoss)$/,
   );
+  // every run of T5 and BART: the root, an encoder block and a decoder block
+  assert.ok((many.match(/FSDP: 3 units \(the root and each block\)/g)?.length ?? 0) >= 4, many);
 });

@@ -282,7 +282,7 @@ export class SelfAttention extends Module {
     this.wk = new Linear(c.dModel, c.dModel, { generator });
     this.wv = new Linear(c.dModel, c.dModel, { generator });
     this.wo = new Linear(c.dModel, c.dModel, { generator });
-    this.posDrop = new Dropout(c.dropout);
+    this.posDrop = new Dropout(c.dropout, { batchFirst: false }); // the table every row shares: one mask
     this.attnDrop = new Dropout(c.dropout);
     this.residDrop = new Dropout(c.dropout);
   }

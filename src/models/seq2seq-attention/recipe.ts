@@ -9,12 +9,20 @@
 import { ArgumentError } from "../../engine/errors.js";
 import { Generator } from "../../engine/rng.js";
 import { heatmapPng, lineChartPng } from "../../io/chart.js";
-import { clipGradNorm } from "../../optim/clip.js";
 import { Adam } from "../../optim/adam.js";
 import { datesTask } from "../../data/tasks/dates.js";
 import { reversalTask } from "../../data/tasks/reversal.js";
 import { bucketedBatches, distinctPairs, makeBatch, type Pair, type Seq2SeqTask } from "../../data/tasks/seq.js";
 import { runSteps } from "../../recipes/steps.js";
+import {
+  driverFor,
+  forwardOnRows,
+  myRows,
+  rowsOf,
+  tokensIn,
+  weighted,
+  wholeModel,
+} from "../../recipes/data-parallel-job.js";
 import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "../../recipes/recipe.js";
 import { ATTENTION_KINDS, greedyDecode, PRESETS, Seq2Seq, seq2seqConfig, type AttentionKind } from "./model.js";
 
@@ -104,6 +112,8 @@ function trainOne(
   });
   const model = new Seq2Seq(config, { generator: new Generator(o.seed + 1) });
   const opt = new Adam(model.parameters(), { lr: o.lr });
+  // one process, or worker r of N (hooks.dataParallel): rows [r·B/N, (r+1)·B/N) of every batch
+  const { driver, part } = driverFor(model, opt, hooks.dataParallel);
   const data = new Generator(o.seed + 2); // the same stream of examples for every model
   const heldOut = new Set(test.map((p) => p.src));
   const losses: [number, number][] = [];
@@ -115,12 +125,19 @@ function trainOne(
     o.steps,
     () => {
       const batch = makeBatch(task, next());
-      model.zeroGrad();
-      const { loss } = model.forward(batch.src, batch.tgtIn, batch.tgtOut);
-      loss!.backward();
-      clipGradNorm(model.parameters(), 1.0);
-      opt.step();
-      return { loss: loss!.item() };
+      driver.zeroGrad();
+      // a worker's rows keep the whole batch's padding (the encoder masks it, but the sums over the source would
+      // run over other lengths); its mean over its target tokens is weighted by its share of the batch's tokens
+      const { start, count } = rowsOf(batch.src.shape[0]!, part);
+      const loss = forwardOnRows(driver, part, () => {
+        const l = model.forward(myRows(batch.src, part), myRows(batch.tgtIn, part), myRows(batch.tgtOut, part)).loss!;
+        return weighted(l, tokensIn(batch.tgtOut, 0, start, count), tokensIn(batch.tgtOut, 0), part, () => l);
+      });
+      const value = driver.mean(loss.item()); // the whole batch's mean loss
+      loss.backward();
+      driver.reduceGradients(1.0);
+      driver.step();
+      return { loss: value };
     },
     (s, { loss: l }) => {
       smooth = Number.isNaN(smooth) ? l : 0.95 * smooth + 0.05 * l;
@@ -133,6 +150,7 @@ function trainOne(
     },
   );
   const seconds = (performance.now() - t0) / 1000;
+  wholeModel(driver, model); // with workers: the whole trained parameters back, for decoding
   const outputs: Trained["outputs"] = [];
   for (let i = 0; i < test.length; i += 100) {
     const chunk = test.slice(i, i + 100);
@@ -171,6 +189,7 @@ export const recipe: Recipe<Seq2SeqRecipeOptions> = {
   trainsOn: "synthetic: human-written dates → ISO, or reversal of minLen…maxLen (5…40) tokens",
   needs: [],
   defaults: DEFAULTS,
+  dataParallel: true, // each model on N workers, each on its rows of every batch
 
   // The generator argument is not used: the data stream, the held-out set and each model's initial weights
   // come from generators seeded by `seed`, so that every model sees the same examples in the same order

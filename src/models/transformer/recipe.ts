@@ -29,9 +29,27 @@ import {
   type Seq2SeqTask,
 } from "../../data/tasks/seq.js";
 import { runSteps } from "../../recipes/steps.js";
+import {
+  driverFor,
+  forwardOnRows,
+  myRows,
+  rowsOf,
+  tokensIn,
+  weighted,
+  wholeModel,
+} from "../../recipes/data-parallel-job.js";
 import { corpusBleu, exactMatch } from "../../data/tasks/metrics.js";
 import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "../../recipes/recipe.js";
-import { beamSearch, greedyDecode, MultiHeadAttention, Transformer, transformerConfig } from "./model.js";
+import { moduleClassPolicy } from "../../nn/checkpoint.js";
+import {
+  beamSearch,
+  DecoderBlock,
+  EncoderBlock,
+  greedyDecode,
+  MultiHeadAttention,
+  Transformer,
+  transformerConfig,
+} from "./model.js";
 
 export interface TransformerRecipeOptions extends Record<string, number | string | boolean> {
   /** "dates" (human formats → ISO, characters) or "translation" (the invented languages, words) */
@@ -98,6 +116,7 @@ export const recipe: Recipe<TransformerRecipeOptions> = {
   trainsOn: "synthetic: human-written dates → ISO, or a translation between two invented languages (SVO → SOV)",
   needs: [],
   defaults: DEFAULTS,
+  dataParallel: true, // on N workers, each on its rows of every batch (dropout: the masks one process draws)
 
   run(options: TransformerRecipeOptions, _data: RecipeData, hooks: RecipeHooks, _generator: Generator): RecipeResult {
     const o = { ...DEFAULTS, ...options };
@@ -130,6 +149,13 @@ export const recipe: Recipe<TransformerRecipeOptions> = {
     // Adam with β = (0.9, 0.98), ε = 1e-9 (§5.3); lr(s) = lrFactor·d^−0.5·min(s^−0.5, s·w^−1.5)
     const opt = new Adam(model.parameters(), { lr: o.lrFactor, betas: [0.9, 0.98], eps: 1e-9 });
     const sched = new LambdaLR(opt, inverseSqrtWarmup({ dModel: config.dModel, warmupSteps: o.warmup }));
+    // one process, or worker r of N (hooks.dataParallel): rows [r·B/N, (r+1)·B/N) of every batch, with the
+    // dropout masks one process draws for those rows (data-parallel-job.ts forwardOnRows)
+    // (FSDP: each encoder and decoder block a unit of its own, as PyTorch's transformer_auto_wrap_policy)
+    const { driver, part } = driverFor(model, opt, hooks.dataParallel, {
+      blocks: moduleClassPolicy(EncoderBlock, DecoderBlock),
+      log: hooks.log,
+    });
     const data = new Generator(o.seed + 2);
     const losses: [number, number][] = [],
       lrs: [number, number][] = [];
@@ -142,12 +168,19 @@ export const recipe: Recipe<TransformerRecipeOptions> = {
       () => {
         const batch = withEos(makeBatch(task, next()));
         const lr = opt.paramGroups[0]!.lr;
-        model.zeroGrad();
-        const { loss } = model.forward(batch.src, batch.tgtIn, batch.tgtOut);
-        loss!.backward();
-        opt.step();
+        driver.zeroGrad();
+        // a worker's rows keep the whole batch's padding; its mean over its target tokens is weighted by its share
+        const { start, count } = rowsOf(batch.src.shape[0]!, part);
+        const loss = forwardOnRows(driver, part, () => {
+          const l = model.forward(myRows(batch.src, part), myRows(batch.tgtIn, part), myRows(batch.tgtOut, part)).loss!;
+          return weighted(l, tokensIn(batch.tgtOut, PAD, start, count), tokensIn(batch.tgtOut, PAD), part, () => l);
+        });
+        const value = driver.mean(loss.item()); // the whole batch's mean loss
+        loss.backward();
+        driver.reduceGradients();
+        driver.step(); // (sharded: the lr of opt's group copied)
         sched.step();
-        return { loss: loss!.item(), lr };
+        return { loss: value, lr };
       },
       (s, { loss: l, lr }) => {
         lrs.push([s, lr]);
@@ -161,6 +194,7 @@ export const recipe: Recipe<TransformerRecipeOptions> = {
       },
     );
     const trainSeconds = (performance.now() - t0) / 1000;
+    wholeModel(driver, model); // with workers: the whole trained parameters back, for decoding
 
     // -- greedy and beam decoding of the held-out set
     const refs = test.map((p) => p.tgt);
