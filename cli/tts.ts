@@ -14,6 +14,7 @@ import { encodeWav } from "../src/io/wav.js";
 import { setNumThreads } from "../src/index.js";
 import { loadCmudict } from "../src/node.js";
 import { NonFiniteGuard, runLoop, type LoopEvents, type Metrics } from "../src/recipes/loop.js";
+import { probeFirstStep } from "../src/recipes/memory-probe.js";
 import type { RecipeData } from "../src/recipes/recipe.js";
 import {
   HiFiGAN,
@@ -41,6 +42,7 @@ import {
 import { TTS_AUDIO, alignmentPng, melPng } from "../src/recipes/tts-data.js";
 import { UsageError, helpText, parseOptions, type OptionSpec, type OptionSpecs } from "./args.js";
 import { Progress, formatDuration, type Output } from "./progress.js";
+import { checkTrainingMemory, givenNumbers, MAX_MEMORY_OPTION } from "./memory.js";
 import { speechCorpus } from "./recipes.js";
 import {
   checkResumeOptions,
@@ -132,6 +134,7 @@ export function ttsTrainOptions(name: TtsModelName): OptionSpecs {
     metavar: "N",
     help: "threads for the kernels (default: one per core)",
   };
+  specs.max_memory = MAX_MEMORY_OPTION;
   specs.max_bad_steps = {
     kind: "int",
     min: 1,
@@ -223,13 +226,28 @@ export async function trainTts(name: TtsModelName, args: readonly string[], out:
       print(
         `${name}: features${name === "fastspeech2" ? " and alignment" : ""} in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
       );
+      // the memory of this model and batch, from its own first step counted on shape-only tensors at the batch
+      // itself (a batch is padded to its longest sentence: not linear in the batch), before the first step
+      const probe = trainer;
+      checkTrainingMemory(
+        cmd,
+        givenNumbers(given, v),
+        options.batchSize,
+        v.max_memory as number | undefined,
+        (b) => {
+          const t = probe.atBatch(b, data);
+          probeFirstStep(() => t.trainStep());
+        },
+        0,
+        true,
+      );
       dir = (v.out as string | undefined) ?? defaultRunDir(name);
       createRunDir(dir, cmd);
       log = new JsonlLog(join(dir, "log.jsonl"));
       log.retain(() => false);
     }
   } catch (e) {
-    if (e instanceof ArgumentError) throw new UsageError(`${cmd}: ${e.message}`);
+    if (e instanceof ArgumentError) throw new UsageError(`${cmd}: ${e.message.replace(`${cmd}: `, "")}`);
     throw e;
   }
   const o = trainer.options,

@@ -425,6 +425,8 @@ export class TtsTrainer implements TrainingJob<TtsStep, Metrics> {
     options: TtsTrainOptions,
     data: RecipeData,
     saved: SavedTtsRun | null = null,
+    /** the corpus's features already prepared for these options (a run's memory probe: `atBatch`) */
+    prepared: { held: TtsUtterance[]; train: TtsUtterance[] } | null = null,
   ) {
     this.options = checkTtsOptions(name, options);
     const o = this.options;
@@ -433,7 +435,7 @@ export class TtsTrainer implements TrainingJob<TtsStep, Metrics> {
     this.frontEnd = ttsFrontEnd(o.frontEnd, data);
     if (saved && saved.symbols.join("\n") !== this.frontEnd.symbols.join("\n"))
       throw new LoadError(`the run's ${o.frontEnd} symbols are not this dictionary's; it was trained with another`);
-    ({ held: this.held, train: this.train } = prepareTtsCorpus(name, o, data, this.frontEnd));
+    ({ held: this.held, train: this.train } = prepared ?? prepareTtsCorpus(name, o, data, this.frontEnd));
     const maxLen = 2 * Math.max(...[...this.held, ...this.train].map((u) => u.nFrames));
     this.config = saved?.config ?? configOf(name, o, this.frontEnd.symbols.length, maxLen);
     this.model = buildModel(name, this.config, this.generator);
@@ -449,6 +451,20 @@ export class TtsTrainer implements TrainingJob<TtsStep, Metrics> {
       const c = TTS_AUDIO;
       this.logMel = new LogMelTransform({ ...c, scale: "slaney", norm: "slaney" });
     } else this.optimizer = new AdamW(this.model.parameters(), { lr: o.lr, weightDecay: 1e-6 });
+  }
+
+  /**
+   * The same run at another batch, on the features this one prepared, drawing its next batch as this one would
+   * (the memory estimate of cli/tts.ts counts its first step on shape-only tensors before the run starts; a
+   * shape-only model's initialization draws nothing, so the generator's state is copied, not re-seeded).
+   */
+  atBatch(batchSize: number, data: RecipeData): TtsTrainer {
+    const t = new TtsTrainer(this.name, { ...this.options, batchSize }, data, null, {
+      held: this.held,
+      train: this.train,
+    });
+    t.generator.setState(this.generator.getState());
+    return t;
   }
 
   get totalSteps(): number {
