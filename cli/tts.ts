@@ -227,7 +227,8 @@ export async function trainTts(name: TtsModelName, args: readonly string[], out:
         `${name}: features${name === "fastspeech2" ? " and alignment" : ""} in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
       );
       // the memory of this model and batch, from its own first step counted on shape-only tensors at the batch
-      // itself (a batch is padded to its longest sentence: not linear in the batch), before the first step
+      // itself, before the first step: a batch of sentences is padded to its longest, and a convolution's scratch
+      // grows with the batch only up to a chunk of samples, so the line through batches of 2 and 4 would not hold
       const probe = trainer;
       checkTrainingMemory(
         cmd,

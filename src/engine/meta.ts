@@ -166,7 +166,7 @@ export function countedStorage(dtype: DType, n: number, count = true): TypedArra
       if (prop === "subarray")
         return (b?: number, e?: number) => {
           const view = countedStorage(dtype, part(b, e), false);
-          viewOf.set(view, viewOf.get(storage) ?? storage); // a use of the view is a use of this storage
+          if (lives !== null) viewOf.set(view, viewOf.get(storage) ?? storage); // a use of the view is one of this storage
           return view;
         };
       if (prop === "slice") return (b?: number, e?: number) => countedStorage(dtype, part(b, e), true);
