@@ -208,6 +208,7 @@ export async function trainTts(name: TtsModelName, args: readonly string[], out:
         );
       if (given.has("steps") && (v.steps as number) < ckpt.step)
         throw new UsageError(`${cmd}: --steps ${v.steps} is before the checkpoint's step ${ckpt.step}`);
+      TtsTrainer.checkState(ckpt); // its weights and optimizer states, before the corpus (minutes to make) is read
       trainer = TtsTrainer.fromCheckpoint(ckpt, ttsData(saved.options, out), {
         ...(given.has("steps") ? { steps: v.steps as number } : {}),
         ...(given.has("eval_every") ? { evalEvery: v.eval_every as number } : {}),
@@ -597,6 +598,7 @@ export function ttsEvalCommand(args: readonly string[], out: Output): number {
   const isVocoder = saved.model === "vocoder";
   const vocoder = isVocoder ? vocoderOf(v.checkpoint!, v.gl_iters, cmd) : vocoderOf(v.vocoder, v.gl_iters, cmd);
   const o = saved.options;
+  const model = isVocoder ? null : ttsModelOf(saved, ckpt); // its weights loaded before the corpus is read
   const data = ttsData(o, out);
   const fe = ttsFrontEnd(o.frontEnd, data);
   // the held-out sentences only, with the features every model reads (no pitch, no durations)
@@ -617,7 +619,6 @@ export function ttsEvalCommand(args: readonly string[], out: Output): number {
       griffinLimRealTimeFactor: gl.rtf,
     };
   } else {
-    const model = ttsModelOf(saved, ckpt);
     summary = summarizeTts(evaluateTts(model as Parameters<typeof evaluateTts>[0], some, vocoder, now));
   }
   summary.cpuSeconds = cpuSeconds() - c0;
