@@ -13,6 +13,7 @@ import { after, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
+import { LIVE_PEAK_FACTOR } from "../../cli/memory.js";
 import type { KernelTable } from "../../src/backend/backend.js";
 import { referenceKernels } from "../../src/backend/reference/backend.js";
 import { zeros } from "../../src/engine/creation.js";
@@ -69,9 +70,10 @@ test("the estimate of one sampling step is within a factor of 2 below the peak m
       step(b);
       const measured = peak - base;
       // a lower bound (a buffer is freed no sooner than after its last use); V8 keeps a function's locals until it
-      // returns, so the real peak is above it: measured 1.3 to 1.6 times it when this test was written
+      // returns, so the real peak is above it: measured 1.3 to 1.6 times it when this test was written. The refusal
+      // weighs twice the count (LIVE_PEAK_FACTOR in cli/memory.ts), an upper bound of this peak
       assert.ok(
-        est.bytes <= measured && measured <= 2 * est.bytes,
+        est.bytes <= measured && measured <= LIVE_PEAK_FACTOR * est.bytes,
         `batch ${b}: estimate ${est.bytes}, measured ${measured}`,
       );
       // the sum of every buffer the step allocates, which the estimate counted before, is many times the peak
@@ -90,7 +92,7 @@ test("wnn generate --checkpoint: a batch that fits is accepted where the sum of 
   // 16 digits at guidance 3: the U-Net on 32 images; the step's buffers sum to more than 0.05 GiB, its peak is far below
   const budget = 0.05 * 2 ** 30;
   const est = estimateInferenceBytes(step, 16);
-  assert.ok(est.sum > budget && est.bytes < budget / 2, `sum ${est.sum}, peak ${est.bytes}`);
+  assert.ok(est.sum > budget && LIVE_PEAK_FACTOR * est.bytes < budget, `sum ${est.sum}, peak ${est.bytes}`);
   const out = join(tmp, "ones.png");
   const ok = wnn(
     "generate",
@@ -126,7 +128,7 @@ test("wnn generate --checkpoint: a batch that fits is accepted where the sum of 
   assert.equal(big.status, 1, big.stderr);
   assert.match(
     big.stderr,
-    /^wnn: generate: --n 1024 --steps 1: this would need about [\d.]+ GiB \(the weights and the peak of the buffers one step keeps at once, counted on shape-only tensors\), more than the budget of 1\.0 GiB \(--max_memory\)/,
+    /^wnn: generate: --n 1024 --steps 1: this would need about [\d.]+ GiB \(the weights and twice the peak of the buffers one step keeps at once, counted on shape-only tensors\), more than the budget of 1\.0 GiB \(--max_memory\)/,
   );
   assert.equal(big.stderr.trim().split("\n").length, 1);
   assert.equal(existsSync(join(tmp, "big.png")), false);
