@@ -6,7 +6,6 @@
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { tensor, zeros } from "../src/engine/creation.js";
-import { noGrad } from "../src/engine/autograd.js";
 import { ArgumentError } from "../src/engine/errors.js";
 import { Generator } from "../src/engine/rng.js";
 import type { Tensor } from "../src/engine/tensor.js";
@@ -16,7 +15,7 @@ import { DDPM_SCHEDULE, sample, type SampleOptions } from "../src/models/ddpm/di
 import { classDenoiser, DDPM_TRAIN, DDPMTrainer, ddpmCheckpointConfig, loadDDPM } from "../src/models/ddpm/train.js";
 import { NonFiniteGuard } from "../src/recipes/loop.js";
 import { probeFirstStep } from "../src/recipes/memory-probe.js";
-import { checkTrainingMemory, givenNumbers, MAX_MEMORY_OPTION } from "./memory.js";
+import { checkInferenceMemory, checkTrainingMemory, givenNumbers, MAX_MEMORY_OPTION } from "./memory.js";
 import { mnistCheckpointConfig } from "./mnist.js";
 import { PRESETS, unetConfig, type UNet } from "../src/models/ddpm/unet.js";
 import type { Schedule } from "../src/models/ddpm/diffusion.js";
@@ -172,6 +171,7 @@ export async function trainDdpm(args: readonly string[], out: Output): Promise<n
     checkResumeOptions(cmd, given, RESUMABLE);
     dir = v.resume;
     const { ckpt } = loadRunCheckpoint(dir, cmd, ddpmCheckpointConfig, { resume: true }); // checked before the digits are read
+    loadDDPM(ckpt); // and its weights against its U-Net (the digits take seconds to read)
     trainer = DDPMTrainer.fromCheckpoint(ckpt, loadMnist().train, given.has("steps") ? { steps: v.steps } : {});
     log = new JsonlLog(join(dir, "log.jsonl"));
     log.retain((e) => (e.step as number) <= trainer.step);
@@ -545,17 +545,22 @@ export function generateCommand(args: readonly string[], out: Output): number {
     eta: v.eta,
     generator: new Generator(v.seed),
   };
-  // the memory of B digits at once, measured on one call of the denoiser at 2 and 4 digits
-  checkTrainingMemory(cmd, givenNumbers(given, v), B, v.max_memory, (b) =>
-    probeFirstStep(() =>
-      noGrad(() =>
-        classDenoiser(
-          model,
-          zeros([b], { dtype: "int32" }),
-          v.guidance,
-        )(zeros([b, 1, 28, 28]), new Array<number>(b).fill(0)),
-      ),
-    ),
+  // the memory of B digits at once: the weights, and the peak of the buffers one sampling step keeps at once,
+  // counted on shape-only tensors at B digits (the sampler frees its buffers as it goes: no memory scope)
+  const weights = model.parameters().reduce((n, p) => n + 4 * p.numel(), 0);
+  checkInferenceMemory(
+    cmd,
+    givenNumbers(given, v),
+    B,
+    v.max_memory,
+    (b) =>
+      sample(schedule, classDenoiser(model, zeros([b], { dtype: "int32" }), v.guidance), [b, 1, 28, 28], {
+        ...opts,
+        sampler: "ddim",
+        steps: 1,
+        generator: new Generator(v.seed),
+      }),
+    weights,
   );
   const x = sample(schedule, classDenoiser(model, tensor(labels, { shape: [B] }), v.guidance), [B, 1, 28, 28], opts);
   const seconds = (performance.now() - t0) / 1000;

@@ -5,7 +5,8 @@
 import { totalmem } from "node:os";
 import { MemoryBudgetError } from "../src/engine/errors.js";
 import { getBackend } from "../src/ops/kernels.js";
-import { estimateTrainingBytes } from "../src/recipes/memory-probe.js";
+import type { Tensor } from "../src/engine/tensor.js";
+import { estimateInferenceBytes, estimateTrainingBytes } from "../src/recipes/memory-probe.js";
 import type { OptionSpec } from "./args.js";
 
 /** The wasm backend's memory, where a training step's tensors live: wasm32 addresses 4 GiB. */
@@ -48,7 +49,8 @@ export function overBudget(
 /**
  * Estimate the training memory of `run` (the command's own run at a batch b, stopped after its first step) at
  * `batch`, and refuse it past the budget. `options` names what the user chose ("--batch_size 65536"); `held` is
- * what the command already holds that the probe does not allocate (a model loaded before it).
+ * what the command already holds that the probe does not allocate (a model loaded before it); `atBatch` counts
+ * the step at `batch` itself rather than on the line through batches of 2 and 4 (estimateTrainingBytes).
  */
 export function checkTrainingMemory(
   cmd: string,
@@ -57,16 +59,53 @@ export function checkTrainingMemory(
   maxMemoryGiB: number | undefined,
   run: (batch: number) => void,
   held = 0,
+  atBatch = false,
 ): void {
   const budget = memoryBudget(maxMemoryGiB);
-  const est = estimateTrainingBytes(run, batch, Math.max(0, budget.bytes - held));
+  const est = estimateTrainingBytes(run, batch, Math.max(0, budget.bytes - held), atBatch);
+  const at = atBatch || batch < 4 ? "at this batch" : "at small batches";
   if (held + est.bytes > budget.bytes)
     throw overBudget(
       cmd,
       options,
       held + est.bytes,
       budget,
-      est.how === "counted" ? "counted on shape-only tensors at small batches" : "measured at small batches",
+      est.how === "counted" ? `counted on shape-only tensors ${at}` : `measured ${at}`,
+      est.stopped,
+    );
+}
+
+/**
+ * Estimate the memory of an inference (`run(b)`: one step of a sampler at batch b, returning its output; no
+ * gradients, no memory scope) at `batch` and refuse it past the budget: `held` (the weights already loaded) plus
+ * twice the peak of its live buffers counted on shape-only tensors (estimateInferenceBytes). The count is a lower
+ * bound — a buffer dies no sooner than after its last use — and V8 keeps a function's locals until it returns:
+ * the peak measured with the collector forced before every kernel was 1.3 to 1.6 times the count
+ * (test/cli/generate-memory.test.ts checks it is at most twice). The sampler keeps its tensors in ordinary
+ * arrays, not in the wasm memory: the budget is 3/4 of the machine's.
+ */
+export const LIVE_PEAK_FACTOR = 2;
+
+export function checkInferenceMemory(
+  cmd: string,
+  options: string,
+  batch: number,
+  maxMemoryGiB: number | undefined,
+  run: (batch: number) => Tensor | readonly Tensor[],
+  held = 0,
+): void {
+  const budget = memoryBudget(maxMemoryGiB, false);
+  const est = estimateInferenceBytes(run, batch, Math.max(0, budget.bytes - held));
+  const need = held + (est.how === "live" ? LIVE_PEAK_FACTOR * est.bytes : est.bytes);
+  if (need > budget.bytes)
+    throw overBudget(
+      cmd,
+      options,
+      need,
+      budget,
+      est.how === "live"
+        ? "the weights and twice the peak of the buffers one step keeps at once, counted on shape-only tensors"
+        : `measured at small batches`,
       est.stopped,
     );
 }

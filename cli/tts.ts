@@ -14,6 +14,7 @@ import { encodeWav } from "../src/io/wav.js";
 import { setNumThreads } from "../src/index.js";
 import { loadCmudict } from "../src/node.js";
 import { NonFiniteGuard, runLoop, type LoopEvents, type Metrics } from "../src/recipes/loop.js";
+import { probeFirstStep } from "../src/recipes/memory-probe.js";
 import type { RecipeData } from "../src/recipes/recipe.js";
 import {
   HiFiGAN,
@@ -41,6 +42,7 @@ import {
 import { TTS_AUDIO, alignmentPng, melPng } from "../src/recipes/tts-data.js";
 import { UsageError, helpText, parseOptions, type OptionSpec, type OptionSpecs } from "./args.js";
 import { Progress, formatDuration, type Output } from "./progress.js";
+import { checkTrainingMemory, givenNumbers, MAX_MEMORY_OPTION } from "./memory.js";
 import { speechCorpus } from "./recipes.js";
 import {
   checkResumeOptions,
@@ -132,6 +134,7 @@ export function ttsTrainOptions(name: TtsModelName): OptionSpecs {
     metavar: "N",
     help: "threads for the kernels (default: one per core)",
   };
+  specs.max_memory = MAX_MEMORY_OPTION;
   specs.max_bad_steps = {
     kind: "int",
     min: 1,
@@ -210,6 +213,7 @@ export async function trainTts(name: TtsModelName, args: readonly string[], out:
         );
       if (given.has("steps") && (v.steps as number) < ckpt.step)
         throw new UsageError(`${cmd}: --steps ${v.steps} is before the checkpoint's step ${ckpt.step}`);
+      TtsTrainer.checkState(ckpt); // its weights and optimizer states, before the corpus (minutes to make) is read
       trainer = TtsTrainer.fromCheckpoint(ckpt, ttsData(saved.options, out), {
         ...(given.has("steps") ? { steps: v.steps as number } : {}),
         ...(given.has("eval_every") ? { evalEvery: v.eval_every as number } : {}),
@@ -228,13 +232,29 @@ export async function trainTts(name: TtsModelName, args: readonly string[], out:
       print(
         `${name}: features${name === "fastspeech2" ? " and alignment" : ""} in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
       );
+      // the memory of this model and batch, from its own first step counted on shape-only tensors at the batch
+      // itself, before the first step: a batch of sentences is padded to its longest, and a convolution's scratch
+      // grows with the batch only up to a chunk of samples, so the line through batches of 2 and 4 would not hold
+      const probe = trainer;
+      checkTrainingMemory(
+        cmd,
+        givenNumbers(given, v),
+        options.batchSize,
+        v.max_memory as number | undefined,
+        (b) => {
+          const t = probe.atBatch(b, data);
+          probeFirstStep(() => t.trainStep());
+        },
+        0,
+        true,
+      );
       dir = (v.out as string | undefined) ?? defaultRunDir(name);
       createRunDir(dir, cmd);
       log = new JsonlLog(join(dir, "log.jsonl"));
       log.retain(() => false);
     }
   } catch (e) {
-    if (e instanceof ArgumentError) throw new UsageError(`${cmd}: ${e.message}`);
+    if (e instanceof ArgumentError) throw new UsageError(`${cmd}: ${e.message.replace(`${cmd}: `, "")}`);
     throw e;
   }
   const o = trainer.options,
@@ -583,6 +603,7 @@ export function ttsEvalCommand(args: readonly string[], out: Output): number {
   const isVocoder = saved.model === "vocoder";
   const vocoder = isVocoder ? vocoderOf(v.checkpoint!, v.gl_iters, cmd) : vocoderOf(v.vocoder, v.gl_iters, cmd);
   const o = saved.options;
+  const model = isVocoder ? null : ttsModelOf(saved, ckpt); // its weights loaded before the corpus is read
   const data = ttsData(o, out);
   const fe = ttsFrontEnd(o.frontEnd, data);
   // the held-out sentences only, with the features every model reads (no pitch, no durations)
@@ -603,7 +624,6 @@ export function ttsEvalCommand(args: readonly string[], out: Output): number {
       griffinLimRealTimeFactor: gl.rtf,
     };
   } else {
-    const model = ttsModelOf(saved, ckpt);
     summary = summarizeTts(evaluateTts(model as Parameters<typeof evaluateTts>[0], some, vocoder, now));
   }
   summary.cpuSeconds = cpuSeconds() - c0;

@@ -147,6 +147,9 @@ const IN_PLACE = new Set<string | symbol>(["fill", "set", "copyWithin", "sort", 
 export function countedStorage(dtype: DType, n: number, count = true): TypedArray {
   if (count) countAllocation(n * BYTES[dtype]);
   const target = EMPTY[dtype]();
+  const used = (): void => {
+    if (lives !== null) noteUse(storage);
+  };
   const part = (b = 0, e = n): number => {
     const at = (i: number): number => (i < 0 ? Math.max(0, n + i) : Math.min(n, i));
     return Math.max(0, at(e) - at(b));
@@ -154,12 +157,18 @@ export function countedStorage(dtype: DType, n: number, count = true): TypedArra
   const storage: TypedArray = new Proxy(target, {
     get: (t, prop) => {
       if (prop === "length") return n;
+      used();
       if (typeof prop === "string" && /^\d+$/.test(prop)) {
         touch(dtype, n);
         return Number(prop) < n ? 0 : undefined;
       }
       if (IN_PLACE.has(prop)) return () => storage;
-      if (prop === "subarray") return (b?: number, e?: number) => countedStorage(dtype, part(b, e), false);
+      if (prop === "subarray")
+        return (b?: number, e?: number) => {
+          const view = countedStorage(dtype, part(b, e), false);
+          if (lives !== null) viewOf.set(view, viewOf.get(storage) ?? storage); // a use of the view is one of this storage
+          return view;
+        };
       if (prop === "slice") return (b?: number, e?: number) => countedStorage(dtype, part(b, e), true);
       if (prop === "byteLength") return n * BYTES[dtype];
       if (prop === "byteOffset") return 0;
@@ -175,11 +184,85 @@ export function countedStorage(dtype: DType, n: number, count = true): TypedArra
       throw metaError(dtype, [n], `storage.${String(prop)}`);
     },
     set: () => {
+      used();
       touch(dtype, n);
       return true;
     },
     has: (_t, prop) => prop in target || (typeof prop === "string" && /^\d+$/.test(prop) && Number(prop) < n),
   });
   sentinels.add(storage);
+  if (count && lives !== null) lives.set(storage, { bytes: n * BYTES[dtype], born: ++clock, last: clock });
   return storage;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The peak of live buffers (inference). A training step's memory scope frees nothing before it ends, so the
+// bytes it allocates are its peak; code outside a scope (a sampler under noGrad) frees a buffer when nothing
+// refers to it any more, and the sum of its buffers says little. Under `metaLivePeak` each counted storage is
+// live from its allocation to its last use — a kernel given it (as input or output), a value read or written —
+// or to the end for those the run returns, and the peak is the largest sum of the storages live at once:
+//
+//   live(t) = Σ bytes_i over the storages i with born_i ≤ t ≤ last_i;   peak = max_t live(t)
+//
+// A buffer can be freed only after its last use, so this is a lower bound of any real run's peak; how close
+// the garbage collector comes to it depends on the code (a local variable keeps its tensor until its function
+// returns) and on when the collector runs.
+
+interface Life {
+  readonly bytes: number;
+  readonly born: number;
+  last: number;
+}
+/** the storages counted while metaLivePeak runs, each with its life; null when it does not run */
+let lives: Map<TypedArray, Life> | null = null;
+/** a view (subarray) → the counted storage it is part of */
+const viewOf = new WeakMap<object, TypedArray>();
+let clock = 0;
+
+function noteUse(x: unknown): void {
+  const life = lives!.get((viewOf.get(x as object) ?? x) as TypedArray);
+  if (life !== undefined) life.last = ++clock;
+}
+
+/** Called by the shape-only kernel table with a kernel's arguments: each storage among them is used now. */
+export function noteKernelArgs(args: readonly unknown[]): void {
+  if (lives === null) return;
+  for (const a of args) {
+    if (Array.isArray(a)) for (const x of a) noteUse(x);
+    else if (a !== null && typeof a === "object") noteUse(a);
+  }
+}
+
+/**
+ * Runs fn under metaExecute and returns the peak of its live buffers (above) and the sum of all it allocated;
+ * `alive(result)` lists the storages still referred to when fn has returned (its result), live to the end.
+ */
+export function metaLivePeak<T>(
+  fn: () => T,
+  alive: (result: T) => readonly TypedArray[],
+): { peak: number; total: number; result: T } {
+  if (lives !== null) throw new ArgumentError("metaLivePeak: already running (it does not nest)");
+  lives = new Map();
+  clock = 0;
+  try {
+    const result = metaExecute(fn);
+    for (const s of alive(result)) noteUse(s);
+    // +bytes at birth, −bytes just after the last use (births at a time come before deaths: times are distinct)
+    const events: [number, number][] = [];
+    let total = 0;
+    for (const l of lives.values()) {
+      total += l.bytes;
+      events.push([2 * l.born, l.bytes], [2 * l.last + 1, -l.bytes]);
+    }
+    events.sort((a, b) => a[0] - b[0]);
+    let live = 0,
+      peak = 0;
+    for (const [, d] of events) {
+      live += d;
+      if (live > peak) peak = live;
+    }
+    return { peak, total, result };
+  } finally {
+    lives = null;
+  }
 }

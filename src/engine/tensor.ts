@@ -180,6 +180,8 @@ export class Tensor {
   dataSync(): TypedArray {
     this.checkLive("dataSync");
     if (this.isMeta && !inMetaExecution()) throw metaError(this.dtype, this.shape, "dataSync");
+    // shape-only: a view whose values read as 0, not counted (the real copy is a plain array, not tensor storage)
+    if (this.isMeta) return this.storage.subarray();
     return this.storage.slice();
   }
 

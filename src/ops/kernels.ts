@@ -8,7 +8,7 @@ import { setThreads, threads, wasmAvailable, wasmBackend } from "../backend/wasm
 import { residentAllocator } from "../backend/wasm/heap.js";
 import { setMemoryErrorFactory, wasm } from "../backend/wasm/instance.js";
 import { setFloat32Add, setResidentAllocator } from "../engine/scope.js";
-import { inMetaExecution } from "../engine/meta.js";
+import { inMetaExecution, noteKernelArgs } from "../engine/meta.js";
 
 const backends = new Map<string, Backend>([["reference", referenceBackend]]);
 let activeName = "reference";
@@ -19,7 +19,13 @@ let active: KernelTable = referenceKernels;
  * values, and the outputs' shapes are the op's, not the kernel's. A kernel that returns a number returns 0.
  */
 const NO_KERNELS = Object.fromEntries(
-  Object.keys(referenceKernels).map((name) => [name, () => 0]),
+  Object.keys(referenceKernels).map((name) => [
+    name,
+    (...args: unknown[]) => {
+      noteKernelArgs(args); // the storages' last use, for the peak of live buffers (metaLivePeak)
+      return 0;
+    },
+  ]),
 ) as unknown as KernelTable;
 
 /** The active kernel table (no-ops under metaExecute). */

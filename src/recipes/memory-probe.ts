@@ -25,9 +25,10 @@
 
 import { MemoryBudgetError } from "../engine/errors.js";
 import { meterAllocations } from "../engine/memory.js";
-import { metaExecute } from "../engine/meta.js";
+import { metaExecute, metaLivePeak } from "../engine/meta.js";
 import { defaultGenerator } from "../engine/rng.js";
 import { tidy } from "../engine/scope.js";
+import type { Tensor } from "../engine/tensor.js";
 
 /** Thrown by the shared loop (loop.ts) after the first training step of a probe, to end the run there. */
 export class FirstStepDone extends Error {
@@ -73,8 +74,11 @@ export function firstStepBytes(run: () => void, limit = Infinity): number {
 export interface MemoryEstimate {
   /** the estimated bytes at the batch asked for */
   readonly bytes: number;
-  /** "counted": the step run once at its real sizes on shape-only tensors; "measured": at batches of 2 and 4 */
-  readonly how: "counted" | "measured";
+  /**
+   * "counted": the step run once at its real sizes on shape-only tensors; "measured": at batches of 2 and 4;
+   * "live": an inference counted on shape-only tensors, the peak of its live buffers (estimateInferenceBytes)
+   */
+  readonly how: "counted" | "measured" | "live";
   /** true when a probe passed the budget and was stopped there: `bytes` is then only a lower bound */
   readonly stopped: boolean;
   /** the two points measured: [batch, bytes] */
@@ -89,12 +93,19 @@ export interface MemoryEstimate {
  * `budget`, a probe that passes it stops there (sizes other than the batch may ask for too much at a small batch
  * already): the estimate is then above the budget, and no more than the budget was allocated.
  * First of all the same two steps are counted on shape-only tensors (`countedStepBytes`): when that works, the
- * line through those counts is the estimate and no real step runs.
+ * line through those counts is the estimate and no real step runs. With `atBatch`, the step is counted (or
+ * measured) at the batch asked for itself, no line: for runs whose memory is not linear in the batch (a batch of
+ * sentences is padded to its longest, and a batch of 2 does not draw the longest that a batch of 256 does).
  */
-export function estimateTrainingBytes(run: (batch: number) => void, batch: number, budget = Infinity): MemoryEstimate {
-  const counted = countedEstimate(run, batch);
+export function estimateTrainingBytes(
+  run: (batch: number) => void,
+  batch: number,
+  budget = Infinity,
+  atBatch = false,
+): MemoryEstimate {
+  const counted = countedEstimate(run, batch, atBatch);
   if (counted !== null) return counted;
-  if (batch < 4) {
+  if (batch < 4 || atBatch) {
     const m = firstStepBytes(() => run(batch), budget);
     return { bytes: m, how: "measured", stopped: m > budget, small: [batch, m], large: [batch, m] };
   }
@@ -108,11 +119,11 @@ export function estimateTrainingBytes(run: (batch: number) => void, batch: numbe
 
 /**
  * The estimate counted on shape-only tensors: the step at batches of 2 and 4 (every other size as asked), the
- * line through them at `batch` — or the batch itself below 4. Counted whole (nothing is allocated, so nothing
+ * line through them at `batch` — or the batch itself below 4 or with `atBatch`. Counted whole (nothing is allocated, so nothing
  * stops at the budget). Null when the run cannot be counted.
  */
-function countedEstimate(run: (batch: number) => void, batch: number): MemoryEstimate | null {
-  if (batch < 4) {
+function countedEstimate(run: (batch: number) => void, batch: number, atBatch: boolean): MemoryEstimate | null {
+  if (batch < 4 || atBatch) {
     const m = countedStepBytes(() => run(batch));
     return m === null ? null : { bytes: m, how: "counted", stopped: false, small: [batch, m], large: [batch, m] };
   }
@@ -135,4 +146,43 @@ export function countedStepBytes(run: () => void, limit = Infinity): number | nu
     if (e instanceof MemoryBudgetError) throw e;
     return null;
   }
+}
+
+/**
+ * The memory of an inference (a sampler under noGrad, outside any memory scope, whose buffers are freed as it goes
+ * rather than at a scope's end): `run(b)` makes the output at batch b (one step of a sampler, say) and returns
+ * it. Counted on shape-only tensors at the batch asked for (every size as the real run's): the peak of the
+ * buffers live at once, each from its allocation to its last use (`metaLivePeak`, src/engine/meta.ts) — a lower
+ * bound of the real run's peak, which the garbage collector reaches only when it frees each buffer at once.
+ * Where the run cannot be counted (it needs values), the sum of what one call allocates (estimateTrainingBytes,
+ * measured at batches of 2 and 4), an upper bound. `sum` is the sum of every buffer the counted run allocated.
+ */
+export function estimateInferenceBytes(
+  run: (batch: number) => Tensor | readonly Tensor[],
+  batch: number,
+  budget = Infinity,
+): MemoryEstimate & { readonly sum: number } {
+  const rng = defaultGenerator.getState(); // the estimate must leave the run it weighs unchanged
+  let counted: { peak: number; total: number } | null = null;
+  try {
+    counted = metaLivePeak(
+      () => run(batch),
+      (r) => (Array.isArray(r) ? (r as readonly Tensor[]) : [r as Tensor]).map((t) => t.storage),
+    );
+  } catch (e) {
+    if (e instanceof MemoryBudgetError) throw e;
+  } finally {
+    defaultGenerator.setState(rng);
+  }
+  if (counted !== null)
+    return {
+      bytes: counted.peak,
+      how: "live",
+      stopped: false,
+      small: [batch, counted.peak],
+      large: [batch, counted.peak],
+      sum: counted.total,
+    };
+  const m = estimateTrainingBytes((b) => probeFirstStep(() => run(b)), batch, budget);
+  return { ...m, sum: m.bytes };
 }

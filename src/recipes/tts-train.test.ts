@@ -8,6 +8,7 @@ import { parseCheckpoint, serializeCheckpoint } from "../io/checkpoint.js";
 import { teacherSay } from "../data/node/teacher.js";
 import { assertThrowsWith } from "../../test/harness/assert.js";
 import { runLoopSync } from "./loop.js";
+import { estimateTrainingBytes, firstStepBytes, probeFirstStep } from "./memory-probe.js";
 import { HiFiGAN, TTS_DEFAULTS, TtsTrainer, savedTtsRun, ttsModelOf, type TtsModelName } from "./tts-train.js";
 import { evaluateTeacherMels, evaluateTts, summarizeTts } from "./tts-eval.js";
 import { Tacotron2 } from "../models/tacotron2/model.js";
@@ -96,4 +97,21 @@ test("synthesis and its measures: Tacotron 2 through Griffin-Lim, the vocoder on
   const v = new TtsTrainer("vocoder", tinyOptions("vocoder", 2), { speech });
   const r = evaluateTeacherMels(v.held, { kind: "neural", generator: (v.model as HiFiGAN).generator }, () => 0);
   assert.ok(Number.isFinite(r.mcd) && r.mcd > 0);
+});
+
+test("the memory estimate of `wnn train tacotron2 | fastspeech2 | vocoder`: the first step counted on shape-only tensors at its batch is the bytes the real first step allocates", () => {
+  for (const name of ["tacotron2", "fastspeech2", "vocoder"] as const) {
+    const t = new TtsTrainer(name, tinyOptions(name, 8), { speech });
+    for (const batch of [1, 4]) {
+      const step = () => {
+        const p = t.atBatch(batch, { speech });
+        probeFirstStep(() => p.trainStep());
+      };
+      const est = estimateTrainingBytes(() => step(), batch, Infinity, true);
+      assert.equal(est.how, "counted", `${name} at batch ${batch}`);
+      const measured = firstStepBytes(step);
+      // the same as the DDPM U-Net's trainer (src/recipes/memory-probe.test.ts): equal, byte for byte
+      assert.equal(est.bytes, measured, `${name} at batch ${batch}: counted ${est.bytes}, measured ${measured}`);
+    }
+  }
 });

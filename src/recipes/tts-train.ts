@@ -27,6 +27,7 @@ import { noGrad } from "../engine/autograd.js";
 import { ArgumentError, LoadError, WnnError } from "../engine/errors.js";
 import { defaultGenerator, Generator, manualSeed, type GeneratorState } from "../engine/rng.js";
 import { tensor } from "../engine/creation.js";
+import { meta } from "../engine/meta.js";
 import type { Tensor } from "../engine/tensor.js";
 import type { Checkpoint, LoadedCheckpoint } from "../io/checkpoint.js";
 import { decodeWav } from "../io/wav.js";
@@ -367,8 +368,9 @@ export function savedTtsRun(ckpt: LoadedCheckpoint): SavedTtsRun {
     )
   )
     throw new LoadError("the checkpoint's bins are not two [low, high] ranges");
-  // the weights the config implies, counted on the model built from it, against the file's
-  const expected = Object.values(buildModel(name, config, new Generator(0)).stateDict()).reduce(
+  // the weights the config implies, counted on the model built from it shape-only (nothing allocated: a config
+  // within its caps may still imply gigabytes), against the file's
+  const expected = Object.values(meta(() => buildModel(name, config, new Generator(0))).stateDict()).reduce(
     (n, t) => n + t.numel(),
     0,
   );
@@ -395,6 +397,36 @@ export function ttsModelOf(saved: SavedTtsRun, ckpt: LoadedCheckpoint): TtsModel
   if (model instanceof FastSpeech2 && saved.bins) model.setBins(...saved.bins);
   model.eval();
   return model;
+}
+
+/** The optimizers of a model: AdamW on its parameters; the vocoder's generator and discriminators each their own. */
+function optimizersOf(model: TtsModel, lr: number): { g: AdamW; d: AdamW | null } {
+  if (model instanceof HiFiGAN)
+    // HiFi-GAN §4: AdamW β = (0.8, 0.99), weight decay 0.01
+    return {
+      g: new AdamW(model.generator.parameters(), { lr, betas: [0.8, 0.99] }),
+      d: new AdamW(model.discriminators.parameters(), { lr, betas: [0.8, 0.99] }),
+    };
+  return { g: new AdamW(model.parameters(), { lr, weightDecay: 1e-6 }), d: null };
+}
+
+/** A checkpoint's weights and optimizer states into `model` and its optimizers; what does not fit is a LoadError. */
+function loadState(name: TtsModelName, ckpt: LoadedCheckpoint, model: TtsModel, g: AdamW, d: AdamW | null): void {
+  const split = (p: string) =>
+    Object.fromEntries(
+      Object.entries(ckpt.optimizer?.tensors ?? {})
+        .filter(([k]) => k.startsWith(p))
+        .map(([k, v]) => [k.slice(p.length), v]),
+    );
+  const json = (ckpt.optimizer?.json ?? {}) as { g?: unknown; d?: unknown };
+  try {
+    model.loadStateDict(ckpt.model);
+    if (ckpt.optimizer) g.loadStateDict(stateDictFromTensors(split("g."), json.g));
+    if (ckpt.optimizer && d) d.loadStateDict(stateDictFromTensors(split("d."), json.d));
+  } catch (e) {
+    if (e instanceof LoadError || !(e instanceof WnnError)) throw e;
+    throw new LoadError(`the checkpoint's state does not fit the ${name} it describes: ${e.message}`);
+  }
 }
 
 // =====================================================================================================
@@ -425,6 +457,8 @@ export class TtsTrainer implements TrainingJob<TtsStep, Metrics> {
     options: TtsTrainOptions,
     data: RecipeData,
     saved: SavedTtsRun | null = null,
+    /** the corpus's features already prepared for these options (a run's memory probe: `atBatch`) */
+    prepared: { held: TtsUtterance[]; train: TtsUtterance[] } | null = null,
   ) {
     this.options = checkTtsOptions(name, options);
     const o = this.options;
@@ -433,7 +467,7 @@ export class TtsTrainer implements TrainingJob<TtsStep, Metrics> {
     this.frontEnd = ttsFrontEnd(o.frontEnd, data);
     if (saved && saved.symbols.join("\n") !== this.frontEnd.symbols.join("\n"))
       throw new LoadError(`the run's ${o.frontEnd} symbols are not this dictionary's; it was trained with another`);
-    ({ held: this.held, train: this.train } = prepareTtsCorpus(name, o, data, this.frontEnd));
+    ({ held: this.held, train: this.train } = prepared ?? prepareTtsCorpus(name, o, data, this.frontEnd));
     const maxLen = 2 * Math.max(...[...this.held, ...this.train].map((u) => u.nFrames));
     this.config = saved?.config ?? configOf(name, o, this.frontEnd.symbols.length, maxLen);
     this.model = buildModel(name, this.config, this.generator);
@@ -442,13 +476,25 @@ export class TtsTrainer implements TrainingJob<TtsStep, Metrics> {
       this.bins = saved?.bins ?? prosodyRange(this.train);
       this.model.setBins(...this.bins);
     }
+    ({ g: this.optimizer, d: this.optimizerD } = optimizersOf(this.model, o.lr));
     if (this.model instanceof HiFiGAN) {
-      // HiFi-GAN §4: AdamW β = (0.8, 0.99), weight decay 0.01
-      this.optimizer = new AdamW(this.model.generator.parameters(), { lr: o.lr, betas: [0.8, 0.99] });
-      this.optimizerD = new AdamW(this.model.discriminators.parameters(), { lr: o.lr, betas: [0.8, 0.99] });
       const c = TTS_AUDIO;
       this.logMel = new LogMelTransform({ ...c, scale: "slaney", norm: "slaney" });
-    } else this.optimizer = new AdamW(this.model.parameters(), { lr: o.lr, weightDecay: 1e-6 });
+    }
+  }
+
+  /**
+   * The same run at another batch, on the features this one prepared, drawing its next batch as this one would
+   * (the memory estimate of cli/tts.ts counts its first step on shape-only tensors before the run starts; a
+   * shape-only model's initialization draws nothing, so the generator's state is copied, not re-seeded).
+   */
+  atBatch(batchSize: number, data: RecipeData): TtsTrainer {
+    const t = new TtsTrainer(this.name, { ...this.options, batchSize }, data, null, {
+      held: this.held,
+      train: this.train,
+    });
+    t.generator.setState(this.generator.getState());
+    return t;
   }
 
   get totalSteps(): number {
@@ -629,31 +675,34 @@ export class TtsTrainer implements TrainingJob<TtsStep, Metrics> {
     };
   }
 
+  /**
+   * What fromCheckpoint refuses, refused without the corpus (which takes minutes to make): the run checked
+   * (savedTtsRun), its optimizer state present, and its weights and optimizer states loaded into a model and
+   * optimizers of its config (their sizes are the file's, checked by savedTtsRun).
+   */
+  static checkState(ckpt: LoadedCheckpoint): SavedTtsRun {
+    const saved = savedTtsRun(ckpt);
+    if (!ckpt.optimizer || !ckpt.rng)
+      throw new LoadError(
+        "the checkpoint has no optimizer or generator state: the run cannot continue where it stopped (was it written by wnn train?)",
+      );
+    const model = buildModel(saved.model, saved.config, new Generator(0));
+    const { g, d } = optimizersOf(model, saved.options.lr);
+    loadState(saved.model, ckpt, model, g, d);
+    return saved;
+  }
+
   /** The trainer in the state a checkpoint holds; `overrides` may lengthen the run or change its evaluation. */
   static fromCheckpoint(
     ckpt: LoadedCheckpoint,
     data: RecipeData,
     overrides: Partial<Pick<TtsTrainOptions, "steps" | "evalEvery">> = {},
   ): TtsTrainer {
-    const saved = savedTtsRun(ckpt);
+    const saved = TtsTrainer.checkState(ckpt);
     const t = new TtsTrainer(saved.model, { ...saved.options, ...overrides }, data, saved);
     if (ckpt.step > t.options.steps)
       throw new LoadError(`the checkpoint is at step ${ckpt.step}, past the ${t.options.steps} steps of the run`);
-    const split = (p: string) =>
-      Object.fromEntries(
-        Object.entries(ckpt.optimizer?.tensors ?? {})
-          .filter(([k]) => k.startsWith(p))
-          .map(([k, v]) => [k.slice(p.length), v]),
-      );
-    const json = (ckpt.optimizer?.json ?? {}) as { g?: unknown; d?: unknown };
-    try {
-      t.model.loadStateDict(ckpt.model);
-      if (ckpt.optimizer) t.optimizer.loadStateDict(stateDictFromTensors(split("g."), json.g));
-      if (ckpt.optimizer && t.optimizerD) t.optimizerD.loadStateDict(stateDictFromTensors(split("d."), json.d));
-    } catch (e) {
-      if (e instanceof LoadError || !(e instanceof WnnError)) throw e;
-      throw new LoadError(`the checkpoint's state does not fit the ${saved.model} it describes: ${e.message}`);
-    }
+    loadState(saved.model, ckpt, t.model, t.optimizer, t.optimizerD);
     if (ckpt.rng) t.generator.setState(ckpt.rng);
     const extra = ckpt.extra as unknown as Partial<TtsExtra> | undefined;
     if (extra?.dropoutRng) defaultGenerator.setState(extra.dropoutRng);

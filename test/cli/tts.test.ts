@@ -182,6 +182,28 @@ test("wnn train tacotron2: checkpoint, log, loss and alignment pictures, a WAV; 
   process.chdir(home);
 });
 
+test("wnn train tacotron2 | fastspeech2 | vocoder: a run past --max_memory is refused before its first step, in one line with the estimate", async () => {
+  process.chdir(tmp); // the corpus is cached under ./runs
+  for (const name of ["tacotron2", "fastspeech2", "vocoder"] as const) {
+    const dir = `mem-${name}`;
+    const args = ["--sentences", "1", "--held_out", "1", "--front_end", "chars", "--preset"];
+    await assert.rejects(
+      trainTts(
+        name,
+        [...args, name === "vocoder" ? "micro" : "tiny", "--batch_size", "8", "--max_memory", "0.001", "--out", dir],
+        collect(),
+      ),
+      (e) =>
+        e instanceof UsageError &&
+        new RegExp(
+          `^train ${name}: .*--batch_size 8: this would need about [\\d.]+ GiB \\(counted on shape-only tensors at this batch\\), more than the budget of 0\\.00 GiB \\(--max_memory\\)`,
+        ).test(e.message),
+    );
+    assert.equal(existsSync(dir), false, `${name}: no run folder`);
+  }
+  process.chdir(home);
+});
+
 test("the zoo's TTS presets are listed at the phoneme front end's size", () => {
   assert.equal(phonemeFrontEnd(loadCmudict()).symbols.length, PHONEME_SYMBOLS);
 });

@@ -33,6 +33,7 @@ import { MNIST_OPTIONS } from "../../cli/mnist.js";
 import type { OptionSpecs } from "../../cli/args.js";
 import type { Case } from "./run.js";
 import { memoryCases } from "./corpus-memory.js";
+import { runCheckpointCases } from "./corpus-runs.js";
 import type { CaseGenerator, Ctx } from "./corpus.js";
 
 /** Seeded byte edits of a valid file (a few bytes set, set to a syntax character, or flipped; sometimes cut short). */
@@ -851,4 +852,5 @@ export const MORE_GENERATORS: Record<string, CaseGenerator> = {
   "checkpoint (ddpm, cnn)": ddpmCheckpointCases,
   "cli (options, outputs, folders)": cliMoreCases,
   "cli (memory)": memoryCases,
+  "run checkpoints (ddpm, ldm, tts)": runCheckpointCases,
 };

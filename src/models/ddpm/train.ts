@@ -274,7 +274,18 @@ export function loadDDPM(ckpt: LoadedCheckpoint, useEma = true): { model: UNet; 
   const cfg = ddpmCheckpointConfig(ckpt);
   const { model: raw, ema } = splitState(ckpt);
   const model = new UNet(cfg.unet, { generator: new Generator(0) });
-  model.loadStateDict(useEma && Object.keys(ema).length ? ema : raw);
+  const used = useEma && Object.keys(ema).length ? ema : raw;
+  model.loadStateDict(used);
+  // the weights not loaded must fit the U-Net too: a file that disagrees with its own config is refused whole
+  const shapes = model.stateDict(),
+    other = used === ema ? raw : ema;
+  for (const [k, t] of Object.entries(other)) {
+    const want = shapes[k]?.shape;
+    if (want === undefined || want.join() !== t.shape.join())
+      throw new LoadError(
+        `ddpm: the checkpoint's ${other === ema ? "ema." : ""}${k} has shape [${t.shape.join(", ")}], the U-Net's ${want ? `is [${want.join(", ")}]` : "has no such weight"}`,
+      );
+  }
   model.eval();
   return { model, schedule: new Schedule(cfg.schedule) };
 }

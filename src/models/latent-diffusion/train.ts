@@ -537,6 +537,10 @@ export function loadLDM(ckpt: LoadedCheckpoint): LatentDiffusion {
   const part = (p: string) => withoutPrefix(ckpt.model, p);
   try {
     m.vae.loadStateDict(part("vae"));
+    // the trained weights first, only to check that they fit too (a file that disagrees with its own config is
+    // refused whole), then the moving average's over them: what samples
+    m.text.loadStateDict(part("text"));
+    m.unet.loadStateDict(part("unet"));
     m.text.loadStateDict(part("ema.text"));
     m.unet.loadStateDict(part("ema.unet"));
   } catch (e) {
