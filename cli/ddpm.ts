@@ -7,6 +7,7 @@ import { loadavg } from "node:os";
 import { join } from "node:path";
 import { tensor, zeros } from "../src/engine/creation.js";
 import { noGrad } from "../src/engine/autograd.js";
+import { tidy } from "../src/engine/scope.js";
 import { ArgumentError } from "../src/engine/errors.js";
 import { Generator } from "../src/engine/rng.js";
 import type { Tensor } from "../src/engine/tensor.js";
@@ -128,6 +129,14 @@ export const DDPM_OPTIONS = {
     default: 5,
     help: "stop (saving a checkpoint) after this many steps in a row whose loss is NaN or infinite; each is skipped",
   },
+  max_cpu_minutes: {
+    kind: "number",
+    min: 0,
+    exclusiveMin: true,
+    max: 1e7,
+    metavar: "M",
+    help: "stop (saving, drawing the pictures) once the run's training has used M minutes of CPU (user + system, all threads, counted across --resume)",
+  },
 } as const satisfies OptionSpecs;
 
 /** The options a resumed run may change; the rest are the checkpoint's. */
@@ -139,6 +148,7 @@ const RESUMABLE = [
   "sample_steps",
   "guidance",
   "max_bad_steps",
+  "max_cpu_minutes",
 ];
 
 export const DDPM_HELP = helpText(
@@ -224,7 +234,13 @@ export async function trainDdpm(args: readonly string[], out: Output): Promise<n
 
   const ckptFile = join(dir, CHECKPOINT);
   const points: [number, number][] = [];
-  for (const e of log.read()) if (e.type === "train") points.push([e.step as number, e.loss as number]);
+  // the CPU the run's training used before this process (the last kept step's total), for --max_cpu_minutes
+  let cpuBefore = 0;
+  for (const e of log.read()) {
+    if (e.type !== "train") continue;
+    points.push([e.step as number, e.loss as number]);
+    if (typeof e.cpuTotal === "number") cpuBefore = e.cpuTotal;
+  }
   const drawChart = (): void => {
     // the per-step loss is noisy (t is drawn per digit): the chart adds its moving average over 50 steps
     const smooth = points.map(([x], i) => {
@@ -258,10 +274,18 @@ export async function trainDdpm(args: readonly string[], out: Output): Promise<n
   let trainMs = 0,
     steps = 0;
   const guard = new NonFiniteGuard(v.max_bad_steps); // the shared loop's count of NaN/infinite losses (src/recipes/loop.ts)
+  const cpu0 = process.cpuUsage();
+  // user + system seconds of every thread of this process since it started training, plus the earlier processes' of this run
+  const cpuTotal = (): number => {
+    const c = process.cpuUsage(cpu0);
+    return cpuBefore + (c.user + c.system) / 1e6;
+  };
+  const cpuBudget = v.max_cpu_minutes === undefined ? Infinity : 60 * v.max_cpu_minutes;
+  let overBudget = false;
   try {
-    while (!stop && trainer.step < t.steps && !guard.tripped) {
+    while (!stop && trainer.step < t.steps && !guard.tripped && !(overBudget = cpuTotal() >= cpuBudget)) {
       const t0 = performance.now();
-      const r = trainer.trainStep();
+      const r = tidy("training step", () => trainer.trainStep()); // its tensors in the kernels' memory, freed at the end
       trainMs += performance.now() - t0;
       if (guard.record(r)) {
         log.append({ type: "skipped", step: trainer.step, loss: String(r.loss) });
@@ -269,7 +293,7 @@ export async function trainDdpm(args: readonly string[], out: Output): Promise<n
         continue;
       }
       steps++;
-      log.append({ type: "train", step: trainer.step, loss: r.loss, lr: r.lr });
+      log.append({ type: "train", step: trainer.step, loss: r.loss, lr: r.lr, cpuTotal: +cpuTotal().toFixed(2) });
       points.push([trainer.step, r.loss]);
       progress.update(trainer.step, [`loss ${r.loss.toFixed(4)}`]);
       if (trainer.step % v.checkpoint_every === 0) {
@@ -290,12 +314,18 @@ export async function trainDdpm(args: readonly string[], out: Output): Promise<n
   drawChart();
   if (stop) {
     process.off("SIGINT", onSigint);
-    print(`interrupted: saved ${ckptFile} at step ${trainer.step}; continue with: wnn train ddpm --resume ${dir}`);
+    print(
+      `interrupted: saved ${ckptFile} at step ${trainer.step} (${(cpuTotal() / 60).toFixed(1)} CPU minutes of training in all); continue with: wnn train ddpm --resume ${dir}`,
+    );
     return 130;
   }
   process.off("SIGINT", onSigint);
+  if (overBudget)
+    print(
+      `stopped at the CPU budget: ${(cpuTotal() / 60).toFixed(1)} of ${v.max_cpu_minutes} CPU minutes at step ${trainer.step}; continue with: wnn train ddpm --resume ${dir} --max_cpu_minutes M`,
+    );
   print(
-    `trained: step ${trainer.step} of ${t.steps} in ${formatDuration((performance.now() - wallStart) / 1000)}${steps ? ` (${(trainMs / steps).toFixed(0)} ms per step)` : ""}`,
+    `trained: step ${trainer.step} of ${t.steps} in ${formatDuration((performance.now() - wallStart) / 1000)}${steps ? ` (${(trainMs / steps).toFixed(0)} ms per step)` : ""}; ${(cpuTotal() / 60).toFixed(1)} CPU minutes of training in all`,
   );
 
   const t1 = performance.now();
