@@ -20,7 +20,7 @@ import { probeFirstStep } from "../src/recipes/memory-probe.js";
 import { checkTrainingMemory, givenNumbers, MAX_MEMORY_OPTION } from "./memory.js";
 import { mnistCheckpointConfig } from "./mnist.js";
 import { PRESETS, unetConfig, type UNet } from "../src/models/ddpm/unet.js";
-import type { Schedule } from "../src/models/ddpm/diffusion.js";
+import type { Denoiser, Schedule } from "../src/models/ddpm/diffusion.js";
 import { LeNet5, lenetConfig } from "../src/models/lenet5/model.js";
 import { digitsTensor, frechetDistance, judge } from "../src/models/ddpm/quality.js";
 import { loadMnist } from "../src/node.js";
@@ -342,6 +342,13 @@ export async function trainDdpm(args: readonly string[], out: Output): Promise<n
   return 0;
 }
 
+/** One call of the denoiser inside a memory scope: the U-Net's activations live in the kernels' memory and are
+ * freed when it returns; only its output (B, 1, 28, 28) leaves, as an ordinary tensor. */
+const scoped =
+  (net: Denoiser): Denoiser =>
+  (x, t) =>
+    tidy("denoising step", () => net(x, t));
+
 /** x_0 (B, 1, 28, 28) in [−1, 1] → pixels in [0, 1]. */
 const toPixels = (x: Tensor): Tensor => x.add(1).mul(0.5).clamp(0, 1);
 
@@ -349,17 +356,22 @@ const toPixels = (x: Tensor): Tensor => x.add(1).mul(0.5).clamp(0, 1);
 function pictures(model: UNet, schedule: Schedule, o: { steps: number; guidance: number; seed: number }) {
   const labels = Int32Array.from({ length: 100 }, (_, i) => Math.floor(i / 10)); // a row per digit
   const g = new Generator(o.seed + 1);
-  const x = sample(schedule, classDenoiser(model, tensor(labels, { shape: [100] }), o.guidance), [100, 1, 28, 28], {
-    sampler: "ddim",
-    steps: o.steps,
-    generator: g,
-  });
+  const x = sample(
+    schedule,
+    scoped(classDenoiser(model, tensor(labels, { shape: [100] }), o.guidance)),
+    [100, 1, 28, 28],
+    {
+      sampler: "ddim",
+      steps: o.steps,
+      generator: g,
+    },
+  );
   const grid = imageGrid(toPixels(x), 10, 10, { scale: 2 });
   const first = Int32Array.from({ length: 10 }, (_, d) => d);
   const snaps: Tensor[] = [];
   const keep = new Set(Array.from({ length: 10 }, (_, k) => Math.round((k * (o.steps - 1)) / 9)));
   let x0: Tensor | null = null;
-  sample(schedule, classDenoiser(model, tensor(first, { shape: [10] }), o.guidance), [10, 1, 28, 28], {
+  sample(schedule, scoped(classDenoiser(model, tensor(first, { shape: [10] }), o.guidance)), [10, 1, 28, 28], {
     sampler: "ddim",
     steps: o.steps,
     generator: new Generator(o.seed + 2),
@@ -587,7 +599,12 @@ export function generateCommand(args: readonly string[], out: Output): number {
       ),
     ),
   );
-  const x = sample(schedule, classDenoiser(model, tensor(labels, { shape: [B] }), v.guidance), [B, 1, 28, 28], opts);
+  const x = sample(
+    schedule,
+    scoped(classDenoiser(model, tensor(labels, { shape: [B] }), v.guidance)),
+    [B, 1, 28, 28],
+    opts,
+  );
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(c0);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6; // user + system of every thread: the cost, where wall time is the machine's load
