@@ -6,6 +6,8 @@
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { tensor, zeros } from "../src/engine/creation.js";
+import { noGrad } from "../src/engine/autograd.js";
+import { tidy } from "../src/engine/scope.js";
 import { ArgumentError } from "../src/engine/errors.js";
 import { Generator } from "../src/engine/rng.js";
 import type { Tensor } from "../src/engine/tensor.js";
@@ -18,7 +20,7 @@ import { probeFirstStep } from "../src/recipes/memory-probe.js";
 import { checkInferenceMemory, checkTrainingMemory, givenNumbers, MAX_MEMORY_OPTION } from "./memory.js";
 import { mnistCheckpointConfig } from "./mnist.js";
 import { PRESETS, unetConfig, type UNet } from "../src/models/ddpm/unet.js";
-import type { Schedule } from "../src/models/ddpm/diffusion.js";
+import type { Denoiser, Schedule } from "../src/models/ddpm/diffusion.js";
 import { LeNet5, lenetConfig } from "../src/models/lenet5/model.js";
 import { digitsTensor, frechetDistance, judge } from "../src/models/ddpm/quality.js";
 import { loadMnist } from "../src/node.js";
@@ -127,6 +129,14 @@ export const DDPM_OPTIONS = {
     default: 5,
     help: "stop (saving a checkpoint) after this many steps in a row whose loss is NaN or infinite; each is skipped",
   },
+  max_cpu_minutes: {
+    kind: "number",
+    min: 0,
+    exclusiveMin: true,
+    max: 1e7,
+    metavar: "M",
+    help: "stop (saving, drawing the pictures) once the run's training has used M minutes of CPU (user + system, all threads, counted across --resume)",
+  },
 } as const satisfies OptionSpecs;
 
 /** The options a resumed run may change; the rest are the checkpoint's. */
@@ -138,6 +148,7 @@ const RESUMABLE = [
   "sample_steps",
   "guidance",
   "max_bad_steps",
+  "max_cpu_minutes",
 ];
 
 export const DDPM_HELP = helpText(
@@ -224,7 +235,13 @@ export async function trainDdpm(args: readonly string[], out: Output): Promise<n
 
   const ckptFile = join(dir, CHECKPOINT);
   const points: [number, number][] = [];
-  for (const e of log.read()) if (e.type === "train") points.push([e.step as number, e.loss as number]);
+  // the CPU the run's training used before this process (the last kept step's total), for --max_cpu_minutes
+  let cpuBefore = 0;
+  for (const e of log.read()) {
+    if (e.type !== "train") continue;
+    points.push([e.step as number, e.loss as number]);
+    if (typeof e.cpuTotal === "number") cpuBefore = e.cpuTotal;
+  }
   const drawChart = (): void => {
     // the per-step loss is noisy (t is drawn per digit): the chart adds its moving average over 50 steps
     const smooth = points.map(([x], i) => {
@@ -258,10 +275,18 @@ export async function trainDdpm(args: readonly string[], out: Output): Promise<n
   let trainMs = 0,
     steps = 0;
   const guard = new NonFiniteGuard(v.max_bad_steps); // the shared loop's count of NaN/infinite losses (src/recipes/loop.ts)
+  const cpu0 = process.cpuUsage();
+  // user + system seconds of every thread of this process since it started training, plus the earlier processes' of this run
+  const cpuTotal = (): number => {
+    const c = process.cpuUsage(cpu0);
+    return cpuBefore + (c.user + c.system) / 1e6;
+  };
+  const cpuBudget = v.max_cpu_minutes === undefined ? Infinity : 60 * v.max_cpu_minutes;
+  let overBudget = false;
   try {
-    while (!stop && trainer.step < t.steps && !guard.tripped) {
+    while (!stop && trainer.step < t.steps && !guard.tripped && !(overBudget = cpuTotal() >= cpuBudget)) {
       const t0 = performance.now();
-      const r = trainer.trainStep();
+      const r = tidy("training step", () => trainer.trainStep()); // its tensors in the kernels' memory, freed at the end
       trainMs += performance.now() - t0;
       if (guard.record(r)) {
         log.append({ type: "skipped", step: trainer.step, loss: String(r.loss) });
@@ -269,7 +294,7 @@ export async function trainDdpm(args: readonly string[], out: Output): Promise<n
         continue;
       }
       steps++;
-      log.append({ type: "train", step: trainer.step, loss: r.loss, lr: r.lr });
+      log.append({ type: "train", step: trainer.step, loss: r.loss, lr: r.lr, cpuTotal: +cpuTotal().toFixed(2) });
       points.push([trainer.step, r.loss]);
       progress.update(trainer.step, [`loss ${r.loss.toFixed(4)}`]);
       if (trainer.step % v.checkpoint_every === 0) {
@@ -290,12 +315,18 @@ export async function trainDdpm(args: readonly string[], out: Output): Promise<n
   drawChart();
   if (stop) {
     process.off("SIGINT", onSigint);
-    print(`interrupted: saved ${ckptFile} at step ${trainer.step}; continue with: wnn train ddpm --resume ${dir}`);
+    print(
+      `interrupted: saved ${ckptFile} at step ${trainer.step} (${(cpuTotal() / 60).toFixed(1)} CPU minutes of training in all); continue with: wnn train ddpm --resume ${dir}`,
+    );
     return 130;
   }
   process.off("SIGINT", onSigint);
+  if (overBudget)
+    print(
+      `stopped at the CPU budget: ${(cpuTotal() / 60).toFixed(1)} of ${v.max_cpu_minutes} CPU minutes at step ${trainer.step}; continue with: wnn train ddpm --resume ${dir} --max_cpu_minutes M`,
+    );
   print(
-    `trained: step ${trainer.step} of ${t.steps} in ${formatDuration((performance.now() - wallStart) / 1000)}${steps ? ` (${(trainMs / steps).toFixed(0)} ms per step)` : ""}`,
+    `trained: step ${trainer.step} of ${t.steps} in ${formatDuration((performance.now() - wallStart) / 1000)}${steps ? ` (${(trainMs / steps).toFixed(0)} ms per step)` : ""}; ${(cpuTotal() / 60).toFixed(1)} CPU minutes of training in all`,
   );
 
   const t1 = performance.now();
@@ -312,6 +343,13 @@ export async function trainDdpm(args: readonly string[], out: Output): Promise<n
   return 0;
 }
 
+/** One call of the denoiser inside a memory scope: the U-Net's activations live in the kernels' memory and are
+ * freed when it returns; only its output (B, 1, 28, 28) leaves, as an ordinary tensor. */
+const scoped =
+  (net: Denoiser): Denoiser =>
+  (x, t) =>
+    tidy("denoising step", () => net(x, t));
+
 /** x_0 (B, 1, 28, 28) in [−1, 1] → pixels in [0, 1]. */
 const toPixels = (x: Tensor): Tensor => x.add(1).mul(0.5).clamp(0, 1);
 
@@ -319,17 +357,22 @@ const toPixels = (x: Tensor): Tensor => x.add(1).mul(0.5).clamp(0, 1);
 function pictures(model: UNet, schedule: Schedule, o: { steps: number; guidance: number; seed: number }) {
   const labels = Int32Array.from({ length: 100 }, (_, i) => Math.floor(i / 10)); // a row per digit
   const g = new Generator(o.seed + 1);
-  const x = sample(schedule, classDenoiser(model, tensor(labels, { shape: [100] }), o.guidance), [100, 1, 28, 28], {
-    sampler: "ddim",
-    steps: o.steps,
-    generator: g,
-  });
+  const x = sample(
+    schedule,
+    scoped(classDenoiser(model, tensor(labels, { shape: [100] }), o.guidance)),
+    [100, 1, 28, 28],
+    {
+      sampler: "ddim",
+      steps: o.steps,
+      generator: g,
+    },
+  );
   const grid = imageGrid(toPixels(x), 10, 10, { scale: 2 });
   const first = Int32Array.from({ length: 10 }, (_, d) => d);
   const snaps: Tensor[] = [];
   const keep = new Set(Array.from({ length: 10 }, (_, k) => Math.round((k * (o.steps - 1)) / 9)));
   let x0: Tensor | null = null;
-  sample(schedule, classDenoiser(model, tensor(first, { shape: [10] }), o.guidance), [10, 1, 28, 28], {
+  sample(schedule, scoped(classDenoiser(model, tensor(first, { shape: [10] }), o.guidance)), [10, 1, 28, 28], {
     sampler: "ddim",
     steps: o.steps,
     generator: new Generator(o.seed + 2),
@@ -562,7 +605,12 @@ export function generateCommand(args: readonly string[], out: Output): number {
       }),
     weights,
   );
-  const x = sample(schedule, classDenoiser(model, tensor(labels, { shape: [B] }), v.guidance), [B, 1, 28, 28], opts);
+  const x = sample(
+    schedule,
+    scoped(classDenoiser(model, tensor(labels, { shape: [B] }), v.guidance)),
+    [B, 1, 28, 28],
+    opts,
+  );
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(c0);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6; // user + system of every thread: the cost, where wall time is the machine's load

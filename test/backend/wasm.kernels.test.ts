@@ -554,6 +554,75 @@ function suite(threads: number): void {
       }
     });
 
+    test("im2col and col2im on blocks of the wasm heap (the wasm kernels): padding, stride, dilation; bit-identical", () => {
+      // (c, h, w, kh, kw, sh, sw, ph, pw, dh, dw): the U-Net's 3×3 convolutions (stride 1 and 2), then the odd cases
+      const shapes = [
+        [3, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1],
+        [4, 28, 28, 3, 3, 2, 2, 1, 1, 1, 1],
+        [2, 7, 7, 1, 1, 1, 1, 0, 0, 1, 1],
+        [1, 5, 33, 3, 5, 2, 3, 1, 2, 1, 1],
+        [2, 9, 7, 3, 3, 1, 2, 1, 1, 2, 2],
+        [4, 1, 40, 1, 3, 1, 1, 0, 1, 1, 1],
+        [2, 6, 6, 4, 4, 3, 3, 2, 2, 1, 1],
+        [1, 3, 3, 3, 3, 1, 1, 0, 0, 1, 1],
+        [1, 2, 2, 3, 3, 1, 1, 3, 3, 1, 1], // every window mostly padding; rows entirely outside the input
+      ];
+      const blocks: Float32Array[] = [];
+      const resident = (v: Float32Array): Float32Array => {
+        const b = residentAllocator.alloc("float32", v.length) as Float32Array;
+        b.set(v);
+        blocks.push(b);
+        return b;
+      };
+      for (const [c, h, w, kh, kw, sh, sw, ph, pw, dh, dw] of shapes as number[][]) {
+        const n = 2;
+        const oh = Math.floor((h! + 2 * ph! - dh! * (kh! - 1) - 1) / sh!) + 1,
+          ow = Math.floor((w! + 2 * pw! - dw! * (kw! - 1) - 1) / sw!) + 1;
+        const g = {
+          n,
+          c: c!,
+          h: h!,
+          w: w!,
+          kh: kh!,
+          kw: kw!,
+          sh: sh!,
+          sw: sw!,
+          ph: ph!,
+          pw: pw!,
+          dh: dh!,
+          dw: dw!,
+          oh,
+          ow,
+        };
+        const what = JSON.stringify(g);
+        const x = randn(n * c! * h! * w!);
+        x[1] = -0;
+        const colsLen = n * c! * kh! * kw! * oh * ow;
+        const cols = resident(new Float32Array(colsLen).fill(7)), // the padding's zeros must be written
+          want = new Float32Array(colsLen);
+        wasm.im2col(resident(x), g, cols);
+        ref.im2col(x, g, want);
+        assertSame(cols, want, `im2col ${what} (resident)`);
+        // col2im adds into dx: start both from the same values
+        const dcols = randn(colsLen),
+          dx0 = randn(x.length);
+        const dx = resident(dx0),
+          dxWant = dx0.slice();
+        wasm.col2im(resident(dcols), g, dx);
+        ref.col2im(dcols, g, dxWant);
+        assertSame(dx, dxWant, `col2im ${what} (resident)`);
+        // a chunk of the batch: views into the blocks (src/ops/conv.ts hands the kernels subarrays)
+        const one = { ...g, n: 1 },
+          chw = c! * h! * w!;
+        const part = resident(new Float32Array(colsLen / 2)),
+          partWant = new Float32Array(colsLen / 2);
+        wasm.im2col(resident(x).subarray(chw), one, part);
+        ref.im2col(x.subarray(chw), one, partWant);
+        assertSame(part, partWant, `im2col ${what}, the second sample (resident)`);
+      }
+      for (const b of blocks) residentAllocator.free(b);
+    });
+
     test("gather, scatterAdd, indexSelect, indexAdd: short and long rows; bit-identical", () => {
       for (const [outer, rx, ri, inner] of [
         [1, 5, 7, 1],

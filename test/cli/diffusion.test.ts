@@ -24,7 +24,7 @@ function wnn(...args: string[]): { code: number | null; stdout: string; stderr: 
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-test("wnn train ddpm writes its run (checkpoint, log, loss curve, grid, strip), resumes, and wnn generate draws a digit", () => {
+test("wnn train ddpm writes its run (checkpoint, log, loss curve, grid, strip), resumes, stops at a CPU budget, and wnn generate draws a digit", () => {
   const dir = join(tmp, "ddpm");
   const tiny = ["--batch_size", "2", "--channels", "8", "--sample_steps", "1", "--guidance", "1"];
   const a = wnn("train", "ddpm", "--steps", "2", ...tiny, "--out", dir);
@@ -34,6 +34,22 @@ test("wnn train ddpm writes its run (checkpoint, log, loss curve, grid, strip), 
   const b = wnn("train", "ddpm", "--resume", dir, "--steps", "3", "--sample_steps", "1", "--guidance", "1");
   assert.equal(b.code, 0, b.stderr);
   assert.match(b.stdout, /resuming .* at step 2 of 3/);
+  assert.equal(readFileSync(join(dir, "log.jsonl"), "utf8").trim().split("\n").length, 3);
+  // the CPU of the steps already run counts (the log's cpuTotal): a budget they exceed stops before another step
+  const budget = wnn(
+    "train",
+    "ddpm",
+    "--resume",
+    dir,
+    "--steps",
+    "9",
+    "--max_cpu_minutes",
+    "1e-6",
+    "--sample_steps",
+    "1",
+  );
+  assert.equal(budget.code, 0, budget.stderr);
+  assert.match(budget.stdout, /stopped at the CPU budget: [\d.]+ of 0\.000001 CPU minutes at step 3;/);
   assert.equal(readFileSync(join(dir, "log.jsonl"), "utf8").trim().split("\n").length, 3);
   const c = wnn(
     "generate",

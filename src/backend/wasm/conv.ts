@@ -1,19 +1,25 @@
-// Convolution and pooling kernels of the wasm backend, in TypeScript, float32 (other dtypes run the
-// reference). They only move data (im2col, col2im, pooling windows, the bias): in wasm they would pay a
-// copy in and a copy out for one pass over the data, so they stay on the JavaScript heap — the
-// convolution's products themselves run in the wasm matmul (src/ops/conv.ts calls it on the columns).
+// Convolution and pooling kernels of the wasm backend, float32 (other dtypes run the reference). They only
+// move data (im2col, col2im, pooling windows, the bias); the convolution's products themselves run in the
+// wasm matmul (src/ops/conv.ts calls it on the columns).
 //
-// What makes them faster than the reference: each takes Float32Array only (V8 compiles monomorphic loads
-// and stores, where the reference's loops see every dtype), and each window or column row is clipped to
-// the input once, instead of a bounds test per element. Same arithmetic in the same order as the
-// reference (copies; col2im's, the pools' and the bias gradient's additions in the reference's order):
-// bit-identical.
+// im2col and col2im run in wasm (./assembly/conv.ts) when every operand already lives in wasm memory (the
+// storage of tensors made inside a memory scope: a training step's activations and the columns); otherwise
+// a copy in and a copy out would cost as much as the pass itself, and they run here, on the JavaScript heap,
+// as the pooling kernels and the bias always do.
+//
+// What makes the TypeScript loops faster than the reference: each takes Float32Array only (V8 compiles
+// monomorphic loads and stores, where the reference's loops see every dtype), and each window or column row
+// is clipped to the input once, instead of a bounds test per element. Same arithmetic in the same order as
+// the reference (copies; col2im's, the pools' and the bias gradient's additions in the reference's order):
+// bit-identical, in wasm as here.
 //
 // Vocabulary as ../reference/conv.ts: N batch, C channels, (H, W) input plane, (kh, kw) kernel, (oh, ow)
 // output plane, L = oh·ow.
 
 import type { Conv2dGeometry, ConvKernels, FloatArr } from "../backend.js";
 import { conv as reference } from "../reference/conv.js";
+import { residentOffset } from "./heap.js";
+import { wasm } from "./instance.js";
 
 const isF32 = (...xs: FloatArr[]): boolean => xs.every((x) => x instanceof Float32Array);
 
@@ -30,6 +36,24 @@ function inside(count: number, s: number, off: number, size: number): [number, n
   const lo = firstInside(count, s, off);
   return [lo, Math.max(lo, endInside(count, s, off, size))];
 }
+
+/** The geometry as the wasm kernels take it (./assembly/conv.ts). */
+const geometry = (g: Conv2dGeometry): number[] => [
+  g.n,
+  g.c,
+  g.h,
+  g.w,
+  g.kh,
+  g.kw,
+  g.sh,
+  g.sw,
+  g.ph,
+  g.pw,
+  g.dh,
+  g.dw,
+  g.oh,
+  g.ow,
+];
 
 /** Runs at least this long are copied with TypedArray.set. */
 const SET_MIN = 32;
@@ -194,12 +218,18 @@ function avgPoolBackwardF32(dy: Float32Array, g: Conv2dGeometry, dx: Float32Arra
 export const conv: Partial<ConvKernels> = {
   im2col(x, g, cols) {
     if (!isF32(x, cols)) return reference.im2col(x, g, cols);
-    im2colF32(x as Float32Array, g, cols as Float32Array);
+    const xo = residentOffset(x),
+      co = residentOffset(cols);
+    if (xo >= 0 && co >= 0) wasm().exports.im2colF32(xo, co, ...geometry(g));
+    else im2colF32(x as Float32Array, g, cols as Float32Array);
   },
 
   col2im(cols, g, dx) {
     if (!isF32(cols, dx)) return reference.col2im(cols, g, dx);
-    col2imF32(cols as Float32Array, g, dx as Float32Array);
+    const co = residentOffset(cols),
+      xo = residentOffset(dx);
+    if (co >= 0 && xo >= 0) wasm().exports.col2imF32(co, xo, ...geometry(g));
+    else col2imF32(cols as Float32Array, g, dx as Float32Array);
   },
 
   biasAdd(y, bias, n, c, inner) {

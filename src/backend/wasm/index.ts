@@ -1,7 +1,7 @@
 // The wasm backend: WebAssembly SIMD kernels (./assembly, compiled by tools/build-wasm.mjs) over one
 // wasm memory, with an optional worker-thread pool (pool.ts; Node: pool-node.ts), and TypeScript
 // kernels where a copy into wasm memory would cost more than it saves (layout copies of operands
-// outside the heap, small binary arithmetic and sums, the Adam update, im2col/col2im and pooling, gather/scatter and embedding). Implements a subset of the KernelTable; the rest, and every
+// outside the heap, small binary arithmetic and sums, the Adam update, im2col/col2im of operands outside the heap, pooling, gather/scatter and embedding). Implements a subset of the KernelTable; the rest, and every
 // call whose dtype a kernel does not handle (float64 always), falls back to the reference kernels.
 
 import type { Backend } from "../backend.js";

@@ -109,6 +109,9 @@ export interface KernelExports {
     idx: number,
   ): void;
   zeroBytes(p: number, n: number): void;
+  /** im2col / col2im (./assembly/conv.ts): operands, then the geometry n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow */
+  im2colF32(x: number, cols: number, ...geometry: number[]): void;
+  col2imF32(cols: number, dx: number, ...geometry: number[]): void;
   adamF32(
     param: number,
     grad: number,

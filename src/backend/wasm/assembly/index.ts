@@ -17,3 +17,4 @@ export {
 } from "./nn";
 export { adamF32 } from "./optim";
 export { binaryF32, stridedF32, sumF32, zeroBytes } from "./arith";
+export { im2colF32, col2imF32 } from "./conv";
