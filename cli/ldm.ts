@@ -9,9 +9,10 @@ import type { Tensor } from "../src/engine/tensor.js";
 import { imageGrid, lineChart } from "../src/io/chart.js";
 import type { LoadedCheckpoint } from "../src/io/checkpoint.js";
 import { saveCheckpoint, savePng } from "../src/io/node.js";
-import { judge } from "../src/models/ddpm/quality.js";
+import { digitsTensor, judge } from "../src/models/ddpm/quality.js";
 import {
   attributeHolds,
+  attributes,
   digitStats,
   caption as captionOf,
   parseCaption,
@@ -114,10 +115,26 @@ export const LDM_OPTIONS = {
     default: 5,
     help: "stop after this many NaN/infinite losses in a row",
   },
+  max_cpu_minutes: {
+    kind: "number",
+    min: 0,
+    exclusiveMin: true,
+    max: 1e7,
+    metavar: "M",
+    help: "stop (saving, drawing the grid once the U-Net has trained) after M minutes of CPU (user + system, all threads, both stages, counted across --resume)",
+  },
 } as const satisfies OptionSpecs;
 
 /** The options a resumed run may change; the rest are the checkpoint's. */
-const RESUMABLE = ["steps", "log_interval", "checkpoint_every", "sample_steps", "guidance", "max_bad_steps"];
+const RESUMABLE = [
+  "steps",
+  "log_interval",
+  "checkpoint_every",
+  "sample_steps",
+  "guidance",
+  "max_bad_steps",
+  "max_cpu_minutes",
+];
 
 export const LDM_HELP = helpText(
   "wnn train ldm [options]",
@@ -203,9 +220,13 @@ export async function trainLdm(args: readonly string[], out: Output): Promise<nu
 
   const ckptFile = join(dir, CHECKPOINT);
   const points: Record<"vae" | "unet", [number, number][]> = { vae: [], unet: [] };
+  // the CPU the run's training used before this process (the last kept step's total), for --max_cpu_minutes
+  let cpuBefore = 0;
   for (const e of log.read())
-    if (e.type === "train" && (e.stage === "vae" || e.stage === "unet"))
+    if (e.type === "train" && (e.stage === "vae" || e.stage === "unet")) {
       points[e.stage].push([e.step as number, e.loss as number]);
+      if (typeof e.cpuTotal === "number") cpuBefore = e.cpuTotal;
+    }
   const drawChart = (): void => {
     for (const s of ["vae", "unet"] as const) {
       if (!points[s].length) continue;
@@ -232,12 +253,19 @@ export async function trainLdm(args: readonly string[], out: Output): Promise<nu
   const guard = new NonFiniteGuard(v.max_bad_steps);
   const cpu0 = process.cpuUsage(),
     wall0 = performance.now();
+  // user + system seconds of every thread of this process since it started training, plus the earlier processes' of this run
+  const cpuTotal = (): number => {
+    const c = process.cpuUsage(cpu0);
+    return cpuBefore + (c.user + c.system) / 1e6;
+  };
+  const cpuBudget = v.max_cpu_minutes === undefined ? Infinity : 60 * v.max_cpu_minutes;
+  let overBudget = false;
   const time: Record<"vae" | "unet", { cpu: number; wall: number; n: number }> = {
     vae: { cpu: 0, wall: 0, n: 0 },
     unet: { cpu: 0, wall: 0, n: 0 },
   };
   try {
-    while (!stop && trainer.stage !== "done" && !guard.tripped) {
+    while (!stop && trainer.stage !== "done" && !guard.tripped && !(overBudget = cpuTotal() >= cpuBudget)) {
       const c0 = process.cpuUsage(),
         w0 = performance.now();
       const r = trainer.trainStep();
@@ -250,7 +278,7 @@ export async function trainLdm(args: readonly string[], out: Output): Promise<nu
         await tick();
         continue;
       }
-      log.append({ type: "train", step: trainer.step, stage: r.stage, loss: r.loss });
+      log.append({ type: "train", step: trainer.step, stage: r.stage, loss: r.loss, cpuTotal: +cpuTotal().toFixed(2) });
       points[r.stage].push([trainer.step, r.loss]);
       progress.update(trainer.step, [`${r.stage} loss ${r.loss.toFixed(4)}`]);
       if (trainer.step % v.checkpoint_every === 0) {
@@ -276,15 +304,19 @@ export async function trainLdm(args: readonly string[], out: Output): Promise<nu
         `${s === "vae" ? "autoencoder" : "U-Net"}: ${time[s].n} steps, ${((1000 * time[s].cpu) / time[s].n).toFixed(0)} ms CPU and ${((1000 * time[s].wall) / time[s].n).toFixed(0)} ms wall per step`,
       );
   print(
-    `${stop ? "interrupted" : "trained"}: step ${trainer.step} of ${total} in ${formatDuration((performance.now() - wall0) / 1000)} wall, ${formatDuration((cpu.user + cpu.system) / 1e6)} CPU; wrote ${ckptFile}`,
+    `${stop ? "interrupted" : "trained"}: step ${trainer.step} of ${total} in ${formatDuration((performance.now() - wall0) / 1000)} wall, ${formatDuration((cpu.user + cpu.system) / 1e6)} CPU (${(cpuTotal() / 60).toFixed(1)} CPU minutes of training in all); wrote ${ckptFile}`,
   );
   if (stop) {
     print(`continue with: wnn train ldm --resume ${dir}`);
     return 130;
   }
-  if (trainer.stage === "done") {
+  if (overBudget)
+    print(
+      `stopped at the CPU budget: ${(cpuTotal() / 60).toFixed(1)} of ${v.max_cpu_minutes} CPU minutes at step ${trainer.step} (${trainer.stage === "vae" ? "in the autoencoder's stage" : `U-Net step ${trainer.step - t.vaeSteps} of ${t.steps}`}); continue with: wnn train ldm --resume ${dir} --max_cpu_minutes M`,
+    );
+  if (trainer.step > t.vaeSteps) {
     const captions = Array.from({ length: 10 }, (_, d) => FORMS(d)).flat();
-    const x = trainer.ema.generate(captions, {
+    const x = trainer.sampler().generate(captions, {
       steps: v.sample_steps,
       guidance: v.guidance,
       generator: new Generator(t.seed + 1),
@@ -332,7 +364,8 @@ export function ldmGenerate(
     `${all.length} digit(s) for ${captions.length === 1 ? JSON.stringify(captions[0]) : `${captions.length} captions`} by ${o.sampler === "ddpm" ? "DDPM" : `DDIM, ${o.steps} steps`}, guidance ${o.guidance}, in ${formatDuration(seconds)} wall (${formatDuration((cpu.user + cpu.system) / 1e6)} CPU); wrote ${o.file}\n`,
   );
   if (o.judge === undefined) return 0;
-  const preds = judge(loadJudge(o.judge), x).predictions;
+  const classifier = loadJudge(o.judge);
+  const preds = judge(classifier, x).predictions;
   let asked = 0,
     correct = 0;
   const holds: Record<string, { n: number; yes: number }> = {};
@@ -357,6 +390,16 @@ export function ldmGenerate(
       .map(([w, h]) => `${w} ${pct(h.yes, h.n)} (${h.yes}/${h.n})`)
       .join(", ")}\n`,
   );
+  // the ceiling: the same judge on the autoencoder's reconstructions of test digits (with a caption's measurement only)
+  const rec = prompt === undefined ? reconstructionCeiling(model, classifier) : null;
+  if (rec)
+    out.write(
+      `the autoencoder's reconstructions of the first ${rec.n} test digits (the ceiling): class accuracy ${pct(rec.correct, rec.n)} (${rec.correct}/${rec.n}; the test digits themselves ${pct(rec.testCorrect, rec.n)} (${rec.testCorrect}/${rec.n})); their captions' words still hold: ${Object.entries(
+        rec.holds,
+      )
+        .map(([w, h]) => `${w} ${pct(h.yes, h.n)} (${h.yes}/${h.n})`)
+        .join(", ")}\n`,
+    );
   out.write(
     JSON.stringify({
       n: all.length,
@@ -366,9 +409,50 @@ export function ldmGenerate(
       cpuSeconds: +((cpu.user + cpu.system) / 1e6).toFixed(1),
       accuracy: asked ? correct / asked : null,
       holds: Object.fromEntries(Object.entries(holds).map(([w, h]) => [w, h.yes / h.n])),
+      ...(rec && {
+        reconstruction: {
+          n: rec.n,
+          accuracy: rec.correct / rec.n,
+          testAccuracy: rec.testCorrect / rec.n,
+          holds: Object.fromEntries(Object.entries(rec.holds).map(([w, h]) => [w, h.yes / h.n])),
+        },
+      }),
     }) + "\n",
   );
   return 0;
+}
+
+/**
+ * The judge on x̂ = D(μ(x)) for the first 500 test digits, beside the test digits themselves; and, for each test digit
+ * whose own caption has a word (thick, thin, slanted, upright), whether its reconstruction keeps it (against the
+ * class median, as the drawn digits are judged).
+ */
+function reconstructionCeiling(
+  model: LatentDiffusion,
+  classifier: ReturnType<typeof loadJudge>,
+): { n: number; correct: number; testCorrect: number; holds: Record<string, { n: number; yes: number }> } {
+  const { test } = loadMnist();
+  const n = Math.min(500, test.count);
+  const index = Array.from({ length: n }, (_, i) => i);
+  const x = model.reconstruct(test, index); //                                     (n, 1, 28, 28)
+  const preds = judge(classifier, x).predictions,
+    own = judge(classifier, digitsTensor(test.images, 0, n)).predictions;
+  const xs = x.dataSync();
+  let correct = 0,
+    testCorrect = 0;
+  const holds: Record<string, { n: number; yes: number }> = {};
+  for (const i of index) {
+    const y = test.labels[i]!;
+    if (preds[i] === y) correct++;
+    if (own[i] === y) testCorrect++;
+    const stats = digitStats(xs, i * 784);
+    for (const w of attributes(digitStats(test.images, i * 784), y, model.thresholds)) {
+      const h = (holds[w] ??= { n: 0, yes: 0 });
+      h.n++;
+      if (attributeHolds(w, stats, y, model.thresholds)) h.yes++;
+    }
+  }
+  return { n, correct, testCorrect, holds };
 }
 
 /** Digits for every caption, 200 at a time. */

@@ -170,3 +170,71 @@ test("wnn train ldm writes its run; wnn generate --checkpoint <ldm> draws for a 
   assert.equal(digit.code, 2);
   assert.match(digit.stderr, /takes a caption, not --digit/);
 });
+
+test("wnn train ldm --max_cpu_minutes stops and saves, the total carries over --resume; --judge measures the autoencoder's ceiling", () => {
+  const dir = join(tmp, "ldm-budget");
+  const tiny = ["--batch_size", "2", "--channels", "8", "--sample_steps", "1"];
+  const a = wnn("train", "ldm", "--vae_steps", "2", "--steps", "2", ...tiny, "--max_cpu_minutes", "1e-6", "--out", dir);
+  assert.equal(a.code, 0, a.stderr);
+  const stopped = /stopped at the CPU budget: [\d.]+ of 0\.000001 CPU minutes at step (\d+)/.exec(a.stdout);
+  assert.ok(stopped, a.stdout);
+  assert.ok(Number(stopped[1]) < 4, a.stdout);
+  assert.ok(existsSync(join(dir, "checkpoint.safetensors")));
+  const cpuOf = () =>
+    readFileSync(join(dir, "log.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { type: string; step: number; cpuTotal: number })
+      .filter((e) => e.type === "train");
+  const first = cpuOf();
+  const b = wnn("train", "ldm", "--resume", dir, "--max_cpu_minutes", "1000", "--sample_steps", "1");
+  assert.equal(b.code, 0, b.stderr);
+  assert.match(b.stdout, new RegExp(`resuming .* at step ${stopped[1]} of 4`));
+  const again = cpuOf();
+  assert.deepEqual(
+    again.map((e) => e.step),
+    [1, 2, 3, 4],
+  );
+  for (let i = 1; i < again.length; i++) assert.ok(again[i]!.cpuTotal > again[i - 1]!.cpuTotal);
+  if (first.length) assert.equal(again[first.length - 1]!.cpuTotal, first.at(-1)!.cpuTotal);
+  assert.ok(existsSync(join(dir, "grid.png")));
+
+  // the measurement: 40 captions × n digits, then the judge on the autoencoder's reconstructions of 500 test digits
+  const judgeDir = join(tmp, "judge");
+  const j = wnn("train", "cnn", "--epochs", "1", "--subset", "64", "--batch_size", "16", "--out", judgeDir);
+  assert.equal(j.code, 0, j.stderr);
+  const m = wnn(
+    "generate",
+    "--checkpoint",
+    dir,
+    "--n",
+    "1",
+    "--steps",
+    "1",
+    "--judge",
+    judgeDir,
+    "--out",
+    join(dir, "m.png"),
+  );
+  assert.equal(m.code, 0, m.stderr);
+  assert.match(m.stdout, /40 digit\(s\) for 40 captions/);
+  assert.match(m.stdout, /class accuracy [\d.]+% \(\d+\/40\)/);
+  const line =
+    /reconstructions of the first 500 test digits \(the ceiling\): class accuracy [\d.]+% \((\d+)\/500; the test digits themselves [\d.]+% \((\d+)\/500\)\); their captions' words still hold: (.*)/.exec(
+      m.stdout,
+    );
+  assert.ok(line, m.stdout);
+  // every test digit whose caption names a word is counted once for that word: the counts are the captions'
+  const named = [...line[3]!.matchAll(/(thick|thin|slanted|upright) [\d.]+% \((\d+)\/(\d+)\)/g)];
+  assert.equal(named.length, 4, line[3]);
+  for (const [, , yes, n] of named) assert.ok(Number(yes) <= Number(n) && Number(n) > 100 && Number(n) < 250);
+  const json = JSON.parse(m.stdout.trim().split("\n").pop()!) as {
+    n: number;
+    reconstruction: { n: number; accuracy: number; testAccuracy: number };
+  };
+  assert.equal(json.n, 40);
+  assert.equal(json.reconstruction.n, 500);
+  assert.equal(json.reconstruction.accuracy, Number(line[1]) / 500);
+  assert.equal(json.reconstruction.testAccuracy, Number(line[2]) / 500);
+});

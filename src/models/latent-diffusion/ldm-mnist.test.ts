@@ -148,6 +148,16 @@ test("LDMTrainer: the autoencoder's steps, then the U-Net's; the checkpoint samp
   const b = loaded.generate(["a thick seven", "an eight"], { ...o, generator: new Generator(5) });
   assert.deepEqual(a.shape, [2, 1, 28, 28]);
   assert.deepEqual([...b.dataSync()], [...a.dataSync()]);
+  // a finished run resumed with no step left (the end-of-run grid): its sampler computes the latent scale again
+  const again = LDMTrainer.fromCheckpoint(ckpt, tinyData()).sampler();
+  assert.equal(again.scale, tr.model.scale);
+  const c = again.generate(["a thick seven", "an eight"], { ...o, generator: new Generator(5) });
+  assert.deepEqual([...c.dataSync()], [...a.dataSync()]);
+  assertThrowsWith(
+    () => new LDMTrainer(TINY, { vaeSteps: 2, steps: 2, batchSize: 4 }, tinyData()).sampler(),
+    ArgumentError,
+    /autoencoder's stage is not done/,
+  );
   assertThrowsWith(
     () => loaded.generate(["a green seven"], { ...o, generator: new Generator(5) }),
     ArgumentError,

@@ -183,6 +183,15 @@ export class LatentDiffusion {
       return cropToDigits(this.vae.decode(z.div(this.scale)));
     });
   }
+
+  /**
+   * Digits i of `data` through the autoencoder, x̂ = D(μ(x)), as (B, 1, 28, 28) in [0, 1]: what the decoder can
+   * draw at best, so the judge's accuracy on them is the ceiling of the generated digits'.
+   */
+  reconstruct(data: DigitSet, index: readonly number[]): Tensor {
+    if (index.length < 1) throw new ArgumentError("LatentDiffusion.reconstruct: no digit");
+    return noGrad(() => cropToDigits(this.vae.decode(this.vae.encode(paddedDigits(data, index)).mean)));
+  }
 }
 
 /** θ_ema ← d·θ_ema + (1 − d)·θ over matching parameter lists. */
@@ -351,6 +360,13 @@ export class LDMTrainer {
     const std = Math.sqrt(Math.max(1e-12, s2 / n - (s / n) ** 2));
     this.model.scale = this.ema.scale = 1 / std;
     this.ema.vae.loadStateDict(this.model.vae.stateDict());
+  }
+
+  /** The moving average, ready to sample once stage 2 has begun (the autoencoder's scale computed in this process). */
+  sampler(): LatentDiffusion {
+    if (this.step < this.config.vaeSteps) throw new ArgumentError("LDMTrainer: the autoencoder's stage is not done");
+    if (!this.moments) this.finishAutoencoder();
+    return this.ema;
   }
 
   checkpoint(): Checkpoint {
