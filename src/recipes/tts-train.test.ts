@@ -10,8 +10,9 @@ import { assertThrowsWith } from "../../test/harness/assert.js";
 import { runLoopSync } from "./loop.js";
 import { estimateTrainingBytes, firstStepBytes, probeFirstStep } from "./memory-probe.js";
 import { HiFiGAN, TTS_DEFAULTS, TtsTrainer, savedTtsRun, ttsModelOf, type TtsModelName } from "./tts-train.js";
-import { evaluateTeacherMels, evaluateTts, summarizeTts } from "./tts-eval.js";
-import { Tacotron2 } from "../models/tacotron2/model.js";
+import { evaluateTeacherMels, evaluateTts, summarizeTts, synthesizeMel } from "./tts-eval.js";
+import { TTS_AUDIO } from "./tts-data.js";
+import { PRESETS as TACOTRON2_PRESETS, Tacotron2, type Tacotron2Config } from "../models/tacotron2/model.js";
 
 const TEXTS = ["call me ishmael.", "it was the whale.", "so be cheery, my lads!", "forty-two.", "the sea.", "anna."];
 const speech = { items: TEXTS.map((text) => ({ text, wav: teacherSay(text) })) };
@@ -77,6 +78,47 @@ test("savedTtsRun: a checkpoint of another kind, a config that claims more weigh
     /options are not valid/,
   );
   assertThrowsWith(() => savedTtsRun({ ...good, step: 99 }), LoadError, /step 99/);
+});
+
+test("tacotron2 framesPerStep: the config's r (0 keeps the preset's), kept in the checkpoint and read back; outside 0..8 refused", () => {
+  const rOf = (t: TtsTrainer) => (t.config as Tacotron2Config).framesPerStep;
+  assert.equal(TACOTRON2_PRESETS.tiny.framesPerStep, 2);
+  assert.equal(rOf(new TtsTrainer("tacotron2", tinyOptions("tacotron2", 2), { speech })), 2); // the default, 0
+  const t = new TtsTrainer("tacotron2", { ...tinyOptions("tacotron2", 2), framesPerStep: 3 }, { speech });
+  assert.equal(rOf(t), 3);
+  // the decoder makes r frames a step: its projection has nMels · r outputs
+  assert.deepEqual((t.model as Tacotron2).proj.weight.shape, [TTS_AUDIO.nMels * 3, 7 + 6]);
+  assert.ok(Number.isFinite(t.trainStep().loss));
+  const ckpt = parseCheckpoint(serializeCheckpoint(t.checkpoint()));
+  const saved = savedTtsRun(ckpt);
+  assert.equal(saved.options.framesPerStep, 3);
+  assert.equal((saved.config as Tacotron2Config).framesPerStep, 3);
+  const back = TtsTrainer.fromCheckpoint(ckpt, { speech });
+  assert.equal(rOf(back), 3);
+  assert.equal(back.options.framesPerStep, 3);
+  // synthesis makes whole groups of r frames
+  const model = ttsModelOf(saved, ckpt) as Tacotron2;
+  assert.equal(synthesizeMel(model, back.held[0]!.ids, 7).T % 3, 0);
+  // a checkpoint written before the option existed reads as 0 and keeps its config's r
+  const withOptions = (f: (o: Record<string, unknown>) => void) => {
+    const c = structuredClone(ckpt.config) as Record<string, unknown>;
+    f(c.options as Record<string, unknown>);
+    return { ...ckpt, config: c as never };
+  };
+  const old = savedTtsRun(withOptions((o) => delete o.framesPerStep));
+  assert.equal(old.options.framesPerStep, 0);
+  assert.equal((old.config as Tacotron2Config).framesPerStep, 3);
+  for (const bad of [9, -1, 1.5])
+    assertThrowsWith(
+      () => savedTtsRun(withOptions((o) => (o.framesPerStep = bad))),
+      LoadError,
+      /options are not valid: .*framesPerStep/,
+    );
+  assertThrowsWith(
+    () => new TtsTrainer("tacotron2", { ...tinyOptions("tacotron2", 2), framesPerStep: 9 }, { speech }),
+    LoadError,
+    /framesPerStep is 9/,
+  );
 });
 
 test("synthesis and its measures: Tacotron 2 through Griffin-Lim, the vocoder on the teacher's mels", () => {

@@ -10,7 +10,7 @@ import { after, test } from "node:test";
 import { UsageError } from "../../cli/args.js";
 import { evalArgsNameTtsRun, sayCommand, trainTts, ttsEvalCommand } from "../../cli/tts.js";
 import { LoadError } from "../../src/engine/errors.js";
-import { saveCheckpoint } from "../../src/io/node.js";
+import { loadCheckpoint, saveCheckpoint } from "../../src/io/node.js";
 import { decodeWav } from "../../src/io/wav.js";
 import { teacherSay } from "../../src/data/node/teacher.js";
 import { TTS_DEFAULTS, TtsTrainer } from "../../src/recipes/tts-train.js";
@@ -201,6 +201,34 @@ test("wnn train tacotron2 | fastspeech2 | vocoder: a run past --max_memory is re
     );
     assert.equal(existsSync(dir), false, `${name}: no run folder`);
   }
+  process.chdir(home);
+});
+
+test("wnn train tacotron2 --frames_per_step: 0 to 8 on the command line, the run's r kept in its checkpoint", async () => {
+  process.chdir(tmp);
+  for (const bad of ["9", "-1", "2.5"])
+    await assert.rejects(
+      trainTts("tacotron2", ["--frames_per_step", bad, "--out", "r-bad"], collect()),
+      (e) => e instanceof UsageError && /frames_per_step/.test(e.message),
+    );
+  assert.equal(existsSync("r-bad"), false);
+  const args = ["--sentences", "1", "--held_out", "1", "--preset", "tiny", "--front_end", "chars", "--batch_size", "1"];
+  const r = (dir: string) => {
+    const c = loadCheckpoint(join(dir, "checkpoint.safetensors")).config as {
+      config: { framesPerStep: number };
+      options: { framesPerStep: number };
+    };
+    return [c.options.framesPerStep, c.config.framesPerStep];
+  };
+  assert.equal(
+    await trainTts("tacotron2", [...args, "--steps", "1", "--frames_per_step", "4", "--out", "r4"], collect()),
+    0,
+  );
+  assert.deepEqual(r("r4"), [4, 4]);
+  await assert.rejects(
+    trainTts("tacotron2", ["--resume", "r4", "--frames_per_step", "2"], collect()),
+    /cannot change when resuming/,
+  );
   process.chdir(home);
 });
 
