@@ -28,6 +28,8 @@ export class CharTokenizer implements Tokenizer {
   readonly chars: readonly string[];
   readonly unk: string | null;
   private readonly ids = new Map<string, number>();
+  /** The same ids by code point, for encode (a multi-character unk token is never read, so it is not here). */
+  private readonly byCodePoint = new Map<number, number>();
   private readonly unkId: number;
 
   /** A tokenizer over exactly these characters, in this order (ids 0, 1, ...). */
@@ -51,13 +53,18 @@ export class CharTokenizer implements Tokenizer {
       list.push(this.unk);
     }
     this.unkId = this.unk === null ? -1 : this.ids.get(this.unk)!;
+    for (const [ch, id] of this.ids) if ([...ch].length === 1) this.byCodePoint.set(ch.codePointAt(0)!, id);
     this.chars = Object.freeze(list);
   }
 
   /** The vocabulary of a corpus: its distinct characters sorted by code point. */
   static fromText(text: string, opts: CharTokenizerOptions = {}): CharTokenizer {
     const seen = new Set<number>();
-    for (const ch of text) seen.add(ch.codePointAt(0)!);
+    for (let i = 0; i < text.length;) {
+      const cp = text.codePointAt(i)!;
+      seen.add(cp);
+      i += cp > 0xffff ? 2 : 1;
+    }
     const chars = [...seen].sort((a, b) => a - b).map((c) => String.fromCodePoint(c));
     return new CharTokenizer(chars, opts);
   }
@@ -68,18 +75,19 @@ export class CharTokenizer implements Tokenizer {
 
   encode(text: string): number[] {
     const out: number[] = [];
-    let at = 0; // position in UTF-16 units, for the error message
-    for (const ch of text) {
-      const id = this.ids.get(ch);
+    // code point by code point (a Map keyed by numbers: no string made per character)
+    for (let at = 0; at < text.length;) {
+      const cp = text.codePointAt(at)!;
+      const id = this.byCodePoint.get(cp);
       if (id !== undefined) out.push(id);
       else if (this.unkId >= 0) out.push(this.unkId);
       else {
         throw new ArgumentError(
-          `CharTokenizer.encode: the character ${describe(ch)} at index ${at} is not in the vocabulary of ${this.chars.length} characters ` +
+          `CharTokenizer.encode: the character ${describe(String.fromCodePoint(cp))} at index ${at} is not in the vocabulary of ${this.chars.length} characters ` +
             `(build the tokenizer from a text that contains it, or pass { unk } to map unknown characters to one token)`,
         );
       }
-      at += ch.length;
+      at += cp > 0xffff ? 2 : 1; // a position in UTF-16 units, for the error message
     }
     return out;
   }
