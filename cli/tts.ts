@@ -591,6 +591,14 @@ export const TTS_EVAL_OPTIONS = {
   json: { kind: "flag", help: "print the numbers as JSON" },
 } as const satisfies OptionSpecs;
 
+/** The options `wnn eval` takes when its checkpoint is a speech run, shown after the zoo's in `wnn eval --help`. */
+export const TTS_EVAL_HELP = helpText(
+  "wnn eval --checkpoint DIR [options]   (DIR a run of wnn train tacotron2 | fastspeech2 | vocoder)",
+  "Synthesize every held-out sentence of a speech run and measure it against the teacher voice: mel cepstral\ndistortion with DTW, the ratio of durations, Tacotron 2's focus rate and diagonality, the real-time factor, beside\nGriffin-Lim on the teacher's own mels (the floor). A vocoder run is measured on the teacher's mels.",
+  TTS_EVAL_OPTIONS,
+  "example: wnn eval --checkpoint runs/tacotron2 --vocoder runs/vocoder --sentences 5",
+);
+
 /**
  * `wnn eval --checkpoint DIR` of a TTS run: every held-out sentence synthesized and measured against the
  * teacher (MCD with DTW, duration ratio, Tacotron 2's focus and diagonality, real-time factor) beside Griffin-Lim's
@@ -604,7 +612,7 @@ export function ttsEvalCommand(args: readonly string[], out: Output): number {
   const vocoder = isVocoder ? vocoderOf(v.checkpoint!, v.gl_iters, cmd) : vocoderOf(v.vocoder, v.gl_iters, cmd);
   const o = saved.options;
   const model = isVocoder ? null : ttsModelOf(saved, ckpt); // its weights loaded before the corpus is read
-  const data = ttsData(o, out);
+  const data = ttsData(o, v.json ? process.stderr : out); // with --json, stdout holds the JSON alone
   const fe = ttsFrontEnd(o.frontEnd, data);
   // the held-out sentences only, with the features every model reads (no pitch, no durations)
   const { held } = prepareTtsCorpus("tacotron2", o, data, fe, true);

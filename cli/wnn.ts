@@ -21,7 +21,16 @@ import { MNIST_HELP, trainMnist } from "./mnist.js";
 import { RECIPES, recipeHelp, runRecipe } from "./recipes.js";
 import { SAMPLE_HELP, sampleCommand } from "./sample.js";
 import { trainSpirals } from "./spirals.js";
-import { SAY_HELP, evalArgsNameTtsRun, isTtsModel, sayCommand, trainTts, ttsEvalCommand, ttsTrainHelp } from "./tts.js";
+import {
+  SAY_HELP,
+  TTS_EVAL_HELP,
+  evalArgsNameTtsRun,
+  isTtsModel,
+  sayCommand,
+  trainTts,
+  ttsEvalCommand,
+  ttsTrainHelp,
+} from "./tts.js";
 import { TTS_MODELS } from "../src/recipes/tts-train.js";
 import { EVAL_HELP, evalCommand, trainZooModel, zooTrainHelp } from "./zoo-train.js";
 import { ZOO_TRAINING } from "../src/recipes/zoo-train.js";
@@ -122,7 +131,7 @@ const HELP: Record<string, string> = {
   ...Object.fromEntries(RECIPES.map((r) => [`train ${r.name}`, recipeHelp(r)])),
   ...Object.fromEntries(ZOO_MODELS.map((n) => [`train ${n}`, zooTrainHelp(n)])),
   ...Object.fromEntries(TTS_MODELS.map((n) => [`train ${n}`, ttsTrainHelp(n)])),
-  eval: EVAL_HELP,
+  eval: `${EVAL_HELP}\n${TTS_EVAL_HELP}`,
   say: SAY_HELP,
 };
 
@@ -158,6 +167,10 @@ async function run(argv: string[]): Promise<number> {
     case "consolidate":
       return consolidateCommand(rest, out);
     case "eval":
+      if (rest.includes("--help") || rest.includes("-h")) {
+        out.write(HELP.eval!); // the zoo's options and the speech runs'
+        return 0;
+      }
       return evalArgsNameTtsRun(rest) ? ttsEvalCommand(rest, out) : evalCommand(rest, out);
     case "say":
       return sayCommand(rest, out);

@@ -102,6 +102,12 @@ test("--help on every command prints its usage and exits 0", () => {
     [["train", "cnn", "-h"], /LeNet-5/],
     [["train", "spirals", "--help"], /--hidden N/],
     [["help", "train", "gpt"], /usage: wnn train gpt/],
+    // eval: the zoo's options, then a speech run's
+    [
+      ["eval", "--help"],
+      /--eval_size N[\s\S]*train tacotron2 \| fastspeech2 \| vocoder[\s\S]*--vocoder griffin-lim\|DIR/,
+    ],
+    [["eval", "--checkpoint", "runs/none", "--help"], /--eval_size N[\s\S]*--gl_iters N/],
   ];
   for (const [args, usage] of cases) {
     const r = wnn(...args);
