@@ -107,7 +107,7 @@ export const TTS_DEFAULTS: Readonly<Record<TtsModelName, Readonly<TtsTrainOption
     frontEnd: "phonemes",
     preset: "small",
     maxFrames: 240,
-    guidedAttention: 1,
+    guidedAttention: 1000, // the loss is a mean over all (step, symbol) cells: about 1/S of the penalty; λ = 1000 aligns within a few hundred steps
     framesPerStep: 0,
     alignIterations: 8,
     segmentFrames: 32,
