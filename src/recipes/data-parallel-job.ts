@@ -34,6 +34,7 @@ import type { Communicator } from "../distributed/collectives.js";
 import { DataParallel, type StrategyName } from "../distributed/data-parallel.js";
 import { ArgumentError } from "../engine/errors.js";
 import { withDrawShare } from "../engine/rng.js";
+import { withSyncBatchNorm } from "../ops/nn.js";
 import type { Tensor } from "../engine/tensor.js";
 import type { ModulePolicy } from "../nn/checkpoint.js";
 import type { Module } from "../nn/module.js";
@@ -172,11 +173,15 @@ export function weighted(loss: Tensor, mine: number, total: number, part: Part, 
 /**
  * A forward on this worker's rows (driver.within), with each dropout mask drawn inside it the block of the whole
  * batch's mask one process would draw for those rows (rng.ts withDrawShare): the same masks, so the workers'
- * losses are one process's with dropout too. The rows must be the outermost dimension of every dropped tensor, and
+ * losses are one process's with dropout too. A BatchNorm in training inside it normalizes by the statistics of
+ * every worker's rows (ops/nn.ts withSyncBatchNorm, PyTorch's SyncBatchNorm): its output is one process's too. The rows must be the outermost dimension of every dropped tensor, and
  * every worker's default generator in the same state as one process's.
  */
 export function forwardOnRows<T>(driver: StepDriver, part: Part, fn: () => T): T {
-  return driver.within(() => withDrawShare(part.rank, part.worldSize, fn));
+  const comm = driver instanceof DataParallel && driver.comm.worldSize > 1 ? driver.comm : null;
+  // BatchNorm: the statistics of every worker's rows together (ops/nn.ts withSyncBatchNorm, a collective)
+  const rows = comm ? () => withSyncBatchNorm((buf) => comm.allReduce(buf), fn) : fn;
+  return driver.within(() => withDrawShare(part.rank, part.worldSize, rows));
 }
 
 /** This worker's rows of a batch-first tensor (B, …) → (B/N, …); the whole tensor for one process. */
