@@ -21,14 +21,15 @@
 // batch (rng.ts withDrawShare): with dropout too, the losses are one process's.
 //
 // What breaks the equality, so that a job refuses N > 1 rather than train another model: statistics over the
-// batch inside the forward (BatchNorm's, without a synchronized BatchNorm; a mixture of experts' load-balancing
+// batch inside the forward (BatchNorm's, outside forwardOnRows's synchronized BatchNorm; a mixture of experts' load-balancing
 // loss and its experts' capacity, functions of the whole batch's routing). ZooTrainer does not use forwardOnRows
 // yet: there dropout draws each worker's masks for its own rows, so the losses are not one process's (a note says so).
 //
 // Browser-safe: spawning the workers is the CLI's (cli/zoo-worker.ts, cli/recipe-worker.ts). Users: ZooTrainer
 // (zoo-train.ts); through `driverFor` and a RecipeHooks.dataParallel, trainClassifier (mnist.ts: lenet5),
 // trainOnNames (names.ts: bengio-mlp, char-rnn, names-compare), decoder-compare's and encoder-decoder-compare's runs,
-// seq2seq-attention's and transformer's recipes, convs2s-compare, encoder-compare and finetune-compare.
+// seq2seq-attention's and transformer's recipes, convs2s-compare, encoder-compare and finetune-compare; TtsTrainer
+// (tts-train.ts: tacotron2, fastspeech2, vocoder) through its own dataParallel.
 
 import type { Communicator } from "../distributed/collectives.js";
 import { DataParallel, type StrategyName } from "../distributed/data-parallel.js";
@@ -43,7 +44,7 @@ import type { Optimizer } from "../optim/optimizer.js";
 
 /** Why a model with BatchNorm layers, or a mixture of experts, refuses N > 1 workers. */
 export const BN_REASON =
-  "its BatchNorm layers normalize by the statistics of the batch, which each worker would compute over its own rows (there is no synchronized BatchNorm here)";
+  "its BatchNorm layers normalize by the statistics of the batch, which each worker would compute over its own rows (this trainer's step does not synchronize BatchNorm over the workers)";
 export const MOE_REASON =
   "its routers' load-balancing loss and its experts' capacity are functions of the whole batch's routing, which each worker would compute over its own rows";
 
