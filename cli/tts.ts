@@ -171,6 +171,8 @@ Trains on the synthesized speech corpus (Moby Dick sentences read by the flite t
 Writes DIR/checkpoint.safetensors (at every evaluation, at the end and on Ctrl-C), DIR/log.jsonl, DIR/loss.png,
 DIR/held-out-0.wav${name === "tacotron2" ? ", DIR/alignment.png and DIR/alignments/step-N.png" : ""};
 Ctrl-C saves and exits with code 130; --resume DIR continues exactly where the run stopped.
+--workers N --strategy ddp|zero1|zero2|fsdp trains on N threads, each on B/N of every batch, with the training
+losses of one process (${name === "tacotron2" ? "the BatchNorms synchronized; FSDP: the whole model one unit" : name === "fastspeech2" ? "FSDP: each FFT block a unit" : "FSDP: the generator one unit, the discriminators another"}).
 Afterwards: wnn say --checkpoint DIR "Call me Ishmael." --out ishmael.wav; wnn eval --checkpoint DIR.`,
     ttsTrainOptions(name),
     `example: wnn train ${name} --steps 20 --sentences 40 --out runs/${name}-quick`,
