@@ -1,19 +1,23 @@
 // Text to speech on the command line: `wnn train tacotron2 | fastspeech2 | vocoder` (src/recipes/tts-train.ts,
 // run by the shared loop with progress, log.jsonl, loss.png, checkpoint.safetensors at every evaluation, at the
-// end and on Ctrl-C, --resume DIR, the NaN guard; Tacotron 2 draws its alignment at every evaluation),
+// end and on Ctrl-C, --resume DIR, the NaN guard; Tacotron 2 draws its alignment at every evaluation; with
+// --workers N this thread is rank 0 of N data-parallel workers, the others cli/tts-worker.ts's),
 // `wnn say --checkpoint DIR "text" --out FILE.wav [--vocoder griffin-lim|DIR]` and `wnn eval --checkpoint DIR`
 // of a TTS run (the held-out numbers of docs/compare/tts.md).
 
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { ArgumentError, LoadError } from "../src/engine/errors.js";
+import type { Communicator } from "../src/distributed/collectives.js";
+import { STRATEGIES, type StrategyName } from "../src/distributed/data-parallel.js";
+import { launchWithHost } from "../src/distributed/launch-node.js";
 import { lineChart } from "../src/io/chart.js";
 import type { LoadedCheckpoint } from "../src/io/checkpoint.js";
 import { deflatePng, loadCheckpoint, saveCheckpoint, savePng, writeFileAtomic } from "../src/io/node.js";
 import { encodeWav } from "../src/io/wav.js";
 import { setNumThreads } from "../src/index.js";
 import { loadCmudict } from "../src/node.js";
-import { NonFiniteGuard, runLoop, type LoopEvents, type Metrics } from "../src/recipes/loop.js";
+import { NonFiniteGuard, runLoop, type LoopEvents, type Metrics, type TrainingJob } from "../src/recipes/loop.js";
 import { probeFirstStep } from "../src/recipes/memory-probe.js";
 import type { RecipeData } from "../src/recipes/recipe.js";
 import {
@@ -44,6 +48,8 @@ import { UsageError, helpText, parseOptions, type OptionSpec, type OptionSpecs }
 import { Progress, formatDuration, type Output } from "./progress.js";
 import { checkTrainingMemory, givenNumbers, MAX_MEMORY_OPTION } from "./memory.js";
 import { speechCorpus } from "./recipes.js";
+import { agreeToStop } from "./gpt-worker.js";
+import type { TtsWorkerArgs } from "./tts-worker.js";
 import {
   checkResumeOptions,
   CHECKPOINT,
@@ -142,6 +148,18 @@ export function ttsTrainOptions(name: TtsModelName): OptionSpecs {
     default: 5,
     help: "stop (saving a checkpoint) after this many steps in a row whose loss is NaN or infinite; each is skipped",
   };
+  specs.workers = {
+    kind: "int",
+    min: 1,
+    max: 64,
+    default: 1,
+    help: "data-parallel workers (threads); each trains on batch_size/N of every batch, the same losses as one process (may change on --resume)",
+  };
+  specs.strategy = {
+    kind: "string",
+    choices: STRATEGIES,
+    help: `with --workers: ddp, zero1, zero2 or fsdp (${name === "fastspeech2" ? "each FFT block its own FSDP unit, the root the rest" : name === "tacotron2" ? "the whole model one FSDP unit" : "the generator one FSDP unit, the discriminators another"}); default ddp`,
+  };
   return specs;
 }
 
@@ -153,6 +171,8 @@ Trains on the synthesized speech corpus (Moby Dick sentences read by the flite t
 Writes DIR/checkpoint.safetensors (at every evaluation, at the end and on Ctrl-C), DIR/log.jsonl, DIR/loss.png,
 DIR/held-out-0.wav${name === "tacotron2" ? ", DIR/alignment.png and DIR/alignments/step-N.png" : ""};
 Ctrl-C saves and exits with code 130; --resume DIR continues exactly where the run stopped.
+--workers N --strategy ddp|zero1|zero2|fsdp trains on N threads, each on B/N of every batch, with the training
+losses of one process (${name === "tacotron2" ? "the BatchNorms synchronized; FSDP: the whole model one unit" : name === "fastspeech2" ? "FSDP: each FFT block a unit" : "FSDP: the generator one unit, the discriminators another"}).
 Afterwards: wnn say --checkpoint DIR "Call me Ishmael." --out ishmael.wav; wnn eval --checkpoint DIR.`,
     ttsTrainOptions(name),
     `example: wnn train ${name} --steps 20 --sentences 40 --out runs/${name}-quick`,
@@ -160,7 +180,7 @@ Afterwards: wnn say --checkpoint DIR "Call me Ishmael." --out ishmael.wav; wnn e
 }
 
 /** The corpus and dictionary a run reads. */
-function ttsData(o: { sentences: number; frontEnd: string }, out: Output): RecipeData {
+export function ttsData(o: { sentences: number; frontEnd: string }, out: Output): RecipeData {
   return {
     speech: speechCorpus(o.sentences, out),
     ...(o.frontEnd === "phonemes" ? { pronunciations: loadCmudict() } : {}),
@@ -177,14 +197,27 @@ const cpuSeconds = (): number => {
   return (u.user + u.system) / 1e6;
 };
 
+/**
+ * One evaluation at the step the trainer reached (the CPU budget spent), as the loop evaluates at the last step:
+ * a job of no steps whose evaluation is due unless it ran at this step.
+ */
+export function evaluationAt(trainer: TtsTrainer): TrainingJob<TtsStep, Metrics> {
+  return {
+    get step() {
+      return trainer.step;
+    },
+    totalSteps: trainer.step,
+    trainStep: (): TtsStep => {
+      throw new ArgumentError("no step after the CPU budget");
+    },
+    evalDue: () => trainer.lastEval !== trainer.step,
+    evaluate: () => trainer.evaluate(),
+  };
+}
+
 /** Run `wnn train tacotron2 | fastspeech2 | vocoder`; resolves to the exit code. */
 export async function trainTts(name: TtsModelName, args: readonly string[], out: Output): Promise<number> {
   const cmd = `train ${name}`;
-  const dp = args.find((a) => /^--(workers|strategy)(=|$)/.test(a));
-  if (dp !== undefined)
-    throw new UsageError(
-      `${cmd}: ${dp.split("=")[0]}: the speech trainings run on one process: their loop (a checkpoint at every evaluation, --resume, --max_cpu_minutes, the guard that skips non-finite steps) has no data-parallel workers (data parallel: wnn train gpt, the zoo's models of wnn train <model>, and the recipes of wnn train <recipe>)`,
-    );
   const { values, given, help } = parseOptions(cmd, args, ttsTrainOptions(name));
   if (help) {
     out.write(ttsTrainHelp(name));
@@ -204,6 +237,8 @@ export async function trainTts(name: TtsModelName, args: readonly string[], out:
         "max_bad_steps",
         "max_cpu_minutes",
         "threads",
+        "workers",
+        "strategy",
       ]);
       dir = v.resume as string;
       const { ckpt, checked: saved } = loadRunCheckpoint(dir, cmd, savedTtsRun, { resume: true });
@@ -226,6 +261,10 @@ export async function trainTts(name: TtsModelName, args: readonly string[], out:
       const o = {} as Record<string, number | string>;
       for (const k of Object.keys(TTS_DEFAULTS[name])) o[k] = v[k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)]!;
       const options = o as unknown as TtsTrainOptions;
+      if (options.batchSize % (v.workers as number) !== 0)
+        throw new UsageError(
+          `${cmd}: --batch_size ${options.batchSize} does not split evenly over --workers ${v.workers}`,
+        );
       const data = ttsData(options, out);
       const t0 = performance.now();
       trainer = new TtsTrainer(name, options, data);
@@ -266,6 +305,36 @@ export async function trainTts(name: TtsModelName, args: readonly string[], out:
   print(
     `training: ${o.steps} steps of batch ${o.batchSize}, lr ${o.lr}, seed ${o.seed}; evaluating every ${o.evalEvery} steps; writing ${dir}/`,
   );
+  // data parallel: this thread is rank 0 of the group, the workers (cli/tts-worker.ts) ranks 1 … N−1
+  const workers = v.workers as number,
+    strategy = (v.strategy ?? "ddp") as StrategyName;
+  const parallel =
+    workers > 1 || v.strategy !== undefined
+      ? startParallel(cmd, trainer, workers, {
+          name,
+          strategy,
+          ...(v.resume !== undefined
+            ? {
+                resume: {
+                  dir,
+                  overrides: {
+                    ...(given.has("steps") ? { steps: v.steps as number } : {}),
+                    ...(given.has("eval_every") ? { evalEvery: v.eval_every as number } : {}),
+                  },
+                },
+              }
+            : { fresh: { ...o } }),
+        })
+      : null;
+  if (parallel) {
+    const units = trainer.fsdpUnits();
+    print(
+      `data parallel: ${workers} worker${workers === 1 ? "" : "s"} (threads), strategy ${strategy}, ${o.batchSize / workers} of each batch per worker` +
+        (units
+          ? `; FSDP: ${units.units} unit${units.units === 1 ? "" : "s"}, the largest ${units.largestUnit.toLocaleString("en-US")} bytes when gathered`
+          : ""),
+    );
+  }
 
   const batchLoss: [number, number][] = [],
     valLoss: [number, number][] = [];
@@ -299,7 +368,8 @@ export async function trainTts(name: TtsModelName, args: readonly string[], out:
     mkdirSync(join(dir, "alignments"), { recursive: true });
     writeFileAtomic(join(dir, "alignments", `step-${trainer.step}.png`), [bytes]);
   };
-  const save = (): void => saveCheckpoint(ckptFile, trainer.checkpoint());
+  // with workers, the shards are consolidated first (a collective: the workers take part) and this thread writes
+  const save = (): void => trainer.save((c) => saveCheckpoint(ckptFile, c));
 
   let stop = false;
   const onSigint = (): void => {
@@ -323,6 +393,11 @@ export async function trainTts(name: TtsModelName, args: readonly string[], out:
     },
     onStep: (step, r, ms) => {
       trainMs += ms;
+      if (parallel && guard.record(r)) {
+        // with workers the loop runs without the guard (rank 0 alone must not leave it): counted here instead
+        log.append({ type: "skipped", step, loss: String(r.loss), gradNorm: String(r.gradNorm) });
+        return;
+      }
       steps++;
       log.append({ type: "train", step, loss: r.loss, ms: Math.round(ms * 10) / 10 });
       batchLoss.push([step, r.loss]);
@@ -345,33 +420,31 @@ export async function trainTts(name: TtsModelName, args: readonly string[], out:
       save();
     },
   };
+  // with workers, rank 0 decides whether to stop and every worker hears it (one broadcast)
+  const agreed = (mine: boolean): boolean => (parallel ? agreeToStop(parallel.comm, mine) : mine);
   try {
-    const shouldStop = (): boolean => stop || (overBudget ||= cpuTotal() >= cpuBudget);
-    await runLoop(trainer, events, { pause: tick, shouldStop, guard });
-    if (overBudget && !stop && !guard.tripped && trainer.lastEval !== trainer.step) {
-      // the budget is spent: evaluate (and so save) at the step reached, as the loop does at the last step
-      const atStep = {
-        get step() {
-          return trainer.step;
-        },
-        totalSteps: trainer.step,
-        trainStep: (): TtsStep => {
-          throw new ArgumentError("no step after the CPU budget");
-        },
-        evalDue: () => trainer.lastEval !== trainer.step,
-        evaluate: () => trainer.evaluate(),
-      };
-      await runLoop(atStep, events, { pause: tick, shouldStop: () => stop });
-    }
+    const shouldStop = (): boolean =>
+      agreed(stop || (overBudget ||= cpuTotal() >= cpuBudget) || (parallel !== null && guard.tripped));
+    await runLoop(trainer, events, { pause: tick, shouldStop, guard: parallel ? undefined : guard });
+    // the budget is spent: evaluate (and so save) at the step reached, as the loop does at the last step
+    if (agreed(overBudget && !stop && !guard.tripped && trainer.lastEval !== trainer.step))
+      await runLoop(evaluationAt(trainer), events, { pause: tick, shouldStop: () => agreed(stop) });
+  } catch (e) {
+    parallel?.comm.abort(); // the workers stop too
+    await parallel?.workers.catch(() => undefined);
+    throw e;
   } finally {
     progress.done();
     process.off("SIGINT", onSigint);
   }
   if (guard.tripped) {
     drawChart();
-    return stopDiverged(guard, trainer.step, o.lr, save, ckptFile);
+    const code = stopDiverged(guard, trainer.step, o.lr, save, ckptFile);
+    await parallel?.workers;
+    return code;
   }
   save();
+  await parallel?.workers; // after the last save the workers end
   drawChart();
   if (stop) {
     print(
@@ -394,9 +467,15 @@ export async function trainTts(name: TtsModelName, args: readonly string[], out:
           : " (no steps left to take)"),
   );
   if (last) print(`final: held-out ${fmt(last)}`);
-  // the first held-out sentence: the model's own (Griffin-Lim), or the teacher's mel through the vocoder
+  // the first held-out sentence: the model's own (Griffin-Lim), or the teacher's mel through the vocoder; with
+  // workers (FSDP holds only shards) the model is read back from the checkpoint
   const u = trainer.held[0]!;
-  const m = trainer.model;
+  const m = parallel
+    ? (() => {
+        const ckpt = loadCheckpoint(ckptFile);
+        return ttsModelOf(savedTtsRun(ckpt), ckpt);
+      })()
+    : trainer.model;
   m.eval();
   const samples =
     m instanceof HiFiGAN
@@ -642,4 +721,36 @@ export function ttsEvalCommand(args: readonly string[], out: Output): number {
       `${saved.model} at step ${ckpt.step}, ${some.length} held-out sentences, vocoder ${isVocoder ? "its own" : v.vocoder}: ${fmt(summary)}\n`,
     );
   return 0;
+}
+
+/** Rank 0's part of `--workers N` (trainer becomes worker 0) and the workers (ranks 1 … N−1) started on the same run. */
+function startParallel(
+  cmd: string,
+  trainer: TtsTrainer,
+  N: number,
+  args: TtsWorkerArgs,
+): { comm: Communicator; workers: Promise<number[]> } {
+  const B = trainer.options.batchSize;
+  if (B % N !== 0) throw new UsageError(`${cmd}: --batch_size ${B} does not split evenly over --workers ${N}`);
+  setNumThreads(1); // one thread per worker
+  // one segment holds the largest flat run a collective moves: FSDP's one unit per group, a ZeRO bucket
+  const psi = trainer.model.parameters().reduce((n, p) => n + p.numel(), 0);
+  const { comm, workers } = launchWithHost<number>({
+    worldSize: N,
+    module: new URL("./tts-worker.js", import.meta.url),
+    fn: "ttsWorker",
+    args,
+    capacity: Math.max(1 << 16, Math.min(psi, 1 << 24)),
+    timeoutMs: 2 ** 31 - 1,
+  });
+  workers.catch(() => comm.abort()); // a worker that fails stops this thread's collectives too
+  try {
+    trainer.dataParallel(comm, args.strategy);
+    comm.barrier(); // every worker has read the checkpoint before this thread may write one
+  } catch (e) {
+    comm.abort();
+    if (e instanceof ArgumentError) throw new UsageError(`${cmd}: ${e.message}`);
+    throw e;
+  }
+  return { comm, workers };
 }

@@ -531,6 +531,9 @@ export function batchNorm(
   const w = weight ?? null,
     b = bias ?? null;
   let mean: Tensor, variance: Tensor; // (C) the statistics normalised with
+  // inside withSyncBatchNorm (a data-parallel worker's rows): the statistics of every worker's rows together
+  const sync = training && !inMeta() ? batchSum : null;
+  let count = n * hw; // the values per channel the statistics are over
   if (training) {
     if (n * hw <= 1)
       throw new ArgumentError(
@@ -539,6 +542,7 @@ export function batchNorm(
     mean = empty([c], x.dtype);
     variance = empty([c], x.dtype);
     kernels().batchNormStats(f(x), f(mean), f(variance), n, c, hw);
+    if (sync) count = syncBatchStats(sync, f(mean), f(variance), count);
     // running ← (1 − momentum)·running + momentum·batch (in place, outside autograd, as PyTorch's buffers)
     kernels().batchNormUpdateStats(
       runningMean && f(runningMean),
@@ -546,7 +550,7 @@ export function batchNorm(
       f(mean),
       f(variance),
       momentum,
-      n * hw,
+      count,
     );
   } else {
     if (runningMean === null || runningVar === null) {
@@ -566,6 +570,24 @@ export function batchNorm(
     const dx = empty(x.shape, x.dtype),
       dw = paramGrad(w),
       db = paramGrad(b);
+    if (sync) {
+      syncBatchNormBackward(
+        sync,
+        f(dy),
+        f(x),
+        w && f(w),
+        f(mu),
+        f(rstd),
+        f(dx),
+        dw && f(dw),
+        db && f(db),
+        n,
+        c,
+        hw,
+        count,
+      );
+      return affineGrads(dx, w, dw, b, db);
+    }
     kernels().batchNormBackward(
       f(dy),
       f(x),
@@ -582,6 +604,100 @@ export function batchNorm(
     );
     return affineGrads(dx, w, dw, b, db);
   });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Synchronized batch norm (PyTorch's SyncBatchNorm): on N data-parallel workers, each running the forward on its
+// rows of the batch, every batchNorm in training normalises by the statistics of all the workers' rows together,
+// so that its output is one process's on the whole batch. Forward: the per-channel count, mean and variance of
+// each worker's rows are combined (two sums over the workers); backward: Σ g and Σ g·x̂ over every worker's rows
+// (one sum), g = dy·w, so that dx is the whole batch's. The weight's and bias's gradients stay this worker's sums
+// (the data-parallel strategy averages them over the workers with the rest).
+
+/** Adds a buffer over the workers in place (a collective every worker calls); null outside withSyncBatchNorm. */
+let batchSum: ((buf: Float32Array) => void) | null = null;
+
+/**
+ * Run fn (a forward on this worker's rows) with every batchNorm in training mode synchronized over the workers
+ * through `sum` (an all-reduce sum, e.g. a Communicator's allReduce); the backward of what fn records sums too.
+ * Every worker must run the same batchNorms in the same order.
+ */
+export function withSyncBatchNorm<T>(sum: (buf: Float32Array) => void, fn: () => T): T {
+  const saved = batchSum;
+  batchSum = sum;
+  try {
+    return fn();
+  } finally {
+    batchSum = saved;
+  }
+}
+
+/**
+ * mean, variance (C): this worker's statistics over its `count` values per channel → the statistics over every
+ * worker's values, in place; returns their count. Chan et al.'s combination of (count, mean, variance):
+ *   μ = Σ_r n_r·μ_r / n,  σ² = Σ_r n_r·(σ_r² + (μ_r − μ)²) / n,  n = Σ_r n_r
+ */
+function syncBatchStats(sum: (buf: Float32Array) => void, mean: FloatArr, variance: FloatArr, count: number): number {
+  const C = mean.length;
+  const first = new Float32Array(C + 1); // (C + 1) n_r·μ_r, then n_r
+  for (let c = 0; c < C; c++) first[c] = count * mean[c]!;
+  first[C] = count;
+  sum(first);
+  const n = first[C]!;
+  const second = new Float32Array(C); // (C) n_r·(σ_r² + (μ_r − μ)²)
+  for (let c = 0; c < C; c++) {
+    const mu = first[c]! / n;
+    second[c] = count * (variance[c]! + (mean[c]! - mu) ** 2);
+    mean[c] = mu;
+  }
+  sum(second);
+  for (let c = 0; c < C; c++) variance[c] = second[c]! / n;
+  return n;
+}
+
+/**
+ * The backward of a synchronized batchNorm over this worker's (n, c, hw) with the whole batch's μ and rstd and
+ * `count` values per channel in all: dx = rstd·(g − Σg/count − x̂·Σ(g·x̂)/count), the sums over every worker.
+ */
+function syncBatchNormBackward(
+  sum: (buf: Float32Array) => void,
+  dy: FloatArr,
+  x: FloatArr,
+  w: FloatArr | null,
+  mu: FloatArr,
+  rstd: FloatArr,
+  dx: FloatArr,
+  dw: FloatArr | null,
+  db: FloatArr | null,
+  n: number,
+  c: number,
+  hw: number,
+  count: number,
+): void {
+  const sums = new Float32Array(2 * c); // (2C) this worker's Σ dy and Σ dy·x̂ per channel
+  for (let ch = 0; ch < c; ch++) {
+    let s = 0,
+      sx = 0;
+    for (let i = 0; i < n; i++)
+      for (let k = (i * c + ch) * hw, end = k + hw; k < end; k++) {
+        s += dy[k]!;
+        sx += dy[k]! * (x[k]! - mu[ch]!) * rstd[ch]!;
+      }
+    sums[ch] = s;
+    sums[c + ch] = sx;
+    if (db) db[ch] = s;
+    if (dw) dw[ch] = sx;
+  }
+  sum(sums); // Σ over every worker's rows: Σ g = w·Σ dy, Σ g·x̂ = w·Σ dy·x̂
+  for (let ch = 0; ch < c; ch++) {
+    const wc = w ? w[ch]! : 1,
+      r = rstd[ch]!;
+    const meanG = (wc * sums[ch]!) / count,
+      meanGx = (wc * sums[c + ch]!) / count;
+    for (let i = 0; i < n; i++)
+      for (let k = (i * c + ch) * hw, end = k + hw; k < end; k++)
+        dx[k] = r * (dy[k]! * wc - meanG - (x[k]! - mu[ch]!) * r * meanGx);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -21,19 +21,21 @@
 // batch (rng.ts withDrawShare): with dropout too, the losses are one process's.
 //
 // What breaks the equality, so that a job refuses N > 1 rather than train another model: statistics over the
-// batch inside the forward (BatchNorm's, without a synchronized BatchNorm; a mixture of experts' load-balancing
+// batch inside the forward (BatchNorm's, outside forwardOnRows's synchronized BatchNorm; a mixture of experts' load-balancing
 // loss and its experts' capacity, functions of the whole batch's routing). ZooTrainer does not use forwardOnRows
 // yet: there dropout draws each worker's masks for its own rows, so the losses are not one process's (a note says so).
 //
 // Browser-safe: spawning the workers is the CLI's (cli/zoo-worker.ts, cli/recipe-worker.ts). Users: ZooTrainer
 // (zoo-train.ts); through `driverFor` and a RecipeHooks.dataParallel, trainClassifier (mnist.ts: lenet5),
 // trainOnNames (names.ts: bengio-mlp, char-rnn, names-compare), decoder-compare's and encoder-decoder-compare's runs,
-// seq2seq-attention's and transformer's recipes, convs2s-compare, encoder-compare and finetune-compare.
+// seq2seq-attention's and transformer's recipes, convs2s-compare, encoder-compare and finetune-compare; TtsTrainer
+// (tts-train.ts: tacotron2, fastspeech2, vocoder) through its own dataParallel.
 
 import type { Communicator } from "../distributed/collectives.js";
 import { DataParallel, type StrategyName } from "../distributed/data-parallel.js";
 import { ArgumentError } from "../engine/errors.js";
 import { withDrawShare } from "../engine/rng.js";
+import { withSyncBatchNorm } from "../ops/nn.js";
 import type { Tensor } from "../engine/tensor.js";
 import type { ModulePolicy } from "../nn/checkpoint.js";
 import type { Module } from "../nn/module.js";
@@ -42,7 +44,7 @@ import type { Optimizer } from "../optim/optimizer.js";
 
 /** Why a model with BatchNorm layers, or a mixture of experts, refuses N > 1 workers. */
 export const BN_REASON =
-  "its BatchNorm layers normalize by the statistics of the batch, which each worker would compute over its own rows (there is no synchronized BatchNorm here)";
+  "its BatchNorm layers normalize by the statistics of the batch, which each worker would compute over its own rows (this trainer's step does not synchronize BatchNorm over the workers)";
 export const MOE_REASON =
   "its routers' load-balancing loss and its experts' capacity are functions of the whole batch's routing, which each worker would compute over its own rows";
 
@@ -172,11 +174,15 @@ export function weighted(loss: Tensor, mine: number, total: number, part: Part, 
 /**
  * A forward on this worker's rows (driver.within), with each dropout mask drawn inside it the block of the whole
  * batch's mask one process would draw for those rows (rng.ts withDrawShare): the same masks, so the workers'
- * losses are one process's with dropout too. The rows must be the outermost dimension of every dropped tensor, and
+ * losses are one process's with dropout too. A BatchNorm in training inside it normalizes by the statistics of
+ * every worker's rows (ops/nn.ts withSyncBatchNorm, PyTorch's SyncBatchNorm): its output is one process's too. The rows must be the outermost dimension of every dropped tensor, and
  * every worker's default generator in the same state as one process's.
  */
 export function forwardOnRows<T>(driver: StepDriver, part: Part, fn: () => T): T {
-  return driver.within(() => withDrawShare(part.rank, part.worldSize, fn));
+  const comm = driver instanceof DataParallel && driver.comm.worldSize > 1 ? driver.comm : null;
+  // BatchNorm: the statistics of every worker's rows together (ops/nn.ts withSyncBatchNorm, a collective)
+  const rows = comm ? () => withSyncBatchNorm((buf) => comm.allReduce(buf), fn) : fn;
+  return driver.within(() => withDrawShare(part.rank, part.worldSize, rows));
 }
 
 /** This worker's rows of a batch-first tensor (B, …) → (B/N, …); the whole tensor for one process. */

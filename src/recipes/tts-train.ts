@@ -35,12 +35,32 @@ import { charFrontEnd, phonemeFrontEnd, type TextFrontEnd } from "../data/speech
 import { LogMelTransform } from "../audio/index.js";
 import { Module } from "../nn/module.js";
 import { AdamW } from "../optim/adam.js";
-import { clipGradNorm } from "../optim/clip.js";
+import { moduleClassPolicy } from "../nn/checkpoint.js";
+import type { Communicator } from "../distributed/collectives.js";
+import { DataParallel, type StrategyName } from "../distributed/data-parallel.js";
+import {
+  SingleProcess,
+  WHOLE,
+  forwardOnRows,
+  myRows,
+  rowsOf,
+  shareWeight,
+  type Part,
+  type StepDriver,
+} from "./data-parallel-job.js";
 import { stateDictFromTensors, stateDictToTensors } from "../optim/state.js";
 import { skipStep, type Metrics, type TrainingJob } from "./loop.js";
 import type { RecipeData } from "./recipe.js";
 import { checkCaps } from "./run-state.js";
-import { alignCorpus, alignmentPng, prepareUtterance, ttsBatch, TTS_AUDIO, type TtsUtterance } from "./tts-data.js";
+import {
+  alignCorpus,
+  alignmentPng,
+  prepareUtterance,
+  ttsBatch,
+  TTS_AUDIO,
+  type TtsBatch,
+  type TtsUtterance,
+} from "./tts-data.js";
 import {
   Tacotron2,
   tacotron2Config,
@@ -49,6 +69,7 @@ import {
 } from "../models/tacotron2/model.js";
 import {
   FastSpeech2,
+  FFTBlock,
   fastSpeech2Config,
   PRESETS as FASTSPEECH2_PRESETS,
   type FastSpeech2Config,
@@ -451,6 +472,11 @@ export class TtsTrainer implements TrainingJob<TtsStep, Metrics> {
   /** the first held-out sentence's alignment at the last evaluation (Tacotron 2): (N steps, S symbols) */
   lastAlignment: { weights: Float64Array; N: number; S: number; text: string } | null = null;
   private readonly logMel: LogMelTransform | null = null;
+  /** one process, or this worker's of N (dataParallel): the model's (the vocoder: its generator's) and the discriminators' */
+  private driver: StepDriver;
+  private driverD: StepDriver | null = null;
+  /** this worker's rows of every batch */
+  private part: Part = WHOLE;
 
   constructor(
     readonly name: TtsModelName,
@@ -480,7 +506,46 @@ export class TtsTrainer implements TrainingJob<TtsStep, Metrics> {
     if (this.model instanceof HiFiGAN) {
       const c = TTS_AUDIO;
       this.logMel = new LogMelTransform({ ...c, scale: "slaney", norm: "slaney" });
-    }
+      this.driver = new SingleProcess(this.model.generator, this.optimizer);
+      this.driverD = new SingleProcess(this.model.discriminators, this.optimizerD!);
+    } else this.driver = new SingleProcess(this.model, this.optimizer);
+  }
+
+  /**
+   * Make this trainer (new, or loaded from a checkpoint: the same on every worker) worker `comm.rank` of N: it
+   * trains on its rows of every batch, drawn whole as one process draws it and padded to the whole batch's
+   * lengths, with one process's dropout masks and BatchNorm statistics (data-parallel-job.ts forwardOnRows), its
+   * masked means weighted by its share of the frames, symbols and attention cells (shareWeight); the strategy
+   * makes the workers agree. FSDP: each FFT block of FastSpeech 2 a unit of its own, the root keeping the rest;
+   * Tacotron 2 one unit; the vocoder's generator one unit and its discriminators another (two groups of shards,
+   * one per optimizer). Evaluations run whole on every worker, so their numbers are one process's.
+   */
+  dataParallel(comm: Communicator, strategy: StrategyName): void {
+    rowsOf(this.options.batchSize, comm); // splits evenly, or says so
+    const m = this.model;
+    const make = (module: Module, opt: AdamW, blocks = false): DataParallel => {
+      const dp = new DataParallel(module, opt, comm, {
+        strategy,
+        ...(blocks ? { autoWrapPolicy: moduleClassPolicy(FFTBlock) } : {}),
+      });
+      dp.loadFromWhole(); // a resumed run: the shards take their chunks of the optimizer state
+      return dp;
+    };
+    if (m instanceof HiFiGAN) {
+      this.driver = make(m.generator, this.optimizer);
+      this.driverD = make(m.discriminators, this.optimizerD!);
+    } else this.driver = make(m, this.optimizer, m instanceof FastSpeech2);
+    this.part = { rank: comm.rank, worldSize: comm.worldSize };
+  }
+
+  /** FSDP's units of every group of shards, and the bytes of the largest gathered (null: not FSDP) */
+  fsdpUnits(): { units: number; largestUnit: number } | null {
+    const units = [this.driver, this.driverD].map((d) => (d instanceof DataParallel ? d.fsdpUnits() : null));
+    if (!units[0]) return null;
+    return {
+      units: units.reduce((n, u) => n + (u?.units ?? 0), 0),
+      largestUnit: Math.max(...units.map((u) => u?.largestUnit ?? 0)),
+    };
   }
 
   /**
@@ -508,40 +573,77 @@ export class TtsTrainer implements TrainingJob<TtsStep, Metrics> {
       m = this.model;
     m.train();
     if (m instanceof HiFiGAN) return this.vocoderStep(m);
+    // the whole batch, padded to its longest sentence, as one process draws it; with workers, this worker's rows
     const idx = Array.from({ length: o.batchSize }, () => g.randint(0, this.train.length));
+    const part = this.part;
     let loss: Tensor;
     if (m instanceof Tacotron2) {
-      const b = ttsBatch(this.train, idx, m.config.framesPerStep);
-      loss = m.forward(b.text, b.textLengths, {
-        mel: b.mel,
-        melLengths: b.melLengths,
-        guidedAttention: o.guidedAttention,
-      }).loss!;
+      const b = rowsOfBatch(ttsBatch(this.train, idx, m.config.framesPerStep), part);
+      const r = m.config.framesPerStep;
+      // the guided-attention loss's cells: a row's decoder steps × its symbols
+      const cells = (rows: TtsBatch) =>
+        rows.melLengths.reduce((n, f, i) => n + Math.ceil(f / r) * rows.textLengths[i]!, 0);
+      loss = forwardOnRows(
+        this.driver,
+        part,
+        () =>
+          m.forward(b.mine.text, b.mine.textLengths, {
+            mel: b.mine.mel,
+            melLengths: b.mine.melLengths,
+            guidedAttention: o.guidedAttention,
+            ...(part.worldSize > 1
+              ? {
+                  shares: {
+                    frames: shareWeight(sum(b.mine.melLengths), sum(b.whole.melLengths), part),
+                    cells: shareWeight(cells(b.mine), cells(b.whole), part),
+                  },
+                }
+              : {}),
+          }).loss!,
+      );
     } else {
-      const b = ttsBatch(this.train, idx);
-      loss = m.forward(b.text, b.textLengths, {
-        durations: b.durations,
-        pitch: b.pitch,
-        energy: b.energy,
-        mel: b.mel,
-      }).loss!;
+      const b = rowsOfBatch(ttsBatch(this.train, idx), part);
+      loss = forwardOnRows(
+        this.driver,
+        part,
+        () =>
+          m.forward(b.mine.text, b.mine.textLengths, {
+            durations: b.mine.durations,
+            pitch: b.mine.pitch,
+            energy: b.mine.energy,
+            mel: b.mine.mel,
+            ...(part.worldSize > 1
+              ? {
+                  shares: {
+                    frames: shareWeight(sum(b.mine.melLengths), sum(b.whole.melLengths), part),
+                    symbols: shareWeight(sum(b.mine.textLengths), sum(b.whole.textLengths), part),
+                  },
+                }
+              : {}),
+          }).loss!,
+      );
     }
-    return this.update(loss, this.optimizer, m.parameters());
+    return this.update(loss, this.driver);
   }
 
-  /** backward, clip, step (`count`: this update ends the job's step) */
-  private update(loss: Tensor, opt: AdamW, params: Iterable<Tensor>, count = true): TtsStep {
-    const value = loss.item();
-    if (skipStep(value)) return { loss: value, gradNorm: NaN, skipped: 1 }; // no update, as llm.c does
-    opt.zeroGrad();
+  /**
+   * backward, clip, step (`count`: this update ends the job's step). With workers the loss is the mean of theirs
+   * (the whole batch's) and the gradient norm the whole gradient's, so every worker skips the same steps.
+   */
+  private update(loss: Tensor, d: StepDriver, count = true): TtsStep {
+    const value = d.mean(loss.item());
+    if (skipStep(value)) {
+      d.endEvaluation(); // FSDP: what the forward gathered is freed
+      return { loss: value, gradNorm: NaN, skipped: 1 }; // no update, as llm.c does
+    }
+    d.zeroGrad();
     loss.backward();
-    const gradNorm = clipGradNorm(params, 1);
+    const gradNorm = d.reduceGradients(1);
     if (skipStep(value, gradNorm)) {
-      opt.zeroGrad();
+      d.zeroGrad();
       return { loss: value, gradNorm, skipped: 1 };
     }
-    opt.step();
-    opt.zeroGrad();
+    d.step();
     if (count) this.step++;
     return { loss: value, gradNorm, skipped: 0 };
   }
@@ -573,21 +675,37 @@ export class TtsTrainer implements TrainingJob<TtsStep, Metrics> {
    * The reported loss is L_mel, the L1 distance of the log-mels.
    */
   private vocoderStep(m: HiFiGAN): TtsStep {
-    const { mel, wave } = this.segments();
-    const fake = m.generator.forward(mel); // (B, 1, F·hop)
+    // every loss is a mean over the same number of values per segment: a worker's mean of its rows needs no weight
+    const part = this.part,
+      dG = this.driver,
+      dD = this.driverD!;
+    const whole = this.segments();
+    const mel = myRows(whole.mel, part),
+      wave = myRows(whole.wave, part); // (B/N, M, F), (B/N, 1, F·hop)
+    const fake = forwardOnRows(dG, part, () => m.generator.forward(mel)); // (B/N, 1, F·hop)
     const melLoss = this.logMel!.forward(fake).sub(this.logMel!.forward(wave)).abs().mean();
     let lossG = melLoss.mul(45);
     if (this.options.adversarial === 1) {
-      const lossD = discriminatorLoss(m.discriminators.forward(wave), m.discriminators.forward(fake.detach()));
-      const d = this.update(lossD, this.optimizerD!, m.discriminators.parameters(), false);
-      if (d.skipped) return { loss: melLoss.item(), gradNorm: d.gradNorm, skipped: 1 };
-      const real = noGrad(() => m.discriminators.forward(wave));
-      const { adversarial, featureMatching } = generatorLosses(real, m.discriminators.forward(fake));
+      const lossD = forwardOnRows(dD, part, () =>
+        discriminatorLoss(m.discriminators.forward(wave), m.discriminators.forward(fake.detach())),
+      );
+      const d = this.update(lossD, dD, false);
+      if (d.skipped) {
+        dG.endEvaluation();
+        return { loss: dG.mean(melLoss.item()), gradNorm: d.gradNorm, skipped: 1 };
+      }
+      const real = noGrad(() => forwardOnRows(dD, part, () => m.discriminators.forward(wave)));
+      const { adversarial, featureMatching } = generatorLosses(
+        real,
+        forwardOnRows(dD, part, () => m.discriminators.forward(fake)),
+      );
       lossG = lossG.add(adversarial).add(featureMatching.mul(2));
     }
-    const r = this.update(lossG, this.optimizer, m.generator.parameters());
-    m.discriminators.zeroGrad();
-    return { ...r, loss: melLoss.item() };
+    const r = this.update(lossG, dG);
+    // the discriminators' gradients of the generator's loss are forgotten (FSDP: their parameters freed)
+    dD.zeroGrad();
+    dD.endEvaluation();
+    return { ...r, loss: dG.mean(melLoss.item()) };
   }
 
   evalDue(): boolean {
@@ -599,14 +717,22 @@ export class TtsTrainer implements TrainingJob<TtsStep, Metrics> {
   /** The held-out loss, one sentence (or batch of 8) per unit of work. */
   *evaluate(): Iterator<void, Metrics, void> {
     const m = this.model;
+    // whole on every worker (FSDP: gathered, then freed), so the numbers are one process's
+    const whole = <T>(fn: () => T): T => {
+      try {
+        return this.driver.within(fn);
+      } finally {
+        this.driver.endEvaluation();
+      }
+    };
     m.eval();
     let sum = 0;
     if (m instanceof FastSpeech2) {
-      sum = heldOutLoss(m, this.held) * this.held.length;
+      sum = whole(() => heldOutLoss(m, this.held)) * this.held.length;
       yield;
     } else
       for (let i = 0; i < this.held.length; i++) {
-        sum += noGrad(() => this.heldOutOne(m, i));
+        sum += whole(() => noGrad(() => this.heldOutOne(m, i)));
         yield;
       }
     m.train();
@@ -647,7 +773,16 @@ export class TtsTrainer implements TrainingJob<TtsStep, Metrics> {
     return a ? alignmentPng(a, `step ${this.step}: `) : null;
   }
 
-  /** Everything needed to continue exactly, and to read the model back. */
+  /**
+   * The checkpoint handed to write, as one process holds it: with workers the shards are consolidated first (a
+   * collective: every worker calls it; rank 0 writes), so a run continues with any number of workers.
+   */
+  save(write: (c: Checkpoint) => void): void {
+    const d = this.driverD;
+    this.driver.consolidate(() => (d ? d.consolidate(() => write(this.checkpoint())) : write(this.checkpoint())));
+  }
+
+  /** Everything needed to continue exactly, and to read the model back (one process's; see save). */
   checkpoint(): Checkpoint {
     const saved: SavedTtsRun = {
       kind: "tts",
@@ -711,4 +846,28 @@ export class TtsTrainer implements TrainingJob<TtsStep, Metrics> {
     t.step = ckpt.step;
     return t;
   }
+}
+
+const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
+
+/**
+ * This worker's rows of a padded batch (the whole batch for one process), keeping the whole batch's padded
+ * lengths, so that its rows are computed on the shapes one process computes them on.
+ */
+function rowsOfBatch(whole: TtsBatch, part: Part): { whole: TtsBatch; mine: TtsBatch } {
+  if (part.worldSize === 1) return { whole, mine: whole };
+  const { start, count } = rowsOf(whole.textLengths.length, part);
+  const rows = <T>(xs: T[]): T[] => xs.slice(start, start + count);
+  return {
+    whole,
+    mine: {
+      text: myRows(whole.text, part),
+      textLengths: rows(whole.textLengths),
+      mel: myRows(whole.mel, part),
+      melLengths: rows(whole.melLengths),
+      durations: rows(whole.durations),
+      pitch: myRows(whole.pitch, part),
+      energy: myRows(whole.energy, part),
+    },
+  };
 }

@@ -120,9 +120,10 @@ test("the models and recipes N workers would train differently refuse --workers 
     bn.stderr,
     /resnet cannot train data-parallel: its BatchNorm layers normalize by the statistics of the batch/,
   );
-  const tts = wnn("train", "fastspeech2", "--workers", "2");
+  // the speech trainings take --workers (test/cli/tts-parallel.test.ts); a batch that does not split is refused
+  const tts = wnn("train", "fastspeech2", "--workers", "3");
   assert.equal(tts.code, 2);
-  assert.match(tts.stderr, /train fastspeech2: --workers: the speech trainings run on one process: their loop/);
+  assert.match(tts.stderr, /train fastspeech2: --batch_size 16 does not split evenly over --workers 3/);
   assert.equal(tts.stderr.trim().split("\n").length, 1);
   const odd = wnn("train", "t5", "--steps", "1", ...QUICK, "--workers", "3", "--out", join(tmp, "odd"));
   assert.equal(odd.code, 2);

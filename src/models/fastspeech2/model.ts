@@ -253,7 +253,7 @@ class ConvFeedForward extends Module {
 }
 
 /** The feed-forward Transformer block (FFT block): post-LN self-attention and convolutional FFN. */
-class FFTBlock extends Module {
+export class FFTBlock extends Module {
   norm1: LayerNorm;
   attn: SelfAttention;
   norm2: LayerNorm;
@@ -310,9 +310,10 @@ class VariancePredictor extends Module {
 
 /**
  * The length regulator (FastSpeech §3.2): h (B, S, C) and integer durations (B, S) → (B, T, C), symbol j's
- * state repeated d_j times, rows padded with zeros to the longest; a gather, so gradients flow back to h.
+ * state repeated d_j times, rows padded with zeros to the longest (or to padTo frames); a gather, so gradients
+ * flow back to h.
  */
-export function lengthRegulate(h: Tensor, durations: number[][]): { frames: Tensor; lengths: number[] } {
+export function lengthRegulate(h: Tensor, durations: number[][], padTo = 0): { frames: Tensor; lengths: number[] } {
   const [B, S, C] = h.shape as [number, number, number];
   if (durations.length !== B || durations.some((d) => d.length !== S || d.some((n) => !Number.isInteger(n) || n < 0))) {
     throw new ArgumentError(
@@ -320,7 +321,7 @@ export function lengthRegulate(h: Tensor, durations: number[][]): { frames: Tens
     );
   }
   const lengths = durations.map((d) => d.reduce((a, b) => a + b, 0));
-  const T = Math.max(1, ...lengths);
+  const T = Math.max(1, padTo, ...lengths);
   const idx: number[] = [],
     keep: number[] = [];
   for (const d of durations) {
@@ -359,8 +360,14 @@ export interface FastSpeech2Targets {
   /** per-symbol log pitch (log Hz, 0 where unvoiced) and energy, (B, S) */
   pitch: Tensor;
   energy: Tensor;
-  /** (B, M, T), T = the longest row's total duration */
+  /** (B, M, T), T ≥ the longest row's total duration: the frames are padded to T */
   mel: Tensor;
+  /**
+   * the weights of the mean over frames and of the means over symbols; default 1. A data-parallel worker holding
+   * n_r of the batch's n frames (symbols) passes N·n_r/n, so that the mean of the N workers' losses is the whole
+   * batch's (src/recipes/data-parallel-job.ts shareWeight)
+   */
+  shares?: { frames: number; symbols: number };
 }
 
 export interface FastSpeech2Output {
@@ -440,7 +447,8 @@ export class FastSpeech2 extends Module {
       .add(this.energyEmbed.forward(bucketize(e, this.energyBins)))
       .mul(zero); // (B, S, C)
     const durations = targets ? targets.durations : roundDurations(logDuration, textLengths, c.maxLen);
-    const { frames, lengths: melLengths } = lengthRegulate(x, durations); // (B, T, C)
+    // teacher forcing: padded to the targets' frames (a data-parallel worker's rows as long as the whole batch's)
+    const { frames, lengths: melLengths } = lengthRegulate(x, durations, targets?.mel.shape[2]); // (B, T, C)
 
     // DIFF(transformer): the decoder reads all frames at once; no causal mask, no cross-attention
     const T = frames.shape[1]!;
@@ -469,12 +477,25 @@ export class FastSpeech2 extends Module {
     const symMask = masks(textLengths, S!, t.mel.dtype).zero.squeeze(2); // (B, S)
     const nFrames = out.melLengths.reduce((a, b) => a + b, 0) * M,
       nSym = textLengths.reduce((a, b) => a + b, 0);
-    const melLoss = out.mel.sub(t.mel).abs().mul(frameMask).sum().div(nFrames);
+    const melLoss = out.mel
+      .sub(t.mel)
+      .abs()
+      .mul(frameMask)
+      .sum()
+      .div(nFrames)
+      .mul(t.shares?.frames ?? 1);
     const logD = tensor(
       t.durations.flat().map((d) => Math.log(1 + d)),
       { shape: [B, S!], dtype: t.mel.dtype },
     );
-    const mse = (a: Tensor, b: Tensor) => a.sub(b).pow(2).mul(symMask).sum().div(nSym);
+    const mse = (a: Tensor, b: Tensor) =>
+      a
+        .sub(b)
+        .pow(2)
+        .mul(symMask)
+        .sum()
+        .div(nSym)
+        .mul(t.shares?.symbols ?? 1);
     return melLoss.add(mse(out.logDuration, logD)).add(mse(out.pitch, t.pitch)).add(mse(out.energy, t.energy));
   }
 }

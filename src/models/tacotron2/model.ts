@@ -439,6 +439,12 @@ export interface Tacotron2Targets {
   guidedAttention?: number;
   /** its width g; default 0.2 */
   guidedSigma?: number;
+  /**
+   * the weights of the means over frames and over guided-attention cells; default 1. A data-parallel worker
+   * holding n_r of the batch's n frames (cells) passes N·n_r/n, so that the mean of the N workers' losses is the
+   * whole batch's (src/recipes/data-parallel-job.ts shareWeight)
+   */
+  shares?: { frames: number; cells: number };
 }
 
 export class Tacotron2 extends Module {
@@ -601,7 +607,14 @@ export class Tacotron2 extends Module {
       { shape: [B, 1, T], dtype: y.dtype },
     ); // (B, 1, T)
     const count = melLengths.reduce((a, b) => a + b, 0) * M;
-    const mse = (a: Tensor) => a.sub(y).pow(2).mul(frameMask).sum().div(count);
+    const mse = (a: Tensor) =>
+      a
+        .sub(y)
+        .pow(2)
+        .mul(frameMask)
+        .sum()
+        .div(count)
+        .mul(targets.shares?.frames ?? 1);
     // the stop target: 1 from the step that holds a row's last frame on
     const stopTarget = tensor(
       melLengths.flatMap((n) => Array.from({ length: N }, (_, i) => (i >= Math.ceil(n / r) - 1 ? 1 : 0))),
@@ -624,7 +637,13 @@ export class Tacotron2 extends Module {
           }
       }
       const W = tensor(w, { shape: [B, N, S!], dtype: y.dtype }); // (B, N, S)
-      loss = loss.add(out.alignments.mul(W).sum().div(cells).mul(lambda));
+      loss = loss.add(
+        out.alignments
+          .mul(W)
+          .sum()
+          .div(cells)
+          .mul(lambda * (targets.shares?.cells ?? 1)),
+      );
     }
     return loss;
   }
