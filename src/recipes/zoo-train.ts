@@ -124,8 +124,7 @@ interface ModelSpec {
 
 type ModuleClass = abstract new (...args: never[]) => Module;
 /** A dropout given by the run's options, as a config field (none: the preset's). */
-const withDropout = (dropout: number | undefined): { dropout?: number } =>
-  dropout === undefined ? {} : { dropout };
+const withDropout = (dropout: number | undefined): { dropout?: number } => (dropout === undefined ? {} : { dropout });
 const decoder = <C>(
   configOf: (base: "tiny" | C, o?: Partial<C>) => C,
   Model: new (c: C, o: { generator: Generator }) => Module,
