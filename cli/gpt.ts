@@ -221,7 +221,8 @@ exactly where the run stopped (the same batches, the same losses, bit for bit).
 
 --workers N trains data-parallel on N threads (this one and N−1 workers), each on B/N sequences of
 every batch, with --strategy ddp|zero1|zero2|fsdp; the losses are those of --workers 1 up to float32
-rounding (without dropout). The checkpoint is one process's, so a run may resume with any --workers.`,
+rounding, with --dropout too (each worker draws its block of the masks one process draws for the whole
+batch). The checkpoint is one process's, so a run may resume with any --workers.`,
   GPT_OPTIONS,
   "example: wnn train gpt --iters 200 --out runs/quick && wnn sample --checkpoint runs/quick",
 );

@@ -100,6 +100,7 @@ export function zooTrainOptions(name: string) {
       help: OPTION_HELP.evalSize(kind),
     },
     seed: { kind: "int", min: 0, max: 2 ** 32 - 1, default: d.seed, help: OPTION_HELP.seed(kind) },
+    dropout: { kind: "number", min: 0, max: 0.99, help: OPTION_HELP.dropout(kind) },
     out: { kind: "string", metavar: "DIR", help: `the run's folder (default runs/${name}-<date>-<time>)` },
     max_memory: MAX_MEMORY_OPTION,
     resume: {
@@ -235,6 +236,7 @@ export async function trainZooModel(name: string, args: readonly string[], out: 
       evalEvery: v.eval_every,
       evalSize: v.eval_size,
       seed: v.seed,
+      ...(v.dropout === undefined ? {} : { dropout: v.dropout }),
     };
     try {
       // the memory of this model and batch, from its own first step at small batches, before anything of its size
@@ -255,7 +257,10 @@ export async function trainZooModel(name: string, args: readonly string[], out: 
     ckptFile = join(dir, CHECKPOINT),
     shardedDir = v.sharded_checkpoint ? join(dir, SHARDED_DIR) : undefined;
   const nParams = trainer.model.numParameters();
-  print(`${name}: ${nParams.toLocaleString("en-US")} parameters; task: ${TASK_OF[kind]} (${TASK_WORDS[kind]})`);
+  const dropout = Number(trainer.config.dropout ?? 0);
+  print(
+    `${name}: ${nParams.toLocaleString("en-US")} parameters${dropout > 0 ? `, dropout ${dropout}` : ""}; task: ${TASK_OF[kind]} (${TASK_WORDS[kind]})`,
+  );
   print(
     `training: ${o.steps} steps of batch ${o.batchSize}, lr ${o.lr}, seed ${o.seed}; evaluating every ${o.evalEvery} steps; writing ${dir}/`,
   );
@@ -281,14 +286,10 @@ export async function trainZooModel(name: string, args: readonly string[], out: 
         })
       : null;
   if (parallel) {
-    const dropout = Number(trainer.config.dropout ?? 0);
     print(
       `data parallel: ${v.workers} worker${v.workers === 1 ? "" : "s"} (threads), strategy ${v.strategy ?? "ddp"}, ${o.batchSize / v.workers} of each batch per worker` +
         (v.checkpointing ? ", activation checkpointing" : "") +
-        (shardedDir ? `, sharded checkpoints in ${shardedDir}/` : "") +
-        (dropout > 0 && v.workers > 1
-          ? `; note: dropout ${dropout}, each worker draws the masks of its own rows, so the losses are not those of --workers 1`
-          : ""),
+        (shardedDir ? `, sharded checkpoints in ${shardedDir}/` : ""),
     );
   }
 

@@ -36,7 +36,7 @@
 import { enableGrad, noGrad, record } from "../engine/autograd.js";
 import { ArgumentError } from "../engine/errors.js";
 import { metaStorage } from "../engine/meta.js";
-import { defaultGenerator } from "../engine/rng.js";
+import { defaultGenerator, drawShare, withDrawShare } from "../engine/rng.js";
 import { disposeIfResident } from "../engine/scope.js";
 import { Tensor } from "../engine/tensor.js";
 import { UnitArgs, type ModulePolicy } from "../nn/checkpoint.js";
@@ -245,6 +245,7 @@ export class FullyShardedDataParallel {
         throw new ArgumentError(`FullyShardedDataParallel: the unit ${u.name}'s forward must take a Tensor first`);
       const extra = new UnitArgs(rest);
       const rng = defaultGenerator.getState(); // checkpointing: the same dropout masks when it runs again
+      const share = drawShare(); // ... and this worker's share of them (backward runs outside its forwardOnRows)
       this.gather(u);
       let y: Tensor,
         xd: Tensor | null = null,
@@ -273,7 +274,7 @@ export class FullyShardedDataParallel {
             const fresh = extra.fresh();
             leaves = fresh.leaves;
             try {
-              yd = enableGrad(() => inner(xd!, ...fresh.args)); // the forward again, recorded
+              yd = withDrawShare(share.rank, share.worldSize, () => enableGrad(() => inner(xd!, ...fresh.args))); // the forward again, recorded
             } finally {
               defaultGenerator.setState(after);
             }

@@ -121,6 +121,11 @@ export function withDrawShare<T>(rank: number, worldSize: number, fn: () => T): 
   }
 }
 
+/** The draws' share in force: {rank, worldSize} of withDrawShare, {0, 1} outside (activation checkpointing keeps it). */
+export function drawShare(): { readonly rank: number; readonly worldSize: number } {
+  return share;
+}
+
 /** True inside withDrawShare with more than one worker: drawShared must be used for dropout masks. */
 export function drawsShared(): boolean {
   return share.worldSize > 1;

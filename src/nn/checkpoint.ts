@@ -6,7 +6,9 @@
 //   y = checkpoint(fn, x)                  forward: y = fn(x) without recording a graph (only x is kept)
 //   backward(dy):  x' = x.detach() that requires grad
 //                  y' = fn(x')            the forward again, recorded this time (the same dropout masks: the
-//                                         default generator is put back to where the first forward found it)
+//                                         default generator is put back to where the first forward found it,
+//                                         and a data-parallel worker's share of the draws, rng.ts withDrawShare,
+//                                         is the one the first forward ran under)
 //                  y'.backward(dy)        the block's parameters receive their gradients here
 //                  dx = x'.grad           passed on to whatever made x
 //
@@ -16,7 +18,7 @@
 
 import { enableGrad, noGrad, record } from "../engine/autograd.js";
 import { ArgumentError } from "../engine/errors.js";
-import { defaultGenerator } from "../engine/rng.js";
+import { defaultGenerator, drawShare, withDrawShare } from "../engine/rng.js";
 import { Tensor } from "../engine/tensor.js";
 import type { Module } from "./module.js";
 
@@ -75,6 +77,7 @@ export function checkpoint(
   const params = (opts.params ?? []).filter((p) => p.requiresGrad);
   const extra = new UnitArgs(opts.args ?? []);
   const rng = defaultGenerator.getState(); // dropout masks are drawn again identically
+  const { rank, worldSize } = drawShare(); // backward runs outside the worker's forwardOnRows: the same share again
   const y = noGrad(() => fn(x.detach(), ...extra.rest)); // no graph: the block's activations are freed when it returns
   return record("checkpoint", [x, ...extra.inputs, ...params], y, (dy) => {
     const after = defaultGenerator.getState();
@@ -83,7 +86,7 @@ export function checkpoint(
     const { args, leaves } = extra.fresh();
     let yr: Tensor;
     try {
-      yr = enableGrad(() => fn(xr, ...args)); // the forward again, recorded
+      yr = withDrawShare(rank, worldSize, () => enableGrad(() => fn(xr, ...args))); // the forward again, recorded
     } finally {
       defaultGenerator.setState(after);
     }

@@ -21,12 +21,11 @@
 // batch (rng.ts withDrawShare): with dropout too, the losses are one process's.
 //
 // What breaks the equality, so that a job refuses N > 1 rather than train another model: statistics over the
-// batch inside the forward (BatchNorm's, outside forwardOnRows's synchronized BatchNorm; a mixture of experts' load-balancing
-// loss and its experts' capacity, functions of the whole batch's routing). ZooTrainer does not use forwardOnRows
-// yet: there dropout draws each worker's masks for its own rows, so the losses are not one process's (a note says so).
+// batch inside the forward (BatchNorm's, outside forwardOnRows's synchronized BatchNorm; a mixture of experts'
+// load-balancing loss and its experts' capacity, functions of the whole batch's routing).
 //
 // Browser-safe: spawning the workers is the CLI's (cli/zoo-worker.ts, cli/recipe-worker.ts). Users: ZooTrainer
-// (zoo-train.ts); through `driverFor` and a RecipeHooks.dataParallel, trainClassifier (mnist.ts: lenet5),
+// (zoo-train.ts) and ParallelGPTTrainer (gpt-parallel.ts, forwardOnRows only); through `driverFor` and a RecipeHooks.dataParallel, trainClassifier (mnist.ts: lenet5),
 // trainOnNames (names.ts: bengio-mlp, char-rnn, names-compare), decoder-compare's and encoder-decoder-compare's runs,
 // seq2seq-attention's and transformer's recipes, convs2s-compare, encoder-compare and finetune-compare; TtsTrainer
 // (tts-train.ts: tacotron2, fastspeech2, vocoder) through its own dataParallel.

@@ -27,7 +27,7 @@
 // Output: a table (parameters, seconds, pretraining validation loss, exact match), the loss curves (PNG) and
 // samples (a reconstructed passage of the book, decoded dates). Browser-safe: no files, no Node.
 
-import { driverFor, rowsOf, weighted, wholeModel } from "./data-parallel-job.js";
+import { WHOLE, driverFor, myRows, rowsOf, weighted, wholeModel, type Part } from "./data-parallel-job.js";
 import { ArgumentError } from "../engine/errors.js";
 import { noGrad } from "../engine/autograd.js";
 import { tensor } from "../engine/creation.js";
@@ -191,8 +191,12 @@ export interface Contender {
   readonly model: Module;
   /** learning-rate multipliers of some parameters (1 for the others) */
   readonly lrScale?: ReadonlyMap<Parameter, number>;
-  /** mean cross-entropy over the targets of a batch (teacher forcing) */
-  loss(batch: readonly Example[]): Tensor;
+  /**
+   * mean cross-entropy over the targets of a batch (teacher forcing); with a part of N workers, over this worker's
+   * rows of the batch padded as one process pads it (the same shapes, so its dropout masks are its block of one
+   * process's)
+   */
+  loss(batch: readonly Example[], part?: Part): Tensor;
   /** greedy decoding, at most maxLen tokens (</s> included) → the tokens before </s> */
   greedy(srcs: readonly number[][], maxLen: number): number[][];
 }
@@ -242,6 +246,8 @@ export interface Size {
   dFF: number;
   /** the longest sequence BART's position tables must hold */
   maxPositions: number;
+  /** dropout (default 0: the comparison's contenders train without) */
+  dropout?: number;
 }
 
 /** T5 v1.0 (ReLU FFN, tied head) at the given size; <pad> 0 starts the decoder, as T5's. */
@@ -256,7 +262,7 @@ export function t5Contender(s: Size, seed: number): Contender {
     dFF: s.dFF,
     feedForward: "relu",
     tieHead: true,
-    dropout: 0,
+    dropout: s.dropout ?? 0,
     padId: PAD,
     eosId: EOS,
     decoderStartId: PAD,
@@ -266,9 +272,15 @@ export function t5Contender(s: Size, seed: number): Contender {
     name: "T5",
     model,
     lrScale: t5LrScale(model, T5_POSITION_LR_SCALE),
-    loss(batch) {
-      const b = collate(batch, config.decoderStartId);
-      return model.forward(b.inputIds, b.decoderInputIds, { attentionMask: b.attentionMask, targets: b.targets }).loss!;
+    loss(batch, part = WHOLE) {
+      const b = collate(batch, config.decoderStartId); // (B, S), (B, T): the whole batch's lengths
+      const [inputIds, decoderInputIds, attentionMask, targets] = [
+        b.inputIds,
+        b.decoderInputIds,
+        b.attentionMask,
+        b.targets,
+      ].map((t) => myRows(t, part)); // (B/N, S), (B/N, T)
+      return model.forward(inputIds!, decoderInputIds!, { attentionMask: attentionMask!, targets: targets! }).loss!;
     },
     greedy(srcs, maxLen) {
       const { inputIds, attentionMask } = sources(srcs);
@@ -319,7 +331,7 @@ export function bartContender(s: Size, seed: number, initStd = 1 / Math.sqrt(s.d
     nHead: s.nHead,
     dModel: s.dModel,
     dFF: s.dFF,
-    dropout: 0,
+    dropout: s.dropout ?? 0,
     padId: PAD,
     eosId: EOS,
     decoderStartId: EOS,
@@ -329,9 +341,15 @@ export function bartContender(s: Size, seed: number, initStd = 1 / Math.sqrt(s.d
   return {
     name: "BART",
     model,
-    loss(batch) {
-      const b = collate(batch, config.decoderStartId);
-      return model.forward(b.inputIds, b.decoderInputIds, { attentionMask: b.attentionMask, targets: b.targets }).loss!;
+    loss(batch, part = WHOLE) {
+      const b = collate(batch, config.decoderStartId); // (B, S), (B, T): the whole batch's lengths
+      const [inputIds, decoderInputIds, attentionMask, targets] = [
+        b.inputIds,
+        b.decoderInputIds,
+        b.attentionMask,
+        b.targets,
+      ].map((t) => myRows(t, part)); // (B/N, S), (B/N, T)
+      return model.forward(inputIds!, decoderInputIds!, { attentionMask: attentionMask!, targets: targets! }).loss!;
     },
     greedy(srcs, maxLen) {
       const { inputIds, attentionMask } = sources(srcs);

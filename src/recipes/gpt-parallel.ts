@@ -4,7 +4,9 @@
 // global batch of B sequences and trains on its rows [r·B/N, (r+1)·B/N); the strategy makes the workers agree
 // (src/distributed/data-parallel.ts). The global batch's mean loss is the mean of the workers' losses, so the
 // losses are those of one process on the whole batch up to float32 rounding (the gradient's sum runs in another
-// order) — except with dropout, whose masks each worker draws for its own rows.
+// order). With dropout too: the forward runs inside forwardOnRows (data-parallel-job.ts), so each mask a worker
+// draws is its block of the mask one process draws for the whole batch, and every worker's default generator ends
+// the step where one process's does.
 //
 // Checkpoints are one process's: `checkpoint(meta, write)` consolidates the shards (a collective) and hands
 // GPTTrainer's checkpoint to `write` (rank 0 writes it), so a run can continue with any number of workers.
@@ -21,6 +23,7 @@ import { Block } from "../models/gpt2/model.js";
 import { GPTTrainer, type TokenSplits, type TrainConfig } from "../models/gpt2/train.js";
 import type { GPTConfig } from "../models/gpt2/model.js";
 import type { TrainingJob } from "./loop.js";
+import { forwardOnRows } from "./data-parallel-job.js";
 
 export interface ParallelOptions {
   strategy: StrategyName;
@@ -93,7 +96,8 @@ export class ParallelGPTTrainer implements TrainingJob<StepMetrics, { train: num
     const { base, dp } = this;
     const lr = base.optimizer.paramGroups[0]!.lr;
     const { x, y } = this.slice("train", base.generator);
-    const { loss } = dp.forward<[typeof x, typeof y], ReturnType<typeof base.model.forward>>(x, y);
+    const { rank, worldSize } = dp.comm;
+    const { loss } = forwardOnRows(dp, { rank, worldSize }, () => base.model.forward(x, y)); // dropout: one process's masks
     const value = dp.mean(loss!.item()); // every worker decides on the same number
     if (!Number.isFinite(value)) {
       dp.endEvaluation();

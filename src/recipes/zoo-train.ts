@@ -13,7 +13,8 @@
 //                                                            non-local ResNet-8, ViT, ...)
 //
 // Everything random comes from generators whose states the checkpoint holds: `generator` (seeded with the seed)
-// draws the initial weights, then every batch and every mask; the default generator draws dropout. The
+// draws the initial weights, then every batch and every mask; the default generator draws dropout (on N
+// data-parallel workers each draws its block of one process's masks, and ends where one process's does). The
 // evaluation draws nothing from them (its batches and masks come from their own seeds), so a run stopped at step
 // s and resumed takes the same steps as one that never stopped. The learning rate is a function of the step
 // (cosine with linear warmup), so no scheduler state is needed. Browser-safe: the CLI (cli/zoo-train.ts) writes
@@ -41,6 +42,7 @@ import {
   MOE_REASON,
   SingleProcess,
   WHOLE,
+  forwardOnRows,
   rowsOf,
   weighted,
   type Part,
@@ -109,8 +111,8 @@ type Config = Record<string, unknown>;
 /** How a model of the zoo is built for its default task: its config from the task's vocabulary, checked, and built. */
 interface ModelSpec {
   readonly kind: ZooKind;
-  /** the config at the model's tiny preset for a vocabulary of V tokens (vision: ignored) */
-  config(V: number): Config;
+  /** the config at the model's tiny preset for a vocabulary of V tokens (vision: ignored), with this dropout if given */
+  config(V: number, dropout?: number): Config;
   /** a config read from a checkpoint, checked by the model's own config function (throws on a bad one) */
   check(c: Config): Config;
   build(c: Config, generator: Generator): Module;
@@ -121,6 +123,8 @@ interface ModelSpec {
 }
 
 type ModuleClass = abstract new (...args: never[]) => Module;
+/** A dropout given by the run's options, as a config field (none: the preset's). */
+const withDropout = (dropout: number | undefined): { dropout?: number } => (dropout === undefined ? {} : { dropout });
 const decoder = <C>(
   configOf: (base: "tiny" | C, o?: Partial<C>) => C,
   Model: new (c: C, o: { generator: Generator }) => Module,
@@ -128,7 +132,8 @@ const decoder = <C>(
 ): ModelSpec => ({
   kind: "decoder",
   ...(blocks.length ? { blocks: moduleClassPolicy(...blocks) } : {}),
-  config: (V) => ({ ...configOf("tiny", { vocabSize: V } as unknown as Partial<C>) }) as Config,
+  config: (V, dropout) =>
+    ({ ...configOf("tiny", { vocabSize: V, ...withDropout(dropout) } as unknown as Partial<C>) }) as Config,
   check: (c) => ({ ...configOf(c as C) }) as Config,
   build: (c, generator) => new Model(c as C, { generator }),
 });
@@ -142,7 +147,8 @@ const encoder = <C>(
 ): ModelSpec => ({
   kind: "encoder",
   blocks: moduleClassPolicy(...blocks),
-  config: (V) => ({ ...configOf("tiny", { vocabSize: V, ...over } as unknown as Partial<C>) }) as Config,
+  config: (V, dropout) =>
+    ({ ...configOf("tiny", { vocabSize: V, ...over, ...withDropout(dropout) } as unknown as Partial<C>) }) as Config,
   check: (c) => ({ ...configOf(c as C) }) as Config,
   build: (c, generator) => new Model(c as C, { generator }),
 });
@@ -151,12 +157,14 @@ const DATES_SIZE = { dModel: 128, nHead: 4, layers: 2, dFF: 512, maxPositions: 4
 const seq2seq = (contender: (s: Size, seed: number) => Seq2SeqContender, ...blocks: ModuleClass[]): ModelSpec => ({
   kind: "encoder-decoder",
   blocks: moduleClassPolicy(...blocks),
-  config: (V) => ({ vocabSize: V, ...DATES_SIZE }),
+  config: (V, dropout) => ({ vocabSize: V, ...DATES_SIZE, ...(dropout ? { dropout } : {}) }), // (no dropout: the comparison's)
   check: (c) => {
     for (const k of ["vocabSize", "dModel", "nHead", "layers", "dFF", "maxPositions"]) {
       if (!(Number.isInteger(c[k]) && (c[k] as number) >= 1 && (c[k] as number) <= 1 << 16))
         throw new ArgumentError(`${k} must be an integer from 1 to 65536, got ${JSON.stringify(c[k])}`);
     }
+    if (c.dropout !== undefined && !(typeof c.dropout === "number" && c.dropout >= 0 && c.dropout < 1))
+      throw new ArgumentError(`dropout must be a number in [0, 1), got ${JSON.stringify(c.dropout)}`);
     return { ...c };
   },
   build: (c) => contender(c as unknown as Size, 0).model,
@@ -235,6 +243,8 @@ export interface ZooTrainOptions {
   /** decoders, encoders: batches per evaluation; dates: held-out dates; MNIST: test digits (0: all 2,000) */
   readonly evalSize: number;
   readonly seed: number;
+  /** text models: the dropout probability (default: the preset's, 0.1 for the encoders and 0 for the others) */
+  readonly dropout?: number;
 }
 
 /** The defaults of each kind (a vision model's lr is its recipe's: see defaultsOf). */
@@ -269,6 +279,10 @@ export const OPTION_HELP: Readonly<Record<Exclude<keyof ZooTrainOptions, "lrDeca
           ? "held-out dates, never trained on"
           : "test digits evaluated (0: all 2,000)",
   seed: () => "seed of the weights, batches, masks and dropout",
+  dropout: (k) =>
+    k === "vision"
+      ? "not for the vision models (their MNIST presets fix their own)"
+      : `dropout probability (default: the preset's, ${k === "encoder" ? "0.1" : "0"}); on N workers each draws its block of one process's masks`,
 };
 
 export function kindOf(name: string): ZooKind {
@@ -292,6 +306,8 @@ function checkOptions(o: ZooTrainOptions): ZooTrainOptions {
   const lrDecaySteps = o.lrDecaySteps ?? o.steps;
   if (!(Number.isInteger(lrDecaySteps) && lrDecaySteps >= 1))
     throw new ArgumentError(`lrDecaySteps must be a positive integer, got ${lrDecaySteps}`);
+  if (o.dropout !== undefined && !(Number.isFinite(o.dropout) && o.dropout >= 0 && o.dropout < 1))
+    throw new ArgumentError(`dropout must be a number in [0, 1), got ${o.dropout}`);
   return Object.freeze({
     steps: o.steps,
     batchSize: o.batchSize,
@@ -300,6 +316,7 @@ function checkOptions(o: ZooTrainOptions): ZooTrainOptions {
     evalEvery: o.evalEvery,
     evalSize: o.evalSize,
     seed: o.seed,
+    ...(o.dropout === undefined ? {} : { dropout: o.dropout }),
   });
 }
 
@@ -351,7 +368,7 @@ function decoderTask(
 ): Task {
   const { tok, ids } = bookTokens(data.text, saved?.tokenizer);
   const split = trainValSplit(ids, 0.9);
-  const config = saved?.config ?? spec.config(tok.vocabSize);
+  const config = saved?.config ?? spec.config(tok.vocabSize, o.dropout);
   const model = spec.build(config, g) as Decoder;
   const T = config.blockSize as number;
   const lossOf = (tokens: Int32Array, gen: Generator, part: Part): Tensor => {
@@ -400,7 +417,7 @@ function encoderTask(
   const V = tok.vocabSize + OFFSET,
     W = MLM_LEN - 2; // [CLS] W characters [SEP]
   const split = trainValSplit(ids, 0.9);
-  const config = saved?.config ?? spec.config(V);
+  const config = saved?.config ?? spec.config(V, o.dropout);
   const model = spec.build(config, g) as MaskedLM;
   const window = (tokens: Int32Array, gen: Generator): Int32Array => {
     const start = gen.randint(0, tokens.length - W);
@@ -451,7 +468,7 @@ export function datesVocab(): { task: ReturnType<typeof datesTask>; vocab: CharV
 function datesTaskRun(name: string, o: ZooTrainOptions, saved: SavedRun | null): Task {
   const { task, vocab } = datesVocab();
   const spec = specOf(name);
-  const config = (saved?.config ?? spec.config(vocab.size)) as unknown as Size;
+  const config = (saved?.config ?? spec.config(vocab.size, o.dropout)) as unknown as Size;
   if (config.vocabSize !== vocab.size)
     throw new LoadError(`the checkpoint's vocabulary (${config.vocabSize}) is not the dates task's (${vocab.size})`);
   const c = (name === "t5" ? t5Contender : bartContender)(config, o.seed + 1); // the weights from their own seed, as the comparison's
@@ -483,7 +500,7 @@ function datesTaskRun(name: string, o: ZooTrainOptions, saved: SavedRun | null):
       }
       const { start, count } = rowsOf(o.batchSize, part);
       const mine = batch.slice(start, start + count);
-      const loss = c.loss(mine); // () teacher-forced cross-entropy per target token of this worker's dates
+      const loss = c.loss(batch, part); // () teacher-forced cross-entropy per target token of this worker's dates, padded as the whole batch
       return weighted(loss, targetTokens(mine), targetTokens(batch), part, () => loss); // their share of the batch's
     },
     *evaluate() {
@@ -602,6 +619,8 @@ export class ZooTrainer implements TrainingJob<ZooStep, Metrics> {
     this.kind = spec.kind;
     this.task = TASK_OF[spec.kind];
     this.options = checkOptions(options);
+    if (spec.kind === "vision" && this.options.dropout !== undefined)
+      throw new ArgumentError(`${name}: the vision models take no dropout option (their MNIST presets fix their own)`);
     manualSeed(this.options.seed); // dropout
     this.generator = new Generator(this.options.seed);
     const o = this.options,
@@ -679,7 +698,8 @@ export class ZooTrainer implements TrainingJob<ZooStep, Metrics> {
     const lr = this.schedule(this.step);
     this.optimizer.paramGroups.forEach((group, i) => (group.lr = lr * this.scales[i]!)); // (sharded: copied by d.step)
     this.model.train();
-    const loss = d.within(() => this.run.loss(this.generator, this.part));
+    // dropout: each mask this worker draws is its block of the one one process draws for the whole batch
+    const loss = forwardOnRows(d, this.part, () => this.run.loss(this.generator, this.part));
     const value = d.mean(loss.item()); // the global batch's loss, the same on every worker
     if (skipStep(value)) {
       d.endEvaluation();

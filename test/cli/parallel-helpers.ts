@@ -31,22 +31,28 @@ export const printed = (stdout: string, lines = /loss \d/): string[] =>
     .filter((l) => lines.test(l))
     .map((l) => l.replace(/\s+[\d.]+ it\/s|\s+ETA.*$|\s*\([^)]*\)\s*$/g, ""));
 
-/** The losses of two logs within 1e-6 relative, entry by entry (an evaluation's `metrics`, of `wnn train <model>`, too). */
-export function sameLosses(got: Entry[], want: Entry[], what: string): void {
+/**
+ * The losses of two logs within 1e-6 relative, entry by entry (an evaluation's `metrics`, of `wnn train <model>`, too);
+ * → the largest relative difference.
+ */
+export function sameLosses(got: Entry[], want: Entry[], what: string): number {
   const pick = (es: Entry[]) =>
     es
       .filter((e) => e.type === "train" || e.type === "eval")
       .map((e) => ({ ...e, ...(e.metrics as unknown as Record<string, number> | undefined) }));
   const [a, b] = [pick(got), pick(want)];
   assert.equal(a.length, b.length, `${what}: the same entries`);
+  let worst = 0;
   a.forEach((e, i) => {
     assert.equal(e.step, b[i]!.step);
     for (const k of ["loss", "train", "val", "exactMatch", "accuracy"]) {
       if (!(k in e)) continue;
       const [x, y] = [e[k] as number, b[i]![k] as number];
       assert.ok(Math.abs(x - y) <= 1e-6 * Math.abs(y), `${what}: step ${e.step} ${k} ${x} vs ${y}`);
+      if (x !== y) worst = Math.max(worst, Math.abs(x - y) / Math.abs(y));
     }
   });
+  return worst;
 }
 
 const metrics = (dir: string): Record<string, number> =>

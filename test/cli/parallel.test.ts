@@ -80,6 +80,49 @@ for (const [N, strategy, extra] of [
   });
 }
 
+// --dropout 0.1: each worker draws its block of the masks one process draws for the whole batch (forwardOnRows),
+// so the losses are still those of --workers 1; batch 6 (3 or 2 sequences per worker), 3 steps, estimates at 0 and 3
+// (no dropout in them), --checkpointing draws the masks again in backward.
+/** TINY's name-value pairs but those named. */
+const without = (names: string[]): string[] => TINY.filter((_, i) => !names.includes(TINY[i - (i % 2)]!));
+const DROPOUT = [
+  ...without(["--batch_size", "--lr_decay_iters", "--eval_interval"]),
+  ...["--batch_size", "6", "--lr_decay_iters", "3", "--eval_interval", "3", "--dropout", "0.1", "--iters", "3"],
+];
+function runDropout(...args: string[]): string {
+  const r = wnn("train", "gpt", ...DROPOUT, ...args);
+  assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
+  return r.stdout;
+}
+let singleDropout: { out: string; log: Entry[] } | undefined;
+const oneDropout = () => {
+  if (!singleDropout) {
+    const dir = join(tmp, "dropout-1");
+    singleDropout = { out: runDropout("--out", dir), log: readLog(dir) };
+  }
+  return singleDropout;
+};
+
+for (const [N, strategy, extra] of [
+  [2, "ddp"],
+  [3, "zero1"],
+  [2, "fsdp", "--checkpointing"],
+] as const) {
+  test(`--dropout 0.1 --workers ${N} --strategy ${strategy}${extra ? ` ${extra}` : ""} prints the losses of --workers 1`, (t) => {
+    const dir = join(tmp, `dropout-${strategy}-${N}`);
+    const out = runDropout("--workers", String(N), "--strategy", strategy, ...(extra ? [extra] : []), "--out", dir);
+    assert.match(out, /dropout 0\.1/);
+    assert.match(
+      out,
+      new RegExp(`data parallel: ${N} workers \\(threads\\), strategy ${strategy}, ${6 / N} sequences each`),
+    );
+    assert.deepEqual(printed(out), printed(oneDropout().out));
+    assert.equal(printed(out).length, 3 + 2 + 1); // every step, the 2 estimates, the final line
+    const worst = sameLosses(readLog(dir), oneDropout().log, `--dropout 0.1 ${strategy} N=${N}`);
+    t.diagnostic(`largest relative difference from --workers 1: ${worst.toExponential(1)}`);
+  });
+}
+
 test("a run saved sharded by 4 FSDP workers continues with 2 (ZeRO-2) and with 1 as if never stopped, and consolidates", () => {
   const dir4 = join(tmp, "fsdp4");
   run(dir4, "--iters", "3", "--workers", "4", "--strategy", "fsdp", "--sharded_checkpoint", "--out", dir4);

@@ -78,6 +78,51 @@ test("wnn train t5: saved sharded by 2 FSDP workers (each block a unit, checkpoi
   assert.equal((JSON.parse(e.stdout) as { step: number }).step, 3);
 });
 
+// With dropout each worker draws its block of the masks one process draws for the whole batch (forwardOnRows), so the
+// losses are still those of --workers 1: the encoders' own 0.1 (DeBERTa's dropout on its relative-position table,
+// which every row shares, one whole mask on every worker) and T5 with --dropout 0.1 (its rows padded as the whole
+// batch). Batch 6: 3 or 2 of each batch per worker; --checkpointing draws the masks again in backward.
+const DROPOUT = {
+  bert: ["--eval_size", "1"],
+  deberta: ["--eval_size", "1"],
+  t5: ["--eval_size", "20", "--dropout", "0.1"],
+} as const;
+const DROPOUT_RUN = ["--steps", "3", "--batch_size", "6", "--eval_every", "2", "--log_interval", "1"];
+function trainDropout(model: keyof typeof DROPOUT, dir: string, ...args: string[]): string {
+  const r = wnn("train", model, ...DROPOUT_RUN, "--sample_tokens", "0", ...DROPOUT[model], "--out", dir, ...args);
+  assert.equal(r.code, 0, `${model} ${args.join(" ")}: ${r.stderr}`);
+  return r.stdout;
+}
+const dropoutSingles = new Map<string, string>();
+const dropoutSingle = (model: keyof typeof DROPOUT): string => {
+  if (!dropoutSingles.has(model)) dropoutSingles.set(model, trainDropout(model, join(tmp, `${model}-dropout-1`)));
+  return dropoutSingles.get(model)!;
+};
+
+for (const [model, N, strategy, extra] of [
+  ["deberta", 3, "zero2"],
+  ["deberta", 2, "fsdp", "--checkpointing"],
+  ["bert", 2, "ddp"],
+  ["t5", 2, "fsdp", "--checkpointing"],
+  ["t5", 3, "ddp"],
+] as const) {
+  test(`wnn train ${model} with dropout --workers ${N} --strategy ${strategy}${extra ? ` ${extra}` : ""} prints the losses of --workers 1`, (t) => {
+    const one = dropoutSingle(model);
+    assert.match(one, /dropout 0\.1/);
+    const dir = join(tmp, `${model}-dropout-${strategy}-${N}`);
+    const out = trainDropout(model, dir, "--workers", String(N), "--strategy", strategy, ...(extra ? [extra] : []));
+    assert.match(
+      out,
+      new RegExp(`data parallel: ${N} workers \\(threads\\), strategy ${strategy}, ${6 / N} of each batch`),
+    );
+    assert.doesNotMatch(out, /note|not those of --workers 1/);
+    assert.deepEqual(printed(out, LINES), printed(one, LINES));
+    assert.equal(printed(out, LINES).length, 3 + 3 + 1); // every step, the 3 evaluations, the final line
+    const worst = sameLosses(readLog(dir), readLog(join(tmp, `${model}-dropout-1`)), `${model} ${strategy} N=${N}`);
+    t.diagnostic(`largest relative difference from --workers 1: ${worst.toExponential(1)}`);
+  });
+}
+
 test("wnn train lenet5 (a recipe of its own) --workers 4 --strategy zero1 prints the losses of --workers 1", () => {
   const A = ["--epochs", "1", "--train_limit", "256", "--test_limit", "100", "--batch_size", "64"];
   const lines = /loss \d/;
