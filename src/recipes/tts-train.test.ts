@@ -29,6 +29,9 @@ const tinyOptions = (name: TtsModelName, steps: number) => ({
   maxFrames: 1000,
   alignIterations: 2,
   segmentFrames: 4,
+  // Tacotron 2: the default λ = 1000 makes the guided term most of a tiny run's first losses, so the fall is
+  // measured with a small one (the default's own run: test/cli/tts.test.ts)
+  guidedAttention: name === "tacotron2" ? 10 : 0,
 });
 
 const losses = (t: TtsTrainer, n: number): number[] => Array.from({ length: n }, () => t.trainStep().loss);

@@ -182,8 +182,9 @@ test("bad input is refused with the library's errors", () => {
   assertThrowsWith(() => model.forward(tensor([[1.5, 2]]), [2]), ShapeError, /int32/);
   assertThrowsWith(
     () =>
+      // 4 frames of durations, a target of 3: the target may be padded past the durations, never shorter
       model.forward(tensor([[1, 2]], { dtype: "int32" }), [2], {
-        durations: [[1, 1]],
+        durations: [[2, 2]],
         pitch: tensor([[5, 5]]),
         energy: tensor([[0, 0]]),
         mel: randn([1, 5, 3]),
