@@ -22,6 +22,8 @@ const NOT_OPS: Record<string, string> = {
   getBackend: "test/backend.test.ts",
   listBackends: "test/backend.test.ts",
   registerBackend: "test/backend.test.ts",
+  // a context that makes batchNorm's statistics every data-parallel worker's (not an op of its own)
+  withSyncBatchNorm: "test/cli/tts-parallel.test.ts (Tacotron 2's BatchNorms on 2 workers: one process's losses)",
 };
 
 checkComplete(
