@@ -62,6 +62,7 @@ import {
   type TtsUtterance,
 } from "./tts-data.js";
 import {
+  foldConvBiases,
   Tacotron2,
   tacotron2Config,
   PRESETS as TACOTRON2_PRESETS,
@@ -395,7 +396,7 @@ export function savedTtsRun(ckpt: LoadedCheckpoint): SavedTtsRun {
     (n, t) => n + t.numel(),
     0,
   );
-  const held = Object.values(ckpt.model).reduce((n, t) => n + t.numel(), 0);
+  const held = Object.values(weightsOf(name, ckpt)).reduce((n, t) => n + t.numel(), 0);
   if (expected !== held)
     throw new LoadError(
       `the checkpoint's ${name} config has ${expected.toLocaleString("en-US")} weights, but the file holds ${held.toLocaleString("en-US")}`,
@@ -405,11 +406,19 @@ export function savedTtsRun(ckpt: LoadedCheckpoint): SavedTtsRun {
   return { kind: "tts", model: name, config, options, symbols: c.symbols as string[], bins };
 }
 
+/**
+ * A checkpoint's model weights, in this project's layout: a Tacotron 2 saved with biases in the convolutions before
+ * its batch norms (the earlier layout) has them folded into the norms' running means, the same function.
+ */
+function weightsOf(name: TtsModelName, ckpt: LoadedCheckpoint): Record<string, Tensor> {
+  return name === "tacotron2" ? foldConvBiases(ckpt.model) : ckpt.model;
+}
+
 /** The model of a checked run, with its weights (no optimizer, no data): for synthesis. */
 export function ttsModelOf(saved: SavedTtsRun, ckpt: LoadedCheckpoint): TtsModel {
   const model = buildModel(saved.model, saved.config, new Generator(saved.options.seed));
   try {
-    model.loadStateDict(ckpt.model);
+    model.loadStateDict(weightsOf(saved.model, ckpt));
   } catch (e) {
     if (e instanceof WnnError && !(e instanceof LoadError))
       throw new LoadError(`the checkpoint's weights do not fit its ${saved.model}: ${e.message}`);
@@ -440,6 +449,10 @@ function loadState(name: TtsModelName, ckpt: LoadedCheckpoint, model: TtsModel, 
         .map(([k, v]) => [k.slice(p.length), v]),
     );
   const json = (ckpt.optimizer?.json ?? {}) as { g?: unknown; d?: unknown };
+  if (Object.keys(weightsOf(name, ckpt)).length !== Object.keys(ckpt.model).length)
+    throw new LoadError(
+      "this Tacotron 2 checkpoint has biases in the convolutions before its batch norms (an earlier layout): wnn eval and wnn say read it (the biases fold into the norms), but it cannot be resumed, since its optimizer state holds entries for them",
+    );
   try {
     model.loadStateDict(ckpt.model);
     if (ckpt.optimizer) g.loadStateDict(stateDictFromTensors(split("g."), json.g));

@@ -17,18 +17,20 @@
 //     and a binary cross-entropy, refined by a convolutional post-net with a residual.
 // Layout and biases follow the common open implementation of the paper (NVIDIA's): the attention's linear
 // maps and the pre-net have no bias, the attention RNN reads [pre-net; context], the decoder RNN reads
-// [attention RNN state; context], frames and stop logits come from [decoder state; context]. One change:
+// [attention RNN state; context], frames and stop logits come from [decoder state; context]. Two changes:
 // the encoder zeroes padded positions before each convolution, so a sentence's encoding does not depend on
-// what else is in its batch.
+// what else is in its batch; and the convolutions before a batch norm have no bias (as in ResNet), since the
+// norm cancels it. A checkpoint that has those biases folds them into the norms' running means (foldConvBiases).
 //
 // Vocabulary (shape comments): B batch, S text symbols, T mel frames, N = T / r decoder steps, M mel bins,
 // E embedding, C encoder channels (= E), A attention dim, F location filters, P pre-net, Ha attention-RNN
 // state, Hd decoder-RNN state.
 
+import { noGrad } from "../../engine/autograd.js";
 import { zeros, tensor } from "../../engine/creation.js";
 import { ArgumentError, ShapeError } from "../../engine/errors.js";
 import type { Generator } from "../../engine/rng.js";
-import { fmt } from "../../engine/shape.js";
+import { fmt, sameShape } from "../../engine/shape.js";
 import type { Tensor } from "../../engine/tensor.js";
 import { cat, stack } from "../../ops/shape.js";
 import * as F from "../../nn/functional.js";
@@ -190,7 +192,7 @@ export function countParameters(c: Tacotron2Config): number {
   } = c;
   const r = c.framesPerStep;
   const lstm = (inp: number, h: number) => 4 * h * (inp + h) + 2 * 4 * h; // W_ih, W_hh, b_ih, b_hh
-  const convBn = (i: number, o: number, k: number) => o * i * k + o + 2 * o; // conv weight + bias, BN γ β
+  const convBn = (i: number, o: number, k: number) => o * i * k + 2 * o; // conv weight (no bias), BN γ β
   const encoder = V * E + c.encConvLayers * convBn(E, E, K) + 2 * lstm(E, E / 2);
   const prenet = M * P + P * P; // no biases
   const attention = Ha * A + E * A + A + 2 * Fl * Kl + Fl * A; // query, memory, v, location conv + dense (no biases)
@@ -269,6 +271,25 @@ export function describe(c: Tacotron2Config, S = 60, T = 240, title = "Tacotron 
 // =====================================================================================================
 // Layers
 
+/**
+ * A state dict whose convolutions before a batch norm carry a bias (NVIDIA's layout, this project's earlier one) →
+ * the same function without them: in evaluation BN(Wx + b) = γ·(Wx + b − μ)/σ + β = γ·(Wx − (μ − b))/σ + β, so each
+ * bias is subtracted from its norm's running mean, exactly. (In training the norm subtracts the batch's mean, and
+ * the bias has no effect at all.) A state without such biases is returned as it is.
+ */
+export function foldConvBiases(state: Record<string, Tensor>): Record<string, Tensor> {
+  const out: Record<string, Tensor> = { ...state };
+  for (const key of Object.keys(state)) {
+    const m = /^(.*)\.conv\.bias$/.exec(key);
+    const mean = m ? state[`${m[1]}.norm.runningMean`] : undefined;
+    const bias = state[key]!;
+    if (!m || !mean || !sameShape(mean.shape, bias.shape)) continue;
+    out[`${m[1]}.norm.runningMean`] = noGrad(() => mean.sub(bias));
+    delete out[key];
+  }
+  return out;
+}
+
 /** Convolution → batch norm → activation → dropout, the unit of the encoder and the post-net. */
 class ConvBlock extends Module {
   conv: Conv1d;
@@ -284,7 +305,10 @@ class ConvBlock extends Module {
     opts: InitOptions,
   ) {
     super();
-    this.conv = new Conv1d(inC, outC, kernel, { padding: (kernel - 1) / 2, ...opts });
+    // no bias: the batch norm subtracts the batch's mean right after, so a bias here has no effect in training and
+    // its gradient is exactly 0 in arithmetic; in float it is rounding noise, which Adam turns into steps of the
+    // learning rate's size that move only the running mean (see foldConvBiases for checkpoints that have one)
+    this.conv = new Conv1d(inC, outC, kernel, { padding: (kernel - 1) / 2, bias: false, ...opts });
     this.norm = new BatchNorm1d(outC);
   }
 

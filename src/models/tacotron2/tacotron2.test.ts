@@ -9,7 +9,9 @@ import { assertClose, assertThrowsWith } from "../../../test/harness/assert.js";
 import { fromJson, type TensorJson } from "../../../test/harness/fixtures.js";
 import { fromTorchName, toTorchName } from "../../nn/names.js";
 import * as optim from "../../optim/index.js";
-import { countParameters, PRESETS, Tacotron2, tacotron2Config } from "./model.js";
+import { BatchNorm1d } from "../../nn/norm.js";
+import { Conv1d } from "../../nn/conv.js";
+import { countParameters, foldConvBiases, PRESETS, Tacotron2, tacotron2Config } from "./model.js";
 
 interface Fixture {
   state: Record<string, TensorJson>;
@@ -59,7 +61,60 @@ test("Tacotron 2 matches PyTorch: frames, post-net, stop logits, alignments, los
 
 test("the paper's configuration has the parameter count PyTorch's layers give it", () => {
   assert.equal(countParameters(tacotron2Config("paper")), fx.paper_params);
-  assert.equal(fx.paper_params, 28_193_153);
+  assert.equal(fx.paper_params, 28_189_489);
+});
+
+test("a convolution bias before a batch norm folds into its running mean: the same outputs in evaluation", () => {
+  const g = new Generator(5);
+  const opts = { generator: g, dtype: "float64" as const };
+  // the earlier layout: conv with a bias, then the norm with its running statistics
+  const conv = new Conv1d(3, 4, 3, { padding: 1, generator: g }).to("float64");
+  const norm = new BatchNorm1d(4).to("float64");
+  noGrad(() => {
+    norm.runningMean!.storage.set(randn([4], opts).storage);
+    norm.runningVar!.storage.set(randn([4], opts).abs().add(0.5).storage);
+    norm.weight!.storage.set(randn([4], opts).storage);
+    norm.bias!.storage.set(randn([4], opts).storage);
+  });
+  norm.eval();
+  const x = randn([2, 3, 5], opts);
+  const before = noGrad(() => norm.forward(conv.forward(x)));
+  const state: Record<string, ReturnType<typeof randn>> = {};
+  for (const [k, t] of Object.entries(conv.stateDict())) state[`b.conv.${k}`] = t;
+  for (const [k, t] of Object.entries(norm.stateDict())) state[`b.norm.${k}`] = t;
+  const folded = foldConvBiases(state);
+  assert.ok(!("b.conv.bias" in folded), "the bias is gone");
+  const conv2 = new Conv1d(3, 4, 3, { padding: 1, bias: false }).to("float64");
+  const norm2 = new BatchNorm1d(4).to("float64");
+  conv2.loadStateDict({ weight: folded["b.conv.weight"]! });
+  norm2.loadStateDict(
+    Object.fromEntries(
+      Object.entries(folded)
+        .filter(([k]) => k.startsWith("b.norm."))
+        .map(([k, t]) => [k.slice("b.norm.".length), t]),
+    ),
+  );
+  norm2.eval();
+  assertClose(
+    noGrad(() => norm2.forward(conv2.forward(x))),
+    before,
+    { rtol: 1e-12, atol: 1e-12 },
+    "folded",
+  );
+  // a whole model's state in the earlier layout (a bias on every convolution before a norm) loads once folded
+  const model = new Tacotron2(tacotron2Config("tiny"), { generator: new Generator(1) });
+  const old: Record<string, ReturnType<typeof randn>> = { ...model.stateDict() };
+  let biases = 0;
+  for (const k of Object.keys(old))
+    if (k.endsWith(".conv.weight") && `${k.slice(0, -".conv.weight".length)}.norm.runningMean` in old) {
+      old[`${k.slice(0, -".weight".length)}.bias`] = randn([old[k]!.shape[0]!], { generator: g });
+      biases++;
+    }
+  assert.equal(biases, tacotron2Config("tiny").encConvLayers + tacotron2Config("tiny").postnetLayers);
+  assert.throws(() => model.loadStateDict(old), ArgumentError);
+  model.loadStateDict(foldConvBiases(old));
+  // a state in this layout is returned as it is
+  assert.deepEqual(Object.keys(foldConvBiases(model.stateDict())).sort(), Object.keys(model.stateDict()).sort());
 });
 
 test("a row's result does not depend on the padding after it (the packed BiLSTM, the masked attention)", () => {
