@@ -23,7 +23,7 @@ import { ParallelGPTTrainer } from "../src/recipes/gpt-parallel.js";
 import { SHARDED_DIR, agreeToStop, loadRunCheckpoint, saveRun, type GptWorkerArgs } from "./gpt-worker.js";
 import { loadShardedCheckpoint } from "../src/distributed/sharded-checkpoint-node.js";
 import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js";
-import { MAX_MEMORY_OPTION, memoryBudget, overBudget } from "./memory.js";
+import { MAX_MEMORY_OPTION, memoryBudget, overBudget, workerStateBytes } from "./memory.js";
 import { Progress, formatDuration, type Output } from "./progress.js";
 import {
   checkResumeOptions,
@@ -236,17 +236,24 @@ function checkTrainingMemory(
   blockSize: number,
   batchSize: number,
   maxMemory: number | undefined,
+  workers: number,
+  strategy: string,
 ): void {
-  const need = trainingBytes({ ...tiny, vocabSize: 256, nLayer, nHead, nEmbd, blockSize }, batchSize),
+  const c = { ...tiny, vocabSize: 256, nLayer, nHead, nEmbd, blockSize };
+  // N data-parallel workers: their replicas of the weights and AdamW state (the activations split with the batch)
+  const need = trainingBytes(c, batchSize) + workerStateBytes(strategy, workers, countParameters(c)),
     budget = memoryBudget(maxMemory);
   if (need > budget.bytes) {
     throw new UsageError(
       overBudget(
         cmd,
-        `--n_layer ${nLayer} --n_head ${nHead} --n_embd ${nEmbd} --block_size ${blockSize} --batch_size ${batchSize}`,
+        `--n_layer ${nLayer} --n_head ${nHead} --n_embd ${nEmbd} --block_size ${blockSize} --batch_size ${batchSize}` +
+          (workers > 1 ? ` --workers ${workers} --strategy ${strategy}` : ""),
         need,
         budget,
-        "weights, AdamW state and activations",
+        workers > 1
+          ? `weights, AdamW state and activations, over ${workers} workers`
+          : "weights, AdamW state and activations",
       ).message,
     );
   }
@@ -267,7 +274,17 @@ export async function trainGpt(args: readonly string[], out: Output): Promise<nu
   // what can be refused before the data is read: the run's folder, and a model no machine here can train
   if (v.resume === undefined) {
     if (v.out !== undefined) checkRunDir(v.out, cmd);
-    checkTrainingMemory(cmd, v.n_layer, v.n_head, v.n_embd, v.block_size, v.batch_size, v.max_memory);
+    checkTrainingMemory(
+      cmd,
+      v.n_layer,
+      v.n_head,
+      v.n_embd,
+      v.block_size,
+      v.batch_size,
+      v.max_memory,
+      v.workers,
+      v.strategy ?? "ddp",
+    );
   }
 
   // ---- the run: new, or resumed from its checkpoint

@@ -50,7 +50,8 @@ export function overBudget(
  * Estimate the training memory of `run` (the command's own run at a batch b, stopped after its first step) at
  * `batch`, and refuse it past the budget. `options` names what the user chose ("--batch_size 65536"); `held` is
  * what the command already holds that the probe does not allocate (a model loaded before it); `atBatch` counts
- * the step at `batch` itself rather than on the line through batches of 2 and 4 (estimateTrainingBytes).
+ * the step at `batch` itself rather than on the line through batches of 2 and 4 (estimateTrainingBytes);
+ * `workers`, called after the probe, gives what data-parallel workers add (workerStateBytes).
  */
 export function checkTrainingMemory(
   cmd: string,
@@ -60,9 +61,12 @@ export function checkTrainingMemory(
   run: (batch: number) => void,
   held = 0,
   atBatch = false,
+  workers?: () => number,
 ): void {
   const budget = memoryBudget(maxMemoryGiB);
   const est = estimateTrainingBytes(run, batch, Math.max(0, budget.bytes - held), atBatch);
+  // data-parallel workers: what their replicas add (workerStateBytes), once the run has counted the model
+  held += workers ? workers() : 0;
   const at = atBatch || batch < 4 ? "at this batch" : "at small batches";
   if (held + est.bytes > budget.bytes)
     throw overBudget(
@@ -116,4 +120,24 @@ export function givenNumbers(given: Iterable<string>, values: Record<string, unk
     .filter((k) => typeof values[k] === "number" && k !== "max_memory")
     .map((k) => `--${k} ${values[k] as number}`)
     .join(" ");
+}
+
+/**
+ * What N data-parallel workers hold beyond one process's parameters, gradients and AdamW moments (16Ψ bytes in
+ * float32 for Ψ parameters, which a one-process estimate already counts): ZeRO's bytes per worker (Rajbhandari et
+ * al. 2020, restated for float32: 4Ψ parameters, 4Ψ gradients, 8Ψ moments, the sharded parts divided by N) times N,
+ * less 16Ψ. DDP holds N full replicas; ZeRO-1 shards the moments, ZeRO-2 the gradients too, FSDP everything (its
+ * transient all-gathered unit is left out). The activations need nothing here: they split with the batch.
+ */
+export function workerStateBytes(strategy: string, workers: number, psi: number): number {
+  const N = workers;
+  const perWorker =
+    strategy === "ddp"
+      ? 16 * psi
+      : strategy === "zero1"
+        ? 8 * psi + (8 * psi) / N
+        : strategy === "zero2"
+          ? 4 * psi + (12 * psi) / N
+          : (16 * psi) / N;
+  return Math.max(0, N * perWorker - 16 * psi);
 }

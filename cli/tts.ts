@@ -46,7 +46,7 @@ import {
 import { TTS_AUDIO, alignmentPng, melPng } from "../src/recipes/tts-data.js";
 import { UsageError, helpText, parseOptions, type OptionSpec, type OptionSpecs } from "./args.js";
 import { Progress, formatDuration, type Output } from "./progress.js";
-import { checkTrainingMemory, givenNumbers, MAX_MEMORY_OPTION } from "./memory.js";
+import { checkTrainingMemory, givenNumbers, MAX_MEMORY_OPTION, workerStateBytes } from "./memory.js";
 import { speechCorpus } from "./recipes.js";
 import { agreeToStop } from "./gpt-worker.js";
 import type { TtsWorkerArgs } from "./tts-worker.js";
@@ -286,6 +286,7 @@ export async function trainTts(name: TtsModelName, args: readonly string[], out:
         },
         0,
         true,
+        () => workerStateBytes((v.strategy ?? "ddp") as string, v.workers as number, probe.model.numParameters()),
       );
       dir = (v.out as string | undefined) ?? defaultRunDir(name);
       createRunDir(dir, cmd);

@@ -30,7 +30,7 @@ import {
   type ZooKind,
 } from "../src/recipes/zoo-train.js";
 import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js";
-import { checkTrainingMemory, givenNumbers, MAX_MEMORY_OPTION } from "./memory.js";
+import { checkTrainingMemory, givenNumbers, MAX_MEMORY_OPTION, workerStateBytes } from "./memory.js";
 import { Progress, formatDuration, type Output } from "./progress.js";
 import { agreeToStop } from "./gpt-worker.js";
 import { saveZooRun, type ZooWorkerArgs } from "./zoo-worker.js";
@@ -240,8 +240,20 @@ export async function trainZooModel(name: string, args: readonly string[], out: 
     };
     try {
       // the memory of this model and batch, from its own first step at small batches, before anything of its size
-      checkTrainingMemory(cmd, givenNumbers(given, v), v.batch_size, v.max_memory, (b) =>
-        runLoopSync(new ZooTrainer(name, { ...options, batchSize: b }, taskData(kind)), {}),
+      let psi = 0; // the model's parameters, counted by the probe's shape-only trainer
+      checkTrainingMemory(
+        cmd,
+        givenNumbers(given, v),
+        v.batch_size,
+        v.max_memory,
+        (b) => {
+          const probe = new ZooTrainer(name, { ...options, batchSize: b }, taskData(kind));
+          psi = probe.model.numParameters();
+          runLoopSync(probe, {});
+        },
+        0,
+        false,
+        () => workerStateBytes(v.strategy ?? "ddp", v.workers, psi),
       );
       trainer = new ZooTrainer(name, options, taskData(kind));
     } catch (e) {
