@@ -229,6 +229,17 @@ export function collate(
   };
 }
 
+/** This worker's rows of a collated batch, padded to the whole batch's lengths: (B/N, S), (B/N, T). */
+function myBatch(batch: readonly Example[], decoderStartId: number, part: Part): ReturnType<typeof collate> {
+  const b = collate(batch, decoderStartId);
+  return {
+    inputIds: myRows(b.inputIds, part),
+    attentionMask: myRows(b.attentionMask, part),
+    decoderInputIds: myRows(b.decoderInputIds, part),
+    targets: myRows(b.targets, part),
+  };
+}
+
 /** Sources padded as collate pads them, for decoding. */
 function sources(srcs: readonly number[][]): { inputIds: Tensor; attentionMask: Tensor } {
   const { inputIds, attentionMask } = collate(
@@ -273,14 +284,8 @@ export function t5Contender(s: Size, seed: number): Contender {
     model,
     lrScale: t5LrScale(model, T5_POSITION_LR_SCALE),
     loss(batch, part = WHOLE) {
-      const b = collate(batch, config.decoderStartId); // (B, S), (B, T): the whole batch's lengths
-      const [inputIds, decoderInputIds, attentionMask, targets] = [
-        b.inputIds,
-        b.decoderInputIds,
-        b.attentionMask,
-        b.targets,
-      ].map((t) => myRows(t, part)); // (B/N, S), (B/N, T)
-      return model.forward(inputIds!, decoderInputIds!, { attentionMask: attentionMask!, targets: targets! }).loss!;
+      const b = myBatch(batch, config.decoderStartId, part);
+      return model.forward(b.inputIds, b.decoderInputIds, { attentionMask: b.attentionMask, targets: b.targets }).loss!;
     },
     greedy(srcs, maxLen) {
       const { inputIds, attentionMask } = sources(srcs);
@@ -342,14 +347,8 @@ export function bartContender(s: Size, seed: number, initStd = 1 / Math.sqrt(s.d
     name: "BART",
     model,
     loss(batch, part = WHOLE) {
-      const b = collate(batch, config.decoderStartId); // (B, S), (B, T): the whole batch's lengths
-      const [inputIds, decoderInputIds, attentionMask, targets] = [
-        b.inputIds,
-        b.decoderInputIds,
-        b.attentionMask,
-        b.targets,
-      ].map((t) => myRows(t, part)); // (B/N, S), (B/N, T)
-      return model.forward(inputIds!, decoderInputIds!, { attentionMask: attentionMask!, targets: targets! }).loss!;
+      const b = myBatch(batch, config.decoderStartId, part);
+      return model.forward(b.inputIds, b.decoderInputIds, { attentionMask: b.attentionMask, targets: b.targets }).loss!;
     },
     greedy(srcs, maxLen) {
       const { inputIds, attentionMask } = sources(srcs);
