@@ -410,6 +410,9 @@ function suite(threads: number): void {
         [2, 4, 7, 7, 32, 32, true],
         [1, 3, 5, 9, 5, 3, false],
         [3, 2, 1, 4, 8, 7, true],
+        // head dims that are multiples of 4 are read and written in place, in the (B, T, H, D) layout
+        [2, 3, 9, 6, 8, 12, false],
+        [1, 2, 5, 5, 4, 4, true],
       ] as [number, number, number, number, number, number, boolean][]) {
         const p: AttentionParams = { bh: B * H, tq, tk, d, dv, scale: 1 / Math.sqrt(d), causal, heads: H };
         const q = randn(B * tq * H * d),
