@@ -111,6 +111,27 @@ function suite(threads: number): void {
           ref[k](x, dy, want);
           assertClose(got, want, BACKWARD_APPROX, `${k} n=${n}`);
         }
+        {
+          // the gated gelu: the same bits as geluTanh and geluTanhBackward on this backend, and close to the reference
+          const y = new Float32Array(n),
+            gate = new Float32Array(n),
+            y0 = new Float32Array(n),
+            dx = new Float32Array(n),
+            dx0 = new Float32Array(n);
+          wasm.geluTanhGate(x, y, gate);
+          wasm.geluTanh(x, y0);
+          assertSame(y, y0, `geluTanhGate y n=${n}`);
+          wasm.geluTanhGateBackward(x, gate, dy, dx);
+          wasm.geluTanhBackward(x, dy, dx0);
+          assertSame(dx, dx0, `geluTanhGateBackward n=${n}`);
+          const ry = new Float32Array(n),
+            rgate = new Float32Array(n),
+            rdx = new Float32Array(n);
+          ref.geluTanhGate(x, ry, rgate);
+          assertClose(gate, rgate, APPROX, `geluTanhGate gate n=${n}`);
+          ref.geluTanhGateBackward(x, rgate, dy, rdx);
+          assertClose(dx, rdx, BACKWARD_APPROX, `geluTanhGateBackward vs reference n=${n}`);
+        }
       }
     });
 
@@ -663,6 +684,13 @@ function suite(threads: number): void {
       wasm.geluTanhBackward(x, dy, g);
       ref.geluTanhBackward(x, dy, w);
       assertSame(g, w, "geluTanhBackward float64");
+      const s = new Float64Array(37);
+      wasm.geluTanhGate(x, g, s);
+      ref.geluTanhGate(x, w, s);
+      assertSame(g, w, "geluTanhGate float64");
+      wasm.geluTanhGateBackward(x, s, dy, g);
+      ref.geluTanhGateBackward(x, s, dy, w);
+      assertSame(g, w, "geluTanhGateBackward float64");
       wasm.layerNorm(x, null, null, g, new Float64Array(1), new Float64Array(1), 1, 37, 1e-5);
       ref.layerNorm(x, null, null, w, new Float64Array(1), new Float64Array(1), 1, 37, 1e-5);
       assertSame(g, w, "layerNorm float64");

@@ -15,6 +15,8 @@
 //  15 gelu (erf)       y = x·Φ(x)
 //  16 geluBackward     dx = dy·(Φ(x) + x·φ(x))
 //  17 reluBackward     dx = x ≤ 0 ? 0 : dy  (NaN x passes dy, as the reference)
+//  18 geluTanhGate          y = geluTanh x (as op 4), and its gate s = σ(2u) at `aux`
+//  19 geluTanhGateBackward  as op 6, with s read from `aux` instead of recomputed (one exp fewer; same bits)
 // (both tanh-gelu forms are evaluated as x·σ(2u): see geluGate; Φ of the erf form, a rational erf: see phi4)
 
 import { exp4, kc, KTAB, K_HALF, K_INF, K_NEG_INF, K_ONE, K_USER, K_ZERO, madd, setK, sigmoid4, tanh4 } from "./vmath";
@@ -142,10 +144,14 @@ export function initElementwiseConstants(): void {
 
 // @ts-ignore: decorator
 @inline function geluTanhBackward4(v: v128, dy: v128): v128 {
+  return geluTanhGateBackward4(v, geluGate(v), dy);
+}
+
+// @ts-ignore: decorator
+@inline function geluTanhGateBackward4(v: v128, s: v128, dy: v128): v128 {
   // y = x·s, s = σ(2u)  ⇒  y' = s + 2x·s·(1 − s)·u',  u' = √(2/π)·(1 + 3·0.044715x²)
   // (the same as (1 + t)/2 + x/2·(1 − t²)·u' with t = tanh u = 2s − 1)
   const one = kc(K_ONE);
-  const s = geluGate(v);
   const du2 = f32x4.mul(kc(K_2_SQRT_2_PI), madd(kc(K_3_GELU_A), f32x4.mul(v, v), one));
   const g = madd(f32x4.mul(f32x4.mul(v, s), f32x4.sub(one, s)), du2, s);
   // 10 < |x| < inf: s·(1 − s) underflows to 0 while x² may overflow float32 (0·inf): the slope is s
@@ -156,9 +162,10 @@ export function initElementwiseConstants(): void {
 
 /**
  * One elementwise operation over elements [i0, i1) (i0 a multiple of 4): x at `x`, dy at `dy`
- * (backward ops only), the result at `y` (may equal x or dy). One loop per operation.
+ * (backward ops only), the result at `y` (may equal x or dy), the gate of ops 18 and 19 at `aux`. One loop
+ * per operation.
  */
-export function unaryRange(op: i32, x: usize, dy: usize, y: usize, i0: i32, i1: i32): void {
+export function unaryRange(op: i32, x: usize, dy: usize, y: usize, i0: i32, i1: i32, aux: usize): void {
   const b = <usize>i0 << 2, e = <usize>i1 << 2;
   switch (op) {
     case 0: {
@@ -204,5 +211,15 @@ export function unaryRange(op: i32, x: usize, dy: usize, y: usize, i0: i32, i1: 
       for (let o = b; o < e; o += 16) v128.store(y + o, v128.andnot(v128.load(dy + o), f32x4.le(v128.load(x + o), zero)));
       break;
     }
+    case 18: {
+      for (let o = b; o < e; o += 16) {
+        const v = v128.load(x + o);
+        const s = geluGate(v);
+        v128.store(y + o, f32x4.mul(v, s));
+        v128.store(aux + o, s);
+      }
+      break;
+    }
+    case 19: for (let o = b; o < e; o += 16) v128.store(y + o, geluTanhGateBackward4(v128.load(x + o), v128.load(aux + o), v128.load(dy + o))); break;
   }
 }
