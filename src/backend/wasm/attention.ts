@@ -156,7 +156,7 @@ function getTokens(
 interface Layout {
   fr: Frame;
   prm: Int32Array;
-  /** row strides of q-like and v-like tensors in the kernel's view, in floats */
+  /** floats per row of the padded copies of q-like and v-like tensors (pad4 of the head dims) */
   ldq: number;
   ldv: number;
   /** true: the kernel reads and writes the callers' arrays in their own layout (no padding) */
