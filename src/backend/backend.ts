@@ -101,6 +101,13 @@ export type ElementwiseKernels = { [K in UnaryKernelName]: UnaryKernel } & { [K 
   geluBackward(x: FloatArr, dy: FloatArr, dx: FloatArr): void;
   /** f = gelu (tanh form) */
   geluTanhBackward(x: FloatArr, dy: FloatArr, dx: FloatArr): void;
+  /**
+   * gelu (tanh form) that also keeps its gate for the backward: out[i] = geluTanh(x[i]) exactly as the geluTanh
+   * kernel writes it, gate[i] = s = (1 + tanh u)/2 = σ(2u), u = √(2/π)(x + 0.044715x³)
+   */
+  geluTanhGate(x: FloatArr, out: FloatArr, gate: FloatArr): void;
+  /** f = gelu (tanh form) from the gate s of geluTanhGate: f'(x) = s + 2x·s·(1 − s)·u' (no exponential) */
+  geluTanhGateBackward(x: FloatArr, gate: FloatArr, dy: FloatArr, dx: FloatArr): void;
   /** f = silu: f'(x) = σ(x)·(1 + x·(1 − σ(x))) */
   siluBackward(x: FloatArr, dy: FloatArr, dx: FloatArr): void;
   /** f = relu: dx = x ≤ 0 ? 0 : dy (0 at the kink; a NaN x passes dy on, as PyTorch's threshold_backward) */

@@ -18,7 +18,7 @@
 //   labels; exp of a label is almost always a bug, and `.float()` says the conversion out loud.
 // - Comparisons give bool masks and are never differentiable.
 
-import { record } from "../engine/autograd.js";
+import { isGradEnabled, record } from "../engine/autograd.js";
 import { isFloating, promoteTypes, scalarResultType, type DType } from "../engine/dtype.js";
 import { ArgumentError, DTypeError } from "../engine/errors.js";
 import { broadcastShapes, broadcastStrides, fmt } from "../engine/shape.js";
@@ -177,8 +177,16 @@ export function gelu(x: Tensor, opts: GeluOptions = {}): Tensor {
     return record("gelu", [x], y, (dy) => [backwardKernel(x, dy, kernels().geluBackward)]);
   }
   // y = x/2·(1 + tanh(√(2/π)·(x + 0.044715x³)))
-  const y = unary("gelu", x, "geluTanh");
-  return record("gelu", [x], y, (dy) => [backwardKernel(x, dy, kernels().geluTanhBackward)]);
+  if (!isGradEnabled() || !x.requiresGrad) return unary("gelu", x, "geluTanh");
+  // recorded: the forward also keeps its gate s = (1 + tanh u)/2, so the backward needs no tanh (the same values)
+  requireFloat("gelu", x);
+  const y = uninitialised(x.shape, x.dtype),
+    s = uninitialised(x.shape, x.dtype); // both written whole
+  kernels().geluTanhGate(x.storage as FloatArr, y.storage as FloatArr, s.storage as FloatArr);
+  // y = x·s  ⇒  dx = dy·(s + 2x·s·(1 − s)·u'),  u' = √(2/π)(1 + 3·0.044715x²)
+  return record("gelu", [x], y, (dy) => [
+    backwardKernel(x, dy, (xs, g, dx) => kernels().geluTanhGateBackward(xs, s.storage as FloatArr, g, dx)),
+  ]);
 }
 
 /** y = x·σ(x) (also called swish). */

@@ -111,6 +111,27 @@ function suite(threads: number): void {
           ref[k](x, dy, want);
           assertClose(got, want, BACKWARD_APPROX, `${k} n=${n}`);
         }
+        {
+          // the gated gelu: the same bits as geluTanh and geluTanhBackward on this backend, and close to the reference
+          const y = new Float32Array(n),
+            gate = new Float32Array(n),
+            y0 = new Float32Array(n),
+            dx = new Float32Array(n),
+            dx0 = new Float32Array(n);
+          wasm.geluTanhGate(x, y, gate);
+          wasm.geluTanh(x, y0);
+          assertSame(y, y0, `geluTanhGate y n=${n}`);
+          wasm.geluTanhGateBackward(x, gate, dy, dx);
+          wasm.geluTanhBackward(x, dy, dx0);
+          assertSame(dx, dx0, `geluTanhGateBackward n=${n}`);
+          const ry = new Float32Array(n),
+            rgate = new Float32Array(n),
+            rdx = new Float32Array(n);
+          ref.geluTanhGate(x, ry, rgate);
+          assertClose(gate, rgate, APPROX, `geluTanhGate gate n=${n}`);
+          ref.geluTanhGateBackward(x, rgate, dy, rdx);
+          assertClose(dx, rdx, BACKWARD_APPROX, `geluTanhGateBackward vs reference n=${n}`);
+        }
       }
     });
 
@@ -410,6 +431,9 @@ function suite(threads: number): void {
         [2, 4, 7, 7, 32, 32, true],
         [1, 3, 5, 9, 5, 3, false],
         [3, 2, 1, 4, 8, 7, true],
+        // head dims that are multiples of 4 are read and written in place, in the (B, T, H, D) layout
+        [2, 3, 9, 6, 8, 12, false],
+        [1, 2, 5, 5, 4, 4, true],
       ] as [number, number, number, number, number, number, boolean][]) {
         const p: AttentionParams = { bh: B * H, tq, tk, d, dv, scale: 1 / Math.sqrt(d), causal, heads: H };
         const q = randn(B * tq * H * d),
@@ -660,6 +684,13 @@ function suite(threads: number): void {
       wasm.geluTanhBackward(x, dy, g);
       ref.geluTanhBackward(x, dy, w);
       assertSame(g, w, "geluTanhBackward float64");
+      const s = new Float64Array(37);
+      wasm.geluTanhGate(x, g, s);
+      ref.geluTanhGate(x, w, s);
+      assertSame(g, w, "geluTanhGate float64");
+      wasm.geluTanhGateBackward(x, s, dy, g);
+      ref.geluTanhGateBackward(x, s, dy, w);
+      assertSame(g, w, "geluTanhGateBackward float64");
       wasm.layerNorm(x, null, null, g, new Float64Array(1), new Float64Array(1), 1, 37, 1e-5);
       ref.layerNorm(x, null, null, w, new Float64Array(1), new Float64Array(1), 1, 37, 1e-5);
       assertSame(g, w, "layerNorm float64");

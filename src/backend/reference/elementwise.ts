@@ -190,6 +190,24 @@ export const elementwise: ElementwiseKernels = {
       dx[i] = dy[i]! * (0.5 * (1 + t) + 0.5 * v * (1 - t * t) * SQRT_2_PI * (1 + 3 * 0.044715 * v * v));
     }
   },
+  geluTanhGate(x, out, gate) {
+    // y = x/2·(1 + t) as geluTanh, and s = (1 + t)/2
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i]!;
+      const t = Math.tanh(SQRT_2_PI * (v + 0.044715 * v * v * v));
+      out[i] = 0.5 * v * (1 + t);
+      gate[i] = 0.5 * (1 + t);
+    }
+  },
+  geluTanhGateBackward(x, gate, dy, dx) {
+    // y = x·s, s = (1 + t)/2  ⇒  y' = s + x/2·(1 − t²)·u',  t = 2s − 1,  u' = √(2/π)(1 + 3·0.044715x²)
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i]!,
+        s = gate[i]!;
+      const t = 2 * s - 1;
+      dx[i] = dy[i]! * (s + 0.5 * v * (1 - t * t) * SQRT_2_PI * (1 + 3 * 0.044715 * v * v));
+    }
+  },
   reluBackward(x, dy, dx) {
     // y = max(x, 0)  ⇒  dx = dy·[x > 0], and dy where x is NaN
     for (let i = 0; i < x.length; i++) dx[i] = x[i]! <= 0 ? 0 : dy[i]!;

@@ -1,8 +1,11 @@
-// Fused attention of the wasm backend (./assembly/attention.ts), float32: q, k, v (and dy, y, lse for the
-// backward) are copied into the arena with their head dims zero-padded to a multiple of 4, the slices
-// b < bh are split over the pool (runs of slices per task; each task owns the dk, dv rows of its slices),
-// the results are copied out (gathered from and scattered to the (B, T, H, D) layout when
-// AttentionParams.heads is set). Other dtypes, and calls without keys or queries, run the reference.
+// Fused attention of the wasm backend (./assembly/attention.ts), float32. When both head dims are multiples
+// of 4 the kernel reads q, k, v (and dy, y, lse for the backward) and writes its results where they are, in
+// either layout ((bh, T, D), or (B, T, H, D) when AttentionParams.heads is set): nothing is copied for
+// operands that live in wasm memory, one block copy each for the others (arena.ts). Otherwise they are
+// copied into the arena with their head dims zero-padded to a multiple of 4 (gathered from and scattered
+// to the (B, T, H, D) layout). The slices b < bh are split over the pool (runs of slices per task; each
+// task owns the dk, dv rows of its slices). Other dtypes, and calls without keys or queries, run the
+// reference.
 
 import type { AttentionKernels, AttentionParams, FloatArr } from "../backend.js";
 import { attention as reference } from "../reference/attention.js";
@@ -45,6 +48,9 @@ const enum A {
   DK,
   DVO,
   DMASK,
+  HEADS,
+  WQ,
+  WV,
 }
 
 const pad4 = (x: number): number => (x + 3) & ~3;
@@ -150,11 +156,27 @@ function getTokens(
 interface Layout {
   fr: Frame;
   prm: Int32Array;
+  /** floats per row of the padded copies of q-like and v-like tensors (pad4 of the head dims) */
   ldq: number;
   ldv: number;
+  /** true: the kernel reads and writes the callers' arrays in their own layout (no padding) */
+  direct: boolean;
 }
 
-/** Allocates and fills the regions both passes share; `extra` allocates the backward's. */
+/** The backward's tensors, given to `setup` so that it places them with the rest. */
+interface BackwardArrays {
+  dy: Float32Array;
+  dq: Float32Array;
+  dk: Float32Array;
+  dv: Float32Array;
+  dmask: Float32Array | null;
+}
+
+/**
+ * Places every operand of one call (the backward's when `bw` is given) and fills the parameter block.
+ * Direct (both head dims multiples of 4): operands are addressed where they live, H = heads and row
+ * strides H·D; padded: copies with rows of pad4(D) floats in the (bh, T, ·) layout, H = 1.
+ */
 function setup(
   q: Float32Array,
   k: Float32Array,
@@ -162,31 +184,67 @@ function setup(
   mask: FloatArr | null,
   ms: readonly number[] | null,
   p: AttentionParams,
-  y: Float32Array | null,
-  lse: Float32Array | null,
-  extra: (fr: Frame, ldq: number, ldv: number) => void,
+  y: Float32Array,
+  lse: Float32Array,
+  bw: BackwardArrays | null,
   threads: number,
 ): Layout {
   const { bh, tq, tk, d, dv } = p;
-  const ldq = pad4(d),
-    ldv = pad4(dv);
+  const direct = d % 4 === 0 && dv % 4 === 0;
+  const wq = pad4(d),
+    wv = pad4(dv),
+    H = direct && p.heads ? p.heads : 1;
+  const ldq = H * wq,
+    ldv = H * wv;
   const fr = new Frame();
-  const qo = fr.alloc(bh * tq * ldq),
-    ko = fr.alloc(bh * tk * ldq),
-    vo = fr.alloc(bh * tk * ldv);
-  const yo = fr.alloc(bh * tq * ldv),
+  let qo: number, ko: number, vo: number, yo: number, lo: number;
+  let dyo = 0,
+    dqo = 0,
+    dko = 0,
+    dvo = 0,
+    dmo = 0;
+  if (direct) {
+    qo = fr.in(q, bh * tq * d);
+    ko = fr.in(k, bh * tk * d);
+    vo = fr.in(v, bh * tk * dv);
+    // the forward writes y and lse; the backward reads them
+    yo = bw ? fr.in(y, bh * tq * dv) : fr.out(y, bh * tq * dv);
+    lo = bw ? fr.in(lse, bh * tq) : fr.out(lse, bh * tq);
+    if (bw) {
+      dyo = fr.in(bw.dy, bh * tq * dv);
+      dqo = fr.out(bw.dq, bh * tq * d);
+      dko = fr.out(bw.dk, bh * tk * d);
+      dvo = fr.out(bw.dv, bh * tk * dv);
+    }
+  } else {
+    qo = fr.alloc(bh * tq * wq);
+    ko = fr.alloc(bh * tk * wq);
+    vo = fr.alloc(bh * tk * wv);
+    yo = fr.alloc(bh * tq * wv);
     lo = fr.alloc(bh * tq);
-  const mo = mask ? fr.alloc(mask.length) : 0;
-  extra(fr, ldq, ldv);
-  const scratchStride = align64(fr.exports.attentionScratchBytes(ldq, ldv, tk));
+    if (bw) {
+      dyo = fr.alloc(bh * tq * wv);
+      dqo = fr.alloc(bh * tq * wq);
+      dko = fr.alloc(bh * tk * wq);
+      dvo = fr.alloc(bh * tk * wv);
+    }
+  }
+  if (bw?.dmask) dmo = fr.alloc(bh * tq * tk);
+  const mo = mask ? fr.in(mask as Float32Array) : 0;
+  const scratchStride = align64(fr.exports.attentionScratchBytes(wq, wv, tk));
   const so = fr.alloc((scratchStride * threads) / 4);
   fr.commit();
-  putTokens(fr, qo, q, p, tq, d, ldq);
-  putTokens(fr, ko, k, p, tk, d, ldq);
-  putTokens(fr, vo, v, p, tk, dv, ldv);
-  if (y) putTokens(fr, yo, y, p, tq, dv, ldv);
-  if (lse) fr.put(lo, lse.subarray(0, bh * tq));
-  if (mask) fr.put(mo, mask as Float32Array);
+  if (!direct) {
+    putTokens(fr, qo, q, p, tq, d, wq);
+    putTokens(fr, ko, k, p, tk, d, wq);
+    putTokens(fr, vo, v, p, tk, dv, wv);
+    if (bw) {
+      putTokens(fr, yo, y, p, tq, dv, wv);
+      fr.put(lo, lse.subarray(0, bh * tq));
+      putTokens(fr, dyo, bw.dy, p, tq, dv, wv);
+    }
+  }
+  if (dmo) fr.f32.fill(0, dmo >>> 2, (dmo >>> 2) + bh * tq * tk);
   const prm = new Int32Array(fr.st.memory.buffer, PARAMS, 64);
   prm[A.Q] = qo;
   prm[A.K] = ko;
@@ -208,7 +266,15 @@ function setup(
   prm[A.CAUSAL] = p.causal ? 1 : 0;
   prm[A.SCRATCH] = so;
   prm[A.SCRATCH_STRIDE] = scratchStride;
-  return { fr, prm, ldq, ldv };
+  prm[A.DY] = dyo;
+  prm[A.DQ] = dqo;
+  prm[A.DK] = dko;
+  prm[A.DVO] = dvo;
+  prm[A.DMASK] = dmo;
+  prm[A.HEADS] = H;
+  prm[A.WQ] = wq;
+  prm[A.WV] = wv;
+  return { fr, prm, ldq: wq, ldv: wv, direct };
 }
 
 /** Runs every slice, on the pool when the work is large enough. */
@@ -246,14 +312,17 @@ export const attention: Partial<AttentionKernels> = {
       mask,
       ms,
       p,
+      y as Float32Array,
+      lse as Float32Array,
       null,
-      null,
-      () => {},
       pool ? pool.threads : 1,
     );
     dispatch(l, KIND_ATTENTION, p, pool);
-    getTokens(l.fr, l.prm[A.Y]!, y as Float32Array, p, tq, dv, l.ldv);
-    l.fr.get(l.prm[A.LSE]!, lse as Float32Array, bh * tq);
+    if (l.direct) l.fr.finish();
+    else {
+      getTokens(l.fr, l.prm[A.Y]!, y as Float32Array, p, tq, dv, l.ldv);
+      l.fr.get(l.prm[A.LSE]!, lse as Float32Array, bh * tq);
+    }
   },
 
   attentionBackward(q, k, v, mask, ms, p, y, lse, dy, dq, dk, dv, dmask) {
@@ -268,11 +337,6 @@ export const attention: Partial<AttentionKernels> = {
     }
     const { bh, tq, tk, d } = p;
     const pool = poolFor(p);
-    let dyo = 0,
-      dqo = 0,
-      dko = 0,
-      dvo = 0,
-      dmo = 0;
     const l = setup(
       q as Float32Array,
       k as Float32Array,
@@ -282,26 +346,22 @@ export const attention: Partial<AttentionKernels> = {
       p,
       y as Float32Array,
       lse as Float32Array,
-      (fr, ldq, ldv) => {
-        dyo = fr.alloc(bh * tq * ldv);
-        dqo = fr.alloc(bh * tq * ldq);
-        dko = fr.alloc(bh * tk * ldq);
-        dvo = fr.alloc(bh * tk * ldv);
-        if (dmask) dmo = fr.alloc(bh * tq * tk);
+      {
+        dy: dy as Float32Array,
+        dq: dq as Float32Array,
+        dk: dk as Float32Array,
+        dv: dv as Float32Array,
+        dmask: dmask as Float32Array | null,
       },
       pool ? pool.threads : 1,
     );
-    putTokens(l.fr, dyo, dy as Float32Array, p, tq, p.dv, l.ldv);
-    if (dmask) l.fr.f32.fill(0, dmo >>> 2, (dmo >>> 2) + bh * tq * tk);
-    l.prm[A.DY] = dyo;
-    l.prm[A.DQ] = dqo;
-    l.prm[A.DK] = dko;
-    l.prm[A.DVO] = dvo;
-    l.prm[A.DMASK] = dmo;
     dispatch(l, KIND_ATTENTION_BACKWARD, p, pool);
-    getTokens(l.fr, dqo, dq as Float32Array, p, tq, d, l.ldq);
-    getTokens(l.fr, dko, dk as Float32Array, p, tk, d, l.ldq);
-    getTokens(l.fr, dvo, dv as Float32Array, p, tk, p.dv, l.ldv);
-    if (dmask) l.fr.get(dmo, dmask as Float32Array, bh * tq * tk);
+    if (l.direct) l.fr.finish();
+    else {
+      getTokens(l.fr, l.prm[A.DQ]!, dq as Float32Array, p, tq, d, l.ldq);
+      getTokens(l.fr, l.prm[A.DK]!, dk as Float32Array, p, tk, d, l.ldq);
+      getTokens(l.fr, l.prm[A.DVO]!, dv as Float32Array, p, tk, p.dv, l.ldv);
+    }
+    if (dmask) l.fr.get(l.prm[A.DMASK]!, dmask as Float32Array, bh * tq * tk);
   },
 };

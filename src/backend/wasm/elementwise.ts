@@ -36,6 +36,8 @@ const enum Op {
   GELU = 15,
   GELU_BACKWARD = 16,
   RELU_BACKWARD = 17,
+  GELU_TANH_GATE = 18,
+  GELU_TANH_GATE_BACKWARD = 19,
 }
 const KIND_UNARY = 3;
 /** Elements per pool task (a multiple of 4). */
@@ -43,14 +45,24 @@ const TASK_ELEMS = 1 << 14;
 
 const f32 = (...xs: (Arr | null)[]): boolean => xs.every((x) => x === null || x instanceof Float32Array);
 
-/** y = op(x) (dy given: a backward op), float32, in wasm. */
-function runUnary(op: Op, x: Float32Array, dy: Float32Array | null, out: Float32Array): void {
+/**
+ * y = op(x) (dy given: a backward op), float32, in wasm; `aux` is the gelu gate, written by GELU_TANH_GATE
+ * and read by GELU_TANH_GATE_BACKWARD.
+ */
+function runUnary(
+  op: Op,
+  x: Float32Array,
+  dy: Float32Array | null,
+  out: Float32Array,
+  aux: Float32Array | null = null,
+): void {
   const n = x.length;
   if (n === 0) return;
   const fr = new Frame();
   const xo = fr.in(x),
     dyo = dy ? fr.in(dy) : 0,
-    yo = fr.out(out, n);
+    yo = fr.out(out, n),
+    auxo = aux === null ? 0 : op === Op.GELU_TANH_GATE ? fr.out(aux, n) : fr.in(aux);
   fr.commit();
   const pool = n >= parallelMin.elements ? threadPool(fr.st) : null;
   if (pool) {
@@ -62,9 +74,10 @@ function runUnary(op: Op, x: Float32Array, dy: Float32Array | null, out: Float32
     prm[4] = yo;
     prm[5] = n;
     prm[6] = TASK_ELEMS;
+    prm[7] = auxo;
     pool.run(Math.ceil(n / TASK_ELEMS));
   } else {
-    fr.exports.unaryRange(op, xo, dyo, yo, 0, n);
+    fr.exports.unaryRange(op, xo, dyo, yo, 0, n, auxo);
   }
   fr.finish();
 }
@@ -223,6 +236,22 @@ export const elementwise: Partial<ElementwiseKernels> = {
   reluBackward: backward(Op.RELU_BACKWARD, reference.reluBackward),
   siluBackward: backward(Op.SILU_BACKWARD, reference.siluBackward),
   geluTanhBackward: backward(Op.GELU_TANH_BACKWARD, reference.geluTanhBackward),
+  geluTanhGate(x, out, gate) {
+    if (f32(x, out, gate))
+      runUnary(Op.GELU_TANH_GATE, x as Float32Array, null, out as Float32Array, gate as Float32Array);
+    else reference.geluTanhGate(x, out, gate);
+  },
+  geluTanhGateBackward(x, gate, dy, dx) {
+    if (f32(x, gate, dy, dx))
+      runUnary(
+        Op.GELU_TANH_GATE_BACKWARD,
+        x as Float32Array,
+        dy as Float32Array,
+        dx as Float32Array,
+        gate as Float32Array,
+      );
+    else reference.geluTanhGateBackward(x, gate, dy, dx);
+  },
   add: binary(Bin.ADD, reference.add),
   sub: binary(Bin.SUB, reference.sub),
   mul: binary(Bin.MUL, reference.mul),

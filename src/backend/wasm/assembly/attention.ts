@@ -7,8 +7,10 @@
 // Queries are taken four rows at a time: their score rows (one row of tk floats each: memory linear in
 // the key length, never the whole tq×tk matrix) are computed against Kᵀ, which is transposed once per
 // slice into the thread's scratch, so each step of the head dim is one vector load of four keys shared
-// by the four queries. Rows of q, k, dq, dk are `ldq` floats apart and rows of v, y, dy, dv `ldv` apart,
-// both multiples of 4; the JavaScript side zero-pads the head dims to them.
+// by the four queries. Rows of q, k, dq, dk hold `wq` floats and are `ldq` floats apart; rows of v, y,
+// dy, dv hold `wv` floats, `ldv` apart; wq and wv are multiples of 4 (the JavaScript side zero-pads the head
+// dims to them when they are not). Slice b starts at row ⌊b/H⌋·T, column (b mod H)·w of its tensor: H = 1
+// with ld = w is the plain (bh, T, w) layout, ld = H·w the (B, T, H, w) one, read and written in place.
 //
 // Parameter block (i32 fields; byte offset = 4·index), written by ../attention.ts.
 
@@ -17,15 +19,20 @@ import { exp4, hmax, hsum, kc, K_NEG_INF, logf, madd } from "./vmath";
 const A_Q = 4, A_K = 8, A_V = 12, A_Y = 16, A_LSE = 20, A_MASK = 24, A_MSB = 28, A_MSQ = 32, A_MSK = 36;
 const A_BH = 40, A_TQ = 44, A_TK = 48, A_D = 52, A_DV = 56, A_LDQ = 60, A_LDV = 64, A_SCALE = 68, A_CAUSAL = 72;
 const A_SCRATCH = 76, A_SCRATCH_STRIDE = 80, A_PER_TASK = 84;
-const A_DY = 88, A_DQ = 92, A_DK = 96, A_DVO = 100, A_DMASK = 104;
+const A_DY = 88, A_DQ = 92, A_DK = 96, A_DVO = 100, A_DMASK = 104, A_HEADS = 108, A_WQ = 112, A_WV = 116;
+
+/** Byte offset of slice b in a tensor at `base` of T rows `ld` floats apart, `w` floats per head (H heads). */
+function sliceAt(base: i32, b: i32, H: i32, T: i32, ld: i32, w: i32): usize {
+  return <usize>base + (<usize>((b / H) * T * ld + (b % H) * w) << 2);
+}
 
 /** Query rows per block of the backward (the score rows of a block are kept: QB × tk floats, three times). */
 const QB = 16;
 
 /** Bytes of scratch one thread needs: Kᵀ and Vᵀ (head dim × key length) and three blocks of QB score rows. */
-export function attentionScratchBytes(ldq: i32, ldv: i32, tk: i32): i32 {
+export function attentionScratchBytes(wq: i32, wv: i32, tk: i32): i32 {
   const tkp = (tk + 3) & ~3;
-  return (ldq + ldv + 3 * QB) * tkp * 4;
+  return (wq + wv + 3 * QB) * tkp * 4;
 }
 
 /** dst[e][j] = src[j][e] for j < tk (rows `ld` floats apart), 0 for tk ≤ j < tkp: a (d × tkp) matrix. */
@@ -92,14 +99,14 @@ function rowsTimesT(a: usize, lda: i32, nr: i32, bT: usize, tkp: i32, d: i32, jn
 
 /**
  * out_r = s_r·Σ_{j<jn} w[r][j]·B_j for r < nr: w rows `rs` bytes apart (rows past nr are read but
- * unused), B rows `ldb` floats apart (a multiple of 4), out rows `ldb` floats apart. Tiles of 4 rows ×
+ * unused), B and out rows of `wb` floats (a multiple of 4), `ldb` floats apart. Tiles of 4 rows ×
  * 8 floats of the head dim: per key, two vector loads of B and four broadcasts of w serve eight
  * multiply-adds.
  */
-function weightsTimesRows(w: usize, rs: usize, nr: i32, jn: i32, B: usize, ldb: i32, out: usize, s0: f32, s1: f32, s2: f32, s3: f32): void {
+function weightsTimesRows(w: usize, rs: usize, nr: i32, jn: i32, B: usize, ldb: i32, wb: i32, out: usize, s0: f32, s1: f32, s2: f32, s3: f32): void {
   const bs = <usize>ldb << 2;
   let e = 0;
-  for (; e + 8 <= ldb; e += 8) {
+  for (; e + 8 <= wb; e += 8) {
     let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
     let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
     let pb = B + (<usize>e << 2);
@@ -123,7 +130,7 @@ function weightsTimesRows(w: usize, rs: usize, nr: i32, jn: i32, B: usize, ldb: 
     if (nr > 2) { v = f32x4.splat(s2); v128.store(o + 2 * bs, f32x4.mul(c20, v)); v128.store(o + 2 * bs, f32x4.mul(c21, v), 16); }
     if (nr > 3) { v = f32x4.splat(s3); v128.store(o + 3 * bs, f32x4.mul(c30, v)); v128.store(o + 3 * bs, f32x4.mul(c31, v), 16); }
   }
-  if (e < ldb) {
+  if (e < wb) {
     let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
     let pb = B + (<usize>e << 2);
     for (let j = 0; j < jn; j++) {
@@ -144,10 +151,10 @@ function weightsTimesRows(w: usize, rs: usize, nr: i32, jn: i32, B: usize, ldb: 
 }
 
 /**
- * dB_j += s·Σ_{r<nr} w[r][j]·A_r for j < jn: w rows `rs` bytes apart, A and dB rows `ld` floats apart
- * (a multiple of 4). Tiles of 4 keys × 8 floats kept in registers over all nr rows.
+ * dB_j += s·Σ_{r<nr} w[r][j]·A_r for j < jn: w rows `rs` bytes apart, A and dB rows of `wa` floats (a
+ * multiple of 4), `ld` floats apart. Tiles of 4 keys × 8 floats kept in registers over all nr rows.
  */
-function weightsTTimesRows(w: usize, rs: usize, nr: i32, jn: i32, A: usize, ld: i32, dB: usize, s: f32): void {
+function weightsTTimesRows(w: usize, rs: usize, nr: i32, jn: i32, A: usize, ld: i32, wa: i32, dB: usize, s: f32): void {
   const ls = <usize>ld << 2;
   const sv = f32x4.splat(s);
   for (let j0 = 0; j0 < jn; j0 += 4) {
@@ -156,7 +163,7 @@ function weightsTTimesRows(w: usize, rs: usize, nr: i32, jn: i32, A: usize, ld: 
     const d0 = dB + <usize>j0 * ls, d1 = dB + <usize>(j0 + min(1, jb - 1)) * ls, d2 = dB + <usize>(j0 + min(2, jb - 1)) * ls, d3 = dB + <usize>(j0 + min(3, jb - 1)) * ls;
     const pw = w + (<usize>j0 << 2);
     let e = 0;
-    for (; e + 8 <= ld; e += 8) {
+    for (; e + 8 <= wa; e += 8) {
       const o = <usize>e << 2;
       let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
       let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
@@ -178,7 +185,7 @@ function weightsTTimesRows(w: usize, rs: usize, nr: i32, jn: i32, A: usize, ld: 
       if (jb > 2) { v128.store(d2 + o, madd(c20, sv, v128.load(d2 + o))); v128.store(d2 + o, madd(c21, sv, v128.load(d2 + o, 16)), 16); }
       if (jb > 3) { v128.store(d3 + o, madd(c30, sv, v128.load(d3 + o))); v128.store(d3 + o, madd(c31, sv, v128.load(d3 + o, 16)), 16); }
     }
-    if (e < ld) {
+    if (e < wa) {
       const o = <usize>e << 2;
       let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
       for (let r = 0; r < nr; r++) {
@@ -210,18 +217,19 @@ function maskRow(P: usize, srow: usize, b: i32, i: i32, last: i32, jn4: i32): vo
   for (let j = last + 1; j < jn4; j++) store<f32>(srow + (<usize>j << 2), -Infinity);
 }
 
-/** Forward of slice b: y (tq × ldv) and lse (tq). */
+/** Forward of slice b: y (tq × wv) and lse (tq). */
 export function attentionForward(P: usize, b: i32, scratch: usize): void {
   const tq = load<i32>(P, A_TQ), tk = load<i32>(P, A_TK), d = load<i32>(P, A_D);
-  const ldq = load<i32>(P, A_LDQ), ldv = load<i32>(P, A_LDV);
+  const ldq = load<i32>(P, A_LDQ), ldv = load<i32>(P, A_LDV), H = load<i32>(P, A_HEADS);
+  const wq = load<i32>(P, A_WQ), wv = load<i32>(P, A_WV);
   const scale = load<f32>(P, A_SCALE), causal = load<i32>(P, A_CAUSAL) != 0;
   const tkp = (tk + 3) & ~3;
-  const q = <usize>load<i32>(P, A_Q) + (<usize>(b * tq * ldq) << 2);
-  const k = <usize>load<i32>(P, A_K) + (<usize>(b * tk * ldq) << 2);
-  const v = <usize>load<i32>(P, A_V) + (<usize>(b * tk * ldv) << 2);
-  const y = <usize>load<i32>(P, A_Y) + (<usize>(b * tq * ldv) << 2);
+  const q = sliceAt(load<i32>(P, A_Q), b, H, tq, ldq, wq);
+  const k = sliceAt(load<i32>(P, A_K), b, H, tk, ldq, wq);
+  const v = sliceAt(load<i32>(P, A_V), b, H, tk, ldv, wv);
+  const y = sliceAt(load<i32>(P, A_Y), b, H, tq, ldv, wv);
   const lse = <usize>load<i32>(P, A_LSE) + (<usize>(b * tq) << 2);
-  const kT = scratch, S = kT + (<usize>(ldq * tkp) << 2);
+  const kT = scratch, S = kT + (<usize>(wq * tkp) << 2);
   const rs = <usize>tkp << 2;
   transpose(k, ldq, tk, tkp, d, kT);
   for (let i0 = 0; i0 < tq; i0 += 4) {
@@ -252,40 +260,43 @@ export function attentionForward(P: usize, b: i32, scratch: usize): void {
       if (r == 0) l0 = l; else if (r == 1) l1 = l; else if (r == 2) l2 = l; else l3 = l;
     }
     // y_r = (Σ_j P_rj·v_j) / l_r
-    weightsTimesRows(S, rs, nr, jn, v, ldv, y + (<usize>(i0 * ldv) << 2), 1 / l0, 1 / l1, 1 / l2, 1 / l3);
+    weightsTimesRows(S, rs, nr, jn, v, ldv, wv, y + (<usize>(i0 * ldv) << 2), 1 / l0, 1 / l1, 1 / l2, 1 / l3);
   }
 }
 
 /**
- * Backward of slice b: dq (tq × ldq, overwritten), dk (tk × ldq) and dv (tk × ldv) (overwritten: zeroed
+ * Backward of slice b: dq (tq × wq, overwritten), dk (tk × wq) and dv (tk × wv) (overwritten: zeroed
  * here, then accumulated over the query blocks), dmask (tq × tk, when given; zeroed by the caller).
  * Query blocks of QB rows: their probabilities P and score gradients dS are kept, so dk and dv are
  * read and written once per block.
  */
 export function attentionBackward(P: usize, b: i32, scratch: usize): void {
   const tq = load<i32>(P, A_TQ), tk = load<i32>(P, A_TK), d = load<i32>(P, A_D), dvs = load<i32>(P, A_DV);
-  const ldq = load<i32>(P, A_LDQ), ldv = load<i32>(P, A_LDV);
+  const ldq = load<i32>(P, A_LDQ), ldv = load<i32>(P, A_LDV), H = load<i32>(P, A_HEADS);
+  const wq = load<i32>(P, A_WQ), wv = load<i32>(P, A_WV);
   const scale = load<f32>(P, A_SCALE), causal = load<i32>(P, A_CAUSAL) != 0;
   const tkp = (tk + 3) & ~3;
-  const q = <usize>load<i32>(P, A_Q) + (<usize>(b * tq * ldq) << 2);
-  const k = <usize>load<i32>(P, A_K) + (<usize>(b * tk * ldq) << 2);
-  const v = <usize>load<i32>(P, A_V) + (<usize>(b * tk * ldv) << 2);
-  const y = <usize>load<i32>(P, A_Y) + (<usize>(b * tq * ldv) << 2);
+  const q = sliceAt(load<i32>(P, A_Q), b, H, tq, ldq, wq);
+  const k = sliceAt(load<i32>(P, A_K), b, H, tk, ldq, wq);
+  const v = sliceAt(load<i32>(P, A_V), b, H, tk, ldv, wv);
+  const y = sliceAt(load<i32>(P, A_Y), b, H, tq, ldv, wv);
   const lse = <usize>load<i32>(P, A_LSE) + (<usize>(b * tq) << 2);
-  const dy = <usize>load<i32>(P, A_DY) + (<usize>(b * tq * ldv) << 2);
-  const dq = <usize>load<i32>(P, A_DQ) + (<usize>(b * tq * ldq) << 2);
-  const dk = <usize>load<i32>(P, A_DK) + (<usize>(b * tk * ldq) << 2);
-  const dv = <usize>load<i32>(P, A_DVO) + (<usize>(b * tk * ldv) << 2);
+  const dy = sliceAt(load<i32>(P, A_DY), b, H, tq, ldv, wv);
+  const dq = sliceAt(load<i32>(P, A_DQ), b, H, tq, ldq, wq);
+  const dk = sliceAt(load<i32>(P, A_DK), b, H, tk, ldq, wq);
+  const dv = sliceAt(load<i32>(P, A_DVO), b, H, tk, ldv, wv);
   const dmaskBase = <usize>load<i32>(P, A_DMASK);
   const rs = <usize>tkp << 2;
-  const kT = scratch, vT = kT + (<usize>(ldq * tkp) << 2);
-  const S = vT + (<usize>(ldv * tkp) << 2); // QB rows of scores, then of dS
+  const kT = scratch, vT = kT + (<usize>(wq * tkp) << 2);
+  const S = vT + (<usize>(wv * tkp) << 2); // QB rows of scores, then of dS
   const Pb = S + QB * rs, dP = Pb + QB * rs; // QB rows of probabilities and of dP = dy·vᵀ
   transpose(k, ldq, tk, tkp, d, kT);
   transpose(v, ldv, tk, tkp, dvs, vT);
-  memory.fill(dk, 0, <usize>(tk * ldq) << 2);
-  memory.fill(dv, 0, <usize>(tk * ldv) << 2);
   const qs = <usize>ldq << 2, vs = <usize>ldv << 2;
+  for (let j = 0; j < tk; j++) {
+    memory.fill(dk + <usize>j * qs, 0, <usize>wq << 2);
+    memory.fill(dv + <usize>j * vs, 0, <usize>wv << 2);
+  }
   for (let q0 = 0; q0 < tq; q0 += QB) {
     const nq = min(QB, tq - q0);
     const jn = causal ? min(q0 + nq, tk) : tk, jn4 = (jn + 3) & ~3;
@@ -301,7 +312,7 @@ export function attentionBackward(P: usize, b: i32, scratch: usize): void {
       maskRow(P, srow, b, i, last, jn4);
       // D_i = Σ_e dy_ie·y_ie
       let dd = f32x4.splat(0);
-      for (let e = 0; e < ldv; e += 4) dd = madd(v128.load(dy + (<usize>(i * ldv + e) << 2)), v128.load(y + (<usize>(i * ldv + e) << 2)), dd);
+      for (let e = 0; e < wv; e += 4) dd = madd(v128.load(dy + (<usize>(i * ldv + e) << 2)), v128.load(y + (<usize>(i * ldv + e) << 2)), dd);
       const Di = f32x4.splat(hsum(dd));
       const li = v128.load32_splat(lse + (<usize>i << 2));
       for (let j = 0; j < jn4; j += 4) {
@@ -321,12 +332,12 @@ export function attentionBackward(P: usize, b: i32, scratch: usize): void {
       }
     }
     // forward: y_i = Σ_j P_ij·v_j  ⇒  dv_j += Σ_i P_ij·dy_i
-    weightsTTimesRows(Pb, rs, nq, jn, dy + <usize>q0 * vs, ldv, dv, 1);
+    weightsTTimesRows(Pb, rs, nq, jn, dy + <usize>q0 * vs, ldv, wv, dv, 1);
     // forward: s_ij = q_i·k_j·scale  ⇒  dk_j += scale·Σ_i dS_ij·q_i,  dq_i = scale·Σ_j dS_ij·k_j
-    weightsTTimesRows(S, rs, nq, jn, q + <usize>q0 * qs, ldq, dk, scale);
+    weightsTTimesRows(S, rs, nq, jn, q + <usize>q0 * qs, ldq, wq, dk, scale);
     for (let i0 = q0; i0 < q0 + nq; i0 += 4) {
       const nr = min(4, q0 + nq - i0);
-      weightsTimesRows(S + <usize>(i0 - q0) * rs, rs, nr, jn, k, ldq, dq + <usize>i0 * qs, scale, scale, scale, scale);
+      weightsTimesRows(S + <usize>(i0 - q0) * rs, rs, nr, jn, k, ldq, wq, dq + <usize>i0 * qs, scale, scale, scale, scale);
     }
   }
 }

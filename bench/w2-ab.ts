@@ -1,0 +1,69 @@
+// Two builds of the project in one process, W2 steps inside `wnn.tidy` on 1 thread, alternating blocks of
+// steps between them, so that both see the same load: the way to compare a change on a shared machine, where
+// two separate runs minutes apart see different neighbours. Not part of `npm run bench`:
+//
+//   cp -r dist /tmp/dist-before                      # before the change; then rebuild
+//   node dist/bench/w2-ab.js /tmp/dist-before dist [--user=1] [--rounds=16]
+//
+// Each build dir is a `dist` (its src/index-node.js and bench/w2*.js are loaded). Prints the median process CPU
+// time per step of each build over the blocks, and their ratio. A build dir outside the project resolves its
+// packages from the node_modules above it.
+
+import { loadavg } from "node:os";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import type * as Wnn from "../src/index-node.js";
+import type * as W2 from "./w2.js";
+import type * as W2User from "./w2-user.js";
+
+const arg = (name: string, fallback: number): number => {
+  const a = process.argv.find((s) => s.startsWith(`--${name}=`));
+  return a === undefined ? fallback : Number(a.slice(name.length + 3));
+};
+const [dirA, dirB] = process.argv.slice(2).filter((s) => !s.startsWith("--"));
+if (dirA === undefined || dirB === undefined)
+  throw new Error("usage: w2-ab.js <dist A> <dist B> [--user=1] [--rounds=16]");
+const user = arg("user", 0) !== 0,
+  rounds = arg("rounds", 16),
+  per = 5;
+
+const load = async (dir: string): Promise<() => number> => {
+  const url = (p: string): string => pathToFileURL(resolve(dir, p)).href;
+  const wnn = (await import(url("src/index-node.js"))) as typeof Wnn;
+  const w2 = (await import(url("bench/w2.js"))) as typeof W2;
+  wnn.setNumThreads(1);
+  const trainer = user ? ((await import(url("bench/w2-user.js"))) as typeof W2User).w2UserTrainer() : w2.w2Trainer();
+  const batches = w2.w2Batches(per);
+  let i = 0;
+  const step = (): number => {
+    const b = batches[i++ % per]!;
+    return wnn.tidy(() => trainer.step(b.x, b.y));
+  };
+  for (let k = 0; k < 10; k++) step(); // warm-up
+  return step;
+};
+
+/** CPU ms per step over one block of `per` steps. */
+const block = (step: () => number): number => {
+  const c0 = process.cpuUsage();
+  for (let k = 0; k < per; k++) step();
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1000 / per;
+};
+
+const stepA = await load(dirA),
+  stepB = await load(dirB);
+const ta: number[] = [],
+  tb: number[] = [];
+for (let r = 0; r < rounds; r++) {
+  // ABBA order, so neither build always runs first
+  if (r % 2 === 0) (ta.push(block(stepA)), tb.push(block(stepB)));
+  else (tb.push(block(stepB)), ta.push(block(stepA)));
+}
+const median = (x: number[]): number => [...x].sort((p, q) => p - q)[x.length >> 1]!;
+const ma = median(ta),
+  mb = median(tb);
+console.log(
+  `W2 ${user ? "user-written" : "GPT module"} inside wnn.tidy, 1 thread, CPU ms per step, median of ${rounds} blocks of ${per} steps: ` +
+    `A ${ma.toFixed(1)} (${dirA}), B ${mb.toFixed(1)} (${dirB}), B/A ${(mb / ma).toFixed(3)}; load average ${loadavg()[0]!.toFixed(1)}`,
+);
