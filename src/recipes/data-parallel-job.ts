@@ -21,11 +21,13 @@
 // batch (rng.ts withDrawShare): with dropout too, the losses are one process's.
 //
 // What breaks the equality, so that a job refuses N > 1 rather than train another model: statistics over the
-// batch inside the forward (BatchNorm's, outside forwardOnRows's synchronized BatchNorm; a mixture of experts'
-// load-balancing loss and its experts' capacity, functions of the whole batch's routing).
+// batch inside the forward that no collective makes the whole batch's (BatchNorm's, outside forwardOnRows's
+// synchronized BatchNorm; a mixture of experts' load-balancing loss and its experts' capacity, functions of the
+// whole batch's routing).
 //
 // Browser-safe: spawning the workers is the CLI's (cli/zoo-worker.ts, cli/recipe-worker.ts). Users: ZooTrainer
-// (zoo-train.ts) and ParallelGPTTrainer (gpt-parallel.ts, forwardOnRows only); through `driverFor` and a RecipeHooks.dataParallel, trainClassifier (mnist.ts: lenet5),
+// (zoo-train.ts) and ParallelGPTTrainer (gpt-parallel.ts, forwardOnRows only); through `driverFor` and a
+// RecipeHooks.dataParallel, trainClassifier (mnist.ts: lenet5, resnet), vision-attention-compare's contenders,
 // trainOnNames (names.ts: bengio-mlp, char-rnn, names-compare), decoder-compare's and encoder-decoder-compare's runs,
 // seq2seq-attention's and transformer's recipes, convs2s-compare, encoder-compare and finetune-compare; TtsTrainer
 // (tts-train.ts: tacotron2, fastspeech2, vocoder) through its own dataParallel.
@@ -41,9 +43,7 @@ import type { Module } from "../nn/module.js";
 import { clipGradNorm } from "../optim/clip.js";
 import type { Optimizer } from "../optim/optimizer.js";
 
-/** Why a model with BatchNorm layers, or a mixture of experts, refuses N > 1 workers. */
-export const BN_REASON =
-  "its BatchNorm layers normalize by the statistics of the batch, which each worker would compute over its own rows (this trainer's step does not synchronize BatchNorm over the workers)";
+/** Why a mixture of experts refuses N > 1 workers. */
 export const MOE_REASON =
   "its routers' load-balancing loss and its experts' capacity are functions of the whole batch's routing, which each worker would compute over its own rows";
 

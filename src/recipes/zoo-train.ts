@@ -38,7 +38,6 @@ import { cosineWithWarmup } from "../optim/schedulers.js";
 import { stateDictFromTensors, stateDictToTensors } from "../optim/state.js";
 import { skipStep, type Metrics, type TrainingJob } from "./loop.js";
 import {
-  BN_REASON,
   MOE_REASON,
   SingleProcess,
   WHOLE,
@@ -202,10 +201,11 @@ export const ZOO_TRAINING: Readonly<Record<string, ModelSpec>> = {
   deberta: encoder(debertaConfig, DebertaForMaskedLM, { padId: SPECIALS.pad }, DebertaBlock),
   t5: seq2seq(t5Contender, T5EncoderBlock, T5DecoderBlock),
   bart: seq2seq(bartContender, BartEncoderBlock, BartDecoderBlock),
-  resnet: { ...vision(resnet), notParallel: BN_REASON },
-  senet: { ...vision(senet), notParallel: BN_REASON },
-  cbam: { ...vision(cbam), notParallel: BN_REASON },
-  "non-local": { ...vision(nonLocal), notParallel: BN_REASON },
+  // (their BatchNorms normalize by the whole batch's statistics on N workers too: forwardOnRows synchronizes them)
+  resnet: vision(resnet),
+  senet: vision(senet),
+  cbam: vision(cbam),
+  "non-local": vision(nonLocal),
   vit: vision(vit, VitBlock),
 };
 
