@@ -4,7 +4,8 @@
 // encoder-decoder-compare (pretraining, then fine-tuning on dates) on 2 FSDP workers print the losses of
 // `--workers 1` (the same digits), with the final metrics within 1e-6 relative; in the last two each Transformer
 // block is an FSDP unit of its own. vision-attention-compare on 2 ZeRO-2 workers likewise: its ResNet, SE, CBAM and
-// non-local contenders normalize by the statistics of every worker's rows together (synchronized BatchNorm).
+// non-local contenders normalize by the statistics of every worker's rows together (synchronized BatchNorm); and
+// moe-compare on 2 DDP workers, its Switch models routing with the whole batch's load balance and capacity.
 
 import { strict as assert } from "node:assert";
 import { test } from "node:test";
@@ -64,6 +65,21 @@ test("wnn train vision-attention-compare --workers 2 --strategy zero2: its five 
     "zero2",
     /^  .+: step \d+\/\d+ loss/,
     /\.(testAccuracy|testLoss|trainLoss@\d+)$/,
+  );
+  t.diagnostic(`largest relative difference from --workers 1: ${worst.toExponential(1)}`);
+});
+
+test("wnn train moe-compare --workers 2 --strategy ddp: its dense and Switch models (routers synchronized) print the losses of --workers 1", (t) => {
+  const { worst } = compare(
+    "moe-compare",
+    [
+      ...["--steps", "3", "--batch_size", "4", "--n_layer", "1", "--n_embd", "32", "--block_size", "16"],
+      ...["--eval_every", "2", "--eval_batches", "1", "--only", "dense,switch,switch-top2,switch-cf1.0"],
+    ],
+    2,
+    "ddp",
+    /^step \d+ train\/val:/,
+    /\.(trainLoss|valLoss|initialValLoss|droppedFraction|imbalance)$/,
   );
   t.diagnostic(`largest relative difference from --workers 1: ${worst.toExponential(1)}`);
 });

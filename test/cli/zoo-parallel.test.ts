@@ -2,12 +2,14 @@
 // encoder-decoder (T5 on dates, ZeRO-2: its loss per target token weighted by each worker's share of the tokens)
 // print the losses of `--workers 1` (the same digits; log.jsonl within 1e-6 relative); a run saved by 2 FSDP workers
 // continues with 4 (ZeRO-1) as the uninterrupted single process, and a T5 run saved sharded by 2 FSDP workers (its
-// blocks FSDP units, recomputed in backward) continues sharded by 4 (ZeRO-2) likewise; the models and recipes N
-// workers would train differently (a mixture of experts, BatchNorm, full-batch graphs) refuse --workers with the
-// reason; lenet5, a recipe of its own (trainClassifier), trains on 4 ZeRO-1 workers with one process's losses.
-// The BatchNorm models (SE-ResNet with DDP, CBAM with FSDP; `wnn train resnet`, a recipe of its own,
-// with DDP and ZeRO-2) normalize by the statistics of every worker's rows together (a synchronized BatchNorm): their
-// losses, test accuracy and loss, and running statistics are one process's.
+// blocks FSDP units, recomputed in backward) continues sharded by 4 (ZeRO-2) likewise; lenet5, a recipe of its own
+// (trainClassifier), trains on 4 ZeRO-1 workers with one process's losses.
+// The BatchNorm models (SE-ResNet with DDP, CBAM with FSDP; `wnn train resnet`, a recipe of its own, with DDP and
+// ZeRO-2) normalize by the statistics of every worker's rows together (a synchronized BatchNorm): their losses, test
+// accuracy and loss, and running statistics are one process's. The mixtures of experts (Switch, Mixtral) with DDP
+// route with the whole batch's load balance and capacity (synchronized routing): their losses are one process's.
+// What N workers would train differently refuses with the reason: ZeRO and FSDP for the mixtures of experts, the
+// full-batch graphs, a batch that does not split.
 
 import { strict as assert } from "node:assert";
 import { existsSync, readFileSync } from "node:fs";
@@ -22,6 +24,8 @@ const EVAL = {
   llama: ["--eval_size", "1"],
   t5: ["--eval_size", "20"],
   senet: ["--eval_size", "100"],
+  switch: ["--eval_size", "1"],
+  mixtral: ["--eval_size", "1"],
   cbam: ["--eval_size", "100"],
 } as const;
 const LINES = /^(step \d|final:)/;
@@ -43,6 +47,8 @@ for (const [model, N, strategy] of [
   ["llama", 2, "fsdp"],
   ["t5", 2, "zero2"],
   ["senet", 2, "ddp"],
+  ["switch", 2, "ddp"],
+  ["mixtral", 2, "ddp"],
   ["cbam", 2, "fsdp"],
 ] as const) {
   test(`wnn train ${model} --workers ${N} --strategy ${strategy} prints the losses of --workers 1`, (t) => {
@@ -196,13 +202,40 @@ test("wnn train lenet5 (a recipe of its own) --workers 4 --strategy zero1 prints
 });
 
 test("the models and recipes N workers would train differently refuse --workers with the reason, in one line", () => {
-  const moe = wnn("train", "mixtral", "--steps", "1", "--workers", "2", "--out", join(tmp, "moe"));
+  // the mixtures of experts train with DDP only (an expert no token chose keeps no gradient, as in one process)
+  const moe = wnn(
+    "train",
+    "mixtral",
+    "--steps",
+    "1",
+    "--workers",
+    "2",
+    "--strategy",
+    "fsdp",
+    "--out",
+    join(tmp, "moe"),
+  );
   assert.equal(moe.code, 2);
   assert.match(
     moe.stderr,
-    /^wnn: train mixtral: --workers 2: mixtral cannot train data-parallel: its routers' load-balancing loss/,
+    /^wnn: train mixtral: --strategy fsdp: mixtral cannot train with ZeRO or FSDP: an expert that no token of a batch chooses gets no gradient/,
   );
   assert.equal(moe.stderr.trim().split("\n").length, 1);
+  const mc = wnn(
+    "train",
+    "moe-compare",
+    "--steps",
+    "1",
+    "--workers",
+    "2",
+    "--strategy",
+    "zero2",
+    "--out",
+    join(tmp, "mc"),
+  );
+  assert.equal(mc.code, 2);
+  assert.match(mc.stderr, /moe-compare cannot train with --strategy zero2: an expert that no token/);
+  assert.equal(mc.stderr.trim().split("\n").length, 1);
   const graph = wnn("train", "gcn", "--workers", "2");
   assert.equal(graph.code, 2);
   assert.match(graph.stderr, /train gcn: --workers: gcn cannot train data-parallel: it trains full-batch on one graph/);
