@@ -140,7 +140,9 @@ export function zooTrainOptions(name: string) {
     strategy: {
       kind: "string",
       choices: STRATEGIES,
-      help: "with --workers: ddp, zero1, zero2 or fsdp (each Transformer block its own FSDP unit); default ddp",
+      help: notSharded(name)
+        ? "with --workers: ddp (the default; a mixture of experts refuses zero1, zero2 and fsdp: an expert no token chose must keep no gradient)"
+        : "with --workers: ddp, zero1, zero2 or fsdp (each Transformer block its own FSDP unit); default ddp",
     },
     checkpointing: {
       kind: "flag",
