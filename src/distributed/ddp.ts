@@ -12,6 +12,11 @@
 //
 // which is what allReduceGradients computes: an all-reduce (sum) of every gradient, divided by N.
 //
+// A parameter no worker computed a gradient for in a step (an expert of a mixture that no token of the whole batch
+// chose) keeps none, as in one process, where the optimizer then skips it (its moments and step count stay): one
+// small all-reduce counts, per parameter, the workers that have a gradient (PyTorch's DDP likewise leaves a globally
+// unused parameter's grad untouched). A parameter some worker has a gradient for counts as zeros on the others.
+//
 // Buckets: gradients are packed, in reverse registration order (roughly the order backward produces them),
 // into flat buckets of at most bucketElements, one all-reduce per bucket instead of one per parameter —
 // fewer, larger messages. (PyTorch starts a bucket's all-reduce while backward still runs; here backward
@@ -126,10 +131,16 @@ export class DistributedDataParallel {
 
   /**
    * grad ← (1/N) Σ_r grad_r for every trainable parameter, bucket by bucket, the same bits on every worker.
-   * A parameter without a gradient on a worker counts as zeros there (and receives the average).
+   * A parameter without a gradient on a worker counts as zeros there (and receives the average); one without a
+   * gradient on every worker keeps none (the optimizer skips it, as one process's).
    */
   allReduceGradients(): void {
     const N = this.comm.worldSize;
+    const params = this.buckets.flatMap((b) => b.params);
+    const having = new Float32Array(params.length); // (P) the workers holding each parameter's gradient
+    params.forEach((p, i) => (having[i] = p.grad ? 1 : 0));
+    this.comm.allReduce(having);
+    const unused = new Set(params.filter((_, i) => having[i] === 0));
     for (const bucket of this.buckets) {
       const flat = this.flat.subarray(0, bucket.elements);
       packGradients(bucket, flat);
@@ -138,6 +149,10 @@ export class DistributedDataParallel {
       let off = 0;
       for (const p of bucket.params) {
         const n = p.numel();
+        if (unused.has(p)) {
+          off += n; // no worker's gradient: none, as one process's
+          continue;
+        }
         const g = new Float32Array(n); // a fresh gradient: the old one's storage may be shared with another tensor
         for (let i = 0; i < n; i++) g[i] = flat[off + i]! / N;
         p.grad = new Tensor(g, [...p.shape]);

@@ -86,9 +86,11 @@ export {
   route,
   loadBalancingLoss,
   routerZLoss,
+  withSyncRouting,
   type MoEOptions,
   type MoEOutput,
   type Routing,
+  type RoutingGroup,
   type Expert,
 } from "./moe.js";
 export {

@@ -1,7 +1,8 @@
 // Mixture of experts: parity with the PyTorch reference (tools/fixtures/moe.py: both routings, forward,
 // auxiliary losses, every gradient), finite differences in float64 through the routing, and the routing
 // invariants (one expert = a plain MLP, Mixtral's gates sum to one, no drops without a capacity, the
-// dropped choices are those past capacity in token order).
+// dropped choices are those past capacity in token order); W workers routing with synchronized routing keep the
+// choices one process keeps, and their losses and gradients average to its.
 
 import { readFileSync } from "../../test/harness/files.js";
 import { test } from "node:test";
@@ -9,7 +10,18 @@ import assert from "node:assert/strict";
 import { ArgumentError, Generator, noGrad, randn, ShapeError, Tensor } from "../index.js";
 import { assertClose, assertThrowsWith } from "../../test/harness/assert.js";
 import { fromJson, type TensorJson } from "../../test/harness/fixtures.js";
-import { expertCapacity, GeluExpert, MIXTRAL, MoE, moeOptions, SWITCH, SwiGLUExpert, type MoEOptions } from "./moe.js";
+import {
+  expertCapacity,
+  GeluExpert,
+  MIXTRAL,
+  MoE,
+  moeOptions,
+  SWITCH,
+  SwiGLUExpert,
+  withSyncRouting,
+  type MoEOptions,
+  type MoEOutput,
+} from "./moe.js";
 
 interface MoECase {
   label: string;
@@ -265,4 +277,83 @@ test("active parameters: the router, k experts and the shared ones", () => {
   const expert = 3 * 8 * 12;
   assert.equal(moe.numParameters(), 8 * 8 + 9 * expert);
   assert.equal(moe.activeParameters(), 8 * 8 + 3 * expert);
+});
+
+// -----------------------------------------------------------------------------------------------------
+// Synchronized routing: W workers, each routing its block of the tokens, act as one process
+
+/**
+ * The layer run as W workers on consecutive blocks of x's rows (B, T, C), each inside withSyncRouting; the
+ * collective is played in one thread: a first pass records what each worker contributes (its own slot), the
+ * second adds the others' records. → each worker's output.
+ */
+function asWorkers(moe: MoE, x: Tensor, W: number): MoEOutput[] {
+  const rows = x.shape[0]! / W;
+  const part = (r: number) => x.narrow(0, r * rows, rows);
+  const sent: Float32Array[] = [];
+  for (let r = 0; r < W; r++)
+    withSyncRouting({ rank: r, worldSize: W, sum: (buf) => void (sent[r] = buf.slice()) }, () =>
+      noGrad(() => moe.forward(part(r))),
+    );
+  return Array.from({ length: W }, (_, r) =>
+    withSyncRouting(
+      {
+        rank: r,
+        worldSize: W,
+        sum: (buf) => sent.forEach((s, q) => q !== r && s.forEach((v, i) => (buf[i]! += v))),
+      },
+      () => moe.forward(part(r)),
+    ),
+  );
+}
+
+test("synchronized routing: W workers keep the choices one process keeps, and their load-balancing losses and gradients average to its", () => {
+  for (const [label, o, W] of [
+    ["Switch top-1, capacity 1.0", moeOptions(SWITCH, { nExperts: 4, capacityFactor: 1.0 }), 2],
+    ["Switch top-1, capacity 0.5", moeOptions(SWITCH, { nExperts: 4, capacityFactor: 0.5 }), 3],
+    ["top-2, capacity 0.75", moeOptions(SWITCH, { nExperts: 4, topK: 2, capacityFactor: 0.75 }), 3],
+    ["Mixtral top-2, no capacity", moeOptions(MIXTRAL, { nExperts: 4 }), 2],
+  ] as const) {
+    const moe = build(8, 12, o, o.normalizeGates ? "swiglu" : "gelu", 90);
+    const x = randn([6, 5, 8], { generator: new Generator(91) }); // 30 tokens
+    const w = randn([6, 5, 8], { generator: new Generator(92) });
+    const grads = () => moe.parameters().map((p) => Float32Array.from(p.grad!.storage as Float32Array));
+    // one process: L = (1/N)·Σ y·w + L_aux
+    const one = moe.forward(x);
+    one.y.mul(w).sum().div(30).add(one.loadBalancingLoss).backward();
+    const want = grads();
+    moe.zeroGrad();
+    // W workers: L_r = (1/N_r)·Σ_{t∈r} y·w + L_aux,r, whose mean over the workers is L
+    const outs = asWorkers(moe, x, W);
+    outs.forEach((out, r) => {
+      const wr = w.narrow(0, (r * 6) / W, 6 / W);
+      out.y
+        .mul(wr)
+        .sum()
+        .div(30 / W)
+        .add(out.loadBalancingLoss)
+        .div(W)
+        .backward(); // the gradients add up over r
+    });
+    const kept = outs.flatMap((out) => [...out.routing.kept]);
+    assert.deepEqual(kept, [...one.routing.kept], `${label}: the kept choices`);
+    if (o.capacityFactor !== null) {
+      assert.ok(one.droppedFraction > 0, `${label}: some choices dropped`);
+      // each worker alone would keep others: its own capacity ⌈cf·N_r·k/E⌉, its places from 0
+      const alone = Array.from(
+        { length: W },
+        (_, r) => noGrad(() => moe.forward(x.narrow(0, (r * 6) / W, 6 / W))).routing.kept,
+      ).flatMap((k) => [...k]);
+      assert.notDeepEqual(alone, [...one.routing.kept], `${label}: unsynchronized workers keep other choices`);
+    }
+    assertClose(
+      outs.map((out) => out.y.dataSync()).flatMap((y) => [...y]),
+      [...one.y.dataSync()],
+      { atol: 1e-6, rtol: 1e-6 },
+      `${label}: y`,
+    );
+    const mean = outs.reduce((s, out) => s + out.loadBalancingLoss.item(), 0) / W;
+    assertClose([mean], [one.loadBalancingLoss.item()], { atol: 0, rtol: 1e-6 }, `${label}: L_aux`);
+    grads().forEach((g, i) => assertClose([...g], [...want[i]!], { atol: 1e-6, rtol: 1e-5 }, `${label}: grad ${i}`));
+  }
 });

@@ -20,12 +20,17 @@
 // gets a gradient through them and through the auxiliary losses; which experts were picked is a discrete
 // choice and gets none, exactly as in the papers.
 //
+// On W data-parallel workers, each routing its rows of the batch (withSyncRouting), the two functions of the whole
+// batch's routing are made one process's: the load-balancing loss's fᵢ counts every worker's choices, and the
+// capacity is the whole batch's, each worker keeping exactly the choices one process would keep.
+//
 // Vocabulary (shape comments): N tokens (B·T flattened), C channels, E experts, k experts per token,
-// n_e the tokens an expert receives, M = Σ_e n_e the kept assignments, I an expert's hidden size.
+// n_e the tokens an expert receives, M = Σ_e n_e the kept assignments, I an expert's hidden size, W workers.
 
 import { tensor, zeros } from "../engine/creation.js";
 import { ArgumentError, ShapeError } from "../engine/errors.js";
 import type { Generator } from "../engine/rng.js";
+import { inMeta } from "../engine/meta.js";
 import { fmt } from "../engine/shape.js";
 import type { Tensor } from "../engine/tensor.js";
 import { silu, gelu } from "../ops/elementwise.js";
@@ -157,6 +162,84 @@ export interface Routing {
   gates: Tensor;
   /** kept[t·k + s]: the choice fits its expert's capacity */
   kept: Uint8Array;
+  /**
+   * routed inside withSyncRouting: the whole batch's fᵢ (the fraction of every worker's N·k choices that chose
+   * expert i, E) and this worker's share of the batch's tokens, W·N_r/N (1 when the rows split evenly)
+   */
+  group?: { f: Float64Array; share: number };
+}
+
+// -----------------------------------------------------------------------------------------------------
+// Synchronized routing: on W data-parallel workers, each routing its rows of the batch (the rows of worker r come
+// after those of every rank before it, as in one process's batch), one collective per routing makes what depends
+// on the whole batch one process's:
+//   fᵢ        the load-balancing loss counts every worker's choices: fᵢ = (1/(N·k))·Σ_r c_r,i (N = Σ_r N_r); Pᵢ
+//             stays this worker's mean, and the workers' losses average to E·Σ fᵢ·(1/W)·Σ_r Pᵢ^(r) = E·Σ fᵢ·Pᵢ
+//             (rows split evenly; else Pᵢ^(r) is weighted by the share W·N_r/N)
+//   capacity  ⌈capacityFactor·N·k/E⌉ of the whole batch's N tokens; one process hands out an expert's places to
+//             the s-th choices in token order, s = 0 first, so before worker r's s-th choices it has handed out
+//             min(capacity, Σ_r' Σ_{s'<s} c_r',s',e + Σ_{r'<r} c_r',s,e): worker r starts there and keeps
+//             exactly the choices one process would keep.
+// The collective is an all-gather of each worker's (N_r, c_r,s,e) made by summing buffers zero but for each
+// worker's own slot (small integers: exact in float32).
+
+/** The group routing together: this worker's rank of W, and an in-place sum over the workers (a collective). */
+export interface RoutingGroup {
+  readonly rank: number;
+  readonly worldSize: number;
+  sum(buf: Float32Array): void;
+}
+
+/** The group in force (null outside withSyncRouting). */
+let routingGroup: RoutingGroup | null = null;
+
+/**
+ * Run fn (a forward on this worker's rows) with every MoE routing synchronized over the group: the load-balancing
+ * loss and the capacity are those of the whole batch (see above). Every worker must route the same layers in the
+ * same order; the backward needs no collective (fᵢ is a count).
+ */
+export function withSyncRouting<T>(group: RoutingGroup, fn: () => T): T {
+  const saved = routingGroup;
+  routingGroup = group.worldSize > 1 ? group : null;
+  try {
+    return fn();
+  } finally {
+    routingGroup = saved;
+  }
+}
+
+/**
+ * counts[s·E + e]: this worker's s-th choices of expert e → every worker's, through the group:
+ * { N: the whole batch's tokens, before[s·E + e]: the places one process has handed out before this worker's s-th
+ * choices (uncapped), total[e]: Σ over workers and slots }.
+ */
+function gatherCounts(
+  g: RoutingGroup,
+  N: number,
+  counts: Int32Array,
+  E: number,
+): { N: number; before: Float64Array; total: Float64Array } {
+  const n = counts.length + 1; // (1 + k·E) per worker: N_r, then c_r,s,e
+  const all = new Float32Array(g.worldSize * n); // (W, 1 + k·E), zero but for this worker's slot
+  all[g.rank * n] = N;
+  all.set(counts, g.rank * n + 1);
+  g.sum(all);
+  const k = counts.length / E;
+  const before = new Float64Array(k * E),
+    total = new Float64Array(E);
+  let whole = 0;
+  for (let r = 0; r < g.worldSize; r++) {
+    whole += all[r * n]!;
+    for (let s = 0; s < k; s++)
+      for (let e = 0; e < E; e++) {
+        const c = all[r * n + 1 + s * E + e]!;
+        total[e]! += c;
+        // one process's order: every slot s' < s of every worker, then slot s of the ranks before this one
+        for (let s2 = s + 1; s2 < k; s2++) before[s2 * E + e]! += c;
+        if (r < g.rank) before[s * E + e]! += c;
+      }
+  }
+  return { N: whole, before, total };
 }
 
 /**
@@ -188,6 +271,8 @@ export function route(logits: Tensor, o: MoEOptions): Routing {
   const expertOf = chosen.isMeta
     ? Int32Array.from({ length: N * k }, (_, i) => i % E)
     : Int32Array.from(chosen.storage as Int32Array);
+  const group = routingGroup && !chosen.isMeta && !inMeta() ? routingGroup : null;
+  if (group) return routeInGroup(group, logits, probs, expertOf, gates, o);
   // capacity: the s-th choices of every token in token order, s = 0 first
   const capacity = expertCapacity(o, N);
   const filled = new Int32Array(E);
@@ -204,6 +289,40 @@ export function route(logits: Tensor, o: MoEOptions): Routing {
   return { logits, probs, expertOf, gates, kept };
 }
 
+/** route's capacity check and fᵢ on one worker of a group: the whole batch's (see withSyncRouting). */
+function routeInGroup(
+  g: RoutingGroup,
+  logits: Tensor,
+  probs: Tensor,
+  expertOf: Int32Array,
+  gates: Tensor,
+  o: MoEOptions,
+): Routing {
+  const N = logits.shape[0]!,
+    E = o.nExperts,
+    k = o.topK;
+  const counts = new Int32Array(k * E); // (k, E) this worker's s-th choices of each expert
+  for (let t = 0; t < N; t++) for (let s = 0; s < k; s++) counts[s * E + expertOf[t * k + s]!]!++;
+  const all = gatherCounts(g, N, counts, E);
+  // capacity ⌈capacityFactor·N·k/E⌉ of the whole batch; the places handed out before this worker's s-th choices
+  const capacity = expertCapacity(o, all.N);
+  const kept = new Uint8Array(N * k);
+  for (let s = 0; s < k; s++) {
+    const filled = Array.from({ length: E }, (_, e) => Math.min(capacity, all.before[s * E + e]!));
+    for (let t = 0; t < N; t++) {
+      const e = expertOf[t * k + s]!;
+      if (filled[e]! < capacity) {
+        filled[e]!++;
+        kept[t * k + s] = 1;
+      }
+    }
+  }
+  // fᵢ = (1/(N·k))·(the whole batch's choices of i), summed as one process sums it (loadBalancingLoss)
+  const f = new Float64Array(E);
+  for (let e = 0; e < E; e++) for (let c = 0; c < all.total[e]!; c++) f[e]! += 1 / (all.N * k);
+  return { logits, probs, expertOf, gates, kept, group: { f, share: (g.worldSize * N) / all.N } };
+}
+
 /**
  * The load-balancing loss of the Switch Transformer (eq. 4–6) for top-k routing:
  *   L_aux = E·Σᵢ fᵢ·Pᵢ,  fᵢ = (1/(N·k))·Σ_t Σ_s 1{choice s of token t is expert i}  (the router's choices,
@@ -214,6 +333,15 @@ export function route(logits: Tensor, o: MoEOptions): Routing {
  */
 export function loadBalancingLoss(r: Routing, k: number): Tensor {
   const [N, E] = r.probs.shape as [number, number];
+  if (r.group) {
+    // one worker of W: the whole batch's fᵢ; this worker's Pᵢ, weighted by its share W·N_r/N (1: even rows), so
+    // that the workers' mean is E·Σ fᵢ·Pᵢ of the whole batch
+    const P = N === 0 ? zeros([E], { dtype: r.probs.dtype }) : r.probs.mean(0); // (E)
+    const L = P.mul(tensor(r.group.f, { dtype: P.dtype }))
+      .sum()
+      .mul(E); // ()
+    return r.group.share === 1 ? L : L.mul(r.group.share);
+  }
   if (N === 0) return zeros([], { dtype: r.probs.dtype });
   const f = new Float64Array(E);
   for (const e of r.expertOf) f[e]! += 1 / (N * k);

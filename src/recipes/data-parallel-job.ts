@@ -21,11 +21,14 @@
 // batch (rng.ts withDrawShare): with dropout too, the losses are one process's.
 //
 // What breaks the equality, so that a job refuses N > 1 rather than train another model: statistics over the
-// batch inside the forward (BatchNorm's, outside forwardOnRows's synchronized BatchNorm; a mixture of experts'
-// load-balancing loss and its experts' capacity, functions of the whole batch's routing).
+// batch inside the forward that no collective makes the whole batch's. Inside forwardOnRows the two the zoo has
+// are synchronized: BatchNorm's statistics (ops/nn.ts withSyncBatchNorm) and a mixture of experts' routing — the
+// load-balancing loss's fᵢ and the experts' capacity, functions of the whole batch's routing (nn/moe.ts
+// withSyncRouting); a forward run outside it computes them over the worker's own rows.
 //
 // Browser-safe: spawning the workers is the CLI's (cli/zoo-worker.ts, cli/recipe-worker.ts). Users: ZooTrainer
-// (zoo-train.ts) and ParallelGPTTrainer (gpt-parallel.ts, forwardOnRows only); through `driverFor` and a RecipeHooks.dataParallel, trainClassifier (mnist.ts: lenet5),
+// (zoo-train.ts) and ParallelGPTTrainer (gpt-parallel.ts, forwardOnRows only); through `driverFor` and a
+// RecipeHooks.dataParallel, trainClassifier (mnist.ts: lenet5, resnet), vision-attention-compare's contenders,
 // trainOnNames (names.ts: bengio-mlp, char-rnn, names-compare), decoder-compare's and encoder-decoder-compare's runs,
 // seq2seq-attention's and transformer's recipes, convs2s-compare, encoder-compare and finetune-compare; TtsTrainer
 // (tts-train.ts: tacotron2, fastspeech2, vocoder) through its own dataParallel.
@@ -38,14 +41,24 @@ import { withSyncBatchNorm } from "../ops/nn.js";
 import type { Tensor } from "../engine/tensor.js";
 import type { ModulePolicy } from "../nn/checkpoint.js";
 import type { Module } from "../nn/module.js";
+import { withSyncRouting } from "../nn/moe.js";
 import { clipGradNorm } from "../optim/clip.js";
 import type { Optimizer } from "../optim/optimizer.js";
 
-/** Why a model with BatchNorm layers, or a mixture of experts, refuses N > 1 workers. */
-export const BN_REASON =
-  "its BatchNorm layers normalize by the statistics of the batch, which each worker would compute over its own rows (this trainer's step does not synchronize BatchNorm over the workers)";
-export const MOE_REASON =
-  "its routers' load-balancing loss and its experts' capacity are functions of the whole batch's routing, which each worker would compute over its own rows";
+/**
+ * Why a mixture of experts trains data-parallel with DDP only: an expert no token of a batch chose has no
+ * gradient, and one process's optimizer skips it (its parameters, moments and step count stay where they were).
+ * DDP leaves such a parameter without a gradient too; ZeRO and FSDP step flat shards that pack many parameters
+ * under one step count, so they would move it (weight decay, its old moments) and count its steps.
+ */
+export const MOE_SHARDED_REASON =
+  "an expert that no token of a batch chooses gets no gradient and one process's optimizer skips it, which DDP keeps but ZeRO and FSDP, stepping flat shards of many parameters under one step count, do not; use --strategy ddp";
+
+/** Refuses a sharded strategy (ZeRO, FSDP) for a job that trains as one process does with DDP only. */
+export function ddpOnly(dp: DataParallelHook | undefined, what: string, reason: string): void {
+  if (dp && dp.strategy !== "ddp")
+    throw new ArgumentError(`${what} cannot train with --strategy ${dp.strategy}: ${reason}`);
+}
 
 /** This worker's place in the group: rows [rank·B/N, (rank+1)·B/N) of every global batch of B examples. */
 export interface Part {
@@ -174,13 +187,19 @@ export function weighted(loss: Tensor, mine: number, total: number, part: Part, 
  * A forward on this worker's rows (driver.within), with each dropout mask drawn inside it the block of the whole
  * batch's mask one process would draw for those rows (rng.ts withDrawShare): the same masks, so the workers'
  * losses are one process's with dropout too. A BatchNorm in training inside it normalizes by the statistics of
- * every worker's rows (ops/nn.ts withSyncBatchNorm, PyTorch's SyncBatchNorm): its output is one process's too. The rows must be the outermost dimension of every dropped tensor, and
+ * every worker's rows (ops/nn.ts withSyncBatchNorm, PyTorch's SyncBatchNorm): its output is one process's too; a
+ * mixture of experts routes with the whole batch's fᵢ and capacity (nn/moe.ts withSyncRouting), keeping the tokens
+ * one process keeps. The rows must be the outermost dimension of every dropped tensor, and
  * every worker's default generator in the same state as one process's.
  */
 export function forwardOnRows<T>(driver: StepDriver, part: Part, fn: () => T): T {
   const comm = driver instanceof DataParallel && driver.comm.worldSize > 1 ? driver.comm : null;
-  // BatchNorm: the statistics of every worker's rows together (ops/nn.ts withSyncBatchNorm, a collective)
-  const rows = comm ? () => withSyncBatchNorm((buf) => comm.allReduce(buf), fn) : fn;
+  const sum = (buf: Float32Array): void => comm!.allReduce(buf);
+  // BatchNorm: the statistics of every worker's rows together (ops/nn.ts withSyncBatchNorm, a collective); a mixture
+  // of experts: the load-balancing loss's fᵢ and the capacity of the whole batch (nn/moe.ts withSyncRouting)
+  const rows = comm
+    ? () => withSyncBatchNorm(sum, () => withSyncRouting({ rank: comm.rank, worldSize: comm.worldSize, sum }, fn))
+    : fn;
   return driver.within(() => withDrawShare(part.rank, part.worldSize, rows));
 }
 

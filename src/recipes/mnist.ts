@@ -15,7 +15,7 @@ import type { Optimizer } from "../optim/optimizer.js";
 import type { LRScheduler } from "../optim/schedulers.js";
 import type { RecipeData, RecipeHooks } from "./recipe.js";
 import { runLoopSync, type TrainingJob } from "./loop.js";
-import { driverFor, rowsOf, wholeModel } from "./data-parallel-job.js";
+import { driverFor, forwardOnRows, rowsOf, wholeModel } from "./data-parallel-job.js";
 
 export type MnistData = NonNullable<RecipeData["mnist"]>;
 export type MnistSplit = MnistData["train"];
@@ -155,8 +155,9 @@ export function trainClassifier(
       const { start, count } = rowsOf(B, part);
       const { x, y } = mnistBatch(train, order, k * batchSize + start, count); // (B/N, 1, 28, 28), (B/N)
       driver.zeroGrad();
-      // loss = −(1/B)·Σ_b log softmax(f(x_b))[y_b]   (with N workers: the mean of their means over B/N digits each)
-      const loss = driver.within(() => F.crossEntropy(model.forward(x), y)); // ()
+      // loss = −(1/B)·Σ_b log softmax(f(x_b))[y_b]   (with N workers: the mean of their means over B/N digits each;
+      // a BatchNorm normalizes by the statistics of every worker's digits, as one process's: forwardOnRows)
+      const loss = forwardOnRows(driver, part, () => F.crossEntropy(model.forward(x), y)); // ()
       const value = driver.mean(loss.item());
       loss.backward();
       driver.reduceGradients();

@@ -14,14 +14,26 @@
 // batches (drawn once from Generator(seed + 2)), and trains with the same AdamW (β 0.9/0.99, weight decay on
 // the ≥ 2-dim parameters), cosine schedule with warmup and gradient clipping. The models take their steps in
 // turn (step s of each before step s + 1 of any) so that the load of a shared machine falls on all alike; each
-// model's time is measured around its own step only.
+// model's time is measured around its own step only. On N data-parallel workers (--workers N) each model trains
+// on its rows of every batch, its routers synchronized (the whole batch's load balance and capacity: forwardOnRows),
+// so that the losses, the dropped fractions and the estimates are one process's (with DDP; ZeRO and FSDP are
+// refused: MOE_SHARDED_REASON).
 //
 // Output: the table (parameters total and active, ms/step, train and validation loss, dropped fraction, the
 // busiest expert's share), the validation curves, the expert load over training with and without the load-
 // balancing loss (block 0's tokens per expert at every estimate), and the dropped fraction per capacity factor.
 
 import { isProbing, probeFirstStep } from "./memory-probe.js";
-import { MOE_REASON } from "./data-parallel-job.js";
+import {
+  MOE_SHARDED_REASON,
+  ddpOnly,
+  driverFor,
+  forwardOnRows,
+  rowsOf,
+  type DataParallelHook,
+  type Part,
+  type StepDriver,
+} from "./data-parallel-job.js";
 import { noGrad } from "../engine/autograd.js";
 import { ArgumentError } from "../engine/errors.js";
 import { Generator } from "../engine/rng.js";
@@ -32,7 +44,6 @@ import { lineChartPng } from "../io/chart.js";
 import { crossEntropy } from "../ops/nn.js";
 import type { Module } from "../nn/module.js";
 import { AdamW } from "../optim/adam.js";
-import { clipGradNorm } from "../optim/clip.js";
 import { CosineWithWarmupLR } from "../optim/schedulers.js";
 import type { Recipe, RecipeData, RecipeHooks, RecipeResult } from "./recipe.js";
 import { GPT, gptConfig, countParameters as gptCount } from "../models/gpt2/model.js";
@@ -158,6 +169,9 @@ class Run {
   private readonly optimizer: AdamW;
   private readonly scheduler: CosineWithWarmupLR;
   private readonly batches: Generator;
+  /** one process, or this worker's of N, and its rows of every batch */
+  private readonly driver: StepDriver;
+  private readonly part: Part;
   trainMs = 0;
   checksum = 0;
   droppedSum = 0;
@@ -171,6 +185,8 @@ class Run {
     readonly c: Contender,
     private readonly o: MoECompareOptions,
     private readonly trainTokens: Int32Array,
+    dataParallel?: DataParallelHook,
+    log?: (line: string) => void,
   ) {
     this.model = c.build(new Generator(o.seed));
     this.batches = new Generator(o.seed + 1);
@@ -187,6 +203,14 @@ class Run {
       maxLr: o.lr,
       minLr: o.minLr,
     });
+    // (FSDP: each model one unit; its blocks return the routing besides x)
+    ({ driver: this.driver, part: this.part } = driverFor(
+      this.model,
+      this.optimizer,
+      dataParallel,
+      log ? { log } : {},
+    ));
+    rowsOf(o.batchSize, this.part); // splits evenly, or says so
   }
 
   trainStep(): number {
@@ -194,16 +218,18 @@ class Run {
     const ids = x.storage as Int32Array;
     for (let i = 0; i < ids.length; i++) this.checksum = (this.checksum + (i + 1) * ids[i]!) % 2147483647;
     const t0 = performance.now();
-    const out = this.model.forward(x, y); // loss = CE (+ α·L_aux + β·L_z)
+    // with N workers, this one's rows of the batch, routed with the whole batch's load balance and capacity
+    const { start, count } = rowsOf(this.o.batchSize, this.part);
+    const [xr, yr] = [x.narrow(0, start, count), y.narrow(0, start, count)]; // (B/N, T), (B/N, T)
+    const out = forwardOnRows(this.driver, this.part, () => this.model.forward(xr, yr)); // loss = CE (+ α·L_aux + β·L_z)
+    const l = this.driver.mean(out.loss!.item()); // the mean of the workers' losses: the batch's
     out.loss!.backward();
-    if (this.o.gradClip > 0) clipGradNorm(this.model.parameters(), this.o.gradClip);
-    this.optimizer.step();
-    this.optimizer.zeroGrad();
+    this.driver.reduceGradients(this.o.gradClip); // the averaged gradient, its norm clipped (0: not)
+    this.driver.step(); // the optimizer, then zeroGrad (sharded: with the lr the scheduler set)
     this.scheduler.step();
-    const l = out.loss!.item();
     this.trainMs += performance.now() - t0;
     this.steps++;
-    this.droppedSum += out.droppedFraction ?? 0;
+    this.droppedSum += out.droppedFraction === undefined ? 0 : this.driver.mean(out.droppedFraction); // the batch's
     return l;
   }
 
@@ -230,7 +256,13 @@ class Run {
       return s / batches.length;
     };
     this.model.eval();
-    const r = noGrad(() => ({ train: mean(sets.train, false), val: mean(sets.val, true) }));
+    let r: { train: number; val: number };
+    try {
+      // whole on every worker (FSDP: gathered, then freed)
+      r = this.driver.within(() => noGrad(() => ({ train: mean(sets.train, false), val: mean(sets.val, true) })));
+    } finally {
+      this.driver.endEvaluation();
+    }
     this.model.train();
     this.trainCurve.push([step, r.train]);
     this.valCurve.push([step, r.val]);
@@ -279,7 +311,7 @@ export const moeCompareRecipe: Recipe<MoECompareOptions> = {
   trainsOn:
     "Moby Dick, character by character (the first 90% for training); dense vs Switch mixture-of-experts GPTs, one shape, one budget",
   needs: ["text"],
-  dataParallel: `its Switch contender cannot: ${MOE_REASON}`,
+  dataParallel: true, // each model on N workers, each on its rows of every batch (routers synchronized)
   defaults: {
     // the budget of the documented run (docs/compare/moe.md)
     steps: 200,
@@ -310,6 +342,7 @@ export const moeCompareRecipe: Recipe<MoECompareOptions> = {
           `moe-compare: the ${split} split has ${splits[split].length} characters, too few for blocks of ${o.blockSize}`,
         );
     }
+    ddpOnly(hooks.dataParallel, "moe-compare", MOE_SHARDED_REASON);
     const list = contenders(o, tok.vocabSize);
     if (list.length === 0)
       throw new ArgumentError(
@@ -327,7 +360,7 @@ export const moeCompareRecipe: Recipe<MoECompareOptions> = {
     const sets = { train: draw("train"), val: draw("val") };
 
     const runs = list.map((c) => {
-      const run = new Run(c, o, splits.train);
+      const run = new Run(c, o, splits.train, hooks.dataParallel, hooks.log);
       if (run.model.numParameters() !== c.total)
         throw new ArgumentError(
           `moe-compare: ${c.key} has ${run.model.numParameters()} parameters, its formula ${c.total}`,

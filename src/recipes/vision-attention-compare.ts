@@ -10,7 +10,9 @@
 // weights drawn from the same seed; accuracy and loss on the test digits in eval mode. Time per step is
 // measured over the training steps alone (forward, backward, update), as the process's CPU time (user +
 // system, src/recipes/clock.ts: on a shared machine the wall time measures the contention) and as wall time.
-// Each contender is a job of the shared training loop (src/recipes/loop.ts).
+// Each contender is a job of the shared training loop (src/recipes/loop.ts). On N data-parallel workers
+// (--workers N) each trains on its rows of every minibatch; the ResNets' BatchNorms normalize by the statistics of
+// every worker's rows together (synchronized: forwardOnRows), so that the losses are one process's.
 // Two tasks: the mnist package's digits as they are (canvas 0: 8,000 train / 2,000 test, 28×28), and the
 // harder one (canvas S > 28): the same digits at random places of an S×S canvas with clutter from other
 // digits (src/data/cluttered-digits.ts), where the digit must first be found.
@@ -19,7 +21,15 @@
 //
 // Vocabulary (shape comments): B batch, S the image side, K classes.
 
-import { BN_REASON } from "./data-parallel-job.js";
+import {
+  driverFor,
+  forwardOnRows,
+  rowsOf,
+  wholeModel,
+  type DataParallelHook,
+  type Part,
+  type StepDriver,
+} from "./data-parallel-job.js";
 import { tensor, zeros } from "../engine/creation.js";
 import { inMetaExecution } from "../engine/meta.js";
 import { ArgumentError } from "../engine/errors.js";
@@ -201,17 +211,23 @@ class ContenderJob implements TrainingJob<{ loss: number }, { accuracy: number; 
   private readonly g: Generator;
   private order: Int32Array;
   private at = 0;
+  /** one process, or this worker's of N, and its rows of every minibatch */
+  readonly driver: StepDriver;
+  private readonly part: Part;
 
   constructor(
     readonly c: Contender,
     private readonly train: ImageSplit,
     private readonly test: ImageSplit,
     private readonly o: VisionAttentionOptions,
+    dataParallel?: DataParallelHook,
   ) {
     this.totalSteps = o.steps;
     this.model = c.build(train.side, new Generator(o.seed));
     this.optimizer = new Adam(this.model.parameters(), { lr: c.key === "vit" ? o.vitLr : c.lr });
     this.scheduler = schedule(c, this.optimizer, o);
+    ({ driver: this.driver, part: this.part } = driverFor(this.model, this.optimizer, dataParallel));
+    rowsOf(o.batchSize, this.part); // splits evenly, or says so
     this.g = new Generator(o.seed + 1); // the order of the digits: the same for every contender
     this.order = permutation(train.count, this.g);
     this.model.train();
@@ -221,17 +237,21 @@ class ContenderJob implements TrainingJob<{ loss: number }, { accuracy: number; 
     const loss = timed(this.time, () => {
       if (this.at + this.o.batchSize > this.train.count)
         [this.order, this.at] = [permutation(this.train.count, this.g), 0];
-      const { x, y } = imageBatch(this.train, this.order, this.at, this.o.batchSize);
+      // with N workers, this one's rows of the minibatch: the mean of their means over B/N images is the batch's
+      const { start, count } = rowsOf(this.o.batchSize, this.part);
+      const { x, y } = imageBatch(this.train, this.order, this.at + start, count); // (B/N, 1, S, S), (B/N)
       this.at += this.o.batchSize;
-      this.optimizer.zeroGrad();
-      const loss = F.crossEntropy(this.model.forward(x), y); // ()
+      // BatchNorm: the statistics of every worker's rows together; dropout: one process's masks (forwardOnRows)
+      const loss = forwardOnRows(this.driver, this.part, () => F.crossEntropy(this.model.forward(x), y)); // ()
+      const value = this.driver.mean(loss.item());
       loss.backward();
-      this.optimizer.step();
+      this.driver.reduceGradients();
+      this.driver.step(); // the optimizer, then zeroGrad (sharded: with the lr the scheduler set)
       this.scheduler.step();
-      return loss;
+      return value;
     });
     this.step++;
-    return { loss: loss.item() };
+    return { loss };
   }
 
   evalDue(): boolean {
@@ -239,7 +259,17 @@ class ContenderJob implements TrainingJob<{ loss: number }, { accuracy: number; 
   }
 
   *evaluate(): globalThis.Generator<void, { accuracy: number; loss: number }, void> {
-    this.result = yield* evaluateImagesSteps(this.model, this.test);
+    const it = evaluateImagesSteps(this.model, this.test);
+    const next = (): IteratorResult<void, { accuracy: number; loss: number }> => {
+      try {
+        return this.driver.within(() => it.next()); // whole on every worker (FSDP: gathered, then freed)
+      } finally {
+        this.driver.endEvaluation();
+      }
+    };
+    let r = next();
+    for (; !r.done; r = next()) yield;
+    this.result = r.value;
     return this.result;
   }
 }
@@ -252,7 +282,7 @@ export function trainContender(
   o: VisionAttentionOptions,
   hooks: RecipeHooks,
 ): RunResult {
-  const job = new ContenderJob(c, train, test, o);
+  const job = new ContenderJob(c, train, test, o, hooks.dataParallel);
   const curve: [number, number][] = [];
   const every = Math.max(1, Math.ceil(o.steps / 5));
   let window = 0;
@@ -270,6 +300,7 @@ export function trainContender(
       }
     },
   });
+  wholeModel(job.driver, job.model); // with workers: the whole trained parameters back in the model (the pictures)
   const { accuracy, loss } = job.result!;
   hooks.log(
     `${c.name}: test accuracy ${(100 * accuracy).toFixed(2)}%, test loss ${loss.toFixed(4)} (${test.count} images), ${(job.time.cpuMs / o.steps).toFixed(0)} CPU ms/step, ${(job.time.wallMs / o.steps).toFixed(0)} wall ms/step`,
@@ -387,7 +418,7 @@ export const visionAttentionCompareRecipe: Recipe<VisionAttentionOptions> = {
   trainsOn:
     "MNIST digits (the mnist package: 8,000 train / 2,000 test), as they are or cluttered on a larger canvas; five models, one budget",
   needs: ["mnist"],
-  dataParallel: `its ResNet, SE, CBAM and non-local contenders cannot: ${BN_REASON}`,
+  dataParallel: true, // each model on N workers, each on its rows of every minibatch (BatchNorms synchronized)
   defaults: Object.freeze({
     steps: 250,
     batchSize: 64,

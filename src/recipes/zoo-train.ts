@@ -38,8 +38,7 @@ import { cosineWithWarmup } from "../optim/schedulers.js";
 import { stateDictFromTensors, stateDictToTensors } from "../optim/state.js";
 import { skipStep, type Metrics, type TrainingJob } from "./loop.js";
 import {
-  BN_REASON,
-  MOE_REASON,
+  MOE_SHARDED_REASON,
   SingleProcess,
   WHOLE,
   forwardOnRows,
@@ -118,6 +117,8 @@ interface ModelSpec {
   build(c: Config, generator: Generator): Module;
   /** why N data-parallel workers would not train this model as one process does (then --workers > 1 is refused) */
   readonly notParallel?: string;
+  /** why only DDP trains this model as one process does (then ZeRO and FSDP are refused) */
+  readonly ddpOnly?: string;
   /** its Transformer blocks, by class: FSDP's units and what activation checkpointing recomputes */
   readonly blocks?: ModulePolicy;
 }
@@ -192,9 +193,10 @@ export const ZOO_TRAINING: Readonly<Record<string, ModelSpec>> = {
   // each with its block classes: PyTorch's transformer_auto_wrap_policy({Block}) (FSDP units, --checkpointing)
   gpt2: decoder(gptConfig, GPT, GptBlock),
   llama: decoder(llamaConfig, Llama, LlamaBlock),
-  // (the mixtures of experts train on one worker; their blocks return the routers' outputs besides x)
-  mixtral: { ...decoder(mixtralConfig, Mixtral), notParallel: MOE_REASON },
-  switch: { ...decoder(switchConfig, SwitchGPT), notParallel: MOE_REASON },
+  // (the mixtures of experts: their routers' load balance and capacity are the whole batch's on N workers too,
+  // forwardOnRows synchronizes them; FSDP keeps each whole model one unit, their blocks return the routing besides x)
+  mixtral: { ...decoder(mixtralConfig, Mixtral), ddpOnly: MOE_SHARDED_REASON },
+  switch: { ...decoder(switchConfig, SwitchGPT), ddpOnly: MOE_SHARDED_REASON },
   bloom: decoder(bloomConfig, Bloom, BloomBlock),
   falcon: decoder(falconConfig, Falcon, FalconBlock),
   bert: encoder(bertConfig, BertForMaskedLM, { padId: SPECIALS.pad }, BertBlock),
@@ -202,15 +204,18 @@ export const ZOO_TRAINING: Readonly<Record<string, ModelSpec>> = {
   deberta: encoder(debertaConfig, DebertaForMaskedLM, { padId: SPECIALS.pad }, DebertaBlock),
   t5: seq2seq(t5Contender, T5EncoderBlock, T5DecoderBlock),
   bart: seq2seq(bartContender, BartEncoderBlock, BartDecoderBlock),
-  resnet: { ...vision(resnet), notParallel: BN_REASON },
-  senet: { ...vision(senet), notParallel: BN_REASON },
-  cbam: { ...vision(cbam), notParallel: BN_REASON },
-  "non-local": { ...vision(nonLocal), notParallel: BN_REASON },
+  // (their BatchNorms normalize by the whole batch's statistics on N workers too: forwardOnRows synchronizes them)
+  resnet: vision(resnet),
+  senet: vision(senet),
+  cbam: vision(cbam),
+  "non-local": vision(nonLocal),
   vit: vision(vit, VitBlock),
 };
 
 /** Why N data-parallel workers would not train this model of the zoo as one process does (null: they would). */
 export const notParallel = (name: string): string | null => specOf(name).notParallel ?? null;
+/** Why only DDP trains this model of the zoo as one process does (null: every strategy does). */
+export const notSharded = (name: string): string | null => specOf(name).ddpOnly ?? null;
 
 /** The default task of a model of the zoo, or null when it has none here. */
 export const defaultTaskOf = (name: string): ZooTask | null => {
@@ -671,6 +676,8 @@ export class ZooTrainer implements TrainingJob<ZooStep, Metrics> {
       throw new ArgumentError(
         `${this.name} cannot train on ${comm.worldSize} data-parallel workers: ${spec.notParallel}`,
       );
+    if (spec.ddpOnly && strategy !== "ddp")
+      throw new ArgumentError(`${this.name} cannot train with --strategy ${strategy}: ${spec.ddpOnly}`);
     if (opts.checkpointing && !spec.blocks)
       throw new ArgumentError(`${this.name} has no Transformer blocks to recompute (activation checkpointing)`);
     rowsOf(this.options.batchSize, comm); // splits evenly, or says so

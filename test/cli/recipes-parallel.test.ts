@@ -3,7 +3,9 @@
 // decoder-compare comparison (its four models stepped in turn, each data-parallel) on 2 FSDP workers, and
 // encoder-decoder-compare (pretraining, then fine-tuning on dates) on 2 FSDP workers print the losses of
 // `--workers 1` (the same digits), with the final metrics within 1e-6 relative; in the last two each Transformer
-// block is an FSDP unit of its own.
+// block is an FSDP unit of its own. vision-attention-compare on 2 ZeRO-2 workers likewise: its ResNet, SE, CBAM and
+// non-local contenders normalize by the statistics of every worker's rows together (synchronized BatchNorm); and
+// moe-compare on 2 DDP workers, its Switch models routing with the whole batch's load balance and capacity.
 
 import { strict as assert } from "node:assert";
 import { test } from "node:test";
@@ -53,4 +55,31 @@ test("wnn train encoder-decoder-compare --workers 2 --strategy fsdp: pretraining
   );
   // every run of T5 and BART: the root, an encoder block and a decoder block
   assert.ok((many.match(/FSDP: 3 units \(the root and each block\)/g)?.length ?? 0) >= 4, many);
+});
+
+test("wnn train vision-attention-compare --workers 2 --strategy zero2: its five models (four with synchronized BatchNorms) print the losses of --workers 1", (t) => {
+  const { worst } = compare(
+    "vision-attention-compare",
+    ["--steps", "3", "--batch_size", "8", "--train_limit", "64", "--test_limit", "50"],
+    2,
+    "zero2",
+    /^  .+: step \d+\/\d+ loss/,
+    /\.(testAccuracy|testLoss|trainLoss@\d+)$/,
+  );
+  t.diagnostic(`largest relative difference from --workers 1: ${worst.toExponential(1)}`);
+});
+
+test("wnn train moe-compare --workers 2 --strategy ddp: its dense and Switch models (routers synchronized) print the losses of --workers 1", (t) => {
+  const { worst } = compare(
+    "moe-compare",
+    [
+      ...["--steps", "3", "--batch_size", "4", "--n_layer", "1", "--n_embd", "32", "--block_size", "16"],
+      ...["--eval_every", "2", "--eval_batches", "1", "--only", "dense,switch,switch-top2,switch-cf1.0"],
+    ],
+    2,
+    "ddp",
+    /^step \d+ train\/val:/,
+    /\.(trainLoss|valLoss|initialValLoss|droppedFraction|imbalance)$/,
+  );
+  t.diagnostic(`largest relative difference from --workers 1: ${worst.toExponential(1)}`);
 });

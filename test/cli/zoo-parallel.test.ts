@@ -2,19 +2,32 @@
 // encoder-decoder (T5 on dates, ZeRO-2: its loss per target token weighted by each worker's share of the tokens)
 // print the losses of `--workers 1` (the same digits; log.jsonl within 1e-6 relative); a run saved by 2 FSDP workers
 // continues with 4 (ZeRO-1) as the uninterrupted single process, and a T5 run saved sharded by 2 FSDP workers (its
-// blocks FSDP units, recomputed in backward) continues sharded by 4 (ZeRO-2) likewise; the models and recipes N
-// workers would train differently (a mixture of experts, BatchNorm, full-batch graphs) refuse --workers with the
-// reason; lenet5, a recipe of its own (trainClassifier), trains on 4 ZeRO-1 workers with one process's losses.
+// blocks FSDP units, recomputed in backward) continues sharded by 4 (ZeRO-2) likewise; lenet5, a recipe of its own
+// (trainClassifier), trains on 4 ZeRO-1 workers with one process's losses.
+// The BatchNorm models (SE-ResNet with DDP, CBAM with FSDP; `wnn train resnet`, a recipe of its own, with DDP and
+// ZeRO-2) normalize by the statistics of every worker's rows together (a synchronized BatchNorm): their losses, test
+// accuracy and loss, and running statistics are one process's. The mixtures of experts (Switch, Mixtral) with DDP
+// route with the whole batch's load balance and capacity (synchronized routing): their losses are one process's.
+// What N workers would train differently refuses with the reason: ZeRO and FSDP for the mixtures of experts, the
+// full-batch graphs, a batch that does not split.
 
 import { strict as assert } from "node:assert";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { printed, readLog, sameLosses, tmp, wnn } from "./parallel-helpers.js";
+import { loadCheckpoint } from "../../src/io/node.js";
+import { compareRecipe, printed, readLog, sameLosses, tmp, wnn } from "./parallel-helpers.js";
 
 /** 3 steps of batch 4 (1, 2 sequences or dates per worker), evaluations at 0, 2 and 3. */
 const QUICK = ["--batch_size", "4", "--eval_every", "2", "--log_interval", "1", "--sample_tokens", "0"];
-const EVAL = { llama: ["--eval_size", "1"], t5: ["--eval_size", "20"] } as const;
+const EVAL = {
+  llama: ["--eval_size", "1"],
+  t5: ["--eval_size", "20"],
+  senet: ["--eval_size", "100"],
+  switch: ["--eval_size", "1"],
+  mixtral: ["--eval_size", "1"],
+  cbam: ["--eval_size", "100"],
+} as const;
 const LINES = /^(step \d|final:)/;
 
 function train(model: keyof typeof EVAL, dir: string, ...args: string[]): string {
@@ -33,8 +46,12 @@ const single = (model: keyof typeof EVAL): string => {
 for (const [model, N, strategy] of [
   ["llama", 2, "fsdp"],
   ["t5", 2, "zero2"],
+  ["senet", 2, "ddp"],
+  ["switch", 2, "ddp"],
+  ["mixtral", 2, "ddp"],
+  ["cbam", 2, "fsdp"],
 ] as const) {
-  test(`wnn train ${model} --workers ${N} --strategy ${strategy} prints the losses of --workers 1`, () => {
+  test(`wnn train ${model} --workers ${N} --strategy ${strategy} prints the losses of --workers 1`, (t) => {
     const one = single(model);
     const dir = join(tmp, `${model}-${strategy}-${N}`);
     const out = train(model, dir, "--workers", String(N), "--strategy", strategy);
@@ -44,7 +61,47 @@ for (const [model, N, strategy] of [
     );
     assert.deepEqual(printed(out, LINES), printed(one, LINES));
     assert.equal(printed(out, LINES).length, 3 + 3 + 1); // every step, the 3 evaluations, the final line
-    sameLosses(readLog(dir), readLog(join(tmp, `${model}-1`)), `${model} ${strategy} N=${N}`);
+    const worst = sameLosses(readLog(dir), readLog(join(tmp, `${model}-1`)), `${model} ${strategy} N=${N}`);
+    t.diagnostic(`largest relative difference from --workers 1: ${worst.toExponential(1)}`);
+    if (model === "senet" || model === "cbam") {
+      // the BatchNorms' running statistics (what the evaluations normalize by), as one process's: each variance
+      // within 1e-6 relative; each mean within 1e-6 of its channel's running standard deviation (a mean near 0 is
+      // a cancellation of values of that size, so its own relative difference measures nothing: (x − μ)/σ moves by
+      // Δμ/σ), the scale the normalized output sees
+      const [a, b] = [dir, join(tmp, `${model}-1`)].map((d) => loadCheckpoint(join(d, "checkpoint.safetensors")).model);
+      const means = Object.keys(b!).filter((k) => k.endsWith("runningMean"));
+      assert.ok(means.length >= 5, means.join(", "));
+      const far = { mean: 0, variance: 0 };
+      for (const k of means) {
+        const v = k.replace(/runningMean$/, "runningVar");
+        const [m1, mN, v1, vN] = [b![k]!, a![k]!, b![v]!, a![v]!].map((x) => x.dataSync());
+        v1!.forEach((want, c) => {
+          const rv = Math.abs(vN![c]! - want) / want,
+            rm = Math.abs(mN![c]! - m1![c]!) / Math.sqrt(want);
+          assert.ok(rv <= 1e-6, `${v}[${c}]: ${vN![c]} vs ${want}`);
+          assert.ok(rm <= 1e-6, `${k}[${c}]: ${mN![c]} vs ${m1![c]} (σ ${Math.sqrt(want)})`);
+          far.variance = Math.max(far.variance, rv);
+          far.mean = Math.max(far.mean, rm);
+        });
+      }
+      t.diagnostic(
+        `running statistics: variances within ${far.variance.toExponential(1)} relative, means within ${far.mean.toExponential(1)} σ`,
+      );
+    }
+  });
+}
+
+for (const strategy of ["ddp", "zero2"]) {
+  test(`wnn train resnet (a recipe of its own) --workers 2 --strategy ${strategy}: its synchronized BatchNorms give the losses and test metrics of --workers 1`, (t) => {
+    const { worst } = compareRecipe(
+      "resnet",
+      ["--epochs", "2", "--train_limit", "32", "--batch_size", "8", "--test_limit", "100"],
+      2,
+      strategy,
+      /loss \d/,
+      /^(trainLoss|testLoss|testAccuracy)$/,
+    );
+    t.diagnostic(`largest relative difference from --workers 1: ${worst.toExponential(1)}`);
   });
 }
 
@@ -145,26 +202,44 @@ test("wnn train lenet5 (a recipe of its own) --workers 4 --strategy zero1 prints
 });
 
 test("the models and recipes N workers would train differently refuse --workers with the reason, in one line", () => {
-  const moe = wnn("train", "mixtral", "--steps", "1", "--workers", "2", "--out", join(tmp, "moe"));
+  // the mixtures of experts train with DDP only (an expert no token chose keeps no gradient, as in one process)
+  const moe = wnn(
+    "train",
+    "mixtral",
+    "--steps",
+    "1",
+    "--workers",
+    "2",
+    "--strategy",
+    "fsdp",
+    "--out",
+    join(tmp, "moe"),
+  );
   assert.equal(moe.code, 2);
   assert.match(
     moe.stderr,
-    /^wnn: train mixtral: --workers 2: mixtral cannot train data-parallel: its routers' load-balancing loss/,
+    /^wnn: train mixtral: --strategy fsdp: mixtral cannot train with ZeRO or FSDP: an expert that no token of a batch chooses gets no gradient/,
   );
   assert.equal(moe.stderr.trim().split("\n").length, 1);
+  const mc = wnn(
+    "train",
+    "moe-compare",
+    "--steps",
+    "1",
+    "--workers",
+    "2",
+    "--strategy",
+    "zero2",
+    "--out",
+    join(tmp, "mc"),
+  );
+  assert.equal(mc.code, 2);
+  assert.match(mc.stderr, /moe-compare cannot train with --strategy zero2: an expert that no token/);
+  assert.equal(mc.stderr.trim().split("\n").length, 1);
   const graph = wnn("train", "gcn", "--workers", "2");
   assert.equal(graph.code, 2);
   assert.match(graph.stderr, /train gcn: --workers: gcn cannot train data-parallel: it trains full-batch on one graph/);
   assert.equal(graph.stderr.trim().split("\n").length, 1);
-  const mixed = wnn("train", "vision-attention-compare", "--workers=2");
-  assert.equal(mixed.code, 2);
-  assert.match(mixed.stderr, /its ResNet, SE, CBAM and non-local contenders cannot: its BatchNorm layers/);
-  const bn = wnn("train", "resnet", "--strategy", "ddp");
-  assert.equal(bn.code, 2);
-  assert.match(
-    bn.stderr,
-    /resnet cannot train data-parallel: its BatchNorm layers normalize by the statistics of the batch/,
-  );
   // the speech trainings take --workers (test/cli/tts-parallel.test.ts); a batch that does not split is refused
   const tts = wnn("train", "fastspeech2", "--workers", "3");
   assert.equal(tts.code, 2);

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Communicator, createSharedBuffer } from "../../src/distributed/collectives.js";
 import { launch } from "../../src/distributed/launch-node.js";
+import { DistributedDataParallel } from "../../src/distributed/ddp.js";
 import { ZeRO2 } from "../../src/distributed/zero2.js";
 import { ArgumentError } from "../../src/engine/errors.js";
 import * as wnn from "../../src/index.js";
@@ -107,4 +108,28 @@ test("ZeRO refuses a parameter larger than the group's segments with an Argument
       e instanceof ArgumentError &&
       /ZeRO2: a parameter of shape \(4, 4\) has 16 elements, more than the group's capacity of 10/.test(e.message),
   );
+});
+
+test("DDP leaves a parameter no worker has a gradient for without one: the optimizer skips it, as one process's", () => {
+  // two experts, only the first used (as an expert of a mixture no token chose): its gradient is averaged, the
+  // second keeps none, so AdamW leaves it, its moments and its step count where they were
+  class Two extends wnn.nn.Module {
+    a = new wnn.nn.Linear(3, 2, { generator: new wnn.Generator(1) });
+    b = new wnn.nn.Linear(3, 2, { generator: new wnn.Generator(2) });
+  }
+  const m = new Two();
+  const ddp = new DistributedDataParallel(m, new Communicator(createSharedBuffer(1, 64), 0, 1));
+  const opt = new wnn.optim.AdamW(m.parameters(), { lr: 0.1, weightDecay: 0.1 });
+  const before = m.b.weight.storage.slice();
+  m.a
+    .forward(wnn.randn([4, 3], { generator: new wnn.Generator(3) }))
+    .sum()
+    .backward();
+  ddp.allReduceGradients();
+  assert.ok(m.a.weight.grad && m.a.bias!.grad, "the used parameters have their gradient");
+  assert.equal(m.b.weight.grad, null);
+  assert.equal(m.b.bias!.grad, null);
+  opt.step();
+  assert.deepEqual(m.b.weight.storage, before, "unchanged (no weight decay either)");
+  assert.equal(opt.getState(m.b.weight), undefined, "no state: its steps are not counted");
 });

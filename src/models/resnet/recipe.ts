@@ -1,9 +1,10 @@
 // `wnn train resnet`: the small ResNet (preset resnet-mnist-small, ResNet-8) on the `mnist` package's
 // digits, with Adam and a cosine learning rate. Needs data.mnist. The `mnist` package holds 10,000 of
 // MNIST's 70,000 digits; the loaders split them 8,000 for training and 2,000 for testing, and the
-// accuracy is on those 2,000. Evaluation uses BatchNorm's running statistics (eval mode).
+// accuracy is on those 2,000. Evaluation uses BatchNorm's running statistics (eval mode). On N data-parallel
+// workers (--workers N) every BatchNorm normalizes by the statistics of all the workers' digits together
+// (synchronized, as PyTorch's SyncBatchNorm), so the losses and the running statistics are one process's.
 
-import { BN_REASON } from "../../recipes/data-parallel-job.js";
 import { ArgumentError } from "../../engine/errors.js";
 import type { Generator } from "../../engine/rng.js";
 import { cat } from "../../ops/shape.js";
@@ -38,7 +39,7 @@ export const resnetRecipe: Recipe<ResNetRecipeOptions> = {
   paper: "He, Zhang, Ren, Sun 2016, Deep Residual Learning for Image Recognition, https://arxiv.org/abs/1512.03385",
   trainsOn: "MNIST digits (the mnist package: 8,000 train / 2,000 test)",
   needs: ["mnist"],
-  dataParallel: BN_REASON,
+  dataParallel: true, // on N workers, each on its rows of every batch; its BatchNorms synchronized (mnist.ts)
   defaults: Object.freeze({
     preset: "resnet-mnist-small",
     epochs: 3,
