@@ -183,6 +183,7 @@ export async function trainDdpm(args: readonly string[], out: Output): Promise<n
     dir = v.resume;
     const { ckpt } = loadRunCheckpoint(dir, cmd, ddpmCheckpointConfig, { resume: true }); // checked before the digits are read
     loadDDPM(ckpt); // and its weights against its U-Net (the digits take seconds to read)
+    DDPMTrainer.checkResumable(ckpt);
     trainer = DDPMTrainer.fromCheckpoint(ckpt, loadMnist().train, given.has("steps") ? { steps: v.steps } : {});
     log = new JsonlLog(join(dir, "log.jsonl"));
     log.retain((e) => (e.step as number) <= trainer.step);
