@@ -176,6 +176,7 @@ export async function trainLdm(args: readonly string[], out: Output): Promise<nu
     dir = v.resume;
     const { ckpt } = loadRunCheckpoint(dir, cmd, ldmCheckpointConfig, { resume: true }); // checked before the digits are read
     loadLDM(ckpt); // and its weights against its networks (the digits take seconds to read)
+    LDMTrainer.checkResumable(ckpt);
     trainer = LDMTrainer.fromCheckpoint(ckpt, loadMnist().train, given.has("steps") ? { steps: v.steps } : {});
     log = new JsonlLog(join(dir, "log.jsonl"));
     log.retain((e) => (e.step as number) <= trainer.step);

@@ -190,3 +190,29 @@ test("autograd on a meta leaf: the forward already throws, so no gradient is eve
   assert.equal(w.requiresGrad, true);
   assert.throws(() => w.mul(2).sum().backward(), isMetaError(/shape \(4,4\)/));
 });
+
+test("metaLivePeak: a memory scope's buffers live to its end; outside a scope each dies after its last use", async () => {
+  const { metaLivePeak } = await import("./meta.js");
+  const { tidy } = await import("./scope.js");
+  const { zeros: z } = await import("./creation.js");
+  const storages = (t: Tensor) => [t.storage];
+  // a chain of 10 adds on (1000) float32: 4,000 bytes each; freed as it goes, two at once (input and output)
+  const chain = () => {
+    let x = z([1000]);
+    for (let i = 0; i < 10; i++) x = x.add(1);
+    return x;
+  };
+  const free = metaLivePeak(chain, storages);
+  assert.equal(free.total, 11 * 4000 + 10 * 4); // and the scalar 1, ten times
+  assert.ok(free.peak >= 2 * 4000 && free.peak < 3 * 4000, `peak ${free.peak}`);
+  // the same chain in a scope: every buffer it made is live until it ends
+  const scoped = metaLivePeak(() => tidy(chain), storages);
+  assert.equal(scoped.peak, scoped.total);
+  // two scopes one after the other: the first's buffers end with it (its result leaves and lives on)
+  const two = metaLivePeak(() => {
+    const a = tidy(chain);
+    const b = tidy(chain);
+    return a.add(b);
+  }, storages);
+  assert.equal(two.peak, 4000 + scoped.total);
+});

@@ -191,7 +191,11 @@ export function countedStorage(dtype: DType, n: number, count = true): TypedArra
     has: (_t, prop) => prop in target || (typeof prop === "string" && /^\d+$/.test(prop) && Number(prop) < n),
   });
   sentinels.add(storage);
-  if (count && lives !== null) lives.set(storage, { bytes: n * BYTES[dtype], born: ++clock, last: clock });
+  if (count && lives !== null) {
+    const life: Life = { bytes: n * BYTES[dtype], born: ++clock, last: clock, storage };
+    lives.set(storage, life);
+    born.push(life);
+  }
   return storage;
 }
 
@@ -212,9 +216,14 @@ interface Life {
   readonly bytes: number;
   readonly born: number;
   last: number;
+  /** released at the end of the memory scope it was made in (its life ends there, not at its last use) */
+  closed?: boolean;
+  readonly storage: TypedArray;
 }
 /** the storages counted while metaLivePeak runs, each with its life; null when it does not run */
 let lives: Map<TypedArray, Life> | null = null;
+/** the same lives in the order they were born (a scope's are the last ones when it ends) */
+let born: Life[] = [];
 /** a view (subarray) → the counted storage it is part of */
 const viewOf = new WeakMap<object, TypedArray>();
 let clock = 0;
@@ -222,6 +231,30 @@ let clock = 0;
 function noteUse(x: unknown): void {
   const life = lives!.get((viewOf.get(x as object) ?? x) as TypedArray);
   if (life !== undefined) life.last = ++clock;
+}
+
+/**
+ * A memory scope (tidy) frees what it made when it ends, not after each buffer's last use: under metaLivePeak,
+ * `metaScopeMark()` when a scope begins and `metaScopeEnd(mark, survivors)` when it ends make every storage
+ * counted since the mark live to the scope's end, except those that leave it (its result, kept tensors); an
+ * inner scope's storages end with the inner scope. So the count of a sampler whose denoiser runs in a scope is
+ * the peak of that run, not of one that frees as it goes.
+ */
+export function metaScopeMark(): number {
+  return lives === null ? -1 : clock;
+}
+
+export function metaScopeEnd(mark: number, survivors: Iterable<TypedArray>): void {
+  if (lives === null || mark < 0) return;
+  const leaving = new Set<unknown>();
+  for (const s of survivors) leaving.add(viewOf.get(s) ?? s);
+  const end = ++clock;
+  for (let i = born.length - 1; i >= 0 && born[i]!.born > mark; i--) {
+    const l = born[i]!;
+    if (l.closed || leaving.has(l.storage)) continue;
+    if (l.last < end) l.last = end;
+    l.closed = true;
+  }
 }
 
 /** Called by the shape-only kernel table with a kernel's arguments: each storage among them is used now. */
@@ -243,6 +276,7 @@ export function metaLivePeak<T>(
 ): { peak: number; total: number; result: T } {
   if (lives !== null) throw new ArgumentError("metaLivePeak: already running (it does not nest)");
   lives = new Map();
+  born = [];
   clock = 0;
   try {
     const result = metaExecute(fn);
@@ -264,5 +298,6 @@ export function metaLivePeak<T>(
     return { peak, total, result };
   } finally {
     lives = null;
+    born = [];
   }
 }

@@ -3,6 +3,8 @@
 // run is reproducible from its seed, and a Generator's state can be saved into a checkpoint and restored.
 // It does not reproduce PyTorch's stream (Mersenne Twister + Philox); parity tests pass tensors instead.
 
+import { ArgumentError } from "./errors.js";
+
 export interface GeneratorState {
   /** The four 32-bit words of xoshiro128**. */
   s: [number, number, number, number];
@@ -37,6 +39,11 @@ export class Generator {
   }
 
   setState(state: GeneratorState): this {
+    // all zeros is xoshiro's fixed point: every draw would be 0 and normal() would look for a nonzero u forever
+    if (state.s.every((w) => w >>> 0 === 0))
+      throw new ArgumentError(
+        "Generator.setState: the state's four words are all 0, a state xoshiro128** never leaves",
+      );
     for (let i = 0; i < 4; i++) this.s[i] = state.s[i]! >>> 0;
     this.spare = state.spare;
     return this;

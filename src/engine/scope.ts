@@ -19,7 +19,7 @@ import type { DType, TypedArray } from "./dtype.js";
 import { AutogradError, WnnError } from "./errors.js";
 import { fmt } from "./shape.js";
 import { countAllocation } from "./memory.js";
-import { countedStorage, inMetaExecution, isMetaStorage } from "./meta.js";
+import { countedStorage, inMetaExecution, isMetaStorage, metaScopeEnd, metaScopeMark } from "./meta.js";
 import type { Tensor } from "./tensor.js";
 
 /** Using a tensor after its scope ended or after dispose(): names the op, the tensor and who released it. */
@@ -69,6 +69,8 @@ interface Scope {
   readonly parent: Scope | null;
   readonly tensors: Tensor[];
   readonly blocks: Block[];
+  /** metaScopeMark() at its start: -1 unless a run's live buffers are being counted (metaLivePeak) */
+  readonly metaMark: number;
 }
 
 let current: Scope | null = null;
@@ -160,7 +162,7 @@ export function tidy<T>(a: string | (() => T), b?: () => T): T {
   const fn = typeof a === "function" ? a : b;
   if (typeof fn !== "function") throw new AutogradError("tidy: expected tidy(fn) or tidy(name, fn) with fn a function");
   const name = typeof a === "string" ? a : `#${++scopeCount}`;
-  const scope: Scope = { name, parent: current, tensors: [], blocks: [] };
+  const scope: Scope = { name, parent: current, tensors: [], blocks: [], metaMark: metaScopeMark() };
   current = scope;
   let result: T;
   try {
@@ -222,6 +224,12 @@ function endScope(scope: Scope, result: unknown): void {
     }
     return;
   }
+  // counting a run's live buffers on shape-only tensors: what this scope made lives to here
+  if (scope.metaMark >= 0)
+    metaScopeEnd(
+      scope.metaMark,
+      [...survivors, ...scope.tensors.filter((t) => keptTensors.has(t))].map((t) => t.storage),
+    );
   for (const t of scope.tensors) {
     if (t.isReleased || keptTensors.has(t)) continue;
     if (survivors.has(t)) {

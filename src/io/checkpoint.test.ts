@@ -96,6 +96,7 @@ test("saveCheckpoint rejects what it cannot store faithfully", () => {
   bad({ ...base, extra: { best: [1, Infinity] } }, /extra\.best\[1\] is Infinity/);
   bad({ ...base, config: { w: tensor([1]) } }, /config\.w is a Tensor, which JSON cannot hold/);
   bad({ ...base, rng: { s: [1, 2, 3], spare: null } }, /rng must be a Generator state/);
+  bad({ ...base, rng: { s: [0, 0, 0, 0], spare: null } }, /rng must be a Generator state/);
   bad({ step: 1 }, /model must be a record of tensors/);
 });
 
@@ -115,6 +116,9 @@ test("loadCheckpoint: wrong format, wrong version or missing fields are LoadErro
     withDoc({ version: 1, step: 1, rng: { s: [1, 2, 3, 2 ** 32], spare: null } }),
     /rng is not a Generator state/,
   );
+  // all zeros: xoshiro128** stays there, every draw 0, and a normal deviate's search for a nonzero u never ends
+  rejects(withDoc({ version: 1, step: 1, rng: { s: [0, 0, 0, 0], spare: null } }), /rng is not a Generator state/);
+  assert.throws(() => new Generator().setState({ s: [0, 0, 0, 0], spare: null }), ArgumentError);
   rejects(withDoc([1]), /not a JSON object/);
   rejects(
     serializeSafetensors({}, { format: CHECKPOINT_FORMAT, checkpoint: "{", crc32: "00000000" }),

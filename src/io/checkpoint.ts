@@ -98,7 +98,9 @@ export function planCheckpoint(ckpt: Checkpoint): SafetensorsPlan {
   }
   if (ckpt.rng !== undefined) {
     if (!isGeneratorState(ckpt.rng))
-      throw new ArgumentError("saveCheckpoint: rng must be a Generator state { s: [4 uint32], spare: number | null }");
+      throw new ArgumentError(
+        "saveCheckpoint: rng must be a Generator state { s: [4 uint32, not all 0], spare: number | null }",
+      );
     doc.rng = { s: [...ckpt.rng.s], spare: ckpt.rng.spare };
   }
   for (const field of JSON_FIELDS) {
@@ -173,7 +175,7 @@ export function parseCheckpoint(bytes: Uint8Array): LoadedCheckpoint {
   if (typeof d.step !== "number" || !Number.isSafeInteger(d.step) || d.step < 0)
     throw new LoadError("checkpoint: step is missing or not a non-negative integer");
   if ("rng" in d && !isGeneratorState(d.rng))
-    throw new LoadError("checkpoint: rng is not a Generator state { s: [4 uint32], spare: number | null }");
+    throw new LoadError("checkpoint: rng is not a Generator state { s: [4 uint32, not all 0], spare: number | null }");
 
   const out: LoadedCheckpoint = { model: {}, step: d.step };
   const optTensors: Record<string, Tensor> = {};
@@ -205,7 +207,7 @@ export function parseCheckpoint(bytes: Uint8Array): LoadedCheckpoint {
 
 // ---------------------------------------------------------------------------------------------------
 
-/** A generator state as Generator.setState takes it: { s: [4 uint32], spare: number | null }. */
+/** A generator state as Generator.setState takes it: { s: [4 uint32, not all 0], spare: number | null }. */
 export function isGeneratorState(v: unknown): v is GeneratorState {
   if (typeof v !== "object" || v === null) return false;
   const { s, spare } = v as { s?: unknown; spare?: unknown };
@@ -213,6 +215,7 @@ export function isGeneratorState(v: unknown): v is GeneratorState {
     Array.isArray(s) &&
     s.length === 4 &&
     s.every((w) => Number.isInteger(w) && w >= 0 && w < 2 ** 32) &&
+    s.some((w) => w !== 0) && // all zeros is xoshiro's fixed point: every draw 0, a normal deviate never found
     (spare === null || (typeof spare === "number" && Number.isFinite(spare)))
   );
 }

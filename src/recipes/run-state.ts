@@ -66,13 +66,15 @@ export function checkRunState(
   if (o.totalSteps !== undefined && ckpt.step > o.totalSteps)
     throw new LoadError(`${what}: the checkpoint is at step ${ckpt.step}, past the ${o.totalSteps} steps of its run`);
   if (ckpt.rng !== undefined && !isGeneratorState(ckpt.rng))
-    throw new LoadError(`${what}: rng is not a generator state { s: [4 uint32], spare: number | null }`);
+    throw new LoadError(`${what}: rng is not a generator state { s: [4 uint32, not all 0], spare: number | null }`);
   const extra = ckpt.extra;
   if (extra === undefined) return;
   if (typeof extra !== "object" || extra === null || Array.isArray(extra))
     throw new LoadError(`${what}: the checkpoint's extra state is not an object`);
   for (const k of o.generators ?? []) {
     if (k in extra && !isGeneratorState((extra as Record<string, unknown>)[k]))
-      throw new LoadError(`${what}: extra.${k} is not a generator state { s: [4 uint32], spare: number | null }`);
+      throw new LoadError(
+        `${what}: extra.${k} is not a generator state { s: [4 uint32, not all 0], spare: number | null }`,
+      );
   }
 }

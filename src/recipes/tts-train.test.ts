@@ -81,6 +81,17 @@ test("savedTtsRun: a checkpoint of another kind, a config that claims more weigh
     /options are not valid/,
   );
   assertThrowsWith(() => savedTtsRun({ ...good, step: 99 }), LoadError, /step 99/);
+  // layers are counted on a shape-only model built from the config: 65,536 of them took 11 s to count
+  assertThrowsWith(
+    () => savedTtsRun(withConfig((c) => ((c.config as Record<string, number>).postnetLayers = 65536))),
+    LoadError,
+    /postnetLayers is 65536, more than the 64/,
+  );
+  assertThrowsWith(
+    () => savedTtsRun({ ...good, extra: { dropoutRng: { s: [0, 0, 0, 0], spare: null } } }),
+    LoadError,
+    /extra\.dropoutRng is not a generator state/,
+  );
 });
 
 test("tacotron2 framesPerStep: the config's r (0 keeps the preset's), kept in the checkpoint and read back; outside 0..8 refused", () => {

@@ -51,7 +51,7 @@ import {
 import { stateDictFromTensors, stateDictToTensors } from "../optim/state.js";
 import { skipStep, type Metrics, type TrainingJob } from "./loop.js";
 import type { RecipeData } from "./recipe.js";
-import { checkCaps } from "./run-state.js";
+import { checkCaps, checkRunState } from "./run-state.js";
 import {
   alignCorpus,
   alignmentPng,
@@ -322,7 +322,17 @@ function configOf(name: TtsModelName, o: TtsTrainOptions, nSymbols: number, maxL
   return c;
 }
 
-/** A config read back from a checkpoint, through the model's own config function (throws on a bad one). */
+/**
+ * The most layers, blocks or list entries a checkpoint's config may name (the models use 2 to 6): the weights
+ * they imply are counted on a model built from the config, shape-only, and 65,536 encoder layers took 11 s of CPU
+ * and 800 MB of shape-only modules to count.
+ */
+const MAX_CHECKPOINT_LAYERS = 64;
+
+/**
+ * A config read back from a checkpoint, through the model's own config function (throws on a bad one), its sizes
+ * and its numbers of layers within what a checkpoint may describe.
+ */
 function checkedConfig(name: TtsModelName, c: unknown): AnyConfig {
   if (!c || typeof c !== "object" || Array.isArray(c))
     throw new LoadError(`the checkpoint's ${name} config is not an object`);
@@ -331,12 +341,15 @@ function checkedConfig(name: TtsModelName, c: unknown): AnyConfig {
       const t = tacotron2Config(c as Tacotron2Config);
       checkCaps("tacotron2 config", t as unknown as Record<string, unknown>, {
         nSymbols: 4096,
+        nMels: 1024,
         embDim: 4096,
         attnRnnDim: 4096,
         decRnnDim: 4096,
         postnetDim: 4096,
         prenetDim: 4096,
         attnDim: 4096,
+        encConvLayers: MAX_CHECKPOINT_LAYERS,
+        postnetLayers: MAX_CHECKPOINT_LAYERS,
       });
       return t;
     }
@@ -344,13 +357,24 @@ function checkedConfig(name: TtsModelName, c: unknown): AnyConfig {
       const f = fastSpeech2Config(c as FastSpeech2Config);
       checkCaps("fastspeech2 config", f as unknown as Record<string, unknown>, {
         nSymbols: 4096,
+        nMels: 1024,
         dModel: 4096,
         maxLen: 1_000_000,
+        encLayers: MAX_CHECKPOINT_LAYERS,
+        decLayers: MAX_CHECKPOINT_LAYERS,
       });
       return f;
     }
     const h = hifiganConfig(c as HiFiGANConfig);
-    checkCaps("vocoder config", h as unknown as Record<string, unknown>, { initialChannels: 4096 });
+    checkCaps("vocoder config", h as unknown as Record<string, unknown>, { nMels: 1024, initialChannels: 4096 });
+    // the lists are the vocoder's blocks: one residual block per kernel per upsampling, one discriminator per period
+    const list = (what: string, a: readonly unknown[], most: number): void => {
+      if (a.length > most)
+        throw new LoadError(`the checkpoint's vocoder config: ${what} has ${a.length} entries, more than ${most}`);
+    };
+    list("resblockKernels", h.resblockKernels, MAX_CHECKPOINT_LAYERS);
+    for (const d of h.resblockDilations) list("a list of resblockDilations", d, MAX_CHECKPOINT_LAYERS);
+    list("periods", h.periods, MAX_CHECKPOINT_LAYERS);
     return h;
   } catch (e) {
     if (e instanceof WnnError && !(e instanceof LoadError))
@@ -386,10 +410,10 @@ export function savedTtsRun(ckpt: LoadedCheckpoint): SavedTtsRun {
     !(
       Array.isArray(bins) &&
       bins.length === 2 &&
-      bins.every((r) => Array.isArray(r) && r.length === 2 && r.every(Number.isFinite))
+      bins.every((r) => Array.isArray(r) && r.length === 2 && r.every(Number.isFinite) && r[0] <= r[1])
     )
   )
-    throw new LoadError("the checkpoint's bins are not two [low, high] ranges");
+    throw new LoadError("the checkpoint's bins are not two [low, high] ranges, low ≤ high");
   // the weights the config implies, counted on the model built from it shape-only (nothing allocated: a config
   // within its caps may still imply gigabytes), against the file's
   const expected = Object.values(meta(() => buildModel(name, config, new Generator(0))).stateDict()).reduce(
@@ -403,6 +427,8 @@ export function savedTtsRun(ckpt: LoadedCheckpoint): SavedTtsRun {
     );
   if (!Number.isSafeInteger(ckpt.step) || ckpt.step < 0 || ckpt.step > options.steps)
     throw new LoadError(`the checkpoint's step ${ckpt.step} is not in [0, ${options.steps}]`);
+  // the generators it restores: its own (rng) and dropout's (extra.dropoutRng)
+  checkRunState("the checkpoint", ckpt, { generators: ["dropoutRng"] });
   return { kind: "tts", model: name, config, options, symbols: c.symbols as string[], bins };
 }
 

@@ -1,8 +1,9 @@
-// The memory estimate of `wnn generate --checkpoint <ddpm run>`: the sampler runs outside any memory scope and
-// frees its buffers as it goes, so the estimate is the peak of the buffers live at once (metaLivePeak, counted on
-// shape-only tensors), not the sum of every buffer one step allocates. Checked against the peak measured on the
-// real run (the garbage collector forced before every kernel, the bytes of every ArrayBuffer then alive), and on
-// the command line: a run that fits is accepted where the sum would have refused it, one too large is refused.
+// The memory estimate of `wnn generate --checkpoint <ddpm run>`: the peak of the buffers live at once
+// (metaLivePeak, counted on shape-only tensors). A sampler outside any memory scope frees its buffers as it goes:
+// checked against the peak measured on the real run (the garbage collector forced before every kernel, the bytes
+// of every ArrayBuffer then alive). The command runs the U-Net 64 digits at a time, each call in a memory scope,
+// which frees its buffers only when it ends: checked on the command line, where the estimate counts the scope
+// whole and stops growing past one chunk.
 
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
@@ -84,16 +85,26 @@ test("the estimate of one sampling step is within a factor of 2 below the peak m
   }
 });
 
-test("wnn generate --checkpoint: a batch that fits is accepted where the sum of its buffers passed the budget; one too large is refused", () => {
+test("wnn generate --checkpoint: the denoiser runs 64 digits at a time, each call in a memory scope that the estimate counts whole; a batch past the budget is refused in one line", () => {
   const run = join(tmp, "ddpm");
   mkdirSync(run);
   saveCheckpoint(join(run, "checkpoint.safetensors"), trainer.checkpoint());
   const wnn = (...args: string[]) => spawnSync(process.execPath, [WNN, ...args], { encoding: "utf8" });
-  // 16 digits at guidance 3: the U-Net on 32 images; the step's buffers sum to more than 0.05 GiB, its peak is far below
-  const budget = 0.05 * 2 ** 30;
-  const est = estimateInferenceBytes(step, 16);
-  assert.ok(est.sum > budget && LIVE_PEAK_FACTOR * est.bytes < budget, `sum ${est.sum}, peak ${est.bytes}`);
-  const out = join(tmp, "ones.png");
+  /** The estimate in GiB the refusal names (--max_memory 0.001 refuses everything before the first step). */
+  const estimate = (n: number): number => {
+    const r = wnn("generate", "--checkpoint", run, "--digit", "1", "--n", String(n), "--max_memory", "0.001");
+    assert.equal(r.status, 1, r.stderr);
+    assert.equal(r.stderr.trim().split("\n").length, 1);
+    return Number(/would need about ([\d.]+) GiB/.exec(r.stderr)![1]);
+  };
+  // inside a scope nothing is freed before it ends: one chunk of 16 digits counts (about) the sum of its buffers
+  const sum16 = estimateInferenceBytes(step, 16).sum / 2 ** 30;
+  const e16 = estimate(16);
+  assert.ok(e16 >= LIVE_PEAK_FACTOR * sum16 * 0.9, `--n 16: ${e16} GiB, one step's buffers sum to ${sum16} GiB`);
+  // past one chunk the scope holds 64 digits, whatever the batch: 1,024 digits weigh about what 64 do
+  const e64 = estimate(64),
+    e1024 = estimate(1024);
+  assert.ok(e1024 < 1.25 * e64, `--n 64: ${e64} GiB, --n 1024: ${e1024} GiB`);
   const ok = wnn(
     "generate",
     "--checkpoint",
@@ -105,13 +116,13 @@ test("wnn generate --checkpoint: a batch that fits is accepted where the sum of 
     "--steps",
     "1",
     "--max_memory",
-    "0.05",
+    String(Math.max(0.001, 1.1 * e16).toFixed(3)),
     "--out",
-    out,
+    join(tmp, "ones.png"),
   );
   assert.equal(ok.status, 0, ok.stderr);
-  assert.ok(existsSync(out));
-  // 10 × 1,024 digits: refused before the first step, in one line
+  assert.ok(existsSync(join(tmp, "ones.png")));
+  // 10 × 1,024 digits under 0.01 GiB: refused before the first step, in one line
   const big = wnn(
     "generate",
     "--checkpoint",
@@ -121,14 +132,14 @@ test("wnn generate --checkpoint: a batch that fits is accepted where the sum of 
     "--steps",
     "1",
     "--max_memory",
-    "1",
+    "0.01",
     "--out",
     join(tmp, "big.png"),
   );
   assert.equal(big.status, 1, big.stderr);
   assert.match(
     big.stderr,
-    /^wnn: generate: --n 1024 --steps 1: this would need about [\d.]+ GiB \(the weights and twice the peak of the buffers one step keeps at once, counted on shape-only tensors\), more than the budget of 1\.0 GiB \(--max_memory\)/,
+    /^wnn: generate: --n 1024 --steps 1: this would need about [\d.]+ GiB \(the weights and twice the peak of the buffers one step keeps at once, counted on shape-only tensors\), more than the budget of 0\.01 GiB \(--max_memory\)/,
   );
   assert.equal(big.stderr.trim().split("\n").length, 1);
   assert.equal(existsSync(join(tmp, "big.png")), false);

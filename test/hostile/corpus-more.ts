@@ -490,6 +490,10 @@ function diffusersCases(c: Ctx): Case[] {
   );
   add("a vocabulary of 10^9 ids", folder(json("tokenizer/vocab.json", { ...vocab, huge: 1e9 })), "any");
   add(
+    "a scheduler of 10^8 timesteps",
+    folder(json("scheduler/scheduler_config.json", { num_train_timesteps: 1e8, beta_schedule: "scaled_linear" })),
+  );
+  add(
     "a scheduler of 10^12 timesteps",
     folder(json("scheduler/scheduler_config.json", { num_train_timesteps: 1e12, beta_schedule: "scaled_linear" })),
   );

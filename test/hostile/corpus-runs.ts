@@ -9,9 +9,12 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tensor } from "../../src/engine/creation.js";
+import type { GeneratorState } from "../../src/engine/rng.js";
 import type { Tensor } from "../../src/engine/tensor.js";
 import { teacherSay } from "../../src/data/node/teacher.js";
 import { serializeCheckpoint, type Checkpoint } from "../../src/io/checkpoint.js";
+import { crc32 } from "../../src/io/checksum.js";
+import { joinPlan, parseSafetensors, planSafetensors, storageBytes } from "../../src/io/safetensors.js";
 import { DDPMTrainer } from "../../src/models/ddpm/train.js";
 import { unetConfig } from "../../src/models/ddpm/unet.js";
 import { CAPTION_VOCAB } from "../../src/models/latent-diffusion/captions.js";
@@ -85,6 +88,25 @@ function withStep(k: Checkpoint): Uint8Array {
   return Buffer.from(text.slice(0, at + 7) + value + text.slice(at + 13), "latin1");
 }
 
+/**
+ * A checkpoint's bytes with its document changed by `edit` and the checksum made again, as the writer computes
+ * it (src/io/checkpoint.ts: the document, each entry's line, the data): for what the writer itself refuses.
+ */
+function resealed(bytes: Uint8Array, edit: (doc: any) => void): Uint8Array {
+  const { tensors, metadata } = parseSafetensors(bytes, { allowedDtypes: ["F32", "F64", "I32", "BOOL"] });
+  const doc = JSON.parse(metadata.checkpoint!);
+  edit(doc);
+  const docText = JSON.stringify(doc);
+  const enc = new TextEncoder();
+  const { entries } = planSafetensors(tensors);
+  let crc = crc32(enc.encode(docText));
+  for (const e of entries)
+    crc = crc32(enc.encode(`\n${JSON.stringify(e.name)} ${e.dtype} [${e.shape.join(",")}] ${e.begin} ${e.end}`), crc);
+  for (const e of entries) crc = crc32(storageBytes(tensors[e.name]!.storage), crc);
+  const crc32Text = (crc >>> 0).toString(16).padStart(8, "0");
+  return joinPlan(planSafetensors(tensors, { ...metadata, checkpoint: docText, crc32: crc32Text }));
+}
+
 export function runCheckpointCases(c: Ctx): Case[] {
   const cases: Case[] = [];
   const cwd = c.dir("runs-hostile");
@@ -103,7 +125,10 @@ export function runCheckpointCases(c: Ctx): Case[] {
     const d = c.dir(`runs-hostile/run-${n++}`);
     const k = { ...ckpt, config: JSON.parse(JSON.stringify(ckpt.config)), model: { ...ckpt.model } };
     edit(k);
-    writeFileSync(join(d, "checkpoint.safetensors"), withStep(k));
+    // a generator state the writer refuses (all zeros) is written as another and put back in the document
+    const zero = k.rng?.s.every((w) => w === 0) ?? false;
+    const bytes = withStep(zero ? { ...k, rng: { s: [1, 1, 1, 1], spare: null } } : k);
+    writeFileSync(join(d, "checkpoint.safetensors"), zero ? resealed(bytes, (doc) => (doc.rng = k.rng)) : bytes);
     return d;
   };
   /** Run folders whose checkpoint is a folder, a FIFO, or the first half of a valid file. */
@@ -174,7 +199,7 @@ export function runCheckpointCases(c: Ctx): Case[] {
       "generate",
       "--checkpoint",
       d,
-      "a thick 7",
+      "a thick seven",
       "--n",
       "1",
       "--steps",
@@ -274,5 +299,201 @@ export function runCheckpointCases(c: Ctx): Case[] {
   add("generate --checkpoint <a tacotron2 run>", ["generate", "--checkpoint", runOf(taco), "--out", out("g")]);
   add("train ldm --resume <a ddpm run>", ["train", "ldm", "--resume", runOf(ddpmCkpt)]);
   add("train fastspeech2 --resume <a tacotron2 run>", ["train", "fastspeech2", "--resume", runOf(taco)]);
+  moreRunCases({ add, runOf, out, say, ddpm: ddpmCkpt, ldm: ldmCkpt, taco, fast, voc });
   return cases;
+}
+
+/** The first weight's name, under a prefix. */
+const firstUnder = (k: Checkpoint, prefix: string): string => Object.keys(k.model).find((n) => n.startsWith(prefix))!;
+const dropOne =
+  (prefix = ""): Edit =>
+  (k) =>
+    void delete k.model[firstUnder(k, prefix)];
+const extraOne: Edit = (k) => void (k.model["extra.weight"] = tensor(new Float32Array(5), { shape: [5] }));
+/** The first weight under another name: as many values, one missing and one unknown. */
+const renameOne =
+  (prefix = ""): Edit =>
+  (k) => {
+    const name = firstUnder(k, prefix);
+    k.model[`${name}.renamed`] = k.model[name]!;
+    delete k.model[name];
+  };
+const infOne =
+  (prefix = ""): Edit =>
+  (k) => {
+    const name = firstUnder(k, prefix);
+    const t = k.model[name]!;
+    k.model[name] = tensor(new Float32Array(t.numel()).fill(-Infinity), { shape: t.shape });
+  };
+/** xoshiro128**'s one forbidden state: every draw is 0 from it (a normal deviate's loop never ends). */
+const ZERO_RNG: GeneratorState = { s: [0, 0, 0, 0], spare: null };
+
+/**
+ * The second half of the run-checkpoint cases: schedules of a billion steps, layers and mel bins past any model,
+ * negative, fractional and missing (NaN, written as null) sizes, missing, unknown and renamed weights, infinite
+ * weights, steps past the run, generator states that cannot draw, empty files, and runs of one speech model given
+ * where another is expected.
+ */
+function moreRunCases(r: {
+  add: (name: string, argv: string[]) => void;
+  runOf: (ckpt: Checkpoint, edit?: Edit) => string;
+  out: (name: string) => string;
+  say: (d: string) => string[];
+  ddpm: Checkpoint;
+  ldm: Checkpoint;
+  taco: Checkpoint;
+  fast: Checkpoint;
+  voc: Checkpoint;
+}): void {
+  const { add, runOf, out, say } = r;
+  const generate = (d: string, ...more: string[]): string[] => [
+    "generate",
+    "--checkpoint",
+    d,
+    ...more,
+    "--n",
+    "1",
+    "--steps",
+    "1",
+    "--out",
+    out("g"),
+  ];
+  const empty = (bytes: Uint8Array): string => {
+    const d = runOf(r.taco);
+    writeFileSync(join(d, "checkpoint.safetensors"), bytes);
+    return d;
+  };
+
+  // DDPM
+  for (const [name, edit, resume] of [
+    ["schedule.timesteps 1e9", (k) => (k.config.schedule.timesteps = 1e9), true],
+    ["unet.channels -8", (k) => (k.config.unet.channels = -8), false],
+    ["unet.heads 2.5", (k) => (k.config.unet.heads = 2.5), false],
+    ["rng that draws only zeros", (k) => (k.rng = ZERO_RNG), true],
+  ] as [string, Edit, boolean][]) {
+    const d = runOf(r.ddpm, edit);
+    if (!name.startsWith("rng")) add(`generate --checkpoint <ddpm: ${name}>`, generate(d, "--digit", "1"));
+    if (resume) add(`train ddpm --resume <ddpm: ${name}>`, ["train", "ddpm", "--resume", d]);
+  }
+
+  // latent diffusion
+  for (const [name, edit, resume] of [
+    ["schedule.timesteps 1e9", (k) => (k.config.schedule.timesteps = 1e9), true],
+    ["text.layers 1e9", (k) => (k.config.models.text.layers = 1e9), false],
+    ["unet.heads 2.5", (k) => (k.config.models.unet.heads = 2.5), false],
+    ["vae.layersPerBlock -1", (k) => (k.config.models.vae.layersPerBlock = -1), false],
+    ["unet.numResBlocks NaN (null in JSON)", (k) => (k.config.models.unet.numResBlocks = null), false],
+    ["step 1e9, past its steps", (k) => (k.step = 1e9), true],
+    ["a moving-average weight missing", dropOne("ema.unet."), true],
+    ["an unknown weight", extraOne, false],
+    ["a weight renamed", renameOne("ema.text."), true],
+    ["infinite moving-average weights", infOne("ema.unet."), false],
+    ["rng that draws only zeros", (k) => (k.rng = ZERO_RNG), true],
+  ] as [string, Edit, boolean][]) {
+    const d = runOf(r.ldm, edit);
+    if (!name.startsWith("rng"))
+      add(`generate --checkpoint <ldm: ${name}> --strict`, generate(d, "a thick seven", "--strict"));
+    if (resume) add(`train ldm --resume <ldm: ${name}>`, ["train", "ldm", "--resume", d]);
+  }
+  add("generate --checkpoint <an empty file>", generate(empty(new Uint8Array(0))));
+  add("generate --checkpoint <8 bytes: a header length of 2⁶⁴ − 1>", generate(empty(new Uint8Array(8).fill(255))));
+
+  // text to speech
+  for (const [model, ckpt, edits] of [
+    [
+      "tacotron2",
+      r.taco,
+      [
+        ["config.nMels 1e9", (k) => (k.config.config.nMels = 1e9)],
+        ["config.encConvLayers 65536", (k) => (k.config.config.encConvLayers = 65536)],
+        ["config.postnetLayers 65536", (k) => (k.config.config.postnetLayers = 65536)],
+        ["config.framesPerStep 0", (k) => (k.config.config.framesPerStep = 0)],
+        ["config.embDim -2", (k) => (k.config.config.embDim = -2)],
+        ["config.attnDim 0.5", (k) => (k.config.config.attnDim = 0.5)],
+        ["config.locKernel NaN (null in JSON)", (k) => (k.config.config.locKernel = null)],
+        ["a weight missing", dropOne()],
+        ["step 1e9, past its steps", (k) => (k.step = 1e9)],
+        ["rng that draws only zeros", (k) => (k.rng = ZERO_RNG)],
+        ["extra.dropoutRng 5", (k) => (k.extra = { ...(k.extra as object), dropoutRng: 5 })],
+      ],
+    ],
+    [
+      "fastspeech2",
+      r.fast,
+      [
+        ["config.encLayers 65536", (k) => (k.config.config.encLayers = 65536)],
+        ["config.nMels 1e9", (k) => (k.config.config.nMels = 1e9)],
+        ["config.convKernels [1e9 + 1, 1]", (k) => (k.config.config.convKernels = [1e9 + 1, 1])],
+        [
+          "bins from high to low",
+          (k) =>
+            (k.config.bins = [
+              [400, 50],
+              [1, 0],
+            ]),
+        ],
+        ["config.convKernels 9, not a list", (k) => (k.config.config.convKernels = 9)],
+        ["an unknown weight", extraOne],
+        ["infinite weights", infOne()],
+        ["extra.dropoutRng that draws only zeros", (k) => (k.extra = { ...(k.extra as object), dropoutRng: ZERO_RNG })],
+      ],
+    ],
+    [
+      "vocoder",
+      r.voc,
+      [
+        [
+          "config.resblockKernels of 100,000 kernels",
+          (k) => {
+            k.config.config.resblockKernels = new Array(100_000).fill(3);
+            k.config.config.resblockDilations = new Array(100_000).fill([1]);
+          },
+        ],
+        ["config.periods of 100,000 periods", (k) => (k.config.config.periods = new Array(100_000).fill(2))],
+        ["config.mpdChannels [-1, 4, 4, 4]", (k) => (k.config.config.mpdChannels = [-1, 4, 4, 4])],
+        ["config.msdChannels a string of 7 letters", (k) => (k.config.config.msdChannels = "abcdefg")],
+        [
+          "config.resblockDilations [[0.5]]",
+          (k) => {
+            k.config.config.resblockKernels = [3];
+            k.config.config.resblockDilations = [[0.5]];
+          },
+        ],
+        [
+          "config.upsampleRates [1e9]",
+          (k) => {
+            k.config.config.upsampleRates = [1e9];
+            k.config.config.upsampleKernels = [1e9];
+          },
+        ],
+        ["a weight renamed", renameOne()],
+        ["step 1e9, past its steps", (k) => (k.step = 1e9)],
+      ],
+    ],
+  ] as [TtsModelName, Checkpoint, [string, Edit][]][]) {
+    for (const [name, edit] of edits) {
+      const d = runOf(ckpt, edit);
+      if (/rng|dropoutRng/i.test(name))
+        add(`train ${model} --resume <${model}: ${name}>`, ["train", model, "--resume", d]);
+      else if (model === "vocoder") add(`say --vocoder <vocoder: ${name}>`, [...say(runOf(r.taco)), "--vocoder", d]);
+      else add(`say --checkpoint <${model}: ${name}>`, say(d));
+      if (/Layers|a weight|unknown|periods|resblock/.test(name))
+        add(`eval --checkpoint <${model}: ${name}>`, ["eval", "--checkpoint", d]);
+    }
+  }
+  // one speech model where another is expected
+  add("say --checkpoint <a vocoder run>", say(runOf(r.voc)));
+  add("say --vocoder <a tacotron2 run>", [...say(runOf(r.fast)), "--vocoder", runOf(r.taco)]);
+  add("train tacotron2 --resume <a vocoder run>", ["train", "tacotron2", "--resume", runOf(r.voc)]);
+  add("train vocoder --resume <a fastspeech2 run>", ["train", "vocoder", "--resume", runOf(r.fast)]);
+  add("generate --checkpoint <a vocoder run>", generate(runOf(r.voc)));
+  add("say --checkpoint <an empty file>", say(empty(new Uint8Array(0))));
+  add("eval --checkpoint <its checkpoint's header alone>", ["eval", "--checkpoint", empty(headerOf(r.fast))]);
+}
+
+/** A checkpoint's safetensors header and nothing of its data. */
+function headerOf(k: Checkpoint): Uint8Array {
+  const bytes = serializeCheckpoint(k);
+  const n = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
+  return bytes.subarray(0, 8 + n);
 }

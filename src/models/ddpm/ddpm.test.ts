@@ -163,6 +163,8 @@ test("the U-Net rejects bad input with typed errors", () => {
   assertThrowsWith(() => unetConfig("ddpm-mnist", { groups: 5 }), ArgumentError, /groups/);
   assertThrowsWith(() => unetConfig("ddpm-mnist", { attnLevels: [3] }), ArgumentError, /attnLevels/);
   assertThrowsWith(() => new Schedule({ timesteps: 0 }), ArgumentError, /timesteps/);
+  // a checkpoint's or scheduler_config.json's 10⁹ steps would fill four tables of 8 GB
+  assertThrowsWith(() => new Schedule({ timesteps: 1e9 }), ArgumentError, /from 1 to 100,000/);
   assertThrowsWith(() => qSample(new Schedule(), x, [0, 1000], x), ArgumentError, /timesteps/);
 });
 

@@ -46,6 +46,12 @@ export const DDPM_SCHEDULE: ScheduleConfig = Object.freeze({
   prediction: "epsilon",
 });
 
+/**
+ * The most noising steps a schedule may have: its four tables hold 8·T bytes each, and a sampler may take T
+ * steps (the papers use 1,000 to 4,000). A checkpoint saying 10⁹ was still filling its tables after 30 s.
+ */
+export const MAX_TIMESTEPS = 100_000;
+
 /** The schedule's tables, in float64: β_t, α_t = 1 − β_t, ᾱ_t = ∏_{s≤t} α_s, and the posterior variance β̃_t. */
 export class Schedule {
   readonly config: ScheduleConfig;
@@ -56,8 +62,10 @@ export class Schedule {
 
   constructor(config: Partial<ScheduleConfig> = {}) {
     const c = (this.config = Object.freeze({ ...DDPM_SCHEDULE, ...config }));
-    if (!Number.isInteger(c.timesteps) || c.timesteps < 1)
-      throw new ArgumentError(`Schedule: timesteps must be a positive integer, got ${c.timesteps}`);
+    if (!Number.isInteger(c.timesteps) || c.timesteps < 1 || c.timesteps > MAX_TIMESTEPS)
+      throw new ArgumentError(
+        `Schedule: timesteps must be an integer from 1 to ${MAX_TIMESTEPS.toLocaleString("en-US")}, got ${c.timesteps}`,
+      );
     if (c.schedule !== "linear" && c.schedule !== "cosine" && c.schedule !== "scaled_linear")
       throw new ArgumentError(
         `Schedule: schedule must be "linear", "cosine" or "scaled_linear", got ${JSON.stringify(c.schedule)}`,

@@ -164,12 +164,22 @@ export class DDPMTrainer {
     };
   }
 
-  static fromCheckpoint(ckpt: LoadedCheckpoint, data: DigitSet, overrides: Partial<DDPMTrainConfig> = {}): DDPMTrainer {
-    const cfg = ddpmCheckpointConfig(ckpt);
+  /**
+   * Refuses a checkpoint without what continuing needs beyond its weights (the optimizer's and the generator's
+   * states); `wnn train --resume` asks before the digits are read, which takes a second.
+   */
+  static checkResumable(
+    ckpt: LoadedCheckpoint,
+  ): asserts ckpt is LoadedCheckpoint & Required<Pick<LoadedCheckpoint, "optimizer" | "rng">> {
     if (!ckpt.optimizer || !ckpt.rng)
       throw new LoadError(
         "DDPMTrainer: the checkpoint has no optimizer or generator state (was it written by DDPMTrainer.checkpoint?)",
       );
+  }
+
+  static fromCheckpoint(ckpt: LoadedCheckpoint, data: DigitSet, overrides: Partial<DDPMTrainConfig> = {}): DDPMTrainer {
+    const cfg = ddpmCheckpointConfig(ckpt);
+    DDPMTrainer.checkResumable(ckpt);
     try {
       const t = new DDPMTrainer(cfg.unet, cfg.schedule, { ...(cfg.train ?? {}), ...overrides }, data);
       const { model, ema } = splitState(ckpt);

@@ -137,6 +137,8 @@ export function fastSpeech2Config(
     multiples: [["dModel", "nHead"]],
     probabilities: ["dropout", "varDropout"],
     also: (c) => {
+      if (!Array.isArray(c.convKernels) || c.convKernels.length !== 2)
+        return `convKernels must be a list of two kernel widths, got ${JSON.stringify(c.convKernels)}`;
       const even = [...c.convKernels, c.varKernel].find((k) => !(Number.isInteger(k) && k >= 1 && k % 2 === 1));
       return even === undefined ? undefined : `kernels must be odd positive integers, got ${even}`;
     },

@@ -94,6 +94,9 @@ test("V1 has the generator size PyTorch counts for it (13.9 M, the paper's Table
 
 test("bad configs and inputs are refused", () => {
   assertThrowsWith(() => hifiganConfig("tiny", { upsampleKernels: [5, 5] }), ArgumentError, /even difference/);
+  // a config read from a file: lists that are not lists, widths that are not positive integers
+  assertThrowsWith(() => hifiganConfig("tiny", { periods: "2357" as never }), ArgumentError, /periods must be a list/);
+  assertThrowsWith(() => hifiganConfig("tiny", { mpdChannels: [-1, 4, 4, 4] }), ArgumentError, /positive integers/);
   assertThrowsWith(
     () => hifiganConfig("tiny", { msdChannels: [16, 16, 16, 16, 16, 8, 4] }),
     ArgumentError,

@@ -114,10 +114,22 @@ export function hifiganConfig(
   base: HiFiGANConfig | keyof typeof PRESETS,
   overrides: Partial<HiFiGANConfig> = {},
 ): HiFiGANConfig {
-  const ints = (xs: readonly number[]) => xs.every((n) => Number.isInteger(n) && n >= 1 && n <= 1 << 16);
+  const ints = (xs: readonly number[]) =>
+    Array.isArray(xs) && xs.every((n) => Number.isInteger(n) && n >= 1 && n <= 1 << 16);
   return configOf("HiFiGANConfig", PRESETS, base, overrides, {
     sizes: ["nMels", "initialChannels"],
     also: (c) => {
+      const lists = [
+        "upsampleRates",
+        "upsampleKernels",
+        "resblockKernels",
+        "resblockDilations",
+        "periods",
+        "mpdChannels",
+        "msdChannels",
+      ] as const;
+      const notList = lists.find((k) => !Array.isArray(c[k]));
+      if (notList !== undefined) return `${notList} must be a list`;
       const up = c.upsampleRates;
       if (up.length === 0 || up.length !== c.upsampleKernels.length || !ints(up) || !ints(c.upsampleKernels))
         return "upsampleRates and upsampleKernels must be lists of the same length of positive integers";
@@ -132,8 +144,16 @@ export function hifiganConfig(
         c.resblockKernels.some((k) => k % 2 !== 1)
       )
         return "one list of dilations per odd resblock kernel";
-      if (c.mpdChannels.length !== 4 || c.msdChannels.length !== 7 || !ints(c.periods))
-        return "4 MPD widths, 7 MSD widths and positive periods";
+      if (!c.resblockDilations.every((d) => ints(d) && d.length > 0))
+        return "every resblock's dilations must be a list of positive integers";
+      if (
+        c.mpdChannels.length !== 4 ||
+        c.msdChannels.length !== 7 ||
+        !ints(c.mpdChannels) ||
+        !ints(c.msdChannels) ||
+        !ints(c.periods)
+      )
+        return "4 MPD widths, 7 MSD widths and periods, positive integers";
       for (const [i, g] of MSD_GROUPS.entries()) {
         const inC = i === 0 ? 1 : c.msdChannels[i - 1]!;
         if (inC % g !== 0 || c.msdChannels[i]! % g !== 0)

@@ -212,4 +212,6 @@ test("ldmCheckpointConfig: another run's checkpoint, huge widths, a short file a
   const wrongShape = { ...good, model: { ...good.model } };
   delete wrongShape.model["ema.unet.convIn.weight"];
   assertThrowsWith(() => loadLDM(wrongShape), LoadError, /do not fit/);
+  const stray = { ...good, model: { ...good.model, "extra.weight": good.model["vae.encoder.convIn.weight"]! } };
+  assertThrowsWith(() => loadLDM(stray), LoadError, /1 weight of no network \("extra\.weight"\)/);
 });

@@ -398,6 +398,19 @@ export class LDMTrainer {
   }
 
   /**
+   * Refuses a checkpoint without what continuing needs beyond its weights (the optimizer's and the generator's
+   * states); `wnn train --resume` asks before the digits are read, which takes a second.
+   */
+  static checkResumable(
+    ckpt: LoadedCheckpoint,
+  ): asserts ckpt is LoadedCheckpoint & Required<Pick<LoadedCheckpoint, "optimizer" | "rng">> {
+    if (!ckpt.optimizer || !ckpt.rng)
+      throw new LoadError(
+        "ldm: the checkpoint has no optimizer or generator state (was it written by `wnn train ldm`?)",
+      );
+  }
+
+  /**
    * The run of a checkpoint, ready to take its next step: the weights, both moving averages, both optimizers and the
    * generator. In stage 2 the autoencoder's latent scale and the digits' moments are recomputed from its weights on
    * the first step, as the run that never stopped computed them (the encoder encodes each digit on its own).
@@ -408,10 +421,7 @@ export class LDMTrainer {
     overrides: Partial<Pick<LDMTrainConfig, "steps">> = {},
   ): LDMTrainer {
     const cfg = ldmCheckpointConfig(ckpt);
-    if (!ckpt.optimizer || !ckpt.rng)
-      throw new LoadError(
-        "ldm: the checkpoint has no optimizer or generator state (was it written by `wnn train ldm`?)",
-      );
+    LDMTrainer.checkResumable(ckpt);
     try {
       const t = new LDMTrainer(cfg.models, { ...cfg.train, ...overrides }, data);
       const part = (p: string) => withoutPrefix(ckpt.model, p);
@@ -433,6 +443,9 @@ export class LDMTrainer {
     }
   }
 }
+
+/** The prefixes of a checkpoint's weights: the three networks and the moving averages of two of them. */
+const LDM_PARTS = ["vae", "text", "unet", "ema.text", "ema.unet"] as const;
 
 /** The tensors of `record` under `prefix.`, without it. */
 const withoutPrefix = (record: Record<string, Tensor>, prefix: string): Record<string, Tensor> =>
@@ -551,6 +564,15 @@ export function loadLDM(ckpt: LoadedCheckpoint): LatentDiffusion {
   const m = new LatentDiffusion(cfg.models, cfg.schedule, cfg.thresholds, new Generator(0));
   m.scale = cfg.scale;
   const part = (p: string) => withoutPrefix(ckpt.model, p);
+  // every weight belongs to one of the networks (a name under none of them was ignored before)
+  const stray = Object.keys(ckpt.model).filter((k) => !LDM_PARTS.some((p) => k.startsWith(p + ".")));
+  if (stray.length > 0)
+    throw new LoadError(
+      `ldm: the checkpoint holds ${stray.length} weight${stray.length === 1 ? "" : "s"} of no network (${stray
+        .slice(0, 3)
+        .map((k) => JSON.stringify(k))
+        .join(", ")}${stray.length > 3 ? ", ..." : ""}); its weights are under ${LDM_PARTS.join(", ")}`,
+    );
   try {
     m.vae.loadStateDict(part("vae"));
     // the trained weights first, only to check that they fit too (a file that disagrees with its own config is
