@@ -320,3 +320,26 @@ test("the tape's gradient sums run on the backend's add kernel: bit for bit the 
     ra.dispose();
   });
 });
+
+test("a leaf's gradient that takes over a block of its backward is its own: never shared with another leaf, and it accumulates", () => {
+  wnn.manualSeed(11);
+  const [a, b, c] = [0, 1, 2].map(() => wnn.randn([16, 32]).requiresGrad_());
+  for (let pass = 1; pass <= 3; pass++) {
+    tidy("grad", () => {
+      // (a + b)·c: a and b get the same incoming gradient c; c gets a + b
+      a!.add(b!).mul(c!).sum().backward();
+    });
+    const [ga, gb, gc] = [a!.grad!.dataSync(), b!.grad!.dataSync(), c!.grad!.dataSync()];
+    const [va, vb, vc] = [a!.dataSync(), b!.dataSync(), c!.dataSync()];
+    for (let i = 0; i < va.length; i++) {
+      assert.equal(ga[i], Math.fround(pass * vc[i]!), `pass ${pass}: d/da[${i}]`);
+      assert.equal(gb[i], Math.fround(pass * vc[i]!), `pass ${pass}: d/db[${i}]`);
+      assert.ok(Math.abs(gc[i]! - pass * Math.fround(va[i]! + vb[i]!)) <= 1e-5 * pass, `pass ${pass}: d/dc[${i}]`);
+    }
+  }
+  // the two gradients are separate blocks: changing one leaves the other
+  const before = b!.grad!.dataSync()[0]!;
+  a!.grad!.storage[0] = 123;
+  assert.equal(b!.grad!.dataSync()[0], before);
+  assert.notEqual(a!.grad!.storage, b!.grad!.storage);
+});
