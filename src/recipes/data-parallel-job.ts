@@ -129,6 +129,23 @@ export class SingleProcess implements StepDriver {
   }
 }
 
+/**
+ * An evaluation's steps, each run whole on every worker (FSDP: its parameters gathered, then freed): yields
+ * between steps, returns the evaluation's result.
+ */
+export function* evaluateWhole<R>(driver: StepDriver, it: Iterator<void, R, void>): Generator<void, R, void> {
+  const next = (): IteratorResult<void, R> => {
+    try {
+      return driver.within(() => it.next());
+    } finally {
+      driver.endEvaluation();
+    }
+  };
+  let r = next();
+  for (; !r.done; r = next()) yield;
+  return r.value;
+}
+
 /** How a recipe's trainer runs: one process, or worker comm.rank of N (RecipeHooks.dataParallel). */
 export interface DataParallelHook {
   comm: Communicator;

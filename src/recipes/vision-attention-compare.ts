@@ -23,6 +23,7 @@
 
 import {
   driverFor,
+  evaluateWhole,
   forwardOnRows,
   rowsOf,
   wholeModel,
@@ -259,17 +260,7 @@ class ContenderJob implements TrainingJob<{ loss: number }, { accuracy: number; 
   }
 
   *evaluate(): globalThis.Generator<void, { accuracy: number; loss: number }, void> {
-    const it = evaluateImagesSteps(this.model, this.test);
-    const next = (): IteratorResult<void, { accuracy: number; loss: number }> => {
-      try {
-        return this.driver.within(() => it.next()); // whole on every worker (FSDP: gathered, then freed)
-      } finally {
-        this.driver.endEvaluation();
-      }
-    };
-    let r = next();
-    for (; !r.done; r = next()) yield;
-    this.result = r.value;
+    this.result = yield* evaluateWhole(this.driver, evaluateImagesSteps(this.model, this.test));
     return this.result;
   }
 }

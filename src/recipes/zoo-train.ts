@@ -41,6 +41,7 @@ import {
   MOE_SHARDED_REASON,
   SingleProcess,
   WHOLE,
+  evaluateWhole,
   forwardOnRows,
   rowsOf,
   weighted,
@@ -731,18 +732,9 @@ export class ZooTrainer implements TrainingJob<ZooStep, Metrics> {
   }
 
   *evaluate(): Iterator<void, Metrics, void> {
-    const it = this.run.evaluate(this.step);
-    const next = (): IteratorResult<void, Metrics> => {
-      try {
-        return this.driver.within(() => it.next()); // whole on every worker (FSDP: gathered, then freed)
-      } finally {
-        this.driver.endEvaluation();
-      }
-    };
-    let r = next();
-    for (; !r.done; r = next()) yield;
+    const metrics = yield* evaluateWhole(this.driver, this.run.evaluate(this.step));
     this.lastEval = this.step;
-    return r.value;
+    return metrics;
   }
 
   /** The evaluation to the end, at once (the readers' `wnn eval`). */
