@@ -25,7 +25,6 @@ import {
   defaultsOf,
   kindOf,
   notParallel,
-  notSharded,
   sampleChars,
   savedRun,
   type ZooKind,
@@ -140,9 +139,7 @@ export function zooTrainOptions(name: string) {
     strategy: {
       kind: "string",
       choices: STRATEGIES,
-      help: notSharded(name)
-        ? "with --workers: ddp (the default; a mixture of experts refuses zero1, zero2 and fsdp: an expert no token chose must keep no gradient)"
-        : "with --workers: ddp, zero1, zero2 or fsdp (each Transformer block its own FSDP unit); default ddp",
+      help: "with --workers: ddp, zero1, zero2 or fsdp (each Transformer block its own FSDP unit); default ddp",
     },
     checkpointing: {
       kind: "flag",
@@ -195,9 +192,6 @@ export async function trainZooModel(name: string, args: readonly string[], out: 
   const why = notParallel(name);
   if (why && v.workers > 1)
     throw new UsageError(`${cmd}: --workers ${v.workers}: ${name} cannot train data-parallel: ${why}`);
-  const ddpOnly = notSharded(name);
-  if (ddpOnly && v.strategy !== undefined && v.strategy !== "ddp")
-    throw new UsageError(`${cmd}: --strategy ${v.strategy}: ${name} cannot train with ZeRO or FSDP: ${ddpOnly}`);
   if (v.resume === undefined && v.batch_size % v.workers !== 0)
     throw new UsageError(`${cmd}: --batch_size ${v.batch_size} does not split evenly over --workers ${v.workers}`);
   const wallStart = performance.now();

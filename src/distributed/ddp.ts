@@ -26,6 +26,7 @@ import { ArgumentError } from "../engine/errors.js";
 import { Tensor } from "../engine/tensor.js";
 import type { Module, Parameter } from "../nn/module.js";
 import type { Communicator } from "./collectives.js";
+import { unusedOnEveryWorker } from "./shards.js";
 
 export interface DDPOptions {
   /** float32 elements of one bucket (default: the communicator's capacity, at least 1) */
@@ -136,11 +137,11 @@ export class DistributedDataParallel {
    */
   allReduceGradients(): void {
     const N = this.comm.worldSize;
-    const params = this.buckets.flatMap((b) => b.params);
-    const having = new Float32Array(params.length); // (P) the workers holding each parameter's gradient
-    params.forEach((p, i) => (having[i] = p.grad ? 1 : 0));
-    this.comm.allReduce(having);
-    const unused = new Set(params.filter((_, i) => having[i] === 0));
+    const unused = unusedOnEveryWorker(
+      this.comm,
+      this.buckets.flatMap((b) => b.params),
+      (p) => p.grad !== null,
+    );
     for (const bucket of this.buckets) {
       const flat = this.flat.subarray(0, bucket.elements);
       packGradients(bucket, flat);

@@ -23,7 +23,10 @@
 // The root unit (embeddings, final norm, head) is gathered when forward starts and freed after its gradient
 // is reduce-scattered (reduceGradients), as PyTorch keeps the root unsharded between forward and backward.
 // Then the optimizer updates the shards: Adam is elementwise, so updating chunk by chunk is the arithmetic of
-// one process, up to the float32 rounding of the gradient's ring sum.
+// one process, up to the float32 rounding of the gradient's ring sum. The optimizer sees each chunk cut at its
+// parameters' borders (shards.ts, PyTorch's use_orig_params), each segment with its own step count; a parameter
+// no worker has a gradient for (one small all-reduce in reduceGradients counts them) is skipped, as one process
+// skips it.
 //
 // How a unit's backward runs at its place in the graph: the unit's forward records one node (as activation
 // checkpointing does, src/nn/checkpoint.ts). With activation checkpointing the node keeps x only and computes
@@ -36,15 +39,25 @@
 import { enableGrad, noGrad, record } from "../engine/autograd.js";
 import { ArgumentError } from "../engine/errors.js";
 import { metaStorage } from "../engine/meta.js";
-import { defaultGenerator, drawShare, withDrawShare } from "../engine/rng.js";
+import { defaultGenerator } from "../engine/rng.js";
 import { disposeIfResident } from "../engine/scope.js";
 import { Tensor } from "../engine/tensor.js";
-import { UnitArgs, type ModulePolicy } from "../nn/checkpoint.js";
-import { Parameter, type Module } from "../nn/module.js";
+import { UnitArgs, forwardContext, type ModulePolicy } from "../nn/checkpoint.js";
+import type { Module, Parameter } from "../nn/module.js";
 import type { Optimizer } from "../optim/optimizer.js";
 import { chunkRange, type Communicator } from "./collectives.js";
 import { clipShardedGradNorm, packGradients, packParams, type Bucket } from "./ddp.js";
-import { gatherShardState, gatherShards, type Shard } from "./shards.js";
+import {
+  chunkValues,
+  gatherShardState,
+  gatherShards,
+  makeShard,
+  segmentParams,
+  setChunkGrad,
+  setChunkValues,
+  unusedOnEveryWorker,
+  type Shard,
+} from "./shards.js";
 
 export interface FSDPOptions {
   /** which submodules become units (PyTorch's auto_wrap_policy); default: none, the whole model is one unit */
@@ -60,8 +73,11 @@ export interface FSDPOptions {
   syncModuleStates?: boolean;
 }
 
-/** One FlatParameter: a run of a unit's parameters packed one after another; this worker holds chunk [start, end). */
-type FlatParam = Shard;
+/**
+ * One FlatParameter: a run of a unit's parameters packed one after another; this worker holds chunk [start, end)
+ * and its averaged gradient (summed over the backward passes since zeroGrad).
+ */
+type FlatParam = Shard & { grad: Float32Array | null };
 
 interface Unit {
   /** the wrapped module's dotted name ("" for the root) */
@@ -79,6 +95,8 @@ export class FullyShardedDataParallel {
   private readonly groupCount: number;
   /** each wrapped module and its own forward, given back by unwrap */
   private readonly originals: [Module, unknown][] = [];
+  /** the parameters this worker had a gradient for since zeroGrad */
+  private readonly having = new Set<Parameter>();
 
   constructor(module: Module, comm: Communicator, opts: FSDPOptions = {}) {
     const op = "FullyShardedDataParallel";
@@ -132,13 +150,7 @@ export class FullyShardedDataParallel {
           );
         }
         const [start, end] = chunkRange(bucket.elements, comm.worldSize, comm.rank);
-        flats.push({
-          bucket,
-          group: g,
-          start,
-          end,
-          param: new Parameter(new Tensor(new Float32Array(end - start), [end - start])),
-        });
+        flats.push({ ...makeShard(bucket, g, start, end, new Float32Array(end - start)), grad: null });
       }
       return { name, flats, gathered: true };
     };
@@ -162,7 +174,7 @@ export class FullyShardedDataParallel {
         const flat = new Float32Array(f.bucket.elements);
         packParams(f.bucket, flat);
         if (opts.syncModuleStates && N > 1) comm.broadcast(flat, 0);
-        (f.param.storage as Float32Array).set(flat.subarray(f.start, f.end));
+        setChunkValues(f, flat.subarray(f.start, f.end));
       }
       this.free(u);
     }
@@ -172,15 +184,18 @@ export class FullyShardedDataParallel {
   // -------------------------------------------------------------------------------------------------
   // What the optimizer sees
 
-  /** This worker's shards (the non-empty ones), for the optimizer: `new AdamW(fsdp.parameters())`. */
+  /**
+   * This worker's shards as the segments of their parameters (one Parameter per run of a parameter in a chunk), for
+   * the optimizer: `new AdamW(fsdp.parameters())`.
+   */
   parameters(): Parameter[] {
     return this.paramGroups().flat();
   }
 
-  /** This worker's shards, one list per group of `paramGroups` (in that order). */
+  /** This worker's segments, one list per group of `paramGroups` (in that order). */
   paramGroups(): Parameter[][] {
     const out: Parameter[][] = Array.from({ length: this.groupCount }, () => []);
-    for (const u of this.units) for (const f of u.flats) if (f.end > f.start) out[f.group]!.push(f.param);
+    for (const u of this.units) for (const f of u.flats) out[f.group]!.push(...segmentParams([f]));
     return out;
   }
 
@@ -192,7 +207,7 @@ export class FullyShardedDataParallel {
     if (u.gathered) return;
     for (const f of u.flats) {
       const flat = new Float32Array(f.bucket.elements); // (elements,) the whole FlatParameter
-      this.comm.allGather(f.param.storage as Float32Array, flat);
+      this.comm.allGather(chunkValues(f), flat);
       let off = 0;
       for (const p of f.bucket.params) {
         p.replaceStorage(flat.subarray(off, off + p.numel())); // a view: the FlatParameter's memory
@@ -208,7 +223,10 @@ export class FullyShardedDataParallel {
     u.gathered = false;
   }
 
-  /** g_u,r ← reduce-scatter(g_u) / N into the shards' gradients; the unit's whole gradients are dropped. */
+  /**
+   * g_u,r ← reduce-scatter(g_u) / N into the chunks' gradients; the unit's whole gradients are dropped (which
+   * parameters had one is remembered for reduceGradients).
+   */
   private reduceScatter(u: Unit): void {
     const N = this.comm.worldSize;
     for (const f of u.flats) {
@@ -216,15 +234,17 @@ export class FullyShardedDataParallel {
       packGradients(f.bucket, flat); // (elements,) this worker's gradient of the whole FlatParameter
       const g = this.comm.reduceScatter(flat); // (end − start,) Σ_r g_r
       for (let i = 0; i < g.length; i++) g[i] = g[i]! / N;
-      const old = f.param.grad;
+      const old = f.grad;
       if (old) {
         // gradient accumulation over several backward passes
-        const a = old.storage as Float32Array;
-        for (let i = 0; i < g.length; i++) g[i] = a[i]! + g[i]!;
+        for (let i = 0; i < g.length; i++) g[i] = old[i]! + g[i]!;
       }
-      f.param.grad = new Tensor(g, [g.length]);
+      f.grad = g;
       for (const p of f.bucket.params) {
-        if (p.grad) disposeIfResident(p.grad, "FSDP reduce-scattered it");
+        if (p.grad) {
+          this.having.add(p);
+          disposeIfResident(p.grad, "FSDP reduce-scattered it");
+        }
         p.grad = null;
       }
     }
@@ -239,13 +259,13 @@ export class FullyShardedDataParallel {
     type Forward = (x: Tensor, ...rest: unknown[]) => Tensor;
     this.originals.push([m, (m as unknown as { forward: Forward }).forward]);
     const inner = (m as unknown as { forward: Forward }).forward.bind(m);
-    const shards = u.flats.map((f) => f.param);
+    const shards = segmentParams(u.flats);
     const sharded: Forward = (x, ...rest) => {
       if (!(x instanceof Tensor))
         throw new ArgumentError(`FullyShardedDataParallel: the unit ${u.name}'s forward must take a Tensor first`);
       const extra = new UnitArgs(rest);
       const rng = defaultGenerator.getState(); // checkpointing: the same dropout masks when it runs again
-      const share = drawShare(); // ... and this worker's share of them (backward runs outside its forwardOnRows)
+      const again = forwardContext(); // ... and this worker's share of them, its groups (backward runs outside forwardOnRows)
       this.gather(u);
       let y: Tensor,
         xd: Tensor | null = null,
@@ -274,7 +294,7 @@ export class FullyShardedDataParallel {
             const fresh = extra.fresh();
             leaves = fresh.leaves;
             try {
-              yd = withDrawShare(share.rank, share.worldSize, () => enableGrad(() => inner(xd!, ...fresh.args))); // the forward again, recorded
+              yd = again(() => enableGrad(() => inner(xd!, ...fresh.args))); // the forward again, recorded
             } finally {
               defaultGenerator.setState(after);
             }
@@ -312,13 +332,24 @@ export class FullyShardedDataParallel {
   }
 
   /**
-   * After backward: the root's post-backward (its gradients reduce-scattered, its parameters freed). The
-   * wrapped units did theirs during backward. Call it on every worker before the optimizer step.
+   * After backward: the root's post-backward (its gradients reduce-scattered, its parameters freed; the wrapped
+   * units did theirs during backward), then the chunks' gradients handed to their segments, none to a parameter
+   * that no worker had a gradient for. Call it on every worker before the optimizer step.
    */
   reduceGradients(): void {
     const root = this.units[0]!;
     this.reduceScatter(root); // (reads the gradients only: a parameter without one counts as zeros)
     this.free(root);
+    const flats = this.shards();
+    const unused = unusedOnEveryWorker(
+      this.comm,
+      flats.flatMap((f) => f.bucket.params),
+      (p) => this.having.has(p),
+    );
+    for (const f of flats) {
+      if (f.grad) setChunkGrad(f, f.grad, unused);
+      else for (const seg of f.segments) seg.param.grad = null;
+    }
   }
 
   /**
@@ -341,20 +372,21 @@ export class FullyShardedDataParallel {
   /** Forget the shards' gradients. */
   zeroGrad(): void {
     for (const p of this.parameters()) p.grad = null;
-    for (const u of this.units) for (const f of u.flats) f.param.grad = null;
+    for (const u of this.units) for (const f of u.flats) f.grad = null;
+    this.having.clear();
   }
 
   // -------------------------------------------------------------------------------------------------
   // Whole values (collectives: every worker must call them)
 
   /** This worker's shards of every FlatParameter (the root's first). */
-  shards(): Shard[] {
+  shards(): FlatParam[] {
     return this.units.flatMap((u) => u.flats);
   }
 
   /** Every trainable parameter's whole value, in the module's registration order (PyTorch's FULL_STATE_DICT). */
   fullParameters(): Map<Parameter, Float32Array> {
-    return gatherShards(this.comm, this.shards(), (f) => f.param.storage as Float32Array);
+    return gatherShards(this.comm, this.shards(), chunkValues);
   }
 
   /** One optimizer buffer (e.g. AdamW's "expAvg") of every trainable parameter, gathered from all workers. */
@@ -398,7 +430,7 @@ export class FullyShardedDataParallel {
       let unit = 0;
       for (const f of u.flats) {
         params += 4 * (f.end - f.start);
-        if (f.param.grad) grads += 4 * f.param.grad.numel();
+        if (f.grad) grads += 4 * f.grad.length;
         unit += 4 * f.bucket.elements;
       }
       largestUnit = Math.max(largestUnit, unit);

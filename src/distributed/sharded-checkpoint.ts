@@ -6,6 +6,8 @@
 //   flat k = concatenation of its parameters (names and shapes in the index), cut into `shards` chunks
 //            chunk r = [⌊r·n/S⌋, ⌊(r+1)·n/S⌋) of its n elements, in shard file r as "flat.k" (and "flat.k.expAvg", ...)
 //   whole parameter p = its range of flat k, reshaped; its optimizer buffers likewise
+//   its step count = the largest of "flat.k.steps"[j] over the shard files (j: its place in flat k; a file
+//            whose chunk holds none of p says 0); 0 means no optimizer state (a parameter never stepped)
 //
 // so loading with N′ workers reads the chunks, reassembles every parameter and its moments (one process's
 // checkpoint), and the strategy of the new run cuts its own shards from them. DDP holds everything on every
@@ -19,7 +21,7 @@ import type { Optimizer, OptimizerStateDict } from "../optim/optimizer.js";
 import { stateDictToTensors } from "../optim/state.js";
 import type { Checkpoint } from "../io/checkpoint.js";
 import { chunkRange } from "./collectives.js";
-import type { Shard } from "./shards.js";
+import { chunkState, chunkValues, segmentParams, type Shard } from "./shards.js";
 
 export const SHARDED_FORMAT = "writtingnns.sharded-checkpoint";
 
@@ -70,11 +72,7 @@ export function shardContents(
   optimizer: Optimizer<any>,
   candidates: readonly string[],
 ): { flats: FlatEntry[]; tensors: ShardTensors; buffers: string[] } {
-  const buffers = presentBuffers(
-    optimizer,
-    shards.map((s) => s.param),
-    candidates,
-  );
+  const buffers = presentBuffers(optimizer, segmentParams(shards), candidates);
   const names = new Map(model.namedParameters().map(([n, p]) => [p, n]));
   const flats: FlatEntry[] = [];
   const tensors: ShardTensors = {};
@@ -84,12 +82,11 @@ export function shardContents(
       elements: s.bucket.elements,
     });
     const n = s.end - s.start;
-    tensors[`flat.${k}`] = new Tensor(Float32Array.from(s.param.storage as Float32Array), [n]);
-    const st = optimizer.getState(s.param);
-    for (const b of buffers)
-      tensors[`flat.${k}.${b}`] = new Tensor(st?.buffers[b] ? Float32Array.from(st.buffers[b]!) : new Float32Array(n), [
-        n,
-      ]);
+    tensors[`flat.${k}`] = new Tensor(chunkValues(s), [n]);
+    for (const b of buffers) tensors[`flat.${k}.${b}`] = new Tensor(chunkState(s, optimizer, b), [n]);
+    const steps = new Float32Array(s.bucket.params.length); // (params of the flat) the steps of those this chunk holds
+    for (const g of s.segments) steps[s.bucket.params.indexOf(g.source)] = optimizer.getState(g.param)?.step ?? 0;
+    tensors[`flat.${k}.steps`] = new Tensor(steps, [steps.length]);
   });
   return { flats, tensors, buffers };
 }
@@ -115,6 +112,7 @@ export function wholeContents(
           st?.buffers[b] ? Float32Array.from(st.buffers[b]!) : new Float32Array(p.numel()),
           [p.numel()],
         );
+      tensors[`flat.${k}.steps`] = new Tensor(new Float32Array([st?.step ?? 0]), [1]);
     });
   return { flats, tensors, buffers };
 }
@@ -179,6 +177,28 @@ export function reassemble(
   const files = Array.from({ length: S }, (_, r) => read(r));
   const model: Record<string, Tensor> = {};
   const buffers: Record<string, Record<string, Float32Array>> = {};
+  const steps: Record<string, number> = {};
+  const stepCount = index.optimizer.stepCount;
+  /** flat k's step counts per parameter: the largest each file says (a file written before they were saved: stepCount) */
+  const stepsOf = (k: number, count: number): number[] => {
+    const out = new Array<number>(count).fill(0);
+    for (const [r, f] of files.entries()) {
+      const t = f[`flat.${k}.steps`];
+      if (t === undefined) return out.fill(stepCount);
+      if (t.dtype !== "float32" || t.numel() !== count)
+        throw new LoadError(
+          `sharded checkpoint: shard ${r} of ${S} has flat.${k}.steps of ${t.numel()} ${t.dtype} elements, expected ${count} float32`,
+        );
+      (t.storage as Float32Array).forEach((v, j) => {
+        if (!Number.isInteger(v) || v < 0 || v > stepCount)
+          throw new LoadError(
+            `sharded checkpoint: shard ${r} of ${S}: flat.${k}.steps[${j}] is ${v}, not a step count in [0, ${stepCount}]`,
+          );
+        out[j] = Math.max(out[j]!, v);
+      });
+    }
+    return out;
+  };
   const whole = (name: string, k: number, n: number): Float32Array => {
     // every chunk checked against the files first: the index's sizes allocate nothing the files do not hold
     const chunks = files.map((f, r) => {
@@ -196,24 +216,23 @@ export function reassemble(
   };
   index.flats.forEach((f, k) => {
     const values = whole(`flat.${k}`, k, f.elements);
-    const bufs =
-      index.optimizer.stepCount > 0 ? index.optimizer.buffers.map((b) => whole(`flat.${k}.${b}`, k, f.elements)) : [];
+    const bufs = stepCount > 0 ? index.optimizer.buffers.map((b) => whole(`flat.${k}.${b}`, k, f.elements)) : [];
+    const counts = stepCount > 0 ? stepsOf(k, f.params.length) : [];
     let off = 0;
-    for (const p of f.params) {
+    f.params.forEach((p, j) => {
       const n = p.shape.reduce((a, b) => a * b, 1);
       model[p.name] = new Tensor(values.slice(off, off + n), p.shape);
-      index.optimizer.buffers.forEach(
-        (b, j) => bufs[j] && ((buffers[p.name] ??= {})[b] = bufs[j]!.slice(off, off + n)),
-      );
+      if (stepCount > 0 && counts[j]! > 0) {
+        steps[p.name] = counts[j]!;
+        index.optimizer.buffers.forEach((b, i) => ((buffers[p.name] ??= {})[b] = bufs[i]!.slice(off, off + n)));
+      }
       off += n;
-    }
+    });
   });
   const optimizer: OptimizerStateDict = { state: {}, paramGroups: index.optimizer.paramGroups };
-  if (index.optimizer.stepCount > 0) {
-    index.optimizer.order.forEach((name, i) => {
-      if (buffers[name]) optimizer.state[i] = { step: index.optimizer.stepCount, buffers: buffers[name]! };
-    });
-  }
+  index.optimizer.order.forEach((name, i) => {
+    if (steps[name]) optimizer.state[i] = { step: steps[name]!, buffers: buffers[name] ?? {} };
+  });
   return { model, optimizer };
 }
 

@@ -16,15 +16,25 @@
 //   θ ← all-gather(θ_r)                        every worker holds the whole updated parameters again
 //
 // Adam is elementwise, so updating chunk by chunk is the same arithmetic as updating the whole: the result
-// equals DDP's, and one process's on the global batch up to float32 rounding of the gradient's sum.
+// equals DDP's, and one process's on the global batch up to float32 rounding of the gradient's sum. The chunk is
+// stepped as the segments of its parameters (shards.ts), each with its own step count, and a parameter that no
+// worker has a gradient for is skipped, as one process skips it.
 
 import { ArgumentError } from "../engine/errors.js";
-import { Tensor } from "../engine/tensor.js";
-import { Parameter, type Module } from "../nn/module.js";
+import type { Module, Parameter } from "../nn/module.js";
 import type { Optimizer } from "../optim/optimizer.js";
 import { chunkRange, type Communicator } from "./collectives.js";
 import { broadcastParameters, clipShardedGradNorm, makeBuckets, packGradients, packParams } from "./ddp.js";
-import { gatherShardState, type Shard } from "./shards.js";
+import {
+  chunkValues,
+  gatherShardState,
+  makeShard,
+  segmentParams,
+  setChunkGrad,
+  setChunkValues,
+  unusedOnEveryWorker,
+  type Shard,
+} from "./shards.js";
 
 export interface ZeroOptions {
   /** float32 elements of one bucket (default and maximum: the communicator's capacity) */
@@ -46,8 +56,8 @@ export class ZeRO1 {
   private reduced = false;
 
   /**
-   * makeOptimizer receives this worker's shard parameters (one flat Parameter per bucket), and the same
-   * split by paramGroups
+   * makeOptimizer receives this worker's segments (one Parameter per run of a parameter in its chunks), and the
+   * same split by paramGroups
    */
   constructor(
     module: Module,
@@ -74,19 +84,12 @@ export class ZeRO1 {
       const [start, end] = chunkRange(bucket.elements, comm.worldSize, comm.rank);
       const flat = this.flat.subarray(0, bucket.elements);
       packParams(bucket, flat);
-      return {
-        bucket,
-        group: bucket.group,
-        start,
-        end,
-        param: new Parameter(new Tensor(flat.slice(start, end), [end - start])),
-      };
+      return makeShard(bucket, bucket.group, start, end, flat.subarray(start, end));
     });
     // a worker whose chunk of a bucket is empty (a bucket smaller than N) has nothing to optimize there
-    const live = this.shards.filter((s) => s.end > s.start);
     this.optimizer = makeOptimizer(
-      live.map((s) => s.param),
-      groups.map((_, g) => live.filter((s) => s.group === g).map((s) => s.param)),
+      segmentParams(this.shards),
+      groups.map((_, g) => segmentParams(this.shards.filter((s) => s.group === g))),
     );
   }
 
@@ -96,12 +99,12 @@ export class ZeRO1 {
     for (const s of this.shards) {
       const flat = this.flat.subarray(0, s.bucket.elements);
       packParams(s.bucket, flat);
-      (s.param.storage as Float32Array).set(flat.subarray(s.start, s.end));
+      setChunkValues(s, flat.subarray(s.start, s.end));
     }
   }
 
   /**
-   * This worker's chunk of the bucket's averaged gradient, (1/N) Σ_r g_r over [start, end).
+   * This worker's chunk of the bucket's summed gradient, Σ_r g_r over [start, end).
    * ZeRO-1: all-reduce, so every worker also holds the whole gradient (4Ψ bytes), as in DDP.
    */
   protected reduceGradient(shard: Shard, flat: Float32Array): Float32Array {
@@ -109,39 +112,43 @@ export class ZeRO1 {
     return flat.slice(shard.start, shard.end);
   }
 
-  /** After backward on every worker: the shards' averaged gradients (1/N) Σ_r g_r (step() does it when not done yet). */
+  /**
+   * After backward on every worker: the segments' averaged gradients (1/N) Σ_r g_r, none for a parameter no worker
+   * has a gradient for (step() does it when not done yet).
+   */
   reduceGradients(): void {
     const N = this.comm.worldSize;
+    const unused = unusedOnEveryWorker(
+      this.comm,
+      this.shards.flatMap((s) => s.bucket.params),
+      (p) => p.grad !== null,
+    );
     for (const s of this.shards) {
       const flat = this.flat.subarray(0, s.bucket.elements);
       packGradients(s.bucket, flat);
       const g = this.reduceGradient(s, flat); // (end − start,) Σ_r g_r
       for (let i = 0; i < g.length; i++) g[i] = g[i]! / N;
-      s.param.grad = new Tensor(g, [g.length]);
+      setChunkGrad(s, g, unused);
     }
     this.reduced = true;
   }
 
   /** Clip the global norm of the averaged gradient (after reduceGradients; see clipShardedGradNorm). */
   clipGradNorm(maxNorm: number): number {
-    return clipShardedGradNorm(
-      this.shards.filter((s) => s.end > s.start).map((s) => s.param),
-      this.comm,
-      maxNorm,
-    );
+    return clipShardedGradNorm(segmentParams(this.shards), this.comm, maxNorm);
   }
 
   /** After backward on every worker: averages the gradients, updates this worker's shards, gathers the parameters. */
   step(): void {
     if (!this.reduced) this.reduceGradients();
     this.reduced = false;
-    // θ_r ← AdamW(θ_r, g_r, state_r)
+    // θ_r ← AdamW(θ_r, g_r, state_r), segment by segment
     this.optimizer.step();
     this.optimizer.zeroGrad();
     // θ ← all-gather(θ_r)
     for (const s of this.shards) {
       const flat = this.flat.subarray(0, s.bucket.elements);
-      this.comm.allGather(s.param.storage as Float32Array, flat);
+      this.comm.allGather(chunkValues(s), flat);
       let off = 0;
       for (const p of s.bucket.params) {
         (p.storage as Float32Array).set(flat.subarray(off, off + p.numel()));

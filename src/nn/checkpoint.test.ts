@@ -9,6 +9,8 @@ import { DecoderBlock, EncoderBlock, T5, t5Config } from "../models/t5/model.js"
 import { applyActivationCheckpointing, checkpoint, graphBytes, moduleClassPolicy } from "./checkpoint.js";
 import { ArgumentError } from "../engine/errors.js";
 import type { Tensor } from "../engine/tensor.js";
+import { withSyncBatchNorm } from "../ops/nn.js";
+import { GeluExpert, MoE, SWITCH, moeOptions, withSyncRouting } from "./moe.js";
 
 const CONFIG = { vocabSize: 13, blockSize: 16, nLayer: 3, nHead: 2, nEmbd: 24, bias: true };
 
@@ -85,4 +87,28 @@ test("checkpointed T5 blocks: the tensors a block takes besides x (the encoder's
     const err = Math.hypot(...g.map((x, j) => x - want[j]!)) / Math.hypot(...want);
     assert.ok(err <= 1e-6, `gradient ${i}: ${err}`);
   });
+});
+
+test("the recomputation in backward runs inside the groups its forward ran in: a synchronized BatchNorm's and a mixture's routing sum again", () => {
+  // one worker of two whose partner contributes nothing: the sums change no value, so they are only counted
+  const calls = { bn: 0, routing: 0 };
+  const bnSum = (): void => void calls.bn++;
+  const group = { rank: 0, worldSize: 2, sum: (): void => void calls.routing++ };
+  const g = new wnn.Generator(4);
+  const bn = new wnn.nn.BatchNorm1d(6);
+  const moe = new MoE(6, moeOptions(SWITCH, { nExperts: 2 }), () => new GeluExpert(6, 8, { generator: g }), {
+    generator: g,
+  });
+  const f = (x: Tensor): Tensor => moe.forward(bn.forward(x).reshape([2, 3, 6])).y;
+  const x = wnn.randn([6, 6], { generator: g }).requiresGrad_();
+  const y = withSyncBatchNorm(bnSum, () =>
+    withSyncRouting(group, () => checkpoint(f, x, { params: moe.parameters() })),
+  );
+  const forward = { ...calls };
+  assert.ok(forward.bn > 0 && forward.routing > 0, `the forward summed: ${JSON.stringify(forward)}`);
+  y.sum().backward(); // outside both groups, as a worker's backward runs
+  // the forward again (its sums once more), then the BatchNorm's backward sum
+  assert.equal(calls.routing, 2 * forward.routing);
+  assert.equal(calls.bn, 2 * forward.bn + 1);
+  assert.ok(x.grad !== null);
 });

@@ -20,7 +20,9 @@ import { enableGrad, noGrad, record } from "../engine/autograd.js";
 import { ArgumentError } from "../engine/errors.js";
 import { defaultGenerator, drawShare, withDrawShare } from "../engine/rng.js";
 import { Tensor } from "../engine/tensor.js";
+import { syncBatchNormSum, withSyncBatchNorm } from "../ops/nn.js";
 import type { Module } from "./module.js";
+import { syncRoutingGroup, withSyncRouting } from "./moe.js";
 
 export interface CheckpointOptions {
   /** the parameters fn reads (their gradients are accumulated by the recomputation); default none */
@@ -67,6 +69,18 @@ export class UnitArgs {
 const isPlainObject = (a: unknown): a is Record<string, unknown> =>
   typeof a === "object" && a !== null && Object.getPrototypeOf(a) === Object.prototype;
 
+/**
+ * What a forward on a data-parallel worker's rows runs inside — its share of the dropout draws (rng.ts
+ * withDrawShare), the group of a synchronized BatchNorm (ops/nn.ts withSyncBatchNorm) and of a mixture's routing
+ * (moe.ts withSyncRouting) — captured now, to run a forward again inside the same during backward.
+ */
+export function forwardContext(): <T>(fn: () => T) => T {
+  const { rank, worldSize } = drawShare();
+  const sum = syncBatchNormSum();
+  const group = syncRoutingGroup();
+  return (fn) => withDrawShare(rank, worldSize, () => withSyncBatchNorm(sum, () => withSyncRouting(group, fn)));
+}
+
 /** y = fn(x, ...args), keeping only x (and args) for backward and running fn again there (see the top of this file). */
 export function checkpoint(
   fn: (x: Tensor, ...args: unknown[]) => Tensor,
@@ -77,7 +91,7 @@ export function checkpoint(
   const params = (opts.params ?? []).filter((p) => p.requiresGrad);
   const extra = new UnitArgs(opts.args ?? []);
   const rng = defaultGenerator.getState(); // dropout masks are drawn again identically
-  const { rank, worldSize } = drawShare(); // backward runs outside the worker's forwardOnRows: the same share again
+  const again = forwardContext(); // backward runs outside the worker's forwardOnRows: the same context again
   const y = noGrad(() => fn(x.detach(), ...extra.rest)); // no graph: the block's activations are freed when it returns
   return record("checkpoint", [x, ...extra.inputs, ...params], y, (dy) => {
     const after = defaultGenerator.getState();
@@ -86,7 +100,7 @@ export function checkpoint(
     const { args, leaves } = extra.fresh();
     let yr: Tensor;
     try {
-      yr = withDrawShare(rank, worldSize, () => enableGrad(() => fn(xr, ...args))); // the forward again, recorded
+      yr = again(() => enableGrad(() => fn(xr, ...args))); // the forward again, recorded
     } finally {
       defaultGenerator.setState(after);
     }

@@ -193,14 +193,19 @@ export interface RoutingGroup {
 /** The group in force (null outside withSyncRouting). */
 let routingGroup: RoutingGroup | null = null;
 
+/** The group in force (null outside withSyncRouting): activation checkpointing runs its forward again inside it. */
+export function syncRoutingGroup(): RoutingGroup | null {
+  return routingGroup;
+}
+
 /**
  * Run fn (a forward on this worker's rows) with every MoE routing synchronized over the group: the load-balancing
  * loss and the capacity are those of the whole batch (see above). Every worker must route the same layers in the
  * same order; the backward needs no collective (fᵢ is a count).
  */
-export function withSyncRouting<T>(group: RoutingGroup, fn: () => T): T {
+export function withSyncRouting<T>(group: RoutingGroup | null, fn: () => T): T {
   const saved = routingGroup;
-  routingGroup = group.worldSize > 1 ? group : null;
+  routingGroup = group && group.worldSize > 1 ? group : null;
   try {
     return fn();
   } finally {

@@ -622,7 +622,7 @@ let batchSum: ((buf: Float32Array) => void) | null = null;
  * through `sum` (an all-reduce sum, e.g. a Communicator's allReduce); the backward of what fn records sums too.
  * Every worker must run the same batchNorms in the same order.
  */
-export function withSyncBatchNorm<T>(sum: (buf: Float32Array) => void, fn: () => T): T {
+export function withSyncBatchNorm<T>(sum: ((buf: Float32Array) => void) | null, fn: () => T): T {
   const saved = batchSum;
   batchSum = sum;
   try {
@@ -630,6 +630,11 @@ export function withSyncBatchNorm<T>(sum: (buf: Float32Array) => void, fn: () =>
   } finally {
     batchSum = saved;
   }
+}
+
+/** The sum in force (null outside withSyncBatchNorm): activation checkpointing runs its forward again inside it. */
+export function syncBatchNormSum(): ((buf: Float32Array) => void) | null {
+  return batchSum;
 }
 
 /**

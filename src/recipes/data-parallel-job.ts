@@ -45,21 +45,6 @@ import { withSyncRouting } from "../nn/moe.js";
 import { clipGradNorm } from "../optim/clip.js";
 import type { Optimizer } from "../optim/optimizer.js";
 
-/**
- * Why a mixture of experts trains data-parallel with DDP only: an expert no token of a batch chose has no
- * gradient, and one process's optimizer skips it (its parameters, moments and step count stay where they were).
- * DDP leaves such a parameter without a gradient too; ZeRO and FSDP step flat shards that pack many parameters
- * under one step count, so they would move it (weight decay, its old moments) and count its steps.
- */
-export const MOE_SHARDED_REASON =
-  "an expert that no token of a batch chooses gets no gradient and one process's optimizer skips it, which DDP keeps but ZeRO and FSDP, stepping flat shards of many parameters under one step count, do not; use --strategy ddp";
-
-/** Refuses a sharded strategy (ZeRO, FSDP) for a job that trains as one process does with DDP only. */
-export function ddpOnly(dp: DataParallelHook | undefined, what: string, reason: string): void {
-  if (dp && dp.strategy !== "ddp")
-    throw new ArgumentError(`${what} cannot train with --strategy ${dp.strategy}: ${reason}`);
-}
-
 /** This worker's place in the group: rows [rank·B/N, (rank+1)·B/N) of every global batch of B examples. */
 export interface Part {
   readonly rank: number;

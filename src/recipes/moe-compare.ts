@@ -16,8 +16,8 @@
 // turn (step s of each before step s + 1 of any) so that the load of a shared machine falls on all alike; each
 // model's time is measured around its own step only. On N data-parallel workers (--workers N) each model trains
 // on its rows of every batch, its routers synchronized (the whole batch's load balance and capacity: forwardOnRows),
-// so that the losses, the dropped fractions and the estimates are one process's (with DDP; ZeRO and FSDP are
-// refused: MOE_SHARDED_REASON).
+// so that the losses, the dropped fractions and the estimates are one process's, with every strategy (an expert
+// no token chose is skipped by the optimizer as one process skips it: src/distributed/shards.ts).
 //
 // Output: the table (parameters total and active, ms/step, train and validation loss, dropped fraction, the
 // busiest expert's share), the validation curves, the expert load over training with and without the load-
@@ -25,8 +25,6 @@
 
 import { isProbing, probeFirstStep } from "./memory-probe.js";
 import {
-  MOE_SHARDED_REASON,
-  ddpOnly,
   driverFor,
   forwardOnRows,
   rowsOf,
@@ -342,7 +340,6 @@ export const moeCompareRecipe: Recipe<MoECompareOptions> = {
           `moe-compare: the ${split} split has ${splits[split].length} characters, too few for blocks of ${o.blockSize}`,
         );
     }
-    ddpOnly(hooks.dataParallel, "moe-compare", MOE_SHARDED_REASON);
     const list = contenders(o, tok.vocabSize);
     if (list.length === 0)
       throw new ArgumentError(

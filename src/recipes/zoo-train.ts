@@ -38,7 +38,6 @@ import { cosineWithWarmup } from "../optim/schedulers.js";
 import { stateDictFromTensors, stateDictToTensors } from "../optim/state.js";
 import { skipStep, type Metrics, type TrainingJob } from "./loop.js";
 import {
-  MOE_SHARDED_REASON,
   SingleProcess,
   WHOLE,
   evaluateWhole,
@@ -118,8 +117,6 @@ interface ModelSpec {
   build(c: Config, generator: Generator): Module;
   /** why N data-parallel workers would not train this model as one process does (then --workers > 1 is refused) */
   readonly notParallel?: string;
-  /** why only DDP trains this model as one process does (then ZeRO and FSDP are refused) */
-  readonly ddpOnly?: string;
   /** its Transformer blocks, by class: FSDP's units and what activation checkpointing recomputes */
   readonly blocks?: ModulePolicy;
 }
@@ -196,8 +193,8 @@ export const ZOO_TRAINING: Readonly<Record<string, ModelSpec>> = {
   llama: decoder(llamaConfig, Llama, LlamaBlock),
   // (the mixtures of experts: their routers' load balance and capacity are the whole batch's on N workers too,
   // forwardOnRows synchronizes them; FSDP keeps each whole model one unit, their blocks return the routing besides x)
-  mixtral: { ...decoder(mixtralConfig, Mixtral), ddpOnly: MOE_SHARDED_REASON },
-  switch: { ...decoder(switchConfig, SwitchGPT), ddpOnly: MOE_SHARDED_REASON },
+  mixtral: decoder(mixtralConfig, Mixtral),
+  switch: decoder(switchConfig, SwitchGPT),
   bloom: decoder(bloomConfig, Bloom, BloomBlock),
   falcon: decoder(falconConfig, Falcon, FalconBlock),
   bert: encoder(bertConfig, BertForMaskedLM, { padId: SPECIALS.pad }, BertBlock),
@@ -215,8 +212,6 @@ export const ZOO_TRAINING: Readonly<Record<string, ModelSpec>> = {
 
 /** Why N data-parallel workers would not train this model of the zoo as one process does (null: they would). */
 export const notParallel = (name: string): string | null => specOf(name).notParallel ?? null;
-/** Why only DDP trains this model of the zoo as one process does (null: every strategy does). */
-export const notSharded = (name: string): string | null => specOf(name).ddpOnly ?? null;
 
 /** The default task of a model of the zoo, or null when it has none here. */
 export const defaultTaskOf = (name: string): ZooTask | null => {
@@ -677,8 +672,6 @@ export class ZooTrainer implements TrainingJob<ZooStep, Metrics> {
       throw new ArgumentError(
         `${this.name} cannot train on ${comm.worldSize} data-parallel workers: ${spec.notParallel}`,
       );
-    if (spec.ddpOnly && strategy !== "ddp")
-      throw new ArgumentError(`${this.name} cannot train with --strategy ${strategy}: ${spec.ddpOnly}`);
     if (opts.checkpointing && !spec.blocks)
       throw new ArgumentError(`${this.name} has no Transformer blocks to recompute (activation checkpointing)`);
     rowsOf(this.options.batchSize, comm); // splits evenly, or says so

@@ -5,7 +5,7 @@
 // `--workers 1` (the same digits), with the final metrics within 1e-6 relative; in the last two each Transformer
 // block is an FSDP unit of its own. vision-attention-compare on 2 ZeRO-2 workers likewise: its ResNet, SE, CBAM and
 // non-local contenders normalize by the statistics of every worker's rows together (synchronized BatchNorm); and
-// moe-compare on 2 DDP workers, its Switch models routing with the whole batch's load balance and capacity.
+// moe-compare on 2 ZeRO-1 workers, its Switch models routing with the whole batch's load balance and capacity.
 
 import { strict as assert } from "node:assert";
 import { test } from "node:test";
@@ -69,7 +69,7 @@ test("wnn train vision-attention-compare --workers 2 --strategy zero2: its five 
   t.diagnostic(`largest relative difference from --workers 1: ${worst.toExponential(1)}`);
 });
 
-test("wnn train moe-compare --workers 2 --strategy ddp: its dense and Switch models (routers synchronized) print the losses of --workers 1", (t) => {
+test("wnn train moe-compare --workers 2 --strategy zero1: its dense and Switch models (routers synchronized) print the losses of --workers 1", (t) => {
   const { worst } = compare(
     "moe-compare",
     [
@@ -77,7 +77,7 @@ test("wnn train moe-compare --workers 2 --strategy ddp: its dense and Switch mod
       ...["--eval_every", "2", "--eval_batches", "1", "--only", "dense,switch,switch-top2,switch-cf1.0"],
     ],
     2,
-    "ddp",
+    "zero1",
     /^step \d+ train\/val:/,
     /\.(trainLoss|valLoss|initialValLoss|droppedFraction|imbalance)$/,
   );

@@ -328,3 +328,115 @@ export function shardedJob(
   }
   return losses;
 }
+
+// ---- a parameter unused in some steps ------------------------------------------------------------------
+
+import { DataParallel } from "../../src/distributed/data-parallel.js";
+import type { OptimizerStateDict } from "../../src/optim/optimizer.js";
+
+/** Two experts behind one input layer; expert b serves only the rows `useB` picks (a mixture's routing, fixed). */
+class TwoExperts extends wnn.nn.Module {
+  a: wnn.nn.Linear;
+  b: wnn.nn.Linear;
+  constructor(H: number, K: number) {
+    super();
+    this.a = new wnn.nn.Linear(H, K);
+    this.b = new wnn.nn.Linear(H, K);
+  }
+  /** h (b, H), mask (b, 1) of 0/1 or null (no row of this worker uses b: b is not run at all) */
+  forward(h: wnn.Tensor, mask: wnn.Tensor | null): wnn.Tensor {
+    const y = this.a.forward(h);
+    return mask ? y.add(this.b.forward(h).mul(mask)) : y;
+  }
+}
+
+class Routed extends wnn.nn.Module {
+  inp: wnn.nn.Linear;
+  experts: TwoExperts;
+  constructor(D: number, H: number, K: number) {
+    super();
+    this.inp = new wnn.nn.Linear(D, H);
+    this.experts = new TwoExperts(H, K);
+  }
+  forward(x: wnn.Tensor, mask: wnn.Tensor | null): wnn.Tensor {
+    return this.experts.forward(this.inp.forward(x).tanh(), mask);
+  }
+}
+
+/** Of the global batch of 8 rows at step s, those expert b serves: none (s ≡ 0 mod 3), rows 0–1 (≡ 1), all (≡ 2). */
+export const usesB = (s: number, row: number): boolean => (s % 3 === 1 ? row < 2 : s % 3 === 2);
+
+export interface UnusedResult {
+  losses: number[];
+  /** every parameter and its AdamW state as one process holds them (consolidated), by name */
+  params: Record<string, Float32Array>;
+  steps: Record<string, number>;
+  expAvg: Record<string, Float32Array>;
+  expAvgSq: Record<string, Float32Array>;
+}
+
+/**
+ * Steps `from` … `to` − 1 of AdamW (weight decay 0.1) on a global batch of 8 rows, this worker's rows only, the
+ * model built from a fixed seed (or from the sharded checkpoint in `dir`, with `resume`), through DataParallel
+ * with `strategy` (FSDP: the experts one unit); `save` writes a sharded checkpoint after the last step.
+ */
+export function unusedParamJob(
+  comm: Communicator,
+  a: { strategy: StrategyName; from: number; to: number; dir?: string; save?: boolean; resume?: boolean },
+): UnusedResult {
+  const B = 8,
+    D = 6,
+    H = 10,
+    K = 3,
+    N = comm.worldSize,
+    b = B / N;
+  wnn.manualSeed(0);
+  const model = new Routed(D, H, K);
+  const opt = new wnn.optim.AdamW(model.parameters(), { lr: 2e-2, weightDecay: 0.1 });
+  if (a.resume) {
+    const saved = loadShardedCheckpoint(a.dir!);
+    model.loadStateDict(saved.model);
+    opt.loadStateDict(saved.optimizer);
+  }
+  const dp = new DataParallel(model, opt, comm, {
+    strategy: a.strategy,
+    autoWrapPolicy: wnn.nn.moduleClassPolicy(TwoExperts),
+  });
+  if (a.resume) dp.loadFromWhole();
+  const losses: number[] = [];
+  for (let s = a.from; s < a.to; s++) {
+    const gen = new wnn.Generator(1000 + s); // step s's global batch, the same on every worker
+    const x = wnn.randn([B, D], { generator: gen });
+    const y = wnn.randint(0, K, [B], { generator: gen });
+    const rows = Array.from({ length: b }, (_, i) => comm.rank * b + i);
+    const use = rows.map((r) => (usesB(s, r) ? 1 : 0));
+    const mask = use.some((u) => u) ? wnn.tensor(Float32Array.from(use), { shape: [b, 1] }) : null;
+    const logits = dp.forward<[wnn.Tensor, wnn.Tensor | null], wnn.Tensor>(x.narrow(0, comm.rank * b, b), mask);
+    const loss = wnn.nn.functional.crossEntropy(logits, y.narrow(0, comm.rank * b, b));
+    losses.push(dp.mean(loss.item()));
+    loss.backward();
+    dp.reduceGradients();
+    dp.step();
+  }
+  const names = model.namedParameters();
+  const out = dp.consolidate(() => {
+    const sd: OptimizerStateDict = opt.stateDict();
+    const order = opt.paramGroups.flatMap((g) => g.params);
+    const res: UnusedResult = { losses, params: {}, steps: {}, expAvg: {}, expAvgSq: {} };
+    for (const [name, p] of names) {
+      res.params[name] = Float32Array.from(p.storage as Float32Array);
+      const st = sd.state[order.indexOf(p)];
+      res.steps[name] = st?.step ?? 0;
+      if (st) {
+        res.expAvg[name] = Float32Array.from(st.buffers.expAvg!);
+        res.expAvgSq[name] = Float32Array.from(st.buffers.expAvgSq!);
+      }
+    }
+    return res;
+  });
+  if (a.save) {
+    const { tensors, index } = dp.shardedCheckpoint(() => ({ step: a.to }));
+    saveShardedCheckpoint(a.dir!, comm, tensors, index);
+  }
+  return out;
+}
