@@ -96,3 +96,18 @@ test("a shard's step counts are checked: one past the index's step count is a Lo
       ),
   );
 });
+
+test("a sharded checkpoint written before step counts were saved per parameter loads with its one step count", () => {
+  const dir = join(tmp, "old");
+  cpSync(join(tmp, "zero2"), dir, { recursive: true });
+  for (const r of [0, 1]) {
+    const file = join(dir, "step-000004", `shard-0000${r}-of-00002.safetensors`);
+    const { tensors } = loadSafetensors(file);
+    saveSafetensors(file, Object.fromEntries(Object.entries(tensors).filter(([k]) => !k.endsWith(".steps"))));
+  }
+  const saved = loadShardedCheckpoint(dir);
+  assert.deepEqual(
+    saved.index.optimizer.order.map((_, i) => saved.optimizer.state[i]?.step),
+    saved.index.optimizer.order.map(() => 4),
+  );
+});
