@@ -17,9 +17,13 @@
 //  17 reluBackward     dx = x ≤ 0 ? 0 : dy  (NaN x passes dy, as the reference)
 //  18 geluTanhGate          y = geluTanh x (as op 4), and its gate s = σ(2u) at `aux`
 //  19 geluTanhGateBackward  as op 6, with s read from `aux` instead of recomputed (one exp fewer; same bits)
+//  20 mulBackward      da = dy·b (y), db = dy·a (at `aux2`), x = a, aux = b
+//  21 divBackward      da = dy/b (y), db = −((dy·q)/b) (at `aux2`), x = b, aux = q = a/b
+//  22 tanhBackward     dx = dy·(1 − y·y), x = y       23 sigmoidBackward  dx = dy·(y·(1 − y)), x = y
+//  24 absBackward      dx = dy·sign(x)                 25 sqrtBackward     dx = dy/(y·2), x = y
 // (both tanh-gelu forms are evaluated as x·σ(2u): see geluGate; Φ of the erf form, a rational erf: see phi4)
 
-import { exp4, kc, KTAB, K_HALF, K_INF, K_NEG_INF, K_ONE, K_USER, K_ZERO, madd, setK, sigmoid4, tanh4 } from "./vmath";
+import { exp4, kc, KTAB, K_HALF, K_INF, K_NEG_INF, K_ONE, K_TWO, K_USER, K_ZERO, madd, setK, sigmoid4, tanh4 } from "./vmath";
 
 const SQRT_2_PI: f32 = 0.7978845608028654; // √(2/π)
 const GELU_A: f32 = 0.044715;
@@ -165,7 +169,7 @@ export function initElementwiseConstants(): void {
  * (backward ops only), the result at `y` (may equal x or dy), the gate of ops 18 and 19 at `aux`. One loop
  * per operation.
  */
-export function unaryRange(op: i32, x: usize, dy: usize, y: usize, i0: i32, i1: i32, aux: usize): void {
+export function unaryRange(op: i32, x: usize, dy: usize, y: usize, i0: i32, i1: i32, aux: usize, aux2: usize): void {
   const b = <usize>i0 << 2, e = <usize>i1 << 2;
   switch (op) {
     case 0: {
@@ -221,5 +225,59 @@ export function unaryRange(op: i32, x: usize, dy: usize, y: usize, i0: i32, i1: 
       break;
     }
     case 19: for (let o = b; o < e; o += 16) v128.store(y + o, geluTanhGateBackward4(v128.load(x + o), v128.load(aux + o), v128.load(dy + o))); break;
+    // The backwards below are the composed ops' float32 operations in the same order, each rounded once (no
+    // fused multiply-add), so they write the same bits as the ops they replace, in one pass.
+    case 20: {
+      // mul: da = dy·b (y), db = dy·a (aux2); x = a, aux = b
+      for (let o = b; o < e; o += 16) {
+        const g = v128.load(dy + o);
+        v128.store(y + o, f32x4.mul(g, v128.load(aux + o)));
+        v128.store(aux2 + o, f32x4.mul(g, v128.load(x + o)));
+      }
+      break;
+    }
+    case 21: {
+      // div: da = dy/b (y), db = −((dy·q)/b) (aux2); x = b, aux = q = a/b
+      for (let o = b; o < e; o += 16) {
+        const g = v128.load(dy + o), d = v128.load(x + o);
+        v128.store(y + o, f32x4.div(g, d));
+        v128.store(aux2 + o, f32x4.neg(f32x4.div(f32x4.mul(g, v128.load(aux + o)), d)));
+      }
+      break;
+    }
+    case 22: {
+      // tanh: dx = dy·(1 − y·y); x = y
+      const one = kc(K_ONE);
+      for (let o = b; o < e; o += 16) {
+        const t = v128.load(x + o);
+        v128.store(y + o, f32x4.mul(v128.load(dy + o), f32x4.sub(one, f32x4.mul(t, t))));
+      }
+      break;
+    }
+    case 23: {
+      // sigmoid: dx = dy·(y·(1 − y)); x = y
+      const one = kc(K_ONE);
+      for (let o = b; o < e; o += 16) {
+        const s = v128.load(x + o);
+        v128.store(y + o, f32x4.mul(v128.load(dy + o), f32x4.mul(s, f32x4.sub(one, s))));
+      }
+      break;
+    }
+    case 24: {
+      // abs: dx = dy·sign(x), sign as case 9
+      const one = kc(K_ONE), m1 = kc(K_MINUS_ONE), zero = kc(K_ZERO);
+      for (let o = b; o < e; o += 16) {
+        const v = v128.load(x + o);
+        const sg = v128.or(v128.and(f32x4.gt(v, zero), one), v128.and(f32x4.lt(v, zero), m1));
+        v128.store(y + o, f32x4.mul(v128.load(dy + o), sg));
+      }
+      break;
+    }
+    case 25: {
+      // sqrt: dx = dy/(y·2); x = y
+      const two = kc(K_TWO);
+      for (let o = b; o < e; o += 16) v128.store(y + o, f32x4.div(v128.load(dy + o), f32x4.mul(v128.load(x + o), two)));
+      break;
+    }
   }
 }
