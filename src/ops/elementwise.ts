@@ -143,7 +143,7 @@ export function relu(x: Tensor): Tensor {
 /** y = x for x > 0, negativeSlope·x otherwise. */
 export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
   requireFloat("leakyRelu", x);
-  const y = empty(x.shape, x.dtype);
+  const y = uninitialised(x.shape, x.dtype); // the kernel writes each element
   kernels().leakyRelu(x.storage, y.storage, negativeSlope);
   // dx = dy·(x > 0 ? 1 : negativeSlope)
   return record("leakyRelu", [x], y, (dy) => [
@@ -154,7 +154,7 @@ export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
 /** y = x for x > 0, alpha·(eˣ − 1) otherwise (Clevert et al. 2015). */
 export function elu(x: Tensor, alpha = 1): Tensor {
   requireFloat("elu", x);
-  const y = empty(x.shape, x.dtype);
+  const y = uninitialised(x.shape, x.dtype); // the kernel writes each element
   kernels().elu(x.storage, y.storage, alpha);
   // dx = dy·(x ≤ 0 ? alpha·eˣ : 1)
   return record("elu", [x], y, (dy) => [backwardKernel(x, dy, (xs, g, d) => kernels().eluBackward(xs, g, d, alpha))]);
@@ -198,7 +198,7 @@ export function silu(x: Tensor): Tensor {
 /** y = log(1 + e^(βx))/β, and y = x where βx > threshold (for numerical stability, as PyTorch). */
 export function softplus(x: Tensor, beta = 1, threshold = 20): Tensor {
   requireFloat("softplus", x);
-  const y = empty(x.shape, x.dtype);
+  const y = uninitialised(x.shape, x.dtype); // the kernel writes each element
   kernels().softplus(x.storage, y.storage, beta, threshold);
   // dx = dy·σ(βx), or dy where βx > threshold
   return record("softplus", [x], y, (dy) => [
@@ -223,7 +223,7 @@ export function clamp(x: Tensor, min?: number | null, max?: number | null): Tens
   let dtype: DType = x.dtype;
   for (const b of [lo, hi]) if (b !== undefined) dtype = promoteTypes(dtype, scalarResultType(x.dtype, b));
   const xc = toDType(x, dtype);
-  const y = empty(x.shape, dtype);
+  const y = uninitialised(x.shape, dtype); // the kernel writes each element
   kernels().clamp(xc.storage, y.storage, lo ?? -Infinity, hi ?? Infinity);
   // dx = dy·[min ≤ x ≤ max]: the gradient passes at the bounds themselves (PyTorch's subgradient), not at NaN
   return record("clamp", [xc], y, (dy) => {
@@ -257,7 +257,7 @@ function powScalar(x: Tensor, p: number): Tensor {
     );
   }
   const xc = toDType(x, dtype);
-  const y = empty(x.shape, dtype);
+  const y = uninitialised(x.shape, dtype); // the kernel writes each element
   kernels().powScalar(xc.storage, y.storage, p);
   // y = xᵖ  ⇒  dx = dy·p·x^(p−1), and 0 everywhere when p = 0
   return record("pow", [xc], y, (dy) => [p === 0 ? empty(xc.shape, xc.dtype) : mul(dy, mul(pow(xc, p - 1), p))]);
@@ -396,7 +396,7 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
     [ta, tb, dtype] = lift("where", a, b);
   }
   const shape = broadcastShapes("where", broadcastShapes("where", cond.shape, ta.shape), tb.shape);
-  const y = empty(shape, dtype);
+  const y = uninitialised(shape, dtype); // the kernel writes each element
   kernels().where(
     cond.storage as Uint8Array,
     broadcastStrides(cond.shape, shape),
@@ -436,7 +436,7 @@ export function maskedFill(x: Tensor, mask: Tensor, value: number): Tensor {
   }
   const shape = broadcastShapes("maskedFill", x.shape, mask.shape);
   const v = full0d(x.dtype === "bool" ? Number(value !== 0) : value, x.dtype);
-  const y = empty(shape, x.dtype);
+  const y = uninitialised(shape, x.dtype); // the kernel writes each element
   kernels().where(
     mask.storage as Uint8Array,
     broadcastStrides(mask.shape, shape),
