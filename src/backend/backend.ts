@@ -110,6 +110,19 @@ export type ElementwiseKernels = { [K in UnaryKernelName]: UnaryKernel } & { [K 
   geluTanhGateBackward(x: FloatArr, gate: FloatArr, dy: FloatArr, dx: FloatArr): void;
   /** f = silu: f'(x) = σ(x)·(1 + x·(1 − σ(x))) */
   siluBackward(x: FloatArr, dy: FloatArr, dx: FloatArr): void;
+  /** f = tanh, from its output y: dx = dy·(1 − y·y) (each operation rounded as the composed ops) */
+  tanhBackward(y: FloatArr, dy: FloatArr, dx: FloatArr): void;
+  /** f = sigmoid, from its output y: dx = dy·(y·(1 − y)) */
+  sigmoidBackward(y: FloatArr, dy: FloatArr, dx: FloatArr): void;
+  /** f = abs: dx = dy·sign(x) (sign(0) = sign(NaN) = 0) */
+  absBackward(x: FloatArr, dy: FloatArr, dx: FloatArr): void;
+  /** f = sqrt, from its output y: dx = dy/(y·2) */
+  sqrtBackward(y: FloatArr, dy: FloatArr, dx: FloatArr): void;
+  // Both gradients of a same-shape binary op in one pass (all five arrays of one length and float dtype):
+  /** y = a·b: da = dy·b, db = dy·a */
+  mulBackward(dy: FloatArr, a: FloatArr, b: FloatArr, da: FloatArr, db: FloatArr): void;
+  /** y = a/b = q: da = dy/b, db = −((dy·q)/b) (each operation rounded as the composed ops) */
+  divBackward(dy: FloatArr, b: FloatArr, q: FloatArr, da: FloatArr, db: FloatArr): void;
   /** f = relu: dx = x ≤ 0 ? 0 : dy (0 at the kink; a NaN x passes dy on, as PyTorch's threshold_backward) */
   reluBackward(x: FloatArr, dy: FloatArr, dx: FloatArr): void;
   /** f = leakyRelu: f'(x) = x > 0 ? 1 : slope (slope at 0 and for NaN, as PyTorch) */

@@ -9,7 +9,7 @@
 import { isFloating } from "./dtype.js";
 import { AutogradError } from "./errors.js";
 import { fmt, sameShape } from "./shape.js";
-import { accumulateLeafGrad } from "./scope.js";
+import { accumulateLeafGrad, blockSerial } from "./scope.js";
 import type { Tensor } from "./tensor.js";
 
 /** Gradients of the op's inputs, in input order, given the gradient of its output; null = no gradient. */
@@ -89,6 +89,8 @@ export function runBackward(
   opts: BackwardOptions,
   add: (a: Tensor, b: Tensor) => Tensor,
 ): void {
+  // blocks made after this mark hold gradients of this pass only (a leaf may take one over: ./scope.ts)
+  const mark = blockSerial();
   // Topological order by iterative depth-first search over gradFn inputs.
   const order: Tensor[] = [];
   const seen = new Set<Tensor>();
@@ -119,7 +121,7 @@ export function runBackward(
     grads.delete(t);
     if (t.gradFn === null || t.retainsGrad) {
       // a leaf (or a tensor that asked for retainGrad): accumulate into .grad
-      t.grad = accumulateLeafGrad(t.grad, g, add); // (inside a memory scope: kept, ./scope.ts)
+      t.grad = accumulateLeafGrad(t.grad, g, add, mark); // (inside a memory scope: kept, ./scope.ts)
     }
     const node = t.gradFn;
     if (node === null) continue;

@@ -7,7 +7,7 @@
 //   bool     Uint8Array     masks produced by comparisons (0 or 1); never differentiable
 
 import { DTypeError } from "./errors.js";
-import { scopedAllocate } from "./scope.js";
+import { noteMetaBlock, scopedAllocate } from "./scope.js";
 import { checkAllocation, checkedCount } from "./limits.js";
 import { countAllocation } from "./memory.js";
 import { countedStorage, inMetaExecution } from "./meta.js";
@@ -29,7 +29,11 @@ const BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1
 export function allocate(dtype: DType, n: number, op = "allocate", zero = true): TypedArray {
   // shape-only (./meta.ts): counted, nothing allocated; a tensor past the one-tensor cap is counted too (the
   // estimate it goes into is then past any budget that cap fits in)
-  if (inMetaExecution()) return countedStorage(dtype, checkedCount(op, n));
+  if (inMetaExecution()) {
+    const s = countedStorage(dtype, checkedCount(op, n));
+    noteMetaBlock(s, dtype, n); // where a real run takes a block of the scope (the leaf-gradient takeover reads it)
+    return s;
+  }
   checkAllocation(op, dtype, n);
   countAllocation(n * BYTES[dtype]);
   const s = scopedAllocate(dtype, n, zero);

@@ -10,6 +10,8 @@ import { heapStats, residentOffset } from "../backend/wasm/heap.js";
 import { parseCheckpoint, serializeCheckpoint } from "../io/checkpoint.js";
 import { addF32Into, inScope, setPoisonUninitialised } from "./scope.js";
 import { uninitialised } from "../ops/util.js";
+import { meterAllocations } from "./memory.js";
+import { metaExecute } from "./meta.js";
 
 const F = wnn.nn.functional;
 const resident = (t: Tensor): boolean => residentOffset(t.storage) >= 0;
@@ -342,4 +344,24 @@ test("a leaf's gradient that takes over a block of its backward is its own: neve
   a!.grad!.storage[0] = 123;
   assert.equal(b!.grad!.dataSync()[0], before);
   assert.notEqual(a!.grad!.storage, b!.grad!.storage);
+});
+
+test("shape-only tensors count a backward's bytes as a real pass allocates them: a leaf's gradient taken over is not counted twice, a copied one is", () => {
+  // a·b + a: a's gradient is a sum made in the pass and b's a product (both taken over); then y.backward(dy) of a sum
+  // hands the caller's dy to both leaves (both copied, into the gradients they already have: in place)
+  const step = (): void => {
+    tidy("step", () => {
+      wnn.manualSeed(3);
+      const a = wnn.randn([16, 32]).requiresGrad_(),
+        b = wnn.randn([16, 32]).requiresGrad_(),
+        c = wnn.randn([16, 32]).requiresGrad_();
+      a.mul(b).add(a).sum().backward();
+      const dy = wnn.randn([16, 32]);
+      a.add(c).backward(dy);
+    });
+  };
+  const real = meterAllocations(step);
+  const counted = meterAllocations(() => metaExecute(step));
+  assert.ok(real > 0);
+  assert.equal(counted, real);
 });

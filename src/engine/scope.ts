@@ -62,6 +62,13 @@ interface Block {
   /** the scope that frees it at its end; null once kept (freed by dispose or the collector) */
   owner: Scope | null;
   freed: boolean;
+  /** the allocation's number (blockSerial): blocks made after a mark are younger than it */
+  readonly serial: number;
+  /**
+   * a shape-only storage (metaExecute) standing for the block a real run would take here: it holds no memory,
+   * and is tracked only so that a leaf gradient's takeover (accumulateLeafGrad) decides as on real tensors
+   */
+  readonly meta?: true;
 }
 
 interface Scope {
@@ -76,6 +83,12 @@ interface Scope {
 let current: Scope | null = null;
 let scopeCount = 0;
 const blockOf = new WeakMap<TypedArray, Block>();
+let blocksMade = 0;
+
+/** The number of the last block handed out: a backward pass marks its start with it (accumulateLeafGrad). */
+export function blockSerial(): number {
+  return blocksMade;
+}
 const keptTensors = new WeakSet<Tensor>();
 
 const finalizer =
@@ -84,7 +97,7 @@ const finalizer =
 function freeBlock(b: Block): void {
   if (b.freed) return;
   b.freed = true;
-  allocator?.free(b.view);
+  if (b.meta !== true) allocator?.free(b.view);
 }
 
 /** True inside tidy(fn). */
@@ -115,10 +128,29 @@ export function scopedAllocate(dtype: DType, n: number, zero = true): TypedArray
   const view = allocator.alloc(dtype, n, zero || poison);
   if (view === null) return null;
   if (!zero && poison) new Int32Array(view.buffer, view.byteOffset, view.length).fill(0x7fc00000);
-  const b: Block = { view, refs: 0, owner: current, freed: false };
+  const b: Block = { view, refs: 0, owner: current, freed: false, serial: ++blocksMade };
   blockOf.set(view, b);
   current.blocks.push(b);
   return view;
+}
+
+/**
+ * Under metaExecute (./meta.ts), a counted storage that `allocate` made where a real run would take a block
+ * (scopedAllocate): registered as a shape-only block, so that the blocks' users and ages — which decide whether a
+ * leaf takes over its gradient's block instead of copying it — are the same as on real tensors, and so are the
+ * bytes counted. Such a block is never handed to the allocator.
+ */
+export function noteMetaBlock(storage: TypedArray, dtype: DType, n: number): void {
+  if (current === null || allocator === null || n < MIN_RESIDENT || (dtype !== "float32" && dtype !== "int32")) return;
+  const b: Block = {
+    view: storage as Float32Array | Int32Array,
+    refs: 0,
+    owner: current,
+    freed: false,
+    serial: ++blocksMade,
+    meta: true,
+  };
+  blockOf.set(storage, b);
 }
 
 /** A kept block of n elements holding `init`'s values (or zeros), or null when none can be had. */
@@ -126,8 +158,9 @@ function keptBlock(dtype: "float32" | "int32", n: number, init: TypedArray | nul
   if (allocator === null || n < MIN_RESIDENT) return null;
   const view = allocator.alloc(dtype, n, init === null); // (a copy of init fills it whole)
   if (view === null) return null;
-  if (init) view.set(init);
-  const b: Block = { view, refs: 0, owner: null, freed: false };
+  if (init instanceof Float32Array && view instanceof Float32Array && float32Copy !== null) float32Copy(init, view);
+  else if (init) view.set(init);
+  const b: Block = { view, refs: 0, owner: null, freed: false, serial: ++blocksMade };
   blockOf.set(view, b);
   finalizer?.register(view, b, b);
   return b;
@@ -347,9 +380,17 @@ export function makeResident(t: Tensor): boolean {
 /**
  * The gradient of a leaf after adding g (autograd.ts). Outside a scope: a new tensor, as always.
  * Inside one the gradient must outlive the scope: a kept gradient is added into in place (a·b rounded
- * once, as the add would), else a kept copy is made — in the kernels' memory when it can be.
+ * once, as the add would); else, when g's block was made by this backward pass (after `mark`, a
+ * blockSerial()) and no other tensor uses it, that block becomes the kept gradient (PyTorch's
+ * AccumulateGrad steals a gradient nobody else holds in the same way); else a kept copy is made — in the
+ * kernels' memory when it can be.
  */
-export function accumulateLeafGrad(old: Tensor | null, g: Tensor, add: (a: Tensor, b: Tensor) => Tensor): Tensor {
+export function accumulateLeafGrad(
+  old: Tensor | null,
+  g: Tensor,
+  add: (a: Tensor, b: Tensor) => Tensor,
+  mark = Infinity,
+): Tensor {
   if (current === null) return old === null ? g.clone() : add(old, g);
   if (old !== null && keptTensors.has(old) && !old.isReleased && old.dtype === g.dtype) {
     const x = old.storage,
@@ -361,6 +402,15 @@ export function accumulateLeafGrad(old: Tensor | null, g: Tensor, add: (a: Tenso
   }
   const sum = old === null ? g : add(old, g);
   const s = sum.storage;
+  const made = blockOf.get(s);
+  if (made !== undefined && made.serial > mark && made.owner !== null && made.refs === 1 && !made.freed) {
+    // only `sum`, a gradient made during this backward, uses the block: it becomes the kept gradient's
+    made.owner = null;
+    if (made.meta !== true) finalizer?.register(made.view, made, made);
+    const t = new tensorClass!(s, sum.shape); // (the constructor counts the block's second user)
+    keptTensors.add(t);
+    return t;
+  }
   // the kept copy is storage too, for the meter (under metaExecute s.slice() counts it and copies nothing)
   if (inMetaExecution()) {
     const t = new tensorClass!(s.slice(), sum.shape);
@@ -381,6 +431,18 @@ function addIntoF32(x: Float32Array, y: Float32Array): void {
 
 /** The active backend's float32 out = a + b (same length; out may be a), for the tape's sums; null: a loop here. */
 let float32Add: ((a: Float32Array, b: Float32Array, out: Float32Array) => void) | null = null;
+
+/**
+ * The active backend's float32 copy out = a (same length), for a gradient's kept copy; null: TypedArray.set.
+ * Between two views of the wasm heap this is one memory.copy: `set` between views of shared memory runs ≈ 2–3×
+ * slower than a memcpy.
+ */
+let float32Copy: ((a: Float32Array, out: Float32Array) => void) | null = null;
+
+/** Installed by the ops layer with the active backend's layout copy. */
+export function setFloat32Copy(copy: ((a: Float32Array, out: Float32Array) => void) | null): void {
+  float32Copy = copy;
+}
 
 /** Installed by the ops layer with the active backend's add kernel (the engine does not import the ops). */
 export function setFloat32Add(add: ((a: Float32Array, b: Float32Array, out: Float32Array) => void) | null): void {

@@ -21,7 +21,7 @@
 import { isGradEnabled, record } from "../engine/autograd.js";
 import { isFloating, promoteTypes, scalarResultType, type DType } from "../engine/dtype.js";
 import { ArgumentError, DTypeError } from "../engine/errors.js";
-import { broadcastShapes, broadcastStrides, fmt } from "../engine/shape.js";
+import { broadcastShapes, broadcastStrides, fmt, sameShape } from "../engine/shape.js";
 import { Tensor } from "../engine/tensor.js";
 import type { FloatArr, UnaryKernelName } from "../backend/backend.js";
 import "./cast.js";
@@ -76,7 +76,7 @@ export function abs(x: Tensor): Tensor {
   rejectBool("abs", x, "a bool tensor is already non-negative");
   const y = map(x, "abs");
   // y = |x|  ⇒  dx = dy·sign(x)   (sign(0) = sign(NaN) = 0, as PyTorch)
-  return record("abs", [x], y, (dy) => [mul(dy, map(x, "sign"))]);
+  return record("abs", [x], y, (dy) => [backwardKernel(x, dy, kernels().absBackward)]);
 }
 
 export function exp(x: Tensor): Tensor {
@@ -99,8 +99,8 @@ export function log1p(x: Tensor): Tensor {
 
 export function sqrt(x: Tensor): Tensor {
   const y = unary("sqrt", x, "sqrt");
-  // y = √x  ⇒  dx = dy/(2y)
-  return record("sqrt", [x], y, (dy) => [div(dy, mul(y, 2))]);
+  // y = √x  ⇒  dx = dy/(2y)   (one kernel: div(dy, mul(y, 2)) rounded as those two ops)
+  return record("sqrt", [x], y, (dy) => [backwardKernel(y, dy, kernels().sqrtBackward)]);
 }
 
 export function rsqrt(x: Tensor): Tensor {
@@ -123,14 +123,14 @@ export function cos(x: Tensor): Tensor {
 
 export function tanh(x: Tensor): Tensor {
   const y = unary("tanh", x, "tanh");
-  // y = tanh x  ⇒  dx = dy·(1 − y²)
-  return record("tanh", [x], y, (dy) => [mul(dy, sub(1, mul(y, y)))]);
+  // y = tanh x  ⇒  dx = dy·(1 − y²)   (one kernel: mul(dy, sub(1, mul(y, y))) rounded as those three ops)
+  return record("tanh", [x], y, (dy) => [backwardKernel(y, dy, kernels().tanhBackward)]);
 }
 
 export function sigmoid(x: Tensor): Tensor {
   const y = unary("sigmoid", x, "sigmoid");
-  // y = σ(x) = 1/(1 + e⁻ˣ)  ⇒  dx = dy·y·(1 − y)
-  return record("sigmoid", [x], y, (dy) => [mul(dy, mul(y, sub(1, y)))]);
+  // y = σ(x) = 1/(1 + e⁻ˣ)  ⇒  dx = dy·y·(1 − y)   (one kernel: mul(dy, mul(y, sub(1, y))) rounded as those ops)
+  return record("sigmoid", [x], y, (dy) => [backwardKernel(y, dy, kernels().sigmoidBackward)]);
 }
 
 export function relu(x: Tensor): Tensor {
@@ -143,7 +143,7 @@ export function relu(x: Tensor): Tensor {
 /** y = x for x > 0, negativeSlope·x otherwise. */
 export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
   requireFloat("leakyRelu", x);
-  const y = empty(x.shape, x.dtype);
+  const y = uninitialised(x.shape, x.dtype); // the kernel writes each element
   kernels().leakyRelu(x.storage, y.storage, negativeSlope);
   // dx = dy·(x > 0 ? 1 : negativeSlope)
   return record("leakyRelu", [x], y, (dy) => [
@@ -154,7 +154,7 @@ export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
 /** y = x for x > 0, alpha·(eˣ − 1) otherwise (Clevert et al. 2015). */
 export function elu(x: Tensor, alpha = 1): Tensor {
   requireFloat("elu", x);
-  const y = empty(x.shape, x.dtype);
+  const y = uninitialised(x.shape, x.dtype); // the kernel writes each element
   kernels().elu(x.storage, y.storage, alpha);
   // dx = dy·(x ≤ 0 ? alpha·eˣ : 1)
   return record("elu", [x], y, (dy) => [backwardKernel(x, dy, (xs, g, d) => kernels().eluBackward(xs, g, d, alpha))]);
@@ -198,7 +198,7 @@ export function silu(x: Tensor): Tensor {
 /** y = log(1 + e^(βx))/β, and y = x where βx > threshold (for numerical stability, as PyTorch). */
 export function softplus(x: Tensor, beta = 1, threshold = 20): Tensor {
   requireFloat("softplus", x);
-  const y = empty(x.shape, x.dtype);
+  const y = uninitialised(x.shape, x.dtype); // the kernel writes each element
   kernels().softplus(x.storage, y.storage, beta, threshold);
   // dx = dy·σ(βx), or dy where βx > threshold
   return record("softplus", [x], y, (dy) => [
@@ -223,7 +223,7 @@ export function clamp(x: Tensor, min?: number | null, max?: number | null): Tens
   let dtype: DType = x.dtype;
   for (const b of [lo, hi]) if (b !== undefined) dtype = promoteTypes(dtype, scalarResultType(x.dtype, b));
   const xc = toDType(x, dtype);
-  const y = empty(x.shape, dtype);
+  const y = uninitialised(x.shape, dtype); // the kernel writes each element
   kernels().clamp(xc.storage, y.storage, lo ?? -Infinity, hi ?? Infinity);
   // dx = dy·[min ≤ x ≤ max]: the gradient passes at the bounds themselves (PyTorch's subgradient), not at NaN
   return record("clamp", [xc], y, (dy) => {
@@ -257,7 +257,7 @@ function powScalar(x: Tensor, p: number): Tensor {
     );
   }
   const xc = toDType(x, dtype);
-  const y = empty(x.shape, dtype);
+  const y = uninitialised(x.shape, dtype); // the kernel writes each element
   kernels().powScalar(xc.storage, y.storage, p);
   // y = xᵖ  ⇒  dx = dy·p·x^(p−1), and 0 everywhere when p = 0
   return record("pow", [xc], y, (dy) => [p === 0 ? empty(xc.shape, xc.dtype) : mul(dy, mul(pow(xc, p - 1), p))]);
@@ -284,17 +284,36 @@ export function sub(a: TensorLike, b: TensorLike): Tensor {
   }
   const [ta, tb, dtype] = lift("sub", a, b);
   const y = broadcastKernel("sub", ta, tb, dtype, kernels().sub);
-  return record("sub", [ta, tb], y, (dy) => [sumToShape(dy, ta.shape), sumToShape(neg(dy), tb.shape)]);
+  // y = a − b  ⇒  da = dy, db = −dy
+  return record("sub", [ta, tb], y, (dy) => [
+    ta.requiresGrad ? sumToShape(dy, ta.shape) : null,
+    tb.requiresGrad ? sumToShape(neg(dy), tb.shape) : null,
+  ]);
 }
 
 export function mul(a: TensorLike, b: TensorLike): Tensor {
   const [ta, tb, dtype] = lift("mul", a, b);
   const y = broadcastKernel("mul", ta, tb, dtype, kernels().mul); // on bool: logical and
   // y = a·b  ⇒  da = dy·b, db = dy·a
-  return record("mul", [ta, tb], y, (dy) => [
-    ta.requiresGrad ? sumToShape(mul(dy, tb), ta.shape) : null,
-    tb.requiresGrad ? sumToShape(mul(dy, ta), tb.shape) : null,
-  ]);
+  return record("mul", [ta, tb], y, (dy) => {
+    // both wanted, no broadcast: one pass (docs/derivations/elementwise.md)
+    if (ta.requiresGrad && tb.requiresGrad && sameShape(ta.shape, y.shape) && sameShape(tb.shape, y.shape)) {
+      const da = uninitialised(y.shape, y.dtype),
+        db = uninitialised(y.shape, y.dtype); // both written whole
+      kernels().mulBackward(
+        dy.storage as FloatArr,
+        ta.storage as FloatArr,
+        tb.storage as FloatArr,
+        da.storage as FloatArr,
+        db.storage as FloatArr,
+      );
+      return [da, db];
+    }
+    return [
+      ta.requiresGrad ? sumToShape(mul(dy, tb), ta.shape) : null,
+      tb.requiresGrad ? sumToShape(mul(dy, ta), tb.shape) : null,
+    ];
+  });
 }
 
 /** True division: integer inputs give float32, as PyTorch's `/`. */
@@ -303,10 +322,25 @@ export function div(a: TensorLike, b: TensorLike): Tensor {
   if (!isFloating(dtype)) [ta, tb, dtype] = lift("div", ta.float(), tb.float());
   const y = broadcastKernel("div", ta, tb, dtype, kernels().div);
   // y = a/b  ⇒  da = dy/b, db = −dy·a/b² = −dy·y/b
-  return record("div", [ta, tb], y, (dy) => [
-    ta.requiresGrad ? sumToShape(div(dy, tb), ta.shape) : null,
-    tb.requiresGrad ? sumToShape(neg(div(mul(dy, y), tb)), tb.shape) : null,
-  ]);
+  return record("div", [ta, tb], y, (dy) => {
+    // both wanted, no broadcast: one pass (docs/derivations/elementwise.md)
+    if (ta.requiresGrad && tb.requiresGrad && sameShape(ta.shape, y.shape) && sameShape(tb.shape, y.shape)) {
+      const da = uninitialised(y.shape, y.dtype),
+        db = uninitialised(y.shape, y.dtype); // both written whole
+      kernels().divBackward(
+        dy.storage as FloatArr,
+        tb.storage as FloatArr,
+        y.storage as FloatArr,
+        da.storage as FloatArr,
+        db.storage as FloatArr,
+      );
+      return [da, db];
+    }
+    return [
+      ta.requiresGrad ? sumToShape(div(dy, tb), ta.shape) : null,
+      tb.requiresGrad ? sumToShape(neg(div(mul(dy, y), tb)), tb.shape) : null,
+    ];
+  });
 }
 
 /** Elementwise maximum; NaN propagates. At ties each input gets half the gradient (PyTorch 1.13). */
@@ -362,7 +396,7 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
     [ta, tb, dtype] = lift("where", a, b);
   }
   const shape = broadcastShapes("where", broadcastShapes("where", cond.shape, ta.shape), tb.shape);
-  const y = empty(shape, dtype);
+  const y = uninitialised(shape, dtype); // the kernel writes each element
   kernels().where(
     cond.storage as Uint8Array,
     broadcastStrides(cond.shape, shape),
@@ -402,7 +436,7 @@ export function maskedFill(x: Tensor, mask: Tensor, value: number): Tensor {
   }
   const shape = broadcastShapes("maskedFill", x.shape, mask.shape);
   const v = full0d(x.dtype === "bool" ? Number(value !== 0) : value, x.dtype);
-  const y = empty(shape, x.dtype);
+  const y = uninitialised(shape, x.dtype); // the kernel writes each element
   kernels().where(
     mask.storage as Uint8Array,
     broadcastStrides(mask.shape, shape),

@@ -7,7 +7,7 @@ import { referenceBackend, referenceKernels } from "../backend/reference/backend
 import { setThreads, threads, wasmAvailable, wasmBackend } from "../backend/wasm/index.js";
 import { residentAllocator } from "../backend/wasm/heap.js";
 import { setMemoryErrorFactory, wasm } from "../backend/wasm/instance.js";
-import { setFloat32Add, setResidentAllocator } from "../engine/scope.js";
+import { setFloat32Add, setFloat32Copy, setResidentAllocator } from "../engine/scope.js";
 import { inMetaExecution, noteKernelArgs } from "../engine/meta.js";
 
 const backends = new Map<string, Backend>([["reference", referenceBackend]]);
@@ -55,6 +55,9 @@ export function setBackend(name: string): void {
   // the tape's gradient sums (src/engine) run on this backend's add kernel: the same float32 sums as a loop
   const add = active.add;
   setFloat32Add((a, b, out) => add(a, [1], b, [1], out, [out.length]));
+  // and a gradient's kept copy on its layout copy (one memory.copy between two blocks of the wasm heap)
+  const stridedCopy = active.stridedCopy;
+  setFloat32Copy((a, out) => stridedCopy(a, 0, [1], [out.length], out));
 }
 
 /**

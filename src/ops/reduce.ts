@@ -26,7 +26,7 @@ import { Tensor } from "../engine/tensor.js";
 import type { Arr, FloatArr } from "../backend/backend.js";
 import { div, exp, mul, sub } from "./elementwise.js";
 import { kernels } from "./kernels.js";
-import { empty, requireFloat, toDType } from "./util.js";
+import { empty, requireFloat, toDType, uninitialised } from "./util.js";
 
 /** One dim, several dims, or undefined/null for all of them. */
 export type Dims = number | readonly number[] | null | undefined;
@@ -101,7 +101,7 @@ function reduceForm(x: Tensor, red: Reduction): Arr {
 
 /** The adjoint of a reduction's shape change: dy (the output's shape) repeated along the reduced dims → x's shape. */
 function expandBack(dy: Tensor, red: Reduction, shape: Shape): Tensor {
-  const dx = empty(shape, dy.dtype);
+  const dx = uninitialised(shape, dy.dtype); // the broadcast copy writes each element
   kernels().stridedCopy(dy.storage, 0, broadcastStrides(red.keepShape, shape), shape, dx.storage);
   return dx;
 }
@@ -143,7 +143,8 @@ export function mean(x: Tensor, dim?: Dims, keepdim = false): Tensor {
   const red = planReduction("mean", x, dim, keepdim);
   // y = Σ_dims x / N  (N = 0 gives 0/0 = NaN)
   const y = div(sumValues(x, red), red.r);
-  return record("mean", [x], y, (dy) => [div(expandBack(dy, red, x.shape), red.r)]);
+  // dx = dy/N broadcast: divided before the broadcast, on the small tensor (the same quotients)
+  return record("mean", [x], y, (dy) => [expandBack(div(dy, red.r), red, x.shape)]);
 }
 
 // ---------------------------------------------------------------------------------------------------

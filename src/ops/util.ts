@@ -55,7 +55,7 @@ function asTensor(v: TensorLike, dtype: DType): Tensor {
  */
 export function toDType(x: Tensor, dtype: DType): Tensor {
   if (x.dtype === dtype) return x;
-  const out = empty(x.shape, dtype);
+  const out = uninitialised(x.shape, dtype); // the cast writes each element
   kernels().cast(x.storage, out.storage);
   if (!isFloating(x.dtype)) return out;
   // y = cast(x)  ⇒  dx = cast(dy) back to x's dtype
@@ -100,7 +100,7 @@ export function sumToShape(dy: Tensor, shape: Shape): Tensor {
     const r = g.shape[d]!;
     const inner = numel(g.shape.slice(d + 1));
     const nextShape = [...g.shape.slice(0, d), 1, ...g.shape.slice(d + 1)];
-    const out = empty(nextShape, g.dtype);
+    const out = uninitialised(nextShape, g.dtype); // the sum kernel writes each element
     kernels().sum(g.storage, out.storage, outer, r, inner);
     g = out;
   }

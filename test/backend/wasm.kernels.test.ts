@@ -132,6 +132,81 @@ function suite(threads: number): void {
           ref.geluTanhGateBackward(x, rgate, dy, rdx);
           assertClose(dx, rdx, BACKWARD_APPROX, `geluTanhGateBackward vs reference n=${n}`);
         }
+        {
+          // the one-kernel backwards do the composed ops' float32 operations in order: the reference's bits
+          const t = new Float32Array(n),
+            s = new Float32Array(n);
+          wasm.tanh(x, t);
+          wasm.sigmoid(x, s);
+          const rt = ax.map(Math.sqrt);
+          for (const [k, v] of [
+            ["tanhBackward", t],
+            ["sigmoidBackward", s],
+            ["absBackward", x],
+            ["sqrtBackward", rt],
+            ["sqrtBackward", x],
+          ] as const) {
+            const got = new Float32Array(n),
+              want = new Float32Array(n);
+            wasm[k](v, dy, got);
+            ref[k](v, dy, want);
+            assertSame(got, want, `${k} n=${n}`);
+          }
+          const b = randn(n, 2);
+          if (n >= 33) b.set(SPECIAL.slice().reverse(), 0);
+          const q = new Float32Array(n);
+          ref.div(x, [1], b, [1], q, [n]);
+          const got = [new Float32Array(n), new Float32Array(n)],
+            want = [new Float32Array(n), new Float32Array(n)];
+          wasm.mulBackward(dy, x, b, got[0]!, got[1]!);
+          ref.mulBackward(dy, x, b, want[0]!, want[1]!);
+          assertSame(got[0]!, want[0]!, `mulBackward da n=${n}`);
+          assertSame(got[1]!, want[1]!, `mulBackward db n=${n}`);
+          wasm.divBackward(dy, b, q, got[0]!, got[1]!);
+          ref.divBackward(dy, b, q, want[0]!, want[1]!);
+          assertSame(got[0]!, want[0]!, `divBackward da n=${n}`);
+          assertSame(got[1]!, want[1]!, `divBackward db n=${n}`);
+          // and the composed ops they replace, on the reference: neg(div(mul(dy, q), b))
+          const dq = new Float32Array(n),
+            dqb = new Float32Array(n),
+            db = new Float32Array(n);
+          ref.mul(dy, [1], q, [1], dq, [n]);
+          ref.div(dq, [1], b, [1], dqb, [n]);
+          ref.neg(dqb, db);
+          assertSame(got[1]!, db, `divBackward db as neg(div(mul(dy, q), b)) n=${n}`);
+          const one = new Float32Array([1]),
+            tt = new Float32Array(n),
+            omt = new Float32Array(n),
+            dt = new Float32Array(n);
+          ref.mul(t, [1], t, [1], tt, [n]);
+          ref.sub(one, [0], tt, [1], omt, [n]);
+          ref.mul(dy, [1], omt, [1], dt, [n]);
+          wasm.tanhBackward(t, dy, got[0]!);
+          assertSame(got[0]!, dt, `tanhBackward as mul(dy, sub(1, mul(y, y))) n=${n}`);
+          // on blocks of the wasm heap (read and written in place, both outputs)
+          const blocks = [dy, x, b, q, dy, dy].map((v) => {
+            const r = residentAllocator.alloc("float32", n, false) as Float32Array;
+            r.set(v);
+            return r;
+          });
+          const [hdy, hx, hb, hq, h0, h1] = blocks as [
+            Float32Array,
+            Float32Array,
+            Float32Array,
+            Float32Array,
+            Float32Array,
+            Float32Array,
+          ];
+          wasm.mulBackward(hdy, hx, hb, h0, h1);
+          ref.mulBackward(dy, x, b, want[0]!, want[1]!);
+          assertSame(h0, want[0]!, `mulBackward da n=${n} (resident)`);
+          assertSame(h1, want[1]!, `mulBackward db n=${n} (resident)`);
+          wasm.divBackward(hdy, hb, hq, h0, h1);
+          ref.divBackward(dy, b, q, want[0]!, want[1]!);
+          assertSame(h0, want[0]!, `divBackward da n=${n} (resident)`);
+          assertSame(h1, want[1]!, `divBackward db n=${n} (resident)`);
+          for (const r of blocks) residentAllocator.free(r);
+        }
       }
     });
 
@@ -691,6 +766,21 @@ function suite(threads: number): void {
       wasm.geluTanhGateBackward(x, s, dy, g);
       ref.geluTanhGateBackward(x, s, dy, w);
       assertSame(g, w, "geluTanhGateBackward float64");
+      for (const k of ["tanhBackward", "sigmoidBackward", "absBackward", "sqrtBackward"] as const) {
+        wasm[k](x, dy, g);
+        ref[k](x, dy, w);
+        assertSame(g, w, `${k} float64`);
+      }
+      const g2 = new Float64Array(37),
+        w2 = new Float64Array(37);
+      wasm.mulBackward(dy, x, s, g, g2);
+      ref.mulBackward(dy, x, s, w, w2);
+      assertSame(g, w, "mulBackward da float64");
+      assertSame(g2, w2, "mulBackward db float64");
+      wasm.divBackward(dy, x, s, g, g2);
+      ref.divBackward(dy, x, s, w, w2);
+      assertSame(g, w, "divBackward da float64");
+      assertSame(g2, w2, "divBackward db float64");
       wasm.layerNorm(x, null, null, g, new Float64Array(1), new Float64Array(1), 1, 37, 1e-5);
       ref.layerNorm(x, null, null, w, new Float64Array(1), new Float64Array(1), 1, 37, 1e-5);
       assertSame(g, w, "layerNorm float64");

@@ -89,6 +89,8 @@ export function powC(a: number, b: number): number {
   return a ** b;
 }
 
+/** The rounding of a store into `out`'s dtype: a backward kernel that stands for several ops rounds between them as they would. */
+const rounding = (out: Arr): ((v: number) => number) => (out instanceof Float32Array ? Math.fround : (v) => v);
 const SQRT1_2 = Math.SQRT1_2;
 const SQRT_2_PI = Math.sqrt(2 / Math.PI);
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
@@ -206,6 +208,43 @@ export const elementwise: ElementwiseKernels = {
         s = gate[i]!;
       const t = 2 * s - 1;
       dx[i] = dy[i]! * (s + 0.5 * v * (1 - t * t) * SQRT_2_PI * (1 + 3 * 0.044715 * v * v));
+    }
+  },
+  tanhBackward(y, dy, dx) {
+    // y = tanh x  ⇒  dx = dy·(1 − y²), rounded after each operation as mul(dy, sub(1, mul(y, y)))
+    const r = rounding(dx);
+    for (let i = 0; i < y.length; i++) dx[i] = dy[i]! * r(1 - r(y[i]! * y[i]!));
+  },
+  sigmoidBackward(y, dy, dx) {
+    // y = σ(x)  ⇒  dx = dy·(y·(1 − y)), as mul(dy, mul(y, sub(1, y)))
+    const r = rounding(dx);
+    for (let i = 0; i < y.length; i++) dx[i] = dy[i]! * r(y[i]! * r(1 - y[i]!));
+  },
+  absBackward(x, dy, dx) {
+    // y = |x|  ⇒  dx = dy·sign(x), sign(0) = sign(NaN) = 0
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i]!;
+      dx[i] = dy[i]! * (v > 0 ? 1 : v < 0 ? -1 : 0);
+    }
+  },
+  sqrtBackward(y, dy, dx) {
+    // y = √x  ⇒  dx = dy/(2y), as div(dy, mul(y, 2))
+    const r = rounding(dx);
+    for (let i = 0; i < y.length; i++) dx[i] = dy[i]! / r(y[i]! * 2);
+  },
+  mulBackward(dy, a, b, da, db) {
+    // y = a·b  ⇒  da = dy·b, db = dy·a
+    for (let i = 0; i < dy.length; i++) {
+      da[i] = dy[i]! * b[i]!;
+      db[i] = dy[i]! * a[i]!;
+    }
+  },
+  divBackward(dy, b, q, da, db) {
+    // y = q = a/b  ⇒  da = dy/b, db = −dy·a/b² = −((dy·q)/b), as neg(div(mul(dy, q), b))
+    const r = rounding(db);
+    for (let i = 0; i < dy.length; i++) {
+      da[i] = dy[i]! / b[i]!;
+      db[i] = -(r(dy[i]! * q[i]!) / b[i]!);
     }
   },
   reluBackward(x, dy, dx) {

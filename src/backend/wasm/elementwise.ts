@@ -1,7 +1,8 @@
 // Elementwise kernels of the wasm backend, float32 only (every other dtype runs the reference kernel).
 //
 // - Unary float32 ops (neg, abs, sign, relu, sqrt, rsqrt, reciprocal, exp, log, tanh, sigmoid, silu,
-//   gelu in both forms, and the backwards of relu, silu and both gelus) run in wasm SIMD (./assembly/elementwise.ts) on the pool when large; operands that do not
+//   gelu in both forms, the backwards of relu, silu, both gelus, tanh, sigmoid, abs and sqrt, and the
+//   one-pass backwards of same-shape mul and div) run in wasm SIMD (./assembly/elementwise.ts) on the pool when large; operands that do not
 //   live in wasm memory are copied into the arena and the result out (arena.ts).
 // - add, sub, mul, div: the broadcast dims are first coalesced; what is then at most two dims with unit
 //   or zero inner strides (same shape; a row vector, a column or a scalar broadcast against a matrix)
@@ -38,6 +39,12 @@ const enum Op {
   RELU_BACKWARD = 17,
   GELU_TANH_GATE = 18,
   GELU_TANH_GATE_BACKWARD = 19,
+  MUL_BACKWARD = 20,
+  DIV_BACKWARD = 21,
+  TANH_BACKWARD = 22,
+  SIGMOID_BACKWARD = 23,
+  ABS_BACKWARD = 24,
+  SQRT_BACKWARD = 25,
 }
 const KIND_UNARY = 3;
 /** Elements per pool task (a multiple of 4). */
@@ -47,7 +54,8 @@ const f32 = (...xs: (Arr | null)[]): boolean => xs.every((x) => x === null || x 
 
 /**
  * y = op(x) (dy given: a backward op), float32, in wasm; `aux` is the gelu gate, written by GELU_TANH_GATE
- * and read by GELU_TANH_GATE_BACKWARD.
+ * and read by GELU_TANH_GATE_BACKWARD, or a third operand read by the binary backwards (MUL_BACKWARD,
+ * DIV_BACKWARD), which write their second gradient to `aux2`.
  */
 function runUnary(
   op: Op,
@@ -55,6 +63,7 @@ function runUnary(
   dy: Float32Array | null,
   out: Float32Array,
   aux: Float32Array | null = null,
+  aux2: Float32Array | null = null,
 ): void {
   const n = x.length;
   if (n === 0) return;
@@ -62,7 +71,8 @@ function runUnary(
   const xo = fr.in(x),
     dyo = dy ? fr.in(dy) : 0,
     yo = fr.out(out, n),
-    auxo = aux === null ? 0 : op === Op.GELU_TANH_GATE ? fr.out(aux, n) : fr.in(aux);
+    auxo = aux === null ? 0 : op === Op.GELU_TANH_GATE ? fr.out(aux, n) : fr.in(aux),
+    aux2o = aux2 === null ? 0 : fr.out(aux2, n);
   fr.commit();
   const pool = n >= parallelMin.elements ? threadPool(fr.st) : null;
   if (pool) {
@@ -75,9 +85,10 @@ function runUnary(
     prm[5] = n;
     prm[6] = TASK_ELEMS;
     prm[7] = auxo;
+    prm[8] = aux2o;
     pool.run(Math.ceil(n / TASK_ELEMS));
   } else {
-    fr.exports.unaryRange(op, xo, dyo, yo, 0, n, auxo);
+    fr.exports.unaryRange(op, xo, dyo, yo, 0, n, auxo, aux2o);
   }
   fr.finish();
 }
@@ -236,6 +247,34 @@ export const elementwise: Partial<ElementwiseKernels> = {
   reluBackward: backward(Op.RELU_BACKWARD, reference.reluBackward),
   siluBackward: backward(Op.SILU_BACKWARD, reference.siluBackward),
   geluTanhBackward: backward(Op.GELU_TANH_BACKWARD, reference.geluTanhBackward),
+  tanhBackward: backward(Op.TANH_BACKWARD, reference.tanhBackward),
+  sigmoidBackward: backward(Op.SIGMOID_BACKWARD, reference.sigmoidBackward),
+  absBackward: backward(Op.ABS_BACKWARD, reference.absBackward),
+  sqrtBackward: backward(Op.SQRT_BACKWARD, reference.sqrtBackward),
+  mulBackward(dy, a, b, da, db) {
+    if (f32(dy, a, b, da, db))
+      runUnary(
+        Op.MUL_BACKWARD,
+        a as Float32Array,
+        dy as Float32Array,
+        da as Float32Array,
+        b as Float32Array,
+        db as Float32Array,
+      );
+    else reference.mulBackward(dy, a, b, da, db);
+  },
+  divBackward(dy, b, q, da, db) {
+    if (f32(dy, b, q, da, db))
+      runUnary(
+        Op.DIV_BACKWARD,
+        b as Float32Array,
+        dy as Float32Array,
+        da as Float32Array,
+        q as Float32Array,
+        db as Float32Array,
+      );
+    else reference.divBackward(dy, b, q, da, db);
+  },
   geluTanhGate(x, out, gate) {
     if (f32(x, out, gate))
       runUnary(Op.GELU_TANH_GATE, x as Float32Array, null, out as Float32Array, gate as Float32Array);

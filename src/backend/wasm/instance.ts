@@ -25,7 +25,7 @@ export interface KernelExports {
   MR: WebAssembly.Global;
   NR: WebAssembly.Global;
   attentionScratchBytes(ldq: number, ldv: number, tk: number): number;
-  unaryRange(op: number, x: number, dy: number, y: number, i0: number, i1: number, aux: number): void;
+  unaryRange(op: number, x: number, dy: number, y: number, i0: number, i1: number, aux: number, aux2: number): void;
   layerNormF32(
     x: number,
     w: number,

@@ -20,7 +20,7 @@ export const KIND_GEMV = 6;
 export const KIND_QMATMUL = 7;
 
 // the elementwise parameter block (i32 fields, byte offsets)
-const U_OP = 4, U_X = 8, U_DY = 12, U_Y = 16, U_N = 20, U_CHUNK = 24, U_AUX = 28;
+const U_OP = 4, U_X = 8, U_DY = 12, U_Y = 16, U_N = 20, U_CHUNK = 24, U_AUX = 28, U_AUX2 = 32;
 
 /** Runs task `task` of the kernel described at `params`, on thread `thread` (its scratch). */
 export function runTask(params: usize, task: i32, thread: i32): void {
@@ -32,7 +32,7 @@ export function runTask(params: usize, task: i32, thread: i32): void {
   } else if (kind == KIND_UNARY) {
     const chunk = load<i32>(params, U_CHUNK), n = load<i32>(params, U_N);
     const i0 = task * chunk, i1 = min(n, i0 + chunk);
-    unaryRange(load<i32>(params, U_OP), <usize>load<i32>(params, U_X), <usize>load<i32>(params, U_DY), <usize>load<i32>(params, U_Y), i0, i1, <usize>load<i32>(params, U_AUX));
+    unaryRange(load<i32>(params, U_OP), <usize>load<i32>(params, U_X), <usize>load<i32>(params, U_DY), <usize>load<i32>(params, U_Y), i0, i1, <usize>load<i32>(params, U_AUX), <usize>load<i32>(params, U_AUX2));
   } else if (kind == KIND_ATTENTION) {
     attentionTask(params, task, thread, false);
   } else if (kind == KIND_ATTENTION_BACKWARD) {
