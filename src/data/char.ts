@@ -164,6 +164,20 @@ export class CharTokenizer implements Tokenizer {
 }
 
 /** 'x' (U+0078), so invisible characters are still named. */
+/**
+ * A text's tokenizer (CharTokenizer.fromText) and its ids, the last text's kept: a memory estimate builds a recipe
+ * at two small batches before the run builds it, and a book's million characters take about 100 ms to tokenize
+ * each time. The ids are shared between callers: copy (slice) them before writing.
+ */
+export function charTokens(text: string): { tok: CharTokenizer; ids: Int32Array } {
+  if (lastText !== null && lastText.text === text) return lastText.tokens;
+  const tok = CharTokenizer.fromText(text);
+  const tokens = { tok, ids: Int32Array.from(tok.encode(text)) };
+  lastText = { text, tokens };
+  return tokens;
+}
+let lastText: { text: string; tokens: { tok: CharTokenizer; ids: Int32Array } } | null = null;
+
 function describe(ch: string): string {
   return `${JSON.stringify(ch)} (U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")})`;
 }

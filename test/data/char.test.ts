@@ -103,3 +103,14 @@ test("toJSON / fromJSON keep the vocabulary and the unk token", () => {
     (e: Error) => e instanceof LoadError && /one character/.test(e.message),
   );
 });
+
+test("charTokens: the text's tokenizer and ids, the same objects for the same text again, new ones for another", async () => {
+  const { charTokens } = await import("../../src/data/char.js");
+  const a = charTokens("call me ishmael");
+  assert.deepEqual(a.tok.chars, CharTokenizer.fromText("call me ishmael").chars);
+  assert.deepEqual([...a.ids], a.tok.encode("call me ishmael"));
+  assert.equal(charTokens("call me " + "ishmael"), a); // an equal string, made anew
+  const b = charTokens("the whale");
+  assert.notEqual(b, a);
+  assert.deepEqual(b.tok.decode(b.ids), "the whale");
+});
