@@ -167,14 +167,14 @@ export class CharTokenizer implements Tokenizer {
 /**
  * A text's tokenizer (CharTokenizer.fromText) and its ids, the last text's kept: a memory estimate builds a recipe
  * at two small batches before the run builds it, and a book's million characters take about 100 ms to tokenize
- * each time. The ids are shared between callers: copy (slice) them before writing.
+ * each time. Each caller gets its own copy of the ids; the tokenizer is shared (it is never written to).
  */
 export function charTokens(text: string): { tok: CharTokenizer; ids: Int32Array } {
-  if (lastText !== null && lastText.text === text) return lastText.tokens;
-  const tok = CharTokenizer.fromText(text);
-  const tokens = { tok, ids: Int32Array.from(tok.encode(text)) };
-  lastText = { text, tokens };
-  return tokens;
+  if (lastText === null || lastText.text !== text) {
+    const tok = CharTokenizer.fromText(text);
+    lastText = { text, tokens: { tok, ids: Int32Array.from(tok.encode(text)) } };
+  }
+  return { tok: lastText.tokens.tok, ids: lastText.tokens.ids.slice() };
 }
 let lastText: { text: string; tokens: { tok: CharTokenizer; ids: Int32Array } } | null = null;
 

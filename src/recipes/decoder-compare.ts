@@ -412,7 +412,7 @@ export const decoderCompareRecipe: Recipe<DecoderCompareOptions> = {
   run(o: DecoderCompareOptions, data: RecipeData, hooks: RecipeHooks, _generator: Generator): RecipeResult {
     checkOptions(o);
     const text = data.text ?? "";
-    const { tok, ids } = charTokens(text); // (the book's ids, kept for the next build: the split copies them)
+    const { tok, ids } = charTokens(text); // (the book's ids, kept for the next build)
     const splits = trainValSplit(ids, 0.9);
     for (const split of ["train", "val"] as const) {
       if (splits[split].length <= o.blockSize)

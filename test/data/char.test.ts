@@ -104,12 +104,18 @@ test("toJSON / fromJSON keep the vocabulary and the unk token", () => {
   );
 });
 
-test("charTokens: the text's tokenizer and ids, the same objects for the same text again, new ones for another", async () => {
+test("charTokens: the text's tokenizer and ids, kept for the same text (the ids copied for each caller), new ones for another", async () => {
   const { charTokens } = await import("../../src/data/char.js");
   const a = charTokens("call me ishmael");
   assert.deepEqual(a.tok.chars, CharTokenizer.fromText("call me ishmael").chars);
   assert.deepEqual([...a.ids], a.tok.encode("call me ishmael"));
-  assert.equal(charTokens("call me " + "ishmael"), a); // an equal string, made anew
+  // an equal string, made anew: the same tokenizer, a copy of the same ids (a caller may write to its own)
+  const again = charTokens("call me " + "ishmael");
+  assert.equal(again.tok, a.tok);
+  assert.notEqual(again.ids, a.ids);
+  assert.deepEqual(again.ids, a.ids);
+  a.ids[0] = 99;
+  assert.notEqual(charTokens("call me ishmael").ids[0], 99);
   const b = charTokens("the whale");
   assert.notEqual(b, a);
   assert.deepEqual(b.tok.decode(b.ids), "the whale");
