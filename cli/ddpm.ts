@@ -8,13 +8,20 @@ import { join } from "node:path";
 import { tensor, zeros } from "../src/engine/creation.js";
 import { noGrad } from "../src/engine/autograd.js";
 import { tidy } from "../src/engine/scope.js";
-import { ArgumentError } from "../src/engine/errors.js";
+import { ArgumentError, LoadError } from "../src/engine/errors.js";
 import { Generator } from "../src/engine/rng.js";
 import type { Tensor } from "../src/engine/tensor.js";
 import { imageGrid, lineChart } from "../src/io/chart.js";
 import { saveCheckpoint, savePng } from "../src/io/node.js";
 import { DDPM_SCHEDULE, sample, type SampleOptions } from "../src/models/ddpm/diffusion.js";
-import { classDenoiser, DDPM_TRAIN, DDPMTrainer, ddpmCheckpointConfig, loadDDPM } from "../src/models/ddpm/train.js";
+import {
+  classDenoiser,
+  DDPM_TRAIN,
+  DDPMTrainer,
+  ddpmCheckpointConfig,
+  loadDDPM,
+  type DigitSet,
+} from "../src/models/ddpm/train.js";
 import { NonFiniteGuard } from "../src/recipes/loop.js";
 import { probeFirstStep } from "../src/recipes/memory-probe.js";
 import { checkInferenceMemory, checkTrainingMemory, givenNumbers, MAX_MEMORY_OPTION } from "./memory.js";
@@ -38,6 +45,7 @@ import {
   checkRunDir,
   createRunDir,
   defaultRunDir,
+  describeRun,
   freshFile,
   loadRunCheckpoint,
   stopDiverged,
@@ -190,8 +198,7 @@ export async function trainDdpm(args: readonly string[], out: Output): Promise<n
     print(`resuming ${dir} at step ${trainer.step} of ${trainer.config.steps}`);
   } else {
     if (v.out !== undefined) checkRunDir(v.out, cmd);
-    const digits = loadMnist().train;
-    const make = (batchSize: number): DDPMTrainer =>
+    const make = (batchSize: number, digits: DigitSet): DDPMTrainer =>
       new DDPMTrainer(
         unetConfig("ddpm-mnist", { channels: v.channels }),
         { schedule: v.schedule as "linear" | "cosine", prediction: v.prediction as "epsilon" | "v" },
@@ -209,11 +216,14 @@ export async function trainDdpm(args: readonly string[], out: Output): Promise<n
       );
     try {
       // the memory of this U-Net and batch, from its own first step at small batches, before anything of its size
+      // (the step's memory does not depend on the digits: one blank digit stands in for them, and the 8,000 are read
+      // only for a run that fits)
+      const blank: DigitSet = { images: new Float32Array(28 * 28), labels: Int32Array.of(0), count: 1 };
       checkTrainingMemory(cmd, givenNumbers(given, v), v.batch_size, v.max_memory, (b) => {
-        const probe = make(b);
+        const probe = make(b, blank);
         probeFirstStep(() => probe.trainStep());
       });
-      trainer = make(v.batch_size);
+      trainer = make(v.batch_size, loadMnist().train);
     } catch (e) {
       if (e instanceof ArgumentError) throw new UsageError(`${cmd}: ${e.message.replace(`${cmd}: `, "")}`);
       throw e;
@@ -471,7 +481,11 @@ function measure(
 // wnn generate
 
 export const GENERATE_OPTIONS = {
-  checkpoint: { kind: "string", metavar: "DIR", help: "a run of `wnn train ddpm` (its folder or checkpoint file)" },
+  checkpoint: {
+    kind: "string",
+    metavar: "DIR",
+    help: "a run of `wnn train ddpm` or `wnn train ldm` (its folder or checkpoint file)",
+  },
   model: {
     kind: "string",
     metavar: "DIR",
@@ -581,7 +595,14 @@ export function generateCommand(args: readonly string[], out: Output): number {
   const { ckpt, checked } = loadRunCheckpoint(
     v.checkpoint,
     cmd,
-    (k) => (isLdmCheckpoint(k) ? (ldmCheckpointConfig(k), "ldm" as const) : (ddpmCheckpointConfig(k), "ddpm" as const)),
+    (k) => {
+      if (isLdmCheckpoint(k)) return (ldmCheckpointConfig(k), "ldm" as const);
+      if ((k.config as { kind?: unknown } | undefined)?.kind === "ddpm")
+        return (ddpmCheckpointConfig(k), "ddpm" as const);
+      throw new LoadError(
+        `this is ${describeRun(k)}; \`wnn generate --checkpoint\` draws with a run of \`wnn train ddpm\` or \`wnn train ldm\``,
+      );
+    },
     { strict: v.strict },
   );
   if (checked === "ldm") {
@@ -598,6 +619,8 @@ export function generateCommand(args: readonly string[], out: Output): number {
         sampler: v.sampler as "ddim" | "ddpm",
         judge: v.judge,
         file: v.out ?? freshFile(join(v.checkpoint.endsWith(".safetensors") ? "." : v.checkpoint, "generated.png")),
+        maxMemory: v.max_memory,
+        options: givenNumbers(given, v),
       },
       out,
     );

@@ -5,8 +5,7 @@
 
 import { join } from "node:path";
 import { Generator } from "../src/engine/rng.js";
-import type { Tensor } from "../src/engine/tensor.js";
-import { imageGrid, lineChart } from "../src/io/chart.js";
+import { imageGrid, ImageGridWriter, lineChart } from "../src/io/chart.js";
 import type { LoadedCheckpoint } from "../src/io/checkpoint.js";
 import { saveCheckpoint, savePng } from "../src/io/node.js";
 import { digitsTensor, judge } from "../src/models/ddpm/quality.js";
@@ -26,7 +25,6 @@ import {
   type LatentDiffusion,
 } from "../src/models/latent-diffusion/train.js";
 import { NonFiniteGuard } from "../src/recipes/loop.js";
-import { cat } from "../src/ops/shape.js";
 import { loadMnist } from "../src/node.js";
 import { helpText, parseOptions, UsageError, type OptionSpecs } from "./args.js";
 import { formatDuration, Progress, type Output } from "./progress.js";
@@ -41,6 +39,7 @@ import {
   stopDiverged,
 } from "./rundir.js";
 import { loadJudge } from "./ddpm.js";
+import { inferenceNeed, memoryBudget, overBudget as overMemoryBudget } from "./memory.js";
 
 export const LDM_OPTIONS = {
   vae_steps: {
@@ -332,10 +331,66 @@ export async function trainLdm(args: readonly string[], out: Output): Promise<nu
 export const isLdmCheckpoint = (ckpt: LoadedCheckpoint): boolean =>
   (ckpt.config as { kind?: unknown } | undefined)?.kind === "ldm";
 
+/** Captions per call of the sampler in `wnn generate` (its U-Net sees twice as many latents under guidance). */
+export const LDM_GENERATE_CHUNK = 200;
+
+/** Bytes a pixel of the picture may take while it is made and encoded: the grid, the PNG's scanlines, and the
+ * deflated stream at most their size, copied into its chunk and into the file's bytes (src/io/png.ts). */
+const PICTURE_BYTES_PER_PIXEL = 5;
+
+/**
+ * The memory of `wnn generate` on a latent-diffusion run drawing a grid of rows × cols digits: the weights, the
+ * picture (PICTURE_BYTES_PER_PIXEL bytes a pixel of the grid, held from the first chunk on), and twice the live
+ * peak of one sampler call on a chunk of at most LDM_GENERATE_CHUNK captions (one DDIM step of the U-Net on 2b
+ * latents, the text encoder and the decoder), counted on shape-only tensors (cli/memory.ts, inferenceNeed). The
+ * digits are drawn a chunk at a time and painted into the grid, so only the picture grows with the digits.
+ */
+export function ldmGenerateMemory(
+  model: LatentDiffusion,
+  rows: number,
+  cols: number,
+  guidance: number,
+  budgetBytes = Infinity,
+): {
+  bytes: number;
+  weights: number;
+  picture: number;
+  chunk: number;
+  live: number | null;
+  how: string;
+  stopped: boolean;
+} {
+  const weights = [model.vae, model.text, model.unet].reduce(
+    (n, m) => n + m.parameters().reduce((k, p) => k + 4 * p.numel(), 0),
+    0,
+  );
+  const picture = PICTURE_BYTES_PER_PIXEL * ImageGridWriter.bytes(rows, cols, [1, 28, 28], GRID);
+  const chunk = Math.min(LDM_GENERATE_CHUNK, rows * cols);
+  const need = inferenceNeed(
+    chunk,
+    (b) =>
+      model.generate(new Array<string>(b).fill(""), {
+        steps: 1,
+        guidance,
+        generator: new Generator(0),
+        sampler: "ddim",
+      }),
+    weights + picture,
+    budgetBytes,
+    `the weights, the picture (${PICTURE_BYTES_PER_PIXEL} bytes a pixel)`,
+  );
+  return { bytes: need.bytes, weights, picture, chunk, live: need.live, how: need.how, stopped: need.stopped };
+}
+
+/** The grid's layout: digits at twice their size. */
+const GRID = { scale: 2 } as const;
+
 /**
  * `wnn generate --checkpoint <ldm run> "caption"`: n digits for the caption (a PNG); with --judge, the class
  * accuracy and how often each attribute word holds. Without a caption: the measurement over every digit and
- * the four one-word forms (thick, thin, slanted, upright), n digits each.
+ * the four one-word forms (thick, thin, slanted, upright), n digits each. The memory is weighed first
+ * (ldmGenerateMemory) and refused past the budget; the digits are drawn LDM_GENERATE_CHUNK at a time, each
+ * chunk painted into the grid and judged, then dropped.
  */
 export function ldmGenerate(
   ckpt: LoadedCheckpoint,
@@ -348,41 +403,60 @@ export function ldmGenerate(
     sampler: "ddim" | "ddpm";
     judge?: string;
     file: string;
+    maxMemory?: number;
+    options?: string;
   },
   out: Output,
 ): number {
+  const cmd = "generate";
   const model = loadLDM(ckpt);
   const captions = prompt !== undefined ? [prompt] : Array.from({ length: 10 }, (_, d) => FORMS(d)).flat();
   for (const c of captions) model.tokenizer.prompt(c, model.config.text.maxPositions); // unknown words: an error first
   const all = captions.flatMap((c) => new Array<string>(o.n).fill(c));
-  const t0 = performance.now(),
-    c0 = process.cpuUsage();
-  const x = drawInBatches(model, all, o);
-  const cpu = process.cpuUsage(c0);
-  const seconds = (performance.now() - t0) / 1000;
-  savePng(o.file, imageGrid(x, captions.length, o.n, { scale: 2 }));
-  out.write(
-    `${all.length} digit(s) for ${captions.length === 1 ? JSON.stringify(captions[0]) : `${captions.length} captions`} by ${o.sampler === "ddpm" ? "DDPM" : `DDIM, ${o.steps} steps`}, guidance ${o.guidance}, in ${formatDuration(seconds)} wall (${formatDuration((cpu.user + cpu.system) / 1e6)} CPU); wrote ${o.file}\n`,
-  );
-  if (o.judge === undefined) return 0;
-  const classifier = loadJudge(o.judge);
-  const preds = judge(classifier, x).predictions;
+  const budget = memoryBudget(o.maxMemory, false);
+  const need = ldmGenerateMemory(model, captions.length, o.n, o.guidance, budget.bytes);
+  if (need.bytes > budget.bytes)
+    throw overMemoryBudget(cmd, o.options ?? "", need.bytes, budget, need.how, need.stopped);
+  const classifier = o.judge === undefined ? null : loadJudge(o.judge); // before the digits: a bad run refused first
+  const grid = new ImageGridWriter(captions.length, o.n, [1, 28, 28], GRID);
   let asked = 0,
     correct = 0;
   const holds: Record<string, { n: number; yes: number }> = {};
-  const xs = x.dataSync();
-  all.forEach((c, i) => {
-    const { digit, words } = parseCaption(c);
-    if (digit === null) return;
-    asked++;
-    if (preds[i] === digit) correct++;
-    const stats = digitStats(xs, i * 784);
-    for (const w of words) {
-      const h = (holds[w] ??= { n: 0, yes: 0 });
-      h.n++;
-      if (attributeHolds(w, stats, digit, model.thresholds)) h.yes++;
-    }
-  });
+  const g = new Generator(o.seed);
+  let ms = 0,
+    cpuUs = 0;
+  for (let at = 0; at < all.length; at += LDM_GENERATE_CHUNK) {
+    const part = all.slice(at, at + LDM_GENERATE_CHUNK);
+    const t0 = performance.now(),
+      c0 = process.cpuUsage();
+    const x = model.generate(part, { steps: o.steps, guidance: o.guidance, generator: g, sampler: o.sampler }); // (b, 1, 28, 28)
+    const c = process.cpuUsage(c0);
+    ms += performance.now() - t0;
+    cpuUs += c.user + c.system;
+    grid.add(x, at);
+    if (classifier === null) continue;
+    const preds = judge(classifier, x).predictions;
+    const xs = x.dataSync();
+    part.forEach((caption, i) => {
+      const { digit, words } = parseCaption(caption);
+      if (digit === null) return;
+      asked++;
+      if (preds[i] === digit) correct++;
+      const stats = digitStats(xs, i * 784);
+      for (const w of words) {
+        const h = (holds[w] ??= { n: 0, yes: 0 });
+        h.n++;
+        if (attributeHolds(w, stats, digit, model.thresholds)) h.yes++;
+      }
+    });
+  }
+  const seconds = ms / 1000,
+    cpuSeconds = cpuUs / 1e6;
+  savePng(o.file, grid.image);
+  out.write(
+    `${all.length} digit(s) for ${captions.length === 1 ? JSON.stringify(captions[0]) : `${captions.length} captions`} by ${o.sampler === "ddpm" ? "DDPM" : `DDIM, ${o.steps} steps`}, guidance ${o.guidance}, in ${formatDuration(seconds)} wall (${formatDuration(cpuSeconds)} CPU); wrote ${o.file}\n`,
+  );
+  if (classifier === null) return 0;
   const pct = (a: number, b: number) => (b ? `${((100 * a) / b).toFixed(1)}%` : "—");
   out.write(
     `judged by ${o.judge}: class accuracy ${pct(correct, asked)} (${correct}/${asked}); attribute holds (against the class median; chance ≈ 50%): ${Object.entries(
@@ -407,7 +481,7 @@ export function ldmGenerate(
       steps: o.sampler === "ddpm" ? model.schedule.timesteps : o.steps,
       guidance: o.guidance,
       seconds: +seconds.toFixed(1),
-      cpuSeconds: +((cpu.user + cpu.system) / 1e6).toFixed(1),
+      cpuSeconds: +cpuSeconds.toFixed(1),
       accuracy: asked ? correct / asked : null,
       holds: Object.fromEntries(Object.entries(holds).map(([w, h]) => [w, h.yes / h.n])),
       ...(rec && {
@@ -454,24 +528,4 @@ function reconstructionCeiling(
     }
   }
   return { n, correct, testCorrect, holds };
-}
-
-/** Digits for every caption, 200 at a time. */
-function drawInBatches(
-  model: LatentDiffusion,
-  captions: readonly string[],
-  o: { steps: number; guidance: number; seed: number; sampler: "ddim" | "ddpm" },
-): Tensor {
-  const g = new Generator(o.seed);
-  const parts: Tensor[] = [];
-  for (let i = 0; i < captions.length; i += 200)
-    parts.push(
-      model.generate(captions.slice(i, i + 200), {
-        steps: o.steps,
-        guidance: o.guidance,
-        generator: g,
-        sampler: o.sampler,
-      }),
-    );
-  return parts.length === 1 ? parts[0]! : cat(parts, 0);
 }

@@ -97,21 +97,34 @@ export function checkInferenceMemory(
   maxMemoryGiB: number | undefined,
   run: (batch: number) => Tensor | readonly Tensor[],
   held = 0,
+  heldWhat = "the weights",
 ): void {
   const budget = memoryBudget(maxMemoryGiB, false);
-  const est = estimateInferenceBytes(run, batch, Math.max(0, budget.bytes - held));
-  const need = held + (est.how === "live" ? LIVE_PEAK_FACTOR * est.bytes : est.bytes);
-  if (need > budget.bytes)
-    throw overBudget(
-      cmd,
-      options,
-      need,
-      budget,
-      est.how === "live"
-        ? "the weights and twice the peak of the buffers one step keeps at once, counted on shape-only tensors"
-        : `measured at small batches`,
-      est.stopped,
-    );
+  const est = inferenceNeed(batch, run, held, budget.bytes, heldWhat);
+  if (est.bytes > budget.bytes) throw overBudget(cmd, options, est.bytes, budget, est.how, est.stopped);
+}
+
+/**
+ * What checkInferenceMemory weighs: `held` plus twice the live peak of `run(batch)` counted on shape-only tensors
+ * (or, where it cannot be counted, the sum measured at small batches); `how` says which, for the message.
+ */
+export function inferenceNeed(
+  batch: number,
+  run: (batch: number) => Tensor | readonly Tensor[],
+  held = 0,
+  budgetBytes = Infinity,
+  heldWhat = "the weights",
+): { bytes: number; how: string; stopped: boolean; live: number | null } {
+  const est = estimateInferenceBytes(run, batch, Math.max(0, budgetBytes - held));
+  const live = est.how === "live";
+  return {
+    bytes: held + (live ? LIVE_PEAK_FACTOR * est.bytes : est.bytes),
+    how: live
+      ? `${heldWhat} and twice the peak of the buffers one step keeps at once, counted on shape-only tensors`
+      : "measured at small batches",
+    stopped: est.stopped,
+    live: live ? est.bytes : null,
+  };
 }
 
 /** The options the user gave, as they would be typed ("--batch_size 1024 --canvas 256"), numbers only. */

@@ -196,6 +196,45 @@ export function loadRunCheckpoint<T>(
   return { ckpt, checked };
 }
 
+/** A value of a checkpoint's config as it may be shown in a message: a short JSON string (the file is not trusted). */
+const shown = (v: unknown): string => {
+  const j = JSON.stringify(v) ?? String(v);
+  return j.length > 40 ? `${j.slice(0, 40)}...` : j;
+};
+
+/**
+ * What run a checkpoint is, from its config, and the commands that read it: "a speech run of `wnn train tacotron2`
+ * (config.kind "tts"), which `wnn say` and `wnn eval` read". For the message of a command given another's run.
+ */
+export function describeRun(ckpt: LoadedCheckpoint): string {
+  const c = ckpt.config as { kind?: unknown; model?: unknown } | null | undefined;
+  const kind = c && typeof c === "object" ? c.kind : undefined;
+  const model =
+    c && typeof c === "object" && typeof c.model === "string" && /^[\w.-]{1,40}$/.test(c.model) ? c.model : null;
+  const what = `config.kind ${shown(kind)}`;
+  switch (kind) {
+    case "gpt":
+      return `a run of \`wnn train gpt\` (a character-level GPT; ${what}), which \`wnn sample\` reads`;
+    case "zoo":
+      return `a run of ${model === null ? "`wnn train` on a model of the zoo" : `\`wnn train ${model}\``} (${what}), which \`wnn eval\` and \`wnn ${model === "bert" ? "fill-mask" : "sample"}\` read`;
+    case "tts":
+      return model === "vocoder"
+        ? `a vocoder run of \`wnn train vocoder\` (${what}), which \`wnn say --vocoder\` and \`wnn eval\` read`
+        : `a speech run${model === null ? "" : ` of \`wnn train ${model}\``} (text to speech; ${what}), which \`wnn say\` and \`wnn eval\` read`;
+    case "cnn":
+      return `a run of \`wnn train cnn\` (LeNet-5 on MNIST digits; ${what}), which \`wnn generate --judge\` reads`;
+    case "mlp":
+      return `a run of \`wnn train mlp\` (an MLP on MNIST digits; ${what}), which no other command reads`;
+    case "ddpm":
+    case "ldm":
+      return `a diffusion run of \`wnn train ${kind}\` (${what}), which \`wnn generate --checkpoint\` reads`;
+    case undefined:
+      return "a checkpoint without a run's config (no config.kind), written by no `wnn train`";
+    default:
+      return `a checkpoint of no \`wnn train\` command (${what})`;
+  }
+}
+
 /** The end of a run whose loss stayed NaN or infinite (NonFiniteGuard): save the last good state, say so in one line, exit code 1. */
 export function stopDiverged(
   guard: NonFiniteGuard,

@@ -63,7 +63,7 @@ import {
   stopDiverged,
 } from "./rundir.js";
 
-export const isTtsModel = (name: string): name is TtsModelName => (TTS_MODELS as readonly string[]).includes(name);
+export { isTtsModel } from "../src/recipes/tts-models.js";
 
 const PAPERS: Record<TtsModelName, string> = {
   tacotron2:

@@ -5,35 +5,38 @@
 // One error path: whatever goes wrong ends as one line on stderr ("wnn: ...") and a non-zero exit; the
 // stack trace is printed only with --debug (anywhere on the command line) or WNN_DEBUG=1.
 
-import "../src/index-node.js"; // the Node entry: the wasm backend's thread pool and relaxed SIMD
+// The Node setup of src/index-node.ts (the wasm backend's thread pool and relaxed SIMD) without the whole library:
+// each command imports its own modules when it runs (`load` below), so that a command, and above all one refused
+// on its options, does not start by loading every model of the zoo.
+import "../src/ops/index.js"; // every op, so that every Tensor method (installed by its op's file) is there
+import { enableRelaxedSimd } from "../src/backend/wasm/features-node.js";
+import { installNodeThreadPool } from "../src/backend/wasm/pool-node.js";
 import { LoadError, WnnError } from "../src/engine/errors.js";
 import { UsageError, helpText, parseOptions, type OptionSpecs } from "./args.js";
-import { COMPARE_HELP, compareCommand, compareWorker } from "./compare.js";
-import { CONSOLIDATE_HELP, consolidateCommand } from "./consolidate.js";
-import { DDPM_HELP, GENERATE_HELP, generateCommand, trainDdpm } from "./ddpm.js";
-import { LDM_HELP, trainLdm } from "./ldm.js";
-import { FILL_MASK_HELP, fillMaskCommand } from "./hf.js";
-import { FINETUNE_HELP, finetuneCommand } from "./finetune.js";
-import { GPT_HELP, trainGpt } from "./gpt.js";
-import { QUANTIZE_HELP, quantizeCommand } from "./gguf.js";
-import { LIST_HELP, listCommand } from "./list.js";
-import { MNIST_HELP, trainMnist } from "./mnist.js";
-import { RECIPES, recipeHelp, runRecipe } from "./recipes.js";
-import { SAMPLE_HELP, sampleCommand } from "./sample.js";
-import { trainSpirals } from "./spirals.js";
-import {
-  SAY_HELP,
-  TTS_EVAL_HELP,
-  evalArgsNameTtsRun,
-  isTtsModel,
-  sayCommand,
-  trainTts,
-  ttsEvalCommand,
-  ttsTrainHelp,
-} from "./tts.js";
-import { TTS_MODELS } from "../src/recipes/tts-train.js";
-import { EVAL_HELP, evalCommand, trainZooModel, zooTrainHelp } from "./zoo-train.js";
-import { ZOO_TRAINING } from "../src/recipes/zoo-train.js";
+import { isTtsModel, TTS_MODELS } from "../src/recipes/tts-models.js";
+
+enableRelaxedSimd();
+installNodeThreadPool();
+
+/** The modules of the commands, imported when a command runs. */
+const load = {
+  compare: () => import("./compare.js"),
+  consolidate: () => import("./consolidate.js"),
+  ddpm: () => import("./ddpm.js"),
+  ldm: () => import("./ldm.js"),
+  hf: () => import("./hf.js"),
+  finetune: () => import("./finetune.js"),
+  gpt: () => import("./gpt.js"),
+  gguf: () => import("./gguf.js"),
+  list: () => import("./list.js"),
+  mnist: () => import("./mnist.js"),
+  recipes: () => import("./recipes.js"),
+  sample: () => import("./sample.js"),
+  spirals: () => import("./spirals.js"),
+  tts: () => import("./tts.js"),
+  zoo: () => import("./zoo-train.js"),
+  zooTraining: () => import("../src/recipes/zoo-train.js"),
+};
 
 const USAGE = `usage: wnn <command> [options]
 
@@ -62,9 +65,9 @@ commands:
 \`wnn <command> --help\` shows a command's options.
 `;
 
-const TRAIN_USAGE = (): string => `usage: wnn train <model> [options]
+const TRAIN_USAGE = async (): Promise<string> => `usage: wnn train <model> [options]
 
-models: ${MODELS.join(", ")}   (\`wnn train <model> --help\` for the options)
+models: ${(await trainModels()).all.join(", ")}   (\`wnn train <model> --help\` for the options)
 `;
 
 const SPIRAL_OPTIONS = {
@@ -81,13 +84,13 @@ const SPIRAL_HELP = helpText(
   SPIRAL_OPTIONS,
 );
 
-function spirals(args: readonly string[]): number {
+async function spirals(args: readonly string[]): Promise<number> {
   const { values: v, help } = parseOptions("train spirals", args, SPIRAL_OPTIONS);
   if (help) {
     process.stdout.write(SPIRAL_HELP);
     return 0;
   }
-  trainSpirals({
+  (await load.spirals()).trainSpirals({
     steps: v.steps,
     hidden: v.hidden,
     lr: v.lr,
@@ -98,42 +101,64 @@ function spirals(args: readonly string[]): number {
   return 0;
 }
 
-/** What `wnn train` trains: its own commands, then the zoo's recipes. */
-const MODELS = [
-  "gpt",
-  "mlp",
-  "cnn",
-  "spirals",
-  "ddpm",
-  "ldm",
-  ...RECIPES.map((r) => r.name),
-  ...TTS_MODELS.filter((n) => !RECIPES.some((r) => r.name === n)),
-];
-/** The models of the zoo trained on their kind's default task (src/recipes/zoo-train.ts), unless a recipe has the name. */
-const ZOO_MODELS = Object.keys(ZOO_TRAINING).filter((n) => !MODELS.includes(n));
-MODELS.push(...ZOO_MODELS);
+/** What `wnn train` trains: its own commands, then the zoo's recipes, then the zoo's models without a recipe. */
+async function trainModels(): Promise<{ all: string[]; zoo: string[] }> {
+  const [{ RECIPES }, { ZOO_TRAINING }] = await Promise.all([load.recipes(), load.zooTraining()]);
+  const all = [
+    "gpt",
+    "mlp",
+    "cnn",
+    "spirals",
+    "ddpm",
+    "ldm",
+    ...RECIPES.map((r) => r.name),
+    ...TTS_MODELS.filter((n) => !RECIPES.some((r) => r.name === n)),
+  ];
+  /** The models of the zoo trained on their kind's default task (src/recipes/zoo-train.ts), unless a recipe has the name. */
+  const zoo = Object.keys(ZOO_TRAINING).filter((n) => !all.includes(n));
+  return { all: [...all, ...zoo], zoo };
+}
 
-const HELP: Record<string, string> = {
-  list: LIST_HELP,
-  sample: SAMPLE_HELP,
-  finetune: FINETUNE_HELP,
-  quantize: QUANTIZE_HELP,
-  "fill-mask": FILL_MASK_HELP,
-  compare: COMPARE_HELP,
-  consolidate: CONSOLIDATE_HELP,
-  "train gpt": GPT_HELP,
-  "train mlp": MNIST_HELP("mlp"),
-  "train cnn": MNIST_HELP("cnn"),
-  "train spirals": SPIRAL_HELP,
-  "train ddpm": DDPM_HELP,
-  "train ldm": LDM_HELP,
-  generate: GENERATE_HELP,
-  ...Object.fromEntries(RECIPES.map((r) => [`train ${r.name}`, recipeHelp(r)])),
-  ...Object.fromEntries(ZOO_MODELS.map((n) => [`train ${n}`, zooTrainHelp(n)])),
-  ...Object.fromEntries(TTS_MODELS.map((n) => [`train ${n}`, ttsTrainHelp(n)])),
-  eval: `${EVAL_HELP}\n${TTS_EVAL_HELP}`,
-  say: SAY_HELP,
-};
+/** `wnn help <topic>`: the help of a command, its module loaded for it. */
+async function helpOf(topic: string): Promise<string | undefined> {
+  const train = topic.startsWith("train ") ? topic.slice(6) : null;
+  switch (topic) {
+    case "list":
+      return (await load.list()).LIST_HELP;
+    case "sample":
+      return (await load.sample()).SAMPLE_HELP;
+    case "finetune":
+      return (await load.finetune()).FINETUNE_HELP;
+    case "quantize":
+      return (await load.gguf()).QUANTIZE_HELP;
+    case "fill-mask":
+      return (await load.hf()).FILL_MASK_HELP;
+    case "compare":
+      return (await load.compare()).COMPARE_HELP;
+    case "consolidate":
+      return (await load.consolidate()).CONSOLIDATE_HELP;
+    case "generate":
+      return (await load.ddpm()).GENERATE_HELP;
+    case "eval": {
+      const [{ EVAL_HELP }, { TTS_EVAL_HELP }] = await Promise.all([load.zoo(), load.tts()]);
+      return `${EVAL_HELP}\n${TTS_EVAL_HELP}`;
+    }
+    case "say":
+      return (await load.tts()).SAY_HELP;
+  }
+  if (train === null) return undefined;
+  if (train === "gpt") return (await load.gpt()).GPT_HELP;
+  if (train === "mlp" || train === "cnn") return (await load.mnist()).MNIST_HELP(train);
+  if (train === "spirals") return SPIRAL_HELP;
+  if (train === "ddpm") return (await load.ddpm()).DDPM_HELP;
+  if (train === "ldm") return (await load.ldm()).LDM_HELP;
+  if (isTtsModel(train)) return (await load.tts()).ttsTrainHelp(train);
+  const { recipeHelp, RECIPES } = await load.recipes();
+  const recipe = RECIPES.find((r) => r.name === train);
+  if (recipe) return recipeHelp(recipe);
+  if ((await trainModels()).zoo.includes(train)) return (await load.zoo()).zooTrainHelp(train);
+  return undefined;
+}
 
 async function run(argv: string[]): Promise<number> {
   const out = process.stdout;
@@ -144,55 +169,60 @@ async function run(argv: string[]): Promise<number> {
   }
   if (command === "help") {
     const topic = rest.join(" ");
-    if (topic === "") out.write(USAGE);
-    else if (HELP[topic]) out.write(HELP[topic]);
-    else throw new UsageError(`help: no command ${JSON.stringify(topic)}`);
+    const help = topic === "" ? USAGE : await helpOf(topic);
+    if (help === undefined) throw new UsageError(`help: no command ${JSON.stringify(topic)}`);
+    out.write(help);
     return 0;
   }
   switch (command) {
     case "list":
-      return listCommand(rest, out);
+      return (await load.list()).listCommand(rest, out);
     case "sample":
-      return sampleCommand(rest, out);
+      return (await load.sample()).sampleCommand(rest, out);
     case "fill-mask":
-      return fillMaskCommand(rest, out);
+      return (await load.hf()).fillMaskCommand(rest, out);
     case "finetune":
-      return finetuneCommand(rest, out);
+      return (await load.finetune()).finetuneCommand(rest, out);
     case "quantize":
-      return quantizeCommand(rest, out, process.stderr);
+      return (await load.gguf()).quantizeCommand(rest, out, process.stderr);
     case "compare":
-      return compareCommand(rest, out);
+      return (await load.compare()).compareCommand(rest, out);
     case "generate":
-      return generateCommand(rest, out);
+      return (await load.ddpm()).generateCommand(rest, out);
     case "consolidate":
-      return consolidateCommand(rest, out);
-    case "eval":
+      return (await load.consolidate()).consolidateCommand(rest, out);
+    case "eval": {
       if (rest.includes("--help") || rest.includes("-h")) {
-        out.write(HELP.eval!); // the zoo's options and the speech runs'
+        out.write((await helpOf("eval"))!); // the zoo's options and the speech runs'
         return 0;
       }
-      return evalArgsNameTtsRun(rest) ? ttsEvalCommand(rest, out) : evalCommand(rest, out);
+      const tts = await load.tts();
+      return tts.evalArgsNameTtsRun(rest) ? tts.ttsEvalCommand(rest, out) : (await load.zoo()).evalCommand(rest, out);
+    }
     case "say":
-      return sayCommand(rest, out);
+      return (await load.tts()).sayCommand(rest, out);
     case "__compare-worker": // one model of `wnn compare --train`, in its own process (not for users)
-      return compareWorker(rest, out);
+      return (await load.compare()).compareWorker(rest, out);
     case "train": {
       const [model, ...args] = rest;
       if (model === undefined || model === "--help" || model === "-h") {
-        if (model === undefined) throw new UsageError(`train: which model? (${MODELS.join(", ")})`);
-        out.write(TRAIN_USAGE());
+        if (model === undefined) throw new UsageError(`train: which model? (${(await trainModels()).all.join(", ")})`);
+        out.write(await TRAIN_USAGE());
         return 0;
       }
-      if (model === "gpt") return trainGpt(args, out);
-      if (model === "mlp" || model === "cnn") return trainMnist(model, args, out);
+      if (model === "gpt") return (await load.gpt()).trainGpt(args, out);
+      if (model === "mlp" || model === "cnn") return (await load.mnist()).trainMnist(model, args, out);
       if (model === "spirals") return spirals(args);
-      if (model === "ddpm") return trainDdpm(args, out);
-      if (model === "ldm") return trainLdm(args, out);
-      if (isTtsModel(model)) return trainTts(model, args, out); // before the recipes: FastSpeech 2's library recipe has no checkpoints
+      if (model === "ddpm") return (await load.ddpm()).trainDdpm(args, out);
+      if (model === "ldm") return (await load.ldm()).trainLdm(args, out);
+      // before the recipes: FastSpeech 2's library recipe has no checkpoints
+      if (isTtsModel(model)) return (await load.tts()).trainTts(model, args, out);
+      const { RECIPES, runRecipe } = await load.recipes();
       const recipe = RECIPES.find((r) => r.name === model);
       if (recipe) return runRecipe(recipe, args, out);
-      if (ZOO_MODELS.includes(model)) return trainZooModel(model, args, out);
-      throw new UsageError(`train: unknown model ${JSON.stringify(model)} (${MODELS.join(", ")})`);
+      const models = await trainModels();
+      if (models.zoo.includes(model)) return (await load.zoo()).trainZooModel(model, args, out);
+      throw new UsageError(`train: unknown model ${JSON.stringify(model)} (${models.all.join(", ")})`);
     }
     default:
       throw new UsageError(

@@ -59,14 +59,26 @@ export class CharTokenizer implements Tokenizer {
 
   /** The vocabulary of a corpus: its distinct characters sorted by code point. */
   static fromText(text: string, opts: CharTokenizerOptions = {}): CharTokenizer {
-    const seen = new Set<number>();
+    // code points below 2¹⁶ flagged in a table (a book's million characters: no Set insertion each), the others in a Set
+    const bmp = new Uint8Array(0x10000),
+      astral = new Set<number>();
     for (let i = 0; i < text.length;) {
       const cp = text.codePointAt(i)!;
-      seen.add(cp);
-      i += cp > 0xffff ? 2 : 1;
+      if (cp > 0xffff) {
+        astral.add(cp);
+        i += 2;
+      } else {
+        bmp[cp] = 1;
+        i++;
+      }
     }
-    const chars = [...seen].sort((a, b) => a - b).map((c) => String.fromCodePoint(c));
-    return new CharTokenizer(chars, opts);
+    const seen: number[] = [];
+    for (let cp = 0; cp < 0x10000; cp++) if (bmp[cp]) seen.push(cp);
+    seen.push(...[...astral].sort((a, b) => a - b));
+    return new CharTokenizer(
+      seen.map((c) => String.fromCodePoint(c)),
+      opts,
+    );
   }
 
   get vocabSize(): number {
@@ -75,8 +87,19 @@ export class CharTokenizer implements Tokenizer {
 
   encode(text: string): number[] {
     const out: number[] = [];
+    // the ids of code points below 2¹⁶ in a table (−1: none), made at the first encode; the others by the Map
+    const table = (this.bmpIds ??= this.makeBmpTable());
     // code point by code point (a Map keyed by numbers: no string made per character)
     for (let at = 0; at < text.length;) {
+      const unit = text.charCodeAt(at);
+      if (unit < 0xd800 || unit > 0xdfff) {
+        const id = table[unit]!;
+        if (id >= 0) {
+          out.push(id);
+          at++;
+          continue;
+        }
+      }
       const cp = text.codePointAt(at)!;
       const id = this.byCodePoint.get(cp);
       if (id !== undefined) out.push(id);
@@ -90,6 +113,14 @@ export class CharTokenizer implements Tokenizer {
       at += cp > 0xffff ? 2 : 1; // a position in UTF-16 units, for the error message
     }
     return out;
+  }
+
+  private bmpIds: Int32Array | null = null;
+
+  private makeBmpTable(): Int32Array {
+    const table = new Int32Array(0x10000).fill(-1);
+    for (const [cp, id] of this.byCodePoint) if (cp <= 0xffff) table[cp] = id;
+    return table;
   }
 
   encodeTensor(text: string): Tensor {
@@ -133,6 +164,20 @@ export class CharTokenizer implements Tokenizer {
 }
 
 /** 'x' (U+0078), so invisible characters are still named. */
+/**
+ * A text's tokenizer (CharTokenizer.fromText) and its ids, the last text's kept: a memory estimate builds a recipe
+ * at two small batches before the run builds it, and a book's million characters take about 100 ms to tokenize
+ * each time. Each caller gets its own copy of the ids; the tokenizer is shared (it is never written to).
+ */
+export function charTokens(text: string): { tok: CharTokenizer; ids: Int32Array } {
+  if (lastText === null || lastText.text !== text) {
+    const tok = CharTokenizer.fromText(text);
+    lastText = { text, tokens: { tok, ids: Int32Array.from(tok.encode(text)) } };
+  }
+  return { tok: lastText.tokens.tok, ids: lastText.tokens.ids.slice() };
+}
+let lastText: { text: string; tokens: { tok: CharTokenizer; ids: Int32Array } } | null = null;
+
 function describe(ch: string): string {
   return `${JSON.stringify(ch)} (U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")})`;
 }

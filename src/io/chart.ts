@@ -337,39 +337,105 @@ export function imageGrid(
     if (s.length !== 3 || s[0] !== C || s[1] !== H || s[2] !== W)
       throw new ArgumentError(`imageGrid: all images must have one shape; got ${fmt(first.shape)} and ${fmt(t.shape)}`);
   }
-  const pad = opts.pad ?? 2,
-    scale = opts.scale ?? 1,
-    [lo, hi] = opts.range ?? [0, 1];
-  if (!Number.isInteger(pad) || pad < 0 || !Number.isInteger(scale) || scale < 1)
-    throw new ArgumentError("imageGrid: pad must be an integer ≥ 0 and scale an integer ≥ 1");
-  if (!(hi > lo)) throw new ArgumentError(`imageGrid: range [${lo}, ${hi}] is empty`);
-  const cw = W * scale,
-    ch = H * scale;
-  const width = cols * cw + (cols + 1) * pad,
-    height = rows * ch + (rows + 1) * pad;
-  const data = new Uint8Array(width * height * C).fill(opts.background ?? 0);
+  const grid = new ImageGridWriter(rows, cols, [C, H, W], opts);
+  list.forEach((t, n) => grid.draw(t.storage, 0, n, t.dtype));
+  return grid.image;
+}
 
-  const toByte = (t: Tensor, v: number): number => {
-    if (t.dtype === "bool") return v ? 255 : 0;
-    if (t.dtype === "int32") return Math.min(255, Math.max(0, v));
-    const u = (v - lo) / (hi - lo);
-    return Number.isNaN(u) ? 0 : Math.round(Math.min(1, Math.max(0, u)) * 255);
-  };
-  list.forEach((t, n) => {
-    const ox = pad + (n % cols) * (cw + pad),
-      oy = pad + Math.floor(n / cols) * (ch + pad);
+/**
+ * An image grid filled a batch at a time: the picture imageGrid makes of all the images, without holding them all
+ * (a sampler's chunks are drawn into it as they come). Cells are filled row by row, as imageGrid fills them.
+ */
+export class ImageGridWriter {
+  readonly image: RasterImage;
+  private readonly shape: readonly [number, number, number];
+  private readonly pad: number;
+  private readonly scale: number;
+  private readonly lo: number;
+  private readonly hi: number;
+
+  constructor(
+    readonly rows: number,
+    readonly cols: number,
+    shape: readonly [number, number, number], // (C, H, W), C = 1 or 3
+    opts: ImageGridOptions = {},
+  ) {
+    const [C, H, W] = shape;
+    const pad = opts.pad ?? 2,
+      scale = opts.scale ?? 1,
+      [lo, hi] = opts.range ?? [0, 1];
+    if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 1 || cols < 1)
+      throw new ArgumentError(`imageGrid: rows and cols must be positive integers, got ${rows} and ${cols}`);
+    if ((C !== 1 && C !== 3) || !Number.isInteger(H) || !Number.isInteger(W) || H < 1 || W < 1)
+      throw new ArgumentError(`imageGrid: each image must be (C, H, W) with C = 1 or 3, got ${fmt(shape)}`);
+    if (!Number.isInteger(pad) || pad < 0 || !Number.isInteger(scale) || scale < 1)
+      throw new ArgumentError("imageGrid: pad must be an integer ≥ 0 and scale an integer ≥ 1");
+    if (!(hi > lo)) throw new ArgumentError(`imageGrid: range [${lo}, ${hi}] is empty`);
+    const width = cols * W * scale + (cols + 1) * pad,
+      height = rows * H * scale + (rows + 1) * pad;
+    this.image = {
+      width,
+      height,
+      channels: C as 1 | 3,
+      data: new Uint8Array(width * height * C).fill(opts.background ?? 0),
+    };
+    this.shape = [C, H, W];
+    this.pad = pad;
+    this.scale = scale;
+    this.lo = lo;
+    this.hi = hi;
+  }
+
+  /** The bytes of a grid's picture, before it is made. */
+  static bytes(rows: number, cols: number, [C, H, W]: readonly number[], opts: ImageGridOptions = {}): number {
+    const pad = opts.pad ?? 2,
+      scale = opts.scale ?? 1;
+    return (cols * W! * scale + (cols + 1) * pad) * (rows * H! * scale + (rows + 1) * pad) * C!;
+  }
+
+  /** Images (n, C, H, W) or (n, H, W) into cells first, first + 1, ... (row by row). */
+  add(images: Tensor, first: number): void {
+    const [C, H, W] = this.shape;
+    const inner = images.shape.slice(1);
+    const ok =
+      inner.length === 3
+        ? inner[0] === C && inner[1] === H && inner[2] === W
+        : inner.length === 2 && C === 1 && inner[0] === H && inner[1] === W;
+    if (!ok) throw new ArgumentError(`imageGrid: images ${fmt(images.shape)} do not fit cells of (${C}, ${H}, ${W})`);
+    const n = images.shape[0]!;
+    if (!Number.isInteger(first) || first < 0 || first + n > this.rows * this.cols)
+      throw new ArgumentError(
+        `imageGrid: images ${first} to ${first + n - 1} do not fit in ${this.rows}×${this.cols} cells`,
+      );
+    for (let k = 0; k < n; k++) this.draw(images.storage, k * C * H * W, first + k, images.dtype);
+  }
+
+  /** One image, C·H·W values of `values` from `offset`, into cell n. */
+  draw(values: ArrayLike<number>, offset: number, n: number, dtype: string): void {
+    const [C, H, W] = this.shape;
+    const { pad, scale, lo, hi } = this,
+      { width, data } = this.image;
+    const cw = W * scale,
+      ch = H * scale;
+    const toByte = (v: number): number => {
+      if (dtype === "bool") return v ? 255 : 0;
+      if (dtype === "int32") return Math.min(255, Math.max(0, v));
+      const u = (v - lo) / (hi - lo);
+      return Number.isNaN(u) ? 0 : Math.round(Math.min(1, Math.max(0, u)) * 255);
+    };
+    const ox = pad + (n % this.cols) * (cw + pad),
+      oy = pad + Math.floor(n / this.cols) * (ch + pad);
     for (let c = 0; c < C; c++) {
       for (let y = 0; y < H; y++) {
         for (let x = 0; x < W; x++) {
-          const b = toByte(t, t.storage[(c * H + y) * W + x]!);
+          const b = toByte(values[offset + (c * H + y) * W + x]!);
           for (let sy = 0; sy < scale; sy++) {
             for (let sx = 0; sx < scale; sx++) data[((oy + y * scale + sy) * width + ox + x * scale + sx) * C + c] = b;
           }
         }
       }
     }
-  });
-  return { width, height, channels: C as 1 | 3, data };
+  }
 }
 
 export function imageGridPng(

@@ -75,6 +75,24 @@ export function parseStrictJson(text: string, what: string, maxDepth = 64, maxMe
 
   const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
   const parseNumber = (): number => {
+    // a plain integer of at most 15 digits (shapes and offsets: nearly every number of a header) read in place;
+    // anything else (a sign, a fraction, an exponent, a leading zero) by the grammar's expression
+    let n = 0,
+      k = i;
+    for (let c = text.charCodeAt(k); c >= 0x30 && c <= 0x39 && k - i < 16; c = text.charCodeAt(++k))
+      n = n * 10 + (c - 0x30);
+    const next = text.charCodeAt(k);
+    if (
+      k > i &&
+      k - i <= 15 &&
+      (text.charCodeAt(i) !== 0x30 || k === i + 1) &&
+      next !== 0x2e &&
+      next !== 0x65 &&
+      next !== 0x45
+    ) {
+      i = k;
+      return n;
+    }
     NUMBER.lastIndex = i;
     const m = NUMBER.exec(text);
     if (m === null || m[0].length === 0) return fail("invalid JSON: unexpected character");

@@ -10,6 +10,7 @@
 // Vocabulary (shape comments): T positions, hs head size.
 
 import { tensor } from "../engine/creation.js";
+import { inMeta } from "../engine/meta.js";
 import type { Tensor } from "../engine/tensor.js";
 import { cat } from "../ops/shape.js";
 
@@ -28,6 +29,8 @@ export function rotaryTables(
   const half = hs / 2;
   const cos = new Float64Array(T * hs),
     sin = new Float64Array(T * hs);
+  // counted on shape-only tensors (a memory estimate), the tables are never read: their angles are not computed
+  if (inMeta()) return { cos: tensor(cos, { shape: [T, hs], dtype }), sin: tensor(sin, { shape: [T, hs], dtype }) };
   for (let t = 0; t < T; t++) {
     for (let i = 0; i < half; i++) {
       // m·θ_i with m = P + t, in float32 like the reference implementations

@@ -27,7 +27,7 @@ import { ArgumentError } from "../engine/errors.js";
 import { Generator } from "../engine/rng.js";
 import { tensor } from "../engine/creation.js";
 import type { Tensor } from "../engine/tensor.js";
-import { CharTokenizer } from "../data/char.js";
+import { CharTokenizer, charTokens } from "../data/char.js";
 import { getBatch, trainValSplit } from "../data/batch.js";
 import { lineChartPng } from "../io/chart.js";
 import { AdamW } from "../optim/adam.js";
@@ -412,8 +412,8 @@ export const decoderCompareRecipe: Recipe<DecoderCompareOptions> = {
   run(o: DecoderCompareOptions, data: RecipeData, hooks: RecipeHooks, _generator: Generator): RecipeResult {
     checkOptions(o);
     const text = data.text ?? "";
-    const tok = CharTokenizer.fromText(text);
-    const splits = trainValSplit(Int32Array.from(tok.encode(text)), 0.9);
+    const { tok, ids } = charTokens(text); // (the book's ids, kept for the next build)
+    const splits = trainValSplit(ids, 0.9);
     for (const split of ["train", "val"] as const) {
       if (splits[split].length <= o.blockSize)
         throw new ArgumentError(

@@ -36,7 +36,7 @@ import { noGrad } from "../engine/autograd.js";
 import { ArgumentError } from "../engine/errors.js";
 import { Generator } from "../engine/rng.js";
 import type { Tensor } from "../engine/tensor.js";
-import { CharTokenizer } from "../data/char.js";
+import { charTokens } from "../data/char.js";
 import { getBatch, trainValSplit } from "../data/batch.js";
 import { lineChartPng } from "../io/chart.js";
 import { crossEntropy } from "../ops/nn.js";
@@ -332,8 +332,8 @@ export const moeCompareRecipe: Recipe<MoECompareOptions> = {
   run(o: MoECompareOptions, data: RecipeData, hooks: RecipeHooks, _generator: Generator): RecipeResult {
     checkOptions(o);
     const text = data.text ?? "";
-    const tok = CharTokenizer.fromText(text);
-    const splits = trainValSplit(Int32Array.from(tok.encode(text)), 0.9);
+    const { tok, ids } = charTokens(text); // (the book's ids, kept for the next build)
+    const splits = trainValSplit(ids, 0.9);
     for (const split of ["train", "val"] as const) {
       if (splits[split].length <= o.blockSize)
         throw new ArgumentError(

@@ -87,8 +87,8 @@ import {
   type HiFiGANConfig,
 } from "../models/hifigan/model.js";
 
-export const TTS_MODELS = ["tacotron2", "fastspeech2", "vocoder"] as const;
-export type TtsModelName = (typeof TTS_MODELS)[number];
+import { TTS_MODELS, type TtsModelName } from "./tts-models.js";
+export { TTS_MODELS, type TtsModelName };
 
 export interface TtsTrainOptions {
   steps: number;

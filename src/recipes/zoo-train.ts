@@ -352,13 +352,22 @@ interface Task {
   evaluate(step: number): Iterator<void, Metrics, void>;
 }
 
-/** The book's characters and the split of `wnn train gpt`; a saved tokenizer, when given, is used instead of a new one. */
+/**
+ * The book's characters and the split of `wnn train gpt`; a saved tokenizer, when given, is used instead of a new one.
+ * The last book's are kept: the memory estimate builds the trainer at two small batches before the run builds its
+ * own, and encoding the book costs about 100 ms each time. Each caller gets its own copy of the ids (the encoder's
+ * task shifts them in place).
+ */
 function bookTokens(text: string | undefined, saved: unknown): { tok: CharTokenizer; ids: Int32Array } {
   if (!text || text.length < 10_000)
     throw new ArgumentError(`the task needs the book (RecipeData.text), got ${text?.length ?? 0} characters`);
-  const tok = saved ? CharTokenizer.fromJSON(saved) : CharTokenizer.fromText(text);
-  return { tok, ids: Int32Array.from(tok.encode(text)) };
+  if (lastBook === null || lastBook.text !== text || lastBook.saved !== saved) {
+    const tok = saved ? CharTokenizer.fromJSON(saved) : CharTokenizer.fromText(text);
+    lastBook = { text, saved, tokens: { tok, ids: Int32Array.from(tok.encode(text)) } };
+  }
+  return { tok: lastBook.tokens.tok, ids: lastBook.tokens.ids.slice() };
 }
+let lastBook: { text: string; saved: unknown; tokens: { tok: CharTokenizer; ids: Int32Array } } | null = null;
 
 function decoderTask(
   spec: ModelSpec,

@@ -29,6 +29,33 @@ test("encode then decode gives the text back (seeded random texts over a mixed a
   }
 });
 
+test("fromText and encode (tables below 2¹⁶) agree with the definition on a mixed text: lone surrogates, emoji, U+FFFF", () => {
+  const alphabet = ["a", "é", "中", "😀", "\uD800", "\uDFFF", "\uFFFF", "\u0000", "𝔸", "—"];
+  const gen = new Generator(3);
+  let text = "";
+  for (let i = 0; i < 5000; i++) text += alphabet[gen.randint(0, alphabet.length)];
+  // the definition: the sorted set of code points, each code point's place in it
+  const points: number[] = [];
+  for (let i = 0; i < text.length;) {
+    const cp = text.codePointAt(i)!;
+    points.push(cp);
+    i += cp > 0xffff ? 2 : 1;
+  }
+  const vocab = [...new Set(points)].sort((a, b) => a - b);
+  const tok = CharTokenizer.fromText(text);
+  assert.deepEqual(
+    tok.chars,
+    vocab.map((c) => String.fromCodePoint(c)),
+  );
+  assert.deepEqual(
+    tok.encode(text),
+    points.map((cp) => vocab.indexOf(cp)),
+  );
+  assert.equal(tok.decode(tok.encode(text)), text);
+  // a character outside the vocabulary after the table has been made: still the error, with its index
+  assert.throws(() => tok.encode("a\uD801x"), /U\+D801\) at index 1 is not in the vocabulary/);
+});
+
 test("encodeTensor gives a 1-d int32 tensor that decode accepts", () => {
   const tok = CharTokenizer.fromText("hello");
   const t = tok.encodeTensor("hello");
@@ -75,4 +102,21 @@ test("toJSON / fromJSON keep the vocabulary and the unk token", () => {
     () => CharTokenizer.fromJSON({ type: "char", chars: ["ab"], unk: null }),
     (e: Error) => e instanceof LoadError && /one character/.test(e.message),
   );
+});
+
+test("charTokens: the text's tokenizer and ids, kept for the same text (the ids copied for each caller), new ones for another", async () => {
+  const { charTokens } = await import("../../src/data/char.js");
+  const a = charTokens("call me ishmael");
+  assert.deepEqual(a.tok.chars, CharTokenizer.fromText("call me ishmael").chars);
+  assert.deepEqual([...a.ids], a.tok.encode("call me ishmael"));
+  // an equal string, made anew: the same tokenizer, a copy of the same ids (a caller may write to its own)
+  const again = charTokens("call me " + "ishmael");
+  assert.equal(again.tok, a.tok);
+  assert.notEqual(again.ids, a.ids);
+  assert.deepEqual(again.ids, a.ids);
+  a.ids[0] = 99;
+  assert.notEqual(charTokens("call me ishmael").ids[0], 99);
+  const b = charTokens("the whale");
+  assert.notEqual(b, a);
+  assert.deepEqual(b.tok.decode(b.ids), "the whale");
 });

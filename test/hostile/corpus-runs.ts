@@ -161,19 +161,11 @@ export function runCheckpointCases(c: Ctx): Case[] {
     ["a weight of another shape", transposeOne],
   ] as [string, Edit][]) {
     const d = runOf(ddpmCkpt, edit);
-    add(`generate --checkpoint <ddpm: ${name}>`, [
-      "generate",
-      "--checkpoint",
-      d,
-      "--digit",
-      "1",
-      "--n",
-      "1",
-      "--steps",
-      "1",
-      "--out",
-      out("g"),
-    ]);
+    const argv = ["generate", "--checkpoint", d, "--digit", "1", "--n", "1", "--steps", "1", "--out", out("g")];
+    // another run's kind: the message names the run and the command that reads it
+    const stderr =
+      name === "config.kind tts" ? /a speech run \(text to speech; config\.kind "tts"\), which `wnn say`/ : /^wnn: /;
+    add(`generate --checkpoint <ddpm: ${name}>`, argv, { cli: { argv, cwd, stderr } });
     add(`train ddpm --resume <ddpm: ${name}>`, ["train", "ddpm", "--resume", d]);
   }
   add("train ddpm --resume <ddpm: no optimizer state>", ["train", "ddpm", "--resume", runOf(ddpmCkpt, noOptimizer)]);
@@ -211,6 +203,49 @@ export function runCheckpointCases(c: Ctx): Case[] {
     add(`train ldm --resume <ldm: ${name}>`, ["train", "ldm", "--resume", d]);
   }
   add("train ldm --resume <ldm: no optimizer state>", ["train", "ldm", "--resume", runOf(ldmCkpt, noOptimizer)]);
+  // a valid latent-diffusion run given hostile options: sizes within their ranges that together pass the memory
+  // budget (weighed before a digit is drawn), options out of range, a caption it cannot read, the wrong judge
+  const ldmRun = runOf(ldmCkpt);
+  const gen = (...args: string[]): string[] => [
+    "generate",
+    "--checkpoint",
+    ldmRun,
+    ...args,
+    "--out",
+    `${out("lg")}.png`,
+  ];
+  const memory = { format: "cli (memory)", expect: "error" as const };
+  const refused = /would need .* more than the budget .* --max_memory/;
+  add("generate --checkpoint <ldm> --n 1024 --max_memory 0.01 (every caption: 40,960 digits)", [], {
+    ...memory,
+    cli: { argv: gen("--n", "1024", "--steps", "1", "--max_memory", "0.01"), cwd, stderr: refused },
+  });
+  add('generate --checkpoint <ldm> "a thick seven" --n 1024 --sampler ddpm --max_memory 0.001', [], {
+    ...memory,
+    cli: {
+      argv: gen("a thick seven", "--n", "1024", "--sampler", "ddpm", "--max_memory", "0.001"),
+      cwd,
+      stderr: refused,
+    },
+  });
+  for (const [name, args, stderr] of [
+    ["--n 100000", ["a seven", "--n", "100000"], /must be ≤ 1024/],
+    ["--steps 0", ["a seven", "--steps", "0"], /must be ≥ 1/],
+    ["--guidance 1e9", ["a seven", "--guidance", "1e9"], /must be ≤ 100/],
+    ["--max_memory 0", ["a seven", "--max_memory", "0"], /must be ≥ 0\.001/],
+    ["--digit 7", ["a seven", "--digit", "7"], /takes a caption, not --digit/],
+    ["an unknown word", ["a purple seven", "--n", "1", "--steps", "1"], /unknown word "purple"/],
+    ["a caption of 10,000 words", [Array(10_000).fill("seven").join(" "), "--n", "1"], /10000 words; at most 6 fit/],
+    [
+      "--judge <an ldm run>",
+      ["a seven", "--n", "1", "--steps", "1", "--judge", ldmRun],
+      /not a run of `wnn train cnn`/,
+    ],
+  ] as [string, string[], RegExp][])
+    add(`generate --checkpoint <ldm> ${name}`, [], {
+      format: "cli (options, outputs, folders)",
+      cli: { argv: gen(...args), cwd, stderr },
+    });
   for (const [name, d] of broken(ldmCkpt)) add(`train ldm --resume <ldm: ${name}>`, ["train", "ldm", "--resume", d]);
 
   // text-to-speech runs: say, eval, and train <model> --resume (a valid one would make its corpus first: none here)

@@ -1,12 +1,12 @@
 // The hostile-input corpus (./corpus.ts): every case in its own process (./run.ts), none may hang, print
 // a stack trace, raise anything but the library's typed errors, take more than 2 s of CPU time or more
-// than 300 MB of memory. The counts by format and outcome are printed.
+// than 300 MB of memory. The counts by format and outcome are printed, and the slowest cases.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { buildCorpus } from "./corpus.js";
-import { READ_ONLY_MODE, runCases, summary } from "./run.js";
+import { READ_ONLY_MODE, runCases, slowest, summary } from "./run.js";
 
 test("the hostile-input corpus: no hangs, no stack traces, no raw errors, nothing over budget", async () => {
   const { root, cases } = buildCorpus(12);
@@ -22,6 +22,7 @@ test("the hostile-input corpus: no hangs, no stack traces, no raw errors, nothin
     }
     const results = await runCases(chosen, Math.max(2, Math.min(4, availableParallelism())));
     console.log(summary(results));
+    console.log(slowest(results, 10));
     const failing = results.filter((r) => r.problem !== null);
     assert.deepEqual(
       failing.map((r) => `${r.case.format}: ${r.case.name}: ${r.problem}`),

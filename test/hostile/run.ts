@@ -215,3 +215,17 @@ export function summary(results: readonly Result[]): string {
   const w = head.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
   return all.map((r) => r.map((x, i) => (i === 0 ? x.padEnd(w[i]!) : x.padStart(w[i]!))).join("  ")).join("\n");
 }
+
+/** The `n` cases that took the most CPU time, one a line: their CPU ms, peak RSS MB, format and name. */
+export function slowest(results: readonly Result[], n: number): string {
+  return [
+    `the ${n} slowest cases (CPU ms, peak RSS MB, format: name):`,
+    ...[...results]
+      .filter((r) => Number.isFinite(r.cpuMs))
+      .sort((a, b) => b.cpuMs - a.cpuMs)
+      .slice(0, n)
+      .map(
+        (r) => `${r.cpuMs.toFixed(0).padStart(6)}  ${r.rssMB.toFixed(0).padStart(4)}  ${r.case.format}: ${r.case.name}`,
+      ),
+  ].join("\n");
+}

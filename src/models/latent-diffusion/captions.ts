@@ -156,15 +156,17 @@ export class WordTokenizer {
   /** [bos, ids…, eos] padded with eos to `length`; a word outside the vocabulary is an error naming the words known. */
   prompt(text: string, length: number): Int32Array {
     const words = text.toLowerCase().trim().split(/\s+/).filter(Boolean);
+    // the caption and a word quoted at most 60 characters long: a message stays one short line
+    const quote = (t: string): string => JSON.stringify(t.length > 60 ? `${t.slice(0, 60)}...` : t);
     if (words.length + 2 > length)
-      throw new ArgumentError(`WordTokenizer: "${text}" has ${words.length} words; at most ${length - 2} fit`);
+      throw new ArgumentError(`WordTokenizer: ${quote(text)} has ${words.length} words; at most ${length - 2} fit`);
     const out = new Int32Array(length).fill(this.eos);
     out[0] = this.bos;
     words.forEach((w, i) => {
       const id = this.ids.get(w);
       if (id === undefined || id === this.bos || id === this.eos)
         throw new ArgumentError(
-          `WordTokenizer: unknown word "${w}"; the captions use: ${this.vocab.slice(1, -1).join(", ")}`,
+          `WordTokenizer: unknown word ${quote(w)}; the captions use: ${this.vocab.slice(1, -1).join(", ")}`,
         );
       out[i + 1] = id;
     });

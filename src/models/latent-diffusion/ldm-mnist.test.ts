@@ -84,6 +84,18 @@ test("WordTokenizer: [bos, words…, eos] padded with eos, eos the highest id; u
   assert.equal(Math.max(...ids), tok.eos);
   assert.deepEqual([...tok.prompt("", 4)], [tok.bos, tok.eos, tok.eos, tok.eos]);
   assertThrowsWith(() => tok.prompt("a purple seven", 8), ArgumentError, /unknown word "purple"/);
+  // a caption of 10,000 words, or one word of 10,000 letters: quoted cut to 60 characters, the count still said
+  const long = new Array<string>(10_000).fill("seven").join(" ");
+  assertThrowsWith(
+    () => tok.prompt(long, 8),
+    ArgumentError,
+    /^WordTokenizer: "(seven ){10}\.\.\." has 10000 words; at most 6 fit$/,
+  );
+  assertThrowsWith(
+    () => tok.prompt("a " + "x".repeat(10_000), 8),
+    ArgumentError,
+    /^WordTokenizer: unknown word "x{60}\.\.\."; /,
+  );
   assertThrowsWith(() => tok.prompt("a thick slanted thin upright seven", 6), ArgumentError, /at most 4/);
 });
 
