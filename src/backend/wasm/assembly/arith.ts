@@ -74,7 +74,29 @@ export function sumF32(x: usize, out: usize, outer: i32, r: i32, inner: i32, acc
       continue;
     }
     memory.fill(acc, 0, <usize>inner << 3);
-    for (let i = 0; i < r; i++) {
+    // four rows at a time: each accumulator is loaded once, gets rows i, i+1, i+2, i+3 added in that order
+    // (the same float64 additions in the same order as one row at a time) and is stored once
+    const row4 = <usize>inner << 2;
+    let i = 0;
+    for (; i + 4 <= r; i += 4) {
+      const xr = xo + (<usize>(i * inner) << 2);
+      for (let j = 0; j < i4; j += 4) {
+        const px = xr + (<usize>j << 2);
+        const v0 = v128.load(px), v1 = v128.load(px + row4), v2 = v128.load(px + 2 * row4), v3 = v128.load(px + 3 * row4);
+        const pa = acc + (<usize>j << 3);
+        let lo = v128.load(pa), hi = v128.load(pa, 16);
+        lo = f64x2.add(lo, f64x2.promote_low_f32x4(v0)); hi = f64x2.add(hi, f64x2.promote_low_f32x4(v128.shuffle<f32>(v0, v0, 2, 3, 0, 1)));
+        lo = f64x2.add(lo, f64x2.promote_low_f32x4(v1)); hi = f64x2.add(hi, f64x2.promote_low_f32x4(v128.shuffle<f32>(v1, v1, 2, 3, 0, 1)));
+        lo = f64x2.add(lo, f64x2.promote_low_f32x4(v2)); hi = f64x2.add(hi, f64x2.promote_low_f32x4(v128.shuffle<f32>(v2, v2, 2, 3, 0, 1)));
+        lo = f64x2.add(lo, f64x2.promote_low_f32x4(v3)); hi = f64x2.add(hi, f64x2.promote_low_f32x4(v128.shuffle<f32>(v3, v3, 2, 3, 0, 1)));
+        v128.store(pa, lo); v128.store(pa, hi, 16);
+      }
+      for (let j = i4; j < inner; j++) {
+        const pa = acc + (<usize>j << 3), px = xr + (<usize>j << 2);
+        store<f64>(pa, load<f64>(pa) + <f64>load<f32>(px) + <f64>load<f32>(px + row4) + <f64>load<f32>(px + 2 * row4) + <f64>load<f32>(px + 3 * row4));
+      }
+    }
+    for (; i < r; i++) {
       const xr = xo + (<usize>(i * inner) << 2);
       // acc_j += x_ij: four floats promoted to two pairs of doubles
       for (let j = 0; j < i4; j += 4) {
