@@ -110,6 +110,13 @@ export type ElementwiseKernels = { [K in UnaryKernelName]: UnaryKernel } & { [K 
   geluTanhGateBackward(x: FloatArr, gate: FloatArr, dy: FloatArr, dx: FloatArr): void;
   /** f = silu: f'(x) = σ(x)·(1 + x·(1 − σ(x))) */
   siluBackward(x: FloatArr, dy: FloatArr, dx: FloatArr): void;
+  /**
+   * gelu (erf form) that also keeps its slope for the backward: out[i] = gelu(x[i]) exactly as the gelu kernel
+   * writes it, slope[i] = Φ(x) + x·φ(x) exactly as the factor of dy in geluBackward (so dx = dy·slope)
+   */
+  geluSlope(x: FloatArr, out: FloatArr, slope: FloatArr): void;
+  /** silu that also keeps its slope: out[i] = silu(x[i]) as the silu kernel, slope[i] = σ(x)·(1 + x·(1 − σ(x))) as siluBackward's factor */
+  siluSlope(x: FloatArr, out: FloatArr, slope: FloatArr): void;
   /** f = tanh, from its output y: dx = dy·(1 − y·y) (each operation rounded as the composed ops) */
   tanhBackward(y: FloatArr, dy: FloatArr, dx: FloatArr): void;
   /** f = sigmoid, from its output y: dx = dy·(y·(1 − y)) */
@@ -123,6 +130,19 @@ export type ElementwiseKernels = { [K in UnaryKernelName]: UnaryKernel } & { [K 
   mulBackward(dy: FloatArr, a: FloatArr, b: FloatArr, da: FloatArr, db: FloatArr): void;
   /** y = a/b = q: da = dy/b, db = −((dy·q)/b) (each operation rounded as the composed ops) */
   divBackward(dy: FloatArr, b: FloatArr, q: FloatArr, da: FloatArr, db: FloatArr): void;
+  /**
+   * y = x·col, x (rows, cols), col (rows, 1): dx = dy·col (skipped when dx is null), dcol[r] = Σ_c dy[r, c]·x[r, c]
+   * (each product rounded to the dtype, summed in float64)
+   */
+  mulColumnBackward(
+    dy: FloatArr,
+    x: FloatArr,
+    col: FloatArr,
+    dx: FloatArr | null,
+    dcol: FloatArr,
+    rows: number,
+    cols: number,
+  ): void;
   /** f = relu: dx = x ≤ 0 ? 0 : dy (0 at the kink; a NaN x passes dy on, as PyTorch's threshold_backward) */
   reluBackward(x: FloatArr, dy: FloatArr, dx: FloatArr): void;
   /** f = leakyRelu: f'(x) = x > 0 ? 1 : slope (slope at 0 and for NaN, as PyTorch) */

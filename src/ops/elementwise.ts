@@ -53,6 +53,13 @@ function map(x: Tensor, kernel: UnaryKernelName): Tensor {
   return y;
 }
 
+/** dx = dy·slope, the slope f'(x) kept by the forward (one product per element). */
+function slopeBackward(slope: Tensor, dy: Tensor): Tensor {
+  const dx = uninitialised(slope.shape, slope.dtype); // the product writes each element
+  kernels().mul(dy.storage, [1], slope.storage, [1], dx.storage, [slope.numel()]);
+  return dx;
+}
+
 /** dx = dy·f'(x) through one of the activation backward kernels. */
 function backwardKernel(x: Tensor, dy: Tensor, run: (x: FloatArr, dy: FloatArr, dx: FloatArr) => void): Tensor {
   const dx = uninitialised(x.shape, x.dtype); // every activation backward kernel writes each element
@@ -173,8 +180,15 @@ export function gelu(x: Tensor, opts: GeluOptions = {}): Tensor {
   }
   if (approximate === "none") {
     // y = x·Φ(x) = x/2·(1 + erf(x/√2))
-    const y = unary("gelu", x, "gelu");
-    return record("gelu", [x], y, (dy) => [backwardKernel(x, dy, kernels().geluBackward)]);
+    if (!isGradEnabled() || !x.requiresGrad) return unary("gelu", x, "gelu");
+    // recorded: the forward also keeps the slope y' = Φ(x) + x·φ(x), φ(x) = e^(−x²/2)/√(2π), so the backward
+    // is one product (no Φ, no exponential: the values geluBackward gives)
+    requireFloat("gelu", x);
+    const y = uninitialised(x.shape, x.dtype),
+      g = uninitialised(x.shape, x.dtype); // both written whole
+    kernels().geluSlope(x.storage as FloatArr, y.storage as FloatArr, g.storage as FloatArr);
+    // dx = dy·y'
+    return record("gelu", [x], y, (dy) => [slopeBackward(g, dy)]);
   }
   // y = x/2·(1 + tanh(√(2/π)·(x + 0.044715x³)))
   if (!isGradEnabled() || !x.requiresGrad) return unary("gelu", x, "geluTanh");
@@ -191,8 +205,14 @@ export function gelu(x: Tensor, opts: GeluOptions = {}): Tensor {
 
 /** y = x·σ(x) (also called swish). */
 export function silu(x: Tensor): Tensor {
-  const y = unary("silu", x, "silu");
-  return record("silu", [x], y, (dy) => [backwardKernel(x, dy, kernels().siluBackward)]);
+  if (!isGradEnabled() || !x.requiresGrad) return unary("silu", x, "silu");
+  // recorded: the forward also keeps the slope y' = σ(x)·(1 + x·(1 − σ(x))), so the backward needs no σ
+  requireFloat("silu", x);
+  const y = uninitialised(x.shape, x.dtype),
+    g = uninitialised(x.shape, x.dtype); // both written whole
+  kernels().siluSlope(x.storage as FloatArr, y.storage as FloatArr, g.storage as FloatArr);
+  // dx = dy·y'
+  return record("silu", [x], y, (dy) => [slopeBackward(g, dy)]);
 }
 
 /** y = log(1 + e^(βx))/β, and y = x where βx > threshold (for numerical stability, as PyTorch). */
@@ -309,11 +329,51 @@ export function mul(a: TensorLike, b: TensorLike): Tensor {
       );
       return [da, db];
     }
+    // a product by a column (…, 1) whose gradient is wanted: one pass that sums each row as it goes
+    if (isFloating(y.dtype) && isColumnOf(tb, ta, y) && tb.requiresGrad) {
+      const [dx, dcol] = mulColumnBackward(dy, ta, tb);
+      return [dx, dcol];
+    }
+    if (isFloating(y.dtype) && isColumnOf(ta, tb, y) && ta.requiresGrad) {
+      const [dx, dcol] = mulColumnBackward(dy, tb, ta);
+      return [dcol, dx];
+    }
     return [
       ta.requiresGrad ? sumToShape(mul(dy, tb), ta.shape) : null,
       tb.requiresGrad ? sumToShape(mul(dy, ta), tb.shape) : null,
     ];
   });
+}
+
+/** True when x has y's shape and col is y's shape with a last dim of 1 < y's (a column broadcast along rows). */
+function isColumnOf(col: Tensor, x: Tensor, y: Tensor): boolean {
+  const n = y.ndim;
+  if (n === 0 || col.ndim !== n || y.shape[n - 1] === 1 || col.shape[n - 1] !== 1 || !sameShape(x.shape, y.shape))
+    return false;
+  for (let d = 0; d < n - 1; d++) if (col.shape[d] !== y.shape[d]) return false;
+  return true;
+}
+
+/**
+ * The gradients of y = x·col, col a column (rows, 1) of x (rows, cols), in one pass:
+ *   dx[r, c] = dy[r, c]·col[r]   (null unless x requires grad)
+ *   dcol[r] = Σ_c dy[r, c]·x[r, c]   (the sum of mul(dy, x) over c, with no full-size product in between)
+ */
+function mulColumnBackward(dy: Tensor, x: Tensor, col: Tensor): [Tensor | null, Tensor] {
+  const cols = x.shape[x.ndim - 1]!,
+    rows = col.numel();
+  const dx = x.requiresGrad ? uninitialised(x.shape, x.dtype) : null,
+    dcol = uninitialised(col.shape, col.dtype); // both written whole
+  kernels().mulColumnBackward(
+    dy.storage as FloatArr,
+    x.storage as FloatArr,
+    col.storage as FloatArr,
+    dx === null ? null : (dx.storage as FloatArr),
+    dcol.storage as FloatArr,
+    rows,
+    cols,
+  );
+  return [dx, dcol];
 }
 
 /** True division: integer inputs give float32, as PyTorch's `/`. */

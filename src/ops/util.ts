@@ -92,17 +92,21 @@ export function sumToShape(dy: Tensor, shape: Shape): Tensor {
   const lead = dy.ndim - shape.length;
   if (lead < 0) throw new ArgumentError(`sumToShape: cannot reduce ${fmt(dy.shape)} to the larger shape ${fmt(shape)}`);
   let g = dy;
-  // Reduce one dim at a time, from the innermost, with the (outer, r, inner) sum kernel.
-  for (let d = dy.ndim - 1; d >= 0; d--) {
-    const keep = d >= lead && shape[d - lead] === g.shape[d];
-    if (keep) continue;
-    const outer = numel(g.shape.slice(0, d));
-    const r = g.shape[d]!;
-    const inner = numel(g.shape.slice(d + 1));
-    const nextShape = [...g.shape.slice(0, d), 1, ...g.shape.slice(d + 1)];
+  const reduced = (d: number): boolean => !(d >= lead && shape[d - lead] === dy.shape[d]);
+  // Reduce each run of adjacent reduced dims [d0, d1] at once, from the innermost run, with the (outer, r, inner)
+  // sum kernel (r the run's size): a bias gradient Σ over (B, T) is one pass over dy, nothing in between.
+  for (let d1 = dy.ndim - 1; d1 >= 0; d1--) {
+    if (!reduced(d1)) continue;
+    let d0 = d1;
+    while (d0 > 0 && reduced(d0 - 1)) d0--;
+    const outer = numel(g.shape.slice(0, d0));
+    const r = numel(g.shape.slice(d0, d1 + 1));
+    const inner = numel(g.shape.slice(d1 + 1));
+    const nextShape = [...g.shape.slice(0, d0), ...g.shape.slice(d0, d1 + 1).map(() => 1), ...g.shape.slice(d1 + 1)];
     const out = uninitialised(nextShape, g.dtype); // the sum kernel writes each element
     kernels().sum(g.storage, out.storage, outer, r, inner);
     g = out;
+    d1 = d0;
   }
   return new Tensor(g.storage, shape);
 }

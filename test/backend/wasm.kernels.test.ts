@@ -133,6 +133,31 @@ function suite(threads: number): void {
           assertClose(dx, rdx, BACKWARD_APPROX, `geluTanhGateBackward vs reference n=${n}`);
         }
         {
+          // gelu and silu that keep their slope: y has the bits of gelu / silu, dy·slope those of geluBackward /
+          // siluBackward on this backend; both close to the reference
+          for (const [k, fwd, bwd] of [
+            ["geluSlope", "gelu", "geluBackward"],
+            ["siluSlope", "silu", "siluBackward"],
+          ] as const) {
+            const y = new Float32Array(n),
+              slope = new Float32Array(n),
+              y0 = new Float32Array(n),
+              dx = new Float32Array(n),
+              dx0 = new Float32Array(n);
+            wasm[k](x, y, slope);
+            wasm[fwd](x, y0);
+            assertSame(y, y0, `${k} y n=${n}`);
+            wasm.mul(dy, [1], slope, [1], dx, [n]);
+            wasm[bwd](x, dy, dx0);
+            assertSame(dx, dx0, `${k}: dy·slope as ${bwd} n=${n}`);
+            const ry = new Float32Array(n),
+              rslope = new Float32Array(n);
+            ref[k](x, ry, rslope);
+            assertClose(y, ry, APPROX, `${k} y vs reference n=${n}`);
+            assertClose(slope, rslope, BACKWARD_APPROX, `${k} slope vs reference n=${n}`);
+          }
+        }
+        {
           // the one-kernel backwards do the composed ops' float32 operations in order: the reference's bits
           const t = new Float32Array(n),
             s = new Float32Array(n);
@@ -271,6 +296,37 @@ function suite(threads: number): void {
       wasm.sum(x, got, 1, 768, 128);
       ref.sum(x, want, 1, 768, 128);
       assertSame(got, want, "sum (1,768,128)");
+    });
+
+    test("the backward of a product by a column: dx bit-identical, dcol as sum(mul(dy, x)) within a rounding", () => {
+      for (const cols of [...TAILS, 100, 1024]) {
+        for (const rows of [1, 5, 40]) {
+          const n = rows * cols;
+          const x = randn(n),
+            dy = randn(n),
+            col = randn(rows);
+          const got = [new Float32Array(n), new Float32Array(rows)],
+            want = [new Float32Array(n), new Float32Array(rows)];
+          wasm.mulColumnBackward(dy, x, col, got[0]!, got[1]!, rows, cols);
+          ref.mulColumnBackward(dy, x, col, want[0]!, want[1]!, rows, cols);
+          assertSame(got[0]!, want[0]!, `mulColumnBackward dx (${rows},${cols})`);
+          // the reference is the composed ops, bit for bit: mul(dy, col) and sum(mul(dy, x)) over the last dim
+          const dx = new Float32Array(n),
+            p = new Float32Array(n),
+            dcol = new Float32Array(rows);
+          ref.mul(dy, [cols, 1], col, [1, 0], dx, [rows, cols]);
+          ref.mul(dy, [1], x, [1], p, [n]);
+          ref.sum(p, dcol, rows, cols, 1);
+          assertSame(want[0]!, dx, `mulColumnBackward dx as mul(dy, col) (${rows},${cols})`);
+          assertSame(want[1]!, dcol, `mulColumnBackward dcol as sum(mul(dy, x)) (${rows},${cols})`);
+          // wasm: float64 partial sums in another order, so within a float32 rounding of the reference
+          assertClose(got[1]!, want[1]!, { rtol: 1e-6, atol: 1e-6 }, `mulColumnBackward dcol (${rows},${cols})`);
+          // without dx
+          const only = new Float32Array(rows);
+          wasm.mulColumnBackward(dy, x, col, null, only, rows, cols);
+          assertSame(only, got[1]!, `mulColumnBackward dcol alone (${rows},${cols})`);
+        }
+      }
     });
 
     test("strided copies and assignments: permutes, broadcasts, flips, offsets, overlapping accumulation; exact", () => {
@@ -781,6 +837,16 @@ function suite(threads: number): void {
       ref.divBackward(dy, x, s, w, w2);
       assertSame(g, w, "divBackward da float64");
       assertSame(g2, w2, "divBackward db float64");
+      for (const k of ["geluSlope", "siluSlope"] as const) {
+        wasm[k](x, g, g2);
+        ref[k](x, w, w2);
+        assertSame(g, w, `${k} y float64`);
+        assertSame(g2, w2, `${k} slope float64`);
+      }
+      wasm.mulColumnBackward(dy, x, s.subarray(0, 1), g, g2.subarray(0, 1), 1, 37);
+      ref.mulColumnBackward(dy, x, s.subarray(0, 1), w, w2.subarray(0, 1), 1, 37);
+      assertSame(g, w, "mulColumnBackward dx float64");
+      assertSame(g2, w2, "mulColumnBackward dcol float64");
       wasm.layerNorm(x, null, null, g, new Float64Array(1), new Float64Array(1), 1, 37, 1e-5);
       ref.layerNorm(x, null, null, w, new Float64Array(1), new Float64Array(1), 1, 37, 1e-5);
       assertSame(g, w, "layerNorm float64");

@@ -251,6 +251,37 @@ export const elementwise: ElementwiseKernels = {
     // y = max(x, 0)  ⇒  dx = dy·[x > 0], and dy where x is NaN
     for (let i = 0; i < x.length; i++) dx[i] = x[i]! <= 0 ? 0 : dy[i]!;
   },
+  geluSlope(x, out, slope) {
+    // y = x·Φ(x) as gelu, and y' = Φ(x) + x·φ(x) as geluBackward's factor
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i]!;
+      out[i] = 0.5 * v * (1 + erf(v * SQRT1_2));
+      slope[i] = 0.5 * (1 + erf(v * SQRT1_2)) + v * Math.exp(-0.5 * v * v) * INV_SQRT_2PI;
+    }
+  },
+  siluSlope(x, out, slope) {
+    // y = x·σ(x) as silu, and y' = σ(x)·(1 + x·(1 − σ(x))) as siluBackward's factor
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i]!,
+        s = sigmoid(v);
+      out[i] = v * s;
+      slope[i] = s * (1 + v * (1 - s));
+    }
+  },
+  mulColumnBackward(dy, x, col, dx, dcol, rows, cols) {
+    // y[r, c] = x[r, c]·col[r]  ⇒  dx[r, c] = dy[r, c]·col[r], dcol[r] = Σ_c dy[r, c]·x[r, c]
+    // (as sum(mul(dy, x)) over c: each product rounded to the dtype, the row summed in float64 in order)
+    const r = rounding(dcol);
+    for (let i = 0, p = 0; i < rows; i++) {
+      const c = col[i]!;
+      let s = 0;
+      for (let j = 0; j < cols; j++, p++) {
+        if (dx !== null) dx[p] = dy[p]! * c;
+        s += r(dy[p]! * x[p]!);
+      }
+      dcol[i] = s;
+    }
+  },
   siluBackward(x, dy, dx) {
     // y = x·σ(x)  ⇒  y' = σ(x)·(1 + x·(1 − σ(x)))
     for (let i = 0; i < x.length; i++) {

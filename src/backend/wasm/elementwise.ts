@@ -1,8 +1,8 @@
 // Elementwise kernels of the wasm backend, float32 only (every other dtype runs the reference kernel).
 //
 // - Unary float32 ops (neg, abs, sign, relu, sqrt, rsqrt, reciprocal, exp, log, tanh, sigmoid, silu,
-//   gelu in both forms, the backwards of relu, silu, both gelus, tanh, sigmoid, abs and sqrt, and the
-//   one-pass backwards of same-shape mul and div) run in wasm SIMD (./assembly/elementwise.ts) on the pool when large; operands that do not
+//   gelu in both forms (and the forms of gelu and silu that keep their slope), the backwards of relu, silu,
+//   both gelus, tanh, sigmoid, abs and sqrt, and the one-pass backwards of same-shape mul and div) run in wasm SIMD (./assembly/elementwise.ts) on the pool when large; operands that do not
 //   live in wasm memory are copied into the arena and the result out (arena.ts).
 // - add, sub, mul, div: the broadcast dims are first coalesced; what is then at most two dims with unit
 //   or zero inner strides (same shape; a row vector, a column or a scalar broadcast against a matrix)
@@ -10,6 +10,8 @@
 //   out, that is ≈ 3× faster than V8's scalar loop (memcpy runs at memory speed, the loop at ≈ 2 ns per
 //   element); small or other cases run a TypeScript loop over at most two dims, the rest the reference.
 //   float32 arithmetic: the same single operation, rounded once, as the reference (bit-identical).
+// - The backward of a product by a column (mulColumnBackward): one pass in wasm that writes dx and sums each
+//   row's dy·x as it goes, in float64 partial sums (./assembly/arith.ts: at most a rounding from the reference).
 
 import type { Arr, BinaryKernel, ElementwiseKernels, FloatArr, UnaryKernel } from "../backend.js";
 import { elementwise as reference } from "../reference/elementwise.js";
@@ -45,7 +47,11 @@ const enum Op {
   SIGMOID_BACKWARD = 23,
   ABS_BACKWARD = 24,
   SQRT_BACKWARD = 25,
+  GELU_SLOPE = 26,
+  SILU_SLOPE = 27,
 }
+/** The ops that write `aux` (a kept gate or slope) rather than read it. */
+const writesAux = (op: Op): boolean => op === Op.GELU_TANH_GATE || op === Op.GELU_SLOPE || op === Op.SILU_SLOPE;
 const KIND_UNARY = 3;
 /** Elements per pool task (a multiple of 4). */
 const TASK_ELEMS = 1 << 14;
@@ -54,7 +60,7 @@ const f32 = (...xs: (Arr | null)[]): boolean => xs.every((x) => x === null || x 
 
 /**
  * y = op(x) (dy given: a backward op), float32, in wasm; `aux` is the gelu gate, written by GELU_TANH_GATE
- * and read by GELU_TANH_GATE_BACKWARD, or a third operand read by the binary backwards (MUL_BACKWARD,
+ * and read by GELU_TANH_GATE_BACKWARD, the slope written by GELU_SLOPE and SILU_SLOPE, or a third operand read by the binary backwards (MUL_BACKWARD,
  * DIV_BACKWARD), which write their second gradient to `aux2`.
  */
 function runUnary(
@@ -71,7 +77,7 @@ function runUnary(
   const xo = fr.in(x),
     dyo = dy ? fr.in(dy) : 0,
     yo = fr.out(out, n),
-    auxo = aux === null ? 0 : op === Op.GELU_TANH_GATE ? fr.out(aux, n) : fr.in(aux),
+    auxo = aux === null ? 0 : writesAux(op) ? fr.out(aux, n) : fr.in(aux),
     aux2o = aux2 === null ? 0 : fr.out(aux2, n);
   fr.commit();
   const pool = n >= parallelMin.elements ? threadPool(fr.st) : null;
@@ -279,6 +285,33 @@ export const elementwise: Partial<ElementwiseKernels> = {
     if (f32(x, out, gate))
       runUnary(Op.GELU_TANH_GATE, x as Float32Array, null, out as Float32Array, gate as Float32Array);
     else reference.geluTanhGate(x, out, gate);
+  },
+  mulColumnBackward(dy, x, col, dx, dcol, rows, cols) {
+    const n = rows * cols;
+    if (!f32(dy, x, col, dx, dcol) || n < WASM_BINARY_MIN) {
+      reference.mulColumnBackward(dy, x, col, dx, dcol, rows, cols);
+      return;
+    }
+    // in wasm (./assembly/arith.ts): dx as the mul kernel writes it, dcol in float64 partial sums
+    const fr = new Frame();
+    const dyo = fr.in(dy as Float32Array),
+      xo = fr.in(x as Float32Array),
+      co = fr.in(col as Float32Array),
+      dxo = dx === null ? 0 : fr.out(dx as Float32Array, n),
+      dco = fr.out(dcol as Float32Array, rows);
+    fr.commit();
+    fr.exports.mulColumnF32(dyo, xo, co, dxo, dco, rows, cols);
+    fr.finish();
+  },
+  geluSlope(x, out, slope) {
+    if (f32(x, out, slope))
+      runUnary(Op.GELU_SLOPE, x as Float32Array, null, out as Float32Array, slope as Float32Array);
+    else reference.geluSlope(x, out, slope);
+  },
+  siluSlope(x, out, slope) {
+    if (f32(x, out, slope))
+      runUnary(Op.SILU_SLOPE, x as Float32Array, null, out as Float32Array, slope as Float32Array);
+    else reference.siluSlope(x, out, slope);
   },
   geluTanhGateBackward(x, gate, dy, dx) {
     if (f32(x, gate, dy, dx))

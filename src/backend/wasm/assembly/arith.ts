@@ -7,6 +7,11 @@
 //
 // sumF32: out[o][j] = Σ_i x[o][i][j] over (outer, r, inner), accumulated in float64 in the reference's
 // order (i ascending for each (o, j)), so the result is the reference's, bit for bit.
+//
+// mulColumnF32: the backward of y = x·col, x (rows, cols), col (rows, 1), in one pass: dx = dy·col (the
+// product binaryF32 writes) and dcol[r] = Σ_c dy[r][c]·x[r][c], each product rounded to float32 as the mul
+// kernel's, summed in float64 in eight interleaved partial sums (c mod 8, added pairwise at the end; the
+// reference adds in order: the same float64 terms, another order, so at most a rounding apart in float32).
 
 // @ts-ignore: decorator
 @inline function apply(op: i32, x: v128, y: v128): v128 {
@@ -69,7 +74,29 @@ export function sumF32(x: usize, out: usize, outer: i32, r: i32, inner: i32, acc
       continue;
     }
     memory.fill(acc, 0, <usize>inner << 3);
-    for (let i = 0; i < r; i++) {
+    // four rows at a time: each accumulator is loaded once, gets rows i, i+1, i+2, i+3 added in that order
+    // (the same float64 additions in the same order as one row at a time) and is stored once
+    const row4 = <usize>inner << 2;
+    let i = 0;
+    for (; i + 4 <= r; i += 4) {
+      const xr = xo + (<usize>(i * inner) << 2);
+      for (let j = 0; j < i4; j += 4) {
+        const px = xr + (<usize>j << 2);
+        const v0 = v128.load(px), v1 = v128.load(px + row4), v2 = v128.load(px + 2 * row4), v3 = v128.load(px + 3 * row4);
+        const pa = acc + (<usize>j << 3);
+        let lo = v128.load(pa), hi = v128.load(pa, 16);
+        lo = f64x2.add(lo, f64x2.promote_low_f32x4(v0)); hi = f64x2.add(hi, f64x2.promote_low_f32x4(v128.shuffle<f32>(v0, v0, 2, 3, 0, 1)));
+        lo = f64x2.add(lo, f64x2.promote_low_f32x4(v1)); hi = f64x2.add(hi, f64x2.promote_low_f32x4(v128.shuffle<f32>(v1, v1, 2, 3, 0, 1)));
+        lo = f64x2.add(lo, f64x2.promote_low_f32x4(v2)); hi = f64x2.add(hi, f64x2.promote_low_f32x4(v128.shuffle<f32>(v2, v2, 2, 3, 0, 1)));
+        lo = f64x2.add(lo, f64x2.promote_low_f32x4(v3)); hi = f64x2.add(hi, f64x2.promote_low_f32x4(v128.shuffle<f32>(v3, v3, 2, 3, 0, 1)));
+        v128.store(pa, lo); v128.store(pa, hi, 16);
+      }
+      for (let j = i4; j < inner; j++) {
+        const pa = acc + (<usize>j << 3), px = xr + (<usize>j << 2);
+        store<f64>(pa, load<f64>(pa) + <f64>load<f32>(px) + <f64>load<f32>(px + row4) + <f64>load<f32>(px + 2 * row4) + <f64>load<f32>(px + 3 * row4));
+      }
+    }
+    for (; i < r; i++) {
       const xr = xo + (<usize>(i * inner) << 2);
       // acc_j += x_ij: four floats promoted to two pairs of doubles
       for (let j = 0; j < i4; j += 4) {
@@ -84,6 +111,34 @@ export function sumF32(x: usize, out: usize, outer: i32, r: i32, inner: i32, acc
       }
     }
     for (let j = 0; j < inner; j++) store<f32>(oo + (<usize>j << 2), <f32>load<f64>(acc + (<usize>j << 3)));
+  }
+}
+
+/** dx = dy·col (skipped when dx is 0) and dcol = Σ over each row of dy·x, for x, dy, dx (rows, cols) and col, dcol (rows). */
+export function mulColumnF32(dy: usize, x: usize, col: usize, dx: usize, dcol: usize, rows: i32, cols: i32): void {
+  const c8 = <usize>(cols & ~7) << 2, c4 = <usize>(cols & ~3) << 2, end = <usize>cols << 2;
+  for (let i = 0; i < rows; i++) {
+    const ro = <usize>(i * cols) << 2;
+    const pd = dy + ro, px = x + ro;
+    if (dx != 0) {
+      const sc = load<f32>(col + (<usize>i << 2)), vc = f32x4.splat(sc), po = dx + ro;
+      for (let o: usize = 0; o < c4; o += 16) v128.store(po + o, f32x4.mul(v128.load(pd + o), vc));
+      for (let o = c4; o < end; o += 4) store<f32>(po + o, load<f32>(pd + o) * sc);
+    }
+    // Σ_c dy·x: four float64 pairs of partial sums over eight columns at a time
+    let a0 = f64x2.splat(0), a1 = f64x2.splat(0), a2 = f64x2.splat(0), a3 = f64x2.splat(0);
+    for (let o: usize = 0; o < c8; o += 32) {
+      const p0 = f32x4.mul(v128.load(pd + o), v128.load(px + o));
+      const p1 = f32x4.mul(v128.load(pd + o, 16), v128.load(px + o, 16));
+      a0 = f64x2.add(a0, f64x2.promote_low_f32x4(p0));
+      a1 = f64x2.add(a1, f64x2.promote_low_f32x4(v128.shuffle<f32>(p0, p0, 2, 3, 0, 1)));
+      a2 = f64x2.add(a2, f64x2.promote_low_f32x4(p1));
+      a3 = f64x2.add(a3, f64x2.promote_low_f32x4(v128.shuffle<f32>(p1, p1, 2, 3, 0, 1)));
+    }
+    let t: f64 = 0;
+    for (let o = c8; o < end; o += 4) t += <f64>(load<f32>(pd + o) * load<f32>(px + o));
+    const a = f64x2.add(f64x2.add(a0, a1), f64x2.add(a2, a3));
+    store<f32>(dcol + (<usize>i << 2), <f32>(f64x2.extract_lane(a, 0) + f64x2.extract_lane(a, 1) + t));
   }
 }
 

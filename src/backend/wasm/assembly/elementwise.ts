@@ -24,6 +24,8 @@
 //  21 divBackward      da = dy/b (y), db = −((dy·q)/b) (at `aux2`), x = b, aux = q = a/b
 //  22 tanhBackward     dx = dy·(1 − y·y), x = y       23 sigmoidBackward  dx = dy·(y·(1 − y)), x = y
 //  24 absBackward      dx = dy·sign(x)                 25 sqrtBackward     dx = dy/(y·2), x = y
+//  26 geluSlope        y = gelu x (as op 15), and its slope y' = Φ(x) + x·φ(x) (as op 16's factor of dy) at `aux`
+//  27 siluSlope        y = silu x (as op 3), and its slope y' = σ(x)·(1 + x·(1 − σ(x))) (as op 5's factor) at `aux`
 // (both tanh-gelu forms are evaluated as x·σ(2u): see geluGate; Φ of the erf form, a rational erf: see phi4)
 
 import { exp4, kc, KTAB, K_HALF, K_INF, K_NEG_INF, K_ONE, K_TWO, K_USER, K_ZERO, madd, setK, sigmoid4, tanh4 } from "./vmath";
@@ -130,8 +132,21 @@ export function initElementwiseConstants(): void {
 // @ts-ignore: decorator
 @inline function geluBackward4(v: v128, dy: v128): v128 {
   // dx = dy·(Φ(x) + x·φ(x)),  φ(x) = e^(−x²/2)/√(2π)
+  return f32x4.mul(dy, geluSlopeOf(v, phi4(v)));
+}
+
+/** gelu's slope Φ(x) + x·φ(x), given Φ(x) */
+// @ts-ignore: decorator
+@inline function geluSlopeOf(v: v128, phi: v128): v128 {
   const pdf = f32x4.mul(kc(K_INV_SQRT_2PI), exp4(f32x4.mul(kc(K_HALF), f32x4.neg(f32x4.mul(v, v)))));
-  return f32x4.mul(dy, madd(v, pdf, phi4(v)));
+  return madd(v, pdf, phi);
+}
+
+/** silu's slope σ(x)·(1 + x·(1 − σ(x))), given s = σ(x) */
+// @ts-ignore: decorator
+@inline function siluSlopeOf(v: v128, s: v128): v128 {
+  const one = kc(K_ONE);
+  return f32x4.mul(s, madd(v, f32x4.sub(one, s), one));
 }
 
 // gelu_tanh(x) = x/2·(1 + tanh u) = x·σ(2u), u = √(2/π)·(x + 0.044715x³)   (1 + tanh u = 2σ(2u))
@@ -154,9 +169,7 @@ export function initElementwiseConstants(): void {
 // @ts-ignore: decorator
 @inline function siluBackward4(v: v128, dy: v128): v128 {
   // dx = dy·s·(1 + x·(1 − s)),  s = σ(x)
-  const one = kc(K_ONE);
-  const s = sigmoid4(v);
-  return f32x4.mul(dy, f32x4.mul(s, madd(v, f32x4.sub(one, s), one)));
+  return f32x4.mul(dy, siluSlopeOf(v, sigmoid4(v)));
 }
 
 // @ts-ignore: decorator
@@ -179,7 +192,8 @@ export function initElementwiseConstants(): void {
 
 /**
  * One elementwise operation over elements [i0, i1) (i0 a multiple of 4): x at `x`, dy at `dy`
- * (backward ops only), the result at `y` (may equal x or dy), the gate of ops 18 and 19 at `aux`. One loop
+ * (backward ops only), the result at `y` (may equal x or dy), the gate of ops 18 and 19 and the slope of ops 26
+ * and 27 at `aux`. One loop
  * per operation.
  */
 export function unaryRange(op: i32, x: usize, dy: usize, y: usize, i0: i32, i1: i32, aux: usize, aux2: usize): void {
@@ -345,6 +359,35 @@ export function unaryRange(op: i32, x: usize, dy: usize, y: usize, i0: i32, i1: 
       // sqrt: dx = dy/(y·2); x = y
       const two = kc(K_TWO);
       for (let o = b; o < e; o += 16) v128.store(y + o, f32x4.div(v128.load(dy + o), f32x4.mul(v128.load(x + o), two)));
+      break;
+    }
+    // The forwards that keep their slope: y as ops 15 and 3 write it, the slope as ops 16 and 5 multiply dy by it
+    // (the same operations), so dx = dy·slope has the bits of those backwards.
+    case 26: {
+      for (let o = b; o < e; o += 16) {
+        const v = v128.load(x + o);
+        const phi = phi4(v);
+        v128.store(y + o, f32x4.mul(v, phi));
+        v128.store(aux + o, geluSlopeOf(v, phi));
+      }
+      break;
+    }
+    case 27: {
+      let o = b;
+      for (; o + 64 <= e; o += 64) {
+        const v0 = v128.load(x + o), v1 = v128.load(x + o, 16), v2 = v128.load(x + o, 32), v3 = v128.load(x + o, 48);
+        const s0 = sigmoid4(v0), s1 = sigmoid4(v1), s2 = sigmoid4(v2), s3 = sigmoid4(v3);
+        v128.store(y + o, f32x4.mul(v0, s0)); v128.store(y + o, f32x4.mul(v1, s1), 16);
+        v128.store(y + o, f32x4.mul(v2, s2), 32); v128.store(y + o, f32x4.mul(v3, s3), 48);
+        v128.store(aux + o, siluSlopeOf(v0, s0)); v128.store(aux + o, siluSlopeOf(v1, s1), 16);
+        v128.store(aux + o, siluSlopeOf(v2, s2), 32); v128.store(aux + o, siluSlopeOf(v3, s3), 48);
+      }
+      for (; o < e; o += 16) {
+        const v = v128.load(x + o);
+        const s = sigmoid4(v);
+        v128.store(y + o, f32x4.mul(v, s));
+        v128.store(aux + o, siluSlopeOf(v, s));
+      }
       break;
     }
   }
