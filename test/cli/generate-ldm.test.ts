@@ -9,19 +9,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { ldmGenerateMemory, LDM_GENERATE_CHUNK } from "../../cli/ldm.js";
 import { LIVE_PEAK_FACTOR } from "../../cli/memory.js";
 import { describeRun } from "../../cli/rundir.js";
-import type { KernelTable } from "../../src/backend/backend.js";
-import { referenceKernels } from "../../src/backend/reference/backend.js";
 import { Generator } from "../../src/engine/rng.js";
 import { ImageGridWriter } from "../../src/io/chart.js";
 import { parseCheckpoint, serializeCheckpoint, type Checkpoint } from "../../src/io/checkpoint.js";
 import { saveCheckpoint } from "../../src/io/node.js";
+import { measureLivePeak } from "../harness/peak.js";
 import { LDMTrainer, ldmMnistConfig, loadLDM } from "../../src/models/latent-diffusion/train.js";
-import { getBackend, registerBackend, setBackend } from "../../src/ops/kernels.js";
 
 const WNN = fileURLToPath(new URL("../../cli/wnn.js", import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), "wnn-generate-ldm-"));
@@ -44,43 +40,14 @@ test("ldmGenerateMemory: the weights, the picture, and one chunk's live peak, wh
   assert.equal(est.chunk, 4);
 
   // the real sampler on 4 captions, the collector forced before every kernel: the bytes then alive, less those before
-  setFlagsFromString("--expose-gc");
-  const collect = runInNewContext("gc") as () => void;
-  // twice: V8 frees array buffers on a background sweeper, which a second full collection waits for, so that
-  // arrayBuffers counts only what is alive (one collection left the base and the samples off by up to 2 MB)
-  const gc = (): void => {
-    collect();
-    collect();
-  };
-  const bytes = () => process.memoryUsage().arrayBuffers;
-  let peak = 0;
-  const measuring = Object.fromEntries(
-    Object.entries(referenceKernels).map(([name, f]) => [
-      name,
-      (...args: unknown[]) => {
-        gc();
-        peak = Math.max(peak, bytes());
-        return (f as (...a: unknown[]) => unknown)(...args);
-      },
-    ]),
-  ) as unknown as Partial<KernelTable>;
-  registerBackend({ name: "measuring-ldm", kernels: measuring });
-  const before = getBackend();
-  setBackend("measuring-ldm");
-  try {
-    gc();
-    const base = bytes();
-    peak = base;
-    model.generate(new Array<string>(4).fill("a seven"), { steps: 1, guidance: 3, generator: new Generator(0) });
-    const measured = peak - base;
-    // the count is a lower bound of the real peak; the estimate weighs twice it
-    assert.ok(
-      est.live! <= measured && measured <= LIVE_PEAK_FACTOR * est.live!,
-      `live ${est.live}, measured ${measured}`,
-    );
-  } finally {
-    setBackend(before);
-  }
+  const measured = measureLivePeak(() =>
+    model.generate(new Array<string>(4).fill("a seven"), { steps: 1, guidance: 3, generator: new Generator(0) }),
+  );
+  // the count is a lower bound of the real peak; the estimate weighs twice it
+  assert.ok(
+    est.live! <= measured && measured <= LIVE_PEAK_FACTOR * est.live!,
+    `live ${est.live}, measured ${measured}`,
+  );
 });
 
 test("ldmGenerateMemory: past one chunk of captions only the picture grows with the digits", () => {

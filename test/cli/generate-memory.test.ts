@@ -12,11 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { LIVE_PEAK_FACTOR } from "../../cli/memory.js";
-import type { KernelTable } from "../../src/backend/backend.js";
-import { referenceKernels } from "../../src/backend/reference/backend.js";
 import { zeros } from "../../src/engine/creation.js";
 import { Generator } from "../../src/engine/rng.js";
 import { parseCheckpoint, serializeCheckpoint } from "../../src/io/checkpoint.js";
@@ -24,8 +20,8 @@ import { saveCheckpoint } from "../../src/io/node.js";
 import { sample } from "../../src/models/ddpm/diffusion.js";
 import { classDenoiser, DDPMTrainer, loadDDPM } from "../../src/models/ddpm/train.js";
 import { unetConfig } from "../../src/models/ddpm/unet.js";
-import { getBackend, registerBackend, setBackend } from "../../src/ops/kernels.js";
 import { estimateInferenceBytes } from "../../src/recipes/memory-probe.js";
+import { measureLivePeak } from "../harness/peak.js";
 
 const WNN = fileURLToPath(new URL("../../cli/wnn.js", import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), "wnn-generate-memory-"));
@@ -43,51 +39,19 @@ const step = (b: number) =>
   });
 
 test("the estimate of one sampling step is within a factor of 2 below the peak measured on the real run", () => {
-  setFlagsFromString("--expose-gc");
-  const collect = runInNewContext("gc") as () => void;
-  // twice: V8 frees array buffers on a background sweeper, which a second full collection waits for, so that
-  // arrayBuffers counts only what is alive (one collection left the base and the samples off by up to 2 MB)
-  const gc = (): void => {
-    collect();
-    collect();
-  };
-  const bytes = () => process.memoryUsage().arrayBuffers;
-  let peak = 0;
-  // the reference kernels, each after a full collection: what is alive then is what the run still refers to
-  const measuring = Object.fromEntries(
-    Object.entries(referenceKernels).map(([name, f]) => [
-      name,
-      (...args: unknown[]) => {
-        gc();
-        peak = Math.max(peak, bytes());
-        return (f as (...a: unknown[]) => unknown)(...args);
-      },
-    ]),
-  ) as unknown as Partial<KernelTable>;
-  registerBackend({ name: "measuring", kernels: measuring });
-  const before = getBackend();
   for (const b of [4]) {
     const est = estimateInferenceBytes(step, b);
     assert.equal(est.how, "live");
-    setBackend("measuring");
-    try {
-      gc();
-      const base = bytes(); // the weights and whatever else was alive before
-      peak = base;
-      step(b);
-      const measured = peak - base;
-      // a lower bound (a buffer is freed no sooner than after its last use); V8 keeps a function's locals until it
-      // returns, so the real peak is above it: measured 1.3 to 1.6 times it when this test was written. The refusal
-      // weighs twice the count (LIVE_PEAK_FACTOR in cli/memory.ts), an upper bound of this peak
-      assert.ok(
-        est.bytes <= measured && measured <= LIVE_PEAK_FACTOR * est.bytes,
-        `batch ${b}: estimate ${est.bytes}, measured ${measured}`,
-      );
-      // the sum of every buffer the step allocates, which the estimate counted before, is many times the peak
-      assert.ok(est.sum > 5 * measured, `batch ${b}: sum ${est.sum}, measured ${measured}`);
-    } finally {
-      setBackend(before);
-    }
+    const measured = measureLivePeak(() => void step(b));
+    // a lower bound (a buffer is freed no sooner than after its last use); V8 keeps a function's locals until it
+    // returns, so the real peak is above it: measured 1.3 to 1.6 times it when this test was written. The refusal
+    // weighs twice the count (LIVE_PEAK_FACTOR in cli/memory.ts), an upper bound of this peak
+    assert.ok(
+      est.bytes <= measured && measured <= LIVE_PEAK_FACTOR * est.bytes,
+      `batch ${b}: estimate ${est.bytes}, measured ${measured}`,
+    );
+    // the sum of every buffer the step allocates, which the estimate counted before, is many times the peak
+    assert.ok(est.sum > 5 * measured, `batch ${b}: sum ${est.sum}, measured ${measured}`);
   }
 });
 
