@@ -60,6 +60,18 @@ function slopeBackward(slope: Tensor, dy: Tensor): Tensor {
   return dx;
 }
 
+/**
+ * y = f(x), recorded with its slope y' = f'(x) kept from the same pass (`run` writes both), so that the backward
+ * is one product dx = dy·y'.
+ */
+function withSlope(op: string, x: Tensor, run: (x: FloatArr, y: FloatArr, slope: FloatArr) => void): Tensor {
+  requireFloat(op, x);
+  const y = uninitialised(x.shape, x.dtype),
+    g = uninitialised(x.shape, x.dtype); // both written whole
+  run(x.storage as FloatArr, y.storage as FloatArr, g.storage as FloatArr);
+  return record(op, [x], y, (dy) => [slopeBackward(g, dy)]);
+}
+
 /** dx = dy·f'(x) through one of the activation backward kernels. */
 function backwardKernel(x: Tensor, dy: Tensor, run: (x: FloatArr, dy: FloatArr, dx: FloatArr) => void): Tensor {
   const dx = uninitialised(x.shape, x.dtype); // every activation backward kernel writes each element
@@ -183,12 +195,7 @@ export function gelu(x: Tensor, opts: GeluOptions = {}): Tensor {
     if (!isGradEnabled() || !x.requiresGrad) return unary("gelu", x, "gelu");
     // recorded: the forward also keeps the slope y' = Φ(x) + x·φ(x), φ(x) = e^(−x²/2)/√(2π), so the backward
     // is one product (no Φ, no exponential: the values geluBackward gives)
-    requireFloat("gelu", x);
-    const y = uninitialised(x.shape, x.dtype),
-      g = uninitialised(x.shape, x.dtype); // both written whole
-    kernels().geluSlope(x.storage as FloatArr, y.storage as FloatArr, g.storage as FloatArr);
-    // dx = dy·y'
-    return record("gelu", [x], y, (dy) => [slopeBackward(g, dy)]);
+    return withSlope("gelu", x, (xs, y, g) => kernels().geluSlope(xs, y, g));
   }
   // y = x/2·(1 + tanh(√(2/π)·(x + 0.044715x³)))
   if (!isGradEnabled() || !x.requiresGrad) return unary("gelu", x, "geluTanh");
@@ -207,12 +214,7 @@ export function gelu(x: Tensor, opts: GeluOptions = {}): Tensor {
 export function silu(x: Tensor): Tensor {
   if (!isGradEnabled() || !x.requiresGrad) return unary("silu", x, "silu");
   // recorded: the forward also keeps the slope y' = σ(x)·(1 + x·(1 − σ(x))), so the backward needs no σ
-  requireFloat("silu", x);
-  const y = uninitialised(x.shape, x.dtype),
-    g = uninitialised(x.shape, x.dtype); // both written whole
-  kernels().siluSlope(x.storage as FloatArr, y.storage as FloatArr, g.storage as FloatArr);
-  // dx = dy·y'
-  return record("silu", [x], y, (dy) => [slopeBackward(g, dy)]);
+  return withSlope("silu", x, (xs, y, g) => kernels().siluSlope(xs, y, g));
 }
 
 /** y = log(1 + e^(βx))/β, and y = x where βx > threshold (for numerical stability, as PyTorch). */
