@@ -263,6 +263,7 @@ function endScope(scope: Scope, result: unknown): void {
       scope.metaMark,
       [...survivors, ...scope.tensors.filter((t) => keptTensors.has(t))].map((t) => t.storage),
     );
+  const ended = `the scope ${by} ended (it was created inside it and was neither returned nor kept)`;
   for (const t of scope.tensors) {
     if (t.isReleased || keptTensors.has(t)) continue;
     if (survivors.has(t)) {
@@ -275,7 +276,7 @@ function endScope(scope: Scope, result: unknown): void {
         );
       continue;
     }
-    release(t, `the scope ${by} ended (it was created inside it and was neither returned nor kept)`);
+    release(t, ended);
   }
   // survivors leaving the outermost scope: into ordinary arrays, one copy per shared block
   const copies = new Map<TypedArray, TypedArray>();
@@ -323,11 +324,10 @@ function release(t: Tensor, why: string): void {
 
 /** The backward of a node whose saved values are gone. */
 function refuseBackward(t: Tensor, why: string): () => never {
-  const node = t.gradFn!.name,
-    dtype = t.dtype,
-    shape = t.shape.slice();
+  const node = t.gradFn!.name;
+  // t's dtype and shape outlive its storage
   return () => {
-    throw releasedError(`backward (${node})`, { dtype, shape }, why);
+    throw releasedError(`backward (${node})`, t, why);
   };
 }
 
@@ -521,7 +521,19 @@ export function releasedError(
   );
 }
 
+/**
+ * The sentinels, shared by every released tensor of one dtype, shape and reason: a scope that releases
+ * hundreds of tensors per training step builds one Proxy per kind, not one each (the released tensors
+ * are told apart by nothing but these three). Bounded: cleared when it holds SENTINEL_CACHE_MAX kinds.
+ */
+const sentinelCache = new Map<string, TypedArray>();
+const SENTINEL_CACHE_MAX = 4096;
+
 function releasedStorage(dtype: DType, shape: readonly number[], why: string): TypedArray {
+  const key = `${dtype}|${shape.join(",")}|${why}`;
+  const cached = sentinelCache.get(key);
+  if (cached !== undefined) return cached;
+  if (sentinelCache.size >= SENTINEL_CACHE_MAX) sentinelCache.clear();
   const n = shape.reduce((a, b) => a * b, 1);
   const dims = shape.slice();
   const refuse = (): never => {
@@ -545,6 +557,7 @@ function releasedStorage(dtype: DType, shape: readonly number[], why: string): T
     deleteProperty: () => refuse(),
   });
   releasedSentinels.set(storage, why);
+  sentinelCache.set(key, storage);
   return storage;
 }
 

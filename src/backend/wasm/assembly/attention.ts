@@ -37,9 +37,28 @@ export function attentionScratchBytes(wq: i32, wv: i32, tk: i32): i32 {
 
 /** dst[e][j] = src[j][e] for j < tk (rows `ld` floats apart), 0 for tk ≤ j < tkp: a (d × tkp) matrix. */
 function transpose(src: usize, ld: i32, tk: i32, tkp: i32, d: i32, dst: usize): void {
-  for (let j = 0; j < tkp; j++) {
-    const s = src + (<usize>(j * ld) << 2);
-    for (let e = 0; e < d; e++) store<f32>(dst + (<usize>(e * tkp + j) << 2), j < tk ? load<f32>(s + (<usize>e << 2)) : f32(0));
+  const ls = <usize>ld << 2, ds = <usize>tkp << 2;
+  const d4 = d & ~3, tk4 = tk & ~3;
+  // 4 keys × 4 dims at a time: a 4×4 transpose in registers
+  for (let j = 0; j < tk4; j += 4) {
+    const s0 = src + <usize>j * ls;
+    for (let e = 0; e < d4; e += 4) {
+      const s = s0 + (<usize>e << 2);
+      const r0 = v128.load(s), r1 = v128.load(s + ls), r2 = v128.load(s + 2 * ls), r3 = v128.load(s + 3 * ls);
+      const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+      const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7), t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+      const o = dst + <usize>e * ds + (<usize>j << 2);
+      v128.store(o, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+      v128.store(o + ds, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
+      v128.store(o + 2 * ds, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5));
+      v128.store(o + 3 * ds, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
+    }
+    for (let e = d4; e < d; e++)
+      for (let jj = j; jj < j + 4; jj++) store<f32>(dst + <usize>e * ds + (<usize>jj << 2), load<f32>(src + <usize>jj * ls + (<usize>e << 2)));
+  }
+  for (let j = tk4; j < tkp; j++) {
+    const s = src + <usize>j * ls;
+    for (let e = 0; e < d; e++) store<f32>(dst + <usize>e * ds + (<usize>j << 2), j < tk ? load<f32>(s + (<usize>e << 2)) : f32(0));
   }
 }
 
