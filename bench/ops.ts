@@ -10,6 +10,7 @@
 //
 //   shape: (B, T, C) = (12, 64, 1024), 786,432 float32 values, 3 MiB
 
+import { spawnSync } from "node:child_process";
 import * as wnn from "../src/index-node.js";
 import { median } from "./timing.js";
 
@@ -34,6 +35,16 @@ export interface OpsResult {
   shape: number[];
   copy: OpTime;
   rows: OpRow[];
+  /** the same table on PyTorch (bench/torch_ops.py), when it ran */
+  torch?: TorchOps;
+}
+
+/** PyTorch's op table: CPU ms per call, its own copy of the same bytes (`dst.copy_(src)`). */
+export interface TorchOps {
+  threads: number;
+  version: string;
+  copy_ms: number;
+  rows: { family: string; name: string; forward_ms: number; backward_ms: number }[];
 }
 
 /** 3 warm-up calls, then calls until ≥ 10 and ≥ 200 ms of wall time (at most 200); CPU time per call and the wall median. */
@@ -162,4 +173,43 @@ export function runOps(log: (line: string) => void): OpsResult {
     for (const t of new Set([x, o, dy])) t.dispose();
   }
   return { shape: [B, T, C], copy, rows };
+}
+
+/**
+ * Runs bench/torch_ops.py (the same cases, shape and timing on PyTorch) on `threads` threads; the
+ * environment is the caller's plus OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = threads. Returns why not on failure.
+ */
+export function runTorchOps(threads: number, script: string): TorchOps | string {
+  const p = spawnSync("/usr/bin/python3", [script, String(threads)], {
+    encoding: "utf8",
+    env: { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) },
+  });
+  if (p.status !== 0) return `torch_ops.py failed: ${p.stderr.trim().split("\n").slice(-2).join(" | ")}`;
+  const lines = p.stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+  const head = lines[0] as { copy_ms: number; threads: number; torch: string };
+  return {
+    threads: head.threads,
+    version: head.torch,
+    copy_ms: head.copy_ms,
+    rows: lines.slice(1) as TorchOps["rows"],
+  };
+}
+
+/** Ours beside PyTorch per op: CPU ms, each against its own copy, and the ratio ours / PyTorch. */
+export function logOpsVsTorch(ours: OpsResult, torch: TorchOps, log: (line: string) => void): void {
+  log(
+    `  beside PyTorch ${torch.version} (${torch.threads} thread(s); its copy_ ${torch.copy_ms.toFixed(3)} ms CPU, ours ${ours.copy.cpu_ms.toFixed(3)}): CPU ms per call, × each one's own copy, ours / torch`,
+  );
+  log(
+    `  ${"op".padEnd(34)} ${"fwd ours".padStart(9)} ${"×".padStart(5)} ${"torch".padStart(7)} ${"×".padStart(5)} ${"o/t".padStart(5)}   ${"bwd ours".padStart(9)} ${"×".padStart(5)} ${"torch".padStart(7)} ${"×".padStart(5)} ${"o/t".padStart(5)}`,
+  );
+  for (const r of ours.rows) {
+    const t = torch.rows.find((x) => x.name === r.name && x.family === r.family);
+    if (!t) continue;
+    const cell = (o: number, oc: number, th: number, tc: number): string =>
+      `${o.toFixed(3).padStart(9)} ${(o / oc).toFixed(1).padStart(5)} ${th.toFixed(3).padStart(7)} ${(th / tc).toFixed(1).padStart(5)} ${(o / th).toFixed(2).padStart(5)}`;
+    log(
+      `  ${`${r.family}: ${r.name}`.padEnd(34)} ${cell(r.forward.cpu_ms, ours.copy.cpu_ms, t.forward_ms, torch.copy_ms)}   ${cell(r.backward.cpu_ms, ours.copy.cpu_ms, t.backward_ms, torch.copy_ms)}`,
+    );
+  }
 }

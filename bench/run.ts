@@ -18,7 +18,7 @@ import { peersDir, runTfjs, runTorch, torchMissing, type PeerResult } from "./pe
 import { runW1, W1_SHAPES, w1Subject, type W1Result } from "./w1.js";
 import { runW2, type W2Result } from "./w2.js";
 import { runW3, type W3Result } from "./w3.js";
-import { runOps, type OpsResult } from "./ops.js";
+import { logOpsVsTorch, runOps, runTorchOps, type OpsResult } from "./ops.js";
 
 const args = Object.fromEntries(
   process.argv.slice(2).map((a) => {
@@ -27,7 +27,7 @@ const args = Object.fromEntries(
   }),
 );
 const workloads = (args["workloads"] ?? "w1,w2,w3,ops").split(",");
-/** the workloads the peers also run (ops is ours only) */
+/** the workloads the peers' scripts run (ops runs on PyTorch through bench/torch_ops.py, beside ours) */
 const peerWorkloads = workloads.filter((w) => w !== "ops").join(",");
 const threadCounts = (args["threads"] ?? "1,2").split(",").map(Number);
 const withPeers = args["no-peers"] !== "true";
@@ -92,7 +92,17 @@ for (const threads of threadCounts) {
     if (w2Forms.includes("user")) ours.w2UserPlain = run("user", false);
   }
   if (workloads.includes("w3")) ours.w3 = runW3(log);
-  if (workloads.includes("ops")) ours.ops = runOps(log);
+  if (workloads.includes("ops")) {
+    ours.ops = runOps(log);
+    if (!torchWhyNot && args["no-torch"] !== "true") {
+      const t = runTorchOps(threads, resolve(repoRoot, "bench/torch_ops.py"));
+      if (typeof t === "string") log(`  PyTorch's op table: ${t}`);
+      else {
+        ours.ops.torch = t;
+        logOpsVsTorch(ours.ops, t, log);
+      }
+    }
+  }
   let torch: PeerResult | null = null;
   if (!torchWhyNot && peers && peerWorkloads && args["no-torch"] !== "true") {
     log(`== ${threads} thread(s): PyTorch (OpenBLAS openmp)`);

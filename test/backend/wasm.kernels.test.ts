@@ -298,6 +298,64 @@ function suite(threads: number): void {
       assertSame(got, want, "sum (1,768,128)");
     });
 
+    test("sum of contiguous rows in wasm (eight float64 partial sums): within one float32 rounding", () => {
+      for (const r of [4096, 4099, 1031]) {
+        const outer = r === 1031 ? 9 : 2;
+        const x = randn(outer * r);
+        const got = new Float32Array(outer),
+          want = new Float32Array(outer);
+        wasm.sum(x, got, outer, r, 1);
+        ref.sum(x, want, outer, r, 1);
+        for (let o = 0; o < outer; o++) {
+          // one float32 step at want's magnitude
+          const ulp = Math.abs(want[o]!) * 2 ** -23 || 2 ** -149;
+          assert.ok(Math.abs(got[o]! - want[o]!) <= ulp, `sum (${outer},${r},1) row ${o}: ${got[o]} vs ${want[o]}`);
+        }
+      }
+    });
+
+    test("max and min along a dim with the first index: ties, NaN, ±inf, every lane tail, bit-identical", () => {
+      // values from a small set, so ties are frequent; NaN and infinities sprinkled in some rows
+      const g = new Generator(11);
+      const pick = (n: number, special: boolean): Float32Array =>
+        Float32Array.from({ length: n }, () => {
+          const u = g.random();
+          if (special && u < 0.01) return NaN;
+          if (special && u < 0.02) return Infinity;
+          if (special && u < 0.03) return -Infinity;
+          return Math.floor(g.random() * 9) - 4;
+        });
+      // n = outer·r·inner ≥ 4096 takes the wasm kernel
+      const shapes: [number, number, number][] = [
+        [512, 8, 1],
+        [300, 15, 1],
+        [128, 33, 1],
+        [1, 4099, 1],
+        [2, 4096, 1],
+        [64, 64, 3],
+        [8, 100, 33],
+        [1, 1024, 16],
+        [4096, 1, 1],
+        [1, 1, 4096],
+      ];
+      for (const [outer, r, inner] of shapes) {
+        for (const special of [false, true]) {
+          const x = pick(outer * r * inner, special);
+          for (const k of ["max", "min"] as const) {
+            const gv = new Float32Array(outer * inner),
+              wv = new Float32Array(outer * inner),
+              gi = new Int32Array(outer * inner),
+              wi = new Int32Array(outer * inner);
+            wasm[k](x, gv, gi, outer, r, inner);
+            ref[k](x, wv, wi, outer, r, inner);
+            const what = `${k} (${outer},${r},${inner})${special ? " with NaN/inf" : ""}`;
+            assertSame(gv, wv, what);
+            assert.deepEqual(gi, wi, `${what}: indices`);
+          }
+        }
+      }
+    });
+
     test("the backward of a product by a column: dx bit-identical, dcol as sum(mul(dy, x)) within a rounding", () => {
       for (const cols of [...TAILS, 100, 1024]) {
         for (const rows of [1, 5, 40]) {

@@ -6,7 +6,14 @@
 // 0 add · 1 sub · 2 mul · 3 div. out may be a (in place).
 //
 // sumF32: out[o][j] = Σ_i x[o][i][j] over (outer, r, inner), accumulated in float64 in the reference's
-// order (i ascending for each (o, j)), so the result is the reference's, bit for bit.
+// order (i ascending for each (o, j)), so the result is the reference's, bit for bit; a contiguous row
+// (inner = 1) in eight float64 partial sums added at the end (the same terms in another order: at most
+// one float32 rounding from the reference).
+//
+// extremeF32: the max (or min) along the middle dim of (outer, r, inner) and the index of its first
+// occurrence; a NaN wins and stops the scan (the reference's rule). Four lanes: across the columns when
+// inner > 1, else across the row (lane l takes i ≡ l mod 4; the lanes' winners are merged by value,
+// then by the lower index, a NaN lane first).
 //
 // mulColumnF32: the backward of y = x·col, x (rows, cols), col (rows, 1), in one pass: dx = dy·col (the
 // product binaryF32 writes) and dcol[r] = Σ_c dy[r][c]·x[r][c], each product rounded to float32 as the mul
@@ -68,8 +75,21 @@ export function sumF32(x: usize, out: usize, outer: i32, r: i32, inner: i32, acc
   for (let o = 0; o < outer; o++) {
     const xo = x + (<usize>(o * r * inner) << 2), oo = out + (<usize>(o * inner) << 2);
     if (inner == 1) {
-      let s: f64 = 0;
-      for (let i = 0; i < r; i++) s += <f64>load<f32>(xo + (<usize>i << 2));
+      // a contiguous row: eight float64 partial sums (four pairs), eight floats per step, then one total
+      // (a sum of float64 partials, rounded once to float32: at most one float32 rounding from the reference)
+      let s0 = f64x2.splat(0), s1 = f64x2.splat(0), s2 = f64x2.splat(0), s3 = f64x2.splat(0);
+      let i = 0;
+      for (; i + 8 <= r; i += 8) {
+        const px = xo + (<usize>i << 2);
+        const v0 = v128.load(px), v1 = v128.load(px, 16);
+        s0 = f64x2.add(s0, f64x2.promote_low_f32x4(v0));
+        s1 = f64x2.add(s1, f64x2.promote_low_f32x4(v128.shuffle<f32>(v0, v0, 2, 3, 0, 1)));
+        s2 = f64x2.add(s2, f64x2.promote_low_f32x4(v1));
+        s3 = f64x2.add(s3, f64x2.promote_low_f32x4(v128.shuffle<f32>(v1, v1, 2, 3, 0, 1)));
+      }
+      const t = f64x2.add(f64x2.add(s0, s1), f64x2.add(s2, s3));
+      let s: f64 = f64x2.extract_lane(t, 0) + f64x2.extract_lane(t, 1);
+      for (; i < r; i++) s += <f64>load<f32>(xo + (<usize>i << 2));
       store<f32>(oo, <f32>s);
       continue;
     }
@@ -186,6 +206,88 @@ export function stridedF32(dir: i32, x: usize, offset: i32, sh: usize, st: usize
       }
       p -= sd * n;
       store<i32>(pd, 0);
+    }
+  }
+}
+
+/** maxOrMin = 1: max (v > best), 0: min (v < best); per lane, a NaN v replaces a non-NaN best (then nothing replaces it). */
+// @ts-ignore: decorator
+@inline function takes(v: v128, best: v128, maxOrMin: i32): v128 {
+  const better = maxOrMin ? f32x4.gt(v, best) : f32x4.lt(v, best);
+  return v128.or(better, v128.andnot(f32x4.ne(v, v), f32x4.ne(best, best)));
+}
+
+export function extremeF32(x: usize, values: usize, indices: usize, outer: i32, r: i32, inner: i32, maxOrMin: i32): void {
+  for (let o = 0; o < outer; o++) {
+    const xo = x + (<usize>(o * r * inner) << 2);
+    if (inner == 1) {
+      let best = load<f32>(xo), at = 0;
+      let i = 1;
+      if (r >= 8) {
+        // lane l holds the winner among i ≡ l (mod 4)
+        let bv = v128.load(xo), bi = i32x4(0, 1, 2, 3), iv = i32x4(4, 5, 6, 7);
+        const four = i32x4.splat(4);
+        i = 4;
+        for (; i + 4 <= r; i += 4) {
+          const v = v128.load(xo + (<usize>i << 2));
+          const t = takes(v, bv, maxOrMin);
+          bv = v128.bitselect(v, bv, t);
+          bi = v128.bitselect(iv, bi, t);
+          iv = i32x4.add(iv, four);
+        }
+        // merge the lanes in index order: lane winners are tried as the reference's scan would meet them
+        best = f32x4.extract_lane(bv, 0);
+        at = i32x4.extract_lane(bi, 0);
+        for (let l = 1; l < 4; l++) {
+          const v = l == 1 ? f32x4.extract_lane(bv, 1) : l == 2 ? f32x4.extract_lane(bv, 2) : f32x4.extract_lane(bv, 3);
+          const k = l == 1 ? i32x4.extract_lane(bi, 1) : l == 2 ? i32x4.extract_lane(bi, 2) : i32x4.extract_lane(bi, 3);
+          const bNaN = best != best, vNaN = v != v;
+          let take = false;
+          if (vNaN) take = !bNaN || k < at;
+          else if (!bNaN) take = (maxOrMin ? v > best : v < best) || (v == best && k < at);
+          if (take) {
+            best = v;
+            at = k;
+          }
+        }
+      }
+      for (; i < r && best == best; i++) {
+        const v = load<f32>(xo + (<usize>i << 2));
+        if (v != v || (maxOrMin ? v > best : v < best)) {
+          best = v;
+          at = i;
+        }
+      }
+      store<f32>(values + (<usize>o << 2), best);
+      store<i32>(indices + (<usize>o << 2), at);
+      continue;
+    }
+    const i4 = inner & ~3, row = <usize>inner << 2;
+    const vo = values + (<usize>(o * inner) << 2), io = indices + (<usize>(o * inner) << 2);
+    for (let j = 0; j < i4; j += 4) {
+      let p = xo + (<usize>j << 2);
+      let bv = v128.load(p), bi = i32x4.splat(0);
+      for (let i = 1; i < r; i++) {
+        p += row;
+        const v = v128.load(p);
+        const t = takes(v, bv, maxOrMin);
+        bv = v128.bitselect(v, bv, t);
+        bi = v128.bitselect(i32x4.splat(i), bi, t);
+      }
+      v128.store(vo + (<usize>j << 2), bv);
+      v128.store(io + (<usize>j << 2), bi);
+    }
+    for (let j = i4; j < inner; j++) {
+      let best = load<f32>(xo + (<usize>j << 2)), at = 0;
+      for (let i = 1; i < r && best == best; i++) {
+        const v = load<f32>(xo + (<usize>(i * inner + j) << 2));
+        if (v != v || (maxOrMin ? v > best : v < best)) {
+          best = v;
+          at = i;
+        }
+      }
+      store<f32>(vo + (<usize>j << 2), best);
+      store<i32>(io + (<usize>j << 2), at);
     }
   }
 }
