@@ -3,13 +3,18 @@
 // memory and results out (src/backend/wasm), typed-array allocation, the garbage collector, and the rest of the
 // JavaScript (ops, autograd, optimizer). Not part of `npm run bench`:
 //
-//   node dist/bench/profile-w2.js [--threads=1] [--steps=40]
+//   node dist/bench/profile-w2.js [--threads=1] [--steps=40] [--scope=0] [--user=1]
+//
+// Then, outside the profiler, the time of each kernel of the active table per step (matmul by its shape
+// and transpose flags): the kernels wrapped in a timer for --steps more steps.
 //
 // Then the finalizer check: whether a FinalizationRegistry ever runs inside a synchronous training loop. It
 // decides whether tensors could live in wasm memory and still be garbage-collected (see bench/README.md).
 
 import { Session, type Profiler, type Runtime } from "node:inspector";
 import * as wnn from "../src/index-node.js";
+import { kernels } from "../src/ops/kernels.js";
+import type { MatmulParams } from "../src/backend/backend.js";
 import { w2Batches, w2Trainer } from "./w2.js";
 import { w2UserTrainer } from "./w2-user.js";
 
@@ -88,6 +93,50 @@ profile.samples!.forEach((id, i) => {
 console.log("top functions by self time:");
 for (const [k, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 15))
   console.log(`  ${((100 * us) / total).toFixed(1).padStart(5)} %  ${k}`);
+
+// Kernel by kernel, outside the profiler: each function of the active table timed around its call.
+{
+  const table = kernels() as unknown as Record<string, unknown>;
+  const spent = new Map<string, { ms: number; calls: number }>();
+  const originals = new Map<string, unknown>();
+  for (const [name, f] of Object.entries(table)) {
+    if (typeof f !== "function") continue;
+    originals.set(name, f);
+    table[name] = (...args: unknown[]): unknown => {
+      const t0 = performance.now();
+      const out = (f as (...a: unknown[]) => unknown)(...args);
+      const dt = performance.now() - t0;
+      let key = name;
+      if (name === "matmul") {
+        const p = args[3] as MatmulParams;
+        key = `matmul ${p.batch}×(${p.m}×${p.k})·(${p.k}×${p.n}) ${p.transA ? "T" : "N"}${p.transB ? "T" : "N"}`;
+      }
+      const e = spent.get(key) ?? { ms: 0, calls: 0 };
+      e.ms += dt;
+      e.calls++;
+      spent.set(key, e);
+      return out;
+    };
+  }
+  const more = w2Batches(steps);
+  const k0 = performance.now();
+  for (let i = 0; i < steps; i++) step(more[i]!.x, more[i]!.y);
+  const stepMs = (performance.now() - k0) / steps;
+  for (const [name, f] of originals) table[name] = f;
+  let inKernels = 0,
+    inMatmul = 0;
+  for (const [k, e] of spent) {
+    inKernels += e.ms;
+    if (k.startsWith("matmul")) inMatmul += e.ms;
+  }
+  console.log(
+    `kernel by kernel (${steps} more steps, timers around each call): ${stepMs.toFixed(1)} ms per step, ${(inKernels / steps).toFixed(1)} ms in kernels (${(inMatmul / steps).toFixed(1)} in matmul), ${((stepMs * steps - inKernels) / steps).toFixed(1)} ms outside them`,
+  );
+  for (const [k, e] of [...spent].sort((a, b) => b[1].ms - a[1].ms).slice(0, 24))
+    console.log(
+      `  ${(e.ms / steps).toFixed(2).padStart(7)} ms/step  ${(e.calls / steps).toFixed(0).padStart(4)} calls/step  ${k}`,
+    );
+}
 
 // A FinalizationRegistry callback is a task of the event loop: a loop that never yields never sees one.
 const registry = new FinalizationRegistry<number>(() => void finalized++);
