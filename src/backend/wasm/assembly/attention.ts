@@ -321,9 +321,12 @@ export function attentionBackward(P: usize, b: i32, scratch: usize): void {
     const jn = causal ? min(q0 + nq, tk) : tk, jn4 = (jn + 3) & ~3;
     for (let i0 = q0; i0 < q0 + nq; i0 += 4) {
       const nr = min(4, q0 + nq - i0), ro = <usize>(i0 - q0) * rs;
+      // causal: these four rows see keys j < i0 + nr only; their entries up to the block's jn4 are set to
+      // −inf by maskRow below (dP there is never used: a hidden entry's dS is 0)
+      const jr4 = causal ? (min(i0 + nr, tk) + 3) & ~3 : jn4;
       // forward: s = scale·q·kᵀ + mask;  dP = dy·vᵀ
-      rowsTimesT(q + <usize>i0 * qs, ldq, nr, kT, tkp, d, jn4, scale, S + ro);
-      rowsTimesT(dy + <usize>i0 * vs, ldv, nr, vT, tkp, dvs, jn4, 1, dP + ro);
+      rowsTimesT(q + <usize>i0 * qs, ldq, nr, kT, tkp, d, jr4, scale, S + ro);
+      rowsTimesT(dy + <usize>i0 * vs, ldv, nr, vT, tkp, dvs, jr4, 1, dP + ro);
     }
     for (let r = 0; r < nq; r++) {
       const i = q0 + r, last = causal ? min(i, tk - 1) : tk - 1;
