@@ -12,6 +12,8 @@
 //
 // Note where ε sits: it is added after the bias correction of √v, as PyTorch does.
 // The two classes differ only in where weight decay enters and in AdamW's default λ = 0.01.
+// Without AMSGrad a step updates each parameter group in one kernel call (kernels().adamMulti), each
+// parameter at its own t; the result is that of one kernels().adam call per parameter, bit for bit.
 
 import { kernels } from "../ops/kernels.js";
 import {

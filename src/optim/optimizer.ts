@@ -1,7 +1,8 @@
 // The Optimizer base: parameter groups, the step loop, zeroGrad and the state dict (PyTorch's
 // torch.optim.Optimizer). A subclass only says how one parameter is updated, by calling its kernel
 // (kernels().sgd / .adam / .rmsprop) on the parameter's storage, its gradient's storage and the state
-// buffers it keeps for that parameter.
+// buffers it keeps for that parameter; or how one group is updated (updateGroup: Adam and AdamW hand the
+// whole group to kernels().adamMulti).
 //
 //   new AdamW(model.parameters(), { lr: 1e-3 })                        one group
 //   new AdamW([{ params: decay, weightDecay: 0.1 }, { params: noDecay, weightDecay: 0 }], { lr })
