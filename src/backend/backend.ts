@@ -644,6 +644,13 @@ export interface AdamParams {
   biasCorrection2: number;
 }
 
+/** Adam/AdamW over many tensors at once: the scalars they share, and each tensor's own bias corrections. */
+export interface AdamMultiParams extends Omit<AdamParams, "biasCorrection1" | "biasCorrection2"> {
+  /** 1 − β1ᵗ and 1 − β2ᵗ of tensor i at its own step t (an optimizer counts steps per parameter) */
+  biasCorrection1: readonly number[];
+  biasCorrection2: readonly number[];
+}
+
 export interface RmspropParams {
   lr: number;
   alpha: number;
@@ -664,6 +671,18 @@ export interface OptimKernels {
     expAvgSq: FloatArr,
     maxExpAvgSq: FloatArr | null,
     p: AdamParams,
+  ): void;
+  /**
+   * Adam and AdamW without AMSGrad over a list of tensors (a parameter group), in one call: tensor i is
+   * updated exactly as adam(params[i], grads[i], expAvgs[i], expAvgSqs[i], null, p with tensor i's bias
+   * corrections) would update it. The lists have the same length; the tensors do not overlap.
+   */
+  adamMulti(
+    params: readonly FloatArr[],
+    grads: readonly FloatArr[],
+    expAvgs: readonly FloatArr[],
+    expAvgSqs: readonly FloatArr[],
+    p: AdamMultiParams,
   ): void;
   /** RMSprop; gradAvg is non-null when centered, momentumBuffer when momentum > 0. */
   rmsprop(

@@ -12,6 +12,8 @@
 //
 // Note where ε sits: it is added after the bias correction of √v, as PyTorch does.
 // The two classes differ only in where weight decay enters and in AdamW's default λ = 0.01.
+// Without AMSGrad a step updates each parameter group in one kernel call (kernels().adamMulti), each
+// parameter at its own t; the result is that of one kernels().adam call per parameter, bit for bit.
 
 import { kernels } from "../ops/kernels.js";
 import {
@@ -22,6 +24,7 @@ import {
   type ParamGroup,
   type ParamsInput,
   type ParamState,
+  type StepItem,
 } from "./optimizer.js";
 import { stripUndefined } from "./sgd.js";
 
@@ -69,6 +72,45 @@ function adamStep(
   });
 }
 
+/**
+ * One Adam/AdamW step of a group's parameters. Without AMSGrad, one kernel call for the whole group
+ * (kernels().adamMulti: each parameter at its own step count); with it, one call per parameter.
+ */
+function adamGroupStep(
+  buffer: (state: ParamState, name: string, like: FloatStorage) => FloatStorage,
+  items: readonly StepItem[],
+  group: ParamGroup<AdamOptions>,
+  decoupled: boolean,
+): void {
+  if (group.amsgrad) {
+    for (const { param, grad, state } of items)
+      adamStep((name) => buffer(state, name, param), param, grad, state, group, decoupled);
+    return;
+  }
+  if (items.length === 0) return;
+  const [beta1, beta2] = group.betas;
+  // the moments, created at a parameter's first step in the order the per-parameter path creates them
+  const moments = items.map((it) => [buffer(it.state, "expAvg", it.param), buffer(it.state, "expAvgSq", it.param)]);
+  kernels().adamMulti(
+    items.map((it) => it.param),
+    items.map((it) => it.grad),
+    moments.map(([m]) => m!),
+    moments.map(([, v]) => v!),
+    {
+      lr: group.lr,
+      beta1,
+      beta2,
+      eps: group.eps,
+      weightDecay: group.weightDecay,
+      decoupledWeightDecay: decoupled,
+      maximize: group.maximize,
+      // 1 − βᵗ at each parameter's own step t, in double as adamStep
+      biasCorrection1: items.map((it) => 1 - beta1 ** it.state.step),
+      biasCorrection2: items.map((it) => 1 - beta2 ** it.state.step),
+    },
+  );
+}
+
 export class Adam extends Optimizer<AdamOptions> {
   constructor(params: ParamsInput<AdamOptions>, opts: Partial<AdamOptions> = {}) {
     super(
@@ -93,6 +135,10 @@ export class Adam extends Optimizer<AdamOptions> {
 
   protected update(param: FloatStorage, grad: FloatStorage, state: ParamState, group: ParamGroup<AdamOptions>): void {
     adamStep((name) => this.buffer(state, name, param).buf, param, grad, state, group, false);
+  }
+
+  protected override updateGroup(items: readonly StepItem[], group: ParamGroup<AdamOptions>): void {
+    adamGroupStep((state, name, like) => this.buffer(state, name, like).buf, items, group, false);
   }
 }
 
@@ -121,5 +167,9 @@ export class AdamW extends Optimizer<AdamOptions> {
 
   protected update(param: FloatStorage, grad: FloatStorage, state: ParamState, group: ParamGroup<AdamOptions>): void {
     adamStep((name) => this.buffer(state, name, param).buf, param, grad, state, group, true);
+  }
+
+  protected override updateGroup(items: readonly StepItem[], group: ParamGroup<AdamOptions>): void {
+    adamGroupStep((state, name, like) => this.buffer(state, name, like).buf, items, group, true);
   }
 }

@@ -1,7 +1,8 @@
 // The Optimizer base: parameter groups, the step loop, zeroGrad and the state dict (PyTorch's
 // torch.optim.Optimizer). A subclass only says how one parameter is updated, by calling its kernel
 // (kernels().sgd / .adam / .rmsprop) on the parameter's storage, its gradient's storage and the state
-// buffers it keeps for that parameter.
+// buffers it keeps for that parameter; or how one group is updated (updateGroup: Adam and AdamW hand the
+// whole group to kernels().adamMulti).
 //
 //   new AdamW(model.parameters(), { lr: 1e-3 })                        one group
 //   new AdamW([{ params: decay, weightDecay: 0.1 }, { params: noDecay, weightDecay: 0 }], { lr })
@@ -36,6 +37,13 @@ export type ParamsInput<H extends HyperParams> = Iterable<Tensor> | Iterable<Par
 export interface ParamState {
   step: number;
   buffers: Record<string, FloatStorage>;
+}
+
+/** One parameter of a step: its storage, its gradient's storage and its state (step already incremented). */
+export interface StepItem {
+  param: FloatStorage;
+  grad: FloatStorage;
+  state: ParamState;
 }
 
 /** A hyper-parameter value: a number, a flag, or a tuple of numbers (Adam's betas). */
@@ -88,6 +96,14 @@ export abstract class Optimizer<H extends HyperParams = HyperParams> {
   /** Update one parameter in place from its gradient and its state (state.step has already been incremented). */
   protected abstract update(param: FloatStorage, grad: FloatStorage, state: ParamState, group: ParamGroup<H>): void;
 
+  /**
+   * Update the parameters of one group that have a gradient, in the group's order. By default one update()
+   * each; an optimizer with a kernel over many tensors (Adam, AdamW) updates them in one call.
+   */
+  protected updateGroup(items: readonly StepItem[], group: ParamGroup<H>): void {
+    for (const { param, grad, state } of items) this.update(param, grad, state, group);
+  }
+
   /** Add a group of parameters, with hyper-parameters falling back to the defaults (PyTorch's add_param_group). */
   addParamGroup(input: ParamGroupInput<H>): void {
     const where = `${this.name}: parameter group ${this.paramGroups.length}`;
@@ -129,6 +145,8 @@ export abstract class Optimizer<H extends HyperParams = HyperParams> {
   step(): void {
     let index = 0;
     for (const group of this.paramGroups) {
+      // every gradient of the group is checked before any of its parameters changes
+      const withGrad: [Tensor, Tensor][] = [];
       for (const p of group.params) {
         const i = index++;
         const g = p.grad;
@@ -138,6 +156,9 @@ export abstract class Optimizer<H extends HyperParams = HyperParams> {
             `${this.name}.step: parameter ${i} is ${fmt(p.shape)} ${p.dtype} but its gradient is ${fmt(g.shape)} ${g.dtype}`,
           );
         }
+        withGrad.push([p, g]);
+      }
+      const items = withGrad.map(([p, g]): StepItem => {
         let s = this.state.get(p);
         if (s === undefined) {
           s = { step: 0, buffers: {} };
@@ -146,8 +167,9 @@ export abstract class Optimizer<H extends HyperParams = HyperParams> {
         s.step += 1;
         // inside a memory scope the parameter moves into the kernels' memory once, and stays there
         if (inScope()) makeResident(p);
-        this.update(p.storage as FloatStorage, g.storage as FloatStorage, s, group);
-      }
+        return { param: p.storage as FloatStorage, grad: g.storage as FloatStorage, state: s };
+      });
+      this.updateGroup(items, group);
     }
   }
 

@@ -75,6 +75,7 @@ const WASM_SERVED = [
   "attentionBackward",
   "crossEntropy",
   "adam",
+  "adamMulti",
 ] as const;
 
 test("parity: conv, pooling, rmsNorm and indexing kernels are served by the wasm backend, not the reference fallback", () => {

@@ -166,25 +166,35 @@ test("zeroGrad sets gradients to null (or fills them with zeros); lr is mutable 
 });
 
 test("the update runs through the active backend's kernel table", () => {
-  let calls = 0;
+  const calls = { adam: 0, adamMulti: 0 };
   wnn.registerBackend({
     name: "counting-optim",
     kernels: {
       adam: (...args) => {
-        calls++;
+        calls.adam++;
         referenceKernels.adam(...args);
+      },
+      adamMulti: (...args) => {
+        calls.adamMulti++;
+        referenceKernels.adamMulti(...args);
       },
     },
   });
   const before = wnn.getBackend();
   try {
     wnn.setBackend("counting-optim");
-    const p = wnn.tensor([1, 2, 3]);
-    const opt = new optim.Adam([p], { lr: 0.1 });
+    const p = wnn.tensor([1, 2, 3]),
+      q = wnn.tensor([4, 5]);
+    // without AMSGrad, one adamMulti call per group; with it, one adam call per parameter
+    const opt = new optim.Adam([p, q], { lr: 0.1 });
     p.grad = wnn.tensor([1, 1, 1]);
+    q.grad = wnn.tensor([1, 1]);
     opt.step();
-    assert.equal(calls, 1);
-    assert.ok(p.storage[0]! < 1);
+    assert.deepEqual(calls, { adam: 0, adamMulti: 1 });
+    assert.ok(p.storage[0]! < 1 && q.storage[0]! < 4);
+    const ams = new optim.Adam([p, q], { lr: 0.1, amsgrad: true });
+    ams.step();
+    assert.deepEqual(calls, { adam: 2, adamMulti: 1 });
   } finally {
     wnn.setBackend(before);
   }

@@ -6,7 +6,13 @@
 // Vocabulary: θ param, g grad, m first moment (expAvg), v second moment (expAvgSq), b momentum buffer,
 // λ weight decay, μ momentum, τ dampening, α RMSprop smoothing, ε eps.
 
-import type { FloatArr, OptimKernels } from "../backend.js";
+import type { AdamMultiParams, AdamParams, FloatArr, OptimKernels } from "../backend.js";
+
+/** The scalars of tensor i of an adamMulti call, as adam takes them. */
+export function adamParamsOf(p: AdamMultiParams, i: number): AdamParams {
+  const { biasCorrection1, biasCorrection2, ...shared } = p;
+  return { ...shared, biasCorrection1: biasCorrection1[i]!, biasCorrection2: biasCorrection2[i]! };
+}
 
 export const optim: OptimKernels = {
   sgd(param, grad, buf, p) {
@@ -55,6 +61,13 @@ export const optim: OptimKernels = {
       const denom = Math.sqrt(vHat) / bc2Sqrt + eps;
       // θ = θ − step_size·m / denom
       param[i] = param[i]! + (-stepSize * m[i]!) / denom;
+    }
+  },
+
+  adamMulti(params, grads, expAvgs, expAvgSqs, p) {
+    // one tensor after another, each at its own bias corrections
+    for (let i = 0; i < params.length; i++) {
+      optim.adam(params[i]!, grads[i]!, expAvgs[i]!, expAvgSqs[i]!, null, adamParamsOf(p, i));
     }
   },
 

@@ -129,6 +129,17 @@ export interface KernelExports {
     stepSize: number,
     bc2Sqrt: number,
   ): void;
+  /** adamF32 over `count` rows of a table (./assembly/optim.ts), the scalars the rows share after it */
+  adamMultiF32(
+    table: number,
+    count: number,
+    decay: number,
+    weightDecay: number,
+    decoupled: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+  ): void;
 }
 
 export interface WasmState {

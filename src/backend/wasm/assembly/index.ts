@@ -15,6 +15,6 @@ export {
   layerNormF32, layerNormBackwardF32, softmaxF32, softmaxBackwardF32, logSoftmaxF32, logSoftmaxBackwardF32,
   crossEntropyF32, crossEntropyBackwardF32, rmsNormF32, rmsNormBackwardF32,
 } from "./nn";
-export { adamF32 } from "./optim";
+export { adamF32, adamMultiF32 } from "./optim";
 export { binaryF32, extremeF32, mulColumnF32, stridedF32, sumF32, zeroBytes } from "./arith";
 export { im2colF32, col2imF32 } from "./conv";

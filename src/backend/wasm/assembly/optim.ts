@@ -24,3 +24,26 @@ export function adamF32(param: usize, grad: usize, m: usize, v: usize, n: i32, d
     v128.store(param + o, f32x4.add(p, f32x4.div(f32x4.mul(ss, mi), denom)));
   }
 }
+
+// The same update over many tensors in one call (one call per parameter group and step instead of one per
+// parameter). `table` holds `count` rows of 8 four-byte slots, written by the JavaScript side (../optim.ts):
+//
+//   [0] param  [1] grad  [2] m  [3] v   byte offsets of the tensor's four regions
+//   [4] n                               its element count
+//   [5] step_size = lr / (1 − β1ᵗ)      float32, at this tensor's own step t
+//   [6] √(1 − β2ᵗ)                      float32
+//   [7] unused (a row is 32 bytes)
+//
+// Each row runs adamF32 itself, so every element sees exactly the arithmetic of the per-tensor call.
+
+const ADAM_ROW_BYTES: usize = 32; // ADAM_ROW_BYTES of ../optim.ts
+
+export function adamMultiF32(table: usize, count: i32, decay: f32, weightDecay: f32, decoupled: i32, beta1: f32, beta2: f32, eps: f32): void {
+  for (let i = 0; i < count; i++) {
+    const row = table + <usize>i * ADAM_ROW_BYTES;
+    adamF32(
+      load<u32>(row, 0), load<u32>(row, 4), load<u32>(row, 8), load<u32>(row, 12), load<i32>(row, 16),
+      decay, weightDecay, decoupled, beta1, beta2, eps, load<f32>(row, 20), load<f32>(row, 24),
+    );
+  }
+}
