@@ -3,8 +3,9 @@
 // two separate runs minutes apart see different neighbours. Not part of `npm run bench`:
 //
 //   cp -r dist /tmp/dist-before                      # before the change; then rebuild
-//   node dist/bench/w2-ab.js /tmp/dist-before dist [--user=1] [--rounds=16]
+//   node dist/bench/w2-ab.js /tmp/dist-before dist [--user=1] [--rounds=16] [--scope=0]
 //
+// --scope=0 runs the steps with no `wnn.tidy` around them (the unscoped path: ordinary arrays, collected by the GC).
 // Each build dir is a `dist` (its src/index-node.js and bench/w2*.js are loaded). Prints the median process CPU
 // time per step of each build over the blocks, and their ratio. A build dir outside the project resolves its
 // packages from the node_modules above it.
@@ -22,8 +23,9 @@ const arg = (name: string, fallback: number): number => {
 };
 const [dirA, dirB] = process.argv.slice(2).filter((s) => !s.startsWith("--"));
 if (dirA === undefined || dirB === undefined)
-  throw new Error("usage: w2-ab.js <dist A> <dist B> [--user=1] [--rounds=16]");
+  throw new Error("usage: w2-ab.js <dist A> <dist B> [--user=1] [--rounds=16] [--scope=0]");
 const user = arg("user", 0) !== 0,
+  scoped = arg("scope", 1) !== 0,
   rounds = arg("rounds", 16),
   per = 5;
 
@@ -37,7 +39,7 @@ const load = async (dir: string): Promise<() => number> => {
   let i = 0;
   const step = (): number => {
     const b = batches[i++ % per]!;
-    return wnn.tidy(() => trainer.step(b.x, b.y));
+    return scoped ? wnn.tidy(() => trainer.step(b.x, b.y)) : trainer.step(b.x, b.y);
   };
   for (let k = 0; k < 10; k++) step(); // warm-up
   return step;
@@ -64,6 +66,6 @@ const median = (x: number[]): number => [...x].sort((p, q) => p - q)[x.length >>
 const ma = median(ta),
   mb = median(tb);
 console.log(
-  `W2 ${user ? "user-written" : "GPT module"} inside wnn.tidy, 1 thread, CPU ms per step, median of ${rounds} blocks of ${per} steps: ` +
+  `W2 ${user ? "user-written" : "GPT module"} ${scoped ? "inside wnn.tidy" : "with no scope"}, 1 thread, CPU ms per step, median of ${rounds} blocks of ${per} steps: ` +
     `A ${ma.toFixed(1)} (${dirA}), B ${mb.toFixed(1)} (${dirB}), B/A ${(mb / ma).toFixed(3)}; load average ${loadavg()[0]!.toFixed(1)}`,
 );

@@ -9,7 +9,7 @@
 import { isFloating } from "./dtype.js";
 import { AutogradError } from "./errors.js";
 import { fmt, sameShape } from "./shape.js";
-import { accumulateLeafGrad, blockSerial } from "./scope.js";
+import { accumulateLeafGrad, backwardScope, blockSerial } from "./scope.js";
 import type { Tensor } from "./tensor.js";
 
 /** Gradients of the op's inputs, in input order, given the gradient of its output; null = no gradient. */
@@ -89,6 +89,13 @@ export function runBackward(
   opts: BackwardOptions,
   add: (a: Tensor, b: Tensor) => Tensor,
 ): void {
+  // Outside any memory scope the pass runs inside one of its own (scope.ts backwardScope): its gradient
+  // temporaries live in the kernels' memory and are released when it ends, while the leaves' .grad come out as
+  // ordinary garbage-collected arrays, as with no scope. Inside a user's tidy it runs in that scope, as before.
+  backwardScope(() => backwardPass(root, grad, opts, add));
+}
+
+function backwardPass(root: Tensor, grad: Tensor, opts: BackwardOptions, add: (a: Tensor, b: Tensor) => Tensor): void {
   // blocks made after this mark hold gradients of this pass only (a leaf may take one over: ./scope.ts)
   const mark = blockSerial();
   // Topological order by iterative depth-first search over gradFn inputs.
