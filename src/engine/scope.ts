@@ -15,7 +15,7 @@
 // Parameters, their gradients and optimizer state become kept blocks the first time they are touched
 // inside a scope (autograd.ts, src/optim/optimizer.ts). docs/engine.md has the whole design.
 
-import type { DType, TypedArray } from "./dtype.js";
+import { copyStorage, type DType, type TypedArray } from "./dtype.js";
 import { AutogradError, WnnError } from "./errors.js";
 import { fmt } from "./shape.js";
 import { countAllocation } from "./memory.js";
@@ -331,7 +331,7 @@ function endScope(scope: Scope, result: unknown): void {
       const b = blockOf.get(s);
       if (b !== undefined && b.owner === null) continue; // a kept block (made by keep before this scope)
       let copy = copies.get(s);
-      if (copy === undefined) copies.set(s, (copy = s.slice()));
+      if (copy === undefined) copies.set(s, (copy = copyStorage(s)));
       if (b !== undefined) b.refs--;
       t.replaceStorage(copy);
     }
@@ -466,7 +466,7 @@ export function accumulateLeafGrad(
   }
   countAllocation(s.length * s.BYTES_PER_ELEMENT);
   const b = sum.dtype === "float32" ? keptBlock("float32", s.length, s) : null;
-  const t = new tensorClass!(b ? b.view : s.slice(), sum.shape); // (the constructor counts the block's user)
+  const t = new tensorClass!(b ? b.view : copyStorage(s), sum.shape); // (the constructor counts the block's user)
   keptTensors.add(t);
   return t;
 }
