@@ -109,6 +109,14 @@ export function inScope(): boolean {
 
 /** The scope of the running unscoped backward pass (backwardScope), or null. */
 let backwardRoot: Scope | null = null;
+let backwardScopeOn = true;
+
+/** Tests and benchmarks: whether an unscoped backward runs in a scope of its own (default on). Returns the old setting. */
+export function setBackwardScope(on: boolean): boolean {
+  const old = backwardScopeOn;
+  backwardScopeOn = on;
+  return old;
+}
 
 /**
  * Runs `pass` (a backward pass: autograd.ts runBackward) in a scope of its own when no scope is running and the
@@ -122,7 +130,7 @@ let backwardRoot: Scope | null = null;
  * the unscoped run as it was), `pass` runs as it is.
  */
 export function backwardScope(pass: () => void): void {
-  if (current !== null || allocator === null || inMetaExecution()) {
+  if (current !== null || allocator === null || !backwardScopeOn || inMetaExecution()) {
     pass();
     return;
   }
