@@ -1,9 +1,9 @@
-// Two builds of the project in one process, W2 steps inside `wnn.tidy` on 1 thread, alternating blocks of
+// Two builds of the project in one process, W2 steps inside `wnn.tidy` on 1 thread (--threads, --scope=0), alternating blocks of
 // steps between them, so that both see the same load: the way to compare a change on a shared machine, where
 // two separate runs minutes apart see different neighbours. Not part of `npm run bench`:
 //
 //   cp -r dist /tmp/dist-before                      # before the change; then rebuild
-//   node dist/bench/w2-ab.js /tmp/dist-before dist [--user=1] [--rounds=16] [--scope=0]
+//   node dist/bench/w2-ab.js /tmp/dist-before dist [--user=1] [--rounds=16] [--scope=0] [--threads=1]
 //
 // --scope=0 runs the steps with no `wnn.tidy` around them (the unscoped path: ordinary arrays, collected by the GC).
 // Each build dir is a `dist` (its src/index-node.js and bench/w2*.js are loaded). Prints the median process CPU
@@ -23,9 +23,10 @@ const arg = (name: string, fallback: number): number => {
 };
 const [dirA, dirB] = process.argv.slice(2).filter((s) => !s.startsWith("--"));
 if (dirA === undefined || dirB === undefined)
-  throw new Error("usage: w2-ab.js <dist A> <dist B> [--user=1] [--rounds=16] [--scope=0]");
+  throw new Error("usage: w2-ab.js <dist A> <dist B> [--user=1] [--rounds=16] [--scope=0] [--threads=1]");
 const user = arg("user", 0) !== 0,
   scoped = arg("scope", 1) !== 0,
+  threads = arg("threads", 1),
   rounds = arg("rounds", 16),
   per = 5;
 
@@ -33,7 +34,7 @@ const load = async (dir: string): Promise<() => number> => {
   const url = (p: string): string => pathToFileURL(resolve(dir, p)).href;
   const wnn = (await import(url("src/index-node.js"))) as typeof Wnn;
   const w2 = (await import(url("bench/w2.js"))) as typeof W2;
-  wnn.setNumThreads(1);
+  wnn.setNumThreads(threads);
   const trainer = user ? ((await import(url("bench/w2-user.js"))) as typeof W2User).w2UserTrainer() : w2.w2Trainer();
   const batches = w2.w2Batches(per);
   let i = 0;
@@ -66,6 +67,6 @@ const median = (x: number[]): number => [...x].sort((p, q) => p - q)[x.length >>
 const ma = median(ta),
   mb = median(tb);
 console.log(
-  `W2 ${user ? "user-written" : "GPT module"} ${scoped ? "inside wnn.tidy" : "with no scope"}, 1 thread, CPU ms per step, median of ${rounds} blocks of ${per} steps: ` +
+  `W2 ${user ? "user-written" : "GPT module"} ${scoped ? "inside wnn.tidy" : "with no scope"}, ${threads} thread(s), CPU ms per step, median of ${rounds} blocks of ${per} steps: ` +
     `A ${ma.toFixed(1)} (${dirA}), B ${mb.toFixed(1)} (${dirB}), B/A ${(mb / ma).toFixed(3)}; load average ${loadavg()[0]!.toFixed(1)}`,
 );
