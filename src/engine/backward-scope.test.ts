@@ -185,6 +185,25 @@ test("inside an unscoped backward the gradient temporaries are blocks of the was
   assert.equal(seen(false), false);
 });
 
+test("the pass releases a gradient once no node needs it: its heap holds the live gradients, not all it made", () => {
+  wnn.manualSeed(13);
+  const a = wnn.randn([16, 32]).requiresGrad_(); // 2 KiB
+  const base = heapStats().liveBytes;
+  let live = -1;
+  // the node nearest the leaf runs last: by then 80 nodes made a gradient each (160 KiB in all)
+  const look = (x: Tensor): Tensor =>
+    record("look", [x], x.detach(), (dy) => {
+      live = heapStats().liveBytes - base;
+      return [dy];
+    });
+  let y = look(a.mul(1));
+  for (let k = 0; k < 40; k++) y = y.mul(1.01).add(0.5);
+  y.sum().backward();
+  assert.ok(live > 0 && live <= 8 * 2048, `bytes of the heap live at the last node: ${live}`);
+  assert.equal(heapStats().liveBytes, base);
+  assert.ok(ordinary(a.grad!));
+});
+
 test("a throw inside an unscoped backward leaves no scope open, releases its temporaries and gives the same error", () => {
   const live = heapStats().liveBytes;
   const attempt = (): unknown => {

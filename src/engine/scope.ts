@@ -146,6 +146,38 @@ export function backwardScope(pass: () => void): void {
   }
 }
 
+/**
+ * Inside the scope of an unscoped backward (backwardScope): runs one node's backward closure in a scope of its own,
+ * so what the closure makes and does not return (a product before the sum that undoes broadcasting, …) goes back to
+ * the heap when it returns, for the next nodes to reuse. Elsewhere (no scope, a user's tidy): fn() as it is.
+ */
+export function backwardNodeScope<T>(fn: () => T): T {
+  if (backwardRoot === null || current === null) return fn();
+  const scope: Scope = { name: "backward", parent: current, tensors: [], blocks: [], metaMark: -1, internal: true };
+  current = scope;
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    endScope(scope, undefined);
+    throw e;
+  }
+  endScope(scope, result);
+  return result;
+}
+
+/**
+ * Inside the scope of an unscoped backward: releases t, a gradient this pass made (its block is younger than the
+ * pass's `mark`, a blockSerial()) that the pass no longer holds, so that its block is reused by the next nodes
+ * instead of waiting for the pass to end. Anything else (no such scope, a tensor the pass did not make): nothing.
+ */
+export function releaseBackwardTemporary(t: Tensor, mark: number): void {
+  if (backwardRoot === null || t.isReleased) return;
+  const b = blockOf.get(t.storage);
+  if (b === undefined || b.freed || b.serial <= mark || b.owner === null || b.owner.internal !== true) return;
+  release(t, "the backward pass that made it no longer needed it (a gradient temporary)");
+}
+
 /** Runs fn with no scope running: what it allocates is ordinary arrays, and its tensors are recorded nowhere. */
 function outsideScopes<T>(fn: () => T): T {
   const saved = current;
