@@ -7,8 +7,8 @@
 //
 // --scope=0 runs the steps with no `wnn.tidy` around them (the unscoped path: ordinary arrays, collected by the GC).
 // Each build dir is a `dist` (its src/index-node.js and bench/w2*.js are loaded). Prints the median process CPU
-// time per step of each build over the blocks, and their ratio. A build dir outside the project resolves its
-// packages from the node_modules above it.
+// time and wall time per step of each build over the blocks, and their ratios. A build dir outside the project
+// resolves its packages from the node_modules above it.
 
 import { loadavg } from "node:os";
 import { resolve } from "node:path";
@@ -46,27 +46,32 @@ const load = async (dir: string): Promise<() => number> => {
   return step;
 };
 
-/** CPU ms per step over one block of `per` steps. */
-const block = (step: () => number): number => {
-  const c0 = process.cpuUsage();
+/**
+ * CPU ms and wall ms per step over one block of `per` steps. The CPU time counts every thread of the process (the
+ * collector's helpers too), the wall time what the caller waits: on an idle second core they can differ.
+ */
+const block = (step: () => number): [number, number] => {
+  const c0 = process.cpuUsage(),
+    w0 = performance.now();
   for (let k = 0; k < per; k++) step();
   const c = process.cpuUsage(c0);
-  return (c.user + c.system) / 1000 / per;
+  return [(c.user + c.system) / 1000 / per, (performance.now() - w0) / per];
 };
 
 const stepA = await load(dirA),
   stepB = await load(dirB);
-const ta: number[] = [],
-  tb: number[] = [];
+const ta: [number, number][] = [],
+  tb: [number, number][] = [];
 for (let r = 0; r < rounds; r++) {
   // ABBA order, so neither build always runs first
   if (r % 2 === 0) (ta.push(block(stepA)), tb.push(block(stepB)));
   else (tb.push(block(stepB)), ta.push(block(stepA)));
 }
 const median = (x: number[]): number => [...x].sort((p, q) => p - q)[x.length >> 1]!;
-const ma = median(ta),
-  mb = median(tb);
+const [ma, mb] = [ta, tb].map((t) => median(t.map((v) => v[0])));
+const [wa, wb] = [ta, tb].map((t) => median(t.map((v) => v[1])));
 console.log(
-  `W2 ${user ? "user-written" : "GPT module"} ${scoped ? "inside wnn.tidy" : "with no scope"}, ${threads} thread(s), CPU ms per step, median of ${rounds} blocks of ${per} steps: ` +
-    `A ${ma.toFixed(1)} (${dirA}), B ${mb.toFixed(1)} (${dirB}), B/A ${(mb / ma).toFixed(3)}; load average ${loadavg()[0]!.toFixed(1)}`,
+  `W2 ${user ? "user-written" : "GPT module"} ${scoped ? "inside wnn.tidy" : "with no scope"}, ${threads} thread(s), median of ${rounds} blocks of ${per} steps: ` +
+    `CPU ms per step A ${ma!.toFixed(1)} (${dirA}), B ${mb!.toFixed(1)} (${dirB}), B/A ${(mb! / ma!).toFixed(3)}; ` +
+    `wall ms per step A ${wa!.toFixed(1)}, B ${wb!.toFixed(1)}, B/A ${(wb! / wa!).toFixed(3)}; load average ${loadavg()[0]!.toFixed(1)}`,
 );
