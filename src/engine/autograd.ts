@@ -96,8 +96,8 @@ export function runBackward(
   add: (a: Tensor, b: Tensor) => Tensor,
 ): void {
   // Outside any memory scope the pass runs inside one of its own (scope.ts backwardScope): its gradient
-  // temporaries live in the kernels' memory and are released once no node needs them, while the leaves' .grad come out as
-  // ordinary garbage-collected arrays, as with no scope. Inside a user's tidy it runs in that scope, as before.
+  // temporaries live in the kernels' memory and are released once no node needs them, while the leaves' .grad
+  // come out as ordinary garbage-collected arrays, as with no scope. Inside a user's tidy it runs in that scope.
   backwardScope(() => backwardPass(root, grad, opts, add));
 }
 
