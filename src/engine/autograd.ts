@@ -9,7 +9,13 @@
 import { isFloating } from "./dtype.js";
 import { AutogradError } from "./errors.js";
 import { fmt, sameShape } from "./shape.js";
-import { accumulateLeafGrad, blockSerial } from "./scope.js";
+import {
+  accumulateLeafGrad,
+  backwardNodeScope,
+  backwardScope,
+  blockSerial,
+  releaseBackwardTemporary,
+} from "./scope.js";
 import type { Tensor } from "./tensor.js";
 
 /** Gradients of the op's inputs, in input order, given the gradient of its output; null = no gradient. */
@@ -89,6 +95,13 @@ export function runBackward(
   opts: BackwardOptions,
   add: (a: Tensor, b: Tensor) => Tensor,
 ): void {
+  // Outside any memory scope the pass runs inside one of its own (scope.ts backwardScope): its gradient
+  // temporaries live in the kernels' memory and are released once no node needs them, while the leaves' .grad
+  // come out as ordinary garbage-collected arrays, as with no scope. Inside a user's tidy it runs in that scope.
+  backwardScope(() => backwardPass(root, grad, opts, add));
+}
+
+function backwardPass(root: Tensor, grad: Tensor, opts: BackwardOptions, add: (a: Tensor, b: Tensor) => Tensor): void {
   // blocks made after this mark hold gradients of this pass only (a leaf may take one over: ./scope.ts)
   const mark = blockSerial();
   // Topological order by iterative depth-first search over gradFn inputs.
@@ -114,24 +127,42 @@ export function runBackward(
   }
 
   const grads = new Map<Tensor, Tensor>([[root, grad]]);
+  // In the scope of an unscoped backward (./scope.ts backwardScope) a gradient no entry of `grads` holds any more
+  // is released at once, so that the next nodes reuse its block: the pass's heap is then the largest set of
+  // gradients alive at one time, not the sum of all it made. `uses` counts the entries holding each tensor (one
+  // tensor may be the gradient of several inputs: add's backward returns dy twice).
+  const uses = new Map<Tensor, number>([[grad, 1]]);
+  const hold = (v: Tensor): void => void uses.set(v, (uses.get(v) ?? 0) + 1);
+  const drop = (v: Tensor): void => {
+    const k = uses.get(v)! - 1;
+    if (k === 0) uses.delete(v);
+    else uses.set(v, k);
+  };
   for (let n = order.length - 1; n >= 0; n--) {
     const t = order[n]!;
     const g = grads.get(t);
     if (g === undefined) continue;
     grads.delete(t);
+    drop(g);
+    const done: Tensor[] = [g]; // gradients this node may be the last user of
     if (t.gradFn === null || t.retainsGrad) {
       // a leaf (or a tensor that asked for retainGrad): accumulate into .grad
       t.grad = accumulateLeafGrad(t.grad, g, add, mark); // (inside a memory scope: kept, ./scope.ts)
     }
     const node = t.gradFn;
-    if (node === null) continue;
+    if (node === null) {
+      if (!uses.has(g)) releaseBackwardTemporary(g, mark);
+      continue;
+    }
     if (node.backward === null) {
       throw new AutogradError(
         `backward: trying to backward through the graph a second time (op ${node.name}); its saved values were freed by the first backward. Pass { retainGraph: true } to the first backward if you need to call it twice`,
       );
     }
     const backwardFn = node.backward;
-    const inputGrads = noGrad(() => backwardFn(g)); // backward closures are not themselves recorded
+    // backward closures are not themselves recorded; what one makes and does not return is released as it returns
+    // (in the scope of an unscoped backward only: backwardNodeScope)
+    const inputGrads = noGrad(() => backwardNodeScope(() => backwardFn(g)));
     for (let i = 0; i < node.inputs.length; i++) {
       const x = node.inputs[i]!;
       const dx = inputGrads[i];
@@ -142,8 +173,18 @@ export function runBackward(
         );
       }
       const prev = grads.get(x);
-      grads.set(x, prev === undefined ? dx : add(prev, dx));
+      if (prev === undefined) {
+        grads.set(x, dx);
+        hold(dx);
+      } else {
+        const sum = add(prev, dx);
+        grads.set(x, sum);
+        drop(prev);
+        hold(sum);
+        done.push(prev, dx);
+      }
     }
+    for (const v of done) if (!uses.has(v)) releaseBackwardTemporary(v, mark);
   }
   if (!opts.retainGraph) for (const t of order) if (t.gradFn) t.gradFn.backward = null;
 }

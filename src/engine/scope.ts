@@ -15,7 +15,7 @@
 // Parameters, their gradients and optimizer state become kept blocks the first time they are touched
 // inside a scope (autograd.ts, src/optim/optimizer.ts). docs/engine.md has the whole design.
 
-import type { DType, TypedArray } from "./dtype.js";
+import { copyStorage, type DType, type TypedArray } from "./dtype.js";
 import { AutogradError, WnnError } from "./errors.js";
 import { fmt } from "./shape.js";
 import { countAllocation } from "./memory.js";
@@ -78,6 +78,8 @@ interface Scope {
   readonly blocks: Block[];
   /** metaScopeMark() at its start: -1 unless a run's live buffers are being counted (metaLivePeak) */
   readonly metaMark: number;
+  /** the scope a backward pass opens for its own temporaries when no scope runs (backwardScope) */
+  readonly internal?: true;
 }
 
 let current: Scope | null = null;
@@ -100,9 +102,91 @@ function freeBlock(b: Block): void {
   if (b.meta !== true) allocator?.free(b.view);
 }
 
-/** True inside tidy(fn). */
+/** True inside tidy(fn) (not inside the scope of an unscoped backward pass alone: backwardScope). */
 export function inScope(): boolean {
-  return current !== null;
+  return current !== null && current.internal !== true;
+}
+
+/** The scope of the running unscoped backward pass (backwardScope), or null. */
+let backwardRoot: Scope | null = null;
+let backwardScopeOn = true;
+
+/** Tests and benchmarks: whether an unscoped backward runs in a scope of its own (default on). Returns the old setting. */
+export function setBackwardScope(on: boolean): boolean {
+  const old = backwardScopeOn;
+  backwardScopeOn = on;
+  return old;
+}
+
+/**
+ * Runs `pass` (a backward pass: autograd.ts runBackward) in a scope of its own when no scope is running and the
+ * backend lends memory. The gradient temporaries of a backward (each node's dy, the dx its closure returns, the
+ * sums of gradients that meet, the sums that undo broadcasting) are never handed to the user, so they can be blocks
+ * of the kernels' memory that the kernels read and write in place, released when the pass ends instead of being
+ * copied out of wasm memory and left to the collector. What survives is what the user can reach: the gradients of
+ * leaves (and of tensors that called retainGrad), which accumulateLeafGrad makes ordinary typed arrays outside every
+ * scope, exactly as with no scope; and the tensors the forward made (the values closures saved), which were made
+ * before this scope and are not recorded in it. Inside a user's tidy, and under metaExecute (whose meter counts
+ * the unscoped run as it was), `pass` runs as it is.
+ */
+export function backwardScope(pass: () => void): void {
+  if (current !== null || allocator === null || !backwardScopeOn || inMetaExecution()) {
+    pass();
+    return;
+  }
+  const scope: Scope = { name: "backward", parent: null, tensors: [], blocks: [], metaMark: -1, internal: true };
+  current = scope;
+  backwardRoot = scope;
+  try {
+    pass();
+  } finally {
+    // return or throw: every tensor the pass made is released and its block freed (ordinary .grad arrays stay)
+    backwardRoot = null;
+    endScope(scope, undefined);
+  }
+}
+
+/**
+ * Inside the scope of an unscoped backward (backwardScope): runs one node's backward closure in a scope of its own,
+ * so what the closure makes and does not return (a product before the sum that undoes broadcasting, …) goes back to
+ * the heap when it returns, for the next nodes to reuse. Elsewhere (no scope, a user's tidy): fn() as it is.
+ */
+export function backwardNodeScope<T>(fn: () => T): T {
+  if (backwardRoot === null || current === null) return fn();
+  const scope: Scope = { name: "backward", parent: current, tensors: [], blocks: [], metaMark: -1, internal: true };
+  current = scope;
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    endScope(scope, undefined);
+    throw e;
+  }
+  endScope(scope, result);
+  return result;
+}
+
+/**
+ * Inside the scope of an unscoped backward: releases t, a gradient this pass made (its block is younger than the
+ * pass's `mark`, a blockSerial()) that the pass no longer holds, so that its block is reused by the next nodes
+ * instead of waiting for the pass to end. Anything else (no such scope, a tensor the pass did not make): nothing.
+ */
+export function releaseBackwardTemporary(t: Tensor, mark: number): void {
+  if (backwardRoot === null || t.isReleased) return;
+  const b = blockOf.get(t.storage);
+  if (b === undefined || b.freed || b.serial <= mark || b.owner === null || b.owner.internal !== true) return;
+  release(t, "the backward pass that made it no longer needed it (a gradient temporary)");
+}
+
+/** Runs fn with no scope running: what it allocates is ordinary arrays, and its tensors are recorded nowhere. */
+function outsideScopes<T>(fn: () => T): T {
+  const saved = current;
+  current = null;
+  try {
+    return fn();
+  } finally {
+    current = saved;
+  }
 }
 
 /** Tests: uninitialised blocks are filled with a poison (NaN, or int32 0x7fc00000) when on. */
@@ -245,7 +329,7 @@ function endScope(scope: Scope, result: unknown): void {
   const survivors = new Set<Tensor>();
   collect(result, survivors, 0, isTensorValue);
   const parent = scope.parent;
-  const by = `tidy(${scope.name})`;
+  const by = scope.internal ? "the backward pass's own scope (its gradient temporaries)" : `tidy(${scope.name})`;
   // A result that still has a graph inside an enclosing scope (a nested tidy within a forward pass):
   // everything this scope made goes to the enclosing scope, so that a backward there still finds it.
   if (parent !== null && [...survivors].some((t) => t.gradFn !== null && t.gradFn.backward !== null)) {
@@ -288,7 +372,7 @@ function endScope(scope: Scope, result: unknown): void {
       const b = blockOf.get(s);
       if (b !== undefined && b.owner === null) continue; // a kept block (made by keep before this scope)
       let copy = copies.get(s);
-      if (copy === undefined) copies.set(s, (copy = s.slice()));
+      if (copy === undefined) copies.set(s, (copy = copyStorage(s)));
       if (b !== undefined) b.refs--;
       t.replaceStorage(copy);
     }
@@ -392,6 +476,9 @@ export function accumulateLeafGrad(
   mark = Infinity,
 ): Tensor {
   if (current === null) return old === null ? g.clone() : add(old, g);
+  // the scope of an unscoped backward (backwardScope): the gradient is an ordinary array outside every scope, made
+  // by the same clone or add as with no scope (so the same values), and the pass's release does not touch it
+  if (backwardRoot !== null) return outsideScopes(() => (old === null ? g.clone() : add(old, g)));
   if (old !== null && keptTensors.has(old) && !old.isReleased && old.dtype === g.dtype) {
     const x = old.storage,
       y = g.storage;
@@ -419,7 +506,7 @@ export function accumulateLeafGrad(
   }
   countAllocation(s.length * s.BYTES_PER_ELEMENT);
   const b = sum.dtype === "float32" ? keptBlock("float32", s.length, s) : null;
-  const t = new tensorClass!(b ? b.view : s.slice(), sum.shape); // (the constructor counts the block's user)
+  const t = new tensorClass!(b ? b.view : copyStorage(s), sum.shape); // (the constructor counts the block's user)
   keptTensors.add(t);
   return t;
 }

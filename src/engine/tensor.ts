@@ -6,7 +6,7 @@
 // nothing about ops, and ops import the engine, so imports point inward.
 
 import { runBackward, type BackwardOptions, type Node } from "./autograd.js";
-import { allocate, dtypeOf, isFloating, type DType, type TypedArray } from "./dtype.js";
+import { allocate, copyStorage, dtypeOf, isFloating, type DType, type TypedArray } from "./dtype.js";
 import { ArgumentError, AutogradError, DTypeError } from "./errors.js";
 import { formatTensor } from "./format.js";
 import { inMetaExecution, isMetaStorage, metaError, metaStorage } from "./meta.js";
@@ -170,7 +170,7 @@ export class Tensor {
   clone(): Tensor {
     this.checkLive("clone");
     if (this.isMeta) return new Tensor(metaStorage(this.dtype, this.shape), this.shape);
-    return new Tensor(this.storage.slice(), this.shape);
+    return new Tensor(copyStorage(this.storage), this.shape);
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -182,7 +182,7 @@ export class Tensor {
     if (this.isMeta && !inMetaExecution()) throw metaError(this.dtype, this.shape, "dataSync");
     // shape-only: a view whose values read as 0, not counted (the real copy is a plain array, not tensor storage)
     if (this.isMeta) return this.storage.subarray();
-    return this.storage.slice();
+    return copyStorage(this.storage);
   }
 
   /** The values, asynchronously (the same as dataSync on CPU backends; kept for API symmetry with tfjs). */
