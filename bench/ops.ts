@@ -39,12 +39,12 @@ export interface OpsResult {
   torch?: TorchOps;
 }
 
-/** PyTorch's op table: CPU ms per call, its own copy of the same bytes (`dst.copy_(src)`). */
+/** PyTorch's op table: ms per call (CPU, and the wall median), its own copy of the same bytes (`dst.copy_(src)`). */
 export interface TorchOps {
   threads: number;
   version: string;
-  copy_ms: number;
-  rows: { family: string; name: string; forward_ms: number; backward_ms: number }[];
+  copy: OpTime;
+  rows: { family: string; name: string; forward: OpTime; backward: OpTime }[];
 }
 
 /** 3 warm-up calls, then calls until ≥ 10 and ≥ 200 ms of wall time (at most 200); CPU time per call and the wall median. */
@@ -186,19 +186,17 @@ export function runTorchOps(threads: number, script: string): TorchOps | string 
   });
   if (p.status !== 0) return `torch_ops.py failed: ${p.stderr.trim().split("\n").slice(-2).join(" | ")}`;
   const lines = p.stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
-  const head = lines[0] as { copy_ms: number; threads: number; torch: string };
-  return {
-    threads: head.threads,
-    version: head.torch,
-    copy_ms: head.copy_ms,
-    rows: lines.slice(1) as TorchOps["rows"],
-  };
+  const head = lines[0] as { copy: OpTime; threads: number; torch: string };
+  return { threads: head.threads, version: head.torch, copy: head.copy, rows: lines.slice(1) as TorchOps["rows"] };
 }
 
-/** Ours beside PyTorch per op: CPU ms, each against its own copy, and the ratio ours / PyTorch. */
+/**
+ * Ours beside PyTorch per op: the wall medians (PyTorch's CPU time also counts its autograd engine's thread,
+ * and its mean is thrown by rare slow calls), each against its own copy, and the ratio ours / PyTorch.
+ */
 export function logOpsVsTorch(ours: OpsResult, torch: TorchOps, log: (line: string) => void): void {
   log(
-    `  beside PyTorch ${torch.version} (${torch.threads} thread(s); its copy_ ${torch.copy_ms.toFixed(3)} ms CPU, ours ${ours.copy.cpu_ms.toFixed(3)}): CPU ms per call, × each one's own copy, ours / torch`,
+    `  beside PyTorch ${torch.version} (${torch.threads} thread(s); its copy_ ${torch.copy.wall_ms.toFixed(3)} ms, ours ${ours.copy.wall_ms.toFixed(3)}): wall medians in ms per call, × each one's own copy, ours / torch`,
   );
   log(
     `  ${"op".padEnd(34)} ${"fwd ours".padStart(9)} ${"×".padStart(5)} ${"torch".padStart(7)} ${"×".padStart(5)} ${"o/t".padStart(5)}   ${"bwd ours".padStart(9)} ${"×".padStart(5)} ${"torch".padStart(7)} ${"×".padStart(5)} ${"o/t".padStart(5)}`,
@@ -209,7 +207,7 @@ export function logOpsVsTorch(ours: OpsResult, torch: TorchOps, log: (line: stri
     const cell = (o: number, oc: number, th: number, tc: number): string =>
       `${o.toFixed(3).padStart(9)} ${(o / oc).toFixed(1).padStart(5)} ${th.toFixed(3).padStart(7)} ${(th / tc).toFixed(1).padStart(5)} ${(o / th).toFixed(2).padStart(5)}`;
     log(
-      `  ${`${r.family}: ${r.name}`.padEnd(34)} ${cell(r.forward.cpu_ms, ours.copy.cpu_ms, t.forward_ms, torch.copy_ms)}   ${cell(r.backward.cpu_ms, ours.copy.cpu_ms, t.backward_ms, torch.copy_ms)}`,
+      `  ${`${r.family}: ${r.name}`.padEnd(34)} ${cell(r.forward.wall_ms, ours.copy.wall_ms, t.forward.wall_ms, torch.copy.wall_ms)}   ${cell(r.backward.wall_ms, ours.copy.wall_ms, t.backward.wall_ms, torch.copy.wall_ms)}`,
     );
   }
 }

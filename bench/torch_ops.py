@@ -1,6 +1,6 @@
 # The op table of bench/ops.ts on PyTorch, on the same (12, 64, 1024) float32 tensor with the same
 # timing: per op, 3 warm-up calls, then calls until >= 10 and >= 200 ms of wall time (at most 200);
-# process CPU time per call; forward on a leaf that requires grad, backward = (forward + backward into
+# the median wall time per call (the process CPU time too: it counts the autograd engine's thread); forward on a leaf that requires grad, backward = (forward + backward into
 # the leaf) - forward; the copy is dst.copy_(src) of the same number of bytes. One JSON object per line.
 #
 #   /usr/bin/python3 bench/torch_ops.py THREADS        (run by bench/run.ts with --workloads=ops)
@@ -30,13 +30,15 @@ def measure(fn):
         walls.append(dt)
         total += dt
     cpu = (time.process_time() - c0) / len(walls)
-    return cpu * 1e3
+    walls.sort()
+    return {"cpu_ms": cpu * 1e3, "wall_ms": walls[len(walls) // 2] * 1e3}
 
 
 src = torch.sin(torch.arange(B * T * C, dtype=torch.float32)).reshape(B, T, C)
 dst = torch.empty_like(src)
-copy_ms = measure(lambda: [dst.copy_(src) for _ in range(20)]) / 20
-print(json.dumps({"copy_ms": copy_ms, "threads": threads, "torch": torch.__version__}), flush=True)
+copy = measure(lambda: [dst.copy_(src) for _ in range(20)])
+copy = {k: v / 20 for k, v in copy.items()}
+print(json.dumps({"copy": copy, "threads": threads, "torch": torch.__version__}), flush=True)
 
 CASES = [
     ("unary", "neg", lambda x, o: -x, None, False),
@@ -86,5 +88,6 @@ for family, name, fn, other, positive in CASES:
         o.grad = None
 
     fwd = measure(lambda: fn(x, o))
-    bwd = max(0.0, measure(both) - fwd)
-    print(json.dumps({"family": family, "name": name, "forward_ms": fwd, "backward_ms": bwd}), flush=True)
+    tot = measure(both)
+    bwd = {k: max(0.0, tot[k] - fwd[k]) for k in fwd}
+    print(json.dumps({"family": family, "name": name, "forward": fwd, "backward": bwd}), flush=True)
