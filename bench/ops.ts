@@ -185,7 +185,10 @@ export function runTorchOps(threads: number, script: string): TorchOps | string 
     env: { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) },
   });
   if (p.status !== 0) return `torch_ops.py failed: ${p.stderr.trim().split("\n").slice(-2).join(" | ")}`;
-  const lines = p.stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+  const lines = p.stdout
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   const head = lines[0] as { copy: OpTime; threads: number; torch: string };
   return { threads: head.threads, version: head.torch, copy: head.copy, rows: lines.slice(1) as TorchOps["rows"] };
 }

@@ -154,16 +154,20 @@ export function backwardScope(pass: () => void): void {
 export function backwardNodeScope<T>(fn: () => T): T {
   if (backwardRoot === null || current === null) return fn();
   const scope: Scope = { name: "backward", parent: current, tensors: [], blocks: [], metaMark: -1, internal: true };
+  const result = runIn(scope, fn);
+  endScope(scope, result);
+  return result;
+}
+
+/** Makes scope the current one and runs fn in it; a throw ends the scope (releasing all it made) and goes on. */
+function runIn<T>(scope: Scope, fn: () => T): T {
   current = scope;
-  let result: T;
   try {
-    result = fn();
+    return fn();
   } catch (e) {
     endScope(scope, undefined);
     throw e;
   }
-  endScope(scope, result);
-  return result;
 }
 
 /**
@@ -280,14 +284,7 @@ export function tidy<T>(a: string | (() => T), b?: () => T): T {
   if (typeof fn !== "function") throw new AutogradError("tidy: expected tidy(fn) or tidy(name, fn) with fn a function");
   const name = typeof a === "string" ? a : `#${++scopeCount}`;
   const scope: Scope = { name, parent: current, tensors: [], blocks: [], metaMark: metaScopeMark() };
-  current = scope;
-  let result: T;
-  try {
-    result = fn();
-  } catch (e) {
-    endScope(scope, undefined);
-    throw e;
-  }
+  const result = runIn(scope, fn);
   if (result instanceof Promise) {
     endScope(scope, undefined);
     throw new AutogradError(

@@ -59,6 +59,20 @@ function adamStep(
   const [beta1, beta2] = group.betas;
   const t = state.step;
   kernels().adam(param, grad, buffer("expAvg"), buffer("expAvgSq"), group.amsgrad ? buffer("maxExpAvgSq") : null, {
+    ...hyper(group, decoupled),
+    // 1 − βᵗ, computed in double as PyTorch does (`1 - beta1 ** step` on a Python float)
+    biasCorrection1: 1 - beta1 ** t,
+    biasCorrection2: 1 - beta2 ** t,
+  });
+}
+
+/** The adam kernel's parameters but the bias corrections. */
+type AdamHyper = Omit<Parameters<ReturnType<typeof kernels>["adam"]>[5], "biasCorrection1" | "biasCorrection2">;
+
+/** The kernels' hyper-parameters of a group (all but the bias corrections, which depend on the step). */
+function hyper(group: ParamGroup<AdamOptions>, decoupled: boolean): AdamHyper {
+  const [beta1, beta2] = group.betas;
+  return {
     lr: group.lr,
     beta1,
     beta2,
@@ -66,10 +80,7 @@ function adamStep(
     weightDecay: group.weightDecay,
     decoupledWeightDecay: decoupled,
     maximize: group.maximize,
-    // 1 − βᵗ, computed in double as PyTorch does (`1 - beta1 ** step` on a Python float)
-    biasCorrection1: 1 - beta1 ** t,
-    biasCorrection2: 1 - beta2 ** t,
-  });
+  };
 }
 
 /**
@@ -97,13 +108,7 @@ function adamGroupStep(
     moments.map(([m]) => m!),
     moments.map(([, v]) => v!),
     {
-      lr: group.lr,
-      beta1,
-      beta2,
-      eps: group.eps,
-      weightDecay: group.weightDecay,
-      decoupledWeightDecay: decoupled,
-      maximize: group.maximize,
+      ...hyper(group, decoupled),
       // 1 − βᵗ at each parameter's own step t, in double as adamStep
       biasCorrection1: items.map((it) => 1 - beta1 ** it.state.step),
       biasCorrection2: items.map((it) => 1 - beta2 ** it.state.step),

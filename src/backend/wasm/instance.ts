@@ -98,7 +98,15 @@ export interface KernelExports {
     cols: number,
   ): void;
   sumF32(x: number, out: number, outer: number, r: number, inner: number, acc: number): void;
-  extremeF32(x: number, values: number, indices: number, outer: number, r: number, inner: number, maxOrMin: number): void;
+  extremeF32(
+    x: number,
+    values: number,
+    indices: number,
+    outer: number,
+    r: number,
+    inner: number,
+    maxOrMin: number,
+  ): void;
   mulColumnF32(dy: number, x: number, col: number, dx: number, dcol: number, rows: number, cols: number): void;
   stridedF32(
     dir: number,
