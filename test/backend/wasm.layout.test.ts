@@ -1,9 +1,9 @@
 // The layout kernels of the wasm backend on transposes, against the reference (the spec), bit for bit:
 // strided copies and assignments over random views (2-D to 5-D sources, sizes 1, 3 and others not a
 // multiple of 4, offsets from narrowing, flips, stride-0 dims, permutations of those views), on ordinary
-// arrays and on blocks of the wasm heap, below and above the sizes where the tiled kernel takes over;
-// then permute and transpose with their backward, outside and inside a memory scope, against the same
-// ops on the reference backend.
+// arrays, on blocks of the wasm heap and on both at once, below and above the sizes where the tiled kernel
+// takes over; then permute and transpose with their backward, outside and inside a memory scope, against
+// the same ops on the reference backend.
 
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
@@ -99,6 +99,8 @@ const FIXED: View[] = [
   { source: 24000, offset: 599, strides: [-1, 600], shape: [600, 40] },
   // (17, 33, 65) viewed as a transpose of its last two dims of a transposed source: strides (65, 1, 1105)
   { source: 17 * 33 * 65, offset: 0, strides: [65, 1, 1105], shape: [33, 65, 17] },
+  // (2000, 1000).narrow(1, 10, 10).transpose(0, 1): a view far smaller than the span it reaches
+  { source: 2000 * 1000, offset: 10, strides: [1, 1000], shape: [10, 2000] },
   // overlapping windows (stride 2 over stride-1 runs of 8): each element written several times
   { source: 4000, offset: 0, strides: [1, 2], shape: [8, 1990] },
 ];
@@ -107,16 +109,18 @@ describe("wasm layout kernels on transposes", () => {
   const views = [...FIXED];
   for (let k = 0; k < 160; k++) views.push(randomView(k < 40 ? 2000 : 200000));
 
-  for (const resident of [false, true]) {
-    test(`strided copies and assignments over ${views.length} views${resident ? " in the wasm heap" : ""}: exact`, () => {
+  // where the operands live: ordinary arrays, blocks of the wasm heap, or the strided side alone in the heap
+  for (const where of ["ordinary arrays", "the wasm heap", "the heap for the strided side only"]) {
+    test(`strided copies and assignments over ${views.length} views on ${where}: exact`, () => {
       const blocks: Float32Array[] = [];
-      const arr = (v: Float32Array): Float32Array => {
-        if (!resident) return v;
+      const heap = (v: Float32Array): Float32Array => {
         const b = residentAllocator.alloc("float32", v.length, false) as Float32Array;
         b.set(v);
         blocks.push(b);
         return b;
       };
+      const strided = (v: Float32Array): Float32Array => (where === "ordinary arrays" ? v : heap(v));
+      const arr = (v: Float32Array): Float32Array => (where === "the wasm heap" ? heap(v) : v);
       try {
         for (const { source, offset, strides, shape } of views) {
           const what = `offset ${offset} strides [${strides}] shape [${shape}]`;
@@ -124,17 +128,18 @@ describe("wasm layout kernels on transposes", () => {
           const x = randn(source);
           const got = arr(new Float32Array(n).fill(NaN)),
             want = new Float32Array(n);
-          wasm.stridedCopy(arr(x), offset, strides, shape, got);
+          wasm.stridedCopy(strided(x), offset, strides, shape, got);
           ref.stridedCopy(x, offset, strides, shape, want);
           assertSame(got, want, `stridedCopy ${what}`);
           for (const acc of [false, true]) {
             const src = randn(n),
               dw = randn(source);
-            const dg = arr(dw.slice());
+            const dg = strided(dw.slice());
             wasm.stridedAssign(arr(src), dg, offset, strides, shape, acc);
             ref.stridedAssign(src, dw, offset, strides, shape, acc);
             assertSame(dg, dw, `stridedAssign ${acc ? "+=" : "="} ${what}`);
           }
+          for (const b of blocks.splice(0)) residentAllocator.free(b);
         }
       } finally {
         for (const b of blocks) residentAllocator.free(b);

@@ -69,6 +69,8 @@ function stridedWasm(
 
 /** Below this many elements a view of arrays outside wasm memory stays in TypeScript (the trip costs more). */
 const ARENA_MIN = 16384;
+/** A view of an array outside wasm memory whose span is more than this many times its size stays in TypeScript. */
+const ARENA_SPAN = 8;
 
 /**
  * The dim of the coalesced view that transposeF32 moves with the innermost: one (not the innermost) with
@@ -117,7 +119,6 @@ function transposeWasm(
   if (nd > WASM_MAX_DIMS || n < WASM_MIN) return false;
   const a = transposeDim(sh, st);
   if (a < 0 || (dir === Dir.ASSIGN && !injective(sh, st))) return false;
-  if ((residentOffset(x) < 0 || residentOffset(y) < 0) && n < ARENA_MIN) return false;
   // x[lo ..= hi]: the elements the view reaches
   let lo = offset,
     hi = offset;
@@ -126,6 +127,10 @@ function transposeWasm(
     if (e < 0) lo += e;
     else hi += e;
   }
+  // the trip through the arena copies the span (and, for an assignment, back): worth it from ARENA_MIN
+  // elements, and while the span is not much larger than the view (a narrow column of a wide source)
+  if (residentOffset(x) < 0 && (n < ARENA_MIN || hi + 1 - lo > ARENA_SPAN * n)) return false;
+  if (residentOffset(y) < 0 && n < ARENA_MIN) return false;
   const span = x.subarray(lo, hi + 1);
   const fr = new Frame();
   // an assignment leaves the span's other elements as they were: copied in and out again
