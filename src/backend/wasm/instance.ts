@@ -118,6 +118,17 @@ export interface KernelExports {
     out: number,
     idx: number,
   ): void;
+  transposeF32(
+    dir: number,
+    x: number,
+    offset: number,
+    sh: number,
+    st: number,
+    nd: number,
+    a: number,
+    out: number,
+    idx: number,
+  ): void;
   zeroBytes(p: number, n: number): void;
   /** im2col / col2im (./assembly/conv.ts): operands, then the geometry n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow */
   im2colF32(x: number, cols: number, ...geometry: number[]): void;

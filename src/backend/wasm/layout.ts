@@ -1,12 +1,17 @@
-// Layout kernels of the wasm backend, for float32 (other dtypes run the reference). When both operands
-// live in wasm memory (tensors of a memory scope, kept tensors: heap.ts) the copy runs in wasm
-// (./assembly/arith.ts, stridedF32) where it is; otherwise in TypeScript (a trip through wasm memory
-// would copy the data in and out again for nothing). The reference visits every element
-// through a closure; here the view's dims are coalesced (size-1 dims dropped, dims that step like one
-// merged) and the innermost dim is copied as a run — TypedArray.set for long contiguous runs, a plain
-// loop otherwise — with the outer dims walked by an odometer once per run. The functions take
-// Float32Array only, so V8 compiles monomorphic loads and stores. Exact: copies, and for stridedAssign
-// with accumulate the reference's additions in the reference's order.
+// Layout kernels of the wasm backend, for float32 (other dtypes run the reference). The reference visits
+// every element through a closure; here the view's dims are coalesced first (size-1 dims dropped, dims
+// that step like one merged), and then:
+// - a transpose (the innermost dim strided, some outer dim with stride 1), copied or assigned, runs in
+//   wasm by 4×4 register tiles (./assembly/arith.ts, transposeF32), reads and writes both in 16-byte
+//   runs; operands outside wasm memory are copied into the arena and out again when the view has at least
+//   ARENA_MIN elements (at memcpy speed, against a cache miss per element for the element loop);
+// - otherwise, when both operands live in wasm memory (tensors of a memory scope, kept tensors: heap.ts),
+//   the run-by-run loop in wasm (./assembly/arith.ts, stridedF32) where the inner stride is small;
+// - otherwise the same loop in TypeScript: the innermost dim copied as a run — TypedArray.set for long
+//   contiguous runs, a plain loop otherwise — with the outer dims walked by an odometer once per run.
+// The functions take Float32Array only, so V8 compiles monomorphic loads and stores. Exact: copies, and for
+// stridedAssign with accumulate the reference's additions in the reference's order (accumulation never
+// takes the tiled kernel, whose order differs).
 
 import type { Arr, LayoutKernels } from "../backend.js";
 import { layout as reference } from "../reference/layout.js";
@@ -42,7 +47,8 @@ function stridedWasm(
 ): boolean {
   const nd = sh.length;
   // an inner stride of many elements (a transpose's) touches a new cache line per element: measured
-  // slower in the scalar wasm loop than in TypeScript, so those stay in TypeScript
+  // slower in this scalar wasm loop than in TypeScript (transposes with a stride-1 dim went to the tiled
+  // kernel before this; the others stay in TypeScript)
   if (nd === 0 || nd > WASM_MAX_DIMS || n < WASM_MIN || Math.abs(st[nd - 1]!) > WASM_MAX_INNER_STRIDE) return false;
   const xo = residentOffset(x),
     yo = residentOffset(y);
@@ -57,6 +63,87 @@ function stridedWasm(
     prm[16 + d] = st[d]!;
   }
   fr.exports.stridedF32(dir, xo, offset, PARAMS, PARAMS + 64, nd, yo, idx);
+  fr.finish();
+  return true;
+}
+
+/** Below this many elements a view of arrays outside wasm memory stays in TypeScript (the trip costs more). */
+const ARENA_MIN = 16384;
+/** A view of an array outside wasm memory whose span is more than this many times its size stays in TypeScript. */
+const ARENA_SPAN = 8;
+
+/**
+ * The dim of the coalesced view that transposeF32 moves with the innermost: one (not the innermost) with
+ * stride 1 and at least 4 elements, the innermost having another stride (0, a broadcast, included) and at
+ * least 4 elements; -1 when the view is no such transpose.
+ */
+function transposeDim(sh: readonly number[], st: readonly number[]): number {
+  const nd = sh.length;
+  if (nd < 2 || st[nd - 1] === 1 || sh[nd - 1]! < 4) return -1;
+  for (let d = nd - 2; d >= 0; d--) if (st[d] === 1 && sh[d]! >= 4) return d;
+  return -1;
+}
+
+/**
+ * Whether the view writes each element of x at most once: with the dims sorted by |stride|, each stride
+ * steps over everything the smaller dims reach (sufficient, not necessary). The tiled kernel writes in
+ * another order than the reference's, which gives the same result only when no element is written twice.
+ */
+function injective(sh: readonly number[], st: readonly number[]): boolean {
+  const dims = sh.map((_, d) => d).sort((a, b) => Math.abs(st[a]!) - Math.abs(st[b]!));
+  let reach = 0; // the largest |offset| the dims so far reach
+  for (const d of dims) {
+    if (Math.abs(st[d]!) <= reach) return false;
+    reach += (sh[d]! - 1) * Math.abs(st[d]!);
+  }
+  return true;
+}
+
+/**
+ * A transpose-like copy (dir COPY) or assignment (dir ASSIGN) of the coalesced view in wasm by 4×4 tiles
+ * (./assembly/arith.ts, transposeF32): both sides walk memory in 16-byte runs, where the element loop
+ * touches a new cache line per element on the strided side. Operands outside wasm memory are copied in
+ * (of x, only the span the view reaches) and out at memcpy speed, when the view is large enough to pay
+ * for it. false when the view is no such transpose, and nothing was done.
+ */
+function transposeWasm(
+  dir: Dir.COPY | Dir.ASSIGN,
+  x: Float32Array,
+  offset: number,
+  sh: number[],
+  st: number[],
+  y: Float32Array,
+  n: number,
+): boolean {
+  const nd = sh.length;
+  if (nd > WASM_MAX_DIMS || n < WASM_MIN) return false;
+  const a = transposeDim(sh, st);
+  if (a < 0 || (dir === Dir.ASSIGN && !injective(sh, st))) return false;
+  // x[lo ..= hi]: the elements the view reaches
+  let lo = offset,
+    hi = offset;
+  for (let d = 0; d < nd; d++) {
+    const e = (sh[d]! - 1) * st[d]!;
+    if (e < 0) lo += e;
+    else hi += e;
+  }
+  // the trip through the arena copies the span (and, for an assignment, back): worth it from ARENA_MIN
+  // elements, and while the span is not much larger than the view (a narrow column of a wide source)
+  if (residentOffset(x) < 0 && (n < ARENA_MIN || hi + 1 - lo > ARENA_SPAN * n)) return false;
+  if (residentOffset(y) < 0 && n < ARENA_MIN) return false;
+  const span = x.subarray(lo, hi + 1);
+  const fr = new Frame();
+  // an assignment leaves the span's other elements as they were: copied in and out again
+  const xo = dir === Dir.COPY ? fr.in(span) : fr.inout(span);
+  const yo = dir === Dir.COPY ? fr.out(y, n) : fr.in(y, n);
+  const idx = fr.alloc(2 * nd);
+  fr.commit();
+  const prm = fr.params();
+  for (let d = 0; d < nd; d++) {
+    prm[d] = sh[d]!;
+    prm[16 + d] = st[d]!;
+  }
+  fr.exports.transposeF32(dir, xo, offset - lo, PARAMS, PARAMS + 64, nd, a, yo, idx);
   fr.finish();
   return true;
 }
@@ -159,7 +246,9 @@ export const layout: Partial<LayoutKernels> = {
       return reference.stridedCopy(x, offset, strides, shape, out);
     if (numel(shape) === 0) return;
     const [sh, st] = coalesce(shape, strides);
-    if (!stridedWasm(Dir.COPY, x, offset, sh, st, out, numel(shape))) copyF32(x, offset, sh, st, out);
+    const n = numel(shape);
+    if (!transposeWasm(Dir.COPY, x, offset, sh, st, out, n) && !stridedWasm(Dir.COPY, x, offset, sh, st, out, n))
+      copyF32(x, offset, sh, st, out);
   },
 
   stridedAssign(
@@ -174,7 +263,9 @@ export const layout: Partial<LayoutKernels> = {
       return reference.stridedAssign(src, dst, offset, strides, shape, accumulate);
     if (numel(shape) === 0) return;
     const [sh, st] = coalesce(shape, strides);
-    if (!stridedWasm(accumulate ? Dir.ACCUMULATE : Dir.ASSIGN, dst, offset, sh, st, src, numel(shape)))
+    const n = numel(shape);
+    if (!accumulate && transposeWasm(Dir.ASSIGN, dst, offset, sh, st, src, n)) return;
+    if (!stridedWasm(accumulate ? Dir.ACCUMULATE : Dir.ASSIGN, dst, offset, sh, st, src, n))
       assignF32(src, dst, offset, sh, st, accumulate);
   },
 };

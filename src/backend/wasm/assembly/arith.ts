@@ -210,6 +210,91 @@ export function stridedF32(dir: i32, x: usize, offset: i32, sh: usize, st: usize
   }
 }
 
+/**
+ * dst[c][r] = src[r][c] for r < rows, c < cols: src rows `ss` bytes apart, dst rows `ds` bytes apart (either
+ * may be negative, src's may be 0: a broadcast), each row contiguous. 4×4 blocks go through registers (four
+ * 16-byte loads along src's rows, eight shuffles, four 16-byte stores along dst's rows), so reads and
+ * writes both walk memory in 16-byte runs. The src rows are taken rb at a time and, within such a band,
+ * column block by column block: the four dst rows a column block writes get rb contiguous floats, and
+ * each src line (16 floats) is read by four consecutive column blocks while it is still cached. The edges
+ * (rows or cols mod 4) are scalar. A copy: bit-exact.
+ */
+function transpose2d(src: usize, ss: i32, dst: usize, ds: i32, rows: i32, cols: i32): void {
+  const r4 = rows & ~3, c4 = cols & ~3;
+  // src rows a multiple of 4 KiB apart share cache sets: fewer of them per block, unless dst's rows do too
+  // (measured on (12, 64, 1024) permuted either way and on 768 × 1024, 1024 × 768, 1024 × 1024 transposes)
+  const rb = (ss & 4095) == 0 && (ds & 4095) != 0 ? 16 : 64;
+  for (let r0 = 0; r0 < r4; r0 += rb) {
+    const re = min(r0 + rb, r4);
+    for (let c = 0; c < c4; c += 4) {
+      const s0 = src + (<usize>c << 2), o0 = dst + <usize>(c * ds);
+      for (let r = r0; r < re; r += 4) {
+        const s = s0 + <usize>(r * ss);
+        const r0 = v128.load(s), r1 = v128.load(s + <usize>ss), r2 = v128.load(s + <usize>(2 * ss)), r3 = v128.load(s + <usize>(3 * ss));
+        const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+        const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7), t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+        const o = o0 + (<usize>r << 2);
+        v128.store(o, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+        v128.store(o + <usize>ds, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
+        v128.store(o + <usize>(2 * ds), v128.shuffle<f32>(t2, t3, 0, 1, 4, 5));
+        v128.store(o + <usize>(3 * ds), v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
+      }
+    }
+  }
+  // the last cols mod 4 columns, for the rows the blocks covered
+  for (let r = 0; r < r4; r++)
+    for (let c = c4; c < cols; c++) store<f32>(dst + <usize>(c * ds) + (<usize>r << 2), load<f32>(src + <usize>(r * ss) + (<usize>c << 2)));
+  // the last rows mod 4 rows, every column
+  for (let r = r4; r < rows; r++)
+    for (let c = 0; c < cols; c++) store<f32>(dst + <usize>(c * ds) + (<usize>r << 2), load<f32>(src + <usize>(r * ss) + (<usize>c << 2)));
+}
+
+/**
+ * The copies of stridedF32 (dir 0 copy, dir 1 assign) for a view whose innermost dim (size N, stride s)
+ * is not contiguous but whose dim `a` (size M) has stride 1: a transpose. Each (M × N) plane, for one
+ * index of the other dims, is
+ *   dir 0:  out[q + i·Oa + j] = x[p + i + j·s]
+ *   dir 1:  x[p + i + j·s] = out[q + i·Oa + j]        (i < M, j < N)
+ * with Oa = ∏ sh[a+1 ..] the contiguous side's stride of dim a, moved by transpose2d. The other dims are
+ * walked by an odometer (at `idx`: nd i32 of indices, then nd i32 of the contiguous side's strides), which
+ * moves p by st[d] and q by that stride.
+ */
+export function transposeF32(dir: i32, x: usize, offset: i32, sh: usize, st: usize, nd: i32, a: i32, out: usize, idx: usize): void {
+  const ost = idx + (<usize>nd << 2);
+  let o = 1;
+  for (let d = nd - 1; d >= 0; d--) {
+    store<i32>(ost + (<usize>d << 2), o);
+    store<i32>(idx + (<usize>d << 2), 0);
+    o *= load<i32>(sh + (<usize>d << 2));
+  }
+  const l = nd - 1;
+  const n = load<i32>(sh + (<usize>l << 2)), s = load<i32>(st + (<usize>l << 2));
+  const m = load<i32>(sh + (<usize>a << 2)), oa = load<i32>(ost + (<usize>a << 2));
+  let planes = 1;
+  for (let d = 0; d < l; d++) if (d != a) planes *= load<i32>(sh + (<usize>d << 2));
+  let p = offset, q = 0;
+  for (let k = 0; k < planes; k++) {
+    const px = x + <usize>(p << 2), qo = out + <usize>(q << 2);
+    if (dir == 0) transpose2d(px, s << 2, qo, oa << 2, n, m);
+    else transpose2d(qo, oa << 2, px, s << 2, m, n);
+    for (let d = l - 1; d >= 0; d--) {
+      if (d == a) continue;
+      const pd = idx + (<usize>d << 2), nn = load<i32>(sh + (<usize>d << 2));
+      const sd = load<i32>(st + (<usize>d << 2)), od = load<i32>(ost + (<usize>d << 2));
+      const kk = load<i32>(pd) + 1;
+      p += sd;
+      q += od;
+      if (kk < nn) {
+        store<i32>(pd, kk);
+        break;
+      }
+      p -= sd * nn;
+      q -= od * nn;
+      store<i32>(pd, 0);
+    }
+  }
+}
+
 /** maxOrMin = 1: max (v > best), 0: min (v < best); per lane, a NaN v replaces a non-NaN best (then nothing replaces it). */
 // @ts-ignore: decorator
 @inline function takes(v: v128, best: v128, maxOrMin: i32): v128 {

@@ -16,5 +16,5 @@ export {
   crossEntropyF32, crossEntropyBackwardF32, rmsNormF32, rmsNormBackwardF32,
 } from "./nn";
 export { adamF32, adamMultiF32 } from "./optim";
-export { binaryF32, extremeF32, mulColumnF32, stridedF32, sumF32, zeroBytes } from "./arith";
+export { binaryF32, extremeF32, mulColumnF32, stridedF32, sumF32, transposeF32, zeroBytes } from "./arith";
 export { im2colF32, col2imF32 } from "./conv";
