@@ -244,6 +244,16 @@ export function stridedF32(dir: i32, x: usize, offset: i32, sh: usize, st: usize
   return maxOrMin ? f32x4.gt(v, best) : f32x4.lt(v, best);
 }
 
+/**
+ * The winner after v, without NaNs: v where it strictly beats best, else best. pmax(b, v) = b < v ? v : b
+ * and pmin(b, v) = v < b ? v : b are exactly that (one instruction each; an equal v, +0 against −0
+ * included, keeps best).
+ */
+// @ts-ignore: decorator
+@inline function better(best: v128, v: v128, maxOrMin: i32): v128 {
+  return maxOrMin ? f32x4.pmax(best, v) : f32x4.pmin(best, v);
+}
+
 /** Per lane, the candidate (w, k) replaces (v, i) when it is better, or as good and earlier (no NaNs). */
 // @ts-ignore: decorator
 @inline function mergeTakes(w: v128, k: v128, v: v128, i: v128, maxOrMin: i32): v128 {
@@ -284,14 +294,15 @@ export function stridedF32(dir: i32, x: usize, offset: i32, sh: usize, st: usize
     const v0 = v128.load(p), v1 = v128.load(p, 16), v2 = v128.load(p, 32), v3 = v128.load(p, 48);
     kv = i32x4.add(kv, one);
     const t0 = beats(v0, b0, maxOrMin), t1 = beats(v1, b1, maxOrMin), t2 = beats(v2, b2, maxOrMin), t3 = beats(v3, b3, maxOrMin);
-    b0 = v128.bitselect(v0, b0, t0);
-    b1 = v128.bitselect(v1, b1, t1);
-    b2 = v128.bitselect(v2, b2, t2);
-    b3 = v128.bitselect(v3, b3, t3);
-    k0 = v128.bitselect(kv, k0, t0);
-    k1 = v128.bitselect(kv, k1, t1);
-    k2 = v128.bitselect(kv, k2, t2);
-    k3 = v128.bitselect(kv, k3, t3);
+    b0 = better(b0, v0, maxOrMin);
+    b1 = better(b1, v1, maxOrMin);
+    b2 = better(b2, v2, maxOrMin);
+    b3 = better(b3, v3, maxOrMin);
+    // the block number where taken: kv where t, else k (kv ≥ k ≥ 0, so max(k, kv & t) selects it)
+    k0 = i32x4.max_s(k0, v128.and(kv, t0));
+    k1 = i32x4.max_s(k1, v128.and(kv, t1));
+    k2 = i32x4.max_s(k2, v128.and(kv, t2));
+    k3 = i32x4.max_s(k3, v128.and(kv, t3));
     nan = v128.or(nan, v128.or(v128.or(f32x4.ne(v0, v0), f32x4.ne(v1, v1)), v128.or(f32x4.ne(v2, v2), f32x4.ne(v3, v3))));
   }
   if (v128.any_true(nan)) {
@@ -361,14 +372,15 @@ export function stridedF32(dir: i32, x: usize, offset: i32, sh: usize, st: usize
     const v0 = v128.load(q), v1 = v128.load(q, 16), v2 = v128.load(q, 32), v3 = v128.load(q, 48);
     const kv = i32x4.splat(i);
     const t0 = beats(v0, b0, maxOrMin), t1 = beats(v1, b1, maxOrMin), t2 = beats(v2, b2, maxOrMin), t3 = beats(v3, b3, maxOrMin);
-    b0 = v128.bitselect(v0, b0, t0);
-    b1 = v128.bitselect(v1, b1, t1);
-    b2 = v128.bitselect(v2, b2, t2);
-    b3 = v128.bitselect(v3, b3, t3);
-    k0 = v128.bitselect(kv, k0, t0);
-    k1 = v128.bitselect(kv, k1, t1);
-    k2 = v128.bitselect(kv, k2, t2);
-    k3 = v128.bitselect(kv, k3, t3);
+    b0 = better(b0, v0, maxOrMin);
+    b1 = better(b1, v1, maxOrMin);
+    b2 = better(b2, v2, maxOrMin);
+    b3 = better(b3, v3, maxOrMin);
+    // the row where taken: i where t, else k (i > k ≥ 0, so max(k, i & t) selects it)
+    k0 = i32x4.max_s(k0, v128.and(kv, t0));
+    k1 = i32x4.max_s(k1, v128.and(kv, t1));
+    k2 = i32x4.max_s(k2, v128.and(kv, t2));
+    k3 = i32x4.max_s(k3, v128.and(kv, t3));
     nan = v128.or(nan, v128.or(v128.or(f32x4.ne(v0, v0), f32x4.ne(v1, v1)), v128.or(f32x4.ne(v2, v2), f32x4.ne(v3, v3))));
   }
   if (v128.any_true(nan)) {
