@@ -15,6 +15,7 @@
 // compare/select chains side by side: across sixteen columns when inner > 1, else across the row (lane
 // l takes i ≡ l mod 16; the lanes' winners are merged by value, then by the lower index). NaNs are only
 // noted in that loop, and a row or block of columns that has one is redone by the exact per-lane rule.
+// Rows of 8 to 15 elements take one vector with the exact rule, shorter ones the scan.
 //
 // mulColumnF32: the backward of y = x·col, x (rows, cols), col (rows, 1), in one pass: dx = dy·col (the
 // product binaryF32 writes) and dcol[r] = Σ_c dy[r][c]·x[r][c], each product rounded to float32 as the mul
@@ -339,6 +340,39 @@ export function stridedF32(dir: i32, x: usize, offset: i32, sh: usize, st: usize
 }
 
 /**
+ * One contiguous row of 8 ≤ r < 16 elements: one vector, the exact rule per lane (lane l takes i ≡ l
+ * (mod 4); a NaN replaces a non-NaN winner, then nothing replaces it), the four lanes merged in index
+ * order as the scan would meet their winners, then the scan of the last r mod 4.
+ */
+// @ts-ignore: decorator
+@inline function extremeShortRow(xo: usize, r: i32, value: usize, index: usize, maxOrMin: i32): void {
+  let bv = v128.load(xo), bi = i32x4(0, 1, 2, 3), iv = i32x4(4, 5, 6, 7);
+  const four = i32x4.splat(4);
+  let i = 4;
+  for (; i + 4 <= r; i += 4) {
+    const v = v128.load(xo + (<usize>i << 2));
+    const t = takes(v, bv, maxOrMin);
+    bv = v128.bitselect(v, bv, t);
+    bi = v128.bitselect(iv, bi, t);
+    iv = i32x4.add(iv, four);
+  }
+  let best = f32x4.extract_lane(bv, 0), at = i32x4.extract_lane(bi, 0);
+  for (let l = 1; l < 4; l++) {
+    const v = l == 1 ? f32x4.extract_lane(bv, 1) : l == 2 ? f32x4.extract_lane(bv, 2) : f32x4.extract_lane(bv, 3);
+    const k = l == 1 ? i32x4.extract_lane(bi, 1) : l == 2 ? i32x4.extract_lane(bi, 2) : i32x4.extract_lane(bi, 3);
+    const bNaN = best != best, vNaN = v != v;
+    let take = false;
+    if (vNaN) take = !bNaN || k < at;
+    else if (!bNaN) take = (maxOrMin ? v > best : v < best) || (v == best && k < at);
+    if (take) {
+      best = v;
+      at = k;
+    }
+  }
+  scanTail(xo, 4, i, r, best, at, value, index, maxOrMin);
+}
+
+/**
  * Four columns of (r, inner) at p, p + row, ...: one vector per row, the exact rule per lane (a NaN
  * replaces a non-NaN winner, then nothing replaces it).
  */
@@ -404,6 +438,7 @@ export function stridedF32(dir: i32, x: usize, offset: i32, sh: usize, st: usize
     if (inner == 1) {
       const vo = values + (<usize>o << 2), io = indices + (<usize>o << 2);
       if (r >= 16) extremeRow(xo, r, vo, io, maxOrMin);
+      else if (r >= 8) extremeShortRow(xo, r, vo, io, maxOrMin);
       else scanTail(xo, 4, 1, r, load<f32>(xo), 0, vo, io, maxOrMin);
       continue;
     }
