@@ -385,7 +385,7 @@ function suite(threads: number): void {
         blocks.push(b);
         return b;
       };
-      for (const inner of [1, 2, 5, 16, 17, 35, 48]) {
+      for (const inner of [1, 2, 5, 8, 16, 17, 23, 35, 48]) {
         for (let r = 1; r <= 70; r++) {
           // at least 4096 elements: the wasm kernel
           const outer = Math.ceil(4096 / (r * inner));

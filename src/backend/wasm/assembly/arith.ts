@@ -15,7 +15,8 @@
 // compare/select chains side by side: across sixteen columns when inner > 1, else across the row (lane
 // l takes i ≡ l mod 16; the lanes' winners are merged by value, then by the lower index). NaNs are only
 // noted in that loop, and a row or block of columns that has one is redone by the exact per-lane rule.
-// Rows of 8 to 15 elements take one vector with the exact rule, shorter ones the scan.
+// Rows of 8 to 15 elements take one vector with the exact rule, shorter ones the scan. Columns left
+// over in fours (inner mod 16) run the rows in four interleaved chains, merged by value, then by row.
 //
 // mulColumnF32: the backward of y = x·col, x (rows, cols), col (rows, 1), in one pass: dx = dy·col (the
 // product binaryF32 writes) and dcol[r] = Σ_c dy[r][c]·x[r][c], each product rounded to float32 as the mul
@@ -431,6 +432,61 @@ export function stridedF32(dir: i32, x: usize, offset: i32, sh: usize, st: usize
   v128.store(io, k3, 48);
 }
 
+/**
+ * Four columns of (r, inner), r ≥ 8: the rows in four interleaved chains (chain c takes the rows
+ * i ≡ c (mod 4), keeping the row where its winner was taken), so that four compare/select chains run side
+ * by side; merged by value, then by the lower row; the last r mod 4 rows after that (a later row wins only
+ * when strictly better). NaNs are only noted, and the four columns redone by extremeColumns4 when there
+ * was one.
+ */
+// @ts-ignore: decorator
+@inline function extremeColumns4x4(p: usize, row: usize, r: i32, vo: usize, io: usize, maxOrMin: i32): void {
+  let b0 = v128.load(p), b1 = v128.load(p + row), b2 = v128.load(p + 2 * row), b3 = v128.load(p + 3 * row);
+  let k0 = i32x4.splat(0), k1 = i32x4.splat(1), k2 = i32x4.splat(2), k3 = i32x4.splat(3);
+  let nan = v128.or(v128.or(f32x4.ne(b0, b0), f32x4.ne(b1, b1)), v128.or(f32x4.ne(b2, b2), f32x4.ne(b3, b3)));
+  const r4 = r & ~3;
+  let q = p + 4 * row;
+  for (let i = 4; i < r4; i += 4, q += 4 * row) {
+    const v0 = v128.load(q), v1 = v128.load(q + row), v2 = v128.load(q + 2 * row), v3 = v128.load(q + 3 * row);
+    const t0 = beats(v0, b0, maxOrMin), t1 = beats(v1, b1, maxOrMin), t2 = beats(v2, b2, maxOrMin), t3 = beats(v3, b3, maxOrMin);
+    b0 = better(b0, v0, maxOrMin);
+    b1 = better(b1, v1, maxOrMin);
+    b2 = better(b2, v2, maxOrMin);
+    b3 = better(b3, v3, maxOrMin);
+    // the row where taken: i + c where t, else k (i + c > k ≥ 0, so max(k, (i + c) & t) selects it)
+    k0 = i32x4.max_s(k0, v128.and(i32x4.splat(i), t0));
+    k1 = i32x4.max_s(k1, v128.and(i32x4.splat(i + 1), t1));
+    k2 = i32x4.max_s(k2, v128.and(i32x4.splat(i + 2), t2));
+    k3 = i32x4.max_s(k3, v128.and(i32x4.splat(i + 3), t3));
+    nan = v128.or(nan, v128.or(v128.or(f32x4.ne(v0, v0), f32x4.ne(v1, v1)), v128.or(f32x4.ne(v2, v2), f32x4.ne(v3, v3))));
+  }
+  for (let i = r4; i < r; i++) {
+    const v = v128.load(p + <usize>i * row);
+    nan = v128.or(nan, f32x4.ne(v, v));
+  }
+  if (v128.any_true(nan)) {
+    extremeColumns4(p, row, r, vo, io, maxOrMin);
+    return;
+  }
+  let t = mergeTakes(b1, k1, b0, k0, maxOrMin);
+  b0 = v128.bitselect(b1, b0, t);
+  k0 = v128.bitselect(k1, k0, t);
+  t = mergeTakes(b3, k3, b2, k2, maxOrMin);
+  b2 = v128.bitselect(b3, b2, t);
+  k2 = v128.bitselect(k3, k2, t);
+  t = mergeTakes(b2, k2, b0, k0, maxOrMin);
+  b0 = v128.bitselect(b2, b0, t);
+  k0 = v128.bitselect(k2, k0, t);
+  for (let i = r4; i < r; i++) {
+    const v = v128.load(p + <usize>i * row);
+    t = beats(v, b0, maxOrMin);
+    b0 = v128.bitselect(v, b0, t);
+    k0 = v128.bitselect(i32x4.splat(i), k0, t);
+  }
+  v128.store(vo, b0);
+  v128.store(io, k0);
+}
+
 // @ts-ignore: decorator
 @inline function extreme(x: usize, values: usize, indices: usize, outer: i32, r: i32, inner: i32, maxOrMin: i32): void {
   for (let o = 0; o < outer; o++) {
@@ -451,7 +507,8 @@ export function stridedF32(dir: i32, x: usize, offset: i32, sh: usize, st: usize
     }
     for (; j + 4 <= inner; j += 4) {
       const c = <usize>j << 2;
-      extremeColumns4(xo + c, row, r, vo + c, io + c, maxOrMin);
+      if (r >= 8) extremeColumns4x4(xo + c, row, r, vo + c, io + c, maxOrMin);
+      else extremeColumns4(xo + c, row, r, vo + c, io + c, maxOrMin);
     }
     for (; j < inner; j++) {
       const c = <usize>j << 2;
