@@ -356,6 +356,95 @@ function suite(threads: number): void {
       }
     });
 
+    test("max and min over rows of every length 1..70 and column blocks: ±0, ±inf, NaN, ties; resident or not", () => {
+      // values from a small set with +0 and −0 (ties everywhere); per row: all equal, a NaN or two at random
+      // places (the first NaN wins), infinities, or plain; the first index of the extreme must win
+      const g = new Generator(12);
+      const VALUES = [-2, -1, -0, 0, 1, 2];
+      const fill = (outer: number, r: number, inner: number): Float32Array => {
+        const x = new Float32Array(outer * r * inner);
+        for (let o = 0; o < outer; o++) {
+          for (let j = 0; j < inner; j++) {
+            const at = (i: number): number => (o * r + i) * inner + j;
+            const mode = g.random();
+            for (let i = 0; i < r; i++) x[at(i)] = mode < 0.1 ? -0 : VALUES[Math.floor(g.random() * VALUES.length)]!;
+            if (mode >= 0.1 && mode < 0.25) for (let i = 0; i < r; i++) if (g.random() < 0.2) x[at(i)] = -Infinity;
+            if (mode >= 0.25 && mode < 0.35) for (let i = 0; i < r; i++) if (g.random() < 0.1) x[at(i)] = Infinity;
+            if (mode >= 0.35 && mode < 0.5) {
+              x[at(Math.floor(g.random() * r))] = NaN;
+              if (g.random() < 0.5) x[at(Math.floor(g.random() * r))] = NaN;
+            }
+          }
+        }
+        return x;
+      };
+      const blocks: Float32Array[] = [];
+      const resident = (v: Float32Array): Float32Array => {
+        const b = residentAllocator.alloc("float32", v.length) as Float32Array;
+        b.set(v);
+        blocks.push(b);
+        return b;
+      };
+      for (const inner of [1, 2, 5, 8, 16, 17, 23, 35, 48]) {
+        for (let r = 1; r <= 70; r++) {
+          // at least 4096 elements: the wasm kernel
+          const outer = Math.ceil(4096 / (r * inner));
+          const x = fill(outer, r, inner);
+          for (const k of ["max", "min"] as const) {
+            const wv = new Float32Array(outer * inner),
+              wi = new Int32Array(outer * inner);
+            ref[k](x, wv, wi, outer, r, inner);
+            for (const inHeap of [false, true]) {
+              const gv = inHeap ? resident(new Float32Array(outer * inner)) : new Float32Array(outer * inner),
+                gi = new Int32Array(outer * inner);
+              wasm[k](inHeap ? resident(x) : x, gv, gi, outer, r, inner);
+              const what = `${k} (${outer},${r},${inner})${inHeap ? " (resident)" : ""}`;
+              assertSame(gv, wv, what);
+              assert.deepEqual(gi, wi, `${what}: indices`);
+            }
+          }
+        }
+      }
+      for (const b of blocks) residentAllocator.free(b);
+    });
+
+    test("a broadcast along the last dim (zero inner stride) of every length 1..70: exact, NaN payloads kept", () => {
+      const blocks: Float32Array[] = [];
+      const resident = (v: Float32Array): Float32Array => {
+        const b = residentAllocator.alloc("float32", v.length) as Float32Array;
+        b.set(v);
+        blocks.push(b);
+        return b;
+      };
+      const dy = randn(12 * 64);
+      new Uint32Array(dy.buffer)[5] = 0x7fc01234; // a NaN with a payload: copied bit for bit
+      for (let len = 1; len <= 70; len++) {
+        // (12, 64, len) from dy (12, 64, 1): the backward of a sum over the last dim
+        const views: [number[], number[]][] = [
+          [
+            [64, 1, 0],
+            [12, 64, len],
+          ],
+          [
+            [1, 0],
+            [37, len],
+          ],
+        ];
+        for (const [strides, shape] of views) {
+          const n = shape.reduce((a, b) => a * b, 1);
+          const want = new Float32Array(n);
+          ref.stridedCopy(dy, 0, strides, shape, want);
+          for (const inHeap of [false, true]) {
+            const got = inHeap ? resident(new Float32Array(n).fill(7)) : new Float32Array(n).fill(7);
+            wasm.stridedCopy(inHeap ? resident(dy) : dy, 0, strides, shape, got);
+            const what = `stridedCopy ${strides} ${shape}${inHeap ? " (resident)" : ""}`;
+            assert.deepEqual(new Uint32Array(got.buffer, got.byteOffset, n), new Uint32Array(want.buffer), what);
+          }
+        }
+      }
+      for (const b of blocks) residentAllocator.free(b);
+    });
+
     test("the backward of a product by a column: dx bit-identical, dcol as sum(mul(dy, x)) within a rounding", () => {
       for (const cols of [...TAILS, 100, 1024]) {
         for (const rows of [1, 5, 40]) {

@@ -11,9 +11,12 @@
 // one float32 rounding from the reference).
 //
 // extremeF32: the max (or min) along the middle dim of (outer, r, inner) and the index of its first
-// occurrence; a NaN wins and stops the scan (the reference's rule). Four lanes: across the columns when
-// inner > 1, else across the row (lane l takes i ≡ l mod 4; the lanes' winners are merged by value,
-// then by the lower index, a NaN lane first).
+// occurrence; a NaN wins and stops the scan (the reference's rule). Sixteen lanes in four vectors, four
+// compare/select chains side by side: across sixteen columns when inner > 1, else across the row (lane
+// l takes i ≡ l mod 16; the lanes' winners are merged by value, then by the lower index). NaNs are only
+// noted in that loop, and a row or block of columns that has one is redone by the exact per-lane rule.
+// Rows of 8 to 15 elements take one vector with the exact rule, shorter ones the scan. Columns left
+// over in fours (inner mod 16) run the rows in four interleaved chains, merged by value, then by row.
 //
 // mulColumnF32: the backward of y = x·col, x (rows, cols), col (rows, 1), in one pass: dx = dy·col (the
 // product binaryF32 writes) and dcol[r] = Σ_c dy[r][c]·x[r][c], each product rounded to float32 as the mul
@@ -168,13 +171,32 @@ export function zeroBytes(p: usize, n: usize): void {
 }
 
 /**
+ * n copies of one float32 (as its bits, so a NaN keeps its payload) from p: a zero inner stride, the
+ * broadcast of an expand or of a reduction's backward (dy repeated along the reduced dim).
+ */
+// @ts-ignore: decorator
+@inline function fillRun(p: usize, bits: i32, n: i32): void {
+  const v = i32x4.splat(bits), end = <usize>n << 2, e16 = <usize>(n & ~15) << 2, e4 = <usize>(n & ~3) << 2;
+  let o: usize = 0;
+  for (; o < e16; o += 64) {
+    v128.store(p + o, v);
+    v128.store(p + o, v, 16);
+    v128.store(p + o, v, 32);
+    v128.store(p + o, v, 48);
+  }
+  for (; o < e4; o += 16) v128.store(p + o, v);
+  for (; o < end; o += 4) store<i32>(p + o, bits);
+}
+
+/**
  * The layout copies over a coalesced view (shape at `sh`, element strides at `st`, nd i32 each, in the
  * parameter block; nd ≥ 1), both operands in wasm memory:
  *   dir 0 (stridedCopy):    out[i] = x[offset + idx(i)·st]
  *   dir 1 (stridedAssign):  x[offset + idx(i)·st] = out[i]
  *   dir 2 (accumulate):     x[offset + idx(i)·st] += out[i], in row-major order (the reference's)
- * The innermost dim is one run: memory.copy when its stride is 1 (copies), else a scalar loop; the outer
- * dims are walked by an odometer (at `idx`, nd i32 of scratch).
+ * The innermost dim is one run: memory.copy when its stride is 1 (copies), a SIMD fill when it is 0
+ * (copies of one element: a broadcast), else a scalar loop; the outer dims are walked by an odometer (at
+ * `idx`, nd i32 of scratch).
  */
 export function stridedF32(dir: i32, x: usize, offset: i32, sh: usize, st: usize, nd: i32, out: usize, idx: usize): void {
   const inner = load<i32>(sh + (<usize>(nd - 1) << 2)), s = load<i32>(st + (<usize>(nd - 1) << 2));
@@ -189,6 +211,7 @@ export function stridedF32(dir: i32, x: usize, offset: i32, sh: usize, st: usize
     const pe = x + (<usize>p << 2), pi = out + (<usize>i << 2);
     if (dir == 0) {
       if (s == 1) memory.copy(pi, pe, runBytes);
+      else if (s == 0) fillRun(pi, load<i32>(pe), inner);
       else for (let j = 0, q = pe; j < inner; j++, q += <usize>s << 2) store<f32>(pi + (<usize>j << 2), load<f32>(q));
     } else if (dir == 1) {
       if (s == 1) memory.copy(pe, pi, runBytes);
@@ -302,77 +325,284 @@ export function transposeF32(dir: i32, x: usize, offset: i32, sh: usize, st: usi
   return v128.or(better, v128.andnot(f32x4.ne(v, v), f32x4.ne(best, best)));
 }
 
-export function extremeF32(x: usize, values: usize, indices: usize, outer: i32, r: i32, inner: i32, maxOrMin: i32): void {
+/** takes without NaNs: v strictly better than best, per lane (false where either is NaN). */
+// @ts-ignore: decorator
+@inline function beats(v: v128, best: v128, maxOrMin: i32): v128 {
+  return maxOrMin ? f32x4.gt(v, best) : f32x4.lt(v, best);
+}
+
+/**
+ * The winner after v, without NaNs: v where it strictly beats best, else best. pmax(b, v) = b < v ? v : b
+ * and pmin(b, v) = v < b ? v : b are exactly that (one instruction each; an equal v, +0 against −0
+ * included, keeps best).
+ */
+// @ts-ignore: decorator
+@inline function better(best: v128, v: v128, maxOrMin: i32): v128 {
+  return maxOrMin ? f32x4.pmax(best, v) : f32x4.pmin(best, v);
+}
+
+/** Per lane, the candidate (w, k) replaces (v, i) when it is better, or as good and earlier (no NaNs). */
+// @ts-ignore: decorator
+@inline function mergeTakes(w: v128, k: v128, v: v128, i: v128, maxOrMin: i32): v128 {
+  return v128.or(beats(w, v, maxOrMin), v128.and(f32x4.eq(w, v), i32x4.lt_s(k, i)));
+}
+
+/** The reference's scan of the r elements at p, p + step, ... from element `from` on, given the winner so far. */
+// @ts-ignore: decorator
+@inline function scanTail(p: usize, step: usize, from: i32, r: i32, best: f32, at: i32, values: usize, indices: usize, maxOrMin: i32): void {
+  for (let i = from; i < r && best == best; i++) {
+    const v = load<f32>(p + <usize>i * step);
+    if (v != v || (maxOrMin ? v > best : v < best)) {
+      best = v;
+      at = i;
+    }
+  }
+  store<f32>(values, best);
+  store<i32>(indices, at);
+}
+
+/**
+ * One contiguous row of r ≥ 16 elements. Sixteen lanes in four vectors (lane l of vector a takes the
+ * i ≡ 4a + l (mod 16), and keeps the number of the 16-block it came from), so that four compare/select
+ * chains run side by side instead of one. NaNs are only noted on the way (a NaN never beats anything
+ * under > or <); a row that has one is scanned again by the reference's loop, which stops at its first
+ * NaN. Otherwise each lane holds the first occurrence of its best value, and the sixteen are merged by
+ * value, then by the lower index: the reference's winner, the first index of the extreme value (+0 and
+ * −0 compare equal, so the first of them wins, as in the scan).
+ */
+// @ts-ignore: decorator
+@inline function extremeRow(xo: usize, r: i32, value: usize, index: usize, maxOrMin: i32): void {
+  let b0 = v128.load(xo), b1 = v128.load(xo, 16), b2 = v128.load(xo, 32), b3 = v128.load(xo, 48);
+  let k0 = i32x4.splat(0), k1 = k0, k2 = k0, k3 = k0, kv = k0;
+  let nan = v128.or(v128.or(f32x4.ne(b0, b0), f32x4.ne(b1, b1)), v128.or(f32x4.ne(b2, b2), f32x4.ne(b3, b3)));
+  const one = i32x4.splat(1), r16 = r & ~15;
+  for (let i = 16; i < r16; i += 16) {
+    const p = xo + (<usize>i << 2);
+    const v0 = v128.load(p), v1 = v128.load(p, 16), v2 = v128.load(p, 32), v3 = v128.load(p, 48);
+    kv = i32x4.add(kv, one);
+    const t0 = beats(v0, b0, maxOrMin), t1 = beats(v1, b1, maxOrMin), t2 = beats(v2, b2, maxOrMin), t3 = beats(v3, b3, maxOrMin);
+    b0 = better(b0, v0, maxOrMin);
+    b1 = better(b1, v1, maxOrMin);
+    b2 = better(b2, v2, maxOrMin);
+    b3 = better(b3, v3, maxOrMin);
+    // the block number where taken: kv where t, else k (kv ≥ k ≥ 0, so max(k, kv & t) selects it)
+    k0 = i32x4.max_s(k0, v128.and(kv, t0));
+    k1 = i32x4.max_s(k1, v128.and(kv, t1));
+    k2 = i32x4.max_s(k2, v128.and(kv, t2));
+    k3 = i32x4.max_s(k3, v128.and(kv, t3));
+    nan = v128.or(nan, v128.or(v128.or(f32x4.ne(v0, v0), f32x4.ne(v1, v1)), v128.or(f32x4.ne(v2, v2), f32x4.ne(v3, v3))));
+  }
+  if (v128.any_true(nan)) {
+    scanTail(xo, 4, 1, r, load<f32>(xo), 0, value, index, maxOrMin);
+    return;
+  }
+  // the index of lane l of vector a: 16·block + 4a + l
+  let i0 = i32x4.add(i32x4.shl(k0, 4), i32x4(0, 1, 2, 3));
+  let i1 = i32x4.add(i32x4.shl(k1, 4), i32x4(4, 5, 6, 7));
+  let i2 = i32x4.add(i32x4.shl(k2, 4), i32x4(8, 9, 10, 11));
+  let i3 = i32x4.add(i32x4.shl(k3, 4), i32x4(12, 13, 14, 15));
+  // four vectors to one, lane by lane
+  let t = mergeTakes(b1, i1, b0, i0, maxOrMin);
+  b0 = v128.bitselect(b1, b0, t);
+  i0 = v128.bitselect(i1, i0, t);
+  t = mergeTakes(b3, i3, b2, i2, maxOrMin);
+  b2 = v128.bitselect(b3, b2, t);
+  i2 = v128.bitselect(i3, i2, t);
+  t = mergeTakes(b2, i2, b0, i0, maxOrMin);
+  b0 = v128.bitselect(b2, b0, t);
+  i0 = v128.bitselect(i2, i0, t);
+  // four lanes to one
+  let best = f32x4.extract_lane(b0, 0), at = i32x4.extract_lane(i0, 0);
+  for (let l = 1; l < 4; l++) {
+    const v = l == 1 ? f32x4.extract_lane(b0, 1) : l == 2 ? f32x4.extract_lane(b0, 2) : f32x4.extract_lane(b0, 3);
+    const k = l == 1 ? i32x4.extract_lane(i0, 1) : l == 2 ? i32x4.extract_lane(i0, 2) : i32x4.extract_lane(i0, 3);
+    if ((maxOrMin ? v > best : v < best) || (v == best && k < at)) {
+      best = v;
+      at = k;
+    }
+  }
+  // the last r mod 16 elements: after every index above, so only a strictly better value (or a NaN) wins
+  scanTail(xo, 4, r16, r, best, at, value, index, maxOrMin);
+}
+
+/**
+ * One contiguous row of 8 ≤ r < 16 elements: one vector, the exact rule per lane (lane l takes i ≡ l
+ * (mod 4); a NaN replaces a non-NaN winner, then nothing replaces it), the four lanes merged in index
+ * order as the scan would meet their winners, then the scan of the last r mod 4.
+ */
+// @ts-ignore: decorator
+@inline function extremeShortRow(xo: usize, r: i32, value: usize, index: usize, maxOrMin: i32): void {
+  let bv = v128.load(xo), bi = i32x4(0, 1, 2, 3), iv = i32x4(4, 5, 6, 7);
+  const four = i32x4.splat(4);
+  let i = 4;
+  for (; i + 4 <= r; i += 4) {
+    const v = v128.load(xo + (<usize>i << 2));
+    const t = takes(v, bv, maxOrMin);
+    bv = v128.bitselect(v, bv, t);
+    bi = v128.bitselect(iv, bi, t);
+    iv = i32x4.add(iv, four);
+  }
+  let best = f32x4.extract_lane(bv, 0), at = i32x4.extract_lane(bi, 0);
+  for (let l = 1; l < 4; l++) {
+    const v = l == 1 ? f32x4.extract_lane(bv, 1) : l == 2 ? f32x4.extract_lane(bv, 2) : f32x4.extract_lane(bv, 3);
+    const k = l == 1 ? i32x4.extract_lane(bi, 1) : l == 2 ? i32x4.extract_lane(bi, 2) : i32x4.extract_lane(bi, 3);
+    const bNaN = best != best, vNaN = v != v;
+    let take = false;
+    if (vNaN) take = !bNaN || k < at;
+    else if (!bNaN) take = (maxOrMin ? v > best : v < best) || (v == best && k < at);
+    if (take) {
+      best = v;
+      at = k;
+    }
+  }
+  scanTail(xo, 4, i, r, best, at, value, index, maxOrMin);
+}
+
+/**
+ * Four columns of (r, inner) at p, p + row, ...: one vector per row, the exact rule per lane (a NaN
+ * replaces a non-NaN winner, then nothing replaces it).
+ */
+// @ts-ignore: decorator
+@inline function extremeColumns4(p: usize, row: usize, r: i32, vo: usize, io: usize, maxOrMin: i32): void {
+  let bv = v128.load(p), bi = i32x4.splat(0);
+  for (let i = 1; i < r; i++) {
+    p += row;
+    const v = v128.load(p);
+    const t = takes(v, bv, maxOrMin);
+    bv = v128.bitselect(v, bv, t);
+    bi = v128.bitselect(i32x4.splat(i), bi, t);
+  }
+  v128.store(vo, bv);
+  v128.store(io, bi);
+}
+
+/**
+ * Sixteen columns of (r, inner): four vectors per row (one 64-byte line), four independent chains; NaNs
+ * only noted, and the sixteen columns redone by extremeColumns4 when there was one. Without NaNs, a
+ * strictly better value replaces the winner: the first index of the extreme value, as in the scan.
+ */
+// @ts-ignore: decorator
+@inline function extremeColumns16(p: usize, row: usize, r: i32, vo: usize, io: usize, maxOrMin: i32): void {
+  let b0 = v128.load(p), b1 = v128.load(p, 16), b2 = v128.load(p, 32), b3 = v128.load(p, 48);
+  let k0 = i32x4.splat(0), k1 = k0, k2 = k0, k3 = k0;
+  let nan = v128.or(v128.or(f32x4.ne(b0, b0), f32x4.ne(b1, b1)), v128.or(f32x4.ne(b2, b2), f32x4.ne(b3, b3)));
+  let q = p;
+  for (let i = 1; i < r; i++) {
+    q += row;
+    const v0 = v128.load(q), v1 = v128.load(q, 16), v2 = v128.load(q, 32), v3 = v128.load(q, 48);
+    const kv = i32x4.splat(i);
+    const t0 = beats(v0, b0, maxOrMin), t1 = beats(v1, b1, maxOrMin), t2 = beats(v2, b2, maxOrMin), t3 = beats(v3, b3, maxOrMin);
+    b0 = better(b0, v0, maxOrMin);
+    b1 = better(b1, v1, maxOrMin);
+    b2 = better(b2, v2, maxOrMin);
+    b3 = better(b3, v3, maxOrMin);
+    // the row where taken: i where t, else k (i > k ≥ 0, so max(k, i & t) selects it)
+    k0 = i32x4.max_s(k0, v128.and(kv, t0));
+    k1 = i32x4.max_s(k1, v128.and(kv, t1));
+    k2 = i32x4.max_s(k2, v128.and(kv, t2));
+    k3 = i32x4.max_s(k3, v128.and(kv, t3));
+    nan = v128.or(nan, v128.or(v128.or(f32x4.ne(v0, v0), f32x4.ne(v1, v1)), v128.or(f32x4.ne(v2, v2), f32x4.ne(v3, v3))));
+  }
+  if (v128.any_true(nan)) {
+    for (let c: usize = 0; c < 64; c += 16) extremeColumns4(p + c, row, r, vo + c, io + c, maxOrMin);
+    return;
+  }
+  v128.store(vo, b0);
+  v128.store(vo, b1, 16);
+  v128.store(vo, b2, 32);
+  v128.store(vo, b3, 48);
+  v128.store(io, k0);
+  v128.store(io, k1, 16);
+  v128.store(io, k2, 32);
+  v128.store(io, k3, 48);
+}
+
+/**
+ * Four columns of (r, inner), r ≥ 8: the rows in four interleaved chains (chain c takes the rows
+ * i ≡ c (mod 4), keeping the row where its winner was taken), so that four compare/select chains run side
+ * by side; merged by value, then by the lower row; the last r mod 4 rows after that (a later row wins only
+ * when strictly better). NaNs are only noted, and the four columns redone by extremeColumns4 when there
+ * was one.
+ */
+// @ts-ignore: decorator
+@inline function extremeColumns4x4(p: usize, row: usize, r: i32, vo: usize, io: usize, maxOrMin: i32): void {
+  let b0 = v128.load(p), b1 = v128.load(p + row), b2 = v128.load(p + 2 * row), b3 = v128.load(p + 3 * row);
+  let k0 = i32x4.splat(0), k1 = i32x4.splat(1), k2 = i32x4.splat(2), k3 = i32x4.splat(3);
+  let nan = v128.or(v128.or(f32x4.ne(b0, b0), f32x4.ne(b1, b1)), v128.or(f32x4.ne(b2, b2), f32x4.ne(b3, b3)));
+  const r4 = r & ~3;
+  let q = p + 4 * row;
+  for (let i = 4; i < r4; i += 4, q += 4 * row) {
+    const v0 = v128.load(q), v1 = v128.load(q + row), v2 = v128.load(q + 2 * row), v3 = v128.load(q + 3 * row);
+    const t0 = beats(v0, b0, maxOrMin), t1 = beats(v1, b1, maxOrMin), t2 = beats(v2, b2, maxOrMin), t3 = beats(v3, b3, maxOrMin);
+    b0 = better(b0, v0, maxOrMin);
+    b1 = better(b1, v1, maxOrMin);
+    b2 = better(b2, v2, maxOrMin);
+    b3 = better(b3, v3, maxOrMin);
+    // the row where taken: i + c where t, else k (i + c > k ≥ 0, so max(k, (i + c) & t) selects it)
+    k0 = i32x4.max_s(k0, v128.and(i32x4.splat(i), t0));
+    k1 = i32x4.max_s(k1, v128.and(i32x4.splat(i + 1), t1));
+    k2 = i32x4.max_s(k2, v128.and(i32x4.splat(i + 2), t2));
+    k3 = i32x4.max_s(k3, v128.and(i32x4.splat(i + 3), t3));
+    nan = v128.or(nan, v128.or(v128.or(f32x4.ne(v0, v0), f32x4.ne(v1, v1)), v128.or(f32x4.ne(v2, v2), f32x4.ne(v3, v3))));
+  }
+  for (let i = r4; i < r; i++) {
+    const v = v128.load(p + <usize>i * row);
+    nan = v128.or(nan, f32x4.ne(v, v));
+  }
+  if (v128.any_true(nan)) {
+    extremeColumns4(p, row, r, vo, io, maxOrMin);
+    return;
+  }
+  let t = mergeTakes(b1, k1, b0, k0, maxOrMin);
+  b0 = v128.bitselect(b1, b0, t);
+  k0 = v128.bitselect(k1, k0, t);
+  t = mergeTakes(b3, k3, b2, k2, maxOrMin);
+  b2 = v128.bitselect(b3, b2, t);
+  k2 = v128.bitselect(k3, k2, t);
+  t = mergeTakes(b2, k2, b0, k0, maxOrMin);
+  b0 = v128.bitselect(b2, b0, t);
+  k0 = v128.bitselect(k2, k0, t);
+  for (let i = r4; i < r; i++) {
+    const v = v128.load(p + <usize>i * row);
+    t = beats(v, b0, maxOrMin);
+    b0 = v128.bitselect(v, b0, t);
+    k0 = v128.bitselect(i32x4.splat(i), k0, t);
+  }
+  v128.store(vo, b0);
+  v128.store(io, k0);
+}
+
+// @ts-ignore: decorator
+@inline function extreme(x: usize, values: usize, indices: usize, outer: i32, r: i32, inner: i32, maxOrMin: i32): void {
   for (let o = 0; o < outer; o++) {
     const xo = x + (<usize>(o * r * inner) << 2);
     if (inner == 1) {
-      let best = load<f32>(xo), at = 0;
-      let i = 1;
-      if (r >= 8) {
-        // lane l holds the winner among i ≡ l (mod 4)
-        let bv = v128.load(xo), bi = i32x4(0, 1, 2, 3), iv = i32x4(4, 5, 6, 7);
-        const four = i32x4.splat(4);
-        i = 4;
-        for (; i + 4 <= r; i += 4) {
-          const v = v128.load(xo + (<usize>i << 2));
-          const t = takes(v, bv, maxOrMin);
-          bv = v128.bitselect(v, bv, t);
-          bi = v128.bitselect(iv, bi, t);
-          iv = i32x4.add(iv, four);
-        }
-        // merge the lanes in index order: lane winners are tried as the reference's scan would meet them
-        best = f32x4.extract_lane(bv, 0);
-        at = i32x4.extract_lane(bi, 0);
-        for (let l = 1; l < 4; l++) {
-          const v = l == 1 ? f32x4.extract_lane(bv, 1) : l == 2 ? f32x4.extract_lane(bv, 2) : f32x4.extract_lane(bv, 3);
-          const k = l == 1 ? i32x4.extract_lane(bi, 1) : l == 2 ? i32x4.extract_lane(bi, 2) : i32x4.extract_lane(bi, 3);
-          const bNaN = best != best, vNaN = v != v;
-          let take = false;
-          if (vNaN) take = !bNaN || k < at;
-          else if (!bNaN) take = (maxOrMin ? v > best : v < best) || (v == best && k < at);
-          if (take) {
-            best = v;
-            at = k;
-          }
-        }
-      }
-      for (; i < r && best == best; i++) {
-        const v = load<f32>(xo + (<usize>i << 2));
-        if (v != v || (maxOrMin ? v > best : v < best)) {
-          best = v;
-          at = i;
-        }
-      }
-      store<f32>(values + (<usize>o << 2), best);
-      store<i32>(indices + (<usize>o << 2), at);
+      const vo = values + (<usize>o << 2), io = indices + (<usize>o << 2);
+      if (r >= 16) extremeRow(xo, r, vo, io, maxOrMin);
+      else if (r >= 8) extremeShortRow(xo, r, vo, io, maxOrMin);
+      else scanTail(xo, 4, 1, r, load<f32>(xo), 0, vo, io, maxOrMin);
       continue;
     }
-    const i4 = inner & ~3, row = <usize>inner << 2;
+    const row = <usize>inner << 2;
     const vo = values + (<usize>(o * inner) << 2), io = indices + (<usize>(o * inner) << 2);
-    for (let j = 0; j < i4; j += 4) {
-      let p = xo + (<usize>j << 2);
-      let bv = v128.load(p), bi = i32x4.splat(0);
-      for (let i = 1; i < r; i++) {
-        p += row;
-        const v = v128.load(p);
-        const t = takes(v, bv, maxOrMin);
-        bv = v128.bitselect(v, bv, t);
-        bi = v128.bitselect(i32x4.splat(i), bi, t);
-      }
-      v128.store(vo + (<usize>j << 2), bv);
-      v128.store(io + (<usize>j << 2), bi);
+    let j = 0;
+    for (; j + 16 <= inner; j += 16) {
+      const c = <usize>j << 2;
+      extremeColumns16(xo + c, row, r, vo + c, io + c, maxOrMin);
     }
-    for (let j = i4; j < inner; j++) {
-      let best = load<f32>(xo + (<usize>j << 2)), at = 0;
-      for (let i = 1; i < r && best == best; i++) {
-        const v = load<f32>(xo + (<usize>(i * inner + j) << 2));
-        if (v != v || (maxOrMin ? v > best : v < best)) {
-          best = v;
-          at = i;
-        }
-      }
-      store<f32>(vo + (<usize>j << 2), best);
-      store<i32>(io + (<usize>j << 2), at);
+    for (; j + 4 <= inner; j += 4) {
+      const c = <usize>j << 2;
+      if (r >= 8) extremeColumns4x4(xo + c, row, r, vo + c, io + c, maxOrMin);
+      else extremeColumns4(xo + c, row, r, vo + c, io + c, maxOrMin);
+    }
+    for (; j < inner; j++) {
+      const c = <usize>j << 2;
+      scanTail(xo + c, row, 1, r, load<f32>(xo + c), 0, vo + c, io + c, maxOrMin);
     }
   }
+}
+
+export function extremeF32(x: usize, values: usize, indices: usize, outer: i32, r: i32, inner: i32, maxOrMin: i32): void {
+  if (maxOrMin) extreme(x, values, indices, outer, r, inner, 1);
+  else extreme(x, values, indices, outer, r, inner, 0);
 }
