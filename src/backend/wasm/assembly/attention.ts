@@ -172,12 +172,14 @@ function weightsTimesRows(w: usize, rs: usize, nr: i32, jn: i32, B: usize, ldb: 
 /**
  * dB_j += s·Σ_{r<nr} w[r][j]·A_r for j < jn: w rows `rs` bytes apart, A and dB rows of `wa` floats (a
  * multiple of 4), `ld` floats apart. Tiles of 4 keys × 8 floats kept in registers over all nr rows.
+ * Row r's weights are 0 for keys j > r + first (causal: first = the block's first query; otherwise pass
+ * first ≥ jn): the tile of keys j0… starts at row j0 − first, as the rows above add nothing.
  */
-function weightsTTimesRows(w: usize, rs: usize, nr: i32, jn: i32, A: usize, ld: i32, wa: i32, dB: usize, s: f32): void {
+function weightsTTimesRows(w: usize, rs: usize, nr: i32, jn: i32, first: i32, A: usize, ld: i32, wa: i32, dB: usize, s: f32): void {
   const ls = <usize>ld << 2;
   const sv = f32x4.splat(s);
   for (let j0 = 0; j0 < jn; j0 += 4) {
-    const jb = min(4, jn - j0);
+    const jb = min(4, jn - j0), r0 = max(0, j0 - first);
     // rows of dB past jn are not touched: tiles short of 4 keys use key j0 again and do not store it
     const d0 = dB + <usize>j0 * ls, d1 = dB + <usize>(j0 + min(1, jb - 1)) * ls, d2 = dB + <usize>(j0 + min(2, jb - 1)) * ls, d3 = dB + <usize>(j0 + min(3, jb - 1)) * ls;
     const pw = w + (<usize>j0 << 2);
@@ -186,7 +188,7 @@ function weightsTTimesRows(w: usize, rs: usize, nr: i32, jn: i32, A: usize, ld: 
       const o = <usize>e << 2;
       let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
       let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-      for (let r = 0; r < nr; r++) {
+      for (let r = r0; r < nr; r++) {
         const pa = A + <usize>r * ls + o;
         const a0 = v128.load(pa), a1 = v128.load(pa, 16);
         const pr = pw + <usize>r * rs;
@@ -207,7 +209,7 @@ function weightsTTimesRows(w: usize, rs: usize, nr: i32, jn: i32, A: usize, ld: 
     if (e < wa) {
       const o = <usize>e << 2;
       let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
-      for (let r = 0; r < nr; r++) {
+      for (let r = r0; r < nr; r++) {
         const a0 = v128.load(A + <usize>r * ls + o);
         const pr = pw + <usize>r * rs;
         c0 = madd(v128.load32_splat(pr), a0, c0);
@@ -312,17 +314,20 @@ export function attentionBackward(P: usize, b: i32, scratch: usize): void {
   transpose(k, ldq, tk, tkp, d, kT);
   transpose(v, ldv, tk, tkp, dvs, vT);
   const qs = <usize>ldq << 2, vs = <usize>ldv << 2;
+  // dk = 0, dv = 0: vector stores (rows are short; a memory.fill per row costs more than its stores)
+  const zero = f32x4.splat(0);
   for (let j = 0; j < tk; j++) {
-    memory.fill(dk + <usize>j * qs, 0, <usize>wq << 2);
-    memory.fill(dv + <usize>j * vs, 0, <usize>wv << 2);
+    const pk = dk + <usize>j * qs, pv = dv + <usize>j * vs;
+    for (let e = 0; e < wq; e += 4) v128.store(pk + (<usize>e << 2), zero);
+    for (let e = 0; e < wv; e += 4) v128.store(pv + (<usize>e << 2), zero);
   }
   for (let q0 = 0; q0 < tq; q0 += QB) {
     const nq = min(QB, tq - q0);
     const jn = causal ? min(q0 + nq, tk) : tk, jn4 = (jn + 3) & ~3;
     for (let i0 = q0; i0 < q0 + nq; i0 += 4) {
       const nr = min(4, q0 + nq - i0), ro = <usize>(i0 - q0) * rs;
-      // causal: these four rows see keys j < i0 + nr only; their entries up to the block's jn4 are set to
-      // −inf by maskRow below (dP there is never used: a hidden entry's dS is 0)
+      // causal: these four rows see keys j < i0 + nr only; each row's P and dS are set to 0 below past
+      // the keys it sees, up to the block's jn4 (dP there is never used: a hidden entry's dS is 0)
       const jr4 = causal ? (min(i0 + nr, tk) + 3) & ~3 : jn4;
       // forward: s = scale·q·kᵀ + mask;  dP = dy·vᵀ
       rowsTimesT(q + <usize>i0 * qs, ldq, nr, kT, tkp, d, jr4, scale, S + ro);
@@ -330,14 +335,16 @@ export function attentionBackward(P: usize, b: i32, scratch: usize): void {
     }
     for (let r = 0; r < nq; r++) {
       const i = q0 + r, last = causal ? min(i, tk - 1) : tk - 1;
+      // causal: the keys row i sees end in its vector jr4 − 4; P and dS past it, up to the block's jn4, are 0
+      const jr4 = causal ? (last + 4) & ~3 : jn4;
       const srow = S + <usize>r * rs, prow = Pb + <usize>r * rs, dprow = dP + <usize>r * rs;
-      maskRow(P, srow, b, i, last, jn4);
+      maskRow(P, srow, b, i, last, jr4);
       // D_i = Σ_e dy_ie·y_ie
       let dd = f32x4.splat(0);
       for (let e = 0; e < wv; e += 4) dd = madd(v128.load(dy + (<usize>(i * ldv + e) << 2)), v128.load(y + (<usize>(i * ldv + e) << 2)), dd);
       const Di = f32x4.splat(hsum(dd));
       const li = v128.load32_splat(lse + (<usize>i << 2));
-      for (let j = 0; j < jn4; j += 4) {
+      for (let j = 0; j < jr4; j += 4) {
         const o = <usize>j << 2;
         const s = v128.load(srow + o);
         // forward: P_ij = e^{s_ij − lse_i}; a masked key (s = −inf) takes no part at all
@@ -348,18 +355,24 @@ export function attentionBackward(P: usize, b: i32, scratch: usize): void {
         v128.store(prow + o, p);
         v128.store(srow + o, ds);
       }
+      for (let j = jr4; j < jn4; j += 4) {
+        v128.store(prow + (<usize>j << 2), zero);
+        v128.store(srow + (<usize>j << 2), zero);
+      }
       if (dmaskBase != 0) {
         const dm = dmaskBase + (<usize>((b * tq + i) * tk) << 2);
         for (let j = 0; j < jn; j++) store<f32>(dm + (<usize>j << 2), load<f32>(srow + (<usize>j << 2)));
       }
     }
     // forward: y_i = Σ_j P_ij·v_j  ⇒  dv_j += Σ_i P_ij·dy_i
-    weightsTTimesRows(Pb, rs, nq, jn, dy + <usize>q0 * vs, ldv, wv, dv, 1);
+    // (causal: P and dS of row q0 + r are 0 past key q0 + r, so those products are skipped)
+    const first = causal ? q0 : jn;
+    weightsTTimesRows(Pb, rs, nq, jn, first, dy + <usize>q0 * vs, ldv, wv, dv, 1);
     // forward: s_ij = q_i·k_j·scale  ⇒  dk_j += scale·Σ_i dS_ij·q_i,  dq_i = scale·Σ_j dS_ij·k_j
-    weightsTTimesRows(S, rs, nq, jn, q + <usize>q0 * qs, ldq, wq, dk, scale);
+    weightsTTimesRows(S, rs, nq, jn, first, q + <usize>q0 * qs, ldq, wq, dk, scale);
     for (let i0 = q0; i0 < q0 + nq; i0 += 4) {
-      const nr = min(4, q0 + nq - i0);
-      weightsTimesRows(S + <usize>(i0 - q0) * rs, rs, nr, jn, k, ldq, wq, dq + <usize>i0 * qs, scale, scale, scale, scale);
+      const nr = min(4, q0 + nq - i0), jr = causal ? min(i0 + nr, tk) : jn;
+      weightsTimesRows(S + <usize>(i0 - q0) * rs, rs, nr, jr, k, ldq, wq, dq + <usize>i0 * qs, scale, scale, scale, scale);
     }
   }
 }
