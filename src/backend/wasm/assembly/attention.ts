@@ -14,7 +14,7 @@
 //
 // Parameter block (i32 fields; byte offset = 4·index), written by ../attention.ts.
 
-import { exp4, hmax, hsum, kc, K_NEG_INF, logf, madd } from "./vmath";
+import { exp4, hsum, kc, K_NEG_INF, logf, madd } from "./vmath";
 
 const A_Q = 4, A_K = 8, A_V = 12, A_Y = 16, A_LSE = 20, A_MASK = 24, A_MSB = 28, A_MSQ = 32, A_MSK = 36;
 const A_BH = 40, A_TQ = 44, A_TK = 48, A_D = 52, A_DV = 56, A_LDQ = 60, A_LDV = 64, A_SCALE = 68, A_CAUSAL = 72;
@@ -225,6 +225,22 @@ function weightsTTimesRows(w: usize, rs: usize, nr: i32, jn: i32, first: i32, A:
   }
 }
 
+/**
+ * (Σ lanes of a, of b, of c, of d) in one vector, each summed as hsum does: lanes 0 + 2 and 1 + 3 first,
+ * then those two; with max for + it is hmax of each.
+ */
+// @ts-ignore: decorator
+@inline function lanes4(max: bool, a: v128, b: v128, c: v128, d: v128): v128 {
+  a = max ? f32x4.max(a, v128.shuffle<f32>(a, a, 2, 3, 0, 1)) : f32x4.add(a, v128.shuffle<f32>(a, a, 2, 3, 0, 1));
+  b = max ? f32x4.max(b, v128.shuffle<f32>(b, b, 2, 3, 0, 1)) : f32x4.add(b, v128.shuffle<f32>(b, b, 2, 3, 0, 1));
+  c = max ? f32x4.max(c, v128.shuffle<f32>(c, c, 2, 3, 0, 1)) : f32x4.add(c, v128.shuffle<f32>(c, c, 2, 3, 0, 1));
+  d = max ? f32x4.max(d, v128.shuffle<f32>(d, d, 2, 3, 0, 1)) : f32x4.add(d, v128.shuffle<f32>(d, d, 2, 3, 0, 1));
+  // (a0 b0 a1 b1), (c0 d0 c1 d1) → (a0 b0 c0 d0) op (a1 b1 c1 d1)
+  const ab = v128.shuffle<f32>(a, b, 0, 4, 1, 5), cd = v128.shuffle<f32>(c, d, 0, 4, 1, 5);
+  const lo = v128.shuffle<f32>(ab, cd, 0, 1, 4, 5), hi = v128.shuffle<f32>(ab, cd, 2, 3, 6, 7);
+  return max ? f32x4.max(lo, hi) : f32x4.add(lo, hi);
+}
+
 /** Adds the mask and hides keys past `last` (−inf) in score row srow of query i: entries j < jn4. */
 function maskRow(P: usize, srow: usize, b: i32, i: i32, last: i32, jn4: i32): void {
   const mask = <usize>load<i32>(P, A_MASK);
@@ -259,29 +275,41 @@ export function attentionForward(P: usize, b: i32, scratch: usize): void {
     const jn = causal ? min(i0 + nr, tk) : tk, jn4 = (jn + 3) & ~3;
     // S_rj = scale·q_r·k_j
     rowsTimesT(q + (<usize>(i0 * ldq) << 2), ldq, nr, kT, tkp, d, jn4, scale, S);
-    let l0: f32 = 1, l1: f32 = 1, l2: f32 = 1, l3: f32 = 1;
-    for (let r = 0; r < nr; r++) {
-      const i = i0 + r, last = causal ? min(i, tk - 1) : tk - 1;
-      const srow = S + <usize>r * rs;
-      maskRow(P, srow, b, i, last, jn4);
-      // m = max_j s_ij;  P_ij = e^{s_ij − m} (stored over s);  l = Σ_j P_ij
-      let mv = kc(K_NEG_INF);
-      for (let j = 0; j < jn4; j += 4) mv = f32x4.max(mv, v128.load(srow + (<usize>j << 2)));
-      const m = f32x4.splat(hmax(mv));
-      let lv = f32x4.splat(0);
-      for (let j = 0; j < jn4; j += 4) {
-        const o = srow + (<usize>j << 2);
-        const p = exp4(f32x4.sub(v128.load(o), m));
-        v128.store(o, p);
-        lv = f32x4.add(lv, p);
-      }
-      const l = hsum(lv);
-      // lse_i = m + log l  (a fully masked row: m = −inf, P = NaN, as the reference)
-      store<f32>(lse + (<usize>i << 2), f32x4.extract_lane(m, 0) + logf(l));
-      if (r == 0) l0 = l; else if (r == 1) l1 = l; else if (r == 2) l2 = l; else l3 = l;
+    for (let r = 0; r < nr; r++) maskRow(P, S + <usize>r * rs, b, i0 + r, causal ? min(i0 + r, tk - 1) : tk - 1, jn4);
+    // The four rows side by side (rows past nr repeat a valid one unmasked; their results are dropped):
+    // m_r = max_j s_rj
+    const s0 = S, s1 = S + rs, s2 = S + 2 * rs, s3 = S + 3 * rs;
+    let m0 = kc(K_NEG_INF), m1 = m0, m2 = m0, m3 = m0;
+    for (let j = 0; j < jn4; j += 4) {
+      const o = <usize>j << 2;
+      m0 = f32x4.max(m0, v128.load(s0 + o));
+      m1 = f32x4.max(m1, v128.load(s1 + o));
+      m2 = f32x4.max(m2, v128.load(s2 + o));
+      m3 = f32x4.max(m3, v128.load(s3 + o));
     }
+    const m = lanes4(true, m0, m1, m2, m3); // (m_0, m_1, m_2, m_3)
+    // P_rj = e^{s_rj − m_r} (stored over s);  l_r = Σ_j P_rj
+    const n0 = v128.shuffle<f32>(m, m, 0, 0, 0, 0), n1 = v128.shuffle<f32>(m, m, 1, 1, 1, 1);
+    const n2 = v128.shuffle<f32>(m, m, 2, 2, 2, 2), n3 = v128.shuffle<f32>(m, m, 3, 3, 3, 3);
+    let l0 = f32x4.splat(0), l1 = l0, l2 = l0, l3 = l0;
+    for (let j = 0; j < jn4; j += 4) {
+      const o = <usize>j << 2;
+      const p0 = exp4(f32x4.sub(v128.load(s0 + o), n0)), p1 = exp4(f32x4.sub(v128.load(s1 + o), n1));
+      const p2 = exp4(f32x4.sub(v128.load(s2 + o), n2)), p3 = exp4(f32x4.sub(v128.load(s3 + o), n3));
+      v128.store(s0 + o, p0); v128.store(s1 + o, p1); v128.store(s2 + o, p2); v128.store(s3 + o, p3);
+      l0 = f32x4.add(l0, p0); l1 = f32x4.add(l1, p1); l2 = f32x4.add(l2, p2); l3 = f32x4.add(l3, p3);
+    }
+    const l = lanes4(false, l0, l1, l2, l3); // (l_0, l_1, l_2, l_3)
+    // lse_i = m_i + log l_i  (a fully masked row: m = −inf, P = NaN, as the reference)
+    const pl = lse + (<usize>i0 << 2);
+    store<f32>(pl, f32x4.extract_lane(m, 0) + logf(f32x4.extract_lane(l, 0)));
+    if (nr > 1) store<f32>(pl, f32x4.extract_lane(m, 1) + logf(f32x4.extract_lane(l, 1)), 4);
+    if (nr > 2) store<f32>(pl, f32x4.extract_lane(m, 2) + logf(f32x4.extract_lane(l, 2)), 8);
+    if (nr > 3) store<f32>(pl, f32x4.extract_lane(m, 3) + logf(f32x4.extract_lane(l, 3)), 12);
     // y_r = (Σ_j P_rj·v_j) / l_r
-    weightsTimesRows(S, rs, nr, jn, v, ldv, wv, y + (<usize>(i0 * ldv) << 2), 1 / l0, 1 / l1, 1 / l2, 1 / l3);
+    const il = f32x4.div(f32x4.splat(1), l);
+    const yo = y + (<usize>(i0 * ldv) << 2);
+    weightsTimesRows(S, rs, nr, jn, v, ldv, wv, yo, f32x4.extract_lane(il, 0), f32x4.extract_lane(il, 1), f32x4.extract_lane(il, 2), f32x4.extract_lane(il, 3));
   }
 }
 
