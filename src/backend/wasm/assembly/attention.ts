@@ -14,7 +14,7 @@
 //
 // Parameter block (i32 fields; byte offset = 4·index), written by ../attention.ts.
 
-import { exp4, hsum, kc, K_NEG_INF, logf, madd } from "./vmath";
+import { exp4, hsum, kc, K_NEG_INF, logf4, madd } from "./vmath";
 
 const A_Q = 4, A_K = 8, A_V = 12, A_Y = 16, A_LSE = 20, A_MASK = 24, A_MSB = 28, A_MSQ = 32, A_MSK = 36;
 const A_BH = 40, A_TQ = 44, A_TK = 48, A_D = 52, A_DV = 56, A_LDQ = 60, A_LDV = 64, A_SCALE = 68, A_CAUSAL = 72;
@@ -301,11 +301,13 @@ export function attentionForward(P: usize, b: i32, scratch: usize): void {
     }
     const l = lanes4(false, l0, l1, l2, l3); // (l_0, l_1, l_2, l_3)
     // lse_i = m_i + log l_i  (a fully masked row: m = −inf, P = NaN, as the reference)
-    const pl = lse + (<usize>i0 << 2);
-    store<f32>(pl, f32x4.extract_lane(m, 0) + logf(f32x4.extract_lane(l, 0)));
-    if (nr > 1) store<f32>(pl, f32x4.extract_lane(m, 1) + logf(f32x4.extract_lane(l, 1)), 4);
-    if (nr > 2) store<f32>(pl, f32x4.extract_lane(m, 2) + logf(f32x4.extract_lane(l, 2)), 8);
-    if (nr > 3) store<f32>(pl, f32x4.extract_lane(m, 3) + logf(f32x4.extract_lane(l, 3)), 12);
+    const ls = f32x4.add(m, logf4(l)), pl = lse + (<usize>i0 << 2);
+    if (nr == 4) v128.store(pl, ls);
+    else {
+      store<f32>(pl, f32x4.extract_lane(ls, 0));
+      if (nr > 1) store<f32>(pl, f32x4.extract_lane(ls, 1), 4);
+      if (nr > 2) store<f32>(pl, f32x4.extract_lane(ls, 2), 8);
+    }
     // y_r = (Σ_j P_rj·v_j) / l_r
     const il = f32x4.div(f32x4.splat(1), l);
     const yo = y + (<usize>(i0 * ldv) << 2);
