@@ -14,7 +14,7 @@
 //
 // Parameter block (i32 fields; byte offset = 4·index), written by ../attention.ts.
 
-import { exp4, hmax, hsum, kc, K_NEG_INF, logf, madd } from "./vmath";
+import { exp4, hsum, kc, K_NEG_INF, logf4, madd } from "./vmath";
 
 const A_Q = 4, A_K = 8, A_V = 12, A_Y = 16, A_LSE = 20, A_MASK = 24, A_MSB = 28, A_MSQ = 32, A_MSK = 36;
 const A_BH = 40, A_TQ = 44, A_TK = 48, A_D = 52, A_DV = 56, A_LDQ = 60, A_LDV = 64, A_SCALE = 68, A_CAUSAL = 72;
@@ -172,12 +172,14 @@ function weightsTimesRows(w: usize, rs: usize, nr: i32, jn: i32, B: usize, ldb: 
 /**
  * dB_j += s·Σ_{r<nr} w[r][j]·A_r for j < jn: w rows `rs` bytes apart, A and dB rows of `wa` floats (a
  * multiple of 4), `ld` floats apart. Tiles of 4 keys × 8 floats kept in registers over all nr rows.
+ * Row r's weights are 0 for keys j > r + first (causal: first = the block's first query; otherwise pass
+ * first ≥ jn): the tile of keys j0… starts at row j0 − first, as the rows above add nothing.
  */
-function weightsTTimesRows(w: usize, rs: usize, nr: i32, jn: i32, A: usize, ld: i32, wa: i32, dB: usize, s: f32): void {
+function weightsTTimesRows(w: usize, rs: usize, nr: i32, jn: i32, first: i32, A: usize, ld: i32, wa: i32, dB: usize, s: f32): void {
   const ls = <usize>ld << 2;
   const sv = f32x4.splat(s);
   for (let j0 = 0; j0 < jn; j0 += 4) {
-    const jb = min(4, jn - j0);
+    const jb = min(4, jn - j0), r0 = max(0, j0 - first);
     // rows of dB past jn are not touched: tiles short of 4 keys use key j0 again and do not store it
     const d0 = dB + <usize>j0 * ls, d1 = dB + <usize>(j0 + min(1, jb - 1)) * ls, d2 = dB + <usize>(j0 + min(2, jb - 1)) * ls, d3 = dB + <usize>(j0 + min(3, jb - 1)) * ls;
     const pw = w + (<usize>j0 << 2);
@@ -186,7 +188,7 @@ function weightsTTimesRows(w: usize, rs: usize, nr: i32, jn: i32, A: usize, ld: 
       const o = <usize>e << 2;
       let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
       let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-      for (let r = 0; r < nr; r++) {
+      for (let r = r0; r < nr; r++) {
         const pa = A + <usize>r * ls + o;
         const a0 = v128.load(pa), a1 = v128.load(pa, 16);
         const pr = pw + <usize>r * rs;
@@ -207,7 +209,7 @@ function weightsTTimesRows(w: usize, rs: usize, nr: i32, jn: i32, A: usize, ld: 
     if (e < wa) {
       const o = <usize>e << 2;
       let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
-      for (let r = 0; r < nr; r++) {
+      for (let r = r0; r < nr; r++) {
         const a0 = v128.load(A + <usize>r * ls + o);
         const pr = pw + <usize>r * rs;
         c0 = madd(v128.load32_splat(pr), a0, c0);
@@ -221,6 +223,22 @@ function weightsTTimesRows(w: usize, rs: usize, nr: i32, jn: i32, A: usize, ld: 
       if (jb > 3) v128.store(d3 + o, madd(c3, sv, v128.load(d3 + o)));
     }
   }
+}
+
+/**
+ * (Σ lanes of a, of b, of c, of d) in one vector, each summed as hsum does: lanes 0 + 2 and 1 + 3 first,
+ * then those two; with max for + it is hmax of each.
+ */
+// @ts-ignore: decorator
+@inline function lanes4(max: bool, a: v128, b: v128, c: v128, d: v128): v128 {
+  a = max ? f32x4.max(a, v128.shuffle<f32>(a, a, 2, 3, 0, 1)) : f32x4.add(a, v128.shuffle<f32>(a, a, 2, 3, 0, 1));
+  b = max ? f32x4.max(b, v128.shuffle<f32>(b, b, 2, 3, 0, 1)) : f32x4.add(b, v128.shuffle<f32>(b, b, 2, 3, 0, 1));
+  c = max ? f32x4.max(c, v128.shuffle<f32>(c, c, 2, 3, 0, 1)) : f32x4.add(c, v128.shuffle<f32>(c, c, 2, 3, 0, 1));
+  d = max ? f32x4.max(d, v128.shuffle<f32>(d, d, 2, 3, 0, 1)) : f32x4.add(d, v128.shuffle<f32>(d, d, 2, 3, 0, 1));
+  // (a0 b0 a1 b1), (c0 d0 c1 d1) → (a0 b0 c0 d0) op (a1 b1 c1 d1)
+  const ab = v128.shuffle<f32>(a, b, 0, 4, 1, 5), cd = v128.shuffle<f32>(c, d, 0, 4, 1, 5);
+  const lo = v128.shuffle<f32>(ab, cd, 0, 1, 4, 5), hi = v128.shuffle<f32>(ab, cd, 2, 3, 6, 7);
+  return max ? f32x4.max(lo, hi) : f32x4.add(lo, hi);
 }
 
 /** Adds the mask and hides keys past `last` (−inf) in score row srow of query i: entries j < jn4. */
@@ -257,29 +275,43 @@ export function attentionForward(P: usize, b: i32, scratch: usize): void {
     const jn = causal ? min(i0 + nr, tk) : tk, jn4 = (jn + 3) & ~3;
     // S_rj = scale·q_r·k_j
     rowsTimesT(q + (<usize>(i0 * ldq) << 2), ldq, nr, kT, tkp, d, jn4, scale, S);
-    let l0: f32 = 1, l1: f32 = 1, l2: f32 = 1, l3: f32 = 1;
-    for (let r = 0; r < nr; r++) {
-      const i = i0 + r, last = causal ? min(i, tk - 1) : tk - 1;
-      const srow = S + <usize>r * rs;
-      maskRow(P, srow, b, i, last, jn4);
-      // m = max_j s_ij;  P_ij = e^{s_ij − m} (stored over s);  l = Σ_j P_ij
-      let mv = kc(K_NEG_INF);
-      for (let j = 0; j < jn4; j += 4) mv = f32x4.max(mv, v128.load(srow + (<usize>j << 2)));
-      const m = f32x4.splat(hmax(mv));
-      let lv = f32x4.splat(0);
-      for (let j = 0; j < jn4; j += 4) {
-        const o = srow + (<usize>j << 2);
-        const p = exp4(f32x4.sub(v128.load(o), m));
-        v128.store(o, p);
-        lv = f32x4.add(lv, p);
-      }
-      const l = hsum(lv);
-      // lse_i = m + log l  (a fully masked row: m = −inf, P = NaN, as the reference)
-      store<f32>(lse + (<usize>i << 2), f32x4.extract_lane(m, 0) + logf(l));
-      if (r == 0) l0 = l; else if (r == 1) l1 = l; else if (r == 2) l2 = l; else l3 = l;
+    for (let r = 0; r < nr; r++) maskRow(P, S + <usize>r * rs, b, i0 + r, causal ? min(i0 + r, tk - 1) : tk - 1, jn4);
+    // The four rows side by side (rows past nr repeat a valid one unmasked; their results are dropped):
+    // m_r = max_j s_rj
+    const s0 = S, s1 = S + rs, s2 = S + 2 * rs, s3 = S + 3 * rs;
+    let m0 = kc(K_NEG_INF), m1 = m0, m2 = m0, m3 = m0;
+    for (let j = 0; j < jn4; j += 4) {
+      const o = <usize>j << 2;
+      m0 = f32x4.max(m0, v128.load(s0 + o));
+      m1 = f32x4.max(m1, v128.load(s1 + o));
+      m2 = f32x4.max(m2, v128.load(s2 + o));
+      m3 = f32x4.max(m3, v128.load(s3 + o));
+    }
+    const m = lanes4(true, m0, m1, m2, m3); // (m_0, m_1, m_2, m_3)
+    // P_rj = e^{s_rj − m_r} (stored over s);  l_r = Σ_j P_rj
+    const n0 = v128.shuffle<f32>(m, m, 0, 0, 0, 0), n1 = v128.shuffle<f32>(m, m, 1, 1, 1, 1);
+    const n2 = v128.shuffle<f32>(m, m, 2, 2, 2, 2), n3 = v128.shuffle<f32>(m, m, 3, 3, 3, 3);
+    let l0 = f32x4.splat(0), l1 = l0, l2 = l0, l3 = l0;
+    for (let j = 0; j < jn4; j += 4) {
+      const o = <usize>j << 2;
+      const p0 = exp4(f32x4.sub(v128.load(s0 + o), n0)), p1 = exp4(f32x4.sub(v128.load(s1 + o), n1));
+      const p2 = exp4(f32x4.sub(v128.load(s2 + o), n2)), p3 = exp4(f32x4.sub(v128.load(s3 + o), n3));
+      v128.store(s0 + o, p0); v128.store(s1 + o, p1); v128.store(s2 + o, p2); v128.store(s3 + o, p3);
+      l0 = f32x4.add(l0, p0); l1 = f32x4.add(l1, p1); l2 = f32x4.add(l2, p2); l3 = f32x4.add(l3, p3);
+    }
+    const l = lanes4(false, l0, l1, l2, l3); // (l_0, l_1, l_2, l_3)
+    // lse_i = m_i + log l_i  (a fully masked row: m = −inf, P = NaN, as the reference)
+    const ls = f32x4.add(m, logf4(l)), pl = lse + (<usize>i0 << 2);
+    if (nr == 4) v128.store(pl, ls);
+    else {
+      store<f32>(pl, f32x4.extract_lane(ls, 0));
+      if (nr > 1) store<f32>(pl, f32x4.extract_lane(ls, 1), 4);
+      if (nr > 2) store<f32>(pl, f32x4.extract_lane(ls, 2), 8);
     }
     // y_r = (Σ_j P_rj·v_j) / l_r
-    weightsTimesRows(S, rs, nr, jn, v, ldv, wv, y + (<usize>(i0 * ldv) << 2), 1 / l0, 1 / l1, 1 / l2, 1 / l3);
+    const il = f32x4.div(f32x4.splat(1), l);
+    const yo = y + (<usize>(i0 * ldv) << 2);
+    weightsTimesRows(S, rs, nr, jn, v, ldv, wv, yo, f32x4.extract_lane(il, 0), f32x4.extract_lane(il, 1), f32x4.extract_lane(il, 2), f32x4.extract_lane(il, 3));
   }
 }
 
@@ -312,17 +344,20 @@ export function attentionBackward(P: usize, b: i32, scratch: usize): void {
   transpose(k, ldq, tk, tkp, d, kT);
   transpose(v, ldv, tk, tkp, dvs, vT);
   const qs = <usize>ldq << 2, vs = <usize>ldv << 2;
+  // dk = 0, dv = 0: vector stores (rows are short; a memory.fill per row costs more than its stores)
+  const zero = f32x4.splat(0);
   for (let j = 0; j < tk; j++) {
-    memory.fill(dk + <usize>j * qs, 0, <usize>wq << 2);
-    memory.fill(dv + <usize>j * vs, 0, <usize>wv << 2);
+    const pk = dk + <usize>j * qs, pv = dv + <usize>j * vs;
+    for (let e = 0; e < wq; e += 4) v128.store(pk + (<usize>e << 2), zero);
+    for (let e = 0; e < wv; e += 4) v128.store(pv + (<usize>e << 2), zero);
   }
   for (let q0 = 0; q0 < tq; q0 += QB) {
     const nq = min(QB, tq - q0);
     const jn = causal ? min(q0 + nq, tk) : tk, jn4 = (jn + 3) & ~3;
     for (let i0 = q0; i0 < q0 + nq; i0 += 4) {
       const nr = min(4, q0 + nq - i0), ro = <usize>(i0 - q0) * rs;
-      // causal: these four rows see keys j < i0 + nr only; their entries up to the block's jn4 are set to
-      // −inf by maskRow below (dP there is never used: a hidden entry's dS is 0)
+      // causal: these four rows see keys j < i0 + nr only; each row's P and dS are set to 0 below past
+      // the keys it sees, up to the block's jn4 (dP there is never used: a hidden entry's dS is 0)
       const jr4 = causal ? (min(i0 + nr, tk) + 3) & ~3 : jn4;
       // forward: s = scale·q·kᵀ + mask;  dP = dy·vᵀ
       rowsTimesT(q + <usize>i0 * qs, ldq, nr, kT, tkp, d, jr4, scale, S + ro);
@@ -330,14 +365,16 @@ export function attentionBackward(P: usize, b: i32, scratch: usize): void {
     }
     for (let r = 0; r < nq; r++) {
       const i = q0 + r, last = causal ? min(i, tk - 1) : tk - 1;
+      // causal: the keys row i sees end in its vector jr4 − 4; P and dS past it, up to the block's jn4, are 0
+      const jr4 = causal ? (last + 4) & ~3 : jn4;
       const srow = S + <usize>r * rs, prow = Pb + <usize>r * rs, dprow = dP + <usize>r * rs;
-      maskRow(P, srow, b, i, last, jn4);
+      maskRow(P, srow, b, i, last, jr4);
       // D_i = Σ_e dy_ie·y_ie
       let dd = f32x4.splat(0);
       for (let e = 0; e < wv; e += 4) dd = madd(v128.load(dy + (<usize>(i * ldv + e) << 2)), v128.load(y + (<usize>(i * ldv + e) << 2)), dd);
       const Di = f32x4.splat(hsum(dd));
       const li = v128.load32_splat(lse + (<usize>i << 2));
-      for (let j = 0; j < jn4; j += 4) {
+      for (let j = 0; j < jr4; j += 4) {
         const o = <usize>j << 2;
         const s = v128.load(srow + o);
         // forward: P_ij = e^{s_ij − lse_i}; a masked key (s = −inf) takes no part at all
@@ -348,18 +385,24 @@ export function attentionBackward(P: usize, b: i32, scratch: usize): void {
         v128.store(prow + o, p);
         v128.store(srow + o, ds);
       }
+      for (let j = jr4; j < jn4; j += 4) {
+        v128.store(prow + (<usize>j << 2), zero);
+        v128.store(srow + (<usize>j << 2), zero);
+      }
       if (dmaskBase != 0) {
         const dm = dmaskBase + (<usize>((b * tq + i) * tk) << 2);
         for (let j = 0; j < jn; j++) store<f32>(dm + (<usize>j << 2), load<f32>(srow + (<usize>j << 2)));
       }
     }
     // forward: y_i = Σ_j P_ij·v_j  ⇒  dv_j += Σ_i P_ij·dy_i
-    weightsTTimesRows(Pb, rs, nq, jn, dy + <usize>q0 * vs, ldv, wv, dv, 1);
+    // (causal: P and dS of row q0 + r are 0 past key q0 + r, so those products are skipped)
+    const first = causal ? q0 : jn;
+    weightsTTimesRows(Pb, rs, nq, jn, first, dy + <usize>q0 * vs, ldv, wv, dv, 1);
     // forward: s_ij = q_i·k_j·scale  ⇒  dk_j += scale·Σ_i dS_ij·q_i,  dq_i = scale·Σ_j dS_ij·k_j
-    weightsTTimesRows(S, rs, nq, jn, q + <usize>q0 * qs, ldq, wq, dk, scale);
+    weightsTTimesRows(S, rs, nq, jn, first, q + <usize>q0 * qs, ldq, wq, dk, scale);
     for (let i0 = q0; i0 < q0 + nq; i0 += 4) {
-      const nr = min(4, q0 + nq - i0);
-      weightsTimesRows(S + <usize>(i0 - q0) * rs, rs, nr, jn, k, ldq, wq, dq + <usize>i0 * qs, scale, scale, scale, scale);
+      const nr = min(4, q0 + nq - i0), jr = causal ? min(i0 + nr, tk) : jn;
+      weightsTimesRows(S + <usize>(i0 - q0) * rs, rs, nr, jr, k, ldq, wq, dq + <usize>i0 * qs, scale, scale, scale, scale);
     }
   }
 }

@@ -175,3 +175,40 @@ export function logf(x: f32): f32 {
   y += -0.5 * z;
   return f + y + ef * 0.693359375;
 }
+
+/**
+ * logf of each lane, by the same float32 operations in the same order (no fused multiply-add), so each
+ * lane has the bits logf gives it: for callers that need a few logarithms at once and must agree with
+ * logf exactly. Its constants are vector literals (it is not meant for a loop's body).
+ */
+// @ts-ignore: decorator
+@inline export function logf4(x: v128): v128 {
+  const sub = f32x4.lt(x, f32x4.splat(1.17549435e-38));
+  const xs = v128.bitselect(f32x4.mul(x, f32x4.splat(33554432)), x, sub);
+  // e = exponent − 126 (− 25 for a scaled subnormal), m ∈ [0.5, 1)
+  let e = i32x4.add(i32x4.sub(i32x4.shr_s(xs, 23), i32x4.splat(126)), v128.and(sub, i32x4.splat(-25)));
+  const m = v128.or(v128.and(xs, i32x4.splat(0x007fffff)), i32x4.splat(0x3f000000));
+  // m < √½: e −= 1, f = m + m − 1; else f = m − 1   (the mask is −1 in each lane where it holds)
+  const lo = f32x4.lt(m, f32x4.splat(0.707106781186547524));
+  e = i32x4.add(e, lo);
+  const f = f32x4.sub(v128.bitselect(f32x4.add(m, m), m, lo), f32x4.splat(1));
+  const z = f32x4.mul(f, f);
+  let p = f32x4.splat(7.0376836292e-2);
+  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(-1.1514610310e-1));
+  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(1.1676998740e-1));
+  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(-1.2420140846e-1));
+  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(1.4249322787e-1));
+  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(-1.6668057665e-1));
+  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(2.0000714765e-1));
+  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(-2.4999993993e-1));
+  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(3.3333331174e-1));
+  let y = f32x4.mul(f32x4.mul(p, f), z);
+  const ef = f32x4.convert_i32x4_s(e);
+  y = f32x4.add(y, f32x4.mul(ef, f32x4.splat(-2.12194440e-4)));
+  y = f32x4.add(y, f32x4.mul(f32x4.splat(-0.5), z));
+  let r = f32x4.add(f32x4.add(f, y), f32x4.mul(ef, f32x4.splat(0.693359375)));
+  // special values, as logf: 0 → −inf; < 0 → NaN; +inf and NaN → themselves
+  r = v128.bitselect(f32x4.splat(-Infinity), r, f32x4.eq(x, f32x4.splat(0)));
+  r = v128.bitselect(f32x4.splat(NaN), r, f32x4.lt(x, f32x4.splat(0)));
+  return v128.bitselect(x, r, v128.or(f32x4.ne(x, x), f32x4.eq(x, f32x4.splat(Infinity))));
+}
