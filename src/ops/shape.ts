@@ -436,7 +436,7 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   // dx_i = dy[.., o_i : o_i + n_i, ..]
   return record("cat", xs, y, (dy) =>
     xs.map((x, i) => {
-      const dx = empty(x.shape, dy.dtype);
+      const dx = uninitialised(x.shape, dy.dtype); // the copy writes every element (a skipped one has none)
       if (!skip[i]) kernels().stridedCopy(dy.storage, offsets[i]!, st, x.shape, dx.storage);
       return dx;
     }),
