@@ -39,13 +39,21 @@ function viewAs(op: string, x: Tensor, shape: Shape): Tensor {
 }
 
 /**
+ * How strided's backward gives dx back from dy, by how the view reads x:
+ * - "accumulate": an element may be read many times (a zero stride: repeat), so the adjoint scatters with +=:
+ *     dx = 0;  dx[offset + idx·strides] += dy[idx]
+ * - "scatter": each element at most once (slice, narrow): zeros with dy copied into the view, as PyTorch's
+ *   slice backward (no additions, so a −0 in dy stays −0):
+ *     dx = 0;  dx[offset + idx·strides] = dy[idx]
+ * - a gather, when each element is read exactly once (permute, transpose, flip): the offset and strides over
+ *   dy that give dx back as dx[jdx] = dy[inverse.offset + jdx·inverse.strides] over x's shape, which writes
+ *   each element once (no zero-fill).
+ */
+type Adjoint = "accumulate" | "scatter" | { offset: number; strides: readonly number[] };
+
+/**
  * y[idx] = x[offset + idx·strides] for every idx of `viewShape`, written contiguously and given
- * `outShape` (the same numel; defaults to viewShape). Its adjoint scatters back with +=, since a view
- * with a zero stride (expand, repeat) reads one element of x many times:
- *   dx[offset + idx·strides] += dy[idx]
- * A view that reads every element of x exactly once (permute, transpose, flip) passes `inverse`: the
- * offset and strides over dy that give dx back as a gather of its own, dx[jdx] = dy[inverse.offset +
- * jdx·inverse.strides] over x's shape, which writes each element once (no zero-fill, no +=).
+ * `outShape` (the same numel; defaults to viewShape); its backward as `adjoint` says.
  */
 function strided(
   op: string,
@@ -53,19 +61,19 @@ function strided(
   offset: number,
   strides: readonly number[],
   viewShape: Shape,
+  adjoint: Adjoint,
   outShape: Shape = viewShape,
-  inverse?: { offset: number; strides: readonly number[] },
 ): Tensor {
   const y = uninitialised(outShape, x.dtype); // the copy writes every element
   kernels().stridedCopy(x.storage, offset, strides, viewShape, y.storage);
   return record(op, [x], y, (dy) => {
-    if (inverse) {
+    if (typeof adjoint === "object") {
       const dx = uninitialised(x.shape, dy.dtype);
-      kernels().stridedCopy(dy.storage, inverse.offset, inverse.strides, x.shape, dx.storage);
+      kernels().stridedCopy(dy.storage, adjoint.offset, adjoint.strides, x.shape, dx.storage);
       return [dx];
     }
     const dx = empty(x.shape, dy.dtype);
-    kernels().stridedAssign(dy.storage, dx.storage, offset, strides, viewShape, true);
+    kernels().stridedAssign(dy.storage, dx.storage, offset, strides, viewShape, adjoint === "accumulate");
     return [dx];
   });
 }
@@ -176,7 +184,6 @@ export function permute(x: Tensor, ...dims: SizeArgs): Tensor {
     0,
     perm.map((d) => st[d]!),
     perm.map((d) => x.shape[d]!),
-    undefined,
     { offset: 0, strides: inversePermutationStrides(x.shape, perm) },
   );
 }
@@ -203,7 +210,6 @@ export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
     0,
     perm.map((d) => st[d]!),
     perm.map((d) => x.shape[d]!),
-    undefined,
     { offset: 0, strides: inversePermutationStrides(x.shape, perm) },
   );
 }
@@ -272,6 +278,7 @@ export function repeat(x: Tensor, ...sizes: SizeArgs): Tensor {
     0,
     viewStrides,
     viewShape,
+    "accumulate",
     xs.map((s, i) => s * reps[i]!),
   );
 }
@@ -338,7 +345,7 @@ export function slice(
     shape.push(n);
     strides.push(st[d]! * k);
   }
-  return strided("slice", x, offset, strides, shape);
+  return strided("slice", x, offset, strides, shape, "scatter");
 }
 
 /** x[..., start:start+length, ...] along dim; start may be negative (counted from the end). */
@@ -360,7 +367,7 @@ export function narrow(x: Tensor, dim: number, start: number, length: number): T
   const st = stridesOf(x.shape);
   const shape = x.shape.slice();
   shape[d] = length;
-  return strided("narrow", x, length > 0 ? a * st[d]! : 0, st, shape);
+  return strided("narrow", x, length > 0 ? a * st[d]! : 0, st, shape, "scatter");
 }
 
 /** Reverse the order of elements along each of `dims`. */
@@ -377,7 +384,7 @@ export function flip(x: Tensor, dims: number | readonly number[]): Tensor {
     strides[d] = -st[d]!;
   }
   // a flip is its own inverse: dx is dy read the same way
-  return strided("flip", x, offset, strides, x.shape, x.shape, { offset, strides });
+  return strided("flip", x, offset, strides, x.shape, { offset, strides });
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -429,7 +436,7 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   // dx_i = dy[.., o_i : o_i + n_i, ..]
   return record("cat", xs, y, (dy) =>
     xs.map((x, i) => {
-      const dx = empty(x.shape, dy.dtype);
+      const dx = uninitialised(x.shape, dy.dtype); // the copy writes every element (a skipped one has none)
       if (!skip[i]) kernels().stridedCopy(dy.storage, offsets[i]!, st, x.shape, dx.storage);
       return dx;
     }),

@@ -489,6 +489,7 @@ function suite(threads: number): void {
         [0, [0, 1], [30, 70]], //                a broadcast row, 2,100 elements (the wasm kernel when resident)
         [1679, [-1, 0], [1680, 2]], //           a flip, each element twice (overlapping accumulation)
         [0, [840, 1, 70], [2, 70, 12]], //       transposed inner dims, 1,680 elements
+        [3, [140, 1], [12, 133]], //             rows narrowed at an odd offset: unaligned runs of 133, 1,596 elements
       ];
       // on ordinary arrays (the TypeScript loops), then on blocks of the wasm heap (the wasm kernel where large)
       for (const resident of [false, true]) {

@@ -40,6 +40,16 @@ test("gradients flow through a chain of views and copies to the leaf", () => {
   ]);
 });
 
+test("slice and narrow copy dy into zeros (PyTorch's slice backward): a −0 of dy stays −0", () => {
+  const a = wnn.randn([2, 4], { requiresGrad: true });
+  a.narrow(1, 1, 2).backward(wnn.tensor([-0, 1, 2, -0]).reshape(2, 2));
+  const b = wnn.randn([2, 4], { requiresGrad: true });
+  b.slice(1, 0, 4, 2).backward(wnn.tensor([-0, 1, 2, -0]).reshape(2, 2));
+  const signs = (t: wnn.Tensor): string[] => [...t.grad!.storage].map((v) => (Object.is(v, -0) ? "-0" : String(v)));
+  assert.deepEqual(signs(a), ["0", "-0", "1", "0", "0", "2", "-0", "0"]);
+  assert.deepEqual(signs(b), ["-0", "0", "1", "0", "2", "0", "-0", "0"]);
+});
+
 test("embedding: the padding row gets no gradient, the others get the sum of their rows of dy", () => {
   const w = wnn.randn([3, 2], { requiresGrad: true });
   const idx = wnn.tensor([1, 0, 1, 2], { dtype: "int32" });

@@ -194,9 +194,9 @@ export function zeroBytes(p: usize, n: usize): void {
  *   dir 0 (stridedCopy):    out[i] = x[offset + idx(i)·st]
  *   dir 1 (stridedAssign):  x[offset + idx(i)·st] = out[i]
  *   dir 2 (accumulate):     x[offset + idx(i)·st] += out[i], in row-major order (the reference's)
- * The innermost dim is one run: memory.copy when its stride is 1 (copies), a SIMD fill when it is 0
- * (copies of one element: a broadcast), else a scalar loop; the outer dims are walked by an odometer (at
- * `idx`, nd i32 of scratch).
+ * The innermost dim is one run: memory.copy when its stride is 1 (copies), or a SIMD add (accumulate), a
+ * SIMD fill when it is 0 (copies of one element: a broadcast), else a scalar loop; the outer dims are walked
+ * by an odometer (at `idx`, nd i32 of scratch).
  */
 export function stridedF32(dir: i32, x: usize, offset: i32, sh: usize, st: usize, nd: i32, out: usize, idx: usize): void {
   const inner = load<i32>(sh + (<usize>(nd - 1) << 2)), s = load<i32>(st + (<usize>(nd - 1) << 2));
@@ -216,6 +216,12 @@ export function stridedF32(dir: i32, x: usize, offset: i32, sh: usize, st: usize
     } else if (dir == 1) {
       if (s == 1) memory.copy(pe, pi, runBytes);
       else for (let j = 0, q = pe; j < inner; j++, q += <usize>s << 2) store<f32>(q, load<f32>(pi + (<usize>j << 2)));
+    } else if (s == 1) {
+      // a run of distinct elements: four at a time, each the same one addition as alone
+      const e4 = runBytes & ~(<usize>15);
+      let o: usize = 0;
+      for (; o < e4; o += 16) v128.store(pe + o, f32x4.add(v128.load(pe + o), v128.load(pi + o)));
+      for (; o < runBytes; o += 4) store<f32>(pe + o, load<f32>(pe + o) + load<f32>(pi + o));
     } else {
       for (let j = 0, q = pe; j < inner; j++, q += <usize>s << 2) store<f32>(q, load<f32>(q) + load<f32>(pi + (<usize>j << 2)));
     }
