@@ -36,6 +36,16 @@ export const K_USER = 32;
   return f32x4.add(c, f32x4.mul(a, b));
 }
 
+/**
+ * a where the mask is set, else b, for masks of whole lanes (a comparison's result): one blend instruction where the
+ * module is built with relaxed SIMD (relaxed_laneselect, exact on such masks), else the three of a bitwise select.
+ */
+// @ts-ignore: decorator
+@inline export function select(a: v128, b: v128, mask: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return i32x4.relaxed_laneselect(a, b, mask);
+  return v128.bitselect(a, b, mask);
+}
+
 /** Σ of the four lanes. */
 // @ts-ignore: decorator
 @inline export function hsum(v: v128): f32 {
