@@ -1,11 +1,11 @@
 // AssemblyScript: elementwise float32 kernels, four lanes at a time. Every loop runs over ⌈n/4⌉ whole
 // vectors: the JavaScript side pads each operand's region of the arena to a multiple of 16 bytes and
 // copies back only n elements, so no scalar tail is needed (lanes never interact). The loops of the ops built on
-// exp4 (exp, sigmoid, silu, the tanh-form GELU and these ops' backwards) take four vectors per step: measured
-// 1.4–1.7× faster in cache (in one process against the one-vector loops). Log and the erf-form GELU (its forward,
-// backward and slope) take two: with their polynomials written out (a `for` over the coefficients stays a loop in
-// the module) they are bound by the count of instructions, and four vectors' live values no longer fit the 16
-// SIMD registers (spills: four measured no faster than two). Tanh keeps one.
+// exp4 (exp, sigmoid, silu, the tanh-form GELU and these ops' backwards) and tanh take four vectors per step:
+// measured 1.4–1.7× faster in cache (in one process against the one-vector loops; tanh ≈ 1.2×). Log and the
+// erf-form GELU (its forward, backward and slope) take two: with their polynomials written out (a `for` over the
+// coefficients stays a loop in the module) they are bound by the count of instructions, and four vectors' live
+// values no longer fit the 16 SIMD registers (spills: four measured no faster than two).
 //
 // Operations (op ids mirror UNARY_OPS in ../elementwise.ts):
 //   0 exp       y = eˣ
@@ -226,7 +226,15 @@ export function unaryRange(op: i32, x: usize, dy: usize, y: usize, i0: i32, i1: 
       for (; o < e; o += 16) v128.store(y + o, exp4(v128.load(x + o)));
       break;
     }
-    case 1: for (let o = b; o < e; o += 16) v128.store(y + o, tanh4(v128.load(x + o))); break;
+    case 1: {
+      let o = b;
+      for (; o + 64 <= e; o += 64) {
+        const r0 = tanh4(v128.load(x + o)), r1 = tanh4(v128.load(x + o, 16)), r2 = tanh4(v128.load(x + o, 32)), r3 = tanh4(v128.load(x + o, 48));
+        v128.store(y + o, r0); v128.store(y + o, r1, 16); v128.store(y + o, r2, 32); v128.store(y + o, r3, 48);
+      }
+      for (; o < e; o += 16) v128.store(y + o, tanh4(v128.load(x + o)));
+      break;
+    }
     case 2: {
       let o = b;
       for (; o + 64 <= e; o += 64) {

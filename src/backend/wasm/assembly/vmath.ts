@@ -126,10 +126,17 @@ export function initMathConstants(): void {
   // pmin/pmax keep a NaN x (their comparisons are false)
   const xc = f32x4.pmin(f32x4.pmax(x, kc(K_M_NINE)), kc(K_NINE));
   const z = f32x4.mul(xc, xc);
+  // P and Q by Horner from the highest coefficient, written out (a `for` over the coefficients stays a loop in the
+  // module, ≈ 1.15× slower)
   let p = madd(z, kc(K_TA), kc(K_TA + 1));
-  for (let k = 2; k < 7; k++) p = madd(z, p, kc(K_TA + k));
+  p = madd(z, p, kc(K_TA + 2));
+  p = madd(z, p, kc(K_TA + 3));
+  p = madd(z, p, kc(K_TA + 4));
+  p = madd(z, p, kc(K_TA + 5));
+  p = madd(z, p, kc(K_TA + 6));
   let q = madd(z, kc(K_TB), kc(K_TB + 1));
-  for (let k = 2; k < 4; k++) q = madd(z, q, kc(K_TB + k));
+  q = madd(z, q, kc(K_TB + 2));
+  q = madd(z, q, kc(K_TB + 3));
   const t = f32x4.div(f32x4.mul(xc, p), q);
   // |t| ≤ 1 with x's sign (t has it: P, Q > 0), then x itself where |x| is tiny
   const ax = f32x4.abs(x);
