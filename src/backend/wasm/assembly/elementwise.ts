@@ -30,7 +30,7 @@
 //  27 siluSlope        y = silu x (as op 3), and its slope y' = σ(x)·(1 + x·(1 − σ(x))) (as op 5's factor) at `aux`
 // (both tanh-gelu forms are evaluated as x·σ(2u): see geluGate; Φ of the erf form, a rational erf: see phi4)
 
-import { exp4, kc, KTAB, K_HALF, K_INF, K_NEG_INF, K_ONE, K_TWO, K_USER, K_ZERO, madd, select, setK, sigmoid4, tanh4 } from "./vmath";
+import { exp4, expNonPositive4, kc, KTAB, K_HALF, K_INF, K_NEG_INF, K_ONE, K_TWO, K_USER, K_ZERO, madd, select, setK, sigmoid4, tanh4 } from "./vmath";
 
 const SQRT_2_PI: f32 = 0.7978845608028654; // √(2/π)
 const GELU_A: f32 = 0.044715;
@@ -155,8 +155,8 @@ export function initElementwiseConstants(): void {
 /** gelu's slope Φ(x) + x·φ(x), given Φ(x) */
 // @ts-ignore: decorator
 @inline function geluSlopeOf(v: v128, phi: v128): v128 {
-  // −x²/2 as (−½)·x²: the bits of ½·(−x²), without a negation (three instructions in V8)
-  const pdf = f32x4.mul(kc(K_INV_SQRT_2PI), exp4(f32x4.mul(kc(K_M_HALF), f32x4.mul(v, v))));
+  // −x²/2 as (−½)·x²: the bits of ½·(−x²), without a negation (three instructions in V8); ≤ 0 or NaN
+  const pdf = f32x4.mul(kc(K_INV_SQRT_2PI), expNonPositive4(f32x4.mul(kc(K_M_HALF), f32x4.mul(v, v))));
   return madd(v, pdf, phi);
 }
 

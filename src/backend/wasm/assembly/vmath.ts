@@ -36,6 +36,13 @@ export const K_USER = 32;
   return f32x4.add(c, f32x4.mul(a, b));
 }
 
+/** c − a·b: one fused negated multiply-add where the module is built with relaxed SIMD, else a multiply and a subtract. */
+// @ts-ignore: decorator
+@inline export function nmadd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_nmadd(a, b, c);
+  return f32x4.sub(c, f32x4.mul(a, b));
+}
+
 /**
  * a where the mask is set, else b, for masks of whole lanes (a comparison's result): one blend instruction where the
  * module is built with relaxed SIMD (relaxed_laneselect, exact on such masks), else the three of a bitwise select.
@@ -109,6 +116,27 @@ export function initMathConstants(): void {
   p = madd(p, r, kc(K_EP5));
   const e = f32x4.add(madd(p, f32x4.mul(r, r), r), kc(K_ONE));
   // 2ⁿ: (n + 127) << 23, with n = bits(t) − bits(1.5·2²³)
+  const pow2 = i32x4.shl(i32x4.add(t, kc(K_EXP_BIAS)), 23);
+  return f32x4.mul(e, pow2);
+}
+
+/**
+ * eˣ per lane for x ≤ 0 (or NaN), as exp4 without its upper clamp and with r = x − n·ln2 in two negated multiply-adds
+ * (four instructions fewer): the same bits as exp4 in the plain-SIMD build; with relaxed SIMD each step of r is
+ * fused (rounded once instead of twice).
+ */
+// @ts-ignore: decorator
+@inline export function expNonPositive4(x: v128): v128 {
+  const xc = f32x4.pmax(x, kc(K_EXP_LO));
+  const t = madd(xc, kc(K_LOG2E), kc(K_ROUND));
+  const n = f32x4.sub(t, kc(K_ROUND));
+  const r = nmadd(n, kc(K_LN2_LO), nmadd(n, kc(K_LN2_HI), xc));
+  let p = madd(kc(K_EP0), r, kc(K_EP1));
+  p = madd(p, r, kc(K_EP2));
+  p = madd(p, r, kc(K_EP3));
+  p = madd(p, r, kc(K_EP4));
+  p = madd(p, r, kc(K_EP5));
+  const e = f32x4.add(madd(p, f32x4.mul(r, r), r), kc(K_ONE));
   const pow2 = i32x4.shl(i32x4.add(t, kc(K_EXP_BIAS)), 23);
   return f32x4.mul(e, pow2);
 }
