@@ -1,9 +1,11 @@
 // AssemblyScript: elementwise float32 kernels, four lanes at a time. Every loop runs over ⌈n/4⌉ whole
 // vectors: the JavaScript side pads each operand's region of the arena to a multiple of 16 bytes and
 // copies back only n elements, so no scalar tail is needed (lanes never interact). The loops of the ops built on
-// exp4 (exp, sigmoid, silu, the tanh-form GELU and these ops' backwards) take four vectors per step: measured
-// 1.4–1.7× faster in cache (in one process against the one-vector loops); tanh, log and the erf-form GELU showed
-// no gain from two or four and keep one.
+// exp4 (exp, sigmoid, silu, the tanh-form GELU and these ops' backwards) and tanh take four vectors per step:
+// measured 1.4–1.7× faster in cache (in one process against the one-vector loops; tanh ≈ 1.2×). Log and the
+// erf-form GELU (its forward, backward and slope) take two: with their polynomials written out (a `for` over the
+// coefficients stays a loop in the module) they are bound by the count of instructions, and four vectors' live
+// values no longer fit the 16 SIMD registers (spills: four measured no faster than two).
 //
 // Operations (op ids mirror UNARY_OPS in ../elementwise.ts):
 //   0 exp       y = eˣ
@@ -14,7 +16,7 @@
 //   5 siluBackward      dx = dy·σ(x)·(1 + x·(1 − σ(x)))
 //   6 geluTanhBackward  dx = dy·((1 + t)/2 + x/2·(1 − t²)·√(2/π)(1 + 3·0.044715x²)),  t = tanh(√(2/π)(x + 0.044715x³))
 //   7 neg  8 abs  9 sign (0 for ±0 and NaN)  10 relu (NaN stays NaN)  11 sqrt  12 rsqrt  13 reciprocal
-//  14 log (Cephes logf, four lanes)
+//  14 log (Cephes logf, four lanes; see log4)
 //  15 gelu (erf)       y = x·Φ(x)
 //  16 geluBackward     dx = dy·(Φ(x) + x·φ(x))
 //  17 reluBackward     dx = x ≤ 0 ? 0 : dy  (NaN x passes dy, as the reference)
@@ -28,16 +30,17 @@
 //  27 siluSlope        y = silu x (as op 3), and its slope y' = σ(x)·(1 + x·(1 − σ(x))) (as op 5's factor) at `aux`
 // (both tanh-gelu forms are evaluated as x·σ(2u): see geluGate; Φ of the erf form, a rational erf: see phi4)
 
-import { exp4, kc, KTAB, K_HALF, K_INF, K_NEG_INF, K_ONE, K_TWO, K_USER, K_ZERO, madd, setK, sigmoid4, tanh4 } from "./vmath";
+import { exp4, expNonPositive4, kc, KTAB, K_HALF, K_INF, K_NEG_INF, K_ONE, K_TWO, K_USER, K_ZERO, madd, select, setK, sigmoid4, tanh4 } from "./vmath";
 
 const SQRT_2_PI: f32 = 0.7978845608028654; // √(2/π)
 const GELU_A: f32 = 0.044715;
 // this file's constants in the table of ./vmath.ts
 const K_M2_SQRT_2_PI = K_USER, K_GELU_A = K_USER + 1, K_2_SQRT_2_PI = K_USER + 2, K_3_GELU_A = K_USER + 3, K_TEN = K_USER + 4;
-const K_MINUS_ONE = K_USER + 5, K_SQRT1_2 = K_USER + 6, K_INV_SQRT_2PI = K_USER + 7, K_NAN = K_USER + 8;
-// log: the smallest normal, 2²⁵, −25, √½, the exponent bias, the mantissa mask and 0.5's exponent bits, ln2 in two parts
-const K_MIN_NORMAL = K_USER + 9, K_TWO25 = K_USER + 10, K_M25 = K_USER + 11, K_SQRT_HALF = K_USER + 12;
-const K_126 = K_USER + 13, K_MANT = K_USER + 14, K_HALF_BITS = K_USER + 15, K_LN2_LO_ = K_USER + 16, K_LN2_HI_ = K_USER + 17;
+const K_MINUS_ONE = K_USER + 5, K_SQRT1_2 = K_USER + 6, K_INV_SQRT_2PI = K_USER + 7, K_M_HALF = K_USER + 8;
+// log: the smallest normal, 2²⁵, −25, the bits of √½ (rounded to float32), the mantissa mask, a quiet NaN's bits,
+// ln2 in two parts
+const K_MIN_NORMAL = K_USER + 9, K_TWO25 = K_USER + 10, K_M25 = K_USER + 11, K_SQRT_HALF_BITS = K_USER + 12;
+const K_MANT = K_USER + 14, K_QNAN_BITS = K_USER + 15, K_LN2_LO_ = K_USER + 16, K_LN2_HI_ = K_USER + 17;
 /** log's polynomial P(f), 9 coefficients, highest first */
 const K_LP = K_USER + 18;
 /** erf's rational form: the numerator's 7 coefficients (odd powers, highest first), then the denominator's 5 (even) */
@@ -46,9 +49,9 @@ const K_EP = K_USER + 27, K_EQ = K_USER + 34, K_FOUR = K_USER + 39, K_M_FOUR = K
 export function initElementwiseConstants(): void {
   setK(K_M2_SQRT_2_PI, -2 * SQRT_2_PI); setK(K_GELU_A, GELU_A); setK(K_2_SQRT_2_PI, 2 * SQRT_2_PI);
   setK(K_3_GELU_A, 3 * GELU_A); setK(K_TEN, 10);
-  setK(K_MINUS_ONE, -1); setK(K_SQRT1_2, 0.7071067811865476); setK(K_INV_SQRT_2PI, 0.3989422804014327); setK(K_NAN, NaN);
-  setK(K_MIN_NORMAL, 1.17549435e-38); setK(K_TWO25, 33554432); setK(K_SQRT_HALF, 0.707106781186547524);
-  setI(K_M25, -25); setI(K_126, 126); setI(K_MANT, 0x007fffff); setI(K_HALF_BITS, 0x3f000000);
+  setK(K_MINUS_ONE, -1); setK(K_SQRT1_2, 0.7071067811865476); setK(K_INV_SQRT_2PI, 0.3989422804014327); setK(K_M_HALF, -0.5);
+  setK(K_MIN_NORMAL, 1.17549435e-38); setK(K_TWO25, 33554432); setI(K_SQRT_HALF_BITS, 0x3f3504f3);
+  setI(K_M25, -25); setI(K_MANT, 0x007fffff); setI(K_QNAN_BITS, 0x7fc00000);
   setK(K_LN2_LO_, -2.12194440e-4); setK(K_LN2_HI_, 0.693359375);
   setK(K_LP, 7.0376836292e-2); setK(K_LP + 1, -1.1514610310e-1); setK(K_LP + 2, 1.1676998740e-1);
   setK(K_LP + 3, -1.2420140846e-1); setK(K_LP + 4, 1.4249322787e-1); setK(K_LP + 5, -1.6668057665e-1);
@@ -77,27 +80,34 @@ export function initElementwiseConstants(): void {
 // @ts-ignore: decorator
 @inline function log4(x: v128): v128 {
   const sub = f32x4.lt(x, kc(K_MIN_NORMAL));
-  const xs = v128.bitselect(f32x4.mul(x, kc(K_TWO25)), x, sub);
-  // e = exponent − 126 (− 25 for a scaled subnormal), m ∈ [0.5, 1)
-  let e = i32x4.sub(i32x4.shr_s(xs, 23), kc(K_126));
-  e = i32x4.add(e, v128.and(sub, kc(K_M25)));
-  const m = v128.or(v128.and(xs, kc(K_MANT)), kc(K_HALF_BITS));
-  // m < √½: e −= 1, f = 2m − 1; else f = m − 1   (the mask is −1 in each lane where it holds)
-  const lo = f32x4.lt(m, kc(K_SQRT_HALF));
-  e = i32x4.add(e, lo);
-  const f = f32x4.sub(v128.bitselect(f32x4.add(m, m), m, lo), kc(K_ONE));
+  const xs = select(f32x4.mul(x, kc(K_TWO25)), x, sub);
+  // m and e from the bits: bits(xs) − bits(√½) holds e in its exponent field (negative below √½: an arithmetic
+  // shift), and its mantissa field added back to bits(√½) gives m (2m where Cephes' m ∈ [½, 1) is below √½:
+  // the same f and e)
+  const t = i32x4.sub(xs, kc(K_SQRT_HALF_BITS));
+  const e = i32x4.add(i32x4.shr_s(t, 23), v128.and(sub, kc(K_M25)));
+  const f = f32x4.sub(i32x4.add(v128.and(t, kc(K_MANT)), kc(K_SQRT_HALF_BITS)), kc(K_ONE));
   const z = f32x4.mul(f, f);
+  // P(f) by Horner from the highest coefficient (written out: see the header)
   let p = madd(kc(K_LP), f, kc(K_LP + 1));
-  for (let k = 2; k < 9; k++) p = madd(p, f, kc(K_LP + k));
+  p = madd(p, f, kc(K_LP + 2));
+  p = madd(p, f, kc(K_LP + 3));
+  p = madd(p, f, kc(K_LP + 4));
+  p = madd(p, f, kc(K_LP + 5));
+  p = madd(p, f, kc(K_LP + 6));
+  p = madd(p, f, kc(K_LP + 7));
+  p = madd(p, f, kc(K_LP + 8));
   const ef = f32x4.convert_i32x4_s(e);
   let y = f32x4.mul(f32x4.mul(p, f), z);
   y = madd(ef, kc(K_LN2_LO_), y);
-  y = madd(kc(K_HALF), f32x4.neg(z), y);
-  let r = madd(ef, kc(K_LN2_HI_), f32x4.add(f, y));
-  // special values: 0 → −inf; < 0 → NaN; +inf and NaN → themselves
-  r = v128.bitselect(kc(K_NEG_INF), r, f32x4.eq(x, kc(K_ZERO)));
-  r = v128.bitselect(kc(K_NAN), r, f32x4.lt(x, kc(K_ZERO)));
-  return v128.bitselect(x, r, v128.or(f32x4.ne(x, x), f32x4.eq(x, kc(K_INF))));
+  y = madd(kc(K_M_HALF), z, y);
+  const r = madd(ef, kc(K_LN2_HI_), f32x4.add(f, y));
+  // outside (0, +inf) ln x is −inf for ±0, else x with a quiet NaN's bits or-ed in where the sign is set
+  // (negatives → NaN; +inf and NaN stay)
+  const zero = kc(K_ZERO);
+  const inside = v128.and(f32x4.gt(x, zero), f32x4.lt(x, kc(K_INF)));
+  const nanIfNeg = v128.or(x, v128.and(i32x4.shr_s(x, 31), kc(K_QNAN_BITS)));
+  return select(r, select(kc(K_NEG_INF), nanIfNeg, f32x4.eq(x, zero)), inside);
 }
 
 /**
@@ -110,10 +120,17 @@ export function initElementwiseConstants(): void {
   const zu = f32x4.mul(x, kc(K_SQRT1_2));
   const z = f32x4.pmin(f32x4.pmax(zu, kc(K_M_FOUR)), kc(K_FOUR));
   const z2 = f32x4.mul(z, z);
+  // P and Q by Horner from the highest coefficient (written out: see the header)
   let p = madd(z2, kc(K_EP), kc(K_EP + 1));
-  for (let k = 2; k < 7; k++) p = madd(z2, p, kc(K_EP + k));
+  p = madd(z2, p, kc(K_EP + 2));
+  p = madd(z2, p, kc(K_EP + 3));
+  p = madd(z2, p, kc(K_EP + 4));
+  p = madd(z2, p, kc(K_EP + 5));
+  p = madd(z2, p, kc(K_EP + 6));
   let q = madd(z2, kc(K_EQ), kc(K_EQ + 1));
-  for (let k = 2; k < 5; k++) q = madd(z2, q, kc(K_EQ + k));
+  q = madd(z2, q, kc(K_EQ + 2));
+  q = madd(z2, q, kc(K_EQ + 3));
+  q = madd(z2, q, kc(K_EQ + 4));
   const erf = f32x4.div(f32x4.mul(z, p), q);
   const phi = madd(kc(K_HALF), erf, kc(K_HALF));
   return v128.andnot(phi, f32x4.lt(zu, kc(K_M_FOUR)));
@@ -138,7 +155,8 @@ export function initElementwiseConstants(): void {
 /** gelu's slope Φ(x) + x·φ(x), given Φ(x) */
 // @ts-ignore: decorator
 @inline function geluSlopeOf(v: v128, phi: v128): v128 {
-  const pdf = f32x4.mul(kc(K_INV_SQRT_2PI), exp4(f32x4.mul(kc(K_HALF), f32x4.neg(f32x4.mul(v, v)))));
+  // −x²/2 as (−½)·x²: the bits of ½·(−x²), without a negation (three instructions in V8); ≤ 0 or NaN
+  const pdf = f32x4.mul(kc(K_INV_SQRT_2PI), expNonPositive4(f32x4.mul(kc(K_M_HALF), f32x4.mul(v, v))));
   return madd(v, pdf, phi);
 }
 
@@ -208,7 +226,15 @@ export function unaryRange(op: i32, x: usize, dy: usize, y: usize, i0: i32, i1: 
       for (; o < e; o += 16) v128.store(y + o, exp4(v128.load(x + o)));
       break;
     }
-    case 1: for (let o = b; o < e; o += 16) v128.store(y + o, tanh4(v128.load(x + o))); break;
+    case 1: {
+      let o = b;
+      for (; o + 64 <= e; o += 64) {
+        const r0 = tanh4(v128.load(x + o)), r1 = tanh4(v128.load(x + o, 16)), r2 = tanh4(v128.load(x + o, 32)), r3 = tanh4(v128.load(x + o, 48));
+        v128.store(y + o, r0); v128.store(y + o, r1, 16); v128.store(y + o, r2, 32); v128.store(y + o, r3, 48);
+      }
+      for (; o < e; o += 16) v128.store(y + o, tanh4(v128.load(x + o)));
+      break;
+    }
     case 2: {
       let o = b;
       for (; o + 64 <= e; o += 64) {
@@ -273,9 +299,33 @@ export function unaryRange(op: i32, x: usize, dy: usize, y: usize, i0: i32, i1: 
     case 11: for (let o = b; o < e; o += 16) v128.store(y + o, f32x4.sqrt(v128.load(x + o))); break;
     case 12: for (let o = b; o < e; o += 16) v128.store(y + o, f32x4.div(kc(K_ONE), f32x4.sqrt(v128.load(x + o)))); break;
     case 13: for (let o = b; o < e; o += 16) v128.store(y + o, f32x4.div(kc(K_ONE), v128.load(x + o))); break;
-    case 14: for (let o = b; o < e; o += 16) v128.store(y + o, log4(v128.load(x + o))); break;
-    case 15: for (let o = b; o < e; o += 16) v128.store(y + o, gelu4(v128.load(x + o))); break;
-    case 16: for (let o = b; o < e; o += 16) v128.store(y + o, geluBackward4(v128.load(x + o), v128.load(dy + o))); break;
+    case 14: {
+      let o = b;
+      for (; o + 32 <= e; o += 32) {
+        const r0 = log4(v128.load(x + o)), r1 = log4(v128.load(x + o, 16));
+        v128.store(y + o, r0); v128.store(y + o, r1, 16);
+      }
+      for (; o < e; o += 16) v128.store(y + o, log4(v128.load(x + o)));
+      break;
+    }
+    case 15: {
+      let o = b;
+      for (; o + 32 <= e; o += 32) {
+        const r0 = gelu4(v128.load(x + o)), r1 = gelu4(v128.load(x + o, 16));
+        v128.store(y + o, r0); v128.store(y + o, r1, 16);
+      }
+      for (; o < e; o += 16) v128.store(y + o, gelu4(v128.load(x + o)));
+      break;
+    }
+    case 16: {
+      let o = b;
+      for (; o + 32 <= e; o += 32) {
+        const r0 = geluBackward4(v128.load(x + o), v128.load(dy + o)), r1 = geluBackward4(v128.load(x + o, 16), v128.load(dy + o, 16));
+        v128.store(y + o, r0); v128.store(y + o, r1, 16);
+      }
+      for (; o < e; o += 16) v128.store(y + o, geluBackward4(v128.load(x + o), v128.load(dy + o)));
+      break;
+    }
     case 17: {
       const zero = kc(K_ZERO);
       for (let o = b; o < e; o += 16) v128.store(y + o, v128.andnot(v128.load(dy + o), f32x4.le(v128.load(x + o), zero)));
@@ -364,7 +414,14 @@ export function unaryRange(op: i32, x: usize, dy: usize, y: usize, i0: i32, i1: 
     // The forwards that keep their slope: y as ops 15 and 3 write it, the slope as ops 16 and 5 multiply dy by it
     // (the same operations), so dx = dy·slope has the bits of those backwards.
     case 26: {
-      for (let o = b; o < e; o += 16) {
+      let o = b;
+      for (; o + 32 <= e; o += 32) {
+        const v0 = v128.load(x + o), v1 = v128.load(x + o, 16);
+        const c0 = phi4(v0), c1 = phi4(v1);
+        v128.store(y + o, f32x4.mul(v0, c0)); v128.store(y + o, f32x4.mul(v1, c1), 16);
+        v128.store(aux + o, geluSlopeOf(v0, c0)); v128.store(aux + o, geluSlopeOf(v1, c1), 16);
+      }
+      for (; o < e; o += 16) {
         const v = v128.load(x + o);
         const phi = phi4(v);
         v128.store(y + o, f32x4.mul(v, phi));
