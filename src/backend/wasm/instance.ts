@@ -3,8 +3,8 @@
 // (SharedArrayBuffer: Node, cross-origin-isolated browsers) so worker threads can instantiate the
 // same module over it, plain otherwise.
 //
-// Memory map (bytes):  [0, 256) unused · [256, 512) the constant table of ./assembly/vmath.ts (written
-// once by initConstants) · [CTL, CTL+256) the pool's control words ·
+// Memory map (bytes):  [0, 256) unused · [256, 1024) the constant table of ./assembly/vmath.ts (192
+// four-byte slots, 107 of them used; written once by initConstants) · [CTL, CTL+256) the pool's control words ·
 // [PARAMS, PARAMS+256) the parameter block of the running kernel · [ARENA, ...) the scratch arena,
 // reused by every call (operands are copied in, results copied out; see matmul.ts).
 // The kernels have no static data and no allocator, so nothing of theirs lives in this memory.
