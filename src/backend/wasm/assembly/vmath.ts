@@ -98,16 +98,9 @@ export function initMathConstants(): void {
   setK(K_TB + 3, 4.89352518554385e-03);
 }
 
-/** eˣ per lane. */
+/** 2ⁿ·e^r from t (n = round(x·log₂e) in its low mantissa bits) and r = x − n·ln2: the end of exp4 and expNonPositive4. */
 // @ts-ignore: decorator
-@inline export function exp4(x: v128): v128 {
-  // pmax/pmin (one instruction each, unlike max/min's NaN and ±0 rules); a NaN x stays NaN through both
-  const xc = f32x4.pmin(f32x4.pmax(x, kc(K_EXP_LO)), kc(K_EXP_HI));
-  // n = round(x·log₂e) (t holds it in its low mantissa bits);  r = x − n·ln2, ln2 in two parts
-  const t = madd(xc, kc(K_LOG2E), kc(K_ROUND));
-  const n = f32x4.sub(t, kc(K_ROUND));
-  let r = f32x4.sub(xc, f32x4.mul(n, kc(K_LN2_HI)));
-  r = f32x4.sub(r, f32x4.mul(n, kc(K_LN2_LO)));
+@inline function expReduced(t: v128, r: v128): v128 {
   // e^r = 1 + r + r²·P(r)
   let p = madd(kc(K_EP0), r, kc(K_EP1));
   p = madd(p, r, kc(K_EP2));
@@ -118,6 +111,19 @@ export function initMathConstants(): void {
   // 2ⁿ: (n + 127) << 23, with n = bits(t) − bits(1.5·2²³)
   const pow2 = i32x4.shl(i32x4.add(t, kc(K_EXP_BIAS)), 23);
   return f32x4.mul(e, pow2);
+}
+
+/** eˣ per lane. */
+// @ts-ignore: decorator
+@inline export function exp4(x: v128): v128 {
+  // pmax/pmin (one instruction each, unlike max/min's NaN and ±0 rules); a NaN x stays NaN through both
+  const xc = f32x4.pmin(f32x4.pmax(x, kc(K_EXP_LO)), kc(K_EXP_HI));
+  // n = round(x·log₂e) (t holds it in its low mantissa bits);  r = x − n·ln2, ln2 in two parts
+  const t = madd(xc, kc(K_LOG2E), kc(K_ROUND));
+  const n = f32x4.sub(t, kc(K_ROUND));
+  let r = f32x4.sub(xc, f32x4.mul(n, kc(K_LN2_HI)));
+  r = f32x4.sub(r, f32x4.mul(n, kc(K_LN2_LO)));
+  return expReduced(t, r);
 }
 
 /**
@@ -131,14 +137,7 @@ export function initMathConstants(): void {
   const t = madd(xc, kc(K_LOG2E), kc(K_ROUND));
   const n = f32x4.sub(t, kc(K_ROUND));
   const r = nmadd(n, kc(K_LN2_LO), nmadd(n, kc(K_LN2_HI), xc));
-  let p = madd(kc(K_EP0), r, kc(K_EP1));
-  p = madd(p, r, kc(K_EP2));
-  p = madd(p, r, kc(K_EP3));
-  p = madd(p, r, kc(K_EP4));
-  p = madd(p, r, kc(K_EP5));
-  const e = f32x4.add(madd(p, f32x4.mul(r, r), r), kc(K_ONE));
-  const pow2 = i32x4.shl(i32x4.add(t, kc(K_EXP_BIAS)), 23);
-  return f32x4.mul(e, pow2);
+  return expReduced(t, r);
 }
 
 /**
